@@ -1,0 +1,1 @@
+"""The ledger: SQLAlchemy models and helpers every side shares (see models.py)."""

@@ -1,0 +1,42 @@
+"""Encryption at rest for secrets (access/refresh tokens, ERP passwords).
+
+Fernet (AES-128-CBC + HMAC-SHA256) from `cryptography`; ENCRYPTION_KEY holds one or more keys,
+newest first, so keys rotate without a flag day (MultiFernet decrypts with any, encrypts with
+the first).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class SecretUnreadable(RuntimeError):
+    """A stored secret cannot be decrypted with the configured keys."""
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: str) -> MultiFernet:
+    return MultiFernet([Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()])
+
+
+def _keys() -> str:
+    from settings import get_settings
+
+    return get_settings().encryption_keys
+
+
+def encrypt(plaintext: str, keys: str | None = None) -> bytes:
+    return _fernet(keys or _keys()).encrypt(plaintext.encode("utf-8"))
+
+
+def decrypt(token: bytes, keys: str | None = None) -> str:
+    try:
+        return _fernet(keys or _keys()).decrypt(bytes(token)).decode("utf-8")
+    except InvalidToken as exc:
+        raise SecretUnreadable("stored secret cannot be decrypted with ENCRYPTION_KEY") from exc
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()

