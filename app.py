@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from flask import Flask
 
 from settings import Settings, get_settings
+
+# Web parts, each a module exposing a Flask blueprint `bp`.
+BLUEPRINTS = (
+    "shopify_app.auth",  # install: token exchange, OAuth grant
+    "shopify_app.webhooks",  # the one webhook receiver
+    "shopify_app.api",  # the JSON API behind the embedded page
+    "shopify_app.frontend",  # the embedded page itself
+)
+
+# CLI parts, each a module exposing `register(app)` that adds click commands.
+CLI_MODULES = ("jobs.cli",)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -17,6 +29,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = settings
     app.config["SECRET_KEY"] = settings.secret_key
+
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+    for name in CLI_MODULES:
+        importlib.import_module(name).register(app)
 
     @app.get("/healthz")
     def healthz():

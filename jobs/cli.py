@@ -1,0 +1,5 @@
+"""Placeholder CLI registration, replaced by its owner."""
+
+
+def register(app) -> None:
+    return None

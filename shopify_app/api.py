@@ -1,0 +1,5 @@
+"""Placeholder blueprint, replaced by its owner."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
