@@ -1,5 +1,49 @@
-"""Placeholder CLI registration, replaced by its owner."""
+"""CLI commands: `flask --app app worker` and `flask --app app cron`.
+
+Both read REDIS_URL / DATABASE_URL from the environment like the web process, so the web,
+workers and cron of one deployment share one Redis and one database.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from jobs.queues import QUEUE_NAMES
 
 
-def register(app) -> None:
-    return None
+def register(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.option(
+        "--queue",
+        "-q",
+        "queue_names",
+        multiple=True,
+        type=click.Choice(QUEUE_NAMES),
+        help="queue to work (repeatable); default: all, webhooks and orders first",
+    )
+    @click.option("--burst", is_flag=True, help="stop when the queues are empty")
+    @click.option("--simple", is_flag=True, help="run jobs in this process (no fork): the embedded demo")
+    def worker_command(queue_names: tuple[str, ...], burst: bool, simple: bool) -> None:
+        """Run an RQ worker on the named queues."""
+        from jobs.worker import run_worker
+
+        run_worker(queue_names or QUEUE_NAMES, burst=burst, simple=simple)
+
+    @app.cli.command("cron")
+    def cron_command() -> None:
+        """Run RQ's cron scheduler with jobs.cron_config (the per-minute schedule tick)."""
+        from rq.cron import CronScheduler
+
+        from ledger.kv import get_redis
+
+        scheduler = CronScheduler(connection=get_redis())
+        scheduler.load_config_from_file("jobs.cron_config")
+        scheduler.start()
+
+    @app.cli.command("sweep-inbox")
+    def sweep_command() -> None:
+        """Enqueue webhook inbox rows that never reached Redis (the tick also does this)."""
+        from jobs.inbox import sweep
+
+        click.echo(f"enqueued {len(sweep())} inbox rows")

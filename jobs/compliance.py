@@ -1,0 +1,127 @@
+"""Handlers for app/uninstalled and the three mandatory compliance topics.
+
+Each takes the inbox's WebhookEvent, works in one transaction, and leaves an audit record
+that carries counts, never PII. The scrubbing itself lives in ledger.privacy (pure functions
+plus the ledger queries), so it is tested on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from jobs.inbox import WebhookEvent
+from ledger import privacy
+from ledger.db import session_scope
+from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+ACTOR = "shopify"
+
+
+def _shop(session: Session, domain: str) -> Shop | None:
+    return session.scalar(select(Shop).where(Shop.domain == domain))
+
+
+def _audit(
+    session: Session,
+    shop: Shop | None,
+    domain: str,
+    action: str,
+    target: str | None,
+    after: dict[str, Any] | None,
+    before: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            shop_id=shop.id if shop else None,
+            shop_domain=domain,
+            actor=ACTOR,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def app_uninstalled(event: WebhookEvent) -> None:
+    """Revoke: drop the offline token, mark the shop uninstalled, stop its schedules."""
+    with session_scope() as session:
+        shop = _shop(session, event.shop_domain)
+        if shop is None:
+            log.info("compliance: uninstall for unknown shop %s", event.shop_domain)
+            return
+        before = {"status": shop.status}
+        tokens = session.execute(delete(OfflineToken).where(OfflineToken.shop_id == shop.id)).rowcount
+        schedules = session.execute(
+            update(Schedule)
+            .where(Schedule.shop_id == shop.id, Schedule.enabled.is_(True))
+            .values(enabled=False)
+        ).rowcount
+        shop.status = ShopStatus.UNINSTALLED.value
+        shop.status_reason = "app uninstalled"
+        shop.uninstalled_at = event.triggered_at or utcnow()
+        _audit(
+            session,
+            shop,
+            shop.domain,
+            "app.uninstalled",
+            shop.domain,
+            {"status": shop.status, "tokens_deleted": tokens, "schedules_disabled": schedules},
+            before,
+        )
+    log.info("compliance: %s uninstalled (token revoked, %s schedules stopped)", event.shop_domain, schedules)
+
+
+def customers_data_request(event: WebhookEvent) -> None:
+    """Collect what the ledger holds on the customer into an audit event the merchant can read."""
+    ref = privacy.CustomerRef.from_payload(event.payload, "orders_requested")
+    request_id = (event.payload.get("data_request") or {}).get("id")
+    with session_scope() as session:
+        shop = _shop(session, event.shop_domain)
+        if shop is None:
+            log.info("compliance: data request for unknown shop %s", event.shop_domain)
+            return
+        export = privacy.export_customer(session, shop, ref)
+        _audit(
+            session,
+            shop,
+            shop.domain,
+            "customer.data_exported",
+            f"customer:{ref.customer_id}",
+            {"data_request_id": request_id, "counts": export["counts"], "export": export},
+        )
+    log.info("compliance: exported customer data for %s: %s", event.shop_domain, export["counts"])
+
+
+def customers_redact(event: WebhookEvent) -> None:
+    """Remove the customer's PII from every table; the audit record keeps only counts."""
+    ref = privacy.CustomerRef.from_payload(event.payload, "orders_to_redact")
+    with session_scope() as session:
+        shop = _shop(session, event.shop_domain)
+        if shop is None:
+            log.info("compliance: customer redact for unknown shop %s", event.shop_domain)
+            return
+        counts = privacy.redact_customer(session, shop, ref)
+        _audit(
+            session,
+            shop,
+            shop.domain,
+            "customer.redacted",
+            f"customer:{ref.customer_id}",
+            {"counts": counts, "orders": len(ref.order_gids)},
+        )
+    log.info("compliance: redacted customer data for %s: %s", event.shop_domain, counts)
+
+
+def shop_redact(event: WebhookEvent) -> None:
+    """Delete everything held for the shop (48 h after uninstall), keeping one audit record."""
+    with session_scope() as session:
+        counts = privacy.redact_shop(session, event.shop_domain)
+        _audit(session, None, event.shop_domain, "shop.redacted", event.shop_domain, {"deleted": counts})
+    log.info("compliance: redacted shop %s: %s", event.shop_domain, counts)

@@ -1,0 +1,210 @@
+"""Processing of the webhook inbox: one RQ job per stored delivery (`process(inbox_id)`).
+
+The receiver only stores and enqueues; here the row is parsed and dispatched by topic through
+TOPIC_HANDLERS, a registry of dotted names imported lazily, so a handler module written later
+plugs in by name. A handler receives one WebhookEvent and opens its own session.
+
+Failures are classified: ledger.errors.Transient keeps RQ's retries (Retry with backoff);
+any other error marks the row failed with the reason and is re-raised with no retries left,
+so RQ's failed registry shows it. `sweep()` enqueues rows the receiver could not hand to RQ
+(Redis down); the scheduler tick runs it every minute.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import get_current_job
+from sqlalchemy import select
+
+from jobs import queues
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.models import InboxStatus, WebhookInbox, utcnow
+
+log = logging.getLogger(__name__)
+
+PROCESS = "jobs.inbox.process"
+
+TOPIC_HANDLERS: dict[str, str] = {
+    "app/uninstalled": "jobs.compliance.app_uninstalled",
+    "customers/data_request": "jobs.compliance.customers_data_request",
+    "customers/redact": "jobs.compliance.customers_redact",
+    "shop/redact": "jobs.compliance.shop_redact",
+    "bulk_operations/finish": "jobs.bulk.on_finish",
+    "orders/create": "jobs.orders.on_webhook",
+    "orders/updated": "jobs.orders.on_webhook",
+    "orders/paid": "jobs.orders.on_webhook",
+    "orders/cancelled": "jobs.cancellations.on_webhook",
+    "orders/edited": "jobs.order_edits.on_webhook",
+}
+
+# Rows left `received` longer than this were not handed to RQ (Redis was down): sweep them.
+SWEEP_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One verified delivery, as handlers see it."""
+
+    inbox_id: int
+    topic: str
+    shop_domain: str
+    webhook_id: str | None
+    event_id: str | None
+    api_version: str | None
+    triggered_at: datetime | None
+    payload: dict[str, Any]
+
+
+class HandlerMissing(LookupError):
+    """The topic has no handler, or its module is not part of this build yet."""
+
+
+def job_id_for(inbox_id: int) -> str:
+    return f"inbox-{inbox_id}"
+
+
+def queue_for(topic: str) -> str:
+    return queues.ORDERS if topic.startswith("orders/") else queues.WEBHOOKS
+
+
+def resolve_handler(topic: str) -> Callable[[WebhookEvent], Any]:
+    """Import the handler for a topic by its dotted name.
+
+    Raises:
+        HandlerMissing: no entry for the topic, or the module/function does not exist.
+    """
+    path = TOPIC_HANDLERS.get(topic)
+    if path is None:
+        raise HandlerMissing(f"no handler registered for topic {topic!r}")
+    module_name, _, func_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise HandlerMissing(f"handler module {module_name} for {topic!r} does not exist") from exc
+        raise
+    handler = getattr(module, func_name, None)
+    if not callable(handler):
+        raise HandlerMissing(f"handler {path} for {topic!r} does not exist")
+    return handler
+
+
+def _finish(inbox_id: int, status: InboxStatus, reason: str | None) -> None:
+    with session_scope() as session:
+        row = session.get(WebhookInbox, inbox_id)
+        if row is not None:
+            row.status = status.value
+            row.reason = reason
+            row.processed_at = utcnow()
+
+
+def _load_event(inbox_id: int) -> WebhookEvent | None:
+    """The row as an event; None when there is nothing to do (gone, already done, rejected)."""
+    with session_scope() as session:
+        row = session.get(WebhookInbox, inbox_id)
+        if row is None:
+            log.warning("inbox: row %s no longer exists", inbox_id)
+            return None
+        if row.status in (InboxStatus.PROCESSED.value, InboxStatus.REJECTED.value):
+            log.info("inbox: row %s already %s", inbox_id, row.status)
+            return None
+        try:
+            payload = json.loads(bytes(row.raw_body).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            payload, reason = None, f"body is not valid JSON: {exc}"
+        else:
+            reason = None if isinstance(payload, dict) else "body is JSON but not an object"
+        if reason or not isinstance(payload, dict):
+            row.status, row.reason, row.processed_at = InboxStatus.REJECTED.value, reason, utcnow()
+            return None
+        return WebhookEvent(
+            inbox_id=row.id,
+            topic=row.topic,
+            shop_domain=row.shop_domain,
+            webhook_id=row.webhook_id,
+            event_id=row.event_id,
+            api_version=row.api_version,
+            triggered_at=row.triggered_at,
+            payload=payload,
+        )
+
+
+def process(inbox_id: int) -> str:
+    """Run the handler of one inbox row; returns the row's final status."""
+    event = _load_event(inbox_id)
+    if event is None:
+        return "skipped"
+    extra = {"shop": event.shop_domain, "topic": event.topic, "inbox_id": inbox_id}
+    try:
+        handler = resolve_handler(event.topic)
+    except HandlerMissing as exc:
+        log.error("inbox: %s", exc, extra=extra)
+        _finish(inbox_id, InboxStatus.FAILED, str(exc))
+        return InboxStatus.FAILED.value
+    try:
+        handler(event)
+    except Transient as exc:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            log.warning("inbox: %s transient failure, RQ retries: %s", event.topic, exc.message, extra=extra)
+            with session_scope() as session:
+                row = session.get(WebhookInbox, inbox_id)
+                if row is not None:
+                    row.reason = f"transient (retrying): {exc.message}"
+        else:
+            _finish(inbox_id, InboxStatus.FAILED, f"transient, retries exhausted: {exc.message}")
+        raise
+    except Exception as exc:
+        # Not retryable: fail now and loudly. RQ would otherwise spend the Retry budget on a bug.
+        job = get_current_job()
+        if job is not None:
+            job.retries_left = 0
+        _finish(inbox_id, InboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        log.exception("inbox: handler for %s failed", event.topic, extra=extra)
+        raise
+    _finish(inbox_id, InboxStatus.PROCESSED, None)
+    return InboxStatus.PROCESSED.value
+
+
+def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
+    """Enqueue rows the receiver stored but could not hand to RQ; returns the job ids enqueued."""
+    cutoff = utcnow() - older_than
+    with session_scope() as session:
+        stuck = session.execute(
+            select(WebhookInbox.id, WebhookInbox.topic)
+            .where(WebhookInbox.status == InboxStatus.RECEIVED.value, WebhookInbox.received_at <= cutoff)
+            .order_by(WebhookInbox.id)
+            .limit(limit)
+        ).all()
+    enqueued: list[str] = []
+    for inbox_id, topic in stuck:
+        job_id = job_id_for(inbox_id)
+        try:
+            queues.enqueue(
+                PROCESS,
+                inbox_id,
+                queue=queue_for(topic),
+                job_id=job_id,
+                description=f"webhook {topic} inbox {inbox_id} (swept)",
+            )
+        except RedisError as exc:
+            log.warning("inbox: sweep stopped, Redis unreachable (%s)", type(exc).__name__)
+            break
+        # Enqueued now, or already in RQ from an earlier attempt: either way it is RQ's.
+        with session_scope() as session:
+            row = session.get(WebhookInbox, inbox_id)
+            if row is not None and row.status == InboxStatus.RECEIVED.value:
+                row.status, row.job_id = InboxStatus.ENQUEUED.value, job_id
+        enqueued.append(job_id)
+    if enqueued:
+        log.info("inbox: swept %s stuck rows", len(enqueued))
+    return enqueued

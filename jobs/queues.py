@@ -1,0 +1,142 @@
+"""The named RQ queues and the one way jobs get onto them.
+
+Work is enqueued by dotted name ("jobs.inbox.process") with a deterministic job id derived
+from the unit of work and `unique=True`, so enqueueing the same unit twice is refused by RQ
+itself. Retryable work carries RQ's Retry with backoff; the job decides what is retryable
+(see jobs.inbox: only ledger.errors.Transient keeps its retries).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from ledger.kv import get_redis
+
+log = logging.getLogger(__name__)
+
+WEBHOOKS = "webhooks"
+CATALOG = "catalog"
+ORDERS = "orders"
+DEFAULT = "default"
+# Listening order of a worker that serves every queue: webhooks and orders before bulk catalog work.
+QUEUE_NAMES = (WEBHOOKS, ORDERS, CATALOG, DEFAULT)
+
+RETRY_INTERVALS = [10, 30, 60, 120, 300]
+MAX_JOB_ID = 100
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def retry_policy() -> Retry:
+    """Five tries spaced 10 s .. 5 min: enough to ride out a throttle or a short ERP outage."""
+    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+
+
+def connection() -> Redis:
+    return get_redis()
+
+
+def get_queue(name: str, conn: Redis | None = None) -> Queue:
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}; known: {', '.join(QUEUE_NAMES)}")
+    return Queue(name, connection=conn or connection())
+
+
+def job_key(*parts: object) -> str:
+    """A deterministic RQ job id from the unit of work: only [A-Za-z0-9_-], hashed when long or unsafe."""
+    raw = "-".join(str(p) for p in parts)
+    if _SAFE_ID.match(raw) and len(raw) <= MAX_JOB_ID:
+        return raw
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", raw)[:40].strip("_-") or "job"
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return f"{cleaned}-{digest}"
+
+
+def enqueue(
+    func_path: str,
+    *args: Any,
+    queue: str = DEFAULT,
+    job_id: str | None = None,
+    retry: bool = True,
+    unique: bool = True,
+    job_timeout: int | None = None,
+    description: str | None = None,
+    conn: Redis | None = None,
+) -> Job | None:
+    """Enqueue `func_path(*args)`; None when a job with this id already exists (refused duplicate).
+
+    Args:
+        func_path: the job's dotted name ("jobs.products.run").
+        queue: one of QUEUE_NAMES.
+        job_id: deterministic id of the unit of work; sanitised through job_key.
+        retry: attach RQ Retry with backoff (the job still decides what is retryable).
+        unique: refuse a second enqueue of the same job id while the first exists in Redis.
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable (callers decide whether to swallow it).
+    """
+    if job_id is not None:
+        job_id = job_key(job_id)
+    try:
+        return get_queue(queue, conn).enqueue(
+            func_path,
+            *args,
+            job_id=job_id,
+            unique=unique and job_id is not None,
+            retry=retry_policy() if retry else None,
+            job_timeout=job_timeout,
+            description=description,
+        )
+    except DuplicateJobError:
+        log.info("queues: %s already enqueued as %s", func_path, job_id)
+        return None
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def failed_jobs(queue_name: str, limit: int = 100, conn: Redis | None = None) -> list[dict[str, Any]]:
+    """What the dashboard shows of the failed-job registry: id, func, exception text, ended_at."""
+    queue = get_queue(queue_name, conn)
+    registry = FailedJobRegistry(queue=queue)
+    rows: list[dict[str, Any]] = []
+    for job_id in registry.get_job_ids(0, limit - 1, desc=True):
+        try:
+            job = Job.fetch(job_id, connection=queue.connection)
+        except NoSuchJobError:
+            continue
+        result = job.latest_result()
+        rows.append(
+            {
+                "id": job.id,
+                "queue": queue_name,
+                "func": job.func_name,
+                "args": [repr(a) for a in job.args],
+                "exc": (result.exc_string if result else None) or "",
+                "ended_at": _when(job.ended_at),
+                "enqueued_at": _when(job.enqueued_at),
+            }
+        )
+    return rows
+
+
+def requeue_failed(job_id: str, conn: Redis | None = None) -> Job:
+    """Put a failed job back on its own queue (the dashboard's retry button).
+
+    Raises:
+        rq.exceptions.NoSuchJobError: the job expired or never existed.
+        rq.exceptions.InvalidJobOperation: the job is not in the failed registry.
+    """
+    redis_conn = conn or connection()
+    job = Job.fetch(job_id, connection=redis_conn)
+    registry = FailedJobRegistry(job.origin, connection=redis_conn)
+    return registry.requeue(job)

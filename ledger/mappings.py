@@ -1,0 +1,291 @@
+"""De:Para and links, with errors the admin page can act on.
+
+Every lookup that finds nothing raises `MappingMissing(kind, code)`: the flow parks the unit,
+the De:Para page lists the code first ("seen in orders, not mapped"), and creating the mapping
+resumes the parked units (`ledger.trace.parked_waiting_for`). Company <-> location mappings
+live in their own table, but the page and the CSV treat them as one more kind
+(shopify_code = the location gid, erp_code = NROEMPRESA). The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from ledger.errors import MappingMissing
+from ledger.models import LocationMapping, Mapping, Message, MessageStatus, Shop, StoreLink, utcnow
+
+
+class MappingKind(enum.StrEnum):
+    PAYMENT_METHOD = "payment_method"
+    CARRIER = "carrier"
+    SEGMENT_MARKET = "segment_market"
+    LOCATION = "location"
+
+
+class MappingConflict(ValueError):
+    """The mapping would break a one-to-one rule (a location already belongs to another company)."""
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One De:Para line as the page shows it, whatever table it lives in."""
+
+    kind: str
+    shopify_code: str
+    erp_code: str
+    label: str | None
+    updated_at: datetime | None
+
+
+@dataclass
+class ImportResult:
+    """What a CSV import did; `errors` are (line number, reason) for the lines it could not take."""
+
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+CSV_COLUMNS = ("shopify_code", "erp_code", "label")
+
+
+def store_link(session: Session, shop_id: int) -> StoreLink:
+    """The ERP company + segment this store sells as; MappingMissing("store_link", domain) if unset."""
+    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
+    if link is None:
+        shop = session.get(Shop, shop_id)
+        raise MappingMissing("store_link", shop.domain if shop else str(shop_id))
+    return link
+
+
+def set_store_link(session: Session, shop_id: int, nro_empresa: int, nro_segmento: int) -> StoreLink:
+    """Create or change the store's link to an ERP company + segment."""
+    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
+    if link is None:
+        link = StoreLink(shop_id=shop_id, nro_empresa=nro_empresa, nro_segmento=nro_segmento)
+        session.add(link)
+    else:
+        link.nro_empresa, link.nro_segmento, link.updated_at = nro_empresa, nro_segmento, utcnow()
+    session.flush()
+    return link
+
+
+def location_for_company(session: Session, shop_id: int, nro_empresa: int) -> str:
+    """The Shopify location gid of an ERP company; MappingMissing("location", NROEMPRESA) if none."""
+    location_id = session.scalar(
+        select(LocationMapping.location_id).where(
+            LocationMapping.shop_id == shop_id, LocationMapping.nro_empresa == nro_empresa
+        )
+    )
+    if location_id is None:
+        raise MappingMissing(MappingKind.LOCATION.value, str(nro_empresa))
+    return location_id
+
+
+def company_for_location(session: Session, shop_id: int, location_id: str) -> int:
+    """The ERP company (NROEMPRESA) of a Shopify location; MappingMissing("location", gid) if none."""
+    nro_empresa = session.scalar(
+        select(LocationMapping.nro_empresa).where(
+            LocationMapping.shop_id == shop_id, LocationMapping.location_id == location_id
+        )
+    )
+    if nro_empresa is None:
+        raise MappingMissing(MappingKind.LOCATION.value, location_id)
+    return nro_empresa
+
+
+def set_location_mapping(
+    session: Session, shop_id: int, nro_empresa: int, location_id: str, location_name: str | None = None
+) -> tuple[LocationMapping, bool]:
+    """Map an ERP company to a Shopify location (one to one); returns (row, created).
+
+    Raises:
+        MappingConflict: the location is already mapped to another company.
+    """
+    other = session.scalars(
+        select(LocationMapping).where(
+            LocationMapping.shop_id == shop_id,
+            LocationMapping.location_id == location_id,
+            LocationMapping.nro_empresa != nro_empresa,
+        )
+    ).one_or_none()
+    if other is not None:
+        raise MappingConflict(f"location {location_id} is already mapped to company {other.nro_empresa}")
+    row = session.scalars(
+        select(LocationMapping).where(
+            LocationMapping.shop_id == shop_id, LocationMapping.nro_empresa == nro_empresa
+        )
+    ).one_or_none()
+    created = row is None
+    if row is None:
+        row = LocationMapping(shop_id=shop_id, nro_empresa=nro_empresa, location_id=location_id)
+        session.add(row)
+    row.location_id, row.updated_at = location_id, utcnow()
+    if location_name is not None:
+        row.location_name = location_name
+    session.flush()
+    return row, created
+
+
+def erp_code(session: Session, shop_id: int, kind: str, shopify_code: str) -> str:
+    """The ERP code a Shopify code maps to; MappingMissing(kind, shopify_code) if unmapped."""
+    if _kind(kind) is MappingKind.LOCATION:
+        return str(company_for_location(session, shop_id, shopify_code))
+    code = session.scalar(
+        select(Mapping.erp_code).where(
+            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
+        )
+    )
+    if code is None:
+        raise MappingMissing(kind, shopify_code)
+    return code
+
+
+def upsert_mapping(
+    session: Session, shop_id: int, kind: str, shopify_code: str, erp_code: str, label: str | None = None
+) -> tuple[Mapping | LocationMapping, bool]:
+    """Create or change one De:Para line; returns (row, created). Location kind goes to its own table.
+
+    Raises:
+        ValueError: empty codes, an unknown kind, or a non-numeric NROEMPRESA for a location.
+        MappingConflict: see `set_location_mapping`.
+    """
+    mapping_kind = _kind(kind)
+    shopify_code, erp_code = shopify_code.strip(), erp_code.strip()
+    if not shopify_code or not erp_code:
+        raise ValueError("both the Shopify code and the ERP code are required")
+    if mapping_kind is MappingKind.LOCATION:
+        if not erp_code.isdigit():
+            raise ValueError(f"NROEMPRESA must be a number, got {erp_code!r}")
+        return set_location_mapping(session, shop_id, int(erp_code), shopify_code, label)
+    row = session.scalars(
+        select(Mapping).where(
+            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
+        )
+    ).one_or_none()
+    created = row is None
+    if row is None:
+        row = Mapping(shop_id=shop_id, kind=kind, shopify_code=shopify_code)
+        session.add(row)
+    row.erp_code, row.label, row.updated_at = erp_code, label, utcnow()
+    session.flush()
+    return row, created
+
+
+def delete_mapping(session: Session, shop_id: int, kind: str, shopify_code: str) -> bool:
+    """Remove one De:Para line; True when something was removed."""
+    if _kind(kind) is MappingKind.LOCATION:
+        stmt = delete(LocationMapping).where(
+            LocationMapping.shop_id == shop_id, LocationMapping.location_id == shopify_code
+        )
+    else:
+        stmt = delete(Mapping).where(
+            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
+        )
+    result = session.execute(stmt.execution_options(synchronize_session="fetch"))
+    session.flush()
+    return bool(result.rowcount)
+
+
+def list_mappings(session: Session, shop_id: int, kind: str) -> list[MappingRow]:
+    """The kind's De:Para lines, ordered by Shopify code."""
+    if _kind(kind) is MappingKind.LOCATION:
+        locations = session.scalars(
+            select(LocationMapping)
+            .where(LocationMapping.shop_id == shop_id)
+            .order_by(LocationMapping.location_id)
+        )
+        return [
+            MappingRow(kind, row.location_id, str(row.nro_empresa), row.location_name, row.updated_at)
+            for row in locations
+        ]
+    rows = session.scalars(
+        select(Mapping).where(Mapping.shop_id == shop_id, Mapping.kind == kind).order_by(Mapping.shopify_code)
+    )
+    return [MappingRow(kind, row.shopify_code, row.erp_code, row.label, row.updated_at) for row in rows]
+
+
+def unmapped_codes_seen(session: Session, shop_id: int, kind: str) -> list[tuple[str, int]]:
+    """Codes parked messages are waiting for that still have no mapping, most waited-for first."""
+    mapping = Message.error_detail["mapping"]
+    code = mapping["code"].as_string()
+    stmt = (
+        select(code, func.count())
+        .where(
+            Message.shop_id == shop_id,
+            Message.status == MessageStatus.PARKED.value,
+            mapping["kind"].as_string() == kind,
+        )
+        .group_by(code)
+    )
+    seen = [(value, n) for value, n in session.execute(stmt) if value]
+    mapped = _mapped_codes(session, shop_id, kind)
+    return sorted(((c, n) for c, n in seen if c not in mapped), key=lambda item: (-item[1], item[0]))
+
+
+def export_csv(session: Session, shop_id: int, kind: str) -> str:
+    """The kind's mappings as CSV (shopify_code, erp_code, label), ready for `import_csv`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in list_mappings(session, shop_id, kind):
+        writer.writerow([row.shopify_code, row.erp_code, row.label or ""])
+    return out.getvalue()
+
+
+def import_csv(session: Session, shop_id: int, kind: str, text: str) -> ImportResult:
+    """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land."""
+    _kind(kind)
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [name for name in CSV_COLUMNS[:2] if name not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
+        return result
+    for record in reader:
+        line = reader.line_num
+        try:
+            _, created = upsert_mapping(
+                session,
+                shop_id,
+                kind,
+                record.get("shopify_code") or "",
+                record.get("erp_code") or "",
+                (record.get("label") or "").strip() or None,
+            )
+        except ValueError as exc:  # MappingConflict included
+            result.errors.append((line, str(exc)))
+            continue
+        if created:
+            result.created += 1
+        else:
+            result.updated += 1
+    return result
+
+
+def _mapped_codes(session: Session, shop_id: int, kind: str) -> set[str]:
+    """Codes that count as mapped; for locations both the gid and the NROEMPRESA side."""
+    if _kind(kind) is MappingKind.LOCATION:
+        rows = session.execute(
+            select(LocationMapping.location_id, LocationMapping.nro_empresa).where(
+                LocationMapping.shop_id == shop_id
+            )
+        )
+        return {code for location_id, nro in rows for code in (location_id, str(nro))}
+    return set(
+        session.scalars(select(Mapping.shopify_code).where(Mapping.shop_id == shop_id, Mapping.kind == kind))
+    )
+
+
+def _kind(kind: str) -> MappingKind:
+    try:
+        return MappingKind(kind)
+    except ValueError:
+        raise ValueError(f"unknown mapping kind {kind!r}") from None

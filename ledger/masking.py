@@ -1,0 +1,169 @@
+"""PII masking for payloads shown in the admin page (Messages detail view).
+
+Payloads in the trace hold customer data from both sides: Shopify's (email, phone, names,
+address lines, `localizedFields` with the CPF/CNPJ) and the ERP's `clienteDto` (cpfCnpj,
+nomeRazaoSocial, logradouro, foneNro1, emailNfe, cep...). A viewer without the right to see
+PII gets a masked copy that still lets them recognise the record ("***.***.*89-01",
+"a***@d***.com"). Keys are matched case- and underscore-insensitively, so `first_name` and
+`firstName` are the same key. Pure functions: the input is never modified.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+DOCUMENT_KEYS = frozenset({"cpfcnpj", "cpf", "cnpj", "nrocgccpf", "taxid", "document", "inscestadualrg"})
+EMAIL_KEYS = frozenset({"email", "emailnfe", "contactemail", "customeremail"})
+PHONE_KEYS = frozenset(
+    {"phone", "fonenro1", "fonenro2", "fonenro3", "foneddd1", "foneddd2", "foneddd3", "celular", "mobile"}
+)
+PERSON_KEYS = frozenset(
+    {
+        "firstname",
+        "lastname",
+        "displayname",
+        "nomerazaosocial",
+        "nomerazao",
+        "nomefantasia",
+        "fantasia",
+        "company",
+    }
+)
+STREET_KEYS = frozenset(
+    {"address1", "address2", "logradouro", "nrologradouro", "complementologradouro", "bairro", "street"}
+)
+ZIP_KEYS = frozenset({"zip", "cep", "postalcode"})
+HIDDEN_KEYS = frozenset({"dtanascfund", "birthdate", "latitude", "longitude"})
+# `name` is PII only about a person: a product or carrier name stays readable.
+PERSON_CONTEXT_KEYS = frozenset(
+    {"customer", "shippingaddress", "billingaddress", "address", "defaultaddress", "clientedto", "cliente"}
+)
+# An order also carries email and phone beside its `name` ("#1001"): those do not make it a person.
+PERSON_SIBLING_KEYS = PERSON_KEYS | STREET_KEYS | DOCUMENT_KEYS
+
+
+def mask_pii(payload: Any, reveal: bool) -> Any:
+    """A copy of `payload` with PII masked, or an untouched deep copy when `reveal` is true."""
+    if reveal:
+        return copy.deepcopy(payload)
+    return _walk(payload, parent_key="")
+
+
+def _norm(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+def _walk(value: Any, parent_key: str) -> Any:
+    if isinstance(value, dict):
+        return _mask_dict(value, parent_key)
+    if isinstance(value, list):
+        return [_walk(item, parent_key) for item in value]
+    return value
+
+
+def _mask_dict(data: dict[str, Any], parent_key: str) -> dict[str, Any]:
+    keys = {_norm(str(key)) for key in data}
+    about_person = parent_key in PERSON_CONTEXT_KEYS or bool(keys & PERSON_SIBLING_KEYS)
+    # Shopify's localizedFields: [{"key": "TAX_CREDENTIAL_BR", "value": "123..."}]
+    localized = str(data.get("key", "")).upper()
+    masked: dict[str, Any] = {}
+    for key, value in data.items():
+        norm = _norm(str(key))
+        if norm == "value" and localized.endswith("_CREDENTIAL_BR"):
+            masked[key] = _apply(mask_document, value)
+        elif norm == "name" and about_person:
+            masked[key] = _apply(mask_name, value)
+        else:
+            masked[key] = _mask_value(norm, value)
+    return masked
+
+
+def _mask_value(norm: str, value: Any) -> Any:
+    if norm in DOCUMENT_KEYS:
+        return _apply(mask_document, value)
+    if norm in EMAIL_KEYS:
+        return _apply(mask_email, value)
+    if norm in PHONE_KEYS:
+        return _apply(mask_phone, value)
+    if norm in PERSON_KEYS:
+        return _apply(mask_name, value)
+    if norm in STREET_KEYS:
+        return _apply(mask_street, value)
+    if norm in ZIP_KEYS:
+        return _apply(mask_zip, value)
+    if norm in HIDDEN_KEYS:
+        return _apply(lambda _text: "***", value)
+    return _walk(value, norm)
+
+
+def _apply(masker: Any, value: Any) -> Any:
+    """Mask scalars (numbers included: the ERP sends CPFs as numbers); recurse into containers."""
+    if value is None or value == "" or isinstance(value, bool):
+        return value
+    if isinstance(value, dict | list):
+        return _walk(value, "")
+    return masker(str(value))
+
+
+def mask_document(text: str) -> str:
+    """CPF/CNPJ with only the last four digits visible: ***.***.*89-01, **.***.***/**01-95."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 11:
+        shaped = f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
+    elif len(digits) == 14:
+        shaped = f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
+    else:
+        shaped = text
+    return _hide_digits(shaped, keep_last=4 if len(digits) >= 8 else 0)
+
+
+def mask_email(text: str) -> str:
+    """a***@d***.com: the first letter of the mailbox and of the domain, the suffix kept."""
+    local, at, domain = text.partition("@")
+    if not at:
+        return mask_name(text)
+    host, dot, suffix = domain.partition(".")
+    return f"{local[:1]}***@{host[:1]}***{dot}{suffix}"
+
+
+def mask_phone(text: str) -> str:
+    """Every digit but the last two hidden; the punctuation stays, so the shape is recognisable."""
+    return _hide_digits(text, keep_last=2)
+
+
+def mask_name(text: str) -> str:
+    """The first letter of each word: "João Silva" -> "J*** S****"."""
+    return re.sub(r"\w+", lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1), text)
+
+
+def mask_street(text: str) -> str:
+    """Street lines: the first letter of each word, every number hidden."""
+    return _hide_digits(mask_name(text), keep_last=0)
+
+
+def mask_zip(text: str) -> str:
+    """CEP with the region (first two digits) visible: 01***-***."""
+    digits_seen = 0
+    out = []
+    for char in text:
+        if char.isdigit():
+            digits_seen += 1
+            out.append(char if digits_seen <= 2 else "*")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _hide_digits(text: str, keep_last: int) -> str:
+    total = sum(char.isdigit() for char in text)
+    seen = 0
+    out = []
+    for char in text:
+        if char.isdigit():
+            seen += 1
+            out.append(char if seen > total - keep_last else "*")
+        else:
+            out.append(char)
+    return "".join(out)

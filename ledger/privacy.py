@@ -1,0 +1,376 @@
+"""Customer and shop privacy: what the ledger holds on a customer, and how it is removed.
+
+Pure scrubbing first (`scrub`, `scrub_text`, `mentions`): PII is replaced by "[redacted]" by
+key (names, emails, phones, addresses, CPF/CNPJ and other document numbers, in Shopify's and
+Consinco's spellings) and by value (e-mail addresses, formatted or check-digit-valid CPF/CNPJ,
+and the customer's own known values), keeping the non-PII structure (ids, totals, SKUs) so the
+trace still explains what happened. Then the ledger operations the compliance webhooks run:
+`export_customer`, `redact_customer`, `redact_shop`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, or_, select
+from sqlalchemy.orm import Session
+from stdnum.br import cnpj, cpf
+
+from ledger.models import AuditEvent, Base, Binding, Message, OrderLineChange, OrderLink, Shop, WebhookInbox
+
+REDACTED = "[redacted]"
+
+# fmt: off
+# Keys whose values are personal wherever they appear (compared lower-case, letters and digits only):
+# Shopify's REST/GraphQL spellings and Consinco's (clienteDto, GE_PESSOA).
+PII_KEYS = frozenset({
+    "firstname", "lastname", "email", "contactemail", "customeremail", "emailnfe", "phone", "phonenumber",
+    "mobile", "fone", "fonenro1", "foneddd1", "fonenro2", "foneddd2", "celular", "address1", "address2",
+    "street", "logradouro", "nrologradouro", "complementologradouro", "bairro", "zip", "cep", "postalcode",
+    "company", "cpf", "cnpj", "cpfcnpj", "nrocgccpf", "digcgccpf", "document", "documentnumber",
+    "documento", "taxid", "taxnumber", "inscestadualrg", "rg", "nomerazao", "nomerazaosocial",
+    "nomefantasia", "fantasia", "birthday", "birthdate", "dateofbirth", "dtanascfund", "latitude",
+    "longitude", "browserip", "clientip", "ip", "note", "sexo", "estadocivil",
+})
+# Objects that describe a person or an address: inside them `name`, `city`... are personal too
+# (a product's or a line item's `name` is not).
+PERSON_CONTAINERS = frozenset({
+    "customer", "billingaddress", "shippingaddress", "defaultaddress", "addresses", "address", "cliente",
+    "clientedto", "pessoa", "destinatario", "contact", "buyer", "localizedfields",
+})
+CONTEXT_PII_KEYS = frozenset({"name", "city", "cidade", "province", "uf", "value", "nome"})
+# fmt: on
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_CPF_FORMATTED = re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b")
+_CNPJ_FORMATTED = re.compile(r"\b\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}\b")
+_BARE_DIGITS = re.compile(r"^\d{11}$|^\d{14}$")
+
+
+def normalise_key(key: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+
+
+def _is_id_key(norm: str) -> bool:
+    return norm.endswith("id") or norm.endswith("ids") or norm in {"sku", "ean", "barcode", "nfekey"}
+
+
+def scrub_text(text: str, known: Iterable[str] = ()) -> str:
+    """Replace e-mails, CPF/CNPJ (formatted, or bare with valid check digits) and known values."""
+    for value in sorted((k for k in known if k and len(k) >= 3), key=len, reverse=True):
+        text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+    text = _EMAIL.sub(REDACTED, text)
+    text = _CPF_FORMATTED.sub(REDACTED, text)
+    text = _CNPJ_FORMATTED.sub(REDACTED, text)
+    stripped = text.strip()
+    if _BARE_DIGITS.match(stripped) and (cpf.is_valid(stripped) or cnpj.is_valid(stripped)):
+        return REDACTED
+    return text
+
+
+def scrub(obj: Any, known: Iterable[str] = (), *, _in_person: bool = False, _key: str = "") -> Any:
+    """A copy of `obj` with PII replaced by "[redacted]" and every other value kept."""
+    known = tuple(known)
+    if isinstance(obj, dict):
+        out: dict[Any, Any] = {}
+        for key, value in obj.items():
+            norm = normalise_key(key)
+            personal = norm in PII_KEYS or (_in_person and norm in CONTEXT_PII_KEYS)
+            if personal and value not in (None, "", [], {}):
+                out[key] = (
+                    REDACTED
+                    if not isinstance(value, dict | list)
+                    else scrub(value, known, _in_person=True, _key=norm)
+                )
+            else:
+                out[key] = scrub(value, known, _in_person=_in_person or norm in PERSON_CONTAINERS, _key=norm)
+        return out
+    if isinstance(obj, list):
+        return [scrub(v, known, _in_person=_in_person, _key=_key) for v in obj]
+    if isinstance(obj, str):
+        if _in_person and _key in PII_KEYS | CONTEXT_PII_KEYS:
+            return REDACTED
+        if _is_id_key(_key) and not any(k and k.lower() in obj.lower() for k in known):
+            return obj
+        return scrub_text(obj, known)
+    return obj
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """Who a compliance request is about, as Shopify names them."""
+
+    customer_id: str | None
+    email: str | None = None
+    phone: str | None = None
+    order_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], orders_key: str) -> CustomerRef:
+        customer = payload.get("customer") or {}
+        orders: set[str] = set()
+        for order_id in payload.get(orders_key) or []:
+            orders |= {str(order_id), f"gid://shopify/Order/{order_id}"}
+        cid = customer.get("id")
+        return cls(
+            customer_id=str(cid) if cid is not None else None,
+            email=(customer.get("email") or None),
+            phone=(customer.get("phone") or None),
+            order_ids=frozenset(orders),
+        )
+
+    @property
+    def order_gids(self) -> set[str]:
+        return {o for o in self.order_ids if o.startswith("gid://")}
+
+    @property
+    def known_values(self) -> tuple[str, ...]:
+        return tuple(v for v in (self.email, self.phone) if v)
+
+    @property
+    def needles(self) -> list[str]:
+        """Substrings that any row mentioning this customer must contain (a cheap SQL prefilter)."""
+        values = [self.email, self.phone, self.customer_id, *self.order_ids]
+        return [v for v in values if v]
+
+
+def mentions(obj: Any, ref: CustomerRef, _key: str = "") -> bool:
+    """Whether a payload is about this customer: their id, e-mail, phone or one of their orders."""
+    customer_gid = f"gid://shopify/Customer/{ref.customer_id}" if ref.customer_id else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            norm = normalise_key(key)
+            is_customer = norm in {"customer", "cliente"} and isinstance(value, dict)
+            if is_customer and ref.customer_id and str(value.get("id")) in (ref.customer_id, customer_gid):
+                return True
+            if norm in {"customerid"} and ref.customer_id and str(value) in (ref.customer_id, customer_gid):
+                return True
+            is_order_key = norm in {"orderid", "admingraphqlapiid"} or (
+                norm == "id" and _key in {"", "order"}
+            )
+            if is_order_key and not isinstance(value, dict | list) and str(value) in ref.order_ids:
+                return True
+            if mentions(value, ref, norm):
+                return True
+        return False
+    if isinstance(obj, list):
+        return any(mentions(v, ref, _key) for v in obj)
+    if isinstance(obj, str):
+        lowered = obj.lower()
+        if ref.email and ref.email.lower() in lowered:
+            return True
+        if ref.phone and ref.phone in obj:
+            return True
+        return obj in ref.order_gids or (customer_gid is not None and obj == customer_gid)
+    return False
+
+
+def _text_mentions(text: str | None, ref: CustomerRef) -> bool:
+    return bool(text) and any(n.lower() in text.lower() for n in (ref.email, ref.phone) if n)
+
+
+def _decode_body(raw: bytes) -> tuple[Any, str]:
+    text = bytes(raw).decode("utf-8", errors="replace")
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError:
+        return None, text
+
+
+def _like_any(column: Any, needles: list[str]) -> Any:
+    return or_(*[cast(column, Text).contains(n, autoescape=True) for n in needles])
+
+
+def _candidate_messages(session: Session, shop: Shop, ref: CustomerRef) -> list[Message]:
+    needles = ref.needles
+    if not needles:
+        return []
+    query = select(Message).where(
+        Message.shop_id == shop.id,
+        or_(
+            Message.shopify_id.in_(ref.order_gids or {""}),
+            _like_any(Message.request_payload, needles),
+            _like_any(Message.response_payload, needles),
+            _like_any(Message.error_text, needles),
+            _like_any(Message.search_text, needles),
+        ),
+    )
+    rows = []
+    for msg in session.scalars(query):
+        if (
+            msg.shopify_id in ref.order_gids
+            or mentions(msg.request_payload, ref)
+            or mentions(msg.response_payload, ref)
+            or _text_mentions(msg.error_text, ref)
+            or _text_mentions(msg.search_text, ref)
+        ):
+            rows.append(msg)
+    return rows
+
+
+def _candidate_inbox(session: Session, shop_domain: str, ref: CustomerRef) -> list[tuple[WebhookInbox, Any]]:
+    rows = []
+    query = (
+        select(WebhookInbox).where(WebhookInbox.shop_domain == shop_domain).execution_options(yield_per=500)
+    )
+    for row in session.scalars(query):
+        payload, text = _decode_body(row.raw_body)
+        if (payload is not None and mentions(payload, ref)) or (
+            payload is None and _text_mentions(text, ref)
+        ):
+            rows.append((row, payload))
+    return rows
+
+
+def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef) -> list[AuditEvent]:
+    needles = ref.needles
+    if not needles:
+        return []
+    query = select(AuditEvent).where(
+        or_(AuditEvent.shop_id == shop.id, AuditEvent.shop_domain == shop.domain),
+        or_(
+            _like_any(AuditEvent.before, needles),
+            _like_any(AuditEvent.after, needles),
+            _like_any(AuditEvent.target, needles),
+        ),
+    )
+    return [
+        a
+        for a in session.scalars(query)
+        if mentions(a.before, ref) or mentions(a.after, ref) or _text_mentions(a.target, ref)
+    ]
+
+
+def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, Any]:
+    """Everything the ledger holds on a customer, as one JSON-ready document."""
+    links = session.scalars(
+        select(OrderLink).where(
+            OrderLink.shop_id == shop.id, OrderLink.shopify_order_id.in_(ref.order_gids or {""})
+        )
+    ).all()
+    messages = _candidate_messages(session, shop, ref)
+    inbox = [
+        (row, payload)
+        for row, payload in _candidate_inbox(session, shop.domain, ref)
+        if not row.topic.startswith(("customers/", "shop/"))
+    ]
+    return {
+        "shop": shop.domain,
+        "customer": {"id": ref.customer_id, "email": ref.email, "phone": ref.phone},
+        "order_links": [
+            {
+                "shopify_order_id": link.shopify_order_id,
+                "shopify_order_name": link.shopify_order_name,
+                "erp_order": link.nro_pedvenda,
+                "shopify_status": link.shopify_status,
+                "erp_status": link.erp_status,
+                "total": str(link.total) if link.total is not None else None,
+                "nfe_key": link.nfe_key,
+                "created_at": link.created_at.isoformat(),
+            }
+            for link in links
+        ],
+        "messages": [
+            {
+                "id": m.id,
+                "flow": m.flow,
+                "direction": m.direction,
+                "unit_key": m.unit_key,
+                "shopify_id": m.shopify_id,
+                "erp_id": m.erp_id,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(),
+                "request_payload": m.request_payload,
+                "response_payload": m.response_payload,
+            }
+            for m in messages
+        ],
+        "webhooks": [
+            {"id": row.id, "topic": row.topic, "received_at": row.received_at.isoformat(), "payload": payload}
+            for row, payload in inbox
+        ],
+        "counts": {"order_links": len(links), "messages": len(messages), "webhooks": len(inbox)},
+    }
+
+
+def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, int]:
+    """Remove the customer's PII from every table of the ledger; returns counts per table."""
+    known = ref.known_values
+    counts = {"messages": 0, "webhook_inbox": 0, "audit_events": 0, "order_links": 0, "bindings": 0}
+    for msg in _candidate_messages(session, shop, ref):
+        msg.request_payload = scrub(msg.request_payload, known)
+        msg.response_payload = scrub(msg.response_payload, known)
+        msg.error_detail = scrub(msg.error_detail, known)
+        msg.error_text = scrub_text(msg.error_text, known) if msg.error_text else msg.error_text
+        msg.search_text = scrub_text(msg.search_text, known) if msg.search_text else msg.search_text
+        counts["messages"] += 1
+    for row, payload in _candidate_inbox(session, shop.domain, ref):
+        cleaned = (
+            scrub(payload, known)
+            if payload is not None
+            else scrub_text(bytes(row.raw_body).decode("utf-8", errors="replace"), known)
+        )
+        row.raw_body = (json.dumps(cleaned) if payload is not None else cleaned).encode()
+        counts["webhook_inbox"] += 1
+    for event in _candidate_audit(session, shop, ref):
+        event.before = scrub(event.before, known)
+        event.after = scrub(event.after, known)
+        event.target = scrub_text(event.target, known) if event.target else event.target
+        counts["audit_events"] += 1
+    links = session.scalars(
+        select(OrderLink).where(
+            OrderLink.shop_id == shop.id, OrderLink.shopify_order_id.in_(ref.order_gids or {""})
+        )
+    ).all()
+    for link in links:
+        link.needs_attention = scrub_text(link.needs_attention, known) if link.needs_attention else None
+        for change in session.scalars(
+            select(OrderLineChange).where(OrderLineChange.order_link_id == link.id)
+        ):
+            change.reason = scrub_text(change.reason, known) if change.reason else change.reason
+        counts["order_links"] += 1
+    if ref.needles:
+        for binding in session.scalars(
+            select(Binding).where(Binding.shop_id == shop.id, _like_any(Binding.data, ref.needles))
+        ):
+            if mentions(binding.data, ref):
+                binding.data = scrub(binding.data, known)
+                counts["bindings"] += 1
+    session.flush()
+    return counts
+
+
+def redact_shop(session: Session, shop_domain: str) -> dict[str, int]:
+    """Delete everything the ledger holds for a shop; returns rows deleted per table.
+
+    Walks every table (children first) so tables other modules add with a shop_id column
+    are covered too. Audit events are deleted last; the caller writes the one that remains.
+    """
+    shop = session.scalar(select(Shop).where(Shop.domain == shop_domain))
+    counts: dict[str, int] = {}
+    skip = {Shop.__tablename__, AuditEvent.__tablename__}
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name in skip:
+            continue
+        condition = None
+        if "shop_id" in table.c and shop is not None:
+            condition = table.c.shop_id == shop.id
+        elif "shop_domain" in table.c:
+            condition = table.c.shop_domain == shop_domain
+        if condition is not None:
+            deleted = session.execute(delete(table).where(condition)).rowcount
+            if deleted:
+                counts[table.name] = deleted
+    audit_condition = AuditEvent.shop_domain == shop_domain
+    if shop is not None:
+        audit_condition = or_(audit_condition, AuditEvent.shop_id == shop.id)
+    counts["audit_events"] = session.execute(delete(AuditEvent).where(audit_condition)).rowcount
+    if shop is not None:
+        session.execute(delete(Shop).where(Shop.id == shop.id))
+        counts["shops"] = 1
+    session.flush()
+    return counts

@@ -1,0 +1,273 @@
+"""The message trace: one row per unit of work, written before any outside call is made for it.
+
+A flow calls `begin` (the row exists, attempt counted), makes its outside call, then `succeed`,
+`skip` or `fail`. A retry or replay of the same unit (same shop, flow, unit_key) reuses the row,
+so the Messages page shows one line per SKU / order / invoice with its attempts, not one per try.
+The caller owns the transaction: these functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, null, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ledger.errors import IntegrationError, classify
+from ledger.models import ErrorClass, Message, MessageStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+SEARCH_TEXT_MAX = 500
+TRACEBACK_MAX = 20_000
+STATUS_FOR_CLASS = {
+    ErrorClass.MAPPING_MISSING: MessageStatus.PARKED,
+    ErrorClass.TRANSIENT: MessageStatus.RETRYING,
+    ErrorClass.REJECTED: MessageStatus.FAILED,
+    ErrorClass.BUG: MessageStatus.FAILED,
+}
+
+
+def search_text(*groups: Iterable[str | int | None]) -> str:
+    """External ids lower-cased, de-duplicated in order, joined by spaces (cut to the column size)."""
+    tokens: list[str] = []
+    for group in groups:
+        for raw in group:
+            if raw is None:
+                continue
+            for token in str(raw).lower().split():
+                if token not in tokens:
+                    tokens.append(token)
+    return " ".join(tokens)[:SEARCH_TEXT_MAX]
+
+
+def begin(
+    session: Session,
+    shop_id: int,
+    flow: str,
+    unit_key: str,
+    direction: str,
+    *,
+    shopify_id: str | None = None,
+    erp_id: str | None = None,
+    search: Iterable[str | int | None] = (),
+    request: dict[str, Any] | None = None,
+    job_id: str | None = None,
+) -> Message:
+    """Upsert the unit's row as pending with one more attempt, and return it (flushed).
+
+    One INSERT ... ON CONFLICT DO UPDATE statement, so two processes beginning the same unit
+    at once both land on the one row (PostgreSQL serialises them on the unique key) and both
+    attempts are counted. The previous error is cleared; ids and payload given here replace
+    the stored ones, ids not given are kept; search ids add to the stored ones, so a replay
+    stays findable by the ERP id an earlier attempt got back.
+    """
+    now = utcnow()
+    text = search_text([shopify_id, erp_id], search)
+    values = {
+        "shop_id": shop_id,
+        "flow": flow,
+        "unit_key": unit_key,
+        "direction": direction,
+        "shopify_id": shopify_id,
+        "erp_id": erp_id,
+        "search_text": text,
+        "status": MessageStatus.PENDING.value,
+        "attempts": 1,
+        "request_payload": request if request is not None else null(),
+        "job_id": job_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Message).values(**values)
+    table = Message.__table__.c
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.shop_id, table.flow, table.unit_key],
+        set_={
+            "attempts": table.attempts + 1,
+            "status": MessageStatus.PENDING.value,
+            "direction": direction,
+            "error_class": None,
+            "error_text": None,
+            "error_detail": null(),
+            "finished_at": None,
+            "updated_at": now,
+            "shopify_id": func.coalesce(excluded.shopify_id, table.shopify_id),
+            "erp_id": func.coalesce(excluded.erp_id, table.erp_id),
+            "search_text": table.search_text,
+            "request_payload": request if request is not None else table.request_payload,
+            "job_id": job_id if job_id is not None else table.job_id,
+        },
+    ).returning(table.id)
+    session.flush()
+    message_id = session.execute(stmt).scalar_one()
+    message = session.get(Message, message_id, populate_existing=True)
+    assert message is not None
+    merged = search_text(message.search_text.split(), [message.shopify_id, message.erp_id], search)
+    if merged != message.search_text:
+        message.search_text = merged
+        session.flush()
+    log.debug(
+        "trace: begin %s/%s attempt %s",
+        flow,
+        unit_key,
+        message.attempts,
+        extra={"shop_id": shop_id, "flow": flow, "unit_key": unit_key},
+    )
+    return message
+
+
+def succeed(
+    session: Session,
+    message: Message,
+    *,
+    response: dict[str, Any] | None = None,
+    shopify_id: str | None = None,
+    erp_id: str | None = None,
+    search: Iterable[str | int | None] = (),
+) -> None:
+    """Mark the unit done, keeping the ids the target handed back (searchable from now on)."""
+    message.shopify_id = shopify_id or message.shopify_id
+    message.erp_id = erp_id or message.erp_id
+    message.search_text = search_text(message.search_text.split(), [shopify_id, erp_id], search)
+    if response is not None:
+        message.response_payload = response
+    _finish(message, MessageStatus.DONE)
+    session.flush()
+
+
+def skip(session: Session, message: Message, reason: str) -> None:
+    """Mark the unit skipped (unchanged digest, duplicate delivery...) with why, for the trace."""
+    message.error_text = reason
+    _finish(message, MessageStatus.SKIPPED)
+    session.flush()
+
+
+def fail(session: Session, message: Message, exc: BaseException) -> MessageStatus:
+    """Record a classified failure and return the status it put the unit in.
+
+    mapping_missing -> parked (resumes when the mapping appears), transient -> retrying,
+    rejected -> failed with the target's own words, anything else -> failed as a bug with
+    the traceback kept in `error_detail` for whoever fixes it.
+    """
+    error_class = classify(exc)
+    status = STATUS_FOR_CLASS[error_class]
+    message.error_class = error_class.value
+    if isinstance(exc, IntegrationError):  # for Rejected, the target's own words
+        message.error_text = exc.message
+        message.error_detail = _jsonable(exc.detail)
+    else:
+        message.error_text = f"{type(exc).__name__}: {exc}"
+        # The innermost frames say most: keep the end of a very deep traceback.
+        message.error_detail = {"traceback": "".join(traceback.format_exception(exc))[-TRACEBACK_MAX:]}
+    _finish(message, status)
+    session.flush()
+    log.info(
+        "trace: %s/%s %s (%s)",
+        message.flow,
+        message.unit_key,
+        status.value,
+        error_class.value,
+        extra={"shop_id": message.shop_id, "flow": message.flow, "unit_key": message.unit_key},
+    )
+    return status
+
+
+def parked_waiting_for(session: Session, shop_id: int, kind: str, code: str) -> list[Message]:
+    """Parked units whose missing mapping is (kind, code): what to resume once it is created."""
+    mapping = Message.error_detail["mapping"]
+    stmt = (
+        select(Message)
+        .where(
+            Message.shop_id == shop_id,
+            Message.status == MessageStatus.PARKED.value,
+            mapping["kind"].as_string() == kind,
+            mapping["code"].as_string() == code,
+        )
+        .order_by(Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def counts_since(session: Session, shop_id: int, since: datetime) -> dict[str, dict[str, int]]:
+    """{flow: {status: n}} over the units touched since `since` (the dashboard's 24 h counts)."""
+    stmt = (
+        select(Message.flow, Message.status, func.count())
+        .where(Message.shop_id == shop_id, Message.updated_at >= since)
+        .group_by(Message.flow, Message.status)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for flow, status, n in session.execute(stmt):
+        counts.setdefault(flow, {})[status] = n
+    return counts
+
+
+def per_hour(session: Session, shop_id: int, since: datetime) -> list[tuple[datetime, str, str, int]]:
+    """(hour in UTC, flow, status, n) rows, oldest hour first: the dashboard's chart."""
+    if session.get_bind().dialect.name == "postgresql":
+        hour = func.date_trunc("hour", func.timezone("UTC", Message.updated_at))
+    else:
+        hour = func.strftime("%Y-%m-%d %H:00:00", Message.updated_at)
+    stmt = (
+        select(hour.label("hour"), Message.flow, Message.status, func.count())
+        .where(Message.shop_id == shop_id, Message.updated_at >= since)
+        .group_by(hour, Message.flow, Message.status)
+        .order_by(hour, Message.flow, Message.status)
+    )
+    return [(_as_utc_hour(h), flow, status, n) for h, flow, status, n in session.execute(stmt)]
+
+
+def search(
+    session: Session,
+    shop_id: int,
+    *,
+    flow: str | None = None,
+    status: str | None = None,
+    text: str | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[Message]:
+    """Newest first; `text` matches any external id (substring, case-insensitive).
+
+    Page on with `before_id` = the id of the last row of the previous page.
+    """
+    stmt = select(Message).where(Message.shop_id == shop_id)
+    if flow:
+        stmt = stmt.where(Message.flow == flow)
+    if status:
+        stmt = stmt.where(Message.status == status)
+    if text and text.strip():
+        needle = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Message.search_text.like(f"%{needle}%", escape="\\"))
+    if before_id is not None:
+        stmt = stmt.where(Message.id < before_id)
+    return list(session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
+
+
+def _finish(message: Message, status: MessageStatus) -> None:
+    now = utcnow()
+    message.status = status.value
+    message.updated_at = now
+    message.finished_at = now if status in (MessageStatus.DONE, MessageStatus.SKIPPED) else None
+    if status is MessageStatus.DONE:
+        message.error_class = message.error_text = None
+        message.error_detail = null()  # SQL NULL, not a JSON 'null'
+
+
+def _as_utc_hour(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:
+    """Exception details as JSON: anything exotic becomes its text rather than breaking the flush."""
+    return json.loads(json.dumps(detail, default=str))

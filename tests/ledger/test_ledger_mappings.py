@@ -1,0 +1,142 @@
+"""De:Para, store link and locations on SQLite and PostgreSQL: lookups raise what the UI can fix."""
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger import mappings, trace
+from ledger.errors import MappingMissing
+from ledger.mappings import MappingConflict, MappingKind
+from ledger.models import LocationMapping, Mapping
+
+LOC_A, LOC_B = "gid://shopify/Location/1", "gid://shopify/Location/2"
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_store_link(session, shop):
+    with pytest.raises(MappingMissing) as missing:
+        mappings.store_link(session, shop.id)
+    assert missing.value.detail["mapping"] == {"kind": "store_link", "code": shop.domain}
+    mappings.set_store_link(session, shop.id, 1, 2)
+    mappings.set_store_link(session, shop.id, 3, 4)
+    session.commit()
+    link = mappings.store_link(session, shop.id)
+    assert (link.nro_empresa, link.nro_segmento) == (3, 4)
+
+
+def test_locations_both_ways(session, shop, other_shop):
+    with pytest.raises(MappingMissing) as missing:
+        mappings.location_for_company(session, shop.id, 7)
+    assert (missing.value.kind, missing.value.code) == ("location", "7")
+    with pytest.raises(MappingMissing):
+        mappings.company_for_location(session, shop.id, LOC_A)
+
+    row, created = mappings.set_location_mapping(session, shop.id, 7, LOC_A, "Loja Centro")
+    assert created and row.location_name == "Loja Centro"
+    _, created = mappings.set_location_mapping(session, shop.id, 7, LOC_B)
+    assert not created
+    mappings.set_location_mapping(session, other_shop.id, 7, LOC_A)
+    session.commit()
+    assert mappings.location_for_company(session, shop.id, 7) == LOC_B
+    assert mappings.company_for_location(session, shop.id, LOC_B) == 7
+    assert mappings.location_for_company(session, other_shop.id, 7) == LOC_A
+    with pytest.raises(MappingConflict):
+        mappings.set_location_mapping(session, shop.id, 8, LOC_B)
+    assert count(session, LocationMapping) == 2
+
+
+def test_erp_code_upsert_delete_list(session, shop):
+    with pytest.raises(MappingMissing) as missing:
+        mappings.erp_code(session, shop.id, "payment_method", "pix")
+    assert missing.value.detail["mapping"] == {"kind": "payment_method", "code": "pix"}
+
+    _, created = mappings.upsert_mapping(session, shop.id, "payment_method", "pix", "12", "PIX")
+    assert created
+    row, created = mappings.upsert_mapping(session, shop.id, "payment_method", "pix", "13")
+    assert not created and row.erp_code == "13"
+    mappings.upsert_mapping(session, shop.id, "carrier", "pix", "99")
+    session.commit()
+    assert count(session, Mapping) == 2
+    assert mappings.erp_code(session, shop.id, "payment_method", "pix") == "13"
+    assert [r.shopify_code for r in mappings.list_mappings(session, shop.id, "carrier")] == ["pix"]
+
+    assert mappings.delete_mapping(session, shop.id, "payment_method", "pix")
+    assert not mappings.delete_mapping(session, shop.id, "payment_method", "pix")
+    session.commit()
+    assert count(session, Mapping) == 1
+    with pytest.raises(ValueError):
+        mappings.upsert_mapping(session, shop.id, "payment_method", " ", "1")
+    with pytest.raises(ValueError):
+        mappings.upsert_mapping(session, shop.id, "nonsense", "a", "1")
+
+
+def test_location_is_a_kind_too(session, shop):
+    row, created = mappings.upsert_mapping(session, shop.id, MappingKind.LOCATION, LOC_A, "5", "Centro")
+    assert created and isinstance(row, LocationMapping)
+    session.commit()
+    assert mappings.erp_code(session, shop.id, "location", LOC_A) == "5"
+    listed = mappings.list_mappings(session, shop.id, "location")
+    assert [(r.shopify_code, r.erp_code, r.label) for r in listed] == [(LOC_A, "5", "Centro")]
+    with pytest.raises(ValueError):
+        mappings.upsert_mapping(session, shop.id, "location", LOC_B, "five")
+    assert mappings.delete_mapping(session, shop.id, "location", LOC_A)
+    session.commit()
+    assert count(session, LocationMapping) == 0
+
+
+def test_unmapped_codes_seen(session, shop):
+    for key, code in [("o1", "pix"), ("o2", "pix"), ("o3", "boleto"), ("o4", "card")]:
+        trace.fail(
+            session,
+            trace.begin(session, shop.id, "orders", key, "shopify_to_erp"),
+            MappingMissing("payment_method", code),
+        )
+    trace.fail(
+        session,
+        trace.begin(session, shop.id, "orders", "o5", "shopify_to_erp"),
+        MappingMissing("carrier", "sedex"),
+    )
+    trace.fail(
+        session,
+        trace.begin(session, shop.id, "stock", "s1", "erp_to_shopify"),
+        MappingMissing("location", "9"),
+    )
+    mappings.upsert_mapping(session, shop.id, "payment_method", "card", "3")
+    session.commit()
+    assert mappings.unmapped_codes_seen(session, shop.id, "payment_method") == [("pix", 2), ("boleto", 1)]
+    assert mappings.unmapped_codes_seen(session, shop.id, "carrier") == [("sedex", 1)]
+    assert mappings.unmapped_codes_seen(session, shop.id, "location") == [("9", 1)]
+    mappings.set_location_mapping(session, shop.id, 9, LOC_A)
+    assert mappings.unmapped_codes_seen(session, shop.id, "location") == []
+
+
+def test_csv_round_trip(session, shop, other_shop):
+    mappings.upsert_mapping(session, shop.id, "carrier", "Sedex", "10", "Correios Sedex")
+    mappings.upsert_mapping(session, shop.id, "carrier", "PAC, econômico", "11")
+    session.commit()
+    exported = mappings.export_csv(session, shop.id, "carrier")
+    assert exported.splitlines()[0] == "shopify_code,erp_code,label"
+    result = mappings.import_csv(session, other_shop.id, "carrier", exported)
+    session.commit()
+    assert (result.created, result.updated, result.errors) == (2, 0, [])
+    assert mappings.export_csv(session, other_shop.id, "carrier") == exported
+
+
+def test_csv_import_reports_bad_lines_and_keeps_good_ones(session, shop):
+    mappings.upsert_mapping(session, shop.id, "payment_method", "pix", "1")
+    mappings.set_location_mapping(session, shop.id, 1, LOC_A)
+    session.commit()
+    text = "shopify_code,erp_code,label\npix,2,PIX\nboleto,,\ncartao,3,Cartão\n"
+    result = mappings.import_csv(session, shop.id, "payment_method", text)
+    assert (result.created, result.updated) == (1, 1)
+    assert [line for line, _ in result.errors] == [3]
+    session.commit()
+    assert mappings.erp_code(session, shop.id, "payment_method", "pix") == "2"
+
+    locations = f"shopify_code,erp_code\n{LOC_B},2\n{LOC_A},3\n{LOC_B},x\n"
+    result = mappings.import_csv(session, shop.id, "location", locations)
+    assert (result.created, result.updated) == (1, 0)
+    assert [line for line, _ in result.errors] == [3, 4]
+    assert mappings.import_csv(session, shop.id, "carrier", "code,erp\n1,2\n").errors[0][0] == 1

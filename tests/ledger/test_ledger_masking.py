@@ -1,0 +1,108 @@
+"""mask_pii(): PII from both sides masked recognisably, everything else untouched."""
+
+import copy
+
+from ledger.masking import mask_document, mask_email, mask_name, mask_phone, mask_pii, mask_zip
+
+SHOPIFY_ORDER = {
+    "name": "#1001",
+    "email": "ana.souza@gmail.com",
+    "phone": "+5511987654321",
+    "customer": {"first_name": "Ana", "last_name": "Souza", "email": "ana.souza@gmail.com"},
+    "shippingAddress": {
+        "name": "Ana Souza",
+        "address1": "Rua das Flores, 123",
+        "address2": "Apto 45",
+        "zip": "01310-100",
+        "city": "São Paulo",
+        "company": "Padaria Pão Quente",
+    },
+    "lineItems": [{"name": "Arroz Tio João 5kg", "sku": "7891000100103", "quantity": 2}],
+    "shippingLines": [{"name": "Sedex"}],
+    "localizedFields": [{"key": "TAX_CREDENTIAL_BR", "value": "123.456.789-01"}],
+}
+
+ERP_ORDER = {
+    "nroPedVenda": 555,
+    "clienteDto": {
+        "cpfCnpj": 12345678901,
+        "nomeRazaoSocial": "Ana Souza",
+        "logradouro": "Rua das Flores",
+        "nroLogradouro": "123",
+        "foneDdd1": "11",
+        "foneNro1": "987654321",
+        "email": "ana@empresa.com.br",
+        "emailNfe": "nfe@empresa.com.br",
+        "cep": "01310100",
+        "cidade": "São Paulo",
+        "uf": "SP",
+    },
+}
+
+
+def test_documents():
+    assert mask_document("123.456.789-01") == "***.***.*89-01"
+    assert mask_document("12345678901") == "***.***.*89-01"
+    assert mask_document("12.345.678/0001-95") == "**.***.***/**01-95"
+
+
+def test_email_phone_name_zip():
+    assert mask_email("ana.souza@domain.com") == "a***@d***.com"
+    assert mask_email("x@empresa.com.br") == "x***@e***.com.br"
+    assert mask_phone("+55 (11) 98765-4321") == "+** (**) *****-**21"
+    assert mask_name("João Silva") == "J*** S****"
+    assert mask_zip("01310-100") == "01***-***"
+
+
+def test_shopify_payload_masked():
+    original = copy.deepcopy(SHOPIFY_ORDER)
+    masked = mask_pii(SHOPIFY_ORDER, reveal=False)
+    assert original == SHOPIFY_ORDER  # the input is never modified
+    assert masked["name"] == "#1001"  # an order name is not a person
+    assert masked["email"] == "a***@g***.com"
+    assert masked["phone"].endswith("21") and "987654" not in masked["phone"]
+    assert masked["customer"] == {"first_name": "A**", "last_name": "S****", "email": "a***@g***.com"}
+    address = masked["shippingAddress"]
+    assert address["name"] == "A** S****"
+    assert address["address1"] == "R** d** F*****, ***"
+    assert address["address2"] == "A*** **"
+    assert address["zip"] == "01***-***"
+    assert address["company"] == "P****** P** Q*****"
+    assert address["city"] == "São Paulo"
+    assert masked["lineItems"][0] == SHOPIFY_ORDER["lineItems"][0]
+    assert masked["shippingLines"][0]["name"] == "Sedex"
+    assert masked["localizedFields"][0] == {"key": "TAX_CREDENTIAL_BR", "value": "***.***.*89-01"}
+
+
+def test_erp_payload_masked():
+    masked = mask_pii(ERP_ORDER, reveal=False)["clienteDto"]
+    assert masked["cpfCnpj"] == "***.***.*89-01"
+    assert masked["nomeRazaoSocial"] == "A** S****"
+    assert masked["logradouro"] == "R** d** F*****"
+    assert masked["nroLogradouro"] == "***"
+    assert masked["foneNro1"] == "*******21"
+    assert masked["email"] == "a***@e***.com.br"
+    assert masked["emailNfe"] == "n***@e***.com.br"
+    assert masked["cep"] == "01******"
+    assert masked["uf"] == "SP"
+
+
+def test_graphql_customer_and_coordinates():
+    masked = mask_pii(
+        {"customer": {"displayName": "Ana Souza", "defaultAddress": {"latitude": -23.5, "city": "Santos"}}},
+        reveal=False,
+    )
+    assert masked == {
+        "customer": {"displayName": "A** S****", "defaultAddress": {"latitude": "***", "city": "Santos"}}
+    }
+
+
+def test_reveal_returns_an_equal_copy():
+    revealed = mask_pii(ERP_ORDER, reveal=True)
+    assert revealed == ERP_ORDER and revealed is not ERP_ORDER
+
+
+def test_scalars_none_and_lists():
+    assert mask_pii(None, reveal=False) is None
+    assert mask_pii([{"email": None}, {"email": ""}], reveal=False) == [{"email": None}, {"email": ""}]
+    assert mask_pii("plain text", reveal=False) == "plain text"

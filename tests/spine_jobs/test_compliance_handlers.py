@@ -1,0 +1,205 @@
+"""Compliance webhooks through the receiver and a worker: PII gone from every column, audit kept."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import LargeBinary, select
+
+from jobs.worker import run_worker
+from ledger.db import session_scope
+from ledger.models import (
+    AuditEvent,
+    Base,
+    Binding,
+    Message,
+    OfflineToken,
+    OrderLink,
+    Schedule,
+    Shop,
+    StoreLink,
+    WebhookInbox,
+)
+
+from .conftest import SHOP
+
+CPF = "529.982.247-25"
+EMAIL = "maria.souza@example.com"
+NAME = "Mariazinha"
+PHONE = "+5511987654321"
+CUSTOMER = {"id": 7001, "email": EMAIL, "phone": PHONE}
+ORDER_GID = "gid://shopify/Order/9001"
+
+
+def order_payload() -> dict[str, Any]:
+    return {
+        "id": 9001,
+        "name": "#1001",
+        "email": EMAIL,
+        "total_price": "50.00",
+        "customer": {"id": 7001, "first_name": NAME, "last_name": "Souza", "email": EMAIL},
+        "shipping_address": {"name": f"{NAME} Souza", "address1": "Rua das Flores, 1", "phone": PHONE},
+        "localizedFields": [{"key": "TAX_CREDENTIAL_BR", "value": CPF}],
+    }
+
+
+@pytest.fixture
+def ledger_with_customer(shop_id, deliver, rconn) -> int:
+    """The customer's PII spread over messages, the inbox, audit events, links and bindings."""
+    deliver("orders/create", order_payload())
+    with session_scope() as session:
+        session.add(
+            Message(
+                shop_id=shop_id,
+                flow="orders",
+                direction="shopify_to_erp",
+                unit_key="order-9001",
+                shopify_id=ORDER_GID,
+                search_text="#1001",
+                status="done",
+                request_payload={
+                    "clienteDto": {
+                        "cpfCnpj": CPF.replace(".", "").replace("-", ""),
+                        "nomeRazaoSocial": f"{NAME} Souza",
+                        "email": EMAIL,
+                    },
+                    "nroEmpresa": 1,
+                },
+                response_payload={"nroPedVenda": 555},
+            )
+        )
+        session.add(
+            Message(
+                shop_id=shop_id,
+                flow="orders",
+                direction="shopify_to_erp",
+                unit_key="order-1",
+                shopify_id="gid://shopify/Order/1",
+                status="done",
+                request_payload={"clienteDto": {"nomeRazaoSocial": "Outra Pessoa"}},
+            )
+        )
+        session.add(
+            AuditEvent(
+                shop_id=shop_id,
+                shop_domain=SHOP,
+                actor="u1",
+                action="order.fixed",
+                target=ORDER_GID,
+                before={"customer": {"id": 7001, "email": EMAIL}},
+                after={"note": f"CPF {CPF} confirmado por {NAME}"},
+            )
+        )
+        session.add(
+            OrderLink(
+                shop_id=shop_id,
+                shopify_order_id=ORDER_GID,
+                shopify_order_name="#1001",
+                nro_pedvenda=555,
+                needs_attention=f"ligar para {EMAIL}",
+            )
+        )
+        session.add(
+            Binding(
+                shop_id=shop_id,
+                kind="customer",
+                erp_id="88",
+                shopify_id="gid://shopify/Customer/7001",
+                data={"customer": {"id": 7001}, "email": EMAIL},
+            )
+        )
+        session.add(OfflineToken(shop_id=shop_id, access_token_enc=b"enc"))
+        session.add(Schedule(shop_id=shop_id, flow="stock", cron="* * * * *"))
+        session.add(StoreLink(shop_id=shop_id, nro_empresa=1, nro_segmento=2))
+    return shop_id
+
+
+def every_value() -> str:
+    """Every text, JSON and binary column of every ledger table, as one searchable string."""
+    parts: list[str] = []
+    with session_scope() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)).mappings():
+                for column, value in row.items():
+                    if value is None:
+                        continue
+                    if isinstance(table.c[column].type, LargeBinary):
+                        value = bytes(value).decode("utf-8", errors="replace")
+                    parts.append(value if isinstance(value, str) else json.dumps(value, default=str))
+    return "\n".join(parts)
+
+
+def work(rconn) -> None:
+    run_worker(["webhooks", "orders"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+
+
+def audit(action: str) -> list[AuditEvent]:
+    with session_scope() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, deliver, rconn):
+    deliver(
+        "customers/data_request",
+        {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [9001], "data_request": {"id": 99}},
+    )
+    work(rconn)
+    [event] = audit("customer.data_exported")
+    export = event.after["export"]
+    assert event.after["counts"] == {"order_links": 1, "messages": 1, "webhooks": 1}
+    assert event.after["data_request_id"] == 99
+    assert export["order_links"][0]["erp_order"] == 555
+    assert export["messages"][0]["request_payload"]["clienteDto"]["email"] == EMAIL
+    assert export["webhooks"][0]["topic"] == "orders/create"
+
+
+def test_customer_redact_removes_pii_from_every_table(ledger_with_customer, deliver, rconn):
+    deliver("customers/data_request", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [9001]})
+    work(rconn)
+    before = every_value()
+    for secret in (CPF, EMAIL, NAME, PHONE, "52998224725"):
+        assert secret in before
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]})
+    work(rconn)
+
+    after = every_value()
+    for secret in (CPF, EMAIL, NAME, PHONE, "52998224725", "Rua das Flores"):
+        assert secret not in after, secret
+    assert "Outra Pessoa" in after  # another customer's trace is untouched
+    with session_scope() as session:
+        msg = session.scalar(select(Message).where(Message.unit_key == "order-9001"))
+        assert msg.request_payload["nroEmpresa"] == 1 and msg.response_payload == {"nroPedVenda": 555}
+        assert session.scalar(select(OrderLink)).nro_pedvenda == 555
+        statuses = {r.topic: r.status for r in session.scalars(select(WebhookInbox))}
+        assert statuses["customers/redact"] == "processed"
+    [record] = audit("customer.redacted")
+    assert record.after["counts"]["messages"] == 1
+    assert record.after["counts"]["webhook_inbox"] == 3
+    assert record.after["counts"]["audit_events"] >= 2
+
+
+def test_app_uninstalled_removes_tokens_and_disables_schedules(ledger_with_customer, deliver, rconn):
+    deliver("app/uninstalled", {"id": 1, "domain": SHOP})
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(OfflineToken)) is None
+        assert [s.enabled for s in session.scalars(select(Schedule))] == [False]
+        shop = session.scalar(select(Shop))
+        assert shop.status == "uninstalled" and shop.uninstalled_at is not None
+    [record] = audit("app.uninstalled")
+    assert record.after["tokens_deleted"] == 1 and record.after["schedules_disabled"] == 1
+
+
+def test_shop_redact_deletes_the_shop_and_keeps_one_audit_record(ledger_with_customer, deliver, rconn):
+    deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
+    work(rconn)
+    with session_scope() as session:
+        for model in (Shop, Message, OrderLink, Binding, OfflineToken, Schedule, StoreLink, WebhookInbox):
+            assert session.scalars(select(model)).all() == [], model.__name__
+        [record] = session.scalars(select(AuditEvent)).all()
+    assert record.action == "shop.redacted" and record.shop_domain == SHOP
+    assert record.after["deleted"]["messages"] == 2
+    for secret in (CPF, EMAIL, NAME):
+        assert secret not in every_value()

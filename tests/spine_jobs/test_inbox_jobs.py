@@ -1,0 +1,105 @@
+"""jobs.inbox end to end: a burst worker takes a delivered webhook to `processed`."""
+
+from __future__ import annotations
+
+import pytest
+from rq import Queue
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from sqlalchemy import select
+
+from jobs import inbox, queues
+from jobs.worker import LedgerWorker, build_worker, run_worker
+from ledger.db import session_scope
+from ledger.models import InboxStatus, OfflineToken, Schedule, Shop, WebhookInbox
+
+from . import handlers
+
+
+def inbox_row(inbox_id: int) -> WebhookInbox:
+    with session_scope() as session:
+        return session.get(WebhookInbox, inbox_id)
+
+
+@pytest.fixture
+def token_and_schedules(shop_id) -> int:
+    with session_scope() as session:
+        session.add(OfflineToken(shop_id=shop_id, access_token_enc=b"ciphertext", refresh_token_enc=b"c2"))
+        session.add_all([Schedule(shop_id=shop_id, flow=f, cron="* * * * *") for f in ("stock", "prices")])
+    return shop_id
+
+
+def test_simple_burst_worker_processes_uninstall_end_to_end(deliver, token_and_schedules, rconn):
+    response = deliver("app/uninstalled", {"id": 1, "domain": "loja-teste.myshopify.com"})
+    inbox_id = response.json["inbox_id"]
+    assert run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    row = inbox_row(inbox_id)
+    assert (row.status, row.reason) == (InboxStatus.PROCESSED.value, None)
+    assert row.processed_at is not None
+    assert Job.fetch(f"inbox-{inbox_id}", connection=rconn).get_status() == JobStatus.FINISHED
+    with session_scope() as session:
+        shop = session.get(Shop, token_and_schedules)
+        assert shop.status == "uninstalled" and shop.uninstalled_at is not None
+        assert session.scalar(select(OfflineToken)) is None
+        assert all(not s.enabled for s in session.scalars(select(Schedule)))
+    # The same job run again (at-least-once delivery) changes nothing.
+    assert inbox.process(inbox_id) == "skipped"
+
+
+def test_forking_worker_processes_a_row(deliver, shop_id, rconn):
+    inbox_id = deliver("app/uninstalled", {"id": 1})
+    inbox_id = inbox_id.json["inbox_id"]
+    worker = build_worker(["webhooks"], conn=rconn)
+    assert isinstance(worker, LedgerWorker)
+    assert worker.work(burst=True)
+    assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
+
+
+def test_missing_handler_module_marks_row_failed_with_reason(deliver, rconn):
+    inbox_id = deliver("bulk_operations/finish", {"admin_graphql_api_id": "gid://shopify/BulkOperation/1"})
+    inbox_id = inbox_id.json["inbox_id"]
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.FAILED.value
+    assert "jobs.bulk" in row.reason and "does not exist" in row.reason
+
+
+def test_unregistered_topic_is_failed_not_dropped(jobs_env, deliver, rconn):
+    inbox_id = deliver("collections/create", {"id": 3}).json["inbox_id"]
+    assert inbox.process(inbox_id) == InboxStatus.FAILED.value
+    assert "no handler registered" in inbox_row(inbox_id).reason
+
+
+def test_transient_failure_is_retried_by_rq(monkeypatch, deliver, rconn):
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "orders/paid", "spine_jobs.handlers.always_transient")
+    inbox_id = deliver("orders/paid", {"id": 9}).json["inbox_id"]
+    run_worker(["orders"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    job = Job.fetch(f"inbox-{inbox_id}", connection=rconn)
+    assert job.get_status() == JobStatus.SCHEDULED
+    assert job.retries_left == len(queues.RETRY_INTERVALS) - 1
+    assert job.id in ScheduledJobRegistry(queue=Queue("orders", connection=rconn)).get_job_ids()
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.ENQUEUED.value
+    assert "transient (retrying): ERP unreachable" in row.reason
+
+
+def test_bug_fails_at_once_into_the_failed_registry(monkeypatch, deliver, rconn):
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "orders/paid", "spine_jobs.handlers.crashes")
+    inbox_id = deliver("orders/paid", {"id": 9}).json["inbox_id"]
+    run_worker(["orders"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    job_id = f"inbox-{inbox_id}"
+    assert Job.fetch(job_id, connection=rconn).get_status() == JobStatus.FAILED
+    assert job_id in FailedJobRegistry(queue=Queue("orders", connection=rconn)).get_job_ids()
+    assert inbox_row(inbox_id).reason == "ValueError: handler bug"
+    [failed] = queues.failed_jobs("orders", conn=rconn)
+    assert failed["id"] == job_id and failed["func"] == "jobs.inbox.process"
+    assert "ValueError: handler bug" in failed["exc"] and failed["ended_at"]
+
+    # Fixed handler, retry from the dashboard: requeued and processed.
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "orders/paid", "spine_jobs.handlers.record")
+    handlers.CALLS.clear()
+    queues.requeue_failed(job_id, conn=rconn)
+    assert queues.failed_jobs("orders", conn=rconn) == []
+    run_worker(["orders"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    assert handlers.CALLS == ["orders/paid"]
+    assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value

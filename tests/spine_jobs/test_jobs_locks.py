@@ -1,0 +1,83 @@
+"""flow_lock: one holder at a time; a dead holder's lock lapses with its TTL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from jobs.locks import LockBusy, flow_lock, is_locked, record_lock
+
+
+def wait_until(predicate, limit: float = 15.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_second_holder_is_refused_and_lock_is_released(rconn):
+    with flow_lock(1, "stock", conn=rconn):
+        assert is_locked(1, "stock", conn=rconn)
+        with pytest.raises(LockBusy), flow_lock(1, "stock", conn=rconn):
+            pass
+        with flow_lock(2, "stock", conn=rconn), flow_lock(1, "prices", conn=rconn):
+            pass  # other shops and other flows are independent
+    assert not is_locked(1, "stock", conn=rconn)
+    with flow_lock(1, "stock", conn=rconn):
+        pass
+
+
+def test_heartbeat_keeps_a_live_holder_past_its_ttl(rconn):
+    with flow_lock(1, "stock", ttl=0.6, conn=rconn):
+        time.sleep(1.5)  # more than twice the TTL: only the heartbeat keeps it
+        with pytest.raises(LockBusy), flow_lock(1, "stock", conn=rconn):
+            pass
+
+
+def test_lock_of_a_killed_holder_lapses_with_its_ttl(rconn, redis_server):
+    holder = textwrap.dedent(
+        f"""
+        import os, redis
+        from jobs.locks import flow_lock
+        conn = redis.Redis.from_url({redis_server.url!r})
+        with flow_lock(7, "orders", ttl=1, conn=conn):
+            print("held", flush=True)
+            os._exit(9)  # killed mid-job: no release, no more heartbeats
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", holder], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 9 and "held" in proc.stdout
+    with pytest.raises(LockBusy), flow_lock(7, "orders", conn=rconn):
+        pass
+    assert wait_until(lambda: not is_locked(7, "orders", conn=rconn))
+    with flow_lock(7, "orders", conn=rconn):
+        pass
+
+
+def test_record_lock_waits_then_gives_up(rconn):
+    acquired = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with record_lock("shop:1:order:gid://shopify/Order/1", conn=rconn):
+            acquired.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert acquired.wait(10)
+    with pytest.raises(LockBusy), record_lock("shop:1:order:gid://shopify/Order/1", wait=0.2, conn=rconn):
+        pass
+    with record_lock("shop:1:order:gid://shopify/Order/2", conn=rconn):
+        pass
+    release.set()
+    thread.join(10)
+    with record_lock("shop:1:order:gid://shopify/Order/1", wait=2, conn=rconn):
+        pass

@@ -1,0 +1,34 @@
+"""jobs.queues: deterministic ids, refused duplicates, retry policy."""
+
+from __future__ import annotations
+
+import pytest
+from rq import Queue
+
+from jobs import queues
+
+
+def test_job_key_keeps_safe_ids_and_hashes_the_rest():
+    assert queues.job_key("flow", 1, "stock", "202611281200") == "flow-1-stock-202611281200"
+    unsafe = queues.job_key("order", "gid://shopify/Order/1")
+    assert unsafe == queues.job_key("order", "gid://shopify/Order/1")
+    assert unsafe != queues.job_key("order", "gid://shopify/Order/2")
+    long = queues.job_key("x" * 300)
+    for key in (unsafe, long):
+        assert len(key) <= queues.MAX_JOB_ID
+        assert all(c.isalnum() or c in "-_" for c in key)
+
+
+def test_enqueue_refuses_a_duplicate_and_attaches_retry(jobs_env, rconn):
+    job = queues.enqueue("jobs.products.run", 1, queue=queues.CATALOG, job_id="flow-1-products-1")
+    assert job is not None
+    assert job.retries_left == 5 and job.retry_intervals == queues.RETRY_INTERVALS
+    assert queues.enqueue("jobs.products.run", 1, queue=queues.CATALOG, job_id="flow-1-products-1") is None
+    assert Queue("catalog", connection=rconn).job_ids == ["flow-1-products-1"]
+    plain = queues.enqueue("jobs.products.run", 2, queue=queues.CATALOG, job_id="p2", retry=False)
+    assert plain.retries_left is None
+
+
+def test_unknown_queue_is_an_error(jobs_env):
+    with pytest.raises(ValueError, match="unknown queue"):
+        queues.get_queue("nope")

@@ -1,0 +1,88 @@
+"""ledger.privacy pure functions: PII out, structure and ids kept."""
+
+from __future__ import annotations
+
+from ledger.privacy import REDACTED, CustomerRef, mentions, scrub, scrub_text
+
+CPF = "529.982.247-25"
+CNPJ = "11.222.333/0001-81"
+
+
+def test_scrub_replaces_pii_keys_and_keeps_structure():
+    order = {
+        "id": 820982911946154508,
+        "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+        "email": "maria@example.com",
+        "total_price": "199.90",
+        "note": "entregar para Maria, CPF 52998224725",
+        "customer": {
+            "id": 115310627314723954,
+            "first_name": "Maria",
+            "last_name": "Souza",
+            "phone": "+5511987654321",
+            "tags": "vip",
+        },
+        "billing_address": {
+            "name": "Maria Souza",
+            "address1": "Rua A, 10",
+            "city": "Campinas",
+            "zip": "13000-000",
+            "country_code": "BR",
+        },
+        "line_items": [{"id": 1, "sku": "7891000100103", "name": "Arroz 5kg", "quantity": 2}],
+        "localizedFields": [{"key": "TAX_CREDENTIAL_BR", "value": "52998224725"}],
+    }
+    clean = scrub(order)
+    assert clean["id"] == order["id"] and clean["total_price"] == "199.90"
+    assert clean["admin_graphql_api_id"] == order["admin_graphql_api_id"]
+    assert clean["email"] == clean["note"] == REDACTED
+    assert clean["customer"] == {
+        "id": 115310627314723954,
+        "first_name": REDACTED,
+        "last_name": REDACTED,
+        "phone": REDACTED,
+        "tags": "vip",
+    }
+    assert clean["billing_address"]["name"] == clean["billing_address"]["city"] == REDACTED
+    assert clean["billing_address"]["country_code"] == "BR"
+    assert clean["line_items"] == order["line_items"]  # a product's name is not PII
+    assert clean["localizedFields"] == [{"key": "TAX_CREDENTIAL_BR", "value": REDACTED}]
+    assert order["email"] == "maria@example.com"  # pure: the input is untouched
+
+
+def test_scrub_consinco_spelling_and_free_text():
+    cliente = {
+        "clienteDto": {
+            "cpfCnpj": "52998224725",
+            "nomeRazaoSocial": "Maria Souza",
+            "foneNro1": "987654321",
+            "cidade": "Campinas",
+            "uf": "SP",
+        },
+        "nroPedVenda": 123,
+    }
+    clean = scrub(cliente)
+    assert clean["nroPedVenda"] == 123
+    assert set(clean["clienteDto"].values()) == {REDACTED}
+    text = f"cliente {CPF} empresa {CNPJ} mail a.b@x.com.br pedido 123"
+    assert scrub_text(text) == "cliente [redacted] empresa [redacted] mail [redacted] pedido 123"
+    assert scrub_text("52998224725") == REDACTED  # valid CPF check digits
+    assert scrub_text("12345678901") == "12345678901"  # not a CPF
+    assert scrub_text("fale com Maria", known=["maria"]) == "fale com [redacted]"
+
+
+def test_mentions_finds_the_customer_and_their_orders():
+    ref = CustomerRef.from_payload(
+        {
+            "customer": {"id": 42, "email": "Ana@Example.com", "phone": "+5511900000000"},
+            "orders_to_redact": [1001],
+        },
+        "orders_to_redact",
+    )
+    assert ref.order_ids == {"1001", "gid://shopify/Order/1001"}
+    assert mentions({"customer": {"id": 42}}, ref)
+    assert mentions({"contact": "ana@example.com"}, ref)
+    assert mentions({"id": 1001, "line_items": []}, ref)
+    assert mentions({"order": {"id": "gid://shopify/Order/1001"}}, ref)
+    assert not mentions({"id": 1002, "line_items": [{"id": 1001}]}, ref)
+    assert not mentions({"customer": {"id": 43}, "email": "bob@example.com"}, ref)

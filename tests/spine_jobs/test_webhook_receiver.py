@@ -1,0 +1,155 @@
+"""The receiver: HMAC, deduplication, the inbox row committed before 200, Redis outages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from rq import Queue
+from sqlalchemy import func, select
+
+from jobs import inbox, queues
+from ledger import kv
+from ledger.db import session_scope
+from ledger.models import InboxStatus, WebhookInbox
+from shopify_app import webhooks
+from shopify_app.webhook_verify import Reason, compute_hmac, verify_webhook
+
+from .conftest import SHOP, make_app, signed_headers
+
+
+def rows() -> list[WebhookInbox]:
+    with session_scope() as session:
+        return list(session.scalars(select(WebhookInbox).order_by(WebhookInbox.id)))
+
+
+def count_rows() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(WebhookInbox))
+
+
+def test_tampered_body_gets_401_and_no_row(client):
+    body = json.dumps({"id": 1}).encode()
+    headers = signed_headers(body, "orders/create")
+    response = client.post("/webhooks", data=body.replace(b"1", b"2"), headers=headers)
+    assert response.status_code == 401
+    assert response.json == {"error": "invalid_hmac"}
+    assert count_rows() == 0
+
+
+def test_missing_hmac_gets_401(client):
+    body = b'{"id": 1}'
+    headers = signed_headers(body, "orders/create")
+    del headers["X-Shopify-Hmac-Sha256"]
+    response = client.post("/webhooks", data=body, headers=headers)
+    assert response.status_code == 401
+    assert count_rows() == 0
+
+
+def test_wrong_secret_gets_401(client):
+    body = b'{"id": 1}'
+    response = client.post("/webhooks", data=body, headers=signed_headers(body, "orders/create", secret="x"))
+    assert response.status_code == 401
+
+
+def test_missing_topic_header_gets_400(client):
+    body = b'{"id": 1}'
+    headers = signed_headers(body, "orders/create")
+    del headers["X-Shopify-Topic"]
+    response = client.post("/webhooks", data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json["missing"] == ["X-Shopify-Topic"]
+
+
+def test_verify_is_pure_and_strips_the_signature():
+    body = b"{}"
+    headers = signed_headers(body, "shop/redact", shop="Loja.myshopify.com", secret="s")
+    result = verify_webhook(body, headers, "s")
+    assert result.reason is Reason.OK and result.status_code == 200
+    assert result.delivery.shop_domain == "loja.myshopify.com"
+    assert "X-Shopify-Hmac-Sha256" not in result.delivery.headers
+    assert compute_hmac(body, "s") != compute_hmac(body, "t")
+
+
+def test_same_webhook_twice_gives_one_row_and_one_job(deliver, rconn):
+    payload = {"id": 820982911946154508, "name": "#1001"}
+    first = deliver("orders/create", payload, webhook_id="wh-1", event_id="ev-1")
+    second = deliver("orders/create", payload, webhook_id="wh-1", event_id="ev-1")
+    assert first.status_code == second.status_code == 200
+    assert second.json["duplicate"] is True
+    [row] = rows()
+    assert row.status == InboxStatus.ENQUEUED.value
+    assert row.job_id == f"inbox-{row.id}"
+    assert "X-Shopify-Hmac-Sha256" not in row.headers
+    assert bytes(row.raw_body) == json.dumps(payload).encode()
+    orders = Queue("orders", connection=rconn)
+    assert orders.job_ids == [f"inbox-{row.id}"]
+    assert Queue("webhooks", connection=rconn).count == 0
+    assert orders.fetch_job(row.job_id).func_name == "jobs.inbox.process"
+
+
+def test_same_event_with_a_new_webhook_id_is_deduplicated(deliver, rconn):
+    deliver("app/uninstalled", {"id": 1}, webhook_id="wh-a", event_id="ev-same")
+    again = deliver("app/uninstalled", {"id": 1}, webhook_id="wh-b", event_id="ev-same")
+    assert again.json["duplicate"] is True
+    assert count_rows() == 1
+    assert Queue("webhooks", connection=rconn).count == 1
+    # The same event id on another topic is another event.
+    deliver("shop/redact", {"shop_id": 1}, webhook_id="wh-c", event_id="ev-same")
+    assert count_rows() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b"{not json", "not valid JSON"), (b"[1, 2]", "not an object"), (b"\xff\xfe", "not UTF-8")],
+)
+def test_malformed_body_is_kept_as_rejected(deliver, rconn, body, reason):
+    response = deliver("orders/updated", body)
+    assert response.status_code == 200
+    [row] = rows()
+    assert row.status == InboxStatus.REJECTED.value
+    assert reason in row.reason
+    assert bytes(row.raw_body) == body
+    assert Queue("orders", connection=rconn).count == 0
+
+
+def test_row_is_committed_before_answer_and_sweeper_recovers_redis_outage(jobs_env, deliver, rconn):
+    # Redis down while the request runs: the app's REDIS_URL points at a closed port.
+    closed = "redis://127.0.0.1:1/0"
+    down = make_app()
+    down.config["SETTINGS"] = replace(down.config["SETTINGS"], redis_url=closed)
+    body = json.dumps({"id": 5}).encode()
+    response = down.test_client().post("/webhooks", data=body, headers=signed_headers(body, "orders/paid"))
+    assert response.status_code == 200
+    assert response.json["job_id"] is None
+    # Committed: a fresh session (another connection) sees the row right after the answer.
+    [row] = rows()
+    assert row.status == InboxStatus.RECEIVED.value
+    assert Queue("orders", connection=rconn).count == 0
+
+    # Redis is back (the session's server): the sweeper hands the row to RQ, once.
+    kv.reset_clients()
+    assert inbox.sweep(older_than=timedelta(0)) == [f"inbox-{row.id}"]
+    assert inbox.sweep(older_than=timedelta(0)) == []
+    assert Queue("orders", connection=rconn).job_ids == [f"inbox-{row.id}"]
+    [row] = rows()
+    assert row.status == InboxStatus.ENQUEUED.value
+
+
+def test_sweeper_with_redis_down_leaves_rows_received(jobs_env, deliver, redis_server, rconn):
+    jobs_env.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    kv.reset_clients()
+    with session_scope() as session:
+        session.add(WebhookInbox(topic="app/uninstalled", shop_domain=SHOP, raw_body=b"{}", webhook_id="w"))
+    assert inbox.sweep(older_than=timedelta(0)) == []
+    assert rows()[0].status == InboxStatus.RECEIVED.value
+
+
+def test_receiver_and_jobs_agree_on_job_shape():
+    assert webhooks.INBOX_JOB == inbox.PROCESS
+    assert webhooks.INBOX_RETRY_INTERVALS == queues.RETRY_INTERVALS
+    assert webhooks.inbox_job_id(7) == inbox.job_id_for(7) == "inbox-7"
+    for topic in ("orders/create", "app/uninstalled", "customers/redact"):
+        assert webhooks.inbox_queue_name(topic) == inbox.queue_for(topic)
