@@ -45,7 +45,8 @@ DEFAULT_SCOPES = ",".join(
 
 # Development-only stand-ins. Production refuses to start with any of them.
 DEV_API_KEY = "sandbox-api-key"
-DEV_API_SECRET = "sandbox-api-secret-not-for-production"
+DEV_API_SECRET = "sandbox-api-secret-not-for-production"  # noqa: S105 (public dev stand-in)
+DEV_SECRET_KEY = "dev-only-flask-secret"  # noqa: S105 (public dev stand-in)
 # A valid Fernet key, public on purpose: it protects nothing but the sandbox demo.
 DEV_ENCRYPTION_KEY = "c2FuZGJveC1kZW1vLWtleS1ub3QtZm9yLXByb2R1Y3Q="
 
@@ -106,7 +107,7 @@ class Settings:
             database_url=_env("DATABASE_URL", f"sqlite:///{instance / 'app.db'}"),
             redis_url=_env("REDIS_URL", ""),
             encryption_keys=_env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
-            secret_key=_env("SECRET_KEY", "dev-only-flask-secret"),
+            secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
             log_level=_env("LOG_LEVEL", "INFO"),
         )
@@ -126,10 +127,11 @@ class Settings:
             "SHOPIFY_API_KEY": self.api_key in ("", DEV_API_KEY),
             "SHOPIFY_API_SECRET": self.api_secret in ("", DEV_API_SECRET),
             "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY in self.encryption_keys.split(","),
-            "SECRET_KEY": self.secret_key == "dev-only-flask-secret",
+            "SECRET_KEY": self.secret_key == DEV_SECRET_KEY,
             "DATABASE_URL": self.database_url.startswith("sqlite"),
             "REDIS_URL": not self.redis_url,
-            "SHOPIFY_APP_URL": self.app_url.startswith(("http://127.", "http://localhost")),
+            # Shopify only loads embedded apps and redirects to callbacks over https.
+            "SHOPIFY_APP_URL": not self.app_url.startswith("https://"),
         }
         for name, bad in checks.items():
             if bad:
@@ -141,6 +143,8 @@ class Settings:
         if not self.is_production:
             return
         missing = self.missing_for_production()
+        if "ENCRYPTION_KEY" not in missing and not _valid_fernet_keys(self.encryption_keys):
+            missing.append("ENCRYPTION_KEY")
         if missing:
             raise ConfigurationError(
                 "APP_ENV=production needs these environment variables set to real values: "
@@ -158,6 +162,17 @@ class Settings:
         return self.shopify_base_url, {"Host": shop}
 
 
+def _valid_fernet_keys(keys: str) -> bool:
+    """True when every comma-separated key is a Fernet key (32 url-safe base64 bytes)."""
+    try:
+        from cryptography.fernet import Fernet
+
+        parsed = [Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()]
+    except ValueError:
+        return False
+    return bool(parsed)
+
+
 def documented() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: the README's configuration table."""
     saved = {f.metadata["env"]: os.environ.pop(f.metadata["env"], None) for f in fields(Settings)}
@@ -167,9 +182,7 @@ def documented() -> list[tuple[str, str, str]]:
         for name, value in saved.items():
             if value is not None:
                 os.environ[name] = value
-    return [
-        (f.metadata["env"], str(getattr(snapshot, f.name)), f.metadata["doc"]) for f in fields(Settings)
-    ]
+    return [(f.metadata["env"], str(getattr(snapshot, f.name)), f.metadata["doc"]) for f in fields(Settings)]
 
 
 def get_settings() -> Settings:

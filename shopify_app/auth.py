@@ -1,5 +1,158 @@
-"""Placeholder blueprint, replaced by its owner."""
+"""Install and session routes.
 
-from flask import Blueprint
+- `POST /auth/session`: the embedded page's first call, with `Authorization: Bearer <ID token>`.
+  Installs by token exchange when the shop has no usable offline token (new, uninstalled,
+  needs re-auth), then answers who the caller is: {shop, user_id, role, installed}.
+- `GET /auth/install?shop=` and `GET /auth/callback`: the authorization code grant for installs
+  that start outside the admin (shop domain regex, state nonce in a signed cookie, query HMAC
+  in constant time, signed-query freshness).
 
-bp = Blueprint("auth", __name__)
+Every refusal is a 4xx (or 502/503 when Shopify itself is the problem) with a JSON reason.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+
+from flask import Blueprint, current_app, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from ledger.db import session_scope
+from ledger.errors import Transient
+from settings import Settings
+from shopify_app import oauth
+from shopify_app.id_token import InvalidIdToken, bearer_token, verify_id_token
+from shopify_app.roles import json_error, resolve_role
+from shopify_app.shops import find_shop
+from shopify_app.token_endpoint import TokenRequestRejected, exchange_authorization_code
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+STATE_COOKIE = "shopify_oauth_state"
+STATE_MAX_AGE_SECONDS = 600
+# Token-exchange refusals that mean "this ID token is no good": the page should fetch a new one.
+_SUBJECT_TOKEN_ERRORS = {"invalid_subject_token", "invalid_token"}
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def _state_serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="shopify-oauth-state")
+
+
+@bp.errorhandler(oauth.InstallRefused)
+def _install_refused(exc: oauth.InstallRefused) -> ResponseReturnValue:
+    return json_error(exc.status, exc.code, exc.reason)
+
+
+@bp.errorhandler(Transient)
+def _shopify_unavailable(exc: Transient) -> ResponseReturnValue:
+    log.warning("auth: Shopify unavailable: %s", exc.message)
+    response = json_error(503, "shopify_unavailable", "Shopify could not be reached; try again shortly")
+    response.headers["Retry-After"] = str(int(exc.retry_after or 5))
+    return response
+
+
+@bp.post("/session")
+def session() -> ResponseReturnValue:
+    """Authenticate the embedded page and install by token exchange when needed."""
+    settings = _settings()
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        return json_error(401, "unauthenticated", "missing Authorization: Bearer <ID token>")
+    try:
+        claims = verify_id_token(token, settings)
+    except InvalidIdToken as exc:
+        log.info("auth: rejected ID token: %s", exc.reason)
+        return json_error(401, "invalid_session", exc.reason)
+
+    try:
+        newly_installed = oauth.ensure_installed(settings, claims, token)
+    except TokenRequestRejected as exc:
+        if exc.error in _SUBJECT_TOKEN_ERRORS:
+            return json_error(401, "invalid_session", "Shopify refused this ID token")
+        return json_error(502, "install_refused", exc.message, shopify_error=exc.error)
+
+    with session_scope(settings.database_url) as db:
+        shop = find_shop(db, claims.shop)
+        if shop is None:  # uninstalled between the exchange and now
+            return json_error(409, "not_installed", "the app is not installed on this shop")
+        role = resolve_role(db, shop, claims.user_id)
+    return jsonify(
+        {
+            "shop": claims.shop,
+            "user_id": claims.user_id,
+            "role": role.value,
+            "installed": True,
+            "newly_installed": newly_installed,
+        }
+    )
+
+
+@bp.get("/install")
+def install() -> ResponseReturnValue:
+    """Start the authorization code grant: send the merchant to approve the app's scopes."""
+    settings = _settings()
+    shop = oauth.clean_shop(request.args.get("shop"))
+    if "hmac" in request.args:
+        reason = oauth.verify_query_hmac(request.args.to_dict(flat=False), settings.api_secret)
+        if reason is not None:
+            return json_error(401, "invalid_hmac", reason)
+    state = secrets.token_urlsafe(32)
+    response = redirect(oauth.authorize_url(settings, shop, state), code=302)
+    response.set_cookie(
+        STATE_COOKIE,
+        _state_serializer(settings).dumps({"state": state, "shop": shop}),
+        max_age=STATE_MAX_AGE_SECONDS,
+        path="/auth",
+        secure=settings.app_url.startswith("https://"),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _check_state(settings: Settings, state: str | None, shop: str) -> None:
+    """The callback's `state` must be the nonce this browser was given, for this shop."""
+    cookie = request.cookies.get(STATE_COOKIE)
+    if not cookie or not state:
+        raise oauth.InstallRefused(401, "invalid_state", "missing OAuth state; start the install again")
+    try:
+        saved = _state_serializer(settings).loads(cookie, max_age=STATE_MAX_AGE_SECONDS)
+    except BadSignature as exc:  # includes SignatureExpired
+        raise oauth.InstallRefused(401, "invalid_state", "OAuth state expired or tampered") from exc
+    if not isinstance(saved, dict) or not hmac.compare_digest(str(saved.get("state", "")), state):
+        raise oauth.InstallRefused(401, "invalid_state", "OAuth state does not match")
+    if saved.get("shop") != shop:
+        raise oauth.InstallRefused(401, "invalid_state", "OAuth state was issued for another shop")
+
+
+@bp.get("/callback")
+def callback() -> ResponseReturnValue:
+    """Finish the grant: verify Shopify's signature and our nonce, exchange the code, store tokens."""
+    settings = _settings()
+    params = request.args.to_dict(flat=False)
+    reason = oauth.verify_query_hmac(params, settings.api_secret)
+    if reason is not None:
+        log.info("auth: callback refused: %s", reason)
+        return json_error(401, "invalid_hmac", reason)
+    shop = oauth.clean_shop(request.args.get("shop"))
+    _check_state(settings, request.args.get("state"), shop)
+    code = request.args.get("code")
+    if not code:
+        return json_error(400, "missing_code", "the callback carries no authorization code")
+    try:
+        token_set = exchange_authorization_code(settings, shop, code)
+    except TokenRequestRejected as exc:
+        return json_error(400, "code_refused", exc.message, shopify_error=exc.error)
+    oauth.install(settings, shop, token_set, actor="merchant")
+    response = redirect(oauth.app_home_url(settings, shop), code=302)
+    response.delete_cookie(STATE_COOKIE, path="/auth")
+    return response

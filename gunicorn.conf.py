@@ -1,0 +1,43 @@
+"""Gunicorn settings for production: `gunicorn -c gunicorn.conf.py` (the Makefile's `make web`).
+
+Environment: PORT (default 8000), WEB_CONCURRENCY (worker processes, default 2 x cores + 1,
+capped at 8), GUNICORN_THREADS (threads per worker, default 4), GUNICORN_TIMEOUT (seconds,
+default 30). The app is loaded once in the master (`preload_app`), so a production
+configuration error stops the start with its message instead of crash-looping every worker;
+each forked worker then drops the database pools and Redis clients it inherited, because a
+socket shared across processes corrupts both.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+wsgi_app = "app:create_app()"
+
+bind = f"0.0.0.0:{int(os.environ.get('PORT', '8000'))}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(multiprocessing.cpu_count() * 2 + 1, 8))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+# Webhooks must be answered within Shopify's 5 s; nothing legitimate takes 30.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak never grows into an outage.
+max_requests = 2000
+max_requests_jitter = 200
+preload_app = True
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Never write query strings (the OAuth callback carries `code` and `hmac`) to the access log.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
+def post_fork(server, worker) -> None:
+    """Give each worker its own database connections and Redis clients."""
+    from ledger.db import dispose_all
+    from ledger.kv import reset_clients
+
+    dispose_all()
+    reset_clients()

@@ -1,0 +1,158 @@
+"""Installing the app: token exchange for the embedded page, the authorization code grant otherwise.
+
+Both end the same way: an expiring offline token stored encrypted, the shop row active, an
+`app.installed` audit row. Everything here is plain functions of the settings and the request's
+values; shopify_app.auth maps them onto routes, cookies and status codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from ledger.db import session_scope
+from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
+from shopify_app.shops import find_shop, is_usable, mark_installed
+from shopify_app.token_endpoint import TokenSet, exchange_id_token
+from shopify_app.tokens import shop_token_lock, store_tokens
+
+if TYPE_CHECKING:
+    from settings import Settings
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PATH = "/auth/callback"
+# How far a signed query's `timestamp` may be from now (Shopify's own libraries allow 90 s).
+HMAC_TIMESTAMP_TOLERANCE_SECONDS = 90
+
+QueryParams = Mapping[str, str | Sequence[str]]
+
+
+class InstallRefused(Exception):
+    """An install request that must be turned away; `status` is the HTTP answer, `reason` why."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.code = code
+        self.reason = reason
+
+
+def _encoded_pairs(params: QueryParams) -> list[str]:
+    """`k=v` pairs as Shopify signs them: arrays as JSON lists, delimiters escaped."""
+    pairs = []
+    for key, raw in params.items():
+        if key in ("hmac", "signature"):
+            continue
+        values = [raw] if isinstance(raw, str) else list(raw)
+        if key.endswith("[]"):
+            key, value = key[:-2], json.dumps([str(v) for v in values])
+        elif len(values) == 1:
+            value = str(values[0])
+        else:
+            value = json.dumps([str(v) for v in values])
+        key = key.replace("%", "%25").replace("=", "%3D")
+        value = value.replace("%", "%25")
+        pairs.append(f"{key}={value}".replace("&", "%26"))
+    return sorted(pairs)
+
+
+def query_hmac(params: QueryParams, secret: str) -> str:
+    """Hex HMAC-SHA256 of the query (minus `hmac`): sorted `k=v` pairs joined by `&`."""
+    message = "&".join(_encoded_pairs(params))
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_query_hmac(params: QueryParams, secret: str, *, now: float | None = None) -> str | None:
+    """None when the query is signed by Shopify and recent, else the reason it is not."""
+    given = params.get("hmac")
+    if isinstance(given, Sequence) and not isinstance(given, str):
+        given = given[0] if len(given) == 1 else None
+    if not given:
+        return "missing hmac"
+    if not hmac.compare_digest(query_hmac(params, secret), given.lower()):
+        return "hmac does not verify"
+    stamp = params.get("timestamp")
+    if stamp is not None:
+        value = stamp if isinstance(stamp, str) else (stamp[0] if stamp else "")
+        try:
+            age = abs((now if now is not None else time.time()) - int(value))
+        except ValueError:
+            return "timestamp is not a number"
+        if age > HMAC_TIMESTAMP_TOLERANCE_SECONDS:
+            return "signed request is too old"
+    return None
+
+
+def clean_shop(shop: str | None) -> str:
+    """The lower-cased permanent domain, or InstallRefused(400) for anything else."""
+    value = (shop or "").strip().lower()
+    if not is_valid_shop_domain(value):
+        raise InstallRefused(400, "invalid_shop", "shop must be a *.myshopify.com domain")
+    return value
+
+
+def authorize_url(settings: Settings, shop: str, state: str) -> str:
+    """Where the merchant approves the install (the sandbox serves it too, named by `shop`)."""
+    origin, _headers = settings.admin_origin(shop)
+    params = {
+        "client_id": settings.api_key,
+        "scope": settings.scopes,
+        "redirect_uri": f"{settings.app_url}{CALLBACK_PATH}",
+        "state": state,
+    }
+    if settings.shopify_base_url:  # one sandbox origin serves many shops: name the shop
+        params["shop"] = shop
+    return f"{origin}/admin/oauth/authorize?{urlencode(params)}"
+
+
+def app_home_url(settings: Settings, shop: str) -> str:
+    """The app inside the shop's admin, where the merchant lands after installing."""
+    origin, _headers = settings.admin_origin(shop)
+    if settings.shopify_base_url:
+        return f"{origin}/admin/apps/{settings.api_key}?{urlencode({'shop': shop})}"
+    return f"{origin}/admin/apps/{settings.api_key}"
+
+
+def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -> int:
+    """Record a granted offline token: shop active, tokens stored encrypted, audit row.
+
+    Returns the shop's id.
+    """
+    with session_scope(settings.database_url) as session:
+        row = mark_installed(session, shop, scopes=token_set.scope or settings.scopes, actor=actor)
+        store_tokens(session, row, token_set, keys=settings.encryption_keys)
+        shop_id = row.id
+    log.info("oauth: installed on %s (actor %s)", shop, actor)
+    return shop_id
+
+
+def needs_install(settings: Settings, shop: str) -> bool:
+    """True when the shop has no usable offline token (new, uninstalled, or needs re-auth)."""
+    with session_scope(settings.database_url) as session:
+        return not is_usable(find_shop(session, shop))
+
+
+def ensure_installed(settings: Settings, claims: IdTokenClaims, id_token: str) -> bool:
+    """Token exchange when the shop has no usable offline token. True when it installed now.
+
+    Runs under the shop's token lock, so a page opened in two tabs exchanges once.
+
+    Raises:
+        TokenRequestRejected: Shopify refused the exchange (e.g. invalid_subject_token).
+        Transient: the token endpoint or Redis is unavailable now.
+    """
+    if not needs_install(settings, claims.shop):
+        return False
+    with shop_token_lock(settings, claims.shop):
+        if not needs_install(settings, claims.shop):
+            return False
+        token_set = exchange_id_token(settings, claims.shop, id_token)
+        install(settings, claims.shop, token_set, actor=claims.user_id)
+    return True

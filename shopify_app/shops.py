@@ -1,0 +1,109 @@
+"""The shop's install state in the ledger: who is installed, who needs re-auth, and the audit trail.
+
+Shared by the web side (install, roles) and by workers (token refresh), so no Flask here.
+Audit rows are written directly as `AuditEvent`s in the caller's transaction, so a state
+change and its record commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.models import AuditEvent, Shop, ShopStatus, utcnow
+
+SYSTEM_ACTOR = "system"
+
+
+def write_audit(
+    session: Session,
+    *,
+    shop: Shop | None,
+    shop_domain: str,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one audit row (who did what to which target, before and after) to the session."""
+    event = AuditEvent(
+        shop_id=shop.id if shop is not None else None,
+        shop_domain=shop_domain,
+        actor=actor,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        created_at=utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def find_shop(session: Session, domain: str, *, for_update: bool = False) -> Shop | None:
+    """The shop row for a permanent domain (locked for update when asked, on PostgreSQL)."""
+    query = select(Shop).where(Shop.domain == domain.lower())
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def is_usable(shop: Shop | None) -> bool:
+    """True when the shop is installed, active and holds an offline token."""
+    return shop is not None and shop.status == ShopStatus.ACTIVE.value and shop.token is not None
+
+
+def mark_installed(
+    session: Session, domain: str, *, scopes: str, actor: str, now: datetime | None = None
+) -> Shop:
+    """Create or reactivate the shop row after a successful install / re-auth, with an audit row."""
+    now = now or utcnow()
+    shop = find_shop(session, domain, for_update=True)
+    before: dict[str, Any] | None = None
+    if shop is None:
+        shop = Shop(domain=domain.lower(), scopes=scopes, settings={}, created_at=now)
+        session.add(shop)
+    else:
+        before = {"status": shop.status, "scopes": shop.scopes}
+    reinstalled = shop.installed_at is None or shop.status == ShopStatus.UNINSTALLED.value
+    shop.status = ShopStatus.ACTIVE.value
+    shop.status_reason = None
+    shop.scopes = scopes
+    shop.uninstalled_at = None
+    if reinstalled:
+        shop.installed_at = now
+    session.flush()
+    write_audit(
+        session,
+        shop=shop,
+        shop_domain=shop.domain,
+        actor=actor,
+        action="app.installed",
+        target=shop.domain,
+        before=before,
+        after={"status": shop.status, "scopes": scopes},
+    )
+    return shop
+
+
+def mark_needs_reauth(session: Session, shop: Shop, reason: str, *, actor: str = SYSTEM_ACTOR) -> None:
+    """Park the shop until a staff member opens the app again (which re-runs token exchange)."""
+    if shop.status == ShopStatus.NEEDS_REAUTH.value and shop.status_reason == reason:
+        return
+    before = {"status": shop.status, "reason": shop.status_reason}
+    shop.status = ShopStatus.NEEDS_REAUTH.value
+    shop.status_reason = reason
+    write_audit(
+        session,
+        shop=shop,
+        shop_domain=shop.domain,
+        actor=actor,
+        action="shop.needs_reauth",
+        target=shop.domain,
+        before=before,
+        after={"status": shop.status, "reason": reason},
+    )

@@ -1,0 +1,223 @@
+"""The shop's offline token: stored encrypted, handed to the Admin API client, refreshed before expiry.
+
+`get_access_token(shop)` is called before every Admin API request, by web processes and RQ
+workers alike (so no Flask here). Expiring offline tokens live an hour; within
+`REFRESH_MARGIN` of expiry the token is refreshed under a per-shop Redis lock, and the token
+is read again once the lock is held, so any number of workers racing past expiry cause one
+refresh. The refresh token rotates on every use and the new one is stored at once.
+
+When Shopify refuses a refresh (4xx: invalid_grant, revoked app...), the shop is marked
+`needs_reauth` with the reason and an audit row, and `ShopNeedsReauth` is raised: not
+retryable, and every later call fails fast without asking Shopify again until a staff member
+opens the app (token exchange re-installs). No crash loop, no hammering the endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn
+
+import redis
+from sqlalchemy.orm import Session
+
+from ledger import crypto
+from ledger.db import session_scope
+from ledger.errors import Rejected, Transient
+from ledger.kv import get_redis
+from ledger.models import OfflineToken, Shop, ShopStatus, utcnow
+from settings import Settings, get_settings
+from shopify_app.shops import find_shop, mark_needs_reauth
+from shopify_app.token_endpoint import TokenRequestRejected, TokenSet, refresh_access_token
+
+__all__ = [
+    "REFRESH_MARGIN",
+    "ShopNeedsReauth",
+    "TokenSet",
+    "get_access_token",
+    "shop_token_lock",
+    "store_tokens",
+]
+
+log = logging.getLogger(__name__)
+
+# Refresh when the access token has less than this left.
+REFRESH_MARGIN = timedelta(seconds=300)
+# The lock outlives a slow refresh (token endpoint timeout is 25 s) but not a dead worker for long.
+LOCK_TIMEOUT_SECONDS = 60
+# How long a second worker waits for the first one's refresh before giving up (Transient).
+LOCK_WAIT_SECONDS = 45
+
+
+class ShopNeedsReauth(Rejected):
+    """The shop has no usable token until a staff member opens the app again; do not retry."""
+
+    def __init__(self, shop: str, status: str, reason: str) -> None:
+        super().__init__(
+            f"{shop} needs re-authorization: {reason}",
+            system="shopify",
+            code=status,
+            detail={"shop": shop, "fix": "open the app from the Shopify admin to re-authorize it"},
+        )
+        self.shop = shop
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The stored token as one read saw it (ciphertext kept to detect a concurrent refresh)."""
+
+    access_enc: bytes
+    refresh_enc: bytes | None
+    expires_at: datetime | None
+    refresh_expires_at: datetime | None
+
+    def is_fresh(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at - now > REFRESH_MARGIN
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def store_tokens(
+    session: Session,
+    shop: Shop,
+    token_set: TokenSet,
+    *,
+    now: datetime | None = None,
+    keys: str | None = None,
+) -> None:
+    """Encrypt and store the shop's offline token (replacing, hence rotating, the refresh token).
+
+    `keys` are the ENCRYPTION_KEY value to encrypt with (default: the environment's).
+    """
+    now = now or utcnow()
+    keys = keys or get_settings().encryption_keys
+    token = shop.token
+    if token is None:
+        token = OfflineToken(shop_id=shop.id, access_token_enc=b"")
+        session.add(token)
+        shop.token = token
+    token.access_token_enc = crypto.encrypt(token_set.access_token, keys)
+    token.refresh_token_enc = (
+        crypto.encrypt(token_set.refresh_token, keys) if token_set.refresh_token else None
+    )
+    token.expires_at = now + timedelta(seconds=token_set.expires_in) if token_set.expires_in else None
+    token.refresh_expires_at = (
+        now + timedelta(seconds=token_set.refresh_token_expires_in)
+        if token_set.refresh_token_expires_in
+        else None
+    )
+    if token_set.scope:
+        token.scopes = token_set.scope
+        shop.scopes = token_set.scope
+    token.updated_at = now
+    session.flush()
+
+
+def _read(settings: Settings, shop_domain: str) -> _Snapshot:
+    """The stored token of an active shop; fails fast when the shop cannot be served."""
+    with session_scope(settings.database_url) as session:
+        shop = find_shop(session, shop_domain)
+        if shop is None:
+            raise ShopNeedsReauth(shop_domain, "not_installed", "the app is not installed on this shop")
+        if shop.status != ShopStatus.ACTIVE.value:
+            raise ShopNeedsReauth(shop_domain, shop.status, shop.status_reason or shop.status)
+        token = shop.token
+        if token is None:
+            raise ShopNeedsReauth(shop_domain, "not_installed", "no offline token stored")
+        return _Snapshot(
+            access_enc=bytes(token.access_token_enc),
+            refresh_enc=bytes(token.refresh_token_enc) if token.refresh_token_enc else None,
+            expires_at=_aware(token.expires_at),
+            refresh_expires_at=_aware(token.refresh_expires_at),
+        )
+
+
+@contextmanager
+def shop_token_lock(settings: Settings, shop_domain: str) -> Iterator[None]:
+    """Hold the per-shop token lock (refresh and install take it), or raise Transient."""
+    client = get_redis(settings.redis_url)
+    lock = client.lock(
+        f"shopify:token-lock:{shop_domain}",
+        timeout=LOCK_TIMEOUT_SECONDS,
+        blocking_timeout=LOCK_WAIT_SECONDS,
+    )
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as exc:
+        raise Transient(f"token lock for {shop_domain}: Redis unavailable", shop=shop_domain) from exc
+    if not acquired:
+        raise Transient(f"token lock for {shop_domain}: another refresh is still running", shop=shop_domain)
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except redis.RedisError:
+            log.warning("tokens: lock for %s expired before release", shop_domain)
+
+
+def get_access_token(
+    shop_domain: str, *, force_refresh: bool = False, settings: Settings | None = None
+) -> str:
+    """The shop's current access token, refreshed first when it expires within REFRESH_MARGIN.
+
+    `force_refresh=True` (after Shopify answered 401 to this token) refreshes even a token that
+    looks fresh, unless another worker already replaced it meanwhile.
+
+    Raises:
+        ShopNeedsReauth: not installed, uninstalled, or the refresh was refused (not retryable).
+        Transient: the token endpoint or Redis is unavailable now (retry later).
+    """
+    settings = settings or get_settings()
+    domain = shop_domain.strip().lower()
+    seen = _read(settings, domain)
+    if not force_refresh and seen.is_fresh(utcnow()):
+        return crypto.decrypt(seen.access_enc, settings.encryption_keys)
+    with shop_token_lock(settings, domain):
+        current = _read(settings, domain)  # re-check: another worker may have refreshed already
+        replaced = current.access_enc != seen.access_enc
+        if (replaced or not force_refresh) and current.is_fresh(utcnow()):
+            return crypto.decrypt(current.access_enc, settings.encryption_keys)
+        return _refresh(settings, domain, current)
+
+
+def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
+    """Refresh under the lock; store the rotated tokens or park the shop as needs_reauth."""
+    now = utcnow()
+    if current.refresh_enc is None:
+        _park(settings, domain, "the offline token expired and has no refresh token")
+    if current.refresh_expires_at is not None and current.refresh_expires_at <= now:
+        _park(settings, domain, "the refresh token expired")
+    refresh_token = crypto.decrypt(current.refresh_enc or b"", settings.encryption_keys)
+    try:
+        token_set = refresh_access_token(settings, domain, refresh_token)
+    except TokenRequestRejected as exc:
+        _park(settings, domain, f"token refresh refused: {exc.error or 'HTTP ' + str(exc.status)}")
+    with session_scope(settings.database_url) as session:
+        shop = find_shop(session, domain, for_update=True)
+        if shop is None or shop.status != ShopStatus.ACTIVE.value:
+            status = shop.status if shop is not None else "not_installed"
+            raise ShopNeedsReauth(domain, status, "the shop changed state during the refresh")
+        store_tokens(session, shop, token_set, now=now, keys=settings.encryption_keys)
+    log.info("tokens: refreshed the offline token of %s", domain)
+    return token_set.access_token
+
+
+def _park(settings: Settings, domain: str, reason: str) -> NoReturn:
+    """Mark the shop needs_reauth (with an audit row) and raise ShopNeedsReauth."""
+    with session_scope(settings.database_url) as session:
+        shop = find_shop(session, domain, for_update=True)
+        if shop is not None:
+            mark_needs_reauth(session, shop, reason)
+    log.warning("tokens: %s needs re-authorization: %s", domain, reason)
+    raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, reason)

@@ -1,0 +1,127 @@
+"""Configuration, the app factory, gunicorn's settings and shopify.app.toml."""
+
+from __future__ import annotations
+
+import runpy
+import tomllib
+from dataclasses import fields
+
+import pytest
+
+from app import create_app
+from ledger import crypto
+from settings import DEFAULT_SCOPES, ROOT, ConfigurationError, Settings
+
+PRODUCTION_SECRETS = [
+    "SHOPIFY_API_KEY",
+    "SHOPIFY_API_SECRET",
+    "ENCRYPTION_KEY",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SHOPIFY_APP_URL",
+]
+
+
+@pytest.fixture
+def bare_env(monkeypatch):
+    """An environment with none of the app's variables set."""
+    for f in fields(Settings):
+        monkeypatch.delenv(f.metadata["env"], raising=False)
+    return monkeypatch
+
+
+def test_production_without_secrets_refuses_and_names_every_one(bare_env):
+    bare_env.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env().validate()
+    for name in PRODUCTION_SECRETS:
+        assert name in str(caught.value)
+    with pytest.raises(ConfigurationError):
+        create_app(blueprints=(), cli_modules=())
+
+
+def test_production_names_only_what_is_missing(bare_env):
+    bare_env.setenv("APP_ENV", "production")
+    bare_env.setenv("SHOPIFY_API_KEY", "real-key")
+    bare_env.setenv("SHOPIFY_API_SECRET", "real-secret")
+    bare_env.setenv("ENCRYPTION_KEY", "not-a-fernet-key")
+    bare_env.setenv("SECRET_KEY", "s" * 40)
+    bare_env.setenv("DATABASE_URL", "postgresql+psycopg://db/app")
+    bare_env.setenv("REDIS_URL", "redis://redis:6379/0")
+    bare_env.setenv("SHOPIFY_APP_URL", "http://app.example.com")
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env().validate()
+    message = str(caught.value)
+    assert "ENCRYPTION_KEY" in message and "SHOPIFY_APP_URL" in message
+    assert "SHOPIFY_API_SECRET" not in message and "DATABASE_URL" not in message
+
+    bare_env.setenv("ENCRYPTION_KEY", crypto.generate_key())
+    bare_env.setenv("SHOPIFY_APP_URL", "https://app.example.com")
+    Settings.from_env().validate()  # complete: starts
+
+
+def test_development_defaults_start(bare_env):
+    settings = Settings.from_env()
+    settings.validate()
+    assert settings.api_version == "2026-10"
+    assert settings.admin_origin("x.myshopify.com") == ("https://x.myshopify.com", {})
+
+
+def test_create_app_mounts_the_auth_routes(settings):
+    app = create_app(settings)  # every blueprint, as `flask --app app run` builds it
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert {"/auth/session", "/auth/install", "/auth/callback", "/healthz"} <= rules
+    assert app.test_client().get("/healthz").json == {"ok": True}
+
+
+def test_gunicorn_config_reads_port_and_concurrency_and_resets_after_fork(monkeypatch):
+    monkeypatch.setenv("PORT", "9123")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["bind"] == "0.0.0.0:9123"
+    assert config["workers"] == 3
+    assert config["wsgi_app"] == "app:create_app()"
+
+    calls: list[str] = []
+    monkeypatch.setattr("ledger.db.dispose_all", lambda: calls.append("db"))
+    monkeypatch.setattr("ledger.kv.reset_clients", lambda: calls.append("redis"))
+    config["post_fork"](server=None, worker=None)
+    assert calls == ["db", "redis"]
+
+
+@pytest.fixture(scope="module")
+def app_toml() -> dict:
+    with (ROOT / "shopify.app.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_app_toml_declares_the_embedded_app(app_toml):
+    assert app_toml["client_id"] and app_toml["name"]
+    assert app_toml["application_url"].startswith(("https://", "http://"))
+    assert app_toml["embedded"] is True
+    assert [u.endswith("/auth/callback") for u in app_toml["auth"]["redirect_urls"]] == [True]
+
+
+def test_app_toml_scopes_agree_with_settings(app_toml):
+    assert app_toml["access_scopes"]["scopes"].split(",") == DEFAULT_SCOPES.split(",")
+
+
+def test_app_toml_subscribes_to_every_topic_at_the_one_receiver(app_toml):
+    assert app_toml["webhooks"]["api_version"] == "2026-10"
+    subscriptions = app_toml["webhooks"]["subscriptions"]
+    topics = [t for s in subscriptions for t in s.get("topics", [])]
+    compliance = [t for s in subscriptions for t in s.get("compliance_topics", [])]
+    assert sorted(topics) == sorted(
+        [
+            "orders/create",
+            "orders/updated",
+            "orders/edited",
+            "orders/cancelled",
+            "orders/paid",
+            "app/uninstalled",
+            "bulk_operations/finish",
+        ]
+    )
+    assert sorted(compliance) == ["customers/data_request", "customers/redact", "shop/redact"]
+    assert {s["uri"] for s in subscriptions} == {"/webhooks"}

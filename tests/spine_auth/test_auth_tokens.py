@@ -1,0 +1,201 @@
+"""Offline tokens: encrypted at rest, refreshed once before expiry, rotated, parked when refused."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select, text, update
+
+from ledger import crypto
+from ledger.db import get_engine, session_scope
+from ledger.errors import Rejected, Transient
+from ledger.models import AuditEvent, OfflineToken, Shop, ShopStatus, utcnow
+from shopify_app import tokens
+from shopify_app.tokens import ShopNeedsReauth, get_access_token
+from spine_auth.conftest import shop_row
+from spine_auth.factories import API_KEY, API_SECRET, SHOP_A, token_response
+
+TOKEN_URL = f"https://{SHOP_A}/admin/oauth/access_token"
+
+
+def expire_in(settings, seconds: int) -> None:
+    """Move the stored access token's expiry to `seconds` from now."""
+    with session_scope(settings.database_url) as session:
+        session.execute(update(OfflineToken).values(expires_at=utcnow() + timedelta(seconds=seconds)))
+
+
+def stored_tokens(settings) -> tuple[str, str | None]:
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(OfflineToken)).one()
+        refresh = crypto.decrypt(row.refresh_token_enc) if row.refresh_token_enc else None
+        return crypto.decrypt(row.access_token_enc), refresh
+
+
+def test_tokens_are_not_readable_in_the_database_without_the_key(settings, install_shop):
+    install_shop(SHOP_A, access="shpat_plain_access_value", refresh="shprt_plain_refresh_value")
+    with get_engine(settings.database_url).connect() as conn:
+        access_raw, refresh_raw = conn.execute(
+            text("SELECT access_token_enc, refresh_token_enc FROM offline_tokens")
+        ).one()
+        everything = " ".join(
+            str(row)
+            for table in ("shops", "offline_tokens", "audit_events")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+        )
+    assert b"shpat_plain_access_value" not in bytes(access_raw)
+    assert b"shprt_plain_refresh_value" not in bytes(refresh_raw)
+    assert "plain_access" not in everything and "plain_refresh" not in everything
+    other_key = crypto.generate_key()
+    for raw in (access_raw, refresh_raw):
+        with pytest.raises(crypto.SecretUnreadable):
+            crypto.decrypt(bytes(raw), other_key)
+    assert crypto.decrypt(bytes(access_raw), settings.encryption_keys) == "shpat_plain_access_value"
+
+
+def test_fresh_token_is_served_without_calling_shopify(settings, install_shop, requests_mock):
+    install_shop(SHOP_A, access="shpat_fresh")
+    assert get_access_token(SHOP_A) == "shpat_fresh"
+    assert requests_mock.call_count == 0
+
+
+def test_refresh_near_expiry_rotates_both_tokens(settings, install_shop, requests_mock):
+    install_shop(SHOP_A, access="shpat_access_1", refresh="shprt_refresh_1")
+    expire_in(settings, 120)  # inside the 300 s margin
+    requests_mock.post(TOKEN_URL, json=token_response("shpat_access_2", "shprt_refresh_2"))
+
+    assert get_access_token(SHOP_A) == "shpat_access_2"
+
+    sent = requests_mock.last_request.json()
+    assert sent == {
+        "client_id": API_KEY,
+        "client_secret": API_SECRET,
+        "grant_type": "refresh_token",
+        "refresh_token": "shprt_refresh_1",
+    }
+    assert stored_tokens(settings) == ("shpat_access_2", "shprt_refresh_2")
+    # The new token is fresh: the next call asks Shopify nothing.
+    assert get_access_token(SHOP_A) == "shpat_access_2"
+    assert requests_mock.call_count == 1
+
+
+def test_force_refresh_replaces_a_token_shopify_rejected(settings, install_shop, requests_mock):
+    install_shop(SHOP_A, access="shpat_access_1")
+    requests_mock.post(TOKEN_URL, json=token_response("shpat_access_2", "shprt_refresh_2"))
+    assert get_access_token(SHOP_A, force_refresh=True) == "shpat_access_2"
+    assert requests_mock.call_count == 1
+
+
+def test_refused_refresh_marks_needs_reauth_and_then_fails_fast(settings, install_shop, requests_mock):
+    install_shop(SHOP_A)
+    expire_in(settings, 10)
+    requests_mock.post(
+        TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "revoked"}
+    )
+
+    with pytest.raises(ShopNeedsReauth) as first:
+        get_access_token(SHOP_A)
+    assert isinstance(first.value, Rejected) and not first.value.retryable
+    assert "invalid_grant" in first.value.reason
+    shop = shop_row(settings, SHOP_A)
+    assert shop.status == ShopStatus.NEEDS_REAUTH.value
+    assert "invalid_grant" in shop.status_reason
+    with session_scope(settings.database_url) as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.shop_id == shop.id)).all()
+    assert "shop.needs_reauth" in actions
+
+    with pytest.raises(ShopNeedsReauth):
+        get_access_token(SHOP_A)
+    assert requests_mock.call_count == 1  # no second attempt at Shopify
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [{"status_code": 503, "text": "unavailable"}, {"exc": requests.ConnectionError("down")}],
+    ids=["5xx", "network"],
+)
+def test_unavailable_token_endpoint_is_transient_and_keeps_the_shop(
+    settings, install_shop, requests_mock, reply
+):
+    install_shop(SHOP_A)
+    expire_in(settings, 10)
+    requests_mock.post(TOKEN_URL, **reply)
+    with pytest.raises(Transient) as caught:
+        get_access_token(SHOP_A)
+    assert caught.value.retryable
+    assert shop_row(settings, SHOP_A).status == ShopStatus.ACTIVE.value
+    assert stored_tokens(settings) == ("shpat_access_1", "shprt_refresh_1")
+
+
+def test_uninstalled_or_unknown_shop_fails_fast(settings, install_shop, requests_mock):
+    install_shop(SHOP_A)
+    expire_in(settings, 10)
+    with session_scope(settings.database_url) as session:
+        session.execute(update(Shop).values(status=ShopStatus.UNINSTALLED.value))
+    with pytest.raises(ShopNeedsReauth, match="uninstalled"):
+        get_access_token(SHOP_A)
+    with pytest.raises(ShopNeedsReauth, match="not installed"):
+        get_access_token("never-installed.myshopify.com")
+    assert requests_mock.call_count == 0
+
+
+def _first_read_gate(monkeypatch, gate) -> None:
+    """Make each thread's first token read wait at `gate` (a Barrier or Event-like callable)."""
+    original = tokens._read
+    seen = threading.local()
+
+    def gated_read(settings, domain):
+        snapshot = original(settings, domain)
+        if not getattr(seen, "done", False):
+            seen.done = True
+            gate()
+        return snapshot
+
+    monkeypatch.setattr(tokens, "_read", gated_read)
+
+
+def test_two_workers_near_expiry_cause_exactly_one_refresh(
+    settings, install_shop, requests_mock, monkeypatch
+):
+    install_shop(SHOP_A)
+    expire_in(settings, 60)
+    requests_mock.post(TOKEN_URL, json=token_response("shpat_access_2", "shprt_refresh_2"))
+    barrier = threading.Barrier(2, timeout=10)
+    _first_read_gate(monkeypatch, barrier.wait)  # both threads have seen the stale token
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            results.append(get_access_token(SHOP_A))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert results == ["shpat_access_2", "shpat_access_2"]
+    assert requests_mock.call_count == 1
+
+
+def test_token_is_read_again_once_the_lock_is_held(settings, install_shop, requests_mock, monkeypatch):
+    """A worker that waited for the lock uses the token another worker just stored."""
+    install_shop(SHOP_A)
+    expire_in(settings, 60)
+    requests_mock.post(TOKEN_URL, json=token_response("shpat_should_not_be_used", "x"))
+    stale_seen = threading.Event()
+    _first_read_gate(monkeypatch, stale_seen.set)
+    result: list[str] = []
+    with tokens.shop_token_lock(settings, SHOP_A):
+        thread = threading.Thread(target=lambda: result.append(get_access_token(SHOP_A)))
+        thread.start()
+        assert stale_seen.wait(10)
+        install_shop(SHOP_A, access="shpat_from_other_worker", refresh="shprt_other")
+    thread.join(timeout=30)
+    assert result == ["shpat_from_other_worker"]
+    assert requests_mock.call_count == 0
