@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from jobs.queues import QUEUE_NAMES
+from ledger.queues import QUEUE_NAMES
 
 
 def register(app: Flask) -> None:

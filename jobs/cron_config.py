@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rq import cron
 
-from jobs.queues import DEFAULT
 from jobs.scheduler import tick
+from ledger.queues import DEFAULT
 
 TICK_JOB_TIMEOUT = 50  # a tick must finish before the next one
 

@@ -24,14 +24,14 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from sqlalchemy import select
 
-from jobs import queues
+from ledger import queues
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import InboxStatus, WebhookInbox, utcnow
 
 log = logging.getLogger(__name__)
 
-PROCESS = "jobs.inbox.process"
+PROCESS = queues.INBOX_JOB
 
 TOPIC_HANDLERS: dict[str, str] = {
     "app/uninstalled": "jobs.compliance.app_uninstalled",
@@ -66,14 +66,6 @@ class WebhookEvent:
 
 class HandlerMissing(LookupError):
     """The topic has no handler, or its module is not part of this build yet."""
-
-
-def job_id_for(inbox_id: int) -> str:
-    return f"inbox-{inbox_id}"
-
-
-def queue_for(topic: str) -> str:
-    return queues.ORDERS if topic.startswith("orders/") else queues.WEBHOOKS
 
 
 def resolve_handler(topic: str) -> Callable[[WebhookEvent], Any]:
@@ -187,12 +179,12 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
         ).all()
     enqueued: list[str] = []
     for inbox_id, topic in stuck:
-        job_id = job_id_for(inbox_id)
+        job_id = queues.inbox_job_id(inbox_id)
         try:
             queues.enqueue(
                 PROCESS,
                 inbox_id,
-                queue=queue_for(topic),
+                queue=queues.inbox_queue(topic),
                 job_id=job_id,
                 description=f"webhook {topic} inbox {inbox_id} (swept)",
             )

@@ -18,7 +18,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs import inbox, queues
+from jobs import inbox
+from ledger import queues
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
 

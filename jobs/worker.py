@@ -15,8 +15,8 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
-from jobs.queues import QUEUE_NAMES, get_queue
 from ledger import db, kv
+from ledger.queues import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 

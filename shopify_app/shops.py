@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import audit
 from ledger.models import AuditEvent, Shop, ShopStatus, utcnow
 
 SYSTEM_ACTOR = "system"
@@ -30,18 +31,9 @@ def write_audit(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one audit row (who did what to which target, before and after) to the session."""
-    event = AuditEvent(
-        shop_id=shop.id if shop is not None else None,
-        shop_domain=shop_domain,
-        actor=actor,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-        created_at=utcnow(),
+    return audit.record(
+        session, shop.id if shop is not None else None, shop_domain, actor, action, target, before, after
     )
-    session.add(event)
-    return event
 
 
 def find_shop(session: Session, domain: str, *, for_update: bool = False) -> Shop | None:

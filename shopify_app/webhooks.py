@@ -17,11 +17,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 from redis.exceptions import RedisError
-from rq import Queue, Retry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger import queues
 from ledger.db import session_scope
 from ledger.kv import get_redis
 from ledger.models import InboxStatus, WebhookInbox
@@ -31,21 +31,6 @@ from shopify_app.webhook_verify import Delivery, verify_webhook
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
-
-# The job every delivery becomes, by dotted name. jobs.inbox.sweep enqueues with the same id,
-# queue and retry policy (tests/spine_jobs check the two agree).
-INBOX_JOB = "jobs.inbox.process"
-# Transient handler failures are retried with this backoff (seconds).
-INBOX_RETRY_INTERVALS = [10, 30, 60, 120, 300]
-
-
-def inbox_job_id(inbox_id: int) -> str:
-    return f"inbox-{inbox_id}"
-
-
-def inbox_queue_name(topic: str) -> str:
-    """Orders have their own queue so a burst of catalog/compliance work never delays them."""
-    return "orders" if topic.startswith("orders/") else "webhooks"
 
 
 def parse_body(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -121,15 +106,16 @@ def store_delivery(settings: Settings, delivery: Delivery, raw_body: bytes) -> t
 
 def enqueue_inbox(settings: Settings, inbox_id: int, topic: str) -> str | None:
     """Hand the row to RQ; None when Redis is unreachable (the sweeper enqueues it later)."""
-    job_id = inbox_job_id(inbox_id)
+    job_id = queues.inbox_job_id(inbox_id)
     try:
-        queue = Queue(inbox_queue_name(topic), connection=get_redis(settings.redis_url))
-        queue.enqueue(
-            INBOX_JOB,
+        queues.enqueue(
+            queues.INBOX_JOB,
             inbox_id,
+            queue=queues.inbox_queue(topic),
             job_id=job_id,
-            retry=Retry(max=len(INBOX_RETRY_INTERVALS), interval=INBOX_RETRY_INTERVALS),
+            unique=False,
             description=f"webhook {topic} inbox {inbox_id}",
+            conn=get_redis(settings.redis_url),
         )
     except RedisError as exc:
         log.warning(

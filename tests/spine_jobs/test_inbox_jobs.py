@@ -8,8 +8,9 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
-from jobs import inbox, queues
+from jobs import inbox
 from jobs.worker import LedgerWorker, build_worker, run_worker
+from ledger import queues
 from ledger.db import session_scope
 from ledger.models import InboxStatus, OfflineToken, Schedule, Shop, WebhookInbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rq import Queue
 
-from jobs import queues
+from ledger import queues
 
 
 def test_job_key_keeps_safe_ids_and_hashes_the_rest():

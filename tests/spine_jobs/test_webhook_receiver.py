@@ -10,11 +10,10 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select
 
-from jobs import inbox, queues
+from jobs import inbox
 from ledger import kv
 from ledger.db import session_scope
 from ledger.models import InboxStatus, WebhookInbox
-from shopify_app import webhooks
 from shopify_app.webhook_verify import Reason, compute_hmac, verify_webhook
 
 from .conftest import SHOP, make_app, signed_headers
@@ -145,11 +144,3 @@ def test_sweeper_with_redis_down_leaves_rows_received(jobs_env, deliver, redis_s
         session.add(WebhookInbox(topic="app/uninstalled", shop_domain=SHOP, raw_body=b"{}", webhook_id="w"))
     assert inbox.sweep(older_than=timedelta(0)) == []
     assert rows()[0].status == InboxStatus.RECEIVED.value
-
-
-def test_receiver_and_jobs_agree_on_job_shape():
-    assert webhooks.INBOX_JOB == inbox.PROCESS
-    assert webhooks.INBOX_RETRY_INTERVALS == queues.RETRY_INTERVALS
-    assert webhooks.inbox_job_id(7) == inbox.job_id_for(7) == "inbox-7"
-    for topic in ("orders/create", "app/uninstalled", "customers/redact"):
-        assert webhooks.inbox_queue_name(topic) == inbox.queue_for(topic)

@@ -36,6 +36,19 @@ MAX_JOB_ID = 100
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+INBOX_JOB = "jobs.inbox.process"
+
+
+def inbox_job_id(inbox_id: int) -> str:
+    """The job a webhook inbox row becomes: the receiver and the sweeper use the same id."""
+    return f"inbox-{inbox_id}"
+
+
+def inbox_queue(topic: str) -> str:
+    """Orders have their own queue so a burst of catalog/compliance work never delays them."""
+    return ORDERS if topic.startswith("orders/") else WEBHOOKS
+
+
 def retry_policy() -> Retry:
     """Five tries spaced 10 s .. 5 min: enough to ride out a throttle or a short ERP outage."""
     return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
