@@ -1,0 +1,61 @@
+"""The catalog of flows: the eight loads of the seed plus reconciliation.
+
+One place names every flow, its direction, how it is driven and the jobs module that runs it,
+so the dashboard, the scheduler and the trace agree. Module contract (jobs/<module>.py):
+
+- `run(shop_id)`: one scheduled / "run now" pass (scheduled flows and the event poller);
+- `replay(message_id)`: redo one unit of work from the trace, re-reading current state
+  (retry of a failed message, replay of a done one, resume of a parked one).
+
+Messages carry the flow's `name`; the job that redoes one is `jobs.<module>.replay`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERP_TO_SHOPIFY = "erp_to_shopify"
+SHOPIFY_TO_ERP = "shopify_to_erp"
+BOTH = "both"
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str  # messages.flow
+    module: str  # jobs.<module>
+    direction: str
+    schedule: str | None  # the Schedule.flow that drives it (None: webhooks only)
+    queue: str
+    label_pt: str
+    label_en: str
+
+    @property
+    def run_job(self) -> str:
+        return f"jobs.{self.module}.run"
+
+    @property
+    def replay_job(self) -> str:
+        return f"jobs.{self.module}.replay"
+
+
+FLOWS: tuple[Flow, ...] = (
+    Flow("products", "products", ERP_TO_SHOPIFY, "products", "catalog", "Produtos", "Products"),
+    Flow("skus", "skus", ERP_TO_SHOPIFY, "skus", "catalog", "SKUs", "SKUs"),
+    Flow("prices", "prices", ERP_TO_SHOPIFY, "prices", "catalog", "Preços", "Prices"),
+    Flow("stock", "stock", ERP_TO_SHOPIFY, "stock", "catalog", "Estoque", "Stock"),
+    Flow("orders", "orders", SHOPIFY_TO_ERP, None, "orders", "Pedidos", "Orders"),
+    Flow("order_edits", "order_edits", BOTH, "order_events", "orders", "Alterações de pedido", "Order edits"),
+    Flow("invoices", "invoices", ERP_TO_SHOPIFY, "order_events", "orders", "Faturamento (NF-e)", "Invoicing"),
+    Flow("cancellations", "cancellations", BOTH, "order_events", "orders", "Cancelamentos", "Cancellations"),
+    Flow("reconcile", "reconcile", BOTH, "reconcile", "default", "Reconciliação", "Reconciliation"),
+)
+
+BY_NAME: dict[str, Flow] = {f.name: f for f in FLOWS}
+
+
+def get(name: str) -> Flow:
+    """The flow named `name`; KeyError names the unknown flow."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown flow {name!r}; known: {', '.join(BY_NAME)}") from None
