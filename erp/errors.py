@@ -1,0 +1,80 @@
+"""The ERP client's failures, each one of the ledger's classes (ledger/errors.py).
+
+The job layer decides what to do by class alone: `ErpRejected`/`ErpAuthError` are shown to the
+merchant with the ERP's own words and never retried blindly; `ErpTransient` goes back to RQ's
+Retry; `ErpUnexpectedShape` is a bug (the contract changed, or a field name needs mapping in
+CONSINCO_FIELD_MAP) and surfaces loudly with the endpoint and the field named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.errors import IntegrationError, Rejected, Transient
+
+SYSTEM = "consinco"
+
+
+class ErpRejected(Rejected):
+    """The ERP refused the request (400/404/409/422): the same request gets the same answer."""
+
+    def __init__(
+        self,
+        mensagem: str,
+        *,
+        codigo: str | None = None,
+        campo: str | None = None,
+        status: int | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(
+            mensagem,
+            system=SYSTEM,
+            code=codigo,
+            field=campo,
+            detail={"status": status, "endpoint": endpoint},
+        )
+        self.codigo = codigo
+        self.mensagem = mensagem
+        self.campo = campo
+        self.status = status
+        self.endpoint = endpoint
+
+
+class ErpAuthError(ErpRejected):
+    """The ERP refused the login: wrong user or password. Fixing it needs a person, not a retry."""
+
+
+class ErpTransient(Transient):
+    """Worth trying again: 5xx, timeouts, connection refused, 503 downtime (with Retry-After)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        codigo: str | None = None,
+        endpoint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, system=SYSTEM, status=status, code=codigo,
+                         endpoint=endpoint)  # fmt: skip
+        self.status = status
+        self.codigo = codigo
+        self.endpoint = endpoint
+
+
+class ErpUnexpectedShape(IntegrationError):
+    """The ERP answered with a body this client cannot read: a bug-class failure naming the field."""
+
+    def __init__(self, endpoint: str, field: str, problem: str, value: Any = None) -> None:
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(
+            f"unexpected Consinco response from {endpoint}: field {field!r} {problem} (got {shown})",
+            detail={"system": SYSTEM, "endpoint": endpoint, "field": field, "problem": problem},
+        )
+        self.endpoint = endpoint
+        self.field = field
+        self.problem = problem

@@ -1,0 +1,50 @@
+"""`for_shop(shop_id)`: the ErpClient configured for one shop, from the ledger.
+
+The shop's ErpConnection row (set on the setup page) holds the base URL, user and the password
+as ciphertext (ledger.crypto). Without a row, the demo/embedded fallback applies only when
+explicitly configured: settings.erp_base_url (CONSINCO_BASE_URL) plus CONSINCO_USER and
+CONSINCO_PASSWORD in the environment (read here and nowhere else). Otherwise the flow is parked
+with MappingMissing("erp_connection") until the merchant fills in the connection.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import select
+
+from erp.client import ErpClient
+from ledger.crypto import decrypt
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.models import ErpConnection
+from settings import get_settings
+
+ENV_USER = "CONSINCO_USER"
+ENV_PASSWORD = "CONSINCO_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
+
+
+def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -> ErpClient:
+    """The shop's ErpClient. `options` go to ErpClient (page_size, overlap, retry, session...).
+
+    Raises MappingMissing("erp_connection", str(shop_id)) when the shop has no ERP connection
+    and no environment fallback is set; ledger.crypto.SecretUnreadable when ENCRYPTION_KEY
+    cannot decrypt the stored password.
+    """
+    with session_scope(database_url) as session:
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one_or_none()
+        found = None if row is None else (row.base_url, row.username, bytes(row.password_enc))
+    if found is not None:
+        base_url, username, password_enc = found
+        return ErpClient(base_url, username, decrypt(password_enc), **options)
+    user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
+    if user and password:
+        return ErpClient(get_settings().erp_base_url, user, password, **options)
+    raise MappingMissing(
+        "erp_connection",
+        str(shop_id),
+        f"shop {shop_id} has no ERP connection: enter the Consinco URL, user and password on the setup page "
+        f"(or set {ENV_USER} and {ENV_PASSWORD} for the demo)",
+        shop_id=shop_id,
+    )

@@ -1,0 +1,134 @@
+"""Readers of single Consinco fields: plain dict access, one type check, a clear error.
+
+Why hand-rolled and not reflection/pydantic: the initial load parses ~500,000 price and stock
+rows; a direct `raw.get(name)` and an `isinstance` per field keeps that fast, and every failure
+names the endpoint and the wire field (ErpUnexpectedShape), which is what an integrator needs to
+fix a CONSINCO_FIELD_MAP entry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from erp.errors import ErpUnexpectedShape
+
+_MISSING = "is missing or null"
+
+
+def obj(raw: Any, where: str, name: str = "record") -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ErpUnexpectedShape(where, name, "is not a JSON object", raw)
+    return raw
+
+
+def seq(raw: dict[str, Any], key: str, where: str) -> list[Any]:
+    """A list field; missing or null reads as empty (Consinco omits empty collections)."""
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ErpUnexpectedShape(where, key, "is not a list", value)
+    return value
+
+
+def int_(raw: dict[str, Any], key: str, where: str) -> int:
+    value = raw.get(key)
+    if type(value) is int:
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not an integer", value)
+
+
+def opt_int(raw: dict[str, Any], key: str, where: str) -> int | None:
+    return None if raw.get(key) is None else int_(raw, key, where)
+
+
+def dec(raw: dict[str, Any], key: str, where: str) -> Decimal:
+    value = raw.get(key)
+    kind = type(value)
+    if kind is Decimal:
+        return value
+    if kind is int:
+        return Decimal(value)
+    if kind is float:
+        return Decimal(repr(value))
+    if kind is str:
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            pass
+    raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a number", value)
+
+
+def opt_dec(raw: dict[str, Any], key: str, where: str) -> Decimal | None:
+    return None if raw.get(key) is None else dec(raw, key, where)
+
+
+def str_(raw: dict[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if type(value) is str:
+        return value
+    if type(value) is int:  # codes such as NCM or EAN sometimes arrive as numbers
+        return str(value)
+    raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a string", value)
+
+
+def opt_str(raw: dict[str, Any], key: str, where: str) -> str | None:
+    return None if raw.get(key) is None else str_(raw, key, where)
+
+
+def flag(raw: dict[str, Any], key: str, where: str, default: bool | None = None) -> bool:
+    """A boolean, also from Consinco's 'S'/'N' (and 'A'/'I' status) indicators."""
+    value = raw.get(key)
+    if value is True or value is False:
+        return value
+    if value in ("S", "A"):
+        return True
+    if value in ("N", "I"):
+        return False
+    if value is None and default is not None:
+        return default
+    raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a boolean or S/N", value)
+
+
+def when(raw: dict[str, Any], key: str, where: str) -> datetime:
+    """An aware UTC date-time; the API sends UTC without offset (a date alone means midnight)."""
+    value = raw.get(key)
+    if type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+    raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not an ISO date-time", value)
+
+
+def opt_when(raw: dict[str, Any], key: str, where: str) -> datetime | None:
+    return None if raw.get(key) is None else when(raw, key, where)
+
+
+def opt_day(raw: dict[str, Any], key: str, where: str) -> date | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    raise ErpUnexpectedShape(where, key, "is not an ISO date", value)
+
+
+def iso(moment: datetime) -> str:
+    """A date-time as the API wants it: UTC, no offset, microseconds."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware one (UTC)")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")

@@ -1,0 +1,229 @@
+"""Every SmPedidoVendaAPI name the app uses: endpoint paths, query parameters, envelope and
+record field names. Nothing outside erp/ spells a Consinco name.
+
+Why configurable: TOTVS publishes the paths, query parameters and order-insert body (TDN), but
+not the response bodies, auth, paging envelope, edit/cancel endpoints nor the EventoPedido
+layout (docs/consinco-api.md marks those [assumed]). A real installation may differ, so an
+integrator can rename any of them without touching code:
+
+    CONSINCO_FIELD_MAP=/etc/app/consinco-names.json
+
+The file holds a JSON object with any of the sections below, each a partial override, e.g.
+
+    {"paths": {"order_events": "api/v1/PedidoVenda/Eventos"},
+     "fields": {"invoice": {"key": "nfeChaveAcesso"}},
+     "envelope": {"has_next": "temProxima"}}
+
+Unknown sections or names are refused (a typo must not silently keep the default). Paths are
+relative to the configured base URL; `{nro}` stands for the order number.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_VAR = "CONSINCO_FIELD_MAP"
+
+PATHS: dict[str, str] = {
+    "login": "api/v1/Auth/Login",
+    "products": "api/v1/Cadastros/ProdutoCV",
+    "skus": "api/v1/Cadastros/ProdutoSku",
+    "sku_specs": "api/v1/Cadastros/ProdutoSkuEspecificacao",
+    "price_tables": "api/v1/Cadastros/TabelaPreco",
+    "price_items": "api/v1/Cadastros/TabelaPrecoItem",
+    "stock": "api/v1/Cadastros/ProdutoEstoque",
+    "companies": "api/v1/Cadastros/Empresa",
+    "segments": "api/v1/Cadastros/Segmento",
+    "payment_methods": "api/v1/Cadastros/FormaPagto",
+    "orders": "api/v1/PedidoVenda",
+    "order": "api/v1/PedidoVenda/{nro}",
+    "order_cancel": "api/v1/PedidoVenda/{nro}/Cancelamento",
+    "order_events": "api/v1/PedidoVenda/EventoPedido",
+}
+
+PARAMS: dict[str, str] = {
+    "since": "DtaHorAlteracao",
+    "page": "Page",
+    "page_size": "PageSize",
+    "cursor": "Cursor",
+    "snapshot": "DtaHorSnapshot",
+    "nro_empresa": "NroEmpresa",
+    "nro_segmento": "NroSegmento",
+    "nro_divisao": "NroDivisao",
+}
+
+ENVELOPE: dict[str, str] = {
+    "items": "items",
+    "has_next": "hasNext",
+    "next_cursor": "nextCursor",
+    "snapshot": "dtaHorSnapshot",
+    "page": "page",
+    "total": "total",
+}
+
+AUTH: dict[str, str] = {
+    "user": "user",
+    "password": "password",
+    "access_token": "accessToken",
+    "expires_in": "expiresIn",
+}
+
+ERROR: dict[str, str] = {"codigo": "codigo", "mensagem": "mensagem", "campo": "campo"}
+
+_CHANGED = {"changed_at": "dtaHorAlteracao"}
+_CHANGED_DATE = {"changed_at": "dtaAlteracao"}
+
+FIELDS: dict[str, dict[str, str]] = {
+    "product": {
+        "seq_produto": "seqProduto", "seq_familia": "seqFamilia", "description": "descCompleta",
+        "short_description": "descReduzida", "family": "familia", "brand": "marca",
+        "category": "categoria", "weighed": "pesavel", "decimal_qty": "pmtDecimal",
+        "ncm": "codNbmSh", "cest": "codCest", "manufacturer_ref": "refFabricante",
+        "integrate_ecommerce": "indIntegraEcommerce", "created_at": "dtaHorInclusao", **_CHANGED,
+    },
+    "sku": {
+        "id_sku": "idSku", "seq_produto": "seqProduto", "qtd_embalagem": "qtdEmbalagem",
+        "packaging": "embalagem", "unit": "unidadeMedida", "description": "descricao",
+        "ean": "codAcesso", "weighed": "pesavel", "gross_weight": "pesoBruto",
+        "net_weight": "pesoLiquido", "packaging_status": "statusEmbalagem",
+        "integrate_ecommerce": "indIntegraEcommerce", "active": "ativo", **_CHANGED,
+    },
+    "sku_spec": {
+        "id_sku": "idSku", "seq_produto": "seqProduto", "qtd_embalagem": "qtdEmbalagem",
+        "codes": "codigos", "code": "codAcesso", "code_type": "tipCodigo", "code_for_sale": "indUtilVenda",
+        "specs": "especificacoes", "spec_name": "nome", "spec_value": "valor",
+        "images": "imagens", "image_url": "url", "image_order": "ordem", **_CHANGED,
+    },
+    "price_table": {
+        "nro_empresa": "nroEmpresa", "name": "nomeTabela", "segments": "nroSegmentos",
+        "status": "status", **_CHANGED_DATE,
+    },
+    "price_item": {
+        "nro_empresa": "nroEmpresa", "nro_segmento": "nroSegmento", "seq_produto": "seqProduto",
+        "qtd_embalagem": "qtdEmbalagem", "id_sku": "idSku", "normal": "precoValidNormal",
+        "promotional": "precoValidPromoc", "promo_start": "dtaInicioPromoc", "promo_end": "dtaFimPromoc",
+        "promotion_running": "promocaoVigente", "effective": "precoVigente", "sale_status": "statusVenda",
+        **_CHANGED_DATE,
+    },
+    "stock": {
+        "nro_empresa": "nroEmpresa", "seq_produto": "seqProduto", "store": "estqLoja",
+        "warehouse": "estqDeposito", "third_party": "estqTerceiro", "exchange": "estqTroca",
+        "reserved_sale": "qtdReservadaVda", "reserved_receiving": "qtdReservadaReceb",
+        "reserved_fixed": "qtdReservadaFixa", "available": "qtdDisponivel",
+        "controlled": "controlaEstoque", "safety": "estqSegurancaEcommerce",
+        "available_ecommerce": "qtdDisponivelEcommerce", "skus": "skus", "sku_id": "idSku",
+        "sku_qtd_embalagem": "qtdEmbalagem", "sku_available": "qtdDisponivelEcommerce",
+        "last_movement_at": "dtaHorUltMovtoEstq", **_CHANGED_DATE,
+    },
+    "company": {
+        "nro_empresa": "nroEmpresa", "short_name": "nomeReduzido", "legal_name": "razaoSocial",
+        "cnpj": "cnpj", "uf": "uf", "city": "cidade", "main_segment": "nroSegmentoPrinc",
+        "division": "nroDivisao", "status": "status", **_CHANGED_DATE,
+    },
+    "segment": {
+        "nro_segmento": "nroSegmento", "description": "descSegmento",
+        "price_by_packaging": "indPrecoEmbalagem", "status": "status", **_CHANGED_DATE,
+    },
+    "payment_method": {
+        "nro_forma_pagto": "nroFormaPagto", "name": "formaPagto", "kind": "especieFormaPagto",
+        "status": "status", **_CHANGED_DATE,
+    },
+    "order_line": {
+        "seq_item": "seqItem", "id_sku": "idSku", "seq_produto": "seqProduto", "ean": "codAcesso",
+        "qtd_embalagem": "qtdEmbalagem", "qty_ordered": "qtdPedida", "qty_served": "qtdAtendida",
+        "table_price": "vlrEmbTabPreco", "promo_price": "vlrEmbTabPromoc", "unit_price": "vlrEmbInformado",
+        "discount": "vlrEmbDesconto", "total_ordered": "vlrTotalPedido", "total_served": "vlrTotalAtendido",
+        "weighed": "pesavel", "replaces_seq_item": "seqItemSubstituido", "note": "observacaoItem",
+    },
+    "invoice": {
+        "seq_nf": "seqNf", "key": "chaveAcesso", "number": "numeroDf", "series": "serieDf",
+        "model": "modeloDf", "status": "statusDf", "issued_at": "dtaHorEmissao", "total": "vlrTotal",
+        "issuer_cnpj": "cnpjEmitente", "danfe_url": "urlDanfe", "xml_url": "urlXml",
+    },
+    "tracking": {"carrier": "transportadora", "code": "codigoRastreio", "url": "url"},
+    "payment": {
+        "nro_forma_pagto": "nroFormaPagto", "amount": "vlrPagto", "installments": "qtdParcelas",
+        "channel_payment_id": "idPagtoCanalVenda",
+    },
+    "order": {
+        "nro_pedvenda": "nroPedVenda", "seq_canal_venda": "seqCanalVenda",
+        "channel_order_id": "idPedidoCanalVenda", "ordered_at": "dtaHorPedidoCanalVenda",
+        "nro_empresa": "nroEmpresa", "nro_segmento": "nroSegmento", "situacao": "situacaoPed",
+        "cod_geral_oper": "codGeralOper", "price_table": "nroTabVenda", "delivery_type": "tipoEntrega",
+        "seq_pessoa": "seqPessoa", "cpf_cnpj": "cpfCnpj", "freight": "vlrTotFrete",
+        "total": "vlrTotalPedido", "total_served": "vlrTotalAtendido", "obs": "obsPedido",
+        "invoice_obs": "obsNotaFiscal", "created_at": "dtaInclusao", "changed_at": "dtaAlteracao",
+        "status_changed_at": "dtaHorSituacaoPedAlt", "cancelled_at": "dtaCancelamento",
+        "cancel_reason": "motCancelamento", "lines": "itens", "payments": "formasPagto",
+        "invoices": "documentosFiscais", "customer_in": "clienteDto", "lines_in": "itemDto",
+        "payments_in": "formaPagtoDto", "duplicated": "duplicado", "cancel_motive": "motivo",
+    },
+    "customer": {
+        "cpf_cnpj": "cpfCnpj", "name": "nomeRazaoSocial", "person_type": "fisicaJuridica",
+        "email": "email", "phone_ddd": "foneDdd1", "phone_number": "foneNro1", "cep": "cep",
+        "street": "logradouro", "number": "nroLogradouro", "complement": "complementoLogradouro",
+        "district": "bairro", "city": "cidade", "uf": "uf", "country": "pais",
+        "state_registration": "inscEstadualRg", "trade_name": "nomeFantasia", "sex": "sexo",
+        "birth_date": "dtaNascFund", "nfe_email": "emailNfe", "marital_status": "estadoCivil",
+        "icms_contributor": "indContribIcms",
+    },
+    "event": {
+        "seq_evento": "seqEvento", "nro_pedvenda": "nroPedVenda", "seq_canal_venda": "seqCanalVenda",
+        "channel_order_id": "idPedidoCanalVenda", "nro_empresa": "nroEmpresa", "kind": "tipoEvento",
+        "situacao": "situacaoPed", "occurred_at": "dtaHorEvento", "altered": "alterado",
+        "total": "vlrTotalPedido", "total_served": "vlrTotalAtendido", "lines": "itens",
+        "invoice": "documentoFiscal", "tracking": "rastreio", "cancel_reason": "motivoCancelamento",
+        "nfe_cancelled": "nfeCancelada",
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Names:
+    """One resolved set of names (defaults + the optional override file)."""
+
+    paths: dict[str, str]
+    params: dict[str, str]
+    envelope: dict[str, str]
+    auth: dict[str, str]
+    error: dict[str, str]
+    fields: dict[str, dict[str, str]]
+
+
+def _defaults() -> dict[str, Any]:
+    sections = {"paths": PATHS, "params": PARAMS, "envelope": ENVELOPE, "auth": AUTH, "error": ERROR}
+    return copy.deepcopy({**sections, "fields": FIELDS})
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], where: str) -> None:
+    for key, value in override.items():
+        if key not in base:
+            raise ValueError(f"{ENV_VAR}: unknown name {where}{key!r} (known: {', '.join(sorted(base))})")
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ValueError(f"{ENV_VAR}: {where}{key!r} must be an object")
+            _merge(base[key], value, f"{where}{key}.")
+        elif not isinstance(value, str) or not value:
+            raise ValueError(f"{ENV_VAR}: {where}{key!r} must be a non-empty string")
+        else:
+            base[key] = value
+
+
+def load_names(path: str | os.PathLike[str] | None = None) -> Names:
+    """The defaults, overridden by the JSON file at `path` (or $CONSINCO_FIELD_MAP when None)."""
+    merged = _defaults()
+    source = path if path is not None else os.environ.get(ENV_VAR) or None
+    if source:
+        override = json.loads(Path(source).read_text(encoding="utf-8"))
+        if not isinstance(override, dict):
+            raise ValueError(f"{ENV_VAR}: {source} must hold a JSON object")
+        _merge(merged, override, "")
+    return Names(**merged)
+
+
+NAMES = load_names()

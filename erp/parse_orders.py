@@ -1,0 +1,144 @@
+"""Pure functions: Consinco order, order event, invoice and insert answers -> typed records.
+
+Lines, invoices and tracking are shared by GET PedidoVenda/{nro} and EventoPedido, so their
+readers take `where` (the endpoint) to name it in any ErpUnexpectedShape.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from erp import fields as f
+from erp.errors import ErpUnexpectedShape
+from erp.names import NAMES, Names
+from erp.records import InsertResult, Invoice, Order, OrderEvent, OrderLine, OrderPayment, Tracking
+
+_ZERO = Decimal(0)
+
+
+def parse_order_line(raw: Any, where: str, names: Names = NAMES) -> OrderLine:
+    n = names.fields["order_line"]
+    r = f.obj(raw, where, names.fields["order"]["lines"])
+    return OrderLine(
+        seq_item=f.int_(r, n["seq_item"], where),
+        id_sku=f.opt_str(r, n["id_sku"], where),
+        seq_produto=f.int_(r, n["seq_produto"], where),
+        ean=f.opt_str(r, n["ean"], where),
+        qtd_embalagem=f.dec(r, n["qtd_embalagem"], where),
+        qty_ordered=f.dec(r, n["qty_ordered"], where),
+        qty_served=f.opt_dec(r, n["qty_served"], where),
+        table_price=f.opt_dec(r, n["table_price"], where),
+        promo_price=f.opt_dec(r, n["promo_price"], where),
+        unit_price=f.dec(r, n["unit_price"], where),
+        discount=f.opt_dec(r, n["discount"], where) or _ZERO,
+        total_ordered=f.opt_dec(r, n["total_ordered"], where),
+        total_served=f.opt_dec(r, n["total_served"], where),
+        weighed=f.flag(r, n["weighed"], where, default=False),
+        replaces_seq_item=f.opt_int(r, n["replaces_seq_item"], where),
+    )
+
+
+def parse_invoice(raw: Any, where: str, names: Names = NAMES) -> Invoice:
+    n = names.fields["invoice"]
+    r = f.obj(raw, where, "documentoFiscal")
+    return Invoice(
+        seq_nf=f.opt_int(r, n["seq_nf"], where),
+        key=f.str_(r, n["key"], where),
+        number=f.int_(r, n["number"], where),
+        series=f.str_(r, n["series"], where),
+        model=f.str_(r, n["model"], where),
+        status=f.str_(r, n["status"], where),
+        issued_at=f.when(r, n["issued_at"], where),
+        total=f.dec(r, n["total"], where),
+        issuer_cnpj=f.opt_str(r, n["issuer_cnpj"], where),
+        danfe_url=f.opt_str(r, n["danfe_url"], where),
+        xml_url=f.opt_str(r, n["xml_url"], where),
+    )
+
+
+def parse_tracking(raw: Any, where: str, names: Names = NAMES) -> Tracking:
+    n = names.fields["tracking"]
+    r = f.obj(raw, where, "rastreio")
+    return Tracking(
+        carrier=f.opt_str(r, n["carrier"], where),
+        code=f.str_(r, n["code"], where),
+        url=f.opt_str(r, n["url"], where),
+    )
+
+
+def parse_order(raw: Any, names: Names = NAMES) -> Order:
+    n, w = names.fields["order"], names.paths["order"]
+    p = names.fields["payment"]
+    r = f.obj(raw, w)
+    payments = tuple(
+        OrderPayment(
+            nro_forma_pagto=f.int_(x, p["nro_forma_pagto"], w),
+            amount=f.dec(x, p["amount"], w),
+            installments=f.opt_int(x, p["installments"], w),
+        )
+        for x in (f.obj(y, w, n["payments"]) for y in f.seq(r, n["payments"], w))
+    )
+    return Order(
+        nro_pedvenda=f.int_(r, n["nro_pedvenda"], w),
+        seq_canal_venda=f.opt_int(r, n["seq_canal_venda"], w),
+        channel_order_id=f.opt_str(r, n["channel_order_id"], w),
+        nro_empresa=f.int_(r, n["nro_empresa"], w),
+        nro_segmento=f.opt_int(r, n["nro_segmento"], w),
+        situacao=f.str_(r, n["situacao"], w),
+        cod_geral_oper=f.opt_int(r, n["cod_geral_oper"], w),
+        seq_pessoa=f.opt_int(r, n["seq_pessoa"], w),
+        cpf_cnpj=f.opt_str(r, n["cpf_cnpj"], w),
+        freight=f.opt_dec(r, n["freight"], w) or _ZERO,
+        total=f.dec(r, n["total"], w),
+        total_served=f.opt_dec(r, n["total_served"], w),
+        obs=f.opt_str(r, n["obs"], w),
+        created_at=f.opt_when(r, n["created_at"], w),
+        changed_at=f.opt_when(r, n["changed_at"], w),
+        status_changed_at=f.opt_when(r, n["status_changed_at"], w),
+        cancelled_at=f.opt_when(r, n["cancelled_at"], w),
+        cancel_reason=f.opt_str(r, n["cancel_reason"], w),
+        lines=tuple(parse_order_line(x, w, names) for x in f.seq(r, n["lines"], w)),
+        payments=payments,
+        invoices=tuple(parse_invoice(x, w, names) for x in f.seq(r, n["invoices"], w)),
+    )
+
+
+def parse_order_event(raw: Any, names: Names = NAMES) -> OrderEvent:
+    n, w = names.fields["event"], names.paths["order_events"]
+    r = f.obj(raw, w)
+    kind = f.str_(r, n["kind"], w)
+    if kind not in ("S", "F", "C"):
+        raise ErpUnexpectedShape(w, n["kind"], "is not one of S, F, C", kind)
+    invoice = r.get(n["invoice"])
+    tracking = r.get(n["tracking"])
+    return OrderEvent(
+        seq_evento=f.int_(r, n["seq_evento"], w),
+        kind=kind,
+        nro_pedvenda=f.int_(r, n["nro_pedvenda"], w),
+        seq_canal_venda=f.opt_int(r, n["seq_canal_venda"], w),
+        channel_order_id=f.opt_str(r, n["channel_order_id"], w),
+        nro_empresa=f.int_(r, n["nro_empresa"], w),
+        situacao=f.opt_str(r, n["situacao"], w),
+        occurred_at=f.when(r, n["occurred_at"], w),
+        altered=f.flag(r, n["altered"], w, default=False),
+        total=f.opt_dec(r, n["total"], w),
+        total_served=f.opt_dec(r, n["total_served"], w),
+        lines=tuple(parse_order_line(x, w, names) for x in f.seq(r, n["lines"], w)),
+        invoice=None if invoice is None else parse_invoice(invoice, w, names),
+        tracking=None if tracking is None else parse_tracking(tracking, w, names),
+        cancel_reason=f.opt_str(r, n["cancel_reason"], w),
+        nfe_cancelled=f.flag(r, n["nfe_cancelled"], w, default=False),
+    )
+
+
+def parse_insert_result(raw: Any, names: Names = NAMES) -> InsertResult:
+    n, w = names.fields["order"], names.paths["orders"]
+    r = f.obj(raw, w)
+    return InsertResult(
+        nro_pedvenda=f.int_(r, n["nro_pedvenda"], w),
+        duplicated=f.flag(r, n["duplicated"], w, default=False),
+        situacao=f.str_(r, n["situacao"], w),
+        seq_pessoa=f.opt_int(r, n["seq_pessoa"], w),
+        total=f.opt_dec(r, n["total"], w),
+    )

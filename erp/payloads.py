@@ -1,0 +1,104 @@
+"""Pure functions: typed order inputs -> the JSON bodies of POST/PUT PedidoVenda and cancel.
+
+Decimals leave as JSON numbers (shortest float text, which round-trips the 2-3 decimals the API
+uses); date-times as UTC without offset (the API's format).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from erp.fields import iso
+from erp.names import NAMES, Names
+from erp.records import CustomerInput, OrderInput, OrderLineInput, PaymentInput
+
+
+def _num(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def customer_payload(customer: CustomerInput, names: Names = NAMES) -> dict[str, Any]:
+    n = names.fields["customer"]
+    c = customer
+    return {
+        n["cpf_cnpj"]: c.cpf_cnpj, n["name"]: c.name, n["person_type"]: c.person_type,
+        n["email"]: c.email, n["phone_ddd"]: c.phone_ddd, n["phone_number"]: c.phone_number,
+        n["cep"]: c.cep, n["street"]: c.street, n["number"]: c.number, n["complement"]: c.complement,
+        n["district"]: c.district, n["city"]: c.city, n["uf"]: c.uf, n["country"]: c.country,
+        n["state_registration"]: c.state_registration, n["trade_name"]: c.trade_name, n["sex"]: c.sex,
+        n["birth_date"]: c.birth_date.isoformat() if c.birth_date else None, n["nfe_email"]: c.nfe_email,
+        n["marital_status"]: c.marital_status, n["icms_contributor"]: c.icms_contributor,
+    }  # fmt: skip
+
+
+def line_payload(line: OrderLineInput, names: Names = NAMES) -> dict[str, Any]:
+    n = names.fields["order_line"]
+    return {
+        n["ean"]: line.ean,
+        n["seq_produto"]: line.seq_produto,
+        n["qty_ordered"]: _num(line.qty),
+        n["qtd_embalagem"]: _num(line.qtd_embalagem),
+        n["table_price"]: _num(line.table_price),
+        n["unit_price"]: _num(line.unit_price),
+        n["promo_price"]: _num(line.promo_price),
+        n["discount"]: _num(line.discount),
+        n["note"]: line.note,
+    }
+
+
+def payment_payload(payment: PaymentInput, names: Names = NAMES) -> dict[str, Any]:
+    n = names.fields["payment"]
+    return {
+        n["nro_forma_pagto"]: payment.nro_forma_pagto,
+        n["amount"]: _num(payment.amount),
+        n["installments"]: payment.installments,
+        n["channel_payment_id"]: payment.channel_payment_id,
+    }
+
+
+def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
+    """The POST PedidoVenda body; (seqCanalVenda, idPedidoCanalVenda) makes a retry idempotent."""
+    n = names.fields["order"]
+    return {
+        n["seq_canal_venda"]: order.seq_canal_venda,
+        n["channel_order_id"]: order.channel_order_id,
+        n["ordered_at"]: iso(order.ordered_at),
+        n["nro_empresa"]: order.nro_empresa,
+        n["nro_segmento"]: order.nro_segmento,
+        n["cod_geral_oper"]: order.cod_geral_oper,
+        n["price_table"]: order.price_table,
+        n["delivery_type"]: order.delivery_type,
+        n["freight"]: _num(order.freight),
+        n["obs"]: order.obs,
+        n["invoice_obs"]: order.invoice_obs,
+        n["customer_in"]: customer_payload(order.customer, names),
+        n["lines_in"]: [line_payload(line, names) for line in order.lines],
+        n["payments_in"]: [payment_payload(p, names) for p in order.payments],
+    }
+
+
+def edit_payload(
+    lines: tuple[OrderLineInput, ...] | list[OrderLineInput] | None,
+    freight: Decimal | None = None,
+    obs: str | None = None,
+    names: Names = NAMES,
+) -> dict[str, Any]:
+    """The PUT PedidoVenda/{nro} body: `lines` replaces every line; omitted fields stay as they are."""
+    n = names.fields["order"]
+    body: dict[str, Any] = {}
+    if lines is not None:
+        if not lines:
+            raise ValueError("an edit cannot leave an order without lines: cancel it instead")
+        body[n["lines_in"]] = [line_payload(line, names) for line in lines]
+    if freight is not None:
+        body[n["freight"]] = _num(freight)
+    if obs is not None:
+        body[n["obs"]] = obs
+    return body
+
+
+def cancel_payload(reason: str | None, names: Names = NAMES) -> dict[str, Any]:
+    return {} if reason is None else {names.fields["order"]["cancel_motive"]: reason}

@@ -1,0 +1,215 @@
+"""HTTP to SmPedidoVendaAPI: the bearer token, error classification and bounded retries.
+
+One requests.Session (keep-alive) per client. The token is kept until shortly before
+`expiresIn` runs out and refreshed under a lock (re-checked once the lock is held, so threads
+sharing a client log in once). A 401 on a call means the token died early: log in again once
+and retry once; a second 401 is an auth failure, not a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
+from erp.names import NAMES, Names
+from erp.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds: a 1000-row page can take a while
+REFRESH_MARGIN = 60.0  # seconds before expiresIn at which the token is renewed
+
+
+class Transport:
+    """Sends one API call and returns its decoded JSON body, or raises a classified ErpError."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        names: Names = NAMES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.username = username
+        self._password = password
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("Accept", "application/json")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.names = names
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.logins = 0  # how many times this client logged in (observability, tests)
+
+    def url(self, path_key: str, **path_args: Any) -> str:
+        return self.base_url + self.names.paths[path_key].format(**path_args)
+
+    # ------------------------------------------------------------------ token
+
+    def token(self) -> str:
+        """A live bearer token, logging in when there is none or it is about to expire."""
+        token = self._token
+        if token is not None and self._clock() < self._expires_at:
+            return token
+        with self._lock:
+            if self._token is not None and self._clock() < self._expires_at:
+                return self._token
+            return self._login()
+
+    def invalidate(self, token: str) -> None:
+        """Forget `token` (refused by the server), unless another thread already replaced it."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def _login(self) -> str:
+        a = self.names.auth
+        _, body = self._send("POST", "login", None, {a["user"]: self.username, a["password"]: self._password},
+                             token=None)  # fmt: skip
+        endpoint = self.names.paths["login"]
+        if not isinstance(body, dict) or not isinstance(body.get(a["access_token"]), str):
+            raise ErpUnexpectedShape(endpoint, a["access_token"], "is missing or not a string")
+        expires_in = body.get(a["expires_in"], 3600)
+        if not isinstance(expires_in, int | Decimal) or isinstance(expires_in, bool):
+            raise ErpUnexpectedShape(endpoint, a["expires_in"], "is not a number of seconds", expires_in)
+        lifetime = float(expires_in)
+        self._token = body[a["access_token"]]
+        self._expires_at = self._clock() + max(0.0, lifetime - min(REFRESH_MARGIN, lifetime / 10))
+        self.logins += 1
+        logger.info("consinco: logged in as %s (token valid %ss)", self.username, int(lifetime))
+        return self._token
+
+    # ------------------------------------------------------------------ calls
+
+    def call(
+        self,
+        method: str,
+        path_key: str,
+        *,
+        path_args: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        """(HTTP status, decoded body) of an authenticated call, after at most one re-login."""
+        relogged = False
+        while True:
+            token = self.token()
+            try:
+                return self._send(method, path_key, params, body, token=token, path_args=path_args)
+            except _Unauthorized as exc:
+                self.invalidate(token)
+                if relogged:
+                    raise ErpAuthError(
+                        f"Consinco refused a fresh token for {self.username}: {exc.error.mensagem}",
+                        codigo=exc.error.codigo, status=401, endpoint=exc.error.endpoint,
+                    ) from None  # fmt: skip
+                logger.info("consinco: token refused (%s), logging in again", exc.error.codigo)
+                relogged = True
+
+    def _send(self, method: str, path_key: str, params: dict[str, Any] | None, body: Any, *,
+              token: str | None, path_args: dict[str, Any] | None = None) -> tuple[int, Any]:  # fmt: skip
+        """One request, with bounded retries of transient failures: (status, decoded body).
+
+        Retrying after a timeout is safe for every call this client makes: reads are reads, an
+        insert is idempotent by (seqCanalVenda, idPedidoCanalVenda), an edit replaces all lines,
+        and cancelling twice answers 200.
+        """
+        endpoint = self.names.paths[path_key]
+        url = self.url(path_key, **(path_args or {}))
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(method, url, params=params, json=body, headers=headers,
+                                                timeout=self.timeout)  # fmt: skip
+                return self._decode(response, endpoint, token)
+            except ErpTransient as exc:
+                if not self.retry.should_retry(attempt, exc.retry_after):
+                    raise
+                wait = self.retry.delay(attempt, exc.retry_after)
+                logger.warning("consinco: %s %s failed (%s); retry %s in %.2fs", method, endpoint, exc,
+                               attempt, wait)  # fmt: skip
+                self.retry.sleep(wait)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not self.retry.should_retry(attempt):
+                    raise ErpTransient(f"Consinco unreachable at {endpoint}: {type(exc).__name__}",
+                                       endpoint=endpoint) from exc  # fmt: skip
+                wait = self.retry.delay(attempt)
+                logger.warning("consinco: %s %s: %s; retry %s in %.2fs", method, endpoint, type(exc).__name__,
+                               attempt, wait)  # fmt: skip
+                self.retry.sleep(wait)
+
+    def _decode(self, response: requests.Response, endpoint: str, token: str | None) -> tuple[int, Any]:
+        status = response.status_code
+        if status < 400:
+            if status == 204 or not response.content:
+                return status, None
+            try:
+                return status, response.json(parse_float=Decimal)
+            except ValueError:
+                raise ErpUnexpectedShape(endpoint, "(body)", f"is not JSON (HTTP {status})",
+                                         response.text[:80]) from None  # fmt: skip
+        error = self._error(response, endpoint)
+        if status == 401:
+            if token is None:
+                raise ErpAuthError(
+                    f"Consinco refused the login for user {self.username!r}: {error.mensagem}",
+                    codigo=error.codigo, campo=error.campo, status=401, endpoint=endpoint,
+                )  # fmt: skip
+            raise _Unauthorized(error)
+        if status >= 500 or status in (408, 429):
+            raise ErpTransient(f"Consinco {endpoint} answered HTTP {status}: {error.mensagem}", status=status,
+                               codigo=error.codigo, endpoint=endpoint,
+                               retry_after=_retry_after(response))  # fmt: skip
+        raise error
+
+    def _error(self, response: requests.Response, endpoint: str) -> ErpRejected:
+        e = self.names.error
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {}
+        mensagem = body.get(e["mensagem"])
+        return ErpRejected(
+            mensagem if isinstance(mensagem, str) and mensagem else f"HTTP {response.status_code}",
+            codigo=body.get(e["codigo"]) if isinstance(body.get(e["codigo"]), str) else None,
+            campo=body.get(e["campo"]) if isinstance(body.get(e["campo"]), str) else None,
+            status=response.status_code,
+            endpoint=endpoint,
+        )
+
+
+class _Unauthorized(Exception):
+    """Internal: a call's token was refused (the caller logs in again once)."""
+
+    def __init__(self, error: ErpRejected) -> None:
+        super().__init__(error.mensagem)
+        self.error = error
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

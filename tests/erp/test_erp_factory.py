@@ -1,0 +1,60 @@
+"""erp.for_shop: the client from the shop's ErpConnection (password decrypted), the documented
+environment fallback, and MappingMissing when neither exists."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import API, BASE
+from erp_samples import LOGIN, ORDER
+
+import erp
+from ledger.crypto import encrypt
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.models import ErpConnection, ErrorClass, Shop
+
+
+def _shop(url: str, *, connection: bool) -> int:
+    with session_scope(url) as session:
+        shop = Shop(domain="loja.myshopify.com")
+        session.add(shop)
+        session.flush()
+        if connection:
+            session.add(
+                ErpConnection(
+                    shop_id=shop.id, base_url=BASE, username="ecommerce", password_enc=encrypt("s3cret")
+                )
+            )
+        return shop.id
+
+
+def test_client_from_the_ledger_with_decrypted_password(
+    env, database_url, requests_mock, monkeypatch
+) -> None:
+    monkeypatch.delenv("CONSINCO_USER", raising=False)
+    shop_id = _shop(database_url, connection=True)
+    client = erp.for_shop(shop_id, page_size=1000)
+    assert client.base_url == BASE + "/" and client.page_size == 1000
+    login = requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(API + "PedidoVenda/1001", json=ORDER)
+    client.get_order(1001)
+    assert login.last_request.json() == {"user": "ecommerce", "password": "s3cret"}
+
+
+def test_missing_connection_is_mapping_missing(env, database_url, monkeypatch) -> None:
+    monkeypatch.delenv("CONSINCO_USER", raising=False)
+    monkeypatch.delenv("CONSINCO_PASSWORD", raising=False)
+    shop_id = _shop(database_url, connection=False)
+    with pytest.raises(MappingMissing) as caught:
+        erp.for_shop(shop_id)
+    assert caught.value.kind == "erp_connection" and caught.value.code == str(shop_id)
+    assert caught.value.error_class is ErrorClass.MAPPING_MISSING and "setup page" in caught.value.message
+
+
+def test_environment_fallback_for_the_demo(env, database_url, monkeypatch) -> None:
+    monkeypatch.setenv("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi")
+    monkeypatch.setenv("CONSINCO_USER", "ecommerce")
+    monkeypatch.setenv("CONSINCO_PASSWORD", "consinco")
+    client = erp.for_shop(_shop(database_url, connection=False))
+    assert client.base_url == "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi/"
+    assert client.transport.username == "ecommerce"

@@ -1,0 +1,178 @@
+"""Paging through the envelope, the overlap window and the de-duplication of the overlap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import API, BASE
+from erp_samples import LOGIN, PRICE_ITEM, SKU, envelope, sample
+
+from erp.client import ErpClient
+from erp.errors import ErpUnexpectedShape
+from erp.retry import RetryPolicy
+
+SNAP = "2026-11-28T18:30:00.000000"
+
+
+def _sku(seq: int, changed: str = "2026-11-28T18:00:00") -> dict:
+    return sample(SKU, idSku=f"P{seq}E1", seqProduto=seq, qtdEmbalagem=1, dtaHorAlteracao=changed)
+
+
+def _query(request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+
+
+def _serve(requests_mock, path: str, pages: list[dict]) -> list[dict[str, str]]:
+    """Serve `pages` in order; return the query strings the client sent."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    seen: list[dict[str, str]] = []
+
+    def answer(request, context):
+        seen.append(_query(request))
+        return pages[len(seen) - 1]
+
+    requests_mock.get(API + path, json=answer)
+    return seen
+
+
+def test_pages_follow_next_cursor_and_pin_the_snapshot(requests_mock, client) -> None:
+    sent = _serve(
+        requests_mock,
+        "Cadastros/ProdutoSku",
+        [
+            envelope([_sku(1), _sku(2)], has_next=True, cursor="c1", snapshot=SNAP),
+            envelope([_sku(3), _sku(4)], has_next=True, cursor="c2", snapshot=SNAP),
+            envelope([_sku(5)], snapshot=SNAP),
+        ],
+    )
+    read = client.skus()
+    assert read.complete is False
+    assert [s.seq_produto for s in read] == [1, 2, 3, 4, 5]
+    assert read.complete and read.pages == 3
+    assert read.snapshot == datetime(2026, 11, 28, 18, 30, tzinfo=UTC)
+    assert sent[0] == {"PageSize": "2"}
+    assert sent[1] == {"PageSize": "2", "Cursor": "c1", "DtaHorSnapshot": SNAP}
+    assert sent[2]["Cursor"] == "c2"
+
+
+def test_pages_by_number_when_the_server_gives_no_cursor(requests_mock, client) -> None:
+    sent = _serve(
+        requests_mock,
+        "Cadastros/ProdutoSku",
+        [
+            envelope([_sku(1), _sku(2)], has_next=True),
+            envelope([_sku(3)], page=2),
+        ],
+    )
+    assert [s.seq_produto for s in client.skus()] == [1, 2, 3]
+    assert sent[1] == {"PageSize": "2", "Page": "2", "DtaHorSnapshot": SNAP}
+
+
+def test_overlap_is_subtracted_and_filters_named_as_consinco(requests_mock, sleeps) -> None:
+    client = ErpClient(
+        BASE, "u", "p", overlap=timedelta(seconds=90), page_size=1000, retry=RetryPolicy(sleep=sleeps)
+    )
+    sent = _serve(requests_mock, "Cadastros/TabelaPrecoItem", [envelope([PRICE_ITEM])])
+    watermark = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+    items = list(client.price_items(watermark, nro_empresa=1, nro_segmento=2))
+    assert len(items) == 1
+    assert sent[0] == {
+        "DtaHorAlteracao": "2026-11-28T11:58:30.000000",
+        "PageSize": "1000",
+        "NroEmpresa": "1",
+        "NroSegmento": "2",
+    }
+
+
+def test_duplicates_within_one_read_are_dropped(requests_mock, client) -> None:
+    # an inclusive cursor serves the last row of page 1 again on page 2
+    _serve(
+        requests_mock,
+        "Cadastros/ProdutoSku",
+        [
+            envelope([_sku(1), _sku(2)], has_next=True, cursor="c1"),
+            envelope([_sku(2), _sku(3)], has_next=True, cursor="c2"),
+            envelope([_sku(3), _sku(2, "2026-11-28T18:05:00")]),
+        ],
+    )
+    read = client.skus()
+    got = [(s.seq_produto, s.changed_at.minute) for s in read]
+    # the same row changed again (a new change time) is a new record, not a duplicate
+    assert got == [(1, 0), (2, 0), (3, 0), (2, 5)]
+    assert read.dropped == 2
+
+
+def test_boundary_of_one_read_skips_the_overlap_of_the_next(requests_mock, client) -> None:
+    late, early = "2026-11-28T18:29:30", "2026-11-28T18:00:00"
+    _serve(
+        requests_mock,
+        "Cadastros/ProdutoSku",
+        [
+            envelope([_sku(1, early), _sku(2, late)], snapshot=SNAP),
+            # the next read starts overlap (120 s) before SNAP: the server repeats sku 2, sku 3 is new,
+            # sku 2 changed again at 18:31 is new too
+            envelope(
+                [_sku(2, late), _sku(3, "2026-11-28T18:29:50"), _sku(2, "2026-11-28T18:31:00")],
+                snapshot="2026-11-28T18:31:00.000000",
+            ),
+        ],
+    )
+    first = client.skus()
+    assert len(list(first)) == 2
+    assert first.boundary == {((2, 1), datetime(2026, 11, 28, 18, 29, 30, tzinfo=UTC))}
+    second = client.skus(first.snapshot, skip=first.boundary)
+    got = [(s.seq_produto, s.changed_at.minute) for s in second]
+    assert got == [(3, 29), (2, 31)] and second.dropped == 1
+    # what the second read skipped is still inside its own overlap: it stays in the boundary
+    assert {(k[0], k[1].strftime("%M:%S")) for k in second.boundary} == {
+        ((2, 1), "29:30"),
+        ((3, 1), "29:50"),
+        ((2, 1), "31:00"),
+    }
+
+
+def test_without_skip_the_overlap_comes_twice_never_missed(requests_mock, client) -> None:
+    row = _sku(2, "2026-11-28T18:29:30")
+    _serve(requests_mock, "Cadastros/ProdutoSku", [envelope([row]), envelope([row])])
+    first = client.skus()
+    assert len(list(first)) == 1
+    assert len(list(client.skus(first.snapshot))) == 1
+
+
+def test_a_repeated_cursor_is_a_shape_error_not_a_loop(requests_mock, client) -> None:
+    _serve(
+        requests_mock,
+        "Cadastros/ProdutoSku",
+        [
+            envelope([_sku(1)], has_next=True, cursor="same"),
+            envelope([_sku(2)], has_next=True, cursor="same"),
+        ],
+    )
+    with pytest.raises(ErpUnexpectedShape) as caught:
+        list(client.skus())
+    assert caught.value.field == "nextCursor"
+
+
+def test_envelope_without_items_list_is_a_shape_error(requests_mock, client) -> None:
+    _serve(requests_mock, "Cadastros/ProdutoSku", [{"items": {"oops": 1}, "hasNext": False}])
+    with pytest.raises(ErpUnexpectedShape) as caught:
+        list(client.skus())
+    assert (caught.value.endpoint, caught.value.field) == ("api/v1/Cadastros/ProdutoSku", "items")
+
+
+def test_unknown_filter_and_page_size_limits(client) -> None:
+    with pytest.raises(ValueError, match="cannot be filtered by nro_segmento"):
+        client.changed_since("stock", None, nro_segmento=2)
+    with pytest.raises(ValueError):
+        ErpClient(BASE, "u", "p", page_size=1001)
+    assert ErpClient(BASE, "u", "p", page_size=1000).page_size == 1000
+
+
+def test_a_read_is_consumed_once(requests_mock, client) -> None:
+    _serve(requests_mock, "Cadastros/ProdutoSku", [envelope([_sku(1)])])
+    read = client.skus()
+    list(read)
+    with pytest.raises(RuntimeError):
+        list(read)

@@ -1,0 +1,197 @@
+"""Login, token refresh and error classification, against requests-mock."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+from conftest import API, BASE
+from erp_samples import COMPANY, LOGIN, ORDER, envelope
+
+from erp.client import ErpClient
+from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
+from erp.retry import RetryPolicy
+from ledger.errors import Rejected, Transient
+
+ORDER_URL = API + "PedidoVenda/1001"
+
+
+def _error(codigo: str, mensagem: str, campo: str | None = None) -> dict:
+    return {"codigo": codigo, "mensagem": mensagem, "campo": campo}
+
+
+def test_logs_in_once_and_sends_bearer(requests_mock, client) -> None:
+    login = requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(ORDER_URL, json=ORDER)
+    client.get_order(1001)
+    client.get_order(1001)
+    assert login.call_count == 1
+    assert login.last_request.json() == {"user": "ecommerce", "password": "consinco"}
+    assert requests_mock.request_history[-1].headers["Authorization"] == "Bearer tok-1"
+
+
+def test_relogs_in_once_on_401_then_retries(requests_mock, client) -> None:
+    login = requests_mock.post(
+        API + "Auth/Login", [{"json": LOGIN}, {"json": {**LOGIN, "accessToken": "tok-2"}}]
+    )
+    order = requests_mock.get(
+        ORDER_URL,
+        [{"status_code": 401, "json": _error("TOKEN_EXPIRADO", "Token expirado.")}, {"json": ORDER}],
+    )
+    assert client.get_order(1001).nro_pedvenda == 1001
+    assert login.call_count == 2 and order.call_count == 2
+    assert order.last_request.headers["Authorization"] == "Bearer tok-2"
+
+
+def test_second_401_after_relogin_is_an_auth_error(requests_mock, client) -> None:
+    login = requests_mock.post(API + "Auth/Login", json=LOGIN)
+    order = requests_mock.get(ORDER_URL, status_code=401, json=_error("TOKEN_INVALIDO", "Token inválido."))
+    with pytest.raises(ErpAuthError) as caught:
+        client.get_order(1001)
+    assert login.call_count == 2 and order.call_count == 2
+    assert caught.value.codigo == "TOKEN_INVALIDO" and not caught.value.retryable
+
+
+def test_wrong_credentials_is_auth_error_not_retried(requests_mock, client, sleeps) -> None:
+    login = requests_mock.post(
+        API + "Auth/Login",
+        status_code=401,
+        json=_error("CREDENCIAIS_INVALIDAS", "Usuário ou senha inválidos."),
+    )
+    with pytest.raises(ErpAuthError) as caught:
+        client.get_order(1001)
+    assert login.call_count == 1 and sleeps == []
+    assert isinstance(caught.value, Rejected) and "ecommerce" in str(caught.value)
+    assert "consinco" not in str(caught.value)  # the password never reaches a message
+
+
+def test_token_refreshed_before_expiry(requests_mock) -> None:
+    now = [1000.0]
+    client = ErpClient(BASE, "u", "p")
+    client.transport._clock = lambda: now[0]
+    login = requests_mock.post(
+        API + "Auth/Login",
+        [{"json": {**LOGIN, "expiresIn": 600}}, {"json": {**LOGIN, "accessToken": "tok-2"}}],
+    )
+    requests_mock.get(ORDER_URL, json=ORDER)
+    client.get_order(1001)
+    now[0] += 530  # within the refresh margin (60 s before expiresIn)
+    client.get_order(1001)
+    assert login.call_count == 1
+    now[0] += 15
+    client.get_order(1001)
+    assert login.call_count == 2
+    assert requests_mock.request_history[-1].headers["Authorization"] == "Bearer tok-2"
+
+
+def test_threads_share_one_login(requests_mock, client) -> None:
+    login = requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(ORDER_URL, json=ORDER)
+    threads = [threading.Thread(target=client.get_order, args=(1001,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert login.call_count == 1 and client.transport.logins == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "codigo", "campo"),
+    [
+        (400, "REQUISICAO_INVALIDA", "PageSize"),
+        (404, "PEDIDO_NAO_ENCONTRADO", None),
+        (409, "PEDIDO_FATURADO", None),
+        (422, "CPFCNPJ_INVALIDO", "clienteDto.cpfCnpj"),
+    ],
+)
+def test_4xx_is_rejected_with_the_erp_words(requests_mock, client, sleeps, status, codigo, campo) -> None:
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    order = requests_mock.get(
+        ORDER_URL, status_code=status, json=_error(codigo, f"Mensagem {status}.", campo)
+    )
+    with pytest.raises(ErpRejected) as caught:
+        client.get_order(1001)
+    err = caught.value
+    assert (err.codigo, err.mensagem, err.campo, err.status) == (codigo, f"Mensagem {status}.", campo, status)
+    assert err.detail["code"] == codigo and err.system == "consinco" and not err.retryable
+    assert order.call_count == 1 and sleeps == []
+
+
+def test_5xx_retried_with_backoff_then_transient(requests_mock, client, sleeps) -> None:
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    order = requests_mock.get(ORDER_URL, status_code=500, json=_error("ERRO_INTERNO", "Erro interno."))
+    with pytest.raises(ErpTransient) as caught:
+        client.get_order(1001)
+    assert order.call_count == 3 and sleeps == [0.5, 1.0]
+    assert isinstance(caught.value, Transient) and caught.value.retryable and caught.value.status == 500
+
+
+def test_5xx_then_success(requests_mock, client, sleeps) -> None:
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(ORDER_URL, [{"status_code": 502, "text": "bad gateway"}, {"json": ORDER}])
+    assert client.get_order(1001).nro_pedvenda == 1001 and sleeps == [0.5]
+
+
+def test_503_retry_after_honoured_or_handed_to_the_job_layer(requests_mock, client, sleeps) -> None:
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    down = _error("INDISPONIVEL", "Em manutenção.")
+    requests_mock.get(
+        ORDER_URL, [{"status_code": 503, "json": down, "headers": {"Retry-After": "2"}}, {"json": ORDER}]
+    )
+    client.get_order(1001)
+    assert sleeps == [2.0]
+    long = requests_mock.get(ORDER_URL, status_code=503, json=down, headers={"Retry-After": "120"})
+    with pytest.raises(ErpTransient) as caught:
+        client.get_order(1001)
+    assert long.call_count == 1 and caught.value.retry_after == 120.0 and sleeps == [2.0]
+
+
+@pytest.mark.parametrize("exc", [requests.ConnectionError, requests.ConnectTimeout, requests.ReadTimeout])
+def test_network_errors_retried_then_transient(requests_mock, client, sleeps, exc) -> None:
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    order = requests_mock.get(ORDER_URL, exc=exc)
+    with pytest.raises(ErpTransient):
+        client.get_order(1001)
+    assert order.call_count == 3 and len(sleeps) == 2
+
+
+def test_login_itself_is_retried_on_connection_refused(requests_mock, client, sleeps) -> None:
+    requests_mock.post(API + "Auth/Login", [{"exc": requests.ConnectionError}, {"json": LOGIN}])
+    requests_mock.get(ORDER_URL, json=ORDER)
+    assert client.get_order(1001).nro_pedvenda == 1001 and len(sleeps) == 1
+
+
+def test_non_json_body_and_bad_login_answer_are_shape_errors(requests_mock, client) -> None:
+    requests_mock.post(API + "Auth/Login", json={"token": "x"})
+    with pytest.raises(ErpUnexpectedShape) as caught:
+        client.get_order(1001)
+    assert caught.value.field == "accessToken" and caught.value.endpoint == "api/v1/Auth/Login"
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(ORDER_URL, text="<html>proxy page</html>")
+    with pytest.raises(ErpUnexpectedShape, match="is not JSON"):
+        client.get_order(1001)
+
+
+def test_jitter_spreads_the_backoff() -> None:
+    policy = RetryPolicy(base=1.0, cap=8.0, jitter=lambda: 0.0)
+    assert [policy.delay(n) for n in (1, 2, 3, 5)] == [0.5, 1.0, 2.0, 4.0]
+    assert RetryPolicy(base=1.0, cap=8.0, jitter=lambda: 1.0).delay(5) == 8.0
+
+
+def test_test_connection_messages(requests_mock, client) -> None:
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(API + "Cadastros/Empresa", json=envelope([COMPANY, {**COMPANY, "nroEmpresa": 2}]))
+    check = client.test_connection()
+    assert check.ok and check.companies == (1, 2) and "2 companies" in check.message
+    requests_mock.post(
+        API + "Auth/Login", status_code=401, json=_error("CREDENCIAIS_INVALIDAS", "Senha inválida.")
+    )
+    fresh = ErpClient(BASE, "ecommerce", "wrong", retry=RetryPolicy(attempts=1))
+    check = fresh.test_connection()
+    assert not check.ok and "Login refused" in check.message and "Senha inválida." in check.message
+    down = ErpClient("http://127.0.0.1:9/x", "u", "p", retry=RetryPolicy(attempts=1))
+    requests_mock.real_http = False
+    requests_mock.post("http://127.0.0.1:9/x/api/v1/Auth/Login", exc=requests.ConnectionError)
+    check = down.test_connection()
+    assert not check.ok and "Could not reach" in check.message
