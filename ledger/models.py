@@ -216,6 +216,8 @@ class Watermark(Base):
     scope: Mapped[str] = mapped_column(String(60), default="")
     last_changed_at: Mapped[datetime | None]
     page: Mapped[int] = mapped_column(Integer, default=0)
+    # (key, change time) pairs already seen inside the overlap window: the next read skips them.
+    boundary: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -1,8 +1,8 @@
-"""ledger: shops, tokens, links, mappings, bindings, watermarks, messages, inbox, audit, roles, schedules, orders
+"""ledger: the first schema
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:20:19.950067
+Create Date: 2026-11-28 18:43:20.082464
 
 """
 from typing import Sequence, Union
@@ -235,6 +235,7 @@ def upgrade() -> None:
     sa.Column('scope', sa.String(length=60), nullable=False),
     sa.Column('last_changed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('page', sa.Integer(), nullable=False),
+    sa.Column('boundary', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),

@@ -1,0 +1,1 @@
+"""Benchmarks that print ratios (not timed tests). `python -m bench <name> [options]`."""

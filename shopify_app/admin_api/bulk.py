@@ -1,0 +1,335 @@
+"""Bulk mutations: JSONL upload, bulkOperationRunMutation, wait, result lines mapped to outcomes.
+
+Why a runner: large loads (thousands of products or prices) are cheaper as one bulk operation,
+which does not spend the rate-limit bucket. Shopify allows 5 concurrent bulk operations per
+shop and app, so a Redis semaphore (leased, refreshed while waiting, so a dead worker's slot
+frees itself) keeps every worker of this app under it. Completion comes from the
+`bulk_operations/finish` webhook (the handler calls `notify_bulk_finished`, which wakes the
+waiting runner at once) or, failing that, from polling `bulkOperation(id)` with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+import requests
+from graphql import print_ast
+
+from shopify_app.admin_api import documents
+from shopify_app.admin_api.errors import (
+    BulkOperationFailed,
+    ShopifyHTTPError,
+    ShopifyNetworkError,
+    ShopifyServerError,
+    ShopifyTransient,
+    ShopifyUserErrors,
+    UnexpectedResponse,
+    UserError,
+)
+from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.results import (
+    BulkOperation,
+    StagedTarget,
+    parse_bulk_operation,
+    parse_staged_target,
+    parse_user_errors,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_BULK_OPERATIONS = 5
+SLOT_LEASE_SECONDS = 600
+NOTIFY_TTL_SECONDS = 86400
+TRANSIENT_BULK_CODES = frozenset({"LIMIT_REACHED", "OPERATION_IN_PROGRESS", "INTERNAL_FILE_SERVER_ERROR"})
+
+# KEYS[1] slot zset. ARGV: token, now, lease, limit. 1 = acquired.
+_ACQUIRE_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+  return 1
+end
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+def finished_key(shop: str, bulk_id: str) -> str:
+    return f"shopify:bulk:finished:{shop}:{bulk_id}"
+
+
+def notify_bulk_finished(shop: str, bulk_id: str, *, conn: redis.Redis | None = None) -> None:
+    """Called by the bulk_operations/finish webhook handler: wakes the runner waiting on `bulk_id`."""
+    if conn is None:
+        from ledger.kv import get_redis
+
+        conn = get_redis()
+    key = finished_key(shop, bulk_id)
+    pipe = conn.pipeline()
+    pipe.rpush(key, "finished")
+    pipe.expire(key, NOTIFY_TTL_SECONDS)
+    pipe.execute()
+
+
+@dataclass(frozen=True)
+class BulkLineResult:
+    """One input line's outcome: Shopify's payload, or the userErrors / errors it got."""
+
+    line_number: int
+    variables: dict[str, Any] | None
+    payload: dict[str, Any] | None
+    user_errors: list[UserError] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.user_errors and not self.errors and self.payload is not None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    operation: BulkOperation
+    lines: list[BulkLineResult]
+
+    @property
+    def failed(self) -> list[BulkLineResult]:
+        return [line for line in self.lines if not line.ok]
+
+
+def to_jsonl(variables: Iterable[dict[str, Any]]) -> bytes:
+    """One JSON object of variables per line (what BULK_MUTATION_VARIABLES expects)."""
+    return b"".join(json.dumps(v, separators=(",", ":"), default=str).encode() + b"\n" for v in variables)
+
+
+def map_result_lines(text: str, inputs: list[dict[str, Any]]) -> list[BulkLineResult]:
+    """Result JSONL -> one outcome per input line, matched by `__lineNumber` (0-based)."""
+    outcomes: list[BulkLineResult] = []
+    for raw_line in text.splitlines():
+        if not raw_line.strip():
+            continue
+        row = json.loads(raw_line)
+        number = row.get("__lineNumber")
+        if not isinstance(number, int):
+            raise UnexpectedResponse("bulk result line without __lineNumber")
+        data = row.get("data") or {}
+        payload = next(iter(data.values()), None) if data else None
+        user_errors = (
+            parse_user_errors((payload or {}).get("userErrors")) if isinstance(payload, dict) else []
+        )
+        outcomes.append(
+            BulkLineResult(
+                line_number=number,
+                variables=inputs[number] if 0 <= number < len(inputs) else None,
+                payload=payload if isinstance(payload, dict) else None,
+                user_errors=user_errors,
+                errors=list(row.get("errors") or []),
+            )
+        )
+    return sorted(outcomes, key=lambda o: o.line_number)
+
+
+class BulkRunner:
+    """Runs bulk mutations for one shop through its Executor."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        conn: redis.Redis,
+        *,
+        http: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_initial_seconds: float = 1.0,
+        poll_max_seconds: float = 30.0,
+        timeout_seconds: float = 6 * 3600,
+    ) -> None:
+        self.executor = executor
+        self.shop = executor.shop
+        self.conn = conn
+        self.http = http or requests.Session()
+        self.clock = clock
+        self.sleep = sleep
+        self.poll_initial = poll_initial_seconds
+        self.poll_max = poll_max_seconds
+        self.timeout = timeout_seconds
+        self._acquire_slot = conn.register_script(_ACQUIRE_SLOT)
+        self.slots_key = f"shopify:bulk:slots:{self.shop}"
+
+    # ---- the Shopify calls --------------------------------------------------------------------
+
+    def staged_upload(self, filename: str) -> StagedTarget:
+        payload = self.executor.mutate(
+            "StagedUploadsCreate",
+            {
+                "input": [
+                    {
+                        "resource": "BULK_MUTATION_VARIABLES",
+                        "filename": filename,
+                        "mimeType": "text/jsonl",
+                        "httpMethod": "POST",
+                    }
+                ]
+            },
+            "stagedUploadsCreate",
+        )
+        targets = payload.get("stagedTargets") or []
+        if not targets:
+            raise UnexpectedResponse("stagedUploadsCreate returned no target")
+        return parse_staged_target(targets[0])
+
+    def upload(self, target: StagedTarget, filename: str, body: bytes) -> None:
+        """Multipart POST of the file to the staged target, its parameters first (as S3/GCS want)."""
+        try:
+            response = self.http.post(
+                target.url,
+                data=target.parameters,
+                files={"file": (filename, body, "text/jsonl")},
+                timeout=120,
+            )
+        except requests.RequestException as exc:
+            raise ShopifyNetworkError(f"staged upload failed: {type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise ShopifyServerError(
+                f"staged upload answered {response.status_code}", status=response.status_code
+            )
+        if response.status_code >= 400:
+            raise ShopifyHTTPError(response.status_code, response.text)
+
+    def run_mutation(
+        self, mutation_name: str, staged_path: str, client_identifier: str | None
+    ) -> BulkOperation:
+        op = documents.operation(mutation_name)
+        if not op.is_mutation:
+            raise ValueError(f"{mutation_name} is not a mutation")
+        try:
+            payload = self.executor.mutate(
+                "BulkOperationRunMutation",
+                {
+                    "mutation": print_ast(op.request.document),
+                    "stagedUploadPath": staged_path,
+                    "clientIdentifier": client_identifier,
+                },
+                "bulkOperationRunMutation",
+            )
+        except ShopifyUserErrors as exc:
+            if exc.codes & TRANSIENT_BULK_CODES:
+                raise ShopifyTransient(
+                    f"bulk mutation not started: {exc.message}", request_id=exc.request_id
+                ) from exc
+            raise
+        return parse_bulk_operation(payload.get("bulkOperation") or {})
+
+    def bulk_operation(self, bulk_id: str) -> BulkOperation:
+        raw = self.executor.query("BulkOperation", {"id": bulk_id}).get("bulkOperation")
+        if not raw:
+            raise UnexpectedResponse(f"bulk operation {bulk_id} not found")
+        return parse_bulk_operation(raw)
+
+    def in_flight(self) -> list[BulkOperation]:
+        """This app's bulk operations Shopify still counts against the limit."""
+        data = self.executor.query(
+            "BulkOperations",
+            {"query": "status:created OR status:running", "first": MAX_CONCURRENT_BULK_OPERATIONS * 2},
+        )
+        return [parse_bulk_operation(n) for n in (data.get("bulkOperations") or {}).get("nodes") or []]
+
+    # ---- the run ---------------------------------------------------------------------------------
+
+    def run(
+        self,
+        mutation_name: str,
+        variables: Iterable[dict[str, Any]],
+        *,
+        client_identifier: str | None = None,
+        progress: Callable[[BulkOperation], None] | None = None,
+    ) -> BulkResult:
+        """Upload `variables` (one mutation call each), run, wait, and map every line's outcome."""
+        inputs = list(variables)
+        token = uuid.uuid4().hex
+        self._wait_for_slot(token)
+        try:
+            filename = f"{mutation_name}-{token}.jsonl"
+            target = self.staged_upload(filename)
+            self.upload(target, filename, to_jsonl(inputs))
+            operation = self.run_mutation(mutation_name, target.staged_upload_path, client_identifier)
+            log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
+            operation = self.wait(operation.id, token=token, progress=progress)
+        finally:
+            self.conn.zrem(self.slots_key, token)
+        if operation.status != "COMPLETED":
+            raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
+        return BulkResult(operation, self.download(operation, inputs) if operation.url else [])
+
+    def download(
+        self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None
+    ) -> list[BulkLineResult]:
+        try:
+            response = self.http.get(operation.url or "", timeout=120)
+        except requests.RequestException as exc:
+            raise ShopifyNetworkError(f"bulk result download failed: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise ShopifyServerError(
+                f"bulk result download answered {response.status_code}", status=response.status_code
+            )
+        return map_result_lines(response.text, inputs or [])
+
+    def wait(
+        self,
+        bulk_id: str,
+        *,
+        token: str | None = None,
+        progress: Callable[[BulkOperation], None] | None = None,
+    ) -> BulkOperation:
+        """Until the operation finishes: woken by notify_bulk_finished, else polling with backoff."""
+        deadline = self.clock() + self.timeout
+        interval = self.poll_initial
+        while True:
+            operation = self.bulk_operation(bulk_id)
+            if progress is not None:
+                progress(operation)
+            if operation.is_finished:
+                return operation
+            if self.clock() > deadline:
+                raise ShopifyTransient(
+                    f"bulk operation {bulk_id} still {operation.status} after {self.timeout}s"
+                )
+            if token is not None:
+                # Renew the lease on our slot (the limit does not apply to a slot already held).
+                self._acquire_slot(
+                    keys=[self.slots_key], args=[token, self.clock(), SLOT_LEASE_SECONDS, 10**9]
+                )
+            self._wait_notification(bulk_id, interval)
+            interval = min(self.poll_max, interval * 2)
+
+    def _wait_notification(self, bulk_id: str, seconds: float) -> bool:
+        key = finished_key(self.shop, bulk_id)
+        if seconds <= 0:
+            return self.conn.lpop(key) is not None
+        return self.conn.blpop([key], timeout=seconds) is not None
+
+    def _wait_for_slot(self, token: str) -> None:
+        interval = self.poll_initial
+        deadline = self.clock() + self.timeout
+        while not self._acquire_slot(
+            keys=[self.slots_key],
+            args=[token, self.clock(), SLOT_LEASE_SECONDS, MAX_CONCURRENT_BULK_OPERATIONS],
+        ):
+            if self.clock() > deadline:
+                raise ShopifyTransient(f"no free bulk operation slot for {self.shop}")
+            log.info(
+                "shopify bulk: shop=%s has %s bulk operations running, waiting",
+                self.shop,
+                MAX_CONCURRENT_BULK_OPERATIONS,
+            )
+            self.sleep(interval)
+            interval = min(self.poll_max, max(interval, 0.01) * 2)

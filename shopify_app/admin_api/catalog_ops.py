@@ -1,0 +1,209 @@
+"""Product, variant, metafield, price-list and market operations of the Admin client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from shopify_app.admin_api.errors import ShopifyUserErrors
+from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.pagination import paginate
+from shopify_app.admin_api.results import (
+    Catalog,
+    Market,
+    Metafield,
+    PriceList,
+    ProductRef,
+    ProductSetResult,
+    VariantRef,
+    parse_catalog,
+    parse_market,
+    parse_metafield,
+    parse_price_list,
+    parse_product,
+    parse_product_set,
+    parse_variant,
+    variant_ids_of_prices,
+)
+
+MAX_METAFIELDS_PER_CALL = 25
+MAX_PRICES_PER_CALL = 250
+
+
+def sku_query(sku: str) -> str:
+    """Shopify search syntax for an exact SKU (quotes and backslashes escaped)."""
+    escaped = sku.replace("\\", "\\\\").replace('"', '\\"')
+    return f'sku:"{escaped}"'
+
+
+class CatalogOperations:
+    executor: Executor
+
+    # ---- products -------------------------------------------------------------------------
+
+    def product_set(
+        self,
+        product: dict[str, Any],
+        *,
+        custom_id: tuple[str, str, str] | None = None,
+        handle: str | None = None,
+        product_id: str | None = None,
+    ) -> ProductSetResult:
+        """Upsert a product with its variants (synchronous). Identify it by custom id
+        (namespace, key, value), handle or id; `product` is a ProductSetInput without `id`.
+        Lists in the input replace Shopify's whole (what is left out is deleted)."""
+        identifier: dict[str, Any] | None = None
+        if custom_id is not None:
+            namespace, key, value = custom_id
+            identifier = {"customId": {"namespace": namespace, "key": key, "value": value}}
+        elif handle is not None:
+            identifier = {"handle": handle}
+        elif product_id is not None:
+            identifier = {"id": product_id}
+        payload = self.executor.mutate(
+            "ProductSet", {"identifier": identifier, "input": product}, "productSet"
+        )
+        return parse_product_set(payload)
+
+    def variants_bulk_update(
+        self, product_id: str, variants: Sequence[dict[str, Any]], *, allow_partial_updates: bool = False
+    ) -> list[VariantRef]:
+        """Update variants of one product (sku goes through inventoryItem.sku)."""
+        payload = self.executor.mutate(
+            "ProductVariantsBulkUpdate",
+            {
+                "productId": product_id,
+                "variants": list(variants),
+                "allowPartialUpdates": allow_partial_updates,
+            },
+            "productVariantsBulkUpdate",
+        )
+        return [parse_variant(v) for v in payload.get("productVariants") or []]
+
+    def product_by_custom_id(self, namespace: str, key: str, value: str) -> ProductRef | None:
+        data = self.executor.query(
+            "ProductByIdentifier",
+            {"identifier": {"customId": {"namespace": namespace, "key": key, "value": value}}},
+        )
+        raw = data.get("productByIdentifier")
+        return parse_product(raw) if raw else None
+
+    def product_by_handle(self, handle: str) -> ProductRef | None:
+        raw = self.executor.query("ProductByIdentifier", {"identifier": {"handle": handle}}).get(
+            "productByIdentifier"
+        )
+        return parse_product(raw) if raw else None
+
+    def variants_by_sku(self, sku: str) -> list[VariantRef]:
+        """Every variant whose SKU is exactly `sku` (SKUs are not unique in Shopify)."""
+        found = paginate(
+            self.executor, "ProductVariantsBySku", ("productVariants",), {"query": sku_query(sku)}
+        )
+        return [v for v in (parse_variant(raw) for raw in found) if v.sku == sku]
+
+    # ---- metafields ---------------------------------------------------------------------------
+
+    def ensure_metafield_definition(
+        self, namespace: str, key: str, name: str, *, owner_type: str = "PRODUCT", type_name: str = "id"
+    ) -> str | None:
+        """Create the definition (e.g. the custom id, type `id`); None when it already exists."""
+        definition = {
+            "namespace": namespace,
+            "key": key,
+            "name": name,
+            "ownerType": owner_type,
+            "type": type_name,
+        }
+        try:
+            payload = self.executor.mutate(
+                "MetafieldDefinitionCreate", {"definition": definition}, "metafieldDefinitionCreate"
+            )
+        except ShopifyUserErrors as exc:
+            if exc.codes == {"TAKEN"}:
+                return None
+            raise
+        return (payload.get("createdDefinition") or {}).get("id")
+
+    def metafields_set(self, metafields: Sequence[dict[str, Any]]) -> list[Metafield]:
+        """Set up to 25 metafields atomically: [{ownerId, namespace, key, type, value}]."""
+        if not 0 < len(metafields) <= MAX_METAFIELDS_PER_CALL:
+            raise ValueError(f"metafieldsSet takes 1..{MAX_METAFIELDS_PER_CALL} metafields (atomic per call)")
+        payload = self.executor.mutate("MetafieldsSet", {"metafields": list(metafields)}, "metafieldsSet")
+        return [parse_metafield(m) for m in payload.get("metafields") or []]
+
+    # ---- prices, catalogs, markets ------------------------------------------------------------------
+
+    def price_list_create(self, name: str, currency: str, *, catalog_id: str | None = None) -> PriceList:
+        """A price list whose unlisted variants keep the base price (0% adjustment)."""
+        payload = self.executor.mutate(
+            "PriceListCreate",
+            {
+                "input": {
+                    "name": name,
+                    "currency": currency,
+                    "catalogId": catalog_id,
+                    "parent": {"adjustment": {"type": "PERCENTAGE_DECREASE", "value": 0}},
+                }
+            },
+            "priceListCreate",
+        )
+        return parse_price_list(payload.get("priceList") or {})
+
+    def price_list_fixed_prices_add(self, price_list_id: str, prices: Sequence[dict[str, Any]]) -> list[str]:
+        """Fixed prices [{variantId, price: {amount, currencyCode}, compareAtPrice}] (<= 250)."""
+        _check_prices(prices)
+        payload = self.executor.mutate(
+            "PriceListFixedPricesAdd",
+            {"priceListId": price_list_id, "prices": list(prices)},
+            "priceListFixedPricesAdd",
+        )
+        return variant_ids_of_prices(payload.get("prices"))
+
+    def price_list_fixed_prices_update(
+        self,
+        price_list_id: str,
+        prices_to_add: Sequence[dict[str, Any]],
+        variant_ids_to_delete: Sequence[str] = (),
+    ) -> list[str]:
+        _check_prices(prices_to_add)
+        payload = self.executor.mutate(
+            "PriceListFixedPricesUpdate",
+            {
+                "priceListId": price_list_id,
+                "pricesToAdd": list(prices_to_add),
+                "variantIdsToDelete": list(variant_ids_to_delete),
+            },
+            "priceListFixedPricesUpdate",
+        )
+        return variant_ids_of_prices(payload.get("pricesAdded"))
+
+    def catalog_create(
+        self,
+        title: str,
+        market_ids: Sequence[str],
+        *,
+        price_list_id: str | None = None,
+        status: str = "ACTIVE",
+    ) -> Catalog:
+        payload = self.executor.mutate(
+            "CatalogCreate",
+            {
+                "input": {
+                    "title": title,
+                    "status": status,
+                    "context": {"marketIds": list(market_ids)},
+                    "priceListId": price_list_id,
+                }
+            },
+            "catalogCreate",
+        )
+        return parse_catalog(payload.get("catalog") or {})
+
+    def markets(self) -> Iterator[Market]:
+        for raw in paginate(self.executor, "Markets", ("markets",)):
+            yield parse_market(raw)
+
+
+def _check_prices(prices: Sequence[dict[str, Any]]) -> None:
+    if len(prices) > MAX_PRICES_PER_CALL:
+        raise ValueError(f"price list calls take at most {MAX_PRICES_PER_CALL} prices")

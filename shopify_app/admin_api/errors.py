@@ -1,0 +1,147 @@
+"""Every failure the Admin API client raises, classified as the ledger's Rejected / Transient.
+
+Why typed: flows decide by class, never by parsing messages. A Rejected error is Shopify saying
+no (the same request gives the same answer), so it is never retried blindly; a Transient one is
+retried inside the client a bounded number of times, then by RQ. Each error keeps Shopify's
+X-Request-Id so support can trace the call; none carries a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.errors import IntegrationError, Rejected, Transient
+
+SYSTEM = "shopify"
+
+
+@dataclass(frozen=True)
+class UserError:
+    """One entry of a mutation's userErrors: Shopify's field path, code and message, verbatim."""
+
+    field: tuple[str, ...]
+    message: str
+    code: str | None = None
+    element_index: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": list(self.field), "message": self.message, "code": self.code}
+
+
+class ShopifyUserErrors(Rejected):
+    """A mutation answered with userErrors: the target refused the input."""
+
+    def __init__(self, operation: str, errors: list[UserError], *, request_id: str | None = None) -> None:
+        first = errors[0]
+        text = "; ".join(
+            f"{'.'.join(e.field) or '-'}: {e.message}" + (f" ({e.code})" if e.code else "") for e in errors
+        )
+        super().__init__(
+            f"{operation} rejected: {text}",
+            system=SYSTEM,
+            code=first.code,
+            field=list(first.field),
+            detail={
+                "operation": operation,
+                "user_errors": [e.as_dict() for e in errors],
+                "request_id": request_id,
+            },
+        )
+        self.operation = operation
+        self.errors = errors
+        self.request_id = request_id
+
+    @property
+    def codes(self) -> set[str]:
+        return {e.code for e in self.errors if e.code}
+
+
+class ShopifyGraphQLError(Rejected):
+    """HTTP 200 with top-level `errors` that are not throttling: a bad query, access denied, ..."""
+
+    def __init__(
+        self, operation: str, errors: list[dict[str, Any]], *, request_id: str | None = None
+    ) -> None:
+        codes = [((e.get("extensions") or {}).get("code")) for e in errors]
+        message = "; ".join(str(e.get("message", e)) for e in errors)
+        super().__init__(
+            f"{operation}: {message}",
+            system=SYSTEM,
+            code=next((c for c in codes if c), None),
+            detail={"operation": operation, "errors": errors, "request_id": request_id},
+        )
+        self.operation = operation
+        self.errors = errors
+        self.request_id = request_id
+
+
+class MaxCostExceeded(ShopifyGraphQLError):
+    """The query asked for more than 1,000 points: the same request never succeeds; page smaller."""
+
+
+class ShopifyHTTPError(Rejected):
+    """A 4xx other than 401/429: the request itself is wrong (or access was removed)."""
+
+    def __init__(self, status: int, body: str, *, request_id: str | None = None) -> None:
+        super().__init__(
+            f"Shopify answered HTTP {status}: {body[:300]}",
+            system=SYSTEM,
+            code=f"HTTP_{status}",
+            detail={"status": status, "request_id": request_id},
+        )
+        self.status = status
+        self.request_id = request_id
+
+
+class ShopifyUnauthorized(ShopifyHTTPError):
+    """401 even after one forced token refresh: the token is not accepted."""
+
+
+class ShopifyTransient(Transient):
+    """Worth retrying: network error, 5xx, throttled. Raised once the client's own retries are spent."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, retry_after=retry_after, status=status, request_id=request_id, system=SYSTEM
+        )
+        self.status = status
+        self.request_id = request_id
+
+
+class Throttled(ShopifyTransient):
+    """THROTTLED in the body (HTTP 200) or HTTP 429: the shop's bucket is empty."""
+
+
+class ShopifyServerError(ShopifyTransient):
+    """HTTP 5xx from Shopify."""
+
+
+class ShopifyNetworkError(ShopifyTransient):
+    """The request did not get an HTTP answer (connection refused, reset, timeout)."""
+
+
+class BulkOperationFailed(Rejected):
+    """A bulk operation ended FAILED / CANCELED / EXPIRED, or Shopify refused to start it."""
+
+    def __init__(self, bulk_id: str | None, status: str, error_code: str | None = None) -> None:
+        super().__init__(
+            f"bulk operation {bulk_id} ended {status}" + (f" ({error_code})" if error_code else ""),
+            system=SYSTEM,
+            code=error_code or status,
+            detail={"bulk_id": bulk_id, "status": status},
+        )
+        self.bulk_id = bulk_id
+        self.status = status
+        self.error_code = error_code
+
+
+class UnexpectedResponse(IntegrationError):
+    """The answer lacks a field the document asked for: a bug on one side, surfaced loudly."""

@@ -1,0 +1,220 @@
+"""Runs one named operation against one shop: pacing, classification, bounded retries, token refresh.
+
+Why here and only here: every flow gets the same answers to the hard questions. THROTTLED, 5xx
+and network errors are retried with exponential backoff and jitter a bounded number of times
+(then surface as Transient for RQ); anything Shopify refused (userErrors, bad query, 4xx) is
+raised at once as Rejected, never retried blindly; a 401 triggers exactly one forced token
+refresh; `ShopNeedsReauth` from the token provider passes through before any HTTP call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopify_app.admin_api import documents
+from shopify_app.admin_api.errors import (
+    MaxCostExceeded,
+    ShopifyGraphQLError,
+    ShopifyHTTPError,
+    ShopifyServerError,
+    ShopifyTransient,
+    ShopifyUnauthorized,
+    ShopifyUserErrors,
+    Throttled,
+    UnexpectedResponse,
+)
+from shopify_app.admin_api.pacing import BucketPacer, QueryCost, parse_cost
+from shopify_app.admin_api.results import parse_user_errors
+from shopify_app.admin_api.transport import AdminTransport, RawResponse
+
+log = logging.getLogger(__name__)
+
+TokenProvider = Callable[[bool], str]
+# Called with every HTTP answer (operation name, raw response): metrics, the benchmark.
+AnswerObserver = Callable[[str, RawResponse], None]
+TRANSIENT_GRAPHQL_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with "equal jitter": attempt n waits in [d/2, d], d = base*2^n."""
+
+    max_attempts: int = 5
+    base_seconds: float = 0.5
+    cap_seconds: float = 30.0
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None and retry_after > 0:
+            return min(self.cap_seconds, retry_after)
+        ceiling = min(self.cap_seconds, self.base_seconds * (2**attempt))
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class GraphQLResult:
+    """The `data` of a successful answer, with Shopify's request id and what the call cost."""
+
+    data: dict[str, Any]
+    request_id: str | None
+    cost: QueryCost | None
+
+
+def classify(operation: str, raw: RawResponse) -> GraphQLResult:
+    """The answer's data, or the typed error it means (pure: no retry decisions here)."""
+    rid = raw.request_id
+    if raw.status == 401:
+        raise ShopifyUnauthorized(raw.status, raw.text, request_id=rid)
+    if raw.status == 429:
+        raise Throttled("Shopify answered 429", status=429, request_id=rid, retry_after=raw.retry_after)
+    if raw.status >= 500:
+        raise ShopifyServerError(f"Shopify answered HTTP {raw.status}", status=raw.status, request_id=rid)
+    if raw.status >= 400:
+        raise ShopifyHTTPError(raw.status, raw.text, request_id=rid)
+    if raw.errors:
+        errors = raw.errors if isinstance(raw.errors, list) else [{"message": str(raw.errors)}]
+        codes = {((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
+        if "THROTTLED" in codes:
+            raise Throttled(f"{operation} throttled", status=raw.status, request_id=rid)
+        if codes & TRANSIENT_GRAPHQL_CODES:
+            raise ShopifyServerError(f"{operation}: {sorted(c for c in codes if c)}", request_id=rid)
+        if "MAX_COST_EXCEEDED" in codes:
+            raise MaxCostExceeded(operation, errors, request_id=rid)
+        raise ShopifyGraphQLError(operation, errors, request_id=rid)
+    if raw.data is None:
+        raise UnexpectedResponse(f"{operation}: HTTP {raw.status} without data")
+    return GraphQLResult(raw.data, rid, parse_cost(raw.extensions))
+
+
+def cost_key(operation: str, variables: dict[str, Any] | None) -> str:
+    """Costs depend on the page size, so an operation's estimate is kept per `first`."""
+    first = (variables or {}).get("first")
+    return f"{operation}:first={first}" if first is not None else operation
+
+
+class Executor:
+    """Sends named operations for one shop through its transport, pacer and token provider."""
+
+    def __init__(
+        self,
+        shop: str,
+        transport: AdminTransport,
+        token_provider: TokenProvider,
+        *,
+        pacer: BucketPacer | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        observer: AnswerObserver | None = None,
+    ) -> None:
+        self.shop = shop
+        self.transport = transport
+        self.token_provider = token_provider
+        self.pacer = pacer
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.observer = observer
+
+    def execute(self, name: str, variables: dict[str, Any] | None = None) -> GraphQLResult:
+        """Run operation `name`; retries transient failures, raises typed errors otherwise."""
+        op = documents.operation(name)
+        key = cost_key(name, variables)
+        attempt = 0
+        refreshed = False
+        force_refresh = False
+        while True:
+            token = self.token_provider(force_refresh)
+            force_refresh = False
+            reserved = self._reserve(key)
+            try:
+                raw = self.transport.send(op.request, variables, token)
+            except ShopifyTransient as exc:
+                self._settle(key, reserved, None)
+                attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
+                continue
+            cost = parse_cost(raw.extensions)
+            self._settle(key, reserved, cost)
+            if self.observer is not None:
+                self.observer(name, raw)
+            try:
+                return classify(name, raw)
+            except ShopifyUnauthorized:
+                if refreshed:
+                    raise
+                log.info("shopify: 401 for shop=%s op=%s, refreshing the token once", self.shop, name)
+                refreshed = True
+                force_refresh = True
+            except Throttled as exc:
+                # With Shopify's throttleStatus the pacer already knows how long to wait.
+                paced = self.pacer is not None and cost is not None and cost.has_status
+                attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after, pause=not paced)
+            except ShopifyTransient as exc:
+                attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
+
+    def mutate(
+        self, name: str, variables: dict[str, Any], root: str, *, errors_key: str = "userErrors"
+    ) -> dict[str, Any]:
+        """Run a mutation; its payload, or ShopifyUserErrors carrying field path, code and message."""
+        result = self.execute(name, variables)
+        payload = result.data.get(root)
+        if not isinstance(payload, dict):
+            raise UnexpectedResponse(f"{name}: answer has no {root} payload")
+        user_errors = parse_user_errors(payload.get(errors_key))
+        if user_errors:
+            raise ShopifyUserErrors(name, user_errors, request_id=result.request_id)
+        return payload
+
+    def query(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query; its data."""
+        return self.execute(name, variables).data
+
+    def _reserve(self, key: str) -> float:
+        if self.pacer is None:
+            return 0.0
+        reserved = self.pacer.estimate(key)
+        self.pacer.acquire(reserved)
+        return reserved
+
+    def _settle(self, key: str, reserved: float, cost: QueryCost | None) -> None:
+        if self.pacer is None:
+            return
+        self.pacer.reconcile(reserved, cost)
+        if cost is not None:
+            self.pacer.remember(key, cost)
+
+    def _retry_or_raise(
+        self,
+        name: str,
+        attempt: int,
+        exc: ShopifyTransient,
+        retry_after: float | None,
+        *,
+        pause: bool = True,
+    ) -> int:
+        if attempt + 1 >= self.retry.max_attempts:
+            log.warning(
+                "shopify: giving up shop=%s op=%s after %s attempts: %s",
+                self.shop,
+                name,
+                attempt + 1,
+                type(exc).__name__,
+                extra={"shop": self.shop, "operation": name, "request_id": exc.request_id},
+            )
+            raise exc
+        delay = self.retry.delay(attempt, retry_after) if pause else 0.0
+        log.info(
+            "shopify: retrying shop=%s op=%s after %s (attempt %s, %.2fs)",
+            self.shop,
+            name,
+            type(exc).__name__,
+            attempt + 1,
+            delay,
+            extra={"shop": self.shop, "operation": name, "request_id": exc.request_id},
+        )
+        if delay > 0:
+            self.sleep(delay)
+        return attempt + 1

@@ -1,0 +1,330 @@
+"""Typed orders (Order.graphql / OrderFields fragment) and order-edit results, parsed purely.
+
+The order is what the ERP import needs: lines with SKU, variant and current quantity, prices
+in the shop currency, discounts, shipping, transactions (for capture and the payment form),
+addresses, and the Brazilian tax id (CPF/CNPJ) that only `localizedFields` carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
+
+TAX_CREDENTIAL_BR = "TAX_CREDENTIAL_BR"
+SHIPPING_CREDENTIAL_BR = "SHIPPING_CREDENTIAL_BR"
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    id: str
+    sku: str | None
+    name: str
+    quantity: int
+    current_quantity: int
+    variant_id: str | None
+    original_unit_price: Money | None
+    discounted_unit_price: Money | None
+    total_discount: Money | None
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    gateway: str | None
+    kind: str
+    status: str
+    amount: Money | None
+    parent_id: str | None
+
+
+@dataclass(frozen=True)
+class Address:
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    address1: str | None
+    address2: str | None
+    city: str | None
+    province: str | None
+    province_code: str | None
+    zip: str | None
+    country_code: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class LocalizedField:
+    key: str
+    value: str
+    purpose: str | None
+    country_code: str | None
+
+
+@dataclass(frozen=True)
+class ShippingLine:
+    id: str | None
+    title: str
+    code: str | None
+    source: str | None
+    original_price: Money | None
+    discounted_price: Money | None
+
+
+@dataclass(frozen=True)
+class DiscountApplication:
+    allocation_method: str | None
+    target_type: str | None
+    amount: Money | None
+    percentage: Decimal | None
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLine:
+    id: str
+    line_item_id: str | None
+    remaining_quantity: int
+    total_quantity: int
+
+
+@dataclass(frozen=True)
+class FulfillmentOrder:
+    id: str
+    status: str
+    location_id: str | None
+    lines: list[FulfillmentOrderLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    name: str
+    created_at: str | None
+    updated_at: str | None
+    cancelled_at: str | None
+    financial_status: str | None
+    fulfillment_status: str | None
+    note: str | None
+    email: str | None
+    phone: str | None
+    tags: list[str]
+    payment_gateway_names: list[str]
+    currency: str | None
+    custom_attributes: dict[str, str]
+    customer: Customer | None
+    shipping_address: Address | None
+    billing_address: Address | None
+    localized_fields: list[LocalizedField]
+    subtotal: Money | None
+    total: Money | None
+    total_discounts: Money | None
+    total_shipping: Money | None
+    lines: list[OrderLine]
+    discounts: list[DiscountApplication]
+    shipping_lines: list[ShippingLine]
+    transactions: list[Transaction]
+    metafields: dict[str, str]
+    fulfillment_orders: list[FulfillmentOrder]
+
+    def localized(self, key: str) -> str | None:
+        return next((f.value for f in self.localized_fields if f.key == key and f.value), None)
+
+    @property
+    def tax_id(self) -> str | None:
+        """The buyer's CPF/CNPJ as typed at checkout (TAX_CREDENTIAL_BR), else the shipping one."""
+        return self.localized(TAX_CREDENTIAL_BR) or self.localized(SHIPPING_CREDENTIAL_BR)
+
+
+def parse_address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    return Address(
+        first_name=raw.get("firstName"),
+        last_name=raw.get("lastName"),
+        company=raw.get("company"),
+        address1=raw.get("address1"),
+        address2=raw.get("address2"),
+        city=raw.get("city"),
+        province=raw.get("province"),
+        province_code=raw.get("provinceCode"),
+        zip=raw.get("zip"),
+        country_code=raw.get("countryCodeV2"),
+        phone=raw.get("phone"),
+    )
+
+
+def parse_transaction(raw: dict[str, Any]) -> Transaction:
+    return Transaction(
+        id=require(raw, "id", "transaction"),
+        gateway=raw.get("gateway"),
+        kind=raw.get("kind", ""),
+        status=raw.get("status", ""),
+        amount=parse_money_bag(raw.get("amountSet")),
+        parent_id=gid(raw.get("parentTransaction")),
+    )
+
+
+def parse_order_line(raw: dict[str, Any]) -> OrderLine:
+    return OrderLine(
+        id=require(raw, "id", "lineItem"),
+        sku=raw.get("sku") or None,
+        name=raw.get("name", ""),
+        quantity=int(raw.get("quantity") or 0),
+        current_quantity=int(raw.get("currentQuantity") or 0),
+        variant_id=gid(raw.get("variant")),
+        original_unit_price=parse_money_bag(raw.get("originalUnitPriceSet")),
+        discounted_unit_price=parse_money_bag(raw.get("discountedUnitPriceAfterAllDiscountsSet")),
+        total_discount=parse_money_bag(raw.get("totalDiscountSet")),
+    )
+
+
+def parse_discount(raw: dict[str, Any]) -> DiscountApplication:
+    value = raw.get("value") or {}
+    amount = Money(Decimal(str(value["amount"])), value["currencyCode"]) if "amount" in value else None
+    percentage = Decimal(str(value["percentage"])) if "percentage" in value else None
+    return DiscountApplication(raw.get("allocationMethod"), raw.get("targetType"), amount, percentage)
+
+
+def parse_fulfillment_order(raw: dict[str, Any]) -> FulfillmentOrder:
+    return FulfillmentOrder(
+        id=require(raw, "id", "fulfillmentOrder"),
+        status=raw.get("status", ""),
+        location_id=gid((raw.get("assignedLocation") or {}).get("location")),
+        lines=[
+            FulfillmentOrderLine(
+                id=line["id"],
+                line_item_id=gid(line.get("lineItem")),
+                remaining_quantity=int(line.get("remainingQuantity") or 0),
+                total_quantity=int(line.get("totalQuantity") or 0),
+            )
+            for line in nodes(raw.get("lineItems"))
+        ],
+    )
+
+
+def parse_customer(raw: dict[str, Any] | None) -> Customer | None:
+    if not raw:
+        return None
+    return Customer(
+        id=raw["id"],
+        first_name=raw.get("firstName"),
+        last_name=raw.get("lastName"),
+        email=(raw.get("defaultEmailAddress") or {}).get("emailAddress"),
+        phone=(raw.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+    )
+
+
+def parse_order(raw: dict[str, Any]) -> Order:
+    """An Order from the OrderFields selection."""
+    return Order(
+        id=require(raw, "id", "order"),
+        name=raw.get("name", ""),
+        created_at=raw.get("createdAt"),
+        updated_at=raw.get("updatedAt"),
+        cancelled_at=raw.get("cancelledAt"),
+        financial_status=raw.get("displayFinancialStatus"),
+        fulfillment_status=raw.get("displayFulfillmentStatus"),
+        note=raw.get("note"),
+        email=raw.get("email"),
+        phone=raw.get("phone"),
+        tags=list(raw.get("tags") or []),
+        payment_gateway_names=list(raw.get("paymentGatewayNames") or []),
+        currency=raw.get("currencyCode"),
+        custom_attributes={a["key"]: a.get("value") or "" for a in raw.get("customAttributes") or []},
+        customer=parse_customer(raw.get("customer")),
+        shipping_address=parse_address(raw.get("shippingAddress")),
+        billing_address=parse_address(raw.get("billingAddress")),
+        localized_fields=[
+            LocalizedField(f["key"], f.get("value") or "", f.get("purpose"), f.get("countryCode"))
+            for f in nodes(raw.get("localizedFields"))
+        ],
+        subtotal=parse_money_bag(raw.get("subtotalPriceSet")),
+        total=parse_money_bag(raw.get("totalPriceSet")),
+        total_discounts=parse_money_bag(raw.get("totalDiscountsSet")),
+        total_shipping=parse_money_bag(raw.get("totalShippingPriceSet")),
+        lines=[parse_order_line(line) for line in nodes(raw.get("lineItems"))],
+        discounts=[parse_discount(d) for d in nodes(raw.get("discountApplications"))],
+        shipping_lines=[
+            ShippingLine(
+                id=s.get("id"),
+                title=s.get("title", ""),
+                code=s.get("code"),
+                source=s.get("source"),
+                original_price=parse_money_bag(s.get("originalPriceSet")),
+                discounted_price=parse_money_bag(s.get("discountedPriceSet")),
+            )
+            for s in nodes(raw.get("shippingLines"))
+        ],
+        transactions=[parse_transaction(t) for t in raw.get("transactions") or []],
+        metafields={f"{m['namespace']}.{m['key']}": m.get("value", "") for m in nodes(raw.get("metafields"))},
+        fulfillment_orders=[parse_fulfillment_order(f) for f in nodes(raw.get("fulfillmentOrders"))],
+    )
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of the reconciliation listing (orders updated since a moment)."""
+
+    id: str
+    name: str
+    updated_at: str
+    cancelled_at: str | None
+    financial_status: str | None
+    fulfillment_status: str | None
+
+
+def parse_order_summary(raw: dict[str, Any]) -> OrderSummary:
+    return OrderSummary(
+        id=require(raw, "id", "order"),
+        name=raw.get("name", ""),
+        updated_at=require(raw, "updatedAt", "order"),
+        cancelled_at=raw.get("cancelledAt"),
+        financial_status=raw.get("displayFinancialStatus"),
+        fulfillment_status=raw.get("displayFulfillmentStatus"),
+    )
+
+
+@dataclass(frozen=True)
+class CalculatedLine:
+    id: str
+    sku: str | None
+    quantity: int
+    variant_id: str | None
+
+
+@dataclass(frozen=True)
+class OrderEdit:
+    """An open order edit (orderEditBegin): the calculated order's id and its lines."""
+
+    calculated_order_id: str
+    lines: list[CalculatedLine]
+
+    def line_for_variant(self, variant_id: str) -> CalculatedLine | None:
+        return next((line for line in self.lines if line.variant_id == variant_id), None)
+
+
+def parse_order_edit(payload: dict[str, Any]) -> OrderEdit:
+    calculated = require(payload, "calculatedOrder", "orderEditBegin")
+    return OrderEdit(
+        calculated_order_id=require(calculated, "id", "calculatedOrder"),
+        lines=[
+            CalculatedLine(
+                id=line["id"],
+                sku=line.get("sku") or None,
+                quantity=int(line.get("quantity") or 0),
+                variant_id=gid(line.get("variant")),
+            )
+            for line in nodes(calculated.get("lineItems"))
+        ],
+    )

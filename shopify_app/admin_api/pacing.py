@@ -1,0 +1,194 @@
+"""Cost-aware pacing: one leaky bucket per shop, shared by every worker through Redis.
+
+Shopify meters each app+store pair with a leaky bucket (Standard: 2000 points, restoring 100/s)
+and refuses a query whose *requested* cost exceeds what is available (THROTTLED). Sleeping a
+fixed time wastes capacity; retrying on THROTTLED wastes calls. So before each call a worker
+reserves the call's estimated cost in the shared bucket with one atomic Lua script: the bucket
+may go into debt, and the script answers how long this caller must wait until its points have
+restored. Reservations queue fairly and two workers can never spend the same points.
+
+After the answer, `reconcile` hands back what the estimate over-reserved and, when Shopify sent
+its `throttleStatus`, re-bases the bucket on Shopify's own figures minus the reservations still
+in flight (which Shopify has not seen yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+
+STANDARD_MAXIMUM = 2000.0
+STANDARD_RESTORE_RATE = 100.0
+STATE_TTL_SECONDS = 3600
+# A query Shopify has never priced for us: assume a large one rather than get throttled.
+DEFAULT_ESTIMATE = 100.0
+
+# KEYS[1] bucket hash. ARGV: cost, now, default_max, default_rate, ttl. Returns the wait (string).
+_RESERVE = """
+local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts', 'pending')
+local cost = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local max = tonumber(s[2]) or tonumber(ARGV[3])
+local rate = tonumber(s[3]) or tonumber(ARGV[4])
+local avail = tonumber(s[1]) or max
+local ts = tonumber(s[4]) or now
+local pending = tonumber(s[5]) or 0
+if now > ts then
+  avail = math.min(max, avail + (now - ts) * rate)
+  ts = now
+end
+if cost > max then cost = max end
+avail = avail - cost
+pending = pending + cost
+local wait = 0
+if avail < 0 then wait = -avail / rate end
+redis.call('HSET', KEYS[1], 'available', tostring(avail), 'max', tostring(max), 'rate', tostring(rate),
+  'ts', tostring(ts), 'pending', tostring(pending))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+return tostring(wait)
+"""
+
+# KEYS[1] bucket hash. ARGV: reserved, actual (-1 unknown), shopify_available (-1 unknown),
+# shopify_max, shopify_rate, now, ttl. Returns the new available (string).
+_RECONCILE = """
+local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts', 'pending')
+local reserved = tonumber(ARGV[1])
+local actual = tonumber(ARGV[2])
+local remote = tonumber(ARGV[3])
+local now = tonumber(ARGV[6])
+local max = tonumber(s[2]) or tonumber(ARGV[4])
+local rate = tonumber(s[3]) or tonumber(ARGV[5])
+local avail = tonumber(s[1]) or max
+local ts = tonumber(s[4]) or now
+local pending = tonumber(s[5]) or 0
+pending = math.max(0, pending - reserved)
+if now > ts then
+  avail = math.min(max, avail + (now - ts) * rate)
+  ts = now
+end
+if remote >= 0 then
+  max = tonumber(ARGV[4])
+  rate = tonumber(ARGV[5])
+  avail = remote - pending
+elseif actual >= 0 then
+  avail = avail + (reserved - actual)
+else
+  avail = avail + reserved
+end
+avail = math.min(max, avail)
+redis.call('HSET', KEYS[1], 'available', tostring(avail), 'max', tostring(max), 'rate', tostring(rate),
+  'ts', tostring(ts), 'pending', tostring(pending))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+return tostring(avail)
+"""
+
+
+@dataclass(frozen=True)
+class QueryCost:
+    """`extensions.cost` of one answer, as Shopify reports it."""
+
+    requested: float | None
+    actual: float | None
+    maximum_available: float | None
+    currently_available: float | None
+    restore_rate: float | None
+
+    @property
+    def has_status(self) -> bool:
+        return None not in (self.maximum_available, self.currently_available, self.restore_rate)
+
+
+def parse_cost(extensions: dict[str, Any] | None) -> QueryCost | None:
+    """The cost block of a response's `extensions`, or None when the answer carries none."""
+    cost = (extensions or {}).get("cost")
+    if not isinstance(cost, dict):
+        return None
+    status = cost.get("throttleStatus") or {}
+
+    def num(value: Any) -> float | None:
+        return float(value) if isinstance(value, int | float) else None
+
+    return QueryCost(
+        requested=num(cost.get("requestedQueryCost")),
+        actual=num(cost.get("actualQueryCost")),
+        maximum_available=num(status.get("maximumAvailable")),
+        currently_available=num(status.get("currentlyAvailable")),
+        restore_rate=num(status.get("restoreRate")),
+    )
+
+
+class BucketPacer:
+    """The shared leaky bucket of one shop. `clock` / `sleep` are injectable so tests never sleep."""
+
+    def __init__(
+        self,
+        conn: redis.Redis,
+        shop: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        maximum: float = STANDARD_MAXIMUM,
+        restore_rate: float = STANDARD_RESTORE_RATE,
+    ) -> None:
+        self.conn = conn
+        self.shop = shop
+        self.clock = clock
+        self.sleep = sleep
+        self.default_maximum = maximum
+        self.default_restore_rate = restore_rate
+        self.bucket_key = f"shopify:bucket:{shop}"
+        self.cost_key = "shopify:cost"
+        self._reserve = conn.register_script(_RESERVE)
+        self._reconcile = conn.register_script(_RECONCILE)
+
+    def estimate(self, operation: str) -> float:
+        """Points to reserve for `operation`: its last requested cost (Shopify admits a query only
+        when the bucket holds its requested cost), else a conservative default."""
+        raw = self.conn.hget(self.cost_key, operation)
+        return float(raw) if raw is not None else DEFAULT_ESTIMATE
+
+    def remember(self, operation: str, cost: QueryCost) -> None:
+        """Record what Shopify charged, for the next estimate of the same operation."""
+        if cost.requested is not None:
+            self.conn.hset(self.cost_key, operation, str(cost.requested))
+
+    def reserve(self, cost: float) -> float:
+        """Reserve `cost` points now; the seconds the caller must wait before sending."""
+        wait = self._reserve(
+            keys=[self.bucket_key],
+            args=[cost, self.clock(), self.default_maximum, self.default_restore_rate, STATE_TTL_SECONDS],
+        )
+        return float(wait)
+
+    def acquire(self, cost: float) -> float:
+        """Reserve `cost` and wait just long enough for the bucket to hold it. Returns the wait."""
+        wait = self.reserve(cost)
+        if wait > 0:
+            log.debug("shopify pacer: shop=%s waits %.3fs for %.0f points", self.shop, wait, cost)
+            self.sleep(wait)
+        return wait
+
+    def reconcile(self, reserved: float, cost: QueryCost | None) -> float:
+        """Settle a reservation with what Shopify reported (None: the call never reached Shopify)."""
+        actual = cost.actual if cost and cost.actual is not None else -1.0
+        if cost is not None and cost.has_status:
+            remote = (cost.currently_available, cost.maximum_available, cost.restore_rate)
+        else:
+            remote = (-1.0, self.default_maximum, self.default_restore_rate)
+        available = self._reconcile(
+            keys=[self.bucket_key],
+            args=[reserved, actual, remote[0], remote[1], remote[2], self.clock(), STATE_TTL_SECONDS],
+        )
+        return float(available)
+
+    def state(self) -> dict[str, float]:
+        """The stored bucket (for the dashboard and tests)."""
+        raw = self.conn.hgetall(self.bucket_key)
+        return {k.decode(): float(v) for k, v in raw.items()}

@@ -1,0 +1,230 @@
+"""The bulk runner end to end with mocked HTTP: staged upload, run, wait, result lines."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from shopify_app.admin_api.bulk import (
+    MAX_CONCURRENT_BULK_OPERATIONS,
+    map_result_lines,
+    notify_bulk_finished,
+)
+from shopify_app.admin_api.errors import BulkOperationFailed, ShopifyTransient
+from tests.admin_api.conftest import SHOP, URL, gql_body
+
+UPLOAD_URL = "https://shopify-staged-uploads.storage.test/"
+RESULT_URL = "https://storage.test/results/bulk-1.jsonl"
+BULK_ID = "gid://shopify/BulkOperation/1"
+INPUTS = [
+    {
+        "productId": "gid://shopify/Product/1",
+        "variants": [{"id": "gid://shopify/ProductVariant/1", "price": "9.90"}],
+    },
+    {
+        "productId": "gid://shopify/Product/2",
+        "variants": [{"id": "gid://shopify/ProductVariant/2", "price": "-1"}],
+    },
+]
+RESULT_LINES = (
+    "\n".join(
+        [
+            json.dumps(
+                {
+                    "data": {
+                        "productVariantsBulkUpdate": {
+                            "productVariants": [{"id": "gid://shopify/ProductVariant/2"}],
+                            "userErrors": [
+                                {
+                                    "field": ["variants", "0", "price"],
+                                    "message": "Price must be positive",
+                                    "code": "INVALID",
+                                }
+                            ],
+                        }
+                    },
+                    "__lineNumber": 1,
+                }
+            ),
+            json.dumps(
+                {
+                    "data": {
+                        "productVariantsBulkUpdate": {
+                            "productVariants": [{"id": "gid://shopify/ProductVariant/1"}],
+                            "userErrors": [],
+                        }
+                    },
+                    "__lineNumber": 0,
+                }
+            ),
+        ]
+    )
+    + "\n"
+)
+
+
+def bulk_op(status: str, count: int, url: str | None = None) -> dict:
+    return {
+        "id": BULK_ID,
+        "status": status,
+        "type": "MUTATION",
+        "errorCode": None,
+        "objectCount": str(count),
+        "rootObjectCount": str(count),
+        "fileSize": None,
+        "url": url,
+        "partialDataUrl": None,
+        "createdAt": "2026-11-28T10:00:00Z",
+        "completedAt": None,
+    }
+
+
+class FakeAdmin:
+    """Answers the bulk operations by operationName, walking the operation through its states."""
+
+    def __init__(self, final_status: str = "COMPLETED") -> None:
+        self.polls = 0
+        self.final_status = final_status
+        self.ran_mutation: str | None = None
+        self.staged_path: str | None = None
+
+    def __call__(self, request, context):
+        body = request.json()
+        name = body["operationName"]
+        if name == "StagedUploadsCreate":
+            assert body["variables"]["input"][0]["resource"] == "BULK_MUTATION_VARIABLES"
+            return gql_body(
+                {
+                    "stagedUploadsCreate": {
+                        "stagedTargets": [
+                            {
+                                "url": UPLOAD_URL,
+                                "resourceUrl": None,
+                                "parameters": [
+                                    {"name": "key", "value": "tmp/21/bulk/abc.jsonl"},
+                                    {"name": "Content-Type", "value": "text/jsonl"},
+                                    {"name": "policy", "value": "cG9saWN5"},
+                                ],
+                            }
+                        ],
+                        "userErrors": [],
+                    }
+                }
+            )
+        if name == "BulkOperationRunMutation":
+            self.ran_mutation = body["variables"]["mutation"]
+            self.staged_path = body["variables"]["stagedUploadPath"]
+            return gql_body(
+                {"bulkOperationRunMutation": {"bulkOperation": bulk_op("CREATED", 0), "userErrors": []}}
+            )
+        if name == "BulkOperation":
+            self.polls += 1
+            if self.polls < 3:
+                return gql_body({"bulkOperation": bulk_op("RUNNING", self.polls)})
+            url = RESULT_URL if self.final_status == "COMPLETED" else None
+            return gql_body(
+                {
+                    "bulkOperation": {
+                        **bulk_op(self.final_status, 2, url),
+                        "errorCode": None if url else "INTERNAL_SERVER_ERROR",
+                    }
+                }
+            )
+        raise AssertionError(f"unexpected operation {name}")
+
+
+@pytest.fixture
+def runner(client):
+    bulk = client.bulk
+    bulk.poll_initial = 0.01
+    bulk.poll_max = 0.02
+    return bulk
+
+
+def test_bulk_run_end_to_end(runner, http, redis_conn):
+    admin = FakeAdmin()
+    http.post(URL, json=admin)
+    upload = http.post(UPLOAD_URL, status_code=201)
+    http.get(RESULT_URL, text=RESULT_LINES)
+    seen: list[tuple[str, int]] = []
+
+    result = runner.run(
+        "ProductVariantsBulkUpdate",
+        INPUTS,
+        client_identifier="prices-batch-7",
+        progress=lambda op: seen.append((op.status, op.object_count)),
+    )
+
+    # The upload is a multipart form: the target's parameters, then the JSONL file.
+    sent = upload.last_request.body
+    assert b'name="key"' in sent and b"tmp/21/bulk/abc.jsonl" in sent and b'name="policy"' in sent
+    assert sent.index(b'name="key"') < sent.index(b'name="file"')
+    assert json.dumps(INPUTS[0], separators=(",", ":")).encode() + b"\n" in sent
+    assert admin.staged_path == "tmp/21/bulk/abc.jsonl"
+    assert admin.ran_mutation.startswith("mutation ProductVariantsBulkUpdate")
+    assert "fragment VariantRefFields" in admin.ran_mutation
+    assert seen == [("RUNNING", 1), ("RUNNING", 2), ("COMPLETED", 2)]
+
+    assert [line.line_number for line in result.lines] == [0, 1]
+    ok, failed = result.lines
+    assert ok.ok and ok.variables == INPUTS[0]
+    assert not failed.ok and failed.variables == INPUTS[1]
+    assert failed.user_errors[0].field == ("variants", "0", "price")
+    assert failed.user_errors[0].code == "INVALID"
+    assert result.failed == [failed]
+    assert redis_conn.zcard(runner.slots_key) == 0  # the concurrency slot was given back
+
+
+def test_bulk_failure_is_a_typed_error_and_frees_the_slot(runner, http, redis_conn):
+    http.post(URL, json=FakeAdmin(final_status="FAILED"))
+    http.post(UPLOAD_URL, status_code=204)
+    with pytest.raises(BulkOperationFailed) as caught:
+        runner.run("ProductVariantsBulkUpdate", INPUTS)
+    assert caught.value.status == "FAILED" and caught.value.error_code == "INTERNAL_SERVER_ERROR"
+    assert redis_conn.zcard(runner.slots_key) == 0
+
+
+def test_finish_notification_wakes_the_waiting_runner(runner, http, redis_conn):
+    runner.poll_initial = 30.0  # without the notification this would block for 30 s
+    state = {"status": "RUNNING"}
+    http.post(
+        URL,
+        json=lambda request, context: gql_body({"bulkOperation": bulk_op(state["status"], 5, RESULT_URL)}),
+    )
+
+    def webhook() -> None:
+        state["status"] = "COMPLETED"
+        notify_bulk_finished(SHOP, BULK_ID, conn=redis_conn)
+
+    timer = threading.Timer(0.2, webhook)
+    timer.start()
+    try:
+        op = runner.wait(BULK_ID)
+    finally:
+        timer.cancel()
+    assert op.status == "COMPLETED"
+    assert http.call_count == 2  # one poll before, one after the notification
+
+
+def test_the_five_concurrent_limit_is_respected(runner, redis_conn, clock):
+    for n in range(MAX_CONCURRENT_BULK_OPERATIONS):
+        redis_conn.zadd(runner.slots_key, {f"other-{n}": clock() + 600})
+    runner.timeout = 5.0
+    with pytest.raises(ShopifyTransient, match="no free bulk operation slot"):
+        runner._wait_for_slot("mine")
+    assert clock.sleeps  # it waited (on the fake clock) before giving up
+    assert redis_conn.zscore(runner.slots_key, "mine") is None
+
+
+def test_an_expired_slot_lease_is_reclaimed(runner, redis_conn, clock):
+    for n in range(MAX_CONCURRENT_BULK_OPERATIONS):
+        redis_conn.zadd(runner.slots_key, {f"dead-{n}": clock() - 1})
+    runner._wait_for_slot("mine")
+    assert redis_conn.zscore(runner.slots_key, "mine") is not None
+
+
+def test_map_result_lines_keeps_graphql_errors():
+    lines = map_result_lines('{"errors":[{"message":"boom"}],"__lineNumber":0}\n', [{"a": 1}])
+    assert not lines[0].ok and lines[0].errors == [{"message": "boom"}] and lines[0].variables == {"a": 1}

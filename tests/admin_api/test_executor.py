@@ -1,0 +1,225 @@
+"""Error classification, bounded retries, token refresh and request shape, against requests-mock."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from ledger.errors import Rejected, Transient
+from shopify_app.admin_api.errors import (
+    ShopifyGraphQLError,
+    ShopifyServerError,
+    ShopifyUnauthorized,
+    ShopifyUserErrors,
+    Throttled,
+)
+from shopify_app.tokens import ShopNeedsReauth
+from tests.admin_api.conftest import SHOP, THROTTLED, URL, gql_body, sent
+
+ADJUSTMENT = {
+    "inventorySetQuantities": {
+        "inventoryAdjustmentGroup": {
+            "id": "gid://shopify/InventoryAdjustmentGroup/1",
+            "reason": "correction",
+            "changes": [],
+        },
+        "userErrors": [],
+    }
+}
+QUANTITY = {
+    "inventoryItemId": "gid://shopify/InventoryItem/1",
+    "locationId": "gid://shopify/Location/1",
+    "quantity": 5,
+    "changeFromQuantity": 3,
+}
+
+
+def test_request_goes_to_the_admin_endpoint_with_token_and_host(client, http):
+    http.post(
+        URL,
+        json=gql_body({"job": {"id": "gid://shopify/Job/1", "done": True}}),
+        headers={"X-Request-Id": "req-1"},
+    )
+    job = client.job("gid://shopify/Job/1")
+    assert job.done is True
+    request = http.request_history[0]
+    assert request.headers["X-Shopify-Access-Token"] == "shpat_token_1"
+    assert request.headers["Host"] == SHOP
+    body = request.json()
+    assert body["operationName"] == "Job"
+    assert body["variables"] == {"id": "gid://shopify/Job/1"}
+    assert body["query"].startswith("query Job")
+
+
+def test_user_errors_become_typed_rejected_errors_and_are_not_retried(client, http):
+    http.post(
+        URL,
+        json=gql_body(
+            {
+                "inventorySetQuantities": {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [
+                        {
+                            "field": ["input", "quantities", "0", "changeFromQuantity"],
+                            "message": "The quantity is stale",
+                            "code": "CHANGE_FROM_QUANTITY_STALE",
+                        },
+                    ],
+                }
+            }
+        ),
+        headers={"X-Request-Id": "req-42"},
+    )
+    with pytest.raises(ShopifyUserErrors) as caught:
+        client.inventory_set_quantities([QUANTITY], key="k1")
+    exc = caught.value
+    assert isinstance(exc, Rejected) and not exc.retryable
+    assert exc.code == "CHANGE_FROM_QUANTITY_STALE"
+    assert exc.field == ["input", "quantities", "0", "changeFromQuantity"]
+    assert exc.errors[0].message == "The quantity is stale"
+    assert exc.request_id == "req-42"
+    assert exc.detail["user_errors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
+    assert http.call_count == 1
+
+
+def test_throttled_is_retried_then_succeeds(client, http, clock):
+    http.post(
+        URL,
+        [
+            {"json": gql_body(errors=[THROTTLED], requested=10, actual=0, available=5)},
+            {"json": gql_body(ADJUSTMENT)},
+        ],
+    )
+    result = client.inventory_set_quantities([QUANTITY], key="k1")
+    assert result.id == "gid://shopify/InventoryAdjustmentGroup/1"
+    assert http.call_count == 2
+    # The pacer learnt Shopify's near-empty bucket and waited for the 10 points to restore.
+    assert clock.sleeps and sum(clock.sleeps) == pytest.approx(0.05, abs=0.01)
+
+
+def test_throttled_on_http_429_honours_retry_after(client, http, clock):
+    http.post(
+        URL,
+        [
+            {"status_code": 429, "text": "Too many requests", "headers": {"Retry-After": "2.0"}},
+            {"json": gql_body(ADJUSTMENT)},
+        ],
+    )
+    client.inventory_set_quantities([QUANTITY], key="k1")
+    assert clock.sleeps == [2.0]
+
+
+def test_5xx_is_retried_with_growing_backoff(client, http, clock):
+    http.post(
+        URL,
+        [
+            {"status_code": 502, "text": "bad gateway"},
+            {"status_code": 503, "json": {"errors": "unavailable"}},
+            {"status_code": 500, "text": "<html>oops</html>"},
+            {"json": gql_body(ADJUSTMENT)},
+        ],
+    )
+    client.inventory_set_quantities([QUANTITY], key="k1")
+    assert http.call_count == 4
+    assert len(clock.sleeps) == 3
+    assert 0.25 <= clock.sleeps[0] <= 0.5 <= clock.sleeps[1] <= 1.0 <= clock.sleeps[2] <= 2.0
+
+
+def test_5xx_gives_up_after_the_bounded_attempts_as_transient(client, http):
+    http.post(URL, status_code=503, text="down", headers={"X-Request-Id": "req-9"})
+    with pytest.raises(ShopifyServerError) as caught:
+        client.job("gid://shopify/Job/1")
+    assert isinstance(caught.value, Transient)
+    assert caught.value.request_id == "req-9"
+    assert http.call_count == 4
+
+
+def test_network_error_is_retried(client, http):
+    http.post(
+        URL,
+        [
+            {"exc": requests.ConnectionError("connection reset")},
+            {"exc": requests.Timeout("read timed out")},
+            {"json": gql_body({"job": {"id": "gid://shopify/Job/1", "done": False}})},
+        ],
+    )
+    assert client.job("gid://shopify/Job/1").done is False
+    assert http.call_count == 3
+
+
+def test_graphql_errors_in_http_200_are_rejected_with_request_id(client, http):
+    http.post(
+        URL,
+        json={
+            "errors": [
+                {"message": "Access denied for orders field.", "extensions": {"code": "ACCESS_DENIED"}}
+            ],
+            "data": None,
+        },
+        headers={"X-Request-Id": "req-7"},
+    )
+    with pytest.raises(ShopifyGraphQLError) as caught:
+        client.order("gid://shopify/Order/1")
+    assert caught.value.code == "ACCESS_DENIED"
+    assert caught.value.request_id == "req-7"
+    assert http.call_count == 1
+
+
+def test_401_forces_one_token_refresh_then_retries_once(client, http, tokens):
+    http.post(
+        URL,
+        [
+            {"status_code": 401, "json": {"errors": "[API] Invalid API key or access token"}},
+            {"json": gql_body({"job": {"id": "gid://shopify/Job/1", "done": True}})},
+        ],
+    )
+    client.job("gid://shopify/Job/1")
+    assert tokens.calls == [False, True]
+    assert [r.headers["X-Shopify-Access-Token"] for r in http.request_history] == [
+        "shpat_token_1",
+        "shpat_token_2",
+    ]
+
+
+def test_401_after_the_refresh_is_rejected(client, http, tokens):
+    http.post(URL, status_code=401, json={"errors": "[API] Invalid API key or access token"})
+    with pytest.raises(ShopifyUnauthorized):
+        client.job("gid://shopify/Job/1")
+    assert tokens.calls == [False, True]
+    assert http.call_count == 2
+
+
+def test_shop_needing_reauth_fails_fast_without_http(make_client, http):
+    def provider(force_refresh: bool) -> str:
+        raise ShopNeedsReauth(SHOP, "needs_reauth", "refresh token revoked")
+
+    client = make_client(token_provider=provider)
+    http.post(URL, json=gql_body({"job": {"id": "x", "done": True}}))
+    with pytest.raises(ShopNeedsReauth):
+        client.job("gid://shopify/Job/1")
+    assert http.call_count == 0
+
+
+def test_retries_of_an_inventory_mutation_send_the_same_idempotency_key(client, http):
+    http.post(
+        URL,
+        [
+            {"status_code": 503, "text": "down"},
+            {"json": gql_body(errors=[THROTTLED], actual=0)},
+            {"json": gql_body(ADJUSTMENT)},
+        ],
+    )
+    client.inventory_set_quantities([QUANTITY], key="stock-batch-key")
+    bodies = sent(http)
+    assert len(bodies) == 3
+    assert {b["variables"]["key"] for b in bodies} == {"stock-batch-key"}
+    assert bodies[0]["variables"] == bodies[2]["variables"]
+    assert "@idempotent(key: $key)" in bodies[0]["query"]
+
+
+def test_throttled_gives_up_as_transient_when_it_never_clears(make_client, http):
+    client = make_client(attempts=2)
+    http.post(URL, json=gql_body(errors=[THROTTLED], actual=0, available=0))
+    with pytest.raises(Throttled):
+        client.job("gid://shopify/Job/1")
+    assert http.call_count == 2

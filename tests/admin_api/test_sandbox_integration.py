@@ -1,0 +1,151 @@
+"""The client against the Shopify sandbox over real HTTP (skipped while the sandbox is absent).
+
+Same code path as production: settings-style origin (sandbox URL + Host header), real JSON,
+the sandbox's own cost accounting feeding the Redis pacer.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from shopify_app.admin_api.client import build_client
+from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
+from shopify_app.admin_api.idempotency import idempotency_key
+
+runner = pytest.importorskip("sandbox.shopify.runner")
+
+SHOP_NAME = "integracao"
+SHOP = f"{SHOP_NAME}.myshopify.com"
+NAMESPACE, KEY = "erp", "product_code"
+
+
+@pytest.fixture(scope="module")
+def sandbox_url():
+    handle = runner.serve_in_thread(port=0)
+    yield handle.url
+    handle.stop()
+
+
+@pytest.fixture
+def live(sandbox_url, redis_conn):
+    requests.post(f"{sandbox_url}/_sandbox/shops", json={"shop": SHOP_NAME}, timeout=10)
+    requests.post(f"{sandbox_url}/_sandbox/shops/{SHOP_NAME}/reset", timeout=10)
+    token = requests.post(f"{sandbox_url}/_sandbox/shops/{SHOP_NAME}/access_token", timeout=10).json()[
+        "access_token"
+    ]
+    client = build_client(
+        SHOP,
+        base_url=sandbox_url,
+        api_version="2026-10",
+        extra_headers={"Host": SHOP},
+        token_provider=lambda force: token,
+        redis_conn=redis_conn,
+    )
+    yield client
+    client.close()
+
+
+def product_input(code: str, skus: list[str]) -> dict:
+    return {
+        "title": f"Produto {code}",
+        "status": "ACTIVE",
+        "metafields": [{"namespace": NAMESPACE, "key": KEY, "type": "id", "value": code}],
+        "productOptions": [{"name": "Embalagem", "values": [{"name": s} for s in skus]}],
+        "variants": [
+            {
+                "optionValues": [{"optionName": "Embalagem", "name": s}],
+                "sku": s,
+                "price": "10.50",
+                "inventoryItem": {"tracked": True, "sku": s},
+            }
+            for s in skus
+        ],
+    }
+
+
+def test_product_upsert_and_lookups(live):
+    live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code")
+    assert live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code") is None  # TAKEN: exists
+    created = live.product_set(product_input("P-1", ["789-1", "789-2"]), custom_id=(NAMESPACE, KEY, "P-1"))
+    again = live.product_set(product_input("P-1", ["789-1", "789-2"]), custom_id=(NAMESPACE, KEY, "P-1"))
+    assert again.product.id == created.product.id  # an upsert, not a second product
+    found = live.product_by_custom_id(NAMESPACE, KEY, "P-1")
+    assert found is not None and found.id == created.product.id
+    assert live.product_by_custom_id(NAMESPACE, KEY, "nope") is None
+    [variant] = live.variants_by_sku("789-2")
+    assert variant.product_id == created.product.id and variant.price is not None
+
+
+def test_inventory_set_is_idempotent_and_compare_and_swap(live):
+    live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code")
+    result = live.product_set(product_input("P-2", ["555"]), custom_id=(NAMESPACE, KEY, "P-2"))
+    item = result.product.variants[0].inventory_item_id
+    location = next(live.locations()).id
+    live.inventory_activate(item, location, key=idempotency_key(SHOP, "activate", item, location))
+    quantities = [
+        {"inventoryItemId": item, "locationId": location, "quantity": 7, "changeFromQuantity": None}
+    ]
+    key = idempotency_key(SHOP, "stock", "batch-1", quantities)
+    first = live.inventory_set_quantities(quantities, key=key)
+    replay = live.inventory_set_quantities(quantities, key=key)
+    assert replay.id == first.id  # same key, same input: Shopify answers the first result
+    level = live.inventory_level(item, location)
+    assert level is not None and level.quantities["available"] == 7
+    stale = [{**quantities[0], "quantity": 9, "changeFromQuantity": 3}]
+    with pytest.raises(ShopifyUserErrors) as caught:
+        live.inventory_set_quantities(stale, key=idempotency_key(SHOP, "stock", "batch-2", stale))
+    assert "CHANGE_FROM_QUANTITY_STALE" in caught.value.codes
+    assert live.executor.pacer.state()["max"] == 2000  # the pacer took the sandbox's throttle status
+
+
+def test_bulk_mutation_end_to_end(live):
+    live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code")
+    product = live.product_set(product_input("P-3", ["901"]), custom_id=(NAMESPACE, KEY, "P-3")).product
+    variant = product.variants[0]
+    lines = [
+        {"productId": product.id, "variants": [{"id": variant.id, "price": "11.90"}]},
+        {
+            "productId": product.id,
+            "variants": [{"id": "gid://shopify/ProductVariant/999999", "price": "1.00"}],
+        },
+    ]
+    runner = live.bulk
+    runner.poll_initial, runner.poll_max = 0.05, 0.2
+    progress: list[str] = []
+    result = runner.run("ProductVariantsBulkUpdate", lines, progress=lambda op: progress.append(op.status))
+    assert result.operation.status == "COMPLETED" and progress[-1] == "COMPLETED"
+    ok, failed = result.lines
+    assert ok.ok and ok.variables == lines[0]
+    assert not failed.ok and failed.variables == lines[1]
+    assert failed.user_errors or failed.errors
+    [after] = live.variants_by_sku("901")
+    assert str(after.price) == "11.90"
+
+
+@pytest.mark.parametrize(
+    ("operation", "variables"),
+    [
+        ("Order", {"id": "gid://shopify/Order/1"}),
+        ("OrderLineItems", {"id": "gid://shopify/Order/1", "first": 100}),
+        ("OrderFulfillmentOrders", {"id": "gid://shopify/Order/1"}),
+        ("OrderEditBegin", {"id": "gid://shopify/Order/1"}),
+        ("ProductByIdentifier", {"identifier": {"handle": "x"}}),
+        ("ProductVariantsBySku", {"query": "sku:x", "first": 10}),
+        ("InventoryLevels", {"query": "sku:x", "first": 25, "names": ["available"]}),
+        ("Locations", {"first": 250}),
+        ("OrdersUpdatedSince", {"query": "updated_at:>='2026-01-01'", "first": 100}),
+        ("Markets", {"first": 250}),
+        ("WebhookSubscriptions", {"first": 250}),
+    ],
+)
+def test_documents_fit_under_the_query_cost_ceiling_at_the_page_sizes_the_client_uses(
+    live, operation, variables
+):
+    """The sandbox prices documents like Shopify; MAX_COST_EXCEEDED here would fail every call."""
+    try:
+        live.executor.execute(operation, variables)
+    except ShopifyGraphQLError as exc:
+        assert exc.code not in {"MAX_COST_EXCEEDED"}, exc.message
+    except ShopifyUserErrors:
+        pass  # a mutation refusing a made-up id is fine: it was priced and run

@@ -1,0 +1,178 @@
+"""POST PedidoVenda: idempotent on (seqCanalVenda, idPedidoCanalVenda), refusals in the ERP's words;
+PUT and Cancelamento [assumed] refused with 409 once the order moved on."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from sandbox.consinco import tables as t
+from sandbox_consinco.helpers import order_body
+
+
+def _code(erp, seqproduto: int = 1, qtd: int = 1) -> str:
+    with erp.store.read() as conn:
+        return conn.execute(
+            select(t.map_prodcodigo.c.codacesso).where(
+                t.map_prodcodigo.c.seqproduto == seqproduto, t.map_prodcodigo.c.qtdembalagem == qtd
+            )
+        ).scalar_one()
+
+
+def _sellable_product(erp) -> int:
+    """A product active for e-commerce with an active price at company 1, segment 2."""
+    ps, p = t.mrl_prodempseg, t.map_produto
+    with erp.store.read() as conn:
+        return conn.execute(
+            select(ps.c.seqproduto)
+            .join(p, p.c.seqproduto == ps.c.seqproduto)
+            .where(
+                ps.c.nroempresa == 1,
+                ps.c.nrosegmento == 2,
+                ps.c.qtdembalagem == 1,
+                ps.c.statusvenda == "A",
+                p.c.indintegraecommerce == "S",
+            )
+            .order_by(ps.c.seqproduto)
+            .limit(1)
+        ).scalar_one()
+
+
+def _orders(erp) -> int:
+    with erp.store.read() as conn:
+        return conn.execute(select(func.count()).select_from(t.mad_pedvenda)).scalar_one()
+
+
+def test_same_order_twice_returns_the_first_number(served, api):
+    code = _code(served.erp, _sellable_product(served.erp))
+    first = api.post(f"{served.url}/api/v1/PedidoVenda", json=order_body(code))
+    again = api.post(f"{served.url}/api/v1/PedidoVenda", json=order_body(code, obsPedido="changed"))
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["nroPedVenda"] == first.json()["nroPedVenda"]
+    assert again.json()["duplicado"] is True and _orders(served.erp) == 1
+    other_channel = api.post(f"{served.url}/api/v1/PedidoVenda", json=order_body(code, seqCanalVenda=8))
+    assert (
+        other_channel.status_code == 201
+        and other_channel.json()["nroPedVenda"] != first.json()["nroPedVenda"]
+    )
+
+
+def test_concurrent_repeats_create_one_order(erp):
+    body = order_body(_code(erp, _sellable_product(erp)), external="race")
+    answers: list[tuple[int, dict]] = []
+    threads = [threading.Thread(target=lambda: answers.append(erp.insert_order(body))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers) == [200] * 5 + [201]
+    assert len({answer["nroPedVenda"] for _, answer in answers}) == 1 and _orders(erp) == 1
+
+
+def test_order_is_stored_with_consinco_names_and_reserves_stock(served, api):
+    erp = served.erp
+    seq = _sellable_product(erp)
+    with erp.store.read() as conn:
+        reserved = conn.execute(
+            select(t.mrl_produtoempresa.c.qtdreservadavda).where(
+                t.mrl_produtoempresa.c.nroempresa == 1, t.mrl_produtoempresa.c.seqproduto == seq
+            )
+        ).scalar_one()
+    nro = api.post(f"{served.url}/api/v1/PedidoVenda", json=order_body(_code(erp, seq))).json()["nroPedVenda"]
+    order = api.get(f"{served.url}/api/v1/PedidoVenda/{nro}").json()
+    assert order["situacaoPed"] == "L" and order["cpfCnpj"] == "52998224725" and order["nroSegmento"] == 2
+    assert order["itens"][0]["idSku"] == f"P{seq}E1" and order["itens"][0]["qtdPedida"] == 2
+    assert order["formasPagto"][0]["nroFormaPagto"] == 3
+    with erp.store.read() as conn:
+        row = conn.execute(select(t.mad_pedvenda).where(t.mad_pedvenda.c.nropedvenda == nro)).mappings().one()
+        now_reserved = conn.execute(
+            select(t.mrl_produtoempresa.c.qtdreservadavda).where(
+                t.mrl_produtoempresa.c.nroempresa == 1, t.mrl_produtoempresa.c.seqproduto == seq
+            )
+        ).scalar_one()
+    assert row["nropedcliente"] == "1001" and row["seqcanalvenda"] == 7 and row["codgeraloper"] == 207
+    assert now_reserved == reserved + 2
+
+
+def test_refusals_answer_in_the_erps_words(served, api):
+    erp = served.erp
+    code = _code(erp, _sellable_product(erp))
+    url = f"{served.url}/api/v1/PedidoVenda"
+    unknown = api.post(url, json=order_body("7890000000000", external="a"))
+    assert unknown.status_code == 422 and unknown.json() == {
+        "codigo": "PRODUTO_NAO_ENCONTRADO",
+        "mensagem": "Produto não encontrado: codAcesso 7890000000000.",
+        "campo": "itemDto[0].codAcesso",
+    }
+    by_seq = api.post(
+        url, json=order_body(code, external="b", itemDto=[{"seqProduto": 999999, "qtdPedida": 1}])
+    )
+    assert by_seq.json()["codigo"] == "PRODUTO_NAO_ENCONTRADO"
+    bad_doc = api.post(url, json=order_body(code, external="c", clienteDto={"cpfCnpj": "529.982.247-24"}))
+    assert bad_doc.status_code == 422 and bad_doc.json()["campo"] == "clienteDto.cpfCnpj"
+    assert bad_doc.json()["codigo"] == "CPFCNPJ_INVALIDO"
+    erp.set_company_status(3, "I")
+    inactive = api.post(url, json=order_body(code, external="d", nroEmpresa=3))
+    assert inactive.status_code == 422 and inactive.json()["codigo"] == "EMPRESA_INATIVA"
+    assert (
+        api.post(url, json=order_body(code, external="e", nroEmpresa=99)).json()["codigo"]
+        == "EMPRESA_INATIVA"
+    )
+    missing = api.post(url, json={"seqCanalVenda": 7})
+    assert missing.status_code == 400 and missing.json()["campo"] == "idPedidoCanalVenda"
+    payment = api.post(
+        url, json=order_body(code, external="f", formaPagtoDto=[{"nroFormaPagto": 77, "vlrPagto": 1}])
+    )
+    assert payment.json()["codigo"] == "FORMAPAGTO_INVALIDA"
+    assert _orders(erp) == 0
+
+
+def test_alphanumeric_cnpj_customer_is_accepted(served, api):
+    code = _code(served.erp, _sellable_product(served.erp))
+    answer = api.post(
+        f"{served.url}/api/v1/PedidoVenda",
+        json=order_body(code, clienteDto={"cpfCnpj": "12.ABC.345/01DE-35", "nomeRazaoSocial": "ACME"}),
+    )
+    assert answer.status_code == 201
+    order = api.get(f"{served.url}/api/v1/PedidoVenda/{answer.json()['nroPedVenda']}").json()
+    assert order["cpfCnpj"] == "12ABC34501DE35"
+
+
+def test_edit_before_separation_then_409(served, api):
+    erp = served.erp
+    seq = _sellable_product(erp)
+    url = f"{served.url}/api/v1/PedidoVenda"
+    nro = api.post(url, json=order_body(_code(erp, seq))).json()["nroPedVenda"]
+    edited = api.put(
+        f"{url}/{nro}",
+        json={"itemDto": [{"seqProduto": seq, "qtdEmbalagem": 1, "qtdPedida": 5}], "vlrTotFrete": 0},
+    )
+    assert edited.status_code == 200 and edited.json()["itens"][0]["qtdPedida"] == 5
+    assert edited.json()["vlrTotFrete"] == 0
+    erp.separate(nro)
+    refused = api.put(f"{url}/{nro}", json={"vlrTotFrete": 5})
+    assert refused.status_code == 409 and refused.json()["codigo"] == "PEDIDO_EM_SEPARACAO"
+    assert api.get(f"{url}/404404").status_code == 404
+
+
+def test_cancel_from_channel_until_invoiced(served, api):
+    erp = served.erp
+    code = _code(erp, _sellable_product(erp))
+    url = f"{served.url}/api/v1/PedidoVenda"
+    open_nro = api.post(url, json=order_body(code, external="x")).json()["nroPedVenda"]
+    cancelled = api.post(f"{url}/{open_nro}/Cancelamento", json={"motivo": "Cliente desistiu"})
+    assert cancelled.status_code == 200 and cancelled.json()["situacaoPed"] == "C"
+    assert cancelled.json()["motCancelamento"] == "Cliente desistiu"
+    assert api.post(f"{url}/{open_nro}/Cancelamento", json={}).status_code == 200
+    invoiced = api.post(url, json=order_body(code, external="y")).json()["nroPedVenda"]
+    erp.invoice(invoiced)
+    refused = api.post(f"{url}/{invoiced}/Cancelamento", json={})
+    assert refused.status_code == 409 and refused.json()["codigo"] == "PEDIDO_FATURADO"
+    assert api.put(f"{url}/{invoiced}", json={"obsPedido": "x"}).json()["codigo"] == "PEDIDO_FATURADO"
+    events = api.get(f"{url}/EventoPedido", params={"NroEmpresa": 1}).json()["items"]
+    assert [(e["nroPedVenda"], e["tipoEvento"]) for e in events] == [
+        (open_nro, "C"),
+        (invoiced, "S"),
+        (invoiced, "F"),
+    ]
