@@ -1,0 +1,25 @@
+"""Cancellations, both ways (flow `cancellations`).
+
+- Shopify -> ERP (`to_erp`): orders/cancelled cancels the ERP order when it is not invoiced;
+  an invoiced one is flagged for a person (an NF-e cannot be silently undone).
+- ERP -> Shopify (`to_shopify`): an order cancelled in the ERP (EventoPedido 'C', before or
+  after invoicing) becomes orderCancel with reason, restock and refund per settings.
+
+A message's `direction` says which side redoes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs import two_way
+
+
+def on_webhook(event: Any) -> None:
+    from jobs.cancellations import to_erp
+
+    to_erp.on_webhook(event)
+
+
+def replay(message_id: int) -> None:
+    two_way.replay(__name__, message_id)

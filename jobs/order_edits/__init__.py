@@ -1,0 +1,25 @@
+"""Order edits, both ways (flow `order_edits`).
+
+- Shopify -> ERP (`to_erp`): orders/edited webhooks change the ERP order while it is not yet
+  separated; after that the edit is flagged for a person.
+- ERP -> Shopify (`to_shopify`): cuts, substitutions and weights found at picking (EventoPedido
+  'S') become a Shopify order edit before the invoice is confirmed.
+
+A message's `direction` says which side redoes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs import two_way
+
+
+def on_webhook(event: Any) -> None:
+    from jobs.order_edits import to_erp
+
+    to_erp.on_webhook(event)
+
+
+def replay(message_id: int) -> None:
+    two_way.replay(__name__, message_id)
