@@ -1,0 +1,34 @@
+"""A shop's integration settings (Shop.settings JSON) with their defaults, shared by the API and jobs.
+
+The API validates what the merchant saves (shopify_app/api_settings.py); jobs read the
+effective value here so a key never saved still has its documented default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.models import Shop
+
+DEFAULTS: dict[str, Any] = {
+    "seq_canal_venda": None,  # sales channel registered in the ERP (required before orders flow)
+    "cod_geral_oper": None,  # fiscal operation code (required before orders flow)
+    "inactive_sku_status": "DRAFT",  # what an SKU inactive in the ERP becomes: DRAFT | ARCHIVED
+    "payment_confirmation": "paid",  # send orders when paid | when authorized (manual capture)
+    "bulk_threshold": 250,  # products changed in one run above which a bulk operation is used
+    "default_role": "viewer",  # role of a staff member nobody granted one
+    "cancel_restock": True,  # ERP cancellation restocks the Shopify order
+    "cancel_refund": True,  # ERP cancellation refunds the Shopify payment
+    "cancel_notify_customer": False,
+}
+
+
+def effective(shop: Shop) -> dict[str, Any]:
+    """Every setting: the saved value, or its default."""
+    return {**DEFAULTS, **(shop.settings or {})}
+
+
+def get(shop: Shop, key: str) -> Any:
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown shop setting {key!r}")
+    return (shop.settings or {}).get(key, DEFAULTS[key])
