@@ -41,13 +41,13 @@ class Base(DeclarativeBase):
     }
 
 
-class ShopStatus(str, enum.Enum):
+class ShopStatus(enum.StrEnum):
     ACTIVE = "active"
     NEEDS_REAUTH = "needs_reauth"
     UNINSTALLED = "uninstalled"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """Staff roles, most powerful first. `at_least` compares them."""
 
     OWNER = "owner"
@@ -63,7 +63,7 @@ class Role(str, enum.Enum):
         return self.rank >= other.rank
 
 
-class MessageStatus(str, enum.Enum):
+class MessageStatus(enum.StrEnum):
     PENDING = "pending"  # row written, outside call not finished
     DONE = "done"
     FAILED = "failed"  # rejected or bug: needs a person or a retry
@@ -72,14 +72,14 @@ class MessageStatus(str, enum.Enum):
     SKIPPED = "skipped"  # nothing to do (unchanged, duplicate)
 
 
-class ErrorClass(str, enum.Enum):
+class ErrorClass(enum.StrEnum):
     MAPPING_MISSING = "mapping_missing"
     REJECTED = "rejected"
     TRANSIENT = "transient"
     BUG = "bug"
 
 
-class InboxStatus(str, enum.Enum):
+class InboxStatus(enum.StrEnum):
     RECEIVED = "received"
     ENQUEUED = "enqueued"
     PROCESSED = "processed"

@@ -15,6 +15,7 @@ from ledger.db import session_scope
 from ledger.models import InboxStatus, OfflineToken, Schedule, Shop, WebhookInbox
 
 from . import handlers
+from .conftest import SHOP
 
 
 def inbox_row(inbox_id: int) -> WebhookInbox:
@@ -56,13 +57,24 @@ def test_forking_worker_processes_a_row(deliver, shop_id, rconn):
     assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
 
 
-def test_missing_handler_module_marks_row_failed_with_reason(deliver, rconn):
+def test_missing_handler_module_marks_row_failed_with_reason(deliver, rconn, monkeypatch):
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "bulk_operations/finish", "jobs.not_written_yet.on_finish")
     inbox_id = deliver("bulk_operations/finish", {"admin_graphql_api_id": "gid://shopify/BulkOperation/1"})
     inbox_id = inbox_id.json["inbox_id"]
     run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
     row = inbox_row(inbox_id)
     assert row.status == InboxStatus.FAILED.value
-    assert "jobs.bulk" in row.reason and "does not exist" in row.reason
+    assert "jobs.not_written_yet" in row.reason and "does not exist" in row.reason
+
+
+def test_bulk_finish_wakes_the_waiting_runner(deliver, rconn):
+    from shopify_app.admin_api.bulk import finished_key
+
+    inbox_id = deliver("bulk_operations/finish", {"admin_graphql_api_id": "gid://shopify/BulkOperation/7"})
+    inbox_id = inbox_id.json["inbox_id"]
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
+    assert rconn.lrange(finished_key(SHOP, "gid://shopify/BulkOperation/7"), 0, -1) == [b"finished"]
 
 
 def test_unregistered_topic_is_failed_not_dropped(jobs_env, deliver, rconn):

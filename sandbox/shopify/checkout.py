@@ -1,0 +1,340 @@
+"""The checkout simulator: places realistic Brazilian orders on the shop's own catalogue.
+
+An order takes ACTIVE variants at their current price (only what is in stock when inventory
+is tracked with DENY: available goes down, committed up, as on Shopify), a generated buyer
+with a BR address and a valid CPF or CNPJ (in `localizedFields` only, never in the REST
+body), a shipping line, sometimes a code discount spread over the lines to the cent, and a
+payment by Pix (paid), card (sold, or only authorised with manual capture) or boleto
+(pending until `mark_paid`). Then it sends orders/create (and orders/paid when paid).
+
+Python API for the demo and tests: `place_order`, `place_orders`, `mark_paid`;
+`start_simulator` / `stop_simulator` for a background rate.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sandbox.shopify import order_store
+from sandbox.shopify.checkout_people import make_buyer
+from sandbox.shopify.clock import iso
+from sandbox.shopify.gids import num_of
+from sandbox.shopify.order_documents import (
+    apply_code_discount,
+    customer_doc,
+    line_item_doc,
+    localized_fields,
+    mailing_address,
+    shipping_line_doc,
+)
+from sandbox.shopify.order_payloads import emit_order
+from sandbox.shopify.registry import Ctx
+
+if TYPE_CHECKING:
+    from sandbox.shopify.sandbox import Sandbox
+
+GATEWAYS = {"pix": "Pix", "cartao": "Cartão de crédito", "boleto": "Boleto bancário"}
+CAPTURES = ("automatic", "manual")
+# (title, code, carrier, price)
+SHIPPING_RATES = (
+    ("Correios PAC", "PAC", "correios", "19.90"),
+    ("Correios SEDEX", "SEDEX", "correios", "32.50"),
+    ("Entrega expressa", "EXPRESSA", None, "14.90"),
+    ("Retirada na loja", "RETIRADA", None, "0.00"),
+)
+DISCOUNT_CODES = (("BEMVINDO10", 10.0), ("VOLTEI5", 5.0), ("SUPER15", 15.0))
+MAX_RANDOM_LINES = 4
+SAMPLE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What the buyer chose at checkout besides the lines (see `place_order`)."""
+
+    gateway: str = "pix"
+    capture: str = "automatic"
+    tax_id: str | None = None
+    discount_code: str | None = None
+    discount_percent: float | None = None
+    discount_rate: float = 0.2
+    shipping: str | None = None
+    note: str | None = None
+    tags: tuple[str, ...] = ()
+    company_rate: float = 0.15
+
+
+class CheckoutError(ValueError):
+    """The requested order cannot be placed (unknown variant, not active, out of stock...)."""
+
+
+def context(sandbox: Sandbox, shop: str) -> Ctx:
+    """A resolver context for `shop` outside an HTTP request (the simulator, control routes)."""
+    sandbox.shops.ensure(shop)
+    return Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
+
+
+# -- choosing what is bought ---------------------------------------------------------------
+def _sellable(ctx: Ctx, variant: dict[str, Any], quantity: int) -> str | None:
+    product = ctx.store.get(ctx.shop, variant["productId"])
+    if not product or product["status"] != "ACTIVE":
+        return None
+    return order_store.choose_location(ctx, variant, quantity)
+
+
+def _explicit_lines(ctx: Ctx, lines: list[dict[str, Any]]) -> list[tuple[dict, int, str]]:
+    chosen = []
+    for index, wanted in enumerate(lines):
+        quantity = int(wanted.get("quantity", 1))
+        if wanted.get("variantId"):
+            variant = ctx.store.get(ctx.shop, wanted["variantId"])
+        else:
+            variant = ctx.store.find_one(ctx.shop, "variant.sku", str(wanted.get("sku", "")))
+        if not variant or variant.get("__typename") != "ProductVariant" or quantity < 1:
+            raise CheckoutError(f"lines[{index}]: no such variant or bad quantity: {wanted}")
+        location = _sellable(ctx, variant, quantity)
+        if location is None:
+            raise CheckoutError(
+                f"lines[{index}]: {variant['id']} is not active or not in stock for {quantity}"
+            )
+        chosen.append((variant, quantity, location))
+    return chosen
+
+
+def _sample_variants(ctx: Ctx, rng: random.Random) -> list[dict[str, Any]]:
+    """Up to SAMPLE_SIZE variants from a random point of the catalogue, shuffled: reading a
+    window instead of the whole catalogue keeps a checkout fast on 50,000 variants."""
+    newest = ctx.store.next_num()  # every id so far is below this one
+    window = ctx.store.scan(ctx.shop, "ProductVariant", after_num=rng.randint(0, newest), limit=SAMPLE_SIZE)
+    if len(window) < SAMPLE_SIZE:
+        seen = {v["id"] for v in window}
+        head = ctx.store.scan(ctx.shop, "ProductVariant", limit=SAMPLE_SIZE - len(window))
+        window += [v for v in head if v["id"] not in seen]
+    rng.shuffle(window)
+    return window
+
+
+def _random_lines(ctx: Ctx, rng: random.Random) -> list[tuple[dict, int, str]]:
+    candidates = _sample_variants(ctx, rng)
+    chosen: list[tuple[dict, int, str]] = []
+    wanted = rng.randint(1, MAX_RANDOM_LINES)
+    for variant in candidates:
+        if len(chosen) == wanted:
+            break
+        quantity = rng.choice((1, 1, 1, 2, 2, 3))
+        location = _sellable(ctx, variant, quantity)
+        if location is None and quantity > 1:
+            quantity, location = 1, _sellable(ctx, variant, 1)
+        if location is not None:
+            chosen.append((variant, quantity, location))
+    if not chosen:
+        raise CheckoutError(f"shop {ctx.shop} has no active variant in stock")
+    return chosen
+
+
+# -- payment -------------------------------------------------------------------------------
+def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str) -> None:
+    """The first transaction: Pix and automatic card are sales, manual card an authorisation,
+    boleto a pending sale."""
+    name = GATEWAYS[gateway]
+    total = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
+    card = "•••• •••• •••• 4242" if gateway == "cartao" else None
+    if gateway == "boleto":
+        kind, status = "SALE", "PENDING"
+    elif gateway == "cartao" and capture == "manual":
+        kind, status = "AUTHORIZATION", "SUCCESS"
+    else:
+        kind, status = "SALE", "SUCCESS"
+    order["_transactions"].append(order_store.new_transaction(ctx, kind, status, name, total, account=card))
+
+
+def place_order(
+    sandbox: Sandbox,
+    shop: str,
+    lines: list[dict[str, Any]] | None = None,
+    gateway: str = "pix",
+    capture: str = "automatic",
+    seed: int | None = None,
+    rng: random.Random | None = None,
+    tax_id: str | None = None,
+    discount_code: str | None = None,
+    discount_percent: float | None = None,
+    discount_rate: float = 0.2,
+    shipping: str | None = None,
+    note: str | None = None,
+    tags: list[str] | None = None,
+    company_rate: float = 0.15,
+) -> str:
+    """Place one order and send its webhooks; returns the order gid.
+
+    `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None);
+    `gateway`: pix | cartao | boleto; `capture`: automatic | manual (card only);
+    `tax_id`: a CPF/CNPJ to use; `discount_code` + `discount_percent` force a discount,
+    otherwise one comes with probability `discount_rate`; `shipping`: a SHIPPING_RATES code.
+    Raises CheckoutError when the lines cannot be bought.
+    """
+    if gateway not in GATEWAYS:
+        raise CheckoutError(f"gateway must be one of {sorted(GATEWAYS)}")
+    if capture not in CAPTURES:
+        raise CheckoutError(f"capture must be one of {CAPTURES}")
+    rng = rng or random.Random(seed)
+    ctx = context(sandbox, shop)
+    with ctx.store.transaction():
+        chosen = _explicit_lines(ctx, lines) if lines else _random_lines(ctx, rng)
+        request = OrderRequest(
+            gateway,
+            capture,
+            tax_id,
+            discount_code,
+            discount_percent,
+            discount_rate,
+            shipping,
+            note,
+            tuple(tags or ()),
+            company_rate,
+        )
+        order = _build(ctx, rng, chosen, request)
+        topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
+        emit_order(ctx, order, *topics)
+    return order["id"]
+
+
+def _build(
+    ctx: Ctx, rng: random.Random, chosen: list[tuple[dict, int, str]], request: OrderRequest
+) -> dict[str, Any]:
+    now = iso(ctx.now())
+    buyer = make_buyer(rng, request.company_rate, request.tax_id)
+    address = mailing_address(ctx, buyer)
+    customer = customer_doc(ctx, buyer, address, now)
+    number = order_store.next_order_number(ctx)
+    order_id = order_store.new_id(ctx, "Order")
+    line_docs = [line_item_doc(ctx, variant, quantity) for variant, quantity, _ in chosen]
+    applications: list[dict[str, Any]] = []
+    discount_code, discount_percent = request.discount_code, request.discount_percent
+    if discount_code is None and rng.random() < request.discount_rate:
+        discount_code, discount_percent = rng.choice(DISCOUNT_CODES)
+    if discount_code:
+        applications = apply_code_discount(line_docs, discount_code, discount_percent or 10.0)
+    rate = next((r for r in SHIPPING_RATES if r[1] == request.shipping), None) or rng.choice(SHIPPING_RATES)
+    token = f"{rng.getrandbits(128):032x}"  # seeded: the same seed places the same orders
+    order: dict[str, Any] = {
+        "__typename": "Order",
+        "id": order_id,
+        "legacyResourceId": str(num_of(order_id)),
+        "name": f"#{number}",
+        "number": number,
+        "confirmationNumber": f"{rng.getrandbits(36):09X}"[:9],
+        "createdAt": now,
+        "updatedAt": now,
+        "processedAt": now,
+        "closedAt": None,
+        "cancelledAt": None,
+        "cancelReason": None,
+        "cancellation": None,
+        "closed": False,
+        "confirmed": True,
+        "test": False,
+        "edited": False,
+        "email": buyer.email,
+        "phone": buyer.phone,
+        "currencyCode": "BRL",
+        "presentmentCurrencyCode": "BRL",
+        "customerId": customer["id"],
+        "customerLocale": "pt-BR",
+        "customerAcceptsMarketing": False,
+        "shippingAddress": address,
+        "billingAddress": address,
+        "displayAddress": address,
+        "billingAddressMatchesShippingAddress": True,
+        "note": request.note,
+        "tags": list(request.tags),
+        "customAttributes": [{"key": "origem", "value": "loja online"}],
+        "discountCode": discount_code or None,
+        "discountCodes": [discount_code] if discount_code else [],
+        "paymentGatewayNames": [GATEWAYS[request.gateway]],
+        "sourceName": "web",
+        "sourceIdentifier": None,
+        "taxesIncluded": True,
+        "taxExempt": False,
+        "estimatedTaxes": False,
+        "dutiesIncluded": False,
+        "checkoutToken": token,
+        "cartToken": None,
+        "clientIp": None,
+        "poNumber": None,
+        "registeredSourceUrl": None,
+        "statusPageUrl": f"https://{ctx.shop}.myshopify.com/{num_of(order_id)}/orders/{token}/authenticate",
+        "canNotifyCustomer": True,
+        "hasTimelineComment": False,
+        "productNetwork": False,
+        "returnStatus": "NO_RETURN",
+        "alerts": [],
+        "additionalFees": [],
+        "disputes": [],
+        "paymentTerms": None,
+        "retailLocation": None,
+        "staffMember": None,
+        "app": None,
+        "_checkoutId": ctx.store.next_num(),
+        "_lines": line_docs,
+        "_shippingLines": [shipping_line_doc(ctx, rate)],
+        "_discountApplications": applications,
+        "_transactions": [],
+        "_fulfillmentOrders": [],
+        "_fulfillments": [],
+        "_localizedFields": localized_fields(buyer.tax_id, masked=rng.random() < 0.5),
+    }
+    for line_doc, (variant, quantity, location) in zip(line_docs, chosen, strict=True):
+        order_store.add_to_fulfillment_order(ctx, order, line_doc, location)
+        order_store.commit_stock(ctx, variant["id"], location, quantity)
+    order_store.save(ctx, order)
+    _pay(ctx, order, request.gateway, request.capture)
+    return order_store.save(ctx, order)
+
+
+def place_orders(
+    sandbox: Sandbox, shop: str, count: int, seed: int | None = None, **options: Any
+) -> list[str]:
+    """`count` orders from one seeded generator (gateway / capture random unless given)."""
+    rng = random.Random(seed)
+    placed = []
+    for _ in range(count):
+        chosen = dict(options)
+        chosen.setdefault("gateway", rng.choice(tuple(GATEWAYS)))
+        if chosen["gateway"] == "cartao":
+            chosen.setdefault("capture", rng.choice(CAPTURES))
+        placed.append(place_order(sandbox, shop, rng=rng, **chosen))
+    return placed
+
+
+def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
+    """The buyer paid: a pending boleto sale succeeds, an open authorisation is captured in full
+    (final). Sends orders/paid and orders/updated. Returns the order document."""
+    ctx = context(sandbox, shop)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, order_id)
+        if order is None:
+            raise CheckoutError(f"no order {order_id} in {shop}")
+        for txn in order["_transactions"]:
+            if txn["kind"] == "SALE" and txn["status"] == "PENDING":
+                txn["status"], txn["processedAt"] = "SUCCESS", iso(ctx.now())
+        for txn in list(order["_transactions"]):
+            if txn["kind"] == "AUTHORIZATION" and txn["manuallyCapturable"]:
+                remaining = Decimal(txn["totalUnsettledSet"]["shopMoney"]["amount"])
+                order["_transactions"].append(
+                    order_store.new_transaction(
+                        ctx,
+                        "CAPTURE",
+                        "SUCCESS",
+                        txn["gateway"],
+                        remaining,
+                        parent_id=txn["id"],
+                        account=txn["accountNumber"],
+                    )
+                )
+                txn["_closed"] = True
+        order_store.save(ctx, order)
+        emit_order(ctx, order, "orders/paid", "orders/updated")
+    return order

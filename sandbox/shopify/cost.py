@@ -1,0 +1,181 @@
+"""Query cost like Shopify's calculated cost (formula in README.md, "Cost and throttling").
+
+`requested_cost` walks the document against the schema before execution (and enforces the
+`first`/`last` <= 250 and input-list <= 250 limits); `actual_cost` walks the same document over
+the returned data, counting returned items instead of `first`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    is_leaf_type,
+)
+from graphql.execution.values import get_argument_values
+from graphql.type.definition import GraphQLObjectType
+
+MAX_PAGE = 250
+MAX_INPUT_LIST = 250
+MUTATION_COST = 10
+CONNECTION_COST = 2
+_FREE_TYPES = ("PageInfo",)
+_MISSING = object()
+
+
+class CostError(GraphQLError):
+    """A limit broken before execution (page size or input list size)."""
+
+
+class _Walk:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: Any):
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def selection(self, selection_set: SelectionSetNode | None, parent: Any, data: Any = _MISSING) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                total += self._field(node, parent, data)
+            elif isinstance(node, InlineFragmentNode):
+                target = (
+                    self.schema.get_type(node.type_condition.name.value) if node.type_condition else parent
+                )
+                total += self.selection(node.selection_set, target, data)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.selection(fragment.selection_set, target, data)
+        return total
+
+    def _field(self, node: FieldNode, parent: Any, data: Any) -> int:
+        name = node.name.value
+        fields = getattr(parent, "fields", None)
+        if name.startswith("__") or not fields or name not in fields:
+            return 0
+        definition: GraphQLField = fields[name]
+        named = get_named_type(definition.type)
+        args = get_argument_values(definition, node, self.variables)
+        if data is _MISSING:
+            _check_limits(name, args, node)
+            value: Any = _MISSING
+        else:
+            if not isinstance(data, dict):
+                return 0
+            value = data.get((node.alias or node.name).value)
+            if value is None:
+                return MUTATION_COST if parent is self.schema.mutation_type else 0
+        if is_leaf_type(named):
+            return 0
+        if parent is self.schema.mutation_type:
+            return MUTATION_COST + self.selection(node.selection_set, named, value)
+        if named.name.endswith("Connection"):
+            if (
+                value is _MISSING
+                and "first" in definition.args
+                and args.get("first") is None
+                and args.get("last") is None
+            ):
+                raise CostError(
+                    "you must provide one of first or last", node, extensions={"code": "BAD_REQUEST"}
+                )
+            return self._connection(node, named, args, value)
+        if named.name.endswith("Edge") or named.name in _FREE_TYPES:
+            return self.selection(node.selection_set, named, value)
+        if isinstance(value, list):
+            return 1 + max((self.selection(node.selection_set, named, v) for v in value), default=0)
+        return 1 + self.selection(node.selection_set, named, value)
+
+    def _connection(self, node: FieldNode, conn: GraphQLObjectType, args: dict, value: Any) -> int:
+        per_item = 0
+        for sub in _fields_of(node.selection_set, self.fragments):
+            sub_name = sub.name.value
+            if sub_name in ("edges", "nodes"):
+                item_type = get_named_type(conn.fields[sub_name].type)
+                if sub_name == "nodes":
+                    per_item += 1 + self.selection(sub.selection_set, item_type)
+                else:
+                    per_item += self.selection(sub.selection_set, item_type)
+        if value is _MISSING:
+            count = args.get("first") or args.get("last") or 0
+        else:
+            lists = [v for v in value.values() if isinstance(v, list)] if isinstance(value, dict) else []
+            count = max((len(v) for v in lists), default=0)
+        return CONNECTION_COST + count * per_item
+
+
+def _fields_of(selection_set: SelectionSetNode | None, fragments: dict) -> list[FieldNode]:
+    out: list[FieldNode] = []
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            out.append(node)
+        elif isinstance(node, InlineFragmentNode):
+            out.extend(_fields_of(node.selection_set, fragments))
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+            out.extend(_fields_of(fragments[node.name.value].selection_set, fragments))
+    return out
+
+
+def _check_limits(name: str, args: dict, node: FieldNode) -> None:
+    for page_arg in ("first", "last"):
+        size = args.get(page_arg)
+        if isinstance(size, int) and size > MAX_PAGE:
+            raise CostError(
+                f"Argument '{page_arg}' on Field '{name}' has an invalid value ({size}). "
+                f"Expected a value less than or equal to {MAX_PAGE}.",
+                node,
+                extensions={"code": "BAD_REQUEST"},
+            )
+    _check_lists(args, node)
+
+
+def _check_lists(value: Any, node: FieldNode) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_lists(item, node)
+    elif isinstance(value, list):
+        if len(value) > MAX_INPUT_LIST:
+            raise CostError(
+                f"The input array size of {len(value)} is greater than the maximum allowed of "
+                f"{MAX_INPUT_LIST}.",
+                node,
+                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            )
+        for item in value:
+            _check_lists(item, node)
+
+
+def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Any:
+    return schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
+
+
+def requested_cost(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict, variables: Any
+) -> int:
+    """The cost charged before execution; raises CostError on a broken input limit."""
+    return _Walk(schema, fragments, variables).selection(operation.selection_set, _root(schema, operation))
+
+
+def actual_cost(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict, variables: Any, data: Any
+) -> int:
+    """The cost of what was returned (refunded against the requested cost)."""
+    if not isinstance(data, dict):
+        return 0
+    return _Walk(schema, fragments, variables).selection(
+        operation.selection_set, _root(schema, operation), data
+    )

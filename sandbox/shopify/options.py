@@ -1,0 +1,54 @@
+"""Emulator options, with the same environment variables and dev defaults the app reads."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEV_API_KEY = "sandbox-api-key"
+DEV_API_SECRET = "sandbox-api-secret-not-for-production"
+
+TIERS: dict[str, tuple[int, int]] = {
+    "standard": (2000, 100),
+    "advanced": (4000, 200),
+    "plus": (20000, 1000),
+    "enterprise": (40000, 2000),
+}
+
+APP_WEBHOOK_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/edited",
+    "orders/cancelled",
+    "orders/paid",
+    "app/uninstalled",
+    "bulk_operations/finish",
+    "customers/data_request",
+    "customers/redact",
+    "shop/redact",
+)
+
+
+@dataclass
+class SandboxOptions:
+    """Everything configurable about one emulator process."""
+
+    api_key: str = field(default_factory=lambda: os.environ.get("SHOPIFY_API_KEY", DEV_API_KEY))
+    api_secret: str = field(default_factory=lambda: os.environ.get("SHOPIFY_API_SECRET", DEV_API_SECRET))
+    app_url: str = field(
+        default_factory=lambda: os.environ.get("SHOPIFY_APP_URL", "http://127.0.0.1:8000").rstrip("/")
+    )
+    db_path: str = ":memory:"
+    public_url: str = ""  # how clients reach this emulator (set by the runner once bound)
+    default_tier: str = "standard"
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 90 * 24 * 3600
+    id_token_ttl: int = 60
+    webhook_timeout: float = 5.0
+    webhook_retry_delays: tuple[float, ...] = (1, 5, 30, 120, 600, 1800, 3600, 7200)
+    bulk_max_running: int = 5
+    seed_locations: tuple[tuple[str, str, str, str], ...] = (
+        ("Loja Centro - São Paulo", "Rua Direita, 100", "São Paulo", "SP"),
+        ("Loja Moema - São Paulo", "Av. Ibirapuera, 2000", "São Paulo", "SP"),
+        ("CD Campinas", "Rod. Anhanguera km 100", "Campinas", "SP"),
+    )

@@ -1,0 +1,254 @@
+"""Order arithmetic: money bags, discount allocation to the cent, and the derived fields of an
+order document (totals, financial and fulfillment status, capturable amounts).
+
+Why one `recompute`: every order mutation (checkout, edit, capture, fulfil, cancel) changes a
+few raw facts (quantities, transactions, fulfilled counts); deriving every total and status
+from those facts in one place keeps the document self-consistent, so GraphQL reads plain keys.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CURRENCY = "BRL"
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+def cents(value: Decimal | str | int | float) -> Decimal:
+    """`value` rounded half-up to the cent."""
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount(value: Decimal) -> str:
+    """Shopify's Decimal / Money as a string with two decimals."""
+    return f"{cents(value)}"
+
+
+def money_v2(value: Decimal) -> dict[str, str]:
+    return {"amount": amount(value), "currencyCode": CURRENCY}
+
+
+def bag(value: Decimal) -> dict[str, dict[str, str]]:
+    """A MoneyBag in the shop currency (presentment = shop: one-currency BR stores)."""
+    return {"shopMoney": money_v2(value), "presentmentMoney": money_v2(value)}
+
+
+def bag_amount(money_bag: dict[str, Any]) -> Decimal:
+    return Decimal(money_bag["shopMoney"]["amount"])
+
+
+def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split `total` over `weights` proportionally, in cents, summing exactly to `total`
+    (largest remainder): how a code discount spreads over lines without a lost cent."""
+    total_cents = int(cents(total) / CENT)
+    weight_sum = sum(weights, ZERO)
+    if weight_sum <= 0 or total_cents == 0:
+        return [ZERO for _ in weights]
+    raw = [Decimal(total_cents) * w / weight_sum for w in weights]
+    floors = [int(r) for r in raw]
+    left = total_cents - sum(floors)
+    by_remainder = sorted(range(len(raw)), key=lambda i: raw[i] - floors[i], reverse=True)
+    for index in by_remainder[:left]:
+        floors[index] += 1
+    return [Decimal(f) * CENT for f in floors]
+
+
+def _line_figures(line: dict[str, Any]) -> dict[str, Any]:
+    """Per-line money: original, discount (original and current share), unfulfilled."""
+    price = Decimal(line["_unitPrice"])
+    quantity, current = line["quantity"], line["currentQuantity"]
+    discount = Decimal(line["_discount"])
+    current_discount = cents(discount * current / quantity) if quantity else ZERO
+    unfulfilled = max(0, current - line["_fulfilled"])
+    unfulfilled_discount = cents(discount * unfulfilled / quantity) if quantity else ZERO
+    return {
+        "price": price,
+        "quantity": quantity,
+        "current": current,
+        "discount": discount,
+        "current_discount": current_discount,
+        "unfulfilled": unfulfilled,
+        "unfulfilled_discount": unfulfilled_discount,
+    }
+
+
+def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
+    f = _line_figures(line)
+    price, quantity = f["price"], f["quantity"]
+    discounted_total = price * quantity - f["discount"]
+    unit_after = cents(discounted_total / quantity) if quantity else price
+    line.update(
+        {
+            "originalUnitPriceSet": bag(price),
+            "originalUnitPrice": amount(price),
+            "discountedUnitPriceSet": bag(unit_after),
+            "discountedUnitPrice": amount(unit_after),
+            "discountedUnitPriceAfterAllDiscountsSet": bag(unit_after),
+            "originalTotalSet": bag(price * quantity),
+            "originalTotal": amount(price * quantity),
+            "discountedTotalSet": bag(discounted_total),
+            "discountedTotal": amount(discounted_total),
+            "priceAfterAllDiscountsBeforeTaxesSet": bag(discounted_total),
+            "totalDiscountSet": bag(f["discount"]),
+            "totalDiscount": amount(f["discount"]),
+            "unfulfilledQuantity": f["unfulfilled"],
+            "fulfillableQuantity": f["unfulfilled"],
+            "nonFulfillableQuantity": max(0, quantity - f["current"]),
+            "refundableQuantity": f["current"],
+            "unfulfilledOriginalTotalSet": bag(price * f["unfulfilled"]),
+            "unfulfilledOriginalTotal": amount(price * f["unfulfilled"]),
+            "unfulfilledDiscountedTotalSet": bag(price * f["unfulfilled"] - f["unfulfilled_discount"]),
+            "unfulfilledDiscountedTotal": amount(price * f["unfulfilled"] - f["unfulfilled_discount"]),
+            "restockable": f["current"] > 0,
+            "canRestock": f["current"] > 0,
+            "merchantEditable": f["unfulfilled"] > 0,
+            "fulfillmentStatus": "fulfilled"
+            if f["current"] and f["unfulfilled"] == 0
+            else ("partial" if line["_fulfilled"] else "unfulfilled"),
+        }
+    )
+    return f
+
+
+def authorization_remaining(order: dict[str, Any], authorization: dict[str, Any]) -> Decimal:
+    """What can still be captured on one authorization (0 once closed by a final capture or void)."""
+    if authorization.get("_closed") or authorization["status"] != "SUCCESS":
+        return ZERO
+    captured = sum(
+        (
+            bag_amount(t["amountSet"])
+            for t in order["_transactions"]
+            if t["kind"] == "CAPTURE"
+            and t["status"] == "SUCCESS"
+            and t.get("parentId") == authorization["id"]
+        ),
+        ZERO,
+    )
+    return max(ZERO, bag_amount(authorization["amountSet"]) - captured)
+
+
+def _sum(order: dict[str, Any], kinds: tuple[str, ...]) -> Decimal:
+    return sum(
+        (
+            bag_amount(t["amountSet"])
+            for t in order["_transactions"]
+            if t["kind"] in kinds and t["status"] == "SUCCESS"
+        ),
+        ZERO,
+    )
+
+
+def financial_status(
+    order: dict[str, Any], received: Decimal, refunded: Decimal, capturable: Decimal, total: Decimal
+) -> str:
+    """OrderDisplayFinancialStatus from the money that moved."""
+    if refunded > 0:
+        return "REFUNDED" if refunded >= received else "PARTIALLY_REFUNDED"
+    if received > 0:
+        return "PAID" if received >= total else "PARTIALLY_PAID"
+    if any(t["kind"] == "VOID" and t["status"] == "SUCCESS" for t in order["_transactions"]):
+        return "VOIDED"
+    if capturable > 0:
+        return "AUTHORIZED"
+    if any(t["kind"] == "AUTHORIZATION" and t["status"] == "SUCCESS" for t in order["_transactions"]):
+        return "EXPIRED" if received == 0 and total > 0 else "PAID"
+    return "PENDING" if total > 0 else "PAID"
+
+
+def fulfillment_status(order: dict[str, Any]) -> str:
+    """OrderDisplayFulfillmentStatus from fulfilled vs current quantities."""
+    lines = [line for line in order["_lines"] if line["requiresShipping"]]
+    if not lines:
+        return "FULFILLMENT_NOT_REQUIRED"
+    wanted = sum(line["currentQuantity"] for line in lines)
+    done = sum(min(line["_fulfilled"], line["currentQuantity"]) for line in lines)
+    if order.get("cancelledAt") and done == 0:
+        return "UNFULFILLED"
+    if wanted and done >= wanted:
+        return "FULFILLED"
+    return "PARTIALLY_FULFILLED" if done else "UNFULFILLED"
+
+
+def _recompute_transactions(order: dict[str, Any]) -> Decimal:
+    capturable = ZERO
+    for txn in order["_transactions"]:
+        remaining = authorization_remaining(order, txn) if txn["kind"] == "AUTHORIZATION" else ZERO
+        capturable += remaining
+        txn["manuallyCapturable"] = remaining > 0
+        txn["multiCapturable"] = txn["kind"] == "AUTHORIZATION"
+        txn["totalUnsettledSet"] = bag(remaining)
+        txn["totalUnsettled"] = amount(remaining)
+        txn["amount"] = txn["amountSet"]["shopMoney"]["amount"]
+        txn["amountV2"] = txn["amountSet"]["shopMoney"]
+    return capturable
+
+
+def recompute(order: dict[str, Any]) -> dict[str, Any]:
+    """Refresh every derived field of the order document in place (and return it)."""
+    figures = [_recompute_line(line) for line in order["_lines"]]
+    subtotal = sum((f["price"] * f["quantity"] - f["discount"] for f in figures), ZERO)
+    current_subtotal = sum((f["price"] * f["current"] - f["current_discount"] for f in figures), ZERO)
+    discounts = sum((f["discount"] for f in figures), ZERO)
+    current_discounts = sum((f["current_discount"] for f in figures), ZERO)
+    shipping = sum((bag_amount(s["originalPriceSet"]) for s in order["_shippingLines"]), ZERO)
+    total, current_total = subtotal + shipping, current_subtotal + shipping
+    received = _sum(order, ("SALE", "CAPTURE"))
+    refunded = _sum(order, ("REFUND",))
+    capturable = _recompute_transactions(order)
+    order.update(
+        {
+            "subtotalPriceSet": bag(subtotal),
+            "currentSubtotalPriceSet": bag(current_subtotal),
+            "subtotalLineItemsQuantity": sum(f["quantity"] for f in figures),
+            "currentSubtotalLineItemsQuantity": sum(f["current"] for f in figures),
+            "totalDiscountsSet": bag(discounts),
+            "currentTotalDiscountsSet": bag(current_discounts),
+            "cartDiscountAmountSet": None,
+            "currentCartDiscountAmountSet": bag(ZERO),
+            "totalShippingPriceSet": bag(shipping),
+            "currentShippingPriceSet": bag(shipping),
+            "totalTaxSet": bag(ZERO),
+            "currentTotalTaxSet": bag(ZERO),
+            "taxLines": [],
+            "currentTaxLines": [],
+            "totalPriceSet": bag(total),
+            "originalTotalPriceSet": bag(order.get("_originalTotal") or total),
+            "currentTotalPriceSet": bag(current_total),
+            "totalReceivedSet": bag(received),
+            "totalRefundedSet": bag(refunded),
+            "netPaymentSet": bag(received - refunded),
+            "totalOutstandingSet": bag(max(ZERO, current_total - received + refunded)),
+            "totalCapturableSet": bag(capturable),
+            "capturable": capturable > 0,
+            "totalRefundedShippingSet": bag(ZERO),
+            "totalTipReceivedSet": bag(ZERO),
+            "refundDiscrepancySet": bag(ZERO),
+            "totalWeight": 0,
+            "currentTotalWeight": 0,
+            "subtotalPrice": amount(subtotal),
+            "totalPrice": amount(total),
+            "totalDiscounts": amount(discounts),
+            "totalShippingPrice": amount(shipping),
+            "totalTax": amount(ZERO),
+            "totalReceived": amount(received),
+            "totalRefunded": amount(refunded),
+            "totalCapturable": amount(capturable),
+        }
+    )
+    order.setdefault("_originalTotal", amount(total))
+    order["displayFinancialStatus"] = financial_status(order, received, refunded, capturable, current_total)
+    order["displayFulfillmentStatus"] = fulfillment_status(order)
+    order["fullyPaid"] = received - refunded >= current_total and current_total > 0
+    order["unpaid"] = received == 0
+    order["canMarkAsPaid"] = received < current_total and not order.get("cancelledAt")
+    order["refundable"] = received - refunded > 0
+    order["restockable"] = any(line["currentQuantity"] > 0 for line in order["_lines"])
+    order["requiresShipping"] = any(line["requiresShipping"] for line in order["_lines"])
+    order["fulfillable"] = not order.get("cancelledAt") and any(
+        line["unfulfilledQuantity"] > 0 for line in order["_lines"]
+    )
+    order["merchantEditable"] = not order.get("cancelledAt") and order["fulfillable"]
+    order["merchantEditableErrors"] = [] if order["merchantEditable"] else ["The order cannot be edited."]
+    return order

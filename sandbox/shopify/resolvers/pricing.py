@@ -1,0 +1,305 @@
+"""Price lists, fixed prices and catalogs (per-market prices): priceListCreate,
+priceListFixedPricesAdd / Update (<= 250 per call, enforced by cost.py), catalogCreate, markets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from sandbox.shopify import catalog
+from sandbox.shopify.connections import connection
+from sandbox.shopify.registry import Ctx, field, mutation, query, user_error
+
+
+def _doc(ctx: Ctx, object_id: str | None, *typenames: str) -> dict | None:
+    doc = ctx.store.get(ctx.shop, object_id)
+    return doc if doc and doc.get("__typename") in typenames else None
+
+
+def _prices(ctx: Ctx, price_list_id: str) -> list[dict]:
+    return ctx.store.find(ctx.shop, "price.list", price_list_id)
+
+
+@query("priceList")
+def resolve_price_list(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
+    return _doc(info.context, id, "PriceList")
+
+
+@query("priceLists")
+def resolve_price_lists(_src: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(info.context.store.scan(info.context.shop, "PriceList"), args)
+
+
+@query("markets")
+def resolve_markets(_src: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(info.context.store.scan(info.context.shop, "Market"), args)
+
+
+@query("market")
+def resolve_market(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
+    return _doc(info.context, id, "Market")
+
+
+@query("catalogs")
+def resolve_catalogs(_src: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(info.context.store.scan(info.context.shop, "MarketCatalog"), args)
+
+
+@query("catalog")
+def resolve_catalog(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
+    return _doc(info.context, id, "MarketCatalog")
+
+
+@field("PriceList", "prices")
+def price_list_prices(price_list: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(_prices(info.context, price_list["id"]), args)
+
+
+@field("PriceList", "fixedPricesCount")
+def price_list_fixed_prices_count(price_list: dict, info: GraphQLResolveInfo) -> int:
+    return len(_prices(info.context, price_list["id"]))
+
+
+@field("PriceList", "catalog")
+def price_list_catalog(price_list: dict, info: GraphQLResolveInfo) -> dict | None:
+    return info.context.store.find_one(info.context.shop, "catalog.price_list", price_list["id"])
+
+
+@field("PriceListPrice", "variant")
+def price_variant(price: dict, info: GraphQLResolveInfo) -> dict | None:
+    return info.context.store.get(info.context.shop, price["variantId"])
+
+
+@field("MarketCatalog", "priceList")
+def catalog_price_list(market_catalog: dict, info: GraphQLResolveInfo) -> dict | None:
+    return info.context.store.get(info.context.shop, market_catalog.get("priceListId"))
+
+
+@field("MarketCatalog", "markets")
+def catalog_markets(market_catalog: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
+    ctx: Ctx = info.context
+    return connection(
+        [m for m in (ctx.store.get(ctx.shop, i) for i in market_catalog["marketIds"]) if m], args
+    )
+
+
+@field("Market", "catalogs")
+def market_catalogs(market: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(info.context.store.find(info.context.shop, "catalog.market", market["id"]), args)
+
+
+@mutation("priceListCreate")
+def price_list_create(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
+    ctx: Ctx = info.context
+    if not input.get("name"):
+        return {
+            "priceList": None,
+            "userErrors": [user_error(["input", "name"], "Name can't be blank", "BLANK")],
+        }
+    if ctx.store.find_one(ctx.shop, "price_list.name", input["name"]):
+        return {
+            "priceList": None,
+            "userErrors": [user_error(["input", "name"], "Name has already been taken", "TAKEN")],
+        }
+    catalog_doc = _doc(ctx, input.get("catalogId"), "MarketCatalog") if input.get("catalogId") else None
+    if input.get("catalogId") and catalog_doc is None:
+        return {
+            "priceList": None,
+            "userErrors": [user_error(["input", "catalogId"], "Catalog not found", "CATALOG_DOES_NOT_EXIST")],
+        }
+    parent = input.get("parent")
+    doc = {
+        "__typename": "PriceList",
+        "id": ctx.store.new_gid("PriceList"),
+        "name": input["name"],
+        "currency": input["currency"],
+        "parent": {
+            "adjustment": parent["adjustment"],
+            "settings": parent.get("settings") or {"compareAtMode": "ADJUSTED"},
+        }
+        if parent
+        else None,
+    }
+    ctx.store.put(ctx.shop, doc, keys={"price_list.name": input["name"]})
+    if catalog_doc is not None:
+        catalog_doc["priceListId"] = doc["id"]
+        _save_catalog(ctx, catalog_doc)
+    return {"priceList": doc, "userErrors": []}
+
+
+def _price_problems(ctx: Ctx, price_list: dict, prices: list[dict], path: str) -> list[dict]:
+    problems = []
+    for index, price in enumerate(prices):
+        if _doc(ctx, price["variantId"], "ProductVariant") is None:
+            problems.append(
+                user_error([path, str(index), "variantId"], "Variant not found.", "VARIANT_NOT_FOUND")
+            )
+        for name in ("price", "compareAtPrice"):
+            money = price.get(name)
+            if money and money["currencyCode"] != price_list["currency"]:
+                problems.append(
+                    user_error(
+                        [path, str(index), name],
+                        "The price currency must match the price list's currency.",
+                        "PRICE_LIST_CURRENCY_MISMATCH",
+                    )
+                )
+    return problems
+
+
+def _upsert_prices(ctx: Ctx, price_list: dict, prices: list[dict]) -> list[dict]:
+    written = []
+    for price in prices:
+        pair = f"{price_list['id']}|{price['variantId']}"
+        doc = ctx.store.find_one(ctx.shop, "price.pair", pair) or {
+            "__typename": "PriceListPrice",
+            "id": ctx.store.new_gid("PriceListPrice"),
+            "variantId": price["variantId"],
+            "originType": "FIXED",
+            "quantityPriceBreaks": None,
+        }
+        doc["price"] = {
+            "amount": catalog.money(price["price"]["amount"]),
+            "currencyCode": price["price"]["currencyCode"],
+        }
+        compare = price.get("compareAtPrice")
+        doc["compareAtPrice"] = (
+            {"amount": catalog.money(compare["amount"]), "currencyCode": compare["currencyCode"]}
+            if compare
+            else None
+        )
+        written.append(
+            ctx.store.put(ctx.shop, doc, keys={"price.list": price_list["id"], "price.pair": pair})
+        )
+    return written
+
+
+@mutation("priceListFixedPricesAdd")
+def price_list_fixed_prices_add(
+    _src: Any, info: GraphQLResolveInfo, priceListId: str, prices: list[dict]
+) -> dict:
+    ctx: Ctx = info.context
+    price_list = _doc(ctx, priceListId, "PriceList")
+    if price_list is None:
+        return {
+            "prices": None,
+            "userErrors": [user_error(["priceListId"], "Price list not found.", "PRICE_LIST_NOT_FOUND")],
+        }
+    problems = _price_problems(ctx, price_list, prices, "prices")
+    if problems:
+        return {"prices": None, "userErrors": problems}
+    return {"prices": _upsert_prices(ctx, price_list, prices), "userErrors": []}
+
+
+@mutation("priceListFixedPricesUpdate")
+def price_list_fixed_prices_update(
+    _src: Any,
+    info: GraphQLResolveInfo,
+    priceListId: str,
+    pricesToAdd: list[dict],
+    variantIdsToDelete: list[str],
+) -> dict:
+    ctx: Ctx = info.context
+    price_list = _doc(ctx, priceListId, "PriceList")
+    empty = {"priceList": None, "pricesAdded": None, "deletedFixedPriceVariantIds": None}
+    if price_list is None:
+        return {
+            **empty,
+            "userErrors": [user_error(["priceListId"], "Price list not found.", "PRICE_LIST_NOT_FOUND")],
+        }
+    problems = _price_problems(ctx, price_list, pricesToAdd, "pricesToAdd")
+    if problems:
+        return {**empty, "userErrors": problems}
+    added = _upsert_prices(ctx, price_list, pricesToAdd)
+    deleted = []
+    for variant_id in variantIdsToDelete:
+        found = ctx.store.find_one(ctx.shop, "price.pair", f"{priceListId}|{variant_id}")
+        if found:
+            ctx.store.delete(ctx.shop, found["id"])
+            deleted.append(variant_id)
+    return {
+        "priceList": price_list,
+        "pricesAdded": added,
+        "deletedFixedPriceVariantIds": deleted,
+        "userErrors": [],
+    }
+
+
+def _save_catalog(ctx: Ctx, doc: dict) -> None:
+    ctx.store.put(
+        ctx.shop, doc, keys={"catalog.price_list": doc.get("priceListId"), "catalog.market": doc["marketIds"]}
+    )
+
+
+@mutation("catalogCreate")
+def catalog_create(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
+    ctx: Ctx = info.context
+    context = input["context"]
+    if context.get("companyLocationIds"):
+        code = (
+            "COMPANY_LOCATION_NOT_FOUND"
+            if ctx.sandbox.shops.tier(ctx.shop) == "plus"
+            else "COMPANY_LOCATION_CATALOG_STATUS_PLAN"
+        )
+        return {
+            "catalog": None,
+            "userErrors": [
+                user_error(
+                    ["input", "context", "companyLocationIds"],
+                    "B2B catalogs need Shopify Plus and a company location.",
+                    code,
+                )
+            ],
+        }
+    market_ids = context.get("marketIds") or []
+    if not market_ids:
+        return {
+            "catalog": None,
+            "userErrors": [
+                user_error(
+                    ["input", "context"],
+                    "Must provide exactly one context type.",
+                    "MUST_PROVIDE_EXACTLY_ONE_CONTEXT_TYPE",
+                )
+            ],
+        }
+    for index, market_id in enumerate(market_ids):
+        if _doc(ctx, market_id, "Market") is None:
+            return {
+                "catalog": None,
+                "userErrors": [
+                    user_error(
+                        ["input", "context", "marketIds", str(index)], "Market not found.", "MARKET_NOT_FOUND"
+                    )
+                ],
+            }
+    if input.get("priceListId") and _doc(ctx, input["priceListId"], "PriceList") is None:
+        return {
+            "catalog": None,
+            "userErrors": [
+                user_error(["input", "priceListId"], "Price list not found.", "PRICE_LIST_NOT_FOUND")
+            ],
+        }
+    doc = {
+        "__typename": "MarketCatalog",
+        "id": ctx.store.new_gid("MarketCatalog"),
+        "title": input["title"],
+        "status": input["status"],
+        "priceListId": input.get("priceListId"),
+        "marketIds": market_ids,
+        "operations": [],
+        "publication": None,
+    }
+    _save_catalog(ctx, doc)
+    return {"catalog": doc, "userErrors": []}
+
+
+@field("Market", "priceList")
+def market_price_list(market: dict, info: GraphQLResolveInfo) -> dict | None:
+    """The price list of the market's first catalog that has one."""
+    ctx: Ctx = info.context
+    for market_catalog in ctx.store.find(ctx.shop, "catalog.market", market["id"]):
+        if market_catalog.get("priceListId"):
+            return ctx.store.get(ctx.shop, market_catalog["priceListId"])
+    return None

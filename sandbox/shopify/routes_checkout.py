@@ -1,0 +1,116 @@
+"""Control endpoints of the checkout simulator (not Shopify's), under /_sandbox/:
+
+- `POST /_sandbox/shops/<shop>/checkout` `{"count", "seed", "lines": [{"variantId"|"sku", "quantity"}],
+  "gateway": "pix|cartao|boleto", "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
+  "discount_code", "discount_percent", "shipping", "note", "tags"}` places orders now;
+- `POST /_sandbox/shops/<shop>/orders/mark_paid` `{"orderId"}`: the boleto was paid / the
+  authorisation captured in full;
+- `POST /_sandbox/shops/<shop>/checkout/auto` `{"rate_per_minute", "seed", ...order options}`
+  starts the background mode (`rate_per_minute: 0` stops it); `GET` the same path reports it;
+- `GET /_sandbox/shops/<shop>/orders`: the orders as a merchant would list them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sandbox.shopify import checkout
+from sandbox.shopify.checkout_simulator import simulator_of, start_simulator, stop_simulator
+
+blueprint = Blueprint("sandbox_checkout", __name__, url_prefix="/_sandbox")
+
+MAX_ORDERS_PER_CALL = 500
+_OPTIONS = (
+    "gateway",
+    "capture",
+    "discount_code",
+    "discount_percent",
+    "shipping",
+    "note",
+    "tags",
+    "company_rate",
+    "discount_rate",
+)
+
+
+def _sandbox() -> Any:
+    return current_app.config["SANDBOX"]
+
+
+def _order_options(body: dict[str, Any]) -> dict[str, Any]:
+    options = {name: body[name] for name in _OPTIONS if body.get(name) is not None}
+    tax_id = body.get("tax_id") or body.get("cpf") or body.get("cnpj")
+    if tax_id:
+        options["tax_id"] = str(tax_id)
+    if body.get("lines"):
+        options["lines"] = list(body["lines"])
+    return options
+
+
+@blueprint.post("/shops/<shop>/checkout")
+def place(shop: str) -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True) or {}
+    count = int(body.get("count", 1))
+    if not 1 <= count <= MAX_ORDERS_PER_CALL:
+        return jsonify({"error": f"count must be between 1 and {MAX_ORDERS_PER_CALL}"}), 400
+    try:
+        placed = checkout.place_orders(_sandbox(), shop, count, body.get("seed"), **_order_options(body))
+    except (checkout.CheckoutError, ValueError, TypeError) as error:
+        return jsonify({"error": str(error)}), 422
+    return jsonify({"orders": placed})
+
+
+@blueprint.post("/shops/<shop>/orders/mark_paid")
+def mark_paid(shop: str) -> Response | tuple[Response, int]:
+    order_id = str((request.get_json(silent=True) or {}).get("orderId", ""))
+    try:
+        order = checkout.mark_paid(_sandbox(), shop, order_id)
+    except checkout.CheckoutError as error:
+        return jsonify({"error": str(error)}), 404
+    return jsonify({"id": order["id"], "displayFinancialStatus": order["displayFinancialStatus"]})
+
+
+@blueprint.post("/shops/<shop>/checkout/auto")
+def auto(shop: str) -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True) or {}
+    rate = float(body.get("rate_per_minute", 0))
+    if rate <= 0:
+        stopped = stop_simulator(_sandbox(), shop)
+        return jsonify(stopped.status() if stopped else {"shop": shop, "running": False})
+    _sandbox().shops.ensure(shop)
+    simulator = start_simulator(_sandbox(), shop, rate, body.get("seed"), **_order_options(body))
+    return jsonify(simulator.status())
+
+
+@blueprint.get("/shops/<shop>/checkout/auto")
+def auto_status(shop: str) -> Response:
+    simulator = simulator_of(_sandbox(), shop)
+    return jsonify(simulator.status() if simulator else {"shop": shop, "running": False})
+
+
+@blueprint.get("/shops/<shop>/orders")
+def orders(shop: str) -> Response:
+    return jsonify(
+        [
+            {
+                "id": o["id"],
+                "name": o["name"],
+                "createdAt": o["createdAt"],
+                "updatedAt": o["updatedAt"],
+                "email": o["email"],
+                "total": o["currentTotalPriceSet"]["shopMoney"]["amount"],
+                "financialStatus": o["displayFinancialStatus"],
+                "fulfillmentStatus": o["displayFulfillmentStatus"],
+                "cancelledAt": o["cancelledAt"],
+                "tags": o["tags"],
+                "gateways": o["paymentGatewayNames"],
+                "lines": [
+                    {"sku": li["sku"], "quantity": li["quantity"], "currentQuantity": li["currentQuantity"]}
+                    for li in o["_lines"]
+                ],
+            }
+            for o in _sandbox().store.scan(shop, "Order", limit=request.args.get("limit", 500, type=int))
+        ]
+    )

@@ -1,0 +1,153 @@
+"""The control API under /_sandbox/ (not Shopify's): shops, tiers, ID tokens, chaos switches,
+state as JSON and as a small read-only HTML page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
+
+from sandbox.shopify.options import TIERS
+from sandbox.shopify.state_dump import dump
+
+blueprint = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+
+_PAGE = """<!doctype html><html lang="pt-BR"><head><meta charset="utf-8"><title>Sandbox {{ s.shop }}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head><body>
+<h1>{{ s.shop }}.myshopify.com <small>({{ s.tier }})</small></h1>
+<p>{{ s.counts.Product }} products, {{ s.counts.ProductVariant }} variants,
+{{ s.counts.InventoryLevel }} inventory levels. <a href="{{ s.shop }}/state">JSON</a></p>
+<h2>Locations</h2><table><tr><th>id</th><th>name</th></tr>
+{% for l in s.locations %}<tr><td>{{ l.id }}</td><td>{{ l.name }}</td></tr>{% endfor %}</table>
+<h2>Products</h2><table><tr><th>product</th><th>status</th><th>variant</th><th>sku</th><th>barcode</th>
+<th>price</th><th>compare at</th><th>available per location</th></tr>
+{% for p in s.products %}{% for v in p.variants %}<tr><td>{{ p.title }}</td><td>{{ p.status }}</td>
+<td>{{ v.title }}</td><td>{{ v.sku or "" }}</td><td>{{ v.barcode or "" }}</td><td>{{ v.price }}</td>
+<td>{{ v.compareAtPrice or "" }}</td>
+<td>{% for loc, q in v.inventory.items() %}{{ loc }}: {{ q.available }}<br>
+{% endfor %}</td></tr>{% endfor %}{% endfor %}</table>
+<h2>Price lists</h2><table><tr><th>name</th><th>currency</th><th>fixed prices</th></tr>
+{% for pl in s.priceLists %}<tr><td>{{ pl.name }}</td><td>{{ pl.currency }}</td>
+<td>{{ pl.prices|length }}</td>
+</tr>{% endfor %}</table>
+<h2>Bulk operations</h2><table><tr><th>id</th><th>status</th><th>objects</th></tr>
+{% for b in s.bulkOperations %}<tr><td>{{ b.id }}</td><td>{{ b.status }}</td><td>{{ b.objectCount }}</td></tr>
+{% endfor %}</table></body></html>"""
+
+
+def _sandbox() -> Any:
+    return current_app.config["SANDBOX"]
+
+
+def _body() -> dict[str, Any]:
+    return request.get_json(silent=True) or request.form.to_dict() or {}
+
+
+@blueprint.get("/")
+def index() -> Response:
+    shops = [r["name"] for r in _sandbox().store.all_rows("shops")]
+    return jsonify({"shops": shops})
+
+
+@blueprint.post("/shops")
+def create_shop() -> Response:
+    body = _body()
+    shop = str(body.get("shop", "")).removesuffix(".myshopify.com")
+    if not shop:
+        return Response("shop is required", status=400)
+    record = _sandbox().shops.ensure(shop)
+    if body.get("tier"):
+        _sandbox().shops.set_tier(shop, body["tier"])
+        record = _sandbox().shops.get(shop)
+    return jsonify(record)
+
+
+@blueprint.post("/shops/<shop>/reset")
+def reset_shop(shop: str) -> Response:
+    return jsonify(_sandbox().shops.reset(shop))
+
+
+@blueprint.post("/shops/<shop>/tier")
+def set_tier(shop: str) -> Response:
+    tier = str(_body().get("tier", ""))
+    if tier not in TIERS:
+        return Response(f"tier must be one of {sorted(TIERS)}", status=400)
+    _sandbox().shops.set_tier(shop, tier)
+    return jsonify({"shop": shop, "tier": tier})
+
+
+@blueprint.post("/shops/<shop>/id_token")
+def id_token(shop: str) -> Response:
+    body = _body()
+    try:
+        token = _sandbox().tokens.id_token(shop, str(body.get("user", "owner")), body.get("ttl"))
+    except LookupError as error:
+        return Response(str(error), status=404)
+    return jsonify({"id_token": token})
+
+
+@blueprint.post("/shops/<shop>/access_token")
+def access_token(shop: str) -> Response:
+    sandbox = _sandbox()
+    expiring = bool(_body().get("expiring", False))
+    return jsonify(sandbox.tokens.issue_access_token(shop, sandbox.options.api_key, expiring))
+
+
+@blueprint.post("/shops/<shop>/uninstall")
+def uninstall(shop: str) -> Response:
+    """The merchant removes the app: tokens stop working and app/uninstalled is sent."""
+    sandbox = _sandbox()
+    record = sandbox.shops.ensure(shop)
+    revoked = sandbox.tokens.revoke_shop(shop, sandbox.options.api_key)
+    ids = sandbox.emit(
+        shop,
+        "app/uninstalled",
+        {
+            "id": int(record["id"].rsplit("/", 1)[1]),
+            "name": shop,
+            "domain": record["domain"],
+            "myshopify_domain": record["domain"],
+            "currency": "BRL",
+            "country_code": "BR",
+        },
+    )
+    return jsonify({"revoked_tokens": revoked, "webhook_ids": ids})
+
+
+@blueprint.post("/shops/<shop>/webhooks")
+def send_webhook(shop: str) -> Response:
+    """Send any topic with any payload to the shop's subscribers (e.g. compliance topics)."""
+    body = _body()
+    if not body.get("topic"):
+        return Response("topic is required", status=400)
+    _sandbox().shops.ensure(shop)
+    return jsonify({"webhook_ids": _sandbox().emit(shop, str(body["topic"]), body.get("payload") or {})})
+
+
+@blueprint.post("/chaos")
+def chaos() -> Response:
+    switches = _sandbox().webhooks.chaos
+    body = _body()
+    for name in ("duplicate_rate", "delay_seconds", "reorder_window"):
+        if name in body:
+            setattr(switches, name, float(body[name]))
+    if "reorder" in body:
+        switches.reorder = bool(body["reorder"])
+    return jsonify(vars(switches))
+
+
+@blueprint.get("/webhooks/deliveries")
+def deliveries() -> Response:
+    return jsonify(list(_sandbox().webhooks.deliveries))
+
+
+@blueprint.get("/shops/<shop>/state")
+def state(shop: str) -> Response:
+    limit = request.args.get("limit", type=int)
+    return jsonify(dump(_sandbox(), shop, limit))
+
+
+@blueprint.get("/shops/<shop>")
+def page(shop: str) -> str:
+    return render_template_string(_PAGE, s=dump(_sandbox(), shop, request.args.get("limit", 500, type=int)))

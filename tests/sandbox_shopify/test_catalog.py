@@ -1,0 +1,271 @@
+"""Catalog: productSet upserts (customId, handle, id), variant updates, look-ups, metafields,
+price lists and catalogs."""
+
+from __future__ import annotations
+
+from .helpers import CUSTOM_ID_DEFINITION, PRODUCT_SET, ShopClient, two_variant_input
+
+CUSTOM = {"customId": {"namespace": "erp", "key": "product_id", "value": "SEQ-123"}}
+
+
+def test_product_set_by_custom_id_twice_is_one_product_with_variants_replaced(shop: ShopClient) -> None:
+    assert shop.data(CUSTOM_ID_DEFINITION)["metafieldDefinitionCreate"]["userErrors"] == []
+    first = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": two_variant_input()})["productSet"]
+    assert first["userErrors"] == []
+    kept_variant = first["product"]["variants"]["nodes"][0]
+    second_input = two_variant_input("Arroz Tipo 1 Novo")
+    second_input["variants"] = second_input["variants"][:1]
+    second_input["variants"][0]["price"] = "8.50"
+    second = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": second_input})["productSet"]
+    assert second["userErrors"] == []
+    assert second["product"]["id"] == first["product"]["id"]
+    assert second["product"]["title"] == "Arroz Tipo 1 Novo"
+    variants = second["product"]["variants"]["nodes"]
+    assert [(v["id"], v["sku"], v["price"]) for v in variants] == [(kept_variant["id"], "ARZ-1", "8.50")]
+    data = shop.data(
+        """{ products(first: 10) { nodes { id } }
+             productByIdentifier(identifier: {customId: {namespace: "erp", key: "product_id",
+               value: "SEQ-123"}}) {
+               id metafield(namespace: "erp", key: "product_id") { value type } }
+             gone: productVariants(first: 5, query: "sku:ARZ-5") { nodes { id } } }"""
+    )
+    assert len(data["products"]["nodes"]) == 1
+    assert data["productByIdentifier"]["metafield"] == {"value": "SEQ-123", "type": "id"}
+    assert data["gone"]["nodes"] == []
+    counts = shop.handle.sandbox.store.count("acme", "InventoryItem")
+    assert counts == 1  # the removed variant's inventory item went with it
+
+
+def test_custom_id_needs_an_id_definition(shop: ShopClient) -> None:
+    result = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": two_variant_input()})["productSet"]
+    assert result["product"] is None
+    assert result["userErrors"][0]["field"] == ["identifier", "customId"]
+
+
+def test_id_in_input_with_identifier_is_not_allowed(shop: ShopClient, product: dict) -> None:
+    payload = {**two_variant_input(), "id": product["id"]}
+    result = shop.data(PRODUCT_SET, {"identifier": {"handle": "x"}, "input": payload})["productSet"]
+    assert result["userErrors"] == [
+        {
+            "field": ["input", "id"],
+            "message": "The id field is not allowed if identifier is provided.",
+            "code": "ID_NOT_ALLOWED",
+        }
+    ]
+
+
+def test_handle_taken_and_upsert_by_handle(shop: ShopClient, product: dict) -> None:
+    other = shop.data(PRODUCT_SET, {"input": {**two_variant_input("Feijão"), "handle": "arroz-tipo-1"}})
+    assert other["productSet"]["userErrors"][0]["code"] == "HANDLE_NOT_UNIQUE"
+    same = shop.data(
+        PRODUCT_SET, {"identifier": {"handle": "arroz-tipo-1"}, "input": two_variant_input("Arroz")}
+    )
+    assert same["productSet"]["product"]["id"] == product["id"]
+    auto = shop.data(PRODUCT_SET, {"input": two_variant_input()})["productSet"]["product"]
+    assert auto["handle"] == "arroz-tipo-1-1"
+
+
+def test_product_variants_bulk_update(shop: ShopClient, product: dict) -> None:
+    variant = product["variants"]["nodes"][1]
+    document = """
+    mutation($productId: ID!, $variants: [ProductVariantsBulkInput!]!, $partial: Boolean) {
+      productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: $partial) {
+        productVariants { id price compareAtPrice barcode inventoryPolicy
+          inventoryItem { sku tracked measurement { weight { value unit } } } }
+        userErrors { field message code }
+      }
+    }"""
+    change = {
+        "id": variant["id"],
+        "price": "24.90",
+        "compareAtPrice": "29.90",
+        "barcode": "7891000100127",
+        "inventoryPolicy": "CONTINUE",
+        "inventoryItem": {
+            "sku": "ARZ-5B",
+            "tracked": True,
+            "measurement": {"weight": {"value": 5.0, "unit": "KILOGRAMS"}},
+        },
+    }
+    bad = {"id": "gid://shopify/ProductVariant/1", "price": "1.00"}
+    refused = shop.data(document, {"productId": product["id"], "variants": [change, bad]})
+    assert refused["productVariantsBulkUpdate"]["userErrors"][0]["field"] == ["variants", "1", "id"]
+    assert refused["productVariantsBulkUpdate"]["productVariants"] is None
+    partial = shop.data(document, {"productId": product["id"], "variants": [change, bad], "partial": True})
+    updated = partial["productVariantsBulkUpdate"]["productVariants"]
+    assert updated == [
+        {
+            "id": variant["id"],
+            "price": "24.90",
+            "compareAtPrice": "29.90",
+            "barcode": "7891000100127",
+            "inventoryPolicy": "CONTINUE",
+            "inventoryItem": {
+                "sku": "ARZ-5B",
+                "tracked": True,
+                "measurement": {"weight": {"value": 5.0, "unit": "KILOGRAMS"}},
+            },
+        }
+    ]
+    found = shop.data('{ productVariants(first: 5, query: "sku:ARZ-5B") { nodes { id } } }')
+    assert found["productVariants"]["nodes"] == [{"id": variant["id"]}]
+
+
+def test_queries_by_barcode_status_and_updated_at(shop: ShopClient, product: dict) -> None:
+    data = shop.data("""{
+      a: products(first: 5, query: "barcode:7891000100110") { nodes { id } }
+      b: products(first: 5, query: "status:draft") { nodes { id } }
+      c: products(first: 5, query: "status:active updated_at:>'2000-01-01T00:00:00Z'") { nodes { id } }
+      d: products(first: 5, query: "updated_at:>'2999-01-01T00:00:00Z'") { nodes { id } }
+    }""")
+    assert data["a"]["nodes"] == [{"id": product["id"]}]
+    assert data["b"]["nodes"] == []
+    assert data["c"]["nodes"] == [{"id": product["id"]}]
+    assert data["d"]["nodes"] == []
+
+
+def test_products_paginate_with_cursors(shop: ShopClient) -> None:
+    for n in range(3):
+        shop.data(PRODUCT_SET, {"input": two_variant_input(f"Produto {n}")})
+    page = shop.data("{ products(first: 2) { nodes { title } pageInfo { hasNextPage endCursor } } }")[
+        "products"
+    ]
+    assert [p["title"] for p in page["nodes"]] == ["Produto 0", "Produto 1"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    rest = shop.data(
+        "query($after: String) { products(first: 2, after: $after) { nodes { title } "
+        "pageInfo { hasNextPage } } }",
+        {"after": page["pageInfo"]["endCursor"]},
+    )["products"]
+    assert [p["title"] for p in rest["nodes"]] == ["Produto 2"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+
+
+METAFIELDS_SET = """
+mutation($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) { metafields { key value } userErrors { field code elementIndex } }
+}"""
+
+
+def test_metafields_set_is_atomic_and_limited_to_25(shop: ShopClient, product: dict) -> None:
+    good = {
+        "ownerId": product["id"],
+        "namespace": "erp",
+        "key": "ncm",
+        "type": "single_line_text_field",
+        "value": "10063021",
+    }
+    bad = {
+        "ownerId": "gid://shopify/Product/1",
+        "namespace": "erp",
+        "key": "ncm",
+        "type": "single_line_text_field",
+        "value": "x",
+    }
+    refused = shop.data(METAFIELDS_SET, {"metafields": [good, bad]})["metafieldsSet"]
+    assert refused["metafields"] is None
+    assert refused["userErrors"][0]["elementIndex"] == 1
+    assert (
+        shop.data(
+            "query($id: ID!) { product(id: $id) { metafields(first: 5) { nodes { key } } } }",
+            {"id": product["id"]},
+        )["product"]["metafields"]["nodes"]
+        == []
+    )
+    many = [{**good, "key": f"k{n}"} for n in range(26)]
+    assert (
+        shop.data(METAFIELDS_SET, {"metafields": many})["metafieldsSet"]["userErrors"][0]["code"]
+        == "LESS_THAN_OR_EQUAL_TO"
+    )
+    assert shop.data(METAFIELDS_SET, {"metafields": [good]})["metafieldsSet"]["metafields"] == [
+        {"key": "ncm", "value": "10063021"}
+    ]
+
+
+def test_price_list_fixed_prices_and_catalog(shop: ShopClient, product: dict) -> None:
+    market = shop.data("{ markets(first: 5) { nodes { id name } } }")["markets"]["nodes"][0]
+    price_list = shop.data("""mutation { priceListCreate(input: {name: "Loja Moema", currency: BRL,
+        parent: {adjustment: {type: PERCENTAGE_DECREASE, value: 0}}}) {
+        priceList { id currency } userErrors { field code } } }""")["priceListCreate"]["priceList"]
+    variant_id = product["variants"]["nodes"][0]["id"]
+    added = shop.data(
+        """mutation($pl: ID!, $prices: [PriceListPriceInput!]!) { priceListFixedPricesAdd(priceListId: $pl,
+             prices: $prices) { prices { price { amount currencyCode } variant { id } }
+             userErrors { field code } } }""",
+        {
+            "pl": price_list["id"],
+            "prices": [{"variantId": variant_id, "price": {"amount": "6.99", "currencyCode": "BRL"}}],
+        },
+    )["priceListFixedPricesAdd"]
+    assert added["prices"] == [
+        {"price": {"amount": "6.99", "currencyCode": "BRL"}, "variant": {"id": variant_id}}
+    ]
+    mismatch = shop.data(
+        """mutation($pl: ID!, $prices: [PriceListPriceInput!]!) { priceListFixedPricesUpdate(priceListId: $pl,
+             pricesToAdd: $prices, variantIdsToDelete: []) { userErrors { field code } } }""",
+        {
+            "pl": price_list["id"],
+            "prices": [{"variantId": variant_id, "price": {"amount": "1", "currencyCode": "USD"}}],
+        },
+    )
+    assert mismatch["priceListFixedPricesUpdate"]["userErrors"][0]["code"] == "PRICE_LIST_CURRENCY_MISMATCH"
+    created = shop.data(
+        """mutation($m: ID!, $pl: ID!) { catalogCreate(input: {title: "Moema", status: ACTIVE,
+             context: {marketIds: [$m]}, priceListId: $pl}) {
+             catalog { id title priceList { id fixedPricesCount } }
+             userErrors { field code } } }""",
+        {"m": market["id"], "pl": price_list["id"]},
+    )["catalogCreate"]
+    assert created["userErrors"] == []
+    assert created["catalog"]["priceList"] == {"id": price_list["id"], "fixedPricesCount": 1}
+    state = shop.handle.sandbox
+    from sandbox.shopify.state_dump import dump
+
+    assert dump(state, "acme")["priceLists"][0]["prices"] == {variant_id: "6.99"}
+
+
+def test_input_fields_not_emulated_are_refused_not_dropped(shop: ShopClient) -> None:
+    payload = {**two_variant_input(), "collections": ["gid://shopify/Collection/1"]}
+    result = shop.data(PRODUCT_SET, {"input": payload})["productSet"]
+    assert result["userErrors"] == [
+        {
+            "field": ["input", "collections"],
+            "message": "not emulated: ProductSetInput.collections",
+            "code": "INVALID_INPUT",
+        }
+    ]
+    assert shop.handle.sandbox.store.count("acme", "Product") == 0
+
+
+def test_unit_price_measurement_is_kept(shop: ShopClient) -> None:
+    payload = two_variant_input()
+    payload["variants"][1]["unitPriceMeasurement"] = {
+        "quantityUnit": "KG",
+        "quantityValue": 5.0,
+        "referenceUnit": "KG",
+        "referenceValue": 1,
+    }
+    product = shop.data(PRODUCT_SET, {"input": payload})["productSet"]["product"]
+    data = shop.data(
+        "query($id: ID!) { productVariant(id: $id) { unitPriceMeasurement { measuredType quantityValue "
+        "referenceUnit } } }",
+        {"id": product["variants"]["nodes"][1]["id"]},
+    )
+    assert data["productVariant"]["unitPriceMeasurement"] == {
+        "measuredType": "WEIGHT",
+        "quantityValue": 5.0,
+        "referenceUnit": "KG",
+    }
+
+
+def test_search_or_and_quoted_values(shop: ShopClient, product: dict) -> None:
+    data = shop.data("""{
+      both: productVariants(first: 5, query: "sku:\\"ARZ-1\\" OR sku:ARZ-5") { nodes { sku } }
+      none: productVariants(first: 5, query: "sku:ARZ-1 barcode:7891000100110") { nodes { sku } }
+      items: inventoryItems(first: 5, query: "sku:ARZ-5 OR sku:NOPE") { nodes { sku } }
+      products: products(first: 5, query: "status:draft OR sku:ARZ-5") { nodes { id } }
+    }""")
+    assert [v["sku"] for v in data["both"]["nodes"]] == ["ARZ-1", "ARZ-5"]
+    assert data["none"]["nodes"] == []
+    assert data["items"]["nodes"] == [{"sku": "ARZ-5"}]
+    assert data["products"]["nodes"] == [{"id": product["id"]}]

@@ -1,0 +1,155 @@
+"""orderCancel (asynchronous job, restock, refund, irreversible) and orderCapture (never above
+the authorisation; partial, then final capture)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sandbox.shopify import checkout
+from sandbox.shopify.clock import ManualClock
+
+from .helpers import Catalogue, Receiver, ShopClient, amount, order, stock
+
+CANCEL = """
+mutation Cancel($orderId: ID!) {
+  orderCancel(orderId: $orderId, reason: CUSTOMER, restock: true, notifyCustomer: false,
+              refundMethod: {originalPaymentMethodsRefund: true}, staffNote: "Cliente desistiu") {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+
+JOB = "query Job($id: ID!) { job(id: $id) { id done } }"
+
+CAPTURE = """
+mutation Capture($input: OrderCaptureInput!) {
+  orderCapture(input: $input) {
+    transaction { id kind status amountSet { shopMoney { amount } } parentTransaction { id } }
+    userErrors { field message }
+  }
+}"""
+
+
+def test_cancel_is_asynchronous_restocks_refunds_and_is_irreversible(
+    shop: ShopClient, catalogue: Catalogue, clock: ManualClock, receiver: Receiver
+) -> None:
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-5", "quantity": 2}], gateway="pix", seed=8
+    )
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 3, "committed": 2, "on_hand": 5}
+    started = shop.data(CANCEL, {"orderId": order_id})["orderCancel"]
+    assert started["orderCancelUserErrors"] == [] and started["job"]["done"] is False
+    job_id = started["job"]["id"]
+    assert shop.data(JOB, {"id": job_id})["job"]["done"] is False
+    assert order(shop, order_id)["cancelledAt"] is None
+    twice = shop.data(CANCEL, {"orderId": order_id})["orderCancel"]
+    assert twice["job"] is None and twice["orderCancelUserErrors"][0]["code"] == "INVALID"
+
+    clock.advance(1)
+    assert shop.data(JOB, {"id": job_id})["job"]["done"] is True
+    cancelled = order(shop, order_id)
+    assert (
+        cancelled["cancelledAt"] and cancelled["cancelReason"] == "CUSTOMER" and cancelled["closed"] is True
+    )
+    assert cancelled["displayFinancialStatus"] == "REFUNDED"
+    refund = cancelled["transactions"][-1]
+    assert refund["kind"] == "REFUND" and amount(refund["amountSet"]) == amount(cancelled["totalPriceSet"])
+    assert refund["parentTransaction"]["id"] == cancelled["transactions"][0]["id"]
+    assert cancelled["fulfillmentOrders"]["nodes"][0]["status"] == "CANCELLED"
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 5, "committed": 0, "on_hand": 5}
+    after = shop.data(CANCEL, {"orderId": order_id})["orderCancel"]
+    assert after["job"] is None and after["orderCancelUserErrors"][0]["field"] == ["orderId"]
+    shop.wait_webhooks()
+    assert len(receiver.topics("orders/cancelled")) == 1
+    assert receiver.topics("orders/cancelled")[0].json["cancel_reason"] == "customer"
+
+
+def test_capture_never_exceeds_the_authorisation(
+    shop: ShopClient, catalogue: Catalogue, receiver: Receiver
+) -> None:
+    order_id = checkout.place_order(
+        shop.handle.sandbox,
+        "acme",
+        lines=[{"sku": "ARZ-5", "quantity": 1}],
+        gateway="cartao",
+        capture="manual",
+        discount_rate=0.0,
+        shipping="PAC",
+        seed=9,
+    )
+    authorised = order(shop, order_id)
+    assert authorised["displayFinancialStatus"] == "AUTHORIZED" and authorised["capturable"] is True
+    total = amount(authorised["totalPriceSet"])
+    assert total == Decimal("49.80") and amount(authorised["totalCapturableSet"]) == total
+    auth = authorised["transactions"][0]
+    assert auth["kind"] == "AUTHORIZATION" and auth["gateway"] == "Cartão de crédito"
+
+    def capture(value: str, final: bool = False) -> dict:
+        return shop.data(
+            CAPTURE,
+            {
+                "input": {
+                    "id": order_id,
+                    "parentTransactionId": auth["id"],
+                    "amount": value,
+                    "currency": "BRL",
+                    "finalCapture": final,
+                }
+            },
+        )["orderCapture"]
+
+    over = capture("49.81")
+    assert over["transaction"] is None and over["userErrors"][0]["field"] == ["input", "amount"]
+    partial = capture("20.00")
+    assert partial["userErrors"] == [] and partial["transaction"]["kind"] == "CAPTURE"
+    assert partial["transaction"]["parentTransaction"]["id"] == auth["id"]
+    middle = order(shop, order_id)
+    assert middle["displayFinancialStatus"] == "PARTIALLY_PAID"
+    assert amount(middle["totalCapturableSet"]) == Decimal("29.80")
+    assert capture("29.81")["userErrors"]
+    final = capture("25.00", final=True)
+    assert final["userErrors"] == []
+    done = order(shop, order_id)
+    assert done["capturable"] is False and amount(done["totalCapturableSet"]) == 0
+    assert done["displayFinancialStatus"] == "PARTIALLY_PAID"
+    assert capture("1.00")["userErrors"]
+
+
+def test_edit_then_capture_the_new_total(shop: ShopClient, catalogue: Catalogue) -> None:
+    """The supermarket flow: authorise, cut a line after picking, capture exactly the new total."""
+    sandbox = shop.handle.sandbox
+    order_id = checkout.place_order(
+        sandbox,
+        "acme",
+        lines=[{"sku": "ARZ-1", "quantity": 2}],
+        gateway="cartao",
+        capture="manual",
+        discount_rate=0.0,
+        shipping="RETIRADA",
+        seed=1,
+    )
+    auth_id = order(shop, order_id)["transactions"][0]["id"]
+    begin = shop.data(
+        "mutation B($id: ID!) { orderEditBegin(id: $id) { calculatedOrder { id lineItems(first: 5) "
+        "{ nodes { id } } } userErrors { field message } } }",
+        {"id": order_id},
+    )["orderEditBegin"]
+    calc = begin["calculatedOrder"]
+    shop.data(
+        "mutation S($id: ID!, $line: ID!) { orderEditSetQuantity(id: $id, lineItemId: $line, quantity: 1) "
+        "{ userErrors { field message } } }",
+        {"id": calc["id"], "line": calc["lineItems"]["nodes"][0]["id"]},
+    )
+    shop.data(
+        "mutation C($id: ID!) { orderEditCommit(id: $id) { userErrors { field message } } }",
+        {"id": calc["id"]},
+    )
+    edited = order(shop, order_id)
+    assert amount(edited["currentTotalPriceSet"]) == Decimal("7.90")
+    captured = shop.data(
+        CAPTURE,
+        {"input": {"id": order_id, "parentTransactionId": auth_id, "amount": "7.90", "finalCapture": True}},
+    )["orderCapture"]
+    assert captured["userErrors"] == []
+    paid = order(shop, order_id)
+    assert paid["displayFinancialStatus"] == "PAID" and paid["capturable"] is False
