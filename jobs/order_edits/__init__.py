@@ -21,5 +21,12 @@ def on_webhook(event: Any) -> None:
     to_erp.on_webhook(event)
 
 
+def run(shop_id: int) -> None:
+    """'Run now' from the dashboard: the EventoPedido poller reads the ERP side."""
+    from jobs.order_edits import to_shopify
+
+    to_shopify.run(shop_id)
+
+
 def replay(message_id: int) -> None:
     two_way.replay(__name__, message_id)

@@ -1,0 +1,187 @@
+"""Cancellations Shopify -> ERP (flow `cancellations`, direction shopify_to_erp).
+
+Source: orders/cancelled (REST order body). Unit of work: one order's cancellation,
+unit_key "cancel:<numeric order id>".
+
+- Sent to the ERP and not invoiced: cancel the ERP order (POST .../Cancelamento; cancelling
+  twice is fine, so an echo of a cancellation that started in the ERP changes nothing).
+- Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink is flagged
+  `needs_attention` and the message fails (rejected) telling a person what to do.
+- Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
+  message is closed as skipped, so it stops counting as stock taken and never resumes.
+
+Runs under the same per-order lock as the import, so a cancellation and an import of the same
+order never interleave (the import re-reads the order and skips a cancelled one).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp.errors import ErpRejected
+from jobs import order_clients, order_map
+from jobs import orders as orders_flow
+from jobs.order_lookup import find_link, shop_id_for
+from jobs.orders import current_job_id, order_lock, redis_down
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, MessageStatus, OrderLink, utcnow
+
+log = logging.getLogger(__name__)
+
+FLOW = "cancellations"
+OPEN = (
+    MessageStatus.PENDING.value,
+    MessageStatus.RETRYING.value,
+    MessageStatus.PARKED.value,
+    MessageStatus.FAILED.value,
+)
+
+
+def unit_key(order_id: str | int) -> str:
+    return f"cancel:{order_map.numeric_id(order_id)}"
+
+
+def on_webhook(event: Any) -> str:
+    payload = event.payload
+    order_id = payload.get("admin_graphql_api_id") or payload.get("id")
+    if not order_id:
+        raise ValueError("orders/cancelled payload has no order id")
+    with session_scope() as session:
+        shop_id = shop_id_for(session, event.shop_domain)
+    if shop_id is None:
+        log.warning("cancellations: order %s of unknown shop %s ignored", order_id, event.shop_domain)
+        return "unknown_shop"
+    return cancel_in_erp(shop_id, str(order_id), payload.get("cancel_reason"), name=payload.get("name"))
+
+
+def replay(message_id: int) -> str:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        shop_id, key = message.shop_id, message.unit_key
+        reason = (message.request_payload or {}).get("reason")
+    return cancel_in_erp(shop_id, key.split(":", 1)[1], reason)
+
+
+def cancel_in_erp(shop_id: int, order_id: str | int, reason: str | None, *, name: str | None = None) -> str:
+    """Cancel the order's ERP order (or close its never-sent message); returns the outcome.
+
+    Raises:
+        Transient: the ERP or Redis unreachable, or the order locked (RQ retries).
+    """
+    try:
+        return _cancel_locked(shop_id, order_id, reason, name)
+    except RedisError as exc:
+        raise redis_down(exc) from exc
+
+
+def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: str | None) -> str:
+    gid = order_map.order_gid(order_id)
+    num = order_map.numeric_id(gid)
+    with order_lock(shop_id, gid), session_scope() as session:
+        message = trace.begin(
+            session,
+            shop_id,
+            FLOW,
+            unit_key(num),
+            SHOPIFY_TO_ERP,
+            shopify_id=gid,
+            search=[num, name],
+            request={"reason": reason},
+            job_id=current_job_id(),
+        )
+        link = find_link(session, shop_id, gid)
+        if link is None or link.nro_pedvenda is None:
+            closed = close_never_sent(session, shop_id, num)
+            trace.skip(
+                session,
+                message,
+                "never sent to the ERP: nothing to cancel there"
+                + ("; its pending order was closed" if closed else ""),
+            )
+            return "skipped"
+        message.search_text = trace.search_text(
+            message.search_text.split(), [link.nro_pedvenda, link.shopify_order_name]
+        )
+        if link.erp_status == "C":
+            trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled")
+            return "skipped"
+        session.commit()  # the message row exists before the outside call
+        try:
+            return _cancel(session, shop_id, link, message, reason)
+        except Transient as exc:
+            trace.fail(session, message, exc)
+            session.commit()
+            raise
+        except RedisError as exc:
+            transient = redis_down(exc)
+            trace.fail(session, message, transient)
+            session.commit()
+            raise transient from exc
+        except IntegrationError as exc:
+            return trace.fail(session, message, exc).value
+        except Exception as exc:
+            trace.fail(session, message, exc)
+            session.commit()
+            raise
+
+
+def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, reason: str | None) -> str:
+    nro = link.nro_pedvenda
+    assert nro is not None
+    motive = f"Cancelado no Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
+    try:
+        cancelled = order_clients.erp_client(shop_id).cancel_order(nro, reason=motive[:200])
+    except ErpRejected as exc:
+        if exc.codigo != "PEDIDO_FATURADO":
+            raise
+        nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
+        explanation = (
+            f"Order {link.shopify_order_name or link.shopify_order_id} was cancelled in Shopify, but ERP "
+            f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
+            "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
+            "refund with the customer."
+        )
+        link.needs_attention, link.updated_at = explanation, utcnow()
+        log.warning(
+            "cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
+            link.shopify_order_id,
+            nro,
+        )
+        rejected = Rejected(explanation, system="consinco", code=exc.codigo, detail={"nro_pedvenda": nro})
+        return trace.fail(session, message, rejected).value
+    link.erp_status = cancelled.situacao
+    link.cancelled_at = link.cancelled_at or utcnow()
+    trace.succeed(
+        session,
+        message,
+        response={"nro_pedvenda": nro, "situacao": cancelled.situacao},
+        erp_id=str(nro),
+        search=[nro],
+    )
+    log.info("cancellations: ERP order %s cancelled (Shopify %s)", nro, link.shopify_order_id)
+    return "done"
+
+
+def close_never_sent(session: Session, shop_id: int, num: str) -> bool:
+    """Skip the orders message of an order that never reached the ERP; True when one was open."""
+    message = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == orders_flow.FLOW,
+            Message.unit_key == orders_flow.unit_key(num),
+        )
+    ).one_or_none()
+    if message is None or message.status not in OPEN:
+        return False
+    trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
+    return True

@@ -1,0 +1,196 @@
+"""Cancellations ERP -> Shopify (flow `cancellations`): an order cancelled in the ERP.
+
+Source: EventoPedido 'C' (jobs.order_events enqueues `apply_event(shop_id, seq_evento)`),
+before or after invoicing (`nfeCancelada`: the NF-e was cancelled too). Unit of work: one event.
+
+orderCancel is asynchronous and irreversible: the job stores Shopify's cancel job id in the
+message before waiting, polls `job(id:)` with backoff for a few seconds, and when Shopify is
+still working raises Transient so RQ runs it again later — the next attempt polls the stored
+job instead of cancelling twice. Restock, refund and customer notification follow the shop
+settings cancel_restock / cancel_refund / cancel_notify_customer. An order already cancelled
+in Shopify is a no-op.
+
+After invoicing, Shopify refuses to cancel a fulfilled order: the fulfillment made at invoicing
+is cancelled first. The order is also marked (metafield nfe.status = "cancelada", tag "NF-e
+cancelada") and flagged for a person (OrderLink.needs_attention): goods may have left the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jobs import order_events
+from ledger import queues, shop_settings
+from ledger.db import session_scope
+from ledger.errors import Rejected, Transient
+from ledger.models import Message, OrderLink, Shop, utcnow
+from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.order_settlement import Settlement, fulfillment_cancel, settlement
+
+log = logging.getLogger(__name__)
+
+FLOW = "cancellations"
+NFE_CANCELLED_TAG = "NF-e cancelada"
+POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backoff
+REASON_WORDS = (
+    ("INVENTORY", ("estoque", "falta", "ruptura", "indispon")),
+    ("FRAUD", ("fraude",)),
+    ("DECLINED", ("pagamento", "recusad", "cartao", "cartão")),
+    ("CUSTOMER", ("cliente", "desist", "arrepend")),
+)
+
+
+def reason_code(text: str | None) -> str:
+    """Pure: Shopify's OrderCancelReason for the ERP's free-text MOTCANCELAMENTO (default OTHER)."""
+    lowered = (text or "").lower()
+    for code, words in REASON_WORDS:
+        if any(word in lowered for word in words):
+            return code
+    return "OTHER"
+
+
+def run(shop_id: int) -> None:
+    """'Run now' of this side: the poller is what reads the ERP (enqueued, never called)."""
+    queues.enqueue(
+        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
+    )
+
+
+def apply_event(shop_id: int, seq_evento: int) -> str:
+    """The job the poller enqueues for a 'C' event; the message's final status."""
+    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay)
+
+
+def replay(message_id: int) -> str:
+    """Redo one 'C' event, re-reading the Shopify order (retry, replay, resume)."""
+    return order_events.execute(message_id, _apply)
+
+
+def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    event = unit.event
+    with session_scope() as session:
+        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=())
+        message = session.get(Message, unit.message_id)
+        previous = dict(message.response_payload or {}) if message else {}
+        shop = session.get(Shop, unit.shop_id)
+        assert shop is not None
+        settings = shop_settings.effective(shop)
+        link = session.get(OrderLink, unit.link_id)
+        nfe_key = (event.invoice.key if event.invoice else None) or (link.nfe_key if link else None)
+    client = for_shop(unit.shop_domain)
+    state = settlement(client, unit.order_id)
+    if state is None:
+        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
+    invoiced = event.nfe_cancelled or bool(nfe_key)
+    if invoiced:
+        _mark_nfe_cancelled(client, unit.order_id, state)
+    if state.cancelled_at and not previous.get("cancel_job"):
+        _update_link(unit, state, invoiced, nfe_key)
+        raise order_events.Skipped(
+            f"Shopify order {state.name} was already cancelled", {"cancelled_at": state.cancelled_at}
+        )
+    outcome: dict[str, Any] = {
+        "reason": reason_code(event.cancel_reason),
+        "erp_reason": event.cancel_reason,
+        "restock": bool(settings["cancel_restock"]),
+        "refund": bool(settings["cancel_refund"]),
+        "notify_customer": bool(settings["cancel_notify_customer"]),
+        "nfe_cancelled": event.nfe_cancelled,
+        **{k: v for k, v in previous.items() if k in ("cancel_job", "fulfillments_cancelled")},
+    }
+    if not outcome.get("cancel_job"):
+        outcome["fulfillments_cancelled"] = _cancel_fulfillments(client, state)
+        job = client.order_cancel(
+            unit.order_id,
+            reason=outcome["reason"],
+            restock=outcome["restock"],
+            refund_to_original=outcome["refund"],
+            notify_customer=outcome["notify_customer"],
+            staff_note=f"Cancelado no ERP (pedido {event.nro_pedvenda}): {event.cancel_reason or '-'}",
+        )
+        outcome["cancel_job"] = job.id
+        _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
+    if not _wait(client, outcome["cancel_job"], sleep):
+        raise Transient(
+            f"Shopify cancel job {outcome['cancel_job']} still running", cancel_job=outcome["cancel_job"]
+        )
+    after = settlement(client, unit.order_id)
+    if after is None or not after.cancelled_at:
+        raise Rejected(
+            f"Shopify finished cancel job {outcome['cancel_job']} but order {unit.order_id} is not cancelled",
+            system="shopify", code="CANCEL_NOT_APPLIED",
+        )  # fmt: skip
+    outcome.update(
+        {"done": True, "cancelled_at": after.cancelled_at, "financial_status": after.financial_status}
+    )
+    _update_link(unit, after, invoiced, nfe_key)
+    log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
+             extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
+    return outcome
+
+
+def _mark_nfe_cancelled(client: AdminClient, order_id: str, state: Settlement) -> None:
+    """nfe.status = cancelada and the tag, each only when Shopify does not show it yet."""
+    if state.nfe.get("status") != "cancelada":
+        client.metafields_set(
+            [{"ownerId": order_id, "namespace": "nfe", "key": "status", "type": "single_line_text_field",
+              "value": "cancelada"}]
+        )  # fmt: skip
+    if NFE_CANCELLED_TAG not in state.tags:
+        client.tags_add(order_id, [NFE_CANCELLED_TAG])
+
+
+def _cancel_fulfillments(client: AdminClient, state: Settlement) -> list[str]:
+    cancelled = []
+    for fulfillment in state.active_fulfillments:
+        try:
+            fulfillment_cancel(client, fulfillment.id)
+        except Rejected as exc:
+            raise Rejected(
+                f"Shopify cannot cancel order {state.name}: it was fulfilled at invoicing and cancelling "
+                f"fulfillment {fulfillment.id} was refused ({exc.message}). Cancel the fulfillment in the "
+                "Shopify admin, then replay this message.",
+                system="shopify",
+                code=exc.code or "FULFILLMENT_CANCEL_REFUSED",
+                detail={"fulfillment_id": fulfillment.id},
+            ) from exc
+        cancelled.append(fulfillment.id)
+    return cancelled
+
+
+def _wait(client: AdminClient, job_id: str, sleep: Callable[[float], None]) -> bool:
+    """Poll the cancel job with backoff; True once Shopify reports it done."""
+    for delay in (0.0, *POLL_DELAYS):
+        if delay:
+            sleep(delay)
+        if client.job(job_id).done:
+            return True
+    return False
+
+
+def _remember(message_id: int, outcome: dict[str, Any]) -> None:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is not None:
+            message.response_payload = dict(outcome)
+
+
+def _update_link(
+    unit: order_events.EventUnit, state: Settlement, invoiced: bool, nfe_key: str | None
+) -> None:
+    with session_scope() as session:
+        link = session.get(OrderLink, unit.link_id)
+        if link is None:
+            return
+        link.erp_status = "C"
+        link.shopify_status = state.financial_status or link.shopify_status
+        link.cancelled_at = link.cancelled_at or utcnow()
+        if invoiced:
+            link.needs_attention = (
+                f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "
+                f"(event #{unit.event.seq_evento}); the Shopify order {state.name} is cancelled. "
+                "Check whether goods left the store and that the refund reached the customer."
+            )

@@ -1,0 +1,194 @@
+"""Invoicing ERP -> Shopify (flow `invoices`): the NF-e / NFC-e on the Shopify order.
+
+Source: EventoPedido 'F' (jobs.order_events enqueues `apply_event(shop_id, seq_evento)`), which
+carries the fiscal document and, for deliveries, the tracking. Unit of work: one event.
+
+Steps, each checked against Shopify's own state first so the same invoice twice changes
+nothing (idempotent on the key):
+1. validate the 44-character key (layout, model 55/65, modulo 11: jobs.nfe) — an invalid key
+   is rejected with the value and the rule, and nothing is written;
+2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
+   xml_url) — skipped when `nfe.chave` already holds this key;
+3. one fulfillment per location for every line still to fulfil (the order was edited to the
+   picking before, so what remains is what was invoiced), with tracking when the ERP gives it;
+4. the tag "NF-e emitida";
+5. capture the invoiced amount from an open authorisation with finalCapture (a lower total
+   captures less and releases the rest); an order already paid captures nothing. The amount is
+   never lowered to fit: above the authorisation Shopify refuses and the refusal is surfaced.
+The OrderLink keeps the NF-e fields, the captured amount and the ERP status.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from erp.records import Invoice, OrderEvent
+from jobs import order_events
+from jobs.nfe import InvalidNfeKey, validate_key
+from ledger import queues
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.models import OrderLink
+from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.order_settlement import Settlement, settlement
+
+log = logging.getLogger(__name__)
+
+FLOW = "invoices"
+NAMESPACE = "nfe"
+TAG = "NF-e emitida"
+OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
+
+
+def run(shop_id: int) -> None:
+    """'Run now' of invoicing: the poller is what reads the ERP (enqueued, never called)."""
+    queues.enqueue(
+        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
+    )
+
+
+def apply_event(shop_id: int, seq_evento: int) -> str:
+    """The job the poller enqueues for an 'F' event; the message's final status."""
+    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay)
+
+
+def replay(message_id: int) -> str:
+    """Redo one 'F' event, re-reading the Shopify order (retry, replay, resume)."""
+    return order_events.execute(message_id, _apply)
+
+
+def invoice_metafields(order_id: str, invoice: Invoice) -> list[dict[str, Any]]:
+    """Pure: the metafieldsSet input for an invoice (links only when the ERP gave them)."""
+    values = [
+        ("chave", "single_line_text_field", invoice.key),
+        ("numero", "single_line_text_field", str(invoice.number)),
+        ("serie", "single_line_text_field", str(invoice.series)),
+        ("modelo", "single_line_text_field", invoice.model),
+        ("data_emissao", "date_time", invoice.issued_at.replace(microsecond=0).isoformat()),
+        ("danfe_url", "url", invoice.danfe_url),
+        ("xml_url", "url", invoice.xml_url),
+    ]
+    return [
+        {"ownerId": order_id, "namespace": NAMESPACE, "key": key, "type": kind, "value": value}
+        for key, kind, value in values
+        if value
+    ]
+
+
+def tracking_input(event: OrderEvent) -> dict[str, Any] | None:
+    """Pure: fulfillmentCreate trackingInfo from the ERP's rastreio (None when not given)."""
+    if event.tracking is None:
+        return None
+    return {"company": event.tracking.carrier, "number": event.tracking.code, "url": event.tracking.url}
+
+
+def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
+    event = unit.event
+    if event.invoice is None:
+        raise Rejected(
+            f"ERP event {event.seq_evento} (invoiced) carries no fiscal document", system="consinco",
+            code="DOCUMENTO_AUSENTE",
+        )  # fmt: skip
+    try:
+        key = validate_key(event.invoice.key)
+    except InvalidNfeKey as exc:
+        raise Rejected(
+            f"NF-e key refused: {exc.value!r} breaks the rule: {exc.rule}",
+            system="app",
+            code="NFE_KEY_INVALID",
+            field="documentoFiscal.chaveAcesso",
+            detail={"value": exc.value, "rule": exc.rule},
+        ) from exc
+    with session_scope() as session:
+        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=("order_edits",))
+    client = for_shop(unit.shop_domain)
+    state = _settlement(client, unit.order_id)
+    if state.cancelled_at:
+        raise Rejected(
+            f"Shopify order {state.name} is cancelled but the ERP invoiced it (NF-e {key.key})",
+            system="shopify", code="ORDER_CANCELLED",
+        )  # fmt: skip
+    done: dict[str, Any] = {"key": key.key, "model": key.model}
+    done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, state)
+    done["fulfillments"] = _fulfil(client, unit.order_id, event)
+    if TAG not in state.tags:
+        client.tags_add(unit.order_id, [TAG])
+        done["tagged"] = True
+    captured, capture_note = _capture(client, unit.order_id, event.invoice.total, state)
+    done.update({"captured": str(captured) if captured is not None else None, "capture": capture_note})
+    _update_link(unit.link_id, event, captured, state)
+    log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
+             extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
+    return done
+
+
+def _settlement(client: AdminClient, order_id: str) -> Settlement:
+    state = settlement(client, order_id)
+    if state is None:
+        raise Rejected(f"Shopify order {order_id} does not exist", system="shopify", code="NOT_FOUND")
+    return state
+
+
+def _write_metafields(client: AdminClient, order_id: str, invoice: Invoice, state: Settlement) -> str:
+    if state.nfe.get("chave") == invoice.key:
+        return "already there"
+    if state.nfe.get("chave"):
+        log.warning("invoices: order %s had NF-e %s, now %s", order_id, state.nfe["chave"], invoice.key)
+    client.metafields_set(invoice_metafields(order_id, invoice))
+    return "written"
+
+
+def _fulfil(client: AdminClient, order_id: str, event: OrderEvent) -> list[str]:
+    """Fulfil what is left to fulfil, one fulfillment per location; [] when nothing is left."""
+    by_location: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
+    for fo in client.fulfillment_orders(order_id):
+        lines = [
+            {"id": line.id, "quantity": line.remaining_quantity}
+            for line in fo.lines
+            if line.remaining_quantity > 0
+        ]
+        if fo.status in OPEN_FULFILLMENT and lines:
+            by_location.setdefault(fo.location_id, {})[fo.id] = lines
+    tracking = tracking_input(event)
+    return [client.fulfillment_create(dict(group), tracking=tracking) for group in by_location.values()]
+
+
+def _capture(
+    client: AdminClient, order_id: str, invoiced: Decimal, state: Settlement
+) -> tuple[Decimal | None, str]:
+    """Capture the invoiced amount (final) from the open authorisation; (captured, what happened)."""
+    authorization = state.open_authorization()
+    if authorization is None:
+        captured = sum((a.captured for a in state.authorizations), Decimal("0"))
+        if captured:
+            return captured, "already captured"
+        return None, f"nothing to capture (financial status {state.financial_status})"
+    transaction = client.order_capture(
+        order_id, authorization.id, invoiced, currency=state.currency, final_capture=True
+    )
+    amount = transaction.amount.amount if transaction.amount else invoiced
+    released = authorization.unsettled - amount
+    note = f"captured {amount} of {authorization.unsettled} authorised" + (
+        f"; {released} released" if released > 0 else ""
+    )
+    return authorization.captured + amount, note
+
+
+def _update_link(link_id: int, event: OrderEvent, captured: Decimal | None, state: Settlement) -> None:
+    invoice = event.invoice
+    assert invoice is not None
+    with session_scope() as session:
+        link = session.get(OrderLink, link_id)
+        if link is None:
+            return
+        link.nfe_key, link.nfe_number = invoice.key, str(invoice.number)
+        link.nfe_series, link.nfe_model = str(invoice.series), invoice.model
+        link.erp_status = event.situacao or "F"
+        if captured is not None:
+            link.captured_amount = captured
+        if link.authorized_amount is None and state.authorizations:
+            link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
+        if link.needs_attention and link.needs_attention.startswith(FLOW):
+            link.needs_attention = None  # our own earlier flag (e.g. a refused capture), now resolved

@@ -1,0 +1,147 @@
+"""NF-e / NFC-e access key (chave de acesso) validation: pure, no I/O.
+
+Why hand-written: python-stdnum validates CPF/CNPJ (alphanumeric included) but has no NF-e key
+validator, and the key's check digit is the one thing that must hold before an invoice is
+written on a Shopify order. Layout (44 characters):
+
+    cUF(2) AAMM(4) CNPJ/CPF(14) mod(2) serie(3) nNF(9) tpEmis(1) cNF(8) cDV(1)
+
+The check digit is modulo 11 over the first 43 positions, weights 2..9 cycling from the right;
+r = sum % 11, DV = 0 when r < 2 else 11 - r. Since the alphanumeric CNPJ (NT 2025.001) the
+issuer part may hold [0-9A-Z]; every character counts as ord(c) - 48.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KEY_LENGTH = 44
+MODELS = {"55": "NF-e", "65": "NFC-e"}
+# IBGE state codes (cUF) of the 27 federative units.
+UF_CODES = frozenset(
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        31,
+        32,
+        33,
+        35,
+        41,
+        42,
+        43,
+        50,
+        51,
+        52,
+        53,
+    }
+)
+_LAYOUT = re.compile(r"^\d{6}[0-9A-Z]{14}\d{24}$")
+
+
+class InvalidNfeKey(ValueError):
+    """The key breaks a rule; `value` is the key as given and `rule` names what it broke."""
+
+    def __init__(self, value: str, rule: str) -> None:
+        super().__init__(f"invalid NF-e key {value!r}: {rule}")
+        self.value = value
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class NfeKey:
+    """A validated access key split into its fields."""
+
+    key: str
+    uf: int
+    year_month: str  # AAMM
+    issuer: str  # CNPJ (or CPF left-padded) of the issuer
+    model: str  # 55 NF-e, 65 NFC-e
+    series: int
+    number: int
+    emission_type: int
+    code: str  # cNF
+    check_digit: int
+
+    @property
+    def kind(self) -> str:
+        return MODELS[self.model]
+
+
+def check_digit(first43: str) -> int:
+    """Modulo-11 check digit of the first 43 characters (each worth ord(c) - 48)."""
+    total = 0
+    weight = 2
+    for char in reversed(first43):
+        total += (ord(char) - 48) * weight
+        weight = 2 if weight == 9 else weight + 1
+    remainder = total % 11
+    return 0 if remainder < 2 else 11 - remainder
+
+
+def normalise(value: str) -> str:
+    """Strip the spaces and dots a DANFE prints between groups; upper-case the CNPJ letters."""
+    return re.sub(r"[\s.\-/]", "", value or "").upper()
+
+
+def validate_key(value: str, *, models: frozenset[str] = frozenset(MODELS)) -> NfeKey:
+    """The key split into fields, or InvalidNfeKey naming the rule it broke.
+
+    Raises:
+        InvalidNfeKey: wrong length, characters outside the layout, unknown state code, month
+            out of range, model not 55/65 (or not in `models`), or a wrong check digit.
+    """
+    key = normalise(value)
+    if len(key) != KEY_LENGTH:
+        raise InvalidNfeKey(value, f"must have {KEY_LENGTH} characters, has {len(key)}")
+    if not _LAYOUT.match(key):
+        raise InvalidNfeKey(
+            value, "layout: digits everywhere except the issuer CNPJ (positions 7-20, [0-9A-Z])"
+        )
+    uf = int(key[0:2])
+    if uf not in UF_CODES:
+        raise InvalidNfeKey(value, f"cUF {key[0:2]} is not an IBGE state code")
+    month = int(key[4:6])
+    if not 1 <= month <= 12:
+        raise InvalidNfeKey(value, f"AAMM {key[2:6]}: month {key[4:6]} out of range")
+    model = key[20:22]
+    if model not in models:
+        allowed = "/".join(sorted(models))
+        raise InvalidNfeKey(value, f"model {model} is not {allowed} (55 NF-e, 65 NFC-e)")
+    expected = check_digit(key[:43])
+    if int(key[43]) != expected:
+        raise InvalidNfeKey(value, f"check digit {key[43]} is wrong: modulo 11 gives {expected}")
+    return NfeKey(
+        key=key,
+        uf=uf,
+        year_month=key[2:6],
+        issuer=key[6:20],
+        model=model,
+        series=int(key[22:25]),
+        number=int(key[25:34]),
+        emission_type=int(key[34]),
+        code=key[35:43],
+        check_digit=expected,
+    )
+
+
+def is_valid_key(value: str) -> bool:
+    try:
+        validate_key(value)
+    except InvalidNfeKey:
+        return False
+    return True

@@ -1,0 +1,294 @@
+"""Order edits Shopify -> ERP (flow `order_edits`, direction shopify_to_erp).
+
+Source: orders/edited (`{"order_edit": {id, order_id, ...}}`). Unit of work: one order edit,
+unit_key "edit:<order edit id>". The job re-reads the order (the payload only lists deltas,
+and a later edit may already have superseded it), maps its current lines exactly as the import
+does (same SKU bindings, same discount distribution, so totals stay equal to the cent) and
+replaces the ERP order's lines while the ERP still allows it (SITUACAOPED D/A/L).
+
+Once the ERP is separating or has invoiced the order (409 PEDIDO_EM_SEPARACAO / FATURADO), an
+edit cannot be applied silently: the OrderLink is flagged `needs_attention` and the message
+fails (rejected) with an explanation a person can act on. Each line change is recorded as an
+OrderLineChange (direction shopify_to_erp), applied or not.
+
+Echoes: when the ERP -> Shopify side edits the Shopify order after picking, Shopify sends
+orders/edited back; the Shopify lines then already equal the ERP's served quantities, so the
+edit is skipped as "already matches the ERP" instead of being flagged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from erp.errors import ErpRejected
+from erp.records import Order as ErpOrder
+from jobs import order_clients, order_map
+from jobs.order_lookup import find_link, shop_id_for, variants_for
+from jobs.orders import current_job_id, order_lock, redis_down
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, OrderLineChange, OrderLink, Shop, utcnow
+from shopify_app.admin_api.order_import_ops import read_order_for_erp
+
+log = logging.getLogger(__name__)
+
+FLOW = "order_edits"
+EDITABLE = frozenset({"D", "A", "L"})
+TOO_LATE = {
+    "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
+    "F": ("PEDIDO_FATURADO", "is already invoiced (faturado): its NF-e cannot change"),
+    "C": ("PEDIDO_CANCELADO", "is cancelled in the ERP"),
+}
+
+
+@dataclass(frozen=True)
+class LineChange:
+    kind: str  # added | removed | qty
+    sku: str
+    before: Decimal
+    after: Decimal
+
+
+def unit_key(edit_id: str | int) -> str:
+    return f"edit:{edit_id}"
+
+
+def on_webhook(event: Any) -> str:
+    edit = event.payload.get("order_edit") or {}
+    order_id, edit_id = edit.get("order_id"), edit.get("id")
+    if not order_id or not edit_id:
+        raise ValueError("orders/edited payload has no order_edit.order_id / order_edit.id")
+    with session_scope() as session:
+        shop_id = shop_id_for(session, event.shop_domain)
+    if shop_id is None:
+        log.warning("order_edits: edit for unknown shop %s ignored", event.shop_domain)
+        return "unknown_shop"
+    return apply_edit(shop_id, order_id, str(edit_id))
+
+
+def replay(message_id: int) -> str:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        shop_id, key, order_id = message.shop_id, message.unit_key, message.shopify_id
+    if not order_id:
+        raise LookupError(f"message {message_id} names no order")
+    return apply_edit(shop_id, order_id, key.split(":", 1)[1])
+
+
+def apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
+    """Apply the order's current lines to its ERP order; returns done | skipped | failed | ...
+
+    Raises:
+        Transient: Shopify, the ERP or Redis unreachable, or the order locked (RQ retries).
+    """
+    try:
+        return _apply_edit(shop_id, order_id, edit_id)
+    except RedisError as exc:
+        raise redis_down(exc) from exc
+
+
+def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
+    gid = order_map.order_gid(order_id)
+    with order_lock(shop_id, gid), session_scope() as session:
+        message = trace.begin(
+            session,
+            shop_id,
+            FLOW,
+            unit_key(edit_id),
+            SHOPIFY_TO_ERP,
+            shopify_id=gid,
+            search=[order_map.numeric_id(gid)],
+            job_id=current_job_id(),
+        )
+        link = find_link(session, shop_id, gid)
+        if link is not None and link.shopify_order_name:
+            message.search_text = trace.search_text(message.search_text.split(), [link.shopify_order_name])
+        if link is None or link.nro_pedvenda is None:
+            trace.skip(
+                session, message, "order not in the ERP yet: the import will send its lines as they are now"
+            )
+            return "skipped"
+        if link.cancelled_at is not None or link.erp_status == "C":
+            trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit")
+            return "skipped"
+        session.commit()  # the message row exists before any outside call
+        try:
+            return _apply(session, shop_id, link, message, edit_id)
+        except Transient as exc:
+            trace.fail(session, message, exc)
+            session.commit()
+            raise
+        except RedisError as exc:
+            transient = redis_down(exc)
+            trace.fail(session, message, transient)
+            session.commit()
+            raise transient from exc
+        except IntegrationError as exc:
+            return trace.fail(session, message, exc).value
+        except Exception as exc:
+            trace.fail(session, message, exc)
+            session.commit()
+            raise
+
+
+def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, edit_id: str) -> str:
+    nro = link.nro_pedvenda
+    assert nro is not None
+    shop_domain = link_shop_domain(session, shop_id)
+    read = read_order_for_erp(order_clients.admin_client(shop_domain), link.shopify_order_id)
+    if read is None:
+        raise Rejected(f"Shopify has no order {link.shopify_order_id}", system="shopify", code="NOT_FOUND")
+    erp = order_clients.erp_client(shop_id)
+    current = erp.get_order(nro)
+    mapped = order_map.map_lines(read, variants_for(session, shop_id, read.order.lines))
+    freight = order_map.freight_of(read.order)
+    changes = diff(current, mapped)
+    message.request_payload = {
+        "nro_pedvenda": nro,
+        "lines": [
+            {"sku": m.id_sku, "quantity": m.shopify_quantity, "erp_qty": str(m.line.qty)} for m in mapped
+        ],
+        "changes": [c.__dict__ | {"before": str(c.before), "after": str(c.after)} for c in changes],
+        "freight": str(freight),
+    }
+    if current.situacao not in EDITABLE:
+        if matches_served(current, mapped):
+            trace.skip(
+                session, message, f"Shopify already matches ERP order {nro} (the change came from the ERP)"
+            )
+            return "skipped"
+        return _flag(session, link, message, edit_id, changes, current.situacao, read.order.name)
+    if not changes and freight == current.freight:
+        trace.skip(session, message, f"ERP order {nro} already has these lines")
+        return "skipped"
+    try:
+        updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight)
+    except ErpRejected as exc:
+        if exc.codigo in {code for code, _ in TOO_LATE.values()}:
+            status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
+            return _flag(session, link, message, edit_id, changes, status, read.order.name)
+        raise
+    record_changes(session, link, edit_id, changes, applied=True, reason=f"Shopify order edit {edit_id}")
+    link.total, link.erp_status = updated.total, updated.situacao
+    trace.succeed(
+        session,
+        message,
+        response={"nro_pedvenda": nro, "total": str(updated.total), "situacao": updated.situacao},
+        erp_id=str(nro),
+        search=[nro],
+    )
+    log.info("order_edits: edit %s applied to ERP order %s (%s changes)", edit_id, nro, len(changes))
+    return "done"
+
+
+def link_shop_domain(session: Session, shop_id: int) -> str:
+    shop = session.get(Shop, shop_id)
+    assert shop is not None
+    return shop.domain
+
+
+def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChange]:
+    """Additions, removals and quantity changes between the ERP's lines and Shopify's current ones."""
+    before: dict[tuple[int, Decimal], tuple[str, Decimal]] = {}
+    for line in current.lines:
+        if line.is_substitute:
+            continue
+        key = (line.seq_produto, Decimal(line.qtd_embalagem))
+        sku = line.id_sku or f"P{line.seq_produto}E{line.qtd_embalagem.normalize():f}"
+        old = before.get(key, (sku, Decimal(0)))[1]
+        before[key] = (sku, old + line.qty_ordered)
+    after = {(m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1)): (m.id_sku, m.line.qty) for m in mapped}
+    changes: list[LineChange] = []
+    for key in list(before) + [k for k in after if k not in before]:
+        sku, old = before.get(key, (after.get(key, ("", Decimal(0)))[0], Decimal(0)))
+        new = after.get(key, (sku, Decimal(0)))[1]
+        if old == new:
+            continue
+        kind = "added" if old == 0 else "removed" if new == 0 else "qty"
+        changes.append(LineChange(kind, sku, old, new))
+    return changes
+
+
+def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> bool:
+    """Shopify's lines equal what the ERP separated (weighed lines aside): an echo of an ERP edit."""
+    served: dict[tuple[int, Decimal], Decimal] = {}
+    weighed: set[tuple[int, Decimal]] = set()
+    for line in current.lines:
+        key = (line.seq_produto, Decimal(line.qtd_embalagem))
+        qty = line.qty_served if line.qty_served is not None else line.qty_ordered
+        served[key] = served.get(key, Decimal(0)) + qty
+        if line.weighed:
+            weighed.add(key)
+    wanted = {(m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1)): m.line.qty for m in mapped}
+    keys = (set(served) | set(wanted)) - weighed
+    return all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys)
+
+
+def _flag(
+    session: Session,
+    link: OrderLink,
+    message: Message,
+    edit_id: str,
+    changes: list[LineChange],
+    situacao: str,
+    name: str,
+) -> str:
+    code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
+    summary = "; ".join(f"{c.sku} {c.before:f} -> {c.after:f}" for c in changes) or "no line change"
+    explanation = (
+        f"Order {name} was edited in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so the "
+        "edit was NOT applied in the ERP. A person must either change the order in the ERP (picking) or "
+        "undo the edit in Shopify, so both sides charge and deliver the same."
+    )
+    link.needs_attention = explanation
+    link.updated_at = utcnow()
+    record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
+    log.warning(
+        "order_edits: edit %s of %s flagged: ERP order %s %s", edit_id, name, link.nro_pedvenda, state
+    )
+    return trace.fail(
+        session,
+        message,
+        Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda}),
+    ).value
+
+
+def record_changes(
+    session: Session, link: OrderLink, edit_id: str, changes: list[LineChange], *, applied: bool, reason: str
+) -> None:
+    """One OrderLineChange per changed line; a replay of the same edit changes nothing (UNIQUE key)."""
+    if not changes:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            "order_link_id": link.id,
+            "change_key": f"edit:{edit_id}:{change.sku}"[:120],
+            "direction": SHOPIFY_TO_ERP,
+            "kind": change.kind,
+            "sku": change.sku,
+            "qty_before": change.before,
+            "qty_after": change.after,
+            "reason": reason,
+            "applied": applied,
+            "created_at": utcnow(),
+        }
+        for change in changes
+    ]
+    stmt = dialect.insert(OrderLineChange).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["order_link_id", "change_key"],
+        set_={"applied": stmt.excluded.applied, "reason": stmt.excluded.reason},
+    )
+    session.execute(stmt)

@@ -1,0 +1,411 @@
+"""The EventoPedido poller (schedule "order_events"): ERP order events -> one job per event.
+
+Source: Consinco `GET PedidoVenda/EventoPedido`, cursor DtaHorEvento (watermark flow
+"order_events", boundary kept in Watermark.boundary). Unit of work: one immutable event
+(seqEvento), traced as a message `event:<seqEvento>` of the flow its kind belongs to:
+
+    S (separated at picking) -> order_edits   -> jobs.order_edits.to_shopify.apply_event
+    F (invoiced)             -> invoices      -> jobs.invoices.apply_event
+    C (cancelled)            -> cancellations -> jobs.cancellations.to_shopify.apply_event
+
+The poller writes the message (with the event as request_payload: events are immutable, so a
+replay re-reads Shopify's state but never needs the ERP's history) and enqueues the job by
+dotted name with the deterministic id `order-event-<shop>-<seq>`. An event seen again (the
+read overlaps its boundary) finds its message and is not enqueued twice.
+
+Order of one order's events (S before F before C) is kept by the appliers, not by the queue:
+each holds the order's record lock and first asks `wait_for_earlier`: an earlier event still
+pending makes it retry later (Transient), an invoice whose picking edit failed is held with
+the reason (an F is never applied on top of a Shopify order that does not match the picking).
+
+`execute` is the shared driver of the three appliers: lock, attempt count, classified failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from rq import get_current_job
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import erp
+from erp.records import Invoice, OrderEvent, OrderLine, Tracking
+from jobs.locks import LockBusy, flow_lock, record_lock
+from ledger import queues, shop_settings, trace, watermarks
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Rejected, Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
+
+log = logging.getLogger(__name__)
+
+FLOW = "order_events"  # the watermark's name and the schedule's
+FLOW_BY_KIND = {"S": "order_edits", "F": "invoices", "C": "cancellations"}
+JOB_BY_FLOW = {
+    "order_edits": "jobs.order_edits.to_shopify.apply_event",
+    "invoices": "jobs.invoices.apply_event",
+    "cancellations": "jobs.cancellations.to_shopify.apply_event",
+}
+FINAL = {
+    MessageStatus.DONE.value,
+    MessageStatus.SKIPPED.value,
+    MessageStatus.FAILED.value,
+    MessageStatus.PARKED.value,
+}
+WAITING = {MessageStatus.PENDING.value, MessageStatus.RETRYING.value}
+UNKNOWN_ORDER = (
+    "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from "
+    "another channel): nothing to change in Shopify"
+)
+
+
+def unit_key(seq_evento: int) -> str:
+    return f"event:{seq_evento}"
+
+
+def job_id(shop_id: int, seq_evento: int) -> str:
+    return queues.job_key("order-event", shop_id, seq_evento)
+
+
+def order_lock_key(shop_id: int, order_id: str) -> str:
+    """The per-order lock every order job of this shop shares (the same key as jobs.orders.order_lock)."""
+    return f"shop:{shop_id}:order:{order_id.rsplit('/', 1)[-1]}"
+
+
+# ---------------------------------------------------------------------------- the poller
+
+
+def run(shop_id: int) -> dict[str, int]:
+    """One poll: enqueue every new event, then advance the watermark to the read's snapshot.
+
+    Returns counts {"read", "enqueued", "seen", "unknown", "ignored"}; {"busy": 1} when another
+    worker is polling this shop right now.
+    """
+    started = utcnow()
+    try:
+        with flow_lock(shop_id, FLOW):
+            return _poll(shop_id, started)
+    except LockBusy:
+        log.info("order_events: shop %s already polling", shop_id, extra={"shop_id": shop_id})
+        return {"busy": 1}
+
+
+def _poll(shop_id: int, started: datetime) -> dict[str, int]:
+    client = erp.for_shop(shop_id)
+    with session_scope() as session:
+        since = watermarks.read(session, shop_id, FLOW).last_changed_at
+        skip = _boundary(session, shop_id)
+    counts = {"read": 0, "enqueued": 0, "seen": 0, "unknown": 0, "ignored": 0}
+    read = client.order_events(since, skip=skip)
+    for event in sorted(read, key=lambda e: (e.seq_evento,)):
+        counts["read"] += 1
+        counts[_take(shop_id, event)] += 1
+    if read.complete and read.snapshot is not None:
+        with session_scope() as session:
+            watermarks.advance(session, shop_id, FLOW, "", read.snapshot, 0, started)
+            _store_boundary(session, shop_id, read.boundary)
+    log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
+    return counts
+
+
+def _take(shop_id: int, event: OrderEvent) -> str:
+    """Trace and enqueue one event; which count it adds to."""
+    flow = FLOW_BY_KIND.get(event.kind)
+    if flow is None:
+        log.warning("order_events: event %s has unknown kind %r", event.seq_evento, event.kind)
+        return "ignored"
+    key, jid = unit_key(event.seq_evento), job_id(shop_id, event.seq_evento)
+    with session_scope() as session:
+        existing = message_for(session, shop_id, flow, event.seq_evento)
+        if existing is not None and existing.status in FINAL:
+            return "seen"
+        if existing is None:
+            link = find_link(session, shop_id, event)
+            message = trace.begin(
+                session,
+                shop_id,
+                flow,
+                key,
+                ERP_TO_SHOPIFY,
+                shopify_id=link.shopify_order_id if link else event.channel_order_id,
+                erp_id=str(event.nro_pedvenda),
+                search=[
+                    event.invoice.key if event.invoice else None,
+                    link.shopify_order_name if link else None,
+                ],
+                request=event_payload(event),
+                job_id=jid,
+            )
+            if link is None or not _same_channel(session, shop_id, event):
+                trace.skip(session, message, UNKNOWN_ORDER.format(nro=event.nro_pedvenda))
+                return "unknown"
+    # Enqueued after the commit so the job finds its message; a Redis error propagates and the
+    # watermark stays put, so the next poll takes the event again (its message is pending).
+    queues.enqueue(JOB_BY_FLOW[flow], shop_id, event.seq_evento, queue=queues.ORDERS, job_id=jid)
+    return "enqueued"
+
+
+def _same_channel(session: Session, shop_id: int, event: OrderEvent) -> bool:
+    """False when the ERP says the order came from another sales channel than this shop's."""
+    shop = session.get(Shop, shop_id)
+    channel = shop_settings.get(shop, "seq_canal_venda") if shop else None
+    return channel is None or event.seq_canal_venda is None or int(channel) == event.seq_canal_venda
+
+
+def _watermark_row(session: Session, shop_id: int) -> Watermark | None:
+    stmt = select(Watermark).where(
+        Watermark.shop_id == shop_id, Watermark.flow == FLOW, Watermark.scope == ""
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def _boundary(session: Session, shop_id: int) -> set[tuple[Any, datetime | None]]:
+    """The (seqEvento, change time) pairs the last read saw at its end: the next read skips them."""
+    row = _watermark_row(session, shop_id)
+    if row is None:
+        return set()
+    return {(seq, datetime.fromisoformat(when) if when else None) for seq, when in row.boundary or []}
+
+
+def _store_boundary(
+    session: Session, shop_id: int, boundary: Collection[tuple[Any, datetime | None]]
+) -> None:
+    row = _watermark_row(session, shop_id)
+    assert row is not None  # advance() created it
+    row.boundary = sorted([seq, when.isoformat() if when else None] for seq, when in boundary)
+
+
+# ---------------------------------------------------------------------------- shared by the appliers
+
+
+def message_for(session: Session, shop_id: int, flow: str, seq_evento: int) -> Message | None:
+    return session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id, Message.flow == flow, Message.unit_key == unit_key(seq_evento)
+        )
+    ).one_or_none()
+
+
+def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | None:
+    """The shop's OrderLink of the event's ERP order (by NROPEDVENDA, else by the channel id)."""
+    link = session.scalars(
+        select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.nro_pedvenda == event.nro_pedvenda)
+    ).first()
+    if link is None and event.channel_order_id:
+        link = session.scalars(
+            select(OrderLink).where(
+                OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == event.channel_order_id
+            )
+        ).one_or_none()
+    return link
+
+
+def wait_for_earlier(
+    session: Session, shop_id: int, event: OrderEvent, *, must_apply: Collection[str]
+) -> None:
+    """Refuse to run before the earlier events of the same order are through.
+
+    Raises:
+        Transient: an earlier event is still pending or retrying (RQ tries again later).
+        Rejected: an earlier event of a flow in `must_apply` failed or is parked (held with why).
+    """
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.erp_id == str(event.nro_pedvenda),
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.flow.in_(tuple(FLOW_BY_KIND.values())),
+            Message.unit_key.like("event:%"),
+        )
+    ).all()
+    for row in sorted(rows, key=lambda m: int(m.unit_key.split(":", 1)[1])):
+        seq = int(row.unit_key.split(":", 1)[1])
+        if seq >= event.seq_evento:
+            continue
+        if row.status in WAITING:
+            raise Transient(
+                f"waiting for event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} to apply first",
+                waiting_for=row.id,
+            )
+        if row.flow in must_apply and row.status not in (
+            MessageStatus.DONE.value,
+            MessageStatus.SKIPPED.value,
+        ):
+            raise Rejected(
+                f"held: event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} is {row.status} "
+                f"({row.error_text}); fix and replay it, then replay this event",
+                system="app",
+                code="EARLIER_EVENT_NOT_APPLIED",
+                detail={"waiting_for": row.id},
+            )
+
+
+@dataclass(frozen=True)
+class EventUnit:
+    """What an applier works on: the event, its message, and the order link (ids, not rows)."""
+
+    shop_id: int
+    shop_domain: str
+    message_id: int
+    flow: str
+    event: OrderEvent
+    link_id: int
+    order_id: str  # Shopify order gid
+
+
+class Skipped(Exception):
+    """Raised by an applier: nothing to do (already applied, order cancelled...), with why."""
+
+    def __init__(self, reason: str, response: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.response = response
+
+
+def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str:
+    """Run `work` for the event message under the order's lock; record the outcome; its status.
+
+    Transient failures re-raise (RQ retries with backoff); rejected / mapping-missing ones are
+    recorded (failed / parked, the order link flagged) and the job ends; a bug is recorded with
+    its traceback and re-raised without further retries.
+    """
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        if message.status != MessageStatus.PENDING.value:  # a retry or replay counts an attempt
+            trace.begin(session, message.shop_id, message.flow, message.unit_key, ERP_TO_SHOPIFY)
+        event = event_from_payload(message.request_payload or {})
+        link = find_link(session, message.shop_id, event)
+        shop = session.get(Shop, message.shop_id)
+        if link is None or shop is None:
+            trace.skip(session, message, UNKNOWN_ORDER.format(nro=event.nro_pedvenda))
+            return MessageStatus.SKIPPED.value
+        unit = EventUnit(
+            message.shop_id, shop.domain, message.id, message.flow, event, link.id, link.shopify_order_id
+        )
+    extra = {"shop_id": unit.shop_id, "flow": unit.flow, "seq_evento": event.seq_evento}
+    try:
+        with record_lock(order_lock_key(unit.shop_id, unit.order_id), ttl=60, wait=10):
+            response = work(unit)
+    except Skipped as skipped:
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            if skipped.response is not None:
+                message.response_payload = skipped.response
+            trace.skip(session, message, skipped.reason)
+        return MessageStatus.SKIPPED.value
+    except LockBusy as busy:
+        return _failed(unit, Transient(f"order {unit.order_id} is busy: {busy}"), extra)
+    except Exception as exc:  # classified below: only Transient is retried
+        return _failed(unit, exc, extra)
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        trace.succeed(session, message, response=response)
+    return MessageStatus.DONE.value
+
+
+def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
+    with session_scope() as session:
+        message = session.get(Message, unit.message_id)
+        assert message is not None
+        status = trace.fail(session, message, exc)
+        if isinstance(exc, (Rejected, MappingMissing)):
+            link = session.get(OrderLink, unit.link_id)
+            if link is not None:
+                link.needs_attention = (
+                    f"{unit.flow} (ERP event #{unit.event.seq_evento}): {message.error_text}"
+                )
+    if isinstance(exc, Transient):
+        raise exc
+    if isinstance(exc, (Rejected, MappingMissing)):
+        log.warning("order_events: %s event %s %s: %s", unit.flow, unit.event.seq_evento, status.value,
+                    getattr(exc, "message", exc), extra=extra)  # fmt: skip
+        return status.value
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
+    log.error(
+        "order_events: %s event %s failed (bug)", unit.flow, unit.event.seq_evento, exc_info=exc, extra=extra
+    )
+    raise exc
+
+
+def apply_by_seq(shop_id: int, seq_evento: int, flow: str, replay: Callable[[int], Any]) -> Any:
+    """The enqueued entry point of an applier: find the event's message, then replay it."""
+    with session_scope() as session:
+        message = message_for(session, shop_id, flow, seq_evento)
+        if message is None:
+            raise LookupError(f"no {flow} message for ERP event {seq_evento} of shop {shop_id}")
+        message_id = message.id
+    return replay(message_id)
+
+
+# ---------------------------------------------------------------------------- the event as stored
+
+
+def event_payload(event: OrderEvent) -> dict[str, Any]:
+    """The event as JSON for the message's request_payload (decimals and times as text)."""
+    return _jsonable(dataclasses.asdict(event))
+
+
+def event_from_payload(payload: dict[str, Any]) -> OrderEvent:
+    """The OrderEvent back from `event_payload`."""
+    p = dict(payload)
+    return OrderEvent(
+        seq_evento=int(p["seq_evento"]),
+        kind=p["kind"],
+        nro_pedvenda=int(p["nro_pedvenda"]),
+        seq_canal_venda=p.get("seq_canal_venda"),
+        channel_order_id=p.get("channel_order_id"),
+        nro_empresa=int(p["nro_empresa"]),
+        situacao=p.get("situacao"),
+        occurred_at=datetime.fromisoformat(p["occurred_at"]),
+        altered=bool(p.get("altered")),
+        total=_dec(p.get("total")),
+        total_served=_dec(p.get("total_served")),
+        lines=tuple(_line(raw) for raw in p.get("lines") or ()),
+        invoice=_invoice(p["invoice"]) if p.get("invoice") else None,
+        tracking=Tracking(**p["tracking"]) if p.get("tracking") else None,
+        cancel_reason=p.get("cancel_reason"),
+        nfe_cancelled=bool(p.get("nfe_cancelled")),
+    )
+
+
+def _line(raw: dict[str, Any]) -> OrderLine:
+    decimals = {"qtd_embalagem", "qty_ordered", "qty_served", "table_price", "promo_price", "unit_price",
+                "discount", "total_ordered", "total_served"}  # fmt: skip
+    values = {k: (_dec(v) if k in decimals else v) for k, v in raw.items()}
+    return OrderLine(**values)
+
+
+def _invoice(raw: dict[str, Any]) -> Invoice:
+    values = dict(raw)
+    values["issued_at"] = datetime.fromisoformat(values["issued_at"])
+    values["total"] = _dec(values["total"])
+    return Invoice(**values)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,320 @@
+"""Daily reconciliation (flow `reconcile`): what webhooks and polls missed, and where the sides drift.
+
+Sources: Shopify orders updated in the last `window` (2 days by default: the overlap Shopify
+itself advises, since webhooks can be lost), the ledger's OrderLinks and trace, the ERP's
+orders (GET PedidoVenda/{nro}), stock per mapped company and SKUs. Unit of work: one report per
+shop and day (message `report:<YYYY-MM-DD>`, the report in response_payload; a second run the
+same day replaces it), also kept in Redis (`reconcile:<shop_id>:latest`) for the CLI and page.
+
+Sections:
+- orders: Shopify orders without an OrderLink (webhook missed) -> `jobs.orders.import_order`
+  enqueued by dotted name; linked orders never sent to the ERP; ERP orders that do not exist;
+  totals that differ (Shopify current total vs the ERP's vlrTotalAtendido, else vlrTotalPedido);
+  cancelled on one side only; ERP events about orders the app does not know;
+- stock: per mapped location, ERP whole packagings available for e-commerce vs Shopify
+  `available` for the bound SKUs (a sample of `stock_sample` SKUs per company);
+- catalog: active ERP SKUs without a variant binding, bindings whose SKU is gone or inactive.
+A section the ERP or Shopify cannot answer carries its error; the others still report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+import erp
+from erp.client import ErpClient
+from jobs.locks import LockBusy, flow_lock
+from ledger import kv, queues, trace
+from ledger.db import session_scope
+from ledger.errors import IntegrationError, Transient
+from ledger.flows import BOTH
+from ledger.models import Binding, LocationMapping, Message, MessageStatus, OrderLink, Shop, utcnow
+from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.order_settlement import OrderTotal, orders_with_totals_since
+
+log = logging.getLogger(__name__)
+
+FLOW = "reconcile"
+WINDOW = timedelta(days=2)
+STOCK_SAMPLE = 200
+LISTED = 50  # rows listed per finding (counts are always complete)
+TOLERANCE = Decimal("0.01")
+IMPORT_JOB = "jobs.orders.import_order"
+NOT_SENT_AFTER = timedelta(hours=1)
+
+
+def redis_key(shop_id: int) -> str:
+    return f"reconcile:{shop_id}:latest"
+
+
+def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_SAMPLE) -> dict[str, Any]:
+    """Build, store and return today's report for one shop ({"busy": True} if one is running)."""
+    try:
+        with flow_lock(shop_id, FLOW):
+            return _run(shop_id, window, stock_sample)
+    except LockBusy:
+        log.info("reconcile: shop %s already running", shop_id)
+        return {"busy": True}
+
+
+def replay(message_id: int) -> dict[str, Any]:
+    """Run the report of the message's shop again (current state: a report is never replayed stale)."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.flow != FLOW:
+            raise LookupError(f"message {message_id} is not a reconciliation report")
+        shop_id = message.shop_id
+    return run(shop_id)
+
+
+def latest(shop_id: int) -> dict[str, Any] | None:
+    """The last stored report (Redis, else the newest report message)."""
+    raw = kv.get_redis().get(redis_key(shop_id))
+    if raw:
+        return json.loads(raw)
+    with session_scope() as session:
+        message = session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.DONE.value
+            )
+            .order_by(Message.updated_at.desc())
+        ).first()
+        return dict(message.response_payload) if message and message.response_payload else None
+
+
+def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
+    started = utcnow()
+    since = started - window
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            raise LookupError(f"shop {shop_id} does not exist")
+        domain = shop.domain
+        message = trace.begin(session, shop_id, FLOW, f"report:{started:%Y-%m-%d}", BOTH,
+                              request={"since": since.isoformat(), "stock_sample": stock_sample})  # fmt: skip
+        message_id = message.id
+    try:
+        client, erp_client = for_shop(domain), erp.for_shop(shop_id)
+        report: dict[str, Any] = {
+            "shop": domain,
+            "generated_at": started.isoformat(),
+            "since": since.isoformat(),
+        }
+        report["orders"] = _section(lambda: _orders(shop_id, client, erp_client, since))
+        report["stock"] = _section(lambda: _stock(shop_id, client, erp_client, stock_sample))
+        report["catalog"] = _section(lambda: _catalog(shop_id, erp_client))
+        report["summary"] = summary(report)
+    except Exception as exc:
+        with session_scope() as session:
+            failed = session.get(Message, message_id)
+            assert failed is not None
+            trace.fail(session, failed, exc)
+        raise
+    with session_scope() as session:
+        done = session.get(Message, message_id)
+        assert done is not None
+        trace.succeed(session, done, response=report)
+    kv.get_redis().set(redis_key(shop_id), json.dumps(report))
+    log.info("reconcile: shop %s %s", shop_id, report["summary"], extra={"shop_id": shop_id, "flow": FLOW})
+    return report
+
+
+def _section(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One section; an outside system's classified failure is reported in it, not raised."""
+    try:
+        return build()
+    except IntegrationError as exc:
+        return {"error": f"{type(exc).__name__}: {exc.message}", "retryable": isinstance(exc, Transient)}
+
+
+# ---------------------------------------------------------------------------- orders
+
+
+def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: datetime) -> dict[str, Any]:
+    listed: dict[str, OrderTotal] = {o.id: o for o in orders_with_totals_since(client, since.isoformat())}
+    with session_scope() as session:
+        links = list(
+            session.scalars(
+                select(OrderLink).where(
+                    OrderLink.shop_id == shop_id,
+                    (OrderLink.shopify_order_id.in_(list(listed))) | (OrderLink.created_at >= since),
+                )
+            )
+        )
+        for link in links:
+            session.expunge(link)
+        unknown = _unknown_erp_orders(session, shop_id, since)
+    linked = {link.shopify_order_id for link in links}
+    missing_in_ledger, enqueued = [], []
+    for order in listed.values():
+        if order.id in linked or order.cancelled_at:
+            continue
+        missing_in_ledger.append({"order": order.id, "name": order.name, "total": _text(order.current_total)})
+        num = order.id.rsplit("/", 1)[-1]
+        job = queues.enqueue(IMPORT_JOB, shop_id, order.id, queue=queues.ORDERS,
+                             job_id=queues.job_key("reconcile-import", shop_id, num))  # fmt: skip
+        if job is not None:
+            enqueued.append(order.id)
+    findings: dict[str, list[dict[str, Any]]] = {
+        "missing_in_erp": [], "missing_in_shopify": [], "totals_differ": [], "status_differs": []
+    }  # fmt: skip
+    for link in links:
+        _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings)
+    return {
+        "checked": len(listed),
+        "missing_in_ledger": missing_in_ledger[:LISTED],
+        "missing_in_ledger_count": len(missing_in_ledger),
+        "imports_enqueued": enqueued,
+        **{k: v[:LISTED] for k, v in findings.items()},
+        **{f"{k}_count": len(v) for k, v in findings.items()},
+        "unknown_in_erp": unknown[:LISTED],
+    }
+
+
+def _compare(
+    link: OrderLink,
+    shopify: OrderTotal | None,
+    client: AdminClient,
+    erp_client: ErpClient,
+    findings: dict[str, list[dict[str, Any]]],
+) -> None:
+    row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
+    if shopify is None and client.order(link.shopify_order_id) is None:
+        findings["missing_in_shopify"].append(row)
+        return
+    if link.nro_pedvenda is None:
+        if link.created_at and utcnow() - _utc(link.created_at) > NOT_SENT_AFTER:
+            findings["missing_in_erp"].append({**row, "why": "never sent to the ERP (see the orders flow)"})
+        return
+    try:
+        erp_order = erp_client.get_order(link.nro_pedvenda)
+    except erp.ErpRejected as exc:
+        if exc.status == 404:
+            findings["missing_in_erp"].append({**row, "why": exc.mensagem})
+            return
+        raise
+    if shopify is None:
+        return
+    erp_cancelled, shop_cancelled = erp_order.situacao == "C", shopify.cancelled_at is not None
+    if erp_cancelled != shop_cancelled:
+        findings["status_differs"].append(
+            {**row, "erp": erp_order.situacao, "shopify_cancelled": shop_cancelled}
+        )
+        return
+    if erp_cancelled:
+        return
+    erp_total = erp_order.total_served if erp_order.total_served is not None else erp_order.total
+    if shopify.current_total is not None and abs(shopify.current_total - erp_total) > TOLERANCE:
+        basis = "vlrTotalAtendido" if erp_order.total_served is not None else "vlrTotalPedido"
+        findings["totals_differ"].append(
+            {**row, "shopify": _text(shopify.current_total), "erp": _text(erp_total), "erp_basis": basis}
+        )
+
+
+def _unknown_erp_orders(session: Any, shop_id: int, since: datetime) -> list[dict[str, Any]]:
+    """ERP orders the poller saw events of but no Shopify order matches (skipped as unknown)."""
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.status == MessageStatus.SKIPPED.value,
+            Message.unit_key.like("event:%"),
+            Message.updated_at >= since,
+            Message.error_text.like("ERP order % is not linked%"),
+        )
+    )
+    seen: dict[str, dict[str, Any]] = {}
+    for message in rows:
+        seen.setdefault(message.erp_id or "", {"nro_pedvenda": message.erp_id, "events": 0})["events"] += 1
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------------------- stock and catalog
+
+
+def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int) -> dict[str, Any]:
+    with session_scope() as session:
+        locations = [
+            (m.nro_empresa, m.location_id)
+            for m in session.scalars(
+                select(LocationMapping)
+                .where(LocationMapping.shop_id == shop_id)
+                .order_by(LocationMapping.nro_empresa)
+            )
+        ]
+        items = {b.erp_id: (b.data or {}).get("inventory_item_id") for b in session.scalars(
+            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
+    result = []
+    for nro_empresa, location_id in locations:
+        erp_available: dict[str, Decimal] = {}
+        for stock in erp_client.stock(None, nro_empresa):
+            for sku in stock.skus:
+                if sku.available_ecommerce is not None and items.get(sku.id_sku):
+                    erp_available[sku.id_sku] = sku.available_ecommerce
+        checked, differ = 0, []
+        for id_sku in sorted(erp_available)[:sample]:
+            level = client.inventory_level(items[id_sku], location_id, ("available",))
+            shopify = level.quantities.get("available") if level else None
+            checked += 1
+            if shopify is None or Decimal(shopify) != erp_available[id_sku]:
+                differ.append({"sku": id_sku, "erp": _text(erp_available[id_sku]), "shopify": shopify})
+        result.append({"nro_empresa": nro_empresa, "location_id": location_id, "checked": checked,
+                       "bound_with_stock": len(erp_available), "differ": differ[:LISTED],
+                       "differ_count": len(differ)})  # fmt: skip
+    return {"locations": result, "sample": sample}
+
+
+def _catalog(shop_id: int, erp_client: ErpClient) -> dict[str, Any]:
+    active, inactive = set(), set()
+    for sku in erp_client.skus():
+        (active if sku.active else inactive).add(sku.id_sku)
+    with session_scope() as session:
+        bound = {b.erp_id for b in session.scalars(
+            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
+    missing = sorted(active - bound)
+    orphans = sorted(bound - active)
+    return {
+        "erp_active": len(active),
+        "bound": len(bound),
+        "missing_in_shopify": missing[:LISTED],
+        "missing_in_shopify_count": len(missing),
+        "orphan_bindings": [
+            {"sku": s, "why": "inactive in the ERP" if s in inactive else "not in the ERP"}
+            for s in orphans[:LISTED]
+        ],
+        "orphan_bindings_count": len(orphans),
+    }
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """Pure: the counts a person reads first (None where a section failed)."""
+    orders, stock, catalog = report.get("orders", {}), report.get("stock", {}), report.get("catalog", {})
+    return {
+        "orders_missing_in_ledger": orders.get("missing_in_ledger_count"),
+        "orders_missing_in_erp": orders.get("missing_in_erp_count"),
+        "orders_missing_in_shopify": orders.get("missing_in_shopify_count"),
+        "order_totals_differ": orders.get("totals_differ_count"),
+        "order_status_differs": orders.get("status_differs_count"),
+        "stock_differs": None
+        if "error" in stock
+        else sum(loc["differ_count"] for loc in stock.get("locations", [])),
+        "skus_missing_in_shopify": catalog.get("missing_in_shopify_count"),
+        "orphan_bindings": catalog.get("orphan_bindings_count"),
+        "errors": [name for name in ("orders", "stock", "catalog") if "error" in report.get(name, {})],
+    }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; every time in the ledger is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

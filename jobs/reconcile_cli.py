@@ -1,0 +1,87 @@
+"""`flask --app app reconcile [--shop DOMAIN] [--latest] [--json]`: the reconciliation report.
+
+Runs jobs.reconcile for the shop (every active shop without --shop) and prints the report a
+person reads: the summary counts, then each finding with the ids to look up. `--latest` prints
+the last stored report without running; `--json` prints the stored JSON as it is.
+Register with `register(app)` (app.py CLI_MODULES).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from jobs import reconcile
+from ledger.db import session_scope
+from ledger.models import Shop, ShopStatus
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("reconcile")
+    @click.option("--shop", "domain", default=None, help="shop domain (default: every active shop)")
+    @click.option("--latest", is_flag=True, help="print the last stored report without running")
+    @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+    def reconcile_command(domain: str | None, latest: bool, as_json: bool) -> None:
+        """Compare Shopify, the ledger and the ERP; import missed orders; print the drift report."""
+        shops = _shops(domain)
+        if not shops:
+            raise click.ClickException(f"no shop {domain!r}" if domain else "no active shop")
+        for shop_id, shop_domain in shops:
+            report = reconcile.latest(shop_id) if latest else reconcile.run(shop_id)
+            if report is None:
+                click.echo(f"{shop_domain}: no reconciliation report yet (run without --latest)")
+                continue
+            click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
+
+
+def _shops(domain: str | None) -> list[tuple[int, str]]:
+    with session_scope() as session:
+        stmt = select(Shop.id, Shop.domain).order_by(Shop.id)
+        if domain:
+            stmt = stmt.where(Shop.domain == domain)
+        else:
+            stmt = stmt.where(Shop.status == ShopStatus.ACTIVE.value)
+        return [(row.id, row.domain) for row in session.execute(stmt)]
+
+
+def render(report: dict[str, Any]) -> str:
+    """Pure: the report as text (summary first, then each finding)."""
+    if report.get("busy"):
+        return "reconciliation already running for this shop"
+    lines = [
+        f"Reconciliation of {report['shop']} at {report['generated_at']} (orders since {report['since']})"
+    ]
+    for key, value in report.get("summary", {}).items():
+        if key != "errors":
+            lines.append(f"  {key.replace('_', ' ')}: {'-' if value is None else value}")
+    for name in report.get("summary", {}).get("errors", []):
+        lines.append(f"  {name}: could not be checked: {report[name]['error']}")
+    orders = report.get("orders", {})
+    for title, key in (
+        ("Orders in Shopify with no ledger link (import enqueued)", "missing_in_ledger"),
+        ("Orders missing in the ERP", "missing_in_erp"),
+        ("Orders missing in Shopify", "missing_in_shopify"),
+        ("Order totals that differ (Shopify vs ERP)", "totals_differ"),
+        ("Order status that differs", "status_differs"),
+        ("ERP orders the app does not know", "unknown_in_erp"),
+    ):
+        lines += _rows(title, orders.get(key) or [])
+    for location in report.get("stock", {}).get("locations", []):
+        title = f"Stock differs at company {location['nro_empresa']} ({location['checked']} SKUs checked)"
+        lines += _rows(title, location["differ"])
+    catalog = report.get("catalog", {})
+    lines += _rows(
+        "Active ERP SKUs not in Shopify", [{"sku": s} for s in catalog.get("missing_in_shopify", [])]
+    )
+    lines += _rows("Bindings out of step with the ERP", catalog.get("orphan_bindings") or [])
+    return "\n".join(lines)
+
+
+def _rows(title: str, rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    return [f"{title}:"] + ["  - " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in rows]

@@ -1,0 +1,174 @@
+"""Order settlement reads and writes the ERP -> Shopify order flows need beyond order_ops.
+
+Why a separate module (not methods on AdminClient): invoicing and cancellation must check
+Shopify's own state before every write (the NF-e metafields already there? a fulfillment
+already made? money already captured?) so that the same invoice twice changes nothing; these
+functions take any AdminClient and keep their documents in documents/*.graphql like the rest.
+
+- `settlement(client, order_id)`: total now, capturable money per authorisation, tags, the
+  `nfe` metafields, fulfillments (with tracking).
+- `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
+  an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
+- `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.pagination import paginate
+from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
+
+ZERO = Decimal("0")
+
+
+class HasExecutor(Protocol):
+    executor: Executor
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A card authorisation and what can still be captured from it."""
+
+    id: str
+    amount: Decimal
+    unsettled: Decimal
+    capturable: bool
+    captured: Decimal  # successful captures whose parent is this authorisation
+
+
+@dataclass(frozen=True)
+class FulfillmentInfo:
+    id: str
+    status: str
+    tracking_number: str | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where an order stands for invoicing / cancellation (None fields: Shopify gave no value)."""
+
+    id: str
+    name: str
+    cancelled_at: str | None
+    financial_status: str | None
+    fulfillment_status: str | None
+    tags: list[str]
+    current_total: Decimal | None
+    currency: str | None
+    total_capturable: Decimal
+    authorizations: list[Authorization]
+    paid: Decimal  # successful SALE + CAPTURE money
+    nfe: dict[str, str]  # metafields of namespace "nfe", by key
+    fulfillments: list[FulfillmentInfo] = field(default_factory=list)
+
+    @property
+    def active_fulfillments(self) -> list[FulfillmentInfo]:
+        return [f for f in self.fulfillments if f.status not in ("CANCELLED", "ERROR", "FAILURE")]
+
+    def open_authorization(self) -> Authorization | None:
+        """The authorisation money can still be captured from (None: nothing left / automatic capture)."""
+        return next((a for a in self.authorizations if a.capturable and a.unsettled > ZERO), None)
+
+
+def parse_settlement(raw: dict[str, Any]) -> Settlement:
+    """Pure: the OrderSettlement selection as a Settlement."""
+    transactions = raw.get("transactions") or []
+    captured_by_parent: dict[str, Decimal] = {}
+    paid = ZERO
+    for txn in transactions:
+        if txn.get("status") != "SUCCESS":
+            continue
+        amount = _amount(txn.get("amountSet"))
+        if txn.get("kind") in ("SALE", "CAPTURE"):
+            paid += amount
+        parent = gid(txn.get("parentTransaction"))
+        if txn.get("kind") == "CAPTURE" and parent:
+            captured_by_parent[parent] = captured_by_parent.get(parent, ZERO) + amount
+    authorizations = [
+        Authorization(
+            id=txn["id"],
+            amount=_amount(txn.get("amountSet")),
+            unsettled=_amount(txn.get("totalUnsettledSet")),
+            capturable=bool(txn.get("manuallyCapturable")),
+            captured=captured_by_parent.get(txn["id"], ZERO),
+        )
+        for txn in transactions
+        if txn.get("kind") == "AUTHORIZATION" and txn.get("status") == "SUCCESS"
+    ]
+    total = parse_money_bag(raw.get("currentTotalPriceSet"))
+    capturable = parse_money_bag(raw.get("totalCapturableSet"))
+    return Settlement(
+        id=require(raw, "id", "order"),
+        name=raw.get("name", ""),
+        cancelled_at=raw.get("cancelledAt"),
+        financial_status=raw.get("displayFinancialStatus"),
+        fulfillment_status=raw.get("displayFulfillmentStatus"),
+        tags=list(raw.get("tags") or []),
+        current_total=total.amount if total else None,
+        currency=total.currency if total else None,
+        total_capturable=capturable.amount if capturable else ZERO,
+        authorizations=authorizations,
+        paid=paid,
+        nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
+        fulfillments=[
+            FulfillmentInfo(
+                id=f["id"],
+                status=f.get("status") or "",
+                tracking_number=next((t.get("number") for t in f.get("trackingInfo") or []), None),
+            )
+            for f in raw.get("fulfillments") or []
+        ],
+    )
+
+
+def settlement(client: HasExecutor, order_id: str) -> Settlement | None:
+    """The order's settlement state (None: no such order)."""
+    raw = client.executor.query("OrderSettlement", {"id": order_id}).get("order")
+    return parse_settlement(raw) if raw else None
+
+
+def fulfillment_cancel(client: HasExecutor, fulfillment_id: str) -> str:
+    """Cancel one fulfillment; its status as Shopify answers (CANCELLED)."""
+    payload = client.executor.mutate("FulfillmentCancel", {"id": fulfillment_id}, "fulfillmentCancel")
+    return require(payload.get("fulfillment"), "status", "fulfillmentCancel.fulfillment")
+
+
+@dataclass(frozen=True)
+class OrderTotal:
+    """One row of reconciliation's order listing."""
+
+    id: str
+    name: str
+    created_at: str | None
+    updated_at: str
+    cancelled_at: str | None
+    financial_status: str | None
+    current_total: Decimal | None
+
+
+def orders_with_totals_since(
+    client: HasExecutor, since_iso: str, *, first: int = 100
+) -> Iterator[OrderTotal]:
+    """Orders updated at or after `since_iso` (>=: the boundary is re-read; dedupe downstream)."""
+    query = f"updated_at:>='{since_iso}'"
+    for raw in paginate(client.executor, "OrdersTotalsSince", ("orders",), {"query": query}, first=first):
+        total = parse_money_bag(raw.get("currentTotalPriceSet"))
+        yield OrderTotal(
+            id=require(raw, "id", "order"),
+            name=raw.get("name", ""),
+            created_at=raw.get("createdAt"),
+            updated_at=require(raw, "updatedAt", "order"),
+            cancelled_at=raw.get("cancelledAt"),
+            financial_status=raw.get("displayFinancialStatus"),
+            current_total=total.amount if total else None,
+        )
+
+
+def _amount(bag: dict[str, Any] | None) -> Decimal:
+    money: Money | None = parse_money_bag(bag)
+    return money.amount if money else ZERO

@@ -1,0 +1,276 @@
+"""An installed shop for the ERP -> Shopify order tests: both sandboxes in threads, the ledger.
+
+Session scope: the Consinco sandbox (a small chain) and the Shopify sandbox (webhooks go to a
+closed port: nothing here consumes them). Function scope (`world`): a fresh Shopify shop with
+tracked stock of a few ERP SKUs (one weighed), variant bindings, store link, location mapping,
+settings, tokens and the ERP connection in a truncated PostgreSQL database. `world.linked_order`
+places an order through the Shopify checkout simulator, inserts the same order into the ERP
+through the app's ERP client and writes the OrderLink, the way the orders flow leaves them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from erp.client import ErpClient
+from erp.records import CustomerInput, OrderInput, OrderLineInput
+from jobs.worker import run_worker
+from ledger import bindings, kv, mappings
+from ledger.crypto import encrypt
+from ledger.db import session_scope
+from ledger.models import ErpConnection, Message, OrderLineChange, OrderLink, Shop
+from shopify_app.admin_api import for_shop
+from shopify_app.tokens import TokenSet, store_tokens
+
+SETTINGS = {"seq_canal_venda": 7, "cod_geral_oper": 207, "payment_confirmation": "authorized"}
+NRO_EMPRESA = 1
+STOCK = 50
+
+
+@dataclass
+class Chain:
+    handle: Any
+    segment: int
+    skus: list[Any]
+    prices: dict[str, Decimal]
+
+
+@pytest.fixture(scope="session")
+def chain() -> Iterator[Chain]:
+    from sandbox.consinco.runner import serve_in_thread
+
+    handle = serve_in_thread(port=0, skus=40, companies=2, seed=3)
+    client = ErpClient(handle.url, "ecommerce", "consinco")
+    items = [i for i in client.price_items(nro_empresa=NRO_EMPRESA) if i.sale_active]
+    segment = items[0].nro_segmento
+    prices = {i.id_sku: i.effective for i in items if i.nro_segmento == segment}
+    skus = [s for s in client.skus() if s.active and s.id_sku in prices]
+    client.close()
+    yield Chain(handle, segment, skus, prices)
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def shopify() -> Iterator[Any]:
+    from sandbox.shopify.runner import serve_in_thread
+
+    handle = serve_in_thread(
+        port=0, app_url="http://127.0.0.1:9", webhook_retry_delays=(), webhook_timeout=0.5
+    )
+    yield handle
+    handle.stop()
+
+
+@dataclass
+class LinkedOrder:
+    gid: str
+    nro: int
+    lines: dict[str, int]  # idSku -> ERP seqItem
+
+
+@dataclass
+class World:
+    shop_id: int
+    domain: str
+    name: str
+    shopify: Any
+    chain: Chain
+    location_id: str = ""
+    variants: dict[str, str] = field(default_factory=dict)  # idSku -> variant gid
+    items: dict[str, str] = field(default_factory=dict)  # idSku -> inventory item gid
+
+    @property
+    def erp(self) -> Any:
+        return self.chain.handle.erp
+
+    def plain(self, index: int) -> str:
+        return [s.id_sku for s in self.chain.skus if s.id_sku in self.variants and not s.weighed][index]
+
+    def weighed(self) -> str:
+        return next(s.id_sku for s in self.chain.skus if s.id_sku in self.variants and s.weighed)
+
+    def linked_order(self, lines: list[tuple[str, int]], **checkout: Any) -> LinkedOrder:
+        """A Shopify order, the same order in the ERP, and the OrderLink between them."""
+        from sandbox.shopify.checkout import place_order
+
+        checkout.setdefault("discount_rate", 0.0)
+        checkout.setdefault("seed", 5)
+        gid = place_order(
+            self.shopify.sandbox, self.name, lines=[{"sku": s, "quantity": q} for s, q in lines], **checkout
+        )
+        order = for_shop(self.domain).order(gid)
+        assert order is not None and order.total is not None
+        skus = {s.id_sku: s for s in self.chain.skus}
+        freight = order.total_shipping.amount if order.total_shipping else Decimal("0")
+        body = OrderInput(
+            seq_canal_venda=7,
+            channel_order_id=gid,
+            ordered_at=datetime.now(UTC),
+            nro_empresa=NRO_EMPRESA,
+            nro_segmento=self.chain.segment,
+            cod_geral_oper=207,
+            customer=CustomerInput(cpf_cnpj="52998224725", name="MARIA SILVA"),
+            lines=tuple(
+                OrderLineInput(
+                    qty=Decimal(q),
+                    seq_produto=skus[s].seq_produto,
+                    qtd_embalagem=skus[s].qtd_embalagem,
+                    unit_price=self.chain.prices[s],
+                )
+                for s, q in lines
+            ),
+            freight=freight,
+        )
+        client = ErpClient(self.chain.handle.url, "ecommerce", "consinco")
+        result = client.insert_order(body)
+        erp_order = client.get_order(result.nro_pedvenda)
+        client.close()
+        with session_scope() as session:
+            session.add(
+                OrderLink(
+                    shop_id=self.shop_id,
+                    shopify_order_id=gid,
+                    shopify_order_name=order.name,
+                    nro_pedvenda=result.nro_pedvenda,
+                    nro_empresa=NRO_EMPRESA,
+                    erp_status=result.situacao,
+                    total=order.total.amount,
+                    currency=order.currency,
+                )
+            )
+        return LinkedOrder(gid, result.nro_pedvenda, {line.id_sku: line.seq_item for line in erp_order.lines})
+
+    # -- running the app's jobs --------------------------------------------------------------
+    def poll(self) -> dict[str, int]:
+        """One EventoPedido poll, then every job it enqueued (an RQ SimpleWorker in burst mode)."""
+        from jobs import order_events
+
+        counts = order_events.run(self.shop_id)
+        run_worker(burst=True, simple=True, with_scheduler=False)
+        return counts
+
+    def order_doc(self, gid: str) -> dict[str, Any]:
+        """The Shopify sandbox's stored order document (every write changes it)."""
+        return self.shopify.sandbox.store.get(self.name, gid)
+
+    def settlement(self, gid: str) -> Any:
+        """The order as invoicing sees it (metafields, tags, fulfillments, money) through GraphQL."""
+        from shopify_app.admin_api.order_settlement import settlement
+
+        return settlement(for_shop(self.domain), gid)
+
+    def stock(self, sku: str) -> dict[str, int]:
+        level = for_shop(self.domain).inventory_level(
+            self.items[sku], self.location_id, ("available", "committed", "on_hand")
+        )
+        assert level is not None
+        return {k: level.quantities[k] for k in ("available", "committed", "on_hand")}
+
+    def publish(self, sku: Any) -> str:
+        """Put an ERP SKU on sale in Shopify (tracked stock at the mapped location) and bind it."""
+        result = for_shop(self.domain).product_set(
+            {
+                "title": sku.description or sku.id_sku,
+                "status": "ACTIVE",
+                "productOptions": [{"name": "Embalagem", "values": [{"name": sku.unit}]}],
+                "variants": [
+                    {
+                        "optionValues": [{"optionName": "Embalagem", "name": sku.unit}],
+                        "sku": sku.id_sku,
+                        "price": str(self.chain.prices[sku.id_sku]),
+                        "inventoryItem": {"tracked": True, "sku": sku.id_sku},
+                        "inventoryQuantities": [
+                            {"locationId": self.location_id, "name": "available", "quantity": STOCK}
+                        ],
+                    }
+                ],
+            }
+        )
+        variant = result.product.variants[0]
+        self.variants[sku.id_sku] = variant.id
+        self.items[sku.id_sku] = variant.inventory_item_id or ""
+        data = {
+            "seq_produto": sku.seq_produto,
+            "qtd_embalagem": str(sku.qtd_embalagem),
+            "weighed": sku.weighed,
+            "ean": sku.ean,
+            "inventory_item_id": variant.inventory_item_id,
+        }
+        with session_scope() as session:
+            bindings.upsert_many(
+                session, self.shop_id, "variant", [bindings.BindingRow(sku.id_sku, variant.id, None, data)]
+            )
+        return variant.id
+
+    # -- reading the ledger ------------------------------------------------------------------
+    def link(self, gid: str) -> OrderLink:
+        with session_scope() as session:
+            link = session.scalars(select(OrderLink).where(OrderLink.shopify_order_id == gid)).one()
+            session.expunge(link)
+            return link
+
+    def messages(self, flow: str, order: LinkedOrder) -> list[Message]:
+        """The flow's messages about one ERP order (events of other tests' orders are skipped ones)."""
+        with session_scope() as session:
+            stmt = select(Message).where(Message.flow == flow, Message.erp_id == str(order.nro))
+            rows = list(session.scalars(stmt.order_by(Message.id)))
+            for row in rows:
+                session.expunge(row)
+            return rows
+
+    def line_changes(self, gid: str) -> list[OrderLineChange]:
+        with session_scope() as session:
+            rows = list(
+                session.scalars(
+                    select(OrderLineChange)
+                    .join(OrderLink, OrderLink.id == OrderLineChange.order_link_id)
+                    .where(OrderLink.shopify_order_id == gid)
+                    .order_by(OrderLineChange.change_key)
+                )
+            )
+            for row in rows:
+                session.expunge(row)
+            return rows
+
+
+def install_world(shopify: Any, chain: Chain) -> World:
+    name = f"out{uuid.uuid4().hex[:8]}"
+    domain = f"{name}.myshopify.com"
+    requests.post(f"{shopify.url}/_sandbox/shops", json={"shop": name}, timeout=10).raise_for_status()
+    token = requests.post(f"{shopify.url}/_sandbox/shops/{name}/access_token", json={}, timeout=10).json()
+    with session_scope() as session:
+        shop = Shop(domain=domain, settings=dict(SETTINGS))
+        session.add(shop)
+        session.flush()
+        store_tokens(session, shop, TokenSet.from_response(token))
+        session.add(ErpConnection(shop_id=shop.id, base_url=chain.handle.url, username="ecommerce",
+                                  password_enc=encrypt("consinco")))  # fmt: skip
+        mappings.set_store_link(session, shop.id, NRO_EMPRESA, chain.segment)
+        shop_id = shop.id
+    world = World(shop_id, domain, name, shopify, chain)
+    client = for_shop(domain)
+    world.location_id = next(loc.id for loc in client.locations())
+    with session_scope() as session:
+        mappings.set_location_mapping(session, shop_id, NRO_EMPRESA, world.location_id)
+    chosen = [s for s in chain.skus if not s.weighed][:3] + [s for s in chain.skus if s.weighed][:1]
+    for sku in chosen:
+        world.publish(sku)
+    return world
+
+
+@pytest.fixture
+def world(env, chain, shopify) -> Iterator[World]:
+    env.setenv("SHOPIFY_BASE_URL", shopify.url)
+    kv.reset_clients()
+    chain.handle.erp.faults.clear()
+    yield install_world(shopify, chain)
+    kv.reset_clients()

@@ -1,0 +1,169 @@
+"""ERP -> Shopify: cancellations (before and after invoicing), substitutions, refusals surfaced
+with their reasons (invalid NF-e key, capture above the authorisation, unknown orders)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+from sqlalchemy import select
+
+from jobs.cancellations import to_shopify as cancel_side
+from ledger.db import session_scope
+from ledger.models import Message, MessageStatus
+
+from .conftest import World
+
+
+def test_cancel_in_the_erp_before_invoicing_cancels_and_restocks_in_shopify(world: World) -> None:
+    sku = world.plain(0)
+    order = world.linked_order([(sku, 4)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    assert world.poll()["enqueued"] == 1
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    outcome = message.response_payload
+    assert outcome["done"] is True and outcome["reason"] == "CUSTOMER" and outcome["restock"] is True
+    doc = world.order_doc(order.gid)
+    assert doc["cancelledAt"] and doc["cancelReason"] == "CUSTOMER"
+    assert doc["displayFinancialStatus"] == "REFUNDED"  # cancel_refund defaults to true
+    level = world.stock(sku)
+    assert level == {"available": 50, "committed": 0, "on_hand": 50}  # the 4 units went back
+    link = world.link(order.gid)
+    assert link.erp_status == "C" and link.cancelled_at is not None and link.needs_attention is None
+
+    # A later replay re-reads Shopify, finds the order cancelled and sends nothing.
+    snapshot = copy.deepcopy(world.order_doc(order.gid))
+    assert cancel_side.replay(message.id) == MessageStatus.DONE.value  # polls the stored job only
+    assert world.order_doc(order.gid) == snapshot
+
+
+def test_nfe_cancelled_after_invoicing_is_flagged_and_marked_on_the_order(world: World) -> None:
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    erp_order = world.erp.invoice(order.nro)
+    key = erp_order["documentosFiscais"][0]["chaveAcesso"]
+    world.poll()
+    assert world.messages("invoices", order)[-1].status == MessageStatus.DONE.value
+    world.erp.cancel(order.nro, "NF-e cancelada: erro de digitação")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    state = world.settlement(order.gid)
+    assert state.nfe["status"] == "cancelada" and "NF-e cancelada" in state.tags
+    link = world.link(order.gid)
+    assert link.needs_attention and ("fulfill" in link.needs_attention or key in link.needs_attention)
+    if state.cancelled_at:  # a Shopify that can cancel the invoicing fulfillment
+        assert message.status == MessageStatus.DONE.value and link.erp_status == "C"
+    else:  # Shopify refused to undo the fulfillment: failed with what a person must do
+        assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
+        assert "Cancel the fulfillment in the Shopify admin" in (message.error_text or "")
+
+
+def test_substituted_item_is_added_to_the_shopify_order(world: World) -> None:
+    original, substitute = world.plain(0), world.plain(2)
+    order = world.linked_order([(original, 2), (world.plain(1), 1)], gateway="pix")
+    sub_ean = next(s.ean for s in world.chain.skus if s.id_sku == substitute)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": sub_ean, "qtd": 2}]
+    )
+    world.poll()
+
+    [message] = world.messages("order_edits", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    lines = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert lines[original] == 0 and lines[substitute] == 2
+    kinds = {(c.sku, c.kind, c.substitute_sku, c.applied) for c in world.line_changes(order.gid)}
+    assert (original, "substitution", substitute, True) in kinds and (
+        substitute,
+        "substitution",
+        substitute,
+        True,
+    ) in kinds
+
+
+def test_capture_above_the_authorisation_is_refused_by_shopify_and_surfaced(world: World) -> None:
+    weighed = world.weighed()
+    order = world.linked_order([(weighed, 1)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, weights={str(order.lines[weighed]): 3.0})  # weighed three times the order
+    world.erp.invoice(order.nro)
+    world.poll()
+
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
+    assert "OrderCapture rejected" in (message.error_text or "") and "capturable" in (
+        message.error_text or ""
+    )
+    state = world.settlement(order.gid)
+    assert state.paid == 0 and state.open_authorization() is not None
+    link = world.link(order.gid)
+    assert link.needs_attention and "OrderCapture" in link.needs_attention
+    assert link.captured_amount is None
+
+
+def test_invalid_nfe_key_is_refused_and_nothing_is_written(world: World) -> None:
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.invoice(order.nro)
+    from sandbox.consinco import tables as t
+
+    with world.erp.store.write() as (conn, _now):  # the ERP hands out a key with a wrong check digit
+        events = t.mad_pedvendaevento
+        row = conn.execute(
+            select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
+        ).one()
+        data = json.loads(row.dados)
+        key = data["documentoFiscal"]["chaveAcesso"]
+        bad = key[:-1] + str((int(key[-1]) + 1) % 10)
+        data["documentoFiscal"]["chaveAcesso"] = bad
+        conn.execute(
+            events.update().where(events.c.seqevento == row.seqevento).values(dados=json.dumps(data))
+        )
+    world.poll()
+
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
+    assert bad in (message.error_text or "") and "check digit" in (message.error_text or "")
+    assert message.error_detail["value"] == bad
+    state = world.settlement(order.gid)
+    assert state.nfe == {} and not state.fulfillments and "NF-e emitida" not in state.tags
+
+
+def test_events_of_orders_the_app_does_not_know_are_skipped_with_the_reason(world: World) -> None:
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    with session_scope() as session:  # as if the order had been typed in the ERP
+        from ledger.models import OrderLink
+
+        session.delete(
+            session.scalars(select(OrderLink).where(OrderLink.shopify_order_id == order.gid)).one()
+        )
+    world.erp.cancel(order.nro, "Cancelado")
+    counts = world.poll()
+    assert counts["unknown"] >= 1 and counts["enqueued"] == 0
+    with session_scope() as session:
+        message = session.scalars(
+            select(Message).where(Message.flow == "cancellations", Message.erp_id == str(order.nro))
+        ).one()
+        assert message.status == MessageStatus.SKIPPED.value
+        assert f"ERP order {order.nro} is not linked" in (message.error_text or "")
+    assert world.order_doc(order.gid)["cancelledAt"] is None
+
+
+def test_an_order_already_cancelled_in_shopify_is_a_no_op(world: World) -> None:
+    from shopify_app.admin_api import for_shop
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    client = for_shop(world.domain)
+    job = client.order_cancel(order.gid, reason="CUSTOMER", restock=True)
+    for _ in range(50):  # Shopify's cancel job finishes within a second on the sandbox
+        if client.job(job.id).done:
+            break
+        time.sleep(0.1)
+    snapshot = copy.deepcopy(world.order_doc(order.gid))
+    world.erp.cancel(order.nro, "Falta de estoque")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.SKIPPED.value and "already cancelled" in (message.error_text or "")
+    assert world.order_doc(order.gid) == snapshot
+    assert world.link(order.gid).erp_status == "C"

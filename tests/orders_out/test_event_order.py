@@ -1,0 +1,62 @@
+"""One order's events apply in order: an invoice never lands before its picking edit."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs import invoices, order_events
+from jobs.order_edits import to_shopify as edits
+from jobs.worker import run_worker
+from ledger.errors import Transient
+from ledger.models import MessageStatus
+
+from .conftest import World
+
+
+def test_an_invoice_waits_for_the_picking_edit_of_its_order(world: World) -> None:
+    sku = world.plain(0)
+    order = world.linked_order([(sku, 3)], gateway="pix")
+    world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
+    world.erp.invoice(order.nro)
+    assert order_events.run(world.shop_id)["enqueued"] == 2  # both events, not yet run
+    [edit] = world.messages("order_edits", order)
+    [invoice] = world.messages("invoices", order)
+    seq_f = int(invoice.unit_key.split(":")[1])
+
+    with pytest.raises(Transient, match="waiting for event"):
+        invoices.apply_event(world.shop_id, seq_f)  # a worker picked the F first
+    assert world.messages("invoices", order)[0].status == MessageStatus.RETRYING.value
+    assert world.settlement(order.gid).nfe == {}  # nothing written before the edit
+
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    assert world.messages("order_edits", order)[0].status == MessageStatus.DONE.value
+    assert invoices.replay(invoice.id) == MessageStatus.DONE.value  # RQ's retry, run now
+    state = world.settlement(order.gid)
+    assert state.nfe["chave"] and not any(f.status == "OPEN" for f in state.fulfillments)
+    assert world.order_doc(order.gid)["_lines"][0]["currentQuantity"] == 2
+    assert [c.kind for c in world.line_changes(order.gid)] == ["cut"] and edit.id != invoice.id
+
+
+def test_an_invoice_is_held_while_its_picking_edit_is_parked(world: World) -> None:
+    original = world.plain(0)
+    order = world.linked_order([(original, 1)], gateway="pix")
+    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": unbound.ean, "qtd": 1}]
+    )
+    world.erp.invoice(order.nro)
+    world.poll()
+
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.PARKED.value
+    assert edit.error_detail["mapping"] == {"kind": "variant", "code": unbound.id_sku}
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.FAILED.value and "held" in (invoice.error_text or "")
+    assert world.settlement(order.gid).nfe == {}
+
+    world.publish(unbound)  # the SKU reaches Shopify: the edit resumes, then the held invoice
+    assert edits.replay(edit.id) == MessageStatus.DONE.value
+    assert invoices.replay(invoice.id) == MessageStatus.DONE.value
+    lines = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert lines == {original: 0, unbound.id_sku: 1}
+    assert world.settlement(order.gid).nfe["chave"]

@@ -1,0 +1,78 @@
+"""ERP -> Shopify: picking changes become an order edit, the invoice lands on the order with its
+fulfillment, tag and capture of the invoiced amount — and the same events twice change nothing."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+
+from jobs import invoices
+from ledger import watermarks
+from ledger.db import session_scope
+from ledger.models import MessageStatus
+
+from .conftest import World
+
+
+def test_cut_and_weighed_item_edit_the_order_then_the_invoice_captures_what_was_invoiced(
+    world: World,
+) -> None:
+    cut_sku, kept_sku, weighed_sku = world.plain(0), world.plain(1), world.weighed()
+    order = world.linked_order(
+        [(cut_sku, 3), (weighed_sku, 2), (kept_sku, 1)], gateway="cartao", capture="manual"
+    )
+    before = world.settlement(order.gid)
+    authorised = before.open_authorization()
+    assert authorised is not None and before.paid == 0
+
+    world.erp.separate(
+        order.nro, cuts={str(order.lines[cut_sku]): 1}, weights={str(order.lines[weighed_sku]): 1.5}
+    )
+    assert world.poll()["enqueued"] == 1
+
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value and edit.response_payload["edited"] is True
+    lines = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert lines == {cut_sku: 1, weighed_sku: 2, kept_sku: 1}
+    changes = {c.sku: c for c in world.line_changes(order.gid)}
+    assert set(changes) == {cut_sku, weighed_sku}
+    cut, weight = changes[cut_sku], changes[weighed_sku]
+    assert (cut.kind, cut.qty_before, cut.qty_after, cut.applied) == ("cut", 3, 1, True)
+    assert (weight.kind, weight.qty_before, weight.qty_after, weight.applied) == (
+        "weight",
+        2,
+        Decimal("1.5"),
+        False,
+    )
+    assert "capture follows the NF-e total" in (weight.reason or "")
+
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    assert world.poll()["enqueued"] == 1
+
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    after = world.settlement(order.gid)
+    assert after.nfe["chave"] == document["chaveAcesso"]
+    assert after.nfe["numero"] == str(document["numeroDf"]) and after.nfe["modelo"] == "55"
+    assert after.nfe["danfe_url"] == document["urlDanfe"] and after.nfe["xml_url"] == document["urlXml"]
+    assert "NF-e emitida" in after.tags
+    [fulfillment] = after.fulfillments
+    assert fulfillment.tracking_number and fulfillment.tracking_number.startswith("SB")
+    invoiced = Decimal(str(document["vlrTotal"]))
+    assert after.paid == invoiced < authorised.amount
+    assert after.open_authorization() is None  # finalCapture released the rest
+    link = world.link(order.gid)
+    assert (link.nfe_key, link.nfe_model, link.erp_status) == (document["chaveAcesso"], "55", "F")
+    assert link.captured_amount == invoiced and link.needs_attention is None
+
+    # The same events again: the poller finds them traced, a replay re-reads Shopify and writes nothing.
+    snapshot = copy.deepcopy(world.order_doc(order.gid))
+    with session_scope() as session:
+        watermarks.reset(session, world.shop_id, "order_events")  # re-read every event from the start
+    again = world.poll()
+    assert again["read"] >= 2 and again["seen"] == again["read"] and again["enqueued"] == 0
+    assert invoices.replay(invoice.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid) == snapshot
+    assert len(world.line_changes(order.gid)) == 2
+    assert world.messages("invoices", order)[0].attempts == 2

@@ -1,0 +1,66 @@
+"""Reconciliation: a Shopify order whose webhook was missed is imported, a total that differs
+from the ERP is reported, stock and catalog drift are listed, and the CLI prints the report."""
+
+from __future__ import annotations
+
+from flask import Flask
+from rq import Queue
+from sqlalchemy import select
+
+from jobs import reconcile, reconcile_cli
+from ledger import kv
+from ledger.db import session_scope
+from ledger.models import Message, MessageStatus
+
+from .conftest import World
+
+
+def test_reconcile_finds_a_missed_order_and_a_total_that_differs_then_prints_the_report(world: World) -> None:
+    from sandbox.shopify.checkout import place_order
+
+    synced = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    drifted = world.linked_order([(world.plain(1), 3)], gateway="pix")
+    world.erp.separate(drifted.nro, cuts={str(drifted.lines[world.plain(1)]): 1})  # not polled yet: drift
+    missed = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(2), "quantity": 1}],
+                         gateway="pix", discount_rate=0.0, seed=9)  # fmt: skip
+
+    report = reconcile.run(world.shop_id, stock_sample=10)
+
+    orders = report["orders"]
+    assert [row["order"] for row in orders["missing_in_ledger"]] == [missed]
+    assert orders["imports_enqueued"] == [missed]
+    queued = Queue("orders", connection=kv.get_redis()).jobs
+    assert [(job.func_name, job.args) for job in queued] == [
+        ("jobs.orders.import_order", (world.shop_id, missed))
+    ]
+    [differ] = orders["totals_differ"]
+    assert differ["order"] == drifted.gid and differ["erp_basis"] == "vlrTotalAtendido"
+    assert differ["shopify"] != differ["erp"]
+    assert synced.gid not in {row["order"] for row in orders["totals_differ"]}
+    assert (
+        report["summary"]["orders_missing_in_ledger"] == 1 and report["summary"]["order_totals_differ"] == 1
+    )
+    [location] = report["stock"]["locations"]
+    assert location["location_id"] == world.location_id and location["checked"] >= 1
+    assert report["catalog"]["bound"] == 4 and report["catalog"]["missing_in_shopify_count"] >= 1
+    assert report["summary"]["errors"] == []
+
+    with session_scope() as session:
+        [message] = session.scalars(select(Message).where(Message.flow == "reconcile")).all()
+        assert (
+            message.status == MessageStatus.DONE.value
+            and message.response_payload["summary"] == report["summary"]
+        )
+    assert reconcile.latest(world.shop_id) == report
+
+    app = Flask(__name__)
+    reconcile_cli.register(app)
+    printed = app.test_cli_runner().invoke(args=["reconcile", "--shop", world.domain, "--latest"])
+    assert printed.exit_code == 0, printed.output
+    assert f"Reconciliation of {world.domain}" in printed.output
+    assert "Order totals that differ" in printed.output and drifted.gid in printed.output
+    assert "with no ledger link" in printed.output and missed in printed.output
+
+    again = app.test_cli_runner().invoke(args=["reconcile", "--shop", world.domain])  # runs it again
+    assert again.exit_code == 0 and "order totals differ: 1" in again.output
+    assert len(Queue("orders", connection=kv.get_redis()).jobs) == 1  # the import is not enqueued twice
