@@ -1,0 +1,166 @@
+"""Who am I, the audit trail, and staff roles (owner/admin/operator/viewer), enforced here.
+
+Role rules: an admin manages operators and viewers; granting, changing or removing the admin
+or owner role takes an owner; the last owner cannot be demoted or removed (roles.set_role /
+revoke_role refuse, answered as 409). Every change is audited by those functions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from ledger import audit
+from ledger.models import Role, Shop, StaffRole
+from shopify_app.api_common import (
+    MAX_ID,
+    ApiError,
+    db,
+    invalid,
+    iso,
+    json_body,
+    locale,
+    not_found,
+    page_cursor,
+    query_int,
+    reject_unknown,
+)
+from shopify_app.roles import RoleChangeRefused, default_role, require_role, revoke_role, set_role
+
+bp = Blueprint("admin", __name__)
+
+USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,50}$")
+POWERFUL = (Role.ADMIN, Role.OWNER)
+
+
+@bp.get("/me")
+@require_role(Role.VIEWER)
+def me() -> ResponseReturnValue:
+    role: Role = g.role
+    return jsonify(
+        {
+            "shop": g.shop.domain,
+            "user_id": g.user_id,
+            "role": role.value,
+            "locale": locale(),
+            "permissions": {
+                "read": True,
+                "operate": role.at_least(Role.OPERATOR),
+                "configure": role.at_least(Role.ADMIN),
+                "grant_admin": role.at_least(Role.OWNER),
+            },
+        }
+    )
+
+
+@bp.get("/audit")
+@require_role(Role.VIEWER)
+def list_audit() -> ResponseReturnValue:
+    before_id = query_int("before_id", None, 1, MAX_ID)
+    limit = query_int("limit", 50, 1, 200) or 50
+    with db() as session:
+        events = audit.history(session, g.shop.id, limit=limit, before_id=before_id)
+        rows = [
+            {
+                "id": e.id,
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "before": e.before,
+                "after": e.after,
+                "created_at": iso(e.created_at),
+            }
+            for e in events
+        ]
+    return jsonify({"events": rows, "next_before_id": page_cursor([r["id"] for r in rows], limit)})
+
+
+def _role_json(row: StaffRole) -> dict[str, Any]:
+    return {"user_id": row.user_id, "role": row.role, "name": row.name, "updated_at": iso(row.updated_at)}
+
+
+@bp.get("/roles")
+@require_role(Role.VIEWER)
+def list_roles() -> ResponseReturnValue:
+    with db() as session:
+        shop = session.get(Shop, g.shop.id)
+        rows = session.scalars(
+            select(StaffRole).where(StaffRole.shop_id == g.shop.id).order_by(StaffRole.user_id)
+        )
+        fallback = default_role(shop) if shop is not None else Role.VIEWER
+        return jsonify({"roles": [_role_json(r) for r in rows], "default_role": fallback.value})
+
+
+def _check_user_id(user_id: str) -> None:
+    if not USER_ID.match(user_id):
+        raise invalid({"user_id": "must be a Shopify staff user id"})
+
+
+def _needs_owner(current: str | None, wanted: Role | None) -> bool:
+    """Granting, changing or removing admin/owner is an owner's call."""
+    return (wanted in POWERFUL) or (current is not None and Role(current) in POWERFUL)
+
+
+def _forbidden_unless_owner() -> None:
+    if not g.role.at_least(Role.OWNER):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"granting or changing the admin and owner roles needs the owner role; you are {g.role.value}",
+            role=g.role.value,
+        )
+
+
+@bp.put("/roles/<user_id>")
+@require_role(Role.ADMIN)
+def put_role(user_id: str) -> ResponseReturnValue:
+    _check_user_id(user_id)
+    body = json_body()
+    reject_unknown(body, {"role", "name"})
+    errors: dict[str, str] = {}
+    try:
+        role = Role(body.get("role"))
+    except ValueError:
+        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    name = body.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > 200):
+        errors["name"] = "must be text of at most 200 characters"
+    if errors:
+        raise invalid(errors)
+    with db() as session:
+        row = session.scalars(
+            select(StaffRole).where(StaffRole.shop_id == g.shop.id, StaffRole.user_id == user_id)
+        ).one_or_none()
+        if _needs_owner(row.role if row else None, role):
+            _forbidden_unless_owner()
+        try:
+            row = set_role(session, g.shop.id, user_id, role, actor=str(g.user_id))
+        except RoleChangeRefused as exc:
+            raise ApiError(409, "last_owner", str(exc)) from exc
+        if "name" in body:
+            row.name = name.strip() if isinstance(name, str) and name.strip() else None
+        session.flush()
+        return jsonify(_role_json(row))
+
+
+@bp.delete("/roles/<user_id>")
+@require_role(Role.ADMIN)
+def delete_role(user_id: str) -> ResponseReturnValue:
+    _check_user_id(user_id)
+    with db() as session:
+        row = session.scalars(
+            select(StaffRole).where(StaffRole.shop_id == g.shop.id, StaffRole.user_id == user_id)
+        ).one_or_none()
+        if row is None:
+            raise not_found("staff role")
+        if _needs_owner(row.role, None):
+            _forbidden_unless_owner()
+        try:
+            revoke_role(session, g.shop.id, user_id, actor=str(g.user_id))
+        except RoleChangeRefused as exc:
+            raise ApiError(409, "last_owner", str(exc)) from exc
+    return Response(status=204)

@@ -1,0 +1,132 @@
+"""The catalog dry run before the first publish: start it, then poll for its result.
+
+Contract with jobs/catalog_diff.py (owned by the catalog flows): `POST /api/setup/catalog-diff`
+enqueues `jobs.catalog_diff.run(shop_id)` on the catalog queue under the RQ job id it answers
+(`catalog-diff-<shop_id>-<random>`). The job stores its result as JSON at the Redis key
+`catalog_diff:<shop_id>:<job_id>` (it reads its own id with `rq.get_current_job().id`).
+`GET /api/setup/catalog-diff/<job_id>` answers that JSON once it is there, else the RQ job's
+state. The job id embeds the shop id, so a token for another shop gets a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+from flask.typing import ResponseReturnValue
+from redis import Redis
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from ledger import queues
+from ledger.kv import get_redis
+from ledger.models import Role
+from shopify_app.api_common import ApiError, app_settings, db, not_found, write_audit
+from shopify_app.roles import require_role
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("catalog_diff", __name__, url_prefix="/setup")
+
+CATALOG_DIFF_JOB = "jobs.catalog_diff.run"
+LATEST_TTL_SECONDS = 30 * 24 * 3600
+
+
+def result_key(shop_id: int, job_id: str) -> str:
+    """Where jobs.catalog_diff.run stores its JSON result."""
+    return f"catalog_diff:{shop_id}:{job_id}"
+
+
+def latest_key(shop_id: int) -> str:
+    """The id of the shop's most recent dry run (the setup status reads it)."""
+    return f"catalog_diff:{shop_id}:latest"
+
+
+def _redis() -> Redis:
+    return get_redis(app_settings().redis_url)
+
+
+def queue_unavailable(exc: RedisError) -> ApiError:
+    log.warning("api: Redis unavailable: %s", exc)
+    return ApiError(
+        503, "queue_unavailable", "the job queue (Redis) cannot be reached; try again", system="queue"
+    )
+
+
+def latest_done(shop_id: int) -> bool:
+    """Whether the shop's latest dry run has stored a result (False when Redis is unreachable)."""
+    try:
+        conn = _redis()
+        job_id = conn.get(latest_key(shop_id))
+        return bool(job_id) and bool(conn.exists(result_key(shop_id, job_id.decode())))
+    except RedisError:
+        return False
+
+
+def _state(shop_id: int, job_id: str) -> dict[str, Any]:
+    conn = _redis()
+    stored = conn.get(result_key(shop_id, job_id))
+    if stored is not None:
+        try:
+            result = json.loads(stored)
+        except ValueError:
+            return {
+                "job_id": job_id,
+                "status": "failed",
+                "result": None,
+                "error": "the stored result is not JSON",
+            }
+        if not isinstance(result, dict):
+            result = {"value": result}
+        return {"job_id": job_id, "status": "done", "result": result, "error": None}
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except NoSuchJobError:
+        raise not_found("catalog dry run") from None
+    status = job.get_status(refresh=False)
+    if status == JobStatus.FAILED:
+        latest = job.latest_result()
+        text = (latest.exc_string if latest else None) or "the dry run failed"
+        return {"job_id": job_id, "status": "failed", "result": None, "error": text.strip().splitlines()[-1]}
+    if status == JobStatus.FINISHED:
+        return {"job_id": job_id, "status": "failed", "result": None, "error": "the dry run stored no result"}
+    running = status == JobStatus.STARTED
+    return {"job_id": job_id, "status": "running" if running else "pending", "result": None, "error": None}
+
+
+@bp.post("/catalog-diff")
+@require_role(Role.ADMIN)
+def start() -> ResponseReturnValue:
+    shop_id = g.shop.id
+    job_id = f"catalog-diff-{shop_id}-{secrets.token_hex(6)}"
+    try:
+        queues.enqueue(
+            CATALOG_DIFF_JOB,
+            shop_id,
+            queue=queues.CATALOG,
+            job_id=job_id,
+            retry=False,
+            description=f"catalog dry run for {g.shop.domain}",
+            conn=_redis(),
+        )
+        _redis().set(latest_key(shop_id), job_id, ex=LATEST_TTL_SECONDS)
+    except RedisError as exc:
+        raise queue_unavailable(exc) from exc
+    with db() as session:
+        write_audit(session, "catalog_diff.started", "catalog_diff", None, {"job_id": job_id})
+    return jsonify({"job_id": job_id, "status": "pending", "result": None, "error": None}), 202
+
+
+@bp.get("/catalog-diff/<job_id>")
+@require_role(Role.VIEWER)
+def status(job_id: str) -> ResponseReturnValue:
+    if not job_id.startswith(f"catalog-diff-{g.shop.id}-") or len(job_id) > 100:
+        raise not_found("catalog dry run")
+    try:
+        return jsonify(_state(g.shop.id, job_id))
+    except RedisError as exc:
+        raise queue_unavailable(exc) from exc

@@ -1,0 +1,197 @@
+"""What every page module of the JSON API shares: errors, input parsing, sessions, audit, locale.
+
+The page modules (api_setup, api_mappings, api_flows, ...) raise `ApiError` for anything the
+caller did wrong or an outside system refused; `shopify_app.api` turns it into the one JSON
+error body (`roles.json_error`). Every query a page module runs filters by `g.shop.id`, which
+`require_role` took from the ID token and only from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from ledger import audit
+from ledger.db import session_scope
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCALES = ("pt-BR", "en")
+DEFAULT_LOCALE = "pt-BR"
+MAX_ID = 2**63 - 1
+MAX_INT = 2_147_483_647
+
+
+class ApiError(Exception):
+    """An answer other than success: status, machine code, human message, extra body fields."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def invalid(fields: dict[str, str], message: str = "some fields are not valid") -> ApiError:
+    """A 400 naming each bad field, so the page can show the message beside its input."""
+    return ApiError(400, "invalid", message, fields=fields)
+
+
+def not_found(what: str) -> ApiError:
+    """A 404: also what another shop's ids answer, so their existence does not leak."""
+    return ApiError(404, "not_found", f"no such {what}")
+
+
+def app_settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+@contextmanager
+def db() -> Iterator[Session]:
+    """A session on the app's database, committed when the block ends without an exception."""
+    with session_scope(app_settings().database_url) as session:
+        yield session
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; 400 when the body is missing, malformed or not an object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise invalid({"body": "a JSON object is required"}, "the request body must be a JSON object")
+    return body
+
+
+def optional_json_body() -> dict[str, Any]:
+    """Like `json_body`, but an empty body is an empty object."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
+
+
+def reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise invalid({key: "unknown field" for key in unknown})
+
+
+def field_text(body: dict[str, Any], key: str, max_length: int, errors: dict[str, str]) -> str:
+    """A required, trimmed text field; records what is wrong in `errors`."""
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        errors[key] = "is required"
+        return ""
+    if len(value) > max_length:
+        errors[key] = f"must be at most {max_length} characters"
+    return value.strip()
+
+
+def as_int(value: Any) -> int | None:
+    """A JSON integer as JSON Schema sees it (3 and 3.0 alike); None for anything else, bools included."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def field_int(body: dict[str, Any], key: str, errors: dict[str, str]) -> int:
+    """A required positive int4 field (bools refused); records what is wrong in `errors`."""
+    value = as_int(body.get(key))
+    if value is None:
+        errors[key] = "must be an integer"
+        return 0
+    if not 1 <= value <= MAX_INT:
+        errors[key] = f"must be between 1 and {MAX_INT}"
+    return value
+
+
+def query_int(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+    """An integer query parameter within [minimum, maximum]; 400 naming it otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid({name: "must be an integer"}) from None
+    if not minimum <= value <= maximum:
+        raise invalid({name: f"must be between {minimum} and {maximum}"})
+    return value
+
+
+def query_choice(name: str, choices: tuple[str, ...] | list[str], *, required: bool = False) -> str | None:
+    """A query parameter that must be one of `choices` (400 otherwise)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise invalid({name: "is required"})
+        return None
+    if raw not in choices:
+        raise invalid({name: f"must be one of {', '.join(choices)}"})
+    return raw
+
+
+def query_text(name: str, max_length: int = 200) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return None
+    if len(raw) > max_length:
+        raise invalid({name: f"must be at most {max_length} characters"})
+    return raw.strip()
+
+
+def locale() -> str:
+    """pt-BR or en: the `locale` query parameter Shopify passes the page, else Accept-Language."""
+    raw = request.args.get("locale") or request.headers.get("Accept-Language") or ""
+    first = raw.split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else DEFAULT_LOCALE
+
+
+def iso(value: datetime | None) -> str | None:
+    """A UTC ISO 8601 timestamp (naive values from SQLite are UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """Money and quantities as text, so no float rounding reaches the page."""
+    return None if value is None else format(value.normalize(), "f")
+
+
+def write_audit(
+    session: Session,
+    action: str,
+    target: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """One audit row for the current staff member's change in the current shop."""
+    audit.record(
+        session,
+        shop_id=g.shop.id,
+        shop_domain=g.shop.domain,
+        actor=str(g.user_id),
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+    )
+
+
+def page_cursor(ids: list[int], limit: int) -> int | None:
+    """The `before_id` of the next page, or None when this page was the last."""
+    return ids[-1] if len(ids) == limit and ids else None

@@ -1,0 +1,195 @@
+"""A failed message explained in the merchant's words (pt-BR and en), beside the target's own words.
+
+Pure functions of a Message's error class, its `error_detail` (system, code, mapping kind) and
+the locale: what happened, what to do, and the target system's message as it said it. Known
+Consinco codes (`codigo`) and Shopify userError codes get a specific answer; anything else
+falls back to the error class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.models import ErrorClass, Message
+
+Text = tuple[str, str]  # (pt-BR, en)
+
+MAPPING_KINDS: dict[str, Text] = {
+    "payment_method": ("forma de pagamento", "payment method"),
+    "carrier": ("transportadora", "carrier"),
+    "segment_market": ("segmento / mercado", "segment / market"),
+    "location": ("empresa / local", "company / location"),
+    "store_link": ("empresa e segmento da loja", "store company and segment"),
+    "erp_connection": ("conexão com o ERP", "ERP connection"),
+}
+SETUP_KINDS = {"store_link", "erp_connection"}
+
+CLASS_TEXT: dict[str, tuple[Text, Text, Text]] = {
+    ErrorClass.MAPPING_MISSING.value: (
+        ("Aguardando um De:Para", "Waiting for a mapping"),
+        ("Falta um De:Para para seguir.", "A mapping is missing."),
+        (
+            "Crie o De:Para indicado; a mensagem segue sozinha assim que ele existir.",
+            "Create the mapping shown; the message resumes by itself once it exists.",
+        ),
+    ),
+    ErrorClass.REJECTED.value: (
+        ("Recusado pelo sistema de destino", "Refused by the target system"),
+        (
+            "O sistema de destino recusou o envio. Repetir o mesmo envio dará a mesma resposta.",
+            "The target system refused it. Sending the same again gets the same answer.",
+        ),
+        (
+            "Corrija o dado indicado na mensagem do sistema e clique em Tentar de novo.",
+            "Fix the data the system's message names, then click Retry.",
+        ),
+    ),
+    ErrorClass.TRANSIENT.value: (
+        ("Falha temporária", "Temporary failure"),
+        (
+            "O sistema de destino não respondeu a tempo ou estava indisponível.",
+            "The target system did not answer in time or was unavailable.",
+        ),
+        (
+            "Nada a fazer: novas tentativas são automáticas. Se persistir, verifique a conexão.",
+            "Nothing to do: it is retried automatically. If it persists, check the connection.",
+        ),
+    ),
+    ErrorClass.BUG.value: (
+        ("Erro inesperado", "Unexpected error"),
+        ("A integração encontrou um erro inesperado.", "The integration hit an unexpected error."),
+        (
+            "Avise o suporte da integração com o número desta mensagem; depois, Tentar de novo.",
+            "Tell the integration's support the number of this message; then Retry.",
+        ),
+    ),
+}
+
+KNOWN_CODES: dict[str, tuple[Text, Text]] = {
+    "PRODUTO_NAO_ENCONTRADO": (
+        ("O ERP não conhece um produto do pedido.", "The ERP does not know a product of the order."),
+        (
+            "Confira o SKU no ERP (código de acesso) e sincronize o catálogo.",
+            "Check the SKU in the ERP (access code) and sync the catalog.",
+        ),
+    ),
+    "PRODUTO_INATIVO": (
+        ("Um produto do pedido está inativo no ERP.", "A product of the order is inactive in the ERP."),
+        (
+            "Reative o produto no ERP ou ajuste o pedido no Shopify.",
+            "Reactivate the product in the ERP or edit the order in Shopify.",
+        ),
+    ),
+    "SEGMENTO_INVALIDO": (
+        (
+            "O segmento de venda configurado não vale para esta empresa.",
+            "The configured sales segment is not valid for this company.",
+        ),
+        (
+            "Revise a empresa e o segmento da loja na Configuração.",
+            "Review the store's company and segment in Setup.",
+        ),
+    ),
+    "EMPRESA_INATIVA": (
+        ("A empresa do ERP está inativa.", "The ERP company is inactive."),
+        (
+            "Escolha outra empresa na Configuração ou reative-a no ERP.",
+            "Choose another company in Setup or reactivate it in the ERP.",
+        ),
+    ),
+    "FORMAPAGTO_INVALIDA": (
+        ("O ERP recusou a forma de pagamento.", "The ERP refused the payment method."),
+        ("Revise o De:Para de formas de pagamento.", "Review the payment method mapping."),
+    ),
+    "PEDIDO_FATURADO": (
+        (
+            "O pedido já foi faturado no ERP e não pode mais mudar.",
+            "The order is already invoiced in the ERP and can no longer change.",
+        ),
+        ("Trate a diferença por devolução ou estorno.", "Handle the difference with a return or refund."),
+    ),
+    "PEDIDO_EM_SEPARACAO": (
+        ("O pedido está em separação no ERP.", "The order is being picked in the ERP."),
+        ("Aguarde o fim da separação e tente de novo.", "Wait for picking to finish and retry."),
+    ),
+    "PEDIDO_CANCELADO": (
+        ("O pedido já está cancelado no ERP.", "The order is already cancelled in the ERP."),
+        (
+            "Confira o pedido no Shopify; nada a enviar ao ERP.",
+            "Check the order in Shopify; nothing to send.",
+        ),
+    ),
+    "PEDIDO_NAO_ENCONTRADO": (
+        ("O ERP não encontrou o pedido.", "The ERP could not find the order."),
+        (
+            "Confira o NROPEDVENDA na tela de Pedidos e reenvie o pedido.",
+            "Check the NROPEDVENDA on the Orders page and resend the order.",
+        ),
+    ),
+    "TOKEN_INVALIDO": (
+        ("O ERP recusou o login da integração.", "The ERP refused the integration's login."),
+        (
+            "Revise usuário e senha na Configuração e use Testar conexão.",
+            "Review the user and password in Setup and use Test connection.",
+        ),
+    ),
+    "TAKEN": (
+        ("O Shopify já tem um registro com este valor.", "Shopify already has a record with this value."),
+        (
+            "Procure o duplicado no Shopify (SKU ou handle) e remova-o.",
+            "Find the duplicate in Shopify (SKU or handle) and remove it.",
+        ),
+    ),
+    "INVALID": (
+        ("O Shopify recusou um valor.", "Shopify refused a value."),
+        ("Corrija no ERP o campo indicado e tente de novo.", "Fix the named field in the ERP and retry."),
+    ),
+    "NOT_FOUND": (
+        ("O registro não existe mais no Shopify.", "The record no longer exists in Shopify."),
+        ("Use Reenviar para recriá-lo.", "Use Replay to create it again."),
+    ),
+}
+
+
+def _pick(text: Text, english: bool) -> str:
+    return text[1] if english else text[0]
+
+
+def explain(message: Message, locale: str) -> dict[str, Any] | None:
+    """The explanation block of the Messages detail view; None when the message has no error."""
+    if not message.error_class:
+        return None
+    english = locale == "en"
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    title, happened, todo = CLASS_TEXT.get(message.error_class, CLASS_TEXT[ErrorClass.BUG.value])
+    what_happened, what_to_do = _pick(happened, english), _pick(todo, english)
+    code = detail.get("code")
+    code = str(code) if code is not None else None
+    mapping = detail.get("mapping") if isinstance(detail.get("mapping"), dict) else None
+    if mapping is not None:
+        kind, missing = str(mapping.get("kind")), str(mapping.get("code"))
+        kind_name = _pick(MAPPING_KINDS.get(kind, (kind, kind)), english)
+        if english:
+            what_happened = f"There is no {kind_name} mapping for “{missing}”."
+        else:
+            what_happened = f"Não há De:Para de {kind_name} para “{missing}”."
+        if kind in SETUP_KINDS:
+            what_to_do = (
+                f"Complete the {kind_name} step in Setup; the message resumes by itself."
+                if english
+                else f"Complete a etapa {kind_name} na Configuração; a mensagem segue sozinha."
+            )
+    elif code and code.upper() in KNOWN_CODES:
+        happened_code, todo_code = KNOWN_CODES[code.upper()]
+        what_happened, what_to_do = _pick(happened_code, english), _pick(todo_code, english)
+    system = detail.get("system")
+    own_words = None if mapping is not None else message.error_text
+    return {
+        "title": _pick(title, english),
+        "what_happened": what_happened,
+        "what_to_do": what_to_do,
+        "system": str(system) if system else None,
+        "system_message": own_words,
+        "code": code,
+        "mapping": {"kind": mapping.get("kind"), "code": mapping.get("code")} if mapping else None,
+    }

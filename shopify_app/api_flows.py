@@ -1,0 +1,282 @@
+"""The Flows dashboard: one row per flow, schedules, run now, charts, and the live-update poll.
+
+Live updates are short polling, not SSE: EventSource cannot send the Authorization header the
+ID token travels in. `GET /api/flows/changes` costs two MAX() queries and one Redis round trip,
+so the page can ask every few seconds and re-read the dashboard only when something moved.
+
+"Running" reads the flow lock jobs.locks.flow_lock holds (`lock:flow:<shop_id>:<name>`, by the
+flow's name or its schedule's) without importing jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import flows as catalog
+from ledger import trace
+from ledger.kv import get_redis
+from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, utcnow
+from shopify_app.api_common import (
+    ApiError,
+    app_settings,
+    db,
+    invalid,
+    iso,
+    json_body,
+    locale,
+    not_found,
+    query_int,
+    reject_unknown,
+    write_audit,
+)
+from shopify_app.enqueue import enqueue_run
+from shopify_app.roles import require_role
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("flows", __name__, url_prefix="/flows")
+
+STATUSES = tuple(s.value for s in MessageStatus)
+TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
+
+
+def lock_key(shop_id: int, name: str) -> str:
+    """The key jobs.locks.flow_lock holds while a flow runs for a shop."""
+    return f"lock:flow:{shop_id}:{name}"
+
+
+def _lock_names(flow: catalog.Flow) -> list[str]:
+    return [flow.name] + ([flow.schedule] if flow.schedule and flow.schedule != flow.name else [])
+
+
+def running_flows(shop_id: int) -> list[str]:
+    """Names of the flows whose lock is held now (empty, and logged, when Redis is unreachable)."""
+    try:
+        conn = get_redis(app_settings().redis_url)
+        pipe = conn.pipeline(transaction=False)
+        for flow in catalog.FLOWS:
+            pipe.exists(*(lock_key(shop_id, name) for name in _lock_names(flow)))
+        held = pipe.execute()
+    except RedisError as exc:
+        log.warning("api: flow locks unreadable: %s", exc)
+        return []
+    return [flow.name for flow, n in zip(catalog.FLOWS, held, strict=True) if n]
+
+
+def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:
+    if not enabled:
+        return None
+    try:
+        return croniter(cron, now).get_next(datetime)
+    except (ValueError, KeyError):
+        return None
+
+
+def _schedule_json(flow: catalog.Flow, row: Schedule | None, now: datetime) -> dict[str, Any] | None:
+    if flow.schedule is None:
+        return None
+    if row is None:
+        return {
+            "name": flow.schedule,
+            "cron": None,
+            "enabled": False,
+            "last_run_at": None,
+            "last_status": None,
+            "next_run_at": None,
+        }
+    return {
+        "name": row.flow,
+        "cron": row.cron,
+        "enabled": row.enabled,
+        "last_run_at": iso(row.last_run_at),
+        "last_status": row.last_status,
+        "next_run_at": iso(next_run(row.cron, row.enabled, now)),
+    }
+
+
+def _schedules(session: Session, shop_id: int) -> dict[str, Schedule]:
+    return {s.flow: s for s in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id))}
+
+
+def change_cursor(session: Session, shop_id: int) -> str:
+    """An opaque, URL-safe mark of the latest message and schedule change (equal: nothing moved)."""
+    latest_message = session.scalar(select(func.max(Message.updated_at)).where(Message.shop_id == shop_id))
+    latest_schedule = session.scalar(select(func.max(Schedule.updated_at)).where(Schedule.shop_id == shop_id))
+    count = session.scalar(select(func.count()).select_from(Message).where(Message.shop_id == shop_id))
+    return f"{_micros(latest_message)}-{_micros(latest_schedule)}-{count}"
+
+
+def _micros(value: datetime | None) -> int:
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1_000_000)
+
+
+@bp.get("")
+@require_role(Role.VIEWER)
+def list_flows() -> ResponseReturnValue:
+    shop_id, now = g.shop.id, utcnow()
+    english = locale() == "en"
+    running = set(running_flows(shop_id))
+    with db() as session:
+        schedules = _schedules(session, shop_id)
+        counts = trace.counts_since(session, shop_id, now - timedelta(hours=24))
+        watermarks: dict[str, list[Watermark]] = {}
+        for mark in session.scalars(
+            select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
+        ):
+            watermarks.setdefault(mark.flow, []).append(mark)
+        rows = []
+        for flow in catalog.FLOWS:
+            schedule = schedules.get(flow.schedule) if flow.schedule else None
+            marks = watermarks.get(flow.name, []) + (
+                watermarks.get(flow.schedule, []) if flow.schedule and flow.schedule != flow.name else []
+            )
+            flow_counts = counts.get(flow.name, {})
+            rows.append(
+                {
+                    "name": flow.name,
+                    "label": flow.label_en if english else flow.label_pt,
+                    "direction": flow.direction,
+                    "queue": flow.queue,
+                    "webhook_only": flow.schedule is None,
+                    "schedule": _schedule_json(flow, schedule, now),
+                    "running": flow.name in running,
+                    "progress": schedule.progress if schedule is not None else None,
+                    "watermarks": [
+                        {
+                            "scope": m.scope,
+                            "last_changed_at": iso(m.last_changed_at),
+                            "page": m.page,
+                            "updated_at": iso(m.updated_at),
+                        }
+                        for m in marks
+                    ],
+                    "counts_24h": {status: int(flow_counts.get(status, 0)) for status in STATUSES},
+                }
+            )
+        cursor = change_cursor(session, shop_id)
+    return jsonify({"flows": rows, "cursor": cursor, "generated_at": iso(now)})
+
+
+@bp.get("/changes")
+@require_role(Role.VIEWER)
+def changes() -> ResponseReturnValue:
+    since = request.args.get("since") or ""
+    seen = {name for name in (request.args.get("running") or "").split(",") if name}
+    if len(since) > 100 or len(request.args.get("running") or "") > 500:
+        raise invalid({"since": "too long"})
+    running = running_flows(g.shop.id)
+    with db() as session:
+        cursor = change_cursor(session, g.shop.id)
+    return jsonify({"changed": cursor != since or set(running) != seen, "cursor": cursor, "running": running})
+
+
+@bp.get("/metrics")
+@require_role(Role.VIEWER)
+def metrics() -> ResponseReturnValue:
+    hours = query_int("hours", 24, 1, 168) or 24
+    now = utcnow()
+    first_hour = (now - timedelta(hours=hours - 1)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    with db() as session:
+        rows = trace.per_hour(session, g.shop.id, first_hour)
+    buckets = {
+        first_hour + timedelta(hours=i): {"total": 0, "failed": 0, "by_flow": {}} for i in range(hours)
+    }
+    per_flow: dict[str, dict[str, int]] = {}
+    for hour, flow, status, n in rows:
+        bucket = buckets.setdefault(hour, {"total": 0, "failed": 0, "by_flow": {}})
+        bucket["total"] += n
+        bucket["by_flow"][flow] = bucket["by_flow"].get(flow, 0) + n
+        totals = per_flow.setdefault(flow, {"total": 0, "failed": 0})
+        totals["total"] += n
+        if status in TROUBLE:
+            bucket["failed"] += n
+            totals["failed"] += n
+    return jsonify(
+        {
+            "hours": hours,
+            "since": iso(first_hour),
+            "per_hour": [{"hour": iso(hour), **bucket} for hour, bucket in sorted(buckets.items())],
+            "per_flow": [{"flow": name, **totals} for name, totals in sorted(per_flow.items())],
+        }
+    )
+
+
+def _flow(name: str) -> catalog.Flow:
+    try:
+        return catalog.get(name)
+    except KeyError:
+        raise not_found("flow") from None
+
+
+def _webhook_only(flow: catalog.Flow) -> ApiError:
+    return ApiError(
+        409,
+        "webhook_only",
+        f"the {flow.name} flow runs on Shopify's webhooks, as each order arrives: it has no schedule "
+        "and cannot be run on demand (retry its messages instead)",
+    )
+
+
+@bp.put("/<flow>/schedule")
+@require_role(Role.ADMIN)
+def put_schedule(flow: str) -> ResponseReturnValue:
+    spec = _flow(flow)
+    body = json_body()
+    reject_unknown(body, {"cron", "enabled"})
+    errors: dict[str, str] = {}
+    cron, enabled = body.get("cron"), body.get("enabled", True)
+    if not isinstance(cron, str) or not cron.strip() or len(cron) > 100:
+        errors["cron"] = "is required (5 fields, UTC), e.g. */15 * * * *"
+    elif len(cron.split()) != 5 or not croniter.is_valid(cron.strip()):
+        errors["cron"] = f"{cron!r} is not a valid 5-field cron expression (minute hour day month weekday)"
+    if not isinstance(enabled, bool):
+        errors["enabled"] = "must be true or false"
+    if errors:
+        raise invalid(errors)
+    if spec.schedule is None:
+        raise _webhook_only(spec)
+    assert isinstance(cron, str)
+    cron = " ".join(cron.split())
+    with db() as session:
+        row = _schedules(session, g.shop.id).get(spec.schedule)
+        before = None if row is None else {"cron": row.cron, "enabled": row.enabled}
+        if row is None:
+            row = Schedule(shop_id=g.shop.id, flow=spec.schedule, cron=cron, enabled=enabled)
+            session.add(row)
+        row.cron, row.enabled = cron, enabled
+        session.flush()
+        write_audit(
+            session,
+            "schedule.changed",
+            f"schedule:{spec.schedule}",
+            before,
+            {"cron": cron, "enabled": enabled},
+        )
+        return jsonify(_schedule_json(spec, row, utcnow()))
+
+
+@bp.post("/<flow>/run")
+@require_role(Role.OPERATOR)
+def run_now(flow: str) -> ResponseReturnValue:
+    spec = _flow(flow)
+    if spec.schedule is None:
+        raise _webhook_only(spec)
+    job_id, enqueued = enqueue_run(g.shop.id, spec.name, get_redis(app_settings().redis_url))
+    with db() as session:
+        write_audit(
+            session, "flow.run_now", f"flow:{spec.name}", None, {"job_id": job_id, "enqueued": enqueued}
+        )
+    return jsonify({"job_id": job_id, "enqueued": enqueued, "flow": spec.name, "queue": spec.queue}), 202

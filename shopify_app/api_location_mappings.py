@@ -1,0 +1,122 @@
+"""Setup: the ERP companies <-> Shopify locations table, replaced as a whole set.
+
+One to one (a company once, a location once). Saving resumes the units parked waiting for a
+newly mapped company (NROEMPRESA) or location (gid), MappingMissing kind `location`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ledger import mappings
+from ledger.models import LocationMapping, Role
+from shopify_app.api_common import db, field_int, field_text, invalid, json_body, reject_unknown, write_audit
+from shopify_app.enqueue import resume_parked
+from shopify_app.roles import require_role
+
+bp = Blueprint("location_mappings", __name__, url_prefix="/setup")
+
+
+def _location_rows(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(LocationMapping)
+        .where(LocationMapping.shop_id == g.shop.id)
+        .order_by(LocationMapping.nro_empresa)
+    )
+    return [
+        {
+            "id": r.id,
+            "nro_empresa": r.nro_empresa,
+            "location_id": r.location_id,
+            "location_name": r.location_name,
+        }
+        for r in rows
+    ]
+
+
+def _location_input(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The list of company <-> location pairs, checked one to one (400 names each bad item)."""
+    reject_unknown(body, {"mappings"})
+    items = body.get("mappings")
+    if not isinstance(items, list) or len(items) > 500:
+        raise invalid({"mappings": "must be a list of at most 500 items"})
+    errors: dict[str, str] = {}
+    clean: list[dict[str, Any]] = []
+    companies: set[int] = set()
+    locations_seen: set[str] = set()
+    for index, item in enumerate(items):
+        prefix = f"mappings[{index}]"
+        if not isinstance(item, dict):
+            errors[prefix] = "must be an object"
+            continue
+        extra = set(item) - {"nro_empresa", "location_id", "location_name"}
+        if extra:
+            errors[prefix] = f"unknown field(s): {', '.join(sorted(extra))}"
+            continue
+        item_errors: dict[str, str] = {}
+        nro = field_int(item, "nro_empresa", item_errors)
+        location_id = field_text(item, "location_id", 100, item_errors)
+        name = item.get("location_name")
+        if name is not None and (not isinstance(name, str) or len(name) > 255):
+            item_errors["location_name"] = "must be text of at most 255 characters"
+        if not item_errors and nro in companies:
+            item_errors["nro_empresa"] = f"company {nro} appears twice"
+        if not item_errors and location_id in locations_seen:
+            item_errors["location_id"] = f"location {location_id} appears twice"
+        errors.update({f"{prefix}.{key}": text for key, text in item_errors.items()})
+        if not item_errors:
+            companies.add(nro)
+            locations_seen.add(location_id)
+            clean.append({"nro_empresa": nro, "location_id": location_id, "location_name": name})
+    if errors:
+        raise invalid(errors)
+    return clean
+
+
+@bp.get("/location-mappings")
+@require_role(Role.VIEWER)
+def get_location_mappings() -> ResponseReturnValue:
+    with db() as session:
+        return jsonify({"mappings": _location_rows(session)})
+
+
+@bp.put("/location-mappings")
+@require_role(Role.ADMIN)
+def put_location_mappings() -> ResponseReturnValue:
+    """Replace the set: delete what is gone first, so a location can move to another company."""
+    wanted = _location_input(json_body())
+    with db() as session:
+        before = _location_rows(session)
+        keep = {item["nro_empresa"] for item in wanted}
+        session.execute(
+            delete(LocationMapping)
+            .where(LocationMapping.shop_id == g.shop.id, LocationMapping.nro_empresa.not_in(keep))
+            .execution_options(synchronize_session="fetch")
+        )
+        # Free every location first: swapping two companies' locations must not collide.
+        for row in session.scalars(select(LocationMapping).where(LocationMapping.shop_id == g.shop.id)):
+            row.location_id = f"moving:{row.id}"
+        session.flush()
+        for item in wanted:
+            mappings.set_location_mapping(
+                session, g.shop.id, item["nro_empresa"], item["location_id"], item["location_name"]
+            )
+        after = _location_rows(session)
+        strip = [{k: v for k, v in r.items() if k != "id"} for r in before]
+        new = [{k: v for k, v in r.items() if k != "id"} for r in after]
+        if strip != new:
+            write_audit(
+                session,
+                "location_mappings.saved",
+                "location_mappings",
+                {"mappings": strip},
+                {"mappings": new},
+            )
+        codes = [code for item in wanted for code in (item["location_id"], str(item["nro_empresa"]))]
+        resumed = resume_parked(session, g.shop.id, mappings.MappingKind.LOCATION.value, codes)
+        return jsonify({"mappings": after, "resumed": resumed})

@@ -1,0 +1,272 @@
+"""The De:Para page: mapping lines per kind, the codes seen but unmapped, CSV import/export.
+
+Creating a line resumes every unit parked waiting for it (`ledger.trace.parked_waiting_for`
+-> the flow's replay job), so a merchant who maps a new payment gateway sees the stuck orders
+go through without touching them. Location lines are a kind here but live in their own table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import mappings
+from ledger.mappings import ImportResult, MappingConflict, MappingKind
+from ledger.models import LocationMapping, Mapping, Role
+from shopify_app.api_common import (
+    MAX_INT,
+    ApiError,
+    db,
+    invalid,
+    iso,
+    json_body,
+    not_found,
+    query_choice,
+    reject_unknown,
+    write_audit,
+)
+from shopify_app.enqueue import resume_parked
+from shopify_app.roles import require_role
+
+bp = Blueprint("mappings", __name__, url_prefix="/mappings")
+
+KINDS = tuple(kind.value for kind in MappingKind)
+MAX_CSV = 2_000_000
+
+
+def _kind_arg() -> str:
+    kind = query_choice("kind", KINDS, required=True)
+    assert kind is not None
+    return kind
+
+
+def _row_json(row: Mapping | LocationMapping, kind: str) -> dict[str, Any]:
+    if isinstance(row, LocationMapping):
+        return {
+            "id": row.id,
+            "kind": kind,
+            "shopify_code": row.location_id,
+            "erp_code": str(row.nro_empresa),
+            "label": row.location_name,
+            "updated_at": iso(row.updated_at),
+        }
+    return {
+        "id": row.id,
+        "kind": kind,
+        "shopify_code": row.shopify_code,
+        "erp_code": row.erp_code,
+        "label": row.label,
+        "updated_at": iso(row.updated_at),
+    }
+
+
+def _rows(session: Session, kind: str) -> list[Mapping | LocationMapping]:
+    if kind == MappingKind.LOCATION:
+        return list(
+            session.scalars(
+                select(LocationMapping)
+                .where(LocationMapping.shop_id == g.shop.id)
+                .order_by(LocationMapping.location_id)
+            )
+        )
+    return list(
+        session.scalars(
+            select(Mapping)
+            .where(Mapping.shop_id == g.shop.id, Mapping.kind == kind)
+            .order_by(Mapping.shopify_code)
+        )
+    )
+
+
+def _code(row: Mapping | LocationMapping) -> str:
+    return row.location_id if isinstance(row, LocationMapping) else row.shopify_code
+
+
+def resume_codes(kind: str, shopify_code: str, erp_code: str) -> list[str]:
+    """The parked codes a new line satisfies: for locations both the gid and the NROEMPRESA."""
+    return [shopify_code, erp_code] if kind == MappingKind.LOCATION else [shopify_code]
+
+
+@bp.get("")
+@require_role(Role.VIEWER)
+def list_mappings() -> ResponseReturnValue:
+    kind = _kind_arg()
+    with db() as session:
+        return jsonify({"kind": kind, "mappings": [_row_json(r, kind) for r in _rows(session, kind)]})
+
+
+def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
+    reject_unknown(body, {"kind", "shopify_code", "erp_code", "label"})
+    errors: dict[str, str] = {}
+    kind = body.get("kind")
+    if kind not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+    codes: dict[str, str] = {}
+    for key in ("shopify_code", "erp_code"):
+        value = body.get(key)
+        if not isinstance(value, str) or not value.strip():
+            errors[key] = "is required"
+        elif len(value) > 255:
+            errors[key] = "must be at most 255 characters"
+        else:
+            codes[key] = value.strip()
+    label = body.get("label")
+    if label is not None and (not isinstance(label, str) or len(label) > 255):
+        errors["label"] = "must be text of at most 255 characters"
+    if kind == MappingKind.LOCATION and "erp_code" in codes and not codes["erp_code"].isdigit():
+        errors["erp_code"] = "the NROEMPRESA must be a number"
+    if kind == MappingKind.LOCATION and "shopify_code" in codes and len(codes["shopify_code"]) > 100:
+        errors["shopify_code"] = "a location id has at most 100 characters"
+    if errors:
+        raise invalid(errors)
+    return str(kind), codes["shopify_code"], codes["erp_code"], (label or "").strip() or None
+
+
+@bp.put("")
+@require_role(Role.ADMIN)
+def upsert_mapping() -> ResponseReturnValue:
+    kind, shopify_code, erp_code, label = _mapping_input(json_body())
+    with db() as session:
+        previous = next((_row_json(r, kind) for r in _rows(session, kind) if _code(r) == shopify_code), None)
+        try:
+            row, created = mappings.upsert_mapping(session, g.shop.id, kind, shopify_code, erp_code, label)
+        except MappingConflict as exc:
+            raise ApiError(409, "mapping_conflict", str(exc)) from exc
+        except ValueError as exc:
+            raise invalid({"erp_code": str(exc)}) from exc
+        after = _row_json(row, kind)
+        write_audit(
+            session,
+            "mapping.created" if created else "mapping.changed",
+            f"mapping:{kind}:{shopify_code}",
+            None if previous is None else {"erp_code": previous["erp_code"], "label": previous["label"]},
+            {"erp_code": after["erp_code"], "label": after["label"]},
+        )
+        resumed = resume_parked(session, g.shop.id, kind, resume_codes(kind, shopify_code, erp_code))
+        return jsonify({"mapping": after, "created": created, "resumed": resumed})
+
+
+@bp.delete("/<int:mapping_id>")
+@require_role(Role.ADMIN)
+def delete_mapping(mapping_id: int) -> ResponseReturnValue:
+    kind = _kind_arg()
+    model = LocationMapping if kind == MappingKind.LOCATION else Mapping
+    with db() as session:
+        row = session.get(model, mapping_id) if mapping_id <= MAX_INT else None
+        if row is None or row.shop_id != g.shop.id or (isinstance(row, Mapping) and row.kind != kind):
+            raise not_found("mapping")
+        before = _row_json(row, kind)
+        session.delete(row)
+        session.flush()
+        write_audit(
+            session,
+            "mapping.deleted",
+            f"mapping:{kind}:{before['shopify_code']}",
+            {"erp_code": before["erp_code"], "label": before["label"]},
+            None,
+        )
+    return Response(status=204)
+
+
+@bp.get("/unmapped")
+@require_role(Role.VIEWER)
+def unmapped() -> ResponseReturnValue:
+    kind = _kind_arg()
+    with db() as session:
+        codes = mappings.unmapped_codes_seen(session, g.shop.id, kind)
+    return jsonify({"kind": kind, "codes": [{"code": code, "waiting": n} for code, n in codes]})
+
+
+@bp.get("/export.csv")
+@require_role(Role.VIEWER)
+def export_csv() -> ResponseReturnValue:
+    kind = _kind_arg()
+    with db() as session:
+        text = mappings.export_csv(session, g.shop.id, kind)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="de-para-{kind}.csv"'},
+    )
+
+
+def import_lines(session: Session, shop_id: int, kind: str, text: str) -> ImportResult:
+    """Upsert every valid CSV line (ledger.mappings.upsert_mapping); bad lines reported by number.
+
+    Like ledger.mappings.import_csv, plus the column-size checks the database would otherwise
+    refuse with an error that aborts the whole import.
+    """
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [name for name in mappings.CSV_COLUMNS[:2] if name not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
+        return result
+    code_max = 100 if kind == MappingKind.LOCATION else 255
+    try:
+        for record in reader:
+            shopify_code = (record.get("shopify_code") or "").strip()
+            erp_code = (record.get("erp_code") or "").strip()
+            label = (record.get("label") or "").strip() or None
+            if len(shopify_code) > code_max or len(erp_code) > 255 or len(label or "") > 255:
+                result.errors.append((reader.line_num, f"a value is too long (codes at most {code_max}/255)"))
+                continue
+            try:
+                with session.begin_nested():
+                    _, created = mappings.upsert_mapping(
+                        session, shop_id, kind, shopify_code, erp_code, label
+                    )
+            except ValueError as exc:  # MappingConflict included
+                result.errors.append((reader.line_num, str(exc)))
+                continue
+            result.created += int(created)
+            result.updated += int(not created)
+    except csv.Error as exc:
+        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    return result
+
+
+@bp.post("/import")
+@require_role(Role.ADMIN)
+def import_csv() -> ResponseReturnValue:
+    """Upsert the good lines, report the bad ones, and resume what the new lines unblocked."""
+    body = json_body()
+    reject_unknown(body, {"kind", "csv"})
+    errors: dict[str, str] = {}
+    kind, text = body.get("kind"), body.get("csv")
+    if kind not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+    if not isinstance(text, str):
+        errors["csv"] = "must be the CSV text"
+    elif len(text) > MAX_CSV:
+        errors["csv"] = f"must be at most {MAX_CSV} characters"
+    if errors:
+        raise invalid(errors)
+    assert isinstance(kind, str) and isinstance(text, str)
+    with db() as session:
+        waiting = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)]
+        result = import_lines(session, g.shop.id, kind, text)
+        still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}
+        if result.created or result.updated:
+            write_audit(
+                session,
+                "mapping.imported",
+                f"mapping:{kind}",
+                None,
+                {"created": result.created, "updated": result.updated, "errors": len(result.errors)},
+            )
+        resumed = resume_parked(session, g.shop.id, kind, [code for code in waiting if code not in still])
+    return jsonify(
+        {
+            "created": result.created,
+            "updated": result.updated,
+            "resumed": resumed,
+            "errors": [{"line": line, "message": message} for line, message in result.errors],
+        }
+    )

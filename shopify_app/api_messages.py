@@ -1,0 +1,215 @@
+"""The Messages page: search the trace, one message in detail, retry, retry all failed, replay.
+
+Payloads are shown with PII masked (ledger.masking) unless the caller is admin or owner. A
+retry (failed / parked / retrying) and a replay (done) both enqueue the flow's replay job with
+the message id (`ledger.flows`), and both are audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from ledger import flows as catalog
+from ledger import trace
+from ledger.kv import get_redis
+from ledger.masking import mask_pii
+from ledger.models import Message, MessageStatus, Role
+from shopify_app.api_common import (
+    MAX_ID,
+    ApiError,
+    app_settings,
+    db,
+    iso,
+    locale,
+    not_found,
+    page_cursor,
+    query_choice,
+    query_int,
+    query_text,
+    write_audit,
+)
+from shopify_app.api_explain import explain
+from shopify_app.enqueue import enqueue_replay
+from shopify_app.roles import require_role
+
+bp = Blueprint("messages", __name__, url_prefix="/messages")
+
+FLOW_NAMES = tuple(catalog.BY_NAME)
+STATUSES = tuple(s.value for s in MessageStatus)
+RETRYABLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
+REPLAYABLE = (MessageStatus.DONE.value,)
+RETRY_FAILED_MAX = 1000
+
+
+def summary(message: Message) -> dict[str, Any]:
+    """A message as a list row (no payloads): also used by the Orders detail."""
+    return {
+        "id": message.id,
+        "flow": message.flow,
+        "direction": message.direction,
+        "unit_key": message.unit_key,
+        "shopify_id": message.shopify_id,
+        "erp_id": message.erp_id,
+        "status": message.status,
+        "attempts": message.attempts,
+        "error_class": message.error_class,
+        "error_text": message.error_text,
+        "created_at": iso(message.created_at),
+        "updated_at": iso(message.updated_at),
+        "finished_at": iso(message.finished_at),
+    }
+
+
+def _dict_or_none(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _own_message(session: Any, message_id: int) -> Message:
+    """The message if it belongs to the caller's shop; 404 otherwise (another shop's included)."""
+    message = session.get(Message, message_id) if message_id <= MAX_ID else None
+    if message is None or message.shop_id != g.shop.id:
+        raise not_found("message")
+    return message
+
+
+@bp.get("")
+@require_role(Role.VIEWER)
+def list_messages() -> ResponseReturnValue:
+    flow = query_choice("flow", FLOW_NAMES)
+    status = query_choice("status", STATUSES)
+    text = query_text("q")
+    before_id = query_int("before_id", None, 1, MAX_ID)
+    limit = query_int("limit", 50, 1, 200) or 50
+    with db() as session:
+        rows = trace.search(
+            session, g.shop.id, flow=flow, status=status, text=text, limit=limit, before_id=before_id
+        )
+        return jsonify(
+            {
+                "messages": [summary(m) for m in rows],
+                "next_before_id": page_cursor([m.id for m in rows], limit),
+            }
+        )
+
+
+@bp.get("/<int:message_id>")
+@require_role(Role.VIEWER)
+def get_message(message_id: int) -> ResponseReturnValue:
+    reveal = g.role.at_least(Role.ADMIN)
+    where = locale()
+    with db() as session:
+        message = _own_message(session, message_id)
+        detail = {
+            **summary(message),
+            "request_payload": _dict_or_none(mask_pii(message.request_payload, reveal)),
+            "response_payload": _dict_or_none(mask_pii(message.response_payload, reveal)),
+            "error_detail": _dict_or_none(mask_pii(message.error_detail, reveal)),
+            "pii_masked": not reveal,
+            "job_id": message.job_id,
+            "explanation": explain(message, where),
+            "can_retry": message.status in RETRYABLE,
+            "can_replay": message.status in REPLAYABLE,
+            "locale": where,
+        }
+    return jsonify(detail)
+
+
+def _enqueue(message: Message, action: str) -> dict[str, Any]:
+    try:
+        job_id, enqueued = enqueue_replay(message, get_redis(app_settings().redis_url))
+    except KeyError as exc:
+        raise ApiError(
+            409, "unknown_flow", f"message {message.id} names no known flow ({message.flow})"
+        ) from exc
+    return {
+        "job_id": job_id,
+        "enqueued": enqueued,
+        "message_id": message.id,
+        "flow": message.flow,
+        "queue": catalog.get(message.flow).queue,
+        "action": action,
+    }
+
+
+@bp.post("/<int:message_id>/retry")
+@require_role(Role.OPERATOR)
+def retry(message_id: int) -> ResponseReturnValue:
+    with db() as session:
+        message = _own_message(session, message_id)
+        if message.status not in RETRYABLE:
+            raise ApiError(
+                409,
+                "not_retryable",
+                f"only failed, parked or retrying messages can be retried; this one is {message.status}"
+                + (" (use replay)" if message.status in REPLAYABLE else ""),
+                message_status=message.status,
+            )
+        result = _enqueue(message, "retry")
+        write_audit(
+            session,
+            "message.retry",
+            f"message:{message.id}",
+            {"status": message.status},
+            {"job_id": result["job_id"]},
+        )
+    result.pop("action")
+    return jsonify(result), 202
+
+
+@bp.post("/<int:message_id>/replay")
+@require_role(Role.OPERATOR)
+def replay(message_id: int) -> ResponseReturnValue:
+    with db() as session:
+        message = _own_message(session, message_id)
+        if message.status not in REPLAYABLE:
+            raise ApiError(
+                409,
+                "not_replayable",
+                f"only done messages can be replayed; this one is {message.status}"
+                + (" (use retry)" if message.status in RETRYABLE else ""),
+                message_status=message.status,
+            )
+        result = _enqueue(message, "replay")
+        write_audit(
+            session,
+            "message.replay",
+            f"message:{message.id}",
+            {"status": message.status},
+            {"job_id": result["job_id"]},
+        )
+    result.pop("action")
+    return jsonify(result), 202
+
+
+@bp.post("/retry-failed")
+@require_role(Role.OPERATOR)
+def retry_failed() -> ResponseReturnValue:
+    """One replay job per failed message of the flow (oldest first, at most 1000 per click)."""
+    flow = query_choice("flow", FLOW_NAMES, required=True)
+    conn = get_redis(app_settings().redis_url)
+    ids: list[int] = []
+    with db() as session:
+        failed = session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == g.shop.id,
+                Message.flow == flow,
+                Message.status == MessageStatus.FAILED.value,
+            )
+            .order_by(Message.id)
+            .limit(RETRY_FAILED_MAX)
+        )
+        for message in failed:
+            _, enqueued = enqueue_replay(message, conn)
+            if enqueued:
+                ids.append(message.id)
+        write_audit(
+            session, "message.retry_failed", f"flow:{flow}", None, {"enqueued": len(ids), "message_ids": ids}
+        )
+    return jsonify({"flow": flow, "enqueued": len(ids), "message_ids": ids}), 202

@@ -1,0 +1,156 @@
+"""The Orders page: Shopify order <-> ERP order, both statuses, NF-e, amounts, and the edit ledger.
+
+Reads OrderLink rows (written by the order flows) and, for one order, its OrderLineChange
+ledger (cuts, substitutions, weights) and the trace messages about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import ColumnElement, or_, select
+
+from ledger.models import Message, OrderLineChange, OrderLink, Role
+from shopify_app.api_common import (
+    MAX_ID,
+    MAX_INT,
+    db,
+    decimal_text,
+    iso,
+    not_found,
+    page_cursor,
+    query_choice,
+    query_int,
+    query_text,
+)
+from shopify_app.api_messages import summary
+from shopify_app.roles import require_role
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+FILTERS: dict[str, Any] = {
+    "needs_attention": lambda: OrderLink.needs_attention.is_not(None),
+    "not_in_erp": lambda: OrderLink.nro_pedvenda.is_(None),
+    "in_erp": lambda: (
+        OrderLink.nro_pedvenda.is_not(None) & OrderLink.cancelled_at.is_(None) & OrderLink.nfe_key.is_(None)
+    ),
+    "invoiced": lambda: OrderLink.nfe_key.is_not(None),
+    "cancelled": lambda: OrderLink.cancelled_at.is_not(None),
+}
+MAX_BIGINT = 2**63 - 1
+RELATED_MESSAGES = 100
+
+
+def order_json(link: OrderLink) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "shopify_order_id": link.shopify_order_id,
+        "shopify_order_name": link.shopify_order_name,
+        "nro_pedvenda": link.nro_pedvenda,
+        "nro_empresa": link.nro_empresa,
+        "shopify_status": link.shopify_status,
+        "erp_status": link.erp_status,
+        "total": decimal_text(link.total),
+        "authorized_amount": decimal_text(link.authorized_amount),
+        "captured_amount": decimal_text(link.captured_amount),
+        "currency": link.currency,
+        "nfe_key": link.nfe_key,
+        "nfe_number": link.nfe_number,
+        "nfe_series": link.nfe_series,
+        "cancelled_at": iso(link.cancelled_at),
+        "needs_attention": link.needs_attention,
+        "created_at": iso(link.created_at),
+        "updated_at": iso(link.updated_at),
+    }
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _matches(text: str) -> ColumnElement[bool]:
+    """The order name, Shopify id or NF-e key contain `text`; or the NROPEDVENDA equals it."""
+    needle = f"%{_escape(text.lower())}%"
+    clauses: list[ColumnElement[bool]] = [
+        OrderLink.shopify_order_name.ilike(needle, escape="\\"),
+        OrderLink.shopify_order_id.ilike(needle, escape="\\"),
+        OrderLink.nfe_key.ilike(needle, escape="\\"),
+    ]
+    digits = text.lstrip("#")
+    if digits.isdigit() and int(digits) <= MAX_BIGINT:
+        clauses.append(OrderLink.nro_pedvenda == int(digits))
+    return or_(*clauses)
+
+
+@bp.get("")
+@require_role(Role.VIEWER)
+def list_orders() -> ResponseReturnValue:
+    text = query_text("q")
+    status = query_choice("status", tuple(FILTERS))
+    before_id = query_int("before_id", None, 1, MAX_ID)
+    limit = query_int("limit", 50, 1, 200) or 50
+    stmt = select(OrderLink).where(OrderLink.shop_id == g.shop.id)
+    if text:
+        stmt = stmt.where(_matches(text))
+    if status:
+        stmt = stmt.where(FILTERS[status]())
+    if before_id is not None and before_id <= MAX_INT:  # ids are int4: a larger cursor filters nothing
+        stmt = stmt.where(OrderLink.id < before_id)
+    with db() as session:
+        rows = list(session.scalars(stmt.order_by(OrderLink.id.desc()).limit(limit)))
+        return jsonify(
+            {
+                "orders": [order_json(r) for r in rows],
+                "next_before_id": page_cursor([r.id for r in rows], limit),
+            }
+        )
+
+
+@bp.get("/<int:order_id>")
+@require_role(Role.VIEWER)
+def get_order(order_id: int) -> ResponseReturnValue:
+    with db() as session:
+        link = session.get(OrderLink, order_id) if order_id <= MAX_INT else None
+        if link is None or link.shop_id != g.shop.id:
+            raise not_found("order")
+        changes = session.scalars(
+            select(OrderLineChange)
+            .where(OrderLineChange.order_link_id == link.id)
+            .order_by(OrderLineChange.id)
+        )
+        related: list[ColumnElement[bool]] = [Message.shopify_id == link.shopify_order_id]
+        if link.nro_pedvenda is not None:
+            related.append(Message.erp_id == str(link.nro_pedvenda))
+        if link.shopify_order_name:
+            related.append(
+                Message.search_text.like(f"%{_escape(link.shopify_order_name.lower())}%", escape="\\")
+            )
+        messages = session.scalars(
+            select(Message)
+            .where(Message.shop_id == g.shop.id, or_(*related))
+            .order_by(Message.id.desc())
+            .limit(RELATED_MESSAGES)
+        )
+        return jsonify(
+            {
+                **order_json(link),
+                "changes": [
+                    {
+                        "id": c.id,
+                        "direction": c.direction,
+                        "kind": c.kind,
+                        "sku": c.sku,
+                        "qty_before": decimal_text(c.qty_before),
+                        "qty_after": decimal_text(c.qty_after),
+                        "substitute_sku": c.substitute_sku,
+                        "reason": c.reason,
+                        "applied": c.applied,
+                        "created_at": iso(c.created_at),
+                    }
+                    for c in changes
+                ],
+                "messages": [summary(m) for m in messages],
+            }
+        )

@@ -1,0 +1,128 @@
+"""The shop's integration settings (`shops.settings`): keys, defaults, validation, and their page.
+
+The flows read these keys from `Shop.settings` directly (snake_case, documented in
+openapi.yaml `ShopSettings`): `seq_canal_venda` and `cod_geral_oper` (the ERP sales channel and
+fiscal operation of every order sent), `inactive_sku_status` (DRAFT | ARCHIVED: what a product
+becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized: when an order
+goes to the ERP), `bulk_threshold` (changes per run above which catalog flows use a bulk
+operation) and `default_role` (read by shopify_app.roles for staff nobody assigned).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+from flask.typing import ResponseReturnValue
+
+from ledger.models import Role, Shop
+from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
+from shopify_app.roles import require_role
+
+bp = Blueprint("settings", __name__, url_prefix="/setup")
+
+
+@dataclass(frozen=True)
+class IntSetting:
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class ChoiceSetting:
+    choices: tuple[str, ...]
+
+
+SETTINGS: dict[str, IntSetting | ChoiceSetting] = {
+    "seq_canal_venda": IntSetting(1, 999_999),
+    "cod_geral_oper": IntSetting(1, 999_999),
+    "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
+    "payment_confirmation": ChoiceSetting(("paid", "authorized")),
+    "bulk_threshold": IntSetting(1, 100_000),
+    "default_role": ChoiceSetting((Role.OPERATOR.value, Role.VIEWER.value)),
+}
+DEFAULTS: dict[str, Any] = {
+    "seq_canal_venda": None,
+    "cod_geral_oper": None,
+    "inactive_sku_status": "DRAFT",
+    "payment_confirmation": "paid",
+    "bulk_threshold": 250,
+    "default_role": Role.VIEWER.value,
+}
+
+
+def effective_settings(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Every known setting: the stored value when valid, else its default."""
+    stored = stored or {}
+    out: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        value = stored.get(key, default)
+        out[key] = value if value is None or _problem(key, value) is None else default
+    return out
+
+
+def validate_settings(changes: dict[str, Any]) -> dict[str, str]:
+    """Field -> what is wrong, for every bad key of a settings change (empty when all good)."""
+    errors = {key: "unknown setting" for key in changes if key not in SETTINGS}
+    for key, value in changes.items():
+        if key in SETTINGS:
+            problem = _problem(key, value)
+            if problem:
+                errors[key] = problem
+    return errors
+
+
+def _problem(key: str, value: Any) -> str | None:
+    rule = SETTINGS[key]
+    if isinstance(rule, IntSetting):
+        number = as_int(value)
+        if number is None:
+            return "must be an integer"
+        if not rule.minimum <= number <= rule.maximum:
+            return f"must be between {rule.minimum} and {rule.maximum}"
+        return None
+    if value not in rule.choices:
+        return f"must be one of {', '.join(rule.choices)}"
+    return None
+
+
+@bp.get("/settings")
+@require_role(Role.VIEWER)
+def get_settings() -> ResponseReturnValue:
+    with db() as session:
+        shop = session.get(Shop, g.shop.id)
+        if shop is None:
+            raise not_found("shop")
+        return jsonify(effective_settings(shop.settings))
+
+
+@bp.put("/settings")
+@require_role(Role.ADMIN)
+def put_settings() -> ResponseReturnValue:
+    """Merge the given keys into the shop's settings (400 with field errors, nothing saved)."""
+    changes = json_body()
+    if not changes:
+        raise invalid({"body": "name at least one setting"})
+    reject_unknown(changes, set(SETTINGS))
+    errors = validate_settings(changes)
+    if errors:
+        raise invalid(errors)
+    changes = {k: as_int(v) if isinstance(SETTINGS[k], IntSetting) else v for k, v in changes.items()}
+    with db() as session:
+        shop = session.get(Shop, g.shop.id)
+        if shop is None:
+            raise not_found("shop")
+        before = dict(shop.settings or {})
+        after = {**before, **changes}
+        shop.settings = after  # a new dict: the JSON column tracks assignment, not mutation
+        changed_before = {k: before.get(k) for k in changes if before.get(k) != changes[k]}
+        if changed_before:
+            write_audit(
+                session,
+                "settings.changed",
+                "settings",
+                changed_before,
+                {k: changes[k] for k in changed_before},
+            )
+        return jsonify(effective_settings(after))

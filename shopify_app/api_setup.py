@@ -1,0 +1,244 @@
+"""The Setup page: ERP connection, ERP choices, Shopify locations, store link, location mappings, status.
+
+Everything a first run needs before the flows can work. Saving a piece of it resumes the units
+parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_link`, `location`).
+The ERP password is write-only: stored encrypted (ledger.crypto), never returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import mappings
+from ledger.crypto import decrypt, encrypt
+from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
+from shopify_app import api_upstream
+from shopify_app.api_catalog_diff import latest_done
+from shopify_app.api_common import (
+    ApiError,
+    app_settings,
+    db,
+    field_int,
+    field_text,
+    invalid,
+    iso,
+    json_body,
+    locale,
+    optional_json_body,
+    reject_unknown,
+    write_audit,
+)
+from shopify_app.api_settings import effective_settings
+from shopify_app.enqueue import resume_parked
+from shopify_app.roles import require_role
+
+bp = Blueprint("setup", __name__, url_prefix="/setup")
+
+STEP_LABELS = {
+    "erp_connection": ("Conexão com o ERP", "ERP connection"),
+    "store_link": ("Empresa e segmento da loja", "Store company and segment"),
+    "location_mappings": ("Empresas e locais", "Companies and locations"),
+    "sales_channel": ("Canal de venda", "Sales channel"),
+    "catalog_diff": ("Prévia do catálogo", "Catalog preview"),
+}
+
+
+def _connection(session: Session) -> ErpConnection | None:
+    return session.scalars(select(ErpConnection).where(ErpConnection.shop_id == g.shop.id)).one_or_none()
+
+
+def _connection_json(row: ErpConnection | None) -> dict[str, Any]:
+    if row is None:
+        return {
+            "configured": False,
+            "base_url": None,
+            "username": None,
+            "password_set": False,
+            "updated_at": None,
+        }
+    return {
+        "configured": True,
+        "base_url": row.base_url,
+        "username": row.username,
+        "password_set": bool(row.password_enc),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
+    value = field_text(body, "base_url", 500, errors)
+    if value and "base_url" not in errors:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            errors["base_url"] = "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/api"
+    return value.rstrip("/")
+
+
+def _password(body: dict[str, Any], errors: dict[str, str]) -> str | None:
+    """The new password, or None to keep the stored one (absent, null or empty)."""
+    value = body.get("password")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        errors["password"] = "must be a string"  # noqa: S105 (a field error, not a secret)
+        return None
+    if len(value) > 500:
+        errors["password"] = "must be at most 500 characters"  # noqa: S105 (a field error, not a secret)
+    return value
+
+
+@bp.get("/erp-connection")
+@require_role(Role.VIEWER)
+def get_erp_connection() -> ResponseReturnValue:
+    with db() as session:
+        return jsonify(_connection_json(_connection(session)))
+
+
+@bp.put("/erp-connection")
+@require_role(Role.ADMIN)
+def put_erp_connection() -> ResponseReturnValue:
+    body = json_body()
+    reject_unknown(body, {"base_url", "username", "password"})
+    errors: dict[str, str] = {}
+    base_url, username = _base_url(body, errors), field_text(body, "username", 200, errors)
+    password = _password(body, errors)
+    with db() as session:
+        row = _connection(session)
+        if row is None and password is None and "password" not in errors:
+            errors["password"] = "is required the first time"  # noqa: S105 (a field error, not a secret)
+        if errors:
+            raise invalid(errors)
+        before = None if row is None else {"base_url": row.base_url, "username": row.username}
+        if row is None:
+            row = ErpConnection(shop_id=g.shop.id, base_url=base_url, username=username, password_enc=b"")
+            session.add(row)
+        row.base_url, row.username = base_url, username
+        if password is not None:
+            row.password_enc = encrypt(password, app_settings().encryption_keys)
+        session.flush()
+        after: dict[str, Any] = {"base_url": base_url, "username": username}
+        if password is not None:
+            after["password"] = "changed"  # noqa: S105 (stored as "***" by the audit scrubber)
+        write_audit(session, "erp_connection.saved", "erp_connection", before, after)
+        resumed = resume_parked(session, g.shop.id, "erp_connection", [str(g.shop.id)])
+        return jsonify({**_connection_json(row), "resumed": resumed})
+
+
+@bp.post("/erp-connection/test")
+@require_role(Role.ADMIN)
+def test_erp_connection() -> ResponseReturnValue:
+    """Test the typed values when given (a missing password uses the stored one), else the saved ones."""
+    body = optional_json_body()
+    reject_unknown(body, {"base_url", "username", "password"})
+    settings = app_settings()
+    if not body:
+        try:
+            client = api_upstream.erp_client(g.shop.id, settings)
+        except ApiError as exc:
+            if exc.code != "erp_not_configured":
+                raise
+            return jsonify({"ok": False, "message": "No ERP connection saved yet.", "companies": []})
+        return jsonify(api_upstream.test_connection(client))
+    errors: dict[str, str] = {}
+    base_url, username = _base_url(body, errors), field_text(body, "username", 200, errors)
+    password = _password(body, errors)
+    if errors:
+        raise invalid(errors)
+    if password is None:
+        with db() as session:
+            row = _connection(session)
+            if row is None:
+                raise invalid({"password": "is required: no password is stored yet"})
+            stored = bytes(row.password_enc)
+        password = api_upstream.call(api_upstream.ERP, lambda: decrypt(stored, settings.encryption_keys))
+    client = api_upstream.erp_client_for(base_url, username, password)
+    return jsonify(api_upstream.test_connection(client))
+
+
+@bp.get("/erp-choices")
+@require_role(Role.VIEWER)
+def erp_choices() -> ResponseReturnValue:
+    """Read from the saved connection (or the demo's environment fallback); 409 when neither exists."""
+    client = api_upstream.erp_client(g.shop.id, app_settings())
+    return jsonify(api_upstream.erp_choices(client))
+
+
+@bp.get("/locations")
+@require_role(Role.VIEWER)
+def locations() -> ResponseReturnValue:
+    return jsonify({"locations": api_upstream.shopify_locations(g.shop.domain, app_settings())})
+
+
+def _store_link_json(link: StoreLink | None) -> dict[str, Any]:
+    if link is None:
+        return {"configured": False, "nro_empresa": None, "nro_segmento": None, "updated_at": None}
+    return {
+        "configured": True,
+        "nro_empresa": link.nro_empresa,
+        "nro_segmento": link.nro_segmento,
+        "updated_at": iso(link.updated_at),
+    }
+
+
+@bp.get("/store-link")
+@require_role(Role.VIEWER)
+def get_store_link() -> ResponseReturnValue:
+    with db() as session:
+        link = session.scalars(select(StoreLink).where(StoreLink.shop_id == g.shop.id)).one_or_none()
+        return jsonify(_store_link_json(link))
+
+
+@bp.put("/store-link")
+@require_role(Role.ADMIN)
+def put_store_link() -> ResponseReturnValue:
+    body = json_body()
+    reject_unknown(body, {"nro_empresa", "nro_segmento"})
+    errors: dict[str, str] = {}
+    nro_empresa, nro_segmento = (
+        field_int(body, "nro_empresa", errors),
+        field_int(body, "nro_segmento", errors),
+    )
+    if errors:
+        raise invalid(errors)
+    with db() as session:
+        old = session.scalars(select(StoreLink).where(StoreLink.shop_id == g.shop.id)).one_or_none()
+        before = None if old is None else {"nro_empresa": old.nro_empresa, "nro_segmento": old.nro_segmento}
+        link = mappings.set_store_link(session, g.shop.id, nro_empresa, nro_segmento)
+        write_audit(
+            session,
+            "store_link.saved",
+            "store_link",
+            before,
+            {"nro_empresa": nro_empresa, "nro_segmento": nro_segmento},
+        )
+        resumed = resume_parked(session, g.shop.id, "store_link", [g.shop.domain])
+        return jsonify({**_store_link_json(link), "resumed": resumed})
+
+
+@bp.get("/status")
+@require_role(Role.VIEWER)
+def status() -> ResponseReturnValue:
+    with db() as session:
+        shop_id = g.shop.id
+        shop = session.get(Shop, shop_id)
+        settings = effective_settings(shop.settings if shop else None)
+        done = {
+            "erp_connection": _connection(session) is not None,
+            "store_link": session.scalar(select(func.count()).where(StoreLink.shop_id == shop_id)) > 0,
+            "location_mappings": session.scalar(
+                select(func.count()).where(LocationMapping.shop_id == shop_id)
+            )
+            > 0,
+            "sales_channel": settings["seq_canal_venda"] is not None
+            and settings["cod_geral_oper"] is not None,
+            "catalog_diff": latest_done(shop_id),
+        }
+    index = 0 if locale() == "pt-BR" else 1
+    steps = [{"key": key, "done": value, "label": STEP_LABELS[key][index]} for key, value in done.items()]
+    return jsonify({"steps": steps, "complete": all(done.values())})

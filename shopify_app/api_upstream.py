@@ -1,0 +1,170 @@
+"""Calls from the setup page to the ERP and to Shopify, each failure a clear 502/503, never a 500.
+
+Interactive calls try once (no backoff sleeping while a merchant waits) with short timeouts;
+an unreachable system is a 503 naming it, a refusal or an unreadable answer a 502 with the
+system's own message. The long retries belong to the jobs, not to a page load.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+
+import erp
+from erp.retry import NO_RETRY
+from ledger.crypto import SecretUnreadable
+from ledger.errors import IntegrationError, MappingMissing, Transient
+from settings import Settings
+from shopify_app.admin_api import build_client
+from shopify_app.admin_api.executor import RetryPolicy as ShopifyRetryPolicy
+from shopify_app.api_common import ApiError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ERP = "consinco"
+SHOPIFY = "shopify"
+ERP_TIMEOUT = (3.05, 15.0)
+SHOPIFY_ONE_TRY = ShopifyRetryPolicy(max_attempts=1)
+SYSTEM_NAMES = {ERP: "the ERP (Consinco)", SHOPIFY: "Shopify"}
+
+
+def call(system: str, action: Callable[[], T]) -> T:
+    """Run one outside call, turning every failure into an ApiError naming the system."""
+    name = SYSTEM_NAMES[system]
+    try:
+        return action()
+    except ApiError:
+        raise
+    except MappingMissing as exc:  # erp.for_shop: no connection saved and no demo fallback
+        code = "erp_not_configured" if system == ERP else f"{system}_not_configured"
+        raise ApiError(409, code, exc.message, system=system) from exc
+    except Transient as exc:
+        log.warning("api: %s unavailable: %s", system, exc.message)
+        raise ApiError(
+            503,
+            f"{system}_unavailable",
+            f"{name} could not be reached: {exc.message}",
+            system=system,
+            upstream_message=exc.message,
+        ) from exc
+    except IntegrationError as exc:  # Rejected, unexpected shapes, auth refusals
+        log.warning("api: %s refused: %s", system, exc.message)
+        raise ApiError(
+            502,
+            f"{system}_error",
+            f"{name} answered with an error: {exc.message}",
+            system=system,
+            upstream_message=exc.message,
+        ) from exc
+    except SecretUnreadable as exc:
+        raise ApiError(
+            502,
+            f"{system}_secret_unreadable",
+            "the stored password cannot be decrypted with the current ENCRYPTION_KEY: enter it again",
+            system=system,
+        ) from exc
+    except (requests.RequestException, OSError, ValueError) as exc:  # bad URL typed, socket errors
+        log.warning("api: %s call failed: %s", system, type(exc).__name__)
+        raise ApiError(
+            503,
+            f"{system}_unavailable",
+            f"{name} could not be reached ({type(exc).__name__})",
+            system=system,
+            upstream_message=str(exc)[:500],
+        ) from exc
+
+
+def erp_client(shop_id: int, settings: Settings) -> erp.ErpClient:
+    """The shop's stored ERP connection as a one-try client (409 when none is set up)."""
+    return call(
+        ERP,
+        lambda: erp.for_shop(
+            shop_id, database_url=settings.database_url, timeout=ERP_TIMEOUT, retry=NO_RETRY
+        ),
+    )
+
+
+def erp_client_for(base_url: str, username: str, password: str) -> erp.ErpClient:
+    """A one-try client for values typed on the setup page and not saved yet."""
+    return call(ERP, lambda: erp.ErpClient(base_url, username, password, timeout=ERP_TIMEOUT, retry=NO_RETRY))
+
+
+def test_connection(client: erp.ErpClient) -> dict[str, Any]:
+    """Log in and read one page of companies; a failure is an answer (ok false), not an error."""
+    try:
+        check = client.test_connection()
+    except (IntegrationError, requests.RequestException, OSError, ValueError) as exc:
+        return {"ok": False, "message": f"The ERP could not be tested: {exc}", "companies": []}
+    finally:
+        client.close()
+    return {"ok": check.ok, "message": check.message, "companies": list(check.companies)}
+
+
+def erp_choices(client: erp.ErpClient) -> dict[str, list[dict[str, Any]]]:
+    """Companies, segments and payment methods as the setup page offers them."""
+    try:
+        companies = call(ERP, client.companies)
+        segments = call(ERP, client.segments)
+        methods = call(ERP, client.payment_methods)
+    finally:
+        client.close()
+    return {
+        "companies": [
+            {
+                "nro_empresa": c.nro_empresa,
+                "name": c.short_name,
+                "legal_name": c.legal_name,
+                "cnpj": c.cnpj,
+                "city": c.city,
+                "uf": c.uf,
+                "active": c.active,
+            }
+            for c in companies
+        ],
+        "segments": [
+            {"nro_segmento": s.nro_segmento, "description": s.description, "active": s.active}
+            for s in segments
+        ],
+        "payment_methods": [
+            {"nro_forma_pagto": m.nro_forma_pagto, "name": m.name, "kind": m.kind, "active": m.active}
+            for m in methods
+        ],
+    }
+
+
+def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
+    """The shop's locations (active and inactive) read through the Admin API client, one try."""
+
+    def read() -> list[dict[str, Any]]:
+        from shopify_app.admin_api.client import default_token_provider
+
+        base_url, headers = settings.admin_origin(shop_domain)
+        client = build_client(
+            shop_domain,
+            base_url=base_url,
+            api_version=settings.api_version,
+            extra_headers=headers,
+            token_provider=default_token_provider(shop_domain),
+            retry=SHOPIFY_ONE_TRY,
+        )
+        try:
+            return [
+                {
+                    "id": loc.id,
+                    "name": loc.name,
+                    "is_active": loc.is_active,
+                    "fulfills_online_orders": loc.fulfills_online_orders,
+                    "city": loc.city,
+                    "province_code": loc.province_code,
+                }
+                for loc in client.locations(include_inactive=True)
+            ]
+        finally:
+            client.close()
+
+    return call(SHOPIFY, read)

@@ -1,0 +1,134 @@
+"""Flows dashboard: rows for the nine flows, schedules, run now, metrics, and the change poll."""
+
+from __future__ import annotations
+
+from rq import Queue
+from rq.job import Job, JobStatus
+
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.models import Role, Schedule, Watermark, utcnow
+
+from .conftest import headers, queued
+
+
+def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, settings, shops, message, rq):
+    with session_scope(settings.database_url) as session:
+        session.add(
+            Schedule(
+                shop_id=shops.a,
+                flow="stock",
+                cron="*/3 * * * *",
+                enabled=True,
+                progress={"done": 5, "total": 9},
+            )
+        )
+        session.add(Watermark(shop_id=shops.a, flow="stock", scope="1", last_changed_at=utcnow(), page=2))
+    message(shops.a, "stock", "sku-1", done=True)
+    message(shops.a, "stock", "sku-2", error=Rejected("no", system="shopify"))
+    message(shops.b, "stock", "sku-3", done=True)
+    rq.set(f"lock:flow:{shops.a}:stock", "token")
+    body = client.get("/api/flows?locale=en", headers=headers(Role.VIEWER)).get_json()
+    rows = {row["name"]: row for row in body["flows"]}
+    assert list(rows) == [
+        "products",
+        "skus",
+        "prices",
+        "stock",
+        "orders",
+        "order_edits",
+        "invoices",
+        "cancellations",
+        "reconcile",
+    ]
+    stock = rows["stock"]
+    assert (
+        stock["label"] == "Stock"
+        and stock["running"] is True
+        and stock["progress"] == {"done": 5, "total": 9}
+    )
+    assert stock["counts_24h"]["done"] == 1 and stock["counts_24h"]["failed"] == 1
+    assert stock["schedule"]["cron"] == "*/3 * * * *" and stock["schedule"]["next_run_at"] is not None
+    assert [w["scope"] for w in stock["watermarks"]] == ["1"]
+    assert rows["orders"]["webhook_only"] is True and rows["orders"]["schedule"] is None
+    assert rows["products"]["running"] is False and rows["products"]["schedule"]["cron"] is None
+
+
+def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
+    bad = client.put("/api/flows/stock/schedule", json={"cron": "every minute"}, headers=headers())
+    assert bad.status_code == 400 and "cron" in bad.get_json()["error"]["fields"]
+    six = client.put("/api/flows/stock/schedule", json={"cron": "* * * * * *"}, headers=headers())
+    assert six.status_code == 400
+    ok = client.put(
+        "/api/flows/invoices/schedule", json={"cron": "*/2 * * * *", "enabled": False}, headers=headers()
+    )
+    assert (
+        ok.status_code == 200
+        and ok.get_json()["name"] == "order_events"
+        and ok.get_json()["next_run_at"] is None
+    )
+    rows = {r["name"]: r for r in client.get("/api/flows", headers=headers()).get_json()["flows"]}
+    assert rows["cancellations"]["schedule"]["cron"] == "*/2 * * * *"
+    assert (
+        client.put("/api/flows/orders/schedule", json={"cron": "* * * * *"}, headers=headers()).status_code
+        == 409
+    )
+    assert (
+        client.put("/api/flows/nope/schedule", json={"cron": "* * * * *"}, headers=headers()).status_code
+        == 404
+    )
+    with session_scope(settings.database_url) as session:
+        assert session.query(Schedule).filter_by(shop_id=shops.b).count() == 0
+
+
+def test_run_now_enqueues_the_run_job_once_and_refuses_webhook_flows(client, shops, rq):
+    first = client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR))
+    assert first.status_code == 202 and first.get_json()["enqueued"] is True
+    again = client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR)).get_json()
+    assert again["enqueued"] is False and again["job_id"] == first.get_json()["job_id"]
+    assert queued(rq, "catalog") == [("jobs.prices.run", (shops.a,))]
+    # Once that run has ended, "run now" works again (RQ keeps ended jobs under their id).
+    job = Job.fetch(first.get_json()["job_id"], connection=rq)
+    Queue("catalog", connection=rq).remove(job)
+    job.set_status(JobStatus.FINISHED)
+    assert client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR)).get_json()["enqueued"] is True
+    assert queued(rq, "catalog") == [("jobs.prices.run", (shops.a,))]
+    refused = client.post("/api/flows/orders/run", headers=headers())
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "webhook_only"
+
+
+def test_metrics_per_hour_and_per_flow(client, shops, message):
+    message(shops.a, "orders", "o-1", done=True)
+    message(shops.a, "orders", "o-2", error=Rejected("no", system="consinco"))
+    message(shops.a, "skus", "s-1", done=True)
+    message(shops.b, "skus", "s-9", done=True)
+    body = client.get("/api/flows/metrics?hours=3", headers=headers(Role.VIEWER)).get_json()
+    assert len(body["per_hour"]) == 3
+    assert sum(h["total"] for h in body["per_hour"]) == 3 and sum(h["failed"] for h in body["per_hour"]) == 1
+    assert body["per_flow"] == [
+        {"flow": "orders", "total": 2, "failed": 1},
+        {"flow": "skus", "total": 1, "failed": 0},
+    ]
+    assert client.get("/api/flows/metrics?hours=0", headers=headers()).status_code == 400
+
+
+def test_changes_poll_reports_new_messages_and_lock_changes(client, shops, message, rq):
+    first = client.get("/api/flows/changes", headers=headers()).get_json()
+    assert first["changed"] is True
+    cursor = first["cursor"]
+    assert client.get(f"/api/flows/changes?since={cursor}", headers=headers()).get_json()["changed"] is False
+    message(shops.b, "orders", "o-b", done=True)  # another shop's work is not a change here
+    assert client.get(f"/api/flows/changes?since={cursor}", headers=headers()).get_json()["changed"] is False
+    message(shops.a, "orders", "o-a", done=True)
+    moved = client.get(f"/api/flows/changes?since={cursor}", headers=headers()).get_json()
+    assert moved["changed"] is True and moved["cursor"] != cursor
+    rq.set(f"lock:flow:{shops.a}:order_events", "token")
+    locked = client.get(f"/api/flows/changes?since={moved['cursor']}", headers=headers()).get_json()
+    assert locked["changed"] is True and set(locked["running"]) == {
+        "order_edits",
+        "invoices",
+        "cancellations",
+    }
+    running = ",".join(locked["running"])
+    quiet = client.get(f"/api/flows/changes?since={moved['cursor']}&running={running}", headers=headers())
+    assert quiet.get_json()["changed"] is False

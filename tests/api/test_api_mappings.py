@@ -1,0 +1,117 @@
+"""De:Para: upsert resumes parked units, unmapped codes first, delete, CSV round trip, isolation."""
+
+from __future__ import annotations
+
+from spine_auth.factories import SHOP_B
+from sqlalchemy import select
+
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.models import AuditEvent, Role
+
+from .conftest import headers, queued
+
+
+def test_creating_a_mapping_resumes_the_units_parked_for_it(client, shops, message, rq):
+    first = message(shops.a, "orders", "order-1", error=MappingMissing("payment_method", "pix"))
+    second = message(shops.a, "orders", "order-2", error=MappingMissing("payment_method", "pix"))
+    other = message(shops.a, "orders", "order-3", error=MappingMissing("payment_method", "boleto"))
+    message(shops.b, "orders", "order-1", error=MappingMissing("payment_method", "pix"))
+    unmapped = client.get(
+        "/api/mappings/unmapped?kind=payment_method", headers=headers(Role.VIEWER)
+    ).get_json()
+    assert unmapped["codes"] == [{"code": "pix", "waiting": 2}, {"code": "boleto", "waiting": 1}]
+
+    body = {"kind": "payment_method", "shopify_code": "pix", "erp_code": "12", "label": "PIX"}
+    created = client.put("/api/mappings", json=body, headers=headers())
+    assert created.status_code == 200
+    assert created.get_json()["created"] is True and created.get_json()["resumed"] == 2
+    jobs = queued(rq, "orders")
+    assert sorted(jobs) == sorted([("jobs.orders.replay", (first,)), ("jobs.orders.replay", (second,))])
+    assert ("jobs.orders.replay", (other,)) not in jobs
+    after = client.get("/api/mappings/unmapped?kind=payment_method", headers=headers()).get_json()
+    assert after["codes"] == [{"code": "boleto", "waiting": 1}]
+    # Shop B still waits: its own De:Para is untouched.
+    assert (
+        client.get("/api/mappings?kind=payment_method", headers=headers(shop=SHOP_B)).get_json()["mappings"]
+        == []
+    )
+
+
+def test_upsert_changes_then_delete_with_audit(client, settings, shops):
+    body = {"kind": "carrier", "shopify_code": "Correios PAC", "erp_code": "5"}
+    row = client.put("/api/mappings", json=body, headers=headers()).get_json()["mapping"]
+    changed = client.put("/api/mappings", json={**body, "erp_code": "6"}, headers=headers()).get_json()
+    assert changed["created"] is False and changed["mapping"]["erp_code"] == "6"
+    assert (
+        client.delete(f"/api/mappings/{row['id']}?kind=carrier", headers=headers(shop=SHOP_B)).status_code
+        == 404
+    )
+    assert (
+        client.delete(f"/api/mappings/{row['id']}?kind=payment_method", headers=headers()).status_code == 404
+    )
+    assert client.delete(f"/api/mappings/{row['id']}?kind=carrier", headers=headers()).status_code == 204
+    assert client.get("/api/mappings?kind=carrier", headers=headers()).get_json()["mappings"] == []
+    with session_scope(settings.database_url) as session:
+        actions = list(
+            session.scalars(
+                select(AuditEvent.action).where(AuditEvent.shop_id == shops.a).order_by(AuditEvent.id)
+            )
+        )
+    assert actions[-3:] == ["mapping.created", "mapping.changed", "mapping.deleted"]
+
+
+def test_bad_mapping_input_names_the_fields(client):
+    response = client.put(
+        "/api/mappings", json={"kind": "location", "shopify_code": "", "erp_code": "x"}, headers=headers()
+    )
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["fields"]) == {"shopify_code", "erp_code"}
+    assert client.get("/api/mappings?kind=nope", headers=headers()).status_code == 400
+
+
+def test_csv_round_trip_with_line_numbered_errors(client, shops, message, rq):
+    parked = message(shops.a, "orders", "order-9", error=MappingMissing("carrier", "Loggi"))
+    text = (
+        "shopify_code,erp_code,label\nLoggi,7,Loggi Express\nCorreios,8,\n,9,sem codigo\n"
+        + "x" * 300
+        + ",1,\n"
+    )
+    result = client.post(
+        "/api/mappings/import", json={"kind": "carrier", "csv": text}, headers=headers()
+    ).get_json()
+    assert (result["created"], result["updated"], result["resumed"]) == (2, 0, 1)
+    assert [e["line"] for e in result["errors"]] == [4, 5]
+    assert ("jobs.orders.replay", (parked,)) in queued(rq, "orders")
+    exported = client.get("/api/mappings/export.csv?kind=carrier", headers=headers(Role.VIEWER))
+    assert exported.mimetype == "text/csv"
+    assert (
+        exported.get_data(as_text=True) == "shopify_code,erp_code,label\nCorreios,8,\nLoggi,7,Loggi Express\n"
+    )
+    again = client.post(
+        "/api/mappings/import",
+        json={"kind": "carrier", "csv": exported.get_data(as_text=True)},
+        headers=headers(),
+    ).get_json()
+    assert (again["created"], again["updated"], again["errors"]) == (0, 2, [])
+    missing = client.post(
+        "/api/mappings/import", json={"kind": "carrier", "csv": "a,b\n1,2\n"}, headers=headers()
+    )
+    assert missing.get_json()["errors"][0]["line"] == 1
+    assert (
+        client.get("/api/mappings/export.csv?kind=carrier", headers=headers(shop=SHOP_B)).get_data(
+            as_text=True
+        )
+        == "shopify_code,erp_code,label\n"
+    )
+
+
+def test_location_kind_resumes_by_company_or_location(client, shops, message, rq):
+    by_company = message(shops.a, "stock", "s-1", error=MappingMissing("location", "3"))
+    by_location = message(
+        shops.a, "orders", "o-1", error=MappingMissing("location", "gid://shopify/Location/9")
+    )
+    body = {"kind": "location", "shopify_code": "gid://shopify/Location/9", "erp_code": "3"}
+    assert client.put("/api/mappings", json=body, headers=headers()).get_json()["resumed"] == 2
+    assert ("jobs.stock.replay", (by_company,)) in queued(rq, "catalog")
+    assert ("jobs.orders.replay", (by_location,)) in queued(rq, "orders")

@@ -1,0 +1,131 @@
+"""Orders (links, edit ledger, related messages), audit trail, roles and /api/me."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from spine_auth.factories import SHOP_B
+
+from ledger.db import session_scope
+from ledger.models import OrderLineChange, OrderLink, Role
+
+from .conftest import headers
+from .test_api_messages import NFE_KEY
+
+
+def seed_order(settings, shop_id: int, name: str, nro: int | None, **fields) -> int:
+    with session_scope(settings.database_url) as session:
+        link = OrderLink(
+            shop_id=shop_id,
+            shopify_order_id=f"gid://shopify/Order/{name.strip('#')}",
+            shopify_order_name=name,
+            nro_pedvenda=nro,
+            **fields,
+        )
+        session.add(link)
+        session.flush()
+        return link.id
+
+
+def test_orders_search_filters_and_detail(client, settings, shops, message):
+    invoiced = seed_order(
+        settings, shops.a, "#1001", 880123, nfe_key=NFE_KEY, captured_amount=Decimal("99.9000")
+    )
+    waiting = seed_order(
+        settings, shops.a, "#1002", None, needs_attention="payment method pix has no mapping"
+    )
+    seed_order(settings, shops.b, "#1001", 1)
+    with session_scope(settings.database_url) as session:
+        session.add(
+            OrderLineChange(
+                order_link_id=invoiced,
+                change_key="ev-1:1",
+                direction="erp_to_shopify",
+                kind="cut",
+                sku="789100",
+                qty_before=Decimal(2),
+                qty_after=Decimal(1),
+            )
+        )
+    related = message(shops.a, "orders", "order-1001", shopify_id="gid://shopify/Order/1001", done=True)
+
+    def found(query: str) -> list[int]:
+        return [
+            o["id"]
+            for o in client.get(f"/api/orders?{query}", headers=headers(Role.VIEWER)).get_json()["orders"]
+        ]
+
+    assert found("") == [waiting, invoiced]
+    assert found("q=%231001") == [invoiced]
+    assert found("q=880123") == [invoiced]
+    assert found(f"q={NFE_KEY[-10:]}") == [invoiced]
+    assert found("status=needs_attention") == [waiting]
+    assert found("status=invoiced") == [invoiced]
+    assert found("status=not_in_erp") == [waiting]
+    detail = client.get(f"/api/orders/{invoiced}", headers=headers(Role.VIEWER)).get_json()
+    assert detail["captured_amount"] == "99.9" and detail["nfe_key"] == NFE_KEY
+    assert [(c["kind"], c["qty_before"], c["qty_after"]) for c in detail["changes"]] == [("cut", "2", "1")]
+    assert [m["id"] for m in detail["messages"]] == [related]
+    assert client.get(f"/api/orders/{invoiced}", headers=headers(shop=SHOP_B)).status_code == 404
+
+
+def test_me_and_permissions(client):
+    me = client.get("/api/me?locale=en", headers=headers(Role.OPERATOR)).get_json()
+    assert me == {
+        "shop": "shop-a.myshopify.com",
+        "user_id": "3",
+        "role": "operator",
+        "locale": "en",
+        "permissions": {"read": True, "operate": True, "configure": False, "grant_admin": False},
+    }
+
+
+def test_role_rules_are_enforced_by_the_api_and_audited(client):
+    # An admin manages operators and viewers...
+    granted = client.put(
+        "/api/roles/50", json={"role": "operator", "name": "Bia"}, headers=headers(Role.ADMIN)
+    )
+    assert granted.status_code == 200 and granted.get_json()["name"] == "Bia"
+    # ...but not admins or owners, nor can they touch an existing admin.
+    assert client.put("/api/roles/51", json={"role": "admin"}, headers=headers(Role.ADMIN)).status_code == 403
+    assert client.put("/api/roles/1", json={"role": "viewer"}, headers=headers(Role.ADMIN)).status_code == 403
+    assert client.delete("/api/roles/2", headers=headers(Role.ADMIN)).status_code == 403
+    # The owner can; the last owner cannot be demoted.
+    assert client.put("/api/roles/51", json={"role": "admin"}, headers=headers(Role.OWNER)).status_code == 200
+    last = client.put("/api/roles/1", json={"role": "admin"}, headers=headers(Role.OWNER))
+    assert last.status_code == 409 and last.get_json()["error"]["code"] == "last_owner"
+    assert client.put("/api/roles/52", json={"role": "king"}, headers=headers(Role.OWNER)).status_code == 400
+    assert client.delete("/api/roles/50", headers=headers(Role.ADMIN)).status_code == 204
+    assert client.delete("/api/roles/50", headers=headers(Role.ADMIN)).status_code == 404
+    roles = client.get("/api/roles", headers=headers(Role.VIEWER)).get_json()
+    assert {r["user_id"]: r["role"] for r in roles["roles"]} == {
+        "1": "owner",
+        "2": "admin",
+        "3": "operator",
+        "4": "viewer",
+        "51": "admin",
+    }
+    assert roles["default_role"] == "viewer"
+    # Shop B's staff list is its own.
+    assert {
+        r["user_id"] for r in client.get("/api/roles", headers=headers(shop=SHOP_B)).get_json()["roles"]
+    } == {"1", "2", "3", "4"}
+    events = client.get("/api/audit", headers=headers(Role.VIEWER)).get_json()["events"]
+    actions = [(e["action"], e["target"], e["actor"]) for e in events]
+    assert actions[:3] == [
+        ("role.revoked", "user:50", "2"),
+        ("role.granted", "user:51", "1"),
+        ("role.granted", "user:50", "2"),
+    ]
+
+
+def test_audit_pages_newest_first(client):
+    for n in range(3):
+        client.put("/api/setup/settings", json={"bulk_threshold": 100 + n}, headers=headers())
+    page = client.get("/api/audit?limit=2", headers=headers()).get_json()
+    assert [e["after"]["bulk_threshold"] for e in page["events"]] == [102, 101]
+    rest = client.get(f"/api/audit?limit=2&before_id={page['next_before_id']}", headers=headers()).get_json()
+    assert rest["events"][0]["after"] == {"bulk_threshold": 100}
+    assert rest["events"][1]["action"] == "app.installed"
+    others = client.get("/api/audit", headers=headers(shop=SHOP_B)).get_json()["events"]
+    assert [e["action"] for e in others] == ["app.installed"]

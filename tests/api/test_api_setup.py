@@ -1,0 +1,217 @@
+"""Setup page: ERP connection (password encrypted, never returned), settings validation, store
+link, location mappings, status, ERP/Shopify failures as 502/503, and the catalog dry-run contract."""
+
+from __future__ import annotations
+
+import json
+
+from spine_auth.factories import SHOP_B
+from sqlalchemy import select
+
+from ledger.crypto import decrypt
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.models import AuditEvent, ErpConnection, Role, Shop
+
+from .conftest import headers, queued
+
+SECRET = "s3nha-do-erp"
+
+
+def audit_rows(settings, shop_id: int, action: str) -> list[AuditEvent]:
+    with session_scope(settings.database_url) as session:
+        return list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.shop_id == shop_id, AuditEvent.action == action)
+            )
+        )
+
+
+def test_erp_password_is_stored_encrypted_and_never_returned(client, settings, shops):
+    body = {"base_url": "http://erp.example.test/api/", "username": "integra", "password": SECRET}
+    saved = client.put("/api/setup/erp-connection", json=body, headers=headers())
+    assert saved.status_code == 200
+    assert SECRET not in saved.get_data(as_text=True)
+    assert saved.get_json() | {"updated_at": None} == {
+        "configured": True,
+        "base_url": "http://erp.example.test/api",
+        "username": "integra",
+        "password_set": True,
+        "updated_at": None,
+        "resumed": 0,
+    }
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
+        assert SECRET.encode() not in bytes(row.password_enc)
+        assert decrypt(row.password_enc, settings.encryption_keys) == SECRET
+    read = client.get("/api/setup/erp-connection", headers=headers(Role.VIEWER))
+    assert SECRET not in read.get_data(as_text=True) and read.get_json()["password_set"] is True
+    # Saving again without a password keeps the stored one; the audit shows only "***".
+    client.put(
+        "/api/setup/erp-connection", json={**body, "username": "outro", "password": ""}, headers=headers()
+    )
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
+        assert row.username == "outro" and decrypt(row.password_enc, settings.encryption_keys) == SECRET
+    events = audit_rows(settings, shops.a, "erp_connection.saved")
+    assert len(events) == 2 and events[0].after["password"] == "***"
+    assert SECRET not in json.dumps([e.after for e in events])
+
+
+def test_erp_connection_validation(client):
+    first = client.put(
+        "/api/setup/erp-connection", json={"base_url": "ftp://x", "username": ""}, headers=headers()
+    )
+    assert first.status_code == 400
+    assert set(first.get_json()["error"]["fields"]) == {"base_url", "username", "password"}
+
+
+def test_saving_the_connection_resumes_units_parked_for_it(client, shops, message, rq):
+    parked = message(shops.a, error=MappingMissing("erp_connection", str(shops.a)))
+    body = {"base_url": "http://erp.example.test", "username": "u", "password": "p"}
+    assert client.put("/api/setup/erp-connection", json=body, headers=headers()).get_json()["resumed"] == 1
+    assert ("jobs.orders.replay", (parked,)) in queued(rq, "orders")
+
+
+def test_unreachable_erp_and_shopify_are_503_naming_the_system(client):
+    body = {"base_url": client.application.config["SETTINGS"].erp_base_url, "username": "u", "password": "p"}
+    client.put("/api/setup/erp-connection", json=body, headers=headers())
+    choices = client.get("/api/setup/erp-choices", headers=headers())
+    assert choices.status_code == 503
+    assert choices.get_json()["error"]["system"] == "consinco"
+    tested = client.post("/api/setup/erp-connection/test", headers=headers())
+    assert tested.status_code == 200 and tested.get_json()["ok"] is False
+    locations = client.get("/api/setup/locations", headers=headers())
+    assert locations.status_code == 503
+    assert locations.get_json()["error"]["system"] == "shopify"
+
+
+def test_erp_choices_before_any_connection_is_409(client):
+    response = client.get("/api/setup/erp-choices", headers=headers())
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "erp_not_configured"
+
+
+def test_settings_defaults_validation_and_audit(client, settings, shops):
+    assert client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json() == {
+        "seq_canal_venda": None,
+        "cod_geral_oper": None,
+        "inactive_sku_status": "DRAFT",
+        "payment_confirmation": "paid",
+        "bulk_threshold": 250,
+        "default_role": "viewer",
+    }
+    bad = client.put(
+        "/api/setup/settings",
+        json={
+            "seq_canal_venda": "7",
+            "inactive_sku_status": "DELETED",
+            "bulk_threshold": 0,
+            "default_role": "owner",
+        },
+        headers=headers(),
+    )
+    assert bad.status_code == 400
+    assert set(bad.get_json()["error"]["fields"]) == {
+        "seq_canal_venda",
+        "inactive_sku_status",
+        "bulk_threshold",
+        "default_role",
+    }
+    assert client.put("/api/setup/settings", json={"nope": 1}, headers=headers()).status_code == 400
+    ok = client.put(
+        "/api/setup/settings", json={"seq_canal_venda": 7, "cod_geral_oper": 201}, headers=headers()
+    )
+    assert ok.status_code == 200 and ok.get_json()["seq_canal_venda"] == 7
+    with session_scope(settings.database_url) as session:
+        assert session.get(Shop, shops.a).settings == {"seq_canal_venda": 7, "cod_geral_oper": 201}
+        assert session.get(Shop, shops.b).settings in ({}, None)
+    (event,) = audit_rows(settings, shops.a, "settings.changed")
+    assert event.before == {"seq_canal_venda": None, "cod_geral_oper": None}
+    assert event.after == {"seq_canal_venda": 7, "cod_geral_oper": 201}
+
+
+def test_store_link_location_mappings_and_status(client, shops, message, rq):
+    parked = message(shops.a, "stock", "stock-1", error=MappingMissing("location", "3"))
+    assert client.get("/api/setup/status", headers=headers()).get_json()["complete"] is False
+    link = client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 2}, headers=headers())
+    assert link.get_json()["configured"] is True
+    body = {
+        "mappings": [{"nro_empresa": 3, "location_id": "gid://shopify/Location/9", "location_name": "CD"}]
+    }
+    saved = client.put("/api/setup/location-mappings", json=body, headers=headers())
+    assert saved.status_code == 200 and saved.get_json()["resumed"] == 1
+    assert ("jobs.stock.replay", (parked,)) in queued(rq, "catalog")
+    dup = {"mappings": [body["mappings"][0], {"nro_empresa": 4, "location_id": "gid://shopify/Location/9"}]}
+    refused = client.put("/api/setup/location-mappings", json=dup, headers=headers())
+    assert refused.status_code == 400 and "mappings[1].location_id" in refused.get_json()["error"]["fields"]
+    # Swapping is allowed: the whole set is replaced at once.
+    swap = {"mappings": [{"nro_empresa": 4, "location_id": "gid://shopify/Location/9"}]}
+    assert client.put("/api/setup/location-mappings", json=swap, headers=headers()).status_code == 200
+    got = client.get("/api/setup/location-mappings", headers=headers()).get_json()["mappings"]
+    assert [(m["nro_empresa"], m["location_id"]) for m in got] == [(4, "gid://shopify/Location/9")]
+    assert client.get("/api/setup/location-mappings", headers=headers(shop=SHOP_B)).get_json() == {
+        "mappings": []
+    }
+    steps = {
+        s["key"]: s["done"] for s in client.get("/api/setup/status", headers=headers()).get_json()["steps"]
+    }
+    assert steps == {
+        "erp_connection": False,
+        "store_link": True,
+        "location_mappings": True,
+        "sales_channel": False,
+        "catalog_diff": False,
+    }
+
+
+def test_catalog_diff_contract(client, shops, rq):
+    started = client.post("/api/setup/catalog-diff", headers=headers())
+    assert started.status_code == 202
+    job_id = started.get_json()["job_id"]
+    assert queued(rq, "catalog") == [("jobs.catalog_diff.run", (shops.a,))]
+    assert (
+        client.get(f"/api/setup/catalog-diff/{job_id}", headers=headers()).get_json()["status"] == "pending"
+    )
+    # Shop B cannot read shop A's dry run.
+    assert client.get(f"/api/setup/catalog-diff/{job_id}", headers=headers(shop=SHOP_B)).status_code == 404
+    rq.set(f"catalog_diff:{shops.a}:{job_id}", json.dumps({"create": 3, "update": 1}))
+    done = client.get(f"/api/setup/catalog-diff/{job_id}", headers=headers(Role.VIEWER)).get_json()
+    assert done == {"job_id": job_id, "status": "done", "result": {"create": 3, "update": 1}, "error": None}
+    steps = {
+        s["key"]: s["done"] for s in client.get("/api/setup/status", headers=headers()).get_json()["steps"]
+    }
+    assert steps["catalog_diff"] is True
+    missing = f"catalog-diff-{shops.a}-000000000000"
+    assert client.get(f"/api/setup/catalog-diff/{missing}", headers=headers()).status_code == 404
+
+
+def test_every_change_writes_an_audit_row_with_before_and_after(client, settings, shops):
+    client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 2}, headers=headers())
+    client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 3}, headers=headers())
+    mapping = {"mappings": [{"nro_empresa": 1, "location_id": "gid://shopify/Location/1"}]}
+    client.put("/api/setup/location-mappings", json=mapping, headers=headers())
+    client.put("/api/flows/stock/schedule", json={"cron": "*/5 * * * *"}, headers=headers())
+    client.post("/api/flows/stock/run", headers=headers())
+    client.post("/api/setup/catalog-diff", headers=headers())
+    with session_scope(settings.database_url) as session:
+        events = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.shop_id == shops.a, AuditEvent.action != "app.installed")
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert [(e.action, e.actor) for e in events] == [
+        ("store_link.saved", "2"),
+        ("store_link.saved", "2"),
+        ("location_mappings.saved", "2"),
+        ("schedule.changed", "2"),
+        ("flow.run_now", "2"),
+        ("catalog_diff.started", "2"),
+    ]
+    assert events[1].before == {"nro_empresa": 1, "nro_segmento": 2}
+    assert events[1].after == {"nro_empresa": 1, "nro_segmento": 3}
+    assert events[2].after == {
+        "mappings": [{"nro_empresa": 1, "location_id": "gid://shopify/Location/1", "location_name": None}]
+    }
+    assert events[3].before is None and events[3].after == {"cron": "*/5 * * * *", "enabled": True}
