@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from croniter import croniter
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from jobs import inbox
 from ledger import queues
@@ -25,15 +24,6 @@ from ledger.models import Schedule, Shop, ShopStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-# Flows are named after their jobs modules; each exposes run(shop_id).
-DEFAULT_SCHEDULES: dict[str, str] = {
-    "products": "*/15 * * * *",
-    "skus": "*/15 * * * *",
-    "prices": "*/5 * * * *",
-    "stock": "*/3 * * * *",
-    "order_events": "* * * * *",
-    "reconcile": "0 6 * * *",  # 03:00 in Brasília
-}
 FLOW_QUEUES: dict[str, str] = {
     "order_events": queues.ORDERS,
     "reconcile": queues.DEFAULT,
@@ -56,17 +46,6 @@ def latest_due(expression: str, now: datetime) -> datetime:
 
 def is_valid_cron(expression: str) -> bool:
     return croniter.is_valid(expression)
-
-
-def ensure_default_schedules(session: Session, shop_id: int) -> list[Schedule]:
-    """Create the default schedule rows a shop lacks (existing rows keep their edits)."""
-    existing = {s.flow: s for s in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id))}
-    for flow, expression in DEFAULT_SCHEDULES.items():
-        if flow not in existing:
-            existing[flow] = Schedule(shop_id=shop_id, flow=flow, cron=expression, enabled=True)
-            session.add(existing[flow])
-    session.flush()
-    return list(existing.values())
 
 
 def tick(now: datetime | None = None) -> list[str]:

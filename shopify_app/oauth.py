@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from ledger.db import session_scope
+from ledger.schedules import ensure_default_schedules
 from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
 from shopify_app.shops import find_shop, is_usable, mark_installed
 from shopify_app.token_endpoint import TokenSet, exchange_id_token
@@ -128,6 +129,7 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
     with session_scope(settings.database_url) as session:
         row = mark_installed(session, shop, scopes=token_set.scope or settings.scopes, actor=actor)
         store_tokens(session, row, token_set, keys=settings.encryption_keys)
+        ensure_default_schedules(session, row.id)
         shop_id = row.id
     log.info("oauth: installed on %s (actor %s)", shop, actor)
     return shop_id

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from jobs import scheduler
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop
+from ledger.schedules import DEFAULT_SCHEDULES, ensure_default_schedules
 
 T0 = datetime(2026, 11, 28, 12, 0, 20, tzinfo=UTC)
 
@@ -27,15 +28,15 @@ def set_schedules(shop_id: int, **crons: str | None) -> None:
 
 def test_ensure_default_schedules_is_idempotent_and_keeps_edits(shop_id):
     with session_scope() as session:
-        rows = scheduler.ensure_default_schedules(session, shop_id)
-        assert {r.flow for r in rows} == set(scheduler.DEFAULT_SCHEDULES)
+        rows = ensure_default_schedules(session, shop_id)
+        assert {r.flow for r in rows} == set(DEFAULT_SCHEDULES)
         next(r for r in rows if r.flow == "stock").cron = "*/10 * * * *"
     with session_scope() as session:
-        scheduler.ensure_default_schedules(session, shop_id)
+        ensure_default_schedules(session, shop_id)
         stock = session.scalar(select(Schedule).where(Schedule.flow == "stock"))
         assert stock.cron == "*/10 * * * *"
-        assert len(session.scalars(select(Schedule)).all()) == len(scheduler.DEFAULT_SCHEDULES)
-    assert all(scheduler.is_valid_cron(c) for c in scheduler.DEFAULT_SCHEDULES.values())
+        assert len(session.scalars(select(Schedule)).all()) == len(DEFAULT_SCHEDULES)
+    assert all(scheduler.is_valid_cron(c) for c in DEFAULT_SCHEDULES.values())
 
 
 def test_tick_enqueues_due_flows_once_per_minute(shop_id, rconn):
