@@ -167,3 +167,19 @@ def _hide_digits(text: str, keep_last: int) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+# Free text (an error message in the target's own words) may quote a document or an e-mail.
+_TEXT_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TEXT_DOCUMENT = re.compile(
+    r"(?<![\w])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}"
+    r"|\d{11}|[0-9A-Z]{12}\d{2})(?![\w])"
+)
+
+
+def mask_text(text: str | None, reveal: bool) -> str | None:
+    """Mask e-mails and CPF/CNPJ-shaped tokens inside free text (EANs and NF-e keys stay)."""
+    if text is None or reveal:
+        return text
+    text = _TEXT_EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    return _TEXT_DOCUMENT.sub(lambda m: mask_document(m.group(0)), text)

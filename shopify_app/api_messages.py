@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ledger import flows as catalog
 from ledger import trace
 from ledger.kv import get_redis
-from ledger.masking import mask_pii
+from ledger.masking import mask_pii, mask_text
 from ledger.models import Message, MessageStatus, Role
 from shopify_app.api_common import (
     MAX_ID,
@@ -45,7 +45,7 @@ REPLAYABLE = (MessageStatus.DONE.value,)
 RETRY_FAILED_MAX = 1000
 
 
-def summary(message: Message) -> dict[str, Any]:
+def summary(message: Message, reveal: bool = False) -> dict[str, Any]:
     """A message as a list row (no payloads): also used by the Orders detail."""
     return {
         "id": message.id,
@@ -57,7 +57,7 @@ def summary(message: Message) -> dict[str, Any]:
         "status": message.status,
         "attempts": message.attempts,
         "error_class": message.error_class,
-        "error_text": message.error_text,
+        "error_text": mask_text(message.error_text, reveal),
         "created_at": iso(message.created_at),
         "updated_at": iso(message.updated_at),
         "finished_at": iso(message.finished_at),
@@ -92,7 +92,7 @@ def list_messages() -> ResponseReturnValue:
         )
         return jsonify(
             {
-                "messages": [summary(m) for m in rows],
+                "messages": [summary(m, g.role.at_least(Role.ADMIN)) for m in rows],
                 "next_before_id": page_cursor([m.id for m in rows], limit),
             }
         )
@@ -106,7 +106,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
     with db() as session:
         message = _own_message(session, message_id)
         detail = {
-            **summary(message),
+            **summary(message, reveal),
             "request_payload": _dict_or_none(mask_pii(message.request_payload, reveal)),
             "response_payload": _dict_or_none(mask_pii(message.response_payload, reveal)),
             "error_detail": _dict_or_none(mask_pii(message.error_detail, reveal)),

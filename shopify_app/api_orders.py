@@ -151,6 +151,6 @@ def get_order(order_id: int) -> ResponseReturnValue:
                     }
                     for c in changes
                 ],
-                "messages": [summary(m) for m in messages],
+                "messages": [summary(m, g.role.at_least(Role.ADMIN)) for m in messages],
             }
         )

@@ -106,3 +106,17 @@ def test_scalars_none_and_lists():
     assert mask_pii(None, reveal=False) is None
     assert mask_pii([{"email": None}, {"email": ""}], reveal=False) == [{"email": None}, {"email": ""}]
     assert mask_pii("plain text", reveal=False) == "plain text"
+
+
+def test_mask_text_hides_documents_and_emails_but_keeps_codes():
+    from ledger.masking import mask_text
+
+    text = (
+        "CPF/CNPJ inválido: 52998224724 (maria@example.com); EAN 7891234567895; "
+        "NF-e 35210320695448000184550010000035891981839923"
+    )
+    masked = mask_text(text, reveal=False)
+    assert "52998224724" not in masked and "maria@example.com" not in masked
+    assert "7891234567895" in masked and "35210320695448000184550010000035891981839923" in masked
+    assert mask_text(text, reveal=True) == text
+    assert "12ABC34501DE35" not in mask_text("CNPJ 12ABC34501DE35 recusado", reveal=False)
