@@ -1,0 +1,145 @@
+"""The ledger's copy of the last ERP records of each product (ProdutoCV + its ProdutoSku rows).
+
+Why: productSet replaces a product's variant list whole, so every push needs ALL the SKUs of a
+product, while the ERP streams only what changed and has no by-id filter. Both catalog flows
+therefore merge what they read into this cache first, then build products from it: a product
+change needs no SKU re-read, a SKU change no product re-read, and a replay rebuilds the product
+without touching the ERP.
+
+Storage: one `bindings` row per product, kind "erp_catalog", erp_id = str(seqProduto),
+shopify_id NULL, data = {"product": {...} | None, "skus": {idSku: {...}}} (the JSON shapes of
+jobs.catalog_map.cache_product / cache_sku). The table's UNIQUE (shop, kind, erp_id) and bulk
+upserts make it a keyed store without a new table or migration. A record older than the one
+kept (by the ERP's change time) never replaces it, so overlapping reads are harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import bindings
+from ledger.bindings import BindingRow
+from ledger.models import Binding
+
+CACHE_KIND = "erp_catalog"
+
+
+@dataclass
+class CachedProduct:
+    seq_produto: int
+    product: dict[str, Any] | None
+    skus: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Both halves are known: the product record and at least one packaging."""
+        return self.product is not None and bool(self.skus)
+
+    @property
+    def changed_at(self) -> str:
+        times = [r["changed_at"] for r in [self.product, *self.skus.values()] if r]
+        return max(times) if times else ""
+
+
+def _newer_or_same(fresh: Mapping[str, Any], kept: Mapping[str, Any] | None) -> bool:
+    if kept is None:
+        return True
+    return datetime.fromisoformat(fresh["changed_at"]) >= datetime.fromisoformat(kept["changed_at"])
+
+
+def merge(
+    session: Session,
+    shop_id: int,
+    products: Iterable[Mapping[str, Any]] = (),
+    skus: Iterable[Mapping[str, Any]] = (),
+) -> dict[int, CachedProduct]:
+    """Fold fresh ERP records into the cache; returns the touched products as now cached.
+
+    Rows whose content did not change are not rewritten.
+    """
+    fresh_products, fresh_skus = _latest(products, skus)
+    cached = load(session, shop_id, set(fresh_products) | set(fresh_skus))
+    dirty = overlay(cached, fresh_products, fresh_skus)
+    rows = [
+        BindingRow(str(seq), None, None, {"product": cached[seq].product, "skus": cached[seq].skus})
+        for seq in sorted(dirty)
+    ]
+    bindings.upsert_many(session, shop_id, CACHE_KIND, rows)
+    return cached
+
+
+def preview(
+    session: Session,
+    shop_id: int,
+    products: Iterable[Mapping[str, Any]] = (),
+    skus: Iterable[Mapping[str, Any]] = (),
+) -> dict[int, CachedProduct]:
+    """What `merge` would make of the cache, without writing (the dry-run diff)."""
+    fresh_products, fresh_skus = _latest(products, skus)
+    cached = load(session, shop_id, set(fresh_products) | set(fresh_skus))
+    overlay(cached, fresh_products, fresh_skus)
+    return cached
+
+
+def _latest(
+    products: Iterable[Mapping[str, Any]], skus: Iterable[Mapping[str, Any]]
+) -> tuple[dict[int, Mapping[str, Any]], dict[int, dict[str, Mapping[str, Any]]]]:
+    """The newest record per product / per SKU among those read (an overlapping read repeats)."""
+    fresh_products: dict[int, Mapping[str, Any]] = {}
+    for record in products:
+        seq = int(record["seq_produto"])
+        if _newer_or_same(record, fresh_products.get(seq)):
+            fresh_products[seq] = record
+    fresh_skus: dict[int, dict[str, Mapping[str, Any]]] = {}
+    for record in skus:
+        group = fresh_skus.setdefault(int(record["seq_produto"]), {})
+        if _newer_or_same(record, group.get(record["id_sku"])):
+            group[record["id_sku"]] = record
+    return fresh_products, fresh_skus
+
+
+def overlay(
+    cached: dict[int, CachedProduct],
+    products: Mapping[int, Mapping[str, Any]],
+    skus: Mapping[int, Mapping[str, Mapping[str, Any]]],
+) -> set[int]:
+    """Apply fresh records onto cached entries in memory (older ones never win); dirty seqs."""
+    dirty: set[int] = set()
+    for seq, product in products.items():
+        entry = cached.setdefault(seq, CachedProduct(seq, None))
+        if _newer_or_same(product, entry.product) and entry.product != product:
+            entry.product = dict(product)
+            dirty.add(seq)
+    for seq, group in skus.items():
+        entry = cached.setdefault(seq, CachedProduct(seq, None))
+        for id_sku, sku in group.items():
+            kept = entry.skus.get(id_sku)
+            if _newer_or_same(sku, kept) and kept != sku:
+                entry.skus[id_sku] = dict(sku)
+                dirty.add(seq)
+    return dirty
+
+
+def load(session: Session, shop_id: int, seqs: Iterable[int]) -> dict[int, CachedProduct]:
+    """The cached records of these products (an unknown product comes back empty)."""
+    wanted = [int(s) for s in seqs]
+    found = bindings.get_many(session, shop_id, CACHE_KIND, (str(s) for s in wanted))
+    result: dict[int, CachedProduct] = {}
+    for seq in wanted:
+        row = found.get(str(seq))
+        data = dict(row.data or {}) if row is not None else {}
+        skus = {k: dict(v) for k, v in (data.get("skus") or {}).items()}
+        result[seq] = CachedProduct(seq, dict(data["product"]) if data.get("product") else None, skus)
+    return result
+
+
+def all_seqs(session: Session, shop_id: int) -> list[int]:
+    """Every product the cache knows, ascending."""
+    stmt = select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == CACHE_KIND)
+    return sorted(int(erp_id) for erp_id in session.scalars(stmt))

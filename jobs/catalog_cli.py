@@ -1,0 +1,123 @@
+"""`flask --app app catalog diff|sync`: the catalog dry run and a sync with a progress bar.
+
+`catalog diff` prints what a sync would create, change and archive (jobs.catalog_diff, nothing
+written); `catalog sync` runs the products then the skus flow (`--full`: the initial load, both
+ERP streams whole through one bulk operation). `--shop` names the shop; without it the only
+active shop is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from ledger.db import session_scope
+from ledger.models import Shop, ShopStatus
+
+
+def _shop_id(domain: str | None) -> int:
+    with session_scope() as session:
+        stmt = select(Shop.id, Shop.domain).where(Shop.status == ShopStatus.ACTIVE.value)
+        if domain:
+            stmt = stmt.where(Shop.domain == domain)
+        rows = session.execute(stmt).all()
+    if not rows:
+        raise click.ClickException(f"no active shop {domain or ''}".strip())
+    if len(rows) > 1:
+        names = ", ".join(d for _, d in rows)
+        raise click.ClickException(f"several active shops ({names}): choose one with --shop")
+    return int(rows[0][0])
+
+
+class _Bar:
+    """A click progress bar created on the first report (the total is known only then)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(max(0, done - self.shown))
+        self.shown = max(self.shown, done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _summary(name: str, result: dict[str, Any]) -> str:
+    if result.get("busy"):
+        return f"{name}: skipped, another catalog run holds the shop's catalog"
+    parts = [f"{result[k]} {k}" for k in ("created", "changed", "unchanged", "waiting", "failed")]
+    return f"{name}: " + ", ".join(parts) + (" (bulk operation)" if result.get("bulk") else "")
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("catalog")
+    def catalog() -> None:
+        """Catalog (products and SKUs, ERP -> Shopify)."""
+
+    @catalog.command("diff")
+    @click.option("--shop", "domain", help="shop domain (default: the only active shop)")
+    @click.option("--drift", is_flag=True, help="also read Shopify and list bound products that drifted")
+    @click.option("--json", "as_json", is_flag=True, help="print the whole result as JSON")
+    def diff_command(domain: str | None, drift: bool, as_json: bool) -> None:
+        """Print what a sync would create, change and archive, without writing."""
+        from jobs.catalog_diff import compute
+
+        result = compute(_shop_id(domain), drift=drift)
+        if as_json:
+            click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+            return
+        counts = result["counts"]
+        click.echo(
+            ", ".join(f"{counts[k]} {k}" for k in ("create", "change", "archive", "unchanged", "waiting"))
+        )
+        for verdict in ("create", "change", "archive", "waiting"):
+            for item in result[verdict]:
+                what = item.get("title") or item.get("reason", "")
+                status = (
+                    f" [{item.get('status_before') or '-'} -> {item['status']}]" if "status" in item else ""
+                )
+                click.echo(f"{verdict:8} {item['seq_produto']:>8} {what}{status}")
+        for item in result.get("drift", []):
+            click.echo(f"{'drift':8} {item['seq_produto']:>8} {item['problem']}")
+
+    @catalog.command("sync")
+    @click.option("--shop", "domain", help="shop domain (default: the only active shop)")
+    @click.option(
+        "--full", is_flag=True, help="read everything from the ERP and push it in one bulk operation"
+    )
+    def sync_command(domain: str | None, full: bool) -> None:
+        """Run the products and skus flows now, with a progress bar."""
+        from jobs import catalog_flow
+        from jobs.locks import LockBusy
+
+        shop_id = _shop_id(domain)
+        runs: list[tuple[str, Callable[[_Bar], Any]]]
+        if full:
+            runs = [("initial load", lambda bar: catalog_flow.initial_load(shop_id, progress=bar))]
+        else:
+            runs = [
+                (flow, lambda bar, flow=flow: catalog_flow.run_flow(shop_id, flow, progress=bar))
+                for flow in catalog_flow.FLOWS
+            ]
+        for name, call in runs:
+            bar = _Bar(name)
+            try:
+                result = call(bar)
+            except LockBusy as exc:
+                raise click.ClickException(f"{name}: {exc}") from exc
+            finally:
+                bar.close()
+            click.echo(_summary(name, result.as_dict()))

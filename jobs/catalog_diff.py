@@ -1,0 +1,125 @@
+"""The catalog dry run: what a sync would create, change and archive, without writing anything.
+
+Reads both ERP streams whole (ProdutoCV, ProdutoSku), lays them over the ledger cache in memory
+(jobs.catalog_cache.preview), maps every product and compares its digest with the "product"
+binding (what was last sent). Nothing is written to Shopify, the cache, bindings, messages or
+watermarks. `drift=True` also reads each bound product back from Shopify and lists those that
+no longer exist there (deleted by hand) or whose variant count differs.
+
+Contract with the admin API (shopify_app/api_catalog_diff.py): `run(shop_id)` runs as an RQ job
+and stores its JSON result at Redis key `catalog_diff:<shop_id>:<job_id>` (one day), job_id =
+its own RQ job id. The result: {"counts": {create, change, archive, unchanged, waiting},
+"create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [...]} (lists cut
+to LIST_LIMIT items; counts are complete).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+import erp
+from jobs import catalog_cache
+from jobs import catalog_ledger as cl
+from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
+from ledger import bindings
+from ledger.db import session_scope
+from ledger.kv import get_redis
+from ledger.models import utcnow
+from shopify_app.admin_api import AdminClient, for_shop
+
+log = logging.getLogger(__name__)
+
+RESULT_TTL_SECONDS = 24 * 3600
+LIST_LIMIT = 500
+
+
+def result_key(shop_id: int, job_id: str) -> str:
+    return f"catalog_diff:{shop_id}:{job_id}"
+
+
+def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = None) -> dict[str, Any]:
+    """The dry run's result (nothing written anywhere)."""
+    erp_client = erp.for_shop(shop_id)
+    products = [cache_product(p) for p in erp_client.products(None)]
+    skus = [cache_sku(s) for s in erp_client.skus(None)]
+    with session_scope() as session:
+        ctx = cl.load_context(session, shop_id)
+        entries = catalog_cache.preview(session, shop_id, products, skus)
+        seqs = sorted(entries)
+        planned = cl.plan(session, ctx, seqs, entries=entries)
+        sent = bindings.get_many(session, shop_id, cl.PRODUCT_KIND, (str(s) for s in seqs))
+    lists: dict[str, list[dict[str, Any]]] = {"create": [], "change": [], "archive": [], "waiting": []}
+    counts = {"create": 0, "change": 0, "archive": 0, "unchanged": 0, "waiting": 0}
+    for item in planned:
+        verdict = item.verdict
+        if (
+            verdict == "change"
+            and item.mapped is not None
+            and item.was_active
+            and item.mapped.status != ACTIVE
+        ):
+            verdict = "archive"
+        counts[verdict] += 1
+        if verdict == "unchanged" or len(lists[verdict]) >= LIST_LIMIT:
+            continue
+        entry: dict[str, Any] = {"seq_produto": item.seq_produto}
+        if item.mapped is not None:
+            binding = sent.get(str(item.seq_produto))
+            entry.update(
+                title=item.mapped.input["title"],
+                status=item.mapped.status,
+                status_before=(binding.data or {}).get("status") if binding is not None else None,
+                skus=[s["id_sku"] for s in item.mapped.skus],
+                shopify_id=binding.shopify_id if binding is not None else None,
+            )
+        else:
+            entry["reason"] = item.reason
+        lists[verdict].append(entry)
+    result: dict[str, Any] = {
+        "generated_at": utcnow().isoformat(),
+        "counts": counts,
+        **lists,
+    }
+    if drift:
+        result["drift"] = _drift(ctx, sent, client or for_shop(ctx.shop_domain))
+    return result
+
+
+def _drift(ctx: cl.CatalogContext, sent: dict[str, Any], client: AdminClient) -> list[dict[str, Any]]:
+    """Bound products missing in Shopify or with another number of variants (one read each)."""
+    found: list[dict[str, Any]] = []
+    for erp_id, binding in sorted(sent.items(), key=lambda kv: int(kv[0])):
+        if binding.shopify_id is None:
+            continue
+        namespace, key, value = custom_id(erp_id)
+        product = client.product_by_custom_id(namespace, key, value)
+        expected = len((binding.data or {}).get("skus") or [])
+        if product is None:
+            found.append({"seq_produto": int(erp_id), "problem": "missing in Shopify"})
+        elif len(product.variants) != expected:
+            found.append(
+                {
+                    "seq_produto": int(erp_id),
+                    "problem": f"{len(product.variants)} variants, {expected} expected",
+                }
+            )
+        if len(found) >= LIST_LIMIT:
+            break
+    return found
+
+
+def run(shop_id: int, job_id: str | None = None, *, drift: bool = False) -> dict[str, Any]:
+    """The RQ job: compute and store the result where the admin API reads it; returns it too."""
+    if job_id is None:
+        from rq import get_current_job
+
+        job = get_current_job()
+        job_id = job.id if job is not None else f"catalog-diff-{shop_id}-{secrets.token_hex(6)}"
+    result = compute(shop_id, drift=drift)
+    result["job_id"] = job_id
+    get_redis().set(result_key(shop_id, job_id), json.dumps(result), ex=RESULT_TTL_SECONDS)
+    log.info("catalog diff for shop %s: %s", shop_id, result["counts"], extra={"shop_id": shop_id})
+    return result

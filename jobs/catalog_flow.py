@@ -1,0 +1,172 @@
+"""One incremental pass of a catalog flow (products or skus), the initial load, and replay.
+
+The two flows share this runner and never fight:
+- each holds its own flow_lock(shop, flow) AND the shop's catalog lock, so the products and
+  skus flows (and replays, and `catalog sync`) never build and push the same product at once;
+- each merges what it read into the ledger cache first (jobs/catalog_cache.py), then pushes the
+  touched products through the same `catalog_load.sync`, building each product from the cache:
+  whichever flow runs last sends the newest product + SKU records, and the digest makes the
+  other one's pass free;
+- a product whose other half was never read (new product, SKUs not read yet, or the reverse)
+  waits: the flow that reads the other half creates it (ProdutoSku's change time includes
+  the product's, so a new product always shows up in both streams).
+
+Watermark: the read is taken whole, the cache committed, then products are pushed in the order
+of their latest change time; after each answered batch the watermark moves to that batch's
+latest change time (records of the same instant not yet sent are re-read: the ERP read is
+inclusive and overlaps), and to the read's snapshot at the end. A flow that never ran, on a
+shop whose cache is empty, does the initial load instead: both streams, one bulk operation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import erp
+from jobs import catalog_cache
+from jobs import catalog_ledger as cl
+from jobs.catalog_load import Progress, SyncResult, sync
+from jobs.catalog_map import cache_product, cache_sku
+from jobs.locks import LockBusy, flow_lock
+from ledger import watermarks
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.models import Message, utcnow
+from shopify_app.admin_api import AdminClient
+
+log = logging.getLogger(__name__)
+
+CATALOG_LOCK = "catalog"
+INITIAL_PAGE_SIZE = 1000  # the API's largest page: a whole-catalog read takes the fewest round trips
+FLOWS = ("products", "skus")
+READERS: dict[str, Callable[[erp.ErpClient, datetime | None], Any]] = {
+    "products": lambda client, since: client.products(since),
+    "skus": lambda client, since: client.skus(since),
+}
+CACHERS: dict[str, Callable[[Any], dict[str, Any]]] = {"products": cache_product, "skus": cache_sku}
+
+
+def run_flow(
+    shop_id: int,
+    flow: str,
+    *,
+    progress: Progress | None = None,
+    client: AdminClient | None = None,
+    job_id: str | None = None,
+) -> SyncResult:
+    """One scheduled pass of `flow` ("products" | "skus"); skipped when the catalog is busy."""
+    try:
+        with flow_lock(shop_id, flow), flow_lock(shop_id, CATALOG_LOCK):
+            with session_scope() as session:
+                state = watermarks.read(session, shop_id, flow)
+                empty = not catalog_cache.all_seqs(session, shop_id)
+            if state.last_changed_at is None and empty:
+                return _initial_load(shop_id, progress=progress, client=client, bulk=None, job_id=job_id)
+            return _incremental(shop_id, flow, state.last_changed_at, progress, client, job_id)
+    except LockBusy:
+        log.info("catalog: %s for shop %s skipped, the catalog is busy", flow, shop_id)
+        return SyncResult(busy=True)
+
+
+def initial_load(
+    shop_id: int,
+    *,
+    progress: Progress | None = None,
+    client: AdminClient | None = None,
+    bulk: bool | None = True,
+    job_id: str | None = None,
+) -> SyncResult:
+    """Read both streams whole and push every product (bulk by default): the first publish,
+    or `catalog sync --full`. Raises LockBusy when a catalog flow is running."""
+    with flow_lock(shop_id, "products"), flow_lock(shop_id, "skus"), flow_lock(shop_id, CATALOG_LOCK):
+        return _initial_load(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id)
+
+
+def _initial_load(
+    shop_id: int,
+    *,
+    progress: Progress | None,
+    client: AdminClient | None,
+    bulk: bool | None = True,
+    job_id: str | None = None,
+) -> SyncResult:
+    started = utcnow()
+    erp_client = erp.for_shop(shop_id, page_size=INITIAL_PAGE_SIZE)
+    products_read, skus_read = erp_client.products(None), erp_client.skus(None)
+    products = [cache_product(p) for p in products_read]
+    skus = [cache_sku(s) for s in skus_read]
+    with session_scope() as session:
+        ctx = cl.load_context(session, shop_id)
+        entries = catalog_cache.merge(session, shop_id, products, skus)
+    seqs = sorted(entries)
+    result = sync(
+        ctx, "products", seqs, client=client, bulk=bulk, progress=progress, job_id=job_id, entries=entries
+    )
+    with session_scope() as session:
+        for flow, read in (("products", products_read), ("skus", skus_read)):
+            if read.complete and read.snapshot is not None:
+                watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
+    return result
+
+
+def _incremental(
+    shop_id: int,
+    flow: str,
+    since: datetime | None,
+    progress: Progress | None,
+    client: AdminClient | None,
+    job_id: str | None,
+) -> SyncResult:
+    started = utcnow()
+    read = READERS[flow](erp.for_shop(shop_id), since)
+    records = [CACHERS[flow](record) for record in read]
+    latest: dict[int, datetime] = {}
+    for record in records:
+        changed = datetime.fromisoformat(record["changed_at"])
+        seq = int(record["seq_produto"])
+        latest[seq] = max(changed, latest.get(seq, changed))
+    with session_scope() as session:
+        ctx = cl.load_context(session, shop_id)
+        if flow == "products":
+            catalog_cache.merge(session, shop_id, products=records)
+        else:
+            catalog_cache.merge(session, shop_id, skus=records)
+    seqs = sorted(latest, key=lambda s: (latest[s], s))
+
+    def accepted(session: Any, batch: Sequence[int]) -> None:
+        reached = max(latest[s] for s in batch)
+        watermarks.advance(session, shop_id, flow, "", reached, 0, started)
+
+    result = sync(ctx, flow, seqs, client=client, accepted=accepted if seqs else None, progress=progress,
+                  job_id=job_id)  # fmt: skip
+    if read.complete and read.snapshot is not None:
+        with session_scope() as session:
+            watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
+    return result
+
+
+def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
+    """Re-send one product from the ledger cache (its last ERP records), even if unchanged.
+
+    The ERP API has no by-id filter, so replay does not re-read the ERP: the cache holds the
+    newest records the flows have read, and anything newer arrives with the next scheduled pass.
+    Raises Transient while a catalog flow holds the catalog (RQ retries the replay later).
+    """
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        shop_id, flow, key = message.shop_id, message.flow, message.unit_key
+    if flow not in FLOWS or not key.startswith("product:"):
+        raise ValueError(f"message {message_id} is not a catalog product message ({flow} {key})")
+    seq = int(key.split(":", 1)[1])
+    try:
+        with flow_lock(shop_id, CATALOG_LOCK):
+            with session_scope() as session:
+                ctx = cl.load_context(session, shop_id)
+            return sync(ctx, flow, [seq], client=client, force=True, bulk=False)
+    except LockBusy as exc:
+        raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later") from exc

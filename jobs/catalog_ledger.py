@@ -1,0 +1,292 @@
+"""The ledger side of a catalog push: what to send, the trace rows, and the id map afterwards.
+
+Why a module of its own: the direct path (productSet per product), the bulk path (one JSONL
+line per product), the dry-run diff and replay all decide "what changed" and record "what
+Shopify answered" the same way. Everything here is bulk SQL (a 50,000-SKU initial load writes
+~17,000 products): messages are begun with one INSERT ... ON CONFLICT per chunk and finished with
+executemany UPDATEs, never a round trip per row. The caller owns the transaction.
+
+Bindings written (shared with the price, stock and order flows, see /work/notes/flows.md):
+- "product": erp_id str(seqProduto), shopify_id Product gid, digest = the productSet input's.
+- "variant": erp_id idSku, shopify_id ProductVariant gid, data {product_id, inventory_item_id,
+  seq_produto, qtd_embalagem, weighed, unit_kg, ean, active}; the digest column and any
+  other data keys another flow stored there are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import null, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from jobs import catalog_cache
+from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
+from ledger import bindings, shop_settings, trace
+from ledger.bindings import BindingRow
+from ledger.errors import IntegrationError, classify
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message, MessageStatus, Shop, utcnow
+from shopify_app.admin_api.results import ProductRef
+
+PRODUCT_KIND = "product"
+VARIANT_KIND = "variant"
+DEFINITION_KIND = "metafield_definition"
+MESSAGE_CHUNK = 1000
+
+
+def unit_key(seq_produto: int) -> str:
+    return f"product:{seq_produto}"
+
+
+@dataclass(frozen=True)
+class CatalogContext:
+    """What a catalog push needs to know about the shop."""
+
+    shop_id: int
+    shop_domain: str
+    inactive_status: str
+    bulk_threshold: int
+
+
+def load_context(session: Session, shop_id: int) -> CatalogContext:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise LookupError(f"shop {shop_id} does not exist")
+    return CatalogContext(
+        shop_id=shop_id,
+        shop_domain=shop.domain,
+        inactive_status=str(shop_settings.get(shop, "inactive_sku_status")).upper(),
+        bulk_threshold=int(shop_settings.get(shop, "bulk_threshold")),
+    )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One product's verdict: send `mapped`, or nothing (unchanged / waiting, with why)."""
+
+    seq_produto: int
+    mapped: MappedProduct | None
+    verdict: str  # "create" | "change" | "unchanged" | "waiting"
+    reason: str = ""
+    was_active: bool | None = None  # the status last sent (None: never sent)
+
+
+def plan(
+    session: Session,
+    ctx: CatalogContext,
+    seqs: Sequence[int],
+    *,
+    force: bool = False,
+    entries: Mapping[int, catalog_cache.CachedProduct] | None = None,
+) -> list[Planned]:
+    """Map every product from the cache (or `entries`) and compare with what was last sent."""
+    cached = entries if entries is not None else catalog_cache.load(session, ctx.shop_id, seqs)
+    sent = bindings.get_many(session, ctx.shop_id, PRODUCT_KIND, (str(s) for s in seqs))
+    planned: list[Planned] = []
+    for seq in seqs:
+        entry = cached[seq]
+        binding = sent.get(str(seq))
+        was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
+        if entry.product is None:
+            planned.append(Planned(seq, None, "waiting", "waiting for the product record (ProdutoCV)"))
+            continue
+        if not entry.skus:
+            planned.append(Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)"))
+            continue
+        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
+        if not force and bindings.unchanged(sent, str(seq), mapped.digest):
+            planned.append(Planned(seq, mapped, "unchanged", was_active=was_active))
+            continue
+        verdict = "create" if binding is None or binding.shopify_id is None else "change"
+        planned.append(Planned(seq, mapped, verdict, was_active=was_active))
+    return planned
+
+
+def _search(mapped: MappedProduct) -> list[str]:
+    return [
+        str(mapped.seq_produto),
+        *(s["id_sku"] for s in mapped.skus),
+        *(s["ean"] or "" for s in mapped.skus),
+    ]
+
+
+def _request(mapped: MappedProduct) -> dict[str, Any]:
+    return {
+        "seq_produto": mapped.seq_produto,
+        "status": mapped.status,
+        "digest": mapped.digest,
+        "skus": [{k: s[k] for k in ("id_sku", "ean", "active", "label")} for s in mapped.skus],
+    }
+
+
+def begin_many(
+    session: Session, ctx: CatalogContext, flow: str, products: Sequence[MappedProduct], job_id: str | None
+) -> dict[int, int]:
+    """trace.begin for many products at once; returns {seqProduto: message id}.
+
+    Same semantics as ledger.trace.begin (one row per unit, attempts counted, previous error
+    cleared), in one INSERT ... ON CONFLICT DO UPDATE per chunk.
+    """
+    if not products:
+        return {}
+    session.flush()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = Message.__table__.c
+    now = utcnow()
+    ids: dict[int, int] = {}
+    for start in range(0, len(products), MESSAGE_CHUNK):
+        chunk = products[start : start + MESSAGE_CHUNK]
+        values = [
+            {
+                "shop_id": ctx.shop_id,
+                "flow": flow,
+                "unit_key": unit_key(m.seq_produto),
+                "direction": ERP_TO_SHOPIFY,
+                "erp_id": str(m.seq_produto),
+                "search_text": trace.search_text(_search(m)),
+                "status": MessageStatus.PENDING.value,
+                "attempts": 1,
+                "request_payload": _request(m),
+                "job_id": job_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for m in chunk
+        ]
+        stmt = dialect.insert(Message.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.shop_id, table.flow, table.unit_key],
+            set_={
+                "attempts": table.attempts + 1,
+                "status": MessageStatus.PENDING.value,
+                "error_class": None,
+                "error_text": None,
+                "error_detail": null(),
+                "finished_at": None,
+                "updated_at": now,
+                "search_text": stmt.excluded.search_text,
+                "request_payload": stmt.excluded.request_payload,
+                "job_id": stmt.excluded.job_id,
+            },
+        )
+        # A plain executemany (no RETURNING) is the driver's fast path; the ids come in one SELECT.
+        connection = session.connection()
+        connection.execute(stmt, values)
+        keys = [v["unit_key"] for v in values]
+        found = connection.execute(
+            select(table.id, table.unit_key).where(
+                table.shop_id == ctx.shop_id, table.flow == flow, table.unit_key.in_(keys)
+            )
+        )
+        for message_id, key in found:
+            ids[int(key.split(":", 1)[1])] = message_id
+    return ids
+
+
+def record_sent(
+    session: Session,
+    ctx: CatalogContext,
+    outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]],
+) -> None:
+    """Shopify accepted these products: bindings (product + variants) and messages done."""
+    if not outcomes:
+        return
+    product_rows: list[BindingRow] = []
+    variant_rows: list[BindingRow] = []
+    done: list[dict[str, Any]] = []
+    all_skus = [s["id_sku"] for mapped, _, _ in outcomes for s in mapped.skus]
+    existing = bindings.get_many(session, ctx.shop_id, VARIANT_KIND, all_skus)
+    now = utcnow()
+    for mapped, product, message_id in outcomes:
+        by_sku = {v.sku: v for v in product.variants if v.sku}
+        variant_ids: dict[str, str] = {}
+        for sku in mapped.skus:
+            variant = by_sku.get(sku["id_sku"])
+            if variant is None:
+                continue
+            variant_ids[sku["id_sku"]] = variant.id
+            kept = existing.get(sku["id_sku"])
+            data = dict(kept.data or {}) if kept is not None else {}
+            data.update(
+                product_id=product.id,
+                inventory_item_id=variant.inventory_item_id,
+                seq_produto=mapped.seq_produto,
+                qtd_embalagem=sku["qtd_embalagem"],
+                weighed=sku["weighed"],
+                unit_kg=str(WEIGHED_SALE_UNIT_KG) if sku["weighed"] else None,
+                ean=sku["ean"],
+                active=sku["active"],
+            )
+            variant_rows.append(
+                BindingRow(sku["id_sku"], variant.id, kept.digest if kept is not None else None, data)
+            )
+        product_rows.append(
+            BindingRow(
+                str(mapped.seq_produto),
+                product.id,
+                mapped.digest,
+                {
+                    "handle": product.handle,
+                    "status": mapped.status,
+                    "skus": [s["id_sku"] for s in mapped.skus],
+                },
+            )
+        )
+        if message_id is not None:
+            done.append(
+                {
+                    "id": message_id,
+                    "status": MessageStatus.DONE.value,
+                    "shopify_id": product.id,
+                    "response_payload": {"product_id": product.id, "variants": variant_ids},
+                    "error_class": None,
+                    "error_text": None,
+                    "finished_at": now,
+                    "updated_at": now,
+                }
+            )
+    bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, product_rows)
+    bindings.upsert_many(session, ctx.shop_id, VARIANT_KIND, variant_rows)
+    if done:
+        session.execute(update(Message), done)
+    session.flush()
+
+
+def record_failure(session: Session, message_id: int, exc: BaseException) -> MessageStatus:
+    """Classify one product's failure on its message (parked / retrying / failed)."""
+    message = session.get(Message, message_id, populate_existing=True)
+    assert message is not None
+    return trace.fail(session, message, exc)
+
+
+def fail_many(session: Session, message_ids: Sequence[int], exc: BaseException) -> MessageStatus:
+    """One failure for many messages at once (a bulk operation that failed as a whole)."""
+    error_class = classify(exc)
+    status = trace.STATUS_FOR_CLASS[error_class]
+    text = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
+    now = utcnow()
+    rows = [
+        {
+            "id": i,
+            "status": status.value,
+            "error_class": error_class.value,
+            "error_text": text,
+            "updated_at": now,
+        }
+        for i in message_ids
+    ]
+    if rows:
+        session.execute(update(Message), rows)
+    return status
+
+
+def known_definition(session: Session, shop_id: int, name: str) -> bool:
+    return name in bindings.get_many(session, shop_id, DEFINITION_KIND, [name])
+
+
+def remember_definition(session: Session, shop_id: int, name: str, definition_id: str | None) -> None:
+    bindings.upsert_many(session, shop_id, DEFINITION_KIND, [BindingRow(name, definition_id, None, {})])

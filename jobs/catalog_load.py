@@ -1,0 +1,268 @@
+"""Pushing products to Shopify: direct productSet calls for small deltas, one bulk operation for
+the initial load and big deltas (more changed products than the shop's `bulk_threshold`).
+
+`sync()` is the one function every catalog path goes through (products flow, skus flow, replay,
+`catalog sync`): it maps products from the ledger cache (jobs/catalog_cache.py), skips those
+whose digest did not change, begins one message per product BEFORE calling Shopify, then
+records bindings and messages from Shopify's answer (jobs/catalog_ledger.py).
+
+Direct path: batches of BATCH_SIZE products; after a batch is answered, its bindings, messages
+and `accepted(...)` (the flow advancing its watermark) commit together, so a crash re-sends at
+most one batch, and the resend duplicates nothing (productSet upserts by the custom id
+consinco.seq_produto). A rejected product (userErrors) is marked failed with Shopify's words and
+the others go on; a transient error commits what was answered, marks that product retrying and
+re-raises so RQ retries the run.
+
+Bulk path: one JSONL line of ProductSet variables per product (client.bulk.run); each result
+line is mapped back to its product by line number; per-line userErrors fail that product only.
+Progress ({"done", "total"}) goes to the callback given (Schedule.progress for the dashboard,
+a click progress bar in the CLI).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobs import catalog_ledger as cl
+from jobs.catalog_cache import CachedProduct
+from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
+from ledger.db import session_scope
+from ledger.errors import IntegrationError, Transient
+from ledger.models import Schedule, utcnow
+from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
+from shopify_app.admin_api.results import parse_product_set
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+DEFINITION = f"{CUSTOM_ID_NAMESPACE}.{CUSTOM_ID_KEY}"
+Progress = Callable[[int, int], None]
+Accepted = Callable[[Session, Sequence[int]], None]
+
+
+@dataclass
+class SyncResult:
+    """What one pass did, by product: created / changed count what was sent (by verdict),
+    `failed` those Shopify refused among them (see their messages)."""
+
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    waiting: int = 0
+    failed: int = 0
+    bulk: bool = False
+    busy: bool = False
+    failures: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ensure_definition(ctx: cl.CatalogContext, client: AdminClient) -> None:
+    """The custom id's metafield definition (type id), created once per shop."""
+    with session_scope() as session:
+        if cl.known_definition(session, ctx.shop_id, DEFINITION):
+            return
+    definition_id = client.ensure_metafield_definition(
+        CUSTOM_ID_NAMESPACE, CUSTOM_ID_KEY, "Consinco seqProduto", owner_type="PRODUCT", type_name="id"
+    )
+    with session_scope() as session:
+        cl.remember_definition(session, ctx.shop_id, DEFINITION, definition_id)
+
+
+def sync(
+    ctx: cl.CatalogContext,
+    flow: str,
+    seqs: Sequence[int],
+    *,
+    client: AdminClient | None = None,
+    force: bool = False,
+    bulk: bool | None = None,
+    accepted: Accepted | None = None,
+    progress: Progress | None = None,
+    job_id: str | None = None,
+    entries: Mapping[int, CachedProduct] | None = None,
+) -> SyncResult:
+    """Bring these products (in this order) to Shopify; `bulk=None` decides by the threshold.
+
+    `force` re-sends unchanged products (replay). `accepted(session, seqs)` runs in the commit
+    of each answered batch (the caller's watermark). `entries`: the cache rows as just merged
+    (saves reading them back on a big load).
+    """
+    result = SyncResult()
+    with session_scope() as session:
+        planned = cl.plan(session, ctx, seqs, force=force, entries=entries)
+    to_send: list[MappedProduct] = []
+    for item in planned:
+        if item.verdict == "waiting":
+            result.waiting += 1
+        elif item.verdict == "unchanged":
+            result.unchanged += 1
+        else:
+            assert item.mapped is not None
+            to_send.append(item.mapped)
+            if item.verdict == "create":
+                result.created += 1
+            else:
+                result.changed += 1
+    if not to_send:
+        if accepted is not None and seqs:
+            with session_scope() as session:
+                accepted(session, seqs)
+        return result
+    owned = client is None
+    client = client or for_shop(ctx.shop_domain)
+    try:
+        ensure_definition(ctx, client)
+        result.bulk = len(to_send) > ctx.bulk_threshold if bulk is None else bulk
+        if result.bulk:
+            _push_bulk(ctx, flow, to_send, client, result, progress, job_id)
+            if accepted is not None:
+                with session_scope() as session:
+                    accepted(session, seqs)
+        else:
+            _push_direct(ctx, flow, planned, client, result, accepted, progress, job_id)
+    finally:
+        if owned:
+            client.close()
+    log.info(
+        "catalog: %s for %s: %s created, %s changed, %s unchanged, %s waiting, %s failed%s",
+        flow, ctx.shop_domain, result.created, result.changed, result.unchanged, result.waiting,
+        result.failed, " (bulk)" if result.bulk else "",
+        extra={"shop": ctx.shop_domain, "flow": flow},
+    )  # fmt: skip
+    return result
+
+
+def _push_direct(
+    ctx: cl.CatalogContext,
+    flow: str,
+    planned: Sequence[cl.Planned],
+    client: AdminClient,
+    result: SyncResult,
+    accepted: Accepted | None,
+    progress: Progress | None,
+    job_id: str | None,
+) -> None:
+    total = sum(1 for p in planned if p.verdict in ("create", "change"))
+    done = 0
+    for start in range(0, len(planned), BATCH_SIZE):
+        batch = planned[start : start + BATCH_SIZE]
+        sending = [p.mapped for p in batch if p.mapped is not None and p.verdict in ("create", "change")]
+        with session_scope() as session:
+            ids = cl.begin_many(session, ctx, flow, sending, job_id)
+        outcomes = []
+        failures: list[tuple[MappedProduct, BaseException]] = []
+        transient: Transient | None = None
+        for mapped in sending:
+            try:
+                answer = client.product_set(mapped.input, custom_id=custom_id(mapped.seq_produto))
+            except Transient as exc:
+                failures.append((mapped, exc))
+                transient = exc
+                break
+            except Exception as exc:  # rejected or a bug: this product only, the others go on
+                failures.append((mapped, exc))
+                continue
+            outcomes.append((mapped, answer.product, ids.get(mapped.seq_produto)))
+        with session_scope() as session:
+            cl.record_sent(session, ctx, outcomes)
+            for mapped, exc in failures:
+                _fail(session, result, mapped, ids[mapped.seq_produto], exc)
+            if transient is None and accepted is not None:
+                accepted(session, [p.seq_produto for p in batch])
+        if transient is not None:
+            raise transient
+        done += len(sending)
+        if progress is not None:
+            progress(done, total)
+
+
+def _fail(
+    session: Session, result: SyncResult, mapped: MappedProduct, message_id: int, exc: BaseException
+) -> None:
+    status = cl.record_failure(session, message_id, exc)
+    if not isinstance(exc, Transient):
+        result.failed += 1
+        result.failures.append({"seq_produto": mapped.seq_produto, "status": status.value, "error": str(exc)})
+
+
+def _push_bulk(
+    ctx: cl.CatalogContext,
+    flow: str,
+    to_send: list[MappedProduct],
+    client: AdminClient,
+    result: SyncResult,
+    progress: Progress | None,
+    job_id: str | None,
+) -> None:
+    with session_scope() as session:
+        ids = cl.begin_many(session, ctx, flow, to_send, job_id)
+    total = len(to_send)
+
+    def on_progress(operation: object) -> None:
+        if progress is not None:
+            count = int(getattr(operation, "object_count", 0) or 0)
+            finished = bool(getattr(operation, "is_finished", False))
+            progress(total if finished else min(count, total), total)
+
+    try:
+        answer = client.bulk.run(
+            "ProductSet",
+            [m.variables for m in to_send],
+            client_identifier=f"catalog-{ctx.shop_id}-{flow}",
+            progress=on_progress,
+        )
+    except IntegrationError as exc:  # the operation as a whole: every product says why, then re-raise
+        with session_scope() as session:
+            cl.fail_many(session, list(ids.values()), exc)
+        raise
+    by_line = {line.line_number: line for line in answer.lines}
+    outcomes = []
+    with session_scope() as session:
+        for number, mapped in enumerate(to_send):
+            line = by_line.get(number)
+            message_id = ids[mapped.seq_produto]
+            if line is not None and line.ok and (line.payload or {}).get("product"):
+                outcomes.append((mapped, parse_product_set(line.payload or {}).product, message_id))
+                continue
+            if line is None:
+                exc: Exception = ShopifyGraphQLError("productSet", [{"message": "no bulk result line"}])
+            elif line.user_errors:
+                exc = ShopifyUserErrors("productSet", line.user_errors)
+            else:
+                errors = list(line.errors) or [{"message": "no product returned"}]
+                exc = ShopifyGraphQLError("productSet", errors)
+            _fail(session, result, mapped, message_id, exc)
+        cl.record_sent(session, ctx, outcomes)
+    if progress is not None:
+        progress(total, total)
+
+
+def schedule_progress(shop_id: int, flow: str, *, every: float = 1.0) -> Progress:
+    """A progress callback writing Schedule.progress {"done", "total"} (the dashboard's bar).
+
+    Writes at most once per `every` seconds, and always the final count.
+    """
+    last = [0.0]
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < every:
+            return
+        last[0] = now
+        with session_scope() as session:
+            row = session.scalars(
+                select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == flow)
+            ).one_or_none()
+            if row is not None:
+                row.progress = {"done": done, "total": total, "at": utcnow().isoformat()}
+
+    return update

@@ -1,0 +1,252 @@
+"""Pure normalisation: one ERP product + its SKUs -> one Shopify ProductSetInput.
+
+Why pure: the products flow, the skus flow, the bulk initial load, the dry-run diff and the
+benchmark all build the same input from the same records, so a product hashes the same
+wherever it was built (the digest that makes an unchanged catalog cost zero mutations).
+
+Records arrive as the JSON-able "cache" dicts below (`cache_product` / `cache_sku`), the shape
+the ledger keeps per product (jobs/catalog_cache.py), so fresh ERP records and cached ones take
+the very same route.
+
+Decisions (issue 6):
+- One Shopify product per seqProduto, one variant per packaging; option "Embalagem" with values
+  "UN" (qty 1), "CX-6", "CX-12"... and "KG" for weighed items. SKU = idSku (P{seq}E{qtd}) on
+  the inventory item, EAN as barcode, gross weight (else net) in kilograms.
+- Weighed items (PESAVEL) are sold in units of 1 kg (`WEIGHED_SALE_UNIT_KG`): one Shopify unit
+  = 1 kg, so the ERP's price per kg is the variant price and the stock in kg (rounded down)
+  is the inventory quantity, with no conversion anywhere. The variant shows a unit price per
+  kg (unitPriceMeasurement KG/1 per KG/1) and weighs 1 kg. The variant binding carries
+  `weighed` and `unit_kg` so the price, stock and order flows can rely on it.
+- Status: a product is ACTIVE when the ERP integrates it (INDINTEGRAECOMMERCE) and at least one
+  packaging is active; otherwise the shop setting `inactive_sku_status` (DRAFT | ARCHIVED).
+  Never deleted.
+- An inactive packaging of an active product keeps its variant (ids, SKU, orders history and
+  bindings stay valid; productSet replaces the variant list whole, so dropping it would delete
+  it) with inventoryPolicy DENY; its binding says `active: false` and the stock flow sends 0
+  for it, so it cannot be bought. Active variants leave inventoryPolicy out: the stock flow
+  owns it (CONTINUE for items without stock control).
+- Price, compareAtPrice, stock, tags and metafields are left out of the input on purpose: the
+  prices / stock flows and the merchant own them, and productSet leaves absent fields alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from erp.records import Product, Sku
+
+CUSTOM_ID_NAMESPACE = "consinco"
+CUSTOM_ID_KEY = "seq_produto"
+OPTION_NAME = "Embalagem"
+WEIGHED_SALE_UNIT_KG = Decimal("1")
+ACTIVE = "ACTIVE"
+INACTIVE_STATUSES = ("DRAFT", "ARCHIVED")
+
+
+def custom_id(seq_produto: int | str) -> tuple[str, str, str]:
+    """The product's custom id (namespace, key, value): the upsert key of productSet."""
+    return (CUSTOM_ID_NAMESPACE, CUSTOM_ID_KEY, str(seq_produto))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def cache_product(product: Product) -> dict[str, Any]:
+    """The fields of a ProdutoCV record the catalog uses, as JSON values (what the ledger keeps)."""
+    return {
+        "seq_produto": product.seq_produto,
+        "description": product.description,
+        "short_description": product.short_description,
+        "family": product.family,
+        "brand": product.brand,
+        "category": product.category,
+        "weighed": product.weighed,
+        "ncm": product.ncm,
+        "manufacturer_ref": product.manufacturer_ref,
+        "integrate_ecommerce": product.integrate_ecommerce,
+        "changed_at": product.changed_at.isoformat(),
+    }
+
+
+def cache_sku(sku: Sku) -> dict[str, Any]:
+    """The fields of a ProdutoSku record the catalog uses, as JSON values."""
+    return {
+        "id_sku": sku.id_sku,
+        "seq_produto": sku.seq_produto,
+        "qtd_embalagem": _text(sku.qtd_embalagem),
+        "packaging": sku.packaging,
+        "description": sku.description,
+        "ean": sku.ean,
+        "weighed": sku.weighed,
+        "gross_weight": _text(sku.gross_weight),
+        "net_weight": _text(sku.net_weight),
+        "active": sku.active,
+        "changed_at": sku.changed_at.isoformat(),
+    }
+
+
+def option_label(sku: Mapping[str, Any]) -> str:
+    """ "KG" for weighed items, the packaging for one unit ("UN"), else "CX-12"."""
+    if sku.get("weighed"):
+        return "KG"
+    qty = Decimal(str(sku["qtd_embalagem"]))
+    packaging = str(sku.get("packaging") or "UN").upper()
+    return packaging if qty == 1 else f"{packaging}-{_text(qty)}"
+
+
+def is_active(product: Mapping[str, Any], skus: Iterable[Mapping[str, Any]]) -> bool:
+    """Sold in the shop: integrated by the ERP and at least one active packaging."""
+    return bool(product.get("integrate_ecommerce", True)) and any(s.get("active") for s in skus)
+
+
+def product_status(product: Mapping[str, Any], skus: list[Mapping[str, Any]], inactive_status: str) -> str:
+    if inactive_status not in INACTIVE_STATUSES:
+        raise ValueError(f"inactive_sku_status must be one of {INACTIVE_STATUSES}, got {inactive_status!r}")
+    return ACTIVE if is_active(product, skus) else inactive_status
+
+
+def ordered_skus(skus: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Variants in a stable order: smallest packaging first, then by SKU id."""
+    return sorted(skus, key=lambda s: (Decimal(str(s["qtd_embalagem"])), str(s["id_sku"])))
+
+
+def _weight_kg(sku: Mapping[str, Any]) -> str | None:
+    if sku.get("weighed"):
+        return _text(WEIGHED_SALE_UNIT_KG)
+    for name in ("gross_weight", "net_weight"):
+        value = sku.get(name)
+        if value is not None and Decimal(str(value)) > 0:
+            return str(value)
+    return None
+
+
+def _unit_price(sku: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Price per kg for weighed items, per unit for boxes (the shelf label's unit price)."""
+    if sku.get("weighed"):
+        value = float(WEIGHED_SALE_UNIT_KG)
+        return {"quantityUnit": "KG", "quantityValue": value, "referenceUnit": "KG", "referenceValue": 1}
+    qty = Decimal(str(sku["qtd_embalagem"]))
+    if qty > 1 and qty == qty.to_integral_value():
+        return {
+            "quantityUnit": "ITEM",
+            "quantityValue": float(qty),
+            "referenceUnit": "ITEM",
+            "referenceValue": 1,
+        }
+    return None
+
+
+def variant_input(product_active: bool, sku: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """One ProductVariantSetInput (no price, no stock: other flows own them)."""
+    item: dict[str, Any] = {"sku": sku["id_sku"]}
+    weight = _weight_kg(sku)
+    if weight is not None:
+        item["measurement"] = {"weight": {"value": float(weight), "unit": "KILOGRAMS"}}
+    variant: dict[str, Any] = {
+        "optionValues": [{"optionName": OPTION_NAME, "name": label}],
+        "barcode": sku.get("ean") or None,
+        "inventoryItem": item,
+    }
+    unit_price = _unit_price(sku)
+    if unit_price is not None:
+        variant["unitPriceMeasurement"] = unit_price
+        variant["showUnitPrice"] = True
+    if not (product_active and sku.get("active")):
+        variant["inventoryPolicy"] = "DENY"
+    return variant
+
+
+def description_html(product: Mapping[str, Any]) -> str:
+    parts = [f"<p>{html.escape(product.get('description') or '')}</p>"]
+    facts = [
+        ("Marca", product.get("brand")),
+        ("Família", product.get("family")),
+        ("Ref. fabricante", product.get("manufacturer_ref")),
+        ("NCM", product.get("ncm")),
+    ]
+    items = "".join(f"<li>{k}: {html.escape(str(v))}</li>" for k, v in facts if v)
+    return parts[0] + (f"<ul>{items}</ul>" if items else "")
+
+
+@dataclass(frozen=True)
+class MappedProduct:
+    """A product ready to send: the input, its digest, and per-SKU facts for the bindings."""
+
+    seq_produto: int
+    input: dict[str, Any]
+    digest: str
+    status: str
+    skus: list[dict[str, Any]]  # [{id_sku, qtd_embalagem, weighed, ean, active, label}]
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """The ProductSet variables (one bulk JSONL line)."""
+        namespace, key, value = custom_id(self.seq_produto)
+        return {
+            "identifier": {"customId": {"namespace": namespace, "key": key, "value": value}},
+            "input": self.input,
+        }
+
+
+def map_product(
+    product: Mapping[str, Any], skus: Iterable[Mapping[str, Any]], inactive_status: str = "DRAFT"
+) -> MappedProduct:
+    """ERP product + all its SKUs -> the ProductSetInput (and digest) for Shopify.
+
+    Raises:
+        ValueError: no SKU (a product needs at least one packaging to become a variant).
+    """
+    ordered = ordered_skus(skus)
+    if not ordered:
+        raise ValueError(f"product {product['seq_produto']} has no SKU")
+    status = product_status(product, ordered, inactive_status)
+    active = status == ACTIVE
+    labels: list[str] = []
+    facts: list[dict[str, Any]] = []
+    for sku in ordered:
+        label = option_label(sku)
+        if label in labels:  # two packagings with one label: keep both apart
+            label = f"{label} ({sku['id_sku']})"
+        labels.append(label)
+        facts.append(
+            {
+                "id_sku": sku["id_sku"],
+                "qtd_embalagem": str(sku["qtd_embalagem"]),
+                "weighed": bool(sku.get("weighed")),
+                "ean": sku.get("ean"),
+                "active": bool(active and sku.get("active")),
+                "label": label,
+            }
+        )
+    weighed = bool(product.get("weighed")) or any(s.get("weighed") for s in ordered)
+    payload: dict[str, Any] = {
+        "title": product.get("description") or f"Produto {product['seq_produto']}",
+        "descriptionHtml": description_html(product),
+        "vendor": product.get("brand") or "",
+        "productType": product.get("category") or product.get("family") or "",
+        "status": status,
+        "productOptions": [{"name": OPTION_NAME, "values": [{"name": label} for label in labels]}],
+        "variants": [variant_input(active, sku, label) for sku, label in zip(ordered, labels, strict=True)],
+    }
+    # Weighed items always sell in the same unit; carrying it in the digest re-sends on a change.
+    hashed = {"input": payload, "unit_kg": _text(WEIGHED_SALE_UNIT_KG) if weighed else None}
+    return MappedProduct(int(product["seq_produto"]), payload, input_digest(hashed), status, facts)
+
+
+def input_digest(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of the input's JSON (no whitespace).
+
+    The input holds plain JSON values only, built by this module in a fixed key order, so
+    json.dumps alone is canonical (no key sort needed) and several times faster than
+    ledger.digest's generic walk: on a 50,000-SKU load it matters. A code change that reorders
+    keys re-sends each product once, as any mapping change does.
+    """
+    text = json.dumps(payload, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,38 @@
+"""Load 2: Consinco SKUs (ProdutoSku: product x packaging) -> Shopify variants. Source:
+ProdutoSku, cursor: DtaHorAlteracao (the later of MAP_PRODUTO.DTAHORALTERACAO and
+MAP_FAMEMBALAGEM.DTAHORALTEMBPRECO), unit of work: one product ("product:<seq>").
+
+Why per product and not per SKU: productSet replaces a product's variant list whole, so a new
+packaging, an EAN, a weight or a status change is sent as the whole product, built from the
+ledger cache (this flow's SKU records + the products flow's product record). The split with
+jobs/products.py: this flow merges ProdutoSku records into the cache, the products flow merges
+ProdutoCV records; both push the touched products through the same function
+(jobs/catalog_flow.py) under one catalog lock, so they never fight and an unchanged product
+costs nothing (digest). A SKU inactive in the ERP keeps its variant with inventoryPolicy DENY
+(binding `active: false`, the stock flow sends 0); see jobs/catalog_map.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs import catalog_flow
+from jobs.catalog_load import schedule_progress
+
+FLOW = "skus"
+
+
+def run(shop_id: int) -> dict[str, Any]:
+    """One scheduled pass (jobs.scheduler); progress on Schedule.progress for the dashboard."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    result = catalog_flow.run_flow(
+        shop_id, FLOW, progress=schedule_progress(shop_id, FLOW), job_id=job.id if job else None
+    )
+    return result.as_dict()
+
+
+def replay(message_id: int) -> dict[str, Any]:
+    """Re-send one product from the ledger cache (see catalog_flow.replay)."""
+    return catalog_flow.replay(message_id).as_dict()

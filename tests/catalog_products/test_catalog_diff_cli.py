@@ -1,0 +1,110 @@
+"""The dry run (jobs.catalog_diff), the `catalog` CLI and replay, against both sandboxes."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+import app as app_module
+import jobs.products
+from jobs import catalog_diff, catalog_flow
+from ledger.db import session_scope
+from ledger.models import Binding, Message, MessageStatus, Watermark
+
+from .conftest import InstalledShop
+from .erp_writes import add_product, set_title
+from .test_catalog_flows import products_by_seq
+
+
+def ledger_snapshot(shop_id: int) -> tuple:
+    with session_scope() as session:
+        bindings = session.execute(
+            select(Binding.kind, Binding.erp_id, Binding.digest, Binding.updated_at).where(
+                Binding.shop_id == shop_id
+            )
+        ).all()
+        marks = session.execute(select(Watermark.flow, Watermark.last_changed_at)).all()
+        messages = session.scalar(select(func.count()).select_from(Message))
+    return sorted(map(tuple, bindings)), sorted(map(tuple, marks)), messages
+
+
+def test_dry_run_lists_creates_changes_archives_and_writes_nothing(
+    installed: InstalledShop, redis_conn
+) -> None:
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    active = sorted(seq for seq, p in products_by_seq(installed).items() if p["status"] == "ACTIVE")
+    changed, archived = active[0], active[1]
+    set_title(installed.erp, changed, "TITULO NOVO")
+    installed.erp.erp.simulator.deactivate_product(archived)
+    created = add_product(installed.erp, like_seq=active[2], title="PRODUTO NOVO")
+    before, calls = ledger_snapshot(installed.shop_id), installed.mutations.count()
+
+    result = catalog_diff.run(installed.shop_id, f"catalog-diff-{installed.shop_id}-abc")
+
+    assert result["counts"] == {"create": 1, "change": 1, "archive": 1, "unchanged": 36, "waiting": 0}
+    assert [i["seq_produto"] for i in result["create"]] == [created]
+    assert [(i["seq_produto"], i["title"]) for i in result["change"]] == [(changed, "TITULO NOVO")]
+    assert [(i["seq_produto"], i["status_before"], i["status"]) for i in result["archive"]] == [
+        (archived, "ACTIVE", "DRAFT")
+    ]
+    stored = redis_conn.get(f"catalog_diff:{installed.shop_id}:catalog-diff-{installed.shop_id}-abc")
+    assert json.loads(stored)["counts"] == result["counts"]
+    assert ledger_snapshot(installed.shop_id) == before
+    assert installed.mutations.count() == calls
+
+
+def test_cli_diff_then_sync_with_progress_then_nothing_left(installed: InstalledShop) -> None:
+    flask_app = app_module.create_app(blueprints=(), cli_modules=("jobs.catalog_cli",))
+    runner = flask_app.test_cli_runner()
+
+    first = runner.invoke(args=["catalog", "diff"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("38 create, 0 change, 0 archive, 0 unchanged")
+
+    synced = runner.invoke(args=["catalog", "sync", "--shop", installed.domain])
+    assert synced.exit_code == 0, synced.output
+    assert (
+        "products: 38 created" in synced.output
+        and "skus: 0 created, 0 changed, 38 unchanged" in synced.output
+    )
+    assert len(products_by_seq(installed)) == 38
+
+    last = runner.invoke(args=["catalog", "diff", "--drift"])
+    assert last.exit_code == 0, last.output
+    assert last.output.strip() == "0 create, 0 change, 0 archive, 38 unchanged, 0 waiting"
+
+
+def test_replay_resends_one_product_from_the_cache(installed: InstalledShop) -> None:
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "product:5")).one()
+        message_id, attempts = message.id, message.attempts
+    calls = installed.mutations.count("productSet")
+
+    result = jobs.products.replay(message_id)
+
+    assert result["changed"] == 1 and installed.mutations.count("productSet") == calls + 1
+    with session_scope() as session:
+        again = session.get(Message, message_id)
+        assert again is not None
+        assert (again.status, again.attempts) == (MessageStatus.DONE.value, attempts + 1)
+    assert len(products_by_seq(installed)) == 38
+
+
+def test_a_rejected_product_fails_alone_with_shopifys_words_and_replays(installed: InstalledShop) -> None:
+    installed.mutations.reject_seq = "9"
+    result = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+
+    assert (result.created, result.failed) == (38, 1)
+    assert len(products_by_seq(installed)) == 37  # the others went on
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "product:9")).one()
+        assert (message.status, message.error_class) == (MessageStatus.FAILED.value, "rejected")
+        assert "Barcode is invalid" in (message.error_text or "")
+        assert message.error_detail["user_errors"][0]["field"] == ["input", "variants", "0", "barcode"]
+        message_id = message.id
+
+    installed.mutations.reject_seq = None
+    assert jobs.products.replay(message_id)["failed"] == 0
+    assert 9 in products_by_seq(installed)

@@ -1,0 +1,210 @@
+"""The products and skus flows against both sandboxes (a 60-SKU chain, 38 products)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import erp
+from jobs import catalog_flow, catalog_load
+from jobs.catalog_ledger import PRODUCT_KIND, VARIANT_KIND
+from ledger import bindings, watermarks
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.models import Binding, Message, MessageStatus, Schedule
+from shopify_app.admin_api.executor import RetryPolicy
+
+from .conftest import SHOP_NAME, InstalledShop
+from .erp_writes import family_of, set_ean, set_packaging_status, set_title, weighed_products
+
+
+def products_by_seq(shop: InstalledShop) -> dict[int, dict[str, Any]]:
+    return {int(p["metafields"]["consinco.seq_produto"]): p for p in shop.state()["products"]}
+
+
+def doc(shop: InstalledShop, gid: str) -> dict[str, Any]:
+    found = shop.shopify.sandbox.store.get(SHOP_NAME, gid)
+    assert found is not None, gid
+    return found
+
+
+def binding_count(shop_id: int, kind: str) -> int:
+    with session_scope() as session:
+        stmt = (
+            select(func.count()).select_from(Binding).where(Binding.shop_id == shop_id, Binding.kind == kind)
+        )
+        return int(session.scalar(stmt) or 0)
+
+
+def test_first_run_creates_everything_and_the_second_run_costs_nothing(installed: InstalledShop) -> None:
+    first = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert (first.created, first.failed, first.bulk) == (38, 0, False)  # under bulk_threshold: direct
+
+    erp_skus = list(erp.for_shop(installed.shop_id).skus())
+    shopify = products_by_seq(installed)
+    assert len(shopify) == 38
+    variants = {v["sku"]: v for p in shopify.values() for v in p["variants"]}
+    assert len(variants) == len(erp_skus) == 60
+    for sku in erp_skus:
+        variant = variants[sku.id_sku]
+        assert variant["barcode"] == sku.ean
+        weight = doc(installed, variant["inventoryItemId"])["measurement"]["weight"]
+        expected = Decimal(1) if sku.weighed else (sku.gross_weight or sku.net_weight)
+        assert weight["unit"] == "KILOGRAMS" and Decimal(str(weight["value"])) == expected
+    integrated = {p.seq_produto: p.integrate_ecommerce for p in erp.for_shop(installed.shop_id).products()}
+    for seq, product in shopify.items():
+        sold = integrated[seq] and any(s.active for s in erp_skus if s.seq_produto == seq)
+        assert product["status"] == ("ACTIVE" if sold else "DRAFT")
+    assert binding_count(installed.shop_id, PRODUCT_KIND) == 38
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, variants)
+        assert all(b.data["inventory_item_id"] == variants[k]["inventoryItemId"] for k, b in bound.items())
+        assert len(bound) == 60
+
+    before = installed.mutations.count()
+    again = [
+        catalog_flow.run_flow(installed.shop_id, flow, client=installed.client())
+        for flow in ("products", "skus")
+    ]
+    assert installed.mutations.count() == before  # zero mutations
+    assert all(r.created == r.changed == 0 for r in again)
+    assert len(installed.state()["products"]) == 38
+
+
+def test_a_title_and_an_ean_change_update_only_their_products(installed: InstalledShop) -> None:
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    before = installed.mutations.count("productSet")
+    set_title(installed.erp, 5, "ARROZ NOVO 5KG")
+    set_ean(installed.erp, 7, 1, "7899999999993")
+
+    products = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    skus = catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+
+    assert installed.mutations.count("productSet") - before == 2
+    assert (products.changed, skus.changed) == (1, 1)
+    shopify = products_by_seq(installed)
+    assert shopify[5]["title"] == "ARROZ NOVO 5KG"
+    assert {v["sku"]: v["barcode"] for v in shopify[7]["variants"]}["P7E1"] == "7899999999993"
+    with session_scope() as session:
+        messages = session.scalars(
+            select(Message).where(Message.unit_key.in_(["product:5", "product:7"]))
+        ).all()
+        assert {(m.flow, m.unit_key, m.status) for m in messages if m.attempts > 1 or m.flow == "skus"} >= {
+            ("skus", "product:7", MessageStatus.DONE.value)
+        }
+
+
+@pytest.mark.parametrize("setting", ["DRAFT", "ARCHIVED"])
+def test_inactive_product_follows_the_setting_and_inactive_packaging_keeps_its_variant(
+    installed: InstalledShop, setting: str
+) -> None:
+    installed.set_setting("inactive_sku_status", setting)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    ids_before = {seq: p["id"] for seq, p in products_by_seq(installed).items()}
+
+    installed.erp.erp.simulator.deactivate_product(3)
+    set_packaging_status(installed.erp, family_of(installed.erp, 1), 6, "I")
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+
+    shopify = products_by_seq(installed)
+    assert {seq: p["id"] for seq, p in shopify.items()} == ids_before  # nothing deleted or duplicated
+    assert shopify[3]["status"] == setting
+    assert shopify[1]["status"] == "ACTIVE"
+    box = next(v for v in shopify[1]["variants"] if v["sku"] == "P1E6")
+    assert doc(installed, box["id"])["inventoryPolicy"] == "DENY"
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, ["P1E6", "P1E1", "P3E1"])
+        assert (bound["P1E6"].data["active"], bound["P1E1"].data["active"]) == (False, True)
+        assert bound["P3E1"].data["active"] is False
+
+
+def test_weighed_item_is_sold_per_kilogram(installed: InstalledShop) -> None:
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    seq = weighed_products(installed.erp)[0]
+    (variant,) = products_by_seq(installed)[seq]["variants"]
+    assert (variant["title"], variant["sku"]) == ("KG", f"P{seq}E1")
+    assert variant["barcode"].startswith("2")
+    stored = doc(installed, variant["id"])
+    assert stored["unitPriceMeasurement"]["quantityUnit"] == "KG"
+    assert doc(installed, variant["inventoryItemId"])["measurement"]["weight"] == {
+        "unit": "KILOGRAMS",
+        "value": 1.0,
+    }
+    with session_scope() as session:
+        data = bindings.get_many(session, installed.shop_id, VARIANT_KIND, [f"P{seq}E1"])[f"P{seq}E1"].data
+    assert (data["weighed"], data["unit_kg"]) == (True, "1")
+
+
+def test_crash_mid_run_resumes_without_duplicates_or_gaps(installed: InstalledShop, monkeypatch) -> None:
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    monkeypatch.setattr(catalog_load, "BATCH_SIZE", 2)
+    for seq in (10, 11, 12, 13, 14):
+        set_title(installed.erp, seq, f"PRODUTO RENOMEADO {seq}")
+    with session_scope() as session:
+        start = watermarks.read(session, installed.shop_id, "products").last_changed_at
+    client = installed.client()
+    client.executor.retry = RetryPolicy(max_attempts=1)
+    installed.mutations.fail_after = installed.mutations.count() + 3  # Shopify goes down mid-batch 2
+
+    with pytest.raises(Transient):
+        catalog_flow.run_flow(installed.shop_id, "products", client=client)
+
+    with session_scope() as session:
+        mark = watermarks.read(session, installed.shop_id, "products").last_changed_at
+        statuses = dict(
+            session.execute(
+                select(Message.unit_key, Message.status).where(
+                    Message.flow == "products", Message.attempts >= 1
+                )
+            ).all()
+        )
+    titles = {seq: p["title"] for seq, p in products_by_seq(installed).items()}
+    renamed = [seq for seq in (10, 11, 12, 13, 14) if titles[seq].startswith("PRODUTO RENOMEADO")]
+    assert renamed == [10, 11, 12]
+    assert start is not None and mark is not None and mark > start  # batch 1 (10, 11) accepted
+    assert statuses["product:13"] == MessageStatus.RETRYING.value
+
+    installed.mutations.fail_after = None
+    calls = installed.mutations.count("productSet")
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert installed.mutations.count("productSet") - calls == 2  # 13 and 14 only: 12 was answered
+    shopify = products_by_seq(installed)
+    assert len(shopify) == 38
+    assert all(shopify[s]["title"] == f"PRODUTO RENOMEADO {s}" for s in (10, 11, 12, 13, 14))
+
+
+def test_bulk_path_ends_in_the_same_state_as_the_direct_path(installed: InstalledShop) -> None:
+    def normalised() -> dict[int, Any]:
+        out = {}
+        for seq, product in products_by_seq(installed).items():
+            variants = []
+            for v in product["variants"]:
+                full, item = doc(installed, v["id"]), doc(installed, v["inventoryItemId"])
+                measures = (str(full["unitPriceMeasurement"]), str(item["measurement"]["weight"]))
+                variants.append((v["sku"], v["barcode"], v["title"], full["inventoryPolicy"], *measures))
+            out[seq] = (product["title"], product["status"], sorted(variants))
+        return out
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    direct = normalised()
+    installed.shopify.sandbox.shops.reset(SHOP_NAME)
+    with session_scope() as session:
+        session.query(Binding).filter(Binding.shop_id == installed.shop_id).delete()
+    installed.set_setting("bulk_threshold", 5)
+
+    with session_scope() as session:
+        session.add(Schedule(shop_id=installed.shop_id, flow="products", cron="*/15 * * * *"))
+    progress = catalog_load.schedule_progress(installed.shop_id, "products")
+    result = catalog_flow.initial_load(
+        installed.shop_id, client=installed.client(), bulk=None, progress=progress
+    )
+    assert (result.bulk, result.created, result.failed) == (True, 38, 0)
+    with session_scope() as session:
+        shown = session.scalars(select(Schedule.progress).where(Schedule.shop_id == installed.shop_id)).one()
+    assert (shown["done"], shown["total"]) == (38, 38)  # the dashboard's bar
+    assert normalised() == direct
+    assert binding_count(installed.shop_id, VARIANT_KIND) == 60
