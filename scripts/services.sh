@@ -37,3 +37,9 @@ fi
 pg_up
 psql -h 127.0.0.1 -U postgres -tAc "select 1" >/dev/null
 echo "services: redis and postgresql are up"
+
+# --- Chromium for the browser tests (Debian's package: Playwright drives it, no browser download)
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium chromium-driver
+fi
+echo "services: chromium at /usr/bin/chromium"

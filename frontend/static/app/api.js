@@ -1,0 +1,110 @@
+/**
+ * The one way the page talks to the app: every request carries
+ * `Authorization: Bearer <ID token from shopify.idToken()>`. A 401 marked with
+ * X-Shopify-Retry-Invalid-Session-Request is retried once with a fresh token. Failures raise
+ * ApiError and, unless `quiet`, show the API's message in a toast.
+ */
+import { locale, t } from "./i18n.js";
+
+const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
+
+export class ApiError extends Error {
+  constructor(status, code, message, body) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+async function authorized(path, init) {
+  const headers = new Headers(init.headers || {});
+  headers.set("Authorization", `Bearer ${await window.shopify.idToken()}`);
+  return fetch(path, { ...init, headers });
+}
+
+function withQuery(path, query) {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, value);
+  }
+  const text = params.toString();
+  return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
+}
+
+/** Send a request; returns the Response (after the one retry on an invalid session). */
+export async function send(path, { method = "GET", body, query, headers, raw } = {}) {
+  // The API words its explanations in the page's language (Shopify's `locale`), not the browser's.
+  const init = { method, headers: { Accept: "application/json", "Accept-Language": locale(), ...(headers || {}) } };
+  if (body !== undefined) {
+    if (raw) init.body = body;
+    else {
+      init.body = JSON.stringify(body);
+      init.headers["Content-Type"] = "application/json";
+    }
+  }
+  const url = withQuery(path, query);
+  let response = await authorized(url, init);
+  if (response.status === 401 && response.headers.get(RETRY_HEADER)) response = await authorized(url, init);
+  return response;
+}
+
+async function failure(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (e) {
+    body = null;
+  }
+  const error = (body && body.error) || {};
+  const message = error.message || t("error.http", { status: response.status });
+  return new ApiError(response.status, error.code || `http_${response.status}`, message, body);
+}
+
+/** JSON request: resolves to the parsed body, throws ApiError (toasted unless `quiet`). */
+export async function api(path, options = {}) {
+  let response;
+  try {
+    response = await send(path, options);
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    const error = new ApiError(0, "network", t("error.network"));
+    if (!options.quiet) window.shopify.toast.show(error.message, { isError: true });
+    throw error;
+  }
+  if (!response.ok) {
+    const error = await failure(response);
+    if (!options.quiet) {
+      const text = response.status === 403 ? t("error.forbidden") : error.message;
+      window.shopify.toast.show(text, { isError: true });
+    }
+    throw error;
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get("Content-Type") || "";
+  return type.includes("json") ? response.json() : response.text();
+}
+
+/** Download an authenticated file (e.g. the De:Para CSV) through a temporary object URL. */
+export async function download(path, filename, options = {}) {
+  const response = await send(path, options);
+  if (!response.ok) {
+    const error = await failure(response);
+    window.shopify.toast.show(error.message, { isError: true });
+    throw error;
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Tell the user something went right. */
+export function toast(message) {
+  window.shopify.toast.show(message);
+}

@@ -1,0 +1,49 @@
+/**
+ * A tiny element builder: h("s-button", {variant: "primary", onclick: fn}, t("common.save")).
+ * Text always goes in as text nodes (never innerHTML), so data from the ERP or Shopify cannot
+ * inject markup. Props: `on<event>` adds a listener, `.name` sets a property, `true` sets a
+ * boolean attribute, `false`/null/undefined skips it, anything else becomes an attribute.
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key.startsWith(".")) el[key.slice(1)] = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+/** Append children (strings, numbers, nodes, nested arrays; null/false skipped). */
+export function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** Replace all children of `el`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+/** A Polaris table: headers is a list of labels (or {label, format}), rows a list of cell lists. */
+export function table(headers, rows, attrs) {
+  const formats = headers.map((c) => (typeof c === "string" ? null : c.format));
+  return h("s-table", attrs || {},
+    h("s-table-header-row", {}, headers.map((c) => (typeof c === "string"
+      ? h("s-table-header", {}, c) : h("s-table-header", { format: c.format }, c.label)))),
+    h("s-table-body", {}, rows.map((cells) => (cells instanceof Node ? cells
+      : h("s-table-row", {}, cells.map((c, i) => h("s-table-cell", { format: formats[i] }, c)))))));
+}
+
+/** A select with options [{value, label}], preselected `value`. */
+export function select(props, options, value) {
+  const el = h("s-select", props, options.map((o) => h("s-option", { value: o.value }, o.label)));
+  if (value !== undefined && value !== null) el.value = String(value);
+  return el;
+}

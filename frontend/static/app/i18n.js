@@ -1,0 +1,54 @@
+/**
+ * Every visible string goes through `t(key, vars)`. The catalogue is chosen from Shopify's
+ * `locale` query parameter (pt-BR by default: the merchants are Brazilian; en for English).
+ */
+let catalogue = {};
+let current = "pt-BR";
+
+export function pickLocale(value) {
+  const tag = String(value || "").replace("_", "-").toLowerCase();
+  return tag.split("-")[0] === "en" ? "en" : "pt-BR";
+}
+
+export async function loadLocale(value) {
+  current = pickLocale(value);
+  const response = await fetch(`/i18n/${current}.json`);
+  catalogue = await response.json();
+  document.documentElement.lang = current;
+  return current;
+}
+
+export function locale() {
+  return current;
+}
+
+/** The string for `key`, with `{name}` placeholders filled from `vars`; the key itself if missing. */
+export function t(key, vars) {
+  let text = Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : key;
+  if (vars) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+  return text;
+}
+
+/** `t(prefix + value)` when the catalogue knows it, else the raw value (codes from the API). */
+export function label(prefix, value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const key = prefix + value;
+  return Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : String(value);
+}
+
+export function fmtDate(value) {
+  if (!value) return "—";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return new Intl.DateTimeFormat(current, { dateStyle: "short", timeStyle: "medium" }).format(date);
+}
+
+export function fmtNumber(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  return new Intl.NumberFormat(current).format(Number(value));
+}
+
+export function fmtMoney(value, currency) {
+  if (value === null || value === undefined || value === "") return "—";
+  return new Intl.NumberFormat(current, { style: "currency", currency: currency || "BRL" }).format(Number(value));
+}

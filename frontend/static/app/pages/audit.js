@@ -1,0 +1,86 @@
+/**
+ * Audit and roles: who changed what and when (settings, mappings, retries, replays, roles),
+ * and the role of each staff member. Only admins see the role controls (owners alone may grant
+ * admin or owner); the API refuses the same changes to anyone else regardless.
+ */
+import { api, toast } from "../api.js";
+import { h, replace, select, table } from "../dom.js";
+import { fmtDate, label, t } from "../i18n.js";
+import { banner } from "../widgets.js";
+
+const ROLES = ["owner", "admin", "operator", "viewer"];
+
+function compact(value) {
+  if (value === null || value === undefined) return "—";
+  const text = JSON.stringify(value);
+  return h("span", { class: "mono", title: text }, text.length > 120 ? `${text.slice(0, 117)}…` : text);
+}
+
+function grantable(ctx) {
+  return ROLES.filter((r) => ctx.can("grant_admin") || r === "operator" || r === "viewer");
+}
+
+function rolesSection(ctx) {
+  const box = h("div", { "data-testid": "roles" });
+  const load = async () => {
+    const { roles, default_role: fallback } = await api("/api/roles");
+    const editable = ctx.can("configure");
+    const rows = roles.map((r) => {
+      const mayChange = editable && (ctx.can("grant_admin") || !["owner", "admin"].includes(r.role));
+      if (!mayChange) return [r.name || "—", h("span", { class: "mono" }, r.user_id), label("role.", r.role), fmtDate(r.updated_at), ""];
+      const picker = select({ label: t("roles.role_of", { name: r.name || r.user_id }), labelAccessibilityVisibility: "exclusive" },
+        grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), r.role);
+      return [r.name || "—", h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
+        h("s-stack", { direction: "inline", gap: "small" },
+          h("s-button", { onclick: async () => {
+            await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "PUT", body: { role: picker.value, name: r.name } });
+            toast(t("common.saved")); load();
+          } }, t("common.save")),
+          h("s-button", { tone: "critical", variant: "tertiary", onclick: async () => {
+            await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "DELETE" });
+            toast(t("roles.removed")); load();
+          } }, t("roles.remove")))];
+    });
+    const add = [];
+    if (editable) {
+      const user = h("s-text-field", { label: t("roles.user_id"), details: t("roles.user_id_help") });
+      const name = h("s-text-field", { label: t("roles.name") });
+      const role = select({ label: t("roles.role") }, grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), "viewer");
+      add.push(h("s-heading", {}, t("roles.add")), h("s-grid", {}, user, name, role),
+        h("s-button", { onclick: async () => {
+          const body = { role: role.value };
+          if (name.value.trim()) body.name = name.value.trim();
+          await api(`/api/roles/${encodeURIComponent(user.value.trim())}`, { method: "PUT", body });
+          toast(t("common.saved")); load();
+        } }, t("roles.grant")));
+    }
+    replace(box, h("s-paragraph", {}, t("roles.default", { role: label("role.", fallback) }), " ",
+      t("roles.you", { role: label("role.", ctx.role) })),
+    table([t("roles.name"), t("roles.user_id"), t("roles.role"), t("common.updated_at"), ""], rows), add);
+  };
+  load().catch((e) => replace(box, banner("critical", t("error.load_failed"), e.message)));
+  return h("s-section", { heading: t("roles.heading") }, box);
+}
+
+function auditSection() {
+  const box = h("div", { "data-testid": "audit" });
+  const more = h("div", {});
+  let body = null;
+  const load = async (beforeId) => {
+    const page = await api("/api/audit", { query: { before_id: beforeId } });
+    if (!beforeId) {
+      body = h("s-table-body", {});
+      replace(box, h("s-table", {}, h("s-table-header-row", {}, [t("audit.when"), t("audit.actor"), t("audit.action"),
+        t("audit.target"), t("audit.before"), t("audit.after")].map((c) => h("s-table-header", {}, c))), body));
+    }
+    page.events.forEach((e) => body.appendChild(h("s-table-row", {}, [fmtDate(e.created_at), e.actor, label("action.", e.action),
+      e.target || "—", compact(e.before), compact(e.after)].map((c) => h("s-table-cell", {}, c)))));
+    replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
+  };
+  load().catch((e) => replace(box, banner("critical", t("error.load_failed"), e.message)));
+  return h("s-section", { heading: t("audit.heading") }, box, more);
+}
+
+export async function render(ctx) {
+  return { element: h("s-page", { heading: t("nav.audit") }, rolesSection(ctx), auditSection()) };
+}

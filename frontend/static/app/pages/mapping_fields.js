@@ -1,0 +1,64 @@
+/**
+ * The two code fields of a De:Para line, as pickers where the choices can be read: ERP
+ * payment methods, segments and companies from the ERP, locations from Shopify. Where they
+ * cannot (ERP not set up yet, carriers), plain text fields. Both kinds expose `.value`.
+ */
+import { api } from "../api.js";
+import { h, select } from "../dom.js";
+import { t } from "../i18n.js";
+
+async function quietly(path) {
+  try {
+    return await api(path, { quiet: true });
+  } catch (error) {
+    return null;
+  }
+}
+
+/** [{value, label}] per side for `kind`; null where free text is the right input. */
+async function choicesFor(kind) {
+  const erp = kind === "carrier" ? null : await quietly("/api/setup/erp-choices");
+  const side = { shopify: null, erp: null };
+  if (kind === "location") {
+    const found = await quietly("/api/setup/locations");
+    if (found) side.shopify = found.locations.map((l) => ({ value: l.id, label: l.name }));
+    if (erp) side.erp = erp.companies.map((c) => ({ value: String(c.nro_empresa), label: `${c.nro_empresa} — ${c.name}` }));
+  } else if (kind === "payment_method" && erp) {
+    side.erp = erp.payment_methods.map((p) => ({ value: String(p.nro_forma_pagto), label: `${p.nro_forma_pagto} — ${p.name}` }));
+  } else if (kind === "segment_market" && erp) {
+    side.erp = erp.segments.map((s) => ({ value: String(s.nro_segmento), label: `${s.nro_segmento} — ${s.description}` }));
+  }
+  return side;
+}
+
+/** A select keeping any value it is given (an existing line may point at an inactive code). */
+function picker(label, options, initial) {
+  const field = select({ label, placeholder: t("common.choose") }, options, null);
+  let proto = Object.getPrototypeOf(field);
+  let setter = null;
+  while (proto && !(setter = Object.getOwnPropertyDescriptor(proto, "value"))) proto = Object.getPrototypeOf(proto);
+  if (setter && setter.set) {
+    Object.defineProperty(field, "value", {
+      get: () => setter.get.call(field),
+      set: (v) => {
+        if (v && !field.querySelector(`s-option[value="${CSS.escape(String(v))}"]`)) {
+          field.appendChild(h("s-option", { value: v }, String(v)));
+        }
+        setter.set.call(field, v);
+      },
+    });
+  }
+  if (initial) field.value = initial;
+  return field;
+}
+
+export async function codeFields(kind, prefill) {
+  const side = await choicesFor(kind);
+  const make = (options, label, name, initial) => (options && options.length
+    ? picker(label, options, initial)
+    : h("s-text-field", { label, name, ".value": initial || "" }));
+  return {
+    shopify: make(side.shopify, t(`mappings.shopify_code.${kind}`), "shopify_code", prefill),
+    erp: make(side.erp, t(`mappings.erp_code.${kind}`), "erp_code", ""),
+  };
+}

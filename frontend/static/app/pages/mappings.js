@@ -1,0 +1,95 @@
+/**
+ * De:Para: one table per kind (payment method, carrier, segment <-> market, company <->
+ * location). The codes parked units are waiting for come first, each one click from a
+ * prefilled form; saving a line resumes the units waiting for it. CSV export and import.
+ */
+import { api, download, toast } from "../api.js";
+import { h, replace, table } from "../dom.js";
+import { fmtDate, fmtNumber, t } from "../i18n.js";
+import { navigate, href } from "../router.js";
+import { banner, savedToast } from "../widgets.js";
+import { codeFields } from "./mapping_fields.js";
+
+export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
+
+function kindPicker(kind) {
+  return h("s-stack", { direction: "inline", gap: "small", role: "group", "aria-label": t("mappings.kind") },
+    KINDS.map((k) => h("s-button", { variant: k === kind ? "primary" : "secondary", "aria-pressed": String(k === kind),
+      onclick: () => navigate(href("mappings", { kind: k })) }, t(`mappings.kind.${k}`))));
+}
+
+export async function render(ctx) {
+  const kind = KINDS.includes(ctx.query.get("kind")) ? ctx.query.get("kind") : KINDS[0];
+  const editable = ctx.can("configure");
+  const unmappedBox = h("div", { "data-testid": "unmapped" });
+  const listBox = h("div", { "data-testid": "mappings-table" });
+  const importBox = h("div", {});
+
+  const { shopify: shopifyCode, erp: erpCode } = await codeFields(kind, ctx.query.get("code"));
+  const labelField = h("s-text-field", { label: t("mappings.label"), name: "label" });
+
+  const load = async () => {
+    const [{ mappings }, { codes }] = await Promise.all([
+      api("/api/mappings", { query: { kind } }), api("/api/mappings/unmapped", { query: { kind } })]);
+    replace(unmappedBox, codes.length
+      ? table([t("mappings.unmapped_code"), { label: t("mappings.waiting"), format: "numeric" }, ""],
+        codes.map((c) => [h("span", { class: "mono" }, c.code), fmtNumber(c.waiting),
+          editable ? h("s-button", { variant: "tertiary", onclick: () => { shopifyCode.value = c.code; erpCode.focus(); } },
+            t("mappings.map_this")) : ""]))
+      : h("s-text", { color: "subdued" }, t("mappings.none_unmapped")));
+    replace(listBox, mappings.length
+      ? table([t(`mappings.shopify_code.${kind}`), t(`mappings.erp_code.${kind}`), t("mappings.label"), t("common.updated_at"), ""],
+        mappings.map((m) => [h("span", { class: "mono" }, m.shopify_code), h("span", { class: "mono" }, m.erp_code),
+          m.label || "—", fmtDate(m.updated_at),
+          editable ? h("s-stack", { direction: "inline", gap: "small" },
+            h("s-button", { variant: "tertiary", onclick: () => {
+              shopifyCode.value = m.shopify_code; erpCode.value = m.erp_code; labelField.value = m.label || ""; } },
+            t("common.edit")),
+            h("s-button", { variant: "tertiary", tone: "critical", accessibilityLabel: t("mappings.delete_one", { code: m.shopify_code }),
+              onclick: async () => {
+                if (!window.confirm(t("mappings.confirm_delete", { code: m.shopify_code }))) return;
+                await api(`/api/mappings/${m.id}`, { method: "DELETE", query: { kind } });
+                toast(t("mappings.deleted"));
+                load();
+              } }, t("common.delete"))) : ""]))
+      : h("s-text", { color: "subdued" }, t("mappings.empty")));
+  };
+
+  const save = async () => {
+    const body = { kind, shopify_code: String(shopifyCode.value).trim(), erp_code: String(erpCode.value).trim() };
+    if (labelField.value.trim()) body.label = labelField.value.trim();
+    const result = await api("/api/mappings", { method: "PUT", body });
+    savedToast(result.resumed);
+    shopifyCode.value = ""; erpCode.value = ""; labelField.value = "";
+    load();
+  };
+
+  const fileInput = h("input", { type: "file", accept: ".csv,text/csv", id: "csv-file" });
+  const importCsv = async () => {
+    const file = fileInput.files[0];
+    if (!file) return;
+    const result = await api("/api/mappings/import", { method: "POST", body: { kind, csv: await file.text() } });
+    replace(importBox, banner(result.errors.length ? "warning" : "success",
+      t("mappings.imported", { created: result.created, updated: result.updated, resumed: result.resumed }),
+      result.errors.map((e) => h("div", {}, t("mappings.import_error", { line: e.line, message: e.message })))));
+    load();
+  };
+
+  load().catch((e) => replace(listBox, banner("critical", t("error.load_failed"), e.message)));
+  const element = h("s-page", { heading: t("mappings.heading") },
+    h("s-paragraph", {}, t("mappings.intro")), kindPicker(kind),
+    h("s-box", { padding: "base" }),
+    h("s-section", { heading: t("mappings.unmapped_heading") }, h("s-paragraph", {}, t("mappings.unmapped_help")), unmappedBox),
+    editable ? h("s-section", { heading: t("mappings.form_heading") },
+      h("s-grid", {}, shopifyCode, erpCode, labelField),
+      h("s-button", { variant: "primary", onclick: save }, t("common.save"))) : null,
+    h("s-section", { heading: t(`mappings.kind.${kind}`) }, listBox),
+    h("s-section", { heading: t("mappings.csv_heading") },
+      h("s-stack", { direction: "inline", gap: "small" },
+        h("s-button", { onclick: () => download(`/api/mappings/export.csv?kind=${kind}`, `depara-${kind}.csv`) },
+          t("mappings.export")),
+        editable ? [h("label", { for: "csv-file" }, t("mappings.import_file")), fileInput,
+          h("s-button", { onclick: importCsv }, t("mappings.import"))] : null),
+      importBox));
+  return { element };
+}

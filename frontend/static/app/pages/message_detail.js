@@ -1,0 +1,82 @@
+/**
+ * One message: what happened in the merchant's words, the target system's own message, what
+ * to do (with a link to the missing De:Para line when a mapping is missing), the payloads (PII
+ * masked unless the viewer may see it), attempts, and retry / replay.
+ */
+import { api, toast } from "../api.js";
+import { h, replace, table } from "../dom.js";
+import { fmtDate, label, t } from "../i18n.js";
+import { href } from "../router.js";
+import { banner, payload, statusBadge } from "../widgets.js";
+
+function explanation(m) {
+  const e = m.explanation;
+  if (!e) return null;
+  const tone = m.status === "parked" ? "warning" : m.status === "done" ? "info" : "critical";
+  return banner(tone, e.title,
+    h("s-paragraph", {}, e.what_happened),
+    e.system_message ? h("s-paragraph", {}, h("s-text", { type: "strong" },
+      t("detail.system_said", { system: label("system.", e.system) })), " ", h("span", { class: "mono" },
+      e.system_message), e.code ? h("span", { class: "muted" }, ` (${e.code})`) : null) : null,
+    h("s-paragraph", {}, h("s-text", { type: "strong" }, t("detail.what_to_do")), " ", e.what_to_do),
+    e.mapping ? h("s-link", { href: href("mappings", { kind: e.mapping.kind, code: e.mapping.code }) },
+      t("detail.create_mapping", { code: e.mapping.code })) : null);
+}
+
+// Until a message is final the page re-reads it, so a retried or resumed unit is seen landing.
+const UNSETTLED = ["pending", "retrying", "parked"];
+const POLL_MS = 3000;
+
+const load = (id) => api(`/api/messages/${encodeURIComponent(id)}`,
+  { quiet: true, query: { locale: document.documentElement.lang } });
+
+export async function renderDetail(ctx, id) {
+  const root = h("div", {});
+  let timer = null;
+  let stopped = false;
+  let shown = null;
+  const tick = async () => {
+    try {
+      const m = await load(id);
+      if (!shown || m.status !== shown.status || m.updated_at !== shown.updated_at) replace(root, view(ctx, m, watch));
+      shown = m;
+      if (!stopped && UNSETTLED.includes(m.status)) timer = setTimeout(tick, POLL_MS);
+    } catch (error) {
+      if (!shown) replace(root, h("s-page", { heading: t("detail.heading", { id }) }, banner("critical", t("error.load_failed"), error.message)));
+      else if (!stopped) timer = setTimeout(tick, POLL_MS);
+    }
+  };
+  // After a retry or replay the message moves again: follow it until it settles.
+  const watch = () => { clearTimeout(timer); if (!stopped) timer = setTimeout(tick, POLL_MS); };
+  await tick();
+  return { element: root, dispose: () => { stopped = true; clearTimeout(timer); } };
+}
+
+function view(ctx, m, watch) {
+  const act = (path, done) => async () => {
+    const job = await api(`/api/messages/${m.id}/${path}`, { method: "POST" });
+    toast(job.enqueued ? done : t("flows.already_waiting"));
+    watch();
+  };
+  const buttons = ctx.can("operate") ? h("s-stack", { direction: "inline", gap: "small" },
+    m.can_retry ? h("s-button", { variant: "primary", onclick: act("retry", t("detail.retried")) }, t("detail.retry")) : null,
+    m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null) : null;
+  const facts = [
+    [t("messages.flow"), label("flow.", m.flow)], [t("messages.status"), statusBadge(m.status)],
+    [t("detail.direction"), label("direction.", m.direction)], [t("detail.unit"), h("span", { class: "mono" }, m.unit_key)],
+    [t("detail.shopify_id"), h("span", { class: "mono" }, m.shopify_id || "—")],
+    [t("detail.erp_id"), h("span", { class: "mono" }, m.erp_id || "—")],
+    [t("messages.attempts"), String(m.attempts)], [t("detail.error_class"), label("error_class.", m.error_class)],
+    [t("detail.created_at"), fmtDate(m.created_at)], [t("common.updated_at"), fmtDate(m.updated_at)],
+    [t("detail.finished_at"), fmtDate(m.finished_at)], [t("detail.job"), h("span", { class: "mono" }, m.job_id || "—")],
+  ];
+  return h("s-page", { heading: t("detail.heading", { id: m.id }) },
+    h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
+    explanation(m),
+    h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons),
+    h("s-section", { heading: t("detail.payloads") },
+      m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,
+      h("s-heading", {}, t("detail.request")), payload(m.request_payload),
+      h("s-heading", {}, t("detail.response")), payload(m.response_payload),
+      m.error_detail ? [h("s-heading", {}, t("detail.error_detail")), payload(m.error_detail)] : null));
+}

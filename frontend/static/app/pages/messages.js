@@ -1,0 +1,77 @@
+/**
+ * Messages: search the trace by flow, status and any external id (SKU, order name,
+ * NROPEDVENDA, NF-e key); /app/messages/<id> shows one message in full (message_detail.js).
+ * Filters live in the URL so a link from the dashboard opens the right list.
+ */
+import { api, toast } from "../api.js";
+import { h, replace, select, table } from "../dom.js";
+import { fmtDate, label, t } from "../i18n.js";
+import { href, navigate } from "../router.js";
+import { banner, statusBadge } from "../widgets.js";
+import { renderDetail } from "./message_detail.js";
+
+export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
+const STATUSES = ["pending", "done", "failed", "parked", "retrying", "skipped"];
+
+/** The failure in the merchant's words; the target's own words only when it refused. */
+function errorCell(m) {
+  if (!m.error_class) return m.status === "skipped" && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
+  return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical" }, label("error_class.", m.error_class)),
+    m.error_class === "rejected" && m.error_text ? h("div", { class: "muted" }, m.error_text) : null);
+}
+
+function resultRows(messages) {
+  return messages.map((m) => h("s-table-row", { "data-message-id": m.id },
+    h("s-table-cell", {}, h("s-link", { href: href(`messages/${m.id}`) }, `#${m.id}`)),
+    h("s-table-cell", {}, label("flow.", m.flow)),
+    h("s-table-cell", {}, statusBadge(m.status)),
+    h("s-table-cell", {}, h("div", { class: "mono" }, [m.shopify_id, m.erp_id].filter(Boolean).join(" · ") || m.unit_key)),
+    h("s-table-cell", {}, errorCell(m)),
+    h("s-table-cell", {}, String(m.attempts)),
+    h("s-table-cell", {}, fmtDate(m.updated_at))));
+}
+
+export async function render(ctx) {
+  if (ctx.sub) return renderDetail(ctx, ctx.sub);
+  const q = ctx.query;
+  const flow = select({ label: t("messages.flow"), placeholder: t("common.all") },
+    FLOWS.map((f) => ({ value: f, label: label("flow.", f) })), q.get("flow") || "");
+  const status = select({ label: t("messages.status"), placeholder: t("common.all") },
+    STATUSES.map((s) => ({ value: s, label: label("status.", s) })), q.get("status") || "");
+  const text = h("s-search-field", { label: t("messages.search"), placeholder: t("messages.search_placeholder"),
+    ".value": q.get("q") || "" });
+  const results = h("div", { "data-testid": "messages-results" });
+  const more = h("div", {});
+  const actions = h("div", {});
+  let body = null;
+
+  const load = async (beforeId) => {
+    const page = await api("/api/messages", { query: { flow: q.get("flow"), status: q.get("status"), q: q.get("q"), before_id: beforeId } });
+    if (!beforeId) {
+      body = h("s-table-body", {});
+      replace(results, page.messages.length ? h("s-table", {},
+        h("s-table-header-row", {}, ["#", t("messages.flow"), t("messages.status"), t("messages.ids"), t("messages.error"),
+          t("messages.attempts"), t("common.updated_at")].map((c) => h("s-table-header", {}, c))), body)
+        : h("s-text", { color: "subdued" }, t("messages.none")));
+    }
+    if (body) resultRows(page.messages).forEach((row) => body.appendChild(row));
+    replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
+  };
+  const search = () => navigate(href("messages", { flow: flow.value, status: status.value, q: text.value.trim() }));
+  text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
+
+  if (ctx.can("operate") && q.get("flow")) {
+    replace(actions, h("s-button", { tone: "critical", onclick: async () => {
+      const result = await api("/api/messages/retry-failed", { method: "POST", query: { flow: q.get("flow") } });
+      toast(t("messages.retried_many", { count: result.enqueued }));
+      load();
+    } }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) })));
+  }
+  load().catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
+  const element = h("s-page", { heading: t("messages.heading") },
+    h("s-section", {},
+      h("div", { class: "toolbar", role: "search" }, text, flow, status,
+        h("s-button", { variant: "primary", onclick: search }, t("messages.search_button"))), actions),
+    h("s-section", {}, results, more));
+  return { element };
+}

@@ -1,0 +1,78 @@
+/**
+ * Orders: each Shopify order beside its ERP order (NROPEDVENDA), the status on both sides,
+ * amounts, the NF-e key; /app/orders/<id> adds the edit ledger (cuts, substitutions, weights)
+ * and the messages that moved it.
+ */
+import { api } from "../api.js";
+import { h, replace, select, table } from "../dom.js";
+import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
+import { href, navigate } from "../router.js";
+import { banner, statusBadge } from "../widgets.js";
+
+const FILTERS = ["needs_attention", "not_in_erp", "in_erp", "invoiced", "cancelled"];
+
+function attention(o) {
+  if (o.needs_attention) return h("s-badge", { tone: "warning" }, o.needs_attention);
+  if (o.cancelled_at) return h("s-badge", { tone: "neutral" }, t("orders.cancelled"));
+  if (o.nfe_key) return h("s-badge", { tone: "success" }, t("orders.invoiced"));
+  return o.nro_pedvenda ? h("s-badge", { tone: "success" }, t("orders.in_erp")) : h("s-badge", { tone: "caution" }, t("orders.not_in_erp"));
+}
+
+function row(o) {
+  return [h("s-link", { href: href(`orders/${o.id}`) }, o.shopify_order_name || o.shopify_order_id),
+    o.nro_pedvenda ? String(o.nro_pedvenda) : "—", o.nro_empresa ? String(o.nro_empresa) : "—",
+    label("shopify_status.", o.shopify_status), label("erp_status.", o.erp_status),
+    fmtMoney(o.total, o.currency), fmtMoney(o.captured_amount, o.currency),
+    h("span", { class: "mono" }, o.nfe_key || "—"), attention(o)];
+}
+
+const HEADERS = () => [t("orders.shopify"), t("orders.erp"), t("orders.company"), t("orders.shopify_status"),
+  t("orders.erp_status"), t("orders.total"), t("orders.captured"), t("orders.nfe_key"), t("orders.state")];
+
+async function detail(id) {
+  const o = await api(`/api/orders/${encodeURIComponent(id)}`);
+  return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
+    h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
+    o.needs_attention ? banner("warning", t("orders.needs_attention"), o.needs_attention) : null,
+    h("s-section", { heading: t("orders.summary") }, table(HEADERS(), [row(o)]),
+      h("s-paragraph", {}, t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
+        o.nfe_number ? ` · ${t("orders.nfe", { number: o.nfe_number, series: o.nfe_series || "" })}` : "")),
+    h("s-section", { heading: t("orders.changes") }, o.changes.length
+      ? table([t("orders.change_kind"), "SKU", t("orders.qty_before"), t("orders.qty_after"), t("orders.substitute"),
+        t("orders.reason"), t("orders.applied"), t("detail.created_at")],
+      o.changes.map((c) => [label("change.", c.kind), h("span", { class: "mono" }, c.sku || "—"), fmtNumber(c.qty_before),
+        fmtNumber(c.qty_after), c.substitute_sku || "—", c.reason || "—",
+        c.applied ? t("common.yes") : t("common.no"), fmtDate(c.created_at)]))
+      : h("s-text", { color: "subdued" }, t("orders.no_changes"))),
+    h("s-section", { heading: t("orders.messages") }, o.messages.length
+      ? table(["#", t("messages.flow"), t("messages.status"), t("messages.error"), t("common.updated_at")],
+        o.messages.map((m) => [h("s-link", { href: href(`messages/${m.id}`) }, `#${m.id}`), label("flow.", m.flow),
+          statusBadge(m.status), m.error_text || "—", fmtDate(m.updated_at)]))
+      : h("s-text", { color: "subdued" }, t("messages.none"))));
+}
+
+export async function render(ctx) {
+  if (ctx.sub) {
+    try {
+      return { element: await detail(ctx.sub) };
+    } catch (error) {
+      return { element: h("s-page", { heading: t("orders.heading") }, banner("critical", t("error.load_failed"), error.message)) };
+    }
+  }
+  const q = ctx.query;
+  const text = h("s-search-field", { label: t("orders.search"), placeholder: t("orders.search_placeholder"), ".value": q.get("q") || "" });
+  const status = select({ label: t("orders.filter"), placeholder: t("common.all") },
+    FILTERS.map((f) => ({ value: f, label: t(`orders.filter.${f}`) })), q.get("status") || "");
+  const results = h("div", { "data-testid": "orders-results" });
+  const search = () => navigate(href("orders", { q: text.value.trim(), status: status.value }));
+  text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
+  api("/api/orders", { query: { q: q.get("q"), status: q.get("status") } })
+    .then((page) => replace(results, page.orders.length ? table(HEADERS(), page.orders.map(row))
+      : h("s-text", { color: "subdued" }, t("orders.none"))))
+    .catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
+  const element = h("s-page", { heading: t("orders.heading") },
+    h("s-section", {}, h("div", { class: "toolbar", role: "search" }, text, status,
+      h("s-button", { variant: "primary", onclick: search }, t("messages.search_button")))),
+    h("s-section", {}, results));
+  return { element };
+}

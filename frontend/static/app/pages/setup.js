@@ -1,0 +1,172 @@
+/**
+ * Setup: the guided first run. Steps in order: ERP connection (test before saving), the store's
+ * ERP company + segment, ERP companies <-> Shopify locations, sales channel and rules, and the
+ * catalog dry run before the first publish. Viewers see the values with every control disabled.
+ */
+import { api, toast } from "../api.js";
+import { h, replace, select, table } from "../dom.js";
+import { label, t } from "../i18n.js";
+import { banner, intValue, loadingSection, savedToast } from "../widgets.js";
+import { catalogDiffSection } from "./setup_diff.js";
+
+const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "catalog_diff"];
+
+function stepsBar() {
+  const bar = h("div", { class: "steps", "data-testid": "setup-steps" });
+  const refresh = async () => {
+    const status = await api("/api/setup/status", { quiet: true }).catch(() => null);
+    if (!status) return;
+    const done = Object.fromEntries(status.steps.map((s) => [s.key, s.done]));
+    replace(bar, STEPS.map((key, i) => h("s-badge", { tone: done[key] ? "success" : "neutral", "data-step": key },
+      `${i + 1}. ${t(`setup.step.${key}`)}${done[key] ? " ✓" : ""}`)));
+  };
+  refresh();
+  return { bar, refresh };
+}
+
+function erpSection(ctx, changed) {
+  const locked = !ctx.can("configure");
+  const result = h("div", { "data-testid": "erp-test-result" });
+  return loadingSection(t("setup.erp.heading"), async () => {
+    const conn = await api("/api/setup/erp-connection");
+    const url = h("s-text-field", { label: t("setup.erp.base_url"), name: "base_url", disabled: locked,
+      details: t("setup.erp.base_url_help"), ".value": conn.base_url || "" });
+    const user = h("s-text-field", { label: t("setup.erp.username"), name: "username", disabled: locked,
+      ".value": conn.username || "" });
+    const password = h("s-password-field", { label: t("setup.erp.password"), name: "password", disabled: locked,
+      details: conn.password_set ? t("setup.erp.password_kept") : t("setup.erp.password_required") });
+    const values = () => {
+      const body = { base_url: url.value.trim(), username: user.value.trim() };
+      if (password.value) body.password = password.value;
+      return body;
+    };
+    const test = async () => {
+      replace(result, h("s-spinner", { accessibilityLabel: t("app.loading") }));
+      const outcome = await api("/api/setup/erp-connection/test", { method: "POST", body: values() })
+        .catch((e) => ({ ok: false, message: e.message }));
+      replace(result, outcome.ok
+        ? banner("success", t("setup.erp.test_ok"), t("setup.erp.test_companies", { count: (outcome.companies || []).length }))
+        : banner("critical", t("setup.erp.test_failed"), outcome.message));
+    };
+    const save = async () => {
+      const saved = await api("/api/setup/erp-connection", { method: "PUT", body: values() });
+      password.value = "";
+      password.setAttribute("details", t("setup.erp.password_kept"));
+      savedToast(saved.resumed);
+      changed();
+    };
+    return h("div", {}, url, user, password, result,
+      locked ? null : h("s-stack", { direction: "inline", gap: "small" },
+        h("s-button", { onclick: test }, t("setup.erp.test")),
+        h("s-button", { variant: "primary", onclick: save }, t("common.save"))));
+  });
+}
+
+/** The banner when the ERP's choices cannot be read: not set up yet, or the ERP's own answer. */
+function choicesProblem(error) {
+  if (error.code === "erp_not_configured") return banner("info", t("setup.needs_erp"), t("setup.needs_erp_help"));
+  return banner("warning", t("setup.erp_unreadable"), error.message);
+}
+
+async function erpChoices() {
+  try {
+    return { choices: await api("/api/setup/erp-choices", { quiet: true }) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function storeLinkSection(ctx, onSaved) {
+  const locked = !ctx.can("configure");
+  return loadingSection(t("setup.link.heading"), async () => {
+    const [link, { choices, error }] = await Promise.all([api("/api/setup/store-link"), erpChoices()]);
+    if (error) return choicesProblem(error);
+    const company = select({ label: t("setup.link.company"), placeholder: t("common.choose"), disabled: locked },
+      choices.companies.map((c) => ({ value: c.nro_empresa, label: `${c.nro_empresa} — ${c.name}${c.city ? ` (${c.city}/${c.uf || ""})` : ""}` })),
+      link.nro_empresa);
+    const segment = select({ label: t("setup.link.segment"), placeholder: t("common.choose"), disabled: locked },
+      choices.segments.map((s) => ({ value: s.nro_segmento, label: `${s.nro_segmento} — ${s.description}` })),
+      link.nro_segmento);
+    const save = async () => {
+      const saved = await api("/api/setup/store-link", { method: "PUT",
+        body: { nro_empresa: intValue(company), nro_segmento: intValue(segment) } });
+      savedToast(saved.resumed);
+      onSaved();
+    };
+    return h("div", {}, h("s-paragraph", {}, t("setup.link.help")), company, segment,
+      locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
+  });
+}
+
+function locationsSection(ctx, onSaved) {
+  const locked = !ctx.can("configure");
+  return loadingSection(t("setup.locations.heading"), async () => {
+    const [{ locations }, { mappings }, { choices, error }] = await Promise.all([
+      api("/api/setup/locations"), api("/api/setup/location-mappings"), erpChoices()]);
+    if (error) return choicesProblem(error);
+    const byLocation = Object.fromEntries(mappings.map((m) => [m.location_id, m.nro_empresa]));
+    const options = [{ value: "", label: t("setup.locations.unlinked") }].concat(
+      choices.companies.map((c) => ({ value: c.nro_empresa, label: `${c.nro_empresa} — ${c.name}` })));
+    const pickers = locations.map((loc) => ({
+      loc, field: select({ label: t("setup.locations.company_for", { name: loc.name }), disabled: locked,
+        labelAccessibilityVisibility: "exclusive" },
+        options, byLocation[loc.id] ?? ""),
+    }));
+    const save = async () => {
+      const body = { mappings: pickers.filter((p) => p.field.value).map((p) => ({
+        nro_empresa: intValue(p.field), location_id: p.loc.id, location_name: p.loc.name })) };
+      const saved = await api("/api/setup/location-mappings", { method: "PUT", body });
+      savedToast(saved.resumed);
+      onSaved();
+    };
+    return h("div", {}, h("s-paragraph", {}, t("setup.locations.help")),
+      table([t("setup.locations.location"), t("setup.locations.city"), t("setup.locations.company")],
+        pickers.map((p) => [p.loc.name, [p.loc.city, p.loc.province_code].filter(Boolean).join("/") || "—", p.field])),
+      locked ? null : h("s-box", { padding: "base" }, h("s-button", { variant: "primary", onclick: save }, t("common.save"))));
+  });
+}
+
+function settingsSection(ctx, onSaved) {
+  const locked = !ctx.can("configure");
+  return loadingSection(t("setup.settings.heading"), async () => {
+    const s = await api("/api/setup/settings");
+    const canal = h("s-number-field", { label: t("setup.settings.seq_canal_venda"), disabled: locked,
+      details: t("setup.settings.seq_canal_venda_help"), ".value": s.seq_canal_venda ?? "" });
+    const oper = h("s-number-field", { label: t("setup.settings.cod_geral_oper"), disabled: locked,
+      details: t("setup.settings.cod_geral_oper_help"), ".value": s.cod_geral_oper ?? "" });
+    const inactive = select({ label: t("setup.settings.inactive_sku_status"), disabled: locked },
+      ["DRAFT", "ARCHIVED"].map((v) => ({ value: v, label: t(`setup.settings.inactive.${v}`) })), s.inactive_sku_status);
+    const payment = select({ label: t("setup.settings.payment_confirmation"), disabled: locked },
+      ["paid", "authorized"].map((v) => ({ value: v, label: t(`setup.settings.payment.${v}`) })), s.payment_confirmation);
+    const bulk = h("s-number-field", { label: t("setup.settings.bulk_threshold"), disabled: locked,
+      details: t("setup.settings.bulk_threshold_help"), ".value": s.bulk_threshold ?? "" });
+    const role = select({ label: t("setup.settings.default_role"), disabled: locked },
+      ["viewer", "operator"].map((v) => ({ value: v, label: t(`role.${v}`) })), s.default_role);
+    const save = async () => {
+      const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, default_role: role.value };
+      if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
+      if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
+      if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
+      await api("/api/setup/settings", { method: "PUT", body });
+      toast(t("common.saved"));
+      onSaved();
+    };
+    return h("div", {}, h("s-grid", {}, canal, oper), inactive, payment, bulk, role,
+      locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
+  });
+}
+
+export async function render(ctx) {
+  const steps = stepsBar();
+  const link = storeLinkSection(ctx, steps.refresh);
+  const locations = locationsSection(ctx, steps.refresh);
+  // A new ERP connection changes the companies and segments the next two steps offer.
+  const erp = erpSection(ctx, () => { steps.refresh(); link.refresh(); locations.refresh(); });
+  const settings = settingsSection(ctx, steps.refresh);
+  const diff = catalogDiffSection(ctx, steps.refresh);
+  const element = h("s-page", { heading: t("setup.heading") },
+    h("s-paragraph", {}, t("setup.intro")), steps.bar,
+    ctx.can("configure") ? null : banner("info", t("setup.read_only", { role: label("role.", ctx.role) })),
+    erp.section, link.section, locations.section, settings.section, diff.section);
+  return { element, dispose: diff.dispose };
+}

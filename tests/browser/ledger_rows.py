@@ -1,0 +1,93 @@
+"""Rows the browser tests put in the ledger while a page is open (as a flow would)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Rejected
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Shop
+
+
+def shop_id(database_url: str, domain: str) -> int:
+    with session_scope(database_url) as db:
+        return db.scalars(select(Shop.id).where(Shop.domain == domain)).one()
+
+
+def done_message(database_url: str, shop: int, flow: str, unit_key: str, **ids: str) -> int:
+    """A unit of work that went through."""
+    with session_scope(database_url) as db:
+        message = trace.begin(db, shop, flow, unit_key, SHOPIFY_TO_ERP, request={"unit": unit_key}, **ids)
+        trace.succeed(db, message, response={"ok": True})
+        return message.id
+
+
+def parked_order(database_url: str, shop: int, name: str, kind: str, code: str) -> int:
+    """An order parked because a De:Para line is missing (as jobs.orders would park it)."""
+    with session_scope(database_url) as db:
+        message = trace.begin(
+            db,
+            shop,
+            "orders",
+            f"order:{name}",
+            SHOPIFY_TO_ERP,
+            shopify_id=f"gid://shopify/Order/{abs(hash(name)) % 10**8}",
+            search=[name],
+            request={"name": name, "gateway": code, "email": "cliente@example.com"},
+        )
+        trace.fail(db, message, MappingMissing(kind, code))
+        return message.id
+
+
+def rejected_order(database_url: str, shop: int, name: str, erp_message: str) -> int:
+    """An order the ERP refused, with the ERP's own words."""
+    with session_scope(database_url) as db:
+        message = trace.begin(
+            db, shop, "orders", f"order:{name}", SHOPIFY_TO_ERP, search=[name], request={"name": name}
+        )
+        trace.fail(db, message, Rejected(erp_message, system="consinco", code="PED-017"))
+        return message.id
+
+
+def invoiced_order(database_url: str, shop: int, name: str, nro_pedvenda: int) -> int:
+    """An order in the ERP, invoiced, with one cut line (as jobs.orders / invoices leave it)."""
+    from decimal import Decimal
+
+    from ledger.models import OrderLineChange, OrderLink
+
+    with session_scope(database_url) as db:
+        link = OrderLink(
+            shop_id=shop,
+            shopify_order_id=f"gid://shopify/Order/{nro_pedvenda}",
+            shopify_order_name=name,
+            nro_pedvenda=nro_pedvenda,
+            nro_empresa=1,
+            shopify_status="PAID",
+            erp_status="F",
+            total=Decimal("152.40"),
+            authorized_amount=Decimal("160.00"),
+            captured_amount=Decimal("152.40"),
+            currency="BRL",
+            nfe_key="35261112345678000195550010000012341000012345",
+            nfe_number="1234",
+            nfe_series="1",
+            nfe_model="55",
+        )
+        db.add(link)
+        db.flush()
+        db.add(
+            OrderLineChange(
+                order_link_id=link.id,
+                change_key=f"{name}:cut:1",
+                direction="erp_to_shopify",
+                kind="cut",
+                sku="ARZ-5",
+                qty_before=Decimal("2"),
+                qty_after=Decimal("1"),
+                reason="falta no estoque",
+                applied=True,
+            )
+        )
+        return link.id

@@ -1,0 +1,139 @@
+"""The flows dashboard updates live (a row written to the ledger shows up without a reload),
+and the role rules: a viewer sees no edit controls and the API refuses a forced call."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from jobs.locks import flow_lock
+from ledger.db import session_scope
+from ledger.models import Role, Schedule
+from shopify_app.roles import set_role
+
+from .conftest import SHOP_DOMAIN, api_call, screenshot
+from .ledger_rows import done_message, parked_order, shop_id
+
+pytestmark = pytest.mark.browser
+
+FORCED_CHANGE = ("PUT", "/api/setup/settings", {"seq_canal_venda": 99})
+
+
+def test_dashboard_counts_change_without_reload(open_page, fresh) -> None:
+    page = open_page("/app/flows")
+    done = page.get_by_test_id("counts-orders").locator("[data-count=done]")
+    parked = page.get_by_test_id("counts-orders").locator("[data-count=parked]")
+    expect(done).to_have_text("0")
+    page.evaluate("window.__sameDocument = true")
+
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    done_message(
+        fresh.settings.database_url, shop, "orders", "order:#3001", shopify_id="gid://shopify/Order/3001"
+    )
+    parked_order(fresh.settings.database_url, shop, "#3002", "carrier", "retira-loja")
+    expect(done).to_have_text("1")
+    expect(parked).to_have_text("1")
+    expect(page.get_by_test_id("messages-total")).to_contain_text("2")
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    screenshot(page, "flows-pt-BR")
+
+    parked.click()  # the count links to the messages it counts
+    expect(page.get_by_test_id("messages-results").locator("s-table-row[data-message-id]")).to_have_count(1)
+    assert page.errors == []
+
+
+def _wait_for_setup(page) -> None:
+    erp = page.locator("s-section").filter(has_text="Conexão com o ERP")
+    expect(erp.get_by_label("Usuário")).to_be_visible()
+
+
+def _staff_id(fresh, handle: str) -> str:
+    """The numeric Shopify id of a sandbox staff member (what ID tokens carry as `sub`)."""
+    return str(fresh.shopify.sandbox.shops.staff_member("mercado-teste", handle)["id"]).rsplit("/", 1)[-1]
+
+
+def test_viewer_sees_no_controls_and_the_api_refuses(open_page, fresh) -> None:
+    owner = open_page("/app/setup", user="owner")  # the first staff member becomes the owner
+    _wait_for_setup(owner)
+    expect(owner.get_by_role("button", name="Testar conexão")).to_be_visible()
+
+    viewer = open_page("/app/setup", user="estoquista")  # nobody gave Ana a role: viewer
+    _wait_for_setup(viewer)
+    section = viewer.locator("s-section").filter(has_text="Conexão com o ERP")
+    expect(section.get_by_label("Usuário")).to_be_disabled()
+    expect(viewer.get_by_role("button", name="Salvar")).to_have_count(0)
+    expect(viewer.get_by_role("button", name="Testar conexão")).to_have_count(0)
+    screenshot(viewer, "setup-viewer-pt-BR")
+    assert api_call(viewer, *FORCED_CHANGE)["status"] == 403
+
+    viewer.goto(fresh.page_url("/app/flows", user="estoquista"))
+    expect(viewer.get_by_test_id("counts-orders")).to_be_visible()
+    expect(viewer.get_by_role("button", name="Executar agora")).to_have_count(0)
+    viewer.goto(fresh.page_url("/app/audit", user="estoquista"))
+    expect(viewer.get_by_test_id("roles")).to_contain_text("Proprietário")
+    expect(viewer.get_by_role("button", name="Dar papel")).to_have_count(0)
+    assert api_call(owner, *FORCED_CHANGE)["status"] == 200
+
+
+def test_operator_runs_flows_but_cannot_configure(open_page, fresh) -> None:
+    owner = open_page("/app/audit", user="owner")
+    expect(owner.get_by_test_id("roles")).to_contain_text("Proprietário")
+    user_id = _staff_id(fresh, "gerente")
+    roles = owner.get_by_test_id("roles")
+    roles.get_by_label("Usuário (ID Shopify)").fill(user_id)
+    roles.get_by_label("Nome").fill("João Santos")
+    roles.get_by_label("Papel", exact=True).select_option("operator")
+    roles.get_by_role("button", name="Dar papel").click()
+    expect(roles).to_contain_text("João Santos")
+    expect(owner.get_by_test_id("audit")).to_contain_text("Papel concedido")
+    screenshot(owner, "audit-pt-BR")
+
+    operator = open_page("/app/flows", user="gerente")
+    expect(operator.get_by_role("button", name="Executar Produtos agora")).to_be_visible()
+    expect(operator.get_by_label("Agenda de Produtos")).to_have_count(0)  # schedules are admin's
+    operator.get_by_role("button", name="Executar Produtos agora").click()
+    expect(operator.get_by_text("Execução enfileirada")).to_be_visible()
+
+
+def test_role_set_in_the_ledger_is_what_the_page_shows(open_page, fresh) -> None:
+    owner = open_page("/app/setup")
+    _wait_for_setup(owner)
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    user_id = _staff_id(fresh, "estoquista")
+    with session_scope(fresh.settings.database_url) as db:
+        set_role(db, shop, user_id, Role.ADMIN, actor="test")
+    admin = open_page("/app/setup", user="estoquista")
+    _wait_for_setup(admin)
+    expect(admin.get_by_role("button", name="Testar conexão")).to_be_visible()
+
+
+def _set_progress(database_url: str, shop: int, done: int, total: int) -> None:
+    """What a running catalog flow writes as it goes (Schedule.progress)."""
+    with session_scope(database_url) as db:
+        row = db.scalars(
+            select(Schedule).where(Schedule.shop_id == shop, Schedule.flow == "products")
+        ).one_or_none()
+        if row is None:
+            row = Schedule(shop_id=shop, flow="products", cron="*/30 * * * *", enabled=True)
+            db.add(row)
+        row.progress = {"done": done, "total": total}
+
+
+def test_catalog_run_progress_shows_live(open_page, fresh) -> None:
+    page = open_page("/app/flows")
+    expect(page.get_by_test_id("counts-products")).to_be_visible()
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    progress = page.get_by_label("Progresso de Produtos")
+    with flow_lock(shop, "products", conn=redis.Redis.from_url(fresh.settings.redis_url)):
+        _set_progress(fresh.settings.database_url, shop, 20, 80)
+        expect(progress).to_have_attribute("value", "20")
+        expect(page.get_by_role("button", name="Executar Produtos agora")).to_be_disabled()
+        for n in range(3):
+            done_message(fresh.settings.database_url, shop, "products", f"product:{n}", erp_id=str(n))
+        _set_progress(fresh.settings.database_url, shop, 60, 80)
+        expect(progress).to_have_attribute("value", "60")
+        expect(page.get_by_test_id("counts-products").locator("[data-count=done]")).to_have_text("3")
+        screenshot(page, "flows-running-pt-BR")
+    expect(progress).to_have_count(0)  # the lock is gone: the run ended

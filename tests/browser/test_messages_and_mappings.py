@@ -1,0 +1,101 @@
+"""Find a parked order by its name, read why in the merchant's words, create the missing
+De:Para line from there, and see the order resume; the De:Para page creates a line."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from ledger.db import session_scope
+from ledger.mappings import list_mappings
+
+from .conftest import SHOP_DOMAIN, connect_erp, screenshot
+from .ledger_rows import done_message, parked_order, rejected_order, shop_id
+
+pytestmark = pytest.mark.browser
+
+
+def _ready(page) -> None:
+    expect(page.locator("#app-nav s-link[aria-current=page]")).to_have_count(1)
+
+
+def test_find_a_parked_order_and_create_its_mapping(open_page, fresh) -> None:
+    page = open_page("/app/messages")
+    _ready(page)
+    connect_erp(page, fresh)  # the De:Para pickers read the ERP's payment methods
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    parked_order(fresh.settings.database_url, shop, "#1042", "payment_method", "pix-loja")
+    rejected_order(fresh.settings.database_url, shop, "#1043", "Forma de pagamento inativa na empresa 1")
+    done_message(fresh.settings.database_url, shop, "products", "product:778", erp_id="778")
+
+    page.get_by_label("Buscar por código").fill("#1042")
+    page.get_by_role("button", name="Buscar", exact=True).click()
+    results = page.get_by_test_id("messages-results")
+    expect(results.locator("s-table-row[data-message-id]")).to_have_count(1)
+    expect(results).to_contain_text("Parada")
+    screenshot(page, "messages-pt-BR")
+
+    results.get_by_role("link", name="#").first.click()
+    expect(page.get_by_role("heading", name="Mensagem #")).to_be_visible()
+    expect(page.get_by_text("pix-loja").first).to_be_visible()
+    screenshot(page, "message-detail-pt-BR")
+
+    page.get_by_role("link", name="Criar o De:Para de pix-loja").click()
+    expect(page.get_by_label("Gateway de pagamento (Shopify)")).to_have_value("pix-loja")
+    expect(page.get_by_test_id("unmapped")).to_contain_text("pix-loja")
+    erp_method = page.get_by_label("Forma de pagamento (ERP)")  # a picker: the ERP's payment methods
+    expect(erp_method.locator("option")).not_to_have_count(1)
+    erp_method.select_option(index=2)
+    chosen = erp_method.input_value()
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_text("1 mensagem(ns) retomada(s)")).to_be_visible()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("pix-loja")
+    expect(page.get_by_test_id("unmapped")).to_contain_text("Nenhum código aguardando")
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop_id(fresh.settings.database_url, SHOP_DOMAIN), "payment_method")
+        assert [(r.shopify_code, r.erp_code) for r in rows] == [("pix-loja", chosen)]
+
+
+def test_rejected_order_shows_the_erp_words(open_page, fresh) -> None:
+    page = open_page("/app/messages")
+    _ready(page)
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    words = "Forma de pagamento inativa na empresa 1"
+    message_id = rejected_order(fresh.settings.database_url, shop, "#2001", words)
+    page.goto(fresh.page_url(f"/app/messages/{message_id}"))
+    expect(page.get_by_text(words).first).to_be_visible()
+    expect(page.get_by_role("button", name="Tentar de novo")).to_be_visible()
+    page.get_by_role("button", name="Tentar de novo").click()
+    expect(page.get_by_text("Nova tentativa enfileirada")).to_be_visible()
+
+
+def test_mappings_page_creates_a_line(open_page, fresh) -> None:
+    page = open_page("/app/mappings", kind="carrier")
+    expect(page.get_by_role("button", name="Transportadoras", pressed=True)).to_be_visible()
+    page.get_by_label("Forma de entrega (Shopify)").fill("Entrega Expressa")
+    page.get_by_label("Transportadora (ERP)").fill("12")
+    page.get_by_label("Descrição").fill("Motoboy")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("Entrega Expressa")
+    screenshot(page, "mappings-pt-BR")
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop_id(fresh.settings.database_url, SHOP_DOMAIN), "carrier")
+        assert [(r.shopify_code, r.erp_code) for r in rows] == [("Entrega Expressa", "12")]
+    assert page.errors == []
+
+
+def test_csv_import_then_export(open_page, fresh, tmp_path) -> None:
+    page = open_page("/app/mappings", kind="carrier")
+    sheet = tmp_path / "transportadoras.csv"
+    sheet.write_text("shopify_code,erp_code,label\nSedex,21,Correios\nRetira na loja,30,\n,9,sem código\n")
+    page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)").set_input_files(str(sheet))
+    page.get_by_role("button", name="Importar").click()
+    expect(page.get_by_text("Importado: 2 criada(s)")).to_be_visible()
+    expect(page.get_by_text("Linha 4:")).to_be_visible()  # the bad line, by its number
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("Retira na loja")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exportar CSV").click()
+    exported = download.value.path().read_text(encoding="utf-8")
+    assert "Sedex,21,Correios" in exported and "Retira na loja,30" in exported
+    assert download.value.suggested_filename == "depara-carrier.csv"

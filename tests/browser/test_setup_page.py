@@ -1,0 +1,61 @@
+"""The guided first run against both sandboxes: test the ERP connection, save it, pick the
+store's company + segment, link a company to a location, set the sales channel."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from ledger.db import session_scope
+from ledger.models import ErpConnection, LocationMapping, StoreLink
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_setup_against_the_sandboxes(open_page, fresh) -> None:
+    page = open_page("/app/setup")
+    expect(page.get_by_role("heading", name="Configuração", exact=True)).to_be_visible()
+
+    erp = page.locator("s-section").filter(has_text="Conexão com o ERP")
+    erp.get_by_label("URL da API").fill(fresh.consinco.url)
+    erp.get_by_label("Usuário").fill("ecommerce")
+    erp.get_by_label("Senha").fill("senha-errada")
+    erp.get_by_role("button", name="Testar conexão").click()
+    expect(page.get_by_test_id("erp-test-result")).to_contain_text("A conexão falhou")
+
+    erp.get_by_label("Senha").fill("consinco")
+    erp.get_by_role("button", name="Testar conexão").click()
+    expect(page.get_by_test_id("erp-test-result")).to_contain_text("Conexão funcionando")
+    erp.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_text("Salvo", exact=True).first).to_be_visible()
+
+    link = page.locator("s-section").filter(has_text="Loja ↔ empresa e segmento")
+    company = link.get_by_label("Empresa (NROEMPRESA)")
+    expect(company.locator("option")).not_to_have_count(1)  # the ERP's companies arrived
+    company.select_option(index=1)
+    link.get_by_label("Segmento (NROSEGMENTO)").select_option(index=1)
+    link.get_by_role("button", name="Salvar").click()
+
+    locations = page.locator("s-section").filter(has_text="Empresas do ERP ↔ locais da Shopify")
+    first_location = locations.locator("select").first
+    expect(first_location.locator("option")).not_to_have_count(1)
+    first_location.select_option(index=1)
+    locations.get_by_role("button", name="Salvar").click()
+
+    rules = page.locator("s-section").filter(has_text="Canal de venda e regras")
+    rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
+    rules.get_by_label("Código geral de operação (codGeralOper)").fill("207")
+    rules.get_by_role("button", name="Salvar").click()
+    expect(page.locator('[data-step="location_mappings"]')).to_contain_text("✓")
+    screenshot(page, "setup-pt-BR")
+
+    with session_scope(fresh.settings.database_url) as db:
+        conn = db.scalars(select(ErpConnection)).one()
+        assert conn.base_url == fresh.consinco.url and conn.username == "ecommerce"
+        link_row = db.scalars(select(StoreLink)).one()
+        assert link_row.nro_empresa and link_row.nro_segmento
+        assert len(db.scalars(select(LocationMapping)).all()) == 1
+    assert page.errors == []

@@ -1,0 +1,102 @@
+"""The page shell without a browser: the right scripts for production and sandbox mode, the
+api key meta, the locale choice, the i18n catalogues, and the sandbox-only ID token route."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from settings import Settings
+from shopify_app.frontend import (
+    APP_BRIDGE_CDN,
+    I18N_DIR,
+    POLARIS_CDN,
+    STATIC_DIR,
+    demo_page_url,
+    pick_locale,
+)
+
+
+def _app(**changes: str) -> Flask:
+    base = dataclasses.replace(Settings.from_env(), app_env="test", api_key="key-123", shopify_base_url="")
+    settings = dataclasses.replace(base, **changes)
+    app = create_app(settings, blueprints=("shopify_app.frontend",), cli_modules=())
+    app.testing = True
+    return app
+
+
+def test_production_page_loads_shopify_scripts_with_the_api_key() -> None:
+    html = _app().test_client().get("/?shop=loja.myshopify.com&locale=en").get_data(as_text=True)
+    assert '<meta name="shopify-api-key" content="key-123">' in html
+    assert f'src="{APP_BRIDGE_CDN}"' in html and f'src="{POLARIS_CDN}"' in html
+    assert "stand-ins" not in html
+    assert '<html lang="en">' in html
+
+
+def test_sandbox_mode_and_the_flag_choose_the_stand_ins(monkeypatch) -> None:
+    html = _app(shopify_base_url="http://127.0.0.1:9").test_client().get("/app/flows").get_data(as_text=True)
+    assert 'src="/static/stand-ins/app-bridge.js"' in html and 'src="/static/stand-ins/polaris.js"' in html
+    monkeypatch.setenv("FRONTEND_LOCAL_SCRIPTS", "1")
+    assert "stand-ins/polaris.js" in _app().test_client().get("/app").get_data(as_text=True)
+
+
+def test_frame_ancestors_allow_only_the_admin_and_the_shop() -> None:
+    response = _app().test_client().get("/?shop=loja.myshopify.com")
+    assert response.headers["Content-Security-Policy"] == (
+        "frame-ancestors https://admin.shopify.com https://loja.myshopify.com;"
+    )
+    evil = _app().test_client().get("/?shop=evil.com/x.myshopify.com")
+    assert "evil" not in evil.headers["Content-Security-Policy"]
+
+
+def test_static_modules_and_catalogues_are_served() -> None:
+    client = _app().test_client()
+    assert client.get("/static/app/main.js").status_code == 200
+    assert client.get("/static/stand-ins/app-bridge.js").status_code == 200
+    assert client.get("/i18n/pt-BR.json").get_json()["nav.setup"] == "Configuração"
+    assert client.get("/i18n/xx.json").status_code == 404
+
+
+def test_stand_in_id_token_route_exists_only_in_sandbox_mode() -> None:
+    assert _app().test_client().post("/_stand-in/id_token", json={"shop": "loja"}).status_code == 404
+
+
+LOCALES = [
+    ("pt-BR", "pt-BR"),
+    ("pt", "pt-BR"),
+    ("", "pt-BR"),
+    (None, "pt-BR"),
+    ("en", "en"),
+    ("en-US", "en"),
+    ("en_GB", "en"),
+    ("fr", "pt-BR"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), LOCALES)
+def test_locale_choice(value: str | None, expected: str) -> None:
+    assert pick_locale(value) == expected
+
+
+def test_catalogues_have_the_same_keys_and_every_used_key_exists() -> None:
+    pt = json.loads((I18N_DIR / "pt-BR.json").read_text(encoding="utf-8"))
+    en = json.loads((I18N_DIR / "en.json").read_text(encoding="utf-8"))
+    assert set(pt) == set(en)
+    assert all(pt[k].count("{") == en[k].count("{") for k in pt)  # same placeholders
+    used: set[str] = set()
+    for module in (STATIC_DIR / "app").rglob("*.js"):
+        used |= set(re.findall(r"\bt\(\"([a-z_.]+)\"", module.read_text(encoding="utf-8")))
+    assert used, "no t() calls found"
+    assert sorted(used - set(pt)) == []
+
+
+def test_demo_url_names_the_shop_and_the_sandbox_staff_member() -> None:
+    settings = dataclasses.replace(Settings.from_env(), app_url="http://127.0.0.1:8000")
+    url = demo_page_url(settings, "mercado", user="gerente", locale="en")
+    assert url.startswith("http://127.0.0.1:8000/app/setup?shop=mercado.myshopify.com&")
+    assert "sandbox_user=gerente" in url and "locale=en" in url
