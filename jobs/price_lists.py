@@ -1,0 +1,216 @@
+"""Prices of further (company, segment) pairs as Shopify price lists, one per mapped market.
+
+Part of the prices flow (jobs.prices.run calls `sync` after the store's own prices). De:Para
+kind "segment_market": shopify_code = a Market gid, erp_code = "<nro_empresa>:<nro_segmento>".
+Each pair gets a catalog for the market with a price list, created once (a market that already
+has a price list keeps it, so a crash between the two creations duplicates nothing) and kept in
+binding "price_list" (erp_id "<emp>:<seg>@<market gid>"). Changed prices (digest per list and
+SKU, binding "list_price") go by priceListFixedPricesAdd, 250 per call, one message per call
+(unit_key "pricelist:<market>:<batch key>"); promotions start and end on their dates as for the
+variant price. statusVenda has no meaning in a price list and is ignored there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from erp.client import ErpClient
+from jobs.price_map import PriceState, money, recheck_on, target_price, unit_factor
+from ledger import bindings, trace, watermarks
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from ledger.digest import digest
+from ledger.errors import IntegrationError, MappingMissing, Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.mappings import MappingKind, list_mappings
+from ledger.models import Binding, Message, utcnow
+from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
+from shopify_app.admin_api.client import AdminClient
+
+log = logging.getLogger(__name__)
+
+FLOW = "prices"
+LIST_KIND = "price_list"
+PRICE_KIND = "list_price"
+CURRENCY = "BRL"
+
+
+@dataclass(frozen=True)
+class ListTarget:
+    market_id: str
+    company: int
+    segment: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.company}:{self.segment}@{self.market_id}"
+
+
+def targets(shop_id: int) -> list[ListTarget]:
+    """The mapped (market, company, segment) triples; malformed ERP codes are skipped with a log."""
+    with session_scope() as session:
+        rows = list_mappings(session, shop_id, MappingKind.SEGMENT_MARKET.value)
+    found = []
+    for row in rows:
+        company, _, segment = row.erp_code.partition(":")
+        if company.isdigit() and segment.isdigit():
+            found.append(ListTarget(row.shopify_code, int(company), int(segment)))
+        else:
+            log.warning(
+                "prices: segment_market %s -> %r is not '<empresa>:<segmento>'",
+                row.shopify_code,
+                row.erp_code,
+            )
+    return found
+
+
+def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None = None) -> int:
+    """Every mapped price list brought up to date; the number of prices sent.
+
+    Raises Transient after the other lists were done when one of them hit a transient failure.
+    """
+    today = today or datetime.now(UTC).date()
+    sent, transient = 0, None
+    for target in targets(shop_id):
+        try:
+            sent += _sync_list(shop_id, erp, client, target, today)
+        except IntegrationError as exc:  # the list's setup failed: shown on its own message
+            with session_scope() as session:
+                unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:setup"
+                message = trace.begin(
+                    session,
+                    shop_id,
+                    FLOW,
+                    unit,
+                    ERP_TO_SHOPIFY,
+                    shopify_id=target.market_id,
+                    request={"company": target.company, "segment": target.segment},
+                )
+                trace.fail(session, message, exc)
+            if isinstance(exc, Transient):
+                transient = transient or exc
+    if transient is not None:
+        raise transient
+    return sent
+
+
+def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date) -> int:
+    started = utcnow()
+    scope = f"list:{target.company}:{target.segment}:{target.market_id.rsplit('/', 1)[-1]}"
+    with session_scope() as session:
+        since = watermarks.read(session, shop_id, FLOW, scope).last_changed_at
+    list_id = _price_list(shop_id, client, target)
+    read = erp.price_items(since, target.company, target.segment)
+    states = {i.id_sku: PriceState.from_item(i) for i in read}
+    prefix = f"{list_id.rsplit('/', 1)[-1]}:"
+    with session_scope() as session:
+        due = session.scalars(
+            select(Binding).where(
+                Binding.shop_id == shop_id,
+                Binding.kind == PRICE_KIND,
+                Binding.erp_id.like(f"{prefix}%"),
+                Binding.data["recheck_on"].as_string() <= today.isoformat(),
+            )
+        )
+        for b in due:
+            states.setdefault(b.erp_id.removeprefix(prefix), PriceState.from_data(b.data))
+        variants = bindings.get_many(session, shop_id, "variant", states)
+        known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
+        changes: list[tuple[BindingRow, dict]] = []
+        for sku, state in states.items():
+            variant = variants.get(sku)
+            if variant is None or variant.shopify_id is None:
+                continue  # no variant yet: the next change (or a reset) brings it
+            price = target_price(state, today, unit_factor(variant.data))
+            entry = {
+                "variantId": variant.shopify_id,
+                "price": {"amount": money(price.price), "currencyCode": CURRENCY},
+                "compareAtPrice": None
+                if price.compare_at is None
+                else {"amount": money(price.compare_at), "currencyCode": CURRENCY},
+            }
+            row = BindingRow(
+                prefix + sku,
+                variant.shopify_id,
+                digest(entry),
+                {**state.to_data(), "recheck_on": _iso(recheck_on(state, today))},
+            )
+            old = known.get(prefix + sku)
+            if old is None or old.digest != row.digest:
+                changes.append((row, entry))
+            elif old.data != row.data:
+                bindings.upsert_many(session, shop_id, PRICE_KIND, [row])
+    sent = 0
+    for start in range(0, len(changes), MAX_PRICES_PER_CALL):
+        batch = changes[start : start + MAX_PRICES_PER_CALL]
+        skus = sorted(row.erp_id.removeprefix(prefix) for row, _ in batch)
+        unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:{digest(skus)[:16]}"
+        with session_scope() as session:
+            message = trace.begin(
+                session,
+                shop_id,
+                FLOW,
+                unit,
+                ERP_TO_SHOPIFY,
+                shopify_id=list_id,
+                search=skus[:40],
+                request={
+                    "price_list_id": list_id,
+                    "company": target.company,
+                    "segment": target.segment,
+                    "skus": skus,
+                },
+            )
+            message_id = message.id
+        error: BaseException | None = None
+        try:
+            client.price_list_fixed_prices_add(list_id, [entry for _, entry in batch])
+        except Exception as exc:  # classified by trace.fail; transient re-raised below
+            error = exc
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if error is None:
+                bindings.upsert_many(session, shop_id, PRICE_KIND, [row for row, _ in batch])
+                trace.succeed(session, message, response={"prices": len(batch)})
+                sent += len(batch)
+            else:
+                trace.fail(session, message, error)
+        if isinstance(error, Transient):
+            raise error
+        if error is not None and not isinstance(error, IntegrationError):
+            raise error
+    if read.complete and read.snapshot is not None:
+        with session_scope() as session:
+            watermarks.advance(session, shop_id, FLOW, scope, read.snapshot, 0, started)
+    return sent
+
+
+def _price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
+    """The pair's price list: remembered, or the market's own, or a new catalog + price list."""
+    with session_scope() as session:
+        found = bindings.get_many(session, shop_id, LIST_KIND, [target.key]).get(target.key)
+    if found is not None and found.shopify_id:
+        return found.shopify_id
+    market = next((m for m in client.markets() if m.id == target.market_id), None)
+    if market is None:
+        raise MappingMissing(
+            MappingKind.SEGMENT_MARKET.value,
+            target.market_id,
+            f"market {target.market_id} does not exist in Shopify",
+        )
+    list_id = market.price_list_id
+    if list_id is None:
+        title = f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
+        catalog = client.catalog_create(title, [market.id])
+        list_id = client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id
+    with session_scope() as session:
+        bindings.upsert_many(session, shop_id, LIST_KIND, [BindingRow(target.key, list_id, None, {})])
+    return list_id
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

@@ -1,0 +1,174 @@
+"""Pure price mapping: an ERP price item (or what the ledger remembers of it) -> a variant's price.
+
+Why pure: the promotion rules (dates decide, the ERP flag is a fallback), the "next date this
+price changes by itself" and the KG unit are the whole logic of the prices flow; they are tested
+here without any service. No I/O, no clock: `today` is always passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from erp.records import PriceItem
+from ledger.digest import digest
+
+CENT = Decimal("0.01")
+ONE = Decimal("1")
+SKU_ID = re.compile(r"^P(\d+)E(\d+(?:\.\d+)?)$")
+POLICY_DENY = "DENY"
+POLICY_CONTINUE = "CONTINUE"
+
+
+@dataclass(frozen=True)
+class PriceState:
+    """What the prices flow remembers of one SKU's price item (kept in the "price" binding's data).
+
+    Remembering the promotion dates lets a run end (or start) a promotion on its date even when
+    no ERP row changed: Consinco does not touch DTAALTERACAO when a promotion simply expires.
+    """
+
+    id_sku: str
+    seq_produto: int
+    normal: Decimal
+    promotional: Decimal | None
+    promo_start: date | None
+    promo_end: date | None
+    promotion_flag: bool
+    sale_active: bool
+
+    @classmethod
+    def from_item(cls, item: PriceItem) -> PriceState:
+        return cls(
+            id_sku=item.id_sku,
+            seq_produto=item.seq_produto,
+            normal=item.normal,
+            promotional=item.promotional,
+            promo_start=item.promo_start,
+            promo_end=item.promo_end,
+            promotion_flag=item.promotion_running,
+            sale_active=item.sale_active,
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "id_sku": self.id_sku,
+            "seq_produto": self.seq_produto,
+            "normal": str(self.normal),
+            "promotional": None if self.promotional is None else str(self.promotional),
+            "promo_start": None if self.promo_start is None else self.promo_start.isoformat(),
+            "promo_end": None if self.promo_end is None else self.promo_end.isoformat(),
+            "promotion_flag": self.promotion_flag,
+            "sale_active": self.sale_active,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> PriceState:
+        def day(value: str | None) -> date | None:
+            return None if value is None else date.fromisoformat(value)
+
+        return cls(
+            id_sku=data["id_sku"],
+            seq_produto=int(data["seq_produto"]),
+            normal=Decimal(data["normal"]),
+            promotional=None if data.get("promotional") is None else Decimal(data["promotional"]),
+            promo_start=day(data.get("promo_start")),
+            promo_end=day(data.get("promo_end")),
+            promotion_flag=bool(data.get("promotion_flag")),
+            sale_active=bool(data.get("sale_active", True)),
+        )
+
+
+@dataclass(frozen=True)
+class VariantPrice:
+    """What the variant should show: price, compare-at (None = no strike-through), for sale or not."""
+
+    price: Decimal
+    compare_at: Decimal | None
+    for_sale: bool
+
+    def digest(self) -> str:
+        return digest(
+            {"price": money(self.price), "compare_at": money(self.compare_at), "sale": self.for_sale}
+        )
+
+
+def money(value: Decimal | None) -> str | None:
+    """Shopify's Money input: a decimal string with cents (None stays None: clears compareAtPrice)."""
+    if value is None:
+        return None
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def promotion_running(state: PriceState, today: date) -> bool:
+    """Running when there is a promotional price and today is within its dates.
+
+    Dates decide when the ERP gives them (the server-side flag is a convenience of one read and
+    goes stale by the next day); without dates the ERP's flag is all there is.
+    """
+    if state.promotional is None:
+        return False
+    if state.promo_start is None and state.promo_end is None:
+        return state.promotion_flag
+    if state.promo_start is not None and today < state.promo_start:
+        return False
+    return not (state.promo_end is not None and today > state.promo_end)
+
+
+def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> VariantPrice:
+    """Promotion: price = promotional, compareAtPrice = normal; otherwise the normal price alone.
+
+    `unit_factor` converts the ERP's price unit to the variant's (a KG item priced per kg sold in
+    steps of `unit_kg`); 1 for everything else. A "promotion" not below the normal price shows no
+    strike-through (Shopify would show a compare-at equal to or below the price).
+    """
+    normal = state.normal * unit_factor
+    if promotion_running(state, today):
+        assert state.promotional is not None
+        promotional = state.promotional * unit_factor
+        compare_at = normal if promotional < normal else None
+        return VariantPrice(promotional, compare_at, state.sale_active)
+    return VariantPrice(normal, None, state.sale_active)
+
+
+def recheck_on(state: PriceState, today: date) -> date | None:
+    """The next date the price changes without any ERP row changing (a promotion starting/ending)."""
+    if state.promotional is None:
+        return None
+    if state.promo_start is not None and today < state.promo_start:
+        return state.promo_start
+    if state.promo_end is not None and promotion_running(state, today):
+        return state.promo_end + timedelta(days=1)
+    return None
+
+
+def variant_input(variant_id: str, target: VariantPrice) -> dict[str, Any]:
+    """A ProductVariantsBulkInput. A SKU not for sale also gets inventoryPolicy DENY (overselling
+    off); its quantity is zeroed by the stock flow, its product status stays the products flow's."""
+    data: dict[str, Any] = {
+        "id": variant_id,
+        "price": money(target.price),
+        "compareAtPrice": money(target.compare_at),
+    }
+    if not target.for_sale:
+        data["inventoryPolicy"] = POLICY_DENY
+    return data
+
+
+def unit_factor(variant_data: dict[str, Any] | None) -> Decimal:
+    """Price multiplier of a variant: a weighed (KG) variant sells `unit_kg` kg per unit (default 1)."""
+    data = variant_data or {}
+    if not data.get("weighed"):
+        return ONE
+    return Decimal(str(data.get("unit_kg") or ONE))
+
+
+def parse_sku(id_sku: str) -> tuple[int, Decimal] | None:
+    """(seqProduto, qtdEmbalagem) from the SKU convention `P{seq}E{qtd}`; None when it does not match."""
+    match = SKU_ID.match(id_sku)
+    if match is None:
+        return None
+    return int(match.group(1)), Decimal(match.group(2))

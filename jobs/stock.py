@@ -1,0 +1,389 @@
+"""Stock, ERP -> Shopify: each company's sellable stock at the location mapped to it.
+
+Source: ProdutoEstoque per company (`erp.stock(since, nro_empresa)`).
+Cursor: watermark flow "stock", scope "<nro_empresa>"; it advances only once Shopify took every
+batch of that company. Unit of work: a batch of up to 250 levels of one company (unit_key
+"stock:<company>:<batch key>"), written with inventorySetQuantities ("available",
+compare-and-swap on changeFromQuantity, @idempotent key derived from the batch content).
+
+Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
+yet (orders messages not done), clamped at zero, in whole packagings (jobs.stock_map). A company
+without a mapped location is refused: a parked message names it, replay resumes it.
+
+Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw it (our last
+accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
+stale items are re-read and their target recomputed from the ERP figure minus the pending orders
+re-queried (so a sale that raced us is never given back), then sent again. Items Shopify already
+shows at the target are not written (a resumed batch duplicates nothing).
+
+Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_id = inventory
+item, digest = level + policy sent, data = {"base", "sent"}); binding "stock_policy" per SKU
+(digest = inventoryPolicy sent). Items without stock control get inventoryPolicy CONTINUE (one
+productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
+The policy follows the store's linked company. A SKU the prices flow marks not for sale gets 0
+and DENY at every location; the prices flow's "stock_recheck" bindings bring it back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from erp.client import ErpClient
+from erp.factory import for_shop as erp_for_shop
+from erp.records import Stock
+from jobs.locks import LockBusy, flow_lock
+from jobs.price_map import POLICY_DENY
+from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product, sellable_base
+from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
+from ledger import bindings, trace, watermarks
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.mappings import MappingKind
+from ledger.models import Binding, LocationMapping, Message, MessageStatus, Shop, StoreLink, utcnow
+from shopify_app.admin_api import for_shop as shopify_for_shop
+from shopify_app.admin_api.client import AdminClient
+
+log = logging.getLogger(__name__)
+
+FLOW = "stock"
+STOCK_KIND = "stock"
+POLICY_KIND = "stock_policy"
+VARIANT_KIND = "variant"
+PRICE_KIND = "price"
+RECHECK_KIND = "stock_recheck"
+BATCH_SIZE = 250
+PENDING_ORDERS_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class StockRun:
+    """What one pass did (the CLI, tests and the benchmark read it)."""
+
+    companies: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    levels_sent: int = 0
+    unchanged: int = 0
+    batches: int = 0
+    policies_sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    transient: Transient | None = None
+    bug: BaseException | None = None
+
+
+@dataclass
+class _Shop:
+    shop_id: int
+    domain: str
+    locations: dict[int, str]
+    linked_company: int | None
+
+
+def run(shop_id: int) -> StockRun:
+    """One scheduled pass over every active ERP company. Skips when another worker runs stock."""
+    try:
+        with flow_lock(shop_id, FLOW):
+            return _run(shop_id)
+    except LockBusy:
+        log.info("stock: shop %s already running elsewhere; skipped", shop_id)
+        return StockRun()
+
+
+def replay(message_id: int) -> StockRun:
+    """Redo one unit, re-reading the ERP: a refused company's pass (once its location is mapped),
+    or a batch's SKUs (re-read from the ERP, sent whatever their digest)."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.flow != FLOW:
+            raise LookupError(f"message {message_id} is not a stock message")
+        shop_id, payload = message.shop_id, dict(message.request_payload or {})
+    company = payload.get("nro_empresa")
+    only = set(payload.get("skus") or []) or None
+    try:
+        with flow_lock(shop_id, FLOW):
+            return _run(shop_id, companies=None if company is None else [int(company)], only=only)
+    except LockBusy as exc:
+        raise Transient(f"stock flow of shop {shop_id} is running; replay later") from exc
+
+
+def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None = None) -> StockRun:
+    result = StockRun()
+    with session_scope() as session:
+        shop = _load_shop(session, shop_id)
+        rechecks = list(
+            session.scalars(
+                select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == RECHECK_KIND)
+            )
+        )
+    try:
+        erp = erp_for_shop(shop_id)
+    except MappingMissing as exc:  # no ERP connection yet: shown, resumed by replay
+        with session_scope() as session:
+            trace.fail(
+                session, trace.begin(session, shop_id, FLOW, "stock:erp_connection", ERP_TO_SHOPIFY), exc
+            )
+        return result
+    client = shopify_for_shop(shop.domain)
+    try:
+        if companies is None:
+            companies = [c.nro_empresa for c in erp.companies() if c.active]
+        for company in companies:
+            location = shop.locations.get(company)
+            if location is None:
+                _refuse(shop_id, company)
+                result.refused.append(company)
+                continue
+            result.companies.append(company)
+            _sync_company(shop, erp, client, company, location, rechecks, only, result)
+    finally:
+        erp.close()
+        client.close()
+    if rechecks and only is None and result.transient is None and result.bug is None:
+        with session_scope() as session:
+            session.execute(
+                delete(Binding).where(
+                    Binding.shop_id == shop_id, Binding.kind == RECHECK_KIND, Binding.erp_id.in_(rechecks)
+                )
+            )
+    if result.transient is not None:
+        raise result.transient
+    if result.bug is not None:
+        raise result.bug
+    return result
+
+
+def _sync_company(
+    shop: _Shop,
+    erp: ErpClient,
+    client: AdminClient,
+    company: int,
+    location: str,
+    rechecks: list[str],
+    only: set[str] | None,
+    result: StockRun,
+) -> None:
+    started = utcnow()
+    scope = str(company)
+    with session_scope() as session:
+        _resume_refused(session, shop.shop_id, company)
+        since = None if only else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
+    read = erp.stock(since, company)
+    bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
+    for stock in read:
+        base = sellable_base(stock)
+        for sku in stock.skus:
+            if only is None or sku.id_sku in only:
+                bases[sku.id_sku] = (base, stock)
+    with session_scope() as session:
+        targets = _targets(session, shop, company, bases, rechecks, only is None)
+        entries, policies, quiet = _changes(session, shop, company, location, targets, force=only is not None)
+        bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
+    result.unchanged += len(targets) - len(entries) - len(quiet)
+    writer = BatchWriter(shop.shop_id, shop.domain, client, company, location, lambda: _pending(shop.shop_id))
+    for start in range(0, len(entries), BATCH_SIZE):
+        outcome = writer.write(entries[start : start + BATCH_SIZE])
+        result.batches += 1
+        result.levels_sent += outcome.written
+        result.failed.extend(outcome.failed)
+        if outcome.transient is not None:
+            result.transient = result.transient or outcome.transient
+            return  # the watermark stays: the next attempt re-reads this company
+        if outcome.bug is not None:
+            result.bug = result.bug or outcome.bug
+            return
+    if policies:
+        sent, failed, transient = send_policies(shop.shop_id, client, company, policies)
+        result.policies_sent += sent
+        result.failed.extend(failed)
+        result.transient = result.transient or transient
+    if only is None and read.complete and read.snapshot is not None and result.transient is None:
+        with session_scope() as session:
+            watermarks.advance(session, shop.shop_id, FLOW, scope, read.snapshot, 0, started)
+
+
+@dataclass(frozen=True)
+class _Target:
+    id_sku: str
+    unit: SkuUnit
+    base: Decimal | None
+    for_sale: bool
+    target: LevelTarget
+    variant_id: str
+    product_id: str
+    item_id: str
+
+
+def _targets(
+    session: Any,
+    shop: _Shop,
+    company: int,
+    bases: dict[str, tuple[Decimal | None, Stock | None]],
+    rechecks: list[str],
+    include_waiting: bool,
+) -> list[_Target]:
+    """Each SKU's target level: ERP rows read now, plus remembered ones the prices flow flagged or
+    whose variant appeared since (their ERP figure is the one remembered in the binding)."""
+    ids = list(bases)
+    remembered_ids = [f"{company}:{sku}" for sku in rechecks if sku not in bases]
+    if include_waiting:
+        remembered_ids += list(
+            session.scalars(
+                select(Binding.erp_id).where(
+                    Binding.shop_id == shop.shop_id,
+                    Binding.kind == STOCK_KIND,
+                    Binding.shopify_id.is_(None),
+                    Binding.erp_id.like(f"{company}:%"),
+                )
+            )
+        )
+    for key, b in bindings.get_many(session, shop.shop_id, STOCK_KIND, remembered_ids).items():
+        sku = key.split(":", 1)[1]
+        if sku not in bases and "base" in (b.data or {}):
+            bases[sku] = (None if b.data["base"] is None else Decimal(b.data["base"]), None)
+            ids.append(sku)
+    variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
+    prices = bindings.get_many(session, shop.shop_id, PRICE_KIND, ids)
+    units = {sku: u for sku, b in variants.items() if (u := SkuUnit.from_binding(sku, b.data))}
+    pending = pending_base_by_product(_pending(shop.shop_id, session), units)
+    out: list[_Target] = []
+    waiting: list[BindingRow] = []
+    for sku in ids:
+        base, _stock = bases[sku]
+        variant = variants.get(sku)
+        data = (variant.data or {}) if variant is not None else {}
+        unit = units.get(sku)
+        if variant is None or unit is None or not data.get("inventory_item_id") or not data.get("product_id"):
+            waiting.append(BindingRow(f"{company}:{sku}", None, None, {"base": _text(base), "sent": None}))
+            continue
+        for_sale = (prices[sku].data or {}).get("sale_active", True) if sku in prices else True
+        target = level_target(
+            base, pending.get((company, unit.seq_produto), Decimal(0)), unit, for_sale=for_sale
+        )
+        out.append(
+            _Target(
+                sku,
+                unit,
+                base,
+                for_sale,
+                target,
+                variant.shopify_id or "",
+                data["product_id"],
+                data["inventory_item_id"],
+            )
+        )
+    bindings.upsert_many(session, shop.shop_id, STOCK_KIND, waiting)
+    return out
+
+
+def _changes(
+    session: Any, shop: _Shop, company: int, location: str, targets: list[_Target], *, force: bool
+) -> tuple[list[LevelEntry], dict[str, list[tuple[str, str, str]]], list[BindingRow]]:
+    """Levels to write, policies to change (per product) and unchanged bindings to refresh."""
+    known = bindings.get_many(session, shop.shop_id, STOCK_KIND, [f"{company}:{t.id_sku}" for t in targets])
+    policy_known = bindings.get_many(session, shop.shop_id, POLICY_KIND, [t.id_sku for t in targets])
+    entries: list[LevelEntry] = []
+    quiet: list[BindingRow] = []
+    policies: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for t in targets:
+        key = f"{company}:{t.id_sku}"
+        old = known.get(key)
+        sent = (old.data or {}).get("sent") if old is not None else None
+        data = {"base": _text(t.base), "sent": sent if t.target.quantity is None else t.target.quantity}
+        if shop.linked_company in (None, company):
+            current_policy = policy_known[t.id_sku].digest if t.id_sku in policy_known else POLICY_DENY
+            if current_policy != t.target.policy or (force and t.target.quantity is None):
+                policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))
+        unchanged = old is not None and old.shopify_id == t.item_id and old.digest == t.target.digest()
+        if t.target.quantity is None or (unchanged and not force):
+            if old is None or old.digest != t.target.digest() or (old.data or {}) != data:
+                quiet.append(BindingRow(key, t.item_id, t.target.digest(), data))
+            continue
+        entries.append(
+            LevelEntry(
+                t.id_sku,
+                t.item_id,
+                t.unit,
+                t.base,
+                t.for_sale,
+                t.target.quantity,
+                sent if old is not None and old.shopify_id == t.item_id else None,
+            )
+        )
+    return entries, policies, quiet
+
+
+def _pending(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
+    """Request payloads of orders taken in Shopify, not in the ERP yet (last 7 days)."""
+    stmt = select(Message.request_payload).where(
+        Message.shop_id == shop_id,
+        Message.flow == "orders",
+        Message.status.notin_([MessageStatus.DONE.value, MessageStatus.SKIPPED.value]),
+        Message.created_at >= utcnow() - PENDING_ORDERS_WINDOW,
+    )
+    if session is not None:
+        return [p for p in session.scalars(stmt) if p]
+    with session_scope() as own:
+        return [p for p in own.scalars(stmt) if p]
+
+
+def _load_shop(session: Any, shop_id: int) -> _Shop:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise LookupError(f"shop {shop_id} does not exist")
+    rows = session.scalars(select(LocationMapping).where(LocationMapping.shop_id == shop_id))
+    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
+    return _Shop(
+        shop_id,
+        shop.domain,
+        {r.nro_empresa: r.location_id for r in rows},
+        None if link is None else link.nro_empresa,
+    )
+
+
+def _refuse(shop_id: int, company: int) -> None:
+    """Park one message naming the company: stock is never sent to a guessed location."""
+    missing = MappingMissing(
+        MappingKind.LOCATION.value,
+        str(company),
+        f"ERP company {company} has no Shopify location mapped: its stock is not sent "
+        "until the company is mapped to a location",
+        nro_empresa=company,
+    )
+    with session_scope() as session:
+        message = trace.begin(
+            session,
+            shop_id,
+            FLOW,
+            f"stock:{company}:location",
+            ERP_TO_SHOPIFY,
+            erp_id=str(company),
+            search=[f"empresa-{company}"],
+            request={"nro_empresa": company},
+        )
+        trace.fail(session, message, missing)
+
+
+def _resume_refused(session: Any, shop_id: int, company: int) -> None:
+    """The company is mapped now: its refusal message is done (the pass below sends the stock)."""
+    message = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.unit_key == f"stock:{company}:location",
+            Message.status == MessageStatus.PARKED.value,
+        )
+    ).one_or_none()
+    if message is not None:
+        trace.succeed(session, message, response={"resumed": True})
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

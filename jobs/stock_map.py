@@ -1,0 +1,131 @@
+"""Pure stock mapping: an ERP ProdutoEstoque row, pending orders and the SKU's packaging -> the
+quantity Shopify should show at the company's location.
+
+The formula (consinco.md, TOTVS iPaaS): estqloja + estqdeposito - qtdreservadavda
+- qtdreservadareceb - qtdreservadafixa + estqterceiro, minus ESTQSEGURANCAECOMMERCE, minus what
+was sold in Shopify but is not reserved in the ERP yet, clamped at zero; then whole packagings
+(floor) per SKU. We compute it from the raw columns rather than trusting the API's
+`qtdDisponivelEcommerce` convenience field, which is an assumption about the customer's server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from erp.records import Stock
+from jobs.price_map import POLICY_CONTINUE, POLICY_DENY, parse_sku
+from ledger.digest import digest
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+
+
+@dataclass(frozen=True)
+class SkuUnit:
+    """How one Shopify unit of a SKU maps to the ERP's base unit (UN, or kg for weighed items)."""
+
+    id_sku: str
+    seq_produto: int
+    qtd_embalagem: Decimal
+    weighed: bool = False
+    unit_kg: Decimal = ONE
+
+    @property
+    def base_per_unit(self) -> Decimal:
+        """Base units one Shopify unit takes: the packaging size, or `unit_kg` kg for a KG item."""
+        return self.unit_kg if self.weighed else self.qtd_embalagem
+
+    @classmethod
+    def from_binding(cls, id_sku: str, data: dict[str, Any] | None) -> SkuUnit | None:
+        """From the "variant" binding's data (products/SKUs flow), else from the SKU id convention."""
+        data = data or {}
+        parsed = parse_sku(id_sku)
+        seq = data.get("seq_produto", parsed[0] if parsed else None)
+        qtd = data.get("qtd_embalagem", parsed[1] if parsed else None)
+        if seq is None or qtd is None:
+            return None
+        return cls(
+            id_sku=id_sku,
+            seq_produto=int(seq),
+            qtd_embalagem=Decimal(str(qtd)),
+            weighed=bool(data.get("weighed")),
+            unit_kg=Decimal(str(data.get("unit_kg") or ONE)),
+        )
+
+
+def sellable_base(stock: Stock) -> Decimal | None:
+    """Base units the e-commerce may sell before pending orders (may be negative); None when the
+    item has no stock control (INDCONTROLAESTOQUEECOMM = 'N': sold without limit)."""
+    if not stock.controlled:
+        return None
+    available = (
+        stock.store
+        + stock.warehouse
+        - stock.reserved_sale
+        - stock.reserved_receiving
+        - stock.reserved_fixed
+        + stock.third_party
+    )
+    return available - stock.safety
+
+
+def units_for(base: Decimal | None, pending_base: Decimal, unit: SkuUnit) -> int | None:
+    """Whole Shopify units of `unit` left after pending orders, clamped at zero (None: no control)."""
+    if base is None:
+        return None
+    left = max(ZERO, base - pending_base)
+    return int((left / unit.base_per_unit).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def pending_base_by_product(
+    payloads: Iterable[dict[str, Any]], units: dict[str, SkuUnit]
+) -> dict[tuple[int, int], Decimal]:
+    """Base units sold in Shopify but not in the ERP yet, per (nro_empresa, seq_produto).
+
+    `payloads` are request payloads of "orders" messages not done yet ({"nro_empresa", "lines":
+    [{"sku", "quantity"}]}); a line's SKU unit comes from `units` or the SKU id convention.
+    A 5 kg line of a KG item and 2 boxes of 12 both count in base units, so every packaging of
+    the product sees the reduction.
+    """
+    pending: dict[tuple[int, int], Decimal] = {}
+    for payload in payloads:
+        company = payload.get("nro_empresa")
+        if company is None:
+            continue
+        for line in payload.get("lines") or []:
+            sku = line.get("sku")
+            quantity = line.get("quantity")
+            if not sku or quantity is None:
+                continue
+            unit = units.get(sku) or SkuUnit.from_binding(sku, None)
+            if unit is None:
+                continue
+            key = (int(company), unit.seq_produto)
+            pending[key] = pending.get(key, ZERO) + Decimal(str(quantity)) * unit.base_per_unit
+    return pending
+
+
+@dataclass(frozen=True)
+class LevelTarget:
+    """What one SKU should look like at one company's location."""
+
+    quantity: int | None  # None: not stock-controlled, the level is left as it is
+    policy: str  # DENY | CONTINUE (the variant's inventoryPolicy)
+
+    def digest(self) -> str:
+        return digest({"q": self.quantity, "p": self.policy})
+
+
+def level_target(
+    base: Decimal | None, pending_base: Decimal, unit: SkuUnit, *, for_sale: bool
+) -> LevelTarget:
+    """The level and policy of one SKU: no control -> CONTINUE (sell without limit) and the level
+    untouched; not for sale in this store (statusVenda 'I') -> 0 and DENY whatever the ERP holds."""
+    if not for_sale:
+        return LevelTarget(0, POLICY_DENY)
+    if base is None:
+        return LevelTarget(None, POLICY_CONTINUE)
+    return LevelTarget(units_for(base, pending_base, unit), POLICY_DENY)

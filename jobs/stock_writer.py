@@ -1,0 +1,271 @@
+"""The stock flow's writes: a batch (<= 250 levels of one company) written with compare-and-swap
+as one message, and the inventoryPolicy of items without stock control (one call per product).
+
+Why its own module: the CAS loop is the delicate part of the stock flow. inventorySetQuantities
+is all or nothing, so a batch answered with userErrors is split: stale entries are re-read and
+recomputed from the ERP figure minus the pending orders queried again (never from the stale
+Shopify figure, so a sale that raced us stays sold), entries Shopify refuses for themselves are
+reported per SKU and dropped, and the rest is sent again. Entries Shopify already shows at the
+target are not written at all. Each send carries an @idempotent key derived from its content.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from jobs.price_map import POLICY_DENY
+from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
+from ledger import bindings, trace
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from ledger.digest import digest
+from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message
+from shopify_app.admin_api import idempotency_key
+from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyUserErrors
+from shopify_app.admin_api.stock_ops import item_levels_at, set_available
+
+log = logging.getLogger(__name__)
+
+STOCK_KIND = "stock"
+POLICY_KIND = "stock_policy"
+STALE = "CHANGE_FROM_QUANTITY_STALE"
+MAX_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class LevelEntry:
+    """One level to write: `expected` is what Shopify last showed (None: read it first)."""
+
+    id_sku: str
+    item_id: str
+    unit: SkuUnit
+    base: Decimal | None
+    for_sale: bool
+    target: int
+    expected: int | None
+
+
+@dataclass
+class BatchOutcome:
+    written: int = 0
+    failed: list[str] = field(default_factory=list)
+    transient: Transient | None = None
+    bug: BaseException | None = None
+
+
+class BatchWriter:
+    """Writes batches of one company's levels at its location, recording one message per batch."""
+
+    def __init__(
+        self,
+        shop_id: int,
+        domain: str,
+        client: AdminClient,
+        company: int,
+        location_id: str,
+        pending: Callable[[], list[dict[str, Any]]],
+    ) -> None:
+        self.shop_id, self.domain, self.client = shop_id, domain, client
+        self.company, self.location_id, self.pending = company, location_id, pending
+
+    def write(self, entries: list[LevelEntry]) -> BatchOutcome:
+        skus = sorted(e.id_sku for e in entries)
+        batch_key = digest(skus)[:16]
+        with session_scope() as session:
+            message = trace.begin(
+                session,
+                self.shop_id,
+                "stock",
+                f"stock:{self.company}:{batch_key}",
+                ERP_TO_SHOPIFY,
+                erp_id=str(self.company),
+                search=skus[:40],
+                request={
+                    "nro_empresa": self.company,
+                    "location_id": self.location_id,
+                    "skus": skus,
+                    "targets": {e.id_sku: e.target for e in entries},
+                },
+            )
+            message_id = message.id
+        live = {e.id_sku: e for e in entries}
+        done: dict[str, int] = {}
+        errors: list[dict[str, Any]] = []
+        outcome = BatchOutcome()
+        refused: IntegrationError | None = None
+        try:
+            self._rounds(live, done, errors, batch_key)
+        except Transient as exc:
+            outcome.transient = exc
+        except IntegrationError as exc:  # the batch as a whole was refused: every SKU left is named
+            refused = exc
+            errors += [{"sku": sku, "message": exc.message, "code": None} for sku in sorted(live)]
+        except Exception as exc:  # a bug: recorded with its traceback, raised by the flow at the end
+            outcome.bug = exc
+        by_sku = {e.id_sku: e for e in entries}
+        with session_scope() as session:
+            rows = [
+                BindingRow(
+                    f"{self.company}:{sku}",
+                    by_sku[sku].item_id,
+                    LevelTarget(q, POLICY_DENY).digest(),
+                    {"base": _text(by_sku[sku].base), "sent": q},
+                )
+                for sku, q in done.items()
+            ]
+            bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+            message = session.get(Message, message_id)
+            failure: BaseException | None = outcome.transient or outcome.bug or refused
+            if failure is None and errors:
+                text = "; ".join(f"{e['sku']}: {e['message']}" for e in errors)
+                failure = Rejected(
+                    f"inventorySetQuantities rejected: {text}",
+                    system="shopify",
+                    code=errors[0].get("code"),
+                    detail={"user_errors": errors},
+                )
+            if failure is None:
+                trace.succeed(session, message, response={"levels": done})
+            else:
+                trace.fail(session, message, failure)
+        outcome.written = len(done)
+        outcome.failed = [e["sku"] for e in errors]
+        return outcome
+
+    def _rounds(
+        self, live: dict[str, LevelEntry], done: dict[str, int], errors: list[dict], batch_key: str
+    ) -> None:
+        for _ in range(MAX_ROUNDS):
+            unknown = [e for e in live.values() if e.expected is None]
+            if unknown:
+                self._read(unknown, live, done, errors)
+            for sku in [s for s, e in live.items() if e.expected == e.target]:
+                done[sku] = live.pop(sku).target  # Shopify already shows it: nothing to write
+            if not live:
+                return
+            order = list(live.values())
+            quantities = [
+                {
+                    "inventoryItemId": e.item_id,
+                    "locationId": self.location_id,
+                    "quantity": e.target,
+                    "changeFromQuantity": e.expected,
+                }
+                for e in order
+            ]
+            key = idempotency_key(self.domain, "stock", str(self.company), quantities)
+            try:
+                set_available(
+                    self.client,
+                    quantities,
+                    key=key,
+                    reference_document_uri=f"consinco://estoque/{self.company}/{batch_key}",
+                )
+            except ShopifyUserErrors as exc:
+                self._split(exc, order, live, errors)
+                continue
+            for e in order:
+                done[e.id_sku] = live.pop(e.id_sku).target
+            return
+        raise Transient(
+            f"stock batch {batch_key} of company {self.company}: levels kept changing during "
+            f"{MAX_ROUNDS} compare-and-swap rounds",
+            skus=sorted(live),
+        )
+
+    def _read(
+        self, unknown: list[LevelEntry], live: dict[str, LevelEntry], done: dict[str, int], errors: list[dict]
+    ) -> None:
+        """Shopify's current level of each unknown entry; activate items not stocked here yet."""
+        levels = item_levels_at(self.client, [e.item_id for e in unknown], self.location_id)
+        for e in unknown:
+            seen = levels.get(e.item_id)
+            if seen is None or not seen.tracked:
+                live.pop(e.id_sku)
+                reason = "inventory item not found" if seen is None else "inventory item is not tracked"
+                errors.append({"sku": e.id_sku, "message": reason, "code": "NON_MUTABLE_INVENTORY_ITEM"})
+            elif not seen.stocked:
+                key = idempotency_key(self.domain, "stock-activate", str(self.company), e.item_id, e.target)
+                self.client.inventory_activate(e.item_id, self.location_id, key=key, available=e.target)
+                done[e.id_sku] = live.pop(e.id_sku).target
+            else:
+                live[e.id_sku] = replace(e, expected=seen.available)
+
+    def _split(
+        self, exc: ShopifyUserErrors, order: list[LevelEntry], live: dict[str, LevelEntry], errors: list[dict]
+    ) -> None:
+        """Stale entries: re-read and recompute; entries refused for themselves: reported, dropped."""
+        stale: list[LevelEntry] = []
+        for err in exc.errors:
+            index = int(err.field[2]) if len(err.field) > 2 and err.field[2].isdigit() else None
+            if index is None or index >= len(order):
+                raise exc  # the batch itself is wrong (name, reason): a rejected unit
+            entry = order[index]
+            if err.code == STALE:
+                stale.append(entry)
+            elif entry.id_sku in live:
+                live.pop(entry.id_sku)
+                errors.append({"sku": entry.id_sku, "message": err.message, "code": err.code})
+        if not stale:
+            return
+        log.info("stock: %s stale level(s) at company %s; re-reading", len(stale), self.company)
+        pending = pending_base_by_product(self.pending(), {e.id_sku: e.unit for e in stale})
+        for e in stale:
+            fresh = pending.get((self.company, e.unit.seq_produto), Decimal(0))
+            target = level_target(e.base, fresh, e.unit, for_sale=e.for_sale).quantity
+            live[e.id_sku] = replace(e, target=e.target if target is None else target, expected=None)
+
+
+def send_policies(
+    shop_id: int,
+    client: AdminClient,
+    company: int,
+    policies: dict[str, list[tuple[str, str, str]]],
+) -> tuple[int, list[str], Transient | None]:
+    """inventoryPolicy per product in one productVariantsBulkUpdate (CONTINUE = no stock control);
+    (products sent, SKUs refused, the first transient failure). One message per product."""
+    sent, failed, transient = 0, [], None
+    for product_id, lines in policies.items():
+        skus = [sku for sku, _, _ in lines]
+        inputs = [{"id": variant, "inventoryPolicy": policy} for _, variant, policy in lines]
+        with session_scope() as session:
+            message = trace.begin(
+                session,
+                shop_id,
+                "stock",
+                f"stock:policy:{product_id.rsplit('/', 1)[-1]}",
+                ERP_TO_SHOPIFY,
+                shopify_id=product_id,
+                search=skus,
+                request={"nro_empresa": company, "skus": skus, "variants": inputs},
+            )
+            message_id = message.id
+        error: BaseException | None = None
+        try:
+            client.variants_bulk_update(product_id, inputs)
+        except Exception as exc:  # classified by trace.fail; transient re-raised at the end of the pass
+            error = exc
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if error is None:
+                rows = [BindingRow(sku, variant, policy, {}) for sku, variant, policy in lines]
+                bindings.upsert_many(session, shop_id, POLICY_KIND, rows)
+                trace.succeed(session, message, response={"variants": len(lines)})
+                sent += 1
+            else:
+                trace.fail(session, message, error)
+                failed.extend(skus)
+                if isinstance(error, Transient):
+                    transient = transient or error
+    return sent, failed, transient
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

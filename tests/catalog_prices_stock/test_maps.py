@@ -1,0 +1,134 @@
+"""The pure mappings on their own: promotion rules, recheck dates, KG units, the stock formula."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from erp.records import SkuStock, Stock
+from jobs.price_map import (
+    PriceState,
+    parse_sku,
+    promotion_running,
+    recheck_on,
+    target_price,
+    unit_factor,
+    variant_input,
+)
+from jobs.stock_map import SkuUnit, level_target, pending_base_by_product, sellable_base, units_for
+
+D = Decimal
+TODAY = date(2026, 11, 28)
+
+
+def state(**kw):
+    base = dict(
+        id_sku="P919E1",
+        seq_produto=919,
+        normal=D("10.00"),
+        promotional=None,
+        promo_start=None,
+        promo_end=None,
+        promotion_flag=False,
+        sale_active=True,
+    )
+    return PriceState(**{**base, **kw})
+
+
+def test_promotion_by_dates_wins_over_the_flag():
+    running = state(promotional=D("8"), promo_start=date(2026, 11, 20), promo_end=date(2026, 11, 30))
+    assert promotion_running(running, TODAY)
+    assert not promotion_running(running, date(2026, 12, 1))
+    assert not promotion_running(running, date(2026, 11, 19))
+    assert promotion_running(state(promotional=D("8"), promotion_flag=True), TODAY)  # no dates: the flag
+    assert not promotion_running(state(promotional=None, promotion_flag=True), TODAY)
+
+
+def test_target_and_variant_input():
+    promo = state(promotional=D("7.999"), promo_start=TODAY, promo_end=TODAY)
+    target = target_price(promo, TODAY)
+    assert variant_input("gid://v/1", target) == {
+        "id": "gid://v/1",
+        "price": "8.00",
+        "compareAtPrice": "10.00",
+    }
+    ended = target_price(promo, date(2026, 11, 29))
+    assert variant_input("gid://v/1", ended) == {"id": "gid://v/1", "price": "10.00", "compareAtPrice": None}
+    not_lower = target_price(state(promotional=D("12"), promotion_flag=True), TODAY)
+    assert not_lower.compare_at is None and not_lower.price == D("12")
+    inactive = variant_input("gid://v/1", target_price(state(sale_active=False), TODAY))
+    assert inactive["inventoryPolicy"] == "DENY"
+    assert target.digest() != ended.digest() and target.digest() == target_price(promo, TODAY).digest()
+
+
+def test_recheck_dates():
+    future = state(promotional=D("8"), promo_start=date(2026, 12, 1), promo_end=date(2026, 12, 5))
+    assert recheck_on(future, TODAY) == date(2026, 12, 1)
+    assert recheck_on(future, date(2026, 12, 2)) == date(2026, 12, 6)
+    assert recheck_on(future, date(2026, 12, 6)) is None
+    assert recheck_on(state(), TODAY) is None
+
+
+def test_state_round_trips_through_binding_data():
+    s = state(promotional=D("8.5"), promo_start=TODAY, promo_end=None, sale_active=False)
+    assert PriceState.from_data(s.to_data()) == s
+
+
+def test_units_and_sku_ids():
+    assert unit_factor({"weighed": True, "unit_kg": "0.1"}) == D("0.1")
+    assert unit_factor({"weighed": False, "unit_kg": "0.1"}) == D("1")
+    assert parse_sku("P919E12") == (919, D("12")) and parse_sku("X1") is None
+    unit = SkuUnit.from_binding(
+        "P5E1", {"seq_produto": 5, "qtd_embalagem": "1", "weighed": True, "unit_kg": "0.5"}
+    )
+    assert unit is not None and unit.base_per_unit == D("0.5")
+    assert SkuUnit.from_binding("P7E6", None) == SkuUnit("P7E6", 7, D("6"))
+
+
+def stock(**kw):
+    base = dict(
+        nro_empresa=1,
+        seq_produto=919,
+        store=D("120"),
+        warehouse=D("48"),
+        third_party=D("0"),
+        exchange=D("2"),
+        reserved_sale=D("5"),
+        reserved_receiving=D("0"),
+        reserved_fixed=D("1"),
+        available=D("162"),
+        controlled=True,
+        safety=D("10"),
+        available_ecommerce=D("152"),
+        skus=(SkuStock("P919E1", D("1"), D("152")),),
+        changed_at=datetime.now(UTC),
+        last_movement_at=None,
+    )
+    return Stock(**{**base, **kw})
+
+
+def test_formula_safety_pending_and_packagings():
+    base = sellable_base(stock())
+    assert base == D("152")  # 120 + 48 - 5 - 0 - 1 + 0 - 10 (exchange stock is not sellable)
+    box = SkuUnit("P919E12", 919, D("12"))
+    assert units_for(base, D("0"), box) == 12
+    assert units_for(base, D("9"), box) == 11  # 143 // 12
+    assert units_for(D("-3"), D("0"), box) == 0  # clamped
+    assert sellable_base(stock(controlled=False)) is None
+    kg = SkuUnit("P5E1", 5, D("1"), weighed=True, unit_kg=D("0.1"))
+    assert units_for(D("2.35"), D("0"), kg) == 23
+
+
+def test_pending_orders_in_base_units_and_targets():
+    units = {"P919E12": SkuUnit("P919E12", 919, D("12"))}
+    payloads = [
+        {"nro_empresa": 1, "lines": [{"sku": "P919E12", "quantity": 2}, {"sku": "P919E1", "quantity": 3}]},
+        {"nro_empresa": 2, "lines": [{"sku": "P919E1", "quantity": 1}]},
+        {"lines": [{"sku": "P919E1", "quantity": 9}]},  # no company: cannot be placed
+    ]
+    assert pending_base_by_product(payloads, units) == {(1, 919): D("27"), (2, 919): D("1")}
+    unit = SkuUnit("P919E1", 919, D("1"))
+    assert level_target(D("10"), D("3"), unit, for_sale=True).quantity == 7
+    assert level_target(None, D("3"), unit, for_sale=True).policy == "CONTINUE"
+    off = level_target(D("10"), D("0"), unit, for_sale=False)
+    assert (off.quantity, off.policy) == (0, "DENY")

@@ -1,0 +1,163 @@
+"""The prices flow against both sandboxes: idempotence, promotions by ERP change and by date,
+inactive sale status, grouping per product, two stores on different (company, segment)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from jobs import prices, stock
+from ledger import bindings
+from ledger.db import session_scope
+from ledger.models import MessageStatus
+from sandbox.consinco import tables as t
+
+from .chain import erp_update, messages
+
+
+def erp_prices(chain, company, segment):
+    erp = chain.erp()
+    try:
+        return {i.id_sku: i for i in erp.price_items(None, company, segment)}
+    finally:
+        erp.close()
+
+
+def shown(chain, shop, variant_id):
+    doc = chain.variant(shop, variant_id)
+    compare = doc.get("compareAtPrice")
+    return Decimal(str(doc["price"])), None if compare is None else Decimal(str(compare))
+
+
+def test_prices_land_once_per_product_and_a_rerun_costs_nothing(chain, calls):
+    shop = chain.install("precos", 1, 1, [1, 2, 3])
+    catalog = chain.load_catalog(shop)
+    items = erp_prices(chain, 1, 1)
+    mark = calls.mark()
+    today = datetime.now(UTC).date()
+    first = prices.run(shop.shop_id, today=today)
+    products = {v["product_id"] for v in catalog.values()}
+    assert first.variants_sent == len(catalog)
+    assert calls.mutations(mark) == ["ProductVariantsBulkUpdate"] * len(products)  # one call per product
+    for sku, data in catalog.items():
+        item = items[sku]
+        price, compare = shown(chain, shop, data["variant_id"])
+        if item.promotional is not None and item.promotion_running:
+            assert (price, compare) == (item.promotional, item.normal)
+        else:
+            assert (price, compare) == (item.normal, None)
+    mark = calls.mark()
+    again = prices.run(shop.shop_id, today=today)
+    assert calls.names(mark) == []  # zero mutations, zero reads
+    assert again.variants_sent == 0 and again.unchanged == len(catalog)
+    assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def test_promotion_starts_ends_by_erp_and_ends_by_date(chain, calls):
+    shop = chain.install("promo", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    # Only this test's promotion runs (the generated chain has its own, ending on other dates).
+    erp_update(
+        chain, t.mrl_prodempseg, {"nroempresa": 1}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None
+    )
+    today = datetime.now(UTC).date()
+    prices.run(shop.shop_id, today=today)
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    item = erp_prices(chain, 1, 1)[sku]
+    key = (1, 1, item.seq_produto, int(item.qtd_embalagem))
+    chain.consinco.erp.simulator.set_promotion(key, None)
+    prices.run(shop.shop_id, today=today)
+    assert shown(chain, shop, data["variant_id"]) == (item.normal, None)
+
+    chain.consinco.erp.simulator.set_promotion(key, 0.2, days=3)  # starts today, ends in 3 days
+    promo = erp_prices(chain, 1, 1)[sku]
+    mark = calls.mark()
+    prices.run(shop.shop_id, today=today)
+    assert shown(chain, shop, data["variant_id"]) == (promo.promotional, promo.normal)
+    assert calls.mutations(mark) == ["ProductVariantsBulkUpdate"]  # only the touched product
+
+    mark = calls.mark()
+    prices.run(shop.shop_id, today=today + timedelta(days=2))  # still running: nothing to do
+    assert calls.mutations(mark) == []
+    prices.run(shop.shop_id, today=today + timedelta(days=4))  # ended by date, no ERP row changed
+    assert shown(chain, shop, data["variant_id"]) == (promo.normal, None)
+    assert calls.mutations(mark) == ["ProductVariantsBulkUpdate"]
+    mark = calls.mark()
+    prices.run(shop.shop_id, today=today + timedelta(days=5))
+    assert calls.mutations(mark) == []
+
+    chain.consinco.erp.simulator.set_promotion(key, 0.1, days=7)
+    prices.run(shop.shop_id, today=today)
+    chain.consinco.erp.simulator.set_promotion(key, None)  # ended early in the ERP
+    prices.run(shop.shop_id, today=today)
+    assert shown(chain, shop, data["variant_id"]) == (promo.normal, None)
+
+
+def test_inactive_sale_status_denies_and_zeroes_stock_then_comes_back(chain, calls):
+    shop = chain.install("inativo", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    sku, data = next(
+        (s, d)
+        for s, d in catalog.items()
+        if (chain.level(shop, d["inventory_item_id"], 1) or 0) > 0
+        and (chain.level(shop, d["inventory_item_id"], 2) or 0) > 0
+    )
+    seq, qtd = data["seq_produto"], int(Decimal(data["qtd_embalagem"]))
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": seq, "qtdembalagem": qtd}
+    erp_update(chain, t.mrl_prodempseg, where, statusvenda="I")
+    prices.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
+    with session_scope() as session:
+        assert bindings.get_many(session, shop.shop_id, "price", [sku])[sku].data["sale_active"] is False
+    stock.run(shop.shop_id)  # no ERP stock row changed: the prices flow's recheck brings it in
+    assert chain.level(shop, data["inventory_item_id"], 1) == 0
+    assert chain.level(shop, data["inventory_item_id"], 2) == 0
+
+    erp_update(chain, t.mrl_prodempseg, where, statusvenda="A")
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) > 0  # the remembered ERP figure is back
+    mark = calls.mark()
+    stock.run(shop.shop_id)
+    prices.run(shop.shop_id)
+    assert calls.names(mark) == []
+
+
+def test_two_stores_on_different_companies_and_segments(chain):
+    a = chain.install("loja-a", 1, 1, [1])
+    b = chain.install("loja-b", 2, 2, [2])
+    cat_a, cat_b = chain.load_catalog(a), chain.load_catalog(b)
+    for shop in (a, b):
+        prices.run(shop.shop_id)
+        stock.run(shop.shop_id)
+    items_a, items_b = erp_prices(chain, 1, 1), erp_prices(chain, 2, 2)
+    differing_prices = differing_levels = 0
+    for sku in cat_a:
+        price_a, _ = shown(chain, a, cat_a[sku]["variant_id"])
+        price_b, _ = shown(chain, b, cat_b[sku]["variant_id"])
+        assert price_a == (
+            items_a[sku].promotional if items_a[sku].promotion_running else items_a[sku].normal
+        )
+        assert price_b == (
+            items_b[sku].promotional if items_b[sku].promotion_running else items_b[sku].normal
+        )
+        differing_prices += price_a != price_b
+        differing_levels += chain.level(a, cat_a[sku]["inventory_item_id"], 1) != chain.level(
+            b, cat_b[sku]["inventory_item_id"], 2
+        )
+    assert differing_prices > len(cat_a) // 2
+    assert differing_levels > len(cat_a) // 2
+
+
+def test_missing_store_link_parks_and_variant_appearing_later_gets_priced(chain):
+    shop = chain.install("sem-variante", 1, 1, [1])
+    result = prices.run(shop.shop_id)  # no catalog in Shopify yet: every SKU waits for its variant
+    assert result.waiting > 0 and result.variants_sent == 0
+    parked = [m for m in messages(shop.shop_id, "prices") if m.status == MessageStatus.PARKED.value]
+    assert parked and parked[0].error_detail["mapping"]["kind"] == "variant"
+    catalog = chain.load_catalog(shop)
+    again = prices.run(shop.shop_id)  # no ERP change: the waiting SKUs are priced now
+    assert again.variants_sent == len(catalog)
+    assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}

@@ -1,0 +1,212 @@
+"""The stock flow against both sandboxes: levels by the formula, zero calls when nothing changed,
+an unmapped company refused then resumed, CAS stale retry keeping a sale, pending orders,
+crash mid-batch then resume, weighed items and items without stock control."""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+
+import pytest
+
+from jobs import prices, stock, stock_writer
+from ledger import trace, watermarks
+from ledger.db import session_scope
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import MessageStatus
+from sandbox.consinco import tables as t
+
+from .chain import erp_update, messages
+
+
+def erp_stock(chain, company):
+    """What the ERP sandbox itself says each SKU may sell (its own convenience figure)."""
+    erp = chain.erp()
+    try:
+        return {s.id_sku: (row, s) for row in erp.stock(None, company) for s in row.skus}
+    finally:
+        erp.close()
+
+
+def expected(row, sku, pending=Decimal(0), unit_kg=Decimal(1), weighed=False):
+    if not row.controlled:
+        return None
+    base = max(Decimal(0), row.available - row.safety - pending)
+    per = unit_kg if weighed else sku.qtd_embalagem
+    return int((base / per).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def add_pending_order(shop, order_id, company, lines):
+    with session_scope() as session:
+        trace.begin(
+            session,
+            shop.shop_id,
+            "orders",
+            f"order:{order_id}",
+            SHOPIFY_TO_ERP,
+            request={"nro_empresa": company, "lines": lines},
+        )
+
+
+def pick(catalog, chain, shop, company, *, minimum=3):
+    """A whole-unit SKU (qtd 1, not weighed, controlled) with at least `minimum` to sell."""
+    rows = erp_stock(chain, company)
+    for sku, data in catalog.items():
+        row, s = rows[sku]
+        if not data["weighed"] and s.qtd_embalagem == 1 and row.controlled and expected(row, s) >= minimum:
+            return sku, data
+    raise AssertionError("no suitable SKU in the generated chain")
+
+
+def test_levels_follow_the_formula_and_a_rerun_costs_nothing(chain, calls):
+    shop = chain.install("estoque", 1, 1, [1, 2, 3])
+    catalog = chain.load_catalog(shop)
+    first = stock.run(shop.shop_id)
+    assert first.companies == [1, 2, 3] and first.refused == [4]
+    for company in (1, 2, 3):
+        rows = erp_stock(chain, company)
+        for sku, data in catalog.items():
+            row, s = rows[sku]
+            want = expected(row, s, weighed=data["weighed"])
+            if want is not None:
+                assert chain.level(shop, data["inventory_item_id"], company) == want, (sku, company)
+                if not data["weighed"]:
+                    assert want == int(s.available_ecommerce)  # agrees with the ERP's own figure
+    mark = calls.mark()
+    again = stock.run(shop.shop_id)
+    assert calls.names(mark) == []  # unchanged levels cost no call at all
+    assert again.levels_sent == 0
+
+
+def test_unmapped_company_is_refused_by_name_and_resumes_on_replay(chain):
+    shop = chain.install("sem-local", 1, 1, [1, 2, 3])
+    catalog = chain.load_catalog(shop)
+    stock.run(shop.shop_id)
+    refused = [m for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"]
+    assert len(refused) == 1 and refused[0].status == MessageStatus.PARKED.value
+    assert "company 4" in refused[0].error_text
+    assert refused[0].error_detail["mapping"] == {"kind": "location", "code": "4"}
+    chain.map_location(shop, 4, 3)
+    stock.replay(refused[0].id)
+    rows = erp_stock(chain, 4)
+    sku, data = next((k, d) for k, d in catalog.items() if rows[k][0].controlled and not d["weighed"])
+    assert chain.level(shop, data["inventory_item_id"], 4) == expected(*rows[sku])
+    assert [m.status for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"] == ["done"]
+
+
+def test_stale_level_is_reread_and_the_sale_is_kept(chain, monkeypatch):
+    shop = chain.install("cas", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    item = data["inventory_item_id"]
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # the ERP received goods
+    real = stock_writer.set_available
+    sent: list[list[dict]] = []
+
+    def sale_in_between(client, quantities, **kwargs):
+        if not sent:  # a customer buys 2 between our read and our write
+            chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)
+            add_pending_order(shop, 5001, 1, [{"sku": sku, "quantity": 2}])
+        sent.append(list(quantities))
+        return real(client, quantities, **kwargs)
+
+    monkeypatch.setattr(stock_writer, "set_available", sale_in_between)
+    result = stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert len(sent) == 2  # stale, re-read, sent again
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))
+    assert result.failed == []
+
+
+def test_orders_not_in_the_erp_yet_are_subtracted(chain):
+    shop = chain.install("pendentes", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    add_pending_order(shop, 7001, 1, [{"sku": sku, "quantity": 3}])
+    with session_scope() as session:  # an order already in the ERP no longer counts
+        done = trace.begin(
+            session,
+            shop.shop_id,
+            "orders",
+            "order:7002",
+            SHOPIFY_TO_ERP,
+            request={"nro_empresa": 1, "lines": [{"sku": sku, "quantity": 50}]},
+        )
+        trace.succeed(session, done)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s, pending=Decimal(3))
+
+
+class Crash(BaseException):
+    """The worker dying: not an Exception, so nothing in the flow records it."""
+
+
+def test_crash_mid_batch_then_resume_duplicates_nothing_and_misses_nothing(chain, monkeypatch):
+    shop = chain.install("queda", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    monkeypatch.setattr(stock, "BATCH_SIZE", 4)
+    real = stock_writer.set_available
+    written: list[set[str]] = []
+
+    def crash_after_second(client, quantities, **kwargs):
+        answer = real(client, quantities, **kwargs)
+        written.append({q["inventoryItemId"] for q in quantities})
+        if len(written) == 2:
+            raise Crash("worker killed after Shopify accepted batch 2")
+        return answer
+
+    monkeypatch.setattr(stock_writer, "set_available", crash_after_second)
+    with pytest.raises(Crash):
+        stock.run(shop.shop_id)
+    with session_scope() as session:
+        assert watermarks.read(session, shop.shop_id, "stock", "1").last_changed_at is None
+    before = len(written)
+    stock.run(shop.shop_id)
+    again = written[before:]
+    assert not any(batch & written[1] for batch in again)  # the accepted batch is not sent again
+    rows = erp_stock(chain, 1)
+    for sku, data in catalog.items():
+        want = expected(*rows[sku], weighed=data["weighed"])
+        if want is not None:
+            assert chain.level(shop, data["inventory_item_id"], 1) == want
+    statuses = {m.status for m in messages(shop.shop_id, "stock") if not m.unit_key.endswith(":location")}
+    assert statuses == {MessageStatus.DONE.value}
+
+
+@pytest.mark.parametrize("unit_kg", [None, "0.1"])
+def test_weighed_item_in_the_variant_unit(chain, unit_kg):
+    shop = chain.install("pesaveis", 1, 1, [1])
+    catalog = chain.load_catalog(shop, unit_kg=unit_kg)
+    stock.run(shop.shop_id)
+    prices.run(shop.shop_id)
+    sku, data = next((k, d) for k, d in catalog.items() if d["weighed"])
+    row, s = erp_stock(chain, 1)[sku]
+    unit = Decimal(unit_kg or "1")
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s, unit_kg=unit, weighed=True)
+    erp = chain.erp()
+    item = {i.id_sku: i for i in erp.price_items(None, 1, 1)}[sku]
+    erp.close()
+    per_kg = item.promotional if item.promotion_running else item.normal
+    shown = Decimal(str(chain.variant(shop, data["variant_id"])["price"]))
+    assert shown == (per_kg * unit).quantize(Decimal("0.01"))
+
+
+def test_item_without_stock_control_sells_on_and_comes_back(chain, calls):
+    shop = chain.install("sem-controle", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    where = {"nroempresa": 1, "seqproduto": data["seq_produto"]}
+    erp_update(chain, t.mrl_produtoempresa, where, indcontrolaestoqueecomm="N")
+    before = chain.level(shop, data["inventory_item_id"], 1)
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE"
+    assert chain.level(shop, data["inventory_item_id"], 1) == before  # level left as it was
+    mark = calls.mark()
+    stock.run(shop.shop_id)
+    assert calls.names(mark) == []
+    erp_update(chain, t.mrl_produtoempresa, where, indcontrolaestoqueecomm="S")
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(*erp_stock(chain, 1)[sku])
