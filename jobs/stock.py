@@ -263,7 +263,10 @@ def _targets(
         if variant is None or unit is None or not data.get("inventory_item_id") or not data.get("product_id"):
             waiting.append(BindingRow(f"{company}:{sku}", None, None, {"base": _text(base), "sent": None}))
             continue
-        for_sale = (prices[sku].data or {}).get("sale_active", True) if sku in prices else True
+        # Not for sale: the packaging is inactive in the ERP (products flow) or its sale status
+        # for the linked company/segment is 'I' (prices flow).
+        price_ok = (prices[sku].data or {}).get("sale_active", True) if sku in prices else True
+        for_sale = bool(data.get("active", True)) and price_ok
         target = level_target(
             base, pending.get((company, unit.seq_produto), Decimal(0)), unit, for_sale=for_sale
         )

@@ -161,3 +161,27 @@ def test_missing_store_link_parks_and_variant_appearing_later_gets_priced(chain)
     again = prices.run(shop.shop_id)  # no ERP change: the waiting SKUs are priced now
     assert again.variants_sent == len(catalog)
     assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def test_inactive_packaging_is_zeroed_when_the_products_flow_marks_it(chain):
+    """The products flow keeps an inactive packaging's variant (DENY) and marks its binding
+    inactive, then asks the stock flow to recheck it: its levels go to 0 everywhere."""
+    shop = chain.install("embalagem-inativa", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    sku, data = next(
+        (s, d) for s, d in catalog.items() if (chain.level(shop, d["inventory_item_id"], 1) or 0) > 0
+    )
+    with session_scope() as session:
+        variant = bindings.get_many(session, shop.shop_id, "variant", [sku])[sku]
+        bindings.upsert_many(
+            session,
+            shop.shop_id,
+            "variant",
+            [bindings.BindingRow(sku, variant.shopify_id, variant.digest, {**variant.data, "active": False})],
+        )
+        bindings.upsert_many(session, shop.shop_id, "stock_recheck", [bindings.BindingRow(sku, None)])
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) == 0
+    assert chain.level(shop, data["inventory_item_id"], 2) == 0
