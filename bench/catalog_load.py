@@ -128,13 +128,17 @@ def install_shop(erp_url: str, shopify_url: str | None, domain: str) -> int:
 
 
 def bare_read(erp_url: str) -> tuple[float, int, int]:
+    """Page through both streams exactly as the initial load does (same client, page size,
+    prefetch and stream overlap), parsing the typed records and nothing more."""
     from erp.client import ErpClient
+    from jobs.catalog_flow import products_read_then_skus, read_both
 
     client = ErpClient(erp_url, "ecommerce", "consinco", page_size=BARE_PAGE_SIZE)
     started = time.perf_counter()
-    products = sum(1 for _ in client.products())
-    skus = sum(1 for _ in client.skus())
-    return time.perf_counter() - started, products, skus
+    counts = {"products": 0, "skus": 0}
+    for kind, _record in products_read_then_skus(*read_both(client)):
+        counts[kind] += 1
+    return time.perf_counter() - started, counts["products"], counts["skus"]
 
 
 def main(argv: list[str]) -> int:

@@ -10,7 +10,7 @@ inventorySetQuantities calls of 250 items each to the Shopify sandbox at Standar
 - THROTTLED answers seen (each is a wasted call; the pacer should keep this near 0);
 - calls failed after the client's retries (goal 0).
 
-    python -m bench throttle                        # starts the sandbox and a redis-server itself
+    python -m bench throttle                        # starts the sandbox (own process) and a redis-server
     python -m bench throttle --calls 2000           # the issue's full run
     python -m bench throttle --sandbox-url http://127.0.0.1:8701 --redis-url redis://127.0.0.1:6379/0
 """
@@ -75,6 +75,30 @@ def start_redis() -> tuple[str, subprocess.Popen | None]:
             time.sleep(0.05)
     proc.terminate()
     sys.exit("bench: redis-server did not start")
+
+
+def start_sandbox() -> tuple[str, subprocess.Popen]:
+    """`python -m sandbox.shopify` on a free port, in a process of its own: the emulator then has a
+    core (and a GIL) to itself instead of sharing this process; stopped at the end."""
+    port = free_port()
+    command = [sys.executable, "-m", "sandbox.shopify", "--port", str(port), "--host", "127.0.0.1"]
+    proc = subprocess.Popen(
+        [*command, "--log-level", "WARNING"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"bench: the sandbox exited with {proc.returncode}")
+        try:
+            requests.get(f"{url}/_sandbox/webhooks/deliveries", timeout=2)
+            return url, proc
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.terminate()
+    sys.exit("bench: the sandbox did not start")
 
 
 def sandbox_access_token(sandbox_url: str, shop_name: str) -> str:
@@ -181,6 +205,8 @@ def worker(
 
 
 def summarise(reports: list[WorkerReport], restore_rate: float) -> dict[str, float]:
+    """The ratio over the sustained part; also how fast the sandbox answered and how low the
+    shared bucket went, which tell whether the bucket or the sandbox set the pace."""
     samples = sorted(s for r in reports for s in r.samples)
     if len(samples) < 2:
         return {"ratio": 0.0, "raw_ratio": 0.0, "seconds": 0.0}
@@ -191,6 +217,9 @@ def summarise(reports: list[WorkerReport], restore_rate: float) -> dict[str, flo
     return {
         "seconds": seconds,
         "points": spent,
+        "answers_per_s": (len(samples) - 1) / seconds if seconds else 0.0,
+        "cost_per_call": spent / (len(samples) - 1),
+        "low_point": min(available for _t, _actual, available in samples),
         "raw_ratio": spent / seconds / restore_rate if seconds else 0.0,
         "ratio": (spent - lent) / seconds / restore_rate if seconds else 0.0,
     }
@@ -207,13 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     redis_url, redis_proc = start_redis()
-    handle = None
+    sandbox_proc = None
     sandbox_url = args.sandbox_url.rstrip("/")
     if not sandbox_url:
-        from sandbox.shopify.runner import serve_in_thread
-
-        handle = serve_in_thread(port=0)
-        sandbox_url = handle.url.rstrip("/")
+        sandbox_url, sandbox_proc = start_sandbox()
     try:
         shop = f"{args.shop}.myshopify.com"
         token = sandbox_access_token(sandbox_url, args.shop)
@@ -240,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in procs:
             p.join()
     finally:
-        if handle is not None:
-            handle.stop()
+        if sandbox_proc is not None:
+            sandbox_proc.terminate()
+            sandbox_proc.wait(timeout=10)
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
@@ -257,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  raw, with the initial loan  {figures['raw_ratio']:.3f}")
     paced = sum(r.paced_seconds for r in reports) / max(1, len(reports))
     print(f"waiting for the bucket        {paced:.1f} s per worker (~0: the server was the limit)")
+    if figures["seconds"]:
+        binding = 100.0 / figures["cost_per_call"]
+        print(
+            f"answers per second            {figures['answers_per_s']:.2f}   "
+            f"(the bucket allows {binding:.2f} at {figures['cost_per_call']:.0f} points a call)"
+        )
+        print(f"bucket low point              {figures['low_point']:.0f} points (near 0: the bucket bound)")
     for report in reports:
         for error in report.errors[:3]:
             print(f"  failure: {error}")

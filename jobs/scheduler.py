@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FLOW_QUEUES: dict[str, str] = {
     "order_events": queues.ORDERS,
+    "orders": queues.ORDERS,
     "reconcile": queues.DEFAULT,
 }
 

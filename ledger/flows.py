@@ -43,7 +43,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow("skus", "skus", ERP_TO_SHOPIFY, "skus", "catalog", "SKUs", "SKUs"),
     Flow("prices", "prices", ERP_TO_SHOPIFY, "prices", "catalog", "Preços", "Prices"),
     Flow("stock", "stock", ERP_TO_SHOPIFY, "stock", "catalog", "Estoque", "Stock"),
-    Flow("orders", "orders", SHOPIFY_TO_ERP, None, "orders", "Pedidos", "Orders"),
+    Flow("orders", "orders", SHOPIFY_TO_ERP, "orders", "orders", "Pedidos", "Orders"),
     Flow("order_edits", "order_edits", BOTH, "order_events", "orders", "Alterações de pedido", "Order edits"),
     Flow("invoices", "invoices", ERP_TO_SHOPIFY, "order_events", "orders", "Faturamento (NF-e)", "Invoicing"),
     Flow("cancellations", "cancellations", BOTH, "order_events", "orders", "Cancelamentos", "Cancellations"),

@@ -18,6 +18,7 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "prices": "*/5 * * * *",
     "stock": "*/3 * * * *",
     "order_events": "* * * * *",
+    "orders": "*/5 * * * *",  # catch-up: order webhooks whose job was lost, parked orders now mapped
     "reconcile": "0 6 * * *",  # 03:00 in Brasília
 }
 

@@ -1,0 +1,366 @@
+"""The order-side stack the order benchmarks and tests share: services, sandboxes, app, workers, a shop.
+
+Why one place: the chaos test (tests/orders_in) and the benchmarks (bench/chaos_orders.py,
+bench/order_latency.py) need the same installed shop — a Shopify sandbox shop whose catalog is
+bound to Consinco sandbox SKUs, tokens, ERP connection, store link, location mapping, payment
+De:Para and settings — and the same way to run real RQ workers in subprocesses that can be
+killed with SIGKILL. The leading underscore keeps it out of `python -m bench`'s list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import redis
+import requests
+from sqlalchemy import create_engine, select, text
+
+ROOT = Path(__file__).resolve().parents[1]
+GATEWAYS = {"Pix": "2", "Cartão de crédito": "3", "Boleto bancário": "5"}
+SETTINGS = {"seq_canal_venda": 7, "cod_geral_oper": 207, "payment_confirmation": "paid"}
+NRO_EMPRESA = 1
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- services (benchmarks only)
+
+
+class RedisProcess:
+    """A private redis-server without persistence (a restart loses every queued job, on purpose)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextmanager
+def services() -> Iterator[tuple[str, RedisProcess]]:
+    """A fresh PostgreSQL database (migrated, dropped at the end) and a private Redis."""
+    from ledger import db as ledger_db
+    from ledger.schema import upgrade
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    server = RedisProcess()
+    server.start()
+    try:
+        upgrade(url)
+        yield url, server
+    finally:
+        server.stop()
+        ledger_db.dispose_all()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# ---------------------------------------------------------------- sandboxes and the app
+
+
+@dataclass
+class Chain:
+    """The Consinco sandbox and the sellable SKUs of company 1."""
+
+    handle: Any
+    segment: int
+    skus: list[Any]
+    prices: dict[str, Decimal]
+
+    def erp_orders(self) -> list[dict[str, Any]]:
+        """Every MAD_PEDVENDA row the ERP holds, straight from its tables."""
+        from sandbox.consinco import tables as t
+
+        with self.handle.erp.store.read() as conn:
+            return [dict(r) for r in conn.execute(select(t.mad_pedvenda)).mappings()]
+
+    def order(self, nro: int) -> dict[str, Any]:
+        return self.handle.erp.order(nro)
+
+
+def start_chain(skus: int = 40, *, own_process: bool = False) -> Chain:
+    """The Consinco sandbox: in this process (tests), or in its own (benchmarks: its own GIL).
+
+    In its own process, `handle` has `url`, `proc` and `stop()` only (no in-process `erp`).
+    """
+    from erp.client import ErpClient
+
+    if own_process:
+        handle: Any = SandboxProcess(
+            ["sandbox.consinco", "--skus", str(skus), "--companies", "2", "--seed", "3"],
+            "/smpedidovenda/smpedidovendaapi",
+            "/_sandbox/estado",
+        )
+    else:
+        from sandbox.consinco.runner import serve_in_thread
+
+        handle = serve_in_thread(port=0, skus=skus, companies=2, seed=3)
+    client = ErpClient(handle.url, "ecommerce", "consinco")
+    items = [i for i in client.price_items(nro_empresa=NRO_EMPRESA) if i.sale_active]
+    segment = items[0].nro_segmento
+    prices = {i.id_sku: i.effective for i in items if i.nro_segmento == segment}
+    sellable = [s for s in client.skus() if s.active and s.id_sku in prices]
+    client.close()
+    return Chain(handle, segment, sellable, prices)
+
+
+class SandboxProcess:
+    """`python -m <module> --port P` in its own process; `url` = root + `base`; stopped with stop()."""
+
+    def __init__(self, args: list[str], base: str = "", probe: str = "/") -> None:
+        port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *args, "--port", str(port), "--host", "127.0.0.1"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.root = f"http://127.0.0.1:{port}"
+        self.url = self.root + base
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{args[0]} exited with {self.proc.returncode}")
+            try:
+                requests.get(self.root + probe, timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{args[0]} did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+
+class AppServer:
+    """create_app() in a werkzeug thread on a free port: the app receiving the sandbox's webhooks."""
+
+    def __init__(self, database_url: str, redis_url: str) -> None:
+        from werkzeug.serving import make_server
+
+        from app import create_app
+        from settings import Settings
+
+        settings = dataclasses.replace(
+            Settings.from_env(), app_env="test", database_url=database_url, redis_url=redis_url
+        )
+        self.server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="orders-app")
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+
+
+def start_shopify(app_url: str) -> Any:
+    from sandbox.shopify.runner import serve_in_thread
+
+    return serve_in_thread(port=0, app_url=app_url, webhook_retry_delays=(0.2, 0.5, 1.0, 2.0, 4.0, 8.0))
+
+
+# ---------------------------------------------------------------- workers
+
+
+# Import the order handlers and parse the GraphQL documents once in the worker, before it forks:
+# otherwise every forked work horse pays for them again (seconds per job instead of milliseconds).
+WARM_UP = (
+    "import jobs.inbox, jobs.orders, jobs.order_edits.to_erp, jobs.cancellations.to_erp; "
+    "from shopify_app.admin_api import documents; documents.operation('OrderForErp')"
+)
+
+
+class WorkerProcess:
+    """A real forking RQ worker (jobs.worker) in its own process group, killable with SIGKILL."""
+
+    def __init__(
+        self, env: dict[str, str], *, burst: bool = False, simple: bool = False, log_path: str | None = None
+    ) -> None:
+        code = f"{WARM_UP}; from jobs.worker import run_worker; run_worker(burst={burst}, simple={simple})"
+        out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 (the child owns it)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+        if log_path:
+            out.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its work horse (the whole process group): a machine dying."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+# ---------------------------------------------------------------- an installed shop
+
+
+@dataclass
+class Shop:
+    shop_id: int
+    domain: str
+    name: str
+    variants: dict[str, str] = field(default_factory=dict)  # idSku -> variant gid
+    location_id: str = ""
+
+    def sku(self, index: int) -> str:
+        return list(self.variants)[index]
+
+
+def install_shop(
+    shopify: Any, chain: Chain, *, catalog: int = 4, settings: dict[str, Any] | None = None
+) -> Shop:
+    """A fresh shop: tokens, ERP connection, link, location mapping, De:Para, catalog + bindings."""
+    from ledger import mappings
+    from ledger.crypto import encrypt
+    from ledger.db import session_scope
+    from ledger.models import ErpConnection
+    from ledger.models import Shop as ShopRow
+    from shopify_app.admin_api import for_shop
+    from shopify_app.tokens import TokenSet, store_tokens
+
+    name = f"loja{uuid.uuid4().hex[:8]}"
+    domain = f"{name}.myshopify.com"
+    requests.post(f"{shopify.url}/_sandbox/shops", json={"shop": name}, timeout=10).raise_for_status()
+    token = requests.post(f"{shopify.url}/_sandbox/shops/{name}/access_token", json={}, timeout=10).json()
+    with session_scope() as session:
+        row = ShopRow(domain=domain, settings=dict(settings or SETTINGS))
+        session.add(row)
+        session.flush()
+        store_tokens(session, row, TokenSet.from_response(token))
+        password = encrypt("consinco")
+        session.add(
+            ErpConnection(
+                shop_id=row.id, base_url=chain.handle.url, username="ecommerce", password_enc=password
+            )
+        )
+        mappings.set_store_link(session, row.id, NRO_EMPRESA, chain.segment)
+        for gateway, code in GATEWAYS.items():
+            mappings.upsert_mapping(session, row.id, "payment_method", gateway, code)
+        shop = Shop(row.id, domain, name)
+    client = for_shop(domain)
+    shop.location_id = next(loc.id for loc in client.locations())
+    with session_scope() as session:
+        mappings.set_location_mapping(session, shop.shop_id, NRO_EMPRESA, shop.location_id)
+    plain = [s for s in chain.skus if not s.weighed][:catalog]
+    weighed = [s for s in chain.skus if s.weighed][:1]
+    for sku in plain + weighed:
+        shop.variants[sku.id_sku] = create_variant(client, sku, chain.prices[sku.id_sku])
+        bind(shop.shop_id, sku, shop.variants[sku.id_sku])
+    return shop
+
+
+def create_variant(client: Any, sku: Any, price: Decimal) -> str:
+    """One product with one untracked variant whose SKU is the ERP idSku; returns the variant gid."""
+    option = {"optionName": "Embalagem", "name": sku.unit}
+    result = client.product_set(
+        {
+            "title": sku.description or sku.id_sku,
+            "status": "ACTIVE",
+            "productOptions": [{"name": "Embalagem", "values": [{"name": sku.unit}]}],
+            "variants": [
+                {
+                    "optionValues": [option],
+                    "sku": sku.id_sku,
+                    "price": str(price),
+                    "inventoryItem": {"tracked": False, "sku": sku.id_sku},
+                }
+            ],
+        }
+    )
+    return result.product.variants[0].id
+
+
+def bind(shop_id: int, sku: Any, variant_id: str) -> None:
+    """The "variant" binding the SKU sync writes (jobs/catalog_map.py's data keys)."""
+    from jobs.order_map import VARIANT
+    from ledger import bindings
+    from ledger.db import session_scope
+
+    data = {
+        "seq_produto": sku.seq_produto,
+        "qtd_embalagem": str(sku.qtd_embalagem),
+        "weighed": sku.weighed,
+        "ean": sku.ean,
+        "sale_unit_kg": "1",
+    }
+    with session_scope() as session:
+        bindings.upsert_many(
+            session, shop_id, VARIANT, [bindings.BindingRow(sku.id_sku, variant_id, None, data)]
+        )

@@ -1,0 +1,274 @@
+"""Chaos run of orders in: N orders must become exactly N ERP orders, with 0 duplicates and 0 lost.
+
+While orders are placed through the Shopify sandbox's checkout (webhooks signed and delivered to
+the app over HTTP, through the inbox, to real forking RQ workers in subprocesses):
+
+- the sandbox duplicates 10% of webhook deliveries and delivers with a random jitter, so some
+  orders/paid arrive before their orders/create (the run counts how many did);
+- the Consinco sandbox answers 20% of calls with a 5xx, and is down for a window (503 + Retry-After);
+- a worker is killed with SIGKILL (its whole process group) while a job is running, another starts;
+- Redis is restarted without persistence: every queued and scheduled job is lost.
+
+Then the scheduler's duties are played every 2 s until the ledger converges: `jobs.inbox.sweep`
+(rows the receiver could not enqueue) and `jobs.orders.run` (the catch-up pass). The suite runs
+this with N = 30 (tests/orders_in/test_chaos.py); `python -m bench chaos_orders --orders 200`
+runs a larger one with its own PostgreSQL database, Redis, sandboxes and app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from rq.registry import StartedJobRegistry
+from sqlalchemy import func, select
+
+from bench._order_stack import Chain, Shop, WorkerProcess
+
+DUPLICATE_RATE = 0.10
+REORDER_WINDOW = 0.5
+ERP_ERROR_RATE = 0.20
+ERP_DOWN_SECONDS = 4.0
+
+
+@dataclass
+class ChaosReport:
+    placed: int = 0
+    erp_orders: int = 0
+    duplicates: int = 0
+    lost: list[str] = field(default_factory=list)
+    messages_done: int = 0
+    duplicate_deliveries: int = 0
+    paid_before_create: int = 0
+    worker_killed_mid_job: bool = False
+    workers_started: int = 0
+    redis_restarts: int = 0
+    seconds: float = 0.0
+    not_done: dict[str, int] = field(default_factory=dict)  # message status -> count (orders not done)
+    inbox: dict[str, int] = field(default_factory=dict)  # inbox status -> count (order topics)
+    examples: list[str] = field(default_factory=list)  # why some orders are not done
+
+    def ok(self) -> bool:
+        return self.erp_orders == self.placed and self.duplicates == 0 and not self.lost
+
+    def lines(self) -> list[str]:
+        return [
+            f"orders placed:                    {self.placed}",
+            f"ERP orders (distinct):            {self.erp_orders}",
+            f"duplicates in the ERP:            {self.duplicates}",
+            f"lost (no ERP order):              {len(self.lost)}",
+            f"order messages done:              {self.messages_done}",
+            f"duplicate webhook deliveries:     {self.duplicate_deliveries}",
+            f"orders/paid before orders/create: {self.paid_before_create}",
+            f"worker SIGKILLed mid-job:         {self.worker_killed_mid_job}",
+            f"workers started:                  {self.workers_started}",
+            f"Redis restarts:                   {self.redis_restarts}",
+            f"seconds to converge:              {self.seconds:.1f}",
+            f"order messages not done:          {self.not_done or 'none'}",
+            f"inbox rows of order topics:       {self.inbox}",
+            *[f"  not done: {example}" for example in self.examples],
+        ]
+
+
+def _place(shopify: Any, shop: Shop, rng: random.Random, count: int, gids: list[str]) -> None:
+    from sandbox.shopify.checkout import place_order
+
+    skus = list(shop.variants)
+    for _ in range(count):
+        lines = [{"sku": sku, "quantity": rng.randint(1, 3)} for sku in rng.sample(skus, rng.randint(1, 3))]
+        gateway = rng.choice(("pix", "cartao"))
+        gids.append(place_order(shopify.sandbox, shop.name, lines=lines, gateway=gateway, rng=rng))
+        time.sleep(0.02)
+
+
+def _wait_for_running_job(timeout: float = 30.0) -> bool:
+    from ledger import kv, queues
+
+    registry = StartedJobRegistry(queues.ORDERS, connection=kv.get_redis())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if registry.get_job_ids():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _done_count(shop_id: int) -> int:
+    from ledger.db import session_scope
+    from ledger.models import Message, MessageStatus
+
+    with session_scope() as session:
+        return session.scalar(
+            select(func.count()).where(
+                Message.shop_id == shop_id,
+                Message.flow == "orders",
+                Message.status == MessageStatus.DONE.value,
+            )
+        )
+
+
+def _paid_before_create(domain: str) -> int:
+    """Orders whose orders/paid reached the inbox before their orders/create."""
+    from ledger.db import session_scope
+    from ledger.models import WebhookInbox
+
+    first: dict[tuple[Any, str], int] = {}
+    with session_scope() as session:
+        rows = session.execute(
+            select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.raw_body)
+            .where(
+                WebhookInbox.shop_domain == domain, WebhookInbox.topic.in_(("orders/create", "orders/paid"))
+            )
+            .order_by(WebhookInbox.id)
+        ).all()
+    for inbox_id, topic, body in rows:
+        first.setdefault((json.loads(bytes(body))["id"], topic), inbox_id)
+    ids = {key[0] for key in first}
+    return sum(
+        1 for i in ids if first.get((i, "orders/paid"), 1 << 62) < first.get((i, "orders/create"), 1 << 62)
+    )
+
+
+def run_chaos(
+    shop: Shop,
+    shopify: Any,
+    chain: Chain,
+    restart_redis: Callable[[], None],
+    worker_env: dict[str, str],
+    orders: int,
+    *,
+    seed: int = 7,
+    settle_timeout: float = 150.0,
+    log: Callable[[str], None] = lambda _: None,
+) -> ChaosReport:
+    """Place `orders` orders under every fault at once and count what the ERP ends up with."""
+    from jobs import inbox
+    from jobs import orders as orders_flow
+
+    rng = random.Random(seed)
+    report = ChaosReport()
+    chaos = shopify.sandbox.webhooks.chaos
+    chaos.duplicate_rate, chaos.reorder, chaos.reorder_window = DUPLICATE_RATE, True, REORDER_WINDOW
+    chain.handle.erp.faults.set(error_rate=ERP_ERROR_RATE, seed=seed)
+    deliveries_before = len(shopify.sandbox.webhooks.deliveries)
+    workers = [WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG"))]
+    gids: list[str] = []
+    third = max(1, orders // 3)
+    started = time.monotonic()
+    try:
+        _place(shopify, shop, rng, third, gids)
+        report.worker_killed_mid_job = _wait_for_running_job()
+        workers[-1].kill()
+        log(f"killed worker {workers[-1].proc.pid} mid-job after {len(gids)} orders placed")
+        workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+        chain.handle.erp.faults.set(down_for=ERP_DOWN_SECONDS)
+        log(f"ERP down for {ERP_DOWN_SECONDS}s")
+        _place(shopify, shop, rng, third, gids)
+        restart_redis()
+        report.redis_restarts += 1
+        log("Redis restarted (no persistence: queued jobs lost)")
+        _place(shopify, shop, rng, orders - 2 * third, gids)
+        deadline = time.monotonic() + settle_timeout
+        while time.monotonic() < deadline:
+            shopify.sandbox.webhooks.wait_idle(1.0)
+            if not workers[-1].alive():
+                workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+            if _done_count(shop.shop_id) >= orders and len(gids) == orders:
+                break
+            inbox.sweep(older_than=timedelta(seconds=3))  # the scheduler tick's duties
+            orders_flow.run(shop.shop_id, stale_after_seconds=10)
+            time.sleep(2.0)
+    finally:
+        report.seconds = time.monotonic() - started
+        report.workers_started = len(workers)
+        for worker in workers:
+            worker.stop()
+        chain.handle.erp.faults.clear()
+        chaos.duplicate_rate, chaos.reorder = 0.0, False
+    wanted = set(gids)
+    counts = Counter(o["nropedcliente"] for o in chain.erp_orders() if o["nropedcliente"] in wanted)
+    report.placed = len(gids)
+    report.erp_orders = len(counts)
+    report.duplicates = sum(n - 1 for n in counts.values())
+    report.lost = sorted(wanted - set(counts))
+    report.messages_done = _done_count(shop.shop_id)
+    firsts = [d for d in shopify.sandbox.webhooks.deliveries[deliveries_before:] if d["attempt"] == 1]
+    report.duplicate_deliveries = sum(n - 1 for n in Counter(d["webhook_id"] for d in firsts).values())
+    report.paid_before_create = _paid_before_create(shop.domain)
+    _explain(shop, report)
+    return report
+
+
+def _explain(shop: Shop, report: ChaosReport) -> None:
+    """What the ledger says about the orders that are not done (empty when all went through)."""
+    from ledger.db import session_scope
+    from ledger.models import Message, MessageStatus, WebhookInbox
+
+    with session_scope() as session:
+        pending = session.scalars(
+            select(Message).where(
+                Message.shop_id == shop.shop_id,
+                Message.flow == "orders",
+                Message.status != MessageStatus.DONE.value,
+            )
+        ).all()
+        report.not_done = dict(Counter(m.status for m in pending))
+        report.examples = [f"{m.unit_key} {m.status}: {m.error_text}" for m in pending[:5]]
+        rows = session.execute(
+            select(WebhookInbox.status, func.count())
+            .where(WebhookInbox.shop_domain == shop.domain, WebhookInbox.topic.like("orders/%"))
+            .group_by(WebhookInbox.status)
+        ).all()
+        report.inbox = {status: n for status, n in rows}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m bench chaos_orders [--orders 200]`: the whole stack, then the chaos run."""
+    from bench._order_stack import AppServer, install_shop, services, start_chain, start_shopify
+    from jobs import order_clients
+    from ledger import kv
+
+    parser = argparse.ArgumentParser(prog="python -m bench chaos_orders")
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    with services() as (database_url, redis_process):
+        env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_process.url}
+        os.environ.update(env)
+        chain = start_chain()
+        app = AppServer(database_url, redis_process.url)
+        shopify = start_shopify(app.url)
+        os.environ["SHOPIFY_BASE_URL"] = shopify.url
+        env["SHOPIFY_BASE_URL"] = shopify.url
+        try:
+            kv.reset_clients()
+            order_clients.reset()
+            shop = install_shop(shopify, chain)
+            report = run_chaos(
+                shop,
+                shopify,
+                chain,
+                redis_process.restart,
+                env,
+                args.orders,
+                seed=args.seed,
+                settle_timeout=max(150.0, args.orders * 1.5),
+                log=print,
+            )
+        finally:
+            shopify.stop()
+            app.stop()
+            chain.handle.stop()
+    print("\n".join(report.lines()))
+    print("RESULT:", "exactly N ERP orders, 0 duplicates, 0 lost" if report.ok() else "FAILED")
+    return 0 if report.ok() else 1

@@ -1,0 +1,279 @@
+"""Webhook intake benchmark: HMAC + dedupe + inbox write + enqueue, beside a bare 200 endpoint.
+
+One gunicorn started with the production settings (gunicorn.conf.py, APP_ENV=production,
+PostgreSQL + Redis) serves both endpoints of the same app: `POST /webhooks` (the real receiver:
+verify the HMAC over the raw body, drop duplicates, write and commit the inbox row, enqueue the
+RQ job) and `POST /_bench/bare` (answers 200 and does nothing; mounted only by this benchmark's
+app factory `bench_app()`, never in production code). `wrk` on loopback drives each in turn with
+the same signed orders/create body; every request carries a new webhook id, so every intake
+request takes the full path (no duplicate short cut). Printed: requests/s and p50/p99 of both,
+and intake / bare (goal >= 0.50; for scale >= 1,000 req/s and p99 <= 50 ms on 2 cores).
+
+    python -m bench webhook_intake [--duration 10] [--connections 16] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, func, select
+
+from bench._order_stack import ROOT, free_port, services
+
+SHOP = "bench-intake.myshopify.com"
+LUA = """
+wrk.method = "POST"
+wrk.body = [[%(body)s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Shopify-Hmac-Sha256"] = "%(hmac)s"
+wrk.headers["X-Shopify-Topic"] = "orders/create"
+wrk.headers["X-Shopify-Shop-Domain"] = "%(shop)s"
+wrk.headers["X-Shopify-API-Version"] = "2026-10"
+wrk.headers["X-Shopify-Triggered-At"] = "2026-11-28T18:00:00Z"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+function request()
+  n = n + 1
+  local id = string.format("%(run)s-%%d-%%d", tid, n)
+  wrk.headers["X-Shopify-Webhook-Id"] = id
+  wrk.headers["X-Shopify-Event-Id"] = id
+  return wrk.format(nil, nil)
+end
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<8} {self.requests_per_s:>9.0f} req/s   p50 {self.p50_ms:6.2f} ms   "
+            f"p99 {self.p99_ms:7.2f} ms   non-2xx/errors {self.errors}"
+        )
+
+
+def bench_app() -> Any:
+    """The production app plus a bare endpoint of the same server (this benchmark only)."""
+    from app import create_app
+
+    app = create_app()
+    app.add_url_rule("/_bench/bare", "bench_bare", lambda: ("", 200), methods=["POST"])
+    return app
+
+
+def order_body() -> bytes:
+    """A representative orders/create body (REST shape, three lines, ~3 KB)."""
+    line = {
+        "id": 0,
+        "admin_graphql_api_id": "",
+        "variant_id": 1046,
+        "product_id": 1045,
+        "sku": "P10E1",
+        "name": "ARROZ TIO JOAO 5KG UN-1",
+        "title": "ARROZ TIO JOAO 5KG",
+        "variant_title": "UN-1",
+        "vendor": "Consinco",
+        "quantity": 2,
+        "current_quantity": 2,
+        "fulfillable_quantity": 2,
+        "price": "27.90",
+        "price_set": {"shop_money": {"amount": "27.90", "currency_code": "BRL"}},
+        "total_discount": "0.00",
+        "discount_allocations": [],
+        "requires_shipping": True,
+        "taxable": True,
+        "gift_card": False,
+        "grams": 0,
+        "properties": [],
+        "tax_lines": [],
+        "fulfillment_service": "manual",
+    }
+    address = {
+        "first_name": "Maria",
+        "last_name": "Silva",
+        "address1": "Av. Paulista, 1000",
+        "address2": "Apto 12, Bela Vista",
+        "city": "São Paulo",
+        "province_code": "SP",
+        "country_code": "BR",
+        "zip": "01310-100",
+        "phone": "+5511999990000",
+    }
+    order = {
+        "id": 820982911946154508,
+        "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+        "name": "#1001",
+        "email": "maria@example.com",
+        "created_at": "2026-11-28T15:00:00-03:00",
+        "currency": "BRL",
+        "financial_status": "paid",
+        "total_price": "75.70",
+        "subtotal_price": "55.80",
+        "payment_gateway_names": ["Pix"],
+        "billing_address": address,
+        "shipping_address": address,
+        "line_items": [
+            {**line, "id": 466157049 + i, "admin_graphql_api_id": f"gid://shopify/LineItem/{i}"}
+            for i in range(3)
+        ],
+        "shipping_lines": [{"title": "Correios PAC", "code": "PAC", "price": "19.90"}],
+        "note_attributes": [{"name": "origem", "value": "loja online"}],
+        "tags": "",
+    }
+    return json.dumps(order, ensure_ascii=False).encode()
+
+
+def run_wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> Result:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Result(url.rsplit("/", 1)[-1], rps, _percentile(out, "50%"), _percentile(out, "99%"), errors)
+
+
+def _percentile(out: str, label: str) -> float:
+    value, unit = re.search(rf"{re.escape(label)}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench webhook_intake")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)")
+        return 2
+    secret = secrets.token_hex(32)
+    body = order_body()
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    with services() as (database_url, redis_process), tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        env = {
+            **os.environ,
+            "APP_ENV": "production",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_process.url,
+            "SHOPIFY_API_KEY": "bench-intake-key",
+            "SHOPIFY_API_SECRET": secret,
+            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "SECRET_KEY": secrets.token_hex(32),
+            "SHOPIFY_APP_URL": "https://bench.invalid",
+            "PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+        gunicorn = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "-c",
+                "gunicorn.conf.py",
+                "bench.webhook_intake:bench_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            results: dict[str, list[Result]] = {"bare": [], "webhooks": []}
+            runs = iter(range(1000))
+
+            def drive(path: str, duration: int) -> Result:
+                script = Path(tmp) / f"run{next(runs)}.lua"  # a fresh webhook id prefix per wrk run
+                script.write_text(
+                    LUA % {"body": body.decode(), "hmac": signature, "shop": SHOP, "run": script.stem}
+                )
+                url = f"http://127.0.0.1:{port}/{path}"
+                return run_wrk(url, script, duration, args.connections, args.threads)
+
+            for path in ("_bench/bare", "webhooks"):
+                drive(path, 2)  # warm up: connections, pools, imports
+            for _ in range(2):  # alternate, so a noisy neighbour hurts both alike
+                for path in ("_bench/bare", "webhooks"):
+                    result = drive(path, args.duration)
+                    results[result.name].append(result)
+            engine = create_engine(database_url)
+            with engine.connect() as conn:
+                from ledger.models import WebhookInbox
+
+                rows = conn.execute(select(func.count()).select_from(WebhookInbox)).scalar_one()
+            engine.dispose()
+        finally:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+    bare = _best(results["bare"])
+    intake = _best(results["webhooks"])
+    print(
+        f"gunicorn (gunicorn.conf.py, APP_ENV=production, PostgreSQL + Redis); wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s, two alternating rounds, best of each"
+    )
+    print(bare.line())
+    print(intake.line())
+    print(f"intake / bare throughput: {intake.requests_per_s / bare.requests_per_s:.2f} (goal >= 0.50)")
+    print(f"inbox rows written: {rows} (every intake request is a new webhook id)")
+    ok = intake.requests_per_s >= 0.5 * bare.requests_per_s and intake.errors == 0
+    return 0 if ok else 1
+
+
+def _best(runs: list[Result]) -> Result:
+    return max(runs, key=lambda r: r.requests_per_s)
+
+
+def _wait_healthy(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer {url}")

@@ -1,0 +1,186 @@
+"""The orders flow's catch-up pass (`jobs.orders.run(shop_id)`): nothing waits forever.
+
+Why: webhooks are at least once but their jobs live in Redis. A Redis restart (no persistence),
+a worker killed mid-job or retries run out can leave work with no job behind it, and a parked
+order must resume when its mapping appears even if whoever created it did not say so
+(the catalog sync binds SKUs without knowing which orders wait for them). Each pass enqueues:
+
+- order webhooks (orders/create, paid, updated, edited, cancelled) still `received`/`enqueued`
+  in the inbox after `stale_after` seconds: `jobs.inbox.process` again (handlers are idempotent);
+- order messages still `pending`/`retrying` after `stale_after` (a lost job, or an unpaid order
+  whose orders/paid never came): `jobs.orders.replay`, which re-reads Shopify;
+- parked order messages whose missing mapping, binding, setting or link now exists.
+
+A unit whose job is still alive in RQ (queued, scheduled for a retry, or started less than
+`stale_after` ago) is left alone: a backlog is not a loss, and doubling it would only slow it
+down. Job ids are deterministic, so two passes (or a pass and a click on "retry") enqueue once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from ledger import kv, queues
+from ledger.db import session_scope
+from ledger.models import (
+    Binding,
+    ErpConnection,
+    InboxStatus,
+    LocationMapping,
+    Mapping,
+    Message,
+    MessageStatus,
+    Shop,
+    StoreLink,
+    WebhookInbox,
+    utcnow,
+)
+from ledger.shop_settings import effective
+
+log = logging.getLogger(__name__)
+
+FLOW = "orders"
+STALE_AFTER_SECONDS = 15 * 60  # longer than RQ's whole retry schedule (10+30+60+120+300 s)
+ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/edited", "orders/cancelled")
+LIMIT = 500
+
+
+def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict[str, int]:
+    """Enqueue what lost its job or can resume now; returns how many of each were enqueued."""
+    stale = STALE_AFTER_SECONDS if stale_after_seconds is None else stale_after_seconds
+    cutoff = utcnow() - timedelta(seconds=stale)
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            raise LookupError(f"shop {shop_id} does not exist")
+        inbox_rows = session.execute(
+            select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.job_id)
+            .where(
+                WebhookInbox.shop_domain == shop.domain,
+                WebhookInbox.topic.in_(ORDER_TOPICS),
+                WebhookInbox.status.in_((InboxStatus.RECEIVED.value, InboxStatus.ENQUEUED.value)),
+                WebhookInbox.received_at <= cutoff,
+            )
+            .order_by(WebhookInbox.id)
+            .limit(LIMIT)
+        ).all()
+        stale_messages = session.execute(
+            select(Message.id, Message.attempts, Message.job_id)
+            .where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.status.in_((MessageStatus.PENDING.value, MessageStatus.RETRYING.value)),
+                Message.updated_at <= cutoff,
+            )
+            .order_by(Message.id)
+            .limit(LIMIT)
+        ).all()
+        parked = session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.PARKED.value
+            )
+            .order_by(Message.id)
+            .limit(LIMIT)
+        ).all()
+        settings = effective(shop)
+        resumable = [
+            (m.id, m.attempts, None)
+            for m in parked
+            if mapping_now_exists(session, shop_id, settings, m.error_detail)
+        ]
+    counts = {"inbox": 0, "stale": 0, "resumed": 0}
+    try:
+        for inbox_id, topic, job_id in inbox_rows:
+            if job_alive(job_id or queues.inbox_job_id(inbox_id), cutoff):
+                continue
+            job = queues.enqueue(
+                queues.INBOX_JOB,
+                inbox_id,
+                queue=queues.inbox_queue(topic),
+                job_id=queues.job_key("inbox-catchup", inbox_id),
+                description=f"catch-up {topic} inbox {inbox_id}",
+            )
+            counts["inbox"] += job is not None
+        for name, rows in (("stale", stale_messages), ("resumed", resumable)):
+            for message_id, attempts, job_id in rows:
+                if job_alive(job_id, cutoff):
+                    continue
+                job = queues.enqueue(
+                    "jobs.orders.replay",
+                    message_id,
+                    queue=queues.ORDERS,
+                    job_id=queues.job_key("replay", shop_id, message_id, attempts),
+                    description=f"orders {name} message {message_id}",
+                )
+                counts[name] += job is not None
+    except RedisError as exc:
+        log.warning("orders: catch-up stopped, Redis unreachable (%s)", type(exc).__name__)
+    if any(counts.values()):
+        log.info("orders: catch-up for shop %s enqueued %s", shop_id, counts, extra={"shop_id": shop_id})
+    return counts
+
+
+def job_alive(job_id: str | None, started_after: datetime) -> bool:
+    """Whether RQ still holds this job as waiting, scheduled, or running since `started_after`."""
+    if not job_id:
+        return False
+    try:
+        job = Job.fetch(job_id, connection=kv.get_redis())
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return True
+    if status is JobStatus.STARTED and job.started_at is not None:
+        started = (
+            job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=started_after.tzinfo)
+        )
+        return started > started_after  # older: its worker died with it (killed, machine lost)
+    return False
+
+
+def mapping_now_exists(
+    session: Session, shop_id: int, settings: dict[str, Any], detail: dict[str, Any] | None
+) -> bool:
+    """Whether what a parked message waits for (error_detail.mapping kind + code) exists now."""
+    mapping = (detail or {}).get("mapping") or {}
+    kind, code = mapping.get("kind"), mapping.get("code")
+    if not kind or code is None:
+        return False
+    code = str(code)
+    if kind == "payment_method":
+        query: Any = exists().where(
+            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == code
+        )
+    elif kind == "variant":
+        query = exists().where(
+            Binding.shop_id == shop_id,
+            Binding.kind == "variant",
+            or_(Binding.erp_id == code, Binding.shopify_id == code),
+        )
+    elif kind == "setting":
+        return settings.get(code) not in (None, "")
+    elif kind == "store_link":
+        query = exists().where(StoreLink.shop_id == shop_id)
+    elif kind == "location":
+        query = exists().where(
+            LocationMapping.shop_id == shop_id,
+            or_(
+                LocationMapping.location_id == code,
+                *([LocationMapping.nro_empresa == int(code)] if code.isdigit() else []),
+            ),
+        )
+    elif kind == "erp_connection":
+        query = exists().where(ErpConnection.shop_id == shop_id)
+    else:
+        return False
+    return bool(session.scalar(select(query)))

@@ -1,0 +1,149 @@
+"""Ledger look-ups the order jobs share: the shop, the OrderLink, the ERP target, bindings, De:Para.
+
+Why one module: import, edits and cancellations of an order all resolve the same facts the same
+way (the variant binding of a line, the company that fulfils it, the gateway's payment form),
+so an edit maps lines exactly as the import did and totals stay equal to the cent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from jobs import order_map
+from ledger import mappings
+from ledger.errors import MappingMissing, Rejected
+from ledger.models import Binding, Mapping, OrderLink, Shop, StoreLink, utcnow
+
+SETTING = "setting"
+
+
+def shop_id_for(session: Session, domain: str) -> int | None:
+    return session.scalar(select(Shop.id).where(Shop.domain == domain))
+
+
+def find_link(session: Session, shop_id: int, order_id: str | int) -> OrderLink | None:
+    gid = order_map.order_gid(order_id)
+    return session.scalars(
+        select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == gid)
+    ).one_or_none()
+
+
+def resolve_target(
+    session: Session, shop_id: int, settings: dict[str, Any], location_ids: list[str]
+) -> order_map.OrderTarget:
+    """Company (the fulfilling location's mapping, else the store link), segment and settings.
+
+    Raises:
+        MappingMissing: a required setting, or both the store link and a location mapping, missing.
+    """
+    for key, label in (
+        ("seq_canal_venda", "the sales channel (seqCanalVenda)"),
+        ("cod_geral_oper", "the fiscal operation code (codGeralOper)"),
+    ):
+        if settings.get(key) in (None, ""):
+            raise MappingMissing(SETTING, key, f"configure {label} under Settings: orders wait for it")
+    nro_empresa: int | None = None
+    for location_id in location_ids:
+        try:
+            nro_empresa = mappings.company_for_location(session, shop_id, location_id)
+            break
+        except MappingMissing:
+            continue
+    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
+    if nro_empresa is None:
+        if link is None:
+            mappings.store_link(session, shop_id)  # raises MappingMissing("store_link", domain)
+        assert link is not None
+        nro_empresa = link.nro_empresa
+    return order_map.OrderTarget(
+        seq_canal_venda=int(settings["seq_canal_venda"]),
+        cod_geral_oper=int(settings["cod_geral_oper"]),
+        nro_empresa=nro_empresa,
+        nro_segmento=link.nro_segmento if link is not None else None,
+    )
+
+
+def variants_for(session: Session, shop_id: int, lines: list[Any]) -> dict[str, order_map.VariantInfo]:
+    """Line id -> the ERP SKU its variant is bound to (by variant gid, else by SKU = idSku)."""
+    variant_ids = [line.variant_id for line in lines if line.variant_id]
+    skus = [line.sku for line in lines if line.sku]
+    rows = list(
+        session.scalars(
+            select(Binding).where(
+                Binding.shop_id == shop_id,
+                Binding.kind == order_map.VARIANT,
+                (Binding.shopify_id.in_(variant_ids) | Binding.erp_id.in_(skus)),
+            )
+        )
+    )
+    by_gid = {row.shopify_id: row for row in rows if row.shopify_id}
+    by_sku = {row.erp_id: row for row in rows}
+    found: dict[str, order_map.VariantInfo] = {}
+    for line in lines:
+        row = by_gid.get(line.variant_id) or by_sku.get(line.sku or "")
+        if row is not None and (row.data or {}).get("seq_produto") is not None:
+            found[line.id] = order_map.VariantInfo.from_binding(row.erp_id, row.data)
+    return found
+
+
+def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[str, int]:
+    """Gateway -> NROFORMAPAGTO for the mapped gateways (unmapped ones are absent)."""
+    if not gateways:
+        return {}
+    rows = session.execute(
+        select(Mapping.shopify_code, Mapping.erp_code).where(
+            Mapping.shop_id == shop_id,
+            Mapping.kind == order_map.PAYMENT_METHOD,
+            Mapping.shopify_code.in_(gateways),
+        )
+    )
+    codes: dict[str, int] = {}
+    for gateway, code in rows:
+        if not str(code).strip().isdigit():
+            raise Rejected(
+                f"payment gateway {gateway!r} is mapped to {code!r}, not an ERP NROFORMAPAGTO number",
+                system="ledger",
+                code="BAD_MAPPING",
+            )
+        codes[gateway] = int(code)
+    return codes
+
+
+def ensure_link(
+    session: Session,
+    shop_id: int,
+    order_id: str,
+    name: str | None,
+    nro_empresa: int | None,
+    total: Any,
+    financial_status: str | None,
+    currency: str | None,
+) -> OrderLink:
+    """The order's OrderLink (UNIQUE shop + order gid), created once whoever gets there first."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    stmt = (
+        dialect.insert(OrderLink)
+        .values(
+            shop_id=shop_id,
+            shopify_order_id=order_id,
+            shopify_order_name=name,
+            nro_empresa=nro_empresa,
+            total=total,
+            shopify_status=financial_status,
+            currency=currency,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"])
+    )
+    session.execute(stmt)
+    link = find_link(session, shop_id, order_id)
+    assert link is not None
+    link.shopify_order_name, link.nro_empresa, link.shopify_status = name, nro_empresa, financial_status
+    session.flush()
+    return link

@@ -1,0 +1,363 @@
+"""Pure mapping: a Shopify order (as read for the ERP) -> the ERP's OrderInput. No I/O.
+
+Why pure: the money path is arithmetic, and arithmetic is tested best without a network.
+
+- Customer (clienteDto): jobs/order_customer.py (address + validated CPF/CNPJ).
+- Lines: each line's variant binding gives seqProduto / qtdEmbalagem / EAN; weighed items
+  sell in units of `sale_unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity is kg.
+  Lines removed by an edit (current quantity 0) are left out.
+- Money: the ERP total must equal Shopify's current total to the cent. Each line goes at its
+  Shopify unit price; the difference between the gross and Shopify's current subtotal (line
+  and order discounts) is spread over the lines in proportion to the discount Shopify allocated
+  to each (largest remainder, whole cents), so the sum is exact. Freight = the shipping lines'
+  discounted prices.
+- Payments: every gateway maps to an ERP payment form (De:Para kind payment_method).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from erp.records import OrderInput, OrderLineInput, PaymentInput
+from jobs.order_customer import InvalidTaxId, TaxId, map_customer, validate_tax_id
+from ledger.errors import MappingMissing, Rejected
+from shopify_app.admin_api.order_import_ops import ErpOrderRead
+from shopify_app.admin_api.order_results import Order, OrderLine
+
+__all__ = ["InvalidTaxId", "TaxId", "map_customer", "map_order", "validate_tax_id"]
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+PAYMENT_METHOD = "payment_method"
+VARIANT = "variant"
+# displayFinancialStatus values that let an order go to the ERP, per shop setting payment_confirmation.
+READY_STATUSES: dict[str, frozenset[str]] = {
+    "paid": frozenset({"PAID", "PARTIALLY_REFUNDED"}),
+    "authorized": frozenset({"PAID", "PARTIALLY_REFUNDED", "AUTHORIZED", "PARTIALLY_PAID"}),
+}
+PICKUP_WORDS = ("retirada", "retirar", "pickup", "pick up", "pick-up")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------- money
+
+
+def distribute_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split `total` (whole cents) over `weights` in proportion, summing exactly to `total`.
+
+    Largest remainder: every share is floored to the cent, then the cents left go to the shares
+    that lost most to the floor (ties to the earlier line). All-zero weights split evenly.
+    """
+    total_cents = int((cents(total) / CENT).to_integral_value())
+    if not weights:
+        if total_cents:
+            raise ValueError("cannot distribute a non-zero total over no weights")
+        return []
+    clean = [max(w, ZERO) for w in weights]
+    weight_sum = sum(clean, ZERO)
+    if weight_sum == 0:
+        clean, weight_sum = [Decimal(1)] * len(weights), Decimal(len(weights))
+    sign = -1 if total_cents < 0 else 1
+    remaining = abs(total_cents)
+    raw = [Decimal(remaining) * w / weight_sum for w in clean]
+    floors = [int(r) for r in raw]
+    left = remaining - sum(floors)
+    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - floors[i]), i))
+    for index in order[:left]:
+        floors[index] += 1
+    return [Decimal(sign * f) * CENT for f in floors]
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    """What a "variant" binding says about the ERP SKU behind a Shopify variant."""
+
+    id_sku: str
+    seq_produto: int
+    qtd_embalagem: Decimal
+    ean: str | None = None
+    weighed: bool = False
+    sale_unit_kg: Decimal = Decimal("1")
+
+    @classmethod
+    def from_binding(cls, erp_id: str, data: Mapping[str, Any]) -> VariantInfo:
+        return cls(
+            id_sku=erp_id,
+            seq_produto=int(data["seq_produto"]),
+            qtd_embalagem=Decimal(str(data.get("qtd_embalagem") or 1)),
+            ean=data.get("ean") or None,
+            weighed=bool(data.get("weighed")),
+            sale_unit_kg=Decimal(str(data.get("sale_unit_kg") or 1)),
+        )
+
+
+@dataclass(frozen=True)
+class OrderTarget:
+    """Where and how the order lands in the ERP (store link, settings, company)."""
+
+    seq_canal_venda: int
+    cod_geral_oper: int
+    nro_empresa: int
+    nro_segmento: int | None
+
+
+@dataclass(frozen=True)
+class MappedLine:
+    line: OrderLineInput
+    id_sku: str
+    shopify_quantity: int
+    net: Decimal  # what this line costs after its share of the discounts
+
+
+@dataclass(frozen=True)
+class MappedOrder:
+    order_input: OrderInput
+    lines: list[MappedLine]
+    goods_total: Decimal
+    freight: Decimal
+    shopify_total: Decimal | None
+    payments: list[PaymentInput] = field(default_factory=list)
+
+    @property
+    def erp_total(self) -> Decimal:
+        return self.goods_total + self.freight
+
+
+def channel_order_id(order_id: str) -> str:
+    """idPedidoCanalVenda: the order gid, always (the ERP's idempotency key)."""
+    return order_id
+
+
+def numeric_id(order_id: str | int) -> str:
+    """`gid://shopify/Order/123` or 123 -> "123"."""
+    return str(order_id).rsplit("/", 1)[-1]
+
+
+def order_gid(order_id: str | int) -> str:
+    return f"gid://shopify/Order/{numeric_id(order_id)}"
+
+
+def is_ready(order: Order, payment_confirmation: str) -> bool:
+    """Whether payment is confirmed enough to send (paid; or authorized for manual capture)."""
+    ready = READY_STATUSES.get(payment_confirmation, READY_STATUSES["paid"])
+    return (order.financial_status or "").upper() in ready
+
+
+def stock_lines(order: Order) -> list[dict[str, Any]]:
+    """{"sku", "quantity"} per current line: what the stock flow subtracts until the ERP has it."""
+    return [
+        {"sku": line.sku, "quantity": line.current_quantity}
+        for line in order.lines
+        if line.current_quantity > 0
+    ]
+
+
+def missing_variants(order: Order, variants: Mapping[str, VariantInfo]) -> list[OrderLine]:
+    """Current lines with no variant binding (`variants` is keyed by line id)."""
+    return [line for line in order.lines if line.current_quantity > 0 and line.id not in variants]
+
+
+def _line_net(line: OrderLine) -> tuple[Decimal, Decimal]:
+    """(gross, discount weight) of a line at its current quantity."""
+    price = line.original_unit_price.amount if line.original_unit_price else ZERO
+    gross = price * line.current_quantity
+    if line.total_discount is not None and line.quantity:
+        weight = line.total_discount.amount * line.current_quantity / line.quantity
+    elif line.discounted_unit_price is not None:
+        weight = (price - line.discounted_unit_price.amount) * line.current_quantity
+    else:
+        weight = ZERO
+    return gross, weight
+
+
+def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[MappedLine]:
+    """ERP lines whose sum equals Shopify's current subtotal to the cent.
+
+    Raises:
+        MappingMissing("variant", sku): a current line has no binding (every missing SKU named).
+        Rejected: the order has no line left.
+    """
+    order = read.order
+    missing = missing_variants(order, variants)
+    if missing:
+        names = ", ".join(f"{line.sku or '(no SKU)'} ({line.name})" for line in missing)
+        first = missing[0]
+        raise MappingMissing(
+            VARIANT,
+            first.sku or first.variant_id or first.id,
+            f"order {order.name}: no ERP SKU bound to {names}; it resumes once the catalog sync binds it",
+            lines=[{"sku": line.sku, "name": line.name, "variant_id": line.variant_id} for line in missing],
+        )
+    current = [line for line in order.lines if line.current_quantity > 0]
+    if not current:
+        raise Rejected(f"order {order.name} has no line left to send", system="shopify", code="NO_LINES")
+    figures = [_line_net(line) for line in current]
+    gross_total = sum((gross for gross, _ in figures), ZERO)
+    if read.current_subtotal is not None:
+        goods = read.current_subtotal.amount
+    else:
+        goods = sum(
+            ((line.discounted_unit_price or line.original_unit_price).amount * line.current_quantity)  # type: ignore[union-attr]
+            for line in current
+        )
+    discount_total = cents(gross_total - cents(goods))
+    if discount_total < 0:
+        raise Rejected(
+            f"order {order.name}: the subtotal {goods} is above the lines' gross {gross_total}",
+            system="shopify",
+            code="TOTALS_MISMATCH",
+        )
+    shares = distribute_cents(discount_total, [weight for _, weight in figures])
+    mapped: list[MappedLine] = []
+    for line, (gross, _), share in zip(current, figures, shares, strict=True):
+        info = variants[line.id]
+        net = cents(gross) - share
+        mapped.append(_erp_line(line, info, gross, net))
+    return mapped
+
+
+def _erp_line(line: OrderLine, info: VariantInfo, gross: Decimal, net: Decimal) -> MappedLine:
+    """One itemDto: quantity in packagings (kg for weighed), price per packaging, line discount."""
+    price = line.original_unit_price.amount if line.original_unit_price else ZERO
+    if info.weighed:
+        qty = Decimal(line.current_quantity) * info.sale_unit_kg
+        unit = cents(price / info.sale_unit_kg) if info.sale_unit_kg else price
+        if cents(qty * unit) < net:  # rounding the price per kg down must not lose a cent
+            unit = (net / qty).quantize(CENT, rounding=ROUND_CEILING)
+    else:
+        qty, unit = Decimal(line.current_quantity), price
+    discount = cents(qty * unit) - net
+    return MappedLine(
+        line=OrderLineInput(
+            qty=qty,
+            ean=None,
+            seq_produto=info.seq_produto,
+            qtd_embalagem=info.qtd_embalagem,
+            unit_price=unit,
+            discount=discount,
+            note=None,
+        ),
+        id_sku=info.id_sku,
+        shopify_quantity=line.current_quantity,
+        net=net,
+    )
+
+
+def freight_of(order: Order) -> Decimal:
+    total = ZERO
+    for shipping in order.shipping_lines:
+        money = shipping.discounted_price or shipping.original_price
+        total += money.amount if money else ZERO
+    return cents(total)
+
+
+def gateways_of(order: Order) -> list[str]:
+    """The gateways that took money (or an authorisation), else the names Shopify lists."""
+    seen: list[str] = []
+    for txn in order.transactions:
+        took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and txn.status != "FAILURE"
+        if took and txn.gateway and txn.gateway not in seen:
+            seen.append(txn.gateway)
+    for name in order.payment_gateway_names:
+        if name not in seen and not order.transactions:
+            seen.append(name)
+    return seen
+
+
+def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list[PaymentInput]:
+    """One ERP payment per gateway; amounts from the transactions, the last one balancing to `total`.
+
+    Raises:
+        MappingMissing("payment_method", gateway): a gateway has no De:Para entry.
+    """
+    gateways = gateways_of(order)
+    for gateway in gateways:
+        if gateway not in codes:
+            raise MappingMissing(
+                PAYMENT_METHOD,
+                gateway,
+                f"order {order.name}: payment gateway {gateway!r} has no ERP payment form; map it under "
+                "De:Para > payment methods and the order resumes by itself",
+            )
+    if not gateways:
+        return []
+    payments: list[PaymentInput] = []
+    paid_so_far = ZERO
+    for index, gateway in enumerate(gateways):
+        txns = [t for t in order.transactions if t.gateway == gateway and t.kind in ("SALE", "AUTHORIZATION")]
+        if index == len(gateways) - 1:
+            amount = total - paid_so_far
+        else:
+            amount = cents(sum((t.amount.amount for t in txns if t.amount), ZERO))
+        paid_so_far += amount
+        payments.append(
+            PaymentInput(
+                nro_forma_pagto=int(codes[gateway]),
+                amount=amount,
+                installments=1,
+                channel_payment_id=numeric_id(txns[0].id) if txns else None,
+            )
+        )
+    return payments
+
+
+def delivery_type(order: Order) -> str:
+    """'R' (pickup) when the shipping line says so or nothing ships; 'E' (delivery) otherwise."""
+    for shipping in order.shipping_lines:
+        text = f"{shipping.title} {shipping.code or ''}".lower()
+        if any(word in text for word in PICKUP_WORDS):
+            return "R"
+    return "E" if order.shipping_address else "R"
+
+
+def _ordered_at(order: Order) -> datetime:
+    if order.created_at:
+        return datetime.fromisoformat(order.created_at.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def map_order(
+    read: ErpOrderRead,
+    target: OrderTarget,
+    variants: Mapping[str, VariantInfo],
+    payment_codes: Mapping[str, int],
+) -> MappedOrder:
+    """The whole PedidoVenda for a Shopify order.
+
+    Raises:
+        InvalidTaxId (Rejected): the CPF/CNPJ is missing or invalid.
+        MappingMissing: a line's SKU or a payment gateway is not mapped.
+    """
+    order = read.order
+    customer = map_customer(order)
+    lines = map_lines(read, variants)
+    goods = sum((m.net for m in lines), ZERO)
+    freight = freight_of(order)
+    payments = map_payments(order, goods + freight, payment_codes)
+    obs = f"Shopify {order.name}" + (f" - {order.note}" if order.note else "")
+    order_input = OrderInput(
+        seq_canal_venda=target.seq_canal_venda,
+        channel_order_id=channel_order_id(order.id),
+        ordered_at=_ordered_at(order),
+        nro_empresa=target.nro_empresa,
+        cod_geral_oper=target.cod_geral_oper,
+        customer=customer,
+        lines=tuple(m.line for m in lines),
+        payments=tuple(payments),
+        nro_segmento=target.nro_segmento,
+        delivery_type=delivery_type(order),
+        freight=freight,
+        obs=obs[:200],
+    )
+    shopify_total = read.current_total.amount if read.current_total else None
+    return MappedOrder(order_input, lines, goods, freight, shopify_total, payments)

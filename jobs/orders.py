@@ -1,0 +1,294 @@
+"""Orders in (flow `orders`, Shopify -> ERP): one Shopify order becomes one ERP PedidoVenda.
+
+Source: orders/create, orders/paid and orders/updated webhooks (through the inbox), the
+catch-up pass `run(shop_id)`, and `replay(message_id)`. Unit of work: one order,
+unit_key "order:<numeric id>", searchable by order name, numeric id and NROPEDVENDA.
+
+Exactly once, end to end: the inbox drops duplicate deliveries; a per-order Redis lock
+serialises concurrent deliveries; an order whose OrderLink already holds a NROPEDVENDA is
+done (no outside call); the ERP itself answers the first NROPEDVENDA again for a repeat of
+(seqCanalVenda, idPedidoCanalVenda = the order gid). Out-of-order deliveries converge because
+every delivery re-reads the order through GraphQL and acts on its current state.
+
+Every failure is classified on the message: an unknown SKU, an unmapped payment gateway or a
+missing setting parks the order (it resumes by itself: `run` re-drives parked orders whose
+mapping now exists; the mappings page resumes payment gateways at once); an invalid CPF/CNPJ
+is rejected naming the value and the rule; the ERP or Shopify down is Transient (RQ retries with
+backoff, the message shows `retrying`). An unpaid order waits visibly (message `pending`,
+"waiting for payment") until orders/paid.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import get_current_job
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobs import order_clients, order_map
+from jobs.locks import LockBusy, record_lock
+from jobs.order_catch_up import run_catch_up
+from jobs.order_lookup import (
+    ensure_link,
+    find_link,
+    payment_codes,
+    resolve_target,
+    shop_id_for,
+    variants_for,
+)
+from ledger import shop_settings, trace
+from ledger.db import session_scope
+from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
+from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp
+
+log = logging.getLogger(__name__)
+
+FLOW = "orders"
+TOPICS = ("orders/create", "orders/paid", "orders/updated")
+ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
+
+
+def unit_key(order_id: str | int) -> str:
+    return f"order:{order_map.numeric_id(order_id)}"
+
+
+@contextmanager
+def order_lock(shop_id: int, order_id: str | int) -> Iterator[None]:
+    """The per-order lock shared by import, edits and cancellations of one Shopify order.
+
+    Raises:
+        Transient: another worker holds it past the wait (RQ tries again later).
+    """
+    num = order_map.numeric_id(order_id)
+    try:
+        with record_lock(f"shop:{shop_id}:order:{num}", wait=ORDER_LOCK_WAIT):
+            yield
+    except LockBusy as exc:
+        raise Transient(f"order {num} is being handled by another worker") from exc
+
+
+def current_job_id() -> str | None:
+    job = get_current_job()
+    return job.id if job is not None else None
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def on_webhook(event: Any) -> str:
+    """orders/create | orders/paid | orders/updated: import the order (idempotent)."""
+    payload = event.payload
+    order_id = payload.get("admin_graphql_api_id") or payload.get("id")
+    if not order_id:
+        raise ValueError(f"{event.topic} payload has no order id")
+    with session_scope() as session:
+        shop_id = shop_id_for(session, event.shop_domain)
+    if shop_id is None:
+        log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
+        return "unknown_shop"
+    return import_order(shop_id, str(order_id), trigger=event.topic)
+
+
+def replay(message_id: int) -> str:
+    """Redo one order from the trace (retry, replay, resume after a mapping), re-reading Shopify."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        shop_id, key = message.shop_id, message.unit_key
+    return import_order(shop_id, key.split(":", 1)[1], trigger="replay")
+
+
+def run(shop_id: int, stale_after_seconds: float | None = None) -> dict[str, int]:
+    """The catch-up pass ("run now" / schedule): resume what lost its job or got its mapping."""
+    return run_catch_up(shop_id, stale_after_seconds)
+
+
+def import_order(shop_id: int, order_id: str | int, *, trigger: str = "replay") -> str:
+    """Send one Shopify order to the ERP once; returns done | already | waiting | skipped | parked | failed.
+
+    Raises:
+        Transient: Shopify or the ERP unreachable / throttled, or the order locked (RQ retries).
+    """
+    num = order_map.numeric_id(order_id)
+    try:
+        with order_lock(shop_id, num):
+            return _import_locked(shop_id, num, trigger)
+    except RedisError as exc:  # the lock or the Admin client's pacer: Redis is restarting
+        raise redis_down(exc) from exc
+
+
+def redis_down(exc: RedisError) -> Transient:
+    """Redis unreachable mid-job is worth a retry, never a failed order."""
+    return Transient(f"Redis unreachable ({type(exc).__name__}): the order waits for it")
+
+
+def _import_locked(shop_id: int, num: str, trigger: str) -> str:
+    gid = order_map.order_gid(num)
+    extra = {"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": trigger}
+    with session_scope() as session:
+        link = find_link(session, shop_id, gid)
+        if link is not None and link.nro_pedvenda is not None:
+            _close_if_open(session, shop_id, num, link)
+            log.info(
+                "orders: order %s already ERP order %s (%s)", num, link.nro_pedvenda, trigger, extra=extra
+            )
+            return "already"
+        message = trace.begin(
+            session,
+            shop_id,
+            FLOW,
+            unit_key(num),
+            SHOPIFY_TO_ERP,
+            shopify_id=gid,
+            search=[num],
+            job_id=current_job_id(),
+        )
+        message_id = message.id
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        domain, settings = shop.domain, shop_settings.effective(shop)
+    try:
+        read = read_order_for_erp(order_clients.admin_client(domain), gid)
+        if read is None:
+            raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND")
+        prepared = _prepare(shop_id, message_id, read, settings)
+        if isinstance(prepared, str):
+            return prepared
+        result = order_clients.erp_client(shop_id).insert_order(prepared.order_input)
+    except IntegrationError as exc:
+        status = _record_failure(message_id, exc)
+        if isinstance(exc, Transient):
+            raise
+        return status
+    except RedisError as exc:
+        transient = redis_down(exc)
+        _record_failure(message_id, transient)
+        raise transient from exc
+    except Exception as exc:
+        _record_failure(message_id, exc)
+        raise
+    with session_scope() as session:
+        link = find_link(session, shop_id, gid)
+        assert link is not None
+        link.nro_pedvenda, link.erp_status = result.nro_pedvenda, result.situacao
+        link.total = prepared.erp_total
+        message = session.get(Message, message_id)
+        assert message is not None
+        response = {
+            "nro_pedvenda": result.nro_pedvenda,
+            "duplicated": result.duplicated,
+            "situacao": result.situacao,
+            "erp_total": str(result.total) if result.total is not None else None,
+        }
+        trace.succeed(
+            session, message, response=response, erp_id=str(result.nro_pedvenda), search=[result.nro_pedvenda]
+        )
+    log.info(
+        "orders: %s -> ERP order %s%s",
+        read.order.name,
+        result.nro_pedvenda,
+        " (ERP already had it)" if result.duplicated else "",
+        extra=extra,
+    )
+    return "done"
+
+
+def _record_failure(message_id: int, exc: BaseException) -> str:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return trace.fail(session, message, exc).value
+
+
+def _close_if_open(session: Session, shop_id: int, num: str, link: OrderLink) -> None:
+    """A message left open by a crash after the ERP answered: the link proves it is done."""
+    message = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
+        )
+    ).one_or_none()
+    if message is not None and message.status not in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value):
+        trace.succeed(session, message, erp_id=str(link.nro_pedvenda), search=[link.nro_pedvenda])
+
+
+# ---------------------------------------------------------------- preparing the ERP order
+
+
+def _prepare(
+    shop_id: int, message_id: int, read: ErpOrderRead, settings: dict[str, Any]
+) -> order_map.MappedOrder | str:
+    """Map the order and write its link, or record why it cannot go yet (returned as a status)."""
+    order = read.order
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        request: dict[str, Any] = {
+            "order_name": order.name,
+            "financial_status": order.financial_status,
+            "nro_empresa": None,
+            "lines": order_map.stock_lines(order),
+        }
+        message.request_payload = request
+        message.search_text = trace.search_text(message.search_text.split(), [order.name])
+        if order.cancelled_at:
+            trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
+            return MessageStatus.SKIPPED.value
+        try:
+            target = resolve_target(session, shop_id, settings, read.location_ids)
+            request = {**request, "nro_empresa": target.nro_empresa}
+            message.request_payload = request
+            if not order_map.is_ready(order, settings["payment_confirmation"]):
+                _mark_waiting(message, order.financial_status, settings["payment_confirmation"])
+                return "waiting"
+            variants = variants_for(session, shop_id, order.lines)
+            codes = payment_codes(session, shop_id, order_map.gateways_of(order))
+            mapped = order_map.map_order(read, target, variants, codes)
+        except IntegrationError as exc:
+            return trace.fail(session, message, exc).value
+        message.request_payload = {
+            **request,
+            "lines": [
+                {
+                    "sku": m.id_sku,
+                    "quantity": m.shopify_quantity,
+                    "erp_qty": str(m.line.qty),
+                    "net": str(m.net),
+                }
+                for m in mapped.lines
+            ],
+            "goods_total": str(mapped.goods_total),
+            "freight": str(mapped.freight),
+            "erp_total": str(mapped.erp_total),
+            "shopify_total": str(mapped.shopify_total) if mapped.shopify_total is not None else None,
+            "payments": [
+                {"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in mapped.payments
+            ],
+        }
+        ensure_link(
+            session,
+            shop_id,
+            order.id,
+            order.name,
+            target.nro_empresa,
+            mapped.shopify_total,
+            order.financial_status,
+            order.currency,
+        )
+    return mapped
+
+
+def _mark_waiting(message: Message, financial_status: str | None, confirmation: str) -> None:
+    message.error_text = (
+        f"Waiting for payment: Shopify says {financial_status or 'unknown'}; orders go to the ERP "
+        f"once {'paid' if confirmation == 'paid' else 'authorized or paid'} (setting payment_confirmation)"
+    )
+    message.error_detail = {"waiting": "payment", "financial_status": financial_status}
+    message.updated_at = utcnow()

@@ -1,0 +1,75 @@
+"""The order as the ERP import reads it (documents/OrderForErp.graphql), parsed purely.
+
+Why a read of its own beside `OrderOperations.order`: the import needs, in one round trip, the
+line's allocated discount (`totalDiscountSet`) and current quantity, the current totals after
+edits (the ERP total must equal Shopify's to the cent) and the location each fulfillment order
+ships from (the ERP company). The general `OrderFields` read stays as it is for the other flows.
+
+    from shopify_app.admin_api.order_import_ops import read_order_for_erp
+    order = read_order_for_erp(client, "gid://shopify/Order/1")  # None when Shopify has no such order
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from shopify_app.admin_api.order_results import Order, parse_order, parse_order_line
+from shopify_app.admin_api.pagination import QueryRunner, paginate
+from shopify_app.admin_api.results import Money, parse_money_bag
+
+LINES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ErpOrderRead:
+    """The typed order plus the current (after edits) totals the import balances against."""
+
+    order: Order
+    current_subtotal: Money | None
+    current_total: Money | None
+
+    @property
+    def location_ids(self) -> list[str]:
+        """Locations of the order's open fulfillment orders, first one first (no duplicates)."""
+        seen: list[str] = []
+        for fulfillment_order in self.order.fulfillment_orders:
+            if fulfillment_order.location_id and fulfillment_order.location_id not in seen:
+                seen.append(fulfillment_order.location_id)
+        return seen
+
+
+def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
+    """An ErpOrderRead from the OrderForErp selection (the first page of lines)."""
+    return ErpOrderRead(
+        order=parse_order(raw),
+        current_subtotal=parse_money_bag(raw.get("currentSubtotalPriceSet")),
+        current_total=parse_money_bag(raw.get("currentTotalPriceSet")),
+    )
+
+
+def read_order_for_erp(client: Any, order_id: str) -> ErpOrderRead | None:
+    """Read `order_id` for the ERP import with every line; None when the order does not exist.
+
+    `client` is an AdminClient (anything with `.executor.query`); errors are the client's
+    classified ones (Transient for throttling / 5xx, Rejected otherwise).
+    """
+    runner: QueryRunner = client.executor
+    raw = runner.query("OrderForErp", {"id": order_id}).get("order")
+    if not raw:
+        return None
+    read = parse_erp_order(raw)
+    info = (raw.get("lineItems") or {}).get("pageInfo") or {}
+    if info.get("hasNextPage") and info.get("endCursor"):
+        more = paginate(
+            runner,
+            "OrderForErpLines",
+            ("order", "lineItems"),
+            {"id": order_id},
+            first=LINES_PER_PAGE,
+            after=info["endCursor"],
+        )
+        lines = read.order.lines + [parse_order_line(line) for line in more]
+        read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
+    return read

@@ -1,0 +1,130 @@
+"""Order edits and cancellations from Shopify to the ERP, before and after the ERP moved on."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from jobs.order_edits import to_erp as edits_to_erp
+from ledger.db import session_scope
+from ledger.models import MessageStatus, OrderLineChange
+from sandbox.shopify.checkout import place_order
+from shopify_app.admin_api import for_shop
+
+
+def imported(world, **options) -> tuple[str, int]:
+    gid = world.place(**options)
+    world.drain()
+    link = world.link(gid)
+    assert link is not None and link.nro_pedvenda, world.message(gid).error_text
+    return gid, link.nro_pedvenda
+
+
+def edit_in_shopify(world, gid: str, sku: str, quantity: int) -> None:
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(gid)
+    line = edit.line_for_variant(world.variants[sku])
+    client.order_edit_set_quantity(edit.calculated_order_id, line.id, quantity)
+    client.order_edit_commit(edit.calculated_order_id)
+
+
+def cancel_in_shopify(world, gid: str) -> None:
+    """orderCancel is asynchronous: wait for Shopify's job (orders/cancelled is sent when it ends)."""
+    client = for_shop(world.domain)
+    job = client.order_cancel(gid, reason="CUSTOMER", restock=True)
+    for _ in range(100):
+        if job.done:
+            return
+        time.sleep(0.05)
+        job = client.job(job.id)
+    raise AssertionError(f"Shopify's cancel job {job.id} never finished")
+
+
+def edit_message(world, gid: str):
+    with session_scope() as session:
+        from ledger.models import Message
+
+        return session.scalars(select(Message).where(Message.flow == "order_edits")).one()
+
+
+def line_changes() -> list[OrderLineChange]:
+    with session_scope() as session:
+        return list(session.scalars(select(OrderLineChange).order_by(OrderLineChange.id)))
+
+
+def test_edit_before_separation_is_applied_in_the_erp(world):
+    gid, nro = imported(world, discount_code="VOLTEI5", discount_percent=5.0)
+    edit_in_shopify(world, gid, world.sku(0), 3)  # 2 -> 3
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    erp_order = world.chain.order(nro)
+    quantities = {i["idSku"]: i["qtdPedida"] for i in erp_order["itens"]}
+    assert quantities[world.sku(0)] == 3
+    shopify_total = Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+    assert Decimal(str(erp_order["vlrTotalPedido"])) == shopify_total  # still equal to the cent
+    [change] = line_changes()
+    assert (change.kind, change.sku, change.qty_before, change.qty_after, change.applied) == (
+        "qty",
+        world.sku(0),
+        Decimal(2),
+        Decimal(3),
+        True,
+    )
+    assert change.direction == "shopify_to_erp"
+    assert edits_to_erp.replay(message.id) == "skipped"  # run twice: the ERP already has these lines
+
+
+def test_edit_after_separation_is_flagged_for_a_person(world):
+    gid, nro = imported(world)
+    world.chain.handle.erp.separate(nro)
+    edit_in_shopify(world, gid, world.sku(1), 0)  # remove a line
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
+    assert "NOT applied in the ERP" in message.error_text and str(nro) in message.error_text
+    assert world.link(gid).needs_attention == message.error_text
+    assert [c.applied for c in line_changes()] == [False]
+    assert world.chain.order(nro)["situacaoPed"] == "S"
+
+
+def test_cancel_before_invoice_cancels_the_erp_order(world):
+    gid, nro = imported(world)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    assert world.chain.order(nro)["situacaoPed"] == "C"
+    link = world.link(gid)
+    assert link.erp_status == "C" and link.cancelled_at is not None and link.needs_attention is None
+    assert (
+        world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}").status
+        == MessageStatus.DONE.value
+    )
+
+
+def test_cancel_after_invoice_is_flagged_not_undone(world):
+    gid, nro = imported(world)
+    world.chain.handle.erp.invoice(nro)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    message = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
+    assert message.status == MessageStatus.FAILED.value and "already invoiced" in message.error_text
+    assert "NF-e" in world.link(gid).needs_attention
+    assert world.chain.order(nro)["situacaoPed"] == "F"
+
+
+def test_cancel_of_an_order_never_sent_closes_its_pending_message(world):
+    gid = place_order(
+        world.shopify.sandbox,
+        world.name,
+        lines=[{"sku": world.sku(0), "quantity": 1}],
+        gateway="boleto",
+        discount_rate=0.0,
+    )
+    world.drain()
+    assert world.message(gid).status == MessageStatus.PENDING.value
+    cancel_in_shopify(world, gid)
+    world.drain()
+    assert world.message(gid).status == MessageStatus.SKIPPED.value
+    assert world.erp_orders_for(gid) == []

@@ -1,0 +1,196 @@
+"""Orders in against both sandboxes: parking and resuming, exactly once, waiting, ERP down."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import requests
+from rq import Queue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+
+from jobs import orders
+from jobs.inbox import WebhookEvent
+from ledger import kv, mappings, queues
+from ledger.db import session_scope
+from ledger.models import MessageStatus
+from sandbox.shopify.checkout import mark_paid
+from sandbox.shopify.order_payloads import rest_order
+from shopify_app.admin_api import for_shop
+from shopify_app.enqueue import resume_parked
+
+from .conftest import bind, create_variant
+
+
+def rest_event(world, gid: str, topic: str, n: int = 0) -> WebhookEvent:
+    """The REST body Shopify sends for this order, as the inbox hands it to a handler."""
+    doc = world.order_doc(gid)
+    buyer = world.shopify.sandbox.store.get(world.name, doc["customerId"])
+    return WebhookEvent(
+        9000 + n, topic, world.domain, f"w-{n}", f"e-{n}", "2026-10", None, rest_order(doc, buyer)
+    )
+
+
+def test_real_rest_payload_handled_and_redelivery_is_a_no_op(world):
+    gid = world.place(gateway="pix")
+    event = rest_event(world, gid, "orders/create")
+    assert "TAX_CREDENTIAL_BR" not in str(event.payload) and event.payload["line_items"]  # REST shape, no CPF
+    assert orders.on_webhook(event) == "done"
+    assert orders.on_webhook(event) == "already"  # a redelivery costs no outside call
+    world.drain()  # the signed deliveries of create + paid, processed by RQ
+    assert len(world.erp_orders_for(gid)) == 1
+    message = world.message(gid)
+    assert message.status == MessageStatus.DONE.value and message.attempts == 1
+
+
+def test_paid_before_create_and_duplicates_converge_to_one_erp_order(world):
+    gid = world.place(gateway="cartao", capture="automatic")
+    paid, create = rest_event(world, gid, "orders/paid", 1), rest_event(world, gid, "orders/create", 2)
+    assert orders.on_webhook(paid) == "done"
+    assert orders.on_webhook(create) == "already"
+    world.shopify.sandbox.emit(
+        world.name, "orders/create", create.payload
+    )  # a duplicate with a new webhook id
+    world.shopify.sandbox.emit(world.name, "orders/updated", create.payload)
+    world.drain()
+    assert len(world.erp_orders_for(gid)) == 1
+    assert world.link(gid).nro_pedvenda == world.erp_orders_for(gid)[0]["nropedvenda"]
+
+
+def test_unpaid_order_waits_visibly_then_goes_when_paid(world):
+    gid = world.place(gateway="boleto")
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.PENDING.value and "Waiting for payment" in message.error_text
+    assert (
+        message.request_payload["lines"] and message.request_payload["nro_empresa"] == 1
+    )  # stock still counts it
+    assert world.erp_orders_for(gid) == []
+    mark_paid(world.shopify.sandbox, world.name, gid)
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_unknown_sku_parks_the_order_and_it_resumes_once_bound(world):
+    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
+    variant_id = create_variant(for_shop(world.domain), unbound, world.chain.prices[unbound.id_sku])
+    gid = world.place([(world.sku(0), 1), (unbound.id_sku, 2)])
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.PARKED.value
+    assert message.error_detail["mapping"] == {"kind": "variant", "code": unbound.id_sku}
+    assert unbound.id_sku in message.error_text
+    assert {line["sku"] for line in message.request_payload["lines"]} == {world.sku(0), unbound.id_sku}
+    assert world.erp_orders_for(gid) == []
+    assert orders.run(world.shop_id)["resumed"] == 0  # still unbound: nothing to resume
+    bind(world.shop_id, unbound, variant_id)  # what the SKU sync does
+    assert orders.run(world.shop_id)["resumed"] == 1
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    [erp_order] = world.erp_orders_for(gid)
+    items = world.chain.order(erp_order["nropedvenda"])["itens"]
+    assert sorted(i["idSku"] for i in items) == sorted([world.sku(0), unbound.id_sku])
+
+
+def test_missing_payment_mapping_parks_naming_the_gateway_and_resumes(world):
+    with session_scope() as session:
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    gid = world.place(gateway="pix")
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.PARKED.value and "'Pix'" in message.error_text
+    assert message.error_detail["mapping"] == {"kind": "payment_method", "code": "Pix"}
+    with session_scope() as session:  # what the De:Para page does on save
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "Pix", "2")
+        assert resume_parked(session, world.shop_id, "payment_method", ["Pix"]) == 1
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["nroformapagto"] == 2
+
+
+def test_missing_setting_parks_with_a_configure_reason(world):
+    with session_scope() as session:
+        from ledger.models import Shop
+
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**shop.settings, "cod_geral_oper": None}
+    gid = world.place()
+    world.drain()
+    message = world.message(gid)
+    assert (
+        message.status == MessageStatus.PARKED.value
+        and "configure the fiscal operation code" in message.error_text
+    )
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**shop.settings, "cod_geral_oper": 207}
+    assert orders.run(world.shop_id)["resumed"] == 1
+    world.drain()
+    assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_invalid_cpf_is_rejected_with_value_and_rule(world):
+    gid = world.place(tax_id="529.982.247-24")
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
+    assert "529.982.247-24" in message.error_text and "check digits" in message.error_text
+    assert world.erp_orders_for(gid) == []
+
+
+def test_alphanumeric_cnpj_buyer_is_accepted(world):
+    gid = world.place(tax_id="12.ABC.345/01DE-35")
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    [erp_order] = world.erp_orders_for(gid)
+    assert world.chain.order(erp_order["nropedvenda"])["cpfCnpj"] == "12ABC34501DE35"
+
+
+def test_erp_down_means_retrying_then_done_when_it_is_back(world):
+    world.chain.handle.erp.faults.set(down_for=120)  # 503 with Retry-After 120: longer than a job waits
+    gid = world.place()
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.RETRYING.value and message.error_class == "transient"
+    assert world.erp_orders_for(gid) == []
+    scheduled = ScheduledJobRegistry(queues.ORDERS, connection=kv.get_redis())
+    assert message.job_id in scheduled.get_job_ids()  # RQ retries it with backoff
+    assert orders.run(world.shop_id, stale_after_seconds=0)["stale"] == 0  # waiting for its retry is no loss
+    world.chain.handle.erp.faults.clear()
+    queue = Queue(queues.ORDERS, connection=kv.get_redis())
+    for job_id in scheduled.get_job_ids():  # the retry comes due (what RQ's scheduler does)
+        scheduled.remove(job_id)
+        queue.enqueue_job(Job.fetch(job_id, connection=kv.get_redis()))
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_a_lost_job_is_found_by_the_catch_up_pass(world):
+    world.chain.handle.erp.faults.set(down_for=120)
+    gid = world.place()
+    world.drain()
+    assert world.message(gid).status == MessageStatus.RETRYING.value
+    kv.get_redis().flushall()  # Redis lost everything (restart without persistence)
+    world.chain.handle.erp.faults.clear()
+    assert orders.run(world.shop_id, stale_after_seconds=0)["stale"] == 1
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_replaying_a_done_order_changes_nothing(world):
+    gid = world.place()
+    world.drain()
+    message = world.message(gid)
+    before = requests.get(f"{world.chain.handle.root}_sandbox/estado", timeout=10).json()
+    assert orders.replay(message.id) == "already"
+    assert orders.run(world.shop_id, stale_after_seconds=0) == {"inbox": 0, "stale": 0, "resumed": 0}
+    world.drain()
+    after = requests.get(f"{world.chain.handle.root}_sandbox/estado", timeout=10).json()
+    assert before == after and world.message(gid).attempts == message.attempts
+    assert Decimal(str(world.link(gid).total)) == Decimal(
+        world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"]
+    )

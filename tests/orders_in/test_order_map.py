@@ -1,0 +1,231 @@
+"""jobs.order_map, pure: money to the cent, CPF/CNPJ rules, lines, payments (no I/O)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobs import order_map
+from jobs.order_map import InvalidTaxId, VariantInfo, distribute_cents, validate_tax_id
+from ledger.errors import MappingMissing
+from shopify_app.admin_api.order_import_ops import parse_erp_order
+
+CENT = Decimal("0.01")
+money = st.integers(min_value=0, max_value=500_000).map(lambda c: Decimal(c) * CENT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    total=money,
+    weights=st.lists(st.integers(min_value=0, max_value=10**6).map(Decimal), min_size=1, max_size=30),
+)
+def test_distribution_sums_to_the_cent_and_stays_proportional(total, weights):
+    shares = distribute_cents(total, weights)
+    assert sum(shares) == total
+    assert all(s == s.quantize(CENT) and s >= 0 for s in shares)
+    weight_sum = sum(weights) or len(weights)
+    for share, weight in zip(shares, weights or [], strict=True):
+        exact = total * (weight if sum(weights) else 1) / weight_sum
+        assert abs(share - exact) < CENT  # largest remainder: never a cent further than the exact share
+
+
+def money_bag(amount: Decimal) -> dict:
+    return {"shopMoney": {"amount": f"{amount:.2f}", "currencyCode": "BRL"}}
+
+
+def raw_order(lines: list[tuple[Decimal, int, int, Decimal]], shipping: Decimal = Decimal("19.90")) -> dict:
+    """An OrderForErp answer: lines (unit price, quantity, current quantity, line discount)."""
+    nodes = []
+    subtotal = Decimal(0)
+    for index, (price, qty, current, discount) in enumerate(lines):
+        current_discount = (discount * current / qty).quantize(CENT) if qty else Decimal(0)
+        subtotal += price * current - current_discount
+        nodes.append(
+            {
+                "id": f"gid://shopify/LineItem/{index + 1}",
+                "sku": f"P{index + 1}E1",
+                "name": f"Item {index + 1}",
+                "quantity": qty,
+                "currentQuantity": current,
+                "variant": {"id": f"gid://shopify/ProductVariant/{index + 1}"},
+                "originalUnitPriceSet": money_bag(price),
+                "discountedUnitPriceAfterAllDiscountsSet": money_bag(price - discount / qty),
+                "totalDiscountSet": money_bag(discount),
+            }
+        )
+    return {
+        "id": "gid://shopify/Order/1001",
+        "name": "#1001",
+        "createdAt": "2026-11-28T15:00:00Z",
+        "displayFinancialStatus": "PAID",
+        "paymentGatewayNames": ["Pix"],
+        "shippingAddress": {
+            "firstName": "Maria",
+            "lastName": "Silva",
+            "company": None,
+            "address1": "Av. Paulista, 1000",
+            "address2": "Apto 12, Bela Vista",
+            "city": "São Paulo",
+            "province": "São Paulo",
+            "provinceCode": "SP",
+            "zip": "01310-100",
+            "countryCodeV2": "BR",
+            "phone": "+5511999990000",
+        },
+        "localizedFields": {"nodes": [{"key": "TAX_CREDENTIAL_BR", "value": "529.982.247-25"}]},
+        "currentSubtotalPriceSet": money_bag(subtotal),
+        "currentTotalPriceSet": money_bag(subtotal + shipping),
+        "lineItems": {"nodes": nodes, "pageInfo": {"hasNextPage": False}},
+        "shippingLines": {
+            "nodes": [{"title": "Correios PAC", "code": "PAC", "discountedPriceSet": money_bag(shipping)}]
+        },
+        "transactions": [
+            {
+                "id": "gid://shopify/OrderTransaction/9",
+                "gateway": "Pix",
+                "kind": "SALE",
+                "status": "SUCCESS",
+                "amountSet": money_bag(subtotal + shipping),
+            }
+        ],
+        "fulfillmentOrders": {
+            "nodes": [
+                {
+                    "id": "gid://shopify/FulfillmentOrder/1",
+                    "status": "OPEN",
+                    "assignedLocation": {"location": {"id": "gid://shopify/Location/7"}},
+                }
+            ]
+        },
+    }
+
+
+def variants_for(count: int, weighed: int | None = None) -> dict[str, VariantInfo]:
+    return {
+        f"gid://shopify/LineItem/{i + 1}": VariantInfo(
+            f"P{i + 1}E1", i + 1, Decimal(1), weighed=(i == weighed)
+        )
+        for i in range(count)
+    }
+
+
+TARGET = order_map.OrderTarget(seq_canal_venda=7, cod_geral_oper=207, nro_empresa=1, nro_segmento=2)
+
+line_strategy = st.tuples(
+    st.integers(min_value=1, max_value=99_999).map(lambda c: Decimal(c) * CENT),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=0, max_value=12),
+    st.integers(min_value=0, max_value=100),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(line_strategy, min_size=1, max_size=12), weighed=st.one_of(st.none(), st.integers(0, 11))
+)
+def test_erp_lines_add_up_to_shopify_current_subtotal(lines, weighed):
+    shaped = []
+    for price, qty, current, percent in lines:
+        discount = (price * qty * percent / 100).quantize(CENT)
+        shaped.append((price, qty, min(current, qty), discount))
+    if not any(current for _, _, current, _ in shaped):
+        shaped[0] = (shaped[0][0], shaped[0][1], 1, shaped[0][3])
+    read = parse_erp_order(raw_order(shaped))
+    mapped = order_map.map_order(read, TARGET, variants_for(len(shaped), weighed), {"Pix": 2})
+    erp_total = sum(
+        ((m.line.qty * m.line.unit_price - m.line.discount).quantize(CENT) for m in mapped.lines), Decimal(0)
+    )
+    assert erp_total == read.current_subtotal.amount
+    assert mapped.erp_total == read.current_total.amount
+    assert all(m.line.discount >= 0 for m in mapped.lines)
+    assert sum(p.amount for p in mapped.payments) == mapped.erp_total
+
+
+def test_order_maps_customer_lines_freight_and_payment():
+    read = parse_erp_order(
+        raw_order([(Decimal("10.00"), 3, 3, Decimal("1.00")), (Decimal("5.55"), 1, 1, Decimal(0))])
+    )
+    mapped = order_map.map_order(read, TARGET, variants_for(2), {"Pix": 2})
+    order = mapped.order_input
+    assert order.channel_order_id == "gid://shopify/Order/1001" and order.seq_canal_venda == 7
+    assert order.customer.cpf_cnpj == "52998224725" and order.customer.person_type == "F"
+    assert (order.customer.street, order.customer.number) == ("Av. Paulista", "1000")
+    assert (order.customer.complement, order.customer.district) == ("Apto 12", "Bela Vista")
+    assert (order.customer.phone_ddd, order.customer.phone_number, order.customer.cep) == (
+        "11",
+        "999990000",
+        "01310100",
+    )
+    assert order.freight == Decimal("19.90") and order.delivery_type == "E"
+    assert [(line.seq_produto, line.qty, line.unit_price, line.discount) for line in order.lines] == [
+        (1, Decimal(3), Decimal("10.00"), Decimal("1.00")),
+        (2, Decimal(1), Decimal("5.55"), Decimal("0.00")),
+    ]
+    assert [(p.nro_forma_pagto, p.amount, p.channel_payment_id) for p in order.payments] == [
+        (2, Decimal("54.45"), "9")
+    ]
+    assert read.location_ids == ["gid://shopify/Location/7"]
+
+
+def test_unknown_sku_and_unmapped_gateway_name_what_is_missing():
+    read = parse_erp_order(
+        raw_order([(Decimal("10.00"), 1, 1, Decimal(0)), (Decimal("2.00"), 1, 1, Decimal(0))])
+    )
+    with pytest.raises(MappingMissing) as missing_sku:
+        order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2})
+    assert (missing_sku.value.kind, missing_sku.value.code) == ("variant", "P2E1")
+    assert "P2E1" in missing_sku.value.message
+    with pytest.raises(MappingMissing) as missing_gateway:
+        order_map.map_order(read, TARGET, variants_for(2), {})
+    assert (missing_gateway.value.kind, missing_gateway.value.code) == ("payment_method", "Pix")
+
+
+@pytest.mark.parametrize(
+    ("value", "document", "kind"),
+    [
+        ("12.ABC.345/01DE-35", "12ABC34501DE35", "J"),  # the official alphanumeric example
+        ("12abc34501de35", "12ABC34501DE35", "J"),
+        ("00000000E08G12", "00000000E08G12", "J"),
+        ("11.222.333/0001-81", "11222333000181", "J"),
+        ("529.982.247-25", "52998224725", "F"),
+    ],
+)
+def test_valid_tax_ids_are_normalised(value, document, kind):
+    assert validate_tax_id(value) == order_map.TaxId(document, kind)
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("529.982.247-24", "CPF check digits"),
+        ("111.111.111-11", "one repeated digit"),
+        ("12ABC34501DE36", "CNPJ check digits"),
+        ("1234", "this has 4"),
+        (None, "carries no CPF/CNPJ"),
+    ],
+)
+def test_invalid_tax_id_shows_the_value_and_the_rule(value, rule):
+    with pytest.raises(InvalidTaxId) as caught:
+        validate_tax_id(value)
+    assert rule in caught.value.rule
+    if value:
+        assert value in caught.value.message
+    assert caught.value.detail["value"] == value and caught.value.error_class.value == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("status", "setting", "ready"),
+    [
+        ("PAID", "paid", True),
+        ("PENDING", "paid", False),
+        ("AUTHORIZED", "paid", False),
+        ("AUTHORIZED", "authorized", True),
+        ("PENDING", "authorized", False),
+    ],
+)
+def test_payment_confirmation_setting(status, setting, ready):
+    read = parse_erp_order({**raw_order([(Decimal(1), 1, 1, Decimal(0))]), "displayFinancialStatus": status})
+    assert order_map.is_ready(read.order, setting) is ready
