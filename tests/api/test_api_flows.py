@@ -14,15 +14,9 @@ from .conftest import headers, queued
 
 def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, settings, shops, message, rq):
     with session_scope(settings.database_url) as session:
-        session.add(
-            Schedule(
-                shop_id=shops.a,
-                flow="stock",
-                cron="*/3 * * * *",
-                enabled=True,
-                progress={"done": 5, "total": 9},
-            )
-        )
+        # Installing created the default schedules; the stock flow is mid-run.
+        stock_schedule = session.query(Schedule).filter_by(shop_id=shops.a, flow="stock").one()
+        stock_schedule.progress = {"done": 5, "total": 9}
         session.add(Watermark(shop_id=shops.a, flow="stock", scope="1", last_changed_at=utcnow(), page=2))
     message(shops.a, "stock", "sku-1", done=True)
     message(shops.a, "stock", "sku-2", error=Rejected("no", system="shopify"))
@@ -50,8 +44,9 @@ def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, set
     assert stock["counts_24h"]["done"] == 1 and stock["counts_24h"]["failed"] == 1
     assert stock["schedule"]["cron"] == "*/3 * * * *" and stock["schedule"]["next_run_at"] is not None
     assert [w["scope"] for w in stock["watermarks"]] == ["1"]
-    assert rows["orders"]["webhook_only"] is True and rows["orders"]["schedule"] is None
-    assert rows["products"]["running"] is False and rows["products"]["schedule"]["cron"] is None
+    # Orders come by webhook; their schedule is the catch-up pass.
+    assert rows["orders"]["webhook_only"] is False and rows["orders"]["schedule"]["cron"] == "*/5 * * * *"
+    assert rows["products"]["running"] is False and rows["products"]["schedule"]["cron"] == "*/15 * * * *"
 
 
 def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
@@ -70,18 +65,15 @@ def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
     rows = {r["name"]: r for r in client.get("/api/flows", headers=headers()).get_json()["flows"]}
     assert rows["cancellations"]["schedule"]["cron"] == "*/2 * * * *"
     assert (
-        client.put("/api/flows/orders/schedule", json={"cron": "* * * * *"}, headers=headers()).status_code
-        == 409
-    )
-    assert (
         client.put("/api/flows/nope/schedule", json={"cron": "* * * * *"}, headers=headers()).status_code
         == 404
     )
     with session_scope(settings.database_url) as session:
-        assert session.query(Schedule).filter_by(shop_id=shops.b).count() == 0
+        other = session.query(Schedule).filter_by(shop_id=shops.b, flow="order_events").one()
+        assert other.cron == "* * * * *" and other.enabled  # another shop's schedule is untouched
 
 
-def test_run_now_enqueues_the_run_job_once_and_refuses_webhook_flows(client, shops, rq):
+def test_run_now_enqueues_the_run_job_once(client, shops, rq):
     first = client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR))
     assert first.status_code == 202 and first.get_json()["enqueued"] is True
     again = client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR)).get_json()
@@ -93,8 +85,8 @@ def test_run_now_enqueues_the_run_job_once_and_refuses_webhook_flows(client, sho
     job.set_status(JobStatus.FINISHED)
     assert client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR)).get_json()["enqueued"] is True
     assert queued(rq, "catalog") == [("jobs.prices.run", (shops.a,))]
-    refused = client.post("/api/flows/orders/run", headers=headers())
-    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "webhook_only"
+    assert client.post("/api/flows/orders/run", headers=headers(Role.OPERATOR)).status_code == 202
+    assert queued(rq, "orders") == [("jobs.orders.run", (shops.a,))]
 
 
 def test_metrics_per_hour_and_per_flow(client, shops, message):
