@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--public-url", default="", help="how clients reach this emulator (default http://host:port)"
     )
+    parser.add_argument(
+        "--log-level", default="INFO", help="INFO logs every request; WARNING keeps benchmarks quiet"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     handle = serve_in_thread(
         port=args.port,
         host=args.host,

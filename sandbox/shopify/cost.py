@@ -42,6 +42,7 @@ class _Walk:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self._caps: dict[int, Any] = {}  # per list field node: its requested shape's cost
 
     def selection(self, selection_set: SelectionSetNode | None, parent: Any, data: Any = _MISSING) -> int:
         if selection_set is None:
@@ -69,8 +70,9 @@ class _Walk:
             return 0
         definition: GraphQLField = fields[name]
         named = get_named_type(definition.type)
-        args = get_argument_values(definition, node, self.variables)
+        args: dict[str, Any] = {}  # only the requested walk reads arguments (limits, first/last)
         if data is _MISSING:
+            args = get_argument_values(definition, node, self.variables)
             _check_limits(name, args, node)
             value: Any = _MISSING
         else:
@@ -97,8 +99,50 @@ class _Walk:
         if named.name.endswith("Edge") or named.name in _FREE_TYPES:
             return self.selection(node.selection_set, named, value)
         if isinstance(value, list):
-            return 1 + max((self.selection(node.selection_set, named, v) for v in value), default=0)
+            return 1 + self._most_costly(node, named, value)
         return 1 + self.selection(node.selection_set, named, value)
+
+    def _most_costly(self, node: FieldNode, named: Any, items: list) -> int:
+        """The highest cost among a list's items. Without a connection below it, no item can
+        cost more than the requested shape, so the walk stops at the first item that does
+        (250 inventory changes are costed by their first)."""
+        cap = self._caps.get(id(node), _MISSING)
+        if cap is _MISSING:
+            cap = (
+                None
+                if self._holds_connection(node.selection_set, named)
+                else (_Walk(self.schema, self.fragments, self.variables).selection(node.selection_set, named))
+            )
+            self._caps[id(node)] = cap
+        best = 0
+        for item in items:
+            best = max(best, self.selection(node.selection_set, named, item))
+            if cap is not None and best >= cap:
+                break
+        return best
+
+    def _holds_connection(self, selection_set: SelectionSetNode | None, parent: Any) -> bool:
+        """True when a connection field appears anywhere under `selection_set` (fragments too)."""
+        for node in selection_set.selections if selection_set else ():
+            if isinstance(node, FieldNode):
+                definition = (getattr(parent, "fields", None) or {}).get(node.name.value)
+                if definition is None:
+                    continue
+                named = get_named_type(definition.type)
+                if named.name.endswith("Connection") or self._holds_connection(node.selection_set, named):
+                    return True
+            elif isinstance(node, InlineFragmentNode):
+                target = (
+                    self.schema.get_type(node.type_condition.name.value) if node.type_condition else parent
+                )
+                if self._holds_connection(node.selection_set, target):
+                    return True
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in self.fragments:
+                fragment = self.fragments[node.name.value]
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                if self._holds_connection(fragment.selection_set, target):
+                    return True
+        return False
 
     def _connection(self, node: FieldNode, conn: GraphQLObjectType, args: dict, value: Any) -> int:
         per_item = 0

@@ -6,23 +6,30 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
-    execute,
     parse,
     validate,
 )
-from graphql.execution.values import get_variable_values
+from graphql.execution.execute import (
+    UNEXPECTED_MULTIPLE_PAYLOADS,
+    assume_not_async_iterable,
+    assume_not_awaitable,
+)
 from graphql.utilities import get_operation_ast
 
 from sandbox.shopify import resolvers
-from sandbox.shopify.cost import CostError, actual_cost, requested_cost
+from sandbox.shopify.cost import CostError, actual_cost
+from sandbox.shopify.cost_cache import RequestedCostCache
 from sandbox.shopify.options import TIERS
+from sandbox.shopify.plain_fields import PlainFieldsExecutor
 from sandbox.shopify.registry import Ctx, resolve_field
 from sandbox.shopify.schema import admin_schema
 
@@ -32,8 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUERY_COST = 1000
+# Variable coercion reports every error (graphql-core's executor stops at 50 by default).
+_ALL_COERCION_ERRORS = sys.maxsize
 
 resolvers.load_all()
+_requested_costs = RequestedCostCache()
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
@@ -124,12 +134,30 @@ def run(
         return body(
             errors=[{"message": "An operation name is required", "extensions": {"code": "BAD_REQUEST"}}]
         )
-    coerced = get_variable_values(schema, operation.variable_definitions or [], variables or {})
-    if isinstance(coerced, list):
-        return body(errors=[_format(e) for e in coerced])
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=api_key, bulk=bulk)
+    # One executor coerces the variables once: the cost walk and the execution share them.
+    executor = PlainFieldsExecutor.build(
+        schema,
+        document,
+        None,
+        ctx,
+        variables or {},
+        operation_name,
+        resolve_field,
+        None,
+        None,
+        _ALL_COERCION_ERRORS,
+        False,
+        None,
+        assume_not_awaitable,  # every resolver is synchronous
+        assume_not_async_iterable,
+    )
+    if isinstance(executor, list):
+        return body(errors=[_format(e) for e in executor])
+    coerced = executor.variable_values
+    fragments = _fragments(query)
     try:
-        requested = requested_cost(schema, operation, fragments, coerced)
+        requested = _requested_costs.cost((query, operation_name), schema, operation, fragments, coerced)
     except CostError as error:
         return body(errors=[_format(error)])
     if requested > MAX_QUERY_COST and not bulk:
@@ -147,11 +175,10 @@ def run(
             ],
             requested=requested,
         )
-    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=api_key, bulk=bulk)
     with sandbox.store.transaction():
-        result = execute(
-            schema, document, None, ctx, variables or {}, operation_name, field_resolver=resolve_field
-        )
+        result = executor.execute_operation()
+    if not isinstance(result, ExecutionResult):
+        raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
     data = result.data
     actual = actual_cost(schema, operation, fragments, coerced, data) if data is not None else requested
     if not bulk:
@@ -163,6 +190,15 @@ def run(
         actual=actual,
         executed=True,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _fragments(query: str) -> dict[str, FragmentDefinitionNode]:
+    """The fragments by name of a valid document, cached by its text like the document itself
+    (a DocumentNode hashes by walking its whole tree, so it is no cheap cache key)."""
+    document = _document(query)
+    assert isinstance(document, DocumentNode)
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 def operation_of(document: DocumentNode) -> OperationDefinitionNode | None:

@@ -8,7 +8,7 @@ emulation is loud, never a silent null.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ _FIELDS: dict[tuple[str, str], Resolver] = {}
 
 # Mutations that must carry @idempotent(key:) since 2026-04 (the emulated ones).
 IDEMPOTENT_MUTATIONS = {"inventorySetQuantities", "inventoryActivate", "inventoryAdjustQuantities"}
+_MEMO = "docs_memo"
 
 
 @dataclass
@@ -43,6 +44,22 @@ class Ctx:
 
     def now(self) -> float:
         return self.sandbox.clock.now()
+
+    def remember(self, docs: Iterable[dict[str, Any]]) -> None:
+        """Keep documents this request just read or wrote, for `recall` (a payload that names
+        the same item 250 times then reads it once). Call it after the request's last write."""
+        generation, memo = self.notes.get(_MEMO) or (None, {})
+        if generation != self.store.generation:
+            memo = {}
+        memo.update((d["id"], d) for d in docs)
+        self.notes[_MEMO] = (self.store.generation, memo)
+
+    def recall(self, object_id: str | None) -> dict[str, Any] | None:
+        """`store.get`, answered from `remember`ed documents while the store saw no write since."""
+        generation, memo = self.notes.get(_MEMO) or (None, {})
+        if generation == self.store.generation and object_id in memo:
+            return memo[object_id]
+        return self.store.get(self.shop, object_id)
 
 
 def field(type_name: str, field_name: str) -> Callable[[Resolver], Resolver]:

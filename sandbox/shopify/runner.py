@@ -6,12 +6,20 @@ import threading
 from dataclasses import dataclass, fields
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox.shopify.clock import Clock
 from sandbox.shopify.options import SandboxOptions
 from sandbox.shopify.sandbox import Sandbox
 from sandbox.shopify.server import create_app
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler with TCP_NODELAY: it writes the headers and the body of an answer in
+    separate sends, and with Nagle on, the body of a large GraphQL answer could wait for the
+    client's delayed ACK of the headers (tens of milliseconds per call)."""
+
+    disable_nagle_algorithm = True
 
 
 @dataclass
@@ -50,7 +58,9 @@ def serve_in_thread(
     if unknown:
         raise TypeError(f"unknown sandbox options: {sorted(unknown)}")
     sandbox_options = SandboxOptions(**options)
-    server = make_server(host, port, None, threaded=True)  # app set once the URL is known
+    server = make_server(
+        host, port, None, threaded=True, request_handler=_RequestHandler
+    )  # app set once the URL is known
     url = f"http://{host}:{server.server_port}"
     if not sandbox_options.public_url:
         sandbox_options.public_url = url

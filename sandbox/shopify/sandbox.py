@@ -34,6 +34,10 @@ class Sandbox:
         return self.webhooks.emit(shop, topic, payload)
 
     def close(self) -> None:
-        """Stop the background workers."""
+        """Stop the background workers: checkout simulators first (they emit webhooks), then
+        webhook delivery and the bulk runner."""
+        from sandbox.shopify import checkout_simulator
+
+        checkout_simulator.stop_all(self)
         self.webhooks.stop()
         self.bulk.stop()

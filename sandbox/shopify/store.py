@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sandbox.shopify.gids import gid, kind_of, num_of
 
 Doc = dict[str, Any]
+_CHUNK = 500  # ids per IN (...) query, far below SQLite's variable limit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs(shop TEXT, gid TEXT, kind TEXT, num INTEGER, doc TEXT,
@@ -45,6 +46,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(_SCHEMA)
         self._depth = 0
+        # Bumped by every document write: a reader holding parsed documents (a request's memo,
+        # `registry.Ctx.recall`) knows they are still what the store holds while it is unchanged.
+        self.generation = 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -60,6 +64,7 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self.generation += 1
                 raise
             self._depth -= 1
             if outer:
@@ -94,6 +99,7 @@ class Store:
         object_id = doc["id"]
         kind = kind_of(object_id) or doc.get("__typename", "")
         with self.lock:
+            self.generation += 1
             self._db.execute(
                 "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?)",
                 (shop, object_id, kind, num_of(object_id) or 0, json.dumps(doc)),
@@ -111,8 +117,57 @@ class Store:
                 )
         return doc
 
+    def get_many(self, shop: str, object_ids: Iterable[str | None]) -> dict[str, Doc]:
+        """The documents among `object_ids` that exist, by id (one query per 500 ids)."""
+        wanted = sorted({i for i in object_ids if i})
+        found: dict[str, Doc] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._exec(f"SELECT gid, doc FROM docs WHERE shop=? AND gid IN ({marks})", (shop, *chunk))
+            found.update((gid_, json.loads(doc)) for gid_, doc in rows.fetchall())
+        return found
+
+    def find_first_fields(
+        self, shop: str, name: str, values: Iterable[str], paths: tuple[str, ...]
+    ) -> dict[str, tuple[Any, ...]]:
+        """For each value, the (gid, *fields at the JSON `paths`) of `find_one(shop, name, value)`
+        (the lowest id), one query per 500 values: SQLite reads the fields out of the stored
+        text, so no document is parsed in Python."""
+        wanted = sorted({str(v) for v in values})
+        columns = "".join(", json_extract(d.doc, ?)" for _ in paths)
+        found: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._exec(
+                f"SELECT k.value, d.gid{columns} FROM doc_keys k JOIN docs d ON d.shop=k.shop AND "
+                f"d.gid=k.gid WHERE k.shop=? AND k.name=? AND k.value IN ({marks}) ORDER BY d.num DESC",
+                (*paths, shop, name, *chunk),
+            ).fetchall()
+            found.update((row[0], tuple(row[1:])) for row in rows)  # the lowest num wins
+        return found
+
+    def set_fields(self, shop: str, updates: list[tuple[str, dict[str, Any]]]) -> None:
+        """Set fields (JSON paths like `$.quantityValues.available`) inside existing documents,
+        in SQLite (`json_set`), one statement for all: [(gid, {path: value})], the same paths
+        for every document. Keys are untouched, so no keyed field may be set this way."""
+        if not updates:
+            return
+        paths = list(updates[0][1])
+        setters = ", ".join("?, ?" for _ in paths)
+        rows = [
+            (*(x for path in paths for x in (path, values[path])), shop, gid_) for gid_, values in updates
+        ]
+        with self.lock:
+            self.generation += 1
+            self._db.executemany(
+                f"UPDATE docs SET doc = json_set(doc, {setters}) WHERE shop=? AND gid=?", rows
+            )
+
     def delete(self, shop: str, object_id: str) -> None:
         with self.lock:
+            self.generation += 1
             self._db.execute("DELETE FROM docs WHERE shop=? AND gid=?", (shop, object_id))
             self._db.execute("DELETE FROM doc_keys WHERE shop=? AND gid=?", (shop, object_id))
 
@@ -143,6 +198,7 @@ class Store:
 
     def drop_shop(self, shop: str) -> None:
         with self.lock:
+            self.generation += 1
             for table in ("docs", "doc_keys", "idempotency"):
                 self._db.execute(f"DELETE FROM {table} WHERE shop=?", (shop,))
             self._db.execute("DELETE FROM shops WHERE name=?", (shop,))
