@@ -19,7 +19,7 @@ BLUEPRINTS = (
 )
 
 # CLI parts, each a module exposing `register(app)` that adds click commands.
-CLI_MODULES = ("jobs.cli", "jobs.catalog_cli", "jobs.reconcile_cli")
+CLI_MODULES = ("jobs.cli", "jobs.catalog_cli", "jobs.reconcile_cli", "jobs.demo_cli")
 
 
 def create_app(

@@ -1,0 +1,94 @@
+"""`flask --app app demo` (`make demo`): the click command around jobs.demo.run_demo.
+
+Imports nothing heavy at registration: every `flask --app app ...` command loads this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from settings import ROOT
+
+DEFAULT_DATABASE = ROOT / "instance" / "demo.db"
+DEFAULT_LOG = ROOT / "instance" / "demo.log"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_to_file(path: Path | None) -> None:
+    """Send every log line to `path` so the console shows only the demo's story.
+
+    create_app's basicConfig is a no-op once the root logger has a handler.
+    """
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+    path.write_text("", encoding="utf-8")  # a fresh log per run; the worker and cron append to it
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo")
+    @click.option(
+        "--skus", default=5000, type=click.IntRange(min=1), show_default=True, help="SKUs in the ERP chain"
+    )
+    @click.option(
+        "--companies",
+        default=3,
+        type=click.IntRange(1, 99),
+        show_default=True,
+        help="ERP companies (one Shopify location each)",
+    )
+    @click.option(
+        "--burst", default=120, show_default=True, help="ERP changes applied after the initial load"
+    )
+    @click.option("--seed", default=7, show_default=True, help="seed of the generated chain")
+    @click.option("--port", default=8000, show_default=True, help="the app's port (a free one if busy)")
+    @click.option("--no-orders", is_flag=True, help="stop after the catalog")
+    @click.option(
+        "--no-wait", is_flag=True, help="exit after printing the URLs instead of serving until Ctrl-C"
+    )
+    @click.option(
+        "--database",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_DATABASE,
+        show_default=True,
+        help="the demo's SQLite ledger (recreated on every run)",
+    )
+    def demo_command(
+        skus: int,
+        companies: int,
+        burst: int,
+        seed: int,
+        port: int,
+        no_orders: bool,
+        no_wait: bool,
+        database: Path,
+    ) -> None:
+        """The whole integration end to end on the sandboxes (SQLite, embedded Redis, no service needed)."""
+        log_to_file(DEFAULT_LOG)  # before the imports below: alembic logs as it loads
+        from jobs.demo import run_demo
+        from jobs.demo_stack import DemoOptions
+
+        options = DemoOptions(
+            skus=skus,
+            companies=companies,
+            burst=burst,
+            seed=seed,
+            app_port=port,
+            database_path=database.resolve(),
+            orders=not no_orders,
+            wait=not no_wait,
+            log_path=DEFAULT_LOG,
+        )
+        run_demo(options, click.echo)

@@ -1,0 +1,155 @@
+"""The demo end to end, in-process, on free ports: a small chain, no waiting at the end.
+
+What it proves is what a newcomer running `make demo` should see: the app installed by token
+exchange and set up through its own API, the catalog in Shopify with 0 differences to the ERP
+(counted from both systems, not from the ledger), and orders that went Shopify -> ERP -> back
+with their NF-e keys on the Shopify orders. A second run on the same files starts clean.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+import redis
+import requests
+from sqlalchemy import func, select
+
+from jobs.demo import page_url
+from jobs.demo_stack import is_free, seed_locations, with_fallback
+from ledger.db import session_scope
+from ledger.models import ErpConnection, LocationMapping, Mapping, OfflineToken, Shop, StoreLink
+from tests.demo.conftest import SKUS, run_in
+
+
+def test_the_app_is_installed_by_token_exchange_and_set_up_through_its_api(demo):
+    setup = demo.result.setup
+    assert setup is not None and setup.newly_installed and setup.role == "owner"
+    assert setup.shop_domain == "supermercado-demo.myshopify.com"
+    assert (setup.nro_empresa, setup.segment_name) == (1, "ECOMMERCE")
+    assert sorted(setup.locations) == [1, 2, 3]
+    assert len({gid for gid, _ in setup.locations.values()}) == 3
+    assert set(setup.payments) == {"Pix", "Cartão de crédito", "Boleto bancário"}
+    assert all(step["done"] for step in setup.status if step["key"] != "catalog_diff"), setup.status
+    with session_scope(demo.database_url) as session:
+        shop = session.scalars(select(Shop)).one()
+        assert shop.domain == setup.shop_domain
+        assert session.scalar(select(func.count()).select_from(OfflineToken)) == 1
+        assert session.scalars(select(ErpConnection)).one().base_url == demo.result.erp_url
+        link = session.scalars(select(StoreLink)).one()
+        assert (link.nro_empresa, link.nro_segmento) == (1, setup.nro_segmento)
+        assert session.scalar(select(func.count()).select_from(LocationMapping)) == 3
+        assert session.scalar(select(func.count()).where(Mapping.kind == "payment_method")) == 3
+        assert (shop.settings["seq_canal_venda"], shop.settings["cod_geral_oper"]) == (7, 207)
+
+
+def test_the_catalog_in_shopify_matches_the_erp_after_a_burst_of_changes(demo):
+    catalog = demo.result.catalog
+    assert catalog is not None and not catalog.skipped and not catalog.failed, catalog and catalog.failed
+    assert sum(catalog.changes.values()) > 0, "the ERP burst changed nothing"
+    assert set(catalog.synced) == {"products", "skus", "prices", "stock"}
+    report = catalog.report
+    assert report is not None
+    assert report.erp.variants == SKUS and report.shopify.variants == SKUS
+    assert report.erp.products == report.shopify.products > 0
+    assert report.shopify.prices == report.erp.prices > 0
+    assert report.shopify.levels == report.erp.levels > 0
+    assert report.total_differences == 0, dict(report.differences)
+    assert "  Shopify vs ERP: 0 differences" in demo.lines
+
+
+def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
+    orders = demo.result.orders
+    assert orders is not None and not orders.skipped and len(orders.placed) >= 5
+    missing = [o.scenario.label for o in orders.placed if o.nro is None]
+    assert not missing, missing
+    assert len({o.nro for o in orders.placed}) == len(orders.placed)
+    for order in orders.placed:
+        row, scenario = order.row, order.scenario
+        if scenario.model is not None:
+            assert row["nfe_erp"] and row["nfe_shopify"] == row["nfe_erp"], (scenario.label, row)
+            assert row["nfe_model"] == scenario.model
+        if scenario.cancel == "before":
+            assert row["erp"].startswith("C") and row["shopify"].startswith("CANCELLED"), row
+        if scenario.cancel is None and scenario.model is not None:
+            assert row["erp"].startswith("F") and "FULFILLED" in row["shopify"], row
+            # the money follows the NF-e (a weighed line cannot change its Shopify quantity)
+            assert float(row["received"]) == float(row["invoiced"]), row
+        if scenario.cancel == "after":
+            assert row["erp"].startswith("C") and row["nfe_cancelled"], row
+            # cancelled in Shopify, or flagged for a person with the reason: never silently left open
+            assert row["shopify"].startswith("CANCELLED") or row["attention"], row
+        if scenario.cut:
+            assert float(row["received"]) == float(row["total"]) < float(row["ordered"]), row
+
+
+def test_the_demo_prints_the_embedded_page_and_gives_the_environment_back(demo):
+    result = demo.result
+    assert result.setup is not None
+    assert result.page_url == page_url(result.app_url, result.setup.shop_domain)
+    assert result.page_url.startswith(f"{result.app_url}/?shop=supermercado-demo.myshopify.com")
+    assert "sandbox_user=owner" in result.page_url and "locale=pt-BR" in result.page_url
+    assert any(result.page_url in line for line in demo.lines)
+    assert any(result.state_url in line for line in demo.lines)
+    assert os.environ.get("DATABASE_URL") is None and os.environ.get("SHOPIFY_BASE_URL") is None
+
+
+def test_a_second_run_on_the_same_files_starts_clean_and_serves_the_page_until_stopped(demo, redis_server):
+    """Re-run on the same ledger file, this time waiting: while it waits, the embedded page and the
+    sandbox's state page answer and rq cron runs; stopping it ends every process it started."""
+    stop = threading.Event()
+    urls: dict[str, str] = {}
+    seen: dict[str, tuple[int, str]] = {}
+    cron: list[int] = []
+
+    def on_line(line: str) -> None:
+        for label, name in (("Embedded admin", "page"), ("Shopify sandbox state page", "state")):
+            if label in line:
+                urls[name] = line.split(": ", 1)[1].strip()
+        if "rq cron (pid" in line:
+            cron.append(int(line.split("(pid ", 1)[1].split(")", 1)[0]))
+        if line.strip() == "Press Ctrl-C to stop.":  # the demo now waits: look at it, then stop it
+            for name, url in urls.items():
+                answer = requests.get(url, timeout=30)
+                seen[name] = (answer.status_code, answer.text)
+            app = urls["page"].split("/?", 1)[0]
+            token = requests.post(f"{app}/_stand-in/id_token", json={"shop": "supermercado-demo"}, timeout=30)
+            me = requests.get(
+                f"{app}/api/me", headers={"Authorization": f"Bearer {token.json()['id_token']}"}, timeout=30
+            )
+            seen["me"] = (me.status_code, me.text)
+            os.kill(cron[0], 0)  # alive while the demo waits
+            stop.set()
+
+    redis.Redis.from_url(redis_server.url).flushall()  # the demo flushes only its embedded Redis
+    again = run_in(demo.folder, on_line=on_line, stop=stop, skus=20, burst=0, orders=False, wait=True)
+    assert seen["page"][0] == 200 and 'name="shopify-api-key"' in seen["page"][1]
+    assert seen["state"][0] == 200
+    assert seen["me"][0] == 200 and '"owner"' in seen["me"][1], seen["me"]  # the page's own login works
+    with pytest.raises(ProcessLookupError):
+        os.kill(cron[0], 0)
+    setup, catalog = again.result.setup, again.result.catalog
+    assert setup is not None and setup.newly_installed, "the old ledger was not reset"
+    assert catalog is not None and catalog.report is not None
+    assert catalog.report.total_differences == 0
+    assert catalog.report.shopify.variants == 20
+    assert "  (skipped: --no-orders)" in again.lines
+
+
+def test_more_companies_than_seeded_locations_get_a_location_each():
+    locations = seed_locations(5)
+    assert len(locations) == 5 and len({name for name, *_ in locations}) == 5
+    assert seed_locations(2) == seed_locations(3)
+
+
+def test_a_busy_port_falls_back_to_a_free_one_and_says_so():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not is_free(port)
+        notes: list[str] = []
+        assert with_fallback(lambda p: p, port, "the app", notes) == 0
+        assert notes and f"port {port} is busy" in notes[0]
