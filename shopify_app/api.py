@@ -24,6 +24,7 @@ from shopify_app import (
     api_admin,
     api_catalog_diff,
     api_flows,
+    api_jobs,
     api_location_mappings,
     api_mappings,
     api_messages,
@@ -47,6 +48,7 @@ PAGES = (
     api_mappings,
     api_flows,
     api_messages,
+    api_jobs,
     api_orders,
     api_admin,
 )

@@ -214,4 +214,6 @@ def test_every_change_writes_an_audit_row_with_before_and_after(client, settings
     assert events[2].after == {
         "mappings": [{"nro_empresa": 1, "location_id": "gid://shopify/Location/1", "location_name": None}]
     }
-    assert events[3].before is None and events[3].after == {"cron": "*/5 * * * *", "enabled": True}
+    # Installing created the default schedule: the audit shows what it was.
+    assert events[3].before == {"cron": "*/3 * * * *", "enabled": True}
+    assert events[3].after == {"cron": "*/5 * * * *", "enabled": True}
