@@ -1,6 +1,7 @@
 """Order documents in the store: saving with their look-up keys, finding an order by any of its
 parts (line item, fulfillment order, transaction, fulfillment), and the stock movements an
-order causes (commit on checkout, ship on fulfilment, release or restock on edit / cancel).
+order causes (commit on checkout, ship on fulfilment, unship when a fulfillment is cancelled,
+release or restock on edit / cancel).
 
 An order is one document: its line items, shipping lines, transactions, fulfillment orders and
 fulfillments live inside it (keys starting with `_`), because every mutation touches several of
@@ -109,6 +110,11 @@ def commit_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: i
 def ship_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: int) -> None:
     """Fulfilled units leave the building: committed and on hand go down."""
     _move(ctx, variant_id, location_id, {"committed": -quantity, "on_hand": -quantity})
+
+
+def unship_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: int) -> None:
+    """A cancelled fulfillment: the units count as committed and on hand again (ship_stock undone)."""
+    _move(ctx, variant_id, location_id, {"committed": quantity, "on_hand": quantity})
 
 
 def release_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: int, restock: bool) -> None:

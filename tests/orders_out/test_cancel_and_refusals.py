@@ -7,11 +7,13 @@ import copy
 import json
 import time
 
+import pytest
 from sqlalchemy import select
 
 from jobs.cancellations import to_shopify as cancel_side
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus
+from ledger.models import Message, MessageStatus, Shop
+from sandbox.shopify.state_dump import dump
 
 from .conftest import World
 
@@ -40,25 +42,64 @@ def test_cancel_in_the_erp_before_invoicing_cancels_and_restocks_in_shopify(worl
     assert world.order_doc(order.gid) == snapshot
 
 
-def test_nfe_cancelled_after_invoicing_is_flagged_and_marked_on_the_order(world: World) -> None:
-    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+@pytest.mark.parametrize(
+    ("restock", "refund"), [(True, True), (False, False)], ids=["restock-refund", "keep-stock-and-money"]
+)
+def test_nfe_cancelled_after_invoicing_cancels_the_order_flags_and_marks_it(
+    world: World, restock: bool, refund: bool
+) -> None:
+    sku = world.plain(1)
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        assert shop is not None
+        shop.settings = {**(shop.settings or {}), "cancel_restock": restock, "cancel_refund": refund}
+    order = world.linked_order([(sku, 2)], gateway="pix")
     erp_order = world.erp.invoice(order.nro)
     key = erp_order["documentosFiscais"][0]["chaveAcesso"]
     world.poll()
     assert world.messages("invoices", order)[-1].status == MessageStatus.DONE.value
+    [invoicing] = world.settlement(order.gid).active_fulfillments
+    assert world.stock(sku) == {"available": 48, "committed": 0, "on_hand": 48}  # shipped at invoicing
     world.erp.cancel(order.nro, "NF-e cancelada: erro de digitação")
     world.poll()
 
     [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    outcome = message.response_payload
+    assert outcome["done"] is True and outcome["nfe_cancelled"] is True
+    assert outcome["fulfillments_cancelled"] == [invoicing.id]
+    assert (outcome["restock"], outcome["refund"]) == (restock, refund)
     state = world.settlement(order.gid)
-    assert state.nfe["status"] == "cancelada" and "NF-e cancelada" in state.tags
+    assert state.cancelled_at and state.nfe["status"] == "cancelada" and "NF-e cancelada" in state.tags
+    assert [f.status for f in state.fulfillments] == ["CANCELLED"] and not state.active_fulfillments
+    doc = world.order_doc(order.gid)
+    assert doc["cancelReason"] == "OTHER" and doc["displayFulfillmentStatus"] == "UNFULFILLED"
+    assert doc["displayFinancialStatus"] == ("REFUNDED" if refund else "PAID")
+    # The fulfillment's units came back, then the cancel restocked them or wrote them off.
+    assert world.stock(sku) == (
+        {"available": 50, "committed": 0, "on_hand": 50}
+        if restock
+        else {"available": 48, "committed": 0, "on_hand": 48}
+    )
     link = world.link(order.gid)
-    assert link.needs_attention and ("fulfill" in link.needs_attention or key in link.needs_attention)
-    if state.cancelled_at:  # a Shopify that can cancel the invoicing fulfillment
-        assert message.status == MessageStatus.DONE.value and link.erp_status == "C"
-    else:  # Shopify refused to undo the fulfillment: failed with what a person must do
-        assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
-        assert "Cancel the fulfillment in the Shopify admin" in (message.error_text or "")
+    assert link.erp_status == "C" and link.cancelled_at is not None
+    assert link.needs_attention and key in link.needs_attention
+    assert "NF-e" in link.needs_attention and "cancelled in the ERP after invoicing" in link.needs_attention
+
+    # A second poll finds nothing new: no message, no Shopify write, the flag unchanged.
+    store = world.shopify.sandbox.store
+    shop_state = dump(world.shopify.sandbox, world.name)
+    snapshot = copy.deepcopy(world.order_doc(order.gid))
+    order_metafields = store.find(world.name, "mf.owner", order.gid)
+    assert any(m["namespace"] == "nfe" and m["value"] == "cancelada" for m in order_metafields)
+    world.poll()
+    assert [(m.id, m.status, m.attempts) for m in world.messages("cancellations", order)] == [
+        (message.id, message.status, message.attempts)
+    ]
+    assert world.order_doc(order.gid) == snapshot
+    assert store.find(world.name, "mf.owner", order.gid) == order_metafields
+    assert dump(world.shopify.sandbox, world.name) == shop_state
+    assert world.link(order.gid).needs_attention == link.needs_attention
 
 
 def test_substituted_item_is_added_to_the_shopify_order(world: World) -> None:

@@ -5,7 +5,8 @@ when the job is due (CANCEL_DELAY_SECONDS on the sandbox clock): a timer complet
 `job(id:)` completes a due job on read, so a test on a manual clock advances time instead of
 sleeping. Completing: unfulfilled units are restocked (or written off), money that was taken is
 refunded (REFUND), open authorisations are voided (VOID), fulfillment orders are cancelled,
-then orders/cancelled and orders/updated are sent. Cancelling again is a userError.
+then orders/cancelled and orders/updated are sent. Cancelling again is a userError, and so is
+cancelling while a fulfillment is active (fulfillmentCancel first, as Shopify asks).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def order_cancel(
         return _refuse(_error(["orderId"], "Order does not exist.", "NOT_FOUND"))
     if order["cancelledAt"] or order.get("_cancelJob"):
         return _refuse(_error(["orderId"], "Order has already been cancelled.", "INVALID"))
-    if order["_fulfillments"]:
+    if any(f["status"] != "CANCELLED" for f in order["_fulfillments"]):
         return _refuse(
             _error(["orderId"], "Cannot cancel an order that has fulfillments; cancel them first.", "INVALID")
         )
