@@ -11,11 +11,20 @@ marked applied after the commit. Quantities are absolute targets, so a replay af
 failure converges and an edit already in Shopify costs no mutation.
 
 Weighed items: the catalog flows sell a weighed SKU in units of 1 kg (jobs.catalog_map
-WEIGHED_SALE_UNIT_KG), and Shopify quantities are integers. A different weight therefore cannot be shown as
-a quantity, and an order edit cannot change a line's unit price; the line keeps its quantity,
-the weight difference is recorded (kind "weight", applied False, with the kilograms), and the
-money follows the invoice: jobs.invoices captures the NF-e total, not the Shopify total.
-A weighed line cut to zero is an ordinary cut.
+WEIGHED_SALE_UNIT_KG), and Shopify quantities are integers, so a different weight cannot be a
+quantity. A line picked LIGHTER gets, in the same order edit, a fixed-amount line discount
+(orderEditAddLineItemDiscount, "Ajuste de peso: 1,000 kg → 0,985 kg") equal to what the ERP
+charges less: its ordered line total minus its served line total (= (ordered kg − weighed kg) ×
+price per kg, with the ERP's own rounding and pro-rata discount), so Shopify's current total
+follows the NF-e and the invoice's capture settles the order (PAID, not PARTIALLY_PAID).
+Shopify applies a fixed value per unit: on a line of n units the per-unit amount is rounded UP
+to the cent, so Shopify's line is never above the NF-e line; when n does not divide the
+difference Shopify ends up to n−1 cents below the invoice and the NF-e wins (jobs.invoices
+captures the invoiced total, never above the authorisation) — the reason records the cents.
+A line picked HEAVIER is recorded only (applied False): the customer is not charged above
+what was authorised, so the line keeps its price and the capture stays within the
+authorisation. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
+a discount whose description Shopify's line already carries is not sent again.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -35,12 +44,14 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import OrderLineChange, OrderLink
-from shopify_app.admin_api import for_shop
+from shopify_app.admin_api import for_shop, order_edit_discounts
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 
 log = logging.getLogger(__name__)
 
 FLOW = "order_edits"
+CENT = Decimal("0.01")
+WEIGHT_ADJUSTMENT = "Ajuste de peso"
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,13 @@ class LineChange:
     variant_id: str | None = None  # the variant added (substitute) / of the line
     shopify_quantity: int | None = None  # target quantity in Shopify (None: no Shopify change)
     substitute_sku: str | None = None
+    discount_per_unit: Decimal | None = None  # weight adjustment: fixed discount per Shopify unit
+    discount_description: str | None = None  # "Ajuste de peso: 1,000 kg → 0,985 kg" (its identity)
+
+    @property
+    def sends(self) -> bool:
+        """Whether this change is applied to Shopify (a quantity or a discount)."""
+        return self.shopify_quantity is not None or self.discount_per_unit is not None
 
 
 def plan_changes(
@@ -89,11 +107,7 @@ def plan_changes(
                                       substitute_sku=replaced_by.id_sku, reason=reason, **base))  # fmt: skip
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
-                reason = (
-                    f"weighed {line.qty_served} kg instead of {line.qty_ordered} kg: Shopify counts whole "
-                    "units, so the line keeps its quantity and the capture follows the NF-e total"
-                )
-                changes.append(LineChange(key, "weight", reason=reason, **base))
+                changes.append(_weight(key, line, shopify_line, base))
         elif line.qty_served < line.qty_ordered:
             reason = f"cut at picking: {line.qty_served} of {line.qty_ordered} served"
             changes.append(LineChange(key, "cut", shopify_quantity=target, reason=reason, **base))
@@ -124,6 +138,43 @@ def _substitute(key: str, line: Any, event: OrderEvent, variant_of: Mapping[str,
         shopify_quantity=quantity,
         substitute_sku=line.id_sku,
     )
+
+
+def _weight(key: str, line: Any, shopify_line: ShopifyLine | None, base: dict[str, Any]) -> LineChange:
+    """A weighed line picked at another weight: a per-unit discount when lighter, a record when heavier."""
+    ordered, served = line.qty_ordered, line.qty_served
+    weighed = f"weighed {served} kg instead of {ordered} kg"
+    if served > ordered:
+        reason = (f"{weighed} (heavier): not charged above what was authorised, so the Shopify line keeps "
+                  "its price and the capture stays within the authorisation")  # fmt: skip
+        return LineChange(key, "weight", reason=reason, **base)
+    units = shopify_line.current_quantity if shopify_line else 0
+    if units <= 0:
+        reason = f"{weighed}: no Shopify line to adjust, the capture follows the NF-e total"
+        return LineChange(key, "weight", reason=reason, **base)
+    difference = weight_difference(line)
+    per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
+    description = f"{WEIGHT_ADJUSTMENT}: {_kg(ordered)} kg → {_kg(served)} kg"
+    reason = f"{weighed}: line discount {difference} ({per_unit} per unit x {units}) '{description}'"
+    residual = per_unit * units - difference
+    if residual:
+        reason += (f"; Shopify discounts per unit, so its line is {residual} below the NF-e line, "
+                   "and the capture follows the NF-e total")  # fmt: skip
+    return LineChange(key, "weight", reason=reason, discount_per_unit=per_unit,
+                      discount_description=description, **base)  # fmt: skip
+
+
+def weight_difference(line: Any) -> Decimal:
+    """What the ERP charges less for a lighter pick: its ordered minus its served line total
+    (its rounding, its pro-rata discount), else (ordered kg − weighed kg) × price per kg."""
+    if line.total_ordered is not None and line.total_served is not None:
+        return (line.total_ordered - line.total_served).quantize(CENT)
+    return ((line.qty_ordered - line.qty_served) * line.unit_price).quantize(CENT)
+
+
+def _kg(quantity: Decimal) -> str:
+    """Kilograms the Brazilian way: 0,985."""
+    return f"{quantity:.3f}".replace(".", ",")
 
 
 def _match(
@@ -181,8 +232,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         raise order_events.Skipped("picking changed nothing on this order")
     _record(unit.link_id, changes, applied=False)
     edits = _pending_edits(changes, order.lines)
+    discounts = _pending_discounts(client, unit.order_id, changes)
     calculated = None
-    if edits:
+    if edits or discounts:
         edit = client.order_edit_begin(unit.order_id)
         for change in edits:
             if change.line_item_id is not None:
@@ -195,6 +247,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                     edit.calculated_order_id, change.variant_id or "", change.shopify_quantity or 0,
                     location_id=location,
                 )  # fmt: skip
+        for change in discounts:
+            order_edit_discounts.add_line_item_discount(
+                client.executor, edit.calculated_order_id, _calculated_line(edit, change),
+                change.discount_per_unit or Decimal("0"), order.currency or "BRL",
+                description=change.discount_description,
+            )  # fmt: skip
         note = f"Consinco: separação do pedido {event.nro_pedvenda} (evento {event.seq_evento})"
         client.order_edit_commit(edit.calculated_order_id, staff_note=note)
         calculated = edit.calculated_order_id
@@ -203,10 +261,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         link = session.get(OrderLink, unit.link_id)
         if link is not None:
             link.erp_status = event.situacao or "S"
-    log.info("order_edits: order %s event %s: %d change(s), %d edited", unit.order_id, event.seq_evento,
-             len(changes), len(edits), extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
+    log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted", unit.order_id,
+             event.seq_evento, len(changes), len(edits), len(discounts),
+             extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return {
-        "edited": bool(edits),
+        "edited": bool(edits or discounts),
+        "discounted": [change.change_key for change in discounts],
         "calculated_order_id": calculated,
         "changes": [_jsonable(change) for change in changes],
     }
@@ -228,6 +288,31 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
             pending.append(change)
         elif existing.current_quantity != change.shopify_quantity:
             pending.append(LineChange(**{**asdict(change), "line_item_id": existing.id}))
+    return pending
+
+
+def _pending_discounts(client: Any, order_id: str, changes: Sequence[LineChange]) -> list[LineChange]:
+    """The weight discounts Shopify's lines do not carry yet (matched by description: a replay
+    after a commit sends nothing). A line already adjusted for another weighing is refused:
+    a second discount would charge the customer less twice."""
+    wanted = [c for c in changes if c.discount_per_unit is not None and c.line_item_id is not None]
+    if not wanted:
+        return []
+    carried = order_edit_discounts.line_discounts(client.executor, order_id)
+    pending = []
+    for change in wanted:
+        descriptions = [d.description or "" for d in carried.get(change.line_item_id or "", [])]
+        if change.discount_description in descriptions:
+            continue
+        other = next((d for d in descriptions if d.startswith(WEIGHT_ADJUSTMENT)), None)
+        if other is not None:
+            raise Rejected(
+                f"line {change.sku} already carries '{other}'; this picking says "
+                f"'{change.discount_description}': a person must adjust the order by hand",
+                system="shopify",
+                code="WEIGHT_ALREADY_ADJUSTED",
+            )
+        pending.append(change)
     return pending
 
 
@@ -264,7 +349,7 @@ def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> No
                 session.add(row)
             row.kind, row.sku, row.substitute_sku = change.kind, change.sku, change.substitute_sku
             row.qty_before, row.qty_after, row.reason = change.qty_before, change.qty_after, change.reason
-            row.applied = applied and change.shopify_quantity is not None
+            row.applied = applied and change.sends
 
 
 def _jsonable(change: LineChange) -> dict[str, Any]:

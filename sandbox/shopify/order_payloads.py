@@ -146,6 +146,19 @@ def _shipping_line(shipping: dict[str, Any]) -> dict[str, Any]:
 
 
 def _discount_application(application: dict[str, Any]) -> dict[str, Any]:
+    if application["__typename"] == "ManualDiscountApplication":  # an order-edit line discount
+        value = application["value"]
+        fixed = value["__typename"] == "MoneyV2"
+        return {
+            "type": "manual",
+            "title": application["title"],
+            "description": application["description"],
+            "value": value["amount"] if fixed else str(value["percentage"]),
+            "value_type": "fixed_amount" if fixed else "percentage",
+            "allocation_method": application["allocationMethod"].lower(),
+            "target_selection": application["targetSelection"].lower(),
+            "target_type": application["targetType"].lower(),
+        }
     return {
         "type": "discount_code",
         "code": application["code"],
@@ -215,6 +228,7 @@ def rest_order(order: dict[str, Any], buyer: dict[str, Any] | None) -> dict[str,
         "discount_codes": [
             {"code": a["code"], "amount": _money(order["totalDiscountsSet"]), "type": "percentage"}
             for a in order["_discountApplications"]
+            if a["__typename"] == "DiscountCodeApplication"
         ],
         "email": order["email"],
         "estimated_taxes": False,

@@ -252,3 +252,18 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
     order["merchantEditable"] = not order.get("cancelledAt") and order["fulfillable"]
     order["merchantEditableErrors"] = [] if order["merchantEditable"] else ["The order cannot be edited."]
     return order
+
+
+def add_line_discount(line: dict[str, Any], application: dict[str, Any], per_unit: Decimal) -> Decimal:
+    """A manual per-unit (allocation EACH) discount on one line; the amount allocated to it.
+
+    `_discount` counts over the ordered `quantity` while totals prorate it to `currentQuantity`,
+    so `per_unit x quantity` is added: the current share then is exactly `per_unit x current`.
+    """
+    allocated = cents(per_unit * line["currentQuantity"])
+    line["_discount"] = f"{cents(Decimal(line['_discount']) + per_unit * line['quantity'])}"
+    line["discountAllocations"] = [
+        *line.get("discountAllocations", []),
+        {"allocatedAmountSet": bag(allocated), "discountApplication": application},
+    ]
+    return allocated

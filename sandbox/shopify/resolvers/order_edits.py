@@ -22,7 +22,7 @@ from sandbox.shopify.connections import connection
 from sandbox.shopify.gids import gid, kind_of, num_of
 from sandbox.shopify.order_documents import line_item_doc
 from sandbox.shopify.order_payloads import emit_order, order_edit
-from sandbox.shopify.order_totals import ZERO, bag, bag_amount, cents, recompute
+from sandbox.shopify.order_totals import ZERO, add_line_discount, bag, bag_amount, cents, recompute
 from sandbox.shopify.registry import Ctx, field, mutation, user_error
 
 _EDIT_PAYLOAD_NONE = {"calculatedOrder": None, "calculatedLineItem": None, "orderEditSession": None}
@@ -75,14 +75,41 @@ def _apply(ctx: Ctx, order: dict[str, Any], calc: dict[str, Any], move_stock: bo
             order_store.add_to_fulfillment_order(ctx, order, line, added["locationId"])
             order_store.commit_stock(ctx, variant["id"], added["locationId"], added["quantity"])
         additions.append({"id": num_of(line["id"]), "delta": added["quantity"]})
+    for staged in calc.get("_discounts", []):  # orderEditAddLineItemDiscount (order_edit_discount.py)
+        target = next((item for item in order["_lines"] if item["id"] == staged["lineId"]), None)
+        if target is not None and target["currentQuantity"] > 0:
+            application = _manual_application(staged, len(order["_discountApplications"]), move_stock)
+            order["_discountApplications"] = [*order["_discountApplications"], application]
+            add_line_discount(target, application, Decimal(staged["perUnit"]))
     order_store.refresh_fulfillment_order_status(order)
     return additions, removals
+
+
+def _manual_application(staged: dict[str, Any], index: int, committed: bool) -> dict[str, Any]:
+    """A line discount as the order keeps it (committed) or as the open edit previews it."""
+    common = {
+        "allocationMethod": "EACH",
+        "targetSelection": "EXPLICIT",
+        "targetType": "LINE_ITEM",
+        "description": staged["description"],
+        "value": staged["value"],
+        "index": index,
+    }
+    if committed:
+        return {
+            "__typename": "ManualDiscountApplication",
+            "title": staged["description"] or "Desconto",
+            **common,
+        }
+    return {"__typename": "CalculatedManualDiscountApplication", "id": staged["id"], "appliedTo": "LINE",
+            "_staged": True, **common}  # fmt: skip
 
 
 def _calc_line(line: dict[str, Any], quantity: int, restocking: bool, added: bool) -> dict[str, Any]:
     price = Decimal(line["_unitPrice"])
     fulfilled = line["_fulfilled"]
     unit_after = bag_amount(line["discountedUnitPriceSet"]) if line.get("discountedUnitPriceSet") else price
+    staged = [a for a in line.get("discountAllocations", []) if a["discountApplication"].get("_staged")]
     return {
         "__typename": "CalculatedLineItem",
         "id": _calc_line_id(line["id"]),
@@ -98,10 +125,10 @@ def _calc_line(line: dict[str, Any], quantity: int, restocking: bool, added: boo
         "uneditableSubtotalSet": bag(cents(unit_after * min(fulfilled, quantity))),
         "restockable": not added and line["currentQuantity"] > fulfilled,
         "restocking": restocking,
-        "hasStagedLineItemDiscount": False,
+        "hasStagedLineItemDiscount": bool(staged),
         "stagedChanges": [],
         "customAttributes": [],
-        "calculatedDiscountAllocations": [],
+        "calculatedDiscountAllocations": staged,
         "image": None,
         "_variantId": line["_variantId"],
         "_added": added,
@@ -325,7 +352,7 @@ def order_edit_commit(
                 ],
             }
     additions, removals = _apply(ctx, order, calc, move_stock=True)
-    if additions or removals:
+    if additions or removals or calc.get("_discounts"):
         order["edited"] = True
         order["_edits"] = [*order.get("_edits", []), calc["id"]]
     order_store.save(ctx, order)
