@@ -72,13 +72,15 @@ def compare(
         if "consinco.seq_produto" in p["metafields"]
     }
     variants = {v["sku"]: v for p in state["products"] for v in p["variants"]}
-    _compare_products(report, products, skus_by_product, shopify_products, inactive_status)
+    active = _compare_products(report, products, skus_by_product, shopify_products, inactive_status)
     with session_scope() as session:
         data = {
             k: dict(b.data or {})
             for k, b in bindings.get_many(session, shop_id, "variant", list(variants)).items()
         }
     sale = _compare_prices(report, erp, store, variants, data, today)
+    # Not for sale: an inactive packaging or product (catalog rule) or sale status 'I' (price rule).
+    sale = {sku: sale.get(sku, True) and active.get(sku, True) for sku in set(sale) | set(active)}
     for company, location in sorted(locations.items()):
         _compare_stock(report, erp, company, location, variants, data, sale)
     return report
@@ -90,12 +92,15 @@ def _compare_products(
     skus: dict[int, list[dict[str, Any]]],
     shopify: dict[int, dict[str, Any]],
     inactive_status: str,
-) -> None:
+) -> dict[str, bool]:
+    """Counts and differences of products and variants; returns SKU -> active per the ERP."""
     diffs = report.differences
+    active: dict[str, bool] = {}
     for seq, product in products.items():
         if not skus.get(seq):
             continue  # a product without packaging has nothing to sell
         mapped = map_product(product, skus[seq], inactive_status)
+        active.update({s["id_sku"]: bool(s["active"]) for s in mapped.skus})
         report.erp.products += 1
         report.erp.variants += len(mapped.skus)
         report.draft += mapped.status != "ACTIVE"
@@ -115,6 +120,7 @@ def _compare_products(
     report.shopify.variants = sum(len(p["variants"]) for p in shopify.values())
     for seq in sorted(set(shopify) - {s for s in products if skus.get(s)}):
         diffs["products"].append(f"product {seq} in Shopify but not in the ERP")
+    return active
 
 
 def _compare_prices(
