@@ -3,7 +3,9 @@
 Source: TabelaPrecoItem (`erp.price_items(since, nro_empresa, nro_segmento)`) of the store link.
 Cursor: watermark flow "prices", scope "<nro_empresa>:<nro_segmento>".
 Unit of work: one product: one productVariantsBulkUpdate carrying all its changed variants
-(unit_key "price:<seqProduto>"), never one call per variant.
+(unit_key "price:<seqProduto>"), never one call per variant. More changed products than the
+shop's `bulk_threshold` (the first pass, big deltas): the same calls as the lines of one bulk
+operation (jobs.price_send), which does not spend the rate-limit bucket.
 
 Ledger: binding kind "price" per SKU (erp_id = idSku, shopify_id = variant gid, digest = of the
 price/compare-at/for-sale sent, data = the PriceState + `recheck_on`). The remembered promotion
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,17 +30,17 @@ from sqlalchemy import select
 from erp.factory import for_shop as erp_for_shop
 from jobs import price_lists
 from jobs.locks import LockBusy, flow_lock
-from jobs.price_map import PriceState, VariantPrice, recheck_on, target_price, unit_factor, variant_input
-from ledger import bindings, trace, watermarks
+from jobs.price_map import PriceState, recheck_on, target_price, unit_factor
+from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
+from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
+from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import store_link
 from ledger.models import Binding, Message, Shop, utcnow
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
-from shopify_app.admin_api.errors import ShopifyUserErrors
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +48,6 @@ FLOW = "prices"
 PRICE_KIND = "price"
 VARIANT_KIND = "variant"
 RECHECK_KIND = "stock_recheck"
-
-
-@dataclass
-class PriceRun:
-    """What one pass did (returned for the CLI, tests and the benchmark)."""
-
-    read: int = 0
-    products_sent: int = 0
-    variants_sent: int = 0
-    unchanged: int = 0
-    waiting: int = 0
-    list_prices: int = 0
-    failed: list[str] = field(default_factory=list)
-    transient: Transient | None = None
-    bug: BaseException | None = None
-
-
-@dataclass(frozen=True)
-class _Line:
-    id_sku: str
-    variant_id: str
-    state: PriceState
-    target: VariantPrice
-    old_sale_active: bool | None
 
 
 def run(shop_id: int, *, today: date | None = None) -> PriceRun:
@@ -169,9 +146,12 @@ def _replay_product(shop_id: int, seq: int, today: date) -> PriceRun:
 def apply(
     shop_id: int, client: AdminClient, states: dict[str, PriceState], today: date, *, force: bool = False
 ) -> PriceRun:
-    """Send what changed, one call per product; record bindings and one message per product."""
+    """Send what changed, one productVariantsBulkUpdate per product (direct calls, or the lines of
+    one bulk operation when more products changed than the shop's `bulk_threshold`); record
+    bindings and one message per product either way."""
     result = PriceRun()
     with session_scope() as session:
+        threshold = _bulk_threshold(session, shop_id)
         variants = {
             k: (b.shopify_id, dict(b.data or {}))
             for k, b in bindings.get_many(session, shop_id, VARIANT_KIND, states).items()
@@ -180,13 +160,13 @@ def apply(
             k: (b.shopify_id, b.digest, dict(b.data or {}))
             for k, b in bindings.get_many(session, shop_id, PRICE_KIND, states).items()
         }
-    by_product: dict[str, list[_Line]] = defaultdict(list)
+    by_product: dict[str, list[Line]] = defaultdict(list)
     waiting: dict[int, list[str]] = defaultdict(list)
     quiet: list[BindingRow] = []  # unchanged prices whose remembered state moved on (dates, recheck)
     for id_sku, state in states.items():
         variant_id, variant_data = variants.get(id_sku, (None, {}))
         old = known.get(id_sku)
-        data = {**state.to_data(), "recheck_on": _iso(recheck_on(state, today))}
+        data = {**state.to_data(), "recheck_on": iso(recheck_on(state, today))}
         if variant_id is None or not variant_data.get("product_id"):
             waiting[state.seq_produto].append(id_sku)
             quiet.append(BindingRow(id_sku, None, None, data))
@@ -198,7 +178,7 @@ def apply(
                 quiet.append(BindingRow(id_sku, variant_id, old[1], data))
             continue
         old_sale = None if old is None else old[2].get("sale_active")
-        by_product[variant_data["product_id"]].append(_Line(id_sku, variant_id, state, target, old_sale))
+        by_product[variant_data["product_id"]].append(Line(id_sku, variant_id, state, target, old_sale))
     with session_scope() as session:
         bindings.upsert_many(session, shop_id, PRICE_KIND, quiet)
         for seq, skus in waiting.items():
@@ -211,80 +191,12 @@ def apply(
             )
             _park(session, shop_id, f"price:{seq}", missing, search=skus)
             result.waiting += len(skus)
-    for product_id, lines in by_product.items():
-        _send_product(shop_id, client, product_id, lines, today, result)
+    if len(by_product) > threshold:
+        send_bulk(shop_id, client, by_product, today, result)
+    else:
+        for product_id, lines in by_product.items():
+            send_direct(shop_id, client, product_id, lines, today, result)
     return result
-
-
-def _send_product(
-    shop_id: int, client: AdminClient, product_id: str, lines: list[_Line], today: date, result: PriceRun
-) -> None:
-    seq = lines[0].state.seq_produto
-    inputs = [variant_input(line.variant_id, line.target) for line in lines]
-    skus = [line.id_sku for line in lines]
-    with session_scope() as session:
-        message = trace.begin(
-            session,
-            shop_id,
-            FLOW,
-            f"price:{seq}",
-            ERP_TO_SHOPIFY,
-            shopify_id=product_id,
-            erp_id=str(seq),
-            search=skus,
-            request={"product_id": product_id, "skus": skus, "variants": inputs},
-        )
-        message_id = message.id
-    failed_at: set[int] = set()
-    error: BaseException | None = None
-    try:
-        client.variants_bulk_update(product_id, inputs, allow_partial_updates=True)
-    except ShopifyUserErrors as exc:
-        failed_at = _failed_indexes(exc, len(lines))
-        error = exc
-    except Exception as exc:  # classified below: transient re-raised by the caller, bug surfaced
-        failed_at = set(range(len(lines)))
-        error = exc
-    applied = [line for i, line in enumerate(lines) if i not in failed_at]
-    with session_scope() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        _record_applied(session, shop_id, applied, today)
-        if error is None:
-            trace.succeed(session, message, response={"variants": len(applied)})
-        else:
-            if isinstance(error, ShopifyUserErrors):
-                error = _per_sku(error, lines)
-            trace.fail(session, message, error)
-    result.products_sent += 1
-    result.variants_sent += len(applied)
-    if error is not None:
-        result.failed.extend(lines[i].id_sku for i in sorted(failed_at))
-        if isinstance(error, Transient):
-            result.transient = result.transient or error
-        elif not isinstance(error, IntegrationError):
-            result.bug = result.bug or error
-
-
-def _record_applied(session: Any, shop_id: int, applied: list[_Line], today: date) -> None:
-    """Bindings of the variants Shopify took; a sale-status flip asks the stock flow to recheck."""
-    rows = [
-        BindingRow(
-            line.id_sku,
-            line.variant_id,
-            line.target.digest(),
-            {**line.state.to_data(), "recheck_on": _iso(recheck_on(line.state, today))},
-        )
-        for line in applied
-    ]
-    bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
-    flips = [
-        line.id_sku
-        for line in applied
-        if (line.old_sale_active is not None and line.old_sale_active != line.state.sale_active)
-        or (line.old_sale_active is None and not line.state.sale_active)
-    ]
-    bindings.upsert_many(session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in flips])
 
 
 def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState]:
@@ -306,32 +218,6 @@ def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState
     }
 
 
-def _failed_indexes(exc: ShopifyUserErrors, count: int) -> set[int]:
-    """Variants named by userErrors (field ["variants", i, ...]); all of them when none is named."""
-    named = {
-        int(e.field[1])
-        for e in exc.errors
-        if len(e.field) > 1 and e.field[0] == "variants" and e.field[1].isdigit()
-    }
-    return named if named else set(range(count))
-
-
-def _per_sku(exc: ShopifyUserErrors, lines: list[_Line]) -> Rejected:
-    """The userErrors with the SKU each one is about, so the Messages page names the bad SKU."""
-    per_sku = []
-    for e in exc.errors:
-        index = int(e.field[1]) if len(e.field) > 1 and e.field[1].isdigit() else None
-        sku = lines[index].id_sku if index is not None and index < len(lines) else None
-        per_sku.append({"sku": sku, "field": list(e.field), "message": e.message, "code": e.code})
-    text = "; ".join(f"{p['sku'] or '-'}: {p['message']}" for p in per_sku)
-    return Rejected(
-        f"productVariantsBulkUpdate rejected: {text}",
-        system="shopify",
-        code=exc.code,
-        detail={"user_errors": per_sku, "request_id": exc.request_id},
-    )
-
-
 def _park(
     session: Any, shop_id: int, unit_key: str, exc: MappingMissing, search: list[str] | None = None
 ) -> None:
@@ -339,15 +225,18 @@ def _park(
     trace.fail(session, message, exc)
 
 
+def _bulk_threshold(session: Any, shop_id: int) -> int:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise LookupError(f"shop {shop_id} does not exist")
+    return int(shop_settings.get(shop, "bulk_threshold"))
+
+
 def _domain(session: Any, shop_id: int) -> str:
     shop = session.get(Shop, shop_id)
     if shop is None:
         raise LookupError(f"shop {shop_id} does not exist")
     return shop.domain
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 def _raise_if_unfinished(result: PriceRun) -> None:

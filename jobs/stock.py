@@ -14,7 +14,10 @@ Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw i
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
 stale items are re-read and their target recomputed from the ERP figure minus the pending orders
 re-queried (so a sale that raced us is never given back), then sent again. Items Shopify already
-shows at the target are not written (a resumed batch duplicates nothing).
+shows at the target are not written (a resumed batch duplicates nothing). First pass: an item
+with no level at the location yet (nothing to compare with) goes in the same batch with
+changeFromQuantity null, which stocks it there (API 2026-10 sets quantities at any location): no
+per-item inventoryActivate, 250 levels per call from the very first pass.
 
 Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_id = inventory
 item, digest = level + policy sent, data = {"base", "sent"}); binding "stock_policy" per SKU
@@ -42,7 +45,7 @@ from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product, sellable_base
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
-from ledger import bindings, trace, watermarks
+from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
@@ -85,6 +88,7 @@ class _Shop:
     domain: str
     locations: dict[int, str]
     linked_company: int | None
+    bulk_threshold: int
 
 
 def run(shop_id: int) -> StockRun:
@@ -200,7 +204,9 @@ def _sync_company(
             result.bug = result.bug or outcome.bug
             return
     if policies:
-        sent, failed, transient = send_policies(shop.shop_id, client, company, policies)
+        sent, failed, transient = send_policies(
+            shop.shop_id, client, company, policies, bulk_threshold=shop.bulk_threshold
+        )
         result.policies_sent += sent
         result.failed.extend(failed)
         result.transient = result.transient or transient
@@ -348,6 +354,7 @@ def _load_shop(session: Any, shop_id: int) -> _Shop:
         shop.domain,
         {r.nro_empresa: r.location_id for r in rows},
         None if link is None else link.nro_empresa,
+        int(shop_settings.get(shop, "bulk_threshold")),
     )
 
 

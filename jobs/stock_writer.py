@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from jobs.batch_trace import UnitStart, begin_many, succeed_many
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
 from ledger import bindings, trace
@@ -27,6 +28,7 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message
 from shopify_app.admin_api import idempotency_key
+from shopify_app.admin_api.bulk import BulkLineResult
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.stock_ops import item_levels_at, set_available
@@ -37,11 +39,13 @@ STOCK_KIND = "stock"
 POLICY_KIND = "stock_policy"
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 MAX_ROUNDS = 5
+POLICY_MUTATION = "ProductVariantsBulkUpdate"
 
 
 @dataclass(frozen=True)
 class LevelEntry:
-    """One level to write: `expected` is what Shopify last showed (None: read it first)."""
+    """One level to write: `expected` is what Shopify last showed (None: read it first, unless
+    `unstocked`: read, and the item has no level at the location yet)."""
 
     id_sku: str
     item_id: str
@@ -50,6 +54,7 @@ class LevelEntry:
     for_sale: bool
     target: int
     expected: int | None
+    unstocked: bool = False
 
 
 @dataclass
@@ -143,7 +148,7 @@ class BatchWriter:
         self, live: dict[str, LevelEntry], done: dict[str, int], errors: list[dict], batch_key: str
     ) -> None:
         for _ in range(MAX_ROUNDS):
-            unknown = [e for e in live.values() if e.expected is None]
+            unknown = [e for e in live.values() if e.expected is None and not e.unstocked]
             if unknown:
                 self._read(unknown, live, done, errors)
             for sku in [s for s, e in live.items() if e.expected == e.target]:
@@ -183,7 +188,11 @@ class BatchWriter:
     def _read(
         self, unknown: list[LevelEntry], live: dict[str, LevelEntry], done: dict[str, int], errors: list[dict]
     ) -> None:
-        """Shopify's current level of each unknown entry; activate items not stocked here yet."""
+        """Shopify's current level of each unknown entry. An item not stocked at the location yet
+        is written in the same inventorySetQuantities batch (API 2026-10 sets quantities at any
+        location, stocking the item there: ITEM_NOT_STOCKED_AT_LOCATION is gone), with
+        changeFromQuantity null since there is no level to compare with, instead of one
+        inventoryActivate call per item and location."""
         levels = item_levels_at(self.client, [e.item_id for e in unknown], self.location_id)
         for e in unknown:
             seen = levels.get(e.item_id)
@@ -192,9 +201,7 @@ class BatchWriter:
                 reason = "inventory item not found" if seen is None else "inventory item is not tracked"
                 errors.append({"sku": e.id_sku, "message": reason, "code": "NON_MUTABLE_INVENTORY_ITEM"})
             elif not seen.stocked:
-                key = idempotency_key(self.domain, "stock-activate", str(self.company), e.item_id, e.target)
-                self.client.inventory_activate(e.item_id, self.location_id, key=key, available=e.target)
-                done[e.id_sku] = live.pop(e.id_sku).target
+                live[e.id_sku] = replace(e, unstocked=True)
             else:
                 live[e.id_sku] = replace(e, expected=seen.available)
 
@@ -220,7 +227,9 @@ class BatchWriter:
         for e in stale:
             fresh = pending.get((self.company, e.unit.seq_produto), Decimal(0))
             target = level_target(e.base, fresh, e.unit, for_sale=e.for_sale).quantity
-            live[e.id_sku] = replace(e, target=e.target if target is None else target, expected=None)
+            live[e.id_sku] = replace(
+                e, target=e.target if target is None else target, expected=None, unstocked=False
+            )
 
 
 def send_policies(
@@ -228,9 +237,14 @@ def send_policies(
     client: AdminClient,
     company: int,
     policies: dict[str, list[tuple[str, str, str]]],
+    *,
+    bulk_threshold: int | None = None,
 ) -> tuple[int, list[str], Transient | None]:
     """inventoryPolicy per product in one productVariantsBulkUpdate (CONTINUE = no stock control);
-    (products sent, SKUs refused, the first transient failure). One message per product."""
+    (products sent, SKUs refused, the first transient failure). One message per product. More
+    products than `bulk_threshold` (a first pass): the same calls as one bulk operation."""
+    if bulk_threshold is not None and len(policies) > bulk_threshold:
+        return _send_policies_bulk(shop_id, client, company, policies)
     sent, failed, transient = 0, [], None
     for product_id, lines in policies.items():
         skus = [sku for sku, _, _ in lines]
@@ -265,6 +279,69 @@ def send_policies(
                 if isinstance(error, Transient):
                     transient = transient or error
     return sent, failed, transient
+
+
+def _send_policies_bulk(
+    shop_id: int, client: AdminClient, company: int, policies: dict[str, list[tuple[str, str, str]]]
+) -> tuple[int, list[str], Transient | None]:
+    """send_policies as the lines of one bulk operation, each line's outcome on its product's
+    message (the same unit keys, bindings and refusals as the direct calls)."""
+    products = list(policies.items())
+    inputs = [
+        [{"id": variant, "inventoryPolicy": policy} for _, variant, policy in lines] for _, lines in products
+    ]
+    units = [
+        UnitStart(
+            f"stock:policy:{product_id.rsplit('/', 1)[-1]}",
+            shopify_id=product_id,
+            search=[sku for sku, _, _ in lines],
+            request={"nro_empresa": company, "skus": [sku for sku, _, _ in lines], "variants": variants},
+        )
+        for (product_id, lines), variants in zip(products, inputs, strict=True)
+    ]
+    message_ids = begin_many(shop_id, "stock", units)
+    variables = [
+        {"productId": product_id, "variants": variants}
+        for (product_id, _), variants in zip(products, inputs, strict=True)
+    ]
+    errors: list[BaseException | None]
+    try:
+        answer = client.bulk.run(POLICY_MUTATION, variables, client_identifier=f"stock-policy-{shop_id}")
+    except Exception as exc:  # the operation as a whole: every product's message says why
+        errors = [exc] * len(products)
+    else:
+        by_line = {line.line_number: line for line in answer.lines}
+        errors = [_line_error(by_line.get(n), product_id) for n, (product_id, _) in enumerate(products)]
+    with session_scope() as session:
+        ok = [n for n, error in enumerate(errors) if error is None]
+        rows = [BindingRow(sku, v, policy, {}) for n in ok for sku, v, policy in products[n][1]]
+        bindings.upsert_many(session, shop_id, POLICY_KIND, rows)
+        succeed_many(session, [(message_ids[n], {"variants": len(products[n][1])}) for n in ok])
+        failed: list[str] = []
+        transient: Transient | None = None
+        for message_id, (_, lines), error in zip(message_ids, products, errors, strict=True):
+            if error is None:
+                continue
+            message = session.get(Message, message_id)
+            trace.fail(session, message, error)
+            failed.extend(sku for sku, _, _ in lines)
+            if isinstance(error, Transient):
+                transient = transient or error
+    return len(ok), failed, transient
+
+
+def _line_error(line: BulkLineResult | None, product_id: str) -> BaseException | None:
+    """A bulk result line as the error a direct call would have raised (None: applied)."""
+    if line is None:
+        return Transient(f"bulk result has no line for product {product_id}")
+    if line.errors:
+        text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in line.errors)
+        return Rejected(
+            f"productVariantsBulkUpdate failed: {text}", system="shopify", detail={"errors": line.errors}
+        )
+    if line.user_errors:
+        return ShopifyUserErrors("productVariantsBulkUpdate", list(line.user_errors))
+    return None if line.payload is not None else Transient(f"no payload for product {product_id}")
 
 
 def _text(value: Decimal | None) -> str | None:

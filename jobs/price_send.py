@@ -1,0 +1,263 @@
+"""Sending a prices pass's changes to Shopify: one productVariantsBulkUpdate per product, either
+as direct calls (small deltas) or as the lines of one bulk operation (first pass, big deltas).
+
+Why two paths: direct calls are paced by the rate-limit bucket (3,500 products of a first pass
+took ~7 minutes on the Standard/Plus bucket); a bulk operation does not spend the bucket and runs
+them all at once. Both paths record exactly the same things: one message per product
+(unit_key "price:<seqProduto>"), the "price" bindings of the variants Shopify took (digest, the
+PriceState, `recheck_on`), the "stock_recheck" bindings of sale-status flips, and the userErrors
+named per SKU. So a re-run after either path costs zero calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from jobs.batch_trace import UnitStart, begin_many, succeed_many
+from jobs.price_map import PriceState, VariantPrice, recheck_on, variant_input
+from ledger import bindings, trace
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message
+from shopify_app.admin_api.bulk import BulkLineResult
+from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyUserErrors
+
+log = logging.getLogger(__name__)
+
+FLOW = "prices"
+PRICE_KIND = "price"
+RECHECK_KIND = "stock_recheck"
+BULK_MUTATION = "ProductVariantsBulkUpdate"
+
+
+@dataclass
+class PriceRun:
+    """What one pass did (returned for the CLI, tests and the benchmark)."""
+
+    read: int = 0
+    products_sent: int = 0
+    variants_sent: int = 0
+    unchanged: int = 0
+    waiting: int = 0
+    list_prices: int = 0
+    bulk: bool = False
+    failed: list[str] = field(default_factory=list)
+    transient: Transient | None = None
+    bug: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One changed variant of a product: what the ERP says, what Shopify should show."""
+
+    id_sku: str
+    variant_id: str
+    state: PriceState
+    target: VariantPrice
+    old_sale_active: bool | None
+
+
+def send_direct(
+    shop_id: int, client: AdminClient, product_id: str, lines: list[Line], today: date, result: PriceRun
+) -> None:
+    """One product, one call, one message."""
+    message_id = _begin(shop_id, [(product_id, lines)])[0]
+    failed_at: set[int] = set()
+    error: BaseException | None = None
+    try:
+        client.variants_bulk_update(product_id, _inputs(lines), allow_partial_updates=True)
+    except ShopifyUserErrors as exc:
+        failed_at = failed_indexes(exc.errors, len(lines))
+        error = per_sku(exc, lines)
+    except Exception as exc:  # classified by _finish: transient re-raised by the caller, bug surfaced
+        failed_at = set(range(len(lines)))
+        error = exc
+    with session_scope() as session:
+        record_applied(session, shop_id, _applied(lines, failed_at), today)
+        _close(session, message_id, lines, failed_at, error, result)
+
+
+def send_bulk(
+    shop_id: int, client: AdminClient, by_product: dict[str, list[Line]], today: date, result: PriceRun
+) -> None:
+    """Every product as one line of a single bulk operation; each result line mapped back to its
+    product's message and bindings exactly as a direct call's answer would be."""
+    products = list(by_product.items())
+    message_ids = begin_many(shop_id, FLOW, [_unit(product_id, lines) for product_id, lines in products])
+    variables = [
+        {"productId": product_id, "variants": _inputs(lines), "allowPartialUpdates": True}
+        for product_id, lines in products
+    ]
+    result.bulk = True
+    log.info("prices: shop %s sends %s products in one bulk operation", shop_id, len(products))
+    try:
+        answer = client.bulk.run(BULK_MUTATION, variables, client_identifier=f"prices-{shop_id}")
+    except Exception as exc:  # the operation as a whole: every product's message says why
+        with session_scope() as session:
+            for message_id, (_, lines) in zip(message_ids, products, strict=True):
+                _close(session, message_id, lines, set(range(len(lines))), exc, result)
+        return
+    by_line = {line.line_number: line for line in answer.lines}
+    outcomes = [
+        (message_id, lines, *_line_outcome(by_line.get(number), product_id, lines))
+        for number, (message_id, (product_id, lines)) in enumerate(zip(message_ids, products, strict=True))
+    ]
+    with session_scope() as session:  # bindings and done messages in a few statements each
+        applied = [line for _, lines, failed_at, _ in outcomes for line in _applied(lines, failed_at)]
+        record_applied(session, shop_id, applied, today)
+        succeed_many(
+            session, [(m, {"variants": len(lines)}) for m, lines, _, error in outcomes if error is None]
+        )
+        for message_id, lines, failed_at, error in outcomes:
+            if error is None:
+                result.products_sent += 1
+                result.variants_sent += len(lines)
+            else:
+                _close(session, message_id, lines, failed_at, error, result)
+
+
+def _line_outcome(
+    line: BulkLineResult | None, product_id: str, lines: list[Line]
+) -> tuple[set[int], BaseException | None]:
+    """A result line as (indexes of the variants refused, the error to record)."""
+    everything = set(range(len(lines)))
+    if line is None:  # Shopify reported nothing for it: not applied as far as we know, so retried
+        return everything, Transient(f"bulk result has no line for product {product_id}")
+    if line.errors:
+        text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in line.errors)
+        return everything, Rejected(
+            f"productVariantsBulkUpdate failed in the bulk operation: {text}",
+            system="shopify",
+            detail={"errors": line.errors},
+        )
+    if line.user_errors:
+        exc = ShopifyUserErrors("productVariantsBulkUpdate", list(line.user_errors))
+        return failed_indexes(exc.errors, len(lines)), per_sku(exc, lines)
+    if line.payload is None:
+        return everything, Transient(f"bulk result line of product {product_id} has no payload")
+    return set(), None
+
+
+def _inputs(lines: list[Line]) -> list[dict[str, Any]]:
+    return [variant_input(line.variant_id, line.target) for line in lines]
+
+
+def _begin(shop_id: int, products: list[tuple[str, list[Line]]]) -> list[int]:
+    """One message per product, before any outside call."""
+    ids = []
+    with session_scope() as session:
+        for product_id, lines in products:
+            skus = [line.id_sku for line in lines]
+            seq = lines[0].state.seq_produto
+            message = trace.begin(
+                session,
+                shop_id,
+                FLOW,
+                f"price:{seq}",
+                ERP_TO_SHOPIFY,
+                shopify_id=product_id,
+                erp_id=str(seq),
+                search=skus,
+                request={"product_id": product_id, "skus": skus, "variants": _inputs(lines)},
+            )
+            ids.append(message.id)
+    return ids
+
+
+def _unit(product_id: str, lines: list[Line]) -> UnitStart:
+    skus = [line.id_sku for line in lines]
+    seq = str(lines[0].state.seq_produto)
+    return UnitStart(
+        f"price:{seq}",
+        shopify_id=product_id,
+        erp_id=seq,
+        search=skus,
+        request={"product_id": product_id, "skus": skus, "variants": _inputs(lines)},
+    )
+
+
+def _applied(lines: list[Line], failed_at: set[int]) -> list[Line]:
+    return [line for i, line in enumerate(lines) if i not in failed_at]
+
+
+def _close(
+    session: Any,
+    message_id: int,
+    lines: list[Line],
+    failed_at: set[int],
+    error: BaseException | None,
+    result: PriceRun,
+) -> None:
+    """The product's message outcome and the pass's counters (its bindings are recorded apart)."""
+    applied = _applied(lines, failed_at)
+    message = session.get(Message, message_id)
+    assert message is not None
+    if error is None:
+        trace.succeed(session, message, response={"variants": len(applied)})
+    else:
+        trace.fail(session, message, error)
+    result.products_sent += 1
+    result.variants_sent += len(applied)
+    if error is not None:
+        result.failed.extend(lines[i].id_sku for i in sorted(failed_at))
+        if isinstance(error, Transient):
+            result.transient = result.transient or error
+        elif not isinstance(error, IntegrationError):
+            result.bug = result.bug or error
+
+
+def record_applied(session: Any, shop_id: int, applied: list[Line], today: date) -> None:
+    """Bindings of the variants Shopify took; a sale-status flip asks the stock flow to recheck."""
+    rows = [
+        BindingRow(
+            line.id_sku,
+            line.variant_id,
+            line.target.digest(),
+            {**line.state.to_data(), "recheck_on": iso(recheck_on(line.state, today))},
+        )
+        for line in applied
+    ]
+    bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
+    flips = [
+        line.id_sku
+        for line in applied
+        if (line.old_sale_active is not None and line.old_sale_active != line.state.sale_active)
+        or (line.old_sale_active is None and not line.state.sale_active)
+    ]
+    bindings.upsert_many(session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in flips])
+
+
+def failed_indexes(errors: list[Any], count: int) -> set[int]:
+    """Variants named by userErrors (field ["variants", i, ...]); all of them when none is named."""
+    named = {
+        int(e.field[1])
+        for e in errors
+        if len(e.field) > 1 and e.field[0] == "variants" and e.field[1].isdigit()
+    }
+    return named if named else set(range(count))
+
+
+def per_sku(exc: ShopifyUserErrors, lines: list[Line]) -> Rejected:
+    """The userErrors with the SKU each one is about, so the Messages page names the bad SKU."""
+    found = []
+    for e in exc.errors:
+        index = int(e.field[1]) if len(e.field) > 1 and e.field[1].isdigit() else None
+        sku = lines[index].id_sku if index is not None and index < len(lines) else None
+        found.append({"sku": sku, "field": list(e.field), "message": e.message, "code": e.code})
+    text = "; ".join(f"{p['sku'] or '-'}: {p['message']}" for p in found)
+    return Rejected(
+        f"productVariantsBulkUpdate rejected: {text}",
+        system="shopify",
+        code=exc.code,
+        detail={"user_errors": found, "request_id": exc.request_id},
+    )
+
+
+def iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
