@@ -15,6 +15,8 @@ for a 500,000-row initial load. Keys include the change time, so a row changed a
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Collection, Hashable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Key = tuple[Hashable, datetime | None]
 FetchPage = Callable[[dict[str, Any]], Any]
+PREFETCH_PAGES = 2  # pages fetched ahead of the consumer (bounded memory: 2 x 1,000 records)
 
 
 class ChangeRead(Generic[T]):
@@ -51,6 +54,7 @@ class ChangeRead(Generic[T]):
         filters: dict[str, Any],
         skip: Collection[Key] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prefetch: int = PREFETCH_PAGES,
     ) -> None:
         self.endpoint = endpoint
         self._fetch, self._parse, self._key, self._changed = fetch, parse, key, changed
@@ -62,6 +66,7 @@ class ChangeRead(Generic[T]):
         self.filters = filters
         self._skip = skip
         self._clock = clock
+        self.prefetch = prefetch  # pages fetched ahead in a worker thread (0: fetch in the caller's thread)
         self.snapshot: datetime | None = None
         self.total: int | None = None
         self.pages = 0
@@ -76,50 +81,117 @@ class ChangeRead(Generic[T]):
         return self._records()
 
     def _records(self) -> Iterator[T]:
+        pages = _Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
+        boundary_from: datetime | None = None
+        previous: set[Key] = set()
+        current: set[Key] = set()
+        items_name = self._names.envelope["items"]
+        try:
+            for body in pages:
+                if boundary_from is None and self.snapshot is not None:
+                    boundary_from = self.snapshot - self.overlap
+                previous, current = current, set()
+                for raw in f.seq(body, items_name, self.endpoint):
+                    record = self._parse(raw)
+                    changed = self._changed(record)
+                    k = (self._key(record), changed)
+                    if changed is not None and boundary_from is not None and changed >= boundary_from:
+                        self.boundary.add(k)  # seen (now or by an earlier read): the next read skips it
+                    if k in current or k in previous or k in self._skip:
+                        self.dropped += 1
+                        continue
+                    current.add(k)
+                    self.yielded += 1
+                    yield record
+        finally:
+            if isinstance(pages, _Prefetched):
+                pages.close()
+        self.complete = True
+        logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
+                     self.dropped, self.pages)  # fmt: skip
+
+    def _pages(self) -> Iterator[dict[str, Any]]:
+        """The envelopes in order; the snapshot and total are set from the first one."""
         env, par = self._names.envelope, self._names.params
         params = dict(self.filters)
         params[par["page_size"]] = self.page_size
         if self.read_from is not None:
             params[par["since"]] = f.iso(self.read_from)
         started = self._clock()
-        boundary_from: datetime | None = None
-        previous: set[Key] = set()
-        current: set[Key] = set()
         page, cursor = 1, None
         while True:
             body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
             self.pages += 1
             if self.pages == 1:
                 self.snapshot = f.opt_when(body, env["snapshot"], self.endpoint) or started
-                boundary_from = self.snapshot - self.overlap
                 self.total = f.opt_int(body, env["total"], self.endpoint)
-            previous, current = current, set()
-            for raw in f.seq(body, env["items"], self.endpoint):
-                record = self._parse(raw)
-                changed = self._changed(record)
-                k = (self._key(record), changed)
-                if changed is not None and boundary_from is not None and changed >= boundary_from:
-                    self.boundary.add(k)  # seen (yielded now or by an earlier read): the next read skips it
-                if k in current or k in previous or k in self._skip:
-                    self.dropped += 1
-                    continue
-                current.add(k)
-                self.yielded += 1
-                yield record
-            if not f.flag(body, env["has_next"], self.endpoint, default=False):
-                break
-            next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
-            if next_cursor is not None:
-                if next_cursor == cursor:
-                    raise ErpUnexpectedShape(self.endpoint, env["next_cursor"], "repeats the previous cursor",
-                                             next_cursor)  # fmt: skip
-                cursor = next_cursor
-                params.pop(par["page"], None)
-                params[par["cursor"]] = cursor
-            else:
-                page += 1
-                params[par["page"]] = page
-            params[par["snapshot"]] = f.iso(self.snapshot)
-        self.complete = True
-        logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
-                     self.dropped, self.pages)  # fmt: skip
+            has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
+            if has_next:  # the next request's parameters, before this page is handed on
+                next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
+                if next_cursor is not None:
+                    if next_cursor == cursor:
+                        raise ErpUnexpectedShape(self.endpoint, env["next_cursor"],
+                                                 "repeats the previous cursor", next_cursor)  # fmt: skip
+                    cursor = next_cursor
+                    params = {k: v for k, v in params.items() if k != par["page"]}
+                    params[par["cursor"]] = cursor
+                else:
+                    page += 1
+                    params = {**params, par["page"]: page}
+                params[par["snapshot"]] = f.iso(self.snapshot)
+            yield body
+            if not has_next:
+                return
+
+
+_DONE = object()
+
+
+class _Prefetched:
+    """Iterates a page generator in a worker thread, up to `depth` pages ahead of the consumer.
+
+    Why: the ERP builds the next page (a round trip of tens of milliseconds) while this process
+    parses and transforms the current one; the worker mostly waits on the socket, so even with
+    the GIL the two overlap. Errors surface to the consumer in page order; closing the iterator
+    early stops the worker after its request in flight (joined, so the client's HTTP session is
+    never used by two threads at once).
+    """
+
+    def __init__(self, pages: Iterator[dict[str, Any]], depth: int) -> None:
+        self._pages = pages
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="erp-page-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _work(self) -> None:
+        try:
+            for body in self._pages:
+                if not self._put((body, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there in page order
+            self._put((None, exc))
+            return
+        self._put((_DONE, None))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            body, exc = self._queue.get()
+            if exc is not None:
+                raise exc
+            if body is _DONE:
+                return
+            yield body
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -58,12 +58,18 @@ def merge(
     shop_id: int,
     products: Iterable[Mapping[str, Any]] = (),
     skus: Iterable[Mapping[str, Any]] = (),
+    *,
+    fresh: FreshRecords | None = None,
 ) -> dict[int, CachedProduct]:
     """Fold fresh ERP records into the cache; returns the touched products as now cached.
 
-    Rows whose content did not change are not rewritten.
+    Rows whose content did not change are not rewritten. `fresh`: the records already reduced
+    to the newest per product / SKU (instead of `products` and `skus`).
     """
-    fresh_products, fresh_skus = _latest(products, skus)
+    if fresh is not None:
+        fresh_products, fresh_skus = fresh.products, fresh.skus
+    else:
+        fresh_products, fresh_skus = _latest(products, skus)
     cached = load(session, shop_id, set(fresh_products) | set(fresh_skus))
     dirty = overlay(cached, fresh_products, fresh_skus)
     rows = [
@@ -85,6 +91,34 @@ def preview(
     cached = load(session, shop_id, set(fresh_products) | set(fresh_skus))
     overlay(cached, fresh_products, fresh_skus)
     return cached
+
+
+class FreshRecords:
+    """The newest record per product and per SKU among those read so far, kept record by record
+    (what `_latest` computes at once): the initial load maps products from it mid-read."""
+
+    def __init__(self) -> None:
+        self.products: dict[int, Mapping[str, Any]] = {}
+        self.skus: dict[int, dict[str, Mapping[str, Any]]] = {}
+
+    def add_product(self, record: Mapping[str, Any]) -> int:
+        seq = int(record["seq_produto"])
+        if _newer_or_same(record, self.products.get(seq)):
+            self.products[seq] = record
+        return seq
+
+    def add_sku(self, record: Mapping[str, Any]) -> int:
+        seq = int(record["seq_produto"])
+        group = self.skus.setdefault(seq, {})
+        if _newer_or_same(record, group.get(record["id_sku"])):
+            group[record["id_sku"]] = record
+        return seq
+
+    def same_as(self, entry: CachedProduct) -> bool:
+        """The merged cache entry holds exactly the records read (nothing older kept beside)."""
+        return entry.product == self.products.get(entry.seq_produto) and entry.skus == self.skus.get(
+            entry.seq_produto
+        )
 
 
 def _latest(

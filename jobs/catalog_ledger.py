@@ -82,8 +82,12 @@ def plan(
     *,
     force: bool = False,
     entries: Mapping[int, catalog_cache.CachedProduct] | None = None,
+    premapped: Mapping[int, MappedProduct] | None = None,
 ) -> list[Planned]:
-    """Map every product from the cache (or `entries`) and compare with what was last sent."""
+    """Map every product from the cache (or `entries`) and compare with what was last sent.
+
+    `premapped`: products already mapped from exactly these cache records (the initial load
+    maps while the ERP pages are still in flight); the others are mapped here."""
     cached = entries if entries is not None else catalog_cache.load(session, ctx.shop_id, seqs)
     sent = bindings.get_many(session, ctx.shop_id, PRODUCT_KIND, (str(s) for s in seqs))
     planned: list[Planned] = []
@@ -97,7 +101,9 @@ def plan(
         if not entry.skus:
             planned.append(Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)"))
             continue
-        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
+        mapped = premapped.get(seq) if premapped else None
+        if mapped is None:
+            mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
         if not force and bindings.unchanged(sent, str(seq), mapped.digest):
             planned.append(Planned(seq, mapped, "unchanged", was_active=was_active))
             continue
@@ -119,7 +125,10 @@ def _request(mapped: MappedProduct) -> dict[str, Any]:
         "seq_produto": mapped.seq_produto,
         "status": mapped.status,
         "digest": mapped.digest,
-        "skus": [{k: s[k] for k in ("id_sku", "ean", "active", "label")} for s in mapped.skus],
+        "skus": [
+            {"id_sku": s["id_sku"], "ean": s["ean"], "active": s["active"], "label": s["label"]}
+            for s in mapped.skus
+        ],
     }
 
 

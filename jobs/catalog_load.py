@@ -89,16 +89,18 @@ def sync(
     progress: Progress | None = None,
     job_id: str | None = None,
     entries: Mapping[int, CachedProduct] | None = None,
+    premapped: Mapping[int, MappedProduct] | None = None,
 ) -> SyncResult:
     """Bring these products (in this order) to Shopify; `bulk=None` decides by the threshold.
 
     `force` re-sends unchanged products (replay). `accepted(session, seqs)` runs in the commit
     of each answered batch (the caller's watermark). `entries`: the cache rows as just merged
-    (saves reading them back on a big load).
+    (saves reading them back on a big load); `premapped`: products already mapped from exactly
+    those entries (see catalog_ledger.plan).
     """
     result = SyncResult()
     with session_scope() as session:
-        planned = cl.plan(session, ctx, seqs, force=force, entries=entries)
+        planned = cl.plan(session, ctx, seqs, force=force, entries=entries, premapped=premapped)
     to_send: list[MappedProduct] = []
     for item in planned:
         if item.verdict == "waiting":

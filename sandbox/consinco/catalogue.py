@@ -310,7 +310,7 @@ def catalogue_resources(root: Callable[[], str], today: Callable[[], dt.date]) -
             "ProdutoCV", product_q, p.c.dtahoralteracao, (p.c.seqproduto,), {}, _products
         ),
         "Cadastros/ProdutoSku": Resource(
-            "ProdutoSku", sku_q, sku_changed, (p.c.seqproduto, e.c.qtdembalagem), {}, _skus
+            "ProdutoSku", sku_q, sku_changed, (p.c.seqproduto, e.c.qtdembalagem), {}, _skus, order_once=True
         ),
         "Cadastros/ProdutoSkuEspecificacao": Resource(
             "ProdutoSkuEspecificacao",
@@ -319,6 +319,7 @@ def catalogue_resources(root: Callable[[], str], today: Callable[[], dt.date]) -
             (p.c.seqproduto, e.c.qtdembalagem),
             {},
             _specs_builder(root),
+            order_once=True,
         ),
         "Cadastros/TabelaPreco": Resource(
             "TabelaPreco",

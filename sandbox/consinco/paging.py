@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import datetime as dt
 import json
 import threading
@@ -25,6 +26,7 @@ from sandbox.consinco.store import Store
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
+ORDERS_KEPT = 8  # ordered-key lists of recent order_once reads kept (50,000 SKUs ~ 6 MB each)
 
 
 class BadRequest(ValueError):
@@ -45,10 +47,15 @@ class Resource:
     keys: tuple[ColumnElement, ...]
     filters: Mapping[str, ColumnElement]
     to_items: Callable[[Connection, Sequence[RowMapping]], list[dict[str, Any]]]
+    # The change time is an expression no index can serve (ProdutoSku: the later of the product's
+    # and the packaging's time), so a keyset page would sort the whole window again: order the
+    # read's keys once per snapshot instead (see Pager._ordered_keys).
+    order_once: bool = False
 
 
 def format_time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    """YYYY-MM-DDTHH:MM:SS.ffffff (naive UTC); isoformat is several times faster than strftime."""
+    return None if value is None else value.isoformat(timespec="microseconds")
 
 
 def parse_time(value: str, field: str) -> dt.datetime:
@@ -73,11 +80,20 @@ def _int_param(params: Mapping[str, str], name: str, default: int | None) -> int
 
 
 def _after(columns: Sequence[ColumnElement], values: Sequence[Any]) -> ColumnElement[bool]:
-    """(c1, c2, ...) > (v1, v2, ...) spelled with AND/OR so every dialect binds types right."""
+    """(c1, c2, ...) > (v1, v2, ...) spelled with AND/OR so every dialect binds types right.
+
+    The redundant leading `c1 >= v1` lets the (change time, key) index start its range scan at
+    the boundary instead of filtering the whole window row by row."""
+    if len(columns) == 1:
+        return columns[0] > values[0]
+    return and_(columns[0] >= values[0], _strictly_after(columns, values))
+
+
+def _strictly_after(columns: Sequence[ColumnElement], values: Sequence[Any]) -> ColumnElement[bool]:
     head, value = columns[0], values[0]
     if len(columns) == 1:
         return head > value
-    return or_(head > value, and_(head == value, _after(columns[1:], values[1:])))
+    return or_(head > value, and_(head == value, _strictly_after(columns[1:], values[1:])))
 
 
 def _encode_cursor(data: dict[str, Any]) -> str:
@@ -100,6 +116,11 @@ class Pager:
         self._boundaries: OrderedDict[tuple, list[Any]] = OrderedDict()
         self._remember = remember
         self._lock = threading.Lock()
+        # Per read (resource, since, snapshot, filters): `total` and, for order_once resources,
+        # the ordered keys. A snapshot's window only ever loses rows (later writes get later
+        # times), so both stay valid for the whole read; rows are re-checked when served.
+        self._totals: OrderedDict[tuple, int] = OrderedDict()
+        self._orders: OrderedDict[tuple, list[tuple]] = OrderedDict()
 
     def read(self, resource: Resource, raw_params: Mapping[str, str]) -> dict[str, Any]:
         params = {k.lower(): v for k, v in raw_params.items()}
@@ -131,36 +152,34 @@ class Pager:
             filter_values.append(value)
             if value is not None:
                 window.append(column == value)
-        memo_key = (resource.name, since, snapshot, tuple(filter_values), page_size, page)
+        read_key = (resource.name, since, snapshot, tuple(filter_values))
+        memo_key = (*read_key, page_size, page)
         if last is None and page > 1:
             with self._lock:
                 last = self._boundaries.get(memo_key)
 
-        query = resource.query.add_columns(resource.changed.label("_changed")).where(*window)
-        if last is not None:
-            query = query.where(_after([resource.changed, *resource.keys], last))
-        elif page > 1:
-            query = query.offset((page - 1) * page_size)
-        query = query.order_by(resource.changed, *resource.keys).limit(page_size + 1)
-
         with self.store.read() as conn:
-            rows = conn.execute(query).mappings().all()
-            total = conn.execute(
-                select(func.count()).select_from(resource.query.where(*window).subquery())
-            ).scalar_one()
-            has_next = len(rows) > page_size
-            rows = rows[:page_size]
+            if resource.order_once:
+                rows, boundary = self._page_from_order(
+                    conn, resource, read_key, window, last, page, page_size
+                )
+                has_next = boundary is not None
+            else:
+                rows, has_next = self._page_by_keyset(conn, resource, window, last, page, page_size)
+                boundary = None
+                if has_next:
+                    tail = rows[-1]
+                    boundary = [tail["_changed"], *(tail[key.name] for key in resource.keys)]
+            total = self._total(conn, resource, read_key, window)
             items = resource.to_items(conn, rows)
 
         next_cursor = None
-        if has_next:
-            tail = rows[-1]
-            boundary = [tail["_changed"], *(tail[key.name] for key in resource.keys)]
+        if has_next and boundary is not None:
             next_cursor = _encode_cursor(
                 {"s": format_time(snapshot), "k": [format_time(boundary[0]), *boundary[1:]], "p": page + 1}
             )
             with self._lock:
-                self._boundaries[(*memo_key[:-1], page + 1)] = boundary
+                self._boundaries[(*memo_key[:-1], page + 1)] = list(boundary)
                 while len(self._boundaries) > self._remember:
                     self._boundaries.popitem(last=False)
         return {
@@ -172,3 +191,84 @@ class Pager:
             "dtaHorSnapshot": format_time(snapshot),
             "nextCursor": next_cursor,
         }
+
+    @staticmethod
+    def _page_by_keyset(
+        conn: Connection, resource: Resource, window: list, last: list[Any] | None, page: int, page_size: int
+    ) -> tuple[Sequence[RowMapping], bool]:
+        query = resource.query.add_columns(resource.changed.label("_changed")).where(*window)
+        if last is not None:
+            query = query.where(_after([resource.changed, *resource.keys], last))
+        elif page > 1:
+            query = query.offset((page - 1) * page_size)
+        query = query.order_by(resource.changed, *resource.keys).limit(page_size + 1)
+        rows = conn.execute(query).mappings().all()
+        return rows[:page_size], len(rows) > page_size
+
+    def _page_from_order(
+        self,
+        conn: Connection,
+        resource: Resource,
+        read_key: tuple,
+        window: list,
+        last: list[Any] | None,
+        page: int,
+        page_size: int,
+    ) -> tuple[list[RowMapping], tuple | None]:
+        """One page of an order_once resource: slice the read's ordered keys, then fetch only
+        those rows (by the first key column, an indexed lookup) still inside the window.
+
+        A row updated mid-read has left the window and is not served (the page is shorter, the
+        boundary still moves past its slot), exactly as the keyset query would skip it."""
+        order = self._ordered_keys(conn, resource, read_key, window)
+        start = bisect.bisect_right(order, tuple(last)) if last is not None else (page - 1) * page_size
+        chunk = order[start : start + page_size]
+        boundary = chunk[-1] if chunk and start + page_size < len(order) else None
+        if not chunk:
+            return [], None
+        head = resource.keys[0]
+        query = (
+            resource.query.add_columns(resource.changed.label("_changed"))
+            .where(*window)
+            .where(head.in_(sorted({key[1] for key in chunk})))
+        )
+        names = [key.name for key in resource.keys]
+        found = {
+            (row["_changed"], *(row[name] for name in names)): row for row in conn.execute(query).mappings()
+        }
+        return [found[key] for key in chunk if key in found], boundary
+
+    def _ordered_keys(
+        self, conn: Connection, resource: Resource, read_key: tuple, window: list
+    ) -> list[tuple]:
+        """The read's (change time, key...) tuples in serving order, computed on its first page."""
+        with self._lock:
+            cached = self._orders.get(read_key)
+        if cached is not None:
+            return cached
+        query = (
+            resource.query.with_only_columns(resource.changed, *resource.keys)
+            .where(*window)
+            .order_by(resource.changed, *resource.keys)
+        )
+        order = [tuple(row) for row in conn.execute(query)]
+        with self._lock:
+            self._orders[read_key] = order
+            while len(self._orders) > ORDERS_KEPT:
+                self._orders.popitem(last=False)
+        return order
+
+    def _total(self, conn: Connection, resource: Resource, read_key: tuple, window: list) -> int:
+        """Rows in the read's window, counted once per read (the window is fixed by its snapshot)."""
+        with self._lock:
+            cached = self._totals.get(read_key)
+        if cached is not None:
+            return cached
+        total = conn.execute(
+            select(func.count()).select_from(resource.query.where(*window).subquery())
+        ).scalar_one()
+        with self._lock:
+            self._totals[read_key] = total
+            while len(self._totals) > self._remember:
+                self._totals.popitem(last=False)
+        return total

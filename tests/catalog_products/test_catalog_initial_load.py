@@ -1,0 +1,53 @@
+"""The initial load maps products while the ERP pages are in flight (jobs.catalog_flow._premap):
+what it sends must be exactly what mapping the merged cache gives."""
+
+from __future__ import annotations
+
+from jobs import catalog_cache, catalog_flow
+from jobs.catalog_ledger import PRODUCT_KIND
+from jobs.catalog_map import map_product
+from ledger import bindings
+from ledger.db import session_scope
+
+from .conftest import InstalledShop
+
+
+def sent_digests(shop_id: int) -> dict[int, str]:
+    with session_scope() as session:
+        seqs = catalog_cache.all_seqs(session, shop_id)
+        found = bindings.get_many(session, shop_id, PRODUCT_KIND, [str(s) for s in seqs])
+        return {int(k): b.digest for k, b in found.items()}
+
+
+def expected_digests(shop_id: int) -> dict[int, str]:
+    with session_scope() as session:
+        entries = catalog_cache.load(session, shop_id, catalog_cache.all_seqs(session, shop_id))
+    return {seq: map_product(e.product, e.skus.values()).digest for seq, e in entries.items() if e.complete}
+
+
+def test_mapping_mid_read_sends_what_the_cache_maps_to(installed: InstalledShop, monkeypatch) -> None:
+    monkeypatch.setattr(catalog_flow, "PREMAP_EVERY", 1)  # map after every SKU: products re-mapped often
+    result = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    assert (result.created, result.failed) == (38, 0)
+    assert sent_digests(installed.shop_id) == expected_digests(installed.shop_id)
+
+
+def test_a_cached_packaging_the_read_did_not_return_is_still_sent(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """A full load over an existing cache: the merged entry (not the records just read) decides."""
+    monkeypatch.setattr(catalog_flow, "PREMAP_EVERY", 1)
+    catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    with session_scope() as session:
+        seq = catalog_cache.all_seqs(session, installed.shop_id)[0]
+        entry = catalog_cache.load(session, installed.shop_id, [seq])[seq]
+        kept = dict(next(iter(entry.skus.values())))
+        kept.update(id_sku=f"P{seq}E999", qtd_embalagem="999", changed_at="2001-01-01T00:00:00+00:00")
+        catalog_cache.merge(session, installed.shop_id, skus=[kept])
+
+    result = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    assert result.failed == 0 and result.changed == 1
+    with session_scope() as session:
+        binding = bindings.get_many(session, installed.shop_id, PRODUCT_KIND, [str(seq)])[str(seq)]
+    assert f"P{seq}E999" in binding.data["skus"]
+    assert sent_digests(installed.shop_id) == expected_digests(installed.shop_id)
