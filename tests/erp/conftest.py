@@ -4,12 +4,10 @@ records its waits instead of sleeping."""
 from __future__ import annotations
 
 import pytest
+from erp_test_urls import BASE
 
 from erp.client import ErpClient
 from erp.retry import RetryPolicy
-
-BASE = "http://erp.test/smpedidovenda/smpedidovendaapi"
-API = BASE + "/api/v1/"
 
 
 class Sleeps(list):

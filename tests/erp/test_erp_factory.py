@@ -4,8 +4,8 @@ environment fallback, and MappingMissing when neither exists."""
 from __future__ import annotations
 
 import pytest
-from conftest import API, BASE
 from erp_samples import LOGIN, ORDER
+from erp_test_urls import API, BASE
 
 import erp
 from ledger.crypto import encrypt

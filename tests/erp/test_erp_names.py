@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASE
 from erp_samples import LOGIN, SKU, envelope, sample
+from erp_test_urls import BASE
 
 from erp.client import ErpClient
 from erp.names import NAMES, load_names

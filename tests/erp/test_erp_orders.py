@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import API
 from erp_samples import INSERTED, LOGIN, ORDER, sample
+from erp_test_urls import API
 
 from erp.errors import ErpRejected
 from erp.payloads import edit_payload, order_payload

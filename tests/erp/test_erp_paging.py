@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import API, BASE
 from erp_samples import LOGIN, PRICE_ITEM, SKU, envelope, sample
+from erp_test_urls import API, BASE
 
 from erp.client import ErpClient
 from erp.errors import ErpUnexpectedShape

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 import requests
-from conftest import API, BASE
 from erp_samples import COMPANY, LOGIN, ORDER, envelope
+from erp_test_urls import API, BASE
 
 from erp.client import ErpClient
 from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
