@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import null, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from jobs import catalog_cache
@@ -30,12 +29,13 @@ from ledger.bindings import BindingRow
 from ledger.errors import IntegrationError, classify
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, Shop, utcnow
+from ledger.trace_bulk import UnitStart
+from ledger.trace_bulk import begin_many as begin_many_units
 from shopify_app.admin_api.results import ProductRef
 
 PRODUCT_KIND = "product"
 VARIANT_KIND = "variant"
 DEFINITION_KIND = "metafield_definition"
-MESSAGE_CHUNK = 1000
 
 
 def unit_key(seq_produto: int) -> str:
@@ -135,65 +135,13 @@ def _request(mapped: MappedProduct) -> dict[str, Any]:
 def begin_many(
     session: Session, ctx: CatalogContext, flow: str, products: Sequence[MappedProduct], job_id: str | None
 ) -> dict[int, int]:
-    """trace.begin for many products at once; returns {seqProduto: message id}.
-
-    Same semantics as ledger.trace.begin (one row per unit, attempts counted, previous error
-    cleared), in one INSERT ... ON CONFLICT DO UPDATE per chunk.
-    """
-    if not products:
-        return {}
-    session.flush()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = Message.__table__.c
-    now = utcnow()
-    ids: dict[int, int] = {}
-    for start in range(0, len(products), MESSAGE_CHUNK):
-        chunk = products[start : start + MESSAGE_CHUNK]
-        values = [
-            {
-                "shop_id": ctx.shop_id,
-                "flow": flow,
-                "unit_key": unit_key(m.seq_produto),
-                "direction": ERP_TO_SHOPIFY,
-                "erp_id": str(m.seq_produto),
-                "search_text": trace.search_text(_search(m)),
-                "status": MessageStatus.PENDING.value,
-                "attempts": 1,
-                "request_payload": _request(m),
-                "job_id": job_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for m in chunk
-        ]
-        stmt = dialect.insert(Message.__table__)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.shop_id, table.flow, table.unit_key],
-            set_={
-                "attempts": table.attempts + 1,
-                "status": MessageStatus.PENDING.value,
-                "error_class": None,
-                "error_text": None,
-                "error_detail": null(),
-                "finished_at": None,
-                "updated_at": now,
-                "search_text": stmt.excluded.search_text,
-                "request_payload": stmt.excluded.request_payload,
-                "job_id": stmt.excluded.job_id,
-            },
-        )
-        # A plain executemany (no RETURNING) is the driver's fast path; the ids come in one SELECT.
-        connection = session.connection()
-        connection.execute(stmt, values)
-        keys = [v["unit_key"] for v in values]
-        found = connection.execute(
-            select(table.id, table.unit_key).where(
-                table.shop_id == ctx.shop_id, table.flow == flow, table.unit_key.in_(keys)
-            )
-        )
-        for message_id, key in found:
-            ids[int(key.split(":", 1)[1])] = message_id
-    return ids
+    """trace.begin for many products at once (ledger.trace_bulk); returns {seqProduto: message id}."""
+    units = [
+        UnitStart(unit_key(m.seq_produto), erp_id=str(m.seq_produto), search=_search(m), request=_request(m))
+        for m in products
+    ]
+    ids = begin_many_units(session, ctx.shop_id, flow, units, direction=ERP_TO_SHOPIFY, job_id=job_id)
+    return {m.seq_produto: message_id for m, message_id in zip(products, ids, strict=True)}
 
 
 def record_sent(

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jobs.batch_trace import UnitStart, begin_many, succeed_many
 from jobs.price_map import PriceState, VariantPrice, recheck_on, variant_input
 from ledger import bindings, trace
 from ledger.bindings import BindingRow
@@ -24,6 +23,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message
+from ledger.trace_bulk import UnitStart, begin_many, succeed_many
 from shopify_app.admin_api.bulk import BulkLineResult
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
@@ -89,7 +89,8 @@ def send_bulk(
     """Every product as one line of a single bulk operation; each result line mapped back to its
     product's message and bindings exactly as a direct call's answer would be."""
     products = list(by_product.items())
-    message_ids = begin_many(shop_id, FLOW, [_unit(product_id, lines) for product_id, lines in products])
+    with session_scope() as session:  # committed: the rows exist before the bulk operation runs
+        message_ids = begin_many(session, shop_id, FLOW, [_unit(p, lines) for p, lines in products])
     variables = [
         {"productId": product_id, "variants": _inputs(lines), "allowPartialUpdates": True}
         for product_id, lines in products

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from jobs.batch_trace import UnitStart, begin_many, succeed_many
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
 from ledger import bindings, trace
@@ -27,6 +26,7 @@ from ledger.digest import digest
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message
+from ledger.trace_bulk import UnitStart, begin_many, succeed_many
 from shopify_app.admin_api import idempotency_key
 from shopify_app.admin_api.bulk import BulkLineResult
 from shopify_app.admin_api.client import AdminClient
@@ -299,7 +299,8 @@ def _send_policies_bulk(
         )
         for (product_id, lines), variants in zip(products, inputs, strict=True)
     ]
-    message_ids = begin_many(shop_id, "stock", units)
+    with session_scope() as session:  # committed: the rows exist before the bulk operation runs
+        message_ids = begin_many(session, shop_id, "stock", units)
     variables = [
         {"productId": product_id, "variants": variants}
         for (product_id, _), variants in zip(products, inputs, strict=True)

@@ -1,4 +1,4 @@
-"""trace.begin / trace.succeed for thousands of units at once (the bulk paths of the flows).
+"""trace.begin / trace.succeed for thousands of units at once (catalog loads, bulk operations).
 
 Why: a bulk operation of 3,500 lines takes seconds; 3,500 single-row trace.begin calls took
 longer than the operation itself (~40 s on SQLite). Same semantics as ledger.trace (one row per
@@ -19,11 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger import trace
-from ledger.db import session_scope
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, utcnow
 
-CHUNK = 500
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,19 @@ class UnitStart:
 
 
 def begin_many(
-    shop_id: int, flow: str, units: Sequence[UnitStart], direction: str = ERP_TO_SHOPIFY
+    session: Session,
+    shop_id: int,
+    flow: str,
+    units: Sequence[UnitStart],
+    *,
+    direction: str = ERP_TO_SHOPIFY,
+    job_id: str | None = None,
 ) -> list[int]:
-    """One pending message per unit, in its own transaction (the rows exist before any outside
-    call); the message ids in the order of `units`."""
+    """One pending message per unit; the message ids in the order of `units`. Commit before any
+    outside call is made for them (the caller owns the transaction)."""
+    if not units:
+        return []
+    session.flush()
     now = utcnow()
     values = [
         {
@@ -55,6 +63,7 @@ def begin_many(
             "status": MessageStatus.PENDING.value,
             "attempts": 1,
             "request_payload": u.request,
+            "job_id": job_id,
             "created_at": now,
             "updated_at": now,
         }
@@ -62,37 +71,37 @@ def begin_many(
     ]
     ids: dict[str, int] = {}
     table = Message.__table__.c
-    with session_scope() as session:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        connection = session.connection()
-        for start in range(0, len(values), CHUNK):
-            chunk = values[start : start + CHUNK]
-            stmt = dialect.insert(Message.__table__)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[table.shop_id, table.flow, table.unit_key],
-                set_={
-                    "attempts": table.attempts + 1,
-                    "status": MessageStatus.PENDING.value,
-                    "direction": direction,
-                    "error_class": None,
-                    "error_text": None,
-                    "error_detail": null(),
-                    "finished_at": None,
-                    "updated_at": now,
-                    "shopify_id": stmt.excluded.shopify_id,
-                    "erp_id": stmt.excluded.erp_id,
-                    "search_text": stmt.excluded.search_text,
-                    "request_payload": stmt.excluded.request_payload,
-                },
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    connection = session.connection()
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        stmt = dialect.insert(Message.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.shop_id, table.flow, table.unit_key],
+            set_={
+                "attempts": table.attempts + 1,
+                "status": MessageStatus.PENDING.value,
+                "direction": direction,
+                "error_class": None,
+                "error_text": None,
+                "error_detail": null(),
+                "finished_at": None,
+                "updated_at": now,
+                "shopify_id": stmt.excluded.shopify_id,
+                "erp_id": stmt.excluded.erp_id,
+                "search_text": stmt.excluded.search_text,
+                "request_payload": stmt.excluded.request_payload,
+                "job_id": stmt.excluded.job_id,
+            },
+        )
+        connection.execute(stmt, chunk)  # executemany: the driver's fast path
+        keys = [v["unit_key"] for v in chunk]
+        found = connection.execute(
+            select(table.id, table.unit_key).where(
+                table.shop_id == shop_id, table.flow == flow, table.unit_key.in_(keys)
             )
-            connection.execute(stmt, chunk)  # executemany: the driver's fast path
-            keys = [v["unit_key"] for v in chunk]
-            found = connection.execute(
-                select(table.id, table.unit_key).where(
-                    table.shop_id == shop_id, table.flow == flow, table.unit_key.in_(keys)
-                )
-            )
-            ids.update({key: message_id for message_id, key in found})
+        )
+        ids.update({key: message_id for message_id, key in found})
     return [ids[v["unit_key"]] for v in values]
 
 

@@ -1,0 +1,36 @@
+"""trace_bulk: many units begun and finished at once, with trace.begin's semantics."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ledger import trace
+from ledger.errors import Rejected
+from ledger.models import Message, MessageStatus
+from ledger.trace_bulk import UnitStart, begin_many, succeed_many
+
+
+def test_begin_many_is_begin_for_a_batch_and_a_rerun_counts_attempts(session, shop):
+    units = [
+        UnitStart(f"price:{n}", erp_id=str(n), search=[f"P{n}E1"], request={"n": n}) for n in range(1500)
+    ]
+    first = begin_many(session, shop.id, "prices", units, job_id="job-1")
+    assert len(first) == 1500 and len(set(first)) == 1500
+    # A unit that failed before is begun again: same row, error cleared, attempts counted.
+    failed = session.get(Message, first[7])
+    trace.fail(session, failed, Rejected("no", system="shopify"))
+    again = begin_many(session, shop.id, "prices", units[:10], job_id="job-2")
+    assert again == first[:10]
+    session.expire_all()
+    row = session.get(Message, first[7])
+    assert (row.attempts, row.status, row.error_class, row.job_id) == (2, "pending", None, "job-2")
+    assert "p7e1" in row.search_text and row.request_payload == {"n": 7}
+    assert session.scalar(select(func.count()).select_from(Message)) == 1500
+
+    succeed_many(session, [(first[0], {"ok": 1}), (first[1], {"ok": 1}), (first[2], {"ok": 2})])
+    session.expire_all()
+    done = [session.get(Message, i) for i in first[:3]]
+    assert [m.status for m in done] == [MessageStatus.DONE.value] * 3
+    assert [m.response_payload for m in done] == [{"ok": 1}, {"ok": 1}, {"ok": 2}]
+    assert all(m.finished_at is not None for m in done)
+    assert begin_many(session, shop.id, "prices", []) == []
