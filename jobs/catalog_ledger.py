@@ -36,6 +36,7 @@ from shopify_app.admin_api.results import ProductRef
 PRODUCT_KIND = "product"
 VARIANT_KIND = "variant"
 DEFINITION_KIND = "metafield_definition"
+STOCK_RECHECK_KIND = "stock_recheck"  # read by jobs.stock (and written by jobs.prices)
 
 
 def unit_key(seq_produto: int) -> str:
@@ -154,6 +155,7 @@ def record_sent(
         return
     product_rows: list[BindingRow] = []
     variant_rows: list[BindingRow] = []
+    flipped: list[str] = []  # packagings whose active flag changed: the stock flow rechecks them
     done: list[dict[str, Any]] = []
     all_skus = [s["id_sku"] for mapped, _, _ in outcomes for s in mapped.skus]
     existing = bindings.get_many(session, ctx.shop_id, VARIANT_KIND, all_skus)
@@ -168,6 +170,8 @@ def record_sent(
             variant_ids[sku["id_sku"]] = variant.id
             kept = existing.get(sku["id_sku"])
             data = dict(kept.data or {}) if kept is not None else {}
+            if kept is not None and bool(data.get("active", True)) != bool(sku["active"]):
+                flipped.append(sku["id_sku"])
             data.update(
                 product_id=product.id,
                 inventory_item_id=variant.inventory_item_id,
@@ -208,6 +212,9 @@ def record_sent(
             )
     bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, product_rows)
     bindings.upsert_many(session, ctx.shop_id, VARIANT_KIND, variant_rows)
+    # An inactive packaging must not stay sellable: its stock goes to 0 (and back) without waiting
+    # for an ERP stock movement (jobs.stock reads these "stock_recheck" rows).
+    bindings.upsert_many(session, ctx.shop_id, STOCK_RECHECK_KIND, [BindingRow(s, None) for s in flipped])
     if done:
         session.execute(update(Message), done)
     session.flush()

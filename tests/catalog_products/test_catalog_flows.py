@@ -120,6 +120,9 @@ def test_inactive_product_follows_the_setting_and_inactive_packaging_keeps_its_v
         bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, ["P1E6", "P1E1", "P3E1"])
         assert (bound["P1E6"].data["active"], bound["P1E1"].data["active"]) == (False, True)
         assert bound["P3E1"].data["active"] is False
+        # The stock flow is asked to zero what turned inactive (and only that).
+        rechecks = bindings.get_many(session, installed.shop_id, "stock_recheck", ["P1E6", "P3E1", "P1E1"])
+        assert set(rechecks) == {"P1E6", "P3E1"}
 
 
 def test_weighed_item_is_sold_per_kilogram(installed: InstalledShop) -> None:
