@@ -1,6 +1,6 @@
 """Gunicorn settings for production: `gunicorn -c gunicorn.conf.py` (the Makefile's `make web`).
 
-Environment: PORT (default 8000), WEB_CONCURRENCY (worker processes, default 2 x cores + 1,
+Environment: PORT (default 8000), WEB_CONCURRENCY (worker processes, default cores + 1,
 capped at 8), GUNICORN_THREADS (threads per worker, default 4), GUNICORN_TIMEOUT (seconds,
 default 30). The app is loaded once in the master (`preload_app`), so a production
 configuration error stops the start with its message instead of crash-looping every worker;
@@ -16,7 +16,11 @@ import os
 wsgi_app = "app:create_app()"
 
 bind = f"0.0.0.0:{int(os.environ.get('PORT', '8000'))}"
-workers = int(os.environ.get("WEB_CONCURRENCY") or min(multiprocessing.cpu_count() * 2 + 1, 8))
+# gthread: the handlers are short and wait mostly on PostgreSQL and Redis (the webhook receiver
+# makes one round trip to each), so threads cover the waits and processes cover the cores.
+# cores + 1 processes: more only add context switches and database connections on a small
+# machine (measured on 2 cores: docs/benchmarks.md, "Webhook intake (issue 7)").
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(multiprocessing.cpu_count() + 1, 8))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 # Webhooks must be answered within Shopify's 5 s; nothing legitimate takes 30.
@@ -24,8 +28,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak never grows into an outage.
-max_requests = 2000
-max_requests_jitter = 200
+# (At webhook rates of hundreds per second a lower limit restarts a worker every few seconds.)
+max_requests = 20000
+max_requests_jitter = 2000
 preload_app = True
 accesslog = "-"
 errorlog = "-"

@@ -23,7 +23,11 @@ def register(app: Flask) -> None:
         help="queue to work (repeatable); default: all, webhooks and orders first",
     )
     @click.option("--burst", is_flag=True, help="stop when the queues are empty")
-    @click.option("--simple", is_flag=True, help="run jobs in this process (no fork): the embedded demo")
+    @click.option(
+        "--simple",
+        is_flag=True,
+        help="run jobs in this process (no fork): lower latency, recommended for orders and webhooks",
+    )
     def worker_command(queue_names: tuple[str, ...], burst: bool, simple: bool) -> None:
         """Run an RQ worker on the named queues."""
         from jobs.worker import run_worker

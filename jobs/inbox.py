@@ -6,8 +6,9 @@ plugs in by name. A handler receives one WebhookEvent and opens its own session.
 
 Failures are classified: ledger.errors.Transient keeps RQ's retries (Retry with backoff);
 any other error marks the row failed with the reason and is re-raised with no retries left,
-so RQ's failed registry shows it. `sweep()` enqueues rows the receiver could not hand to RQ
-(Redis down); the scheduler tick runs it every minute.
+so RQ's failed registry shows it. `sweep()` enqueues rows whose job RQ does not hold (Redis
+was down, or the receiver died between its commit and its enqueue); the scheduler tick runs it
+every minute.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ledger import queues
 from ledger.db import session_scope
@@ -91,12 +92,13 @@ def resolve_handler(topic: str) -> Callable[[WebhookEvent], Any]:
 
 
 def _finish(inbox_id: int, status: InboxStatus, reason: str | None) -> None:
+    """Record the outcome in one UPDATE (no read first: a vanished row simply matches nothing)."""
     with session_scope() as session:
-        row = session.get(WebhookInbox, inbox_id)
-        if row is not None:
-            row.status = status.value
-            row.reason = reason
-            row.processed_at = utcnow()
+        session.execute(
+            update(WebhookInbox)
+            .where(WebhookInbox.id == inbox_id)
+            .values(status=status.value, reason=reason, processed_at=utcnow())
+        )
 
 
 def _load_event(inbox_id: int) -> WebhookEvent | None:
@@ -168,35 +170,52 @@ def process(inbox_id: int) -> str:
 
 
 def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
-    """Enqueue rows the receiver stored but could not hand to RQ; returns the job ids enqueued."""
+    """Enqueue rows whose job is not in RQ; returns the job ids enqueued.
+
+    Two kinds: rows left `received` (the receiver could not reach Redis), and rows `enqueued`
+    whose job RQ does not hold (the process died between the commit and the enqueue, or Redis
+    lost its data). RQ's own job record is the truth, so the receiver never writes twice.
+    """
     cutoff = utcnow() - older_than
+    unfinished = (InboxStatus.RECEIVED.value, InboxStatus.ENQUEUED.value)
     with session_scope() as session:
         stuck = session.execute(
-            select(WebhookInbox.id, WebhookInbox.topic)
-            .where(WebhookInbox.status == InboxStatus.RECEIVED.value, WebhookInbox.received_at <= cutoff)
+            select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.status)
+            .where(WebhookInbox.status.in_(unfinished), WebhookInbox.received_at <= cutoff)
             .order_by(WebhookInbox.id)
             .limit(limit)
         ).all()
+    if not stuck:
+        return []
+    conn = queues.connection()
+    try:
+        missing = set(queues.missing_jobs([queues.inbox_job_id(row.id) for row in stuck], conn))
+    except RedisError as exc:
+        log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
+        return []
     enqueued: list[str] = []
-    for inbox_id, topic in stuck:
+    for inbox_id, topic, status in stuck:
         job_id = queues.inbox_job_id(inbox_id)
+        if job_id not in missing:
+            if status == InboxStatus.RECEIVED.value:
+                _mark_enqueued(inbox_id, job_id)  # handed over earlier: RQ has it
+            continue
         try:
-            queues.enqueue(
-                PROCESS,
-                inbox_id,
-                queue=queues.inbox_queue(topic),
-                job_id=job_id,
-                description=f"webhook {topic} inbox {inbox_id} (swept)",
-            )
+            queues.enqueue_inbox(inbox_id, topic, conn=conn, unique=True)
         except RedisError as exc:
             log.warning("inbox: sweep stopped, Redis unreachable (%s)", type(exc).__name__)
             break
-        # Enqueued now, or already in RQ from an earlier attempt: either way it is RQ's.
-        with session_scope() as session:
-            row = session.get(WebhookInbox, inbox_id)
-            if row is not None and row.status == InboxStatus.RECEIVED.value:
-                row.status, row.job_id = InboxStatus.ENQUEUED.value, job_id
+        _mark_enqueued(inbox_id, job_id)
         enqueued.append(job_id)
     if enqueued:
-        log.info("inbox: swept %s stuck rows", len(enqueued))
+        log.info("inbox: swept %s rows whose job was not in RQ", len(enqueued))
     return enqueued
+
+
+def _mark_enqueued(inbox_id: int, job_id: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(WebhookInbox)
+            .where(WebhookInbox.id == inbox_id, WebhookInbox.status == InboxStatus.RECEIVED.value)
+            .values(status=InboxStatus.ENQUEUED.value, job_id=job_id)
+        )

@@ -1,31 +1,66 @@
 """The RQ worker for the named queues (`flask --app app worker`).
 
-The default worker forks a work horse per job; the horse drops the pooled database and Redis
-connections it inherited (sharing a socket with the parent corrupts both). `simple=True` runs
-jobs in the worker's own process (RQ's SimpleWorker) for the embedded demo and for platforms
-without fork. Every worker also runs RQ's scheduler so retries with backoff come due.
+Two modes. The default worker forks a work horse per job: a crash or a leak dies with the
+horse. `simple=True` runs jobs in the worker's own process (RQ's SimpleWorker): database
+connections, SQLAlchemy's compiled-statement cache, the ERP login and the HTTP sessions of
+jobs.order_clients all live across jobs, which is what keeps an order within a second of its
+webhook (see docs/benchmarks.md, "Order latency (issue 7)"): the recommended mode for the
+`orders` and `webhooks` queues; catalog loads may keep the forking worker.
+
+Either way the worker warms up before its first job (`warm_up`): the handler and flow modules
+are imported and the GraphQL documents parsed once in the parent, so a forked horse inherits
+them instead of paying for them per job. After a fork the horse keeps the inherited engine
+(its dialect and compile cache) and only forgets the parent's pooled connections with
+`engine.dispose(close=False)`, the pattern SQLAlchemy documents for os.fork(); closing them
+would shut sockets the parent still owns.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Sequence
 
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
+from sqlalchemy import text
 
-from ledger import db, kv
+from ledger import db, flows, kv
 from ledger.queues import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 
 
+def warm_up() -> None:
+    """Import every job module and parse the GraphQL documents; leave the engine initialised, idle.
+
+    The parent connects once (so the dialect's first-connect initialisation is done and
+    inherited) and then returns its connections, so forked horses inherit an empty pool.
+    """
+    from jobs.inbox import TOPIC_HANDLERS
+    from shopify_app.admin_api import documents
+
+    modules = {path.rpartition(".")[0] for path in TOPIC_HANDLERS.values()}
+    modules.update(f"jobs.{flow.module}" for flow in flows.FLOWS)
+    for name in sorted(modules):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            # Warm-up only: the job that needs the module fails loudly (jobs.inbox records why).
+            log.exception("worker: %s could not be imported ahead of its jobs", name)
+    documents.operations()
+    engine = db.get_engine()
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    engine.dispose()
+
+
 class LedgerWorker(Worker):
-    """An RQ Worker whose forked horse starts with fresh database and Redis connections."""
+    """An RQ Worker whose forked horse keeps the engine but not the parent's connections."""
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
-        db.dispose_all()
+        db.get_engine().dispose(close=False)
         kv.reset_clients()
         super().main_work_horse(job, queue)
 
@@ -48,6 +83,7 @@ def run_worker(
     conn: Redis | None = None,
 ) -> bool:
     """Work the queues until stopped (or until empty with `burst`). True if any job ran."""
+    warm_up()
     worker = build_worker(queue_names, simple=simple, conn=conn)
     log.info(
         "worker: %s on %s%s",

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -80,7 +81,9 @@ class ErrorClass(enum.StrEnum):
 
 
 class InboxStatus(enum.StrEnum):
-    RECEIVED = "received"
+    RECEIVED = "received"  # stored, not handed to RQ (Redis was down): the sweeper enqueues it
+    # Stored with job id inbox-<id> and handed to RQ in the same request; RQ's job record is
+    # the truth about the job (the sweeper re-enqueues a row whose job is missing from Redis).
     ENQUEUED = "enqueued"
     PROCESSED = "processed"
     REJECTED = "rejected"  # malformed: kept with the reason, never dropped
@@ -261,7 +264,17 @@ class WebhookInbox(Base):
     __tablename__ = "webhook_inbox"
     __table_args__ = (
         UniqueConstraint("webhook_id"),
-        Index("ix_inbox_event", "shop_domain", "topic", "event_id"),
+        # One row per event: redeliveries carry a new webhook id but the same event id, and the
+        # receiver's INSERT ... ON CONFLICT DO NOTHING relies on this index (NULL event ids never
+        # collide), so concurrent duplicates need no lock.
+        Index("uq_inbox_event", "shop_domain", "topic", "event_id", unique=True),
+        # The sweeper's scan: only rows not yet finished (a small part of the table).
+        Index(
+            "ix_inbox_unfinished",
+            "received_at",
+            postgresql_where=text("status IN ('received', 'enqueued')"),
+            sqlite_where=text("status IN ('received', 'enqueued')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -37,11 +37,13 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 INBOX_JOB = "jobs.inbox.process"
+# The receiver writes this prefix + the row id into webhook_inbox.job_id inside its INSERT.
+INBOX_JOB_PREFIX = "inbox-"
 
 
 def inbox_job_id(inbox_id: int) -> str:
     """The job a webhook inbox row becomes: the receiver and the sweeper use the same id."""
-    return f"inbox-{inbox_id}"
+    return f"{INBOX_JOB_PREFIX}{inbox_id}"
 
 
 def inbox_queue(topic: str) -> str:
@@ -111,6 +113,44 @@ def enqueue(
     except DuplicateJobError:
         log.info("queues: %s already enqueued as %s", func_path, job_id)
         return None
+
+
+def enqueue_inbox(inbox_id: int, topic: str, *, conn: Redis, unique: bool = False) -> str | None:
+    """Put one webhook inbox row on its queue; the job id, or None when it already exists.
+
+    The receiver's hot path (`unique=False`: its INSERT already proved the row new): RQ's writes
+    (queue registration, job hash, status, push) go out in ONE pipeline, one round trip. The
+    sweeper passes `unique=True` (RQ's atomic check-and-enqueue) since the job may exist.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    job_id = inbox_job_id(inbox_id)
+    queue = get_queue(inbox_queue(topic), conn)
+    options: dict[str, Any] = {
+        "job_id": job_id,
+        "retry": retry_policy(),
+        "description": f"webhook {topic} inbox {inbox_id}",
+    }
+    if unique:
+        try:
+            queue.enqueue(INBOX_JOB, inbox_id, unique=True, **options)
+        except DuplicateJobError:
+            return None
+        return job_id
+    with conn.pipeline() as pipe:
+        queue.enqueue(INBOX_JOB, inbox_id, pipeline=pipe, **options)
+        pipe.execute()
+    return job_id
+
+
+def missing_jobs(job_ids: list[str], conn: Redis) -> list[str]:
+    """The ids among `job_ids` that RQ holds no job record for (one pipelined EXISTS each)."""
+    with conn.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.exists(Job.key_for(job_id))
+        found = pipe.execute()
+    return [job_id for job_id, exists in zip(job_ids, found, strict=True) if not exists]
 
 
 def _when(value: datetime | None) -> str | None:

@@ -1,30 +1,44 @@
 """The one webhook receiver (`POST /webhooks`) for every topic, compliance topics included.
 
-It answers in milliseconds and makes no outside call: verify the HMAC over the raw body,
-drop duplicates (webhook id, then shop + topic + event id), write the inbox row and COMMIT,
-then hand the row to RQ by the job's dotted name (`jobs.inbox.process`) so this package never
-imports jobs. If Redis is down the row stays `received` and `jobs.inbox.sweep` enqueues it
-later; Shopify still gets its 200 because the delivery is safely persisted. A body that is not
+It answers in milliseconds and makes no outside call: verify the HMAC over the raw body, then
+ONE database round trip writes and commits the inbox row unless it is a duplicate (webhook id,
+or shop + topic + event id: both UNIQUE, `INSERT ... ON CONFLICT DO NOTHING RETURNING id`), then
+ONE Redis pipeline hands the row to RQ by the job's dotted name (`jobs.inbox.process`) so this
+package never imports jobs. If Redis is down the row is put back to `received` and
+`jobs.inbox.sweep` enqueues it later; Shopify still gets its 200 because the delivery is safely
+persisted (the sweeper also re-enqueues an `enqueued` row whose job RQ does not hold). A body that is not
 a JSON object is kept as `rejected` with the reason and answered 200: a retry cannot fix it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import logging
 from typing import Any
 
 from flask import Blueprint, current_app, request
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger import queues
-from ledger.db import session_scope
+from ledger.db import get_engine, session_scope
 from ledger.kv import get_redis
-from ledger.models import InboxStatus, WebhookInbox
+from ledger.models import InboxStatus, WebhookInbox, utcnow
 from settings import Settings
 from shopify_app.webhook_verify import Delivery, verify_webhook
 
@@ -46,88 +60,120 @@ def parse_body(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return payload, None
 
 
-def _serialise_event(session: Session, delivery: Delivery) -> None:
-    """On PostgreSQL, make concurrent deliveries of one event (new webhook ids) queue up.
+_INBOX = WebhookInbox.__table__
 
-    The webhook id has a UNIQUE constraint; the (shop, topic, event id) check does not, so
-    two simultaneous redeliveries take a transaction-scoped advisory lock on the event first.
+
+def _next_inbox_id(dialect: str) -> ColumnElement[int]:
+    """The id the new row takes, computed inside the INSERT so job_id can be derived from it.
+
+    PostgreSQL draws from the column's own sequence; SQLite serialises writers, so MAX + 1 inside
+    the one INSERT statement cannot collide.
     """
-    if not delivery.event_id or session.get_bind().dialect.name != "postgresql":
-        return
-    digest = hashlib.sha256(f"{delivery.shop_domain}|{delivery.topic}|{delivery.event_id}".encode()).digest()
-    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+    if dialect == "postgresql":
+        return func.nextval(func.pg_get_serial_sequence(_INBOX.name, "id"))
+    return func.coalesce(select(func.max(_INBOX.c.id)).scalar_subquery(), 0) + 1
 
 
-def find_duplicate(session: Session, delivery: Delivery) -> int | None:
-    """Id of an inbox row that already holds this delivery (same webhook id, or same event)."""
-    _serialise_event(session, delivery)
-    found = session.scalar(select(WebhookInbox.id).where(WebhookInbox.webhook_id == delivery.webhook_id))
-    if found is None and delivery.event_id:
-        found = session.scalar(
-            select(WebhookInbox.id)
-            .where(
-                WebhookInbox.shop_domain == delivery.shop_domain,
-                WebhookInbox.topic == delivery.topic,
-                WebhookInbox.event_id == delivery.event_id,
+# The row's values, bound per request into a statement built once (building it costs more than running it).
+_VALUE_COLUMNS = (
+    "webhook_id",
+    "event_id",
+    "topic",
+    "shop_domain",
+    "api_version",
+    "raw_body",
+    "headers",
+    "status",
+    "reason",
+    "triggered_at",
+    "received_at",
+)
+
+
+@functools.cache
+def insert_statement(dialect: str, *, with_event: bool, accepted: bool) -> Insert:
+    """One INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id: store, or learn it is a duplicate.
+
+    A duplicate (same webhook id, or same shop + topic + event id) hits a UNIQUE index and
+    inserts nothing, so concurrent redeliveries need no lock and no read-before-write. The NOT
+    EXISTS guard repeats the event check so a database migrated before the event index existed
+    still drops sequential redeliveries. An accepted row is written `enqueued` with its job id
+    (`inbox-<id>`, see ledger.queues.inbox_job_id): the enqueue that follows needs no second
+    transaction; if Redis refuses it, the row is put back to `received` for the sweeper.
+    Built once per shape and cached: each request only binds its values.
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    next_id = select(_next_inbox_id(dialect).label("id")).subquery("next_id")
+    columns: dict[str, Any] = {"id": next_id.c.id}
+    columns.update({name: bindparam(name, type_=_INBOX.c[name].type) for name in _VALUE_COLUMNS})
+    job_id = literal(queues.INBOX_JOB_PREFIX) + cast(next_id.c.id, String)
+    columns["job_id"] = job_id if accepted else null()
+    rows = select(*columns.values()).select_from(next_id)
+    if with_event:
+        rows = rows.where(
+            ~exists().where(
+                _INBOX.c.shop_domain == bindparam("shop_domain"),
+                _INBOX.c.topic == bindparam("topic"),
+                _INBOX.c.event_id == bindparam("event_id"),
             )
-            .limit(1)
         )
-    return found
+    else:
+        # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT (its parser); PostgreSQL does not mind.
+        rows = rows.where(true())
+    return (
+        insert(_INBOX)
+        .from_select(list(columns), rows, include_defaults=False)
+        .on_conflict_do_nothing()
+        .returning(_INBOX.c.id)
+    )
 
 
 def store_delivery(settings: Settings, delivery: Delivery, raw_body: bytes) -> tuple[int | None, str]:
-    """Write and commit the inbox row. Returns (row id or None for a duplicate, status)."""
+    """Write and commit the inbox row in one statement. Returns (row id or None for a duplicate, status)."""
     _payload, reason = parse_body(raw_body)
-    status = InboxStatus.REJECTED.value if reason else InboxStatus.RECEIVED.value
-    try:
-        with session_scope(settings.database_url) as session:
-            if find_duplicate(session, delivery) is not None:
-                return None, "duplicate"
-            row = WebhookInbox(
-                webhook_id=delivery.webhook_id,
-                event_id=delivery.event_id,
-                topic=delivery.topic,
-                shop_domain=delivery.shop_domain,
-                api_version=delivery.api_version,
-                raw_body=raw_body,
-                headers=delivery.headers,
-                status=status,
-                reason=reason,
-                triggered_at=delivery.triggered_at,
-            )
-            session.add(row)
-            session.flush()
-            row_id = row.id
-    except IntegrityError:
-        # A concurrent delivery of the same webhook id won the UNIQUE constraint.
-        return None, "duplicate"
-    return row_id, status
+    status = InboxStatus.REJECTED.value if reason else InboxStatus.ENQUEUED.value
+    engine = get_engine(settings.database_url)
+    statement = insert_statement(
+        engine.dialect.name, with_event=delivery.event_id is not None, accepted=reason is None
+    )
+    values = {
+        "webhook_id": delivery.webhook_id,
+        "event_id": delivery.event_id,
+        "topic": delivery.topic,
+        "shop_domain": delivery.shop_domain,
+        "api_version": delivery.api_version,
+        "raw_body": raw_body,
+        "headers": delivery.headers,
+        "status": status,
+        "reason": reason,
+        "triggered_at": delivery.triggered_at,
+        "received_at": utcnow(),
+    }
+    # AUTOCOMMIT: the single INSERT is its own transaction (no BEGIN/COMMIT round trips), and
+    # it is durable before Shopify gets its 200.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row_id = conn.execute(statement, values).scalar()
+    return (row_id, status) if row_id is not None else (None, "duplicate")
 
 
 def enqueue_inbox(settings: Settings, inbox_id: int, topic: str) -> str | None:
-    """Hand the row to RQ; None when Redis is unreachable (the sweeper enqueues it later)."""
-    job_id = queues.inbox_job_id(inbox_id)
+    """Hand the row to RQ in one pipeline; on a Redis failure put the row back to `received`.
+
+    Returns the job id, or None when Redis is unreachable (the sweeper enqueues the row later).
+    """
     try:
-        queues.enqueue(
-            queues.INBOX_JOB,
-            inbox_id,
-            queue=queues.inbox_queue(topic),
-            job_id=job_id,
-            unique=False,
-            description=f"webhook {topic} inbox {inbox_id}",
-            conn=get_redis(settings.redis_url),
-        )
+        return queues.enqueue_inbox(inbox_id, topic, conn=get_redis(settings.redis_url))
     except RedisError as exc:
         log.warning(
             "webhooks: enqueue failed for inbox %s (%s); the sweeper will retry", inbox_id, type(exc).__name__
         )
-        return None
     with session_scope(settings.database_url) as session:
-        row = session.get(WebhookInbox, inbox_id)
-        if row is not None and row.status == InboxStatus.RECEIVED.value:
-            row.status = InboxStatus.ENQUEUED.value
-            row.job_id = job_id
-    return job_id
+        session.execute(
+            update(WebhookInbox)
+            .where(WebhookInbox.id == inbox_id, WebhookInbox.status == InboxStatus.ENQUEUED.value)
+            .values(status=InboxStatus.RECEIVED.value, job_id=None)
+        )
+    return None
 
 
 @bp.post("/webhooks")

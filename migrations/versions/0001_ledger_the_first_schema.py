@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:43:20.082464
+Create Date: 2026-11-28 20:02:09.945049
 
 """
 from typing import Sequence, Union
@@ -54,7 +54,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('webhook_id')
     )
     with op.batch_alter_table('webhook_inbox', schema=None) as batch_op:
-        batch_op.create_index('ix_inbox_event', ['shop_domain', 'topic', 'event_id'], unique=False)
+        batch_op.create_index('ix_inbox_unfinished', ['received_at'], unique=False, postgresql_where=sa.text("status IN ('received', 'enqueued')"), sqlite_where=sa.text("status IN ('received', 'enqueued')"))
+        batch_op.create_index('uq_inbox_event', ['shop_domain', 'topic', 'event_id'], unique=True)
 
     op.create_table('audit_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -292,7 +293,8 @@ def downgrade() -> None:
 
     op.drop_table('audit_events')
     with op.batch_alter_table('webhook_inbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_inbox_event')
+        batch_op.drop_index('uq_inbox_event')
+        batch_op.drop_index('ix_inbox_unfinished', postgresql_where=sa.text("status IN ('received', 'enqueued')"), sqlite_where=sa.text("status IN ('received', 'enqueued')"))
 
     op.drop_table('webhook_inbox')
     op.drop_table('shops')

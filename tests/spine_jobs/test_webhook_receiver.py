@@ -144,3 +144,36 @@ def test_sweeper_with_redis_down_leaves_rows_received(jobs_env, deliver, redis_s
         session.add(WebhookInbox(topic="app/uninstalled", shop_domain=SHOP, raw_body=b"{}", webhook_id="w"))
     assert inbox.sweep(older_than=timedelta(0)) == []
     assert rows()[0].status == InboxStatus.RECEIVED.value
+
+
+def test_concurrent_redeliveries_of_one_event_give_one_row(jobs_env, rconn):
+    """Eight deliveries of the same event, each with its own webhook id, at the same instant."""
+    import threading
+
+    app = make_app()
+    body = json.dumps({"id": 77}).encode()
+    barrier = threading.Barrier(8)
+    answers: list[int] = []
+
+    def send(n: int) -> None:
+        headers = signed_headers(body, "orders/create", webhook_id=f"wh-{n}", event_id="event-77")
+        barrier.wait()
+        answers.append(app.test_client().post("/webhooks", data=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 8
+    assert len(rows()) == 1
+    assert Queue("orders", connection=rconn).count == 1
+
+
+def test_sweeper_reenqueues_an_enqueued_row_whose_job_was_lost(jobs_env, deliver, rconn):
+    inbox_id = deliver("orders/paid", {"id": 8}).json["inbox_id"]
+    assert Queue("orders", connection=rconn).job_ids == [f"inbox-{inbox_id}"]
+    rconn.flushall()  # Redis lost the job (restarted without persistence)
+    assert inbox.sweep(older_than=timedelta(0)) == [f"inbox-{inbox_id}"]
+    assert Queue("orders", connection=rconn).job_ids == [f"inbox-{inbox_id}"]
+    assert inbox.sweep(older_than=timedelta(0)) == []  # the job exists again: nothing to do
