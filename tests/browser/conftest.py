@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 API_KEY = "browser-test-key"
-API_SECRET = "browser-test-secret"
+API_SECRET = "browser-test-secret-at-least-32-bytes-long"
 SHOP = "mercado-teste"
 SHOP_DOMAIN = f"{SHOP}.myshopify.com"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
