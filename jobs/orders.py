@@ -21,7 +21,7 @@ backoff, the message shows `retrying`). An unpaid order waits visibly (message `
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -128,6 +128,32 @@ def import_order(shop_id: int, order_id: str | int, *, trigger: str = "replay") 
 def redis_down(exc: RedisError) -> Transient:
     """Redis unreachable mid-job is worth a retry, never a failed order."""
     return Transient(f"Redis unreachable ({type(exc).__name__}): the order waits for it")
+
+
+def run_classified(session: Session, message: Message, work: Callable[[], str]) -> str:
+    """Run one unit's outside calls and classify a failure on its message (ledger.trace.fail).
+
+    Transient failures (Redis down included) are recorded and re-raised for RQ's Retry; a
+    rejection or a missing mapping ends the unit with its status; a bug is recorded and
+    re-raised loudly. The message row must already be committed.
+    """
+    try:
+        return work()
+    except Transient as exc:
+        trace.fail(session, message, exc)
+        session.commit()
+        raise
+    except RedisError as exc:
+        transient = redis_down(exc)
+        trace.fail(session, message, transient)
+        session.commit()
+        raise transient from exc
+    except IntegrationError as exc:
+        return trace.fail(session, message, exc).value
+    except Exception as exc:
+        trace.fail(session, message, exc)
+        session.commit()
+        raise
 
 
 def _import_locked(shop_id: int, num: str, trigger: str) -> str:

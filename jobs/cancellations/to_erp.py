@@ -27,10 +27,10 @@ from erp.errors import ErpRejected
 from jobs import order_clients, order_map
 from jobs import orders as orders_flow
 from jobs.order_lookup import find_link, shop_id_for
-from jobs.orders import current_job_id, order_lock, redis_down
+from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
 
@@ -116,23 +116,7 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled")
             return "skipped"
         session.commit()  # the message row exists before the outside call
-        try:
-            return _cancel(session, shop_id, link, message, reason)
-        except Transient as exc:
-            trace.fail(session, message, exc)
-            session.commit()
-            raise
-        except RedisError as exc:
-            transient = redis_down(exc)
-            trace.fail(session, message, transient)
-            session.commit()
-            raise transient from exc
-        except IntegrationError as exc:
-            return trace.fail(session, message, exc).value
-        except Exception as exc:
-            trace.fail(session, message, exc)
-            session.commit()
-            raise
+        return run_classified(session, message, lambda: _cancel(session, shop_id, link, message, reason))
 
 
 def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, reason: str | None) -> str:

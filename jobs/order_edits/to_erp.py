@@ -31,10 +31,10 @@ from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
 from jobs import order_clients, order_map
 from jobs.order_lookup import find_link, shop_id_for, variants_for
-from jobs.orders import current_job_id, order_lock, redis_down
+from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, OrderLineChange, OrderLink, Shop, utcnow
 from shopify_app.admin_api.order_import_ops import read_order_for_erp
@@ -123,23 +123,7 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit")
             return "skipped"
         session.commit()  # the message row exists before any outside call
-        try:
-            return _apply(session, shop_id, link, message, edit_id)
-        except Transient as exc:
-            trace.fail(session, message, exc)
-            session.commit()
-            raise
-        except RedisError as exc:
-            transient = redis_down(exc)
-            trace.fail(session, message, transient)
-            session.commit()
-            raise transient from exc
-        except IntegrationError as exc:
-            return trace.fail(session, message, exc).value
-        except Exception as exc:
-            trace.fail(session, message, exc)
-            session.commit()
-            raise
+        return run_classified(session, message, lambda: _apply(session, shop_id, link, message, edit_id))
 
 
 def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, edit_id: str) -> str:
