@@ -137,54 +137,45 @@ def _enqueue(message: Message, action: str) -> dict[str, Any]:
     }
 
 
-@bp.post("/<int:message_id>/retry")
-@require_role(Role.OPERATOR)
-def retry(message_id: int) -> ResponseReturnValue:
+def _redo(message_id: int, action: str) -> ResponseReturnValue:
+    """Retry (failed, parked, retrying) or replay (done) one message: enqueue its flow's replay."""
+    allowed, other, other_action, wording, done_word = (
+        (RETRYABLE, REPLAYABLE, "replay", "failed, parked or retrying", "retried")
+        if action == "retry"
+        else (REPLAYABLE, RETRYABLE, "retry", "done", "replayed")
+    )
     with db() as session:
         message = _own_message(session, message_id)
-        if message.status not in RETRYABLE:
+        if message.status not in allowed:
             raise ApiError(
                 409,
-                "not_retryable",
-                f"only failed, parked or retrying messages can be retried; this one is {message.status}"
-                + (" (use replay)" if message.status in REPLAYABLE else ""),
+                f"not_{action}able",
+                f"only {wording} messages can be {done_word}; this one is {message.status}"
+                + (f" (use {other_action})" if message.status in other else ""),
                 message_status=message.status,
             )
-        result = _enqueue(message, "retry")
+        result = _enqueue(message, action)
         write_audit(
             session,
-            "message.retry",
+            f"message.{action}",
             f"message:{message.id}",
             {"status": message.status},
             {"job_id": result["job_id"]},
         )
     result.pop("action")
     return jsonify(result), 202
+
+
+@bp.post("/<int:message_id>/retry")
+@require_role(Role.OPERATOR)
+def retry(message_id: int) -> ResponseReturnValue:
+    return _redo(message_id, "retry")
 
 
 @bp.post("/<int:message_id>/replay")
 @require_role(Role.OPERATOR)
 def replay(message_id: int) -> ResponseReturnValue:
-    with db() as session:
-        message = _own_message(session, message_id)
-        if message.status not in REPLAYABLE:
-            raise ApiError(
-                409,
-                "not_replayable",
-                f"only done messages can be replayed; this one is {message.status}"
-                + (" (use retry)" if message.status in RETRYABLE else ""),
-                message_status=message.status,
-            )
-        result = _enqueue(message, "replay")
-        write_audit(
-            session,
-            "message.replay",
-            f"message:{message.id}",
-            {"status": message.status},
-            {"job_id": result["job_id"]},
-        )
-    result.pop("action")
-    return jsonify(result), 202
+    return _redo(message_id, "replay")
 
 
 @bp.post("/retry-failed")
