@@ -27,7 +27,6 @@ from typing import Any
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
 from jobs.nfe import InvalidNfeKey, validate_key
-from ledger import queues
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import OrderLink
@@ -43,10 +42,8 @@ OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 
 
 def run(shop_id: int) -> None:
-    """'Run now' of invoicing: the poller is what reads the ERP (enqueued, never called)."""
-    queues.enqueue(
-        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
-    )
+    """'Run now' from the dashboard: enqueue the EventoPedido poller."""
+    order_events.poll_now(shop_id)
 
 
 def apply_event(shop_id: int, seq_evento: int) -> str:

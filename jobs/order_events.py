@@ -23,12 +23,10 @@ the reason (an F is never applied on top of a Shopify order that does not match 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from rq import get_current_job
@@ -36,8 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import erp
-from erp.records import Invoice, OrderEvent, OrderLine, Tracking
+from erp.records import OrderEvent
 from jobs.locks import LockBusy, flow_lock, record_lock
+from jobs.order_event_codec import event_from_payload, event_payload
 from ledger import queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
@@ -340,6 +339,14 @@ def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
     raise exc
 
 
+def poll_now(shop_id: int) -> None:
+    """'Run now' of the event-driven flows (edits, invoices, cancellations from the ERP): the
+    poller is what reads the ERP, so it is enqueued (never called)."""
+    queues.enqueue(
+        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
+    )
+
+
 def apply_by_seq(shop_id: int, seq_evento: int, flow: str, replay: Callable[[int], Any]) -> Any:
     """The enqueued entry point of an applier: find the event's message, then replay it."""
     with session_scope() as session:
@@ -348,64 +355,3 @@ def apply_by_seq(shop_id: int, seq_evento: int, flow: str, replay: Callable[[int
             raise LookupError(f"no {flow} message for ERP event {seq_evento} of shop {shop_id}")
         message_id = message.id
     return replay(message_id)
-
-
-# ---------------------------------------------------------------------------- the event as stored
-
-
-def event_payload(event: OrderEvent) -> dict[str, Any]:
-    """The event as JSON for the message's request_payload (decimals and times as text)."""
-    return _jsonable(dataclasses.asdict(event))
-
-
-def event_from_payload(payload: dict[str, Any]) -> OrderEvent:
-    """The OrderEvent back from `event_payload`."""
-    p = dict(payload)
-    return OrderEvent(
-        seq_evento=int(p["seq_evento"]),
-        kind=p["kind"],
-        nro_pedvenda=int(p["nro_pedvenda"]),
-        seq_canal_venda=p.get("seq_canal_venda"),
-        channel_order_id=p.get("channel_order_id"),
-        nro_empresa=int(p["nro_empresa"]),
-        situacao=p.get("situacao"),
-        occurred_at=datetime.fromisoformat(p["occurred_at"]),
-        altered=bool(p.get("altered")),
-        total=_dec(p.get("total")),
-        total_served=_dec(p.get("total_served")),
-        lines=tuple(_line(raw) for raw in p.get("lines") or ()),
-        invoice=_invoice(p["invoice"]) if p.get("invoice") else None,
-        tracking=Tracking(**p["tracking"]) if p.get("tracking") else None,
-        cancel_reason=p.get("cancel_reason"),
-        nfe_cancelled=bool(p.get("nfe_cancelled")),
-    )
-
-
-def _line(raw: dict[str, Any]) -> OrderLine:
-    decimals = {"qtd_embalagem", "qty_ordered", "qty_served", "table_price", "promo_price", "unit_price",
-                "discount", "total_ordered", "total_served"}  # fmt: skip
-    values = {k: (_dec(v) if k in decimals else v) for k, v in raw.items()}
-    return OrderLine(**values)
-
-
-def _invoice(raw: dict[str, Any]) -> Invoice:
-    values = dict(raw)
-    values["issued_at"] = datetime.fromisoformat(values["issued_at"])
-    values["total"] = _dec(values["total"])
-    return Invoice(**values)
-
-
-def _dec(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value

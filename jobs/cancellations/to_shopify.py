@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobs import order_events
-from ledger import queues, shop_settings
+from ledger import shop_settings
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.models import Message, OrderLink, Shop, utcnow
@@ -53,10 +53,8 @@ def reason_code(text: str | None) -> str:
 
 
 def run(shop_id: int) -> None:
-    """'Run now' of this side: the poller is what reads the ERP (enqueued, never called)."""
-    queues.enqueue(
-        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
-    )
+    """'Run now' from the dashboard: enqueue the EventoPedido poller."""
+    order_events.poll_now(shop_id)
 
 
 def apply_event(shop_id: int, seq_evento: int) -> str:

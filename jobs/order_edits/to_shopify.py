@@ -39,7 +39,7 @@ from sqlalchemy import select
 
 from erp.records import OrderEvent
 from jobs import order_events
-from ledger import bindings, mappings, queues
+from ledger import bindings, mappings
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.flows import ERP_TO_SHOPIFY
@@ -194,10 +194,8 @@ def _units(quantity: Decimal) -> int:
 
 
 def run(shop_id: int) -> None:
-    """'Run now' of this side: the poller is what reads the ERP (enqueued, never called)."""
-    queues.enqueue(
-        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
-    )
+    """'Run now' from the dashboard: enqueue the EventoPedido poller."""
+    order_events.poll_now(shop_id)
 
 
 def apply_event(shop_id: int, seq_evento: int) -> str:

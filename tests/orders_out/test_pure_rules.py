@@ -12,7 +12,7 @@ from erp.records import Invoice, OrderEvent, OrderLine, Tracking
 from jobs.cancellations.to_shopify import reason_code
 from jobs.invoices import invoice_metafields, tracking_input
 from jobs.order_edits.to_shopify import plan_changes
-from jobs.order_events import event_from_payload, event_payload
+from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.reconcile_cli import render
 from ledger.errors import MappingMissing
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
