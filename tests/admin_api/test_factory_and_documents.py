@@ -45,7 +45,13 @@ def test_every_operation_is_parsed_once_with_the_fragments_it_uses():
     order = ops["Order"]
     names = [d.name.value for d in order.request.document.definitions]
     assert names[0] == "Order"
-    assert set(names[1:]) == {"OrderFields", "OrderLineFields", "MailingAddressFields", "MoneyBagFields"}
+    assert set(names[1:]) == {
+        "OrderFields",
+        "OrderBuyerFields",
+        "OrderLineFields",
+        "MailingAddressFields",
+        "MoneyBagFields",
+    }
     assert ops["InventorySetQuantities"].is_mutation and not order.is_mutation
 
 
