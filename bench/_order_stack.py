@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,9 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import redis
 import requests
 from sqlalchemy import create_engine, select, text
+
+from bench._redis import RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 GATEWAYS = {"Pix": "2", "Cartão de crédito": "3", "Boleto bancário": "5"}
@@ -37,53 +36,7 @@ NRO_EMPRESA = 1
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ---------------------------------------------------------------- services (benchmarks only)
-
-
-class RedisProcess:
-    """A private redis-server without persistence (a restart loses every queued job, on purpose)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed")
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from typing import Any
 
 import requests
 
-from bench.throttle import free_port, start_redis
+from bench._redis import free_port, start_redis
 
 BARE_PAGE_SIZE = 1000  # what the initial load reads with (jobs.catalog_flow.INITIAL_PAGE_SIZE)
 
@@ -167,7 +167,7 @@ def main(argv: list[str]) -> int:
         erp_proc.terminate()
         erp_proc.wait(timeout=30)
         if redis_proc is not None:
-            redis_proc.terminate()
+            redis_proc.stop()
 
 
 def _measure(args: argparse.Namespace, erp_url: str, shop_id: int, shopify: Any) -> int:

@@ -51,7 +51,7 @@ class Bench:
 @contextmanager
 def bench_chain(skus: int, companies: int, seed: int = 1) -> Iterator[Bench]:
     """Both sandboxes, a migrated SQLite ledger, one installed shop with its catalog loaded."""
-    from bench.throttle import start_redis
+    from bench._redis import start_redis
     from ledger.schema import upgrade
     from sandbox.consinco.runner import serve_in_thread as consinco_in_thread
     from sandbox.shopify.runner import serve_in_thread as shopify_in_thread
@@ -82,8 +82,7 @@ def bench_chain(skus: int, companies: int, seed: int = 1) -> Iterator[Bench]:
             shopify.stop()
             consinco.stop()
             if redis_proc is not None:
-                redis_proc.terminate()
-                redis_proc.wait(timeout=10)
+                redis_proc.stop()
 
 
 def measured(bench: Bench, label: str, job: Any) -> tuple[Any, list[tuple[str, str, float]], float]:

@@ -20,9 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +28,8 @@ from typing import Any
 
 import redis
 import requests
+
+from bench._redis import free_port, start_redis
 
 API_VERSION = "2026-10"
 ITEMS_PER_CALL = 250
@@ -45,36 +44,6 @@ class WorkerReport:
     samples: list[tuple[float, float, float]] = field(default_factory=list)  # (time, actual, available)
     paced_seconds: float = 0.0  # time spent waiting for the shared bucket
     errors: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis() -> tuple[str, subprocess.Popen | None]:
-    """REDIS_URL when set, else a private redis-server on a free port (stopped at the end)."""
-    if os.environ.get("REDIS_URL"):
-        return os.environ["REDIS_URL"], None
-    binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit("bench: set REDIS_URL or install redis-server")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            return url, proc
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    proc.terminate()
-    sys.exit("bench: redis-server did not start")
 
 
 def start_sandbox() -> tuple[str, subprocess.Popen]:
@@ -270,8 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             sandbox_proc.terminate()
             sandbox_proc.wait(timeout=10)
         if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(timeout=10)
+            redis_proc.stop()
 
     figures = summarise(reports, restore_rate=100.0)
     failed = sum(r.calls_failed for r in reports)
