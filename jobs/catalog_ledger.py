@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from jobs import catalog_cache
 from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
 from ledger import bindings, shop_settings, trace
-from ledger.bindings import BindingRow
+from ledger.bindings import PRODUCT_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
 from ledger.errors import IntegrationError, classify
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, Shop, utcnow
@@ -33,10 +33,7 @@ from ledger.trace_bulk import UnitStart
 from ledger.trace_bulk import begin_many as begin_many_units
 from shopify_app.admin_api.results import ProductRef
 
-PRODUCT_KIND = "product"
-VARIANT_KIND = "variant"
 DEFINITION_KIND = "metafield_definition"
-STOCK_RECHECK_KIND = "stock_recheck"  # read by jobs.stock (and written by jobs.prices)
 
 
 def unit_key(seq_produto: int) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jobs.demo_catalog import flow_module
+from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.models import Binding, Message, MessageStatus, OrderLink
 
@@ -100,7 +101,9 @@ def sellable_skus(stack: Any, shop_id: int, location: str) -> tuple[list[str], l
     from sandbox.shopify.state_dump import dump
 
     with session_scope() as session:
-        rows = session.scalars(select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))
+        rows = session.scalars(
+            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == VARIANT_KIND)
+        )
         weighed = {b.erp_id for b in rows if (b.data or {}).get("weighed")}
     stocked: list[tuple[int, str]] = []
     for product in dump(stack.shopify.sandbox, stack.options.shop)["products"]:

@@ -29,6 +29,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import kv, queues
+from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.models import (
     Binding,
@@ -161,10 +162,10 @@ def mapping_now_exists(
         query: Any = exists().where(
             Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == code
         )
-    elif kind == "variant":
+    elif kind == VARIANT_KIND:
         query = exists().where(
             Binding.shop_id == shop_id,
-            Binding.kind == "variant",
+            Binding.kind == VARIANT_KIND,
             or_(Binding.erp_id == code, Binding.shopify_id == code),
         )
     elif kind == "setting":

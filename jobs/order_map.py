@@ -24,6 +24,7 @@ from typing import Any
 
 from erp.records import OrderInput, OrderLineInput, PaymentInput
 from jobs.order_customer import InvalidTaxId, TaxId, map_customer, validate_tax_id
+from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.order_results import Order, OrderLine
@@ -33,7 +34,7 @@ __all__ = ["InvalidTaxId", "TaxId", "map_customer", "map_order", "validate_tax_i
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 PAYMENT_METHOD = "payment_method"
-VARIANT = "variant"
+VARIANT = VARIANT_KIND
 # displayFinancialStatus values that let an order go to the ERP, per shop setting payment_confirmation.
 READY_STATUSES: dict[str, frozenset[str]] = {
     "paid": frozenset({"PAID", "PARTIALLY_REFUNDED"}),

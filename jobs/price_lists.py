@@ -21,7 +21,7 @@ from sqlalchemy import select
 from erp.client import ErpClient
 from jobs.price_map import PriceState, money, recheck_on, target_price, unit_factor
 from ledger import bindings, trace, watermarks
-from ledger.bindings import BindingRow
+from ledger.bindings import VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import IntegrationError, MappingMissing, Transient
@@ -118,7 +118,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         )
         for b in due:
             states.setdefault(b.erp_id.removeprefix(prefix), PriceState.from_data(b.data))
-        variants = bindings.get_many(session, shop_id, "variant", states)
+        variants = bindings.get_many(session, shop_id, VARIANT_KIND, states)
         known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
         changes: list[tuple[BindingRow, dict]] = []
         for sku, state in states.items():

@@ -18,7 +18,8 @@ from typing import Any
 
 from jobs.price_map import PriceState, VariantPrice, recheck_on, variant_input
 from ledger import bindings, trace
-from ledger.bindings import BindingRow
+from ledger.bindings import PRICE_KIND, BindingRow
+from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -31,8 +32,6 @@ from shopify_app.admin_api.errors import ShopifyUserErrors
 log = logging.getLogger(__name__)
 
 FLOW = "prices"
-PRICE_KIND = "price"
-RECHECK_KIND = "stock_recheck"
 BULK_MUTATION = "ProductVariantsBulkUpdate"
 
 

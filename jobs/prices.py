@@ -33,7 +33,7 @@ from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import PriceState, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
 from ledger import bindings, shop_settings, trace, watermarks
-from ledger.bindings import BindingRow
+from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -45,9 +45,6 @@ from shopify_app.admin_api.client import AdminClient
 log = logging.getLogger(__name__)
 
 FLOW = "prices"
-PRICE_KIND = "price"
-VARIANT_KIND = "variant"
-RECHECK_KIND = "stock_recheck"
 
 
 def run(shop_id: int, *, today: date | None = None) -> PriceRun:

@@ -46,7 +46,9 @@ from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product, sellable_base
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
-from ledger.bindings import BindingRow
+from ledger.bindings import PRICE_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
+from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
+from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -58,11 +60,6 @@ from shopify_app.admin_api.client import AdminClient
 log = logging.getLogger(__name__)
 
 FLOW = "stock"
-STOCK_KIND = "stock"
-POLICY_KIND = "stock_policy"
-VARIANT_KIND = "variant"
-PRICE_KIND = "price"
-RECHECK_KIND = "stock_recheck"
 BATCH_SIZE = 250
 PENDING_ORDERS_WINDOW = timedelta(days=7)
 

@@ -20,7 +20,8 @@ from typing import Any
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
 from ledger import bindings, trace
-from ledger.bindings import BindingRow
+from ledger.bindings import STOCK_KIND, BindingRow
+from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
 from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -35,8 +36,6 @@ from shopify_app.admin_api.stock_ops import item_levels_at, set_available
 
 log = logging.getLogger(__name__)
 
-STOCK_KIND = "stock"
-POLICY_KIND = "stock_policy"
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 MAX_ROUNDS = 5
 POLICY_MUTATION = "ProductVariantsBulkUpdate"

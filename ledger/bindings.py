@@ -22,6 +22,15 @@ READ_CHUNK = 5000
 WRITE_CHUNK = 1000
 
 
+# Binding kinds shared by more than one flow (the catalog, prices and stock flows must agree).
+PRODUCT_KIND = "product"  # erp_id = seqProduto, shopify_id = Product gid
+VARIANT_KIND = "variant"  # erp_id = idSku, shopify_id = ProductVariant gid, data: inventory item, unit...
+PRICE_KIND = "price"  # erp_id = idSku: the price state last sent (sale_active, promotion dates)
+STOCK_KIND = "stock"  # erp_id = "<company>:<idSku>": the level last sent
+STOCK_POLICY_KIND = "stock_policy"  # erp_id = idSku: the inventoryPolicy last sent
+STOCK_RECHECK_KIND = "stock_recheck"  # erp_id = idSku: the stock flow re-evaluates it next run
+
+
 class BindingRow(NamedTuple):
     """One binding to write. `shopify_id=None` keeps the id already stored; digest and data are replaced."""
 
