@@ -74,14 +74,28 @@ class ChangeRead(Generic[T]):
         self.dropped = 0
         self.complete = False
         self.boundary: set[Key] = set()
+        self._started = False
+        self._prefetched: _Prefetched | None = None
 
     def __iter__(self) -> Iterator[T]:
-        if self.pages:
-            raise RuntimeError("a ChangeRead is consumed once: ask the client for a new read")
-        return self._records()
+        return (record for page in self.by_page() for record in page)
 
-    def _records(self) -> Iterator[T]:
+    def by_page(self) -> Iterator[list[T]]:
+        """The same records, one list per page: with `next_page_ready()`, a consumer of two
+        reads at once takes whichever has a page in, instead of waiting on one of them."""
+        if self.pages or self._started:
+            raise RuntimeError("a ChangeRead is consumed once: ask the client for a new read")
+        self._started = True
+        return self._record_pages()
+
+    def next_page_ready(self) -> bool:
+        """True when the next page (or the end of the read) is already fetched, so taking it
+        does not wait. Only a started read with a prefetch worker can say so."""
+        return self._prefetched is not None and self._prefetched.ready()
+
+    def _record_pages(self) -> Iterator[list[T]]:
         pages = _Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
+        self._prefetched = pages if isinstance(pages, _Prefetched) else None
         boundary_from: datetime | None = None
         previous: set[Key] = set()
         current: set[Key] = set()
@@ -91,6 +105,7 @@ class ChangeRead(Generic[T]):
                 if boundary_from is None and self.snapshot is not None:
                     boundary_from = self.snapshot - self.overlap
                 previous, current = current, set()
+                records: list[T] = []
                 for raw in f.seq(body, items_name, self.endpoint):
                     record = self._parse(raw)
                     changed = self._changed(record)
@@ -101,8 +116,9 @@ class ChangeRead(Generic[T]):
                         self.dropped += 1
                         continue
                     current.add(k)
-                    self.yielded += 1
-                    yield record
+                    records.append(record)
+                self.yielded += len(records)
+                yield records
         finally:
             if isinstance(pages, _Prefetched):
                 pages.close()
@@ -191,6 +207,10 @@ class _Prefetched:
             if body is _DONE:
                 return
             yield body
+
+    def ready(self) -> bool:
+        """A page (or the end, or an error) is waiting: the next step of the iterator won't block."""
+        return not self._queue.empty()
 
     def close(self) -> None:
         self._stop.set()

@@ -15,17 +15,19 @@ kept (by the ERP's change time) never replaces it, so overlapping reads are harm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from ledger import bindings
-from ledger.bindings import BindingRow
-from ledger.models import Binding
+from ledger.models import Binding, utcnow
+from ledger.trace_bulk import db_value, execute_many
 
 CACHE_KIND = "erp_catalog"
 
@@ -58,26 +60,57 @@ def merge(
     shop_id: int,
     products: Iterable[Mapping[str, Any]] = (),
     skus: Iterable[Mapping[str, Any]] = (),
-    *,
-    fresh: FreshRecords | None = None,
 ) -> dict[int, CachedProduct]:
     """Fold fresh ERP records into the cache; returns the touched products as now cached.
 
-    Rows whose content did not change are not rewritten. `fresh`: the records already reduced
-    to the newest per product / SKU (instead of `products` and `skus`).
+    Rows whose content did not change are not rewritten. (The initial load does the same
+    batch by batch during its read: jobs/catalog_initial.py.)
     """
-    if fresh is not None:
-        fresh_products, fresh_skus = fresh.products, fresh.skus
-    else:
-        fresh_products, fresh_skus = _latest(products, skus)
+    fresh_products, fresh_skus = _latest(products, skus)
     cached = load(session, shop_id, set(fresh_products) | set(fresh_skus))
     dirty = overlay(cached, fresh_products, fresh_skus)
-    rows = [
-        BindingRow(str(seq), None, None, {"product": cached[seq].product, "skus": cached[seq].skus})
-        for seq in sorted(dirty)
-    ]
-    bindings.upsert_many(session, shop_id, CACHE_KIND, rows)
+    write(session, shop_id, [cached[seq] for seq in sorted(dirty)])
     return cached
+
+
+def write(session: Session, shop_id: int, entries: Iterable[CachedProduct]) -> None:
+    """Upsert these cache rows as they are (one executemany; the JSON encoded by orjson).
+
+    What bindings.upsert_many does for a cache row (shopify_id and digest stay NULL), without
+    SQLAlchemy's per-row parameter processing: a whole-catalog load writes ~35,000 rows.
+    """
+    write_encoded(session, shop_id, encode(entries))
+
+
+def encode(entries: Iterable[CachedProduct]) -> list[tuple[str, str]]:
+    """(erp_id, JSON data) of cache rows, as `write_encoded` takes them."""
+    return [
+        (str(e.seq_produto), orjson.dumps({"product": e.product, "skus": e.skus}).decode()) for e in entries
+    ]
+
+
+def write_encoded(session: Session, shop_id: int, rows: Sequence[tuple[str, str]]) -> None:
+    if not rows:
+        return
+    session.flush()
+    connection = session.connection()
+    now = db_value(connection, Binding.__table__.c.updated_at, utcnow())
+    values = [(shop_id, CACHE_KIND, erp_id, data, now) for erp_id, data in rows]
+    execute_many(connection, "catalog_cache.write", _write_statement, _WRITE_COLUMNS, values)
+
+
+_WRITE_COLUMNS = ("shop_id", "kind", "erp_id", "data", "updated_at")
+
+
+def _write_statement(dialect: Any) -> Insert:
+    c = Binding.__table__.c
+    stmt = dialect.insert(Binding.__table__).values(
+        {n: bindparam(n, type_=c[n].type) for n in _WRITE_COLUMNS}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[c.shop_id, c.kind, c.erp_id],
+        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+    )
 
 
 def preview(
@@ -95,7 +128,7 @@ def preview(
 
 class FreshRecords:
     """The newest record per product and per SKU among those read so far, kept record by record
-    (what `_latest` computes at once): the initial load maps products from it mid-read."""
+    (what `_latest` computes at once): the initial load stages products from it mid-read."""
 
     def __init__(self) -> None:
         self.products: dict[int, Mapping[str, Any]] = {}
@@ -113,12 +146,6 @@ class FreshRecords:
         if _newer_or_same(record, group.get(record["id_sku"])):
             group[record["id_sku"]] = record
         return seq
-
-    def same_as(self, entry: CachedProduct) -> bool:
-        """The merged cache entry holds exactly the records read (nothing older kept beside)."""
-        return entry.product == self.products.get(entry.seq_produto) and entry.skus == self.skus.get(
-            entry.seq_produto
-        )
 
 
 def _latest(

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import erp
-from jobs import catalog_cache
+from jobs import catalog_cache, catalog_initial
 from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, sync
-from jobs.catalog_map import MappedProduct, cache_product, cache_sku, map_product
+from jobs.catalog_map import cache_product, cache_sku
 from jobs.locks import LockBusy, flow_lock
 from ledger import watermarks
 from ledger.db import session_scope
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 CATALOG_LOCK = "catalog"
 INITIAL_PAGE_SIZE = 1000  # the API's largest page: a whole-catalog read takes the fewest round trips
 SKU_PREFETCH_PAGES = 16  # SKU pages held ahead during an initial load (~1.5 MB of records each)
-PREMAP_EVERY = 500  # products mapped mid-read in batches of this many (see _premap)
+PREMAP_EVERY = 500  # SKU records per mid-read batch of cache + mapping + messages (jobs/catalog_initial.py)
 FLOWS = ("products", "skus")
 READERS: dict[str, Callable[[erp.ErpClient, datetime | None], Any]] = {
     "products": lambda client, since: client.products(since),
@@ -79,23 +79,30 @@ def read_both(client: erp.ErpClient) -> tuple[erp.ChangeRead, erp.ChangeRead]:
     return products_read, skus_read
 
 
-def products_read_then_skus(
-    products_read: Iterable[Any], skus_read: Iterable[Any]
-) -> Iterator[tuple[str, Any]]:
-    """("products", record)... then ("skus", record)..., with the SKU read started first.
+def read_pages(products_read: erp.ChangeRead, skus_read: erp.ChangeRead) -> Iterator[tuple[str, list[Any]]]:
+    """("products" | "skus", the records of one page), taking whichever read has a page in.
 
-    Why: the ERP builds pages while we parse; taking one SKU up front starts that read's
-    prefetch worker, so both streams are in flight during the whole product read instead of
-    the SKU read waiting for its first page only once the products are done.
+    Why: the ERP builds both streams at once. Started first, the SKU read fetches ahead while
+    the products are parsed; a SKU page already in is taken whenever the next product page is
+    not, so the time spent waiting on product pages parses SKUs instead, and the SKU read
+    never stalls behind its full prefetch queue. Product pages go first when both are in.
     """
-    sku_records = iter(skus_read)
-    first = next(sku_records, None)
-    for record in products_read:
-        yield "products", record
+    sku_pages = skus_read.by_page()
+    first = next(sku_pages, None)  # starts the SKU read's prefetch worker
     if first is not None:
         yield "skus", first
-        for record in sku_records:
-            yield "skus", record
+    skus_left = first is not None
+    for page in products_read.by_page():
+        yield "products", page
+        while skus_left and skus_read.next_page_ready() and not products_read.next_page_ready():
+            page = next(sku_pages, None)
+            if page is None:
+                skus_left = False
+            else:
+                yield "skus", page
+    if skus_left:
+        for page in sku_pages:
+            yield "skus", page
 
 
 def run_flow(
@@ -160,47 +167,42 @@ def _load_whole(
         ctx = cl.load_context(session, shop_id)
     products_read, skus_read = read_both(erp_client)
     fresh = catalog_cache.FreshRecords()
-    premapped: dict[int, MappedProduct] = {}
-    touched: set[int] = set()
-    for kind, record in products_read_then_skus(products_read, skus_read):
-        if kind == "products":
-            premapped.pop(fresh.add_product(cache_product(record)), None)
-            continue
-        seq = fresh.add_sku(cache_sku(record))
-        premapped.pop(seq, None)  # a new packaging: this product's mapping is stale
-        touched.add(seq)
-        if len(touched) >= PREMAP_EVERY:
-            _premap(ctx, fresh, touched, premapped)
-    with session_scope() as session:
-        entries = catalog_cache.merge(session, shop_id, fresh=fresh)
-    for seq in [s for s in premapped if s not in entries or not fresh.same_as(entries[s])]:
-        del premapped[seq]  # the cache kept other records beside those read: plan maps it again
-    seqs = sorted(entries)
+    writer = catalog_initial.LedgerWriter()
+    try:
+        stager = catalog_initial.Stager(ctx, fresh, writer, flow="products", bulk=bulk, job_id=job_id)
+        touched: set[int] = set()  # products with new packagings, staged every PREMAP_EVERY
+        held: set[int] = set()  # ... whose product record has not come in yet
+        for kind, page in read_pages(products_read, skus_read):
+            if kind == "products":
+                for record in page:
+                    seq = fresh.add_product(cache_product(record))
+                    if seq in held:
+                        held.discard(seq)
+                        touched.add(seq)
+            else:
+                for record in page:
+                    seq = fresh.add_sku(cache_sku(record))
+                    (touched if seq in fresh.products else held).add(seq)
+            if held and products_read.complete:  # the others will never have one: stage them as they are
+                touched |= held
+                held.clear()
+            if len(touched) >= PREMAP_EVERY:
+                stager.stage(touched)  # while the next pages are in flight
+                touched.clear()
+        stager.stage(touched | held)
+        planned = stager.finish()  # commits the cache and the begun messages
+    except BaseException:
+        writer.abandon()
+        raise
+    seqs = [p.seq_produto for p in planned]
+    message_ids = stager.message_ids if stager.begins_messages else None
     result = sync(ctx, "products", seqs, client=client, bulk=bulk, progress=progress, job_id=job_id,
-                  entries=entries, premapped=premapped)  # fmt: skip
+                  planned=planned, message_ids=message_ids)  # fmt: skip
     with session_scope() as session:
         for flow, read in (("products", products_read), ("skus", skus_read)):
             if read.complete and read.snapshot is not None:
                 watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
     return result
-
-
-def _premap(
-    ctx: cl.CatalogContext,
-    fresh: catalog_cache.FreshRecords,
-    touched: set[int],
-    premapped: dict[int, MappedProduct],
-) -> None:
-    """Map the products whose SKUs just arrived, while the ERP serves the next pages.
-
-    Why: paging the ERP leaves this process waiting on the socket (the pages are prefetched
-    in a worker thread), so mapping + digests done here cost no wall time; the few products
-    whose packagings span pages are mapped again when the next one arrives (or by plan)."""
-    for seq in touched:
-        product, skus = fresh.products.get(seq), fresh.skus.get(seq)
-        if product is not None and skus:
-            premapped[seq] = map_product(product, skus.values(), ctx.inactive_status)
-    touched.clear()
 
 
 def _incremental(

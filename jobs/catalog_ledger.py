@@ -28,7 +28,7 @@ from ledger import bindings, shop_settings, trace
 from ledger.bindings import PRODUCT_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
 from ledger.errors import IntegrationError, classify
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, MessageStatus, Shop, utcnow
+from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from ledger.trace_bulk import UnitStart
 from ledger.trace_bulk import begin_many as begin_many_units
 from shopify_app.admin_api.results import ProductRef
@@ -80,34 +80,35 @@ def plan(
     *,
     force: bool = False,
     entries: Mapping[int, catalog_cache.CachedProduct] | None = None,
-    premapped: Mapping[int, MappedProduct] | None = None,
 ) -> list[Planned]:
-    """Map every product from the cache (or `entries`) and compare with what was last sent.
-
-    `premapped`: products already mapped from exactly these cache records (the initial load
-    maps while the ERP pages are still in flight); the others are mapped here."""
+    """Map every product from the cache (or `entries`) and compare with what was last sent."""
     cached = entries if entries is not None else catalog_cache.load(session, ctx.shop_id, seqs)
     sent = bindings.get_many(session, ctx.shop_id, PRODUCT_KIND, (str(s) for s in seqs))
-    planned: list[Planned] = []
-    for seq in seqs:
-        entry = cached[seq]
-        binding = sent.get(str(seq))
-        was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
-        if entry.product is None:
-            planned.append(Planned(seq, None, "waiting", "waiting for the product record (ProdutoCV)"))
-            continue
-        if not entry.skus:
-            planned.append(Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)"))
-            continue
-        mapped = premapped.get(seq) if premapped else None
-        if mapped is None:
-            mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
-        if not force and bindings.unchanged(sent, str(seq), mapped.digest):
-            planned.append(Planned(seq, mapped, "unchanged", was_active=was_active))
-            continue
-        verdict = "create" if binding is None or binding.shopify_id is None else "change"
-        planned.append(Planned(seq, mapped, verdict, was_active=was_active))
-    return planned
+    return [plan_one(ctx, cached[seq], sent.get(str(seq)), force=force) for seq in seqs]
+
+
+def plan_one(
+    ctx: CatalogContext,
+    entry: catalog_cache.CachedProduct,
+    binding: Binding | None,
+    mapped: MappedProduct | None = None,
+    *,
+    force: bool = False,
+) -> Planned:
+    """One product's verdict (see plan): `binding` is its product binding, `mapped` its mapping
+    from exactly `entry` when already made."""
+    seq = entry.seq_produto
+    was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
+    if entry.product is None:
+        return Planned(seq, None, "waiting", "waiting for the product record (ProdutoCV)")
+    if not entry.skus:
+        return Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)")
+    if mapped is None:
+        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
+    if not force and bindings.unchanged({str(seq): binding} if binding else {}, str(seq), mapped.digest):
+        return Planned(seq, mapped, "unchanged", was_active=was_active)
+    verdict = "create" if binding is None or binding.shopify_id is None else "change"
+    return Planned(seq, mapped, verdict, was_active=was_active)
 
 
 def _search(mapped: MappedProduct) -> list[str]:
@@ -130,16 +131,60 @@ def _request(mapped: MappedProduct) -> dict[str, Any]:
     }
 
 
+def unit_starts(products: Sequence[MappedProduct]) -> list[UnitStart]:
+    """What trace.begin is given for each product (its request: digest and SKU facts)."""
+    return [
+        UnitStart(unit_key(m.seq_produto), erp_id=str(m.seq_produto), search=_search(m), request=_request(m))
+        for m in products
+    ]
+
+
 def begin_many(
     session: Session, ctx: CatalogContext, flow: str, products: Sequence[MappedProduct], job_id: str | None
 ) -> dict[int, int]:
     """trace.begin for many products at once (ledger.trace_bulk); returns {seqProduto: message id}."""
-    units = [
-        UnitStart(unit_key(m.seq_produto), erp_id=str(m.seq_produto), search=_search(m), request=_request(m))
-        for m in products
-    ]
-    ids = begin_many_units(session, ctx.shop_id, flow, units, direction=ERP_TO_SHOPIFY, job_id=job_id)
+    ids = begin_units(session, ctx, flow, unit_starts(products), job_id)
     return {m.seq_produto: message_id for m, message_id in zip(products, ids, strict=True)}
+
+
+def begin_units(
+    session: Session, ctx: CatalogContext, flow: str, units: Sequence[UnitStart], job_id: str | None
+) -> list[int]:
+    return begin_many_units(session, ctx.shop_id, flow, units, direction=ERP_TO_SHOPIFY, job_id=job_id)
+
+
+def restate_many(session: Session, message_ids: Sequence[int], units: Sequence[UnitStart]) -> None:
+    """New request payloads for messages this run already began (a product mapped again when
+    more of its packagings arrived): the same attempt, not a new one."""
+    now = utcnow()
+    rows = [
+        {
+            "id": message_id,
+            "request_payload": u.request,
+            "search_text": trace.search_text([u.shopify_id, u.erp_id], u.search),
+            "updated_at": now,
+        }
+        for message_id, u in zip(message_ids, units, strict=True)
+    ]
+    if rows:
+        session.execute(update(Message), rows)
+
+
+def skip_many(session: Session, message_ids: Sequence[int]) -> None:
+    """Messages begun by this run for products that turned out unchanged: nothing is sent."""
+    now = utcnow()
+    rows = [
+        {
+            "id": i,
+            "status": MessageStatus.SKIPPED.value,
+            "error_text": "unchanged: Shopify already has this product",
+            "finished_at": now,
+            "updated_at": now,
+        }
+        for i in message_ids
+    ]
+    if rows:
+        session.execute(update(Message), rows)
 
 
 def record_sent(

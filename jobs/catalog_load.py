@@ -30,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs import catalog_ledger as cl
-from jobs.catalog_cache import CachedProduct
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Transient
@@ -88,19 +87,20 @@ def sync(
     accepted: Accepted | None = None,
     progress: Progress | None = None,
     job_id: str | None = None,
-    entries: Mapping[int, CachedProduct] | None = None,
-    premapped: Mapping[int, MappedProduct] | None = None,
+    planned: Sequence[cl.Planned] | None = None,
+    message_ids: Mapping[int, int] | None = None,
 ) -> SyncResult:
     """Bring these products (in this order) to Shopify; `bulk=None` decides by the threshold.
 
     `force` re-sends unchanged products (replay). `accepted(session, seqs)` runs in the commit
-    of each answered batch (the caller's watermark). `entries`: the cache rows as just merged
-    (saves reading them back on a big load); `premapped`: products already mapped from exactly
-    those entries (see catalog_ledger.plan).
+    of each answered batch (the caller's watermark). `planned` + `message_ids`: the plan
+    already made and the messages already begun (committed) for it, by the initial load
+    during its read (jobs/catalog_initial.py); a bulk push then begins nothing again.
     """
     result = SyncResult()
-    with session_scope() as session:
-        planned = cl.plan(session, ctx, seqs, force=force, entries=entries, premapped=premapped)
+    if planned is None:
+        with session_scope() as session:
+            planned = cl.plan(session, ctx, seqs, force=force)
     to_send: list[MappedProduct] = []
     for item in planned:
         if item.verdict == "waiting":
@@ -124,8 +124,10 @@ def sync(
     try:
         ensure_definition(ctx, client)
         result.bulk = len(to_send) > ctx.bulk_threshold if bulk is None else bulk
+        if message_ids is not None:
+            result.bulk = True  # begun for a bulk operation (catalog_initial decided it)
         if result.bulk:
-            _push_bulk(ctx, flow, to_send, client, result, progress, job_id)
+            _push_bulk(ctx, flow, to_send, client, result, progress, job_id, message_ids)
             if accepted is not None:
                 with session_scope() as session:
                     accepted(session, seqs)
@@ -204,9 +206,13 @@ def _push_bulk(
     result: SyncResult,
     progress: Progress | None,
     job_id: str | None,
+    message_ids: Mapping[int, int] | None = None,
 ) -> None:
-    with session_scope() as session:
-        ids = cl.begin_many(session, ctx, flow, to_send, job_id)
+    if message_ids is not None:
+        ids = {m.seq_produto: message_ids[m.seq_produto] for m in to_send}
+    else:
+        with session_scope() as session:
+            ids = cl.begin_many(session, ctx, flow, to_send, job_id)
     total = len(to_send)
 
     def on_progress(operation: object) -> None:
@@ -221,6 +227,7 @@ def _push_bulk(
             [m.variables for m in to_send],
             client_identifier=f"catalog-{ctx.shop_id}-{flow}",
             progress=on_progress,
+            encoded=[m.line for m in to_send],  # the bytes the digest hashed, not a second encoding
         )
     except IntegrationError as exc:  # the operation as a whole: every product says why, then re-raise
         with session_scope() as session:

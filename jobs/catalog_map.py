@@ -31,13 +31,15 @@ Decisions (issue 6):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from erp.records import Product, Sku
 
@@ -127,12 +129,20 @@ def _weight_kg(sku: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _unit_price(sku: Mapping[str, Any]) -> dict[str, Any] | None:
+_KG_UNIT_PRICE = {
+    "quantityUnit": "KG",
+    "quantityValue": float(WEIGHED_SALE_UNIT_KG),
+    "referenceUnit": "KG",
+    "referenceValue": 1,
+}
+
+
+def _unit_price(sku: Mapping[str, Any], qty: Decimal | None = None) -> dict[str, Any] | None:
     """Price per kg for weighed items, per unit for boxes (the shelf label's unit price)."""
     if sku.get("weighed"):
-        value = float(WEIGHED_SALE_UNIT_KG)
-        return {"quantityUnit": "KG", "quantityValue": value, "referenceUnit": "KG", "referenceValue": 1}
-    qty = Decimal(str(sku["qtd_embalagem"]))
+        return dict(_KG_UNIT_PRICE)
+    if qty is None:
+        qty = Decimal(str(sku["qtd_embalagem"]))
     if qty > 1 and qty == qty.to_integral_value():
         return {
             "quantityUnit": "ITEM",
@@ -143,8 +153,11 @@ def _unit_price(sku: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def variant_input(product_active: bool, sku: Mapping[str, Any], label: str) -> dict[str, Any]:
-    """One ProductVariantSetInput (no price, no stock: other flows own them)."""
+def variant_input(
+    product_active: bool, sku: Mapping[str, Any], label: str, qty: Decimal | None = None
+) -> dict[str, Any]:
+    """One ProductVariantSetInput (no price, no stock: other flows own them). `qty`: the
+    packaging's quantity when the caller already has it as a Decimal."""
     item: dict[str, Any] = {"sku": sku["id_sku"]}
     weight = _weight_kg(sku)
     if weight is not None:
@@ -154,7 +167,7 @@ def variant_input(product_active: bool, sku: Mapping[str, Any], label: str) -> d
         "barcode": sku.get("ean") or None,
         "inventoryItem": item,
     }
-    unit_price = _unit_price(sku)
+    unit_price = _unit_price(sku, qty)
     if unit_price is not None:
         variant["unitPriceMeasurement"] = unit_price
         variant["showUnitPrice"] = True
@@ -164,35 +177,55 @@ def variant_input(product_active: bool, sku: Mapping[str, Any], label: str) -> d
 
 
 def description_html(product: Mapping[str, Any]) -> str:
-    parts = [f"<p>{html.escape(product.get('description') or '')}</p>"]
-    facts = [
-        ("Marca", product.get("brand")),
-        ("Família", product.get("family")),
-        ("Ref. fabricante", product.get("manufacturer_ref")),
-        ("NCM", product.get("ncm")),
-    ]
-    items = "".join(f"<li>{k}: {html.escape(str(v))}</li>" for k, v in facts if v)
-    return parts[0] + (f"<ul>{items}</ul>" if items else "")
+    ref = product.get("manufacturer_ref")
+    items = "".join(
+        (
+            _fact("Marca", product.get("brand")),
+            _fact("Família", product.get("family")),
+            f"<li>Ref. fabricante: {html.escape(str(ref))}</li>" if ref else "",
+            _fact("NCM", product.get("ncm")),
+        )
+    )
+    head = f"<p>{html.escape(product.get('description') or '')}</p>"
+    return head + (f"<ul>{items}</ul>" if items else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fact(label: str, value: Any) -> str:
+    """One <li> of a value shared by many products (brand, family, NCM): escaped once."""
+    return f"<li>{label}: {html.escape(str(value))}</li>" if value else ""
 
 
 @dataclass(frozen=True)
 class MappedProduct:
-    """A product ready to send: the input, its digest, and per-SKU facts for the bindings."""
+    """A product ready to send: the input, its digest, and per-SKU facts for the bindings.
+
+    `line` is the product's bulk JSONL line (the ProductSet variables as JSON), made once at
+    mapping time around the input's bytes, which the digest hashes too: a product is never
+    serialised twice on a whole-catalog load.
+    """
 
     seq_produto: int
     input: dict[str, Any]
     digest: str
     status: str
     skus: list[dict[str, Any]]  # [{id_sku, qtd_embalagem, weighed, ean, active, label}]
+    line: bytes = b""
 
     @property
     def variables(self) -> dict[str, Any]:
-        """The ProductSet variables (one bulk JSONL line)."""
+        """The ProductSet variables (what `line` holds)."""
         namespace, key, value = custom_id(self.seq_produto)
         return {
             "identifier": {"customId": {"namespace": namespace, "key": key, "value": value}},
             "input": self.input,
         }
+
+
+_LINE_HEAD = (
+    b'{"identifier":{"customId":{"namespace":"' + CUSTOM_ID_NAMESPACE.encode()
+    + b'","key":"' + CUSTOM_ID_KEY.encode() + b'","value":'
+)  # fmt: skip
 
 
 def map_product(
@@ -203,15 +236,24 @@ def map_product(
     Raises:
         ValueError: no SKU (a product needs at least one packaging to become a variant).
     """
-    ordered = ordered_skus(skus)
+    # (quantity, id, record), smallest packaging first: ordered_skus' order, each quantity read once
+    keyed = sorted(
+        ((Decimal(str(s["qtd_embalagem"])), str(s["id_sku"]), s) for s in skus), key=_by_qty_and_id
+    )
+    ordered = [s for _, _, s in keyed]
     if not ordered:
         raise ValueError(f"product {product['seq_produto']} has no SKU")
     status = product_status(product, ordered, inactive_status)
     active = status == ACTIVE
     labels: list[str] = []
     facts: list[dict[str, Any]] = []
-    for sku in ordered:
-        label = option_label(sku)
+    variants: list[dict[str, Any]] = []
+    for qty, _, sku in keyed:
+        if sku.get("weighed"):
+            label = "KG"
+        else:  # option_label, with the quantity at hand
+            packaging = str(sku.get("packaging") or "UN").upper()
+            label = packaging if qty == 1 else f"{packaging}-{_text(qty)}"
         if label in labels:  # two packagings with one label: keep both apart
             label = f"{label} ({sku['id_sku']})"
         labels.append(label)
@@ -225,6 +267,7 @@ def map_product(
                 "label": label,
             }
         )
+        variants.append(variant_input(active, sku, label, qty))
     weighed = bool(product.get("weighed")) or any(s.get("weighed") for s in ordered)
     payload: dict[str, Any] = {
         "title": product.get("description") or f"Produto {product['seq_produto']}",
@@ -233,20 +276,34 @@ def map_product(
         "productType": product.get("category") or product.get("family") or "",
         "status": status,
         "productOptions": [{"name": OPTION_NAME, "values": [{"name": label} for label in labels]}],
-        "variants": [variant_input(active, sku, label) for sku, label in zip(ordered, labels, strict=True)],
+        "variants": variants,
     }
+    seq = int(product["seq_produto"])
+    encoded = orjson.dumps(payload)
     # Weighed items always sell in the same unit; carrying it in the digest re-sends on a change.
-    hashed = {"input": payload, "unit_kg": _text(WEIGHED_SALE_UNIT_KG) if weighed else None}
-    return MappedProduct(int(product["seq_produto"]), payload, input_digest(hashed), status, facts)
+    digest = _digest(encoded, _WEIGHED_TAIL if weighed else _UNWEIGHED_TAIL)
+    line = b"".join((_LINE_HEAD, orjson.dumps(str(seq)), b'}},"input":', encoded, b"}"))
+    return MappedProduct(seq, payload, digest, status, facts, line)
 
 
-def input_digest(payload: Mapping[str, Any]) -> str:
-    """SHA-256 of the input's JSON (no whitespace).
+def _by_qty_and_id(keyed: tuple[Decimal, str, Any]) -> tuple[Decimal, str]:
+    return keyed[0], keyed[1]
 
-    The input holds plain JSON values only, built by this module in a fixed key order, so
-    json.dumps alone is canonical (no key sort needed) and several times faster than
-    ledger.digest's generic walk: on a 50,000-SKU load it matters. A code change that reorders
-    keys re-sends each product once, as any mapping change does.
+
+_WEIGHED_TAIL = b',"unit_kg":' + orjson.dumps(_text(WEIGHED_SALE_UNIT_KG)) + b"}"
+_UNWEIGHED_TAIL = b',"unit_kg":null}'
+
+
+def _digest(encoded_input: bytes, tail: bytes) -> str:
+    """SHA-256 of {"input": <input>, "unit_kg": ...} as orjson writes it (no whitespace, UTF-8),
+    from the input's bytes.
+
+    The input holds plain JSON values only, built by this module in a fixed key order, so the
+    serialisation alone is canonical (no key sort needed) and far cheaper than ledger.digest's
+    generic walk: on a 50,000-SKU load it matters. A code change that reorders keys (or, as
+    here, changes the encoder) re-sends each product once, as any mapping change does.
     """
-    text = json.dumps(payload, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    hashed = hashlib.sha256(b'{"input":')
+    hashed.update(encoded_input)
+    hashed.update(tail)
+    return hashed.hexdigest()

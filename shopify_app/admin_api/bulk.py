@@ -10,14 +10,14 @@ waiting runner at once) or, failing that, from polling `bulkOperation(id)` with 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 import requests
 from graphql import print_ast
@@ -106,9 +106,18 @@ class BulkResult:
         return [line for line in self.lines if not line.ok]
 
 
-def to_jsonl(variables: Iterable[dict[str, Any]]) -> bytes:
-    """One JSON object of variables per line (what BULK_MUTATION_VARIABLES expects)."""
-    return b"".join(json.dumps(v, separators=(",", ":"), default=str).encode() + b"\n" for v in variables)
+def to_jsonl(variables: Iterable[dict[str, Any]], encoded: Sequence[bytes] | None = None) -> bytes:
+    """One JSON object of variables per line (what BULK_MUTATION_VARIABLES expects).
+
+    `encoded`: those very variables already serialised, one JSON object each (a caller that
+    hashed the bytes hands them over instead of having them encoded a second time)."""
+    if encoded is not None:
+        return b"\n".join(encoded) + b"\n" if encoded else b""
+    return b"".join(orjson.dumps(v, default=str, option=_OPTIONS) + b"\n" for v in variables)
+
+
+# Datetimes and the like as str(value), int keys as text: what json.dumps(default=str) wrote.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
 
 def map_result_lines(text: str, inputs: list[dict[str, Any]]) -> list[BulkLineResult]:
@@ -117,7 +126,7 @@ def map_result_lines(text: str, inputs: list[dict[str, Any]]) -> list[BulkLineRe
     for raw_line in text.splitlines():
         if not raw_line.strip():
             continue
-        row = json.loads(raw_line)
+        row = orjson.loads(raw_line)
         number = row.get("__lineNumber")
         if not isinstance(number, int):
             raise UnexpectedResponse("bulk result line without __lineNumber")
@@ -252,15 +261,20 @@ class BulkRunner:
         *,
         client_identifier: str | None = None,
         progress: Callable[[BulkOperation], None] | None = None,
+        encoded: Sequence[bytes] | None = None,
     ) -> BulkResult:
-        """Upload `variables` (one mutation call each), run, wait, and map every line's outcome."""
+        """Upload `variables` (one mutation call each), run, wait, and map every line's outcome.
+
+        `encoded`: the variables already serialised (see to_jsonl), in the same order."""
         inputs = list(variables)
+        if encoded is not None and len(encoded) != len(inputs):
+            raise ValueError(f"{len(encoded)} encoded lines for {len(inputs)} variables")
         token = uuid.uuid4().hex
         self._wait_for_slot(token)
         try:
             filename = f"{mutation_name}-{token}.jsonl"
             target = self.staged_upload(filename)
-            self.upload(target, filename, to_jsonl(inputs))
+            self.upload(target, filename, to_jsonl(inputs, encoded))
             operation = self.run_mutation(mutation_name, target.staged_upload_path, client_identifier)
             log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
             operation = self.wait(operation.id, token=token, progress=progress)

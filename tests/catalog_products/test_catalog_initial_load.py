@@ -3,11 +3,15 @@ what it sends must be exactly what mapping the merged cache gives."""
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
 from jobs import catalog_cache, catalog_flow
 from jobs.catalog_ledger import PRODUCT_KIND
 from jobs.catalog_map import map_product
 from ledger import bindings
 from ledger.db import session_scope
+from ledger.models import Message, MessageStatus
 
 from .conftest import InstalledShop
 
@@ -51,3 +55,25 @@ def test_a_cached_packaging_the_read_did_not_return_is_still_sent(
         binding = bindings.get_many(session, installed.shop_id, PRODUCT_KIND, [str(seq)])[str(seq)]
     assert f"P{seq}E999" in binding.data["skus"]
     assert sent_digests(installed.shop_id) == expected_digests(installed.shop_id)
+
+
+@pytest.mark.parametrize("every", [1, 3, 7])
+def test_messages_begun_mid_read_are_one_attempt_each_and_match_what_was_sent(
+    installed: InstalledShop, monkeypatch, every: int
+) -> None:
+    """Messages are begun batch by batch during the read (jobs/catalog_initial.py); a product
+    mapped again when more packagings arrive keeps its one attempt, with the final request."""
+    monkeypatch.setattr(catalog_flow, "PREMAP_EVERY", every)
+    result = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    assert (result.created, result.failed) == (38, 0)
+    with session_scope() as session:
+        messages = session.scalars(
+            select(Message).where(Message.shop_id == installed.shop_id, Message.flow == "products")
+        ).all()
+    digests = sent_digests(installed.shop_id)
+    assert len(messages) == len(digests) == 38
+    for message in messages:
+        seq = int(message.unit_key.split(":")[1])
+        assert (message.status, message.attempts) == (MessageStatus.DONE.value, 1), message.unit_key
+        assert message.request_payload["digest"] == digests[seq]
+        assert message.response_payload["product_id"] == message.shopify_id
