@@ -206,6 +206,22 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def wait_ready(self, redis_url: str, timeout: float = 60.0) -> None:
+        """Until the worker has registered with RQ, i.e. imported and warmed up (jobs.worker.warm_up
+        runs before it registers): a latency benchmark measures orders, not the worker's boot."""
+        from redis import Redis
+        from rq import Worker
+
+        conn = Redis.from_url(redis_url)
+        try:
+            deadline = time.monotonic() + timeout
+            while Worker.count(connection=conn) == 0:
+                if not self.alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the RQ worker did not start")
+                time.sleep(0.05)
+        finally:
+            conn.close()
+
     def kill(self) -> None:
         """SIGKILL the worker and its work horse (the whole process group): a machine dying."""
         if self.alive():

@@ -123,27 +123,32 @@ def ensure_link(
     financial_status: str | None,
     currency: str | None,
 ) -> OrderLink:
-    """The order's OrderLink (UNIQUE shop + order gid), created once whoever gets there first."""
+    """The order's OrderLink (UNIQUE shop + order gid), created once whoever gets there first.
+
+    One INSERT ... ON CONFLICT DO UPDATE ... RETURNING: a new link gets every value; an existing
+    one keeps its total, currency and NROPEDVENDA and takes the current name, company and status.
+    """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
-    stmt = (
-        dialect.insert(OrderLink)
-        .values(
-            shop_id=shop_id,
-            shopify_order_id=order_id,
-            shopify_order_name=name,
-            nro_empresa=nro_empresa,
-            total=total,
-            shopify_status=financial_status,
-            currency=currency,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"])
+    stmt = dialect.insert(OrderLink).values(
+        shop_id=shop_id,
+        shopify_order_id=order_id,
+        shopify_order_name=name,
+        nro_empresa=nro_empresa,
+        total=total,
+        shopify_status=financial_status,
+        currency=currency,
+        created_at=now,
+        updated_at=now,
     )
-    session.execute(stmt)
-    link = find_link(session, shop_id, order_id)
-    assert link is not None
-    link.shopify_order_name, link.nro_empresa, link.shopify_status = name, nro_empresa, financial_status
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["shop_id", "shopify_order_id"],
+        set_={
+            "shopify_order_name": stmt.excluded.shopify_order_name,
+            "nro_empresa": stmt.excluded.nro_empresa,
+            "shopify_status": stmt.excluded.shopify_status,
+            "updated_at": now,
+        },
+    )
     session.flush()
-    return link
+    return session.scalars(stmt.returning(OrderLink), execution_options={"populate_existing": True}).one()

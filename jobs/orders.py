@@ -27,7 +27,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobs import order_clients, order_map
@@ -88,12 +88,44 @@ def on_webhook(event: Any) -> str:
     order_id = payload.get("admin_graphql_api_id") or payload.get("id")
     if not order_id:
         raise ValueError(f"{event.topic} payload has no order id")
+    num = order_map.numeric_id(str(order_id))
     with session_scope() as session:
         shop_id = shop_id_for(session, event.shop_domain)
+        sent = shop_id is not None and _already_sent(session, shop_id, num)
     if shop_id is None:
         log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
         return "unknown_shop"
-    return import_order(shop_id, str(order_id), trigger=event.topic)
+    if sent:
+        # The usual second delivery (orders/paid after orders/create sent it): settled without the
+        # order lock or another transaction. Anything short of a closed trace takes the locked path.
+        log.info(
+            "orders: order %s already in the ERP (%s)",
+            num,
+            event.topic,
+            extra={"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": event.topic},
+        )
+        return "already"
+    return import_order(shop_id, num, trigger=event.topic)
+
+
+def _already_sent(session: Session, shop_id: int, num: str) -> bool:
+    """True when the order's link holds its NROPEDVENDA and its message is closed (one SELECT).
+
+    A NROPEDVENDA once stored is never taken back, so no lock is needed to trust it; a message
+    left open by a crash after the ERP answered is closed by `_import_locked` under the lock.
+    """
+    closed = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+    row = session.execute(
+        select(OrderLink.nro_pedvenda, Message.status)
+        .outerjoin(
+            Message,
+            (Message.shop_id == OrderLink.shop_id)
+            & (Message.flow == FLOW)
+            & (Message.unit_key == unit_key(num)),
+        )
+        .where(OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == order_map.order_gid(num))
+    ).first()
+    return row is not None and row.nro_pedvenda is not None and row.status in (*closed, None)
 
 
 def replay(message_id: int) -> str:
@@ -202,10 +234,18 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         _record_failure(message_id, exc)
         raise
     with session_scope() as session:
-        link = find_link(session, shop_id, gid)
-        assert link is not None
-        link.nro_pedvenda, link.erp_status = result.nro_pedvenda, result.situacao
-        link.total = prepared.erp_total
+        linked = session.execute(
+            update(OrderLink)
+            .where(OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == gid)
+            .values(
+                nro_pedvenda=result.nro_pedvenda,
+                erp_status=result.situacao,
+                total=prepared.erp_total,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        assert linked.rowcount == 1, f"order {num} lost its link"  # _prepare wrote it
         message = session.get(Message, message_id)
         assert message is not None
         response = {

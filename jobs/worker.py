@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Sequence
 
 from redis import Redis
+from redis.client import Pipeline
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from sqlalchemy import text
@@ -30,6 +32,8 @@ from ledger import db, flows, kv
 from ledger.queues import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 1.0  # seconds between the worker's own (un-pipelined) heartbeats
 
 
 def warm_up() -> None:
@@ -56,7 +60,41 @@ def warm_up() -> None:
     engine.dispose()
 
 
-class LedgerWorker(Worker):
+class QuietHeartbeat:
+    """Worker heartbeats batched and spaced (one pipelined beat a second at most), no repeated state.
+
+    RQ beats the worker key three times per job (before and after dequeueing, after the job),
+    three Redis commands each: 18 of the ~50 round trips an order's two jobs cost. The key
+    lives `worker_ttl + 60` s (8 minutes by default) and the suspension check of every loop
+    already beats it inside its own pipeline, so beats closer than HEARTBEAT_EVERY carry no
+    news. Beats with an explicit timeout or pipeline (job monitoring, the horse) go as RQ sends
+    them; job and execution heartbeats are untouched.
+    """
+
+    connection: Redis
+    _state: str
+    _last_beat = 0.0
+
+    def set_state(self, state: str, pipeline: Pipeline | None = None) -> None:
+        # The simple worker sets IDLE after each job and again before dequeueing the next one.
+        if pipeline is None and state == getattr(self, "_state", None):
+            return
+        super().set_state(state, pipeline)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        if timeout is not None or pipeline is not None:
+            super().heartbeat(timeout, pipeline)
+            return
+        now = time.monotonic()
+        if now - self._last_beat < HEARTBEAT_EVERY:
+            return
+        self._last_beat = now
+        with self.connection.pipeline() as batch:
+            super().heartbeat(pipeline=batch)
+            batch.execute()
+
+
+class LedgerWorker(QuietHeartbeat, Worker):
     """An RQ Worker whose forked horse keeps the engine but not the parent's connections."""
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
@@ -65,12 +103,16 @@ class LedgerWorker(Worker):
         super().main_work_horse(job, queue)
 
 
+class LedgerSimpleWorker(QuietHeartbeat, SimpleWorker):
+    """RQ's SimpleWorker (jobs in the worker's own process) with the spaced heartbeats."""
+
+
 def build_worker(
     queue_names: Sequence[str] = QUEUE_NAMES, *, simple: bool = False, conn: Redis | None = None
 ) -> Worker | SimpleWorker:
     conn = conn or kv.get_redis()
     queues = [get_queue(name, conn) for name in (queue_names or QUEUE_NAMES)]
-    worker_class = SimpleWorker if simple else LedgerWorker
+    worker_class = LedgerSimpleWorker if simple else LedgerWorker
     return worker_class(queues, connection=conn)
 
 

@@ -36,14 +36,11 @@ STATUS_FOR_CLASS = {
 
 def search_text(*groups: Iterable[str | int | None]) -> str:
     """External ids lower-cased, de-duplicated in order, joined by spaces (cut to the column size)."""
-    tokens: list[str] = []
+    tokens: dict[str, None] = {}  # ordered and de-duplicated in one pass (bulk begins call this per unit)
     for group in groups:
         for raw in group:
-            if raw is None:
-                continue
-            for token in str(raw).lower().split():
-                if token not in tokens:
-                    tokens.append(token)
+            if raw is not None:
+                tokens.update(dict.fromkeys(str(raw).lower().split()))
     return " ".join(tokens)[:SEARCH_TEXT_MAX]
 
 
@@ -106,11 +103,11 @@ def begin(
             "request_payload": request if request is not None else table.request_payload,
             "job_id": job_id if job_id is not None else table.job_id,
         },
-    ).returning(table.id)
+    )
     session.flush()
-    message_id = session.execute(stmt).scalar_one()
-    message = session.get(Message, message_id, populate_existing=True)
-    assert message is not None
+    # RETURNING the whole row as the ORM object (SQLAlchemy's "ORM upsert"): one round trip
+    # instead of the upsert plus a SELECT; populate_existing refreshes a row already in the session.
+    message = session.scalars(stmt.returning(Message), execution_options={"populate_existing": True}).one()
     merged = search_text(message.search_text.split(), [message.shopify_id, message.erp_id], search)
     if merged != message.search_text:
         message.search_text = merged

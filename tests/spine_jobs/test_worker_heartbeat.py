@@ -1,0 +1,52 @@
+"""jobs.worker's spaced heartbeats: one pipelined beat a second at most, explicit beats untouched."""
+
+from __future__ import annotations
+
+from rq import SimpleWorker, Worker
+
+from jobs import worker as worker_module
+from jobs.worker import LedgerSimpleWorker, LedgerWorker, build_worker
+
+
+def test_both_modes_use_the_spaced_heartbeat(rconn):
+    simple = build_worker(["webhooks"], simple=True, conn=rconn)
+    forking = build_worker(["webhooks"], conn=rconn)
+    assert isinstance(simple, LedgerSimpleWorker) and isinstance(simple, SimpleWorker)
+    assert isinstance(forking, LedgerWorker) and isinstance(forking, Worker)
+
+
+def test_default_beats_closer_than_a_second_are_dropped(rconn, monkeypatch):
+    worker = build_worker(["webhooks"], simple=True, conn=rconn)
+    clock = [100.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    worker.heartbeat()
+    first = worker.last_heartbeat
+    assert rconn.hget(worker.key, "last_heartbeat") is not None
+    assert 0 < rconn.ttl(worker.key) <= worker.worker_ttl + 60  # the key lives on
+
+    clock[0] += 0.5
+    worker.heartbeat()
+    assert worker.last_heartbeat == first  # within the second: no round trip, nothing new
+
+    clock[0] += 0.6
+    worker.heartbeat()
+    assert worker.last_heartbeat > first
+
+
+def test_a_beat_with_its_own_timeout_always_goes(rconn, monkeypatch):
+    worker = build_worker(["webhooks"], simple=True, conn=rconn)
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: 100.0)
+    worker.heartbeat()
+    worker.heartbeat(timeout=5)  # the job monitor's beat: sent at once, with its TTL
+    assert 0 < rconn.ttl(worker.key) <= 5
+
+
+def test_a_repeated_state_is_not_written_again(rconn):
+    worker = build_worker(["webhooks"], simple=True, conn=rconn)
+    worker.set_state("idle")
+    assert rconn.hget(worker.key, "state") == b"idle"
+    rconn.hdel(worker.key, "state")
+    worker.set_state("idle")  # already idle: RQ's second IDLE after a job costs no round trip
+    assert rconn.hget(worker.key, "state") is None
+    worker.set_state("busy")
+    assert rconn.hget(worker.key, "state") == b"busy"
