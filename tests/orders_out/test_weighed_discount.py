@@ -97,3 +97,66 @@ def test_heavier_weighed_item_is_recorded_and_never_charged_above_the_authorisat
     [change] = world.line_changes(order.gid)
     assert (change.kind, change.qty_after, change.applied) == ("weight", Decimal("1.04"), False)
     assert "not charged above what was authorised" in (change.reason or "")
+
+
+def _uneven_weight(price: Decimal, units: int) -> tuple[Decimal, Decimal]:
+    """(kg, ERP difference) of a lighter pick whose difference in cents `units` does not divide."""
+    for grams in range(units * 1000 - 15, units * 1000 - 400, -5):
+        kg = Decimal(grams) / 1000
+        difference = price * units - (kg * price).quantize(Decimal("0.01"))
+        if int(difference * 100) % units:
+            return kg, difference
+    raise AssertionError(f"no uneven weight for price {price}")
+
+
+def test_lighter_line_of_several_units_matches_the_nfe_to_the_cent(world: World) -> None:
+    """A per-unit discount cannot carry a difference the line's units do not divide: the line is
+    split (one unit on a line of its own) so Shopify's lines, its total and the capture all
+    equal the NF-e to the cent; the same picking again changes nothing."""
+    weighed_sku, plain_sku = world.weighed(), world.plain(2)
+    order = world.linked_order([(weighed_sku, 3), (plain_sku, 1)], gateway="cartao", capture="manual")
+    before = world.settlement(order.gid)
+    assert before.current_total is not None
+    price = world.chain.prices[weighed_sku]
+    kg, difference = _uneven_weight(price, 3)
+
+    world.erp.separate(order.nro, weights={str(order.lines[weighed_sku]): float(kg)})
+    assert world.poll()["enqueued"] == 1
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+
+    items = world.erp.order(order.nro)["itens"]
+    erp_line = next(item for item in items if item["seqItem"] == order.lines[weighed_sku])
+    served_value = Decimal(str(erp_line["vlrTotalAtendido"]))
+    assert served_value == price * 3 - difference
+    doc = world.order_doc(order.gid)
+    weighed = [item for item in doc["_lines"] if item["sku"] == weighed_sku and item["currentQuantity"] > 0]
+    assert sorted(item["currentQuantity"] for item in weighed) == [1, 2]  # the units stay 3
+    line_totals = sum(
+        Decimal(item["originalUnitPriceSet"]["shopMoney"]["amount"]) * item["currentQuantity"]
+        - sum(Decimal(a["allocatedAmountSet"]["shopMoney"]["amount"]) for a in item["discountAllocations"])
+        for item in weighed
+    )
+    assert line_totals == served_value  # the Shopify lines sum to the ERP's line value exactly
+    assert Decimal(doc["currentTotalPriceSet"]["shopMoney"]["amount"]) == before.current_total - difference
+    [change] = world.line_changes(order.gid)
+    assert (change.kind, change.qty_after, change.applied) == ("weight", kg, True)
+    assert "Ajuste de peso: 3,000 kg" in (change.reason or "")
+
+    erp_order = world.erp.invoice(order.nro, model="65")
+    [document] = erp_order["documentosFiscais"]
+    assert world.poll()["enqueued"] == 1
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    after = world.settlement(order.gid)
+    invoiced = Decimal(str(document["vlrTotal"]))
+    assert after.current_total == invoiced == after.paid == world.link(order.gid).captured_amount
+    assert after.financial_status == "PAID"
+    assert all(item["unfulfilledQuantity"] == 0 for item in world.order_doc(order.gid)["_lines"])
+
+    # The same picking again: no new edit, no second split, no second discount.
+    snapshot, begun = copy.deepcopy(world.order_doc(order.gid)), _calculated_orders(world)
+    assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid) == snapshot
+    assert _calculated_orders(world) == begun
+    assert len(world.line_changes(order.gid)) == 1
