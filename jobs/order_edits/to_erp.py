@@ -192,7 +192,10 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChan
         sku = line.id_sku or f"P{line.seq_produto}E{line.qtd_embalagem.normalize():f}"
         old = before.get(key, (sku, Decimal(0)))[1]
         before[key] = (sku, old + line.qty_ordered)
-    after = {(m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1)): (m.id_sku, m.line.qty) for m in mapped}
+    after: dict[tuple[int, Decimal], tuple[str, Decimal]] = {}
+    for m in mapped:  # a variant can sit on two lines (a weight adjustment's split): their sum
+        key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
+        after[key] = (m.id_sku, after.get(key, ("", Decimal(0)))[1] + m.line.qty)
     changes: list[LineChange] = []
     for key in list(before) + [k for k in after if k not in before]:
         sku, old = before.get(key, (after.get(key, ("", Decimal(0)))[0], Decimal(0)))
@@ -214,7 +217,10 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
         served[key] = served.get(key, Decimal(0)) + qty
         if line.weighed:
             weighed.add(key)
-    wanted = {(m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1)): m.line.qty for m in mapped}
+    wanted: dict[tuple[int, Decimal], Decimal] = {}
+    for m in mapped:
+        key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
+        wanted[key] = wanted.get(key, Decimal(0)) + m.line.qty
     keys = (set(served) | set(wanted)) - weighed
     return all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys)
 

@@ -17,21 +17,32 @@ quantity. A line picked LIGHTER gets, in the same order edit, a fixed-amount lin
 charges less: its ordered line total minus its served line total (= (ordered kg − weighed kg) ×
 price per kg, with the ERP's own rounding and pro-rata discount), so Shopify's current total
 follows the NF-e and the invoice's capture settles the order (PAID, not PARTIALLY_PAID).
-Shopify applies a fixed value per unit: on a line of n units the per-unit amount is rounded UP
-to the cent, so Shopify's line is never above the NF-e line; when n does not divide the
-difference Shopify ends up to n−1 cents below the invoice and the NF-e wins (jobs.invoices
-captures the invoiced total, never above the authorisation) — the reason records the cents.
+Shopify takes a fixed value per unit (shopify_app.admin_api.order_edit_discounts states that
+assumption), so a difference of D cents on n units is exact only when n divides D. When it does
+not, the line is SPLIT in the same edit: n−1 units stay on the line with floor(D/n) off each,
+and one unit goes on a line of its own (the same variant, orderEditAddVariant allowDuplicates)
+with the rest off it, so the discounts sum to D to the cent. The split is measured, not
+predicted: each staged step returns the calculated order's subtotal, so Shopify's proration of
+the line's other discounts (a checkout code) and the price it gives the added unit (the
+variant's price now) are taken into the second discount, and the subtotal is checked to have
+gone down by exactly D before the commit. Only when no pair of discounts within the prices can
+do it (the variant's price fell by more than D since checkout) is the unit put back and the old
+rounding used: per-unit amount rounded UP, Shopify up to n−1 cents below the NF-e, and the NF-e
+wins (jobs.invoices captures the invoiced total); the reason records the cents.
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
-a discount whose description Shopify's line already carries is not sent again.
+an adjustment whose description one of the variant's Shopify lines already carries is not sent
+again (an order edit commits all of its changes or none, so the description means the split,
+its quantities and both discounts are in); the units of a weighed variant are counted over all
+of its lines, so a replay after a split plans the same adjustment.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -45,6 +56,7 @@ from ledger.errors import MappingMissing, Rejected
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import OrderLineChange, OrderLink
 from shopify_app.admin_api import for_shop, order_edit_discounts
+from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 
 log = logging.getLogger(__name__)
@@ -70,19 +82,31 @@ class LineChange:
     substitute_sku: str | None = None
     discount_per_unit: Decimal | None = None  # weight adjustment: fixed discount per Shopify unit
     discount_description: str | None = None  # "Ajuste de peso: 1,000 kg → 0,985 kg" (its identity)
+    discount_total: Decimal | None = None  # weight adjustment: what the ERP charges less (D)
+    weighed_units: int | None = None  # the variant's Shopify units, over all of its lines
+    split_discount: Decimal | None = None  # split: the planned discount on the unit on its own line
+    adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
 
     @property
     def sends(self) -> bool:
         """Whether this change is applied to Shopify (a quantity or a discount)."""
-        return self.shopify_quantity is not None or self.discount_per_unit is not None
+        return self.adjusted or self.shopify_quantity is not None or self.discount_per_unit is not None
+
+    @property
+    def splits(self) -> bool:
+        return self.split_discount is not None
 
 
 def plan_changes(
-    event: OrderEvent, lines: Sequence[ShopifyLine], variant_of: Mapping[str, str]
+    event: OrderEvent,
+    lines: Sequence[ShopifyLine],
+    variant_of: Mapping[str, str],
+    carried: Mapping[str, Sequence[str]] | None = None,
 ) -> list[LineChange]:
     """Pure: the picking differences of an 'S' event against the Shopify order's lines.
 
-    `variant_of` maps ERP idSku -> ProductVariant gid (the "variant" bindings).
+    `variant_of` maps ERP idSku -> ProductVariant gid (the "variant" bindings); `carried` the
+    manual discount descriptions each Shopify line already carries (what a replay finds).
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
@@ -107,7 +131,7 @@ def plan_changes(
                                       substitute_sku=replaced_by.id_sku, reason=reason, **base))  # fmt: skip
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
-                changes.append(_weight(key, line, shopify_line, base))
+                changes.append(_weight(key, line, lines, shopify_line, carried or {}, base))
         elif line.qty_served < line.qty_ordered:
             reason = f"cut at picking: {line.qty_served} of {line.qty_ordered} served"
             changes.append(LineChange(key, "cut", shopify_quantity=target, reason=reason, **base))
@@ -140,28 +164,91 @@ def _substitute(key: str, line: Any, event: OrderEvent, variant_of: Mapping[str,
     )
 
 
-def _weight(key: str, line: Any, shopify_line: ShopifyLine | None, base: dict[str, Any]) -> LineChange:
-    """A weighed line picked at another weight: a per-unit discount when lighter, a record when heavier."""
+def _weight(
+    key: str,
+    line: Any,
+    lines: Sequence[ShopifyLine],
+    shopify_line: ShopifyLine | None,
+    carried: Mapping[str, Sequence[str]],
+    base: dict[str, Any],
+) -> LineChange:
+    """A weighed line picked at another weight: a discount when lighter (split when the units do
+    not divide it), a record when heavier."""
     ordered, served = line.qty_ordered, line.qty_served
     weighed = f"weighed {served} kg instead of {ordered} kg"
     if served > ordered:
         reason = (f"{weighed} (heavier): not charged above what was authorised, so the Shopify line keeps "
                   "its price and the capture stays within the authorisation")  # fmt: skip
         return LineChange(key, "weight", reason=reason, **base)
-    units = shopify_line.current_quantity if shopify_line else 0
-    if units <= 0:
+    same = _variant_lines(lines, shopify_line)
+    units = sum(s.current_quantity for s in same)
+    if shopify_line is None or units <= 0:
         reason = f"{weighed}: no Shopify line to adjust, the capture follows the NF-e total"
         return LineChange(key, "weight", reason=reason, **base)
     difference = weight_difference(line)
-    per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
     description = f"{WEIGHT_ADJUSTMENT}: {_kg(ordered)} kg → {_kg(served)} kg"
+    adjusted = any(description in carried.get(s.id, ()) for s in same)
+    money = {"discount_description": description, "discount_total": difference, "weighed_units": units,
+             "adjusted": adjusted}  # fmt: skip
+    if units > 1 and (difference / CENT) % units:
+        price = _unit_price(shopify_line)
+        shares = (
+            split_shares(difference, units, Decimal("0"), price, price)
+            if len(same) == 1 or adjusted
+            else None
+        )
+        if shares is not None:
+            per_unit, alone = shares
+            reason = (f"{weighed}: line discount {difference} '{description}'; Shopify discounts per unit "
+                      f"and {units} units do not divide it, so one unit goes on a line of its own: "
+                      f"{per_unit} per unit x {units - 1} + {alone} on 1 = {difference}")  # fmt: skip
+            return LineChange(key, "weight", reason=reason, shopify_quantity=units - 1,
+                              discount_per_unit=per_unit, split_discount=alone, **money, **base)  # fmt: skip
+    if len(same) > 1 and not adjusted:
+        units = shopify_line.current_quantity  # the variant on several lines of its own: adjust the first
+        money["weighed_units"] = units
+    per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
     reason = f"{weighed}: line discount {difference} ({per_unit} per unit x {units}) '{description}'"
     residual = per_unit * units - difference
     if residual:
         reason += (f"; Shopify discounts per unit, so its line is {residual} below the NF-e line, "
                    "and the capture follows the NF-e total")  # fmt: skip
-    return LineChange(key, "weight", reason=reason, discount_per_unit=per_unit,
-                      discount_description=description, **base)  # fmt: skip
+    return LineChange(key, "weight", reason=reason, discount_per_unit=per_unit, **money, **base)
+
+
+def split_shares(
+    difference: Decimal, units: int, shift: Decimal, kept_price: Decimal, alone_price: Decimal
+) -> tuple[Decimal, Decimal] | None:
+    """Pure: (discount per unit on the units − 1 kept, discount on the unit alone) that take
+    exactly `difference + shift` off; `shift` is what moving the unit to its own line changed
+    Shopify's subtotal by (0 when the variant's price is the line's and the line carries no other
+    discount). Evenly: floor(difference / units) per unit, the rest on the unit alone. None when
+    no pair within the prices does it."""
+    kept, total = units - 1, int((difference + shift) / CENT)
+    if kept < 1 or total <= 0:
+        return None
+    kept_cents, alone_cents = int(kept_price / CENT), int(alone_price / CENT)
+    per_unit = min(int(difference / CENT) // units, total // kept)
+    per_unit = max(per_unit, -(-(total - alone_cents) // kept))  # the unit alone takes at most its price
+    per_unit = min(per_unit, kept_cents)  # and so does each unit kept
+    alone = total - kept * per_unit
+    if not (per_unit >= 0 and 0 <= alone <= alone_cents):
+        return None
+    return per_unit * CENT, alone * CENT
+
+
+def _unit_price(line: ShopifyLine) -> Decimal:
+    money = line.discounted_unit_price or line.original_unit_price
+    return money.amount if money else Decimal("0")
+
+
+def _variant_lines(lines: Sequence[ShopifyLine], shopify_line: ShopifyLine | None) -> list[ShopifyLine]:
+    """The Shopify lines of the same variant still holding units (a split leaves two)."""
+    if shopify_line is None:
+        return []
+    if shopify_line.variant_id is None:
+        return [shopify_line] if shopify_line.current_quantity > 0 else []
+    return [s for s in lines if s.variant_id == shopify_line.variant_id and s.current_quantity > 0]
 
 
 def weight_difference(line: Any) -> Decimal:
@@ -225,15 +312,22 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
     if order.cancelled_at:
         raise order_events.Skipped(f"Shopify order {order.name} is cancelled: picking changes not applied")
-    changes = plan_changes(event, order.lines, variant_of)
+    carried = _carried(client, unit.order_id, event)
+    changes = plan_changes(event, order.lines, variant_of, carried)
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")
     _record(unit.link_id, changes, applied=False)
-    edits = _pending_edits(changes, order.lines)
-    discounts = _pending_discounts(client, unit.order_id, changes)
+    _refuse_other_weighing(changes, order.lines, carried)
+    pending = [change for change in changes if not change.adjusted]
+    splits = [change for change in pending if change.splits and change.line_item_id is not None]
+    edits = _pending_edits([change for change in pending if change not in splits], order.lines)
+    discounts = [c for c in pending if c.discount_per_unit is not None and c.line_item_id is not None]
     calculated = None
     if edits or discounts:
-        edit = client.order_edit_begin(unit.order_id)
+        edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
+        done: dict[str, LineChange] = {}
+        for change in splits:  # first: each is measured from the subtotal the one before left
+            done[change.change_key], subtotal = _split(client, edit, change, order, location, subtotal)
         for change in edits:
             if change.line_item_id is not None:
                 calc_line = _calculated_line(edit, change)
@@ -246,21 +340,22 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                     location_id=location,
                 )  # fmt: skip
         for change in discounts:
-            order_edit_discounts.add_line_item_discount(
-                client.executor, edit.calculated_order_id, _calculated_line(edit, change),
-                change.discount_per_unit or Decimal("0"), order.currency or "BRL",
-                description=change.discount_description,
-            )  # fmt: skip
+            if change.change_key not in done:
+                calc_line = _calculated_line(edit, change)
+                _discount(
+                    client, edit, calc_line, change.discount_per_unit, order, change.discount_description
+                )
         note = f"Consinco: separação do pedido {event.nro_pedvenda} (evento {event.seq_evento})"
         client.order_edit_commit(edit.calculated_order_id, staff_note=note)
         calculated = edit.calculated_order_id
+        changes = [done.get(change.change_key, change) for change in changes]
     _record(unit.link_id, changes, applied=True)
     with session_scope() as session:
         link = session.get(OrderLink, unit.link_id)
         if link is not None:
             link.erp_status = event.situacao or "S"
-    log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted", unit.order_id,
-             event.seq_evento, len(changes), len(edits), len(discounts),
+    log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted, %d split",
+             unit.order_id, event.seq_evento, len(changes), len(edits), len(discounts), len(splits),
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return {
         "edited": bool(edits or discounts),
@@ -268,6 +363,91 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         "calculated_order_id": calculated,
         "changes": [_jsonable(change) for change in changes],
     }
+
+
+def _split(
+    client: Any, edit: Any, change: LineChange, order: Any, location: str | None, before: Decimal
+) -> tuple[LineChange, Decimal]:
+    """Stage one split weight adjustment; (the change as applied, the calculated subtotal after).
+
+    n−1 units stay on the line, one unit is added on a line of its own, and the two discounts
+    are worked out from what Shopify's calculated order says these moves cost (`shift`), so the
+    subtotal goes down by exactly the ERP's difference. When no pair of discounts can do it, the
+    unit goes back and the line gets the rounded-up per-unit discount of the unsplit rule."""
+    executor, calc_id = client.executor, edit.calculated_order_id
+    planned = change.reason.split(";")[0]  # "weighed ...: line discount D 'Ajuste de peso: ...'"
+    units, difference = change.weighed_units or 0, change.discount_total or Decimal("0")
+    kept_line = _calculated_line(edit, change)
+    shopify_line = next((s for s in order.lines if s.id == change.line_item_id), None)
+    kept_price = _unit_price(shopify_line) if shopify_line else Decimal("0")
+
+    def unsplit(alone: order_edit_discounts.Staged | None, why: str) -> tuple[LineChange, Decimal]:
+        if alone is not None:
+            order_edit_discounts.set_quantity(executor, calc_id, alone.line_id or "", 0)
+        order_edit_discounts.set_quantity(executor, calc_id, kept_line, units)
+        per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
+        after = _discount(client, edit, kept_line, per_unit, order, change.discount_description)
+        below = per_unit * units - difference
+        reason = (f"{planned}; {why}, so {per_unit} per unit x {units}: Shopify is {below} below the "
+                  "NF-e line, the capture follows the NF-e")  # fmt: skip
+        unsplit_change = replace(
+            change, discount_per_unit=per_unit, split_discount=None, shopify_quantity=None
+        )
+        return replace(unsplit_change, reason=reason), after
+
+    order_edit_discounts.set_quantity(executor, calc_id, kept_line, units - 1)
+    try:
+        alone = order_edit_discounts.add_unit(
+            executor, calc_id, change.variant_id or "", location_id=location
+        )
+    except ShopifyUserErrors as refused:  # e.g. no stock left to add at the location: no split, not stuck
+        return unsplit(None, f"Shopify refused the unit on its own line ({refused})")
+    shift = alone.subtotal - before
+    alone_price = alone.unit_price if alone.unit_price is not None else kept_price
+    shares = split_shares(difference, units, shift, kept_price, alone_price)
+    if shares is None:
+        return unsplit(alone, f"no split could match it to the cent (the variant is priced {alone_price} "
+                              f"now, the line {kept_price})")  # fmt: skip
+    per_unit, on_alone = shares
+    after = alone.subtotal
+    if per_unit:
+        after = _discount(client, edit, kept_line, per_unit, order, change.discount_description)
+    if on_alone:
+        after = _discount(client, edit, alone.line_id or "", on_alone, order, change.discount_description)
+    reason = (f"{planned}; Shopify discounts per unit and {units} units do not divide it, so one unit "
+              f"went on a line of its own: {per_unit} per unit x {units - 1} + {on_alone} on 1")  # fmt: skip
+    if shift:
+        reason += (f" (moving the unit changed Shopify's subtotal by {shift}: the variant's price now, "
+                   "the line's other discounts)")  # fmt: skip
+    if after - before != -difference:
+        reason += (f"; Shopify's subtotal went down by {before - after}, not {difference}: the capture "
+                   "follows the NF-e total")  # fmt: skip
+        log.warning("order_edits: split of %s took %s off, not %s (a fixed value not per unit?)",
+                    change.sku, before - after, difference)  # fmt: skip
+    return replace(change, discount_per_unit=per_unit, split_discount=on_alone, reason=reason), after
+
+
+def _discount(
+    client: Any, edit: Any, calc_line: str, amount: Decimal | None, order: Any, description: str | None = None
+) -> Decimal:
+    """Stage a per-unit weight discount; the calculated subtotal after."""
+    staged = order_edit_discounts.add_line_item_discount(
+        client.executor, edit.calculated_order_id, calc_line, amount or Decimal("0"), order.currency or "BRL",
+        description=description,
+    )  # fmt: skip
+    return staged.subtotal
+
+
+def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[str]]:
+    """The manual discount descriptions of the order's lines, read only when a weighed line came
+    out lighter (what tells a replay its adjustment is already in Shopify)."""
+    if not any(
+        line.weighed and line.qty_served is not None and 0 < line.qty_served < line.qty_ordered
+        for line in event.lines
+    ):
+        return {}
+    found = order_edit_discounts.line_discounts(client.executor, order_id)
+    return {line_id: [d.description or "" for d in items] for line_id, items in found.items()}
 
 
 def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) -> list[LineChange]:
@@ -289,29 +469,24 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
     return pending
 
 
-def _pending_discounts(client: Any, order_id: str, changes: Sequence[LineChange]) -> list[LineChange]:
-    """The weight discounts Shopify's lines do not carry yet (matched by description: a replay
-    after a commit sends nothing). A line already adjusted for another weighing is refused:
-    a second discount would charge the customer less twice."""
-    wanted = [c for c in changes if c.discount_per_unit is not None and c.line_item_id is not None]
-    if not wanted:
-        return []
-    carried = order_edit_discounts.line_discounts(client.executor, order_id)
-    pending = []
-    for change in wanted:
-        descriptions = [d.description or "" for d in carried.get(change.line_item_id or "", [])]
-        if change.discount_description in descriptions:
+def _refuse_other_weighing(
+    changes: Sequence[LineChange], lines: Sequence[ShopifyLine], carried: Mapping[str, Sequence[str]]
+) -> None:
+    """A line already adjusted for another weighing is refused: a second discount would charge
+    the customer less twice."""
+    for change in changes:
+        if change.adjusted or change.discount_description is None or change.line_item_id is None:
             continue
-        other = next((d for d in descriptions if d.startswith(WEIGHT_ADJUSTMENT)), None)
-        if other is not None:
-            raise Rejected(
-                f"line {change.sku} already carries '{other}'; this picking says "
-                f"'{change.discount_description}': a person must adjust the order by hand",
-                system="shopify",
-                code="WEIGHT_ALREADY_ADJUSTED",
-            )
-        pending.append(change)
-    return pending
+        shopify_line = next((s for s in lines if s.id == change.line_item_id), None)
+        for same in _variant_lines(lines, shopify_line):
+            other = next((d for d in carried.get(same.id, ()) if d.startswith(WEIGHT_ADJUSTMENT)), None)
+            if other is not None:
+                raise Rejected(
+                    f"line {change.sku} already carries '{other}'; this picking says "
+                    f"'{change.discount_description}': a person must adjust the order by hand",
+                    system="shopify",
+                    code="WEIGHT_ALREADY_ADJUSTED",
+                )
 
 
 def _calculated_line(edit: Any, change: LineChange) -> str:
@@ -346,7 +521,9 @@ def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> No
                 )
                 session.add(row)
             row.kind, row.sku, row.substitute_sku = change.kind, change.sku, change.substitute_sku
-            row.qty_before, row.qty_after, row.reason = change.qty_before, change.qty_after, change.reason
+            row.qty_before, row.qty_after = change.qty_before, change.qty_after
+            if not (change.adjusted and row.reason):  # a replay keeps what the applied edit recorded
+                row.reason = change.reason
             row.applied = applied and change.sends
 
 

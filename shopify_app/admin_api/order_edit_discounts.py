@@ -1,5 +1,5 @@
-"""Line discounts in order edits: orderEditAddLineItemDiscount and the manual discounts an order
-already carries.
+"""Line discounts in order edits: orderEditAddLineItemDiscount, the manual discounts an order
+already carries, and the staged steps of an exact weight adjustment.
 
 Why a module of its own: the weight adjustment of a weighed item (picked lighter than ordered)
 is the one order-edit change that is money, not quantity; it lives beside the other order
@@ -9,16 +9,27 @@ userErrors) as its first argument:
     order_edit_discounts.add_line_item_discount(client.executor, calc_id, line_id, amount, "BRL",
                                                 description="Ajuste de peso: 1,000 kg → 0,985 kg")
 
-Shopify applies a fixed value per unit of the line (allocation EACH); the caller divides a
-line-level amount by the line's quantity.
+PER UNIT (the one place this assumption is stated): Shopify documents `fixedValue` of
+OrderEditAppliedDiscountInput only as "the value of the discount as a fixed amount"; this app
+takes it as an amount off EACH unit of the line (the "discount per item" of the admin, allocation
+EACH; the sandbox emulates that). The caller divides a line-level amount by the line's quantity,
+and jobs.order_edits.to_shopify checks the calculated order's subtotal before it commits, so a
+Shopify that read the value otherwise is logged and recorded, not silently trusted.
+
+The steps that return a `Staged` also return the calculated order's subtotal after the change:
+Shopify's own arithmetic (its proration of a line's other discounts, the added variant's price
+now), which the exact split of a weight adjustment measures instead of predicting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from shopify_app.admin_api.errors import UnexpectedResponse
 from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.order_results import OrderEdit, parse_order_edit
 from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import Money, parse_money_bag, require
 
@@ -34,6 +45,60 @@ class LineDiscount:
     amount: Money | None
 
 
+@dataclass(frozen=True)
+class Staged:
+    """One staged change: the calculated line it touched and the calculated order's subtotal after."""
+
+    line_id: str | None  # None: the line left the edit (an added line set to 0)
+    subtotal: Decimal
+    unit_price: Decimal | None = None  # an added line: the price Shopify gave it (the variant's now)
+
+
+def _subtotal(payload: dict[str, Any], where: str) -> Decimal:
+    money = parse_money_bag(require(payload.get("calculatedOrder"), "subtotalPriceSet", where))
+    if money is None:
+        raise UnexpectedResponse(f"Shopify's answer has no {where}.subtotalPriceSet.shopMoney")
+    return money.amount
+
+
+def begin(executor: Executor, order_id: str) -> tuple[OrderEdit, Decimal]:
+    """orderEditBegin: the open edit and its calculated subtotal (what the first change is measured from)."""
+    payload = executor.mutate("OrderEditBegin", {"id": order_id}, "orderEditBegin")
+    return parse_order_edit(payload), _subtotal(payload, "orderEditBegin.calculatedOrder")
+
+
+def set_quantity(
+    executor: Executor, calculated_order_id: str, calculated_line_id: str, quantity: int
+) -> Staged:
+    """orderEditSetQuantity (restocking what leaves); an added line set to 0 leaves the edit."""
+    payload = executor.mutate(
+        "OrderEditSetQuantity",
+        {"id": calculated_order_id, "lineItemId": calculated_line_id, "quantity": quantity, "restock": True},
+        "orderEditSetQuantity",
+    )
+    line = payload.get("calculatedLineItem") or {}
+    return Staged(line.get("id"), _subtotal(payload, "orderEditSetQuantity.calculatedOrder"))
+
+
+def add_unit(
+    executor: Executor, calculated_order_id: str, variant_id: str, *, location_id: str | None
+) -> Staged:
+    """One more unit of a variant the order already has, on a line of its own (allowDuplicates)."""
+    payload = executor.mutate(
+        "OrderEditAddVariant",
+        {"id": calculated_order_id, "variantId": variant_id, "quantity": 1, "locationId": location_id,
+         "allowDuplicates": True},
+        "orderEditAddVariant",
+    )  # fmt: skip
+    line = require(payload, "calculatedLineItem", "orderEditAddVariant")
+    price = parse_money_bag(line.get("originalUnitPriceSet"))
+    return Staged(
+        require(line, "id", "orderEditAddVariant.calculatedLineItem"),
+        _subtotal(payload, "orderEditAddVariant.calculatedOrder"),
+        price.amount if price else None,
+    )
+
+
 def add_line_item_discount(
     executor: Executor,
     calculated_order_id: str,
@@ -42,8 +107,8 @@ def add_line_item_discount(
     currency: str,
     *,
     description: str | None = None,
-) -> str:
-    """Stage a fixed per-unit discount on a calculated line; the calculated line's id.
+) -> Staged:
+    """Stage a fixed per-unit discount on a calculated line; the line and the subtotal after.
 
     Raises ValueError for a non-positive amount (a discount cannot raise a price) and
     ShopifyUserErrors when Shopify refuses it (e.g. above the unit price).
@@ -62,7 +127,10 @@ def add_line_item_discount(
         },
         "orderEditAddLineItemDiscount",
     )
-    return require(payload.get("calculatedLineItem"), "id", "orderEditAddLineItemDiscount.calculatedLineItem")
+    return Staged(
+        require(payload.get("calculatedLineItem"), "id", "orderEditAddLineItemDiscount.calculatedLineItem"),
+        _subtotal(payload, "orderEditAddLineItemDiscount.calculatedOrder"),
+    )
 
 
 def line_discounts(executor: Executor, order_id: str) -> dict[str, list[LineDiscount]]:

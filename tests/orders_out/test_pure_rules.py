@@ -3,20 +3,25 @@ metafields, settlement parsing, the stored event's round trip, the report's text
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
-from erp.records import Invoice, OrderEvent, OrderLine, Tracking
+from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
 from jobs.cancellations.to_shopify import reason_code
 from jobs.invoices import invoice_metafields, tracking_input
-from jobs.order_edits.to_shopify import plan_changes
+from jobs.order_edits import to_erp
+from jobs.order_edits.to_shopify import plan_changes, split_shares
 from jobs.order_event_codec import event_from_payload, event_payload
+from jobs.order_map import MappedLine
 from jobs.reconcile_cli import render
 from ledger.errors import MappingMissing
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 from shopify_app.admin_api.order_settlement import parse_settlement
+from shopify_app.admin_api.results import Money
 
 D = Decimal
 
@@ -103,6 +108,68 @@ def test_plan_turns_picking_into_absolute_targets() -> None:
     assert (by_key["event:9:item:1"].kind, by_key["event:9:item:1"].shopify_quantity) == ("cut", 1)
     assert (by_key["event:9:item:2"].kind, by_key["event:9:item:2"].shopify_quantity) == ("weight", None)
     assert (by_key["event:9:item:4"].kind, by_key["event:9:item:4"].shopify_quantity) == ("cut", 0)
+
+
+@pytest.mark.parametrize(
+    ("difference", "units", "shift", "price", "alone_price", "expected"),
+    [
+        ("1.40", 3, "0", "10.00", "10.00", ("0.46", "0.48")),  # floor(140/3) x 2 + the rest
+        ("0.02", 3, "0", "10.00", "10.00", ("0", "0.02")),  # less than a cent a unit: all on the one
+        ("1.40", 3, "1.37", "10.00", "11.37", ("0.46", "1.85")),  # the unit alone costs 1.37 more now
+        ("1.40", 3, "-1.00", "10.00", "9.00", ("0.20", "0")),  # 1.00 cheaper now: 0.40 left to take
+        ("1.40", 3, "-1.41", "10.00", "8.59", None),  # cheaper by more than the difference
+        ("29.99", 3, "0", "10.00", "10.00", ("10.00", "9.99")),  # the unit alone takes at most its price
+        ("27.50", 3, "0", "9.00", "10.00", ("9.00", "9.50")),  # nor does a unit kept (a discounted line)
+        ("29.50", 3, "0", "9.00", "10.00", None),  # both at their prices cannot make it
+        ("1.40", 1, "0", "10.00", "10.00", None),  # one unit: nothing to split
+    ],
+)
+def test_split_shares_take_exactly_the_difference(
+    difference: str, units: int, shift: str, price: str, alone_price: str, expected: tuple[str, str] | None
+) -> None:
+    shares = split_shares(D(difference), units, D(shift), D(price), D(alone_price))
+    assert shares == (None if expected is None else (D(expected[0]), D(expected[1])))
+    if shares is not None:
+        assert shares[0] * (units - 1) + shares[1] == D(difference) + D(shift)
+
+
+def test_plan_splits_an_uneven_weight_and_a_replay_finds_it_applied() -> None:
+    def priced(line: ShopifyLine, line_id: str, quantity: int) -> ShopifyLine:
+        return dataclasses.replace(line, id=line_id, quantity=3, current_quantity=quantity,
+                                   original_unit_price=Money(D("10.00"), "BRL"))  # fmt: skip
+
+    picked = event(line(1, "K", "3", "2.86", weighed=True))  # 1.40 off 3 units: 3 does not divide 140
+    [change] = plan_changes(picked, [priced(shopify_line("K", 3), "gid://shopify/LineItem/K", 3)], VARIANTS)
+    assert (change.shopify_quantity, change.discount_per_unit, change.split_discount) == (
+        2,
+        D("0.46"),
+        D("0.48"),
+    )
+    assert change.weighed_units == 3 and not change.adjusted
+    after = [
+        priced(shopify_line("K", 3), "gid://shopify/LineItem/K", 2),
+        priced(shopify_line("K", 3), "gid://shopify/LineItem/K2", 1),
+    ]
+    carried = {"gid://shopify/LineItem/K2": [change.discount_description or ""]}
+    [again] = plan_changes(picked, after, VARIANTS, carried)
+    assert (
+        again.adjusted
+        and again.weighed_units == 3
+        and again.discount_description == change.discount_description
+    )
+    even = event(line(1, "K", "3", "2.85", weighed=True))  # 1.50: 0.50 a unit, no split
+    [plain] = plan_changes(even, [priced(shopify_line("K", 3), "gid://shopify/LineItem/K", 3)], VARIANTS)
+    assert (plain.shopify_quantity, plain.discount_per_unit, plain.split_discount) == (None, D("0.50"), None)
+
+
+def test_an_order_split_by_a_weight_adjustment_still_maps_to_the_same_erp_line() -> None:
+    """The echo of a split (orders/edited) sees the variant on two lines: their sum is the ERP's."""
+    erp_order = SimpleNamespace(lines=[line(1, "K", "3", "2.86", weighed=True)])
+    mapped = [
+        MappedLine(OrderLineInput(qty=D(q), seq_produto=1, qtd_embalagem=D(1)), "K", q, D("10.00") * q)
+        for q in (2, 1)
+    ]
+    assert to_erp.diff(erp_order, mapped) == []  # type: ignore[arg-type]
 
 
 def test_plan_substitution_needs_the_substitute_in_shopify() -> None:

@@ -8,10 +8,14 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
+import pytest
+
 from jobs.order_edits import to_shopify
 from ledger import watermarks
 from ledger.db import session_scope
 from ledger.models import MessageStatus
+from shopify_app.admin_api import order_edit_discounts
+from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
 
 from .conftest import World
 
@@ -160,3 +164,62 @@ def test_lighter_line_of_several_units_matches_the_nfe_to_the_cent(world: World)
     assert world.order_doc(order.gid) == snapshot
     assert _calculated_orders(world) == begun
     assert len(world.line_changes(order.gid)) == 1
+
+
+def _set_price(world: World, sku: str, price: Decimal) -> None:
+    """The variant's price in Shopify now (the catalog flow moved it after the checkout)."""
+    store = world.shopify.sandbox.store
+    store.put(world.name, {**store.get(world.name, world.variants[sku]), "price": f"{price}"})
+
+
+@pytest.mark.parametrize(
+    "case", ["checkout code", "price up", "price down past the difference", "Shopify refuses the unit"]
+)
+def test_split_is_measured_on_shopify_and_falls_back_when_it_cannot_be_exact(
+    world: World, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The split reads what moving a unit costs in Shopify's calculated order (the line's checkout
+    discount, the variant's price now), so the total still goes down by exactly the difference; when
+    no discounts can make it exact, the unit goes back and the old rounding applies."""
+    weighed_sku, plain_sku = world.weighed(), world.plain(0)
+    checkout = {"discount_code": "PESO10", "discount_percent": 10.0} if case == "checkout code" else {}
+    order = world.linked_order(
+        [(weighed_sku, 3), (plain_sku, 1)], gateway="cartao", capture="manual", **checkout
+    )
+    before = world.settlement(order.gid).current_total
+    assert before is not None
+    price = world.chain.prices[weighed_sku]
+    kg, difference = _uneven_weight(price, 3)
+    now = {"price up": price + Decimal("1.37"), "price down past the difference": price - difference - 1}
+    if case == "Shopify refuses the unit":  # e.g. no stock to add at the location: not stuck, not split
+
+        def refuse(*_args: object, **_kwargs: object) -> None:
+            raise ShopifyUserErrors("OrderEditAddVariant", [UserError(("variantId",), "Out of stock.")])
+
+        monkeypatch.setattr(order_edit_discounts, "add_unit", refuse)
+    try:
+        if case in now:
+            _set_price(world, weighed_sku, now[case])
+        world.erp.separate(order.nro, weights={str(order.lines[weighed_sku]): float(kg)})
+        assert world.poll()["enqueued"] == 1
+    finally:
+        _set_price(world, weighed_sku, price)
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+    doc = world.order_doc(order.gid)
+    total = Decimal(doc["currentTotalPriceSet"]["shopMoney"]["amount"])
+    weighed = [item for item in doc["_lines"] if item["sku"] == weighed_sku and item["currentQuantity"] > 0]
+    [change] = world.line_changes(order.gid)
+    if case in ("price down past the difference", "Shopify refuses the unit"):
+        assert [item["currentQuantity"] for item in weighed] == [3]  # the unit went back
+        assert 0 < before - difference - total < Decimal("0.03")
+        expected = "no split could match it" if case in now else "Shopify refused the unit on its own line"
+        assert expected in (change.reason or "")
+    else:
+        assert sorted(item["currentQuantity"] for item in weighed) == [1, 2]
+        assert total == before - difference
+        assert "one unit went on a line of its own" in (change.reason or "")
+        assert "moving the unit changed Shopify's subtotal" in (change.reason or "")
+    snapshot, begun = copy.deepcopy(doc), _calculated_orders(world)
+    assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid) == snapshot and _calculated_orders(world) == begun
