@@ -60,6 +60,18 @@ def _env(name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
+def _fraction(name: str, default: str) -> float:
+    """A share in [0, 1): a typo must not silently become "no floor" or "never send"."""
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise ConfigurationError(f"{name} must be a fraction in [0, 1), not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the configuration, read once from the environment."""
@@ -92,6 +104,13 @@ class Settings:
         metadata={"env": "CONSINCO_BASE_URL", "doc": "default SmPedidoVendaAPI base URL for new links"}
     )
     log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
+    background_floor: float = field(
+        metadata={
+            "env": "SHOPIFY_BACKGROUND_FLOOR",
+            "doc": "share of the Admin API bucket (0 to <1) the catalog flows and reconciliation "
+            "leave free, so orders never queue behind a catalog sync",
+        }
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -110,6 +129,7 @@ class Settings:
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
             log_level=_env("LOG_LEVEL", "INFO"),
+            background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
         )
 
     @property

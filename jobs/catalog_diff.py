@@ -84,7 +84,7 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         **lists,
     }
     if drift:
-        result["drift"] = _drift(ctx, sent, client or for_shop(ctx.shop_domain))
+        result["drift"] = _drift(ctx, sent, client or for_shop(ctx.shop_domain, lane="background"))
     return result
 
 

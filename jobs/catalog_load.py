@@ -120,7 +120,7 @@ def sync(
                 accepted(session, seqs)
         return result
     owned = client is None
-    client = client or for_shop(ctx.shop_domain)
+    client = client or for_shop(ctx.shop_domain, lane="background")
     try:
         ensure_definition(ctx, client)
         result.bulk = len(to_send) > ctx.bulk_threshold if bulk is None else bulk

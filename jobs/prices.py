@@ -94,7 +94,7 @@ def _run(shop_id: int, today: date) -> PriceRun:
         with session_scope() as session:
             _park(session, shop_id, "price:store_link", exc)
         return PriceRun()
-    client = shopify_for_shop(domain)
+    client = shopify_for_shop(domain, lane="background")
     try:
         read = erp.price_items(since, company, segment)
         states = {item.id_sku: PriceState.from_item(item) for item in read}
@@ -131,7 +131,7 @@ def _replay_product(shop_id: int, seq: int, today: date) -> PriceRun:
         }
     finally:
         erp.close()
-    client = shopify_for_shop(domain)
+    client = shopify_for_shop(domain, lane="background")
     try:
         result = apply(shop_id, client, states, today, force=True)
     finally:

@@ -102,7 +102,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
                               request={"since": since.isoformat(), "stock_sample": stock_sample})  # fmt: skip
         message_id = message.id
     try:
-        client, erp_client = for_shop(domain), erp.for_shop(shop_id)
+        client, erp_client = for_shop(domain, lane="background"), erp.for_shop(shop_id)
         report: dict[str, Any] = {
             "shop": domain,
             "generated_at": started.isoformat(),

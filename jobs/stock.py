@@ -132,7 +132,7 @@ def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None
                 session, trace.begin(session, shop_id, FLOW, "stock:erp_connection", ERP_TO_SHOPIFY), exc
             )
         return result
-    client = shopify_for_shop(shop.domain)
+    client = shopify_for_shop(shop.domain, lane="background")
     try:
         if companies is None:
             companies = [c.nro_empresa for c in erp.companies() if c.active]

@@ -17,7 +17,14 @@ from shopify_app.admin_api.catalog_ops import CatalogOperations
 from shopify_app.admin_api.executor import Executor, RetryPolicy, TokenProvider
 from shopify_app.admin_api.inventory_ops import InventoryOperations
 from shopify_app.admin_api.order_ops import OrderOperations
-from shopify_app.admin_api.pacing import BucketPacer
+from shopify_app.admin_api.pacing import (
+    BACKGROUND,
+    DEFAULT_BACKGROUND_FLOOR,
+    FOREGROUND,
+    LANES,
+    BucketPacer,
+    Lane,
+)
 from shopify_app.admin_api.transport import AdminTransport
 
 
@@ -61,15 +68,23 @@ def build_client(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
+    lane: Lane = FOREGROUND,
+    background_floor: float = DEFAULT_BACKGROUND_FLOOR,
 ) -> AdminClient:
-    """Wire a client from explicit parts (tests, the benchmark); flows use `for_shop`."""
+    """Wire a client from explicit parts (tests, the benchmark); flows use `for_shop`.
+
+    `lane`: BACKGROUND callers leave `background_floor` of the shared bucket to FOREGROUND ones
+    (see pacing.py); the bulk runner shares the executor, so its polling is in the same lane."""
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}: one of {LANES}")
     transport = AdminTransport(base_url, api_version, extra_headers=extra_headers)
     timing: dict[str, Callable] = {}
     if sleep is not None:
         timing["sleep"] = sleep
     if clock is not None:
         timing["clock"] = clock
-    pacer = BucketPacer(redis_conn, shop_domain, **timing) if redis_conn is not None else None
+    floor = background_floor if lane == BACKGROUND else 0.0
+    pacer = BucketPacer(redis_conn, shop_domain, floor=floor, **timing) if redis_conn is not None else None
     executor = Executor(
         shop_domain,
         transport,
@@ -87,8 +102,13 @@ def for_shop(
     *,
     redis: redis.Redis | None = None,
     token_provider: TokenProvider | None = None,
+    lane: Lane = FOREGROUND,
 ) -> AdminClient:
-    """The client for `shop_domain`: settings' origin and API version, its tokens, shared Redis."""
+    """The client for `shop_domain`: settings' origin and API version, its tokens, shared Redis.
+
+    Orders, edits, invoices and cancellations use the default FOREGROUND lane; the catalog flows
+    (products, SKUs, prices, stock) and reconciliation pass `lane="background"`, which leaves
+    SHOPIFY_BACKGROUND_FLOOR of the bucket to foreground callers."""
     from settings import get_settings
 
     settings = get_settings()
@@ -104,4 +124,6 @@ def for_shop(
         extra_headers=headers,
         token_provider=token_provider or default_token_provider(shop_domain),
         redis_conn=redis,
+        lane=lane,
+        background_floor=settings.background_floor,
     )

@@ -5,11 +5,28 @@ and refuses a query whose *requested* cost exceeds what is available (THROTTLED)
 fixed time wastes capacity; retrying on THROTTLED wastes calls. So before each call a worker
 reserves the call's estimated cost in the shared bucket with one atomic Lua script: the bucket
 may go into debt, and the script answers how long this caller must wait until its points have
-restored. Reservations queue fairly and two workers can never spend the same points.
+restored. Reservations queue fairly (FIFO; the two lanes below) and two workers can never spend
+the same points.
 
 After the answer, `reconcile` hands back what the estimate over-reserved and, when Shopify sent
 its `throttleStatus`, re-bases the bucket on Shopify's own figures minus the reservations still
 in flight (which Shopify has not seen yet).
+
+Two lanes, so an order never queues behind a catalog sync. A catalog flow (products, SKUs,
+prices, stock, bulk polling, reconciliation) runs many calls in a row for minutes and keeps the
+bucket near empty; an order read arriving then would wait for its whole requested cost to
+restore behind it. So a BACKGROUND caller keeps a reserve floor (`SHOPIFY_BACKGROUND_FLOOR`, a
+fraction of the bucket's maximum, 25% by default): its reservation waits until the bucket still
+holds the floor after it, and background traffic oscillates around the floor instead of 0. A
+FOREGROUND caller (orders, edits, invoices, cancellations: anything webhook-driven or
+merchant-facing) reserves with floor 0 as before, so it spends the floor at once and waits only
+for what its own cost needs beyond it; background callers then wait until the floor is back.
+Both lanes draw on the one level, so every reservation is counted once. A foreground call may
+overtake background calls already waiting: they planned to leave the floor behind them, so as
+long as foreground calls take no more than the floor meanwhile, Shopify still admits them. The
+floor is capped at `max - cost`, so a background call larger than `max - floor` still runs
+(from a fuller bucket) instead of waiting for a level the bucket cannot reach. The floor only
+acts on `reserve`: `reconcile` (refunds, re-basing on Shopify's figures) is lane-blind.
 """
 
 from __future__ import annotations
@@ -18,7 +35,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import redis
 
@@ -30,7 +47,16 @@ STATE_TTL_SECONDS = 3600
 # A query Shopify has never priced for us: assume a large one rather than get throttled.
 DEFAULT_ESTIMATE = 100.0
 
-# KEYS[1] bucket hash. ARGV: cost, now, default_max, default_rate, ttl. Returns the wait (string).
+Lane = Literal["foreground", "background"]
+FOREGROUND: Lane = "foreground"
+BACKGROUND: Lane = "background"
+LANES: tuple[Lane, ...] = (FOREGROUND, BACKGROUND)
+# The share of the bucket's maximum background callers leave for foreground ones (Standard: 500
+# points, enough for an order read's requested ~474 while a catalog sync runs).
+DEFAULT_BACKGROUND_FLOOR = 0.25
+
+# KEYS[1] bucket hash. ARGV: cost, now, default_max, default_rate, ttl, floor (a fraction of the
+# maximum to leave in the bucket after this reservation; 0 for foreground). Returns the wait.
 _RESERVE = """
 local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts', 'pending')
 local cost = tonumber(ARGV[1])
@@ -45,10 +71,12 @@ if now > ts then
   ts = now
 end
 if cost > max then cost = max end
+local floor = tonumber(ARGV[6]) * max
+if cost + floor > max then floor = max - cost end
 avail = avail - cost
 pending = pending + cost
 local wait = 0
-if avail < 0 then wait = -avail / rate end
+if avail < floor then wait = (floor - avail) / rate end
 redis.call('HSET', KEYS[1], 'available', tostring(avail), 'max', tostring(max), 'rate', tostring(rate),
   'ts', tostring(ts), 'pending', tostring(pending))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
@@ -125,7 +153,9 @@ def parse_cost(extensions: dict[str, Any] | None) -> QueryCost | None:
 
 
 class BucketPacer:
-    """The shared leaky bucket of one shop. `clock` / `sleep` are injectable so tests never sleep."""
+    """The shared leaky bucket of one shop, seen from one lane. `floor` is the fraction of the
+    maximum this caller's reservations leave in the bucket (0 = foreground; see the module doc).
+    `clock` / `sleep` are injectable so tests never sleep."""
 
     def __init__(
         self,
@@ -136,8 +166,12 @@ class BucketPacer:
         sleep: Callable[[float], None] = time.sleep,
         maximum: float = STANDARD_MAXIMUM,
         restore_rate: float = STANDARD_RESTORE_RATE,
+        floor: float = 0.0,
     ) -> None:
+        if not 0.0 <= floor < 1.0:
+            raise ValueError(f"the reserve floor is a fraction of the bucket in [0, 1), not {floor}")
         self.conn = conn
+        self.floor = floor
         self.shop = shop
         self.clock = clock
         self.sleep = sleep
@@ -160,10 +194,18 @@ class BucketPacer:
             self.conn.hset(self.cost_key, operation, str(cost.requested))
 
     def reserve(self, cost: float) -> float:
-        """Reserve `cost` points now; the seconds the caller must wait before sending."""
+        """Reserve `cost` points now; the seconds the caller must wait before sending (for a
+        background caller: until the bucket still holds its floor after the call)."""
         wait = self._reserve(
             keys=[self.bucket_key],
-            args=[cost, self.clock(), self.default_maximum, self.default_restore_rate, STATE_TTL_SECONDS],
+            args=[
+                cost,
+                self.clock(),
+                self.default_maximum,
+                self.default_restore_rate,
+                STATE_TTL_SECONDS,
+                self.floor,
+            ],
         )
         return float(wait)
 
@@ -171,7 +213,13 @@ class BucketPacer:
         """Reserve `cost` and wait just long enough for the bucket to hold it. Returns the wait."""
         wait = self.reserve(cost)
         if wait > 0:
-            log.debug("shopify pacer: shop=%s waits %.3fs for %.0f points", self.shop, wait, cost)
+            log.debug(
+                "shopify pacer: shop=%s waits %.3fs for %.0f points (floor %.2f)",
+                self.shop,
+                wait,
+                cost,
+                self.floor,
+            )
             self.sleep(wait)
         return wait
 
