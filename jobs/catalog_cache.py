@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from ledger import bindings
+from ledger.driver_sql import db_value, execute_many
 from ledger.models import Binding, utcnow
-from ledger.trace_bulk import db_value, execute_many
 
 CACHE_KIND = "erp_catalog"
 

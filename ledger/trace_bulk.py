@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, Connection, bindparam, literal_column, null, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, literal_column, null, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from ledger import trace
+from ledger.driver_sql import db_value, execute_many
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, utcnow
 
@@ -127,56 +127,6 @@ def _begin_statement(dialect: Any) -> Insert:
             "job_id": stmt.excluded.job_id,
         },
     )
-
-
-_compiled: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
-
-
-def execute_many(
-    connection: Connection,
-    name: str,
-    build: Any,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-) -> None:
-    """Run the statement `build(dialect module)` gives (binds named after `columns`) once per
-    row with the DBAPI cursor's executemany, compiled once per dialect and cached under `name`.
-
-    Each row holds the values of `columns` in order, already as the driver takes them: JSON
-    as text, times through `db_value`. Runs inside the connection's current transaction.
-    """
-    if not rows:
-        return
-    dialect = connection.dialect
-    key = (name, dialect.name)
-    cached = _compiled.get(key)
-    if cached is None:
-        compiled = build(postgresql if dialect.name == "postgresql" else sqlite).compile(dialect=dialect)
-        order = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
-        binds = set(order or compiled.bind_names.values())
-        if binds != set(columns):
-            raise ValueError(f"{name}: statement binds {sorted(binds)}, rows carry {sorted(columns)}")
-        cached = _compiled[key] = (compiled.string, order)
-    sql, order = cached
-    if order is not None:
-        at = [columns.index(n) for n in order]
-        params: Sequence[Any] = (
-            rows if at == list(range(len(columns))) else [[r[i] for i in at] for r in rows]
-        )
-    else:
-        params = [dict(zip(columns, row, strict=True)) for row in rows]
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, params)
-    finally:
-        cursor.close()
-
-
-def db_value(connection: Connection, column: Column[Any], value: Any) -> Any:
-    """`value` as SQLAlchemy would hand it to this connection's driver for `column`."""
-    dialect = connection.dialect
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process(value) if process is not None else value
 
 
 def succeed_many(session: Session, done: Sequence[tuple[int, dict[str, Any]]]) -> None:
