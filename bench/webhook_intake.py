@@ -71,13 +71,15 @@ class Result:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
-    errors: int
+    errors: int  # non-2xx answers + socket errors
     cpu_ms: float = 0.0  # the whole machine's busy CPU time per request during the run
+    non_2xx: int = 0  # answers that were not 2xx (the rest of `errors` are wrk's socket errors)
 
     def line(self) -> str:
         return (
             f"{self.name:<8} {self.requests_per_s:>9.0f} req/s   p50 {self.p50_ms:6.2f} ms   "
-            f"p99 {self.p99_ms:7.2f} ms   CPU {self.cpu_ms:5.3f} ms/req   non-2xx/errors {self.errors}"
+            f"p99 {self.p99_ms:7.2f} ms   CPU {self.cpu_ms:5.3f} ms/req   "
+            f"non-2xx {self.non_2xx}, socket errors {self.errors - self.non_2xx}"
         )
 
 
@@ -189,12 +191,12 @@ def run_wrk(url: str, script: Path, duration: int, connections: int, threads: in
         check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
-    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_2xx = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    errors = non_2xx + sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     cpu_ms = (_busy_seconds() - busy) / max(total, 1) * 1000
     name = url.rsplit("/", 1)[-1]
-    return Result(name, rps, _percentile(out, "50%"), _percentile(out, "99%"), errors, cpu_ms)
+    return Result(name, rps, _percentile(out, "50%"), _percentile(out, "99%"), errors, cpu_ms, non_2xx)
 
 
 def _percentile(out: str, label: str) -> float:
