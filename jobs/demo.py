@@ -112,6 +112,9 @@ def run_demo(
             echo(f"  rq cron (pid {stack.cron.pid}) runs every flow on its schedule from now on")
             echo("  Press Ctrl-C to stop.")
             _wait(stop_event)
+            # RQ's warm shutdown lets a scheduled sync the worker is in finish: say so, or a
+            # newcomer sees nothing happen for a few seconds and presses Ctrl-C again.
+            echo("  Stopping: the worker finishes its current job first (at most 15 s) ...")
     finally:
         stack.stop()
     return result
