@@ -54,19 +54,33 @@ CACHERS: dict[str, Callable[[Any], dict[str, Any]]] = {"products": cache_product
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the duration of a whole-catalog load.
+def collector_paused() -> Iterator[Callable[[], None]]:
+    """Pause Python's cyclic garbage collector while a whole catalog is read and staged.
 
     Why: an initial load keeps ~10 objects per SKU alive until it ends (records, cache rows,
     mapped inputs); the collector's full passes rescan all of them again and again as they
     grow, which measured 2x the whole load at 50,000 SKUs. Reference counting still frees
-    everything acyclic at once; cycles wait until the collector resumes when the load ends.
+    everything acyclic at once. Yields `resume`, called once the read is over: what is alive
+    then is frozen out of the collector's passes (`gc.freeze`) and the collector runs again for
+    the rest (the bulk operation's upload and poll can take minutes); the freeze is undone when
+    the load ends.
     """
     was_enabled = gc.isenabled()
+    frozen = False
+
+    def resume() -> None:
+        nonlocal frozen
+        if was_enabled and not frozen:
+            gc.freeze()
+            frozen = True
+            gc.enable()
+
     gc.disable()
     try:
-        yield
+        yield resume
     finally:
+        if frozen:
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -149,8 +163,10 @@ def _initial_load(
     bulk: bool | None = True,
     job_id: str | None = None,
 ) -> SyncResult:
-    with collector_paused():
-        return _load_whole(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id)
+    with collector_paused() as resume:
+        return _load_whole(
+            shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id, read_done=resume
+        )
 
 
 def _load_whole(
@@ -160,6 +176,7 @@ def _load_whole(
     client: AdminClient | None,
     bulk: bool | None,
     job_id: str | None,
+    read_done: Callable[[], None] = lambda: None,
 ) -> SyncResult:
     started = utcnow()
     erp_client = erp.for_shop(shop_id, page_size=INITIAL_PAGE_SIZE)
@@ -194,6 +211,7 @@ def _load_whole(
     except BaseException:
         writer.abandon()
         raise
+    read_done()
     seqs = [p.seq_produto for p in planned]
     message_ids = stager.message_ids if stager.begins_messages else None
     result = sync(ctx, "products", seqs, client=client, bulk=bulk, progress=progress, job_id=job_id,

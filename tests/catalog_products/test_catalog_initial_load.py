@@ -77,3 +77,24 @@ def test_messages_begun_mid_read_are_one_attempt_each_and_match_what_was_sent(
         assert (message.status, message.attempts) == (MessageStatus.DONE.value, 1), message.unit_key
         assert message.request_payload["digest"] == digests[seq]
         assert message.response_payload["product_id"] == message.shopify_id
+
+
+def test_the_collector_is_paused_for_the_read_then_runs_on_what_was_frozen() -> None:
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with catalog_flow.collector_paused() as resume:
+        assert not gc.isenabled()  # the read and its staging
+        kept = [[i] for i in range(1000)]  # what the read leaves alive
+        resume()
+        assert gc.isenabled() and gc.get_freeze_count() >= len(kept)  # the bulk upload and poll
+        resume()  # once is enough
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # unfrozen when the load ends
+
+
+def test_the_collector_comes_back_after_a_failed_read() -> None:
+    import gc
+
+    with pytest.raises(RuntimeError), catalog_flow.collector_paused():
+        raise RuntimeError("ERP down mid-read")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
