@@ -11,7 +11,7 @@ The rules hold as in `catalog_load.sync`:
 - the writer commits (cache rows + begun messages) before anything is handed to Shopify, and
   a failed read rolls all of it back (nothing was sent, nothing is kept);
 - one attempt per product per run: a product whose packagings span batches is mapped again,
-  and its message, already begun, gets the new request in place (`cl.restate_many`);
+  and its message, already begun, gets the new request in place (`trace_bulk.restate_many`);
 - messages are begun mid-read only when the push will be a bulk operation (`bulk=True`, or
   more products to send than the shop's bulk_threshold, decided as soon as that is passed);
   otherwise the direct path begins them batch by batch, as before.
@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 from jobs import catalog_cache
 from jobs import catalog_ledger as cl
 from jobs.catalog_cache import CachedProduct, FreshRecords
-from ledger import bindings
+from ledger import bindings, trace_bulk
 from ledger.bindings import PRODUCT_KIND
 from ledger.db import session_scope
 from ledger.models import Binding
 
 SEND = ("create", "change")
+UNCHANGED = "unchanged: Shopify already has this product"
 Job = Callable[[Session], None]
 _COMMIT, _ROLLBACK = object(), object()
 
@@ -164,7 +165,9 @@ class Stager:
             self.writer.submit(self._restate_job(restate))
         if dropped:
             ids = self.message_ids
-            self.writer.submit(lambda session: cl.skip_many(session, [ids.pop(s) for s in dropped]))
+            self.writer.submit(
+                lambda session: trace_bulk.skip_many(session, [ids.pop(s) for s in dropped], UNCHANGED)
+            )
 
     def _begin_job(self, products: list[cl.MappedProduct]) -> Job:
         ctx, flow, job_id, ids = self.ctx, self.flow, self.job_id, self.message_ids
@@ -178,7 +181,7 @@ class Stager:
     def _restate_job(self, products: list[cl.MappedProduct]) -> Job:
         ids = self.message_ids
         units, seqs = cl.unit_starts(products), [m.seq_produto for m in products]
-        return lambda session: cl.restate_many(session, [ids[s] for s in seqs], units)
+        return lambda session: trace_bulk.restate_many(session, [ids[s] for s in seqs], units)
 
     def _load(self, seqs: list[int]) -> None:
         """The cache rows and product bindings the ledger held before this run, for new products."""

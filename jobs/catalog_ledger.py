@@ -105,7 +105,7 @@ def plan_one(
         return Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)")
     if mapped is None:
         mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
-    if not force and bindings.unchanged({str(seq): binding} if binding else {}, str(seq), mapped.digest):
+    if not force and bindings.unchanged(binding, mapped.digest):
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"
     return Planned(seq, mapped, verdict, was_active=was_active)
@@ -151,40 +151,6 @@ def begin_units(
     session: Session, ctx: CatalogContext, flow: str, units: Sequence[UnitStart], job_id: str | None
 ) -> list[int]:
     return begin_many_units(session, ctx.shop_id, flow, units, direction=ERP_TO_SHOPIFY, job_id=job_id)
-
-
-def restate_many(session: Session, message_ids: Sequence[int], units: Sequence[UnitStart]) -> None:
-    """New request payloads for messages this run already began (a product mapped again when
-    more of its packagings arrived): the same attempt, not a new one."""
-    now = utcnow()
-    rows = [
-        {
-            "id": message_id,
-            "request_payload": u.request,
-            "search_text": trace.search_text([u.shopify_id, u.erp_id], u.search),
-            "updated_at": now,
-        }
-        for message_id, u in zip(message_ids, units, strict=True)
-    ]
-    if rows:
-        session.execute(update(Message), rows)
-
-
-def skip_many(session: Session, message_ids: Sequence[int]) -> None:
-    """Messages begun by this run for products that turned out unchanged: nothing is sent."""
-    now = utcnow()
-    rows = [
-        {
-            "id": i,
-            "status": MessageStatus.SKIPPED.value,
-            "error_text": "unchanged: Shopify already has this product",
-            "finished_at": now,
-            "updated_at": now,
-        }
-        for i in message_ids
-    ]
-    if rows:
-        session.execute(update(Message), rows)
 
 
 def record_sent(

@@ -110,7 +110,6 @@ def by_shopify_id(session: Session, shop_id: int, kind: str, shopify_id: str) ->
     return session.scalars(stmt).first()
 
 
-def unchanged(bindings: dict[str, Binding], erp_id: str, digest: str) -> bool:
+def unchanged(binding: Binding | None, digest: str) -> bool:
     """True when the record was already sent with this very digest (and has its Shopify id)."""
-    binding = bindings.get(erp_id)
     return binding is not None and binding.shopify_id is not None and binding.digest == digest

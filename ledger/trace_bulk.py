@@ -129,6 +129,40 @@ def _begin_statement(dialect: Any) -> Insert:
     )
 
 
+def restate_many(session: Session, message_ids: Sequence[int], units: Sequence[UnitStart]) -> None:
+    """New request payloads (and search text) for messages already begun in this attempt: the
+    same attempt, not a new one (begin_many would count another)."""
+    now = utcnow()
+    rows = [
+        {
+            "id": message_id,
+            "request_payload": u.request,
+            "search_text": trace.search_text([u.shopify_id, u.erp_id], u.search),
+            "updated_at": now,
+        }
+        for message_id, u in zip(message_ids, units, strict=True)
+    ]
+    if rows:
+        session.execute(update(Message), rows)
+
+
+def skip_many(session: Session, message_ids: Sequence[int], reason: str) -> None:
+    """trace.skip for many messages at once: skipped with why, finished now."""
+    now = utcnow()
+    rows = [
+        {
+            "id": i,
+            "status": MessageStatus.SKIPPED.value,
+            "error_text": reason,
+            "finished_at": now,
+            "updated_at": now,
+        }
+        for i in message_ids
+    ]
+    if rows:
+        session.execute(update(Message), rows)
+
+
 def succeed_many(session: Session, done: Sequence[tuple[int, dict[str, Any]]]) -> None:
     """Mark these messages done with their response (message id, response payload)."""
     now = utcnow()

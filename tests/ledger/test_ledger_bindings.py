@@ -64,9 +64,9 @@ def test_unchanged(session, shop):
     bindings.upsert_many(session, shop.id, "variant", [BindingRow("1", "gid://1", digest(record))])
     session.commit()
     current = bindings.get_many(session, shop.id, "variant", ["1", "2"])
-    assert bindings.unchanged(current, "1", digest(dict(reversed(record.items()))))
-    assert not bindings.unchanged(current, "1", digest({**record, "price": "10.00"}))
-    assert not bindings.unchanged(current, "2", digest(record))
+    assert bindings.unchanged(current.get("1"), digest(dict(reversed(record.items()))))
+    assert not bindings.unchanged(current.get("1"), digest({**record, "price": "10.00"}))
+    assert not bindings.unchanged(current.get("2"), digest(record))
 
 
 def test_a_large_load_uses_few_statements(any_database_url, session, shop):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ledger import trace
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus
-from ledger.trace_bulk import UnitStart, begin_many, succeed_many
+from ledger.trace_bulk import UnitStart, begin_many, restate_many, skip_many, succeed_many
 
 
 def test_begin_many_is_begin_for_a_batch_and_a_rerun_counts_attempts(session, shop):
@@ -34,3 +34,22 @@ def test_begin_many_is_begin_for_a_batch_and_a_rerun_counts_attempts(session, sh
     assert [m.response_payload for m in done] == [{"ok": 1}, {"ok": 1}, {"ok": 2}]
     assert all(m.finished_at is not None for m in done)
     assert begin_many(session, shop.id, "prices", []) == []
+
+
+def test_restate_keeps_the_attempt_and_skip_finishes_with_the_reason(session, shop):
+    units = [UnitStart(f"product:{n}", erp_id=str(n), search=[f"P{n}"], request={"n": n}) for n in range(3)]
+    ids = begin_many(session, shop.id, "products", units)
+    # The same products mapped again within the attempt: new requests, still attempt 1.
+    again = [UnitStart(u.unit_key, erp_id=u.erp_id, search=["EAN789"], request={"n": 10}) for u in units[:2]]
+    restate_many(session, ids[:2], again)
+    reason = "unchanged: Shopify already has this product"
+    skip_many(session, ids[2:], reason)
+    session.expire_all()
+    first, _, last = (session.get(Message, i) for i in ids)
+    assert (first.attempts, first.status, first.request_payload) == (1, "pending", {"n": 10})
+    assert "ean789" in first.search_text
+    assert (last.status, last.error_text) == (
+        MessageStatus.SKIPPED.value,
+        "unchanged: Shopify already has this product",
+    )
+    assert last.finished_at is not None and last.attempts == 1
