@@ -1,4 +1,4 @@
-"""The initial load maps products while the ERP pages are in flight (jobs.catalog_flow._premap):
+"""The initial load maps products while the ERP pages are in flight (jobs.catalog_initial.Stager):
 what it sends must be exactly what mapping the merged cache gives."""
 
 from __future__ import annotations
