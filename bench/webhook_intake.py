@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,7 @@ class Result:
     errors: int  # non-2xx answers + socket errors
     cpu_ms: float = 0.0  # the whole machine's busy CPU time per request during the run
     non_2xx: int = 0  # answers that were not 2xx (the rest of `errors` are wrk's socket errors)
+    by_process: dict[str, float] = field(default_factory=dict)  # CPU ms per request, by program
 
     def line(self) -> str:
         return (
@@ -81,6 +82,11 @@ class Result:
             f"p99 {self.p99_ms:7.2f} ms   CPU {self.cpu_ms:5.3f} ms/req   "
             f"non-2xx {self.non_2xx}, socket errors {self.errors - self.non_2xx}"
         )
+
+    def split(self) -> str:
+        """Where the CPU went: the programs that took the most, in ms per request."""
+        shown = [f"{name} {ms:.3f}" for name, ms in self.by_process.items() if name in _PROGRAMS]
+        return f"{self.name:<8} CPU ms/req by program: " + ", ".join(shown)
 
 
 def _busy_seconds() -> float:
@@ -97,6 +103,48 @@ def _busy_seconds() -> float:
         return 0.0
     idle = ticks[3] + ticks[4]  # idle + iowait
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+_PROGRAMS = ("gunicorn", "postgres", "redis-server", "wrk")
+
+
+def _cpu_by_program() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each running program, by name (Linux /proc).
+
+    A process that exits between two readings drops out (wrk's own CPU is counted while it runs).
+    """
+    seconds: dict[str, float] = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and (read := _stat(int(pid))) is not None:
+            seconds[f"{pid}:{read[0]}"] = read[1]
+    return seconds
+
+
+def _stat(pid: int) -> tuple[str, float] | None:
+    """(program name, CPU seconds so far) of one process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return text[text.index("(") + 1 : text.rindex(")")], (int(fields[11]) + int(fields[12])) / os.sysconf(
+        "SC_CLK_TCK"
+    )
+
+
+def _cpu_of(pid: int) -> float | None:
+    read = _stat(pid)
+    return read[1] if read else None
+
+
+def _cpu_split(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    per_program: dict[str, float] = {}
+    for key, seconds in after.items():
+        name = key.split(":", 1)[1]
+        per_program[name] = per_program.get(name, 0.0) + seconds - before.get(key, 0.0)
+    ranked = sorted(per_program.items(), key=lambda item: -item[1])
+    return {name: seconds / max(requests, 1) * 1000 for name, seconds in ranked if seconds > 0}
 
 
 def bench_app() -> Any:
@@ -171,8 +219,8 @@ def order_body() -> bytes:
 
 
 def run_wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> Result:
-    busy = _busy_seconds()
-    out = subprocess.run(
+    busy, programs = _busy_seconds(), _cpu_by_program()
+    wrk = subprocess.Popen(
         [
             "wrk",
             "-t",
@@ -186,17 +234,28 @@ def run_wrk(url: str, script: Path, duration: int, connections: int, threads: in
             str(script),
             url,
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
-    ).stdout
+    )
+    programs[f"{wrk.pid}:wrk"] = wrk_seconds = 0.0
+    while wrk.poll() is None:  # wrk's CPU is read while it runs (a reaped process leaves /proc)
+        time.sleep(0.5)
+        wrk_seconds = _cpu_of(wrk.pid) or wrk_seconds
+    out = wrk.communicate()[0]
+    if wrk.returncode:
+        raise subprocess.CalledProcessError(wrk.returncode, "wrk", out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non_2xx = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     errors = non_2xx + sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     cpu_ms = (_busy_seconds() - busy) / max(total, 1) * 1000
+    after = _cpu_by_program()
+    after[f"{wrk.pid}:wrk"] = wrk_seconds
+    by_process = _cpu_split(programs, after, total)
     name = url.rsplit("/", 1)[-1]
-    return Result(name, rps, _percentile(out, "50%"), _percentile(out, "99%"), errors, cpu_ms, non_2xx)
+    return Result(
+        name, rps, _percentile(out, "50%"), _percentile(out, "99%"), errors, cpu_ms, non_2xx, by_process
+    )
 
 
 def _percentile(out: str, label: str) -> float:
@@ -284,6 +343,8 @@ def main(argv: list[str]) -> int:
     print(f"intake / bare throughput: {intake.requests_per_s / bare.requests_per_s:.2f} (goal >= 0.50)")
     if intake.cpu_ms:
         print(f"CPU per request, intake / bare: {intake.cpu_ms / bare.cpu_ms:.1f}x (the whole machine)")
+    print(bare.split())
+    print(intake.split())
     print(f"inbox rows written: {rows} (every intake request is a new webhook id)")
     ok = intake.requests_per_s >= 0.5 * bare.requests_per_s and intake.errors == 0
     return 0 if ok else 1

@@ -236,3 +236,30 @@ def test_driver_level_insert_error_discards_the_connection(jobs_env, database_ur
         webhooks.store_delivery(settings, _delivery("w" * 101, "ev-long"), b"{}")
     assert webhooks.store_delivery(settings, _delivery("wh-ok", "ev-ok"), b"{}")[1] == "enqueued"
     assert [r.webhook_id for r in rows()] == ["wh-ok"]
+
+
+def test_a_dropped_inbox_connection_is_replaced_and_the_delivery_stored(jobs_env, database_url, rconn):
+    """The thread's own PostgreSQL connection dies between two webhooks (server restart, network
+    cut): the next webhook is stored on a new connection and answered 200, not 500."""
+    client = make_app().test_client()
+    body = json.dumps({"id": 5}).encode()
+    first = client.post("/webhooks", data=body, headers=signed_headers(body, "orders/create", webhook_id="a"))
+    assert first.status_code == 200
+    backend = webhooks._own.connection.dbapi_connection.info.backend_pid
+    with get_engine(database_url).connect() as conn:
+        assert conn.scalar(select(func.pg_terminate_backend(backend))) is True
+    second = client.post("/webhooks", data=body, headers=signed_headers(body, "orders/paid", webhook_id="b"))
+    assert second.status_code == 200 and second.json["job_id"] == f"inbox-{second.json['inbox_id']}"
+    assert webhooks._own.connection.dbapi_connection.info.backend_pid != backend
+    assert [(r.webhook_id, r.status) for r in rows()] == [("a", "enqueued"), ("b", "enqueued")]
+    assert Queue("orders", connection=rconn).count == 2
+
+
+def test_database_down_answers_503_and_enqueues_nothing(jobs_env, rconn):
+    """Nothing could be stored, so Shopify must not get a 2xx (it redelivers); never a bare 500."""
+    jobs_env.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    client = make_app().test_client()
+    body = json.dumps({"id": 6}).encode()
+    answer = client.post("/webhooks", data=body, headers=signed_headers(body, "orders/create"))
+    assert answer.status_code == 503 and answer.json["error"] == "inbox_unavailable"
+    assert Queue("orders", connection=rconn).count == 0
