@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 import redis
 import requests
-from graphql import print_ast
 
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
@@ -224,7 +223,7 @@ class BulkRunner:
             payload = self.executor.mutate(
                 "BulkOperationRunMutation",
                 {
-                    "mutation": print_ast(op.request.document),
+                    "mutation": op.text,
                     "stagedUploadPath": staged_path,
                     "clientIdentifier": client_identifier,
                 },

@@ -24,6 +24,7 @@ from graphql import (
     Visitor,
     build_client_schema,
     parse,
+    print_ast,
     visit,
 )
 from graphql.language import Source
@@ -38,12 +39,17 @@ class DocumentError(LookupError):
 
 @dataclass(frozen=True)
 class Operation:
-    """One named operation, ready to send: its gql request and whether it is a mutation."""
+    """One named operation, ready to send: its gql request, its text and whether it is a mutation.
+
+    `text` is the document as sent (operation + the fragments it spreads), printed once here: gql
+    prints the AST again on every request, ~10 % of an order job's CPU (docs/benchmarks.md).
+    """
 
     name: str
     request: GraphQLRequest
     is_mutation: bool
     source_path: Path
+    text: str
 
 
 class _SpreadCollector(Visitor):
@@ -121,6 +127,7 @@ def load_operations(folder: Path = DOCUMENTS_DIR) -> dict[str, Operation]:
             request=GraphQLRequest(full, operation_name=name),
             is_mutation=ops[0].operation.value == "mutation",
             source_path=path,
+            text=print_ast(full),
         )
     return operations
 

@@ -131,7 +131,7 @@ class Executor:
             force_refresh = False
             reserved = self._reserve(key)
             try:
-                raw = self.transport.send(op.request, variables, token)
+                raw = self.transport.send(op, variables, token)
             except ShopifyTransient as exc:
                 self._settle(key, reserved, None)
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)

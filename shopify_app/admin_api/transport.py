@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from gql import GraphQLRequest
@@ -24,6 +24,9 @@ from gql.transport.exceptions import (
 from gql.transport.requests import RequestsHTTPTransport
 
 from shopify_app.admin_api.errors import ShopifyNetworkError
+
+if TYPE_CHECKING:
+    from shopify_app.admin_api.documents import Operation
 
 DEFAULT_TIMEOUT_SECONDS = 30
 
@@ -62,6 +65,23 @@ class _StatusKeepingTransport(RequestsHTTPTransport):
         return super()._prepare_result(response)
 
 
+class _PrintedRequest(GraphQLRequest):
+    """One send of an operation whose text was printed once (gql's payload prints the AST each time)."""
+
+    def __init__(self, op: Operation, variables: dict[str, Any]) -> None:
+        super().__init__(op.request, variable_values=variables)
+        self.text = op.text
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"query": self.text}
+        if self.operation_name:
+            payload["operationName"] = self.operation_name
+        if self.variable_values:
+            payload["variables"] = self.variable_values
+        return payload
+
+
 def admin_graphql_url(base_url: str, api_version: str) -> str:
     return f"{base_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
 
@@ -83,8 +103,8 @@ class AdminTransport:
         self._transport = _StatusKeepingTransport(url=self.url, timeout=timeout, retries=0)
         self._transport.session = session or requests.Session()
 
-    def send(self, request: GraphQLRequest, variables: dict[str, Any] | None, token: str) -> RawResponse:
-        """POST the request. Network failures raise ShopifyNetworkError; any HTTP status returns."""
+    def send(self, op: Operation, variables: dict[str, Any] | None, token: str) -> RawResponse:
+        """POST the operation. Network failures raise ShopifyNetworkError; any HTTP status returns."""
         transport = self._transport
         headers = {
             **self.extra_headers,
@@ -93,7 +113,7 @@ class AdminTransport:
             "Accept": "application/json",
         }
         transport.last_response = None
-        call = GraphQLRequest(request, variable_values=variables or {})
+        call = _PrintedRequest(op, variables or {})
         try:
             # Headers per call (not on the shared transport): one client may serve several threads.
             result = transport.execute(call, extra_args={"headers": headers})

@@ -77,6 +77,24 @@ def test_product_upsert_and_lookups(live):
     assert variant.product_id == created.product.id and variant.price is not None
 
 
+def test_each_document_is_printed_once_not_per_request(live, monkeypatch):
+    """The operation's text is printed when the documents load; a send never prints the AST again
+    (gql's own payload would, ~10 % of an order job's CPU). The sandbox still gets a valid query."""
+    import gql.graphql_request
+
+    from shopify_app.admin_api import documents
+
+    op = documents.operation("ProductByIdentifier")
+    assert op.text == gql.graphql_request.print_ast(op.request.document)
+
+    def no_printing(*_args):
+        raise AssertionError("the document was printed again for a request")
+
+    monkeypatch.setattr(gql.graphql_request, "print_ast", no_printing)
+    live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code")
+    assert live.product_by_custom_id(NAMESPACE, KEY, "none-yet") is None
+
+
 def test_inventory_set_is_idempotent_and_compare_and_swap(live):
     live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code")
     result = live.product_set(product_input("P-2", ["555"]), custom_id=(NAMESPACE, KEY, "P-2"))
