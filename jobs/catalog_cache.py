@@ -15,19 +15,17 @@ kept (by the ERP's change time) never replaces it, so overlapping reads are harm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
 
 from ledger import bindings
-from ledger.driver_sql import db_value, execute_many
-from ledger.models import Binding, utcnow
+from ledger.models import Binding
 
 CACHE_KIND = "erp_catalog"
 
@@ -74,43 +72,16 @@ def merge(
 
 
 def write(session: Session, shop_id: int, entries: Iterable[CachedProduct]) -> None:
-    """Upsert these cache rows as they are (one executemany; the JSON encoded by orjson).
-
-    What bindings.upsert_many does for a cache row (shopify_id and digest stay NULL), without
-    SQLAlchemy's per-row parameter processing: a whole-catalog load writes ~35,000 rows.
-    """
-    write_encoded(session, shop_id, encode(entries))
+    """Upsert these cache rows as they are (bindings.write_encoded; the JSON encoded by orjson)."""
+    bindings.write_encoded(session, shop_id, CACHE_KIND, encode(entries))
 
 
-def encode(entries: Iterable[CachedProduct]) -> list[tuple[str, str]]:
-    """(erp_id, JSON data) of cache rows, as `write_encoded` takes them."""
+def encode(entries: Iterable[CachedProduct]) -> list[bindings.EncodedRow]:
+    """Cache rows as `bindings.write_encoded` takes them (no Shopify id, no digest: data only)."""
     return [
-        (str(e.seq_produto), orjson.dumps({"product": e.product, "skus": e.skus}).decode()) for e in entries
+        (str(e.seq_produto), None, None, orjson.dumps({"product": e.product, "skus": e.skus}).decode())
+        for e in entries
     ]
-
-
-def write_encoded(session: Session, shop_id: int, rows: Sequence[tuple[str, str]]) -> None:
-    if not rows:
-        return
-    session.flush()
-    connection = session.connection()
-    now = db_value(connection, Binding.__table__.c.updated_at, utcnow())
-    values = [(shop_id, CACHE_KIND, erp_id, data, now) for erp_id, data in rows]
-    execute_many(connection, "catalog_cache.write", _write_statement, _WRITE_COLUMNS, values)
-
-
-_WRITE_COLUMNS = ("shop_id", "kind", "erp_id", "data", "updated_at")
-
-
-def _write_statement(dialect: Any) -> Insert:
-    c = Binding.__table__.c
-    stmt = dialect.insert(Binding.__table__).values(
-        {n: bindparam(n, type_=c[n].type) for n in _WRITE_COLUMNS}
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[c.shop_id, c.kind, c.erp_id],
-        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
-    )
 
 
 def preview(

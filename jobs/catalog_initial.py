@@ -130,7 +130,10 @@ class Stager:
         )
         if dirty:
             rows = catalog_cache.encode(self.entries[s] for s in sorted(dirty))
-            self.writer.submit(lambda session: catalog_cache.write_encoded(session, self.ctx.shop_id, rows))
+            shop_id = self.ctx.shop_id
+            self.writer.submit(
+                lambda session: bindings.write_encoded(session, shop_id, catalog_cache.CACHE_KIND, rows)
+            )
         begin: list[cl.MappedProduct] = []
         restate: list[cl.MappedProduct] = []
         dropped: list[int] = []

@@ -2,7 +2,7 @@
 
 from sqlalchemy import event, func, select
 
-from ledger import bindings
+from ledger import bindings, driver_sql
 from ledger.bindings import BindingRow
 from ledger.db import get_engine
 from ledger.digest import digest
@@ -69,15 +69,22 @@ def test_unchanged(session, shop):
     assert not bindings.unchanged(current.get("2"), digest(record))
 
 
-def test_a_large_load_uses_few_statements(any_database_url, session, shop):
-    """6,000 bindings written and read back in a handful of statements, not one per row."""
+def test_a_large_load_uses_few_statements(any_database_url, session, shop, monkeypatch):
+    """6,000 bindings written in ONE driver executemany (no SQLAlchemy work per row) and read back
+    in a handful of statements, not one per row."""
     n = 6_000
     statements: list[str] = []
+    executemany: list[int] = []
     engine = get_engine(any_database_url)
 
     def counter(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
+    def counted(connection, name, build, columns, rows):
+        executemany.append(len(rows))
+        return driver_sql.execute_many(connection, name, build, columns, rows)
+
+    monkeypatch.setattr(bindings, "execute_many", counted)
     event.listen(engine, "before_cursor_execute", counter)
     try:
         bindings.upsert_many(
@@ -93,6 +100,6 @@ def test_a_large_load_uses_few_statements(any_database_url, session, shop):
     assert len(found) == n and found["5999"].shopify_id == "gid://v/5999"
     writes = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(writes) <= n // bindings.WRITE_CHUNK + 1
+    assert executemany == [n] and writes == []
     assert len(reads) <= (n + 500) // bindings.READ_CHUNK + 1
     assert count(session) == n
