@@ -207,15 +207,19 @@ def _load_whole(
                 stager.stage(touched)  # while the next pages are in flight
                 touched.clear()
         stager.stage(touched | held)
-        planned = stager.finish()  # commits the cache and the begun messages
+        planned = stager.finish()  # commits the begun messages
     except BaseException:
         writer.abandon()
         raise
     read_done()
+    cache = stager.write_cache()  # the ERP cache rows, written while the JSONL is built and sent
     seqs = [p.seq_produto for p in planned]
     message_ids = stager.message_ids if stager.begins_messages else None
-    result = sync(ctx, "products", seqs, client=client, bulk=bulk, progress=progress, job_id=job_id,
-                  planned=planned, message_ids=message_ids)  # fmt: skip
+    try:
+        result = sync(ctx, "products", seqs, client=client, bulk=bulk, progress=progress,
+                      job_id=job_id, planned=planned, message_ids=message_ids)  # fmt: skip
+    finally:
+        cache.join()  # committed before any watermark moves
     with session_scope() as session:
         for flow, read in (("products", products_read), ("skus", skus_read)):
             if read.complete and read.snapshot is not None:

@@ -8,8 +8,10 @@ tail is left once the last page is in. The writes themselves go to a thread of t
 they overlap the parsing and mapping of the next pages.
 
 The rules hold as in `catalog_load.sync`:
-- the writer commits (cache rows + begun messages) before anything is handed to Shopify, and
-  a failed read rolls all of it back (nothing was sent, nothing is kept);
+- the writer commits the begun messages before anything is handed to Shopify, and a failed read
+  rolls them back (nothing was sent, nothing is kept); the ERP cache rows, which nothing sent
+  needs, are written after the read, once per product, while the JSONL is built and uploaded,
+  and committed before the watermark moves (`Stager.write_cache`);
 - one attempt per product per run: a product whose packagings span batches is mapped again,
   and its message, already begun, gets the new request in place (`trace_bulk.restate_many`);
 - messages are begun mid-read only when the push will be a bulk operation (`bulk=True`, or
@@ -62,7 +64,15 @@ class LedgerWriter:
         self._jobs.put(job)
 
     def finish(self) -> None:
+        self.close()
+        self.join()
+
+    def close(self) -> None:
+        """Commit once the writes queued so far are done, without waiting for it (see `join`)."""
         self._jobs.put(_COMMIT)
+
+    def join(self) -> None:
+        """Wait for the commit `close` asked for; re-raises the first error a write met."""
         self._thread.join()
         if self.error is not None:
             raise self.error
@@ -116,6 +126,7 @@ class Stager:
             self._cache_empty = not _any(session, ctx.shop_id, catalog_cache.CACHE_KIND)
             self._sent_empty = not _any(session, ctx.shop_id, PRODUCT_KIND)
         self._sent: dict[str, Binding] = {}
+        self._cache_dirty: set[int] = set()  # products whose cache row changed: written by write_cache
 
     def stage(self, seqs: Iterable[int]) -> None:
         """Fold the newest records of these products into their cache rows, map and plan them."""
@@ -128,12 +139,7 @@ class Stager:
             {s: self.fresh.products[s] for s in seqs if s in self.fresh.products},
             {s: self.fresh.skus[s] for s in seqs if s in self.fresh.skus},
         )
-        if dirty:
-            rows = catalog_cache.encode(self.entries[s] for s in sorted(dirty))
-            shop_id = self.ctx.shop_id
-            self.writer.submit(
-                lambda session: bindings.write_encoded(session, shop_id, catalog_cache.CACHE_KIND, rows)
-            )
+        self._cache_dirty |= dirty
         begin: list[cl.MappedProduct] = []
         restate: list[cl.MappedProduct] = []
         dropped: list[int] = []
@@ -205,6 +211,27 @@ class Stager:
         self.stage(s for s in self.fresh.products if s not in self.entries)
         self.writer.finish()
         return [self.planned[s] for s in sorted(self.planned)]
+
+    def write_cache(self) -> LedgerWriter:
+        """Write the changed cache rows, each product once in its final state, on a writer of their
+        own that commits as soon as it is done; `join()` it before any watermark moves.
+
+        Nothing sent to Shopify needs these rows (the plan and the messages are committed by
+        `finish`), so they are written while the JSONL is built and uploaded instead of on the
+        way to it. A crash before their commit leaves the watermark where it was: the next run
+        reads the same records again.
+        """
+        entries, shop_id = self.entries, self.ctx.shop_id
+        dirty = sorted(self._cache_dirty)
+
+        def job(session: Session) -> None:
+            rows = catalog_cache.encode(entries[s] for s in dirty)
+            bindings.write_encoded(session, shop_id, catalog_cache.CACHE_KIND, rows)
+
+        writer = LedgerWriter()
+        writer.submit(job)
+        writer.close()
+        return writer
 
 
 def _any(session: Session, shop_id: int, kind: str) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from jobs import catalog_cache, catalog_flow
 from jobs.catalog_ledger import PRODUCT_KIND
 from jobs.catalog_map import map_product
-from ledger import bindings
+from ledger import bindings, watermarks
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus
 
@@ -98,3 +98,36 @@ def test_the_collector_comes_back_after_a_failed_read() -> None:
     with pytest.raises(RuntimeError), catalog_flow.collector_paused():
         raise RuntimeError("ERP down mid-read")
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_cache_rows_are_written_once_each_after_the_read_and_committed_even_if_the_push_fails(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The ERP cache is written after the read (each product once, in its final state) while the
+    push runs, and committed before anything else happens; a failed push moves no watermark."""
+    monkeypatch.setattr(catalog_flow, "PREMAP_EVERY", 1)  # products staged again and again mid-read
+    monkeypatch.setattr(catalog_flow, "INITIAL_PAGE_SIZE", 4)  # over many pages
+    written: list[list[str]] = []
+    write_encoded = bindings.write_encoded
+
+    def counting(session, shop_id, kind, rows):
+        if kind == catalog_cache.CACHE_KIND:
+            written.append([row[0] for row in rows])
+        return write_encoded(session, shop_id, kind, rows)
+
+    class PushFailed(Exception):
+        pass
+
+    def push(*_args, **_kwargs):
+        raise PushFailed
+
+    monkeypatch.setattr(bindings, "write_encoded", counting)
+    monkeypatch.setattr(catalog_flow, "sync", push)
+    with pytest.raises(PushFailed):
+        catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+
+    assert len(written) == 1 and len(written[0]) == len(set(written[0])) == 38
+    with session_scope() as session:
+        assert len(catalog_cache.all_seqs(session, installed.shop_id)) == 38
+        for flow in ("products", "skus"):
+            assert watermarks.read(session, installed.shop_id, flow).last_changed_at is None
