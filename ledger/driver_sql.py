@@ -71,15 +71,21 @@ def execute_many(
     build: Callable[[Any], ClauseElement],
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-) -> None:
+    *,
+    returning: bool = False,
+) -> list[Any]:
     """Run the statement `build(dialect module)` gives (binds named after `columns`) once per
     row with the DBAPI cursor's executemany, compiled once per dialect and cached under `name`.
 
     Each row holds the values of `columns` in order, already as the driver takes them: JSON
     as text, times through `db_value`. Runs inside the connection's current transaction.
+    `returning` (PostgreSQL only: psycopg pipelines the rows and keeps each one's result): the
+    rows the statement's RETURNING gave, in order; otherwise an empty list.
     """
+    if returning and connection.dialect.name != "postgresql":
+        raise ValueError(f"{name}: executemany with RETURNING needs PostgreSQL (psycopg)")
     if not rows:
-        return
+        return []
     dialect = connection.dialect
     key = (name, dialect.name)
     statement = _compiled.get(key)
@@ -92,7 +98,15 @@ def execute_many(
         _compiled[key] = statement
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(statement.sql, statement.rows(columns, rows))
+        if not returning:
+            cursor.executemany(statement.sql, statement.rows(columns, rows))
+            return []
+        cursor.executemany(statement.sql, statement.rows(columns, rows), returning=True)
+        returned: list[Any] = []
+        while True:
+            returned.extend(cursor.fetchall())
+            if not cursor.nextset():
+                return returned
     finally:
         cursor.close()
 

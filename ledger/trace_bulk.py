@@ -77,18 +77,27 @@ def begin_many(
         )
         for u in units
     ]
+    if connection.dialect.name == "postgresql":
+        # Each row's RETURNING, pipelined: no lookup after. (A lookup by unit_key IN (...) is
+        # planned once for a table that grows during a load, then scans it row by row: 15 s
+        # for 24,000 messages, against 1 s in all this way.)
+        returned = execute_many(
+            connection, "trace_bulk.begin_returning", _begin_returning, _BEGIN_COLUMNS, rows, returning=True
+        )
+        ids = {key: message_id for message_id, key in returned}
+        return [ids[u.unit_key] for u in units]
     execute_many(connection, "trace_bulk.begin", _begin_statement, _BEGIN_COLUMNS, rows)
-    ids: dict[str, int] = {}
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    ids = {}
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(units), CHUNK):
             keys = [u.unit_key for u in units[start : start + CHUNK]]
             # The same query as select(id, unit_key).where(... unit_key.in_(keys)), on the
             # driver's cursor: SQLAlchemy's row processing cost more than the lookup itself.
+            marks = ", ".join("?" * len(keys))
             cursor.execute(
-                f"SELECT id, unit_key FROM {Message.__tablename__} WHERE shop_id = {mark} AND flow = {mark} "
-                f"AND unit_key IN ({', '.join([mark] * len(keys))})",
+                f"SELECT id, unit_key FROM {Message.__tablename__} "
+                f"WHERE shop_id = ? AND flow = ? AND unit_key IN ({marks})",
                 (shop_id, flow, *keys),
             )
             ids.update({key: message_id for message_id, key in cursor.fetchall()})
@@ -101,6 +110,10 @@ _BEGIN_COLUMNS = (
     "shop_id", "flow", "unit_key", "direction", "shopify_id", "erp_id", "search_text", "status",
     "attempts", "request_payload", "job_id", "created_at", "updated_at",
 )  # fmt: skip
+
+
+def _begin_returning(dialect: Any) -> Insert:
+    return _begin_statement(dialect).returning(Message.__table__.c.id, Message.__table__.c.unit_key)
 
 
 def _begin_statement(dialect: Any) -> Insert:
