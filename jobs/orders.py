@@ -291,9 +291,12 @@ def _close_if_open(session: Session, shop_id: int, num: str, link: OrderLink) ->
 def _prepare(
     shop_id: int, message_id: int, read: ErpOrderRead, settings: dict[str, Any]
 ) -> order_map.MappedOrder | str:
-    """Map the order and write its link, or record why it cannot go yet (returned as a status)."""
+    """Map the order and write its link, or record why it cannot go yet (returned as a status).
+
+    No autoflush: the message's request is rewritten as the mapping learns more, and is written
+    once, at the commit, instead of before each lookup."""
     order = read.order
-    with session_scope() as session:
+    with session_scope() as session, session.no_autoflush:
         message = session.get(Message, message_id)
         assert message is not None
         request: dict[str, Any] = {
