@@ -78,9 +78,9 @@ def begin_many(
         for u in units
     ]
     if connection.dialect.name == "postgresql":
-        # Each row's RETURNING, pipelined: no lookup after. (A lookup by unit_key IN (...) is
-        # planned once for a table that grows during a load, then scans it row by row: 15 s
-        # for 24,000 messages, against 1 s in all this way.)
+        # Each row's RETURNING, pipelined: no lookup after. (A lookup by unit_key IN (...)
+        # scanned the table once per key: 36.9 s for 35,000 messages begun at once, against
+        # 1.75 s this way.)
         returned = execute_many(
             connection, "trace_bulk.begin_returning", _begin_returning, _BEGIN_COLUMNS, rows, returning=True
         )
