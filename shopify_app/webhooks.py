@@ -219,35 +219,34 @@ def _insert_own(engine: Engine, insert: DriverStatement, values: dict[str, Any])
         _own.engine, _own.connection = engine, connection
     connection = _own.connection
     try:
-        cursor = connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(insert.sql, insert.parameters(values))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        return _returned_id(connection.dbapi_connection, insert, values)
     except BaseException:
         _own.engine, _own.connection = None, None
         connection.invalidate()  # a broken or half-used connection is never used again
         raise
-    return row[0] if row is not None else None
 
 
 def _insert_pooled(engine: Engine, insert: DriverStatement, values: dict[str, Any]) -> int | None:
     connection = engine.raw_connection()
     try:
-        dbapi = connection.driver_connection
-        cursor = dbapi.cursor()
-        try:
-            cursor.execute(insert.sql, insert.parameters(values))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        dbapi.commit()
+        row_id = _returned_id(connection.driver_connection, insert, values)
+        connection.driver_connection.commit()
     except BaseException:
         connection.invalidate()  # a broken or half-used connection never goes back to the pool
         raise
     finally:
         connection.close()
+    return row_id
+
+
+def _returned_id(dbapi_connection: Any, insert: DriverStatement, values: dict[str, Any]) -> int | None:
+    """Run the INSERT on this driver connection; the id its RETURNING gave, or None (a duplicate)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(insert.sql, insert.parameters(values))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     return row[0] if row is not None else None
 
 
