@@ -212,11 +212,11 @@ def _load_whole(
         writer.abandon()
         raise
     read_done()
-    cache = stager.write_cache()  # the ERP cache rows, written while the JSONL is built and sent
+    cache = _CacheWrites(stager, progress)
     seqs = [p.seq_produto for p in planned]
     message_ids = stager.message_ids if stager.begins_messages else None
     try:
-        result = sync(ctx, "products", seqs, client=client, bulk=bulk, progress=progress,
+        result = sync(ctx, "products", seqs, client=client, bulk=bulk, progress=cache.progress,
                       job_id=job_id, planned=planned, message_ids=message_ids)  # fmt: skip
     finally:
         cache.join()  # committed before any watermark moves
@@ -225,6 +225,30 @@ def _load_whole(
             if read.complete and read.snapshot is not None:
                 watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
     return result
+
+
+class _CacheWrites:
+    """The initial load's ERP cache rows (`Stager.write_cache`), started once Shopify reports the
+    push's first progress (the bulk operation uploaded and running, or the first direct batch
+    answered), so their encoding does not compete with building the JSONL for this process's
+    GIL; the push then mostly waits on Shopify. Started at `join` if no report came."""
+
+    def __init__(self, stager: catalog_initial.Stager, progress: Progress | None) -> None:
+        self._stager, self._progress = stager, progress
+        self._writer: catalog_initial.LedgerWriter | None = None
+
+    def progress(self, done: int, total: int) -> None:
+        self._start()
+        if self._progress is not None:
+            self._progress(done, total)
+
+    def join(self) -> None:
+        self._start().join()
+
+    def _start(self) -> catalog_initial.LedgerWriter:
+        if self._writer is None:
+            self._writer = self._stager.write_cache()
+        return self._writer
 
 
 def _incremental(

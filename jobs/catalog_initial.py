@@ -10,8 +10,8 @@ they overlap the parsing and mapping of the next pages.
 The rules hold as in `catalog_load.sync`:
 - the writer commits the begun messages before anything is handed to Shopify, and a failed read
   rolls them back (nothing was sent, nothing is kept); the ERP cache rows, which nothing sent
-  needs, are written after the read, once per product, while the JSONL is built and uploaded,
-  and committed before the watermark moves (`Stager.write_cache`);
+  needs, are written after the read, once per product, while Shopify runs the push, and
+  committed before the watermark moves (`Stager.write_cache`, started by catalog_flow);
 - one attempt per product per run: a product whose packagings span batches is mapped again,
   and its message, already begun, gets the new request in place (`trace_bulk.restate_many`);
 - messages are begun mid-read only when the push will be a bulk operation (`bulk=True`, or
@@ -217,9 +217,9 @@ class Stager:
         own that commits as soon as it is done; `join()` it before any watermark moves.
 
         Nothing sent to Shopify needs these rows (the plan and the messages are committed by
-        `finish`), so they are written while the JSONL is built and uploaded instead of on the
-        way to it. A crash before their commit leaves the watermark where it was: the next run
-        reads the same records again.
+        `finish`), so they are written while Shopify runs the push (the caller starts this once
+        the push reports progress) instead of on the way to it. A crash before their commit
+        leaves the watermark where it was: the next run reads the same records again.
         """
         entries, shop_id = self.entries, self.ctx.shop_id
         dirty = sorted(self._cache_dirty)

@@ -131,3 +131,36 @@ def test_cache_rows_are_written_once_each_after_the_read_and_committed_even_if_t
         assert len(catalog_cache.all_seqs(session, installed.shop_id)) == 38
         for flow in ("products", "skus"):
             assert watermarks.read(session, installed.shop_id, flow).last_changed_at is None
+
+
+def test_cache_rows_wait_for_the_push_to_report_progress_then_commit_before_the_load_ends(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The cache rows' encoding starts once Shopify reports the push's progress (the JSONL is
+    built by then), so it never competes with building the JSONL; the load returns only after
+    they are committed and the watermarks moved."""
+    started: list[str] = []
+    write_cache = catalog_flow.catalog_initial.Stager.write_cache
+
+    def noting(stager):
+        started.append("cache")
+        return write_cache(stager)
+
+    def push(ctx, flow, seqs, *, progress, **_kwargs):
+        started.append("jsonl built")
+        progress(0, len(seqs))
+        progress(len(seqs), len(seqs))
+        return catalog_flow.SyncResult(created=len(seqs))
+
+    monkeypatch.setattr(catalog_flow.catalog_initial.Stager, "write_cache", noting)
+    monkeypatch.setattr(catalog_flow, "sync", push)
+    reported: list[tuple[int, int]] = []
+    catalog_flow.initial_load(
+        installed.shop_id, client=installed.client(), bulk=True, progress=lambda d, t: reported.append((d, t))
+    )
+
+    assert started == ["jsonl built", "cache"]  # started once, at the first report
+    assert reported == [(0, 38), (38, 38)]  # the caller's progress still gets every report
+    with session_scope() as session:
+        assert len(catalog_cache.all_seqs(session, installed.shop_id)) == 38
+        assert watermarks.read(session, installed.shop_id, "products").last_changed_at is not None
