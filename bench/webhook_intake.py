@@ -111,7 +111,9 @@ _PROGRAMS = ("gunicorn", "postgres", "redis-server", "wrk")
 def _cpu_by_program() -> dict[str, float]:
     """CPU seconds (user + system) used so far by each running program, by name (Linux /proc).
 
-    A process that exits between two readings drops out (wrk's own CPU is counted while it runs).
+    A process's figure includes its children that exited and were reaped (a gunicorn worker
+    recycled after its max_requests counts in the master's, a PostgreSQL backend in the
+    postmaster's). wrk's own CPU is read while it runs (the bench reaps it).
     """
     seconds: dict[str, float] = {}
     for pid in os.listdir("/proc"):
@@ -121,16 +123,15 @@ def _cpu_by_program() -> dict[str, float]:
 
 
 def _stat(pid: int) -> tuple[str, float] | None:
-    """(program name, CPU seconds so far) of one process, or None when it is gone."""
+    """(program name, CPU seconds so far of it and its reaped children), or None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             text = stat.read()
     except OSError:
         return None
     fields = text[text.rindex(")") + 2 :].split()
-    return text[text.index("(") + 1 : text.rindex(")")], (int(fields[11]) + int(fields[12])) / os.sysconf(
-        "SC_CLK_TCK"
-    )
+    ticks = sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+    return text[text.index("(") + 1 : text.rindex(")")], ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_of(pid: int) -> float | None:
@@ -143,6 +144,13 @@ def _cpu_split(before: dict[str, float], after: dict[str, float], requests: int)
     for key, seconds in after.items():
         name = key.split(":", 1)[1]
         per_program[name] = per_program.get(name, 0.0) + seconds - before.get(key, 0.0)
+    for key in before.keys() - after.keys():
+        # Exited during the round and reaped by a parent of the same program (a recycled gunicorn
+        # worker, a PostgreSQL backend): its whole life is now in the parent's figure, so what it
+        # had used before the round is taken off again.
+        name = key.split(":", 1)[1]
+        if name in per_program:
+            per_program[name] -= before[key]
     ranked = sorted(per_program.items(), key=lambda item: -item[1])
     return {name: seconds / max(requests, 1) * 1000 for name, seconds in ranked if seconds > 0}
 

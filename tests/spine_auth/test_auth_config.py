@@ -90,6 +90,21 @@ def test_gunicorn_config_reads_port_and_concurrency_and_resets_after_fork(monkey
     assert calls == ["db", "redis"]
 
 
+def test_gunicorn_freezes_what_the_master_loaded_before_each_fork(monkeypatch):
+    """A worker's garbage collector never rescans the preloaded app (docs/benchmarks.md)."""
+    import gc
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
+    loaded = object.__new__(type("Loaded", (), {}))  # a tracked object made "in the master"
+    assert gc.is_tracked(loaded)
+    try:
+        config["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() > 0 and not any(o is loaded for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
 @pytest.fixture(scope="module")
 def app_toml() -> dict:
     with (ROOT / "shopify.app.toml").open("rb") as handle:
