@@ -32,11 +32,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench._cpu import busy_seconds, process_seconds
 from bench._redis import free_port, start_redis
 
 BARE_PAGE_SIZE = 1000  # what the initial load reads with (jobs.catalog_flow.INITIAL_PAGE_SIZE)
@@ -161,7 +163,7 @@ def main(argv: list[str]) -> int:
 
         upgrade(os.environ["DATABASE_URL"])
         shop_id = install_shop(erp_url, shopify.url if shopify else None, "bench.myshopify.com")
-        return _measure(args, erp_url, shop_id, shopify)
+        return _measure(args, erp_url, shop_id, shopify, erp_proc.pid)
     finally:
         if shopify is not None:
             shopify.stop()
@@ -171,11 +173,13 @@ def main(argv: list[str]) -> int:
             redis_proc.stop()
 
 
-def _measure(args: argparse.Namespace, erp_url: str, shop_id: int, shopify: Any) -> int:
+def _measure(args: argparse.Namespace, erp_url: str, shop_id: int, shopify: Any, erp_pid: int) -> int:
     from jobs import catalog_flow
 
     bare_read(erp_url)  # warm the sandbox's caches so both timed reads start equal
+    cpu = _CpuUse(erp_pid)
     bare, n_products, n_skus = bare_read(erp_url)
+    bare_cpu = cpu.lap()
     print(f"ERP sandbox: {n_products} products, {n_skus} SKUs, {args.companies} companies")
     print(f"bare read (ProdutoCV + ProdutoSku, pages of {BARE_PAGE_SIZE}): {bare:.2f} s")
 
@@ -184,6 +188,7 @@ def _measure(args: argparse.Namespace, erp_url: str, shop_id: int, shopify: Any)
     started = time.perf_counter()
     with contextlib.suppress(HandedOver):
         catalog_flow.initial_load(shop_id, client=stand_in, bulk=True)  # type: ignore[arg-type]
+    whole_cpu = cpu.lap()
     phases.undo()
     if stand_in.handed_at is None:
         print("bench: the load never reached the bulk runner")
@@ -201,9 +206,42 @@ def _measure(args: argparse.Namespace, erp_url: str, shop_id: int, shopify: Any)
     spent = f"tail {tail:.2f} s (of which ledger writes awaited {awaited:.2f} s)"
     jsonl = stand_in.handed_at - phases.last_end
     print(f"  of which: read + ledger work mid-read {read:.2f} s, {spent}, JSONL {jsonl:.2f} s")
+    print(f"CPU used (every process), bare read: {bare_cpu.line()}")
+    print(f"CPU used (every process), whole:     {whole_cpu.line()}")
+    floor = whole_cpu.machine / cpu.cores  # the least wall time that much work takes on these cores
+    print(f"  on {cpu.cores} cores that CPU alone needs >= {floor:.2f} s = {floor / bare:.2f} x the bare")
     if shopify is not None:
         _shopify_run(shop_id, shopify)
     return 0
+
+
+@dataclass
+class _Lap:
+    machine: float  # busy CPU seconds of the whole machine
+    ours: float  # this process (every thread: page workers, ledger writers)
+    erp: float  # the ERP sandbox's process
+
+    def line(self) -> str:
+        rest = self.machine - self.ours - self.erp
+        erp = f"ERP sandbox {self.erp:.2f}"
+        return f"{self.machine:.2f} s (this process {self.ours:.2f}, {erp}, rest {rest:.2f})"
+
+
+class _CpuUse:
+    """CPU seconds between laps: the machine's, this process's and the ERP sandbox's (Linux /proc)."""
+
+    def __init__(self, erp_pid: int) -> None:
+        self.erp_pid, self.cores = erp_pid, os.cpu_count() or 1
+        self._last = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        return busy_seconds(), time.process_time(), process_seconds(self.erp_pid) or 0.0
+
+    def lap(self) -> _Lap:
+        now = self._now()
+        lap = _Lap(*(b - a for a, b in zip(self._last, now, strict=True)))
+        self._last = now
+        return lap
 
 
 class _Phases:

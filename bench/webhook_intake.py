@@ -37,6 +37,7 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, select
 
+from bench._cpu import busy_seconds, process_seconds, stat
 from bench._order_stack import ROOT, free_port, services
 
 SHOP = "bench-intake.myshopify.com"
@@ -89,22 +90,6 @@ class Result:
         return f"{self.name:<8} CPU ms/req by program: " + ", ".join(shown)
 
 
-def _busy_seconds() -> float:
-    """Busy CPU seconds of the whole machine so far (Linux /proc/stat; 0 elsewhere).
-
-    Throughput swings +-15 % between identical runs (how wrk's connections land on the workers,
-    neighbours); CPU per request (every process: gunicorn, PostgreSQL, Redis, wrk) is steadier
-    and says what an intake request costs beside a bare one.
-    """
-    try:
-        with open("/proc/stat") as stat:
-            ticks = [int(n) for n in stat.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
-
-
 _PROGRAMS = ("gunicorn", "postgres", "redis-server", "wrk")
 
 
@@ -117,26 +102,9 @@ def _cpu_by_program() -> dict[str, float]:
     """
     seconds: dict[str, float] = {}
     for pid in os.listdir("/proc"):
-        if pid.isdigit() and (read := _stat(int(pid))) is not None:
+        if pid.isdigit() and (read := stat(int(pid))) is not None:
             seconds[f"{pid}:{read[0]}"] = read[1]
     return seconds
-
-
-def _stat(pid: int) -> tuple[str, float] | None:
-    """(program name, CPU seconds so far of it and its reaped children), or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            text = stat.read()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    ticks = sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
-    return text[text.index("(") + 1 : text.rindex(")")], ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of(pid: int) -> float | None:
-    read = _stat(pid)
-    return read[1] if read else None
 
 
 def _cpu_split(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
@@ -227,7 +195,7 @@ def order_body() -> bytes:
 
 
 def run_wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> Result:
-    busy, programs = _busy_seconds(), _cpu_by_program()
+    busy, programs = busy_seconds(), _cpu_by_program()
     wrk = subprocess.Popen(
         [
             "wrk",
@@ -248,7 +216,7 @@ def run_wrk(url: str, script: Path, duration: int, connections: int, threads: in
     programs[f"{wrk.pid}:wrk"] = wrk_seconds = 0.0
     while wrk.poll() is None:  # wrk's CPU is read while it runs (a reaped process leaves /proc)
         time.sleep(0.5)
-        wrk_seconds = _cpu_of(wrk.pid) or wrk_seconds
+        wrk_seconds = process_seconds(wrk.pid) or wrk_seconds
     out = wrk.communicate()[0]
     if wrk.returncode:
         raise subprocess.CalledProcessError(wrk.returncode, "wrk", out)
@@ -256,7 +224,7 @@ def run_wrk(url: str, script: Path, duration: int, connections: int, threads: in
     non_2xx = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     errors = non_2xx + sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    cpu_ms = (_busy_seconds() - busy) / max(total, 1) * 1000
+    cpu_ms = (busy_seconds() - busy) / max(total, 1) * 1000
     after = _cpu_by_program()
     after[f"{wrk.pid}:wrk"] = wrk_seconds
     by_process = _cpu_split(programs, after, total)
