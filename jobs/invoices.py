@@ -12,15 +12,21 @@ nothing (idempotent on the key):
 3. one fulfillment per location for every line still to fulfil (the order was edited to the
    picking before, so what remains is what was invoiced), with tracking when the ERP gives it;
 4. the tag "NF-e emitida";
-5. capture the invoiced amount from an open authorisation with finalCapture (a lower total
-   captures less and releases the rest); an order already paid captures nothing. The amount is
-   never lowered to fit: above the authorisation Shopify refuses and the refusal is surfaced.
-The OrderLink keeps the NF-e fields, the captured amount and the ERP status.
+5. capture what the NF-e still asks for (its total minus the money already taken: a gift card,
+   an automatic capture, an earlier partial capture) from the open authorisations, each with
+   finalCapture (a lower total captures less and releases the rest). Never above what was
+   authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
+   leaves at its Shopify price for that reason), all that was authorised is captured and the
+   part not charged is written on the order link for a person, as is money taken above the NF-e
+   (a refund owed). The message still ends `done`: the invoice is on the order and the money
+   that could be taken was.
+The OrderLink keeps the NF-e fields, the captured amount, the ERP status and that note.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +37,7 @@ from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import OrderLink
 from shopify_app.admin_api import AdminClient, for_shop
-from shopify_app.admin_api.order_settlement import Settlement, settlement
+from shopify_app.admin_api.order_settlement import Authorization, Settlement, settlement
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,7 @@ FLOW = "invoices"
 NAMESPACE = "nfe"
 TAG = "NF-e emitida"
 OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
+ZERO = Decimal("0")
 
 
 def run(shop_id: int) -> None:
@@ -113,9 +120,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if TAG not in state.tags:
         client.tags_add(unit.order_id, [TAG])
         done["tagged"] = True
-    captured, capture_note = _capture(client, unit.order_id, event.invoice.total, state)
-    done.update({"captured": str(captured) if captured is not None else None, "capture": capture_note})
-    _update_link(unit.link_id, event, captured, state)
+    capture = _capture(client, unit.order_id, event.invoice.total, state)
+    done.update({"captured": str(capture.captured) if capture.captured is not None else None,
+                 "capture": capture.note})  # fmt: skip
+    if capture.attention:
+        done["needs_attention"] = capture.attention
+    _update_link(unit.link_id, event, capture, state)
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
@@ -152,28 +162,67 @@ def _fulfil(client: AdminClient, order_id: str, event: OrderEvent) -> list[str]:
     return [client.fulfillment_create(dict(group), tracking=tracking) for group in by_location.values()]
 
 
-def _capture(
-    client: AdminClient, order_id: str, invoiced: Decimal, state: Settlement
-) -> tuple[Decimal | None, str]:
-    """Capture the invoiced amount (final) from the open authorisation; (captured, what happened)."""
-    authorization = state.open_authorization()
-    if authorization is None:
-        captured = sum((a.captured for a in state.authorizations), Decimal("0"))
-        if captured:
-            return captured, "already captured"
-        return None, f"nothing to capture (financial status {state.financial_status})"
-    transaction = client.order_capture(
-        order_id, authorization.id, invoiced, currency=state.currency, final_capture=True
-    )
-    amount = transaction.amount.amount if transaction.amount else invoiced
-    released = authorization.unsettled - amount
-    note = f"captured {amount} of {authorization.unsettled} authorised" + (
-        f"; {released} released" if released > 0 else ""
-    )
-    return authorization.captured + amount, note
+@dataclass(frozen=True)
+class Capture:
+    captured: Decimal | None  # money captured from authorisations in all (None: none was ever open)
+    note: str  # what happened, for the message's response
+    attention: str | None = None  # for a person: money the NF-e asks for and nobody paid, or a refund owed
 
 
-def _update_link(link_id: int, event: OrderEvent, captured: Decimal | None, state: Settlement) -> None:
+def capture_plan(invoiced: Decimal, state: Settlement) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
+    """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
+
+    Due = the NF-e total minus the money already taken and kept (successful SALE and CAPTURE
+    transactions, whatever the gateway, less refunds). Each open authorisation gives at most its
+    unsettled amount."""
+    due = invoiced - state.kept
+    plan: list[tuple[Authorization, Decimal]] = []
+    for authorization in state.authorizations:
+        if due <= ZERO:
+            break
+        if authorization.capturable and authorization.unsettled > ZERO:
+            amount = min(due, authorization.unsettled)
+            plan.append((authorization, amount))
+            due -= amount
+    return plan, due
+
+
+def _capture(client: AdminClient, order_id: str, invoiced: Decimal, state: Settlement) -> Capture:
+    """Capture what the NF-e still asks for, never above what was authorised (see the module)."""
+    plan, due = capture_plan(invoiced, state)
+    before = sum((a.captured for a in state.authorizations), ZERO)
+    captured, notes = before, []
+    for authorization, amount in plan:
+        transaction = client.order_capture(
+            order_id, authorization.id, amount, currency=state.currency, final_capture=True
+        )
+        taken = transaction.amount.amount if transaction.amount else amount
+        captured += taken
+        released = authorization.unsettled - taken
+        notes.append(f"captured {taken} of {authorization.unsettled} authorised"
+                     + (f"; {released} released" if released > 0 else ""))  # fmt: skip
+    if not plan:
+        if state.open_authorization() is None and before:
+            notes.append("already captured")
+        else:
+            notes.append(f"nothing to capture (paid {state.kept}, financial status {state.financial_status})")
+    paid = state.kept + (captured - before)
+    attention = None
+    if due > ZERO:
+        attention = (
+            f"{FLOW}: the NF-e total {invoiced} is {due} above what the customer paid or authorised "
+            f"({paid} taken): {due} was not charged; collect it or absorb it"
+        )
+    elif paid > invoiced:
+        attention = (
+            f"{FLOW}: {paid} was taken for an NF-e of {invoiced}: refund {paid - invoiced} to the customer"
+        )
+    if attention:
+        notes.append(attention.removeprefix(f"{FLOW}: "))
+    return Capture(captured if state.authorizations else None, "; ".join(notes), attention)
+
+
+def _update_link(link_id: int, event: OrderEvent, capture: Capture, state: Settlement) -> None:
     invoice = event.invoice
     assert invoice is not None
     with session_scope() as session:
@@ -183,9 +232,11 @@ def _update_link(link_id: int, event: OrderEvent, captured: Decimal | None, stat
         link.nfe_key, link.nfe_number = invoice.key, str(invoice.number)
         link.nfe_series, link.nfe_model = str(invoice.series), invoice.model
         link.erp_status = event.situacao or "F"
-        if captured is not None:
-            link.captured_amount = captured
+        if capture.captured is not None:
+            link.captured_amount = capture.captured
         if link.authorized_amount is None and state.authorizations:
             link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
-        if link.needs_attention and link.needs_attention.startswith(FLOW):
+        if capture.attention:
+            link.needs_attention = capture.attention
+        elif link.needs_attention and link.needs_attention.startswith(FLOW):
             link.needs_attention = None  # our own earlier flag (e.g. a refused capture), now resolved

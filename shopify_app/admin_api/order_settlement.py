@@ -65,6 +65,12 @@ class Settlement:
     paid: Decimal  # successful SALE + CAPTURE money
     nfe: dict[str, str]  # metafields of namespace "nfe", by key
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
+    refunded: Decimal = ZERO  # successful REFUND money
+
+    @property
+    def kept(self) -> Decimal:
+        """The money taken and not given back."""
+        return self.paid - self.refunded
 
     @property
     def active_fulfillments(self) -> list[FulfillmentInfo]:
@@ -79,13 +85,15 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     """Pure: the OrderSettlement selection as a Settlement."""
     transactions = raw.get("transactions") or []
     captured_by_parent: dict[str, Decimal] = {}
-    paid = ZERO
+    paid = refunded = ZERO
     for txn in transactions:
         if txn.get("status") != "SUCCESS":
             continue
         amount = _amount(txn.get("amountSet"))
         if txn.get("kind") in ("SALE", "CAPTURE"):
             paid += amount
+        elif txn.get("kind") == "REFUND":
+            refunded += amount
         parent = gid(txn.get("parentTransaction"))
         if txn.get("kind") == "CAPTURE" and parent:
             captured_by_parent[parent] = captured_by_parent.get(parent, ZERO) + amount
@@ -114,6 +122,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         total_capturable=capturable.amount if capturable else ZERO,
         authorizations=authorizations,
         paid=paid,
+        refunded=refunded,
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
         fulfillments=[
             FulfillmentInfo(

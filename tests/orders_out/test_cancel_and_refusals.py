@@ -1,11 +1,12 @@
 """ERP -> Shopify: cancellations (before and after invoicing), substitutions, refusals surfaced
-with their reasons (invalid NF-e key, capture above the authorisation, unknown orders)."""
+with their reasons (invalid NF-e key, an NF-e above the authorisation, unknown orders)."""
 
 from __future__ import annotations
 
 import copy
 import json
 import time
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -124,23 +125,39 @@ def test_substituted_item_is_added_to_the_shopify_order(world: World) -> None:
     ) in kinds
 
 
-def test_capture_above_the_authorisation_is_refused_by_shopify_and_surfaced(world: World) -> None:
+def test_capture_above_the_authorisation_is_never_asked_all_authorised_is_taken_and_the_rest_surfaced(
+    world: World,
+) -> None:
+    """An NF-e far above what the customer authorised (weighed three times the order): the app
+    never asks Shopify for more than the authorisation; it captures all of it, the invoice is on
+    the order, and the part not charged is named for a person on the order link."""
     weighed = world.weighed()
     order = world.linked_order([(weighed, 1)], gateway="cartao", capture="manual")
+    authorised = world.settlement(order.gid).open_authorization()
+    assert authorised is not None
     world.erp.separate(order.nro, weights={str(order.lines[weighed]): 3.0})  # weighed three times the order
-    world.erp.invoice(order.nro)
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
     world.poll()
 
     [message] = world.messages("invoices", order)
-    assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
-    assert "OrderCapture rejected" in (message.error_text or "") and "capturable" in (
-        message.error_text or ""
-    )
+    assert message.status == MessageStatus.DONE.value, message.error_text
     state = world.settlement(order.gid)
-    assert state.paid == 0 and state.open_authorization() is not None
+    assert state.paid == authorised.amount and state.open_authorization() is None
+    assert state.nfe.get("chave")  # the invoice is on the order all the same
     link = world.link(order.gid)
-    assert link.needs_attention and "OrderCapture" in link.needs_attention
-    assert link.captured_amount is None
+    assert link.captured_amount == authorised.amount
+    nfe_total = Decimal(str(document["vlrTotal"]))
+    uncovered = nfe_total - authorised.amount
+    assert uncovered > 0
+    assert link.needs_attention == (
+        f"invoices: the NF-e total {nfe_total} is {uncovered} above what the customer paid or "
+        f"authorised ({authorised.amount} taken): {uncovered} was not charged; collect it or absorb it"
+    )
+    assert message.response_payload["needs_attention"] == link.needs_attention
+
+    world.poll()  # the same invoice again changes nothing, and says the same
+    assert world.settlement(order.gid).paid == authorised.amount
+    assert world.link(order.gid).needs_attention == link.needs_attention
 
 
 def test_invalid_nfe_key_is_refused_and_nothing_is_written(world: World) -> None:

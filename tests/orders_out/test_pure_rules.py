@@ -12,7 +12,7 @@ import pytest
 
 from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
 from jobs.cancellations.to_shopify import reason_code
-from jobs.invoices import invoice_metafields, tracking_input
+from jobs.invoices import capture_plan, invoice_metafields, tracking_input
 from jobs.order_edits import to_erp
 from jobs.order_edits.to_shopify import plan_changes, split_shares
 from jobs.order_event_codec import event_from_payload, event_payload
@@ -20,7 +20,7 @@ from jobs.order_map import MappedLine
 from jobs.reconcile_cli import render
 from ledger.errors import MappingMissing
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
-from shopify_app.admin_api.order_settlement import parse_settlement
+from shopify_app.admin_api.order_settlement import Authorization, Settlement, parse_settlement
 from shopify_app.admin_api.results import Money
 
 D = Decimal
@@ -284,3 +284,63 @@ def test_report_text_lists_findings() -> None:
     assert "order totals differ: 1" in text and "stock differs: -" in text
     assert "stock: could not be checked: ErpTransient: down" in text
     assert "order=gid://shopify/Order/7, shopify=10.00, erp=9.00" in text
+
+
+def _settled(paid: str, *authorizations: tuple[str, str], refunded: str = "0") -> Settlement:
+    """An order's money: `paid` taken (SALE/CAPTURE), authorisations as (amount, unsettled)."""
+    auths = [
+        Authorization(f"a{i}", D(amount), D(unsettled), True, D(amount) - D(unsettled))
+        for i, (amount, unsettled) in enumerate(authorizations)
+    ]
+    return Settlement(
+        id="gid://shopify/Order/1", name="#1", cancelled_at=None, financial_status=None,
+        fulfillment_status=None, tags=[], current_total=None, currency="BRL",
+        total_capturable=sum((a.unsettled for a in auths), D(0)), authorizations=auths,
+        paid=D(paid), nfe={}, refunded=D(refunded),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("invoiced", "state", "plan", "due"),
+    [
+        # the NF-e equals the order: all of the authorisation
+        ("100.00", _settled("0", ("100.00", "100.00")), ["100.00"], "0"),
+        # picking cut: less, the rest released by finalCapture
+        ("80.00", _settled("0", ("100.00", "100.00")), ["80.00"], "0"),
+        # gift card 40 (a SALE) + card 60: only what the card owes
+        ("100.00", _settled("40.00", ("60.00", "60.00")), ["60.00"], "0"),
+        # heavier than authorised: all of it, and 1.85 stays due (for a person)
+        ("105.12", _settled("0", ("103.27", "103.27")), ["103.27"], "1.85"),
+        # two cards: the first, then what is left from the second
+        ("90.00", _settled("0", ("50.00", "50.00"), ("50.00", "50.00")), ["50.00", "40.00"], "0"),
+        # an earlier partial capture of 30 is money taken: 70 more
+        ("100.00", _settled("30.00", ("100.00", "70.00")), ["70.00"], "0"),
+        # paid at checkout, then a cut: nothing to capture, 20 taken too many (a refund owed)
+        ("80.00", _settled("100.00"), [], "-20.00"),
+        # ... unless it was already refunded
+        ("80.00", _settled("100.00", refunded="20.00"), [], "0"),
+    ],
+)
+def test_capture_takes_what_the_nfe_still_asks_for_never_above_the_authorisation(
+    invoiced: str, state: Settlement, plan: list[str], due: str
+) -> None:
+    steps, left = capture_plan(D(invoiced), state)
+    assert [str(amount) for _, amount in steps] == plan
+    assert left == D(due)
+    for authorization, amount in steps:
+        assert amount <= authorization.unsettled
+
+
+def test_settlement_counts_refunds_apart_and_ignores_failed_transactions() -> None:
+    money = lambda v: {"shopMoney": {"amount": v, "currencyCode": "BRL"}}  # noqa: E731
+    raw = {
+        "id": "gid://shopify/Order/1",
+        "transactions": [
+            {"id": "t1", "kind": "SALE", "status": "SUCCESS", "amountSet": money("100.00")},
+            {"id": "t2", "kind": "SALE", "status": "FAILURE", "amountSet": money("100.00")},
+            {"id": "t3", "kind": "REFUND", "status": "SUCCESS", "amountSet": money("20.00")},
+            {"id": "t4", "kind": "REFUND", "status": "PENDING", "amountSet": money("5.00")},
+        ],
+    }
+    state = parse_settlement(raw)
+    assert (state.paid, state.refunded, state.kept) == (D("100.00"), D("20.00"), D("80.00"))

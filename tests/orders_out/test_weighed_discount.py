@@ -102,6 +102,19 @@ def test_heavier_weighed_item_is_recorded_and_never_charged_above_the_authorisat
     assert (change.kind, change.qty_after, change.applied) == ("weight", Decimal("1.04"), False)
     assert "not charged above what was authorised" in (change.reason or "")
 
+    # The invoice then takes what was authorised (the order's total), not the heavier NF-e, and
+    # names the difference the store absorbs; the goods do not leave unpaid.
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    world.poll()
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    after = world.settlement(order.gid)
+    assert after.paid == before.current_total and after.open_authorization() is None
+    nfe_total = Decimal(str(document["vlrTotal"]))
+    assert nfe_total > before.current_total
+    attention = world.link(order.gid).needs_attention or ""
+    assert f"{nfe_total - before.current_total} was not charged" in attention
+
 
 def _uneven_weight(price: Decimal, units: int) -> tuple[Decimal, Decimal]:
     """(kg, ERP difference) of a lighter pick whose difference in cents `units` does not divide."""
