@@ -6,7 +6,8 @@ is all or nothing, so a batch answered with userErrors is split: stale entries a
 recomputed from the ERP figure minus the pending orders queried again (never from the stale
 Shopify figure, so a sale that raced us stays sold), entries Shopify refuses for themselves are
 reported per SKU and dropped, and the rest is sent again. Entries Shopify already shows at the
-target are not written at all. Each send carries an @idempotent key derived from its content.
+target are not written at all. Each send carries an @idempotent key derived from its content and
+the batch message's attempt (the same levels sent again by a later pass are a new operation).
 """
 
 from __future__ import annotations
@@ -99,13 +100,18 @@ class BatchWriter:
                 },
             )
             message_id = message.id
+            # The idempotency key's own part for this attempt: the same levels written again by a
+            # later pass (10 -> 5, back to 10, then 5 again) are a new operation and need a new
+            # key, or Shopify replays the first answer and writes nothing. The client's own
+            # retries of one call keep the key.
+            attempt = f"{message.id}:{message.attempts}"
         live = {e.id_sku: e for e in entries}
         done: dict[str, int] = {}
         errors: list[dict[str, Any]] = []
         outcome = BatchOutcome()
         refused: IntegrationError | None = None
         try:
-            self._rounds(live, done, errors, batch_key)
+            self._rounds(live, done, errors, batch_key, attempt)
         except Transient as exc:
             outcome.transient = exc
         except IntegrationError as exc:  # the batch as a whole was refused: every SKU left is named
@@ -144,7 +150,12 @@ class BatchWriter:
         return outcome
 
     def _rounds(
-        self, live: dict[str, LevelEntry], done: dict[str, int], errors: list[dict], batch_key: str
+        self,
+        live: dict[str, LevelEntry],
+        done: dict[str, int],
+        errors: list[dict],
+        batch_key: str,
+        attempt: str,
     ) -> None:
         for _ in range(MAX_ROUNDS):
             unknown = [e for e in live.values() if e.expected is None and not e.unstocked]
@@ -164,7 +175,7 @@ class BatchWriter:
                 }
                 for e in order
             ]
-            key = idempotency_key(self.domain, "stock", str(self.company), quantities)
+            key = idempotency_key(self.domain, "stock", str(self.company), attempt, quantities)
             try:
                 set_available(
                     self.client,

@@ -210,3 +210,25 @@ def test_item_without_stock_control_sells_on_and_comes_back(chain, calls):
     stock.run(shop.shop_id)
     assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
     assert chain.level(shop, data["inventory_item_id"], 1) == expected(*erp_stock(chain, 1)[sku])
+
+
+def _erp_level(chain, company, seq, qty):
+    erp_update(chain, t.mrl_produtoempresa, {"nroempresa": company, "seqproduto": seq},
+               estqloja=qty, estqdeposito=0, estqterceiro=0, qtdreservadavda=0, qtdreservadareceb=0,
+               qtdreservadafixa=0, estqsegurancaecommerce=0, indcontrolaestoqueecomm="S")  # fmt: skip
+
+
+def test_a_level_going_back_to_an_earlier_value_is_written_each_time(chain):
+    """10 -> 5 -> 10 -> 5: the second "5 from 10" is the same write as the first, but a new
+    operation; its idempotency key differs (the batch message's attempt), so Shopify applies it
+    instead of replaying the first answer (which would leave 10 and a ledger saying 5)."""
+    shop = chain.install("oscillating", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    stock.run(shop.shop_id)
+    sku, data = next((s, d) for s, d in catalog.items() if not d["weighed"] and d["qtd_embalagem"] == "1")
+    seen = []
+    for qty in (10, 5, 10, 5):
+        _erp_level(chain, 1, data["seq_produto"], qty)
+        stock.run(shop.shop_id)
+        seen.append(chain.level(shop, data["inventory_item_id"], 1))
+    assert seen == [10, 5, 10, 5], sku
