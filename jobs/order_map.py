@@ -262,11 +262,14 @@ def freight_of(order: Order) -> Decimal:
     return cents(total)
 
 
+FAILED_TRANSACTION = ("FAILURE", "ERROR")  # an attempt that took no money (the buyer may retry)
+
+
 def gateways_of(order: Order) -> list[str]:
     """The gateways that took money (or an authorisation), else the names Shopify lists."""
     seen: list[str] = []
     for txn in order.transactions:
-        took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and txn.status != "FAILURE"
+        took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and txn.status not in FAILED_TRANSACTION
         if took and txn.gateway and txn.gateway not in seen:
             seen.append(txn.gateway)
     for name in order.payment_gateway_names:
@@ -295,7 +298,13 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
     payments: list[PaymentInput] = []
     paid_so_far = ZERO
     for index, gateway in enumerate(gateways):
-        txns = [t for t in order.transactions if t.gateway == gateway and t.kind in ("SALE", "AUTHORIZATION")]
+        txns = [
+            t
+            for t in order.transactions
+            if t.gateway == gateway
+            and t.kind in ("SALE", "AUTHORIZATION")
+            and t.status not in FAILED_TRANSACTION
+        ]
         if index == len(gateways) - 1:
             amount = total - paid_so_far
         else:

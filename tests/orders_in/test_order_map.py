@@ -229,3 +229,30 @@ def test_invalid_tax_id_shows_the_value_and_the_rule(value, rule):
 def test_payment_confirmation_setting(status, setting, ready):
     read = parse_erp_order({**raw_order([(Decimal(1), 1, 1, Decimal(0))]), "displayFinancialStatus": status})
     assert order_map.is_ready(read.order, setting) is ready
+
+
+def test_a_failed_attempt_is_no_payment_of_its_gateway():
+    """Card declined once, then authorised 80; a gift card pays 20: the ERP gets 80 + 20, not a
+    card of 160 and a gift card of -60 (the declined attempt took no money)."""
+    raw = raw_order([(Decimal("80.10"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["paymentGatewayNames"] = ["cartao", "gift_card"]
+    raw["transactions"] = [
+        {
+            "id": f"gid://shopify/OrderTransaction/{n}",
+            "gateway": gateway,
+            "kind": kind,
+            "status": status,
+            "amountSet": money_bag(Decimal(amount)),
+        }
+        for n, gateway, kind, status, amount in (
+            (1, "cartao", "AUTHORIZATION", "FAILURE", "80.00"),
+            (2, "cartao", "AUTHORIZATION", "SUCCESS", "80.00"),
+            (3, "gift_card", "SALE", "SUCCESS", "20.00"),
+        )
+    ]
+    order = parse_erp_order(raw).order
+    payments = order_map.map_payments(order, Decimal("100.00"), {"cartao": 3, "gift_card": 9})
+    assert [(p.nro_forma_pagto, p.amount, p.channel_payment_id) for p in payments] == [
+        (3, Decimal("80.00"), "2"),
+        (9, Decimal("20.00"), "3"),
+    ]
