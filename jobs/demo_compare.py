@@ -170,7 +170,8 @@ def _compare_stock(
             unit = SkuUnit.from_binding(sku_stock.id_sku, data.get(sku_stock.id_sku))
             if variant is None or unit is None:
                 continue
-            target = level_target(base, Decimal(0), unit, for_sale=sale.get(sku_stock.id_sku, True))
+            # No price for the store's company/segment: not for sale (jobs.stock), held at 0.
+            target = level_target(base, Decimal(0), unit, for_sale=sale.get(sku_stock.id_sku, False))
             if target.quantity is None:
                 continue  # no stock control: sold without limit, the level is not the integration's
             report.erp.levels += 1

@@ -213,7 +213,8 @@ def _close(
 
 
 def record_applied(session: Any, shop_id: int, applied: list[Line], today: date) -> None:
-    """Bindings of the variants Shopify took; a sale-status flip asks the stock flow to recheck."""
+    """Bindings of the variants Shopify took; a first price or a sale-status flip asks the stock
+    flow to recheck (until priced, a variant is not for sale: jobs.stock)."""
     rows = [
         BindingRow(
             line.id_sku,
@@ -227,8 +228,7 @@ def record_applied(session: Any, shop_id: int, applied: list[Line], today: date)
     flips = [
         line.id_sku
         for line in applied
-        if (line.old_sale_active is not None and line.old_sale_active != line.state.sale_active)
-        or (line.old_sale_active is None and not line.state.sale_active)
+        if line.old_sale_active is None or line.old_sale_active != line.state.sale_active
     ]
     bindings.upsert_many(session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in flips])
 

@@ -23,8 +23,9 @@ Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_
 item, digest = level + policy sent, data = {"base", "sent"}); binding "stock_policy" per SKU
 (digest = inventoryPolicy sent). Items without stock control get inventoryPolicy CONTINUE (one
 productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
-The policy follows the store's linked company. A SKU the prices flow marks not for sale gets 0
-and DENY at every location; the prices flow's "stock_recheck" bindings bring it back.
+The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
+not for sale, gets 0 and DENY at every location; the prices flow's "stock_recheck" bindings (its
+first price, a sale-status flip) bring it back.
 """
 
 from __future__ import annotations
@@ -266,9 +267,10 @@ def _targets(
         if variant is None or unit is None or not data.get("inventory_item_id") or not data.get("product_id"):
             waiting.append(BindingRow(f"{company}:{sku}", None, None, {"base": _text(base), "sent": None}))
             continue
-        # Not for sale: the packaging is inactive in the ERP (products flow) or its sale status
-        # for the linked company/segment is 'I' (prices flow).
-        price_ok = (prices[sku].data or {}).get("sale_active", True) if sku in prices else True
+        # Not for sale: the packaging is inactive in the ERP (products flow), has no price for the
+        # linked company/segment yet (a variant Shopify holds at R$ 0.00 must not be bought), or
+        # its sale status there is 'I' (prices flow). The first price asks for a recheck.
+        price_ok = (prices[sku].data or {}).get("sale_active", True) if sku in prices else False
         for_sale = bool(data.get("active", True)) and price_ok
         target = level_target(
             base, pending.get((company, unit.seq_produto), Decimal(0)), unit, for_sale=for_sale

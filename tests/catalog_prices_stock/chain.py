@@ -147,11 +147,12 @@ class Chain:
         return location
 
     def load_catalog(
-        self, shop: Installed, *, unit_kg: str | None = None, stocked: bool = True
+        self, shop: Installed, *, unit_kg: str | None = None, stocked: bool = True, priced: bool = False
     ) -> dict[str, dict[str, Any]]:
         """One Shopify product per ERP product (a variant per packaging, tracked, stocked with 0 at
         the mapped locations unless `stocked` is false) and the bindings; returns the "variant"
-        binding data by idSku."""
+        binding data by idSku. `priced`: as if the prices flow had priced every variant for sale
+        (the stock flow holds an unpriced variant at 0)."""
         at = [{"locationId": loc, "name": "available", "quantity": 0} for loc in shop.locations.values()]
         erp = self.erp()
         skus = list(erp.skus())
@@ -198,6 +199,9 @@ class Chain:
         with session_scope() as session:
             bindings.upsert_many(session, shop.shop_id, "product", product_rows)
             bindings.upsert_many(session, shop.shop_id, "variant", variant_rows)
+            if priced:
+                rows = [BindingRow(r.erp_id, r.shopify_id, None, {"sale_active": True}) for r in variant_rows]
+                bindings.upsert_many(session, shop.shop_id, bindings.PRICE_KIND, rows)
         return out
 
     def variant(self, shop: Installed, variant_id: str) -> dict[str, Any]:

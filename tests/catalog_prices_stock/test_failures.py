@@ -47,7 +47,7 @@ def test_a_refused_variant_is_named_and_its_siblings_still_get_their_price(chain
 
 def test_an_untracked_item_is_named_and_the_rest_of_its_batch_lands(chain):
     shop = chain.install("nao-rastreado", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     erp = chain.erp()
     rows = {s.id_sku: row for row in erp.stock(None, 1) for s in row.skus}
     erp.close()

@@ -99,7 +99,7 @@ def test_bulk_prices_name_a_refused_sku_and_land_its_siblings(chain):
 
 def test_first_stock_pass_stocks_items_without_activation_calls(chain, calls):
     shop = chain.install("estoque-inicial", 1, 1, [1, 2, 3])
-    catalog = chain.load_catalog(shop, stocked=False)  # no level anywhere yet
+    catalog = chain.load_catalog(shop, stocked=False, priced=True)  # no level anywhere yet
     mark = calls.mark()
     first = stock.run(shop.shop_id)
     names = calls.names(mark)
@@ -122,7 +122,7 @@ def test_first_stock_pass_stocks_items_without_activation_calls(chain, calls):
 def test_policies_above_the_threshold_go_as_one_bulk_operation(chain, calls):
     shop = chain.install("politica-bulk", 1, 1, [1])
     set_threshold(shop.shop_id, 0)
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     seqs = sorted({d["seq_produto"] for d in catalog.values()})[:3]
     for seq in seqs:  # three products without stock control in the linked company
         erp_update(

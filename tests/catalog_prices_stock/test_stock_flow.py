@@ -59,7 +59,7 @@ def pick(catalog, chain, shop, company, *, minimum=3):
 
 def test_levels_follow_the_formula_and_a_rerun_costs_nothing(chain, calls):
     shop = chain.install("estoque", 1, 1, [1, 2, 3])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     first = stock.run(shop.shop_id)
     assert first.companies == [1, 2, 3] and first.refused == [4]
     for company in (1, 2, 3):
@@ -79,7 +79,7 @@ def test_levels_follow_the_formula_and_a_rerun_costs_nothing(chain, calls):
 
 def test_unmapped_company_is_refused_by_name_and_resumes_on_replay(chain):
     shop = chain.install("sem-local", 1, 1, [1, 2, 3])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     stock.run(shop.shop_id)
     refused = [m for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"]
     assert len(refused) == 1 and refused[0].status == MessageStatus.PARKED.value
@@ -95,7 +95,7 @@ def test_unmapped_company_is_refused_by_name_and_resumes_on_replay(chain):
 
 def test_stale_level_is_reread_and_the_sale_is_kept(chain, monkeypatch):
     shop = chain.install("cas", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     stock.run(shop.shop_id)
     sku, data = pick(catalog, chain, shop, 1)
     item = data["inventory_item_id"]
@@ -120,7 +120,7 @@ def test_stale_level_is_reread_and_the_sale_is_kept(chain, monkeypatch):
 
 def test_orders_not_in_the_erp_yet_are_subtracted(chain):
     shop = chain.install("pendentes", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     sku, data = pick(catalog, chain, shop, 1, minimum=5)
     add_pending_order(shop, 7001, 1, [{"sku": sku, "quantity": 3}])
     with session_scope() as session:  # an order already in the ERP no longer counts
@@ -144,7 +144,7 @@ class Crash(BaseException):
 
 def test_crash_mid_batch_then_resume_duplicates_nothing_and_misses_nothing(chain, monkeypatch):
     shop = chain.install("queda", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     monkeypatch.setattr(stock, "BATCH_SIZE", 4)
     real = stock_writer.set_available
     written: list[set[str]] = []
@@ -177,7 +177,7 @@ def test_crash_mid_batch_then_resume_duplicates_nothing_and_misses_nothing(chain
 @pytest.mark.parametrize("unit_kg", [None, "0.1"])
 def test_weighed_item_in_the_variant_unit(chain, unit_kg):
     shop = chain.install("pesaveis", 1, 1, [1])
-    catalog = chain.load_catalog(shop, unit_kg=unit_kg)
+    catalog = chain.load_catalog(shop, unit_kg=unit_kg, priced=True)
     stock.run(shop.shop_id)
     prices.run(shop.shop_id)
     sku, data = next((k, d) for k, d in catalog.items() if d["weighed"])
@@ -194,7 +194,7 @@ def test_weighed_item_in_the_variant_unit(chain, unit_kg):
 
 def test_item_without_stock_control_sells_on_and_comes_back(chain, calls):
     shop = chain.install("sem-controle", 1, 1, [1, 2])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     stock.run(shop.shop_id)
     sku, data = pick(catalog, chain, shop, 1)
     where = {"nroempresa": 1, "seqproduto": data["seq_produto"]}
@@ -223,7 +223,7 @@ def test_a_level_going_back_to_an_earlier_value_is_written_each_time(chain):
     operation; its idempotency key differs (the batch message's attempt), so Shopify applies it
     instead of replaying the first answer (which would leave 10 and a ledger saying 5)."""
     shop = chain.install("oscillating", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
+    catalog = chain.load_catalog(shop, priced=True)
     stock.run(shop.shop_id)
     sku, data = next((s, d) for s, d in catalog.items() if not d["weighed"] and d["qtd_embalagem"] == "1")
     seen = []
@@ -232,3 +232,20 @@ def test_a_level_going_back_to_an_earlier_value_is_written_each_time(chain):
         stock.run(shop.shop_id)
         seen.append(chain.level(shop, data["inventory_item_id"], 1))
     assert seen == [10, 5, 10, 5], sku
+
+
+def test_a_variant_the_prices_flow_has_not_priced_is_not_sold_until_it_is(chain):
+    """productSet leaves the price out, so a new variant sits at R$ 0.00 until the prices flow
+    prices it (or forever, when the ERP has no price for the linked company/segment): the stock
+    flow holds it at 0 and DENY; its first price asks for a recheck that stocks it."""
+    shop = chain.install("sem-preco", 1, 1, [1])
+    catalog = chain.load_catalog(shop)  # in Shopify, not priced yet
+    sku, data = pick(catalog, chain, shop, 1)
+    row, s = erp_stock(chain, 1)[sku]
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) == 0
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
+
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s) > 0
