@@ -163,7 +163,9 @@ def record_sent(
         return
     product_rows: list[BindingRow] = []
     variant_rows: list[BindingRow] = []
-    flipped: list[str] = []  # packagings whose active flag changed: the stock flow rechecks them
+    # Packagings whose active flag changed, and packagings new to a product Shopify already had:
+    # the stock flow rechecks them (the ERP's stock row of the product did not move for either).
+    rechecks: list[str] = []
     done: list[dict[str, Any]] = []
     all_skus = [s["id_sku"] for mapped, _, _ in outcomes for s in mapped.skus]
     existing = bindings.get_many(session, ctx.shop_id, VARIANT_KIND, all_skus)
@@ -171,6 +173,7 @@ def record_sent(
     for mapped, product, message_id in outcomes:
         by_sku = {v.sku: v for v in product.variants if v.sku}
         variant_ids: dict[str, str] = {}
+        known_product = any(s["id_sku"] in existing for s in mapped.skus)
         for sku in mapped.skus:
             variant = by_sku.get(sku["id_sku"])
             if variant is None:
@@ -178,8 +181,9 @@ def record_sent(
             variant_ids[sku["id_sku"]] = variant.id
             kept = existing.get(sku["id_sku"])
             data = dict(kept.data or {}) if kept is not None else {}
-            if kept is not None and bool(data.get("active", True)) != bool(sku["active"]):
-                flipped.append(sku["id_sku"])
+            new_packaging = kept is None and known_product
+            if new_packaging or (kept is not None and bool(data.get("active", True)) != bool(sku["active"])):
+                rechecks.append(sku["id_sku"])
             data.update(
                 product_id=product.id,
                 inventory_item_id=variant.inventory_item_id,
@@ -220,9 +224,9 @@ def record_sent(
             )
     bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, product_rows)
     bindings.upsert_many(session, ctx.shop_id, VARIANT_KIND, variant_rows)
-    # An inactive packaging must not stay sellable: its stock goes to 0 (and back) without waiting
-    # for an ERP stock movement (jobs.stock reads these "stock_recheck" rows).
-    bindings.upsert_many(session, ctx.shop_id, STOCK_RECHECK_KIND, [BindingRow(s, None) for s in flipped])
+    # An inactive packaging must not stay sellable, a new one must get its stock: the stock flow
+    # sets them without waiting for an ERP stock movement (jobs.stock reads these "stock_recheck" rows).
+    bindings.upsert_many(session, ctx.shop_id, STOCK_RECHECK_KIND, [BindingRow(s, None) for s in rechecks])
     if done:
         session.execute(update(Message), done)
     session.flush()

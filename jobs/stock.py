@@ -47,7 +47,7 @@ from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product, sellable_base
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
-from ledger.bindings import PRICE_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
+from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
@@ -253,6 +253,9 @@ def _targets(
         if sku not in bases and "base" in (b.data or {}):
             bases[sku] = (None if b.data["base"] is None else Decimal(b.data["base"]), None)
             ids.append(sku)
+    for sku, base in _sibling_bases(session, shop.shop_id, company, [s for s in rechecks if s not in bases]):
+        bases[sku] = (base, None)
+        ids.append(sku)
     variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
     prices = bindings.get_many(session, shop.shop_id, PRICE_KIND, ids)
     units = {sku: u for sku, b in variants.items() if (u := SkuUnit.from_binding(sku, b.data))}
@@ -289,6 +292,35 @@ def _targets(
         )
     bindings.upsert_many(session, shop.shop_id, STOCK_KIND, waiting)
     return out
+
+
+def _sibling_bases(
+    session: Any, shop_id: int, company: int, skus: list[str]
+) -> list[tuple[str, Decimal | None]]:
+    """A packaging new to its product has no level remembered at this company, and the ERP's stock
+    row of the product did not move: the product's base (whole units for sale, the same for every
+    packaging of it) is remembered on its other packagings' "stock" bindings."""
+    if not skus:
+        return []
+    variants = bindings.get_many(session, shop_id, VARIANT_KIND, skus)
+    seq_of = {sku: str(seq) for sku, b in variants.items() if (seq := (b.data or {}).get("seq_produto"))}
+    products = bindings.get_many(session, shop_id, PRODUCT_KIND, set(seq_of.values()))
+    siblings = {
+        sku: [s for s in (products[seq].data or {}).get("skus", []) if s != sku]
+        for sku, seq in seq_of.items()
+        if seq in products
+    }
+    keys = {f"{company}:{s}" for group in siblings.values() for s in group}
+    remembered = bindings.get_many(session, shop_id, STOCK_KIND, keys)
+    found: list[tuple[str, Decimal | None]] = []
+    for sku, group in siblings.items():
+        for sibling in group:
+            binding = remembered.get(f"{company}:{sibling}")
+            data = (binding.data or {}) if binding is not None else {}
+            if "base" in data:
+                found.append((sku, None if data["base"] is None else Decimal(data["base"])))
+                break
+    return found
 
 
 def _changes(

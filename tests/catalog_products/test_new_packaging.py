@@ -1,0 +1,104 @@
+"""A packaging added to a product Shopify already sells: the SKUs flow creates its variant, the
+prices flow prices it and the stock flow stocks it from the product's remembered figure, with no
+stock movement in the ERP (MAP_FAMEMBALAGEM changes, MRL_PRODUTOEMPRESA does not)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from jobs import catalog_flow, prices, stock
+from ledger.db import session_scope
+from ledger.mappings import set_location_mapping
+from sandbox.consinco import tables as t
+
+from .conftest import InstalledShop
+from .erp_writes import family_of
+
+
+def _variant(installed: InstalledShop, sku: str) -> dict:
+    for product in installed.state()["products"]:
+        for variant in product["variants"]:
+            if variant["sku"] == sku:
+                return variant
+    raise AssertionError(f"{sku} is not in Shopify")
+
+
+def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: InstalledShop) -> None:
+    client = installed.client()
+    location = next(iter(client.locations())).id
+    with session_scope() as session:
+        set_location_mapping(session, installed.shop_id, 1, location)
+    store = installed.erp.erp.store
+    with store.read() as conn:  # a product sold by the unit, not weighed, with stock control
+        seq = conn.execute(
+            select(t.map_produto.c.seqproduto)
+            .join(t.map_familia, t.map_familia.c.seqfamilia == t.map_produto.c.seqfamilia)
+            .join(t.mrl_produtoempresa, t.mrl_produtoempresa.c.seqproduto == t.map_produto.c.seqproduto)
+            .where(
+                t.map_familia.c.pesavel == "N",
+                t.mrl_produtoempresa.c.nroempresa == 1,
+                t.mrl_produtoempresa.c.indcontrolaestoqueecomm == "S",
+            )
+            .order_by(t.map_produto.c.seqproduto)
+        ).first()[0]
+        family = family_of(installed.erp, seq)
+        taken = set(
+            conn.execute(
+                select(t.map_famembalagem.c.qtdembalagem).where(t.map_famembalagem.c.seqfamilia == family)
+            ).scalars()
+        )
+    box = next(q for q in (4, 7, 9, 11, 13) if q not in taken)
+    with store.write() as (conn, now):
+        stock_row = t.mrl_produtoempresa
+        conn.execute(
+            stock_row.update()
+            .where(stock_row.c.seqproduto == seq, stock_row.c.nroempresa == 1)
+            .values(
+                estqloja=100,
+                estqdeposito=0,
+                estqtroca=0,
+                estqterceiro=0,
+                qtdreservadavda=0,
+                qtdreservadareceb=0,
+                qtdreservadafixa=0,
+                estqsegurancaecommerce=0,
+                dtaalteracao=now - timedelta(hours=1),  # before any read's overlap window
+            )
+        )
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    prices.run(installed.shop_id)
+    stock.run(installed.shop_id)
+    unit = _variant(installed, f"P{seq}E1")
+    level = client.inventory_level(unit["inventoryItemId"], location, ("available",))
+    assert level is not None and level.quantities["available"] == 100
+
+    with store.write() as (conn, now):  # the ERP starts selling a box of `box`, priced for the store
+        conn.execute(
+            t.map_famembalagem.insert().values(
+                seqfamilia=family, qtdembalagem=box, embalagem="CX", status="A", dtahoraltembpreco=now
+            )
+        )
+        conn.execute(
+            t.mrl_prodempseg.insert().values(
+                nroempresa=1,
+                nrosegmento=1,
+                seqproduto=seq,
+                qtdembalagem=box,
+                precovalidnormal=Decimal("50.00"),
+                precovalidpromoc=Decimal("0"),
+                statusvenda="A",
+                dtaalteracao=now,
+            )
+        )
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    prices.run(installed.shop_id)
+    stock.run(installed.shop_id)
+
+    new = _variant(installed, f"P{seq}E{box}")
+    assert Decimal(str(new["price"])) == Decimal("50.00")
+    level = client.inventory_level(new["inventoryItemId"], location, ("available",))
+    assert level is not None and level.quantities["available"] == 100 // box
+    client.close()
