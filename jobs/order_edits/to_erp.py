@@ -31,6 +31,7 @@ from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
 from jobs import order_clients, order_map
 from jobs.order_lookup import find_link, shop_id_for, variants_for
+from jobs.order_map import CENT, ZERO
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
 from ledger.db import session_scope
@@ -52,7 +53,7 @@ TOO_LATE = {
 
 @dataclass(frozen=True)
 class LineChange:
-    kind: str  # added | removed | qty
+    kind: str  # added | removed | qty | price (same quantity, another value: a discount, a price)
     sku: str
     before: Decimal
     after: Decimal
@@ -183,8 +184,11 @@ def link_shop_domain(session: Session, shop_id: int) -> str:
 
 
 def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChange]:
-    """Additions, removals and quantity changes between the ERP's lines and Shopify's current ones."""
+    """Additions, removals, quantity changes and, at the same quantity, value changes (a discount
+    or a price set in the edit: the ERP total must follow Shopify's) between the ERP's lines and
+    Shopify's current ones."""
     before: dict[tuple[int, Decimal], tuple[str, Decimal]] = {}
+    value_before: dict[tuple[int, Decimal], Decimal | None] = {}
     for line in current.lines:
         if line.is_substitute:
             continue
@@ -192,19 +196,36 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChan
         sku = line.id_sku or f"P{line.seq_produto}E{line.qtd_embalagem.normalize():f}"
         old = before.get(key, (sku, Decimal(0)))[1]
         before[key] = (sku, old + line.qty_ordered)
+        value = _add(value_before.get(key, ZERO), line.qty_ordered, line.unit_price, line.discount)
+        value_before[key] = value
     after: dict[tuple[int, Decimal], tuple[str, Decimal]] = {}
+    value_after: dict[tuple[int, Decimal], Decimal | None] = {}
     for m in mapped:  # a variant can sit on two lines (a weight adjustment's split): their sum
         key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
         after[key] = (m.id_sku, after.get(key, ("", Decimal(0)))[1] + m.line.qty)
+        value_after[key] = _add(value_after.get(key, ZERO), m.line.qty, m.line.unit_price, m.line.discount)
     changes: list[LineChange] = []
     for key in list(before) + [k for k in after if k not in before]:
         sku, old = before.get(key, (after.get(key, ("", Decimal(0)))[0], Decimal(0)))
         new = after.get(key, (sku, Decimal(0)))[1]
         if old == new:
+            was, now = value_before.get(key), value_after.get(key)
+            if old and was is not None and now is not None and was != now:
+                changes.append(LineChange("price", sku, old, new))
             continue
         kind = "added" if old == 0 else "removed" if new == 0 else "qty"
         changes.append(LineChange(kind, sku, old, new))
     return changes
+
+
+def _add(
+    total: Decimal | None, qty: Decimal, unit_price: Decimal | None, discount: Decimal
+) -> Decimal | None:
+    """A line's money as the ERP totals it (quantity x unit price - discount, to the cent) added to
+    `total`; None when a price is not given (the ERP's own table price: nothing to compare)."""
+    if total is None or unit_price is None:
+        return None
+    return total + (qty * unit_price - discount).quantize(CENT)
 
 
 def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> bool:

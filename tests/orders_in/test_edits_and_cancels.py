@@ -11,7 +11,7 @@ from jobs.order_edits import to_erp as edits_to_erp
 from ledger.db import session_scope
 from ledger.models import MessageStatus, OrderLineChange
 from sandbox.shopify.checkout import place_order
-from shopify_app.admin_api import for_shop
+from shopify_app.admin_api import for_shop, order_edit_discounts
 
 
 def imported(world, **options) -> tuple[str, int]:
@@ -75,6 +75,34 @@ def test_edit_before_separation_is_applied_in_the_erp(world):
     )
     assert change.direction == "shopify_to_erp"
     assert edits_to_erp.replay(message.id) == "skipped"  # run twice: the ERP already has these lines
+
+
+def test_a_discount_added_by_an_edit_reaches_the_erp_at_the_same_quantities(world):
+    """An edit that only changes money (a line discount, no quantity) is still an edit: the ERP's
+    total must follow Shopify's, or the capture (which follows the NF-e) charges the old price."""
+    gid, nro = imported(world)
+    client = for_shop(world.domain)
+    edit, _ = order_edit_discounts.begin(client.executor, gid)
+    line = edit.line_for_variant(world.variants[world.sku(0)])
+    order_edit_discounts.add_line_item_discount(
+        client.executor, edit.calculated_order_id, line.id, Decimal("1.00"), "BRL", description="cortesia"
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+    world.drain()
+
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    shopify_total = Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+    assert Decimal(str(world.chain.order(nro)["vlrTotalPedido"])) == shopify_total
+    [change] = line_changes()
+    assert (change.kind, change.sku, change.qty_before, change.qty_after, change.applied) == (
+        "price",
+        world.sku(0),
+        Decimal(2),
+        Decimal(2),
+        True,
+    )
+    assert edits_to_erp.replay(message.id) == "skipped"  # the ERP has these lines and values now
 
 
 def test_edit_after_separation_is_flagged_for_a_person(world):
