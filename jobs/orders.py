@@ -188,6 +188,12 @@ def run_classified(session: Session, message: Message, work: Callable[[], str]) 
         raise
 
 
+def import_locked(shop_id: int, num: str, trigger: str) -> str:
+    """import_order for a caller that already holds the order's lock (a cancellation learning
+    the ERP number of an order whose answer was lost)."""
+    return _import_locked(shop_id, num, trigger)
+
+
 def _import_locked(shop_id: int, num: str, trigger: str) -> str:
     gid = order_map.order_gid(num)
     extra = {"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": trigger}
@@ -307,14 +313,19 @@ def _prepare(
         }
         message.request_payload = request
         message.search_text = trace.search_text(message.search_text.split(), [order.name])
-        if order.cancelled_at:
+        # Cancelled in Shopify: skipped, unless an earlier attempt got as far as the ERP call (its
+        # link exists) and its answer was lost. Then the ERP may hold the order: it is posted again
+        # (idempotent on idPedidoCanalVenda: the ERP answers the order it holds) so that its number
+        # is known and the cancellation can cancel it (jobs.cancellations.to_erp).
+        learning = order.cancelled_at is not None and find_link(session, shop_id, read.order.id) is not None
+        if order.cancelled_at and not learning:
             trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
             return MessageStatus.SKIPPED.value
         try:
             target = resolve_target(session, shop_id, settings, read.location_ids)
             request = {**request, "nro_empresa": target.nro_empresa}
             message.request_payload = request
-            if not order_map.is_ready(order, settings["payment_confirmation"]):
+            if not learning and not order_map.is_ready(order, settings["payment_confirmation"]):
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"])
                 return "waiting"
             variants = variants_for(session, shop_id, order.lines)

@@ -9,6 +9,9 @@ unit_key "cancel:<numeric order id>".
   `needs_attention` and the message fails (rejected) telling a person what to do.
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
+- Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link): the import runs
+  again first to learn the number (idempotent on idPedidoCanalVenda), then the ERP order is
+  cancelled.
 
 Runs under the same per-order lock as the import, so a cancellation and an import of the same
 order never interleave (the import re-reads the order and skips a cancelled one).
@@ -30,7 +33,7 @@ from jobs.order_lookup import find_link, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
 from ledger.db import session_scope
-from ledger.errors import Rejected
+from ledger.errors import Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
 
@@ -100,6 +103,8 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             job_id=current_job_id(),
         )
         link = find_link(session, shop_id, gid)
+        if link is not None and link.nro_pedvenda is None:
+            link = _learn_erp_number(session, shop_id, num, gid, message)
         if link is None or link.nro_pedvenda is None:
             closed = close_never_sent(session, shop_id, num)
             trace.skip(
@@ -117,6 +122,30 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             return "skipped"
         session.commit()  # the message row exists before the outside call
         return run_classified(session, message, lambda: _cancel(session, shop_id, link, message, reason))
+
+
+def _learn_erp_number(
+    session: Session, shop_id: int, num: str, gid: str, message: Message
+) -> OrderLink | None:
+    """The order's link has no NROPEDVENDA, yet the import got as far as the ERP call: the ERP may
+    hold the order and its answer have been lost (a timeout). The import runs again first (we hold
+    the order's lock; it posts the order again, idempotent on idPedidoCanalVenda, so the ERP
+    answers the order it holds, or takes it now to be cancelled right after), so a cancelled
+    Shopify order never leaves a live ERP order behind. The link as it is after.
+
+    Raises:
+        Transient: the ERP or Shopify unreachable (recorded on this message; RQ retries).
+    """
+    session.commit()  # the cancellation's message exists before the outside calls
+    try:
+        outcome = orders_flow.import_locked(shop_id, num, trigger="cancellation")
+    except Transient as exc:
+        trace.fail(session, message, exc)
+        session.commit()
+        raise
+    log.info("cancellations: order %s, the import ran again first: %s", num, outcome)
+    session.expire_all()
+    return find_link(session, shop_id, gid)
 
 
 def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, reason: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from jobs.order_edits import to_erp as edits_to_erp
@@ -156,3 +157,40 @@ def test_cancel_of_an_order_never_sent_closes_its_pending_message(world):
     world.drain()
     assert world.message(gid).status == MessageStatus.SKIPPED.value
     assert world.erp_orders_for(gid) == []
+
+
+def test_cancel_after_the_erp_answer_was_lost_learns_the_number_and_cancels_it(world, monkeypatch):
+    """The ERP took the order but its answer never came back (a timeout); Shopify then cancels.
+    The link has no NROPEDVENDA, yet the ERP holds a live order: the cancellation runs the import
+    again first (idempotent on idPedidoCanalVenda: the ERP answers the order it holds), then
+    cancels it. It is not closed as "never sent"."""
+    from erp.client import ErpClient
+    from jobs import orders
+    from ledger.errors import Transient
+
+    real = ErpClient.insert_order
+
+    def answer_lost(self, order):
+        real(self, order)  # the ERP commits the order ...
+        raise Transient("read timeout")  # ... and the app never hears back
+
+    monkeypatch.setattr(ErpClient, "insert_order", answer_lost)
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 1}],
+                      gateway="pix", discount_rate=0.0)  # fmt: skip
+    world.delivered()
+    num = gid.rsplit("/", 1)[-1]
+    with pytest.raises(Transient):
+        orders.import_order(world.shop_id, num, trigger="orders/create")
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    [held] = world.erp_orders_for(gid)
+    assert world.link(gid).nro_pedvenda is None and held["situacaoped"] != "C"
+
+    cancel_in_shopify(world, gid)
+    world.drain()
+
+    [erp_order] = world.erp_orders_for(gid)  # the same order, no second one
+    assert erp_order["nropedvenda"] == held["nropedvenda"] and erp_order["situacaoped"] == "C"
+    message = world.message(gid, "cancellations", f"cancel:{num}")
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.link(gid).nro_pedvenda == held["nropedvenda"]
+    assert world.message(gid).status == MessageStatus.DONE.value  # the import learned the number
