@@ -7,7 +7,10 @@ has a price list keeps it, so a crash between the two creations duplicates nothi
 binding "price_list" (erp_id "<emp>:<seg>@<market gid>"). Changed prices (digest per list and
 SKU, binding "list_price") go by priceListFixedPricesAdd, 250 per call, one message per call
 (unit_key "pricelist:<market>:<batch key>"); promotions start and end on their dates as for the
-variant price. statusVenda has no meaning in a price list and is ignored there.
+variant price. statusVenda has no meaning in a price list and is ignored there. A price read
+before its variant exists, or refused by Shopify for its variant alone (the others of its call
+are sent again without it), is remembered in its "list_price" binding as due on the next pass:
+the ERP row, behind the watermark, is not read again.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from ledger import bindings, trace, watermarks
 from ledger.bindings import VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
-from ledger.errors import IntegrationError, MappingMissing, Transient
+from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
 from ledger.models import Binding, Message, utcnow
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyUserErrors
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +125,14 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         variants = bindings.get_many(session, shop_id, VARIANT_KIND, states)
         known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
         changes: list[tuple[BindingRow, dict]] = []
+        waiting: list[BindingRow] = []
         for sku, state in states.items():
             variant = variants.get(sku)
             if variant is None or variant.shopify_id is None:
-                continue  # no variant yet: the next change (or a reset) brings it
+                # No variant yet: remembered, due again on every pass until it exists (the ERP
+                # row will not be read again once the watermark has moved past it).
+                waiting.append(_waiting(prefix + sku, state, today))
+                continue
             price = target_price(state, today, unit_factor(variant.data))
             entry = {
                 "variantId": variant.shopify_id,
@@ -144,49 +152,98 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
                 changes.append((row, entry))
             elif old.data != row.data:
                 bindings.upsert_many(session, shop_id, PRICE_KIND, [row])
+        bindings.upsert_many(session, shop_id, PRICE_KIND, waiting)
     sent = 0
     for start in range(0, len(changes), MAX_PRICES_PER_CALL):
-        batch = changes[start : start + MAX_PRICES_PER_CALL]
-        skus = sorted(row.erp_id.removeprefix(prefix) for row, _ in batch)
-        unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:{digest(skus)[:16]}"
-        with session_scope() as session:
-            message = trace.begin(
-                session,
-                shop_id,
-                FLOW,
-                unit,
-                ERP_TO_SHOPIFY,
-                shopify_id=list_id,
-                search=skus[:40],
-                request={
-                    "price_list_id": list_id,
-                    "company": target.company,
-                    "segment": target.segment,
-                    "skus": skus,
-                },
-            )
-            message_id = message.id
-        error: BaseException | None = None
-        try:
-            client.price_list_fixed_prices_add(list_id, [entry for _, entry in batch])
-        except Exception as exc:  # classified by trace.fail; transient re-raised below
-            error = exc
-        with session_scope() as session:
-            message = session.get(Message, message_id)
-            if error is None:
-                bindings.upsert_many(session, shop_id, PRICE_KIND, [row for row, _ in batch])
-                trace.succeed(session, message, response={"prices": len(batch)})
-                sent += len(batch)
-            else:
-                trace.fail(session, message, error)
-        if isinstance(error, Transient):
-            raise error
-        if error is not None and not isinstance(error, IntegrationError):
-            raise error
+        sent += _send(
+            shop_id, client, target, list_id, prefix, changes[start : start + MAX_PRICES_PER_CALL], today
+        )
     if read.complete and read.snapshot is not None:
         with session_scope() as session:
             watermarks.advance(session, shop_id, FLOW, scope, read.snapshot, 0, started)
     return sent
+
+
+def _send(
+    shop_id: int,
+    client: AdminClient,
+    target: ListTarget,
+    list_id: str,
+    prefix: str,
+    batch: list[tuple[BindingRow, dict]],
+    today: date,
+) -> int:
+    """One priceListFixedPricesAdd call as one message; the number of prices Shopify took.
+
+    The call is all or nothing: prices Shopify names in its userErrors (field ["prices", i, ...])
+    are set aside and the rest sent again, so one bad variant never holds the others back. What
+    was refused is named per SKU on the message (failed) and remembered as due again on every
+    pass, so it is retried once fixed instead of lost behind the watermark.
+    """
+    skus = sorted(row.erp_id.removeprefix(prefix) for row, _ in batch)
+    unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:{digest(skus)[:16]}"
+    request = {"price_list_id": list_id, "company": target.company, "segment": target.segment, "skus": skus}
+    with session_scope() as session:
+        message = trace.begin(session, shop_id, FLOW, unit, ERP_TO_SHOPIFY, shopify_id=list_id,
+                              search=skus[:40], request=request)  # fmt: skip
+        message_id = message.id
+    live = list(batch)
+    refused: list[dict[str, str]] = []
+    error: BaseException | None = None
+    while live:
+        try:
+            client.price_list_fixed_prices_add(list_id, [entry for _, entry in live])
+            error = None
+            break
+        except Exception as exc:  # classified by trace.fail; transient re-raised below
+            error = exc
+            named = _named(exc, len(live))
+            if not named:
+                break
+            refused += [
+                {"sku": live[i][0].erp_id.removeprefix(prefix), "message": why} for i, why in named.items()
+            ]
+            live = [pair for index, pair in enumerate(live) if index not in named]
+    taken = [row for row, _ in live] if error is None else []
+    held = [row for row, _ in batch if row not in taken]
+    if refused and error is None:
+        text = "; ".join(f"{r['sku']}: {r['message']}" for r in refused)
+        error = Rejected(f"priceListFixedPricesAdd rejected: {text}", system="shopify",
+                         detail={"refused": refused, "sent": len(taken)})  # fmt: skip
+    with session_scope() as session:
+        bindings.upsert_many(session, shop_id, PRICE_KIND, taken)
+        if not isinstance(error, Transient):  # a transient failure leaves the watermark where it was
+            bindings.upsert_many(session, shop_id, PRICE_KIND, [_again(row, today) for row in held])
+        message = session.get(Message, message_id)
+        if error is None:
+            trace.succeed(session, message, response={"prices": len(taken)})
+        else:
+            trace.fail(session, message, error)
+    if isinstance(error, Transient) or (error is not None and not isinstance(error, IntegrationError)):
+        raise error
+    return len(taken)
+
+
+def _named(exc: Exception, count: int) -> dict[int, str]:
+    """The prices a userErrors answer names (index -> what Shopify said); {} for anything else."""
+    if not isinstance(exc, ShopifyUserErrors):
+        return {}
+    named: dict[int, str] = {}
+    for e in exc.errors:
+        if len(e.field) > 1 and e.field[0] == "prices" and e.field[1].isdigit() and int(e.field[1]) < count:
+            index = int(e.field[1])
+            named[index] = f"{named[index]}; {e.message}" if index in named else e.message
+    return named
+
+
+def _waiting(erp_id: str, state: PriceState, today: date) -> BindingRow:
+    """A price not sent yet, due again on the next pass (no digest: anything will differ)."""
+    return BindingRow(erp_id, None, None, {**state.to_data(), "recheck_on": today.isoformat()})
+
+
+def _again(row: BindingRow, today: date) -> BindingRow:
+    """A price Shopify did not take: its state kept, due again on the next pass."""
+    return BindingRow(row.erp_id, None, None, {**(row.data or {}), "recheck_on": today.isoformat()})
 
 
 def _price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:

@@ -3,13 +3,19 @@ digest, 250 prices per call."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from jobs import prices
+from ledger import bindings
+from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.mappings import upsert_mapping
+from ledger.models import MessageStatus
 from sandbox.shopify.state_dump import dump
 from shopify_app.admin_api import for_shop
+
+from .chain import messages
 
 
 def test_a_mapped_market_gets_the_pairs_prices_once(chain, calls):
@@ -42,3 +48,60 @@ def test_a_mapped_market_gets_the_pairs_prices_once(chain, calls):
     chain.consinco.erp.simulator.update_prices([seq], 1.2, 2)
     prices.run(shop.shop_id)
     assert calls.mutations(mark) == ["PriceListFixedPricesAdd"]  # the store's own prices (company 1) kept
+
+
+def _beyond_the_overlap(monkeypatch) -> None:
+    """Each pass reads from its watermark only (as when more than the 120 s overlap passed)."""
+    import jobs.prices as flow
+
+    real = flow.erp_for_shop
+    monkeypatch.setattr(flow, "erp_for_shop", lambda shop_id, **o: real(shop_id, overlap=timedelta(0), **o))
+
+
+def _list_market(shop) -> str:
+    client = for_shop(shop.domain)
+    market = next(iter(client.markets()))
+    client.close()
+    with session_scope() as session:
+        upsert_mapping(session, shop.shop_id, "segment_market", market.id, "2:2", "Segmento 2")
+    return market.id
+
+
+def test_list_prices_read_before_their_variants_exist_arrive_once_they_do(chain, monkeypatch):
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("listas-antes", 1, 1, [1])
+    _list_market(shop)
+    assert prices.run(shop.shop_id).waiting > 0  # no variant in Shopify yet
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)  # the ERP rows are behind the watermark now: remembered, not re-read
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert sorted(price_list["prices"]) == sorted(d["variant_id"] for d in catalog.values())
+
+
+def test_one_bad_variant_is_named_and_the_rest_of_its_list_batch_lands(chain, monkeypatch):
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-um-ruim", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    bad, data = next(iter(catalog.items()))
+    gone = "gid://shopify/ProductVariant/999999"  # deleted in Shopify by hand
+    with session_scope() as session:
+        binding = bindings.get_many(session, shop.shop_id, "variant", [bad])[bad]
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(bad, gone, None, dict(binding.data))]
+        )
+    prices.run(shop.shop_id)
+
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert sorted(price_list["prices"]) == sorted(d["variant_id"] for s, d in catalog.items() if s != bad)
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.startswith("pricelist:")]
+    assert failed.status == MessageStatus.FAILED.value and bad in (failed.error_text or "")
+    assert failed.error_detail["refused"][0]["sku"] == bad
+
+    with session_scope() as session:  # the catalog flow binds the variant again
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(bad, data["variant_id"], None, dict(binding.data))]
+        )
+    prices.run(shop.shop_id)  # no ERP change: the refused price was remembered as due
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert data["variant_id"] in price_list["prices"]
