@@ -9,7 +9,10 @@ order must resume when its mapping appears even if whoever created it did not sa
   in the inbox after `stale_after` seconds: `jobs.inbox.process` again (handlers are idempotent);
 - order messages still `pending`/`retrying` after `stale_after` (a lost job, or an unpaid order
   whose orders/paid never came): `jobs.orders.replay`, which re-reads Shopify;
-- parked order messages whose missing mapping, binding, setting or link now exists.
+- parked order and order-edit messages whose missing mapping, binding, setting or link now
+  exists (a picking substitute, an added SKU: the catalog sync binds it);
+- ERP events held behind an earlier event of their order (an invoice waiting for its picking
+  edit) once that event has been applied.
 
 A unit whose job is still alive in RQ (queued, scheduled for a retry, or started less than
 `stale_after` ago) is left alone: a backlog is not a loss, and doubling it would only slow it
@@ -28,7 +31,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import kv, queues
+from ledger import flows, kv, queues
 from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.models import (
@@ -49,6 +52,8 @@ from ledger.shop_settings import effective
 log = logging.getLogger(__name__)
 
 FLOW = "orders"
+PARKING_FLOWS = (FLOW, "order_edits")  # flows whose units park on a missing mapping or binding
+EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # ERP events, applied in their order
 STALE_AFTER_SECONDS = 15 * 60  # longer than RQ's whole retry schedule (10+30+60+120+300 s)
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/edited", "orders/cancelled")
 LIMIT = 500
@@ -87,17 +92,20 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
         parked = session.scalars(
             select(Message)
             .where(
-                Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.PARKED.value
+                Message.shop_id == shop_id,
+                Message.flow.in_(PARKING_FLOWS),
+                Message.status == MessageStatus.PARKED.value,
             )
             .order_by(Message.id)
             .limit(LIMIT)
         ).all()
         settings = effective(shop)
         resumable = [
-            (m.id, m.attempts, None)
+            (m.id, m.attempts, None, m.flow)
             for m in parked
             if mapping_now_exists(session, shop_id, settings, m.error_detail)
         ]
+        resumable += [(m.id, m.attempts, None, m.flow) for m in _held_and_free(session, shop_id)]
     counts = {"inbox": 0, "stale": 0, "resumed": 0}
     try:
         for inbox_id, topic, job_id in inbox_rows:
@@ -111,16 +119,18 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
                 description=f"catch-up {topic} inbox {inbox_id}",
             )
             counts["inbox"] += job is not None
-        for name, rows in (("stale", stale_messages), ("resumed", resumable)):
-            for message_id, attempts, job_id in rows:
+        stale_rows = [(message_id, attempts, job_id, FLOW) for message_id, attempts, job_id in stale_messages]
+        for name, rows in (("stale", stale_rows), ("resumed", resumable)):
+            for message_id, attempts, job_id, flow_name in rows:
                 if job_alive(job_id, cutoff):
                     continue
+                flow = flows.get(flow_name)
                 job = queues.enqueue(
-                    "jobs.orders.replay",
+                    flow.replay_job,
                     message_id,
-                    queue=queues.ORDERS,
+                    queue=flow.queue,
                     job_id=queues.job_key("replay", shop_id, message_id, attempts),
-                    description=f"orders {name} message {message_id}",
+                    description=f"{flow_name} {name} message {message_id}",
                 )
                 counts[name] += job is not None
     except RedisError as exc:
@@ -128,6 +138,35 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
     if any(counts.values()):
         log.info("orders: catch-up for shop %s enqueued %s", shop_id, counts, extra={"shop_id": shop_id})
     return counts
+
+
+def _held_and_free(session: Session, shop_id: int) -> list[Message]:
+    """Failed ERP events that were held behind an earlier event of their order (error_detail
+    `waiting_for`, jobs.order_events.wait_for_earlier) whose earlier event is applied now."""
+    waiting_for = Message.error_detail["waiting_for"].as_integer()
+    held = session.scalars(
+        select(Message)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow.in_(EVENT_FLOWS),
+            Message.status == MessageStatus.FAILED.value,
+            waiting_for.is_not(None),
+        )
+        .order_by(Message.id)
+        .limit(LIMIT)
+    ).all()
+    if not held:
+        return []
+    earlier = {(m.error_detail or {}).get("waiting_for") for m in held}
+    applied = set(
+        session.scalars(
+            select(Message.id).where(
+                Message.id.in_([i for i in earlier if isinstance(i, int)]),
+                Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+            )
+        )
+    )
+    return [m for m in held if (m.error_detail or {}).get("waiting_for") in applied]
 
 
 def job_alive(job_id: str | None, started_after: datetime) -> bool:

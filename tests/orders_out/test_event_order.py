@@ -60,3 +60,29 @@ def test_an_invoice_is_held_while_its_picking_edit_is_parked(world: World) -> No
     lines = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
     assert lines == {original: 0, unbound.id_sku: 1}
     assert world.settlement(order.gid).nfe["chave"]
+
+
+def test_a_parked_picking_edit_and_its_held_invoice_resume_by_themselves(world: World) -> None:
+    """Nobody replays anything: once the substitute is bound (the catalog sync), the orders
+    catch-up pass resumes the parked edit, and the next pass the invoice held behind it."""
+    from jobs import orders
+
+    original = world.plain(0)
+    order = world.linked_order([(original, 1)], gateway="pix")
+    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": unbound.ean, "qtd": 1}]
+    )
+    world.erp.invoice(order.nro)
+    world.poll()
+    assert orders.run(world.shop_id)["resumed"] == 0  # still missing: nothing to resume
+
+    world.publish(unbound)
+    assert orders.run(world.shop_id)["resumed"] == 1  # the edit
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    assert world.messages("order_edits", order)[0].status == MessageStatus.DONE.value
+    assert orders.run(world.shop_id)["resumed"] == 1  # the invoice, free now
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    assert world.messages("invoices", order)[0].status == MessageStatus.DONE.value
+    assert world.settlement(order.gid).nfe["chave"]
+    assert orders.run(world.shop_id)["resumed"] == 0
