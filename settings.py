@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
 
@@ -60,6 +61,18 @@ def _env(name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
+def _timezone(name: str, default: str) -> str:
+    """An IANA time zone name the machine knows (a typo must not shift promotions by hours)."""
+    raw = _env(name, default)
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{name} must be an IANA time zone such as America/Sao_Paulo, not {raw!r}"
+        ) from exc
+    return raw
+
+
 def _fraction(name: str, default: str) -> float:
     """A share in [0, 1): a typo must not silently become "no floor" or "never send"."""
     raw = _env(name, default)
@@ -103,6 +116,12 @@ class Settings:
     erp_base_url: str = field(
         metadata={"env": "CONSINCO_BASE_URL", "doc": "default SmPedidoVendaAPI base URL for new links"}
     )
+    erp_timezone: str = field(
+        metadata={
+            "env": "ERP_TIMEZONE",
+            "doc": "the ERP's time zone: its dates (promotion start and end) are days there",
+        }
+    )
     log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
     background_floor: float = field(
         metadata={
@@ -128,6 +147,7 @@ class Settings:
             encryption_keys=_env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
+            erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
             log_level=_env("LOG_LEVEL", "INFO"),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
         )

@@ -14,16 +14,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import click
 
 from erp.client import ErpClient
 from jobs.demo_compare import SHOWN, CatalogReport, compare
+from jobs.price_map import erp_today
 from ledger.db import session_scope
 from ledger.models import Shop
 from ledger.shop_settings import effective
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def check(erp_handle: Any, shopify_handle: Any, shop: str, shop_id: int, setup: 
             shop_id,
             (setup.nro_empresa, setup.nro_segmento),
             {nro: name for nro, (_gid, name) in setup.locations.items()},
-            date.today(),
+            erp_today(get_settings().erp_timezone),
             inactive,
         )
     finally:

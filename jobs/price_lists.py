@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs.price_map import PriceState, money, recheck_on, target_price, unit_factor
+from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
 from ledger import bindings, trace, watermarks
 from ledger.bindings import VARIANT_KIND, BindingRow
 from ledger.db import session_scope
@@ -31,6 +31,7 @@ from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
 from ledger.models import Binding, Message, utcnow
+from settings import get_settings
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
@@ -77,7 +78,7 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
 
     Raises Transient after the other lists were done when one of them hit a transient failure.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or erp_today(get_settings().erp_timezone)
     sent, transient = 0, None
     for target in targets(shop_id):
         try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from erp.records import PriceItem
 from ledger.digest import digest
@@ -132,6 +133,12 @@ def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> 
         compare_at = normal if promotional < normal else None
         return VariantPrice(promotional, compare_at, state.sale_active)
     return VariantPrice(normal, None, state.sale_active)
+
+
+def erp_today(timezone: str, now: datetime | None = None) -> date:
+    """Today at the ERP (its promotion dates are days where the stores are): at 22:00 in Sao Paulo
+    it is already tomorrow in UTC, and a promotion ending today must not end 3 hours early."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
 
 
 def recheck_on(state: PriceState, today: date) -> date | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from sqlalchemy import select
 from erp.factory import for_shop as erp_for_shop
 from jobs import price_lists
 from jobs.locks import LockBusy, flow_lock
-from jobs.price_map import PriceState, recheck_on, target_price, unit_factor
+from jobs.price_map import PriceState, erp_today, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
@@ -39,6 +39,7 @@ from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import store_link
 from ledger.models import Binding, Message, Shop, utcnow
+from settings import get_settings
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
 
@@ -52,7 +53,7 @@ def run(shop_id: int, *, today: date | None = None) -> PriceRun:
     variant appeared since. Skips (returns an empty result) when another worker runs prices."""
     try:
         with flow_lock(shop_id, FLOW):
-            return _run(shop_id, today or datetime.now(UTC).date())
+            return _run(shop_id, today or _today())
     except LockBusy:
         log.info("prices: shop %s already running elsewhere; skipped", shop_id)
         return PriceRun()
@@ -69,11 +70,15 @@ def replay(message_id: int) -> PriceRun:
     try:
         with flow_lock(shop_id, FLOW):
             if unit_key == "price:store_link" or unit_key.startswith("pricelist:"):
-                return _run(shop_id, datetime.now(UTC).date())
+                return _run(shop_id, _today())
             seq = int(unit_key.split(":", 1)[1])
-            return _replay_product(shop_id, seq, datetime.now(UTC).date())
+            return _replay_product(shop_id, seq, _today())
     except LockBusy as exc:
         raise Transient(f"prices flow of shop {shop_id} is running; replay later") from exc
+
+
+def _today() -> date:
+    return erp_today(get_settings().erp_timezone)
 
 
 def _run(shop_id: int, today: date) -> PriceRun:

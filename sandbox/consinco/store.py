@@ -15,12 +15,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from sandbox.consinco.tables import metadata
+
+SERVER_ZONE = ZoneInfo("America/Sao_Paulo")  # the ERP server's own days (the app: ERP_TIMEZONE)
 
 
 class MonotonicClock:
@@ -40,7 +43,9 @@ class MonotonicClock:
             return current
 
     def today(self) -> dt.date:
-        return (dt.datetime.now(dt.UTC).replace(tzinfo=None) + self.offset).date()
+        """The server's date where it runs (a Consinco server in Brazil): dates such as a
+        promotion's first and last day are days there, while date-times are kept in UTC."""
+        return (dt.datetime.now(dt.UTC) + self.offset).astimezone(SERVER_ZONE).date()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -4,16 +4,16 @@ stocks items at their locations with inventorySetQuantities batches, no inventor
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from jobs import prices, stock
+from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.models import Binding, MessageStatus, Shop
 from sandbox.consinco import tables as t
+from settings import get_settings
 
 from .chain import erp_update, messages
 from .test_stock_flow import erp_stock, expected
@@ -52,7 +52,7 @@ def test_bulk_prices_end_like_direct_calls_and_a_rerun_costs_nothing(chain, call
     bulk_catalog = chain.load_catalog(bulk)
     products = {d["product_id"] for d in bulk_catalog.values()}
     assert len(products) > 1
-    today = datetime.now(UTC).date()
+    today = erp_today(get_settings().erp_timezone)  # the ERP sandbox's day (its promotions)
 
     first_direct = prices.run(direct.shop_id, today=today)
     mark = calls.mark()

@@ -132,3 +132,25 @@ def test_pending_orders_in_base_units_and_targets():
     assert level_target(None, D("3"), unit, for_sale=True).policy == "CONTINUE"
     off = level_target(D("10"), D("0"), unit, for_sale=False)
     assert (off.quantity, off.policy) == (0, "DENY")
+
+
+def test_today_is_the_erps_day_not_utcs():
+    """A promotion's last day is a day in Brazil: at 22:30 there it is already tomorrow in UTC."""
+    from datetime import UTC, date, datetime
+
+    from jobs.price_map import erp_today
+
+    late_evening = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # 2026-11-30 22:30 in Sao Paulo
+    assert erp_today("America/Sao_Paulo", late_evening) == date(2026, 11, 30)
+    assert erp_today("UTC", late_evening) == date(2026, 12, 1)
+    assert erp_today("America/Manaus", datetime(2026, 12, 1, 3, 30, tzinfo=UTC)) == date(2026, 11, 30)
+
+
+def test_a_misspelt_erp_timezone_stops_the_start(monkeypatch):
+    import pytest
+
+    from settings import ConfigurationError, Settings
+
+    monkeypatch.setenv("ERP_TIMEZONE", "America/Sao Paulo")
+    with pytest.raises(ConfigurationError, match="ERP_TIMEZONE"):
+        Settings.from_env()

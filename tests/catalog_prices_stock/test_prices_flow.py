@@ -3,14 +3,16 @@ inactive sale status, grouping per product, two stores on different (company, se
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from jobs import prices, stock
+from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.db import session_scope
 from ledger.models import MessageStatus
 from sandbox.consinco import tables as t
+from settings import get_settings
 
 from .chain import erp_update, messages
 
@@ -34,7 +36,7 @@ def test_prices_land_once_per_product_and_a_rerun_costs_nothing(chain, calls):
     catalog = chain.load_catalog(shop)
     items = erp_prices(chain, 1, 1)
     mark = calls.mark()
-    today = datetime.now(UTC).date()
+    today = erp_today(get_settings().erp_timezone)  # the ERP sandbox's day (its promotions)
     first = prices.run(shop.shop_id, today=today)
     products = {v["product_id"] for v in catalog.values()}
     assert first.variants_sent == len(catalog)
@@ -60,7 +62,7 @@ def test_promotion_starts_ends_by_erp_and_ends_by_date(chain, calls):
     erp_update(
         chain, t.mrl_prodempseg, {"nroempresa": 1}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None
     )
-    today = datetime.now(UTC).date()
+    today = erp_today(get_settings().erp_timezone)  # the ERP sandbox's day (its promotions)
     prices.run(shop.shop_id, today=today)
     sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
     item = erp_prices(chain, 1, 1)[sku]
