@@ -49,8 +49,9 @@ class Bench:
 
 
 @contextmanager
-def bench_chain(skus: int, companies: int, seed: int = 1) -> Iterator[Bench]:
-    """Both sandboxes, a migrated SQLite ledger, one installed shop with its catalog loaded."""
+def bench_chain(skus: int, companies: int, seed: int = 1, *, priced: bool = False) -> Iterator[Bench]:
+    """Both sandboxes, a migrated SQLite ledger, one installed shop with its catalog loaded
+    (`priced`: as if the prices flow had run; the stock flow holds unpriced variants at 0)."""
     from bench._redis import start_redis
     from ledger.schema import upgrade
     from sandbox.consinco.runner import serve_in_thread as consinco_in_thread
@@ -74,7 +75,7 @@ def bench_chain(skus: int, companies: int, seed: int = 1) -> Iterator[Bench]:
             shopify.sandbox.shops.set_tier("bench", "plus")  # the setup is not what we measure
             shop = chain.install("bench", 1, 1, list(range(1, companies + 1)))
             started = time.monotonic()
-            catalog = chain.load_catalog(shop)
+            catalog = chain.load_catalog(shop, priced=priced)
             print(f"catalog: {len(catalog)} SKUs created in Shopify in {time.monotonic() - started:.1f} s")
             with counting() as calls:
                 yield Bench(chain, shop, catalog, calls)
@@ -106,7 +107,7 @@ def main(argv: list[str]) -> int:
 
     from jobs import stock
 
-    with bench_chain(args.skus, args.companies, args.seed) as bench:
+    with bench_chain(args.skus, args.companies, args.seed, priced=True) as bench:
         measured(bench, "initial sync", stock.run)
         products = sorted({d["seq_produto"] for d in bench.catalog.values()})
         rng = random.Random(args.seed)
