@@ -168,17 +168,38 @@ def missing_variants(order: Order, variants: Mapping[str, VariantInfo]) -> list[
     return [line for line in order.lines if line.current_quantity > 0 and line.id not in variants]
 
 
-def _line_net(line: OrderLine) -> tuple[Decimal, Decimal]:
-    """(gross, discount weight) of a line at its current quantity."""
+def _line_net(line: OrderLine) -> tuple[Decimal, Decimal | None, Decimal | None]:
+    """(gross, own discount, discount after all) of a line at its current quantity.
+
+    own: `totalDiscountSet`, the discounts allocated to the line itself (exact cents; real
+    Shopify leaves order-level discounts out of it). after all: its price less its unit price
+    after every discount, order-level ones and codes included (approximate: a unit price).
+    """
     price = line.original_unit_price.amount if line.original_unit_price else ZERO
     gross = price * line.current_quantity
+    own = None
     if line.total_discount is not None and line.quantity:
-        weight = line.total_discount.amount * line.current_quantity / line.quantity
-    elif line.discounted_unit_price is not None:
-        weight = (price - line.discounted_unit_price.amount) * line.current_quantity
-    else:
-        weight = ZERO
-    return gross, weight
+        own = line.total_discount.amount * line.current_quantity / line.quantity
+    after_all = None
+    if line.discounted_unit_price is not None:
+        after_all = (price - line.discounted_unit_price.amount) * line.current_quantity
+    return gross, own, after_all
+
+
+def discount_weights(
+    figures: list[tuple[Decimal, Decimal | None, Decimal | None]], total: Decimal
+) -> list[Decimal]:
+    """How the order's discount `total` is spread over its lines: by each line's own discounts when
+    they account for all of it (Shopify's exact allocation), else by Shopify's allocation of every
+    discount (an order-level code is in no line's own total: spread evenly, R$ 2.00 + R$ 200.00
+    with 10 % off gave the R$ 2.00 line a discount above its value), else by the lines' value."""
+    own = [o for _, o, _ in figures]
+    if all(o is not None for o in own) and cents(sum(own, ZERO)) == cents(total):  # type: ignore[arg-type]
+        return own  # type: ignore[return-value]
+    after_all = [a if a is not None else (o or ZERO) for _, o, a in figures]
+    if any(a > 0 for a in after_all):
+        return after_all
+    return [gross for gross, _, _ in figures]
 
 
 def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[MappedLine]:
@@ -203,7 +224,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     if not current:
         raise Rejected(f"order {order.name} has no line left to send", system="shopify", code="NO_LINES")
     figures = [_line_net(line) for line in current]
-    gross_total = sum((gross for gross, _ in figures), ZERO)
+    gross_total = sum((gross for gross, _, _ in figures), ZERO)
     if read.current_subtotal is not None:
         goods = read.current_subtotal.amount
     else:
@@ -218,9 +239,9 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             system="shopify",
             code="TOTALS_MISMATCH",
         )
-    shares = distribute_cents(discount_total, [weight for _, weight in figures])
+    shares = distribute_cents(discount_total, discount_weights(figures, discount_total))
     mapped: list[MappedLine] = []
-    for line, (gross, _), share in zip(current, figures, shares, strict=True):
+    for line, (gross, _, _), share in zip(current, figures, shares, strict=True):
         info = variants[line.id]
         net = cents(gross) - share
         mapped.append(_erp_line(line, info, gross, net))

@@ -256,3 +256,31 @@ def test_a_failed_attempt_is_no_payment_of_its_gateway():
         (3, Decimal("80.00"), "2"),
         (9, Decimal("20.00"), "3"),
     ]
+
+
+def test_an_order_level_code_is_spread_by_shopifys_allocation_not_evenly():
+    """Real Shopify leaves order-level discounts (a 10 % code) out of a line's totalDiscountSet;
+    the unit price after all discounts carries them. Spread evenly, R$ 2.00 + R$ 200.00 with 10 %
+    off gave the R$ 2.00 line a R$ 10.10 discount (vDesc above vProd: SEFAZ refuses that NF-e)."""
+    raw = raw_order([(Decimal("2.00"), 1, 1, Decimal(0)), (Decimal("200.00"), 1, 1, Decimal(0))])
+    for node, after in zip(raw["lineItems"]["nodes"], ("1.80", "180.00"), strict=True):
+        node["totalDiscountSet"] = money_bag(Decimal(0))  # order-level: not in the line's own total
+        node["discountedUnitPriceAfterAllDiscountsSet"] = money_bag(Decimal(after))
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("181.80"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("201.70"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("201.70"))
+    mapped = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(2), {"Pix": 2})
+    assert [(m.line.unit_price, m.line.discount, m.net) for m in mapped.lines] == [
+        (Decimal("2.00"), Decimal("0.20"), Decimal("1.80")),
+        (Decimal("200.00"), Decimal("20.00"), Decimal("180.00")),
+    ]
+
+
+def test_a_discount_nobody_allocated_goes_by_the_lines_value():
+    raw = raw_order([(Decimal("2.00"), 1, 1, Decimal(0)), (Decimal("198.00"), 1, 1, Decimal(0))])
+    for node in raw["lineItems"]["nodes"]:
+        node["totalDiscountSet"] = money_bag(Decimal(0))
+        node["discountedUnitPriceAfterAllDiscountsSet"] = node["originalUnitPriceSet"]
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("180.00"))  # 20.00 off the order
+    mapped = order_map.map_lines(parse_erp_order(raw), variants_for(2))
+    assert [m.net for m in mapped] == [Decimal("1.80"), Decimal("178.20")]
