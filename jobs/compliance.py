@@ -8,6 +8,7 @@ plus the ledger queries), so it is tested on its own.
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -17,6 +18,7 @@ from jobs.inbox import WebhookEvent
 from ledger import privacy
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, utcnow
+from ledger.schedules import STOPPED_BY_UNINSTALL
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +58,19 @@ def app_uninstalled(event: WebhookEvent) -> None:
         if shop is None:
             log.info("compliance: uninstall for unknown shop %s", event.shop_domain)
             return
+        if _older_than_install(shop, event):
+            # A late delivery (a Shopify retry, the sweeper after Redis was down, a requeue) of an
+            # uninstall the merchant has undone since: the new install's token must survive it.
+            times = {"triggered_at": str(event.triggered_at), "installed_at": str(shop.installed_at)}
+            _audit(session, shop, shop.domain, "app.uninstalled.stale", shop.domain, times)
+            log.info("compliance: uninstall of %s older than its reinstall; ignored", event.shop_domain)
+            return
         before = {"status": shop.status}
         tokens = session.execute(delete(OfflineToken).where(OfflineToken.shop_id == shop.id)).rowcount
         schedules = session.execute(
             update(Schedule)
             .where(Schedule.shop_id == shop.id, Schedule.enabled.is_(True))
-            .values(enabled=False)
+            .values(enabled=False, last_status=STOPPED_BY_UNINSTALL)  # a reinstall turns these back on
         ).rowcount
         shop.status = ShopStatus.UNINSTALLED.value
         shop.status_reason = "app uninstalled"
@@ -76,6 +85,14 @@ def app_uninstalled(event: WebhookEvent) -> None:
             before,
         )
     log.info("compliance: %s uninstalled (token revoked, %s schedules stopped)", event.shop_domain, schedules)
+
+
+def _older_than_install(shop: Shop, event: WebhookEvent) -> bool:
+    if shop.installed_at is None or event.triggered_at is None:
+        return False
+    installed = shop.installed_at if shop.installed_at.tzinfo else shop.installed_at.replace(tzinfo=UTC)
+    triggered = event.triggered_at if event.triggered_at.tzinfo else event.triggered_at.replace(tzinfo=UTC)
+    return triggered < installed
 
 
 def customers_data_request(event: WebhookEvent) -> None:
@@ -122,6 +139,14 @@ def customers_redact(event: WebhookEvent) -> None:
 def shop_redact(event: WebhookEvent) -> None:
     """Delete everything held for the shop (48 h after uninstall), keeping one audit record."""
     with session_scope() as session:
+        shop = _shop(session, event.shop_domain)
+        if shop is not None and shop.status != ShopStatus.UNINSTALLED.value:
+            # Shopify asks 48 h after an uninstall; a late or requeued delivery must not wipe a
+            # shop that was installed again since.
+            _audit(session, shop, shop.domain, "shop.redact.refused", shop.domain,
+                   {"reason": f"the shop is {shop.status}, not uninstalled"})  # fmt: skip
+            log.warning("compliance: shop/redact for %s ignored: installed again", event.shop_domain)
+            return
         counts = privacy.redact_shop(session, event.shop_domain)
         _audit(session, None, event.shop_domain, "shop.redacted", event.shop_domain, {"deleted": counts})
     log.info("compliance: redacted shop %s: %s", event.shop_domain, counts)

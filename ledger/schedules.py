@@ -23,9 +23,16 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 }
 
 
+STOPPED_BY_UNINSTALL = "uninstalled"  # Schedule.last_status set by jobs.compliance.app_uninstalled
+
+
 def ensure_default_schedules(session: Session, shop_id: int) -> list[Schedule]:
-    """Create the default schedule rows a shop lacks (existing rows keep their edits)."""
+    """Create the default schedule rows a shop lacks (existing rows keep their edits) and turn back
+    on those an uninstall stopped (last_status "uninstalled"; one the merchant stopped stays off)."""
     existing = {s.flow: s for s in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id))}
+    for schedule in existing.values():
+        if not schedule.enabled and schedule.last_status == STOPPED_BY_UNINSTALL:
+            schedule.enabled, schedule.last_status = True, None
     for flow, expression in DEFAULT_SCHEDULES.items():
         if flow not in existing:
             existing[flow] = Schedule(shop_id=shop_id, flow=flow, cron=expression, enabled=True)

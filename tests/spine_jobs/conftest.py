@@ -59,6 +59,7 @@ def signed_headers(
     event_id: str | None = None,
     shop: str = SHOP,
     secret: str | None = None,
+    triggered_at: str = "2026-11-28T12:00:00.000Z",
 ) -> dict[str, str]:
     secret = secret or get_settings().api_secret
     return {
@@ -68,7 +69,7 @@ def signed_headers(
         "X-Shopify-API-Version": "2026-10",
         "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
         "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": "2026-11-28T12:00:00.000Z",
+        "X-Shopify-Triggered-At": triggered_at,
         "Content-Type": "application/json",
     }
 

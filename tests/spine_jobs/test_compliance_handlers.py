@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -193,6 +194,7 @@ def test_app_uninstalled_removes_tokens_and_disables_schedules(ledger_with_custo
 
 
 def test_shop_redact_deletes_the_shop_and_keeps_one_audit_record(ledger_with_customer, deliver, rconn):
+    deliver("app/uninstalled", {"id": 1, "domain": SHOP})  # Shopify asks 48 h after the uninstall
     deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
     work(rconn)
     with session_scope() as session:
@@ -203,3 +205,47 @@ def test_shop_redact_deletes_the_shop_and_keeps_one_audit_record(ledger_with_cus
     assert record.after["deleted"]["messages"] == 2
     for secret in (CPF, EMAIL, NAME):
         assert secret not in every_value()
+
+
+def test_a_late_uninstall_does_not_undo_the_reinstall_that_came_after_it(
+    ledger_with_customer, deliver, rconn
+):
+    """An uninstall delivered late (a Shopify retry, the sweeper after Redis was down, a requeue)
+    after the merchant installed again: the new token and the schedules survive it."""
+    with session_scope() as session:
+        session.scalar(select(Shop)).installed_at = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+    deliver("app/uninstalled", {"id": 1, "domain": SHOP}, triggered_at="2026-11-28T12:00:00.000Z")
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)).status == "active"
+        assert session.scalar(select(OfflineToken)) is not None
+        assert [s.enabled for s in session.scalars(select(Schedule))] == [True]
+    [record] = audit("app.uninstalled.stale")
+    assert record.after["triggered_at"].startswith("2026-11-28 12:00")
+
+
+def test_shop_redact_for_a_shop_installed_again_deletes_nothing(ledger_with_customer, deliver, rconn):
+    deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP})  # the shop is active again
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)) is not None and session.scalars(select(Message)).all()
+    [record] = audit("shop.redact.refused")
+    assert "active" in record.after["reason"]
+
+
+def test_a_reinstall_turns_back_on_the_schedules_the_uninstall_stopped(ledger_with_customer, deliver, rconn):
+    from ledger.schedules import ensure_default_schedules
+
+    with session_scope() as session:
+        shop = session.scalar(select(Shop))
+        ensure_default_schedules(session, shop.id)
+        stopped = session.scalars(select(Schedule).where(Schedule.flow == "stock")).one()
+        stopped.enabled = False  # the merchant stopped this one
+    deliver("app/uninstalled", {"id": 1, "domain": SHOP})
+    work(rconn)
+    with session_scope() as session:
+        assert not any(s.enabled for s in session.scalars(select(Schedule)))
+        ensure_default_schedules(session, session.scalar(select(Shop)).id)  # what the install runs
+    with session_scope() as session:
+        off = sorted(s.flow for s in session.scalars(select(Schedule)) if not s.enabled)
+    assert off == ["stock"]
