@@ -89,22 +89,7 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
             .order_by(Message.id)
             .limit(LIMIT)
         ).all()
-        parked = session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == shop_id,
-                Message.flow.in_(PARKING_FLOWS),
-                Message.status == MessageStatus.PARKED.value,
-            )
-            .order_by(Message.id)
-            .limit(LIMIT)
-        ).all()
-        settings = effective(shop)
-        resumable = [
-            (m.id, m.attempts, None, m.flow)
-            for m in parked
-            if mapping_now_exists(session, shop_id, settings, m.error_detail)
-        ]
+        resumable = _parked_and_free(session, shop_id, effective(shop))
         resumable += [(m.id, m.attempts, None, m.flow) for m in _held_and_free(session, shop_id)]
     counts = {"inbox": 0, "stale": 0, "resumed": 0}
     try:
@@ -138,6 +123,39 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
     if any(counts.values()):
         log.info("orders: catch-up for shop %s enqueued %s", shop_id, counts, extra={"shop_id": shop_id})
     return counts
+
+
+def _parked_and_free(
+    session: Session, shop_id: int, settings: dict[str, Any]
+) -> list[tuple[int, int, None, str]]:
+    """Parked order and edit messages whose mapping exists now, up to LIMIT of them, found among
+    all that are parked (hundreds parked on what never comes must not hide a newer one whose
+    SKU was just bound); each missing (kind, code) is looked up once."""
+    found: list[tuple[int, int, None, str]] = []
+    exists_now: dict[str, bool] = {}
+    after = 0
+    while len(found) < LIMIT:
+        page = session.execute(
+            select(Message.id, Message.attempts, Message.flow, Message.error_detail)
+            .where(
+                Message.shop_id == shop_id,
+                Message.flow.in_(PARKING_FLOWS),
+                Message.status == MessageStatus.PARKED.value,
+                Message.id > after,
+            )
+            .order_by(Message.id)
+            .limit(LIMIT)
+        ).all()
+        for message_id, attempts, flow, detail in page:
+            key = repr(sorted(((detail or {}).get("mapping") or {}).items()))
+            if key not in exists_now:
+                exists_now[key] = mapping_now_exists(session, shop_id, settings, detail)
+            if exists_now[key]:
+                found.append((message_id, attempts, None, flow))
+        if len(page) < LIMIT:
+            break
+        after = page[-1].id
+    return found[:LIMIT]
 
 
 def _held_and_free(session: Session, shop_id: int) -> list[Message]:
