@@ -156,16 +156,17 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
 
 def stock_lines(order: Order) -> list[dict[str, Any]]:
     """{"sku", "quantity"} per current line: what the stock flow subtracts until the ERP has it."""
-    return [
-        {"sku": line.sku, "quantity": line.current_quantity}
-        for line in order.lines
-        if line.current_quantity > 0
-    ]
+    return [{"sku": line.sku, "quantity": line.current_quantity} for line in goods_lines(order)]
+
+
+def goods_lines(order: Order) -> list[OrderLine]:
+    """The current lines the ERP sells: not a gift card sold, not a tip (OrderLine.is_goods)."""
+    return [line for line in order.lines if line.current_quantity > 0 and line.is_goods]
 
 
 def missing_variants(order: Order, variants: Mapping[str, VariantInfo]) -> list[OrderLine]:
-    """Current lines with no variant binding (`variants` is keyed by line id)."""
-    return [line for line in order.lines if line.current_quantity > 0 and line.id not in variants]
+    """Current goods lines with no variant binding (`variants` is keyed by line id)."""
+    return [line for line in goods_lines(order) if line.id not in variants]
 
 
 def _line_net(line: OrderLine) -> tuple[Decimal, Decimal | None, Decimal | None]:
@@ -184,6 +185,12 @@ def _line_net(line: OrderLine) -> tuple[Decimal, Decimal | None, Decimal | None]
     if line.discounted_unit_price is not None:
         after_all = (price - line.discounted_unit_price.amount) * line.current_quantity
     return gross, own, after_all
+
+
+def _sold_value(line: OrderLine) -> Decimal:
+    """A line's value after all its discounts at its current quantity."""
+    unit = line.discounted_unit_price or line.original_unit_price
+    return cents(unit.amount * line.current_quantity) if unit else ZERO
 
 
 def discount_weights(
@@ -220,13 +227,16 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             f"order {order.name}: no ERP SKU bound to {names}; it resumes once the catalog sync binds it",
             lines=[{"sku": line.sku, "name": line.name, "variant_id": line.variant_id} for line in missing],
         )
-    current = [line for line in order.lines if line.current_quantity > 0]
+    current = goods_lines(order)
     if not current:
         raise Rejected(f"order {order.name} has no line left to send", system="shopify", code="NO_LINES")
     figures = [_line_net(line) for line in current]
     gross_total = sum((gross for gross, _, _ in figures), ZERO)
     if read.current_subtotal is not None:
-        goods = read.current_subtotal.amount
+        # The subtotal counts gift cards sold (lines) but not tips (Shopify: "before shipping,
+        # duties, taxes, and tips"); neither is goods the ERP invoices.
+        gift_cards = [line for line in order.lines if line.gift_card and line.current_quantity > 0]
+        goods = read.current_subtotal.amount - sum((_sold_value(line) for line in gift_cards), ZERO)
     else:
         goods = sum(
             ((line.discounted_unit_price or line.original_unit_price).amount * line.current_quantity)  # type: ignore[union-attr]

@@ -28,6 +28,14 @@ class OrderLine:
     original_unit_price: Money | None
     discounted_unit_price: Money | None
     total_discount: Money | None
+    gift_card: bool = False  # the sale of a gift card: money, not goods the ERP invoices
+    requires_shipping: bool = True
+
+    @property
+    def is_goods(self) -> bool:
+        """Something the ERP sells: not a gift card, not a tip (a line with no product variant that
+        ships nothing)."""
+        return not self.gift_card and (self.variant_id is not None or self.requires_shipping)
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,8 @@ def parse_order_line(raw: dict[str, Any]) -> OrderLine:
         original_unit_price=parse_money_bag(raw.get("originalUnitPriceSet")),
         discounted_unit_price=parse_money_bag(raw.get("discountedUnitPriceAfterAllDiscountsSet")),
         total_discount=parse_money_bag(raw.get("totalDiscountSet")),
+        gift_card=bool(raw.get("isGiftCard")),
+        requires_shipping=raw.get("requiresShipping") is not False,
     )
 
 

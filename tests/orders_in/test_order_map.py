@@ -284,3 +284,32 @@ def test_a_discount_nobody_allocated_goes_by_the_lines_value():
     raw["currentSubtotalPriceSet"] = money_bag(Decimal("180.00"))  # 20.00 off the order
     mapped = order_map.map_lines(parse_erp_order(raw), variants_for(2))
     assert [m.net for m in mapped] == [Decimal("1.80"), Decimal("178.20")]
+
+
+def test_a_tip_and_a_gift_card_sold_are_not_goods_and_do_not_hold_the_order():
+    """A tip is a line with no variant that ships nothing (outside the subtotal); a gift card sold
+    is a line of its own (inside it). Neither is goods the ERP invoices: the order goes with its
+    goods, instead of parking forever on a "variant" no catalog sync ever binds."""
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("10.00"))
+    tip = {
+        "id": "gid://shopify/LineItem/90", "sku": None, "name": "Gorjeta", "quantity": 1,
+        "currentQuantity": 1, "variant": None, "requiresShipping": False, "isGiftCard": False,
+        "originalUnitPriceSet": money_bag(Decimal("5.00")),
+        "discountedUnitPriceAfterAllDiscountsSet": money_bag(Decimal("5.00")),
+        "totalDiscountSet": money_bag(Decimal(0)),
+    }  # fmt: skip
+    card = {
+        **tip, "id": "gid://shopify/LineItem/91", "name": "Vale-presente", "isGiftCard": True,
+        "requiresShipping": False, "variant": {"id": "gid://shopify/ProductVariant/91"},
+        "originalUnitPriceSet": money_bag(Decimal("100.00")),
+        "discountedUnitPriceAfterAllDiscountsSet": money_bag(Decimal("100.00")),
+    }  # fmt: skip
+    raw["lineItems"]["nodes"] += [tip, card]
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("150.00"))  # goods 50 + gift card 100
+    raw["currentTotalPriceSet"] = money_bag(Decimal("165.00"))  # + freight 10 + tip 5
+    read = parse_erp_order(raw)
+    assert order_map.missing_variants(read.order, variants_for(1)) == []
+    mapped = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2})
+    assert [(m.id_sku, m.net) for m in mapped.lines] == [("P1E1", Decimal("50.00"))]
+    assert (mapped.goods_total, mapped.erp_total) == (Decimal("50.00"), Decimal("60.00"))
+    assert order_map.stock_lines(read.order) == [{"sku": "P1E1", "quantity": 1}]
