@@ -110,16 +110,28 @@ def plan_changes(
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
+    # A substitute of a SKU the order already has lands on that same Shopify line: every ERP line
+    # of the SKU sets it to what they served together (not the substitute's units alone, which
+    # took away the customer's own units of it).
+    shared = {line.id_sku for line in event.lines if line.is_substitute and not line.weighed}
+    together: dict[str | None, int] = {}
+    for sku in shared:
+        same = [line for line in event.lines if line.id_sku == sku]
+        if len(same) > 1:
+            together[sku] = sum(_units(line.qty_served) for line in same if line.qty_served is not None)
     changes: list[LineChange] = []
     for line in event.lines:
         if line.qty_served is None:
             continue
         key = f"event:{event.seq_evento}:item:{line.seq_item}"
         if line.is_substitute:
-            changes.append(_substitute(key, line, event, variant_of))
+            change = _substitute(key, line, event, variant_of)
+            if line.id_sku in together:
+                change = replace(change, shopify_quantity=together[line.id_sku])
+            changes.append(change)
             continue
         shopify_line = _match(lines, line.id_sku, variant_of)
-        target = _units(line.qty_served)
+        target = together.get(line.id_sku or "", _units(line.qty_served))
         line_id = shopify_line.id if shopify_line else None
         variant = shopify_line.variant_id if shopify_line else variant_of.get(line.id_sku or "")
         base = {"sku": line.id_sku, "qty_before": line.qty_ordered, "qty_after": line.qty_served,

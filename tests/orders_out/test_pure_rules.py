@@ -344,3 +344,17 @@ def test_settlement_counts_refunds_apart_and_ignores_failed_transactions() -> No
     }
     state = parse_settlement(raw)
     assert (state.paid, state.refunded, state.kept) == (D("100.00"), D("20.00"), D("80.00"))
+
+
+def test_a_substitute_of_a_sku_the_order_has_adds_to_its_line() -> None:
+    """Shopify has A x1 and B x2; the ERP replaces A with one B: the B line becomes 3, not 1 (the
+    customer's own two B stay), and a replay finds nothing left to do."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    picked = event(line(1, "A", "1", "0"), line(2, "B", "2", "2"), line(3, "B", "0", "1", replaces=1))
+    shopify = [shopify_line("A", 1), shopify_line("B", 2)]
+    changes = plan_changes(picked, shopify, VARIANTS)
+    edits = {(c.line_item_id, c.shopify_quantity) for c in _pending_edits(changes, shopify)}
+    assert edits == {("gid://shopify/LineItem/A", 0), ("gid://shopify/LineItem/B", 3)}
+    applied = [shopify_line("A", 0), shopify_line("B", 3)]
+    assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
