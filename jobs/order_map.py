@@ -338,8 +338,17 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
         ]
         if index == len(gateways) - 1:
             amount = total - paid_so_far
-        else:
-            amount = cents(sum((t.amount.amount for t in txns if t.amount), ZERO))
+        else:  # what the gateway took and kept (a refund before the import gave some back)
+            refunds = [
+                t
+                for t in order.transactions
+                if t.gateway == gateway and t.kind == "REFUND" and t.status == "SUCCESS"
+            ]
+            kept = sum((t.amount.amount for t in txns if t.amount), ZERO)
+            kept -= sum((t.amount.amount for t in refunds if t.amount), ZERO)
+            amount = min(max(cents(kept), ZERO), max(total - paid_so_far, ZERO))
+            if amount == 0:
+                continue  # gave everything back: no payment of this form in the ERP
         paid_so_far += amount
         payments.append(
             PaymentInput(

@@ -313,3 +313,22 @@ def test_a_tip_and_a_gift_card_sold_are_not_goods_and_do_not_hold_the_order():
     assert [(m.id_sku, m.net) for m in mapped.lines] == [("P1E1", Decimal("50.00"))]
     assert (mapped.goods_total, mapped.erp_total) == (Decimal("50.00"), Decimal("60.00"))
     assert order_map.stock_lines(read.order) == [{"sku": "P1E1", "quantity": 1}]
+
+
+def test_money_given_back_before_the_import_is_no_payment():
+    """Card 180 + gift card 20, then 100 refunded to the card (an edit before the import): the
+    ERP order of 100 is paid 80 by card and 20 by gift card, not 180 and -80."""
+    raw = raw_order([(Decimal("80.10"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["paymentGatewayNames"] = ["cartao", "gift_card"]
+    raw["transactions"] = [
+        {"id": f"gid://shopify/OrderTransaction/{n}", "gateway": gateway, "kind": kind, "status": "SUCCESS",
+         "amountSet": money_bag(Decimal(amount))}
+        for n, gateway, kind, amount in (
+            (1, "cartao", "SALE", "180.00"),
+            (2, "gift_card", "SALE", "20.00"),
+            (3, "cartao", "REFUND", "100.00"),
+        )
+    ]  # fmt: skip
+    order = parse_erp_order(raw).order
+    payments = order_map.map_payments(order, Decimal("100.00"), {"cartao": 3, "gift_card": 9})
+    assert [(p.nro_forma_pagto, p.amount) for p in payments] == [(3, Decimal("80.00")), (9, Decimal("20.00"))]
