@@ -11,8 +11,9 @@ Sections:
   enqueued by dotted name; linked orders never sent to the ERP; ERP orders that do not exist;
   totals that differ (Shopify current total vs the ERP's vlrTotalAtendido, else vlrTotalPedido);
   cancelled on one side only; ERP events about orders the app does not know;
-- stock: per mapped location, ERP whole packagings available for e-commerce vs Shopify
-  `available` for the bound SKUs (a sample of `stock_sample` SKUs per company);
+- stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
+  in the ERP yet, whole Shopify units, 0 when not for sale) vs Shopify `available` for the bound
+  SKUs (a sample of `stock_sample` SKUs per company);
 - catalog: active ERP SKUs without a variant binding, bindings whose SKU is gone or inactive.
 A section the ERP or Shopify cannot answer carries its error; the others still report.
 """
@@ -240,6 +241,12 @@ def _unknown_erp_orders(session: Any, shop_id: int, since: datetime) -> list[dic
 
 
 def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int) -> dict[str, Any]:
+    """Shopify's `available` against what the stock flow would set now (jobs.stock's own rule:
+    the ERP's figure less the orders not in the ERP yet, in whole Shopify units, 0 for a SKU not
+    for sale), so a weighed item, a pending order or an unpriced variant is not drift."""
+    from jobs.stock import pending_payloads
+    from jobs.stock_map import SkuUnit, level_target, pending_base_by_product, sellable_base
+
     with session_scope() as session:
         locations = [
             (m.nro_empresa, m.location_id)
@@ -249,24 +256,36 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
                 .order_by(LocationMapping.nro_empresa)
             )
         ]
-        items = {b.erp_id: (b.data or {}).get("inventory_item_id") for b in session.scalars(
+        variants = {b.erp_id: b.data or {} for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
+        sale = {b.erp_id: bool((b.data or {}).get("sale_active", True)) for b in session.scalars(
+            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "price"))}  # fmt: skip
+        payloads = pending_payloads(shop_id, session)
+    units = {sku: u for sku, data in variants.items() if (u := SkuUnit.from_binding(sku, data))}
+    pending = pending_base_by_product(payloads, units)
     result = []
     for nro_empresa, location_id in locations:
-        erp_available: dict[str, Decimal] = {}
+        expected: dict[str, int] = {}
         for stock in erp_client.stock(None, nro_empresa):
+            base = sellable_base(stock)
             for sku in stock.skus:
-                if sku.available_ecommerce is not None and items.get(sku.id_sku):
-                    erp_available[sku.id_sku] = sku.available_ecommerce
+                unit, data = units.get(sku.id_sku), variants.get(sku.id_sku, {})
+                if unit is None or not data.get("inventory_item_id"):
+                    continue
+                for_sale = bool(data.get("active", True)) and sale.get(sku.id_sku, False)
+                pending_here = pending.get((nro_empresa, unit.seq_produto), Decimal(0))
+                target = level_target(base, pending_here, unit, for_sale=for_sale)
+                if target.quantity is not None:  # no stock control: sold without limit, no level
+                    expected[sku.id_sku] = target.quantity
         checked, differ = 0, []
-        for id_sku in sorted(erp_available)[:sample]:
-            level = client.inventory_level(items[id_sku], location_id, ("available",))
+        for id_sku in sorted(expected)[:sample]:
+            level = client.inventory_level(variants[id_sku]["inventory_item_id"], location_id, ("available",))
             shopify = level.quantities.get("available") if level else None
             checked += 1
-            if shopify is None or Decimal(shopify) != erp_available[id_sku]:
-                differ.append({"sku": id_sku, "erp": _text(erp_available[id_sku]), "shopify": shopify})
+            if shopify != expected[id_sku]:
+                differ.append({"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify})
         result.append({"nro_empresa": nro_empresa, "location_id": location_id, "checked": checked,
-                       "bound_with_stock": len(erp_available), "differ": differ[:LISTED],
+                       "bound_with_stock": len(expected), "differ": differ[:LISTED],
                        "differ_count": len(differ)})  # fmt: skip
     return {"locations": result, "sample": sample}
 

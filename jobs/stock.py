@@ -189,7 +189,8 @@ def _sync_company(
         entries, policies, quiet = _changes(session, shop, company, location, targets, force=only is not None)
         bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
     result.unchanged += len(targets) - len(entries) - len(quiet)
-    writer = BatchWriter(shop.shop_id, shop.domain, client, company, location, lambda: _pending(shop.shop_id))
+    pending = lambda: pending_payloads(shop.shop_id)  # noqa: E731
+    writer = BatchWriter(shop.shop_id, shop.domain, client, company, location, pending)
     for start in range(0, len(entries), BATCH_SIZE):
         outcome = writer.write(entries[start : start + BATCH_SIZE])
         result.batches += 1
@@ -259,7 +260,7 @@ def _targets(
     variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
     prices = bindings.get_many(session, shop.shop_id, PRICE_KIND, ids)
     units = {sku: u for sku, b in variants.items() if (u := SkuUnit.from_binding(sku, b.data))}
-    pending = pending_base_by_product(_pending(shop.shop_id, session), units)
+    pending = pending_base_by_product(pending_payloads(shop.shop_id, session), units)
     out: list[_Target] = []
     waiting: list[BindingRow] = []
     for sku in ids:
@@ -360,7 +361,7 @@ def _changes(
     return entries, policies, quiet
 
 
-def _pending(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
+def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
     """Request payloads of orders taken in Shopify, not in the ERP yet (last 7 days)."""
     stmt = select(Message.request_payload).where(
         Message.shop_id == shop_id,
