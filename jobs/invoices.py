@@ -172,10 +172,11 @@ class Capture:
 def capture_plan(invoiced: Decimal, state: Settlement) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
     """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
 
-    Due = the NF-e total minus the money already taken and kept (successful SALE and CAPTURE
-    transactions, whatever the gateway, less refunds). Each open authorisation gives at most its
-    unsettled amount."""
-    due = invoiced - state.kept
+    Due = the NF-e total plus the tips (money the customer gave beside the goods, on no NF-e
+    line) minus the money already taken and kept (successful SALE and CAPTURE transactions,
+    whatever the gateway, less refunds). Each open authorisation gives at most its unsettled
+    amount."""
+    due = invoiced + state.tips - state.kept
     plan: list[tuple[Authorization, Decimal]] = []
     for authorization in state.authorizations:
         if due <= ZERO:
@@ -213,10 +214,10 @@ def _capture(client: AdminClient, order_id: str, invoiced: Decimal, state: Settl
             f"{FLOW}: the NF-e total {invoiced} is {due} above what the customer paid or authorised "
             f"({paid} taken): {due} was not charged; collect it or absorb it"
         )
-    elif paid > invoiced:
-        attention = (
-            f"{FLOW}: {paid} was taken for an NF-e of {invoiced}: refund {paid - invoiced} to the customer"
-        )
+    elif paid > invoiced + state.tips:
+        owed = paid - invoiced - state.tips
+        tips = f" and {state.tips} of tips" if state.tips else ""
+        attention = f"{FLOW}: {paid} was taken for an NF-e of {invoiced}{tips}: refund {owed} to the customer"
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     return Capture(captured if state.authorizations else None, "; ".join(notes), attention)

@@ -66,6 +66,7 @@ class Settlement:
     nfe: dict[str, str]  # metafields of namespace "nfe", by key
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
     refunded: Decimal = ZERO  # successful REFUND money
+    tips: Decimal = ZERO  # tips received: money the customer owes beside the goods (no NF-e line)
 
     @property
     def kept(self) -> Decimal:
@@ -123,6 +124,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         authorizations=authorizations,
         paid=paid,
         refunded=refunded,
+        tips=tips.amount if (tips := parse_money_bag(raw.get("totalTipReceivedSet"))) else ZERO,
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
         fulfillments=[
             FulfillmentInfo(

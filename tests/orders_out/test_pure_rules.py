@@ -286,7 +286,7 @@ def test_report_text_lists_findings() -> None:
     assert "order=gid://shopify/Order/7, shopify=10.00, erp=9.00" in text
 
 
-def _settled(paid: str, *authorizations: tuple[str, str], refunded: str = "0") -> Settlement:
+def _settled(paid: str, *authorizations: tuple[str, str], refunded: str = "0", tips: str = "0") -> Settlement:
     """An order's money: `paid` taken (SALE/CAPTURE), authorisations as (amount, unsettled)."""
     auths = [
         Authorization(f"a{i}", D(amount), D(unsettled), True, D(amount) - D(unsettled))
@@ -296,7 +296,7 @@ def _settled(paid: str, *authorizations: tuple[str, str], refunded: str = "0") -
         id="gid://shopify/Order/1", name="#1", cancelled_at=None, financial_status=None,
         fulfillment_status=None, tags=[], current_total=None, currency="BRL",
         total_capturable=sum((a.unsettled for a in auths), D(0)), authorizations=auths,
-        paid=D(paid), nfe={}, refunded=D(refunded),
+        paid=D(paid), nfe={}, refunded=D(refunded), tips=D(tips),
     )  # fmt: skip
 
 
@@ -319,6 +319,10 @@ def _settled(paid: str, *authorizations: tuple[str, str], refunded: str = "0") -
         ("80.00", _settled("100.00"), [], "-20.00"),
         # ... unless it was already refunded
         ("80.00", _settled("100.00", refunded="20.00"), [], "0"),
+        # a tip of 5 is on no NF-e line: captured with the goods, not released
+        ("100.00", _settled("0", ("105.00", "105.00"), tips="5.00"), ["105.00"], "0"),
+        # paid at checkout with a tip: nothing owed back
+        ("100.00", _settled("105.00", tips="5.00"), [], "0"),
     ],
 )
 def test_capture_takes_what_the_nfe_still_asks_for_never_above_the_authorisation(
@@ -342,8 +346,10 @@ def test_settlement_counts_refunds_apart_and_ignores_failed_transactions() -> No
             {"id": "t4", "kind": "REFUND", "status": "PENDING", "amountSet": money("5.00")},
         ],
     }
+    raw["totalTipReceivedSet"] = money("5.00")
     state = parse_settlement(raw)
     assert (state.paid, state.refunded, state.kept) == (D("100.00"), D("20.00"), D("80.00"))
+    assert state.tips == D("5.00")
 
 
 def test_a_substitute_of_a_sku_the_order_has_adds_to_its_line() -> None:
