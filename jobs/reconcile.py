@@ -154,10 +154,12 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
             session.expunge(link)
         unknown = _unknown_erp_orders(session, shop_id, since)
     linked = {link.shopify_order_id for link in links}
+    unlinked = [o for o in listed.values() if o.id not in linked and not o.cancelled_at]
+    held = _held_in_app(shop_id, unlinked)
     missing_in_ledger, enqueued = [], []
-    for order in listed.values():
-        if order.id in linked or order.cancelled_at:
-            continue
+    for order in unlinked:
+        if order.id in held:
+            continue  # the app has it: waiting for payment, parked on a mapping, refused (its message says)
         missing_in_ledger.append({"order": order.id, "name": order.name, "total": _text(order.current_total)})
         num = order.id.rsplit("/", 1)[-1]
         job = queues.enqueue(IMPORT_JOB, shop_id, order.id, queue=queues.ORDERS,
@@ -174,9 +176,29 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "missing_in_ledger": missing_in_ledger[:LISTED],
         "missing_in_ledger_count": len(missing_in_ledger),
         "imports_enqueued": enqueued,
+        "held_in_app": list(held.values())[:LISTED],
+        "held_in_app_count": len(held),
         **{k: v[:LISTED] for k, v in findings.items()},
         **{f"{k}_count": len(v) for k, v in findings.items()},
         "unknown_in_erp": unknown[:LISTED],
+    }
+
+
+def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, Any]]:
+    """Orders with no link whose webhook did arrive: their orders message (waiting for payment,
+    parked, refused...) says why they are not in the ERP; not a missed webhook."""
+    if not orders:
+        return {}
+    keys = {f"order:{o.id.rsplit('/', 1)[-1]}": o for o in orders}
+    with session_scope() as session:
+        rows = session.execute(
+            select(Message.unit_key, Message.status, Message.error_text).where(
+                Message.shop_id == shop_id, Message.flow == "orders", Message.unit_key.in_(list(keys))
+            )
+        ).all()
+    return {
+        keys[key].id: {"order": keys[key].id, "name": keys[key].name, "status": status, "why": why}
+        for key, status, why in rows
     }
 
 
@@ -317,6 +339,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     orders, stock, catalog = report.get("orders", {}), report.get("stock", {}), report.get("catalog", {})
     return {
         "orders_missing_in_ledger": orders.get("missing_in_ledger_count"),
+        "orders_held_in_app": orders.get("held_in_app_count"),
         "orders_missing_in_erp": orders.get("missing_in_erp_count"),
         "orders_missing_in_shopify": orders.get("missing_in_shopify_count"),
         "order_totals_differ": orders.get("totals_differ_count"),

@@ -63,6 +63,7 @@ def render(report: dict[str, Any]) -> str:
     orders = report.get("orders", {})
     for title, key in (
         ("Orders in Shopify with no ledger link (import enqueued)", "missing_in_ledger"),
+        ("Orders the app holds, not sent to the ERP yet (see their messages)", "held_in_app"),
         ("Orders missing in the ERP", "missing_in_erp"),
         ("Orders missing in Shopify", "missing_in_shopify"),
         ("Order totals that differ (Shopify vs ERP)", "totals_differ"),

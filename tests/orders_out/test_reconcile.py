@@ -8,7 +8,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from jobs import reconcile, reconcile_cli
-from ledger import kv
+from ledger import kv, trace
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus
 
@@ -64,3 +64,29 @@ def test_reconcile_finds_a_missed_order_and_a_total_that_differs_then_prints_the
     again = app.test_cli_runner().invoke(args=["reconcile", "--shop", world.domain])  # runs it again
     assert again.exit_code == 0 and "order totals differ: 1" in again.output
     assert len(Queue("orders", connection=kv.get_redis()).jobs) == 1  # the import is not enqueued twice
+
+
+def test_an_order_the_app_holds_is_not_reported_as_a_missed_webhook(world: World) -> None:
+    """An order waiting for its payment (or parked on a mapping) has its message but no link: the
+    report names it with the message's status and reason, and enqueues no import."""
+    from sandbox.shopify.checkout import place_order
+
+    waiting = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                          gateway="boleto", discount_rate=0.0, seed=5)  # fmt: skip
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "orders", f"order:{waiting.rsplit('/', 1)[-1]}",
+                              "shopify_to_erp", shopify_id=waiting)  # fmt: skip
+        message.error_text = "waiting for payment (financial status PENDING)"
+
+    report = reconcile.run(world.shop_id, stock_sample=1)
+
+    orders = report["orders"]
+    assert waiting not in [row["order"] for row in orders["missing_in_ledger"]]
+    assert orders["imports_enqueued"] == []
+    [held] = orders["held_in_app"]
+    assert (held["order"], held["status"], held["why"]) == (
+        waiting,
+        "pending",
+        "waiting for payment (financial status PENDING)",
+    )
+    assert report["summary"]["orders_held_in_app"] == 1
