@@ -23,8 +23,10 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
+from jobs.order_catch_up import ORDER_TOPICS
 from ledger import queues
 from ledger.db import session_scope
 from ledger.errors import Transient
@@ -193,9 +195,19 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
     except RedisError as exc:
         log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
         return []
+    held = [queues.inbox_job_id(row.id) for row in stuck if queues.inbox_job_id(row.id) not in missing]
+    try:
+        ended = _ended_without_outcome(held, conn)
+    except RedisError:
+        ended = {}
     enqueued: list[str] = []
     for inbox_id, topic, status in stuck:
         job_id = queues.inbox_job_id(inbox_id)
+        if job_id in ended and topic not in ORDER_TOPICS:  # order topics: the orders catch-up reruns them
+            # RQ gave up on the job (retries spent, or its worker was killed) and the handler never
+            # recorded an outcome: shown as failed, with why, instead of `enqueued` for ever.
+            _finish(inbox_id, InboxStatus.FAILED, ended[job_id])
+            continue
         if job_id not in missing:
             if status == InboxStatus.RECEIVED.value:
                 _mark_enqueued(inbox_id, job_id)  # handed over earlier: RQ has it
@@ -210,6 +222,21 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
     if enqueued:
         log.info("inbox: swept %s rows whose job was not in RQ", len(enqueued))
     return enqueued
+
+
+def _ended_without_outcome(job_ids: list[str], conn: Any) -> dict[str, str]:
+    """Job id -> why, for jobs RQ holds as failed, stopped or canceled (their row is still open)."""
+    ended: dict[str, str] = {}
+    for job in Job.fetch_many(job_ids, connection=conn):
+        if job is None:
+            continue
+        status = job.get_status(refresh=False)
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            ended[job.id] = (
+                f"its job {job.id} ended {status.value} in RQ without recording an outcome (a worker "
+                "killed, or the database down through every retry): requeue it from the failed jobs"
+            )
+    return ended
 
 
 def _mark_enqueued(inbox_id: int, job_id: str) -> None:

@@ -181,6 +181,20 @@ def test_sweeper_reenqueues_an_enqueued_row_whose_job_was_lost(jobs_env, deliver
     assert inbox.sweep(older_than=timedelta(0)) == []  # the job exists again: nothing to do
 
 
+def test_sweeper_marks_failed_a_row_whose_job_rq_gave_up_on(jobs_env, deliver, rconn):
+    """A job that ended failed without its handler recording an outcome (its worker killed, the
+    database down through every retry) leaves its row failed with why, not `enqueued` for ever."""
+    from rq.job import Job
+
+    inbox_id = deliver("customers/redact", {"shop_domain": SHOP, "customer": {"id": 1}}).json["inbox_id"]
+    job = Job.fetch(f"inbox-{inbox_id}", connection=rconn)
+    job.set_status("failed")  # as RQ leaves a job whose horse was killed
+    assert inbox.sweep(older_than=timedelta(0)) == []
+    with session_scope() as session:
+        row = session.get(WebhookInbox, inbox_id)
+        assert row.status == InboxStatus.FAILED.value and "ended failed in RQ" in (row.reason or "")
+
+
 def _delivery(webhook_id: str, event_id: str | None, topic: str = "orders/create") -> Delivery:
     return Delivery(
         topic=topic,
