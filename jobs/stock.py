@@ -88,6 +88,15 @@ class _Shop:
     linked_company: int | None
     bulk_threshold: int
 
+    @property
+    def policy_company(self) -> int | None:
+        """Whose stock control decides a variant's inventoryPolicy: the store's linked company,
+        or, when that company has no location here (its rows are never read), the first company
+        that has one."""
+        if self.linked_company is None or self.linked_company in self.locations:
+            return self.linked_company
+        return min(self.locations) if self.locations else None
+
 
 def run(shop_id: int) -> StockRun:
     """One scheduled pass over every active ERP company. Skips when another worker runs stock."""
@@ -338,7 +347,7 @@ def _changes(
         old = known.get(key)
         sent = (old.data or {}).get("sent") if old is not None else None
         data = {"base": _text(t.base), "sent": sent if t.target.quantity is None else t.target.quantity}
-        if shop.linked_company in (None, company):
+        if shop.policy_company in (None, company):
             current_policy = policy_known[t.id_sku].digest if t.id_sku in policy_known else POLICY_DENY
             if current_policy != t.target.policy or (force and t.target.quantity is None):
                 policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))

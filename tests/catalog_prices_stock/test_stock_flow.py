@@ -274,3 +274,17 @@ def test_reconciliation_reads_stock_drift_by_the_stock_flows_own_rule(chain):
     finally:
         client.close()
         erp.close()
+
+
+def test_without_a_location_for_the_linked_company_the_policy_follows_a_company_that_has_one(chain):
+    """Prices from company 1, stock shipped only from company 2's location: an item without stock
+    control at company 2 still sells on (its policy was only ever decided from company 1's rows,
+    which are never read without a location)."""
+    shop = chain.install("so-cd", 1, 1, [2])  # the only location is company 2's
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 2)
+    erp_update(chain, t.mrl_produtoempresa, {"nroempresa": 2, "seqproduto": data["seq_produto"]},
+               indcontrolaestoqueecomm="N")  # fmt: skip
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE", sku
