@@ -288,7 +288,10 @@ def _erp_line(line: OrderLine, info: VariantInfo, gross: Decimal, net: Decimal) 
 def freight_of(order: Order) -> Decimal:
     total = ZERO
     for shipping in order.shipping_lines:
-        money = shipping.discounted_price or shipping.original_price
+        if shipping.removed:
+            continue
+        # What the customer pays for it now: after discounts and any shipping refund before the import.
+        money = shipping.current_price or shipping.discounted_price or shipping.original_price
         total += money.amount if money else ZERO
     return cents(total)
 

@@ -79,6 +79,8 @@ class ShippingLine:
     source: str | None
     original_price: Money | None
     discounted_price: Money | None
+    current_price: Money | None = None  # after refunds and discounts (None: not read)
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,8 @@ def parse_order(raw: dict[str, Any]) -> Order:
                 source=s.get("source"),
                 original_price=parse_money_bag(s.get("originalPriceSet")),
                 discounted_price=parse_money_bag(s.get("discountedPriceSet")),
+                current_price=parse_money_bag(s.get("currentDiscountedPriceSet")),
+                removed=bool(s.get("isRemoved")),
             )
             for s in nodes(raw.get("shippingLines"))
         ],

@@ -332,3 +332,15 @@ def test_money_given_back_before_the_import_is_no_payment():
     order = parse_erp_order(raw).order
     payments = order_map.map_payments(order, Decimal("100.00"), {"cartao": 3, "gift_card": 9})
     assert [(p.nro_forma_pagto, p.amount) for p in payments] == [(3, Decimal("80.00")), (9, Decimal("20.00"))]
+
+
+def test_freight_is_what_the_customer_pays_for_shipping_now():
+    """Shipping refunded before the import (currentDiscountedPriceSet 0), and a removed line: the
+    ERP gets the freight the customer pays, not the one first charged."""
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    [line] = raw["shippingLines"]["nodes"]
+    line["currentDiscountedPriceSet"] = money_bag(Decimal("0.00"))
+    removed = {**line, "title": "Expressa", "isRemoved": True}
+    removed["currentDiscountedPriceSet"] = money_bag(Decimal("9.90"))
+    raw["shippingLines"]["nodes"].append(removed)
+    assert order_map.freight_of(parse_erp_order(raw).order) == Decimal("0.00")
