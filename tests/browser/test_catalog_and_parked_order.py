@@ -29,8 +29,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WORKER_START_SECONDS = 30
 WORKER_LOG = ROOT / "test-artifacts" / "worker.log"
 # (button to press, flow whose done count must move): a SKU pass publishes the products it
-# touches (their messages are the products flow's); the stock pass sets what can be bought.
-CATALOG = (("SKUs", "products"), ("Estoque", "stock"))
+# touches (their messages are the products flow's); the prices pass prices them (an unpriced
+# variant is not for sale); the stock pass sets what can be bought.
+CATALOG = (("SKUs", "products"), ("Preços", "prices"), ("Estoque", "stock"))
 
 
 @pytest.fixture
