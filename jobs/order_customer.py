@@ -112,7 +112,9 @@ def map_customer(order: Order) -> CustomerInput:
     person = " ".join(p for p in ((address.first_name, address.last_name) if address else ()) if p)
     if not person and order.customer:
         person = " ".join(p for p in (order.customer.first_name, order.customer.last_name) if p)
-    company = address.company if address else None
+    # A company buyer's name (razão social): the delivery address's company, else the billing
+    # address's (the invoice's), never the person who receives it.
+    company = next((a.company for a in (address, order.billing_address) if a and a.company), None)
     name = (company if tax.person_type == "J" and company else person) or "CONSUMIDOR"
     ddd, number = _split_phone((address.phone if address else None) or order.phone)
     street, street_number = _street_and_number(address.address1 if address else None)

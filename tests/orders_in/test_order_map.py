@@ -344,3 +344,16 @@ def test_freight_is_what_the_customer_pays_for_shipping_now():
     removed["currentDiscountedPriceSet"] = money_bag(Decimal("9.90"))
     raw["shippingLines"]["nodes"].append(removed)
     assert order_map.freight_of(parse_erp_order(raw).order) == Decimal("0.00")
+
+
+def test_a_company_buyer_is_named_by_its_company_from_the_billing_address():
+    """CNPJ buyer: the delivery goes to a person, the company name is on the billing address; the
+    ERP customer (GE_PESSOA) is the company, not the person who receives the goods."""
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["localizedFields"] = {"nodes": [{"key": "TAX_CREDENTIAL_BR", "value": "11.222.333/0001-81"}]}
+    raw["billingAddress"] = {**raw["shippingAddress"], "company": "Mercadinho Bom Preço Ltda"}
+    customer = map_customer(parse_erp_order(raw).order)
+    assert (customer.person_type, customer.name) == ("J", "MERCADINHO BOM PREÇO LTDA")
+    assert customer.street == "Av. Paulista"  # delivered where the shipping address says
