@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -132,7 +133,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
             if variant is None or variant.shopify_id is None:
                 # No variant yet: remembered, due again on every pass until it exists (the ERP
                 # row will not be read again once the watermark has moved past it).
-                waiting.append(_waiting(prefix + sku, state, today))
+                waiting.append(_due(prefix + sku, state.to_data(), today))
                 continue
             price = target_price(state, today, unit_factor(variant.data))
             entry = {
@@ -214,7 +215,9 @@ def _send(
     with session_scope() as session:
         bindings.upsert_many(session, shop_id, PRICE_KIND, taken)
         if not isinstance(error, Transient):  # a transient failure leaves the watermark where it was
-            bindings.upsert_many(session, shop_id, PRICE_KIND, [_again(row, today) for row in held])
+            bindings.upsert_many(
+                session, shop_id, PRICE_KIND, [_due(row.erp_id, row.data or {}, today) for row in held]
+            )
         message = session.get(Message, message_id)
         if error is None:
             trace.succeed(session, message, response={"prices": len(taken)})
@@ -237,14 +240,10 @@ def _named(exc: Exception, count: int) -> dict[int, str]:
     return named
 
 
-def _waiting(erp_id: str, state: PriceState, today: date) -> BindingRow:
-    """A price not sent yet, due again on the next pass (no digest: anything will differ)."""
-    return BindingRow(erp_id, None, None, {**state.to_data(), "recheck_on": today.isoformat()})
-
-
-def _again(row: BindingRow, today: date) -> BindingRow:
-    """A price Shopify did not take: its state kept, due again on the next pass."""
-    return BindingRow(row.erp_id, None, None, {**(row.data or {}), "recheck_on": today.isoformat()})
+def _due(erp_id: str, state: dict[str, Any], today: date) -> BindingRow:
+    """A price Shopify does not hold yet (no variant yet, or refused for its variant): its state
+    kept, due again on the next pass, and no digest, so anything sent then differs."""
+    return BindingRow(erp_id, None, None, {**state, "recheck_on": today.isoformat()})
 
 
 def _price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:

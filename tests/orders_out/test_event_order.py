@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jobs import invoices, order_events
@@ -10,7 +12,7 @@ from jobs.worker import run_worker
 from ledger.errors import Transient
 from ledger.models import MessageStatus
 
-from .conftest import World
+from .conftest import LinkedOrder, World
 
 
 def test_an_invoice_waits_for_the_picking_edit_of_its_order(world: World) -> None:
@@ -37,7 +39,9 @@ def test_an_invoice_waits_for_the_picking_edit_of_its_order(world: World) -> Non
     assert [c.kind for c in world.line_changes(order.gid)] == ["cut"] and edit.id != invoice.id
 
 
-def test_an_invoice_is_held_while_its_picking_edit_is_parked(world: World) -> None:
+def _substituted_by_an_unpublished_sku(world: World) -> tuple[str, LinkedOrder, Any]:
+    """An order whose only line the ERP replaced at picking by a SKU Shopify does not have yet,
+    then invoiced; both events polled: the edit parks, the invoice is held behind it."""
     original = world.plain(0)
     order = world.linked_order([(original, 1)], gateway="pix")
     unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
@@ -46,6 +50,11 @@ def test_an_invoice_is_held_while_its_picking_edit_is_parked(world: World) -> No
     )
     world.erp.invoice(order.nro)
     world.poll()
+    return original, order, unbound
+
+
+def test_an_invoice_is_held_while_its_picking_edit_is_parked(world: World) -> None:
+    original, order, unbound = _substituted_by_an_unpublished_sku(world)
 
     [edit] = world.messages("order_edits", order)
     assert edit.status == MessageStatus.PARKED.value
@@ -67,14 +76,7 @@ def test_a_parked_picking_edit_and_its_held_invoice_resume_by_themselves(world: 
     catch-up pass resumes the parked edit, and the next pass the invoice held behind it."""
     from jobs import orders
 
-    original = world.plain(0)
-    order = world.linked_order([(original, 1)], gateway="pix")
-    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
-    world.erp.separate(
-        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": unbound.ean, "qtd": 1}]
-    )
-    world.erp.invoice(order.nro)
-    world.poll()
+    _original, order, unbound = _substituted_by_an_unpublished_sku(world)
     assert orders.run(world.shop_id)["resumed"] == 0  # still missing: nothing to resume
 
     world.publish(unbound)
