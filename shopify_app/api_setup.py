@@ -112,6 +112,10 @@ def put_erp_connection() -> ResponseReturnValue:
         row = _connection(session)
         if row is None and password is None and "password" not in errors:
             errors["password"] = "is required the first time"  # noqa: S105 (a field error, not a secret)
+        moved = row is not None and row.base_url != base_url
+        if moved and password is None and "password" not in errors:
+            # Keeping the stored password for a new address would send it there on the next sync.
+            errors["password"] = "is required when the address changes"  # noqa: S105
         if errors:
             raise invalid(errors)
         before = None if row is None else {"base_url": row.base_url, "username": row.username}
@@ -155,6 +159,10 @@ def test_erp_connection() -> ResponseReturnValue:
             row = _connection(session)
             if row is None:
                 raise invalid({"password": "is required: no password is stored yet"})
+            if row.base_url != base_url:
+                # The stored password goes only to the address it was saved for, never to one typed
+                # here (that would hand the shop's ERP credentials to any host).
+                raise invalid({"password": "is required to test another address than the saved one"})
             stored = bytes(row.password_enc)
         password = api_upstream.call(api_upstream.ERP, lambda: decrypt(stored, settings.encryption_keys))
     client = api_upstream.erp_client_for(base_url, username, password)

@@ -217,3 +217,18 @@ def test_every_change_writes_an_audit_row_with_before_and_after(client, settings
     # Installing created the default schedule: the audit shows what it was.
     assert events[3].before == {"cron": "*/3 * * * *", "enabled": True}
     assert events[3].after == {"cron": "*/5 * * * *", "enabled": True}
+
+
+def test_the_stored_erp_password_never_goes_to_an_address_typed_later(client, settings, shops):
+    """An admin typing another host (to test, or to save) must type the password too: the stored
+    one goes only to the address it was saved for."""
+    body = {"base_url": "http://erp.example.test/api", "username": "integra", "password": SECRET}
+    assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
+    elsewhere = {"base_url": "http://attacker.example.test", "username": "integra"}
+    tested = client.post("/api/setup/erp-connection/test", json=elsewhere, headers=headers())
+    assert tested.status_code == 400 and "password" in tested.get_json()["error"]["fields"]
+    saved = client.put("/api/setup/erp-connection", json=elsewhere, headers=headers())
+    assert saved.status_code == 400 and "password" in saved.get_json()["error"]["fields"]
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
+        assert row.base_url == "http://erp.example.test/api"
