@@ -51,6 +51,22 @@ def mask_pii(payload: Any, reveal: bool) -> Any:
     return _walk(payload, parent_key="")
 
 
+def mask_detail(detail: Any, reveal: bool) -> Any:
+    """An error's detail: masked by key as any payload, then every text left masked as free text
+    (a traceback, a rule's `value` may quote a CPF or an e-mail under a key that says nothing)."""
+    if reveal:
+        return copy.deepcopy(detail)
+    return _texts(mask_pii(detail, reveal=False))
+
+
+def _texts(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _texts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_texts(item) for item in value]
+    return mask_text(value, reveal=False) if isinstance(value, str) else value
+
+
 def _norm(key: str) -> str:
     return key.replace("_", "").replace("-", "").lower()
 

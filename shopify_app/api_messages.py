@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ledger import flows as catalog
 from ledger import trace
 from ledger.kv import get_redis
-from ledger.masking import mask_pii, mask_text
+from ledger.masking import mask_detail, mask_pii, mask_text
 from ledger.models import Message, MessageStatus, Role
 from shopify_app.api_common import (
     MAX_ID,
@@ -109,7 +109,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
             **summary(message, reveal),
             "request_payload": _dict_or_none(mask_pii(message.request_payload, reveal)),
             "response_payload": _dict_or_none(mask_pii(message.response_payload, reveal)),
-            "error_detail": _dict_or_none(mask_pii(message.error_detail, reveal)),
+            "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
             "pii_masked": not reveal,
             "job_id": message.job_id,
             "explanation": explain(message, where),

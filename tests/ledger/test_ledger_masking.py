@@ -120,3 +120,21 @@ def test_mask_text_hides_documents_and_emails_but_keeps_codes():
     assert "7891234567895" in masked and "35210320695448000184550010000035891981839923" in masked
     assert mask_text(text, reveal=True) == text
     assert "12ABC34501DE35" not in mask_text("CNPJ 12ABC34501DE35 recusado", reveal=False)
+
+
+def test_an_error_detail_masks_documents_and_emails_under_any_key():
+    """A refused CPF sits under `value`, a bug's traceback is free text: a viewer sees neither in
+    full; what identifies the error (the rule, an EAN, an NF-e key) stays readable."""
+    from ledger.masking import mask_detail
+
+    detail = {
+        "value": "529.982.247-26",
+        "rule": "CPF check digits",
+        "traceback": "ValueError: buyer maria.souza@example.com CPF 52998224726 (EAN 7891000100103)",
+        "nfe": "35261153464097000150550010000000011202141243",
+    }
+    masked = mask_detail(detail, reveal=False)
+    assert masked["value"] == "***.***.*47-26" and masked["rule"] == "CPF check digits"
+    assert "maria.souza" not in masked["traceback"] and "52998224726" not in masked["traceback"]
+    assert "7891000100103" in masked["traceback"] and masked["nfe"] == detail["nfe"]
+    assert mask_detail(detail, reveal=True) == detail
