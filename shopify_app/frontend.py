@@ -35,6 +35,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from settings import ROOT, Settings
+from shopify_app.id_token import is_valid_shop_domain
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,8 @@ def page(subpath: str = "") -> ResponseReturnValue:
     # Shopify's admin frames the app: allow exactly the shop's admin and Shopify's own admin.
     shop = request.args.get("shop", "")
     ancestors = "https://admin.shopify.com"
-    if shop.endswith(".myshopify.com") and "/" not in shop and " " not in shop:
-        ancestors += f" https://{shop}"
+    if is_valid_shop_domain(shop):  # a shop's admin only: nothing a query string could add
+        ancestors += f" https://{shop.lower()}"
     response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors};"
     return response
 

@@ -77,7 +77,8 @@ def verify_query_hmac(params: QueryParams, secret: str, *, now: float | None = N
         given = given[0] if len(given) == 1 else None
     if not given:
         return "missing hmac"
-    if not hmac.compare_digest(query_hmac(params, secret), given.lower()):
+    # compare_digest refuses non-ASCII text (a TypeError, a 500): compare the bytes instead.
+    if not hmac.compare_digest(query_hmac(params, secret).encode(), given.lower().encode("utf-8")):
         return "hmac does not verify"
     stamp = params.get("timestamp")
     if stamp is not None:

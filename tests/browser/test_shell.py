@@ -50,8 +50,14 @@ def test_frame_ancestors_allow_only_the_admin_and_the_shop() -> None:
     assert response.headers["Content-Security-Policy"] == (
         "frame-ancestors https://admin.shopify.com https://loja.myshopify.com;"
     )
-    evil = _app().test_client().get("/?shop=evil.com/x.myshopify.com")
-    assert "evil" not in evil.headers["Content-Security-Policy"]
+    for shop in (
+        "evil.com/x.myshopify.com",
+        "evil.example;x.myshopify.com",
+        "*.myshopify.com",
+        "a\tb.myshopify.com",
+    ):
+        evil = _app().test_client().get("/", query_string={"shop": shop})
+        assert evil.headers["Content-Security-Policy"] == "frame-ancestors https://admin.shopify.com;", shop
 
 
 def test_static_modules_and_catalogues_are_served() -> None:

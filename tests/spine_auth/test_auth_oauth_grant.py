@@ -64,6 +64,8 @@ def test_install_checks_the_hmac_when_shopify_sent_one(client):
     assert client.get("/auth/install?" + urlencode(good)).status_code == 302
     bad = {**good, "hmac": "0" * 64}
     assert client.get("/auth/install?" + urlencode(bad)).status_code == 401
+    garbled = {**good, "hmac": "é"}  # not hex, not even ASCII: refused, never a 500
+    assert client.get("/auth/install?" + urlencode(garbled)).status_code == 401
 
 
 def test_good_callback_stores_tokens_and_enters_the_app(client, settings, requests_mock):
