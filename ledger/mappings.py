@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,6 +55,11 @@ class ImportResult:
 
 
 CSV_COLUMNS = ("shopify_code", "erp_code", "label")
+
+
+def company_number(text: str) -> int | None:
+    """A NROEMPRESA typed as text: 1 to 9 ASCII digits (what the column holds), else None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def store_link(session: Session, shop_id: int) -> StoreLink:
@@ -162,9 +168,10 @@ def upsert_mapping(
     if not shopify_code or not erp_code:
         raise ValueError("both the Shopify code and the ERP code are required")
     if mapping_kind is MappingKind.LOCATION:
-        if not erp_code.isdigit():
-            raise ValueError(f"NROEMPRESA must be a number, got {erp_code!r}")
-        return set_location_mapping(session, shop_id, int(erp_code), shopify_code, label)
+        company = company_number(erp_code)
+        if company is None:
+            raise ValueError(f"NROEMPRESA must be a number of at most 9 digits, got {erp_code!r}")
+        return set_location_mapping(session, shop_id, company, shopify_code, label)
     row = session.scalars(
         select(Mapping).where(
             Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code

@@ -56,23 +56,38 @@ for _child in PAGES:
     bp.register_blueprint(_child.bp)
 
 
-def _has_nul(value: Any) -> bool:
+def _unstorable(value: Any) -> bool:
+    """A NUL, or half of a UTF-16 pair (JSON's "\\ud800" alone): text no database can store."""
     if isinstance(value, str):
-        return "\x00" in value
+        return "\x00" in value or not _encodable(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_unstorable(item) for item in value)
     return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @bp.before_request
 def _refuse_nul() -> ResponseReturnValue | None:
-    """NUL characters cannot be stored in PostgreSQL text: refuse them up front as bad input."""
+    """Text that cannot be stored (NUL in PostgreSQL, lone surrogates anywhere): refused up
+    front as bad input instead of failing at the database with a 500."""
     if b"\x00" in unquote_to_bytes(request.query_string) or "\x00" in request.path:
         return json_error(400, "invalid", "NUL characters are not allowed", fields={"query": "contains NUL"})
-    if request.is_json and _has_nul(request.get_json(silent=True)):
-        return json_error(400, "invalid", "NUL characters are not allowed", fields={"body": "contains NUL"})
+    if request.is_json and _unstorable(request.get_json(silent=True)):
+        return json_error(
+            400,
+            "invalid",
+            "NUL characters and unpaired surrogates are not allowed",
+            fields={"body": "unstorable text"},
+        )
     return None
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import mappings
-from ledger.mappings import ImportResult, MappingConflict, MappingKind
+from ledger.mappings import ImportResult, MappingConflict, MappingKind, company_number
 from ledger.models import LocationMapping, Mapping, Role
 from shopify_app.api_common import (
     MAX_INT,
@@ -119,8 +119,8 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
     label = body.get("label")
     if label is not None and (not isinstance(label, str) or len(label) > 255):
         errors["label"] = "must be text of at most 255 characters"
-    if kind == MappingKind.LOCATION and "erp_code" in codes and not codes["erp_code"].isdigit():
-        errors["erp_code"] = "the NROEMPRESA must be a number"
+    if kind == MappingKind.LOCATION and "erp_code" in codes and company_number(codes["erp_code"]) is None:
+        errors["erp_code"] = "the NROEMPRESA must be a number of at most 9 digits"
     if kind == MappingKind.LOCATION and "shopify_code" in codes and len(codes["shopify_code"]) > 100:
         errors["shopify_code"] = "a location id has at most 100 characters"
     if errors:

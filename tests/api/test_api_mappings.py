@@ -115,3 +115,26 @@ def test_location_kind_resumes_by_company_or_location(client, shops, message, rq
     assert client.put("/api/mappings", json=body, headers=headers()).get_json()["resumed"] == 2
     assert ("jobs.stock.replay", (by_company,)) in queued(rq, "catalog")
     assert ("jobs.orders.replay", (by_location,)) in queued(rq, "orders")
+
+
+def test_text_and_numbers_no_column_can_hold_are_bad_input_not_a_500(client):
+    """A company number beyond the column (int4), a Unicode digit, and half a UTF-16 pair: each a
+    400 naming what is wrong, in a mapping, a CSV import, and any JSON body."""
+    for code in ("99999999999", "²"):
+        body = {"kind": "location", "shopify_code": "gid://shopify/Location/1", "erp_code": code}
+        reply = client.put("/api/mappings", json=body, headers=headers())
+        assert reply.status_code == 400 and "erp_code" in reply.get_json()["error"]["fields"], code
+    csv_text = "shopify_code,erp_code,label\ngid://shopify/Location/1,99999999999,Loja\n"
+    imported = client.post(
+        "/api/mappings/import", json={"kind": "location", "csv": csv_text}, headers=headers()
+    ).get_json()
+    assert imported["created"] == 0 and [e["line"] for e in imported["errors"]] == [2]
+    assert "99999999999" in imported["errors"][0]["message"]
+    surrogate = client.put(
+        "/api/mappings",
+        data='{"kind": "carrier", "shopify_code": "\\ud800", "erp_code": "1"}',
+        headers={**headers(), "Content-Type": "application/json"},
+    )
+    assert surrogate.status_code == 400 and surrogate.get_json()["error"]["fields"] == {
+        "body": "unstorable text"
+    }
