@@ -2,7 +2,8 @@
 
 The shop's ErpConnection row (set on the setup page) holds the base URL, user and the password
 as ciphertext (ledger.crypto). Without a row, the demo/embedded fallback applies only when
-explicitly configured: settings.erp_base_url (CONSINCO_BASE_URL) plus CONSINCO_USER and
+explicitly configured, and never in production (a newly installed shop must not reach the
+operator's ERP): settings.erp_base_url (CONSINCO_BASE_URL) plus CONSINCO_USER and
 CONSINCO_PASSWORD in the environment (read here and nowhere else). Otherwise the flow is parked
 with MappingMissing("erp_connection") until the merchant fills in the connection.
 """
@@ -39,8 +40,9 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
         base_url, username, password_enc = found
         return ErpClient(base_url, username, decrypt(password_enc), **options)
     user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
-    if user and password:
-        return ErpClient(get_settings().erp_base_url, user, password, **options)
+    settings = get_settings()
+    if user and password and not settings.is_production:  # the demo's; production: each shop its own
+        return ErpClient(settings.erp_base_url, user, password, **options)
     raise MappingMissing(
         "erp_connection",
         str(shop_id),

@@ -58,3 +58,14 @@ def test_environment_fallback_for_the_demo(env, database_url, monkeypatch) -> No
     client = erp.for_shop(_shop(database_url, connection=False))
     assert client.base_url == "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi/"
     assert client.transport.username == "ecommerce"
+
+
+def test_no_environment_fallback_in_production(env, database_url, monkeypatch) -> None:
+    """In production each shop reaches its own ERP: a newly installed shop must not be handed the
+    operator's CONSINCO_USER / CONSINCO_PASSWORD."""
+    monkeypatch.setenv("CONSINCO_USER", "ecommerce")
+    monkeypatch.setenv("CONSINCO_PASSWORD", "consinco")
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(MappingMissing) as caught:
+        erp.for_shop(_shop(database_url, connection=False))
+    assert caught.value.kind == "erp_connection"
