@@ -119,6 +119,14 @@ def plan_changes(
         same = [line for line in event.lines if line.id_sku == sku]
         if len(same) > 1:
             together[sku] = sum(_units(line.qty_served) for line in same if line.qty_served is not None)
+    # The import sent a variant's Shopify lines in order, one ERP line each: the nth ERP line of a
+    # SKU is its nth Shopify line (a weighed line's split keeps both lines on the first).
+    nth_of: dict[int, int] = {}
+    counted: dict[str | None, int] = {}
+    for line in sorted(event.lines, key=lambda line: line.seq_item):
+        if not line.is_substitute and not line.weighed:
+            nth_of[line.seq_item] = counted.get(line.id_sku, 0)
+            counted[line.id_sku] = nth_of[line.seq_item] + 1
     changes: list[LineChange] = []
     for line in event.lines:
         if line.qty_served is None:
@@ -130,7 +138,7 @@ def plan_changes(
                 change = replace(change, shopify_quantity=together[line.id_sku])
             changes.append(change)
             continue
-        shopify_line = _match(lines, line.id_sku, variant_of)
+        shopify_line = _match(lines, line.id_sku, variant_of, nth_of.get(line.seq_item, 0))
         target = together.get(line.id_sku or "", _units(line.qty_served))
         line_id = shopify_line.id if shopify_line else None
         variant = shopify_line.variant_id if shopify_line else variant_of.get(line.id_sku or "")
@@ -277,12 +285,15 @@ def _kg(quantity: Decimal) -> str:
 
 
 def _match(
-    lines: Sequence[ShopifyLine], sku: str | None, variant_of: Mapping[str, str]
+    lines: Sequence[ShopifyLine], sku: str | None, variant_of: Mapping[str, str], nth: int = 0
 ) -> ShopifyLine | None:
+    """The Shopify line of an ERP line: the `nth` line of its variant (the import sent a variant's
+    lines in Shopify's order, one ERP line each), else the first, else by SKU."""
     variant = variant_of.get(sku or "")
-    return next((s for s in lines if variant and s.variant_id == variant), None) or next(
-        (s for s in lines if sku and s.sku == sku), None
-    )
+    same = [s for s in lines if variant and s.variant_id == variant]
+    if same:
+        return same[nth] if nth < len(same) else same[0]
+    return next((s for s in lines if sku and s.sku == sku), None)
 
 
 def _units(quantity: Decimal) -> int:

@@ -364,3 +364,15 @@ def test_a_substitute_of_a_sku_the_order_has_adds_to_its_line() -> None:
     assert edits == {("gid://shopify/LineItem/A", 0), ("gid://shopify/LineItem/B", 3)}
     applied = [shopify_line("A", 0), shopify_line("B", 3)]
     assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
+
+
+def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
+    """Shopify A x2 and A x3 (two lines, two ERP lines); the ERP cuts its second line 3 -> 1: the
+    second Shopify line becomes 1, the first keeps its 2 (3 left in all, as the NF-e says)."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    first = shopify_line("A", 2)
+    second = ShopifyLine("gid://shopify/LineItem/A2", "A", "A", 3, 3, first.variant_id, None, None, None)
+    picked = event(line(1, "A", "2", "2"), line(2, "A", "3", "1"))
+    edits = _pending_edits(plan_changes(picked, [first, second], VARIANTS), [first, second])
+    assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [("gid://shopify/LineItem/A2", 1)]
