@@ -267,7 +267,7 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
     the ERP's figure less the orders not in the ERP yet, in whole Shopify units, 0 for a SKU not
     for sale), so a weighed item, a pending order or an unpriced variant is not drift."""
     from jobs.stock import pending_payloads
-    from jobs.stock_map import SkuUnit, level_target, pending_base_by_product, sellable_base
+    from jobs.stock_map import SkuUnit, for_sale, level_target, pending_base_by_product, sellable_base
 
     with session_scope() as session:
         locations = [
@@ -280,7 +280,7 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
         ]
         variants = {b.erp_id: b.data or {} for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
-        sale = {b.erp_id: bool((b.data or {}).get("sale_active", True)) for b in session.scalars(
+        prices = {b.erp_id: b.data or {} for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "price"))}  # fmt: skip
         payloads = pending_payloads(shop_id, session)
     units = {sku: u for sku, data in variants.items() if (u := SkuUnit.from_binding(sku, data))}
@@ -294,9 +294,9 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
                 unit, data = units.get(sku.id_sku), variants.get(sku.id_sku, {})
                 if unit is None or not data.get("inventory_item_id"):
                     continue
-                for_sale = bool(data.get("active", True)) and sale.get(sku.id_sku, False)
                 pending_here = pending.get((nro_empresa, unit.seq_produto), Decimal(0))
-                target = level_target(base, pending_here, unit, for_sale=for_sale)
+                selling = for_sale(data, prices.get(sku.id_sku))
+                target = level_target(base, pending_here, unit, for_sale=selling)
                 if target.quantity is not None:  # no stock control: sold without limit, no level
                     expected[sku.id_sku] = target.quantity
         checked, differ = 0, []

@@ -44,7 +44,14 @@ from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
-from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product, sellable_base
+from jobs.stock_map import (
+    LevelTarget,
+    SkuUnit,
+    for_sale,
+    level_target,
+    pending_base_by_product,
+    sellable_base,
+)
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
@@ -280,20 +287,17 @@ def _targets(
         if variant is None or unit is None or not data.get("inventory_item_id") or not data.get("product_id"):
             waiting.append(BindingRow(f"{company}:{sku}", None, None, {"base": _text(base), "sent": None}))
             continue
-        # Not for sale: the packaging is inactive in the ERP (products flow), has no price for the
-        # linked company/segment yet (a variant Shopify holds at R$ 0.00 must not be bought), or
-        # its sale status there is 'I' (prices flow). The first price asks for a recheck.
-        price_ok = (prices[sku].data or {}).get("sale_active", True) if sku in prices else False
-        for_sale = bool(data.get("active", True)) and price_ok
+        # The first price asks for a recheck (jobs.price_send), so an unpriced SKU comes back.
+        selling = for_sale(data, (prices[sku].data or {}) if sku in prices else None)
         target = level_target(
-            base, pending.get((company, unit.seq_produto), Decimal(0)), unit, for_sale=for_sale
+            base, pending.get((company, unit.seq_produto), Decimal(0)), unit, for_sale=selling
         )
         out.append(
             _Target(
                 sku,
                 unit,
                 base,
-                for_sale,
+                selling,
                 target,
                 variant.shopify_id or "",
                 data["product_id"],

@@ -10,7 +10,7 @@ was sold in Shopify but is not reserved in the ERP yet, clamped at zero; then wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -117,6 +117,14 @@ class LevelTarget:
 
     def digest(self) -> str:
         return digest({"q": self.quantity, "p": self.policy})
+
+
+def for_sale(variant: Mapping[str, Any], price: Mapping[str, Any] | None) -> bool:
+    """Whether a SKU is for sale in the store, from its "variant" and "price" binding data: not when
+    its packaging is inactive in the ERP (products flow), when it has no price for the linked
+    company/segment yet (productSet leaves the price out: Shopify holds it at R$ 0.00), or when
+    its sale status there is 'I' (prices flow)."""
+    return bool(variant.get("active", True)) and price is not None and bool(price.get("sale_active", True))
 
 
 def level_target(
