@@ -195,7 +195,7 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
     except RedisError as exc:
         log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
         return []
-    held = [queues.inbox_job_id(row.id) for row in stuck if queues.inbox_job_id(row.id) not in missing]
+    held = [job_id for row in stuck if (job_id := queues.inbox_job_id(row.id)) not in missing]
     try:
         ended = _ended_without_outcome(held, conn)
     except RedisError:
