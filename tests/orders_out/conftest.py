@@ -158,6 +158,13 @@ class World:
         run_worker(burst=True, simple=True, with_scheduler=False)
         return counts
 
+    def invoice(self, order: LinkedOrder) -> tuple[Decimal, Message]:
+        """The ERP invoices the order, the poll applies it: (the NF-e's total, its invoices message)."""
+        [document] = self.erp.invoice(order.nro)["documentosFiscais"]
+        self.poll()
+        [message] = self.messages("invoices", order)
+        return Decimal(str(document["vlrTotal"])), message
+
     def order_doc(self, gid: str) -> dict[str, Any]:
         """The Shopify sandbox's stored order document (every write changes it)."""
         return self.shopify.sandbox.store.get(self.name, gid)

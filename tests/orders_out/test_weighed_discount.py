@@ -104,13 +104,10 @@ def test_heavier_weighed_item_is_recorded_and_never_charged_above_the_authorisat
 
     # The invoice then takes what was authorised (the order's total), not the heavier NF-e, and
     # names the difference the store absorbs; the goods do not leave unpaid.
-    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
-    world.poll()
-    [invoice] = world.messages("invoices", order)
+    nfe_total, invoice = world.invoice(order)
     assert invoice.status == MessageStatus.DONE.value, invoice.error_text
     after = world.settlement(order.gid)
     assert after.paid == before.current_total and after.open_authorization() is None
-    nfe_total = Decimal(str(document["vlrTotal"]))
     assert nfe_total > before.current_total
     attention = world.link(order.gid).needs_attention or ""
     assert f"{nfe_total - before.current_total} was not charged" in attention
