@@ -29,6 +29,11 @@ gone down by exactly D before the commit. Only when no pair of discounts within 
 do it (the variant's price fell by more than D since checkout) is the unit put back and the old
 rounding used: per-unit amount rounded UP, Shopify up to n−1 cents below the NF-e, and the NF-e
 wins (jobs.invoices captures the invoiced total); the reason records the cents.
+A weighed SUBSTITUTE (0,300 kg of another weighed item) goes in as its kilograms rounded up,
+units − 1 on one line and one unit on a line of its own (allowDuplicates: the order may sell the
+variant already) with a fixed discount ("Peso do substituto: 0,300 kg (item 3)") of what
+Shopify's price for those units, read when the unit is added, is above the ERP's charge for the
+line; the description tells a replay it is in (its ledger row, when no discount was needed).
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
@@ -64,6 +69,7 @@ log = logging.getLogger(__name__)
 FLOW = "order_edits"
 CENT = Decimal("0.01")
 WEIGHT_ADJUSTMENT = "Ajuste de peso"
+WEIGHED_SUBSTITUTE = "Peso do substituto"
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class LineChange:
     discount_total: Decimal | None = None  # weight adjustment: what the ERP charges less (D)
     weighed_units: int | None = None  # the variant's Shopify units, over all of its lines
     split_discount: Decimal | None = None  # split: the planned discount on the unit on its own line
+    charge_total: Decimal | None = None  # weighed substitute: what the ERP charges for it
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
 
     @property
@@ -95,6 +102,11 @@ class LineChange:
     @property
     def splits(self) -> bool:
         return self.split_discount is not None
+
+    @property
+    def adds_weighed(self) -> bool:
+        """A weighed substitute: whole kilograms added, the difference off one unit of them."""
+        return self.charge_total is not None
 
 
 def plan_changes(
@@ -127,13 +139,14 @@ def plan_changes(
         if not line.is_substitute and not line.weighed:
             nth_of[line.seq_item] = counted.get(line.id_sku, 0)
             counted[line.id_sku] = nth_of[line.seq_item] + 1
+    carried_all = {d for descriptions in (carried or {}).values() for d in descriptions}
     changes: list[LineChange] = []
     for line in event.lines:
         if line.qty_served is None:
             continue
         key = f"event:{event.seq_evento}:item:{line.seq_item}"
         if line.is_substitute:
-            change = _substitute(key, line, event, variant_of)
+            change = _substitute(key, line, event, variant_of, carried_all)
             if line.id_sku in together:
                 change = replace(change, shopify_quantity=together[line.id_sku])
             changes.append(change)
@@ -161,7 +174,9 @@ def plan_changes(
     return changes
 
 
-def _substitute(key: str, line: Any, event: OrderEvent, variant_of: Mapping[str, str]) -> LineChange:
+def _substitute(
+    key: str, line: Any, event: OrderEvent, variant_of: Mapping[str, str], carried_all: set[str]
+) -> LineChange:
     variant = variant_of.get(line.id_sku or "")
     if variant is None:
         raise MappingMissing(
@@ -170,8 +185,7 @@ def _substitute(key: str, line: Any, event: OrderEvent, variant_of: Mapping[str,
             f"substitute {line.id_sku} of ERP order {event.nro_pedvenda} is not in Shopify (no variant "
             "binding): publish the SKU, then the edit resumes",
         )
-    quantity = 1 if line.weighed else _units(line.qty_served)
-    return LineChange(
+    change = LineChange(
         key,
         "substitution",
         sku=line.id_sku,
@@ -179,9 +193,19 @@ def _substitute(key: str, line: Any, event: OrderEvent, variant_of: Mapping[str,
         qty_after=line.qty_served,
         reason=f"substitute for ERP line {line.replaces_seq_item}",
         variant_id=variant,
-        shopify_quantity=quantity,
+        shopify_quantity=_units(line.qty_served),
         substitute_sku=line.id_sku,
     )
+    if not line.weighed or line.qty_served <= 0:
+        return change
+    # Shopify sells a weighed SKU in whole kilograms: the kilograms rounded up, and what the ERP
+    # charges less than them off one unit (measured against Shopify's price when it is added).
+    units = int(line.qty_served.to_integral_value(rounding=ROUND_CEILING))
+    charged = line.total_served if line.total_served is not None else line.qty_served * line.unit_price
+    description = f"{WEIGHED_SUBSTITUTE}: {_kg(line.qty_served)} kg (item {line.seq_item})"
+    reason = f"substitute for ERP line {line.replaces_seq_item}, weighed {line.qty_served} kg"
+    return replace(change, shopify_quantity=units, charge_total=charged.quantize(CENT), reason=reason,
+                   discount_description=description, adjusted=description in carried_all)  # fmt: skip
 
 
 def _weight(
@@ -339,14 +363,18 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     changes = plan_changes(event, order.lines, variant_of, carried)
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")
-    _record(unit.link_id, changes, applied=False)
+    applied_before = _record(unit.link_id, changes, applied=False)
     _refuse_other_weighing(changes, order.lines, carried)
     pending = [change for change in changes if not change.adjusted]
+    # A weighed substitute is added on lines of its own, so a replay knows it by its discount's
+    # description (`adjusted`) or, when it needed none, by its ledger row already applied.
+    weighed_adds = [c for c in pending if c.adds_weighed and c.change_key not in applied_before]
+    pending = [change for change in pending if not change.adds_weighed]
     splits = [change for change in pending if change.splits and change.line_item_id is not None]
     edits = _pending_edits([change for change in pending if change not in splits], order.lines)
     discounts = [c for c in pending if c.discount_per_unit is not None and c.line_item_id is not None]
     calculated = None
-    if edits or discounts:
+    if edits or discounts or weighed_adds:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
         done: dict[str, LineChange] = {}
         for change in splits:  # first: each is measured from the subtotal the one before left
@@ -368,6 +396,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                 _discount(
                     client, edit, calc_line, change.discount_per_unit, order, change.discount_description
                 )
+        for change in weighed_adds:
+            done[change.change_key] = _add_weighed(client, edit, change, order, location)
         note = f"Consinco: separação do pedido {event.nro_pedvenda} (evento {event.seq_evento})"
         client.order_edit_commit(edit.calculated_order_id, staff_note=note)
         calculated = edit.calculated_order_id
@@ -377,12 +407,15 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         link = session.get(OrderLink, unit.link_id)
         if link is not None:
             link.erp_status = event.situacao or "S"
-    log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted, %d split",
-             unit.order_id, event.seq_evento, len(changes), len(edits), len(discounts), len(splits),
-             extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
+    log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted, %d split, "
+             "%d weighed added", unit.order_id, event.seq_evento, len(changes), len(edits), len(discounts),
+             len(splits), len(weighed_adds), extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
+    discounted = discounts + [
+        done[c.change_key] for c in weighed_adds if done[c.change_key].discount_per_unit
+    ]
     return {
-        "edited": bool(edits or discounts),
-        "discounted": [change.change_key for change in discounts],
+        "edited": bool(edits or discounts or weighed_adds),
+        "discounted": [change.change_key for change in discounted],
         "calculated_order_id": calculated,
         "changes": [_jsonable(change) for change in changes],
     }
@@ -450,6 +483,30 @@ def _split(
     return replace(change, discount_per_unit=per_unit, split_discount=on_alone, reason=reason), after
 
 
+def _add_weighed(client: Any, edit: Any, change: LineChange, order: Any, location: str | None) -> LineChange:
+    """Stage a weighed substitute: its kilograms rounded up (units − 1 on one line, one on a line
+    of its own) and, off that one unit, what Shopify's price for them is above the ERP's charge."""
+    executor, calc_id, variant = client.executor, edit.calculated_order_id, change.variant_id or ""
+    units, charged = change.shopify_quantity or 1, change.charge_total or Decimal("0")
+    if units > 1:
+        order_edit_discounts.add_variant(executor, calc_id, variant, units - 1, location_id=location)
+    alone = order_edit_discounts.add_variant(executor, calc_id, variant, 1, location_id=location)
+    price = alone.unit_price if alone.unit_price is not None else Decimal("0")
+    difference = (price * units - charged).quantize(CENT)
+    sold = f"{units} x {price} in Shopify"
+    if difference <= 0:
+        reason = (f"{change.reason}: {sold} is not above the ERP's {charged}, so no discount; the "
+                  "capture follows the NF-e")  # fmt: skip
+        return replace(change, discount_total=Decimal("0"), reason=reason)
+    off = min(difference, price)
+    _discount(client, edit, alone.line_id or "", off, order, change.discount_description)
+    reason = f"{change.reason}: {sold} less {off} '{change.discount_description}' = the ERP's {charged}"
+    if off < difference:
+        reason = (f"{change.reason}: {sold} less {off} (a unit's whole price) is still {difference - off} "
+                  f"above the ERP's {charged}: the capture follows the NF-e")  # fmt: skip
+    return replace(change, discount_total=off, discount_per_unit=off, reason=reason)
+
+
 def _discount(
     client: Any, edit: Any, calc_line: str, amount: Decimal | None, order: Any, description: str | None = None
 ) -> Decimal:
@@ -465,7 +522,9 @@ def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[st
     """The manual discount descriptions of the order's lines, read only when a weighed line came
     out lighter (what tells a replay its adjustment is already in Shopify)."""
     if not any(
-        line.weighed and line.qty_served is not None and 0 < line.qty_served < line.qty_ordered
+        line.weighed
+        and line.qty_served is not None
+        and (0 < line.qty_served < line.qty_ordered or (line.is_substitute and line.qty_served > 0))
         for line in event.lines
     ):
         return {}
@@ -524,8 +583,9 @@ def _calculated_line(edit: Any, change: LineChange) -> str:
     return line.id
 
 
-def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> None:
-    """Upsert the per-line ledger rows (one per (event, ERP line))."""
+def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> set[str]:
+    """Upsert the per-line ledger rows (one per (event, ERP line)); the change keys that were
+    applied already (a row once applied stays so: a replay's first pass does not undo it)."""
     with session_scope() as session:
         existing = {
             row.change_key: row
@@ -547,7 +607,8 @@ def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> No
             row.qty_before, row.qty_after = change.qty_before, change.qty_after
             if not (change.adjusted and row.reason):  # a replay keeps what the applied edit recorded
                 row.reason = change.reason
-            row.applied = applied and change.sends
+            row.applied = bool(row.applied) or (applied and change.sends)
+    return {key for key, row in existing.items() if row.applied}
 
 
 def _jsonable(change: LineChange) -> dict[str, Any]:

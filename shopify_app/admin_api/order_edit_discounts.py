@@ -84,9 +84,17 @@ def add_unit(
     executor: Executor, calculated_order_id: str, variant_id: str, *, location_id: str | None
 ) -> Staged:
     """One more unit of a variant the order already has, on a line of its own (allowDuplicates)."""
+    return add_variant(executor, calculated_order_id, variant_id, 1, location_id=location_id)
+
+
+def add_variant(
+    executor: Executor, calculated_order_id: str, variant_id: str, quantity: int, *, location_id: str | None
+) -> Staged:
+    """`quantity` units of a variant on a line of their own (allowDuplicates: the order may have
+    the variant already); the calculated line, the subtotal after and the price Shopify gave it."""
     payload = executor.mutate(
         "OrderEditAddVariant",
-        {"id": calculated_order_id, "variantId": variant_id, "quantity": 1, "locationId": location_id,
+        {"id": calculated_order_id, "variantId": variant_id, "quantity": quantity, "locationId": location_id,
          "allowDuplicates": True},
         "orderEditAddVariant",
     )  # fmt: skip

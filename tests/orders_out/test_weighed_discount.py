@@ -233,3 +233,56 @@ def test_split_is_measured_on_shopify_and_falls_back_when_it_cannot_be_exact(
     snapshot, begun = copy.deepcopy(doc), _calculated_orders(world)
     assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
     assert world.order_doc(order.gid) == snapshot and _calculated_orders(world) == begun
+
+
+@pytest.mark.parametrize("kg", [Decimal("0.3"), Decimal("1.4")])
+def test_weighed_substitute_is_charged_what_the_erp_weighed(world: World, kg: Decimal) -> None:
+    """A plain item replaced at picking by a weighed one: Shopify sells it in whole kilograms, so
+    the substitute goes in as the kilograms rounded up with the difference off one unit, and
+    Shopify's total, the NF-e and the capture agree; the same picking again sends nothing."""
+    original, weighed_sku = world.plain(0), world.weighed()
+    price = world.chain.prices[weighed_sku]
+    units = int(2 * price / world.chain.prices[original]) + 1  # the substitute costs less: all is captured
+    order = world.linked_order([(original, units), (world.plain(1), 1)], gateway="cartao", capture="manual")
+    before = world.settlement(order.gid)
+    assert before.current_total is not None
+    sub_ean = next(s.ean for s in world.chain.skus if s.id_sku == weighed_sku)
+    world.erp.separate(
+        order.nro,
+        substitutions=[{"seqItem": order.lines[original], "codAcesso": sub_ean, "qtd": float(kg)}],
+        weights={},
+    )
+    assert world.poll()["enqueued"] == 1
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+
+    erp_line = next(item for item in world.erp.order(order.nro)["itens"] if item.get("seqItemSubstituido"))
+    charged = Decimal(str(erp_line["vlrTotalAtendido"]))
+    assert 0 < charged < price * 2
+    doc = world.order_doc(order.gid)
+    added = [item for item in doc["_lines"] if item["sku"] == weighed_sku and item["currentQuantity"] > 0]
+    assert sum(item["currentQuantity"] for item in added) == int(kg) + 1  # whole kilograms, rounded up
+    line_totals = sum(
+        Decimal(item["originalUnitPriceSet"]["shopMoney"]["amount"]) * item["currentQuantity"]
+        - sum(Decimal(a["allocatedAmountSet"]["shopMoney"]["amount"]) for a in item["discountAllocations"])
+        for item in added
+    )
+    assert line_totals == charged
+    descriptions = [
+        a["discountApplication"]["description"] for item in added for a in item["discountAllocations"]
+    ]
+    assert descriptions == [
+        f"Peso do substituto: {kg:.3f} kg".replace(".", ",") + f" (item {erp_line['seqItem']})"
+    ]
+    change = next(c for c in world.line_changes(order.gid) if c.sku == weighed_sku)
+    assert change.kind == "substitution" and change.applied and "weighed" in (change.reason or "")
+
+    nfe_total, invoice = world.invoice(order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    after = world.settlement(order.gid)
+    assert after.current_total == nfe_total == after.paid == world.link(order.gid).captured_amount
+    assert after.financial_status == "PAID" and not world.link(order.gid).needs_attention
+
+    snapshot, begun = copy.deepcopy(world.order_doc(order.gid)), _calculated_orders(world)
+    assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid) == snapshot and _calculated_orders(world) == begun
