@@ -140,6 +140,7 @@ def apply_code_discount(lines: list[dict[str, Any]], code: str, percent: float) 
     total = cents(sum(weights, ZERO) * Decimal(str(percent)) / 100)
     for line, share in zip(lines, allocate(total, weights), strict=True):
         line["_discount"] = f"{share}"
+        line["_orderDiscount"] = f"{share}"  # order-level: left out of the line's own discount fields
         line["discountAllocations"] = [{"allocatedAmountSet": bag(share), "discountApplication": application}]
     return [application]
 

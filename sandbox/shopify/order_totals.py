@@ -75,24 +75,29 @@ def _line_figures(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
+    """As Shopify documents LineItem: `totalDiscountSet`, `discountedUnitPriceSet` and
+    `discountedTotalSet` count the line's own discounts only (an order-level code's allocation is
+    in `discountAllocations` and the "after all discounts" fields)."""
     f = _line_figures(line)
     price, quantity = f["price"], f["quantity"]
-    discounted_total = price * quantity - f["discount"]
-    unit_after = cents(discounted_total / quantity) if quantity else price
+    own = f["discount"] - Decimal(line.get("_orderDiscount") or "0")
+    after_all = price * quantity - f["discount"]
+    unit_after = cents(after_all / quantity) if quantity else price
+    unit_own = cents((price * quantity - own) / quantity) if quantity else price
     line.update(
         {
             "originalUnitPriceSet": bag(price),
             "originalUnitPrice": amount(price),
-            "discountedUnitPriceSet": bag(unit_after),
-            "discountedUnitPrice": amount(unit_after),
+            "discountedUnitPriceSet": bag(unit_own),
+            "discountedUnitPrice": amount(unit_own),
             "discountedUnitPriceAfterAllDiscountsSet": bag(unit_after),
             "originalTotalSet": bag(price * quantity),
             "originalTotal": amount(price * quantity),
-            "discountedTotalSet": bag(discounted_total),
-            "discountedTotal": amount(discounted_total),
-            "priceAfterAllDiscountsBeforeTaxesSet": bag(discounted_total),
-            "totalDiscountSet": bag(f["discount"]),
-            "totalDiscount": amount(f["discount"]),
+            "discountedTotalSet": bag(price * quantity - own),
+            "discountedTotal": amount(price * quantity - own),
+            "priceAfterAllDiscountsBeforeTaxesSet": bag(price * f["current"] - f["current_discount"]),
+            "totalDiscountSet": bag(own),
+            "totalDiscount": amount(own),
             "unfulfilledQuantity": f["unfulfilled"],
             "fulfillableQuantity": f["unfulfilled"],
             "nonFulfillableQuantity": max(0, quantity - f["current"]),

@@ -157,7 +157,8 @@ query Order($id: ID!) {
         originalUnitPriceSet { shopMoney { amount } }
         discountedUnitPriceAfterAllDiscountsSet { shopMoney { amount } }
         originalTotalSet { shopMoney { amount } }
-        discountedTotalSet { shopMoney { amount } }
+        discountedTotalSet { shopMoney { amount } } totalDiscountSet { shopMoney { amount } }
+        priceAfterAllDiscountsBeforeTaxesSet { shopMoney { amount } }
         discountAllocations { allocatedAmountSet { shopMoney { amount } }
           discountApplication { ... on DiscountCodeApplication { code } } }
       }
