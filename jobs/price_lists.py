@@ -31,7 +31,7 @@ from ledger.digest import digest
 from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
-from ledger.models import Binding, Message, utcnow
+from ledger.models import Binding, Message, MessageStatus, utcnow
 from settings import get_settings
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
@@ -178,9 +178,10 @@ def _send(
     """One priceListFixedPricesAdd call as one message; the number of prices Shopify took.
 
     The call is all or nothing: prices Shopify names in its userErrors (field ["prices", i, ...])
-    are set aside and the rest sent again, so one bad variant never holds the others back. What
-    was refused is named per SKU on the message (failed) and remembered as due again on every
-    pass, so it is retried once fixed instead of lost behind the watermark.
+    are set aside and the rest sent again, so one bad variant never holds the others back; the
+    call's message is done with the refused SKUs listed. Each refused price fails a message of
+    its own (`_per_sku`) and is remembered as due again on every pass, so it is retried once
+    fixed instead of lost behind the watermark, and its message is done once a call takes it.
     """
     skus = sorted(row.erp_id.removeprefix(prefix) for row, _ in batch)
     unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:{digest(skus)[:16]}"
@@ -208,10 +209,7 @@ def _send(
             live = [pair for index, pair in enumerate(live) if index not in named]
     taken = [row for row, _ in live] if error is None else []
     held = [row for row, _ in batch if row not in taken]
-    if refused and error is None:
-        text = "; ".join(f"{r['sku']}: {r['message']}" for r in refused)
-        error = Rejected(f"priceListFixedPricesAdd rejected: {text}", system="shopify",
-                         detail={"refused": refused, "sent": len(taken)})  # fmt: skip
+    market = target.market_id.rsplit("/", 1)[-1]
     with session_scope() as session:
         bindings.upsert_many(session, shop_id, PRICE_KIND, taken)
         if not isinstance(error, Transient):  # a transient failure leaves the watermark where it was
@@ -220,12 +218,48 @@ def _send(
             )
         message = session.get(Message, message_id)
         if error is None:
-            trace.succeed(session, message, response={"prices": len(taken)})
+            response = {"prices": len(taken), "refused": [r["sku"] for r in refused]}
+            trace.succeed(session, message, response=response)
         else:
             trace.fail(session, message, error)
+        if error is None:
+            _per_sku(session, shop_id, market, list_id, unit, refused,
+                     [row.erp_id.removeprefix(prefix) for row in taken])  # fmt: skip
     if isinstance(error, Transient) or (error is not None and not isinstance(error, IntegrationError)):
         raise error
     return len(taken)
+
+
+def _per_sku(
+    session: Any,
+    shop_id: int,
+    market: str,
+    list_id: str,
+    unit: str,
+    refused: list[dict[str, str]],
+    taken: list[str],
+) -> None:
+    """A price Shopify refused gets a failed message of its own ("pricelist:<market>:sku:<sku>",
+    the same one each time it is refused), since the batch it is due in next differs; once a
+    later call takes it, that message is marked done, so nothing stays failed after a fix."""
+    for r in refused:
+        sku = r["sku"]
+        key, request = f"pricelist:{market}:sku:{sku}", {"sku": sku, "batch": unit}
+        message = trace.begin(session, shop_id, FLOW, key, ERP_TO_SHOPIFY, shopify_id=list_id, search=[sku],
+                              request=request)  # fmt: skip
+        why = f"priceListFixedPricesAdd rejected {sku}: {r['message']}"
+        trace.fail(session, message, Rejected(why, system="shopify", detail={"refused": [r], "batch": unit}))
+    keys = [f"pricelist:{market}:sku:{sku}" for sku in taken]
+    for start in range(0, len(keys), 500):
+        for message in session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.unit_key.in_(keys[start : start + 500]),
+                Message.status != MessageStatus.DONE.value,
+            )
+        ):
+            trace.succeed(session, message, response={"sent_in": unit})
 
 
 def _named(exc: Exception, count: int) -> dict[int, str]:

@@ -79,6 +79,7 @@ def send_direct(
         error = exc
     with session_scope() as session:
         record_applied(session, shop_id, _applied(lines, failed_at), today)
+        record_refused(session, shop_id, lines, failed_at, error, today)
         _close(session, message_id, lines, failed_at, error, result)
 
 
@@ -101,6 +102,7 @@ def send_bulk(
     except Exception as exc:  # the operation as a whole: every product's message says why
         with session_scope() as session:
             for message_id, (_, lines) in zip(message_ids, products, strict=True):
+                record_refused(session, shop_id, lines, set(range(len(lines))), exc, today)
                 _close(session, message_id, lines, set(range(len(lines))), exc, result)
         return
     by_line = {line.line_number: line for line in answer.lines}
@@ -119,6 +121,7 @@ def send_bulk(
                 result.products_sent += 1
                 result.variants_sent += len(lines)
             else:
+                record_refused(session, shop_id, lines, failed_at, error, today)
                 _close(session, message_id, lines, failed_at, error, result)
 
 
@@ -231,6 +234,31 @@ def record_applied(session: Any, shop_id: int, applied: list[Line], today: date)
         if line.old_sale_active is None or line.old_sale_active != line.state.sale_active
     ]
     bindings.upsert_many(session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in flips])
+
+
+def record_refused(
+    session: Any,
+    shop_id: int,
+    lines: list[Line],
+    failed_at: set[int],
+    error: BaseException | None,
+    today: date,
+) -> None:
+    """Prices Shopify refused (userErrors, a failed bulk line) are remembered as due on the next
+    pass, with no digest, so they are sent again until taken, instead of lost behind the
+    watermark; their product's message fails again meanwhile, and is done once they land (say,
+    after the catalog flow bound the variant again). A transient failure needs none of this: the
+    watermark stays where it was."""
+    if error is None or not isinstance(error, IntegrationError) or isinstance(error, Transient):
+        return
+    rows = [
+        BindingRow(
+            line.id_sku, line.variant_id, None, {**line.state.to_data(), "recheck_on": today.isoformat()}
+        )
+        for index, line in enumerate(lines)
+        if index in failed_at
+    ]
+    bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
 
 
 def failed_indexes(errors: list[Any], count: int) -> set[int]:

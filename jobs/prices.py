@@ -11,7 +11,9 @@ Ledger: binding kind "price" per SKU (erp_id = idSku, shopify_id = variant gid, 
 price/compare-at/for-sale sent, data = the PriceState + `recheck_on`). The remembered promotion
 dates let a run end (or start) a promotion on its date although no ERP row changed; a SKU whose
 variant does not exist yet is kept with shopify_id NULL and priced by the first run after the
-products/SKUs flows created it. statusVenda 'I' (not for sale in this store): the variant gets
+products/SKUs flows created it; a price Shopify refused is due again on every pass until taken
+(jobs.price_send.record_refused), so it lands once the cause is fixed. statusVenda 'I' (not for
+sale in this store): the variant gets
 inventoryPolicy DENY here, the "price" binding records `sale_active` false for the products flow
 to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) its levels.
 Further (company, segment) pairs mapped to markets (De:Para "segment_market") get price lists:

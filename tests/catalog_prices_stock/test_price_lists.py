@@ -94,9 +94,14 @@ def test_one_bad_variant_is_named_and_the_rest_of_its_list_batch_lands(chain, mo
 
     (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
     assert sorted(price_list["prices"]) == sorted(d["variant_id"] for s, d in catalog.items() if s != bad)
-    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.startswith("pricelist:")]
-    assert failed.status == MessageStatus.FAILED.value and bad in (failed.error_text or "")
-    assert failed.error_detail["refused"][0]["sku"] == bad
+    listed = [m for m in messages(shop.shop_id, "prices") if m.unit_key.startswith("pricelist:")]
+    [batch] = [m for m in listed if ":sku:" not in m.unit_key]
+    assert batch.status == MessageStatus.DONE.value  # the call's other prices landed
+    assert batch.response_payload["prices"] == len(catalog) - 1
+    assert batch.response_payload["refused"] == [bad]
+    [failed] = [m for m in listed if ":sku:" in m.unit_key]  # the refused price has a message of its own
+    assert failed.unit_key.endswith(f":sku:{bad}") and failed.status == MessageStatus.FAILED.value
+    assert bad in (failed.error_text or "") and failed.error_detail["refused"][0]["sku"] == bad
 
     with session_scope() as session:  # the catalog flow binds the variant again
         bindings.upsert_many(
@@ -105,3 +110,10 @@ def test_one_bad_variant_is_named_and_the_rest_of_its_list_batch_lands(chain, mo
     prices.run(shop.shop_id)  # no ERP change: the refused price was remembered as due
     (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
     assert data["variant_id"] in price_list["prices"]
+    # It landed in another call: its own message says so, nothing stays failed.
+    [again] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == failed.unit_key]
+    assert again.status == MessageStatus.DONE.value and again.response_payload["sent_in"].startswith(
+        "pricelist:"
+    )
+    failing = [(m.unit_key, m.error_text) for m in messages(shop.shop_id, "prices") if m.status == "failed"]
+    assert failing == []  # nor the store's own price of it (due again until taken)
