@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message
 
 Text = tuple[str, str]  # (pt-BR, en)
@@ -155,8 +156,9 @@ def _pick(text: Text, english: bool) -> str:
     return text[1] if english else text[0]
 
 
-def explain(message: Message, locale: str) -> dict[str, Any] | None:
-    """The explanation block of the Messages detail view; None when the message has no error."""
+def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, Any] | None:
+    """The explanation block of the Messages detail view; None when the message has no error.
+    The system's own words are masked like the error text unless `reveal` (admins)."""
     if not message.error_class:
         return None
     english = locale == "en"
@@ -183,7 +185,7 @@ def explain(message: Message, locale: str) -> dict[str, Any] | None:
         happened_code, todo_code = KNOWN_CODES[code.upper()]
         what_happened, what_to_do = _pick(happened_code, english), _pick(todo_code, english)
     system = detail.get("system")
-    own_words = None if mapping is not None else message.error_text
+    own_words = None if mapping is not None else mask_text(message.error_text, reveal)
     return {
         "title": _pick(title, english),
         "what_happened": what_happened,

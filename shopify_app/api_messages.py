@@ -112,7 +112,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
             "pii_masked": not reveal,
             "job_id": message.job_id,
-            "explanation": explain(message, where),
+            "explanation": explain(message, where, reveal),
             "can_retry": message.status in RETRYABLE,
             "can_replay": message.status in REPLAYABLE,
             "locale": where,

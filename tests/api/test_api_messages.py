@@ -62,6 +62,17 @@ def test_pii_is_masked_for_a_viewer_and_revealed_for_an_admin(client, shops, mes
     assert client.get(f"/api/messages/{message_id}", headers=headers(shop=SHOP_B)).status_code == 404
 
 
+def test_the_explanation_masks_the_systems_words_for_a_viewer(client, shops, message):
+    """The explanation block repeats the system's message: a viewer sees it masked there too."""
+    refused = Rejected("CPF 529.982.247-25 invalido (ana.souza@example.com)", system="consinco", code="X")
+    message_id = message(shops.a, "orders", "order:1", error=refused)
+    seen_by_viewer = client.get(f"/api/messages/{message_id}", headers=headers(Role.VIEWER)).get_json()
+    words = seen_by_viewer["explanation"]["system_message"] or ""
+    assert words and "529.982.247-25" not in words and "ana.souza@example.com" not in words
+    seen_by_admin = client.get(f"/api/messages/{message_id}", headers=headers(Role.ADMIN)).get_json()
+    assert "529.982.247-25" in seen_by_admin["explanation"]["system_message"]
+
+
 def test_error_explained_in_the_merchants_language(client, shops, message):
     refused = message(
         shops.a,
