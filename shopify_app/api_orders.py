@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, literal, or_, select
 
 from ledger.models import Message, OrderLineChange, OrderLink, Role
 from shopify_app.api_common import (
@@ -79,7 +79,7 @@ def _matches(text: str) -> ColumnElement[bool]:
         OrderLink.nfe_key.ilike(needle, escape="\\"),
     ]
     digits = text.lstrip("#")
-    if digits.isdigit() and int(digits) <= MAX_BIGINT:
+    if digits.isascii() and digits.isdigit() and int(digits) <= MAX_BIGINT:
         clauses.append(OrderLink.nro_pedvenda == int(digits))
     return or_(*clauses)
 
@@ -123,10 +123,9 @@ def get_order(order_id: int) -> ResponseReturnValue:
         related: list[ColumnElement[bool]] = [Message.shopify_id == link.shopify_order_id]
         if link.nro_pedvenda is not None:
             related.append(Message.erp_id == str(link.nro_pedvenda))
-        if link.shopify_order_name:
-            related.append(
-                Message.search_text.like(f"%{_escape(link.shopify_order_name.lower())}%", escape="\\")
-            )
+        if link.shopify_order_name:  # a whole search token: "#100" is not "#1001"
+            token = f"% {_escape(link.shopify_order_name.lower())} %"
+            related.append((literal(" ") + Message.search_text + literal(" ")).like(token, escape="\\"))
         messages = session.scalars(
             select(Message)
             .where(Message.shop_id == g.shop.id, or_(*related))

@@ -67,6 +67,16 @@ def test_orders_search_filters_and_detail(client, settings, shops, message):
     assert [(c["kind"], c["qty_before"], c["qty_after"]) for c in detail["changes"]] == [("cut", "2", "1")]
     assert [m["id"] for m in detail["messages"]] == [related]
     assert client.get(f"/api/orders/{invoiced}", headers=headers(shop=SHOP_B)).status_code == 404
+    assert found("q=%C2%B2") == []  # a Unicode digit is text, not a NROPEDVENDA (was a 500)
+
+
+def test_an_orders_detail_lists_messages_of_its_own_name_only(client, settings, shops, message):
+    """Messages found by the order's name match it as a whole token: #100 does not list #1001's."""
+    short = seed_order(settings, shops.a, "#100", None)
+    own = message(shops.a, "cancellations", "cancel:100", search=("#100",), done=True)
+    other = message(shops.a, "cancellations", "cancel:1001", search=("1001", "#1001"), done=True)
+    detail = client.get(f"/api/orders/{short}", headers=headers(Role.VIEWER)).get_json()
+    assert [m["id"] for m in detail["messages"]] == [own] and other != own
 
 
 def test_me_and_permissions(client):
