@@ -7,6 +7,7 @@ so an edit maps lines exactly as the import did and totals stay equal to the cen
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -103,7 +104,7 @@ def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[s
     )
     codes: dict[str, int] = {}
     for gateway, code in rows:
-        if not str(code).strip().isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", str(code).strip()):
             raise Rejected(
                 f"payment gateway {gateway!r} is mapped to {code!r}, not an ERP NROFORMAPAGTO number",
                 system="ledger",

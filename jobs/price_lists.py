@@ -16,6 +16,7 @@ the ERP row, behind the watermark, is not read again.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -63,7 +64,7 @@ def targets(shop_id: int) -> list[ListTarget]:
     found = []
     for row in rows:
         company, _, segment = row.erp_code.partition(":")
-        if company.isdigit() and segment.isdigit():
+        if re.fullmatch(r"[0-9]{1,9}", company) and re.fullmatch(r"[0-9]{1,9}", segment):
             found.append(ListTarget(row.shopify_code, int(company), int(segment)))
         else:
             log.warning(

@@ -57,6 +57,13 @@ class ImportResult:
 CSV_COLUMNS = ("shopify_code", "erp_code", "label")
 
 
+# What the flows read an ERP code as (ASCII digits: a Unicode digit is not a number to int4 columns).
+ERP_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
+    MappingKind.PAYMENT_METHOD: (r"[0-9]{1,9}", "the ERP payment method (NROFORMAPAGTO) must be a number"),
+    MappingKind.SEGMENT_MARKET: (r"[0-9]{1,9}:[0-9]{1,9}", "the ERP code must be '<empresa>:<segmento>'"),
+}
+
+
 def company_number(text: str) -> int | None:
     """A NROEMPRESA typed as text: 1 to 9 ASCII digits (what the column holds), else None."""
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
@@ -172,6 +179,9 @@ def upsert_mapping(
         if company is None:
             raise ValueError(f"NROEMPRESA must be a number of at most 9 digits, got {erp_code!r}")
         return set_location_mapping(session, shop_id, company, shopify_code, label)
+    rule = ERP_CODE_RULES.get(mapping_kind)
+    if rule is not None and not re.fullmatch(rule[0], erp_code):
+        raise ValueError(f"{rule[1]}, got {erp_code!r}")
     row = session.scalars(
         select(Mapping).where(
             Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code

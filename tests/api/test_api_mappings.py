@@ -117,6 +117,26 @@ def test_location_kind_resumes_by_company_or_location(client, shops, message, rq
     assert ("jobs.orders.replay", (by_location,)) in queued(rq, "orders")
 
 
+def test_erp_codes_the_flows_cannot_read_are_refused_in_the_form_and_the_csv(client, shops):
+    """A payment method is a NROFORMAPAGTO number, a market's pair '<empresa>:<segmento>': other
+    text (a Unicode digit included) is a 400 naming erp_code, or a line error in the CSV, instead
+    of a mapping every order is then rejected on, or a price pass that fails on it."""
+    bad = [("payment_method", "pix", "PIX"), ("payment_method", "pix", "²"),
+           ("segment_market", "gid://shopify/Market/1", "loja 1"),
+           ("segment_market", "gid://shopify/Market/1", "²:1")]  # fmt: skip
+    for kind, shopify_code, erp_code in bad:
+        body = {"kind": kind, "shopify_code": shopify_code, "erp_code": erp_code}
+        reply = client.put("/api/mappings", json=body, headers=headers())
+        assert reply.status_code == 400 and "erp_code" in reply.get_json()["error"]["fields"], erp_code
+    csv_text = "shopify_code,erp_code,label\npix,PIX,Pix\ncartao,3,Cartão\n"
+    imported = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": csv_text}, headers=headers()
+    ).get_json()
+    assert imported["created"] == 1 and [e["line"] for e in imported["errors"]] == [2]
+    good = {"kind": "segment_market", "shopify_code": "gid://shopify/Market/1", "erp_code": "2:3"}
+    assert client.put("/api/mappings", json=good, headers=headers()).status_code == 200
+
+
 def test_text_and_numbers_no_column_can_hold_are_bad_input_not_a_500(client):
     """A company number beyond the column (int4), a Unicode digit, and half a UTF-16 pair: each a
     400 naming what is wrong, in a mapping, a CSV import, and any JSON body."""
