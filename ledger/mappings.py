@@ -52,6 +52,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # Shopify code -> (ERP code before or None when created, ERP code after): what the audit keeps.
+    changed: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
 
 CSV_COLUMNS = ("shopify_code", "erp_code", "label")

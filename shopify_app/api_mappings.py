@@ -133,7 +133,13 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
 def upsert_mapping() -> ResponseReturnValue:
     kind, shopify_code, erp_code, label = _mapping_input(json_body())
     with db() as session:
-        previous = next((_row_json(r, kind) for r in _rows(session, kind) if _code(r) == shopify_code), None)
+        rows = _rows(session, kind)
+        previous = next((_row_json(r, kind) for r in rows if _code(r) == shopify_code), None)
+        if kind == MappingKind.LOCATION and previous is None:  # the company moves from another location
+            company = str(mappings.company_number(erp_code))
+            previous = next(
+                (_row_json(r, kind) for r in rows if _row_json(r, kind)["erp_code"] == company), None
+            )
         try:
             row, created = mappings.upsert_mapping(session, g.shop.id, kind, shopify_code, erp_code, label)
         except MappingConflict as exc:
@@ -141,14 +147,17 @@ def upsert_mapping() -> ResponseReturnValue:
         except ValueError as exc:
             raise invalid({"erp_code": str(exc)}) from exc
         after = _row_json(row, kind)
+        keep = ("shopify_code", "erp_code", "label")
         write_audit(
             session,
-            "mapping.created" if created else "mapping.changed",
+            "mapping.created" if created and previous is None else "mapping.changed",
             f"mapping:{kind}:{shopify_code}",
-            None if previous is None else {"erp_code": previous["erp_code"], "label": previous["label"]},
-            {"erp_code": after["erp_code"], "label": after["label"]},
+            None if previous is None else {key: previous[key] for key in keep},
+            {key: after[key] for key in keep},
         )
-        resumed = resume_parked(session, g.shop.id, kind, resume_codes(kind, shopify_code, erp_code))
+        # The codes as saved ("005" is company 5, which is what parked units wait for).
+        codes = resume_codes(kind, shopify_code, after["erp_code"])
+        resumed = resume_parked(session, g.shop.id, kind, codes)
         return jsonify({"mapping": after, "created": created, "resumed": resumed})
 
 
@@ -209,6 +218,7 @@ def import_lines(session: Session, shop_id: int, kind: str, text: str) -> Import
         result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
         return result
     code_max = 100 if kind == MappingKind.LOCATION else 255
+    before = {_code(row): _row_json(row, kind)["erp_code"] for row in _rows(session, kind)}
     try:
         for record in reader:
             shopify_code = (record.get("shopify_code") or "").strip()
@@ -219,12 +229,15 @@ def import_lines(session: Session, shop_id: int, kind: str, text: str) -> Import
                 continue
             try:
                 with session.begin_nested():
-                    _, created = mappings.upsert_mapping(
+                    row, created = mappings.upsert_mapping(
                         session, shop_id, kind, shopify_code, erp_code, label
                     )
             except ValueError as exc:  # MappingConflict included
                 result.errors.append((reader.line_num, str(exc)))
                 continue
+            saved = _row_json(row, kind)["erp_code"]
+            if before.get(shopify_code) != saved:
+                result.changed[shopify_code] = (before.get(shopify_code), saved)
             result.created += int(created)
             result.updated += int(not created)
     except csv.Error as exc:
@@ -254,12 +267,13 @@ def import_csv() -> ResponseReturnValue:
         result = import_lines(session, g.shop.id, kind, text)
         still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}
         if result.created or result.updated:
+            counts = {"created": result.created, "updated": result.updated, "errors": len(result.errors)}
             write_audit(
                 session,
                 "mapping.imported",
                 f"mapping:{kind}",
-                None,
-                {"created": result.created, "updated": result.updated, "errors": len(result.errors)},
+                {code: was for code, (was, _) in result.changed.items()},
+                {**counts, "lines": {code: now for code, (_, now) in result.changed.items()}},
             )
         resumed = resume_parked(session, g.shop.id, kind, [code for code in waiting if code not in still])
     return jsonify(

@@ -158,3 +158,45 @@ def test_text_and_numbers_no_column_can_hold_are_bad_input_not_a_500(client):
     assert surrogate.status_code == 400 and surrogate.get_json()["error"]["fields"] == {
         "body": "unstorable text"
     }
+
+
+def _last_audit(settings, shop_id):
+    with session_scope(settings.database_url) as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.shop_id == shop_id).order_by(AuditEvent.id.desc()).limit(1)
+        ).one()
+        return event.action, event.before, event.after
+
+
+def test_a_company_typed_with_leading_zeros_resumes_what_waits_for_it(client, shops, message, rq):
+    parked = message(shops.a, "orders", "order-7", error=MappingMissing("location", "5"))
+    body = {"kind": "location", "shopify_code": "gid://shopify/Location/9", "erp_code": "005"}
+    saved = client.put("/api/mappings", json=body, headers=headers()).get_json()
+    assert saved["mapping"]["erp_code"] == "5" and saved["resumed"] == 1
+    assert ("jobs.orders.replay", (parked,)) in queued(rq, "orders")
+
+
+def test_mapping_changes_are_audited_with_what_they_replaced(client, settings, shops):
+    """A company moved to another location names the location it left; a CSV import names every
+    line it changed, before and after."""
+    location = {"kind": "location", "shopify_code": "gid://shopify/Location/1", "erp_code": "5"}
+    client.put("/api/mappings", json=location, headers=headers())
+    moved = client.put(
+        "/api/mappings", json={**location, "shopify_code": "gid://shopify/Location/2"}, headers=headers()
+    )
+    assert moved.status_code == 200
+    action, before, after = _last_audit(settings, shops.a)
+    assert action == "mapping.changed"
+    assert before["shopify_code"] == "gid://shopify/Location/1" and before["erp_code"] == "5"
+    assert after["shopify_code"] == "gid://shopify/Location/2"
+
+    client.put("/api/mappings", json={"kind": "payment_method", "shopify_code": "pix", "erp_code": "1"},
+               headers=headers())  # fmt: skip
+    csv_text = "shopify_code,erp_code,label\npix,99,\ncartao,3,\nboleto,abc,\n"
+    reply = client.post("/api/mappings/import", json={"kind": "payment_method", "csv": csv_text},
+                        headers=headers())  # fmt: skip
+    assert reply.get_json()["updated"] == 1 and reply.get_json()["created"] == 1
+    action, before, after = _last_audit(settings, shops.a)
+    assert action == "mapping.imported"
+    assert before == {"pix": "1", "cartao": None}
+    assert after["lines"] == {"pix": "99", "cartao": "3"} and after["errors"] == 1
