@@ -74,8 +74,12 @@ def _connection_json(row: ErpConnection | None) -> dict[str, Any]:
 def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
     value = field_text(body, "base_url", 500, errors)
     if value and "base_url" not in errors:
-        parsed = urlparse(value)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        try:  # "http://[erp" or a port beyond 65535 are ValueErrors of the parser
+            parsed = urlparse(value)
+            usable = parsed.scheme in ("http", "https") and bool(parsed.hostname) and parsed.port != 0
+        except ValueError:
+            usable = False
+        if not usable:
             errors["base_url"] = "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/api"
     return value.rstrip("/")
 

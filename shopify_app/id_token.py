@@ -60,9 +60,12 @@ def _shop_of(url: Any, *, path: str, claim: str) -> str:
     """The shop named by an `iss` / `dest` URL, which must be https://{shop}{path} exactly."""
     if not isinstance(url, str):
         raise InvalidIdToken(f"claim {claim} is not a URL")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme != "https" or parts.port is not None or parts.path.rstrip("/") != path:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError as exc:  # "https://[x" or a port beyond 65535
+        raise InvalidIdToken(f"claim {claim} is not a shop URL") from exc
+    if parts.scheme != "https" or port is not None or parts.path.rstrip("/") != path:
         raise InvalidIdToken(f"claim {claim} is not a shop URL")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise InvalidIdToken(f"claim {claim} is not a shop URL")

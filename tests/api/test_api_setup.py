@@ -64,6 +64,12 @@ def test_erp_connection_validation(client):
     )
     assert first.status_code == 400
     assert set(first.get_json()["error"]["fields"]) == {"base_url", "username", "password"}
+    for url in ("http://[erp.example.com/api", "https://erp.example.com:99999/api"):  # parser errors
+        for path in ("/api/setup/erp-connection", "/api/setup/erp-connection/test"):
+            body = {"base_url": url, "username": "u", "password": "p"}
+            reply = client.put(path, json=body, headers=headers()) if path.endswith("connection") else (
+                client.post(path, json=body, headers=headers()))  # fmt: skip
+            assert reply.status_code == 400 and "base_url" in reply.get_json()["error"]["fields"], (url, path)
 
 
 def test_saving_the_connection_resumes_units_parked_for_it(client, shops, message, rq):
