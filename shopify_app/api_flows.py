@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
@@ -230,6 +230,15 @@ def _webhook_only(flow: catalog.Flow) -> ApiError:
     )
 
 
+def _fires(cron: str) -> bool:
+    """Whether the expression has a next run at all (croniter accepts "0 0 30 2 *")."""
+    try:
+        croniter(cron, utcnow()).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
+
+
 @bp.put("/<flow>/schedule")
 @require_role(Role.ADMIN)
 def put_schedule(flow: str) -> ResponseReturnValue:
@@ -242,6 +251,8 @@ def put_schedule(flow: str) -> ResponseReturnValue:
         errors["cron"] = "is required (5 fields, UTC), e.g. */15 * * * *"
     elif len(cron.split()) != 5 or not croniter.is_valid(cron.strip()):
         errors["cron"] = f"{cron!r} is not a valid 5-field cron expression (minute hour day month weekday)"
+    elif not _fires(cron.strip()):
+        errors["cron"] = f"{cron!r} never fires (a day no month has, e.g. 30 February)"
     if not isinstance(enabled, bool):
         errors["enabled"] = "must be true or false"
     if errors:

@@ -52,6 +52,8 @@ def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, set
 def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
     bad = client.put("/api/flows/stock/schedule", json={"cron": "every minute"}, headers=headers())
     assert bad.status_code == 400 and "cron" in bad.get_json()["error"]["fields"]
+    never = client.put("/api/flows/stock/schedule", json={"cron": "0 0 30 2 *"}, headers=headers())
+    assert never.status_code == 400 and "never fires" in never.get_json()["error"]["fields"]["cron"]
     six = client.put("/api/flows/stock/schedule", json={"cron": "* * * * * *"}, headers=headers())
     assert six.status_code == 400
     ok = client.put(
