@@ -5,7 +5,9 @@ openapi.yaml `ShopSettings`): `seq_canal_venda` and `cod_geral_oper` (the ERP sa
 fiscal operation of every order sent), `inactive_sku_status` (DRAFT | ARCHIVED: what a product
 becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized: when an order
 goes to the ERP), `bulk_threshold` (changes per run above which catalog flows use a bulk
-operation) and `default_role` (read by shopify_app.roles for staff nobody assigned).
+operation), `default_role` (read by shopify_app.roles for staff nobody assigned) and
+`cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
+the Shopify order). Their defaults are ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 
+from ledger import shop_settings
 from ledger.models import Role, Shop
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
 from shopify_app.roles import require_role
@@ -34,22 +37,23 @@ class ChoiceSetting:
     choices: tuple[str, ...]
 
 
-SETTINGS: dict[str, IntSetting | ChoiceSetting] = {
+@dataclass(frozen=True)
+class BoolSetting:
+    pass
+
+
+SETTINGS: dict[str, IntSetting | ChoiceSetting | BoolSetting] = {
     "seq_canal_venda": IntSetting(1, 999_999),
     "cod_geral_oper": IntSetting(1, 999_999),
     "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
     "payment_confirmation": ChoiceSetting(("paid", "authorized")),
     "bulk_threshold": IntSetting(1, 100_000),
     "default_role": ChoiceSetting((Role.OPERATOR.value, Role.VIEWER.value)),
+    "cancel_restock": BoolSetting(),
+    "cancel_refund": BoolSetting(),
+    "cancel_notify_customer": BoolSetting(),
 }
-DEFAULTS: dict[str, Any] = {
-    "seq_canal_venda": None,
-    "cod_geral_oper": None,
-    "inactive_sku_status": "DRAFT",
-    "payment_confirmation": "paid",
-    "bulk_threshold": 250,
-    "default_role": Role.VIEWER.value,
-}
+DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
 
 def effective_settings(stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -75,6 +79,8 @@ def validate_settings(changes: dict[str, Any]) -> dict[str, str]:
 
 def _problem(key: str, value: Any) -> str | None:
     rule = SETTINGS[key]
+    if isinstance(rule, BoolSetting):
+        return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
         number = as_int(value)
         if number is None:

@@ -8,6 +8,7 @@ import json
 from spine_auth.factories import SHOP_B
 from sqlalchemy import select
 
+from ledger import shop_settings
 from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
@@ -105,6 +106,9 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "payment_confirmation": "paid",
         "bulk_threshold": 250,
         "default_role": "viewer",
+        "cancel_restock": True,
+        "cancel_refund": True,
+        "cancel_notify_customer": False,
     }
     bad = client.put(
         "/api/setup/settings",
@@ -133,6 +137,14 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         assert session.get(Shop, shops.b).settings in ({}, None)
     (event,) = audit_rows(settings, shops.a, "settings.changed")
     assert event.before == {"seq_canal_venda": None, "cod_geral_oper": None}
+    # What an ERP cancellation does to the Shopify order is the merchant's choice, read by the flow.
+    assert (
+        client.put("/api/setup/settings", json={"cancel_refund": "no"}, headers=headers()).status_code == 400
+    )
+    off = client.put("/api/setup/settings", json={"cancel_refund": False}, headers=headers())
+    assert off.status_code == 200 and off.get_json()["cancel_refund"] is False
+    with session_scope(settings.database_url) as session:
+        assert shop_settings.get(session.get(Shop, shops.a), "cancel_refund") is False
     assert event.after == {"seq_canal_venda": 7, "cod_geral_oper": 201}
 
 

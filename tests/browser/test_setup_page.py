@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from ledger.db import session_scope
-from ledger.models import ErpConnection, LocationMapping, StoreLink
+from ledger.models import ErpConnection, LocationMapping, Shop, StoreLink
 
 from .conftest import screenshot
 
@@ -48,6 +48,7 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     rules = page.locator("s-section").filter(has_text="Canal de venda e regras")
     rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
     rules.get_by_label("Código geral de operação (codGeralOper)").fill("207")
+    rules.get_by_label("Estornar o pagamento no Shopify").select_option("false")
     rules.get_by_role("button", name="Salvar").click()
     expect(page.locator('[data-step="location_mappings"]')).to_contain_text("✓")
     screenshot(page, "setup-pt-BR")
@@ -58,4 +59,6 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         link_row = db.scalars(select(StoreLink)).one()
         assert link_row.nro_empresa and link_row.nro_segmento
         assert len(db.scalars(select(LocationMapping)).all()) == 1
+        stored = db.scalars(select(Shop)).one().settings
+        assert stored["cancel_refund"] is False and stored["cancel_restock"] is True
     assert page.errors == []

@@ -142,8 +142,12 @@ function settingsSection(ctx, onSaved) {
       details: t("setup.settings.bulk_threshold_help"), ".value": s.bulk_threshold ?? "" });
     const role = select({ label: t("setup.settings.default_role"), disabled: locked },
       ["viewer", "operator"].map((v) => ({ value: v, label: t(`role.${v}`) })), s.default_role);
+    const yesNo = (key) => select({ label: t(`setup.settings.${key}`), disabled: locked },
+      ["true", "false"].map((v) => ({ value: v, label: t(`common.${v === "true" ? "yes" : "no"}`) })), String(s[key]));
+    const cancel = ["cancel_refund", "cancel_restock", "cancel_notify_customer"].map((key) => [key, yesNo(key)]);
     const save = async () => {
       const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, default_role: role.value };
+      for (const [key, field] of cancel) body[key] = field.value === "true";
       if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
       if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
@@ -152,6 +156,7 @@ function settingsSection(ctx, onSaved) {
       onSaved();
     };
     return h("div", {}, h("s-grid", {}, canal, oper), inactive, payment, bulk, role,
+      h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
   });
 }
