@@ -98,6 +98,8 @@ def test_role_rules_are_enforced_by_the_api_and_audited(client):
     assert granted.status_code == 200 and granted.get_json()["name"] == "Bia"
     # ...but not admins or owners, nor can they touch an existing admin.
     assert client.put("/api/roles/51", json={"role": "admin"}, headers=headers(Role.ADMIN)).status_code == 403
+    newline = client.put("/api/roles/99%0A", json={"role": "viewer"}, headers=headers(Role.OWNER))
+    assert newline.status_code == 400  # "99\n" is not a staff id (the pattern's "$" let it through)
     assert client.put("/api/roles/1", json={"role": "viewer"}, headers=headers(Role.ADMIN)).status_code == 403
     assert client.delete("/api/roles/2", headers=headers(Role.ADMIN)).status_code == 403
     # The owner can; the last owner cannot be demoted.
