@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from ledger import shop_settings
 from ledger.models import Role, Shop
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
+from shopify_app.enqueue import resume_parked
 from shopify_app.roles import require_role
 
 bp = Blueprint("settings", __name__, url_prefix="/setup")
@@ -131,4 +132,8 @@ def put_settings() -> ResponseReturnValue:
                 changed_before,
                 {k: changes[k] for k in changed_before},
             )
-        return jsonify(effective_settings(after))
+        # Orders parked until the sales channel / fiscal operation is set go on now, not at the
+        # next catch-up (the kind and codes jobs.order_lookup parks them with).
+        ready = [key for key in ("seq_canal_venda", "cod_geral_oper") if after.get(key) is not None]
+        resumed = resume_parked(session, g.shop.id, "setting", ready) if ready else 0
+        return jsonify({**effective_settings(after), "resumed": resumed})

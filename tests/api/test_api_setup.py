@@ -148,6 +148,14 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
     assert event.after == {"seq_canal_venda": 7, "cod_geral_oper": 201}
 
 
+def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, shops, message, rq):
+    waiting = message(shops.a, "orders", "order-9", error=MappingMissing("setting", "seq_canal_venda"))
+    other = message(shops.a, "orders", "order-10", error=MappingMissing("setting", "cod_geral_oper"))
+    saved = client.put("/api/setup/settings", json={"seq_canal_venda": 3}, headers=headers()).get_json()
+    assert saved["resumed"] == 1 and ("jobs.orders.replay", (waiting,)) in queued(rq, "orders")
+    assert ("jobs.orders.replay", (other,)) not in queued(rq, "orders")
+
+
 def test_store_link_location_mappings_and_status(client, shops, message, rq):
     parked = message(shops.a, "stock", "stock-1", error=MappingMissing("location", "3"))
     assert client.get("/api/setup/status", headers=headers()).get_json()["complete"] is False
