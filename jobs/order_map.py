@@ -151,7 +151,15 @@ def order_gid(order_id: str | int) -> str:
 def is_ready(order: Order, payment_confirmation: str) -> bool:
     """Whether payment is confirmed enough to send (paid; or authorized for manual capture)."""
     ready = READY_STATUSES.get(payment_confirmation, READY_STATUSES["paid"])
-    return (order.financial_status or "").upper() in ready
+    status = (order.financial_status or "").upper()
+    if status not in ready:
+        return False
+    # Partly paid or authorised while a payment is still PENDING (a gift card taken, the Pix not
+    # yet paid): nothing covers the rest yet, so it waits like an unpaid order.
+    return status == "PAID" or not any(
+        t.kind in ("SALE", "AUTHORIZATION") and (t.status or "").upper() == "PENDING"
+        for t in order.transactions
+    )
 
 
 def stock_lines(order: Order) -> list[dict[str, Any]]:

@@ -32,9 +32,13 @@ class ErpOrderRead:
 
     @property
     def location_ids(self) -> list[str]:
-        """Locations of the order's open fulfillment orders, first one first (no duplicates)."""
+        """Locations of the order's fulfillment orders, first one first (no duplicates): the live
+        ones before any CLOSED or CANCELLED (moved away, merged, removed), which only count when
+        nothing else is left."""
         seen: list[str] = []
-        for fulfillment_order in self.order.fulfillment_orders:
+        ended = ("CLOSED", "CANCELLED")
+        live = [f for f in self.order.fulfillment_orders if (f.status or "").upper() not in ended]
+        for fulfillment_order in live + [f for f in self.order.fulfillment_orders if f not in live]:
             if fulfillment_order.location_id and fulfillment_order.location_id not in seen:
                 seen.append(fulfillment_order.location_id)
         return seen

@@ -231,6 +231,40 @@ def test_payment_confirmation_setting(status, setting, ready):
     assert order_map.is_ready(read.order, setting) is ready
 
 
+def test_a_partly_paid_order_with_a_payment_still_pending_waits_even_when_authorised_is_enough():
+    """A gift card took R$ 5, the Pix of R$ 24.90 is still PENDING: Shopify says PARTIALLY_PAID, but
+    nothing covers the rest, so even the "authorized" setting waits; with the Pix paid it goes."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+
+    def txn(number: int, gateway: str, status: str, amount: str) -> dict:
+        return {"id": f"gid://shopify/OrderTransaction/{number}", "gateway": gateway, "kind": "SALE",
+                "status": status, "amountSet": money_bag(Decimal(amount))}  # fmt: skip
+
+    card = txn(1, "gift_card", "SUCCESS", "5.00")
+    pending = {**raw, "displayFinancialStatus": "PARTIALLY_PAID",
+               "transactions": [card, txn(2, "Pix", "PENDING", "24.90")]}  # fmt: skip
+    assert not order_map.is_ready(parse_erp_order(pending).order, "authorized")
+    paid = {
+        **pending,
+        "displayFinancialStatus": "PAID",
+        "transactions": [card, txn(2, "Pix", "SUCCESS", "24.90")],
+    }
+    assert order_map.is_ready(parse_erp_order(paid).order, "authorized")
+    assert order_map.is_ready(parse_erp_order(paid).order, "paid")
+
+
+def test_the_company_comes_from_a_live_fulfillment_order_not_one_moved_away():
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+
+    def fulfillment_order(number: int, status: str, location: int) -> dict:
+        return {"id": f"gid://shopify/FulfillmentOrder/{number}", "status": status,
+                "assignedLocation": {"location": {"id": f"gid://shopify/Location/{location}"}}}  # fmt: skip
+
+    moved = {**raw, "fulfillmentOrders": {"nodes": [fulfillment_order(1, "CLOSED", 7),
+                                                    fulfillment_order(2, "OPEN", 8)]}}  # fmt: skip
+    assert parse_erp_order(moved).location_ids == ["gid://shopify/Location/8", "gid://shopify/Location/7"]
+
+
 def test_a_failed_attempt_is_no_payment_of_its_gateway():
     """Card declined once, then authorised 80; a gift card pays 20: the ERP gets 80 + 20, not a
     card of 160 and a gift card of -60 (the declined attempt took no money)."""
