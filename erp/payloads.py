@@ -6,6 +6,7 @@ uses); date-times as UTC without offset (the API's format).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +21,33 @@ def _num(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+# The widths of the GE_PESSOA columns clienteDto is upserted into (as the ERP sandbox models them;
+# the NF-e's own limits for the recipient are 60): a longer value would fail the whole order, so
+# it is cut here. Shopify allows 255 characters per address line.
+CUSTOMER_WIDTHS: dict[str, int] = {
+    "name": 100, "trade_name": 100, "city": 60, "district": 60, "street": 100, "number": 10,
+    "complement": 60, "email": 100, "nfe_email": 100, "phone_ddd": 3, "phone_number": 12, "cep": 8,
+    "state_registration": 20, "uf": 2,
+}  # fmt: skip
+
+
 def customer_payload(customer: CustomerInput, names: Names = NAMES) -> dict[str, Any]:
+    """clienteDto: every text cut to its column (CUSTOMER_WIDTHS); fields the order does not know
+    are left out, not sent as null, so the ERP's upsert by document keeps what it has on file (a
+    company's state registration, its ICMS contributor flag)."""
+    c = replace(
+        customer,
+        **{
+            key: value[:width].rstrip()
+            for key, width in CUSTOMER_WIDTHS.items()
+            if isinstance(value := getattr(customer, key), str) and len(value) > width
+        },
+    )
+    return {key: value for key, value in _customer_fields(c, names).items() if value is not None}
+
+
+def _customer_fields(c: CustomerInput, names: Names) -> dict[str, Any]:
     n = names.fields["customer"]
-    c = customer
     return {
         n["cpf_cnpj"]: c.cpf_cnpj, n["name"]: c.name, n["person_type"]: c.person_type,
         n["email"]: c.email, n["phone_ddd"]: c.phone_ddd, n["phone_number"]: c.phone_number,

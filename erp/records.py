@@ -323,7 +323,7 @@ class CustomerInput:
     birth_date: date | None = None
     nfe_email: str | None = None
     marital_status: str | None = None
-    icms_contributor: str | None = "N"
+    icms_contributor: str | None = None  # S | N; None: not sent (the ERP keeps what it has)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ only carries it in GraphQL `localizedFields` (TAX_CREDENTIAL_BR / SHIPPING_CREDE
 masked. It is normalised and validated with python-stdnum (alphanumeric CNPJ included, NT
 2025.001); python-stdnum accepts a CPF of one repeated digit, which Brazil does not, so that
 rule is added here. A broken one is a Rejected naming the value and the rule it broke.
-Addresses: Brazilian checkouts write "street, number" in address1 and "complement, district"
-in address2; the phone's DDD is its first two digits after the country code.
+Addresses: Brazilian checkouts write "street, number" in address1 (a number typed without the
+comma is found too; none is "S/N") and "complement, district" in address2; the phone's DDD is
+its first two digits after the country code (and the long-distance 0).
 """
 
 from __future__ import annotations
@@ -81,19 +82,26 @@ def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
     digits = re.sub(r"\D", "", phone or "")
     if digits.startswith("55") and len(digits) > 11:
         digits = digits[2:]
+    if digits.startswith("0") and len(digits) > 10:  # the long-distance 0: "(011) 3222-1234"
+        digits = digits[1:]
     if len(digits) < 10:
         return None, digits or None
     return digits[:2], digits[2:]
 
 
 def _street_and_number(address1: str | None) -> tuple[str | None, str | None]:
-    if not address1:
+    """("Rua Augusta", "1508") from "Rua Augusta, 1508" or "Rua Augusta 1508"; "S/N" (sem número,
+    as the NF-e writes it) when the address has no number."""
+    if not address1 or not address1.strip():
         return None, None
     street, sep, tail = address1.rpartition(",")
     tail = tail.strip()
     if sep and (any(c.isdigit() for c in tail) or tail.lower() in ("s/n", "sn")):
         return street.strip(), tail
-    return address1.strip(), None
+    trailing = re.fullmatch(r"(.*?\S)[\s,]+(?:n[º°o.]*\s*)?(\d+[A-Za-z]?)", address1.strip(), re.IGNORECASE)
+    if trailing:
+        return trailing.group(1).rstrip(" ,"), trailing.group(2)
+    return address1.strip(), "S/N"
 
 
 def _complement_and_district(address2: str | None) -> tuple[str | None, str | None]:
@@ -137,4 +145,7 @@ def map_customer(order: Order) -> CustomerInput:
         country="BRASIL",
         trade_name=company if tax.person_type == "J" else None,
         nfe_email=email,
+        # A person is no ICMS contributor; a company may be, which the order cannot tell: left
+        # out, with its state registration, so the ERP keeps what its register says.
+        icms_contributor="N" if tax.person_type == "F" else None,
     )

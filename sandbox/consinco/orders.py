@@ -152,6 +152,15 @@ def _reserve(conn: Connection, now: dt.datetime, empresa: int, lines: list, sign
         move_stock(conn, now, empresa, line["seqproduto"], reserva=sign * qty * line["qtdembalagem"])
 
 
+# clienteDto field -> GE_PESSOA column.
+PESSOA_FIELDS = {
+    "nomeRazaoSocial": "nomerazao", "nomeFantasia": "fantasia", "cep": "cep", "cidade": "cidade",
+    "uf": "uf", "bairro": "bairro", "logradouro": "logradouro", "nroLogradouro": "nrologradouro",
+    "complementoLogradouro": "cmpltologradouro", "email": "email", "foneDdd1": "foneddd1",
+    "foneNro1": "fonenro1", "inscEstadualRg": "inscricaorg",
+}  # fmt: skip
+
+
 def _customer(conn: Connection, now: dt.datetime, cliente: Any) -> int:
     if not isinstance(cliente, dict):
         raise invalid("clienteDto", "Campo obrigatório não informado: clienteDto.")
@@ -161,29 +170,26 @@ def _customer(conn: Connection, now: dt.datetime, cliente: Any) -> int:
         raise rejected("CPFCNPJ_INVALIDO", f"CPF/CNPJ inválido: {raw}.", "clienteDto.cpfCnpj")
     body, digits = split_document(normalize_document(raw))
     gp = t.ge_pessoa
-    values = {
-        "nomerazao": (cliente.get("nomeRazaoSocial") or "CONSUMIDOR")[:100],
-        "fantasia": cliente.get("nomeFantasia"),
-        "fisicajuridica": kind,
-        "cep": cliente.get("cep"),
-        "cidade": cliente.get("cidade"),
-        "uf": cliente.get("uf"),
-        "bairro": cliente.get("bairro"),
-        "logradouro": cliente.get("logradouro"),
-        "nrologradouro": cliente.get("nroLogradouro"),
-        "cmpltologradouro": cliente.get("complementoLogradouro"),
-        "email": cliente.get("email"),
-        "foneddd1": cliente.get("foneDdd1"),
-        "fonenro1": cliente.get("foneNro1"),
-        "inscricaorg": cliente.get("inscEstadualRg"),
-        "dtaalteracao": now,
-    }
+    # Upsert by document: a field the body leaves out keeps what GE_PESSOA has; one given is
+    # checked against its column's width (Oracle refuses a longer value, ORA-12899).
+    given: dict[str, Any] = {"fisicajuridica": kind, "dtaalteracao": now}
+    for field, column in PESSOA_FIELDS.items():
+        if field not in cliente:
+            continue
+        value = cliente[field]
+        width = gp.c[column].type.length
+        if isinstance(value, str) and width is not None and len(value) > width:
+            raise invalid(f"clienteDto.{field}", f"Campo clienteDto.{field} excede {width} caracteres.")
+        given[column] = value
+    if not given.get("nomerazao"):
+        given.pop("nomerazao", None)
     existing = conn.execute(
         select(gp.c.seqpessoa).where(gp.c.nrocgccpf == body, gp.c.digcgccpf == digits)
     ).scalar_one_or_none()
     if existing is not None:
-        conn.execute(gp.update().where(gp.c.seqpessoa == existing).values(**values))
+        conn.execute(gp.update().where(gp.c.seqpessoa == existing).values(**given))
         return existing
+    values = {"nomerazao": "CONSUMIDOR", **given}
     seq = max(Store.next_id(conn, gp.c.seqpessoa), 1000)
     conn.execute(gp.insert().values(seqpessoa=seq, nrocgccpf=body, digcgccpf=digits, **values))
     return seq

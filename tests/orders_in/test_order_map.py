@@ -391,3 +391,58 @@ def test_a_company_buyer_is_named_by_its_company_from_the_billing_address():
     customer = map_customer(parse_erp_order(raw).order)
     assert (customer.person_type, customer.name) == ("J", "MERCADINHO BOM PREÇO LTDA")
     assert customer.street == "Av. Paulista"  # delivered where the shipping address says
+    # A company may be an ICMS contributor, which the order cannot tell: not claimed either way,
+    # and neither it nor the state registration is sent, so the ERP keeps its register's.
+    from erp.payloads import customer_payload
+
+    sent = customer_payload(customer)
+    assert "indContribIcms" not in sent and "inscEstadualRg" not in sent
+    assert (
+        customer_payload(map_customer(parse_erp_order(raw_order([(Decimal(1), 1, 1, Decimal(0))])).order))[
+            "indContribIcms"
+        ]
+        == "N"
+    )  # a person is not
+
+
+@pytest.mark.parametrize(
+    ("address1", "street", "number"),
+    [
+        ("Rua Augusta, 1508", "Rua Augusta", "1508"),
+        ("Rua Augusta 1508", "Rua Augusta", "1508"),  # typed without the comma
+        ("Av. Paulista nº 1000", "Av. Paulista", "1000"),
+        ("Rua 7 de Setembro 100", "Rua 7 de Setembro", "100"),
+        ("Estrada do Campo Limpo", "Estrada do Campo Limpo", "S/N"),  # sem número, as the NF-e writes it
+        ("Rua 25 de Março", "Rua 25 de Março", "S/N"),
+        ("Rodovia BR-116, km 20", "Rodovia BR-116", "km 20"),
+    ],
+)
+def test_the_street_number_is_found_or_written_s_n(address1, street, number):
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {**raw["shippingAddress"], "address1": address1}
+    customer = map_customer(parse_erp_order(raw).order)
+    assert (customer.street, customer.number) == (street, number)
+
+
+def test_the_customer_fits_the_erps_columns_and_the_long_distance_zero_is_no_ddd():
+    """Shopify allows 255 characters an address line; GE_PESSOA's columns are narrower and a longer
+    value fails the whole order, so each is cut to its width. "(011) 3222-1234" is DDD 11."""
+    from erp.payloads import CUSTOMER_WIDTHS, customer_payload
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {
+        **raw["shippingAddress"],
+        "address1": "Rua " + "Longa " * 30 + ", km 23 Condominio Granja Viana",
+        "address2": "Bloco B, apartamento 1203, entrada pela rua lateral ao lado da padaria, Bela Vista",
+        "phone": "(011) 3222-1234",
+    }
+    customer = map_customer(parse_erp_order(raw).order)
+    assert (customer.phone_ddd, customer.phone_number) == ("11", "32221234")
+    sent = customer_payload(customer)
+    widths = {"logradouro": "street", "nroLogradouro": "number", "complementoLogradouro": "complement"}
+    for field, key in widths.items():
+        assert 0 < len(sent[field]) <= CUSTOMER_WIDTHS[key], (field, sent[field])
+    assert sent["complementoLogradouro"].startswith("Bloco B, apartamento 1203")

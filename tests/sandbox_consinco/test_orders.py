@@ -176,3 +176,34 @@ def test_cancel_from_channel_until_invoiced(served, api):
         (invoiced, "S"),
         (invoiced, "F"),
     ]
+
+
+def test_the_customer_upsert_keeps_what_the_body_leaves_out_and_refuses_what_its_columns_cannot_hold(
+    served, api
+):
+    """GE_PESSOA is upserted by document: a field not sent keeps its value (a company's state
+    registration); a value longer than its column is refused naming the field, not cut."""
+    code = _code(served.erp, _sellable_product(served.erp))
+    url = f"{served.url}/api/v1/PedidoVenda"
+    company = {
+        "cpfCnpj": "11.222.333/0001-81",
+        "nomeRazaoSocial": "RESTAURANTE",
+        "inscEstadualRg": "110042490114",
+    }
+    assert api.post(url, json=order_body(code, external="ie-1", clienteDto=company)).status_code == 201
+    again = {"cpfCnpj": "11222333000181", "nomeRazaoSocial": "RESTAURANTE SABOR", "cidade": "Belo Horizonte"}
+    assert api.post(url, json=order_body(code, external="ie-2", clienteDto=again)).status_code == 201
+    with served.erp.store.read() as conn:
+        row = (
+            conn.execute(select(t.ge_pessoa).where(t.ge_pessoa.c.nrocgccpf == "112223330001"))
+            .mappings()
+            .one()
+        )
+    assert (row["inscricaorg"], row["nomerazao"], row["cidade"]) == ("110042490114", "RESTAURANTE SABOR",
+                                                                     "Belo Horizonte")  # fmt: skip
+    long = {
+        **again,
+        "complementoLogradouro": "Bloco B, apartamento 1203, entrada pela rua lateral da padaria",
+    }
+    refused = api.post(url, json=order_body(code, external="ie-3", clienteDto=long))
+    assert refused.status_code in (400, 422) and refused.json()["campo"] == "clienteDto.complementoLogradouro"
