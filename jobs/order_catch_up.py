@@ -22,6 +22,7 @@ down. Job ids are deterministic, so two passes (or a pass and a click on "retry"
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -229,14 +230,16 @@ def mapping_now_exists(
         return settings.get(code) not in (None, "")
     elif kind == "store_link":
         query = exists().where(StoreLink.shop_id == shop_id)
-    elif kind == "location":
+    elif kind == "location":  # the location mapped, or (an order's wait) the store linked instead
         query = exists().where(
             LocationMapping.shop_id == shop_id,
             or_(
                 LocationMapping.location_id == code,
-                *([LocationMapping.nro_empresa == int(code)] if code.isdigit() else []),
+                *([LocationMapping.nro_empresa == int(code)] if re.fullmatch(r"[0-9]{1,9}", code) else []),
             ),
         )
+        if not code.isdigit() and session.scalar(select(exists().where(StoreLink.shop_id == shop_id))):
+            return True
     elif kind == "erp_connection":
         query = exists().where(ErpConnection.shop_id == shop_id)
     else:

@@ -39,7 +39,8 @@ def resolve_target(
     """Company (the fulfilling location's mapping, else the store link), segment and settings.
 
     Raises:
-        MappingMissing: a required setting, or both the store link and a location mapping, missing.
+        MappingMissing: a required setting, or both the store link and a location mapping, missing
+            (parked on the fulfilling location when the order has one, else on the store link).
     """
     for key, label in (
         ("seq_canal_venda", "the sales channel (seqCanalVenda)"),
@@ -56,6 +57,13 @@ def resolve_target(
             continue
     link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
     if nro_empresa is None:
+        if link is None and location_ids:  # mapping the fulfilling location resumes it at once
+            raise MappingMissing(
+                "location",
+                location_ids[0],
+                f"the order ships from location {location_ids[0]}, which no ERP company is mapped to, "
+                "and the store is linked to no company: map the location (or link the store)",
+            )
         if link is None:
             mappings.store_link(session, shop_id)  # raises MappingMissing("store_link", domain)
         assert link is not None
