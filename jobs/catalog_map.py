@@ -159,9 +159,10 @@ def variant_input(
     """One ProductVariantSetInput (no price, no stock: other flows own them). `qty`: the
     packaging's quantity when the caller already has it as a Decimal."""
     item: dict[str, Any] = {"sku": sku["id_sku"]}
-    weight = _weight_kg(sku)
-    if weight is not None:
-        item["measurement"] = {"weight": {"value": float(weight), "unit": "KILOGRAMS"}}
+    weight = _weight_kg(sku)  # none: 0, which clears a weight the ERP no longer has (absent keeps it)
+    item["measurement"] = {
+        "weight": {"value": float(weight) if weight is not None else 0.0, "unit": "KILOGRAMS"}
+    }
     variant: dict[str, Any] = {
         "optionValues": [{"optionName": OPTION_NAME, "name": label}],
         "barcode": sku.get("ean") or None,

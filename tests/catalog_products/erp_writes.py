@@ -40,6 +40,15 @@ def set_packaging_status(erp: SandboxHandle, seqfamilia: int, qtd: int, status: 
         )
 
 
+def clear_weights(erp: SandboxHandle, seqfamilia: int, qtd: int) -> None:
+    with erp.erp.store.write() as (conn, now):
+        conn.execute(
+            e.update()
+            .where(e.c.seqfamilia == seqfamilia, e.c.qtdembalagem == qtd)
+            .values(pesobruto=None, pesoliquido=None, dtahoraltembpreco=now)
+        )
+
+
 def family_of(erp: SandboxHandle, seq: int) -> int:
     with erp.erp.store.read() as conn:
         return int(conn.execute(select(p.c.seqfamilia).where(p.c.seqproduto == seq)).scalar_one())

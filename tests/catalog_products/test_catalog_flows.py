@@ -18,7 +18,7 @@ from ledger.models import Binding, Message, MessageStatus, Schedule
 from shopify_app.admin_api.executor import RetryPolicy
 
 from .conftest import SHOP_NAME, InstalledShop
-from .erp_writes import family_of, set_ean, set_packaging_status, set_title, weighed_products
+from .erp_writes import clear_weights, family_of, set_ean, set_packaging_status, set_title, weighed_products
 
 
 def products_by_seq(shop: InstalledShop) -> dict[int, dict[str, Any]]:
@@ -95,6 +95,16 @@ def test_a_title_and_an_ean_change_update_only_their_products(installed: Install
         assert {(m.flow, m.unit_key, m.status) for m in messages if m.attempts > 1 or m.flow == "skus"} >= {
             ("skus", "product:7", MessageStatus.DONE.value)
         }
+
+
+def test_a_weight_cleared_in_the_erp_is_cleared_in_shopify(installed: InstalledShop) -> None:
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    box = next(v for v in products_by_seq(installed)[1]["variants"] if v["sku"] == "P1E6")
+    assert doc(installed, box["inventoryItemId"])["measurement"]["weight"]["value"] > 0
+    clear_weights(installed.erp, family_of(installed.erp, 1), 6)
+    assert catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client()).changed >= 1
+    weight = doc(installed, box["inventoryItemId"])["measurement"]["weight"]
+    assert weight is None or weight["value"] == 0  # left out of the input, Shopify kept the old one
 
 
 @pytest.mark.parametrize("setting", ["DRAFT", "ARCHIVED"])
