@@ -27,16 +27,19 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 import erp
 from jobs import catalog_cache, catalog_initial
 from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, sync
-from jobs.catalog_map import cache_product, cache_sku
+from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
 from jobs.locks import LockBusy, flow_lock
 from ledger import watermarks
+from ledger.bindings import PRODUCT_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
-from ledger.models import Message, utcnow
+from ledger.models import Binding, Message, utcnow
 from shopify_app.admin_api import AdminClient
 
 log = logging.getLogger(__name__)
@@ -273,11 +276,15 @@ def _incremental(
             catalog_cache.merge(session, shop_id, products=records)
         else:
             catalog_cache.merge(session, shop_id, skus=records)
-    seqs = sorted(latest, key=lambda s: (latest[s], s))
+        # Products left in the other inactive status (the merchant changed `inactive_sku_status`)
+        # are re-planned with this pass, although the ERP did not change them.
+        restatus = _other_inactive_status(session, shop_id, ctx.inactive_status) if flow == "products" else []
+    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(set(restatus) - set(latest))
 
     def accepted(session: Any, batch: Sequence[int]) -> None:
-        reached = max(latest[s] for s in batch)
-        watermarks.advance(session, shop_id, flow, "", reached, 0, started)
+        read_in_batch = [latest[s] for s in batch if s in latest]
+        if read_in_batch:
+            watermarks.advance(session, shop_id, flow, "", max(read_in_batch), 0, started)
 
     result = sync(ctx, flow, seqs, client=client, accepted=accepted if seqs else None, progress=progress,
                   job_id=job_id)  # fmt: skip
@@ -285,6 +292,19 @@ def _incremental(
         with session_scope() as session:
             watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
     return result
+
+
+def _other_inactive_status(session: Any, shop_id: int, inactive_status: str) -> list[int]:
+    """Products Shopify holds as DRAFT or ARCHIVED, but not as the shop's setting says now."""
+    other = [s for s in INACTIVE_STATUSES if s != inactive_status]
+    rows = session.scalars(
+        select(Binding.erp_id).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == PRODUCT_KIND,
+            Binding.data["status"].as_string().in_(other),
+        )
+    )
+    return [int(seq) for seq in rows if seq.isdigit()]
 
 
 def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -95,6 +96,26 @@ def test_a_title_and_an_ean_change_update_only_their_products(installed: Install
         assert {(m.flow, m.unit_key, m.status) for m in messages if m.attempts > 1 or m.flow == "skus"} >= {
             ("skus", "product:7", MessageStatus.DONE.value)
         }
+
+
+def test_changing_the_inactive_status_setting_moves_the_inactive_products_without_an_erp_change(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    real = erp.for_shop  # each pass reads only what changed since its watermark (no overlap)
+    monkeypatch.setattr(erp, "for_shop", lambda shop_id, **o: real(shop_id, **{"overlap": timedelta(0), **o}))
+    for _ in range(2):
+        for flow in ("products", "skus"):
+            catalog_flow.run_flow(installed.shop_id, flow, client=installed.client())
+    drafts = sorted(seq for seq, p in products_by_seq(installed).items() if p["status"] == "DRAFT")
+    assert drafts  # the chain has products the ERP does not integrate
+    installed.set_setting("inactive_sku_status", "ARCHIVED")
+    before = installed.mutations.count("productSet")
+    result = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert result.changed == len(drafts) and installed.mutations.count("productSet") - before == len(drafts)
+    shopify = products_by_seq(installed)
+    assert sorted(seq for seq, p in shopify.items() if p["status"] == "ARCHIVED") == drafts
+    again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert again.changed == 0 and installed.mutations.count("productSet") - before == len(drafts)
 
 
 def test_a_weight_cleared_in_the_erp_is_cleared_in_shopify(installed: InstalledShop) -> None:
