@@ -16,6 +16,12 @@ of their latest change time; after each answered batch the watermark moves to th
 latest change time (records of the same instant not yet sent are re-read: the ERP read is
 inclusive and overlaps), and to the read's snapshot at the end. A flow that never ran, on a
 shop whose cache is empty, does the initial load instead: both streams, one bulk operation.
+
+Packagings the ERP stops listing (a product moved to another family) cannot be told from an
+incremental read, which only returns what changed: a full sync (`catalog sync --full`), which
+reads every packaging, retires them (kept as inactive variants, never deleted). A changed
+`inactive_sku_status` setting is applied by the next products pass to the products Shopify holds
+in the other inactive status.
 """
 
 from __future__ import annotations
@@ -210,6 +216,8 @@ def _load_whole(
                 stager.stage(touched)  # while the next pages are in flight
                 touched.clear()
         stager.stage(touched | held)
+        if skus_read.complete:
+            stager.retire_missing()
         planned = stager.finish()  # commits the begun messages
     except BaseException:
         writer.abandon()

@@ -23,6 +23,7 @@ read alone, so what is sent is what `catalog_ledger.plan` would send.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -43,6 +44,8 @@ SEND = ("create", "change")
 UNCHANGED = "unchanged: Shopify already has this product"
 Job = Callable[[Session], None]
 _COMMIT, _ROLLBACK = object(), object()
+
+log = logging.getLogger(__name__)
 
 
 class LedgerWriter:
@@ -128,8 +131,9 @@ class Stager:
         self._sent: dict[str, Binding] = {}
         self._cache_dirty: set[int] = set()  # products whose cache row changed: written by write_cache
 
-    def stage(self, seqs: Iterable[int]) -> None:
-        """Fold the newest records of these products into their cache rows, map and plan them."""
+    def stage(self, seqs: Iterable[int], *, changed: Iterable[int] = ()) -> None:
+        """Fold the newest records of these products into their cache rows, map and plan them
+        (`changed`: products whose cache entry the caller changed itself, planned again too)."""
         seqs = list(seqs)
         new = [s for s in seqs if s not in self.entries]
         if new:
@@ -138,7 +142,7 @@ class Stager:
             self.entries,
             {s: self.fresh.products[s] for s in seqs if s in self.fresh.products},
             {s: self.fresh.skus[s] for s in seqs if s in self.fresh.skus},
-        )
+        ) | set(changed)
         self._cache_dirty |= dirty
         begin: list[cl.MappedProduct] = []
         restate: list[cl.MappedProduct] = []
@@ -163,6 +167,27 @@ class Stager:
             self.begins_messages = True  # a bulk operation for sure: begin what is planned so far
             begin = [p.mapped for p in self.planned.values() if p.verdict in SEND]  # type: ignore[misc]
         self._write_messages(begin, restate, dropped)
+
+    def retire_missing(self) -> None:
+        """After a complete read of every packaging: a cached packaging of a product the read
+        returned, which the read no longer lists (the product moved to another family, say), is
+        kept as an inactive variant (never deleted, not for sale: inventoryPolicy DENY, its
+        binding inactive, 0 in stock) instead of staying on sale. Its record keeps its change time,
+        so the packaging coming back in the ERP wins over it."""
+        if self._cache_empty:
+            return  # a first load: nothing was cached to go missing
+        changed = []
+        for seq, entry in self.entries.items():
+            read = self.fresh.skus.get(seq)
+            if not read:
+                continue
+            for id_sku, record in list(entry.skus.items()):
+                if id_sku not in read and not record.get("gone"):
+                    entry.skus[id_sku] = {**record, "active": False, "gone": True}
+                    changed.append(seq)
+        if changed:
+            log.info("catalog: %d product(s) lost packagings the ERP no longer lists", len(set(changed)))
+            self.stage(sorted(set(changed)), changed=changed)
 
     def _write_messages(
         self, begin: list[cl.MappedProduct], restate: list[cl.MappedProduct], dropped: list[int]

@@ -164,3 +164,40 @@ def test_cache_rows_wait_for_the_push_to_report_progress_then_commit_before_the_
     with session_scope() as session:
         assert len(catalog_cache.all_seqs(session, installed.shop_id)) == 38
         assert watermarks.read(session, installed.shop_id, "products").last_changed_at is not None
+
+
+def test_a_full_sync_retires_packagings_the_erp_no_longer_lists(installed: InstalledShop) -> None:
+    """Product 1 moves to a family with other packagings: the ERP stops listing P1E6. A full sync
+    keeps its variant (never deleted) but takes it off sale; the packagings read stay on sale."""
+    from sandbox.consinco import tables as t
+
+    from .test_catalog_flows import doc, products_by_seq
+
+    catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=False)
+    assert {v["sku"] for v in products_by_seq(installed)[1]["variants"]} == {"P1E1", "P1E6"}
+    family = next(
+        f for f in range(2, 10) if {int(q) for q in _packagings(installed, f)} == {1, 12}
+    )  # a family with UN and CX-12 only
+    with installed.erp.erp.store.write() as (conn, now):
+        p = t.map_produto
+        conn.execute(p.update().where(p.c.seqproduto == 1).values(seqfamilia=family, dtahoralteracao=now))
+
+    catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=False)  # catalog sync --full
+    variants = {v["sku"]: v for v in products_by_seq(installed)[1]["variants"]}
+    assert set(variants) == {"P1E1", "P1E6", "P1E12"}
+    assert doc(installed, variants["P1E6"]["id"])["inventoryPolicy"] == "DENY"
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, "variant", ["P1E6", "P1E12"])
+        rechecks = bindings.get_many(session, installed.shop_id, "stock_recheck", ["P1E6"])
+    assert (bound["P1E6"].data["active"], bound["P1E12"].data["active"]) == (False, True)
+    assert set(rechecks) == {"P1E6"}  # the stock flow zeroes it
+    again = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=False)
+    assert again.changed == 0  # retired once
+
+
+def _packagings(shop: InstalledShop, family: int) -> list:
+    from sandbox.consinco import tables as t
+
+    e = t.map_famembalagem
+    with shop.erp.erp.store.read() as conn:
+        return list(conn.execute(select(e.c.qtdembalagem).where(e.c.seqfamilia == family)).scalars())
