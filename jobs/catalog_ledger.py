@@ -19,13 +19,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from jobs import catalog_cache
 from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
 from ledger import bindings, shop_settings, trace
-from ledger.bindings import PRODUCT_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
+from ledger.bindings import (
+    LIST_PRICE_KIND,
+    PRICE_KIND,
+    PRODUCT_KIND,
+    STOCK_RECHECK_KIND,
+    VARIANT_KIND,
+    BindingRow,
+)
 from ledger.errors import IntegrationError, classify
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
@@ -166,6 +173,7 @@ def record_sent(
     # Packagings whose active flag changed, and packagings new to a product Shopify already had:
     # the stock flow rechecks them (the ERP's stock row of the product did not move for either).
     rechecks: list[str] = []
+    repriced: list[str] = []  # variants Shopify replaced: the prices flow sends their prices again
     done: list[dict[str, Any]] = []
     all_skus = [s["id_sku"] for mapped, _, _ in outcomes for s in mapped.skus]
     existing = bindings.get_many(session, ctx.shop_id, VARIANT_KIND, all_skus)
@@ -182,7 +190,16 @@ def record_sent(
             kept = existing.get(sku["id_sku"])
             data = dict(kept.data or {}) if kept is not None else {}
             new_packaging = kept is None and known_product
-            if new_packaging or (kept is not None and bool(data.get("active", True)) != bool(sku["active"])):
+            # A variant Shopify replaced (productSet matches variants by option value: a renamed
+            # packaging is deleted and created again) has no stock and no price yet.
+            replaced = kept is not None and kept.shopify_id is not None and kept.shopify_id != variant.id
+            if replaced:
+                repriced.append(sku["id_sku"])
+            if (
+                new_packaging
+                or replaced
+                or (kept is not None and bool(data.get("active", True)) != bool(sku["active"]))
+            ):
                 rechecks.append(sku["id_sku"])
             data.update(
                 product_id=product.id,
@@ -227,9 +244,32 @@ def record_sent(
     # An inactive packaging must not stay sellable, a new one must get its stock: the stock flow
     # sets them without waiting for an ERP stock movement (jobs.stock reads these "stock_recheck" rows).
     bindings.upsert_many(session, ctx.shop_id, STOCK_RECHECK_KIND, [BindingRow(s, None) for s in rechecks])
+    if repriced:
+        _reprice(session, ctx.shop_id, repriced)
     if done:
         session.execute(update(Message), done)
     session.flush()
+
+
+def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
+    """The store price and the price-list prices of these SKUs are due again (their variant is new,
+    at R$ 0.00): no digest, due today, so the next prices pass sends them to the new variant; until
+    then the store price is `awaiting_price`, which the stock flow reads as not for sale."""
+    today = utcnow().date().isoformat()
+    price_lists = [Binding.erp_id.like(f"%:{sku}") for sku in skus]
+    rows = session.scalars(
+        select(Binding).where(
+            Binding.shop_id == shop_id,
+            or_(
+                (Binding.kind == PRICE_KIND) & Binding.erp_id.in_(skus),
+                (Binding.kind == LIST_PRICE_KIND) & or_(*price_lists),
+            ),
+        )
+    )
+    for row in rows:
+        row.digest = None
+        waiting = {"awaiting_price": True} if row.kind == PRICE_KIND else {}
+        row.data = {**(row.data or {}), "recheck_on": today, **waiting}
 
 
 def record_failure(session: Session, message_id: int, exc: BaseException) -> MessageStatus:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from erp.client import ErpClient
 from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
 from ledger import bindings, trace, watermarks
-from ledger.bindings import VARIANT_KIND, BindingRow
+from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "prices"
 LIST_KIND = "price_list"
-PRICE_KIND = "list_price"
+PRICE_KIND = LIST_PRICE_KIND
 CURRENCY = "BRL"
 
 

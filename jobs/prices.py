@@ -181,7 +181,8 @@ def apply(
             if old[2] != data:
                 quiet.append(BindingRow(id_sku, variant_id, old[1], data))
             continue
-        old_sale = None if old is None else old[2].get("sale_active")
+        # None: a first price (or the first on a replaced variant) asks the stock flow to recheck.
+        old_sale = None if old is None or old[2].get("awaiting_price") else old[2].get("sale_active")
         by_product[variant_data["product_id"]].append(Line(id_sku, variant_id, state, target, old_sale))
     with session_scope() as session:
         bindings.upsert_many(session, shop_id, PRICE_KIND, quiet)

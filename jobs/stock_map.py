@@ -124,7 +124,12 @@ def for_sale(variant: Mapping[str, Any], price: Mapping[str, Any] | None) -> boo
     its packaging is inactive in the ERP (products flow), when it has no price for the linked
     company/segment yet (productSet leaves the price out: Shopify holds it at R$ 0.00), or when
     its sale status there is 'I' (prices flow)."""
-    return bool(variant.get("active", True)) and price is not None and bool(price.get("sale_active", True))
+    return (
+        bool(variant.get("active", True))
+        and price is not None
+        and not price.get("awaiting_price")  # its variant was replaced and is not priced yet
+        and bool(price.get("sale_active", True))
+    )
 
 
 def level_target(

@@ -27,6 +27,7 @@ READ_CHUNK = 5000
 PRODUCT_KIND = "product"  # erp_id = seqProduto, shopify_id = Product gid
 VARIANT_KIND = "variant"  # erp_id = idSku, shopify_id = ProductVariant gid, data: inventory item, unit...
 PRICE_KIND = "price"  # erp_id = idSku: the price state last sent (sale_active, promotion dates)
+LIST_PRICE_KIND = "list_price"  # erp_id = "<price list id>:<idSku>": a price-list price last sent
 STOCK_KIND = "stock"  # erp_id = "<company>:<idSku>": the level last sent
 STOCK_POLICY_KIND = "stock_policy"  # erp_id = idSku: the inventoryPolicy last sent
 STOCK_RECHECK_KIND = "stock_recheck"  # erp_id = idSku: the stock flow re-evaluates it next run

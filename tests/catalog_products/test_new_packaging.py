@@ -26,8 +26,9 @@ def _variant(installed: InstalledShop, sku: str) -> dict:
     raise AssertionError(f"{sku} is not in Shopify")
 
 
-def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: InstalledShop) -> None:
-    client = installed.client()
+def _stocked_product(installed: InstalledShop, client) -> tuple[str, int, int, set]:
+    """(location, seq, family, its packagings) of a unit-sold product stocked with 100 at company 1,
+    published, priced and stocked in Shopify."""
     location = next(iter(client.locations())).id
     with session_scope() as session:
         set_location_mapping(session, installed.shop_id, 1, location)
@@ -50,7 +51,6 @@ def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: In
                 select(t.map_famembalagem.c.qtdembalagem).where(t.map_famembalagem.c.seqfamilia == family)
             ).scalars()
         )
-    box = next(q for q in (4, 7, 9, 11, 13) if q not in taken)
     with store.write() as (conn, now):
         stock_row = t.mrl_produtoempresa
         conn.execute(
@@ -74,7 +74,14 @@ def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: In
     unit = _variant(installed, f"P{seq}E1")
     level = client.inventory_level(unit["inventoryItemId"], location, ("available",))
     assert level is not None and level.quantities["available"] == 100
+    return location, seq, family, taken
 
+
+def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: InstalledShop) -> None:
+    client = installed.client()
+    location, seq, family, taken = _stocked_product(installed, client)
+    store = installed.erp.erp.store
+    box = next(q for q in (4, 7, 9, 11, 13) if q not in taken)
     with store.write() as (conn, now):  # the ERP starts selling a box of `box`, priced for the store
         conn.execute(
             t.map_famembalagem.insert().values(
@@ -101,4 +108,36 @@ def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: In
     assert Decimal(str(new["price"])) == Decimal("50.00")
     level = client.inventory_level(new["inventoryItemId"], location, ("available",))
     assert level is not None and level.quantities["available"] == 100 // box
+    client.close()
+
+
+def test_a_renamed_packaging_is_priced_and_stocked_again_and_not_sold_at_zero_meanwhile(
+    installed: InstalledShop,
+) -> None:
+    """productSet matches variants by option value: the ERP renaming the unit's packaging (UN ->
+    PC) makes Shopify replace its variant, which comes with no price and no stock. Until the prices
+    flow prices it, the stock flow keeps it off sale (not at R$ 0.00); then both come back."""
+    client = installed.client()
+    location, seq, family, _ = _stocked_product(installed, client)
+    before = _variant(installed, f"P{seq}E1")
+    store = installed.erp.erp.store
+    with store.write() as (conn, now):
+        e = t.map_famembalagem
+        conn.execute(
+            e.update()
+            .where(e.c.seqfamilia == family, e.c.qtdembalagem == 1)
+            .values(embalagem="PC", dtahoraltembpreco=now)
+        )
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    replaced = _variant(installed, f"P{seq}E1")
+    assert replaced["id"] != before["id"] and replaced["title"] == "PC"
+    stock.run(installed.shop_id)  # before the prices pass: not for sale
+    level = client.inventory_level(replaced["inventoryItemId"], location, ("available",))
+    assert level is None or level.quantities["available"] == 0
+    prices.run(installed.shop_id)
+    stock.run(installed.shop_id)
+    replaced = _variant(installed, f"P{seq}E1")
+    assert Decimal(str(replaced["price"])) == Decimal(str(before["price"])) > 0
+    level = client.inventory_level(replaced["inventoryItemId"], location, ("available",))
+    assert level is not None and level.quantities["available"] == 100
     client.close()
