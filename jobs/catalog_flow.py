@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 import erp
 from jobs import catalog_cache, catalog_initial
@@ -42,7 +42,7 @@ from jobs.catalog_load import Progress, SyncResult, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
 from jobs.locks import LockBusy, flow_lock
 from ledger import watermarks
-from ledger.bindings import PRODUCT_KIND
+from ledger.bindings import CATALOG_RECHECK_KIND, PRODUCT_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import Binding, Message, utcnow
@@ -286,8 +286,10 @@ def _incremental(
             catalog_cache.merge(session, shop_id, skus=records)
         # Products left in the other inactive status (the merchant changed `inactive_sku_status`)
         # are re-planned with this pass, although the ERP did not change them.
+        # And those whose sale status in the store flipped (the prices flow asks for it).
         restatus = _other_inactive_status(session, shop_id, ctx.inactive_status) if flow == "products" else []
-    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(set(restatus) - set(latest))
+        rechecks = _catalog_rechecks(session, shop_id) if flow == "products" else []
+    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(set(restatus + rechecks) - set(latest))
 
     def accepted(session: Any, batch: Sequence[int]) -> None:
         read_in_batch = [latest[s] for s in batch if s in latest]
@@ -296,6 +298,15 @@ def _incremental(
 
     result = sync(ctx, flow, seqs, client=client, accepted=accepted if seqs else None, progress=progress,
                   job_id=job_id)  # fmt: skip
+    if rechecks:  # planned (sent or recorded on its message): asked for no more
+        with session_scope() as session:
+            session.execute(
+                delete(Binding).where(
+                    Binding.shop_id == shop_id,
+                    Binding.kind == CATALOG_RECHECK_KIND,
+                    Binding.erp_id.in_([str(seq) for seq in rechecks]),
+                )
+            )
     if read.complete and read.snapshot is not None:
         with session_scope() as session:
             watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
@@ -311,6 +322,13 @@ def _other_inactive_status(session: Any, shop_id: int, inactive_status: str) -> 
             Binding.kind == PRODUCT_KIND,
             Binding.data["status"].as_string().in_(other),
         )
+    )
+    return [int(seq) for seq in rows if seq.isdigit()]
+
+
+def _catalog_rechecks(session: Any, shop_id: int) -> list[int]:
+    rows = session.scalars(
+        select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == CATALOG_RECHECK_KIND)
     )
     return [int(seq) for seq in rows if seq.isdigit()]
 

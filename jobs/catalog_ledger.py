@@ -55,6 +55,7 @@ class CatalogContext:
     shop_domain: str
     inactive_status: str
     bulk_threshold: int
+    off_sale: frozenset[str] = frozenset()  # SKUs with statusVenda 'I' in the store (prices flow)
 
 
 def load_context(session: Session, shop_id: int) -> CatalogContext:
@@ -66,7 +67,21 @@ def load_context(session: Session, shop_id: int) -> CatalogContext:
         shop_domain=shop.domain,
         inactive_status=str(shop_settings.get(shop, "inactive_sku_status")).upper(),
         bulk_threshold=int(shop_settings.get(shop, "bulk_threshold")),
+        off_sale=off_sale(session, shop_id),
     )
+
+
+def off_sale(session: Session, shop_id: int) -> frozenset[str]:
+    """The SKUs the prices flow found not for sale (statusVenda 'I') at the store's company and
+    segment: few, so read whole for each pass."""
+    rows = session.scalars(
+        select(Binding.erp_id).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == PRICE_KIND,
+            Binding.data["sale_active"].as_boolean().is_(False),
+        )
+    )
+    return frozenset(rows)
 
 
 @dataclass(frozen=True)
@@ -111,7 +126,7 @@ def plan_one(
     if not entry.skus:
         return Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)")
     if mapped is None:
-        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status)
+        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale)
     if not force and bindings.unchanged(binding, mapped.digest):
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"

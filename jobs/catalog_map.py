@@ -18,7 +18,8 @@ Decisions (issue 6):
   kg (unitPriceMeasurement KG/1 per KG/1) and weighs 1 kg. The variant binding carries
   `weighed` and `unit_kg` so the price, stock and order flows can rely on it.
 - Status: a product is ACTIVE when the ERP integrates it (INDINTEGRAECOMMERCE) and at least one
-  packaging is active; otherwise the shop setting `inactive_sku_status` (DRAFT | ARCHIVED).
+  packaging is active (its packaging status, and its statusVenda for the store's company and
+  segment: `off_sale`); otherwise the shop setting `inactive_sku_status` (DRAFT | ARCHIVED).
   Never deleted.
 - An inactive packaging of an active product keeps its variant (ids, SKU, orders history and
   bindings stay valid; productSet replaces the variant list whole, so dropping it would delete
@@ -34,7 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -230,13 +231,21 @@ _LINE_HEAD = (
 
 
 def map_product(
-    product: Mapping[str, Any], skus: Iterable[Mapping[str, Any]], inactive_status: str = "DRAFT"
+    product: Mapping[str, Any],
+    skus: Iterable[Mapping[str, Any]],
+    inactive_status: str = "DRAFT",
+    off_sale: Collection[str] = (),
 ) -> MappedProduct:
-    """ERP product + all its SKUs -> the ProductSetInput (and digest) for Shopify.
+    """ERP product + all its SKUs -> the ProductSetInput (and digest) for Shopify. `off_sale`: the
+    SKUs whose statusVenda is 'I' for the store's company and segment (the prices flow's "price"
+    bindings): inactive like a packaging the ERP deactivated (consinco.md: a SKU is active when
+    the packaging, statusVenda and INDINTEGRAECOMMERCE all say so).
 
     Raises:
         ValueError: no SKU (a product needs at least one packaging to become a variant).
     """
+    if off_sale:
+        skus = [{**s, "active": False} if s["id_sku"] in off_sale else s for s in skus]
     # (quantity, id, record), smallest packaging first: ordered_skus' order, each quantity read once
     keyed = sorted(
         ((Decimal(str(s["qtd_embalagem"])), str(s["id_sku"]), s) for s in skus), key=_by_qty_and_id

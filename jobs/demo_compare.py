@@ -72,13 +72,15 @@ def compare(
         if "consinco.seq_produto" in p["metafields"]
     }
     variants = {v["sku"]: v for p in state["products"] for v in p["variants"]}
-    active = _compare_products(report, products, skus_by_product, shopify_products, inactive_status)
+    items = list(erp.price_items(None, *store))
+    off_sale = {item.id_sku for item in items if not PriceState.from_item(item).sale_active}
+    active = _compare_products(report, products, skus_by_product, shopify_products, inactive_status, off_sale)
     with session_scope() as session:
         data = {
             k: dict(b.data or {})
             for k, b in bindings.get_many(session, shop_id, "variant", list(variants)).items()
         }
-    sale = _compare_prices(report, erp, store, variants, data, today)
+    sale = _compare_prices(report, items, variants, data, today)
     # Not for sale: an inactive packaging or product (catalog rule) or sale status 'I' (price rule).
     sale = {sku: sale.get(sku, True) and active.get(sku, True) for sku in set(sale) | set(active)}
     for company, location in sorted(locations.items()):
@@ -92,14 +94,16 @@ def _compare_products(
     skus: dict[int, list[dict[str, Any]]],
     shopify: dict[int, dict[str, Any]],
     inactive_status: str,
+    off_sale: set[str],
 ) -> dict[str, bool]:
-    """Counts and differences of products and variants; returns SKU -> active per the ERP."""
+    """Counts and differences of products and variants; returns SKU -> active per the ERP
+    (`off_sale`: statusVenda 'I' at the store, which makes a SKU inactive as jobs.catalog_map says)."""
     diffs = report.differences
     active: dict[str, bool] = {}
     for seq, product in products.items():
         if not skus.get(seq):
             continue  # a product without packaging has nothing to sell
-        mapped = map_product(product, skus[seq], inactive_status)
+        mapped = map_product(product, skus[seq], inactive_status, off_sale)
         active.update({s["id_sku"]: bool(s["active"]) for s in mapped.skus})
         report.erp.products += 1
         report.erp.variants += len(mapped.skus)
@@ -125,15 +129,14 @@ def _compare_products(
 
 def _compare_prices(
     report: CatalogReport,
-    erp: ErpClient,
-    store: tuple[int, int],
+    items: list[Any],
     variants: dict[str, dict[str, Any]],
     data: dict[str, dict[str, Any]],
     today: date,
 ) -> dict[str, bool]:
     """Prices at the store's (company, segment); returns SKU -> for sale (the stock rule needs it)."""
     sale: dict[str, bool] = {}
-    for item in erp.price_items(None, *store):
+    for item in items:
         state = PriceState.from_item(item)
         sale[item.id_sku] = state.sale_active
         variant = variants.get(item.id_sku)

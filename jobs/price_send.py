@@ -18,7 +18,7 @@ from typing import Any
 
 from jobs.price_map import PriceState, VariantPrice, recheck_on, variant_input
 from ledger import bindings, trace
-from ledger.bindings import PRICE_KIND, BindingRow
+from ledger.bindings import CATALOG_RECHECK_KIND, PRICE_KIND, BindingRow
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -234,6 +234,16 @@ def record_applied(session: Any, shop_id: int, applied: list[Line], today: date)
         if line.old_sale_active is None or line.old_sale_active != line.state.sale_active
     ]
     bindings.upsert_many(session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in flips])
+    # A sale status other than the products flow last assumed (active, before any price) can turn
+    # the whole product on or off (jobs.catalog_map: off_sale): it re-plans the product.
+    products = {
+        str(line.state.seq_produto)
+        for line in applied
+        if (True if line.old_sale_active is None else line.old_sale_active) != line.state.sale_active
+    }
+    bindings.upsert_many(
+        session, shop_id, CATALOG_RECHECK_KIND, [BindingRow(s, None, None, {}) for s in products]
+    )
 
 
 def record_refused(

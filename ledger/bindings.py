@@ -31,6 +31,7 @@ LIST_PRICE_KIND = "list_price"  # erp_id = "<price list id>:<idSku>": a price-li
 STOCK_KIND = "stock"  # erp_id = "<company>:<idSku>": the level last sent
 STOCK_POLICY_KIND = "stock_policy"  # erp_id = idSku: the inventoryPolicy last sent
 STOCK_RECHECK_KIND = "stock_recheck"  # erp_id = idSku: the stock flow re-evaluates it next run
+CATALOG_RECHECK_KIND = "catalog_recheck"  # erp_id = seqProduto: the products flow re-plans it next run
 
 
 class BindingRow(NamedTuple):

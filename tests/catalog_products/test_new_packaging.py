@@ -141,3 +141,43 @@ def test_a_renamed_packaging_is_priced_and_stocked_again_and_not_sold_at_zero_me
     level = client.inventory_level(replaced["inventoryItemId"], location, ("available",))
     assert level is not None and level.quantities["available"] == 100
     client.close()
+
+
+def test_a_product_out_of_sale_in_the_store_follows_the_inactive_setting_and_comes_back(
+    installed: InstalledShop,
+) -> None:
+    """Every packaging of product 1 is statusVenda 'I' at the store's company and segment: not
+    active (consinco.md), so the product becomes DRAFT (the setting) with the next products pass
+    after the prices flow saw it, with no change to the product in the ERP; back on sale, ACTIVE."""
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    prices.run(installed.shop_id)
+    assert _status(installed, 1) == "ACTIVE"
+
+    def sale(status: str) -> None:
+        ps = t.mrl_prodempseg
+        with installed.erp.erp.store.write() as (conn, now):
+            conn.execute(
+                ps.update()
+                .where(ps.c.seqproduto == 1, ps.c.nroempresa == 1, ps.c.nrosegmento == 1)
+                .values(statusvenda=status, dtaalteracao=now)
+            )
+
+    sale("I")
+    prices.run(installed.shop_id)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert _status(installed, 1) == "DRAFT"
+    again = catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert again.changed == 0  # asked for once
+    sale("A")
+    prices.run(installed.shop_id)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert _status(installed, 1) == "ACTIVE"
+    client.close()
+
+
+def _status(installed: InstalledShop, seq: int) -> str:
+    for product in installed.state()["products"]:
+        if int(product["metafields"]["consinco.seq_produto"]) == seq:
+            return product["status"]
+    raise AssertionError(f"product {seq} is not in Shopify")
