@@ -187,3 +187,28 @@ def test_inactive_packaging_is_zeroed_when_the_products_flow_marks_it(chain):
     stock.run(shop.shop_id)
     assert chain.level(shop, data["inventory_item_id"], 1) == 0
     assert chain.level(shop, data["inventory_item_id"], 2) == 0
+
+
+def test_a_transient_failure_keeps_the_prices_watermark_and_the_retry_sends_them(chain, monkeypatch):
+    """Shopify down mid-pass: the watermark stays, so the RQ retry reads the same rows again
+    (moved past them, the prices would be lost for good)."""
+    import pytest
+
+    from ledger import watermarks
+    from ledger.errors import Transient
+    from shopify_app.admin_api.catalog_ops import CatalogOperations
+
+    shop = chain.install("precos-queda", 1, 1, [1])
+    chain.load_catalog(shop)
+    today = erp_today(get_settings().erp_timezone)
+
+    def down(self, *args, **kwargs):
+        raise Transient("Shopify answered 503")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(CatalogOperations, "variants_bulk_update", down)
+        with pytest.raises(Transient):
+            prices.run(shop.shop_id, today=today)
+    with session_scope() as session:
+        assert watermarks.read(session, shop.shop_id, "prices", "1:1").last_changed_at is None
+    assert prices.run(shop.shop_id, today=today).variants_sent > 0

@@ -142,6 +142,28 @@ class Crash(BaseException):
     """The worker dying: not an Exception, so nothing in the flow records it."""
 
 
+def test_a_transient_batch_failure_keeps_the_stock_watermark(chain, monkeypatch):
+    """Shopify down while the levels are written: the watermark stays where it was, so the retry
+    reads the same stock rows again and writes them."""
+    from ledger.errors import Transient
+
+    shop = chain.install("estoque-queda", 1, 1, [1])
+    chain.load_catalog(shop, priced=True)
+
+    def down(*args, **kwargs):
+        raise Transient("Shopify answered 503")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_writer, "set_available", down)
+        with pytest.raises(Transient):
+            stock.run(shop.shop_id)
+    with session_scope() as session:
+        assert watermarks.read(session, shop.shop_id, "stock", "1").last_changed_at is None
+    stock.run(shop.shop_id)
+    with session_scope() as session:
+        assert watermarks.read(session, shop.shop_id, "stock", "1").last_changed_at is not None
+
+
 def test_crash_mid_batch_then_resume_duplicates_nothing_and_misses_nothing(chain, monkeypatch):
     shop = chain.install("queda", 1, 1, [1])
     catalog = chain.load_catalog(shop, priced=True)

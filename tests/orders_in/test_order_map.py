@@ -446,3 +446,34 @@ def test_the_customer_fits_the_erps_columns_and_the_long_distance_zero_is_no_ddd
     for field, key in widths.items():
         assert 0 < len(sent[field]) <= CUSTOMER_WIDTHS[key], (field, sent[field])
     assert sent["complementoLogradouro"].startswith("Bloco B, apartamento 1203")
+
+
+def test_a_first_gateway_that_kept_more_than_the_order_pays_only_the_order() -> None:
+    """A card took 180 (not refunded yet) and a gift card 20 on an order of 100: the ERP gets the
+    order's total, never a negative payment."""
+    raw = raw_order([(Decimal("80.10"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["paymentGatewayNames"] = ["cartao", "gift_card"]
+    raw["transactions"] = [
+        {"id": f"gid://shopify/OrderTransaction/{n}", "gateway": g, "kind": "SALE", "status": "SUCCESS",
+         "amountSet": money_bag(Decimal(a))}
+        for n, g, a in ((1, "cartao", "180.00"), (2, "gift_card", "20.00"))
+    ]  # fmt: skip
+    payments = order_map.map_payments(
+        parse_erp_order(raw).order, Decimal("100.00"), {"cartao": 3, "gift_card": 9}
+    )
+    assert sum(p.amount for p in payments) == Decimal("100.00") and all(p.amount >= 0 for p in payments)
+    assert payments[0].amount == Decimal("100.00")
+
+
+@pytest.mark.parametrize("unit_kg", ["0.25", "0.3", "1"])
+def test_a_weighed_line_sold_in_steps_of_part_of_a_kilo_loses_no_cent(unit_kg: str) -> None:
+    """7 units of R$ 10.00 sold by 0.3 kg: 2.1 kg at 33.33/kg rounds up, and the discount that
+    brings it back to 70.00 is never negative."""
+    read = parse_erp_order(raw_order([(Decimal("10.00"), 7, 7, Decimal(0))]))
+    info = VariantInfo("P1E1", 1, Decimal(1), weighed=True, sale_unit_kg=Decimal(unit_kg))
+    mapped = order_map.map_order(read, TARGET, {"gid://shopify/LineItem/1": info}, {"Pix": 2})
+    [line] = mapped.lines
+    assert line.line.qty == 7 * Decimal(unit_kg) and line.line.discount >= 0
+    assert (line.line.qty * line.line.unit_price - line.line.discount).quantize(Decimal("0.01")) == Decimal(
+        "70.00"
+    )

@@ -62,6 +62,14 @@ def test_layout_rules(key: str, rule: str) -> None:
     assert rule in raised.value.rule
 
 
+def test_a_ct_e_key_with_a_right_check_digit_is_still_refused_for_its_model() -> None:
+    """Model 57 (CT-e) whose check digit is right: only the model rule can refuse it."""
+    first43 = NFE_SP[:20] + "57" + NFE_SP[22:43]
+    with pytest.raises(InvalidNfeKey) as raised:
+        validate_key(first43 + str(check_digit(first43)))
+    assert "model 57 is not 55/65" in raised.value.rule
+
+
 def test_masks_printed_on_a_danfe_are_tolerated() -> None:
     spaced = " ".join(NFE_SP[i : i + 4] for i in range(0, 44, 4))
     assert validate_key(spaced).key == NFE_SP

@@ -376,3 +376,14 @@ def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
     picked = event(line(1, "A", "2", "2"), line(2, "A", "3", "1"))
     edits = _pending_edits(plan_changes(picked, [first, second], VARIANTS), [first, second])
     assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [("gid://shopify/LineItem/A2", 1)]
+
+
+def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() -> None:
+    """Paid 100, invoiced 80: nothing to capture, and the order link names the 20.00 to refund;
+    once refunded, nothing to name."""
+    from jobs.invoices import _capture
+
+    owed = _capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00"))
+    assert owed.attention is not None and "refund 20.00" in owed.attention
+    done = _capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00", refunded="20.00"))
+    assert done.attention is None
