@@ -14,13 +14,13 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
 from ledger import queues
 from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import Message, Role, WebhookInbox
-from shopify_app.api_common import app_settings, db, not_found, write_audit
+from shopify_app.api_common import ApiError, app_settings, db, not_found, write_audit
 from shopify_app.roles import require_role
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/jobs")
@@ -91,5 +91,9 @@ def requeue(job_id: str) -> ResponseReturnValue:
             queues.requeue_failed(job_id, conn=get_redis(app_settings().redis_url))
         except NoSuchJobError as exc:
             raise not_found("failed job") from exc
+        except InvalidJobOperation as exc:  # requeued by someone else a moment ago
+            raise ApiError(
+                409, "job_not_failed", f"job {job_id} is no longer failed (requeued already?)"
+            ) from exc
         write_audit(session, "job.requeued", f"job:{job_id}", None, None)
     return jsonify({"job_id": job_id, "requeued": True}), 202

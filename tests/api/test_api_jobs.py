@@ -56,3 +56,19 @@ def test_failed_jobs_are_listed_per_shop_masked_and_requeued(client, shops, rq, 
     assert {j["id"] for j in client.get("/api/jobs/failed", headers=headers()).get_json()["jobs"]} == {
         "replay-a"
     }
+
+
+def test_a_job_requeued_by_someone_else_a_moment_ago_is_a_409_not_a_500(client, shops, rq, monkeypatch):
+    """Two operators press retry at once: the second finds the job no longer in the failed registry."""
+    from rq.exceptions import InvalidJobOperation
+
+    from ledger import queues
+
+    _fail(rq, "run-a", f"{PROBE}.run", shops.a)
+
+    def raced(*_args, **_kwargs):
+        raise InvalidJobOperation("Job is not in the failed registry")
+
+    monkeypatch.setattr(queues, "requeue_failed", raced)
+    second = client.post("/api/jobs/failed/run-a/requeue", headers=headers(Role.OPERATOR))
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "job_not_failed"
