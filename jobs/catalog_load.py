@@ -235,6 +235,7 @@ def _push_bulk(
         raise
     by_line = {line.line_number: line for line in answer.lines}
     outcomes = []
+    unknown: Transient | None = None
     with session_scope() as session:
         for number, mapped in enumerate(to_send):
             line = by_line.get(number)
@@ -242,8 +243,11 @@ def _push_bulk(
             if line is not None and line.ok and (line.payload or {}).get("product"):
                 outcomes.append((mapped, parse_product_set(line.payload or {}).product, message_id))
                 continue
-            if line is None:
-                exc: Exception = ShopifyGraphQLError("productSet", [{"message": "no bulk result line"}])
+            if line is None:  # Shopify did not say whether it took it: tried again, not given up on
+                exc: Exception = Transient(
+                    f"the bulk operation has no result line for product {mapped.seq_produto}"
+                )
+                unknown = unknown or exc
             elif line.user_errors:
                 exc = ShopifyUserErrors("productSet", line.user_errors)
             else:
@@ -253,6 +257,8 @@ def _push_bulk(
         cl.record_sent(session, ctx, outcomes)
     if progress is not None:
         progress(total, total)
+    if unknown is not None:  # the watermark stays: the retry re-plans, the products taken cost nothing
+        raise unknown
 
 
 def schedule_progress(shop_id: int, flow: str, *, every: float = 1.0) -> Progress:

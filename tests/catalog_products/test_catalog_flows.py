@@ -242,3 +242,34 @@ def test_bulk_path_ends_in_the_same_state_as_the_direct_path(installed: Installe
     assert (shown["done"], shown["total"]) == (38, 38)  # the dashboard's bar
     assert normalised() == direct
     assert binding_count(installed.shop_id, VARIANT_KIND) == 60
+
+
+def test_a_product_the_bulk_results_do_not_mention_is_retried_not_given_up(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """Shopify's result file lacks a product's line: whether it was taken is unknown, so the pass
+    ends transient (RQ retries it), the watermark stays, and the retry sends it."""
+    import dataclasses
+
+    from shopify_app.admin_api.bulk import BulkRunner
+
+    real = BulkRunner.run
+
+    def drops_a_line(self, *args, **kwargs):
+        answer = real(self, *args, **kwargs)
+        return dataclasses.replace(answer, lines=[line for line in answer.lines if line.line_number != 0])
+
+    installed.set_setting("bulk_threshold", 5)
+    with monkeypatch.context() as patched:
+        patched.setattr(BulkRunner, "run", drops_a_line)
+        with pytest.raises(Transient):
+            catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    with session_scope() as session:
+        assert watermarks.read(session, installed.shop_id, "products").last_changed_at is None
+        retrying = session.scalars(
+            select(Message).where(Message.status == MessageStatus.RETRYING.value)
+        ).all()
+        assert len(retrying) == 1 and "no result line" in (retrying[0].error_text or "")
+    again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert again.failed == 0 and (again.created + again.changed) >= 1
+    assert len(products_by_seq(installed)) == 38
