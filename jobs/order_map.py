@@ -40,6 +40,9 @@ READY_STATUSES: dict[str, frozenset[str]] = {
     "paid": frozenset({"PAID", "PARTIALLY_REFUNDED"}),
     "authorized": frozenset({"PAID", "PARTIALLY_REFUNDED", "AUTHORIZED", "PARTIALLY_PAID"}),
 }
+# displayFinancialStatus values of an order nothing will pay as it stands (an authorisation that
+# lapsed or was voided, all money given back): not waited for (jobs.orders skips it).
+WILL_NOT_BE_PAID = frozenset({"EXPIRED", "VOIDED", "REFUNDED"})
 PICKUP_WORDS = ("retirada", "retirar", "pickup", "pick up", "pick-up")
 
 

@@ -326,6 +326,12 @@ def _prepare(
             request = {**request, "nro_empresa": target.nro_empresa}
             message.request_payload = request
             if not learning and not order_map.is_ready(order, settings["payment_confirmation"]):
+                if (order.financial_status or "").upper() in order_map.WILL_NOT_BE_PAID:
+                    # Re-read on every catch-up for ever, and holding its stock, otherwise.
+                    why = (f"Shopify says {order.financial_status}: this order will not be paid as it "
+                           "stands; a payment later (orders/paid) brings it back")  # fmt: skip
+                    trace.skip(session, message, why)
+                    return MessageStatus.SKIPPED.value
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"])
                 return "waiting"
             variants = variants_for(session, shop_id, order.lines)

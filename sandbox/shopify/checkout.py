@@ -338,3 +338,20 @@ def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
         order_store.save(ctx, order)
         emit_order(ctx, order, "orders/paid", "orders/updated")
     return order
+
+
+def expire_authorizations(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
+    """The manual-capture authorisations of an order lapsed uncaptured (card networks hold them
+    about 7 days): nothing is capturable any more and Shopify shows EXPIRED. Sends orders/updated.
+    Returns the order document."""
+    ctx = context(sandbox, shop)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, order_id)
+        if order is None:
+            raise CheckoutError(f"no order {order_id} in {shop}")
+        for txn in order["_transactions"]:
+            if txn["kind"] == "AUTHORIZATION":
+                txn["_closed"] = True
+        order_store.save(ctx, order)
+        emit_order(ctx, order, "orders/updated")
+    return order

@@ -14,7 +14,7 @@ from jobs.inbox import WebhookEvent
 from ledger import kv, mappings, queues
 from ledger.db import session_scope
 from ledger.models import MessageStatus
-from sandbox.shopify.checkout import mark_paid
+from sandbox.shopify.checkout import expire_authorizations, mark_paid
 from sandbox.shopify.order_payloads import rest_order
 from shopify_app.admin_api import for_shop
 from shopify_app.enqueue import resume_parked
@@ -70,6 +70,22 @@ def test_unpaid_order_waits_visibly_then_goes_when_paid(world):
     world.drain()
     assert world.message(gid).status == MessageStatus.DONE.value
     assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_an_order_whose_authorisation_lapsed_is_not_waited_for_and_a_later_payment_brings_it(world):
+    """Manual capture under the "paid" setting: the authorisation lapses uncaptured (EXPIRED).
+    Waiting would re-read it on every catch-up for ever and hold its stock: it is skipped, saying
+    why; a payment later (orders/paid) still imports it."""
+    gid = world.place(gateway="cartao", capture="manual")
+    world.drain()
+    assert world.message(gid).status == MessageStatus.PENDING.value  # AUTHORIZED: waits for "paid"
+    expire_authorizations(world.shopify.sandbox, world.name, gid)
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.SKIPPED.value and "EXPIRED" in (message.error_text or "")
+    assert world.erp_orders_for(gid) == []
+    orders.replay(message.id)  # the catch-up or a person: re-read, still nothing to wait for
+    assert world.message(gid).status == MessageStatus.SKIPPED.value
 
 
 def test_unknown_sku_parks_the_order_and_it_resumes_once_bound(world):
