@@ -29,6 +29,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
@@ -71,8 +72,8 @@ def invoice_metafields(order_id: str, invoice: Invoice) -> list[dict[str, Any]]:
         ("serie", "single_line_text_field", str(invoice.series)),
         ("modelo", "single_line_text_field", invoice.model),
         ("data_emissao", "date_time", invoice.issued_at.replace(microsecond=0).isoformat()),
-        ("danfe_url", "url", invoice.danfe_url),
-        ("xml_url", "url", invoice.xml_url),
+        ("danfe_url", "url", web_url(invoice.danfe_url)),
+        ("xml_url", "url", web_url(invoice.xml_url)),
     ]
     return [
         {"ownerId": order_id, "namespace": NAMESPACE, "key": key, "type": kind, "value": value}
@@ -81,11 +82,32 @@ def invoice_metafields(order_id: str, invoice: Invoice) -> list[dict[str, Any]]:
     ]
 
 
+def web_url(value: str | None) -> str | None:
+    """An absolute http(s) address, else None. Shopify validates a `url` metafield (and a tracking
+    URL) and metafieldsSet is atomic: one relative or malformed link from the ERP would refuse
+    the key, the number and the rest, and stop the invoice before its fulfillment and capture."""
+    if not value or any(c.isspace() for c in value.strip()):
+        return None
+    try:
+        parsed = urlsplit(value.strip())
+        usable = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+    except ValueError:
+        return None
+    if not usable:
+        log.warning("invoices: the ERP's link %r is not an http(s) address; left out", value)
+        return None
+    return value.strip()
+
+
 def tracking_input(event: OrderEvent) -> dict[str, Any] | None:
     """Pure: fulfillmentCreate trackingInfo from the ERP's rastreio (None when not given)."""
     if event.tracking is None:
         return None
-    return {"company": event.tracking.carrier, "number": event.tracking.code, "url": event.tracking.url}
+    return {
+        "company": event.tracking.carrier,
+        "number": event.tracking.code,
+        "url": web_url(event.tracking.url),
+    }
 
 
 def _apply(unit: order_events.EventUnit) -> dict[str, Any]:

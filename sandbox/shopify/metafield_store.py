@@ -5,6 +5,8 @@ metafieldsSet. A definition of type `id` makes its values unique per store: that
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import date, datetime
 from typing import Any
 
 from sandbox.shopify.clock import iso
@@ -67,10 +69,35 @@ def check(
         return "Type can't be blank.", "BLANK"
     if known and type_name and type_name != wanted_type:
         return f"Type '{type_name}' does not match the definition's type '{wanted_type}'.", "INVALID_TYPE"
+    invalid = _invalid_value(wanted_type, value)
+    if invalid is not None:
+        return invalid, "INVALID_VALUE"
     if wanted_type == "id":
         holder = owner_by_unique_value(ctx, owner, namespace, key, value)
         if holder is not None and holder != owner_id:
             return "Value is already assigned to another resource.", "TAKEN"
+    return None
+
+
+_URL_SCHEMES = ("https", "http", "mailto", "sms", "tel")
+
+
+def _invalid_value(type_name: str, value: str) -> str | None:
+    """Shopify's built-in validation of the types the app writes (every type has one): why the
+    value is refused, or None."""
+    if type_name == "url":
+        scheme, _, rest = value.partition(":")
+        if scheme.lower() not in _URL_SCHEMES or not rest or any(c.isspace() for c in value):
+            return f"Value must be a URL with one of the schemes {', '.join(_URL_SCHEMES)}: {value!r}."
+    elif type_name == "single_line_text_field" and ("\n" in value or "\r" in value):
+        return "Value must be a single line of text."
+    elif type_name == "number_integer" and not re.fullmatch(r"-?[0-9]+", value):
+        return f"Value must be an integer: {value!r}."
+    elif type_name in ("date_time", "date"):
+        try:
+            (datetime.fromisoformat if type_name == "date_time" else date.fromisoformat)(value)
+        except ValueError:
+            return f"Value must be an ISO 8601 {type_name.replace('_', ' ')}: {value!r}."
     return None
 
 

@@ -218,6 +218,12 @@ def test_invoice_metafields_and_tracking() -> None:
     assert fields["data_emissao"] == ("date_time", "2026-11-28T12:00:00+00:00")
     assert fields["danfe_url"] == ("url", "http://x/danfe") and "xml_url" not in fields
     assert tracking_input(event()) == {"company": "LOG", "number": "SB1BR", "url": None}
+    # Shopify validates a url metafield and metafieldsSet is atomic: a link that is not an absolute
+    # http(s) address is left out, so it cannot refuse the key (and stop the fulfillment, capture).
+    for bad in ("/danfe/123.pdf", "ftp://erp/x.xml", "http://erp/danfe 123.pdf", "http://[erp"):
+        odd = dataclasses.replace(invoice, danfe_url=bad, xml_url="https://erp.example.com.br/xml/1")
+        fields = {m["key"]: m["value"] for m in invoice_metafields("gid://shopify/Order/1", odd)}
+        assert "danfe_url" not in fields and fields["xml_url"] == "https://erp.example.com.br/xml/1", bad
 
 
 def test_event_payload_round_trip() -> None:

@@ -182,6 +182,24 @@ def test_metafields_set_is_atomic_and_limited_to_25(shop: ShopClient, product: d
     ]
 
 
+def test_metafields_set_validates_values_by_type_as_shopify_does(shop: ShopClient, product: dict) -> None:
+    """Every type has its built-in validation: a relative or ftp link, a non-ISO date, text on
+    two lines in a single-line field are INVALID_VALUE, and the whole call is refused."""
+    base = {"ownerId": product["id"], "namespace": "erp"}
+    good = {**base, "key": "danfe", "type": "url", "value": "https://erp.example.com.br/danfe/1.pdf"}
+    cases = [("danfe", "url", "/danfe/1.pdf"), ("danfe", "url", "ftp://erp/x.xml"),
+             ("danfe", "url", "http://erp/a b.pdf"), ("emitida", "date_time", "ontem"),
+             ("serie", "single_line_text_field", "1\n2"), ("numero", "number_integer", "12a")]  # fmt: skip
+    for key, kind, value in cases:
+        bad = {**base, "key": key, "type": kind, "value": value}
+        refused = shop.data(METAFIELDS_SET, {"metafields": [good, bad]})["metafieldsSet"]
+        assert refused["metafields"] is None, value
+        assert [(e["code"], e["elementIndex"]) for e in refused["userErrors"]] == [("INVALID_VALUE", 1)], (
+            value
+        )
+    assert shop.data(METAFIELDS_SET, {"metafields": [good]})["metafieldsSet"]["userErrors"] == []
+
+
 def test_price_list_fixed_prices_and_catalog(shop: ShopClient, product: dict) -> None:
     market = shop.data("{ markets(first: 5) { nodes { id name } } }")["markets"]["nodes"][0]
     price_list = shop.data("""mutation { priceListCreate(input: {name: "Loja Moema", currency: BRL,
