@@ -108,10 +108,25 @@ def _validate(ctx: Ctx, identifier: dict | None, data: dict[str, Any]) -> dict |
                 catalog.money(variant.get(name))
             except ValueError:
                 return _error(["input", "variants", str(index), name], "Price is invalid.", "INVALID_VARIANT")
+    if variants and not data.get("productOptions"):
+        return _error(
+            ["input", "productOptions"],
+            "Must specify product options when updating variants.",
+            "PRODUCT_OPTIONS_INPUT_MISSING",
+        )
     for index, item in enumerate(data.get("metafields") or []):
         if not item.get("key"):
             return _error(
                 ["input", "metafields", str(index), "key"], "Key can't be blank.", "INVALID_METAFIELD"
+            )
+    custom = (identifier or {}).get("customId")
+    if custom and data.get("metafields") is not None:
+        wanted = (custom.get("namespace"), custom.get("key"), custom.get("value"))
+        if not any((m.get("namespace"), m.get("key"), m.get("value")) == wanted for m in data["metafields"]):
+            return _error(
+                ["input", "metafields"],
+                "The input argument `metafields` (if present) must contain the `customId` value.",
+                "METAFIELD_MISMATCH",
             )
     return None
 
