@@ -26,7 +26,7 @@ The OrderLink keeps the NF-e fields, the captured amount, the ERP status and tha
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -127,6 +127,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             field="documentoFiscal.chaveAcesso",
             detail={"value": exc.value, "rule": exc.rule},
         ) from exc
+    # The key as validated (a DANFE prints it in groups of four): the metafield, the comparison
+    # that makes a replay free, and the link's 44-character column all take the 44 digits.
+    event = replace(event, invoice=replace(event.invoice, key=key.key))
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=("order_edits",))
     client = for_shop(unit.shop_domain)

@@ -24,6 +24,7 @@ the reason (an F is never applied on top of a Shopify order that does not match 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,7 +137,7 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                 shopify_id=link.shopify_order_id if link else event.channel_order_id,
                 erp_id=str(event.nro_pedvenda),
                 search=[
-                    event.invoice.key if event.invoice else None,
+                    re.sub(r"[\s.-]", "", event.invoice.key) if event.invoice else None,  # as printed: spaced
                     link.shopify_order_name if link else None,
                 ],
                 request=event_payload(event),

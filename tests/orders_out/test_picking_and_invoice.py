@@ -76,3 +76,32 @@ def test_cut_and_weighed_item_edit_the_order_then_the_invoice_captures_what_was_
     assert world.order_doc(order.gid) == snapshot
     assert len(world.line_changes(order.gid)) == 2
     assert world.messages("invoices", order)[0].attempts == 2
+
+
+def test_a_key_sent_as_printed_on_a_danfe_is_written_as_its_44_digits(world: World) -> None:
+    """The ERP's key in groups of four passes the check digit; the metafield, the link (a 44-character
+    column) and the search take the 44 digits, and the message ends done."""
+    import json
+
+    from sqlalchemy import select
+
+    from sandbox.consinco import tables as t
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.invoice(order.nro)
+    with world.erp.store.write() as (conn, _now):
+        events = t.mad_pedvendaevento
+        row = conn.execute(
+            select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
+        ).one()
+        data = json.loads(row.dados)
+        key = data["documentoFiscal"]["chaveAcesso"]
+        data["documentoFiscal"]["chaveAcesso"] = " ".join(key[i : i + 4] for i in range(0, 44, 4))
+        conn.execute(
+            events.update().where(events.c.seqevento == row.seqevento).values(dados=json.dumps(data))
+        )
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.settlement(order.gid).nfe["chave"] == key == world.link(order.gid).nfe_key
+    assert key in (message.search_text or "")
