@@ -8,7 +8,9 @@ order must resume when its mapping appears even if whoever created it did not sa
 - order webhooks (orders/create, paid, updated, edited, cancelled) still `received`/`enqueued`
   in the inbox after `stale_after` seconds: `jobs.inbox.process` again (handlers are idempotent);
 - order messages still `pending`/`retrying` after `stale_after` (a lost job, or an unpaid order
-  whose orders/paid never came): `jobs.orders.replay`, which re-reads Shopify;
+  whose orders/paid never came): `jobs.orders.replay`, which re-reads Shopify; and so ERP event
+  messages (picking edits, invoices, cancellations) whose job was lost or ran out of retries
+  while held behind an earlier event or waiting for Shopify's cancel job: their flow's replay;
 - parked order and order-edit messages whose missing mapping, binding, setting or link now
   exists (a picking substitute, an added SKU: the catalog sync binds it);
 - ERP events held behind an earlier event of their order (an invoice waiting for its picking
@@ -80,10 +82,10 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
             .limit(LIMIT)
         ).all()
         stale_messages = session.execute(
-            select(Message.id, Message.attempts, Message.job_id)
+            select(Message.id, Message.attempts, Message.job_id, Message.flow)
             .where(
                 Message.shop_id == shop_id,
-                Message.flow == FLOW,
+                Message.flow.in_((FLOW, *EVENT_FLOWS)),
                 Message.status.in_((MessageStatus.PENDING.value, MessageStatus.RETRYING.value)),
                 Message.updated_at <= cutoff,
             )
@@ -105,7 +107,7 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
                 description=f"catch-up {topic} inbox {inbox_id}",
             )
             counts["inbox"] += job is not None
-        stale_rows = [(message_id, attempts, job_id, FLOW) for message_id, attempts, job_id in stale_messages]
+        stale_rows = [tuple(row) for row in stale_messages]
         for name, rows in (("stale", stale_rows), ("resumed", resumable)):
             for message_id, attempts, job_id, flow_name in rows:
                 if job_alive(job_id, cutoff):

@@ -88,3 +88,34 @@ def test_a_parked_picking_edit_and_its_held_invoice_resume_by_themselves(world: 
     assert world.messages("invoices", order)[0].status == MessageStatus.DONE.value
     assert world.settlement(order.gid).nfe["chave"]
     assert orders.run(world.shop_id)["resumed"] == 0
+
+
+def test_an_event_whose_job_was_lost_while_held_is_resumed_by_the_catch_up(world: World) -> None:
+    """The invoice ran before its picking edit and was held (retrying); its RQ job is then gone
+    (its retries ran out while the edit was slow, or Redis restarted). The orders catch-up replays
+    it, as it does a lost order, instead of leaving it, and every later event, waiting for ever."""
+    from rq.job import Job
+
+    from jobs import order_catch_up
+    from ledger import kv
+
+    sku = world.plain(0)
+    order = world.linked_order([(sku, 3)], gateway="pix")
+    world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
+    world.erp.invoice(order.nro)
+    assert order_events.run(world.shop_id)["enqueued"] == 2
+    [edit], [invoice] = world.messages("order_edits", order), world.messages("invoices", order)
+    seq_s, seq_f = (int(m.unit_key.split(":")[1]) for m in (edit, invoice))
+    with pytest.raises(Transient):
+        invoices.apply_event(world.shop_id, seq_f)
+    assert edits.apply_event(world.shop_id, seq_s) == MessageStatus.DONE.value
+    redis = kv.get_redis()
+    for job_id in (invoice.job_id, edit.job_id):
+        Job.fetch(job_id, connection=redis).delete()
+    assert world.messages("invoices", order)[0].status == MessageStatus.RETRYING.value
+
+    counts = order_catch_up.run_catch_up(world.shop_id, stale_after_seconds=0)
+    assert counts["stale"] >= 1
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
