@@ -32,6 +32,7 @@ from shopify_app.admin_api.results import (
 )
 
 LINES_PER_PAGE = 100
+FULFILLMENT_ORDERS_PER_PAGE = 4  # x 100 lines each: under the query cost ceiling
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
 
 
@@ -65,9 +66,20 @@ class OrderOperations:
         return order
 
     def fulfillment_orders(self, order_id: str) -> list[FulfillmentOrder]:
-        """The order's fulfillment orders with their remaining lines (for fulfillmentCreate)."""
-        raw = self.executor.query("OrderFulfillmentOrders", {"id": order_id}).get("order") or {}
-        return [parse_fulfillment_order(fo) for fo in nodes(raw.get("fulfillmentOrders"))]
+        """The order's fulfillment orders with all their lines (for fulfillmentCreate), every
+        page of both: CLOSED ones pile up as fulfillments are cancelled, and a basket can hold
+        more lines than a page."""
+        found = []
+        for raw in paginate(self.executor, "OrderFulfillmentOrders", ("order", "fulfillmentOrders"),
+                            {"id": order_id}, first=FULFILLMENT_ORDERS_PER_PAGE):  # fmt: skip
+            info = (raw.get("lineItems") or {}).get("pageInfo") or {}
+            if info.get("hasNextPage"):
+                path = ("fulfillmentOrder", "lineItems")
+                more = paginate(self.executor, "FulfillmentOrderLineItems", path, {"id": raw["id"]},
+                                first=LINES_PER_PAGE, after=info.get("endCursor"))  # fmt: skip
+                raw = {**raw, "lineItems": {"nodes": [*nodes(raw.get("lineItems")), *more]}}
+            found.append(parse_fulfillment_order(raw))
+        return found
 
     def orders_updated_since(self, since_iso: str, *, first: int = 100) -> Iterator[OrderSummary]:
         """Orders updated at or after `since_iso` (>=: the boundary is re-read, dedupe downstream)."""

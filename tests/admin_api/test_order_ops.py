@@ -57,3 +57,42 @@ def test_order_reads_every_line_and_its_fulfillment_orders(client, http):
 def test_missing_order_is_none(client, http):
     http.post(URL, json=gql_body({"order": None}))
     assert client.order("gid://shopify/Order/404") is None
+
+
+def _fo_line(n: int) -> dict:
+    return {"id": f"gid://shopify/FulfillmentOrderLineItem/{n}", "remainingQuantity": 1, "totalQuantity": 1,
+            "lineItem": {"id": f"gid://shopify/LineItem/{n}"}}  # fmt: skip
+
+
+def test_fulfillment_orders_and_their_lines_are_read_past_their_first_pages(client, http):
+    def fo(n: int, lines: list[int], more: bool) -> dict:
+        info = {"hasNextPage": more, "endCursor": f"l{n}" if more else None}
+        return {"id": f"gid://shopify/FulfillmentOrder/{n}", "status": "OPEN",
+                "assignedLocation": {"location": {"id": "gid://shopify/Location/1"}},
+                "lineItems": {"nodes": [_fo_line(i) for i in lines], "pageInfo": info}}  # fmt: skip
+
+    def page(fos: list[dict], more: bool) -> dict:
+        info = {"hasNextPage": more, "endCursor": "f1" if more else None}
+        return {"order": {"id": ORDER["id"], "fulfillmentOrders": {"nodes": fos, "pageInfo": info}}}
+
+    rest = {"fulfillmentOrder": {"id": "gid://shopify/FulfillmentOrder/2", "lineItems": {
+        "nodes": [_fo_line(3)], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}  # fmt: skip
+    http.post(
+        URL,
+        [
+            {"json": gql_body(page([fo(1, [1], False)], True))},
+            {"json": gql_body(page([fo(2, [2], True)], False))},
+            {"json": gql_body(rest)},
+        ],
+    )
+    found = client.fulfillment_orders(ORDER["id"])
+    assert [
+        (f.id.rsplit("/", 1)[1], [line.line_item_id.rsplit("/", 1)[1] for line in f.lines]) for f in found
+    ] == [
+        ("1", ["1"]),
+        ("2", ["2", "3"]),
+    ]
+    bodies = sent(http)
+    assert [b["operationName"] for b in bodies] == [
+        "OrderFulfillmentOrders", "OrderFulfillmentOrders", "FulfillmentOrderLineItems"]  # fmt: skip
+    assert bodies[1]["variables"]["after"] == "f1" and bodies[2]["variables"]["after"] == "l2"

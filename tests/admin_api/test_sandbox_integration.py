@@ -146,7 +146,8 @@ def test_bulk_mutation_end_to_end(live):
     [
         ("Order", {"id": "gid://shopify/Order/1"}),
         ("OrderLineItems", {"id": "gid://shopify/Order/1", "first": 100}),
-        ("OrderFulfillmentOrders", {"id": "gid://shopify/Order/1"}),
+        ("OrderFulfillmentOrders", {"id": "gid://shopify/Order/1", "first": 4}),
+        ("FulfillmentOrderLineItems", {"id": "gid://shopify/FulfillmentOrder/1", "first": 100}),
         ("OrderEditBegin", {"id": "gid://shopify/Order/1"}),
         ("ProductByIdentifier", {"identifier": {"handle": "x"}}),
         ("ProductVariantsBySku", {"query": "sku:x", "first": 10}),

@@ -105,3 +105,20 @@ def test_a_key_sent_as_printed_on_a_danfe_is_written_as_its_44_digits(world: Wor
     assert message.status == MessageStatus.DONE.value, message.error_text
     assert world.settlement(order.gid).nfe["chave"] == key == world.link(order.gid).nfe_key
     assert key in (message.search_text or "")
+
+
+def test_the_invoice_fulfils_past_the_first_page_of_fulfillment_orders(world: World) -> None:
+    """Staff fulfilled the order by mistake and cancelled it, four times: each cancel leaves a
+    CLOSED fulfillment order and opens a new one, the fifth. The invoice still fulfils the line."""
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.order_settlement import fulfillment_cancel
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    client = for_shop(world.domain)
+    for _ in range(4):
+        open_fo = next(fo for fo in client.fulfillment_orders(order.gid) if fo.status == "OPEN")
+        fulfillment_cancel(client, client.fulfillment_create({open_fo.id: None}))
+    assert len(world.order_doc(order.gid)["_fulfillmentOrders"]) == 5
+    _total, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert [line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]] == [1]
