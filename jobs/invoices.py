@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 FLOW = "invoices"
 NAMESPACE = "nfe"
 TAG = "NF-e emitida"
-OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
+OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}  # SCHEDULED: opened first (fulfillmentOrderOpen)
 ZERO = Decimal("0")
 
 
@@ -141,16 +141,18 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         )  # fmt: skip
     done: dict[str, Any] = {"key": key.key, "model": key.model}
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, state)
-    done["fulfillments"] = _fulfil(client, unit.order_id, event)
-    if TAG not in state.tags:
-        client.tags_add(unit.order_id, [TAG])
-        done["tagged"] = True
+    # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     capture = _capture(client, unit.order_id, event.invoice.total, state)
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
-    if capture.attention:
-        done["needs_attention"] = capture.attention
-    _update_link(unit.link_id, event, capture, state)
+    done["fulfillments"], on_hold = _fulfil(client, unit.order_id, event)
+    if TAG not in state.tags:
+        client.tags_add(unit.order_id, [TAG])
+        done["tagged"] = True
+    attention = "; ".join(a for a in (capture.attention, on_hold) if a) or None
+    if attention:
+        done["needs_attention"] = attention
+    _update_link(unit.link_id, event, replace(capture, attention=attention), state)
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
@@ -172,19 +174,36 @@ def _write_metafields(client: AdminClient, order_id: str, invoice: Invoice, stat
     return "written"
 
 
-def _fulfil(client: AdminClient, order_id: str, event: OrderEvent) -> list[str]:
-    """Fulfil what is left to fulfil, one fulfillment per location; [] when nothing is left."""
+def _fulfil(client: AdminClient, order_id: str, event: OrderEvent) -> tuple[list[str], str | None]:
+    """Fulfil what is left to fulfil, one fulfillment per location: (fulfillment ids, what a
+    person must see). A SCHEDULED fulfillment order (a delivery date ahead) is opened first: the
+    ERP invoiced it, so it leaves now. One ON_HOLD is not released (someone held it for a
+    reason: an address, a fraud check): it is named for a person."""
     by_location: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
+    held: list[str] = []
     for fo in client.fulfillment_orders(order_id):
         lines = [
             {"id": line.id, "quantity": line.remaining_quantity}
             for line in fo.lines
             if line.remaining_quantity > 0
         ]
-        if fo.status in OPEN_FULFILLMENT and lines:
-            by_location.setdefault(fo.location_id, {})[fo.id] = lines
+        if not lines:
+            continue
+        if fo.status == "SCHEDULED":
+            client.fulfillment_order_open(fo.id)
+        elif fo.status == "ON_HOLD":
+            held.append(fo.id)
+            continue
+        elif fo.status not in OPEN_FULFILLMENT:
+            continue
+        by_location.setdefault(fo.location_id, {})[fo.id] = lines
     tracking = tracking_input(event)
-    return [client.fulfillment_create(dict(group), tracking=tracking) for group in by_location.values()]
+    created = [client.fulfillment_create(dict(group), tracking=tracking) for group in by_location.values()]
+    on_hold = None
+    if held:
+        on_hold = (f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(held)} are on hold in Shopify and "
+                   "were not fulfilled: release the hold and fulfil them")  # fmt: skip
+    return created, on_hold
 
 
 @dataclass(frozen=True)

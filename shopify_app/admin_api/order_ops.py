@@ -132,6 +132,13 @@ class OrderOperations:
 
     # ---- fulfil, cancel, capture, tag ------------------------------------------------------------
 
+    def fulfillment_order_open(self, fulfillment_order_id: str) -> str:
+        """Open a SCHEDULED fulfillment order now; its status after."""
+        payload = self.executor.mutate(
+            "FulfillmentOrderOpen", {"id": fulfillment_order_id}, "fulfillmentOrderOpen"
+        )
+        return require(payload.get("fulfillmentOrder"), "status", "fulfillmentOrderOpen.fulfillmentOrder")
+
     def fulfillment_create(
         self,
         fulfillment_order_lines: dict[str, Sequence[dict[str, Any]] | None],

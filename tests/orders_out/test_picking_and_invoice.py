@@ -122,3 +122,35 @@ def test_the_invoice_fulfils_past_the_first_page_of_fulfillment_orders(world: Wo
     _total, message = world.invoice(order)
     assert message.status == MessageStatus.DONE.value, message.error_text
     assert [line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]] == [1]
+
+
+def _fulfillment_orders_status(world: World, gid: str, status: str) -> None:
+    """What a merchant's hold, or a delivery date ahead, leaves on the order's fulfillment orders."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, gid)
+        for fulfillment_order in order["_fulfillmentOrders"]:
+            fulfillment_order["status"] = status
+        order_store.save(ctx, order)
+
+
+def test_a_scheduled_fulfillment_order_is_opened_and_fulfilled_one_on_hold_is_named(world: World) -> None:
+    """SCHEDULED (a delivery date ahead): the ERP invoiced it, so it is opened and fulfilled. ON_HOLD
+    (someone held it): not released by the app, but named on the order for a person; the money is
+    captured either way."""
+    scheduled = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    _fulfillment_orders_status(world, scheduled.gid, "SCHEDULED")
+    _total, message = world.invoice(scheduled)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert [line["_fulfilled"] for line in world.order_doc(scheduled.gid)["_lines"]] == [1]
+
+    held = world.linked_order([(world.plain(1), 1)], gateway="cartao", capture="manual")
+    _fulfillment_orders_status(world, held.gid, "ON_HOLD")
+    nfe_total, message = world.invoice(held)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert [line["_fulfilled"] for line in world.order_doc(held.gid)["_lines"]] == [0]
+    assert "on hold" in (world.link(held.gid).needs_attention or "")
+    assert world.settlement(held.gid).paid == nfe_total  # captured all the same

@@ -166,6 +166,26 @@ def fulfillment_create(
     return {"fulfillment": doc, "userErrors": []}
 
 
+@mutation("fulfillmentOrderOpen")
+def fulfillment_order_open(_src: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
+    """A SCHEDULED fulfillment order becomes OPEN (fulfillable now); any other status is refused."""
+    ctx: Ctx = info.context
+    with ctx.store.transaction():
+        order = order_store.owning(ctx, id)
+        fo = order_store.fulfillment_order(order, id) if order else None
+        if fo is None:
+            return {
+                "fulfillmentOrder": None,
+                "userErrors": [user_error(["id"], "Fulfillment order does not exist.")],
+            }
+        if fo["status"] != "SCHEDULED":
+            message = f"Fulfillment order {id} has an unopenable status= {fo['status'].lower()}."
+            return {"fulfillmentOrder": None, "userErrors": [user_error(["id"], message)]}
+        fo["status"] = "OPEN"
+        order_store.save(ctx, order)
+    return {"fulfillmentOrder": fo, "userErrors": []}
+
+
 # -- reads ---------------------------------------------------------------------------------
 @query("fulfillmentOrder")
 def resolve_fulfillment_order(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
