@@ -38,6 +38,7 @@ from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import OrderLink
 from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import Authorization, Settlement, settlement
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,18 @@ def _capture(client: AdminClient, order_id: str, invoiced: Decimal, state: Settl
         released = authorization.unsettled - taken
         notes.append(f"captured {taken} of {authorization.unsettled} authorised"
                      + (f"; {released} released" if released > 0 else ""))  # fmt: skip
+    # "A lower total captures less and releases the rest": an authorisation the NF-e needed
+    # nothing from (already covered by a gift card, an earlier capture, another card) still holds
+    # money on the customer's card, so it is voided.
+    drawn = {authorization.id for authorization, _ in plan}
+    for authorization in state.authorizations:
+        if authorization.id in drawn or not authorization.capturable or authorization.unsettled <= ZERO:
+            continue
+        try:
+            client.transaction_void(authorization.id)
+            notes.append(f"{authorization.unsettled} authorised and not needed: released")
+        except ShopifyUserErrors as exc:  # e.g. AUTH_NOT_VOIDABLE: it lapses by itself
+            notes.append(f"{authorization.unsettled} authorised and not needed could not be voided ({exc})")
     if not plan:
         if state.open_authorization() is None and before:
             notes.append("already captured")

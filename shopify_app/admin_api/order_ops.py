@@ -132,6 +132,13 @@ class OrderOperations:
 
     # ---- fulfil, cancel, capture, tag ------------------------------------------------------------
 
+    def transaction_void(self, authorization_id: str) -> str:
+        """Void what an uncaptured authorisation holds; the VOID transaction's status."""
+        payload = self.executor.mutate(
+            "TransactionVoid", {"parentTransactionId": authorization_id}, "transactionVoid"
+        )
+        return require(payload.get("transaction"), "status", "transactionVoid.transaction")
+
     def fulfillment_order_open(self, fulfillment_order_id: str) -> str:
         """Open a SCHEDULED fulfillment order now; its status after."""
         payload = self.executor.mutate(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -220,3 +221,23 @@ def test_an_order_already_cancelled_in_shopify_is_a_no_op(world: World) -> None:
     assert message.status == MessageStatus.SKIPPED.value and "already cancelled" in (message.error_text or "")
     assert world.order_doc(order.gid) == snapshot
     assert world.link(order.gid).erp_status == "C"
+
+
+def test_an_authorisation_the_nfe_needs_nothing_from_is_released(world: World) -> None:
+    """Cut at picking, and staff already took the NF-e's amount in the admin (not a final capture):
+    nothing is left to capture, and what the card still holds is voided, not left authorised."""
+    from shopify_app.admin_api import for_shop
+
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 1)], gateway="cartao", capture="manual")
+    authorization = world.settlement(order.gid).open_authorization()
+    assert authorization is not None
+    picked = world.erp.separate(order.nro, cuts={str(order.lines[a]): 1})
+    world.poll()
+    nfe_total = Decimal(str(picked["vlrTotalAtendido"]))
+    for_shop(world.domain).order_capture(order.gid, authorization.id, nfe_total, final_capture=False)
+    total, message = world.invoice(order)
+    assert total == nfe_total and message.status == MessageStatus.DONE.value, message.error_text
+    after = world.settlement(order.gid)
+    assert after.paid == nfe_total and after.open_authorization() is None
+    assert "released" in message.response_payload["capture"]

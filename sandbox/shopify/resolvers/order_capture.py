@@ -73,3 +73,30 @@ def order_capture(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         topics.insert(0, "orders/paid")
     emit_order(ctx, order, *topics)
     return {"transaction": order_store.transaction(order, capture["id"]), "userErrors": []}
+
+
+@mutation("transactionVoid")
+def transaction_void(_src: Any, info: GraphQLResolveInfo, parentTransactionId: str) -> dict:
+    """Void what an uncaptured authorisation still holds: a VOID transaction, capturable 0."""
+    ctx: Ctx = info.context
+
+    def refuse(message: str, code: str) -> dict[str, Any]:
+        return {"transaction": None, "userErrors": [user_error(["parentTransactionId"], message, code)]}
+
+    order = order_store.owning(ctx, parentTransactionId)
+    parent = order_store.transaction(order, parentTransactionId) if order else None
+    if order is None or parent is None:
+        return refuse("Transaction does not exist.", "TRANSACTION_NOT_FOUND")
+    if parent["kind"] != "AUTHORIZATION" or parent["status"] != "SUCCESS":
+        return refuse("Only a successful authorization can be voided.", "AUTH_NOT_SUCCESSFUL")
+    remaining = authorization_remaining(order, parent)
+    if remaining <= 0:
+        return refuse("The authorization has nothing left to void.", "AUTH_NOT_VOIDABLE")
+    void = order_store.new_transaction(
+        ctx, "VOID", "SUCCESS", parent["gateway"], remaining, parent_id=parent["id"]
+    )
+    order["_transactions"].append(void)
+    parent["_closed"] = True
+    order_store.save(ctx, order)
+    emit_order(ctx, order, "orders/updated")
+    return {"transaction": order_store.transaction(order, void["id"]), "userErrors": []}
