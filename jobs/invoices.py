@@ -31,12 +31,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
 from jobs.nfe import InvalidNfeKey, validate_key
+from jobs.order_edits import to_shopify as picking
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.models import OrderLink
+from ledger.models import Message, MessageStatus, OrderLink
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import Authorization, Settlement, settlement
@@ -133,6 +136,16 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     event = replace(event, invoice=replace(event.invoice, key=key.key))
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=("order_edits",))
+        picked_before = _picking_applied(session, unit)
+    done: dict[str, Any] = {"key": key.key, "model": key.model}
+    if event.altered and not picked_before:
+        # "Faturado com alteração" with no separation event before it: the invoice's own lines say
+        # what was cut, substituted or weighed, so the Shopify order is edited first, as the
+        # separation event would have (its changes are recorded under this event).
+        try:
+            done["picking"] = picking.edit_from_event(replace(unit, event=event))
+        except order_events.Skipped as skipped:
+            done["picking"] = skipped.reason
     client = for_shop(unit.shop_domain)
     state = _settlement(client, unit.order_id)
     if state.cancelled_at:
@@ -140,7 +153,6 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             f"Shopify order {state.name} is cancelled but the ERP invoiced it (NF-e {key.key})",
             system="shopify", code="ORDER_CANCELLED",
         )  # fmt: skip
-    done: dict[str, Any] = {"key": key.key, "model": key.model}
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, state)
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     capture = _capture(client, unit.order_id, event.invoice.total, state)
@@ -157,6 +169,23 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
+
+
+def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
+    """Whether a separation event of this order was applied (its changes are in Shopify already)."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.shop_id == unit.shop_id,
+                Message.flow == "order_edits",
+                Message.erp_id == str(unit.event.nro_pedvenda),
+                Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _settlement(client: AdminClient, order_id: str) -> Settlement:

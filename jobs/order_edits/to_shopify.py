@@ -342,6 +342,12 @@ def replay(message_id: int) -> str:
     return order_events.execute(message_id, _apply)
 
 
+def edit_from_event(unit: order_events.EventUnit) -> dict[str, Any]:
+    """Apply the picking differences an event's lines carry (an 'F' event "faturado com
+    alteração" that came with no 'S' before it): the same edit, recorded under that event."""
+    return _apply(unit)
+
+
 def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     event = unit.event
     with session_scope() as session:

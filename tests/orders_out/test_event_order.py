@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -119,3 +120,31 @@ def test_an_event_whose_job_was_lost_while_held_is_resumed_by_the_catch_up(world
     run_worker(burst=True, simple=True, with_scheduler=False)
     [invoice] = world.messages("invoices", order)
     assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+
+
+def test_an_invoice_with_alterations_and_no_separation_event_edits_the_order_first(world: World) -> None:
+    """ "Faturado com alteração" reported on the invoice alone (no 'S' event before it): its lines
+    say what was cut, so the Shopify order is edited to match before the fulfillment and capture,
+    and the same event again changes nothing."""
+    from sqlalchemy import delete
+
+    from sandbox.consinco import tables as t
+
+    sku = world.plain(0)
+    order = world.linked_order([(sku, 3)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    with world.erp.store.write() as (conn, _now):  # this ERP reports only the invoice
+        events = t.mad_pedvendaevento
+        conn.execute(delete(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "S"))
+    world.poll()
+    assert world.messages("order_edits", order) == []
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert world.order_doc(order.gid)["_lines"][0]["currentQuantity"] == 2
+    assert [c.kind for c in world.line_changes(order.gid)] == ["cut"]
+    state = world.settlement(order.gid)
+    assert state.current_total == state.paid == Decimal(str(document["vlrTotal"]))
+    assert invoices.replay(invoice.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid)["_lines"][0]["currentQuantity"] == 2
+    assert len(world.line_changes(order.gid)) == 1
