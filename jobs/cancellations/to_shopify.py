@@ -111,7 +111,14 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         )
         outcome["cancel_job"] = job.id
         _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
-    if not _wait(client, outcome["cancel_job"], sleep):
+    finished = bool(state.cancelled_at)  # a rerun: the order says our job is done, no need to poll it
+    if not finished:
+        finished = _wait(client, outcome["cancel_job"], sleep)
+    if finished is None:  # Shopify no longer knows the job, and the order is not cancelled: again
+        _remember(unit.message_id, {k: v for k, v in outcome.items() if k != "cancel_job"})
+        raise Transient(f"Shopify cancel job {outcome['cancel_job']} is unknown and the order is not "
+                        "cancelled: it is cancelled again")  # fmt: skip
+    if not finished:
         raise Transient(
             f"Shopify cancel job {outcome['cancel_job']} still running", cancel_job=outcome["cancel_job"]
         )
@@ -159,12 +166,16 @@ def _cancel_fulfillments(client: AdminClient, state: Settlement) -> list[str]:
     return cancelled
 
 
-def _wait(client: AdminClient, job_id: str, sleep: Callable[[float], None]) -> bool:
-    """Poll the cancel job with backoff; True once Shopify reports it done."""
+def _wait(client: AdminClient, job_id: str, sleep: Callable[[float], None]) -> bool | None:
+    """Poll the cancel job with backoff; True once Shopify reports it done, None when Shopify
+    does not know it (anymore)."""
     for delay in (0.0, *POLL_DELAYS):
         if delay:
             sleep(delay)
-        if client.job(job_id).done:
+        job = client.job(job_id)
+        if job is None:
+            return None
+        if job.done:
             return True
     return False
 

@@ -200,8 +200,10 @@ class OrderOperations:
         )
         return parse_job(payload.get("job") or {})
 
-    def job(self, job_id: str) -> Job:
-        return parse_job(self.executor.query("Job", {"id": job_id}).get("job") or {})
+    def job(self, job_id: str) -> Job | None:
+        """An asynchronous job (an order's cancellation); None when Shopify does not know it."""
+        raw = self.executor.query("Job", {"id": job_id}).get("job")
+        return parse_job(raw) if raw else None
 
     def order_capture(
         self,

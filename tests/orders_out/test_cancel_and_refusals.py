@@ -241,3 +241,23 @@ def test_an_authorisation_the_nfe_needs_nothing_from_is_released(world: World) -
     after = world.settlement(order.gid)
     assert after.paid == nfe_total and after.open_authorization() is None
     assert "released" in message.response_payload["capture"]
+
+
+def test_a_cancel_job_shopify_no_longer_knows_is_cancelled_again_not_a_bug(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cancel job's id was stored but Shopify does not know it (it expired, or the call that
+    made it was lost): the order is not cancelled, so the retry cancels it again."""
+    from shopify_app.admin_api.order_ops import OrderOperations
+    from shopify_app.admin_api.results import Job
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    with monkeypatch.context() as patched:  # a job id Shopify never made (the order untouched)
+        patched.setattr(OrderOperations, "order_cancel", lambda *a, **k: Job("gid://shopify/Job/lost", False))
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and "cancelled again" in (message.error_text or "")
+    assert "cancel_job" not in (message.response_payload or {})
+    assert cancel_side.replay(message.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid)["cancelledAt"]
