@@ -311,12 +311,19 @@ FAILED_TRANSACTION = ("FAILURE", "ERROR")  # an attempt that took no money (the 
 
 
 def gateways_of(order: Order) -> list[str]:
-    """The gateways that took money (or an authorisation), else the names Shopify lists."""
+    """The gateways that took money (or an authorisation), else the names Shopify lists. A
+    payment still PENDING took nothing: a Pix left pending while the merchant marked the order
+    paid by hand is paid by the manual gateway, not by the Pix (unless nothing else took money)."""
     seen: list[str] = []
-    for txn in order.transactions:
-        took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and txn.status not in FAILED_TRANSACTION
-        if took and txn.gateway and txn.gateway not in seen:
-            seen.append(txn.gateway)
+    for statuses in (("SUCCESS",), None):
+        for txn in order.transactions:
+            took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and (
+                txn.status in statuses if statuses else txn.status not in FAILED_TRANSACTION
+            )
+            if took and txn.gateway and txn.gateway not in seen:
+                seen.append(txn.gateway)
+        if seen:
+            break
     for name in order.payment_gateway_names:
         if name not in seen and not order.transactions:
             seen.append(name)
@@ -346,9 +353,7 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
         txns = [
             t
             for t in order.transactions
-            if t.gateway == gateway
-            and t.kind in ("SALE", "AUTHORIZATION")
-            and t.status not in FAILED_TRANSACTION
+            if t.gateway == gateway and t.kind in ("SALE", "AUTHORIZATION") and t.status == "SUCCESS"
         ]
         if index == len(gateways) - 1:
             amount = total - paid_so_far

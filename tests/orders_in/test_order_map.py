@@ -477,3 +477,20 @@ def test_a_weighed_line_sold_in_steps_of_part_of_a_kilo_loses_no_cent(unit_kg: s
     assert (line.line.qty * line.line.unit_price - line.line.discount).quantize(Decimal("0.01")) == Decimal(
         "70.00"
     )
+
+
+def test_a_pix_left_pending_while_the_order_was_marked_paid_by_hand_is_no_payment() -> None:
+    """The Pix never confirmed; the merchant marked the order paid (gateway "manual"): the ERP gets
+    the manual payment, the whole total, and the manual gateway must be mapped (not the Pix)."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["displayFinancialStatus"] = "PAID"
+    raw["paymentGatewayNames"] = ["Pix", "manual"]
+    raw["transactions"] = [
+        {"id": f"gid://shopify/OrderTransaction/{n}", "gateway": g, "kind": "SALE", "status": status,
+         "amountSet": money_bag(Decimal("29.90"))}
+        for n, g, status in ((1, "Pix", "PENDING"), (2, "manual", "SUCCESS"))
+    ]  # fmt: skip
+    order = parse_erp_order(raw).order
+    assert order_map.gateways_of(order) == ["manual"]
+    payments = order_map.map_payments(order, Decimal("29.90"), {"manual": 1})
+    assert [(p.nro_forma_pagto, p.amount) for p in payments] == [(1, Decimal("29.90"))]
