@@ -249,43 +249,66 @@ def unmapped_codes_seen(session: Session, shop_id: int, kind: str) -> list[tuple
     return sorted(((c, n) for c, n in seen if c not in mapped), key=lambda item: (-item[1], item[0]))
 
 
+# A cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1", "@SUM"): exported with a
+# leading apostrophe (shown as text), which the import takes off again.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _read_cell(value: str | None) -> str:
+    text = (value or "").strip()
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
 def export_csv(session: Session, shop_id: int, kind: str) -> str:
     """The kind's mappings as CSV (shopify_code, erp_code, label), ready for `import_csv`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in list_mappings(session, shop_id, kind):
-        writer.writerow([row.shopify_code, row.erp_code, row.label or ""])
+        writer.writerow([_safe_cell(row.shopify_code), _safe_cell(row.erp_code), _safe_cell(row.label or "")])
     return out.getvalue()
 
 
 def import_csv(session: Session, shop_id: int, kind: str, text: str) -> ImportResult:
-    """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land."""
-    _kind(kind)
+    """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land
+    (each line in a savepoint, values checked against the columns first: a database error would
+    abort the whole import). `changed` keeps each line's ERP code before and after, for the audit."""
+    mapping_kind = _kind(kind)
     result = ImportResult()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [name for name in CSV_COLUMNS[:2] if name not in (reader.fieldnames or [])]
     if missing:
         result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
         return result
-    for record in reader:
-        line = reader.line_num
-        try:
-            _, created = upsert_mapping(
-                session,
-                shop_id,
-                kind,
-                record.get("shopify_code") or "",
-                record.get("erp_code") or "",
-                (record.get("label") or "").strip() or None,
+    code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
+    before = {row.shopify_code: row.erp_code for row in list_mappings(session, shop_id, kind)}
+    try:
+        for record in reader:
+            shopify_code, erp_code = (
+                _read_cell(record.get("shopify_code")),
+                _read_cell(record.get("erp_code")),
             )
-        except ValueError as exc:  # MappingConflict included
-            result.errors.append((line, str(exc)))
-            continue
-        if created:
-            result.created += 1
-        else:
-            result.updated += 1
+            label = _read_cell(record.get("label")) or None
+            if len(shopify_code) > code_max or len(erp_code) > 255 or len(label or "") > 255:
+                result.errors.append((reader.line_num, f"a value is too long (codes at most {code_max}/255)"))
+                continue
+            try:
+                with session.begin_nested():
+                    row, created = upsert_mapping(session, shop_id, kind, shopify_code, erp_code, label)
+            except ValueError as exc:  # MappingConflict included
+                result.errors.append((reader.line_num, str(exc)))
+                continue
+            saved = str(row.nro_empresa) if isinstance(row, LocationMapping) else row.erp_code
+            if before.get(shopify_code) != saved:
+                result.changed[shopify_code] = (before.get(shopify_code), saved)
+            result.created += int(created)
+            result.updated += int(not created)
+    except csv.Error as exc:
+        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
     return result
 
 

@@ -7,8 +7,6 @@ go through without touching them. Location lines are a kind here but live in the
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
@@ -17,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import mappings
-from ledger.mappings import ImportResult, MappingConflict, MappingKind, company_number
+from ledger.mappings import MappingConflict, MappingKind, company_number
 from ledger.models import LocationMapping, Mapping, Role
 from shopify_app.api_common import (
     MAX_INT,
@@ -205,46 +203,6 @@ def export_csv() -> ResponseReturnValue:
     )
 
 
-def import_lines(session: Session, shop_id: int, kind: str, text: str) -> ImportResult:
-    """Upsert every valid CSV line (ledger.mappings.upsert_mapping); bad lines reported by number.
-
-    Like ledger.mappings.import_csv, plus the column-size checks the database would otherwise
-    refuse with an error that aborts the whole import.
-    """
-    result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [name for name in mappings.CSV_COLUMNS[:2] if name not in (reader.fieldnames or [])]
-    if missing:
-        result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
-        return result
-    code_max = 100 if kind == MappingKind.LOCATION else 255
-    before = {_code(row): _row_json(row, kind)["erp_code"] for row in _rows(session, kind)}
-    try:
-        for record in reader:
-            shopify_code = (record.get("shopify_code") or "").strip()
-            erp_code = (record.get("erp_code") or "").strip()
-            label = (record.get("label") or "").strip() or None
-            if len(shopify_code) > code_max or len(erp_code) > 255 or len(label or "") > 255:
-                result.errors.append((reader.line_num, f"a value is too long (codes at most {code_max}/255)"))
-                continue
-            try:
-                with session.begin_nested():
-                    row, created = mappings.upsert_mapping(
-                        session, shop_id, kind, shopify_code, erp_code, label
-                    )
-            except ValueError as exc:  # MappingConflict included
-                result.errors.append((reader.line_num, str(exc)))
-                continue
-            saved = _row_json(row, kind)["erp_code"]
-            if before.get(shopify_code) != saved:
-                result.changed[shopify_code] = (before.get(shopify_code), saved)
-            result.created += int(created)
-            result.updated += int(not created)
-    except csv.Error as exc:
-        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
-    return result
-
-
 @bp.post("/import")
 @require_role(Role.ADMIN)
 def import_csv() -> ResponseReturnValue:
@@ -264,7 +222,7 @@ def import_csv() -> ResponseReturnValue:
     assert isinstance(kind, str) and isinstance(text, str)
     with db() as session:
         waiting = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)]
-        result = import_lines(session, g.shop.id, kind, text)
+        result = mappings.import_csv(session, g.shop.id, kind, text)
         still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}
         if result.created or result.updated:
             counts = {"created": result.created, "updated": result.updated, "errors": len(result.errors)}

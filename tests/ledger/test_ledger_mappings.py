@@ -124,6 +124,22 @@ def test_csv_round_trip(session, shop, other_shop):
     assert mappings.export_csv(session, other_shop.id, "carrier") == exported
 
 
+def test_csv_cells_a_spreadsheet_would_run_are_exported_as_text_and_read_back(session, shop, other_shop):
+    """A label like "=HYPERLINK(...)" or "+55 11" is a formula to Excel: exported with a leading
+    apostrophe (text), and the import takes it off again."""
+    mappings.upsert_mapping(session, shop.id, "carrier", "@Loggi", "12", '=HYPERLINK("http://x")')
+    mappings.upsert_mapping(session, shop.id, "carrier", "Sedex", "10", "+55 11 correios")
+    session.commit()
+    exported = mappings.export_csv(session, shop.id, "carrier")
+    assert "\n'@Loggi,12," in exported and "'=HYPERLINK" in exported and ",'+55 11 correios" in exported
+    assert mappings.import_csv(session, other_shop.id, "carrier", exported).created == 2
+    session.commit()
+    assert {(r.shopify_code, r.label) for r in mappings.list_mappings(session, other_shop.id, "carrier")} == {
+        ("@Loggi", '=HYPERLINK("http://x")'),
+        ("Sedex", "+55 11 correios"),
+    }
+
+
 def test_csv_import_reports_bad_lines_and_keeps_good_ones(session, shop):
     mappings.upsert_mapping(session, shop.id, "payment_method", "pix", "1")
     mappings.set_location_mapping(session, shop.id, 1, LOC_A)
