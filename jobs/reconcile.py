@@ -32,6 +32,7 @@ from sqlalchemy import select
 import erp
 from erp.client import ErpClient
 from jobs.locks import LockBusy, flow_lock
+from jobs.order_map import WILL_NOT_BE_PAID
 from ledger import kv, queues, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Transient
@@ -46,7 +47,7 @@ FLOW = "reconcile"
 WINDOW = timedelta(days=2)
 STOCK_SAMPLE = 200
 LISTED = 50  # rows listed per finding (counts are always complete)
-TOLERANCE = Decimal("0.01")
+TOLERANCE = Decimal("0.01")  # a cent or more differs: totals are equal to the cent by design
 IMPORT_JOB = "jobs.orders.import_order"
 NOT_SENT_AFTER = timedelta(hours=1)
 
@@ -184,9 +185,15 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     }
 
 
+OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, MessageStatus.PARKED.value,
+                MessageStatus.FAILED.value)  # fmt: skip
+
+
 def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, Any]]:
     """Orders with no link whose webhook did arrive: their orders message (waiting for payment,
-    parked, refused...) says why they are not in the ERP; not a missed webhook."""
+    parked, refused...) says why they are not in the ERP; not a missed webhook. A closed message
+    holds nothing: one skipped as unpaid (EXPIRED, VOIDED) whose order Shopify now shows paid, or
+    one done whose link was lost, is not held (the missed orders/paid: imported again)."""
     if not orders:
         return {}
     keys = {f"order:{o.id.rsplit('/', 1)[-1]}": o for o in orders}
@@ -196,10 +203,13 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
                 Message.shop_id == shop_id, Message.flow == "orders", Message.unit_key.in_(list(keys))
             )
         ).all()
-    return {
-        keys[key].id: {"order": keys[key].id, "name": keys[key].name, "status": status, "why": why}
-        for key, status, why in rows
-    }
+    held = {}
+    for key, status, why in rows:
+        order = keys[key]
+        unpaid = (order.financial_status or "").upper() in WILL_NOT_BE_PAID
+        if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and unpaid):
+            held[order.id] = {"order": order.id, "name": order.name, "status": status, "why": why}
+    return held
 
 
 def _compare(
@@ -235,7 +245,7 @@ def _compare(
     if erp_cancelled:
         return
     erp_total = erp_order.total_served if erp_order.total_served is not None else erp_order.total
-    if shopify.current_total is not None and abs(shopify.current_total - erp_total) > TOLERANCE:
+    if shopify.current_total is not None and abs(shopify.current_total - erp_total) >= TOLERANCE:
         basis = "vlrTotalAtendido" if erp_order.total_served is not None else "vlrTotalPedido"
         findings["totals_differ"].append(
             {**row, "shopify": _text(shopify.current_total), "erp": _text(erp_total), "erp_basis": basis}

@@ -90,3 +90,39 @@ def test_an_order_the_app_holds_is_not_reported_as_a_missed_webhook(world: World
         "waiting for payment (financial status PENDING)",
     )
     assert report["summary"]["orders_held_in_app"] == 1
+
+
+def test_an_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(world: World) -> None:
+    """Skipped while its authorisation lapsed; then paid (a missed orders/paid): a closed message
+    holds nothing, so the reconciliation imports it. One still unpaid stays held, not re-imported."""
+    from sandbox.shopify.checkout import place_order
+
+    paid_now = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                           gateway="pix", discount_rate=0.0, seed=5)  # fmt: skip
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "orders", f"order:{paid_now.rsplit('/', 1)[-1]}",
+                              "shopify_to_erp", shopify_id=paid_now)  # fmt: skip
+        trace.skip(session, message, "Shopify says EXPIRED: this order will not be paid as it stands")
+
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+    assert orders["imports_enqueued"] == [paid_now] and orders["held_in_app"] == []
+
+
+def test_a_one_cent_difference_between_the_totals_is_reported() -> None:
+    """Totals are equal to the cent by design: a cent of drift is exactly what to report."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    link = SimpleNamespace(shopify_order_id="gid://shopify/Order/1", shopify_order_name="#1001",
+                           nro_pedvenda=7, created_at=None)  # fmt: skip
+    shopify = SimpleNamespace(cancelled_at=None, current_total=Decimal("100.00"))
+    erp_order = SimpleNamespace(situacao="L", total_served=None, total=Decimal("99.99"))
+    erp_client = SimpleNamespace(get_order=lambda nro: erp_order)
+    findings: dict = {
+        "missing_in_erp": [],
+        "missing_in_shopify": [],
+        "totals_differ": [],
+        "status_differs": [],
+    }
+    reconcile._compare(link, shopify, None, erp_client, findings)  # type: ignore[arg-type]
+    assert [(row["shopify"], row["erp"]) for row in findings["totals_differ"]] == [("100.00", "99.99")]
