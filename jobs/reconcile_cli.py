@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from jobs import reconcile
 from ledger.db import session_scope
+from ledger.errors import IntegrationError
 from ledger.models import Shop, ShopStatus
 
 
@@ -30,12 +31,20 @@ def register(app: Flask) -> None:
         shops = _shops(domain)
         if not shops:
             raise click.ClickException(f"no shop {domain!r}" if domain else "no active shop")
+        failed = []
         for shop_id, shop_domain in shops:
-            report = reconcile.latest(shop_id) if latest else reconcile.run(shop_id)
+            try:
+                report = reconcile.latest(shop_id) if latest else reconcile.run(shop_id)
+            except IntegrationError as exc:  # a shop not set up (no ERP connection...): the others still run
+                failed.append(shop_domain)
+                click.echo(f"{shop_domain}: reconciliation could not run: {exc}", err=True)
+                continue
             if report is None:
                 click.echo(f"{shop_domain}: no reconciliation report yet (run without --latest)")
                 continue
             click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
+        if failed:
+            raise click.ClickException(f"could not reconcile {', '.join(failed)}")
 
 
 def _shops(domain: str | None) -> list[tuple[int, str]]:

@@ -126,3 +126,19 @@ def test_a_one_cent_difference_between_the_totals_is_reported() -> None:
     }
     reconcile._compare(link, shopify, None, erp_client, findings)  # type: ignore[arg-type]
     assert [(row["shopify"], row["erp"]) for row in findings["totals_differ"]] == [("100.00", "99.99")]
+
+
+def test_one_shop_still_in_setup_does_not_stop_the_others_report(world: World, monkeypatch) -> None:
+    """`flask --app app reconcile` over every active shop: one with no ERP connection yet says so
+    and the command ends non-zero, but the other shops are reconciled and printed."""
+    from ledger.models import Shop
+
+    monkeypatch.delenv("CONSINCO_USER", raising=False)
+    monkeypatch.delenv("CONSINCO_PASSWORD", raising=False)
+    with session_scope() as session:
+        session.add(Shop(id=0, domain="halfway-installed.myshopify.com", settings={}))
+    app = Flask(__name__)
+    reconcile_cli.register(app)
+    result = app.test_cli_runner().invoke(args=["reconcile"])
+    assert f"Reconciliation of {world.domain}" in result.output
+    assert result.exit_code == 1 and "halfway-installed.myshopify.com" in result.stderr
