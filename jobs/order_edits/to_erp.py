@@ -134,6 +134,15 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     read = read_order_for_erp(order_clients.admin_client(shop_domain), link.shopify_order_id)
     if read is None:
         raise Rejected(f"Shopify has no order {link.shopify_order_id}", system="shopify", code="NOT_FOUND")
+    if not order_map.goods_lines(read.order):  # every item removed: not an edit the ERP order can take
+        explanation = (
+            f"Order {read.order.name} was edited in Shopify to leave no item, but ERP order {nro} still "
+            "has its items, so nothing was changed in the ERP. If the sale is off, cancel the order in "
+            "Shopify (the ERP order is cancelled with it); otherwise undo the edit."
+        )
+        link.needs_attention, link.updated_at = explanation, utcnow()
+        return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
+                                                     detail={"nro_pedvenda": nro})).value  # fmt: skip
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
     mapped = order_map.map_lines(read, variants_for(session, shop_id, read.order.lines))
@@ -229,21 +238,35 @@ def _add(
 
 
 def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> bool:
-    """Shopify's lines equal what the ERP separated (weighed lines aside): an echo of an ERP edit."""
+    """Shopify's lines equal what the ERP separated (weighed lines aside), in quantities and in
+    money: an echo of an ERP edit. A discount or a price changed in Shopify after separation
+    keeps the quantities but not the money: not an echo, flagged for a person. Each line's value
+    may differ by a cent of rounding (Shopify and the ERP each prorate a cut line's discount)."""
     served: dict[tuple[int, Decimal], Decimal] = {}
+    served_value: dict[tuple[int, Decimal], Decimal] = {}
     weighed: set[tuple[int, Decimal]] = set()
     for line in current.lines:
         key = (line.seq_produto, Decimal(line.qtd_embalagem))
         qty = line.qty_served if line.qty_served is not None else line.qty_ordered
         served[key] = served.get(key, Decimal(0)) + qty
+        value = line.total_served
+        if value is None:
+            share = qty / line.qty_ordered if line.qty_ordered else Decimal(0)
+            value = qty * line.unit_price - line.discount * share
+        served_value[key] = served_value.get(key, ZERO) + value
         if line.weighed:
             weighed.add(key)
     wanted: dict[tuple[int, Decimal], Decimal] = {}
+    wanted_value: dict[tuple[int, Decimal], Decimal] = {}
     for m in mapped:
         key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
         wanted[key] = wanted.get(key, Decimal(0)) + m.line.qty
+        wanted_value[key] = wanted_value.get(key, ZERO) + m.net
     keys = (set(served) | set(wanted)) - weighed
-    return all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys)
+    if not all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys):
+        return False
+    money = sum((abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) for k in keys), ZERO)
+    return money <= CENT * max(len(keys), 1)
 
 
 def _flag(

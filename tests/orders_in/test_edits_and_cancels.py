@@ -119,6 +119,40 @@ def test_edit_after_separation_is_flagged_for_a_person(world):
     assert world.chain.order(nro)["situacaoPed"] == "S"
 
 
+def test_a_discount_added_after_separation_is_flagged_not_taken_for_the_erps_echo(world):
+    """After separation the quantities still match what the ERP serves, but the money does not:
+    not the echo of the ERP's own picking edit, so it is flagged for a person, not skipped."""
+    gid, nro = imported(world)
+    world.chain.handle.erp.separate(nro, weights={})  # picking started, nothing cut
+    client = for_shop(world.domain)
+    edit, _ = order_edit_discounts.begin(client.executor, gid)
+    line = edit.line_for_variant(world.variants[world.sku(0)])
+    order_edit_discounts.add_line_item_discount(
+        client.executor, edit.calculated_order_id, line.id, Decimal("1.00"), "BRL", description="cortesia"
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.FAILED.value and "NOT applied in the ERP" in message.error_text
+    assert world.link(gid).needs_attention == message.error_text
+
+
+def test_an_edit_that_removes_every_item_is_flagged_for_a_person(world):
+    gid, nro = imported(world)
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(gid)
+    for sku in (world.sku(0), world.sku(1)):
+        client.order_edit_set_quantity(
+            edit.calculated_order_id, edit.line_for_variant(world.variants[sku]).id, 0
+        )
+    client.order_edit_commit(edit.calculated_order_id)
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.FAILED.value and "leave no item" in message.error_text
+    assert world.link(gid).needs_attention == message.error_text
+    assert world.chain.order(nro)["situacaoPed"] == "L"  # nothing changed in the ERP
+
+
 def test_cancel_before_invoice_cancels_the_erp_order(world):
     gid, nro = imported(world)
     cancel_in_shopify(world, gid)
