@@ -41,7 +41,7 @@ from jobs.order_lookup import (
     shop_id_for,
     variants_for,
 )
-from ledger import shop_settings, trace
+from ledger import queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
@@ -51,6 +51,7 @@ from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_
 log = logging.getLogger(__name__)
 
 FLOW = "orders"
+EDIT_JOB = "jobs.order_edits.to_erp.apply_edit"
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
 
@@ -270,7 +271,21 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         " (ERP already had it)" if result.duplicated else "",
         extra=extra,
     )
+    if result.duplicated:
+        _recheck_lines(shop_id, gid, num)
     return "done"
+
+
+def _recheck_lines(shop_id: int, gid: str, num: str) -> None:
+    """The ERP already had the order (its answer to an earlier POST was lost), with the lines of
+    that POST: an edit made in Shopify meanwhile was skipped as "not in the ERP yet", so the
+    Shopify -> ERP edit runs once now, after this job lets go of the order's lock; it changes
+    nothing when the lines match."""
+    try:
+        queues.enqueue(EDIT_JOB, shop_id, gid, f"import-{num}", queue=queues.ORDERS,
+                       job_id=queues.job_key("import-recheck", shop_id, num))  # fmt: skip
+    except RedisError as exc:
+        log.warning("orders: order %s: the lines' recheck was not enqueued (%s)", num, type(exc).__name__)
 
 
 def _record_failure(message_id: int, exc: BaseException) -> str:

@@ -228,3 +228,45 @@ def test_cancel_after_the_erp_answer_was_lost_learns_the_number_and_cancels_it(w
     assert message.status == MessageStatus.DONE.value, message.error_text
     assert world.link(gid).nro_pedvenda == held["nropedvenda"]
     assert world.message(gid).status == MessageStatus.DONE.value  # the import learned the number
+
+
+def test_an_edit_made_while_the_erps_answer_was_lost_reaches_the_erp(world, monkeypatch):
+    """The import's POST was taken by the ERP but its answer lost; the merchant changed 3 -> 1 before
+    the retry (that edit was skipped: "not in the ERP yet"). The retry learns the order the ERP
+    holds, with the old lines, and runs the edit once: the ERP gets 1, not 3."""
+    from erp.client import ErpClient
+    from jobs import orders
+    from ledger.errors import Transient
+
+    real = ErpClient.insert_order
+
+    def answer_lost(self, order):
+        real(self, order)
+        raise Transient("read timeout")
+
+    monkeypatch.setattr(ErpClient, "insert_order", answer_lost)
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 3}],
+                      gateway="pix", discount_rate=0.0)  # fmt: skip
+    world.delivered()
+    num = gid.rsplit("/", 1)[-1]
+    with pytest.raises(Transient):
+        orders.import_order(world.shop_id, num, trigger="orders/create")
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    edit_in_shopify(world, gid, world.sku(0), 1)
+    world.delivered()
+    from sqlalchemy import select as query
+
+    from jobs import inbox
+    from ledger.models import Message, WebhookInbox
+
+    with session_scope() as session:
+        edited = session.scalars(query(WebhookInbox.id).where(WebhookInbox.topic == "orders/edited")).one()
+    inbox.process(edited)  # its job runs first: "not in the ERP yet"
+    with session_scope() as session:
+        [skipped] = session.scalars(query(Message).where(Message.flow == "order_edits")).all()
+        assert skipped.status == MessageStatus.SKIPPED.value
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "done"  # the ERP had it
+    world.drain()
+    [erp_order] = world.erp_orders_for(gid)
+    items = world.chain.order(erp_order["nropedvenda"])["itens"]
+    assert {i["idSku"]: i["qtdPedida"] for i in items}[world.sku(0)] == 1
