@@ -141,7 +141,11 @@ class ChangeRead(Generic[T]):
             if self.pages == 1:
                 self.snapshot = f.opt_when(body, env["snapshot"], self.endpoint) or started
                 self.total = f.opt_int(body, env["total"], self.endpoint)
-            has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
+            if env["has_next"] in body:
+                has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
+            else:  # no such flag: a full page means there may be another one (never stop short)
+                items = body.get(env["items"])
+                has_next = isinstance(items, list) and len(items) >= self.page_size
             if has_next:  # the next request's parameters, before this page is handed on
                 next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
                 if next_cursor is not None:

@@ -90,6 +90,8 @@ class Transport:
         if not isinstance(body, dict) or not isinstance(body.get(a["access_token"]), str):
             raise ErpUnexpectedShape(endpoint, a["access_token"], "is missing or not a string")
         expires_in = body.get(a["expires_in"], 3600)
+        if isinstance(expires_in, str) and expires_in.strip().isascii() and expires_in.strip().isdigit():
+            expires_in = int(expires_in.strip())  # Consinco's auth server writes it as a string ("3600")
         if not isinstance(expires_in, int | Decimal) or isinstance(expires_in, bool):
             raise ErpUnexpectedShape(endpoint, a["expires_in"], "is not a number of seconds", expires_in)
         lifetime = float(expires_in)

@@ -70,6 +70,18 @@ def test_pages_by_number_when_the_server_gives_no_cursor(requests_mock, client) 
     assert sent[1] == {"PageSize": "2", "Page": "2", "DtaHorSnapshot": SNAP}
 
 
+def test_without_a_has_next_flag_a_full_page_asks_for_the_next(requests_mock, client) -> None:
+    """An envelope without `hasNext` (the envelope is [assumed]): a full page may not be the last, so
+    the read goes on until a page comes back short, instead of stopping after the first."""
+
+    def bare(items: list[dict], page: int) -> dict:
+        return {k: v for k, v in envelope(items, page=page).items() if k != "hasNext"}
+
+    sent = _serve(requests_mock, "Cadastros/ProdutoSku", [bare([_sku(1), _sku(2)], 1), bare([_sku(3)], 2)])
+    assert [s.seq_produto for s in client.skus()] == [1, 2, 3]
+    assert len(sent) == 2 and sent[1]["Page"] == "2"
+
+
 def test_overlap_is_subtracted_and_filters_named_as_consinco(requests_mock, sleeps) -> None:
     client = ErpClient(
         BASE, "u", "p", overlap=timedelta(seconds=90), page_size=1000, retry=RetryPolicy(sleep=sleeps)

@@ -85,6 +85,15 @@ def test_token_refreshed_before_expiry(requests_mock) -> None:
     assert requests_mock.request_history[-1].headers["Authorization"] == "Bearer tok-2"
 
 
+def test_a_token_lifetime_written_as_a_string_is_read(requests_mock) -> None:
+    """Consinco's auth server answers expires_in as a string ("3600"): a number of seconds all the same."""
+    client = ErpClient(BASE, "u", "p")
+    requests_mock.post(API + "Auth/Login", json={**LOGIN, "expiresIn": "600"})
+    requests_mock.get(ORDER_URL, json=ORDER)
+    client.get_order(1001)
+    assert 0 < client.transport._expires_at - client.transport._clock() <= 600
+
+
 def test_threads_share_one_login(requests_mock, client) -> None:
     login = requests_mock.post(API + "Auth/Login", json=LOGIN)
     requests_mock.get(ORDER_URL, json=ORDER)

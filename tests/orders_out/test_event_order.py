@@ -148,3 +148,27 @@ def test_an_invoice_with_alterations_and_no_separation_event_edits_the_order_fir
     assert invoices.replay(invoice.id) == MessageStatus.DONE.value
     assert world.order_doc(order.gid)["_lines"][0]["currentQuantity"] == 2
     assert len(world.line_changes(order.gid)) == 1
+
+
+def test_an_event_of_an_unknown_kind_is_ignored_and_the_others_are_applied(world: World) -> None:
+    """An EventoPedido of a kind the app does not know ('X') is counted as ignored; the invoice
+    beside it is applied (the whole poll used to stop on it)."""
+    import json
+
+    from sqlalchemy import select
+
+    from sandbox.consinco import tables as t
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.invoice(order.nro)
+    with world.erp.store.write() as (conn, now):
+        events = t.mad_pedvendaevento
+        row = conn.execute(select(events).where(events.c.nropedvenda == order.nro)).mappings().first()
+        data = {**json.loads(row["dados"]), "tipoEvento": "X"}
+        seq = world.erp.store.next_id(conn, events.c.seqevento)
+        conn.execute(events.insert().values({**row, "seqevento": seq, "tipoevento": "X", "dtahorevento": now,
+                                             "dados": json.dumps(data)}))  # fmt: skip
+    counts = world.poll()
+    assert counts["ignored"] == 1
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
