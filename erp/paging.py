@@ -68,6 +68,7 @@ class ChangeRead(Generic[T]):
         self._clock = clock
         self.prefetch = prefetch  # pages fetched ahead in a worker thread (0: fetch in the caller's thread)
         self.snapshot: datetime | None = None
+        self._erp_snapshot = True  # whether the snapshot is the ERP's own (else: see _record_pages)
         self.total: int | None = None
         self.pages = 0
         self.yielded = 0
@@ -97,6 +98,7 @@ class ChangeRead(Generic[T]):
         pages = _Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
         self._prefetched = pages if isinstance(pages, _Prefetched) else None
         boundary_from: datetime | None = None
+        latest_seen: datetime | None = None
         previous: set[Key] = set()
         current: set[Key] = set()
         items_name = self._names.envelope["items"]
@@ -109,6 +111,8 @@ class ChangeRead(Generic[T]):
                 for raw in f.seq(body, items_name, self.endpoint):
                     record = self._parse(raw)
                     changed = self._changed(record)
+                    if changed is not None and (latest_seen is None or changed > latest_seen):
+                        latest_seen = changed
                     k = (self._key(record), changed)
                     if changed is not None and boundary_from is not None and changed >= boundary_from:
                         self.boundary.add(k)  # seen (now or by an earlier read): the next read skips it
@@ -122,6 +126,11 @@ class ChangeRead(Generic[T]):
         finally:
             if isinstance(pages, _Prefetched):
                 pages.close()
+        if not self._erp_snapshot:
+            # The ERP gave no snapshot: the app's own clock is no watermark (the ERP's may be
+            # hours apart: local time read as UTC), so the next read starts from the newest change
+            # this one saw (or where this one started), never past a change not yet read.
+            self.snapshot = max((t for t in (latest_seen, self.since) if t is not None), default=None)
         self.complete = True
         logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
                      self.dropped, self.pages)  # fmt: skip
@@ -139,7 +148,9 @@ class ChangeRead(Generic[T]):
             body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
             self.pages += 1
             if self.pages == 1:
-                self.snapshot = f.opt_when(body, env["snapshot"], self.endpoint) or started
+                given = f.opt_when(body, env["snapshot"], self.endpoint)
+                self._erp_snapshot = given is not None
+                self.snapshot = given or started  # pins the pages (a parameter); not the watermark then
                 self.total = f.opt_int(body, env["total"], self.endpoint)
             if env["has_next"] in body:
                 has_next = f.flag(body, env["has_next"], self.endpoint, default=False)

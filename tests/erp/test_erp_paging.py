@@ -82,6 +82,24 @@ def test_without_a_has_next_flag_a_full_page_asks_for_the_next(requests_mock, cl
     assert len(sent) == 2 and sent[1]["Page"] == "2"
 
 
+def test_without_an_erp_snapshot_the_watermark_is_the_newest_change_read_not_the_apps_clock(
+    requests_mock,
+) -> None:
+    """No `dtaHorSnapshot` in the envelope, and an ERP whose clock reads three hours behind the
+    app's (local time taken as UTC): the next read must start at the newest change this one read,
+    not at the app's clock, which would skip every change of the next three hours."""
+    client = ErpClient(BASE, "u", "p")  # the app's clock is now, long after the ERP's 18:20
+
+    def bare(items: list[dict]) -> dict:
+        return {k: v for k, v in envelope(items).items() if k != "dtaHorSnapshot"}
+
+    page = bare([_sku(1, "2026-11-28T18:10:00"), _sku(2, "2026-11-28T18:20:00")])
+    _serve(requests_mock, "Cadastros/ProdutoSku", [page])
+    read = client.skus()
+    assert [s.seq_produto for s in read] == [1, 2]
+    assert read.complete and read.snapshot == datetime(2026, 11, 28, 18, 20, tzinfo=UTC)
+
+
 def test_overlap_is_subtracted_and_filters_named_as_consinco(requests_mock, sleeps) -> None:
     client = ErpClient(
         BASE, "u", "p", overlap=timedelta(seconds=90), page_size=1000, retry=RetryPolicy(sleep=sleeps)
