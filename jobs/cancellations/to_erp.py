@@ -152,10 +152,16 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     nro = link.nro_pedvenda
     assert nro is not None
     motive = f"Cancelado no Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
+    erp = order_clients.erp_client(shop_id)
     try:
-        cancelled = order_clients.erp_client(shop_id).cancel_order(nro, reason=motive[:200])
+        cancelled = erp.cancel_order(nro, reason=motive[:200])
     except ErpRejected as exc:
-        if exc.codigo != "PEDIDO_FATURADO":
+        # Invoiced: the ERP's code says so, or (another installation's wording) a conflict on an
+        # order whose status, read again, is F.
+        invoiced = exc.codigo == "PEDIDO_FATURADO" or (
+            exc.status == 409 and erp.get_order(nro).situacao == "F"
+        )
+        if not invoiced:
             raise
         nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
         explanation = (

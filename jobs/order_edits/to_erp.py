@@ -172,6 +172,10 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         if exc.codigo in {code for code, _ in TOO_LATE.values()}:
             status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
             return _flag(session, link, message, edit_id, changes, status, read.order.name)
+        if exc.status == 409:  # another wording of "too late": the order's status, read again, says which
+            status = erp.get_order(nro).situacao or "S"
+            if status not in EDITABLE:
+                return _flag(session, link, message, edit_id, changes, status, read.order.name)
         raise
     record_changes(session, link, edit_id, changes, applied=True, reason=f"Shopify order edit {edit_id}")
     link.total, link.erp_status = updated.total, updated.situacao

@@ -177,6 +177,33 @@ def test_cancel_after_invoice_is_flagged_not_undone(world):
     assert world.chain.order(nro)["situacaoPed"] == "F"
 
 
+def test_an_erp_that_words_its_conflicts_otherwise_is_read_by_the_orders_status(world, monkeypatch):
+    """Another installation answers 409 with its own code: the order's status, read again, tells an
+    invoiced order (the cancellation is flagged) and a separated one (the edit is flagged)."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+
+    def conflict(self, *args, **kwargs):
+        raise ErpRejected("Operação não permitida para a situação do pedido.", codigo="E409", status=409)
+
+    def separated_meanwhile(self, nro, *args, **kwargs):  # picking began between the read and the PUT
+        world.chain.handle.erp.separate(nro, weights={})
+        conflict(self)
+
+    monkeypatch.setattr(ErpClient, "cancel_order", conflict)
+    monkeypatch.setattr(ErpClient, "edit_order", separated_meanwhile)
+    gid, nro = imported(world)
+    edit_in_shopify(world, gid, world.sku(1), 0)
+    world.drain()
+    edited = edit_message(world, gid)
+    assert edited.status == MessageStatus.FAILED.value and "NOT applied in the ERP" in edited.error_text
+    world.chain.handle.erp.invoice(nro)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    message = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
+    assert message.status == MessageStatus.FAILED.value and "already invoiced" in message.error_text
+
+
 def test_cancel_of_an_order_never_sent_closes_its_pending_message(world):
     gid = place_order(
         world.shopify.sandbox,
