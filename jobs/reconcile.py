@@ -50,6 +50,9 @@ LISTED = 50  # rows listed per finding (counts are always complete)
 TOLERANCE = Decimal("0.01")  # a cent or more differs: totals are equal to the cent by design
 IMPORT_JOB = "jobs.orders.import_order"
 NOT_SENT_AFTER = timedelta(hours=1)
+OVERLAP = timedelta(hours=1)  # a report window reaches this far back before the last report ran
+MAX_CATCH_UP = timedelta(days=30)
+IN_FLIGHT = timedelta(minutes=10)  # an order changed this recently may still be on its way in
 
 
 def redis_key(shop_id: int) -> str:
@@ -92,10 +95,25 @@ def latest(shop_id: int) -> dict[str, Any] | None:
         return dict(message.response_payload) if message and message.response_payload else None
 
 
+def _since(session: Any, shop_id: int, started: datetime, window: timedelta) -> datetime:
+    """The window, stretched back to the last report that ran (less an overlap) when runs were
+    missed, so a day without a report leaves no gap (at most MAX_CATCH_UP back)."""
+    since = started - window
+    last = session.scalars(
+        select(Message.created_at)
+        .where(Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.DONE.value)
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    ).first()
+    if last is not None:
+        since = min(since, max(_utc(last) - OVERLAP, started - MAX_CATCH_UP))
+    return since
+
+
 def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
     started = utcnow()
-    since = started - window
     with session_scope() as session:
+        since = _since(session, shop_id, started, window)
         shop = session.get(Shop, shop_id)
         if shop is None:
             raise LookupError(f"shop {shop_id} does not exist")
@@ -157,10 +175,14 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     linked = {link.shopify_order_id for link in links}
     unlinked = [o for o in listed.values() if o.id not in linked and not o.cancelled_at]
     held = _held_in_app(shop_id, unlinked)
-    missing_in_ledger, enqueued = [], []
+    missing_in_ledger, enqueued, in_flight = [], [], []
+    recent = (utcnow() - IN_FLIGHT).isoformat()
     for order in unlinked:
         if order.id in held:
             continue  # the app has it: waiting for payment, parked on a mapping, refused (its message says)
+        if _iso_utc(order.updated_at) >= recent:
+            in_flight.append(order.id)  # its webhook may still be in the inbox: the next report sees it
+            continue
         missing_in_ledger.append({"order": order.id, "name": order.name, "total": _text(order.current_total)})
         num = order.id.rsplit("/", 1)[-1]
         job = queues.enqueue(IMPORT_JOB, shop_id, order.id, queue=queues.ORDERS,
@@ -179,6 +201,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "imports_enqueued": enqueued,
         "held_in_app": list(held.values())[:LISTED],
         "held_in_app_count": len(held),
+        "in_flight_count": len(in_flight),
         **{k: v[:LISTED] for k, v in findings.items()},
         **{f"{k}_count": len(v) for k, v in findings.items()},
         "unknown_in_erp": unknown[:LISTED],
@@ -210,6 +233,13 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
         if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and unpaid):
             held[order.id] = {"order": order.id, "name": order.name, "status": status, "why": why}
     return held
+
+
+def _iso_utc(text: str | None) -> str:
+    """Shopify's ISO time as a comparable UTC ISO string ("" when absent)."""
+    if not text:
+        return ""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).isoformat()
 
 
 def _compare(

@@ -15,8 +15,14 @@ from ledger.models import Message, MessageStatus
 from .conftest import World
 
 
-def test_reconcile_finds_a_missed_order_and_a_total_that_differs_then_prints_the_report(world: World) -> None:
+def test_reconcile_finds_a_missed_order_and_a_total_that_differs_then_prints_the_report(
+    world: World, monkeypatch
+) -> None:
+    from datetime import timedelta
+
     from sandbox.shopify.checkout import place_order
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))  # as if placed a while ago
 
     synced = world.linked_order([(world.plain(0), 1)], gateway="pix")
     drifted = world.linked_order([(world.plain(1), 3)], gateway="pix")
@@ -92,10 +98,14 @@ def test_an_order_the_app_holds_is_not_reported_as_a_missed_webhook(world: World
     assert report["summary"]["orders_held_in_app"] == 1
 
 
-def test_an_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(world: World) -> None:
+def test_an_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(world: World, monkeypatch) -> None:
     """Skipped while its authorisation lapsed; then paid (a missed orders/paid): a closed message
     holds nothing, so the reconciliation imports it. One still unpaid stays held, not re-imported."""
+    from datetime import timedelta
+
     from sandbox.shopify.checkout import place_order
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
 
     paid_now = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
                            gateway="pix", discount_rate=0.0, seed=5)  # fmt: skip
@@ -142,3 +152,31 @@ def test_one_shop_still_in_setup_does_not_stop_the_others_report(world: World, m
     result = app.test_cli_runner().invoke(args=["reconcile"])
     assert f"Reconciliation of {world.domain}" in result.output
     assert result.exit_code == 1 and "halfway-installed.myshopify.com" in result.stderr
+
+
+def test_an_order_changed_a_moment_ago_is_in_flight_not_a_missed_webhook(world: World) -> None:
+    """Its orders/create may still be in the inbox, its job queued: counted in flight, no import
+    enqueued, and the next report (after IN_FLIGHT) judges it."""
+    from sandbox.shopify.checkout import place_order
+
+    just_now = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                           gateway="pix", discount_rate=0.0, seed=7)  # fmt: skip
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+    assert orders["missing_in_ledger"] == [] and orders["imports_enqueued"] == []
+    assert orders["in_flight_count"] == 1 and just_now
+
+
+def test_a_report_after_missed_runs_reaches_back_to_the_last_one_that_ran(world: World) -> None:
+    """Three days without a report: the window stretches back to the last report (less an hour),
+    so an order of those days whose webhook was lost is still found."""
+    from datetime import timedelta
+
+    from ledger.models import utcnow
+
+    with session_scope() as session:
+        last = trace.begin(session, world.shop_id, "reconcile", "report:old", "both")
+        trace.succeed(session, last, response={})
+        last.created_at = utcnow() - timedelta(days=3)
+    with session_scope() as session:
+        since = reconcile._since(session, world.shop_id, utcnow(), reconcile.WINDOW)
+    assert utcnow() - since > timedelta(days=3)
