@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import order_events
+from jobs import order_clients, order_events
 from jobs.nfe import InvalidNfeKey, validate_key
 from jobs.order_edits import to_shopify as picking
 from ledger.db import session_scope
@@ -116,11 +116,15 @@ def tracking_input(event: OrderEvent) -> dict[str, Any] | None:
 
 def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     event = unit.event
-    if event.invoice is None:
-        raise Rejected(
-            f"ERP event {event.seq_evento} (invoiced) carries no fiscal document", system="consinco",
-            code="DOCUMENTO_AUSENTE",
-        )  # fmt: skip
+    if event.invoice is None:  # the event does not carry it (its layout is [assumed]): the order does
+        documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
+        valid = [document for document in documents if not document.cancelled]
+        if not valid:
+            raise Rejected(
+                f"ERP event {event.seq_evento} (invoiced) carries no fiscal document, and ERP order "
+                f"{event.nro_pedvenda} lists none valid", system="consinco", code="DOCUMENTO_AUSENTE",
+            )  # fmt: skip
+        event = replace(event, invoice=valid[-1])
     try:
         key = validate_key(event.invoice.key)
     except InvalidNfeKey as exc:

@@ -154,3 +154,30 @@ def test_a_scheduled_fulfillment_order_is_opened_and_fulfilled_one_on_hold_is_na
     assert [line["_fulfilled"] for line in world.order_doc(held.gid)["_lines"]] == [0]
     assert "on hold" in (world.link(held.gid).needs_attention or "")
     assert world.settlement(held.gid).paid == nfe_total  # captured all the same
+
+
+def test_an_invoice_event_without_its_document_takes_it_from_the_erp_order(world: World) -> None:
+    """The event's layout is not public: one that names no fiscal document is completed from the
+    ERP order's documents (the valid one), not refused (no fulfillment, no capture)."""
+    import json
+
+    from sqlalchemy import select
+
+    from sandbox.consinco import tables as t
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    with world.erp.store.write() as (conn, _now):
+        events = t.mad_pedvendaevento
+        row = conn.execute(
+            select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
+        ).one()
+        data = {**json.loads(row.dados), "documentoFiscal": None}
+        same = events.c.seqevento == row.seqevento
+        conn.execute(events.update().where(same).values(dados=json.dumps(data)))
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert (
+        world.link(order.gid).nfe_key == document["chaveAcesso"] == world.settlement(order.gid).nfe["chave"]
+    )
