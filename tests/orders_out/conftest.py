@@ -10,8 +10,9 @@ through the app's ERP client and writes the OrderLink, the way the orders flow l
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -164,6 +165,21 @@ class World:
         self.poll()
         [message] = self.messages("invoices", order)
         return Decimal(str(document["vlrTotal"])), message
+
+    def rewrite_event(self, nro: int, kind: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """Change the data of the order's EventoPedido of `kind` in the ERP sandbox, in place (what
+        another installation, or a faulty one, would have sent)."""
+        from sandbox.consinco import tables as t
+
+        with self.erp.store.write() as (conn, _now):
+            events = t.mad_pedvendaevento
+            row = conn.execute(
+                select(events).where(events.c.nropedvenda == nro, events.c.tipoevento == kind)
+            ).one()
+            data = json.loads(row.dados)
+            change(data)
+            same = events.c.seqevento == row.seqevento
+            conn.execute(events.update().where(same).values(dados=json.dumps(data)))
 
     def order_doc(self, gid: str) -> dict[str, Any]:
         """The Shopify sandbox's stored order document (every write changes it)."""

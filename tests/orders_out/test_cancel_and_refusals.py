@@ -4,7 +4,6 @@ with their reasons (invalid NF-e key, an NF-e above the authorisation, unknown o
 from __future__ import annotations
 
 import copy
-import json
 import time
 from decimal import Decimal
 
@@ -159,20 +158,14 @@ def test_capture_above_the_authorisation_is_never_asked_all_authorised_is_taken_
 def test_invalid_nfe_key_is_refused_and_nothing_is_written(world: World) -> None:
     order = world.linked_order([(world.plain(0), 1)], gateway="pix")
     world.erp.invoice(order.nro)
-    from sandbox.consinco import tables as t
+    wrong: dict[str, str] = {}
 
-    with world.erp.store.write() as (conn, _now):  # the ERP hands out a key with a wrong check digit
-        events = t.mad_pedvendaevento
-        row = conn.execute(
-            select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
-        ).one()
-        data = json.loads(row.dados)
+    def wrong_check_digit(data: dict) -> None:  # the ERP hands out a key with a wrong check digit
         key = data["documentoFiscal"]["chaveAcesso"]
-        bad = key[:-1] + str((int(key[-1]) + 1) % 10)
-        data["documentoFiscal"]["chaveAcesso"] = bad
-        conn.execute(
-            events.update().where(events.c.seqevento == row.seqevento).values(dados=json.dumps(data))
-        )
+        wrong["key"] = data["documentoFiscal"]["chaveAcesso"] = key[:-1] + str((int(key[-1]) + 1) % 10)
+
+    world.rewrite_event(order.nro, "F", wrong_check_digit)
+    bad = wrong["key"]
     world.poll()
 
     [message] = world.messages("invoices", order)

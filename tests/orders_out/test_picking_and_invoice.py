@@ -81,25 +81,14 @@ def test_cut_and_weighed_item_edit_the_order_then_the_invoice_captures_what_was_
 def test_a_key_sent_as_printed_on_a_danfe_is_written_as_its_44_digits(world: World) -> None:
     """The ERP's key in groups of four passes the check digit; the metafield, the link (a 44-character
     column) and the search take the 44 digits, and the message ends done."""
-    import json
-
-    from sqlalchemy import select
-
-    from sandbox.consinco import tables as t
-
     order = world.linked_order([(world.plain(0), 1)], gateway="pix")
-    world.erp.invoice(order.nro)
-    with world.erp.store.write() as (conn, _now):
-        events = t.mad_pedvendaevento
-        row = conn.execute(
-            select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
-        ).one()
-        data = json.loads(row.dados)
-        key = data["documentoFiscal"]["chaveAcesso"]
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    key = document["chaveAcesso"]
+
+    def as_printed(data: dict) -> None:
         data["documentoFiscal"]["chaveAcesso"] = " ".join(key[i : i + 4] for i in range(0, 44, 4))
-        conn.execute(
-            events.update().where(events.c.seqevento == row.seqevento).values(dados=json.dumps(data))
-        )
+
+    world.rewrite_event(order.nro, "F", as_printed)
     world.poll()
     [message] = world.messages("invoices", order)
     assert message.status == MessageStatus.DONE.value, message.error_text
@@ -159,22 +148,9 @@ def test_a_scheduled_fulfillment_order_is_opened_and_fulfilled_one_on_hold_is_na
 def test_an_invoice_event_without_its_document_takes_it_from_the_erp_order(world: World) -> None:
     """The event's layout is not public: one that names no fiscal document is completed from the
     ERP order's documents (the valid one), not refused (no fulfillment, no capture)."""
-    import json
-
-    from sqlalchemy import select
-
-    from sandbox.consinco import tables as t
-
     order = world.linked_order([(world.plain(0), 1)], gateway="pix")
     [document] = world.erp.invoice(order.nro)["documentosFiscais"]
-    with world.erp.store.write() as (conn, _now):
-        events = t.mad_pedvendaevento
-        row = conn.execute(
-            select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
-        ).one()
-        data = {**json.loads(row.dados), "documentoFiscal": None}
-        same = events.c.seqevento == row.seqevento
-        conn.execute(events.update().where(same).values(dados=json.dumps(data)))
+    world.rewrite_event(order.nro, "F", lambda data: data.update(documentoFiscal=None))
     world.poll()
     [message] = world.messages("invoices", order)
     assert message.status == MessageStatus.DONE.value, message.error_text
