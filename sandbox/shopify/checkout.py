@@ -14,6 +14,8 @@ Python API for the demo and tests: `place_order`, `place_orders`, `mark_paid`;
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -309,14 +311,24 @@ def place_orders(
     return placed
 
 
-def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
-    """The buyer paid: a pending boleto sale succeeds, an open authorisation is captured in full
-    (final). Sends orders/paid and orders/updated. Returns the order document."""
+@contextmanager
+def _order_change(sandbox: Sandbox, shop: str, order_id: str, *topics: str) -> Iterator[tuple[Ctx, dict]]:
+    """One change to a placed order, as its buyer's payment brings it: the order (CheckoutError when
+    the shop has none such) in a transaction, saved and its webhooks sent afterwards."""
     ctx = context(sandbox, shop)
     with ctx.store.transaction():
         order = order_store.get(ctx, order_id)
         if order is None:
             raise CheckoutError(f"no order {order_id} in {shop}")
+        yield ctx, order
+        order_store.save(ctx, order)
+        emit_order(ctx, order, *topics)
+
+
+def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
+    """The buyer paid: a pending boleto sale succeeds, an open authorisation is captured in full
+    (final). Sends orders/paid and orders/updated. Returns the order document."""
+    with _order_change(sandbox, shop, order_id, "orders/paid", "orders/updated") as (ctx, order):
         for txn in order["_transactions"]:
             if txn["kind"] == "SALE" and txn["status"] == "PENDING":
                 txn["status"], txn["processedAt"] = "SUCCESS", iso(ctx.now())
@@ -335,8 +347,6 @@ def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
                     )
                 )
                 txn["_closed"] = True
-        order_store.save(ctx, order)
-        emit_order(ctx, order, "orders/paid", "orders/updated")
     return order
 
 
@@ -344,14 +354,8 @@ def expire_authorizations(sandbox: Sandbox, shop: str, order_id: str) -> dict[st
     """The manual-capture authorisations of an order lapsed uncaptured (card networks hold them
     about 7 days): nothing is capturable any more and Shopify shows EXPIRED. Sends orders/updated.
     Returns the order document."""
-    ctx = context(sandbox, shop)
-    with ctx.store.transaction():
-        order = order_store.get(ctx, order_id)
-        if order is None:
-            raise CheckoutError(f"no order {order_id} in {shop}")
+    with _order_change(sandbox, shop, order_id, "orders/updated") as (_ctx, order):
         for txn in order["_transactions"]:
             if txn["kind"] == "AUTHORIZATION":
                 txn["_closed"] = True
-        order_store.save(ctx, order)
-        emit_order(ctx, order, "orders/updated")
     return order
