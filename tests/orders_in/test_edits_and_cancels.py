@@ -23,6 +23,17 @@ def imported(world, **options) -> tuple[str, int]:
     return gid, link.nro_pedvenda
 
 
+def discount_in_shopify(world, gid: str, sku: str, per_unit: Decimal) -> None:
+    """An order edit in the Shopify admin that only adds a line discount ("cortesia")."""
+    client = for_shop(world.domain)
+    edit, _ = order_edit_discounts.begin(client.executor, gid)
+    line = edit.line_for_variant(world.variants[sku])
+    order_edit_discounts.add_line_item_discount(
+        client.executor, edit.calculated_order_id, line.id, per_unit, "BRL", description="cortesia"
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+
+
 def edit_in_shopify(world, gid: str, sku: str, quantity: int) -> None:
     client = for_shop(world.domain)
     edit = client.order_edit_begin(gid)
@@ -82,13 +93,7 @@ def test_a_discount_added_by_an_edit_reaches_the_erp_at_the_same_quantities(worl
     """An edit that only changes money (a line discount, no quantity) is still an edit: the ERP's
     total must follow Shopify's, or the capture (which follows the NF-e) charges the old price."""
     gid, nro = imported(world)
-    client = for_shop(world.domain)
-    edit, _ = order_edit_discounts.begin(client.executor, gid)
-    line = edit.line_for_variant(world.variants[world.sku(0)])
-    order_edit_discounts.add_line_item_discount(
-        client.executor, edit.calculated_order_id, line.id, Decimal("1.00"), "BRL", description="cortesia"
-    )
-    client.order_edit_commit(edit.calculated_order_id)
+    discount_in_shopify(world, gid, world.sku(0), Decimal("1.00"))
     world.drain()
 
     message = edit_message(world, gid)
@@ -124,13 +129,7 @@ def test_a_discount_added_after_separation_is_flagged_not_taken_for_the_erps_ech
     not the echo of the ERP's own picking edit, so it is flagged for a person, not skipped."""
     gid, nro = imported(world)
     world.chain.handle.erp.separate(nro, weights={})  # picking started, nothing cut
-    client = for_shop(world.domain)
-    edit, _ = order_edit_discounts.begin(client.executor, gid)
-    line = edit.line_for_variant(world.variants[world.sku(0)])
-    order_edit_discounts.add_line_item_discount(
-        client.executor, edit.calculated_order_id, line.id, Decimal("1.00"), "BRL", description="cortesia"
-    )
-    client.order_edit_commit(edit.calculated_order_id)
+    discount_in_shopify(world, gid, world.sku(0), Decimal("1.00"))
     world.drain()
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value and "NOT applied in the ERP" in message.error_text
