@@ -307,7 +307,14 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
     the ERP's figure less the orders not in the ERP yet, in whole Shopify units, 0 for a SKU not
     for sale), so a weighed item, a pending order or an unpriced variant is not drift."""
     from jobs.stock import pending_payloads
-    from jobs.stock_map import SkuUnit, for_sale, level_target, pending_base_by_product, sellable_base
+    from jobs.stock_map import (
+        SkuUnit,
+        for_sale,
+        level_target,
+        pending_base_by_product,
+        sellable_base,
+        sku_ids,
+    )
 
     with session_scope() as session:
         locations = [
@@ -324,21 +331,24 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "price"))}  # fmt: skip
         payloads = pending_payloads(shop_id, session)
     units = {sku: u for sku, data in variants.items() if (u := SkuUnit.from_binding(sku, data))}
+    by_product: dict[int, list[str]] = {}
+    for sku, unit in units.items():
+        by_product.setdefault(unit.seq_produto, []).append(sku)
     pending = pending_base_by_product(payloads, units)
     result = []
     for nro_empresa, location_id in locations:
         expected: dict[str, int] = {}
         for stock in erp_client.stock(None, nro_empresa):
             base = sellable_base(stock)
-            for sku in stock.skus:
-                unit, data = units.get(sku.id_sku), variants.get(sku.id_sku, {})
+            for id_sku in sku_ids(stock, lambda: by_product):
+                unit, data = units.get(id_sku), variants.get(id_sku, {})
                 if unit is None or not data.get("inventory_item_id"):
                     continue
                 pending_here = pending.get((nro_empresa, unit.seq_produto), Decimal(0))
-                selling = for_sale(data, prices.get(sku.id_sku))
+                selling = for_sale(data, prices.get(id_sku))
                 target = level_target(base, pending_here, unit, for_sale=selling)
                 if target.quantity is not None:  # no stock control: sold without limit, no level
-                    expected[sku.id_sku] = target.quantity
+                    expected[id_sku] = target.quantity
         checked, differ = 0, []
         for id_sku in sorted(expected)[:sample]:
             level = client.inventory_level(variants[id_sku]["inventory_item_id"], location_id, ("available",))

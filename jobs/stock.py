@@ -51,6 +51,7 @@ from jobs.stock_map import (
     level_target,
     pending_base_by_product,
     sellable_base,
+    sku_ids,
 )
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
@@ -195,11 +196,12 @@ def _sync_company(
         since = None if only else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
+    by_product = _SkusByProduct(shop.shop_id)
     for stock in read:
         base = sellable_base(stock)
-        for sku in stock.skus:
-            if only is None or sku.id_sku in only:
-                bases[sku.id_sku] = (base, stock)
+        for id_sku in sku_ids(stock, by_product):
+            if only is None or id_sku in only:
+                bases[id_sku] = (base, stock)
     with session_scope() as session:
         targets = _targets(session, shop, company, bases, rechecks, only is None)
         entries, policies, quiet = _changes(session, shop, company, location, targets, force=only is not None)
@@ -372,6 +374,30 @@ def _changes(
             )
         )
     return entries, policies, quiet
+
+
+class _SkusByProduct:
+    """seqProduto -> the idSkus the shop sells of it (variant bindings), read once when first asked."""
+
+    def __init__(self, shop_id: int) -> None:
+        self.shop_id = shop_id
+        self._found: dict[int, list[str]] | None = None
+
+    def __call__(self) -> dict[int, list[str]]:
+        if self._found is None:
+            found: dict[int, list[str]] = defaultdict(list)
+            with session_scope() as session:
+                rows = session.execute(
+                    select(Binding.erp_id, Binding.data).where(
+                        Binding.shop_id == self.shop_id, Binding.kind == VARIANT_KIND
+                    )
+                )
+                for id_sku, data in rows:
+                    seq = (data or {}).get("seq_produto")
+                    if seq is not None:
+                        found[int(seq)].append(id_sku)
+            self._found = dict(found)
+        return self._found
 
 
 def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:

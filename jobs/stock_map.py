@@ -10,7 +10,7 @@ was sold in Shopify but is not reserved in the ERP yet, clamped at zero; then wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -142,3 +142,12 @@ def level_target(
     if base is None:
         return LevelTarget(None, POLICY_CONTINUE)
     return LevelTarget(units_for(base, pending_base, unit), POLICY_DENY)
+
+
+def sku_ids(stock: Any, by_product: Callable[[], Mapping[int, Sequence[str]]]) -> list[str]:
+    """The SKUs one ProdutoEstoque record's stock is for: the record's own `skus` list, else (that
+    list is an [assumed] convenience of the API) the packagings the shop sells of that product,
+    from `by_product()` (seqProduto -> idSku, the variant bindings; called only when needed).
+    Without it, a real ERP that lists no SKUs would have had no level written, silently."""
+    own = [sku.id_sku for sku in stock.skus]
+    return own if own else list(by_product().get(stock.seq_produto, ()))

@@ -77,6 +77,31 @@ def test_levels_follow_the_formula_and_a_rerun_costs_nothing(chain, calls):
     assert again.levels_sent == 0
 
 
+def test_a_stock_record_without_its_sku_list_is_set_on_the_packagings_the_shop_sells(chain, monkeypatch):
+    """ProdutoEstoque's per-SKU list is an [assumed] convenience: an ERP that sends none still gets
+    every level written, for the packagings the shop sells of the product (its variant bindings)."""
+    import sandbox.consinco.catalogue as erp_catalogue
+
+    shop = chain.install("estoque-sem-lista", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    rows = erp_stock(chain, 1)  # read with the list, to know what to expect
+    real = erp_catalogue.stock_record
+
+    def without_list(*args, **kwargs):
+        record = real(*args, **kwargs)
+        record.pop("skus")
+        return record
+
+    monkeypatch.setattr(erp_catalogue, "stock_record", without_list)
+    first = stock.run(shop.shop_id)
+    assert first.levels_sent > 0
+    for sku, data in catalog.items():
+        row, s = rows[sku]
+        want = expected(row, s, weighed=data["weighed"])
+        if want is not None:
+            assert chain.level(shop, data["inventory_item_id"], 1) == want, sku
+
+
 def test_unmapped_company_is_refused_by_name_and_resumes_on_replay(chain):
     shop = chain.install("sem-local", 1, 1, [1, 2, 3])
     catalog = chain.load_catalog(shop, priced=True)
