@@ -34,6 +34,30 @@ def discount_in_shopify(world, gid: str, sku: str, per_unit: Decimal) -> None:
     client.order_edit_commit(edit.calculated_order_id)
 
 
+def placed_with_its_erp_answer_lost(world, monkeypatch, *, quantity: int) -> tuple[str, str]:
+    """An order placed and imported, whose POST the ERP committed but whose answer the app never
+    got (the import failed transient); (its gid, its number). The ERP answers normally after."""
+    from erp.client import ErpClient
+    from jobs import orders
+    from ledger.errors import Transient
+
+    real = ErpClient.insert_order
+
+    def answer_lost(self, order):
+        real(self, order)  # the ERP commits the order ...
+        raise Transient("read timeout")  # ... and the app never hears back
+
+    monkeypatch.setattr(ErpClient, "insert_order", answer_lost)
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": quantity}],
+                      gateway="pix", discount_rate=0.0)  # fmt: skip
+    world.delivered()
+    num = gid.rsplit("/", 1)[-1]
+    with pytest.raises(Transient):
+        orders.import_order(world.shop_id, num, trigger="orders/create")
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    return gid, num
+
+
 def edit_in_shopify(world, gid: str, sku: str, quantity: int) -> None:
     client = for_shop(world.domain)
     edit = client.order_edit_begin(gid)
@@ -224,24 +248,7 @@ def test_cancel_after_the_erp_answer_was_lost_learns_the_number_and_cancels_it(w
     The link has no NROPEDVENDA, yet the ERP holds a live order: the cancellation runs the import
     again first (idempotent on idPedidoCanalVenda: the ERP answers the order it holds), then
     cancels it. It is not closed as "never sent"."""
-    from erp.client import ErpClient
-    from jobs import orders
-    from ledger.errors import Transient
-
-    real = ErpClient.insert_order
-
-    def answer_lost(self, order):
-        real(self, order)  # the ERP commits the order ...
-        raise Transient("read timeout")  # ... and the app never hears back
-
-    monkeypatch.setattr(ErpClient, "insert_order", answer_lost)
-    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 1}],
-                      gateway="pix", discount_rate=0.0)  # fmt: skip
-    world.delivered()
-    num = gid.rsplit("/", 1)[-1]
-    with pytest.raises(Transient):
-        orders.import_order(world.shop_id, num, trigger="orders/create")
-    monkeypatch.setattr(ErpClient, "insert_order", real)
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
     [held] = world.erp_orders_for(gid)
     assert world.link(gid).nro_pedvenda is None and held["situacaoped"] != "C"
 
@@ -260,24 +267,9 @@ def test_an_edit_made_while_the_erps_answer_was_lost_reaches_the_erp(world, monk
     """The import's POST was taken by the ERP but its answer lost; the merchant changed 3 -> 1 before
     the retry (that edit was skipped: "not in the ERP yet"). The retry learns the order the ERP
     holds, with the old lines, and runs the edit once: the ERP gets 1, not 3."""
-    from erp.client import ErpClient
     from jobs import orders
-    from ledger.errors import Transient
 
-    real = ErpClient.insert_order
-
-    def answer_lost(self, order):
-        real(self, order)
-        raise Transient("read timeout")
-
-    monkeypatch.setattr(ErpClient, "insert_order", answer_lost)
-    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 3}],
-                      gateway="pix", discount_rate=0.0)  # fmt: skip
-    world.delivered()
-    num = gid.rsplit("/", 1)[-1]
-    with pytest.raises(Transient):
-        orders.import_order(world.shop_id, num, trigger="orders/create")
-    monkeypatch.setattr(ErpClient, "insert_order", real)
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=3)
     edit_in_shopify(world, gid, world.sku(0), 1)
     world.delivered()
     from sqlalchemy import select as query
