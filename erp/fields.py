@@ -8,7 +8,7 @@ fix a CONSINCO_FIELD_MAP entry.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -96,8 +96,9 @@ def flag(raw: dict[str, Any], key: str, where: str, default: bool | None = None)
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a boolean or S/N", value)
 
 
-def when(raw: dict[str, Any], key: str, where: str) -> datetime:
-    """An aware UTC date-time; the API sends UTC without offset (a date alone means midnight)."""
+def when(raw: dict[str, Any], key: str, where: str, zone: tzinfo = UTC) -> datetime:
+    """An aware UTC date-time. A date-time without offset is read in `zone` (the installation's
+    `formats.datetime_zone`, erp/names.py; UTC by default); a date alone means midnight there."""
     value = raw.get(key)
     if type(value) is str:
         try:
@@ -106,13 +107,15 @@ def when(raw: dict[str, Any], key: str, where: str) -> datetime:
             pass
         else:
             if parsed.tzinfo is None:
-                return parsed.replace(tzinfo=UTC)
+                parsed = parsed.replace(tzinfo=zone)
+                if zone is UTC:
+                    return parsed
             return parsed.astimezone(UTC)
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not an ISO date-time", value)
 
 
-def opt_when(raw: dict[str, Any], key: str, where: str) -> datetime | None:
-    return None if raw.get(key) is None else when(raw, key, where)
+def opt_when(raw: dict[str, Any], key: str, where: str, zone: tzinfo = UTC) -> datetime | None:
+    return None if raw.get(key) is None else when(raw, key, where, zone)
 
 
 def opt_day(raw: dict[str, Any], key: str, where: str) -> date | None:
@@ -127,8 +130,8 @@ def opt_day(raw: dict[str, Any], key: str, where: str) -> date | None:
     raise ErpUnexpectedShape(where, key, "is not an ISO date", value)
 
 
-def iso(moment: datetime) -> str:
-    """A date-time as the API wants it: UTC, no offset, microseconds."""
+def iso(moment: datetime, zone: tzinfo = UTC) -> str:
+    """A date-time as the API wants it: in `zone` (UTC by default), no offset, microseconds."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware one (UTC)")
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="microseconds")

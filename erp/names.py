@@ -24,8 +24,11 @@ import copy
 import json
 import os
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_VAR = "CONSINCO_FIELD_MAP"
 
@@ -74,6 +77,12 @@ AUTH: dict[str, str] = {
 }
 
 ERROR: dict[str, str] = {"codigo": "codigo", "mensagem": "mensagem", "campo": "campo"}
+
+# How the installation writes values. `datetime_zone`: the IANA zone of date-times sent without
+# an offset, both ways (read: dtaHorAlteracao, dtaHorEmissao...; written: DtaHorAlteracao,
+# dtaHorPedidoCanalVenda). The contract's is UTC [assumed]; an ERP writing its Oracle DATE
+# columns in local time is {"formats": {"datetime_zone": "America/Sao_Paulo"}}.
+FORMATS: dict[str, str] = {"datetime_zone": "UTC"}
 
 _CHANGED = {"changed_at": "dtaHorAlteracao"}
 _CHANGED_DATE = {"changed_at": "dtaAlteracao"}
@@ -193,10 +202,21 @@ class Names:
     auth: dict[str, str]
     error: dict[str, str]
     fields: dict[str, dict[str, str]]
+    formats: dict[str, str]
+    zone: tzinfo = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        name = self.formats["datetime_zone"]
+        try:
+            zone = UTC if name == "UTC" else ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{ENV_VAR}: formats.datetime_zone {name!r} is not an IANA time zone") from None
+        object.__setattr__(self, "zone", zone)
 
 
 def _defaults() -> dict[str, Any]:
-    sections = {"paths": PATHS, "params": PARAMS, "envelope": ENVELOPE, "auth": AUTH, "error": ERROR}
+    sections = {"paths": PATHS, "params": PARAMS, "envelope": ENVELOPE, "auth": AUTH, "error": ERROR,
+                "formats": FORMATS}  # fmt: skip
     return copy.deepcopy({**sections, "fields": FIELDS})
 
 

@@ -141,14 +141,14 @@ class ChangeRead(Generic[T]):
         params = dict(self.filters)
         params[par["page_size"]] = self.page_size
         if self.read_from is not None:
-            params[par["since"]] = f.iso(self.read_from)
+            params[par["since"]] = f.iso(self.read_from, self._names.zone)
         started = self._clock()
         page, cursor = 1, None
         while True:
             body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
             self.pages += 1
             if self.pages == 1:
-                given = f.opt_when(body, env["snapshot"], self.endpoint)
+                given = f.opt_when(body, env["snapshot"], self.endpoint, self._names.zone)
                 self._erp_snapshot = given is not None
                 self.snapshot = given or started  # pins the pages (a parameter); not the watermark then
                 self.total = f.opt_int(body, env["total"], self.endpoint)
@@ -169,7 +169,7 @@ class ChangeRead(Generic[T]):
                 else:
                     page += 1
                     params = {**params, par["page"]: page}
-                params[par["snapshot"]] = f.iso(self.snapshot)
+                params[par["snapshot"]] = f.iso(self.snapshot, self._names.zone)
             yield body
             if not has_next:
                 return

@@ -48,8 +48,8 @@ def parse_product(raw: Any, names: Names = NAMES) -> Product:
         cest=f.opt_str(r, n["cest"], w),
         manufacturer_ref=f.opt_str(r, n["manufacturer_ref"], w),
         integrate_ecommerce=f.flag(r, n["integrate_ecommerce"], w, default=True),
-        created_at=f.opt_when(r, n["created_at"], w),
-        changed_at=f.when(r, n["changed_at"], w),
+        created_at=f.opt_when(r, n["created_at"], w, names.zone),
+        changed_at=f.when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -70,7 +70,7 @@ def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
         packaging_status=f.opt_str(r, n["packaging_status"], w),
         integrate_ecommerce=f.flag(r, n["integrate_ecommerce"], w, default=True),
         active=f.flag(r, n["active"], w),
-        changed_at=f.when(r, n["changed_at"], w),
+        changed_at=f.when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -100,7 +100,7 @@ def parse_sku_spec(raw: Any, names: Names = NAMES) -> SkuSpec:
         codes=codes,
         specs=specs,
         images=tuple(sorted(images, key=lambda i: i.order)),
-        changed_at=f.when(r, n["changed_at"], w),
+        changed_at=f.when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -117,7 +117,7 @@ def parse_price_table(raw: Any, names: Names = NAMES) -> PriceTable:
         segments=tuple(segments),
         status=status,
         active=status == "A",
-        changed_at=f.when(r, n["changed_at"], w),
+        changed_at=f.when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -145,7 +145,7 @@ def parse_price_item(raw: Any, names: Names = NAMES) -> PriceItem:
         effective=effective if effective is not None else (promotional if running else normal),
         sale_status=status,
         sale_active=status == "A",
-        changed_at=f.when(r, n["changed_at"], w),
+        changed_at=f.when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -176,8 +176,8 @@ def parse_stock(raw: Any, names: Names = NAMES) -> Stock:
         safety=f.opt_dec(r, n["safety"], w) or _ZERO,
         available_ecommerce=f.opt_dec(r, n["available_ecommerce"], w) if controlled else None,
         skus=skus,
-        changed_at=f.when(r, n["changed_at"], w),
-        last_movement_at=f.opt_when(r, n["last_movement_at"], w),
+        changed_at=f.when(r, n["changed_at"], w, names.zone),
+        last_movement_at=f.opt_when(r, n["last_movement_at"], w, names.zone),
     )
 
 
@@ -196,7 +196,7 @@ def parse_company(raw: Any, names: Names = NAMES) -> Company:
         division=f.opt_int(r, n["division"], w),
         status=status,
         active=status == "A",
-        changed_at=f.opt_when(r, n["changed_at"], w),
+        changed_at=f.opt_when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -210,7 +210,7 @@ def parse_segment(raw: Any, names: Names = NAMES) -> Segment:
         price_by_packaging=f.flag(r, n["price_by_packaging"], w, default=False),
         status=status,
         active=status == "A",
-        changed_at=f.opt_when(r, n["changed_at"], w),
+        changed_at=f.opt_when(r, n["changed_at"], w, names.zone),
     )
 
 
@@ -224,5 +224,5 @@ def parse_payment_method(raw: Any, names: Names = NAMES) -> PaymentMethod:
         kind=f.opt_str(r, n["kind"], w),
         status=status,
         active=status == "A",
-        changed_at=f.opt_when(r, n["changed_at"], w),
+        changed_at=f.opt_when(r, n["changed_at"], w, names.zone),
     )

@@ -90,7 +90,7 @@ def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
     return {
         n["seq_canal_venda"]: order.seq_canal_venda,
         n["channel_order_id"]: order.channel_order_id,
-        n["ordered_at"]: iso(order.ordered_at),
+        n["ordered_at"]: iso(order.ordered_at, names.zone),
         n["nro_empresa"]: order.nro_empresa,
         n["nro_segmento"]: order.nro_segmento,
         n["cod_geral_oper"]: order.cod_geral_oper,

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from erp_samples import LOGIN, SKU, envelope, sample
+from erp_samples import DOC, INSERTED, LOGIN, SKU, envelope, sample
 from erp_test_urls import BASE
 
 from erp.client import ErpClient
 from erp.names import NAMES, load_names
 from erp.parse_catalogue import parse_sku
+from erp.parse_orders import parse_invoice
+from erp.records import CustomerInput, OrderInput, OrderLineInput
 
 
 def test_defaults_are_the_contract() -> None:
@@ -44,9 +48,57 @@ def test_override_file_renames_fields_and_paths(tmp_path, requests_mock) -> None
     assert [s.ean for s in skus] == ["7890000000017"]
 
 
+def test_an_installation_writing_local_time_is_read_and_written_in_its_zone(tmp_path, requests_mock) -> None:
+    """Oracle DATE columns carry no zone: an ERP that writes them in Brasilia time sets
+    formats.datetime_zone, and every date-time without an offset is read and sent in it: the
+    order's date (dtaHorPedidoCanalVenda) is the customer's own day, the NF-e's issue time is
+    the real instant, and the watermark's DtaHorAlteracao is what the ERP's clock means."""
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"formats": {"datetime_zone": "America/Sao_Paulo"}}))
+    names = load_names(path)
+    assert NAMES.zone is UTC  # the contract's default is untouched
+    changed = parse_sku(sample(SKU, dtaHorAlteracao="2026-11-28T21:10:00"), names).changed_at
+    assert changed == datetime(2026, 11, 29, 0, 10, tzinfo=UTC)
+    issued = parse_invoice(sample(DOC, dtaHorEmissao="2026-11-28T22:05:00"), "PedidoVenda", names).issued_at
+    assert issued == datetime(2026, 11, 29, 1, 5, tzinfo=UTC)
+    assert (
+        parse_sku(sample(SKU, dtaHorAlteracao="2026-11-28T21:10:00Z"), names).changed_at.hour == 21
+    )  # an offset wins
+
+    requests_mock.post(BASE + "/api/v1/Auth/Login", json=LOGIN)
+    skus = requests_mock.get(
+        BASE + "/api/v1/Cadastros/ProdutoSku", json=envelope([], snapshot="2026-11-28T21:30:00")
+    )
+    client = ErpClient(BASE, "u", "p", names=names, overlap=timedelta(0))
+    read = client.skus(since=datetime(2026, 11, 29, 0, 10, tzinfo=UTC))
+    assert list(read) == [] and read.snapshot == datetime(2026, 11, 29, 0, 30, tzinfo=UTC)
+    assert skus.last_request.qs["dtahoralteracao"] == ["2026-11-28t21:10:00.000000"]
+
+    posted = requests_mock.post(BASE + "/api/v1/PedidoVenda", json=INSERTED)
+    client.insert_order(
+        OrderInput(
+            seq_canal_venda=7,
+            channel_order_id="gid://shopify/Order/1001",
+            ordered_at=datetime(2026, 11, 29, 1, 30, tzinfo=UTC),  # 22:30 on the 28th in Sao Paulo
+            nro_empresa=1,
+            nro_segmento=2,
+            cod_geral_oper=207,
+            customer=CustomerInput(cpf_cnpj="52998224725", name="MARIA SILVA"),
+            lines=(OrderLineInput(qty=Decimal(1), seq_produto=77, qtd_embalagem=Decimal(1)),),
+        )
+    )
+    assert posted.last_request.json()["dtaHorPedidoCanalVenda"] == "2026-11-28T22:30:00.000000"
+
+
 @pytest.mark.parametrize(
     "override",
-    [{"pathz": {}}, {"fields": {"sku": {"eann": "x"}}}, {"paths": {"skus": ""}}, {"fields": {"sku": "x"}}],
+    [
+        {"pathz": {}},
+        {"fields": {"sku": {"eann": "x"}}},
+        {"paths": {"skus": ""}},
+        {"fields": {"sku": "x"}},
+        {"formats": {"datetime_zone": "America/Sao Paulo"}},
+    ],
 )
 def test_unknown_or_bad_names_are_refused(tmp_path, override) -> None:
     path = tmp_path / "names.json"
