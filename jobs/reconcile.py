@@ -13,7 +13,8 @@ Sections:
   cancelled on one side only; ERP events about orders the app does not know;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, whole Shopify units, 0 when not for sale) vs Shopify `available` for the bound
-  SKUs (a sample of `stock_sample` SKUs per company);
+  SKUs: `stock_sample` of them per company, read 250 a call, a window that moves on by that many
+  each day, so a catalog larger than the sample is covered whole every ceil(SKUs / sample) days;
 - catalog: active ERP SKUs without a variant binding, bindings whose SKU is gone or inactive.
 A section the ERP or Shopify cannot answer carries its error; the others still report.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -40,12 +41,13 @@ from ledger.flows import BOTH
 from ledger.models import Binding, LocationMapping, Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, orders_with_totals_since
+from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
 
 log = logging.getLogger(__name__)
 
 FLOW = "reconcile"
 WINDOW = timedelta(days=2)
-STOCK_SAMPLE = 200
+STOCK_SAMPLE = 1000  # SKUs per company and day: 4 reads of 250
 LISTED = 50  # rows listed per finding (counts are always complete)
 TOLERANCE = Decimal("0.01")  # a cent or more differs: totals are equal to the cent by design
 IMPORT_JOB = "jobs.orders.import_order"
@@ -129,7 +131,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
             "since": since.isoformat(),
         }
         report["orders"] = _section(lambda: _orders(shop_id, client, erp_client, since))
-        report["stock"] = _section(lambda: _stock(shop_id, client, erp_client, stock_sample))
+        report["stock"] = _section(lambda: _stock(shop_id, client, erp_client, stock_sample, started.date()))
         report["catalog"] = _section(lambda: _catalog(shop_id, erp_client))
         report["summary"] = summary(report)
     except Exception as exc:
@@ -302,10 +304,13 @@ def _unknown_erp_orders(session: Any, shop_id: int, since: datetime) -> list[dic
 # ---------------------------------------------------------------------------- stock and catalog
 
 
-def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int) -> dict[str, Any]:
+def _stock(
+    shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int, day: date | None = None
+) -> dict[str, Any]:
     """Shopify's `available` against what the stock flow would set now (jobs.stock's own rule:
     the ERP's figure less the orders not in the ERP yet, in whole Shopify units, 0 for a SKU not
-    for sale), so a weighed item, a pending order or an unpriced variant is not drift."""
+    for sale), so a weighed item, a pending order or an unpriced variant is not drift. `sample`
+    SKUs per company, from where `day` puts the window (the whole catalog when it is larger)."""
     from jobs.stock import pending_payloads
     from jobs.stock_map import (
         SkuUnit,
@@ -349,17 +354,31 @@ def _stock(shop_id: int, client: AdminClient, erp_client: ErpClient, sample: int
                 target = level_target(base, pending_here, unit, for_sale=selling)
                 if target.quantity is not None:  # no stock control: sold without limit, no level
                     expected[id_sku] = target.quantity
-        checked, differ = 0, []
-        for id_sku in sorted(expected)[:sample]:
-            level = client.inventory_level(variants[id_sku]["inventory_item_id"], location_id, ("available",))
-            shopify = level.quantities.get("available") if level else None
-            checked += 1
-            if shopify != expected[id_sku]:
-                differ.append({"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify})
-        result.append({"nro_empresa": nro_empresa, "location_id": location_id, "checked": checked,
+        chosen, start = _window(sorted(expected), sample, day or utcnow().date())
+        differ = []
+        for at in range(0, len(chosen), MAX_ITEMS_PER_CALL):
+            batch = chosen[at : at + MAX_ITEMS_PER_CALL]
+            seen = item_levels_at(client, [variants[s]["inventory_item_id"] for s in batch], location_id)
+            for id_sku in batch:
+                item = seen.get(variants[id_sku]["inventory_item_id"])
+                shopify = None if item is None else item.available  # None: not stocked there
+                if shopify != expected[id_sku]:
+                    differ.append({"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify})
+        result.append({"nro_empresa": nro_empresa, "location_id": location_id, "checked": len(chosen),
+                       "from_sku": chosen[0] if chosen and start else None,
                        "bound_with_stock": len(expected), "differ": differ[:LISTED],
                        "differ_count": len(differ)})  # fmt: skip
     return {"locations": result, "sample": sample}
+
+
+def _window(skus: list[str], sample: int, day: date) -> tuple[list[str], int]:
+    """`sample` of the sorted SKUs, starting where the day's turn puts it and wrapping around:
+    consecutive days check consecutive windows, so every SKU is checked within
+    ceil(len / sample) days (all of them each day when the catalog is no larger)."""
+    if len(skus) <= sample:
+        return skus, 0
+    start = (day.toordinal() * sample) % len(skus)
+    return (skus[start:] + skus[:start])[:sample], start
 
 
 def _catalog(shop_id: int, erp_client: ErpClient) -> dict[str, Any]:

@@ -81,7 +81,8 @@ def render(report: dict[str, Any]) -> str:
     ):
         lines += _rows(title, orders.get(key) or [])
     for location in report.get("stock", {}).get("locations", []):
-        title = f"Stock differs at company {location['nro_empresa']} ({location['checked']} SKUs checked)"
+        title = (f"Stock differs at company {location['nro_empresa']} ({location['checked']} of "
+                 f"{location['bound_with_stock']} SKUs checked today)")  # fmt: skip
         lines += _rows(title, location["differ"])
     catalog = report.get("catalog", {})
     lines += _rows(

@@ -7,12 +7,13 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
+from sqlalchemy import select
 
 from jobs import prices, stock, stock_writer
 from ledger import trace, watermarks
 from ledger.db import session_scope
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import MessageStatus
+from ledger.models import Binding, MessageStatus
 from sandbox.consinco import tables as t
 
 from .chain import erp_update, messages
@@ -318,6 +319,45 @@ def test_reconciliation_reads_stock_drift_by_the_stock_flows_own_rule(chain):
         chain.set_level(shop, data["inventory_item_id"], 1, should + 5)
         [location] = reconcile._stock(shop.shop_id, client, erp, 1000)["locations"]
         assert location["differ"] == [{"sku": sku, "erp": str(should), "shopify": should + 5}]
+    finally:
+        client.close()
+        erp.close()
+
+
+def test_reconciliation_moves_its_stock_window_each_day_so_the_whole_catalog_is_checked(chain):
+    """A sample smaller than the catalog is a window that moves on each day: drift on the last
+    SKU (never among the first `sample` sorted ones) is found within ceil(SKUs / sample) days."""
+    from datetime import date, timedelta
+
+    from erp.factory import for_shop as erp_for_shop
+    from jobs import reconcile
+    from shopify_app.admin_api import for_shop
+
+    shop = chain.install("reconcilia-janela", 1, 1, [1])
+    chain.load_catalog(shop, unit_kg="1", priced=True)
+    stock.run(shop.shop_id)
+    client, erp = for_shop(shop.domain), erp_for_shop(shop.shop_id)
+    try:
+        [whole] = reconcile._stock(shop.shop_id, client, erp, 10_000)["locations"]
+        total = whole["bound_with_stock"]
+        assert whole["checked"] == total > 4 and whole["differ"] == []
+        with session_scope() as session:
+            bound = {b.erp_id: b.data for b in session.scalars(select(Binding).where(
+                Binding.shop_id == shop.shop_id, Binding.kind == "variant"))}  # fmt: skip
+        last = max(s for s, d in bound.items() if d.get("inventory_item_id"))
+        item = bound[last]["inventory_item_id"]
+        chain.set_level(shop, item, 1, chain.level(shop, item, 1) + 3)
+        sample, seen, found_on = 2, set(), []
+        days = -(-total // sample)
+        for n in range(days):
+            day = date(2026, 12, 1) + timedelta(days=n)
+            [location] = reconcile._stock(shop.shop_id, client, erp, sample, day)["locations"]
+            assert location["checked"] == sample
+            seen.add(location["from_sku"])
+            if location["differ"]:
+                assert [d["sku"] for d in location["differ"]] == [last]
+                found_on.append(day)
+        assert len(found_on) >= 1 and len(seen) == days  # each day a new window; the drift caught
     finally:
         client.close()
         erp.close()
