@@ -8,7 +8,7 @@ plus the ledger queries), so it is tested on its own.
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -23,6 +23,7 @@ from ledger.schedules import STOPPED_BY_UNINSTALL
 log = logging.getLogger(__name__)
 
 ACTOR = "shopify"
+REDACT_DELAY = timedelta(hours=48)  # shop/redact comes this long after app/uninstalled
 
 
 def _shop(session: Session, domain: str) -> Shop | None:
@@ -95,6 +96,21 @@ def _older_than_install(shop: Shop, event: WebhookEvent) -> bool:
     return triggered < installed
 
 
+def _installed_since_uninstall(shop: Shop, event: WebhookEvent) -> str | None:
+    """Why a shop/redact must not run (the shop was installed again after the uninstall it
+    follows), or None. Shopify sends it REDACT_DELAY after the uninstall."""
+    if shop.status == ShopStatus.UNINSTALLED.value:
+        return None
+    if event.triggered_at is None or shop.installed_at is None:
+        return f"the shop is {shop.status}, not uninstalled, and the request carries no time to compare"
+    installed = shop.installed_at if shop.installed_at.tzinfo else shop.installed_at.replace(tzinfo=UTC)
+    triggered = event.triggered_at if event.triggered_at.tzinfo else event.triggered_at.replace(tzinfo=UTC)
+    if installed >= triggered - REDACT_DELAY:
+        when = f"{installed:%Y-%m-%d %H:%M} UTC"
+        return f"the shop is {shop.status}: installed again at {when}, after the uninstall"
+    return None
+
+
 def customers_data_request(event: WebhookEvent) -> None:
     """Collect what the ledger holds on the customer into an audit event the merchant can read."""
     ref = privacy.CustomerRef.from_payload(event.payload, "orders_requested")
@@ -140,12 +156,12 @@ def shop_redact(event: WebhookEvent) -> None:
     """Delete everything held for the shop (48 h after uninstall), keeping one audit record."""
     with session_scope() as session:
         shop = _shop(session, event.shop_domain)
-        if shop is not None and shop.status != ShopStatus.UNINSTALLED.value:
+        if shop is not None and (reason := _installed_since_uninstall(shop, event)):
             # Shopify asks 48 h after an uninstall; a late or requeued delivery must not wipe a
-            # shop that was installed again since.
-            _audit(session, shop, shop.domain, "shop.redact.refused", shop.domain,
-                   {"reason": f"the shop is {shop.status}, not uninstalled"})  # fmt: skip
-            log.warning("compliance: shop/redact for %s ignored: installed again", event.shop_domain)
+            # shop that was installed again since. A shop merely not marked uninstalled (its
+            # uninstall webhook missed, needs_reauth since Shopify revoked the token) is redacted.
+            _audit(session, shop, shop.domain, "shop.redact.refused", shop.domain, {"reason": reason})
+            log.warning("compliance: shop/redact for %s ignored: %s", event.shop_domain, reason)
             return
         counts = privacy.redact_shop(session, event.shop_domain)
         _audit(session, None, event.shop_domain, "shop.redacted", event.shop_domain, {"deleted": counts})

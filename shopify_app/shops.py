@@ -61,13 +61,14 @@ def mark_installed(
         session.add(shop)
     else:
         before = {"status": shop.status, "scopes": shop.scopes}
-    reinstalled = shop.installed_at is None or shop.status == ShopStatus.UNINSTALLED.value
     shop.status = ShopStatus.ACTIVE.value
     shop.status_reason = None
     shop.scopes = scopes
     shop.uninstalled_at = None
-    if reinstalled:
-        shop.installed_at = now
+    # When the token in hand was granted: an uninstall triggered before it is one the merchant
+    # has undone since (jobs.compliance), whatever state the ledger was in (uninstalled, or
+    # needs_reauth after Shopify revoked the old token, or still active: its webhook not in yet).
+    shop.installed_at = now
     session.flush()
     write_audit(
         session,

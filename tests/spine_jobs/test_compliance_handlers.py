@@ -249,3 +249,75 @@ def test_a_reinstall_turns_back_on_the_schedules_the_uninstall_stopped(ledger_wi
     with session_scope() as session:
         off = sorted(s.flow for s in session.scalars(select(Schedule)) if not s.enabled)
     assert off == ["stock"]
+
+
+def _installed_long_ago_then_revoked(shop_id: int) -> None:
+    """Installed 30 days ago; the merchant uninstalled, Shopify revoked the token and the next
+    refresh was refused, so the shop is needs_reauth (the uninstall webhook not in yet)."""
+    from datetime import timedelta
+
+    from ledger.models import utcnow
+    from shopify_app.shops import mark_needs_reauth
+
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        shop.installed_at = utcnow() - timedelta(days=30)
+        mark_needs_reauth(session, shop, "token refresh refused: invalid_grant")
+
+
+def test_a_late_uninstall_does_not_undo_a_reinstall_made_from_needs_reauth(
+    ledger_with_customer, deliver, rconn
+):
+    """The reinstall's token exchange comes while the shop is needs_reauth (not uninstalled):
+    the uninstall triggered before it, processed after it, must leave the new token alone."""
+    from datetime import timedelta
+
+    from ledger.models import utcnow
+    from settings import get_settings
+    from shopify_app import oauth
+    from shopify_app.token_endpoint import TokenSet
+
+    _installed_long_ago_then_revoked(ledger_with_customer)
+    uninstalled = utcnow() - timedelta(minutes=2)
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", "read_products", "shprt_new", 3600), actor="u1")
+    deliver(
+        "app/uninstalled",
+        {"id": 1, "domain": SHOP},
+        triggered_at=uninstalled.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    )
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)).status == "active"
+        assert session.scalar(select(OfflineToken)) is not None
+    assert len(audit("app.uninstalled.stale")) == 1
+
+
+def test_shop_redact_erases_a_shop_whose_uninstall_webhook_was_missed(ledger_with_customer, deliver, rconn):
+    """Shopify sends shop/redact 48 h after the uninstall, once. A shop the ledger still has as
+    needs_reauth (the uninstall webhook lost) and not installed since is erased all the same."""
+
+    from ledger.models import utcnow
+
+    _installed_long_ago_then_revoked(ledger_with_customer)
+    deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP},
+            triggered_at=utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z"))  # fmt: skip
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)) is None and session.scalars(select(Message)).all() == []
+    assert [r.action for r in audit("shop.redacted")] == ["shop.redacted"]
+
+
+def test_shop_redact_after_a_reinstall_within_48_hours_deletes_nothing(ledger_with_customer, deliver, rconn):
+    from datetime import timedelta
+
+    from ledger.models import utcnow
+
+    with session_scope() as session:
+        session.scalar(select(Shop)).installed_at = utcnow() - timedelta(hours=20)  # reinstalled
+    deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP},
+            triggered_at=utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z"))  # fmt: skip
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)) is not None
+    [record] = audit("shop.redact.refused")
+    assert "installed again" in record.after["reason"]
