@@ -23,6 +23,7 @@ down. Job ids are deterministic, so two passes (or a pass and a click on "retry"
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from datetime import datetime, timedelta
@@ -97,27 +98,27 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
     counts = {"inbox": 0, "stale": 0, "resumed": 0}
     try:
         for inbox_id, topic, job_id in inbox_rows:
-            if job_alive(job_id or queues.inbox_job_id(inbox_id), cutoff):
-                continue
-            job = queues.enqueue(
+            job = _enqueue_unless_alive(
                 queues.INBOX_JOB,
                 inbox_id,
                 queue=queues.inbox_queue(topic),
-                job_id=queues.job_key("inbox-catchup", inbox_id),
+                key=queues.job_key("inbox-catchup", inbox_id),
+                alive_ids=(job_id or queues.inbox_job_id(inbox_id),),
+                cutoff=cutoff,
                 description=f"catch-up {topic} inbox {inbox_id}",
             )
             counts["inbox"] += job is not None
         stale_rows = [tuple(row) for row in stale_messages]
         for name, rows in (("stale", stale_rows), ("resumed", resumable)):
             for message_id, attempts, job_id, flow_name in rows:
-                if job_alive(job_id, cutoff):
-                    continue
                 flow = flows.get(flow_name)
-                job = queues.enqueue(
+                job = _enqueue_unless_alive(
                     flow.replay_job,
                     message_id,
                     queue=flow.queue,
-                    job_id=queues.job_key("replay", shop_id, message_id, attempts),
+                    key=queues.job_key("replay", shop_id, message_id, attempts),
+                    alive_ids=(job_id,),
+                    cutoff=cutoff,
                     description=f"{flow_name} {name} message {message_id}",
                 )
                 counts[name] += job is not None
@@ -188,6 +189,26 @@ def _held_and_free(session: Session, shop_id: int) -> list[Message]:
         )
     )
     return [m for m in held if (m.error_detail or {}).get("waiting_for") in applied]
+
+
+def _enqueue_unless_alive(
+    func: str,
+    arg: int,
+    *,
+    queue: str,
+    key: str,
+    alive_ids: tuple[str | None, ...],
+    cutoff: datetime,
+    description: str,
+) -> Job | None:
+    """Enqueue `func(arg)` as job `key` unless that job or one of `alive_ids` is still on its
+    way. An earlier job of the same key that ended (failed: its worker killed again, its retries
+    spent) is dropped first: kept, it would refuse every later enqueue and leave the row stuck."""
+    if any(job_alive(job_id, cutoff) for job_id in (*alive_ids, key)):
+        return None
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(key, connection=kv.get_redis()).delete()
+    return queues.enqueue(func, arg, queue=queue, job_id=key, description=description)
 
 
 def job_alive(job_id: str | None, started_after: datetime) -> bool:

@@ -23,3 +23,32 @@ def test_an_order_whose_sku_is_bound_now_resumes_behind_many_older_parked_ones(s
                             shopify_id="gid://shopify/ProductVariant/1"))  # ... bound now  # fmt: skip
     assert run_catch_up(shop_id)["resumed"] == 1
     assert run_catch_up(shop_id)["resumed"] == 0  # its replay is queued: not twice
+
+
+def test_an_order_webhook_whose_catch_up_job_also_failed_is_enqueued_again(shop_id, deliver, rconn):
+    """The worker was killed under the webhook's job, then again under the catch-up's: the next
+    catch-up pass enqueues it once more (the ended catch-up job no longer refuses it), and a
+    pass while that one waits adds nothing."""
+    from datetime import timedelta
+
+    from rq import Queue
+    from rq.job import Job
+
+    from jobs import inbox
+
+    inbox_id = deliver("orders/paid", {"id": 8, "admin_graphql_api_id": "gid://shopify/Order/8"}).json[
+        "inbox_id"
+    ]
+    orders = Queue("orders", connection=rconn)
+
+    def kill(job_id: str) -> None:
+        orders.remove(job_id)
+        Job.fetch(job_id, connection=rconn).set_status("failed")
+
+    kill(f"inbox-{inbox_id}")
+    assert inbox.sweep(older_than=timedelta(0)) == []  # an order topic: the catch-up's
+    assert run_catch_up(shop_id, stale_after_seconds=0)["inbox"] == 1
+    kill(f"inbox-catchup-{inbox_id}")
+    assert run_catch_up(shop_id, stale_after_seconds=0)["inbox"] == 1
+    assert run_catch_up(shop_id, stale_after_seconds=0)["inbox"] == 0
+    assert orders.job_ids == [f"inbox-catchup-{inbox_id}"]
