@@ -130,6 +130,14 @@ class Settings:
             "leave free, so orders never queue behind a catalog sync",
         }
     )
+    api_secret_previous: str = field(
+        default="",
+        metadata={
+            "env": "SHOPIFY_API_SECRET_PREVIOUS",
+            "doc": "during a client-secret rotation, the old secret: webhooks, ID tokens and signed "
+            "queries it signed are still accepted until it is revoked and this is emptied",
+        },
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -150,11 +158,17 @@ class Settings:
             erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
             log_level=_env("LOG_LEVEL", "INFO"),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
+            api_secret_previous=_env("SHOPIFY_API_SECRET_PREVIOUS", ""),
         )
 
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def signing_secrets(self) -> tuple[str, ...]:
+        """The secrets Shopify may sign with now: the current one, then the old one of a rotation."""
+        return (self.api_secret, self.api_secret_previous) if self.api_secret_previous else (self.api_secret,)
 
     @property
     def scope_list(self) -> list[str]:

@@ -102,7 +102,7 @@ def install() -> ResponseReturnValue:
     settings = _settings()
     shop = oauth.clean_shop(request.args.get("shop"))
     if "hmac" in request.args:
-        reason = oauth.verify_query_hmac(request.args.to_dict(flat=False), settings.api_secret)
+        reason = oauth.verify_query_hmac(request.args.to_dict(flat=False), settings.signing_secrets)
         if reason is not None:
             return json_error(401, "invalid_hmac", reason)
     state = secrets.token_urlsafe(32)
@@ -139,7 +139,7 @@ def callback() -> ResponseReturnValue:
     """Finish the grant: verify Shopify's signature and our nonce, exchange the code, store tokens."""
     settings = _settings()
     params = request.args.to_dict(flat=False)
-    reason = oauth.verify_query_hmac(params, settings.api_secret)
+    reason = oauth.verify_query_hmac(params, settings.signing_secrets)
     if reason is not None:
         log.info("auth: callback refused: %s", reason)
         return json_error(401, "invalid_hmac", reason)

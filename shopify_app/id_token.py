@@ -74,6 +74,28 @@ def _shop_of(url: Any, *, path: str, claim: str) -> str:
     return host.lower()
 
 
+def _decode(token: str, settings: Settings) -> dict[str, Any]:
+    """The verified claims; with the current secret, else (a rotation) the old one."""
+    *earlier, last = settings.signing_secrets
+    for secret in earlier:
+        try:
+            return _decode_with(token, secret, settings)
+        except jwt.InvalidSignatureError:
+            continue
+    return _decode_with(token, last, settings)
+
+
+def _decode_with(token: str, secret: str, settings: Settings) -> dict[str, Any]:
+    return jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        audience=settings.api_key,
+        leeway=LEEWAY_SECONDS,
+        options={"require": _REQUIRED_CLAIMS},
+    )
+
+
 def verify_id_token(token: str, settings: Settings) -> IdTokenClaims:
     """Check an ID token and return its claims.
 
@@ -83,14 +105,7 @@ def verify_id_token(token: str, settings: Settings) -> IdTokenClaims:
     if not token or not isinstance(token, str):
         raise InvalidIdToken("missing ID token")
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            settings.api_secret,
-            algorithms=["HS256"],
-            audience=settings.api_key,
-            leeway=LEEWAY_SECONDS,
-            options={"require": _REQUIRED_CLAIMS},
-        )
+        claims = _decode(token, settings)
     except jwt.ExpiredSignatureError as exc:
         raise InvalidIdToken("ID token expired") from exc
     except jwt.ImmatureSignatureError as exc:

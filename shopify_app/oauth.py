@@ -70,15 +70,20 @@ def query_hmac(params: QueryParams, secret: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_query_hmac(params: QueryParams, secret: str, *, now: float | None = None) -> str | None:
-    """None when the query is signed by Shopify and recent, else the reason it is not."""
+def verify_query_hmac(
+    params: QueryParams, secret: str | Sequence[str], *, now: float | None = None
+) -> str | None:
+    """None when the query is signed by Shopify (with `secret`, or one of several during a
+    rotation) and recent, else the reason it is not."""
     given = params.get("hmac")
     if isinstance(given, Sequence) and not isinstance(given, str):
         given = given[0] if len(given) == 1 else None
     if not given:
         return "missing hmac"
     # compare_digest refuses non-ASCII text (a TypeError, a 500): compare the bytes instead.
-    if not hmac.compare_digest(query_hmac(params, secret).encode(), given.lower().encode("utf-8")):
+    signature = given.lower().encode("utf-8")
+    secrets = (secret,) if isinstance(secret, str) else secret
+    if not any(hmac.compare_digest(query_hmac(params, one).encode(), signature) for one in secrets):
         return "hmac does not verify"
     stamp = params.get("timestamp")
     if stamp is not None:

@@ -11,7 +11,7 @@ import base64
 import enum
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,12 +101,14 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
-def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> VerifyResult:
-    """Authenticate a delivery first (401), then check it names topic, shop and webhook id (400)."""
+def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Sequence[str]) -> VerifyResult:
+    """Authenticate a delivery first (401), then check it names topic, shop and webhook id (400).
+    `secret` may be several (a rotation: the new secret and the old one Shopify may still use)."""
     signature = headers.get(HMAC_HEADER)
     if not signature:
         return VerifyResult(Reason.MISSING_HMAC)
-    if not is_valid_hmac(raw_body, secret, signature):
+    secrets = (secret,) if isinstance(secret, str) else secret
+    if not any(is_valid_hmac(raw_body, one, signature) for one in secrets):
         return VerifyResult(Reason.INVALID_HMAC)
     missing = tuple(name for name in REQUIRED_HEADERS if not headers.get(name))
     if missing:

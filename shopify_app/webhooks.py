@@ -274,7 +274,7 @@ def enqueue_inbox(settings: Settings, inbox_id: int, topic: str) -> str | None:
 def receive() -> tuple[dict[str, Any], int]:
     settings: Settings = current_app.config["SETTINGS"]
     raw_body = request.get_data(cache=False)
-    result = verify_webhook(raw_body, request.headers, settings.api_secret)
+    result = verify_webhook(raw_body, request.headers, settings.signing_secrets)
     if not result.ok or result.delivery is None:
         log.warning(
             "webhooks: refused delivery: %s", result.reason.value, extra={"missing": list(result.missing)}

@@ -69,6 +69,21 @@ def test_untrustworthy_tokens_are_rejected(settings, token_kwargs, reason):
     assert reason in caught.value.reason
 
 
+def test_during_a_secret_rotation_a_token_signed_with_the_old_secret_passes(monkeypatch):
+    old = "old-api-secret-0123456789abcdef0123"
+    monkeypatch.setenv("SHOPIFY_API_KEY", API_KEY)
+    monkeypatch.setenv("SHOPIFY_API_SECRET", API_SECRET)
+    monkeypatch.setenv("SHOPIFY_API_SECRET_PREVIOUS", old)
+    rotating = Settings.from_env()
+    assert verify_id_token(make_id_token(SHOP_A, secret=old), rotating).shop == SHOP_A
+    assert verify_id_token(make_id_token(SHOP_A), rotating).shop == SHOP_A
+    with pytest.raises(InvalidIdToken, match="signature"):
+        verify_id_token(make_id_token(SHOP_A, secret="a-third-secret-0123456789abcdef012"), rotating)
+    monkeypatch.delenv("SHOPIFY_API_SECRET_PREVIOUS")
+    with pytest.raises(InvalidIdToken, match="signature"):  # revoked: emptied from the settings
+        verify_id_token(make_id_token(SHOP_A, secret=old), Settings.from_env())
+
+
 def test_skew_within_five_seconds_is_tolerated(settings):
     just_expired = make_id_token(now=time.time() - 63)  # exp 3 s ago
     assert verify_id_token(just_expired, settings).shop == SHOP_A

@@ -156,3 +156,6 @@ def test_query_hmac_follows_shopifys_encoding():
     assert query_hmac(params, "k") == hmac.new(b"k", message.encode(), hashlib.sha256).hexdigest()
     assert verify_query_hmac({**params, "hmac": query_hmac(params, "k")}, "k") is None
     assert verify_query_hmac(params, "k") == "missing hmac"
+    rotating = ("new", "k")  # a rotation: the old secret still signs
+    assert verify_query_hmac({**params, "hmac": query_hmac(params, "k")}, rotating) is None
+    assert verify_query_hmac({**params, "hmac": query_hmac(params, "x")}, rotating) == "hmac does not verify"

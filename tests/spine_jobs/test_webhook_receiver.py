@@ -55,6 +55,20 @@ def test_wrong_secret_gets_401(client):
     assert response.status_code == 401
 
 
+def test_during_a_secret_rotation_both_the_new_and_the_old_secret_are_accepted(jobs_env):
+    """Shopify: accept webhooks signed with the new and the old client secret until the old one
+    is revoked (SHOPIFY_API_SECRET_PREVIOUS); any other signature is still refused."""
+    jobs_env.setenv("SHOPIFY_API_SECRET", "new-secret-0123456789")
+    jobs_env.setenv("SHOPIFY_API_SECRET_PREVIOUS", "old-secret-0123456789")
+    client = make_app().test_client()
+    answers = []
+    for n, secret in enumerate(("new-secret-0123456789", "old-secret-0123456789", "other-secret")):
+        body = json.dumps({"id": n}).encode()
+        headers = signed_headers(body, "orders/create", secret=secret, webhook_id=f"rotation-{n}")
+        answers.append(client.post("/webhooks", data=body, headers=headers).status_code)
+    assert answers == [200, 200, 401]
+
+
 def test_missing_topic_header_gets_400(client):
     body = b'{"id": 1}'
     headers = signed_headers(body, "orders/create")
