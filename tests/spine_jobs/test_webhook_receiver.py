@@ -69,6 +69,35 @@ def test_during_a_secret_rotation_both_the_new_and_the_old_secret_are_accepted(j
     assert answers == [200, 200, 401]
 
 
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("X-Shopify-Webhook-Id", "w" * 101), ("X-Shopify-Topic", "orders/" + "x" * 120),
+     ("X-Shopify-Event-Id", "e" * 101), ("X-Shopify-API-Version", "2026-10" * 4)],
+)  # fmt: skip
+def test_a_header_longer_than_its_column_is_a_400_naming_it_not_a_500(client, header, value):
+    body = b'{"id": 1}'
+    headers = {**signed_headers(body, "orders/create"), header: value}
+    response = client.post("/webhooks", data=body, headers=headers)
+    assert (response.status_code, response.json) == (400, {"error": "headers_too_long", "headers": [header]})
+    assert count_rows() == 0
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(client, monkeypatch):
+    monkeypatch.setattr(webhooks, "MAX_BODY_BYTES", 1000)
+    big = json.dumps({"pad": "x" * 2000}).encode()
+    signed = client.post("/webhooks", data=big, headers=signed_headers(big, "orders/create"))
+    unsigned = client.post("/webhooks", data=big, headers={**signed_headers(big, "orders/create"),
+                                                           "X-Shopify-Hmac-Sha256": "AAAA"})  # fmt: skip
+    assert (signed.status_code, unsigned.status_code) == (413, 413)
+    assert signed.json == {"error": "payload_too_large", "limit_bytes": 1000}
+    small = json.dumps({"id": 1}).encode()
+    assert (
+        client.post("/webhooks", data=small, headers=signed_headers(small, "orders/create")).status_code
+        == 200
+    )
+    assert count_rows() == 1
+
+
 def test_missing_topic_header_gets_400(client):
     body = b'{"id": 1}'
     headers = signed_headers(body, "orders/create")
