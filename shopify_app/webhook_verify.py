@@ -43,6 +43,7 @@ class Reason(enum.StrEnum):
     MISSING_HMAC = "missing_hmac"
     INVALID_HMAC = "invalid_hmac"
     MISSING_HEADERS = "missing_headers"
+    HEADERS_TOO_LONG = "headers_too_long"
 
 
 # How the route answers each reason.
@@ -51,7 +52,13 @@ STATUS_FOR_REASON = {
     Reason.MISSING_HMAC: 401,
     Reason.INVALID_HMAC: 401,
     Reason.MISSING_HEADERS: 400,
+    Reason.HEADERS_TOO_LONG: 400,
 }
+
+# The widest value each stored header may carry (the webhook_inbox columns): a longer one is a
+# 400 naming it, not a database error (a 500) on the INSERT. Shopify's own are far shorter.
+HEADER_WIDTHS = {TOPIC_HEADER: 100, SHOP_HEADER: 255, WEBHOOK_ID_HEADER: 100, EVENT_ID_HEADER: 100,
+                 API_VERSION_HEADER: 20}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class Delivery:
 class VerifyResult:
     reason: Reason
     delivery: Delivery | None = None
-    missing: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # the headers the reason is about (missing, or too long)
 
     @property
     def ok(self) -> bool:
@@ -113,6 +120,11 @@ def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Se
     missing = tuple(name for name in REQUIRED_HEADERS if not headers.get(name))
     if missing:
         return VerifyResult(Reason.MISSING_HEADERS, missing=missing)
+    too_long = tuple(
+        name for name, width in HEADER_WIDTHS.items() if len((headers.get(name) or "").strip()) > width
+    )
+    if too_long:
+        return VerifyResult(Reason.HEADERS_TOO_LONG, missing=too_long)
     kept = {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
     delivery = Delivery(
         topic=headers[TOPIC_HEADER].strip(),

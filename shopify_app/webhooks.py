@@ -45,7 +45,7 @@ from ledger.driver_sql import DriverStatement
 from ledger.kv import get_redis
 from ledger.models import InboxStatus, WebhookInbox, utcnow
 from settings import Settings
-from shopify_app.webhook_verify import Delivery, verify_webhook
+from shopify_app.webhook_verify import Delivery, Reason, verify_webhook
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ def parse_body(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return payload, None
 
 
+# The largest delivery taken (Shopify's biggest order payloads are a few hundred KB); a larger
+# body is answered 413 before it is read, so no request can fill the worker's memory.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 _INBOX = WebhookInbox.__table__
 
 
@@ -273,6 +276,10 @@ def enqueue_inbox(settings: Settings, inbox_id: int, topic: str) -> str | None:
 @bp.post("/webhooks")
 def receive() -> tuple[dict[str, Any], int]:
     settings: Settings = current_app.config["SETTINGS"]
+    if (request.content_length or 0) > MAX_BODY_BYTES:  # refused unread, signed or not
+        log.warning("webhooks: refused a %s-byte delivery (limit %s)", request.content_length, MAX_BODY_BYTES)
+        return {"error": "payload_too_large", "limit_bytes": MAX_BODY_BYTES}, 413
+    request.max_content_length = MAX_BODY_BYTES  # a body without Content-Length stops there too
     raw_body = request.get_data(cache=False)
     result = verify_webhook(raw_body, request.headers, settings.signing_secrets)
     if not result.ok or result.delivery is None:
@@ -281,7 +288,7 @@ def receive() -> tuple[dict[str, Any], int]:
         )
         body: dict[str, Any] = {"error": result.reason.value}
         if result.missing:
-            body["missing"] = list(result.missing)
+            body["missing" if result.reason is Reason.MISSING_HEADERS else "headers"] = list(result.missing)
         return body, result.status_code
 
     delivery = result.delivery
