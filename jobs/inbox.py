@@ -93,6 +93,18 @@ def resolve_handler(topic: str) -> Callable[[WebhookEvent], Any]:
     return handler
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A handler's answer for a delivery it had nothing to do for: the row ends processed with
+    this reason, so it never reads like work that was done."""
+
+    reason: str
+
+
+def not_installed(shop_domain: str) -> Ignored:
+    return Ignored(f"ignored: {shop_domain} is not installed (never installed, or uninstalled and erased)")
+
+
 def _finish(inbox_id: int, status: InboxStatus, reason: str | None) -> None:
     """Record the outcome in one UPDATE (no read first: a vanished row simply matches nothing)."""
     with session_scope() as session:
@@ -147,7 +159,7 @@ def process(inbox_id: int) -> str:
         _finish(inbox_id, InboxStatus.FAILED, str(exc))
         return InboxStatus.FAILED.value
     try:
-        handler(event)
+        outcome = handler(event)
     except Transient as exc:
         job = get_current_job()
         if job is not None and job.retries_left:
@@ -167,7 +179,9 @@ def process(inbox_id: int) -> str:
         _finish(inbox_id, InboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
         log.exception("inbox: handler for %s failed", event.topic, extra=extra)
         raise
-    _finish(inbox_id, InboxStatus.PROCESSED, None)
+    if isinstance(outcome, Ignored):
+        log.info("inbox: %s %s", event.topic, outcome.reason, extra=extra)
+    _finish(inbox_id, InboxStatus.PROCESSED, outcome.reason if isinstance(outcome, Ignored) else None)
     return InboxStatus.PROCESSED.value
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobs import order_clients, order_map
+from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_lookup import (
@@ -83,7 +84,7 @@ def current_job_id() -> str | None:
 # ---------------------------------------------------------------- entry points
 
 
-def on_webhook(event: Any) -> str:
+def on_webhook(event: Any) -> str | Ignored:
     """orders/create | orders/paid | orders/updated: import the order (idempotent)."""
     payload = event.payload
     order_id = payload.get("admin_graphql_api_id") or payload.get("id")
@@ -95,7 +96,7 @@ def on_webhook(event: Any) -> str:
         sent = shop_id is not None and _already_sent(session, shop_id, num)
     if shop_id is None:
         log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
-        return "unknown_shop"
+        return not_installed(event.shop_domain)
     if sent:
         # The usual second delivery (orders/paid after orders/create sent it): settled without the
         # order lock or another transaction. Anything short of a closed trace takes the locked path.

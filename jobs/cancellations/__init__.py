@@ -15,10 +15,10 @@ from typing import Any
 from jobs import two_way
 
 
-def on_webhook(event: Any) -> None:
+def on_webhook(event: Any) -> Any:
     from jobs.cancellations import to_erp
 
-    to_erp.on_webhook(event)
+    return to_erp.on_webhook(event)
 
 
 def run(shop_id: int) -> None:

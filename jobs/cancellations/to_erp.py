@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpRejected
 from jobs import order_clients, order_map
 from jobs import orders as orders_flow
+from jobs.inbox import Ignored, not_installed
 from jobs.order_lookup import find_link, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
@@ -52,7 +53,7 @@ def unit_key(order_id: str | int) -> str:
     return f"cancel:{order_map.numeric_id(order_id)}"
 
 
-def on_webhook(event: Any) -> str:
+def on_webhook(event: Any) -> str | Ignored:
     payload = event.payload
     order_id = payload.get("admin_graphql_api_id") or payload.get("id")
     if not order_id:
@@ -61,7 +62,7 @@ def on_webhook(event: Any) -> str:
         shop_id = shop_id_for(session, event.shop_domain)
     if shop_id is None:
         log.warning("cancellations: order %s of unknown shop %s ignored", order_id, event.shop_domain)
-        return "unknown_shop"
+        return not_installed(event.shop_domain)
     return cancel_in_erp(shop_id, str(order_id), payload.get("cancel_reason"), name=payload.get("name"))
 
 

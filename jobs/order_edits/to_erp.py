@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
 from jobs import order_clients, order_map
+from jobs.inbox import Ignored, not_installed
 from jobs.order_lookup import find_link, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
@@ -63,7 +64,7 @@ def unit_key(edit_id: str | int) -> str:
     return f"edit:{edit_id}"
 
 
-def on_webhook(event: Any) -> str:
+def on_webhook(event: Any) -> str | Ignored:
     edit = event.payload.get("order_edit") or {}
     order_id, edit_id = edit.get("order_id"), edit.get("id")
     if not order_id or not edit_id:
@@ -72,7 +73,7 @@ def on_webhook(event: Any) -> str:
         shop_id = shop_id_for(session, event.shop_domain)
     if shop_id is None:
         log.warning("order_edits: edit for unknown shop %s ignored", event.shop_domain)
-        return "unknown_shop"
+        return not_installed(event.shop_domain)
     return apply_edit(shop_id, order_id, str(edit_id))
 
 

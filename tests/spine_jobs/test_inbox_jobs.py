@@ -116,3 +116,23 @@ def test_bug_fails_at_once_into_the_failed_registry(monkeypatch, deliver, rconn)
     run_worker(["orders"], burst=True, simple=True, with_scheduler=False, conn=rconn)
     assert handlers.CALLS == ["orders/paid"]
     assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("orders/create", {"id": 9001, "admin_graphql_api_id": "gid://shopify/Order/9001"}),
+        ("orders/cancelled", {"id": 9001, "admin_graphql_api_id": "gid://shopify/Order/9001"}),
+        ("orders/edited", {"order_edit": {"id": 5, "order_id": 9001}}),
+    ],
+)
+def test_an_order_webhook_for_a_shop_not_installed_says_it_was_ignored(
+    jobs_env, deliver, rconn, topic, payload
+):
+    """Nothing to import for a shop the ledger does not hold (uninstalled and erased, or never
+    installed): the row ends processed with why, never reading like an order taken in."""
+    inbox_id = deliver(topic, payload, shop="not-installed.myshopify.com").json["inbox_id"]
+    run_worker(["webhooks", "orders"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.PROCESSED.value
+    assert row.reason.startswith("ignored: not-installed.myshopify.com is not installed")
