@@ -31,6 +31,9 @@ T = TypeVar("T")
 Key = tuple[Hashable, datetime | None]
 FetchPage = Callable[[dict[str, Any]], Any]
 PREFETCH_PAGES = 2  # pages fetched ahead of the consumer (bounded memory: 2 x 1,000 records)
+# Loop guards: a server that ignores Page/Cursor (a renamed parameter is ignored, not refused)
+# would otherwise be paged for ever, holding the flow's lock.
+REPEATED_PAGES = 3  # pages in a row holding only records of the page before them
 
 
 class ChangeRead(Generic[T]):
@@ -101,6 +104,7 @@ class ChangeRead(Generic[T]):
         latest_seen: datetime | None = None
         previous: set[Key] = set()
         current: set[Key] = set()
+        repeats = 0
         items_name = self._names.envelope["items"]
         try:
             for body in pages:
@@ -108,7 +112,9 @@ class ChangeRead(Generic[T]):
                     boundary_from = self.snapshot - self.overlap
                 previous, current = current, set()
                 records: list[T] = []
-                for raw in f.seq(body, items_name, self.endpoint):
+                items = f.seq(body, items_name, self.endpoint)
+                repeated = 0
+                for raw in items:
                     record = self._parse(raw)
                     changed = self._changed(record)
                     if changed is not None and (latest_seen is None or changed > latest_seen):
@@ -116,11 +122,23 @@ class ChangeRead(Generic[T]):
                     k = (self._key(record), changed)
                     if changed is not None and boundary_from is not None and changed >= boundary_from:
                         self.boundary.add(k)  # seen (now or by an earlier read): the next read skips it
-                    if k in current or k in previous or k in self._skip:
+                    if k in current or k in previous:
+                        repeated += 1
+                        self.dropped += 1
+                        current.add(k)  # this page holds it too: a third identical page repeats it
+                        continue
+                    if k in self._skip:
                         self.dropped += 1
                         continue
                     current.add(k)
                     records.append(record)
+                repeats = repeats + 1 if items and repeated == len(items) else 0
+                if repeats >= REPEATED_PAGES:
+                    par = self._names.params
+                    raise ErpUnexpectedShape(self.endpoint, items_name,
+                                             f"repeats the records of the page before it, {repeats} pages "
+                                             f"in a row: the server is not moving on (is {par['page']} / "
+                                             f"{par['cursor']} ignored?)", f"page {self.pages}")  # fmt: skip
                 self.yielded += len(records)
                 yield records
         finally:
@@ -144,6 +162,7 @@ class ChangeRead(Generic[T]):
             params[par["since"]] = f.iso(self.read_from, self._names.zone)
         started = self._clock()
         page, cursor = 1, None
+        cursors: set[str] = set()
         while True:
             body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
             self.pages += 1
@@ -160,14 +179,20 @@ class ChangeRead(Generic[T]):
             if has_next:  # the next request's parameters, before this page is handed on
                 next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
                 if next_cursor is not None:
-                    if next_cursor == cursor:
+                    if next_cursor in cursors:
                         raise ErpUnexpectedShape(self.endpoint, env["next_cursor"],
-                                                 "repeats the previous cursor", next_cursor)  # fmt: skip
+                                                 "repeats a cursor of this read (the pages loop)",
+                                                 next_cursor)  # fmt: skip
+                    cursors.add(next_cursor)
                     cursor = next_cursor
                     params = {k: v for k, v in params.items() if k != par["page"]}
                     params[par["cursor"]] = cursor
                 else:
                     page += 1
+                    if self.total is not None and page > -(-self.total // self.page_size) * 2 + 2:
+                        raise ErpUnexpectedShape(self.endpoint, env["has_next"],
+                                                 f"is still true at page {page} of a read of {self.total} "
+                                                 "records", True)  # fmt: skip
                     params = {**params, par["page"]: page}
                 params[par["snapshot"]] = f.iso(self.snapshot, self._names.zone)
             yield body

@@ -32,6 +32,16 @@ BODY_CHUNK = 1 << 20
 REFRESH_MARGIN = 60.0  # seconds before expiresIn at which the token is renewed
 
 
+# A request that never reached the ERP, or whose answer was cut off on the way (a connection
+# dropped in the middle of a large page surfaces as ChunkedEncodingError while reading the body).
+_NETWORK_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
 class Transport:
     """Sends one API call and returns its decoded JSON body, or raises a classified ErpError."""
 
@@ -154,7 +164,7 @@ class Transport:
                 logger.warning("consinco: %s %s failed (%s); retry %s in %.2fs", method, endpoint, exc,
                                attempt, wait)  # fmt: skip
                 self.retry.sleep(wait)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _NETWORK_ERRORS as exc:
                 if not self.retry.should_retry(attempt):
                     raise ErpTransient(f"Consinco unreachable at {endpoint}: {type(exc).__name__}",
                                        endpoint=endpoint) from exc  # fmt: skip

@@ -206,3 +206,44 @@ def test_a_read_is_consumed_once(requests_mock, client) -> None:
     list(read)
     with pytest.raises(RuntimeError):
         list(read)
+
+
+def _endless(requests_mock, answer_for) -> list[str]:
+    """A server that never says it is done; the test fails rather than hang past 30 requests."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    calls: list[str] = []
+
+    def answer(request, context):
+        calls.append(request.url)
+        assert len(calls) <= 30, "the client is still paging: an endless read"
+        return answer_for(len(calls))
+
+    requests_mock.get(API + "Cadastros/ProdutoSku", json=answer)
+    return calls
+
+
+def test_cursors_that_come_round_again_stop_the_read(requests_mock, client) -> None:
+    """c1, c0, c1, ...: a cursor seen earlier in the read means the pages loop."""
+    calls = _endless(requests_mock, lambda n: envelope([_sku(n % 2), _sku(n % 2 + 10)], has_next=True,
+                                                       cursor=f"c{n % 2}"))  # fmt: skip
+    with pytest.raises(ErpUnexpectedShape, match="repeats a cursor"):
+        list(client.skus())
+    assert len(calls) <= 3
+
+
+def test_a_server_that_ignores_the_page_number_stops_the_read(requests_mock, client) -> None:
+    """Page numbers (no cursor), the same two records on every page and hasNext for ever (a
+    renamed Page parameter is ignored, not refused): stopped after a few pages, named."""
+    body = {k: v for k, v in envelope([_sku(1), _sku(2)], has_next=True).items() if k != "total"}
+    calls = _endless(requests_mock, lambda n: body)
+    with pytest.raises(ErpUnexpectedShape, match=r"not moving on \(is Page / Cursor ignored"):
+        list(client.skus())
+    assert len(calls) <= 5  # four pages read (three repeats), one more perhaps fetched ahead
+
+
+def test_pages_past_twice_the_announced_total_stop_the_read(requests_mock, client) -> None:
+    calls = _endless(requests_mock, lambda n: {**envelope([_sku(2 * n), _sku(2 * n + 1)], has_next=True),
+                                               "total": 4})  # fmt: skip
+    with pytest.raises(ErpUnexpectedShape, match="still true at page 7 of a read of 4"):
+        list(client.skus())
+    assert len(calls) <= 6

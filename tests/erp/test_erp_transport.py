@@ -156,7 +156,16 @@ def test_503_retry_after_honoured_or_handed_to_the_job_layer(requests_mock, clie
     assert long.call_count == 1 and caught.value.retry_after == 120.0 and sleeps == [2.0]
 
 
-@pytest.mark.parametrize("exc", [requests.ConnectionError, requests.ConnectTimeout, requests.ReadTimeout])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.ConnectionError,
+        requests.ConnectTimeout,
+        requests.ReadTimeout,
+        requests.exceptions.ChunkedEncodingError,  # the connection dropped in the middle of the body
+        requests.exceptions.ContentDecodingError,
+    ],
+)
 def test_network_errors_retried_then_transient(requests_mock, client, sleeps, exc) -> None:
     requests_mock.post(API + "Auth/Login", json=LOGIN)
     order = requests_mock.get(ORDER_URL, exc=exc)
