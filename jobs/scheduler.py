@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from jobs import inbox
@@ -72,15 +74,28 @@ def tick(now: datetime | None = None) -> list[str]:
                 schedule.last_status = "bad_cron"
                 continue
             last = schedule.last_run_at
-            if last is not None and (last if last.tzinfo else last.replace(tzinfo=UTC)) >= due_at:
-                continue
-            job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)
+            last = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
+            previous = _previous_job(schedule, last)
+            state = _job_state(previous)
+            if last is not None and last >= due_at:
+                if previous is None or state is not None:
+                    continue  # enqueued for this due time, and RQ holds it (or its result)
+                # RQ has no record of the run enqueued for this due time and it never finished
+                # (a finished one is kept until the next due time): Redis lost it. Again, once.
+                log.warning("scheduler: %s for %s due %s is gone from RQ (Redis restarted?); enqueued again",
+                            schedule.flow, domain, f"{due_at:%Y-%m-%d %H:%M}Z")  # fmt: skip
+                job_id = previous
+            elif state in WAITING:
+                continue  # the last run has not started yet: it reads every change up to its start
+            else:
+                job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)
             job = queues.enqueue(
                 f"jobs.{schedule.flow}.run",
                 schedule.shop_id,
                 queue=flow_queue(schedule.flow),
                 job_id=job_id,
                 description=f"{schedule.flow} for {domain} due {due_at:%Y-%m-%d %H:%M}Z",
+                result_ttl=_kept_until_next(schedule.cron, due_at, now),
             )
             schedule.last_run_at = now
             schedule.last_status = "enqueued"
@@ -93,3 +108,35 @@ def tick(now: datetime | None = None) -> list[str]:
                     extra={"shop": domain, "flow": schedule.flow, "job_id": job_id},
                 )
     return enqueued
+
+
+# A run in these states has not started: a later due time adds nothing to it (it reads every
+# change up to when it starts), so ticks never pile runs of one flow up behind a busy worker.
+WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def _previous_job(schedule: Schedule, last: datetime | None) -> str | None:
+    """The id of the run the last tick enqueued (its due time is the cron's latest at `last`)."""
+    if last is None or schedule.last_status != "enqueued":
+        return None
+    try:
+        return flow_job_id(schedule.shop_id, schedule.flow, latest_due(schedule.cron, last))
+    except (ValueError, KeyError):
+        return None
+
+
+def _job_state(job_id: str | None) -> JobStatus | None:
+    """RQ's status of the job, or None when RQ holds no record of it."""
+    if job_id is None:
+        return None
+    try:
+        return Job.fetch(job_id, connection=queues.connection()).get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+
+
+def _kept_until_next(expression: str, due_at: datetime, now: datetime) -> int:
+    """Seconds RQ keeps a finished run's record: past the next due time (plus an hour), so a
+    record missing before then means Redis lost the run, never that it finished long ago."""
+    following = croniter(expression, due_at).get_next(datetime)
+    return max(3600, int((following - now).total_seconds()) + 3600)

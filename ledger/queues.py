@@ -32,6 +32,11 @@ DEFAULT = "default"
 QUEUE_NAMES = (WEBHOOKS, ORDERS, CATALOG, DEFAULT)
 
 RETRY_INTERVALS = [10, 30, 60, 120, 300]
+# How long one job may run on each queue. RQ's own default (180 s) would kill a catalog pass
+# mid-way, again on every retry: an initial load waits on its bulk operation for up to 6 hours
+# (shopify_app.admin_api.bulk), a first stock sync of 500,000 levels takes minutes. A job past
+# its timeout is a hung one: RQ kills it and its Retry runs it again.
+JOB_TIMEOUTS = {WEBHOOKS: 10 * 60, ORDERS: 15 * 60, CATALOG: 7 * 3600, DEFAULT: 2 * 3600}
 MAX_JOB_ID = 100
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -86,6 +91,7 @@ def enqueue(
     job_timeout: int | None = None,
     description: str | None = None,
     conn: Redis | None = None,
+    result_ttl: int | None = None,
 ) -> Job | None:
     """Enqueue `func_path(*args)`; None when a job with this id already exists (refused duplicate).
 
@@ -95,6 +101,8 @@ def enqueue(
         job_id: deterministic id of the unit of work; sanitised through job_key.
         retry: attach RQ Retry with backoff (the job still decides what is retryable).
         unique: refuse a second enqueue of the same job id while the first exists in Redis.
+        job_timeout: seconds the job may run; the queue's JOB_TIMEOUTS when None.
+        result_ttl: seconds RQ keeps the finished job's record (RQ's default when None).
     Raises:
         redis.exceptions.RedisError: Redis is unreachable (callers decide whether to swallow it).
     """
@@ -107,8 +115,9 @@ def enqueue(
             job_id=job_id,
             unique=unique and job_id is not None,
             retry=retry_policy() if retry else None,
-            job_timeout=job_timeout,
+            job_timeout=job_timeout or JOB_TIMEOUTS[queue],
             description=description,
+            **({} if result_ttl is None else {"result_ttl": result_ttl}),
         )
     except DuplicateJobError:
         log.info("queues: %s already enqueued as %s", func_path, job_id)
@@ -129,6 +138,7 @@ def enqueue_inbox(inbox_id: int, topic: str, *, conn: Redis, unique: bool = Fals
     queue = get_queue(inbox_queue(topic), conn)
     options: dict[str, Any] = {
         "job_id": job_id,
+        "job_timeout": JOB_TIMEOUTS[queue.name],
         "retry": retry_policy(),
         "description": f"webhook {topic} inbox {inbox_id}",
     }

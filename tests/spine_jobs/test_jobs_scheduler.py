@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rq import Queue
 from rq.cron import CronScheduler
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from jobs import scheduler
@@ -56,14 +57,20 @@ def test_tick_enqueues_due_flows_once_per_minute(shop_id, rconn):
 
     # Same minute again: nothing new (last_run_at, and RQ's unique job ids behind it).
     assert scheduler.tick(T0.replace(second=50)) == []
-    # Next minute: only the every-minute flow is due.
-    assert scheduler.tick(T0.replace(minute=1)) == [f"flow-{shop_id}-order_events-202611281201"]
+    # Next minute: the every-minute flow is due, but its 12:00 run has not started yet (no
+    # worker): it will read every change up to when it starts, so nothing piles up behind it.
+    assert scheduler.tick(T0.replace(minute=1)) == []
+    orders = Queue("orders", connection=rconn)
+    started = orders.fetch_job(f"flow-{shop_id}-order_events-{stamp}")
+    orders.remove(started)
+    started.set_status(JobStatus.STARTED)  # a worker took it
+    assert scheduler.tick(T0.replace(minute=2)) == [f"flow-{shop_id}-order_events-202611281202"]
     # A second scheduler that lost its ledger state still cannot enqueue a run twice.
     with session_scope() as session:
         for row in session.scalars(select(Schedule)):
             row.last_run_at = None
-    assert scheduler.tick(T0.replace(minute=1)) == []
-    assert Queue("orders", connection=rconn).count == 2
+    assert scheduler.tick(T0.replace(minute=2)) == []
+    assert orders.count == 1
     assert Queue("catalog", connection=rconn).count == 2
     with session_scope() as session:
         prices = session.scalar(select(Schedule).where(Schedule.flow == "prices"))
@@ -90,3 +97,44 @@ def test_cron_config_registers_the_tick_every_minute(rconn):
     cron.load_config_from_file("jobs.cron_config")
     [job] = cron.get_jobs()
     assert (job.func_name, job.cron, job.queue_name) == ("jobs.scheduler.tick", "* * * * *", "default")
+
+
+def test_each_run_may_last_as_long_as_its_queue_allows_not_rqs_180_seconds(shop_id, rconn):
+    """A catalog pass waits on its bulk operation for hours; RQ's default timeout (180 s) would
+    kill it, and kill it again on every retry, the watermark never moving."""
+    from ledger import queues
+    from shopify_app.enqueue import enqueue_run
+
+    set_schedules(shop_id, products="* * * * *", reconcile="* * * * *", order_events="* * * * *")
+    timeouts = {Job.fetch(j, connection=rconn).func_name: Job.fetch(j, connection=rconn).timeout
+                for j in scheduler.tick(T0)}  # fmt: skip
+    assert timeouts == {"jobs.products.run": 7 * 3600, "jobs.reconcile.run": 2 * 3600,
+                        "jobs.order_events.run": 15 * 60}  # fmt: skip
+    job_id, _ = enqueue_run(shop_id, "stock", rconn)
+    assert Job.fetch(job_id, connection=rconn).timeout == queues.JOB_TIMEOUTS[queues.CATALOG]
+
+
+def test_a_run_redis_lost_before_it_started_is_enqueued_again_once(shop_id, rconn):
+    """Redis restarted without its data after the tick enqueued today's reconciliation: the
+    next tick enqueues it again (once), instead of waiting for tomorrow's."""
+    set_schedules(shop_id, reconcile="0 6 * * *")
+    six = datetime(2026, 11, 28, 6, 0, 5, tzinfo=UTC)
+    assert scheduler.tick(six) == [f"flow-{shop_id}-reconcile-202611280600"]
+    rconn.flushall()
+    assert scheduler.tick(six + timedelta(minutes=1)) == [f"flow-{shop_id}-reconcile-202611280600"]
+    assert [scheduler.tick(six + timedelta(minutes=m)) for m in (2, 3)] == [[], []]
+    assert Queue("default", connection=rconn).count == 1
+
+
+def test_a_finished_run_is_remembered_until_the_next_due_time(shop_id, rconn):
+    """A run that finished is not taken for a lost one: RQ keeps its record past the next due
+    time, so later ticks of the same day enqueue nothing."""
+    set_schedules(shop_id, reconcile="0 6 * * *")
+    six = datetime(2026, 11, 28, 6, 0, 5, tzinfo=UTC)
+    [job_id] = scheduler.tick(six)
+    job = Job.fetch(job_id, connection=rconn)
+    assert job.result_ttl >= 24 * 3600
+    Queue("default", connection=rconn).remove(job)
+    job.set_status(JobStatus.FINISHED)
+    assert scheduler.tick(six + timedelta(hours=20)) == []
+    assert scheduler.tick(six + timedelta(days=1)) == [f"flow-{shop_id}-reconcile-202611290600"]
