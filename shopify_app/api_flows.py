@@ -246,14 +246,14 @@ def put_schedule(flow: str) -> ResponseReturnValue:
     body = json_body()
     reject_unknown(body, {"cron", "enabled"})
     errors: dict[str, str] = {}
-    cron, enabled = body.get("cron"), body.get("enabled", True)
+    cron, enabled = body.get("cron"), body.get("enabled")  # absent: kept (a new schedule: on)
     if not isinstance(cron, str) or not cron.strip() or len(cron) > 100:
         errors["cron"] = "is required (5 fields, UTC), e.g. */15 * * * *"
     elif len(cron.split()) != 5 or not croniter.is_valid(cron.strip()):
         errors["cron"] = f"{cron!r} is not a valid 5-field cron expression (minute hour day month weekday)"
     elif not _fires(cron.strip()):
         errors["cron"] = f"{cron!r} never fires (a day no month has, e.g. 30 February)"
-    if not isinstance(enabled, bool):
+    if enabled is not None and not isinstance(enabled, bool):
         errors["enabled"] = "must be true or false"
     if errors:
         raise invalid(errors)
@@ -265,9 +265,11 @@ def put_schedule(flow: str) -> ResponseReturnValue:
         row = _schedules(session, g.shop.id).get(spec.schedule)
         before = None if row is None else {"cron": row.cron, "enabled": row.enabled}
         if row is None:
-            row = Schedule(shop_id=g.shop.id, flow=spec.schedule, cron=cron, enabled=enabled)
+            row = Schedule(shop_id=g.shop.id, flow=spec.schedule, cron=cron, enabled=enabled is not False)
             session.add(row)
-        row.cron, row.enabled = cron, enabled
+        row.cron = cron
+        if enabled is not None:
+            row.enabled = enabled
         session.flush()
         write_audit(
             session,

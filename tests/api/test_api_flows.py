@@ -126,3 +126,20 @@ def test_changes_poll_reports_new_messages_and_lock_changes(client, shops, messa
     running = ",".join(locked["running"])
     quiet = client.get(f"/api/flows/changes?since={moved['cursor']}&running={running}", headers=headers())
     assert quiet.get_json()["changed"] is False
+
+
+def test_changing_only_the_cron_keeps_a_schedule_the_merchant_stopped_stopped(client, settings, shops):
+    """The dashboard's cron editor sends only {"cron": ...}: a stopped schedule stays stopped."""
+    from ledger.models import Schedule
+
+    off = client.put(
+        "/api/flows/stock/schedule", json={"cron": "*/3 * * * *", "enabled": False}, headers=headers()
+    )
+    assert off.status_code == 200 and off.get_json()["enabled"] is False
+    edit = client.put("/api/flows/stock/schedule", json={"cron": "*/10 * * * *"}, headers=headers())
+    assert edit.status_code == 200 and edit.get_json()["enabled"] is False
+    with session_scope(settings.database_url) as session:
+        row = session.query(Schedule).filter_by(shop_id=shops.a, flow="stock").one()
+        assert (row.cron, row.enabled) == ("*/10 * * * *", False)
+    fresh = client.put("/api/flows/prices/schedule", json={"cron": "*/10 * * * *"}, headers=headers())
+    assert fresh.get_json()["enabled"] is True  # a schedule written the first time starts on
