@@ -105,18 +105,19 @@ def money(value: Decimal | None) -> str | None:
 
 
 def promotion_running(state: PriceState, today: date) -> bool:
-    """Running when there is a promotional price and today is within its dates.
+    """Running when there is a promotional price and start <= today <= end (consinco-api.md).
 
     Dates decide when the ERP gives them (the server-side flag is a convenience of one read and
-    goes stale by the next day); without dates the ERP's flag is all there is.
+    goes stale by the next day); without dates the ERP's flag is all there is. Only one of the two
+    dates is no period at all: the ERP does not run such a promotion, and neither do we.
     """
     if state.promotional is None:
         return False
     if state.promo_start is None and state.promo_end is None:
         return state.promotion_flag
-    if state.promo_start is not None and today < state.promo_start:
+    if state.promo_start is None or state.promo_end is None:
         return False
-    return not (state.promo_end is not None and today > state.promo_end)
+    return state.promo_start <= today <= state.promo_end
 
 
 def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> VariantPrice:
@@ -143,11 +144,11 @@ def erp_today(timezone: str, now: datetime | None = None) -> date:
 
 def recheck_on(state: PriceState, today: date) -> date | None:
     """The next date the price changes without any ERP row changing (a promotion starting/ending)."""
-    if state.promotional is None:
-        return None
-    if state.promo_start is not None and today < state.promo_start:
+    if state.promotional is None or state.promo_start is None or state.promo_end is None:
+        return None  # no period: nothing starts or ends by date
+    if today < state.promo_start:
         return state.promo_start
-    if state.promo_end is not None and promotion_running(state, today):
+    if promotion_running(state, today):
         return state.promo_end + timedelta(days=1)
     return None
 

@@ -44,6 +44,16 @@ def test_promotion_by_dates_wins_over_the_flag():
     assert not promotion_running(state(promotional=None, promotion_flag=True), TODAY)
 
 
+def test_a_promotion_with_half_its_dates_does_not_run_whatever_the_flag():
+    """dtaInicioPromoc <= today <= dtaFimPromoc needs both dates; the flag decides only without any."""
+    start_only = state(promotional=D("8"), promo_start=date(2026, 11, 20), promotion_flag=True)
+    end_only = state(promotional=D("8"), promo_end=date(2026, 11, 30), promotion_flag=True)
+    for half in (start_only, end_only):
+        assert not promotion_running(half, TODAY)
+        assert target_price(half, TODAY).price == D("10.00")
+        assert recheck_on(half, date(2026, 11, 1)) is None  # it never starts by date either
+
+
 def test_target_and_variant_input():
     promo = state(promotional=D("7.999"), promo_start=TODAY, promo_end=TODAY)
     target = target_price(promo, TODAY)

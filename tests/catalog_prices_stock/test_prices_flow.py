@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from jobs import prices, stock
 from jobs.price_map import erp_today
 from ledger import bindings
@@ -93,6 +95,32 @@ def test_promotion_starts_ends_by_erp_and_ends_by_date(chain, calls):
     chain.consinco.erp.simulator.set_promotion(key, None)  # ended early in the ERP
     prices.run(shop.shop_id, today=today)
     assert shown(chain, shop, data["variant_id"]) == (promo.normal, None)
+
+
+@pytest.mark.parametrize("start,end", [(-1, None), (None, 3)], ids=["start-only", "end-only"])
+def test_a_promotion_with_only_one_of_its_dates_is_not_running(chain, start, end):
+    """A promotional price runs when dtaInicioPromoc <= today <= dtaFimPromoc (consinco-api.md):
+    with only a start or only an end date the ERP does not run it, so the store shows the normal
+    price with no strike-through, not the promotional one."""
+    shop = chain.install("promo-meia-data", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    today = erp_today(get_settings().erp_timezone)
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    normal = erp_prices(chain, 1, 1)[sku].normal
+    erp_update(
+        chain,
+        t.mrl_prodempseg,
+        where,
+        precovalidpromoc=float((normal / 2).quantize(Decimal("0.01"))),
+        dtainicioprom=None if start is None else today + timedelta(days=start),
+        dtafimprom=None if end is None else today + timedelta(days=end),
+    )
+    item = erp_prices(chain, 1, 1)[sku]
+    assert item.promotional is not None and not item.promotion_running  # the ERP's own word
+    prices.run(shop.shop_id, today=today)
+    assert shown(chain, shop, data["variant_id"]) == (normal, None)
 
 
 def test_inactive_sale_status_denies_and_zeroes_stock_then_comes_back(chain, calls):
