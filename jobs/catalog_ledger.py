@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_cache
 from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
+from jobs.price_map import erp_today
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
     LIST_PRICE_KIND,
@@ -38,6 +39,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from ledger.trace_bulk import UnitStart
 from ledger.trace_bulk import begin_many as begin_many_units
+from settings import get_settings
 from shopify_app.admin_api.results import ProductRef
 
 DEFINITION_KIND = "metafield_definition"
@@ -269,8 +271,10 @@ def record_sent(
 def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
     """The store price and the price-list prices of these SKUs are due again (their variant is new,
     at R$ 0.00): no digest, due today, so the next prices pass sends them to the new variant; until
-    then the store price is `awaiting_price`, which the stock flow reads as not for sale."""
-    today = utcnow().date().isoformat()
+    then the store price is `awaiting_price`, which the stock flow reads as not for sale. Today is
+    the ERP's day, the one the prices flow compares `recheck_on` with: the UTC date is already
+    tomorrow from 21:00 in Sao Paulo, which held the price back until the ERP's midnight."""
+    today = erp_today(get_settings().erp_timezone, utcnow()).isoformat()
     price_lists = [Binding.erp_id.like(f"%:{sku}") for sku in skus]
     rows = session.scalars(
         select(Binding).where(

@@ -4,15 +4,19 @@ stock movement in the ERP (MAP_FAMEMBALAGEM changes, MRL_PRODUTOEMPRESA does not
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
+import jobs.catalog_ledger as catalog_ledger
+import jobs.prices as prices_flow
 from jobs import catalog_flow, prices, stock
+from jobs.price_map import erp_today
 from ledger.db import session_scope
 from ledger.mappings import set_location_mapping
 from sandbox.consinco import tables as t
+from settings import get_settings
 
 from .conftest import InstalledShop
 from .erp_writes import family_of
@@ -135,6 +139,45 @@ def test_a_renamed_packaging_is_priced_and_stocked_again_and_not_sold_at_zero_me
     level = client.inventory_level(replaced["inventoryItemId"], location, ("available",))
     assert level is None or level.quantities["available"] == 0
     prices.run(installed.shop_id)
+    stock.run(installed.shop_id)
+    replaced = _variant(installed, f"P{seq}E1")
+    assert Decimal(str(replaced["price"])) == Decimal(str(before["price"])) > 0
+    level = client.inventory_level(replaced["inventoryItemId"], location, ("available",))
+    assert level is not None and level.quantities["available"] == 100
+    client.close()
+
+
+def test_a_variant_replaced_late_in_the_erps_evening_is_repriced_the_same_erp_day(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The products flow replacing a variant at 22:00 in Sao Paulo (01:00 UTC, already the next
+    day in UTC) marks its prices due on the ERP's day, which is the day the prices flow runs on: the
+    next prices pass sends them, instead of leaving the variant at R$ 0.00 and off sale until the
+    ERP's midnight."""
+    client = installed.client()
+    location, seq, family, _ = _stocked_product(installed, client)
+    before = _variant(installed, f"P{seq}E1")
+    day = erp_today(get_settings().erp_timezone)
+    evening = datetime.combine(day + timedelta(days=1), time(1, 0), tzinfo=UTC)
+    assert erp_today(get_settings().erp_timezone, evening) == day  # 22:00 the same ERP day
+    monkeypatch.setattr(catalog_ledger, "utcnow", lambda: evening)
+    # Only the replacement makes the price due: the ERP price row is not read again.
+    real = prices_flow.erp_for_shop
+    monkeypatch.setattr(
+        prices_flow, "erp_for_shop", lambda shop_id, **o: real(shop_id, overlap=timedelta(0), **o)
+    )
+    store = installed.erp.erp.store
+    with store.write() as (conn, now):
+        e = t.map_famembalagem
+        conn.execute(
+            e.update()
+            .where(e.c.seqfamilia == family, e.c.qtdembalagem == 1)
+            .values(embalagem="PC", dtahoraltembpreco=now)
+        )
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    replaced = _variant(installed, f"P{seq}E1")
+    assert replaced["id"] != before["id"]
+    prices.run(installed.shop_id, today=day)
     stock.run(installed.shop_id)
     replaced = _variant(installed, f"P{seq}E1")
     assert Decimal(str(replaced["price"])) == Decimal(str(before["price"])) > 0
