@@ -7,7 +7,8 @@ has a price list keeps it, so a crash between the two creations duplicates nothi
 binding "price_list" (erp_id "<emp>:<seg>@<market gid>"). Changed prices (digest per list and
 SKU, binding "list_price") go by priceListFixedPricesAdd, 250 per call, one message per call
 (unit_key "pricelist:<market>:<batch key>"); promotions start and end on their dates as for the
-variant price. statusVenda has no meaning in a price list and is ignored there. A price read
+variant price. statusVenda has no meaning in a price list and is ignored there. A pair whose
+mapping was deleted has its list emptied and forgotten first (jobs.price_list_retire). A price read
 before its variant exists, or refused by Shopify for its variant alone (the others of its call
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
 the ERP row, behind the watermark, is not read again.
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
+from jobs import price_list_retire
 from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
 from ledger import bindings, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
@@ -82,7 +84,12 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
     """
     today = today or erp_today(get_settings().erp_timezone)
     sent, transient = 0, None
-    for target in targets(shop_id):
+    mapped = targets(shop_id)
+    try:  # the lists of pairs no longer mapped first: their market falls back to the base price
+        price_list_retire.retire(shop_id, client, {t.key: t.market_id for t in mapped})
+    except Transient as exc:
+        transient = exc
+    for target in mapped:
         try:
             sent += _sync_list(shop_id, erp, client, target, today)
         except IntegrationError as exc:  # the list's setup failed: shown on its own message

@@ -177,6 +177,20 @@ class CatalogOperations:
         )
         return variant_ids_of_prices(payload.get("pricesAdded"))
 
+    def price_list_fixed_prices_delete(self, price_list_id: str, variant_ids: Sequence[str]) -> list[str]:
+        """Remove the fixed prices of these variants (1..250): they fall back to the list's
+        adjustment. A variant holding no fixed price there is a VARIANT_NOT_FOUND userError."""
+        if not 0 < len(variant_ids) <= MAX_PRICES_PER_CALL:
+            raise ValueError(
+                f"priceListFixedPricesDelete takes 1..{MAX_PRICES_PER_CALL} variant ids per call"
+            )
+        payload = self.executor.mutate(
+            "PriceListFixedPricesDelete",
+            {"priceListId": price_list_id, "variantIds": list(variant_ids)},
+            "priceListFixedPricesDelete",
+        )
+        return [str(v) for v in payload.get("deletedFixedPriceVariantIds") or []]
+
     def catalog_create(
         self,
         title: str,

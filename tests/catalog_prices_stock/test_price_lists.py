@@ -10,7 +10,7 @@ from jobs import prices
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
-from ledger.mappings import upsert_mapping
+from ledger.mappings import delete_mapping, upsert_mapping
 from ledger.models import MessageStatus
 from sandbox.shopify.state_dump import dump
 from shopify_app.admin_api import for_shop
@@ -117,3 +117,42 @@ def test_one_bad_variant_is_named_and_the_rest_of_its_list_batch_lands(chain, mo
     )
     failing = [(m.unit_key, m.error_text) for m in messages(shop.shop_id, "prices") if m.status == "failed"]
     assert failing == []  # nor the store's own price of it (due again until taken)
+
+
+def test_deleting_a_market_mapping_removes_its_fixed_prices_and_mapping_it_again_sends_them(
+    chain, calls, monkeypatch
+):
+    """A pair's market mapping deleted: the next pass removes the pair's fixed prices from the
+    market's price list (no longer updated, its promotions would never end there), one message per
+    call, and forgets them; mapping the pair again sends every price again."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("mapa-apagado", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    market = _list_market(shop)
+    prices.run(shop.shop_id)
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert len(price_list["prices"]) == len(catalog)
+    client = for_shop(shop.domain)  # one fixed price already gone (by hand in the admin, say)
+    client.price_list_fixed_prices_delete(price_list["id"], [next(iter(price_list["prices"]))])
+    client.close()
+    with session_scope() as session:
+        assert delete_mapping(session, shop.shop_id, "segment_market", market)
+    mark = calls.mark()
+    prices.run(shop.shop_id)
+    # 16 prices, one call: Shopify names the one it lacks (VARIANT_NOT_FOUND), the rest go again
+    assert calls.mutations(mark) == ["PriceListFixedPricesDelete"] * 2
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert price_list["prices"] == {}
+    removal = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert [m.status for m in removal] == [MessageStatus.DONE.value]
+    with session_scope() as session:
+        left = bindings.get_many(session, shop.shop_id, "price_list", [f"2:2@{market}"])
+        assert left == {}
+    mark = calls.mark()
+    prices.run(shop.shop_id)
+    assert calls.mutations(mark) == []  # nothing left to remove
+
+    _list_market(shop)  # mapped again: behind no watermark, every price goes again
+    prices.run(shop.shop_id)
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert len(price_list["prices"]) == len(catalog)

@@ -242,6 +242,45 @@ def test_price_list_fixed_prices_and_catalog(shop: ShopClient, product: dict) ->
     assert dump(state, "acme")["priceLists"][0]["prices"] == {variant_id: "6.99"}
 
 
+PRICES_ADD = """mutation($pl: ID!, $prices: [PriceListPriceInput!]!) {
+  priceListFixedPricesAdd(priceListId: $pl, prices: $prices) { userErrors { field code } } }"""
+PRICES_DELETE = """mutation($pl: ID!, $ids: [ID!]!) { priceListFixedPricesDelete(priceListId: $pl,
+  variantIds: $ids) { deletedFixedPriceVariantIds userErrors { field message code } } }"""
+
+
+def test_price_list_fixed_prices_delete_is_all_or_nothing_and_names_what_it_lacks(
+    shop: ShopClient, product: dict
+) -> None:
+    price_list = shop.data("""mutation { priceListCreate(input: {name: "Loja Apagada", currency: BRL,
+        parent: {adjustment: {type: PERCENTAGE_DECREASE, value: 0}}}) {
+        priceList { id } userErrors { field code } } }""")["priceListCreate"]["priceList"]
+    first, second = (v["id"] for v in product["variants"]["nodes"][:2])
+    price = {"amount": "6.99", "currencyCode": "BRL"}
+    added = shop.data(PRICES_ADD, {"pl": price_list["id"], "prices": [{"variantId": first, "price": price}]})
+    assert added["priceListFixedPricesAdd"]["userErrors"] == []
+    lacking = shop.data(PRICES_DELETE, {"pl": price_list["id"], "ids": [first, second]})
+    assert lacking["priceListFixedPricesDelete"] == {
+        "deletedFixedPriceVariantIds": None,
+        "userErrors": [
+            {
+                "field": ["variantIds", "1"],
+                "message": "A fixed price for the specified product variant doesn't exist.",
+                "code": "VARIANT_NOT_FOUND",
+            }
+        ],
+    }
+    from sandbox.shopify.state_dump import dump
+
+    assert dump(shop.handle.sandbox, "acme")["priceLists"][0]["prices"] == {first: "6.99"}  # untouched
+    deleted = shop.data(PRICES_DELETE, {"pl": price_list["id"], "ids": [first]})["priceListFixedPricesDelete"]
+    assert deleted == {"deletedFixedPriceVariantIds": [first], "userErrors": []}
+    assert dump(shop.handle.sandbox, "acme")["priceLists"][0]["prices"] == {}
+    gone = shop.data(PRICES_DELETE, {"pl": "gid://shopify/PriceList/999999", "ids": [first]})
+    assert gone["priceListFixedPricesDelete"]["userErrors"][0]["code"] == "PRICE_LIST_NOT_FOUND"
+    too_many = shop.gql(PRICES_DELETE, {"pl": price_list["id"], "ids": [first] * 251})
+    assert too_many["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
+
+
 def test_input_fields_not_emulated_are_refused_not_dropped(shop: ShopClient) -> None:
     payload = {**two_variant_input(), "collections": ["gid://shopify/Collection/1"]}
     result = shop.data(PRODUCT_SET, {"input": payload})["productSet"]

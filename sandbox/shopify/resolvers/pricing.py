@@ -1,5 +1,6 @@
 """Price lists, fixed prices and catalogs (per-market prices): priceListCreate,
-priceListFixedPricesAdd / Update (<= 250 per call, enforced by cost.py), catalogCreate, markets."""
+priceListFixedPricesAdd / Update / Delete (<= 250 per call, enforced by cost.py), catalogCreate,
+markets."""
 
 from __future__ import annotations
 
@@ -224,6 +225,36 @@ def price_list_fixed_prices_update(
         "deletedFixedPriceVariantIds": deleted,
         "userErrors": [],
     }
+
+
+@mutation("priceListFixedPricesDelete")
+def price_list_fixed_prices_delete(
+    _src: Any, info: GraphQLResolveInfo, priceListId: str, variantIds: list[str]
+) -> dict:
+    """All or nothing, like priceListFixedPricesAdd here: a variant the list holds no fixed price
+    for is named (VARIANT_NOT_FOUND, field ["variantIds", i]) and nothing is deleted."""
+    ctx: Ctx = info.context
+    if _doc(ctx, priceListId, "PriceList") is None:
+        return {
+            "deletedFixedPriceVariantIds": None,
+            "userErrors": [user_error(["priceListId"], "Price list not found.", "PRICE_LIST_NOT_FOUND")],
+        }
+    found = [ctx.store.find_one(ctx.shop, "price.pair", f"{priceListId}|{v}") for v in variantIds]
+    problems = [
+        user_error(
+            ["variantIds", str(index)],
+            "A fixed price for the specified product variant doesn't exist.",
+            "VARIANT_NOT_FOUND",
+        )
+        for index, doc in enumerate(found)
+        if doc is None
+    ]
+    if problems:
+        return {"deletedFixedPriceVariantIds": None, "userErrors": problems}
+    for doc in found:
+        assert doc is not None
+        ctx.store.delete(ctx.shop, doc["id"])
+    return {"deletedFixedPriceVariantIds": list(variantIds), "userErrors": []}
 
 
 def _save_catalog(ctx: Ctx, doc: dict) -> None:
