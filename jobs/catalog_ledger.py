@@ -74,8 +74,8 @@ def load_context(session: Session, shop_id: int) -> CatalogContext:
 
 
 def off_sale(session: Session, shop_id: int) -> frozenset[str]:
-    """The SKUs the prices flow found not for sale (statusVenda 'I') at the store's company and
-    segment: few, so read whole for each pass."""
+    """The SKUs the prices flow found not for sale (statusVenda 'I', or no price: 0) at the store's
+    company and segment: few, so read whole for each pass."""
     rows = session.scalars(
         select(Binding.erp_id).where(
             Binding.shop_id == shop_id,

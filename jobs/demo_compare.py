@@ -144,6 +144,8 @@ def _compare_prices(
             continue  # reported as a missing variant already (or the SKU is not published)
         report.erp.prices += 1
         target = target_price(state, today, unit_factor(data.get(item.id_sku)))
+        if target.price is None:  # no price in the ERP: none sent, off sale (the stock rule's `sale`)
+            continue
         report.promotions += target.compare_at is not None
         shown = (_money(variant["price"]), _money(variant["compareAtPrice"]))
         wanted = (money(target.price), money(target.compare_at))

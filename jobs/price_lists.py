@@ -11,7 +11,8 @@ variant price. statusVenda has no meaning in a price list and is ignored there. 
 mapping was deleted has its list emptied and forgotten first (jobs.price_list_retire). A price read
 before its variant exists, or refused by Shopify for its variant alone (the others of its call
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
-the ERP row, behind the watermark, is not read again.
+the ERP row, behind the watermark, is not read again. A normal price of 0 (Consinco's "no
+price") is not sent and fails a message of its own per SKU (jobs.price_unpriced).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs import price_list_retire
+from jobs import price_list_retire, price_unpriced
 from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
 from ledger import bindings, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
@@ -46,6 +47,7 @@ FLOW = "prices"
 LIST_KIND = "price_list"
 PRICE_KIND = LIST_PRICE_KIND
 CURRENCY = "BRL"
+NO_PRICE = "no-price"  # the digest of a "list_price" binding whose ERP price is 0 (none sent)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
         changes: list[tuple[BindingRow, dict]] = []
         waiting: list[BindingRow] = []
+        unpriced: list[BindingRow] = []
         for sku, state in states.items():
             variant = variants.get(sku)
             if variant is None or variant.shopify_id is None:
@@ -144,6 +147,11 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
                 waiting.append(_due(prefix + sku, state.to_data(), today))
                 continue
             price = target_price(state, today, unit_factor(variant.data))
+            data = {**state.to_data(), "recheck_on": _iso(recheck_on(state, today))}
+            old = known.get(prefix + sku)
+            if price.price is None:  # the ERP has no price (0): none sent (never R$ 0.00), said per SKU
+                unpriced.append(BindingRow(prefix + sku, old.shopify_id if old else None, NO_PRICE, data))
+                continue
             entry = {
                 "variantId": variant.shopify_id,
                 "price": {"amount": money(price.price), "currencyCode": CURRENCY},
@@ -151,18 +159,13 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
                 if price.compare_at is None
                 else {"amount": money(price.compare_at), "currencyCode": CURRENCY},
             }
-            row = BindingRow(
-                prefix + sku,
-                variant.shopify_id,
-                digest(entry),
-                {**state.to_data(), "recheck_on": _iso(recheck_on(state, today))},
-            )
-            old = known.get(prefix + sku)
+            row = BindingRow(prefix + sku, variant.shopify_id, digest(entry), data)
             if old is None or old.digest != row.digest:
                 changes.append((row, entry))
             elif old.data != row.data:
                 bindings.upsert_many(session, shop_id, PRICE_KIND, [row])
         bindings.upsert_many(session, shop_id, PRICE_KIND, waiting)
+        _explain_unpriced(session, shop_id, target, list_id, prefix, unpriced, known)
     sent = 0
     for start in range(0, len(changes), MAX_PRICES_PER_CALL):
         sent += _send(
@@ -268,6 +271,28 @@ def _per_sku(
             )
         ):
             trace.succeed(session, message, response={"sent_in": unit})
+
+
+def _explain_unpriced(
+    session: Any,
+    shop_id: int,
+    target: ListTarget,
+    list_id: str,
+    prefix: str,
+    unpriced: list[BindingRow],
+    known: dict[str, Binding],
+) -> None:
+    """Prices the ERP has none for: remembered (a fixed price sent before keeps its variant id, for
+    jobs.price_list_retire), and a failed message per SKU when it newly has none."""
+    bindings.upsert_many(session, shop_id, PRICE_KIND, unpriced)
+    market = target.market_id.rsplit("/", 1)[-1]
+    for row in unpriced:
+        old = known.get(row.erp_id)
+        if old is None or old.digest != NO_PRICE:
+            sku = row.erp_id.removeprefix(prefix)
+            where = f"not sent to price list {list_id}: the market keeps the price it had for it"
+            price_unpriced.explain(session, shop_id, f"pricelist:{market}:sku:{sku}", sku, target.company,
+                                   target.segment, where=where)  # fmt: skip
 
 
 def _named(exc: Exception, count: int) -> dict[int, str]:

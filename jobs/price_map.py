@@ -30,6 +30,7 @@ class PriceState:
 
     Remembering the promotion dates lets a run end (or start) a promotion on its date even when
     no ERP row changed: Consinco does not touch DTAALTERACAO when a promotion simply expires.
+    `sale_active`: for sale in the store, statusVenda 'A' and a price (see `priced`).
     """
 
     id_sku: str
@@ -51,7 +52,7 @@ class PriceState:
             promo_start=item.promo_start,
             promo_end=item.promo_end,
             promotion_flag=item.promotion_running,
-            sale_active=item.sale_active,
+            sale_active=item.sale_active and item.normal > 0,
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -79,15 +80,23 @@ class PriceState:
             promo_start=day(data.get("promo_start")),
             promo_end=day(data.get("promo_end")),
             promotion_flag=bool(data.get("promotion_flag")),
-            sale_active=bool(data.get("sale_active", True)),
+            sale_active=bool(data.get("sale_active", True)) and Decimal(data["normal"]) > 0,
         )
+
+    @property
+    def priced(self) -> bool:
+        """Consinco stores "no price for this company and segment" as a normal price of 0."""
+        return self.normal > 0
 
 
 @dataclass(frozen=True)
 class VariantPrice:
-    """What the variant should show: price, compare-at (None = no strike-through), for sale or not."""
+    """What the variant should show: price, compare-at (None = no strike-through), for sale or not.
 
-    price: Decimal
+    `price` None: the ERP has no price, none is sent (never R$ 0.00) and the SKU is not for sale.
+    """
+
+    price: Decimal | None
     compare_at: Decimal | None
     for_sale: bool
 
@@ -125,8 +134,11 @@ def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> 
 
     `unit_factor` converts the ERP's price unit to the variant's (a KG item priced per kg sold in
     steps of `unit_kg`); 1 for everything else. A "promotion" not below the normal price shows no
-    strike-through (Shopify would show a compare-at equal to or below the price).
+    strike-through (Shopify would show a compare-at equal to or below the price). No price in the
+    ERP (0): no price at all, not for sale, whatever the promotion.
     """
+    if not state.priced:
+        return VariantPrice(None, None, False)
     normal = state.normal * unit_factor
     if promotion_running(state, today):
         assert state.promotional is not None
@@ -155,12 +167,11 @@ def recheck_on(state: PriceState, today: date) -> date | None:
 
 def variant_input(variant_id: str, target: VariantPrice) -> dict[str, Any]:
     """A ProductVariantsBulkInput. A SKU not for sale also gets inventoryPolicy DENY (overselling
-    off); its quantity is zeroed by the stock flow, its product status stays the products flow's."""
-    data: dict[str, Any] = {
-        "id": variant_id,
-        "price": money(target.price),
-        "compareAtPrice": money(target.compare_at),
-    }
+    off); its quantity is zeroed by the stock flow, its product status stays the products flow's.
+    Without a price, none is sent: Shopify keeps the last one, off sale."""
+    data: dict[str, Any] = {"id": variant_id}
+    if target.price is not None:
+        data.update(price=money(target.price), compareAtPrice=money(target.compare_at))
     if not target.for_sale:
         data["inventoryPolicy"] = POLICY_DENY
     return data

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from jobs import price_unpriced
 from jobs.price_map import PriceState, VariantPrice, recheck_on, variant_input
 from ledger import bindings, trace
 from ledger.bindings import CATALOG_RECHECK_KIND, PRICE_KIND, BindingRow
@@ -23,6 +24,7 @@ from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
+from ledger.mappings import store_link
 from ledger.models import Message
 from ledger.trace_bulk import UnitStart, begin_many, succeed_many
 from shopify_app.admin_api.bulk import BulkLineResult
@@ -243,6 +245,29 @@ def record_applied(session: Any, shop_id: int, applied: list[Line], today: date)
     }
     bindings.upsert_many(
         session, shop_id, CATALOG_RECHECK_KIND, [BindingRow(s, None, None, {}) for s in products]
+    )
+    _explain_unpriced(session, shop_id, applied)
+
+
+def _explain_unpriced(session: Any, shop_id: int, applied: list[Line]) -> None:
+    """A SKU whose price was left out (the ERP has none) fails a message of its own; one priced
+    again after being off sale has that message done."""
+    unpriced = [line for line in applied if line.target.price is None]
+    if unpriced:
+        link = store_link(session, shop_id)
+        for line in unpriced:
+            unit = price_unpriced.store_unit(line.state.seq_produto, line.id_sku)
+            where = "not sent to Shopify, not for sale until it has one"
+            price_unpriced.explain(session, shop_id, unit, line.id_sku, link.nro_empresa, link.nro_segmento,
+                                   where=where)  # fmt: skip
+    price_unpriced.resolve(
+        session,
+        shop_id,
+        [
+            price_unpriced.store_unit(line.state.seq_produto, line.id_sku)
+            for line in applied
+            if line.target.price is not None and line.old_sale_active is not True
+        ],
     )
 
 

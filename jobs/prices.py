@@ -15,7 +15,9 @@ products/SKUs flows created it; a price Shopify refused is due again on every pa
 (jobs.price_send.record_refused), so it lands once the cause is fixed. statusVenda 'I' (not for
 sale in this store): the variant gets
 inventoryPolicy DENY here, the "price" binding records `sale_active` false for the products flow
-to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) its levels.
+to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) its levels. A
+normal price of 0 is Consinco's "no price": none is sent (never R$ 0.00), the SKU is not for sale
+exactly as with statusVenda 'I', and a failed message of its own says so (jobs.price_unpriced).
 Further (company, segment) pairs mapped to markets (De:Para "segment_market") get price lists:
 jobs.price_lists, run at the end of the same pass.
 """
@@ -73,7 +75,7 @@ def replay(message_id: int) -> PriceRun:
         with flow_lock(shop_id, FLOW):
             if unit_key == "price:store_link" or unit_key.startswith("pricelist:"):
                 return _run(shop_id, _today())
-            seq = int(unit_key.split(":", 1)[1])
+            seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
             return _replay_product(shop_id, seq, _today())
     except LockBusy as exc:
         raise Transient(f"prices flow of shop {shop_id} is running; replay later") from exc

@@ -123,7 +123,7 @@ def for_sale(variant: Mapping[str, Any], price: Mapping[str, Any] | None) -> boo
     """Whether a SKU is for sale in the store, from its "variant" and "price" binding data: not when
     its packaging is inactive in the ERP (products flow), when it has no price for the linked
     company/segment yet (productSet leaves the price out: Shopify holds it at R$ 0.00), or when
-    its sale status there is 'I' (prices flow)."""
+    its sale status there is 'I' or the ERP's price there is 0, "no price" (prices flow)."""
     return (
         bool(variant.get("active", True))
         and price is not None

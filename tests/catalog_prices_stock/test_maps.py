@@ -71,6 +71,14 @@ def test_target_and_variant_input():
     assert target.digest() != ended.digest() and target.digest() == target_price(promo, TODAY).digest()
 
 
+def test_no_price_in_the_erp_is_no_price_sent_and_not_for_sale():
+    """A normal price of 0 is Consinco's "no price": nothing to send (not R$ 0.00), off sale."""
+    target = target_price(state(normal=D("0"), promotional=D("5"), promotion_flag=True), TODAY)
+    assert (target.price, target.compare_at, target.for_sale) == (None, None, False)
+    assert variant_input("gid://v/1", target) == {"id": "gid://v/1", "inventoryPolicy": "DENY"}
+    assert PriceState.from_data(state(normal=D("0")).to_data()).sale_active is False
+
+
 def test_recheck_dates():
     future = state(promotional=D("8"), promo_start=date(2026, 12, 1), promo_end=date(2026, 12, 5))
     assert recheck_on(future, TODAY) == date(2026, 12, 1)

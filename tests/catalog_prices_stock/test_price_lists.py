@@ -156,3 +156,34 @@ def test_deleting_a_market_mapping_removes_its_fixed_prices_and_mapping_it_again
     prices.run(shop.shop_id)
     (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
     assert len(price_list["prices"]) == len(catalog)
+
+
+def test_a_list_price_the_erp_has_none_for_is_not_sent_and_is_said_by_name(chain, monkeypatch):
+    """The pair's normal price is 0 (Consinco's "no price"): no fixed price of R$ 0.00 goes to the
+    market's list, a failed message names the SKU and why, and a real price later lands and
+    closes it."""
+    from sandbox.consinco import tables as t
+
+    from .chain import erp_update
+
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-sem-preco", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    market = _list_market(shop)
+    sku, data = next(iter(catalog.items()))
+    where = {"nroempresa": 2, "nrosegmento": 2, "seqproduto": data["seq_produto"]}
+    erp_update(chain, t.mrl_prodempseg, {**where, "qtdembalagem": int(Decimal(data["qtd_embalagem"]))},
+               precovalidnormal=0)  # fmt: skip
+    prices.run(shop.shop_id)
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert data["variant_id"] not in price_list["prices"] and len(price_list["prices"]) == len(catalog) - 1
+    unit = f"pricelist:{market.rsplit('/', 1)[-1]}:sku:{sku}"
+    (said,) = [m for m in messages(shop.shop_id, "prices") if m.unit_key == unit]
+    assert said.status == MessageStatus.FAILED.value
+    assert said.error_text.startswith(f"{sku}: the ERP has no price (0) for company 2 segment 2")
+    erp_update(chain, t.mrl_prodempseg, {**where, "qtdembalagem": int(Decimal(data["qtd_embalagem"]))},
+               precovalidnormal=12.34, precovalidpromoc=0)  # fmt: skip
+    prices.run(shop.shop_id)
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert price_list["prices"][data["variant_id"]] == "12.34"
+    assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}

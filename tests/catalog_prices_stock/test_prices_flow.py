@@ -155,6 +155,45 @@ def test_inactive_sale_status_denies_and_zeroes_stock_then_comes_back(chain, cal
     assert calls.names(mark) == []
 
 
+def test_a_zero_normal_price_is_not_sent_the_sku_is_off_sale_said_by_name_and_comes_back(chain, calls):
+    """PRECOVALIDNORMAL 0 is Consinco's "no price" for the company and segment: it is never sent as
+    R$ 0.00; the SKU goes off sale (DENY, stock 0) as with statusVenda 'I', a failed message of its
+    own names it and why, a re-run costs nothing, and a real price later sells it again."""
+    shop = chain.install("preco-zero", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    today = erp_today(get_settings().erp_timezone)
+    prices.run(shop.shop_id, today=today)
+    stock.run(shop.shop_id)
+    sku, data = next(
+        (s, d)
+        for s, d in catalog.items()
+        if Decimal(d["qtd_embalagem"]) == 1 and (chain.level(shop, d["inventory_item_id"], 1) or 0) > 0
+    )
+    before = shown(chain, shop, data["variant_id"])
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=0, statusvenda="A")
+    prices.run(shop.shop_id, today=today)
+    stock.run(shop.shop_id)
+    assert shown(chain, shop, data["variant_id"]) == before  # not R$ 0.00
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
+    assert chain.level(shop, data["inventory_item_id"], 1) == 0
+    unit = f"price:{data['seq_produto']}:{sku}"
+    (said,) = [m for m in messages(shop.shop_id, "prices") if m.unit_key == unit]
+    assert said.status == MessageStatus.FAILED.value and said.error_class == "rejected"
+    assert said.error_text.startswith(f"{sku}: the ERP has no price (0) for company 1 segment 1")
+    mark = calls.mark()
+    assert prices.run(shop.shop_id, today=today).variants_sent == 0
+    assert calls.mutations(mark) == []
+
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=12.34)
+    prices.run(shop.shop_id, today=today)
+    stock.run(shop.shop_id)
+    assert shown(chain, shop, data["variant_id"]) == (Decimal("12.34"), None)
+    assert chain.level(shop, data["inventory_item_id"], 1) > 0  # for sale again
+    assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
 def test_two_stores_on_different_companies_and_segments(chain):
     a = chain.install("loja-a", 1, 1, [1])
     b = chain.install("loja-b", 2, 2, [2])

@@ -1,0 +1,53 @@
+"""SKUs the ERP has no price for (PRECOVALIDNORMAL 0, Consinco's "no price" for a company and
+segment), said per SKU on the Messages page, and unsaid once a real price lands.
+
+Why a message of its own per SKU: nothing is refused by Shopify (the SKU's price is simply not
+sent, jobs.price_map.target_price), so the product's or the price list call's message is done;
+without this, a SKU off sale for want of a price would be invisible. The store price's message is
+"price:<seqProduto>:<idSku>" (replayed like its product), a price list's the one a refused price
+of that list has, "pricelist:<market>:sku:<idSku>", closed the same way when a call takes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger import trace
+from ledger.errors import Rejected
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message, MessageStatus
+
+FLOW = "prices"
+CODE = "NO_PRICE"
+
+
+def store_unit(seq_produto: int, id_sku: str) -> str:
+    return f"price:{seq_produto}:{id_sku}"
+
+
+def explain(
+    session: Any, shop_id: int, unit_key: str, id_sku: str, company: int, segment: int, *, where: str
+) -> None:
+    """A failed (rejected) message naming the SKU and why it is not priced `where`."""
+    why = f"{id_sku}: the ERP has no price (0) for company {company} segment {segment}; {where}"
+    message = trace.begin(session, shop_id, FLOW, unit_key, ERP_TO_SHOPIFY, search=[id_sku],
+                          request={"sku": id_sku, "company": company, "segment": segment})  # fmt: skip
+    trace.fail(session, message, Rejected(why, system="consinco", code=CODE, detail={"sku": id_sku}))
+
+
+def resolve(session: Any, shop_id: int, unit_keys: Iterable[str]) -> None:
+    """Those SKUs have a price now: their "no price" messages (if any) are done."""
+    keys = list(unit_keys)
+    for start in range(0, len(keys), 500):
+        for message in session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.unit_key.in_(keys[start : start + 500]),
+                Message.status != MessageStatus.DONE.value,
+            )
+        ):
+            trace.succeed(session, message, response={"priced": True})
