@@ -10,11 +10,13 @@ waiting runner at once) or, failing that, from polling `bulkOperation(id)` with 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -268,20 +270,111 @@ class BulkRunner:
         inputs = list(variables)
         if encoded is not None and len(encoded) != len(inputs):
             raise ValueError(f"{len(encoded)} encoded lines for {len(inputs)} variables")
+        body = to_jsonl(inputs, encoded)
+        digest = hashlib.sha256(mutation_name.encode() + b"\n" + body).hexdigest()
         token = uuid.uuid4().hex
         self._wait_for_slot(token)
         try:
-            filename = f"{mutation_name}-{token}.jsonl"
-            target = self.staged_upload(filename)
-            self.upload(target, filename, to_jsonl(inputs, encoded))
-            operation = self.run_mutation(mutation_name, target.staged_upload_path, client_identifier)
-            log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
+            operation = self._adopt(client_identifier, digest)
+            if operation is None:
+                operation = self._start(mutation_name, body, token, client_identifier, digest)
+                log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
             operation = self.wait(operation.id, token=token, progress=progress)
         finally:
             self.conn.zrem(self.slots_key, token)
-        if operation.status != "COMPLETED":
-            raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
-        return BulkResult(operation, self.download(operation, inputs) if operation.url else [])
+        try:
+            if operation.status != "COMPLETED":
+                raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
+            return BulkResult(operation, self.download(operation, inputs) if operation.url else [])
+        finally:
+            self._forget(client_identifier, operation.id)
+
+    # ---- a run that outlives its worker ------------------------------------------------------------
+    #
+    # Each operation started is recorded under its client identifier (the unit of work, e.g.
+    # "prices-7") with the digest of its file, until its results are collected. A worker killed
+    # while it waited leaves the record: the job's next run with the same file waits on that
+    # operation and maps its results instead of starting a second one that sends every line
+    # again; with a different file it first waits for the old operation to finish, so an older
+    # price never lands after a newer one.
+
+    def _record_key(self, client_identifier: str) -> str:
+        return f"shopify:bulk:started:{self.shop}:{client_identifier}"
+
+    def _known_key(self) -> str:
+        return f"shopify:bulk:known:{self.shop}"
+
+    def _start(
+        self, mutation_name: str, body: bytes, token: str, client_identifier: str | None, digest: str
+    ) -> BulkOperation:
+        filename = f"{mutation_name}-{token}.jsonl"
+        target = self.staged_upload(filename)
+        self.upload(target, filename, body)
+        asked = self.clock()
+        try:
+            operation = self.run_mutation(mutation_name, target.staged_upload_path, client_identifier)
+        except (ShopifyNetworkError, ShopifyServerError) as exc:
+            # The answer was lost: Shopify may have started it. Never send it a second time blind.
+            found = self._started_unseen(mutation_name, asked)
+            if found is None:
+                raise ShopifyTransient(f"bulk mutation {mutation_name} not confirmed: {exc}") from exc
+            log.warning("shopify bulk: shop=%s the answer starting %s was lost; it runs as %s",
+                        self.shop, mutation_name, found.id)  # fmt: skip
+            operation = found
+        pipe = self.conn.pipeline()
+        pipe.sadd(self._known_key(), operation.id)
+        pipe.expire(self._known_key(), int(self.timeout) + 3600)
+        if client_identifier:
+            pipe.hset(self._record_key(client_identifier), mapping={"id": operation.id, "digest": digest})
+            pipe.expire(self._record_key(client_identifier), int(self.timeout) + 3600)
+        pipe.execute()
+        return operation
+
+    def _adopt(self, client_identifier: str | None, digest: str) -> BulkOperation | None:
+        """The operation a killed run of this unit of work left, when its file was this one."""
+        if not client_identifier:
+            return None
+        record = self.conn.hgetall(self._record_key(client_identifier))
+        if not record:
+            return None
+        bulk_id, their = record[b"id"].decode(), record.get(b"digest", b"").decode()
+        try:
+            operation = self.bulk_operation(bulk_id)
+        except UnexpectedResponse:
+            self.conn.delete(self._record_key(client_identifier))
+            return None
+        if their == digest:
+            log.info("shopify bulk: shop=%s %s resumes %s (%s), left by an earlier run",
+                     self.shop, client_identifier, bulk_id, operation.status)  # fmt: skip
+            return operation
+        if not operation.is_finished:
+            log.info("shopify bulk: shop=%s %s waits for %s, left running by an earlier run with other lines",
+                     self.shop, client_identifier, bulk_id)  # fmt: skip
+            self.wait(bulk_id)
+        self.conn.delete(self._record_key(client_identifier))
+        return None
+
+    def _started_unseen(self, mutation_name: str, asked: float) -> BulkOperation | None:
+        """The one bulk mutation of this app (running or already done) nobody here recorded,
+        started since `asked` (less a minute of clock skew) with this very mutation; None when
+        not exactly one."""
+        text = " ".join(documents.operation(mutation_name).text.split())
+        known = {m.decode() for m in self.conn.smembers(self._known_key())}
+        since = asked - 60
+        recent = self.executor.query("BulkOperationsRecent", {"first": MAX_CONCURRENT_BULK_OPERATIONS * 2})
+        nodes = (recent.get("bulkOperations") or {}).get("nodes") or []
+        found = [op for op in map(parse_bulk_operation, nodes)
+                 if op.id not in known and op.type == "MUTATION"
+                 and " ".join((op.query or "").split()) == text
+                 and (op.created_at is None or _epoch(op.created_at) >= since)]  # fmt: skip
+        return found[0] if len(found) == 1 else None
+
+    def _forget(self, client_identifier: str | None, bulk_id: str) -> None:
+        pipe = self.conn.pipeline()
+        pipe.srem(self._known_key(), bulk_id)
+        if client_identifier:
+            pipe.delete(self._record_key(client_identifier))
+        pipe.execute()
 
     def download(
         self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None
@@ -346,3 +439,7 @@ class BulkRunner:
             )
             self.sleep(interval)
             interval = min(self.poll_max, max(interval, 0.01) * 2)
+
+
+def _epoch(moment: str) -> float:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()

@@ -21,6 +21,7 @@ from shopify_app.admin_api.errors import (
     MaxCostExceeded,
     ShopifyGraphQLError,
     ShopifyHTTPError,
+    ShopifyNetworkError,
     ShopifyServerError,
     ShopifyTransient,
     ShopifyUnauthorized,
@@ -97,6 +98,12 @@ def cost_key(operation: str, variables: dict[str, Any] | None) -> str:
     return f"{operation}:first={first}" if first is not None else operation
 
 
+# Mutations never sent a second time after an answer that may hide their success (a network
+# error, a 5xx): starting a bulk operation twice runs every line of its file twice. The caller
+# (shopify_app.admin_api.bulk) looks for the operation before trying again.
+NOT_RESENT = frozenset({"BulkOperationRunMutation"})
+
+
 class Executor:
     """Sends named operations for one shop through its transport, pacer and token provider."""
 
@@ -134,6 +141,8 @@ class Executor:
                 raw = self.transport.send(op, variables, token)
             except ShopifyTransient as exc:
                 self._settle(key, reserved, None)
+                if name in NOT_RESENT and isinstance(exc, (ShopifyNetworkError, ShopifyServerError)):
+                    raise  # it may have run: the caller finds out before anything is sent again
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
                 continue
             cost = parse_cost(raw.extensions)
@@ -153,6 +162,8 @@ class Executor:
                 paced = self.pacer is not None and cost is not None and cost.has_status
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after, pause=not paced)
             except ShopifyTransient as exc:
+                if name in NOT_RESENT and isinstance(exc, ShopifyServerError):
+                    raise
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
 
     def mutate(

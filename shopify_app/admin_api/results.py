@@ -307,6 +307,7 @@ class BulkOperation:
     partial_data_url: str | None = None
     created_at: str | None = None
     completed_at: str | None = None
+    query: str | None = None  # the bulk mutation (or query) it runs
 
     @property
     def is_finished(self) -> bool:
@@ -325,6 +326,7 @@ def parse_bulk_operation(raw: dict[str, Any]) -> BulkOperation:
         partial_data_url=raw.get("partialDataUrl"),
         created_at=raw.get("createdAt"),
         completed_at=raw.get("completedAt"),
+        query=raw.get("query"),
     )
 
 

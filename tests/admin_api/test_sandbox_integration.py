@@ -141,6 +141,80 @@ def test_bulk_mutation_end_to_end(live):
     assert str(after.price) == "11.90"
 
 
+class WorkerKilled(BaseException):
+    """What a worker killed while it waits looks like to the code it ran (nothing after runs)."""
+
+
+def _bulk_setup(live) -> tuple[list[dict], list[str]]:
+    live.ensure_metafield_definition(NAMESPACE, KEY, "ERP product code")
+    product = live.product_set(product_input("P-4", ["904"]), custom_id=(NAMESPACE, KEY, "P-4")).product
+    lines = [{"productId": product.id, "variants": [{"id": product.variants[0].id, "price": "12.90"}]}]
+    started: list[str] = []
+    real = live.bulk.run_mutation
+
+    def counted(*args, **kwargs):
+        operation = real(*args, **kwargs)
+        started.append(operation.id)
+        return operation
+
+    live.bulk.run_mutation = counted
+    live.bulk.poll_initial, live.bulk.poll_max = 0.05, 0.2
+    return lines, started
+
+
+def _killed(op) -> None:
+    raise WorkerKilled
+
+
+def test_a_bulk_run_killed_while_it_waited_is_resumed_not_started_again(live):
+    """RQ runs the job again after its worker died waiting: the same file is the same unit of
+    work, so the operation already started is waited on and its results mapped."""
+    lines, started = _bulk_setup(live)
+    with pytest.raises(WorkerKilled):
+        live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9", progress=_killed)
+    result = live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
+    assert len(started) == 1 and result.operation.id == started[0]
+    assert [line.ok for line in result.lines] == [True]
+    again = live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
+    assert len(started) == 2 and again.operation.id != started[0]  # collected: a new run is new
+
+
+def test_a_bulk_run_with_other_lines_waits_for_the_one_left_running_then_starts_its_own(live):
+    lines, started = _bulk_setup(live)
+    with pytest.raises(WorkerKilled):
+        live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9", progress=_killed)
+    newer = [{**lines[0], "variants": [{**lines[0]["variants"][0], "price": "13.90"}]}]
+    result = live.bulk.run("ProductVariantsBulkUpdate", newer, client_identifier="prices-9")
+    assert len(started) == 2 and live.bulk.bulk_operation(started[0]).is_finished
+    assert result.operation.id == started[1] and [line.ok for line in result.lines] == [True]
+    [after] = live.variants_by_sku("904")
+    assert str(after.price) == "13.90"
+
+
+def test_a_bulk_start_whose_answer_was_lost_is_found_not_sent_twice(live):
+    """Shopify started the operation and the answer never came (a read timeout): the runner
+    finds the operation among the app's in-flight ones instead of starting a second one."""
+    from shopify_app.admin_api.errors import ShopifyNetworkError
+
+    lines, _ = _bulk_setup(live)
+    transport = live.executor.transport
+    real_send, sends = transport.send, []
+
+    def lossy(op, variables, token):
+        answer = real_send(op, variables, token)
+        if op.name == "BulkOperationRunMutation":
+            sends.append(answer)
+            if len(sends) == 1:
+                raise ShopifyNetworkError("read timed out")
+        return answer
+
+    transport.send = lossy
+    result = live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
+    assert len(sends) == 1 and [line.ok for line in result.lines] == [True]
+    [after] = live.variants_by_sku("904")
+    assert str(after.price) == "12.90"
+
+
 @pytest.mark.parametrize(
     ("operation", "variables"),
     [
