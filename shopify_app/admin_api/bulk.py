@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_BULK_OPERATIONS = 5
 SLOT_LEASE_SECONDS = 600
 NOTIFY_TTL_SECONDS = 86400
+# A bulk operation that FAILED for one of these is Shopify's fault, not the lines': sent again.
+SHOPIFY_SIDE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
 TRANSIENT_BULK_CODES = frozenset({"LIMIT_REACHED", "OPERATION_IN_PROGRESS", "INTERNAL_FILE_SERVER_ERROR"})
 
 # KEYS[1] slot zset. ARGV: token, now, lease, limit. 1 = acquired.
@@ -283,9 +285,23 @@ class BulkRunner:
         finally:
             self.conn.zrem(self.slots_key, token)
         try:
-            if operation.status != "COMPLETED":
-                raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
-            return BulkResult(operation, self.download(operation, inputs) if operation.url else [])
+            if operation.status == "COMPLETED":
+                return BulkResult(operation, self.download(operation, inputs) if operation.url else [])
+            if operation.partial_data_url:
+                # Stopped part-way: the lines it applied are in the partial file; the ones it
+                # does not list have no result line, which every caller retries (transient).
+                lines = self.download(operation, inputs, url=operation.partial_data_url)
+                log.warning("shopify bulk: shop=%s %s ended %s (%s) after %s of %s lines",
+                            self.shop, operation.id, operation.status, operation.error_code, len(lines),
+                            len(inputs))  # fmt: skip
+                return BulkResult(operation, lines)
+            if operation.status in ("CANCELED", "EXPIRED") or operation.error_code in SHOPIFY_SIDE_CODES:
+                raise ShopifyTransient(
+                    f"bulk operation {operation.id} ended {operation.status}"
+                    + (f" ({operation.error_code})" if operation.error_code else "")
+                    + ": nothing of it reported applied; sent again"
+                )
+            raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
         finally:
             self._forget(client_identifier, operation.id)
 
@@ -377,10 +393,10 @@ class BulkRunner:
         pipe.execute()
 
     def download(
-        self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None
+        self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None, *, url: str | None = None
     ) -> list[BulkLineResult]:
         try:
-            response = self.http.get(operation.url or "", timeout=120)
+            response = self.http.get(url or operation.url or "", timeout=120)
         except requests.RequestException as exc:
             raise ShopifyNetworkError(f"bulk result download failed: {type(exc).__name__}") from exc
         if response.status_code >= 400:

@@ -84,9 +84,10 @@ def bulk_op(status: str, count: int, url: str | None = None) -> dict:
 class FakeAdmin:
     """Answers the bulk operations by operationName, walking the operation through its states."""
 
-    def __init__(self, final_status: str = "COMPLETED") -> None:
+    def __init__(self, final_status: str = "COMPLETED", error_code: str = "INTERNAL_SERVER_ERROR") -> None:
         self.polls = 0
         self.final_status = final_status
+        self.error_code = error_code
         self.ran_mutation: str | None = None
         self.staged_path: str | None = None
 
@@ -128,7 +129,7 @@ class FakeAdmin:
                 {
                     "bulkOperation": {
                         **bulk_op(self.final_status, 2, url),
-                        "errorCode": None if url else "INTERNAL_SERVER_ERROR",
+                        "errorCode": None if url else self.error_code,
                     }
                 }
             )
@@ -178,11 +179,25 @@ def test_bulk_run_end_to_end(runner, http, redis_conn):
 
 
 def test_bulk_failure_is_a_typed_error_and_frees_the_slot(runner, http, redis_conn):
-    http.post(URL, json=FakeAdmin(final_status="FAILED"))
+    http.post(URL, json=FakeAdmin(final_status="FAILED", error_code="ACCESS_DENIED"))
     http.post(UPLOAD_URL, status_code=204)
     with pytest.raises(BulkOperationFailed) as caught:
         runner.run("ProductVariantsBulkUpdate", INPUTS)
-    assert caught.value.status == "FAILED" and caught.value.error_code == "INTERNAL_SERVER_ERROR"
+    assert caught.value.status == "FAILED" and caught.value.error_code == "ACCESS_DENIED"
+    assert redis_conn.zcard(runner.slots_key) == 0
+
+
+@pytest.mark.parametrize(("status", "code"), [("FAILED", "INTERNAL_SERVER_ERROR"), ("FAILED", "TIMEOUT"),
+                                              ("CANCELED", None), ("EXPIRED", None)])  # fmt: skip
+def test_a_bulk_operation_stopped_on_shopifys_side_with_nothing_applied_is_sent_again(
+    runner, http, redis_conn, status, code
+):
+    """No partial data, and the fault is Shopify's (or the operation was stopped): transient,
+    so the job runs again, never a refusal of every line."""
+    http.post(URL, json=FakeAdmin(final_status=status, error_code=code))
+    http.post(UPLOAD_URL, status_code=204)
+    with pytest.raises(ShopifyTransient, match=f"ended {status}"):
+        runner.run("ProductVariantsBulkUpdate", INPUTS)
     assert redis_conn.zcard(runner.slots_key) == 0
 
 

@@ -273,3 +273,39 @@ def test_a_product_the_bulk_results_do_not_mention_is_retried_not_given_up(
     again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
     assert again.failed == 0 and (again.created + again.changed) >= 1
     assert len(products_by_seq(installed)) == 38
+
+
+def test_a_bulk_operation_that_fails_part_way_keeps_what_it_applied_and_sends_the_rest_again(
+    installed: InstalledShop,
+) -> None:
+    """Shopify's side fails after ten lines (FAILED, INTERNAL_SERVER_ERROR, a partialDataUrl):
+    the ten products it created are bound and done; the others are retrying, not refused, and
+    the next run sends only them."""
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original = sandbox_bulk._line
+
+    def fails_after_ten(executor: Any, shop: str, op: dict, raw: str, number: int) -> Any:
+        if number >= 10:
+            raise RuntimeError("internal error at Shopify")
+        return original(executor, shop, op, raw, number)
+
+    sandbox_bulk._line = fails_after_ten
+    try:
+        with pytest.raises(Transient):
+            catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    finally:
+        sandbox_bulk._line = original
+    assert len(list(installed.shopify.sandbox.store.scan(SHOP_NAME, "Product"))) == 10
+    with session_scope() as session:
+        mine = Message.shop_id == installed.shop_id
+        statuses = list(session.scalars(select(Message.status).where(mine, Message.flow == "products")))
+        products = (Binding.shop_id == installed.shop_id, Binding.kind == PRODUCT_KIND)
+        bound = session.scalar(
+            select(func.count()).select_from(Binding).where(*products, Binding.shopify_id.is_not(None))
+        )
+    assert bound == 10 and statuses.count("done") == 10
+    assert statuses.count("retrying") == len(statuses) - 10 > 0
+
+    again = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    assert again.created == len(statuses) - 10 and again.failed == 0
+    assert len(list(installed.shopify.sandbox.store.scan(SHOP_NAME, "Product"))) == len(statuses)
