@@ -249,6 +249,8 @@ def record_sent(
                     "id": message_id,
                     "status": MessageStatus.DONE.value,
                     "shopify_id": product.id,
+                    # found on the Messages page by the Shopify product id too, as trace.succeed does
+                    "search_text": trace.search_text([product.id, mapped.seq_produto], _search(mapped)),
                     "response_payload": {"product_id": product.id, "variants": variant_ids},
                     "error_class": None,
                     "error_text": None,

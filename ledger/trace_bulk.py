@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, literal_column, null, update
+from sqlalchemy import bindparam, func, literal_column, null, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -133,8 +133,8 @@ def _begin_statement(dialect: Any) -> Insert:
             "error_detail": null(),
             "finished_at": null(),
             "updated_at": stmt.excluded.updated_at,
-            "shopify_id": stmt.excluded.shopify_id,
-            "erp_id": stmt.excluded.erp_id,
+            "shopify_id": func.coalesce(stmt.excluded.shopify_id, c.shopify_id),  # kept, as trace.begin
+            "erp_id": func.coalesce(stmt.excluded.erp_id, c.erp_id),
             "search_text": stmt.excluded.search_text,
             "request_payload": stmt.excluded.request_payload,
             "job_id": stmt.excluded.job_id,

@@ -309,3 +309,25 @@ def test_a_bulk_operation_that_fails_part_way_keeps_what_it_applied_and_sends_th
     again = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
     assert again.created == len(statuses) - 10 and again.failed == 0
     assert len(list(installed.shopify.sandbox.store.scan(SHOP_NAME, "Product"))) == len(statuses)
+
+
+def test_a_product_message_is_found_by_its_shopify_product_id_even_once_begun_again(
+    installed: InstalledShop,
+) -> None:
+    """The Messages page finds a product's message by the Shopify id (gid or number), as it
+    finds an order's; a later run that begins it again keeps the id it had."""
+    from ledger import trace
+    from ledger.flows import ERP_TO_SHOPIFY
+    from ledger.trace_bulk import UnitStart, begin_many
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "product:5")).one()
+        gid = message.shopify_id
+        assert gid and gid.startswith("gid://shopify/Product/")
+        for text in (gid, gid.rsplit("/", 1)[-1]):
+            assert message.id in [m.id for m in trace.search(session, installed.shop_id, text=text)], text
+        begin_many(session, installed.shop_id, "products", [UnitStart("product:5", erp_id="5")],
+                   direction=ERP_TO_SHOPIFY, job_id=None)  # fmt: skip
+    with session_scope() as session:
+        assert session.get(Message, message.id).shopify_id == gid
