@@ -375,3 +375,24 @@ def test_without_a_location_for_the_linked_company_the_policy_follows_a_company_
                indcontrolaestoqueecomm="N")  # fmt: skip
     stock.run(shop.shop_id)
     assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE", sku
+
+
+def test_two_stores_selling_one_company_see_each_others_pending_orders(chain):
+    """Stores A and B both sell company 1's stock. A sold 3 units the ERP has not reserved yet:
+    B's level must not offer those 3 units again (pending orders count per company, every shop)."""
+    a = chain.install("loja-a", 1, 1, [1])
+    b = chain.install("loja-b", 1, 2, [1])
+    cat_a = chain.load_catalog(a, priced=True)
+    cat_b = chain.load_catalog(b, priced=True)
+    stock.run(a.shop_id)
+    stock.run(b.shop_id)
+    sku, data_a = pick(cat_a, chain, a, 1, minimum=5)
+    item_a, item_b = data_a["inventory_item_id"], cat_b[sku]["inventory_item_id"]
+    chain.set_level(a, item_a, 1, chain.level(a, item_a, 1) - 3)  # the sale in store A
+    add_pending_order(a, 9201, 1, [{"sku": sku, "quantity": 3}])
+    chain.consinco.erp.simulator.move_stock(1, data_a["seq_produto"], 12)  # the row is read again
+    stock.run(a.shop_id)
+    stock.run(b.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    want = expected(row, s, pending=Decimal(3))
+    assert (chain.level(a, item_a, 1), chain.level(b, item_b, 1)) == (want, want)
