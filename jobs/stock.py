@@ -7,9 +7,9 @@ batch of that company. Unit of work: a batch of up to 250 levels of one company 
 compare-and-swap on changeFromQuantity, @idempotent key derived from the batch content).
 
 Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
-yet (orders messages not done, of every shop: stores selling one company share its units),
-clamped at zero, in whole packagings (jobs.stock_map). A company without a mapped location is
-refused: a parked message names it, replay resumes it.
+yet (orders messages still open, whatever their age, of every shop: stores selling one company
+share its units), clamped at zero, in whole packagings (jobs.stock_map). A company without a
+mapped location is refused: a parked message names it, replay resumes it.
 
 Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw it (our last
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
@@ -34,11 +34,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
@@ -63,7 +62,16 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind
-from ledger.models import Binding, LocationMapping, Message, MessageStatus, Shop, StoreLink, utcnow
+from ledger.models import (
+    Binding,
+    LocationMapping,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Shop,
+    StoreLink,
+    utcnow,
+)
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
 
@@ -71,7 +79,10 @@ log = logging.getLogger(__name__)
 
 FLOW = "stock"
 BATCH_SIZE = 250
-PENDING_ORDERS_WINDOW = timedelta(days=7)
+# An orders message in one of these holds its order's stock, however old (pending_payloads).
+PENDING_ORDER_STATUSES = tuple(
+    s.value for s in MessageStatus if s not in (MessageStatus.DONE, MessageStatus.SKIPPED)
+)
 
 
 @dataclass
@@ -401,12 +412,20 @@ class _SkusByProduct:
 
 
 def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
-    """Request payloads of orders taken in Shopify, not in the ERP yet (last 7 days), in every shop:
-    two stores selling one company's stock sell the same units (each payload names its company)."""
+    """Request payloads of orders taken in Shopify, not in the ERP yet, in every shop: two stores
+    selling one company's stock sell the same units (each payload names its company).
+
+    Whether an order counts is its state, never its age: its orders message is open (pending,
+    waiting for payment, parked, retrying or failed) and its order link, if any, is not cancelled.
+    An order parked for weeks is still sold in Shopify and still not reserved in the ERP; it holds
+    its stock until it reaches the ERP (done) or is cancelled (the cancellation skips it)."""
+    cancelled = exists().where(
+        OrderLink.shop_id == Message.shop_id,
+        OrderLink.shopify_order_id == Message.shopify_id,
+        OrderLink.cancelled_at.is_not(None),
+    )
     stmt = select(Message.request_payload).where(
-        Message.flow == "orders",
-        Message.status.notin_([MessageStatus.DONE.value, MessageStatus.SKIPPED.value]),
-        Message.created_at >= utcnow() - PENDING_ORDERS_WINDOW,
+        Message.flow == "orders", Message.status.in_(PENDING_ORDER_STATUSES), ~cancelled
     )
     if session is not None:
         return [p for p in session.scalars(stmt) if p]

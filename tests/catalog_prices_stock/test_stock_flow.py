@@ -4,16 +4,18 @@ crash mid-batch then resume, weighed items and items without stock control."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from jobs import prices, stock, stock_writer
 from ledger import trace, watermarks
 from ledger.db import session_scope
+from ledger.errors import MappingMissing
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Binding, MessageStatus
+from ledger.models import Binding, Message, MessageStatus, utcnow
 from sandbox.consinco import tables as t
 
 from .chain import erp_update, messages
@@ -396,3 +398,24 @@ def test_two_stores_selling_one_company_see_each_others_pending_orders(chain):
     row, s = erp_stock(chain, 1)[sku]
     want = expected(row, s, pending=Decimal(3))
     assert (chain.level(a, item_a, 1), chain.level(b, item_b, 1)) == (want, want)
+
+
+def test_an_open_order_counts_whatever_its_age(chain):
+    """An order parked for 8 days (its payment gateway unmapped) is still taken in Shopify and not
+    in the ERP: its state, not its age, decides that it is subtracted."""
+    shop = chain.install("antigo", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    item = data["inventory_item_id"]
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 3)  # the sale in Shopify
+    add_pending_order(shop, 9001, 1, [{"sku": sku, "quantity": 3}])
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "order:9001")).one()
+        trace.fail(session, message, MappingMissing("payment_method", "pix-gw", "gateway pix-gw not mapped"))
+        eight_days_ago = utcnow() - timedelta(days=8)
+        session.execute(update(Message).where(Message.id == message.id).values(created_at=eight_days_ago))
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # the row is read again
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(3))
