@@ -33,6 +33,18 @@ def find_link(session: Session, shop_id: int, order_id: str | int) -> OrderLink 
     ).one_or_none()
 
 
+def company_for(session: Session, shop_id: int, location_ids: list[str]) -> int | None:
+    """The ERP company that fulfils an order: the first of its locations mapped to one, else the
+    store link's; None when neither tells. Known before the settings are checked, so an order
+    parked for a setting still names its company (the stock flow holds its units there)."""
+    for location_id in location_ids:
+        try:
+            return mappings.company_for_location(session, shop_id, location_id)
+        except MappingMissing:
+            continue
+    return session.scalar(select(StoreLink.nro_empresa).where(StoreLink.shop_id == shop_id))
+
+
 def resolve_target(
     session: Session, shop_id: int, settings: dict[str, Any], location_ids: list[str]
 ) -> order_map.OrderTarget:
@@ -48,26 +60,17 @@ def resolve_target(
     ):
         if settings.get(key) in (None, ""):
             raise MappingMissing(SETTING, key, f"configure {label} under Settings: orders wait for it")
-    nro_empresa: int | None = None
-    for location_id in location_ids:
-        try:
-            nro_empresa = mappings.company_for_location(session, shop_id, location_id)
-            break
-        except MappingMissing:
-            continue
-    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
-    if nro_empresa is None:
-        if link is None and location_ids:  # mapping the fulfilling location resumes it at once
+    nro_empresa = company_for(session, shop_id, location_ids)
+    if nro_empresa is None:  # no location of the order is mapped and the store is linked to none
+        if location_ids:  # mapping the fulfilling location resumes it at once
             raise MappingMissing(
                 "location",
                 location_ids[0],
                 f"the order ships from location {location_ids[0]}, which no ERP company is mapped to, "
                 "and the store is linked to no company: map the location (or link the store)",
             )
-        if link is None:
-            mappings.store_link(session, shop_id)  # raises MappingMissing("store_link", domain)
-        assert link is not None
-        nro_empresa = link.nro_empresa
+        nro_empresa = mappings.store_link(session, shop_id).nro_empresa  # MappingMissing("store_link")
+    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
     return order_map.OrderTarget(
         seq_canal_venda=int(settings["seq_canal_venda"]),
         cod_geral_oper=int(settings["cod_geral_oper"]),

@@ -35,6 +35,7 @@ from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_lookup import (
+    company_for,
     ensure_link,
     find_link,
     payment_codes,
@@ -324,7 +325,8 @@ def _prepare(
         request: dict[str, Any] = {
             "order_name": order.name,
             "financial_status": order.financial_status,
-            "nro_empresa": None,
+            # Known before the settings are checked: an order parked for one still holds its stock.
+            "nro_empresa": company_for(session, shop_id, read.location_ids),
             "lines": order_map.stock_lines(order),
         }
         message.request_payload = request

@@ -418,19 +418,27 @@ def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
     Whether an order counts is its state, never its age: its orders message is open (pending,
     waiting for payment, parked, retrying or failed) and its order link, if any, is not cancelled.
     An order parked for weeks is still sold in Shopify and still not reserved in the ERP; it holds
-    its stock until it reaches the ERP (done) or is cancelled (the cancellation skips it)."""
+    its stock until it reaches the ERP (done) or is cancelled (the cancellation skips it).
+    A payload without its company (parked for a setting before the orders flow named it) takes
+    its store link's."""
     cancelled = exists().where(
         OrderLink.shop_id == Message.shop_id,
         OrderLink.shopify_order_id == Message.shopify_id,
         OrderLink.cancelled_at.is_not(None),
     )
-    stmt = select(Message.request_payload).where(
-        Message.flow == "orders", Message.status.in_(PENDING_ORDER_STATUSES), ~cancelled
+    stmt = (
+        select(Message.request_payload, StoreLink.nro_empresa)
+        .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
+        .where(Message.flow == "orders", Message.status.in_(PENDING_ORDER_STATUSES), ~cancelled)
     )
-    if session is not None:
-        return [p for p in session.scalars(stmt) if p]
-    with session_scope() as own:
-        return [p for p in own.scalars(stmt) if p]
+    if session is None:
+        with session_scope() as own:
+            return pending_payloads(own)
+    return [
+        p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
+        for p, linked in session.execute(stmt)
+        if p
+    ]
 
 
 def _load_shop(session: Any, shop_id: int) -> _Shop:

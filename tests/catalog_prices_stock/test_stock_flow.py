@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from jobs import prices, stock, stock_writer
+from jobs.stock_map import pending_base_by_product
 from ledger import trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
@@ -419,3 +420,11 @@ def test_an_open_order_counts_whatever_its_age(chain):
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(3))
+
+
+def test_a_pending_order_stored_without_its_company_counts_at_the_store_links(chain):
+    """An order parked for a missing setting before the orders flow named its company (nro_empresa
+    None in its payload) still holds its units, at the company the store is linked to."""
+    shop = chain.install("sem-empresa", 2, 1, [1, 2])
+    add_pending_order(shop, 9301, None, [{"sku": "P4E1", "quantity": 2}])
+    assert pending_base_by_product(stock.pending_payloads(), {}) == {(2, 4): Decimal(2)}

@@ -9,8 +9,10 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from jobs import orders
+from bench._order_stack import NRO_EMPRESA
+from jobs import orders, stock
 from jobs.inbox import WebhookEvent
+from jobs.stock_map import SkuUnit, pending_base_by_product
 from ledger import kv, mappings, queues
 from ledger.db import session_scope
 from ledger.models import MessageStatus
@@ -145,6 +147,25 @@ def test_missing_setting_parks_with_a_configure_reason(world):
     assert orders.run(world.shop_id)["resumed"] == 1
     world.drain()
     assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_an_order_parked_for_a_missing_setting_names_its_company_so_its_stock_is_held(world):
+    """A fresh install without seqCanalVenda parks every order, which Shopify has sold and the ERP
+    has not reserved: the parked message names the order's company (its location's mapping, else
+    the store link), so the stock flow subtracts it instead of giving its units back."""
+    with session_scope() as session:
+        from ledger.models import Shop
+
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**shop.settings, "seq_canal_venda": None}
+    sku = world.sku(0)
+    gid = world.place([(sku, 2)])
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.PARKED.value and "seqCanalVenda" in message.error_text
+    assert message.request_payload["nro_empresa"] == NRO_EMPRESA
+    pending = pending_base_by_product(stock.pending_payloads(), {})
+    assert pending.get((NRO_EMPRESA, SkuUnit.from_binding(sku, None).seq_produto)) == 2
 
 
 def test_invalid_cpf_is_rejected_with_value_and_rule(world):
