@@ -311,7 +311,6 @@ def _stock(
     the ERP's figure less the orders not in the ERP yet, in whole Shopify units, 0 for a SKU not
     for sale), so a weighed item, a pending order or an unpriced variant is not drift. `sample`
     SKUs per company, from where `day` puts the window (the whole catalog when it is larger)."""
-    from jobs.stock import pending_payloads
     from jobs.stock_map import (
         SkuUnit,
         for_sale,
@@ -320,6 +319,7 @@ def _stock(
         sellable_base,
         sku_ids,
     )
+    from jobs.stock_pending import pending_payloads
 
     with session_scope() as session:
         locations = [

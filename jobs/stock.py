@@ -26,7 +26,10 @@ item, digest = level + policy sent, data = {"base", "sent"}); binding "stock_pol
 productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
 The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
 not for sale, gets 0 and DENY at every location; the prices flow's "stock_recheck" bindings (its
-first price, a sale-status flip) bring it back.
+first price, a sale-status flip) bring it back. An orders message that closed (the ERP has the
+order, or it was cancelled) asks the same recheck of its products (jobs.stock_pending), so a
+level computed while the ERP already reserved the order and it still counted as pending is
+computed again.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, select
 
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
@@ -53,6 +56,7 @@ from jobs.stock_map import (
     sellable_base,
     sku_ids,
 )
+from jobs.stock_pending import flag_closed_orders, pending_payloads
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
@@ -62,16 +66,7 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind
-from ledger.models import (
-    Binding,
-    LocationMapping,
-    Message,
-    MessageStatus,
-    OrderLink,
-    Shop,
-    StoreLink,
-    utcnow,
-)
+from ledger.models import Binding, LocationMapping, Message, MessageStatus, Shop, StoreLink, utcnow
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
 
@@ -79,10 +74,6 @@ log = logging.getLogger(__name__)
 
 FLOW = "stock"
 BATCH_SIZE = 250
-# An orders message in one of these holds its order's stock, however old (pending_payloads).
-PENDING_ORDER_STATUSES = tuple(
-    s.value for s in MessageStatus if s not in (MessageStatus.DONE, MessageStatus.SKIPPED)
-)
 
 
 @dataclass
@@ -149,6 +140,7 @@ def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None
     result = StockRun()
     with session_scope() as session:
         shop = _load_shop(session, shop_id)
+        flag_closed_orders(session, shop_id)  # their products' levels no longer count the order
         rechecks = list(
             session.scalars(
                 select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == RECHECK_KIND)
@@ -409,36 +401,6 @@ class _SkusByProduct:
                         found[int(seq)].append(id_sku)
             self._found = dict(found)
         return self._found
-
-
-def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
-    """Request payloads of orders taken in Shopify, not in the ERP yet, in every shop: two stores
-    selling one company's stock sell the same units (each payload names its company).
-
-    Whether an order counts is its state, never its age: its orders message is open (pending,
-    waiting for payment, parked, retrying or failed) and its order link, if any, is not cancelled.
-    An order parked for weeks is still sold in Shopify and still not reserved in the ERP; it holds
-    its stock until it reaches the ERP (done) or is cancelled (the cancellation skips it).
-    A payload without its company (parked for a setting before the orders flow named it) takes
-    its store link's."""
-    cancelled = exists().where(
-        OrderLink.shop_id == Message.shop_id,
-        OrderLink.shopify_order_id == Message.shopify_id,
-        OrderLink.cancelled_at.is_not(None),
-    )
-    stmt = (
-        select(Message.request_payload, StoreLink.nro_empresa)
-        .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
-        .where(Message.flow == "orders", Message.status.in_(PENDING_ORDER_STATUSES), ~cancelled)
-    )
-    if session is None:
-        with session_scope() as own:
-            return pending_payloads(own)
-    return [
-        p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
-        for p, linked in session.execute(stmt)
-        if p
-    ]
 
 
 def _load_shop(session: Any, shop_id: int) -> _Shop:

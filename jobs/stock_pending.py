@@ -1,0 +1,90 @@
+"""Orders taken in Shopify and not in the ERP yet, as the stock flow sees them.
+
+Why its own module: the stock flow subtracts these orders (pending_payloads) and must also
+notice when one stops counting. An order's units are subtracted while its orders message is
+open; the ERP may reserve the order before that message closes (its answer lost, the RQ retry
+minutes away), and a level computed then has the order twice: once in the ERP's reservation,
+once as pending. Nothing in the ERP moves when the message closes, so the next pass would read
+no row and keep the level short for good. `flag_closed_orders` turns every orders message closed
+(done or skipped: in the ERP, cancelled) since the shop's stock flow last looked into
+"stock_recheck" bindings for its products (the mechanism the prices flow uses), so their levels
+are computed again from the remembered ERP figure without the order.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+
+from jobs.stock_map import SkuUnit
+from ledger import bindings, watermarks
+from ledger.bindings import PRODUCT_KIND, BindingRow
+from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
+from ledger.db import session_scope
+from ledger.models import Message, MessageStatus, OrderLink, Shop, StoreLink, utcnow
+
+ORDERS_FLOW = "orders"
+CLOSED = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+# An orders message in one of these holds its order's stock, however old.
+PENDING_ORDER_STATUSES = tuple(s.value for s in MessageStatus if s.value not in CLOSED)
+# The closed-orders cursor (watermark flow "stock", this scope) is read back this much, so a
+# message closed by a transaction that committed after our read is not missed (a recheck twice
+# costs nothing: an unchanged level is not written).
+CLOSED_SCOPE = "orders_closed"
+CLOSED_OVERLAP = timedelta(minutes=10)
+
+
+def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
+    """Request payloads of orders taken in Shopify, not in the ERP yet, in every shop: two stores
+    selling one company's stock sell the same units (each payload names its company).
+
+    Whether an order counts is its state, never its age: its orders message is open (pending,
+    waiting for payment, parked, retrying or failed) and its order link, if any, is not cancelled.
+    An order parked for weeks is still sold in Shopify and still not reserved in the ERP; it holds
+    its stock until it reaches the ERP (done) or is cancelled (the cancellation skips it).
+    A payload without its company (parked for a setting before the orders flow named it) takes
+    its store link's."""
+    cancelled = exists().where(
+        OrderLink.shop_id == Message.shop_id,
+        OrderLink.shopify_order_id == Message.shopify_id,
+        OrderLink.cancelled_at.is_not(None),
+    )
+    stmt = (
+        select(Message.request_payload, StoreLink.nro_empresa)
+        .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
+        .where(Message.flow == ORDERS_FLOW, Message.status.in_(PENDING_ORDER_STATUSES), ~cancelled)
+    )
+    if session is None:
+        with session_scope() as own:
+            return pending_payloads(own)
+    return [
+        p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
+        for p, linked in session.execute(stmt)
+        if p
+    ]
+
+
+def flag_closed_orders(session: Any, shop_id: int) -> int:
+    """Ask a stock recheck of every SKU of the products in orders (of any shop) closed since this
+    shop last looked; the cursor moves in the same transaction. Returns the SKUs flagged."""
+    started = utcnow()
+    since = watermarks.read(session, shop_id, "stock", CLOSED_SCOPE).last_changed_at or started
+    stmt = select(Message.request_payload).where(
+        Message.shop_id.in_(select(Shop.id)),  # every shop; lets PostgreSQL use ix_messages_updated
+        Message.updated_at >= since - CLOSED_OVERLAP,
+        Message.flow == ORDERS_FLOW,
+        Message.status.in_(CLOSED),
+    )
+    skus: set[str] = set()
+    for payload in session.scalars(stmt):
+        skus.update(str(line["sku"]) for line in (payload or {}).get("lines") or [] if line.get("sku"))
+    seqs = {str(unit.seq_produto) for sku in skus if (unit := SkuUnit.from_binding(sku, None))}
+    for product in bindings.get_many(session, shop_id, PRODUCT_KIND, seqs).values():
+        skus.update(str(s) for s in (product.data or {}).get("skus", []))  # every packaging of it
+    bindings.upsert_many(
+        session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in sorted(skus)]
+    )
+    watermarks.advance(session, shop_id, "stock", CLOSED_SCOPE, started, 0, started)
+    return len(skus)
