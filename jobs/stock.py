@@ -21,9 +21,13 @@ changeFromQuantity null, which stocks it there (API 2026-10 sets quantities at a
 per-item inventoryActivate, 250 levels per call from the very first pass.
 
 Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_id = inventory
-item, digest = level + policy sent, data = {"base", "sent"}); binding "stock_policy" per SKU
-(digest = inventoryPolicy sent). Items without stock control get inventoryPolicy CONTINUE (one
-productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
+item, digest = level + policy sent, data = {"base", "sent", "location"}); binding "stock_policy"
+per SKU (digest = inventoryPolicy sent); binding "stock_location" per company (shopify_id = the
+location its levels were last written at): a company whose mapping moved (or swapped) gets a
+pass reading all its ERP rows and writing every level at its new location, compared with what
+Shopify shows there (a level sent elsewhere is no "changeFromQuantity"). Items without stock
+control get inventoryPolicy CONTINUE (one productVariantsBulkUpdate per product) and their level
+is left as it is (tracking untouched).
 The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
 not for sale, gets 0 and DENY at every location; the prices flow's "stock_recheck" bindings (its
 first price, a sale-status flip) bring it back. An orders message that closed (the ERP has the
@@ -74,6 +78,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "stock"
 BATCH_SIZE = 250
+LOCATION_KIND = "stock_location"  # erp_id = company, shopify_id = the location its levels were written at
 
 
 @dataclass
@@ -197,7 +202,8 @@ def _sync_company(
     scope = str(company)
     with session_scope() as session:
         _resume_refused(session, shop.shop_id, company)
-        since = None if only else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
+        moved = _location_moved(session, shop.shop_id, company, location)
+        since = None if only or moved else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
     by_product = _SkusByProduct(shop.shop_id)
@@ -233,6 +239,8 @@ def _sync_company(
     if only is None and read.complete and read.snapshot is not None and result.transient is None:
         with session_scope() as session:
             watermarks.advance(session, shop.shop_id, FLOW, scope, read.snapshot, 0, started)
+            if moved:
+                bindings.upsert_many(session, shop.shop_id, LOCATION_KIND, [BindingRow(scope, location)])
 
 
 @dataclass(frozen=True)
@@ -342,6 +350,14 @@ def _sibling_bases(
     return found
 
 
+def _location_moved(session: Any, shop_id: int, company: int, location: str) -> bool:
+    """True when the company's levels were last written at another location (its mapping moved,
+    or two companies swapped locations) or never: the pass then reads every ERP row of the
+    company, not only those changed since the watermark, and writes each level at `location`."""
+    marker = bindings.get_many(session, shop_id, LOCATION_KIND, [str(company)]).get(str(company))
+    return marker is None or marker.shopify_id != location
+
+
 def _changes(
     session: Any, shop: _Shop, company: int, location: str, targets: list[_Target], *, force: bool
 ) -> tuple[list[LevelEntry], dict[str, list[tuple[str, str, str]]], list[BindingRow]]:
@@ -355,12 +371,20 @@ def _changes(
         key = f"{company}:{t.id_sku}"
         old = known.get(key)
         sent = (old.data or {}).get("sent") if old is not None else None
-        data = {"base": _text(t.base), "sent": sent if t.target.quantity is None else t.target.quantity}
+        # What was sent holds for this item at this location only (a moved company starts anew).
+        here = (
+            old is not None and old.shopify_id == t.item_id and (old.data or {}).get("location") == location
+        )
+        data = {
+            "base": _text(t.base),
+            "sent": sent if t.target.quantity is None else t.target.quantity,
+            "location": location,
+        }
         if shop.policy_company in (None, company):
             current_policy = policy_known[t.id_sku].digest if t.id_sku in policy_known else POLICY_DENY
             if current_policy != t.target.policy or (force and t.target.quantity is None):
                 policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))
-        unchanged = old is not None and old.shopify_id == t.item_id and old.digest == t.target.digest()
+        unchanged = here and old is not None and old.digest == t.target.digest()
         if t.target.quantity is None or (unchanged and not force):
             if old is None or old.digest != t.target.digest() or (old.data or {}) != data:
                 quiet.append(BindingRow(key, t.item_id, t.target.digest(), data))
@@ -373,7 +397,7 @@ def _changes(
                 t.base,
                 t.for_sale,
                 t.target.quantity,
-                sent if old is not None and old.shopify_id == t.item_id else None,
+                sent if here else None,
             )
         )
     return entries, policies, quiet

@@ -126,7 +126,7 @@ class BatchWriter:
                     f"{self.company}:{sku}",
                     by_sku[sku].item_id,
                     LevelTarget(q, POLICY_DENY).digest(),
-                    {"base": _text(by_sku[sku].base), "sent": q},
+                    {"base": _text(by_sku[sku].base), "sent": q, "location": self.location_id},
                 )
                 for sku, q in done.items()
             ]

@@ -465,3 +465,23 @@ def test_an_order_the_erp_reserved_before_its_message_closed_is_given_back_once_
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s)
+
+
+def test_a_company_moved_to_another_location_gets_its_stock_there(chain, calls):
+    """The location mappings page moves a company to another location (or swaps two): its next
+    pass writes every level at the location mapped to it now, though no ERP row moved; the pass
+    after costs nothing again."""
+    shop = chain.install("muda-local", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    chain.map_location(shop, 1, 1)  # company 1 now ships from the second location
+    stock.run(shop.shop_id)
+    rows = erp_stock(chain, 1)
+    wrong = {}
+    for sku, data in catalog.items():
+        want = expected(*rows[sku]) if not data["weighed"] else None
+        if want is not None and chain.level(shop, data["inventory_item_id"], 1) != want:
+            wrong[sku] = (want, chain.level(shop, data["inventory_item_id"], 1))
+    assert wrong == {}
+    mark = calls.mark()
+    assert stock.run(shop.shop_id).levels_sent == 0 and calls.names(mark) == []
