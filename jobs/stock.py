@@ -14,7 +14,8 @@ mapped location is refused: a parked message names it, replay resumes it.
 Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw it (our last
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
 stale items are re-read and their target recomputed from the ERP figure minus the pending orders
-re-queried (so a sale that raced us is never given back), then sent again. Items Shopify already
+re-queried, less any drop Shopify shows that no order known since explains (a sale whose order
+we do not know yet: jobs.stock_writer), so a sale that raced us is never given back. Items Shopify already
 shows at the target are not written (a resumed batch duplicates nothing). First pass: an item
 with no level at the location yet (nothing to compare with) goes in the same batch with
 changeFromQuantity null, which stocks it there (API 2026-10 sets quantities at any location): no
@@ -41,6 +42,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -380,6 +382,8 @@ def _changes(
             "sent": sent if t.target.quantity is None else t.target.quantity,
             "location": location,
         }
+        if here and old is not None and "at" in (old.data or {}):
+            data["at"] = old.data["at"]
         if shop.policy_company in (None, company):
             current_policy = policy_known[t.id_sku].digest if t.id_sku in policy_known else POLICY_DENY
             if current_policy != t.target.policy or (force and t.target.quantity is None):
@@ -398,9 +402,20 @@ def _changes(
                 t.for_sale,
                 t.target.quantity,
                 sent if here else None,
+                expected_at=_shown_at(old) if here else None,
             )
         )
     return entries, policies, quiet
+
+
+def _shown_at(binding: Binding | None) -> datetime | None:
+    """When Shopify showed the binding's "sent" level: its "at", else (written before "at" was
+    kept) the binding's last update, later or equal, so fewer orders explain a drop since then."""
+    if binding is None:
+        return None
+    at = (binding.data or {}).get("at")
+    found = datetime.fromisoformat(at) if at else binding.updated_at
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found
 
 
 class _SkusByProduct:

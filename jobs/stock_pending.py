@@ -13,7 +13,8 @@ are computed again from the remembered ERP figure without the order.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -88,3 +89,28 @@ def flag_closed_orders(session: Any, shop_id: int) -> int:
     )
     watermarks.advance(session, shop_id, "stock", CLOSED_SCOPE, started, 0, started)
     return len(skus)
+
+
+def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tuple[datetime, Decimal]]]:
+    """This shop's orders for `company` whose message appeared after `since`, whatever became of
+    them but a skip (cancelled, never paid): idSku -> [(message created at, Shopify units)].
+
+    What explains a drop of a SKU's level at the company's location since Shopify showed a known
+    figure (jobs.stock_writer): only this shop's orders of that very SKU move its inventory item
+    there; an order still being read from Shopify (no payload yet) explains nothing yet."""
+    stmt = select(Message.created_at, Message.request_payload).where(
+        Message.shop_id == shop_id,
+        Message.flow == ORDERS_FLOW,
+        Message.status != MessageStatus.SKIPPED.value,
+        Message.created_at > since,
+    )
+    found: dict[str, list[tuple[datetime, Decimal]]] = {}
+    with session_scope() as session:
+        for created_at, payload in session.execute(stmt):
+            if not payload or payload.get("nro_empresa") != company:
+                continue
+            at = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
+            for line in payload.get("lines") or []:
+                if line.get("sku") and line.get("quantity") is not None:
+                    found.setdefault(str(line["sku"]), []).append((at, Decimal(str(line["quantity"]))))
+    return found

@@ -3,8 +3,11 @@ as one message, and the inventoryPolicy of items without stock control (one call
 
 Why its own module: the CAS loop is the delicate part of the stock flow. inventorySetQuantities
 is all or nothing, so a batch answered with userErrors is split: stale entries are re-read and
-recomputed from the ERP figure minus the pending orders queried again (never from the stale
-Shopify figure, so a sale that raced us stays sold), entries Shopify refuses for themselves are
+recomputed from the ERP figure minus the pending orders queried again, less the drop Shopify
+shows since the figure it called stale that no order of this shop known since explains (a sale
+whose orders/create webhook is not processed yet: the retry must not give it back; nothing
+remembers that drop, so the SKU's next computation counts the order instead of it and a drop
+that was no sale is not held for good), entries Shopify refuses for themselves are
 reported per SKU and dropped, and the rest is sent again. Entries Shopify already shows at the
 target are not written at all. Each send carries an @idempotent key derived from its content and
 the batch message's attempt (the same levels sent again by a later pass are a new operation).
@@ -15,11 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
+from jobs.stock_pending import sold_since
 from ledger import bindings, trace
 from ledger.bindings import STOCK_KIND, BindingRow
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
@@ -27,7 +32,7 @@ from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message
+from ledger.models import Message, utcnow
 from ledger.trace_bulk import UnitStart, begin_many, succeed_many
 from shopify_app.admin_api import idempotency_key
 from shopify_app.admin_api.bulk import BulkLineResult
@@ -44,8 +49,9 @@ POLICY_MUTATION = "ProductVariantsBulkUpdate"
 
 @dataclass(frozen=True)
 class LevelEntry:
-    """One level to write: `expected` is what Shopify last showed (None: read it first, unless
-    `unstocked`: read, and the item has no level at the location yet)."""
+    """One level to write: `expected` is what Shopify last showed, at `expected_at` (None: read it
+    first, unless `unstocked`: read, and the item has no level at the location yet). `stale_from`
+    is the (level, time) Shopify showed before its first stale answer in this batch."""
 
     id_sku: str
     item_id: str
@@ -55,6 +61,8 @@ class LevelEntry:
     target: int
     expected: int | None
     unstocked: bool = False
+    expected_at: datetime | None = None
+    stale_from: tuple[int, datetime] | None = None
 
 
 @dataclass
@@ -120,13 +128,19 @@ class BatchWriter:
         except Exception as exc:  # a bug: recorded with its traceback, raised by the flow at the end
             outcome.bug = exc
         by_sku = {e.id_sku: e for e in entries}
+        shown_at = utcnow().isoformat()  # when Shopify showed these levels (what explains a drop)
         with session_scope() as session:
             rows = [
                 BindingRow(
                     f"{self.company}:{sku}",
                     by_sku[sku].item_id,
                     LevelTarget(q, POLICY_DENY).digest(),
-                    {"base": _text(by_sku[sku].base), "sent": q, "location": self.location_id},
+                    {
+                        "base": _text(by_sku[sku].base),
+                        "sent": q,
+                        "location": self.location_id,
+                        "at": shown_at,
+                    },
                 )
                 for sku, q in done.items()
             ]
@@ -161,6 +175,7 @@ class BatchWriter:
             unknown = [e for e in live.values() if e.expected is None and not e.unstocked]
             if unknown:
                 self._read(unknown, live, done, errors)
+                self._keep_unexplained_drops([e.id_sku for e in unknown if e.id_sku in live], live)
             for sku in [s for s, e in live.items() if e.expected == e.target]:
                 done[sku] = live.pop(sku).target  # Shopify already shows it: nothing to write
             if not live:
@@ -204,6 +219,7 @@ class BatchWriter:
         changeFromQuantity null since there is no level to compare with, instead of one
         inventoryActivate call per item and location."""
         levels = item_levels_at(self.client, [e.item_id for e in unknown], self.location_id)
+        read_at = utcnow()
         for e in unknown:
             seen = levels.get(e.item_id)
             if seen is None or not seen.tracked:
@@ -213,7 +229,7 @@ class BatchWriter:
             elif not seen.stocked:
                 live[e.id_sku] = replace(e, unstocked=True)
             else:
-                live[e.id_sku] = replace(e, expected=seen.available)
+                live[e.id_sku] = replace(e, expected=seen.available, expected_at=read_at)
 
     def _split(
         self, exc: ShopifyUserErrors, order: list[LevelEntry], live: dict[str, LevelEntry], errors: list[dict]
@@ -237,9 +253,40 @@ class BatchWriter:
         for e in stale:
             fresh = pending.get((self.company, e.unit.seq_produto), Decimal(0))
             target = level_target(e.base, fresh, e.unit, for_sale=e.for_sale).quantity
+            known = (e.expected, e.expected_at) if e.expected is not None and e.expected_at else None
             live[e.id_sku] = replace(
-                e, target=e.target if target is None else target, expected=None, unstocked=False
+                e,
+                target=e.target if target is None else target,
+                expected=None,
+                expected_at=None,
+                unstocked=False,
+                stale_from=e.stale_from or known,
             )
+
+    def _keep_unexplained_drops(self, skus: list[str], live: dict[str, LevelEntry]) -> None:
+        """A stale level just read again: the drop Shopify shows since the figure it answered stale
+        to (before: what it showed, seen: what it shows) that no order of this shop for the SKU,
+        known since then, explains is a sale whose order we do not know yet (its webhook not
+        processed). It is kept out of the target, so the retry never gives it back. Nothing
+        remembers it: the SKU's next computation (its ERP row moving, as the order's own
+        reservation does, or a recheck) counts the order by then known instead."""
+        stale = [live[s] for s in skus if live[s].stale_from is not None and live[s].expected is not None]
+        if not stale:
+            return
+        orders = sold_since(self.shop_id, self.company, min(e.stale_from[1] for e in stale if e.stale_from))
+        for e in stale:
+            assert e.stale_from is not None and e.expected is not None
+            before, at = e.stale_from
+            explained = sum((q for when, q in orders.get(e.id_sku, []) if when > at), Decimal(0))
+            unexplained = int((Decimal(before - e.expected) - explained).to_integral_value(ROUND_CEILING))
+            if unexplained > 0:
+                log.info(
+                    "stock: %s at company %s dropped %s unexplained by any order; kept out of its level",
+                    e.id_sku,
+                    self.company,
+                    unexplained,
+                )
+                live[e.id_sku] = replace(e, target=max(0, e.target - unexplained))
 
 
 def send_policies(

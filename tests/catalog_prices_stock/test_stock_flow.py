@@ -406,16 +406,17 @@ def test_an_open_order_counts_whatever_its_age(chain):
     in the ERP: its state, not its age, decides that it is subtracted."""
     shop = chain.install("antigo", 1, 1, [1])
     catalog = chain.load_catalog(shop, priced=True)
-    stock.run(shop.shop_id)
     sku, data = pick(catalog, chain, shop, 1, minimum=5)
     item = data["inventory_item_id"]
-    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 3)  # the sale in Shopify
     add_pending_order(shop, 9001, 1, [{"sku": sku, "quantity": 3}])
     with session_scope() as session:
         message = session.scalars(select(Message).where(Message.unit_key == "order:9001")).one()
         trace.fail(session, message, MappingMissing("payment_method", "pix-gw", "gateway pix-gw not mapped"))
         eight_days_ago = utcnow() - timedelta(days=8)
         session.execute(update(Message).where(Message.id == message.id).values(created_at=eight_days_ago))
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(3))
     chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # the row is read again
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
@@ -485,3 +486,52 @@ def test_a_company_moved_to_another_location_gets_its_stock_there(chain, calls):
     assert wrong == {}
     mark = calls.mark()
     assert stock.run(shop.shop_id).levels_sent == 0 and calls.names(mark) == []
+
+
+def test_a_sale_racing_the_write_is_kept_before_its_order_message_exists(chain, monkeypatch):
+    """CAS stale: a sale happened between our read and our write, and its orders/create webhook is
+    not processed yet (no orders message). The retry must not give the sale back: the drop
+    Shopify shows that no newly known order explains is subtracted. Once the order's message
+    appears, the level stays the ERP figure less the order (not less it twice)."""
+    shop = chain.install("cas-lag", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    item = data["inventory_item_id"]
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # the ERP received goods
+    real = stock_writer.set_available
+    sent: list[list[dict]] = []
+
+    def sale_in_between(client, quantities, **kwargs):
+        if not sent:  # a customer buys 2; the webhook is not processed yet
+            chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)
+        sent.append(list(quantities))
+        return real(client, quantities, **kwargs)
+
+    monkeypatch.setattr(stock_writer, "set_available", sale_in_between)
+    stock.run(shop.shop_id)
+    assert len(sent) == 2  # stale, re-read, sent again
+    row, s = erp_stock(chain, 1)[sku]
+    want = expected(row, s, pending=Decimal(2))
+    after_race = chain.level(shop, item, 1)
+    _age_erp_row(chain, 1, data["seq_produto"])  # the orders job lands minutes later
+    add_pending_order(shop, 5002, 1, [{"sku": sku, "quantity": 2}])
+    stock.run(shop.shop_id)
+    assert (after_race, chain.level(shop, item, 1)) == (want, want)
+
+
+def test_a_sale_whose_order_came_since_the_last_pass_is_not_subtracted_twice_on_a_stale_retry(chain):
+    """Shopify sold 2 since our last write and the order's message exists: the next pass (the ERP
+    row moved) finds the level stale; the drop is explained by that order, so the level is the
+    ERP figure less the order once."""
+    shop = chain.install("cas-explicado", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    item = data["inventory_item_id"]
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)
+    add_pending_order(shop, 5003, 1, [{"sku": sku, "quantity": 2}])
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))
