@@ -8,9 +8,10 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   Lines removed by an edit (current quantity 0) are left out.
 - Money: the ERP total must equal Shopify's current total to the cent. Each line goes at its
   Shopify unit price; the difference between the gross and Shopify's current subtotal (line
-  and order discounts) is spread over the lines in proportion to the discount Shopify allocated
-  to each (largest remainder, whole cents), so the sum is exact. Freight = the shipping lines'
-  discounted prices.
+  and order discounts) is each line's discountAllocations at its current quantity (exact cents;
+  split in proportion to them, largest remainder, when rounding leaves a cent over), so the sum
+  is exact and no line's discount is above its value. Freight = the shipping lines' discounted
+  prices.
 - Payments: every gateway maps to an ERP payment form (De:Para kind payment_method).
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from erp.records import OrderInput, OrderLineInput, PaymentInput
 from jobs.order_customer import InvalidTaxId, TaxId, map_customer, validate_tax_id
@@ -180,22 +181,32 @@ def missing_variants(order: Order, variants: Mapping[str, VariantInfo]) -> list[
     return [line for line in goods_lines(order) if line.id not in variants]
 
 
-def _line_net(line: OrderLine) -> tuple[Decimal, Decimal | None, Decimal | None]:
-    """(gross, own discount, discount after all) of a line at its current quantity.
+class LineMoney(NamedTuple):
+    """A line's money at its current quantity (None: Shopify's answer did not carry it)."""
 
-    own: `totalDiscountSet`, the discounts allocated to the line itself (exact cents; real
-    Shopify leaves order-level discounts out of it). after all: its price less its unit price
-    after every discount, order-level ones and codes included (approximate: a unit price).
+    gross: Decimal  # unit price x current quantity
+    own: Decimal | None  # totalDiscountSet: the line's own discounts (real Shopify leaves codes out)
+    after_all: Decimal | None  # from the unit price after all discounts (approximate: a rounded unit)
+    allocated: Decimal | None  # discountAllocations: every discount, order-level codes included
+
+
+def _line_money(line: OrderLine) -> LineMoney:
+    """Shopify's figures for a line, prorated to its current quantity.
+
+    `totalDiscountSet` and `discountAllocations` are exact cents for the ORIGINAL quantity (units
+    removed by an edit included): both are taken at current / original quantity.
     """
     price = line.original_unit_price.amount if line.original_unit_price else ZERO
     gross = price * line.current_quantity
-    own = None
+    own = allocated = None
     if line.total_discount is not None and line.quantity:
         own = line.total_discount.amount * line.current_quantity / line.quantity
+    if line.allocated_discount is not None and line.quantity:
+        allocated = line.allocated_discount * line.current_quantity / line.quantity
     after_all = None
     if line.discounted_unit_price is not None:
         after_all = (price - line.discounted_unit_price.amount) * line.current_quantity
-    return gross, own, after_all
+    return LineMoney(gross, own, after_all, allocated)
 
 
 def _sold_value(line: OrderLine) -> Decimal:
@@ -204,20 +215,51 @@ def _sold_value(line: OrderLine) -> Decimal:
     return cents(unit.amount * line.current_quantity) if unit else ZERO
 
 
-def discount_weights(
-    figures: list[tuple[Decimal, Decimal | None, Decimal | None]], total: Decimal
-) -> list[Decimal]:
-    """How the order's discount `total` is spread over its lines: by each line's own discounts when
-    they account for all of it (Shopify's exact allocation), else by Shopify's allocation of every
-    discount (an order-level code is in no line's own total: spread evenly, R$ 2.00 + R$ 200.00
-    with 10 % off gave the R$ 2.00 line a discount above its value), else by the lines' value."""
-    own = [o for _, o, _ in figures]
+def discount_weights(figures: Sequence[LineMoney], total: Decimal) -> list[Decimal]:
+    """How the order's discount `total` is spread over its lines: by Shopify's allocation of every
+    discount to each line (discountAllocations, exact cents), else by the lines' own discounts
+    when they account for all of it, else by the unit prices after all discounts (an order-level
+    code is in no line's own total: spread evenly, R$ 2.00 + R$ 200.00 with 10 % off gave the
+    R$ 2.00 line a discount above its value), else by the lines' value."""
+    allocated = [f.allocated for f in figures]
+    if all(a is not None for a in allocated) and sum(allocated, ZERO) > 0:  # type: ignore[arg-type]
+        return allocated  # type: ignore[return-value]
+    own = [f.own for f in figures]
     if all(o is not None for o in own) and cents(sum(own, ZERO)) == cents(total):  # type: ignore[arg-type]
         return own  # type: ignore[return-value]
-    after_all = [a if a is not None else (o or ZERO) for _, o, a in figures]
+    after_all = [f.after_all if f.after_all is not None else (f.own or ZERO) for f in figures]
     if any(a > 0 for a in after_all):
         return after_all
-    return [gross for gross, _, _ in figures]
+    return [f.gross for f in figures]
+
+
+def discount_shares(total: Decimal, figures: Sequence[LineMoney]) -> list[Decimal]:
+    """Each line's discount, summing to `total` to the cent, none above the line's value.
+
+    Shopify's own per-line figures rounded to the cent when they add up to `total` (what Shopify,
+    the NF-e per item and a later cut of one line see), else `total` split in proportion to
+    `discount_weights`. A share above its line's value (a free line, a weight off by rounding)
+    is cut to it and the rest goes to the lines with value left, in proportion to what they have
+    left: a line with a discount above its value is a negative ERP line (SEFAZ refuses vDesc > vProd).
+
+    Raises:
+        ValueError: `total` is above the value of all the lines (the caller rejects that first).
+    """
+    weights = discount_weights(figures, total)
+    caps = [cents(f.gross) for f in figures]
+    rounded = [cents(w) for w in weights]
+    if sum(rounded, ZERO) == cents(total) and all(ZERO <= r <= c for r, c in zip(rounded, caps, strict=True)):
+        return rounded
+    shares = distribute_cents(total, weights)
+    excess = sum((max(s - c, ZERO) for s, c in zip(shares, caps, strict=True)), ZERO)
+    if not excess:
+        return shares
+    shares = [min(s, c) for s, c in zip(shares, caps, strict=True)]
+    room = [c - s for s, c in zip(shares, caps, strict=True)]
+    if sum(room, ZERO) < excess:
+        raise ValueError(f"a discount of {total} is above the lines' value {sum(caps, ZERO)}")
+    # In proportion to the room left, no line gets more than its room (largest remainder).
+    return [s + extra for s, extra in zip(shares, distribute_cents(excess, room), strict=True)]
 
 
 def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[MappedLine]:
@@ -241,8 +283,8 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     current = goods_lines(order)
     if not current:
         raise Rejected(f"order {order.name} has no line left to send", system="shopify", code="NO_LINES")
-    figures = [_line_net(line) for line in current]
-    gross_total = sum((gross for gross, _, _ in figures), ZERO)
+    figures = [_line_money(line) for line in current]
+    gross_total = sum((f.gross for f in figures), ZERO)
     if read.current_subtotal is not None:
         # The subtotal counts gift cards sold (lines) but not tips (Shopify: "before shipping,
         # duties, taxes, and tips"); neither is goods the ERP invoices.
@@ -254,18 +296,18 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             for line in current
         )
     discount_total = cents(gross_total - cents(goods))
-    if discount_total < 0:
+    if discount_total < 0 or goods < 0:
         raise Rejected(
-            f"order {order.name}: the subtotal {goods} is above the lines' gross {gross_total}",
+            f"order {order.name}: the goods subtotal {goods} is not between 0 and the lines' gross "
+            f"{gross_total}",
             system="shopify",
             code="TOTALS_MISMATCH",
         )
-    shares = distribute_cents(discount_total, discount_weights(figures, discount_total))
+    shares = discount_shares(discount_total, figures)
     mapped: list[MappedLine] = []
-    for line, (gross, _, _), share in zip(current, figures, shares, strict=True):
-        info = variants[line.id]
-        net = cents(gross) - share
-        mapped.append(_erp_line(line, info, gross, net))
+    for line, figure, share in zip(current, figures, shares, strict=True):
+        net = cents(figure.gross) - share
+        mapped.append(_erp_line(line, variants[line.id], figure.gross, net))
     return mapped
 
 

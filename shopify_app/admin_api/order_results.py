@@ -30,6 +30,9 @@ class OrderLine:
     total_discount: Money | None
     gift_card: bool = False  # the sale of a gift card: money, not goods the ERP invoices
     requires_shipping: bool = True
+    # Sum of discountAllocations: every discount on the line, order-level codes included, in exact
+    # cents, for the ORIGINAL quantity (removed units included). None: not read.
+    allocated_discount: Decimal | None = None
 
     @property
     def is_goods(self) -> bool:
@@ -198,7 +201,15 @@ def parse_order_line(raw: dict[str, Any]) -> OrderLine:
         total_discount=parse_money_bag(raw.get("totalDiscountSet")),
         gift_card=bool(raw.get("isGiftCard")),
         requires_shipping=raw.get("requiresShipping") is not False,
+        allocated_discount=_allocated(raw.get("discountAllocations")),
     )
+
+
+def _allocated(allocations: list[dict[str, Any]] | None) -> Decimal | None:
+    if allocations is None:
+        return None
+    amounts = (parse_money_bag(a.get("allocatedAmountSet")) for a in allocations)
+    return sum((m.amount for m in amounts if m is not None), Decimal(0))
 
 
 def parse_discount(raw: dict[str, Any]) -> DiscountApplication:

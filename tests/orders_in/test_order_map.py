@@ -54,6 +54,7 @@ def raw_order(lines: list[tuple[Decimal, int, int, Decimal]], shipping: Decimal 
                 "originalUnitPriceSet": money_bag(price),
                 "discountedUnitPriceAfterAllDiscountsSet": money_bag(price - discount / qty),
                 "totalDiscountSet": money_bag(discount),
+                "discountAllocations": [{"allocatedAmountSet": money_bag(discount)}] if discount else [],
             }
         )
     return {
@@ -494,3 +495,79 @@ def test_a_pix_left_pending_while_the_order_was_marked_paid_by_hand_is_no_paymen
     assert order_map.gateways_of(order) == ["manual"]
     payments = order_map.map_payments(order, Decimal("29.90"), {"manual": 1})
     assert [(p.nro_forma_pagto, p.amount) for p in payments] == [(1, Decimal("29.90"))]
+
+
+def test_a_free_line_beside_an_order_level_code_gets_no_discount_above_its_value() -> None:
+    """Buy X get Y: line A free (its own 100 % discount), and a R$ 1.00 code Shopify allocates
+    wholly to line B (3 x 10.00). Each ERP line carries Shopify's allocation: A at 0.00 and B at
+    29.00, never a discount above a line's value (a negative line: SEFAZ refuses vDesc > vProd)."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal("10.00")), (Decimal("10.00"), 3, 3, Decimal(0))])
+    a, b = raw["lineItems"]["nodes"]
+    a["discountedUnitPriceAfterAllDiscountsSet"] = money_bag(Decimal("0.00"))
+    b["discountedUnitPriceAfterAllDiscountsSet"] = money_bag(Decimal("9.67"))  # 29.00 / 3, rounded
+    b["discountAllocations"] = [{"allocatedAmountSet": money_bag(Decimal("1.00"))}]  # the code: not in own
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("29.00"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("48.90"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("48.90"))
+    mapped = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(2), {"Pix": 2})
+    assert [(m.line.discount, m.net) for m in mapped.lines] == [
+        (Decimal("10.00"), Decimal("0.00")),
+        (Decimal("1.00"), Decimal("29.00")),
+    ]
+
+
+def test_each_erp_line_carries_shopifys_own_allocation_of_a_code() -> None:
+    """BEMVINDO10 (10 % ACROSS) on 7 x 9.99 + 12 x 3.33, allocated by the Shopify sandbox's own
+    `allocate` (discountAllocations 6.99 and 4.00): the ERP lines are 62.94 and 35.96, as Shopify
+    (and the NF-e per item, and a later cut of one line) see them, not a split rebuilt from
+    rounded unit prices (62.91 and 35.99)."""
+    from sandbox.shopify.order_totals import allocate
+
+    lines = [(Decimal("9.99"), 7), (Decimal("3.33"), 12)]
+    weights = [price * qty for price, qty in lines]
+    total = (sum(weights) / 10).quantize(CENT)
+    shares = allocate(total, weights)
+    raw = raw_order([(price, qty, qty, Decimal(0)) for price, qty in lines])
+    for node, (price, qty), share in zip(raw["lineItems"]["nodes"], lines, shares, strict=True):
+        node["discountAllocations"] = [{"allocatedAmountSet": money_bag(share)}]  # order-level: not in own
+        after_all = ((price * qty - share) / qty).quantize(CENT)
+        node["discountedUnitPriceAfterAllDiscountsSet"] = money_bag(after_all)
+    raw["currentSubtotalPriceSet"] = money_bag(sum(weights) - total)
+    mapped = order_map.map_lines(parse_erp_order(raw), variants_for(2))
+    assert shares == [Decimal("6.99"), Decimal("4.00")]
+    assert [m.net for m in mapped] == [Decimal("62.94"), Decimal("35.96")]
+
+
+def test_an_allocation_of_a_line_cut_by_an_edit_goes_at_its_current_quantity() -> None:
+    """Shopify's discountAllocations are for the ordered quantity: a code's 3.00 on 3 x 10.00 cut
+    to 1 by an edit is 1.00 on the one left; the ERP lines still add up to the subtotal."""
+    raw = raw_order([(Decimal("10.00"), 3, 1, Decimal(0)), (Decimal("5.00"), 2, 2, Decimal(0))])
+    a, b = raw["lineItems"]["nodes"]
+    a["discountAllocations"] = [{"allocatedAmountSet": money_bag(Decimal("3.00"))}]
+    b["discountAllocations"] = [{"allocatedAmountSet": money_bag(Decimal("1.00"))}]
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("18.00"))  # 10 - 1 + 10 - 1
+    mapped = order_map.map_lines(parse_erp_order(raw), variants_for(2))
+    assert [(m.line.discount, m.net) for m in mapped] == [
+        (Decimal("1.00"), Decimal("9.00")),
+        (Decimal("1.00"), Decimal("9.00")),
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.tuples(st.integers(0, 5_000).map(lambda c: c * CENT), st.integers(1, 9)), max_size=8),
+    weights=st.lists(st.integers(0, 1_000).map(Decimal), min_size=8, max_size=8),
+    percent=st.integers(0, 100),
+)
+def test_no_line_gets_a_discount_above_its_value_whatever_the_weights(lines, weights, percent) -> None:
+    """However far Shopify's figures are from the total (rounded unit prices, an allocation off by
+    an edit), the shares sum to the total and none is above its line's value."""
+    figures = [
+        order_map.LineMoney(price * qty, None, None, weight)
+        for (price, qty), weight in zip(lines, weights[: len(lines)], strict=True)
+    ]
+    gross = sum((f.gross for f in figures), Decimal(0))
+    total = (gross * percent / 100).quantize(CENT, rounding="ROUND_DOWN")
+    shares = order_map.discount_shares(total, figures)
+    assert sum(shares) == total
+    assert all(Decimal(0) <= s <= f.gross for s, f in zip(shares, figures, strict=True))
