@@ -172,8 +172,14 @@ def stock_lines(order: Order) -> list[dict[str, Any]]:
 
 
 def goods_lines(order: Order) -> list[OrderLine]:
-    """The current lines the ERP sells: not a gift card sold, not a tip (OrderLine.is_goods)."""
-    return [line for line in order.lines if line.current_quantity > 0 and line.is_goods]
+    """The current lines the ERP sells: not a gift card sold, not a tip (Order.tip_lines). A custom
+    item (no variant) is goods: it has no SKU, so the order parks naming it (map_lines)."""
+    tips = {line.id for line in order.tip_lines()}
+    return [
+        line
+        for line in order.lines
+        if line.current_quantity > 0 and not line.gift_card and line.id not in tips
+    ]
 
 
 def missing_variants(order: Order, variants: Mapping[str, VariantInfo]) -> list[OrderLine]:
@@ -272,12 +278,11 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     order = read.order
     missing = missing_variants(order, variants)
     if missing:
-        names = ", ".join(f"{line.sku or '(no SKU)'} ({line.name})" for line in missing)
         first = missing[0]
         raise MappingMissing(
             VARIANT,
             first.sku or first.variant_id or first.id,
-            f"order {order.name}: no ERP SKU bound to {names}; it resumes once the catalog sync binds it",
+            f"order {order.name}: {_missing_text(missing)}",
             lines=[{"sku": line.sku, "name": line.name, "variant_id": line.variant_id} for line in missing],
         )
     current = goods_lines(order)
@@ -309,6 +314,23 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
         net = cents(figure.gross) - share
         mapped.append(_erp_line(line, variants[line.id], figure.gross, net))
     return mapped
+
+
+def _missing_text(missing: list[OrderLine]) -> str:
+    """Why lines hold the order: SKUs not bound yet, and custom items (no variant, no SKU)."""
+    unbound = [line for line in missing if line.variant_id or line.sku]
+    custom = [line for line in missing if not (line.variant_id or line.sku)]
+    parts = []
+    if unbound:
+        names = ", ".join(f"{line.sku or '(no SKU)'} ({line.name})" for line in unbound)
+        parts.append(f"no ERP SKU bound to {names}; it resumes once the catalog sync binds it")
+    if custom:
+        names = ", ".join(repr(line.name) for line in custom)
+        parts.append(
+            f"custom item {names} has no SKU and no product variant, so the ERP cannot sell it; "
+            "replace it with a catalog product (or remove it) by an order edit and the order resumes"
+        )
+    return "; ".join(parts)
 
 
 def _erp_line(line: OrderLine, info: VariantInfo, gross: Decimal, net: Decimal) -> MappedLine:

@@ -35,10 +35,11 @@ class OrderLine:
     allocated_discount: Decimal | None = None
 
     @property
-    def is_goods(self) -> bool:
-        """Something the ERP sells: not a gift card, not a tip (a line with no product variant that
-        ships nothing)."""
-        return not self.gift_card and (self.variant_id is not None or self.requires_shipping)
+    def tip_shaped(self) -> bool:
+        """Shaped like the line Shopify lists a tip as: no product variant, ships nothing. A custom
+        item added by an order edit (orderEditAddCustomItem: requiresShipping false by default) has
+        the same shape; Order.tip_lines tells them apart by the order's tip total."""
+        return not self.gift_card and self.variant_id is None and not self.requires_shipping
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,20 @@ class Order:
     transactions: list[Transaction]
     metafields: dict[str, str]
     fulfillment_orders: list[FulfillmentOrder]
+    tips: Money | None = None  # totalTipReceivedSet (None: not read)
+
+    def tip_lines(self) -> list[OrderLine]:
+        """The current lines that are the order's tip: tip-shaped lines as far as their value makes
+        up totalTipReceivedSet, first ones first; any other tip-shaped line is a custom item."""
+        left = self.tips.amount if self.tips else Decimal(0)
+        found = []
+        for line in self.lines:
+            price = line.discounted_unit_price or line.original_unit_price
+            value = price.amount * line.current_quantity if price else Decimal(0)
+            if line.current_quantity > 0 and line.tip_shaped and 0 < value <= left:
+                found.append(line)
+                left -= value
+        return found
 
     def localized(self, key: str) -> str | None:
         return next((f.value for f in self.localized_fields if f.key == key and f.value), None)
@@ -294,6 +309,7 @@ def parse_order(raw: dict[str, Any]) -> Order:
         transactions=[parse_transaction(t) for t in raw.get("transactions") or []],
         metafields={f"{m['namespace']}.{m['key']}": m.get("value", "") for m in nodes(raw.get("metafields"))},
         fulfillment_orders=[parse_fulfillment_order(f) for f in nodes(raw.get("fulfillmentOrders"))],
+        tips=parse_money_bag(raw.get("totalTipReceivedSet")),
     )
 
 

@@ -322,9 +322,10 @@ def test_a_discount_nobody_allocated_goes_by_the_lines_value():
 
 
 def test_a_tip_and_a_gift_card_sold_are_not_goods_and_do_not_hold_the_order():
-    """A tip is a line with no variant that ships nothing (outside the subtotal); a gift card sold
-    is a line of its own (inside it). Neither is goods the ERP invoices: the order goes with its
-    goods, instead of parking forever on a "variant" no catalog sync ever binds."""
+    """A tip is a line with no variant that ships nothing (outside the subtotal), counted by the
+    order's totalTipReceivedSet; a gift card sold is a line of its own (inside it). Neither is
+    goods the ERP invoices: the order goes with its goods, instead of parking forever on a
+    "variant" no catalog sync ever binds."""
     raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("10.00"))
     tip = {
         "id": "gid://shopify/LineItem/90", "sku": None, "name": "Gorjeta", "quantity": 1,
@@ -342,6 +343,7 @@ def test_a_tip_and_a_gift_card_sold_are_not_goods_and_do_not_hold_the_order():
     raw["lineItems"]["nodes"] += [tip, card]
     raw["currentSubtotalPriceSet"] = money_bag(Decimal("150.00"))  # goods 50 + gift card 100
     raw["currentTotalPriceSet"] = money_bag(Decimal("165.00"))  # + freight 10 + tip 5
+    raw["totalTipReceivedSet"] = money_bag(Decimal("5.00"))
     read = parse_erp_order(raw)
     assert order_map.missing_variants(read.order, variants_for(1)) == []
     mapped = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2})
@@ -571,3 +573,29 @@ def test_no_line_gets_a_discount_above_its_value_whatever_the_weights(lines, wei
     shares = order_map.discount_shares(total, figures)
     assert sum(shares) == total
     assert all(Decimal(0) <= s <= f.gross for s, f in zip(shares, figures, strict=True))
+
+
+def test_a_custom_item_added_by_an_edit_is_not_a_tip_it_parks_the_order_naming_it() -> None:
+    """orderEditAddCustomItem defaults requiresShipping to false: a custom "Sacola retornável"
+    R$ 5.00 (no variant, no SKU, ships nothing) is shaped like a tip but the order has no tip
+    (totalTipReceivedSet 0) and it is in the subtotal. It is goods the ERP cannot sell: the
+    order parks as a missing mapping naming the line and that it has no SKU (resumed by an edit
+    or a replay), instead of being rejected as a totals mismatch."""
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("10.00"))
+    custom = {
+        "id": "gid://shopify/LineItem/90", "sku": None, "name": "Sacola retornável", "quantity": 1,
+        "currentQuantity": 1, "variant": None, "requiresShipping": False, "isGiftCard": False,
+        "originalUnitPriceSet": money_bag(Decimal("5.00")),
+        "discountedUnitPriceAfterAllDiscountsSet": money_bag(Decimal("5.00")),
+        "totalDiscountSet": money_bag(Decimal(0)), "discountAllocations": [],
+    }  # fmt: skip
+    raw["lineItems"]["nodes"].append(custom)
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("55.00"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("65.00"))
+    raw["totalTipReceivedSet"] = money_bag(Decimal("0.00"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("65.00"))
+    with pytest.raises(MappingMissing) as parked:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert parked.value.kind == "variant" and parked.value.code == "gid://shopify/LineItem/90"
+    assert "'Sacola retornável'" in parked.value.message and "has no SKU" in parked.value.message
+    assert parked.value.error_class.value == "mapping_missing"
