@@ -12,8 +12,9 @@ nothing (idempotent on the key):
 3. one fulfillment per location for every line still to fulfil (the order was edited to the
    picking before, so what remains is what was invoiced), with tracking when the ERP gives it;
 4. the tag "NF-e emitida";
-5. capture what the NF-e still asks for (its total minus the money already taken: a gift card,
-   an automatic capture, an earlier partial capture) from the open authorisations, each with
+5. capture what the NF-e still asks for (its total, plus the tips and gift cards sold that no
+   NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
+   an earlier partial capture) from the open authorisations, each with
    finalCapture (a lower total captures less and releases the rest). Never above what was
    authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
@@ -250,11 +251,11 @@ class Capture:
 def capture_plan(invoiced: Decimal, state: Settlement) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
     """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
 
-    Due = the NF-e total plus the tips (money the customer gave beside the goods, on no NF-e
-    line) minus the money already taken and kept (successful SALE and CAPTURE transactions,
-    whatever the gateway, less refunds). Each open authorisation gives at most its unsettled
-    amount."""
-    due = invoiced + state.tips - state.kept
+    Due = the NF-e total plus the tips and gift cards sold (money the customer gave beside the
+    goods, on no NF-e line: Shopify issues the gift card anyway) minus the money already taken and
+    kept (successful SALE and CAPTURE transactions, whatever the gateway, less refunds). Each open
+    authorisation gives at most its unsettled amount."""
+    due = invoiced + state.beside_goods - state.kept
     plan: list[tuple[Authorization, Decimal]] = []
     for authorization in state.authorizations:
         if due <= ZERO:
@@ -304,9 +305,11 @@ def _capture(client: AdminClient, order_id: str, invoiced: Decimal, state: Settl
             f"{FLOW}: the NF-e total {invoiced} is {due} above what the customer paid or authorised "
             f"({paid} taken): {due} was not charged; collect it or absorb it"
         )
-    elif paid > invoiced + state.tips:
-        owed = paid - invoiced - state.tips
-        tips = f" and {state.tips} of tips" if state.tips else ""
+    elif paid > invoiced + state.beside_goods:
+        owed = paid - invoiced - state.beside_goods
+        beside = [f"{state.tips} of tips"] if state.tips else []
+        beside += [f"{state.gift_cards} of gift cards sold"] if state.gift_cards else []
+        tips = f" and {' and '.join(beside)}" if beside else ""
         attention = f"{FLOW}: {paid} was taken for an NF-e of {invoiced}{tips}: refund {owed} to the customer"
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))

@@ -5,8 +5,8 @@ Shopify's own state before every write (the NF-e metafields already there? a ful
 already made? money already captured?) so that the same invoice twice changes nothing; these
 functions take any AdminClient and keep their documents in documents/*.graphql like the rest.
 
-- `settlement(client, order_id)`: total now, capturable money per authorisation, tags, the
-  `nfe` metafields, fulfillments (with tracking).
+- `settlement(client, order_id)`: total now, capturable money per authorisation, tips and gift
+  cards sold (money beside the goods), tags, the `nfe` metafields, fulfillments (with tracking).
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
 - `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals.
@@ -15,7 +15,7 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -24,6 +24,8 @@ from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
+LINES_PER_PAGE = 100
 
 
 class HasExecutor(Protocol):
@@ -67,6 +69,12 @@ class Settlement:
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
     refunded: Decimal = ZERO  # successful REFUND money
     tips: Decimal = ZERO  # tips received: money the customer owes beside the goods (no NF-e line)
+    gift_cards: Decimal = ZERO  # gift cards sold, current value: money owed beside the goods too
+
+    @property
+    def beside_goods(self) -> Decimal:
+        """What the customer pays on the order that no NF-e line carries: tips and gift cards sold."""
+        return self.tips + self.gift_cards
 
     @property
     def kept(self) -> Decimal:
@@ -125,6 +133,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         paid=paid,
         refunded=refunded,
         tips=tips.amount if (tips := parse_money_bag(raw.get("totalTipReceivedSet"))) else ZERO,
+        gift_cards=gift_card_value(nodes(raw.get("lineItems"))),
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
         fulfillments=[
             FulfillmentInfo(
@@ -137,10 +146,28 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     )
 
 
+def gift_card_value(lines: list[dict[str, Any]]) -> Decimal:
+    """Pure: the current value of the gift cards sold among `lines` (GiftCardLineFields)."""
+    total = ZERO
+    for line in lines:
+        quantity = int(line.get("currentQuantity") or 0)
+        if line.get("isGiftCard") and quantity > 0:
+            total += _amount(line.get("discountedUnitPriceAfterAllDiscountsSet")) * quantity
+    return total.quantize(CENT)
+
+
 def settlement(client: HasExecutor, order_id: str) -> Settlement | None:
-    """The order's settlement state (None: no such order)."""
+    """The order's settlement state (None: no such order); gift cards sold on every page of lines."""
     raw = client.executor.query("OrderSettlement", {"id": order_id}).get("order")
-    return parse_settlement(raw) if raw else None
+    if not raw:
+        return None
+    state = parse_settlement(raw)
+    info = (raw.get("lineItems") or {}).get("pageInfo") or {}
+    if info.get("hasNextPage") and info.get("endCursor"):
+        more = paginate(client.executor, "OrderGiftCardLines", ("order", "lineItems"), {"id": order_id},
+                        first=LINES_PER_PAGE, after=info["endCursor"])  # fmt: skip
+        state = replace(state, gift_cards=state.gift_cards + gift_card_value(list(more)))
+    return state
 
 
 def fulfillment_cancel(client: HasExecutor, fulfillment_id: str) -> str:

@@ -358,6 +358,32 @@ def test_settlement_counts_refunds_apart_and_ignores_failed_transactions() -> No
     assert state.tips == D("5.00")
 
 
+def test_a_gift_card_sold_on_a_manual_capture_order_is_captured() -> None:
+    """Card authorised 165.00 for goods 50 + freight 10 + a R$ 100 gift card sold + a tip of 5.
+    The NF-e is 60.00 (a gift card is no goods), but the 100 paid for the gift card Shopify issues
+    anyway is owed too: capture takes 165.00, releasing nothing, and no refund is owed."""
+    money = lambda v: {"shopMoney": {"amount": v, "currencyCode": "BRL"}}  # noqa: E731
+    price = "discountedUnitPriceAfterAllDiscountsSet"
+    card = {"isGiftCard": True, "currentQuantity": 1, price: money("100.00")}
+    goods = {"isGiftCard": False, "currentQuantity": 2, price: money("25.00")}
+    raw = {
+        "id": "gid://shopify/Order/1",
+        "currentTotalPriceSet": money("165.00"),
+        "totalTipReceivedSet": money("5.00"),
+        "lineItems": {"nodes": [goods, card], "pageInfo": {"hasNextPage": False}},
+        "transactions": [
+            {"id": "a1", "kind": "AUTHORIZATION", "status": "SUCCESS", "manuallyCapturable": True,
+             "amountSet": money("165.00"), "totalUnsettledSet": money("165.00")},
+        ],
+    }  # fmt: skip
+    state = parse_settlement(raw)
+    plan, due = capture_plan(D("60.00"), state)
+    assert [str(amount) for _, amount in plan] == ["165.00"] and due == 0
+    assert (state.tips, state.gift_cards) == (D("5.00"), D("100.00"))
+    paid_at_checkout = dataclasses.replace(state, authorizations=[], paid=D("165.00"))
+    assert capture_plan(D("60.00"), paid_at_checkout) == ([], D("0.00"))
+
+
 def test_a_substitute_of_a_sku_the_order_has_adds_to_its_line() -> None:
     """Shopify has A x1 and B x2; the ERP replaces A with one B: the B line becomes 3, not 1 (the
     customer's own two B stay), and a replay finds nothing left to do."""
