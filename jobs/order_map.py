@@ -293,8 +293,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     if read.current_subtotal is not None:
         # The subtotal counts gift cards sold (lines) but not tips (Shopify: "before shipping,
         # duties, taxes, and tips"); neither is goods the ERP invoices.
-        gift_cards = [line for line in order.lines if line.gift_card and line.current_quantity > 0]
-        goods = read.current_subtotal.amount - sum((_sold_value(line) for line in gift_cards), ZERO)
+        goods = read.current_subtotal.amount - gift_cards_sold(order)
     else:
         goods = sum(
             ((line.discounted_unit_price or line.original_unit_price).amount * line.current_quantity)  # type: ignore[union-attr]
@@ -493,4 +492,59 @@ def map_order(
         obs=obs[:200],
     )
     shopify_total = read.current_total.amount if read.current_total else None
-    return MappedOrder(order_input, lines, goods, freight, shopify_total, payments)
+    mapped = MappedOrder(order_input, lines, goods, freight, shopify_total, payments)
+    _check_total(read, mapped)
+    return mapped
+
+
+def erp_total_expected(current_total: Decimal, tips: Decimal, gift_cards: Decimal) -> Decimal:
+    """What the ERP order totals when it matches Shopify: Shopify's current total less what no
+    ERP line carries (tips and gift cards sold). The import checks it; reconciliation compares it."""
+    return current_total - tips - gift_cards
+
+
+def gift_cards_sold(order: Order) -> Decimal:
+    """The current value of the gift cards sold on the order (lines; no goods)."""
+    cards = [line for line in order.lines if line.gift_card and line.current_quantity > 0]
+    return sum((_sold_value(line) for line in cards), ZERO)
+
+
+def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
+    """The ERP order must total what Shopify charges for goods and freight: never sent short.
+
+    Raises:
+        Rejected (TAXES_ADDED): the store adds tax on top of the prices (taxesIncluded false);
+            Brazilian prices include their taxes, so no ERP line carries it.
+        Rejected (TOTALS_MISMATCH): any other difference (duties, fees...): named, not sent.
+    """
+    if mapped.shopify_total is None:
+        return
+    order = read.order
+    tips = order.tips.amount if order.tips else ZERO
+    cards = gift_cards_sold(order)
+    expected = erp_total_expected(mapped.shopify_total, tips, cards)
+    if mapped.erp_total == expected:
+        return
+    beside = "".join(
+        f" less {label} {value}" for label, value in (("tips", tips), ("gift cards sold", cards)) if value
+    )
+    figures = (
+        f"the ERP order would total {mapped.erp_total} (goods {mapped.goods_total} + freight "
+        f"{mapped.freight}) but Shopify charges {expected} (current total {mapped.shopify_total}{beside})"
+    )
+    tax = read.current_tax.amount if read.current_tax else ZERO
+    if read.taxes_included is False and tax:
+        raise Rejected(
+            f"order {order.name}: {figures}: the store adds {tax} of tax on top of the prices (taxes "
+            "included: no). Brazilian prices include their taxes and the ERP computes them on the NF-e, "
+            "so the order is not sent short; set the store's prices to include tax, then replay it",
+            system="shopify",
+            code="TAXES_ADDED",
+            detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
+        )
+    raise Rejected(
+        f"order {order.name}: {figures}; it is not sent short",
+        system="shopify",
+        code="TOTALS_MISMATCH",
+        detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
+    )

@@ -29,6 +29,8 @@ class ErpOrderRead:
     order: Order
     current_subtotal: Money | None
     current_total: Money | None
+    taxes_included: bool | None = None  # None: not read
+    current_tax: Money | None = None
 
     @property
     def location_ids(self) -> list[str]:
@@ -50,6 +52,8 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         order=parse_order(raw),
         current_subtotal=parse_money_bag(raw.get("currentSubtotalPriceSet")),
         current_total=parse_money_bag(raw.get("currentTotalPriceSet")),
+        taxes_included=raw.get("taxesIncluded"),
+        current_tax=parse_money_bag(raw.get("currentTotalTaxSet")),
     )
 
 

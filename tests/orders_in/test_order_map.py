@@ -599,3 +599,24 @@ def test_a_custom_item_added_by_an_edit_is_not_a_tip_it_parks_the_order_naming_i
     assert parked.value.kind == "variant" and parked.value.code == "gid://shopify/LineItem/90"
     assert "'Sacola retornável'" in parked.value.message and "has no SKU" in parked.value.message
     assert parked.value.error_class.value == "mapping_missing"
+
+
+def test_taxes_added_on_top_are_not_dropped_silently() -> None:
+    """A store with taxesIncluded false: Shopify charges 50.00 + 19.90 freight + 6.00 tax = 75.90,
+    which no ERP line carries (Brazilian prices include their taxes). The order is not sent 6.00
+    short: it is refused naming both totals and the tax. With the tax inside the prices (taxes
+    included, the Brazilian set-up) the same figures go through."""
+    from ledger.errors import Rejected
+
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("75.90"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("75.90"))
+    raw["taxesIncluded"] = False
+    raw["currentTotalTaxSet"] = money_bag(Decimal("6.00"))
+    with pytest.raises(Rejected) as refused:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert refused.value.code == "TAXES_ADDED"
+    assert all(figure in refused.value.message for figure in ("69.90", "75.90", "6.00"))
+    included = {**raw, "taxesIncluded": True, "currentTotalPriceSet": money_bag(Decimal("69.90"))}
+    mapped = order_map.map_order(parse_erp_order(included), TARGET, variants_for(1), {"Pix": 2})
+    assert mapped.erp_total == Decimal("69.90")
