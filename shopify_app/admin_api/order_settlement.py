@@ -9,7 +9,8 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
   cards sold (money beside the goods), tags, the `nfe` metafields, fulfillments (with tracking).
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
-- `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals.
+- `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals
+  and tips; `gift_cards_sold(client, order_id)`: the gift cards sold on an order's lines.
 """
 
 from __future__ import annotations
@@ -164,10 +165,16 @@ def settlement(client: HasExecutor, order_id: str) -> Settlement | None:
     state = parse_settlement(raw)
     info = (raw.get("lineItems") or {}).get("pageInfo") or {}
     if info.get("hasNextPage") and info.get("endCursor"):
-        more = paginate(client.executor, "OrderGiftCardLines", ("order", "lineItems"), {"id": order_id},
-                        first=LINES_PER_PAGE, after=info["endCursor"])  # fmt: skip
-        state = replace(state, gift_cards=state.gift_cards + gift_card_value(list(more)))
+        more = gift_cards_sold(client, order_id, after=info["endCursor"])
+        state = replace(state, gift_cards=state.gift_cards + more)
     return state
+
+
+def gift_cards_sold(client: HasExecutor, order_id: str, *, after: str | None = None) -> Decimal:
+    """The current value of the gift cards sold on an order's lines (from `after`, a line cursor)."""
+    lines = paginate(client.executor, "OrderGiftCardLines", ("order", "lineItems"), {"id": order_id},
+                     first=LINES_PER_PAGE, after=after)  # fmt: skip
+    return gift_card_value(list(lines))
 
 
 def fulfillment_cancel(client: HasExecutor, fulfillment_id: str) -> str:
@@ -187,6 +194,7 @@ class OrderTotal:
     cancelled_at: str | None
     financial_status: str | None
     current_total: Decimal | None
+    tips: Decimal = ZERO  # totalTipReceivedSet
 
 
 def orders_with_totals_since(
@@ -204,6 +212,7 @@ def orders_with_totals_since(
             cancelled_at=raw.get("cancelledAt"),
             financial_status=raw.get("displayFinancialStatus"),
             current_total=total.amount if total else None,
+            tips=_amount(raw.get("totalTipReceivedSet")),
         )
 
 

@@ -118,14 +118,15 @@ def test_an_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(world: Wo
     assert orders["imports_enqueued"] == [paid_now] and orders["held_in_app"] == []
 
 
-def test_a_one_cent_difference_between_the_totals_is_reported() -> None:
+def test_a_one_cent_difference_between_the_totals_is_reported(monkeypatch) -> None:
     """Totals are equal to the cent by design: a cent of drift is exactly what to report."""
     from decimal import Decimal
     from types import SimpleNamespace
 
+    monkeypatch.setattr(reconcile, "gift_cards_sold", lambda client, order_id: Decimal(0))
     link = SimpleNamespace(shopify_order_id="gid://shopify/Order/1", shopify_order_name="#1001",
                            nro_pedvenda=7, created_at=None)  # fmt: skip
-    shopify = SimpleNamespace(cancelled_at=None, current_total=Decimal("100.00"))
+    shopify = SimpleNamespace(cancelled_at=None, current_total=Decimal("100.00"), tips=Decimal(0))
     erp_order = SimpleNamespace(situacao="L", total_served=None, total=Decimal("99.99"))
     erp_client = SimpleNamespace(get_order=lambda nro: erp_order)
     findings: dict = {
@@ -136,6 +137,44 @@ def test_a_one_cent_difference_between_the_totals_is_reported() -> None:
     }
     reconcile._compare(link, shopify, None, erp_client, findings)  # type: ignore[arg-type]
     assert [(row["shopify"], row["erp"]) for row in findings["totals_differ"]] == [("100.00", "99.99")]
+
+
+def test_reconcile_compares_the_erp_total_with_shopifys_less_tips_and_gift_cards_sold(monkeypatch) -> None:
+    """Goods 50 + freight 10 = the ERP's 60.00 by design (jobs.order_map leaves out what is no
+    goods); Shopify's 65.00 with a tip of 5, or 165.00 with a gift card of 100 sold too, is no
+    drift to report every day. The gift cards are read only when the tips do not explain the gap;
+    a real gap is still reported, with the tips and gift cards it was compared after."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from shopify_app.admin_api.order_settlement import OrderTotal
+
+    read: list[str] = []
+    cards = {"gid://shopify/Order/1": Decimal(0), "gid://shopify/Order/2": Decimal("100.00")}
+    monkeypatch.setattr(reconcile, "gift_cards_sold", lambda client, gid: read.append(gid) or cards[gid])
+
+    def compare(gid: str, shopify_total: str, erp_total: str) -> list[dict]:
+        link = SimpleNamespace(shopify_order_id=gid, shopify_order_name="#1", nro_pedvenda=77,
+                               created_at=None)  # fmt: skip
+        shop = OrderTotal(id=gid, name="#1", created_at=None, updated_at="2026-11-28T00:00:00Z",
+                          cancelled_at=None, financial_status="PAID", current_total=Decimal(shopify_total),
+                          tips=Decimal("5.00"))  # fmt: skip
+        erp_order = SimpleNamespace(situacao="L", total=Decimal(erp_total), total_served=None)
+        kinds = ("missing_in_shopify", "missing_in_erp", "status_differs", "totals_differ")
+        findings: dict = {kind: [] for kind in kinds}
+        erp_client = SimpleNamespace(get_order=lambda nro: erp_order)
+        reconcile._compare(link, shop, None, erp_client, findings)  # type: ignore[arg-type]
+        return findings["totals_differ"]
+
+    assert compare("gid://shopify/Order/1", "65.00", "60.00") == [] and read == []
+    assert compare("gid://shopify/Order/2", "165.00", "60.00") == [] and read == ["gid://shopify/Order/2"]
+    [differ] = compare("gid://shopify/Order/2", "165.00", "59.00")
+    assert (differ["shopify"], differ["tips"], differ["gift_cards"], differ["erp"]) == (
+        "165.00",
+        "5.00",
+        "100.00",
+        "59.00",
+    )
 
 
 def test_one_shop_still_in_setup_does_not_stop_the_others_report(world: World, monkeypatch) -> None:
