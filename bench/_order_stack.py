@@ -327,7 +327,7 @@ def bind(shop_id: int, sku: Any, variant_id: str) -> None:
         "qtd_embalagem": str(sku.qtd_embalagem),
         "weighed": sku.weighed,
         "ean": sku.ean,
-        "sale_unit_kg": "1",
+        "unit_kg": "1" if sku.weighed else None,
     }
     with session_scope() as session:
         bindings.upsert_many(

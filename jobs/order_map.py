@@ -4,7 +4,8 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
 
 - Customer (clienteDto): jobs/order_customer.py (address + validated CPF/CNPJ).
 - Lines: each line's variant binding gives seqProduto / qtdEmbalagem / EAN; weighed items
-  sell in units of `sale_unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity is kg.
+  sell in units of the binding's `unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity
+  is kg.
   Lines removed by an edit (current quantity 0) are left out.
 - Money: the ERP total must equal Shopify's current total to the cent. Each line goes at its
   Shopify unit price; the difference between the gross and Shopify's current subtotal (line
@@ -102,7 +103,8 @@ class VariantInfo:
             qtd_embalagem=Decimal(str(data.get("qtd_embalagem") or 1)),
             ean=data.get("ean") or None,
             weighed=bool(data.get("weighed")),
-            sale_unit_kg=Decimal(str(data.get("sale_unit_kg") or 1)),
+            # "unit_kg" is the key the catalog writes (jobs/catalog_ledger.py); "sale_unit_kg" an older one.
+            sale_unit_kg=Decimal(str(data.get("unit_kg") or data.get("sale_unit_kg") or 1)),
         )
 
 

@@ -620,3 +620,19 @@ def test_taxes_added_on_top_are_not_dropped_silently() -> None:
     included = {**raw, "taxesIncluded": True, "currentTotalPriceSet": money_bag(Decimal("69.90"))}
     mapped = order_map.map_order(parse_erp_order(included), TARGET, variants_for(1), {"Pix": 2})
     assert mapped.erp_total == Decimal("69.90")
+
+
+def test_weighed_binding_unit_is_read_under_the_key_the_catalog_writes() -> None:
+    """jobs.catalog_ledger writes data["unit_kg"] (and the price and stock flows read it): a KG
+    item sold in steps of 0.5 kg goes to the ERP as 0.5 kg a unit, not 1 kg (the order read
+    "sale_unit_kg", which nothing writes). A binding with the older key still reads."""
+    from jobs.price_map import unit_factor
+
+    data = {"seq_produto": 5, "qtd_embalagem": 1, "weighed": True, "unit_kg": "0.5"}
+    info = VariantInfo.from_binding("P5E1", data)
+    assert info.sale_unit_kg == unit_factor(data) == Decimal("0.5")
+    older = {"seq_produto": 5, "qtd_embalagem": 1, "weighed": True, "sale_unit_kg": "0.25"}
+    assert VariantInfo.from_binding("P5E1", older).sale_unit_kg == Decimal("0.25")
+    read = parse_erp_order(raw_order([(Decimal("6.00"), 3, 3, Decimal(0))]))
+    [line] = order_map.map_lines(read, {"gid://shopify/LineItem/1": info})
+    assert (line.line.qty, line.line.unit_price, line.net) == (Decimal("1.5"), Decimal("12.00"), Decimal(18))
