@@ -18,6 +18,7 @@ from redis import Redis
 from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
 
+from ledger import fence
 from ledger.kv import get_redis
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def _held(lock: Lock, ttl: float, *, blocking: bool, blocking_timeout: float | N
     heartbeat = _Heartbeat(lock, ttl)
     heartbeat.start()
     try:
-        yield lock
+        with fence.guarded(str(lock.name), heartbeat.lost.is_set):
+            yield lock
     finally:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ledger import fence
 from ledger.models import Watermark, utcnow
 
 
@@ -51,7 +52,11 @@ def advance(
 
     `changed_at` later than `run_started_at` is clamped to the run's start (page 0 there). The
     row is locked (PostgreSQL) while compared, so two runs cannot move it backwards together.
+
+    Raises:
+        Transient: the run lost the flow lock it holds (ledger.fence).
     """
+    fence.check()  # a run that lost its flow lock moves nothing: another may be running
     changed_at, run_started_at = _utc(changed_at), _utc(run_started_at)
     assert changed_at is not None and run_started_at is not None
     if changed_at > run_started_at:

@@ -81,3 +81,37 @@ def test_record_lock_waits_then_gives_up(rconn):
     thread.join(10)
     with record_lock("shop:1:order:gid://shopify/Order/1", wait=2, conn=rconn):
         pass
+
+
+def test_a_run_that_lost_its_flow_lock_moves_no_watermark(shop_id, rconn):
+    """Redis restarted without its data while the run held the lock (or the heartbeat stalled
+    past the TTL): another worker may take it and run too. This run's watermark advance is
+    refused (transient: it is retried and re-reads from the old watermark), never interleaved."""
+    from datetime import UTC, datetime
+
+    from ledger import fence, watermarks
+    from ledger.db import session_scope
+    from ledger.errors import Transient
+
+    def lost() -> bool:
+        try:
+            fence.check()
+        except Transient:
+            return True
+        return False
+
+    moment = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    with flow_lock(shop_id, "stock", ttl=0.6, conn=rconn) as lock:
+        with session_scope() as session:  # while it holds the lock, the watermark moves
+            watermarks.advance(session, shop_id, "stock", "1", moment, 0, moment)
+        rconn.delete(lock.name)  # what a Redis restart without persistence does to the key
+        assert wait_until(lost, limit=5)
+        with flow_lock(shop_id, "stock", conn=rconn):
+            pass  # another worker could take it now
+        with pytest.raises(Transient, match="lost the lock"), session_scope() as session:
+            watermarks.advance(
+                session, shop_id, "stock", "1", moment.replace(hour=13), 0, moment.replace(hour=13)
+            )
+    with session_scope() as session:
+        assert watermarks.read(session, shop_id, "stock", "1").last_changed_at == moment
+    assert not lost()  # outside the block nothing is fenced
