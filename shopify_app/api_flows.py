@@ -276,7 +276,7 @@ def put_schedule(flow: str) -> ResponseReturnValue:
             "schedule.changed",
             f"schedule:{spec.schedule}",
             before,
-            {"cron": cron, "enabled": enabled},
+            {"cron": cron, "enabled": row.enabled},
         )
         return jsonify(_schedule_json(spec, row, utcnow()))
 
