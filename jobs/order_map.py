@@ -539,7 +539,8 @@ def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
         raise Rejected(
             f"order {order.name}: {figures}: the store adds {tax} of tax on top of the prices (taxes "
             "included: no). Brazilian prices include their taxes and the ERP computes them on the NF-e, "
-            "so the order is not sent short; set the store's prices to include tax, then replay it",
+            "so the order is not sent short. This order keeps the tax it was charged: enter it in the ERP "
+            "by hand, or cancel it; and set the store's prices to include tax so later orders come in",
             system="shopify",
             code="TAXES_ADDED",
             detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
