@@ -157,3 +157,35 @@ def test_an_invoice_event_without_its_document_takes_it_from_the_erp_order(world
     assert (
         world.link(order.gid).nfe_key == document["chaveAcesso"] == world.settlement(order.gid).nfe["chave"]
     )
+
+
+def test_an_altered_invoice_parked_on_a_substitute_resumes_once_it_is_bound(world: World) -> None:
+    """An ERP that reports only the invoice ("faturado com alteração", no S event) with a
+    substitute Shopify does not have yet: the invoice edits the order first and parks on the
+    missing variant; once the catalog binds it, the orders catch-up resumes it."""
+    from sqlalchemy import delete
+
+    from jobs import orders
+    from jobs.worker import run_worker
+    from sandbox.consinco import tables as t
+
+    original = world.plain(0)
+    order = world.linked_order([(original, 1)], gateway="pix")
+    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": unbound.ean, "qtd": 1}]
+    )
+    world.erp.invoice(order.nro)
+    with world.erp.store.write() as (conn, _now):  # this ERP reports only the invoice
+        events = t.mad_pedvendaevento
+        conn.execute(delete(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "S"))
+    world.poll()
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.PARKED.value, (invoice.status, invoice.error_text)
+    assert "resumes" in (invoice.error_text or "")
+
+    world.publish(unbound)  # the catalog binds the substitute
+    resumed = orders.run(world.shop_id)["resumed"]
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, (resumed, invoice.status, invoice.error_text)
