@@ -28,6 +28,7 @@ from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.models import Message, OrderLink, Shop, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import Settlement, fulfillment_cancel, settlement
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,20 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     }
     if not outcome.get("cancel_job"):
         outcome["fulfillments_cancelled"] = _cancel_fulfillments(client, state)
-        job = client.order_cancel(
-            unit.order_id,
-            reason=outcome["reason"],
-            restock=outcome["restock"],
-            refund_to_original=outcome["refund"],
-            notify_customer=outcome["notify_customer"],
-            staff_note=f"Cancelado no ERP (pedido {event.nro_pedvenda}): {event.cancel_reason or '-'}",
-        )
-        outcome["cancel_job"] = job.id
-        _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
+        try:
+            job = client.order_cancel(
+                unit.order_id,
+                reason=outcome["reason"],
+                restock=outcome["restock"],
+                refund_to_original=outcome["refund"],
+                notify_customer=outcome["notify_customer"],
+                staff_note=f"Cancelado no ERP (pedido {event.nro_pedvenda}): {event.cancel_reason or '-'}",
+            )
+        except ShopifyUserErrors as exc:
+            state = _cancelled_by_an_earlier_attempt(client, unit.order_id, exc)
+        else:
+            outcome["cancel_job"] = job.id
+            _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
     finished = bool(state.cancelled_at)  # a rerun: the order says our job is done, no need to poll it
     if not finished:
         finished = _wait(client, outcome["cancel_job"], sleep)
@@ -135,6 +140,21 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return outcome
+
+
+def _cancelled_by_an_earlier_attempt(
+    client: AdminClient, order_id: str, exc: ShopifyUserErrors
+) -> Settlement:
+    """orderCancel refused as already done: an earlier attempt cancelled it and its answer (with
+    the job id) was lost. The order as it is now when cancelled; Transient while that
+    cancellation is still under way; the refusal itself for any other reason."""
+    if "already" not in exc.message.lower():
+        raise exc
+    state = settlement(client, order_id)
+    if state is None or not state.cancelled_at:
+        raise Transient(f"Shopify says {exc.message!r}: a cancellation an earlier attempt started "
+                        "(its answer lost) is still under way; checked again") from exc  # fmt: skip
+    return state
 
 
 def _mark_nfe_cancelled(client: AdminClient, order_id: str, state: Settlement) -> None:

@@ -99,9 +99,12 @@ def cost_key(operation: str, variables: dict[str, Any] | None) -> str:
 
 
 # Mutations never sent a second time after an answer that may hide their success (a network
-# error, a 5xx): starting a bulk operation twice runs every line of its file twice. The caller
-# (shopify_app.admin_api.bulk) looks for the operation before trying again.
-NOT_RESENT = frozenset({"BulkOperationRunMutation"})
+# error, a 5xx): Shopify has no idempotency key for them, and the second call either repeats the
+# work (a bulk operation runs every line of its file twice) or is refused as already done ("has
+# already been cancelled", "already committed", "nothing left to capture"), which reads as a
+# refusal. The error goes up as transient instead: the bulk runner looks for the operation it
+# started, the ERP event appliers re-read the order on their retry and do what is left.
+NOT_RESENT = frozenset({"BulkOperationRunMutation", "OrderCancel", "OrderEditCommit", "OrderCapture"})
 
 
 class Executor:

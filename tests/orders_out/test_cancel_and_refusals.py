@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 import time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from jobs.cancellations import to_shopify as cancel_side
 from ledger.db import session_scope
+from ledger.errors import Transient
 from ledger.models import Message, MessageStatus, Shop
 from sandbox.shopify.state_dump import dump
 
@@ -254,3 +256,69 @@ def test_a_cancel_job_shopify_no_longer_knows_is_cancelled_again_not_a_bug(
     assert "cancel_job" not in (message.response_payload or {})
     assert cancel_side.replay(message.id) == MessageStatus.DONE.value
     assert world.order_doc(order.gid)["cancelledAt"]
+
+
+def _lose_the_first_answer(monkeypatch: Any, operation: str) -> list[str]:
+    """Shopify applies `operation` and its answer never comes back (a read timeout), once."""
+    from shopify_app.admin_api.errors import ShopifyNetworkError
+    from shopify_app.admin_api.transport import AdminTransport
+
+    real_send, sent = AdminTransport.send, []
+
+    def lossy(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        answer = real_send(self, op, variables, token)
+        if op.name == operation:
+            sent.append(op.name)
+            if len(sent) == 1:
+                raise ShopifyNetworkError("read timed out")
+        return answer
+
+    monkeypatch.setattr(AdminTransport, "send", lossy)
+    return sent
+
+
+@pytest.mark.parametrize("operation", ["OrderCancel", "OrderEditCommit", "OrderCapture"])
+def test_a_mutation_whose_answer_was_lost_is_not_sent_again_blind_and_its_retry_converges(
+    world: World, monkeypatch: Any, operation: str
+) -> None:
+    """orderCancel, orderEditCommit and orderCapture carry no idempotency key: sent again, the
+    second call is refused as already done and the event failed for good. The lost answer is
+    transient instead; the retry re-reads the order and does only what is left."""
+    from jobs import cancellations, invoices, order_edits
+
+    sku = world.plain(0)
+    if operation == "OrderCapture":
+        order = world.linked_order([(sku, 2)], gateway="cartao", capture="manual")
+        world.erp.invoice(order.nro)
+        flow, replay = "invoices", invoices.replay
+    elif operation == "OrderEditCommit":
+        order = world.linked_order([(sku, 3)], gateway="pix")
+        world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
+        flow, replay = "order_edits", order_edits.replay
+    else:
+        order = world.linked_order([(sku, 2)], gateway="pix")
+        world.erp.cancel(order.nro, "Cliente desistiu")
+        flow, replay = "cancellations", cancellations.replay
+    sent = _lose_the_first_answer(monkeypatch, operation)
+    world.poll()
+    [message] = world.messages(flow, order)
+    assert sent == [operation] and message.status == MessageStatus.RETRYING.value, message.error_text
+    for _ in range(20):  # what RQ's retries run (a cancellation already under way: until it is done)
+        try:
+            replay(message.id)
+            break
+        except Transient:
+            time.sleep(0.25)
+    [message] = world.messages(flow, order)
+    if operation == "OrderCancel":  # asked again while the first still runs: "already", checked again
+        assert message.status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value), message.error_text
+    else:
+        assert sent == [operation] and message.status == MessageStatus.DONE.value, message.error_text
+    doc = world.order_doc(order.gid)
+    if operation == "OrderCancel":
+        assert doc["cancelledAt"]
+    elif operation == "OrderEditCommit":
+        assert doc["_lines"][0]["currentQuantity"] == 2
+    else:
+        state = world.settlement(order.gid)
+        assert state.nfe and [f.status for f in state.fulfillments] == ["SUCCESS"]
