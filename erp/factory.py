@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
@@ -39,10 +40,9 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
     if found is not None:
         base_url, username, password_enc = found
         return ErpClient(base_url, username, decrypt(password_enc), **options)
-    user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
-    settings = get_settings()
-    if user and password and not settings.is_production:  # the demo's; production: each shop its own
-        return ErpClient(settings.erp_base_url, user, password, **options)
+    fallback = _fallback()
+    if fallback is not None:
+        return ErpClient(*fallback, **options)
     raise MappingMissing(
         "erp_connection",
         str(shop_id),
@@ -50,3 +50,27 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
         f"(or set {ENV_USER} and {ENV_PASSWORD} for the demo)",
         shop_id=shop_id,
     )
+
+
+def erp_address(base_url: str | None) -> str | None:
+    """Which ERP a shop reaches, as comparable text: its ErpConnection's base URL (None: it has no
+    row), else the environment fallback for_shop would use, else None (no ERP). Normalised as the
+    client sends it (one trailing slash), scheme and host in lower case. Shops with one address
+    share one Consinco and its companies; company 1 of another address is another company."""
+    if base_url is None:
+        fallback = _fallback()
+        if fallback is None:
+            return None
+        base_url = fallback[0]
+    parts = urlsplit(base_url.strip())
+    path = parts.path.rstrip("/") + "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
+
+
+def _fallback() -> tuple[str, str, str] | None:
+    """(base URL, user, password) from the environment: the demo's; production: each shop its own."""
+    user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
+    settings = get_settings()
+    if user and password and not settings.is_production:
+        return settings.erp_base_url, user, password
+    return None

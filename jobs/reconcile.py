@@ -345,7 +345,7 @@ def _stock(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
         prices = {b.erp_id: b.data or {} for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "price"))}  # fmt: skip
-        payloads = pending_payloads(session)
+        payloads = pending_payloads(shop_id, session)
     units = {sku: u for sku, data in variants.items() if (u := SkuUnit.from_binding(sku, data))}
     by_product: dict[int, list[str]] = {}
     for sku, unit in units.items():

@@ -7,9 +7,10 @@ batch of that company. Unit of work: a batch of up to 250 levels of one company 
 compare-and-swap on changeFromQuantity, @idempotent key derived from the batch content).
 
 Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
-yet (orders messages still open, whatever their age, of every shop: stores selling one company
-share its units), clamped at zero, in whole packagings (jobs.stock_map). A company without a
-mapped location is refused: a parked message names it, replay resumes it.
+yet (orders messages still open, whatever their age, of every installed shop on the same ERP:
+stores selling one company share its units), clamped at zero, in whole packagings
+(jobs.stock_map). A company without a mapped location is refused: a parked message names it,
+replay resumes it.
 
 Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw it (our last
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
@@ -219,7 +220,9 @@ def _sync_company(
         entries, policies, quiet = _changes(session, shop, company, location, targets, force=only is not None)
         bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
     result.unchanged += len(targets) - len(entries) - len(quiet)
-    writer = BatchWriter(shop.shop_id, shop.domain, client, company, location, pending_payloads)
+    writer = BatchWriter(
+        shop.shop_id, shop.domain, client, company, location, lambda: pending_payloads(shop.shop_id)
+    )
     for start in range(0, len(entries), BATCH_SIZE):
         outcome = writer.write(entries[start : start + BATCH_SIZE])
         result.batches += 1
@@ -291,7 +294,7 @@ def _targets(
     variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
     prices = bindings.get_many(session, shop.shop_id, PRICE_KIND, ids)
     units = {sku: u for sku, b in variants.items() if (u := SkuUnit.from_binding(sku, b.data))}
-    pending = pending_base_by_product(pending_payloads(session), units)
+    pending = pending_base_by_product(pending_payloads(shop.shop_id, session), units)
     out: list[_Target] = []
     waiting: list[BindingRow] = []
     for sku in ids:

@@ -19,12 +19,22 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
+from erp.factory import erp_address
 from jobs.stock_map import SkuUnit
 from ledger import bindings, watermarks
 from ledger.bindings import PRODUCT_KIND, BindingRow
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus, OrderLink, Shop, StoreLink, utcnow
+from ledger.models import (
+    ErpConnection,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Shop,
+    ShopStatus,
+    StoreLink,
+    utcnow,
+)
 
 ORDERS_FLOW = "orders"
 CLOSED = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
@@ -37,9 +47,11 @@ CLOSED_SCOPE = "orders_closed"
 CLOSED_OVERLAP = timedelta(minutes=10)
 
 
-def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
-    """Request payloads of orders taken in Shopify, not in the ERP yet, in every shop: two stores
-    selling one company's stock sell the same units (each payload names its company).
+def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
+    """Request payloads of orders taken in Shopify, not in the ERP yet, in every installed shop
+    connected to the same ERP as `shop_id` (erp.factory.erp_address): two stores selling one
+    company's stock sell the same units (each payload names its company), but company 1 of
+    another Consinco is another company, and a shop that uninstalled the app holds nothing.
 
     Whether an order counts is its state, never its age: its orders message is open (pending,
     waiting for payment, parked, retrying or failed) and its order link, if any, is not cancelled.
@@ -47,6 +59,9 @@ def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
     its stock until it reaches the ERP (done) or is cancelled (the cancellation skips it).
     A payload without its company (parked for a setting before the orders flow named it) takes
     its store link's."""
+    if session is None:
+        with session_scope() as own:
+            return pending_payloads(shop_id, own)
     cancelled = exists().where(
         OrderLink.shop_id == Message.shop_id,
         OrderLink.shopify_order_id == Message.shopify_id,
@@ -55,16 +70,34 @@ def pending_payloads(session: Any = None) -> list[dict[str, Any]]:
     stmt = (
         select(Message.request_payload, StoreLink.nro_empresa)
         .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
-        .where(Message.flow == ORDERS_FLOW, Message.status.in_(PENDING_ORDER_STATUSES), ~cancelled)
+        .where(
+            Message.flow == ORDERS_FLOW,
+            Message.status.in_(PENDING_ORDER_STATUSES),
+            Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),
+            ~cancelled,
+        )
     )
-    if session is None:
-        with session_scope() as own:
-            return pending_payloads(own)
     return [
         p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
         for p, linked in session.execute(stmt)
         if p
     ]
+
+
+def same_erp_shops(session: Any, shop_id: int) -> set[int]:
+    """`shop_id` and every installed shop whose ERP address is its own (one query)."""
+    rows = session.execute(
+        select(Shop.id, Shop.status, ErpConnection.base_url).outerjoin(
+            ErpConnection, ErpConnection.shop_id == Shop.id
+        )
+    ).all()
+    address = {shop: erp_address(url) for shop, _status, url in rows}
+    mine = address.get(shop_id)
+    return {shop_id} | {
+        shop
+        for shop, status, _url in rows
+        if mine is not None and address[shop] == mine and status != ShopStatus.UNINSTALLED.value
+    }
 
 
 def flag_closed_orders(session: Any, shop_id: int) -> int:

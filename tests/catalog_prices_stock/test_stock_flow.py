@@ -16,7 +16,7 @@ from ledger import trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Binding, Message, MessageStatus, utcnow
+from ledger.models import Binding, ErpConnection, Message, MessageStatus, Shop, ShopStatus, utcnow
 from sandbox.consinco import tables as t
 
 from .chain import erp_update, messages
@@ -428,7 +428,47 @@ def test_a_pending_order_stored_without_its_company_counts_at_the_store_links(ch
     None in its payload) still holds its units, at the company the store is linked to."""
     shop = chain.install("sem-empresa", 2, 1, [1, 2])
     add_pending_order(shop, 9301, None, [{"sku": "P4E1", "quantity": 2}])
-    assert pending_base_by_product(stock.pending_payloads(), {}) == {(2, 4): Decimal(2)}
+    assert pending_base_by_product(stock.pending_payloads(shop.shop_id), {}) == {(2, 4): Decimal(2)}
+
+
+def test_an_order_of_a_shop_on_another_erp_does_not_hold_this_erps_stock(chain):
+    """Pending orders count per ERP company among the shops connected to the same ERP only: shop A
+    reaches another Consinco (its own ErpConnection), whose company 1 is not shop B's company 1,
+    so A's open order must not take units off B's level."""
+    a = chain.install("outro-erp", 1, 1, [1])
+    b = chain.install("este-erp", 1, 1, [1])
+    with session_scope() as session:
+        session.execute(
+            update(ErpConnection)
+            .where(ErpConnection.shop_id == a.shop_id)
+            .values(base_url="https://erp.another-merchant.example/api")
+        )
+    cat_b = chain.load_catalog(b, priced=True)
+    stock.run(b.shop_id)
+    sku, data = pick(cat_b, chain, b, 1, minimum=5)
+    add_pending_order(a, 9401, 1, [{"sku": sku, "quantity": 3}])  # A's sale, in its own ERP
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # B's row is read again
+    stock.run(b.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(b, data["inventory_item_id"], 1) == expected(row, s)
+
+
+def test_an_uninstalled_shops_order_and_the_same_erp_written_otherwise_are_told_apart(chain):
+    """The ERP is compared by the address its client would use (a trailing slash is the same ERP),
+    and a shop that uninstalled the app holds no stock with its orders left open."""
+    a = chain.install("mesmo-erp", 1, 1, [1])
+    b = chain.install("desinstalada", 1, 1, [1])
+    c = chain.install("com-barra", 1, 1, [1])
+    with session_scope() as session:
+        session.execute(update(Shop).where(Shop.id == b.shop_id).values(status=ShopStatus.UNINSTALLED.value))
+        session.execute(
+            update(ErpConnection)
+            .where(ErpConnection.shop_id == c.shop_id)
+            .values(base_url=ErpConnection.base_url + "/")
+        )
+    add_pending_order(b, 9402, 1, [{"sku": "P4E1", "quantity": 2}])
+    add_pending_order(c, 9403, 1, [{"sku": "P4E1", "quantity": 5}])
+    assert pending_base_by_product(stock.pending_payloads(a.shop_id), {}) == {(1, 4): Decimal(5)}
 
 
 def _age_erp_row(chain, company, seq, minutes=5):

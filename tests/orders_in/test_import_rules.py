@@ -164,7 +164,7 @@ def test_an_order_parked_for_a_missing_setting_names_its_company_so_its_stock_is
     message = world.message(gid)
     assert message.status == MessageStatus.PARKED.value and "seqCanalVenda" in message.error_text
     assert message.request_payload["nro_empresa"] == NRO_EMPRESA
-    pending = pending_base_by_product(stock.pending_payloads(), {})
+    pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
     assert pending.get((NRO_EMPRESA, SkuUnit.from_binding(sku, None).seq_produto)) == 2
 
 
