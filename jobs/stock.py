@@ -391,7 +391,9 @@ def _changes(
             current_policy = policy_known[t.id_sku].digest if t.id_sku in policy_known else POLICY_DENY
             if current_policy != t.target.policy or (force and t.target.quantity is None):
                 policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))
-        unchanged = here and old is not None and old.digest == t.target.digest()
+        # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.
+        tried = tuple((old.data or {}).get("tried") or ()) if here and old is not None else ()
+        unchanged = here and old is not None and old.digest == t.target.digest() and not tried
         if t.target.quantity is None or (unchanged and not force):
             if old is None or old.digest != t.target.digest() or (old.data or {}) != data:
                 quiet.append(BindingRow(key, t.item_id, t.target.digest(), data))
@@ -406,6 +408,8 @@ def _changes(
                 t.target.quantity,
                 sent if here else None,
                 expected_at=_shown_at(old) if here else None,
+                tried=tried,
+                unsure=bool(tried),
             )
         )
     return entries, policies, quiet

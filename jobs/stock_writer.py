@@ -8,9 +8,12 @@ shows since the figure it called stale that no order of this shop known since ex
 whose orders/create webhook is not processed yet: the retry must not give it back; nothing
 remembers that drop, so the SKU's next computation counts the order instead of it and a drop
 that was no sale is not held for good), entries Shopify refuses for themselves are
-reported per SKU and dropped, and the rest is sent again. Entries Shopify already shows at the
-target are not written at all. Each send carries an @idempotent key derived from its content and
-the batch message's attempt (the same levels sent again by a later pass are a new operation).
+reported per SKU and dropped, and the rest is sent again. A drop ending exactly at a level an
+earlier pass sent without ever hearing back (its "stock" binding's "tried", noted before each
+call: Shopify applied it and the answer was lost) is that write, not a sale. Entries Shopify
+already shows at the target are not written at all. Each send carries an @idempotent key
+derived from its content and the batch message's attempt (the same levels sent again by a later
+pass are a new operation).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 MAX_ROUNDS = 5
+MAX_TRIED = 5  # levels a "stock" binding remembers as sent and not answered yet
 POLICY_MUTATION = "ProductVariantsBulkUpdate"
 
 
@@ -51,7 +55,10 @@ POLICY_MUTATION = "ProductVariantsBulkUpdate"
 class LevelEntry:
     """One level to write: `expected` is what Shopify last showed, at `expected_at` (None: read it
     first, unless `unstocked`: read, and the item has no level at the location yet). `stale_from`
-    is the (level, time) Shopify showed before its first stale answer in this batch."""
+    is the (level, time) Shopify showed before its first stale answer in this batch. `tried`: the
+    levels earlier passes sent for it and never heard back about (Shopify may show one of them);
+    `unsure`: `expected` is the level last confirmed and Shopify may show one of those instead, so
+    the entry is sent (compare-and-swap) even when `expected` equals the target."""
 
     id_sku: str
     item_id: str
@@ -63,6 +70,8 @@ class LevelEntry:
     unstocked: bool = False
     expected_at: datetime | None = None
     stale_from: tuple[int, datetime] | None = None
+    tried: tuple[int, ...] = ()
+    unsure: bool = False
 
 
 @dataclass
@@ -176,11 +185,12 @@ class BatchWriter:
             if unknown:
                 self._read(unknown, live, done, errors)
                 self._keep_unexplained_drops([e.id_sku for e in unknown if e.id_sku in live], live)
-            for sku in [s for s, e in live.items() if e.expected == e.target]:
+            for sku in [s for s, e in live.items() if e.expected == e.target and not e.unsure]:
                 done[sku] = live.pop(sku).target  # Shopify already shows it: nothing to write
             if not live:
                 return
             order = list(live.values())
+            self._note_tried(order)
             quantities = [
                 {
                     "inventoryItemId": e.item_id,
@@ -229,7 +239,24 @@ class BatchWriter:
             elif not seen.stocked:
                 live[e.id_sku] = replace(e, unstocked=True)
             else:
-                live[e.id_sku] = replace(e, expected=seen.available, expected_at=read_at)
+                live[e.id_sku] = replace(e, expected=seen.available, expected_at=read_at, unsure=False)
+
+    def _note_tried(self, order: list[LevelEntry]) -> None:
+        """Each level about to be sent, added to its "stock" binding's "tried" before the call
+        (committed): if Shopify applies it and the answer is lost, the next pass knows the level
+        as its own write. An accepted write's binding is written anew, without "tried"."""
+        by_key = {f"{self.company}:{e.id_sku}": e.target for e in order}
+        with session_scope() as session:
+            rows = []
+            for key, b in bindings.get_many(session, self.shop_id, STOCK_KIND, list(by_key)).items():
+                data = dict(b.data or {})
+                tried = list(data.get("tried") or [])
+                if by_key[key] in tried:
+                    continue
+                data["tried"] = [*tried, by_key[key]][-MAX_TRIED:]
+                data.setdefault("at", b.updated_at.isoformat())  # when Shopify showed "sent"
+                rows.append(BindingRow(key, b.shopify_id, b.digest, data))
+            bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
 
     def _split(
         self, exc: ShopifyUserErrors, order: list[LevelEntry], live: dict[str, LevelEntry], errors: list[dict]
@@ -260,6 +287,7 @@ class BatchWriter:
                 expected=None,
                 expected_at=None,
                 unstocked=False,
+                unsure=False,
                 stale_from=e.stale_from or known,
             )
 
@@ -269,7 +297,9 @@ class BatchWriter:
         known since then, explains is a sale whose order we do not know yet (its webhook not
         processed). It is kept out of the target, so the retry never gives it back. Nothing
         remembers it: the SKU's next computation (its ERP row moving, as the order's own
-        reservation does, or a recheck) counts the order by then known instead."""
+        reservation does, or a recheck) counts the order by then known instead. A drop ending
+        exactly at a level an earlier pass sent without hearing back (`tried`) is that write,
+        applied with its answer lost (a timeout, the worker gone): no sale."""
         stale = [live[s] for s in skus if live[s].stale_from is not None and live[s].expected is not None]
         if not stale:
             return
@@ -277,6 +307,8 @@ class BatchWriter:
         for e in stale:
             assert e.stale_from is not None and e.expected is not None
             before, at = e.stale_from
+            if e.expected in e.tried:
+                continue
             explained = sum((q for when, q in orders.get(e.id_sku, []) if when > at), Decimal(0))
             unexplained = int((Decimal(before - e.expected) - explained).to_integral_value(ROUND_CEILING))
             if unexplained > 0:

@@ -14,7 +14,7 @@ from jobs import prices, stock, stock_writer
 from jobs.stock_map import pending_base_by_product
 from ledger import trace, watermarks
 from ledger.db import session_scope
-from ledger.errors import MappingMissing
+from ledger.errors import MappingMissing, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Binding, ErpConnection, Message, MessageStatus, Shop, ShopStatus, utcnow
 from sandbox.consinco import tables as t
@@ -575,3 +575,52 @@ def test_a_sale_whose_order_came_since_the_last_pass_is_not_subtracted_twice_on_
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))
+
+
+def _applied_then_lost(monkeypatch, shop):
+    """One stock pass whose write Shopify applies but whose answer is lost (a read timeout after
+    the commit, the client's retries spent: Transient): the pass fails, as RQ would see it."""
+    real = stock_writer.set_available
+
+    def applied_then_lost(client, quantities, **kwargs):
+        real(client, quantities, **kwargs)
+        raise Transient("read timeout after Shopify applied the batch")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_writer, "set_available", applied_then_lost)
+        with pytest.raises(Transient):
+            stock.run(shop.shop_id)
+
+
+def test_a_write_whose_answer_was_lost_is_not_subtracted_twice_on_the_retry(chain, monkeypatch):
+    """The ERP lost 5 units and the pass's write of the lower level is applied, its answer lost.
+    The retry still holds the old level as Shopify's (changeFromQuantity), Shopify answers stale,
+    and the drop it shows ends exactly at the level the write tried: that is our own write, not a
+    sale nobody knows of, so it is not subtracted again. The level is the ERP figure, for good."""
+    shop = chain.install("resposta-perdida", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=20)
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], -5)  # the ERP lost 5
+    _applied_then_lost(monkeypatch, shop)
+    stock.run(shop.shop_id)  # RQ's retry
+    _age_erp_row(chain, 1, data["seq_produto"])  # later passes read nothing new
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s)
+
+
+def test_a_write_whose_answer_was_lost_is_undone_when_the_erp_goes_back(chain, monkeypatch):
+    """A write applied with its answer lost, then the ERP figure goes back to the level last
+    confirmed: the binding's level equals the target, but Shopify may show the lost write, so the
+    level is written (compare-and-swap from the confirmed one) rather than taken as unchanged."""
+    shop = chain.install("resposta-volta", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=20)
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], -5)
+    _applied_then_lost(monkeypatch, shop)
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 5)  # back where it was
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s)
