@@ -206,6 +206,7 @@ def _sync_company(
     with session_scope() as session:
         _resume_refused(session, shop.shop_id, company)
         moved = _location_moved(session, shop.shop_id, company, location)
+        _forget_others_at(session, shop.shop_id, company, location)
         since = None if only or moved else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
@@ -217,7 +218,9 @@ def _sync_company(
                 bases[id_sku] = (base, stock)
     with session_scope() as session:
         targets = _targets(session, shop, company, bases, rechecks, only is None)
-        entries, policies, quiet = _changes(session, shop, company, location, targets, force=only is not None)
+        entries, policies, quiet = _changes(
+            session, shop, company, location, targets, force=only is not None, moved=moved
+        )
         bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
     result.unchanged += len(targets) - len(entries) - len(quiet)
     writer = BatchWriter(
@@ -357,14 +360,36 @@ def _sibling_bases(
 
 def _location_moved(session: Any, shop_id: int, company: int, location: str) -> bool:
     """True when the company's levels were last written at another location (its mapping moved,
-    or two companies swapped locations) or never: the pass then reads every ERP row of the
-    company, not only those changed since the watermark, and writes each level at `location`."""
+    or two companies swapped locations) or are not known to be there (never written, or its
+    marker forgotten): the pass then reads every ERP row of the company, not only those changed
+    since the watermark, and writes each level at `location` that differs from what Shopify shows
+    there (no "stock" binding is taken as what the location holds)."""
     marker = bindings.get_many(session, shop_id, LOCATION_KIND, [str(company)]).get(str(company))
     return marker is None or marker.shopify_id != location
 
 
+def _forget_others_at(session: Any, shop_id: int, company: int, location: str) -> None:
+    """`company` writes at `location` now: any other company's marker there is forgotten, so a
+    company mapped back to it later compares its levels again (the ones it left were overwritten)."""
+    session.execute(
+        delete(Binding).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == LOCATION_KIND,
+            Binding.shopify_id == location,
+            Binding.erp_id != str(company),
+        )
+    )
+
+
 def _changes(
-    session: Any, shop: _Shop, company: int, location: str, targets: list[_Target], *, force: bool
+    session: Any,
+    shop: _Shop,
+    company: int,
+    location: str,
+    targets: list[_Target],
+    *,
+    force: bool,
+    moved: bool = False,
 ) -> tuple[list[LevelEntry], dict[str, list[tuple[str, str, str]]], list[BindingRow]]:
     """Levels to write, policies to change (per product) and unchanged bindings to refresh."""
     known = bindings.get_many(session, shop.shop_id, STOCK_KIND, [f"{company}:{t.id_sku}" for t in targets])
@@ -376,9 +401,14 @@ def _changes(
         key = f"{company}:{t.id_sku}"
         old = known.get(key)
         sent = (old.data or {}).get("sent") if old is not None else None
-        # What was sent holds for this item at this location only (a moved company starts anew).
+        # What was sent holds for this item at this location only, and only while the location is
+        # known to hold the company's levels (a moved company, or one whose marker was forgotten
+        # when another company wrote there, starts anew).
         here = (
-            old is not None and old.shopify_id == t.item_id and (old.data or {}).get("location") == location
+            not moved
+            and old is not None
+            and old.shopify_id == t.item_id
+            and (old.data or {}).get("location") == location
         )
         data = {
             "base": _text(t.base),
@@ -465,7 +495,8 @@ def _load_shop(session: Any, shop_id: int) -> _Shop:
 
 
 def _refuse(shop_id: int, company: int) -> None:
-    """Park one message naming the company: stock is never sent to a guessed location."""
+    """Park one message naming the company: stock is never sent to a guessed location. Where its
+    levels were written is forgotten (another company may write there before it is mapped back)."""
     missing = MappingMissing(
         MappingKind.LOCATION.value,
         str(company),
@@ -474,6 +505,11 @@ def _refuse(shop_id: int, company: int) -> None:
         nro_empresa=company,
     )
     with session_scope() as session:
+        session.execute(
+            delete(Binding).where(
+                Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
+            )
+        )
         message = trace.begin(
             session,
             shop_id,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from jobs import prices, stock, stock_writer
 from jobs.stock_map import pending_base_by_product
@@ -16,7 +16,16 @@ from ledger import trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Binding, ErpConnection, Message, MessageStatus, Shop, ShopStatus, utcnow
+from ledger.models import (
+    Binding,
+    ErpConnection,
+    LocationMapping,
+    Message,
+    MessageStatus,
+    Shop,
+    ShopStatus,
+    utcnow,
+)
 from sandbox.consinco import tables as t
 
 from .chain import erp_update, messages
@@ -624,3 +633,35 @@ def test_a_write_whose_answer_was_lost_is_undone_when_the_erp_goes_back(chain, m
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s)
+
+
+def test_a_company_mapped_back_to_a_location_another_company_wrote_meanwhile_gets_its_stock_there(chain):
+    """Company 1 is unmapped (its levels stay at L1), company 2 is moved to L1 and writes its own
+    levels there, then the merchant puts things back (1 -> L1, 2 -> L2). Company 1's levels must
+    be company 1's again: where its levels were written is forgotten when it is refused for want
+    of a location and when another company writes at that location, so its next pass is full and
+    compares every level with what Shopify shows."""
+    shop = chain.install("volta-local", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    with session_scope() as session:  # the mappings page saved without company 1
+        session.execute(
+            delete(LocationMapping).where(
+                LocationMapping.shop_id == shop.shop_id, LocationMapping.nro_empresa == 1
+            )
+        )
+    shop.locations.pop(1)
+    chain.map_location(shop, 2, 0)  # company 2 now ships from L1
+    stock.run(shop.shop_id)
+    chain.map_location(shop, 2, 1)  # put back: company 2 at L2 ...
+    chain.map_location(shop, 1, 0)  # ... and company 1 at L1 again
+    stock.run(shop.shop_id)
+    wrong = {}
+    for company in (1, 2):
+        rows = erp_stock(chain, company)
+        for sku, data in catalog.items():
+            want = expected(*rows[sku]) if not data["weighed"] else None
+            got = chain.level(shop, data["inventory_item_id"], company)
+            if want is not None and got != want:
+                wrong[(company, sku)] = (want, got)
+    assert wrong == {}
