@@ -127,7 +127,8 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
 
 def _delete(shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, str]) -> int:
     """One priceListFixedPricesDelete call as one message; fixed prices Shopify does not hold are
-    left out and the rest sent again. Raises on anything else (the bindings stay for the next pass)."""
+    left out and the rest sent again (none left: the call is done, nothing was there to remove).
+    Raises on anything else (the bindings stay for the next pass)."""
     skus = sorted(batch.values())
     unit = f"pricelist:{list_.market}:remove:{digest(skus)[:16]}"
     request = {"price_list_id": list_.list_id, "key": list_.key, "skus": skus}
@@ -152,6 +153,7 @@ def _delete(shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, st
                 break
             absent += [live[i] for i in sorted(named)]
             live = [v for i, v in enumerate(live) if i not in named]
+            error = None  # the rest is sent again; none left (every price already gone): done
         except Exception as exc:  # classified by trace.fail; re-raised below
             error = exc
             break

@@ -158,6 +158,35 @@ def test_deleting_a_market_mapping_removes_its_fixed_prices_and_mapping_it_again
     assert len(price_list["prices"]) == len(catalog)
 
 
+def test_retiring_a_list_whose_fixed_prices_are_all_gone_forgets_it(chain, calls, monkeypatch):
+    """Every fixed price of a retired pair is already gone from the list (removed by hand, or an
+    earlier retirement's delete succeeded and the worker died before the bindings went). Shopify
+    names each as VARIANT_NOT_FOUND, which is already what we want: the removal call is done and
+    the pair forgotten, not failed and sent again on every pass."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("retira-vazio", 1, 1, [1])
+    chain.load_catalog(shop)
+    market = _list_market(shop)
+    prices.run(shop.shop_id)
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    client = for_shop(shop.domain)
+    client.price_list_fixed_prices_delete(price_list["id"], list(price_list["prices"]))  # all gone
+    client.close()
+    with session_scope() as session:
+        assert delete_mapping(session, shop.shop_id, "segment_market", market)
+    prices.run(shop.shop_id)
+    mark = calls.mark()
+    prices.run(shop.shop_id)
+    with session_scope() as session:
+        left = bindings.get_many(session, shop.shop_id, "price_list", [f"2:2@{market}"])
+    removal = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert (
+        sorted(left),
+        [(m.status, m.error_text) for m in removal],
+        calls.mutations(mark),
+    ) == ([], [(MessageStatus.DONE.value, None)], [])
+
+
 def test_a_list_price_the_erp_has_none_for_is_not_sent_and_is_said_by_name(chain, monkeypatch):
     """The pair's normal price is 0 (Consinco's "no price"): no fixed price of R$ 0.00 goes to the
     market's list, a failed message names the SKU and why, and a real price later lands and
