@@ -9,32 +9,50 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   Lines removed by an edit (current quantity 0) are left out.
 - Money: the ERP total must equal Shopify's current total to the cent. Each line goes at its
   Shopify unit price; the difference between the gross and Shopify's current subtotal (line
-  and order discounts) is each line's discountAllocations at its current quantity (exact cents;
-  split in proportion to them, largest remainder, when rounding leaves a cent over), so the sum
-  is exact and no line's discount is above its value. Freight = the shipping lines' discounted
-  prices.
+  and order discounts) is split per line by jobs.order_discounts: each line ends at Shopify's
+  own current value for it (priceAfterAllDiscountsBeforeTaxesSet), so the sum is exact and no
+  line's discount is above its value. Freight = the shipping lines' discounted prices.
 - Payments: every gateway maps to an ERP payment form (De:Para kind payment_method).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from erp.records import OrderInput, OrderLineInput, PaymentInput
 from jobs.order_customer import InvalidTaxId, TaxId, map_customer, validate_tax_id
+from jobs.order_discounts import (
+    CENT,
+    ZERO,
+    LineMoney,
+    cents,
+    discount_shares,
+    distribute_cents,
+    line_money,
+)
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.order_results import Order, OrderLine
 
-__all__ = ["InvalidTaxId", "TaxId", "map_customer", "map_order", "validate_tax_id"]
+__all__ = [
+    "CENT",
+    "ZERO",
+    "InvalidTaxId",
+    "LineMoney",
+    "TaxId",
+    "cents",
+    "discount_shares",
+    "distribute_cents",
+    "map_customer",
+    "map_order",
+    "validate_tax_id",
+]
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
 PAYMENT_METHOD = "payment_method"
 VARIANT = VARIANT_KIND
 # displayFinancialStatus values that let an order go to the ERP, per shop setting payment_confirmation.
@@ -46,39 +64,6 @@ READY_STATUSES: dict[str, frozenset[str]] = {
 # lapsed or was voided, all money given back): not waited for (jobs.orders skips it).
 WILL_NOT_BE_PAID = frozenset({"EXPIRED", "VOIDED", "REFUNDED"})
 PICKUP_WORDS = ("retirada", "retirar", "pickup", "pick up", "pick-up")
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-# ---------------------------------------------------------------- money
-
-
-def distribute_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split `total` (whole cents) over `weights` in proportion, summing exactly to `total`.
-
-    Largest remainder: every share is floored to the cent, then the cents left go to the shares
-    that lost most to the floor (ties to the earlier line). All-zero weights split evenly.
-    """
-    total_cents = int((cents(total) / CENT).to_integral_value())
-    if not weights:
-        if total_cents:
-            raise ValueError("cannot distribute a non-zero total over no weights")
-        return []
-    clean = [max(w, ZERO) for w in weights]
-    weight_sum = sum(clean, ZERO)
-    if weight_sum == 0:
-        clean, weight_sum = [Decimal(1)] * len(weights), Decimal(len(weights))
-    sign = -1 if total_cents < 0 else 1
-    remaining = abs(total_cents)
-    raw = [Decimal(remaining) * w / weight_sum for w in clean]
-    floors = [int(r) for r in raw]
-    left = remaining - sum(floors)
-    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - floors[i]), i))
-    for index in order[:left]:
-        floors[index] += 1
-    return [Decimal(sign * f) * CENT for f in floors]
 
 
 # ---------------------------------------------------------------- inputs
@@ -189,85 +174,10 @@ def missing_variants(order: Order, variants: Mapping[str, VariantInfo]) -> list[
     return [line for line in goods_lines(order) if line.id not in variants]
 
 
-class LineMoney(NamedTuple):
-    """A line's money at its current quantity (None: Shopify's answer did not carry it)."""
-
-    gross: Decimal  # unit price x current quantity
-    own: Decimal | None  # totalDiscountSet: the line's own discounts (real Shopify leaves codes out)
-    after_all: Decimal | None  # from the unit price after all discounts (approximate: a rounded unit)
-    allocated: Decimal | None  # discountAllocations: every discount, order-level codes included
-
-
-def _line_money(line: OrderLine) -> LineMoney:
-    """Shopify's figures for a line, prorated to its current quantity.
-
-    `totalDiscountSet` and `discountAllocations` are exact cents for the ORIGINAL quantity (units
-    removed by an edit included): both are taken at current / original quantity.
-    """
-    price = line.original_unit_price.amount if line.original_unit_price else ZERO
-    gross = price * line.current_quantity
-    own = allocated = None
-    if line.total_discount is not None and line.quantity:
-        own = line.total_discount.amount * line.current_quantity / line.quantity
-    if line.allocated_discount is not None and line.quantity:
-        allocated = line.allocated_discount * line.current_quantity / line.quantity
-    after_all = None
-    if line.discounted_unit_price is not None:
-        after_all = (price - line.discounted_unit_price.amount) * line.current_quantity
-    return LineMoney(gross, own, after_all, allocated)
-
-
 def _sold_value(line: OrderLine) -> Decimal:
     """A line's value after all its discounts at its current quantity."""
     unit = line.discounted_unit_price or line.original_unit_price
     return cents(unit.amount * line.current_quantity) if unit else ZERO
-
-
-def discount_weights(figures: Sequence[LineMoney], total: Decimal) -> list[Decimal]:
-    """How the order's discount `total` is spread over its lines: by Shopify's allocation of every
-    discount to each line (discountAllocations, exact cents), else by the lines' own discounts
-    when they account for all of it, else by the unit prices after all discounts (an order-level
-    code is in no line's own total: spread evenly, R$ 2.00 + R$ 200.00 with 10 % off gave the
-    R$ 2.00 line a discount above its value), else by the lines' value."""
-    allocated = [f.allocated for f in figures]
-    if all(a is not None for a in allocated) and sum(allocated, ZERO) > 0:  # type: ignore[arg-type]
-        return allocated  # type: ignore[return-value]
-    own = [f.own for f in figures]
-    if all(o is not None for o in own) and cents(sum(own, ZERO)) == cents(total):  # type: ignore[arg-type]
-        return own  # type: ignore[return-value]
-    after_all = [f.after_all if f.after_all is not None else (f.own or ZERO) for f in figures]
-    if any(a > 0 for a in after_all):
-        return after_all
-    return [f.gross for f in figures]
-
-
-def discount_shares(total: Decimal, figures: Sequence[LineMoney]) -> list[Decimal]:
-    """Each line's discount, summing to `total` to the cent, none above the line's value.
-
-    Shopify's own per-line figures rounded to the cent when they add up to `total` (what Shopify,
-    the NF-e per item and a later cut of one line see), else `total` split in proportion to
-    `discount_weights`. A share above its line's value (a free line, a weight off by rounding)
-    is cut to it and the rest goes to the lines with value left, in proportion to what they have
-    left: a line with a discount above its value is a negative ERP line (SEFAZ refuses vDesc > vProd).
-
-    Raises:
-        ValueError: `total` is above the value of all the lines (the caller rejects that first).
-    """
-    weights = discount_weights(figures, total)
-    caps = [cents(f.gross) for f in figures]
-    rounded = [cents(w) for w in weights]
-    if sum(rounded, ZERO) == cents(total) and all(ZERO <= r <= c for r, c in zip(rounded, caps, strict=True)):
-        return rounded
-    shares = distribute_cents(total, weights)
-    excess = sum((max(s - c, ZERO) for s, c in zip(shares, caps, strict=True)), ZERO)
-    if not excess:
-        return shares
-    shares = [min(s, c) for s, c in zip(shares, caps, strict=True)]
-    room = [c - s for s, c in zip(shares, caps, strict=True)]
-    if sum(room, ZERO) < excess:
-        raise ValueError(f"a discount of {total} is above the lines' value {sum(caps, ZERO)}")
-    # In proportion to the room left, no line gets more than its room (largest remainder).
-    return [s + extra for s, extra in zip(shares, distribute_cents(excess, room), strict=True)]
 
 
 def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[MappedLine]:
@@ -290,7 +200,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     current = goods_lines(order)
     if not current:
         raise Rejected(f"order {order.name} has no line left to send", system="shopify", code="NO_LINES")
-    figures = [_line_money(line) for line in current]
+    figures = [line_money(line) for line in current]
     gross_total = sum((f.gross for f in figures), ZERO)
     if read.current_subtotal is not None:
         # The subtotal counts gift cards sold (lines) but not tips (Shopify: "before shipping,

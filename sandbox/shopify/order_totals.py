@@ -80,8 +80,11 @@ def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
     in `discountAllocations` and the "after all discounts" fields)."""
     f = _line_figures(line)
     price, quantity = f["price"], f["quantity"]
-    own = f["discount"] - Decimal(line.get("_orderDiscount") or "0")
-    after_all = price * quantity - f["discount"]
+    # What is allocated (discountAllocations): `_discount` less the units an edit's discount was
+    # never on (add_line_discount), which only make the current share prorate right.
+    allocated = f["discount"] - Decimal(line.get("_editUnallocated") or "0")
+    own = allocated - Decimal(line.get("_orderDiscount") or "0")
+    after_all = price * quantity - allocated
     unit_after = cents(after_all / quantity) if quantity else price
     unit_own = cents((price * quantity - own) / quantity) if quantity else price
     line.update(
@@ -264,9 +267,13 @@ def add_line_discount(line: dict[str, Any], application: dict[str, Any], per_uni
 
     `_discount` counts over the ordered `quantity` while totals prorate it to `currentQuantity`,
     so `per_unit x quantity` is added: the current share then is exactly `per_unit x current`.
+    As in Shopify, the allocation is on the current units only (units removed before never had
+    it): totalDiscountSet and the after-all-discounts unit price count `per_unit x current`.
     """
     allocated = cents(per_unit * line["currentQuantity"])
     line["_discount"] = f"{cents(Decimal(line['_discount']) + per_unit * line['quantity'])}"
+    unallocated = Decimal(line.get("_editUnallocated") or "0") + per_unit * line["quantity"] - allocated
+    line["_editUnallocated"] = f"{cents(unallocated)}"
     line["discountAllocations"] = [
         *line.get("discountAllocations", []),
         {"allocatedAmountSet": bag(allocated), "discountApplication": application},

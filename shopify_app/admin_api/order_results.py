@@ -33,6 +33,9 @@ class OrderLine:
     # Sum of discountAllocations: every discount on the line, order-level codes included, in exact
     # cents, for the ORIGINAL quantity (removed units included). None: not read.
     allocated_discount: Decimal | None = None
+    # priceAfterAllDiscountsBeforeTaxesSet: the line's value after every discount, removed units
+    # left out (Shopify's own current figure, exact cents). None: not read.
+    current_total: Money | None = None
 
     @property
     def tip_shaped(self) -> bool:
@@ -217,6 +220,7 @@ def parse_order_line(raw: dict[str, Any]) -> OrderLine:
         gift_card=bool(raw.get("isGiftCard")),
         requires_shipping=raw.get("requiresShipping") is not False,
         allocated_discount=_allocated(raw.get("discountAllocations")),
+        current_total=parse_money_bag(raw.get("priceAfterAllDiscountsBeforeTaxesSet")),
     )
 
 

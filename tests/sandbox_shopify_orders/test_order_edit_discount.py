@@ -154,3 +154,43 @@ def test_refusals_are_user_errors_and_stage_nothing(shop: ShopClient, catalogue:
     assert refused(arroz, _discount("0.50"))[0]["message"] == "The order edit has already been committed."
     after = shop.data(APPLIED, {"id": order_id})["order"]
     assert len(after["discountApplications"]["nodes"]) == 1  # only the accepted one
+
+
+SET_QUANTITY = """
+mutation SetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: true) {
+    userErrors { field message }
+  }
+}"""
+
+
+def test_a_discount_added_after_a_cut_is_allocated_on_the_units_left_only(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """As in Shopify, a line's allocations count removed units, but a discount an edit adds after
+    a cut was never on the units removed: 3 x 7.90 cut to 2, then 0.40 off each unit, is an
+    allocation of 0.80; totalDiscountSet and discountedTotalSet count that 0.80, and the line's
+    current value (priceAfterAllDiscountsBeforeTaxesSet) is 2 x 7.90 - 0.80."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 3}, {"sku": "FJN-1", "quantity": 1}],
+        gateway="cartao", capture="manual", discount_rate=0.0, shipping="SEDEX", seed=2,
+    )  # fmt: skip
+    for change in ("cut", "discount"):
+        begin = shop.data(BEGIN, {"id": order_id})["orderEditBegin"]
+        calc_id = begin["calculatedOrder"]["id"]
+        arroz = next(
+            li["id"] for li in begin["calculatedOrder"]["lineItems"]["nodes"] if li["sku"] == "ARZ-1"
+        )
+        if change == "cut":
+            staged = shop.data(SET_QUANTITY, {"id": calc_id, "lineItemId": arroz, "quantity": 2})
+            assert staged["orderEditSetQuantity"]["userErrors"] == []
+        else:
+            staged = shop.data(DISCOUNT, {"id": calc_id, "lineItemId": arroz, "discount": _discount("0.40")})
+            assert staged["orderEditAddLineItemDiscount"]["userErrors"] == []
+        assert shop.data(COMMIT, {"id": calc_id})["orderEditCommit"]["userErrors"] == []
+    line = line_by_sku(order(shop, order_id), "ARZ-1")
+    assert (line["quantity"], line["currentQuantity"]) == (3, 2)
+    assert [amount(a["allocatedAmountSet"]) for a in line["discountAllocations"]] == [Decimal("0.80")]
+    assert amount(line["totalDiscountSet"]) == Decimal("0.80")
+    assert amount(line["discountedTotalSet"]) == Decimal("22.90")  # 3 x 7.90 - 0.80
+    assert amount(line["priceAfterAllDiscountsBeforeTaxesSet"]) == Decimal("15.00")  # 2 x 7.90 - 0.80
