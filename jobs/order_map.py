@@ -194,7 +194,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
         raise MappingMissing(
             VARIANT,
             first.sku or first.variant_id or first.id,
-            f"order {order.name}: {_missing_text(missing)}",
+            f"order {order.name}: {_missing_text(missing)}{_unmatched_tip(order, missing)}",
             lines=[{"sku": line.sku, "name": line.name, "variant_id": line.variant_id} for line in missing],
         )
     current = goods_lines(order)
@@ -242,6 +242,20 @@ def _missing_text(missing: list[OrderLine]) -> str:
             "replace it with a catalog product (or remove it) by an order edit and the order resumes"
         )
     return "; ".join(parts)
+
+
+def _unmatched_tip(order: Order, missing: list[OrderLine]) -> str:
+    """When the order has a tip but no set of its tip-shaped lines makes it up, say so: which
+    line is the tip is not guessed (Order.tip_lines), so every candidate is named above."""
+    if not order.tips or order.tips.amount <= 0 or order.tip_lines():
+        return ""
+    shaped = [line for line in missing if line.tip_shaped]
+    if not shaped:
+        return ""
+    return (
+        f"; the order's tip of {order.tips.amount} is made up by no set of its lines without a "
+        "variant, so none of them is taken as the tip"
+    )
 
 
 def _erp_line(line: OrderLine, info: VariantInfo, gross: Decimal, net: Decimal) -> MappedLine:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shopify_app.admin_api import order_tips
 from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
 
 TAX_CREDENTIAL_BR = "TAX_CREDENTIAL_BR"
@@ -156,17 +157,10 @@ class Order:
     tips: Money | None = None  # totalTipReceivedSet (None: not read)
 
     def tip_lines(self) -> list[OrderLine]:
-        """The current lines that are the order's tip: tip-shaped lines as far as their value makes
-        up totalTipReceivedSet, first ones first; any other tip-shaped line is a custom item."""
-        left = self.tips.amount if self.tips else Decimal(0)
-        found = []
-        for line in self.lines:
-            price = line.discounted_unit_price or line.original_unit_price
-            value = price.amount * line.current_quantity if price else Decimal(0)
-            if line.current_quantity > 0 and line.tip_shaped and 0 < value <= left:
-                found.append(line)
-                left -= value
-        return found
+        """The current lines that are the order's tip: the tip-shaped lines whose values add up
+        exactly to totalTipReceivedSet (order_tips: titled as a tip and later lines preferred);
+        none when no set does. Any other tip-shaped line is a custom item."""
+        return order_tips.tip_lines(self.lines, self.tips.amount if self.tips else Decimal(0))
 
     def localized(self, key: str) -> str | None:
         return next((f.value for f in self.localized_fields if f.key == key and f.value), None)
