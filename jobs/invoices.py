@@ -9,8 +9,10 @@ nothing (idempotent on the key):
    is rejected with the value and the rule, and nothing is written;
 2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
    xml_url) — skipped when `nfe.chave` already holds this key;
-3. one fulfillment per location for every line still to fulfil (the order was edited to the
-   picking before, so what remains is what was invoiced), with tracking when the ERP gives it;
+3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
+   the units the ERP served, less those fulfilled already), with tracking when the ERP gives it;
+   what no NF-e line carries (an item a person added in Shopify after the picking) is left
+   unfulfilled and named on the order link;
 4. the tag "NF-e emitida";
 5. capture what the NF-e still asks for (its total, plus the tips and gift cards sold that no
    NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
@@ -35,9 +37,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import order_clients, order_events
+from jobs import invoice_lines, order_clients, order_events
 from jobs.nfe import InvalidNfeKey, validate_key
 from jobs.order_edits import to_shopify as picking
+from ledger import bindings
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus, OrderLink
@@ -50,7 +53,6 @@ log = logging.getLogger(__name__)
 FLOW = "invoices"
 NAMESPACE = "nfe"
 TAG = "NF-e emitida"
-OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}  # SCHEDULED: opened first (fulfillmentOrderOpen)
 ZERO = Decimal("0")
 
 
@@ -163,7 +165,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     capture = _capture(client, unit.order_id, event.invoice.total, state)
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
-    done["fulfillments"], on_hold = _fulfil(client, unit.order_id, event)
+    done["fulfillments"], on_hold = _fulfil(client, unit, event)
     if TAG not in state.tags:
         client.tags_add(unit.order_id, [TAG])
         done["tagged"] = True
@@ -209,36 +211,43 @@ def _write_metafields(client: AdminClient, order_id: str, invoice: Invoice, stat
     return "written"
 
 
-def _fulfil(client: AdminClient, order_id: str, event: OrderEvent) -> tuple[list[str], str | None]:
-    """Fulfil what is left to fulfil, one fulfillment per location: (fulfillment ids, what a
-    person must see). A SCHEDULED fulfillment order (a delivery date ahead) is opened first: the
-    ERP invoiced it, so it leaves now. One ON_HOLD is not released (someone held it for a
-    reason: an address, a fraud check): it is named for a person."""
+def _fulfil(
+    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent
+) -> tuple[list[str], str | None]:
+    """Fulfil what the NF-e carries (jobs.invoice_lines), one fulfillment per location: (fulfillment
+    ids, what a person must see). A SCHEDULED fulfillment order (a delivery date ahead) is opened
+    first: the ERP invoiced it, so it leaves now. One ON_HOLD is not released (someone held it for
+    a reason: an address, a fraud check): it is named for a person, as is what no NF-e line
+    carries (an item a person added in Shopify after the picking), left unfulfilled."""
+    order = client.order(unit.order_id, with_fulfillment_orders=True)
+    if order is None:
+        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
+    lines = event.lines or order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).lines
+    with session_scope() as session:
+        skus = sorted({line.id_sku for line in lines if line.id_sku})
+        found = bindings.get_many(session, unit.shop_id, "variant", skus)
+        sku_of_variant = {b.shopify_id: sku for sku, b in found.items() if b.shopify_id}
+    plan = invoice_lines.plan_fulfilment(
+        order.fulfillment_orders, order.lines, invoice_lines.invoiced_units(lines), sku_of_variant
+    )
     by_location: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
-    held: list[str] = []
-    for fo in client.fulfillment_orders(order_id):
-        lines = [
-            {"id": line.id, "quantity": line.remaining_quantity}
-            for line in fo.lines
-            if line.remaining_quantity > 0
-        ]
-        if not lines:
+    for fo in order.fulfillment_orders:
+        if fo.id not in plan.lines:
             continue
         if fo.status == "SCHEDULED":
             client.fulfillment_order_open(fo.id)
-        elif fo.status == "ON_HOLD":
-            held.append(fo.id)
-            continue
-        elif fo.status not in OPEN_FULFILLMENT:
-            continue
-        by_location.setdefault(fo.location_id, {})[fo.id] = lines
+        by_location.setdefault(fo.location_id, {})[fo.id] = plan.lines[fo.id]
     tracking = tracking_input(event)
     created = [client.fulfillment_create(dict(group), tracking=tracking) for group in by_location.values()]
-    on_hold = None
-    if held:
-        on_hold = (f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(held)} are on hold in Shopify and "
-                   "were not fulfilled: release the hold and fulfil them")  # fmt: skip
-    return created, on_hold
+    notes = []
+    if plan.held:
+        notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
+                     "Shopify and were not fulfilled: release the hold and fulfil them")  # fmt: skip
+    if plan.left:
+        left = ", ".join(f"{units} x {sku}" for sku, units in sorted(plan.left.items()))
+        notes.append(f"{FLOW}: not on the NF-e: {left} left unfulfilled (added in Shopify after the "
+                     "picking, or not picked): ship and charge it apart, or take it off")  # fmt: skip
+    return created, "; ".join(notes) or None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class OrderLine:
     # priceAfterAllDiscountsBeforeTaxesSet: the line's value after every discount, removed units
     # left out (Shopify's own current figure, exact cents). None: not read.
     current_total: Money | None = None
+    unfulfilled_quantity: int | None = None  # units not yet fulfilled (None: not read)
 
     @property
     def tip_shaped(self) -> bool:
@@ -215,7 +216,12 @@ def parse_order_line(raw: dict[str, Any]) -> OrderLine:
         requires_shipping=raw.get("requiresShipping") is not False,
         allocated_discount=_allocated(raw.get("discountAllocations")),
         current_total=parse_money_bag(raw.get("priceAfterAllDiscountsBeforeTaxesSet")),
+        unfulfilled_quantity=_int_or_none(raw.get("unfulfilledQuantity")),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _allocated(allocations: list[dict[str, Any]] | None) -> Decimal | None:

@@ -189,3 +189,38 @@ def test_an_altered_invoice_parked_on_a_substitute_resumes_once_it_is_bound(worl
     run_worker(burst=True, simple=True, with_scheduler=False)
     [invoice] = world.messages("invoices", order)
     assert invoice.status == MessageStatus.DONE.value, (resumed, invoice.status, invoice.error_text)
+
+
+def test_the_invoice_fulfils_only_what_the_nfe_carries_not_a_line_added_after_picking(world: World) -> None:
+    """A person adds an item in Shopify after the ERP separated the order (the ERP cannot take it).
+    The NF-e carries only what was picked: the invoice fulfils that (the cut line at its served
+    quantity), leaves the added item unfulfilled and names it on the order link; a replay of the
+    invoice fulfils nothing more."""
+    from shopify_app.admin_api import for_shop
+
+    sku, extra = world.plain(0), world.plain(2)
+    order = world.linked_order([(sku, 3)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
+    world.poll()
+    assert world.messages("order_edits", order)[0].status == MessageStatus.DONE.value
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(order.gid)
+    client.order_edit_add_variant(
+        edit.calculated_order_id, world.variants[extra], 1, location_id=world.location_id
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    fulfilled = {line["sku"]: line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]}
+    assert fulfilled[sku] == 2
+    assert fulfilled[extra] == 0, "the invoice marked shipped an item the ERP never picked nor invoiced"
+    assert Decimal(str(document["vlrTotal"])) == world.settlement(order.gid).paid
+    attention = world.link(order.gid).needs_attention or ""
+    assert "not on the NF-e" in attention and extra in attention, attention
+
+    invoices.replay(message.id)
+    fulfilled = {line["sku"]: line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]}
+    assert fulfilled == {sku: 2, extra: 0}

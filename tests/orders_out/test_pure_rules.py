@@ -12,6 +12,7 @@ import pytest
 
 from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
 from jobs.cancellations.to_shopify import reason_code
+from jobs.invoice_lines import invoiced_units, plan_fulfilment
 from jobs.invoices import capture_plan, invoice_metafields, tracking_input
 from jobs.order_edits import to_erp
 from jobs.order_edits.to_shopify import plan_changes, split_shares
@@ -19,6 +20,7 @@ from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_map import MappedLine
 from jobs.reconcile_cli import render
 from ledger.errors import MappingMissing
+from shopify_app.admin_api.order_results import FulfillmentOrder, FulfillmentOrderLine
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 from shopify_app.admin_api.order_settlement import Authorization, Settlement, parse_settlement
 from shopify_app.admin_api.results import Money
@@ -419,3 +421,29 @@ def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() 
     assert owed.attention is not None and "refund 20.00" in owed.attention
     done = _capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00", refunded="20.00"))
     assert done.attention is None
+
+
+def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest() -> None:
+    """A cut unit item counts its served units, a weighed item the units it was sold in whatever it
+    weighed, a weighed substitute its kilograms rounded up; what is fulfilled already counts; a SKU
+    on no ERP line (added in Shopify after the picking) is left and named."""
+    units = invoiced_units([
+        line(1, "A", "3", "2"),
+        line(2, "K", "2", "1.850", weighed=True),
+        line(3, "B", "1", "0"),
+        line(4, "S", "0", "0.300", weighed=True, replaces=3),
+    ])  # fmt: skip
+    assert units == {"A": 2, "K": 2, "B": 0, "S": 1}
+    lines = [
+        dataclasses.replace(shopify_line("A", 2), unfulfilled_quantity=2),
+        dataclasses.replace(shopify_line("K", 2), unfulfilled_quantity=1),  # one shipped by a person
+        dataclasses.replace(shopify_line("S", 1), unfulfilled_quantity=1),
+        dataclasses.replace(shopify_line("X", 1), unfulfilled_quantity=1),
+    ]
+    fo_lines = [FulfillmentOrderLine(f"FOL{s.sku}", s.id, s.unfulfilled_quantity or 0, 2) for s in lines]
+    plan = plan_fulfilment(
+        [FulfillmentOrder("FO1", "OPEN", "L1", fo_lines)], lines, units, {v: k for k, v in VARIANTS.items()}
+    )
+    assert plan.lines == {"FO1": [{"id": "FOLA", "quantity": 2}, {"id": "FOLK", "quantity": 1},
+                                  {"id": "FOLS", "quantity": 1}]}  # fmt: skip
+    assert plan.left == {"X": 1} and plan.held == []
