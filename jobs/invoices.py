@@ -23,12 +23,16 @@ nothing (idempotent on the key):
    part not charged is written on the order link for a person, as is money taken above the NF-e
    (a refund owed). The message still ends `done`: the invoice is on the order and the money
    that could be taken was.
+A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
+the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person); a cancellation's note on
+the order link is never replaced.
 The OrderLink keeps the NF-e fields, the captured amount, the ERP status and that note.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -156,6 +160,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     client = for_shop(unit.shop_domain)
     state = _settlement(client, unit.order_id)
     if state.cancelled_at:
+        gone = _cancelled_after(unit, event)
+        if gone:
+            raise order_events.Skipped(
+                f"Shopify order {state.name} is cancelled and {gone}: nothing to invoice"
+            )
         raise Rejected(
             f"Shopify order {state.name} is cancelled but the ERP invoiced it (NF-e {key.key})",
             system="shopify", code="ORDER_CANCELLED",
@@ -193,6 +202,32 @@ def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
         )
         is not None
     )
+
+
+def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | None:
+    """Why an invoice on a cancelled Shopify order is owed nothing (None: it is, a person must
+    look): a later C event of the order was applied (the ERP cancelled it and its NF-e; an invoice
+    held behind its picking edit is freed only afterwards), or the ERP lists the NF-e cancelled."""
+    with session_scope() as session:
+        later = session.scalars(
+            select(Message.unit_key).where(
+                Message.shop_id == unit.shop_id,
+                Message.flow == order_events.CANCELLATIONS,
+                Message.erp_id == str(event.nro_pedvenda),
+                Message.unit_key.like("event:%"),
+                Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+            )
+        ).all()
+    seqs = sorted(seq for seq in (int(key.split(":", 1)[1]) for key in later) if seq > event.seq_evento)
+    if seqs:
+        return f"ERP event #{seqs[0]} cancelled ERP order {event.nro_pedvenda} after this invoice"
+    assert event.invoice is not None
+    documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
+    if event.invoice.cancelled or any(
+        d.cancelled and re.sub(r"[\s.-]", "", d.key) == event.invoice.key for d in documents
+    ):
+        return f"the ERP lists its NF-e {event.invoice.key} cancelled"
+    return None
 
 
 def _settlement(client: AdminClient, order_id: str) -> Settlement:
@@ -339,7 +374,7 @@ def _update_link(link_id: int, event: OrderEvent, capture: Capture, state: Settl
             link.captured_amount = capture.captured
         if link.authorized_amount is None and state.authorizations:
             link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
-        if capture.attention:
+        if capture.attention and not order_events.keeps_flag(link, FLOW):
             link.needs_attention = capture.attention
         elif link.needs_attention and link.needs_attention.startswith(FLOW):
             link.needs_attention = None  # our own earlier flag (e.g. a refused capture), now resolved

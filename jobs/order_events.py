@@ -47,7 +47,8 @@ from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, ut
 log = logging.getLogger(__name__)
 
 FLOW = "order_events"  # the watermark's name and the schedule's
-FLOW_BY_KIND = {"S": "order_edits", "F": "invoices", "C": "cancellations"}
+CANCELLATIONS = "cancellations"
+FLOW_BY_KIND = {"S": "order_edits", "F": "invoices", "C": CANCELLATIONS}
 JOB_BY_FLOW = {
     "order_edits": "jobs.order_edits.to_shopify.apply_event",
     "invoices": "jobs.invoices.apply_event",
@@ -314,6 +315,13 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
     return MessageStatus.DONE.value
 
 
+def keeps_flag(link: OrderLink, flow: str) -> bool:
+    """Whether the order link's note must stay: a cancellation's (goods may have left, a refund to
+    check) is never replaced by another flow's (an invoice or edit of that cancelled order)."""
+    note = link.needs_attention or ""
+    return flow != CANCELLATIONS and note.startswith(CANCELLATIONS)
+
+
 def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
     with session_scope() as session:
         message = session.get(Message, unit.message_id)
@@ -321,7 +329,7 @@ def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
         status = trace.fail(session, message, exc)
         if isinstance(exc, (Rejected, MappingMissing)):
             link = session.get(OrderLink, unit.link_id)
-            if link is not None:
+            if link is not None and not keeps_flag(link, unit.flow):
                 link.needs_attention = (
                     f"{unit.flow} (ERP event #{unit.event.seq_evento}): {message.error_text}"
                 )

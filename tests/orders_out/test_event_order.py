@@ -91,6 +91,33 @@ def test_a_parked_picking_edit_and_its_held_invoice_resume_by_themselves(world: 
     assert orders.run(world.shop_id)["resumed"] == 0
 
 
+def test_a_held_invoice_whose_nfe_was_cancelled_later_is_skipped_not_reported(world: World) -> None:
+    """The invoice is held behind its parked picking edit; the ERP then cancels the order and its
+    NF-e, and the cancellation applies (and flags the order). When the edit resumes (skipped: the
+    order is cancelled), the freed invoice must not fail as "cancelled but the ERP invoiced it"
+    nor replace the cancellation's note: its NF-e is cancelled, so it is skipped saying so."""
+    from jobs import orders
+
+    _original, order, unbound = _substituted_by_an_unpublished_sku(world)
+    assert world.messages("invoices", order)[0].status == MessageStatus.FAILED.value  # held
+    world.erp.cancel(order.nro, "NF-e cancelada: cliente desistiu")
+    world.poll()
+    [cancel] = world.messages("cancellations", order)
+    assert cancel.status == MessageStatus.DONE.value, cancel.error_text
+    flag = world.link(order.gid).needs_attention
+    assert flag and flag.startswith("cancellations")
+
+    world.publish(unbound)  # the catalog binds the substitute: the parked edit resumes by itself
+    for _ in range(3):
+        orders.run(world.shop_id)
+        run_worker(burst=True, simple=True, with_scheduler=False)
+    assert world.messages("order_edits", order)[0].status == MessageStatus.SKIPPED.value
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.SKIPPED.value, (invoice.status, invoice.error_text)
+    assert "cancelled" in (invoice.error_text or ""), invoice.error_text
+    assert world.link(order.gid).needs_attention == flag  # the cancellation's note is kept
+
+
 def test_an_event_whose_job_was_lost_while_held_is_resumed_by_the_catch_up(world: World) -> None:
     """The invoice ran before its picking edit and was held (retrying); its RQ job is then gone
     (its retries ran out while the edit was slow, or Redis restarted). The orders catch-up replays
