@@ -33,7 +33,9 @@ A weighed SUBSTITUTE (0,300 kg of another weighed item) goes in as its kilograms
 units − 1 on one line and one unit on a line of its own (allowDuplicates: the order may sell the
 variant already) with a fixed discount ("Peso do substituto: 0,300 kg (item 3)") of what
 Shopify's price for those units, read when the unit is added, is above the ERP's charge for the
-line; the description tells a replay it is in (its ledger row, when no discount was needed).
+line; the description tells a replay it is in, and when no discount was needed (whole
+kilograms) its units on the variant's lines past the order's own do (the ledger row is written
+after the commit, whose answer can be lost).
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
@@ -171,7 +173,40 @@ def plan_changes(
         elif line.qty_served > line.qty_ordered:
             reason = f"more served than ordered: {line.qty_served} of {line.qty_ordered}"
             changes.append(LineChange(key, "qty", shopify_quantity=target, reason=reason, **base))
-    return changes
+    return _weighed_adds_found(changes, event, lines, variant_of, carried or {})
+
+
+def _weighed_adds_found(
+    changes: list[LineChange],
+    event: OrderEvent,
+    lines: Sequence[ShopifyLine],
+    variant_of: Mapping[str, str],
+    carried: Mapping[str, Sequence[str]],
+) -> list[LineChange]:
+    """Mark the weighed substitutes Shopify already holds (`adjusted`): one of whole kilograms
+    needed no discount, so no description tells a replay it is in (an edit whose commit answer
+    was lost). Counted on Shopify's lines of the variant: past its own lines (the first, one per
+    ERP line of the SKU that is not a substitute) and not a weight split's unit (it carries an
+    "Ajuste de peso" discount), the units are substitutes'; when they reach what this event's
+    substitutes of the variant add, the edit that added them committed (all or nothing)."""
+    wanted: dict[str, int] = {}
+    for change in changes:
+        if change.adds_weighed and change.variant_id:
+            wanted[change.variant_id] = wanted.get(change.variant_id, 0) + (change.shopify_quantity or 0)
+    found = set()
+    for variant, units in wanted.items():
+        own = sum(
+            1
+            for line in event.lines
+            if not line.is_substitute and variant_of.get(line.id_sku or "") == variant
+        )
+        added = [s for s in lines if s.variant_id == variant][own:]
+        weighed_split = [
+            s for s in added if any(d.startswith(WEIGHT_ADJUSTMENT) for d in carried.get(s.id, ()))
+        ]
+        if sum(s.current_quantity for s in added if s not in weighed_split) >= units > 0:
+            found.add(variant)
+    return [replace(c, adjusted=True) if c.adds_weighed and c.variant_id in found else c for c in changes]
 
 
 def _substitute(
@@ -373,7 +408,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     _refuse_other_weighing(changes, order.lines, carried)
     pending = [change for change in changes if not change.adjusted]
     # A weighed substitute is added on lines of its own, so a replay knows it by its discount's
-    # description (`adjusted`) or, when it needed none, by its ledger row already applied.
+    # description or its units on lines of their own in Shopify (`adjusted`), or its ledger row.
     weighed_adds = [c for c in pending if c.adds_weighed and c.change_key not in applied_before]
     pending = [change for change in pending if not change.adds_weighed]
     splits = [change for change in pending if change.splits and change.line_item_id is not None]

@@ -286,3 +286,46 @@ def test_weighed_substitute_is_charged_what_the_erp_weighed(world: World, kg: De
     snapshot, begun = copy.deepcopy(world.order_doc(order.gid)), _calculated_orders(world)
     assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
     assert world.order_doc(order.gid) == snapshot and _calculated_orders(world) == begun
+
+
+def test_a_whole_kilogram_weighed_substitute_is_not_added_again_by_a_replay(
+    world: World, monkeypatch
+) -> None:
+    """A weighed substitute of whole kilograms needs no discount, so no description marks it. Its
+    edit committed in Shopify but the answer was lost (a transient retry): the replay recognises
+    the substitute's units already on the order and does not add it a second time."""
+    from shopify_app.admin_api.errors import ShopifyNetworkError
+    from shopify_app.admin_api.transport import AdminTransport
+
+    original, weighed_sku = world.plain(0), world.weighed()
+    units = int(2 * world.chain.prices[weighed_sku] / world.chain.prices[original]) + 1
+    order = world.linked_order([(original, units), (world.plain(1), 1)], gateway="cartao", capture="manual")
+    sub_ean = next(s.ean for s in world.chain.skus if s.id_sku == weighed_sku)
+    world.erp.separate(
+        order.nro,
+        substitutions=[{"seqItem": order.lines[original], "codAcesso": sub_ean, "qtd": 1.0}],
+        weights={},
+    )
+    real_send = AdminTransport.send
+
+    def lost(self, op, variables, token):  # Shopify takes every OrderEditCommit, its answer is lost
+        answer = real_send(self, op, variables, token)
+        if op.name == "OrderEditCommit":
+            raise ShopifyNetworkError("read timed out")
+        return answer
+
+    monkeypatch.setattr(AdminTransport, "send", lost)
+    world.poll()
+    monkeypatch.setattr(AdminTransport, "send", real_send)
+
+    def substitute_units() -> int:
+        lines = world.order_doc(order.gid)["_lines"]
+        return sum(line["currentQuantity"] for line in lines if line["sku"] == weighed_sku)
+
+    [edit] = world.messages("order_edits", order)
+    assert edit.status != MessageStatus.DONE.value  # the job never learnt the commit went through
+    assert substitute_units() == 1  # Shopify has the 1 kg substitute
+    assert to_shopify.replay(edit.id) == MessageStatus.DONE.value  # RQ's retry, the catch-up, a person
+    assert substitute_units() == 1, "the substitute was added again"
+    change = next(c for c in world.line_changes(order.gid) if c.sku == weighed_sku)
+    assert change.applied
