@@ -48,7 +48,7 @@ of its lines, so a replay after a split plans the same adjustment.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
@@ -116,11 +116,13 @@ def plan_changes(
     lines: Sequence[ShopifyLine],
     variant_of: Mapping[str, str],
     carried: Mapping[str, Sequence[str]] | None = None,
+    tried: Collection[str] = (),
 ) -> list[LineChange]:
     """Pure: the picking differences of an 'S' event against the Shopify order's lines.
 
     `variant_of` maps ERP idSku -> ProductVariant gid (the "variant" bindings); `carried` the
-    manual discount descriptions each Shopify line already carries (what a replay finds).
+    manual discount descriptions each Shopify line already carries (what a replay finds);
+    `tried` the change keys an earlier attempt of this event recorded before its commit.
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
@@ -173,6 +175,8 @@ def plan_changes(
         elif line.qty_served > line.qty_ordered:
             reason = f"more served than ordered: {line.qty_served} of {line.qty_ordered}"
             changes.append(LineChange(key, "qty", shopify_quantity=target, reason=reason, **base))
+    if not any(change.change_key in tried for change in changes):
+        return changes  # a first attempt: units of the variant already there are not this event's
     return _weighed_adds_found(changes, event, lines, variant_of, carried or {})
 
 
@@ -188,7 +192,9 @@ def _weighed_adds_found(
     was lost). Counted on Shopify's lines of the variant: past its own lines (the first, one per
     ERP line of the SKU that is not a substitute) and not a weight split's unit (it carries an
     "Ajuste de peso" discount), the units are substitutes'; when they reach what this event's
-    substitutes of the variant add, the edit that added them committed (all or nothing)."""
+    substitutes of the variant add, the edit that added them committed (all or nothing). Only on
+    a retry of the event (`plan_changes`' `tried`): on a first attempt, units of the variant past
+    its own lines are a person's additions, and the substitute is still to be added."""
     wanted: dict[str, int] = {}
     for change in changes:
         if change.adds_weighed and change.variant_id:
@@ -401,7 +407,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if order.cancelled_at:
         raise order_events.Skipped(f"Shopify order {order.name} is cancelled: picking changes not applied")
     carried = _carried(client, unit.order_id, event)
-    changes = plan_changes(event, order.lines, variant_of, carried)
+    changes = plan_changes(event, order.lines, variant_of, carried, _tried(unit.link_id, event))
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")
     applied_before = _record(unit.link_id, changes, applied=False)
@@ -622,6 +628,19 @@ def _calculated_line(edit: Any, change: LineChange) -> str:
             code="LINE_NOT_EDITABLE",
         )
     return line.id
+
+
+def _tried(link_id: int, event: OrderEvent) -> set[str]:
+    """The change keys of this event an earlier attempt recorded (before committing its edit)."""
+    with session_scope() as session:
+        return set(
+            session.scalars(
+                select(OrderLineChange.change_key).where(
+                    OrderLineChange.order_link_id == link_id,
+                    OrderLineChange.change_key.startswith(f"event:{event.seq_evento}:", autoescape=True),
+                )
+            )
+        )
 
 
 def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> set[str]:

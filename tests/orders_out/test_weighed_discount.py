@@ -329,3 +329,45 @@ def test_a_whole_kilogram_weighed_substitute_is_not_added_again_by_a_replay(
     assert substitute_units() == 1, "the substitute was added again"
     change = next(c for c in world.line_changes(order.gid) if c.sku == weighed_sku)
     assert change.applied
+
+
+def test_a_weighed_substitute_is_added_even_when_a_person_added_that_product_after_picking(
+    world: World,
+) -> None:
+    """The unit of the weighed product a person added in Shopify after the ERP separated is an
+    extra (the invoice leaves it unfulfilled and names it); it is not the ERP's substitute, which
+    the picking edit still adds on its first attempt. Only a retry of the same event counts the
+    variant's units as the substitute already in."""
+    from shopify_app.admin_api import for_shop
+
+    original, weighed_sku = world.plain(0), world.weighed()
+    units = int(2 * world.chain.prices[weighed_sku] / world.chain.prices[original]) + 1
+    order = world.linked_order([(original, units), (world.plain(1), 1)], gateway="cartao", capture="manual")
+    sub_ean = next(s.ean for s in world.chain.skus if s.id_sku == weighed_sku)
+    world.erp.separate(
+        order.nro,
+        substitutions=[{"seqItem": order.lines[original], "codAcesso": sub_ean, "qtd": 1.0}],
+        weights={},
+    )
+    # After separation, before the app applied it, a person adds 1 unit of that weighed variant in
+    # Shopify (the ERP, already separating, never takes it).
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(order.gid)
+    client.order_edit_add_variant(
+        edit.calculated_order_id, world.variants[weighed_sku], 1, location_id=world.location_id
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+
+    world.poll()
+    [message] = world.messages("order_edits", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+
+    def units_of(sku: str) -> int:
+        return sum(x["currentQuantity"] for x in world.order_doc(order.gid)["_lines"] if x["sku"] == sku)
+
+    assert units_of(original) == 0
+    # The ERP picked 1 kg of the substitute; the person's unit is extra: 2 units in Shopify.
+    assert units_of(weighed_sku) == 2, (
+        "the ERP's weighed substitute was never added (taken for the unit a person added); "
+        f"change rows: {[(c.sku, c.kind, c.applied, c.reason) for c in world.line_changes(order.gid)]}"
+    )
