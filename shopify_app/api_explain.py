@@ -149,6 +149,67 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ("O registro não existe mais no Shopify.", "The record no longer exists in Shopify."),
         ("Use Reenviar para recriá-lo.", "Use Replay to create it again."),
     ),
+    "TAXES_ADDED": (
+        (
+            "A loja soma imposto aos preços; o total do pedido no ERP ficaria abaixo do cobrado.",
+            "The store adds tax on top of its prices; the ERP order would total less than was charged.",
+        ),
+        (
+            "Este pedido mantém o imposto cobrado, e uma nova tentativa terá a mesma resposta: lance-o "
+            "à mão no ERP ou cancele-o. Configure a loja com preços que incluem impostos para os "
+            "próximos pedidos.",
+            "This order keeps the tax it was charged, so another attempt gets the same answer: enter "
+            "it in the ERP by hand or cancel it. Set the store's prices to include tax for the next "
+            "orders.",
+        ),
+    ),
+    "TOTALS_MISMATCH": (
+        (
+            "O total do pedido no ERP não bateria com o que o Shopify cobrou; nada foi enviado.",
+            "The ERP order's total would not match what Shopify charged; nothing was sent.",
+        ),
+        (
+            "Compare os dois totais na mensagem do sistema; lance o pedido à mão no ERP ou ajuste-o "
+            "no Shopify por uma edição, e então use Tentar de novo.",
+            "Compare the two totals in the system's message; enter the order in the ERP by hand, or "
+            "fix it in Shopify with an order edit, then Retry.",
+        ),
+    ),
+    "NO_PRICE": (
+        (
+            "O ERP não tem preço (0) para este SKU na empresa e segmento da loja; ele fica fora de venda.",
+            "The ERP has no price (0) for this SKU at the store's company and segment; it is off sale.",
+        ),
+        (
+            "Cadastre o preço no ERP: o SKU volta à venda e esta mensagem se fecha na próxima sincronização.",
+            "Set its price in the ERP: the SKU goes back on sale and this message closes on the next sync.",
+        ),
+    ),
+}
+
+CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line with no SKU
+VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
+    "custom": (
+        (
+            "Uma linha do pedido não tem SKU (item avulso criado no Shopify): o ERP não pode recebê-la.",
+            "A line of the order has no SKU (a custom item made in Shopify): the ERP cannot take it.",
+        ),
+        (
+            "Troque-a por um produto do catálogo ou remova-a com uma edição do pedido no Shopify; o "
+            "pedido segue sozinho.",
+            "Replace it with a catalog product or remove it with an order edit in Shopify; the order "
+            "resumes by itself.",
+        ),
+    ),
+    "sku": (
+        ("Um SKU ainda não está publicado no Shopify.", "A SKU is not published in Shopify yet."),
+        (
+            "A mensagem segue sozinha quando a sincronização do catálogo publicar o SKU; confira se o "
+            "produto está ativo para o e-commerce no ERP.",
+            "It resumes by itself once the catalog sync publishes the SKU; check that the product is "
+            "active for e-commerce in the ERP.",
+        ),
+    ),
 }
 
 
@@ -168,7 +229,14 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
     code = detail.get("code")
     code = str(code) if code is not None else None
     mapping = detail.get("mapping") if isinstance(detail.get("mapping"), dict) else None
-    if mapping is not None:
+    if mapping is not None and str(mapping.get("kind")) not in MAPPING_KINDS:
+        # Not a De:Para the merchant creates (a SKU the catalog publishes, a custom item an order
+        # edit replaces): no mapping link, the job's own words kept beside the explanation.
+        missing = str(mapping.get("code"))
+        happened_kind, todo_kind = VARIANT_TEXT["custom" if missing.startswith(CUSTOM_ITEM) else "sku"]
+        what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
+        mapping = None
+    elif mapping is not None:
         kind, missing = str(mapping.get("kind")), str(mapping.get("code"))
         kind_name = _pick(MAPPING_KINDS.get(kind, (kind, kind)), english)
         if english:

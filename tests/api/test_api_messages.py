@@ -3,12 +3,19 @@ explained, retry / replay / retry all failed enqueue the flow's replay job, all 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
+from orders_in.test_order_map import TARGET, money_bag, raw_order, variants_for
 from spine_auth.factories import SHOP_B
 from sqlalchemy import select
 
+from jobs import order_map, price_unpriced
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import AuditEvent, Role
+from ledger.models import AuditEvent, Message, Role
+from shopify_app.admin_api.order_import_ops import parse_erp_order
+from shopify_app.api_mappings import KINDS as DE_PARA_KINDS
 
 from .conftest import headers, queued
 
@@ -127,3 +134,96 @@ def test_retry_failed_enqueues_one_job_per_failed_message_of_the_flow(client, sh
     assert response.get_json() == {"flow": "orders", "enqueued": 3, "message_ids": failed}
     assert sorted(queued(rq, "orders")) == sorted(("jobs.orders.replay", (m,)) for m in failed)
     assert client.post("/api/messages/retry-failed", headers=headers()).status_code == 400
+
+
+# -- refusals and parkings a retry cannot settle, explained (custom item, tax on top, no ERP price)
+
+
+def _custom_item_parked() -> MappingMissing:
+    """The exact exception the orders flow raises for a custom item added by an edit (7282247)."""
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("10.00"))
+    raw["lineItems"]["nodes"].append({
+        "id": "gid://shopify/LineItem/90", "sku": None, "name": "Sacola retornável", "quantity": 1,
+        "currentQuantity": 1, "variant": None, "requiresShipping": False, "isGiftCard": False,
+        "originalUnitPriceSet": money_bag(Decimal("5.00")),
+        "discountedUnitPriceAfterAllDiscountsSet": money_bag(Decimal("5.00")),
+        "totalDiscountSet": money_bag(Decimal(0)), "discountAllocations": [],
+    })  # fmt: skip
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("55.00"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("65.00"))
+    raw["totalTipReceivedSet"] = money_bag(Decimal("0.00"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("65.00"))
+    with pytest.raises(MappingMissing) as parked:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    return parked.value
+
+
+def _taxes_added() -> Rejected:
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("75.90"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("75.90"))
+    raw["taxesIncluded"] = False
+    raw["currentTotalTaxSet"] = money_bag(Decimal("6.00"))
+    with pytest.raises(Rejected) as refused:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert refused.value.code == "TAXES_ADDED"
+    return refused.value
+
+
+def _explanation(client, message_id: int, locale: str) -> dict:
+    response = client.get(f"/api/messages/{message_id}?locale={locale}", headers=headers(Role.OPERATOR))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_custom_item_parked_order_says_what_to_do(client, shops, message):
+    """The order parks on a custom item with no SKU: the only way on is an order edit replacing or
+    removing it (the job's own text says so). The Messages detail must say that, and must not send
+    the merchant to create a De:Para line of a kind the De:Para does not have."""
+    error = _custom_item_parked()
+    assert "order edit" in error.message  # the job knows the remedy
+    message_id = message(shops.a, "orders", "order:1001", search=("#1001",), error=error)
+    detail = _explanation(client, message_id, "en")
+    explained = detail["explanation"]
+    shown = " ".join(str(explained[k] or "") for k in ("what_happened", "what_to_do", "system_message"))
+    problems = []
+    if "edit" not in shown.lower():
+        problems.append(f"no order edit remedy shown: {explained}")
+    if explained["mapping"] and explained["mapping"]["kind"] not in DE_PARA_KINDS:
+        # the page renders a "create mapping" link for it; POST /api/mappings refuses that kind
+        made = client.put(
+            "/api/mappings",
+            json={"kind": explained["mapping"]["kind"], "shopify_code": explained["mapping"]["code"],
+                  "erp_code": "1"},
+            headers=headers(Role.ADMIN),
+        )  # fmt: skip
+        problems.append(
+            f"links to creating a {explained['mapping']['kind']!r} mapping for "
+            f"{explained['mapping']['code']!r} (POST /api/mappings answers {made.status_code})"
+        )
+    assert problems == []
+
+
+def test_taxes_added_refusal_does_not_promise_a_retry(client, shops, message):
+    """bf30b53: a TAXES_ADDED order keeps the tax it was charged, so a retry gets the same refusal:
+    enter it in the ERP by hand or cancel it. The explanation must not tell the merchant to click
+    Retry (pt-BR: Tentar de novo)."""
+    error = _taxes_added()
+    message_id = message(shops.a, "orders", "order:1001", search=("#1001",), error=error)
+    en = _explanation(client, message_id, "en")["explanation"]
+    pt = _explanation(client, message_id, "pt-BR")["explanation"]
+    assert "Retry" not in en["what_to_do"], en["what_to_do"]
+    assert "Tentar de novo" not in pt["what_to_do"], pt["what_to_do"]
+
+
+def test_no_price_message_is_not_called_a_refusal(client, settings, shops):
+    """jobs.price_unpriced: nothing was refused by anyone (the SKU's price was simply not sent);
+    the pt-BR page must not tell the merchant the target system refused the send."""
+    with session_scope(settings.database_url) as session:
+        price_unpriced.explain(session, shops.a, price_unpriced.store_unit(12, "P12E1"), "P12E1", 1, 1,
+                               where="not sent to Shopify, not for sale until it has one")  # fmt: skip
+        message_id = session.scalar(select(Message.id).where(Message.unit_key == "price:12:P12E1"))
+    pt = _explanation(client, message_id, "pt-BR")["explanation"]
+    en = _explanation(client, message_id, "en")["explanation"]
+    assert "recusou" not in pt["what_happened"], pt
+    assert "refused" not in en["what_happened"], en
