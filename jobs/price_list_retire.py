@@ -72,6 +72,7 @@ def retire(shop_id: int, client: AdminClient, current: dict[str, str]) -> int:
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == LIST_KIND)
         ).all()
         stale = [Stale(b.erp_id, b.shopify_id) for b in rows if b.erp_id not in current and b.shopify_id]
+        _close_unneeded(session, shop_id, {list_.market for list_ in stale})
     removed, transient = 0, None
     for list_ in stale:
         try:
@@ -83,6 +84,23 @@ def retire(shop_id: int, client: AdminClient, current: dict[str, str]) -> int:
     if transient is not None:
         raise transient
     return removed
+
+
+def _close_unneeded(session: Any, shop_id: int, retiring: set[str]) -> None:
+    """A removal message left failed for a market nothing retires any more (its pair mapped
+    again, or its list forgotten) is settled, not left failed for good: skipped, saying why."""
+    open_removals = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.unit_key.like("pricelist:%:remove:%"),
+            Message.status.notin_([MessageStatus.DONE.value, MessageStatus.SKIPPED.value]),
+        )
+    ).all()
+    for message in open_removals:
+        if message.unit_key.split(":")[1] not in retiring:
+            trace.skip(session, message, "nothing to remove any more: the market's pair is mapped again, "
+                                         "or its price list was already emptied")  # fmt: skip
 
 
 def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[str, str]) -> int:

@@ -216,3 +216,37 @@ def test_a_list_price_the_erp_has_none_for_is_not_sent_and_is_said_by_name(chain
     (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
     assert price_list["prices"][data["variant_id"]] == "12.34"
     assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def test_a_failed_retirement_message_is_not_left_failed_once_the_pair_is_mapped_again(chain, monkeypatch):
+    """The merchant deletes a market mapping; Shopify refuses the removal once (a userError); the
+    message is failed on the Messages page. The merchant maps the pair to the market again (the
+    fixed prices are wanted after all): the next pass, or Retry on that message (a whole pass),
+    settles it as skipped saying why, instead of leaving it failed for good."""
+    from ledger.mappings import delete_mapping
+    from shopify_app.admin_api.client import AdminClient
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("retira-falha", 1, 1, [1])
+    chain.load_catalog(shop)
+    market = _list_market(shop)
+    prices.run(shop.shop_id)
+    real = AdminClient.price_list_fixed_prices_delete
+
+    def refuse(self, list_id, variant_ids):
+        raise ShopifyUserErrors("priceListFixedPricesDelete", [UserError(("priceListId",), "busy", "BLANK")])
+
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_delete", refuse)
+    with session_scope() as session:
+        assert delete_mapping(session, shop.shop_id, "segment_market", market)
+    prices.run(shop.shop_id)
+    (removal,) = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert removal.status == MessageStatus.FAILED.value
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_delete", real)
+    _list_market(shop)  # mapped again
+    prices.run(shop.shop_id)
+    prices.replay(removal.id)  # what Retry on the Messages page runs
+    (removal,) = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert removal.status == MessageStatus.SKIPPED.value, (removal.status, removal.error_text)
+    assert "mapped again" in (removal.error_text or "")
