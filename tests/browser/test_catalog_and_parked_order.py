@@ -107,9 +107,18 @@ def test_catalog_runs_live_then_a_parked_order_resumes(open_page, fresh, worker)
     page = open_page("/app/setup")
     _configure(page, fresh)
     page.reload()
-    page.get_by_role("button", name="Simular").click()  # the dry run before the first publish
+    # The page renders again once its data is in (the steps get their ticks): a click before that
+    # lands on a button about to be replaced, and its result on a detached node (a CI flake).
+    expect(page.locator("main")).to_contain_text("4. Canal de venda ✓", timeout=30_000)
     diff = page.get_by_test_id("catalog-diff-result")
-    expect(diff).to_contain_text("Criar", timeout=90_000)
+    for attempt in range(3):  # the dry run before the first publish (it changes nothing: repeatable)
+        page.get_by_role("button", name="Simular").click()
+        try:
+            expect(diff).to_contain_text("Criar", timeout=45_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     expect(page.locator('[data-step="catalog_diff"]')).to_contain_text("✓")
     screenshot(page, "setup-dry-run-pt-BR")
 
