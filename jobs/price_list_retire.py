@@ -202,13 +202,4 @@ def _not_found(exc: ShopifyUserErrors, count: int) -> set[int]:
 def _close_refusals(session: Any, shop_id: int, list_: Stale, skus: list[str]) -> None:
     """Refused prices of the emptied list (jobs.price_lists._per_sku) are moot now: done."""
     keys = [f"pricelist:{list_.market}:sku:{sku}" for sku in skus]
-    for start in range(0, len(keys), 500):
-        for message in session.scalars(
-            select(Message).where(
-                Message.shop_id == shop_id,
-                Message.flow == FLOW,
-                Message.unit_key.in_(keys[start : start + 500]),
-                Message.status != MessageStatus.DONE.value,
-            )
-        ):
-            trace.succeed(session, message, response={"retired": list_.key})
+    trace.succeed_open(session, shop_id, FLOW, keys, {"retired": list_.key})

@@ -35,7 +35,7 @@ from ledger.digest import digest
 from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
-from ledger.models import Binding, Message, MessageStatus, utcnow
+from ledger.models import Binding, Message, utcnow
 from settings import get_settings
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
@@ -261,16 +261,7 @@ def _per_sku(
         why = f"priceListFixedPricesAdd rejected {sku}: {r['message']}"
         trace.fail(session, message, Rejected(why, system="shopify", detail={"refused": [r], "batch": unit}))
     keys = [f"pricelist:{market}:sku:{sku}" for sku in taken]
-    for start in range(0, len(keys), 500):
-        for message in session.scalars(
-            select(Message).where(
-                Message.shop_id == shop_id,
-                Message.flow == FLOW,
-                Message.unit_key.in_(keys[start : start + 500]),
-                Message.status != MessageStatus.DONE.value,
-            )
-        ):
-            trace.succeed(session, message, response={"sent_in": unit})
+    trace.succeed_open(session, shop_id, FLOW, keys, {"sent_in": unit})
 
 
 def _explain_unpriced(

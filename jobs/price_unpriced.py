@@ -13,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
-
 from ledger import trace
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, MessageStatus
 
 FLOW = "prices"
 CODE = "NO_PRICE"
@@ -40,14 +37,4 @@ def explain(
 
 def resolve(session: Any, shop_id: int, unit_keys: Iterable[str]) -> None:
     """Those SKUs have a price now: their "no price" messages (if any) are done."""
-    keys = list(unit_keys)
-    for start in range(0, len(keys), 500):
-        for message in session.scalars(
-            select(Message).where(
-                Message.shop_id == shop_id,
-                Message.flow == FLOW,
-                Message.unit_key.in_(keys[start : start + 500]),
-                Message.status != MessageStatus.DONE.value,
-            )
-        ):
-            trace.succeed(session, message, response={"priced": True})
+    trace.succeed_open(session, shop_id, FLOW, unit_keys, {"priced": True})

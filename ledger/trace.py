@@ -141,6 +141,23 @@ def succeed(
     session.flush()
 
 
+def succeed_open(
+    session: Session, shop_id: int, flow: str, unit_keys: Iterable[str], response: dict[str, Any]
+) -> None:
+    """Mark done every message of these units not done yet (a refusal made moot since)."""
+    keys = list(unit_keys)
+    for start in range(0, len(keys), 500):
+        for message in session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == flow,
+                Message.unit_key.in_(keys[start : start + 500]),
+                Message.status != MessageStatus.DONE.value,
+            )
+        ):
+            succeed(session, message, response=response)
+
+
 def skip(session: Session, message: Message, reason: str) -> None:
     """Mark the unit skipped (unchanged digest, duplicate delivery...) with why, for the trace."""
     message.error_text = reason
