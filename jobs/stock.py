@@ -27,7 +27,8 @@ item, digest = level + policy sent, data = {"base", "sent", "location"}); bindin
 per SKU (digest = inventoryPolicy sent); binding "stock_location" per company (shopify_id = the
 location its levels were last written at): a company whose mapping moved (or swapped) gets a
 pass reading all its ERP rows and writing every level at its new location, compared with what
-Shopify shows there (a level sent elsewhere is no "changeFromQuantity"). Items without stock
+Shopify shows there (a level sent elsewhere is no "changeFromQuantity"); the levels it left at
+the former location, mapped to no company now, are then set to 0 (jobs.stock_vacate). Items without stock
 control get inventoryPolicy CONTINUE (one productVariantsBulkUpdate per product) and their level
 is left as it is (tracking untouched).
 The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
@@ -52,6 +53,7 @@ from sqlalchemy import delete, select
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
+from jobs import stock_vacate
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import (
@@ -94,6 +96,7 @@ class StockRun:
     unchanged: int = 0
     batches: int = 0
     policies_sent: int = 0
+    vacated: int = 0  # levels a moved company left at its former location, set to 0
     failed: list[str] = field(default_factory=list)
     transient: Transient | None = None
     bug: BaseException | None = None
@@ -174,6 +177,11 @@ def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None
                 continue
             result.companies.append(company)
             _sync_company(shop, erp, client, company, location, rechecks, only, result)
+        if only is None:
+            vacated = stock_vacate.run(shop_id, shop.domain, client, shop.locations)
+            result.vacated = vacated.zeroed
+            result.transient = result.transient or vacated.transient
+            result.bug = result.bug or vacated.bug
     finally:
         erp.close()
         client.close()
@@ -205,7 +213,9 @@ def _sync_company(
     scope = str(company)
     with session_scope() as session:
         _resume_refused(session, shop.shop_id, company)
-        moved = _location_moved(session, shop.shop_id, company, location)
+        moved, former = _location_moved(session, shop.shop_id, company, location)
+        if former is not None:
+            stock_vacate.note_move(session, shop.shop_id, company, former)
         _forget_others_at(session, shop.shop_id, company, location)
         since = None if only or moved else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
@@ -358,14 +368,19 @@ def _sibling_bases(
     return found
 
 
-def _location_moved(session: Any, shop_id: int, company: int, location: str) -> bool:
+def _location_moved(session: Any, shop_id: int, company: int, location: str) -> tuple[bool, str | None]:
     """True when the company's levels were last written at another location (its mapping moved,
     or two companies swapped locations) or are not known to be there (never written, or its
     marker forgotten): the pass then reads every ERP row of the company, not only those changed
     since the watermark, and writes each level at `location` that differs from what Shopify shows
-    there (no "stock" binding is taken as what the location holds)."""
+    there (no "stock" binding is taken as what the location holds). Also the location the company
+    is leaving, when it is known (jobs.stock_vacate clears the levels it wrote there)."""
     marker = bindings.get_many(session, shop_id, LOCATION_KIND, [str(company)]).get(str(company))
-    return marker is None or marker.shopify_id != location
+    if marker is None:
+        return True, None
+    if marker.shopify_id != location:
+        return True, marker.shopify_id
+    return False, None
 
 
 def _forget_others_at(session: Any, shop_id: int, company: int, location: str) -> None:

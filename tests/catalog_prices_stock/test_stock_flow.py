@@ -27,6 +27,7 @@ from ledger.models import (
     utcnow,
 )
 from sandbox.consinco import tables as t
+from shopify_app.admin_api import for_shop
 
 from .chain import erp_update, messages
 
@@ -665,3 +666,107 @@ def test_a_company_mapped_back_to_a_location_another_company_wrote_meanwhile_get
             if want is not None and got != want:
                 wrong[(company, sku)] = (want, got)
     assert wrong == {}
+
+
+def _level_at(shop, item_id, location):
+    client = for_shop(shop.domain)
+    try:
+        found = client.inventory_level(item_id, location, names=["available"])
+    finally:
+        client.close()
+    return None if found is None else found.quantities.get("available")
+
+
+def _stocked(catalog, chain, shop, company):
+    rows = erp_stock(chain, company)
+    return {
+        sku: data for sku, data in catalog.items() if not data["weighed"] and (expected(*rows[sku]) or 0) > 0
+    }
+
+
+def test_a_moved_company_leaves_no_sellable_stock_at_its_former_location(chain, calls):
+    """The company moves to another location: once its levels are in there, the ones it had written
+    at the old location (no longer mapped to any company) are set to 0, so the same units are not
+    sold twice; a level a person raised there since is left and named; the next pass costs nothing."""
+    shop = chain.install("sai-do-local", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    assert len(stocked) >= 3
+    raised_sku, raised = next(iter(stocked.items()))
+    item = raised["inventory_item_id"]
+    chain.set_level(shop, item, 1, _level_at(shop, item, former) + 5)
+    before = [d for d in catalog.values() if (_level_at(shop, d["inventory_item_id"], former) or 0) > 0]
+    new = chain.map_location(shop, 1, 1)
+    run = stock.run(shop.shop_id)
+    left = {
+        sku: _level_at(shop, d["inventory_item_id"], former)
+        for sku, d in stocked.items()
+        if sku != raised_sku and _level_at(shop, d["inventory_item_id"], former) != 0
+    }
+    assert left == {}
+    assert run.vacated == len(before) - 1
+    assert _level_at(shop, raised["inventory_item_id"], former) > 0  # a person's, left as it is
+    rows = erp_stock(chain, 1)
+    for sku, d in stocked.items():
+        assert _level_at(shop, d["inventory_item_id"], new) == expected(*rows[sku]), sku
+    vacate = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert [m.status for m in vacate] == [MessageStatus.DONE]
+    assert raised["inventory_item_id"] in vacate[0].response_payload["left_raised_by_a_person"]
+    mark = calls.mark()
+    assert stock.run(shop.shop_id).levels_sent == 0 and calls.names(mark) == []
+
+
+def test_a_former_location_mapped_to_another_company_keeps_what_that_company_writes(chain):
+    """Company 1 moves away and company 2 takes its old location over: nothing is zeroed there, the
+    levels are company 2's; the location company 2 left, mapped to nobody now, is cleared."""
+    shop = chain.install("troca-local", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former, left_by_2 = shop.locations[1], shop.locations[2]
+    chain.map_location(shop, 1, 2)
+    chain.map_location(shop, 2, 0)  # company 2 ships from company 1's old location now
+    stock.run(shop.shop_id)
+    rows = erp_stock(chain, 2)
+    stocked = _stocked(catalog, chain, shop, 2)
+    assert stocked
+    for sku, d in stocked.items():
+        assert _level_at(shop, d["inventory_item_id"], former) == expected(*rows[sku]), sku
+        assert _level_at(shop, d["inventory_item_id"], left_by_2) == 0, sku
+    with session_scope() as session:
+        assert session.scalars(select(Binding).where(Binding.kind == "stock_vacate")).all() == []
+
+
+def test_a_move_interrupted_by_shopify_clears_the_former_location_once_the_new_one_is_complete(
+    chain, monkeypatch
+):
+    """The first pass after the move fails part-way (Shopify unreachable): the old location is not
+    cleared while the new one is incomplete, and the next pass writes the rest and then clears
+    every level the company had left there, including those already rewritten at the new one."""
+    shop = chain.install("muda-interrompida", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    chain.map_location(shop, 1, 1)
+    real = stock_writer.set_available
+    sent = []
+
+    def second_batch_fails(client, quantities, **kwargs):
+        sent.append(len(quantities))
+        if len(sent) > 1:
+            raise Transient("Shopify unreachable")
+        return real(client, quantities, **kwargs)
+
+    monkeypatch.setattr(stock_writer, "BATCH_SIZE", 5, raising=False)
+    monkeypatch.setattr(stock, "BATCH_SIZE", 5)
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_writer, "set_available", second_batch_fails)
+        with pytest.raises(Transient):
+            stock.run(shop.shop_id)
+    assert all(_level_at(shop, d["inventory_item_id"], former) > 0 for d in stocked.values())
+    stock.run(shop.shop_id)
+    assert {sku: _level_at(shop, d["inventory_item_id"], former) for sku, d in stocked.items()} == {
+        sku: 0 for sku in stocked
+    }

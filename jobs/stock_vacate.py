@@ -1,0 +1,222 @@
+"""Levels a company left at a location it no longer ships from, set to 0 (stock flow).
+
+When the location mappings page moves a company to another location, its next stock pass writes
+every level at the new one (jobs.stock). The levels it had written at the old location would stay
+there, sellable: the same units shown twice, and Shopify routing orders to a location whose stock
+nobody keeps any more. So a move records what the company had written at the old location
+(binding "stock_vacate", erp_id "<company>@<location>", shopify_id = the location, data
+{"company", "items": {inventory item: level sent}}), and once the company's levels are in at its new
+location (its "stock_location" marker moved there), each pass sets those levels to 0, unless the
+old location is mapped to a company again: that company's own pass writes every level there, and
+the record is dropped.
+
+Compare-and-swap as in every stock write: changeFromQuantity is the level Shopify shows, read
+first. A level above the one we sent (raised by a person after the move) is left as it is and
+named; one at 0, not stocked there or not tracked costs no write. One message per record (unit
+"stock:vacate:<company>@<location>"): a Shopify refusal of some items names them and the rest are
+written; a transient failure keeps the record for the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from ledger import bindings, trace
+from ledger.bindings import STOCK_KIND, BindingRow
+from ledger.db import session_scope
+from ledger.errors import Rejected, Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Binding, Message
+from shopify_app.admin_api import idempotency_key
+from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyUserErrors
+from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at, set_available
+
+log = logging.getLogger(__name__)
+
+VACATE_KIND = "stock_vacate"
+STALE = "CHANGE_FROM_QUANTITY_STALE"
+MAX_ROUNDS = 5
+
+
+def note_move(session: Any, shop_id: int, company: int, former: str) -> None:
+    """`company` is leaving `former`: record the levels its "stock" bindings say it wrote there
+    (merged with the record of an earlier pass of the same move that did not finish, whose
+    bindings may already name the new location)."""
+    rows = session.execute(
+        select(Binding.shopify_id, Binding.data).where(
+            Binding.shop_id == shop_id, Binding.kind == STOCK_KIND, Binding.erp_id.like(f"{company}:%")
+        )
+    )
+    items = {
+        item: int(data["sent"])
+        for item, data in rows
+        if item and data and data.get("location") == former and data.get("sent")
+    }
+    key = f"{company}@{former}"
+    existing = bindings.get_many(session, shop_id, VACATE_KIND, [key]).get(key)
+    merged = {**((existing.data or {}).get("items") or {} if existing is not None else {}), **items}
+    if merged:
+        row = BindingRow(key, former, None, {"company": company, "items": merged})
+        bindings.upsert_many(session, shop_id, VACATE_KIND, [row])
+
+
+@dataclass
+class VacateRun:
+    zeroed: int = 0
+    left: list[str] = field(default_factory=list)  # levels a person raised: not ours to clear
+    transient: Transient | None = None
+    bug: BaseException | None = None
+
+
+def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str]) -> VacateRun:
+    """Clear the recorded levels of every finished move (`locations`: company -> its location now)."""
+    result = VacateRun()
+    with session_scope() as session:
+        found = session.scalars(
+            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == VACATE_KIND)
+        )
+        records = []
+        for r in found:
+            data = r.data or {}
+            records.append(
+                (r.erp_id, r.shopify_id or "", int(data.get("company", 0)), dict(data.get("items") or {}))
+            )
+        markers = {
+            b.erp_id: b.shopify_id
+            for b in session.scalars(
+                select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "stock_location")
+            )
+        }
+    mapped = set(locations.values())
+    for key, location, company, items in records:
+        if location in mapped:  # mapped again: its company writes every level there
+            _forget(shop_id, key)
+            continue
+        if locations.get(company) is None or markers.get(str(company)) != locations[company]:
+            continue  # the company's levels are not all at its new location yet
+        try:
+            _vacate(shop_id, domain, client, key, location, company, items, result)
+        except Transient as exc:
+            result.transient = result.transient or exc
+        except Exception as exc:  # recorded on the message by _vacate; raised by the flow at the end
+            result.bug = result.bug or exc
+    return result
+
+
+def _forget(shop_id: int, key: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            delete(Binding).where(
+                Binding.shop_id == shop_id, Binding.kind == VACATE_KIND, Binding.erp_id == key
+            )
+        )
+
+
+def _vacate(
+    shop_id: int,
+    domain: str,
+    client: AdminClient,
+    key: str,
+    location: str,
+    company: int,
+    items: dict[str, int],
+    result: VacateRun,
+) -> None:
+    with session_scope() as session:
+        message = trace.begin(
+            session,
+            shop_id,
+            "stock",
+            f"stock:vacate:{key}",
+            ERP_TO_SHOPIFY,
+            erp_id=str(company),
+            request={"nro_empresa": company, "location_id": location, "vacate": True, "items": len(items)},
+        )
+        message_id, attempt = message.id, f"{message.id}:{message.attempts}"
+    zeroed, left, refused = 0, [], []
+    failure: BaseException | None = None
+    try:
+        ids = sorted(items)
+        for start in range(0, len(ids), MAX_ITEMS_PER_CALL):
+            z, lf, rf = _clear(
+                client,
+                domain,
+                company,
+                location,
+                attempt,
+                {i: items[i] for i in ids[start : start + MAX_ITEMS_PER_CALL]},
+            )
+            zeroed, left, refused = zeroed + z, left + lf, refused + rf
+    except Exception as exc:
+        failure = exc
+    if failure is None and refused:
+        text = "; ".join(f"{item}: {why}" for item, why in refused)
+        failure = Rejected(
+            f"levels company {company} left at {location} not set to 0: {text}",
+            system="shopify",
+            detail={"user_errors": [{"item": item, "message": why} for item, why in refused]},
+        )
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if failure is None:
+            trace.succeed(session, message, response={"zeroed": zeroed, "left_raised_by_a_person": left})
+        else:
+            trace.fail(session, message, failure)
+    result.zeroed += zeroed
+    result.left += left
+    if failure is None or isinstance(failure, Rejected):
+        _forget(shop_id, key)  # what Shopify refused is named on the message; nothing more to do
+    if failure is not None and not isinstance(failure, Rejected):
+        raise failure
+    log.info("stock: company %s left %s: %d level(s) set to 0, %d left (raised since)", company,
+             location, zeroed, len(left), extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
+
+
+def _clear(
+    client: AdminClient, domain: str, company: int, location: str, attempt: str, items: dict[str, int]
+) -> tuple[int, list[str], list[tuple[str, str]]]:
+    """Set the items' levels at `location` to 0 (compare-and-swap); (zeroed, left, refused)."""
+    left: list[str] = []
+    refused: list[tuple[str, str]] = []
+    live = dict(items)
+    for _ in range(MAX_ROUNDS):
+        seen = item_levels_at(client, sorted(live), location)
+        order: list[tuple[str, int]] = []
+        for item, sent in sorted(live.items()):
+            now = seen.get(item)
+            if now is None or not now.tracked or now.available is None or now.available <= 0:
+                continue  # gone, untracked, not stocked there, or nothing to clear
+            if now.available > sent:
+                left.append(item)  # raised since we wrote it: a person's, not ours to clear
+            else:
+                order.append((item, now.available))
+        live = {item: items[item] for item, _ in order}
+        if not order:
+            return 0, left, refused
+        quantities = [
+            {"inventoryItemId": item, "locationId": location, "quantity": 0, "changeFromQuantity": was}
+            for item, was in order
+        ]
+        try:
+            set_available(
+                client,
+                quantities,
+                key=idempotency_key(domain, "stock", "vacate", str(company), location, attempt, quantities),
+                reference_document_uri=f"consinco://estoque/{company}/saida-do-local",
+            )
+        except ShopifyUserErrors as exc:  # none of the batch applied: stale ones are read again
+            for err in exc.errors:
+                index = int(err.field[2]) if len(err.field) > 2 and err.field[2].isdigit() else None
+                if index is None or index >= len(order):
+                    raise
+                if err.code != STALE:
+                    refused.append((order[index][0], err.message))
+                    live.pop(order[index][0], None)
+            continue
+        return len(order), left, refused
+    raise Transient(f"levels company {company} left at {location} kept changing for {MAX_ROUNDS} rounds")
