@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -221,12 +222,12 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         message_id = message.id
         shop = session.get(Shop, shop_id)
         assert shop is not None
-        domain, settings = shop.domain, shop_settings.effective(shop)
+        domain, settings, installed_first = shop.domain, shop_settings.effective(shop), shop.created_at
     try:
         read = read_order_for_erp(order_clients.admin_client(domain), gid)
         if read is None:
             raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND")
-        prepared = _prepare(shop_id, message_id, read, settings)
+        prepared = _prepare(shop_id, message_id, read, settings, installed_first)
         if isinstance(prepared, str):
             return prepared
         result = order_clients.erp_client(shop_id).insert_order(prepared.order_input)
@@ -312,7 +313,11 @@ def _close_if_open(session: Session, shop_id: int, num: str, link: OrderLink) ->
 
 
 def _prepare(
-    shop_id: int, message_id: int, read: ErpOrderRead, settings: dict[str, Any]
+    shop_id: int,
+    message_id: int,
+    read: ErpOrderRead,
+    settings: dict[str, Any],
+    installed_first: datetime | None = None,
 ) -> order_map.MappedOrder | str:
     """Map the order and write its link, or record why it cannot go yet (returned as a status).
 
@@ -338,6 +343,11 @@ def _prepare(
         learning = order.cancelled_at is not None and find_link(session, shop_id, read.order.id) is not None
         if order.cancelled_at and not learning:
             trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
+            return MessageStatus.SKIPPED.value
+        not_ours = None if learning else not_for_erp(read, installed_first)
+        if not_ours is not None:
+            trace.skip(session, message, not_ours)
+            message.error_detail = {"not_for_erp": True}  # for good: reconciliation counts it held
             return MessageStatus.SKIPPED.value
         try:
             target = resolve_target(session, shop_id, settings, read.location_ids)
@@ -387,6 +397,32 @@ def _prepare(
             order.currency,
         )
     return mapped
+
+
+def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | None:
+    """Why an order is never sent to the ERP, or None.
+
+    - A test order (a payment provider in test mode, the Bogus gateway): no money changed hands.
+    - An order placed before the app was first installed on the store: the store handled it
+      without the app (picked, invoiced, maybe fulfilled), so an orders/updated for it (a tag, an
+      archive, a fulfilment) or the reconciliation finding it with no link must not make it a new
+      ERP sale. The merchant enters it in the ERP by hand if it still needs to be there.
+    """
+    order = read.order
+    if read.test:
+        return "a Shopify test order (test: true, a payment provider in test mode): not sent to the ERP"
+    if installed_first is None or not order.created_at:
+        return None
+    placed = datetime.fromisoformat(order.created_at.replace("Z", "+00:00"))
+    first = installed_first.replace(tzinfo=UTC) if installed_first.tzinfo is None else installed_first
+    first = first.replace(microsecond=0)  # Shopify's times are whole seconds
+    if placed < first:
+        return (
+            f"placed {placed.astimezone(UTC):%Y-%m-%d %H:%M} UTC, before the app was installed on this store "
+            f"({first.astimezone(UTC):%Y-%m-%d %H:%M} UTC): the store handled it without the app, so it is "
+            "not sent to the ERP; enter it there by hand if it still needs to be"
+        )
+    return None
 
 
 def _mark_waiting(message: Message, financial_status: str | None, confirmation: str) -> None:

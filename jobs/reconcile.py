@@ -164,6 +164,9 @@ def _section(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: datetime) -> dict[str, Any]:
     listed: dict[str, OrderTotal] = {o.id: o for o in orders_with_totals_since(client, since.isoformat())}
     with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        # Shopify's times are whole seconds: an order of the install's own second is the app's.
+        installed_first = _utc(shop.created_at).replace(microsecond=0).isoformat() if shop is not None else ""
         links = list(
             session.scalars(
                 select(OrderLink).where(
@@ -177,6 +180,10 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         unknown = _unknown_erp_orders(session, shop_id, since)
     linked = {link.shopify_order_id for link in links}
     unlinked = [o for o in listed.values() if o.id not in linked and not o.cancelled_at]
+    # Placed before the app was installed: the store handled it without the app (jobs.orders
+    # never sends it to the ERP), so it is counted, not imported.
+    before_install = [o for o in unlinked if o.created_at and _iso_utc(o.created_at) < installed_first]
+    unlinked = [o for o in unlinked if o not in before_install]
     held = _held_in_app(shop_id, unlinked)
     missing_in_ledger, enqueued, in_flight = [], [], []
     recent = (utcnow() - IN_FLIGHT).isoformat()
@@ -204,6 +211,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "imports_enqueued": enqueued,
         "held_in_app": list(held.values())[:LISTED],
         "held_in_app_count": len(held),
+        "placed_before_install_count": len(before_install),
         "in_flight_count": len(in_flight),
         **{k: v[:LISTED] for k, v in findings.items()},
         **{f"{k}_count": len(v) for k, v in findings.items()},
@@ -217,7 +225,8 @@ OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, Messa
 
 def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, Any]]:
     """Orders with no link whose webhook did arrive: their orders message (waiting for payment,
-    parked, refused...) says why they are not in the ERP; not a missed webhook. A closed message
+    parked, refused, a test order never sent...) says why they are not in the ERP; not a missed
+    webhook. A closed message
     holds nothing: one skipped as unpaid (EXPIRED, VOIDED) whose order Shopify now shows paid, or
     one done whose link was lost, is not held (the missed orders/paid: imported again)."""
     if not orders:
@@ -225,15 +234,16 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
     keys = {f"order:{o.id.rsplit('/', 1)[-1]}": o for o in orders}
     with session_scope() as session:
         rows = session.execute(
-            select(Message.unit_key, Message.status, Message.error_text).where(
+            select(Message.unit_key, Message.status, Message.error_text, Message.error_detail).where(
                 Message.shop_id == shop_id, Message.flow == "orders", Message.unit_key.in_(list(keys))
             )
         ).all()
     held = {}
-    for key, status, why in rows:
+    for key, status, why, detail in rows:
         order = keys[key]
         unpaid = (order.financial_status or "").upper() in WILL_NOT_BE_PAID
-        if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and unpaid):
+        never = bool((detail or {}).get("not_for_erp"))  # a test order (jobs.orders.not_for_erp)
+        if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and (unpaid or never)):
             held[order.id] = {"order": order.id, "name": order.name, "status": status, "why": why}
     return held
 

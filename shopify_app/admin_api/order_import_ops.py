@@ -31,6 +31,7 @@ class ErpOrderRead:
     current_total: Money | None
     taxes_included: bool | None = None  # None: not read
     current_tax: Money | None = None
+    test: bool = False  # a test order (a payment provider in test mode, the Bogus gateway)
 
     @property
     def location_ids(self) -> list[str]:
@@ -54,6 +55,7 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         current_total=parse_money_bag(raw.get("currentTotalPriceSet")),
         taxes_included=raw.get("taxesIncluded"),
         current_tax=parse_money_bag(raw.get("currentTotalTaxSet")),
+        test=bool(raw.get("test")),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from jobs import reconcile, reconcile_cli
 from ledger import kv, trace
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus
+from ledger.models import Message, MessageStatus, Shop
 
 from .conftest import World
 
@@ -219,3 +219,29 @@ def test_a_report_after_missed_runs_reaches_back_to_the_last_one_that_ran(world:
     with session_scope() as session:
         since = reconcile._since(session, world.shop_id, utcnow(), reconcile.WINDOW)
     assert utcnow() - since > timedelta(days=3)
+
+
+def test_an_order_placed_before_the_install_is_counted_not_imported(world: World, monkeypatch) -> None:
+    """The first reports look back days: an order the store took before the app was installed has no
+    link, and is counted as such instead of being pushed into the ERP as a missed webhook."""
+    from datetime import timedelta
+
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context, place_order
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    before = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                         gateway="pix", discount_rate=0.0, seed=11)  # fmt: skip
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        old = (shop.created_at - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, before)
+        order.update(createdAt=old, processedAt=old)
+        order_store.save(ctx, order, touch=True)
+    report = reconcile.run(world.shop_id, stock_sample=10)
+    assert report["orders"]["imports_enqueued"] == []
+    assert report["orders"]["missing_in_ledger_count"] == 0
+    assert report["orders"]["placed_before_install_count"] == 1
+    assert Queue("orders", connection=kv.get_redis()).jobs == []
