@@ -45,6 +45,22 @@ def register(app: Flask) -> None:
         scheduler.load_config_from_file("jobs.cron_config")
         scheduler.start()
 
+    @app.cli.group("secrets")
+    def secrets_group() -> None:
+        """Stored secrets (Shopify tokens, ERP passwords)."""
+
+    @secrets_group.command("rotate")
+    def secrets_rotate_command() -> None:
+        """Re-encrypt every stored secret with the first ENCRYPTION_KEY key (then the old key can go)."""
+        from ledger.secrets_rotation import rotate_all
+
+        done = rotate_all()
+        click.echo(f"re-encrypted {done.rotated} secret(s) with the first key")
+        for what in done.unreadable:
+            click.echo(f"unreadable with every configured key: {what}", err=True)
+        if done.unreadable:
+            raise SystemExit(1)
+
     @app.cli.command("sweep-inbox")
     def sweep_command() -> None:
         """Enqueue webhook inbox rows that never reached Redis (the tick also does this)."""

@@ -40,3 +40,11 @@ def decrypt(token: bytes, keys: str | None = None) -> str:
 
 def generate_key() -> str:
     return Fernet.generate_key().decode()
+
+
+def rotate(token: bytes, keys: str | None = None) -> bytes:
+    """The same secret encrypted with the first (newest) key: what lets an old key be retired."""
+    try:
+        return _fernet(keys or _keys()).rotate(bytes(token))
+    except InvalidToken as exc:
+        raise SecretUnreadable("stored secret cannot be decrypted with ENCRYPTION_KEY") from exc
