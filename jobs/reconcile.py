@@ -262,11 +262,17 @@ def _compare(
     erp_client: ErpClient,
     findings: dict[str, list[dict[str, Any]]],
 ) -> None:
+    """One linked order against both sides. A link without an ERP order is "missing in the ERP"
+    unless Shopify shows the order cancelled: the ERP refused it (or it was never sent) and the
+    store cancelled it since, so there is nothing the ERP should hold."""
     row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
-    if shopify is None and client.order(link.shopify_order_id) is None:
+    current = shopify if shopify is not None else client.order(link.shopify_order_id)
+    if current is None:
         findings["missing_in_shopify"].append(row)
         return
     if link.nro_pedvenda is None:
+        if current.cancelled_at is not None:
+            return  # cancelled in Shopify before it reached the ERP: not missing there
         if link.created_at and utcnow() - _utc(link.created_at) > NOT_SENT_AFTER:
             findings["missing_in_erp"].append({**row, "why": "never sent to the ERP (see the orders flow)"})
         return

@@ -245,3 +245,35 @@ def test_an_order_placed_before_the_install_is_counted_not_imported(world: World
     assert report["orders"]["missing_in_ledger_count"] == 0
     assert report["orders"]["placed_before_install_count"] == 1
     assert Queue("orders", connection=kv.get_redis()).jobs == []
+
+
+def test_an_order_cancelled_in_shopify_before_it_reached_the_erp_is_not_missing_in_the_erp() -> None:
+    """The ERP refused the order (its link has no NROPEDVENDA), then the store cancelled it in
+    Shopify: there is nothing the ERP should hold, so it is not listed as "never sent to the ERP"
+    every day it is in the window. One Shopify still shows open is listed; the order read one by
+    one (not in the window's list) is judged the same way."""
+    from datetime import timedelta
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from ledger.models import utcnow
+    from shopify_app.admin_api.order_settlement import OrderTotal
+
+    def missing_in_erp(cancelled_at: str | None, *, listed: bool = True) -> list[dict]:
+        gid = "gid://shopify/Order/3"
+        link = SimpleNamespace(shopify_order_id=gid, shopify_order_name="#3", nro_pedvenda=None,
+                               created_at=utcnow() - timedelta(hours=3))  # fmt: skip
+        shop = OrderTotal(id=gid, name="#3", created_at=None, updated_at="2026-11-28T00:00:00Z",
+                          cancelled_at=cancelled_at, financial_status="PAID", current_total=Decimal("10.00"),
+                          tips=Decimal(0))  # fmt: skip
+        client = SimpleNamespace(order=lambda order_id: shop)
+        findings: dict = {kind: [] for kind in ("missing_in_shopify", "missing_in_erp", "status_differs",
+                                                "totals_differ")}  # fmt: skip
+        reconcile._compare(link, shop if listed else None, client, None, findings)  # type: ignore[arg-type]
+        return findings["missing_in_erp"]
+
+    assert missing_in_erp("2026-11-28T00:00:00Z") == []
+    assert missing_in_erp("2026-11-28T00:00:00Z", listed=False) == []
+    [still_open] = missing_in_erp(None)
+    assert still_open["order"] == "gid://shopify/Order/3" and "never sent to the ERP" in still_open["why"]
+    assert len(missing_in_erp(None, listed=False)) == 1
