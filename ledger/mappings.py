@@ -121,8 +121,14 @@ def set_location_mapping(
 ) -> tuple[LocationMapping, bool]:
     """Map an ERP company to a Shopify location (one to one); returns (row, created).
 
+    The company's row moves to the location; a location mapped to another company while this
+    company has no location changes company instead (the De:Para line of a location, keyed by
+    its gid, edited to a new NROEMPRESA). Either way the stock flow's next pass finds the company
+    at a location it did not write at ("stock_location" marker, jobs.stock) and writes it whole.
+
     Raises:
-        MappingConflict: the location is already mapped to another company.
+        MappingConflict: the location is mapped to another company and this company has a
+            location of its own (changing either would leave a company at two locations).
     """
     other = session.scalars(
         select(LocationMapping).where(
@@ -131,13 +137,20 @@ def set_location_mapping(
             LocationMapping.nro_empresa != nro_empresa,
         )
     ).one_or_none()
-    if other is not None:
-        raise MappingConflict(f"location {location_id} is already mapped to company {other.nro_empresa}")
     row = session.scalars(
         select(LocationMapping).where(
             LocationMapping.shop_id == shop_id, LocationMapping.nro_empresa == nro_empresa
         )
     ).one_or_none()
+    if other is not None and row is not None:
+        raise MappingConflict(
+            f"location {location_id} is mapped to company {other.nro_empresa} and company {nro_empresa} "
+            f"is mapped to location {row.location_id}: a company has one location, so change or "
+            f"delete company {nro_empresa}'s line first"
+        )
+    if other is not None:  # the location's line changes company
+        other.nro_empresa = nro_empresa
+        row = other
     created = row is None
     if row is None:
         row = LocationMapping(shop_id=shop_id, nro_empresa=nro_empresa, location_id=location_id)

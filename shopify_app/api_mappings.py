@@ -2,7 +2,9 @@
 
 Creating a line resumes every unit parked waiting for it (`ledger.trace.parked_waiting_for`
 -> the flow's replay job), so a merchant who maps a new payment gateway sees the stuck orders
-go through without touching them. Location lines are a kind here but live in their own table.
+go through without touching them. Location lines are a kind here but live in their own table;
+changing a location line's company is a change like any other (the company it had is left with no
+location), a 409 only when the new company already has another location.
 """
 
 from __future__ import annotations

@@ -200,3 +200,47 @@ def test_mapping_changes_are_audited_with_what_they_replaced(client, settings, s
     assert action == "mapping.imported"
     assert before == {"pix": "1", "cartao": None}
     assert after["lines"] == {"pix": "99", "cartao": "3"} and after["errors"] == 1
+
+
+def test_changing_the_company_of_a_location_line_is_a_change_not_a_conflict(
+    client, settings, shops, message, rq
+):
+    """A location line (gid -> company 5) edited to company 6, which no location has: one to one
+    still holds, so the line changes like any other kind's, audited before and after, and what
+    waits for company 6 resumes (the stock flow's pass finds company 6 new at the location and
+    writes every level there, company 5 has none now). Company 6 already at another location
+    is still a conflict that names both lines."""
+    parked = message(shops.a, "stock", "stock:6:location", error=MappingMissing("location", "6"))
+    line = {"kind": "location", "shopify_code": "gid://shopify/Location/1", "erp_code": "5"}
+    assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+
+    changed = client.put("/api/mappings", json={**line, "erp_code": "6"}, headers=headers())
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["created"] is False and changed.get_json()["mapping"]["erp_code"] == "6"
+    assert changed.get_json()["resumed"] == 1 and ("jobs.stock.replay", (parked,)) in queued(rq, "catalog")
+    action, before, after = _last_audit(settings, shops.a)
+    assert action == "mapping.changed" and (before["erp_code"], after["erp_code"]) == ("5", "6")
+    listed = client.get("/api/mappings?kind=location", headers=headers()).get_json()["mappings"]
+    assert [(m["shopify_code"], m["erp_code"]) for m in listed] == [("gid://shopify/Location/1", "6")]
+
+    other = {"kind": "location", "shopify_code": "gid://shopify/Location/2", "erp_code": "7"}
+    client.put("/api/mappings", json=other, headers=headers())
+    conflict = client.put("/api/mappings", json={**line, "erp_code": "7"}, headers=headers())
+    assert conflict.status_code == 409
+    text = conflict.get_json()["error"]["message"]
+    assert "gid://shopify/Location/1" in text and "company 6" in text and "gid://shopify/Location/2" in text
+
+
+def test_an_edited_location_csv_reimports_without_errors(client, settings, shops):
+    """Export the location De:Para, change a line's company to one with no location, import it
+    back: the line changes, and the import's audit names it before and after."""
+    line = {"kind": "location", "shopify_code": "gid://shopify/Location/1", "erp_code": "5"}
+    client.put("/api/mappings", json=line, headers=headers())
+    exported = client.get("/api/mappings/export.csv?kind=location", headers=headers()).get_data(as_text=True)
+    edited = exported.replace("gid://shopify/Location/1,5,", "gid://shopify/Location/1,6,")
+    assert edited != exported
+    reply = client.post("/api/mappings/import", json={"kind": "location", "csv": edited}, headers=headers())
+    assert reply.get_json()["errors"] == [] and reply.get_json()["updated"] == 1, reply.get_json()
+    action, before, after = _last_audit(settings, shops.a)
+    assert action == "mapping.imported"
+    assert before == {"gid://shopify/Location/1": "5"} and after["lines"] == {"gid://shopify/Location/1": "6"}

@@ -42,9 +42,16 @@ def test_locations_both_ways(session, shop, other_shop):
     assert mappings.location_for_company(session, shop.id, 7) == LOC_B
     assert mappings.company_for_location(session, shop.id, LOC_B) == 7
     assert mappings.location_for_company(session, other_shop.id, 7) == LOC_A
-    with pytest.raises(MappingConflict):
+    mappings.set_location_mapping(session, shop.id, 8, LOC_A)
+    with pytest.raises(MappingConflict):  # company 8 has its location: LOC_B cannot be its second
         mappings.set_location_mapping(session, shop.id, 8, LOC_B)
-    assert count(session, LocationMapping) == 2
+    row, created = mappings.set_location_mapping(session, shop.id, 9, LOC_B)  # 9 has none: LOC_B's changes
+    assert not created and (row.nro_empresa, row.location_id) == (9, LOC_B)
+    session.commit()
+    assert mappings.company_for_location(session, shop.id, LOC_B) == 9
+    with pytest.raises(MappingMissing):
+        mappings.location_for_company(session, shop.id, 7)
+    assert count(session, LocationMapping) == 3
 
 
 def test_erp_code_upsert_delete_list(session, shop):
@@ -151,7 +158,7 @@ def test_csv_import_reports_bad_lines_and_keeps_good_ones(session, shop):
     session.commit()
     assert mappings.erp_code(session, shop.id, "payment_method", "pix") == "2"
 
-    locations = f"shopify_code,erp_code\n{LOC_B},2\n{LOC_A},3\n{LOC_B},x\n"
+    locations = f"shopify_code,erp_code\n{LOC_B},2\n{LOC_A},2\n{LOC_B},x\n"  # company 2 twice: line 3
     result = mappings.import_csv(session, shop.id, "location", locations)
     assert (result.created, result.updated) == (1, 0)
     assert [line for line, _ in result.errors] == [3, 4]
