@@ -195,8 +195,11 @@ def fail(session: Session, message: Message, exc: BaseException) -> MessageStatu
     return status
 
 
-def parked_waiting_for(session: Session, shop_id: int, kind: str, code: str) -> list[Message]:
-    """Parked units whose missing mapping is (kind, code): what to resume once it is created."""
+def parked_waiting_for(
+    session: Session, shop_id: int, kind: str, code: str, flow: str | None = None
+) -> list[Message]:
+    """Parked units (of `flow`, else any) whose missing mapping is (kind, code): what to resume once
+    it is created."""
     mapping = Message.error_detail["mapping"]
     stmt = (
         select(Message)
@@ -205,6 +208,7 @@ def parked_waiting_for(session: Session, shop_id: int, kind: str, code: str) -> 
             Message.status == MessageStatus.PARKED.value,
             mapping["kind"].as_string() == kind,
             mapping["code"].as_string() == code,
+            *([Message.flow == flow] if flow is not None else []),
         )
         .order_by(Message.id)
     )

@@ -1,7 +1,9 @@
 """The Setup page: ERP connection, ERP choices, Shopify locations, store link, location mappings, status.
 
 Everything a first run needs before the flows can work. Saving a piece of it resumes the units
-parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_link`, `location`).
+parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_link`, `location`);
+the store link also frees the orders parked on their unmapped location (they ship from the linked
+company then, jobs.order_lookup).
 The ERP password is write-only: stored encrypted (ledger.crypto), never returned.
 """
 
@@ -230,6 +232,11 @@ def put_store_link() -> ResponseReturnValue:
             {"nro_empresa": nro_empresa, "nro_segmento": nro_segmento},
         )
         resumed = resume_parked(session, g.shop.id, "store_link", [g.shop.domain])
+        # An order parked on its unmapped location (a gid) ships from the linked company now
+        # (jobs.order_lookup); a company number waiting for its location is not freed by a link.
+        locations = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, "location")]
+        gids = [code for code in locations if not code.isdigit()]
+        resumed += resume_parked(session, g.shop.id, "location", gids, flow="orders")
         return jsonify({**_store_link_json(link), "resumed": resumed})
 
 

@@ -88,9 +88,15 @@ def enqueue_run(shop_id: int, flow_name: str, conn: Redis | None = None) -> tupl
 
 
 def resume_parked(
-    session: Session, shop_id: int, kind: str, codes: Iterable[str], conn: Redis | None = None
+    session: Session,
+    shop_id: int,
+    kind: str,
+    codes: Iterable[str],
+    conn: Redis | None = None,
+    flow: str | None = None,
 ) -> int:
-    """Enqueue the replay of every unit parked waiting for (kind, code); returns how many.
+    """Enqueue the replay of every unit (of `flow`, else any) parked waiting for (kind, code);
+    returns how many.
 
     Called right after the mapping (or link, or connection) was written. A unit whose replay
     cannot be enqueued (Redis down, unknown flow) stays parked and is logged; the change that
@@ -99,7 +105,7 @@ def resume_parked(
     resumed = 0
     seen: set[int] = set()
     for code in codes:
-        for message in trace.parked_waiting_for(session, shop_id, kind, code):
+        for message in trace.parked_waiting_for(session, shop_id, kind, code, flow):
             if message.id in seen:
                 continue
             seen.add(message.id)

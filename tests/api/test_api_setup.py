@@ -190,6 +190,26 @@ def test_store_link_location_mappings_and_status(client, shops, message, rq):
     }
 
 
+def test_linking_the_store_resumes_orders_parked_on_their_unmapped_location(client, shops, message, rq):
+    """An order whose location no company is mapped to, with no store link, parks on the location
+    gid ("map the location (or link the store)", jobs.order_lookup): linking the store frees it,
+    as the catch-up itself judges (jobs.order_catch_up.mapping_now_exists), so it resumes now and
+    counts in `resumed`. A stock unit waiting for a company number is not freed by the link."""
+    waiting = MappingMissing(
+        "location",
+        "gid://shopify/Location/9",
+        "the order ships from location gid://shopify/Location/9, which no ERP company is mapped to, "
+        "and the store is linked to no company: map the location (or link the store)",
+    )
+    parked = message(shops.a, "orders", "order:77", error=waiting)
+    stock = message(shops.a, "stock", "stock:3:location", error=MappingMissing("location", "3"))
+    message(shops.b, "orders", "order:77", error=waiting)
+    reply = client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 1}, headers=headers())
+    assert reply.status_code == 200 and reply.get_json()["resumed"] == 1, reply.get_json()
+    assert queued(rq, "orders") == [("jobs.orders.replay", (parked,))]
+    assert ("jobs.stock.replay", (stock,)) not in queued(rq, "catalog")
+
+
 def test_catalog_diff_contract(client, shops, rq):
     started = client.post("/api/setup/catalog-diff", headers=headers())
     assert started.status_code == 202
