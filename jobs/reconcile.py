@@ -195,7 +195,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
             continue
         missing_in_ledger.append({"order": order.id, "name": order.name, "total": _text(order.current_total)})
         num = order.id.rsplit("/", 1)[-1]
-        job = queues.enqueue(IMPORT_JOB, shop_id, order.id, queue=queues.ORDERS,
+        job = queues.enqueue(IMPORT_JOB, shop_id, order.id, queue=queues.ORDERS, replace_ended=True,
                              job_id=queues.job_key("reconcile-import", shop_id, num))  # fmt: skip
         if job is not None:
             enqueued.append(order.id)

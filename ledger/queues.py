@@ -2,8 +2,10 @@
 
 Work is enqueued by dotted name ("jobs.inbox.process") with a deterministic job id derived
 from the unit of work and `unique=True`, so enqueueing the same unit twice is refused by RQ
-itself. Retryable work carries RQ's Retry with backoff; the job decides what is retryable
-(see jobs.inbox: only ledger.errors.Transient keeps its retries).
+itself; `replace_ended=True` lets an id refuse only work still waiting or running (a replay,
+"run now", reconciliation's re-import after the last one failed). Retryable work carries RQ's
+Retry with backoff; the job decides what is retryable (see jobs.inbox: only
+ledger.errors.Transient keeps its retries).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from ledger.kv import get_redis
@@ -38,6 +40,8 @@ RETRY_INTERVALS = [10, 30, 60, 120, 300]
 # its timeout is a hung one: RQ kills it and its Retry runs it again.
 JOB_TIMEOUTS = {WEBHOOKS: 10 * 60, ORDERS: 15 * 60, CATALOG: 7 * 3600, DEFAULT: 2 * 3600}
 MAX_JOB_ID = 100
+# A job in one of these states is over: its id no longer stands for work still to do.
+ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -92,6 +96,7 @@ def enqueue(
     description: str | None = None,
     conn: Redis | None = None,
     result_ttl: int | None = None,
+    replace_ended: bool = False,
 ) -> Job | None:
     """Enqueue `func_path(*args)`; None when a job with this id already exists (refused duplicate).
 
@@ -103,11 +108,16 @@ def enqueue(
         unique: refuse a second enqueue of the same job id while the first exists in Redis.
         job_timeout: seconds the job may run; the queue's JOB_TIMEOUTS when None.
         result_ttl: seconds RQ keeps the finished job's record (RQ's default when None).
+        replace_ended: a job under this id that has ended (`ENDED`) is deleted first, so the id
+            only refuses work still waiting or running (RQ keeps a finished job ~500 s and a
+            failed one for a year: without this the same unit could not be enqueued again).
     Raises:
         redis.exceptions.RedisError: Redis is unreachable (callers decide whether to swallow it).
     """
     if job_id is not None:
         job_id = job_key(job_id)
+        if replace_ended:
+            _clear_ended(job_id, conn or connection())
     try:
         return get_queue(queue, conn).enqueue(
             func_path,
@@ -122,6 +132,16 @@ def enqueue(
     except DuplicateJobError:
         log.info("queues: %s already enqueued as %s", func_path, job_id)
         return None
+
+
+def _clear_ended(job_id: str, conn: Redis) -> None:
+    """Delete the job under this id if it has ended (queued, started, scheduled or deferred: kept)."""
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except NoSuchJobError:
+        return
+    if job.get_status(refresh=False) in ENDED:
+        job.delete()
 
 
 def enqueue_inbox(inbox_id: int, topic: str, *, conn: Redis, unique: bool = False) -> str | None:

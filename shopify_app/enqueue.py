@@ -12,32 +12,12 @@ from collections.abc import Iterable
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session
 
 from ledger import flows, queues, trace
 from ledger.models import Message
 
 log = logging.getLogger(__name__)
-
-
-TERMINAL = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
-
-
-def _clear_terminal(job_id: str, conn: Redis | None) -> None:
-    """Forget a finished/failed job under this id, so its unique id only dedupes waiting work.
-
-    RQ keeps a finished job ~500 s and a failed one much longer; without this, "run now" or a
-    retry right after the previous one ended would be refused as a duplicate.
-    """
-    redis_conn = conn or queues.connection()
-    try:
-        job = Job.fetch(queues.job_key(job_id), connection=redis_conn)
-    except NoSuchJobError:
-        return
-    if job.get_status(refresh=False) in TERMINAL:
-        job.delete()
 
 
 def replay_job_id(message: Message) -> str:
@@ -54,7 +34,6 @@ def enqueue_replay(message: Message, conn: Redis | None = None) -> tuple[str, bo
     """
     flow = flows.get(message.flow)
     job_id = replay_job_id(message)
-    _clear_terminal(job_id, conn)
     job = queues.enqueue(
         flow.replay_job,
         message.id,
@@ -62,6 +41,7 @@ def enqueue_replay(message: Message, conn: Redis | None = None) -> tuple[str, bo
         job_id=job_id,
         description=f"replay {message.flow} message {message.id}",
         conn=conn,
+        replace_ended=True,  # "retry" right after the previous replay ended is not a duplicate
     )
     return job_id, job is not None
 
@@ -75,7 +55,6 @@ def enqueue_run(shop_id: int, flow_name: str, conn: Redis | None = None) -> tupl
     """Enqueue a flow's `run(shop_id)` now; returns (job id, newly enqueued)."""
     flow = flows.get(flow_name)
     job_id = run_job_id(shop_id, flow_name)
-    _clear_terminal(job_id, conn)
     job = queues.enqueue(
         flow.run_job,
         shop_id,
@@ -83,6 +62,7 @@ def enqueue_run(shop_id: int, flow_name: str, conn: Redis | None = None) -> tupl
         job_id=job_id,
         description=f"{flow_name} run now for shop {shop_id}",
         conn=conn,
+        replace_ended=True,  # "run now" right after the previous run ended is not a duplicate
     )
     return job_id, job is not None
 

@@ -277,3 +277,30 @@ def test_an_order_cancelled_in_shopify_before_it_reached_the_erp_is_not_missing_
     [still_open] = missing_in_erp(None)
     assert still_open["order"] == "gid://shopify/Order/3" and "never sent to the ERP" in still_open["why"]
     assert len(missing_in_erp(None, listed=False)) == 1
+
+
+def test_an_import_whose_job_failed_is_enqueued_again_by_the_next_report(world: World, monkeypatch) -> None:
+    """RQ keeps a failed job (for a year) under its id: an import that failed before writing any
+    message left the order unlinked and "missing in the ledger" every day, its id refused as a
+    duplicate for good. A job under that id that has ended is replaced; one still waiting is not."""
+    from datetime import timedelta
+
+    from rq.job import JobStatus
+    from rq.registry import FailedJobRegistry
+
+    from sandbox.shopify.checkout import place_order
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    missed = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                         gateway="pix", discount_rate=0.0, seed=13)  # fmt: skip
+    assert reconcile.run(world.shop_id, stock_sample=1)["orders"]["imports_enqueued"] == [missed]
+    orders_queue = Queue("orders", connection=kv.get_redis())
+    [job] = orders_queue.jobs
+    assert reconcile.run(world.shop_id, stock_sample=1)["orders"]["imports_enqueued"] == []  # still waiting
+
+    orders_queue.remove(job)  # a worker took it and it failed before writing a message
+    job.set_status(JobStatus.FAILED)
+    FailedJobRegistry(queue=orders_queue).add(job, ttl=3600)
+
+    assert reconcile.run(world.shop_id, stock_sample=1)["orders"]["imports_enqueued"] == [missed]
+    assert [(again.id, again.args) for again in orders_queue.jobs] == [(job.id, (world.shop_id, missed))]
