@@ -317,7 +317,8 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
 
 def keeps_flag(link: OrderLink, flow: str) -> bool:
     """Whether the order link's note must stay: a cancellation's (goods may have left, a refund to
-    check) is never replaced by another flow's (an invoice or edit of that cancelled order)."""
+    check) is never replaced by another flow's (an invoice or edit of that cancelled order). Both
+    directions' cancellation notes start with the flow's name, "cancellations"."""
     note = link.needs_attention or ""
     return flow != CANCELLATIONS and note.startswith(CANCELLATIONS)
 

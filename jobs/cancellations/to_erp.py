@@ -6,7 +6,8 @@ unit_key "cancel:<numeric order id>".
 - Sent to the ERP and not invoiced: cancel the ERP order (POST .../Cancelamento; cancelling
   twice is fine, so an echo of a cancellation that started in the ERP changes nothing).
 - Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink is flagged
-  `needs_attention` and the message fails (rejected) telling a person what to do.
+  `needs_attention` (the note starts "cancellations: ", so no invoice or edit of the order replaces
+  it: `order_events.keeps_flag`) and the message fails (rejected) telling a person what to do.
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
 - Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link): the import runs
@@ -171,7 +172,9 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
             "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
             "refund with the customer."
         )
-        link.needs_attention, link.updated_at = explanation, utcnow()
+        # Named by the flow, like every note on the order link: order_events.keeps_flag tells a
+        # cancellation's note by it and keeps it from the invoice or edit that comes after.
+        link.needs_attention, link.updated_at = f"{FLOW}: {explanation}", utcnow()
         log.warning(
             "cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
             link.shopify_order_id,
