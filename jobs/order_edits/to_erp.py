@@ -9,7 +9,9 @@ replaces the ERP order's lines while the ERP still allows it (SITUACAOPED D/A/L)
 Once the ERP is separating or has invoiced the order (409 PEDIDO_EM_SEPARACAO / FATURADO), an
 edit cannot be applied silently: the OrderLink is flagged `needs_attention` and the message
 fails (rejected) with an explanation a person can act on. Each line change is recorded as an
-OrderLineChange (direction shopify_to_erp), applied or not.
+OrderLineChange (direction shopify_to_erp), applied or not. A cancellation's note on the link is
+never replaced (`order_events.keeps_flag`), and an edit of an order cancelled in Shopify is
+skipped: webhooks are not ordered, and the cancellation is what the ERP must get.
 
 Echoes: when the ERP -> Shopify side edits the Shopify order after picking, Shopify sends
 orders/edited back; the Shopify lines then already equal the ERP's served quantities, so the
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
-from jobs import order_clients, order_map
+from jobs import order_clients, order_events, order_map
 from jobs.inbox import Ignored, not_installed
 from jobs.order_lookup import find_link, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO
@@ -135,13 +137,18 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     read = read_order_for_erp(order_clients.admin_client(shop_domain), link.shopify_order_id)
     if read is None:
         raise Rejected(f"Shopify has no order {link.shopify_order_id}", system="shopify", code="NOT_FOUND")
+    if read.order.cancelled_at:  # webhooks are not ordered: the cancellation may have run already
+        name = read.order.name
+        trace.skip(session, message, f"order {name} is cancelled in Shopify: its cancellation, not this "
+                   f"edit, goes to ERP order {nro}")  # fmt: skip
+        return "skipped"
     if not order_map.goods_lines(read.order):  # every item removed: not an edit the ERP order can take
         explanation = (
             f"Order {read.order.name} was edited in Shopify to leave no item, but ERP order {nro} still "
             "has its items, so nothing was changed in the ERP. If the sale is off, cancel the order in "
             "Shopify (the ERP order is cancelled with it); otherwise undo the edit."
         )
-        link.needs_attention, link.updated_at = explanation, utcnow()
+        _note(link, explanation)
         return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
                                                      detail={"nro_pedvenda": nro})).value  # fmt: skip
     erp = order_clients.erp_client(shop_id)
@@ -290,8 +297,7 @@ def _flag(
         "edit was NOT applied in the ERP. A person must either change the order in the ERP (picking) or "
         "undo the edit in Shopify, so both sides charge and deliver the same."
     )
-    link.needs_attention = explanation
-    link.updated_at = utcnow()
+    _note(link, explanation)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning(
         "order_edits: edit %s of %s flagged: ERP order %s %s", edit_id, name, link.nro_pedvenda, state
@@ -301,6 +307,14 @@ def _flag(
         message,
         Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda}),
     ).value
+
+
+def _note(link: OrderLink, explanation: str) -> None:
+    """Flag the order link for a person, unless its note must stay: a cancellation's (an NF-e to
+    cancel, goods that may have left) is never replaced by an edit's (`order_events.keeps_flag`)."""
+    if not order_events.keeps_flag(link, FLOW):
+        link.needs_attention = explanation
+    link.updated_at = utcnow()
 
 
 def record_changes(
