@@ -8,6 +8,7 @@ unit_key "cancel:<numeric order id>".
 - Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink is flagged
   `needs_attention` (the note starts "cancellations: ", so no invoice or edit of the order replaces
   it: `order_events.keeps_flag`) and the message fails (rejected) telling a person what to do.
+- Cancelled: a flagged Shopify -> ERP edit's note on the order link is cleared (the sale is off).
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
 - Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link): the import runs
@@ -31,6 +32,7 @@ from erp.errors import ErpRejected
 from jobs import order_clients, order_map
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
+from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
@@ -184,6 +186,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         return trace.fail(session, message, rejected).value
     link.erp_status = cancelled.situacao
     link.cancelled_at = link.cancelled_at or utcnow()
+    edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
     trace.succeed(
         session,
         message,

@@ -13,9 +13,14 @@ OrderLineChange (direction shopify_to_erp), applied or not. A cancellation's not
 never replaced (`order_events.keeps_flag`), and an edit of an order cancelled in Shopify is
 skipped: webhooks are not ordered, and the cancellation is what the ERP must get.
 
+The flag's note starts "order_edits: " (NOTE). It is cleared once Shopify and the ERP agree again:
+an edit applied, or skipped because the ERP already has Shopify's lines (a person undid the edit
+as told, or changed the ERP order to match), and a cancellation sent to the ERP (the edit no
+longer matters). Only this flow's own note is cleared; another flow's stays.
+
 Echoes: when the ERP -> Shopify side edits the Shopify order after picking, Shopify sends
 orders/edited back; the Shopify lines then already equal the ERP's served quantities, so the
-edit is skipped as "already matches the ERP" instead of being flagged.
+edit is skipped as "already matches ERP order ... as picked" instead of being flagged.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from shopify_app.admin_api.order_import_ops import read_order_for_erp
 log = logging.getLogger(__name__)
 
 FLOW = "order_edits"
+NOTE = f"{FLOW}: "  # how this flow's note on the order link starts (the picking edit's: "order_edits (ERP")
 EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
@@ -166,12 +172,14 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     }
     if current.situacao not in EDITABLE:
         if matches_served(current, mapped):
+            clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             trace.skip(
-                session, message, f"Shopify already matches ERP order {nro} (the change came from the ERP)"
+                session, message, f"Shopify already matches ERP order {nro} as picked: nothing to change"
             )
             return "skipped"
         return _flag(session, link, message, edit_id, changes, current.situacao, read.order.name)
     if not changes and freight == current.freight:
+        clear_note(link)
         trace.skip(session, message, f"ERP order {nro} already has these lines")
         return "skipped"
     try:
@@ -187,6 +195,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         raise
     record_changes(session, link, edit_id, changes, applied=True, reason=f"Shopify order edit {edit_id}")
     link.total, link.erp_status = updated.total, updated.situacao
+    clear_note(link)
     trace.succeed(
         session,
         message,
@@ -313,8 +322,15 @@ def _note(link: OrderLink, explanation: str) -> None:
     """Flag the order link for a person, unless its note must stay: a cancellation's (an NF-e to
     cancel, goods that may have left) is never replaced by an edit's (`order_events.keeps_flag`)."""
     if not order_events.keeps_flag(link, FLOW):
-        link.needs_attention = explanation
+        link.needs_attention = f"{NOTE}{explanation}"
     link.updated_at = utcnow()
+
+
+def clear_note(link: OrderLink) -> None:
+    """Clear this flow's note on the order link: Shopify and the ERP agree again (or the order is
+    cancelled in both). Another flow's note is not this flow's to clear."""
+    if link.needs_attention and link.needs_attention.startswith(NOTE):
+        link.needs_attention, link.updated_at = None, utcnow()
 
 
 def record_changes(

@@ -9,6 +9,7 @@ from jobs import inbox, order_events
 from jobs.worker import run_worker
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, WebhookInbox
+from shopify_app.admin_api import for_shop
 from tests.orders_in.test_edits_and_cancels import (
     cancel_in_shopify,
     edit_in_shopify,
@@ -79,3 +80,55 @@ def test_an_invoice_never_replaces_the_note_of_a_cancellation_sent_to_the_erp(wo
     assert note and "already invoiced" in note
     poll_erp_events(world)
     assert world.link(gid).needs_attention == note
+
+
+def test_undoing_a_flagged_edit_as_told_clears_the_flag(world):
+    """An edit after separation is flagged "undo the edit in Shopify"; once undone Shopify matches
+    the ERP again: the edit is skipped and its note cleared, or the order stays flagged for ever."""
+    gid, nro = imported(world)
+    world.chain.handle.erp.separate(nro, weights={})
+    edit_in_shopify(world, gid, world.sku(0), 3)  # 2 -> 3: flagged
+    world.drain()
+    assert world.link(gid).needs_attention
+    edit_in_shopify(world, gid, world.sku(0), 2)  # undone, as the note says
+    world.drain()
+    last = edit_messages()[-1]
+    assert last.status == MessageStatus.SKIPPED.value, last.error_text
+    assert "the change came from the ERP" not in last.error_text
+    assert world.link(gid).needs_attention is None
+
+
+def test_undoing_an_edit_that_left_no_item_clears_the_flag(world):
+    """'... leave no item ... otherwise undo the edit': the undo is applied in the ERP (still
+    editable), and the note it answered is cleared."""
+    gid, _ = imported(world)
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(gid)
+    for sku in (world.sku(0), world.sku(1)):
+        line = edit.line_for_variant(world.variants[sku])
+        client.order_edit_set_quantity(edit.calculated_order_id, line.id, 0)
+    client.order_edit_commit(edit.calculated_order_id)
+    world.drain()
+    assert "leave no item" in (world.link(gid).needs_attention or "")
+    edit = client.order_edit_begin(gid)
+    client.order_edit_add_variant(edit.calculated_order_id, world.variants[world.sku(0)], 1)
+    client.order_edit_commit(edit.calculated_order_id)
+    world.drain()
+    last = edit_messages()[-1]
+    assert last.status == MessageStatus.DONE.value, last.error_text
+    assert world.link(gid).needs_attention is None
+
+
+def test_a_cancellation_sent_to_the_erp_clears_a_flagged_edits_note(world):
+    """A flagged edit ("change the order in the ERP or undo the edit") is moot once the order is
+    cancelled in Shopify and in the ERP: the cancellation clears the edit's note."""
+    gid, nro = imported(world)
+    world.chain.handle.erp.separate(nro, weights={})
+    edit_in_shopify(world, gid, world.sku(0), 3)
+    world.drain()
+    assert world.link(gid).needs_attention
+    cancel_in_shopify(world, gid)
+    world.drain()
+    link = world.link(gid)
+    assert world.chain.order(nro)["situacaoPed"] == "C" and link.cancelled_at is not None
+    assert link.needs_attention is None

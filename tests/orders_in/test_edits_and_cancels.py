@@ -143,7 +143,7 @@ def test_edit_after_separation_is_flagged_for_a_person(world):
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected"
     assert "NOT applied in the ERP" in message.error_text and str(nro) in message.error_text
-    assert world.link(gid).needs_attention == message.error_text
+    assert world.link(gid).needs_attention == f"order_edits: {message.error_text}"
     assert [c.applied for c in line_changes()] == [False]
     assert world.chain.order(nro)["situacaoPed"] == "S"
 
@@ -157,7 +157,7 @@ def test_a_discount_added_after_separation_is_flagged_not_taken_for_the_erps_ech
     world.drain()
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value and "NOT applied in the ERP" in message.error_text
-    assert world.link(gid).needs_attention == message.error_text
+    assert world.link(gid).needs_attention == f"order_edits: {message.error_text}"
 
 
 def test_an_edit_that_removes_every_item_is_flagged_for_a_person(world):
@@ -172,7 +172,7 @@ def test_an_edit_that_removes_every_item_is_flagged_for_a_person(world):
     world.drain()
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value and "leave no item" in message.error_text
-    assert world.link(gid).needs_attention == message.error_text
+    assert world.link(gid).needs_attention == f"order_edits: {message.error_text}"
     assert world.chain.order(nro)["situacaoPed"] == "L"  # nothing changed in the ERP
 
 
