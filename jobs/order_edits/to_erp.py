@@ -8,10 +8,12 @@ replaces the ERP order's lines while the ERP still allows it (SITUACAOPED D/A/L)
 
 Once the ERP is separating or has invoiced the order (409 PEDIDO_EM_SEPARACAO / FATURADO), an
 edit cannot be applied silently: the OrderLink is flagged `needs_attention` and the message
-fails (rejected) with an explanation a person can act on. Each line change is recorded as an
-OrderLineChange (direction shopify_to_erp), applied or not. A cancellation's note on the link is
-never replaced (`order_events.keeps_flag`), and an edit of an order cancelled in Shopify is
-skipped: webhooks are not ordered, and the cancellation is what the ERP must get.
+fails (rejected) with an explanation a person can act on. An order the ERP cancelled (its C
+event not applied yet) is not flagged: the edit is skipped, there is nothing left to pick. Each
+line change is recorded as an OrderLineChange (direction shopify_to_erp), applied or not. A
+cancellation's note on the link is never replaced (`order_events.keeps_flag`), and an edit of an
+order cancelled in Shopify is skipped: webhooks are not ordered, and the cancellation is what the
+ERP must get.
 
 The flag's note starts "order_edits: " (NOTE). It is cleared once Shopify and the ERP agree again:
 an edit applied, or skipped because the ERP already has Shopify's lines (a person undid the edit
@@ -171,13 +173,13 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         "freight": str(freight),
     }
     if current.situacao not in EDITABLE:
-        if matches_served(current, mapped):
+        if current.situacao != "C" and matches_served(current, mapped):
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             trace.skip(
                 session, message, f"Shopify already matches ERP order {nro} as picked: nothing to change"
             )
             return "skipped"
-        return _flag(session, link, message, edit_id, changes, current.situacao, read.order.name)
+        return _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name)
     if not changes and freight == current.freight:
         clear_note(link)
         trace.skip(session, message, f"ERP order {nro} already has these lines")
@@ -187,11 +189,11 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     except ErpRejected as exc:
         if exc.codigo in {code for code, _ in TOO_LATE.values()}:
             status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
-            return _flag(session, link, message, edit_id, changes, status, read.order.name)
+            return _too_late(session, link, message, edit_id, changes, status, read.order.name)
         if exc.status == 409:  # another wording of "too late": the order's status, read again, says which
             status = erp.get_order(nro).situacao or "S"
             if status not in EDITABLE:
-                return _flag(session, link, message, edit_id, changes, status, read.order.name)
+                return _too_late(session, link, message, edit_id, changes, status, read.order.name)
         raise
     record_changes(session, link, edit_id, changes, applied=True, reason=f"Shopify order edit {edit_id}")
     link.total, link.erp_status = updated.total, updated.situacao
@@ -288,6 +290,25 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
         return False
     money = sum((abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) for k in keys), ZERO)
     return money <= CENT * max(len(keys), 1)
+
+
+def _too_late(
+    session: Session,
+    link: OrderLink,
+    message: Message,
+    edit_id: str,
+    changes: list[LineChange],
+    situacao: str,
+    name: str,
+) -> str:
+    """The ERP no longer takes the edit. Cancelled there (its C event not applied yet): skipped,
+    nothing for a person to pick or undo, and the ERP's cancellation reaches Shopify by its event.
+    Separated or invoiced: flagged for a person."""
+    if situacao == "C":
+        trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: nothing to "
+                   "edit (its cancellation reaches Shopify with the ERP's events)")  # fmt: skip
+        return "skipped"
+    return _flag(session, link, message, edit_id, changes, situacao, name)
 
 
 def _flag(

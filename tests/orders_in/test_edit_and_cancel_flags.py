@@ -132,3 +132,19 @@ def test_a_cancellation_sent_to_the_erp_clears_a_flagged_edits_note(world):
     link = world.link(gid)
     assert world.chain.order(nro)["situacaoPed"] == "C" and link.cancelled_at is not None
     assert link.needs_attention is None
+
+
+def test_an_edit_of_an_order_the_erp_cancelled_is_skipped_not_flagged(world):
+    """The ERP cancelled the order (its C event not polled yet) and then it is edited in Shopify:
+    nothing to edit, and nothing for a person to pick; the ERP's cancellation reaches Shopify."""
+    gid, nro = imported(world)
+    world.chain.handle.erp.cancel(nro)
+    edit_in_shopify(world, gid, world.sku(0), 3)
+    world.drain()
+    [message] = edit_messages()
+    assert message.status == MessageStatus.SKIPPED.value, message.error_text
+    assert f"ERP order {nro} is cancelled" in message.error_text
+    poll_erp_events(world)
+    link = world.link(gid)
+    assert link.cancelled_at is not None and link.erp_status == "C"
+    assert link.needs_attention is None
