@@ -20,6 +20,10 @@ an edit applied, or skipped because the ERP already has Shopify's lines (a perso
 as told, or changed the ERP order to match), and a cancellation sent to the ERP (the edit no
 longer matters). Only this flow's own note is cleared; another flow's stays.
 
+Lost answers: a retry that finds the ERP already has Shopify's lines (the earlier attempt's PUT was
+taken, its answer lost) refreshes the link's total and status from the ERP and records the line
+changes that attempt sent (its request_payload, when it sent exactly these lines) as applied.
+
 Echoes: when the ERP -> Shopify side edits the Shopify order after picking, Shopify sends
 orders/edited back; the Shopify lines then already equal the ERP's served quantities, so the
 edit is skipped as "already matches ERP order ... as picked" instead of being flagged.
@@ -33,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -164,11 +169,11 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     mapped = order_map.map_lines(read, variants_for(session, shop_id, read.order.lines))
     freight = order_map.freight_of(read.order)
     changes = diff(current, mapped)
+    earlier = message.request_payload  # an earlier attempt's, kept by trace.begin
+    lines = [{"sku": m.id_sku, "quantity": m.shopify_quantity, "erp_qty": str(m.line.qty)} for m in mapped]
     message.request_payload = {
         "nro_pedvenda": nro,
-        "lines": [
-            {"sku": m.id_sku, "quantity": m.shopify_quantity, "erp_qty": str(m.line.qty)} for m in mapped
-        ],
+        "lines": lines,
         "changes": [c.__dict__ | {"before": str(c.before), "after": str(c.after)} for c in changes],
         "freight": str(freight),
     }
@@ -182,7 +187,10 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         return _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name)
     if not changes and freight == current.freight:
         clear_note(link)
-        trace.skip(session, message, f"ERP order {nro} already has these lines")
+        link.total, link.erp_status = current.total, current.situacao  # an earlier answer may be lost
+        lost = record_lost_answer(session, link, edit_id, earlier, lines)
+        found = f" (an earlier attempt's answer was lost: {lost} line change(s) recorded)" if lost else ""
+        trace.skip(session, message, f"ERP order {nro} already has these lines{found}")
         return "skipped"
     try:
         updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight)
@@ -354,6 +362,36 @@ def clear_note(link: OrderLink) -> None:
         link.needs_attention, link.updated_at = None, utcnow()
 
 
+def record_lost_answer(
+    session: Session, link: OrderLink, edit_id: str, earlier: dict[str, Any] | None, lines: list[Any]
+) -> int:
+    """The ERP already has Shopify's lines. When this edit's earlier attempt sent it exactly these
+    lines, the ERP took that PUT and its answer was lost (a timeout): the line changes it sent are
+    recorded as applied, as that answer would have (those already recorded applied are left).
+    Returns how many were recorded."""
+    if not earlier or earlier.get("nro_pedvenda") != link.nro_pedvenda or earlier.get("lines") != lines:
+        return 0
+    recorded = set(
+        session.scalars(
+            select(OrderLineChange.change_key).where(
+                OrderLineChange.order_link_id == link.id, OrderLineChange.applied.is_(True)
+            )
+        )
+    )
+    sent = [
+        LineChange(c["kind"], c["sku"], Decimal(c["before"]), Decimal(c["after"]))
+        for c in earlier.get("changes") or []
+    ]
+    changes = [c for c in sent if change_key(edit_id, c.sku) not in recorded]
+    reason = f"Shopify order edit {edit_id} (the ERP took it; its answer was lost)"
+    record_changes(session, link, edit_id, changes, applied=True, reason=reason)
+    return len(changes)
+
+
+def change_key(edit_id: str, sku: str) -> str:
+    return f"edit:{edit_id}:{sku}"[:120]
+
+
 def record_changes(
     session: Session, link: OrderLink, edit_id: str, changes: list[LineChange], *, applied: bool, reason: str
 ) -> None:
@@ -364,7 +402,7 @@ def record_changes(
     rows = [
         {
             "order_link_id": link.id,
-            "change_key": f"edit:{edit_id}:{change.sku}"[:120],
+            "change_key": change_key(edit_id, change.sku),
             "direction": SHOPIFY_TO_ERP,
             "kind": change.kind,
             "sku": change.sku,

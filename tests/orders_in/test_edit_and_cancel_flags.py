@@ -3,9 +3,13 @@ wins when flows meet, when it is cleared, and what it says."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
 from sqlalchemy import select
 
 from jobs import inbox, order_events
+from jobs.order_edits import to_erp as edits_to_erp
 from jobs.worker import run_worker
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, WebhookInbox
@@ -14,6 +18,7 @@ from tests.orders_in.test_edits_and_cancels import (
     cancel_in_shopify,
     edit_in_shopify,
     imported,
+    line_changes,
 )
 
 
@@ -148,3 +153,39 @@ def test_an_edit_of_an_order_the_erp_cancelled_is_skipped_not_flagged(world):
     link = world.link(gid)
     assert link.cancelled_at is not None and link.erp_status == "C"
     assert link.needs_attention is None
+
+
+def test_an_edit_whose_erp_answer_was_lost_is_recorded_on_its_retry(world, monkeypatch):
+    """The ERP applied the PUT but its answer was lost (a timeout); the retry finds the ERP already
+    has the lines and skips, yet refreshes the link's total and records the line change the lost
+    answer would have."""
+    from erp.client import ErpClient
+    from ledger.errors import Transient
+
+    gid, nro = imported(world)
+    old_total = world.link(gid).total
+    real = ErpClient.edit_order
+
+    def answer_lost(self, *args, **kwargs):
+        real(self, *args, **kwargs)  # the ERP takes the edit ...
+        raise Transient("read timeout")  # ... and the app never hears back
+
+    monkeypatch.setattr(ErpClient, "edit_order", answer_lost)
+    edit_in_shopify(world, gid, world.sku(0), 3)
+    world.delivered()
+    [edited] = inbox_ids("orders/edited")
+    with pytest.raises(Transient):  # RQ retries it
+        inbox.process(edited)
+    monkeypatch.setattr(ErpClient, "edit_order", real)
+    [message] = edit_messages()
+    assert edits_to_erp.replay(message.id) == "skipped"  # RQ's retry
+    erp_total = Decimal(str(world.chain.order(nro)["vlrTotalPedido"]))
+    assert erp_total != old_total and world.link(gid).total == erp_total
+    [change] = line_changes()
+    assert (change.kind, change.sku, change.qty_before, change.qty_after, change.applied) == (
+        "qty",
+        world.sku(0),
+        Decimal(2),
+        Decimal(3),
+        True,
+    )
