@@ -73,6 +73,25 @@ class LineChange:
     sku: str
     before: Decimal
     after: Decimal
+    value_before: Decimal | None = None  # a price change's line value, R$ (quantity x price - discount)
+    value_after: Decimal | None = None
+
+    def describe(self) -> str:
+        """The change in a person's words: quantities as counted (2, not 2.0); a price change
+        (same quantity) by its line value in R$, the only thing that changed."""
+        was, now = self.value_before, self.value_after
+        if self.kind == "price" and was is not None and now is not None:
+            return f"{self.sku} value {brl(was)} -> {brl(now)} (price or discount changed)"
+        return f"{self.sku} {self.before.normalize():f} -> {self.after.normalize():f}"
+
+    def payload(self) -> dict[str, str | None]:
+        """As the message's request_payload keeps it (JSON: numbers as text)."""
+        return {k: v if v is None or isinstance(v, str) else str(v) for k, v in self.__dict__.items()}
+
+
+def brl(value: Decimal) -> str:
+    """R$ 1.234,56: money as a Brazilian merchant reads it."""
+    return "R$ " + f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def unit_key(edit_id: str | int) -> str:
@@ -174,7 +193,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     message.request_payload = {
         "nro_pedvenda": nro,
         "lines": lines,
-        "changes": [c.__dict__ | {"before": str(c.before), "after": str(c.after)} for c in changes],
+        "changes": [c.payload() for c in changes],
         "freight": str(freight),
     }
     if current.situacao not in EDITABLE:
@@ -251,7 +270,7 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChan
         if old == new:
             was, now = value_before.get(key), value_after.get(key)
             if old and was is not None and now is not None and was != now:
-                changes.append(LineChange("price", sku, old, new))
+                changes.append(LineChange("price", sku, old, new, was, now))
             continue
         kind = "added" if old == 0 else "removed" if new == 0 else "qty"
         changes.append(LineChange(kind, sku, old, new))
@@ -329,7 +348,7 @@ def _flag(
     name: str,
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
-    summary = "; ".join(f"{c.sku} {c.before:f} -> {c.after:f}" for c in changes) or "no line change"
+    summary = "; ".join(c.describe() for c in changes) or "no line change"
     explanation = (
         f"Order {name} was edited in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so the "
         "edit was NOT applied in the ERP. A person must either change the order in the ERP (picking) or "

@@ -16,6 +16,7 @@ from ledger.models import Message, MessageStatus, WebhookInbox
 from shopify_app.admin_api import for_shop
 from tests.orders_in.test_edits_and_cancels import (
     cancel_in_shopify,
+    discount_in_shopify,
     edit_in_shopify,
     imported,
     line_changes,
@@ -189,3 +190,19 @@ def test_an_edit_whose_erp_answer_was_lost_is_recorded_on_its_retry(world, monke
         Decimal(3),
         True,
     )
+
+
+def test_a_discount_only_edit_after_separation_names_the_money_change(world):
+    """A discount keeps the quantities: the flag says the line's value in R$ before and after,
+    not "2.0 -> 2"."""
+    gid, nro = imported(world)
+    world.chain.handle.erp.separate(nro, weights={})
+    before = next(i for i in world.chain.order(nro)["itens"] if i["idSku"] == world.sku(0))
+    discount_in_shopify(world, gid, world.sku(0), Decimal("1.00"))
+    world.drain()
+    [message] = edit_messages()
+    assert message.status == MessageStatus.FAILED.value
+    value = Decimal(str(before["vlrTotalPedido"]))
+    was, now = (f"R$ {v:.2f}".replace(".", ",") for v in (value, value - 2))
+    assert f"value {was} -> {now} (price or discount changed)" in message.error_text, message.error_text
+    assert "2.0" not in message.error_text
