@@ -47,6 +47,7 @@ TOPIC_HANDLERS: dict[str, str] = {
     "orders/paid": "jobs.orders.on_webhook",
     "orders/cancelled": "jobs.cancellations.on_webhook",
     "orders/edited": "jobs.order_edits.on_webhook",
+    "refunds/create": "jobs.order_edits.on_refund",
 }
 
 # Rows left `received` longer than this were not handed to RQ (Redis was down): sweep them.

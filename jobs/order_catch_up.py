@@ -60,7 +60,8 @@ PARKING_FLOWS = (FLOW, "order_edits", "invoices")  # units that park on a missin
 # (an invoice "faturado com alteração" edits the order itself and parks on an unbound substitute)
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # ERP events, applied in their order
 STALE_AFTER_SECONDS = 15 * 60  # longer than RQ's whole retry schedule (10+30+60+120+300 s)
-ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/edited", "orders/cancelled")
+ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/edited", "orders/cancelled",
+                "refunds/create")  # fmt: skip
 LIMIT = 500
 
 

@@ -21,6 +21,12 @@ def on_webhook(event: Any) -> Any:
     return to_erp.on_webhook(event)
 
 
+def on_refund(event: Any) -> Any:
+    from jobs.order_edits import to_erp
+
+    return to_erp.on_refund(event)
+
+
 def run(shop_id: int) -> None:
     """'Run now' from the dashboard: the EventoPedido poller reads the ERP side."""
     from jobs.order_edits import to_shopify

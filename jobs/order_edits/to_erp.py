@@ -111,6 +111,22 @@ def on_webhook(event: Any) -> str | Ignored:
     return apply_edit(shop_id, order_id, str(edit_id))
 
 
+def on_refund(event: Any) -> str | Ignored:
+    """refunds/create: a refund that takes items back (restocked, or simply removed) lowers their
+    current quantity in Shopify exactly as an order edit does, and Shopify sends no orders/edited for
+    it: the ERP order is changed the same way (unit "edit:refund-<refund id>"). A refund of money
+    only (shipping, a goodwill amount) changes no line: it ends skipped, the ERP already matching."""
+    order_id, refund_id = event.payload.get("order_id"), event.payload.get("id")
+    if not order_id or not refund_id:
+        raise ValueError("refunds/create payload has no order_id / id")
+    with session_scope() as session:
+        shop_id = shop_id_for(session, event.shop_domain)
+    if shop_id is None:
+        log.warning("order_edits: refund for unknown shop %s ignored", event.shop_domain)
+        return not_installed(event.shop_domain)
+    return apply_edit(shop_id, order_id, f"refund-{refund_id}")
+
+
 def replay(message_id: int) -> str:
     with session_scope() as session:
         message = session.get(Message, message_id)
@@ -349,10 +365,17 @@ def _flag(
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
     summary = "; ".join(c.describe() for c in changes) or "no line change"
+    refund = edit_id.startswith("refund-")
+    changed = "refunded (items taken back)" if refund else "edited"
+    todo = (
+        "change the order in the ERP (picking) so it delivers only what is still paid for"
+        if refund
+        else "either change the order in the ERP (picking) or undo the edit in Shopify"
+    )
     explanation = (
-        f"Order {name} was edited in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so the "
-        "edit was NOT applied in the ERP. A person must either change the order in the ERP (picking) or "
-        "undo the edit in Shopify, so both sides charge and deliver the same."
+        f"Order {name} was {changed} in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so "
+        f"the change was NOT applied in the ERP. A person must {todo}, so both sides charge and deliver the "
+        "same."
     )
     _note(link, explanation)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)

@@ -21,6 +21,7 @@ APP_WEBHOOK_TOPICS = (
     "orders/edited",
     "orders/cancelled",
     "orders/paid",
+    "refunds/create",
     "app/uninstalled",
     "bulk_operations/finish",
     "customers/data_request",

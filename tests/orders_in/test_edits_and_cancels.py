@@ -288,3 +288,59 @@ def test_an_edit_made_while_the_erps_answer_was_lost_reaches_the_erp(world, monk
     [erp_order] = world.erp_orders_for(gid)
     items = world.chain.order(erp_order["nropedvenda"])["itens"]
     assert {i["idSku"]: i["qtdPedida"] for i in items}[world.sku(0)] == 1
+
+
+def refund_items_in_shopify(world, gid: str, sku: str, units: int, refund_id: int):
+    """A refund that takes `units` of `sku` back (refundCreate with refundLineItems): Shopify
+    lowers the line's currentQuantity, recomputes the current totals and sends refunds/create (no
+    orders/edited). Returns the refunds/create delivery as the inbox hands it to its handler."""
+    from jobs.inbox import WebhookEvent
+    from sandbox.shopify import order_store, order_totals
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, gid)
+        line = next(li for li in order["_lines"] if li.get("sku") == sku)
+        line["currentQuantity"] -= units
+        order_totals.recompute(order)
+        order_store.save(ctx, order, touch=True)
+        line_id = line["id"]
+    payload = {
+        "id": refund_id,
+        "order_id": int(gid.rsplit("/", 1)[-1]),
+        "restock": True,
+        "refund_line_items": [
+            {"line_item_id": int(line_id.rsplit("/", 1)[-1]), "quantity": units, "restock_type": "cancel"}
+        ],
+    }
+    return WebhookEvent(9800 + refund_id, "refunds/create", world.domain, f"r-{refund_id}", f"re-{refund_id}",
+                        "2026-10", None, payload)  # fmt: skip
+
+
+def test_a_refund_that_takes_items_back_before_separation_changes_the_erp_order(world):
+    """Shopify sends no orders/edited for a refund of items (a Pix order refunded in part before
+    picking): refunds/create changes the ERP order like an edit, so the ERP does not pick, invoice
+    and charge the units the customer got their money back for."""
+    from jobs import order_edits
+
+    gid, nro = imported(world)
+    event = refund_items_in_shopify(world, gid, world.sku(0), 1, refund_id=71)  # 2 -> 1
+    assert order_edits.on_refund(event) == "done"
+    erp_order = world.chain.order(nro)
+    assert {i["idSku"]: i["qtdPedida"] for i in erp_order["itens"]}[world.sku(0)] == 1
+    shopify_total = Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+    assert Decimal(str(erp_order["vlrTotalPedido"])) == shopify_total
+    assert order_edits.on_refund(event) == "skipped"  # delivered again: the ERP has these lines
+
+
+def test_a_refund_of_items_after_separation_is_flagged_for_a_person(world):
+    from jobs import order_edits
+
+    gid, nro = imported(world)
+    world.chain.handle.erp.separate(nro)
+    event = refund_items_in_shopify(world, gid, world.sku(0), 1, refund_id=72)
+    assert order_edits.on_refund(event) == MessageStatus.FAILED.value
+    note = world.link(gid).needs_attention
+    assert "refunded (items taken back)" in note and "delivers only what is still paid for" in note
+    assert "undo" not in note
