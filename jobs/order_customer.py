@@ -8,6 +8,13 @@ rule is added here. A broken one is a Rejected naming the value and the rule it 
 Addresses: Brazilian checkouts write "street, number" in address1 (a number typed without the
 comma is found too; none is "S/N") and "complement, district" in address2; the phone's DDD is
 its first two digits after the country code (and the long-distance 0).
+
+Whose document, whose name: each document goes with its own person's address. TAX_CREDENTIAL_BR
+is the buyer's (the billing address), SHIPPING_CREDENTIAL_BR the recipient's (the shipping
+address). The ERP upserts GE_PESSOA by document, so a gift recipient's name under the buyer's
+CPF would rename the buyer's register and print the buyer's CPF under another name on the NF-e.
+PedidoVenda has no delivery address of its own (consinco.md): when the goods go elsewhere than
+the customer's address, `delivery_obs` names the shipping address for obsPedido.
 """
 
 from __future__ import annotations
@@ -21,19 +28,24 @@ from stdnum.exceptions import ValidationError
 
 from erp.records import CustomerInput
 from ledger.errors import Rejected
-from shopify_app.admin_api.order_results import Address, Order
+from shopify_app.admin_api.order_results import (
+    SHIPPING_CREDENTIAL_BR,
+    TAX_CREDENTIAL_BR,
+    Address,
+    Order,
+)
 
 
 class InvalidTaxId(Rejected):
     """The buyer's CPF/CNPJ breaks a rule: shown to the merchant with the value and the rule."""
 
-    def __init__(self, value: str | None, rule: str) -> None:
+    def __init__(self, value: str | None, rule: str, key: str = TAX_CREDENTIAL_BR) -> None:
         shown = value if value else "(empty)"
         super().__init__(
             f"CPF/CNPJ {shown!r} is invalid: {rule}",
             system="shopify",
             code="INVALID_TAX_ID",
-            field="localizedFields.TAX_CREDENTIAL_BR",
+            field=f"localizedFields.{key}",
             detail={"value": value, "rule": rule},
         )
         self.value = value
@@ -113,16 +125,42 @@ def _complement_and_district(address2: str | None) -> tuple[str | None, str | No
     return ", ".join(parts[:-1]), parts[-1]
 
 
+def holder(order: Order) -> tuple[str | None, str, Address | None]:
+    """(document, its localizedFields key, the address of the person it belongs to): the buyer's
+    TAX_CREDENTIAL_BR with the billing address, else the recipient's SHIPPING_CREDENTIAL_BR with
+    the shipping address; the other address only when the order has none of its own."""
+    buyer = order.localized(TAX_CREDENTIAL_BR)
+    if buyer:
+        return buyer, TAX_CREDENTIAL_BR, order.billing_address or order.shipping_address
+    recipient = order.localized(SHIPPING_CREDENTIAL_BR)
+    return recipient, SHIPPING_CREDENTIAL_BR, order.shipping_address or order.billing_address
+
+
+def _validated(value: str | None, key: str) -> TaxId:
+    try:
+        return validate_tax_id(value)
+    except InvalidTaxId as exc:
+        if key == TAX_CREDENTIAL_BR:
+            raise
+        raise InvalidTaxId(exc.value, exc.rule, key) from None
+
+
+def _person(address: Address | None) -> str:
+    return " ".join(p for p in ((address.first_name, address.last_name) if address else ()) if p)
+
+
 def map_customer(order: Order) -> CustomerInput:
-    """clienteDto from the shipping address (else billing) and the validated CPF/CNPJ."""
-    tax = validate_tax_id(order.tax_id)
-    address: Address | None = order.shipping_address or order.billing_address
-    person = " ".join(p for p in ((address.first_name, address.last_name) if address else ()) if p)
+    """clienteDto: the validated CPF/CNPJ with the name and address of the person it belongs to
+    (`holder`), never another person's."""
+    document, key, address = holder(order)
+    tax = _validated(document, key)
+    person = _person(address)
     if not person and order.customer:
         person = " ".join(p for p in (order.customer.first_name, order.customer.last_name) if p)
-    # A company buyer's name (razão social): the delivery address's company, else the billing
-    # address's (the invoice's), never the person who receives it.
-    company = next((a.company for a in (address, order.billing_address) if a and a.company), None)
+    # A company buyer's name (razão social): its own address's company, else the other address's;
+    # never the person who receives the goods.
+    others = (order.billing_address, order.shipping_address)
+    company = next((a.company for a in (address, *others) if a and a.company), None)
     name = (company if tax.person_type == "J" and company else person) or "CONSUMIDOR"
     ddd, number = _split_phone((address.phone if address else None) or order.phone)
     street, street_number = _street_and_number(address.address1 if address else None)
@@ -149,3 +187,28 @@ def map_customer(order: Order) -> CustomerInput:
         # out, with its state registration, so the ERP keeps what its register says.
         icms_contributor="N" if tax.person_type == "F" else None,
     )
+
+
+def _where(address: Address) -> tuple[str | None, ...]:
+    """Who and where: two addresses equal in these are one delivery (the phone may differ)."""
+    return (address.first_name, address.last_name, address.company, address.address1, address.address2,
+            address.city, address.province_code, re.sub(r"\D", "", address.zip or ""))  # fmt: skip
+
+
+def delivery_obs(order: Order) -> str | None:
+    """ "Entrega: <name>, <address>" when the goods go to a shipping address other than the
+    customer's (a gift): PedidoVenda carries no delivery address, so obsPedido names it for the
+    people who pick and deliver the order. None when they are the same (or nothing ships)."""
+    shipping = order.shipping_address
+    _document, _key, address = holder(order)
+    if shipping is None or address is None or _where(shipping) == _where(address):
+        return None
+    parts = [
+        _person(shipping) or shipping.company,
+        shipping.address1,
+        shipping.address2,
+        "/".join(p for p in (shipping.city, shipping.province_code) if p),
+        f"CEP {shipping.zip}" if shipping.zip else None,
+        shipping.phone,
+    ]
+    return "Entrega: " + ", ".join(p for p in parts if p)

@@ -2,7 +2,8 @@
 
 Why pure: the money path is arithmetic, and arithmetic is tested best without a network.
 
-- Customer (clienteDto): jobs/order_customer.py (address + validated CPF/CNPJ).
+- Customer (clienteDto): jobs/order_customer.py (validated CPF/CNPJ with its own person's name
+  and address); a gift's shipping address, when not the customer's, is named in obsPedido.
 - Lines: each line's variant binding gives seqProduto / qtdEmbalagem / EAN; weighed items
   sell in units of the binding's `unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity
   is kg.
@@ -24,7 +25,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from erp.records import OrderInput, OrderLineInput, PaymentInput
-from jobs.order_customer import InvalidTaxId, TaxId, map_customer, validate_tax_id
+from jobs.order_customer import InvalidTaxId, TaxId, delivery_obs, map_customer, validate_tax_id
 from jobs.order_discounts import (
     CENT,
     ZERO,
@@ -402,7 +403,8 @@ def map_order(
     goods = sum((m.net for m in lines), ZERO)
     freight = freight_of(order)
     payments = map_payments(order, goods + freight, payment_codes)
-    obs = f"Shopify {order.name}" + (f" - {order.note}" if order.note else "")
+    # Where it goes before the buyer's note: obsPedido is cut at 200 characters.
+    obs = " - ".join(p for p in (f"Shopify {order.name}", delivery_obs(order), order.note) if p)
     order_input = OrderInput(
         seq_canal_venda=target.seq_canal_venda,
         channel_order_id=channel_order_id(order.id),

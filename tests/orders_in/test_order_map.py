@@ -393,7 +393,7 @@ def test_a_company_buyer_is_named_by_its_company_from_the_billing_address():
     raw["billingAddress"] = {**raw["shippingAddress"], "company": "Mercadinho Bom Preço Ltda"}
     customer = map_customer(parse_erp_order(raw).order)
     assert (customer.person_type, customer.name) == ("J", "MERCADINHO BOM PREÇO LTDA")
-    assert customer.street == "Av. Paulista"  # delivered where the shipping address says
+    assert customer.street == "Av. Paulista"  # its billing address (the same street here)
     # A company may be an ICMS contributor, which the order cannot tell: not claimed either way,
     # and neither it nor the state registration is sent, so the ERP keeps its register's.
     from erp.payloads import customer_payload
@@ -406,6 +406,38 @@ def test_a_company_buyer_is_named_by_its_company_from_the_billing_address():
         ]
         == "N"
     )  # a person is not
+
+
+def test_each_cpf_goes_with_its_own_persons_name_and_address():
+    """A gift: the buyer (CPF in TAX_CREDENTIAL_BR, billing address João) ships to Maria. The ERP
+    upserts GE_PESSOA by document, so the buyer's CPF goes with the buyer's name and billing
+    address; Maria's address, where the goods go, is named in obsPedido (PedidoVenda has no
+    delivery address of its own). A recipient's SHIPPING_CREDENTIAL_BR goes with the shipping
+    address."""
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    joao = {"firstName": "João", "lastName": "Comprador", "address1": "Rua Augusta, 1508", "address2": None}
+    raw["billingAddress"] = {**raw["shippingAddress"], **joao, "zip": "01304-001"}
+    raw["shippingAddress"] = {**raw["shippingAddress"], "firstName": "Maria", "lastName": "Presenteada"}
+    read = parse_erp_order(raw)
+    customer = map_customer(read.order)
+    assert (customer.cpf_cnpj, customer.name) == ("52998224725", "JOÃO COMPRADOR")
+    assert (customer.street, customer.number, customer.cep) == ("Rua Augusta", "1508", "01304001")
+    obs = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    assert obs == (
+        "Shopify #1001 - Entrega: Maria Presenteada, Av. Paulista, 1000, Apto 12, Bela Vista, "
+        "São Paulo/SP, CEP 01310-100, +5511999990000"
+    )
+    raw["localizedFields"] = {"nodes": [{"key": "SHIPPING_CREDENTIAL_BR", "value": "390.533.447-05"}]}
+    recipient = parse_erp_order(raw)
+    assert (map_customer(recipient.order).cpf_cnpj, map_customer(recipient.order).name) == (
+        "39053344705",
+        "MARIA PRESENTEADA",
+    )
+    # Delivered to the customer's own address: nothing to add.
+    mapped = order_map.map_order(recipient, TARGET, variants_for(1), {"Pix": 2})
+    assert mapped.order_input.obs == "Shopify #1001"
 
 
 @pytest.mark.parametrize(
