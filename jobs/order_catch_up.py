@@ -35,7 +35,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import flows, kv, queues
+from ledger import flows, kv, mappings, queues
 from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.models import (
@@ -43,7 +43,6 @@ from ledger.models import (
     ErpConnection,
     InboxStatus,
     LocationMapping,
-    Mapping,
     Message,
     MessageStatus,
     Shop,
@@ -241,12 +240,10 @@ def mapping_now_exists(
     if not kind or code is None:
         return False
     code = str(code)
-    if kind == "payment_method":
+    if kind == "payment_method":  # compared as the import compares gateway names
+        return mappings.find_mapping(session, shop_id, kind, code) is not None
+    if kind == VARIANT_KIND:
         query: Any = exists().where(
-            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == code
-        )
-    elif kind == VARIANT_KIND:
-        query = exists().where(
             Binding.shop_id == shop_id,
             Binding.kind == VARIANT_KIND,
             or_(Binding.erp_id == code, Binding.shopify_id == code),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from jobs import order_map
 from ledger import mappings
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import Binding, Mapping, OrderLink, Shop, StoreLink, utcnow
+from ledger.models import Binding, OrderLink, Shop, StoreLink, utcnow
 
 SETTING = "setting"
 
@@ -103,25 +103,21 @@ def variants_for(session: Session, shop_id: int, lines: list[Any]) -> dict[str, 
 
 
 def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[str, int]:
-    """Gateway -> NROFORMAPAGTO for the mapped gateways (unmapped ones are absent)."""
-    if not gateways:
-        return {}
-    rows = session.execute(
-        select(Mapping.shopify_code, Mapping.erp_code).where(
-            Mapping.shop_id == shop_id,
-            Mapping.kind == order_map.PAYMENT_METHOD,
-            Mapping.shopify_code.in_(gateways),
-        )
-    )
+    """Gateway (as the order names it) -> NROFORMAPAGTO for the mapped gateways (unmapped ones are
+    absent); names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key)."""
     codes: dict[str, int] = {}
-    for gateway, code in rows:
-        if not re.fullmatch(r"[0-9]{1,9}", str(code).strip()):
+    for gateway in gateways:
+        row = mappings.find_mapping(session, shop_id, order_map.PAYMENT_METHOD, gateway)
+        if row is None:
+            continue
+        if not re.fullmatch(r"[0-9]{1,9}", str(row.erp_code).strip()):
             raise Rejected(
-                f"payment gateway {gateway!r} is mapped to {code!r}, not an ERP NROFORMAPAGTO number",
+                f"payment gateway {row.shopify_code!r} is mapped to {row.erp_code!r}, not an ERP "
+                "NROFORMAPAGTO number",
                 system="ledger",
                 code="BAD_MAPPING",
             )
-        codes[gateway] = int(code)
+        codes[gateway] = int(row.erp_code)
     return codes
 
 

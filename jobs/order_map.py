@@ -13,7 +13,8 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   and order discounts) is split per line by jobs.order_discounts: each line ends at Shopify's
   own current value for it (priceAfterAllDiscountsBeforeTaxesSet), so the sum is exact and no
   line's discount is above its value. Freight = the shipping lines' discounted prices.
-- Payments: every gateway maps to an ERP payment form (De:Para kind payment_method).
+- Payments: every gateway maps to an ERP payment form (De:Para kind payment_method); gateway
+  names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from jobs.order_discounts import (
 )
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
+from ledger.mappings import gateway_key
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.order_results import Order, OrderLine
 
@@ -310,14 +312,18 @@ def gateways_of(order: Order) -> list[str]:
             took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and (
                 txn.status in statuses if statuses else txn.status not in FAILED_TRANSACTION
             )
-            if took and txn.gateway and txn.gateway not in seen:
+            if took and txn.gateway and not _same_gateway_in(txn.gateway, seen):
                 seen.append(txn.gateway)
         if seen:
             break
     for name in order.payment_gateway_names:
-        if name not in seen and not order.transactions:
+        if not _same_gateway_in(name, seen) and not order.transactions:
             seen.append(name)
     return seen
+
+
+def _same_gateway_in(name: str, names: list[str]) -> bool:
+    return gateway_key(name) in {gateway_key(n) for n in names}
 
 
 def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list[PaymentInput]:
@@ -327,8 +333,9 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
         MappingMissing("payment_method", gateway): a gateway has no De:Para entry.
     """
     gateways = gateways_of(order)
+    by_key = {gateway_key(name): code for name, code in codes.items()}
     for gateway in gateways:
-        if gateway not in codes:
+        if gateway_key(gateway) not in by_key:
             raise MappingMissing(
                 PAYMENT_METHOD,
                 gateway,
@@ -340,19 +347,13 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
     payments: list[PaymentInput] = []
     paid_so_far = ZERO
     for index, gateway in enumerate(gateways):
-        txns = [
-            t
-            for t in order.transactions
-            if t.gateway == gateway and t.kind in ("SALE", "AUTHORIZATION") and t.status == "SUCCESS"
-        ]
+        key = gateway_key(gateway)
+        of_it = [t for t in order.transactions if t.gateway and gateway_key(t.gateway) == key]
+        txns = [t for t in of_it if t.kind in ("SALE", "AUTHORIZATION") and t.status == "SUCCESS"]
         if index == len(gateways) - 1:
             amount = total - paid_so_far
         else:  # what the gateway took and kept (a refund before the import gave some back)
-            refunds = [
-                t
-                for t in order.transactions
-                if t.gateway == gateway and t.kind == "REFUND" and t.status == "SUCCESS"
-            ]
+            refunds = [t for t in of_it if t.kind == "REFUND" and t.status == "SUCCESS"]
             kept = sum((t.amount.amount for t in txns if t.amount), ZERO)
             kept -= sum((t.amount.amount for t in refunds if t.amount), ZERO)
             amount = min(max(cents(kept), ZERO), max(total - paid_so_far, ZERO))
@@ -361,7 +362,7 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
         paid_so_far += amount
         payments.append(
             PaymentInput(
-                nro_forma_pagto=int(codes[gateway]),
+                nro_forma_pagto=int(by_key[key]),
                 amount=amount,
                 installments=1,
                 channel_payment_id=numeric_id(txns[0].id) if txns else None,

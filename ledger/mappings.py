@@ -5,6 +5,12 @@ the De:Para page lists the code first ("seen in orders, not mapped"), and creati
 resumes the parked units (`ledger.trace.parked_waiting_for`). Company <-> location mappings
 live in their own table, but the page and the CSV treat them as one more kind
 (shopify_code = the location gid, erp_code = NROEMPRESA). The caller owns the transaction.
+
+Payment gateways are names people type: a line "PIX" or "cartão  de crédito" is Shopify's "Pix"
+or "Cartão de crédito". Every comparison of a gateway name (the import's look-up, the catch-up,
+resuming parked orders, the page's "seen, not mapped", saving a line) goes through `code_key`:
+case-folded, whitespace collapsed. Saving a line that differs from an existing one only so
+changes that line instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -64,6 +70,33 @@ ERP_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
     MappingKind.PAYMENT_METHOD: (r"[0-9]{1,9}", "the ERP payment method (NROFORMAPAGTO) must be a number"),
     MappingKind.SEGMENT_MARKET: (r"[0-9]{1,9}:[0-9]{1,9}", "the ERP code must be '<empresa>:<segmento>'"),
 }
+
+
+def gateway_key(name: str) -> str:
+    """A payment gateway's name as it is compared: case-folded, whitespace collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def code_key(kind: str, code: str) -> str:
+    """A Shopify code as the kind compares it: gateway names by `gateway_key`, others exactly."""
+    return gateway_key(code) if kind == MappingKind.PAYMENT_METHOD else code
+
+
+def find_mapping(session: Session, shop_id: int, kind: str, shopify_code: str) -> Mapping | None:
+    """The De:Para line (not a location) for a Shopify code, compared by `code_key`; an exact
+    match first (two lines equal by key saved before the rule: the one typed as Shopify names it)."""
+    if kind != MappingKind.PAYMENT_METHOD:
+        return session.scalars(
+            select(Mapping).where(
+                Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
+            )
+        ).one_or_none()
+    key = gateway_key(shopify_code)
+    rows = session.scalars(
+        select(Mapping).where(Mapping.shop_id == shop_id, Mapping.kind == kind).order_by(Mapping.id)
+    )
+    alike = [row for row in rows if gateway_key(row.shopify_code) == key]
+    return next((row for row in alike if row.shopify_code == shopify_code), alike[0] if alike else None)
 
 
 def company_number(text: str) -> int | None:
@@ -166,14 +199,10 @@ def erp_code(session: Session, shop_id: int, kind: str, shopify_code: str) -> st
     """The ERP code a Shopify code maps to; MappingMissing(kind, shopify_code) if unmapped."""
     if _kind(kind) is MappingKind.LOCATION:
         return str(company_for_location(session, shop_id, shopify_code))
-    code = session.scalar(
-        select(Mapping.erp_code).where(
-            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
-        )
-    )
-    if code is None:
+    row = find_mapping(session, shop_id, kind, shopify_code)
+    if row is None:
         raise MappingMissing(kind, shopify_code)
-    return code
+    return row.erp_code
 
 
 def upsert_mapping(
@@ -197,16 +226,12 @@ def upsert_mapping(
     rule = ERP_CODE_RULES.get(mapping_kind)
     if rule is not None and not re.fullmatch(rule[0], erp_code):
         raise ValueError(f"{rule[1]}, got {erp_code!r}")
-    row = session.scalars(
-        select(Mapping).where(
-            Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
-        )
-    ).one_or_none()
+    row = find_mapping(session, shop_id, kind, shopify_code)
     created = row is None
     if row is None:
         row = Mapping(shop_id=shop_id, kind=kind, shopify_code=shopify_code)
         session.add(row)
-    row.erp_code, row.label, row.updated_at = erp_code, label, utcnow()
+    row.shopify_code, row.erp_code, row.label, row.updated_at = shopify_code, erp_code, label, utcnow()
     session.flush()
     return row, created
 
@@ -258,8 +283,9 @@ def unmapped_codes_seen(session: Session, shop_id: int, kind: str) -> list[tuple
         .group_by(code)
     )
     seen = [(value, n) for value, n in session.execute(stmt) if value]
-    mapped = _mapped_codes(session, shop_id, kind)
-    return sorted(((c, n) for c, n in seen if c not in mapped), key=lambda item: (-item[1], item[0]))
+    mapped = {code_key(kind, c) for c in _mapped_codes(session, shop_id, kind)}
+    unmapped = ((c, n) for c, n in seen if code_key(kind, c) not in mapped)
+    return sorted(unmapped, key=lambda item: (-item[1], item[0]))
 
 
 # A cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1", "@SUM"): exported with a
@@ -298,7 +324,7 @@ def import_csv(session: Session, shop_id: int, kind: str, text: str) -> ImportRe
         result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
         return result
     code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
-    before = {row.shopify_code: row.erp_code for row in list_mappings(session, shop_id, kind)}
+    before = {code_key(kind, row.shopify_code): row.erp_code for row in list_mappings(session, shop_id, kind)}
     try:
         for record in reader:
             shopify_code, erp_code = (
@@ -316,8 +342,9 @@ def import_csv(session: Session, shop_id: int, kind: str, text: str) -> ImportRe
                 result.errors.append((reader.line_num, str(exc)))
                 continue
             saved = str(row.nro_empresa) if isinstance(row, LocationMapping) else row.erp_code
-            if before.get(shopify_code) != saved:
-                result.changed[shopify_code] = (before.get(shopify_code), saved)
+            was = before.get(code_key(kind, shopify_code))
+            if was != saved:
+                result.changed[shopify_code] = (was, saved)
             result.created += int(created)
             result.updated += int(not created)
     except csv.Error as exc:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.errors import IntegrationError, classify
+from ledger.mappings import MappingKind, code_key
 from ledger.models import ErrorClass, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,8 @@ def parked_waiting_for(
     session: Session, shop_id: int, kind: str, code: str, flow: str | None = None
 ) -> list[Message]:
     """Parked units (of `flow`, else any) whose missing mapping is (kind, code): what to resume once
-    it is created."""
+    it is created. Codes compare as the kind compares them (ledger.mappings.code_key: a gateway
+    parked as "Pix" waits for a line saved as "PIX")."""
     mapping = Message.error_detail["mapping"]
     stmt = (
         select(Message)
@@ -207,12 +209,18 @@ def parked_waiting_for(
             Message.shop_id == shop_id,
             Message.status == MessageStatus.PARKED.value,
             mapping["kind"].as_string() == kind,
-            mapping["code"].as_string() == code,
             *([Message.flow == flow] if flow is not None else []),
         )
         .order_by(Message.id)
     )
-    return list(session.scalars(stmt))
+    if kind != MappingKind.PAYMENT_METHOD:  # compared exactly: the database does it
+        return list(session.scalars(stmt.where(mapping["code"].as_string() == code)))
+    key = code_key(kind, code)
+    return [
+        message
+        for message in session.scalars(stmt)
+        if code_key(kind, str(message.error_detail["mapping"].get("code"))) == key
+    ]
 
 
 def counts_since(session: Session, shop_id: int, since: datetime) -> dict[str, dict[str, int]]:

@@ -2,9 +2,11 @@
 
 Creating a line resumes every unit parked waiting for it (`ledger.trace.parked_waiting_for`
 -> the flow's replay job), so a merchant who maps a new payment gateway sees the stuck orders
-go through without touching them. Location lines are a kind here but live in their own table;
-changing a location line's company is a change like any other (the company it had is left with no
-location), a 409 only when the new company already has another location.
+go through without touching them; gateway names compare case-folded, whitespace collapsed
+(`ledger.mappings.code_key`), so a line typed "PIX" resumes the orders parked on Shopify's "Pix".
+Location lines are a kind here but live in their own table; changing a location line's company is
+a change like any other (the company it had is left with no location), a 409 only when the new
+company already has another location.
 """
 
 from __future__ import annotations
@@ -134,7 +136,8 @@ def upsert_mapping() -> ResponseReturnValue:
     kind, shopify_code, erp_code, label = _mapping_input(json_body())
     with db() as session:
         rows = _rows(session, kind)
-        previous = next((_row_json(r, kind) for r in rows if _code(r) == shopify_code), None)
+        same = mappings.code_key(kind, shopify_code)  # "PIX" saved over "Pix" changes that line
+        previous = next((_row_json(r, kind) for r in rows if mappings.code_key(kind, _code(r)) == same), None)
         if kind == MappingKind.LOCATION and previous is None:  # the company moves from another location
             company = str(mappings.company_number(erp_code))
             previous = next(

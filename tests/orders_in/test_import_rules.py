@@ -128,6 +128,46 @@ def test_missing_payment_mapping_parks_naming_the_gateway_and_resumes(world):
     assert erp_order["nroformapagto"] == 2
 
 
+def test_a_gateway_mapped_in_another_case_or_spacing_is_the_same_gateway(world):
+    """A De:Para line is typed 'CARTÃO  DE CRÉDITO' (or 'PIX'); Shopify names the gateway 'Cartão
+    de crédito' ('Pix'). Gateway names compare case-folded with whitespace collapsed everywhere:
+    the import finds the line, saving it resumes the order parked on Shopify's spelling, and the
+    catch-up pass sees it too."""
+    with session_scope() as session:
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "Cartão de crédito")
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "CARTÃO  DE CRÉDITO", "3")
+    card = world.place(gateway="cartao", capture="automatic")
+    world.drain()
+    assert world.message(card).status == MessageStatus.DONE.value, world.message(card).error_text
+    assert world.erp_orders_for(card)[0]["nroformapagto"] == 3
+    with session_scope() as session:
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    saved, also = world.place(gateway="pix"), world.place(gateway="pix")
+    world.drain()
+    assert world.message(saved).error_detail["mapping"] == {"kind": "payment_method", "code": "Pix"}
+    with session_scope() as session:  # what the De:Para page does on save
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "PIX", "2")
+        assert resume_parked(session, world.shop_id, "payment_method", ["PIX"]) == 2
+        assert mappings.unmapped_codes_seen(session, world.shop_id, "payment_method") == []
+    world.drain()
+    assert world.message(saved).status == MessageStatus.DONE.value
+    with session_scope() as session:  # a line saved without the page (a script, a restore)
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "PIX")
+    late = world.place(gateway="pix")
+    world.drain()
+    assert world.message(late).status == MessageStatus.PARKED.value
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", " pix ", "2")
+    assert orders.run(world.shop_id)["resumed"] == 1
+    world.drain()
+    assert [world.message(gid).status for gid in (also, late)] == [MessageStatus.DONE.value] * 2
+    with session_scope() as session:  # saved again as Shopify spells it: that line, not a second one
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "Pix", "2")
+        lines = mappings.list_mappings(session, world.shop_id, "payment_method")
+        pix = [row.shopify_code for row in lines if mappings.gateway_key(row.shopify_code) == "pix"]
+        assert pix == ["Pix"]
+
+
 def test_missing_setting_parks_with_a_configure_reason(world):
     with session_scope() as session:
         from ledger.models import Shop
