@@ -8,6 +8,7 @@ so an edit maps lines exactly as the import did and totals stay equal to the cen
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from sqlalchemy.orm import Session
 from jobs import order_map
 from ledger import mappings
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import Binding, OrderLink, Shop, StoreLink, utcnow
+from ledger.models import Binding, LocationMapping, OrderLink, Shop, StoreLink, utcnow
+from shopify_app.admin_api.order_import_ops import ErpOrderRead
+from shopify_app.admin_api.order_results import Order, OrderLine
 
 SETTING = "setting"
 
@@ -36,7 +39,8 @@ def find_link(session: Session, shop_id: int, order_id: str | int) -> OrderLink 
 def company_for(session: Session, shop_id: int, location_ids: list[str]) -> int | None:
     """The ERP company that fulfils an order: the first of its locations mapped to one, else the
     store link's; None when neither tells. Known before the settings are checked, so an order
-    parked for a setting still names its company (the stock flow holds its units there)."""
+    parked for a setting still names its company (the stock flow holds its units there). An order
+    whose lines ship from several companies is refused (`refuse_several_companies`)."""
     for location_id in location_ids:
         try:
             return mappings.company_for_location(session, shop_id, location_id)
@@ -76,6 +80,80 @@ def resolve_target(
         cod_geral_oper=int(settings["cod_geral_oper"]),
         nro_empresa=nro_empresa,
         nro_segmento=link.nro_segmento if link is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Shipping:
+    """Lines of an order that one ERP company ships (from its mapped location)."""
+
+    nro_empresa: int
+    location_id: str
+    location_name: str | None
+    lines: list[tuple[OrderLine, int]]  # (line, units in its fulfillment orders there)
+
+
+def companies_shipping(session: Session, shop_id: int, read: ErpOrderRead) -> list[Shipping]:
+    """The ERP companies the order's live fulfillment orders ship from, first one first, each
+    with its goods lines; locations mapped to no company are left out. Lines are known only when
+    the fulfillment orders were read with them (`read_order_for_erp(where_lines_ship=True)`, an
+    order shipping from several locations): otherwise every list is empty."""
+    mapped = {
+        row.location_id: row
+        for row in session.scalars(select(LocationMapping).where(LocationMapping.shop_id == shop_id))
+    }
+    goods = {line.id: line for line in order_map.goods_lines(read.order)}
+    found: dict[int, Shipping] = {}
+    for fulfillment_order in read.live_fulfillment_orders:
+        row = mapped.get(fulfillment_order.location_id or "")
+        if row is None:
+            continue
+        shipping = found.setdefault(
+            row.nro_empresa, Shipping(row.nro_empresa, row.location_id, row.location_name, [])
+        )
+        for fo_line in fulfillment_order.lines:
+            line = goods.get(fo_line.line_item_id or "")
+            if line is not None and fo_line.total_quantity > 0:
+                shipping.lines.append((line, fo_line.total_quantity))
+    return [shipping for shipping in found.values() if shipping.lines or len(found) == 1]
+
+
+def line_companies(shipping: list[Shipping]) -> dict[str, int]:
+    """Line id -> the company whose stock it takes (the first that ships any of its units)."""
+    companies: dict[str, int] = {}
+    for company in shipping:
+        for line, _units in company.lines:
+            companies.setdefault(line.id, company.nro_empresa)
+    return companies
+
+
+def refuse_several_companies(order: Order, shipping: list[Shipping]) -> None:
+    """One PedidoVenda belongs to one company: an order whose lines ship from the locations of
+    several companies is not posted whole to the first (the others' goods would be reserved,
+    picked and invoiced at the wrong store). Splitting it into one ERP order per company is not
+    done; the merchant moves the fulfillment orders to one location and retries.
+
+    Raises:
+        Rejected (MULTI_COMPANY): naming each company, its location and its lines.
+    """
+    if len(shipping) < 2:
+        return
+    parts, named = [], []
+    for company in shipping:
+        lines = [{"sku": line.sku, "name": line.name, "quantity": units} for line, units in company.lines]
+        shown = ", ".join(f"{x['sku'] or '(no SKU)'} ({x['name']}) x{x['quantity']}" for x in lines)
+        where = company.location_name or company.location_id
+        parts.append(f"company {company.nro_empresa} (location {where}): {shown}")
+        named.append({"nro_empresa": company.nro_empresa, "location_id": company.location_id,
+                      "location_name": company.location_name, "lines": lines})  # fmt: skip
+    raise Rejected(
+        f"order {order.name} ships from {len(shipping)} ERP companies and one ERP order belongs to one "
+        f"company, so nothing was sent: {'; '.join(parts)}. In the Shopify admin, open the order and "
+        "move its fulfillment orders to one location (on each unfulfilled group: ... > Change "
+        "location), then click Retry",
+        system="ledger",
+        code="MULTI_COMPANY",
+        detail={"companies": named},
     )
 
 

@@ -156,9 +156,15 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
     )
 
 
-def stock_lines(order: Order) -> list[dict[str, Any]]:
-    """{"sku", "quantity"} per current line: what the stock flow subtracts until the ERP has it."""
-    return [{"sku": line.sku, "quantity": line.current_quantity} for line in goods_lines(order)]
+def stock_lines(order: Order, companies: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """{"sku", "quantity"} per current line: what the stock flow subtracts until the ERP has it.
+    `companies` (line id -> NROEMPRESA, an order shipping from several companies) adds the
+    company whose stock a line takes ("nro_empresa"; else the payload's counts)."""
+    return [
+        {"sku": line.sku, "quantity": line.current_quantity}
+        | ({"nro_empresa": companies[line.id]} if companies and line.id in companies else {})
+        for line in goods_lines(order)
+    ]
 
 
 def goods_lines(order: Order) -> list[OrderLine]:

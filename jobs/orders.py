@@ -13,7 +13,10 @@ every delivery re-reads the order through GraphQL and acts on its current state.
 Every failure is classified on the message: an unknown SKU, an unmapped payment gateway or a
 missing setting parks the order (it resumes by itself: `run` re-drives parked orders whose
 mapping now exists; the mappings page resumes payment gateways at once); an invalid CPF/CNPJ
-is rejected naming the value and the rule; the ERP or Shopify down is Transient (RQ retries with
+is rejected naming the value and the rule; an order whose lines ship from the locations of
+several ERP companies fails as MULTI_COMPANY naming each company and its lines (one PedidoVenda
+belongs to one company; the merchant moves the fulfillment orders to one location and retries),
+holding each line's stock at its own company meanwhile; the ERP or Shopify down is Transient (RQ retries with
 backoff, the message shows `retrying`). An unpaid order waits visibly (message `pending`,
 "waiting for payment") until orders/paid.
 """
@@ -36,10 +39,13 @@ from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_lookup import (
+    companies_shipping,
     company_for,
     ensure_link,
     find_link,
+    line_companies,
     payment_codes,
+    refuse_several_companies,
     resolve_target,
     shop_id_for,
     variants_for,
@@ -224,7 +230,7 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         assert shop is not None
         domain, settings, installed_first = shop.domain, shop_settings.effective(shop), shop.created_at
     try:
-        read = read_order_for_erp(order_clients.admin_client(domain), gid)
+        read = read_order_for_erp(order_clients.admin_client(domain), gid, where_lines_ship=True)
         if read is None:
             raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND")
         prepared = _prepare(shop_id, message_id, read, settings, installed_first)
@@ -327,12 +333,14 @@ def _prepare(
     with session_scope() as session, session.no_autoflush:
         message = session.get(Message, message_id)
         assert message is not None
+        shipping = companies_shipping(session, shop_id, read)
         request: dict[str, Any] = {
             "order_name": order.name,
             "financial_status": order.financial_status,
-            # Known before the settings are checked: an order parked for one still holds its stock.
+            # Known before the settings are checked: an order parked for one still holds its stock,
+            # each line at its own company when the order ships from several (refused below).
             "nro_empresa": company_for(session, shop_id, read.location_ids),
-            "lines": order_map.stock_lines(order),
+            "lines": order_map.stock_lines(order, line_companies(shipping) if len(shipping) > 1 else None),
         }
         message.request_payload = request
         message.search_text = trace.search_text(message.search_text.split(), [order.name])
@@ -340,7 +348,8 @@ def _prepare(
         # link exists) and its answer was lost. Then the ERP may hold the order: it is posted again
         # (idempotent on idPedidoCanalVenda: the ERP answers the order it holds) so that its number
         # is known and the cancellation can cancel it (jobs.cancellations.to_erp).
-        learning = order.cancelled_at is not None and find_link(session, shop_id, read.order.id) is not None
+        linked = find_link(session, shop_id, read.order.id) is not None
+        learning = order.cancelled_at is not None and linked
         if order.cancelled_at and not learning:
             trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
             return MessageStatus.SKIPPED.value
@@ -362,6 +371,10 @@ def _prepare(
                     return MessageStatus.SKIPPED.value
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"])
                 return "waiting"
+            # One ERP order, one company. Not checked once a link exists: an earlier attempt may
+            # have reached the ERP, and posting the same again is how its number is learned.
+            if not linked:
+                refuse_several_companies(order, shipping)
             variants = variants_for(session, shop_id, order.lines)
             codes = payment_codes(session, shop_id, order_map.gateways_of(order))
             mapped = order_map.map_order(read, target, variants, codes)

@@ -86,19 +86,18 @@ def pending_base_by_product(
     """Base units sold in Shopify but not in the ERP yet, per (nro_empresa, seq_produto).
 
     `payloads` are request payloads of "orders" messages not done yet ({"nro_empresa", "lines":
-    [{"sku", "quantity"}]}); a line's SKU unit comes from `units` or the SKU id convention.
+    [{"sku", "quantity"}]}; a line of an order shipping from several companies names its own
+    "nro_empresa"); a line's SKU unit comes from `units` or the SKU id convention.
     A 5 kg line of a KG item and 2 boxes of 12 both count in base units, so every packaging of
     the product sees the reduction.
     """
     pending: dict[tuple[int, int], Decimal] = {}
     for payload in payloads:
-        company = payload.get("nro_empresa")
-        if company is None:
-            continue
         for line in payload.get("lines") or []:
             sku = line.get("sku")
             quantity = line.get("quantity")
-            if not sku or quantity is None:
+            company = line.get("nro_empresa", payload.get("nro_empresa"))
+            if not sku or quantity is None or company is None:
                 continue
             unit = units.get(sku) or SkuUnit.from_binding(sku, None)
             if unit is None:

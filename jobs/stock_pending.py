@@ -140,10 +140,12 @@ def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tu
     found: dict[str, list[tuple[datetime, Decimal]]] = {}
     with session_scope() as session:
         for created_at, payload in session.execute(stmt):
-            if not payload or payload.get("nro_empresa") != company:
+            if not payload:
                 continue
             at = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
             for line in payload.get("lines") or []:
+                if line.get("nro_empresa", payload.get("nro_empresa")) != company:
+                    continue  # a line of an order shipping from several companies names its own
                 if line.get("sku") and line.get("quantity") is not None:
                     found.setdefault(str(line["sku"]), []).append((at, Decimal(str(line["quantity"]))))
     return found

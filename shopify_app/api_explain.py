@@ -175,6 +175,24 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "fix it in Shopify with an order edit, then Retry.",
         ),
     ),
+    "MULTI_COMPANY": (
+        (
+            "As linhas do pedido saem de locais de mais de uma empresa do ERP, e um pedido do ERP "
+            "pertence a uma só empresa; nada foi enviado. A mensagem do sistema diz cada empresa e "
+            "suas linhas.",
+            "The order's lines ship from the locations of more than one ERP company, and an ERP order "
+            "belongs to one company; nothing was sent. The system's message names each company and "
+            "its lines.",
+        ),
+        (
+            "No admin do Shopify, abra o pedido e mova os pedidos de processamento para um só local "
+            "(em cada grupo não processado: ... > Alterar local); depois clique em Tentar de novo. "
+            "Enquanto eles não forem movidos, uma nova tentativa terá a mesma resposta.",
+            "In the Shopify admin, open the order and move its fulfillment orders to one location (on "
+            "each unfulfilled group: ... > Change location); then click Retry. Until they are moved, "
+            "another attempt gets the same answer.",
+        ),
+    ),
     "NO_PRICE": (
         (
             "O ERP não tem preço (0) para este SKU na empresa e segmento da loja; ele fica fora de venda.",

@@ -15,11 +15,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from shopify_app.admin_api.order_results import Order, parse_order, parse_order_line
+from shopify_app.admin_api.order_results import FulfillmentOrder, Order, parse_order, parse_order_line
 from shopify_app.admin_api.pagination import QueryRunner, paginate
 from shopify_app.admin_api.results import Money, parse_money_bag
 
 LINES_PER_PAGE = 50
+ENDED = ("CLOSED", "CANCELLED")  # fulfillment orders moved away, merged, removed (or done)
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,21 @@ class ErpOrderRead:
         ones before any CLOSED or CANCELLED (moved away, merged, removed), which only count when
         nothing else is left."""
         seen: list[str] = []
-        ended = ("CLOSED", "CANCELLED")
-        live = [f for f in self.order.fulfillment_orders if (f.status or "").upper() not in ended]
+        live = self.live_fulfillment_orders
         for fulfillment_order in live + [f for f in self.order.fulfillment_orders if f not in live]:
             if fulfillment_order.location_id and fulfillment_order.location_id not in seen:
                 seen.append(fulfillment_order.location_id)
         return seen
+
+    @property
+    def live_fulfillment_orders(self) -> list[FulfillmentOrder]:
+        """The fulfillment orders not CLOSED or CANCELLED; all of them when none is live."""
+        live = [f for f in self.order.fulfillment_orders if (f.status or "").upper() not in ENDED]
+        return live or list(self.order.fulfillment_orders)
+
+    @property
+    def ships_from_several_locations(self) -> bool:
+        return len({f.location_id for f in self.live_fulfillment_orders if f.location_id}) > 1
 
 
 def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
@@ -59,8 +69,10 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
     )
 
 
-def read_order_for_erp(client: Any, order_id: str) -> ErpOrderRead | None:
+def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = False) -> ErpOrderRead | None:
     """Read `order_id` for the ERP import with every line; None when the order does not exist.
+    `where_lines_ship`: an order shipping from several locations gets its fulfillment orders with
+    their lines (`AdminClient.fulfillment_orders`), which line ships from where.
 
     `client` is an AdminClient (anything with `.executor.query`); errors are the client's
     classified ones (Transient for throttling / 5xx, Rejected otherwise).
@@ -82,4 +94,9 @@ def read_order_for_erp(client: Any, order_id: str) -> ErpOrderRead | None:
         )
         lines = read.order.lines + [parse_order_line(line) for line in more]
         read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
+    if where_lines_ship and read.ships_from_several_locations:
+        # Read only for an order shipping from several locations: the usual order pays no points.
+        fulfillment_orders = client.fulfillment_orders(order_id)
+        order = dataclasses.replace(read.order, fulfillment_orders=fulfillment_orders)
+        read = dataclasses.replace(read, order=order)
     return read

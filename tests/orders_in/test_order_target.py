@@ -7,7 +7,7 @@ import pytest
 from jobs.order_catch_up import mapping_now_exists
 from jobs.order_lookup import resolve_target
 from ledger import mappings
-from ledger.db import get_sessionmaker
+from ledger.db import get_sessionmaker, session_scope
 from ledger.errors import MappingMissing
 from ledger.models import Shop, StoreLink
 
@@ -51,3 +51,67 @@ def test_a_store_link_also_ends_the_wait_for_an_unmapped_location(sqlite_databas
     session.commit()
     assert mapping_now_exists(session, shop.id, SETTINGS, parked)
     assert resolve_target(session, shop.id, SETTINGS, [LOCATION]).nro_empresa == 3
+
+
+def _ship_second_line_from(world, gid: str, location_id: str) -> None:
+    """What Shopify shows once the order's second line is moved to `location_id` (Change location
+    in the admin): it leaves its fulfillment order for one there; one left empty is CLOSED."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, gid)
+        second = order["_lines"][1]
+        moved = []
+        for fo in order["_fulfillmentOrders"]:
+            moved += [item for item in fo["_lineItems"] if item["_lineItemId"] == second["id"]]
+            fo["_lineItems"] = [item for item in fo["_lineItems"] if item["_lineItemId"] != second["id"]]
+        order_store.fulfillment_order_at(ctx, order, location_id)["_lineItems"].extend(moved)
+        for fo in order["_fulfillmentOrders"]:
+            fo["status"] = fo["status"] if fo["_lineItems"] else "CLOSED"
+        second["_locationId"] = location_id
+        order_store.save(ctx, order, touch=True)
+
+
+def test_an_order_shipping_from_two_companies_is_refused_naming_each_holding_its_stock(world):
+    """Line 1 ships from company 1's location, line 2 from a location mapped to company 2. One
+    PedidoVenda belongs to one company: posting the whole order to company 1 would reserve, pick
+    and invoice company 2's goods at the wrong store. It fails as MULTI_COMPANY naming each company
+    and its lines and saying to move the fulfillment orders to one location, then Retry; meanwhile
+    each line holds its stock at its own company. Moved to one location, Retry sends it."""
+    from jobs import orders, stock
+    from jobs.stock_map import SkuUnit, pending_base_by_product
+    from ledger.models import MessageStatus
+    from shopify_app.admin_api import for_shop
+    from shopify_app.api_explain import explain
+
+    other = next(loc.id for loc in for_shop(world.domain).locations() if loc.id != world.shop.location_id)
+    with session_scope() as session:
+        mappings.set_location_mapping(session, world.shop_id, 2, other)
+    first, second = world.sku(0), world.sku(1)
+    gid = world.place([(first, 1), (second, 2)])
+    _ship_second_line_from(world, gid, other)
+    world.drain()
+    message = world.message(gid)
+    assert (message.status, message.error_detail["code"]) == (MessageStatus.FAILED.value, "MULTI_COMPANY")
+    assert world.erp_orders_for(gid) == []
+    named = message.error_detail["companies"]
+    assert [(c["nro_empresa"], [line["sku"] for line in c["lines"]]) for c in named] == [
+        (1, [first]),
+        (2, [second]),
+    ]
+    assert f"company 2 (location {other}): {second}" in message.error_text
+    assert "Change location" in message.error_text
+    advice = explain(message, "en")["what_to_do"]
+    assert "Change location" in advice and "Until they are moved" in advice
+    pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
+    seq = {sku: SkuUnit.from_binding(sku, None).seq_produto for sku in (first, second)}
+    assert pending.get((1, seq[first])) == 1 and pending.get((2, seq[second])) == 2
+    assert pending.get((1, seq[second])) is None
+
+    _ship_second_line_from(world, gid, world.shop.location_id)  # the merchant moves it back
+    assert orders.replay(message.id) == "done"  # Retry
+    [erp_order] = world.erp_orders_for(gid)
+    items = world.chain.order(erp_order["nropedvenda"])["itens"]
+    assert (erp_order["nroempresa"], sorted(i["idSku"] for i in items)) == (1, sorted([first, second]))
