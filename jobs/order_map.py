@@ -392,6 +392,12 @@ def _ordered_at(order: Order) -> datetime:
     return datetime.now(UTC)
 
 
+def observation(order: Order) -> str:
+    """obsPedido: the order's name, where it goes when not to the customer's address (before the
+    buyer's note: the field is cut at the ERP's 200 characters), and the note."""
+    return " - ".join(p for p in (f"Shopify {order.name}", delivery_obs(order), order.note) if p)[:200]
+
+
 def map_order(
     read: ErpOrderRead,
     target: OrderTarget,
@@ -410,8 +416,6 @@ def map_order(
     goods = sum((m.net for m in lines), ZERO)
     freight = freight_of(order)
     payments = map_payments(order, goods + freight, payment_codes)
-    # Where it goes before the buyer's note: obsPedido is cut at 200 characters.
-    obs = " - ".join(p for p in (f"Shopify {order.name}", delivery_obs(order), order.note) if p)
     order_input = OrderInput(
         seq_canal_venda=target.seq_canal_venda,
         channel_order_id=channel_order_id(order.id),
@@ -424,7 +428,7 @@ def map_order(
         nro_segmento=target.nro_segmento,
         delivery_type=delivery_type(order),
         freight=freight,
-        obs=obs[:200],
+        obs=observation(order),
     )
     shopify_total = read.current_total.amount if read.current_total else None
     mapped = MappedOrder(order_input, lines, goods, freight, shopify_total, payments)

@@ -8,7 +8,9 @@ Exactly once, end to end: the inbox drops duplicate deliveries; a per-order Redi
 serialises concurrent deliveries; an order whose OrderLink already holds a NROPEDVENDA is
 done (no outside call); the ERP itself answers the first NROPEDVENDA again for a repeat of
 (seqCanalVenda, idPedidoCanalVenda = the order gid). Out-of-order deliveries converge because
-every delivery re-reads the order through GraphQL and acts on its current state.
+every delivery re-reads the order through GraphQL and acts on its current state, except one: an
+order whose ERP answer was lost (its link has no NROPEDVENDA) is posted again as it was posted
+(jobs.order_posted), whatever its state in Shopify now, so its number is learned.
 
 Every failure is classified on the message: an unknown SKU, an unmapped payment gateway or a
 missing setting parks the order (it resumes by itself: `run` re-drives parked orders whose
@@ -34,7 +36,7 @@ from rq import get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from jobs import order_clients, order_map
+from jobs import order_clients, order_map, order_posted
 from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
@@ -280,16 +282,16 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         " (ERP already had it)" if result.duplicated else "",
         extra=extra,
     )
-    if result.duplicated:
+    if result.duplicated or isinstance(prepared, order_posted.Replayed):
         _recheck_lines(shop_id, gid, num)
     return "done"
 
 
 def _recheck_lines(shop_id: int, gid: str, num: str) -> None:
-    """The ERP already had the order (its answer to an earlier POST was lost), with the lines of
-    that POST: an edit made in Shopify meanwhile was skipped as "not in the ERP yet", so the
-    Shopify -> ERP edit runs once now, after this job lets go of the order's lock; it changes
-    nothing when the lines match."""
+    """The ERP holds the order with the lines of an earlier POST (its answer was lost, or its
+    kept input was posted again): an edit made in Shopify meanwhile was skipped as "not in the
+    ERP yet", so the Shopify -> ERP edit runs once now, after this job lets go of the order's
+    lock; it changes nothing when the lines match, and skips an order cancelled since."""
     try:
         queues.enqueue(EDIT_JOB, shop_id, gid, f"import-{num}", queue=queues.ORDERS,
                        job_id=queues.job_key("import-recheck", shop_id, num))  # fmt: skip
@@ -298,9 +300,13 @@ def _recheck_lines(shop_id: int, gid: str, num: str) -> None:
 
 
 def _record_failure(message_id: int, exc: BaseException) -> str:
+    """Classify the failure on the message; the ERP refusing the POST's body (it holds no order
+    under its key) drops the kept input, so the next attempt maps the order as it is then."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None
+        if order_posted.refused_by_erp(exc):
+            message.request_payload = order_posted.forget(message.request_payload)
         return trace.fail(session, message, exc).value
 
 
@@ -324,7 +330,7 @@ def _prepare(
     read: ErpOrderRead,
     settings: dict[str, Any],
     installed_first: datetime | None = None,
-) -> order_map.MappedOrder | str:
+) -> order_map.MappedOrder | order_posted.Replayed | str:
     """Map the order and write its link, or record why it cannot go yet (returned as a status).
 
     No autoflush: the message's request is rewritten as the mapping learns more, and is written
@@ -333,6 +339,20 @@ def _prepare(
     with session_scope() as session, session.no_autoflush:
         message = session.get(Message, message_id)
         assert message is not None
+        message.search_text = trace.search_text(message.search_text.split(), [order.name])
+        link = find_link(session, shop_id, order.id)
+        linked = link is not None
+        posted = order_posted.stored(message.request_payload) if linked else None
+        if posted is not None:
+            # An earlier attempt posted the order and its answer never came (the link has no
+            # NROPEDVENDA): the ERP may hold it, whatever Shopify shows now (cancelled, refunded,
+            # voided, its lines zeroed or edited). The same input is posted again (idempotent on
+            # idPedidoCanalVenda: the ERP answers the order it holds) so its number is learned
+            # (jobs.order_posted says why the kept input and not a new mapping).
+            try:
+                return order_posted.replayed(posted, order)
+            except IntegrationError as exc:
+                return trace.fail(session, message, exc).value
         shipping = companies_shipping(session, shop_id, read)
         request: dict[str, Any] = {
             "order_name": order.name,
@@ -343,12 +363,9 @@ def _prepare(
             "lines": order_map.stock_lines(order, line_companies(shipping) if len(shipping) > 1 else None),
         }
         message.request_payload = request
-        message.search_text = trace.search_text(message.search_text.split(), [order.name])
-        # Cancelled in Shopify: skipped, unless an earlier attempt got as far as the ERP call (its
-        # link exists) and its answer was lost. Then the ERP may hold the order: it is posted again
-        # (idempotent on idPedidoCanalVenda: the ERP answers the order it holds) so that its number
-        # is known and the cancellation can cancel it (jobs.cancellations.to_erp).
-        linked = find_link(session, shop_id, read.order.id) is not None
+        # Cancelled in Shopify: skipped, unless its link exists with no kept input (written before
+        # that input was kept, or the ERP refused that input since): it is mapped and posted again
+        # so that, if the ERP holds it, the cancellation can cancel it (jobs.cancellations.to_erp).
         learning = order.cancelled_at is not None and linked
         if order.cancelled_at and not learning:
             trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
@@ -398,6 +415,7 @@ def _prepare(
             "payments": [
                 {"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in mapped.payments
             ],
+            order_posted.KEY: order_posted.kept(mapped),  # posted again if the ERP's answer is lost
         }
         ensure_link(
             session,

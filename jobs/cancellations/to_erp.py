@@ -12,8 +12,9 @@ unit_key "cancel:<numeric order id>".
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
 - Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link): the import runs
-  again first to learn the number (idempotent on idPedidoCanalVenda), then the ERP order is
-  cancelled.
+  again first to learn the number, posting the input of that POST again (jobs.order_posted: the
+  cancel has zeroed the order's lines in Shopify by then; the ERP is idempotent on
+  idPedidoCanalVenda), then the ERP order is cancelled.
 
 Runs under the same per-order lock as the import, so a cancellation and an import of the same
 order never interleave (the import re-reads the order and skips a cancelled one).

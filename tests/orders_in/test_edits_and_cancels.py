@@ -344,3 +344,98 @@ def test_a_refund_of_items_after_separation_is_flagged_for_a_person(world):
     note = world.link(gid).needs_attention
     assert "refunded (items taken back)" in note and "delivers only what is still paid for" in note
     assert "undo" not in note
+
+
+def change_order(world, gid: str, change) -> None:
+    """Change the Shopify sandbox's order document in place (what Shopify shows next)."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, gid)
+        change(ctx, order)
+        order_store.save(ctx, order, touch=True)
+
+
+def test_a_cancelled_order_whose_answer_was_lost_is_learned_as_it_was_posted(world, monkeypatch):
+    """Shopify's cancel (refund + restock) leaves every line's currentQuantity at 0 (set here as
+    Shopify shows it). Mapping the order as it is now has no line to send, so the cancellation's
+    import posts again the input of the first POST (kept on its message): it learns the ERP
+    order the lost answer was for, and the cancellation cancels it instead of closing it as
+    "never sent"."""
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
+    [held] = world.erp_orders_for(gid)
+    cancel_in_shopify(world, gid)
+
+    def as_shopify_shows_it(ctx, order):
+        for line in order["_lines"]:
+            line["currentQuantity"] = 0
+
+    change_order(world, gid, as_shopify_shows_it)
+    world.drain()
+
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["nropedvenda"] == held["nropedvenda"] and erp_order["situacaoped"] == "C"
+    cancel = world.message(gid, "cancellations", f"cancel:{num}")
+    assert cancel.status == MessageStatus.DONE.value, cancel.error_text
+    assert world.link(gid).nro_pedvenda == held["nropedvenda"]
+
+
+def test_the_kept_input_of_a_post_holds_no_personal_data(world, monkeypatch):
+    """The input kept to post an order again has no customer and no note: redacting the customer
+    (ledger.privacy.scrub) finds nothing to erase in it."""
+    from ledger.privacy import scrub
+
+    gid, _ = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=2)
+    posted = world.message(gid).request_payload["posted"]
+    assert posted["channel_order_id"] == gid and posted["lines"][0]["qty"] == "2"
+    assert "customer" not in posted and "obs" not in posted
+    assert scrub(posted) == posted
+
+
+def test_an_order_the_erp_took_whose_answer_was_lost_learns_its_number_when_refunded(world, monkeypatch):
+    """The ERP took the order, its answer was lost; the merchant then refunds all of it in
+    Shopify (no cancel). The retry does not skip it as "will not be paid": the link exists, so
+    the order may be in the ERP, and it is posted again to learn its number (the ERP answers the
+    order it holds): the order ends as any imported order does, its link holding its number."""
+    from jobs import orders
+    from sandbox.shopify import order_store
+
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
+    [held] = world.erp_orders_for(gid)
+
+    def refund_all(ctx, order):
+        paid = next(t for t in order["_transactions"] if t["kind"] == "SALE")
+        value, gateway = Decimal(paid["amountSet"]["shopMoney"]["amount"]), paid["gateway"]
+        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", gateway, value, parent_id=paid["id"])
+        order["_transactions"].append(refund)
+
+    change_order(world, gid, refund_all)
+    assert world.order_doc(gid)["displayFinancialStatus"] == "REFUNDED"
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "done"
+    assert [o["nropedvenda"] for o in world.erp_orders_for(gid)] == [held["nropedvenda"]]
+    assert world.link(gid).nro_pedvenda == held["nropedvenda"]
+    assert world.message(gid).status == MessageStatus.DONE.value
+
+
+def test_an_order_the_erp_refused_is_mapped_again_on_its_retry(world, monkeypatch):
+    """The ERP refused the POST's body (422): it holds no order under its key, so the kept input
+    is dropped and the next attempt maps the order as it is now (a fix is picked up)."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+    from jobs import orders
+
+    def refused(self, order):
+        raise ErpRejected("Produto inativo", codigo="PRODUTO_INATIVO", status=422)
+
+    real = ErpClient.insert_order
+    monkeypatch.setattr(ErpClient, "insert_order", refused)
+    gid = world.place(gateway="pix")
+    world.drain()
+    assert world.message(gid).status == MessageStatus.FAILED.value
+    assert "posted" not in world.message(gid).request_payload
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    num = gid.rsplit("/", 1)[-1]
+    assert orders.import_order(world.shop_id, num, trigger="replay") == "done"
+    assert world.link(gid).nro_pedvenda is not None
