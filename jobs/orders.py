@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "orders"
 EDIT_JOB = "jobs.order_edits.to_erp.apply_edit"
+EDIT_FLOW = "order_edits"
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
 
@@ -264,6 +265,9 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
             .execution_options(synchronize_session=False)
         )
         assert linked.rowcount == 1, f"order {num} lost its link"  # _prepare wrote it
+        recheck = result.duplicated or isinstance(prepared, order_posted.Replayed)
+        if recheck:
+            _leave_recheck(session, shop_id, gid, num)
         message = session.get(Message, message_id)
         assert message is not None
         response = {
@@ -282,21 +286,34 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         " (ERP already had it)" if result.duplicated else "",
         extra=extra,
     )
-    if result.duplicated or isinstance(prepared, order_posted.Replayed):
+    if recheck:
         _recheck_lines(shop_id, gid, num)
     return "done"
+
+
+def _recheck_job_id(shop_id: int, num: str) -> str:
+    return queues.job_key("import-recheck", shop_id, num)
+
+
+def _leave_recheck(session: Session, shop_id: int, gid: str, num: str) -> None:
+    """The recheck's order_edits message, pending, in the transaction that records the ERP number:
+    it outlives a lost enqueue (the orders catch-up replays a pending message with no job)."""
+    trace.begin(session, shop_id, EDIT_FLOW, f"edit:import-{num}", SHOPIFY_TO_ERP, shopify_id=gid,
+                search=[num], job_id=_recheck_job_id(shop_id, num))  # fmt: skip
 
 
 def _recheck_lines(shop_id: int, gid: str, num: str) -> None:
     """The ERP holds the order with the lines of an earlier POST (its answer was lost, or its
     kept input was posted again): an edit made in Shopify meanwhile was skipped as "not in the
     ERP yet", so the Shopify -> ERP edit runs once now, after this job lets go of the order's
-    lock; it changes nothing when the lines match, and skips an order cancelled since."""
+    lock; it changes nothing when the lines match, and skips an order cancelled since. Redis
+    failing here only delays it: its message is pending already (`_leave_recheck`)."""
     try:
         queues.enqueue(EDIT_JOB, shop_id, gid, f"import-{num}", queue=queues.ORDERS,
-                       job_id=queues.job_key("import-recheck", shop_id, num))  # fmt: skip
+                       job_id=_recheck_job_id(shop_id, num))  # fmt: skip
     except RedisError as exc:
-        log.warning("orders: order %s: the lines' recheck was not enqueued (%s)", num, type(exc).__name__)
+        log.warning("orders: order %s: the lines' recheck was not enqueued (%s); the catch-up runs it",
+                    num, type(exc).__name__)  # fmt: skip
 
 
 def _record_failure(message_id: int, exc: BaseException) -> str:

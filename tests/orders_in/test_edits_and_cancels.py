@@ -439,3 +439,39 @@ def test_an_order_the_erp_refused_is_mapped_again_on_its_retry(world, monkeypatc
     num = gid.rsplit("/", 1)[-1]
     assert orders.import_order(world.shop_id, num, trigger="replay") == "done"
     assert world.link(gid).nro_pedvenda is not None
+
+
+def test_an_edit_made_while_the_answer_was_lost_survives_a_redis_blip_at_the_recheck(world, monkeypatch):
+    """The retry learns the order the ERP holds (with the old lines); the recheck that applies the
+    skipped edit is left as a pending order_edits message before its job is enqueued, so a Redis
+    error at that enqueue only delays it: the catch-up pass runs it, and the ERP gets 1, not 3."""
+    from redis.exceptions import RedisError
+    from sqlalchemy import select as query
+
+    from jobs import inbox, orders
+    from ledger.models import WebhookInbox
+
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=3)
+    edit_in_shopify(world, gid, world.sku(0), 1)
+    world.delivered()
+    with session_scope() as session:
+        edited = session.scalars(query(WebhookInbox.id).where(WebhookInbox.topic == "orders/edited")).one()
+    inbox.process(edited)  # "not in the ERP yet"
+    real = orders.queues.enqueue
+
+    def blip(func_path, *args, **kwargs):
+        if func_path == orders.EDIT_JOB:
+            raise RedisError("connection reset")
+        return real(func_path, *args, **kwargs)
+
+    monkeypatch.setattr(orders.queues, "enqueue", blip)
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "done"
+    monkeypatch.setattr(orders.queues, "enqueue", real)
+    recheck = world.message(gid, "order_edits", f"edit:import-{num}")
+    assert recheck is not None and recheck.status == MessageStatus.PENDING.value
+    orders.run(world.shop_id, stale_after_seconds=0)  # the catch-up pass
+    world.drain()
+    [erp_order] = world.erp_orders_for(gid)
+    items = world.chain.order(erp_order["nropedvenda"])["itens"]
+    assert {i["idSku"]: i["qtdPedida"] for i in items}[world.sku(0)] == 1
+    assert world.message(gid, "order_edits", f"edit:import-{num}").status == MessageStatus.DONE.value
