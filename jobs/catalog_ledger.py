@@ -11,6 +11,8 @@ Bindings written (shared with the price, stock and order flows, see /work/notes/
 - "variant": erp_id idSku, shopify_id ProductVariant gid, data {product_id, inventory_item_id,
   seq_produto, qtd_embalagem, weighed, unit_kg, ean, active}; the digest column and any
   other data keys another flow stored there are kept.
+- "stock_policy" (the stock flow's): digest DENY for each inactive variant, whose input carried
+  inventoryPolicy DENY (jobs.catalog_map.variant_input).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_cache
 from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
-from jobs.price_map import erp_today
+from jobs.price_map import POLICY_DENY, erp_today
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
     LIST_PRICE_KIND,
     PRICE_KIND,
     PRODUCT_KIND,
+    STOCK_POLICY_KIND,
     STOCK_RECHECK_KIND,
     VARIANT_KIND,
     BindingRow,
@@ -191,6 +194,7 @@ def record_sent(
     # the stock flow rechecks them (the ERP's stock row of the product did not move for either).
     rechecks: list[str] = []
     repriced: list[str] = []  # variants Shopify replaced: the prices flow sends their prices again
+    denied: list[BindingRow] = []  # inactive variants: their input carried inventoryPolicy DENY
     done: list[dict[str, Any]] = []
     all_skus = [s["id_sku"] for mapped, _, _ in outcomes for s in mapped.skus]
     existing = bindings.get_many(session, ctx.shop_id, VARIANT_KIND, all_skus)
@@ -218,6 +222,8 @@ def record_sent(
                 or (kept is not None and bool(data.get("active", True)) != bool(sku["active"]))
             ):
                 rechecks.append(sku["id_sku"])
+            if not sku["active"]:
+                denied.append(BindingRow(sku["id_sku"], variant.id, POLICY_DENY, {}))
             data.update(
                 product_id=product.id,
                 inventory_item_id=variant.inventory_item_id,
@@ -263,6 +269,10 @@ def record_sent(
     # An inactive packaging must not stay sellable, a new one must get its stock: the stock flow
     # sets them without waiting for an ERP stock movement (jobs.stock reads these "stock_recheck" rows).
     bindings.upsert_many(session, ctx.shop_id, STOCK_RECHECK_KIND, [BindingRow(s, None) for s in rechecks])
+    # The stock flow sends a policy only when it differs from the one it remembers: the DENY sent
+    # here is remembered as its own, so a product back in the e-commerce gets its CONTINUE (no stock
+    # control) again with the next stock pass, even when no stock pass ran while it was inactive.
+    bindings.upsert_many(session, ctx.shop_id, STOCK_POLICY_KIND, denied)
     if repriced:
         _reprice(session, ctx.shop_id, repriced)
     if done:

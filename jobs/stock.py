@@ -24,7 +24,8 @@ per-item inventoryActivate, 250 levels per call from the very first pass.
 
 Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_id = inventory
 item, digest = level + policy sent, data = {"base", "sent", "location"}); binding "stock_policy"
-per SKU (digest = inventoryPolicy sent); binding "stock_location" per company (shopify_id = the
+per SKU (digest = inventoryPolicy sent, here or as DENY by the products flow for an inactive
+variant: jobs.catalog_ledger.record_sent); binding "stock_location" per company (shopify_id = the
 location its levels were last written at): a company whose mapping moved (or swapped) gets a
 pass reading all its ERP rows and writing every level at its new location, compared with what
 Shopify shows there (a level sent elsewhere is no "changeFromQuantity"); the levels it left at

@@ -18,7 +18,7 @@ from ledger.mappings import set_location_mapping
 from sandbox.consinco import tables as t
 from settings import get_settings
 
-from .conftest import InstalledShop
+from .conftest import SHOP_NAME, InstalledShop
 from .erp_writes import family_of
 
 
@@ -224,3 +224,48 @@ def _status(installed: InstalledShop, seq: int) -> str:
         if int(product["metafields"]["consinco.seq_produto"]) == seq:
             return product["status"]
     raise AssertionError(f"product {seq} is not in Shopify")
+
+
+def test_a_product_inactive_then_active_again_between_two_stock_passes_sells_without_stock_control_again(
+    installed: InstalledShop,
+) -> None:
+    """The products flow sends inventoryPolicy DENY for the variants of a product it deactivates,
+    and leaves the policy out once the product is active again (the stock flow owns it). The stock
+    flow resends a policy only when it differs from the one it remembers: so the DENY the products
+    flow sent is remembered as the stock flow's, and a product sold without stock control
+    (CONTINUE) that leaves the e-commerce and comes back before any stock pass is CONTINUE again
+    after the next stock pass, not stuck at DENY (unsellable although the ERP sells it)."""
+    client = installed.client()
+    location = next(iter(client.locations())).id
+    with session_scope() as session:
+        set_location_mapping(session, installed.shop_id, 1, location)
+    pe = t.mrl_produtoempresa
+    with installed.erp.erp.store.write() as (conn, now):
+        no_control = {"indcontrolaestoqueecomm": "N", "dtaalteracao": now}
+        conn.execute(pe.update().where(pe.c.seqproduto == 1).values(**no_control))
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    prices.run(installed.shop_id)
+    stock.run(installed.shop_id)
+    assert _policy(installed, "P1E1") == "CONTINUE"
+
+    installed.erp.erp.simulator.deactivate_product(1)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    assert _status(installed, 1) == "DRAFT" and _policy(installed, "P1E1") == "DENY"
+
+    p = t.map_produto
+    with installed.erp.erp.store.write() as (conn, now):
+        back = {"indintegraecommerce": "S", "dtahoralteracao": now}
+        conn.execute(p.update().where(p.c.seqproduto == 1).values(**back))
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    assert _status(installed, 1) == "ACTIVE"
+    prices.run(installed.shop_id)
+    stock.run(installed.shop_id)
+    assert _policy(installed, "P1E1") == "CONTINUE", "back in the e-commerce, but stuck at DENY"
+    client.close()
+
+
+def _policy(installed: InstalledShop, sku: str) -> str:
+    variant = _variant(installed, sku)
+    return installed.shopify.sandbox.store.get(SHOP_NAME, variant["id"])["inventoryPolicy"]
