@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, select
 
 import erp
 from jobs import catalog_cache, catalog_initial
@@ -279,6 +279,10 @@ def _incremental(
         seq = int(record["seq_produto"])
         latest[seq] = max(changed, latest.get(seq, changed))
     with session_scope() as session:
+        # Products whose sale status in the store flipped (the prices flow asks for it): read before
+        # the off-sale set (load_context), so a flip written after this read is newer than both
+        # and its request stays for the next pass (_forget_rechecks).
+        rechecks = _catalog_rechecks(session, shop_id) if flow == "products" else {}
         ctx = cl.load_context(session, shop_id)
         if flow == "products":
             catalog_cache.merge(session, shop_id, products=records)
@@ -286,10 +290,8 @@ def _incremental(
             catalog_cache.merge(session, shop_id, skus=records)
         # Products left in the other inactive status (the merchant changed `inactive_sku_status`)
         # are re-planned with this pass, although the ERP did not change them.
-        # And those whose sale status in the store flipped (the prices flow asks for it).
         restatus = _other_inactive_status(session, shop_id, ctx.inactive_status) if flow == "products" else []
-        rechecks = _catalog_rechecks(session, shop_id) if flow == "products" else []
-    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(set(restatus + rechecks) - set(latest))
+    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(set(restatus).union(rechecks) - set(latest))
 
     def accepted(session: Any, batch: Sequence[int]) -> None:
         read_in_batch = [latest[s] for s in batch if s in latest]
@@ -300,13 +302,7 @@ def _incremental(
                   job_id=job_id)  # fmt: skip
     if rechecks:  # planned (sent or recorded on its message): asked for no more
         with session_scope() as session:
-            session.execute(
-                delete(Binding).where(
-                    Binding.shop_id == shop_id,
-                    Binding.kind == CATALOG_RECHECK_KIND,
-                    Binding.erp_id.in_([str(seq) for seq in rechecks]),
-                )
-            )
+            _forget_rechecks(session, shop_id, rechecks)
     if read.complete and read.snapshot is not None:
         with session_scope() as session:
             watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
@@ -326,11 +322,30 @@ def _other_inactive_status(session: Any, shop_id: int, inactive_status: str) -> 
     return [int(seq) for seq in rows if seq.isdigit()]
 
 
-def _catalog_rechecks(session: Any, shop_id: int) -> list[int]:
-    rows = session.scalars(
-        select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == CATALOG_RECHECK_KIND)
+def _catalog_rechecks(session: Any, shop_id: int) -> dict[int, datetime]:
+    """The products the prices flow asked to re-plan: {seqProduto: when it last asked}."""
+    rows = session.execute(
+        select(Binding.erp_id, Binding.updated_at).where(
+            Binding.shop_id == shop_id, Binding.kind == CATALOG_RECHECK_KIND
+        )
     )
-    return [int(seq) for seq in rows if seq.isdigit()]
+    return {int(seq): at for seq, at in rows if seq.isdigit()}
+
+
+def _forget_rechecks(session: Any, shop_id: int, read: dict[int, datetime]) -> None:
+    """Done with the requests this pass read, and only those: the prices flow runs under its own
+    lock and may ask again for a product while the pass pushes (its sale status flipped back); that
+    request, written later (a newer updated_at), was not planned from and stays for the next pass."""
+    table = Binding.__table__
+    session.execute(
+        table.delete().where(
+            table.c.shop_id == shop_id,
+            table.c.kind == CATALOG_RECHECK_KIND,
+            table.c.erp_id == bindparam("seq"),
+            table.c.updated_at == bindparam("at"),
+        ),
+        [{"seq": str(seq), "at": at} for seq, at in read.items()],
+    )
 
 
 def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+import erp
 import jobs.catalog_ledger as catalog_ledger
 import jobs.prices as prices_flow
 from jobs import catalog_flow, prices, stock
@@ -216,6 +217,50 @@ def test_a_product_out_of_sale_in_the_store_follows_the_inactive_setting_and_com
     prices.run(installed.shop_id)
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
     assert _status(installed, 1) == "ACTIVE"
+    client.close()
+
+
+def test_a_sale_status_flip_during_a_products_pass_is_not_lost(installed: InstalledShop, monkeypatch) -> None:
+    """The prices flow (its own lock, not the catalog's) asks the products flow to re-plan product 1
+    ("catalog_recheck") while a products pass that already read the off-sale set is pushing: that
+    pass plans product 1 from what it read, and must leave the newer request for the next pass
+    (only the requests it read are done), or product 1 stays DRAFT although the ERP sells it."""
+    real_for_shop = erp.for_shop  # the catalog reads only what changed (no overlap re-reading all)
+    monkeypatch.setattr(
+        erp, "for_shop", lambda shop_id, **o: real_for_shop(shop_id, **{"overlap": timedelta(0), **o})
+    )
+    client = installed.client()
+
+    def sale(status: str) -> None:
+        ps = t.mrl_prodempseg
+        with installed.erp.erp.store.write() as (conn, now):
+            conn.execute(
+                ps.update()
+                .where(ps.c.seqproduto == 1, ps.c.nroempresa == 1, ps.c.nrosegmento == 1)
+                .values(statusvenda=status, dtaalteracao=now)
+            )
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    prices.run(installed.shop_id)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert _status(installed, 1) == "ACTIVE"
+    sale("I")
+    prices.run(installed.shop_id)  # product 1 out of sale: a catalog_recheck for it
+
+    real_sync = catalog_flow.sync
+
+    def sync_while_prices_run(*args, **kwargs):
+        sale("A")  # back on sale while this pass is under way: the prices flow asks again
+        prices.run(installed.shop_id)
+        return real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(catalog_flow, "sync", sync_while_prices_run)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    monkeypatch.setattr(catalog_flow, "sync", real_sync)
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)  # the next pass
+    assert _status(installed, 1) == "ACTIVE", "on sale in the ERP but DRAFT: the recheck was lost"
     client.close()
 
 
