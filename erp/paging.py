@@ -78,6 +78,10 @@ class ChangeRead(Generic[T]):
         self.dropped = 0
         self.complete = False
         self.boundary: set[Key] = set()
+        # When set, a record `parse` cannot read (ErpUnexpectedShape) is kept in `malformed` (with
+        # why) and the read goes on; when not, it stops the read.
+        self.keep_malformed = False
+        self.malformed: list[tuple[Any, ErpUnexpectedShape]] = []
         self._started = False
         self._prefetched: _Prefetched | None = None
 
@@ -115,7 +119,13 @@ class ChangeRead(Generic[T]):
                 items = f.seq(body, items_name, self.endpoint)
                 repeated = 0
                 for raw in items:
-                    record = self._parse(raw)
+                    try:
+                        record = self._parse(raw)
+                    except ErpUnexpectedShape as exc:
+                        if not self.keep_malformed:
+                            raise
+                        self.malformed.append((raw, exc))
+                        continue
                     changed = self._changed(record)
                     if changed is not None and (latest_seen is None or changed > latest_seen):
                         latest_seen = changed

@@ -61,7 +61,7 @@ def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
         seq_produto=f.int_(r, n["seq_produto"], w),
         qtd_embalagem=f.dec(r, n["qtd_embalagem"], w),
         packaging=f.str_(r, n["packaging"], w),
-        unit=f.str_(r, n["unit"], w),
+        unit=f.opt_str(r, n["unit"], w),  # not used by the catalog: a record without it is read
         description=f.opt_str(r, n["description"], w),
         ean=f.opt_str(r, n["ean"], w),
         weighed=f.flag(r, n["weighed"], w, default=False),

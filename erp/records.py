@@ -42,7 +42,7 @@ class Sku:
     seq_produto: int
     qtd_embalagem: Decimal
     packaging: str
-    unit: str
+    unit: str | None
     description: str | None
     ean: str | None
     weighed: bool

@@ -14,8 +14,10 @@ The two flows share this runner and never fight:
 Watermark: the read is taken whole, the cache committed, then products are pushed in the order
 of their latest change time; after each answered batch the watermark moves to that batch's
 latest change time (records of the same instant not yet sent are re-read: the ERP read is
-inclusive and overlaps), and to the read's snapshot at the end. A flow that never ran, on a
-shop whose cache is empty, does the initial load instead: both streams, one bulk operation.
+inclusive and overlaps), and to the read's snapshot at the end; never past a record the client
+could not read (it fails a message of its own, the rest goes on: jobs.catalog_malformed). A flow
+that never ran, on a shop whose cache is empty, does the initial load instead: both streams, one
+bulk operation.
 
 Packagings the ERP stops listing (a product moved to another family) cannot be told from an
 incremental read, which only returns what changed: a full sync (`catalog sync --full`), which
@@ -36,7 +38,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 import erp
-from jobs import catalog_cache, catalog_initial
+from erp.names import Names
+from jobs import catalog_cache, catalog_initial, catalog_malformed
 from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
@@ -99,6 +102,7 @@ def read_both(client: erp.ErpClient) -> tuple[erp.ChangeRead, erp.ChangeRead]:
     ERP keeps serving its pages while this process parses the products (see below)."""
     products_read, skus_read = client.products(None), client.skus(None)
     skus_read.prefetch = SKU_PREFETCH_PAGES
+    products_read.keep_malformed = skus_read.keep_malformed = True
     return products_read, skus_read
 
 
@@ -216,12 +220,19 @@ def _load_whole(
                 stager.stage(touched)  # while the next pages are in flight
                 touched.clear()
         stager.stage(touched | held)
-        if skus_read.complete:
-            stager.retire_missing()
+        # A packaging whose record could not be read is not missing: its product's are left alone.
+        unread = {catalog_malformed.seq_of(raw, erp_client.names) for raw, _ in skus_read.malformed}
+        if skus_read.complete and None not in unread:
+            stager.retire_missing(spare=unread)
         planned = stager.finish()  # commits the begun messages
     except BaseException:
         writer.abandon()
         raise
+    holds = {
+        flow: _set_aside(shop_id, flow, read, erp_client.names, None, job_id)
+        for flow, read in (("products", products_read), ("skus", skus_read))
+        if read.complete
+    }
     read_done()
     cache = _CacheWrites(stager, progress)
     seqs = [p.seq_produto for p in planned]
@@ -233,8 +244,9 @@ def _load_whole(
         cache.join()  # committed before any watermark moves
     with session_scope() as session:
         for flow, read in (("products", products_read), ("skus", skus_read)):
-            if read.complete and read.snapshot is not None:
-                watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
+            at = holds[flow].cap(read.snapshot) if flow in holds and read.snapshot is not None else None
+            if at is not None:
+                watermarks.advance(session, shop_id, flow, "", at, 0, started)
     return result
 
 
@@ -271,8 +283,11 @@ def _incremental(
     job_id: str | None,
 ) -> SyncResult:
     started = utcnow()
-    read = READERS[flow](erp.for_shop(shop_id), since)
+    erp_client = erp.for_shop(shop_id)
+    read = READERS[flow](erp_client, since)
+    read.keep_malformed = True
     records = [CACHERS[flow](record) for record in read]
+    hold = _set_aside(shop_id, flow, read, erp_client.names, since, job_id)
     latest: dict[int, datetime] = {}
     for record in records:
         changed = datetime.fromisoformat(record["changed_at"])
@@ -295,18 +310,36 @@ def _incremental(
 
     def accepted(session: Any, batch: Sequence[int]) -> None:
         read_in_batch = [latest[s] for s in batch if s in latest]
-        if read_in_batch:
-            watermarks.advance(session, shop_id, flow, "", max(read_in_batch), 0, started)
+        at = hold.cap(max(read_in_batch)) if read_in_batch else None
+        if at is not None:
+            watermarks.advance(session, shop_id, flow, "", at, 0, started)
 
     result = sync(ctx, flow, seqs, client=client, accepted=accepted if seqs else None, progress=progress,
                   job_id=job_id)  # fmt: skip
     if rechecks:  # planned (sent or recorded on its message): asked for no more
         with session_scope() as session:
             _forget_rechecks(session, shop_id, rechecks)
-    if read.complete and read.snapshot is not None:
+    at = hold.cap(read.snapshot) if read.complete and read.snapshot is not None else None
+    if at is not None:
         with session_scope() as session:
-            watermarks.advance(session, shop_id, flow, "", read.snapshot, 0, started)
+            watermarks.advance(session, shop_id, flow, "", at, 0, started)
     return result
+
+
+def _set_aside(
+    shop_id: int,
+    flow: str,
+    read: erp.ChangeRead,
+    names: Names,
+    since: datetime | None,
+    job_id: str | None,
+) -> catalog_malformed.Hold:
+    """The records of a whole read that could not be read: a failed message each (jobs.catalog_malformed),
+    and how far the flow's watermark may move."""
+    malformed = [catalog_malformed.describe(flow, raw, exc, names) for raw, exc in read.malformed]
+    with session_scope() as session:
+        catalog_malformed.record(session, shop_id, flow, malformed, job_id)
+    return catalog_malformed.hold(malformed, since)
 
 
 def _other_inactive_status(session: Any, shop_id: int, inactive_status: str) -> list[int]:
@@ -360,6 +393,13 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
         if message is None:
             raise LookupError(f"message {message_id} does not exist")
         shop_id, flow, key = message.shop_id, message.flow, message.unit_key
+    if flow in FLOWS and key.startswith(catalog_malformed.UNIT_PREFIX):
+        # An ERP record that could not be read: the API has no by-id read, but the flow's watermark
+        # held it, so a pass of its flow reads it again (and closes its message once readable).
+        result = run_flow(shop_id, flow, client=client)
+        if result.busy:
+            raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later")
+        return result
     if flow not in FLOWS or not key.startswith("product:"):
         raise ValueError(f"message {message_id} is not a catalog product message ({flow} {key})")
     seq = int(key.split(":", 1)[1])

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -168,18 +168,19 @@ class Stager:
             begin = [p.mapped for p in self.planned.values() if p.verdict in SEND]  # type: ignore[misc]
         self._write_messages(begin, restate, dropped)
 
-    def retire_missing(self) -> None:
+    def retire_missing(self, spare: Collection[int | None] = ()) -> None:
         """After a complete read of every packaging: a cached packaging of a product the read
         returned, which the read no longer lists (the product moved to another family, say), is
         kept as an inactive variant (never deleted, not for sale: inventoryPolicy DENY, its
         binding inactive, 0 in stock) instead of staying on sale. Its record keeps its change time,
-        so the packaging coming back in the ERP wins over it."""
+        so the packaging coming back in the ERP wins over it. `spare`: products left alone (one
+        of their packaging records could not be read: jobs.catalog_malformed)."""
         if self._cache_empty:
             return  # a first load: nothing was cached to go missing
         changed = []
         for seq, entry in self.entries.items():
             read = self.fresh.skus.get(seq)
-            if not read:
+            if not read or seq in spare:
                 continue
             for id_sku, record in list(entry.skus.items()):
                 if id_sku not in read and not record.get("gone"):

@@ -1,0 +1,143 @@
+"""ERP catalog records the client cannot read: each fails alone, the rest of the read goes on.
+
+Why: a ProdutoCV / ProdutoSku record missing a field the catalog needs (or holding one it cannot
+read) stopped the whole read, so no product was sent, on every pass, until the ERP changed it.
+Now the catalog reads (jobs.catalog_flow) keep such a record aside (erp.paging.ChangeRead
+`keep_malformed`) and it fails a message of its own (the flow's, unit "record:<idSku>" or
+"record:<seqProduto>", rejected) naming the record, its product and the field, while every other
+record is cached and pushed.
+
+The ERP API reads by change time only (no by-id filter), so the flow's watermark never passes
+such a record (`Hold`): every pass reads it again, and once it can be read (the record fixed in
+Consinco, or a field renamed in CONSINCO_FIELD_MAP) it is cached and pushed like any other and
+its message is done. Replay of the message runs a pass of its flow at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp import fields as f
+from erp.errors import SYSTEM, ErpUnexpectedShape
+from erp.names import Names
+from ledger import trace
+from ledger.errors import Rejected
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message, MessageStatus
+
+UNIT_PREFIX = "record:"
+RECORD_NAMES = {"products": "product", "skus": "sku"}  # the flow -> its record's field names (erp.names)
+WHAT = {"products": "product record (ProdutoCV)", "skus": "SKU record (ProdutoSku)"}
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """One record the read could not parse, and what is known of it."""
+
+    unit_key: str
+    id_sku: str | None
+    seq_produto: str | None
+    changed_at: datetime | None
+    error: Rejected
+
+
+@dataclass(frozen=True)
+class Hold:
+    """How far a flow's watermark may move: not past the earliest record it could not read."""
+
+    held: bool = False
+    until: datetime | None = None  # None while held: not at all (a record's change time unknown)
+
+    def cap(self, at: datetime) -> datetime | None:
+        """Where to advance the watermark instead of `at` (None: leave it where it is)."""
+        if not self.held:
+            return at
+        return None if self.until is None else min(at, self.until)
+
+
+def describe(flow: str, raw: Any, error: ErpUnexpectedShape, names: Names) -> Malformed:
+    """The record's ids and change time as far as they can be read, and the merchant's text."""
+    n = names.fields[RECORD_NAMES[flow]]
+    record = raw if isinstance(raw, dict) else {}
+    id_sku = _text(record.get(n["id_sku"])) if flow == "skus" else None
+    seq = _text(record.get(n["seq_produto"]))
+    try:
+        changed_at: datetime | None = f.when(record, n["changed_at"], error.endpoint, names.zone)
+    except ErpUnexpectedShape:
+        changed_at = None
+    ident = id_sku or seq or "unidentified-" + hashlib.sha256(orjson.dumps(raw, default=str)).hexdigest()[:12]
+    named = f"{id_sku} (product {seq or '?'})" if id_sku else f"of product {seq or '?'}"
+    text = (
+        f"The ERP {WHAT[flow]} {named} could not be read: field {error.field!r} {error.problem}. "
+        "Every other record was sent; this one is read again by every pass until it can be read: "
+        "fix the record in Consinco (or the field name in CONSINCO_FIELD_MAP), then replay."
+    )
+    rejected = Rejected(
+        text, system=SYSTEM, field=error.field, detail={"endpoint": error.endpoint, "problem": error.problem}
+    )
+    return Malformed(UNIT_PREFIX + ident, id_sku, seq, changed_at, rejected)
+
+
+def seq_of(raw: Any, names: Names) -> int | None:
+    """The seqProduto of an unreadable SKU record, when it can be told."""
+    value = raw.get(names.fields["sku"]["seq_produto"]) if isinstance(raw, dict) else None
+    text = _text(value)
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def hold(malformed: Sequence[Malformed], since: datetime | None) -> Hold:
+    """Not past the earliest unreadable record (the read is inclusive: it is read again), nor past
+    `since` when one's change time is unknown."""
+    if not malformed:
+        return Hold()
+    if any(m.changed_at is None for m in malformed):
+        return Hold(True, since)
+    return Hold(True, min(m.changed_at for m in malformed if m.changed_at is not None))
+
+
+def record(
+    session: Session, shop_id: int, flow: str, malformed: Sequence[Malformed], job_id: str | None = None
+) -> None:
+    """One failed message per unreadable record, and the flow's earlier ones done when their
+    record is not unreadable any more. Only after a read consumed whole: the watermark held every
+    record that failed before, so this read had it again (read now, or gone from the ERP)."""
+    failing = {m.unit_key for m in malformed}
+    open_messages = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == flow,
+            Message.unit_key.like(UNIT_PREFIX + "%"),
+            Message.status != MessageStatus.DONE.value,
+        )
+    )
+    for message in open_messages:
+        if message.unit_key not in failing:
+            trace.succeed(session, message, response={"read": True})
+    for m in malformed:
+        message = trace.begin(
+            session,
+            shop_id,
+            flow,
+            m.unit_key,
+            ERP_TO_SHOPIFY,
+            erp_id=m.id_sku or m.seq_produto,
+            search=[m.id_sku, m.seq_produto],
+            request={"id_sku": m.id_sku, "seq_produto": m.seq_produto},
+            job_id=job_id,
+        )
+        trace.fail(session, message, m.error)
+
+
+def _text(value: Any) -> str | None:
+    """An id as text (a string or an integer), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        return None
+    return str(value)
