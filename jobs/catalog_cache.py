@@ -15,7 +15,7 @@ kept (by the ERP's change time) never replaces it, so overlapping reads are harm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -156,6 +156,36 @@ def overlay(
                 entry.skus[id_sku] = dict(sku)
                 dirty.add(seq)
     return dirty
+
+
+def retire_missing(
+    entries: Mapping[int, CachedProduct],
+    products_read: Collection[int],
+    skus_read: Mapping[int, Collection[str]],
+    spare: Collection[int | None] = (),
+) -> list[int]:
+    """After a complete read of both streams (a full sync, the dry run): a cached packaging of a
+    product the reads returned, which the SKU read no longer lists (the product moved to another
+    family, or its family has no packaging left), is kept as an inactive variant (never deleted,
+    not for sale: inventoryPolicy DENY, its binding inactive, 0 in stock) instead of staying on
+    sale; a product left without an active one leaves the sale (`inactive_sku_status`). Its record
+    keeps its change time, so the packaging coming back in the ERP wins over it.
+
+    `entries` (the products as the reads left them) are changed in place; `skus_read`: the idSkus
+    read per product; `spare`: products left alone (a packaging record of theirs could not be
+    read: jobs.catalog_malformed). Returns the products changed. Pure, so the full sync
+    (jobs.catalog_initial) and the dry run (jobs.catalog_diff) apply one rule.
+    """
+    changed: list[int] = []
+    for seq, entry in entries.items():
+        read = skus_read.get(seq) or ()
+        if (not read and seq not in products_read) or seq in spare:
+            continue  # not returned by the reads: nothing tells it changed
+        for id_sku, record in list(entry.skus.items()):
+            if id_sku not in read and not record.get("gone"):
+                entry.skus[id_sku] = {**record, "active": False, "gone": True}
+                changed.append(seq)
+    return sorted(set(changed))
 
 
 def load(session: Session, shop_id: int, seqs: Iterable[int]) -> dict[int, CachedProduct]:

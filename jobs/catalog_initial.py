@@ -169,26 +169,18 @@ class Stager:
         self._write_messages(begin, restate, dropped)
 
     def retire_missing(self, spare: Collection[int | None] = ()) -> None:
-        """After a complete read of every packaging: a cached packaging of a product the read
-        returned, which the read no longer lists (the product moved to another family, say), is
-        kept as an inactive variant (never deleted, not for sale: inventoryPolicy DENY, its
-        binding inactive, 0 in stock) instead of staying on sale. Its record keeps its change time,
-        so the packaging coming back in the ERP wins over it. `spare`: products left alone (one
-        of their packaging records could not be read: jobs.catalog_malformed)."""
+        """After a complete read of every packaging: catalog_cache.retire_missing on the products
+        read (those read with no packaging at all staged first: `finish` would stage them only
+        later). `spare`: products left alone (jobs.catalog_malformed)."""
         if self._cache_empty:
             return  # a first load: nothing was cached to go missing
-        changed = []
-        for seq, entry in self.entries.items():
-            read = self.fresh.skus.get(seq)
-            if not read or seq in spare:
-                continue
-            for id_sku, record in list(entry.skus.items()):
-                if id_sku not in read and not record.get("gone"):
-                    entry.skus[id_sku] = {**record, "active": False, "gone": True}
-                    changed.append(seq)
+        bare = [s for s in self.fresh.products if s not in self.fresh.skus and s not in self.entries]
+        if bare:
+            self.stage(bare)
+        changed = catalog_cache.retire_missing(self.entries, self.fresh.products, self.fresh.skus, spare)
         if changed:
-            log.info("catalog: %d product(s) lost packagings the ERP no longer lists", len(set(changed)))
-            self.stage(sorted(set(changed)), changed=changed)
+            log.info("catalog: %d product(s) lost packagings the ERP no longer lists", len(changed))
+            self.stage(changed, changed=changed)
 
     def _write_messages(
         self, begin: list[cl.MappedProduct], restate: list[cl.MappedProduct], dropped: list[int]

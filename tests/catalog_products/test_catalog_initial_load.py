@@ -195,6 +195,33 @@ def test_a_full_sync_retires_packagings_the_erp_no_longer_lists(installed: Insta
     assert again.changed == 0  # retired once
 
 
+def test_a_full_sync_retires_every_packaging_of_a_product_the_erp_lists_without_any(
+    installed: InstalledShop,
+) -> None:
+    """Product 1 is still in ProdutoCV but its family has no packaging left: a full sync retires
+    both its packagings (inactive variants, never deleted) and the product leaves the sale
+    (`inactive_sku_status`), exactly as when only one of its packagings disappears."""
+    from sandbox.consinco import tables as t
+
+    from .erp_writes import family_of
+    from .test_catalog_flows import products_by_seq
+
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert products_by_seq(installed)[1]["status"] == "ACTIVE"
+    with installed.erp.erp.store.write() as (conn, _now):
+        e = t.map_famembalagem
+        conn.execute(e.delete().where(e.c.seqfamilia == family_of(installed.erp, 1)))
+
+    catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)  # catalog sync --full
+
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, "variant", ["P1E1", "P1E6"])
+    assert {sku: b.data["active"] for sku, b in bound.items()} == {"P1E1": False, "P1E6": False}
+    assert products_by_seq(installed)[1]["status"] == "DRAFT"
+    client.close()
+
+
 def _packagings(shop: InstalledShop, family: int) -> list:
     from sandbox.consinco import tables as t
 
