@@ -1,7 +1,8 @@
 """The catalog dry run: what a sync would create, change and archive, without writing anything.
 
 Reads both ERP streams whole (ProdutoCV, ProdutoSku), lays them over the ledger cache in memory
-(jobs.catalog_cache.preview), maps every product and compares its digest with the "product"
+(jobs.catalog_cache.preview), retires the packagings the ERP no longer lists as a full sync does
+(jobs.catalog_cache.retire_missing), maps every product and compares its digest with the "product"
 binding (what was last sent). Nothing is written to Shopify, the cache, bindings, messages or
 watermarks. `drift=True` also reads each bound product back from Shopify and lists those that
 no longer exist there (deleted by hand) or whose variant count differs.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections import defaultdict
 from typing import Any
 
 import erp
@@ -48,6 +50,11 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
     with session_scope() as session:
         ctx = cl.load_context(session, shop_id)
         entries = catalog_cache.preview(session, shop_id, products, skus)
+        # Both streams read whole, as `catalog sync --full` does: the same packagings retired.
+        read: dict[int, set[str]] = defaultdict(set)
+        for sku in skus:
+            read[int(sku["seq_produto"])].add(sku["id_sku"])
+        catalog_cache.retire_missing(entries, {int(p["seq_produto"]) for p in products}, read)
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)
         sent = bindings.get_many(session, shop_id, cl.PRODUCT_KIND, (str(s) for s in seqs))

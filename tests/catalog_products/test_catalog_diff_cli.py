@@ -11,9 +11,10 @@ import jobs.products
 from jobs import catalog_diff, catalog_flow
 from ledger.db import session_scope
 from ledger.models import Binding, Message, MessageStatus, Watermark
+from sandbox.consinco import tables as t
 
 from .conftest import InstalledShop
-from .erp_writes import add_product, set_title
+from .erp_writes import add_product, family_of, set_title
 from .test_catalog_flows import products_by_seq
 
 
@@ -52,6 +53,29 @@ def test_dry_run_lists_creates_changes_archives_and_writes_nothing(
     assert json.loads(stored)["counts"] == result["counts"]
     assert ledger_snapshot(installed.shop_id) == before
     assert installed.mutations.count() == calls
+
+
+def test_dry_run_agrees_with_a_full_sync_on_a_packaging_the_erp_no_longer_lists(
+    installed: InstalledShop,
+) -> None:
+    """The dry run reads the whole ERP like `catalog sync --full` and applies the same rule: a
+    packaging the ERP stops listing is retired (its variant off sale), so the products of its
+    family are changes in the dry run exactly as the full sync then changes them."""
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    family = family_of(installed.erp, 1)
+    e, p = t.map_famembalagem, t.map_produto
+    with installed.erp.erp.store.write() as (conn, _now):
+        conn.execute(e.delete().where(e.c.seqfamilia == family, e.c.qtdembalagem == 6))
+    with installed.erp.erp.store.read() as conn:
+        affected = sorted(conn.execute(select(p.c.seqproduto).where(p.c.seqfamilia == family)).scalars())
+
+    diff = catalog_diff.compute(installed.shop_id)
+    full = catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+
+    assert sorted(i["seq_produto"] for verdict in ("change", "archive") for i in diff[verdict]) == affected
+    assert full.changed == len(affected)
+    client.close()
 
 
 def test_cli_diff_then_sync_with_progress_then_nothing_left(installed: InstalledShop) -> None:
