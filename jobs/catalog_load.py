@@ -9,9 +9,9 @@ records bindings and messages from Shopify's answer (jobs/catalog_ledger.py).
 Direct path: batches of BATCH_SIZE products; after a batch is answered, its bindings, messages
 and `accepted(...)` (the flow advancing its watermark) commit together, so a crash re-sends at
 most one batch, and the resend duplicates nothing (productSet upserts by the custom id
-consinco.seq_produto). A rejected product (userErrors) is marked failed with Shopify's words and
-the others go on; a transient error commits what was answered, marks that product retrying and
-re-raises so RQ retries the run.
+consinco.seq_produto). A rejected product (userErrors) is marked failed with Shopify's words, and
+the SKU of each variant they name by index (input.variants.<i>), and the others go on; a transient
+error commits what was answered, marks that product retrying and re-raises so RQ retries the run.
 
 Bulk path: one JSONL line of ProductSet variables per product (client.bulk.run); each result
 line is mapped back to its product by line number; per-line userErrors fail that product only.
@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -192,10 +193,44 @@ def _push_direct(
 def _fail(
     session: Session, result: SyncResult, mapped: MappedProduct, message_id: int, exc: BaseException
 ) -> None:
+    exc = _naming_skus(exc, mapped)
     status = cl.record_failure(session, message_id, exc)
     if not isinstance(exc, Transient):
         result.failed += 1
         result.failures.append({"seq_produto": mapped.seq_produto, "status": status.value, "error": str(exc)})
+
+
+def _naming_skus(exc: BaseException, mapped: MappedProduct) -> BaseException:
+    """Shopify's userErrors with the SKU of each variant they are about, in the text and in the
+    detail ("sku"): Shopify names a refused variant by its index (input.variants.1.barcode), the
+    index of the input's variants, which only the input knows; the merchant needs the packaging."""
+    if not isinstance(exc, ShopifyUserErrors):
+        return exc
+    variants = mapped.input.get("variants") or []
+    skus = [_variant_sku(e.field, variants) for e in exc.errors]
+    if not any(skus):
+        return exc
+    named = ShopifyUserErrors(exc.operation, exc.errors, request_id=exc.request_id)
+    fields = [".".join(e.field) or "-" for e in exc.errors]
+    text = "; ".join(
+        (f"SKU {sku} ({where})" if sku else where) + f": {e.message}" + (f" ({e.code})" if e.code else "")
+        for e, sku, where in zip(exc.errors, skus, fields, strict=True)
+    )
+    named.message = f"{exc.operation} rejected: {text}"
+    named.args = (named.message,)
+    named.detail["user_errors"] = [
+        {**e.as_dict(), "sku": sku} if sku else e.as_dict() for e, sku in zip(exc.errors, skus, strict=True)
+    ]
+    return named
+
+
+def _variant_sku(path: Sequence[str], variants: Sequence[dict[str, Any]]) -> str | None:
+    """The SKU of the variant a userError field path (["input", "variants", "1", ...]) points at."""
+    for at, part in enumerate(path[:-1]):
+        index = path[at + 1]
+        if part == "variants" and str(index).isdigit() and int(index) < len(variants):
+            return (variants[int(index)].get("inventoryItem") or {}).get("sku")
+    return None
 
 
 def _push_bulk(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from ledger.db import session_scope
 from ledger.models import Binding, Message, MessageStatus, Watermark
 from sandbox.consinco import tables as t
 
+from . import conftest
 from .conftest import InstalledShop
 from .erp_writes import add_product, family_of, set_title
 from .test_catalog_flows import products_by_seq
@@ -132,3 +134,54 @@ def test_a_rejected_product_fails_alone_with_shopifys_words_and_replays(installe
     installed.mutations.reject_seq = None
     assert jobs.products.replay(message_id)["failed"] == 0
     assert 9 in products_by_seq(installed)
+
+
+def _refused_on_its_cx6_barcode(monkeypatch) -> None:
+    """Shopify answers productSet with a userError on input.variants.1 (product 1's CX-6, P1E6)."""
+    rejected = copy.deepcopy(conftest.REJECTED)
+    rejected["data"]["productSet"]["userErrors"][0]["field"] = ["input", "variants", "1", "barcode"]
+    monkeypatch.setattr(conftest, "REJECTED", rejected)
+
+
+def _refusal(installed: InstalledShop) -> tuple[str, list]:
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "product:1")).one()
+        assert message.status == MessageStatus.FAILED.value
+        return message.error_text or "", (message.error_detail or {}).get("user_errors") or []
+
+
+def test_a_rejected_product_names_the_sku_shopify_refused(installed: InstalledShop, monkeypatch) -> None:
+    """A userError on input.variants.<i> is about the i-th variant of the input: the failed message
+    names its SKU (P1E6), in the text and in the detail, not only the field path."""
+    _refused_on_its_cx6_barcode(monkeypatch)
+    installed.mutations.reject_seq = "1"
+
+    result = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+
+    assert result.failed == 1
+    text, user_errors = _refusal(installed)
+    assert "SKU P1E6" in text and "Barcode is invalid" in text and "input.variants.1.barcode" in text
+    assert (user_errors[0]["sku"], user_errors[0]["field"]) == ("P1E6", ["input", "variants", "1", "barcode"])
+
+
+def test_a_product_the_bulk_operation_rejects_names_the_sku_shopify_refused(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The same on the bulk path: the result line's userErrors name the refused variant's SKU."""
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original = sandbox_bulk._line
+
+    def refuses_product_1(executor, shop, op, raw, number):
+        out = original(executor, shop, op, raw, number)
+        if json.loads(raw)["identifier"]["customId"]["value"] == "1":
+            refusal = copy.deepcopy(conftest.REJECTED)["data"]
+            refusal["productSet"]["userErrors"][0]["field"] = ["input", "variants", "1", "barcode"]
+            out["data"] = refusal
+        return out
+
+    monkeypatch.setattr(sandbox_bulk, "_line", refuses_product_1)
+    result = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+
+    assert result.failed == 1
+    text, user_errors = _refusal(installed)
+    assert "SKU P1E6" in text and user_errors[0]["sku"] == "P1E6"
