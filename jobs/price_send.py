@@ -17,9 +17,9 @@ from datetime import date
 from typing import Any
 
 from jobs import price_unpriced
-from jobs.price_map import PriceState, VariantPrice, recheck_on, variant_input
+from jobs.price_map import POLICY_DENY, PriceState, VariantPrice, recheck_on, variant_input
 from ledger import bindings, trace
-from ledger.bindings import CATALOG_RECHECK_KIND, PRICE_KIND, BindingRow
+from ledger.bindings import CATALOG_RECHECK_KIND, PRICE_KIND, STOCK_POLICY_KIND, BindingRow
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -236,6 +236,15 @@ def record_applied(session: Any, shop_id: int, applied: list[Line], today: date)
         if line.old_sale_active is None or line.old_sale_active != line.state.sale_active
     ]
     bindings.upsert_many(session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in flips])
+    # The stock flow sends a policy only when it differs from the one it remembers: the DENY sent
+    # here (a SKU not for sale: price_map.variant_input) is remembered as its own, so a SKU back on
+    # sale gets its CONTINUE (no stock control) again even when no stock pass ran in between.
+    denied = [
+        BindingRow(line.id_sku, line.variant_id, POLICY_DENY, {})
+        for line in applied
+        if not line.target.for_sale
+    ]
+    bindings.upsert_many(session, shop_id, STOCK_POLICY_KIND, denied)
     # A sale status other than the products flow last assumed (active, before any price) can turn
     # the whole product on or off (jobs.catalog_map: off_sale): it re-plans the product.
     products = {

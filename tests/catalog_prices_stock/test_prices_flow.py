@@ -279,3 +279,32 @@ def test_a_transient_failure_keeps_the_prices_watermark_and_the_retry_sends_them
     with session_scope() as session:
         assert watermarks.read(session, shop.shop_id, "prices", "1:1").last_changed_at is None
     assert prices.run(shop.shop_id, today=today).variants_sent > 0
+
+
+def test_a_sku_without_stock_control_off_sale_and_back_before_any_stock_pass_sells_again(chain):
+    """The prices flow sends inventoryPolicy DENY for a SKU not for sale; the stock flow resends a
+    policy only when it differs from the one it remembers. The DENY is remembered as the stock
+    flow's own, so a SKU sold without stock control (CONTINUE) that goes off sale and comes back
+    with no stock pass in between is CONTINUE again after the next stock pass, not stuck at DENY."""
+    shop = chain.install("preco-volta", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    today = erp_today(get_settings().erp_timezone)
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    with chain.consinco.erp.store.write() as (conn, now):
+        pe = t.mrl_produtoempresa
+        conn.execute(
+            pe.update()
+            .where(pe.c.seqproduto == data["seq_produto"])
+            .values(indcontrolaestoqueecomm="N", dtaalteracao=now)
+        )
+    prices.run(shop.shop_id, today=today)
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE"
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    erp_update(chain, t.mrl_prodempseg, where, statusvenda="I")
+    prices.run(shop.shop_id, today=today)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
+    erp_update(chain, t.mrl_prodempseg, where, statusvenda="A")
+    prices.run(shop.shop_id, today=today)
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE", sku
