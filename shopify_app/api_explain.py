@@ -175,6 +175,23 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "fix it in Shopify with an order edit, then Retry.",
         ),
     ),
+    "CANCEL_ERP_NUMBER_UNKNOWN": (
+        (
+            "O pedido foi cancelado no Shopify. Ele já tinha sido enviado ao ERP, a resposta do ERP se "
+            "perdeu, e o reenvio para descobrir o número do pedido no ERP falhou; o ERP pode ter o "
+            "pedido ativo, que seria separado e faturado.",
+            "The order was cancelled in Shopify. It had been sent to the ERP, the ERP's answer was "
+            "lost, and sending it again to learn its ERP number failed; the ERP may hold it as a live "
+            "order, which would be picked and invoiced.",
+        ),
+        (
+            "Procure no ERP o pedido pelo id do canal citado na mensagem e cancele-o lá; ou corrija a "
+            "causa citada e clique em Tentar de novo (o cancelamento reenvia o pedido e o cancela).",
+            "Look the order up in the ERP by the channel order id the message gives and cancel it "
+            "there; or fix the cause it names and click Retry (the cancellation sends it again, then "
+            "cancels it).",
+        ),
+    ),
     "MULTI_COMPANY": (
         (
             "As linhas do pedido saem de locais de mais de uma empresa do ERP, e um pedido do ERP "

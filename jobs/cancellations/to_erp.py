@@ -110,6 +110,8 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
         link = find_link(session, shop_id, gid)
         if link is not None and link.nro_pedvenda is None:
             link = _learn_erp_number(session, shop_id, num, gid, message)
+            if link is not None and link.nro_pedvenda is None:
+                return _unsure(session, shop_id, num, link, message)
         if link is None or link.nro_pedvenda is None:
             closed = close_never_sent(session, shop_id, num)
             trace.skip(
@@ -197,6 +199,33 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     )
     log.info("cancellations: ERP order %s cancelled (Shopify %s)", nro, link.shopify_order_id)
     return "done"
+
+
+def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: Message) -> str:
+    """The import got as far as the ERP call once (the link exists) and posting it again to learn
+    its number failed for good (refused, parked): the ERP may hold a live order nobody knows the
+    number of. Closing the cancellation as "never sent" would leave it to be picked and invoiced,
+    so it fails for a person, saying where to look, and the orders message is left as it is."""
+    orders_message = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == orders_flow.FLOW,
+            Message.unit_key == orders_flow.unit_key(num),
+        )
+    ).one_or_none()
+    why = (orders_message.error_text if orders_message is not None else None) or "no reason recorded"
+    name = link.shopify_order_name or link.shopify_order_id
+    explanation = (
+        f"Order {name} was cancelled in Shopify. It was sent to the ERP once and the ERP's answer was lost, "
+        f"and sending it again to learn its ERP number failed ({why}). The ERP may hold it as a live order: "
+        f"look it up in the ERP by its channel order id {order_map.channel_order_id(link.shopify_order_id)} "
+        "and cancel it there, or fix the cause above and Retry this cancellation."
+    )
+    link.needs_attention, link.updated_at = f"{FLOW}: {explanation}", utcnow()
+    log.warning("cancellations: order %s cancelled in Shopify; its ERP number is unknown (%s)", num, why)
+    return trace.fail(
+        session, message, Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN")
+    ).value
 
 
 def close_never_sent(session: Session, shop_id: int, num: str) -> bool:

@@ -475,3 +475,29 @@ def test_an_edit_made_while_the_answer_was_lost_survives_a_redis_blip_at_the_rec
     items = world.chain.order(erp_order["nropedvenda"])["itens"]
     assert {i["idSku"]: i["qtdPedida"] for i in items}[world.sku(0)] == 1
     assert world.message(gid, "order_edits", f"edit:import-{num}").status == MessageStatus.DONE.value
+
+
+def test_a_cancel_whose_erp_number_cannot_be_learned_fails_for_a_person_not_closed(world, monkeypatch):
+    """The ERP took the order, its answer was lost, and by the cancellation the ERP refuses the order
+    posted again (so its number stays unknown). The ERP may hold it live: the cancellation fails
+    naming where to look, the link is flagged, and the orders message is not closed as never sent."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
+
+    def refused(self, order):
+        raise ErpRejected("cliente bloqueado", codigo="CLIENTE_BLOQUEADO", status=422)
+
+    monkeypatch.setattr(ErpClient, "insert_order", refused)
+    cancel_in_shopify(world, gid)
+    world.drain()
+
+    message = world.message(gid, "cancellations", f"cancel:{num}")
+    assert message.status == MessageStatus.FAILED.value
+    assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN", message.error_detail
+    assert "cliente bloqueado" in message.error_text and "look it up in the ERP" in message.error_text
+    assert world.link(gid).needs_attention.startswith("cancellations: ")
+    assert world.message(gid).status != MessageStatus.SKIPPED.value  # not closed as never sent
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["situacaoped"] != "C"  # the ERP still holds it: that is what the flag says
