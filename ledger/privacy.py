@@ -4,7 +4,9 @@ Pure scrubbing first (`scrub`, `scrub_text`, `mentions`): PII is replaced by "[r
 key (names, emails, phones, addresses, CPF/CNPJ and other document numbers, in Shopify's and
 Consinco's spellings) and by value (e-mail addresses, formatted or check-digit-valid CPF/CNPJ,
 and the customer's own known values), keeping the non-PII structure (ids, totals, SKUs) so the
-trace still explains what happened. Then the ledger operations the compliance webhooks run:
+trace still explains what happened. A customer's e-mail and phone name them only as whole values
+(case-insensitive): ana@example.com is not a piece of joana@example.com, so one customer's
+request never reaches another's data. Then the ledger operations the compliance webhooks run:
 `export_customer`, `redact_customer`, `redact_shop`.
 """
 
@@ -51,6 +53,21 @@ _CNPJ_FORMATTED = re.compile(r"\b\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}\b")
 _BARE_DIGITS = re.compile(r"^\d{11}$|^\d{14}$")
 
 
+def _whole(value: str) -> re.Pattern[str]:
+    """`value` as a whole token, case-insensitively: ana@example.com is not found inside
+    joana@example.com or ana@example.com.br, +5511900000000 not inside a longer number."""
+    if "@" in value:  # an e-mail ends where address characters do (a final "." ends a sentence)
+        before, after = r"(?<![\w.%+\-])", r"(?![\w%+\-@]|\.\w)"
+    else:
+        before = r"(?<!\w)" if value[:1].isalnum() else ""
+        after = r"(?!\w)" if value[-1:].isalnum() else ""
+    return re.compile(before + re.escape(value) + after, re.IGNORECASE)
+
+
+def _has(text: str, value: str | None) -> bool:
+    return bool(value) and _whole(value).search(text) is not None
+
+
 def normalise_key(key: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(key).lower())
 
@@ -62,7 +79,7 @@ def _is_id_key(norm: str) -> bool:
 def scrub_text(text: str, known: Iterable[str] = ()) -> str:
     """Replace e-mails, CPF/CNPJ (formatted, or bare with valid check digits) and known values."""
     for value in sorted((k for k in known if k and len(k) >= 3), key=len, reverse=True):
-        text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+        text = _whole(value).sub(REDACTED, text)
     text = _EMAIL.sub(REDACTED, text)
     text = _CPF_FORMATTED.sub(REDACTED, text)
     text = _CNPJ_FORMATTED.sub(REDACTED, text)
@@ -94,7 +111,7 @@ def scrub(obj: Any, known: Iterable[str] = (), *, _in_person: bool = False, _key
     if isinstance(obj, str):
         if _in_person and _key in PII_KEYS | CONTEXT_PII_KEYS:
             return REDACTED
-        if _is_id_key(_key) and not any(k and k.lower() in obj.lower() for k in known):
+        if _is_id_key(_key) and not any(_has(obj, k) for k in known):
             return obj
         return scrub_text(obj, known)
     return obj
@@ -160,17 +177,14 @@ def mentions(obj: Any, ref: CustomerRef, _key: str = "") -> bool:
     if isinstance(obj, list):
         return any(mentions(v, ref, _key) for v in obj)
     if isinstance(obj, str):
-        lowered = obj.lower()
-        if ref.email and ref.email.lower() in lowered:
-            return True
-        if ref.phone and ref.phone in obj:
+        if _has(obj, ref.email) or _has(obj, ref.phone):
             return True
         return obj in ref.order_gids or (customer_gid is not None and obj == customer_gid)
     return False
 
 
 def _text_mentions(text: str | None, ref: CustomerRef) -> bool:
-    return bool(text) and any(n.lower() in text.lower() for n in (ref.email, ref.phone) if n)
+    return bool(text) and (_has(text, ref.email) or _has(text, ref.phone))
 
 
 def _decode_body(raw: bytes) -> tuple[Any, str]:

@@ -156,6 +156,23 @@ def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, delive
     assert export["webhooks"][0]["topic"] == "orders/create"
 
 
+def test_one_customers_requests_leave_a_customer_with_a_longer_email_alone(shop_id, deliver, rconn):
+    """ana@example.com's data request and redact do not reach joana@example.com's order (another
+    customer, another order): e-mails are matched whole, never as a piece of a longer address."""
+    joana = {**order_payload(), "email": "joana@example.com"}
+    joana["customer"] = {"id": 801, "first_name": "Joana", "email": "joana@example.com"}
+    deliver("orders/create", joana)
+    ana = {"id": 802, "email": "ana@example.com"}
+    deliver("customers/data_request", {"shop_domain": SHOP, "customer": ana, "orders_requested": []})
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": ana, "orders_to_redact": []})
+    work(rconn)
+    [exported] = audit("customer.data_exported")
+    assert exported.after["counts"]["webhooks"] == 0
+    [redacted] = audit("customer.redacted")
+    assert redacted.after["counts"]["webhook_inbox"] == 2  # ana's own two compliance requests
+    assert "joana@example.com" in every_value() and "Joana" in every_value()
+
+
 def test_customer_redact_removes_pii_from_every_table(ledger_with_customer, deliver, rconn):
     deliver("customers/data_request", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [9001]})
     work(rconn)

@@ -86,3 +86,22 @@ def test_mentions_finds_the_customer_and_their_orders():
     assert mentions({"order": {"id": "gid://shopify/Order/1001"}}, ref)
     assert not mentions({"id": 1002, "line_items": [{"id": 1001}]}, ref)
     assert not mentions({"customer": {"id": 43}, "email": "bob@example.com"}, ref)
+
+
+def test_an_email_matches_only_as_a_whole_address():
+    """ana@example.com is not joana@example.com: a customer's e-mail (and phone) names them
+    only as a whole value, case-insensitively, never as a piece of a longer address or number;
+    otherwise one customer's redact or data request reaches another customer's data."""
+    ana = CustomerRef.from_payload(
+        {"customer": {"id": 802, "email": "ana@example.com", "phone": "+5511900000000"}}, "orders_to_redact"
+    )
+    assert not mentions({"email": "joana@example.com"}, ana)
+    assert not mentions({"email": "ana@example.com.br"}, ana)
+    assert not mentions({"note": "mail maria.ana@example.com"}, ana)
+    assert not mentions({"phone": "+55119000000001"}, ana)
+    assert mentions({"email": "Ana@Example.COM"}, ana)
+    assert mentions({"note": "fale com <ana@example.com>."}, ana)
+    assert mentions({"phone": "tel +5511900000000"}, ana)
+    assert scrub_text("joana@example.com e ana@example.com", known=ana.known_values) == (
+        "[redacted] e [redacted]"
+    )
