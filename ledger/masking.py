@@ -186,8 +186,11 @@ def _hide_digits(text: str, keep_last: int) -> str:
 
 
 # Free text (an error message in the target's own words) may quote a document or an e-mail.
+# TEXT_DOCUMENT is any CPF/CNPJ-shaped token, valid check digits or not (a mistyped CPF is still
+# the buyer's): 11 digits, 14 characters [0-9A-Z]{12} then 2 digits (the alphanumeric CNPJ), or
+# either formatted. ledger.privacy redacts with the same pattern.
 _TEXT_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_TEXT_DOCUMENT = re.compile(
+TEXT_DOCUMENT = re.compile(
     r"(?<![\w])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}"
     r"|\d{11}|[0-9A-Z]{12}\d{2})(?![\w])"
 )
@@ -198,4 +201,4 @@ def mask_text(text: str | None, reveal: bool) -> str | None:
     if text is None or reveal:
         return text
     text = _TEXT_EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return _TEXT_DOCUMENT.sub(lambda m: mask_document(m.group(0)), text)
+    return TEXT_DOCUMENT.sub(lambda m: mask_document(m.group(0)), text)

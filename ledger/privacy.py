@@ -2,7 +2,7 @@
 
 Pure scrubbing first (`scrub`, `scrub_text`, `mentions`): PII is replaced by "[redacted]" by
 key (names, emails, phones, addresses, CPF/CNPJ and other document numbers, in Shopify's and
-Consinco's spellings) and by value (e-mail addresses, formatted or check-digit-valid CPF/CNPJ,
+Consinco's spellings) and by value (e-mail addresses, any CPF/CNPJ-shaped token in any text,
 and the customer's own known values), keeping the non-PII structure (ids, totals, SKUs) so the
 trace still explains what happened. A customer's e-mail and phone name them only as whole values
 (case-insensitive): ana@example.com is not a piece of joana@example.com, so one customer's
@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
-from stdnum.br import cnpj, cpf
 
+from ledger.masking import TEXT_DOCUMENT
 from ledger.models import AuditEvent, Base, Binding, Message, OrderLineChange, OrderLink, Shop, WebhookInbox
 
 REDACTED = "[redacted]"
@@ -48,9 +48,6 @@ CONTEXT_PII_KEYS = frozenset({"name", "city", "cidade", "province", "uf", "value
 # fmt: on
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_CPF_FORMATTED = re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b")
-_CNPJ_FORMATTED = re.compile(r"\b\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}\b")
-_BARE_DIGITS = re.compile(r"^\d{11}$|^\d{14}$")
 
 
 def _whole(value: str) -> re.Pattern[str]:
@@ -77,16 +74,12 @@ def _is_id_key(norm: str) -> bool:
 
 
 def scrub_text(text: str, known: Iterable[str] = ()) -> str:
-    """Replace e-mails, CPF/CNPJ (formatted, or bare with valid check digits) and known values."""
+    """Replace known values, e-mails and every CPF/CNPJ-shaped token (masking.TEXT_DOCUMENT:
+    bare or formatted, numeric or alphanumeric CNPJ, valid check digits or not)."""
     for value in sorted((k for k in known if k and len(k) >= 3), key=len, reverse=True):
         text = _whole(value).sub(REDACTED, text)
     text = _EMAIL.sub(REDACTED, text)
-    text = _CPF_FORMATTED.sub(REDACTED, text)
-    text = _CNPJ_FORMATTED.sub(REDACTED, text)
-    stripped = text.strip()
-    if _BARE_DIGITS.match(stripped) and (cpf.is_valid(stripped) or cnpj.is_valid(stripped)):
-        return REDACTED
-    return text
+    return TEXT_DOCUMENT.sub(REDACTED, text)
 
 
 def scrub(obj: Any, known: Iterable[str] = (), *, _in_person: bool = False, _key: str = "") -> Any:

@@ -198,6 +198,27 @@ def test_customer_redact_removes_pii_from_every_table(ledger_with_customer, deli
     assert record.after["counts"]["audit_events"] >= 2
 
 
+def test_customer_redact_removes_the_mistyped_cpf_from_the_error_text_and_detail(shop_id, deliver, rconn):
+    """The order flow's InvalidTaxId names the CPF the buyer typed (one digit wrong) in the
+    message's error_text and error_detail; customers/redact removes it from both."""
+    from jobs.order_customer import InvalidTaxId, validate_tax_id
+    from ledger import trace
+
+    typed = "52998224726"
+    with pytest.raises(InvalidTaxId) as refused:
+        validate_tax_id(typed)
+    with session_scope() as session:
+        msg = trace.begin(session, shop_id, "orders", "order:9001", "shopify_to_erp", shopify_id=ORDER_GID)
+        trace.fail(session, msg, refused.value)
+    assert typed in every_value()
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]})
+    work(rconn)
+    assert audit("customer.redacted")[0].after["counts"]["messages"] == 1
+    assert typed not in every_value()
+    with session_scope() as session:
+        assert "CPF check digits (modulo 11) do not match" in session.scalar(select(Message)).error_text
+
+
 def test_app_uninstalled_removes_tokens_and_disables_schedules(ledger_with_customer, deliver, rconn):
     deliver("app/uninstalled", {"id": 1, "domain": SHOP})
     work(rconn)

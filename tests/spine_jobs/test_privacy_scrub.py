@@ -67,7 +67,7 @@ def test_scrub_consinco_spelling_and_free_text():
     text = f"cliente {CPF} empresa {CNPJ} mail a.b@x.com.br pedido 123"
     assert scrub_text(text) == "cliente [redacted] empresa [redacted] mail [redacted] pedido 123"
     assert scrub_text("52998224725") == REDACTED  # valid CPF check digits
-    assert scrub_text("12345678901") == "12345678901"  # not a CPF
+    assert scrub_text("12345678901") == REDACTED  # CPF-shaped: redacted whatever its check digits
     assert scrub_text("fale com Maria", known=["maria"]) == "fale com [redacted]"
 
 
@@ -105,3 +105,22 @@ def test_an_email_matches_only_as_a_whole_address():
     assert scrub_text("joana@example.com e ana@example.com", known=ana.known_values) == (
         "[redacted] e [redacted]"
     )
+
+
+def test_scrub_text_redacts_every_cpf_or_cnpj_shaped_token_inside_text():
+    """A CPF/CNPJ the buyer typed is quoted in error texts (InvalidTaxId, an ERP refusal): every
+    11-digit token, 14-character CNPJ token (numeric or alphanumeric, [0-9A-Z]{12} then 2
+    digits) and formatted CPF/CNPJ is redacted, valid check digits or not (a mistyped CPF is
+    still the buyer's). An EAN (13) and an NF-e key (44 digits) are not documents and stay."""
+    texts = {
+        "CPF/CNPJ '52998224726' is invalid: CPF check digits (modulo 11) do not match": "52998224726",
+        "CPF/CNPJ inválido: 52998224725.": "52998224725",
+        "CPF/CNPJ '12.ABC.345/01DE-36' is invalid": "12.ABC.345/01DE-36",
+        "CPF/CNPJ inválido: 12ABC34501DE35.": "12ABC34501DE35",
+        "cnpj 11222333000181 recusado": "11222333000181",
+        "cpf 529.982.247-26": "529.982.247-26",
+    }
+    for text, document in texts.items():
+        assert document not in scrub_text(text), text
+    kept = "EAN 7891000100103 chave 35261111222333000181550010000001231000001234"
+    assert scrub_text(kept) == kept
