@@ -252,24 +252,69 @@ def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef) -> list[Aud
     ]
 
 
-def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, Any]:
-    """Everything the ledger holds on a customer, as one JSON-ready document."""
+@dataclass
+class CustomerRows:
+    """The ledger rows about one customer: what redact_customer scrubs, export_customer returns."""
+
+    messages: list[Message]
+    webhooks: list[tuple[WebhookInbox, Any]]
+    audit_events: list[AuditEvent]
+    order_links: list[OrderLink]
+    bindings: list[Binding]
+
+
+def customer_rows(session: Session, shop: Shop, ref: CustomerRef) -> CustomerRows:
+    """Every row that mentions the customer (their id, e-mail, phone or one of their orders)."""
     links = session.scalars(
         select(OrderLink).where(
             OrderLink.shop_id == shop.id, OrderLink.shopify_order_id.in_(ref.order_gids or {""})
         )
     ).all()
-    messages = _candidate_messages(session, shop, ref)
-    inbox = [
-        (row, payload)
-        for row, payload in _candidate_inbox(session, shop.domain, ref)
-        if not row.topic.startswith(("customers/", "shop/"))
-    ]
+    bindings = []
+    if ref.needles:
+        query = select(Binding).where(Binding.shop_id == shop.id, _like_any(Binding.data, ref.needles))
+        bindings = [b for b in session.scalars(query) if mentions(b.data, ref)]
+    return CustomerRows(
+        messages=_candidate_messages(session, shop, ref),
+        webhooks=_candidate_inbox(session, shop.domain, ref),
+        audit_events=_candidate_audit(session, shop, ref),
+        order_links=list(links),
+        bindings=bindings,
+    )
+
+
+def _line_changes(session: Session, link: OrderLink) -> list[OrderLineChange]:
+    return list(
+        session.scalars(
+            select(OrderLineChange)
+            .where(OrderLineChange.order_link_id == link.id)
+            .order_by(OrderLineChange.id)
+        )
+    )
+
+
+def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, Any]:
+    """Everything the ledger holds on a customer, as one JSON-ready document: every column
+    redact_customer scrubs (payloads, error texts and details, an order's needs_attention and
+    line-change reasons, audit events, bindings). The compliance requests themselves (their
+    webhooks, their audit records of counts and ids) are not the customer's data and are left out."""
+    rows = customer_rows(session, shop, ref)
+    rows.webhooks = [(r, p) for r, p in rows.webhooks if not r.topic.startswith(("customers/", "shop/"))]
+    rows.audit_events = [a for a in rows.audit_events if not a.action.startswith("customer.")]
+    customer = {"id": ref.customer_id, "email": ref.email, "phone": ref.phone}
+    return export_document(session, shop, rows, customer)
+
+
+def export_document(
+    session: Session, shop: Shop, rows: CustomerRows, customer: dict[str, Any]
+) -> dict[str, Any]:
+    """The export of `rows`, JSON-ready, with a count per table."""
     return {
         "shop": shop.domain,
-        "customer": {"id": ref.customer_id, "email": ref.email, "phone": ref.phone},
+        "customer": customer,
         "order_links": [
             {
+                "id": link.id,
                 "shopify_order_id": link.shopify_order_id,
                 "shopify_order_name": link.shopify_order_name,
                 "erp_order": link.nro_pedvenda,
@@ -277,9 +322,14 @@ def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
                 "erp_status": link.erp_status,
                 "total": str(link.total) if link.total is not None else None,
                 "nfe_key": link.nfe_key,
+                "needs_attention": link.needs_attention,
+                "line_changes": [
+                    {"kind": c.kind, "sku": c.sku, "reason": c.reason, "created_at": c.created_at.isoformat()}
+                    for c in _line_changes(session, link)
+                ],
                 "created_at": link.created_at.isoformat(),
             }
-            for link in links
+            for link in rows.order_links
         ],
         "messages": [
             {
@@ -291,64 +341,79 @@ def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
                 "erp_id": m.erp_id,
                 "status": m.status,
                 "created_at": m.created_at.isoformat(),
+                "search_text": m.search_text,
                 "request_payload": m.request_payload,
                 "response_payload": m.response_payload,
+                "error_text": m.error_text,
+                "error_detail": m.error_detail,
             }
-            for m in messages
+            for m in rows.messages
         ],
         "webhooks": [
             {"id": row.id, "topic": row.topic, "received_at": row.received_at.isoformat(), "payload": payload}
-            for row, payload in inbox
+            for row, payload in rows.webhooks
         ],
-        "counts": {"order_links": len(links), "messages": len(messages), "webhooks": len(inbox)},
+        "audit_events": [
+            {
+                "id": a.id,
+                "actor": a.actor,
+                "action": a.action,
+                "target": a.target,
+                "before": a.before,
+                "after": a.after,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in rows.audit_events
+        ],
+        "bindings": [
+            {"id": b.id, "kind": b.kind, "erp_id": b.erp_id, "shopify_id": b.shopify_id, "data": b.data}
+            for b in rows.bindings
+        ],
+        "counts": {
+            "order_links": len(rows.order_links),
+            "messages": len(rows.messages),
+            "webhooks": len(rows.webhooks),
+            "audit_events": len(rows.audit_events),
+            "bindings": len(rows.bindings),
+        },
     }
 
 
 def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, int]:
     """Remove the customer's PII from every table of the ledger; returns counts per table."""
     known = ref.known_values
-    counts = {"messages": 0, "webhook_inbox": 0, "audit_events": 0, "order_links": 0, "bindings": 0}
-    for msg in _candidate_messages(session, shop, ref):
+    rows = customer_rows(session, shop, ref)
+    for msg in rows.messages:
         msg.request_payload = scrub(msg.request_payload, known)
         msg.response_payload = scrub(msg.response_payload, known)
         msg.error_detail = scrub(msg.error_detail, known)
         msg.error_text = scrub_text(msg.error_text, known) if msg.error_text else msg.error_text
         msg.search_text = scrub_text(msg.search_text, known) if msg.search_text else msg.search_text
-        counts["messages"] += 1
-    for row, payload in _candidate_inbox(session, shop.domain, ref):
+    for row, payload in rows.webhooks:
         cleaned = (
             scrub(payload, known)
             if payload is not None
             else scrub_text(bytes(row.raw_body).decode("utf-8", errors="replace"), known)
         )
         row.raw_body = (json.dumps(cleaned) if payload is not None else cleaned).encode()
-        counts["webhook_inbox"] += 1
-    for event in _candidate_audit(session, shop, ref):
+    for event in rows.audit_events:
         event.before = scrub(event.before, known)
         event.after = scrub(event.after, known)
         event.target = scrub_text(event.target, known) if event.target else event.target
-        counts["audit_events"] += 1
-    links = session.scalars(
-        select(OrderLink).where(
-            OrderLink.shop_id == shop.id, OrderLink.shopify_order_id.in_(ref.order_gids or {""})
-        )
-    ).all()
-    for link in links:
+    for link in rows.order_links:
         link.needs_attention = scrub_text(link.needs_attention, known) if link.needs_attention else None
-        for change in session.scalars(
-            select(OrderLineChange).where(OrderLineChange.order_link_id == link.id)
-        ):
+        for change in _line_changes(session, link):
             change.reason = scrub_text(change.reason, known) if change.reason else change.reason
-        counts["order_links"] += 1
-    if ref.needles:
-        for binding in session.scalars(
-            select(Binding).where(Binding.shop_id == shop.id, _like_any(Binding.data, ref.needles))
-        ):
-            if mentions(binding.data, ref):
-                binding.data = scrub(binding.data, known)
-                counts["bindings"] += 1
+    for binding in rows.bindings:
+        binding.data = scrub(binding.data, known)
     session.flush()
-    return counts
+    return {
+        "messages": len(rows.messages),
+        "webhook_inbox": len(rows.webhooks),
+        "audit_events": len(rows.audit_events),
+        "order_links": len(rows.order_links),
+        "bindings": len(rows.bindings),
+    }
 
 
 def redact_shop(session: Session, shop_domain: str) -> dict[str, int]:

@@ -149,7 +149,13 @@ def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, delive
     work(rconn)
     [event] = audit("customer.data_exported")
     export = event.after["export"]
-    assert event.after["counts"] == {"order_links": 1, "messages": 1, "webhooks": 1}
+    assert event.after["counts"] == {
+        "order_links": 1,
+        "messages": 1,
+        "webhooks": 1,
+        "audit_events": 1,
+        "bindings": 1,
+    }
     assert event.after["data_request_id"] == 99
     assert export["order_links"][0]["erp_order"] == 555
     assert export["messages"][0]["request_payload"]["clienteDto"]["email"] == EMAIL
@@ -171,6 +177,36 @@ def test_one_customers_requests_leave_a_customer_with_a_longer_email_alone(shop_
     [redacted] = audit("customer.redacted")
     assert redacted.after["counts"]["webhook_inbox"] == 2  # ana's own two compliance requests
     assert "joana@example.com" in every_value() and "Joana" in every_value()
+
+
+def test_data_request_exports_every_column_the_redact_scrubs(ledger_with_customer, deliver, rconn):
+    """What customers/redact would scrub, customers/data_request exports: besides the payloads, a
+    message's error_text and error_detail (the CPF the buyer mistyped), an order's needs_attention
+    and line-change reasons, the audit events and bindings about the customer."""
+    from ledger.models import OrderLineChange
+
+    typed = "52998224726"
+    with session_scope() as session:
+        msg = session.scalar(select(Message).where(Message.unit_key == "order-9001"))
+        msg.error_text = f"CPF/CNPJ '{typed}' is invalid"
+        msg.error_detail = {"value": typed, "rule": "CPF check digits (modulo 11) do not match"}
+        link = session.scalar(select(OrderLink))
+        session.add(OrderLineChange(order_link_id=link.id, change_key="e1:1", direction="erp_to_shopify",
+                                    kind="cut", sku="789", reason=f"{NAME} pediu para tirar"))  # fmt: skip
+    deliver("customers/data_request", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [9001]})
+    work(rconn)
+    [event] = audit("customer.data_exported")
+    export = event.after["export"]
+    [message] = export["messages"]
+    assert message["error_text"] == f"CPF/CNPJ '{typed}' is invalid"
+    assert message["error_detail"]["value"] == typed
+    [link] = export["order_links"]
+    assert link["needs_attention"] == f"ligar para {EMAIL}"
+    assert [c["reason"] for c in link["line_changes"]] == [f"{NAME} pediu para tirar"]
+    [fixed] = export["audit_events"]
+    assert fixed["action"] == "order.fixed" and NAME in fixed["after"]["note"]
+    [binding] = export["bindings"]
+    assert binding["data"]["email"] == EMAIL
 
 
 def test_customer_redact_removes_pii_from_every_table(ledger_with_customer, deliver, rconn):
