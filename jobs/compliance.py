@@ -112,7 +112,9 @@ def _installed_since_uninstall(shop: Shop, event: WebhookEvent) -> str | None:
 
 
 def customers_data_request(event: WebhookEvent) -> None:
-    """Collect what the ledger holds on the customer into an audit event the merchant can read."""
+    """Find what the ledger holds on the customer; the audit event keeps its counts and row ids
+    (no personal data: viewers read the audit trail), from which an admin or owner downloads the
+    export to send the customer (privacy.export_recorded, GET /api/audit/<id>/export)."""
     ref = privacy.CustomerRef.from_payload(event.payload, "orders_requested")
     request_id = (event.payload.get("data_request") or {}).get("id")
     with session_scope() as session:
@@ -125,9 +127,14 @@ def customers_data_request(event: WebhookEvent) -> None:
             session,
             shop,
             shop.domain,
-            "customer.data_exported",
+            privacy.DATA_EXPORTED,
             f"customer:{ref.customer_id}",
-            {"data_request_id": request_id, "counts": export["counts"], "export": export},
+            {
+                "data_request_id": request_id,
+                "customer_id": ref.customer_id,
+                "counts": export["counts"],
+                "exported": privacy.exported_ids(export),
+            },
         )
     log.info("compliance: exported customer data for %s: %s", event.shop_domain, export["counts"])
 

@@ -7,7 +7,9 @@ and the customer's own known values), keeping the non-PII structure (ids, totals
 trace still explains what happened. A customer's e-mail and phone name them only as whole values
 (case-insensitive): ana@example.com is not a piece of joana@example.com, so one customer's
 request never reaches another's data. Then the ledger operations the compliance webhooks run:
-`export_customer`, `redact_customer`, `redact_shop`.
+`export_customer`, `redact_customer`, `redact_shop`. A data request's audit record keeps the
+export's counts and row ids (`exported_ids`), never the data: `export_recorded` rebuilds the
+export from them for an admin to send the customer (GET /api/audit/<id>/export).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from ledger.masking import TEXT_DOCUMENT
 from ledger.models import AuditEvent, Base, Binding, Message, OrderLineChange, OrderLink, Shop, WebhookInbox
 
 REDACTED = "[redacted]"
+DATA_EXPORTED = "customer.data_exported"  # the audit action of a customers/data_request
+EXPORT_TABLES = ("order_links", "messages", "webhooks", "audit_events", "bindings")
 
 # fmt: off
 # Keys whose values are personal wherever they appear (compared lower-case, letters and digits only):
@@ -377,6 +381,34 @@ def export_document(
             "bindings": len(rows.bindings),
         },
     }
+
+
+def exported_ids(export: dict[str, Any]) -> dict[str, list[int]]:
+    """What an export holds, as row ids per table: all its audit record keeps (no personal data)."""
+    return {table: [row["id"] for row in export[table]] for table in EXPORT_TABLES}
+
+
+def export_recorded(
+    session: Session, shop: Shop, exported: dict[str, Any], customer_id: Any
+) -> dict[str, Any]:
+    """An export rebuilt from the row ids its audit record kept (`exported_ids`), as the rows are
+    now: what a later customers/redact scrubbed or shop/redact deleted is not given out again."""
+
+    def ids(table: str) -> list[int]:
+        return [int(i) for i in exported.get(table) or []] or [0]
+
+    def rows(model: Any, table: str, *where: Any) -> list[Any]:
+        return list(session.scalars(select(model).where(model.id.in_(ids(table)), *where).order_by(model.id)))
+
+    inbox = rows(WebhookInbox, "webhooks", WebhookInbox.shop_domain == shop.domain)
+    found = CustomerRows(
+        messages=rows(Message, "messages", Message.shop_id == shop.id),
+        webhooks=[(row, _decode_body(row.raw_body)[0]) for row in inbox],
+        audit_events=rows(AuditEvent, "audit_events", AuditEvent.shop_id == shop.id),
+        order_links=rows(OrderLink, "order_links", OrderLink.shop_id == shop.id),
+        bindings=rows(Binding, "bindings", Binding.shop_id == shop.id),
+    )
+    return export_document(session, shop, found, {"id": customer_id})
 
 
 def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, int]:

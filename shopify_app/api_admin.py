@@ -3,6 +3,11 @@
 Role rules: an admin manages operators and viewers; granting, changing or removing the admin
 or owner role takes an owner; the last owner cannot be demoted or removed (roles.set_role /
 revoke_role refuse, answered as 409). Every change is audited by those functions.
+
+The audit trail's before/after are masked below admin (ledger.masking.mask_detail), as the
+Messages page masks payloads. A customers/data_request leaves an audit record of counts and row
+ids; the export itself (the customer's personal data, unmasked) is for admins and owners only:
+GET /api/audit/<id>/export rebuilds it from the rows as they are now, for the merchant to send.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from flask import Blueprint, Response, g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from ledger import audit
-from ledger.models import Role, Shop, StaffRole
+from ledger import audit, privacy
+from ledger.masking import mask_detail
+from ledger.models import AuditEvent, Role, Shop, StaffRole
 from shopify_app.api_common import (
     MAX_ID,
     ApiError,
@@ -62,6 +68,7 @@ def me() -> ResponseReturnValue:
 def list_audit() -> ResponseReturnValue:
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50
+    reveal = g.role.at_least(Role.ADMIN)
     with db() as session:
         events = audit.history(session, g.shop.id, limit=limit, before_id=before_id)
         rows = [
@@ -70,13 +77,29 @@ def list_audit() -> ResponseReturnValue:
                 "actor": e.actor,
                 "action": e.action,
                 "target": e.target,
-                "before": e.before,
-                "after": e.after,
+                "before": mask_detail(e.before, reveal),
+                "after": mask_detail(e.after, reveal),
                 "created_at": iso(e.created_at),
             }
             for e in events
         ]
     return jsonify({"events": rows, "next_before_id": page_cursor([r["id"] for r in rows], limit)})
+
+
+@bp.get("/audit/<int:event_id>/export")
+@require_role(Role.ADMIN)
+def audit_export(event_id: int) -> ResponseReturnValue:
+    """The customer data export of a customers/data_request audit record (admin: it is the
+    customer's personal data, unmasked), for the merchant to send the customer."""
+    with db() as session:
+        event = session.get(AuditEvent, event_id) if event_id <= MAX_ID else None
+        if event is None or event.shop_id != g.shop.id or event.action != privacy.DATA_EXPORTED:
+            raise not_found("customer data export")
+        shop = session.get(Shop, g.shop.id)
+        after = event.after or {}
+        return jsonify(
+            privacy.export_recorded(session, shop, after.get("exported") or {}, after.get("customer_id"))
+        )
 
 
 def _role_json(row: StaffRole) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from settings import Settings
 from .conftest import headers
 
 SAMPLE_ARGS = {
+    "event_id": "1",
     "job_id": "catalog-diff-1-abc",
     "mapping_id": "1",
     "flow": "products",

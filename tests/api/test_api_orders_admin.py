@@ -1,13 +1,16 @@
-"""Orders (links, edit ledger, related messages), audit trail, roles and /api/me."""
+"""Orders (links, edit ledger, related messages), audit trail (masked below admin), a customer's
+data export, roles and /api/me."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from spine_auth.factories import SHOP_B
+from spine_auth.factories import SHOP_A, SHOP_B
 
+from jobs.compliance import customers_data_request
+from jobs.inbox import WebhookEvent
 from ledger.db import session_scope
-from ledger.models import OrderLineChange, OrderLink, Role
+from ledger.models import AuditEvent, OrderLineChange, OrderLink, Role
 
 from .conftest import headers
 from .test_api_messages import NFE_KEY
@@ -141,3 +144,66 @@ def test_audit_pages_newest_first(client):
     assert rest["events"][1]["action"] == "app.installed"
     others = client.get("/api/audit", headers=headers(shop=SHOP_B)).get_json()["events"]
     assert [e["action"] for e in others] == ["app.installed"]
+
+
+CPF = "52998224725"
+EMAIL = "ana.souza@example.com"
+
+
+def test_a_customers_data_export_is_for_admins_and_the_audit_trail_keeps_only_ids(
+    client, settings, shops, message
+):
+    """customers/data_request: the audit trail (read by viewers) keeps counts and row ids, never
+    the customer's data; GET /api/audit/<id>/export gives an admin or owner the export, rebuilt
+    from those rows, to send the customer. A viewer or operator is refused, another shop sees 404."""
+    message_id = message(
+        shops.a,
+        "orders",
+        "order:9001",
+        shopify_id="gid://shopify/Order/9001",
+        request={"clienteDto": {"cpfCnpj": CPF, "nomeRazaoSocial": "Ana Souza", "email": EMAIL}},
+        done=True,
+    )
+    payload = {"shop_domain": SHOP_A, "customer": {"id": 7001, "email": EMAIL}, "orders_requested": [9001],
+               "data_request": {"id": 99}}  # fmt: skip
+    customers_data_request(
+        WebhookEvent(1, "customers/data_request", SHOP_A, "w1", "e1", "2026-10", None, payload)
+    )
+
+    for role in (Role.VIEWER, Role.ADMIN):
+        [event] = [
+            e
+            for e in client.get("/api/audit", headers=headers(role)).get_json()["events"]
+            if e["action"] == "customer.data_exported"
+        ]
+        assert event["after"]["counts"]["messages"] == 1
+        assert event["after"]["exported"]["messages"] == [message_id]
+        assert CPF not in str(event) and EMAIL not in str(event) and "Ana Souza" not in str(event)
+    url = f"/api/audit/{event['id']}/export"
+    assert client.get(url, headers=headers(Role.VIEWER)).status_code == 403
+    assert client.get(url, headers=headers(Role.OPERATOR)).status_code == 403
+    assert client.get(url, headers=headers(shop=SHOP_B)).status_code == 404
+    export = client.get(url, headers=headers(Role.OWNER)).get_json()
+    assert export["customer"] == {"id": "7001"} and export["counts"]["messages"] == 1
+    assert export["messages"][0]["request_payload"]["clienteDto"] == {
+        "cpfCnpj": CPF,
+        "nomeRazaoSocial": "Ana Souza",
+        "email": EMAIL,
+    }
+    another = client.get("/api/audit", headers=headers()).get_json()["events"][-1]["id"]  # app.installed
+    assert client.get(f"/api/audit/{another}/export", headers=headers()).status_code == 404
+
+
+def test_the_audit_trail_masks_personal_data_below_admin(client, settings, shops):
+    """An audit record's before/after may name a customer (a note, an e-mail): viewers and
+    operators read them masked (keys and free text, as on the Messages page), admins in full."""
+    with session_scope(settings.database_url) as session:
+        session.add(AuditEvent(shop_id=shops.a, shop_domain="a", actor="u1", action="order.fixed", target="x",
+                               before={"customer": {"email": EMAIL}},
+                               after={"note": f"CPF {CPF} confirmado por {EMAIL}"}))  # fmt: skip
+    for role in (Role.VIEWER, Role.OPERATOR):
+        [event] = client.get("/api/audit?limit=1", headers=headers(role)).get_json()["events"]
+        assert CPF not in str(event) and EMAIL not in str(event), role
+        assert event["after"]["note"].startswith("CPF ***.***.*47-25 confirmado por a***@e***.com")
+    [event] = client.get("/api/audit?limit=1", headers=headers(Role.ADMIN)).get_json()["events"]
+    assert event["before"] == {"customer": {"email": EMAIL}} and CPF in event["after"]["note"]

@@ -141,6 +141,15 @@ def audit(action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
+def exported(event: AuditEvent) -> dict[str, Any]:
+    """The export an admin downloads for a data request's audit record (GET /api/audit/<id>/export)."""
+    from ledger.privacy import export_recorded
+
+    with session_scope() as session:
+        shop = session.scalar(select(Shop))
+        return export_recorded(session, shop, event.after["exported"], event.after["customer_id"])
+
+
 def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, deliver, rconn):
     deliver(
         "customers/data_request",
@@ -148,7 +157,7 @@ def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, delive
     )
     work(rconn)
     [event] = audit("customer.data_exported")
-    export = event.after["export"]
+    export = exported(event)
     assert event.after["counts"] == {
         "order_links": 1,
         "messages": 1,
@@ -157,6 +166,8 @@ def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, delive
         "bindings": 1,
     }
     assert event.after["data_request_id"] == 99
+    for secret in (CPF, EMAIL, NAME, PHONE, "52998224725"):  # the audit record keeps ids, no data
+        assert secret not in json.dumps(event.after), secret
     assert export["order_links"][0]["erp_order"] == 555
     assert export["messages"][0]["request_payload"]["clienteDto"]["email"] == EMAIL
     assert export["webhooks"][0]["topic"] == "orders/create"
@@ -196,7 +207,7 @@ def test_data_request_exports_every_column_the_redact_scrubs(ledger_with_custome
     deliver("customers/data_request", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [9001]})
     work(rconn)
     [event] = audit("customer.data_exported")
-    export = event.after["export"]
+    export = exported(event)
     [message] = export["messages"]
     assert message["error_text"] == f"CPF/CNPJ '{typed}' is invalid"
     assert message["error_detail"]["value"] == typed
@@ -232,6 +243,8 @@ def test_customer_redact_removes_pii_from_every_table(ledger_with_customer, deli
     assert record.after["counts"]["messages"] == 1
     assert record.after["counts"]["webhook_inbox"] == 3
     assert record.after["counts"]["audit_events"] >= 2
+    [request] = audit("customer.data_exported")  # its export is rebuilt from the rows as they are now
+    assert EMAIL not in json.dumps(exported(request)) and exported(request)["counts"]["messages"] == 1
 
 
 def test_customer_redact_removes_the_mistyped_cpf_from_the_error_text_and_detail(shop_id, deliver, rconn):

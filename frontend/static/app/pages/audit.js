@@ -1,9 +1,10 @@
 /**
  * Audit and roles: who changed what and when (settings, mappings, retries, replays, roles),
  * and the role of each staff member. Only admins see the role controls (owners alone may grant
- * admin or owner); the API refuses the same changes to anyone else regardless.
+ * admin or owner); the API refuses the same changes to anyone else regardless. Below admin the
+ * API masks personal data in before/after; admins download a customer's data export from its row.
  */
-import { api, toast } from "../api.js";
+import { api, download, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { banner } from "../widgets.js";
@@ -62,7 +63,15 @@ function rolesSection(ctx) {
   return h("s-section", { heading: t("roles.heading") }, box);
 }
 
-function auditSection() {
+/** A customer data request's record keeps ids only; admins download the export to send the customer. */
+function afterCell(ctx, e) {
+  if (e.action !== "customer.data_exported" || !ctx.can("configure")) return compact(e.after);
+  return h("s-stack", { direction: "inline", gap: "small" }, compact(e.after),
+    h("s-button", { variant: "tertiary", onclick: () => download(`/api/audit/${e.id}/export`, `customer-data-${e.id}.json`) },
+      t("audit.download_export")));
+}
+
+function auditSection(ctx) {
   const box = h("div", { "data-testid": "audit" });
   const more = h("div", {});
   let body = null;
@@ -74,7 +83,7 @@ function auditSection() {
         t("audit.target"), t("audit.before"), t("audit.after")].map((c) => h("s-table-header", {}, c))), body));
     }
     page.events.forEach((e) => body.appendChild(h("s-table-row", {}, [fmtDate(e.created_at), e.actor, label("action.", e.action),
-      e.target || "—", compact(e.before), compact(e.after)].map((c) => h("s-table-cell", {}, c)))));
+      e.target || "—", compact(e.before), afterCell(ctx, e)].map((c) => h("s-table-cell", {}, c)))));
     replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
   };
   load().catch((e) => replace(box, banner("critical", t("error.load_failed"), e.message)));
@@ -82,5 +91,5 @@ function auditSection() {
 }
 
 export async function render(ctx) {
-  return { element: h("s-page", { heading: t("nav.audit") }, rolesSection(ctx), auditSection()) };
+  return { element: h("s-page", { heading: t("nav.audit") }, rolesSection(ctx), auditSection(ctx)) };
 }
