@@ -1,17 +1,19 @@
-"""PII masking for payloads shown in the admin page (Messages detail view).
+"""PII masking for payloads shown in the admin page (Messages detail view, the audit trail).
 
 Payloads in the trace hold customer data from both sides: Shopify's (email, phone, names,
 address lines, `localizedFields` with the CPF/CNPJ) and the ERP's `clienteDto` (cpfCnpj,
 nomeRazaoSocial, logradouro, foneNro1, emailNfe, cep...). A viewer without the right to see
 PII gets a masked copy that still lets them recognise the record ("***.***.*89-01",
 "a***@d***.com"). Keys are matched case- and underscore-insensitively, so `first_name` and
-`firstName` are the same key. Pure functions: the input is never modified.
+`firstName` are the same key; `mask_detail` then masks documents and e-mails inside every text
+too (what the pages show). Pure functions: the input is never modified.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 DOCUMENT_KEYS = frozenset({"cpfcnpj", "cpf", "cnpj", "nrocgccpf", "taxid", "document", "inscestadualrg"})
@@ -188,17 +190,24 @@ def _hide_digits(text: str, keep_last: int) -> str:
 # Free text (an error message in the target's own words) may quote a document or an e-mail.
 # TEXT_DOCUMENT is any CPF/CNPJ-shaped token, valid check digits or not (a mistyped CPF is still
 # the buyer's): 11 digits, 14 characters [0-9A-Z]{12} then 2 digits (the alphanumeric CNPJ), or
-# either formatted. ledger.privacy redacts with the same pattern.
+# either formatted. A Shopify gid matches first so its id (14 digits for a variant or a line
+# item) is kept: `replace_documents` leaves it. ledger.privacy redacts with the same pattern.
 _TEXT_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TEXT_DOCUMENT = re.compile(
-    r"(?<![\w])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}"
+    r"(?P<gid>gid://shopify/\w+/\w+)"
+    r"|(?<![\w])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}"
     r"|\d{11}|[0-9A-Z]{12}\d{2})(?![\w])"
 )
 
 
+def replace_documents(text: str, replace: Callable[[str], str]) -> str:
+    """`text` with every CPF/CNPJ-shaped token replaced by `replace(token)`; gids are kept."""
+    return TEXT_DOCUMENT.sub(lambda m: m.group(0) if m.group("gid") else replace(m.group(0)), text)
+
+
 def mask_text(text: str | None, reveal: bool) -> str | None:
-    """Mask e-mails and CPF/CNPJ-shaped tokens inside free text (EANs and NF-e keys stay)."""
+    """Mask e-mails and CPF/CNPJ-shaped tokens inside free text (EANs, NF-e keys and gids stay)."""
     if text is None or reveal:
         return text
     text = _TEXT_EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return TEXT_DOCUMENT.sub(lambda m: mask_document(m.group(0)), text)
+    return replace_documents(text, mask_document)

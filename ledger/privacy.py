@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.masking import TEXT_DOCUMENT
+from ledger.masking import replace_documents
 from ledger.models import AuditEvent, Base, Binding, Message, OrderLineChange, OrderLink, Shop, WebhookInbox
 
 REDACTED = "[redacted]"
@@ -79,11 +79,11 @@ def _is_id_key(norm: str) -> bool:
 
 def scrub_text(text: str, known: Iterable[str] = ()) -> str:
     """Replace known values, e-mails and every CPF/CNPJ-shaped token (masking.TEXT_DOCUMENT:
-    bare or formatted, numeric or alphanumeric CNPJ, valid check digits or not)."""
+    bare or formatted, numeric or alphanumeric CNPJ, valid check digits or not; a gid's id stays)."""
     for value in sorted((k for k in known if k and len(k) >= 3), key=len, reverse=True):
         text = _whole(value).sub(REDACTED, text)
     text = _EMAIL.sub(REDACTED, text)
-    return TEXT_DOCUMENT.sub(REDACTED, text)
+    return replace_documents(text, lambda _document: REDACTED)
 
 
 def scrub(obj: Any, known: Iterable[str] = (), *, _in_person: bool = False, _key: str = "") -> Any:

@@ -1,8 +1,9 @@
 """The Messages page: search the trace, one message in detail, retry, retry all failed, replay.
 
-Payloads are shown with PII masked (ledger.masking) unless the caller is admin or owner. A
-retry (failed / parked / retrying) and a replay (done) both enqueue the flow's replay job with
-the message id (`ledger.flows`), and both are audited.
+Payloads are shown with PII masked (ledger.masking.mask_detail: by key, then documents and
+e-mails inside every text, as a reconcile report quotes error texts) unless the caller is admin
+or owner. A retry (failed / parked / retrying) and a replay (done) both enqueue the flow's replay
+job with the message id (`ledger.flows`), and both are audited.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from ledger import flows as catalog
 from ledger import trace
 from ledger.kv import get_redis
-from ledger.masking import mask_detail, mask_pii, mask_text
+from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
 from shopify_app.api_common import (
     MAX_ID,
@@ -107,8 +108,8 @@ def get_message(message_id: int) -> ResponseReturnValue:
         message = _own_message(session, message_id)
         detail = {
             **summary(message, reveal),
-            "request_payload": _dict_or_none(mask_pii(message.request_payload, reveal)),
-            "response_payload": _dict_or_none(mask_pii(message.response_payload, reveal)),
+            "request_payload": _dict_or_none(mask_detail(message.request_payload, reveal)),
+            "response_payload": _dict_or_none(mask_detail(message.response_payload, reveal)),
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
             "pii_masked": not reveal,
             "job_id": message.job_id,

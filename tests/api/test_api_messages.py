@@ -69,6 +69,30 @@ def test_pii_is_masked_for_a_viewer_and_revealed_for_an_admin(client, shops, mes
     assert client.get(f"/api/messages/{message_id}", headers=headers(shop=SHOP_B)).status_code == 404
 
 
+def test_documents_and_emails_inside_payload_texts_are_masked_for_a_viewer(client, settings, shops):
+    """A payload may quote a CPF or an e-mail in free text under a key that says nothing (the
+    reconcile report's held orders carry each order message's error_text as `why`): below admin
+    the payloads are masked as error details are, by key and then every text."""
+    from ledger import trace
+
+    why = "CPF/CNPJ '52998224726' is invalid (ana.souza@example.com): CPF check digits do not match"
+    report = {"orders": {"held_in_app": [{"order": "gid://shopify/Order/9001", "name": "#1001", "why": why}]}}
+    with session_scope(settings.database_url) as session:
+        msg = trace.begin(session, shops.a, "reconcile", "report:2026-11-28", "both", request={"note": why})
+        trace.succeed(session, msg, response=report)
+        message_id = msg.id
+    seen = client.get(f"/api/messages/{message_id}", headers=headers(Role.VIEWER)).get_json()
+    for shown in (
+        seen["response_payload"]["orders"]["held_in_app"][0]["why"],
+        seen["request_payload"]["note"],
+    ):
+        assert "52998224726" not in shown and "ana.souza@example.com" not in shown, shown
+        assert "CPF check digits do not match" in shown
+    assert seen["response_payload"]["orders"]["held_in_app"][0]["order"] == "gid://shopify/Order/9001"
+    seen_by_admin = client.get(f"/api/messages/{message_id}", headers=headers(Role.ADMIN)).get_json()
+    assert seen_by_admin["response_payload"] == report
+
+
 def test_the_explanation_masks_the_systems_words_for_a_viewer(client, shops, message):
     """The explanation block repeats the system's message: a viewer sees it masked there too."""
     refused = Rejected("CPF 529.982.247-25 invalido (ana.souza@example.com)", system="consinco", code="X")

@@ -138,3 +138,14 @@ def test_an_error_detail_masks_documents_and_emails_under_any_key():
     assert "maria.souza" not in masked["traceback"] and "52998224726" not in masked["traceback"]
     assert "7891000100103" in masked["traceback"] and masked["nfe"] == detail["nfe"]
     assert mask_detail(detail, reveal=True) == detail
+
+
+def test_a_shopify_gid_is_not_a_document():
+    """A Shopify gid's numeric id may have 14 digits (gid://shopify/ProductVariant/44012345678901):
+    it identifies a record, not a person, and stays readable in masked and redacted texts."""
+    from ledger.masking import mask_text
+    from ledger.privacy import scrub_text
+
+    text = "variant gid://shopify/ProductVariant/44012345678901 for CPF 52998224726"
+    for shown in (mask_text(text, reveal=False), scrub_text(text)):
+        assert "gid://shopify/ProductVariant/44012345678901" in shown and "52998224726" not in shown
