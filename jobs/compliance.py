@@ -2,23 +2,31 @@
 
 Each takes the inbox's WebhookEvent, works in one transaction, and leaves an audit record
 that carries counts, never PII. The scrubbing itself lives in ledger.privacy (pure functions
-plus the ledger queries), so it is tested on its own.
+plus the ledger queries), so it is tested on its own. Redis holds copies too: customers/redact
+deletes the reconcile report kept there (it quotes order errors; the database copy is scrubbed
+and served until the next report), shop/redact every key the app keeps for the shop
+(`_shop_redis_keys`). The keys go before the transaction commits: if Redis is down, the job
+fails whole and runs again.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from jobs import reconcile
+from jobs.catalog_diff import result_key as catalog_diff_key
 from jobs.inbox import WebhookEvent
-from ledger import privacy
+from ledger import kv, privacy
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
+from shopify_app.admin_api.bulk import finished_key as bulk_finished_key
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +156,7 @@ def customers_redact(event: WebhookEvent) -> None:
             log.info("compliance: customer redact for unknown shop %s", event.shop_domain)
             return
         counts = privacy.redact_customer(session, shop, ref)
+        kv.get_redis().delete(reconcile.redis_key(shop.id))
         _audit(
             session,
             shop,
@@ -170,6 +179,31 @@ def shop_redact(event: WebhookEvent) -> None:
             _audit(session, shop, shop.domain, "shop.redact.refused", shop.domain, {"reason": reason})
             log.warning("compliance: shop/redact for %s ignored: %s", event.shop_domain, reason)
             return
+        redis_keys = _drop_shop_redis_keys(shop.id if shop else None, event.shop_domain)
         counts = privacy.redact_shop(session, event.shop_domain)
+        counts["redis_keys"] = redis_keys
         _audit(session, None, event.shop_domain, "shop.redacted", event.shop_domain, {"deleted": counts})
     log.info("compliance: redacted shop %s: %s", event.shop_domain, counts)
+
+
+def _glob(text: str) -> str:
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
+
+
+def _drop_shop_redis_keys(shop_id: int | None, domain: str) -> int:
+    """Delete the Redis keys the app keeps for one shop; returns how many there were.
+
+    The reconcile report (jobs.reconcile), catalog diff results (jobs.catalog_diff), the Shopify
+    pacer's bucket (admin_api.pacing) and the bulk-operation records (admin_api.bulk). Locks
+    (jobs.locks, the token lock) are left to expire: deleting one a worker still holds would let
+    a second run start beside it, and they hold no data.
+    """
+    conn = kv.get_redis()
+    keys = [f"shopify:bucket:{domain}", f"shopify:bulk:known:{domain}", f"shopify:bulk:slots:{domain}"]
+    patterns = [f"shopify:bulk:started:{_glob(domain)}:*", bulk_finished_key(_glob(domain), "*")]
+    if shop_id is not None:
+        keys.append(reconcile.redis_key(shop_id))
+        patterns.append(catalog_diff_key(shop_id, "*"))
+    for pattern in patterns:
+        keys.extend(conn.scan_iter(match=pattern, count=500))
+    return int(conn.delete(*keys))

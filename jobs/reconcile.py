@@ -145,7 +145,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
         done = session.get(Message, message_id)
         assert done is not None
         trace.succeed(session, done, response=report)
-    kv.get_redis().set(redis_key(shop_id), json.dumps(report))
+    kv.get_redis().set(redis_key(shop_id), json.dumps(report), ex=timedelta(days=3))  # LGPD: not for ever
     log.info("reconcile: shop %s %s", shop_id, report["summary"], extra={"shop_id": shop_id, "flow": FLOW})
     return report
 

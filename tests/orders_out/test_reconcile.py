@@ -58,6 +58,8 @@ def test_reconcile_finds_a_missed_order_and_a_total_that_differs_then_prints_the
             and message.response_payload["summary"] == report["summary"]
         )
     assert reconcile.latest(world.shop_id) == report
+    # It quotes order errors (personal data): kept a few days, not for ever (the report runs daily).
+    assert 0 < kv.get_redis().ttl(reconcile.redis_key(world.shop_id)) <= 3 * 24 * 3600
 
     app = Flask(__name__)
     reconcile_cli.register(app)

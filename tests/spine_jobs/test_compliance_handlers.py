@@ -268,6 +268,64 @@ def test_customer_redact_removes_the_mistyped_cpf_from_the_error_text_and_detail
         assert "CPF check digits (modulo 11) do not match" in session.scalar(select(Message)).error_text
 
 
+def test_customer_redact_drops_the_reconcile_report_kept_in_redis(shop_id, deliver, rconn):
+    """The reconcile report quotes each held order's error text (the buyer's CPF) and is kept in
+    Redis too: customers/redact deletes that copy (the database copy is scrubbed and served
+    until the next report rewrites it)."""
+    from jobs import reconcile
+    from ledger import kv, trace
+
+    why = "CPF/CNPJ '529.982.247-26' is invalid: CPF check digits (modulo 11) do not match"
+    report = {"shop": SHOP, "orders": {"held_in_app": [{"order": ORDER_GID, "name": "#1001", "why": why}]}}
+    with session_scope() as session:
+        msg = trace.begin(session, shop_id, "reconcile", "report:2026-11-28", "both", request={})
+        trace.succeed(session, msg, response=report)
+    kv.get_redis().set(reconcile.redis_key(shop_id), json.dumps(report))
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]})
+    work(rconn)
+    assert kv.get_redis().get(reconcile.redis_key(shop_id)) is None
+    shown = reconcile.latest(shop_id)
+    assert (
+        "529.982.247-26" not in json.dumps(shown) and shown["orders"]["held_in_app"][0]["order"] == ORDER_GID
+    )
+
+
+def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
+    """shop/redact deletes what the app keeps in Redis for the shop (the reconcile report,
+    catalog diff results, the Shopify pacer's bucket, bulk-operation records); another shop's
+    keys and the shared ones stay. Locks expire on their own (deleting a held one is unsafe)."""
+    from jobs import reconcile
+    from jobs.catalog_diff import result_key
+    from ledger import kv
+    from shopify_app.admin_api.bulk import finished_key
+
+    conn = kv.get_redis()
+    other = "outra-loja.myshopify.com"
+    ours = [
+        reconcile.redis_key(shop_id),
+        result_key(shop_id, "job1"),
+        f"shopify:bucket:{SHOP}",
+        f"shopify:bulk:known:{SHOP}",
+        f"shopify:bulk:slots:{SHOP}",
+        f"shopify:bulk:started:{SHOP}:prices-7",
+        finished_key(SHOP, "gid://shopify/BulkOperation/1"),
+    ]
+    kept = [
+        reconcile.redis_key(shop_id + 1),
+        f"shopify:bucket:{other}",
+        finished_key(other, "1"),
+        "shopify:cost",
+    ]
+    for key in ours + kept:
+        conn.set(key, "x")
+    deliver("app/uninstalled", {"id": 1, "domain": SHOP})
+    deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
+    work(rconn)
+    assert audit("shop.redacted")
+    assert [key for key in ours if conn.exists(key)] == []
+    assert [key for key in kept if conn.exists(key)] == kept
+
+
 def test_app_uninstalled_removes_tokens_and_disables_schedules(ledger_with_customer, deliver, rconn):
     deliver("app/uninstalled", {"id": 1, "domain": SHOP})
     work(rconn)
