@@ -26,7 +26,10 @@ from ledger import kv, privacy
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
+from shopify_app.admin_api.bulk import STARTED_PREFIX as BULK_STARTED_PREFIX
 from shopify_app.admin_api.bulk import finished_key as bulk_finished_key
+from shopify_app.admin_api.bulk import shop_keys as bulk_shop_keys
+from shopify_app.admin_api.pacing import bucket_key
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +202,8 @@ def _drop_shop_redis_keys(shop_id: int | None, domain: str) -> int:
     a second run start beside it, and they hold no data.
     """
     conn = kv.get_redis()
-    keys = [f"shopify:bucket:{domain}", f"shopify:bulk:known:{domain}", f"shopify:bulk:slots:{domain}"]
-    patterns = [f"shopify:bulk:started:{_glob(domain)}:*", bulk_finished_key(_glob(domain), "*")]
+    keys = [bucket_key(domain), *bulk_shop_keys(domain)]
+    patterns = [f"{BULK_STARTED_PREFIX}{_glob(domain)}:*", bulk_finished_key(_glob(domain), "*")]
     if shop_id is not None:
         keys.append(reconcile.redis_key(shop_id))
         patterns.append(catalog_diff_key(shop_id, "*"))

@@ -84,6 +84,15 @@ def notify_bulk_finished(shop: str, bulk_id: str, *, conn: redis.Redis | None = 
     pipe.execute()
 
 
+STARTED_PREFIX = "shopify:bulk:started:"  # + "<shop>:<client identifier>": an operation this app started
+
+
+def shop_keys(shop: str) -> tuple[str, str]:
+    """A shop's own bulk keys (its slots, the operations it knows); with STARTED_PREFIX, what
+    shop/redact deletes."""
+    return f"shopify:bulk:slots:{shop}", f"shopify:bulk:known:{shop}"
+
+
 @dataclass(frozen=True)
 class BulkLineResult:
     """One input line's outcome: Shopify's payload, or the userErrors / errors it got."""
@@ -175,7 +184,7 @@ class BulkRunner:
         self.poll_max = poll_max_seconds
         self.timeout = timeout_seconds
         self._acquire_slot = conn.register_script(_ACQUIRE_SLOT)
-        self.slots_key = f"shopify:bulk:slots:{self.shop}"
+        self.slots_key = shop_keys(self.shop)[0]
 
     # ---- the Shopify calls --------------------------------------------------------------------
 
@@ -315,10 +324,10 @@ class BulkRunner:
     # price never lands after a newer one.
 
     def _record_key(self, client_identifier: str) -> str:
-        return f"shopify:bulk:started:{self.shop}:{client_identifier}"
+        return f"{STARTED_PREFIX}{self.shop}:{client_identifier}"
 
     def _known_key(self) -> str:
-        return f"shopify:bulk:known:{self.shop}"
+        return shop_keys(self.shop)[1]
 
     def _start(
         self, mutation_name: str, body: bytes, token: str, client_identifier: str | None, digest: str

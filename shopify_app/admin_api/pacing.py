@@ -118,6 +118,11 @@ return tostring(avail)
 """
 
 
+def bucket_key(shop: str) -> str:
+    """The Redis key of a shop's cost bucket (also what shop/redact deletes)."""
+    return f"shopify:bucket:{shop}"
+
+
 @dataclass(frozen=True)
 class QueryCost:
     """`extensions.cost` of one answer, as Shopify reports it."""
@@ -177,7 +182,7 @@ class BucketPacer:
         self.sleep = sleep
         self.default_maximum = maximum
         self.default_restore_rate = restore_rate
-        self.bucket_key = f"shopify:bucket:{shop}"
+        self.bucket_key = bucket_key(shop)
         self.cost_key = "shopify:cost"
         self._reserve = conn.register_script(_RESERVE)
         self._reconcile = conn.register_script(_RECONCILE)
