@@ -96,6 +96,7 @@ def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
         n["cod_geral_oper"]: order.cod_geral_oper,
         n["price_table"]: order.price_table,
         n["delivery_type"]: order.delivery_type,
+        **({n["carrier"]: order.carrier} if order.carrier is not None else {}),
         n["freight"]: _num(order.freight),
         n["obs"]: order.obs,
         n["invoice_obs"]: order.invoice_obs,

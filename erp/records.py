@@ -374,6 +374,7 @@ class OrderInput:
     obs: str | None = None
     invoice_obs: str | None = None
     price_table: int | None = None
+    carrier: int | None = None  # seqTransportador (De:Para "carrier"); None: the ERP's default
 
 
 @dataclass(frozen=True, slots=True)

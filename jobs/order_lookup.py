@@ -199,6 +199,17 @@ def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[s
     return codes
 
 
+def carrier_codes(session: Session, shop_id: int) -> dict[str, int]:
+    """Every shipping method the store maps to an ERP carrier: name -> SEQTRANSPORTADOR (empty: the
+    store leaves the carrier to the ERP; jobs.order_map.map_carrier)."""
+    rows = mappings.list_mappings(session, shop_id, order_map.CARRIER)
+    return {
+        row.shopify_code: int(row.erp_code)
+        for row in rows
+        if re.fullmatch(r"[0-9]{1,9}", row.erp_code.strip())
+    }
+
+
 def ensure_link(
     session: Session,
     shop_id: int,

@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 PAYMENT_METHOD = "payment_method"
+CARRIER = "carrier"
 VARIANT = VARIANT_KIND
 # displayFinancialStatus values that let an order go to the ERP, per shop setting payment_confirmation.
 READY_STATUSES: dict[str, frozenset[str]] = {
@@ -386,6 +387,40 @@ def delivery_type(order: Order) -> str:
     return "E" if order.shipping_address else "R"
 
 
+def shipping_method(order: Order) -> str | None:
+    """What the carrier De:Para knows the order's shipping method by: its first shipping line's
+    code (the shipping rate's), else its title; None when nothing ships."""
+    for shipping in order.shipping_lines:
+        if not shipping.removed and (name := (shipping.code or shipping.title or "").strip()):
+            return name
+    return None
+
+
+def map_carrier(order: Order, carrier_codes: Mapping[str, int]) -> int | None:
+    """seqTransportador for the order's shipping method (names compare as gateways do).
+
+    A store that maps no shipping method leaves the carrier to the ERP (its default); one that maps
+    any has chosen to send carriers, so a method it did not map parks the order rather than send it
+    without one. A pickup order has no carrier.
+
+    Raises:
+        MappingMissing("carrier", method): the store maps carriers and not this shipping method.
+    """
+    method = shipping_method(order)
+    if not carrier_codes or method is None or delivery_type(order) == "R":
+        return None
+    by_key = {gateway_key(name): code for name, code in carrier_codes.items()}
+    code = by_key.get(gateway_key(method))
+    if code is None:
+        raise MappingMissing(
+            CARRIER,
+            method,
+            f"order {order.name}: shipping method {method!r} has no ERP carrier; the store maps carriers, "
+            "so map it under De:Para > carriers and the order resumes by itself",
+        )
+    return code
+
+
 def _ordered_at(order: Order) -> datetime:
     if order.created_at:
         return datetime.fromisoformat(order.created_at.replace("Z", "+00:00")).astimezone(UTC)
@@ -403,12 +438,14 @@ def map_order(
     target: OrderTarget,
     variants: Mapping[str, VariantInfo],
     payment_codes: Mapping[str, int],
+    carrier_codes: Mapping[str, int] | None = None,
 ) -> MappedOrder:
     """The whole PedidoVenda for a Shopify order.
 
     Raises:
         InvalidTaxId (Rejected): the CPF/CNPJ is missing or invalid.
-        MappingMissing: a line's SKU or a payment gateway is not mapped.
+        MappingMissing: a line's SKU, a payment gateway or (when the store maps carriers) the
+            shipping method is not mapped.
     """
     order = read.order
     customer = map_customer(order)
@@ -416,6 +453,7 @@ def map_order(
     goods = sum((m.net for m in lines), ZERO)
     freight = freight_of(order)
     payments = map_payments(order, goods + freight, payment_codes)
+    carrier = map_carrier(order, carrier_codes or {})
     order_input = OrderInput(
         seq_canal_venda=target.seq_canal_venda,
         channel_order_id=channel_order_id(order.id),
@@ -429,6 +467,7 @@ def map_order(
         delivery_type=delivery_type(order),
         freight=freight,
         obs=observation(order),
+        carrier=carrier,
     )
     shopify_total = read.current_total.amount if read.current_total else None
     mapped = MappedOrder(order_input, lines, goods, freight, shopify_total, payments)

@@ -38,7 +38,7 @@ KEY = "posted"
 REFUSED_BODY = (400, 422)  # the ERP read the body and refused it: it holds no order under the key
 LINE_DECIMALS = frozenset({"qty", "qtd_embalagem", "unit_price", "table_price", "promo_price", "discount"})
 HEADER = ("seq_canal_venda", "channel_order_id", "nro_empresa", "cod_geral_oper", "nro_segmento",
-          "delivery_type", "price_table")  # fmt: skip
+          "delivery_type", "price_table", "carrier")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def replayed(posted: dict[str, Any], order: Any) -> Replayed:
     )
     payments = tuple(PaymentInput(**{**p, "amount": Decimal(str(p["amount"]))}) for p in posted["payments"])
     order_input = OrderInput(
-        **{name: posted[name] for name in HEADER},
+        **{name: posted.get(name) for name in HEADER if name in posted},
         ordered_at=datetime.fromisoformat(posted["ordered_at"]),
         customer=map_customer(order),
         lines=lines,

@@ -41,6 +41,7 @@ from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_lookup import (
+    carrier_codes,
     companies_shipping,
     company_for,
     ensure_link,
@@ -411,7 +412,8 @@ def _prepare(
                 refuse_several_companies(order, shipping)
             variants = variants_for(session, shop_id, order.lines)
             codes = payment_codes(session, shop_id, order_map.gateways_of(order))
-            mapped = order_map.map_order(read, target, variants, codes)
+            carriers = carrier_codes(session, shop_id)
+            mapped = order_map.map_order(read, target, variants, codes, carriers)
         except IntegrationError as exc:
             return trace.fail(session, message, exc).value
         message.request_payload = {

@@ -68,6 +68,7 @@ CSV_COLUMNS = ("shopify_code", "erp_code", "label")
 # What the flows read an ERP code as (ASCII digits: a Unicode digit is not a number to int4 columns).
 ERP_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
     MappingKind.PAYMENT_METHOD: (r"[0-9]{1,9}", "the ERP payment method (NROFORMAPAGTO) must be a number"),
+    MappingKind.CARRIER: (r"[0-9]{1,9}", "the ERP carrier (SEQTRANSPORTADOR) must be a number"),
     MappingKind.SEGMENT_MARKET: (r"[0-9]{1,9}:[0-9]{1,9}", "the ERP code must be '<empresa>:<segmento>'"),
 }
 
@@ -77,15 +78,19 @@ def gateway_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+BY_NAME = frozenset({"payment_method", "carrier"})  # kinds whose Shopify code is a name a person types
+
+
 def code_key(kind: str, code: str) -> str:
-    """A Shopify code as the kind compares it: gateway names by `gateway_key`, others exactly."""
-    return gateway_key(code) if kind == MappingKind.PAYMENT_METHOD else code
+    """A Shopify code as the kind compares it: gateway and shipping method names by `gateway_key`
+    (case-folded, whitespace collapsed), others exactly."""
+    return gateway_key(code) if kind in BY_NAME else code
 
 
 def find_mapping(session: Session, shop_id: int, kind: str, shopify_code: str) -> Mapping | None:
     """The De:Para line (not a location) for a Shopify code, compared by `code_key`; an exact
     match first (two lines equal by key saved before the rule: the one typed as Shopify names it)."""
-    if kind != MappingKind.PAYMENT_METHOD:
+    if kind not in BY_NAME:
         return session.scalars(
             select(Mapping).where(
                 Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.errors import IntegrationError, classify
-from ledger.mappings import MappingKind, code_key
+from ledger.mappings import BY_NAME, code_key
 from ledger.models import ErrorClass, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ def parked_waiting_for(
         )
         .order_by(Message.id)
     )
-    if kind != MappingKind.PAYMENT_METHOD:  # compared exactly: the database does it
+    if kind not in BY_NAME:  # compared exactly: the database does it
         return list(session.scalars(stmt.where(mapping["code"].as_string() == code)))
     key = code_key(kind, code)
     return [

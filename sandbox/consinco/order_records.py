@@ -137,6 +137,7 @@ def order_record(conn: Connection, nro: int, root: str) -> dict[str, Any]:
         "seqPessoa": order["seqpessoa"],
         "cpfCnpj": person["nrocgccpf"] + person["digcgccpf"],
         "tipoEntrega": order["indentregaretira"],
+        "seqTransportador": order["seqtransportador"],
         "vlrTotFrete": order["vlrfreteped"],
         "vlrTotalPedido": ordered,
         "vlrTotalAtendido": served,

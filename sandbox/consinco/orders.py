@@ -293,6 +293,7 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
                 nroformapagto=payments[0]["nroformapagto"] if payments else None,
                 nrotabvenda=body.get("nroTabVenda"),
                 indentregaretira="R" if body.get("tipoEntrega") == "R" else "E",
+                seqtransportador=_field(body, "seqTransportador", int, required=False),
                 obspedido=body.get("obsPedido"),
                 obsnotafiscal=body.get("obsNotaFiscal"),
                 vlrfreteped=float(body.get("vlrTotFrete") or 0.0),

@@ -191,6 +191,7 @@ mad_pedvenda = Table(
     Column("nroformapagto", Integer),
     Column("nrotabvenda", String(10)),
     Column("indentregaretira", String(1), nullable=False),
+    Column("seqtransportador", Integer),  # [assumed] the insert body's seqTransportador
     Column("obspedido", Text),
     Column("obsnotafiscal", Text),
     Column("vlrfreteped", MONEY, nullable=False),

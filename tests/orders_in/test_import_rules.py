@@ -271,3 +271,30 @@ def test_replaying_a_done_order_changes_nothing(world):
     assert Decimal(str(world.link(gid).total)) == Decimal(
         world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"]
     )
+
+
+def test_a_mapped_shipping_method_gives_the_erp_order_its_carrier_and_an_unmapped_one_parks(world):
+    """De:Para carriers: a store that maps none leaves the carrier to the ERP (no seqTransportador);
+    once it maps any, the order's shipping method (the rate's code) goes as its SEQTRANSPORTADOR,
+    names compared as gateways are, and a method it did not map parks the order naming it until the
+    line is saved. A pickup order has no carrier."""
+    plain = world.place(gateway="pix", shipping="SEDEX")
+    world.drain()
+    assert world.erp_orders_for(plain)[0]["seqtransportador"] is None  # no carrier mapped: the ERP's
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "carrier", "sedex", "41")
+    sedex = world.place(gateway="pix", shipping="SEDEX")
+    pac = world.place(gateway="pix", shipping="PAC")
+    pickup = world.place(gateway="pix", shipping="RETIRADA")
+    world.drain()
+    assert world.erp_orders_for(sedex)[0]["seqtransportador"] == 41
+    assert world.erp_orders_for(pickup)[0]["seqtransportador"] is None
+    parked = world.message(pac)
+    assert parked.status == MessageStatus.PARKED.value
+    assert parked.error_detail["mapping"] == {"kind": "carrier", "code": "PAC"}
+    assert "shipping method 'PAC' has no ERP carrier" in parked.error_text
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "carrier", "PAC", "7")
+        assert resume_parked(session, world.shop_id, "carrier", ["PAC"]) == 1
+    world.drain()
+    assert world.erp_orders_for(pac)[0]["seqtransportador"] == 7
