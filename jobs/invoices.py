@@ -23,6 +23,8 @@ nothing (idempotent on the key):
    part not charged is written on the order link for a person, as is money taken above the NF-e
    (a refund owed). The message still ends `done`: the invoice is on the order and the money
    that could be taken was.
+An event whose own document is cancelled (status C) is skipped with the reason before any write,
+as an event with no document takes only a valid one from the ERP order.
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
 the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person); a cancellation's note on
 the order link is never replaced.
@@ -132,6 +134,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                 f"{event.nro_pedvenda} lists none valid", system="consinco", code="DOCUMENTO_AUSENTE",
             )  # fmt: skip
         event = replace(event, invoice=valid[-1])
+    if event.invoice.cancelled:  # the same rule as an event with no document: only a valid one
+        raise order_events.Skipped(
+            f"ERP event {event.seq_evento} names NF-e {event.invoice.key} (number {event.invoice.number}), "
+            f"which the ERP lists cancelled (status C): nothing of it is written, charged or fulfilled"
+        )
     try:
         key = validate_key(event.invoice.key)
     except InvalidNfeKey as exc:
