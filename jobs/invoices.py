@@ -6,7 +6,9 @@ carries the fiscal document and, for deliveries, the tracking. Unit of work: one
 Steps, each checked against Shopify's own state first so the same invoice twice changes
 nothing (idempotent on the key):
 1. validate the 44-character key (layout, model 55/65, modulo 11: jobs.nfe) — an invalid key
-   is rejected with the value and the rule, and nothing is written;
+   is rejected with the value and the rule, and nothing is written; so is a valid key whose own
+   model, series, number, issuer CNPJ or year-month disagree with the document the event
+   describes (NFE_KEY_MISMATCH: it is another document's key);
 2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
    xml_url) — skipped when `nfe.chave` already holds this key;
 3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
@@ -44,7 +46,7 @@ from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
 from jobs import invoice_lines, order_clients, order_events
-from jobs.nfe import InvalidNfeKey, validate_key
+from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, validate_key
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings
 from ledger.db import session_scope
@@ -149,6 +151,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             field="documentoFiscal.chaveAcesso",
             detail={"value": exc.value, "rule": exc.rule},
         ) from exc
+    _refuse_another_documents_key(event.invoice, key)
     # The key as validated (a DANFE prints it in groups of four): the metafield, the comparison
     # that makes a replay free, and the link's 44-character column all take the 44 digits.
     event = replace(event, invoice=replace(event.invoice, key=key.key))
@@ -192,6 +195,33 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
+
+
+PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "issuer CNPJ",
+         "month": "AAMM year-month"}  # fmt: skip
+
+
+def _refuse_another_documents_key(invoice: Invoice, key: NfeKey) -> None:
+    """Refuse (NFE_KEY_MISMATCH, nothing written) a key whose own fields name another document than
+    the one the event describes (jobs.nfe.document_mismatch): its model, series, number, issuer
+    CNPJ (when the event gives cnpjEmitente) or year-month. Writing it would show the merchant and
+    the customer the key of a document that is not this order's."""
+    found = document_mismatch(key, model=invoice.model, series=invoice.series, number=invoice.number,
+                              issued_at=invoice.issued_at, issuer=invoice.issuer_cnpj)  # fmt: skip
+    if found is None:
+        return
+    part, in_key, in_document = found
+    issued = invoice.issued_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+    raise Rejected(
+        f"NF-e key {key.key} is not the key of the document the ERP describes (number {invoice.number}, "
+        f"series {invoice.series}, model {invoice.model}, issued {issued}): the key's {PARTS[part]} "
+        f"{in_key} disagrees with the document's {in_document}. Correct the key (or the document) in "
+        f"the ERP, then Retry; nothing was written on the order",
+        system="app",
+        code="NFE_KEY_MISMATCH",
+        field="documentoFiscal.chaveAcesso",
+        detail={"value": key.key, "part": part, "in_key": in_key, "in_document": in_document},
+    )
 
 
 def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:

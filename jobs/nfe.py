@@ -9,12 +9,17 @@ written on a Shopify order. Layout (44 characters):
 The check digit is modulo 11 over the first 43 positions, weights 2..9 cycling from the right;
 r = sum % 11, DV = 0 when r < 2 else 11 - r. Since the alphanumeric CNPJ (NT 2025.001) the
 issuer part may hold [0-9A-Z]; every character counts as ord(c) - 48.
+
+A valid key is still only the key of *a* document: `document_mismatch` compares its model,
+series, number, issuer CNPJ and AAMM with the document it is said to be (a key pasted from
+another NF-e, or mistyped with a check digit that happens to hold, names another document).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 KEY_LENGTH = 44
 MODELS = {"55": "NF-e", "65": "NFC-e"}
@@ -145,3 +150,35 @@ def is_valid_key(value: str) -> bool:
     except InvalidNfeKey:
         return False
     return True
+
+
+def document_mismatch(
+    key: NfeKey, *, model: str, series: str | int, number: int, issued_at: datetime, issuer: str | None = None
+) -> tuple[str, str, str] | None:
+    """Pure: the first part of the key that disagrees with the document it is said to be, as
+    (part, in the key, in the document) with part one of model, series, number, issuer, month;
+    None when they agree.
+
+    The issuer is compared only when the document names it, masks stripped and left-padded to 14
+    (Consinco keeps the CNPJ numeric and loses its leading zeros; an alphanumeric CNPJ is upper-
+    cased). The key's AAMM is the issue date in the issuer's own time zone, so the month of the
+    issue moment, or of a day before or after it (an issue at the month's turn read in another
+    zone), is accepted.
+    """
+    document_model = str(model).strip().zfill(2)
+    if key.model != document_model:
+        return "model", key.model, document_model
+    document_series = str(series).strip().lstrip("0") or "0"
+    if str(key.series) != document_series:
+        return "series", str(key.series), document_series
+    if key.number != number:
+        return "number", str(key.number), str(number)
+    if issuer:
+        document_issuer = re.sub(r"[^0-9A-Za-z]", "", issuer).upper().zfill(14)
+        if key.issuer != document_issuer:
+            return "issuer", key.issuer, document_issuer
+    months = {f"{d.year % 100:02d}{d.month:02d}" for d in (issued_at - timedelta(days=1), issued_at,
+                                                                issued_at + timedelta(days=1))}  # fmt: skip
+    if key.year_month not in months:
+        return "month", key.year_month, f"{issued_at.year % 100:02d}{issued_at.month:02d}"
+    return None

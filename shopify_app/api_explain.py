@@ -134,6 +134,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Review the user and password in Setup and use Test connection.",
         ),
     ),
+    "NFE_KEY_MISMATCH": (
+        (
+            "A chave de acesso da NF-e é de outro documento: o modelo, a série, o número, o CNPJ do "
+            "emitente ou o ano-mês gravados na chave não batem com a nota que o ERP informou. Nada foi "
+            "gravado no pedido.",
+            "The NF-e access key belongs to another fiscal document: the model, series, number, issuer "
+            "CNPJ or year-month inside the key do not match the invoice the ERP described. Nothing was "
+            "written on the order.",
+        ),
+        (
+            "Compare no ERP a chave com a nota (a mensagem do sistema mostra o campo e os dois valores), "
+            "corrija a chave ou a nota e clique em Tentar de novo.",
+            "In the ERP, compare the key with the invoice (the system's message names the field and both "
+            "values), correct the key or the invoice, then click Retry.",
+        ),
+    ),
     "TAKEN": (
         ("O Shopify já tem um registro com este valor.", "Shopify already has a record with this value."),
         (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from jobs.nfe import InvalidNfeKey, check_digit, is_valid_key, validate_key
+from jobs.nfe import InvalidNfeKey, check_digit, document_mismatch, is_valid_key, validate_key
 from sandbox.consinco.fiscal import nfe_check_digit
 
 NFE_SP = "35210320695448000184550010000035891981839923"
@@ -73,3 +75,37 @@ def test_a_ct_e_key_with_a_right_check_digit_is_still_refused_for_its_model() ->
 def test_masks_printed_on_a_danfe_are_tolerated() -> None:
     spaced = " ".join(NFE_SP[i : i + 4] for i in range(0, 44, 4))
     assert validate_key(spaced).key == NFE_SP
+
+
+def test_a_key_is_compared_with_the_document_it_is_said_to_be() -> None:
+    """model, series, number, issuer CNPJ (masked, zeros lost, alphanumeric) and year-month: the
+    first part that disagrees, as (part, in the key, in the document); the adjacent month passes
+    only for an issue within a day of the month's turn (the key's AAMM is the issuer's local date)."""
+    key = validate_key(NFE_SP)  # 2021-03, CNPJ 20695448000184, model 55, series 1, number 3589
+    issued = datetime(2021, 3, 15, 12, tzinfo=UTC)
+    same = {"model": "55", "series": "001", "number": 3589, "issued_at": issued}
+    assert document_mismatch(key, **same, issuer="20.695.448/0001-84") is None
+    assert document_mismatch(key, **same, issuer=None) is None  # the event gives no cnpjEmitente
+    assert document_mismatch(key, **{**same, "model": "65"}) == ("model", "55", "65")
+    assert document_mismatch(key, **{**same, "series": "2"}) == ("series", "1", "2")
+    assert document_mismatch(key, **{**same, "number": 3590}) == ("number", "3589", "3590")
+    assert document_mismatch(key, **same, issuer="11222333000181") == (
+        "issuer",
+        "20695448000184",
+        "11222333000181",
+    )
+    turn = datetime(2021, 4, 1, 2, 30, tzinfo=UTC)  # 23:30 of March 31st in Sao Paulo
+    assert document_mismatch(key, **{**same, "issued_at": turn}) is None
+    assert document_mismatch(key, **{**same, "issued_at": datetime(2021, 2, 28, 23, tzinfo=UTC)}) is None
+    assert document_mismatch(key, **{**same, "issued_at": datetime(2021, 4, 15, tzinfo=UTC)}) == (
+        "month",
+        "2103",
+        "2104",
+    )
+    letters = "3526111" + "2ABC34501DE35" + "55001000000123" + "1" + "12345678"
+    alnum = validate_key(letters + str(check_digit(letters)))
+    dated = {"model": "55", "series": "1", "number": 123, "issued_at": datetime(2026, 11, 2, tzinfo=UTC)}
+    assert document_mismatch(alnum, **dated, issuer="12.ABC.345/01DE-35") is None
+    zeros = "352103" + "00695448000184" + "55" + "001" + "000003589" + "1" + "98183992"
+    lost = validate_key(zeros + str(check_digit(zeros)))
+    assert document_mismatch(lost, **{**same, "issued_at": issued}, issuer="695448000184") is None
