@@ -10,16 +10,21 @@ nothing (idempotent on the key):
    model, series, number, issuer CNPJ or year-month disagree with the document the event
    describes (NFE_KEY_MISMATCH: it is another document's key);
 2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
-   xml_url) — skipped when `nfe.chave` already holds this key;
+   xml_url) of the latest valid NF-e — skipped when `nfe.chave` already holds this key — and
+   `nfe.chaves`, every valid key of the order (an order may have several NF-e:
+   jobs.invoice_documents);
 3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
    the units the ERP served, less those fulfilled already), with tracking when the ERP gives it;
    what no NF-e line carries (an item a person added in Shopify after the picking) is left
-   unfulfilled and named on the order link;
+   unfulfilled and named on the order link once the last NF-e is in;
 4. the tag "NF-e emitida";
-5. capture what the NF-e still asks for (its total, plus the tips and gift cards sold that no
-   NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
-   an earlier partial capture) from the open authorisations, each with
-   finalCapture (a lower total captures less and releases the rest). Never above what was
+5. capture what the order's NF-e still ask for (the totals of its valid NF-e so far —
+   jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
+   no NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
+   an earlier NF-e's or partial capture) from the open authorisations, each with finalCapture
+   once nothing more is expected (the NF-e totals reach the ERP's served total: a lower total
+   captures less and releases the rest; before, the rest stays authorised for the next NF-e and
+   money taken ahead is no refund). Never above what was
    authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e
@@ -30,11 +35,12 @@ as an event with no document takes only a valid one from the ERP order.
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
 the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person); a cancellation's note on
 the order link is never replaced.
-The OrderLink keeps the NF-e fields, the captured amount, the ERP status and that note.
+The OrderLink keeps the latest NF-e's fields, the captured amount, the ERP status and that note.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -45,7 +51,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import invoice_lines, order_clients, order_events
+from jobs import invoice_documents, invoice_lines, order_clients, order_events
 from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, validate_key
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings
@@ -158,7 +164,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=("order_edits",))
         picked_before = _picking_applied(session, unit)
-    done: dict[str, Any] = {"key": key.key, "model": key.model}
+    # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
+    # any write: the amount due is their sum, and the capture is final only after the last one.
+    documents = invoice_documents.known(unit, event)
+    done: dict[str, Any] = {"key": key.key, "model": key.model, "total": str(event.invoice.total)}
+    if len(documents.keys) > 1:
+        done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}
     if event.altered and not picked_before:
         # "Faturado com alteração" with no separation event before it: the invoice's own lines say
         # what was cut, substituted or weighed, so the Shopify order is edited first, as the
@@ -179,19 +190,22 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             f"Shopify order {state.name} is cancelled but the ERP invoiced it (NF-e {key.key})",
             system="shopify", code="ORDER_CANCELLED",
         )  # fmt: skip
-    done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, state)
+    shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
+    done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
-    capture = _capture(client, unit.order_id, event.invoice.total, state)
+    capture = _capture(client, unit.order_id, documents.total, state, final=documents.final,
+                       count=len(documents.keys))  # fmt: skip
+    done["final_capture"] = documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
-    done["fulfillments"], on_hold = _fulfil(client, unit, event)
+    done["fulfillments"], on_hold = _fulfil(client, unit, event, final=documents.final)
     if TAG not in state.tags:
         client.tags_add(unit.order_id, [TAG])
         done["tagged"] = True
     attention = "; ".join(a for a in (capture.attention, on_hold) if a) or None
     if attention:
         done["needs_attention"] = attention
-    _update_link(unit.link_id, event, replace(capture, attention=attention), state)
+    _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state)
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
@@ -274,23 +288,47 @@ def _settlement(client: AdminClient, order_id: str) -> Settlement:
     return state
 
 
-def _write_metafields(client: AdminClient, order_id: str, invoice: Invoice, state: Settlement) -> str:
-    if state.nfe.get("chave") == invoice.key:
-        return "already there"
-    if state.nfe.get("chave"):
-        log.warning("invoices: order %s had NF-e %s, now %s", order_id, state.nfe["chave"], invoice.key)
-    client.metafields_set(invoice_metafields(order_id, invoice))
+def kept_keys(state: Settlement) -> list[str]:
+    """The valid NF-e keys the order holds (`nfe.chaves`, a JSON list; an order invoiced before the
+    list was kept holds its one key in `nfe.chave`)."""
+    try:
+        keys = json.loads(state.nfe.get("chaves") or "[]")
+    except ValueError:
+        keys = []
+    if not keys and state.nfe.get("chave"):
+        keys = [state.nfe["chave"]]
+    return [str(k) for k in keys]
+
+
+def _write_metafields(
+    client: AdminClient, order_id: str, invoice: Invoice, keys: list[str], state: Settlement
+) -> str:
+    """The NF-e's own metafields (the order shows the latest valid NF-e applied: `keys[-1]`) and
+    `nfe.chaves`, every valid key of the order in the order applied (jobs.invoice_documents), in
+    one metafieldsSet. A replay of an earlier NF-e leaves the later one's fields alone."""
+    latest = state.nfe.get("chave")
+    key_list = {"ownerId": order_id, "namespace": NAMESPACE, "key": "chaves",
+                "type": "list.single_line_text_field", "value": json.dumps(keys)}  # fmt: skip
+    if latest == invoice.key or invoice.key != keys[-1]:
+        if sorted(kept_keys(state)) == sorted(keys) and "chaves" in state.nfe:
+            return "already there"
+        client.metafields_set([key_list])
+        return "key list written"
+    if latest:
+        log.warning("invoices: order %s had NF-e %s, now %s", order_id, latest, invoice.key)
+    client.metafields_set([*invoice_metafields(order_id, invoice), key_list])
     return "written"
 
 
 def _fulfil(
-    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent
+    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, *, final: bool = True
 ) -> tuple[list[str], str | None]:
     """Fulfil what the NF-e carries (jobs.invoice_lines), one fulfillment per location: (fulfillment
     ids, what a person must see). A SCHEDULED fulfillment order (a delivery date ahead) is opened
     first: the ERP invoiced it, so it leaves now. One ON_HOLD is not released (someone held it for
     a reason: an address, a fraud check): it is named for a person, as is what no NF-e line
-    carries (an item a person added in Shopify after the picking), left unfulfilled."""
+    carries (an item a person added in Shopify after the picking), left unfulfilled — once the
+    last NF-e is in (`final`): before, the next NF-e of a partial invoicing may carry it."""
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
         raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
@@ -315,7 +353,9 @@ def _fulfil(
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
                      "Shopify and were not fulfilled: release the hold and fulfil them")  # fmt: skip
-    if plan.left:
+    if plan.left and not final:
+        log.info("invoices: order %s: %s wait for the next NF-e", unit.order_id, plan.left)
+    elif plan.left:
         left = ", ".join(f"{units} x {sku}" for sku, units in sorted(plan.left.items()))
         notes.append(f"{FLOW}: not on the NF-e: {left} left unfulfilled (added in Shopify after the "
                      "picking, or not picked): ship and charge it apart, or take it off")  # fmt: skip
@@ -348,25 +388,37 @@ def capture_plan(invoiced: Decimal, state: Settlement) -> tuple[list[tuple[Autho
     return plan, due
 
 
-def _capture(client: AdminClient, order_id: str, invoiced: Decimal, state: Settlement) -> Capture:
-    """Capture what the NF-e still asks for, never above what was authorised (see the module)."""
+def _capture(
+    client: AdminClient,
+    order_id: str,
+    invoiced: Decimal,
+    state: Settlement,
+    *,
+    final: bool = True,
+    count: int = 1,
+) -> Capture:
+    """Capture what the order's `count` valid NF-e (totalling `invoiced`) still ask for, never above
+    what was authorised (see the module). Not `final` (more NF-e expected: partial invoicing), an
+    authorisation keeps what it still holds for the next NF-e, and money taken above the NF-e so far
+    pays the ones to come rather than being a refund owed."""
     plan, due = capture_plan(invoiced, state)
     before = sum((a.captured for a in state.authorizations), ZERO)
     captured, notes = before, []
     for authorization, amount in plan:
         transaction = client.order_capture(
-            order_id, authorization.id, amount, currency=state.currency, final_capture=True
+            order_id, authorization.id, amount, currency=state.currency, final_capture=final
         )
         taken = transaction.amount.amount if transaction.amount else amount
         captured += taken
-        released = authorization.unsettled - taken
+        rest = authorization.unsettled - taken
         notes.append(f"captured {taken} of {authorization.unsettled} authorised"
-                     + (f"; {released} released" if released > 0 else ""))  # fmt: skip
+                     + (f"; {rest} {'released' if final else 'left authorised for the next NF-e'}"
+                        if rest > 0 else ""))  # fmt: skip
     # "A lower total captures less and releases the rest": an authorisation the NF-e needed
     # nothing from (already covered by a gift card, an earlier capture, another card) still holds
     # money on the customer's card, so it is voided.
     drawn = {authorization.id for authorization, _ in plan}
-    for authorization in state.authorizations:
+    for authorization in state.authorizations if final else []:
         if authorization.id in drawn or not authorization.capturable or authorization.unsettled <= ZERO:
             continue
         try:
@@ -381,32 +433,41 @@ def _capture(client: AdminClient, order_id: str, invoiced: Decimal, state: Settl
             notes.append(f"nothing to capture (paid {state.kept}, financial status {state.financial_status})")
     paid = state.kept + (captured - before)
     attention = None
+    nfe = "the NF-e" if count == 1 else f"the {count} NF-e"
+    if not final:
+        notes.append(f"not a final capture: {nfe} of this order total {invoiced}, less than the ERP "
+                     "served; more NF-e are expected")  # fmt: skip
     if due > ZERO:
         attention = (
-            f"{FLOW}: the NF-e total {invoiced} is {due} above what the customer paid or authorised "
+            f"{FLOW}: {nfe} total {invoiced} is {due} above what the customer paid or authorised "
             f"({paid} taken): {due} was not charged; collect it or absorb it"
         )
+    elif not final and paid > invoiced + state.beside_goods:
+        notes.append(f"{paid - invoiced - state.beside_goods} taken ahead pays the NF-e still to come")
     elif paid > invoiced + state.beside_goods:
         owed = paid - invoiced - state.beside_goods
         beside = [f"{state.tips} of tips"] if state.tips else []
         beside += [f"{state.gift_cards} of gift cards sold"] if state.gift_cards else []
         tips = f" and {' and '.join(beside)}" if beside else ""
-        attention = f"{FLOW}: {paid} was taken for an NF-e of {invoiced}{tips}: refund {owed} to the customer"
+        of = "an NF-e" if count == 1 else f"{count} NF-e"
+        attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     return Capture(captured if state.authorizations else None, "; ".join(notes), attention)
 
 
-def _update_link(link_id: int, event: OrderEvent, capture: Capture, state: Settlement) -> None:
-    invoice = event.invoice
-    assert invoice is not None
+def _update_link(link_id: int, event: OrderEvent | None, capture: Capture, state: Settlement) -> None:
+    """The money and the flag; the NF-e fields and ERP status from `event` (None: a replay of an
+    earlier NF-e while the order shows a later one, which the link keeps too)."""
     with session_scope() as session:
         link = session.get(OrderLink, link_id)
         if link is None:
             return
-        link.nfe_key, link.nfe_number = invoice.key, str(invoice.number)
-        link.nfe_series, link.nfe_model = str(invoice.series), invoice.model
-        link.erp_status = event.situacao or "F"
+        if event is not None and event.invoice is not None:
+            invoice = event.invoice
+            link.nfe_key, link.nfe_number = invoice.key, str(invoice.number)
+            link.nfe_series, link.nfe_model = str(invoice.series), invoice.model
+            link.erp_status = event.situacao or "F"
         if capture.captured is not None:
             link.captured_amount = capture.captured
         if link.authorized_amount is None and state.authorizations:

@@ -4,13 +4,63 @@ invoiced in two NF-e (partial invoicing), an NF-e cancelled and re-issued."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from decimal import Decimal
+from typing import Any
 
+import pytest
+from sqlalchemy import func, select
+
+from jobs import invoices
 from jobs.nfe import check_digit
 from ledger.models import MessageStatus
+from sandbox.consinco import tables as t
+from sandbox.consinco.fiscal import nfe_key
+from sandbox.consinco.order_records import company_cnpj, format_time
 from shopify_app.api_explain import explain
 
 from .conftest import World
+
+
+def _another_nfe(
+    world: World, nro: int, total: Decimal, *, items: list[int] | None = None, cancel_first: bool = False
+) -> str:
+    """The ERP issues another NF-e (next number) of `total` for order `nro`, with an F event for it
+    that lists only the ERP items `items` (None: all); `cancel_first`: the first NF-e is cancelled
+    (a re-issue). Returns the new key."""
+    events, doc = t.mad_pedvendaevento, t.mfl_doctofiscal
+    with world.erp.store.write() as (conn, now):
+        first_doc = conn.execute(select(doc).where(doc.c.nropedidovenda == nro).order_by(doc.c.seqnf))
+        first_doc = first_doc.mappings().first()
+        f_events = select(events).where(events.c.nropedvenda == nro, events.c.tipoevento == "F")
+        first_event = conn.execute(f_events.order_by(events.c.seqevento)).mappings().first()
+        assert first_doc is not None and first_event is not None
+        number = first_doc["numerodf"] + 1000
+        cnpj = company_cnpj(conn, first_doc["nroempresa"])
+        key = nfe_key(uf="SP", issued=now, cnpj_issuer=cnpj, model="55", series=first_doc["seriedf"],
+                      number=number, code=12345678)  # fmt: skip
+        seqnf = conn.execute(select(func.max(doc.c.seqnf))).scalar_one() + 1
+        row = {**dict(first_doc), "seqnf": seqnf, "numerodf": number, "nfechaveacesso": key, "statusdf": "V",
+               "vlrtotal": float(total), "dtahoremissao": now, "dtaalteracao": now}  # fmt: skip
+        conn.execute(doc.insert().values(**row))
+        if cancel_first:
+            conn.execute(doc.update().where(doc.c.seqnf == first_doc["seqnf"]).values(statusdf="C"))
+        data = json.loads(first_event["dados"])
+        fiscal = {"seqNf": seqnf, "chaveAcesso": key, "numeroDf": number, "statusDf": "V",
+                  "vlrTotal": float(total), "dtaHorEmissao": format_time(now)}  # fmt: skip
+        data["documentoFiscal"].update(fiscal)
+        if items is not None:
+            data["itens"] = [i for i in data["itens"] if i["seqItem"] in items]
+        seq = conn.execute(select(func.max(events.c.seqevento))).scalar_one() + 1
+        event = {"seqevento": seq, "nropedvenda": nro, "nroempresa": first_event["nroempresa"],
+                 "tipoevento": "F", "dtahorevento": now, "dados": json.dumps(data)}  # fmt: skip
+        conn.execute(events.insert().values(**event))
+    return key
+
+
+def _kept_keys(world: World, gid: str) -> list[str]:
+    return json.loads(world.settlement(gid).nfe.get("chaves") or "[]")
+
 
 # -- a cancelled document ----------------------------------------------------------------------
 
@@ -73,3 +123,75 @@ def test_a_key_whose_fields_disagree_with_its_document_is_refused_and_nothing_is
     assert "NF-e emitida" not in state.tags
     explained = explain(message, "en")
     assert explained is not None and "another fiscal document" in explained["what_happened"]
+
+
+# -- more than one NF-e ------------------------------------------------------------------------
+
+
+def test_partial_invoicing_charges_every_nfe_and_only_the_last_closes_the_authorisation(world: World) -> None:
+    """The ERP invoices an order in two NF-e (item A with the freight, then item B). The amount
+    due is the sum of the order's valid NF-e: the first captures its part and leaves the rest
+    authorised (not a final capture: its total is below the ERP's served total), the second
+    captures its own part and closes the authorisation; both keys stay on the order."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    full = Decimal(str(document["vlrTotal"]))
+    items = {i["idSku"]: i for i in erp_order["itens"]}
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    part_a = full - part_b
+    with world.erp.store.write() as (conn, _now):  # NF-e 1 is the ERP's document of item A only
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
+
+    def first_part_only(data: dict[str, Any]) -> None:
+        data["documentoFiscal"]["vlrTotal"] = float(part_a)
+        data["itens"] = [i for i in data["itens"] if i["idSku"] == a]
+
+    world.rewrite_event(order.nro, "F", first_part_only)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    state = world.settlement(order.gid)
+    assert state.paid == part_a
+    left = state.open_authorization()
+    assert left is not None and left.unsettled > 0, "the first NF-e's capture released what the second needs"
+    assert world.link(order.gid).needs_attention is None
+    assert {line["sku"]: line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]} == {a: 2, b: 0}
+
+    second_key = _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    messages = world.messages("invoices", order)
+    assert [m.status for m in messages] == [MessageStatus.DONE.value] * 2, messages[1].error_text
+    state = world.settlement(order.gid)
+    link = world.link(order.gid)
+    assert state.paid == full, (state.paid, messages[1].response_payload.get("capture"), link.needs_attention)
+    assert state.open_authorization() is None  # the last NF-e: a final capture released the rest
+    assert link.needs_attention is None and link.captured_amount == full
+    assert state.nfe["chave"] == second_key == link.nfe_key
+    assert _kept_keys(world, order.gid) == [document["chaveAcesso"], second_key]
+    assert {line["sku"]: line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]} == {a: 2, b: 1}
+
+    invoices.replay(first.id)  # the first NF-e again: the order already holds both, nothing changes
+    assert world.settlement(order.gid).paid == full and world.settlement(order.gid).nfe["chave"] == second_key
+    assert _kept_keys(world, order.gid) == [document["chaveAcesso"], second_key]
+
+
+def test_a_reissued_nfe_replaces_the_cancelled_one_and_is_not_charged_twice(world: World) -> None:
+    """NF-e 1 is cancelled and NF-e 2 re-issued for the same goods: only valid NF-e count, so the
+    money taken for NF-e 1 pays NF-e 2 (nothing more to charge, no refund to name) and the order
+    keeps NF-e 2's key alone."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    total, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value
+    second_key = _another_nfe(world, order.nro, total, cancel_first=True)
+    world.poll()
+    [_, second] = world.messages("invoices", order)
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    state = world.settlement(order.gid)
+    link = world.link(order.gid)
+    assert state.paid == total and link.needs_attention is None, link.needs_attention
+    assert state.nfe["chave"] == second_key == link.nfe_key
+    assert _kept_keys(world, order.gid) == [second_key]
+    assert second_key in state.nfe["danfe_url"]

@@ -423,6 +423,30 @@ def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() 
     assert done.attention is None
 
 
+def test_before_the_last_nfe_money_taken_ahead_is_no_refund_and_no_authorisation_is_released() -> None:
+    """Partial invoicing: paid 100 at checkout, the first NF-e is 80 of a larger order. The 20 pays
+    the NF-e still to come (no refund named), and an authorisation the first NF-e needs nothing from
+    is kept for the next one (not voided: the client is never called)."""
+    from jobs.invoices import _capture
+
+    ahead = _capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00", ("30.00", "30.00")),
+                     final=False)  # fmt: skip
+    assert ahead.attention is None and "20.00 taken ahead pays the NF-e still to come" in ahead.note
+    assert "not a final capture" in ahead.note
+    both = _capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00"), count=2)
+    assert both.attention is not None and "100.00 was taken for 2 NF-e of 80.00" in both.attention
+
+
+def test_the_order_is_fully_invoiced_once_its_valid_nfe_reach_the_served_total() -> None:
+    """The rule of a final capture (jobs.invoice_documents): the valid NF-e totals reach the ERP's
+    served total (freight included); an event that gives none is taken as the whole order."""
+    from jobs.invoice_documents import Documents
+
+    assert not Documents(["k1"], D("60.00"), D("100.00")).final
+    assert Documents(["k1", "k2"], D("100.00"), D("100.00")).final
+    assert Documents(["k1"], D("60.00"), None).final
+
+
 def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest() -> None:
     """A cut unit item counts its served units, a weighed item the units it was sold in whatever it
     weighed, a weighed substitute its kilograms rounded up; what is fulfilled already counts; a SKU

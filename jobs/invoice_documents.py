@@ -1,0 +1,108 @@
+"""What an order's invoices add up to (flow `invoices`): its valid NF-e known so far.
+
+The ERP may invoice one order in more than one NF-e (partial invoicing: what was picked first,
+then the rest), and may cancel an NF-e and issue another for the same goods (a re-issue). So
+what the customer owes is not the current NF-e's total but the sum of the order's valid NF-e:
+the ones the app applied (its own record: the `done` invoices messages of the ERP order, each
+holding its event and the key and total it applied) and the current one, less those the ERP now
+lists cancelled (GET PedidoVenda, asked only when there is an earlier NF-e). An NF-e the app has
+not applied yet (its event still to come) is not counted: its money is taken with its goods.
+
+Nothing more is expected — the capture is final, releasing what is left of the authorisation —
+once those NF-e totals reach the ERP order's served total (vlrTotalAtendido, freight included,
+given by the event): an NF-e is issued only for served goods, so below that total part of what
+was served is still to be invoiced. An event that gives no served total is taken as the whole
+order (one NF-e), as before partial invoicing was known.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from erp.records import Invoice, OrderEvent
+from jobs import order_clients, order_events
+from jobs.nfe import normalise
+from jobs.order_event_codec import event_from_payload
+from ledger.db import session_scope
+from ledger.models import Message, MessageStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Documents:
+    """The order's valid NF-e known so far, the current one included, in the order applied."""
+
+    keys: list[str]
+    total: Decimal  # their totals added
+    served: Decimal | None  # the ERP order's served total (None: the event does not say)
+
+    @property
+    def final(self) -> bool:
+        """Nothing more is expected: the NF-e cover all that was served (see the module)."""
+        return self.served is None or self.total >= self.served
+
+
+def known(unit: order_events.EventUnit, event: OrderEvent) -> Documents:
+    """The order's valid NF-e: those applied before this event's (less any the ERP lists
+    cancelled now) and this event's own, whose key is already the validated 44 characters."""
+    invoice = event.invoice
+    assert invoice is not None
+    applied = {key: (at, total) for at, key, total in _applied(unit) if key != invoice.key}
+    if applied:
+        documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
+        cancelled = {normalise(d.key) for d in documents if d.cancelled}
+        for key in applied.keys() & cancelled:
+            log.info("invoices: order %s: NF-e %s is cancelled in the ERP, no longer counted",
+                     unit.order_id, key)  # fmt: skip
+            del applied[key]
+    applied[invoice.key] = (unit.message_id, invoice.total)
+    ordered = sorted(applied.items(), key=lambda item: item[1][0])
+    return Documents([key for key, _ in ordered], sum((total for _, (_, total) in ordered), Decimal("0")),
+                     event.total_served)  # fmt: skip
+
+
+def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal]]:
+    """(message id, key, total) of the NF-e applied by this order's other done invoices messages."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == unit.shop_id,
+                Message.flow == unit.flow,
+                Message.erp_id == str(unit.event.nro_pedvenda),
+                Message.status == MessageStatus.DONE.value,
+                Message.id != unit.message_id,
+            )
+            .order_by(Message.id)
+        ).all()
+        found = []
+        for message in rows:
+            applied = _applied_document(message)
+            if applied is not None:
+                found.append((message.id, *applied))
+        return found
+
+
+def _applied_document(message: Message) -> tuple[str, Decimal] | None:
+    """The key and total a done invoices message applied: its response names them ("key",
+    "total"); a message written before "total" was recorded takes it from its event's document."""
+    response = message.response_payload or {}
+    key = response.get("key")
+    if not key:
+        return None
+    total = response.get("total")
+    if total is None:
+        document: Invoice | None = event_from_payload(message.request_payload or {}).invoice
+        if document is None or normalise(document.key) != key:
+            log.warning("invoices: message %s applied NF-e %s with no total on record", message.id, key)
+            return None
+        return key, document.total
+    try:
+        return key, Decimal(str(total))
+    except InvalidOperation:
+        return None
