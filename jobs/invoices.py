@@ -85,6 +85,9 @@ def replay(message_id: int) -> str:
     return order_events.execute(message_id, _apply)
 
 
+FIELD_KEYS = ("chave", "numero", "serie", "modelo", "data_emissao", "danfe_url", "xml_url")  # one NF-e's
+
+
 def invoice_metafields(order_id: str, invoice: Invoice) -> list[dict[str, Any]]:
     """Pure: the metafieldsSet input for an invoice (links only when the ERP gave them)."""
     values = [
@@ -305,19 +308,40 @@ def _write_metafields(
 ) -> str:
     """The NF-e's own metafields (the order shows the latest valid NF-e applied: `keys[-1]`) and
     `nfe.chaves`, every valid key of the order in the order applied (jobs.invoice_documents), in
-    one metafieldsSet. A replay of an earlier NF-e leaves the later one's fields alone."""
+    one metafieldsSet. A replay of an earlier NF-e leaves the later one's fields alone.
+
+    metafieldsSet writes only the keys it is given, so when the key changes (a re-issued NF-e,
+    the next NF-e of a partial invoicing) the old NF-e's fields the new one does not supply (a
+    DANFE or XML link the ERP has not given yet) are deleted in the same pass: the order never
+    shows one NF-e's key beside another's DANFE. A retry after the set finds them still there and
+    deletes them then."""
     latest = state.nfe.get("chave")
     key_list = {"ownerId": order_id, "namespace": NAMESPACE, "key": "chaves",
                 "type": "list.single_line_text_field", "value": json.dumps(keys)}  # fmt: skip
-    if latest == invoice.key or invoice.key != keys[-1]:
-        if sorted(kept_keys(state)) == sorted(keys) and "chaves" in state.nfe:
+    listed = "chaves" in state.nfe and sorted(kept_keys(state)) == sorted(keys)
+    if invoice.key != keys[-1]:  # a replay of an earlier NF-e: a later one is shown
+        if listed:
             return "already there"
         client.metafields_set([key_list])
         return "key list written"
-    if latest:
-        log.warning("invoices: order %s had NF-e %s, now %s", order_id, latest, invoice.key)
-    client.metafields_set([*invoice_metafields(order_id, invoice), key_list])
-    return "written"
+    fields = invoice_metafields(order_id, invoice)
+    supplied = {field["key"] for field in fields}
+    stale = [{"ownerId": order_id, "namespace": NAMESPACE, "key": key}
+             for key in FIELD_KEYS if key in state.nfe and key not in supplied]  # fmt: skip
+    if latest == invoice.key:
+        outcome = "already there"
+        if not listed:
+            client.metafields_set([key_list])
+            outcome = "key list written"
+    else:
+        if latest:
+            log.warning("invoices: order %s had NF-e %s, now %s", order_id, latest, invoice.key)
+        client.metafields_set([*fields, key_list])
+        outcome = "written"
+    if stale:
+        client.metafields_delete(stale)
+        outcome += f"; {', '.join(m['key'] for m in stale)} of NF-e {latest} deleted"
+    return outcome
 
 
 def _fulfil(

@@ -131,6 +131,15 @@ class CatalogOperations:
         payload = self.executor.mutate("MetafieldsSet", {"metafields": list(metafields)}, "metafieldsSet")
         return [parse_metafield(m) for m in payload.get("metafields") or []]
 
+    def metafields_delete(self, metafields: Sequence[dict[str, str]]) -> int:
+        """Delete metafields by identifier ([{ownerId, namespace, key}]); how many existed and went
+        (one not found is no error: it is already gone)."""
+        if not metafields:
+            return 0
+        variables = {"metafields": list(metafields)}
+        payload = self.executor.mutate("MetafieldsDelete", variables, "metafieldsDelete")
+        return sum(1 for m in payload.get("deletedMetafields") or [] if m)
+
     # ---- prices, catalogs, markets ------------------------------------------------------------------
 
     def price_list_create(self, name: str, currency: str, *, catalog_id: str | None = None) -> PriceList:

@@ -5,18 +5,21 @@ invoiced in two NF-e (partial invoicing), an NF-e cancelled and re-issued."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from erp.records import Invoice
 from jobs import invoices
-from jobs.nfe import check_digit
+from jobs.nfe import check_digit, validate_key
 from ledger.models import MessageStatus
 from sandbox.consinco import tables as t
 from sandbox.consinco.fiscal import nfe_key
 from sandbox.consinco.order_records import company_cnpj, format_time
+from shopify_app.admin_api import for_shop
 from shopify_app.api_explain import explain
 
 from .conftest import World
@@ -195,3 +198,31 @@ def test_a_reissued_nfe_replaces_the_cancelled_one_and_is_not_charged_twice(worl
     assert state.nfe["chave"] == second_key == link.nfe_key
     assert _kept_keys(world, order.gid) == [second_key]
     assert second_key in state.nfe["danfe_url"]
+
+
+def test_a_reissued_nfe_does_not_keep_the_cancelled_ones_links(world: World) -> None:
+    """NF-e 1 (with DANFE and XML links) is replaced by NF-e 2, for which the ERP gives no link yet:
+    the links NF-e 2 does not supply are deleted in the same pass, so the order never shows NF-e 2's
+    key beside NF-e 1's DANFE and XML."""
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    _, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value
+    state = world.settlement(order.gid)
+    assert state.nfe["danfe_url"] and state.nfe["xml_url"]
+    first = world.erp.order(order.nro)["documentosFiscais"][0]
+    body = first["chaveAcesso"][:25] + f"{first['numeroDf'] + 1:09d}" + first["chaveAcesso"][34:43]
+    reissued = Invoice(seq_nf=None, key=body + str(check_digit(body)), number=first["numeroDf"] + 1,
+                       series=str(first["serieDf"]), model="55", status="V", issued_at=datetime.now(UTC),
+                       total=Decimal(str(first["vlrTotal"])), issuer_cnpj=None,
+                       danfe_url=None, xml_url=None)  # fmt: skip
+    validate_key(reissued.key)
+    client = for_shop(world.domain)
+    outcome = invoices._write_metafields(client, order.gid, reissued, [reissued.key], state)
+    assert outcome == f"written; danfe_url, xml_url of NF-e {first['chaveAcesso']} deleted"
+    after = world.settlement(order.gid).nfe
+    assert after["chave"] == reissued.key and after["numero"] == str(reissued.number)
+    assert "danfe_url" not in after and "xml_url" not in after, after
+    assert json.loads(after["chaves"]) == [reissued.key]
+    now = world.settlement(order.gid)
+    again = invoices._write_metafields(client, order.gid, reissued, [reissued.key], now)
+    assert again == "already there"  # the same NF-e again writes and deletes nothing

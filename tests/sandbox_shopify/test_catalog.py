@@ -182,6 +182,30 @@ def test_metafields_set_is_atomic_and_limited_to_25(shop: ShopClient, product: d
     ]
 
 
+def test_metafields_delete_answers_null_for_one_not_found(shop: ShopClient, product: dict) -> None:
+    """metafieldsDelete answers each identifier deleted, or null for one there was no metafield of."""
+    link = {
+        "ownerId": product["id"],
+        "namespace": "nfe",
+        "key": "danfe_url",
+        "type": "url",
+        "value": "https://d",
+    }
+    assert shop.data(METAFIELDS_SET, {"metafields": [link]})["metafieldsSet"]["userErrors"] == []
+    gone = {"ownerId": product["id"], "namespace": "nfe", "key": "danfe_url"}
+    never = {**gone, "key": "xml_url"}
+    deleted = shop.data(
+        """mutation($metafields: [MetafieldIdentifierInput!]!) {
+             metafieldsDelete(metafields: $metafields) { deletedMetafields { ownerId namespace key }
+               userErrors { field message } } }""",
+        {"metafields": [gone, never]},
+    )["metafieldsDelete"]
+    assert deleted == {"deletedMetafields": [gone, None], "userErrors": []}
+    query = "query($id: ID!) { product(id: $id) { metafields(first: 5) { nodes { key } } } }"
+    left = shop.data(query, {"id": product["id"]})
+    assert left["product"]["metafields"]["nodes"] == []
+
+
 def test_metafields_set_validates_values_by_type_as_shopify_does(shop: ShopClient, product: dict) -> None:
     """Every type has its built-in validation: a relative or ftp link, a non-ISO date, text on
     two lines in a single-line field are INVALID_VALUE, and the whole call is refused."""

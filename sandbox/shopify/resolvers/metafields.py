@@ -1,5 +1,5 @@
-"""Metafields: metafieldsSet (<= 25, atomic), metafieldDefinitionCreate (type `id` for custom
-ids), and the `metafield` / `metafields` fields of every owner type."""
+"""Metafields: metafieldsSet (<= 25, atomic), metafieldsDelete, metafieldDefinitionCreate (type
+`id` for custom ids), and the `metafield` / `metafields` fields of every owner type."""
 
 from __future__ import annotations
 
@@ -106,6 +106,25 @@ def metafields_set(_src: Any, info: GraphQLResolveInfo, metafields: list[dict]) 
         for m in metafields
     ]
     return {"metafields": written, "userErrors": []}
+
+
+@mutation("metafieldsDelete")
+def metafields_delete(_src: Any, info: GraphQLResolveInfo, metafields: list[dict]) -> dict:
+    """Delete by (ownerId, namespace, key); each identifier answers itself, or null when no such
+    metafield exists (as Shopify does)."""
+    ctx: Ctx = info.context
+    if not metafields:
+        refused = user_error(["metafields"], "At least one identifier must be specified.")
+        return {"deletedMetafields": None, "userErrors": [refused]}
+    deleted: list[dict | None] = []
+    for item in metafields:
+        found = metafield_store.get(ctx, item["ownerId"], item.get("namespace"), item["key"])
+        if found is None:
+            deleted.append(None)
+            continue
+        ctx.store.delete(ctx.shop, found["id"])
+        deleted.append({"ownerId": found["ownerId"], "namespace": found["namespace"], "key": found["key"]})
+    return {"deletedMetafields": deleted, "userErrors": []}
 
 
 @mutation("metafieldDefinitionCreate")
