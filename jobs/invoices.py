@@ -17,7 +17,7 @@ nothing (idempotent on the key):
    the units the ERP served, less those fulfilled already), with tracking when the ERP gives it;
    what no NF-e line carries (an item a person added in Shopify after the picking) is left
    unfulfilled and named on the order link once the last NF-e is in;
-4. the tag "NF-e emitida";
+4. the tag "NF-e emitida" ("NFC-e emitida" for a model 65);
 5. capture what the order's NF-e still ask for (the totals of its valid NF-e so far —
    jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
    no NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "invoices"
 NAMESPACE = "nfe"
-TAG = "NF-e emitida"
+TAG = "{kind} emitida"  # "NF-e emitida", "NFC-e emitida" (model 65)
 ZERO = Decimal("0")
 
 
@@ -202,8 +202,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
     done["fulfillments"], on_hold = _fulfil(client, unit, event, final=documents.final)
-    if TAG not in state.tags:
-        client.tags_add(unit.order_id, [TAG])
+    if (tag := TAG.format(kind=key.kind)) not in state.tags:
+        client.tags_add(unit.order_id, [tag])
         done["tagged"] = True
     attention = "; ".join(a for a in (capture.attention, on_hold) if a) or None
     if attention:

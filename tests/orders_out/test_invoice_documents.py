@@ -226,3 +226,14 @@ def test_a_reissued_nfe_does_not_keep_the_cancelled_ones_links(world: World) -> 
     now = world.settlement(order.gid)
     again = invoices._write_metafields(client, order.gid, reissued, [reissued.key], now)
     assert again == "already there"  # the same NF-e again writes and deletes nothing
+
+
+def test_an_nfce_is_tagged_as_an_nfce(world: World) -> None:
+    """The tag names the document's model: "NFC-e emitida" for a model 65."""
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.invoice(order.nro, model="65")
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    tags = world.settlement(order.gid).tags
+    assert "NFC-e emitida" in tags and "NF-e emitida" not in tags
