@@ -208,6 +208,150 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "cancels it).",
         ),
     ),
+    "INVALID_TAX_ID": (
+        (
+            "O CPF/CNPJ que o cliente informou no checkout é inválido ou está vazio (o valor e a regra "
+            "estão na mensagem do sistema); nada foi enviado ao ERP, que exige um documento válido na "
+            "nota.",
+            "The CPF/CNPJ the customer gave at checkout is invalid or empty (the value and the rule are "
+            "in the system's message); nothing was sent to the ERP, whose invoice needs a valid document.",
+        ),
+        (
+            "Confirme o documento com o cliente. Tentar de novo lê o pedido outra vez e só adianta se o "
+            "documento mudou no Shopify; senão, lance o pedido no ERP à mão ou cancele-o.",
+            "Check the document with the customer. Retry reads the order again and only helps once the "
+            "document changed in Shopify; otherwise enter the order in the ERP by hand or cancel it.",
+        ),
+    ),
+    "NFE_KEY_INVALID": (
+        (
+            "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "
+            "verificador, modelo 55/65); nada foi escrito no pedido, capturado ou enviado.",
+            "The access key the ERP gave for the invoice is not valid (44 digits, check digit, model "
+            "55/65); nothing was written on the order, captured or shipped.",
+        ),
+        (
+            "Confira a nota no ERP. Quando o ERP informar a chave correta, clique em Tentar de novo (o "
+            "evento é lido outra vez).",
+            "Check the invoice in the ERP. Once the ERP gives the right key, click Retry (the event is "
+            "read again).",
+        ),
+    ),
+    "DOCUMENTO_AUSENTE": (
+        (
+            "O ERP disse que o pedido foi faturado, mas nem o evento nem o pedido no ERP trazem uma nota "
+            "válida; nada foi escrito, capturado ou enviado.",
+            "The ERP said the order was invoiced, but neither the event nor the ERP order carries a valid "
+            "invoice; nothing was written, captured or shipped.",
+        ),
+        (
+            "Confira no ERP se a nota foi emitida (ou cancelada). Depois de emitida, clique em Tentar de "
+            "novo.",
+            "Check in the ERP whether the invoice was issued (or cancelled). Once it is issued, click Retry.",
+        ),
+    ),
+    "ORDER_CANCELLED": (
+        (
+            "O pedido está cancelado no Shopify, mas o ERP o faturou: há uma nota emitida para um pedido "
+            "que o cliente não vai receber nem pagar.",
+            "The order is cancelled in Shopify, but the ERP invoiced it: there is an invoice for an order "
+            "the customer will neither receive nor pay for.",
+        ),
+        (
+            "Cancele a nota no ERP (dentro do prazo legal) ou emita a nota de devolução. Tentar de novo "
+            "dará a mesma resposta.",
+            "Cancel the invoice in the ERP (within the legal deadline) or issue a return invoice. Retry "
+            "gets the same answer.",
+        ),
+    ),
+    "EDIT_LEFT_NO_ITEM": (
+        (
+            "O pedido foi editado no Shopify e ficou sem itens, mas o pedido no ERP ainda tem os seus; "
+            "nada mudou no ERP.",
+            "The order was edited in Shopify to leave no item, but the ERP order still has its items; "
+            "nothing changed in the ERP.",
+        ),
+        (
+            "Se a venda acabou, cancele o pedido no Shopify (o pedido do ERP é cancelado junto); senão, "
+            "desfaça a edição.",
+            "If the sale is off, cancel the order in Shopify (the ERP order is cancelled with it); "
+            "otherwise undo the edit.",
+        ),
+    ),
+    "NO_LINES": (
+        (
+            "O pedido não tem mais nenhum item a enviar (todos removidos ou reembolsados); nada foi "
+            "enviado ao ERP.",
+            "The order has no item left to send (all removed or refunded); nothing was sent to the ERP.",
+        ),
+        (
+            "Nada a enviar: se a venda acabou, cancele o pedido no Shopify. Tentar de novo só adianta se "
+            "itens voltarem ao pedido.",
+            "Nothing to send: if the sale is off, cancel the order in Shopify. Retry only helps if items "
+            "come back to the order.",
+        ),
+    ),
+    "EARLIER_EVENT_NOT_APPLIED": (
+        (
+            "Um evento anterior do mesmo pedido no ERP (separação, por exemplo) não foi aplicado; este "
+            "espera por ele para não aplicar as mudanças fora de ordem.",
+            "An earlier event of the same ERP order (picking, for instance) was not applied; this one "
+            "waits for it so changes are not applied out of order.",
+        ),
+        (
+            "Resolva o evento anterior citado na mensagem e tente-o de novo; depois clique em Tentar de "
+            "novo aqui.",
+            "Fix the earlier event the message names and retry it; then click Retry here.",
+        ),
+    ),
+    "CANCEL_NOT_APPLIED": (
+        (
+            "O Shopify terminou o cancelamento pedido pelo ERP, mas o pedido não ficou cancelado.",
+            "Shopify finished the cancellation the ERP asked for, but the order is not cancelled.",
+        ),
+        (
+            "Veja o pedido no admin do Shopify (um processamento ativo impede o cancelamento) e clique em "
+            "Tentar de novo, ou cancele-o à mão.",
+            "Look at the order in the Shopify admin (an active fulfillment stops a cancellation) and "
+            "click Retry, or cancel it by hand.",
+        ),
+    ),
+    "BAD_MAPPING": (
+        (
+            "Um De:Para desta loja aponta para um código que o ERP não aceita (deve ser um número).",
+            "One of this store's mappings points to a code the ERP does not take (it must be a number).",
+        ),
+        (
+            "Corrija a linha citada em De:Para e clique em Tentar de novo.",
+            "Fix the line named under De:Para, then click Retry.",
+        ),
+    ),
+    "LINE_NOT_EDITABLE": (
+        (
+            "A edição vinda da separação no ERP não achou no pedido do Shopify a linha a mudar (removida, "
+            "já processada ou trocada).",
+            "The picking change from the ERP found no line to change on the Shopify order (removed, "
+            "already fulfilled or replaced).",
+        ),
+        (
+            "Ajuste o pedido no Shopify à mão para ficar igual ao separado no ERP; Tentar de novo dará a "
+            "mesma resposta enquanto a linha não existir.",
+            "Adjust the Shopify order by hand to match what the ERP picked; Retry gets the same answer "
+            "while the line does not exist.",
+        ),
+    ),
+    "WEIGHT_ALREADY_ADJUSTED": (
+        (
+            "A linha já tem um ajuste de peso de outra separação, e esta separação pede outro; o app não "
+            "soma ajustes sozinho.",
+            "The line already carries a weight adjustment from another picking, and this picking asks for "
+            "another; the app does not stack adjustments by itself.",
+        ),
+        (
+            "Ajuste o valor da linha no Shopify à mão para ficar igual à nota do ERP.",
+            "Adjust the line's value in Shopify by hand to match the ERP's invoice.",
+        ),
+    ),
     "MULTI_COMPANY": (
         (
             "As linhas do pedido saem de locais de mais de uma empresa do ERP, e um pedido do ERP "
