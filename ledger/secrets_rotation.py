@@ -4,16 +4,18 @@ ENCRYPTION_KEY lists keys newest first: new secrets are encrypted with the first
 key decrypts. A secret is re-encrypted only when it is written again (a token refresh, the ERP
 password saved), so an ERP password nobody re-types would need the old key for ever. This pass
 re-encrypts the shops' offline tokens and ERP passwords with the first key, each row in its own
-short transaction (a token refresh racing it writes a fresh ciphertext either way); once it reports
-nothing unreadable, the old key can be dropped from ENCRYPTION_KEY.
+short transaction, compare-and-swap (a token refreshed meanwhile is rotated as it is now, never
+put back to the value read before it); once it reports nothing unreadable, the old key can be
+dropped from ENCRYPTION_KEY.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ledger import crypto
@@ -21,6 +23,8 @@ from ledger.db import session_scope
 from ledger.models import ErpConnection, OfflineToken, Shop
 
 log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 5  # a row changing under the rotation this often is left for the next run
 
 
 @dataclass
@@ -35,35 +39,45 @@ def rotate_all(keys: str | None = None) -> Rotation:
         token_ids = list(session.scalars(select(OfflineToken.id)))
         connection_ids = list(session.scalars(select(ErpConnection.id)))
     for token_id in token_ids:
-        with session_scope() as session:
-            token = session.get(OfflineToken, token_id)
-            if token is None:
-                continue
-            domain = _domain(session, token.shop_id)
-            try:
-                access = crypto.rotate(token.access_token_enc, keys)
-                refresh = (
-                    None if token.refresh_token_enc is None else crypto.rotate(token.refresh_token_enc, keys)
-                )
-            except crypto.SecretUnreadable:
-                result.unreadable.append(f"{domain}: Shopify offline token")
-                continue
-            token.access_token_enc, token.refresh_token_enc = access, refresh
-            result.rotated += 1 if refresh is None else 2
+        columns = ("access_token_enc", "refresh_token_enc")
+        _rotate_row(OfflineToken, token_id, columns, "Shopify offline token", keys, result)
     for connection_id in connection_ids:
-        with session_scope() as session:
-            connection = session.get(ErpConnection, connection_id)
-            if connection is None:
-                continue
-            try:
-                connection.password_enc = crypto.rotate(connection.password_enc, keys)
-                result.rotated += 1
-            except crypto.SecretUnreadable:
-                result.unreadable.append(f"{_domain(session, connection.shop_id)}: ERP password")
-    log.info(
-        "secrets: %d re-encrypted with the first key, %d unreadable", result.rotated, len(result.unreadable)
-    )
+        _rotate_row(ErpConnection, connection_id, ("password_enc",), "ERP password", keys, result)
+    log.info("secrets: %d re-encrypted with the first key, %d unreadable", result.rotated,
+             len(result.unreadable))  # fmt: skip
     return result
+
+
+def _rotate_row(
+    model: Any, row_id: int, columns: tuple[str, ...], what: str, keys: str | None, result: Rotation
+) -> None:
+    """Re-encrypt one row's ciphertexts, compare-and-swap: the UPDATE applies only while the row
+    still holds what was read, so a token refreshed (or a password saved) meanwhile is never put
+    back to the value read before it (Shopify has consumed that refresh token); the row is read
+    again and rotated as it is now."""
+    for _ in range(MAX_ROUNDS):
+        with session_scope() as session:
+            row = session.get(model, row_id)
+            if row is None:
+                return
+            read = {column: getattr(row, column) for column in columns}
+            domain = _domain(session, row.shop_id)
+            try:
+                rotated = {c: None if v is None else crypto.rotate(v, keys) for c, v in read.items()}
+            except crypto.SecretUnreadable:
+                result.unreadable.append(f"{domain}: {what}")
+                return
+            table = model.__table__
+            unchanged = [
+                table.c[c].is_(None) if v is None else table.c[c] == bytes(v) for c, v in read.items()
+            ]
+            done = session.execute(update(table).where(table.c.id == row_id, *unchanged).values(**rotated))
+            if done.rowcount == 1:
+                result.rotated += sum(1 for v in rotated.values() if v is not None)
+                return
+    result.unreadable.append(
+        f"{domain}: {what} (it kept changing while it was rotated: run the command again)"
+    )
 
 
 def _domain(session: Session, shop_id: int) -> str:

@@ -63,3 +63,38 @@ def test_a_secret_no_key_reads_is_named_and_the_others_still_rotate(settings, in
     assert done.rotated == 1 and done.unreadable == [f"{SHOP_A}: ERP password"]
     access, _refresh, _password = _stored(settings)
     assert crypto.decrypt(access, new) == "shpat_ok"
+
+
+def test_a_token_refreshed_during_the_rotation_is_not_put_back(settings, install_shop, env, monkeypatch):
+    """A worker refreshes the shop's token between the rotation's read and its write: Shopify has
+    consumed the old refresh token, so writing the old pair back would lock the shop out at its next
+    refresh. The rotation's write is compare-and-swap: it reads the row again and rotates that."""
+    from ledger import secrets_rotation
+    from shopify_app.shops import find_shop
+    from shopify_app.token_endpoint import TokenSet
+    from shopify_app.tokens import store_tokens
+
+    old = settings.encryption_keys
+    install_shop(SHOP_A, access="shpat_old", refresh="shprt_old")
+    new = crypto.generate_key()
+    real = crypto.rotate
+    raced: list[bool] = []
+
+    def a_refresh_commits_meanwhile(token, keys=None):
+        if not raced:
+            raced.append(True)
+            with session_scope(settings.database_url) as session:
+                shop = find_shop(session, SHOP_A, for_update=True)
+                store_tokens(session, shop, TokenSet("shpat_new", "", refresh_token="shprt_new"), keys=old)
+        return real(token, keys)
+
+    monkeypatch.setattr(secrets_rotation.crypto, "rotate", a_refresh_commits_meanwhile)
+    done = rotate_all(f"{new},{old}")
+
+    with session_scope(settings.database_url) as session:
+        token = session.scalars(select(OfflineToken)).one()
+        pair = (
+            crypto.decrypt(bytes(token.access_token_enc), new),
+            crypto.decrypt(bytes(token.refresh_token_enc), new),
+        )
+    assert pair == ("shpat_new", "shprt_new") and done.unreadable == []
