@@ -193,7 +193,9 @@ def _decode_body(raw: bytes) -> tuple[Any, str]:
 
 
 def _like_any(column: Any, needles: list[str]) -> Any:
-    return or_(*[cast(column, Text).contains(n, autoescape=True) for n in needles])
+    """The rows that may mention a needle: a case-insensitive prefilter (an ERP may echo an e-mail
+    in capitals), narrowed by the whole-value match in Python."""
+    return or_(*[cast(column, Text).icontains(n, autoescape=True) for n in needles])
 
 
 def _candidate_messages(session: Session, shop: Shop, ref: CustomerRef) -> list[Message]:

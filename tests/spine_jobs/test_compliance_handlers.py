@@ -466,3 +466,39 @@ def test_shop_redact_after_a_reinstall_within_48_hours_deletes_nothing(ledger_wi
         assert session.scalar(select(Shop)) is not None
     [record] = audit("shop.redact.refused")
     assert "installed again" in record.after["reason"]
+
+
+CAPITALS_EMAIL = "maria.souza@example.com"
+
+
+def _message_quoting_the_email_in_capitals(shop_id):
+    with session_scope() as session:
+        session.add(
+            Message(
+                shop_id=shop_id,
+                flow="orders",
+                direction="shopify_to_erp",
+                unit_key="order-9002",
+                shopify_id="gid://shopify/Order/9002",  # a guest order Shopify does not list
+                status="failed",
+                error_text="ERP recusou o cliente: e-mail MARIA.SOUZA@EXAMPLE.COM já usado por outro CPF",
+                request_payload={"clienteDto": {"email": "Maria.Souza@Example.com", "nroEmpresa": 1}},
+            )
+        )
+
+
+def test_data_request_and_redact_find_the_customers_email_whatever_its_case(shop_id, deliver, rconn):
+    _message_quoting_the_email_in_capitals(shop_id)
+    customer = {"id": 7001, "email": CAPITALS_EMAIL}
+    deliver("customers/data_request", {"shop_domain": SHOP, "customer": customer, "orders_requested": []})
+    work(rconn)
+    [exported] = audit("customer.data_exported")
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": customer, "orders_to_redact": []})
+    work(rconn)
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "order-9002")).one()
+        left = (message.error_text, message.request_payload)
+    assert exported.after["counts"]["messages"] == 1 and "MARIA.SOUZA" not in left[0], (
+        f"the message quoting the customer's e-mail in capitals was neither exported "
+        f"(counts {exported.after['counts']}) nor redacted: {left}"
+    )
