@@ -92,6 +92,8 @@ def register(app: Flask) -> None:
                 click.echo(f"{verdict:8} {item['seq_produto']:>8} {what}{status}")
         for item in result.get("drift", []):
             click.echo(f"{'drift':8} {item['seq_produto']:>8} {item['problem']}")
+        for item in result.get("unreadable", []):
+            click.echo(f"{'unread':8} {item['record']} {item['problem']}")
 
     @catalog.command("sync")
     @click.option("--shop", "domain", help="shop domain (default: the only active shop)")

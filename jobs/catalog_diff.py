@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import Any
 
 import erp
-from jobs import catalog_cache
+from jobs import catalog_cache, catalog_malformed
 from jobs import catalog_ledger as cl
 from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
 from ledger import bindings
@@ -45,8 +45,18 @@ def result_key(shop_id: int, job_id: str) -> str:
 def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = None) -> dict[str, Any]:
     """The dry run's result (nothing written anywhere)."""
     erp_client = erp.for_shop(shop_id)
-    products = [cache_product(p) for p in erp_client.products(None)]
-    skus = [cache_sku(s) for s in erp_client.skus(None)]
+    products_read, skus_read = erp_client.products(None), erp_client.skus(None)
+    # As the sync: a record the client cannot read is set aside and named, the rest previewed.
+    products_read.keep_malformed = skus_read.keep_malformed = True
+    products = [cache_product(p) for p in products_read]
+    skus = [cache_sku(s) for s in skus_read]
+    unreadable = [
+        catalog_malformed.describe(flow, raw, exc, erp_client.names)
+        for flow, read_ in (("products", products_read), ("skus", skus_read))
+        for raw, exc in read_.malformed
+    ]
+    # A packaging whose record could not be read is not missing: its product's are left alone.
+    unread = {catalog_malformed.seq_of(raw, erp_client.names) for raw, _ in skus_read.malformed}
     with session_scope() as session:
         ctx = cl.load_context(session, shop_id)
         entries = catalog_cache.preview(session, shop_id, products, skus)
@@ -54,7 +64,8 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         read: dict[int, set[str]] = defaultdict(set)
         for sku in skus:
             read[int(sku["seq_produto"])].add(sku["id_sku"])
-        catalog_cache.retire_missing(entries, {int(p["seq_produto"]) for p in products}, read)
+        if None not in unread:
+            catalog_cache.retire_missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)
         sent = bindings.get_many(session, shop_id, cl.PRODUCT_KIND, (str(s) for s in seqs))
@@ -87,8 +98,9 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         lists[verdict].append(entry)
     result: dict[str, Any] = {
         "generated_at": utcnow().isoformat(),
-        "counts": counts,
+        "counts": {**counts, "unreadable": len(unreadable)},
         **lists,
+        "unreadable": [{"record": m.unit_key, "problem": m.error.message} for m in unreadable[:LIST_LIMIT]],
     }
     if drift:
         result["drift"] = _drift(ctx, sent, client or for_shop(ctx.shop_domain, lane="background"))

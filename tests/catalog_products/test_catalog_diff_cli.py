@@ -45,7 +45,14 @@ def test_dry_run_lists_creates_changes_archives_and_writes_nothing(
 
     result = catalog_diff.run(installed.shop_id, f"catalog-diff-{installed.shop_id}-abc")
 
-    assert result["counts"] == {"create": 1, "change": 1, "archive": 1, "unchanged": 36, "waiting": 0}
+    assert result["counts"] == {
+        "create": 1,
+        "change": 1,
+        "archive": 1,
+        "unchanged": 36,
+        "waiting": 0,
+        "unreadable": 0,
+    }
     assert [i["seq_produto"] for i in result["create"]] == [created]
     assert [(i["seq_produto"], i["title"]) for i in result["change"]] == [(changed, "TITULO NOVO")]
     assert [(i["seq_produto"], i["status_before"], i["status"]) for i in result["archive"]] == [
@@ -185,3 +192,24 @@ def test_a_product_the_bulk_operation_rejects_names_the_sku_shopify_refused(
     assert result.failed == 1
     text, user_errors = _refusal(installed)
     assert "SKU P1E6" in text and user_errors[0]["sku"] == "P1E6"
+
+
+def test_the_dry_run_names_an_unreadable_sku_record_and_previews_the_rest(installed) -> None:
+    """One ERP SKU record the client cannot read: the sync reads on and fails that record alone
+    (jobs.catalog_malformed); the dry run previews what that sync would do, names the record, and
+    retires nothing of its product (a packaging not read is not a packaging missing)."""
+    from jobs import catalog_diff, catalog_flow
+
+    from .test_malformed_records import sku_record_served_with
+
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    with sku_record_served_with("P7E1", qtdEmbalagem=None):
+        full = catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+        assert full.failed == 0
+        diff = catalog_diff.compute(installed.shop_id)
+    assert diff["counts"]["archive"] == 0 and diff["counts"]["change"] == 0, diff["counts"]
+    assert diff["counts"]["unreadable"] == 1
+    [unread] = diff["unreadable"]
+    assert "P7E1" in unread["record"] and "qtdEmbalagem" in unread["problem"]
+    client.close()
