@@ -239,12 +239,17 @@ def _candidate_inbox(session: Session, shop_domain: str, ref: CustomerRef) -> li
     return rows
 
 
+def _of_shop(shop: Shop) -> Any:
+    """A shop's audit events: by its id, or by its domain (an event written before the shop row)."""
+    return or_(AuditEvent.shop_id == shop.id, AuditEvent.shop_domain == shop.domain)
+
+
 def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef) -> list[AuditEvent]:
     needles = ref.needles
     if not needles:
         return []
     query = select(AuditEvent).where(
-        or_(AuditEvent.shop_id == shop.id, AuditEvent.shop_domain == shop.domain),
+        _of_shop(shop),
         or_(
             _like_any(AuditEvent.before, needles),
             _like_any(AuditEvent.after, needles),
@@ -406,7 +411,7 @@ def export_recorded(
     found = CustomerRows(
         messages=rows(Message, "messages", Message.shop_id == shop.id),
         webhooks=[(row, _decode_body(row.raw_body)[0]) for row in inbox],
-        audit_events=rows(AuditEvent, "audit_events", AuditEvent.shop_id == shop.id),
+        audit_events=rows(AuditEvent, "audit_events", _of_shop(shop)),
         order_links=rows(OrderLink, "order_links", OrderLink.shop_id == shop.id),
         bindings=rows(Binding, "bindings", Binding.shop_id == shop.id),
     )
