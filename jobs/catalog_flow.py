@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 import erp
 from erp.names import Names
@@ -44,7 +44,7 @@ from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
 from jobs.locks import LockBusy, flow_lock
-from ledger import watermarks
+from ledger import bindings, watermarks
 from ledger.bindings import CATALOG_RECHECK_KIND, PRODUCT_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
@@ -357,27 +357,16 @@ def _other_inactive_status(session: Any, shop_id: int, inactive_status: str) -> 
 
 def _catalog_rechecks(session: Any, shop_id: int) -> dict[int, datetime]:
     """The products the prices flow asked to re-plan: {seqProduto: when it last asked}."""
-    rows = session.execute(
-        select(Binding.erp_id, Binding.updated_at).where(
-            Binding.shop_id == shop_id, Binding.kind == CATALOG_RECHECK_KIND
-        )
-    )
-    return {int(seq): at for seq, at in rows if seq.isdigit()}
+    found = bindings.read_requests(session, shop_id, CATALOG_RECHECK_KIND)
+    return {int(seq): at for seq, at in found.items() if seq.isdigit()}
 
 
 def _forget_rechecks(session: Any, shop_id: int, read: dict[int, datetime]) -> None:
     """Done with the requests this pass read, and only those: the prices flow runs under its own
     lock and may ask again for a product while the pass pushes (its sale status flipped back); that
     request, written later (a newer updated_at), was not planned from and stays for the next pass."""
-    table = Binding.__table__
-    session.execute(
-        table.delete().where(
-            table.c.shop_id == shop_id,
-            table.c.kind == CATALOG_RECHECK_KIND,
-            table.c.erp_id == bindparam("seq"),
-            table.c.updated_at == bindparam("at"),
-        ),
-        [{"seq": str(seq), "at": at} for seq, at in read.items()],
+    bindings.forget_requests(
+        session, shop_id, CATALOG_RECHECK_KIND, {str(seq): at for seq, at in read.items()}
     )
 
 

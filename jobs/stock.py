@@ -34,10 +34,12 @@ control get inventoryPolicy CONTINUE (one productVariantsBulkUpdate per product)
 is left as it is (tracking untouched).
 The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
 not for sale, gets 0 and DENY at every location; the prices flow's "stock_recheck" bindings (its
-first price, a sale-status flip) bring it back. An orders message that closed (the ERP has the
-order, or it was cancelled) asks the same recheck of its products (jobs.stock_pending), so a
-level computed while the ERP already reserved the order and it still counted as pending is
-computed again.
+first price, a sale-status flip) bring it back. A pass over every company forgets only the
+requests it read, at the time they were written (ledger.bindings.forget_requests): the prices
+flow runs under its own lock, and a flip back written while the pass ran stays for the next
+pass. An orders message that closed (the ERP has the order, or it was cancelled) asks the same
+recheck of its products (jobs.stock_pending), so a level computed while the ERP already reserved
+the order and it still counted as pending is computed again.
 """
 
 from __future__ import annotations
@@ -153,11 +155,11 @@ def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None
     with session_scope() as session:
         shop = _load_shop(session, shop_id)
         flag_closed_orders(session, shop_id)  # their products' levels no longer count the order
-        rechecks = list(
-            session.scalars(
-                select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == RECHECK_KIND)
-            )
-        )
+        # {idSku: when asked}: only requests still at that time are forgotten at the end (the
+        # prices flow, under its own lock, may ask again while this pass writes).
+        read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)
+    rechecks = list(read_rechecks)
+    every_company = companies is None  # a replay of one company leaves the others' rechecks
     try:
         erp = erp_for_shop(shop_id)
     except MappingMissing as exc:  # no ERP connection yet: shown, resumed by replay
@@ -186,13 +188,9 @@ def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None
     finally:
         erp.close()
         client.close()
-    if rechecks and only is None and result.transient is None and result.bug is None:
+    if rechecks and every_company and only is None and result.transient is None and result.bug is None:
         with session_scope() as session:
-            session.execute(
-                delete(Binding).where(
-                    Binding.shop_id == shop_id, Binding.kind == RECHECK_KIND, Binding.erp_id.in_(rechecks)
-                )
-            )
+            bindings.forget_requests(session, shop_id, RECHECK_KIND, read_rechecks)
     if result.transient is not None:
         raise result.transient
     if result.bug is not None:

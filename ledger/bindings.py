@@ -8,7 +8,8 @@ was last sent, so a flow skips a record whose digest did not change. The caller 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -67,6 +68,32 @@ def upsert_many(session: Session, shop_id: int, kind: str, rows: Sequence[Bindin
     latest = {str(row.erp_id): row for row in rows}
     encoded = [(erp_id, row.shopify_id, row.digest, encode_data(row.data)) for erp_id, row in latest.items()]
     return write_encoded(session, shop_id, kind, encoded)
+
+
+def read_requests(session: Session, shop_id: int, kind: str) -> dict[str, datetime]:
+    """The requests of a kind ("stock_recheck", "catalog_recheck"): {erp_id: when last asked}."""
+    rows = session.execute(
+        select(Binding.erp_id, Binding.updated_at).where(Binding.shop_id == shop_id, Binding.kind == kind)
+    )
+    return {erp_id: at for erp_id, at in rows}
+
+
+def forget_requests(session: Session, shop_id: int, kind: str, read: Mapping[str, datetime]) -> None:
+    """Done with the requests a pass read (`read_requests`), and only those: another flow, under its
+    own lock, may ask again for the same id while the pass runs (a sale status flipped back); that
+    request, written later (a newer updated_at), was not acted on and stays for the next pass."""
+    if not read:
+        return
+    table = Binding.__table__
+    session.execute(
+        table.delete().where(
+            table.c.shop_id == shop_id,
+            table.c.kind == kind,
+            table.c.erp_id == bindparam("key"),
+            table.c.updated_at == bindparam("at"),
+        ),
+        [{"key": key, "at": at} for key, at in read.items()],
+    )
 
 
 def encode_data(data: dict[str, Any] | None) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from jobs import prices, stock
+from jobs import prices, stock, stock_writer
 from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.db import session_scope
@@ -153,6 +153,73 @@ def test_inactive_sale_status_denies_and_zeroes_stock_then_comes_back(chain, cal
     stock.run(shop.shop_id)
     prices.run(shop.shop_id)
     assert calls.names(mark) == []
+
+
+def _stock_reads_from_its_watermark(monkeypatch) -> None:
+    """Each stock pass reads the ERP rows changed since its watermark only (as when more than the
+    reads' overlap passed): a level comes back by a recheck, not by the row read again."""
+    real = stock.erp_for_shop
+    monkeypatch.setattr(
+        stock, "erp_for_shop", lambda shop_id, **o: real(shop_id, **{"overlap": timedelta(0), **o})
+    )
+
+
+def test_a_sale_status_flip_the_prices_flow_writes_during_a_stock_pass_is_taken_by_the_next(
+    chain, monkeypatch
+):
+    """The prices flow runs under its own lock: a SKU put back on sale while a stock pass writes the
+    0 it planned from the earlier flip asks for a recheck again. The pass forgets only the requests
+    it read (same updated_at), so the next pass brings the level back, though no ERP stock row
+    moved."""
+    _stock_reads_from_its_watermark(monkeypatch)
+    shop = chain.install("volta-durante", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    sku, data = next(
+        (s, d) for s, d in catalog.items() if (chain.level(shop, d["inventory_item_id"], 1) or 0) > 0
+    )
+    had = chain.level(shop, data["inventory_item_id"], 1)
+    seq, qtd = data["seq_produto"], int(Decimal(data["qtd_embalagem"]))
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": seq, "qtdembalagem": qtd}
+    erp_update(chain, t.mrl_prodempseg, where, statusvenda="I")
+    prices.run(shop.shop_id)  # off sale: a recheck asks the stock flow for 0
+    real_write = stock_writer.BatchWriter.write
+
+    def write_while_the_prices_flow_runs(self, entries):
+        monkeypatch.setattr(stock_writer.BatchWriter, "write", real_write)
+        erp_update(chain, t.mrl_prodempseg, where, statusvenda="A")  # back on sale meanwhile
+        prices.run(shop.shop_id)
+        return real_write(self, entries)
+
+    monkeypatch.setattr(stock_writer.BatchWriter, "write", write_while_the_prices_flow_runs)
+    stock.run(shop.shop_id)  # writes the 0 planned before the flip back
+    assert stock_writer.BatchWriter.write is real_write
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) == had, sku
+
+
+def test_a_replay_of_one_companys_stock_leaves_the_other_companies_rechecks(chain, monkeypatch):
+    """Replaying one company's stock (its refusal, once its location is mapped) re-evaluates the
+    prices flow's rechecks for that company only: they stay for the next scheduled pass, which
+    zeroes the SKU gone off sale at the other companies' locations too (no ERP stock row moved)."""
+    _stock_reads_from_its_watermark(monkeypatch)
+    shop = chain.install("replay-recheck", 1, 1, [1, 2, 3])
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    sku, data = next(
+        (s, d) for s, d in catalog.items() if (chain.level(shop, d["inventory_item_id"], 1) or 0) > 0
+    )
+    seq, qtd = data["seq_produto"], int(Decimal(data["qtd_embalagem"]))
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": seq, "qtdembalagem": qtd}
+    erp_update(chain, t.mrl_prodempseg, where, statusvenda="I")
+    prices.run(shop.shop_id)  # off sale: a recheck asks the stock flow for 0
+    refused = next(m for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location")
+    chain.map_location(shop, 4, 3)
+    stock.replay(refused.id)
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) == 0, sku
 
 
 def test_a_zero_normal_price_is_not_sent_the_sku_is_off_sale_said_by_name_and_comes_back(chain, calls):
