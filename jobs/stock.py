@@ -26,12 +26,14 @@ Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_
 item, digest = level + policy sent, data = {"base", "sent", "location"}); binding "stock_policy"
 per SKU (digest = inventoryPolicy sent, here or as DENY by the products flow for an inactive
 variant: jobs.catalog_ledger.record_sent); binding "stock_location" per company (shopify_id = the
-location its levels were last written at): a company whose mapping moved (or swapped) gets a
-pass reading all its ERP rows and writing every level at its new location, compared with what
-Shopify shows there (a level sent elsewhere is no "changeFromQuantity"); the levels it left at
-the former location, mapped to no company now, are then set to 0 (jobs.stock_vacate). Items without stock
-control get inventoryPolicy CONTINUE (one productVariantsBulkUpdate per product) and their level
-is left as it is (tracking untouched).
+location its levels were last written at): a company whose mapping moved (or swapped, or whose
+location's line was given to it) gets a pass reading all its ERP rows and writing every level at
+its new location, compared with what Shopify shows there (a level sent elsewhere is no
+"changeFromQuantity"). Levels left where no company writes them any more are then set to 0
+(jobs.stock_vacate): those the company sent anywhere but its location now (a move, also one
+interrupted and then undone), and, at a location it took over, those another company sent there
+for SKUs it does not write itself. Items without stock control get inventoryPolicy CONTINUE (one
+productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
 The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
 not for sale, gets 0 and DENY at every location; the prices flow's "stock_recheck" bindings (its
 first price, a sale-status flip) bring it back. A pass over every company forgets only the
@@ -212,9 +214,8 @@ def _sync_company(
     scope = str(company)
     with session_scope() as session:
         _resume_refused(session, shop.shop_id, company)
-        moved, former = _location_moved(session, shop.shop_id, company, location)
-        if former is not None:
-            stock_vacate.note_move(session, shop.shop_id, company, former)
+        moved = _location_moved(session, shop.shop_id, company, location)
+        stock_vacate.note(session, shop.shop_id, company, location, others=moved)
         _forget_others_at(session, shop.shop_id, company, location)
         since = None if only or moved else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
@@ -367,19 +368,14 @@ def _sibling_bases(
     return found
 
 
-def _location_moved(session: Any, shop_id: int, company: int, location: str) -> tuple[bool, str | None]:
+def _location_moved(session: Any, shop_id: int, company: int, location: str) -> bool:
     """True when the company's levels were last written at another location (its mapping moved,
     or two companies swapped locations) or are not known to be there (never written, or its
     marker forgotten): the pass then reads every ERP row of the company, not only those changed
     since the watermark, and writes each level at `location` that differs from what Shopify shows
-    there (no "stock" binding is taken as what the location holds). Also the location the company
-    is leaving, when it is known (jobs.stock_vacate clears the levels it wrote there)."""
+    there (no "stock" binding is taken as what the location holds)."""
     marker = bindings.get_many(session, shop_id, LOCATION_KIND, [str(company)]).get(str(company))
-    if marker is None:
-        return True, None
-    if marker.shopify_id != location:
-        return True, marker.shopify_id
-    return False, None
+    return marker is None or marker.shopify_id != location
 
 
 def _forget_others_at(session: Any, shop_id: int, company: int, location: str) -> None:

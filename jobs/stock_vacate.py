@@ -1,18 +1,30 @@
 """Levels a company left at a location it no longer ships from, set to 0 (stock flow).
 
 When the location mappings page moves a company to another location, its next stock pass writes
-every level at the new one (jobs.stock). The levels it had written at the old location would stay
-there, sellable: the same units shown twice, and Shopify routing orders to a location whose stock
-nobody keeps any more. So a move records what the company had written at the old location
-(binding "stock_vacate", erp_id "<company>@<location>", shopify_id = the location, data
-{"company", "items": {inventory item: level sent}}), and once the company's levels are in at its new
-location (its "stock_location" marker moved there), each pass sets those levels to 0, unless the
-old location is mapped to a company again: that company's own pass writes every level there, and
-the record is dropped.
+every level at the new one (jobs.stock). The levels it had written elsewhere would stay there,
+sellable: the same units shown twice, and Shopify routing orders to a location whose stock
+nobody keeps any more, or whose company has none of that SKU. So each pass of a company records
+(`note`) the levels its "stock" bindings say it sent at any location other than its own now,
+one record per location (binding "stock_vacate", erp_id "<company>@<location>", shopify_id = the
+location, data {"company", "items": {inventory item: level sent}}): the former location of a
+move, and also a location an interrupted move wrote its first batches at before the merchant
+undid it or moved the company on (its "stock_location" marker never named that one). A company's
+full pass at a location (moved there, its line given to it, a swap) records as well the levels
+other companies' bindings say they sent there. A binding recorded forgets its location, so it
+is recorded once.
+
+Each pass then settles the records whose turn came:
+- the location is mapped to no company: once the company's own levels are all in at its
+  location now (its marker there), they are set to 0;
+- the location is mapped to another company: once that company's levels are all in there (its
+  marker there), the levels it does not write itself (a SKU it has no ERP stock row of) are set
+  to 0; those it writes are its own and stay;
+- the location is mapped to the record's company again: its own pass writes its levels there,
+  and the record is dropped.
 
 Compare-and-swap as in every stock write: changeFromQuantity is the level Shopify shows, read
-first. A level above the one we sent (raised by a person after the move) is left as it is and
-named; one at 0, not stocked there or not tracked costs no write. One message per record (unit
+first. A level above the one we sent (raised by a person since) is left as it is and named; one
+at 0, not stocked there or not tracked costs no write. One message per record (unit
 "stock:vacate:<company>@<location>"): a Shopify refusal of some items names them and the rest are
 written; a transient failure keeps the record for the next pass.
 """
@@ -43,26 +55,37 @@ STALE = "CHANGE_FROM_QUANTITY_STALE"
 MAX_ROUNDS = 5
 
 
-def note_move(session: Any, shop_id: int, company: int, former: str) -> None:
-    """`company` is leaving `former`: record the levels its "stock" bindings say it wrote there
-    (merged with the record of an earlier pass of the same move that did not finish, whose
-    bindings may already name the new location)."""
-    rows = session.execute(
-        select(Binding.shopify_id, Binding.data).where(
-            Binding.shop_id == shop_id, Binding.kind == STOCK_KIND, Binding.erp_id.like(f"{company}:%")
-        )
+def note(session: Any, shop_id: int, company: int, location: str, *, others: bool) -> None:
+    """`company` writes at `location` now: record the levels its "stock" bindings say it sent at
+    any other location (a move; also one interrupted part-way, then undone or sent on elsewhere,
+    whose first levels are at a location the marker never named), one record per location. With
+    `others` (the company's full pass there: it does not know what the location holds), also
+    the levels other companies' bindings say they sent at `location` (its line given to this
+    company, a swap). Each binding recorded forgets its location, so it is recorded once: the
+    record is what stands for it (merged with an earlier record of the same pair)."""
+    at = Binding.data["location"].as_string()
+    own = Binding.erp_id.like(f"{company}:%")
+    where = (own & (at != location)) | (~own & (at == location)) if others else own & (at != location)
+    found = list(
+        session.scalars(select(Binding).where(Binding.shop_id == shop_id, Binding.kind == STOCK_KIND, where))
     )
-    items = {
-        item: int(data["sent"])
-        for item, data in rows
-        if item and data and data.get("location") == former and data.get("sent")
-    }
-    key = f"{company}@{former}"
-    existing = bindings.get_many(session, shop_id, VACATE_KIND, [key]).get(key)
-    merged = {**((existing.data or {}).get("items") or {} if existing is not None else {}), **items}
-    if merged:
-        row = BindingRow(key, former, None, {"company": company, "items": merged})
-        bindings.upsert_many(session, shop_id, VACATE_KIND, [row])
+    left: dict[tuple[int, str], dict[str, int]] = {}
+    unbound: list[BindingRow] = []
+    for b in found:
+        data = dict(b.data or {})
+        where_sent = data.pop("location")
+        unbound.append(BindingRow(b.erp_id, b.shopify_id, b.digest, data))
+        if b.shopify_id and data.get("sent"):
+            sender = int(b.erp_id.split(":", 1)[0])
+            left.setdefault((sender, where_sent), {})[b.shopify_id] = int(data["sent"])
+    keys = {f"{c}@{loc}": (c, loc) for c, loc in left}
+    existing = bindings.get_many(session, shop_id, VACATE_KIND, keys)
+    rows = []
+    for key, (c, loc) in keys.items():
+        earlier = (existing[key].data or {}).get("items") or {} if key in existing else {}
+        rows.append(BindingRow(key, loc, None, {"company": c, "items": {**earlier, **left[(c, loc)]}}))
+    bindings.upsert_many(session, shop_id, STOCK_KIND, unbound)
+    bindings.upsert_many(session, shop_id, VACATE_KIND, rows)
 
 
 @dataclass
@@ -74,7 +97,7 @@ class VacateRun:
 
 
 def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str]) -> VacateRun:
-    """Clear the recorded levels of every finished move (`locations`: company -> its location now)."""
+    """Clear the recorded levels whose turn came (`locations`: company -> its location now)."""
     result = VacateRun()
     with session_scope() as session:
         found = session.scalars(
@@ -83,22 +106,32 @@ def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str
         records = []
         for r in found:
             data = r.data or {}
-            records.append(
-                (r.erp_id, r.shopify_id or "", int(data.get("company", 0)), dict(data.get("items") or {}))
-            )
+            company, items = int(data.get("company", 0)), dict(data.get("items") or {})
+            records.append((r.erp_id, r.shopify_id or "", company, items))
         markers = {
             b.erp_id: b.shopify_id
             for b in session.scalars(
                 select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "stock_location")
             )
         }
-    mapped = set(locations.values())
+    holders = {loc: company for company, loc in locations.items()}
     for key, location, company, items in records:
-        if location in mapped:  # mapped again: its company writes every level there
+        holder = holders.get(location)
+        if holder == company:  # mapped back there: its own pass writes its levels
             _forget(shop_id, key)
             continue
-        if locations.get(company) is None or markers.get(str(company)) != locations[company]:
-            continue  # the company's levels are not all at its new location yet
+        if holder is None:
+            if locations.get(company) is None or markers.get(str(company)) != locations[company]:
+                continue  # the company's levels are not all at its new location yet
+        else:
+            if markers.get(str(holder)) != location:
+                continue  # the company mapped there now has not written all its levels there yet
+            with session_scope() as session:
+                own = _items_at(session, shop_id, holder, location)
+            items = {i: q for i, q in items.items() if i not in own}
+            if not items:
+                _forget(shop_id, key)
+                continue
         try:
             _vacate(shop_id, domain, client, key, location, company, items, result)
         except Transient as exc:
@@ -106,6 +139,20 @@ def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str
         except Exception as exc:  # recorded on the message by _vacate; raised by the flow at the end
             result.bug = result.bug or exc
     return result
+
+
+def _items_at(session: Any, shop_id: int, company: int, location: str) -> set[str]:
+    """The inventory items whose level `company` wrote at `location` (its "stock" bindings)."""
+    return set(
+        session.scalars(
+            select(Binding.shopify_id).where(
+                Binding.shop_id == shop_id,
+                Binding.kind == STOCK_KIND,
+                Binding.erp_id.like(f"{company}:%"),
+                Binding.data["location"].as_string() == location,
+            )
+        )
+    )
 
 
 def _forget(shop_id: int, key: str) -> None:

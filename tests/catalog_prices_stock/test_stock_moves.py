@@ -1,0 +1,133 @@
+"""Stock levels a company leaves at a location it no longer ships from (jobs.stock_vacate): a
+location given to another company, a move interrupted and then undone or sent elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from jobs import stock, stock_vacate, stock_writer
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.mappings import set_location_mapping
+from ledger.models import Binding
+from sandbox.consinco import tables as t
+
+from .test_stock_flow import _level_at, _stocked, erp_stock, expected
+
+
+def _without_erp_row(chain, company, seq):
+    """The company carries no stock row of the product any more (its store does not sell it)."""
+    with chain.consinco.erp.store.write() as (conn, _now):
+        conn.execute(
+            t.mrl_produtoempresa.delete().where(
+                t.mrl_produtoempresa.c.nroempresa == company, t.mrl_produtoempresa.c.seqproduto == seq
+            )
+        )
+
+
+def _vacate_records(shop):
+    with session_scope() as session:
+        found = session.scalars(
+            select(Binding).where(Binding.shop_id == shop.shop_id, Binding.kind == stock_vacate.VACATE_KIND)
+        )
+        return {b.erp_id: dict(b.data or {}) for b in found}
+
+
+def test_a_location_line_given_to_another_company_keeps_none_of_the_old_companys_levels(chain):
+    """The De:Para line of a location edited from company 1 to company 2: company 1 is refused (no
+    location), company 2's full pass writes its own levels there, and a level company 1 had
+    written there for a SKU company 2 has no stock row of is set to 0, not left sellable at a
+    location whose orders go to a company without it."""
+    shop = chain.install("linha-muda", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    location = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    sku, data = next(iter(stocked.items()))
+    assert _level_at(shop, data["inventory_item_id"], location) > 0
+    _without_erp_row(chain, 2, data["seq_produto"])
+    assert sku not in erp_stock(chain, 2)
+    with session_scope() as session:  # the line of `location` edited: company 1 -> company 2
+        set_location_mapping(session, shop.shop_id, 2, location)
+    shop.locations.pop(1)
+    shop.locations[2] = location
+    run = stock.run(shop.shop_id)
+    assert 2 in run.companies and 1 in run.refused
+    assert _level_at(shop, data["inventory_item_id"], location) == 0
+    rows = erp_stock(chain, 2)
+    for other, d in stocked.items():
+        if other in rows and expected(*rows[other]) is not None:
+            assert _level_at(shop, d["inventory_item_id"], location) == expected(*rows[other]), other
+    assert _vacate_records(shop) == {}
+
+
+def test_two_companies_swapping_locations_leave_none_of_each_others_levels(chain):
+    """Companies 1 and 2 swap locations: each location holds the levels of the company mapped to it
+    now, and a SKU the new company has no stock row of is at 0 there, not at the other's level."""
+    shop = chain.install("troca-dupla", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    first, second = shop.locations[1], shop.locations[2]
+    sku, data = next(iter(_stocked(catalog, chain, shop, 1).items()))
+    _without_erp_row(chain, 2, data["seq_produto"])
+    chain.map_location(shop, 1, 2)  # through a third location: a company has one location
+    chain.map_location(shop, 2, 0)
+    chain.map_location(shop, 1, 1)
+    stock.run(shop.shop_id)
+    assert _level_at(shop, data["inventory_item_id"], first) == 0, sku
+    for company, location in ((1, second), (2, first)):
+        rows = erp_stock(chain, company)
+        for other, d in catalog.items():
+            if other in rows and not d["weighed"] and expected(*rows[other]) is not None:
+                assert _level_at(shop, d["inventory_item_id"], location) == expected(*rows[other]), other
+    assert _vacate_records(shop) == {}
+
+
+def _first_pass_fails_after_one_batch(monkeypatch, shop):
+    """The next pass writes one batch of 5 levels, then Shopify is unreachable."""
+    real = stock_writer.set_available
+    sent = []
+
+    def second_batch_fails(client, quantities, **kwargs):
+        sent.append(len(quantities))
+        if len(sent) > 1:
+            raise Transient("Shopify unreachable")
+        return real(client, quantities, **kwargs)
+
+    monkeypatch.setattr(stock, "BATCH_SIZE", 5)
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_writer, "set_available", second_batch_fails)
+        with pytest.raises(Transient):
+            stock.run(shop.shop_id)
+
+
+@pytest.mark.parametrize("then", ["undone", "moved on"])
+def test_levels_an_interrupted_move_wrote_are_cleared_when_the_move_is_undone_or_goes_elsewhere(
+    chain, monkeypatch, then
+):
+    """Company 1 is moved L1 -> L2 and the pass fails after one batch landed at L2 (its marker stays
+    at L1). The merchant then maps it back to L1, or on to L3: L2, mapped to no company, keeps
+    none of the levels that batch wrote; every level the company left anywhere but where it ships
+    from now is recorded, not only those at its marker's location."""
+    shop = chain.install("muda-e-volta", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    home = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    interrupted = chain.map_location(shop, 1, 1)
+    _first_pass_fails_after_one_batch(monkeypatch, shop)
+    written = {
+        s: d for s, d in stocked.items() if (_level_at(shop, d["inventory_item_id"], interrupted) or 0) > 0
+    }
+    assert written
+    now = chain.map_location(shop, 1, 0 if then == "undone" else 2)
+    stock.run(shop.shop_id)
+    left = {s: _level_at(shop, d["inventory_item_id"], interrupted) for s, d in written.items()}
+    assert left == {s: 0 for s in written}
+    rows = erp_stock(chain, 1)
+    for sku, d in stocked.items():
+        assert _level_at(shop, d["inventory_item_id"], now) == expected(*rows[sku]), sku
+        if now != home:
+            assert _level_at(shop, d["inventory_item_id"], home) == 0, sku
+    assert _vacate_records(shop) == {}
