@@ -137,22 +137,31 @@ def run(shop_id: int) -> StockRun:
 
 def replay(message_id: int) -> StockRun:
     """Redo one unit, re-reading the ERP: a refused company's pass (once its location is mapped),
-    or a batch's SKUs (re-read from the ERP, sent whatever their digest)."""
+    a batch's SKUs (re-read from the ERP, sent whatever their digest), or the levels Shopify
+    refused to set to 0 at a location a company left (jobs.stock_vacate)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a stock message")
-        shop_id, payload = message.shop_id, dict(message.request_payload or {})
+        shop_id, payload, unit_key = message.shop_id, dict(message.request_payload or {}), message.unit_key
     company = payload.get("nro_empresa")
     only = set(payload.get("skus") or []) or None
+    vacate = unit_key.removeprefix("stock:vacate:") if unit_key.startswith("stock:vacate:") else None
     try:
         with flow_lock(shop_id, FLOW):
+            if vacate is not None:  # the levels Shopify refused to set to 0, tried again
+                return _run(shop_id, companies=[], retry_vacate=vacate)
             return _run(shop_id, companies=None if company is None else [int(company)], only=only)
     except LockBusy as exc:
         raise Transient(f"stock flow of shop {shop_id} is running; replay later") from exc
 
 
-def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None = None) -> StockRun:
+def _run(
+    shop_id: int,
+    companies: list[int] | None = None,
+    only: set[str] | None = None,
+    retry_vacate: str | None = None,
+) -> StockRun:
     result = StockRun()
     with session_scope() as session:
         shop = _load_shop(session, shop_id)
@@ -183,7 +192,7 @@ def _run(shop_id: int, companies: list[int] | None = None, only: set[str] | None
             result.companies.append(company)
             _sync_company(shop, erp, client, company, location, rechecks, only, result)
         if only is None:
-            vacated = stock_vacate.run(shop_id, shop.domain, client, shop.locations)
+            vacated = stock_vacate.run(shop_id, shop.domain, client, shop.locations, retry_vacate)
             result.vacated = vacated.zeroed
             result.transient = result.transient or vacated.transient
             result.bug = result.bug or vacated.bug

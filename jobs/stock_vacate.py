@@ -25,8 +25,11 @@ Each pass then settles the records whose turn came:
 Compare-and-swap as in every stock write: changeFromQuantity is the level Shopify shows, read
 first. A level above the one we sent (raised by a person since) is left as it is and named; one
 at 0, not stocked there or not tracked costs no write. One message per record (unit
-"stock:vacate:<company>@<location>"): a Shopify refusal of some items names them and the rest are
-written; a transient failure keeps the record for the next pass.
+"stock:vacate:<company>@<location>"); a transient failure keeps the record for the next pass.
+Levels Shopify refuses (a userError other than stale) fail the message naming them, the rest
+being written; the record keeps only those, left alone by the scheduled passes (a refusal does
+not repeat itself every few minutes) and tried again by the message's replay, so the message
+ends done once they are set to 0 or the record is settled otherwise.
 """
 
 from __future__ import annotations
@@ -96,8 +99,11 @@ class VacateRun:
     bug: BaseException | None = None
 
 
-def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str]) -> VacateRun:
-    """Clear the recorded levels whose turn came (`locations`: company -> its location now)."""
+def run(
+    shop_id: int, domain: str, client: AdminClient, locations: dict[int, str], retry: str | None = None
+) -> VacateRun:
+    """Clear the recorded levels whose turn came (`locations`: company -> its location now).
+    `retry`: the record a replay of its message asks for again, Shopify having refused some of it."""
     result = VacateRun()
     with session_scope() as session:
         found = session.scalars(
@@ -107,7 +113,7 @@ def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str
         for r in found:
             data = r.data or {}
             company, items = int(data.get("company", 0)), dict(data.get("items") or {})
-            records.append((r.erp_id, r.shopify_id or "", company, items))
+            records.append((r.erp_id, r.shopify_id or "", company, items, bool(data.get("refused"))))
         markers = {
             b.erp_id: b.shopify_id
             for b in session.scalars(
@@ -115,10 +121,14 @@ def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str
             )
         }
     holders = {loc: company for company, loc in locations.items()}
-    for key, location, company, items in records:
+    if retry is not None and retry not in {r[0] for r in records}:
+        _forget(shop_id, retry, "nothing left to set to 0")  # settled since it was refused
+    for key, location, company, items, refused in records:
+        if refused and key != retry:
+            continue  # what Shopify refused waits for its message's replay
         holder = holders.get(location)
         if holder == company:  # mapped back there: its own pass writes its levels
-            _forget(shop_id, key)
+            _forget(shop_id, key, f"company {company} is mapped to {location} again")
             continue
         if holder is None:
             if locations.get(company) is None or markers.get(str(company)) != locations[company]:
@@ -130,7 +140,7 @@ def run(shop_id: int, domain: str, client: AdminClient, locations: dict[int, str
                 own = _items_at(session, shop_id, holder, location)
             items = {i: q for i, q in items.items() if i not in own}
             if not items:
-                _forget(shop_id, key)
+                _forget(shop_id, key, f"company {holder}, mapped to {location}, writes every one of them")
                 continue
         try:
             _vacate(shop_id, domain, client, key, location, company, items, result)
@@ -155,13 +165,15 @@ def _items_at(session: Any, shop_id: int, company: int, location: str) -> set[st
     )
 
 
-def _forget(shop_id: int, key: str) -> None:
+def _forget(shop_id: int, key: str, why: str) -> None:
+    """The record is settled: dropped, and its message, failed by an earlier refusal, done."""
     with session_scope() as session:
         session.execute(
             delete(Binding).where(
                 Binding.shop_id == shop_id, Binding.kind == VACATE_KIND, Binding.erp_id == key
             )
         )
+        trace.succeed_open(session, shop_id, "stock", [f"stock:vacate:{key}"], {"settled": why})
 
 
 def _vacate(
@@ -187,6 +199,7 @@ def _vacate(
         message_id, attempt = message.id, f"{message.id}:{message.attempts}"
     zeroed, left, refused = 0, [], []
     failure: BaseException | None = None
+    kept: dict[str, int] = {}
     try:
         ids = sorted(items)
         for start in range(0, len(ids), MAX_ITEMS_PER_CALL):
@@ -199,27 +212,34 @@ def _vacate(
                 {i: items[i] for i in ids[start : start + MAX_ITEMS_PER_CALL]},
             )
             zeroed, left, refused = zeroed + z, left + lf, refused + rf
+    except Rejected as exc:  # a call refused as a whole: all kept (those at 0 cost no write again)
+        failure, kept = exc, dict(items)
     except Exception as exc:
         failure = exc
     if failure is None and refused:
         text = "; ".join(f"{item}: {why}" for item, why in refused)
         failure = Rejected(
-            f"levels company {company} left at {location} not set to 0: {text}",
+            f"levels company {company} left at {location} not set to 0: {text}. The other levels were "
+            "set to 0; once the cause is fixed in Shopify, retry this message to set these to 0",
             system="shopify",
             detail={"user_errors": [{"item": item, "message": why} for item, why in refused]},
         )
+        kept = {item: items[item] for item, _ in refused}
     with session_scope() as session:
         message = session.get(Message, message_id)
         if failure is None:
             trace.succeed(session, message, response={"zeroed": zeroed, "left_raised_by_a_person": left})
         else:
             trace.fail(session, message, failure)
+        if kept:  # the refused levels only, for the message's replay (scheduled passes leave them)
+            row = BindingRow(key, location, None, {"company": company, "items": kept, "refused": True})
+            bindings.upsert_many(session, shop_id, VACATE_KIND, [row])
     result.zeroed += zeroed
     result.left += left
-    if failure is None or isinstance(failure, Rejected):
-        _forget(shop_id, key)  # what Shopify refused is named on the message; nothing more to do
-    if failure is not None and not isinstance(failure, Rejected):
-        raise failure
+    if failure is None:
+        _forget(shop_id, key, "done")
+    elif not isinstance(failure, Rejected):
+        raise failure  # the record is kept: the next pass tries again
     log.info("stock: company %s left %s: %d level(s) set to 0, %d left (raised since)", company,
              location, zeroed, len(left), extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
 

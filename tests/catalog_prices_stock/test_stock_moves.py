@@ -1,5 +1,6 @@
 """Stock levels a company leaves at a location it no longer ships from (jobs.stock_vacate): a
-location given to another company, a move interrupted and then undone or sent elsewhere."""
+location given to another company, a move interrupted and then undone or sent elsewhere, and the
+levels Shopify refuses to set to 0."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from jobs import stock, stock_vacate, stock_writer
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.mappings import set_location_mapping
-from ledger.models import Binding
+from ledger.models import Binding, MessageStatus
 from sandbox.consinco import tables as t
+from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
 
+from .chain import messages
 from .test_stock_flow import _level_at, _stocked, erp_stock, expected
 
 
@@ -130,4 +133,50 @@ def test_levels_an_interrupted_move_wrote_are_cleared_when_the_move_is_undone_or
         assert _level_at(shop, d["inventory_item_id"], now) == expected(*rows[sku]), sku
         if now != home:
             assert _level_at(shop, d["inventory_item_id"], home) == 0, sku
+    assert _vacate_records(shop) == {}
+
+
+def test_a_level_shopify_refuses_to_set_to_0_is_named_kept_and_retried_by_replaying_its_message(
+    chain, monkeypatch
+):
+    """A level Shopify refuses to set to 0 at the former location (a userError other than stale)
+    fails the vacate message naming the item; the rest are set to 0. The refused item is kept for
+    that message alone: scheduled passes do not repeat the refusal, and replaying the message
+    retries it, so the message can end done."""
+    shop = chain.install("recusa-saida", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    chain.map_location(shop, 1, 1)
+    real = stock_vacate.set_available
+    refused_items = []
+
+    def refuse_the_first(client, quantities, **kwargs):
+        if not refused_items:
+            refused_items.append(quantities[0]["inventoryItemId"])
+            raise ShopifyUserErrors(
+                "inventorySetQuantities",
+                [UserError(("input", "quantities", "0"), "The location is not active", "INVALID_LOCATION")],
+            )
+        return real(client, quantities, **kwargs)
+
+    monkeypatch.setattr(stock_vacate, "set_available", refuse_the_first)
+    stock.run(shop.shop_id)
+    item = refused_items[0]
+    assert _level_at(shop, item, former) > 0
+    others = [d["inventory_item_id"] for d in stocked.values() if d["inventory_item_id"] != item]
+    assert all(_level_at(shop, i, former) == 0 for i in others)
+    [message] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert message.status == MessageStatus.FAILED and item in message.error_text
+    assert [set(r["items"]) for r in _vacate_records(shop).values()] == [{item}]
+
+    stock.run(shop.shop_id)  # a scheduled pass leaves the refusal to the merchant's replay
+    [again] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert again.status == MessageStatus.FAILED and again.attempts == message.attempts
+
+    stock.replay(message.id)
+    [done] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert done.status == MessageStatus.DONE
+    assert _level_at(shop, item, former) == 0
     assert _vacate_records(shop) == {}
