@@ -118,13 +118,16 @@ def companies_shipping(session: Session, shop_id: int, read: ErpOrderRead) -> li
     return [shipping for shipping in found.values() if shipping.lines or len(found) == 1]
 
 
-def line_companies(shipping: list[Shipping]) -> dict[str, int]:
-    """Line id -> the company whose stock it takes (the first that ships any of its units)."""
-    companies: dict[str, int] = {}
+def line_companies(shipping: list[Shipping]) -> dict[str, list[tuple[int, int]]]:
+    """Line id -> [(company, units it ships there)], first company first. Shopify's routing can
+    split one line across locations (1 unit from each of two stores): each company takes its own
+    units, so the stock flow holds them where they ship (jobs.order_map.stock_lines)."""
+    companies: dict[str, dict[int, int]] = {}
     for company in shipping:
-        for line, _units in company.lines:
-            companies.setdefault(line.id, company.nro_empresa)
-    return companies
+        for line, units in company.lines:
+            at = companies.setdefault(line.id, {})
+            at[company.nro_empresa] = at.get(company.nro_empresa, 0) + units
+    return {line_id: list(at.items()) for line_id, at in companies.items()}
 
 
 def refuse_several_companies(order: Order, shipping: list[Shipping]) -> None:

@@ -157,15 +157,29 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
     )
 
 
-def stock_lines(order: Order, companies: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+def stock_lines(
+    order: Order, companies: Mapping[str, list[tuple[int, int]]] | None = None
+) -> list[dict[str, Any]]:
     """{"sku", "quantity"} per current line: what the stock flow subtracts until the ERP has it.
-    `companies` (line id -> NROEMPRESA, an order shipping from several companies) adds the
-    company whose stock a line takes ("nro_empresa"; else the payload's counts)."""
-    return [
-        {"sku": line.sku, "quantity": line.current_quantity}
-        | ({"nro_empresa": companies[line.id]} if companies and line.id in companies else {})
-        for line in goods_lines(order)
-    ]
+    `companies` (line id -> [(NROEMPRESA, units shipped there)], an order shipping from several
+    companies; jobs.order_lookup.line_companies) gives one entry per company a line ships from,
+    naming it ("nro_empresa"; else the payload's counts) with its units: a line split across two
+    stores holds each store's units there. Units no company is named for (a location mapped to
+    none) stay with the line's first company."""
+    found: list[dict[str, Any]] = []
+    for line in goods_lines(order):
+        shares = (companies or {}).get(line.id)
+        if not shares:
+            found.append({"sku": line.sku, "quantity": line.current_quantity})
+            continue
+        left, split = line.current_quantity, []
+        for company, units in shares:
+            taken = min(units, left)
+            left -= taken
+            split.append([company, taken])
+        split[0][1] += left
+        found += [{"sku": line.sku, "quantity": q, "nro_empresa": c} for c, q in split if q > 0]
+    return found
 
 
 def goods_lines(order: Order) -> list[OrderLine]:

@@ -87,7 +87,8 @@ def pending_base_by_product(
 
     `payloads` are request payloads of "orders" messages not done yet ({"nro_empresa", "lines":
     [{"sku", "quantity"}]}; a line of an order shipping from several companies names its own
-    "nro_empresa"); a line's SKU unit comes from `units` or the SKU id convention.
+    "nro_empresa", one entry per company a split line ships from); a line's SKU unit comes from
+    `units` or the SKU id convention.
     A 5 kg line of a KG item and 2 boxes of 12 both count in base units, so every packaging of
     the product sees the reduction.
     """

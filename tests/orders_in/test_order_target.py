@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from jobs.order_catch_up import mapping_now_exists
@@ -115,3 +117,48 @@ def test_an_order_shipping_from_two_companies_is_refused_naming_each_holding_its
     [erp_order] = world.erp_orders_for(gid)
     items = world.chain.order(erp_order["nropedvenda"])["itens"]
     assert (erp_order["nroempresa"], sorted(i["idSku"] for i in items)) == (1, sorted([first, second]))
+
+
+def _split_second_line_with(world, gid: str, location_id: str) -> None:
+    """Shopify's routing splits a line when one location lacks stock: the second line's 2 units
+    ship 1 from the store's location and 1 from `location_id` (two fulfillment order lines)."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, gid)
+        [(_fo, item)] = order_store.fulfillment_order_lines_for(order, order["_lines"][1]["id"])
+        item["totalQuantity"] = item["remainingQuantity"] = 1
+        moved = copy.deepcopy(item)
+        moved["id"] = order_store.new_id(ctx, "FulfillmentOrderLineItem")
+        order_store.fulfillment_order_at(ctx, order, location_id)["_lineItems"].append(moved)
+        order_store.save(ctx, order, touch=True)
+
+
+def test_a_line_split_across_two_companies_holds_each_companys_units_there(world):
+    """One line can ship from two locations (Shopify's routing splits it when one lacks stock): 2
+    units, 1 from company 1's location and 1 from company 2's. While the order is refused as
+    MULTI_COMPANY its stock is held one line per company with that company's units; holding both at
+    the first company would hold it one short at company 2 (an oversell) and one too many at 1."""
+    from jobs import stock
+    from jobs.stock_map import SkuUnit, pending_base_by_product
+    from shopify_app.admin_api import for_shop
+
+    other = next(loc.id for loc in for_shop(world.domain).locations() if loc.id != world.shop.location_id)
+    with session_scope() as session:
+        mappings.set_location_mapping(session, world.shop_id, 2, other)
+    first, second = world.sku(0), world.sku(1)
+    gid = world.place([(first, 1), (second, 2)])
+    _split_second_line_with(world, gid, other)
+    world.drain()
+    message = world.message(gid)
+    assert message.error_detail["code"] == "MULTI_COMPANY", message.error_text
+    assert [line for line in message.request_payload["lines"] if line["sku"] == second] == [
+        {"sku": second, "quantity": 1, "nro_empresa": 1},
+        {"sku": second, "quantity": 1, "nro_empresa": 2},
+    ]
+    pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
+    seq = {sku: SkuUnit.from_binding(sku, None).seq_produto for sku in (first, second)}
+    assert pending.get((1, seq[first])) == 1
+    assert (pending.get((1, seq[second])), pending.get((2, seq[second]))) == (1, 1)
