@@ -107,11 +107,30 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "O pedido já foi faturado no ERP e não pode mais mudar.",
             "The order is already invoiced in the ERP and can no longer change.",
         ),
-        ("Trate a diferença por devolução ou estorno.", "Handle the difference with a return or refund."),
+        (
+            "A NF-e não muda. Itens reembolsados ou devolvidos: emita a nota de devolução no ERP e acerte "
+            "a devolução com o cliente. Cancelamento: cancele a NF-e no ERP (dentro do prazo legal) ou "
+            "emita a nota de devolução. Uma edição pode, em vez disso, ser desfeita no Shopify.",
+            "The NF-e cannot change. Items refunded or returned: issue a return invoice (nota de "
+            "devolução) in the ERP and settle their return with the customer. A cancellation: cancel the "
+            "NF-e in the ERP (within the legal deadline) or issue a return invoice. An edit can instead "
+            "be undone in Shopify.",
+        ),
     ),
     "PEDIDO_EM_SEPARACAO": (
-        ("O pedido está em separação no ERP.", "The order is being picked in the ERP."),
-        ("Aguarde o fim da separação e tente de novo.", "Wait for picking to finish and retry."),
+        (
+            "O pedido está em separação no ERP e não aceita mais mudanças do Shopify; nada mudou no ERP.",
+            "The order is being picked in the ERP and no longer takes changes from Shopify; nothing "
+            "changed in the ERP.",
+        ),
+        (
+            "Ajuste o pedido na separação do ERP para entregar o que o Shopify mostra (após um reembolso "
+            "de itens, só o que segue pago: um reembolso não se desfaz); uma edição pode, em vez disso, "
+            "ser desfeita no Shopify. Com os dois lados iguais, Tentar de novo encerra a mensagem.",
+            "Change the order at picking in the ERP so it delivers what Shopify shows (after a refund of "
+            "items, only what is still paid for: a refund cannot be reversed); an edit can instead be "
+            "undone in Shopify. Once both sides match, Retry closes the message.",
+        ),
     ),
     "PEDIDO_CANCELADO": (
         ("O pedido já está cancelado no ERP.", "The order is already cancelled in the ERP."),
@@ -266,16 +285,19 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "EDIT_LEFT_NO_ITEM": (
         (
-            "O pedido foi editado no Shopify e ficou sem itens, mas o pedido no ERP ainda tem os seus; "
-            "nada mudou no ERP.",
-            "The order was edited in Shopify to leave no item, but the ERP order still has its items; "
-            "nothing changed in the ERP.",
+            "O pedido ficou sem itens no Shopify (editado, ou com todos os itens reembolsados), mas o "
+            "pedido no ERP ainda tem os seus; nada mudou no ERP.",
+            "The order was left with no item in Shopify (edited, or every item refunded), but the ERP "
+            "order still has its items; nothing changed in the ERP.",
         ),
         (
-            "Se a venda acabou, cancele o pedido no Shopify (o pedido do ERP é cancelado junto); senão, "
-            "desfaça a edição.",
-            "If the sale is off, cancel the order in Shopify (the ERP order is cancelled with it); "
-            "otherwise undo the edit.",
+            "Pedido ainda não faturado: se a venda acabou, cancele o pedido no Shopify (o pedido do ERP é "
+            "cancelado junto). Já faturado: emita a nota de devolução no ERP para os itens (ou cancele a "
+            "NF-e no prazo legal). Uma edição pode, em vez disso, ser desfeita; um reembolso não.",
+            "Not invoiced yet: if the sale is off, cancel the order in Shopify (the ERP order is cancelled "
+            "with it). Already invoiced: issue a return invoice (nota de devolução) in the ERP for the "
+            "items (or cancel the NF-e within the legal deadline). An edit can instead be undone; a refund "
+            "cannot.",
         ),
     ),
     "NO_LINES": (

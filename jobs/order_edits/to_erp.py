@@ -8,12 +8,16 @@ replaces the ERP order's lines while the ERP still allows it (SITUACAOPED D/A/L)
 
 Once the ERP is separating or has invoiced the order (409 PEDIDO_EM_SEPARACAO / FATURADO), an
 edit cannot be applied silently: the OrderLink is flagged `needs_attention` and the message
-fails (rejected) with an explanation a person can act on. An order the ERP cancelled (its C
-event not applied yet) is not flagged: the edit is skipped, there is nothing left to pick. Each
-line change is recorded as an OrderLineChange (direction shopify_to_erp), applied or not. A
-cancellation's note on the link is never replaced (`order_events.keeps_flag`), and an edit of an
-order cancelled in Shopify is skipped: webhooks are not ordered, and the cancellation is what the
-ERP must get.
+fails (rejected) with an explanation a person can act on, worded by what changed and the ERP's
+status: separated, the picking is changed (an edit may be undone instead; a refund, refunds/create
+run through this flow, cannot be reversed); invoiced, the NF-e stands and items taken back need a
+return invoice (nota de devolução). An order the ERP cancelled (its C event not applied yet) is
+not flagged: the edit is skipped, there is nothing left to pick. Each line change is recorded as
+an OrderLineChange (direction shopify_to_erp), applied or not. A cancellation's note on the link
+is never replaced (`order_events.keeps_flag`), and an edit of an order cancelled in Shopify is
+skipped: webhooks are not ordered, and the cancellation is what the ERP must get. A change of an
+order not in the ERP is skipped: its import sends Shopify's lines as they are then, or (a test
+order, one placed before the install) it is never sent.
 
 The flag's note starts "order_edits: " (NOTE). It is cleared once Shopify and the ERP agree again:
 an edit applied, or skipped because the ERP already has Shopify's lines (a person undid the edit
@@ -47,12 +51,14 @@ from jobs import order_clients, order_events, order_map
 from jobs.inbox import Ignored, not_installed
 from jobs.order_lookup import find_link, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO
+from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
+from jobs.orders import unit_key as order_unit_key
 from ledger import trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Message, OrderLineChange, OrderLink, Shop, utcnow
+from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Shop, utcnow
 from shopify_app.admin_api.order_import_ops import read_order_for_erp
 
 log = logging.getLogger(__name__)
@@ -167,9 +173,7 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
         if link is not None and link.shopify_order_name:
             message.search_text = trace.search_text(message.search_text.split(), [link.shopify_order_name])
         if link is None or link.nro_pedvenda is None:
-            trace.skip(
-                session, message, "order not in the ERP yet: the import will send its lines as they are now"
-            )
+            trace.skip(session, message, not_in_erp(session, shop_id, gid))
             return "skipped"
         if link.cancelled_at is not None or link.erp_status == "C":
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit")
@@ -190,17 +194,15 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         trace.skip(session, message, f"order {name} is cancelled in Shopify: its cancellation, not this "
                    f"edit, goes to ERP order {nro}")  # fmt: skip
         return "skipped"
+    erp = order_clients.erp_client(shop_id)
+    current = erp.get_order(nro)
     if not order_map.goods_lines(read.order):  # every item removed: not an edit the ERP order can take
-        explanation = (
-            f"Order {read.order.name} was edited in Shopify to leave no item, but ERP order {nro} still "
-            "has its items, so nothing was changed in the ERP. If the sale is off, cancel the order in "
-            "Shopify (the ERP order is cancelled with it); otherwise undo the edit."
-        )
+        if current.situacao == "C":
+            return _too_late(session, link, message, edit_id, [], "C", read.order.name)
+        explanation = left_no_item(read.order.name, nro, is_refund(edit_id), current.situacao)
         _note(link, explanation)
         return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
                                                      detail={"nro_pedvenda": nro})).value  # fmt: skip
-    erp = order_clients.erp_client(shop_id)
-    current = erp.get_order(nro)
     mapped = order_map.map_lines(read, variants_for(session, shop_id, read.order.lines))
     freight = order_map.freight_of(read.order)
     changes = diff(current, mapped)
@@ -365,17 +367,11 @@ def _flag(
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
     summary = "; ".join(c.describe() for c in changes) or "no line change"
-    refund = edit_id.startswith("refund-")
+    refund = is_refund(edit_id)
     changed = "refunded (items taken back)" if refund else "edited"
-    todo = (
-        "change the order in the ERP (picking) so it delivers only what is still paid for"
-        if refund
-        else "either change the order in the ERP (picking) or undo the edit in Shopify"
-    )
     explanation = (
         f"Order {name} was {changed} in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so "
-        f"the change was NOT applied in the ERP. A person must {todo}, so both sides charge and deliver the "
-        "same."
+        f"the change was NOT applied in the ERP. {what_to_do(refund, situacao)}"
     )
     _note(link, explanation)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
@@ -387,6 +383,89 @@ def _flag(
         message,
         Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda}),
     ).value
+
+
+def is_refund(edit_id: str) -> bool:
+    """Whether the unit is a refund's (refunds/create: "refund-<id>"), not an order edit's."""
+    return edit_id.startswith("refund-")
+
+
+def what_to_do(refund: bool, situacao: str) -> str:
+    """What a person does once the ERP no longer takes a change. Separated (S): the picking is
+    changed to match Shopify; an edit may be undone in Shopify instead, a refund cannot be reversed.
+    Invoiced (F): the NF-e stands, so items taken back need a return invoice (nota de devolução)
+    in the ERP, settled with the customer; there is no picking left to change."""
+    if situacao == "F" and refund:
+        return (
+            "A refund cannot be reversed: a person must issue a return invoice (nota de devolução) in "
+            "the ERP for the refunded items and settle their return with the customer."
+        )
+    if situacao == "F":
+        return (
+            "A person must either undo the edit in Shopify or settle the difference in the ERP (a "
+            "return invoice, nota de devolução, for items taken off; a new order for items added) and "
+            "with the customer."
+        )
+    if refund:
+        return (
+            "A refund cannot be reversed: a person must change the order in the ERP (picking) so it "
+            "delivers only what is still paid for, so both sides charge and deliver the same."
+        )
+    return (
+        "A person must either change the order in the ERP (picking) or undo the edit in Shopify, so "
+        "both sides charge and deliver the same."
+    )
+
+
+def left_no_item(name: str, nro: int, refund: bool, situacao: str | None) -> str:
+    """The note of a change that leaves the Shopify order no item while the ERP order has its items
+    (an ERP order cannot be emptied). Not invoiced: the sale is off, so the order is cancelled in
+    Shopify (the ERP order with it); an edit may be undone instead. Invoiced: its NF-e stands, so
+    the items need a return invoice (nota de devolução), or for an edit the NF-e cancelled."""
+    invoiced = situacao == "F"
+    if refund:
+        what = f"Order {name} had every item refunded in Shopify, but ERP order {nro}"
+        if invoiced:
+            return (
+                f"{what} is already invoiced (faturado): its NF-e cannot change, so nothing was "
+                "changed in the ERP. A refund cannot be reversed: a person must issue a return invoice "
+                "(nota de devolução) in the ERP for its items and settle their return with the customer."
+            )
+        return (
+            f"{what} still has its items, so nothing was changed in the ERP. A refund cannot be "
+            "reversed: cancel the order in Shopify (the ERP order is cancelled with it) so the ERP does "
+            "not pick and invoice what was refunded."
+        )
+    what = f"Order {name} was edited in Shopify to leave no item, but ERP order {nro}"
+    if invoiced:
+        return (
+            f"{what} is already invoiced (faturado), so nothing was changed in the ERP. If the sale is "
+            "off, cancel the order in Shopify and, in the ERP, cancel its NF-e (within the legal "
+            "deadline) or issue a return invoice (nota de devolução); otherwise undo the edit."
+        )
+    return (
+        f"{what} still has its items, so nothing was changed in the ERP. If the sale is off, cancel the "
+        "order in Shopify (the ERP order is cancelled with it); otherwise undo the edit."
+    )
+
+
+def not_in_erp(session: Session, shop_id: int, gid: str) -> str:
+    """Why a change of an order with no ERP number is skipped. Its import, when it goes, maps
+    Shopify's lines as they are then (and an order whose ERP answer was lost has its lines checked
+    again once its number is learned: jobs.orders._recheck_lines), so the change is not lost. An
+    order whose import was skipped (a test order, one placed before the install, one cancelled
+    before it reached the ERP: jobs.orders.not_for_erp) is not waiting for anything: it says so."""
+    imported = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id, Message.flow == ORDERS_FLOW, Message.unit_key == order_unit_key(gid)
+        )
+    ).one_or_none()
+    if imported is not None and imported.status == MessageStatus.SKIPPED.value:
+        never = (
+            "never sent to the ERP" if (imported.error_detail or {}).get("not_for_erp") else "not in the ERP"
+        )
+        return f"order {never}, so nothing to change there (its import was skipped: {imported.error_text})"
+    return "order not in the ERP yet: its import, when it goes, sends Shopify's lines as they are then"
 
 
 def _note(link: OrderLink, explanation: str) -> None:
