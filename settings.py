@@ -99,7 +99,8 @@ class Settings:
         metadata={
             "env": "SHOPIFY_BASE_URL",
             "doc": "where Admin API and OAuth requests go; empty means https://{shop}; "
-            "the sandbox's URL makes it stand in (the shop is then named in the Host header)",
+            "the sandbox's URL makes it stand in (the shop is then named in the Host header); "
+            "must be empty in production",
         }
     )
     database_url: str = field(metadata={"env": "DATABASE_URL", "doc": "SQLAlchemy URL of the ledger"})
@@ -175,7 +176,7 @@ class Settings:
         return [s.strip() for s in self.scopes.split(",") if s.strip()]
 
     def missing_for_production(self) -> list[str]:
-        """Names of the environment variables production needs and does not have."""
+        """Names of the environment variables production needs and does not have (or must not have)."""
         missing = []
         checks = {
             "SHOPIFY_API_KEY": self.api_key in ("", DEV_API_KEY),
@@ -186,6 +187,9 @@ class Settings:
             "REDIS_URL": not self.redis_url,
             # Shopify only loads embedded apps and redirects to callbacks over https.
             "SHOPIFY_APP_URL": not self.app_url.startswith("https://"),
+            # Empty means https://{shop}; any other host would get the client secret, ID tokens
+            # and every shop's access token (the sandbox's stand-in is for development only).
+            "SHOPIFY_BASE_URL": bool(self.shopify_base_url),
         }
         for name, bad in checks.items():
             if bad:
@@ -200,8 +204,9 @@ class Settings:
         if "ENCRYPTION_KEY" not in missing and not _valid_fernet_keys(self.encryption_keys):
             missing.append("ENCRYPTION_KEY")
         if missing:
+            empty = " (SHOPIFY_BASE_URL: empty for the real Shopify)" if "SHOPIFY_BASE_URL" in missing else ""
             raise ConfigurationError(
-                "APP_ENV=production needs these environment variables set to real values: "
+                f"APP_ENV=production needs these environment variables set to real values{empty}: "
                 + ", ".join(missing)
             )
 

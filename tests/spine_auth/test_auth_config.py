@@ -61,6 +61,32 @@ def test_production_names_only_what_is_missing(bare_env):
     Settings.from_env().validate()  # complete: starts
 
 
+@pytest.fixture
+def production_env(bare_env):
+    """A complete production environment: it starts."""
+    bare_env.setenv("APP_ENV", "production")
+    bare_env.setenv("SHOPIFY_API_KEY", "real-key")
+    bare_env.setenv("SHOPIFY_API_SECRET", "real-secret-0123456789")
+    bare_env.setenv("ENCRYPTION_KEY", crypto.generate_key())
+    bare_env.setenv("SECRET_KEY", "s" * 40)
+    bare_env.setenv("DATABASE_URL", "postgresql+psycopg://db/app")
+    bare_env.setenv("REDIS_URL", "redis://redis:6379/0")
+    bare_env.setenv("SHOPIFY_APP_URL", "https://app.example.com")
+    Settings.from_env().validate()
+    return bare_env
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://127.0.0.1:8701", "http://sandbox.internal:8701", "https://sandbox.example.com"]
+)
+def test_production_refuses_a_shopify_base_url(production_env, base_url):
+    """Production talks to https://{shop} only: a SHOPIFY_BASE_URL left over from staging would
+    receive the client secret, ID tokens and every shop's access token (in clear over http)."""
+    production_env.setenv("SHOPIFY_BASE_URL", base_url)
+    with pytest.raises(ConfigurationError, match="SHOPIFY_BASE_URL"):
+        Settings.from_env().validate()
+
+
 def test_development_defaults_start(bare_env):
     settings = Settings.from_env()
     settings.validate()
