@@ -52,6 +52,11 @@ DEV_SECRET_KEY = "dev-only-flask-secret"  # noqa: S105 (public dev stand-in)
 DEV_ENCRYPTION_KEY = "c2FuZGJveC1kZW1vLWtleS1ub3QtZm9yLXByb2R1Y3Q="
 
 
+# The modes APP_ENV may name. Anything else is refused: a near-miss of "production" ("Production",
+# "prod") would otherwise run with every production guard off, on the public dev secrets.
+APP_ENVS = ("development", "production", "test")
+
+
 class ConfigurationError(RuntimeError):
     """Raised when the configuration cannot run in the requested mode."""
 
@@ -89,7 +94,9 @@ def _fraction(name: str, default: str) -> float:
 class Settings:
     """A snapshot of the configuration, read once from the environment."""
 
-    app_env: str = field(metadata={"env": "APP_ENV", "doc": "development | production | test"})
+    app_env: str = field(
+        metadata={"env": "APP_ENV", "doc": "development | production | test; any other value is refused"}
+    )
     api_key: str = field(metadata={"env": "SHOPIFY_API_KEY", "doc": "the app's client id"})
     api_secret: str = field(metadata={"env": "SHOPIFY_API_SECRET", "doc": "the app's client secret"})
     scopes: str = field(metadata={"env": "SCOPES", "doc": "comma-separated access scopes"})
@@ -144,7 +151,7 @@ class Settings:
     def from_env(cls) -> Settings:
         instance = ROOT / "instance"
         return cls(
-            app_env=_env("APP_ENV", "development"),
+            app_env=_env("APP_ENV", "development").strip(),
             api_key=_env("SHOPIFY_API_KEY", DEV_API_KEY),
             api_secret=_env("SHOPIFY_API_SECRET", DEV_API_SECRET),
             scopes=_env("SCOPES", DEFAULT_SCOPES),
@@ -197,7 +204,11 @@ class Settings:
         return missing
 
     def validate(self) -> None:
-        """Refuse to run production on development stand-ins; name every missing variable."""
+        """Refuse an unknown APP_ENV, and production on development stand-ins (naming every variable)."""
+        if self.app_env not in APP_ENVS:
+            raise ConfigurationError(
+                f"APP_ENV must be one of {', '.join(APP_ENVS)} (exactly, in lower case), not {self.app_env!r}"
+            )
         if not self.is_production:
             return
         missing = self.missing_for_production()

@@ -87,6 +87,31 @@ def test_production_refuses_a_shopify_base_url(production_env, base_url):
         Settings.from_env().validate()
 
 
+@pytest.mark.parametrize("value", ["Production", "prod", "PRODUCTION", "staging", "dev"])
+def test_an_unknown_app_env_is_refused_naming_the_allowed_values(bare_env, value):
+    """APP_ENV is development, production or test, exactly: a near-miss of "production" would
+    otherwise run with every production guard off, on the public development secrets."""
+    bare_env.setenv("APP_ENV", value)
+    with pytest.raises(ConfigurationError, match="development, production, test") as caught:
+        Settings.from_env().validate()
+    assert repr(value) in str(caught.value)
+
+
+def test_app_env_is_read_without_surrounding_blanks(production_env):
+    """APP_ENV " production " (a stray blank in an env file) is production, with every guard on."""
+    production_env.setenv("APP_ENV", " production ")
+    assert Settings.from_env().is_production
+    production_env.delenv("SHOPIFY_API_SECRET")
+    with pytest.raises(ConfigurationError, match="SHOPIFY_API_SECRET"):
+        Settings.from_env().validate()
+
+
+def test_an_unset_app_env_is_development(bare_env):
+    """The README's two commands run on a fresh machine with nothing set."""
+    settings = Settings.from_env()
+    assert settings.app_env == "development" and not settings.is_production
+
+
 def test_development_defaults_start(bare_env):
     settings = Settings.from_env()
     settings.validate()
