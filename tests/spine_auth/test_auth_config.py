@@ -112,6 +112,20 @@ def test_an_unset_app_env_is_development(bare_env):
     assert settings.app_env == "development" and not settings.is_production
 
 
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_bare_postgres_database_url_uses_the_psycopg_driver(production_env, scheme):
+    """Managed PostgreSQL hands out postgres:// or postgresql:// URLs; SQLAlchemy knows no
+    "postgres" dialect and maps "postgresql" to psycopg2 (not installed): every database use
+    would fail after a clean start. Both mean the ledger's driver, psycopg 3."""
+    from sqlalchemy import create_engine
+
+    production_env.setenv("DATABASE_URL", f"{scheme}://u:p@db/app")
+    settings = Settings.from_env()
+    settings.validate()
+    assert settings.database_url == "postgresql+psycopg://u:p@db/app"
+    assert create_engine(settings.database_url).dialect.driver == "psycopg"
+
+
 def test_development_defaults_start(bare_env):
     settings = Settings.from_env()
     settings.validate()
