@@ -207,6 +207,8 @@ class Settings:
         checks = {
             "SHOPIFY_API_KEY": self.api_key in ("", DEV_API_KEY),
             "SHOPIFY_API_SECRET": self.api_secret in ("", DEV_API_SECRET),
+            # The public stand-in would verify webhooks and ID tokens as well as the real secret.
+            "SHOPIFY_API_SECRET_PREVIOUS": self.api_secret_previous == DEV_API_SECRET,
             "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY in self.encryption_keys.split(","),
             "SECRET_KEY": self.secret_key == DEV_SECRET_KEY,
             "DATABASE_URL": self.database_url.startswith("sqlite"),

@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app
 from ledger import crypto
-from settings import DEFAULT_SCOPES, ROOT, ConfigurationError, Settings
+from settings import DEFAULT_SCOPES, DEV_API_SECRET, ROOT, ConfigurationError, Settings
 
 PRODUCTION_SECRETS = [
     "SHOPIFY_API_KEY",
@@ -124,6 +124,16 @@ def test_a_bare_postgres_database_url_uses_the_psycopg_driver(production_env, sc
     settings.validate()
     assert settings.database_url == "postgresql+psycopg://u:p@db/app"
     assert create_engine(settings.database_url).dialect.driver == "psycopg"
+
+
+def test_production_refuses_the_public_dev_secret_as_the_previous_secret(production_env):
+    """The previous secret verifies webhooks and ID tokens too: the public stand-in there would
+    let anyone who reads settings.py forge an owner's ID token for any shop."""
+    production_env.setenv("SHOPIFY_API_SECRET_PREVIOUS", DEV_API_SECRET)
+    with pytest.raises(ConfigurationError, match="SHOPIFY_API_SECRET_PREVIOUS"):
+        Settings.from_env().validate()
+    production_env.setenv("SHOPIFY_API_SECRET_PREVIOUS", "the-real-old-secret")
+    Settings.from_env().validate()  # a real rotation starts
 
 
 def test_development_defaults_start(bare_env):
