@@ -30,6 +30,9 @@ DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds: a 1000-row page can ta
 # (the page prefetch worker runs while the initial load maps and writes in other threads).
 BODY_CHUNK = 1 << 20
 REFRESH_MARGIN = 60.0  # seconds before expiresIn at which the token is renewed
+# The ERP's own error words (mensagem) are shown to the merchant; nothing else of an error body
+# is, and they are cut to this length (whatever answers at an address is not trusted to be short).
+MAX_MESSAGE = 300
 
 
 # A request that never reached the ERP, or whose answer was cut off on the way (a connection
@@ -209,11 +212,11 @@ class Transport:
             body = None
         if not isinstance(body, dict):
             body = {}
-        mensagem = body.get(e["mensagem"])
+        mensagem, codigo, campo = (_short(body.get(e[key])) for key in ("mensagem", "codigo", "campo"))
         return ErpRejected(
-            mensagem if isinstance(mensagem, str) and mensagem else f"HTTP {response.status_code}",
-            codigo=body.get(e["codigo"]) if isinstance(body.get(e["codigo"]), str) else None,
-            campo=body.get(e["campo"]) if isinstance(body.get(e["campo"]), str) else None,
+            mensagem or f"HTTP {response.status_code}",
+            codigo=codigo,
+            campo=campo,
             status=response.status_code,
             endpoint=endpoint,
         )
@@ -225,6 +228,13 @@ class _Unauthorized(Exception):
     def __init__(self, error: ErpRejected) -> None:
         super().__init__(error.mensagem)
         self.error = error
+
+
+def _short(value: Any) -> str | None:
+    """A structured error field as text, cut to MAX_MESSAGE characters; None when absent or not text."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value if len(value) <= MAX_MESSAGE else value[: MAX_MESSAGE - 3] + "..."
 
 
 def _retry_after(response: requests.Response) -> float | None:

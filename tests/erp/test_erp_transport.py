@@ -12,6 +12,7 @@ from erp_test_urls import API, BASE
 from erp.client import ErpClient
 from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.retry import RetryPolicy
+from erp.transport import MAX_MESSAGE
 from ledger.errors import Rejected, Transient
 
 ORDER_URL = API + "PedidoVenda/1001"
@@ -125,6 +126,19 @@ def test_4xx_is_rejected_with_the_erp_words(requests_mock, client, sleeps, statu
     assert (err.codigo, err.mensagem, err.campo, err.status) == (codigo, f"Mensagem {status}.", campo, status)
     assert err.detail["code"] == codigo and err.system == "consinco" and not err.retryable
     assert order.call_count == 1 and sleeps == []
+
+
+def test_an_error_body_gives_only_the_erp_words_cut_to_a_readable_length(requests_mock, client) -> None:
+    """The merchant sees the ERP's mensagem (useful), but whatever answers at an address is not
+    trusted to be short, and no other part of an error body is passed on."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    body = {**_error("X" * 1000, "Pedido inválido: " + "y" * 5000, "z" * 1000), "stack": "SECRET"}
+    requests_mock.get(ORDER_URL, status_code=400, json=body)
+    with pytest.raises(ErpRejected) as caught:
+        client.get_order(1001)
+    err = caught.value
+    assert err.mensagem.startswith("Pedido inválido: yyy") and len(err.mensagem) == MAX_MESSAGE
+    assert len(err.codigo) == len(err.campo) == MAX_MESSAGE and "SECRET" not in str(err.detail)
 
 
 def test_5xx_retried_with_backoff_then_transient(requests_mock, client, sleeps) -> None:
