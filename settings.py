@@ -10,6 +10,7 @@ This module sits below every package (ledger, clients, jobs, web) and imports no
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -92,6 +93,28 @@ def _timezone(name: str, default: str) -> str:
     return raw
 
 
+def _flag(name: str) -> bool:
+    """An on/off switch, off when unset: a typo must not silently mean either."""
+    raw = _env(name, "0").strip().lower()
+    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {raw!r}")
+    return raw in ("1", "true", "yes", "on")
+
+
+def _networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDRs (10.8.0.0/16, fd00::/8); a typo must not silently allow nothing."""
+    networks = []
+    for item in (part.strip() for part in _env(name, "").split(",")):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ConfigurationError(
+                    f"{name} must be comma-separated IP networks such as 10.8.0.0/16, not {item!r}"
+                ) from None
+    return tuple(networks)
+
+
 def _fraction(name: str, default: str) -> float:
     """A share in [0, 1): a typo must not silently become "no floor" or "never send"."""
     raw = _env(name, default)
@@ -157,6 +180,23 @@ class Settings:
             "leave free, so orders never queue behind a catalog sync",
         }
     )
+    erp_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
+        default=(),
+        metadata={
+            "env": "ERP_ALLOWED_NETWORKS",
+            "doc": "production: comma-separated CIDRs of internal networks an ERP address may resolve "
+            "to (a VPN or private link); other loopback, private, link-local and reserved addresses "
+            "are refused (erp/address.py)",
+        },
+    )
+    erp_allow_http: bool = field(
+        default=False,
+        metadata={
+            "env": "ERP_ALLOW_HTTP",
+            "doc": "production: 1 lets a shop save an http:// ERP address (only for an ERP reached over "
+            "a VPN: the ERP password and customers' data would otherwise travel in clear)",
+        },
+    )
     api_secret_previous: str = field(
         default="",
         metadata={
@@ -185,6 +225,8 @@ class Settings:
             erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
             log_level=_env("LOG_LEVEL", "INFO"),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
+            erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),
+            erp_allow_http=_flag("ERP_ALLOW_HTTP"),
             api_secret_previous=_env("SHOPIFY_API_SECRET_PREVIOUS", ""),
         )
 

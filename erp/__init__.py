@@ -8,7 +8,8 @@
 
 Modules: names (every Consinco name, overridable via CONSINCO_FIELD_MAP), records (typed
 dataclasses), parse_catalogue / parse_orders (dict -> record), payloads (record -> body),
-transport (auth, retries, error classes), paging (envelope, overlap, dedupe), client, factory.
+transport (auth, retries, error classes), paging (envelope, overlap, dedupe), client, factory,
+address (which ERP addresses production calls).
 """
 
 from erp.client import ErpClient

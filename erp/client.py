@@ -19,7 +19,7 @@ import requests
 
 from erp import parse_catalogue as pc
 from erp import parse_orders as po
-from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
+from erp.errors import ErpAddressRefused, ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.names import NAMES, Names
 from erp.paging import ChangeRead, Key
 from erp.payloads import cancel_payload, edit_payload, order_payload
@@ -259,6 +259,8 @@ class ErpClient:
             companies = list(self.changed_since("companies", None, page_size=MAX_PAGE_SIZE))
         except ErpAuthError as exc:
             return ConnectionCheck(False, f"Login refused: check the user and password ({exc.mensagem}).")
+        except ErpAddressRefused as exc:
+            return ConnectionCheck(False, f"The ERP address is not allowed: {exc.mensagem}")
         except ErpTransient as exc:
             return ConnectionCheck(False, f"Could not reach the ERP at {self.base_url}: {exc.message}")
         except ErpRejected as exc:

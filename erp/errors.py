@@ -45,6 +45,13 @@ class ErpAuthError(ErpRejected):
     """The ERP refused the login: wrong user or password. Fixing it needs a person, not a retry."""
 
 
+class ErpAddressRefused(ErpRejected):
+    """Production does not call this ERP address (erp/address.py): a person must change it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, codigo="address_refused")
+
+
 class ErpTransient(Transient):
     """Worth trying again: 5xx, timeouts, connection refused, 503 downtime (with Retry-After)."""
 

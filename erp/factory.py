@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
+from erp.address import policy_for
 from erp.client import ErpClient
 from ledger.crypto import decrypt
 from ledger.db import session_scope
@@ -32,13 +33,17 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
 
     Raises MappingMissing("erp_connection", str(shop_id)) when the shop has no ERP connection
     and no environment fallback is set; ledger.crypto.SecretUnreadable when ENCRYPTION_KEY
-    cannot decrypt the stored password.
+    cannot decrypt the stored password. In production every connection the client opens is
+    checked against erp/address.py (a refused one raises ErpAddressRefused).
     """
     with session_scope(database_url) as session:
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one_or_none()
         found = None if row is None else (row.base_url, row.username, bytes(row.password_enc))
     if found is not None:
         base_url, username, password_enc = found
+        policy = policy_for(get_settings())
+        if policy is not None:
+            options["session"] = policy.protect(options.get("session"))
         return ErpClient(base_url, username, decrypt(password_enc), **options)
     fallback = _fallback()
     if fallback is not None:

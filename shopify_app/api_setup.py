@@ -17,6 +17,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from erp.address import policy_for
+from erp.errors import ErpAddressRefused
 from ledger import mappings
 from ledger.crypto import decrypt, encrypt
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
@@ -74,6 +76,8 @@ def _connection_json(row: ErpConnection | None) -> dict[str, Any]:
 
 
 def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
+    """The typed ERP address; in production only one erp/address.py allows (https, a public host
+    unless the operator's ERP_ALLOWED_NETWORKS lists it): checked before saving and before testing."""
     value = field_text(body, "base_url", 500, errors)
     if value and "base_url" not in errors:
         try:  # "http://[erp" or a port beyond 65535 are ValueErrors of the parser
@@ -83,6 +87,12 @@ def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
             usable = False
         if not usable:
             errors["base_url"] = "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/api"
+        policy = policy_for(app_settings())
+        if usable and policy is not None:
+            try:
+                policy.check_url(value)
+            except ErpAddressRefused as exc:
+                errors["base_url"] = exc.mensagem
     return value.rstrip("/")
 
 
@@ -171,7 +181,7 @@ def test_erp_connection() -> ResponseReturnValue:
                 raise invalid({"password": "is required to test another address than the saved one"})
             stored = bytes(row.password_enc)
         password = api_upstream.call(api_upstream.ERP, lambda: decrypt(stored, settings.encryption_keys))
-    client = api_upstream.erp_client_for(base_url, username, password)
+    client = api_upstream.erp_client_for(base_url, username, password, settings)
     return jsonify(api_upstream.test_connection(client))
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import requests
 
 import erp
+from erp.address import policy_for
 from erp.retry import NO_RETRY
 from ledger.crypto import SecretUnreadable
 from ledger.errors import IntegrationError, MappingMissing, Transient
@@ -89,9 +90,17 @@ def erp_client(shop_id: int, settings: Settings) -> erp.ErpClient:
     )
 
 
-def erp_client_for(base_url: str, username: str, password: str) -> erp.ErpClient:
-    """A one-try client for values typed on the setup page and not saved yet."""
-    return call(ERP, lambda: erp.ErpClient(base_url, username, password, timeout=ERP_TIMEOUT, retry=NO_RETRY))
+def erp_client_for(base_url: str, username: str, password: str, settings: Settings) -> erp.ErpClient:
+    """A one-try client for values typed on the setup page and not saved yet (in production every
+    connection it opens is checked against erp/address.py, as for_shop's are)."""
+    policy = policy_for(settings)
+    session = None if policy is None else policy.protect()
+    return call(
+        ERP,
+        lambda: erp.ErpClient(
+            base_url, username, password, session=session, timeout=ERP_TIMEOUT, retry=NO_RETRY
+        ),
+    )
 
 
 def test_connection(client: erp.ErpClient) -> dict[str, Any]:

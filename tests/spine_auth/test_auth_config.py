@@ -136,6 +136,16 @@ def test_production_refuses_the_public_dev_secret_as_the_previous_secret(product
     Settings.from_env().validate()  # a real rotation starts
 
 
+@pytest.mark.parametrize(
+    ("name", "value"), [("ERP_ALLOWED_NETWORKS", "10.8.0.0/16,10.9.0/24x"), ("ERP_ALLOW_HTTP", "sim")]
+)
+def test_a_typo_in_the_erp_address_switches_is_refused(bare_env, name, value):
+    """A mistyped allow-list or switch must not silently mean "allow nothing" or "allow http"."""
+    bare_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env()
+
+
 def test_development_defaults_start(bare_env):
     settings = Settings.from_env()
     settings.validate()
