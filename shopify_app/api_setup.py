@@ -86,7 +86,9 @@ def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
         except ValueError:
             usable = False
         if not usable:
-            errors["base_url"] = "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/api"
+            errors["base_url"] = (
+                "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/smpedidovendaapi"
+            )
         policy = policy_for(app_settings())
         if usable and policy is not None:
             try:

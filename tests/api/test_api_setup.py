@@ -65,6 +65,8 @@ def test_erp_connection_validation(client):
     )
     assert first.status_code == 400
     assert set(first.get_json()["error"]["fields"]) == {"base_url", "username", "password"}
+    # The example is the SmPedidoVendaAPI's layout (docs/consinco-api.md), the one to copy.
+    assert first.get_json()["error"]["fields"]["base_url"].endswith("/smpedidovenda/smpedidovendaapi")
     for url in ("http://[erp.example.com/api", "https://erp.example.com:99999/api"):  # parser errors
         for path in ("/api/setup/erp-connection", "/api/setup/erp-connection/test"):
             body = {"base_url": url, "username": "u", "password": "p"}
