@@ -7,9 +7,10 @@ JSON API with the ID token App Bridge hands out.
 
 Where the CDN cannot be reached (the local demo against the sandboxes, the browser tests) the
 shell loads local stand-ins instead (frontend/static/stand-ins): chosen when the app talks to
-the Shopify sandbox (`SHOPIFY_BASE_URL` set) or `FRONTEND_LOCAL_SCRIPTS=1`. The app-bridge
-stand-in gets its ID tokens from the sandbox's control API through `/_stand-in/id_token`, a
-route that exists only in sandbox mode (the sandbox does not answer cross-origin calls).
+the Shopify sandbox (`SHOPIFY_BASE_URL` set) or `FRONTEND_LOCAL_SCRIPTS=1`, never in production.
+The app-bridge stand-in gets its ID tokens from the sandbox's control API through
+`/_stand-in/id_token`, a route that exists only in sandbox mode (the sandbox does not answer
+cross-origin calls).
 """
 
 from __future__ import annotations
@@ -71,8 +72,11 @@ def uses_local_scripts(settings: Settings) -> bool:
 
     FRONTEND_LOCAL_SCRIPTS (app config, else environment) decides when set: 1/true forces the
     stand-ins, 0/false forces the CDN (the browser tests route the CDN URLs themselves). Unset,
-    sandbox mode (SHOPIFY_BASE_URL set, not production) means the stand-ins.
+    sandbox mode (SHOPIFY_BASE_URL set, not production) means the stand-ins. Production always
+    loads Shopify's scripts: the app-bridge stand-in is no App Bridge, whatever the flag says.
     """
+    if settings.is_production:
+        return False
     flag = str(current_app.config.get("FRONTEND_LOCAL_SCRIPTS", os.environ.get("FRONTEND_LOCAL_SCRIPTS", "")))
     flag = flag.strip().lower()
     if flag in ("1", "true", "yes", "on"):

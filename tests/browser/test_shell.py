@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
+from ledger import crypto
 from settings import Settings
 from shopify_app.frontend import (
     APP_BRIDGE_CDN,
@@ -43,6 +44,27 @@ def test_sandbox_mode_and_the_flag_choose_the_stand_ins(monkeypatch) -> None:
     assert 'src="/static/stand-ins/app-bridge.js"' in html and 'src="/static/stand-ins/polaris.js"' in html
     monkeypatch.setenv("FRONTEND_LOCAL_SCRIPTS", "1")
     assert "stand-ins/polaris.js" in _app().test_client().get("/app").get_data(as_text=True)
+
+
+def _production_app() -> Flask:
+    """A complete production configuration (create_app validates it)."""
+    return _app(
+        app_env="production",
+        api_secret="real-secret-0123456789",
+        encryption_keys=crypto.generate_key(),
+        secret_key="s" * 40,
+        database_url="postgresql+psycopg://db/app",
+        redis_url="redis://redis:6379/0",
+        app_url="https://app.example.com",
+    )
+
+
+def test_production_ignores_the_local_scripts_flag(monkeypatch) -> None:
+    """The app-bridge stand-in is no App Bridge (its ID tokens come from the sandbox): production
+    loads Shopify's scripts whatever FRONTEND_LOCAL_SCRIPTS says."""
+    monkeypatch.setenv("FRONTEND_LOCAL_SCRIPTS", "1")
+    html = _production_app().test_client().get("/app").get_data(as_text=True)
+    assert f'src="{APP_BRIDGE_CDN}"' in html and "stand-ins" not in html
 
 
 def test_frame_ancestors_allow_only_the_admin_and_the_shop() -> None:
