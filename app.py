@@ -6,9 +6,10 @@ import importlib
 import logging
 from collections.abc import Sequence
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from settings import Settings, get_settings
+from shopify_app.frontend import frame_ancestors
 
 # Web parts, each a module exposing a Flask blueprint `bp`.
 BLUEPRINTS = (
@@ -45,6 +46,13 @@ def create_app(
         app.register_blueprint(importlib.import_module(name).bp)
     for name in cli_modules:
         importlib.import_module(name).register(app)
+
+    @app.after_request
+    def frame_ancestors_on_html(response: Response) -> Response:
+        """Shopify asks for frame-ancestors on every HTML answer, Flask's own error pages too."""
+        if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = frame_ancestors(request.args.get("shop", ""))
+        return response
 
     @app.get("/healthz")
     def healthz() -> dict[str, bool]:

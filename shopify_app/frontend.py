@@ -131,13 +131,20 @@ def page(subpath: str = "") -> ResponseReturnValue:
         local_scripts=local,
     )
     response = Response(html, mimetype="text/html")
-    # Shopify's admin frames the app: allow exactly the shop's admin and Shopify's own admin.
-    shop = request.args.get("shop", "")
-    ancestors = "https://admin.shopify.com"
-    if is_valid_shop_domain(shop):  # a shop's admin only: nothing a query string could add
-        ancestors += f" https://{shop.lower()}"
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors};"
+    response.headers["Content-Security-Policy"] = frame_ancestors(request.args.get("shop", ""))
     return response
+
+
+def frame_ancestors(shop: str) -> str:
+    """The Content-Security-Policy of every HTML answer (the page, and Flask's own error pages).
+
+    Shopify's admin frames the app: allow exactly Shopify's own admin and the shop's admin, the
+    latter only for a valid shop domain (nothing a query string could add).
+    """
+    ancestors = "https://admin.shopify.com"
+    if is_valid_shop_domain(shop):
+        ancestors += f" https://{shop.lower()}"
+    return f"frame-ancestors {ancestors};"
 
 
 @bp.get("/i18n/<locale>.json")

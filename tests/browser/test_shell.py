@@ -59,6 +59,21 @@ def _production_app() -> Flask:
     )
 
 
+def test_flasks_own_html_error_pages_carry_the_frame_ancestors_too() -> None:
+    """Shopify asks for frame-ancestors on every HTML route: a 404 or 405 page Flask writes itself
+    gets the page's rule (the shop's admin only for a valid shop domain); JSON needs none."""
+    client = _app().test_client()
+    missing = client.get("/nowhere?shop=loja.myshopify.com")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert missing.headers["Content-Security-Policy"] == (
+        "frame-ancestors https://admin.shopify.com https://loja.myshopify.com;"
+    )
+    wrong = client.post("/app", query_string={"shop": "evil.example;x.myshopify.com"})
+    assert wrong.status_code == 405
+    assert wrong.headers["Content-Security-Policy"] == "frame-ancestors https://admin.shopify.com;"
+    assert "Content-Security-Policy" not in client.get("/healthz").headers
+
+
 def test_production_ignores_the_local_scripts_flag(monkeypatch) -> None:
     """The app-bridge stand-in is no App Bridge (its ID tokens come from the sandbox): production
     loads Shopify's scripts whatever FRONTEND_LOCAL_SCRIPTS says."""
