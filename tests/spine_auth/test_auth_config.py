@@ -219,6 +219,7 @@ def test_app_toml_subscribes_to_every_topic_at_the_one_receiver(app_toml):
             "orders/edited",
             "orders/cancelled",
             "orders/paid",
+            "refunds/create",
             "app/uninstalled",
             "bulk_operations/finish",
         ]
