@@ -17,9 +17,24 @@ note) are not kept. They are mapped again from the order, which neither a cancel
 changes; the ERP answers a repeat with the order it holds anyway. So this payload holds no PII,
 and the redaction of a customer (ledger/privacy.py) has nothing to erase in it.
 
-The kept input is dropped when the ERP refuses the POST itself (400/422: it read the body, so
-it holds no order under that key): the next attempt maps the order as it is now, so a fix made
-in Shopify or in the bindings is picked up.
+Whether the ERP may hold the order (request payload key "maybe_taken"): written False with the
+kept input, set True (committed) just before each POST, so a POST whose outcome is unknown (a
+timeout, an answer the client cannot read, the worker killed mid-call) leaves it True. The ERP
+answering a POST with a refusal (ErpRejected: the body refused, the login refused, no such
+endpoint) means it holds nothing from that POST: the mark goes back to what the earlier POSTs
+left. A kept input with no such key (kept before it was recorded) counts as maybe taken.
+
+The kept input is dropped when the ERP refuses a POST and no earlier POST may have been taken
+(then the ERP holds nothing under the key): the next attempt maps the order as it is now, so a
+fix made in Shopify or in the bindings is picked up. When an earlier POST may have been taken it
+is kept whatever the ERP answers: mapped again, a cancelled or refunded order has nothing to post
+(its lines at 0, "will not be paid"), so its number, and the ERP order it names, could never be
+learned; the fix is then made in the ERP (the client unblocked, the product reactivated) and the
+same input posted again.
+
+An order whose kept input is not maybe taken is not in the ERP: the import maps it as it is now
+(a cancelled one is skipped) and its cancellation closes it as never sent
+(jobs.cancellations.to_erp).
 """
 
 from __future__ import annotations
@@ -29,13 +44,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from erp.errors import ErpAuthError, ErpRejected
 from erp.records import OrderInput, OrderLineInput, PaymentInput
 from jobs.order_customer import map_customer
 from jobs.order_map import MappedOrder, observation
 
 KEY = "posted"
-REFUSED_BODY = (400, 422)  # the ERP read the body and refused it: it holds no order under the key
+TAKEN = "maybe_taken"  # whether a POST of the kept input may be in the ERP
 LINE_DECIMALS = frozenset({"qty", "qtd_embalagem", "unit_price", "table_price", "promo_price", "discount"})
 HEADER = ("seq_canal_venda", "channel_order_id", "nro_empresa", "cod_geral_oper", "nro_segmento",
           "delivery_type", "price_table", "carrier")  # fmt: skip
@@ -73,17 +87,28 @@ def stored(request: dict[str, Any] | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def maybe_taken(request: dict[str, Any] | None) -> bool:
+    """Whether the ERP may hold the order: its input is kept and a POST of it may have been taken."""
+    return stored(request) is not None and bool((request or {}).get(TAKEN, True))
+
+
+def posting(request: dict[str, Any]) -> dict[str, Any]:
+    """The request marked, before a POST, as maybe taken (a new dict: the column is JSON)."""
+    return {**request, TAKEN: True}
+
+
+def refused(request: dict[str, Any] | None, earlier: bool) -> dict[str, Any] | None:
+    """The request once the ERP answered a POST with a refusal (it holds nothing from that POST):
+    maybe taken as the earlier POSTs left it (`earlier`), and without the kept input when none of
+    them may have been taken (the ERP holds nothing under the key)."""
+    return {**(request or {}), TAKEN: True} if earlier else forget(request)
+
+
 def forget(request: dict[str, Any] | None) -> dict[str, Any] | None:
     """The request payload without the kept input (a new dict: the column is JSON)."""
-    if not request or KEY not in request:
+    if not request or (KEY not in request and TAKEN not in request):
         return request
-    return {key: value for key, value in request.items() if key != KEY}
-
-
-def refused_by_erp(exc: BaseException) -> bool:
-    """Whether the ERP refused the POST's body (so it holds no order under its key). A refused
-    login or a missing endpoint says nothing about an earlier POST whose answer was lost."""
-    return isinstance(exc, ErpRejected) and not isinstance(exc, ErpAuthError) and exc.status in REFUSED_BODY
+    return {key: value for key, value in request.items() if key not in (KEY, TAKEN)}
 
 
 def _decimal(value: Any) -> Decimal | None:

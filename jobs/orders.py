@@ -36,6 +36,7 @@ from rq import get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from erp.errors import ErpRejected
 from jobs import order_clients, order_map, order_posted
 from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
@@ -233,6 +234,7 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         shop = session.get(Shop, shop_id)
         assert shop is not None
         domain, settings, installed_first = shop.domain, shop_settings.effective(shop), shop.created_at
+    earlier: bool | None = None  # once the POST is under way: whether an earlier one may be in the ERP
     try:
         read = read_order_for_erp(order_clients.admin_client(domain), gid, where_lines_ship=True)
         if read is None:
@@ -240,18 +242,20 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         prepared = _prepare(shop_id, message_id, read, settings, installed_first)
         if isinstance(prepared, str):
             return prepared
-        result = order_clients.erp_client(shop_id).insert_order(prepared.order_input)
+        erp = order_clients.erp_client(shop_id)
+        earlier = _mark_posting(message_id)
+        result = erp.insert_order(prepared.order_input)
     except IntegrationError as exc:
-        status = _record_failure(message_id, exc)
+        status = _record_failure(message_id, exc, earlier)
         if isinstance(exc, Transient):
             raise
         return status
     except RedisError as exc:
         transient = redis_down(exc)
-        _record_failure(message_id, transient)
+        _record_failure(message_id, transient, earlier)
         raise transient from exc
     except Exception as exc:
-        _record_failure(message_id, exc)
+        _record_failure(message_id, exc, earlier)
         raise
     with session_scope() as session:
         linked = session.execute(
@@ -317,14 +321,27 @@ def _recheck_lines(shop_id: int, gid: str, num: str) -> None:
                     num, type(exc).__name__)  # fmt: skip
 
 
-def _record_failure(message_id: int, exc: BaseException) -> str:
-    """Classify the failure on the message; the ERP refusing the POST's body (it holds no order
-    under its key) drops the kept input, so the next attempt maps the order as it is then."""
+def _mark_posting(message_id: int) -> bool:
+    """Mark the order as maybe taken by the ERP, committed before the POST (a POST cut off leaves the
+    mark: jobs.order_posted); returns whether an earlier POST may have been taken."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None
-        if order_posted.refused_by_erp(exc):
-            message.request_payload = order_posted.forget(message.request_payload)
+        earlier = order_posted.maybe_taken(message.request_payload)
+        message.request_payload = order_posted.posting(message.request_payload or {})
+    return earlier
+
+
+def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = None) -> str:
+    """Classify the failure on the message. The ERP refusing the POST (`earlier` is not None once
+    it is under way) holds nothing from it: the order is maybe taken as the earlier POSTs left it,
+    and with none of them maybe taken the kept input is dropped, so the next attempt maps the order
+    as it is then. Any other failure of the POST leaves it maybe taken."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        if earlier is not None and isinstance(exc, ErpRejected):
+            message.request_payload = order_posted.refused(message.request_payload, earlier)
         return trace.fail(session, message, exc).value
 
 
@@ -362,8 +379,8 @@ def _prepare(
         linked = link is not None
         posted = order_posted.stored(message.request_payload) if linked else None
         if posted is not None:
-            # An earlier attempt posted the order and its answer never came (the link has no
-            # NROPEDVENDA): the ERP may hold it, whatever Shopify shows now (cancelled, refunded,
+            # An earlier POST may be in the ERP (its answer lost, or the POST cut off; the link has
+            # no NROPEDVENDA): the ERP may hold it, whatever Shopify shows now (cancelled, refunded,
             # voided, its lines zeroed or edited). The same input is posted again (idempotent on
             # idPedidoCanalVenda: the ERP answers the order it holds) so its number is learned
             # (jobs.order_posted says why the kept input and not a new mapping).
@@ -435,6 +452,7 @@ def _prepare(
                 {"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in mapped.payments
             ],
             order_posted.KEY: order_posted.kept(mapped),  # posted again if the ERP's answer is lost
+            order_posted.TAKEN: False,  # not posted yet
         }
         ensure_link(
             session,

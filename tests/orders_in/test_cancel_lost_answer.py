@@ -1,0 +1,136 @@
+"""Cancelling (or refunding) an order whose ERP number is not known: the ERP's answer to its POST was
+lost, or the ERP refused it. Whether the ERP may hold it decides between learning its number,
+failing for a person (CANCEL_ERP_NUMBER_UNKNOWN) and closing it as never sent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ledger.models import MessageStatus
+from sandbox.shopify.checkout import place_order
+from tests.orders_in.test_edits_and_cancels import (
+    cancel_in_shopify,
+    change_order,
+    placed_with_its_erp_answer_lost,
+)
+
+
+def zero_lines(world, gid: str) -> None:
+    """Shopify's cancel (refund + restock) leaves every line's currentQuantity at 0."""
+
+    def zero(ctx, order):
+        for line in order["_lines"]:
+            line["currentQuantity"] = 0
+
+    change_order(world, gid, zero)
+
+
+def refusing(monkeypatch, exc) -> None:
+    from erp.client import ErpClient
+
+    def refused(self, order):
+        raise exc
+
+    monkeypatch.setattr(ErpClient, "insert_order", refused)
+
+
+def blocked():
+    from erp.errors import ErpRejected
+
+    return ErpRejected("cliente bloqueado", codigo="CLIENTE_BLOQUEADO", status=422)
+
+
+def cancelled_while_the_erp_refuses(world, monkeypatch, gid: str, num: str):
+    """The order is cancelled in Shopify while the ERP refuses it posted again (the client blocked):
+    the cancellation fails as CANCEL_ERP_NUMBER_UNKNOWN; its message."""
+    refusing(monkeypatch, blocked())
+    cancel_in_shopify(world, gid)
+    zero_lines(world, gid)
+    world.drain()
+    message = world.message(gid, "cancellations", f"cancel:{num}")
+    assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN", message.error_text
+    return message
+
+
+def test_a_retried_cancellation_cancels_the_erp_order_once_the_erp_stops_refusing(world, monkeypatch):
+    """The answer to the first POST was lost, so the ERP may hold the order; posted again at the
+    cancellation, the ERP refuses it (422). That refusal does not drop the input kept to post it
+    again (an earlier POST may have been taken): once the cause is fixed in the ERP, the Retry the
+    message asks for learns the number of the order the ERP holds and cancels it (mapped again,
+    the cancelled order has no line to send, for ever)."""
+    from erp.client import ErpClient
+    from jobs import cancellations
+
+    real = ErpClient.insert_order
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
+    [held] = world.erp_orders_for(gid)
+    message = cancelled_while_the_erp_refuses(world, monkeypatch, gid, num)
+    assert "posted" in world.message(gid).request_payload
+
+    monkeypatch.setattr(ErpClient, "insert_order", real)  # the client unblocked in the ERP
+    assert cancellations.to_erp.replay(message.id) == "done"
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["nropedvenda"] == held["nropedvenda"] and erp_order["situacaoped"] == "C"
+    assert world.link(gid).nro_pedvenda == held["nropedvenda"]
+
+
+def test_an_order_refunded_while_the_erp_refuses_it_posted_again_still_learns_its_number(world, monkeypatch):
+    """Answer lost, the retry refused by the ERP (422), then the order refunded in full in Shopify.
+    Once the ERP stops refusing, the retry posts the kept input again and learns the number of the
+    order the ERP holds, instead of skipping it as "will not be paid" (a live ERP order with no
+    number on its link)."""
+    from erp.client import ErpClient
+    from jobs import orders
+    from sandbox.shopify import order_store
+
+    real = ErpClient.insert_order
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
+    [held] = world.erp_orders_for(gid)
+    refusing(monkeypatch, blocked())
+    assert orders.import_order(world.shop_id, num, trigger="retry") == MessageStatus.FAILED.value
+
+    def refund_all(ctx, order):
+        paid = next(t for t in order["_transactions"] if t["kind"] == "SALE")
+        value, gateway = Decimal(paid["amountSet"]["shopMoney"]["amount"]), paid["gateway"]
+        order["_transactions"].append(
+            order_store.new_transaction(ctx, "REFUND", "SUCCESS", gateway, value, parent_id=paid["id"])
+        )
+
+    change_order(world, gid, refund_all)
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "done"
+    assert world.link(gid).nro_pedvenda == held["nropedvenda"]
+
+
+def test_a_post_cut_off_by_a_killed_worker_counts_as_maybe_taken(world, monkeypatch):
+    """The worker dies during the POST (the ERP committed the order; nothing is recorded after the
+    call). The order is marked "may have been taken" before the POST, so the cancellation learns
+    its number rather than closing it as never sent, and a refusal of the order posted again does
+    not drop the input kept to post it."""
+    from erp.client import ErpClient
+    from jobs import cancellations, orders
+
+    class Killed(BaseException):
+        """What the job sees of a worker killed mid-call: nothing after it runs."""
+
+    real = ErpClient.insert_order
+
+    def killed(self, order):
+        real(self, order)
+        raise Killed
+
+    monkeypatch.setattr(ErpClient, "insert_order", killed)
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 1}],
+                      gateway="pix", discount_rate=0.0)  # fmt: skip
+    world.delivered()
+    num = gid.rsplit("/", 1)[-1]
+    with pytest.raises(Killed):
+        orders.import_order(world.shop_id, num, trigger="orders/create")
+    [held] = world.erp_orders_for(gid)
+    message = cancelled_while_the_erp_refuses(world, monkeypatch, gid, num)
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    assert cancellations.to_erp.replay(message.id) == "done"
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["nropedvenda"] == held["nropedvenda"] and erp_order["situacaoped"] == "C"
