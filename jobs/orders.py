@@ -377,7 +377,8 @@ def _prepare(
         message.search_text = trace.search_text(message.search_text.split(), [order.name])
         link = find_link(session, shop_id, order.id)
         linked = link is not None
-        posted = order_posted.stored(message.request_payload) if linked else None
+        maybe_in_erp = linked and order_posted.maybe_taken(message.request_payload)
+        posted = order_posted.stored(message.request_payload) if maybe_in_erp else None
         if posted is not None:
             # An earlier POST may be in the ERP (its answer lost, or the POST cut off; the link has
             # no NROPEDVENDA): the ERP may hold it, whatever Shopify shows now (cancelled, refunded,
@@ -398,14 +399,12 @@ def _prepare(
             "lines": order_map.stock_lines(order, line_companies(shipping) if len(shipping) > 1 else None),
         }
         message.request_payload = request
-        # Cancelled in Shopify: skipped, unless its link exists with no kept input (written before
-        # that input was kept, or the ERP refused that input since): it is mapped and posted again
-        # so that, if the ERP holds it, the cancellation can cancel it (jobs.cancellations.to_erp).
-        learning = order.cancelled_at is not None and linked
-        if order.cancelled_at and not learning:
+        # Cancelled in Shopify: skipped. Mapped here, no earlier POST may be in the ERP (the one
+        # that may is posted again above), so there is nothing for the cancellation to cancel.
+        if order.cancelled_at:
             trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
             return MessageStatus.SKIPPED.value
-        not_ours = None if learning else not_for_erp(read, installed_first)
+        not_ours = not_for_erp(read, installed_first)
         if not_ours is not None:
             trace.skip(session, message, not_ours)
             message.error_detail = {"not_for_erp": True}  # for good: reconciliation counts it held
@@ -414,7 +413,7 @@ def _prepare(
             target = resolve_target(session, shop_id, settings, read.location_ids)
             request = {**request, "nro_empresa": target.nro_empresa}
             message.request_payload = request
-            if not learning and not order_map.is_ready(order, settings["payment_confirmation"]):
+            if not order_map.is_ready(order, settings["payment_confirmation"]):
                 if (order.financial_status or "").upper() in order_map.WILL_NOT_BE_PAID:
                     # Re-read on every catch-up for ever, and holding its stock, otherwise.
                     why = (f"Shopify says {order.financial_status}: this order will not be paid as it "

@@ -11,10 +11,15 @@ unit_key "cancel:<numeric order id>".
 - Cancelled: a flagged Shopify -> ERP edit's note on the order link is cleared (the sale is off).
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
-- Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link): the import runs
-  again first to learn the number, posting the input of that POST again (jobs.order_posted: the
-  cancel has zeroed the order's lines in Shopify by then; the ERP is idempotent on
-  idPedidoCanalVenda), then the ERP order is cancelled.
+- Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link; its orders message
+  says a POST may have been taken, jobs.order_posted): the import runs again first to learn the
+  number, posting the input of that POST again (the cancel has zeroed the order's lines in
+  Shopify by then; the ERP is idempotent on idPedidoCanalVenda), then the ERP order is cancelled.
+  Posting it again failing for good (refused, parked), the cancellation fails as
+  CANCEL_ERP_NUMBER_UNKNOWN for a person (the ERP may hold it live), the link is flagged and
+  the orders message stays open for the Retry.
+- Posted, but every POST refused by the ERP (the link exists, no POST may have been taken): as
+  never sent.
 
 Runs under the same per-order lock as the import, so a cancellation and an import of the same
 order never interleave (the import re-reads the order and skips a cancelled one).
@@ -30,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
-from jobs import order_clients, order_map
+from jobs import order_clients, order_map, order_posted
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import to_erp as edits_to_erp
@@ -108,7 +113,9 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             job_id=current_job_id(),
         )
         link = find_link(session, shop_id, gid)
-        if link is not None and link.nro_pedvenda is None:
+        orders_message = _orders_message(session, shop_id, num)
+        maybe_in_erp = orders_message is not None and order_posted.maybe_taken(orders_message.request_payload)
+        if link is not None and link.nro_pedvenda is None and maybe_in_erp:
             link = _learn_erp_number(session, shop_id, num, gid, message)
             if link is not None and link.nro_pedvenda is None:
                 return _unsure(session, shop_id, num, link, message)
@@ -134,11 +141,11 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
 def _learn_erp_number(
     session: Session, shop_id: int, num: str, gid: str, message: Message
 ) -> OrderLink | None:
-    """The order's link has no NROPEDVENDA, yet the import got as far as the ERP call: the ERP may
-    hold the order and its answer have been lost (a timeout). The import runs again first (we hold
-    the order's lock; it posts the order again, idempotent on idPedidoCanalVenda, so the ERP
-    answers the order it holds, or takes it now to be cancelled right after), so a cancelled
-    Shopify order never leaves a live ERP order behind. The link as it is after.
+    """The order's link has no NROPEDVENDA, yet its orders message says a POST may have been taken:
+    the ERP may hold the order and its answer have been lost (a timeout). The import runs again
+    first (we hold the order's lock; it posts the order again, idempotent on idPedidoCanalVenda, so
+    the ERP answers the order it holds, or takes it now to be cancelled right after), so a
+    cancelled Shopify order never leaves a live ERP order behind. The link as it is after.
 
     Raises:
         Transient: the ERP or Shopify unreachable (recorded on this message; RQ retries).
@@ -202,17 +209,12 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
 
 
 def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: Message) -> str:
-    """The import got as far as the ERP call once (the link exists) and posting it again to learn
-    its number failed for good (refused, parked): the ERP may hold a live order nobody knows the
-    number of. Closing the cancellation as "never sent" would leave it to be picked and invoiced,
-    so it fails for a person, saying where to look, and the orders message is left as it is."""
-    orders_message = session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id,
-            Message.flow == orders_flow.FLOW,
-            Message.unit_key == orders_flow.unit_key(num),
-        )
-    ).one_or_none()
+    """A POST of the order may be in the ERP (jobs.order_posted: its answer lost, or cut off) and
+    posting it again to learn its number failed for good (refused, parked): the ERP may hold a live
+    order nobody knows the number of. Closing the cancellation as "never sent" would leave it to be
+    picked and invoiced, so it fails for a person, saying where to look. The orders message is
+    left open, so a Retry can post the order again."""
+    orders_message = _orders_message(session, shop_id, num)
     why = (orders_message.error_text if orders_message is not None else None) or "no reason recorded"
     name = link.shopify_order_name or link.shopify_order_id
     explanation = (
@@ -228,15 +230,19 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     ).value
 
 
-def close_never_sent(session: Session, shop_id: int, num: str) -> bool:
-    """Skip the orders message of an order that never reached the ERP; True when one was open."""
-    message = session.scalars(
+def _orders_message(session: Session, shop_id: int, num: str) -> Message | None:
+    return session.scalars(
         select(Message).where(
             Message.shop_id == shop_id,
             Message.flow == orders_flow.FLOW,
             Message.unit_key == orders_flow.unit_key(num),
         )
     ).one_or_none()
+
+
+def close_never_sent(session: Session, shop_id: int, num: str) -> bool:
+    """Skip the orders message of an order that never reached the ERP; True when one was open."""
+    message = _orders_message(session, shop_id, num)
     if message is None or message.status not in OPEN:
         return False
     trace.skip(session, message, "cancelled in Shopify before it reached the ERP")

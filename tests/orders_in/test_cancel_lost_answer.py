@@ -134,3 +134,32 @@ def test_a_post_cut_off_by_a_killed_worker_counts_as_maybe_taken(world, monkeypa
     assert cancellations.to_erp.replay(message.id) == "done"
     [erp_order] = world.erp_orders_for(gid)
     assert erp_order["nropedvenda"] == held["nropedvenda"] and erp_order["situacaoped"] == "C"
+
+
+def refusal(kind: str):
+    from erp.errors import ErpAuthError, ErpRejected
+
+    if kind == "login":
+        return ErpAuthError("usuário ou senha inválidos", status=401)
+    return ErpRejected("Produto inativo", codigo="PRODUTO_INATIVO", status=422)
+
+
+@pytest.mark.parametrize("refused", ["body", "login"])
+def test_cancelling_an_order_the_erp_refused_closes_it_as_never_sent(world, monkeypatch, refused):
+    """The ERP refused the only POST (its body, or the login): it holds nothing under the order's
+    key. Cancelled in Shopify, the order is closed as never sent (the cancellation skipped, the
+    orders message closed so it stops holding stock), not failed as CANCEL_ERP_NUMBER_UNKNOWN
+    claiming a lost answer and flagging the order for a person."""
+    refusing(monkeypatch, refusal(refused))
+    gid = world.place(gateway="pix")
+    world.drain()
+    num = gid.rsplit("/", 1)[-1]
+    assert world.message(gid).status == MessageStatus.FAILED.value and world.erp_orders_for(gid) == []
+    cancel_in_shopify(world, gid)
+    zero_lines(world, gid)
+    world.drain()
+    message = world.message(gid, "cancellations", f"cancel:{num}")
+    assert message.status == MessageStatus.SKIPPED.value, f"{message.error_detail}: {message.error_text}"
+    assert world.message(gid).status == MessageStatus.SKIPPED.value
+    assert world.link(gid).needs_attention is None
+    assert world.erp_orders_for(gid) == []
