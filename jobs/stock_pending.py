@@ -8,7 +8,9 @@ once as pending. Nothing in the ERP moves when the message closes, so the next p
 no row and keep the level short for good. `flag_closed_orders` turns every orders message closed
 (done or skipped: in the ERP, cancelled) since the shop's stock flow last looked into
 "stock_recheck" bindings for its products (the mechanism the prices flow uses), so their levels
-are computed again from the remembered ERP figure without the order.
+are computed again from the remembered ERP figure without the order. An orders message left
+open when its order link is marked cancelled (a cancellation whose ERP number is unknown,
+jobs.cancellations.to_erp, which touches the message) stops counting then, and is flagged too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from erp.factory import erp_address
 from jobs.stock_map import SkuUnit
@@ -62,11 +64,6 @@ def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
     if session is None:
         with session_scope() as own:
             return pending_payloads(shop_id, own)
-    cancelled = exists().where(
-        OrderLink.shop_id == Message.shop_id,
-        OrderLink.shopify_order_id == Message.shopify_id,
-        OrderLink.cancelled_at.is_not(None),
-    )
     stmt = (
         select(Message.request_payload, StoreLink.nro_empresa)
         .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
@@ -74,7 +71,7 @@ def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
             Message.flow == ORDERS_FLOW,
             Message.status.in_(PENDING_ORDER_STATUSES),
             Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),
-            ~cancelled,
+            ~_link_cancelled(),
         )
     )
     return [
@@ -82,6 +79,15 @@ def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
         for p, linked in session.execute(stmt)
         if p
     ]
+
+
+def _link_cancelled() -> Any:
+    """Whether the orders message's order link is marked cancelled (an EXISTS on Message)."""
+    return exists().where(
+        OrderLink.shop_id == Message.shop_id,
+        OrderLink.shopify_order_id == Message.shopify_id,
+        OrderLink.cancelled_at.is_not(None),
+    )
 
 
 def same_erp_shops(session: Any, shop_id: int) -> set[int]:
@@ -101,15 +107,16 @@ def same_erp_shops(session: Any, shop_id: int) -> set[int]:
 
 
 def flag_closed_orders(session: Any, shop_id: int) -> int:
-    """Ask a stock recheck of every SKU of the products in orders (of any shop) closed since this
-    shop last looked; the cursor moves in the same transaction. Returns the SKUs flagged."""
+    """Ask a stock recheck of every SKU of the products in orders (of any shop) closed, or left open
+    with their link cancelled, since this shop last looked; the cursor moves in the same
+    transaction. Returns the SKUs flagged."""
     started = utcnow()
     since = watermarks.read(session, shop_id, "stock", CLOSED_SCOPE).last_changed_at or started
     stmt = select(Message.request_payload).where(
         Message.shop_id.in_(select(Shop.id)),  # every shop; lets PostgreSQL use ix_messages_updated
         Message.updated_at >= since - CLOSED_OVERLAP,
         Message.flow == ORDERS_FLOW,
-        Message.status.in_(CLOSED),
+        or_(Message.status.in_(CLOSED), _link_cancelled()),
     )
     skus: set[str] = set()
     for payload in session.scalars(stmt):

@@ -17,7 +17,8 @@ unit_key "cancel:<numeric order id>".
   Shopify by then; the ERP is idempotent on idPedidoCanalVenda), then the ERP order is cancelled.
   Posting it again failing for good (refused, parked), the cancellation fails as
   CANCEL_ERP_NUMBER_UNKNOWN for a person (the ERP may hold it live), the link is flagged and
-  the orders message stays open for the Retry.
+  marked cancelled (its units stop counting as pending stock) and the orders message stays open
+  for the Retry.
 - Posted, but every POST refused by the ERP (the link exists, no POST may have been taken): as
   never sent.
 
@@ -213,7 +214,9 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     posting it again to learn its number failed for good (refused, parked): the ERP may hold a live
     order nobody knows the number of. Closing the cancellation as "never sent" would leave it to be
     picked and invoiced, so it fails for a person, saying where to look. The orders message is
-    left open, so a Retry can post the order again."""
+    left open, so a Retry can post the order again; the link is marked cancelled, so its units
+    stop counting as pending stock (Shopify restocked them; if the ERP holds the order, its
+    reservation counts them)."""
     orders_message = _orders_message(session, shop_id, num)
     why = (orders_message.error_text if orders_message is not None else None) or "no reason recorded"
     name = link.shopify_order_name or link.shopify_order_id
@@ -224,6 +227,9 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
         "and cancel it there, or fix the cause above and Retry this cancellation."
     )
     link.needs_attention, link.updated_at = f"{FLOW}: {explanation}", utcnow()
+    link.cancelled_at = link.cancelled_at or utcnow()
+    if orders_message is not None:
+        orders_message.updated_at = utcnow()  # it stops counting as pending: the stock flow rechecks
     log.warning("cancellations: order %s cancelled in Shopify; its ERP number is unknown (%s)", num, why)
     return trace.fail(
         session, message, Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from ledger.db import session_scope
 from ledger.models import MessageStatus
 from sandbox.shopify.checkout import place_order
 from tests.orders_in.test_edits_and_cancels import (
@@ -163,3 +164,30 @@ def test_cancelling_an_order_the_erp_refused_closes_it_as_never_sent(world, monk
     assert world.message(gid).status == MessageStatus.SKIPPED.value
     assert world.link(gid).needs_attention is None
     assert world.erp_orders_for(gid) == []
+
+
+def login_refused(monkeypatch) -> None:
+    refusing(monkeypatch, refusal("login"))
+
+
+def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatch):
+    """Left at CANCEL_ERP_NUMBER_UNKNOWN, the orders message stays open (the Retry still learns the
+    number through it), but Shopify cancelled and restocked the order: its units no longer count
+    as pending (if the ERP holds it, its reservation counts them), and the stock flow rechecks its
+    products, whose levels were computed with it."""
+    from jobs import stock
+    from jobs.stock_pending import RECHECK_KIND, flag_closed_orders
+    from ledger import bindings
+
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=3)
+    login_refused(monkeypatch)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    message = world.message(gid, "cancellations", f"cancel:{num}")
+    assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN"
+    assert world.message(gid).status == MessageStatus.FAILED.value
+    name = world.link(gid).shopify_order_name
+    assert [p for p in stock.pending_payloads(world.shop_id) if p.get("order_name") == name] == []
+    with session_scope() as session:
+        flag_closed_orders(session, world.shop_id)
+        assert world.sku(0) in bindings.get_many(session, world.shop_id, RECHECK_KIND, [world.sku(0)])
