@@ -18,7 +18,7 @@ unit_key "cancel:<numeric order id>".
   Posting it again failing for good (refused, parked), the cancellation fails as
   CANCEL_ERP_NUMBER_UNKNOWN for a person (the ERP may hold it live), the link is flagged and
   marked cancelled (its units stop counting as pending stock) and the orders message stays open
-  for the Retry.
+  for the Retry, which clears that note once it cancels the ERP order.
 - Posted, but every POST refused by the ERP (the link exists, no POST may have been taken): as
   never sent.
 
@@ -51,6 +51,10 @@ from ledger.models import Message, MessageStatus, OrderLink, utcnow
 log = logging.getLogger(__name__)
 
 FLOW = "cancellations"
+# How the note of a cancellation whose ERP number is unknown starts (`_unsure`): cleared, unlike
+# the invoiced order's note, once the ERP order is cancelled. Its flow's name first, as
+# order_events.keeps_flag wants.
+UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
 OPEN = (
     MessageStatus.PENDING.value,
     MessageStatus.RETRYING.value,
@@ -133,6 +137,7 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             message.search_text.split(), [link.nro_pedvenda, link.shopify_order_name]
         )
         if link.erp_status == "C":
+            clear_unsure_note(link)  # cancelled in the ERP by hand, as the note asked
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled")
             return "skipped"
         session.commit()  # the message row exists before the outside call
@@ -198,6 +203,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     link.erp_status = cancelled.situacao
     link.cancelled_at = link.cancelled_at or utcnow()
     edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
+    clear_unsure_note(link)  # the ERP order a Retry learned is cancelled: nothing left to look up
     trace.succeed(
         session,
         message,
@@ -213,10 +219,10 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     """A POST of the order may be in the ERP (jobs.order_posted: its answer lost, or cut off) and
     posting it again to learn its number failed for good (refused, parked): the ERP may hold a live
     order nobody knows the number of. Closing the cancellation as "never sent" would leave it to be
-    picked and invoiced, so it fails for a person, saying where to look. The orders message is
-    left open, so a Retry can post the order again; the link is marked cancelled, so its units
-    stop counting as pending stock (Shopify restocked them; if the ERP holds the order, its
-    reservation counts them)."""
+    picked and invoiced, so it fails for a person, saying where to look (UNSURE_NOTE on the link,
+    cleared once a Retry cancels the ERP order). The orders message is left open, so that Retry
+    can post the order again; the link is marked cancelled, so its units stop counting as pending
+    stock (Shopify restocked them; if the ERP holds the order, its reservation counts them)."""
     orders_message = _orders_message(session, shop_id, num)
     why = (orders_message.error_text if orders_message is not None else None) or "no reason recorded"
     name = link.shopify_order_name or link.shopify_order_id
@@ -226,7 +232,7 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
         f"look it up in the ERP by its channel order id {order_map.channel_order_id(link.shopify_order_id)} "
         "and cancel it there, or fix the cause above and Retry this cancellation."
     )
-    link.needs_attention, link.updated_at = f"{FLOW}: {explanation}", utcnow()
+    link.needs_attention, link.updated_at = f"{UNSURE_NOTE}{explanation}", utcnow()
     link.cancelled_at = link.cancelled_at or utcnow()
     if orders_message is not None:
         orders_message.updated_at = utcnow()  # it stops counting as pending: the stock flow rechecks
@@ -234,6 +240,13 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     return trace.fail(
         session, message, Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN")
     ).value
+
+
+def clear_unsure_note(link: OrderLink) -> None:
+    """Clear the note `_unsure` left (the ERP order is cancelled); the note asking a person to cancel
+    an invoiced order's NF-e is not this one and stays."""
+    if link.needs_attention and link.needs_attention.startswith(UNSURE_NOTE):
+        link.needs_attention, link.updated_at = None, utcnow()
 
 
 def _orders_message(session: Session, shop_id: int, num: str) -> Message | None:

@@ -170,6 +170,44 @@ def login_refused(monkeypatch) -> None:
     refusing(monkeypatch, refusal("login"))
 
 
+def test_the_unknown_number_note_goes_once_the_retried_cancellation_cancels_the_erp_order(world, monkeypatch):
+    """Answer lost; at the cancellation the ERP refuses the login, so the number cannot be learned
+    and the order link is flagged. Once the password is fixed the Retry cancels the ERP order:
+    nothing is left for a person to do, so the cancellation's own note goes."""
+    from erp.client import ErpClient
+    from jobs import cancellations
+
+    real = ErpClient.insert_order
+    gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=1)
+    login_refused(monkeypatch)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    message = world.message(gid, "cancellations", f"cancel:{num}")
+    assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN"
+    assert world.link(gid).needs_attention.startswith("cancellations: ")
+
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    assert cancellations.to_erp.replay(message.id) == "done"
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["situacaoped"] == "C"
+    assert world.link(gid).needs_attention is None
+
+
+def test_an_invoiced_cancellation_note_is_not_the_unknown_number_note():
+    """Only the unknown-number note is cleared by a cancellation that went through; the note asking
+    a person to cancel an NF-e is not."""
+    from jobs.cancellations import to_erp
+    from ledger.models import OrderLink
+
+    link = OrderLink(needs_attention=f"{to_erp.FLOW}: Order #1 was cancelled in Shopify, but ERP order 7 is "
+                     "already invoiced. An NF-e cannot be undone silently")  # fmt: skip
+    to_erp.clear_unsure_note(link)
+    assert link.needs_attention.startswith("cancellations: Order #1")
+    link.needs_attention = f"{to_erp.UNSURE_NOTE}Order #1 was cancelled in Shopify."
+    to_erp.clear_unsure_note(link)
+    assert link.needs_attention is None
+
+
 def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatch):
     """Left at CANCEL_ERP_NUMBER_UNKNOWN, the orders message stays open (the Retry still learns the
     number through it), but Shopify cancelled and restocked the order: its units no longer count
