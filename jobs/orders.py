@@ -422,10 +422,9 @@ def _prepare(
                     return MessageStatus.SKIPPED.value
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"])
                 return "waiting"
-            # One ERP order, one company. Not checked once a link exists: an earlier attempt may
-            # have reached the ERP, and posting the same again is how its number is learned.
-            if not linked:
-                refuse_several_companies(order, shipping)
+            # One ERP order, one company. An order mapped here is not in the ERP (one that may be
+            # is posted again as it was, above), so the rule holds whether a link exists or not.
+            refuse_several_companies(order, shipping)
             variants = variants_for(session, shop_id, order.lines)
             codes = payment_codes(session, shop_id, order_map.gateways_of(order))
             carriers = carrier_codes(session, shop_id)

@@ -162,3 +162,33 @@ def test_a_line_split_across_two_companies_holds_each_companys_units_there(world
     seq = {sku: SkuUnit.from_binding(sku, None).seq_produto for sku in (first, second)}
     assert pending.get((1, seq[first])) == 1
     assert (pending.get((1, seq[second])), pending.get((2, seq[second]))) == (1, 1)
+
+
+def test_an_order_the_erp_refused_and_then_split_across_companies_is_refused_on_its_retry(world, monkeypatch):
+    """The ERP refused the order's only POST (422: nothing is in the ERP; its link exists), and the
+    order then ships from two companies' locations: its retry maps it afresh, so the one-company
+    rule applies as to any new order instead of posting it whole to the first company."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+    from jobs import orders
+    from ledger.models import MessageStatus
+    from shopify_app.admin_api import for_shop
+
+    other = next(loc.id for loc in for_shop(world.domain).locations() if loc.id != world.shop.location_id)
+    with session_scope() as session:
+        mappings.set_location_mapping(session, world.shop_id, 2, other)
+    real = ErpClient.insert_order
+
+    def refused(self, order):
+        raise ErpRejected("produto inativo", codigo="PRODUTO_INATIVO", status=422)
+
+    monkeypatch.setattr(ErpClient, "insert_order", refused)
+    gid = world.place([(world.sku(0), 1), (world.sku(1), 2)])
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.FAILED.value and world.link(gid) is not None
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    _ship_second_line_from(world, gid, other)
+    orders.replay(message.id)
+    assert world.message(gid).error_detail["code"] == "MULTI_COMPANY"
+    assert world.erp_orders_for(gid) == []
