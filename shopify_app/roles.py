@@ -83,6 +83,12 @@ def resolve_role(session: Session, shop: Shop, user_id: str) -> Role:
     return default_role(shop)
 
 
+def _locked_shop(session: Session, shop_id: int) -> Shop | None:
+    """The shop row, locked until the transaction ends: role changes of one shop run one at a time,
+    so two owners demoting each other at once cannot both see the other still an owner."""
+    return session.scalars(select(Shop).where(Shop.id == shop_id).with_for_update()).one_or_none()
+
+
 def _owner_count(session: Session, shop_id: int) -> int:
     return int(
         session.scalar(
@@ -100,7 +106,7 @@ def set_role(session: Session, shop_id: int, user_id: str, role: Role, actor: st
     Raises:
         RoleChangeRefused: when it would demote the shop's last owner.
     """
-    shop = session.get(Shop, shop_id)
+    shop = _locked_shop(session, shop_id)
     if shop is None:
         raise LookupError(f"no shop {shop_id}")
     row = session.scalars(
@@ -138,7 +144,7 @@ def revoke_role(session: Session, shop_id: int, user_id: str, actor: str) -> boo
 
     Returns False when the staff member had no role. Raises RoleChangeRefused for the last owner.
     """
-    shop = session.get(Shop, shop_id)
+    shop = _locked_shop(session, shop_id)
     row = session.scalars(
         select(StaffRole).where(StaffRole.shop_id == shop_id, StaffRole.user_id == user_id)
     ).one_or_none()

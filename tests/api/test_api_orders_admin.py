@@ -207,3 +207,48 @@ def test_the_audit_trail_masks_personal_data_below_admin(client, settings, shops
         assert event["after"]["note"].startswith("CPF ***.***.*47-25 confirmado por a***@e***.com")
     [event] = client.get("/api/audit?limit=1", headers=headers(Role.ADMIN)).get_json()["events"]
     assert event["before"] == {"customer": {"email": EMAIL}} and CPF in event["after"]["note"]
+
+
+def test_two_owners_demoting_each_other_at_once_leave_an_owner(app, settings, shops, monkeypatch):
+    """The last-owner rule under concurrency: both requests count two owners before either writes
+    unless role changes of one shop run one at a time (the shop row is locked); one gets 409."""
+    import contextlib
+    import threading
+
+    from spine_auth.factories import bearer, make_id_token
+    from sqlalchemy import func, select
+
+    from ledger.models import StaffRole
+    from shopify_app import roles
+
+    with session_scope(settings.database_url) as session:
+        session.add(StaffRole(shop_id=shops.a, user_id="5", role=Role.OWNER.value))
+    barrier = threading.Barrier(2)
+    original = roles._owner_count
+
+    def counted_then_wait(session, shop_id):
+        n = original(session, shop_id)
+        with contextlib.suppress(threading.BrokenBarrierError):  # a lock makes the other wait here
+            barrier.wait(timeout=3)
+        return n
+
+    monkeypatch.setattr(roles, "_owner_count", counted_then_wait)
+    answers: dict[str, int] = {}
+
+    def demote(caller: str, target: str) -> None:
+        token = bearer(make_id_token(SHOP_A, caller))
+        response = app.test_client().put(f"/api/roles/{target}", json={"role": "admin"}, headers=token)
+        answers[f"{caller}->{target}"] = response.status_code
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in (("1", "5"), ("5", "1"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    with session_scope(settings.database_url) as session:
+        owners = session.scalar(
+            select(func.count())
+            .select_from(StaffRole)
+            .where(StaffRole.shop_id == shops.a, StaffRole.role == Role.OWNER.value)
+        )
+    assert owners == 1 and sorted(answers.values()) == [200, 409], (owners, answers)
