@@ -12,6 +12,7 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, literal, or_, select
 
+from ledger.masking import mask_text
 from ledger.models import Message, OrderLineChange, OrderLink, Role
 from shopify_app.api_common import (
     MAX_ID,
@@ -43,7 +44,9 @@ MAX_BIGINT = 2**63 - 1
 RELATED_MESSAGES = 100
 
 
-def order_json(link: OrderLink) -> dict[str, Any]:
+def order_json(link: OrderLink, reveal: bool = False) -> dict[str, Any]:
+    """One order link for the admin; `reveal` (admins and owners): the flag's text unmasked (it may
+    quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages."""
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,
@@ -60,7 +63,7 @@ def order_json(link: OrderLink) -> dict[str, Any]:
         "nfe_number": link.nfe_number,
         "nfe_series": link.nfe_series,
         "cancelled_at": iso(link.cancelled_at),
-        "needs_attention": link.needs_attention,
+        "needs_attention": mask_text(link.needs_attention, reveal),
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),
     }
@@ -102,7 +105,7 @@ def list_orders() -> ResponseReturnValue:
         rows = list(session.scalars(stmt.order_by(OrderLink.id.desc()).limit(limit)))
         return jsonify(
             {
-                "orders": [order_json(r) for r in rows],
+                "orders": [order_json(r, g.role.at_least(Role.ADMIN)) for r in rows],
                 "next_before_id": page_cursor([r.id for r in rows], limit),
             }
         )
@@ -115,6 +118,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
         link = session.get(OrderLink, order_id) if order_id <= MAX_INT else None
         if link is None or link.shop_id != g.shop.id:
             raise not_found("order")
+        reveal = g.role.at_least(Role.ADMIN)
         changes = session.scalars(
             select(OrderLineChange)
             .where(OrderLineChange.order_link_id == link.id)
@@ -134,7 +138,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
         )
         return jsonify(
             {
-                **order_json(link),
+                **order_json(link, reveal),
                 "changes": [
                     {
                         "id": c.id,
@@ -144,12 +148,12 @@ def get_order(order_id: int) -> ResponseReturnValue:
                         "qty_before": decimal_text(c.qty_before),
                         "qty_after": decimal_text(c.qty_after),
                         "substitute_sku": c.substitute_sku,
-                        "reason": c.reason,
+                        "reason": mask_text(c.reason, reveal),
                         "applied": c.applied,
                         "created_at": iso(c.created_at),
                     }
                     for c in changes
                 ],
-                "messages": [summary(m, g.role.at_least(Role.ADMIN)) for m in messages],
+                "messages": [summary(m, reveal) for m in messages],
             }
         )

@@ -252,3 +252,38 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(app, settings, sh
             .where(StaffRole.shop_id == shops.a, StaffRole.role == Role.OWNER.value)
         )
     assert owners == 1 and sorted(answers.values()) == [200, 409], (owners, answers)
+
+
+def test_the_orders_page_masks_the_customers_data_quoted_in_a_flag_below_admin(
+    client, settings, shops, message
+):
+    """A flag on an order (and a line change's reason) can quote the ERP's words about the customer:
+    below admin they are masked as on the Messages page; an admin reads them whole."""
+    from erp.errors import ErpRejected
+    from ledger.models import Message
+
+    cpf, email = "52998224725", "ana.souza@example.com"
+    said = f"Cliente CPF {cpf} ({email}) bloqueado para venda"
+    msg_id = message(
+        shops.a, "invoices", "event-77", error=ErpRejected(said), shopify_id="gid://shopify/Order/1001"
+    )
+    with session_scope(settings.database_url) as session:
+        text = session.get(Message, msg_id).error_text
+        link = OrderLink(
+            shop_id=shops.a,
+            shopify_order_id="gid://shopify/Order/1001",
+            shopify_order_name="#1001",
+            nro_pedvenda=880123,
+            needs_attention=f"invoices (ERP event #77): {text}",
+        )
+        session.add(link)
+        session.flush()
+        change = dict(direction="erp_to_shopify", kind="cut", change_key="ev77:789", sku="789", applied=False)
+        session.add(OrderLineChange(order_link_id=link.id, reason=text, **change))
+        link_id = link.id
+    listed = client.get("/api/orders", headers=headers(Role.VIEWER)).get_json()["orders"][0]
+    detail = client.get(f"/api/orders/{link_id}", headers=headers(Role.VIEWER)).get_json()
+    shown = [listed["needs_attention"], detail["needs_attention"], detail["changes"][0]["reason"]]
+    assert not any(cpf in text or email in text for text in shown), shown
+    admin = client.get(f"/api/orders/{link_id}", headers=headers(Role.ADMIN)).get_json()
+    assert cpf in admin["needs_attention"] and email in admin["changes"][0]["reason"]
