@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
+from redis.lock import Lock
 from rq import get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -75,7 +76,7 @@ def unit_key(order_id: str | int) -> str:
 
 
 @contextmanager
-def order_lock(shop_id: int, order_id: str | int) -> Iterator[None]:
+def order_lock(shop_id: int, order_id: str | int) -> Iterator[Lock]:
     """The per-order lock shared by import, edits and cancellations of one Shopify order.
 
     Raises:
@@ -83,10 +84,21 @@ def order_lock(shop_id: int, order_id: str | int) -> Iterator[None]:
     """
     num = order_map.numeric_id(order_id)
     try:
-        with record_lock(f"shop:{shop_id}:order:{num}", wait=ORDER_LOCK_WAIT):
-            yield
+        with record_lock(f"shop:{shop_id}:order:{num}", wait=ORDER_LOCK_WAIT) as held:
+            yield held
     except LockBusy as exc:
         raise Transient(f"order {num} is being handled by another worker") from exc
+
+
+def still_held(lock: Lock | None) -> bool:
+    """Whether the order's lock is still this job's, asked of Redis now (a Redis restart loses it
+    at once; the heartbeat would notice only at its next beat). None: the caller's own lock."""
+    if lock is None:
+        return True
+    try:
+        return bool(lock.owned())
+    except RedisError:
+        return False
 
 
 def current_job_id() -> str | None:
@@ -166,8 +178,8 @@ def import_order(shop_id: int, order_id: str | int, *, trigger: str = "replay") 
     """
     num = order_map.numeric_id(order_id)
     try:
-        with order_lock(shop_id, num):
-            return _import_locked(shop_id, num, trigger)
+        with order_lock(shop_id, num) as held:
+            return _import_locked(shop_id, num, trigger, held)
     except RedisError as exc:  # the lock or the Admin client's pacer: Redis is restarting
         raise redis_down(exc) from exc
 
@@ -205,11 +217,13 @@ def run_classified(session: Session, message: Message, work: Callable[[], str]) 
 
 def import_locked(shop_id: int, num: str, trigger: str) -> str:
     """import_order for a caller that already holds the order's lock (a cancellation learning
-    the ERP number of an order whose answer was lost)."""
-    return _import_locked(shop_id, num, trigger)
+    the ERP number of an order whose answer was lost: it cancels the order itself after)."""
+    return _import_locked(shop_id, num, trigger, None, follow_cancellation=False)
 
 
-def _import_locked(shop_id: int, num: str, trigger: str) -> str:
+def _import_locked(
+    shop_id: int, num: str, trigger: str, held: Lock | None, *, follow_cancellation: bool = True
+) -> str:
     gid = order_map.order_gid(num)
     extra = {"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": trigger}
     with session_scope() as session:
@@ -243,6 +257,9 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
         if isinstance(prepared, str):
             return prepared
         erp = order_clients.erp_client(shop_id)
+        if not still_held(held):  # a cancellation or an edit may have run meanwhile: read it all again
+            raise Transient(f"order {num}: the order's lock was lost (Redis restarted?) before the ERP "
+                            "call; retried, reading the order again")  # fmt: skip
         earlier = _mark_posting(message_id)
         result = erp.insert_order(prepared.order_input)
     except IntegrationError as exc:
@@ -270,9 +287,13 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
             .execution_options(synchronize_session=False)
         )
         assert linked.rowcount == 1, f"order {num} lost its link"  # _prepare wrote it
-        recheck = result.duplicated or isinstance(prepared, order_posted.Replayed)
+        # The lines the ERP holds are rechecked against Shopify's when they may differ: the ERP had
+        # the order already, the kept input was posted again, or the lock was lost during the POST
+        # (an edit that ran meanwhile saw no ERP number and skipped).
+        recheck = result.duplicated or isinstance(prepared, order_posted.Replayed) or not still_held(held)
         if recheck:
             _leave_recheck(session, shop_id, gid, num)
+        cancellation = _open_cancellation(session, shop_id, num) if follow_cancellation else None
         message = session.get(Message, message_id)
         assert message is not None
         response = {
@@ -293,7 +314,44 @@ def _import_locked(shop_id: int, num: str, trigger: str) -> str:
     )
     if recheck:
         _recheck_lines(shop_id, gid, num)
+    if cancellation is not None:
+        _follow_cancellation(shop_id, num, cancellation)
     return "done"
+
+
+def _open_cancellation(session: Session, shop_id: int, num: str) -> int | None:
+    """The cancellation of this order that did not reach the ERP (closed as never sent while the
+    import's lock was lost, or failed not knowing the ERP number), now that the number is known:
+    left pending in this transaction (the orders catch-up runs it if the enqueue below fails)."""
+    from jobs.cancellations import to_erp as cancellations
+
+    message = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == cancellations.FLOW,
+            Message.unit_key == cancellations.unit_key(num),
+            Message.status != MessageStatus.DONE.value,
+        )
+    ).first()
+    if message is None:
+        return None
+    message.status = MessageStatus.PENDING.value
+    message.error_text = "the order reached the ERP after its cancellation: it is cancelled there next"
+    message.updated_at = utcnow()
+    return message.id
+
+
+def _follow_cancellation(shop_id: int, num: str, message_id: int) -> None:
+    """The order is cancelled in Shopify and its ERP order was just learned or taken: the
+    cancellation runs again (after this job lets go of the lock), so the ERP order is cancelled
+    instead of being picked and invoiced."""
+    log.warning("orders: order %s reached the ERP after its cancellation; cancelling it there", num)
+    try:
+        job_id = queues.job_key("cancel-after-import", shop_id, num)
+        queues.enqueue("jobs.cancellations.replay", message_id, queue=queues.ORDERS, job_id=job_id,
+                       replace_ended=True)  # fmt: skip
+    except RedisError as exc:  # the cancellation message stays open: the orders catch-up replays it
+        log.warning("orders: order %s: the cancellation was not enqueued (%s)", num, type(exc).__name__)
 
 
 def _recheck_job_id(shop_id: int, num: str) -> str:

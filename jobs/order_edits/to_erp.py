@@ -175,8 +175,12 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
         if link is None or link.nro_pedvenda is None:
             trace.skip(session, message, not_in_erp(session, shop_id, gid))
             return "skipped"
-        if link.cancelled_at is not None or link.erp_status == "C":
+        if link.erp_status == "C":
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit")
+            return "skipped"
+        if link.cancelled_at is not None:  # cancelled in Shopify, not (yet) in the ERP
+            trace.skip(session, message, f"the order is cancelled in Shopify: its cancellation, not this "
+                       f"edit, goes to ERP order {link.nro_pedvenda}")  # fmt: skip
             return "skipped"
         session.commit()  # the message row exists before any outside call
         return run_classified(session, message, lambda: _apply(session, shop_id, link, message, edit_id))
