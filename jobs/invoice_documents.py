@@ -5,7 +5,8 @@ then the rest), and may cancel an NF-e and issue another for the same goods (a r
 what the customer owes is not the current NF-e's total but the sum of the order's valid NF-e:
 the ones the app applied (its own record: the `done` invoices messages of the ERP order, each
 holding its event and the key and total it applied) and the current one, less those the ERP now
-lists cancelled (GET PedidoVenda, asked only when there is an earlier NF-e). An NF-e the app has
+lists cancelled (the ERP order's documents, GET PedidoVenda, which jobs.invoices reads for every
+event: it skips an event whose own NF-e the ERP lists cancelled). An NF-e the app has
 not applied yet (its event still to come) is not counted: its money is taken with its goods.
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
@@ -18,13 +19,14 @@ order (one NF-e), as before partial invoicing was known.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import order_clients, order_events
+from jobs import order_events
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger.db import session_scope
@@ -47,14 +49,14 @@ class Documents:
         return self.served is None or self.total >= self.served
 
 
-def known(unit: order_events.EventUnit, event: OrderEvent) -> Documents:
-    """The order's valid NF-e: those applied before this event's (less any the ERP lists
-    cancelled now) and this event's own, whose key is already the validated 44 characters."""
+def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:
+    """The order's valid NF-e: those applied before this event's (less any the ERP order's
+    `documents` list cancelled now) and this event's own, whose key is already the validated 44
+    characters."""
     invoice = event.invoice
     assert invoice is not None
     applied = {key: (at, total) for at, key, total in _applied(unit) if key != invoice.key}
     if applied:
-        documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
         cancelled = {normalise(d.key) for d in documents if d.cancelled}
         for key in applied.keys() & cancelled:
             log.info("invoices: order %s: NF-e %s is cancelled in the ERP, no longer counted",

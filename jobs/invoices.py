@@ -30,8 +30,9 @@ nothing (idempotent on the key):
    part not charged is written on the order link for a person, as is money taken above the NF-e
    (a refund owed). The message still ends `done`: the invoice is on the order and the money
    that could be taken was.
-An event whose own document is cancelled (status C) is skipped with the reason before any write,
-as an event with no document takes only a valid one from the ERP order.
+An event whose own document is cancelled — its status C, or the ERP order (read for every event:
+the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
+skipped with the reason before any write, as an event with no document takes only a valid one.
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
 the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person); a cancellation's note on
 the order link is never replaced.
@@ -52,7 +53,7 @@ from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
 from jobs import invoice_documents, invoice_lines, order_clients, order_events
-from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, validate_key
+from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings
 from ledger.db import session_scope
@@ -136,16 +137,19 @@ def tracking_input(event: OrderEvent) -> dict[str, Any] | None:
 
 def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     event = unit.event
+    # The ERP's current truth about the order's NF-e, read before any write: an event replayed after
+    # its NF-e was cancelled (its stored status still says V) must not count or charge it again.
+    erp_documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
     if event.invoice is None:  # the event does not carry it (its layout is [assumed]): the order does
-        documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
-        valid = [document for document in documents if not document.cancelled]
+        valid = [document for document in erp_documents if not document.cancelled]
         if not valid:
             raise Rejected(
                 f"ERP event {event.seq_evento} (invoiced) carries no fiscal document, and ERP order "
                 f"{event.nro_pedvenda} lists none valid", system="consinco", code="DOCUMENTO_AUSENTE",
             )  # fmt: skip
         event = replace(event, invoice=valid[-1])
-    if event.invoice.cancelled:  # the same rule as an event with no document: only a valid one
+    cancelled = {normalise(document.key) for document in erp_documents if document.cancelled}
+    if event.invoice.cancelled or normalise(event.invoice.key) in cancelled:  # only a valid one counts
         raise order_events.Skipped(
             f"ERP event {event.seq_evento} names NF-e {event.invoice.key} (number {event.invoice.number}), "
             f"which the ERP lists cancelled (status C): nothing of it is written, charged or fulfilled"
@@ -169,7 +173,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         picked_before = _picking_applied(session, unit)
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
-    documents = invoice_documents.known(unit, event)
+    documents = invoice_documents.known(unit, event, erp_documents)
     done: dict[str, Any] = {"key": key.key, "model": key.model, "total": str(event.invoice.total)}
     if len(documents.keys) > 1:
         done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}

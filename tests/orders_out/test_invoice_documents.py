@@ -65,6 +65,31 @@ def _kept_keys(world: World, gid: str) -> list[str]:
     return json.loads(world.settlement(gid).nfe.get("chaves") or "[]")
 
 
+def _first_part_invoiced(world: World) -> tuple[Any, dict[str, Any], Decimal, Any]:
+    """An order of (a x2, b x1), manual capture, whose first NF-e (item a with the freight) is
+    applied: (order, ERP items by SKU, that NF-e's total, its done message). Item b's NF-e is to come."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    items = {i["idSku"]: i for i in erp_order["itens"]}
+    part_a = Decimal(str(document["vlrTotal"])) - Decimal(str(items[b]["vlrTotalAtendido"]))
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
+
+    def first_part_only(data: dict[str, Any]) -> None:
+        data["documentoFiscal"]["vlrTotal"] = float(part_a)
+        data["itens"] = [i for i in data["itens"] if i["idSku"] == a]
+
+    world.rewrite_event(order.nro, "F", first_part_only)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    assert world.settlement(order.gid).paid == part_a
+    return order, items, part_a, first
+
+
 # -- a cancelled document ----------------------------------------------------------------------
 
 
@@ -198,6 +223,25 @@ def test_a_reissued_nfe_replaces_the_cancelled_one_and_is_not_charged_twice(worl
     assert state.nfe["chave"] == second_key == link.nfe_key
     assert _kept_keys(world, order.gid) == [second_key]
     assert second_key in state.nfe["danfe_url"]
+
+
+def test_a_replay_of_a_cancelled_nfes_event_is_skipped_and_charges_nothing(world: World) -> None:
+    """NF-e A (item a) is applied, then cancelled in the ERP and re-issued as A' (same goods, same
+    total): A's money pays A'. A replay of A's event (Messages page, Replay) reads the ERP order:
+    the ERP lists A cancelled now, so the event is skipped with the reason before anything is
+    written — A is not summed with A', no more money is captured, nfe.chaves keeps A' alone."""
+    order, items, part_a, first = _first_part_invoiced(world)
+    item_a = items[world.plain(0)]["seqItem"]
+    reissued = _another_nfe(world, order.nro, part_a, items=[item_a], cancel_first=True)
+    world.poll()
+    assert [m.status for m in world.messages("invoices", order)] == [MessageStatus.DONE.value] * 2
+    assert world.settlement(order.gid).paid == part_a and _kept_keys(world, order.gid) == [reissued]
+
+    assert invoices.replay(first.id) == MessageStatus.SKIPPED.value
+    [replayed, _] = world.messages("invoices", order)
+    assert "the ERP lists cancelled" in (replayed.error_text or ""), replayed.error_text
+    assert world.settlement(order.gid).paid == part_a
+    assert _kept_keys(world, order.gid) == [reissued]
 
 
 def test_a_reissued_nfe_does_not_keep_the_cancelled_ones_links(world: World) -> None:
