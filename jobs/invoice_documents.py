@@ -11,9 +11,12 @@ not applied yet (its event still to come) is not counted: its money is taken wit
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
 once those NF-e totals reach the ERP order's served total (vlrTotalAtendido, freight included,
-given by the event): an NF-e is issued only for served goods, so below that total part of what
-was served is still to be invoiced. An event that gives no served total is taken as the whole
-order (one NF-e), as before partial invoicing was known.
+given by the event) less a cent per NF-e: an NF-e is issued only for served goods, so below that
+total part of what was served is still to be invoiced; but an NF-e apportions the discount per
+item and rounds each share while the order total rounds once, so an order's last NF-e may fall a
+cent short of it (kept authorised, that cent would wait for ever for an NF-e that never comes, and
+no final capture would ever name what no NF-e carries). An event that gives no served total is
+taken as the whole order (one NF-e), as before partial invoicing was known.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
+CENT = Decimal("0.01")  # the rounding an NF-e may differ from the served total by (see the module)
+
 
 @dataclass(frozen=True)
 class Documents:
@@ -45,8 +50,9 @@ class Documents:
 
     @property
     def final(self) -> bool:
-        """Nothing more is expected: the NF-e cover all that was served (see the module)."""
-        return self.served is None or self.total >= self.served
+        """Nothing more is expected: the NF-e cover all that was served, to a cent's rounding per
+        NF-e (see the module)."""
+        return self.served is None or self.total + CENT * len(self.keys) >= self.served
 
 
 def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:

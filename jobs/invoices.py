@@ -22,9 +22,9 @@ nothing (idempotent on the key):
    jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
    no NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
    an earlier NF-e's or partial capture) from the open authorisations, each with finalCapture
-   once nothing more is expected (the NF-e totals reach the ERP's served total: a lower total
-   captures less and releases the rest; before, the rest stays authorised for the next NF-e and
-   money taken ahead is no refund). Never above what was
+   once nothing more is expected (the NF-e totals reach the ERP's served total, to a cent's
+   rounding per NF-e: a lower total captures less and releases the rest; before, the rest stays
+   authorised for the next NF-e and money taken ahead is no refund). Never above what was
    authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e

@@ -225,6 +225,27 @@ def test_a_reissued_nfe_replaces_the_cancelled_one_and_is_not_charged_twice(worl
     assert second_key in state.nfe["danfe_url"]
 
 
+def test_an_nfe_a_cent_below_the_served_total_is_the_last_and_closes_the_authorisation(world: World) -> None:
+    """The NF-e apportions the discount per item and rounds each share, the ERP order's served total
+    rounds once: the order's only NF-e may total R$0.01 below vlrTotalAtendido. Within a cent per
+    NF-e of the served total the NF-e are complete: the capture is final and releases the cent
+    rather than keeping it authorised for an NF-e that never comes."""
+    order = world.linked_order([(world.plain(0), 3)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    nfe_total = Decimal(str(erp_order["vlrTotalAtendido"])) - Decimal("0.01")
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(nfe_total)))
+    world.rewrite_event(order.nro, "F", lambda d: d["documentoFiscal"].update(vlrTotal=float(nfe_total)))
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    state = world.settlement(order.gid)
+    assert state.paid == nfe_total and message.response_payload["final_capture"] is True
+    assert state.open_authorization() is None, message.response_payload["capture"]
+
+
 def test_a_replay_of_a_cancelled_nfes_event_is_skipped_and_charges_nothing(world: World) -> None:
     """NF-e A (item a) is applied, then cancelled in the ERP and re-issued as A' (same goods, same
     total): A's money pays A'. A replay of A's event (Messages page, Replay) reads the ERP order:
