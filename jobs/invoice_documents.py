@@ -8,6 +8,11 @@ holding its event and the key and total it applied) and the current one, less th
 lists cancelled (the ERP order's documents, GET PedidoVenda, which jobs.invoices reads for every
 event: it skips an event whose own NF-e the ERP lists cancelled). An NF-e the app has
 not applied yet (its event still to come) is not counted: its money is taken with its goods.
+An NF-e applied already (a done invoices message of its key, or this message's earlier run: a
+replay) is charged nothing more (`applied_by`): its money was taken when it was applied, and a
+refund made since is the merchant's decision, not money still due. (Not the key's presence in
+`nfe.chaves`: the metafields are written before the capture, so a retry after a capture that
+failed finds the key there and must still capture.)
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
 once those NF-e totals reach the ERP order's served total (vlrTotalAtendido, freight included,
@@ -47,6 +52,7 @@ class Documents:
     keys: list[str]
     total: Decimal  # their totals added
     served: Decimal | None  # the ERP order's served total (None: the event does not say)
+    applied_by: int | None = None  # the message that applied the current NF-e already (None: never)
 
     @property
     def final(self) -> bool:
@@ -61,7 +67,11 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
     characters."""
     invoice = event.invoice
     assert invoice is not None
-    applied = {key: (at, total) for at, key, total in _applied(unit) if key != invoice.key}
+    found = _applied(unit)
+    applied = {key: (at, total) for at, key, total in found if key != invoice.key}
+    applied_by = next((at for at, key, _ in found if key == invoice.key), None)
+    if applied_by is None and _applied_before(unit) == invoice.key:
+        applied_by = unit.message_id  # this message ran to the end before: a replay
     if applied:
         cancelled = {normalise(d.key) for d in documents if d.cancelled}
         for key in applied.keys() & cancelled:
@@ -71,7 +81,14 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
     applied[invoice.key] = (unit.message_id, invoice.total)
     ordered = sorted(applied.items(), key=lambda item: item[1][0])
     return Documents([key for key, _ in ordered], sum((total for _, (_, total) in ordered), Decimal("0")),
-                     event.total_served)  # fmt: skip
+                     event.total_served, applied_by)  # fmt: skip
+
+
+def _applied_before(unit: order_events.EventUnit) -> str | None:
+    """The key this message applied when it last ran to the end (its response stays through a replay)."""
+    with session_scope() as session:
+        message = session.get(Message, unit.message_id)
+        return (message.response_payload or {}).get("key") if message is not None else None
 
 
 def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal]]:

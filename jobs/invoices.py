@@ -24,7 +24,9 @@ nothing (idempotent on the key):
    an earlier NF-e's or partial capture) from the open authorisations, each with finalCapture
    once nothing more is expected (the NF-e totals reach the ERP's served total, to a cent's
    rounding per NF-e: a lower total captures less and releases the rest; before, the rest stays
-   authorised for the next NF-e and money taken ahead is no refund). Never above what was
+   authorised for the next NF-e and money taken ahead is no refund; an NF-e applied already — a
+   replay, another event of the same key — captures nothing more, so a refund made since stays
+   refunded). Never above what was
    authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e
@@ -200,8 +202,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
-    capture = _capture(client, unit.order_id, documents.total, state, final=documents.final,
-                       count=len(documents.keys))  # fmt: skip
+    if documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
+        capture = _applied_already(key.key, documents.applied_by, unit.message_id, state)
+    else:
+        capture = _capture(client, unit.order_id, documents.total, state, final=documents.final,
+                           count=len(documents.keys))  # fmt: skip
     done["final_capture"] = documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
@@ -212,7 +217,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     attention = "; ".join(a for a in (capture.attention, on_hold) if a) or None
     if attention:
         done["needs_attention"] = attention
-    _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state)
+    _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state,
+                 settled=documents.applied_by is None)  # fmt: skip
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
@@ -397,6 +403,15 @@ class Capture:
     attention: str | None = None  # for a person: money the NF-e asks for and nobody paid, or a refund owed
 
 
+def _applied_already(key: str, applied_by: int, message_id: int, state: Settlement) -> Capture:
+    """An NF-e applied before is charged nothing more (jobs.invoice_documents): its money was taken
+    then, and a refund made since is the merchant's, not money still due — capturing the order's sum
+    again from an authorisation kept for the next NF-e would undo it."""
+    by = "by this message before" if applied_by == message_id else f"by message #{applied_by}"
+    captured = sum((a.captured for a in state.authorizations), ZERO) if state.authorizations else None
+    return Capture(captured, f"NF-e {key} was applied already ({by}): nothing more captured for it")
+
+
 def capture_plan(invoiced: Decimal, state: Settlement) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
     """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
 
@@ -484,9 +499,12 @@ def _capture(
     return Capture(captured if state.authorizations else None, "; ".join(notes), attention)
 
 
-def _update_link(link_id: int, event: OrderEvent | None, capture: Capture, state: Settlement) -> None:
+def _update_link(
+    link_id: int, event: OrderEvent | None, capture: Capture, state: Settlement, *, settled: bool = True
+) -> None:
     """The money and the flag; the NF-e fields and ERP status from `event` (None: a replay of an
-    earlier NF-e while the order shows a later one, which the link keeps too)."""
+    earlier NF-e while the order shows a later one, which the link keeps too). Not `settled` (the
+    NF-e was applied already and its money not looked at again), our earlier flag stays."""
     with session_scope() as session:
         link = session.get(OrderLink, link_id)
         if link is None:
@@ -502,5 +520,5 @@ def _update_link(link_id: int, event: OrderEvent | None, capture: Capture, state
             link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
         if capture.attention and not order_events.keeps_flag(link, FLOW):
             link.needs_attention = capture.attention
-        elif link.needs_attention and link.needs_attention.startswith(FLOW):
+        elif settled and link.needs_attention and link.needs_attention.startswith(FLOW):
             link.needs_attention = None  # our own earlier flag (e.g. a refused capture), now resolved

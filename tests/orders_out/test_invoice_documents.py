@@ -265,6 +265,33 @@ def test_a_replay_of_a_cancelled_nfes_event_is_skipped_and_charges_nothing(world
     assert _kept_keys(world, order.gid) == [reissued]
 
 
+def test_a_replay_of_an_applied_nfe_captures_nothing_more_even_after_a_refund(world: World) -> None:
+    """NF-e A is applied (not final: item b's NF-e is to come, the rest stays authorised); the
+    merchant then refunds R$5.00 in Shopify (a damaged item of the first delivery). A replay of A's
+    message — the same invoice twice changes nothing — captures nothing more for A: its money was
+    taken when it was applied, and the refund is the merchant's, not money still due."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    order, _items, part_a, first = _first_part_invoiced(world)
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        doc = order_store.get(ctx, order.gid)
+        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
+        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], Decimal("5.00"),
+                                             parent_id=capture["id"])  # fmt: skip
+        doc["_transactions"].append(refund)
+        order_store.save(ctx, doc, touch=True)
+    assert world.settlement(order.gid).refunded == Decimal("5.00")
+
+    assert invoices.replay(first.id) == MessageStatus.DONE.value
+    [replayed] = world.messages("invoices", order)
+    after = world.settlement(order.gid)
+    assert after.paid == part_a, replayed.response_payload["capture"]
+    assert "applied already" in replayed.response_payload["capture"]
+    assert after.open_authorization() is not None  # still kept for item b's NF-e
+
+
 def test_a_reissued_nfe_does_not_keep_the_cancelled_ones_links(world: World) -> None:
     """NF-e 1 (with DANFE and XML links) is replaced by NF-e 2, for which the ERP gives no link yet:
     the links NF-e 2 does not supply are deleted in the same pass, so the order never shows NF-e 2's
