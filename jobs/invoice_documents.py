@@ -61,6 +61,21 @@ class Documents:
         return self.served is None or self.total + CENT * len(self.keys) >= self.served
 
 
+def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> Invoice | None:
+    """The valid NF-e an event that names no fiscal document applies, from the ERP order's
+    `documents` (None: none valid): the one this message applied before (a replay), else the
+    earliest valid one no done invoices message has applied yet — each event of a partial invoicing
+    takes its own, not all the latest — else the latest (all applied: a replay changes nothing)."""
+    valid = sorted((d for d in documents if not d.cancelled), key=lambda d: (d.issued_at, d.number))
+    if not valid:
+        return None
+    before = _applied_before(unit)
+    applied = {key for _, key, _ in _applied(unit)}
+    return next((d for d in valid if normalise(d.key) == before), None) or next(
+        (d for d in valid if normalise(d.key) not in applied), valid[-1]
+    )
+
+
 def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:
     """The order's valid NF-e: those applied before this event's (less any the ERP order's
     `documents` list cancelled now) and this event's own, whose key is already the validated 44

@@ -34,7 +34,8 @@ nothing (idempotent on the key):
    that could be taken was.
 An event whose own document is cancelled — its status C, or the ERP order (read for every event:
 the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
-skipped with the reason before any write, as an event with no document takes only a valid one.
+skipped with the reason before any write, as an event with no document takes only a valid one
+(the earliest no done message applied yet: jobs.invoice_documents.document_of).
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
 the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person); a cancellation's note on
 the order link is never replaced.
@@ -143,13 +144,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # its NF-e was cancelled (its stored status still says V) must not count or charge it again.
     erp_documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
     if event.invoice is None:  # the event does not carry it (its layout is [assumed]): the order does
-        valid = [document for document in erp_documents if not document.cancelled]
-        if not valid:
+        document = invoice_documents.document_of(unit, erp_documents)
+        if document is None:
             raise Rejected(
                 f"ERP event {event.seq_evento} (invoiced) carries no fiscal document, and ERP order "
                 f"{event.nro_pedvenda} lists none valid", system="consinco", code="DOCUMENTO_AUSENTE",
             )  # fmt: skip
-        event = replace(event, invoice=valid[-1])
+        event = replace(event, invoice=document)
     cancelled = {normalise(document.key) for document in erp_documents if document.cancelled}
     if event.invoice.cancelled or normalise(event.invoice.key) in cancelled:  # only a valid one counts
         raise order_events.Skipped(

@@ -206,6 +206,49 @@ def test_partial_invoicing_charges_every_nfe_and_only_the_last_closes_the_author
     assert _kept_keys(world, order.gid) == [document["chaveAcesso"], second_key]
 
 
+def test_events_without_a_document_each_take_their_own_nfe_of_a_partial_invoicing(world: World) -> None:
+    """The event layout without documentoFiscal: the event takes a valid NF-e from the ERP order.
+    The ERP invoices in two NF-e (item a, then item b) and both F events are read in one poll: each
+    takes the earliest valid NF-e no done invoices message has applied yet, so the first applies
+    NF-e A and the second NF-e B — both are charged, the last capture is final, both keys kept."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    full = Decimal(str(document["vlrTotal"]))
+    items = {i["idSku"]: i for i in erp_order["itens"]}
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(
+            doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(full - part_b))
+        )
+    second_key = _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    events = t.mad_pedvendaevento
+    with world.erp.store.write() as (conn, _now):
+        f_events = select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F")
+        for row in conn.execute(f_events).all():
+            data = json.loads(row.dados)
+            data["documentoFiscal"] = None
+            if len(data["itens"]) > 1:  # the first NF-e's event lists item a only
+                data["itens"] = [i for i in data["itens"] if i["idSku"] == a]
+            conn.execute(
+                events.update().where(events.c.seqevento == row.seqevento).values(dados=json.dumps(data))
+            )
+    world.poll()
+    messages = world.messages("invoices", order)
+    assert [m.status for m in messages] == [MessageStatus.DONE.value] * 2, [m.error_text for m in messages]
+    assert [m.response_payload["key"] for m in messages] == [document["chaveAcesso"], second_key]
+    state = world.settlement(order.gid)
+    assert state.paid == full and state.open_authorization() is None
+    assert _kept_keys(world, order.gid) == [document["chaveAcesso"], second_key]
+
+    invoices.replay(messages[0].id)  # a replay takes the NF-e it applied before, and changes nothing
+    [replayed, _] = world.messages("invoices", order)
+    assert replayed.response_payload["key"] == document["chaveAcesso"]
+    assert world.settlement(order.gid).paid == full
+
+
 def test_a_reissued_nfe_replaces_the_cancelled_one_and_is_not_charged_twice(world: World) -> None:
     """NF-e 1 is cancelled and NF-e 2 re-issued for the same goods: only valid NF-e count, so the
     money taken for NF-e 1 pays NF-e 2 (nothing more to charge, no refund to name) and the order
