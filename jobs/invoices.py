@@ -26,8 +26,9 @@ nothing (idempotent on the key):
    rounding per NF-e: a lower total captures less and releases the rest; before, the rest stays
    authorised for the next NF-e and money taken ahead is no refund; an NF-e applied already — a
    replay, another event of the same key — captures nothing more, so a refund made since stays
-   refunded). Never above what was
-   authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
+   refunded; an authorisation that allows one capture only — OrderTransaction.multiCapturable
+   false — is captured final even so, and what it released is named for a person). Never above
+   what was authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e
    (a refund owed). The message still ends `done`: the invoice is on the order and the money
@@ -447,17 +448,24 @@ def _capture(
     pays the ones to come rather than being a refund owed."""
     plan, due = capture_plan(invoiced, state)
     before = sum((a.captured for a in state.authorizations), ZERO)
-    captured, notes = before, []
+    captured, notes, closed = before, [], []
     for authorization, amount in plan:
+        # A gateway without multi-capture closes the authorisation on its one capture whatever
+        # finalCapture says: say so (final), and name what it released for the NF-e still to come.
+        closes = final or not authorization.multi_capturable
         transaction = client.order_capture(
-            order_id, authorization.id, amount, currency=state.currency, final_capture=final
+            order_id, authorization.id, amount, currency=state.currency, final_capture=closes
         )
         taken = transaction.amount.amount if transaction.amount else amount
         captured += taken
         rest = authorization.unsettled - taken
         notes.append(f"captured {taken} of {authorization.unsettled} authorised"
-                     + (f"; {rest} {'released' if final else 'left authorised for the next NF-e'}"
+                     + (f"; {rest} {'released' if closes else 'left authorised for the next NF-e'}"
                         if rest > 0 else ""))  # fmt: skip
+        if not final and rest > 0 and not authorization.multi_capturable:
+            closed.append(f"{FLOW}: authorisation {authorization.id} allows one capture only (its gateway "
+                          f"has no partial captures): {taken} was captured for the NF-e so far and the other "
+                          f"{rest} released; charge the NF-e still to come apart")  # fmt: skip
     # "A lower total captures less and releases the rest": an authorisation the NF-e needed
     # nothing from (already covered by a gift card, an earlier capture, another card) still holds
     # money on the customer's card, so it is voided.
@@ -495,6 +503,7 @@ def _capture(
         tips = f" and {' and '.join(beside)}" if beside else ""
         of = "an NF-e" if count == 1 else f"{count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
+    attention = "; ".join([*([attention] if attention else []), *closed]) or None
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     return Capture(captured if state.authorizations else None, "; ".join(notes), attention)

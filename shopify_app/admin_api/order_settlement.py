@@ -42,6 +42,7 @@ class Authorization:
     unsettled: Decimal
     capturable: bool
     captured: Decimal  # successful captures whose parent is this authorisation
+    multi_capturable: bool = True  # False: the gateway allows one capture, which closes it
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
             unsettled=_amount(txn.get("totalUnsettledSet")),
             capturable=bool(txn.get("manuallyCapturable")),
             captured=captured_by_parent.get(txn["id"], ZERO),
+            multi_capturable=txn.get("multiCapturable") is not False,
         )
         for txn in transactions
         if txn.get("kind") == "AUTHORIZATION" and txn.get("status") == "SUCCESS"

@@ -471,3 +471,37 @@ def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest
     assert plan.lines == {"FO1": [{"id": "FOLA", "quantity": 2}, {"id": "FOLK", "quantity": 1},
                                   {"id": "FOLS", "quantity": 1}]}  # fmt: skip
     assert plan.left == {"X": 1} and plan.held == []
+
+
+def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest_named() -> None:
+    """Partial invoicing on a gateway without multi-capture (OrderTransaction.multiCapturable false):
+    its one capture closes the authorisation whatever finalCapture says, so it is asked final, and
+    what it released (owed by the NF-e still to come) is named for a person to charge apart."""
+    from jobs.invoices import _capture
+
+    calls: list[dict[str, object]] = []
+
+    def order_capture(order_id: str, authorization_id: str, amount: Decimal, **options: object) -> object:
+        calls.append({"id": authorization_id, "amount": amount, **options})
+        return SimpleNamespace(amount=None)
+
+    client = SimpleNamespace(order_capture=order_capture)
+    state = _settled("0", ("100.00", "100.00"))
+    single = dataclasses.replace(
+        state, authorizations=[dataclasses.replace(state.authorizations[0], multi_capturable=False)]
+    )
+    capture = _capture(client, "gid://shopify/Order/1", D("60.00"), single, final=False)  # type: ignore[arg-type]
+    assert calls == [{"id": "a0", "amount": D("60.00"), "currency": "BRL", "final_capture": True}]
+    assert capture.attention is not None and "allows one capture only" in capture.attention
+    assert "40.00 released; charge the NF-e still to come apart" in capture.attention
+
+    calls.clear()  # a gateway with multi-capture keeps the rest for the next NF-e, nobody is asked
+    kept = _capture(client, "gid://shopify/Order/1", D("60.00"), state, final=False)  # type: ignore[arg-type]
+    assert calls[0]["final_capture"] is False and kept.attention is None
+
+    money = {"shopMoney": {"amount": "100.00", "currencyCode": "BRL"}}
+    raw = {"id": "gid://shopify/Order/1", "transactions": [
+        {"id": "a1", "kind": "AUTHORIZATION", "status": "SUCCESS", "manuallyCapturable": True,
+         "multiCapturable": False, "amountSet": money, "totalUnsettledSet": money},
+    ]}  # fmt: skip
+    assert parse_settlement(raw).authorizations[0].multi_capturable is False
