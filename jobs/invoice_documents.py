@@ -10,9 +10,12 @@ event: it skips an event whose own NF-e the ERP lists cancelled). An NF-e the ap
 not applied yet (its event still to come) is not counted: its money is taken with its goods.
 An NF-e applied already (a done invoices message of its key, or this message's earlier run: a
 replay) is charged nothing more (`applied_by`): its money was taken when it was applied, and a
-refund made since is the merchant's decision, not money still due. (Not the key's presence in
-`nfe.chaves`: the metafields are written before the capture, so a retry after a capture that
-failed finds the key there and must still capture.)
+refund made since is the merchant's decision, not money still due. For the same reason the next
+NF-e does not take such a refund back: the money kept counts only the refunds made before the
+order's first NF-e still counted was charged (`charged_since`, Settlement.kept_before). (An NF-e
+counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
+are written before the capture, so a retry after a capture that failed finds the key there and
+must still capture.)
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
 once those NF-e totals reach the ERP order's served total (vlrTotalAtendido, freight included,
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -53,6 +57,9 @@ class Documents:
     total: Decimal  # their totals added
     served: Decimal | None  # the ERP order's served total (None: the event does not say)
     applied_by: int | None = None  # the message that applied the current NF-e already (None: never)
+    # When the order's first NF-e still counted was charged (None: this is the first): a refund
+    # made since is the merchant's, not money the next NF-e takes back (Settlement.kept_before).
+    charged_since: datetime | None = None
 
     @property
     def final(self) -> bool:
@@ -70,7 +77,7 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
     if not valid:
         return None
     before = _applied_before(unit)
-    applied = {key for _, key, _ in _applied(unit)}
+    applied = {key for _, key, _, _ in _applied(unit)}
     return next((d for d in valid if normalise(d.key) == before), None) or next(
         (d for d in valid if normalise(d.key) not in applied), valid[-1]
     )
@@ -83,8 +90,9 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
     invoice = event.invoice
     assert invoice is not None
     found = _applied(unit)
-    applied = {key: (at, total) for at, key, total in found if key != invoice.key}
-    applied_by = next((at for at, key, _ in found if key == invoice.key), None)
+    applied = {key: (at, total) for at, key, total, _ in found if key != invoice.key}
+    applied_by = next((at for at, key, _, _ in found if key == invoice.key), None)
+    finished = {key: when for _, key, _, when in found}
     if applied_by is None and _applied_before(unit) == invoice.key:
         applied_by = unit.message_id  # this message ran to the end before: a replay
     if applied:
@@ -93,10 +101,11 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
             log.info("invoices: order %s: NF-e %s is cancelled in the ERP, no longer counted",
                      unit.order_id, key)  # fmt: skip
             del applied[key]
+    earlier = [finished[key] for key in applied if finished.get(key) is not None]
     applied[invoice.key] = (unit.message_id, invoice.total)
     ordered = sorted(applied.items(), key=lambda item: item[1][0])
     return Documents([key for key, _ in ordered], sum((total for _, (_, total) in ordered), Decimal("0")),
-                     event.total_served, applied_by)  # fmt: skip
+                     event.total_served, applied_by, min(earlier) if earlier else None)  # fmt: skip
 
 
 def _applied_before(unit: order_events.EventUnit) -> str | None:
@@ -106,8 +115,9 @@ def _applied_before(unit: order_events.EventUnit) -> str | None:
         return (message.response_payload or {}).get("key") if message is not None else None
 
 
-def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal]]:
-    """(message id, key, total) of the NF-e applied by this order's other done invoices messages."""
+def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, datetime | None]]:
+    """(message id, key, total, when it finished) of the NF-e applied by this order's other done
+    invoices messages."""
     with session_scope() as session:
         rows = session.scalars(
             select(Message)
@@ -124,7 +134,7 @@ def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal]]:
         for message in rows:
             applied = _applied_document(message)
             if applied is not None:
-                found.append((message.id, *applied))
+                found.append((message.id, *applied, message.finished_at))
         return found
 
 

@@ -49,6 +49,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -208,7 +209,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         capture = _applied_already(key.key, documents.applied_by, unit.message_id, state)
     else:
         capture = _capture(client, unit.order_id, documents.total, state, final=documents.final,
-                           count=len(documents.keys))  # fmt: skip
+                           count=len(documents.keys), since=documents.charged_since)  # fmt: skip
     done["final_capture"] = documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
@@ -414,14 +415,17 @@ def _applied_already(key: str, applied_by: int, message_id: int, state: Settleme
     return Capture(captured, f"NF-e {key} was applied already ({by}): nothing more captured for it")
 
 
-def capture_plan(invoiced: Decimal, state: Settlement) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
+def capture_plan(
+    invoiced: Decimal, state: Settlement, since: datetime | None = None
+) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
     """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
 
     Due = the NF-e total plus the tips and gift cards sold (money the customer gave beside the
     goods, on no NF-e line: Shopify issues the gift card anyway) minus the money already taken and
-    kept (successful SALE and CAPTURE transactions, whatever the gateway, less refunds). Each open
-    authorisation gives at most its unsettled amount."""
-    due = invoiced + state.beside_goods - state.kept
+    kept (successful SALE and CAPTURE transactions, whatever the gateway, less refunds; `since`:
+    when the order's first NF-e was charged, and a refund made after it is the merchant's, not
+    money the next NF-e takes back). Each open authorisation gives at most its unsettled amount."""
+    due = invoiced + state.beside_goods - state.kept_before(since)
     plan: list[tuple[Authorization, Decimal]] = []
     for authorization in state.authorizations:
         if due <= ZERO:
@@ -441,12 +445,13 @@ def _capture(
     *,
     final: bool = True,
     count: int = 1,
+    since: datetime | None = None,
 ) -> Capture:
     """Capture what the order's `count` valid NF-e (totalling `invoiced`) still ask for, never above
     what was authorised (see the module). Not `final` (more NF-e expected: partial invoicing), an
     authorisation keeps what it still holds for the next NF-e, and money taken above the NF-e so far
     pays the ones to come rather than being a refund owed."""
-    plan, due = capture_plan(invoiced, state)
+    plan, due = capture_plan(invoiced, state, since)
     before = sum((a.captured for a in state.authorizations), ZERO)
     captured, notes, closed = before, [], []
     for authorization, amount in plan:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -70,6 +71,7 @@ class Settlement:
     nfe: dict[str, str]  # metafields of namespace "nfe", by key
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
     refunded: Decimal = ZERO  # successful REFUND money
+    refunds: tuple[tuple[str | None, Decimal], ...] = ()  # (processedAt, amount) of each one
     tips: Decimal = ZERO  # tips received: money the customer owes beside the goods (no NF-e line)
     gift_cards: Decimal = ZERO  # gift cards sold, current value: money owed beside the goods too
 
@@ -83,6 +85,18 @@ class Settlement:
         """The money taken and not given back."""
         return self.paid - self.refunded
 
+    def kept_before(self, since: datetime | None) -> Decimal:
+        """The money taken, less only the refunds processed up to `since` (None: every refund). A
+        refund made after the order's first NF-e was charged is the merchant's decision (a damaged
+        item, a goodwill amount), not money the next NF-e takes back (jobs.invoices); a refund with
+        no time given counts as made before."""
+        if since is None:
+            return self.kept
+        # Shopify's times are whole seconds: a refund of the charge's own second came after it.
+        cut = (since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
+        before = sum((amount for at, amount in self.refunds if at is None or _when(at) < cut), ZERO)
+        return self.paid - before
+
     @property
     def active_fulfillments(self) -> list[FulfillmentInfo]:
         return [f for f in self.fulfillments if f.status not in ("CANCELLED", "ERROR", "FAILURE")]
@@ -92,11 +106,17 @@ class Settlement:
         return next((a for a in self.authorizations if a.capturable and a.unsettled > ZERO), None)
 
 
+def _when(text: str) -> datetime:
+    found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)
+
+
 def parse_settlement(raw: dict[str, Any]) -> Settlement:
     """Pure: the OrderSettlement selection as a Settlement."""
     transactions = raw.get("transactions") or []
     captured_by_parent: dict[str, Decimal] = {}
     paid = refunded = ZERO
+    refunds: list[tuple[str | None, Decimal]] = []
     for txn in transactions:
         if txn.get("status") != "SUCCESS":
             continue
@@ -105,6 +125,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
             paid += amount
         elif txn.get("kind") == "REFUND":
             refunded += amount
+            refunds.append((txn.get("processedAt"), amount))
         parent = gid(txn.get("parentTransaction"))
         if txn.get("kind") == "CAPTURE" and parent:
             captured_by_parent[parent] = captured_by_parent.get(parent, ZERO) + amount
@@ -135,6 +156,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         authorizations=authorizations,
         paid=paid,
         refunded=refunded,
+        refunds=tuple(refunds),
         tips=tips.amount if (tips := parse_money_bag(raw.get("totalTipReceivedSet"))) else ZERO,
         gift_cards=gift_card_value(nodes(raw.get("lineItems"))),
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},

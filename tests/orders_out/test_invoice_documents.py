@@ -372,3 +372,32 @@ def test_an_nfce_is_tagged_as_an_nfce(world: World) -> None:
     assert message.status == MessageStatus.DONE.value, message.error_text
     tags = world.settlement(order.gid).tags
     assert "NFC-e emitida" in tags and "NF-e emitida" not in tags
+
+
+def test_a_refund_made_between_two_nfe_is_not_taken_back_by_the_second(world: World) -> None:
+    """NF-e A is charged (item b's NF-e still to come, the rest authorised); the merchant then
+    refunds R$5.00 (a damaged item of the first delivery). NF-e B captures its own total, not B plus
+    the R$5.00: a refund made after the order's first NF-e was charged is the merchant's decision,
+    not money still due, so the second capture does not undo it."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    order, items, part_a, _first = _first_part_invoiced(world)
+    b = world.plain(1)
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        doc = order_store.get(ctx, order.gid)
+        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
+        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], Decimal("5.00"),
+                                             parent_id=capture["id"])  # fmt: skip
+        doc["_transactions"].append(refund)
+        order_store.save(ctx, doc, touch=True)
+    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    messages = world.messages("invoices", order)
+    assert [m.status for m in messages] == [MessageStatus.DONE.value] * 2, messages[-1].error_text
+    state = world.settlement(order.gid)
+    assert state.paid == part_a + part_b, messages[-1].response_payload["capture"]
+    assert state.refunded == Decimal("5.00") and state.open_authorization() is None
+    assert world.link(order.gid).needs_attention is None
