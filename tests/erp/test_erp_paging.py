@@ -238,7 +238,9 @@ def test_a_server_that_ignores_the_page_number_stops_the_read(requests_mock, cli
     calls = _endless(requests_mock, lambda n: body)
     with pytest.raises(ErpUnexpectedShape, match=r"not moving on \(is Page / Cursor ignored"):
         list(client.skus())
-    assert len(calls) <= 4 + 2  # four pages read (three repeats), two more perhaps fetched ahead
+    # four pages read (three repeats); ahead of them the prefetch worker may hold two pages in its
+    # queue (PREFETCH_PAGES) and a third fetched, waiting for room: a race, so at most three more
+    assert len(calls) <= 4 + 3
 
 
 def test_pages_past_twice_the_announced_total_stop_the_read(requests_mock, client) -> None:
