@@ -49,12 +49,17 @@ from ledger.models import Binding, Message
 from shopify_app.admin_api import idempotency_key
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
-from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at, set_available
+from shopify_app.admin_api.stock_ops import (
+    MAX_ITEMS_PER_CALL,
+    STALE,
+    item_levels_at,
+    quantity_index,
+    set_available,
+)
 
 log = logging.getLogger(__name__)
 
 VACATE_KIND = "stock_vacate"
-STALE = "CHANGE_FROM_QUANTITY_STALE"
 MAX_ROUNDS = 5
 
 
@@ -278,8 +283,8 @@ def _clear(
             )
         except ShopifyUserErrors as exc:  # none of the batch applied: stale ones are read again
             for err in exc.errors:
-                index = int(err.field[2]) if len(err.field) > 2 and err.field[2].isdigit() else None
-                if index is None or index >= len(order):
+                index = quantity_index(err, len(order))
+                if index is None:
                     raise
                 if err.code != STALE:
                     refused.append((order[index][0], err.message))

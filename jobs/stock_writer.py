@@ -41,11 +41,10 @@ from shopify_app.admin_api import idempotency_key
 from shopify_app.admin_api.bulk import BulkLineResult
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
-from shopify_app.admin_api.stock_ops import item_levels_at, set_available
+from shopify_app.admin_api.stock_ops import STALE, item_levels_at, quantity_index, set_available
 
 log = logging.getLogger(__name__)
 
-STALE = "CHANGE_FROM_QUANTITY_STALE"
 MAX_ROUNDS = 5
 MAX_TRIED = 5  # levels a "stock" binding remembers as sent and not answered yet
 POLICY_MUTATION = "ProductVariantsBulkUpdate"
@@ -264,8 +263,8 @@ class BatchWriter:
         """Stale entries: re-read and recompute; entries refused for themselves: reported, dropped."""
         stale: list[LevelEntry] = []
         for err in exc.errors:
-            index = int(err.field[2]) if len(err.field) > 2 and err.field[2].isdigit() else None
-            if index is None or index >= len(order):
+            index = quantity_index(err, len(order))
+            if index is None:
                 raise exc  # the batch itself is wrong (name, reason): a rejected unit
             entry = order[index]
             if err.code == STALE:

@@ -16,6 +16,7 @@ from typing import Any
 from shopify_app.admin_api.client import AdminClient
 
 MAX_ITEMS_PER_CALL = 250
+STALE = "CHANGE_FROM_QUANTITY_STALE"  # the compare-and-swap's userError: the level moved since read
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,11 @@ def set_available(
         },
         "inventorySetQuantities",
     )
+
+
+def quantity_index(error: Any, count: int) -> int | None:
+    """The batch entry an inventorySetQuantities userError names (its field path
+    ["input", "quantities", i, ...]); None when it names none of the `count` sent: the batch itself."""
+    field = error.field
+    index = int(field[2]) if len(field) > 2 and str(field[2]).isdigit() else None
+    return index if index is not None and index < count else None
