@@ -55,8 +55,7 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         for flow, read_ in (("products", products_read), ("skus", skus_read))
         for raw, exc in read_.malformed
     ]
-    # A packaging whose record could not be read is not missing: its product's are left alone.
-    unread = {catalog_malformed.seq_of(raw, erp_client.names) for raw, _ in skus_read.malformed}
+    unread = catalog_malformed.unread_products(skus_read, erp_client.names)
     with session_scope() as session:
         ctx = cl.load_context(session, shop_id)
         entries = catalog_cache.preview(session, shop_id, products, skus)

@@ -220,8 +220,7 @@ def _load_whole(
                 stager.stage(touched)  # while the next pages are in flight
                 touched.clear()
         stager.stage(touched | held)
-        # A packaging whose record could not be read is not missing: its product's are left alone.
-        unread = {catalog_malformed.seq_of(raw, erp_client.names) for raw, _ in skus_read.malformed}
+        unread = catalog_malformed.unread_products(skus_read, erp_client.names)
         if skus_read.complete and None not in unread:
             stager.retire_missing(spare=unread)
         planned = stager.finish()  # commits the begun messages

@@ -93,6 +93,14 @@ def seq_of(raw: Any, names: Names) -> int | None:
     return int(text) if text is not None and text.isdigit() else None
 
 
+def unread_products(skus_read: Any, names: Names) -> set[int | None]:
+    """The products of a SKU read's unreadable records (None: one whose product cannot be told). A
+    packaging whose record could not be read is not missing: a full sync and the dry run leave
+    these products' packagings alone (catalog_cache.retire_missing `spare`), and retire nothing
+    when one is unknown."""
+    return {seq_of(raw, names) for raw, _ in skus_read.malformed}
+
+
 def hold(malformed: Sequence[Malformed], since: datetime | None) -> Hold:
     """Not past the earliest unreadable record (the read is inclusive: it is read again), nor past
     `since` when one's change time is unknown."""
