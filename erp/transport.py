@@ -30,9 +30,12 @@ DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds: a 1000-row page can ta
 # (the page prefetch worker runs while the initial load maps and writes in other threads).
 BODY_CHUNK = 1 << 20
 REFRESH_MARGIN = 60.0  # seconds before expiresIn at which the token is renewed
-# The ERP's own error words (mensagem) are shown to the merchant; nothing else of an error body
-# is, and they are cut to this length (whatever answers at an address is not trusted to be short).
+# The ERP's own error words (mensagem) are shown to the merchant, cut to this length (whatever
+# answers at an address is not trusted to be short). Without a mensagem, the reason is read from
+# the shapes .NET answers in (_problem), else from the body's first RAW_EXCERPT characters: a
+# refusal shown as a bare "HTTP 400" tells the merchant nothing to fix.
 MAX_MESSAGE = 300
+RAW_EXCERPT = 200
 
 
 # A request that never reached the ERP, or whose answer was cut off on the way (a connection
@@ -210,9 +213,14 @@ class Transport:
             body = json.loads(content)
         except ValueError:
             body = None
-        if not isinstance(body, dict):
-            body = {}
-        mensagem, codigo, campo = (_short(body.get(e[key])) for key in ("mensagem", "codigo", "campo"))
+        fields = body if isinstance(body, dict) else {}
+        mensagem, codigo, campo = (_short(fields.get(e[key])) for key in ("mensagem", "codigo", "campo"))
+        if mensagem is None:
+            mensagem, named = _problem(fields)
+            campo = campo or named
+        if mensagem is None:
+            excerpt = _excerpt(response, content, body)
+            mensagem = excerpt and _short(f"HTTP {response.status_code}: {excerpt}")
         return ErpRejected(
             mensagem or f"HTTP {response.status_code}",
             codigo=codigo,
@@ -235,6 +243,65 @@ def _short(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     return value if len(value) <= MAX_MESSAGE else value[: MAX_MESSAGE - 3] + "..."
+
+
+def _problem(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(reason, field) of an error body shaped as RFC 7807 ProblemDetails, or a bare {"message"}.
+
+    SmPedidoVendaAPI's body names (clienteDto, itemDto) are .NET DTOs, and ASP.NET Core answers
+    a model-validation failure with ProblemDetails before any handler writes {codigo, mensagem}:
+    {"title": "One or more validation errors occurred.", "status": 400,
+     "errors": {"clienteDto.cep": ["The field cep must be ..."]}}. The reason is detail, else
+    title, else message, followed by the first entry of `errors`, which also names the field
+    (System.Text.Json's "$." path prefix dropped). None when the body has none of them.
+    """
+    reason = next((v.strip() for k in ("detail", "title", "message")
+                   if isinstance(v := body.get(k), str) and v.strip()), None)  # fmt: skip
+    field, first, more = None, None, 0
+    errors = body.get("errors")
+    entries = (
+        errors.items() if isinstance(errors, dict) else [(None, errors)] if isinstance(errors, list) else []
+    )
+    for key, value in entries:
+        text = next((m.strip() for m in (value if isinstance(value, list) else [value])
+                     if isinstance(m, str) and m.strip()), None)  # fmt: skip
+        if text is None:
+            continue
+        if first is not None:
+            more += 1
+            continue
+        field = (key.removeprefix("$.") or None) if isinstance(key, str) else None
+        first = f"{field}: {text}" if field else text
+    if first is not None and more:
+        first += f" (and {more} more)"
+    if reason and first and reason[-1] not in ".!?:":
+        reason += "."
+    shown = " ".join(part for part in (reason, first) if part)
+    return _short(shown), _short(field)
+
+
+def _excerpt(response: requests.Response, content: bytes, body: Any) -> str | None:
+    """The first RAW_EXCERPT characters of a JSON or plain-text error body, white space folded.
+
+    An HTML or XML page (a proxy's, a web server's default) is left out: its markup is no reason.
+    """
+    kind = response.headers.get("Content-Type", "").lower()
+    if body is not None:  # JSON: written back with its accents (a server may escape them as \u00e7)
+        raw = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    else:
+        try:
+            raw = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = content.decode(response.encoding or "latin-1", "replace")
+    text = " ".join(raw.split())
+    if not text:
+        return None
+    if body is None:
+        if "html" in kind or "xml" in kind or text.startswith("<"):
+            return None
+        if kind and not kind.startswith("text/"):
+            return None
+    return text if len(text) <= RAW_EXCERPT else text[: RAW_EXCERPT - 3] + "..."
 
 
 def _retry_after(response: requests.Response) -> float | None:

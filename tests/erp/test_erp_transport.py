@@ -12,7 +12,7 @@ from erp_test_urls import API, BASE
 from erp.client import ErpClient
 from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.retry import RetryPolicy
-from erp.transport import MAX_MESSAGE
+from erp.transport import MAX_MESSAGE, RAW_EXCERPT
 from ledger.errors import Rejected, Transient
 
 ORDER_URL = API + "PedidoVenda/1001"
@@ -139,6 +139,70 @@ def test_an_error_body_gives_only_the_erp_words_cut_to_a_readable_length(request
     err = caught.value
     assert err.mensagem.startswith("Pedido inválido: yyy") and len(err.mensagem) == MAX_MESSAGE
     assert len(err.codigo) == len(err.campo) == MAX_MESSAGE and "SECRET" not in str(err.detail)
+
+
+def test_a_validation_refusal_as_aspnet_problem_details_names_its_reason_and_field(
+    requests_mock, client
+) -> None:
+    """SmPedidoVendaAPI's body names (clienteDto, itemDto) are .NET DTOs: ASP.NET Core answers a
+    model-validation failure with RFC 7807 ProblemDetails before any handler writes
+    {codigo, mensagem, campo}. The merchant must see which field to fix, not "HTTP 400"."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    problem = {
+        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+        "title": "One or more validation errors occurred.",
+        "status": 400,
+        "errors": {
+            "clienteDto.cep": ["The field cep must be a string with a maximum length of 8."],
+            "itemDto[0].qtdPedida": ["The field qtdPedida must be greater than 0."],
+        },
+    }
+    requests_mock.get(
+        ORDER_URL, status_code=400, json=problem, headers={"Content-Type": "application/problem+json"}
+    )
+    with pytest.raises(ErpRejected) as caught:
+        client.get_order(1001)
+    err = caught.value
+    assert err.mensagem == (
+        "One or more validation errors occurred. clienteDto.cep: The field cep must be a string with a "
+        "maximum length of 8. (and 1 more)"
+    )
+    assert err.campo == "clienteDto.cep" and err.codigo is None and err.status == 400
+    requests_mock.get(ORDER_URL, status_code=400, json={"errors": {"$.nroEmpresa": ["Not a number."]}})
+    with pytest.raises(ErpRejected) as caught:
+        client.get_order(1001)
+    assert (caught.value.mensagem, caught.value.campo) == ("nroEmpresa: Not a number.", "nroEmpresa")
+    requests_mock.get(
+        ORDER_URL, status_code=404, json={"title": "Not Found", "detail": "Pedido 1001 inexistente."}
+    )
+    with pytest.raises(ErpRejected, match=r"^Pedido 1001 inexistente\.$"):
+        client.get_order(1001)
+    requests_mock.get(ORDER_URL, status_code=409, json={"message": "Pedido em separação."})
+    with pytest.raises(ErpRejected, match=r"^Pedido em separação\.$"):
+        client.get_order(1001)
+
+
+def test_a_refusal_in_no_known_shape_shows_the_start_of_its_body(requests_mock, client) -> None:
+    """Without mensagem nor ProblemDetails, the first RAW_EXCERPT characters of a JSON or plain-text
+    body are the reason (still cut to MAX_MESSAGE); an HTML page's markup is not."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(ORDER_URL, status_code=422, json={"erro": "Produto sem preço na tabela 3"})
+    with pytest.raises(ErpRejected) as caught:
+        client.get_order(1001)
+    assert caught.value.mensagem == 'HTTP 422: {"erro": "Produto sem preço na tabela 3"}'
+    requests_mock.get(ORDER_URL, status_code=400, text="Quantidade   inválida\n" + "x" * 5000,
+                      headers={"Content-Type": "text/plain; charset=utf-8"})  # fmt: skip
+    with pytest.raises(ErpRejected) as caught:
+        client.get_order(1001)
+    shown = caught.value.mensagem
+    assert (
+        shown.startswith("HTTP 400: Quantidade inválida xxx")
+        and len(shown) == len("HTTP 400: ") + RAW_EXCERPT
+    )
+    requests_mock.get(ORDER_URL, status_code=400, text="<html><body>Bad Request</body></html>",
+                      headers={"Content-Type": "text/html"})  # fmt: skip
+    with pytest.raises(ErpRejected, match=r"^HTTP 400$"):
+        client.get_order(1001)
 
 
 def test_5xx_retried_with_backoff_then_transient(requests_mock, client, sleeps) -> None:
