@@ -82,7 +82,13 @@ ERROR: dict[str, str] = {"codigo": "codigo", "mensagem": "mensagem", "campo": "c
 # an offset, both ways (read: dtaHorAlteracao, dtaHorEmissao...; written: DtaHorAlteracao,
 # dtaHorPedidoCanalVenda). The contract's is UTC [assumed]; an ERP writing its Oracle DATE
 # columns in local time is {"formats": {"datetime_zone": "America/Sao_Paulo"}}.
-FORMATS: dict[str, str] = {"datetime_zone": "UTC"}
+# `quantity_unit`: what an order line's qtdPedida / qtdAtendida count, both ways. "packaging"
+# (the contract's, [assumed]): packagings, kg for weighed items. "base": base units, as
+# MAD_PEDVENDAITEM holds them (public Consinco SQL values a line at VLREMBINFORMADO * QTDATENDIDA
+# / QTDEMBALAGEM), so 2 boxes of 12 are qtdPedida 24. The app counts packagings either way:
+# erp/payloads.py and erp/parse_orders.py convert at the edge, jobs never see the difference.
+FORMATS: dict[str, str] = {"datetime_zone": "UTC", "quantity_unit": "packaging"}
+QUANTITY_UNITS = ("packaging", "base")
 
 _CHANGED = {"changed_at": "dtaHorAlteracao"}
 _CHANGED_DATE = {"changed_at": "dtaAlteracao"}
@@ -213,6 +219,16 @@ class Names:
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{ENV_VAR}: formats.datetime_zone {name!r} is not an IANA time zone") from None
         object.__setattr__(self, "zone", zone)
+        unit = self.formats["quantity_unit"]
+        if unit not in QUANTITY_UNITS:
+            raise ValueError(
+                f"{ENV_VAR}: formats.quantity_unit {unit!r} is not one of {', '.join(QUANTITY_UNITS)}"
+            )
+
+    @property
+    def base_units(self) -> bool:
+        """Whether the ERP counts order line quantities in base units (formats.quantity_unit)."""
+        return self.formats["quantity_unit"] == "base"
 
 
 def _defaults() -> dict[str, Any]:

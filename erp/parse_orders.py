@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from erp import fields as f
+from erp.errors import ErpUnexpectedShape
 from erp.names import NAMES, Names
 from erp.records import InsertResult, Invoice, Order, OrderEvent, OrderLine, OrderPayment, Tracking
 
@@ -17,16 +18,24 @@ _ZERO = Decimal(0)
 
 
 def parse_order_line(raw: Any, where: str, names: Names = NAMES) -> OrderLine:
+    """A line of an order or of an order event, its quantities in packagings (kg for weighed
+    items) whichever unit the ERP counts them in (formats.quantity_unit, erp/names.py)."""
     n = names.fields["order_line"]
     r = f.obj(raw, where, names.fields["order"]["lines"])
+    packaging = f.dec(r, n["qtd_embalagem"], where)
+    ordered, served = f.dec(r, n["qty_ordered"], where), f.opt_dec(r, n["qty_served"], where)
+    if names.base_units:
+        if packaging <= 0:
+            raise ErpUnexpectedShape(where, n["qtd_embalagem"], "is not a positive number", packaging)
+        ordered, served = ordered / packaging, None if served is None else served / packaging
     return OrderLine(
         seq_item=f.int_(r, n["seq_item"], where),
         id_sku=f.opt_str(r, n["id_sku"], where),
         seq_produto=f.int_(r, n["seq_produto"], where),
         ean=f.opt_str(r, n["ean"], where),
-        qtd_embalagem=f.dec(r, n["qtd_embalagem"], where),
-        qty_ordered=f.dec(r, n["qty_ordered"], where),
-        qty_served=f.opt_dec(r, n["qty_served"], where),
+        qtd_embalagem=packaging,
+        qty_ordered=ordered,
+        qty_served=served,
         table_price=f.opt_dec(r, n["table_price"], where),
         promo_price=f.opt_dec(r, n["promo_price"], where),
         unit_price=f.dec(r, n["unit_price"], where),

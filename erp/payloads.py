@@ -64,7 +64,7 @@ def line_payload(line: OrderLineInput, names: Names = NAMES) -> dict[str, Any]:
     return {
         n["ean"]: line.ean,
         n["seq_produto"]: line.seq_produto,
-        n["qty_ordered"]: _num(line.qty),
+        n["qty_ordered"]: _num(_qty_sent(line, names)),
         n["qtd_embalagem"]: _num(line.qtd_embalagem),
         n["table_price"]: _num(line.table_price),
         n["unit_price"]: _num(line.unit_price),
@@ -72,6 +72,16 @@ def line_payload(line: OrderLineInput, names: Names = NAMES) -> dict[str, Any]:
         n["discount"]: _num(line.discount),
         n["note"]: line.note,
     }
+
+
+def _qty_sent(line: OrderLineInput, names: Names) -> Decimal:
+    """qtdPedida as the ERP counts it (formats.quantity_unit, erp/names.py): the line's packagings,
+    or base units (packagings x qtdEmbalagem; a weighed item's KG packaging is 1, so its kg)."""
+    if not names.base_units:
+        return line.qty
+    if line.qtd_embalagem is None:
+        raise ValueError("formats.quantity_unit 'base' needs each order line's qtd_embalagem")
+    return line.qty * line.qtd_embalagem
 
 
 def payment_payload(payment: PaymentInput, names: Names = NAMES) -> dict[str, Any]:

@@ -189,7 +189,8 @@ class PaymentMethod:
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
-    """MAD_PEDVENDAITEM; qty_served is None until separation (weighed kg for KG items)."""
+    """MAD_PEDVENDAITEM; quantities in packagings, whatever unit the ERP counts them in
+    (formats.quantity_unit); qty_served is None until separation (weighed kg for KG items)."""
 
     seq_item: int
     id_sku: str | None
@@ -330,7 +331,8 @@ class CustomerInput:
 class OrderLineInput:
     """itemDto: by EAN (which fixes the packaging) or by seq_produto + qtd_embalagem.
 
-    `qty` counts packagings (kg for weighed items); prices are per packaging.
+    `qty` counts packagings (kg for weighed items); prices are per packaging. An ERP counting
+    base units (formats.quantity_unit) gets qty x qtd_embalagem: jobs/order_map.py always sets it.
     """
 
     qty: Decimal

@@ -10,13 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from erp_samples import DOC, INSERTED, LOGIN, SKU, envelope, sample
+from erp_samples import DOC, EVENT, INSERTED, ITEM, LOGIN, ORDER, SKU, envelope, sample
 from erp_test_urls import BASE
 
 from erp.client import ErpClient
+from erp.errors import ErpUnexpectedShape
 from erp.names import NAMES, load_names
 from erp.parse_catalogue import parse_sku
-from erp.parse_orders import parse_invoice
+from erp.parse_orders import parse_invoice, parse_order, parse_order_event, parse_order_line
+from erp.payloads import line_payload
 from erp.records import CustomerInput, OrderInput, OrderLineInput
 
 
@@ -90,6 +92,38 @@ def test_an_installation_writing_local_time_is_read_and_written_in_its_zone(tmp_
     assert posted.last_request.json()["dtaHorPedidoCanalVenda"] == "2026-11-28T22:30:00.000000"
 
 
+def test_an_installation_counting_base_units_is_sent_and_read_in_them(tmp_path) -> None:
+    """MAD_PEDVENDAITEM holds base units (public Consinco SQL: VLREMBINFORMADO * QTDATENDIDA /
+    QTDEMBALAGEM), and the API may too: formats.quantity_unit "base" sends qtdPedida as packagings
+    x qtdEmbalagem and reads qtdPedida / qtdAtendida (orders and events) back as packagings, so the
+    jobs count packagings either way. A weighed item's KG packaging is 1: its kg are unchanged."""
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"formats": {"quantity_unit": "base"}}))
+    names = load_names(path)
+    assert not NAMES.base_units and names.base_units  # the contract's default is untouched
+    box = OrderLineInput(
+        qty=Decimal(2), seq_produto=919, qtd_embalagem=Decimal(12), unit_price=Decimal("215.90")
+    )
+    kilos = OrderLineInput(qty=Decimal("1.234"), seq_produto=77, qtd_embalagem=Decimal(1))
+    assert [line_payload(x, names)["qtdPedida"] for x in (box, kilos)] == [24, 1.234]
+    assert [line_payload(x)["qtdPedida"] for x in (box, kilos)] == [2, 1.234]
+    with pytest.raises(ValueError, match="qtd_embalagem"):
+        line_payload(OrderLineInput(qty=Decimal(1), ean="7891234567895"), names)
+
+    served_6 = sample(ITEM, qtdPedida=24.0, qtdAtendida=6.0)  # 2 boxes ordered, half a box served
+    line = parse_order_line(served_6, "PedidoVenda", names)
+    assert (line.qty_ordered, line.qty_served, line.qtd_embalagem) == (2, Decimal("0.5"), 12)
+    assert line.total_ordered == Decimal("431.8")  # money is per packaging either way
+    event = parse_order_event(
+        sample(EVENT, itens=[served_6, sample(ITEM, qtdPedida=12.0, qtdAtendida=None)]), names
+    )
+    assert [(x.qty_ordered, x.qty_served) for x in event.lines] == [(2, Decimal("0.5")), (1, None)]
+    order = parse_order(sample(ORDER, itens=[served_6]), names)
+    assert order.lines[0].qty_ordered == 2 and order.lines[0].qty_served == Decimal("0.5")
+    with pytest.raises(ErpUnexpectedShape, match="qtdEmbalagem"):
+        parse_order_line(sample(ITEM, qtdEmbalagem=0), "PedidoVenda", names)
+
+
 @pytest.mark.parametrize(
     "override",
     [
@@ -98,6 +132,7 @@ def test_an_installation_writing_local_time_is_read_and_written_in_its_zone(tmp_
         {"paths": {"skus": ""}},
         {"fields": {"sku": "x"}},
         {"formats": {"datetime_zone": "America/Sao Paulo"}},
+        {"formats": {"quantity_unit": "units"}},
     ],
 )
 def test_unknown_or_bad_names_are_refused(tmp_path, override) -> None:
