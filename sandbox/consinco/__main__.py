@@ -1,4 +1,4 @@
-"""`python -m sandbox.consinco --port PORT [--skus N --companies N --seed S --db PATH]`."""
+"""`python -m sandbox.consinco --port PORT [--skus N --companies N --seed S --db PATH --quantity-unit U]`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user", default="ecommerce")
     parser.add_argument("--password", default="consinco")
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="token lifetime in seconds")
+    parser.add_argument(
+        "--quantity-unit",
+        choices=("packaging", "base"),
+        default="packaging",
+        help="what order lines' qtdPedida/qtdAtendida count in the API: packagings (default) or base units",
+    )
     return parser
 
 
@@ -44,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         user=args.user,
         password=args.password,
         token_ttl=args.token_ttl,
+        quantity_unit=args.quantity_unit,
     )
 
 

@@ -30,6 +30,8 @@ class ConsincoErp:
             A database that already holds a chain is reused as it is.
         skus, companies, segments, seed: size and seed of the generated chain.
         user, password, token_ttl: login credentials and token lifetime (seconds).
+        quantity_unit: what the API's qtdPedida / qtdAtendida count, "packaging" (default) or
+            "base" units (MAD_PEDVENDAITEM holds base units either way) [assumed].
     """
 
     def __init__(
@@ -43,8 +45,9 @@ class ConsincoErp:
         user: str = "ecommerce",
         password: str = "consinco",  # noqa: S107 (the sandbox's documented default)
         token_ttl: float = 3600.0,
+        quantity_unit: str = "packaging",
     ) -> None:
-        self.store = Store(db)
+        self.store = Store(db, quantity_unit=quantity_unit)
         self.tokens = TokenIssuer(user, password, token_ttl)
         self.faults = Faults()
         self.pager = Pager(self.store)
@@ -74,7 +77,7 @@ class ConsincoErp:
 
     def order(self, nro: int, root: str | None = None) -> dict[str, Any]:
         with self.store.read() as conn:
-            return order_record(conn, nro, self.root_url if root is None else root)
+            return order_record(conn, nro, self.root_url if root is None else root, self.store.quantity_unit)
 
     # the store's side ----------------------------------------------------------------
 

@@ -19,7 +19,14 @@ from sqlalchemy import Connection, func, select
 from sandbox.consinco import tables as t
 from sandbox.consinco.errors import ErpError, invalid
 from sandbox.consinco.fiscal import nfe_key
-from sandbox.consinco.order_records import company_cnpj, load_order, move_stock, order_lines, order_record
+from sandbox.consinco.order_records import (
+    company_cnpj,
+    load_order,
+    move_stock,
+    order_lines,
+    order_record,
+    to_table,
+)
 from sandbox.consinco.orders import CONFLICT, EDITABLE, resolve_item
 from sandbox.consinco.store import Store
 
@@ -33,12 +40,14 @@ def record_event(
     now: dt.datetime,
     nro: int,
     kind: str,
+    unit: str,
     *,
     nfe_cancelled: bool = False,
     tracking: dict[str, str] | None = None,
 ) -> int:
-    """Append the order's state as an EventoPedido (links are added when read)."""
-    order = order_record(conn, nro, "")
+    """Append the order's state as an EventoPedido (links are added when read), its line
+    quantities in the API's `unit` (Store.quantity_unit)."""
+    order = order_record(conn, nro, "", unit)
     items = order["itens"]
     changed = any(i["qtdAtendida"] is not None and i["qtdAtendida"] != i["qtdPedida"] for i in items)
     docs = order["documentosFiscais"]
@@ -92,6 +101,12 @@ def _int_keys(values: dict | None) -> dict[int, float]:
         raise invalid("seqItem", "Chaves devem ser seqItem e valores quantidades.") from exc
 
 
+def _in_table(values: dict[int, float], lines: list, unit: str) -> dict[int, float]:
+    """{seqItem: quantity the API's way} as MAD_PEDVENDAITEM counts it (base units)."""
+    packaging = {line["seqitem"]: line["qtdembalagem"] for line in lines}
+    return {k: to_table(v, packaging[k], unit) if k in packaging else v for k, v in values.items()}
+
+
 def separate(
     store: Store,
     nro: int,
@@ -101,15 +116,20 @@ def separate(
     weights: dict | None = None,
 ) -> dict[str, Any]:
     """Pick the order: `cuts` {seqItem: qty served}, `substitutions` [{seqItem, codAcesso|seqProduto,
-    qtdEmbalagem?, qtd}], `weights` {seqItem: kg}. Weighed lines not in `weights` get a weight
-    that differs from the ordered one (seeded by the order number) unless `weights` is given."""
-    cut_map, weight_map = _int_keys(cuts), _int_keys(weights)
+    qtdEmbalagem?, qtd}], `weights` {seqItem: kg}, quantities as the API counts them
+    (Store.quantity_unit). Weighed lines not in `weights` get a weight that differs from the
+    ordered one (seeded by the order number) unless `weights` is given."""
+    unit = store.quantity_unit
     rng = random.Random(nro)
     with store.write() as (conn, now):
         order = load_order(conn, nro, for_update=True)
         if order["situacaoped"] not in EDITABLE:
             raise _conflict(order)
         lines = order_lines(conn, nro)
+        cut_map, weight_map = (
+            _in_table(_int_keys(cuts), lines, unit),
+            _in_table(_int_keys(weights), lines, unit),
+        )
         served: dict[int, float] = {}
         for line in lines:
             qty = line["qtdpedida"]
@@ -145,7 +165,9 @@ def separate(
                     "codacesso": found["codacesso"],
                     "qtdembalagem": found["qtdembalagem"],
                     "qtdpedida": 0.0,
-                    "qtdatendida": float(sub.get("qtd") or sub.get("qtdAtendida") or 1),
+                    "qtdatendida": to_table(
+                        sub.get("qtd") or sub.get("qtdAtendida") or 1, found["qtdembalagem"], unit
+                    ),
                     "vlrembtabpreco": found["vlrembtabpreco"],
                     "vlrembtabpromoc": found["vlrembtabpromoc"],
                     "vlrembinformado": found["vigente"],
@@ -161,22 +183,16 @@ def separate(
                 .where(pvi.c.nropedvenda == nro, pvi.c.seqitem == line["seqitem"])
                 .values(qtdatendida=qty)
             )
-            delta = (qty - line["qtdpedida"]) * line["qtdembalagem"]
+            delta = qty - line["qtdpedida"]
             if delta:
                 move_stock(conn, now, order["nroempresa"], line["seqproduto"], reserva=delta)
         if new_lines:
             conn.execute(pvi.insert(), new_lines)
             for line in new_lines:
-                move_stock(
-                    conn,
-                    now,
-                    order["nroempresa"],
-                    line["seqproduto"],
-                    reserva=line["qtdatendida"] * line["qtdembalagem"],
-                )
+                move_stock(conn, now, order["nroempresa"], line["seqproduto"], reserva=line["qtdatendida"])
         _set_status(conn, now, nro, "S")
-        record_event(conn, now, nro, "S")
-        return order_record(conn, nro, "")
+        record_event(conn, now, nro, "S", unit)
+        return order_record(conn, nro, "", unit)
 
 
 def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> dict[str, Any]:
@@ -193,7 +209,7 @@ def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> di
             if order["situacaoped"] != "S":
                 raise _conflict(order)
             lines = order_lines(conn, nro)
-            total = order_record(conn, nro, "")["vlrTotalAtendido"] or 0.0
+            total = order_record(conn, nro, "", store.quantity_unit)["vlrTotalAtendido"] or 0.0
             company = conn.execute(
                 select(t.max_empresa).where(t.max_empresa.c.nroempresa == order["nroempresa"])
             )
@@ -233,16 +249,16 @@ def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> di
                 )
             )
             for line in lines:
-                qty = (line["qtdatendida"] or 0.0) * line["qtdembalagem"]
+                qty = line["qtdatendida"] or 0.0
                 if qty:
                     move_stock(conn, now, order["nroempresa"], line["seqproduto"], loja=-qty, reserva=-qty)
             _set_status(conn, now, nro, "F")
             tracking = None
             if order["indentregaretira"] == "E":
                 tracking = {"transportadora": CARRIER, "codigoRastreio": f"SB{nro:09d}BR", "url": ""}
-            record_event(conn, now, nro, "F", tracking=tracking)
+            record_event(conn, now, nro, "F", store.quantity_unit, tracking=tracking)
             logger.info("consinco sandbox: order %s invoiced, model %s number %s", nro, model, number)
-            return order_record(conn, nro, "")
+            return order_record(conn, nro, "", store.quantity_unit)
 
 
 def cancel(store: Store, nro: int, *, reason: str = "Cancelado pela loja") -> dict[str, Any]:
@@ -250,24 +266,23 @@ def cancel(store: Store, nro: int, *, reason: str = "Cancelado pela loja") -> di
     with store.write() as (conn, now):
         order = load_order(conn, nro, for_update=True)
         if order["situacaoped"] == "C":
-            return order_record(conn, nro, "")
+            return order_record(conn, nro, "", store.quantity_unit)
         invoiced = order["situacaoped"] == "F"
         for line in order_lines(conn, nro):
             if invoiced:
-                qty = (line["qtdatendida"] or 0.0) * line["qtdembalagem"]
-                move_stock(conn, now, order["nroempresa"], line["seqproduto"], loja=qty)
+                move_stock(
+                    conn, now, order["nroempresa"], line["seqproduto"], loja=line["qtdatendida"] or 0.0
+                )
             else:
                 qty = line["qtdatendida"] if line["qtdatendida"] is not None else line["qtdpedida"]
-                move_stock(
-                    conn, now, order["nroempresa"], line["seqproduto"], reserva=-qty * line["qtdembalagem"]
-                )
+                move_stock(conn, now, order["nroempresa"], line["seqproduto"], reserva=-qty)
         if invoiced:
             conn.execute(
                 doc.update().where(doc.c.nropedidovenda == nro).values(statusdf="C", dtaalteracao=now)
             )
         _set_status(conn, now, nro, "C", dtacancelamento=now, motcancelamento=reason[:200])
-        record_event(conn, now, nro, "C", nfe_cancelled=invoiced)
-        return order_record(conn, nro, "")
+        record_event(conn, now, nro, "C", store.quantity_unit, nfe_cancelled=invoiced)
+        return order_record(conn, nro, "", store.quantity_unit)
 
 
 class OrderClock:

@@ -32,13 +32,29 @@ def load_order(conn: Connection, nro: int, *, for_update: bool = False) -> RowMa
     return row
 
 
+def to_table(qty: float, qtdembalagem: int, unit: str) -> float:
+    """A quantity the API was given (in `unit`, Store.quantity_unit) as MAD_PEDVENDAITEM holds it:
+    base units, as public Consinco SQL reads the table (QTDPEDIDA / QTDEMBALAGEM packagings).
+    A weighed item's KG packaging is 1: its kg either way."""
+    return round(float(qty) * qtdembalagem, 3) if unit == "packaging" else float(qty)
+
+
+def to_api(qty: float | None, qtdembalagem: int, unit: str) -> float | None:
+    """A MAD_PEDVENDAITEM quantity (base units) as the API serves it in `unit`."""
+    if qty is None or unit != "packaging":
+        return qty
+    return round(qty / qtdembalagem, 3)
+
+
 def line_total(qty: float | None, line: RowMapping | dict) -> float | None:
-    """qty x unit price minus the discount pro rata of the quantity served."""
+    """The value of `qty` base units of a line, as Consinco's SQL computes it
+    (VLREMBINFORMADO x qty / QTDEMBALAGEM: the price is per packaging), minus the discount pro
+    rata of the quantity served."""
     if qty is None:
         return None
     ordered = line["qtdpedida"]
     discount = line["vlrembdesconto"] * (qty / ordered) if ordered else 0.0
-    return round(qty * line["vlrembinformado"] - discount, 2)
+    return round(qty * line["vlrembinformado"] / line["qtdembalagem"] - discount, 2)
 
 
 def order_lines(conn: Connection, nro: int) -> list[RowMapping]:
@@ -52,15 +68,16 @@ def order_lines(conn: Connection, nro: int) -> list[RowMapping]:
     return list(conn.execute(query).mappings())
 
 
-def item_record(line: RowMapping) -> dict[str, Any]:
+def item_record(line: RowMapping, unit: str) -> dict[str, Any]:
+    """An ITEM of the order / event JSON, its quantities in the API's `unit`."""
     return {
         "seqItem": line["seqitem"],
         "idSku": sku_id(line["seqproduto"], line["qtdembalagem"]),
         "seqProduto": line["seqproduto"],
         "codAcesso": line["codacesso"],
         "qtdEmbalagem": line["qtdembalagem"],
-        "qtdPedida": line["qtdpedida"],
-        "qtdAtendida": line["qtdatendida"],
+        "qtdPedida": to_api(line["qtdpedida"], line["qtdembalagem"], unit),
+        "qtdAtendida": to_api(line["qtdatendida"], line["qtdembalagem"], unit),
         "vlrEmbTabPreco": line["vlrembtabpreco"],
         "vlrEmbTabPromoc": line["vlrembtabpromoc"],
         "vlrEmbInformado": line["vlrembinformado"],
@@ -109,8 +126,8 @@ def company_cnpj(conn: Connection, nroempresa: int) -> str:
     return body + digits
 
 
-def order_record(conn: Connection, nro: int, root: str) -> dict[str, Any]:
-    """The GET PedidoVenda/{nroPedVenda} body."""
+def order_record(conn: Connection, nro: int, root: str, unit: str) -> dict[str, Any]:
+    """The GET PedidoVenda/{nroPedVenda} body, line quantities in `unit` (Store.quantity_unit)."""
     order = load_order(conn, nro)
     lines = order_lines(conn, nro)
     ordered, served = totals(order, lines)
@@ -147,7 +164,7 @@ def order_record(conn: Connection, nro: int, root: str) -> dict[str, Any]:
         "dtaHorSituacaoPedAlt": format_time(order["dtahorsituacaopedalt"]),
         "dtaCancelamento": format_time(order["dtacancelamento"]),
         "motCancelamento": order["motcancelamento"],
-        "itens": [item_record(line) for line in lines],
+        "itens": [item_record(line, unit) for line in lines],
         "formasPagto": [
             {
                 "nroFormaPagto": p["nroformapagto"],

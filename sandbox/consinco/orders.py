@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from sandbox.consinco import tables as t
 from sandbox.consinco.errors import ErpError, invalid, rejected
 from sandbox.consinco.fiscal import document_kind, normalize_document, split_document
-from sandbox.consinco.order_records import load_order, move_stock, order_lines, totals
+from sandbox.consinco.order_records import load_order, move_stock, order_lines, to_table, totals
 from sandbox.consinco.paging import parse_time
 from sandbox.consinco.store import Store
 
@@ -114,7 +114,10 @@ def resolve_item(
     }
 
 
-def _lines(conn: Connection, items: Any, empresa: int, segmento: int, today: dt.date) -> list[dict[str, Any]]:
+def _lines(
+    conn: Connection, items: Any, empresa: int, segmento: int, today: dt.date, unit: str
+) -> list[dict[str, Any]]:
+    """MAD_PEDVENDAITEM rows of itemDto, whose qtdPedida counts `unit` (Store.quantity_unit)."""
     if not isinstance(items, list) or not items:
         raise invalid("itemDto", "O pedido deve ter ao menos um item (itemDto).")
     lines = []
@@ -133,7 +136,7 @@ def _lines(conn: Connection, items: Any, empresa: int, segmento: int, today: dt.
                 "seqproduto": found["seqproduto"],
                 "codacesso": found["codacesso"],
                 "qtdembalagem": found["qtdembalagem"],
-                "qtdpedida": float(qty),
+                "qtdpedida": to_table(qty, found["qtdembalagem"], unit),
                 "qtdatendida": None,
                 "vlrembtabpreco": float(item.get("vlrEmbTabPreco") or found["vlrembtabpreco"]),
                 "vlrembtabpromoc": float(item.get("vlrEmbTabPromoc") or found["vlrembtabpromoc"]),
@@ -149,7 +152,7 @@ def _lines(conn: Connection, items: Any, empresa: int, segmento: int, today: dt.
 def _reserve(conn: Connection, now: dt.datetime, empresa: int, lines: list, sign: float) -> None:
     for line in lines:
         qty = line["qtdatendida"] if line["qtdatendida"] is not None else line["qtdpedida"]
-        move_stock(conn, now, empresa, line["seqproduto"], reserva=sign * qty * line["qtdembalagem"])
+        move_stock(conn, now, empresa, line["seqproduto"], reserva=sign * qty)
 
 
 # clienteDto field -> GE_PESSOA column.
@@ -276,7 +279,7 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
             return 200, _answer(conn, first, True)
         empresa, segmento = _company_segment(conn, body)
         seqpessoa = _customer(conn, now, body.get("clienteDto"))
-        lines = _lines(conn, body.get("itemDto"), empresa, segmento, store.clock.today())
+        lines = _lines(conn, body.get("itemDto"), empresa, segmento, store.clock.today(), store.quantity_unit)
         nro = store.next_id(conn, t.mad_pedvenda.c.nropedvenda)
         payments = _payments(conn, nro, body.get("formaPagtoDto"))
         placed = body.get("dtaHorPedidoCanalVenda")
@@ -329,7 +332,12 @@ def edit_order(store: Store, nro: int, body: Any) -> None:
         values: dict[str, Any] = {"dtaalteracao": now}
         if "itemDto" in body:
             new_lines = _lines(
-                conn, body["itemDto"], order["nroempresa"], order["nrosegmento"], store.clock.today()
+                conn,
+                body["itemDto"],
+                order["nroempresa"],
+                order["nrosegmento"],
+                store.clock.today(),
+                store.quantity_unit,
             )
             _reserve(conn, now, order["nroempresa"], [dict(r) for r in order_lines(conn, nro)], -1)
             conn.execute(t.mad_pedvendaitem.delete().where(t.mad_pedvendaitem.c.nropedvenda == nro))
@@ -361,4 +369,4 @@ def cancel_from_channel(store: Store, nro: int, reason: str | None, record_event
                 dtahorsituacaopedalt=now,
             )
         )
-        record_event(conn, now, nro, "C", nfe_cancelled=False)
+        record_event(conn, now, nro, "C", store.quantity_unit, nfe_cancelled=False)

@@ -72,10 +72,21 @@ def make_engine(url: str | None) -> tuple[Engine, str]:
     return engine, url
 
 
-class Store:
-    """Database + clock + write serialisation shared by every part of the sandbox ERP."""
+# What SmPedidoVendaAPI's qtdPedida / qtdAtendida count: "packaging" (the contract's, [assumed])
+# or "base" units. MAD_PEDVENDAITEM holds base units either way (order_records.py).
+QUANTITY_UNITS = ("packaging", "base")
 
-    def __init__(self, url: str | None = None) -> None:
+
+class Store:
+    """Database + clock + write serialisation shared by every part of the sandbox ERP, and the
+    unit its API counts order line quantities in (`quantity_unit`, one of QUANTITY_UNITS)."""
+
+    def __init__(self, url: str | None = None, *, quantity_unit: str = "packaging") -> None:
+        if quantity_unit not in QUANTITY_UNITS:
+            raise ValueError(
+                f"quantity_unit must be one of {', '.join(QUANTITY_UNITS)}, not {quantity_unit!r}"
+            )
+        self.quantity_unit = quantity_unit
         self.engine, self.url = make_engine(url)
         self._temporary = Path(self.url.removeprefix("sqlite:///")).parent if url is None else None
         self.clock = MonotonicClock()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from sandbox.consinco import tables as t
+from sandbox.consinco.erp import ConsincoErp
 from sandbox_consinco.helpers import order_body
 
 
@@ -93,6 +95,75 @@ def test_order_is_stored_with_consinco_names_and_reserves_stock(served, api):
         ).scalar_one()
     assert row["nropedcliente"] == "1001" and row["seqcanalvenda"] == 7 and row["codgeraloper"] == 207
     assert now_reserved == reserved + 2
+
+
+def _box_of_12(erp) -> tuple[str, int]:
+    """(EAN, seqproduto) of a CX-12 packaging sellable at company 1, segment 2."""
+    ps, p, c, e = t.mrl_prodempseg, t.map_produto, t.map_prodcodigo, t.map_famembalagem
+    with erp.store.read() as conn:
+        row = conn.execute(
+            select(c.c.codacesso, ps.c.seqproduto)
+            .join(p, p.c.seqproduto == ps.c.seqproduto)
+            .join(e, (e.c.seqfamilia == p.c.seqfamilia) & (e.c.qtdembalagem == ps.c.qtdembalagem))
+            .join(c, (c.c.seqproduto == ps.c.seqproduto) & (c.c.qtdembalagem == ps.c.qtdembalagem))
+            .where(ps.c.nroempresa == 1, ps.c.nrosegmento == 2, ps.c.qtdembalagem == 12,
+                   ps.c.statusvenda == "A", p.c.indintegraecommerce == "S", e.c.status == "A")
+            .order_by(ps.c.seqproduto)
+            .limit(1)
+        ).first()  # fmt: skip
+    assert row is not None, "no CX-12 packaging in the generated chain"
+    return row.codacesso, row.seqproduto
+
+
+def _reserved(erp, seq: int) -> float:
+    pe = t.mrl_produtoempresa
+    with erp.store.read() as conn:
+        return conn.execute(
+            select(pe.c.qtdreservadavda).where(pe.c.nroempresa == 1, pe.c.seqproduto == seq)
+        ).scalar_one()
+
+
+@pytest.mark.parametrize(("unit", "boxes_2", "box_1"), [("packaging", 2, 1), ("base", 24, 12)])
+def test_mad_pedvendaitem_holds_base_units_and_the_api_counts_in_its_setting(chain_db, unit, boxes_2, box_1):
+    """Public customer SQL over MAD_PEDVENDAITEM values a line as VLREMBINFORMADO * QTDATENDIDA /
+    QTDEMBALAGEM and counts packagings as QTDPEDIDA / QTDEMBALAGEM: the table holds base units, so
+    2 boxes of 12 are QTDPEDIDA 24. Which unit the API's qtdPedida / qtdAtendida count is not
+    public [assumed]: packagings by default, base units with quantity_unit="base"."""
+    erp = ConsincoErp(
+        chain_db, **({"quantity_unit": unit} if unit != "packaging" else {})
+    )  # packaging: the default
+    try:
+        code, seq = _box_of_12(erp)
+        reserved = _reserved(erp, seq)
+        status, answer = erp.insert_order(
+            order_body(code, itemDto=[{"codAcesso": code, "qtdPedida": boxes_2}])
+        )
+        assert status == 201
+        nro = answer["nroPedVenda"]
+        with erp.store.read() as conn:
+            row = conn.execute(select(t.mad_pedvendaitem).where(t.mad_pedvendaitem.c.nropedvenda == nro))
+            line = row.mappings().one()
+        price = line["vlrembinformado"]
+        assert (line["qtdpedida"], line["qtdembalagem"]) == (24, 12)
+        assert line["qtdpedida"] / line["qtdembalagem"] == 2  # boxes, as Consinco's SQL counts them
+        assert answer["vlrTotalPedido"] == round(line["vlrembinformado"] * line["qtdpedida"] / 12 + 10.0, 2)
+        assert answer["vlrTotalPedido"] == round(2 * price + 10.0, 2) and _reserved(erp, seq) == reserved + 24
+        item = erp.order(nro)["itens"][0]
+        assert (item["qtdPedida"], item["qtdEmbalagem"], item["vlrTotalPedido"]) == (
+            boxes_2,
+            12,
+            round(2 * price, 2),
+        )
+
+        separated = erp.separate(nro, cuts={1: box_1})["itens"][0]
+        assert (separated["qtdAtendida"], separated["vlrTotalAtendido"]) == (box_1, round(price, 2))
+        with erp.store.read() as conn:
+            served = conn.execute(
+                select(t.mad_pedvendaitem.c.qtdatendida).where(t.mad_pedvendaitem.c.nropedvenda == nro)
+            ).scalar_one()
+        assert served == 12 and _reserved(erp, seq) == reserved + 12
+    finally:
+        erp.close()
 
 
 def test_refusals_answer_in_the_erps_words(served, api):
