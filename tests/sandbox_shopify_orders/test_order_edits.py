@@ -131,6 +131,31 @@ def test_edit_cuts_a_line_adds_a_variant_and_reports_the_delta(
     assert receiver.topics("orders/updated")
 
 
+def test_a_variant_added_earlier_in_the_edit_is_on_the_calculated_order_and_not_added_twice(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """Shopify's allowDuplicates (default false): "whether the mutation can create a line item for a
+    variant that's already on the calculated order" — a variant added in this edit is on it."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 1}], gateway="pix", seed=5
+    )
+    calc_id = shop.data(BEGIN, {"id": order_id})["orderEditBegin"]["calculatedOrder"]["id"]
+    added = {"id": calc_id, "variantId": catalogue.variants["FJN-1"]["id"], "quantity": 1}
+    first = shop.data(ADD_VARIANT, added)["orderEditAddVariant"]
+    assert first["userErrors"] == []
+    on_the_order = shop.data(
+        ADD_VARIANT, {"id": calc_id, "variantId": catalogue.variants["ARZ-1"]["id"], "quantity": 1}
+    )["orderEditAddVariant"]
+    again = shop.data(ADD_VARIANT, added)["orderEditAddVariant"]
+    assert again["userErrors"] == on_the_order["userErrors"] != []  # the answer for a variant on the order
+    assert again["calculatedLineItem"] is None
+
+    commit = shop.data(COMMIT, {"id": calc_id})["orderEditCommit"]
+    assert commit["userErrors"] == []
+    lines = order(shop, order_id)["lineItems"]["nodes"]
+    assert [li["currentQuantity"] for li in lines if li["sku"] == "FJN-1"] == [1]
+
+
 SUBSCRIBE = """
 mutation Subscribe($uri: String!) {
   webhookSubscriptionCreate(topic: ORDERS_FULFILLED, webhookSubscription: {uri: $uri}) {

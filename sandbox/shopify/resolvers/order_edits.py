@@ -294,7 +294,10 @@ def order_edit_add_variant(
             **_EDIT_PAYLOAD_NONE,
             "userErrors": [user_error(["quantity"], "Quantity must be greater than 0.")],
         }
-    present = any(line["_variantId"] == variantId and line["currentQuantity"] > 0 for line in order["_lines"])
+    # Already "on the calculated order" (allowDuplicates): on the order's lines or added in this edit.
+    present = any(
+        line["_variantId"] == variantId and line["currentQuantity"] > 0 for line in order["_lines"]
+    ) or any(added["variantId"] == variantId for added in calc["_added"])
     if present and not allowDuplicates:
         return {
             **_EDIT_PAYLOAD_NONE,
