@@ -38,7 +38,9 @@ kilograms) its units on the variant's lines past the order's own do (the ledger 
 after the commit, whose answer can be lost).
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
-authorisation. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
+authorisation. So is a line picked lighter whose ERP line totals round to the same cents (a
+gram light on a cheap item): there is nothing to take off, and Shopify takes no discount of
+zero. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
 an adjustment whose description one of the variant's Shopify lines already carries is not sent
 again (an order edit commits all of its changes or none, so the description means the split,
 its quantities and both discounts are in); the units of a weighed variant are counted over all
@@ -99,7 +101,13 @@ class LineChange:
     @property
     def sends(self) -> bool:
         """Whether this change is applied to Shopify (a quantity or a discount)."""
-        return self.adjusted or self.shopify_quantity is not None or self.discount_per_unit is not None
+        return self.adjusted or self.shopify_quantity is not None or self.takes_discount
+
+    @property
+    def takes_discount(self) -> bool:
+        """Whether a line discount is staged for it: a split (its kept units may take none, the unit
+        alone the rest), else a positive amount per unit (Shopify takes no discount of zero)."""
+        return self.splits or (self.discount_per_unit is not None and self.discount_per_unit > 0)
 
     @property
     def splits(self) -> bool:
@@ -265,12 +273,16 @@ def _weight(
         reason = (f"{weighed} (heavier): not charged above what was authorised, so the Shopify line keeps "
                   "its price and the capture stays within the authorisation")  # fmt: skip
         return LineChange(key, "weight", reason=reason, **base)
+    difference = weight_difference(line)
+    if difference <= 0:  # a gram light on a cheap item: both line totals round to the same cents
+        reason = (f"{weighed}: the ERP charges the same (its line totals differ by {difference}), so the "
+                  "Shopify line keeps its price")  # fmt: skip
+        return LineChange(key, "weight", reason=reason, **base)
     same = _variant_lines(lines, shopify_line)
     units = sum(s.current_quantity for s in same)
     if shopify_line is None or units <= 0:
         reason = f"{weighed}: no Shopify line to adjust, the capture follows the NF-e total"
         return LineChange(key, "weight", reason=reason, **base)
-    difference = weight_difference(line)
     description = f"{WEIGHT_ADJUSTMENT}: {_kg(ordered)} kg → {_kg(served)} kg"
     adjusted = any(description in carried.get(s.id, ()) for s in same)
     money = {"discount_description": description, "discount_total": difference, "weighed_units": units,
@@ -419,7 +431,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     pending = [change for change in pending if not change.adds_weighed]
     splits = [change for change in pending if change.splits and change.line_item_id is not None]
     edits = _pending_edits([change for change in pending if change not in splits], order.lines)
-    discounts = [c for c in pending if c.discount_per_unit is not None and c.line_item_id is not None]
+    discounts = [c for c in pending if c.takes_discount and c.line_item_id is not None]
     calculated = None
     if edits or discounts or weighed_adds:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)

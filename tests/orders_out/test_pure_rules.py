@@ -412,6 +412,18 @@ def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
     assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [("gid://shopify/LineItem/A2", 1)]
 
 
+def test_a_weighing_whose_line_totals_round_to_the_same_cents_is_recorded_without_a_discount() -> None:
+    """R$ 3,99/kg, 1 kg ordered, 0,999 kg weighed: both ERP line totals are 3,99. Nothing to take
+    off (Shopify takes no discount of zero): the weighing is recorded, the line keeps its price."""
+    weighed = dataclasses.replace(
+        line(1, "K", "1", "0.999", weighed=True), total_ordered=D("3.99"), total_served=D("3.99")
+    )
+    [change] = plan_changes(event(weighed), [shopify_line("K", 1)], VARIANTS)
+    assert (change.kind, change.shopify_quantity, change.discount_per_unit) == ("weight", None, None)
+    assert not change.sends and not change.takes_discount
+    assert "the ERP charges the same" in change.reason
+
+
 def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() -> None:
     """Paid 100, invoiced 80: nothing to capture, and the order link names the 20.00 to refund;
     once refunded, nothing to name."""

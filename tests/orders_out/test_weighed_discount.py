@@ -113,6 +113,39 @@ def test_heavier_weighed_item_is_recorded_and_never_charged_above_the_authorisat
     assert f"{nfe_total - before.current_total} was not charged" in attention
 
 
+def test_a_gram_light_on_a_cheap_item_is_recorded_and_the_rest_of_the_picking_is_applied(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bananas at R$ 3,99/kg: 1 kg ordered, the scale says 0,999 kg, and both ERP line totals are
+    3,99. There is nothing to take off (Shopify takes no discount of zero): the weighing is
+    recorded, the cut of the same picking is applied, and the invoice captures the NF-e."""
+    plain = world.plain(0)
+    banana = next(s for s in world.chain.skus if s.weighed and s.id_sku not in world.variants)
+    monkeypatch.setitem(world.chain.prices, banana.id_sku, Decimal("3.99"))
+    world.publish(banana)
+    order = world.linked_order([(banana.id_sku, 1), (plain, 3)], gateway="cartao", capture="manual")
+    world.erp.separate(
+        order.nro, cuts={str(order.lines[plain]): 1}, weights={str(order.lines[banana.id_sku]): 0.999}
+    )
+    world.poll()
+
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+    assert edit.response_payload["discounted"] == []
+    lines = {line["sku"]: line for line in world.order_doc(order.gid)["_lines"]}
+    assert (lines[plain]["currentQuantity"], lines[banana.id_sku]["currentQuantity"]) == (1, 1)
+    assert lines[banana.id_sku]["discountAllocations"] == []
+    changes = {c.sku: c for c in world.line_changes(order.gid)}
+    assert (changes[plain].kind, changes[plain].applied) == ("cut", True)
+    weight = changes[banana.id_sku]
+    assert (weight.kind, weight.qty_after, weight.applied) == ("weight", Decimal("0.999"), False)
+    assert "the ERP charges the same" in (weight.reason or "")
+
+    nfe_total, invoice = world.invoice(order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert world.settlement(order.gid).paid == nfe_total
+
+
 def _uneven_weight(price: Decimal, units: int) -> tuple[Decimal, Decimal]:
     """(kg, ERP difference) of a lighter pick whose difference in cents `units` does not divide."""
     for grams in range(units * 1000 - 15, units * 1000 - 400, -5):
