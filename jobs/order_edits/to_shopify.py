@@ -592,8 +592,13 @@ def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[st
 
 
 def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) -> list[LineChange]:
-    """The changes Shopify does not show yet (absolute targets: a replay sends nothing twice)."""
+    """The changes Shopify does not show yet (absolute targets: a replay sends nothing twice).
+
+    A change without a line of its own (a substitute) sets its variant: two ERP lines replaced by
+    the same new SKU both carry the units they serve together (plan_changes), so the variant is
+    added or set once, not once per ERP line."""
     pending = []
+    by_variant: set[str | None] = set()
     for change in changes:
         if change.shopify_quantity is None:
             continue
@@ -602,6 +607,9 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
             if current != change.shopify_quantity:
                 pending.append(change)
             continue
+        if change.variant_id in by_variant:
+            continue
+        by_variant.add(change.variant_id)
         existing = next((s for s in lines if s.variant_id == change.variant_id), None)
         if existing is None:
             pending.append(change)

@@ -126,6 +126,33 @@ def test_substituted_item_is_added_to_the_shopify_order(world: World) -> None:
     ) in kinds
 
 
+def test_two_lines_substituted_by_the_same_new_sku_add_it_once(world: World) -> None:
+    """Two yoghurt flavours are out of stock; the picker replaces each with one natural yoghurt (the
+    same SKU, not on the order): Shopify gets the substitute once, x2 (not x4), and a replay of
+    the edit sends nothing."""
+    from jobs.order_edits import to_shopify
+
+    first, second, substitute = world.plain(0), world.plain(1), world.plain(2)
+    order = world.linked_order([(first, 1), (second, 1)], gateway="pix")
+    sub_ean = next(s.ean for s in world.chain.skus if s.id_sku == substitute)
+    world.erp.separate(
+        order.nro,
+        substitutions=[
+            {"seqItem": order.lines[first], "codAcesso": sub_ean, "qtd": 1},
+            {"seqItem": order.lines[second], "codAcesso": sub_ean, "qtd": 1},
+        ],
+    )
+    world.poll()
+
+    [message] = world.messages("order_edits", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    lines = [(line["sku"], line["currentQuantity"]) for line in world.order_doc(order.gid)["_lines"]]
+    assert sorted(lines) == sorted([(first, 0), (second, 0), (substitute, 2)]), lines
+    snapshot = copy.deepcopy(world.order_doc(order.gid))
+    assert to_shopify.replay(message.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid) == snapshot
+
+
 def test_capture_above_the_authorisation_is_never_asked_all_authorised_is_taken_and_the_rest_surfaced(
     world: World,
 ) -> None:

@@ -424,6 +424,26 @@ def test_a_weighing_whose_line_totals_round_to_the_same_cents_is_recorded_withou
     assert "the ERP charges the same" in change.reason
 
 
+def test_two_lines_replaced_by_the_same_new_sku_set_it_once_to_their_units_together() -> None:
+    """A x1 and B x1, both replaced by one S (not on the order): S is added once with 2 units, not
+    twice with 2 each; once Shopify has S x2 nothing is left to send."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    picked = event(
+        line(1, "A", "1", "0"), line(2, "B", "1", "0"), line(3, "S", "0", "1", replaces=1),
+        line(4, "S", "0", "1", replaces=2),
+    )  # fmt: skip
+    shopify = [shopify_line("A", 1), shopify_line("B", 1)]
+    edits = _pending_edits(plan_changes(picked, shopify, VARIANTS), shopify)
+    assert sorted((c.variant_id or "", c.line_item_id or "", c.shopify_quantity) for c in edits) == [
+        (VARIANTS["A"], "gid://shopify/LineItem/A", 0),
+        (VARIANTS["B"], "gid://shopify/LineItem/B", 0),
+        (VARIANTS["S"], "", 2),
+    ]
+    applied = [shopify_line("A", 0), shopify_line("B", 0), shopify_line("S", 2)]
+    assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
+
+
 def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() -> None:
     """Paid 100, invoiced 80: nothing to capture, and the order link names the 20.00 to refund;
     once refunded, nothing to name."""
