@@ -66,6 +66,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import OrderLineChange, OrderLink
 from shopify_app.admin_api import for_shop, order_edit_discounts
 from shopify_app.admin_api.errors import ShopifyUserErrors
+from shopify_app.admin_api.order_results import CalculatedLine
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 
 log = logging.getLogger(__name__)
@@ -440,7 +441,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             done[change.change_key], subtotal = _split(client, edit, change, order, location, subtotal)
         for change in edits:
             if change.line_item_id is not None:
-                calc_line = _calculated_line(edit, change)
+                calc_line = _calculated_line(edit, change, order.lines)
                 client.order_edit_set_quantity(
                     edit.calculated_order_id, calc_line, change.shopify_quantity or 0
                 )
@@ -451,7 +452,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                 )  # fmt: skip
         for change in discounts:
             if change.change_key not in done:
-                calc_line = _calculated_line(edit, change)
+                calc_line = _calculated_line(edit, change, order.lines)
                 _discount(
                     client, edit, calc_line, change.discount_per_unit, order, change.discount_description
                 )
@@ -492,7 +493,7 @@ def _split(
     executor, calc_id = client.executor, edit.calculated_order_id
     planned = change.reason.split(";")[0]  # "weighed ...: line discount D 'Ajuste de peso: ...'"
     units, difference = change.weighed_units or 0, change.discount_total or Decimal("0")
-    kept_line = _calculated_line(edit, change)
+    kept_line = _calculated_line(edit, change, order.lines)
     shopify_line = next((s for s in order.lines if s.id == change.line_item_id), None)
     kept_price = _unit_price(shopify_line) if shopify_line else Decimal("0")
 
@@ -638,9 +639,19 @@ def _refuse_other_weighing(
                 )
 
 
-def _calculated_line(edit: Any, change: LineChange) -> str:
-    line = edit.line_for_variant(change.variant_id) if change.variant_id else None
-    line = line or next((c for c in edit.lines if change.sku and c.sku == change.sku), None)
+def _calculated_line(edit: Any, change: LineChange, lines: Sequence[ShopifyLine]) -> str:
+    """The calculated line a change stages on. For a line of the order (`line_item_id`): the one
+    Shopify numbers as it, else the one in its place among the variant's lines (both list the
+    order's lines in order) — never merely the variant's first, as one SKU can sit on two lines
+    ("leve 3 pague 2") and a cut of the second must not land on the first. By variant or SKU only
+    for a line added in this edit (no line item yet)."""
+    if change.line_item_id is not None:
+        line = edit.line_for_item(change.line_item_id)
+        if line is None:
+            line = _same_place(edit, change.line_item_id, lines)
+    else:
+        line = edit.line_for_variant(change.variant_id) if change.variant_id else None
+        line = line or next((c for c in edit.lines if change.sku and c.sku == change.sku), None)
     if line is None:
         raise Rejected(
             f"order edit has no line for {change.sku or change.variant_id}",
@@ -648,6 +659,17 @@ def _calculated_line(edit: Any, change: LineChange) -> str:
             code="LINE_NOT_EDITABLE",
         )
     return line.id
+
+
+def _same_place(edit: Any, line_item_id: str, lines: Sequence[ShopifyLine]) -> CalculatedLine | None:
+    """The calculated line in the place `line_item_id` holds among its variant's order lines
+    (None when the edit does not list as many lines of the variant: no place to trust)."""
+    shopify_line = next((s for s in lines if s.id == line_item_id), None)
+    if shopify_line is None or shopify_line.variant_id is None:
+        return None
+    same = [s.id for s in lines if s.variant_id == shopify_line.variant_id]
+    calculated = edit.lines_for_variant(shopify_line.variant_id)
+    return calculated[same.index(line_item_id)] if len(calculated) == len(same) else None
 
 
 def _tried(link_id: int, event: OrderEvent) -> set[str]:

@@ -358,6 +358,16 @@ class OrderEdit:
     def line_for_variant(self, variant_id: str) -> CalculatedLine | None:
         return next((line for line in self.lines if line.variant_id == variant_id), None)
 
+    def lines_for_variant(self, variant_id: str) -> list[CalculatedLine]:
+        return [line for line in self.lines if line.variant_id == variant_id]
+
+    def line_for_item(self, line_item_id: str) -> CalculatedLine | None:
+        """The calculated line of one of the order's lines. CalculatedLineItem has no field naming
+        its LineItem (2026-10 schema); Shopify gives it the LineItem's number instead
+        (gid://shopify/LineItem/N is gid://shopify/CalculatedLineItem/N in the edit)."""
+        number = line_item_id.rsplit("/", 1)[-1]
+        return next((line for line in self.lines if line.id.rsplit("/", 1)[-1] == number), None)
+
 
 def parse_order_edit(payload: dict[str, Any]) -> OrderEdit:
     calculated = require(payload, "calculatedOrder", "orderEditBegin")

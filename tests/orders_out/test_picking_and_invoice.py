@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
+from erp.client import ErpClient
 from jobs import invoices
 from ledger import watermarks
 from ledger.db import session_scope
@@ -224,3 +225,32 @@ def test_the_invoice_fulfils_only_what_the_nfe_carries_not_a_line_added_after_pi
     invoices.replay(message.id)
     fulfilled = {line["sku"]: line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]}
     assert fulfilled == {sku: 2, extra: 0}
+
+
+def test_a_cut_on_the_second_line_of_a_sku_edits_that_line_not_the_first(world: World) -> None:
+    """A "leve 3 pague 2": Shopify has one SKU on two lines (2 and 3 units, one ERP line each). The
+    ERP cuts its second line 3 -> 1: the second Shopify line becomes 1 and the first keeps its 2,
+    as the NF-e says (the edit finds the calculated line of that line, not the variant's first);
+    the invoice pays the order and a replay of the edit sends nothing."""
+    from jobs.order_edits import to_shopify
+
+    sku = world.plain(0)
+    order = world.linked_order([(sku, 2), (sku, 3)], gateway="cartao", capture="manual")
+    client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
+    first, second = sorted(client.get_order(order.nro).lines, key=lambda line: line.seq_item)
+    client.close()
+    assert (first.qty_ordered, second.qty_ordered) == (2, 3)
+    world.erp.separate(order.nro, cuts={str(second.seq_item): 1})
+    world.poll()
+
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+    quantities = [line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]]
+    assert quantities == [2, 1], f"Shopify's lines after the edit: {quantities} (the ERP served 2 + 1)"
+    snapshot = copy.deepcopy(world.order_doc(order.gid))
+    assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
+    assert world.order_doc(order.gid) == snapshot
+
+    invoiced, invoice = world.invoice(order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert world.settlement(order.gid).paid == invoiced

@@ -412,6 +412,35 @@ def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
     assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [("gid://shopify/LineItem/A2", 1)]
 
 
+def test_a_change_stages_on_the_calculated_line_of_its_own_shopify_line() -> None:
+    """Shopify numbers an order's line in an edit as the line (LineItem/N is CalculatedLineItem/N);
+    should it not, the calculated line in the same place among the variant's lines. Never the
+    variant's first line for a change of its second; none to guess when the places do not match."""
+    from jobs.order_edits.to_shopify import LineChange, _calculated_line
+    from ledger.errors import Rejected
+    from shopify_app.admin_api.order_results import CalculatedLine, OrderEdit
+
+    variant = VARIANTS["A"]
+    first = ShopifyLine("gid://shopify/LineItem/11", "A", "A", 2, 2, variant, None, None, None)
+    second = ShopifyLine("gid://shopify/LineItem/12", "A", "A", 3, 3, variant, None, None, None)
+    cut = LineChange(
+        "event:9:item:2", "cut", "A", D(3), D(1), "cut", line_item_id=second.id, variant_id=variant
+    )
+
+    def edit(*ids: str) -> OrderEdit:
+        return OrderEdit("gid://shopify/CalculatedOrder/1", [CalculatedLine(i, "A", 1, variant) for i in ids])
+
+    numbered = edit("gid://shopify/CalculatedLineItem/11", "gid://shopify/CalculatedLineItem/12")
+    assert _calculated_line(numbered, cut, [first, second]) == "gid://shopify/CalculatedLineItem/12"
+    placed = edit("gid://shopify/CalculatedLineItem/a", "gid://shopify/CalculatedLineItem/b")
+    assert _calculated_line(placed, cut, [first, second]) == "gid://shopify/CalculatedLineItem/b"
+    with pytest.raises(Rejected) as refused:
+        _calculated_line(edit("gid://shopify/CalculatedLineItem/a"), cut, [first, second])
+    assert refused.value.code == "LINE_NOT_EDITABLE"
+    added = dataclasses.replace(cut, line_item_id=None)  # a line added in this edit: by its variant
+    assert _calculated_line(placed, added, [first, second]) == "gid://shopify/CalculatedLineItem/a"
+
+
 def test_a_weighing_whose_line_totals_round_to_the_same_cents_is_recorded_without_a_discount() -> None:
     """R$ 3,99/kg, 1 kg ordered, 0,999 kg weighed: both ERP line totals are 3,99. Nothing to take
     off (Shopify takes no discount of zero): the weighing is recorded, the line keeps its price."""
