@@ -351,9 +351,15 @@ def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
 
 def poll_now(shop_id: int) -> None:
     """'Run now' of the event-driven flows (edits, invoices, cancellations from the ERP): the
-    poller is what reads the ERP, so it is enqueued (never called)."""
+    poller is what reads the ERP, so it is enqueued (never called). Under one id per shop, so
+    clicks while it waits enqueue it once; an ended one (RQ keeps a failed job for a year) does
+    not refuse the id."""
     queues.enqueue(
-        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id=f"order-events-now-{shop_id}"
+        "jobs.order_events.run",
+        shop_id,
+        queue=queues.ORDERS,
+        job_id=f"order-events-now-{shop_id}",
+        replace_ended=True,
     )
 
 
