@@ -1,7 +1,13 @@
-"""`rq cron jobs.cron_config` (or `flask --app app cron`): one tick a minute, on the default queue.
+"""`rq cron jobs.cron_config` (or `flask --app app cron`): one tick a minute, on the webhooks queue.
 
 The per-shop timing lives in the ledger's Schedule rows, editable from the app; RQ's cron
 scheduler only has to wake the tick, which decides what is due.
+
+Why the webhooks queue: the tick only reads the schedules and enqueues (each flow on its own
+queue, inbox rows on theirs), so it belongs with the short jobs, served by the low-latency
+`-q orders -q webhooks` worker. On `default` it would wait behind whatever the catalog worker
+(`-q catalog -q default`) runs, one job at a time for hours during a first load: no EventoPedido
+poll (NF-e, capture, cancellations), no orders catch-up, no inbox sweep meanwhile.
 """
 
 from __future__ import annotations
@@ -9,8 +15,8 @@ from __future__ import annotations
 from rq import cron
 
 from jobs.scheduler import tick
-from ledger.queues import DEFAULT
+from ledger.queues import WEBHOOKS
 
 TICK_JOB_TIMEOUT = 50  # a tick must finish before the next one
 
-cron.register(tick, DEFAULT, cron="* * * * *", job_timeout=TICK_JOB_TIMEOUT, result_ttl=300)
+cron.register(tick, WEBHOOKS, cron="* * * * *", job_timeout=TICK_JOB_TIMEOUT, result_ttl=300)

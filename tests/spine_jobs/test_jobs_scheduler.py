@@ -1,10 +1,11 @@
-"""The schedule tick: due flows enqueued once per minute, disabled ones and inactive shops skipped."""
+"""The schedule tick: due flows enqueued once per minute, disabled ones and inactive shops skipped,
+the tick itself on the short jobs' queue."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rq import Queue
+from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 from rq.job import Job, JobStatus
 from sqlalchemy import select
@@ -96,7 +97,28 @@ def test_cron_config_registers_the_tick_every_minute(rconn):
     cron = CronScheduler(connection=rconn)
     cron.load_config_from_file("jobs.cron_config")
     [job] = cron.get_jobs()
-    assert (job.func_name, job.cron, job.queue_name) == ("jobs.scheduler.tick", "* * * * *", "default")
+    assert (job.func_name, job.cron, job.queue_name) == ("jobs.scheduler.tick", "* * * * *", "webhooks")
+
+
+def test_the_tick_runs_on_the_short_jobs_worker_while_the_catalog_worker_is_hours_into_a_load(shop_id, rconn):
+    """README's layout: `worker -q orders -q webhooks --simple` and `worker -q catalog -q default`.
+    On `default` the tick would wait behind a first catalog load (hours): no EventoPedido poll
+    (NF-e keys, captures, ERP cancellations), no orders catch-up, no inbox sweep meanwhile."""
+    set_schedules(shop_id, order_events="* * * * *")
+    catalog = Queue("catalog", connection=rconn)
+    load = catalog.enqueue("jobs.products.run", shop_id, job_id="initial-load", job_timeout=7 * 3600)
+    catalog.remove(load)
+    load.set_status(JobStatus.STARTED)  # the catalog worker's one job at a time
+    cron = CronScheduler(connection=rconn)
+    cron.load_config_from_file("jobs.cron_config")
+    [tick] = cron.get_jobs()
+    ticked = tick.enqueue(rconn)  # what `flask --app app cron` does every minute
+    short_jobs = [Queue("orders", connection=rconn), Queue("webhooks", connection=rconn)]
+    SimpleWorker(short_jobs, connection=rconn).work(burst=True, with_scheduler=False)
+    assert ticked.get_status() == JobStatus.FINISHED
+    [poll] = ticked.return_value()  # the EventoPedido poll it enqueued, run by the same worker
+    assert Job.fetch(poll, connection=rconn).func_name == "jobs.order_events.run"
+    assert Job.fetch(poll, connection=rconn).get_status() != JobStatus.QUEUED
 
 
 def test_each_run_may_last_as_long_as_its_queue_allows_not_rqs_180_seconds(shop_id, rconn):
@@ -138,3 +160,4 @@ def test_a_finished_run_is_remembered_until_the_next_due_time(shop_id, rconn):
     job.set_status(JobStatus.FINISHED)
     assert scheduler.tick(six + timedelta(hours=20)) == []
     assert scheduler.tick(six + timedelta(days=1)) == [f"flow-{shop_id}-reconcile-202611290600"]
+
