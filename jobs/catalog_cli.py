@@ -104,6 +104,7 @@ def register(app: Flask) -> None:
         """Run the products and skus flows now, with a progress bar."""
         from jobs import catalog_flow
         from jobs.locks import LockBusy
+        from ledger.errors import Transient
 
         shop_id = _shop_id(domain)
         runs: list[tuple[str, Callable[[_Bar], Any]]]
@@ -118,7 +119,7 @@ def register(app: Flask) -> None:
             bar = _Bar(name)
             try:
                 result = call(bar)
-            except LockBusy as exc:
+            except (LockBusy, Transient) as exc:  # another worker holds the catalog
                 raise click.ClickException(f"{name}: {exc}") from exc
             finally:
                 bar.close()

@@ -31,10 +31,11 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 
+from rq import get_current_job
 from sqlalchemy import select
 
 import erp
@@ -140,18 +141,40 @@ def run_flow(
     client: AdminClient | None = None,
     job_id: str | None = None,
 ) -> SyncResult:
-    """One scheduled pass of `flow` ("products" | "skus"); skipped when the catalog is busy."""
-    try:
-        with flow_lock(shop_id, flow), flow_lock(shop_id, CATALOG_LOCK):
-            with session_scope() as session:
-                state = watermarks.read(session, shop_id, flow)
-                empty = not catalog_cache.all_seqs(session, shop_id)
-            if state.last_changed_at is None and empty:
-                return _initial_load(shop_id, progress=progress, client=client, bulk=None, job_id=job_id)
-            return _incremental(shop_id, flow, state.last_changed_at, progress, client, job_id)
-    except LockBusy:
-        log.info("catalog: %s for shop %s skipped, the catalog is busy", flow, shop_id)
-        return SyncResult(busy=True)
+    """One scheduled pass of `flow` ("products" | "skus"); skipped when this flow already runs.
+
+    The catalog held by something else (the other flow: both are due the same minute by default,
+    or a replay) raises Transient: RQ's Retry runs the pass again shortly. A silent skip would
+    starve it, meeting the other flow again at every due time. On the job's last try it is
+    skipped after all (logged): the next due time runs it, and a catalog busy for hours (an initial
+    load) does not fill the failed-job registry.
+    """
+    with ExitStack() as held:
+        try:
+            held.enter_context(flow_lock(shop_id, flow))
+        except LockBusy:
+            log.info("catalog: %s for shop %s skipped, it is already running", flow, shop_id)
+            return SyncResult(busy=True)
+        try:
+            held.enter_context(flow_lock(shop_id, CATALOG_LOCK))
+        except LockBusy as exc:
+            if _last_try():
+                log.warning("catalog: %s for shop %s skipped, the catalog stayed busy through its retries",
+                            flow, shop_id)  # fmt: skip
+                return SyncResult(busy=True)
+            raise Transient(f"catalog of shop {shop_id} is busy; {flow} pass retried later") from exc
+        with session_scope() as session:
+            state = watermarks.read(session, shop_id, flow)
+            empty = not catalog_cache.all_seqs(session, shop_id)
+        if state.last_changed_at is None and empty:
+            return _initial_load(shop_id, progress=progress, client=client, bulk=None, job_id=job_id)
+        return _incremental(shop_id, flow, state.last_changed_at, progress, client, job_id)
+
+
+def _last_try() -> bool:
+    """Whether this runs as an RQ job with no retry left (outside RQ: not, the caller decides)."""
+    job = get_current_job()
+    return job is not None and not job.retries_left
 
 
 def initial_load(

@@ -5,7 +5,9 @@ ID token travels in. `GET /api/flows/changes` costs two MAX() queries and one Re
 so the page can ask every few seconds and re-read the dashboard only when something moved.
 
 "Running" reads the flow lock jobs.locks.flow_lock holds (`lock:flow:<shop_id>:<name>`, by the
-flow's name or its schedule's) without importing jobs.
+flow's name or its schedule's) without importing jobs. "Waiting" is a catalog flow (products,
+skus) not running while the shop's catalog lock, which both share, is held (by the other one, or
+a replay): a pass of it, run now or due, waits for the catalog (jobs.catalog_flow retries it).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ bp = Blueprint("flows", __name__, url_prefix="/flows")
 
 STATUSES = tuple(s.value for s in MessageStatus)
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
+CATALOG_LOCK = "catalog"  # jobs.catalog_flow.CATALOG_LOCK: held by either catalog flow and by replays
+CATALOG_FLOWS = ("products", "skus")
 
 
 def lock_key(shop_id: int, name: str) -> str:
@@ -58,18 +62,25 @@ def _lock_names(flow: catalog.Flow) -> list[str]:
     return [flow.name] + ([flow.schedule] if flow.schedule and flow.schedule != flow.name else [])
 
 
-def running_flows(shop_id: int) -> list[str]:
-    """Names of the flows whose lock is held now (empty, and logged, when Redis is unreachable)."""
+def lock_state(shop_id: int) -> tuple[list[str], bool]:
+    """(names of the flows whose lock is held now, whether the shop's catalog lock is held);
+    nothing held, and logged, when Redis is unreachable."""
     try:
         conn = get_redis(app_settings().redis_url)
         pipe = conn.pipeline(transaction=False)
         for flow in catalog.FLOWS:
             pipe.exists(*(lock_key(shop_id, name) for name in _lock_names(flow)))
-        held = pipe.execute()
+        pipe.exists(lock_key(shop_id, CATALOG_LOCK))
+        *held, catalog_held = pipe.execute()
     except RedisError as exc:
         log.warning("api: flow locks unreadable: %s", exc)
-        return []
-    return [flow.name for flow, n in zip(catalog.FLOWS, held, strict=True) if n]
+        return [], False
+    return [flow.name for flow, n in zip(catalog.FLOWS, held, strict=True) if n], bool(catalog_held)
+
+
+def running_flows(shop_id: int) -> list[str]:
+    """Names of the flows whose lock is held now (empty, and logged, when Redis is unreachable)."""
+    return lock_state(shop_id)[0]
 
 
 def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:
@@ -128,7 +139,8 @@ def _micros(value: datetime | None) -> int:
 def list_flows() -> ResponseReturnValue:
     shop_id, now = g.shop.id, utcnow()
     english = locale() == "en"
-    running = set(running_flows(shop_id))
+    held, catalog_held = lock_state(shop_id)
+    running = set(held)
     with db() as session:
         schedules = _schedules(session, shop_id)
         counts = trace.counts_since(session, shop_id, now - timedelta(hours=24))
@@ -153,6 +165,7 @@ def list_flows() -> ResponseReturnValue:
                     "webhook_only": flow.schedule is None,
                     "schedule": _schedule_json(flow, schedule, now),
                     "running": flow.name in running,
+                    "waiting": catalog_held and flow.name in CATALOG_FLOWS and flow.name not in running,
                     "progress": schedule.progress if schedule is not None else None,
                     "watermarks": [
                         {

@@ -49,6 +49,20 @@ def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, set
     assert rows["products"]["running"] is False and rows["products"]["schedule"]["cron"] == "*/15 * * * *"
 
 
+def test_a_catalog_flow_whose_shared_catalog_lock_the_other_holds_is_shown_waiting(client, shops, rq):
+    """products and skus share the shop's catalog lock: while products holds it, skus is not
+    running but waiting (its run, now or due, starts once the catalog is free)."""
+    rq.set(f"lock:flow:{shops.a}:products", "token")
+    rq.set(f"lock:flow:{shops.a}:catalog", "token")
+    rows = {row["name"]: row for row in client.get("/api/flows", headers=headers()).get_json()["flows"]}
+    assert (rows["products"]["running"], rows["products"]["waiting"]) == (True, False)
+    assert (rows["skus"]["running"], rows["skus"]["waiting"]) == (False, True)
+    assert not any(rows[name]["waiting"] for name in rows if name not in ("products", "skus"))
+    rq.delete(f"lock:flow:{shops.a}:products", f"lock:flow:{shops.a}:catalog")
+    rows = {row["name"]: row for row in client.get("/api/flows", headers=headers()).get_json()["flows"]}
+    assert not rows["skus"]["waiting"] and not rows["skus"]["running"]
+
+
 def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
     bad = client.put("/api/flows/stock/schedule", json={"cron": "every minute"}, headers=headers())
     assert bad.status_code == 400 and "cron" in bad.get_json()["error"]["fields"]

@@ -1,5 +1,5 @@
 """The schedule tick: due flows enqueued once per minute, disabled ones and inactive shops skipped,
-the tick itself on the short jobs' queue."""
+the tick itself on the short jobs' queue, and a due catalog pass that meets the catalog busy."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
 from jobs import scheduler
+from jobs.locks import flow_lock
+from ledger import queues
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop
 from ledger.schedules import DEFAULT_SCHEDULES, ensure_default_schedules
@@ -161,3 +164,44 @@ def test_a_finished_run_is_remembered_until_the_next_due_time(shop_id, rconn):
     assert scheduler.tick(six + timedelta(hours=20)) == []
     assert scheduler.tick(six + timedelta(days=1)) == [f"flow-{shop_id}-reconcile-202611290600"]
 
+
+def test_a_skus_pass_that_met_products_holding_the_catalog_runs_again_shortly(shop_id, rconn):
+    """products and skus are due the same minute (*/15 both) and share the shop's catalog lock:
+    with two catalog workers the skus pass meets products holding it. Skipped silently, it would
+    meet products again at every due time; it is retried (RQ's Retry) instead."""
+    with session_scope() as session:
+        for row in ensure_default_schedules(session, shop_id):
+            row.enabled = row.flow in ("products", "skus")
+    due = scheduler.tick(T0)
+    assert sorted(due) == [f"flow-{shop_id}-products-202611281200", f"flow-{shop_id}-skus-202611281200"]
+    catalog = Queue("catalog", connection=rconn)
+    products = catalog.fetch_job(f"flow-{shop_id}-products-202611281200")
+    catalog.remove(products)
+    products.set_status(JobStatus.STARTED)  # worker A runs the products pass, holding the catalog
+    with flow_lock(shop_id, "products"), flow_lock(shop_id, "catalog"):
+        SimpleWorker([catalog], connection=rconn).work(burst=True, with_scheduler=False)  # worker B
+    skus = catalog.fetch_job(f"flow-{shop_id}-skus-202611281200")
+    assert skus.get_status() == JobStatus.SCHEDULED
+    assert skus.id in ScheduledJobRegistry(queue=catalog).get_job_ids()
+
+
+def test_a_pass_of_a_flow_already_running_is_skipped_not_retried(shop_id, rconn):
+    catalog = Queue("catalog", connection=rconn)
+    job = queues.enqueue("jobs.skus.run", shop_id, queue=queues.CATALOG, job_id="skus-twice", conn=rconn)
+    with flow_lock(shop_id, "skus"), flow_lock(shop_id, "catalog"):  # this same flow runs elsewhere
+        SimpleWorker([catalog], connection=rconn).work(burst=True, with_scheduler=False)
+    assert job.get_status() == JobStatus.FINISHED and job.return_value()["busy"] is True
+    assert ScheduledJobRegistry(queue=catalog).get_job_ids() == []
+
+
+def test_a_pass_still_meeting_a_busy_catalog_on_its_last_try_is_skipped_not_failed(shop_id, rconn):
+    """A catalog busy for hours (an initial load) does not leave a failed job every due time: the
+    last try skips, and the next due time runs the pass."""
+    catalog = Queue("catalog", connection=rconn)
+    job = queues.enqueue("jobs.skus.run", shop_id, queue=queues.CATALOG, job_id="skus-last", conn=rconn)
+    job.retries_left = 0
+    job.save()
+    with flow_lock(shop_id, "products"), flow_lock(shop_id, "catalog"):
+        SimpleWorker([catalog], connection=rconn).work(burst=True, with_scheduler=False)
+    assert job.get_status() == JobStatus.FINISHED and job.return_value()["busy"] is True
+    assert FailedJobRegistry(queue=catalog).get_job_ids() == []

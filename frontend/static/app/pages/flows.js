@@ -19,6 +19,7 @@ function watermark(flow) {
 }
 
 function progress(flow) {
+  if (flow.waiting) return h("s-badge", { tone: "neutral" }, t("flows.waiting_catalog"));
   if (!flow.running) return flow.schedule && flow.schedule.last_status ? label("run.", flow.schedule.last_status) : "—";
   const p = flow.progress || {};
   if (p.total) {
