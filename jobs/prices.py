@@ -50,6 +50,7 @@ from shopify_app.admin_api.client import AdminClient
 log = logging.getLogger(__name__)
 
 FLOW = "prices"
+STORE_LINK_UNIT = "price:store_link"  # the pass parked on missing setup (store link, ERP connection)
 
 
 def run(shop_id: int, *, today: date | None = None) -> PriceRun:
@@ -73,7 +74,7 @@ def replay(message_id: int) -> PriceRun:
         shop_id, unit_key = message.shop_id, message.unit_key
     try:
         with flow_lock(shop_id, FLOW):
-            if unit_key == "price:store_link" or unit_key.startswith("pricelist:"):
+            if unit_key == STORE_LINK_UNIT or unit_key.startswith("pricelist:"):
                 return _run(shop_id, _today())
             seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
             return _replay_product(shop_id, seq, _today())
@@ -92,7 +93,7 @@ def _run(shop_id: int, today: date) -> PriceRun:
         try:
             link = store_link(session, shop_id)
         except MappingMissing as exc:
-            _park(session, shop_id, "price:store_link", exc)
+            _park(session, shop_id, STORE_LINK_UNIT, exc)
             return PriceRun()
         company, segment = link.nro_empresa, link.nro_segmento
         scope = f"{company}:{segment}"
@@ -101,8 +102,10 @@ def _run(shop_id: int, today: date) -> PriceRun:
         erp = erp_for_shop(shop_id)
     except MappingMissing as exc:  # no ERP connection yet: shown, resumed by replay
         with session_scope() as session:
-            _park(session, shop_id, "price:store_link", exc)
+            _park(session, shop_id, STORE_LINK_UNIT, exc)
         return PriceRun()
+    with session_scope() as session:  # the setup a pass parked on is in place now (its replay runs this)
+        trace.succeed_open(session, shop_id, FLOW, [STORE_LINK_UNIT], {"resumed": True})
     client = shopify_for_shop(domain, lane="background")
     try:
         read = erp.price_items(since, company, segment)

@@ -72,30 +72,52 @@ def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_S
         return {"busy": True}
 
 
+def report_key(at: datetime) -> str:
+    """The unit of one day's report."""
+    return f"report:{at:%Y-%m-%d}"
+
+
 def replay(message_id: int) -> dict[str, Any]:
-    """Run the report of the message's shop again (current state: a report is never replayed stale)."""
+    """Run the report of the message's shop again (current state: a report is never replayed stale).
+
+    The new report is today's message; a replayed message of an earlier day (parked on the ERP
+    connection, resumed once it was saved) is done too, pointing to it, or it would stay parked."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a reconciliation report")
-        shop_id = message.shop_id
-    return run(shop_id)
+        shop_id, unit_key = message.shop_id, message.unit_key
+    report = run(shop_id)
+    if "summary" not in report:  # another report is running: it is today's
+        return report
+    today = report_key(datetime.fromisoformat(report["generated_at"]))
+    if unit_key != today:
+        with session_scope() as session:
+            replayed = session.get(Message, message_id)
+            if replayed is not None and replayed.status != MessageStatus.DONE.value:
+                pointer = {"replaced_by": today, "summary": report["summary"]}
+                trace.succeed(session, replayed, response=pointer)
+    return report
 
 
 def latest(shop_id: int) -> dict[str, Any] | None:
-    """The last stored report (Redis, else the newest report message)."""
+    """The last stored report (Redis, else the newest report message; a replayed earlier day's
+    message only points to the report its replay made)."""
     raw = kv.get_redis().get(redis_key(shop_id))
     if raw:
         return json.loads(raw)
     with session_scope() as session:
-        message = session.scalars(
+        messages = session.scalars(
             select(Message)
             .where(
                 Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.DONE.value
             )
             .order_by(Message.updated_at.desc())
-        ).first()
-        return dict(message.response_payload) if message and message.response_payload else None
+        )
+        for message in messages:
+            if message.response_payload and "replaced_by" not in message.response_payload:
+                return dict(message.response_payload)
+        return None
 
 
 def _since(session: Any, shop_id: int, started: datetime, window: timedelta) -> datetime:
@@ -121,7 +143,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
         if shop is None:
             raise LookupError(f"shop {shop_id} does not exist")
         domain = shop.domain
-        message = trace.begin(session, shop_id, FLOW, f"report:{started:%Y-%m-%d}", BOTH,
+        message = trace.begin(session, shop_id, FLOW, report_key(started), BOTH,
                               request={"since": since.isoformat(), "stock_sample": stock_sample})  # fmt: skip
         message_id = message.id
     try:

@@ -87,6 +87,7 @@ from shopify_app.admin_api.client import AdminClient
 log = logging.getLogger(__name__)
 
 FLOW = "stock"
+ERP_CONNECTION_UNIT = "stock:erp_connection"  # the pass parked on the missing ERP connection
 BATCH_SIZE = 250
 LOCATION_KIND = "stock_location"  # erp_id = company, shopify_id = the location its levels were written at
 
@@ -175,10 +176,10 @@ def _run(
         erp = erp_for_shop(shop_id)
     except MappingMissing as exc:  # no ERP connection yet: shown, resumed by replay
         with session_scope() as session:
-            trace.fail(
-                session, trace.begin(session, shop_id, FLOW, "stock:erp_connection", ERP_TO_SHOPIFY), exc
-            )
+            trace.fail(session, trace.begin(session, shop_id, FLOW, ERP_CONNECTION_UNIT, ERP_TO_SHOPIFY), exc)
         return result
+    with session_scope() as session:  # connected now: a pass parked on it is done (its replay runs this)
+        trace.succeed_open(session, shop_id, FLOW, [ERP_CONNECTION_UNIT], {"resumed": True})
     client = shopify_for_shop(shop.domain, lane="background")
     try:
         if companies is None:

@@ -7,12 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete
 
 from jobs import prices, stock, stock_writer
 from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.db import session_scope
-from ledger.models import MessageStatus
+from ledger.mappings import set_store_link
+from ledger.models import MessageStatus, StoreLink
 from sandbox.consinco import tables as t
 from settings import get_settings
 
@@ -297,6 +299,23 @@ def test_missing_store_link_parks_and_variant_appearing_later_gets_priced(chain)
     again = prices.run(shop.shop_id)  # no ERP change: the waiting SKUs are priced now
     assert again.variants_sent == len(catalog)
     assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def test_a_pass_parked_on_the_store_link_is_done_once_its_replay_runs_with_the_link(chain):
+    """Saving the store link enqueues the parked message's replay (shopify_app.enqueue.resume_parked),
+    which runs the whole pass: the message it replays must close, or it stays parked for ever."""
+    shop = chain.install("sem-vinculo", 1, 1, [1])
+    chain.load_catalog(shop)
+    with session_scope() as session:
+        session.execute(delete(StoreLink).where(StoreLink.shop_id == shop.shop_id))
+    prices.run(shop.shop_id)
+    [parked] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == prices.STORE_LINK_UNIT]
+    assert parked.status == MessageStatus.PARKED.value
+    with session_scope() as session:
+        set_store_link(session, shop.shop_id, 1, 1)
+    assert prices.replay(parked.id).variants_sent > 0
+    [after] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == prices.STORE_LINK_UNIT]
+    assert after.status == MessageStatus.DONE.value and after.response_payload == {"resumed": True}
 
 
 def test_inactive_packaging_is_zeroed_when_the_products_flow_marks_it(chain):

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from jobs import prices, stock, stock_writer
 from jobs.stock_map import pending_base_by_product
 from ledger import trace, watermarks
+from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import SHOPIFY_TO_ERP
@@ -29,7 +30,7 @@ from ledger.models import (
 from sandbox.consinco import tables as t
 from shopify_app.admin_api import for_shop
 
-from .chain import erp_update, messages
+from .chain import ERP_PASSWORD, ERP_USER, erp_update, messages
 
 
 def erp_stock(chain, company):
@@ -130,6 +131,24 @@ def test_unmapped_company_is_refused_by_name_and_resumes_on_replay(chain):
     sku, data = next((k, d) for k, d in catalog.items() if rows[k][0].controlled and not d["weighed"])
     assert chain.level(shop, data["inventory_item_id"], 4) == expected(*rows[sku])
     assert [m.status for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"] == ["done"]
+
+
+def test_a_pass_parked_on_the_erp_connection_is_done_once_its_replay_runs_connected(chain):
+    """Saving the ERP connection enqueues the parked message's replay: the pass it runs must close
+    that message, or it stays parked for ever."""
+    shop = chain.install("sem-erp", 1, 1, [1])
+    chain.load_catalog(shop, priced=True)
+    with session_scope() as session:
+        session.execute(delete(ErpConnection).where(ErpConnection.shop_id == shop.shop_id))
+    stock.run(shop.shop_id)
+    [parked] = [m for m in messages(shop.shop_id, "stock") if m.unit_key == stock.ERP_CONNECTION_UNIT]
+    assert parked.status == MessageStatus.PARKED.value
+    with session_scope() as session:
+        session.add(ErpConnection(shop_id=shop.shop_id, base_url=chain.consinco.url, username=ERP_USER,
+                                  password_enc=encrypt(ERP_PASSWORD)))  # fmt: skip
+    assert stock.replay(parked.id).companies == [1]
+    [after] = [m for m in messages(shop.shop_id, "stock") if m.unit_key == stock.ERP_CONNECTION_UNIT]
+    assert after.status == MessageStatus.DONE.value and after.response_payload == {"resumed": True}
 
 
 def test_stale_level_is_reread_and_the_sale_is_kept(chain, monkeypatch):
