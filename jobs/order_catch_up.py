@@ -51,6 +51,7 @@ from ledger.models import (
     utcnow,
 )
 from ledger.shop_settings import effective
+from ledger.trace import STALE_AFTER_SECONDS  # longer than RQ's whole retry schedule
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ FLOW = "orders"
 PARKING_FLOWS = (FLOW, "order_edits", "invoices")  # units that park on a missing mapping or binding
 # (an invoice "faturado com alteração" edits the order itself and parks on an unbound substitute)
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # ERP events, applied in their order
-STALE_AFTER_SECONDS = 15 * 60  # longer than RQ's whole retry schedule (10+30+60+120+300 s)
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/edited", "orders/cancelled",
                 "refunds/create")  # fmt: skip
 LIMIT = 500

@@ -12,7 +12,7 @@ import json
 import logging
 import traceback
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, null, select
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 SEARCH_TEXT_MAX = 500
 TRACEBACK_MAX = 20_000
+# A unit pending (or retrying) this long lost its job (its worker killed, Redis lost the job):
+# longer than RQ's whole retry schedule (10+30+60+120+300 s, ledger.queues.RETRY_INTERVALS).
+STALE_AFTER_SECONDS = 15 * 60
 STATUS_FOR_CLASS = {
     ErrorClass.MAPPING_MISSING: MessageStatus.PARKED,
     ErrorClass.TRANSIENT: MessageStatus.RETRYING,
@@ -157,6 +160,17 @@ def succeed_open(
             )
         ):
             succeed(session, message, response=response)
+
+
+def is_stale(message: Message, now: datetime | None = None) -> bool:
+    """Whether the unit was begun and then left pending: no attempt touched it for
+    STALE_AFTER_SECONDS. Nothing else redoes it (a scheduled pass reads only what changed), so
+    it may be retried; a duplicate is harmless (the flows' locks, idempotent units)."""
+    if message.status != MessageStatus.PENDING.value or message.updated_at is None:
+        return False
+    touched = message.updated_at
+    touched = touched.replace(tzinfo=UTC) if touched.tzinfo is None else touched
+    return (now or utcnow()) - touched >= timedelta(seconds=STALE_AFTER_SECONDS)
 
 
 def skip(session: Session, message: Message, reason: str) -> None:

@@ -2,8 +2,9 @@
 
 Payloads are shown with PII masked (ledger.masking.mask_detail: by key, then documents and
 e-mails inside every text, as a reconcile report quotes error texts) unless the caller is admin
-or owner. A retry (failed / parked / retrying) and a replay (done) both enqueue the flow's replay
-job with the message id (`ledger.flows`), and both are audited.
+or owner. A retry (failed / parked / retrying, or pending and left so: `ledger.trace.is_stale`) and
+a replay (done) both enqueue the flow's replay job with the message id (`ledger.flows`), and both
+are audited.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ STATUSES = tuple(s.value for s in MessageStatus)
 RETRYABLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
 REPLAYABLE = (MessageStatus.DONE.value,)
 RETRY_FAILED_MAX = 1000
+STUCK_MINUTES = trace.STALE_AFTER_SECONDS // 60
+
+
+def can_retry(message: Message) -> bool:
+    """Failed, parked or retrying; or left pending (trace.is_stale: its worker was killed or
+    Redis lost its job, and nothing else would ever redo it)."""
+    return message.status in RETRYABLE or trace.is_stale(message)
+
+
+def can_replay(message: Message) -> bool:
+    return message.status in REPLAYABLE
 
 
 def summary(message: Message, reveal: bool = False) -> dict[str, Any]:
@@ -114,8 +126,8 @@ def get_message(message_id: int) -> ResponseReturnValue:
             "pii_masked": not reveal,
             "job_id": message.job_id,
             "explanation": explain(message, where, reveal),
-            "can_retry": message.status in RETRYABLE,
-            "can_replay": message.status in REPLAYABLE,
+            "can_retry": can_retry(message),
+            "can_replay": can_replay(message),
             "locale": where,
         }
     return jsonify(detail)
@@ -139,20 +151,23 @@ def _enqueue(message: Message, action: str) -> dict[str, Any]:
 
 
 def _redo(message_id: int, action: str) -> ResponseReturnValue:
-    """Retry (failed, parked, retrying) or replay (done) one message: enqueue its flow's replay."""
+    """Retry (failed, parked, retrying, or left pending) or replay (done) one message: enqueue its
+    flow's replay."""
     allowed, other, other_action, wording, done_word = (
-        (RETRYABLE, REPLAYABLE, "replay", "failed, parked or retrying", "retried")
+        (can_retry, can_replay, "replay",
+         f"failed, parked or retrying messages (or pending ones untouched for {STUCK_MINUTES} minutes)",
+         "retried")
         if action == "retry"
-        else (REPLAYABLE, RETRYABLE, "retry", "done", "replayed")
-    )
+        else (can_replay, can_retry, "retry", "done messages", "replayed")
+    )  # fmt: skip
     with db() as session:
         message = _own_message(session, message_id)
-        if message.status not in allowed:
+        if not allowed(message):
             raise ApiError(
                 409,
                 f"not_{action}able",
-                f"only {wording} messages can be {done_word}; this one is {message.status}"
-                + (f" (use {other_action})" if message.status in other else ""),
+                f"only {wording} can be {done_word}; this one is {message.status}"
+                + (f" (use {other_action})" if other(message) else ""),
                 message_status=message.status,
             )
         result = _enqueue(message, action)

@@ -3,6 +3,7 @@ explained, retry / replay / retry all failed enqueue the flow's replay job, all 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,9 +12,10 @@ from spine_auth.factories import SHOP_B
 from sqlalchemy import select
 
 from jobs import order_map, price_unpriced
+from ledger import trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import AuditEvent, Message, Role
+from ledger.models import AuditEvent, Message, Role, utcnow
 from shopify_app.admin_api.order_import_ops import parse_erp_order
 from shopify_app.api_mappings import KINDS as DE_PARA_KINDS
 
@@ -145,6 +147,27 @@ def test_retry_and_replay_follow_the_status_and_are_audited(client, settings, sh
             ("message.retry", f"message:{failed}", "3"),
             ("message.replay", f"message:{done}", "3"),
         ]
+
+
+def test_a_message_left_pending_can_be_retried_once_stale_and_not_before(client, settings, shops, rq):
+    """A catalog product replay began its message (pending) and its worker died; RQ holds no job
+    for it any more. Nothing else redoes it (the scheduled pass reads only what the ERP changed):
+    past the stale threshold the Messages page offers Retry, and the endpoint takes it."""
+    with session_scope(settings.database_url) as session:
+        stuck = trace.begin(session, shops.a, "products", "product:1234", "erp_to_shopify", search=["1234"])
+        stuck.updated_at = utcnow() - timedelta(seconds=trace.STALE_AFTER_SECONDS + 60)
+        running = trace.begin(session, shops.a, "products", "product:5678", "erp_to_shopify")
+        stuck_id, running_id = stuck.id, running.id
+    detail = client.get(f"/api/messages/{stuck_id}", headers=headers(Role.OPERATOR)).get_json()
+    assert (detail["status"], detail["can_retry"], detail["can_replay"]) == ("pending", True, False)
+    retried = client.post(f"/api/messages/{stuck_id}/retry", headers=headers(Role.OPERATOR))
+    assert retried.status_code == 202 and retried.get_json()["enqueued"] is True
+    assert queued(rq, "catalog") == [("jobs.products.replay", (stuck_id,))]
+    # Pending a moment ago: its job may still be running, so it is not offered.
+    fresh = client.get(f"/api/messages/{running_id}", headers=headers(Role.OPERATOR)).get_json()
+    assert fresh["can_retry"] is False
+    refused = client.post(f"/api/messages/{running_id}/retry", headers=headers(Role.OPERATOR))
+    assert refused.status_code == 409 and "15 minutes" in refused.get_json()["error"]["message"]
 
 
 def test_retry_failed_enqueues_one_job_per_failed_message_of_the_flow(client, shops, message, rq):
