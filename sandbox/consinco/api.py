@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox.consinco.catalogue import catalogue_resources
+from sandbox.consinco.catalogue import DATED, catalogue_resources
 from sandbox.consinco.control import control_blueprint
 from sandbox.consinco.erp import ConsincoErp
 from sandbox.consinco.errors import ErpError
@@ -54,6 +54,7 @@ def create_app(erp: ConsincoErp) -> Flask:
         **catalogue_resources(root, erp.store.clock.today),
         "PedidoVenda/EventoPedido": event_resource(root),
     }
+    dated = catalogue_resources(root, erp.store.clock.today, dates_only=True)  # formats.date_only_changes
 
     @app.before_request
     def guard() -> Response | None:
@@ -91,14 +92,17 @@ def create_app(erp: ConsincoErp) -> Flask:
         token, expires = issued
         return jsonify({"accessToken": token, "tokenType": "Bearer", "expiresIn": expires})
 
-    def paged_view(resource: Resource):
+    def paged_view(path: str, resource: Resource):
         def view() -> Response:
-            return jsonify(erp.pager.read(resource, request.args))
+            served = dated[path] if path in DATED and erp.formats.date_only_changes else resource
+            return jsonify(erp.pager.read(served, request.args))
 
         return view
 
     for path, resource in resources.items():
-        app.add_url_rule(f"{API}/{path}", f"list_{resource.name}", paged_view(resource), methods=["GET"])
+        app.add_url_rule(
+            f"{API}/{path}", f"list_{resource.name}", paged_view(path, resource), methods=["GET"]
+        )
 
     @app.post(f"{API}/PedidoVenda")
     def insert_order() -> tuple[Response, int]:

@@ -2,6 +2,11 @@
 
 Each `Resource` pairs the SQL over Consinco tables with the JSON record documented in
 docs/consinco-api.md, section 4. The stock formula lives here (`available`).
+
+`dates_only` (the sandbox's `formatos.alteracaoSoData` switch, sandbox/consinco/formats.py) serves
+the prices' and stock's change columns as Consinco names them, DTA (a date) rather than DTAHOR:
+MRL_PRODEMPSEG.DTAALTERACAO and MRL_PRODUTOEMPRESA.DTAALTERACAO compared, ordered and written as
+their day ("2026-11-28"), as an installation keeping them as dates would.
 """
 
 from __future__ import annotations
@@ -9,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, RowMapping, case, select, type_coerce
 
 from sandbox.consinco import tables as t
-from sandbox.consinco.paging import Resource, format_time
+from sandbox.consinco.paging import Resource, day_of, format_time
 
 p, f, e = t.map_produto, t.map_familia, t.map_famembalagem
 
@@ -34,6 +40,11 @@ def available(row: RowMapping | dict) -> float:
         + row["estqterceiro"],
         3,
     )
+
+
+def _change_text(value: dt.datetime, dates_only: bool) -> str | None:
+    """A change column as served: its day alone when the installation keeps a date (DTA)."""
+    return value.date().isoformat() if dates_only else format_time(value)
 
 
 def _products(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
@@ -142,7 +153,9 @@ def _price_tables(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str
     ]
 
 
-def _price_items_builder(today: Callable[[], dt.date]) -> Callable[[Connection, Sequence[RowMapping]], list]:
+def _price_items_builder(
+    today: Callable[[], dt.date], dates_only: bool = False
+) -> Callable[[Connection, Sequence[RowMapping]], list]:
     def build(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
         day = today()
         items = []
@@ -168,7 +181,7 @@ def _price_items_builder(today: Callable[[], dt.date]) -> Callable[[Connection, 
                     "promocaoVigente": running,
                     "precoVigente": promo if running else r["precovalidnormal"],
                     "statusVenda": r["statusvenda"],
-                    "dtaAlteracao": format_time(r["dtaalteracao"]),
+                    "dtaAlteracao": _change_text(r["dtaalteracao"], dates_only),
                 }
             )
         return items
@@ -176,7 +189,9 @@ def _price_items_builder(today: Callable[[], dt.date]) -> Callable[[Connection, 
     return build
 
 
-def stock_record(r: RowMapping | dict, packs: list[tuple[int, bool]]) -> dict[str, Any]:
+def stock_record(
+    r: RowMapping | dict, packs: list[tuple[int, bool]], dates_only: bool = False
+) -> dict[str, Any]:
     """The ProdutoEstoque record of one product x company; `packs` = (qtdembalagem, pesavel)."""
     controlled = r["indcontrolaestoqueecomm"] == "S"
     qty = available(r)
@@ -205,12 +220,12 @@ def stock_record(r: RowMapping | dict, packs: list[tuple[int, bool]]) -> dict[st
         "estqSegurancaEcommerce": r["estqsegurancaecommerce"],
         "qtdDisponivelEcommerce": sellable,
         "skus": skus,
-        "dtaAlteracao": format_time(r["dtaalteracao"]),
+        "dtaAlteracao": _change_text(r["dtaalteracao"], dates_only),
         "dtaHorUltMovtoEstq": format_time(r["dtahorultmovtoestq"]),
     }
 
 
-def _stock(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
+def _stock(conn: Connection, rows: Sequence[RowMapping], dates_only: bool = False) -> list[dict[str, Any]]:
     seqs = sorted({r["seqproduto"] for r in rows})
     packs: dict[int, list[tuple[int, bool]]] = {}
     if seqs:
@@ -223,7 +238,7 @@ def _stock(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, Any]]
         )
         for seq, qtd, weighed in conn.execute(query):
             packs.setdefault(seq, []).append((qtd, weighed == "S"))
-    return [stock_record(r, packs.get(r["seqproduto"], [])) for r in rows]
+    return [stock_record(r, packs.get(r["seqproduto"], []), dates_only) for r in rows]
 
 
 def _companies(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
@@ -270,9 +285,16 @@ def _payment_methods(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[
     ]
 
 
-def catalogue_resources(root: Callable[[], str], today: Callable[[], dt.date]) -> dict[str, Resource]:
+DATED = ("Cadastros/TabelaPrecoItem", "Cadastros/ProdutoEstoque")  # served as dates by `dates_only`
+
+
+def catalogue_resources(
+    root: Callable[[], str], today: Callable[[], dt.date], *, dates_only: bool = False
+) -> dict[str, Resource]:
     """Path (after /api/v1/) -> Resource. `root` gives the public root URL for links."""
     emp, pes, pe, ps = t.max_empresa, t.ge_pessoa, t.mrl_produtoempresa, t.mrl_prodempseg
+    # a distinct name: the pager keeps each read's total by name, and the dated window differs
+    dated = " (DTA)" if dates_only else ""
     division_of = select(emp.c.nrodivisao).where(emp.c.nroempresa == pe.c.nroempresa).scalar_subquery()
     division_of_price = select(emp.c.nrodivisao).where(emp.c.nroempresa == ps.c.nroempresa).scalar_subquery()
     sku_changed = type_coerce(
@@ -330,20 +352,20 @@ def catalogue_resources(root: Callable[[], str], today: Callable[[], dt.date]) -
             _price_tables,
         ),
         "Cadastros/TabelaPrecoItem": Resource(
-            "TabelaPrecoItem",
+            "TabelaPrecoItem" + dated,
             select(ps),
-            ps.c.dtaalteracao,
+            day_of(ps.c.dtaalteracao) if dates_only else ps.c.dtaalteracao,
             (ps.c.nroempresa, ps.c.nrosegmento, ps.c.seqproduto, ps.c.qtdembalagem),
             {"NroEmpresa": ps.c.nroempresa, "NroSegmento": ps.c.nrosegmento, "NroDivisao": division_of_price},
-            _price_items_builder(today),
+            _price_items_builder(today, dates_only),
         ),
         "Cadastros/ProdutoEstoque": Resource(
-            "ProdutoEstoque",
+            "ProdutoEstoque" + dated,
             select(pe),
-            pe.c.dtaalteracao,
+            day_of(pe.c.dtaalteracao) if dates_only else pe.c.dtaalteracao,
             (pe.c.nroempresa, pe.c.seqproduto),
             {"NroEmpresa": pe.c.nroempresa, "NroDivisao": division_of},
-            _stock,
+            partial(_stock, dates_only=dates_only),
         ),
         "Cadastros/Empresa": Resource(
             "Empresa",

@@ -1,4 +1,4 @@
-"""/_sandbox control routes (not Consinco): lifecycle commands, simulator, faults, order clock,
+"""/_sandbox control routes (not Consinco): lifecycle commands, simulator, faults, formats, order clock,
 and the documents the API links to (DANFE, XML, images, tracking). No auth, never faulted.
 """
 
@@ -112,6 +112,19 @@ def control_blueprint(erp: ConsincoErp) -> Blueprint:
     def clear_faults() -> Response:
         erp.faults.clear()
         return jsonify(erp.faults.state())
+
+    @bp.post("/formatos")
+    def set_formats() -> Response:
+        value = _body().get("alteracaoSoData")
+        if value is not None and not isinstance(value, bool):
+            raise invalid("alteracaoSoData", "alteracaoSoData deve ser true ou false.")
+        erp.formats.set(date_only_changes=value)
+        return jsonify(erp.formats.state())
+
+    @bp.delete("/formatos")
+    def clear_formats() -> Response:
+        erp.formats.clear()
+        return jsonify(erp.formats.state())
 
     @bp.post("/relogio")
     def order_clock() -> Response:

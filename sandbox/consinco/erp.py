@@ -13,6 +13,7 @@ from sandbox.consinco import lifecycle, orders
 from sandbox.consinco import tables as t
 from sandbox.consinco.auth import TokenIssuer
 from sandbox.consinco.faults import Faults
+from sandbox.consinco.formats import Formats
 from sandbox.consinco.generator import ChainSummary, generate_chain
 from sandbox.consinco.order_records import order_record
 from sandbox.consinco.paging import Pager
@@ -50,6 +51,7 @@ class ConsincoErp:
         self.store = Store(db, quantity_unit=quantity_unit)
         self.tokens = TokenIssuer(user, password, token_ttl)
         self.faults = Faults()
+        self.formats = Formats()
         self.pager = Pager(self.store)
         self.root_url = ""
         self.summary: ChainSummary | None = None
@@ -142,6 +144,7 @@ class ConsincoErp:
             **counts,
             "skus": skus,
             "falhas": self.faults.state(),
+            "formatos": self.formats.state(),
             "simuladorTaxa": self.simulator.rate,
             "relogioPedidos": self.order_clock is not None,
         }

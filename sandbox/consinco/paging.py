@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, DateTime, RowMapping, Select, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from sandbox.consinco.store import Store
 
@@ -67,6 +69,26 @@ def parse_time(value: str, field: str) -> dt.datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
+
+
+class day_of(FunctionElement):  # lower case: an SQL function, named like one
+    """The date-time truncated to its day (00:00): a Consinco DTA column (a date, where DTAHOR
+    columns are date-times), compared, ordered and served as such."""
+
+    type = DateTime()
+    name = "day_of"
+    inherit_cache = True
+
+
+@compiles(day_of)
+def _day_of(element: day_of, compiler: Any, **kw: Any) -> str:  # PostgreSQL
+    return f"date_trunc('day', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_of, "sqlite")
+def _day_of_sqlite(element: day_of, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps a DateTime as text 'YYYY-MM-DD HH:MM:SS.ffffff': keep the date, zero the rest
+    return f"(substr({compiler.process(element.clauses, **kw)}, 1, 10) || ' 00:00:00.000000')"
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int | None) -> int | None:
