@@ -98,7 +98,11 @@ def flag(raw: dict[str, Any], key: str, where: str, default: bool | None = None)
 
 def when(raw: dict[str, Any], key: str, where: str, zone: tzinfo = UTC) -> datetime:
     """An aware UTC date-time. A date-time without offset is read in `zone` (the installation's
-    `formats.datetime_zone`, erp/names.py; UTC by default); a date alone means midnight there."""
+    `formats.datetime_zone`, erp/names.py; UTC by default); a date alone means midnight there.
+
+    A date alone is a change column of day precision (Consinco's DTA columns): a change made later
+    that day carries the same value, so a read's watermark must not move past the day's start
+    (erp/paging.py takes care of it)."""
     value = raw.get(key)
     if type(value) is str:
         try:

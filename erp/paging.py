@@ -7,6 +7,11 @@ ERP's writers and its snapshot cannot hide a row: rows may come twice across run
 missed. `ChangeRead.snapshot` is the next watermark; `ChangeRead.boundary` lists the (key,
 change time) pairs the next read will see again, and passing it back as `skip` drops them.
 
+A change column that holds a date alone (Consinco's DTA columns, e.g. MRL_PRODEMPSEG.DTAALTERACAO,
+against DTAHOR date-times) stamps every later change of that day with the same value: such a read's
+`snapshot` is the start of its day in the ERP's zone, so the next read sees the day again (the
+flows' digests make the re-read cost no Shopify call), and its rows stay out of `boundary`.
+
 Within one read a page boundary served twice (an inclusive cursor, offset paging on an older
 server) is dropped by remembering the keys of the current and previous page: bounded memory even
 for a 500,000-row initial load. Keys include the change time, so a row changed again is new.
@@ -18,7 +23,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Collection, Hashable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from erp import fields as f
@@ -106,6 +111,8 @@ class ChangeRead(Generic[T]):
         self._prefetched = pages if isinstance(pages, _Prefetched) else None
         boundary_from: datetime | None = None
         latest_seen: datetime | None = None
+        newest_day_only: datetime | None = None  # the newest change time that was a date alone
+        zone = self._names.zone
         previous: set[Key] = set()
         current: set[Key] = set()
         repeats = 0
@@ -127,10 +134,20 @@ class ChangeRead(Generic[T]):
                         self.malformed.append((raw, exc))
                         continue
                     changed = self._changed(record)
+                    day_only = changed is not None and _day_only(changed, zone)
                     if changed is not None and (latest_seen is None or changed > latest_seen):
                         latest_seen = changed
+                    if day_only and (newest_day_only is None or changed > newest_day_only):
+                        newest_day_only = changed
                     k = (self._key(record), changed)
-                    if changed is not None and boundary_from is not None and changed >= boundary_from:
+                    # A date alone is no version: the row changed again today keeps it, so it is
+                    # never skipped by the next read.
+                    if (
+                        changed is not None
+                        and boundary_from is not None
+                        and changed >= boundary_from
+                        and not day_only
+                    ):
                         self.boundary.add(k)  # seen (now or by an earlier read): the next read skips it
                     if k in current or k in previous:
                         repeated += 1
@@ -159,6 +176,12 @@ class ChangeRead(Generic[T]):
             # hours apart: local time read as UTC), so the next read starts from the newest change
             # this one saw (or where this one started), never past a change not yet read.
             self.snapshot = max((t for t in (latest_seen, self.since) if t is not None), default=None)
+        if newest_day_only is not None and self.snapshot is not None:
+            # A date column: a change made later today is stamped with today's date, which is
+            # before any time of today: the next read must start at the day's start (in the ERP's
+            # zone), and never past the day of the newest dated change seen (a snapshot already
+            # into the next day, or written in another zone than the dates).
+            self.snapshot = min(_day_start(self.snapshot, zone), newest_day_only)
         self.complete = True
         logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
                      self.dropped, self.pages)  # fmt: skip
@@ -208,6 +231,21 @@ class ChangeRead(Generic[T]):
             yield body
             if not has_next:
                 return
+
+
+def _day_only(moment: datetime, zone: tzinfo) -> bool:
+    """A change time at midnight sharp in the ERP's zone: a date column (DTA, not DTAHOR) served
+    as a date alone ("2026-11-28", read as midnight by fields.when) or with a zero time. A true
+    date-time at midnight sharp is taken alike: it only costs re-reading its day."""
+    if moment.microsecond or moment.second:
+        return False
+    local = moment if zone is UTC else moment.astimezone(zone)
+    return local.hour == 0 and local.minute == 0
+
+
+def _day_start(moment: datetime, zone: tzinfo) -> datetime:
+    """The start of `moment`'s day in `zone`, as UTC."""
+    return moment.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 _DONE = object()

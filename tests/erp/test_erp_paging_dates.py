@@ -1,0 +1,103 @@
+"""Change columns of day precision: Consinco names DTA columns (a date) apart from DTAHOR (a
+date-time), and the prices' and stock's change columns are DTA (MRL_PRODEMPSEG.DTAALTERACAO,
+MRL_PRODUTOEMPRESA.DTAALTERACAO). Served as "2026-11-28", every later change of that day carries
+the same value, which the next read must still see."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from erp_fake_list import FakeList
+from erp_samples import LOGIN, PRICE_ITEM, sample
+from erp_test_urls import API, BASE
+
+from erp.client import ErpClient
+from erp.names import NAMES, Names, load_names
+from erp.retry import NO_RETRY
+
+KEY = ("nroEmpresa", "nroSegmento", "seqProduto", "qtdEmbalagem")
+
+
+def _price(seq: int, changed: str, normal: float) -> dict:
+    return sample(PRICE_ITEM, seqProduto=seq, qtdEmbalagem=1, idSku=f"P{seq}E1", precoValidNormal=normal,
+                  precoValidPromoc=0, promocaoVigente=False, precoVigente=normal, dtaInicioPromoc=None,
+                  dtaFimPromoc=None, dtaAlteracao=changed)  # fmt: skip
+
+
+def _erp(requests_mock, names: Names = NAMES) -> tuple[FakeList, ErpClient]:
+    fake = FakeList(KEY, "dtaAlteracao")
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(API + "Cadastros/TabelaPrecoItem", json=fake)
+    return fake, ErpClient(BASE, "u", "p", retry=NO_RETRY, names=names)
+
+
+def _read(client: ErpClient, since=None, skip=()):
+    read = client.price_items(since, 1, 2, skip=skip)
+    return read, [(p.seq_produto, float(p.normal)) for p in read]
+
+
+def test_a_price_changed_later_the_same_day_is_read_by_the_next_read(requests_mock) -> None:
+    """Read at 10:00 (the ERP's snapshot); the merchant changes product 2's price at 14:00, and the
+    ERP stamps it with today's date. The watermark was 10:00, so the next read asked for changes
+    since 09:58: the row's date (today, 00:00) is before that and it was never read again."""
+    fake, client = _erp(requests_mock)
+    fake.put(_price(1, "2026-11-28", 10.0))
+    first, got = _read(client)
+    assert got == [(1, 10.0)] and first.complete
+    assert first.snapshot == datetime(2026, 11, 28, tzinfo=UTC)  # the day's start, not 10:00
+
+    fake.put(_price(2, "2026-11-28", 7.5))
+    fake.now = datetime(2026, 11, 28, 14, 5)
+    second, got = _read(client, first.snapshot)
+    assert (2, 7.5) in got  # with product 1 again: a re-read, which the flows' digests absorb
+    assert second.snapshot == datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def test_a_date_only_row_stays_out_of_the_boundary_so_a_second_change_that_day_is_not_skipped(
+    requests_mock,
+) -> None:
+    """Read just after midnight: the day's rows fall in the overlap, and the boundary (the rows
+    the next read skips, by key and change time) would hold them. A date is no version: product 1
+    changed again at 09:00 keeps its date and must not be skipped."""
+    fake, client = _erp(requests_mock)
+    fake.now = datetime(2026, 11, 28, 0, 1)
+    fake.put(_price(1, "2026-11-28", 10.0))
+    first, _ = _read(client)
+    assert first.boundary == set()
+    fake.put(_price(1, "2026-11-28", 12.0))
+    fake.now = datetime(2026, 11, 28, 9, 0)
+    _, got = _read(client, first.snapshot, skip=first.boundary)
+    assert got == [(1, 12.0)]
+
+
+def test_the_next_read_starts_at_the_newest_dated_day_never_past_it(requests_mock) -> None:
+    """An initial load over many days starts the next read at the newest day read (not the oldest:
+    every later read would load it all again), and a snapshot already into the next day does not
+    move past the day of the newest dated change."""
+    fake, client = _erp(requests_mock)
+    for seq, day in enumerate(("2026-01-05", "2026-11-27", "2026-11-28"), start=1):
+        fake.put(_price(seq, day, 10.0))
+    fake.now = datetime(2026, 11, 29, 0, 30)
+    read, got = _read(client)
+    assert len(got) == 3 and read.snapshot == datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def test_the_days_start_is_in_the_erps_zone_and_a_zero_time_is_a_date_too(tmp_path, requests_mock) -> None:
+    """An ERP writing Brasilia time (formats.datetime_zone): its day starts at 03:00 UTC. A DTA
+    column served with a zero time ("2026-11-28T00:00:00") is the same date."""
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"formats": {"datetime_zone": "America/Sao_Paulo"}}))
+    fake, client = _erp(requests_mock, load_names(path))
+    fake.put(_price(1, "2026-11-28T00:00:00", 10.0))
+    fake.now = datetime(2026, 11, 28, 22, 30)  # Brasilia; 01:30 UTC on the 29th
+    read, _ = _read(client)
+    assert read.snapshot == datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def test_a_date_time_column_keeps_the_erps_snapshot(requests_mock) -> None:
+    """Change times with a time of day (DTAHOR): the watermark is the snapshot, as before."""
+    fake, client = _erp(requests_mock)
+    fake.put(_price(1, "2026-11-28T09:12:13.456789", 10.0))
+    read, _ = _read(client)
+    assert read.snapshot == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
