@@ -66,6 +66,7 @@ ENVELOPE: dict[str, str] = {
     "next_cursor": "nextCursor",
     "snapshot": "dtaHorSnapshot",
     "page": "page",
+    "page_size": "pageSize",
     "total": "total",
 }
 

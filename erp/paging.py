@@ -2,7 +2,10 @@
 
 The contract (docs/consinco-api.md section 3): page 1 fixes `dtaHorSnapshot`; later pages echo
 `nextCursor` (or `Page` + `DtaHorSnapshot` when the server gives no cursor); `DtaHorAlteracao`
-is inclusive. Reads start `overlap` before the caller's watermark so a clock skew between the
+is inclusive. Without `hasNext` (the envelope is [assumed]) the read goes on while `total` says
+rows remain or pages come back full (see ChangeRead._more_without_flag), and a read that ends
+short of its `total` for no reason the contract gives is an error, not a complete read
+(_Coverage). Reads start `overlap` before the caller's watermark so a clock skew between the
 ERP's writers and its snapshot cannot hide a row: rows may come twice across runs, never be
 missed. `ChangeRead.snapshot` is the next watermark; `ChangeRead.boundary` lists the (key,
 change time) pairs the next read will see again, and passing it back as `skip` drops them.
@@ -113,6 +116,7 @@ class ChangeRead(Generic[T]):
         latest_seen: datetime | None = None
         newest_day_only: datetime | None = None  # the newest change time that was a date alone
         zone = self._names.zone
+        coverage = _Coverage(self.page_size, self._names, self.endpoint)
         previous: set[Key] = set()
         current: set[Key] = set()
         repeats = 0
@@ -159,6 +163,7 @@ class ChangeRead(Generic[T]):
                         continue
                     current.add(k)
                     records.append(record)
+                coverage.note(body, items, repeated)
                 repeats = repeats + 1 if items and repeated == len(items) else 0
                 if repeats >= REPEATED_PAGES:
                     par = self._names.params
@@ -182,6 +187,9 @@ class ChangeRead(Generic[T]):
             # zone), and never past the day of the newest dated change seen (a snapshot already
             # into the next day, or written in another zone than the dates).
             self.snapshot = min(_day_start(self.snapshot, zone), newest_day_only)
+        short = coverage.problem(self.total)
+        if short is not None:
+            raise ErpUnexpectedShape(self.endpoint, self._names.envelope["total"], short, self.total)
         self.complete = True
         logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
                      self.dropped, self.pages)  # fmt: skip
@@ -196,19 +204,25 @@ class ChangeRead(Generic[T]):
         started = self._clock()
         page, cursor = 1, None
         cursors: set[str] = set()
+        served = 0  # records in the envelopes so far (repeats included: this thread cannot tell)
+        unit = self.page_size  # the page size the server serves (it may cap the one asked)
         while True:
             body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
             self.pages += 1
+            items = body.get(env["items"])
+            count = len(items) if isinstance(items, list) else 0
+            served += count
             if self.pages == 1:
                 given = f.opt_when(body, env["snapshot"], self.endpoint, self._names.zone)
                 self._erp_snapshot = given is not None
                 self.snapshot = given or started  # pins the pages (a parameter); not the watermark then
                 self.total = f.opt_int(body, env["total"], self.endpoint)
+                said = f.opt_int(body, env["page_size"], self.endpoint)
+                unit = min(n for n in (self.page_size, said, count) if n is not None and n > 0)
             if env["has_next"] in body:
                 has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
-            else:  # no such flag: a full page means there may be another one (never stop short)
-                items = body.get(env["items"])
-                has_next = isinstance(items, list) and len(items) >= self.page_size
+            else:
+                has_next = self._more_without_flag(body, count, served)
             if has_next:  # the next request's parameters, before this page is handed on
                 next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
                 if next_cursor is not None:
@@ -222,7 +236,7 @@ class ChangeRead(Generic[T]):
                     params[par["cursor"]] = cursor
                 else:
                     page += 1
-                    if self.total is not None and page > -(-self.total // self.page_size) * 2 + 2:
+                    if self.total is not None and page > -(-self.total // unit) * 2 + 2:
                         raise ErpUnexpectedShape(self.endpoint, env["has_next"],
                                                  f"is still true at page {page} of a read of {self.total} "
                                                  "records", True)  # fmt: skip
@@ -231,6 +245,22 @@ class ChangeRead(Generic[T]):
             yield body
             if not has_next:
                 return
+
+    def _more_without_flag(self, body: dict[str, Any], count: int, served: int) -> bool:
+        """No `hasNext` in the envelope: whether to ask for the next page, never stopping short.
+
+        A server may cap PageSize below the size asked (100 of 500) and say so only in the
+        envelope's `pageSize`, or not at all: a page shorter than asked is no end while `total`
+        says rows remain. So: go on while fewer records than `total` came (when given), or while
+        the page is full against the envelope's `pageSize` (when given; else the size asked). An
+        empty page ends the read (rows that left the window mid-read make `total` unreachable).
+        """
+        if count == 0:
+            return False
+        if self.total is not None and served < self.total:
+            return True
+        said = f.opt_int(body, self._names.envelope["page_size"], self.endpoint)
+        return count >= (said if said is not None and said > 0 else self.page_size)
 
 
 def _day_only(moment: datetime, zone: tzinfo) -> bool:
@@ -246,6 +276,51 @@ def _day_only(moment: datetime, zone: tzinfo) -> bool:
 def _day_start(moment: datetime, zone: tzinfo) -> datetime:
     """The start of `moment`'s day in `zone`, as UTC."""
     return moment.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+class _Coverage:
+    """Whether a read without `hasNext` ended short of the `total` it announced, unexplained.
+
+    Fewer records than `total` is normal when rows left the window mid-read (the contract's
+    keyset paging: the last page comes back short, then nothing) or when `total` counts more
+    than the window. What no such reason explains: pages shorter than the size asked (the server
+    caps PageSize), the last of them as full as the first (the envelope's `pageSize`, else page
+    1), then nothing more. That server stopped serving (an offset computed from the size asked, a
+    Page it ignores); marked complete, the rest of the window would be lost for good.
+    """
+
+    def __init__(self, asked: int, names: Names, endpoint: str) -> None:
+        self.asked = asked
+        self.envelope = names.envelope
+        self.endpoint = endpoint
+        self.fresh = 0  # records served, repeats within the read left out
+        self.full: int | None = None  # a full page's size, from the first page
+        self.last = 0  # records in the last page that had any
+        self.capped = False  # a page with records came back shorter than asked
+        self.flagless = False  # the last envelope had no hasNext
+
+    def note(self, body: dict[str, Any], items: list[Any], repeated: int) -> None:
+        count = len(items)
+        self.fresh += count - repeated
+        self.flagless = self.envelope["has_next"] not in body
+        if count:
+            if self.full is None:
+                said = f.opt_int(body, self.envelope["page_size"], self.endpoint)
+                self.full = said if said is not None and said > 0 else count
+            self.last = count
+            self.capped = self.capped or count < self.asked
+
+    def problem(self, total: int | None) -> str | None:
+        """Why the read cannot count as complete, or None."""
+        if not self.flagless or total is None or self.fresh >= total:
+            return None
+        if not self.capped or self.full is None or self.last < self.full:
+            return None
+        return (f"announced {total} records but the read ended after {self.fresh}: pages of "
+                f"{self.last} where {self.asked} were asked, no {self.envelope['has_next']}, then "
+                f"nothing: the server caps PageSize and stopped serving (does it page by the size "
+                f"asked?). Nothing was marked read; check the ERP's paging, or map its has-next "
+                f"flag in CONSINCO_FIELD_MAP envelope.has_next")  # fmt: skip
 
 
 _DONE = object()

@@ -72,10 +72,13 @@ def test_pages_by_number_when_the_server_gives_no_cursor(requests_mock, client) 
 
 def test_without_a_has_next_flag_a_full_page_asks_for_the_next(requests_mock, client) -> None:
     """An envelope without `hasNext` (the envelope is [assumed]): a full page may not be the last, so
-    the read goes on until a page comes back short, instead of stopping after the first."""
+    the read goes on until a page comes back short, instead of stopping after the first. (Without
+    `total` and `pageSize` too: `envelope` counts one page's items as the read's total and says
+    100 per page, which would tell the client that page 1 was all; see test_erp_paging_flagless.)"""
 
     def bare(items: list[dict], page: int) -> dict:
-        return {k: v for k, v in envelope(items, page=page).items() if k != "hasNext"}
+        left_out = ("hasNext", "total", "pageSize")
+        return {k: v for k, v in envelope(items, page=page).items() if k not in left_out}
 
     sent = _serve(requests_mock, "Cadastros/ProdutoSku", [bare([_sku(1), _sku(2)], 1), bare([_sku(3)], 2)])
     assert [s.seq_produto for s in client.skus()] == [1, 2, 3]

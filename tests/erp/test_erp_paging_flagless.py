@@ -1,0 +1,95 @@
+"""Reads over an envelope without `hasNext` (the envelope is [assumed]): never stop short, and a
+read that ends short of its `total` for no reason the contract gives is an error, not complete."""
+
+from __future__ import annotations
+
+import pytest
+from erp_fake_list import FakeList
+from erp_samples import LOGIN, SKU, sample
+from erp_test_urls import API, BASE
+
+from erp.client import ErpClient
+from erp.errors import ErpUnexpectedShape
+from erp.retry import NO_RETRY
+
+KEY = ("seqProduto", "qtdEmbalagem")
+
+
+def _sku(seq: int, changed: str = "2026-11-28T08:00:00") -> dict:
+    return sample(SKU, idSku=f"P{seq}E1", seqProduto=seq, qtdEmbalagem=1, dtaHorAlteracao=changed)
+
+
+def _server(requests_mock, rows: int, **options) -> FakeList:
+    fake = FakeList(KEY, "dtaHorAlteracao", **options)
+    for seq in range(1, rows + 1):
+        fake.put(_sku(seq, f"2026-11-28T08:{seq // 60:02d}:{seq % 60:02d}"))
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(API + "Cadastros/ProdutoSku", json=fake)
+    return fake
+
+
+def _client(page_size: int = 500) -> ErpClient:
+    return ErpClient(BASE, "u", "p", retry=NO_RETRY, page_size=page_size)
+
+
+@pytest.mark.parametrize(
+    "leave_out",
+    [("hasNext",), ("hasNext", "pageSize"), ("hasNext", "total")],
+    ids=["total-and-pageSize", "total-only", "pageSize-only"],
+)
+def test_a_server_capping_page_size_is_read_to_the_end(requests_mock, leave_out) -> None:
+    """500 asked, 100 served, no hasNext: `total` (250) or the envelope's own `pageSize` (100)
+    says page 1 is not the last; the read used to stop there, complete, 150 SKUs never read."""
+    fake = _server(requests_mock, 250, max_page=100, paging="offset", leave_out=leave_out)
+    read = _client().skus()
+    assert sorted(s.seq_produto for s in read) == list(range(1, 251))
+    assert read.complete
+    assert [r.get("page", "1") for r in fake.requests][:3] == ["1", "2", "3"]
+
+
+def test_without_has_next_total_or_page_size_a_full_page_asks_for_the_next(requests_mock) -> None:
+    """Nothing in the envelope but the items: a page as full as asked may not be the last."""
+    fake = _server(requests_mock, 5, leave_out=("hasNext", "pageSize", "total"))
+    read = _client(page_size=2).skus()
+    assert [s.seq_produto for s in read] == [1, 2, 3, 4, 5]
+    assert read.complete and len(fake.requests) == 3
+
+
+def test_a_capping_server_that_stops_serving_is_an_error_not_a_complete_read(requests_mock) -> None:
+    """500 asked, 100 served, and page 2 taken from an offset of the size asked (500): empty. The
+    read ends with 100 of the 250 announced: marked complete, the watermark would move past the
+    other 150 for good."""
+    _server(requests_mock, 250, max_page=100, paging="offset_asked", leave_out=("hasNext",))
+    read = _client().skus()
+    with pytest.raises(ErpUnexpectedShape) as caught:
+        list(read)
+    assert caught.value.endpoint == "api/v1/Cadastros/ProdutoSku" and caught.value.field == "total"
+    assert "announced 250 records but the read ended after 100" in str(caught.value)
+    assert not read.complete
+
+
+def test_rows_leaving_the_window_mid_read_end_it_short_without_an_error(requests_mock) -> None:
+    """Keyset paging, 100 of 500 served, no hasNext: three rows of page 3 change while page 2 is
+    read (they leave the window, to come in the next read). The read ends short of its total on a
+    short page: the contract's own case, complete, no false alarm."""
+    fake = _server(requests_mock, 250, max_page=100, leave_out=("hasNext",))
+
+    def change_three(page: int) -> None:
+        if page == 3:
+            for seq in (201, 202, 203):
+                fake.put(_sku(seq, "2026-11-28T10:00:05"))
+
+    fake.between_pages = change_three
+    read = _client().skus()
+    read.prefetch = 0
+    got = [s.seq_produto for s in read]
+    assert len(got) == 247 and read.total == 250
+    assert read.complete
+
+
+def test_pages_repeating_the_first_do_not_count_towards_the_total(requests_mock) -> None:
+    """A server ignoring Page (every page is page 1), capping at 100, no hasNext nor pageSize:
+    three pages add up to `total` (250) with the same 100 rows, which is no complete read."""
+    _server(requests_mock, 250, max_page=100, paging="page_ignored", leave_out=("hasNext", "pageSize"))
+    with pytest.raises(ErpUnexpectedShape, match="announced 250 records but the read ended after 100"):
+        list(_client().skus())
