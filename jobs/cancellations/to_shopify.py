@@ -36,10 +36,13 @@ log = logging.getLogger(__name__)
 FLOW = "cancellations"
 NFE_CANCELLED_TAG = "NF-e cancelada"
 POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backoff
+# First match wins. Payment words come before stock words, and stock words name the goods: a bare
+# "falta" or "indisponível" also reads "Falta de pagamento" or "Cliente indisponível", and
+# INVENTORY tells the customer (in Shopify's cancellation email) that the store had no stock.
 REASON_WORDS = (
-    ("INVENTORY", ("estoque", "falta", "ruptura", "indispon")),
     ("FRAUD", ("fraude",)),
     ("DECLINED", ("pagamento", "recusad", "cartao", "cartão")),
+    ("INVENTORY", ("estoque", "ruptura", "produto indispon", "item indispon")),
     ("CUSTOMER", ("cliente", "desist", "arrepend")),
 )
 

@@ -195,10 +195,17 @@ def test_plan_substitution_needs_the_substitute_in_shopify() -> None:
         ("Pagamento recusado", "DECLINED"),
         (None, "OTHER"),
         ("NF-e cancelada", "OTHER"),
+        # Shopify's cancellation email reads INVENTORY as "we did not have it in stock": only the
+        # goods missing are INVENTORY, not a missing payment or an absent customer.
+        ("Falta de pagamento", "DECLINED"),
+        ("Cliente indisponível para receber a entrega", "CUSTOMER"),
+        ("Sem estoque", "INVENTORY"),
+        ("Ruptura na loja", "INVENTORY"),
+        ("Produto indisponível", "INVENTORY"),
     ],
 )
 def test_cancel_reason_codes(text: str | None, code: str) -> None:
-    assert reason_code(text) == code
+    assert reason_code(text) == code, f"{text!r} -> {reason_code(text)}"
 
 
 def test_invoice_metafields_and_tracking() -> None:
