@@ -158,6 +158,8 @@ def financial_status(
         return "PAID" if received >= total else "PARTIALLY_PAID"
     if any(t["kind"] == "VOID" and t["status"] == "SUCCESS" for t in order["_transactions"]):
         return "VOIDED"
+    if order.get("cancelledAt"):  # cancelled before any money was taken (its total is 0 now)
+        return "VOIDED"
     if capturable > 0:
         return "AUTHORIZED"
     if any(t["kind"] == "AUTHORIZATION" and t["status"] == "SUCCESS" for t in order["_transactions"]):
@@ -201,7 +203,9 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
     discounts = sum((f["discount"] for f in figures), ZERO)
     current_discounts = sum((f["current_discount"] for f in figures), ZERO)
     shipping = sum((bag_amount(s["originalPriceSet"]) for s in order["_shippingLines"]), ZERO)
-    total, current_total = subtotal + shipping, current_subtotal + shipping
+    # A cancelled order is owed nothing, its shipping included: Shopify shows its current total 0.
+    current_shipping = ZERO if order.get("cancelledAt") else shipping
+    total, current_total = subtotal + shipping, current_subtotal + current_shipping
     received = _sum(order, ("SALE", "CAPTURE"))
     refunded = _sum(order, ("REFUND",))
     capturable = _recompute_transactions(order)
@@ -216,7 +220,7 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
             "cartDiscountAmountSet": None,
             "currentCartDiscountAmountSet": bag(ZERO),
             "totalShippingPriceSet": bag(shipping),
-            "currentShippingPriceSet": bag(shipping),
+            "currentShippingPriceSet": bag(current_shipping),
             "totalTaxSet": bag(ZERO),
             "currentTotalTaxSet": bag(ZERO),
             "taxLines": [],

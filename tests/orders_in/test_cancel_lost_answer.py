@@ -18,16 +18,6 @@ from tests.orders_in.test_edits_and_cancels import (
 )
 
 
-def zero_lines(world, gid: str) -> None:
-    """Shopify's cancel (refund + restock) leaves every line's currentQuantity at 0."""
-
-    def zero(ctx, order):
-        for line in order["_lines"]:
-            line["currentQuantity"] = 0
-
-    change_order(world, gid, zero)
-
-
 def refusing(monkeypatch, exc) -> None:
     from erp.client import ErpClient
 
@@ -48,7 +38,6 @@ def cancelled_while_the_erp_refuses(world, monkeypatch, gid: str, num: str):
     the cancellation fails as CANCEL_ERP_NUMBER_UNKNOWN; its message."""
     refusing(monkeypatch, blocked())
     cancel_in_shopify(world, gid)
-    zero_lines(world, gid)
     world.drain()
     message = world.message(gid, "cancellations", f"cancel:{num}")
     assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN", message.error_text
@@ -157,7 +146,6 @@ def test_cancelling_an_order_the_erp_refused_closes_it_as_never_sent(world, monk
     num = gid.rsplit("/", 1)[-1]
     assert world.message(gid).status == MessageStatus.FAILED.value and world.erp_orders_for(gid) == []
     cancel_in_shopify(world, gid)
-    zero_lines(world, gid)
     world.drain()
     message = world.message(gid, "cancellations", f"cancel:{num}")
     assert message.status == MessageStatus.SKIPPED.value, f"{message.error_detail}: {message.error_text}"

@@ -33,6 +33,9 @@ def test_cancel_in_the_erp_before_invoicing_cancels_and_restocks_in_shopify(worl
     doc = world.order_doc(order.gid)
     assert doc["cancelledAt"] and doc["cancelReason"] == "CUSTOMER"
     assert doc["displayFinancialStatus"] == "REFUNDED"  # cancel_refund defaults to true
+    # As Shopify shows a cancelled order: its lines removed, nothing left to pay.
+    assert [line["currentQuantity"] for line in doc["_lines"]] == [0]
+    assert Decimal(doc["currentTotalPriceSet"]["shopMoney"]["amount"]) == 0
     level = world.stock(sku)
     assert level == {"available": 50, "committed": 0, "on_hand": 50}  # the 4 units went back
     link = world.link(order.gid)

@@ -52,6 +52,9 @@ def test_cancel_is_asynchronous_restocks_refunds_and_is_irreversible(
         cancelled["cancelledAt"] and cancelled["cancelReason"] == "CUSTOMER" and cancelled["closed"] is True
     )
     assert cancelled["displayFinancialStatus"] == "REFUNDED"
+    # Shopify shows the cancelled order's lines removed and nothing left to pay.
+    assert [line["currentQuantity"] for line in cancelled["lineItems"]["nodes"]] == [0]
+    assert amount(cancelled["currentTotalPriceSet"]) == 0
     refund = cancelled["transactions"][-1]
     assert refund["kind"] == "REFUND" and amount(refund["amountSet"]) == amount(cancelled["totalPriceSet"])
     assert refund["parentTransaction"]["id"] == cancelled["transactions"][0]["id"]
@@ -62,6 +65,26 @@ def test_cancel_is_asynchronous_restocks_refunds_and_is_irreversible(
     shop.wait_webhooks()
     assert len(receiver.topics("orders/cancelled")) == 1
     assert receiver.topics("orders/cancelled")[0].json["cancel_reason"] == "customer"
+
+
+def test_a_cancelled_unpaid_order_is_voided_with_nothing_left_to_pay(
+    shop: ShopClient, catalogue: Catalogue, clock: ManualClock
+) -> None:
+    """A boleto never paid, then cancelled: no money moved, the payment status is Voided (as
+    Shopify's help says of a payment not captured), not still pending or paid."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 2}], gateway="boleto", seed=3
+    )
+    assert order(shop, order_id)["displayFinancialStatus"] == "PENDING"
+    started = shop.data(CANCEL, {"orderId": order_id})["orderCancel"]
+    assert started["orderCancelUserErrors"] == []
+    clock.advance(1)
+    assert shop.data(JOB, {"id": started["job"]["id"]})["job"]["done"] is True
+    cancelled = order(shop, order_id)
+    assert cancelled["displayFinancialStatus"] == "VOIDED"
+    assert [line["currentQuantity"] for line in cancelled["lineItems"]["nodes"]] == [0]
+    assert amount(cancelled["currentTotalPriceSet"]) == 0
+    assert [t["kind"] for t in cancelled["transactions"] if t["kind"] == "REFUND"] == []
 
 
 def test_capture_never_exceeds_the_authorisation(

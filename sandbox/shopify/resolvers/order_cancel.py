@@ -3,10 +3,12 @@
 The mutation validates, then answers with a `job` (done: false). The cancellation itself runs
 when the job is due (CANCEL_DELAY_SECONDS on the sandbox clock): a timer completes it, and
 `job(id:)` completes a due job on read, so a test on a manual clock advances time instead of
-sleeping. Completing: unfulfilled units are restocked (or written off), money that was taken is
-refunded (REFUND), open authorisations are voided (VOID), fulfillment orders are cancelled,
-then orders/cancelled and orders/updated are sent. Cancelling again is a userError, and so is
-cancelling while a fulfillment is active (fulfillmentCancel first, as Shopify asks).
+sleeping. Completing: unfulfilled units are restocked (or written off) and removed from their
+lines (currentQuantity 0, so the current total is 0, as Shopify shows a cancelled order), money
+that was taken is refunded (REFUND), open authorisations are voided (VOID), fulfillment orders
+are cancelled, then orders/cancelled and orders/updated are sent. Cancelling again is a
+userError, and so is cancelling while a fulfillment is active (fulfillmentCancel first, as
+Shopify asks).
 """
 
 from __future__ import annotations
@@ -148,6 +150,8 @@ def _cancel(ctx: Ctx, order: dict[str, Any], job: dict[str, Any]) -> None:
             order_store.release_stock(
                 ctx, line["_variantId"], line["_locationId"], unfulfilled, job["_restock"]
             )
+        if unfulfilled > 0:  # Shopify shows the unfulfilled units removed from the order
+            line["currentQuantity"] = line["_fulfilled"]
     for fo in order["_fulfillmentOrders"]:
         if fo["status"] in ("OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED"):
             fo["status"], fo["updatedAt"] = "CANCELLED", now
