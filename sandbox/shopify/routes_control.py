@@ -1,5 +1,5 @@
-"""The control API under /_sandbox/ (not Shopify's): shops, tiers, ID tokens, chaos switches,
-state as JSON and as a small read-only HTML page."""
+"""The control API under /_sandbox/ (not Shopify's): shops, tiers, ID tokens, chaos switches, a
+cancel job that fails, state as JSON and as a small read-only HTML page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
 from sandbox.shopify.options import TIERS
+from sandbox.shopify.resolvers import order_cancel
 from sandbox.shopify.state_dump import dump
 
 blueprint = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -135,6 +136,19 @@ def chaos() -> Response:
     if "reorder" in body:
         switches.reorder = bool(body["reorder"])
     return jsonify(vars(switches))
+
+
+@blueprint.post("/shops/<shop>/orders/cancel_fails")
+def cancel_fails(shop: str) -> Response:
+    """The order's next cancel job ends without cancelling it (a refund declined, by default)."""
+    body = _body()
+    order_id = str(body.get("orderId", ""))
+    message = str(body.get("message") or order_cancel.REFUND_DECLINED)
+    try:
+        order_cancel.fail_next_cancel(_sandbox(), shop, order_id, message)
+    except LookupError as error:
+        return Response(str(error), status=404)
+    return jsonify({"orderId": order_id, "message": message})
 
 
 @blueprint.get("/webhooks/deliveries")

@@ -87,6 +87,38 @@ def test_a_cancelled_unpaid_order_is_voided_with_nothing_left_to_pay(
     assert [t["kind"] for t in cancelled["transactions"] if t["kind"] == "REFUND"] == []
 
 
+def test_a_cancel_job_can_end_without_cancelling_and_the_order_can_be_cancelled_again(
+    shop: ShopClient, catalogue: Catalogue, clock: ManualClock, receiver: Receiver
+) -> None:
+    """Shopify's cancel job can end FAILED (the refund to the original payment method declined):
+    the job reads done, the order is as it was (not cancelled, nothing restocked or refunded),
+    and orderCancel is taken again. The control API makes the order's next cancel job end so."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-5", "quantity": 2}], gateway="pix", seed=8
+    )
+    before = order(shop, order_id)
+    assert shop.control("/orders/cancel_fails", {"orderId": order_id}).status_code == 200
+    assert shop.control("/orders/cancel_fails", {"orderId": "gid://shopify/Order/1"}).status_code == 404
+    started = shop.data(CANCEL, {"orderId": order_id})["orderCancel"]
+    assert started["orderCancelUserErrors"] == []
+    clock.advance(1)
+    assert shop.data(JOB, {"id": started["job"]["id"]})["job"]["done"] is True
+    job = shop.handle.sandbox.store.get("acme", started["job"]["id"])
+    assert job["_status"] == "FAILED" and "declined" in job["_errors"][0]["message"]
+    assert order(shop, order_id) == before
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 3, "committed": 2, "on_hand": 5}
+
+    again = shop.data(CANCEL, {"orderId": order_id})["orderCancel"]  # once only: this one goes through
+    assert again["orderCancelUserErrors"] == []
+    clock.advance(1)
+    assert shop.data(JOB, {"id": again["job"]["id"]})["job"]["done"] is True
+    cancelled = order(shop, order_id)
+    assert cancelled["cancelledAt"] and cancelled["displayFinancialStatus"] == "REFUNDED"
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 5, "committed": 0, "on_hand": 5}
+    shop.wait_webhooks()
+    assert len(receiver.topics("orders/cancelled")) == 1
+
+
 def test_capture_never_exceeds_the_authorisation(
     shop: ShopClient, catalogue: Catalogue, receiver: Receiver
 ) -> None:

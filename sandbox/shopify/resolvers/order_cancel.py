@@ -9,6 +9,12 @@ that was taken is refunded (REFUND), open authorisations are voided (VOID), fulf
 are cancelled, then orders/cancelled and orders/updated are sent. Cancelling again is a
 userError, and so is cancelling while a fulfillment is active (fulfillmentCancel first, as
 Shopify asks).
+
+A cancel job can also end without cancelling (OrderCancelJobResult.status FAILED in Shopify, the
+cause in the order's timeline: the refund to the original payment method declined, say): `job`
+reads done, the order stays as it was (not cancelled, nothing restocked, refunded or voided) and
+orderCancel may be sent again. `fail_next_cancel` (control API `orders/cancel_fails`) makes the
+order's next cancel job end so.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CANCEL_DELAY_SECONDS = 0.3
+REFUND_DECLINED = "The refund to the original payment method was declined."
 
 
 def _error(field: list[str] | None, message: str, code: str) -> dict[str, Any]:
@@ -136,8 +143,12 @@ def complete_if_due(ctx: Ctx, job: dict[str, Any], force: bool = False) -> bool:
         return False
     order = order_store.get(ctx, job["_orderId"])
     if order is not None and not order["cancelledAt"]:
-        _cancel(ctx, order, job)
+        if order.get("_cancelFails"):
+            _fail(ctx, order, job)
+        else:
+            _cancel(ctx, order, job)
     job["done"] = True
+    job.setdefault("_status", "SUCCEEDED")
     ctx.store.put(ctx.shop, job)
     return True
 
@@ -169,6 +180,26 @@ def _cancel(ctx: Ctx, order: dict[str, Any], job: dict[str, Any]) -> None:
     )
     order_store.save(ctx, order)
     emit_order(ctx, order, "orders/cancelled", "orders/updated")
+
+
+def _fail(ctx: Ctx, order: dict[str, Any], job: dict[str, Any]) -> None:
+    """The job ends FAILED: the order is left as it was, free to be cancelled again."""
+    message = order.pop("_cancelFails")
+    order.pop("_cancelJob", None)
+    job["_status"], job["_errors"] = "FAILED", [{"field": None, "message": message, "code": None}]
+    order_store.save(ctx, order, touch=False)
+
+
+def fail_next_cancel(sandbox: Sandbox, shop: str, order_id: str, message: str = REFUND_DECLINED) -> None:
+    """Control (not Shopify's): the order's next cancel job ends without cancelling it, `message`
+    its cause. LookupError when the shop has no such order."""
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, order_id)
+        if order is None:
+            raise LookupError(f"no order {order_id} in {shop}")
+        order["_cancelFails"] = message
+        order_store.save(ctx, order, touch=False)
 
 
 def _settle_money(ctx: Ctx, order: dict[str, Any], refund: bool) -> None:
