@@ -328,14 +328,16 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CANCEL_NOT_APPLIED": (
         (
-            "O Shopify terminou o cancelamento pedido pelo ERP, mas o pedido não ficou cancelado.",
-            "Shopify finished the cancellation the ERP asked for, but the order is not cancelled.",
+            "O cancelamento pedido pelo ERP falhou no Shopify (um reembolso recusado, por exemplo): o "
+            "pedido não foi cancelado.",
+            "The cancellation the ERP asked for failed in Shopify (a refund declined, for instance): "
+            "the order is not cancelled.",
         ),
         (
-            "Veja o pedido no admin do Shopify (um processamento ativo impede o cancelamento) e clique em "
-            "Tentar de novo, ou cancele-o à mão.",
-            "Look at the order in the Shopify admin (an active fulfillment stops a cancellation) and "
-            "click Retry, or cancel it by hand.",
+            "Veja na linha do tempo do pedido, no admin do Shopify, por que falhou; resolvida a causa, "
+            "clique em Tentar de novo: o cancelamento é enviado outra vez. Ou cancele-o à mão.",
+            "See why in the order's timeline in the Shopify admin; once the cause is fixed, click "
+            "Retry: the cancellation is sent again. Or cancel the order by hand.",
         ),
     ),
     "BAD_MAPPING": (

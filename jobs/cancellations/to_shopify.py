@@ -6,13 +6,18 @@ before or after invoicing (`nfeCancelada`: the NF-e was cancelled too). Unit of 
 orderCancel is asynchronous and irreversible: the job stores Shopify's cancel job id in the
 message before waiting, polls `job(id:)` with backoff for a few seconds, and when Shopify is
 still working raises Transient so RQ runs it again later — the next attempt polls the stored
-job instead of cancelling twice. Restock, refund and customer notification follow the shop
+job instead of cancelling twice. A job that ends without cancelling (Shopify's cancellation
+failed: a refund declined, say) fails the message as CANCEL_NOT_APPLIED and is forgotten, so the
+Retry sends orderCancel again. Restock, refund and customer notification follow the shop
 settings cancel_restock / cancel_refund / cancel_notify_customer. An order already cancelled
 in Shopify is a no-op.
 
 After invoicing, Shopify refuses to cancel a fulfilled order: the fulfillment made at invoicing
 is cancelled first. The order is also marked (metafield nfe.status = "cancelada", tag "NF-e
 cancelada") and flagged for a person (OrderLink.needs_attention): goods may have left the store.
+Before invoicing, a fulfillment is the store's or a delivery app's (the app fulfils at invoicing):
+it is cancelled too, as the ERP called the sale off, and the link is flagged naming it and its
+tracking number, since those goods may have left as well.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ log = logging.getLogger(__name__)
 FLOW = "cancellations"
 NFE_CANCELLED_TAG = "NF-e cancelada"
 POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backoff
+# What a rerun keeps of the stored outcome: the job to poll, the fulfillments already cancelled.
+CARRIED = ("cancel_job", "fulfillments_cancelled", "fulfillments_named")
 # First match wins. Payment words come before stock words, and stock words name the goods: a bare
 # "falta" or "indisponível" also reads "Falta de pagamento" or "Cliente indisponível", and
 # INVENTORY tells the customer (in Shopify's cancellation email) that the store had no stock.
@@ -90,7 +97,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
     if state.cancelled_at and not previous.get("cancel_job"):
-        _update_link(unit, state, invoiced, nfe_key)
+        _update_link(unit, state, invoiced, nfe_key, previous)
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled", {"cancelled_at": state.cancelled_at}
         )
@@ -101,10 +108,10 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         "refund": bool(settings["cancel_refund"]),
         "notify_customer": bool(settings["cancel_notify_customer"]),
         "nfe_cancelled": event.nfe_cancelled,
-        **{k: v for k, v in previous.items() if k in ("cancel_job", "fulfillments_cancelled")},
+        **{k: v for k, v in previous.items() if k in CARRIED},
     }
     if not outcome.get("cancel_job"):
-        outcome["fulfillments_cancelled"] = _cancel_fulfillments(client, state)
+        _cancel_fulfillments(client, state, unit.message_id, outcome)
         try:
             job = client.order_cancel(
                 unit.order_id,
@@ -132,14 +139,20 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         )
     after = settlement(client, unit.order_id)
     if after is None or not after.cancelled_at:
+        # The job ended without cancelling (Shopify's OrderCancelStatus FAILED): polling it again
+        # can only say the same, so the job is forgotten and the Retry sends orderCancel again.
+        _remember(unit.message_id, {k: v for k, v in outcome.items() if k != "cancel_job"})
         raise Rejected(
-            f"Shopify finished cancel job {outcome['cancel_job']} but order {unit.order_id} is not cancelled",
-            system="shopify", code="CANCEL_NOT_APPLIED",
+            f"The cancellation of Shopify order {state.name} failed in Shopify: its cancel job "
+            f"{outcome['cancel_job']} ended and the order is not cancelled (a refund to the original "
+            "payment method declined, for instance). The order's timeline in the Shopify admin says "
+            "why; once that is fixed, Retry sends the cancellation again (or cancel the order there).",
+            system="shopify", code="CANCEL_NOT_APPLIED", detail={"cancel_job": outcome["cancel_job"]},
         )  # fmt: skip
     outcome.update(
         {"done": True, "cancelled_at": after.cancelled_at, "financial_status": after.financial_status}
     )
-    _update_link(unit, after, invoiced, nfe_key)
+    _update_link(unit, after, invoiced, nfe_key, outcome)
     log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return outcome
@@ -171,8 +184,12 @@ def _mark_nfe_cancelled(client: AdminClient, order_id: str, state: Settlement) -
         client.tags_add(order_id, [NFE_CANCELLED_TAG])
 
 
-def _cancel_fulfillments(client: AdminClient, state: Settlement) -> list[str]:
-    cancelled = []
+def _cancel_fulfillments(
+    client: AdminClient, state: Settlement, message_id: int, outcome: dict[str, Any]
+) -> None:
+    """Cancel every active fulfillment (Shopify cancels no fulfilled order), adding each to the
+    outcome with its name and tracking number, remembered at once: a retry after orderCancel's
+    answer was lost finds them already cancelled, and must still name them in the link's note."""
     for fulfillment in state.active_fulfillments:
         try:
             fulfillment_cancel(client, fulfillment.id)
@@ -185,8 +202,12 @@ def _cancel_fulfillments(client: AdminClient, state: Settlement) -> list[str]:
                 code=exc.code or "FULFILLMENT_CANCEL_REFUSED",
                 detail={"fulfillment_id": fulfillment.id},
             ) from exc
-        cancelled.append(fulfillment.id)
-    return cancelled
+        outcome["fulfillments_cancelled"] = [*outcome.get("fulfillments_cancelled", []), fulfillment.id]
+        named = fulfillment.name or fulfillment.id
+        tracking = f"tracking {fulfillment.tracking_number}" if fulfillment.tracking_number else "no tracking"
+        outcome["fulfillments_named"] = [*outcome.get("fulfillments_named", []), f"{named} ({tracking})"]
+        _remember(message_id, outcome)
+    outcome.setdefault("fulfillments_cancelled", [])
 
 
 def _wait(client: AdminClient, job_id: str, sleep: Callable[[float], None]) -> bool | None:
@@ -211,7 +232,11 @@ def _remember(message_id: int, outcome: dict[str, Any]) -> None:
 
 
 def _update_link(
-    unit: order_events.EventUnit, state: Settlement, invoiced: bool, nfe_key: str | None
+    unit: order_events.EventUnit,
+    state: Settlement,
+    invoiced: bool,
+    nfe_key: str | None,
+    outcome: dict[str, Any],
 ) -> None:
     with session_scope() as session:
         link = session.get(OrderLink, unit.link_id)
@@ -226,3 +251,26 @@ def _update_link(
                 f"(event #{unit.event.seq_evento}); the Shopify order {state.name} is cancelled. "
                 "Check whether goods left the store and that the refund reached the customer."
             )
+        elif outcome.get("fulfillments_cancelled"):
+            link.needs_attention = _fulfilled_before_invoicing_note(unit, state, outcome)
+
+
+def _fulfilled_before_invoicing_note(
+    unit: order_events.EventUnit, state: Settlement, outcome: dict[str, Any]
+) -> str:
+    """The order was fulfilled in Shopify (by the store or a delivery app, not by the app, which
+    fulfils at invoicing) and the ERP cancelled it before invoicing: the sale is off, so the
+    fulfillments were cancelled with the order, but the goods may be on their way."""
+    named = ", ".join(outcome.get("fulfillments_named") or outcome["fulfillments_cancelled"])
+    money = (
+        "was refunded (or its authorisation voided), as the cancel_refund setting asks"
+        if outcome.get("refund")
+        else "was kept, as the cancel_refund setting asks (off)"
+    )
+    return (
+        f"{FLOW}: the ERP cancelled order {state.name} before invoicing it (event #{unit.event.seq_evento}), "
+        f"but it was fulfilled in Shopify: fulfillment(s) {named} were cancelled with the order, and "
+        f"the payment {money} (Shopify shows {state.financial_status or 'no status'}). The goods may "
+        "have left the store: check the delivery with the carrier, and get them back or charge the "
+        "customer again."
+    )

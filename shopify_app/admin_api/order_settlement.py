@@ -51,6 +51,7 @@ class FulfillmentInfo:
     id: str
     status: str
     tracking_number: str | None
+    name: str | None = None  # "#1001-F1"
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
                 id=f["id"],
                 status=f.get("status") or "",
                 tracking_number=next((t.get("number") for t in f.get("trackingInfo") or []), None),
+                name=f.get("name"),
             )
             for f in raw.get("fulfillments") or []
         ],

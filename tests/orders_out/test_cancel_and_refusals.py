@@ -352,3 +352,78 @@ def test_a_mutation_whose_answer_was_lost_is_not_sent_again_blind_and_its_retry_
     else:
         state = world.settlement(order.gid)
         assert state.nfe and [f.status for f in state.fulfillments] == ["SUCCESS"]
+
+
+def test_a_cancellation_that_failed_in_shopify_is_sent_again_on_retry(world: World) -> None:
+    """Shopify's cancel job can end without cancelling (its cancellation FAILED: the refund to the
+    original payment method declined). The message fails saying so and where to look, and forgets
+    that finished job: once the cause is gone, Retry sends orderCancel again instead of polling
+    the old job and failing the same way for ever."""
+    from sandbox.shopify.resolvers.order_cancel import fail_next_cancel
+    from shopify_app.api_explain import explain
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value, message.error_text
+    assert message.error_detail["code"] == "CANCEL_NOT_APPLIED"
+    name = world.link(order.gid).shopify_order_name
+    text = message.error_text or ""
+    assert f"The cancellation of Shopify order {name} failed in Shopify" in text
+    assert "timeline" in text and "Retry sends the cancellation again" in text
+    assert "timeline" in explain(message, "en")["what_to_do"]
+    assert "cancel_job" not in (message.response_payload or {})
+    assert world.order_doc(order.gid)["cancelledAt"] is None
+    assert world.link(order.gid).needs_attention.startswith("cancellations")
+
+    assert cancel_side.replay(message.id) == MessageStatus.DONE.value  # the cause is gone
+    doc = world.order_doc(order.gid)
+    assert doc["cancelledAt"] and doc["displayFinancialStatus"] == "REFUNDED"
+    [message] = world.messages("cancellations", order)
+    assert message.response_payload["done"] is True and message.response_payload["cancel_job"]
+
+
+@pytest.mark.parametrize("answer", ["answered", "answer-lost"])
+def test_a_fulfillment_made_before_invoicing_is_cancelled_and_named_for_a_person(
+    world: World, monkeypatch: Any, answer: str
+) -> None:
+    """Fulfilled in Shopify by the store or a delivery app (with tracking) before the ERP invoiced
+    it, the order is cancelled in the ERP: the sale is off, so the fulfillment is cancelled with
+    the order and the payment refunded, but the goods may have left. The order link says so,
+    naming the fulfillment and its tracking number, also when orderCancel's answer was lost and
+    the retry found the fulfillment already cancelled."""
+    from jobs import order_events
+    from shopify_app.admin_api import for_shop
+
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    client = for_shop(world.domain)
+    fos = client.fulfillment_orders(order.gid)
+    client.fulfillment_create(
+        {fo.id: None for fo in fos if fo.status == "OPEN"}, tracking={"number": "BR123", "company": "Loggi"}
+    )
+    [fulfillment] = world.settlement(order.gid).active_fulfillments
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    if answer == "answer-lost":
+        _lose_the_first_answer(monkeypatch, "OrderCancel")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    for _ in range(20):  # what RQ's retries run
+        if message.status not in (MessageStatus.RETRYING.value, MessageStatus.PENDING.value):
+            break
+        try:
+            cancel_side.replay(message.id)
+        except Transient:
+            time.sleep(0.25)
+        [message] = world.messages("cancellations", order)
+
+    assert message.status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value), message.error_text
+    state = world.settlement(order.gid)
+    assert state.cancelled_at and not state.active_fulfillments and state.refunded > 0
+    note = world.link(order.gid).needs_attention
+    assert note and note.startswith("cancellations: "), note
+    assert f"{fulfillment.name} (tracking BR123)" in note and "before invoicing" in note
+    assert "may have left the store" in note and "refunded" in note
+    assert order_events.keeps_flag(world.link(order.gid), "invoices")  # no other flow's note replaces it
