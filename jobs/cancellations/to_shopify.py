@@ -45,10 +45,11 @@ POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backof
 CARRIED = ("cancel_job", "fulfillments_cancelled", "fulfillments_named")
 # First match wins. Payment words come before stock words, and stock words name the goods: a bare
 # "falta" or "indisponível" also reads "Falta de pagamento" or "Cliente indisponível", and
-# INVENTORY tells the customer (in Shopify's cancellation email) that the store had no stock.
+# INVENTORY tells the customer (in Shopify's cancellation email) that the store had no stock. A
+# refusal is the payment's only when the motive names it ("Entrega recusada pelo cliente" is not).
 REASON_WORDS = (
     ("FRAUD", ("fraude",)),
-    ("DECLINED", ("pagamento", "recusad", "cartao", "cartão")),
+    ("DECLINED", ("pagamento", "cartao", "cartão", "transacao recusad", "transação recusad", "operadora")),
     ("INVENTORY", ("estoque", "ruptura", "produto indispon", "item indispon")),
     ("CUSTOMER", ("cliente", "desist", "arrepend")),
 )

@@ -202,6 +202,10 @@ def test_plan_substitution_needs_the_substitute_in_shopify() -> None:
         ("Sem estoque", "INVENTORY"),
         ("Ruptura na loja", "INVENTORY"),
         ("Produto indisponível", "INVENTORY"),
+        # A refusal is a payment's only when it says so: a delivery the customer refused is theirs.
+        ("Entrega recusada pelo cliente", "CUSTOMER"),
+        ("Cartão recusado", "DECLINED"),
+        ("Transação recusada pela operadora", "DECLINED"),
     ],
 )
 def test_cancel_reason_codes(text: str | None, code: str) -> None:
