@@ -10,8 +10,9 @@ operation (jobs.price_send), which does not spend the rate-limit bucket.
 Ledger: binding kind "price" per SKU (erp_id = idSku, shopify_id = variant gid, digest = of the
 price/compare-at/for-sale sent, data = the PriceState + `recheck_on`). The remembered promotion
 dates let a run end (or start) a promotion on its date although no ERP row changed; a SKU whose
-variant does not exist yet is kept with shopify_id NULL and priced by the first run after the
-products/SKUs flows created it; a price Shopify refused is due again on every pass until taken
+variant does not exist yet is kept with shopify_id NULL and `awaiting_price` (its new variant,
+R$ 0.00 in Shopify, is not for sale: jobs.stock_map.for_sale) and priced by the first run after
+the products/SKUs flows created it; a price Shopify refused is due again on every pass until taken
 (jobs.price_send.record_refused), so it lands once the cause is fixed. statusVenda 'I' (not for
 sale in this store): the variant gets
 inventoryPolicy DENY here, the "price" binding records `sale_active` false for the products flow
@@ -177,8 +178,10 @@ def apply(
         old = known.get(id_sku)
         data = {**state.to_data(), "recheck_on": iso(recheck_on(state, today))}
         if variant_id is None or not variant_data.get("product_id"):
+            # Nothing sent: the variant the products flow creates holds no price (R$ 0.00), so the
+            # stock flow must not sell it (stock_map.for_sale) until the first price lands.
             waiting[state.seq_produto].append(id_sku)
-            quiet.append(BindingRow(id_sku, None, None, data))
+            quiet.append(BindingRow(id_sku, None, None, {**data, "awaiting_price": True}))
             continue
         target = target_price(state, today, unit_factor(variant_data))
         if not force and old is not None and old[0] == variant_id and old[1] == target.digest():

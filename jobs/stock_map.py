@@ -127,7 +127,7 @@ def for_sale(variant: Mapping[str, Any], price: Mapping[str, Any] | None) -> boo
     return (
         bool(variant.get("active", True))
         and price is not None
-        and not price.get("awaiting_price")  # its variant was replaced and is not priced yet
+        and not price.get("awaiting_price")  # its variant is new (or replaced) and not priced yet
         and bool(price.get("sale_active", True))
     )
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from jobs import prices, stock, stock_writer
 from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.db import session_scope
 from ledger.mappings import set_store_link
-from ledger.models import MessageStatus, StoreLink
+from ledger.models import Binding, MessageStatus, StoreLink
 from sandbox.consinco import tables as t
 from settings import get_settings
 
@@ -316,6 +316,44 @@ def test_a_pass_parked_on_the_store_link_is_done_once_its_replay_runs_with_the_l
     assert prices.replay(parked.id).variants_sent > 0
     [after] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == prices.STORE_LINK_UNIT]
     assert after.status == MessageStatus.DONE.value and after.response_payload == {"resumed": True}
+
+
+def test_a_variant_whose_price_was_read_before_it_existed_is_not_sold_until_it_is_priced(chain, monkeypatch):
+    """The prices pass read the ERP prices before the products flow created the variants (a first
+    install, a product whose price and product rows appear together): nothing was sent, and the
+    new variants hold no price (productSet leaves it out: R$ 0.00 in Shopify). A stock pass run
+    before the next prices pass must not stock them; that prices pass prices them and asks the
+    stock flow for their levels, which come although no ERP stock row moved."""
+    from jobs import catalog_flow
+    from shopify_app.admin_api import for_shop
+
+    _stock_reads_from_its_watermark(monkeypatch)
+    shop = chain.install("preco-antes", 1, 1, [1])
+    assert prices.run(shop.shop_id).waiting > 0  # no variant yet: remembered, nothing sent
+    client = for_shop(shop.domain)
+    catalog_flow.run_flow(shop.shop_id, "products", client=client)
+    client.close()
+    with session_scope() as session:
+        variants = session.scalars(
+            select(Binding).where(Binding.shop_id == shop.shop_id, Binding.kind == "variant")
+        ).all()
+        items = {b.erp_id: b.data["inventory_item_id"] for b in variants}
+        ids = {b.erp_id: b.shopify_id for b in variants}
+    assert items
+
+    def for_sale():
+        return {
+            sku: (chain.variant(shop, ids[sku])["price"], level)
+            for sku, item in items.items()
+            if (level := chain.level(shop, item, 1) or 0) > 0
+        }
+
+    stock.run(shop.shop_id)  # before the next prices pass
+    assert for_sale() == {}  # (sku: Shopify price, units) stocked before any price was sent
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    sold = for_sale()
+    assert sold and all(Decimal(str(price)) > 0 for price, _ in sold.values())
 
 
 def test_inactive_packaging_is_zeroed_when_the_products_flow_marks_it(chain):
