@@ -22,6 +22,9 @@ ONE = Decimal("1")
 SKU_ID = re.compile(r"^P(\d+)E(\d+(?:\.\d+)?)$")
 POLICY_DENY = "DENY"
 POLICY_CONTINUE = "CONTINUE"
+# A price Shopify refused keeps, in its binding, the sale status Shopify last took as
+# `sale_active` (the stock and products flows read it) and the ERP's under this key, sent again.
+WANTED_SALE_ACTIVE = "wanted_sale_active"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ class PriceState:
             promo_start=day(data.get("promo_start")),
             promo_end=day(data.get("promo_end")),
             promotion_flag=bool(data.get("promotion_flag")),
-            sale_active=bool(data.get("sale_active", True)) and Decimal(data["normal"]) > 0,
+            sale_active=bool(data.get(WANTED_SALE_ACTIVE, data.get("sale_active", True)))
+            and Decimal(data["normal"]) > 0,
         )
 
     @property

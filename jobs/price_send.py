@@ -17,7 +17,14 @@ from datetime import date
 from typing import Any
 
 from jobs import price_unpriced
-from jobs.price_map import POLICY_DENY, PriceState, VariantPrice, recheck_on, variant_input
+from jobs.price_map import (
+    POLICY_DENY,
+    WANTED_SALE_ACTIVE,
+    PriceState,
+    VariantPrice,
+    recheck_on,
+    variant_input,
+)
 from ledger import bindings, trace
 from ledger.bindings import CATALOG_RECHECK_KIND, PRICE_KIND, STOCK_POLICY_KIND, BindingRow
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
@@ -292,17 +299,32 @@ def record_refused(
     pass, with no digest, so they are sent again until taken, instead of lost behind the
     watermark; their product's message fails again meanwhile, and is done once they land (say,
     after the catalog flow bound the variant again). A transient failure needs none of this: the
-    watermark stays where it was."""
+    watermark stays where it was.
+
+    `sale_active` stays what Shopify last took (`awaiting_price` when it took no price yet): the
+    stock and products flows read it, and `record_applied` compares the state that lands with it
+    to ask for their rechecks and close a "no price" message; the wanted one is kept apart
+    (price_map.WANTED_SALE_ACTIVE) for the pass that sends it again."""
     if error is None or not isinstance(error, IntegrationError) or isinstance(error, Transient):
         return
     rows = [
-        BindingRow(
-            line.id_sku, line.variant_id, None, {**line.state.to_data(), "recheck_on": today.isoformat()}
-        )
+        BindingRow(line.id_sku, line.variant_id, None, _refused_data(line, today))
         for index, line in enumerate(lines)
         if index in failed_at
     ]
     bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
+
+
+def _refused_data(line: Line, today: date) -> dict[str, Any]:
+    """A refused price's binding data: the wanted state, due today, over what Shopify holds."""
+    data = {
+        **line.state.to_data(),
+        "recheck_on": today.isoformat(),
+        WANTED_SALE_ACTIVE: line.state.sale_active,
+    }
+    if line.old_sale_active is None:
+        return {**data, "awaiting_price": True}
+    return {**data, "sale_active": line.old_sale_active}
 
 
 def failed_indexes(errors: list[Any], count: int) -> set[int]:
