@@ -11,6 +11,9 @@ The ERP API reads by change time only (no by-id filter), so the flow's watermark
 such a record (`Hold`): every pass reads it again, and once it can be read (the record fixed in
 Consinco, or a field renamed in CONSINCO_FIELD_MAP) it is cached and pushed like any other and
 its message is done. Replay of the message runs a pass of its flow at once.
+
+The prices flow reads TabelaPrecoItem the same way (jobs.price_records): one unit prefix per read
+(the store's pair, each price list), so each read settles only the messages of its own records.
 """
 
 from __future__ import annotations
@@ -34,8 +37,14 @@ from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus
 
 UNIT_PREFIX = "record:"
-RECORD_NAMES = {"products": "product", "skus": "sku"}  # the flow -> its record's field names (erp.names)
-WHAT = {"products": "product record (ProdutoCV)", "skus": "SKU record (ProdutoSku)"}
+# the flow -> its record's field names (erp.names)
+RECORD_NAMES = {"products": "product", "skus": "sku", "prices": "price_item"}
+WHAT = {
+    "products": "product record (ProdutoCV)",
+    "skus": "SKU record (ProdutoSku)",
+    "prices": "price record (TabelaPrecoItem)",
+}
+SKU_RECORDS = {"skus", "prices"}  # records of one SKU (named by idSku), not of a whole product
 
 
 @dataclass(frozen=True)
@@ -63,11 +72,20 @@ class Hold:
         return None if self.until is None else min(at, self.until)
 
 
-def describe(flow: str, raw: Any, error: ErpUnexpectedShape, names: Names) -> Malformed:
-    """The record's ids and change time as far as they can be read, and the merchant's text."""
+def describe(
+    flow: str,
+    raw: Any,
+    error: ErpUnexpectedShape,
+    names: Names,
+    *,
+    prefix: str = UNIT_PREFIX,
+    where: str = "",
+) -> Malformed:
+    """The record's ids and change time as far as they can be read, and the merchant's text
+    (`where`: which read it came in, said after its ids)."""
     n = names.fields[RECORD_NAMES[flow]]
     record = raw if isinstance(raw, dict) else {}
-    id_sku = _text(record.get(n["id_sku"])) if flow == "skus" else None
+    id_sku = _text(record.get(n["id_sku"])) if flow in SKU_RECORDS else None
     seq = _text(record.get(n["seq_produto"]))
     try:
         changed_at: datetime | None = f.when(record, n["changed_at"], error.endpoint, names.zone)
@@ -76,14 +94,14 @@ def describe(flow: str, raw: Any, error: ErpUnexpectedShape, names: Names) -> Ma
     ident = id_sku or seq or "unidentified-" + hashlib.sha256(orjson.dumps(raw, default=str)).hexdigest()[:12]
     named = f"{id_sku} (product {seq or '?'})" if id_sku else f"of product {seq or '?'}"
     text = (
-        f"The ERP {WHAT[flow]} {named} could not be read: field {error.field!r} {error.problem}. "
+        f"The ERP {WHAT[flow]} {named}{where} could not be read: field {error.field!r} {error.problem}. "
         "Every other record was sent; this one is read again by every pass until it can be read: "
         "fix the record in Consinco (or the field name in CONSINCO_FIELD_MAP), then replay."
     )
     rejected = Rejected(
         text, system=SYSTEM, field=error.field, detail={"endpoint": error.endpoint, "problem": error.problem}
     )
-    return Malformed(UNIT_PREFIX + ident, id_sku, seq, changed_at, rejected)
+    return Malformed(prefix + ident, id_sku, seq, changed_at, rejected)
 
 
 def seq_of(raw: Any, names: Names) -> int | None:
@@ -112,17 +130,23 @@ def hold(malformed: Sequence[Malformed], since: datetime | None) -> Hold:
 
 
 def record(
-    session: Session, shop_id: int, flow: str, malformed: Sequence[Malformed], job_id: str | None = None
+    session: Session,
+    shop_id: int,
+    flow: str,
+    malformed: Sequence[Malformed],
+    job_id: str | None = None,
+    *,
+    prefix: str = UNIT_PREFIX,
 ) -> None:
-    """One failed message per unreadable record, and the flow's earlier ones done when their
-    record is not unreadable any more. Only after a read consumed whole: the watermark held every
-    record that failed before, so this read had it again (read now, or gone from the ERP)."""
+    """One failed message per unreadable record, and the read's earlier ones (unit `prefix`) done
+    when their record is not unreadable any more. Only after a read consumed whole: the watermark
+    held every record that failed before, so this read had it again (read now, or gone)."""
     failing = {m.unit_key for m in malformed}
     open_messages = session.scalars(
         select(Message).where(
             Message.shop_id == shop_id,
             Message.flow == flow,
-            Message.unit_key.like(UNIT_PREFIX + "%"),
+            Message.unit_key.like(prefix + "%"),
             Message.status != MessageStatus.DONE.value,
         )
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from jobs import price_records
 from ledger import bindings, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND
 from ledger.db import session_scope
@@ -137,6 +138,7 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
                 company, _, segment = key.partition("@")[0].partition(":")
                 watermarks.reset(session, shop_id, FLOW, f"list:{company}:{segment}:{list_.market}")
         _close_refusals(session, shop_id, list_, sorted(skus))
+        price_records.forget(session, shop_id, list_.scope)
     log.info(
         "prices: shop %s price list %s of %s emptied (%s prices)", shop_id, list_.list_id, list_.key, removed
     )

@@ -12,7 +12,8 @@ mapping was deleted has its list emptied and forgotten first (jobs.price_list_re
 before its variant exists, or refused by Shopify for its variant alone (the others of its call
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
 the ERP row, behind the watermark, is not read again. A normal price of 0 (Consinco's "no
-price") is not sent and fails a message of its own per SKU (jobs.price_unpriced).
+price") is not sent and fails a message of its own per SKU (jobs.price_unpriced). A price
+record the client cannot read fails alone, the list's watermark held below it (jobs.price_records).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs import price_list_retire, price_unpriced
+from jobs import price_list_retire, price_records, price_unpriced
 from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
 from ledger import bindings, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
@@ -121,7 +122,10 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         since = watermarks.read(session, shop_id, FLOW, scope).last_changed_at
     list_id = _price_list(shop_id, client, target)
     read = erp.price_items(since, target.company, target.segment)
+    read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)
     states = {i.id_sku: PriceState.from_item(i) for i in read}
+    where = f" at company {target.company} segment {target.segment} (price list {list_id})"
+    held = price_records.set_aside(shop_id, read, erp.names, since, scope, where)
     prefix = f"{list_id.rsplit('/', 1)[-1]}:"
     with session_scope() as session:
         due = session.scalars(
@@ -171,9 +175,10 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         sent += _send(
             shop_id, client, target, list_id, prefix, changes[start : start + MAX_PRICES_PER_CALL], today
         )
-    if read.complete and read.snapshot is not None:
+    at = held.cap(read.snapshot) if read.complete and read.snapshot is not None else None
+    if at is not None:
         with session_scope() as session:
-            watermarks.advance(session, shop_id, FLOW, scope, read.snapshot, 0, started)
+            watermarks.advance(session, shop_id, FLOW, scope, at, 0, started)
     return sent
 
 

@@ -20,7 +20,9 @@ to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) 
 normal price of 0 is Consinco's "no price": none is sent (never R$ 0.00), the SKU is not for sale
 exactly as with statusVenda 'I', and a failed message of its own says so (jobs.price_unpriced).
 Further (company, segment) pairs mapped to markets (De:Para "segment_market") get price lists:
-jobs.price_lists, run at the end of the same pass.
+jobs.price_lists, run at the end of the same pass. A price record the client cannot read fails
+a message of its own and holds the watermark below it, the rest of the read is sent
+(jobs.price_records).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.factory import for_shop as erp_for_shop
-from jobs import price_lists
+from jobs import price_lists, price_records
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import PriceState, erp_today, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 
 FLOW = "prices"
 STORE_LINK_UNIT = "price:store_link"  # the pass parked on missing setup (store link, ERP connection)
+# Units replayed by a whole pass: a price list's, an unreadable price record's (read again by it).
+PASS_UNITS = ("pricelist:", price_records.UNIT_PREFIX)
 
 
 def run(shop_id: int, *, today: date | None = None) -> PriceRun:
@@ -75,7 +79,7 @@ def replay(message_id: int) -> PriceRun:
         shop_id, unit_key = message.shop_id, message.unit_key
     try:
         with flow_lock(shop_id, FLOW):
-            if unit_key == STORE_LINK_UNIT or unit_key.startswith("pricelist:"):
+            if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
             return _replay_product(shop_id, seq, _today())
@@ -110,7 +114,10 @@ def _run(shop_id: int, today: date) -> PriceRun:
     client = shopify_for_shop(domain, lane="background")
     try:
         read = erp.price_items(since, company, segment)
+        read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)
         states = {item.id_sku: PriceState.from_item(item) for item in read}
+        held = price_records.set_aside(shop_id, read, erp.names, since, scope,
+                                       f" at company {company} segment {segment}")  # fmt: skip
         with session_scope() as session:
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)
@@ -123,9 +130,10 @@ def _run(shop_id: int, today: date) -> PriceRun:
         erp.close()
         client.close()
     result.read = read.yielded
-    if result.transient is None and result.bug is None and read.complete and read.snapshot is not None:
+    at = held.cap(read.snapshot) if read.complete and read.snapshot is not None else None
+    if result.transient is None and result.bug is None and at is not None:
         with session_scope() as session:
-            watermarks.advance(session, shop_id, FLOW, scope, read.snapshot, 0, started)
+            watermarks.advance(session, shop_id, FLOW, scope, at, 0, started)
     _raise_if_unfinished(result)
     return result
 
@@ -137,11 +145,9 @@ def _replay_product(shop_id: int, seq: int, today: date) -> PriceRun:
         company, segment = link.nro_empresa, link.nro_segmento
     erp = erp_for_shop(shop_id)
     try:
-        states = {
-            i.id_sku: PriceState.from_item(i)
-            for i in erp.price_items(None, company, segment)
-            if i.seq_produto == seq
-        }
+        read = erp.price_items(None, company, segment)
+        read.keep_malformed = True  # another product's unreadable record is the pass's to tell
+        states = {i.id_sku: PriceState.from_item(i) for i in read if i.seq_produto == seq}
     finally:
         erp.close()
     client = shopify_for_shop(domain, lane="background")
