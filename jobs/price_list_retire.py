@@ -41,7 +41,8 @@ LIST_KIND = "price_list"
 
 @dataclass(frozen=True)
 class Stale:
-    """A price list the prices flow filled for a pair no mapping gives any more."""
+    """A price list the prices flow filled for a pair no mapping gives any more (or, to remove
+    some of its fixed prices, a pair still mapped: `delete_fixed_prices`)."""
 
     key: str  # "<emp>:<seg>@<market gid>"
     list_id: str
@@ -123,7 +124,7 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
     removed = 0
     for start in range(0, len(ids), MAX_PRICES_PER_CALL):
         batch = ids[start : start + MAX_PRICES_PER_CALL]
-        removed += _delete(shop_id, client, list_, {v: by_variant[v] for v in batch})
+        removed += delete_fixed_prices(shop_id, client, list_, {v: by_variant[v] for v in batch})
     with session_scope() as session:
         session.execute(
             delete(Binding).where(
@@ -145,10 +146,11 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
     return removed
 
 
-def _delete(shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, str]) -> int:
-    """One priceListFixedPricesDelete call as one message; fixed prices Shopify does not hold are
-    left out and the rest sent again (none left: the call is done, nothing was there to remove).
-    Raises on anything else (the bindings stay for the next pass)."""
+def delete_fixed_prices(shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, str]) -> int:
+    """One priceListFixedPricesDelete call (`batch`: variant gid -> idSku) as one message; fixed
+    prices Shopify does not hold are left out and the rest sent again (none left: the call is
+    done, nothing was there to remove). Raises on anything else (the bindings stay for the next
+    pass). Also used by jobs.price_lists for the fixed prices of SKUs whose pair lost its price."""
     skus = sorted(batch.values())
     unit = f"pricelist:{list_.market}:remove:{digest(skus)[:16]}"
     request = {"price_list_id": list_.list_id, "key": list_.key, "skus": skus}

@@ -12,8 +12,10 @@ mapping was deleted has its list emptied and forgotten first (jobs.price_list_re
 before its variant exists, or refused by Shopify for its variant alone (the others of its call
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
 the ERP row, behind the watermark, is not read again. A normal price of 0 (Consinco's "no
-price") is not sent and fails a message of its own per SKU (jobs.price_unpriced). A price
-record the client cannot read fails alone, the list's watermark held below it (jobs.price_records).
+price") is not sent and fails a message of its own per SKU (jobs.price_unpriced); a fixed price
+sent before for that SKU is removed from the list (unit_key "pricelist:<market>:remove:<batch
+key>", as jobs.price_list_retire), so the market falls back to the base price. A price record
+the client cannot read fails alone, the list's watermark held below it (jobs.price_records).
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         changes: list[tuple[BindingRow, dict]] = []
         waiting: list[BindingRow] = []
         unpriced: list[BindingRow] = []
+        removals: list[BindingRow] = []  # the NO_PRICE rows of those whose fixed price goes first
         for sku, state in states.items():
             variant = variants.get(sku)
             if variant is None or variant.shopify_id is None:
@@ -154,7 +157,13 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
             data = {**state.to_data(), "recheck_on": _iso(recheck_on(state, today))}
             old = known.get(prefix + sku)
             if price.price is None:  # the ERP has no price (0): none sent (never R$ 0.00), said per SKU
-                unpriced.append(BindingRow(prefix + sku, old.shopify_id if old else None, NO_PRICE, data))
+                fixed = old.shopify_id if old else None
+                if old is not None and old.digest != NO_PRICE:  # a fixed price it may hold is removed
+                    fixed = fixed or variant.shopify_id
+                    removals.append(BindingRow(prefix + sku, fixed, NO_PRICE, data))
+                    unpriced.append(_due(prefix + sku, data, today, fixed))  # until Shopify took that
+                else:
+                    unpriced.append(BindingRow(prefix + sku, fixed, NO_PRICE, data))
                 continue
             entry = {
                 "variantId": variant.shopify_id,
@@ -175,6 +184,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
         sent += _send(
             shop_id, client, target, list_id, prefix, changes[start : start + MAX_PRICES_PER_CALL], today
         )
+    _remove_fixed(shop_id, client, target, list_id, prefix, removals)
     at = held.cap(read.snapshot) if read.complete and read.snapshot is not None else None
     if at is not None:
         with session_scope() as session:
@@ -269,6 +279,29 @@ def _per_sku(
     trace.succeed_open(session, shop_id, FLOW, keys, {"sent_in": unit})
 
 
+def _remove_fixed(
+    shop_id: int, client: AdminClient, target: ListTarget, list_id: str, prefix: str, rows: list[BindingRow]
+) -> None:
+    """The fixed prices of SKUs the pair has no price for any more, removed from the list (kept,
+    the market would sell at a price the ERP no longer has, a promotion there would never end; it
+    falls back to the base price): 250 a call, one message per call (jobs.price_list_retire).
+    Their bindings (`rows`) say NO_PRICE once a call took them; until then they are due, so a call
+    Shopify refused is made again next pass. Raises Transient (the watermark stays)."""
+    list_ = price_list_retire.Stale(target.key, list_id)
+    for start in range(0, len(rows), MAX_PRICES_PER_CALL):
+        batch = rows[start : start + MAX_PRICES_PER_CALL]
+        try:
+            price_list_retire.delete_fixed_prices(
+                shop_id, client, list_, {str(r.shopify_id): r.erp_id.removeprefix(prefix) for r in batch}
+            )
+        except IntegrationError as exc:  # said on the call's message
+            if isinstance(exc, Transient):
+                raise
+            continue
+        with session_scope() as session:
+            bindings.upsert_many(session, shop_id, PRICE_KIND, batch)
+
+
 def _explain_unpriced(
     session: Any,
     shop_id: int,
@@ -279,14 +312,18 @@ def _explain_unpriced(
     known: dict[str, Binding],
 ) -> None:
     """Prices the ERP has none for: remembered (a fixed price sent before keeps its variant id, for
-    jobs.price_list_retire), and a failed message per SKU when it newly has none."""
+    jobs.price_list_retire, and is removed: `_remove_fixed`), and a failed message per SKU when it
+    newly has none."""
     bindings.upsert_many(session, shop_id, PRICE_KIND, unpriced)
     market = target.market_id.rsplit("/", 1)[-1]
     for row in unpriced:
         old = known.get(row.erp_id)
         if old is None or old.digest != NO_PRICE:
             sku = row.erp_id.removeprefix(prefix)
-            where = f"not sent to price list {list_id}: the market keeps the price it had for it"
+            where = (
+                f"not sent to price list {list_id} (a fixed price it had there is removed): the market "
+                "shows the base price for it"
+            )
             price_unpriced.explain(session, shop_id, f"pricelist:{market}:sku:{sku}", sku, target.company,
                                    target.segment, where=where)  # fmt: skip
 
@@ -303,10 +340,11 @@ def _named(exc: Exception, count: int) -> dict[int, str]:
     return named
 
 
-def _due(erp_id: str, state: dict[str, Any], today: date) -> BindingRow:
-    """A price Shopify does not hold yet (no variant yet, or refused for its variant): its state
-    kept, due again on the next pass, and no digest, so anything sent then differs."""
-    return BindingRow(erp_id, None, None, {**state, "recheck_on": today.isoformat()})
+def _due(erp_id: str, state: dict[str, Any], today: date, variant_id: str | None = None) -> BindingRow:
+    """A price Shopify does not hold yet (no variant yet, or refused for its variant; or a fixed
+    price not removed yet, on `variant_id`): its state kept, due again on the next pass, and no
+    digest, so anything sent then differs."""
+    return BindingRow(erp_id, variant_id, None, {**state, "recheck_on": today.isoformat()})
 
 
 def _price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:

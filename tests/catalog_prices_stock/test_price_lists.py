@@ -7,12 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from jobs import prices
+from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.mappings import delete_mapping, upsert_mapping
 from ledger.models import MessageStatus
 from sandbox.shopify.state_dump import dump
+from settings import get_settings
 from shopify_app.admin_api import for_shop
 
 from .chain import messages
@@ -250,3 +252,65 @@ def test_a_failed_retirement_message_is_not_left_failed_once_the_pair_is_mapped_
     (removal,) = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
     assert removal.status == MessageStatus.SKIPPED.value, (removal.status, removal.error_text)
     assert "mapped again" in (removal.error_text or "")
+
+
+def test_a_list_price_the_erp_no_longer_has_is_removed_so_a_promotion_there_does_not_outlive_it(
+    chain, calls, monkeypatch
+):
+    """Pair 2:2 (the market's list) runs a promotion on a SKU: the list holds the promotional fixed
+    price. Then the ERP has no price for the pair (PRECOVALIDNORMAL 0, the promotion gone): nothing
+    is sent, and the fixed price is removed (kept, the market would sell at it for good), the SKU
+    named on its "no price" message. A removal Shopify refuses is made again by the next pass."""
+    from sandbox.consinco import tables as t
+    from shopify_app.admin_api.client import AdminClient
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+
+    from .chain import erp_update
+
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-promo-zero", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    market = _list_market(shop)
+    today = erp_today(get_settings().erp_timezone)
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    chain.consinco.erp.simulator.set_promotion((2, 2, data["seq_produto"], 1), 0.5, days=2)
+    prices.run(shop.shop_id, today=today)
+    assert data["variant_id"] in _list_prices(chain, shop)
+    where = {"nroempresa": 2, "nrosegmento": 2, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=0, precovalidpromoc=0,
+               dtainicioprom=None, dtafimprom=None)  # fmt: skip
+    real = AdminClient.price_list_fixed_prices_delete
+
+    def refuse(self, list_id, variant_ids):
+        raise ShopifyUserErrors("priceListFixedPricesDelete", [UserError(("priceListId",), "busy", "BLANK")])
+
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_delete", refuse)
+    prices.run(shop.shop_id, today=today)
+    assert data["variant_id"] in _list_prices(chain, shop)  # refused: still there
+    (removal,) = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert removal.status == MessageStatus.FAILED.value and removal.request_payload["skus"] == [sku]
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_delete", real)
+
+    prices.run(shop.shop_id, today=today)  # the ERP row behind the watermark: due, made again
+    assert data["variant_id"] not in _list_prices(chain, shop)
+    said = {m.unit_key: m for m in messages(shop.shop_id, "prices")}
+    assert said[removal.unit_key].status == MessageStatus.DONE.value
+    unpriced = said[f"pricelist:{market.rsplit('/', 1)[-1]}:sku:{sku}"]
+    assert unpriced.status == MessageStatus.FAILED.value
+    assert unpriced.error_text.startswith(f"{sku}: the ERP has no price (0) for company 2 segment 2")
+    assert "the market shows the base price" in unpriced.error_text
+    mark = calls.mark()
+    prices.run(shop.shop_id, today=today + timedelta(days=10))  # the promotion's end: nothing comes back
+    assert data["variant_id"] not in _list_prices(chain, shop)
+    assert calls.mutations(mark) == []
+
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=12.34)
+    prices.run(shop.shop_id, today=today + timedelta(days=10))
+    assert _list_prices(chain, shop)[data["variant_id"]] == "12.34"
+    assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def _list_prices(chain, shop) -> dict[str, str]:
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    return price_list["prices"]
