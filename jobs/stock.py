@@ -39,9 +39,14 @@ not for sale, gets 0 and DENY at every location; the prices flow's "stock_rechec
 first price, a sale-status flip) bring it back. A pass over every company forgets only the
 requests it read, at the time they were written (ledger.bindings.forget_requests): the prices
 flow runs under its own lock, and a flip back written while the pass ran stays for the next
-pass. An orders message that closed (the ERP has the order, or it was cancelled) asks the same
-recheck of its products (jobs.stock_pending), so a level computed while the ERP already reserved
-the order and it still counted as pending is computed again.
+pass. An orders message of any shop on the same ERP that opened, changed or closed asks the same
+recheck of its products (jobs.stock_pending): a sale lowers at once every packaging of the product
+and the other stores selling the company's units, and a level computed while the ERP already
+reserved the order and it still counted as pending is computed again. A level Shopify moved
+itself (the app's restocking cancel or picking edit, an order cancelled in Shopify before the ERP
+had it: jobs.stock_reread) is read before it is written, whatever the ledger says. A company
+mapped to a location but inactive in the ERP (a store closed) is not skipped silently: its levels
+are set to 0 and a failed message names it (jobs.stock_closed).
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from sqlalchemy import delete, select
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
-from jobs import stock_vacate
+from jobs import stock_closed, stock_reread, stock_vacate
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import (
@@ -70,7 +75,7 @@ from jobs.stock_map import (
     sellable_base,
     sku_ids,
 )
-from jobs.stock_pending import flag_closed_orders, pending_payloads
+from jobs.stock_pending import flag_order_changes, pending_payloads
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
@@ -98,6 +103,7 @@ class StockRun:
 
     companies: list[int] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)  # mapped, inactive in the ERP: levels set to 0
     levels_sent: int = 0
     unchanged: int = 0
     batches: int = 0
@@ -166,10 +172,11 @@ def _run(
     result = StockRun()
     with session_scope() as session:
         shop = _load_shop(session, shop_id)
-        flag_closed_orders(session, shop_id)  # their products' levels no longer count the order
+        flag_order_changes(session, shop_id)  # their products' levels count the order, or no longer
         # {idSku: when asked}: only requests still at that time are forgotten at the end (the
         # prices flow, under its own lock, may ask again while this pass writes).
         read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)
+        moves = stock_reread.read(session, shop_id)  # levels Shopify moved itself: read them first
     rechecks = list(read_rechecks)
     every_company = companies is None  # a replay of one company leaves the others' rechecks
     try:
@@ -182,27 +189,33 @@ def _run(
         trace.succeed_open(session, shop_id, FLOW, [ERP_CONNECTION_UNIT], {"resumed": True})
     client = shopify_for_shop(shop.domain, lane="background")
     try:
+        listed = erp.companies()
+        closed = stock_closed.close(shop_id, listed, shop.locations)  # mapped, inactive: zeroed, shown
+        result.closed = sorted(closed)
         if companies is None:
-            companies = [c.nro_empresa for c in erp.companies() if c.active]
-        for company in companies:
+            companies = [c.nro_empresa for c in listed if c.active]
+        for company in [c for c in companies if c not in closed]:
             location = shop.locations.get(company)
             if location is None:
                 _refuse(shop_id, company)
                 result.refused.append(company)
                 continue
             result.companies.append(company)
-            _sync_company(shop, erp, client, company, location, rechecks, only, result)
+            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result)
         if only is None:
-            vacated = stock_vacate.run(shop_id, shop.domain, client, shop.locations, retry_vacate)
+            open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
+            vacated = stock_vacate.run(shop_id, shop.domain, client, open_locations, retry_vacate, closed)
             result.vacated = vacated.zeroed
             result.transient = result.transient or vacated.transient
             result.bug = result.bug or vacated.bug
     finally:
         erp.close()
         client.close()
-    if rechecks and every_company and only is None and result.transient is None and result.bug is None:
+    clean = result.transient is None and result.bug is None
+    if (rechecks or moves.found) and every_company and only is None and clean:
         with session_scope() as session:
             bindings.forget_requests(session, shop_id, RECHECK_KIND, read_rechecks)
+            stock_reread.forget(session, shop_id, moves)
     if result.transient is not None:
         raise result.transient
     if result.bug is not None:
@@ -217,6 +230,7 @@ def _sync_company(
     company: int,
     location: str,
     rechecks: list[str],
+    moves: stock_reread.Moves,
     only: set[str] | None,
     result: StockRun,
 ) -> None:
@@ -236,10 +250,13 @@ def _sync_company(
         for id_sku in sku_ids(stock, by_product):
             if only is None or id_sku in only:
                 bases[id_sku] = (base, stock)
+    reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
-        targets = _targets(session, shop, company, bases, rechecks, only is None)
+        targets = _targets(
+            session, shop, company, bases, list(dict.fromkeys([*rechecks, *reread])), only is None
+        )
         entries, policies, quiet = _changes(
-            session, shop, company, location, targets, force=only is not None, moved=moved
+            session, shop, company, location, targets, force=only is not None, moved=moved, reread=reread
         )
         bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
     result.unchanged += len(targets) - len(entries) - len(quiet)
@@ -410,8 +427,11 @@ def _changes(
     *,
     force: bool,
     moved: bool = False,
+    reread: dict[str, list[stock_reread.Move]] | None = None,
 ) -> tuple[list[LevelEntry], dict[str, list[tuple[str, str, str]]], list[BindingRow]]:
-    """Levels to write, policies to change (per product) and unchanged bindings to refresh."""
+    """Levels to write, policies to change (per product) and unchanged bindings to refresh. A SKU
+    in `reread` (Shopify moved its level itself, jobs.stock_reread) is read before it is written,
+    whatever its binding says, its drops checked against what Shopify should show by now."""
     known = bindings.get_many(session, shop.shop_id, STOCK_KIND, [f"{company}:{t.id_sku}" for t in targets])
     policy_known = bindings.get_many(session, shop.shop_id, POLICY_KIND, [t.id_sku for t in targets])
     entries: list[LevelEntry] = []
@@ -444,7 +464,8 @@ def _changes(
         # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.
         tried = tuple((old.data or {}).get("tried") or ()) if here and old is not None else ()
         unchanged = here and old is not None and old.digest == t.target.digest() and not tried
-        if t.target.quantity is None or (unchanged and not force):
+        moves = (reread or {}).get(t.id_sku)
+        if t.target.quantity is None or (unchanged and not force and moves is None):
             if old is None or old.digest != t.target.digest() or (old.data or {}) != data:
                 quiet.append(BindingRow(key, t.item_id, t.target.digest(), data))
             continue
@@ -456,13 +477,25 @@ def _changes(
                 t.base,
                 t.for_sale,
                 t.target.quantity,
-                sent if here else None,
-                expected_at=_shown_at(old) if here else None,
+                sent if here and moves is None else None,
+                expected_at=_shown_at(old) if here and moves is None else None,
+                stale_from=_should_show(moves, sent, old) if here else None,
                 tried=tried,
                 unsure=bool(tried),
             )
         )
     return entries, policies, quiet
+
+
+def _should_show(
+    moves: list[stock_reread.Move] | None, sent: Any, old: Binding | None
+) -> tuple[int, datetime] | None:
+    """For a level Shopify moved itself: what it should show now and since when (the writer keeps
+    out of the target a lower figure no order known since explains: a sale not known yet)."""
+    at = _shown_at(old)
+    if not moves or sent is None or at is None:
+        return None
+    return stock_reread.shown(moves, int(sent), at), at
 
 
 def _shown_at(binding: Binding | None) -> datetime | None:

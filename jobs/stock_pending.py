@@ -1,31 +1,37 @@
 """Orders taken in Shopify and not in the ERP yet, as the stock flow sees them.
 
 Why its own module: the stock flow subtracts these orders (pending_payloads) and must also
-notice when one stops counting. An order's units are subtracted while its orders message is
-open; the ERP may reserve the order before that message closes (its answer lost, the RQ retry
-minutes away), and a level computed then has the order twice: once in the ERP's reservation,
-once as pending. Nothing in the ERP moves when the message closes, so the next pass would read
-no row and keep the level short for good. `flag_closed_orders` turns every orders message closed
-(done or skipped: in the ERP, cancelled) since the shop's stock flow last looked into
+notice when one starts or stops counting. A new order lowers, in Shopify, only the variant sold;
+the other packagings of its product (a box of 6 sold takes 6 single units) and the same variant
+in the other stores selling the company's units (every installed shop on the same ERP) must drop
+now, not when the ERP row moves (the order may wait days for a boleto or a mapping). An order's
+units are subtracted while its orders message is open; the ERP may reserve the order before that
+message closes (its answer lost, the RQ retry minutes away), and a level computed then has the
+order twice: once in the ERP's reservation, once as pending. Nothing in the ERP moves when the
+message closes, so the next pass would read no row and keep the level short for good.
+`flag_order_changes` turns every orders message of a shop on the same ERP that opened, changed
+or closed (done or skipped: in the ERP, cancelled) since the shop's stock flow last looked into
 "stock_recheck" bindings for its products (the mechanism the prices flow uses), so their levels
-are computed again from the remembered ERP figure without the order. An orders message left
-open when its order link is marked cancelled (a cancellation whose ERP number is unknown,
-jobs.cancellations.to_erp, which touches the message) stops counting then, and is flagged too.
+are computed again from the remembered ERP figure, with or without the order (no ERP read). An
+orders message left open when its order link is marked cancelled (a cancellation whose ERP
+number is unknown, jobs.cancellations.to_erp, which touches the message) stops counting then,
+and is flagged too. An order of this shop skipped (cancelled in Shopify before it reached the
+ERP) also lowered Shopify's level by itself, and the ERP never had it: its SKUs' levels are read
+from Shopify again (jobs.stock_reread), the recheck alone seeing a target equal to the level last
+written.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 
 from erp.factory import erp_address
-from jobs.stock_map import SkuUnit
-from ledger import bindings, watermarks
-from ledger.bindings import PRODUCT_KIND, BindingRow
-from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
+from jobs import stock_reread
+from ledger import watermarks
 from ledger.db import session_scope
 from ledger.models import (
     ErpConnection,
@@ -42,9 +48,9 @@ ORDERS_FLOW = "orders"
 CLOSED = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
 # An orders message in one of these holds its order's stock, however old.
 PENDING_ORDER_STATUSES = tuple(s.value for s in MessageStatus if s.value not in CLOSED)
-# The closed-orders cursor (watermark flow "stock", this scope) is read back this much, so a
-# message closed by a transaction that committed after our read is not missed (a recheck twice
-# costs nothing: an unchanged level is not written).
+# The orders cursor (watermark flow "stock", this scope; named when only closed orders were
+# flagged) is read back this much, so a message opened or closed by a transaction that committed
+# after our read is not missed (a recheck twice costs nothing: an unchanged level is not written).
 CLOSED_SCOPE = "orders_closed"
 CLOSED_OVERLAP = timedelta(minutes=10)
 
@@ -106,29 +112,47 @@ def same_erp_shops(session: Any, shop_id: int) -> set[int]:
     }
 
 
-def flag_closed_orders(session: Any, shop_id: int) -> int:
-    """Ask a stock recheck of every SKU of the products in orders (of any shop) closed, or left open
-    with their link cancelled, since this shop last looked; the cursor moves in the same
-    transaction. Returns the SKUs flagged."""
+def flag_order_changes(session: Any, shop_id: int) -> int:
+    """Ask a stock recheck of every SKU of the products in orders of the shops on this shop's ERP
+    that opened, changed or closed since this shop last looked (whatever their status); the
+    cursor moves in the same transaction. This shop's orders skipped since are Shopify-side
+    movements too (jobs.stock_reread). Returns the SKUs flagged."""
     started = utcnow()
     since = watermarks.read(session, shop_id, "stock", CLOSED_SCOPE).last_changed_at or started
-    stmt = select(Message.request_payload).where(
-        Message.shop_id.in_(select(Shop.id)),  # every shop; lets PostgreSQL use ix_messages_updated
+    stmt = select(
+        Message.shop_id, Message.status, Message.unit_key, Message.created_at, Message.request_payload
+    ).where(
+        Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),  # uses ix_messages_updated
         Message.updated_at >= since - CLOSED_OVERLAP,
         Message.flow == ORDERS_FLOW,
-        or_(Message.status.in_(CLOSED), _link_cancelled()),
     )
     skus: set[str] = set()
-    for payload in session.scalars(stmt):
-        skus.update(str(line["sku"]) for line in (payload or {}).get("lines") or [] if line.get("sku"))
-    seqs = {str(unit.seq_produto) for sku in skus if (unit := SkuUnit.from_binding(sku, None))}
-    for product in bindings.get_many(session, shop_id, PRODUCT_KIND, seqs).values():
-        skus.update(str(s) for s in (product.data or {}).get("skus", []))  # every packaging of it
-    bindings.upsert_many(
-        session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in sorted(skus)]
-    )
+    for shop, status, unit_key, created_at, payload in session.execute(stmt):
+        lines = [line for line in (payload or {}).get("lines") or [] if line.get("sku")]
+        skus.update(str(line["sku"]) for line in lines)
+        if shop == shop_id and status == MessageStatus.SKIPPED.value:
+            _note_skipped(session, shop_id, unit_key, created_at, payload or {}, lines)
+    flagged = stock_reread.recheck_products(session, shop_id, skus)
     watermarks.advance(session, shop_id, "stock", CLOSED_SCOPE, started, 0, started)
-    return len(skus)
+    return len(flagged)
+
+
+def _note_skipped(
+    session: Any, shop_id: int, unit_key: str, created_at: datetime, payload: dict, lines: list[dict]
+) -> None:
+    """An order cancelled in Shopify before it reached the ERP: its sale lowered Shopify's level
+    (when it was taken), and Shopify gave the units back only if it restocked them."""
+    by_company: dict[Any, dict[str, int]] = {}
+    for line in lines:
+        if line.get("quantity") is None:
+            continue
+        company = line.get("nro_empresa", payload.get("nro_empresa"))
+        units = int(Decimal(str(line["quantity"])).to_integral_value(ROUND_CEILING))
+        found = by_company.setdefault(company, {})
+        found[str(line["sku"])] = found.get(str(line["sku"]), 0) - units
+    at = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
+    for company, deltas in by_company.items():
+        stock_reread.note(session, shop_id, company, unit_key, deltas, at)
 
 
 def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tuple[datetime, Decimal]]]:

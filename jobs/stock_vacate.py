@@ -20,7 +20,9 @@ Each pass then settles the records whose turn came:
   marker there), the levels it does not write itself (a SKU it has no ERP stock row of) are set
   to 0; those it writes are its own and stay;
 - the location is mapped to the record's company again: its own pass writes its levels there,
-  and the record is dropped.
+  and the record is dropped;
+- the record's company is inactive in the ERP while still mapped (jobs.stock_closed: a store
+  closed, `note_closed` recorded every level it sent): they are set to 0 at once.
 
 Compare-and-swap as in every stock write: changeFromQuantity is the level Shopify shows, read
 first. A level above the one we sent (raised by a person since) is left as it is and named; one
@@ -35,6 +37,7 @@ ends done once they are set to 0 or the record is settled otherwise.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +77,21 @@ def note(session: Any, shop_id: int, company: int, location: str, *, others: boo
     at = Binding.data["location"].as_string()
     own = Binding.erp_id.like(f"{company}:%")
     where = (own & (at != location)) | (~own & (at == location)) if others else own & (at != location)
+    _record(session, shop_id, where)
+
+
+def note_closed(session: Any, shop_id: int, company: int) -> None:
+    """`company` writes nowhere any more (inactive in the ERP, jobs.stock_closed): record every
+    level its "stock" bindings say it sent, wherever, to be set to 0 (`run` with it `closed`)."""
+    _record(
+        session,
+        shop_id,
+        Binding.erp_id.like(f"{company}:%") & Binding.data["location"].as_string().is_not(None),
+    )
+
+
+def _record(session: Any, shop_id: int, where: Any) -> None:
+    """Record the levels of the "stock" bindings matching `where` by (company, location sent at)."""
     found = list(
         session.scalars(select(Binding).where(Binding.shop_id == shop_id, Binding.kind == STOCK_KIND, where))
     )
@@ -105,10 +123,16 @@ class VacateRun:
 
 
 def run(
-    shop_id: int, domain: str, client: AdminClient, locations: dict[int, str], retry: str | None = None
+    shop_id: int,
+    domain: str,
+    client: AdminClient,
+    locations: dict[int, str],
+    retry: str | None = None,
+    closed: Collection[int] = (),
 ) -> VacateRun:
     """Clear the recorded levels whose turn came (`locations`: company -> its location now).
-    `retry`: the record a replay of its message asks for again, Shopify having refused some of it."""
+    `retry`: the record a replay of its message asks for again, Shopify having refused some of it.
+    `closed`: companies mapped but inactive in the ERP (not in `locations`): theirs are cleared now."""
     result = VacateRun()
     with session_scope() as session:
         found = session.scalars(
@@ -136,7 +160,8 @@ def run(
             _forget(shop_id, key, f"company {company} is mapped to {location} again")
             continue
         if holder is None:
-            if locations.get(company) is None or markers.get(str(company)) != locations[company]:
+            waits = locations.get(company) is None or markers.get(str(company)) != locations[company]
+            if waits and company not in closed:  # a closed store's levels wait for nothing
                 continue  # the company's levels are not all at its new location yet
         else:
             if markers.get(str(holder)) != location:

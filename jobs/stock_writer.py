@@ -54,7 +54,9 @@ POLICY_MUTATION = "ProductVariantsBulkUpdate"
 class LevelEntry:
     """One level to write: `expected` is what Shopify last showed, at `expected_at` (None: read it
     first, unless `unstocked`: read, and the item has no level at the location yet). `stale_from`
-    is the (level, time) Shopify showed before its first stale answer in this batch. `tried`: the
+    is the (level, time) Shopify showed before its first stale answer in this batch, or, for a
+    level Shopify moved itself (jobs.stock_reread), the level it should show by now since the time
+    it last showed one we know: a lower figure read is checked as after a stale answer. `tried`: the
     levels earlier passes sent for it and never heard back about (Shopify may show one of them);
     `unsure`: `expected` is the level last confirmed and Shopify may show one of those instead, so
     the entry is sent (compare-and-swap) even when `expected` equals the target."""
@@ -291,8 +293,9 @@ class BatchWriter:
             )
 
     def _keep_unexplained_drops(self, skus: list[str], live: dict[str, LevelEntry]) -> None:
-        """A stale level just read again: the drop Shopify shows since the figure it answered stale
-        to (before: what it showed, seen: what it shows) that no order of this shop for the SKU,
+        """A stale level just read again (or a level Shopify moved itself, read first): the drop
+        Shopify shows since the figure it answered stale to (before: what it showed or should show,
+        seen: what it shows) that no order of this shop for the SKU,
         known since then, explains is a sale whose order we do not know yet (its webhook not
         processed). It is kept out of the target, so the retry never gives it back. Nothing
         remembers it: the SKU's next computation (its ERP row moving, as the order's own

@@ -394,6 +394,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "another attempt gets the same answer.",
         ),
     ),
+    "COMPANY_INACTIVE": (
+        (
+            "A empresa do ERP está inativa (ou o ERP não a lista mais), mas continua ligada a um local "
+            "do Shopify: uma loja fechada não pode vender, então os estoques dela nesse local foram "
+            "zerados e não são mais enviados.",
+            "The ERP company is inactive (or the ERP no longer lists it) but still mapped to a Shopify "
+            "location: a closed store must not sell, so its levels at that location were set to 0 and "
+            "are no longer sent.",
+        ),
+        (
+            "Reative a empresa no ERP (o estoque volta a ser enviado) ou desfaça o De:Para dela com o "
+            "local; a mensagem se fecha sozinha na próxima sincronização.",
+            "Reactivate the company in the ERP (its stock is sent again) or unmap it from the location; "
+            "the message closes by itself on the next sync.",
+        ),
+    ),
     "NO_PRICE": (
         (
             "O ERP não tem preço (0) para este SKU na empresa e segmento da loja; ele fica fora de venda.",

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jobs import order_events
+from jobs import order_events, stock_reread
 from ledger import shop_settings
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -154,6 +154,9 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         {"done": True, "cancelled_at": after.cancelled_at, "financial_status": after.financial_status}
     )
     _update_link(unit, after, invoiced, nfe_key, outcome)
+    if outcome["restock"]:  # units back to "available" the ERP may have released already: read again
+        stock_reread.cancelled(unit.shop_id, unit.link_id, unit.order_id, event.nro_empresa,
+                              [line.id_sku for line in event.lines])  # fmt: skip
     log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return outcome

@@ -58,7 +58,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.records import OrderEvent
-from jobs import order_events
+from jobs import order_events, stock_reread
 from ledger import bindings, mappings
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
@@ -463,6 +463,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         calculated = edit.calculated_order_id
         changes = [done.get(change.change_key, change) for change in changes]
     _record(unit.link_id, changes, applied=True)
+    committed = [*edits, *weighed_adds] if calculated else []  # Shopify restocked / committed their units
+    stock_reread.edited(unit.shop_id, event.nro_empresa, event.seq_evento, changes, committed, order.lines)
     with session_scope() as session:
         link = session.get(OrderLink, unit.link_id)
         if link is not None:

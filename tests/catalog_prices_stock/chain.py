@@ -179,7 +179,10 @@ class Chain:
                     ],
                 }
             )
-            product_rows.append(BindingRow(str(seq), result.product.id, None, {}))
+            # as the catalog flow writes it (jobs.catalog_ledger): its packagings, which share its stock
+            product_rows.append(
+                BindingRow(str(seq), result.product.id, None, {"skus": [s.id_sku for s in group]})
+            )
             for s in group:
                 v = result.product.variant_by_sku(s.id_sku)
                 assert v is not None

@@ -202,8 +202,9 @@ def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatc
     as pending (if the ERP holds it, its reservation counts them), and the stock flow rechecks its
     products, whose levels were computed with it."""
     from jobs import stock
-    from jobs.stock_pending import RECHECK_KIND, flag_closed_orders
+    from jobs.stock_pending import flag_order_changes
     from ledger import bindings
+    from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 
     gid, num = placed_with_its_erp_answer_lost(world, monkeypatch, quantity=3)
     login_refused(monkeypatch)
@@ -215,5 +216,5 @@ def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatc
     name = world.link(gid).shopify_order_name
     assert [p for p in stock.pending_payloads(world.shop_id) if p.get("order_name") == name] == []
     with session_scope() as session:
-        flag_closed_orders(session, world.shop_id)
+        flag_order_changes(session, world.shop_id)
         assert world.sku(0) in bindings.get_many(session, world.shop_id, RECHECK_KIND, [world.sku(0)])

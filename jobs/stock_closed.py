@@ -1,0 +1,88 @@
+"""ERP companies mapped to a Shopify location but inactive in the ERP: a store closed.
+
+Why its own module: the stock pass writes the stock of the ERP's active companies. A company the
+ERP marks inactive while the merchant still has it mapped to a location would be left out
+silently: its location keeps selling the last levels written, units of a store that closed, and
+no message says why. A supermarket expects a closed store not to sell, so each pass (`close`):
+- records every level the company sent to be set to 0 (jobs.stock_vacate.note_closed; settled in
+  the same pass with compare-and-swap, a level a person raised since left alone and named);
+- forgets where its levels were written (its "stock_location" marker), so a company reactivated
+  gets a full pass writing every level at its location again, compared with what Shopify shows;
+- fails one message per company (unit "stock:<company>:inactive", code COMPANY_INACTIVE) naming
+  the company and its location, and what to do: reactivate it in the ERP, or unmap it.
+The message ends done by itself once the company is active again or no longer mapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from jobs import stock_vacate
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Binding, Message, MessageStatus
+
+FLOW = "stock"
+LOCATION_KIND = "stock_location"  # jobs.stock's marker of where a company's levels were written
+
+
+def close(shop_id: int, companies: Iterable[Any], locations: dict[int, str]) -> dict[int, str]:
+    """The mapped companies the ERP lists as inactive, or no longer lists (`companies`:
+    erp.records.Company), each closed as the module says; {company: its location}. Messages of
+    companies no longer closed end done. An ERP listing no company at all closes nothing (an
+    answer that empty says nothing about any store)."""
+    listed = {c.nro_empresa: c.active for c in companies}
+    closed = {c: loc for c, loc in locations.items() if listed and not listed.get(c)}
+    with session_scope() as session:
+        _settle(session, shop_id, closed)
+        for company, location in sorted(closed.items()):
+            stock_vacate.note_closed(session, shop_id, company)
+            session.execute(
+                delete(Binding).where(
+                    Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
+                )
+            )
+            state = "inactive in" if company in listed else "not listed by"
+            message = trace.begin(
+                session,
+                shop_id,
+                FLOW,
+                f"stock:{company}:inactive",
+                ERP_TO_SHOPIFY,
+                erp_id=str(company),
+                search=[f"empresa-{company}"],
+                request={"nro_empresa": company, "location_id": location},
+            )
+            trace.fail(
+                session,
+                message,
+                Rejected(
+                    f"ERP company {company} is {state} the ERP but mapped to location {location}: a closed "
+                    "store must not sell, so its levels there are set to 0 and its stock is not sent. "
+                    "Reactivate the company in the ERP (its stock is sent again) or unmap it from the "
+                    "location",
+                    system="app",
+                    code="COMPANY_INACTIVE",
+                    detail={"nro_empresa": company, "location_id": location},
+                ),
+            )
+    return closed
+
+
+def _settle(session: Any, shop_id: int, closed: dict[int, str]) -> None:
+    """The messages of companies active again, or unmapped, are done."""
+    open_keys = session.scalars(
+        select(Message.unit_key).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.unit_key.like("stock:%:inactive"),
+            Message.status != MessageStatus.DONE.value,
+        )
+    )
+    moot = [key for key in open_keys if int(key.split(":")[1]) not in closed]
+    trace.succeed_open(session, shop_id, FLOW, moot, {"resumed": "the company is active again or unmapped"})
