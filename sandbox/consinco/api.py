@@ -95,7 +95,7 @@ def create_app(erp: ConsincoErp) -> Flask:
     def paged_view(path: str, resource: Resource):
         def view() -> Response:
             served = dated[path] if path in DATED and erp.formats.date_only_changes else resource
-            return jsonify(erp.pager.read(served, request.args))
+            return jsonify(erp.pager.read(served, request.args, offset=erp.formats.offset_paging))
 
         return view
 

@@ -115,10 +115,13 @@ def control_blueprint(erp: ConsincoErp) -> Blueprint:
 
     @bp.post("/formatos")
     def set_formats() -> Response:
-        value = _body().get("alteracaoSoData")
-        if value is not None and not isinstance(value, bool):
-            raise invalid("alteracaoSoData", "alteracaoSoData deve ser true ou false.")
-        erp.formats.set(date_only_changes=value)
+        body = _body()
+        for name in ("alteracaoSoData", "paginacaoOffset"):
+            if body.get(name) is not None and not isinstance(body[name], bool):
+                raise invalid(name, f"{name} deve ser true ou false.")
+        erp.formats.set(
+            date_only_changes=body.get("alteracaoSoData"), offset_paging=body.get("paginacaoOffset")
+        )
         return jsonify(erp.formats.state())
 
     @bp.delete("/formatos")

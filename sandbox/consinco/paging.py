@@ -5,6 +5,11 @@ The first page fixes the snapshot (see `Store.snapshot`), so rows written during
 stay out of it. Later pages continue after the last (change time, key) served, carried in an
 opaque cursor, or remembered by the server for `Page=n` requests, so a row updated
 mid-read (it leaves the window) never shifts the other rows: nothing is skipped or repeated.
+
+`offset=True` (the format switch `paginacaoOffset`, formats.py) pages as TDN's Page / PageSize
+suggest a real installation does: plain OFFSET over the same order, no cursor, no memory of the
+pages served, `total` counted per request. A row updated mid-read then moves every later row up
+one, and the first row of the next page is never served to a client asking `Page=n+1`.
 """
 
 from __future__ import annotations
@@ -101,6 +106,34 @@ def _int_param(params: Mapping[str, str], name: str, default: int | None) -> int
         raise BadRequest(name, f"Parâmetro {name} deve ser inteiro.") from exc
 
 
+def _page_params(params: Mapping[str, str]) -> tuple[int, int, dt.datetime | None]:
+    """PageSize, Page and DtaHorAlteracao of a request, checked."""
+    page_size = _int_param(params, "PageSize", DEFAULT_PAGE_SIZE) or DEFAULT_PAGE_SIZE
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise BadRequest("PageSize", f"PageSize deve estar entre 1 e {MAX_PAGE_SIZE}.")
+    page = _int_param(params, "Page", 1) or 1
+    if page < 1:
+        raise BadRequest("Page", "Page deve ser >= 1.")
+    since_raw = params.get("dtahoralteracao")
+    return page_size, page, parse_time(since_raw, "DtaHorAlteracao") if since_raw else None
+
+
+def _window(
+    resource: Resource, params: Mapping[str, str], since: dt.datetime | None, snapshot: dt.datetime
+) -> tuple[list[ColumnElement[bool]], tuple[int | None, ...]]:
+    """The read's window (since <= change time <= snapshot, filters) and the filter values."""
+    window = [resource.changed <= snapshot]
+    if since is not None:
+        window.append(resource.changed >= since)
+    values = []
+    for name, column in resource.filters.items():
+        value = _int_param(params, name, None)
+        values.append(value)
+        if value is not None:
+            window.append(column == value)
+    return window, tuple(values)
+
+
 def _after(columns: Sequence[ColumnElement], values: Sequence[Any]) -> ColumnElement[bool]:
     """(c1, c2, ...) > (v1, v2, ...) spelled with AND/OR so every dialect binds types right.
 
@@ -143,17 +176,19 @@ class Pager:
         # times), so both stay valid for the whole read; rows are re-checked when served.
         self._totals: OrderedDict[tuple, int] = OrderedDict()
         self._orders: OrderedDict[tuple, list[tuple]] = OrderedDict()
+        # Tests: runs before each page is served (resource name, parameters lower-cased), so the
+        # ERP's day can go on between two pages of one read.
+        self.before_page: Callable[[str, Mapping[str, str]], None] | None = None
 
-    def read(self, resource: Resource, raw_params: Mapping[str, str]) -> dict[str, Any]:
+    def read(
+        self, resource: Resource, raw_params: Mapping[str, str], *, offset: bool = False
+    ) -> dict[str, Any]:
         params = {k.lower(): v for k, v in raw_params.items()}
-        page_size = _int_param(params, "PageSize", DEFAULT_PAGE_SIZE) or DEFAULT_PAGE_SIZE
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise BadRequest("PageSize", f"PageSize deve estar entre 1 e {MAX_PAGE_SIZE}.")
-        page = _int_param(params, "Page", 1) or 1
-        if page < 1:
-            raise BadRequest("Page", "Page deve ser >= 1.")
-        since_raw = params.get("dtahoralteracao")
-        since = parse_time(since_raw, "DtaHorAlteracao") if since_raw else None
+        if self.before_page is not None:
+            self.before_page(resource.name, params)
+        if offset:
+            return self._read_by_offset(resource, params)
+        page_size, page, since = _page_params(params)
         last: list[Any] | None = None
         if params.get("cursor"):
             cursor = _decode_cursor(params["cursor"])
@@ -165,16 +200,8 @@ class Pager:
         else:
             snapshot = self.store.snapshot()
 
-        window = [resource.changed <= snapshot]
-        if since is not None:
-            window.append(resource.changed >= since)
-        filter_values = []
-        for name, column in resource.filters.items():
-            value = _int_param(params, name, None)
-            filter_values.append(value)
-            if value is not None:
-                window.append(column == value)
-        read_key = (resource.name, since, snapshot, tuple(filter_values))
+        window, filter_values = _window(resource, params, since, snapshot)
+        read_key = (resource.name, since, snapshot, filter_values)
         memo_key = (*read_key, page_size, page)
         if last is None and page > 1:
             with self._lock:
@@ -212,6 +239,32 @@ class Pager:
             "total": total,
             "dtaHorSnapshot": format_time(snapshot),
             "nextCursor": next_cursor,
+        }
+
+    def _read_by_offset(self, resource: Resource, params: Mapping[str, str]) -> dict[str, Any]:
+        """A page by plain OFFSET over (change time, key): no cursor (a `Cursor` sent is ignored,
+        as any parameter the endpoint does not list), nothing remembered between requests."""
+        page_size, page, since = _page_params(params)
+        snapshot = (
+            parse_time(params["dtahorsnapshot"], "DtaHorSnapshot")
+            if params.get("dtahorsnapshot")
+            else self.store.snapshot()
+        )
+        window, _ = _window(resource, params, since, snapshot)
+        with self.store.read() as conn:
+            rows, has_next = self._page_by_keyset(conn, resource, window, None, page, page_size)
+            total = conn.execute(
+                select(func.count()).select_from(resource.query.where(*window).subquery())
+            ).scalar_one()
+            items = resource.to_items(conn, rows)
+        return {
+            "items": items,
+            "page": page,
+            "pageSize": page_size,
+            "hasNext": has_next,
+            "total": total,
+            "dtaHorSnapshot": format_time(snapshot),
+            "nextCursor": None,
         }
 
     @staticmethod

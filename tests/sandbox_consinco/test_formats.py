@@ -40,8 +40,9 @@ def test_date_only_changes_serve_and_compare_prices_and_stock_by_their_day(serve
     assert key in _keys(api.get(url + PRICES, params=since).json())
 
     answer = api.post(f"{served.root}_sandbox/formatos", json={"alteracaoSoData": True})
-    assert answer.status_code == 200 and answer.json() == {"alteracaoSoData": True}
-    assert api.get(f"{served.root}_sandbox/estado").json()["formatos"] == {"alteracaoSoData": True}
+    dated = {"alteracaoSoData": True, "paginacaoOffset": False}
+    assert answer.status_code == 200 and answer.json() == dated
+    assert api.get(f"{served.root}_sandbox/estado").json()["formatos"] == dated
     for path in (PRICES, STOCK):
         items = api.get(url + path, params={"PageSize": 1000}).json()["items"]
         assert items and all(DAY.match(i["dtaAlteracao"]) for i in items), items[0]
@@ -57,7 +58,8 @@ def test_date_only_changes_serve_and_compare_prices_and_stock_by_their_day(serve
     assert key in _keys(by_day)  # (the chain was generated today: its first rows, by key)
 
     assert api.post(f"{served.root}_sandbox/formatos", json={"alteracaoSoData": "sim"}).status_code == 400
-    assert api.delete(f"{served.root}_sandbox/formatos").json() == {"alteracaoSoData": False}
+    off = {"alteracaoSoData": False, "paginacaoOffset": False}
+    assert api.delete(f"{served.root}_sandbox/formatos").json() == off
     assert key in _keys(api.get(url + PRICES, params=since).json())
 
 
@@ -75,3 +77,46 @@ def test_the_dated_window_on_postgresql(consinco_pg_url):
         assert {i["dtaAlteracao"] for i in since_day["items"]} == {changed.date().isoformat()}
     finally:
         erp.close()
+
+
+def _ordered(body: dict) -> list[tuple]:
+    return [(i["nroEmpresa"], i["nroSegmento"], i["seqProduto"], i["qtdEmbalagem"]) for i in body["items"]]
+
+
+def test_offset_paging_has_no_cursor_and_moves_rows_up_when_one_changes_mid_read(served, api):
+    """`paginacaoOffset`: Page / PageSize by plain OFFSET, as TDN suggests a real installation
+    pages. A row of page 1 changed before page 2 is asked for leaves the window, every later row
+    moves up one: page 2 starts one row late (the contract's keyset paging starts it on time)."""
+    url = f"{served.url}/api/v1/{PRICES}"
+    answer = api.post(f"{served.root}_sandbox/formatos", json={"paginacaoOffset": True})
+    assert answer.json() == {"alteracaoSoData": False, "paginacaoOffset": True}
+    first = api.get(url, params={"PageSize": 5}).json()
+    pinned = {"PageSize": 5, "DtaHorSnapshot": first["dtaHorSnapshot"]}
+    whole = _ordered(api.get(url, params={**pinned, "PageSize": 11}).json())
+    assert first["nextCursor"] is None and first["hasNext"] and _ordered(first) == whole[:5]
+
+    ps, key = t.mrl_prodempseg, whole[0]
+    with served.erp.store.write() as (conn, now):
+        conn.execute(ps.update().where(ps.c.nroempresa == key[0], ps.c.nrosegmento == key[1],
+                                       ps.c.seqproduto == key[2], ps.c.qtdembalagem == key[3])
+                     .values(dtaalteracao=now))  # fmt: skip
+    second = api.get(url, params={**pinned, "Page": 2}).json()
+    assert _ordered(second) == whole[6:11]  # whole[5] is never served
+    assert second["total"] == first["total"] - 1  # counted again for each request
+    # a Cursor is not a parameter of this server: ignored, as any other it does not list
+    with_cursor = api.get(url, params={**pinned, "Page": 2, "Cursor": "eyJ4Ijo"}).json()
+    assert _ordered(with_cursor) == _ordered(second)
+    keyset = api.delete(f"{served.root}_sandbox/formatos").json()
+    assert keyset == {"alteracaoSoData": False, "paginacaoOffset": False}
+    assert api.post(f"{served.root}_sandbox/formatos", json={"paginacaoOffset": 1}).status_code == 400
+
+
+def test_offset_paging_of_skus(served, api):
+    """ProdutoSku (ordered once per read by the keyset pager) pages by OFFSET all the same."""
+    served.erp.formats.set(offset_paging=True)
+    url = f"{served.url}/api/v1/Cadastros/ProdutoSku"
+    first = api.get(url, params={"PageSize": 7}).json()
+    pinned = {"PageSize": 7, "DtaHorSnapshot": first["dtaHorSnapshot"]}
+    whole = [i["idSku"] for i in api.get(url, params={**pinned, "PageSize": 14}).json()["items"]]
+    second = api.get(url, params={**pinned, "Page": 2}).json()
+    assert [i["idSku"] for i in first["items"] + second["items"]] == whole and second["nextCursor"] is None
