@@ -1,8 +1,11 @@
 """Paged, incremental reads: the envelope loop, the overlap window and its de-duplication.
 
 The contract (docs/consinco-api.md section 3): page 1 fixes `dtaHorSnapshot`; later pages echo
-`nextCursor` (or `Page` + `DtaHorSnapshot` when the server gives no cursor); `DtaHorAlteracao`
-is inclusive. Without `hasNext` (the envelope is [assumed]) the read goes on while `total` says
+`nextCursor` and `DtaHorSnapshot`; `DtaHorAlteracao` is inclusive. A server that gives no cursor
+may page by plain offset (TDN names only Page and PageSize), where a row changed mid-read shifts
+the rows after it past a page boundary: the next request then starts at the newest change time
+served, Page=1 (erp/page_plan.py: runs of one change time and pages out of change-time order go
+by page number). Without `hasNext` (the envelope is [assumed]) the read goes on while `total` says
 rows remain or pages come back full (see ChangeRead._more_without_flag), and a read that ends
 short of its `total` for no reason the contract gives is an error, not a complete read
 (_Coverage). Reads start `overlap` before the caller's watermark so a clock skew between the
@@ -16,8 +19,9 @@ against DTAHOR date-times) stamps every later change of that day with the same v
 flows' digests make the re-read cost no Shopify call), and its rows stay out of `boundary`.
 
 Within one read a page boundary served twice (an inclusive cursor, offset paging on an older
-server) is dropped by remembering the keys of the current and previous page: bounded memory even
-for a 500,000-row initial load. Keys include the change time, so a row changed again is new.
+server, a request restarted at the newest change time served) is dropped by remembering the keys
+of the current and previous page: bounded memory even for a 500,000-row initial load. Keys
+include the change time, so a row changed again is new.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Collection, Hashable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from erp import fields as f
 from erp.errors import ErpUnexpectedShape
 from erp.names import Names
+from erp.page_plan import PagePlan
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,17 @@ PREFETCH_PAGES = 2  # pages fetched ahead of the consumer (bounded memory: 2 x 1
 # Loop guards: a server that ignores Page/Cursor (a renamed parameter is ignored, not refused)
 # would otherwise be paged for ever, holding the flow's lock.
 REPEATED_PAGES = 3  # pages in a row holding only records of the page before them
+_ORDER_WARNED: set[str] = set()  # endpoints already warned of pages out of change-time order
+
+
+@dataclass
+class _Page(Generic[T]):
+    """One envelope, its items and their records (parsed in the prefetch worker)."""
+
+    body: dict[str, Any]
+    items: list[Any]
+    records: list[T] = field(default_factory=list)
+    malformed: list[tuple[Any, ErpUnexpectedShape]] = field(default_factory=list)
 
 
 class ChangeRead(Generic[T]):
@@ -91,6 +108,7 @@ class ChangeRead(Generic[T]):
         self.keep_malformed = False
         self.malformed: list[tuple[Any, ErpUnexpectedShape]] = []
         self._started = False
+        self._order_logged = False
         self._prefetched: _Prefetched | None = None
 
     def __iter__(self) -> Iterator[T]:
@@ -110,7 +128,9 @@ class ChangeRead(Generic[T]):
         return self._prefetched is not None and self._prefetched.ready()
 
     def _record_pages(self) -> Iterator[list[T]]:
-        pages = _Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
+        pages: Iterator[_Page[T]] = (
+            _Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
+        )
         self._prefetched = pages if isinstance(pages, _Prefetched) else None
         boundary_from: datetime | None = None
         latest_seen: datetime | None = None
@@ -120,23 +140,15 @@ class ChangeRead(Generic[T]):
         previous: set[Key] = set()
         current: set[Key] = set()
         repeats = 0
-        items_name = self._names.envelope["items"]
         try:
-            for body in pages:
+            for page in pages:
                 if boundary_from is None and self.snapshot is not None:
                     boundary_from = self.snapshot - self.overlap
                 previous, current = current, set()
                 records: list[T] = []
-                items = f.seq(body, items_name, self.endpoint)
+                self.malformed.extend(page.malformed)
                 repeated = 0
-                for raw in items:
-                    try:
-                        record = self._parse(raw)
-                    except ErpUnexpectedShape as exc:
-                        if not self.keep_malformed:
-                            raise
-                        self.malformed.append((raw, exc))
-                        continue
+                for record in page.records:
                     changed = self._changed(record)
                     day_only = changed is not None and _day_only(changed, zone)
                     if changed is not None and (latest_seen is None or changed > latest_seen):
@@ -153,6 +165,8 @@ class ChangeRead(Generic[T]):
                         and not day_only
                     ):
                         self.boundary.add(k)  # seen (now or by an earlier read): the next read skips it
+                    # The page before served it: an inclusive cursor, offset paging on an older
+                    # server, or a request restarted at the newest change time served (PagePlan).
                     if k in current or k in previous:
                         repeated += 1
                         self.dropped += 1
@@ -163,11 +177,12 @@ class ChangeRead(Generic[T]):
                         continue
                     current.add(k)
                     records.append(record)
+                body, items = page.body, page.items
                 coverage.note(body, items, repeated)
                 repeats = repeats + 1 if items and repeated == len(items) else 0
                 if repeats >= REPEATED_PAGES:
                     par = self._names.params
-                    raise ErpUnexpectedShape(self.endpoint, items_name,
+                    raise ErpUnexpectedShape(self.endpoint, self._names.envelope["items"],
                                              f"repeats the records of the page before it, {repeats} pages "
                                              f"in a row: the server is not moving on (is {par['page']} / "
                                              f"{par['cursor']} ignored?)", f"page {self.pages}")  # fmt: skip
@@ -194,24 +209,20 @@ class ChangeRead(Generic[T]):
         logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
                      self.dropped, self.pages)  # fmt: skip
 
-    def _pages(self) -> Iterator[dict[str, Any]]:
-        """The envelopes in order; the snapshot and total are set from the first one."""
-        env, par = self._names.envelope, self._names.params
-        params = dict(self.filters)
-        params[par["page_size"]] = self.page_size
-        if self.read_from is not None:
-            params[par["since"]] = f.iso(self.read_from, self._names.zone)
+    def _pages(self) -> Iterator[_Page[T]]:
+        """The pages in order, parsed (in the prefetch worker: the next request may depend on the
+        change times of this page, see PagePlan); the snapshot and total are set from the first."""
+        env = self._names.envelope
         started = self._clock()
-        page, cursor = 1, None
+        plan = PagePlan(self.read_from)
+        cursor: str | None = None
         cursors: set[str] = set()
-        served = 0  # records in the envelopes so far (repeats included: this thread cannot tell)
         unit = self.page_size  # the page size the server serves (it may cap the one asked)
         while True:
-            body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
+            body = f.obj(self._fetch(self._params(plan, cursor)), self.endpoint, "(envelope)")
             self.pages += 1
-            items = body.get(env["items"])
-            count = len(items) if isinstance(items, list) else 0
-            served += count
+            page = self._parse_page(body)
+            count = len(page.items)
             if self.pages == 1:
                 given = f.opt_when(body, env["snapshot"], self.endpoint, self._names.zone)
                 self._erp_snapshot = given is not None
@@ -219,11 +230,19 @@ class ChangeRead(Generic[T]):
                 self.total = f.opt_int(body, env["total"], self.endpoint)
                 said = f.opt_int(body, env["page_size"], self.endpoint)
                 unit = min(n for n in (self.page_size, said, count) if n is not None and n > 0)
+            if cursor is not None or body.get(env["next_cursor"]) is not None:
+                plan.by_time = False  # a cursor read: it is the server's to continue
+                plan.served += count
+            elif not plan.keep([self._changed(r) for r in page.records], count):
+                self._log_order(plan.why)
+                plan.advance()  # the dropped page's request restarted from: its next page
+                self._guard_pages(unit)
+                continue
             if env["has_next"] in body:
                 has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
             else:
-                has_next = self._more_without_flag(body, count, served)
-            if has_next:  # the next request's parameters, before this page is handed on
+                has_next = self._more_without_flag(body, count, plan.served)
+            if has_next:  # the next request, before this page is handed on
                 next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
                 if next_cursor is not None:
                     if next_cursor in cursors:
@@ -232,19 +251,63 @@ class ChangeRead(Generic[T]):
                                                  next_cursor)  # fmt: skip
                     cursors.add(next_cursor)
                     cursor = next_cursor
-                    params = {k: v for k, v in params.items() if k != par["page"]}
-                    params[par["cursor"]] = cursor
+                    plan.page += 1  # (the page a server that drops its cursor is asked for)
                 else:
-                    page += 1
-                    if self.total is not None and page > -(-self.total // unit) * 2 + 2:
-                        raise ErpUnexpectedShape(self.endpoint, env["has_next"],
-                                                 f"is still true at page {page} of a read of {self.total} "
-                                                 "records", True)  # fmt: skip
-                    params = {**params, par["page"]: page}
-                params[par["snapshot"]] = f.iso(self.snapshot, self._names.zone)
-            yield body
+                    cursor = None
+                    self._log_order(plan.why)
+                    plan.advance()
+                    self._guard_pages(unit)
+            yield page
             if not has_next:
                 return
+
+    def _params(self, plan: PagePlan, cursor: str | None) -> dict[str, Any]:
+        """The next request's query: the filters, PageSize, and where it starts (a cursor, or
+        DtaHorAlteracao and Page); DtaHorSnapshot from page 2 on."""
+        par, zone = self._names.params, self._names.zone
+        params = dict(self.filters)
+        params[par["page_size"]] = self.page_size
+        if plan.since is not None:
+            params[par["since"]] = f.iso(plan.since, zone)
+        if cursor is not None:
+            params[par["cursor"]] = cursor
+        elif plan.page > 1 or plan.restarted:
+            params[par["page"]] = plan.page
+        if self.pages and self.snapshot is not None:
+            params[par["snapshot"]] = f.iso(self.snapshot, zone)
+        return params
+
+    def _parse_page(self, body: dict[str, Any]) -> _Page[T]:
+        items = f.seq(body, self._names.envelope["items"], self.endpoint)
+        page: _Page[T] = _Page(body, items)
+        for raw in items:
+            try:
+                page.records.append(self._parse(raw))
+            except ErpUnexpectedShape as exc:
+                if not self.keep_malformed:
+                    raise
+                page.malformed.append((raw, exc))
+        return page
+
+    def _guard_pages(self, unit: int) -> None:
+        """A server that says there is more for ever: stopped past twice the pages the first
+        page's total needs (each request counts: one restarted at a change time too)."""
+        asked = self.pages + 1
+        if self.total is not None and asked > -(-self.total // unit) * 2 + 2:
+            raise ErpUnexpectedShape(self.endpoint, self._names.envelope["has_next"],
+                                     f"is still true at page {asked} of a read of {self.total} records",
+                                     True)  # fmt: skip
+
+    def _log_order(self, why: str | None) -> None:
+        """Once per read: the server's pages are not in change-time order (warned once per
+        endpoint in this process; the rest at info: a flow reads every few minutes)."""
+        if why is None or self._order_logged:
+            return
+        self._order_logged = True
+        level = logging.INFO if self.endpoint in _ORDER_WARNED else logging.WARNING
+        _ORDER_WARNED.add(self.endpoint)
+        logger.log(level, "consinco: %s does not serve its pages in change-time order (%s): paging by "
+                   "page number for the rest of the read", self.endpoint, why)  # fmt: skip
 
     def _more_without_flag(self, body: dict[str, Any], count: int, served: int) -> bool:
         """No `hasNext` in the envelope: whether to ask for the next page, never stopping short.
@@ -257,7 +320,8 @@ class ChangeRead(Generic[T]):
         """
         if count == 0:
             return False
-        if self.total is not None and served < self.total:
+        total = f.opt_int(body, self._names.envelope["total"], self.endpoint)
+        if total is not None and served < total:
             return True
         said = f.opt_int(body, self._names.envelope["page_size"], self.endpoint)
         return count >= (said if said is not None and said > 0 else self.page_size)
@@ -330,13 +394,13 @@ class _Prefetched:
     """Iterates a page generator in a worker thread, up to `depth` pages ahead of the consumer.
 
     Why: the ERP builds the next page (a round trip of tens of milliseconds) while this process
-    parses and transforms the current one; the worker mostly waits on the socket, so even with
-    the GIL the two overlap. Errors surface to the consumer in page order; closing the iterator
+    transforms the current one; the worker mostly waits on the socket (and parses what it gets),
+    so even with the GIL the two overlap. Errors surface to the consumer in page order; closing the iterator
     early stops the worker after its request in flight (joined, so the client's HTTP session is
     never used by two threads at once).
     """
 
-    def __init__(self, pages: Iterator[dict[str, Any]], depth: int) -> None:
+    def __init__(self, pages: Iterator[Any], depth: int) -> None:
         self._pages = pages
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
@@ -362,7 +426,7 @@ class _Prefetched:
             return
         self._put((_DONE, None))
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Any]:
         while True:
             body, exc = self._queue.get()
             if exc is not None:

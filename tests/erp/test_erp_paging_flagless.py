@@ -19,10 +19,13 @@ def _sku(seq: int, changed: str = "2026-11-28T08:00:00") -> dict:
     return sample(SKU, idSku=f"P{seq}E1", seqProduto=seq, qtdEmbalagem=1, dtaHorAlteracao=changed)
 
 
-def _server(requests_mock, rows: int, **options) -> FakeList:
+def _server(requests_mock, rows: int, *, one_time: bool = False, **options) -> FakeList:
+    """`rows` SKUs changed a second apart, or all at one time (`one_time`: a run longer than a
+    page, which the client pages by number, not by change time: see erp/page_plan.py)."""
     fake = FakeList(KEY, "dtaHorAlteracao", **options)
     for seq in range(1, rows + 1):
-        fake.put(_sku(seq, f"2026-11-28T08:{seq // 60:02d}:{seq % 60:02d}"))
+        second = 0 if one_time else seq
+        fake.put(_sku(seq, f"2026-11-28T08:{second // 60:02d}:{second % 60:02d}"))
     requests_mock.post(API + "Auth/Login", json=LOGIN)
     requests_mock.get(API + "Cadastros/ProdutoSku", json=fake)
     return fake
@@ -32,24 +35,33 @@ def _client(page_size: int = 500) -> ErpClient:
     return ErpClient(BASE, "u", "p", retry=NO_RETRY, page_size=page_size)
 
 
+@pytest.mark.parametrize("one_time", [False, True], ids=["by-change-time", "by-page-number"])
 @pytest.mark.parametrize(
     "leave_out",
     [("hasNext",), ("hasNext", "pageSize"), ("hasNext", "total")],
     ids=["total-and-pageSize", "total-only", "pageSize-only"],
 )
-def test_a_server_capping_page_size_is_read_to_the_end(requests_mock, leave_out) -> None:
-    """500 asked, 100 served, no hasNext: `total` (250) or the envelope's own `pageSize` (100)
-    says page 1 is not the last; the read used to stop there, complete, 150 SKUs never read."""
-    fake = _server(requests_mock, 250, max_page=100, paging="offset", leave_out=leave_out)
+def test_a_server_capping_page_size_is_read_to_the_end(requests_mock, leave_out, one_time) -> None:
+    """500 asked, 100 served, no hasNext: `total` (250, or what is left of it after the change
+    time a request restarts at) or the envelope's own `pageSize` (100) says page 1 is not the
+    last; the read used to stop there, complete, 150 SKUs never read."""
+    fake = _server(requests_mock, 250, one_time=one_time, max_page=100, paging="offset", leave_out=leave_out)
     read = _client().skus()
     assert sorted(s.seq_produto for s in read) == list(range(1, 251))
     assert read.complete
-    assert [r.get("page", "1") for r in fake.requests][:3] == ["1", "2", "3"]
+    if one_time:
+        assert [r.get("page", "1") for r in fake.requests] == ["1", "2", "3"]
+    else:  # each request restarts at the newest change time served (its row comes again, dropped)
+        assert [r.get("dtahoralteracao") for r in fake.requests] == [
+            None,
+            "2026-11-28T08:01:40.000000",
+            "2026-11-28T08:03:19.000000",
+        ]
 
 
 def test_without_has_next_total_or_page_size_a_full_page_asks_for_the_next(requests_mock) -> None:
     """Nothing in the envelope but the items: a page as full as asked may not be the last."""
-    fake = _server(requests_mock, 5, leave_out=("hasNext", "pageSize", "total"))
+    fake = _server(requests_mock, 5, one_time=True, leave_out=("hasNext", "pageSize", "total"))
     read = _client(page_size=2).skus()
     assert [s.seq_produto for s in read] == [1, 2, 3, 4, 5]
     assert read.complete and len(fake.requests) == 3
@@ -58,8 +70,9 @@ def test_without_has_next_total_or_page_size_a_full_page_asks_for_the_next(reque
 def test_a_capping_server_that_stops_serving_is_an_error_not_a_complete_read(requests_mock) -> None:
     """500 asked, 100 served, and page 2 taken from an offset of the size asked (500): empty. The
     read ends with 100 of the 250 announced: marked complete, the watermark would move past the
-    other 150 for good."""
-    _server(requests_mock, 250, max_page=100, paging="offset_asked", leave_out=("hasNext",))
+    other 150 for good. (Rows of one change time: the client pages them by number. Rows of
+    different times it pages by change time, every request a Page=1, which this server serves.)"""
+    _server(requests_mock, 250, one_time=True, max_page=100, paging="offset_asked", leave_out=("hasNext",))
     read = _client().skus()
     with pytest.raises(ErpUnexpectedShape) as caught:
         list(read)
@@ -69,9 +82,9 @@ def test_a_capping_server_that_stops_serving_is_an_error_not_a_complete_read(req
 
 
 def test_rows_leaving_the_window_mid_read_end_it_short_without_an_error(requests_mock) -> None:
-    """Keyset paging, 100 of 500 served, no hasNext: three rows of page 3 change while page 2 is
-    read (they leave the window, to come in the next read). The read ends short of its total on a
-    short page: the contract's own case, complete, no false alarm."""
+    """Keyset paging, 100 of 500 served, no hasNext: three rows of page 3 change before the third
+    request (they leave the window, to come in the next read). The read ends short of its total
+    on a short page: the contract's own case, complete, no false alarm."""
     fake = _server(requests_mock, 250, max_page=100, leave_out=("hasNext",))
 
     def change_three(page: int) -> None:
@@ -89,7 +102,9 @@ def test_rows_leaving_the_window_mid_read_end_it_short_without_an_error(requests
 
 def test_pages_repeating_the_first_do_not_count_towards_the_total(requests_mock) -> None:
     """A server ignoring Page (every page is page 1), capping at 100, no hasNext nor pageSize:
-    three pages add up to `total` (250) with the same 100 rows, which is no complete read."""
-    _server(requests_mock, 250, max_page=100, paging="page_ignored", leave_out=("hasNext", "pageSize"))
+    three pages add up to `total` (250) with the same 100 rows, which is no complete read. (Rows
+    of one change time, paged by number: see the test above.)"""
+    _server(requests_mock, 250, one_time=True, max_page=100, paging="page_ignored",
+            leave_out=("hasNext", "pageSize"))  # fmt: skip
     with pytest.raises(ErpUnexpectedShape, match="announced 250 records but the read ended after 100"):
         list(_client().skus())
