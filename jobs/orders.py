@@ -424,7 +424,8 @@ def _prepare(
     settings: dict[str, Any],
     installed_first: datetime | None = None,
 ) -> order_map.MappedOrder | order_posted.Replayed | str:
-    """Map the order and write its link, or record why it cannot go yet (returned as a status).
+    """Map the order and write its link, or record why it cannot go yet (returned as a status;
+    one parked or refused here is linked too, one waiting for its payment or skipped is not).
 
     No autoflush: the message's request is rewritten as the mapping learns more, and is written
     once, at the commit, instead of before each lookup."""
@@ -488,6 +489,12 @@ def _prepare(
             carriers = carrier_codes(session, shop_id)
             mapped = order_map.map_order(read, target, variants, codes, carriers)
         except IntegrationError as exc:
+            # Parked or refused before it could be mapped: linked all the same (no NROPEDVENDA), so
+            # the Orders page finds it by name and lists it as not in the ERP and, from this
+            # message, as needing attention (shopify_app.api_orders).
+            total = read.current_total.amount if read.current_total else None
+            ensure_link(session, shop_id, order.id, order.name, request["nro_empresa"], total,
+                        order.financial_status, order.currency)  # fmt: skip
             return trace.fail(session, message, exc).value
         message.request_payload = {
             **request,

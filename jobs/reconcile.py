@@ -206,7 +206,11 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     # never sends it to the ERP), so it is counted, not imported.
     before_install = [o for o in unlinked if o.created_at and _iso_utc(o.created_at) < installed_first]
     unlinked = [o for o in unlinked if o not in before_install]
-    held = _held_in_app(shop_id, unlinked)
+    # Linked with no ERP number (jobs.orders links an order it parks or refuses): its message
+    # says why as well, so it is held as an unlinked one is, not "never sent to the ERP".
+    unsent = [listed[link.shopify_order_id] for link in links
+              if link.nro_pedvenda is None and link.shopify_order_id in listed]  # fmt: skip
+    held = _held_in_app(shop_id, unlinked + [o for o in unsent if not o.cancelled_at])
     missing_in_ledger, enqueued, in_flight = [], [], []
     recent = (utcnow() - IN_FLIGHT).isoformat()
     for order in unlinked:
@@ -225,7 +229,8 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "missing_in_erp": [], "missing_in_shopify": [], "totals_differ": [], "status_differs": []
     }  # fmt: skip
     for link in links:
-        _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings)
+        if link.shopify_order_id not in held:
+            _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings)
     return {
         "checked": len(listed),
         "missing_in_ledger": missing_in_ledger[:LISTED],
@@ -246,9 +251,9 @@ OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, Messa
 
 
 def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, Any]]:
-    """Orders with no link whose webhook did arrive: their orders message (waiting for payment,
-    parked, refused, a test order never sent...) says why they are not in the ERP; not a missed
-    webhook. A closed message
+    """Orders not in the ERP (no link, or a link with no ERP number) whose webhook did arrive: their
+    orders message (waiting for payment, parked, refused, a test order never sent...) says why;
+    not a missed webhook, nor one "never sent". A closed message
     holds nothing: one skipped as unpaid (EXPIRED, VOIDED) whose order Shopify now shows paid, or
     one done whose link was lost, is not held (the missed orders/paid: imported again)."""
     if not orders:

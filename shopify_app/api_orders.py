@@ -1,7 +1,10 @@
 """The Orders page: Shopify order <-> ERP order, both statuses, NF-e, amounts, and the edit ledger.
 
 Reads OrderLink rows (written by the order flows) and, for one order, its OrderLineChange
-ledger (cuts, substitutions, weights) and the trace messages about it.
+ledger (cuts, substitutions, weights) and the trace messages about it. An order the ERP has no
+order for whose orders message is parked or failed (a payment gateway not mapped, a setting
+missing, a refusal) needs attention for that message's reason: read from the message, so the
+flag goes when the message is settled however it is (sent, retried, cancelled in Shopify).
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, literal, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, literal, or_, select
 
 from ledger.masking import mask_text
-from ledger.models import Message, OrderLineChange, OrderLink, Role
+from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role
 from shopify_app.api_common import (
     MAX_ID,
     MAX_INT,
@@ -31,8 +34,28 @@ from shopify_app.roles import require_role
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
+ORDERS_FLOW = "orders"  # jobs.orders.FLOW: the import's message, one per order
+HELD = (MessageStatus.PARKED.value, MessageStatus.FAILED.value)
+
+
+def _held_where() -> ColumnElement[bool]:
+    """The link's order is not in the ERP and its orders message is parked or failed."""
+    return (
+        (Message.shop_id == OrderLink.shop_id)
+        & (Message.flow == ORDERS_FLOW)
+        & (Message.shopify_id == OrderLink.shopify_order_id)
+        & Message.status.in_(HELD)
+        & OrderLink.nro_pedvenda.is_(None)
+    )
+
+
+def _held_text() -> ScalarSelect[Any]:
+    """Why the link's order is held out of the ERP (its orders message's error), else NULL."""
+    return select(Message.error_text).where(_held_where()).limit(1).scalar_subquery()
+
+
 FILTERS: dict[str, Any] = {
-    "needs_attention": lambda: OrderLink.needs_attention.is_not(None),
+    "needs_attention": lambda: OrderLink.needs_attention.is_not(None) | exists().where(_held_where()),
     "not_in_erp": lambda: OrderLink.nro_pedvenda.is_(None),
     "in_erp": lambda: (
         OrderLink.nro_pedvenda.is_not(None) & OrderLink.cancelled_at.is_(None) & OrderLink.nfe_key.is_(None)
@@ -44,9 +67,12 @@ MAX_BIGINT = 2**63 - 1
 RELATED_MESSAGES = 100
 
 
-def order_json(link: OrderLink, reveal: bool = False) -> dict[str, Any]:
+def order_json(link: OrderLink, reveal: bool = False, held: str | None = None) -> dict[str, Any]:
     """One order link for the admin; `reveal` (admins and owners): the flag's text unmasked (it may
-    quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages."""
+    quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages.
+    `held`: why its orders message holds it out of the ERP (`_held_text`), shown as its flag
+    when the link has none of its own."""
+    flag = link.needs_attention or (f"{ORDERS_FLOW}: {held}" if held else None)
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,
@@ -63,7 +89,7 @@ def order_json(link: OrderLink, reveal: bool = False) -> dict[str, Any]:
         "nfe_number": link.nfe_number,
         "nfe_series": link.nfe_series,
         "cancelled_at": iso(link.cancelled_at),
-        "needs_attention": mask_text(link.needs_attention, reveal),
+        "needs_attention": mask_text(flag, reveal),
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),
     }
@@ -94,7 +120,7 @@ def list_orders() -> ResponseReturnValue:
     status = query_choice("status", tuple(FILTERS))
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50
-    stmt = select(OrderLink).where(OrderLink.shop_id == g.shop.id)
+    stmt = select(OrderLink, _held_text()).where(OrderLink.shop_id == g.shop.id)
     if text:
         stmt = stmt.where(_matches(text))
     if status:
@@ -102,11 +128,11 @@ def list_orders() -> ResponseReturnValue:
     if before_id is not None and before_id <= MAX_INT:  # ids are int4: a larger cursor filters nothing
         stmt = stmt.where(OrderLink.id < before_id)
     with db() as session:
-        rows = list(session.scalars(stmt.order_by(OrderLink.id.desc()).limit(limit)))
+        rows = session.execute(stmt.order_by(OrderLink.id.desc()).limit(limit)).all()
         return jsonify(
             {
-                "orders": [order_json(r, g.role.at_least(Role.ADMIN)) for r in rows],
-                "next_before_id": page_cursor([r.id for r in rows], limit),
+                "orders": [order_json(r, g.role.at_least(Role.ADMIN), held) for r, held in rows],
+                "next_before_id": page_cursor([r.id for r, _ in rows], limit),
             }
         )
 
@@ -115,9 +141,14 @@ def list_orders() -> ResponseReturnValue:
 @require_role(Role.VIEWER)
 def get_order(order_id: int) -> ResponseReturnValue:
     with db() as session:
-        link = session.get(OrderLink, order_id) if order_id <= MAX_INT else None
-        if link is None or link.shop_id != g.shop.id:
+        found = (
+            session.execute(select(OrderLink, _held_text()).where(OrderLink.id == order_id)).first()
+            if order_id <= MAX_INT
+            else None
+        )
+        if found is None or found[0].shop_id != g.shop.id:
             raise not_found("order")
+        link, held = found
         reveal = g.role.at_least(Role.ADMIN)
         changes = session.scalars(
             select(OrderLineChange)
@@ -138,7 +169,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
         )
         return jsonify(
             {
-                **order_json(link, reveal),
+                **order_json(link, reveal, held),
                 "changes": [
                     {
                         "id": c.id,

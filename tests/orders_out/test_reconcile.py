@@ -100,6 +100,33 @@ def test_an_order_the_app_holds_is_not_reported_as_a_missed_webhook(world: World
     assert report["summary"]["orders_held_in_app"] == 1
 
 
+def test_an_order_linked_while_parked_is_held_not_reported_as_never_sent(world: World) -> None:
+    """jobs.orders links an order it parks or refuses (the Orders page lists it): a link with no
+    ERP number whose message says why is held, as an unlinked one is, not "never sent"."""
+    from datetime import timedelta
+
+    from jobs.order_lookup import ensure_link
+    from ledger.errors import MappingMissing
+    from ledger.models import utcnow
+    from sandbox.shopify.checkout import place_order
+
+    parked = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                         gateway="pix", discount_rate=0.0, seed=5)  # fmt: skip
+    why = "order #1001: payment gateway 'Pix' has no ERP payment form"
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "orders", f"order:{parked.rsplit('/', 1)[-1]}",
+                              "shopify_to_erp", shopify_id=parked)  # fmt: skip
+        trace.fail(session, message, MappingMissing("payment_method", "Pix", why))
+        link = ensure_link(session, world.shop_id, parked, "#1001", None, None, "PAID", "BRL")
+        link.created_at = utcnow() - timedelta(hours=3)  # parked for hours: "never sent" by now
+
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+
+    assert orders["missing_in_erp"] == [] and orders["imports_enqueued"] == []
+    [held] = orders["held_in_app"]
+    assert (held["order"], held["status"], held["why"]) == (parked, "parked", why)
+
+
 def test_an_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(world: World, monkeypatch) -> None:
     """Skipped while its authorisation lapsed; then paid (a missed orders/paid): a closed message
     holds nothing, so the reconciliation imports it. One still unpaid stays held, not re-imported."""
