@@ -24,6 +24,15 @@ MAPPING_KINDS: dict[str, Text] = {
     "erp_connection": ("conexão com o ERP", "ERP connection"),
 }
 SETUP_KINDS = {"store_link", "erp_connection"}
+SETTING = "setting"  # jobs.order_lookup.resolve_target: an orders setting left empty
+SETTINGS: dict[str, Text] = {
+    "seq_canal_venda": ("seqCanalVenda (o canal de venda)", "seqCanalVenda (the sales channel)"),
+    "cod_geral_oper": (
+        "codGeralOper (o código geral de operação)",
+        "codGeralOper (the fiscal operation code)",
+    ),
+}
+VARIANT = "variant"  # ledger.bindings.VARIANT_KIND: a SKU with no Shopify variant (or a line with no SKU)
 
 CLASS_TEXT: dict[str, tuple[Text, Text, Text]] = {
     ErrorClass.MAPPING_MISSING.value: (
@@ -452,6 +461,20 @@ def _pick(text: Text, english: bool) -> str:
     return text[1] if english else text[0]
 
 
+def _setting_text(key: str, english: bool) -> tuple[str, str]:
+    """An orders setting left empty: every order waits for it, whatever it sells."""
+    name = _pick(SETTINGS.get(key, (key, key)), english)
+    if english:
+        return (
+            f"The setting {name} is not configured, and every order waits for it.",
+            "Fill it in under Setup (Sales channel and rules); the order resumes by itself.",
+        )
+    return (
+        f"A configuração {name} não está preenchida, e todo pedido espera por ela.",
+        "Preencha-a na Configuração (Canal de venda e regras); o pedido segue sozinho.",
+    )
+
+
 def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, Any] | None:
     """The explanation block of the Messages detail view; None when the message has no error.
     The system's own words are masked like the error text unless `reveal` (admins)."""
@@ -465,11 +488,15 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
     code = str(code) if code is not None else None
     mapping = detail.get("mapping") if isinstance(detail.get("mapping"), dict) else None
     if mapping is not None and str(mapping.get("kind")) not in MAPPING_KINDS:
-        # Not a De:Para the merchant creates (a SKU the catalog publishes, a custom item an order
-        # edit replaces): no mapping link, the job's own words kept beside the explanation.
-        missing = str(mapping.get("code"))
-        happened_kind, todo_kind = VARIANT_TEXT["custom" if missing.startswith(CUSTOM_ITEM) else "sku"]
-        what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
+        # Not a De:Para the merchant creates (a setting filled in under Setup, a SKU the catalog
+        # publishes, a custom item an order edit replaces): no mapping link, the job's own words
+        # kept beside the explanation. Another kind keeps the error class's text.
+        kind, missing = str(mapping.get("kind")), str(mapping.get("code"))
+        if kind == SETTING:
+            what_happened, what_to_do = _setting_text(missing, english)
+        elif kind == VARIANT:
+            happened_kind, todo_kind = VARIANT_TEXT["custom" if missing.startswith(CUSTOM_ITEM) else "sku"]
+            what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
         mapping = None
     elif mapping is not None:
         kind, missing = str(mapping.get("kind")), str(mapping.get("code"))
@@ -484,6 +511,7 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
                 if english
                 else f"Complete a etapa {kind_name} na Configuração; a mensagem segue sozinha."
             )
+            mapping = None  # filled in under Setup: the De:Para page has no such line to create
     elif code and code.upper() in KNOWN_CODES:
         happened_code, todo_code = KNOWN_CODES[code.upper()]
         what_happened, what_to_do = _pick(happened_code, english), _pick(todo_code, english)

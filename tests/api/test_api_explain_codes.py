@@ -1,13 +1,18 @@
 """Every refusal code the app itself raises has its own explanation for the merchant: the generic
 "fix the data, then Retry" is wrong for most of them (Retry cannot fix an invalid CPF typed at
-checkout, or an invoice for a cancelled order)."""
+checkout, or an invoice for a cancelled order). So has every kind of missing mapping it parks on."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import re
 from pathlib import Path
 
-from shopify_app.api_explain import KNOWN_CODES
+from ledger.mappings import MappingKind
+from ledger.models import ErrorClass, Message
+from shopify_app.api_explain import CLASS_TEXT, KNOWN_CODES, explain
+from shopify_app.api_mappings import KINDS as DE_PARA_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 RAISED = re.compile(r'\bcode="([A-Z][A-Z_]+)"')
@@ -26,3 +31,65 @@ def test_every_code_the_app_raises_is_explained_in_both_languages() -> None:
     for code in raised:
         (what_pt, what_en), (todo_pt, todo_en) = KNOWN_CODES[code]
         assert all(text.strip() for text in (what_pt, what_en, todo_pt, todo_en)), code
+
+
+def _call_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+# A kind its caller chooses: ledger.mappings.erp_code(kind, ...) looks up a De:Para line.
+CHOSEN_BY_CALLER = {("ledger/mappings.py", "kind"): {kind.value for kind in MappingKind}}
+
+
+def _mapping_kinds_raised() -> dict[str, list[str]]:
+    """Kind -> where it is raised: every MappingMissing(kind, ...) of the app, its kind evaluated
+    in its module (a constant, an enum's value) or named in CHOSEN_BY_CALLER."""
+    kinds: dict[str, list[str]] = {}
+    for package in ("jobs", "erp", "ledger", "shopify_app"):
+        for path in (ROOT / package).rglob("*.py"):
+            where = str(path.relative_to(ROOT))
+            calls = [
+                node
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Call) and _call_name(node) == "MappingMissing" and node.args
+            ]
+            if not calls:
+                continue
+            module = vars(importlib.import_module(where.removesuffix(".py").replace("/", ".")))
+            for call in calls:
+                arg = call.args[0]
+                chosen = CHOSEN_BY_CALLER.get((where, ast.unparse(arg)))
+                values = chosen if chosen is not None else {str(eval(ast.unparse(arg), dict(module)))}  # noqa: S307
+                for kind in values:
+                    kinds.setdefault(kind, []).append(f"{where}:{call.lineno}")
+    return kinds
+
+
+def test_every_mapping_kind_the_app_parks_on_is_explained_in_both_languages() -> None:
+    """A unit parked on a missing setting was explained as a SKU not published in Shopify: every
+    kind has its own words, and a link to create a De:Para line only for a kind the page has."""
+    kinds = _mapping_kinds_raised()
+    assert {"setting", "variant", "payment_method", "location", "erp_connection"} <= set(kinds), kinds
+    generic = {
+        CLASS_TEXT[ErrorClass.MAPPING_MISSING.value][1][0],
+        CLASS_TEXT[ErrorClass.MAPPING_MISSING.value][1][1],
+    }
+    problems = []
+    for kind, raised_at in sorted(kinds.items()):
+        detail = {"mapping": {"kind": kind, "code": "X1"}}
+        message = Message(status="parked", error_class=ErrorClass.MAPPING_MISSING.value, error_detail=detail,
+                          error_text=f"no {kind} mapping for 'X1'")  # fmt: skip
+        for locale in ("pt-BR", "en"):
+            shown = explain(message, locale)
+            assert shown is not None
+            said = f"{shown['what_happened']} {shown['what_to_do']}"
+            if shown["what_happened"] in generic:
+                problems.append(f"{kind} ({raised_at[0]}), {locale}: the generic text {said!r}")
+            if kind != "variant" and "SKU" in said:
+                problems.append(f"{kind} ({raised_at[0]}), {locale}: explained as a SKU: {said!r}")
+            if shown["mapping"] is not None and shown["mapping"]["kind"] not in DE_PARA_KINDS:
+                problems.append(
+                    f"{kind} ({raised_at[0]}), {locale}: links to a De:Para kind that does not exist"
+                )
+    assert problems == []

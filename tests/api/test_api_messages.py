@@ -274,3 +274,23 @@ def test_no_price_message_is_not_called_a_refusal(client, settings, shops):
     en = _explanation(client, message_id, "en")["explanation"]
     assert "recusou" not in pt["what_happened"], pt
     assert "refused" not in en["what_happened"], en
+
+
+def test_an_order_parked_on_a_missing_setting_is_not_explained_as_a_missing_sku(client, shops, message):
+    """jobs.order_lookup.resolve_target parks every order with MappingMissing("setting",
+    "seq_canal_venda") until Setup has the sales channel: the first thing a new store sees. It was
+    explained as a SKU not published in Shopify yet."""
+    error = MappingMissing(
+        "setting",
+        "seq_canal_venda",
+        "configure the sales channel (seqCanalVenda) under Settings: orders wait for it",
+    )
+    message_id = message(shops.a, "orders", "order:1001", search=("#1001",), error=error)
+    en = _explanation(client, message_id, "en")["explanation"]
+    pt = _explanation(client, message_id, "pt-BR")["explanation"]
+    for shown, setup in ((en, "Setup"), (pt, "Configuração")):
+        said = f"{shown['what_happened']} {shown['what_to_do']}"
+        assert "SKU" not in said and "catalog" not in said.lower(), shown
+        assert "seqCanalVenda" in shown["what_happened"] and setup in shown["what_to_do"], shown
+        assert shown["mapping"] is None  # no De:Para line to create
+
