@@ -173,7 +173,7 @@ def _redo(message_id: int, action: str) -> ResponseReturnValue:
         result = _enqueue(message, action)
         write_audit(
             session,
-            f"message.{action}",
+            "message.retry" if action == "retry" else "message.replay",  # whole: the audit page labels it
             f"message:{message.id}",
             {"status": message.status},
             {"job_id": result["job_id"]},
