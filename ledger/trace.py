@@ -162,11 +162,24 @@ def succeed_open(
             succeed(session, message, response=response)
 
 
+def is_waiting(message: Message) -> bool:
+    """Whether the unit is pending on purpose, waiting for something outside the app (an order for
+    its payment: jobs.orders marks it with error_detail {"waiting": "payment"}). Not lost: its
+    flow's catch-up reads it again (the orders catch-up re-reads a pending order)."""
+    detail = message.error_detail
+    return (
+        message.status == MessageStatus.PENDING.value
+        and isinstance(detail, dict)
+        and bool(detail.get("waiting"))
+    )
+
+
 def is_stale(message: Message, now: datetime | None = None) -> bool:
     """Whether the unit was begun and then left pending: no attempt touched it for
     STALE_AFTER_SECONDS. Nothing else redoes it (a scheduled pass reads only what changed), so
-    it may be retried; a duplicate is harmless (the flows' locks, idempotent units)."""
-    if message.status != MessageStatus.PENDING.value or message.updated_at is None:
+    it may be retried; a duplicate is harmless (the flows' locks, idempotent units). A unit
+    waiting on purpose (`is_waiting`) is not left so."""
+    if message.status != MessageStatus.PENDING.value or message.updated_at is None or is_waiting(message):
         return False
     touched = message.updated_at
     touched = touched.replace(tzinfo=UTC) if touched.tzinfo is None else touched

@@ -3,13 +3,15 @@
 Pure functions of a Message's error class, its `error_detail` (system, code, mapping kind) and
 the locale: what happened, what to do, and the target system's message as it said it. Known
 Consinco codes (`codigo`) and Shopify userError codes get a specific answer; anything else
-falls back to the error class.
+falls back to the error class. A pending message that waits on purpose (an order not paid yet)
+is explained too: it has no error, and must not read as stuck.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ledger import trace
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message
 
@@ -431,6 +433,16 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
 }
 
+WAITING_FOR_PAYMENT: tuple[Text, Text] = (
+    ("Aguardando pagamento", "Waiting for payment"),
+    (
+        "Nada a fazer: o pedido é lido de novo até ser pago. Se a venda não vai acontecer, cancele o "
+        "pedido no Shopify.",
+        "Nothing to do: the order is read again until it is paid. If the sale is off, cancel the "
+        "order in Shopify.",
+    ),
+)
+
 CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line with no SKU
 VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
     "custom": (
@@ -475,13 +487,41 @@ def _setting_text(key: str, english: bool) -> tuple[str, str]:
     )
 
 
+def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
+    """An order not paid yet (jobs.orders): pending on purpose, it goes to the ERP by itself."""
+    status = str(detail.get("financial_status") or "?")
+    if english:
+        happened = (
+            f"Shopify shows the order as {status}, not paid yet. It is sent to the ERP by itself once "
+            "Shopify marks it paid (or authorized, as the payment setting under Setup says)."
+        )
+    else:
+        happened = (
+            f"O Shopify mostra o pedido como {status}, ainda não pago. Ele vai ao ERP sozinho quando o "
+            "Shopify o marcar como pago (ou autorizado, conforme a configuração de pagamento)."
+        )
+    title, todo = WAITING_FOR_PAYMENT
+    return {
+        "title": _pick(title, english),
+        "what_happened": happened,
+        "what_to_do": _pick(todo, english),
+        "system": None,
+        "system_message": None,
+        "code": None,
+        "mapping": None,
+    }
+
+
 def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, Any] | None:
-    """The explanation block of the Messages detail view; None when the message has no error.
-    The system's own words are masked like the error text unless `reveal` (admins)."""
-    if not message.error_class:
-        return None
+    """The explanation block of the Messages detail view; None when the message has no error and
+    waits for nothing. The system's own words are masked like the error text unless `reveal`
+    (admins)."""
     english = locale == "en"
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    if trace.is_waiting(message) and detail.get("waiting") == "payment":
+        return _waiting(detail, english)
+    if not message.error_class:
+        return None
     title, happened, todo = CLASS_TEXT.get(message.error_class, CLASS_TEXT[ErrorClass.BUG.value])
     what_happened, what_to_do = _pick(happened, english), _pick(todo, english)
     code = detail.get("code")

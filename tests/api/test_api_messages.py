@@ -294,3 +294,31 @@ def test_an_order_parked_on_a_missing_setting_is_not_explained_as_a_missing_sku(
         assert "seqCanalVenda" in shown["what_happened"] and setup in shown["what_to_do"], shown
         assert shown["mapping"] is None  # no De:Para line to create
 
+
+def test_an_order_waiting_for_payment_says_so_and_is_not_offered_as_a_stuck_retry(
+    client, settings, shops, rq
+):
+    """jobs.orders leaves an unpaid order (a boleto, a Pix not paid yet) pending, saying why: it
+    goes to the ERP by itself once Shopify marks it paid, and the orders catch-up reads it again
+    meanwhile. Hours later it is not taken for a unit a lost job left pending (no Retry), and its
+    detail says what it waits for instead of nothing."""
+    from jobs.orders import _mark_waiting
+
+    with session_scope(settings.database_url) as session:
+        waiting = trace.begin(session, shops.a, "orders", "order:1001", "shopify_to_erp",
+                              shopify_id="gid://shopify/Order/1001", search=["#1001"])  # fmt: skip
+        _mark_waiting(waiting, "PENDING", "paid")
+        waiting.updated_at = utcnow() - timedelta(hours=2)
+        waiting_id = waiting.id
+    pt = _explanation(client, waiting_id, "pt-BR")
+    en = _explanation(client, waiting_id, "en")
+    assert (pt["status"], pt["can_retry"], pt["can_replay"]) == ("pending", False, False)
+    assert (
+        "pagamento" in pt["explanation"]["title"].lower() and "PENDING" in pt["explanation"]["what_happened"]
+    )
+    assert (
+        en["explanation"]["title"] == "Waiting for payment"
+        and "Nothing to do" in en["explanation"]["what_to_do"]
+    )
+    refused = client.post(f"/api/messages/{waiting_id}/retry", headers=headers(Role.OPERATOR))
+    assert refused.status_code == 409 and queued(rq, "orders") == []

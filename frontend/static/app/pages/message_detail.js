@@ -12,7 +12,8 @@ import { banner, payload, statusBadge } from "../widgets.js";
 function explanation(m) {
   const e = m.explanation;
   if (!e) return null;
-  const tone = m.status === "parked" ? "warning" : m.status === "done" ? "info" : "critical";
+  // Pending with an explanation: waiting on purpose (an order not paid yet), nothing wrong.
+  const tone = m.status === "parked" ? "warning" : ["done", "pending"].includes(m.status) ? "info" : "critical";
   return banner(tone, e.title,
     h("s-paragraph", {}, e.what_happened),
     e.system_message ? h("s-paragraph", {}, h("s-text", { type: "strong" },

@@ -15,7 +15,8 @@ const STATUSES = ["pending", "done", "failed", "parked", "retrying", "skipped"];
 
 /** The failure in the merchant's words; the target's own words only when it refused. */
 function errorCell(m) {
-  if (!m.error_class) return m.status === "skipped" && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
+  // Skipped, or pending on purpose (waiting for payment): why, in the subdued tone.
+  if (!m.error_class) return ["skipped", "pending"].includes(m.status) && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
   return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical" }, label("error_class.", m.error_class)),
     m.error_class === "rejected" && m.error_text ? h("div", { class: "muted" }, m.error_text) : null);
 }
