@@ -250,16 +250,32 @@ def parked_waiting_for(
     ]
 
 
-def counts_since(session: Session, shop_id: int, since: datetime) -> dict[str, dict[str, int]]:
-    """{flow: {status: n}} over the units touched since `since` (the dashboard's 24 h counts)."""
-    stmt = (
-        select(Message.flow, Message.status, func.count())
-        .where(Message.shop_id == shop_id, Message.updated_at >= since)
-        .group_by(Message.flow, Message.status)
-    )
+# Outstanding work, whatever its age: a unit failed, parked or retrying is still not in the
+# target system, and one left pending longer than STALE_AFTER_SECONDS lost its job.
+OPEN_STATUSES = (
+    MessageStatus.PENDING.value,
+    MessageStatus.FAILED.value,
+    MessageStatus.PARKED.value,
+    MessageStatus.RETRYING.value,
+)
+FINISHED_STATUSES = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+
+
+def dashboard_counts(session: Session, shop_id: int, finished_since: datetime) -> dict[str, dict[str, int]]:
+    """{flow: {status: n}}: every open unit (OPEN_STATUSES, however old: an order refused on
+    Friday is still failed on Monday, and the Messages list the count links to shows it) and
+    the units finished (done, skipped) since `finished_since`."""
     counts: dict[str, dict[str, int]] = {}
-    for flow, status, n in session.execute(stmt):
-        counts.setdefault(flow, {})[status] = n
+    for statuses, since in ((OPEN_STATUSES, None), (FINISHED_STATUSES, finished_since)):
+        stmt = (
+            select(Message.flow, Message.status, func.count())
+            .where(Message.shop_id == shop_id, Message.status.in_(statuses))
+            .group_by(Message.flow, Message.status)
+        )
+        if since is not None:
+            stmt = stmt.where(Message.updated_at >= since)
+        for flow, status, n in session.execute(stmt):
+            counts.setdefault(flow, {})[status] = n
     return counts
 
 

@@ -143,7 +143,7 @@ def list_flows() -> ResponseReturnValue:
     running = set(held)
     with db() as session:
         schedules = _schedules(session, shop_id)
-        counts = trace.counts_since(session, shop_id, now - timedelta(hours=24))
+        counts = trace.dashboard_counts(session, shop_id, now - timedelta(hours=24))
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rq import Queue
 from rq.job import Job, JobStatus
+from sqlalchemy import update
 
 from ledger.db import session_scope
-from ledger.errors import Rejected
-from ledger.models import Role, Schedule, Watermark, utcnow
+from ledger.errors import MappingMissing, Rejected, Transient
+from ledger.models import Message, Role, Schedule, Watermark, utcnow
 
 from .conftest import headers, queued
 
@@ -157,3 +160,27 @@ def test_changing_only_the_cron_keeps_a_schedule_the_merchant_stopped_stopped(cl
         assert (row.cron, row.enabled) == ("*/10 * * * *", False)
     fresh = client.put("/api/flows/prices/schedule", json={"cron": "*/10 * * * *"}, headers=headers())
     assert fresh.get_json()["enabled"] is True  # a schedule written the first time starts on
+
+
+def _rows(client) -> dict[str, dict]:
+    return {f["name"]: f for f in client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["flows"]}
+
+
+def test_open_failures_count_whatever_their_age_done_the_last_24_hours(client, settings, shops, message):
+    """A TOTALS_MISMATCH order refused on Friday is still failed (no ERP order) on Monday: its
+    count links to a Messages list that shows it, so the count shows it too."""
+    old = utcnow() - timedelta(hours=60)
+    failed = message(shops.a, "orders", "order:1001", error=Rejected("totals differ", system="app", code="X"))
+    parked = message(shops.a, "orders", "order:1002", error=MappingMissing("carrier", "Sedex"))
+    retrying = message(shops.a, "orders", "order:1003", error=Transient("ERP unreachable"))
+    stale = message(shops.a, "orders", "order:1004")  # begun, its job lost
+    done = message(shops.a, "orders", "order:1000", done=True)
+    message(shops.a, "orders", "order:1005", done=True)  # today
+    with session_scope(settings.database_url) as session:
+        session.execute(update(Message).where(Message.id.in_([failed, parked, retrying, stale, done]))
+                        .values(created_at=old, updated_at=old))  # fmt: skip
+    assert _rows(client)["orders"]["counts_24h"] == {
+        "done": 1, "failed": 1, "parked": 1, "retrying": 1, "pending": 1, "skipped": 0
+    }  # fmt: skip
+    listed = client.get("/api/messages?flow=orders&status=failed", headers=headers(Role.VIEWER)).get_json()
+    assert [m["id"] for m in listed["messages"]] == [failed]
