@@ -360,6 +360,7 @@ def poll_now(shop_id: int) -> None:
         queue=queues.ORDERS,
         job_id=f"order-events-now-{shop_id}",
         replace_ended=True,
+        schedule=FLOW,  # its outcome is shown on the schedule's row, as a due poll's
     )
 
 

@@ -6,6 +6,10 @@ run yet and enqueues `jobs.<flow>.run(shop_id)` with a job id per (shop, flow, d
 two schedulers ticking the same minute, or a tick run twice, enqueue each run once. It also
 sweeps webhook inbox rows the receiver could not hand to Redis. Cron expressions are read in
 UTC with croniter (the library RQ's own cron scheduler uses).
+
+Each run carries its schedule's name, so what became of it (ok, retrying, failed) is written
+on the row when it ends (ledger.run_outcome); the tick writes "enqueued" only over no outcome,
+so a failed run stays shown on the Flows page while the next one waits.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from jobs import inbox
 from ledger import queues
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
+from ledger.schedules import BAD_CRON, ENQUEUED, RUN_OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +76,7 @@ def tick(now: datetime | None = None) -> list[str]:
                 due_at = latest_due(schedule.cron, now)
             except (ValueError, KeyError) as exc:
                 log.error("scheduler: bad cron %r for %s/%s: %s", schedule.cron, domain, schedule.flow, exc)
-                schedule.last_status = "bad_cron"
+                schedule.last_status = BAD_CRON
                 continue
             last = schedule.last_run_at
             last = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
@@ -89,6 +94,10 @@ def tick(now: datetime | None = None) -> list[str]:
                 continue  # the last run has not started yet: it reads every change up to its start
             else:
                 job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)
+            schedule.last_run_at = now
+            if schedule.last_status not in (ENQUEUED, *RUN_OUTCOMES):
+                schedule.last_status = ENQUEUED
+            session.flush()  # the row is locked before the run exists: its outcome lands after this
             job = queues.enqueue(
                 f"jobs.{schedule.flow}.run",
                 schedule.shop_id,
@@ -96,9 +105,8 @@ def tick(now: datetime | None = None) -> list[str]:
                 job_id=job_id,
                 description=f"{schedule.flow} for {domain} due {due_at:%Y-%m-%d %H:%M}Z",
                 result_ttl=_kept_until_next(schedule.cron, due_at, now),
+                schedule=schedule.flow,
             )
-            schedule.last_run_at = now
-            schedule.last_status = "enqueued"
             if job is not None:
                 enqueued.append(job_id)
                 log.info(
@@ -117,7 +125,7 @@ WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 def _previous_job(schedule: Schedule, last: datetime | None) -> str | None:
     """The id of the run the last tick enqueued (its due time is the cron's latest at `last`)."""
-    if last is None or schedule.last_status != "enqueued":
+    if last is None or schedule.last_status not in (ENQUEUED, *RUN_OUTCOMES):
         return None
     try:
         return flow_job_id(schedule.shop_id, schedule.flow, latest_due(schedule.cron, last))

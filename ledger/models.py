@@ -335,8 +335,10 @@ class Schedule(Base):
     flow: Mapped[str] = mapped_column(String(40))
     cron: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
-    last_run_at: Mapped[datetime | None]
-    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_run_at: Mapped[datetime | None]  # when the tick last enqueued it
+    last_status: Mapped[str | None] = mapped_column(String(20))  # ledger.schedules.LAST_STATUSES
+    last_ended_at: Mapped[datetime | None]  # when its last run ended (ledger.run_outcome)
+    last_error: Mapped[str | None] = mapped_column(Text)  # that run's exception line, when it raised
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"done": n, "total": m}
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

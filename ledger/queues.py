@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
+from ledger import run_outcome
 from ledger.kv import get_redis
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def enqueue(
     conn: Redis | None = None,
     result_ttl: int | None = None,
     replace_ended: bool = False,
+    schedule: str | None = None,
 ) -> Job | None:
     """Enqueue `func_path(*args)`; None when a job with this id already exists (refused duplicate).
 
@@ -111,6 +113,8 @@ def enqueue(
         replace_ended: a job under this id that has ended (`ENDED`) is deleted first, so the id
             only refuses work still waiting or running (RQ keeps a finished job ~500 s and a
             failed one for a year: without this the same unit could not be enqueued again).
+        schedule: the job is a run of this Schedule.flow (`func_path(shop_id)`): its outcome
+            (ok, retrying, failed) is written on the shop's schedule row (ledger.run_outcome).
     Raises:
         redis.exceptions.RedisError: Redis is unreachable (callers decide whether to swallow it).
     """
@@ -128,10 +132,19 @@ def enqueue(
             job_timeout=job_timeout or JOB_TIMEOUTS[queue],
             description=description,
             **({} if result_ttl is None else {"result_ttl": result_ttl}),
+            **({} if schedule is None else _outcome_callbacks(schedule)),
         )
     except DuplicateJobError:
         log.info("queues: %s already enqueued as %s", func_path, job_id)
         return None
+
+
+def _outcome_callbacks(schedule: str) -> dict[str, Any]:
+    return {
+        "on_success": Callback(run_outcome.ON_SUCCESS),
+        "on_failure": Callback(run_outcome.ON_FAILURE),
+        "meta": {run_outcome.META_KEY: schedule},
+    }
 
 
 def _clear_ended(job_id: str, conn: Redis) -> None:

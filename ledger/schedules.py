@@ -23,7 +23,17 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 }
 
 
-STOPPED_BY_UNINSTALL = "uninstalled"  # Schedule.last_status set by jobs.compliance.app_uninstalled
+# Schedule.last_status: every value written has a "run.<status>" label in both catalogues of the
+# Flows page (frontend/i18n). ENQUEUED until a run of the schedule ends; then what became of the
+# last run that ended (ledger.run_outcome), so a failure stays shown while the next run waits.
+ENQUEUED = "enqueued"  # jobs.scheduler.tick put a run on its queue; none has ended since
+RUN_OK = "ok"
+RUN_RETRYING = "retrying"  # the run raised with RQ retries left (the ERP down, a throttle)
+RUN_FAILED = "failed"  # the run raised with no retry left: RQ's failed-job registry holds it
+RUN_OUTCOMES = (RUN_OK, RUN_RETRYING, RUN_FAILED)
+BAD_CRON = "bad_cron"  # the tick could not read the cron expression: nothing runs
+STOPPED_BY_UNINSTALL = "uninstalled"  # set by jobs.compliance.app_uninstalled
+LAST_STATUSES = (ENQUEUED, *RUN_OUTCOMES, BAD_CRON, STOPPED_BY_UNINSTALL)
 
 
 def ensure_default_schedules(session: Session, shop_id: int) -> list[Schedule]:

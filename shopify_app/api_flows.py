@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ledger import flows as catalog
 from ledger import trace
 from ledger.kv import get_redis
+from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, utcnow
 from shopify_app.api_common import (
     ApiError,
@@ -92,7 +93,11 @@ def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:
         return None
 
 
-def _schedule_json(flow: catalog.Flow, row: Schedule | None, now: datetime) -> dict[str, Any] | None:
+def _schedule_json(
+    flow: catalog.Flow, row: Schedule | None, now: datetime, reveal: bool = False
+) -> dict[str, Any] | None:
+    """The schedule part of a flow's row: its last run's outcome (ledger.run_outcome) included,
+    the error line masked as the failed-jobs list masks it (PII shown to admins only)."""
     if flow.schedule is None:
         return None
     if row is None:
@@ -102,6 +107,8 @@ def _schedule_json(flow: catalog.Flow, row: Schedule | None, now: datetime) -> d
             "enabled": False,
             "last_run_at": None,
             "last_status": None,
+            "last_ended_at": None,
+            "last_error": None,
             "next_run_at": None,
         }
     return {
@@ -110,6 +117,8 @@ def _schedule_json(flow: catalog.Flow, row: Schedule | None, now: datetime) -> d
         "enabled": row.enabled,
         "last_run_at": iso(row.last_run_at),
         "last_status": row.last_status,
+        "last_ended_at": iso(row.last_ended_at),
+        "last_error": mask_text(row.last_error, reveal),
         "next_run_at": iso(next_run(row.cron, row.enabled, now)),
     }
 
@@ -138,7 +147,7 @@ def _micros(value: datetime | None) -> int:
 @require_role(Role.VIEWER)
 def list_flows() -> ResponseReturnValue:
     shop_id, now = g.shop.id, utcnow()
-    english = locale() == "en"
+    english, reveal = locale() == "en", g.role.at_least(Role.ADMIN)
     held, catalog_held = lock_state(shop_id)
     running = set(held)
     with db() as session:
@@ -163,7 +172,7 @@ def list_flows() -> ResponseReturnValue:
                     "direction": flow.direction,
                     "queue": flow.queue,
                     "webhook_only": flow.schedule is None,
-                    "schedule": _schedule_json(flow, schedule, now),
+                    "schedule": _schedule_json(flow, schedule, now, reveal),
                     "running": flow.name in running,
                     "waiting": catalog_held and flow.name in CATALOG_FLOWS and flow.name not in running,
                     "progress": schedule.progress if schedule is not None else None,
@@ -291,7 +300,7 @@ def put_schedule(flow: str) -> ResponseReturnValue:
             before,
             {"cron": cron, "enabled": row.enabled},
         )
-        return jsonify(_schedule_json(spec, row, utcnow()))
+        return jsonify(_schedule_json(spec, row, utcnow(), g.role.at_least(Role.ADMIN)))
 
 
 @bp.post("/<flow>/run")

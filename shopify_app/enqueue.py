@@ -52,7 +52,11 @@ def run_job_id(shop_id: int, flow_name: str) -> str:
 
 
 def enqueue_run(shop_id: int, flow_name: str, conn: Redis | None = None) -> tuple[str, bool]:
-    """Enqueue a flow's `run(shop_id)` now; returns (job id, newly enqueued)."""
+    """Enqueue a flow's `run(shop_id)` now; returns (job id, newly enqueued).
+
+    A flow whose run is its schedule's own (`jobs.<schedule>.run`) has its outcome written on
+    the schedule's row like a due run's; the event-driven flows' runs only enqueue the
+    EventoPedido poll, whose outcome is the one written (jobs.order_events.poll_now)."""
     flow = flows.get(flow_name)
     job_id = run_job_id(shop_id, flow_name)
     job = queues.enqueue(
@@ -63,6 +67,7 @@ def enqueue_run(shop_id: int, flow_name: str, conn: Redis | None = None) -> tupl
         description=f"{flow_name} run now for shop {shop_id}",
         conn=conn,
         replace_ended=True,  # "run now" right after the previous run ended is not a duplicate
+        schedule=flow.schedule if flow.module == flow.schedule else None,
     )
     return job_id, job is not None
 

@@ -6,11 +6,17 @@ from datetime import timedelta
 
 from rq import Queue
 from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import update
 
+from jobs import scheduler
+from jobs.worker import run_worker
+from ledger import mappings, queues
+from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
-from ledger.models import Message, Role, Schedule, Watermark, utcnow
+from ledger.kv import reset_clients
+from ledger.models import ErpConnection, Message, Role, Schedule, Watermark, utcnow
 
 from .conftest import headers, queued
 
@@ -164,6 +170,49 @@ def test_changing_only_the_cron_keeps_a_schedule_the_merchant_stopped_stopped(cl
 
 def _rows(client) -> dict[str, dict]:
     return {f["name"]: f for f in client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["flows"]}
+
+
+def _stock_row(client) -> dict:
+    return _rows(client)["stock"]
+
+
+def test_a_stock_run_failing_with_the_erp_down_through_every_retry_shows_on_its_row(
+    client, settings, shops, rq
+):
+    """The ERP unreachable for the whole retry schedule: the pass writes no message (it never got
+    to a company), so its row is what tells the merchant that Shopify's stock stopped moving:
+    retrying while RQ tries again, then failed with the error, and the run in the failed list."""
+    with session_scope(settings.database_url) as session:
+        session.add(ErpConnection(shop_id=shops.a, base_url=settings.erp_base_url, username="u",
+                                  password_enc=encrypt("p", settings.encryption_keys)))  # fmt: skip
+        mappings.set_store_link(session, shops.a, 1, 1)
+        for row in session.query(Schedule).all():
+            row.enabled = row.shop_id == shops.a and row.flow == "stock"
+            row.cron = "* * * * *"
+    reset_clients()
+    [run] = scheduler.tick()
+    assert _stock_row(client)["schedule"]["last_status"] == "enqueued"
+    catalog = Queue("catalog", connection=rq)
+    run_worker(("catalog",), burst=True, simple=True, with_scheduler=False)
+    retrying = _stock_row(client)["schedule"]
+    assert retrying["last_status"] == "retrying" and retrying["last_error"].startswith("Consinco unreachable")
+    for _ in queues.RETRY_INTERVALS:  # every retry at once, instead of 10 s .. 5 min apart
+        for job_id in ScheduledJobRegistry(queue=catalog).get_job_ids():
+            ScheduledJobRegistry(queue=catalog).remove(job_id)
+            catalog.enqueue_job(catalog.fetch_job(job_id))
+        run_worker(("catalog",), burst=True, simple=True, with_scheduler=False)
+    assert FailedJobRegistry(queue=catalog).get_job_ids() == [run]
+    failed = _stock_row(client)["schedule"]
+    assert failed["last_status"] == "failed"
+    assert (
+        failed["last_error"] == retrying["last_error"]
+        and failed["last_ended_at"] >= retrying["last_ended_at"]
+    )
+    listed = client.get("/api/jobs/failed", headers=headers(Role.VIEWER)).get_json()["jobs"]
+    assert [(j["id"], j["func"]) for j in listed] == [(run, "jobs.stock.run")]
+    # The next due run waits with the failure still shown.
+    assert scheduler.tick(utcnow() + timedelta(minutes=1))
+    assert _stock_row(client)["schedule"]["last_status"] == "failed"
 
 
 def test_open_failures_count_whatever_their_age_done_the_last_24_hours(client, settings, shops, message):

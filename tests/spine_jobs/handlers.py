@@ -17,3 +17,13 @@ def always_transient(event) -> None:
 
 def crashes(event) -> None:
     raise ValueError("handler bug")
+
+
+ERP = {"down": True}
+
+
+def run_against_the_erp(shop_id: int) -> str:
+    """A flow's run(shop_id) that reads the ERP: Transient while ERP["down"]."""
+    if ERP["down"]:
+        raise Transient("ERP unreachable: connection refused")
+    return "ok"

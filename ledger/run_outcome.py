@@ -1,0 +1,91 @@
+"""What became of a scheduled flow's last run, written on its Schedule row for the Flows page.
+
+A run that fails as a whole (the ERP down through every retry of a stock pass) writes no
+message of its own: only RQ's failed-job registry would know, and Shopify's stock would stop
+moving with nobody told. So every run of a schedule (the tick's, "run now"'s, the EventoPedido
+poll's) is enqueued with these RQ callbacks (`ledger.queues.enqueue(schedule=...)`), and they
+write the outcome with when it ended and the exception's line:
+
+- "ok": the run returned;
+- "retrying": it raised with RQ retries left (a Transient: the ERP down, a throttle);
+- "failed": it raised with none left (RQ's failed-job registry holds it; requeue it there).
+
+RQ calls the failure callback before it decides on the retry, and decides from the same
+`job.retries_left` (a job that zeroes it for a bug fails at once, and is shown failed); a job
+whose worker died (AbandonedJobError) goes through it too. The run job's first argument is the
+shop id (`run(shop_id)`, ledger.flows). A callback never raises: RQ takes a raising success
+callback for a failed run, and a raising failure callback for the run's own error.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.db import session_scope
+from ledger.errors import IntegrationError
+from ledger.models import Schedule, utcnow
+from ledger.schedules import RUN_FAILED, RUN_OK, RUN_RETRYING, STOPPED_BY_UNINSTALL
+
+log = logging.getLogger(__name__)
+
+META_KEY = "schedule"  # job.meta[META_KEY]: the Schedule.flow the run belongs to
+ON_SUCCESS = f"{__name__}.succeeded"
+ON_FAILURE = f"{__name__}.failed"
+ERROR_MAX = 1000
+
+
+def succeeded(job: Any, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
+    """RQ's success callback of a scheduled flow's run."""
+    _record(job, RUN_OK, None)
+
+
+def failed(
+    job: Any,
+    connection: Any,
+    exc_type: type[BaseException] | None,
+    exc_value: BaseException | None,
+    tb: TracebackType | None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """RQ's failure callback: "retrying" while RQ will run it again, "failed" once it will not."""
+    status = RUN_RETRYING if job.should_retry else RUN_FAILED
+    _record(job, status, error_line(exc_type, exc_value))
+
+
+def error_line(exc_type: type[BaseException] | None, exc_value: BaseException | None) -> str:
+    """What a person reads first: a classified failure's own words ("Consinco unreachable at
+    ..."), anything else (a bug) its exception class and the first line of its text."""
+    text = str(exc_value or "").strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(exc_value, IntegrationError) and first:
+        return first[:ERROR_MAX]
+    name = exc_type.__name__ if exc_type is not None else "Error"
+    return (f"{name}: {first}" if first else name)[:ERROR_MAX]
+
+
+def record(shop_id: int, schedule: str, status: str, error: str | None) -> bool:
+    """Write one run's outcome on the schedule's row; False when it has none (deleted since).
+
+    A row an uninstall stopped keeps its status: a reinstall reads it to turn the row back on."""
+    with session_scope() as session:
+        row = session.scalar(select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == schedule))
+        if row is None or row.last_status == STOPPED_BY_UNINSTALL:
+            return False
+        row.last_status, row.last_ended_at, row.last_error = status, utcnow(), error
+    return True
+
+
+def _record(job: Any, status: str, error: str | None) -> None:
+    schedule = (job.meta or {}).get(META_KEY)
+    if not schedule:
+        return
+    try:
+        shop_id = int(job.args[0])
+        record(shop_id, schedule, status, error)
+    except Exception:
+        log.exception("run_outcome: could not record %s of job %s (%s)", status, job.id, schedule)

@@ -1,0 +1,166 @@
+"""What became of a scheduled flow's last run is written on its schedule row (ledger.run_outcome):
+"retrying" while RQ runs it again, "failed" once it cannot, "ok" when it returns, with when it
+ended and its error line. Without it, a stock pass with the ERP down through every retry left
+"enqueued" on the Flows page and nothing else: Shopify's stock stopped moving, nobody was told."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from sqlalchemy import select
+
+from jobs import order_events, scheduler
+from ledger import queues, run_outcome
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.models import Schedule
+from ledger.schedules import STOPPED_BY_UNINSTALL, ensure_default_schedules
+from shopify_app.enqueue import enqueue_run
+
+from . import handlers
+
+ERP_RUN = "spine_jobs.handlers.run_against_the_erp"
+T0 = datetime(2026, 11, 28, 12, 0, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def schedules(shop_id) -> int:
+    with session_scope() as session:
+        ensure_default_schedules(session, shop_id)
+    return shop_id
+
+
+@pytest.fixture
+def erp_down():
+    handlers.ERP["down"] = True
+    yield handlers.ERP
+    handlers.ERP["down"] = True
+
+
+def row(shop_id: int, flow: str) -> Schedule:
+    with session_scope() as session:
+        found = session.scalar(select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == flow))
+        session.expunge(found)
+        return found
+
+
+def work(rconn, queue: Queue) -> None:
+    SimpleWorker([queue], connection=rconn).work(burst=True, with_scheduler=False)
+
+
+def run_retries_now(rconn, queue: Queue) -> None:
+    """Each retry RQ scheduled (10 s .. 5 min away), put on the queue at once."""
+    scheduled = ScheduledJobRegistry(queue=queue)
+    for job_id in scheduled.get_job_ids():
+        scheduled.remove(job_id)
+        queue.enqueue_job(queue.fetch_job(job_id))
+
+
+def test_a_run_is_retrying_while_rq_retries_it_failed_once_it_cannot_and_ok_once_requeued(
+    schedules, rconn, erp_down
+):
+    shop_id, catalog = schedules, Queue("catalog", connection=rconn)
+    job = queues.enqueue(ERP_RUN, shop_id, queue=queues.CATALOG, job_id="stock-due", schedule="stock")
+    work(rconn, catalog)
+    stock = row(shop_id, "stock")
+    assert stock.last_status == "retrying"
+    assert stock.last_error == "ERP unreachable: connection refused"
+    assert stock.last_ended_at is not None
+    assert job.get_status() == JobStatus.SCHEDULED  # RQ runs it again: not a final failure
+    for _ in range(len(queues.RETRY_INTERVALS)):
+        run_retries_now(rconn, catalog)
+        work(rconn, catalog)
+    assert FailedJobRegistry(queue=catalog).get_job_ids() == ["stock-due"]
+    stock = row(shop_id, "stock")
+    assert (stock.last_status, stock.last_error) == ("failed", "ERP unreachable: connection refused")
+
+    erp_down["down"] = False  # the ERP is back: the operator requeues the failed run
+    queues.requeue_failed("stock-due", conn=rconn)
+    work(rconn, catalog)
+    stock = row(shop_id, "stock")
+    assert (stock.last_status, stock.last_error) == ("ok", None)
+    assert row(shop_id, "prices").last_status is None  # another schedule's row is untouched
+
+
+def test_a_run_whose_worker_died_is_shown_retrying(schedules, rconn):
+    """RQ's cleanup of a run whose worker died calls the failure callback too (AbandonedJobError)."""
+    shop_id = schedules
+    job = queues.enqueue(
+        "jobs.stock.run", shop_id, queue=queues.CATALOG, job_id="stock-lost", schedule="stock"
+    )
+    run_outcome.failed(job, rconn, None, None, None)
+    assert row(shop_id, "stock").last_status == "retrying"
+    job.retries_left = 0
+    run_outcome.failed(job, rconn, None, None, None)
+    assert (row(shop_id, "stock").last_status, row(shop_id, "stock").last_error) == ("failed", "Error")
+
+
+def test_an_outcome_never_undoes_what_an_uninstall_stopped(schedules):
+    """A reinstall turns back on the rows whose last_status is "uninstalled" (and only those)."""
+    shop_id = schedules
+    with session_scope() as session:
+        stock = session.scalar(select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == "stock"))
+        stock.enabled, stock.last_status = False, STOPPED_BY_UNINSTALL
+    assert run_outcome.record(shop_id, "stock", "failed", "Transient: ERP unreachable") is False
+    assert row(shop_id, "stock").last_status == STOPPED_BY_UNINSTALL
+    assert run_outcome.record(shop_id, "nope", "ok", None) is False
+
+
+def test_every_run_of_a_schedule_carries_its_name(schedules, rconn):
+    """Due runs, "run now" and the EventoPedido poll write their outcome on the schedule's row;
+    the event-driven flows' "run now" only enqueues the poll, which is the run that counts."""
+    shop_id = schedules
+    with session_scope() as session:
+        for schedule in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id)):
+            schedule.enabled = schedule.flow == "reconcile"
+    [due] = scheduler.tick(T0.replace(hour=6, minute=0))
+    stock_now, _ = enqueue_run(shop_id, "stock", rconn)
+    invoices_now, _ = enqueue_run(shop_id, "invoices", rconn)
+    order_events.poll_now(shop_id)
+
+    def schedule_of(job_id: str) -> str | None:
+        job = Job.fetch(job_id, connection=rconn)
+        assert (job.success_callback is None) == (job.failure_callback is None)
+        return job.meta.get(run_outcome.META_KEY) if job.success_callback else None
+
+    assert schedule_of(due) == "reconcile"
+    assert schedule_of(stock_now) == "stock"
+    assert schedule_of(invoices_now) is None
+    assert schedule_of(f"order-events-now-{shop_id}") == "order_events"
+
+
+def test_the_tick_keeps_the_last_outcome_shown_and_piles_nothing_behind_a_retrying_run(schedules, rconn):
+    """A failure stays on the Flows page while the next run waits; and a run RQ will retry is
+    still the flow's waiting run: later due times add nothing behind it."""
+    shop_id = schedules
+    with session_scope() as session:
+        for schedule in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id)):
+            schedule.enabled = schedule.flow == "stock"
+            schedule.cron = "* * * * *"
+    assert row(shop_id, "stock").last_status is None
+    [first] = scheduler.tick(T0)
+    assert row(shop_id, "stock").last_status == "enqueued"
+    catalog = Queue("catalog", connection=rconn)
+    job = catalog.fetch_job(first)
+    catalog.remove(job)
+    job.set_status(JobStatus.SCHEDULED)  # its first try raised Transient: RQ retries it later
+    run_outcome.record(shop_id, "stock", "retrying", "Transient: ERP unreachable")
+    assert scheduler.tick(T0 + timedelta(minutes=1)) == []
+    job.set_status(JobStatus.FAILED)
+    run_outcome.record(shop_id, "stock", "failed", "Transient: ERP unreachable")
+    [second] = scheduler.tick(T0 + timedelta(minutes=2))
+    assert second != first
+    stock = row(shop_id, "stock")
+    assert (stock.last_status, stock.last_error) == ("failed", "Transient: ERP unreachable")
+    assert stock.last_run_at == T0 + timedelta(minutes=2)
+
+
+def test_the_error_line_is_a_classified_failures_own_words_or_a_bugs_class_and_first_line():
+    assert run_outcome.error_line(Transient, Transient("ERP unreachable")) == "ERP unreachable"
+    assert run_outcome.error_line(KeyError, KeyError("nro_empresa")) == "KeyError: 'nro_empresa'"
+    assert run_outcome.error_line(ValueError, ValueError("bad row\nTraceback...")) == "ValueError: bad row"
+    assert len(run_outcome.error_line(ValueError, ValueError("x" * 5000))) == run_outcome.ERROR_MAX
