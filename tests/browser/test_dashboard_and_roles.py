@@ -3,14 +3,21 @@ and the role rules: a viewer sees no edit controls and the API refuses a forced 
 
 from __future__ import annotations
 
+import socket
+from datetime import timedelta
+
 import pytest
 import redis
 from playwright.sync_api import expect
-from sqlalchemy import select
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry
+from sqlalchemy import select, update
 
 from jobs.locks import flow_lock
+from ledger import mappings, queues
+from ledger.crypto import encrypt
 from ledger.db import session_scope
-from ledger.models import Role, Schedule
+from ledger.models import ErpConnection, Message, Role, Schedule, utcnow
 from shopify_app.roles import set_role
 
 from .conftest import SHOP_DOMAIN, api_call, screenshot
@@ -137,3 +144,63 @@ def test_catalog_run_progress_shows_live(open_page, fresh) -> None:
         expect(page.get_by_test_id("counts-products").locator("[data-count=done]")).to_have_text("3")
         screenshot(page, "flows-running-pt-BR")
     expect(progress).to_have_count(0)  # the lock is gone: the run ended
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: the ERP down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_stock_run_that_failed_for_good_shows_on_its_row_and_is_requeued_from_the_page(
+    open_page, fresh
+) -> None:
+    """The ERP down through every retry of a stock pass writes no message: the Flows row says it
+    failed and why (live), and the run is listed under what needs attention, with its requeue."""
+    page = open_page("/app/flows")
+    expect(page.get_by_test_id("failed-jobs-none")).to_be_visible()
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        db.add(ErpConnection(shop_id=shop, base_url=f"http://127.0.0.1:{_closed_port()}/api", username="u",
+                             password_enc=encrypt("p", fresh.settings.encryption_keys)))  # fmt: skip
+        mappings.set_store_link(db, shop, 1, 1)
+    conn = redis.Redis.from_url(fresh.settings.redis_url)
+    catalog = Queue("catalog", connection=conn)
+    job = queues.enqueue(
+        "jobs.stock.run", shop, queue="catalog", job_id="flow-stock-due", conn=conn, schedule="stock"
+    )
+    job.retries_left = 0  # its last try
+    job.save()
+    SimpleWorker([catalog], connection=conn).work(burst=True, with_scheduler=False)
+    assert FailedJobRegistry(queue=catalog).get_job_ids() == ["flow-stock-due"]
+
+    stock = page.get_by_test_id("flows-table").locator("s-table-row").filter(has_text="Estoque")
+    expect(stock.get_by_test_id("last-run")).to_have_attribute("data-status", "failed")
+    expect(stock.get_by_test_id("last-run")).to_contain_text("Falhou")
+    expect(stock.get_by_test_id("last-error")).to_contain_text("Consinco unreachable")
+    failed = page.get_by_test_id("failed-jobs")
+    expect(failed).to_contain_text("Execução de Estoque")
+    expect(failed).to_contain_text("Consinco unreachable")
+    screenshot(page, "flows-failed-run-pt-BR")
+    page.get_by_role("button", name="Tentar Execução de Estoque de novo").click()
+    expect(page.get_by_text("Enfileirada de novo")).to_be_visible()
+    expect(page.get_by_test_id("failed-jobs-none")).to_be_visible()
+    assert catalog.job_ids == ["flow-stock-due"]
+    assert page.errors == []
+
+
+def test_an_order_parked_days_ago_still_counts_as_open_work(open_page, fresh) -> None:
+    """Its count links to the Messages list, which shows it whatever its age: so does the count."""
+    page = open_page("/app/flows", locale="en")
+    expect(page.get_by_test_id("open-failures")).to_contain_text("Nothing failed, parked or retrying.")
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    parked = parked_order(fresh.settings.database_url, shop, "#3003", "carrier", "retira-loja")
+    with session_scope(fresh.settings.database_url) as db:
+        db.execute(
+            update(Message).where(Message.id == parked).values(updated_at=utcnow() - timedelta(days=3))
+        )
+    page.reload()
+    expect(page.get_by_test_id("counts-orders").locator("[data-count=parked]")).to_have_text("1")
+    expect(page.get_by_test_id("open-failures")).to_contain_text("Orders")
+    assert page.errors == []

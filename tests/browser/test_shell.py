@@ -12,6 +12,7 @@ from flask import Flask
 
 from app import create_app
 from ledger import crypto
+from ledger.schedules import LAST_STATUSES
 from settings import Settings
 from shopify_app.frontend import (
     APP_BRIDGE_CDN,
@@ -136,6 +137,24 @@ def test_catalogues_have_the_same_keys_and_every_used_key_exists() -> None:
         used |= set(re.findall(r"\bt\(\"([a-z_.]+)\"", module.read_text(encoding="utf-8")))
     assert used, "no t() calls found"
     assert sorted(used - set(pt)) == []
+
+
+def test_every_run_status_the_app_writes_has_a_label_in_both_languages() -> None:
+    """The Flows page shows a schedule's last_status as label("run.", status), which falls back
+    to the raw code: "enqueued" was all a merchant saw of a stock pass failing for good."""
+    for lang in ("pt-BR", "en"):
+        catalogue = json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+        assert sorted(s for s in LAST_STATUSES if f"run.{s}" not in catalogue) == [], lang
+
+
+def test_the_flows_page_lists_the_failed_runs_and_requeues_them() -> None:
+    """A run that failed for good writes no message: RQ's failed-job registry, read through
+    /api/jobs/failed, is the one list of it, and its requeue the way to run it again."""
+    flows = (STATIC_DIR / "app" / "pages" / "flows.js").read_text(encoding="utf-8")
+    assert (
+        'api("/api/jobs/failed"' in flows
+        and "/api/jobs/failed/${encodeURIComponent(job.id)}/requeue" in flows
+    )
 
 
 def test_demo_url_names_the_shop_and_the_sandbox_staff_member() -> None:

@@ -1,6 +1,9 @@
 /**
- * The flows dashboard: one row per flow (schedule, last/next run, watermark, 24 h counts,
- * progress, "run now") and two charts. Live without reloading: every few seconds the page asks
+ * The flows dashboard: one row per flow (schedule, last/next run and what became of it,
+ * watermark, counts, progress, "run now"), what needs attention (open failures per flow, the
+ * runs and jobs that failed for good, requeued from here) and the last 24 hours' chart. Counts
+ * of open work (failed, parked, retrying) have no time limit, as the Messages list they link
+ * to; done is the last 24 hours'. Live without reloading: every few seconds the page asks
  * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did.
  */
 import { api, toast } from "../api.js";
@@ -18,9 +21,25 @@ function watermark(flow) {
   return marks.map((w) => `${w.scope ? `${w.scope}: ` : ""}${fmtDate(w.last_changed_at)}`).join(" · ");
 }
 
+const RUN_TONES = { ok: "success", failed: "critical", retrying: "caution", bad_cron: "critical", enqueued: "info" };
+const RUN_HINTS = { failed: "flows.run_failed_hint", retrying: "flows.run_retrying_hint", bad_cron: "flows.bad_cron_hint" };
+
+/** What became of the schedule's last run: its status, when it ended, its error and what to do. */
+function lastRun(schedule) {
+  if (!schedule || !schedule.last_status) return "—";
+  const status = schedule.last_status;
+  const troubled = status === "failed" || status === "retrying";
+  return h("div", { "data-testid": "last-run", "data-status": status },
+    h("s-badge", { tone: RUN_TONES[status] || "neutral" }, label("run.", status)),
+    schedule.last_ended_at && (troubled || status === "ok")
+      ? h("div", { class: "muted" }, t("flows.run_ended_at", { when: fmtDate(schedule.last_ended_at) })) : null,
+    troubled && schedule.last_error ? h("div", { class: "mono", "data-testid": "last-error" }, schedule.last_error) : null,
+    RUN_HINTS[status] ? h("div", { class: "muted" }, t(RUN_HINTS[status])) : null);
+}
+
 function progress(flow) {
   if (flow.waiting) return h("s-badge", { tone: "neutral" }, t("flows.waiting_catalog"));
-  if (!flow.running) return flow.schedule && flow.schedule.last_status ? label("run.", flow.schedule.last_status) : "—";
+  if (!flow.running) return lastRun(flow.schedule);
   const p = flow.progress || {};
   if (p.total) {
     return h("span", {}, h("progress", { max: p.total, value: p.done || 0, "aria-label": t("flows.progress_of", { flow: flow.label }) }),
@@ -34,7 +53,8 @@ function counts(flow) {
   const link = (status, n, cls) => h("s-link", { href: href("messages", { flow: flow.name, status }), class: cls,
     "data-count": status }, fmtNumber(n));
   return h("span", { "data-testid": `counts-${flow.name}` },
-    link("done", c.done, "count-done"), " / ", link("failed", c.failed, "count-failed"), " / ", link("parked", c.parked, "count-parked"));
+    link("done", c.done, "count-done"), " / ", link("failed", c.failed, "count-failed"), " / ",
+    link("parked", c.parked, "count-parked"), " / ", link("retrying", c.retrying, "count-retrying"));
 }
 
 function scheduleCell(ctx, flow) {
@@ -52,7 +72,7 @@ function scheduleCell(ctx, flow) {
 
 function rows(ctx, flows) {
   return table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
-    t("flows.counts"), t("flows.status"), ""],
+    t("flows.counts_open"), t("flows.status"), ""],
   flows.map((f) => [
     h("div", {}, h("s-text", { type: "strong" }, f.label), h("div", { class: "muted" }, label("direction.", f.direction))),
     scheduleCell(ctx, f),
@@ -66,20 +86,46 @@ function rows(ctx, flows) {
   ]), { "data-testid": "flows-table" });
 }
 
-function charts(metrics, flows) {
-  const names = Object.fromEntries(flows.map((f) => [f.name, f.label]));
+function charts(metrics) {
   const hour = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
   const bars = metrics.per_hour.map((p) => ({ label: hour.format(new Date(p.hour)), total: p.total, failed: p.failed }));
   const total = bars.reduce((n, b) => n + b.total, 0);
   return h("div", { class: "charts" },
     h("div", {}, h("s-heading", {}, t("flows.chart_per_hour", { hours: metrics.hours })),
       hourChart(bars, t("flows.chart_per_hour_summary", { total }), (b) => b.label),
-      h("div", { class: "muted", "data-testid": "messages-total" }, t("flows.chart_total", { total: fmtNumber(total) }))),
-    h("div", {}, h("s-heading", {}, t("flows.chart_failures")),
-      metrics.per_flow.some((p) => p.failed)
-        ? barList(metrics.per_flow.filter((p) => p.failed).map((p) => ({ label: names[p.flow] || p.flow, value: p.failed })),
-          t("flows.chart_failures"))
-        : h("s-text", { color: "subdued" }, t("flows.no_failures"))));
+      h("div", { class: "muted", "data-testid": "messages-total" }, t("flows.chart_total", { total: fmtNumber(total) }))));
+}
+
+/** Open failures per flow (failed + parked + retrying, however old): the rows' own counts. */
+function openFailures(flows) {
+  const open = flows.map((f) => ({ label: f.label, value: f.counts_24h.failed + f.counts_24h.parked + f.counts_24h.retrying }))
+    .filter((row) => row.value);
+  return h("div", { "data-testid": "open-failures" }, h("s-heading", {}, t("flows.chart_open_failures")),
+    open.length ? barList(open, t("flows.chart_open_failures")) : h("s-text", { color: "subdued" }, t("flows.no_open_failures")));
+}
+
+/** "Stock run" for a flow's run job (jobs.<module>.run), else the job's function. */
+function jobName(job) {
+  const [, module, name] = String(job.func || "").split(".");
+  return name === "run" && module ? t("flows.failed_run_of", { flow: label("flow.", module) }) : job.func;
+}
+
+/** Runs and jobs that failed for good (RQ's failed-job registry): what failed, why, requeue. */
+function failedJobs(ctx, answer, reload) {
+  if (answer instanceof Error) return banner("warning", t("flows.failed_jobs_unreadable"), answer.message);
+  if (!answer.jobs.length) return h("s-text", { color: "subdued", "data-testid": "failed-jobs-none" }, t("flows.failed_jobs_none"));
+  return h("div", {}, h("s-paragraph", {}, t("flows.failed_jobs_intro")),
+    table([t("flows.failed_job"), t("flows.failed_job_error"), t("flows.failed_job_ended"), ""],
+      answer.jobs.map((job) => [
+        h("div", {}, jobName(job), jobName(job) !== job.func ? h("div", { class: "muted mono" }, job.func) : null),
+        h("span", { class: "mono" }, job.error || "—"), fmtDate(job.ended_at),
+        ctx.can("operate") ? h("s-button", { accessibilityLabel: t("flows.requeue_of", { job: jobName(job) }),
+          onclick: async () => {
+            await api(`/api/jobs/failed/${encodeURIComponent(job.id)}/requeue`, { method: "POST" });
+            toast(t("flows.requeued"));
+            await reload();
+          } }, t("flows.requeue")) : "",
+      ]), { "data-testid": "failed-jobs" }));
 }
 
 /** The flow's name from the page's catalogue (the API's label is a fallback). */
@@ -89,6 +135,7 @@ function named(flows) {
 
 export async function render(ctx) {
   const tableBox = h("div", {});
+  const attentionBox = h("div", {});
   const chartBox = h("div", {});
   const updated = h("s-text", { color: "subdued", "data-testid": "updated-at" });
   let cursor = null;
@@ -97,14 +144,17 @@ export async function render(ctx) {
   let stopped = false;
 
   const reload = async () => {
-    const [answer, metrics] = await Promise.all([api("/api/flows", { quiet: true }),
-      api("/api/flows/metrics", { quiet: true, query: { hours: 24 } })]);
+    const [answer, metrics, failed] = await Promise.all([api("/api/flows", { quiet: true }),
+      api("/api/flows/metrics", { quiet: true, query: { hours: 24 } }),
+      api("/api/jobs/failed", { quiet: true }).catch((error) => error)]);
     const flows = named(answer.flows);
     const next = answer.cursor;
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
     replace(tableBox, rows(ctx, flows));
-    replace(chartBox, charts(metrics, flows));
+    replace(attentionBox, openFailures(flows),
+      h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
+    replace(chartBox, charts(metrics));
     replace(updated, t("flows.updated_at", { when: fmtDate(new Date().toISOString()) }));
   };
   const tick = async () => {
@@ -126,6 +176,7 @@ export async function render(ctx) {
   const element = h("s-page", { heading: t("flows.heading") },
     h("s-paragraph", {}, t("flows.intro"), " ", updated),
     h("s-section", { heading: t("flows.table_heading") }, tableBox),
+    h("s-section", { heading: t("flows.attention_heading") }, attentionBox),
     h("s-section", { heading: t("flows.charts_heading") }, chartBox));
   return { element, dispose: () => { stopped = true; clearTimeout(timer); } };
 }
