@@ -269,14 +269,15 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
             f"  {r['name']:<7}{order.gid.rsplit('/', 1)[-1]:>11} {r['nro'] or '-':>7}  {r['shopify']:<27}"
             f"{r['erp']:<13}{r['total']:>8}{r['received']:>10}"
         )
-        if r["ordered"] != r["total"]:
+        cancelled = "CANCELLED" in r["shopify"]  # a cancelled order's current total is 0: no edit
+        if r["ordered"] != r["total"] and not cancelled:
             echo(f"  {'':<7}edited to the picking: ordered {r['ordered']}, now {r['total']}")
         if r["nfe_erp"]:
             model = "NFC-e" if r["nfe_model"] == "65" else "NF-e"
             where = "on the Shopify order" if r["nfe_shopify"] == r["nfe_erp"] else "NOT on the Shopify order"
             state = ", cancelled in the ERP" if r["nfe_cancelled"] else ""
             echo(f"  {'':<7}{model} {r['nfe_erp']} ({where}{state})")
-            if r["invoiced"] != r["total"]:
+            if r["invoiced"] != r["total"] and not cancelled:
                 echo(f"  {'':<7}NF-e total {r['invoiced']}: the capture follows the NF-e, not Shopify")
         if r["refunded"]:
             echo(f"  {'':<7}refunded {_money(r['refunded'])}")

@@ -1,0 +1,40 @@
+"""The demo's per-order summary (jobs.demo_orders.print_orders): what it says of each order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from jobs.demo_orders import PlacedOrder, Scenario, print_orders
+
+
+def _row(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "name": "#1005", "nro": 5, "shopify": "PAID/FULFILLED", "erp": "F invoiced", "total": "148.23",
+        "received": "148.23", "ordered": "148.23", "nfe_erp": None, "nfe_model": None, "nfe_shopify": None,
+        "nfe_cancelled": False, "invoiced": None, "refunded": None, "attention": None,
+    }  # fmt: skip
+    row.update(changes)
+    return row
+
+
+def _lines(row: dict[str, object]) -> list[str]:
+    lines: list[str] = []
+    order = PlacedOrder(Scenario("Pix", "pix"), "gid://shopify/Order/1", row=row)
+    print_orders([order], lines.append)
+    return lines
+
+
+def test_a_cancelled_order_is_not_said_to_be_edited_at_picking() -> None:
+    """Shopify shows a cancelled order's current total as 0: that is the cancellation, not an edit."""
+    lines = _lines(
+        _row(shopify="CANCELLED REFUNDED", erp="C cancelled", total="0.00", refunded=Decimal("148.23"))
+    )
+    assert not any("edited to the picking" in line for line in lines), lines
+    invoiced = _row(shopify="CANCELLED REFUNDED", erp="C cancelled", total="0.00", nfe_erp="3526",
+                    nfe_model="55", nfe_shopify="3526", nfe_cancelled=True, invoiced="137.47")  # fmt: skip
+    assert not any("capture follows the NF-e" in line for line in _lines(invoiced))
+
+
+def test_an_order_edited_to_the_picking_says_so() -> None:
+    lines = _lines(_row(total="46.69", ordered="94.95"))
+    assert any("edited to the picking: ordered 94.95, now 46.69" in line for line in lines), lines
