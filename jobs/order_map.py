@@ -40,7 +40,7 @@ from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
 from ledger.mappings import gateway_key
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
-from shopify_app.admin_api.order_results import Order, OrderLine
+from shopify_app.admin_api.order_results import Order, OrderLine, Transaction
 
 __all__ = [
     "CENT",
@@ -149,12 +149,26 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
     status = (order.financial_status or "").upper()
     if status not in ready:
         return False
+    if status == "PAID":
+        return True
     # Partly paid or authorised while a payment is still PENDING (a gift card taken, the Pix not
     # yet paid): nothing covers the rest yet, so it waits like an unpaid order.
-    return status == "PAID" or not any(
+    if any(
         t.kind in ("SALE", "AUTHORIZATION") and (t.status or "").upper() == "PENDING"
         for t in order.transactions
-    )
+    ):
+        return False
+    # Nor when the other payment FAILED (the Pix expired): the ERP would book the whole total as
+    # paid by the forms that took part of it. Money kept plus open authorisations must cover it.
+    return unpaid_balance(order) == 0
+
+
+def unpaid_balance(order: Order) -> Decimal:
+    """What the order's current total is short of the money its payments kept plus the
+    authorisations still open (money_kept); 0 when covered or the total was not read."""
+    if order.current_total is None:
+        return ZERO
+    return max(ZERO, cents(order.current_total.amount - money_kept(order)))
 
 
 def stock_lines(
@@ -323,20 +337,66 @@ def freight_of(order: Order) -> Decimal:
 FAILED_TRANSACTION = ("FAILURE", "ERROR")  # an attempt that took no money (the buyer may retry)
 
 
+def _amount(txn: Transaction) -> Decimal:
+    return txn.amount.amount if txn.amount else ZERO
+
+
+def _children(txn: Transaction, transactions: list[Transaction]) -> list[Transaction]:
+    """The successful transactions made on `txn` (captures and voids of an authorisation)."""
+    return [t for t in transactions if t.parent_id == txn.id and t.status == "SUCCESS"]
+
+
+def open_authorisation(txn: Transaction, transactions: list[Transaction]) -> Decimal:
+    """What a successful authorisation still holds for the store: its amount less what was
+    captured from it (the captures count as taken themselves), while it can still be captured.
+    A voided one (a successful VOID on it) or one Shopify no longer lets be captured
+    (manuallyCapturable false: voided, captured in full, or lapsed uncaptured) holds nothing: a
+    card authorised and then voided or left to expire paid nothing, whatever paid the order.
+    (manuallyCapturable is a free scalar; totalUnsettledSet would add points to every order read.)"""
+    if txn.kind != "AUTHORIZATION" or txn.status != "SUCCESS" or txn.manually_capturable is False:
+        return ZERO
+    children = _children(txn, transactions)
+    if any(t.kind == "VOID" for t in children):
+        return ZERO
+    captured = sum((_amount(t) for t in children if t.kind == "CAPTURE"), ZERO)
+    return max(ZERO, _amount(txn) - captured)
+
+
+def money_kept(order: Order, gateway: str | None = None) -> Decimal:
+    """What the order's payments (of one gateway, when named) took and kept: successful SALE and
+    CAPTURE, plus authorisations still open, less successful REFUND (money given back before the
+    import). A PENDING, FAILED, voided or lapsed payment took nothing."""
+    key = gateway_key(gateway) if gateway is not None else None
+    kept = ZERO
+    for txn in order.transactions:
+        if key is not None and not (txn.gateway and gateway_key(txn.gateway) == key):
+            continue
+        if txn.kind == "AUTHORIZATION":
+            kept += open_authorisation(txn, order.transactions)
+        elif txn.status == "SUCCESS" and txn.kind in ("SALE", "CAPTURE"):
+            kept += _amount(txn)
+        elif txn.status == "SUCCESS" and txn.kind == "REFUND":
+            kept -= _amount(txn)
+    return cents(kept)
+
+
 def gateways_of(order: Order) -> list[str]:
-    """The gateways that took money (or an authorisation), else the names Shopify lists. A
-    payment still PENDING took nothing: a Pix left pending while the merchant marked the order
-    paid by hand is paid by the manual gateway, not by the Pix (unless nothing else took money)."""
+    """The gateways that kept money (money_kept), in the order they took it. A payment still
+    PENDING took nothing: a Pix left pending while the merchant marked the order paid by hand is
+    paid by the manual gateway, not by the Pix; nor did a card authorisation later voided or
+    lapsed, nor a form that gave all its money back. Such a gateway is no ERP payment, so it
+    need not be mapped. When none kept anything, the gateways of the attempts that did not fail,
+    else (no transaction read) the names Shopify lists."""
     seen: list[str] = []
-    for statuses in (("SUCCESS",), None):
-        for txn in order.transactions:
-            took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and (
-                txn.status in statuses if statuses else txn.status not in FAILED_TRANSACTION
-            )
-            if took and txn.gateway and not _same_gateway_in(txn.gateway, seen):
-                seen.append(txn.gateway)
-        if seen:
-            break
+    for txn in order.transactions:
+        if txn.gateway and not _same_gateway_in(txn.gateway, seen) and money_kept(order, txn.gateway) > 0:
+            seen.append(txn.gateway)
+    if seen:
+        return seen
+    for txn in order.transactions:
+        took = txn.kind in ("SALE", "AUTHORIZATION", "CAPTURE") and txn.status not in FAILED_TRANSACTION
+        if took and txn.gateway and not _same_gateway_in(txn.gateway, seen):
+            seen.append(txn.gateway)
     for name in order.payment_gateway_names:
         if not _same_gateway_in(name, seen) and not order.transactions:
             seen.append(name)
@@ -347,8 +407,24 @@ def _same_gateway_in(name: str, names: list[str]) -> bool:
     return gateway_key(name) in {gateway_key(n) for n in names}
 
 
+def _paying(txn: Transaction, transactions: list[Transaction]) -> bool:
+    """A transaction that brought the money in: a successful SALE, or an authorisation still
+    open or captured (not one voided or lapsed)."""
+    if txn.status != "SUCCESS":
+        return False
+    if txn.kind == "SALE":
+        return True
+    return txn.kind == "AUTHORIZATION" and (
+        open_authorisation(txn, transactions) > 0
+        or any(t.kind == "CAPTURE" for t in _children(txn, transactions))
+    )
+
+
 def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list[PaymentInput]:
-    """One ERP payment per gateway; amounts from the transactions, the last one balancing to `total`.
+    """One ERP payment per gateway that kept money, of what it kept, in turn until `total`; what
+    they kept short of `total` goes to the last one that kept money (the last listed when none
+    did). A form left with 0 (it gave everything back, or the earlier ones already cover the
+    total) is no ERP payment, wherever it is listed.
 
     Raises:
         MappingMissing("payment_method", gateway): a gateway has no De:Para entry.
@@ -365,22 +441,25 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
             )
     if not gateways:
         return []
+    amounts: list[Decimal] = []
+    left = total
+    for gateway in gateways:
+        amount = min(max(money_kept(order, gateway), ZERO), max(left, ZERO))
+        amounts.append(amount)
+        left -= amount
+    if left > 0:
+        kept = [index for index, amount in enumerate(amounts) if amount > 0]
+        amounts[kept[-1] if kept else -1] += left
     payments: list[PaymentInput] = []
-    paid_so_far = ZERO
-    for index, gateway in enumerate(gateways):
+    for gateway, amount in zip(gateways, amounts, strict=True):
+        if amount <= 0:
+            continue  # kept nothing the order needs: no payment of this form in the ERP
         key = gateway_key(gateway)
-        of_it = [t for t in order.transactions if t.gateway and gateway_key(t.gateway) == key]
-        txns = [t for t in of_it if t.kind in ("SALE", "AUTHORIZATION") and t.status == "SUCCESS"]
-        if index == len(gateways) - 1:
-            amount = total - paid_so_far
-        else:  # what the gateway took and kept (a refund before the import gave some back)
-            refunds = [t for t in of_it if t.kind == "REFUND" and t.status == "SUCCESS"]
-            kept = sum((t.amount.amount for t in txns if t.amount), ZERO)
-            kept -= sum((t.amount.amount for t in refunds if t.amount), ZERO)
-            amount = min(max(cents(kept), ZERO), max(total - paid_so_far, ZERO))
-            if amount == 0:
-                continue  # gave everything back: no payment of this form in the ERP
-        paid_so_far += amount
+        txns = [
+            t
+            for t in order.transactions
+            if t.gateway and gateway_key(t.gateway) == key and _paying(t, order.transactions)
+        ]
         payments.append(
             PaymentInput(
                 nro_forma_pagto=int(by_key[key]),

@@ -61,6 +61,7 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp
+from shopify_app.admin_api.order_results import Order
 
 log = logging.getLogger(__name__)
 
@@ -479,7 +480,7 @@ def _prepare(
                            "stands; a payment later (orders/paid) brings it back")  # fmt: skip
                     trace.skip(session, message, why)
                     return MessageStatus.SKIPPED.value
-                _mark_waiting(message, order.financial_status, settings["payment_confirmation"])
+                _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order)
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be
             # is posted again as it was, above), so the rule holds whether a link exists or not.
@@ -556,10 +557,24 @@ def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | N
     return None
 
 
-def _mark_waiting(message: Message, financial_status: str | None, confirmation: str) -> None:
+def _mark_waiting(
+    message: Message, financial_status: str | None, confirmation: str, order: Order | None = None
+) -> None:
+    """Waiting for payment, saying what Shopify says; when that status would do but the `order`'s
+    payments do not cover it (a gift card took part, the Pix for the rest failed), how much is
+    missing, as the status alone does not say so (api_explain tells the merchant what to do)."""
     message.error_text = (
         f"Waiting for payment: Shopify says {financial_status or 'unknown'}; orders go to the ERP "
         f"once {'paid' if confirmation == 'paid' else 'authorized or paid'} (setting payment_confirmation)"
     )
     message.error_detail = {"waiting": "payment", "financial_status": financial_status}
+    short = order_map.unpaid_balance(order) if order is not None else order_map.ZERO
+    ready = order_map.READY_STATUSES.get(confirmation, order_map.READY_STATUSES["paid"])
+    if short and order and order.current_total and (financial_status or "").upper() in ready:
+        total = order.current_total.amount
+        message.error_text += (
+            f", but its payments cover only {total - short} of its current total {total}: {short} is "
+            "not paid (a payment failed or is still pending); it goes once the rest is paid"
+        )
+        message.error_detail.update(unpaid=str(short), total=str(total))
     message.updated_at = utcnow()

@@ -442,6 +442,15 @@ WAITING_FOR_PAYMENT: tuple[Text, Text] = (
         "order in Shopify.",
     ),
 )
+# Partly paid, the rest not coming by itself (jobs.orders: error_detail "unpaid").
+REST_UNPAID: Text = (
+    "Peça ao comprador que pague o restante (no pedido do Shopify, envie uma fatura / link de "
+    "pagamento do valor em aberto); o pedido vai ao ERP sozinho quando estiver pago. Se a venda não "
+    "vai acontecer, cancele o pedido no Shopify.",
+    "Ask the buyer to pay the rest (from the Shopify order, send an invoice / payment link for the "
+    "balance); the order goes to the ERP by itself once it is paid. If the sale is off, cancel the "
+    "order in Shopify.",
+)
 
 CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line with no SKU
 VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
@@ -501,6 +510,21 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
             "Shopify o marcar como pago (ou autorizado, conforme a configuração de pagamento)."
         )
     title, todo = WAITING_FOR_PAYMENT
+    if detail.get("unpaid"):
+        unpaid, total = detail["unpaid"], detail.get("total") or "?"
+        if english:
+            happened = (
+                f"Shopify shows the order as {status}, but its payments cover only part of its total "
+                f"of {total}: {unpaid} is not paid (a payment failed, or is still pending). Sent now, "
+                "the ERP would book the whole order as paid."
+            )
+        else:
+            happened = (
+                f"O Shopify mostra o pedido como {status}, mas os pagamentos cobrem só parte do total "
+                f"de {total}: {unpaid} não foi pago (um pagamento falhou, ou ainda está pendente). "
+                "Enviado agora, o ERP lançaria o pedido todo como pago."
+            )
+        todo = REST_UNPAID
     return {
         "title": _pick(title, english),
         "what_happened": happened,

@@ -55,6 +55,9 @@ class Transaction:
     status: str
     amount: Money | None
     parent_id: str | None
+    # manuallyCapturable: an authorisation Shopify still lets be captured (False once voided,
+    # captured in full or lapsed). None: not read.
+    manually_capturable: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ class Order:
     metafields: dict[str, str]
     fulfillment_orders: list[FulfillmentOrder]
     tips: Money | None = None  # totalTipReceivedSet (None: not read)
+    current_total: Money | None = None  # currentTotalPriceSet, after edits and refunds (None: not read)
 
     def tip_lines(self) -> list[OrderLine]:
         """The current lines that are the order's tip: the tip-shaped lines whose values add up
@@ -198,6 +202,7 @@ def parse_transaction(raw: dict[str, Any]) -> Transaction:
         status=raw.get("status", ""),
         amount=parse_money_bag(raw.get("amountSet")),
         parent_id=gid(raw.get("parentTransaction")),
+        manually_capturable=raw.get("manuallyCapturable"),
     )
 
 
@@ -314,6 +319,7 @@ def parse_order(raw: dict[str, Any]) -> Order:
         metafields={f"{m['namespace']}.{m['key']}": m.get("value", "") for m in nodes(raw.get("metafields"))},
         fulfillment_orders=[parse_fulfillment_order(f) for f in nodes(raw.get("fulfillmentOrders"))],
         tips=parse_money_bag(raw.get("totalTipReceivedSet")),
+        current_total=parse_money_bag(raw.get("currentTotalPriceSet")),
     )
 
 

@@ -322,3 +322,33 @@ def test_an_order_waiting_for_payment_says_so_and_is_not_offered_as_a_stuck_retr
     )
     refused = client.post(f"/api/messages/{waiting_id}/retry", headers=headers(Role.OPERATOR))
     assert refused.status_code == 409 and queued(rq, "orders") == []
+
+
+def test_a_partly_paid_order_waiting_for_the_rest_says_how_much_and_to_ask_the_buyer(client, settings, shops):
+    """A gift card took R$ 5.00, the Pix for the other R$ 24.90 failed: Shopify says PARTIALLY_PAID,
+    which the "authorized" setting would send, but nothing will pay the rest by itself. The detail
+    says how much is not paid and that the buyer has to pay it (not "nothing to do")."""
+    from jobs.orders import _mark_waiting
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])  # 10.00 + 19.90 shipping
+    raw["displayFinancialStatus"] = "PARTIALLY_PAID"
+    paid = ((1, "gift_card", "SUCCESS", "5.00"), (2, "Pix", "FAILURE", "24.90"))
+    raw["transactions"] = [
+        {"id": f"gid://shopify/OrderTransaction/{n}", "gateway": gateway, "kind": "SALE", "status": status,
+         "amountSet": money_bag(Decimal(amount))}
+        for n, gateway, status, amount in paid
+    ]  # fmt: skip
+    order = parse_erp_order(raw).order
+    assert not order_map.is_ready(order, "authorized")
+    with session_scope(settings.database_url) as session:
+        waiting = trace.begin(session, shops.a, "orders", "order:1001", "shopify_to_erp",
+                              shopify_id="gid://shopify/Order/1001", search=["#1001"])  # fmt: skip
+        _mark_waiting(waiting, order.financial_status, "authorized", order)
+        assert "24.90 is not paid" in waiting.error_text
+        waiting_id = waiting.id
+    pt = _explanation(client, waiting_id, "pt-BR")["explanation"]
+    en = _explanation(client, waiting_id, "en")["explanation"]
+    assert en["title"] == "Waiting for payment"
+    assert "24.90 is not paid" in en["what_happened"] and "29.90" in en["what_happened"]
+    assert "Ask the buyer to pay the rest" in en["what_to_do"] and "Nothing to do" not in en["what_to_do"]
+    assert "24.90 não foi pago" in pt["what_happened"] and "pague o restante" in pt["what_to_do"]

@@ -1,0 +1,225 @@
+"""The ERP payment forms of an order: what each gateway took and kept (voided or lapsed card
+authorisations, money given back), and an order partly paid waiting for the rest."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from jobs import order_map, orders
+from ledger import mappings
+from ledger.db import session_scope
+from ledger.models import MessageStatus, Shop
+from sandbox.shopify import order_store
+from shopify_app.admin_api.order_import_ops import parse_erp_order
+from tests.orders_in.test_order_map import money_bag, raw_order
+
+from .test_edits_and_cancels import change_order
+
+
+def txn(n: int, gateway: str, kind: str, status: str, amount: str, parent: int | None = None, **more) -> dict:
+    """An OrderForErp transaction; `more` adds fields such as manuallyCapturable."""
+    return {
+        "id": f"gid://shopify/OrderTransaction/{n}",
+        "gateway": gateway,
+        "kind": kind,
+        "status": status,
+        "amountSet": money_bag(Decimal(amount)),
+        "parentTransaction": {"id": f"gid://shopify/OrderTransaction/{parent}"} if parent else None,
+        **more,
+    }
+
+
+def order_of(status: str, *transactions: dict, price: str = "80.10", names: list[str] | None = None):
+    """An order of one line at `price` + R$ 19.90 shipping, with these transactions."""
+    raw = raw_order([(Decimal(price), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["displayFinancialStatus"] = status
+    raw["paymentGatewayNames"] = names or sorted({t["gateway"] for t in transactions})
+    raw["transactions"] = list(transactions)
+    return parse_erp_order(raw).order
+
+
+def forms(order, total: str, codes: dict[str, int]) -> list[tuple[int, Decimal]]:
+    return [(p.nro_forma_pagto, p.amount) for p in order_map.map_payments(order, Decimal(total), codes)]
+
+
+# ---------------------------------------------------------------- card authorisations
+
+
+def test_a_voided_card_authorisation_is_no_payment_when_the_order_was_paid_another_way():
+    """Card authorised 100 (manual capture), voided (VOIDED), then the merchant marked the order
+    paid by hand: the ERP books the 100 on the form that took it, not on the voided card."""
+    order = order_of(
+        "PAID",
+        txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00", manuallyCapturable=False),
+        txn(2, "cartao", "VOID", "SUCCESS", "100.00", parent=1),
+        txn(3, "manual", "SALE", "SUCCESS", "100.00"),
+    )
+    assert forms(order, "100.00", {"cartao": 3, "manual": 1}) == [(1, Decimal("100.00"))]
+    [payment] = order_map.map_payments(order, Decimal("100.00"), {"cartao": 3, "manual": 1})
+    assert payment.channel_payment_id == "3"
+
+
+def test_a_void_is_enough_even_when_capturability_was_not_read():
+    order = order_of(
+        "PAID",
+        txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00"),
+        txn(2, "cartao", "VOID", "SUCCESS", "100.00", parent=1),
+        txn(3, "manual", "SALE", "SUCCESS", "100.00"),
+    )
+    assert forms(order, "100.00", {"cartao": 3, "manual": 1}) == [(1, Decimal("100.00"))]
+
+
+def test_an_unmapped_voided_card_does_not_park_an_order_paid_another_way():
+    """The card paid nothing: its gateway is no ERP payment, so it need not be mapped."""
+    order = order_of(
+        "PAID",
+        txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00", manuallyCapturable=False),
+        txn(2, "cartao", "VOID", "SUCCESS", "100.00", parent=1),
+        txn(3, "manual", "SALE", "SUCCESS", "100.00"),
+    )
+    assert order_map.gateways_of(order) == ["manual"]
+    assert forms(order, "100.00", {"manual": 1}) == [(1, Decimal("100.00"))]
+
+
+def test_an_expired_card_authorisation_is_no_payment_when_the_order_was_paid_another_way():
+    """The authorisation lapsed uncaptured (EXPIRED: Shopify no longer lets it be captured),
+    then the merchant marked the order paid by hand: the card took nothing, the manual 100."""
+    order = order_of(
+        "PAID",
+        txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00", manuallyCapturable=False),
+        txn(2, "manual", "SALE", "SUCCESS", "100.00"),
+    )
+    assert order_map.gateways_of(order) == ["manual"]
+    assert forms(order, "100.00", {"cartao": 3, "manual": 1}) == [(1, Decimal("100.00"))]
+
+
+def test_an_open_authorisation_counts_and_a_partial_capture_counts_once():
+    """Card authorised 100, 60 captured, the rest still capturable: the card holds 100 (60 taken
+    + 40 open), which covers the order. After a final capture of 60 (the rest released), the card
+    holds 60 and a gift card's 40 pays the rest."""
+    gift = txn(3, "gift_card", "SALE", "SUCCESS", "40.00")
+    capture = txn(2, "cartao", "CAPTURE", "SUCCESS", "60.00", parent=1)
+    still_open = order_of(
+        "PARTIALLY_PAID",
+        txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00", manuallyCapturable=True),
+        capture,
+    )
+    final = order_of(
+        "PAID",
+        txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00", manuallyCapturable=False),
+        capture,
+        gift,
+    )
+    assert forms(final, "100.00", {"cartao": 3, "gift_card": 9}) == [
+        (3, Decimal("60.00")),
+        (9, Decimal("40.00")),
+    ]
+    assert forms(still_open, "100.00", {"cartao": 3}) == [(3, Decimal("100.00"))]
+    assert order_map.is_ready(still_open, "authorized")
+    assert order_map.money_kept(still_open) == Decimal("100.00")
+
+
+# ---------------------------------------------------------------- money given back
+
+
+def test_a_form_that_gave_everything_back_is_no_erp_payment_even_when_listed_last():
+    """Gift card 50 + Pix 50; an edit before the import took 50 off and refunded the Pix: the
+    ERP order of 50 is paid by the gift card; the Pix (all given back) is no payment."""
+    order = order_of(
+        "PARTIALLY_REFUNDED",
+        txn(1, "gift_card", "SALE", "SUCCESS", "50.00"),
+        txn(2, "Pix", "SALE", "SUCCESS", "50.00"),
+        txn(3, "Pix", "REFUND", "SUCCESS", "50.00", parent=2),
+        price="30.10",
+    )
+    assert order_map.gateways_of(order) == ["gift_card"]
+    assert forms(order, "50.00", {"gift_card": 9, "Pix": 2}) == [(9, Decimal("50.00"))]
+
+
+def test_what_the_forms_kept_short_of_the_total_goes_to_the_last_that_kept_money():
+    order = order_of(
+        "PAID",
+        txn(1, "cartao", "SALE", "SUCCESS", "60.00"),
+        txn(2, "gift_card", "SALE", "SUCCESS", "39.99"),
+        txn(3, "Pix", "SALE", "SUCCESS", "10.00"),
+        txn(4, "Pix", "REFUND", "SUCCESS", "10.00", parent=3),
+    )
+    assert forms(order, "100.00", {"cartao": 3, "gift_card": 9, "Pix": 2}) == [
+        (3, Decimal("60.00")),
+        (9, Decimal("40.00")),
+    ]
+
+
+# ---------------------------------------------------------------- partly paid
+
+
+def test_a_partly_paid_order_whose_other_payment_failed_does_not_go_as_fully_paid():
+    """Gift card took R$ 5.00, the Pix of R$ 24.90 expired (FAILURE): Shopify says PARTIALLY_PAID
+    and nothing pending will cover the rest. With the "authorized" setting it waits (it would go
+    booked as R$ 29.90 paid by the gift card); once the buyer pays the rest by a new Pix, it goes."""
+    card = txn(1, "gift_card", "SALE", "SUCCESS", "5.00")
+    failed = txn(2, "Pix", "SALE", "FAILURE", "24.90")
+    order = order_of("PARTIALLY_PAID", card, failed, price="10.00")
+    assert not order_map.is_ready(order, "authorized")
+    assert order_map.unpaid_balance(order) == Decimal("24.90")
+    paid = order_of("PAID", card, failed, txn(3, "Pix", "SALE", "SUCCESS", "24.90"), price="10.00")
+    assert order_map.is_ready(paid, "authorized") and order_map.unpaid_balance(paid) == 0
+    assert forms(paid, "29.90", {"gift_card": 9, "Pix": 2}) == [(9, Decimal("5.00")), (2, Decimal("24.90"))]
+
+
+def test_an_authorised_order_goes_when_its_open_authorisation_covers_it_not_after_a_void():
+    authorised = txn(1, "cartao", "AUTHORIZATION", "SUCCESS", "100.00", manuallyCapturable=True)
+    assert order_map.is_ready(order_of("AUTHORIZED", authorised), "authorized")
+    voided = order_of(
+        "PARTIALLY_PAID",
+        {**authorised, "manuallyCapturable": False},
+        txn(2, "cartao", "VOID", "SUCCESS", "100.00", parent=1),
+        txn(3, "gift_card", "SALE", "SUCCESS", "20.00"),
+    )
+    assert not order_map.is_ready(voided, "authorized")
+
+
+def test_a_partly_paid_order_waits_saying_what_is_missing_then_goes_when_paid(world):
+    """Against both sandboxes, "authorized" setting: a gift card took R$ 5.00 and the boleto for
+    the rest failed. The order waits (its stock held), saying how much is not paid; nothing goes
+    to the ERP. The buyer pays the rest by Pix: it goes, 5.00 by gift card and the rest by Pix."""
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**shop.settings, "payment_confirmation": "authorized"}
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "gift_card", "6")
+    gid = world.place([(world.sku(0), 1)], gateway="boleto")
+    world.drain()
+    num = gid.rsplit("/", 1)[-1]
+
+    def gift_card_and_failed_boleto(ctx, order):
+        boleto = next(t for t in order["_transactions"] if t["kind"] == "SALE")
+        boleto["status"] = "FAILURE"
+        order["_transactions"].insert(
+            0, order_store.new_transaction(ctx, "SALE", "SUCCESS", "gift_card", Decimal("5.00"))
+        )
+
+    change_order(world, gid, gift_card_and_failed_boleto)
+    doc = world.order_doc(gid)
+    total = Decimal(doc["currentTotalPriceSet"]["shopMoney"]["amount"])
+    assert doc["displayFinancialStatus"] == "PARTIALLY_PAID"
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "waiting"
+    message = world.message(gid)
+    assert message.status == MessageStatus.PENDING.value and "Waiting for payment" in message.error_text
+    assert f"{total - Decimal('5.00')} is not paid" in message.error_text
+    assert message.error_detail["unpaid"] == str(total - Decimal("5.00"))
+    assert message.request_payload["lines"]  # its stock still counts it
+    assert world.erp_orders_for(gid) == []
+
+    def rest_by_pix(ctx, order):
+        rest = total - Decimal("5.00")
+        order["_transactions"].append(order_store.new_transaction(ctx, "SALE", "SUCCESS", "Pix", rest))
+
+    change_order(world, gid, rest_by_pix)
+    assert world.order_doc(gid)["displayFinancialStatus"] == "PAID"
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "done"
+    [erp_order] = world.erp_orders_for(gid)
+    paid = world.chain.order(erp_order["nropedvenda"])["formasPagto"]
+    assert [(p["nroFormaPagto"], Decimal(str(p["vlrPagto"]))) for p in paid] == [
+        (6, Decimal("5.00")),
+        (2, total - Decimal("5.00")),
+    ]
