@@ -88,8 +88,14 @@ ERROR: dict[str, str] = {"codigo": "codigo", "mensagem": "mensagem", "campo": "c
 # MAD_PEDVENDAITEM holds them (public Consinco SQL values a line at VLREMBINFORMADO * QTDATENDIDA
 # / QTDEMBALAGEM), so 2 boxes of 12 are qtdPedida 24. The app counts packagings either way:
 # erp/payloads.py and erp/parse_orders.py convert at the edge, jobs never see the difference.
-FORMATS: dict[str, str] = {"datetime_zone": "UTC", "quantity_unit": "packaging"}
+# `discount_per`: what an order line's vlrEmbDesconto is, both ways. "line" (the contract's,
+# [assumed]): the line's whole discount. "packaging": the discount of one packaging (one kg for
+# weighed items), as every VLREMB* column of MAD_PEDVENDAITEM is priced (public Consinco schema:
+# VLREMBDESCONTO NUMERIC(17,6)), so R$ 3.00 off 3 packagings is vlrEmbDesconto 1; sent to six
+# decimals, read back times the packagings. The app holds the line's discount either way.
+FORMATS: dict[str, str] = {"datetime_zone": "UTC", "quantity_unit": "packaging", "discount_per": "line"}
 QUANTITY_UNITS = ("packaging", "base")
+DISCOUNTS_PER = ("line", "packaging")
 
 _CHANGED = {"changed_at": "dtaHorAlteracao"}
 _CHANGED_DATE = {"changed_at": "dtaAlteracao"}
@@ -225,11 +231,21 @@ class Names:
             raise ValueError(
                 f"{ENV_VAR}: formats.quantity_unit {unit!r} is not one of {', '.join(QUANTITY_UNITS)}"
             )
+        per = self.formats["discount_per"]
+        if per not in DISCOUNTS_PER:
+            raise ValueError(
+                f"{ENV_VAR}: formats.discount_per {per!r} is not one of {', '.join(DISCOUNTS_PER)}"
+            )
 
     @property
     def base_units(self) -> bool:
         """Whether the ERP counts order line quantities in base units (formats.quantity_unit)."""
         return self.formats["quantity_unit"] == "base"
+
+    @property
+    def discount_per_packaging(self) -> bool:
+        """Whether the ERP reads an order line's discount per packaging (formats.discount_per)."""
+        return self.formats["discount_per"] == "packaging"
 
 
 def _defaults() -> dict[str, Any]:

@@ -6,7 +6,7 @@ readers take `where` (the endpoint) to name it in any ErpUnexpectedShape.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from erp import fields as f
@@ -15,11 +15,13 @@ from erp.names import NAMES, Names
 from erp.records import InsertResult, Invoice, Order, OrderEvent, OrderLine, OrderPayment, Tracking
 
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 
 
 def parse_order_line(raw: Any, where: str, names: Names = NAMES) -> OrderLine:
     """A line of an order or of an order event, its quantities in packagings (kg for weighed
-    items) whichever unit the ERP counts them in (formats.quantity_unit, erp/names.py)."""
+    items) whichever unit the ERP counts them in (formats.quantity_unit, erp/names.py), and its
+    discount the line's whichever way the ERP writes it (formats.discount_per)."""
     n = names.fields["order_line"]
     r = f.obj(raw, where, names.fields["order"]["lines"])
     packaging = f.dec(r, n["qtd_embalagem"], where)
@@ -28,6 +30,9 @@ def parse_order_line(raw: Any, where: str, names: Names = NAMES) -> OrderLine:
         if packaging <= 0:
             raise ErpUnexpectedShape(where, n["qtd_embalagem"], "is not a positive number", packaging)
         ordered, served = ordered / packaging, None if served is None else served / packaging
+    discount = f.opt_dec(r, n["discount"], where) or _ZERO
+    if names.discount_per_packaging:
+        discount = (discount * ordered).quantize(_CENT, ROUND_HALF_UP)
     return OrderLine(
         seq_item=f.int_(r, n["seq_item"], where),
         id_sku=f.opt_str(r, n["id_sku"], where),
@@ -39,7 +44,7 @@ def parse_order_line(raw: Any, where: str, names: Names = NAMES) -> OrderLine:
         table_price=f.opt_dec(r, n["table_price"], where),
         promo_price=f.opt_dec(r, n["promo_price"], where),
         unit_price=f.dec(r, n["unit_price"], where),
-        discount=f.opt_dec(r, n["discount"], where) or _ZERO,
+        discount=discount,
         total_ordered=f.opt_dec(r, n["total_ordered"], where),
         total_served=f.opt_dec(r, n["total_served"], where),
         weighed=f.flag(r, n["weighed"], where, default=False),

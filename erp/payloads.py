@@ -1,18 +1,20 @@
 """Pure functions: typed order inputs -> the JSON bodies of POST/PUT PedidoVenda and cancel.
 
 Decimals leave as JSON numbers (shortest float text, which round-trips the 2-3 decimals the API
-uses); date-times as UTC without offset (the API's format).
+uses, and the six of a discount per packaging); date-times as UTC without offset (the API's format).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from erp.fields import iso
 from erp.names import NAMES, Names
 from erp.records import CustomerInput, OrderInput, OrderLineInput, PaymentInput
+
+PER_PACKAGING = Decimal("0.000001")  # VLREMBDESCONTO NUMERIC(17,6)
 
 
 def _num(value: Decimal | None) -> int | float | None:
@@ -69,7 +71,7 @@ def line_payload(line: OrderLineInput, names: Names = NAMES) -> dict[str, Any]:
         n["table_price"]: _num(line.table_price),
         n["unit_price"]: _num(line.unit_price),
         n["promo_price"]: _num(line.promo_price),
-        n["discount"]: _num(line.discount),
+        n["discount"]: _num(_discount_sent(line, names)),
         n["note"]: line.note,
     }
 
@@ -82,6 +84,16 @@ def _qty_sent(line: OrderLineInput, names: Names) -> Decimal:
     if line.qtd_embalagem is None:
         raise ValueError("formats.quantity_unit 'base' needs each order line's qtd_embalagem")
     return line.qty * line.qtd_embalagem
+
+
+def _discount_sent(line: OrderLineInput, names: Names) -> Decimal:
+    """vlrEmbDesconto as the ERP reads it (formats.discount_per, erp/names.py): the line's whole
+    discount, or one packaging's (kg for weighed items): discount / packagings to six decimals
+    (VLREMBDESCONTO NUMERIC(17,6)), which times the packagings rounds back to the line's discount
+    to the cent (the error is under half a millionth a packaging)."""
+    if not names.discount_per_packaging or not line.discount:
+        return line.discount
+    return (line.discount / line.qty).quantize(PER_PACKAGING, ROUND_HALF_UP)
 
 
 def payment_payload(payment: PaymentInput, names: Names = NAMES) -> dict[str, Any]:

@@ -190,7 +190,9 @@ class PaymentMethod:
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     """MAD_PEDVENDAITEM; quantities in packagings, whatever unit the ERP counts them in
-    (formats.quantity_unit); qty_served is None until separation (weighed kg for KG items)."""
+    (formats.quantity_unit); qty_served is None until separation (weighed kg for KG items).
+    `discount` is the line's (of its ordered quantity), whatever way the ERP writes it
+    (formats.discount_per)."""
 
     seq_item: int
     id_sku: str | None
@@ -333,6 +335,8 @@ class OrderLineInput:
 
     `qty` counts packagings (kg for weighed items); prices are per packaging. An ERP counting
     base units (formats.quantity_unit) gets qty x qtd_embalagem: jobs/order_map.py always sets it.
+    `discount` is the whole line's; an ERP reading it per packaging (formats.discount_per) gets
+    discount / qty.
     """
 
     qty: Decimal

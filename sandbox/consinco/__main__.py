@@ -1,4 +1,5 @@
-"""`python -m sandbox.consinco --port PORT [--skus N --companies N --seed S --db PATH --quantity-unit U]`."""
+"""`python -m sandbox.consinco --port PORT [--skus N --companies N --seed S --db PATH --quantity-unit U
+--discount-per D]`."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="packaging",
         help="what order lines' qtdPedida/qtdAtendida count in the API: packagings (default) or base units",
     )
+    parser.add_argument(
+        "--discount-per",
+        choices=("line", "packaging"),
+        default="line",
+        help="what an order line's vlrEmbDesconto is in the API: the line's (default) or one packaging's",
+    )
     return parser
 
 
@@ -51,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         password=args.password,
         token_ttl=args.token_ttl,
         quantity_unit=args.quantity_unit,
+        discount_per=args.discount_per,
     )
 
 

@@ -33,6 +33,8 @@ class ConsincoErp:
         user, password, token_ttl: login credentials and token lifetime (seconds).
         quantity_unit: what the API's qtdPedida / qtdAtendida count, "packaging" (default) or
             "base" units (MAD_PEDVENDAITEM holds base units either way) [assumed].
+        discount_per: what the API's vlrEmbDesconto is, the "line"'s whole discount (default) or
+            one "packaging"'s (MAD_PEDVENDAITEM holds one packaging's either way) [assumed].
     """
 
     def __init__(
@@ -47,8 +49,9 @@ class ConsincoErp:
         password: str = "consinco",  # noqa: S107 (the sandbox's documented default)
         token_ttl: float = 3600.0,
         quantity_unit: str = "packaging",
+        discount_per: str = "line",
     ) -> None:
-        self.store = Store(db, quantity_unit=quantity_unit)
+        self.store = Store(db, quantity_unit=quantity_unit, discount_per=discount_per)
         self.tokens = TokenIssuer(user, password, token_ttl)
         self.faults = Faults()
         self.formats = Formats()
@@ -79,7 +82,8 @@ class ConsincoErp:
 
     def order(self, nro: int, root: str | None = None) -> dict[str, Any]:
         with self.store.read() as conn:
-            return order_record(conn, nro, self.root_url if root is None else root, self.store.quantity_unit)
+            root = self.root_url if root is None else root
+            return order_record(conn, nro, root, self.store.quantity_unit, self.store.discount_per)
 
     # the store's side ----------------------------------------------------------------
 

@@ -41,13 +41,14 @@ def record_event(
     nro: int,
     kind: str,
     unit: str,
+    per: str,
     *,
     nfe_cancelled: bool = False,
     tracking: dict[str, str] | None = None,
 ) -> int:
     """Append the order's state as an EventoPedido (links are added when read), its line
-    quantities in the API's `unit` (Store.quantity_unit)."""
-    order = order_record(conn, nro, "", unit)
+    quantities in the API's `unit` (Store.quantity_unit), discounts `per` (Store.discount_per)."""
+    order = order_record(conn, nro, "", unit, per)
     items = order["itens"]
     changed = any(i["qtdAtendida"] is not None and i["qtdAtendida"] != i["qtdPedida"] for i in items)
     docs = order["documentosFiscais"]
@@ -191,8 +192,8 @@ def separate(
             for line in new_lines:
                 move_stock(conn, now, order["nroempresa"], line["seqproduto"], reserva=line["qtdatendida"])
         _set_status(conn, now, nro, "S")
-        record_event(conn, now, nro, "S", unit)
-        return order_record(conn, nro, "", unit)
+        record_event(conn, now, nro, "S", unit, store.discount_per)
+        return order_record(conn, nro, "", unit, store.discount_per)
 
 
 def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> dict[str, Any]:
@@ -209,7 +210,8 @@ def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> di
             if order["situacaoped"] != "S":
                 raise _conflict(order)
             lines = order_lines(conn, nro)
-            total = order_record(conn, nro, "", store.quantity_unit)["vlrTotalAtendido"] or 0.0
+            record = order_record(conn, nro, "", store.quantity_unit, store.discount_per)
+            total = record["vlrTotalAtendido"] or 0.0
             company = conn.execute(
                 select(t.max_empresa).where(t.max_empresa.c.nroempresa == order["nroempresa"])
             )
@@ -256,9 +258,9 @@ def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> di
             tracking = None
             if order["indentregaretira"] == "E":
                 tracking = {"transportadora": CARRIER, "codigoRastreio": f"SB{nro:09d}BR", "url": ""}
-            record_event(conn, now, nro, "F", store.quantity_unit, tracking=tracking)
+            record_event(conn, now, nro, "F", store.quantity_unit, store.discount_per, tracking=tracking)
             logger.info("consinco sandbox: order %s invoiced, model %s number %s", nro, model, number)
-            return order_record(conn, nro, "", store.quantity_unit)
+            return order_record(conn, nro, "", store.quantity_unit, store.discount_per)
 
 
 def cancel(store: Store, nro: int, *, reason: str = "Cancelado pela loja") -> dict[str, Any]:
@@ -266,7 +268,7 @@ def cancel(store: Store, nro: int, *, reason: str = "Cancelado pela loja") -> di
     with store.write() as (conn, now):
         order = load_order(conn, nro, for_update=True)
         if order["situacaoped"] == "C":
-            return order_record(conn, nro, "", store.quantity_unit)
+            return order_record(conn, nro, "", store.quantity_unit, store.discount_per)
         invoiced = order["situacaoped"] == "F"
         for line in order_lines(conn, nro):
             if invoiced:
@@ -281,8 +283,8 @@ def cancel(store: Store, nro: int, *, reason: str = "Cancelado pela loja") -> di
                 doc.update().where(doc.c.nropedidovenda == nro).values(statusdf="C", dtaalteracao=now)
             )
         _set_status(conn, now, nro, "C", dtacancelamento=now, motcancelamento=reason[:200])
-        record_event(conn, now, nro, "C", store.quantity_unit, nfe_cancelled=invoiced)
-        return order_record(conn, nro, "", store.quantity_unit)
+        record_event(conn, now, nro, "C", store.quantity_unit, store.discount_per, nfe_cancelled=invoiced)
+        return order_record(conn, nro, "", store.quantity_unit, store.discount_per)
 
 
 class OrderClock:

@@ -46,15 +46,31 @@ def to_api(qty: float | None, qtdembalagem: int, unit: str) -> float | None:
     return round(qty / qtdembalagem, 3)
 
 
+def discount_to_table(value: float, packagings: float, per: str) -> float:
+    """A vlrEmbDesconto the API was given (`per`, Store.discount_per: the line's or one
+    packaging's) as MAD_PEDVENDAITEM holds it: one packaging's (one kg's for a weighed item), as
+    every VLREMB* column is priced (VLREMBDESCONTO NUMERIC(17,6))."""
+    if per == "packaging" or not value:
+        return round(float(value), 6)
+    return round(float(value) / packagings, 6) if packagings else 0.0
+
+
+def discount_to_api(line: RowMapping | dict, per: str) -> float:
+    """A line's VLREMBDESCONTO (one packaging's) as the API serves it in `per`: the line's whole
+    discount is it times the packagings ordered."""
+    if per == "packaging":
+        return line["vlrembdesconto"]
+    return round(line["vlrembdesconto"] * line["qtdpedida"] / line["qtdembalagem"], 2)
+
+
 def line_total(qty: float | None, line: RowMapping | dict) -> float | None:
-    """The value of `qty` base units of a line, as Consinco's SQL computes it
-    (VLREMBINFORMADO x qty / QTDEMBALAGEM: the price is per packaging), minus the discount pro
-    rata of the quantity served."""
+    """The value of `qty` base units of a line, as Consinco's SQL computes it: its packagings
+    (qty / QTDEMBALAGEM) times the price of one (VLREMBINFORMADO) less the discount of one
+    (VLREMBDESCONTO); a line served short loses its discount pro rata."""
     if qty is None:
         return None
-    ordered = line["qtdpedida"]
-    discount = line["vlrembdesconto"] * (qty / ordered) if ordered else 0.0
-    return round(qty * line["vlrembinformado"] / line["qtdembalagem"] - discount, 2)
+    packagings = qty / line["qtdembalagem"]
+    return round(packagings * (line["vlrembinformado"] - line["vlrembdesconto"]), 2)
 
 
 def order_lines(conn: Connection, nro: int) -> list[RowMapping]:
@@ -68,8 +84,9 @@ def order_lines(conn: Connection, nro: int) -> list[RowMapping]:
     return list(conn.execute(query).mappings())
 
 
-def item_record(line: RowMapping, unit: str) -> dict[str, Any]:
-    """An ITEM of the order / event JSON, its quantities in the API's `unit`."""
+def item_record(line: RowMapping, unit: str, per: str) -> dict[str, Any]:
+    """An ITEM of the order / event JSON, its quantities in the API's `unit`, its discount the
+    API's way (`per`, Store.discount_per)."""
     return {
         "seqItem": line["seqitem"],
         "idSku": sku_id(line["seqproduto"], line["qtdembalagem"]),
@@ -81,7 +98,7 @@ def item_record(line: RowMapping, unit: str) -> dict[str, Any]:
         "vlrEmbTabPreco": line["vlrembtabpreco"],
         "vlrEmbTabPromoc": line["vlrembtabpromoc"],
         "vlrEmbInformado": line["vlrembinformado"],
-        "vlrEmbDesconto": line["vlrembdesconto"],
+        "vlrEmbDesconto": discount_to_api(line, per),
         "vlrTotalPedido": line_total(line["qtdpedida"], line),
         "vlrTotalAtendido": line_total(line["qtdatendida"], line),
         "pesavel": line["pesavel"] == "S",
@@ -126,8 +143,9 @@ def company_cnpj(conn: Connection, nroempresa: int) -> str:
     return body + digits
 
 
-def order_record(conn: Connection, nro: int, root: str, unit: str) -> dict[str, Any]:
-    """The GET PedidoVenda/{nroPedVenda} body, line quantities in `unit` (Store.quantity_unit)."""
+def order_record(conn: Connection, nro: int, root: str, unit: str, per: str) -> dict[str, Any]:
+    """The GET PedidoVenda/{nroPedVenda} body, line quantities in `unit` (Store.quantity_unit),
+    line discounts `per` line or packaging (Store.discount_per)."""
     order = load_order(conn, nro)
     lines = order_lines(conn, nro)
     ordered, served = totals(order, lines)
@@ -164,7 +182,7 @@ def order_record(conn: Connection, nro: int, root: str, unit: str) -> dict[str, 
         "dtaHorSituacaoPedAlt": format_time(order["dtahorsituacaopedalt"]),
         "dtaCancelamento": format_time(order["dtacancelamento"]),
         "motCancelamento": order["motcancelamento"],
-        "itens": [item_record(line, unit) for line in lines],
+        "itens": [item_record(line, unit, per) for line in lines],
         "formasPagto": [
             {
                 "nroFormaPagto": p["nroformapagto"],

@@ -16,7 +16,14 @@ from sqlalchemy import Connection, select
 from sandbox.consinco import tables as t
 from sandbox.consinco.errors import ErpError, invalid, rejected
 from sandbox.consinco.fiscal import document_kind, normalize_document, split_document
-from sandbox.consinco.order_records import load_order, move_stock, order_lines, to_table, totals
+from sandbox.consinco.order_records import (
+    discount_to_table,
+    load_order,
+    move_stock,
+    order_lines,
+    to_table,
+    totals,
+)
 from sandbox.consinco.paging import parse_time
 from sandbox.consinco.store import Store
 
@@ -115,9 +122,10 @@ def resolve_item(
 
 
 def _lines(
-    conn: Connection, items: Any, empresa: int, segmento: int, today: dt.date, unit: str
+    conn: Connection, items: Any, empresa: int, segmento: int, today: dt.date, unit: str, per: str
 ) -> list[dict[str, Any]]:
-    """MAD_PEDVENDAITEM rows of itemDto, whose qtdPedida counts `unit` (Store.quantity_unit)."""
+    """MAD_PEDVENDAITEM rows of itemDto, whose qtdPedida counts `unit` (Store.quantity_unit) and
+    whose vlrEmbDesconto is the line's or one packaging's (`per`, Store.discount_per)."""
     if not isinstance(items, list) or not items:
         raise invalid("itemDto", "O pedido deve ter ao menos um item (itemDto).")
     lines = []
@@ -130,18 +138,21 @@ def _lines(
             raise invalid(f"{campo}.qtdPedida", f"{campo}.qtdPedida deve ser maior que zero.")
         found = resolve_item(conn, item, campo, empresa, segmento, today)
         informed = _field(item, "vlrEmbInformado", (int, float), required=False, prefix=f"{campo}.")
+        ordered = to_table(qty, found["qtdembalagem"], unit)
         lines.append(
             {
                 "seqitem": index + 1,
                 "seqproduto": found["seqproduto"],
                 "codacesso": found["codacesso"],
                 "qtdembalagem": found["qtdembalagem"],
-                "qtdpedida": to_table(qty, found["qtdembalagem"], unit),
+                "qtdpedida": ordered,
                 "qtdatendida": None,
                 "vlrembtabpreco": float(item.get("vlrEmbTabPreco") or found["vlrembtabpreco"]),
                 "vlrembtabpromoc": float(item.get("vlrEmbTabPromoc") or found["vlrembtabpromoc"]),
                 "vlrembinformado": float(informed if informed is not None else found["vigente"]),
-                "vlrembdesconto": float(item.get("vlrEmbDesconto") or 0.0),
+                "vlrembdesconto": discount_to_table(
+                    item.get("vlrEmbDesconto") or 0.0, ordered / found["qtdembalagem"], per
+                ),
                 "observacaoitem": item.get("observacaoItem"),
                 "seqitemsubst": None,
             }
@@ -279,7 +290,10 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
             return 200, _answer(conn, first, True)
         empresa, segmento = _company_segment(conn, body)
         seqpessoa = _customer(conn, now, body.get("clienteDto"))
-        lines = _lines(conn, body.get("itemDto"), empresa, segmento, store.clock.today(), store.quantity_unit)
+        today = store.clock.today()
+        lines = _lines(
+            conn, body.get("itemDto"), empresa, segmento, today, store.quantity_unit, store.discount_per
+        )
         nro = store.next_id(conn, t.mad_pedvenda.c.nropedvenda)
         payments = _payments(conn, nro, body.get("formaPagtoDto"))
         placed = body.get("dtaHorPedidoCanalVenda")
@@ -338,6 +352,7 @@ def edit_order(store: Store, nro: int, body: Any) -> None:
                 order["nrosegmento"],
                 store.clock.today(),
                 store.quantity_unit,
+                store.discount_per,
             )
             _reserve(conn, now, order["nroempresa"], [dict(r) for r in order_lines(conn, nro)], -1)
             conn.execute(t.mad_pedvendaitem.delete().where(t.mad_pedvendaitem.c.nropedvenda == nro))
@@ -369,4 +384,4 @@ def cancel_from_channel(store: Store, nro: int, reason: str | None, record_event
                 dtahorsituacaopedalt=now,
             )
         )
-        record_event(conn, now, nro, "C", store.quantity_unit, nfe_cancelled=False)
+        record_event(conn, now, nro, "C", store.quantity_unit, store.discount_per, nfe_cancelled=False)

@@ -55,7 +55,7 @@ def _server(erp: ConsincoErp, host: str, port: int) -> BaseWSGIServer:
 def serve_in_thread(port: int = 0, host: str = "127.0.0.1", erp: ConsincoErp | None = None,
                     **options: Any) -> SandboxHandle:  # fmt: skip
     """Start the sandbox in a daemon thread. `options` go to ConsincoErp (db, skus, companies,
-    segments, seed, user, password, token_ttl, quantity_unit)."""
+    segments, seed, user, password, token_ttl, quantity_unit, discount_per)."""
     erp = erp or ConsincoErp(**options)
     server = _server(erp, host, port)
     thread = threading.Thread(

@@ -75,18 +75,27 @@ def make_engine(url: str | None) -> tuple[Engine, str]:
 # What SmPedidoVendaAPI's qtdPedida / qtdAtendida count: "packaging" (the contract's, [assumed])
 # or "base" units. MAD_PEDVENDAITEM holds base units either way (order_records.py).
 QUANTITY_UNITS = ("packaging", "base")
+# What its vlrEmbDesconto is: the "line"'s whole discount (the contract's, [assumed]) or one
+# "packaging"'s. MAD_PEDVENDAITEM.VLREMBDESCONTO holds one packaging's either way (order_records.py).
+DISCOUNTS_PER = ("line", "packaging")
 
 
 class Store:
-    """Database + clock + write serialisation shared by every part of the sandbox ERP, and the
-    unit its API counts order line quantities in (`quantity_unit`, one of QUANTITY_UNITS)."""
+    """Database + clock + write serialisation shared by every part of the sandbox ERP, the unit
+    its API counts order line quantities in (`quantity_unit`, one of QUANTITY_UNITS) and what its
+    order lines' discount is (`discount_per`, one of DISCOUNTS_PER)."""
 
-    def __init__(self, url: str | None = None, *, quantity_unit: str = "packaging") -> None:
+    def __init__(
+        self, url: str | None = None, *, quantity_unit: str = "packaging", discount_per: str = "line"
+    ) -> None:
         if quantity_unit not in QUANTITY_UNITS:
             raise ValueError(
                 f"quantity_unit must be one of {', '.join(QUANTITY_UNITS)}, not {quantity_unit!r}"
             )
+        if discount_per not in DISCOUNTS_PER:
+            raise ValueError(f"discount_per must be one of {', '.join(DISCOUNTS_PER)}, not {discount_per!r}")
         self.quantity_unit = quantity_unit
+        self.discount_per = discount_per
         self.engine, self.url = make_engine(url)
         self._temporary = Path(self.url.removeprefix("sqlite:///")).parent if url is None else None
         self.clock = MonotonicClock()

@@ -217,7 +217,8 @@ mad_pedvendaitem = Table(
     Column("vlrembtabpreco", MONEY, nullable=False),
     Column("vlrembtabpromoc", MONEY, nullable=False),
     Column("vlrembinformado", MONEY, nullable=False),
-    Column("vlrembdesconto", MONEY, nullable=False),
+    # One packaging's discount, as every VLREMB* column (public schema: NUMERIC(17,6)).
+    Column("vlrembdesconto", Numeric(17, 6, asdecimal=False), nullable=False),
     Column("observacaoitem", String(200)),
     Column("seqitemsubst", Integer),  # [assumed]
 )

@@ -124,6 +124,38 @@ def test_an_installation_counting_base_units_is_sent_and_read_in_them(tmp_path) 
         parse_order_line(sample(ITEM, qtdEmbalagem=0), "PedidoVenda", names)
 
 
+def test_an_installation_reading_discounts_per_packaging_is_sent_and_read_in_them(tmp_path) -> None:
+    """Every VLREMB* column of MAD_PEDVENDAITEM is per packaging (VLREMBDESCONTO NUMERIC(17,6)),
+    and the API may read vlrEmbDesconto so: formats.discount_per "packaging" sends the line's
+    discount / packagings to six decimals and reads it back times the packagings ordered, so the
+    jobs hold the line's discount either way."""
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"formats": {"discount_per": "packaging"}}))
+    names = load_names(path)
+    assert not NAMES.discount_per_packaging and names.discount_per_packaging
+    three = OrderLineInput(qty=Decimal(3), seq_produto=77, qtd_embalagem=Decimal(1), discount=Decimal("3.00"))
+    third = OrderLineInput(qty=Decimal(3), seq_produto=77, qtd_embalagem=Decimal(1), discount=Decimal("1.00"))
+    kilos = OrderLineInput(
+        qty=Decimal("1.234"), seq_produto=78, qtd_embalagem=Decimal(1), discount=Decimal("0.50")
+    )
+    none = OrderLineInput(qty=Decimal(2), seq_produto=79, qtd_embalagem=Decimal(1))
+    assert [line_payload(x, names)["vlrEmbDesconto"] for x in (three, third, kilos, none)] == [
+        1,
+        0.333333,
+        0.405186,
+        0,
+    ]
+    assert [line_payload(x)["vlrEmbDesconto"] for x in (three, third, kilos)] == [3, 1, 0.5]
+
+    boxes = sample(ITEM, qtdPedida=3.0, qtdEmbalagem=12, vlrEmbDesconto=0.333333)
+    assert parse_order_line(boxes, "PedidoVenda", names).discount == Decimal("1.00")
+    assert parse_order_line(boxes, "PedidoVenda").discount == Decimal("0.333333")  # the contract's
+    event = parse_order_event(sample(EVENT, itens=[boxes]), names)
+    assert event.lines[0].discount == Decimal("1.00")
+    order = parse_order(sample(ORDER, itens=[boxes]), names)
+    assert order.lines[0].discount == Decimal("1.00")
+
+
 @pytest.mark.parametrize(
     "override",
     [
@@ -133,6 +165,7 @@ def test_an_installation_counting_base_units_is_sent_and_read_in_them(tmp_path) 
         {"fields": {"sku": "x"}},
         {"formats": {"datetime_zone": "America/Sao Paulo"}},
         {"formats": {"quantity_unit": "units"}},
+        {"formats": {"discount_per": "unit"}},
     ],
 )
 def test_unknown_or_bad_names_are_refused(tmp_path, override) -> None:
