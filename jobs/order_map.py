@@ -149,8 +149,8 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
     status = (order.financial_status or "").upper()
     if status not in ready:
         return False
-    if status == "PAID":
-        return True
+    if status in ("PAID", "PARTIALLY_REFUNDED"):
+        return True  # paid in full once; what was given back since is the merchant's doing
     # Partly paid or authorised while a payment is still PENDING (a gift card taken, the Pix not
     # yet paid): nothing covers the rest yet, so it waits like an unpaid order.
     if any(

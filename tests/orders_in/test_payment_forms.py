@@ -179,6 +179,17 @@ def test_an_authorised_order_goes_when_its_open_authorisation_covers_it_not_afte
     assert not order_map.is_ready(voided, "authorized")
 
 
+def test_an_order_paid_in_full_then_partly_refunded_goes_whatever_the_refund():
+    """Paid R$ 100 in full, then R$ 10 given back before the import (a goodwill refund, no line
+    removed): PARTIALLY_REFUNDED was paid in full once, so it goes; it never waits for the rest."""
+    order = order_of(
+        "PARTIALLY_REFUNDED",
+        txn(1, "Pix", "SALE", "SUCCESS", "100.00"),
+        txn(2, "Pix", "REFUND", "SUCCESS", "10.00", parent=1),
+    )
+    assert order_map.is_ready(order, "paid") and order_map.is_ready(order, "authorized")
+
+
 def test_a_partly_paid_order_waits_saying_what_is_missing_then_goes_when_paid(world):
     """Against both sandboxes, "authorized" setting: a gift card took R$ 5.00 and the boleto for
     the rest failed. The order waits (its stock held), saying how much is not paid; nothing goes
