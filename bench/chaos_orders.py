@@ -158,6 +158,7 @@ def run_chaos(
     report = ChaosReport()
     chaos = shopify.sandbox.webhooks.chaos
     chaos.duplicate_rate, chaos.reorder, chaos.reorder_window = DUPLICATE_RATE, True, REORDER_WINDOW
+    chaos.rng = random.Random(seed)  # the same duplicates and jitter for the same deliveries
     chain.handle.erp.faults.set(error_rate=ERP_ERROR_RATE, seed=seed)
     deliveries_before = len(shopify.sandbox.webhooks.deliveries)
     workers = [WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG"))]

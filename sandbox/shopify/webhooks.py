@@ -40,6 +40,8 @@ class Chaos:
     delay_seconds: float = 0.0
     reorder: bool = False
     reorder_window: float = 1.0
+    # Draws the duplicates and the jitter; a caller wanting a repeatable run seeds its own.
+    rng: random.Random = field(default_factory=random.Random)
 
 
 @dataclass
@@ -85,14 +87,14 @@ class Webhooks:
             delivery = Delivery(
                 shop, topic, subscription["uri"], body, str(uuid.uuid4()), event_id, triggered_at
             )
-            copies = 2 if random.random() < self.chaos.duplicate_rate else 1
+            copies = 2 if self.chaos.rng.random() < self.chaos.duplicate_rate else 1
             for _ in range(copies):
                 self._push(delivery if copies == 1 else _copy(delivery), self._first_delay())
             ids.append(delivery.webhook_id)
         return ids
 
     def _first_delay(self) -> float:
-        jitter = random.uniform(0, self.chaos.reorder_window) if self.chaos.reorder else 0.0
+        jitter = self.chaos.rng.uniform(0, self.chaos.reorder_window) if self.chaos.reorder else 0.0
         return self.chaos.delay_seconds + jitter
 
     def _push(self, delivery: Delivery, delay: float) -> None:
