@@ -18,22 +18,26 @@ number is unknown, jobs.cancellations.to_erp, which touches the message) stops c
 and is flagged too. An order of this shop skipped (cancelled in Shopify before it reached the
 ERP) also lowered Shopify's level by itself, and the ERP never had it: its SKUs' levels are read
 from Shopify again (jobs.stock_reread), the recheck alone seeing a target equal to the level last
-written.
+written. That movement is recorded once per skip, though the cursor's overlap reads the message
+again for minutes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 
 from erp.factory import erp_address
 from jobs import stock_reread
-from ledger import watermarks
+from ledger import bindings, watermarks
+from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.models import (
+    Binding,
     ErpConnection,
     Message,
     MessageStatus,
@@ -53,6 +57,12 @@ PENDING_ORDER_STATUSES = tuple(s.value for s in MessageStatus if s.value not in 
 # after our read is not missed (a recheck twice costs nothing: an unchanged level is not written).
 CLOSED_SCOPE = "orders_closed"
 CLOSED_OVERLAP = timedelta(minutes=10)
+# erp_id = an orders message's unit_key, data {"skipped": its finished_at}: the skip was noted as a
+# Shopify movement (jobs.stock_reread). The overlap above reads a skipped message again on every
+# pass for minutes; a recheck twice is free, a movement recorded twice is not (each forces a read of
+# the level, and its -units lowers the guard against sales not known yet once more). Kept while the
+# cursor's overlap may still read the message, dropped after.
+SKIP_NOTED_KIND = "stock_skip_noted"
 
 
 def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
@@ -120,39 +130,80 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
     started = utcnow()
     since = watermarks.read(session, shop_id, "stock", CLOSED_SCOPE).last_changed_at or started
     stmt = select(
-        Message.shop_id, Message.status, Message.unit_key, Message.created_at, Message.request_payload
+        Message.shop_id,
+        Message.status,
+        Message.unit_key,
+        Message.created_at,
+        Message.finished_at,
+        Message.updated_at,
+        Message.request_payload,
     ).where(
         Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),  # uses ix_messages_updated
         Message.updated_at >= since - CLOSED_OVERLAP,
         Message.flow == ORDERS_FLOW,
     )
     skus: set[str] = set()
-    for shop, status, unit_key, created_at, payload in session.execute(stmt):
+    skipped: list[_Skipped] = []
+    for shop, status, unit_key, created_at, finished_at, updated_at, payload in session.execute(stmt):
         lines = [line for line in (payload or {}).get("lines") or [] if line.get("sku")]
         skus.update(str(line["sku"]) for line in lines)
         if shop == shop_id and status == MessageStatus.SKIPPED.value:
-            _note_skipped(session, shop_id, unit_key, created_at, payload or {}, lines)
+            skipped.append(_Skipped(unit_key, created_at, finished_at or updated_at, payload or {}))
+    _note_skipped(session, shop_id, skipped)
     flagged = stock_reread.recheck_products(session, shop_id, skus)
     watermarks.advance(session, shop_id, "stock", CLOSED_SCOPE, started, 0, started)
+    # The next pass reads from `started` less the overlap: a skip noted before then is not read again.
+    session.execute(
+        delete(Binding).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == SKIP_NOTED_KIND,
+            Binding.updated_at < started - CLOSED_OVERLAP,
+        )
+    )
     return len(flagged)
 
 
-def _note_skipped(
-    session: Any, shop_id: int, unit_key: str, created_at: datetime, payload: dict, lines: list[dict]
-) -> None:
-    """An order cancelled in Shopify before it reached the ERP: its sale lowered Shopify's level
-    (when it was taken), and Shopify gave the units back only if it restocked them."""
-    by_company: dict[Any, dict[str, int]] = {}
-    for line in lines:
-        if line.get("quantity") is None:
-            continue
-        company = line.get("nro_empresa", payload.get("nro_empresa"))
-        units = int(Decimal(str(line["quantity"])).to_integral_value(ROUND_CEILING))
-        found = by_company.setdefault(company, {})
-        found[str(line["sku"])] = found.get(str(line["sku"]), 0) - units
-    at = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
-    for company, deltas in by_company.items():
-        stock_reread.note(session, shop_id, company, unit_key, deltas, at)
+@dataclass(frozen=True)
+class _Skipped:
+    unit_key: str
+    created_at: datetime  # when the order was taken: its sale lowered Shopify's level then
+    finished_at: datetime  # when it was skipped: which skip of the message this is
+    payload: dict[str, Any]
+
+
+def _note_skipped(session: Any, shop_id: int, skipped: list[_Skipped]) -> None:
+    """Orders cancelled in Shopify before they reached the ERP: each sale lowered Shopify's level
+    (when it was taken), and Shopify gave the units back only if it restocked them. Each skip is
+    noted once (SKIP_NOTED_KIND). A line without its company is the store link's, as in
+    `pending_payloads` (a movement of no company would be read at every company's location)."""
+    noted = bindings.get_many(session, shop_id, SKIP_NOTED_KIND, [s.unit_key for s in skipped])
+    fresh = [s for s in skipped if (noted[s.unit_key].data if s.unit_key in noted else {}) != _noted(s)]
+    if not fresh:
+        return
+    linked = session.scalars(select(StoreLink.nro_empresa).where(StoreLink.shop_id == shop_id)).first()
+    for order in fresh:
+        by_company: dict[Any, dict[str, int]] = {}
+        for line in order.payload.get("lines") or []:
+            if not line.get("sku") or line.get("quantity") is None:
+                continue
+            company = line.get("nro_empresa", order.payload.get("nro_empresa"))
+            units = int(Decimal(str(line["quantity"])).to_integral_value(ROUND_CEILING))
+            found = by_company.setdefault(linked if company is None else company, {})
+            found[str(line["sku"])] = found.get(str(line["sku"]), 0) - units
+        at = _utc(order.created_at)
+        for company, deltas in by_company.items():
+            stock_reread.note(session, shop_id, company, order.unit_key, deltas, at)
+    bindings.upsert_many(
+        session, shop_id, SKIP_NOTED_KIND, [BindingRow(s.unit_key, None, None, _noted(s)) for s in fresh]
+    )
+
+
+def _noted(order: _Skipped) -> dict[str, str]:
+    return {"skipped": _utc(order.finished_at).isoformat()}
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tuple[datetime, Decimal]]]:

@@ -7,14 +7,16 @@ or just the minutes before the POST)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from jobs import stock
+from jobs.stock_pending import CLOSED_OVERLAP, SKIP_NOTED_KIND
 from ledger import trace
 from ledger.db import session_scope
-from ledger.models import Message
+from ledger.models import Binding, Message, utcnow
 
 from .test_stock_flow import _age_erp_row, add_pending_order, erp_stock, expected, pick
 
@@ -116,3 +118,78 @@ def test_an_order_taken_and_cancelled_in_shopify_between_two_passes_is_given_bac
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s)
+
+
+def _sold_then_cancelled_in_shopify(chain, shop, number, minimum=6):
+    """A sale of 2 taken in Shopify (its order pending) and cancelled there without restock, both
+    before any pass; the pass after gives the units back. The SKU, its item, its ERP figure."""
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=minimum)
+    item = data["inventory_item_id"]
+    _age_erp_row(chain, 1, data["seq_produto"])
+    row, s = erp_stock(chain, 1)[sku]
+    figure = expected(row, s)
+    chain.set_level(shop, item, 1, figure - 2)  # the sale
+    add_pending_order(shop, number, 1, [{"sku": sku, "quantity": 2}])
+    _cancelled_in_shopify(number)
+    stock.run(shop.shop_id)
+    assert chain.level(shop, item, 1) == figure  # given back once
+    return sku, data, figure
+
+
+def test_a_shopify_cancel_is_one_movement_a_sale_taken_after_it_is_not_given_back(chain):
+    """The orders cursor is read back 10 minutes, so the passes of those minutes read the skipped
+    message again. Noted again, the cancel would count its 2 units as fallen once more: a sale of 1
+    taken since (its orders/create webhook not processed yet) would then look explained by it, and
+    be given back. The cancel is one movement, noted once."""
+    shop = chain.install("cancelado-uma-vez", 1, 1, [1])
+    _sku, data, figure = _sold_then_cancelled_in_shopify(chain, shop, 9401)
+    item = data["inventory_item_id"]
+    chain.set_level(shop, item, 1, figure - 1)  # a sale whose order the app does not know yet
+    stock.run(shop.shop_id)
+    assert chain.level(shop, item, 1) == figure - 1
+
+
+def test_the_quiet_passes_after_a_shopify_cancel_was_handled_cost_no_call(chain, calls):
+    """Once a pass gave the cancelled units back, the passes of the cursor's overlap that read the
+    skipped message again only recheck it (free): no level is read from Shopify again."""
+    shop = chain.install("cancelado-sem-custo", 1, 1, [1])
+    _sold_then_cancelled_in_shopify(chain, shop, 9402)
+    mark = calls.mark()
+    stock.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    assert calls.since(mark) == []
+    # Past the overlap, what remembers the skip was noted goes: no pass reads the message again.
+    with session_scope() as session:
+        gone = utcnow() - CLOSED_OVERLAP - timedelta(minutes=1)
+        session.execute(update(Message).where(Message.unit_key == "order:9402").values(updated_at=gone))
+        session.execute(update(Binding).where(Binding.kind == SKIP_NOTED_KIND).values(updated_at=gone))
+    stock.run(shop.shop_id)
+    with session_scope() as session:
+        assert session.scalars(select(Binding).where(Binding.kind == SKIP_NOTED_KIND)).all() == []
+    assert calls.since(mark) == []
+
+
+def test_a_shopify_cancel_stored_without_its_company_moves_the_store_links_company_only(chain):
+    """An order parked before the orders flow named its company (nro_empresa None), then cancelled
+    in Shopify: its sale was at the store link's company (as `pending_payloads` counts it), so the
+    other company's level is not taken as moved by it: a sale of 1 taken there meanwhile (order not
+    known yet) is not given back."""
+    shop = chain.install("cancelado-sem-empresa", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=6)
+    item = data["inventory_item_id"]
+    _age_erp_row(chain, 1, data["seq_produto"])
+    _age_erp_row(chain, 2, data["seq_produto"])
+    at_2 = chain.level(shop, item, 2)
+    assert at_2 >= 3
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)  # the sale, at the linked company
+    add_pending_order(shop, 9403, None, [{"sku": sku, "quantity": 2}])
+    _cancelled_in_shopify(9403)
+    chain.set_level(shop, item, 2, at_2 - 1)  # a sale at company 2, its order not known yet
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s)
+    assert chain.level(shop, item, 2) == at_2 - 1
