@@ -139,7 +139,13 @@ def edited(
     (the order before the edit) to `shopify_quantity`, restocking what leaves or committing what
     is added, or a variant added, committing its units (a weight split moves one unit to a line
     of its own: nothing net). Every SKU whose units a change may move is read again; those of a
-    change an earlier attempt committed (its answer lost) with a delta not known (0)."""
+    change an earlier attempt committed (its answer lost) with a delta not known (0).
+
+    Worked out once per Shopify line, not per change: a cut of a SKU's own line and a substitute by
+    the same SKU both set that one line (to what they serve together), and Shopify moved the units
+    of its quantity before the edit less the target set, once. A variant added without a line is
+    counted once too (its changes carry the units they add together); a weighed substitute's units
+    go on lines of their own, each counted."""
     current = {line.id: (line.current_quantity, line.sku) for line in lines}
     deltas: dict[str, int] = {}
     for change in changes:
@@ -147,14 +153,24 @@ def edited(
             for sku in (change.sku, change.substitute_sku):
                 if sku:
                     deltas.setdefault(str(sku), 0)
+    weighed: list[tuple[int, Any]] = []
+    last: dict[tuple[str, Any], Any] = {}  # the last target set per line (or variant added)
     for change in committed:
-        if change.adds_weighed or change.line_item_id is None:
-            moved, sku = -(change.shopify_quantity or 0), change.sku
+        if change.adds_weighed:
+            weighed.append((-(change.shopify_quantity or 0), change.sku))
+        elif change.line_item_id is None:
+            last[("variant", change.variant_id or change.sku)] = change
         else:
-            before, line_sku = current.get(change.line_item_id, (None, None))
-            if before is None:
-                continue
-            moved, sku = before - (change.shopify_quantity or 0), change.sku or line_sku
+            last[("line", change.line_item_id)] = change
+    moves = list(weighed)
+    for (kind, key), change in last.items():
+        if kind == "variant":
+            moves.append((-(change.shopify_quantity or 0), change.sku))
+            continue
+        before, line_sku = current.get(key, (None, None))
+        if before is not None:
+            moves.append((before - (change.shopify_quantity or 0), change.sku or line_sku))
+    for moved, sku in moves:
         if sku:
             deltas[str(sku)] = deltas.get(str(sku), 0) + moved
     with session_scope() as session:

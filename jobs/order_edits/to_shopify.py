@@ -599,15 +599,23 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
 
     A change without a line of its own (a substitute) sets its variant: two ERP lines replaced by
     the same new SKU both carry the units they serve together (plan_changes), so the variant is
-    added or set once, not once per ERP line."""
+    added or set once, not once per ERP line. A substitute by a SKU the order has sets that SKU's
+    line, and so does a cut of the line itself, to the same units (plan_changes): the line is set
+    once, by the cut (a second orderEditSetQuantity of one line is one change too many)."""
     pending = []
     by_variant: set[str | None] = set()
+    set_lines = {
+        change.line_item_id
+        for change in changes
+        if change.shopify_quantity is not None
+        and change.line_item_id is not None
+        and _current(lines, change.line_item_id) != change.shopify_quantity
+    }
     for change in changes:
         if change.shopify_quantity is None:
             continue
         if change.line_item_id is not None:
-            current = next((s.current_quantity for s in lines if s.id == change.line_item_id), None)
-            if current != change.shopify_quantity:
+            if change.line_item_id in set_lines:
                 pending.append(change)
             continue
         if change.variant_id in by_variant:
@@ -616,9 +624,13 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
         existing = next((s for s in lines if s.variant_id == change.variant_id), None)
         if existing is None:
             pending.append(change)
-        elif existing.current_quantity != change.shopify_quantity:
+        elif existing.current_quantity != change.shopify_quantity and existing.id not in set_lines:
             pending.append(LineChange(**{**asdict(change), "line_item_id": existing.id}))
     return pending
+
+
+def _current(lines: Sequence[ShopifyLine], line_item_id: str) -> int | None:
+    return next((s.current_quantity for s in lines if s.id == line_item_id), None)
 
 
 def _refuse_other_weighing(

@@ -411,6 +411,23 @@ def test_a_substitute_of_a_sku_the_order_has_adds_to_its_line() -> None:
     assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
 
 
+def test_a_cut_line_that_also_takes_a_substitute_of_its_sku_is_set_once() -> None:
+    """Shopify A x4 and B x2; the ERP serves 2 of A on A's line and replaces B with 1 A: the cut
+    and the substitute both set A's line to 3 (what they serve together), in one
+    orderEditSetQuantity, not two of the same line."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    picked = event(line(1, "A", "4", "2"), line(2, "B", "2", "0"), line(3, "A", "0", "1", replaces=2))
+    shopify = [shopify_line("A", 4), shopify_line("B", 2)]
+    edits = _pending_edits(plan_changes(picked, shopify, VARIANTS), shopify)
+    assert sorted((c.line_item_id, c.shopify_quantity) for c in edits) == [
+        ("gid://shopify/LineItem/A", 3),
+        ("gid://shopify/LineItem/B", 0),
+    ]
+    applied = [shopify_line("A", 3), shopify_line("B", 0)]
+    assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
+
+
 def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
     """Shopify A x2 and A x3 (two lines, two ERP lines); the ERP cuts its second line 3 -> 1: the
     second Shopify line becomes 1, the first keeps its 2 (3 left in all, as the NF-e says)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
+from sqlalchemy import select
+
 from erp.client import ErpClient
 from jobs import stock
 from jobs.order_map import numeric_id
@@ -222,3 +224,119 @@ def test_what_shopify_should_show_counts_a_raise_begun_before_the_last_write_nev
     assert shown([Move("P1E1", 1, 3, earlier)], 19, at) == 19
     assert shown([Move("P1E1", 1, -2, earlier)], 19, at) == 17
     assert shown([Move("P1E1", None, 3, later)], 19, at.replace(tzinfo=None)) == 22  # a naive time is UTC
+
+
+def _cut_and_substituted_by_the_same_sku(world: World) -> tuple[str, str, LinkedOrder]:
+    """X ordered 4, Y 2, both in the ERP; the ERP serves 2 of X on X's line and replaces Y with 1
+    unit of X: X's Shopify line goes 4 -> 3 (2 + 1), Y's 2 -> 0."""
+    stock_ready(world)
+    x, y = unit_skus(world)[:2]
+    set_erp_row(world, x, 20)
+    set_erp_row(world, y, 30)
+    stock.run(world.shop_id)
+    order = world.linked_order([(x, 4), (y, 2)], gateway="pix")
+    in_the_erp(world, order, [(x, 4), (y, 2)])
+    stock.run(world.shop_id)
+    x_ean = next(s.ean for s in world.chain.skus if s.id_sku == x)
+    world.erp.separate(
+        order.nro,
+        cuts={order.lines[x]: 2},
+        substitutions=[{"seqItem": order.lines[y], "codAcesso": x_ean, "qtd": 1}],
+    )
+    return x, y, order
+
+
+def test_a_cut_and_a_substitute_by_the_same_sku_on_one_line_restock_once(world: World) -> None:
+    """The cut and the substitute both set X's one line to 3: Shopify restocks 1 unit of X, not 2,
+    and the next pass brings both SKUs to the ERP's figures."""
+    x, y, _order = _cut_and_substituted_by_the_same_sku(world)
+    stock.run(world.shop_id)  # the stock pass first: both ERP rows moved
+    figures = {x: erp_figure(world, x), y: erp_figure(world, y)}
+    assert {s: world.stock(s)["available"] for s in figures} == figures
+    world.poll()  # the picking edit
+    assert world.stock(x)["available"] == figures[x] + 1  # Shopify restocked 1 unit of X
+    stock.run(world.shop_id)
+    assert {s: world.stock(s)["available"] for s in figures} == figures
+
+
+def test_a_level_a_picking_edit_moved_is_right_though_the_order_and_the_erp_rows_are_old(
+    world: World,
+) -> None:
+    """The same, the order taken hours before its picking and the picking's ERP row changes
+    minutes old by the passes after the edit: no ERP row and no orders message brings X's level
+    back, only the edit's recorded movement does, and it must be right the first time."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from ledger.models import Message, utcnow
+    from sandbox.consinco import tables as t
+
+    x, y, _order = _cut_and_substituted_by_the_same_sku(world)
+    with session_scope() as session:
+        old = utcnow() - timedelta(hours=2)
+        session.execute(
+            update(Message)
+            .where(Message.shop_id == world.shop_id, Message.flow == "orders")
+            .values(updated_at=old, created_at=old)
+        )
+    stock.run(world.shop_id)
+    figures = {x: erp_figure(world, x), y: erp_figure(world, y)}
+    assert {s: world.stock(s)["available"] for s in figures} == figures
+    pe = t.mrl_produtoempresa
+    seqs = [s.seq_produto for s in world.chain.skus if s.id_sku in figures]
+    with world.erp.store.write() as (conn, now):
+        conn.execute(
+            pe.update()
+            .where(pe.c.nroempresa == NRO_EMPRESA, pe.c.seqproduto.in_(seqs))
+            .values(dtaalteracao=now - timedelta(minutes=30))
+        )
+    world.poll()  # the picking edit
+    for _ in range(3):
+        stock.run(world.shop_id)
+    assert {s: world.stock(s)["available"] for s in figures} == figures
+
+
+def test_a_picking_edit_counts_what_shopify_moved_once_per_line(world: World) -> None:
+    """Two committed changes setting one line (a cut, and a substitute merged onto the same line)
+    moved its units once: from its quantity before the edit to the target set (4 -> 3, 1 unit
+    back), not once per change. A variant added is counted once too, a weighed substitute's units
+    (lines of their own) each time."""
+    from jobs import stock_reread
+    from jobs.order_edits.to_shopify import LineChange
+    from ledger.models import Binding
+    from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
+
+    def shopify_line(sku: str, quantity: int) -> ShopifyLine:
+        gid = f"gid://shopify/LineItem/{sku}"
+        return ShopifyLine(
+            gid, sku, sku, quantity, quantity, f"gid://shopify/ProductVariant/{sku}", None, None, None
+        )
+
+    def change(item: int, sku: str, target: int, line: str | None, **more) -> LineChange:
+        variant = f"gid://shopify/ProductVariant/{sku}"
+        return LineChange(
+            f"event:7:item:{item}", "cut", sku, Decimal(4), Decimal(2), "r",
+            line_item_id=line, variant_id=variant, shopify_quantity=target, **more,
+        )  # fmt: skip
+
+    lines = [shopify_line("X", 4), shopify_line("Y", 2)]
+    cut = change(1, "X", 3, lines[0].id)
+    merged = change(3, "X", 3, lines[0].id, substitute_sku="X")
+    replaced = change(2, "Y", 0, lines[1].id, substitute_sku="X")
+    added = [change(4, "S", 2, None), change(5, "S", 2, None)]  # two ERP lines, the variant added once
+    weighed = [change(6, "K", 2, None, charge_total=Decimal("9.90")) for _ in range(2)]
+    committed = [cut, replaced, merged, *added, *weighed]
+    stock_reread.edited(world.shop_id, NRO_EMPRESA, 7, committed, committed, lines)
+    with session_scope() as session:
+        found = session.execute(
+            select(Binding.erp_id, Binding.data).where(
+                Binding.shop_id == world.shop_id, Binding.kind == stock_reread.REREAD_KIND
+            )
+        ).all()
+    assert {erp_id: data["delta"] for erp_id, data in found} == {
+        "X|event:7": 1,
+        "Y|event:7": 2,
+        "S|event:7": -2,
+        "K|event:7": -4,
+    }
