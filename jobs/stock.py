@@ -46,7 +46,8 @@ reserved the order and it still counted as pending is computed again. A level Sh
 itself (the app's restocking cancel or picking edit, an order cancelled in Shopify before the ERP
 had it: jobs.stock_reread) is read before it is written, whatever the ledger says. A company
 mapped to a location but inactive in the ERP (a store closed) is not skipped silently: its levels
-are set to 0 and a failed message names it (jobs.stock_closed).
+are set to 0 and a failed message names it (jobs.stock_closed); units the app's own restocking
+cancel or picking edit puts back there later are set to 0 again.
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ def _run(
     client = shopify_for_shop(shop.domain, lane="background")
     try:
         listed = erp.companies()
-        closed = stock_closed.close(shop_id, listed, shop.locations)  # mapped, inactive: zeroed, shown
+        closed = stock_closed.close(shop_id, listed, shop.locations, moves)  # mapped, inactive: zeroed
         result.closed = sorted(closed)
         if companies is None:
             companies = [c.nro_empresa for c in listed if c.active]

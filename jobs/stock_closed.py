@@ -6,6 +6,10 @@ silently: its location keeps selling the last levels written, units of a store t
 no message says why. A supermarket expects a closed store not to sell, so each pass (`close`):
 - records every level the company sent to be set to 0 (jobs.stock_vacate.note_closed; settled in
   the same pass with compare-and-swap, a level a person raised since left alone and named);
+- records again, to be set to 0, the levels the app itself put units back on at the location
+  since (its restocking cancel of one of the store's orders, a picking edit's cut: movements
+  jobs.stock_reread recorded, which only the company's own pass would read, and a closed store
+  has none), a level those movements explain being the app's to clear, not a person's;
 - forgets where its levels were written (its "stock_location" marker), so a company reactivated
   gets a full pass writing every level at its location again, compared with what Shopify shows;
 - fails one message per company (unit "stock:<company>:inactive", code COMPANY_INACTIVE) naming
@@ -20,8 +24,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from jobs import stock_vacate
-from ledger import trace
+from jobs import stock_reread, stock_vacate
+from ledger import bindings, trace
+from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
@@ -31,17 +36,24 @@ FLOW = "stock"
 LOCATION_KIND = "stock_location"  # jobs.stock's marker of where a company's levels were written
 
 
-def close(shop_id: int, companies: Iterable[Any], locations: dict[int, str]) -> dict[int, str]:
+def close(
+    shop_id: int,
+    companies: Iterable[Any],
+    locations: dict[int, str],
+    moves: stock_reread.Moves | None = None,
+) -> dict[int, str]:
     """The mapped companies the ERP lists as inactive, or no longer lists (`companies`:
     erp.records.Company), each closed as the module says; {company: its location}. Messages of
     companies no longer closed end done. An ERP listing no company at all closes nothing (an
-    answer that empty says nothing about any store)."""
+    answer that empty says nothing about any store). `moves`: the levels Shopify moved itself
+    (jobs.stock_reread) the stock pass read."""
     listed = {c.nro_empresa: c.active for c in companies}
     closed = {c: loc for c, loc in locations.items() if listed and not listed.get(c)}
     with session_scope() as session:
         _settle(session, shop_id, closed)
         for company, location in sorted(closed.items()):
             stock_vacate.note_closed(session, shop_id, company)
+            _note_put_back(session, shop_id, company, location, moves or stock_reread.Moves())
             session.execute(
                 delete(Binding).where(
                     Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
@@ -72,6 +84,24 @@ def close(shop_id: int, companies: Iterable[Any], locations: dict[int, str]) -> 
                 ),
             )
     return closed
+
+
+def _note_put_back(
+    session: Any, shop_id: int, company: int, location: str, moves: stock_reread.Moves
+) -> None:
+    """The levels the app's own movements may have raised at the closed store's location, recorded
+    to be set to 0 again; the company's own movements are then done with (the record stands for
+    them, so a pass retried after a failure does not count them twice)."""
+    put_back = {sku: stock_reread.put_back(found) for sku, found in moves.at(company).items()}
+    put_back = {sku: units for sku, units in put_back.items() if units != 0}  # 0: only lowered
+    variants = bindings.get_many(session, shop_id, VARIANT_KIND, put_back)
+    items = {
+        item: put_back[sku]
+        for sku, variant in variants.items()
+        if (item := (variant.data or {}).get("inventory_item_id"))
+    }
+    stock_vacate.note_put_back(session, shop_id, company, location, items)
+    stock_reread.forget(session, shop_id, moves.only(company))
 
 
 def _settle(session: Any, shop_id: int, closed: dict[int, str]) -> None:

@@ -53,6 +53,7 @@ class Move:
     company: int | None  # None: not known, read at every company's location
     delta: int  # units Shopify's "available" moved by (0: not known)
     at: datetime
+    key: str = ""  # its "stock_reread" binding's erp_id
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Moves:
             if move.company in (None, company):
                 out.setdefault(move.sku, []).append(move)
         return out
+
+    def only(self, company: int) -> Moves:
+        """The movements recorded for `company` itself (not those of no known company)."""
+        found = tuple(m for m in self.found if m.company == company)
+        return Moves(found, {m.key: (self.read or {})[m.key] for m in found if m.key in (self.read or {})})
 
 
 def recheck_products(session: Any, shop_id: int, skus: Iterable[str]) -> set[str]:
@@ -194,6 +200,7 @@ def read(session: Any, shop_id: int) -> Moves:
                 None if company is None else int(company),
                 int(data.get("delta") or 0),
                 _aware(datetime.fromisoformat(data["at"])) if data.get("at") else _aware(at),
+                erp_id,
             )
         )
     return Moves(tuple(found), asked)
@@ -209,6 +216,15 @@ def shown(moves: Sequence[Move], sent: int, since: datetime) -> int:
     began before `since` may be in `sent` already and counts only when it lowered the level."""
     since = _aware(since)
     return sent + sum(m.delta for m in moves if m.at > since or m.delta < 0)
+
+
+def put_back(moves: Sequence[Move]) -> int | None:
+    """The units these movements may have put back on sale: their raises summed, None when one of
+    a size not known (0: a restocking cancel) may have raised the level by any amount; 0 when they
+    only lowered it."""
+    if any(m.delta == 0 for m in moves):
+        return None
+    return sum(m.delta for m in moves if m.delta > 0)
 
 
 def _aware(at: datetime) -> datetime:

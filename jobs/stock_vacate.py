@@ -22,7 +22,8 @@ Each pass then settles the records whose turn came:
 - the location is mapped to the record's company again: its own pass writes its levels there,
   and the record is dropped;
 - the record's company is inactive in the ERP while still mapped (jobs.stock_closed: a store
-  closed, `note_closed` recorded every level it sent): they are set to 0 at once.
+  closed, `note_closed` recorded every level it sent, and `note_put_back` the levels the app's
+  own restocking cancel or picking edit raised there since): they are set to 0 at once.
 
 Compare-and-swap as in every stock write: changeFromQuantity is the level Shopify shows, read
 first. A level above the one we sent (raised by a person since) is left as it is and named; one
@@ -37,7 +38,7 @@ ends done once they are set to 0 or the record is settled otherwise.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,27 @@ def note_closed(session: Any, shop_id: int, company: int) -> None:
         shop_id,
         Binding.erp_id.like(f"{company}:%") & Binding.data["location"].as_string().is_not(None),
     )
+
+
+def note_put_back(
+    session: Any, shop_id: int, company: int, location: str, put_back: Mapping[str, int | None]
+) -> None:
+    """`company` is closed (jobs.stock_closed) and the app's own restocking cancel or picking edit
+    put units back on sale at its `location` (jobs.stock_reread; `put_back`: inventory item ->
+    how many, None when not known): record those levels to be set to 0 again. What the record
+    holds is the level Shopify should show: the one last written there (0 once the store was
+    zeroed; the level still to clear when its record waits) plus the units put back since, so a
+    level those movements explain is the app's to clear, not a person's (None: any level is)."""
+    if not put_back:
+        return
+    key = f"{company}@{location}"
+    existing = bindings.get_many(session, shop_id, VACATE_KIND, [key]).get(key)
+    items = dict(((existing.data or {}).get("items") or {}) if existing is not None else {})
+    for item, units in put_back.items():
+        last = items.get(item, 0)
+        items[item] = None if units is None or last is None else int(last) + units
+    row = BindingRow(key, location, None, {"company": company, "items": items})
+    bindings.upsert_many(session, shop_id, VACATE_KIND, [row])
 
 
 def _record(session: Any, shop_id: int, where: Any) -> None:
@@ -213,7 +235,7 @@ def _vacate(
     key: str,
     location: str,
     company: int,
-    items: dict[str, int],
+    items: dict[str, int | None],
     result: VacateRun,
 ) -> None:
     with session_scope() as session:
@@ -229,7 +251,7 @@ def _vacate(
         message_id, attempt = message.id, f"{message.id}:{message.attempts}"
     zeroed, left, refused = 0, [], []
     failure: BaseException | None = None
-    kept: dict[str, int] = {}
+    kept: dict[str, int | None] = {}
     try:
         ids = sorted(items)
         for start in range(0, len(ids), MAX_ITEMS_PER_CALL):
@@ -275,9 +297,10 @@ def _vacate(
 
 
 def _clear(
-    client: AdminClient, domain: str, company: int, location: str, attempt: str, items: dict[str, int]
+    client: AdminClient, domain: str, company: int, location: str, attempt: str, items: dict[str, int | None]
 ) -> tuple[int, list[str], list[tuple[str, str]]]:
-    """Set the items' levels at `location` to 0 (compare-and-swap); (zeroed, left, refused)."""
+    """Set the items' levels at `location` to 0 (compare-and-swap); (zeroed, left, refused). An
+    item's figure is the highest level that is ours to clear (None: any, `note_put_back`)."""
     left: list[str] = []
     refused: list[tuple[str, str]] = []
     live = dict(items)
@@ -288,7 +311,7 @@ def _clear(
             now = seen.get(item)
             if now is None or not now.tracked or now.available is None or now.available <= 0:
                 continue  # gone, untracked, not stocked there, or nothing to clear
-            if now.available > sent:
+            if sent is not None and now.available > sent:
                 left.append(item)  # raised since we wrote it: a person's, not ours to clear
             else:
                 order.append((item, now.available))
