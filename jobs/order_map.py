@@ -149,8 +149,12 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
     status = (order.financial_status or "").upper()
     if status not in ready:
         return False
-    if status in ("PAID", "PARTIALLY_REFUNDED"):
-        return True  # paid in full once; what was given back since is the merchant's doing
+    if status == "PAID":
+        return True
+    if status == "PARTIALLY_REFUNDED":
+        # Paid in full once, then partly given back (the merchant's doing): it goes. Partly paid
+        # and then partly given back also reads PARTIALLY_REFUNDED: that one waits for the rest.
+        return unpaid_balance(order, counting_refunds=False) == 0
     # Partly paid or authorised while a payment is still PENDING (a gift card taken, the Pix not
     # yet paid): nothing covers the rest yet, so it waits like an unpaid order.
     if any(
@@ -163,12 +167,13 @@ def is_ready(order: Order, payment_confirmation: str) -> bool:
     return unpaid_balance(order) == 0
 
 
-def unpaid_balance(order: Order) -> Decimal:
+def unpaid_balance(order: Order, counting_refunds: bool = True) -> Decimal:
     """What the order's current total is short of the money its payments kept plus the
-    authorisations still open (money_kept); 0 when covered or the total was not read."""
+    authorisations still open (money_kept; with `counting_refunds` False, what they took before
+    any was given back); 0 when covered or the total was not read."""
     if order.current_total is None:
         return ZERO
-    return max(ZERO, cents(order.current_total.amount - money_kept(order)))
+    return max(ZERO, cents(order.current_total.amount - money_kept(order, refunds=counting_refunds)))
 
 
 def stock_lines(
@@ -362,10 +367,10 @@ def open_authorisation(txn: Transaction, transactions: list[Transaction]) -> Dec
     return max(ZERO, _amount(txn) - captured)
 
 
-def money_kept(order: Order, gateway: str | None = None) -> Decimal:
+def money_kept(order: Order, gateway: str | None = None, refunds: bool = True) -> Decimal:
     """What the order's payments (of one gateway, when named) took and kept: successful SALE and
     CAPTURE, plus authorisations still open, less successful REFUND (money given back before the
-    import). A PENDING, FAILED, voided or lapsed payment took nothing."""
+    import; not with `refunds` False). A PENDING, FAILED, voided or lapsed payment took nothing."""
     key = gateway_key(gateway) if gateway is not None else None
     kept = ZERO
     for txn in order.transactions:
@@ -375,7 +380,7 @@ def money_kept(order: Order, gateway: str | None = None) -> Decimal:
             kept += open_authorisation(txn, order.transactions)
         elif txn.status == "SUCCESS" and txn.kind in ("SALE", "CAPTURE"):
             kept += _amount(txn)
-        elif txn.status == "SUCCESS" and txn.kind == "REFUND":
+        elif txn.status == "SUCCESS" and txn.kind == "REFUND" and refunds:
             kept -= _amount(txn)
     return cents(kept)
 

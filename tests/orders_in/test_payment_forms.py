@@ -190,6 +190,20 @@ def test_an_order_paid_in_full_then_partly_refunded_goes_whatever_the_refund():
     assert order_map.is_ready(order, "paid") and order_map.is_ready(order, "authorized")
 
 
+def test_a_partly_paid_order_then_partly_refunded_still_waits_for_the_rest():
+    """Gift card 30, the Pix of 70 FAILED, then 5 given back to the gift card: Shopify says
+    PARTIALLY_REFUNDED (less given back than paid), but only 25 of 100 was kept: it waits."""
+    order = order_of(
+        "PARTIALLY_REFUNDED",
+        txn(1, "gift_card", "SALE", "SUCCESS", "30.00"),
+        txn(2, "Pix", "SALE", "FAILURE", "70.00"),
+        txn(3, "gift_card", "REFUND", "SUCCESS", "5.00", parent=1),
+        price="80.10",
+    )
+    assert order_map.unpaid_balance(order) == Decimal("75.00")
+    assert not order_map.is_ready(order, "paid") and not order_map.is_ready(order, "authorized")
+
+
 def test_a_partly_paid_order_waits_saying_what_is_missing_then_goes_when_paid(world):
     """Against both sandboxes, "authorized" setting: a gift card took R$ 5.00 and the boleto for
     the rest failed. The order waits (its stock held), saying how much is not paid; nothing goes
