@@ -36,6 +36,18 @@ def find_link(session: Session, shop_id: int, order_id: str | int) -> OrderLink 
     ).one_or_none()
 
 
+def mark_unsent_cancelled(link: OrderLink | None, financial_status: str | None = None) -> None:
+    """An order cancelled in Shopify before it reached the ERP: its link (an order parked or
+    refused before it was mapped has one, for the Orders page) is marked cancelled, so the page
+    does not list it as a live order missing from the ERP. A link with an ERP number is the
+    cancellations flow's to close."""
+    if link is None or link.nro_pedvenda is not None or link.cancelled_at is not None:
+        return
+    link.cancelled_at = utcnow()
+    if financial_status:
+        link.shopify_status = financial_status
+
+
 def company_for(session: Session, shop_id: int, location_ids: list[str]) -> int | None:
     """The ERP company that fulfils an order: the first of its locations mapped to one, else the
     store link's; None when neither tells. Known before the settings are checked, so an order

@@ -49,6 +49,7 @@ from jobs.order_lookup import (
     ensure_link,
     find_link,
     line_companies,
+    mark_unsent_cancelled,
     payment_codes,
     refuse_several_companies,
     resolve_target,
@@ -463,6 +464,7 @@ def _prepare(
         # that may is posted again above), so there is nothing for the cancellation to cancel.
         if order.cancelled_at:
             trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
+            mark_unsent_cancelled(link, order.financial_status)
             return MessageStatus.SKIPPED.value
         not_ours = not_for_erp(read, installed_first)
         if not_ours is not None:

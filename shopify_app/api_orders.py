@@ -56,7 +56,7 @@ def _held_text() -> ScalarSelect[Any]:
 
 FILTERS: dict[str, Any] = {
     "needs_attention": lambda: OrderLink.needs_attention.is_not(None) | exists().where(_held_where()),
-    "not_in_erp": lambda: OrderLink.nro_pedvenda.is_(None),
+    "not_in_erp": lambda: OrderLink.nro_pedvenda.is_(None) & OrderLink.cancelled_at.is_(None),
     "in_erp": lambda: (
         OrderLink.nro_pedvenda.is_not(None) & OrderLink.cancelled_at.is_(None) & OrderLink.nfe_key.is_(None)
     ),

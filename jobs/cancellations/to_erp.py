@@ -40,7 +40,7 @@ from jobs import order_clients, order_map, order_posted
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import to_erp as edits_to_erp
-from jobs.order_lookup import find_link, shop_id_for
+from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import trace
 from ledger.db import session_scope
@@ -126,6 +126,7 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
                 return _unsure(session, shop_id, num, link, message)
         if link is None or link.nro_pedvenda is None:
             closed = close_never_sent(session, shop_id, num)
+            mark_unsent_cancelled(link)
             trace.skip(
                 session,
                 message,

@@ -18,6 +18,7 @@ from ledger.models import MessageStatus, Shop
 from settings import Settings
 from shopify_app.enqueue import resume_parked
 
+from .test_edits_and_cancels import cancel_in_shopify
 from .test_not_for_erp import change_order
 
 Orders = Callable[..., list[dict]]
@@ -94,3 +95,26 @@ def test_orders_parked_on_a_setting_or_refused_are_flagged_and_a_test_order_is_n
     assert "seqCanalVenda" in flagged[unset] and "529.982.247-24" in flagged[refused]
     assert {o["shopify_order_id"] for o in orders_page(status="not_in_erp")} == {unset, refused}
     assert orders_page(q=world.order_doc(trial)["name"]) == []
+
+
+def test_a_parked_order_cancelled_in_shopify_is_listed_cancelled_not_as_missing_from_the_erp(
+    world, orders_page
+):
+    """Parked (its link written early for this page), then cancelled in Shopify: the cancellation
+    closes it as never sent, and the page lists it under "Cancelled", not as a live order the ERP
+    is missing (a person might otherwise enter it in the ERP by hand)."""
+    with session_scope() as session:
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    gid = world.place(gateway="pix")
+    world.drain()
+    assert world.message(gid).status == MessageStatus.PARKED.value
+    name = world.order_doc(gid)["name"]
+
+    cancel_in_shopify(world, gid)
+    world.drain()
+    assert world.message(gid).status == MessageStatus.SKIPPED.value  # closed as never sent
+    [row] = orders_page(q=name)
+    assert row["cancelled_at"] is not None
+    assert gid in [o["shopify_order_id"] for o in orders_page(status="cancelled")]
+    assert gid not in [o["shopify_order_id"] for o in orders_page(status="not_in_erp")]
+    assert gid not in [o["shopify_order_id"] for o in orders_page(status="needs_attention")]
