@@ -21,6 +21,7 @@ import importlib
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
@@ -28,7 +29,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from sqlalchemy import text
 
-from ledger import db, flows, kv
+from ledger import db, flows, kv, run_outcome
 from ledger.queues import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,12 @@ class LedgerWorker(QuietHeartbeat, Worker):
         db.get_engine().dispose(close=False)
         kv.reset_clients()
         super().main_work_horse(job, queue)
+
+    def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+        """RQ fails (and retries) a job whose horse died without its failure callback: the run's
+        outcome on its schedule row is written here instead (ledger.run_outcome)."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        run_outcome.horse_killed(job, ret_val)
 
 
 class LedgerSimpleWorker(QuietHeartbeat, SimpleWorker):

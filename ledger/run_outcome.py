@@ -12,7 +12,9 @@ write the outcome with when it ended and the exception's line:
 
 RQ calls the failure callback before it decides on the retry, and decides from the same
 `job.retries_left` (a job that zeroes it for a bug fails at once, and is shown failed); a job
-whose worker died (AbandonedJobError) goes through it too. The run job's first argument is the
+whose worker died (AbandonedJobError) goes through it too. A forked work horse killed under the
+job (the OOM killer, RQ's hard kill at the timeout) is failed and retried by RQ without that
+callback: jobs.worker.LedgerWorker reports it here (`horse_killed`). The run job's first argument is the
 shop id (`run(shop_id)`, ledger.flows). A callback never raises: RQ takes a raising success
 callback for a failed run, and a raising failure callback for the run's own error.
 """
@@ -20,10 +22,11 @@ callback for a failed run, and a raising failure callback for the run's own erro
 from __future__ import annotations
 
 import logging
+import os
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, update
 
 from ledger.db import session_scope
 from ledger.errors import IntegrationError
@@ -68,16 +71,31 @@ def error_line(exc_type: type[BaseException] | None, exc_value: BaseException | 
     return (f"{name}: {first}" if first else name)[:ERROR_MAX]
 
 
-def record(shop_id: int, schedule: str, status: str, error: str | None) -> bool:
-    """Write one run's outcome on the schedule's row; False when it has none (deleted since).
+def horse_killed(job: Any, ret_val: int | None) -> None:
+    """The forked work horse running `job` died (a signal): RQ fails the job and decides its
+    retry from the same `retries_left`, without calling the job's failure callback."""
+    dead = f"signal {os.WTERMSIG(ret_val)}" if ret_val and os.WIFSIGNALED(ret_val) else f"status {ret_val}"
+    status = RUN_RETRYING if job.should_retry else RUN_FAILED
+    _record(job, status, f"WorkHorseKilled: the worker process running it died ({dead}; out of memory?)")
 
-    A row an uninstall stopped keeps its status: a reinstall reads it to turn the row back on."""
+
+def record(shop_id: int, schedule: str, status: str, error: str | None) -> bool:
+    """Write one run's outcome on the schedule's row; False when it has none (deleted since) or
+    an uninstall stopped it: a reinstall reads that status to turn the row back on. One UPDATE
+    with the check in its WHERE: PostgreSQL re-checks it after waiting for an uninstall's lock on
+    the row, where a read then a write would overwrite the uninstall's status."""
     with session_scope() as session:
-        row = session.scalar(select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == schedule))
-        if row is None or row.last_status == STOPPED_BY_UNINSTALL:
-            return False
-        row.last_status, row.last_ended_at, row.last_error = status, utcnow(), error
-    return True
+        written = session.execute(
+            update(Schedule)
+            .where(
+                Schedule.shop_id == shop_id,
+                Schedule.flow == schedule,
+                or_(Schedule.last_status.is_(None), Schedule.last_status != STOPPED_BY_UNINSTALL),
+            )
+            .values(last_status=status, last_ended_at=utcnow(), last_error=error)
+            .execution_options(synchronize_session=False)
+        )
+    return bool(written.rowcount)
 
 
 def _record(job: Any, status: str, error: str | None) -> None:

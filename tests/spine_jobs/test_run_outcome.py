@@ -5,17 +5,20 @@ ended and its error line. Without it, a stock pass with the ERP down through eve
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from jobs import order_events, scheduler
+from jobs.worker import build_worker
 from ledger import queues, run_outcome
-from ledger.db import session_scope
+from ledger.db import get_engine, session_scope
 from ledger.errors import Transient
 from ledger.models import Schedule
 from ledger.schedules import STOPPED_BY_UNINSTALL, ensure_default_schedules
@@ -97,6 +100,53 @@ def test_a_run_whose_worker_died_is_shown_retrying(schedules, rconn):
     job.retries_left = 0
     run_outcome.failed(job, rconn, None, None, None)
     assert (row(shop_id, "stock").last_status, row(shop_id, "stock").last_error) == ("failed", "Error")
+
+
+def test_a_run_whose_forked_horse_is_killed_is_shown_retrying_then_failed(schedules, rconn):
+    """The forking worker's horse killed under a run (the OOM killer in a big load, RQ's hard
+    kill): RQ fails and retries the job without its failure callback; the row says so anyway,
+    not yesterday's "ok"."""
+    shop_id, catalog = schedules, Queue("catalog", connection=rconn)
+    run_outcome.record(shop_id, "stock", "ok", None)  # yesterday's pass went fine
+    killed = "spine_jobs.handlers.horse_killed"
+    job = queues.enqueue(killed, shop_id, queue=queues.CATALOG, job_id="stock-oom", schedule="stock")
+    build_worker(("catalog",), conn=rconn).work(burst=True, with_scheduler=False)  # forks a horse
+    assert job.get_status() == JobStatus.SCHEDULED  # RQ runs it again
+    stock = row(shop_id, "stock")
+    assert stock.last_status == "retrying", stock.last_status
+    assert "WorkHorseKilled" in stock.last_error and "signal 9" in stock.last_error
+    for _ in range(len(queues.RETRY_INTERVALS)):
+        run_retries_now(rconn, catalog)
+        build_worker(("catalog",), conn=rconn).work(burst=True, with_scheduler=False)
+    assert FailedJobRegistry(queue=catalog).get_job_ids() == ["stock-oom"]
+    assert row(shop_id, "stock").last_status == "failed"
+
+
+def test_an_outcome_landing_while_an_uninstall_commits_keeps_the_row_stopped(schedules):
+    """PostgreSQL: the run's outcome is written while app/uninstalled's transaction holds the
+    row; once it commits, the outcome must not overwrite "uninstalled" (a reinstall turns back
+    on only the rows it stopped)."""
+    shop_id = schedules
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("row-lock interleaving is a PostgreSQL property")
+    uninstall = get_engine().connect()
+    tx = uninstall.begin()
+    uninstall.execute(
+        text(
+            "UPDATE schedules SET enabled = false, last_status = 'uninstalled' WHERE shop_id = :s AND enabled"
+        ),
+        {"s": shop_id},
+    )
+    ended = threading.Thread(target=run_outcome.record, args=(shop_id, "stock", "failed", "401"))
+    ended.start()  # the stock run's failure callback (its token was just revoked)
+    time.sleep(0.5)
+    tx.commit()
+    uninstall.close()
+    ended.join(10)
+    assert row(shop_id, "stock").last_status == STOPPED_BY_UNINSTALL
+    with session_scope() as session:  # the merchant reinstalls
+        ensure_default_schedules(session, shop_id)
+    assert row(shop_id, "stock").enabled
 
 
 def test_an_outcome_never_undoes_what_an_uninstall_stopped(schedules):
