@@ -27,8 +27,6 @@ include the change time, so a row changed again is new.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable, Collection, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -38,6 +36,7 @@ from erp import fields as f
 from erp.errors import ErpUnexpectedShape
 from erp.names import Names
 from erp.page_plan import PagePlan
+from erp.prefetch import Prefetched
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class ChangeRead(Generic[T]):
         self.malformed: list[tuple[Any, ErpUnexpectedShape]] = []
         self._started = False
         self._order_logged = False
-        self._prefetched: _Prefetched | None = None
+        self._prefetched: Prefetched | None = None
 
     def __iter__(self) -> Iterator[T]:
         return (record for page in self.by_page() for record in page)
@@ -129,9 +128,9 @@ class ChangeRead(Generic[T]):
 
     def _record_pages(self) -> Iterator[list[T]]:
         pages: Iterator[_Page[T]] = (
-            _Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
+            Prefetched(self._pages(), self.prefetch) if self.prefetch > 0 else self._pages()
         )
-        self._prefetched = pages if isinstance(pages, _Prefetched) else None
+        self._prefetched = pages if isinstance(pages, Prefetched) else None
         boundary_from: datetime | None = None
         latest_seen: datetime | None = None
         newest_day_only: datetime | None = None  # the newest change time that was a date alone
@@ -189,7 +188,7 @@ class ChangeRead(Generic[T]):
                 self.yielded += len(records)
                 yield records
         finally:
-            if isinstance(pages, _Prefetched):
+            if isinstance(pages, Prefetched):
                 pages.close()
         if not self._erp_snapshot:
             # The ERP gave no snapshot: the app's own clock is no watermark (the ERP's may be
@@ -385,60 +384,3 @@ class _Coverage:
                 f"nothing: the server caps PageSize and stopped serving (does it page by the size "
                 f"asked?). Nothing was marked read; check the ERP's paging, or map its has-next "
                 f"flag in CONSINCO_FIELD_MAP envelope.has_next")  # fmt: skip
-
-
-_DONE = object()
-
-
-class _Prefetched:
-    """Iterates a page generator in a worker thread, up to `depth` pages ahead of the consumer.
-
-    Why: the ERP builds the next page (a round trip of tens of milliseconds) while this process
-    transforms the current one; the worker mostly waits on the socket (and parses what it gets),
-    so even with the GIL the two overlap. Errors surface to the consumer in page order; closing the iterator
-    early stops the worker after its request in flight (joined, so the client's HTTP session is
-    never used by two threads at once).
-    """
-
-    def __init__(self, pages: Iterator[Any], depth: int) -> None:
-        self._pages = pages
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, name="erp-page-prefetch", daemon=True)
-        self._thread.start()
-
-    def _put(self, item: Any) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _work(self) -> None:
-        try:
-            for body in self._pages:
-                if not self._put((body, None)):
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there in page order
-            self._put((None, exc))
-            return
-        self._put((_DONE, None))
-
-    def __iter__(self) -> Iterator[Any]:
-        while True:
-            body, exc = self._queue.get()
-            if exc is not None:
-                raise exc
-            if body is _DONE:
-                return
-            yield body
-
-    def ready(self) -> bool:
-        """A page (or the end, or an error) is waiting: the next step of the iterator won't block."""
-        return not self._queue.empty()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
