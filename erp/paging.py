@@ -1,26 +1,27 @@
 """Paged, incremental reads: the envelope loop, the overlap window and its de-duplication.
 
 The contract (docs/consinco-api.md section 3): page 1 fixes `dtaHorSnapshot`; later pages echo
-`nextCursor` and `DtaHorSnapshot`; `DtaHorAlteracao` is inclusive. A server that gives no cursor
-may page by plain offset (TDN names only Page and PageSize), where a row changed mid-read shifts
-the rows after it past a page boundary: the next request then starts at the newest change time
-served, Page=1 (erp/page_plan.py: runs of one change time and pages out of change-time order go
-by page number). Without `hasNext` (the envelope is [assumed]) the read goes on while `total` says
-rows remain or pages come back full (see ChangeRead._more_without_flag), and a read that ends
-short of its `total` for no reason the contract gives is an error, not a complete read
-(_Coverage). Reads start `overlap` before the caller's watermark so a clock skew between the
-ERP's writers and its snapshot cannot hide a row: rows may come twice across runs, never be
-missed. `ChangeRead.snapshot` is the next watermark; `ChangeRead.boundary` lists the (key,
-change time) pairs the next read will see again, and passing it back as `skip` drops them.
+`nextCursor` and `DtaHorSnapshot`; `DtaHorAlteracao` is inclusive. A server that gives no cursor may
+page by plain offset (TDN names only Page and PageSize), where a row changed mid-read shifts the
+rows after it past a page boundary: the next request then starts at the newest change time served,
+Page=1 (erp/page_plan.py: runs of one change time go by page number, each page checked for a shift;
+so do servers ordering otherwise or comparing by `>`). Without `hasNext` (the envelope is [assumed])
+the read goes on while `total` says rows remain or pages come back full (see
+ChangeRead._more_without_flag), and a read that ends short of its `total` for no reason the contract
+gives is an error, not a complete read (_Coverage). Reads start `overlap` before the caller's
+watermark so a clock skew between the ERP's writers and its snapshot cannot hide a row: rows may
+come twice across runs, never be missed. `ChangeRead.snapshot` is the next watermark;
+`ChangeRead.boundary` lists the (key, change time) pairs the next read will see again, and passing
+it back as `skip` drops them.
 
 A change column that holds a date alone (Consinco's DTA columns, e.g. MRL_PRODEMPSEG.DTAALTERACAO,
 against DTAHOR date-times) stamps every later change of that day with the same value: such a read's
 `snapshot` is the start of its day in the ERP's zone, so the next read sees the day again (the
 flows' digests make the re-read cost no Shopify call), and its rows stay out of `boundary`.
 
-Within one read a page boundary served twice (an inclusive cursor, offset paging on an older
-server, a request restarted at the newest change time served) is dropped by remembering the keys
-of the current and previous page: bounded memory even for a 500,000-row initial load. Keys
+Within one read a page boundary served twice (an inclusive cursor, offset paging on an older server,
+a request restarted at the newest change time served, a page asked again) is dropped by remembering
+the keys of the current and previous page: bounded memory even for a 500,000-row initial load. Keys
 include the change time, so a row changed again is new.
 """
 
@@ -35,7 +36,7 @@ from typing import Any, Generic, TypeVar
 from erp import fields as f
 from erp.errors import ErpUnexpectedShape
 from erp.names import Names
-from erp.page_plan import PagePlan
+from erp.page_plan import UNCHECKED, PagePlan
 from erp.prefetch import Prefetched
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ PREFETCH_PAGES = 2  # pages fetched ahead of the consumer (bounded memory: 2 x 1
 # Loop guards: a server that ignores Page/Cursor (a renamed parameter is ignored, not refused)
 # would otherwise be paged for ever, holding the flow's lock.
 REPEATED_PAGES = 3  # pages in a row holding only records of the page before them
-_ORDER_WARNED: set[str] = set()  # endpoints already warned of pages out of change-time order
+_WARNED: set[tuple[str, str]] = set()  # (endpoint, kind) already warned of (ChangeRead._warn)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class _Page(Generic[T]):
     body: dict[str, Any]
     items: list[Any]
     records: list[T] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)  # (key, change time) of each record
+    marks: list[Any] = field(default_factory=list)  # of each item: its key, or the raw item if unread
     malformed: list[tuple[Any, ErpUnexpectedShape]] = field(default_factory=list)
 
 
@@ -98,6 +101,7 @@ class ChangeRead(Generic[T]):
         self._erp_snapshot = True  # whether the snapshot is the ERP's own (else: see _record_pages)
         self.total: int | None = None
         self.pages = 0
+        self.looks = 0  # rows asked alone, to check a page asked by number (erp/page_plan.py)
         self.yielded = 0
         self.dropped = 0
         self.complete = False
@@ -147,14 +151,13 @@ class ChangeRead(Generic[T]):
                 records: list[T] = []
                 self.malformed.extend(page.malformed)
                 repeated = 0
-                for record in page.records:
-                    changed = self._changed(record)
+                for record, k in zip(page.records, page.keys, strict=True):
+                    changed = k[1]
                     day_only = changed is not None and _day_only(changed, zone)
                     if changed is not None and (latest_seen is None or changed > latest_seen):
                         latest_seen = changed
                     if day_only and (newest_day_only is None or changed > newest_day_only):
                         newest_day_only = changed
-                    k = (self._key(record), changed)
                     # A date alone is no version: the row changed again today keeps it, so it is
                     # never skipped by the next read.
                     if (
@@ -213,7 +216,7 @@ class ChangeRead(Generic[T]):
         change times of this page, see PagePlan); the snapshot and total are set from the first."""
         env = self._names.envelope
         started = self._clock()
-        plan = PagePlan(self.read_from)
+        plan = PagePlan(self.read_from, self._look)
         cursor: str | None = None
         cursors: set[str] = set()
         unit = self.page_size  # the page size the server serves (it may cap the one asked)
@@ -228,14 +231,12 @@ class ChangeRead(Generic[T]):
                 self.snapshot = given or started  # pins the pages (a parameter); not the watermark then
                 self.total = f.opt_int(body, env["total"], self.endpoint)
                 said = f.opt_int(body, env["page_size"], self.endpoint)
-                unit = min(n for n in (self.page_size, said, count) if n is not None and n > 0)
+                unit = plan.unit = min(n for n in (self.page_size, said, count) if n is not None and n > 0)
             if cursor is not None or body.get(env["next_cursor"]) is not None:
-                plan.by_time = False  # a cursor read: it is the server's to continue
-                plan.served += count
-            elif not plan.keep([self._changed(r) for r in page.records], count):
+                plan.by_cursor(count)
+            elif not plan.keep(page.marks, count):  # dropped: the plan asks another page instead
                 self._log_order(plan.why)
-                plan.advance()  # the dropped page's request restarted from: its next page
-                self._guard_pages(unit)
+                self._guard_pages(unit, plan.shifts)
                 continue
             if env["has_next"] in body:
                 has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
@@ -250,12 +251,12 @@ class ChangeRead(Generic[T]):
                                                  next_cursor)  # fmt: skip
                     cursors.add(next_cursor)
                     cursor = next_cursor
-                    plan.page += 1  # (the page a server that drops its cursor is asked for)
+                    plan.advance()  # (the page a server that drops its cursor is asked for)
                 else:
                     cursor = None
                     self._log_order(plan.why)
                     plan.advance()
-                    self._guard_pages(unit)
+                    self._guard_pages(unit, plan.shifts)
             yield page
             if not has_next:
                 return
@@ -281,32 +282,61 @@ class ChangeRead(Generic[T]):
         page: _Page[T] = _Page(body, items)
         for raw in items:
             try:
-                page.records.append(self._parse(raw))
+                record = self._parse(raw)
             except ErpUnexpectedShape as exc:
                 if not self.keep_malformed:
                     raise
                 page.malformed.append((raw, exc))
+                page.marks.append(raw)
+                continue
+            page.records.append(record)
+            page.keys.append((self._key(record), self._changed(record)))
+            page.marks.append(page.keys[-1])
         return page
 
-    def _guard_pages(self, unit: int) -> None:
+    def _look(self, since: datetime | None, offset: int) -> Any:
+        """The row at `offset` of the request from `since` (PageSize=1, Page=offset+1): its mark
+        (as _parse_page's), None past the end; UNCHECKED if the server serves more than asked."""
+        par, zone = self._names.params, self._names.zone
+        params = {**self.filters, par["page_size"]: 1, par["page"]: offset + 1}
+        if since is not None:
+            params[par["since"]] = f.iso(since, zone)
+        if self.snapshot is not None:
+            params[par["snapshot"]] = f.iso(self.snapshot, zone)
+        self.looks += 1
+        body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
+        page = self._parse_page(body)
+        if len(page.items) > 1:
+            self._warn(
+                "look",
+                f"serves {len(page.items)} records for {par['page_size']}=1: pages asked "
+                f"by number go unchecked (a row changed mid-read may push another past a page)",
+            )
+            return UNCHECKED
+        return page.marks[0] if page.marks else None
+
+    def _guard_pages(self, unit: int, shifts: int) -> None:
         """A server that says there is more for ever: stopped past twice the pages the first
-        page's total needs (each request counts: one restarted at a change time too)."""
+        page's total needs (each request counts: one restarted at a change time too), and two
+        more per shift found (PagePlan: one page dropped, one asked again), one per row at most."""
         asked = self.pages + 1
-        if self.total is not None and asked > -(-self.total // unit) * 2 + 2:
+        if self.total is not None and asked > -(-self.total // unit) * 2 + 2 + 2 * min(shifts, self.total):
             raise ErpUnexpectedShape(self.endpoint, self._names.envelope["has_next"],
                                      f"is still true at page {asked} of a read of {self.total} records",
                                      True)  # fmt: skip
 
     def _log_order(self, why: str | None) -> None:
-        """Once per read: the server's pages are not in change-time order (warned once per
-        endpoint in this process; the rest at info: a flow reads every few minutes)."""
-        if why is None or self._order_logged:
-            return
-        self._order_logged = True
-        level = logging.INFO if self.endpoint in _ORDER_WARNED else logging.WARNING
-        _ORDER_WARNED.add(self.endpoint)
-        logger.log(level, "consinco: %s does not serve its pages in change-time order (%s): paging by "
-                   "page number for the rest of the read", self.endpoint, why)  # fmt: skip
+        """Once per read: why the rest of it goes by page number (PagePlan.why)."""
+        if why is not None and not self._order_logged:
+            self._order_logged = True
+            self._warn("order", f"{why}: paging by page number for the rest of the read")
+
+    def _warn(self, kind: str, message: str) -> None:
+        """Warned once per endpoint and kind in this process; the rest at info (a flow reads
+        every few minutes)."""
+        level = logging.INFO if (self.endpoint, kind) in _WARNED else logging.WARNING
+        _WARNED.add((self.endpoint, kind))
+        logger.log(level, "consinco: %s %s", self.endpoint, message)
 
     def _more_without_flag(self, body: dict[str, Any], count: int, served: int) -> bool:
         """No `hasNext` in the envelope: whether to ask for the next page, never stopping short.

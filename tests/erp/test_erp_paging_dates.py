@@ -25,11 +25,14 @@ def _price(seq: int, changed: str, normal: float) -> dict:
                   dtaFimPromoc=None, dtaAlteracao=changed)  # fmt: skip
 
 
-def _erp(requests_mock, names: Names = NAMES) -> tuple[FakeList, ErpClient]:
-    fake = FakeList(KEY, "dtaAlteracao")
+def _erp(
+    requests_mock, names: Names = NAMES, page_size: int | None = None, **options
+) -> tuple[FakeList, ErpClient]:
+    fake = FakeList(KEY, "dtaAlteracao", **options)
     requests_mock.post(API + "Auth/Login", json=LOGIN)
     requests_mock.get(API + "Cadastros/TabelaPrecoItem", json=fake)
-    return fake, ErpClient(BASE, "u", "p", retry=NO_RETRY, names=names)
+    sizes = {"page_size": page_size} if page_size else {}
+    return fake, ErpClient(BASE, "u", "p", retry=NO_RETRY, names=names, **sizes)
 
 
 def _read(client: ErpClient, since=None, skip=()):
@@ -101,3 +104,25 @@ def test_a_date_time_column_keeps_the_erps_snapshot(requests_mock) -> None:
     fake.put(_price(1, "2026-11-28T09:12:13.456789", 10.0))
     read, _ = _read(client)
     assert read.snapshot == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def test_a_price_changed_mid_read_on_a_date_column_paged_by_offset_loses_no_other(requests_mock) -> None:
+    """Dates (DTA) and offset paging: each day is a run of one change time, paged by number. An
+    initial load; product 1 (dated 2026-11-25) is changed mid-read and stamped today: it moves to
+    the end of the window, product 3 moves up into page 1's slot. The check of page 2 (row 2 asked
+    alone) finds product 3 there: page 1 is asked again and product 3's price is read."""
+    fake, client = _erp(requests_mock, page_size=2, paging="offset")
+    for seq in range(1, 6):
+        fake.put(_price(seq, "2026-11-25", 10.0 + seq))
+    fake.put(_price(6, "2026-11-28", 16.0))
+
+    def change_1(request: int) -> None:
+        if request == 2:
+            fake.put(_price(1, "2026-11-28", 9.99))
+
+    fake.between_pages = change_1
+    first = client.price_items(None, 1, 2)
+    first.prefetch = 0
+    got = [(p.seq_produto, float(p.normal)) for p in first]
+    assert got == [(1, 11.0), (2, 12.0), (3, 13.0), (4, 14.0), (5, 15.0), (1, 9.99), (6, 16.0)]
+    assert first.complete and first.snapshot == datetime(2026, 11, 28, tzinfo=UTC)
