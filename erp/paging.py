@@ -15,9 +15,11 @@ come twice across runs, never be missed. `ChangeRead.snapshot` is the next water
 it back as `skip` drops them.
 
 A change column that holds a date alone (Consinco's DTA columns, e.g. MRL_PRODEMPSEG.DTAALTERACAO,
-against DTAHOR date-times) stamps every later change of that day with the same value: such a read's
-`snapshot` is the start of its day in the ERP's zone, so the next read sees the day again (the
-flows' digests make the re-read cost no Shopify call), and its rows stay out of `boundary`.
+against DTAHOR date-times) stamps every later change of that day with the same value: a read whose
+change times are all at midnight sharp has `snapshot` at the start of its day in the ERP's zone (not
+before the day before), so the next read sees the day again (the flows' digests make the re-read
+cost no Shopify call); rows at midnight stay out of `boundary`. A read that saw a time of day is of
+a date-time column: its rows at midnight sharp are times, and hold nothing back.
 
 Within one read a page boundary served twice (an inclusive cursor, offset paging on an older server,
 a request restarted at the newest change time served, a page asked again) is dropped by remembering
@@ -137,7 +139,8 @@ class ChangeRead(Generic[T]):
         self._prefetched = pages if isinstance(pages, Prefetched) else None
         boundary_from: datetime | None = None
         latest_seen: datetime | None = None
-        newest_day_only: datetime | None = None  # the newest change time that was a date alone
+        newest_day_only: datetime | None = None  # the newest change time at midnight sharp
+        timed = False  # a change time with a time of day: the column is a date-time (DTAHOR)
         zone = self._names.zone
         coverage = _Coverage(self.page_size, self._names, self.endpoint)
         previous: set[Key] = set()
@@ -156,7 +159,9 @@ class ChangeRead(Generic[T]):
                     day_only = changed is not None and _day_only(changed, zone)
                     if changed is not None and (latest_seen is None or changed > latest_seen):
                         latest_seen = changed
-                    if day_only and (newest_day_only is None or changed > newest_day_only):
+                    if not day_only:
+                        timed = timed or changed is not None
+                    elif newest_day_only is None or changed > newest_day_only:
                         newest_day_only = changed
                     # A date alone is no version: the row changed again today keeps it, so it is
                     # never skipped by the next read.
@@ -198,12 +203,14 @@ class ChangeRead(Generic[T]):
             # hours apart: local time read as UTC), so the next read starts from the newest change
             # this one saw (or where this one started), never past a change not yet read.
             self.snapshot = max((t for t in (latest_seen, self.since) if t is not None), default=None)
-        if newest_day_only is not None and self.snapshot is not None:
+        if newest_day_only is not None and self.snapshot is not None and not timed:
             # A date column: a change made later today is stamped with today's date, which is
             # before any time of today: the next read must start at the day's start (in the ERP's
             # zone), and never past the day of the newest dated change seen (a snapshot already
-            # into the next day, or written in another zone than the dates).
-            self.snapshot = min(_day_start(self.snapshot, zone), newest_day_only)
+            # into the next day, or written in another zone than the dates), nor before the day
+            # before (a stale date, the newest of a quiet read, cannot hold the watermark back).
+            day = _day_start(self.snapshot, zone)
+            self.snapshot = min(day, max(newest_day_only, day - timedelta(days=1)))
         short = coverage.problem(self.total)
         if short is not None:
             raise ErpUnexpectedShape(self.endpoint, self._names.envelope["total"], short, self.total)
@@ -358,8 +365,8 @@ class ChangeRead(Generic[T]):
 
 def _day_only(moment: datetime, zone: tzinfo) -> bool:
     """A change time at midnight sharp in the ERP's zone: a date column (DTA, not DTAHOR) served
-    as a date alone ("2026-11-28", read as midnight by fields.when) or with a zero time. A true
-    date-time at midnight sharp is taken alike: it only costs re-reading its day."""
+    as a date alone ("2026-11-28", read as midnight by fields.when) or with a zero time, unless the
+    read sees a time of day too (ChangeRead._record_pages): then it is a date-time at midnight."""
     if moment.microsecond or moment.second:
         return False
     local = moment if zone is UTC else moment.astimezone(zone)

@@ -1,7 +1,8 @@
 """Change columns of day precision: Consinco names DTA columns (a date) apart from DTAHOR (a
 date-time), and the prices' and stock's change columns are DTA (MRL_PRODEMPSEG.DTAALTERACAO,
 MRL_PRODUTOEMPRESA.DTAALTERACAO). Served as "2026-11-28", every later change of that day carries
-the same value, which the next read must still see."""
+the same value, which the next read must still see. (A date-time column's row at midnight sharp
+is a time, not a date: it must not hold the watermark back.)"""
 
 from __future__ import annotations
 
@@ -86,9 +87,13 @@ def test_the_next_read_starts_at_the_newest_dated_day_never_past_it(requests_moc
     assert len(got) == 3 and read.snapshot == datetime(2026, 11, 28, tzinfo=UTC)
 
 
-def test_the_days_start_is_in_the_erps_zone_and_a_zero_time_is_a_date_too(tmp_path, requests_mock) -> None:
+def test_the_days_start_is_in_the_erps_zone_and_a_zero_time_is_a_date_when_no_row_has_a_time(
+    tmp_path, requests_mock
+) -> None:
     """An ERP writing Brasilia time (formats.datetime_zone): its day starts at 03:00 UTC. A DTA
-    column served with a zero time ("2026-11-28T00:00:00") is the same date."""
+    column served with a zero time ("2026-11-28T00:00:00", as an Oracle DATE is likely to be) is
+    the same date, in a read whose change times are all at midnight sharp (a date-time column's
+    rows have times of day: see test_a_midnight_sharp_date_time_does_not_hold_the_watermark_back)."""
     path = tmp_path / "names.json"
     path.write_text(json.dumps({"formats": {"datetime_zone": "America/Sao_Paulo"}}))
     fake, client = _erp(requests_mock, load_names(path))
@@ -104,6 +109,30 @@ def test_a_date_time_column_keeps_the_erps_snapshot(requests_mock) -> None:
     fake.put(_price(1, "2026-11-28T09:12:13.456789", 10.0))
     read, _ = _read(client)
     assert read.snapshot == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def test_a_midnight_sharp_date_time_does_not_hold_the_watermark_back(requests_mock) -> None:
+    """A date-time change column (DTAHOR): one row migrated in 2024 carries 2024-03-01T00:00:00,
+    the rest changed today at times of day. That midnight is a time: the watermark is the ERP's
+    snapshot (10:00), not 2024-03-01 (every later read re-reading 2.7 years), nor today's start."""
+    fake, client = _erp(requests_mock)
+    for seq, changed in ((1, "2024-03-01T00:00:00"), (2, "2026-11-28T08:00:00"), (3, "2026-11-28T09:15:42")):
+        fake.put(_price(seq, changed, 10.0))
+    first, got = _read(client)
+    assert len(got) == 3 and first.snapshot == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    fake.now = datetime(2026, 11, 28, 10, 30)
+    _, again = _read(client, first.snapshot, skip=first.boundary)
+    assert again == []
+
+
+def test_a_stale_date_cannot_hold_the_watermark_back_past_the_day_before(requests_mock) -> None:
+    """A DTA column whose newest date read is a week old (nothing changed since): the watermark is
+    the start of the day before the snapshot's (a change made later is stamped today or later),
+    not the stale date, which every later read would start from."""
+    fake, client = _erp(requests_mock)
+    fake.put(_price(1, "2026-11-21", 10.0))
+    read, _ = _read(client)
+    assert read.snapshot == datetime(2026, 11, 27, tzinfo=UTC)
 
 
 def test_a_price_changed_mid_read_on_a_date_column_paged_by_offset_loses_no_other(requests_mock) -> None:
