@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from erp import fields as f
-from erp.errors import ErpUnexpectedShape
+from erp.errors import ErpRejected, ErpUnexpectedShape
 from erp.names import Names
 from erp.page_plan import UNCHECKED, PagePlan
 from erp.prefetch import Prefetched
@@ -303,7 +303,8 @@ class ChangeRead(Generic[T]):
 
     def _look(self, since: datetime | None, offset: int) -> Any:
         """The row at `offset` of the request from `since` (PageSize=1, Page=offset+1): its mark
-        (as _parse_page's), None past the end; UNCHECKED if the server serves more than asked."""
+        (as _parse_page's), None past the end; UNCHECKED if the server serves more than asked, or
+        refuses to serve one row alone."""
         par, zone = self._names.params, self._names.zone
         params = {**self.filters, par["page_size"]: 1, par["page"]: offset + 1}
         if since is not None:
@@ -311,16 +312,21 @@ class ChangeRead(Generic[T]):
         if self.snapshot is not None:
             params[par["snapshot"]] = f.iso(self.snapshot, zone)
         self.looks += 1
-        body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
-        page = self._parse_page(body)
-        if len(page.items) > 1:
-            self._warn(
-                "look",
-                f"serves {len(page.items)} records for {par['page_size']}=1: pages asked "
-                f"by number go unchecked (a row changed mid-read may push another past a page)",
-            )
-            return UNCHECKED
-        return page.marks[0] if page.marks else None
+        try:
+            body = f.obj(self._fetch(params), self.endpoint, "(envelope)")
+        except ErpRejected as exc:  # a minimum PageSize, say: the pages go unchecked, as before the check
+            if type(exc) is not ErpRejected:  # (a login or address refused: no paging matter)
+                raise
+            why = f"refuses {par['page_size']}=1 ({exc.mensagem})"
+        else:
+            items = f.seq(body, self._names.envelope["items"], self.endpoint)
+            if len(items) <= 1:
+                page = self._parse_page(body)
+                return page.marks[0] if page.marks else None
+            why = f"serves {len(items)} records for {par['page_size']}=1"
+        self._warn("look", f"{why}: pages asked by number go unchecked (a row changed mid-read may push "
+                   f"another past a page boundary, lost)")  # fmt: skip
+        return UNCHECKED
 
     def _guard_pages(self, unit: int, shifts: int) -> None:
         """A server that says there is more for ever: stopped past twice the pages the first

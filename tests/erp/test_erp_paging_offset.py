@@ -221,3 +221,27 @@ def test_a_restart_found_out_of_order_resumes_the_reads_first_request_not_anothe
     read = _client(page_size=3).skus()
     assert sorted(s.seq_produto for s in read) == list(range(1, 10)) and read.complete
     assert _asked(fake) == [(None, None), ("08:03:00", "1"), ("08:06:00", "1"), (None, "2"), (None, "3")]
+
+
+def test_a_server_refusing_one_row_alone_is_paged_by_number_unchecked(requests_mock, caplog) -> None:
+    """A server with a minimum PageSize refuses the check's PageSize=1 (400): the read does not
+    fail on it; the run's pages go by number unchecked, as before the check, and it is logged."""
+    fake = _server(requests_mock, {seq: "2026-11-28T08:00:00" for seq in range(1, 6)})
+
+    def answer(request, context):
+        body = fake(request, context)  # (noted in fake.requests)
+        if "PageSize=1&" in request.url:
+            context.status_code = 400
+            return {"codigo": "PAGESIZE", "mensagem": "PageSize deve estar entre 10 e 1000."}
+        return body
+
+    requests_mock.get(API + "Cadastros/ProdutoSku", json=answer)
+    with caplog.at_level(logging.INFO, logger="erp.paging"):
+        read = _client().skus()
+        assert [s.seq_produto for s in read] == [1, 2, 3, 4, 5] and read.complete
+    assert _asked(fake) == [(None, None), (None, "2"), (None, "row 2"), (None, "3")] and read.looks == 1
+    assert [r.message for r in caplog.records if "unchecked" in r.message] == [
+        "consinco: api/v1/Cadastros/ProdutoSku refuses PageSize=1 (PageSize deve estar entre 10 e 1000.): "
+        "pages asked by number go unchecked (a row changed mid-read may push another past a page "
+        "boundary, lost)"
+    ]
