@@ -135,7 +135,7 @@ def chaos() -> Response:
             setattr(switches, name, float(body[name]))
     if "reorder" in body:
         switches.reorder = bool(body["reorder"])
-    return jsonify(vars(switches))
+    return jsonify({name: value for name, value in vars(switches).items() if name != "rng"})
 
 
 @blueprint.post("/shops/<shop>/orders/cancel_fails")
