@@ -193,7 +193,37 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "NOT_FOUND": (
         ("O registro não existe mais no Shopify.", "The record no longer exists in Shopify."),
-        ("Use Reenviar para recriá-lo.", "Use Replay to create it again."),
+        (
+            "Tente de novo: um produto ou variante é criado outra vez (o catálogo se guia pelo código do "
+            "ERP). Um pedido ou local apagado no Shopify precisa ser restaurado lá, ou o mapeamento "
+            "desfeito, antes.",
+            "Retry it: a product or variant is created anew (the catalog goes by the ERP's id). An "
+            "order or location deleted in Shopify must be restored there, or its mapping removed, first.",
+        ),
+    ),
+    "INVALID_LOCATION": (
+        (
+            "O local do Shopify mapeado para esta empresa do ERP não existe mais (ou foi desativado).",
+            "The Shopify location this ERP company is mapped to no longer exists (or was deactivated).",
+        ),
+        (
+            "Aponte a empresa para um local existente em Mapeamentos (locais): o próximo ciclo de "
+            "estoque grava os níveis lá. Tentar de novo este lote como está recebe a mesma resposta.",
+            "Point the company at an existing location under Mappings (locations): the next stock pass "
+            "writes its levels there. Retrying this batch as it is gets the same answer.",
+        ),
+    ),
+    "FULFILLMENT_CANCEL_REFUSED": (
+        (
+            "O Shopify recusou cancelar um atendimento (fulfillment) deste pedido: por exemplo um "
+            "vale-presente atendido automaticamente, ou um envio já entregue.",
+            "Shopify refused to cancel a fulfillment of this order: for example a gift card fulfilled "
+            "automatically, or a shipment already delivered.",
+        ),
+        (
+            "Trate esse atendimento no admin do Shopify (cancele-o ou registre a devolução) e tente de novo.",
+            "Handle that fulfillment in the Shopify admin (cancel it or record the return), then retry.",
+        ),
     ),
     "TAXES_ADDED": (
         (
