@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from orders_in.test_order_map import TARGET, money_bag, raw_order, variants_for
+from rq import Queue
 from spine_auth.factories import SHOP_B
 from sqlalchemy import select
 
@@ -168,6 +169,22 @@ def test_a_message_left_pending_can_be_retried_once_stale_and_not_before(client,
     assert fresh["can_retry"] is False
     refused = client.post(f"/api/messages/{running_id}/retry", headers=headers(Role.OPERATOR))
     assert refused.status_code == 409 and "15 minutes" in refused.get_json()["error"]["message"]
+
+
+def test_a_pending_message_whose_job_rq_still_holds_is_not_offered_a_retry(client, settings, shops, rq):
+    """A catalog load's units stay pending while its bulk operation runs (hours): their job is
+    alive in RQ, so they are not offered as lost; once RQ holds no such job, they are."""
+    with session_scope(settings.database_url) as session:
+        loading = trace.begin(session, shops.a, "products", "product:42", "erp_to_shopify", job_id="load-1")
+        loading.updated_at = utcnow() - timedelta(hours=3)
+        loading_id = loading.id
+    job = Queue("catalog", connection=rq).enqueue("jobs.products.run", shops.a, job_id="load-1")
+    detail = client.get(f"/api/messages/{loading_id}", headers=headers(Role.OPERATOR)).get_json()
+    assert (detail["status"], detail["can_retry"]) == ("pending", False)
+    assert client.post(f"/api/messages/{loading_id}/retry", headers=headers(Role.OPERATOR)).status_code == 409
+    job.delete()  # the worker was killed and RQ cleaned it up: nothing will finish it
+    detail = client.get(f"/api/messages/{loading_id}", headers=headers(Role.OPERATOR)).get_json()
+    assert detail["can_retry"] is True
 
 
 def test_retry_failed_enqueues_one_job_per_failed_message_of_the_flow(client, shops, message, rq):
