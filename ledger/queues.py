@@ -234,5 +234,8 @@ def requeue_failed(job_id: str, conn: Redis | None = None) -> Job:
     """
     redis_conn = conn or connection()
     job = Job.fetch(job_id, connection=redis_conn)
+    if job.retry_intervals:  # a person's requeue is a new start: RQ's own keeps the spent retries,
+        job.retries_left = len(RETRY_INTERVALS)  # and a job on its last try gives up at once
+        redis_conn.hset(job.key, "retries_left", job.retries_left)
     registry = FailedJobRegistry(job.origin, connection=redis_conn)
     return registry.requeue(job)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from rq import Queue
+from rq.job import Job
+from rq.registry import FailedJobRegistry
 
 from ledger import queues
 
@@ -32,3 +34,18 @@ def test_enqueue_refuses_a_duplicate_and_attaches_retry(jobs_env, rconn):
 def test_unknown_queue_is_an_error(jobs_env):
     with pytest.raises(ValueError, match="unknown queue"):
         queues.get_queue("nope")
+
+
+def test_a_requeued_failed_job_starts_again_with_its_retries(jobs_env, rconn):
+    """A person's requeue from the failed list is a new start. RQ's own keeps the retries spent, so
+    a catalog pass requeued while the other flow holds the catalog looked like its last try and
+    gave up at once, shown "ok" (jobs.catalog_flow._last_try)."""
+    job = queues.enqueue("jobs.products.run", 1, queue=queues.CATALOG, job_id="spent")
+    Queue("catalog", connection=rconn).remove(job.id)  # it ran, and failed on its last try
+    job.retries_left = 0
+    job.save()
+    job.set_status("failed")
+    FailedJobRegistry(queue=Queue("catalog", connection=rconn)).add(job, ttl=60)
+    again = queues.requeue_failed("spent", conn=rconn)
+    assert Job.fetch(again.id, connection=rconn).retries_left == len(queues.RETRY_INTERVALS)
+    assert Queue("catalog", connection=rconn).job_ids == ["spent"]
