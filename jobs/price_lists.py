@@ -38,7 +38,7 @@ from ledger.digest import digest
 from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
-from ledger.models import Binding, Message, utcnow
+from ledger.models import Binding, Message, MessageStatus, utcnow
 from settings import get_settings
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
@@ -94,10 +94,12 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
         price_list_retire.retire(shop_id, client, {t.key: t.market_id for t in mapped})
     except Transient as exc:
         transient = exc
+    failed: set[str] = set()
     for target in mapped:
         try:
             sent += _sync_list(shop_id, erp, client, target, today)
         except IntegrationError as exc:  # the list's setup failed: shown on its own message
+            failed.add(target.market_id.rsplit("/", 1)[-1])
             with session_scope() as session:
                 unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:setup"
                 message = trace.begin(
@@ -112,9 +114,34 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
                 trace.fail(session, message, exc)
             if isinstance(exc, Transient):
                 transient = transient or exc
+    _settle_setups(shop_id, {t.market_id.rsplit("/", 1)[-1] for t in mapped}, failed)
     if transient is not None:
         raise transient
     return sent
+
+
+def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
+    """A list's setup message left failed or parked (the market missing, Shopify down) is closed
+    once its list synced on a later pass, or once its market is no longer mapped: not left open
+    for good, naming a problem nobody has any more."""
+    with session_scope() as session:
+        for message in session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.unit_key.like("pricelist:%:setup"),
+                Message.status.notin_([MessageStatus.DONE.value, MessageStatus.SKIPPED.value]),
+            )
+        ):
+            market = message.unit_key.split(":")[1]
+            if market in failed:
+                continue
+            if market in mapped:
+                trace.succeed(session, message, response={"settled": "the price list synced on a later pass"})
+            else:
+                trace.skip(
+                    session, message, "its market is no longer mapped to an ERP pair: nothing to set up"
+                )
 
 
 def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date) -> int:

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from jobs import prices
 from jobs.price_map import erp_today
-from ledger import bindings
+from ledger import bindings, trace
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
+from ledger.errors import Transient
 from ledger.mappings import delete_mapping, upsert_mapping
 from ledger.models import MessageStatus
 from sandbox.shopify.state_dump import dump
@@ -314,3 +315,30 @@ def test_a_list_price_the_erp_no_longer_has_is_removed_so_a_promotion_there_does
 def _list_prices(chain, shop) -> dict[str, str]:
     (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
     return price_list["prices"]
+
+
+def test_a_list_setup_parked_on_a_missing_market_is_closed_once_the_mapping_is_gone_or_it_syncs(chain):
+    """A pair mapped to a market that does not exist parks its list's setup message. Deleting that
+    mapping closes it (nothing to set up); a setup that failed and then synced is done."""
+    shop = chain.install("mercado-sumido", 1, 1, [1])
+    chain.load_catalog(shop)
+    ghost = "gid://shopify/Market/999999"
+    with session_scope() as session:
+        upsert_mapping(session, shop.shop_id, "segment_market", ghost, "2:2", "Segmento 2")
+    prices.run(shop.shop_id)
+    setup = {m.unit_key: m.status for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":setup")}
+    assert setup == {"pricelist:999999:setup": MessageStatus.PARKED.value}
+    with session_scope() as session:
+        assert delete_mapping(session, shop.shop_id, "segment_market", ghost)
+    prices.run(shop.shop_id)
+    setup = {m.unit_key: m.status for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":setup")}
+    assert setup == {"pricelist:999999:setup": MessageStatus.SKIPPED.value}
+
+    market = _list_market(shop)  # a real market: its list syncs; an old failed setup of it is done
+    short = market.rsplit("/", 1)[-1]
+    with session_scope() as session:
+        old = trace.begin(session, shop.shop_id, "prices", f"pricelist:{short}:setup", "erp_to_shopify")
+        trace.fail(session, old, Transient("Shopify unreachable"))
+    prices.run(shop.shop_id)
+    setup = {m.unit_key: m.status for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":setup")}
+    assert setup[f"pricelist:{short}:setup"] == MessageStatus.DONE.value
