@@ -208,8 +208,10 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     unlinked = [o for o in unlinked if o not in before_install]
     # Linked with no ERP number (jobs.orders links an order it parks or refuses): its message
     # says why as well, so it is held as an unlinked one is, not "never sent to the ERP".
-    unsent = [listed[link.shopify_order_id] for link in links
-              if link.nro_pedvenda is None and link.shopify_order_id in listed]  # fmt: skip
+    # Its order need not be listed (changed within the window): a parked order replayed today
+    # is linked today though Shopify last changed it days ago; the link stands in for it then.
+    unsent = [listed.get(link.shopify_order_id) or _stand_in(link) for link in links
+              if link.nro_pedvenda is None and link.cancelled_at is None]  # fmt: skip
     held = _held_in_app(shop_id, unlinked + [o for o in unsent if not o.cancelled_at])
     missing_in_ledger, enqueued, in_flight = [], [], []
     recent = (utcnow() - IN_FLIGHT).isoformat()
@@ -248,6 +250,19 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
 
 OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, MessageStatus.PARKED.value,
                 MessageStatus.FAILED.value)  # fmt: skip
+
+
+def _stand_in(link: OrderLink) -> OrderTotal:
+    """What _held_in_app needs of an order the listing did not bring, from its link."""
+    return OrderTotal(
+        id=link.shopify_order_id,
+        name=link.shopify_order_name or "",
+        created_at=None,
+        updated_at="",
+        cancelled_at=None,
+        financial_status=link.shopify_status,
+        current_total=None,
+    )
 
 
 def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, Any]]:

@@ -3,14 +3,19 @@ from the ERP is reported, stock and catalog drift are listed, and the CLI prints
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from rq import Queue
 from sqlalchemy import select
 
 from jobs import reconcile, reconcile_cli
+from jobs.order_lookup import ensure_link
 from ledger import kv, trace
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus, Shop
+from ledger.errors import MappingMissing
+from ledger.models import Message, MessageStatus, Shop, utcnow
+from sandbox.shopify.checkout import place_order
 
 from .conftest import World
 
@@ -333,3 +338,28 @@ def test_an_import_whose_job_failed_is_enqueued_again_by_the_next_report(world: 
 
     assert reconcile.run(world.shop_id, stock_sample=1)["orders"]["imports_enqueued"] == [missed]
     assert [(again.id, again.args) for again in orders_queue.jobs] == [(job.id, (world.shop_id, missed))]
+
+
+def test_a_parked_linked_order_not_changed_within_the_window_is_held_not_never_sent(
+    world, monkeypatch
+) -> None:
+    """An order parked on a mapping, linked early (no ERP number) when its message was replayed
+    and parked again, and not changed in Shopify since before the report's window: its message
+    still says why, so it is held, not reported 'never sent to the ERP'. (The report runs 3 h
+    later; the window starts 1 h after the order's last change, the link was written 1.5 h after.)"""
+    parked = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                         gateway="pix", discount_rate=0.0, seed=5)  # fmt: skip
+    now = utcnow()
+    why = "order #1001: payment gateway 'Pix' has no ERP payment form"
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "orders", f"order:{parked.rsplit('/', 1)[-1]}",
+                              "shopify_to_erp", shopify_id=parked)  # fmt: skip
+        trace.fail(session, message, MappingMissing("payment_method", "Pix", why))
+        link = ensure_link(session, world.shop_id, parked, "#1001", None, None, "PAID", "BRL")
+        link.created_at = now + timedelta(minutes=90)
+    monkeypatch.setattr(reconcile, "utcnow", lambda: now + timedelta(hours=3))
+
+    orders = reconcile.run(world.shop_id, window=timedelta(hours=2), stock_sample=1)["orders"]
+
+    assert orders["missing_in_erp"] == [], orders["missing_in_erp"]
+    assert parked in [row["order"] for row in orders["held_in_app"]], orders["held_in_app"]
