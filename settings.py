@@ -72,6 +72,18 @@ def _env(name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str) -> str:
+    """LOG_LEVEL in either case (gunicorn.conf.py passes it on lower-cased); an unknown name is
+    refused by name, not left to crash logging's set-up with a bare ValueError."""
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return level
+
+
 def _database_url(name: str, default: str) -> str:
     """The ledger's URL, a bare postgres:// or postgresql:// one pointed at the psycopg 3 driver."""
     raw = _env(name, default)
@@ -223,7 +235,7 @@ class Settings:
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
             erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
-            log_level=_env("LOG_LEVEL", "INFO"),
+            log_level=_log_level(_env("LOG_LEVEL", "INFO")),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),
             erp_allow_http=_flag("ERP_ALLOW_HTTP"),

@@ -97,6 +97,16 @@ def test_an_unknown_app_env_is_refused_naming_the_allowed_values(bare_env, value
     assert repr(value) in str(caught.value)
 
 
+def test_log_level_is_taken_in_either_case_and_an_unknown_one_is_refused_by_name(bare_env):
+    """gunicorn.conf.py passes LOG_LEVEL on lower-cased, so "info" is a natural spelling; logging
+    itself knows only "INFO" and crashed every process with a bare ValueError on it."""
+    bare_env.setenv("LOG_LEVEL", "info")
+    assert Settings.from_env().log_level == "INFO"
+    bare_env.setenv("LOG_LEVEL", "verbose")
+    with pytest.raises(ConfigurationError, match="LOG_LEVEL"):
+        Settings.from_env()
+
+
 def test_app_env_is_read_without_surrounding_blanks(production_env):
     """APP_ENV " production " (a stray blank in an env file) is production, with every guard on."""
     production_env.setenv("APP_ENV", " production ")
