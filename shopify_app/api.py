@@ -18,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shopify_app import (
@@ -33,7 +34,7 @@ from shopify_app import (
     api_setup,
 )
 from shopify_app.api_common import ApiError
-from shopify_app.roles import json_error
+from shopify_app.roles import database_down, json_error
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,12 @@ def _redis_down(exc: RedisError) -> ResponseReturnValue:
     return json_error(
         503, "queue_unavailable", "the job queue (Redis) cannot be reached; try again", system="queue"
     )
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def _database_down(exc: Exception) -> ResponseReturnValue:
+    return database_down(exc)
 
 
 @bp.errorhandler(HTTPException)

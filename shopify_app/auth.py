@@ -19,13 +19,14 @@ import secrets
 from flask import Blueprint, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledger.db import session_scope
 from ledger.errors import Transient
 from settings import Settings
 from shopify_app import oauth
 from shopify_app.id_token import InvalidIdToken, bearer_token, verify_id_token
-from shopify_app.roles import json_error, resolve_role
+from shopify_app.roles import database_down, json_error, resolve_role
 from shopify_app.shops import find_shop
 from shopify_app.token_endpoint import TokenRequestRejected, exchange_authorization_code
 
@@ -58,6 +59,12 @@ def _shopify_unavailable(exc: Transient) -> ResponseReturnValue:
     response = json_error(503, "shopify_unavailable", "Shopify could not be reached; try again shortly")
     response.headers["Retry-After"] = str(int(exc.retry_after or 5))
     return response
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def _database_down(exc: Exception) -> ResponseReturnValue:
+    return database_down(exc)
 
 
 @bp.post("/session")

@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from ledger.db import session_scope
@@ -54,6 +55,20 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
     response.status_code = status
     if status == 401:
         response.headers[RETRY_HEADER] = "1"  # App Bridge fetches a fresh ID token and retries
+    return response
+
+
+DATABASE_DOWN = (OperationalError, InterfaceError)  # SQLAlchemy's: the ledger cannot be reached
+
+
+def database_down(exc: Exception) -> Response:
+    """A JSON 503 the page can show ("try again"), not a 500 or Flask's HTML page, while the
+    ledger database is unreachable (a failover, a restart)."""
+    log.warning("ledger database unavailable on %s: %s", request.path, type(exc).__name__)
+    response = json_error(
+        503, "database_unavailable", "the app's database cannot be reached; try again", system="database"
+    )
+    response.headers["Retry-After"] = "5"
     return response
 
 
