@@ -135,15 +135,6 @@ def plan_changes(
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
-    # A substitute of a SKU the order already has lands on that same Shopify line: every ERP line
-    # of the SKU sets it to what they served together (not the substitute's units alone, which
-    # took away the customer's own units of it).
-    shared = {line.id_sku for line in event.lines if line.is_substitute and not line.weighed}
-    together: dict[str | None, int] = {}
-    for sku in shared:
-        same = [line for line in event.lines if line.id_sku == sku]
-        if len(same) > 1:
-            together[sku] = sum(_units(line.qty_served) for line in same if line.qty_served is not None)
     # The import sent a variant's Shopify lines in order, one ERP line each: the nth ERP line of a
     # SKU is its nth Shopify line (a weighed line's split keeps both lines on the first).
     nth_of: dict[int, int] = {}
@@ -152,6 +143,23 @@ def plan_changes(
         if not line.is_substitute and not line.weighed:
             nth_of[line.seq_item] = counted.get(line.id_sku, 0)
             counted[line.id_sku] = nth_of[line.seq_item] + 1
+    # A substitute of a SKU the order already has lands on that SKU's first Shopify line (the
+    # receiving line): it is set to its own ERP line's served units plus the substitutes' (not
+    # the substitutes' units alone, which took away the customer's own units of it). Targets are
+    # per Shopify line, not per SKU: on a SKU split over two lines ("leve 3 pague 2", 2 + 3) the
+    # second keeps its own served units, so the order holds what the ERP served, not that twice.
+    # Two substitutes by a SKU the order lacks add it once, with their units together.
+    shared = {line.id_sku for line in event.lines if line.is_substitute and not line.weighed}
+    together: dict[str | None, int] = {}
+    receiving: dict[str | None, int] = {}  # SKU -> seq_item of the ERP line of its receiving line
+    for sku in shared:
+        same = [line for line in event.lines if line.id_sku == sku and line.qty_served is not None]
+        if len(same) > 1:
+            first = next((line.seq_item for line in same if nth_of.get(line.seq_item) == 0), None)
+            takes = [line for line in same if line.is_substitute or line.seq_item == first]
+            together[sku] = sum(_units(line.qty_served) for line in takes)
+            if first is not None:
+                receiving[sku] = first
     carried_all = {d for descriptions in (carried or {}).values() for d in descriptions}
     changes: list[LineChange] = []
     for line in event.lines:
@@ -162,10 +170,14 @@ def plan_changes(
             change = _substitute(key, line, event, variant_of, carried_all)
             if line.id_sku in together:
                 change = replace(change, shopify_quantity=together[line.id_sku])
+            if line.id_sku in receiving:  # a set of that one line (jobs.stock_reread counts it once)
+                own = _match(lines, line.id_sku, variant_of, 0)
+                change = replace(change, line_item_id=own.id if own else None)
             changes.append(change)
             continue
         shopify_line = _match(lines, line.id_sku, variant_of, nth_of.get(line.seq_item, 0))
-        target = together.get(line.id_sku or "", _units(line.qty_served))
+        receives = receiving.get(line.id_sku) == line.seq_item
+        target = together[line.id_sku] if receives else _units(line.qty_served)
         line_id = shopify_line.id if shopify_line else None
         variant = shopify_line.variant_id if shopify_line else variant_of.get(line.id_sku or "")
         base = {"sku": line.id_sku, "qty_before": line.qty_ordered, "qty_after": line.qty_served,
@@ -599,11 +611,13 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
 
     A change without a line of its own (a substitute) sets its variant: two ERP lines replaced by
     the same new SKU both carry the units they serve together (plan_changes), so the variant is
-    added or set once, not once per ERP line. A substitute by a SKU the order has sets that SKU's
-    line, and so does a cut of the line itself, to the same units (plan_changes): the line is set
-    once, by the cut (a second orderEditSetQuantity of one line is one change too many)."""
+    added or set once, not once per ERP line. A substitute by a SKU the order has carries that
+    SKU's receiving line, and so does a change of the line itself, with the same units
+    (plan_changes): the line is set once (a second orderEditSetQuantity of one line is one change
+    too many)."""
     pending = []
     by_variant: set[str | None] = set()
+    sent: dict[str, int] = {}  # line -> its place in `pending`
     set_lines = {
         change.line_item_id
         for change in changes
@@ -615,7 +629,10 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
         if change.shopify_quantity is None:
             continue
         if change.line_item_id is not None:
-            if change.line_item_id in set_lines:
+            if change.line_item_id in sent:  # the last target of a line wins, as in one edit
+                pending[sent[change.line_item_id]] = change
+            elif change.line_item_id in set_lines:
+                sent[change.line_item_id] = len(pending)
                 pending.append(change)
             continue
         if change.variant_id in by_variant:

@@ -440,6 +440,39 @@ def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
     assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [("gid://shopify/LineItem/A2", 1)]
 
 
+def test_a_substitute_by_a_sku_on_two_lines_sets_only_its_first_line() -> None:
+    """Shopify A x2 and A x3 (a "leve 3 pague 2", one ERP line each) and B x1; the ERP replaces B
+    with 1 A. Targets are per Shopify line: A's first line takes the substitute (2 + 1 = 3) and
+    carries it as a set of that line, the second keeps its own 3 (6 of A, as served; not both set
+    to 6). With the second line also cut 3 -> 2, it becomes 2 and the first still 3."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    first = shopify_line("A", 2)
+    second = ShopifyLine("gid://shopify/LineItem/A2", "A", "A", 3, 3, first.variant_id, None, None, None)
+    shopify = [first, second, shopify_line("B", 1)]
+    picked = event(line(1, "A", "2", "2"), line(2, "A", "3", "3"), line(3, "B", "1", "0"),
+                   line(4, "A", "0", "1", replaces=3))  # fmt: skip
+    changes = plan_changes(picked, shopify, VARIANTS)
+    substitute = next(c for c in changes if c.change_key == "event:9:item:4")
+    assert (substitute.line_item_id, substitute.shopify_quantity) == (first.id, 3)
+    edits = _pending_edits(changes, shopify)
+    assert sorted((c.line_item_id, c.shopify_quantity) for c in edits) == [
+        ("gid://shopify/LineItem/A", 3),
+        ("gid://shopify/LineItem/B", 0),
+    ]
+    applied = [dataclasses.replace(first, current_quantity=3), second, shopify_line("B", 0)]
+    assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
+
+    cut = event(line(1, "A", "2", "2"), line(2, "A", "3", "2"), line(3, "B", "1", "0"),
+                line(4, "A", "0", "1", replaces=3))  # fmt: skip
+    edits = _pending_edits(plan_changes(cut, shopify, VARIANTS), shopify)
+    assert sorted((c.line_item_id, c.shopify_quantity) for c in edits) == [
+        ("gid://shopify/LineItem/A", 3),
+        ("gid://shopify/LineItem/A2", 2),
+        ("gid://shopify/LineItem/B", 0),
+    ]
+
+
 def test_a_change_stages_on_the_calculated_line_of_its_own_shopify_line() -> None:
     """Shopify numbers an order's line in an edit as the line (LineItem/N is CalculatedLineItem/N);
     should it not, the calculated line in the same place among the variant's lines. Never the
