@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from flask import Flask, Response, request
 
-from settings import Settings, get_settings
+from ledger.schema import behind_head
+from settings import ConfigurationError, Settings, get_settings
 from shopify_app.frontend import frame_ancestors
 
 # Web parts, each a module exposing a Flask blueprint `bp`.
@@ -36,6 +37,10 @@ def create_app(
     """
     settings = settings or get_settings()
     settings.validate()
+    if settings.is_production:
+        behind = behind_head(settings.database_url)
+        if behind is not None:
+            raise ConfigurationError(behind)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     app = Flask(__name__, static_folder=None)

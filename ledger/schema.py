@@ -6,6 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,3 +24,22 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str) -> None:
     """Apply every migration not yet applied (idempotent)."""
     command.upgrade(alembic_config(url), "head")
+
+
+def behind_head(url: str) -> str | None:
+    """Why the database at `url` is not at the code's newest migration (None when it is, or when it
+    cannot be reached now: the app then answers 503 until it can). A release started without
+    `alembic upgrade head` would otherwise serve, and every tick would fail on a missing column."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except OperationalError:
+        return None
+    finally:
+        engine.dispose()
+    if current == head:
+        return None
+    found = f"at revision {current}" if current else "empty (no migration applied)"
+    return f"the database is {found}; this release needs {head}: run `alembic upgrade head` (DATABASE_URL)"
