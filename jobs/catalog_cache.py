@@ -188,6 +188,36 @@ def retire_missing(
     return sorted(set(changed))
 
 
+def retire_after_product_change(
+    entries: Mapping[int, CachedProduct],
+    skus_read: Mapping[int, Collection[str]],
+    since: datetime | None,
+    spare: Collection[int | None] = (),
+) -> list[int]:
+    """After an incremental SKU read: `retire_missing` on the products whose own record (ProdutoCV,
+    as cached) changed at or after the read's `since` and of which the read returned a packaging.
+
+    Why: ProdutoSku's change time is the greater of the product's and the packaging's
+    (docs/consinco-api.md, section 4), so once a product changes (it moved to another family),
+    every packaging it still has comes back with a change time at or after the product's: the read
+    holds them all, and a cached one it lacks is gone from the ERP. Without this only a full sync
+    would retire it, and the variant would stay on sale. A product the read returned nothing of is
+    left alone (its new records are later than the read's snapshot), and so is one whose cached
+    record is older than `since` (the read only returns what changed). `entries`: the products as
+    the read left them, changed in place; `skus_read`: the idSkus read per product; `spare`: as
+    `retire_missing`. Returns the products changed.
+    """
+    whole = {
+        seq: entries[seq]
+        for seq, read in skus_read.items()
+        if read
+        and seq in entries
+        and entries[seq].product is not None
+        and (since is None or datetime.fromisoformat(entries[seq].product["changed_at"]) >= since)
+    }
+    return retire_missing(whole, (), skus_read, spare)
+
+
 def load(session: Session, shop_id: int, seqs: Iterable[int]) -> dict[int, CachedProduct]:
     """The cached records of these products (an unknown product comes back empty)."""
     wanted = [int(s) for s in seqs]

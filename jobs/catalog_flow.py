@@ -19,9 +19,11 @@ could not read (it fails a message of its own, the rest goes on: jobs.catalog_ma
 that never ran, on a shop whose cache is empty, does the initial load instead: both streams, one
 bulk operation.
 
-Packagings the ERP stops listing (a product moved to another family) cannot be told from an
-incremental read, which only returns what changed: a full sync (`catalog sync --full`), which
-reads every packaging, retires them (kept as inactive variants, never deleted). A changed
+Packagings the ERP stops listing (a product moved to another family) are retired (kept as
+inactive variants, never deleted, off sale) by a full sync (`catalog sync --full`), which reads
+every packaging, and by the skus pass for a product whose own record changed since its read: the
+move changes the product, and ProdutoSku's change time includes the product's, so that read
+returns every packaging the product still has (catalog_cache.retire_after_product_change). A changed
 `inactive_sku_status` setting is applied by the next products pass to the products Shopify holds
 in the other inactive status.
 """
@@ -324,7 +326,8 @@ def _incremental(
         if flow == "products":
             catalog_cache.merge(session, shop_id, products=records)
         else:
-            catalog_cache.merge(session, shop_id, skus=records)
+            merged = catalog_cache.merge(session, shop_id, skus=records)
+            _retire_moved(session, shop_id, merged, records, since, read, erp_client.names)
         # Products left in the other inactive status (the merchant changed `inactive_sku_status`)
         # are re-planned with this pass, although the ERP did not change them.
         restatus = _other_inactive_status(session, shop_id, ctx.inactive_status) if flow == "products" else []
@@ -346,6 +349,32 @@ def _incremental(
         with session_scope() as session:
             watermarks.advance(session, shop_id, flow, "", at, 0, started)
     return result
+
+
+def _retire_moved(
+    session: Any,
+    shop_id: int,
+    merged: dict[int, catalog_cache.CachedProduct],
+    records: Sequence[dict[str, Any]],
+    since: datetime | None,
+    read: erp.ChangeRead,
+    names: Names,
+) -> None:
+    """Packagings a changed product no longer has (it moved to another family), retired in the
+    cache as a full sync retires them (catalog_cache.retire_after_product_change): the product is
+    in this pass's push already (its packagings were read), so its retired variants go off sale
+    with it (inventoryPolicy DENY, binding inactive). Products with an unreadable packaging record
+    are left alone, and nothing is retired when one's product cannot be told (as a full sync)."""
+    unread = catalog_malformed.unread_products(read, names)
+    if None in unread:
+        return
+    ids_read: dict[int, set[str]] = {}
+    for record in records:
+        ids_read.setdefault(int(record["seq_produto"]), set()).add(record["id_sku"])
+    changed = catalog_cache.retire_after_product_change(merged, ids_read, since, spare=unread)
+    if changed:
+        log.info("catalog: %d changed product(s) lost packagings the ERP no longer lists", len(changed))
+        catalog_cache.write(session, shop_id, [merged[seq] for seq in changed])
 
 
 def _set_aside(
