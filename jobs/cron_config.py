@@ -1,4 +1,6 @@
-"""`rq cron jobs.cron_config` (or `flask --app app cron`): one tick a minute, on the webhooks queue.
+"""`flask --app app cron` loads this: one tick a minute, on the webhooks queue. (Not the bare
+`rq cron jobs.cron_config`: that reads RQ_REDIS_URL / --url, not REDIS_URL, and skips the
+settings' validation, so in production it would drive another Redis without a word.)
 
 The per-shop timing lives in the ledger's Schedule rows, editable from the app; RQ's cron
 scheduler only has to wake the tick, which decides what is due.
