@@ -149,7 +149,8 @@ def new_product(ctx: Ctx) -> dict[str, Any]:
         "requiresSellingPlan": False,
         "createdAt": now,
         "updatedAt": now,
-        "publishedAt": now,
+        "publishedAt": None,  # on no sales channel until publishablePublish (resolvers/publications)
+        "publishedOn": [],
         "onlineStoreUrl": None,
         "seo": {"title": None, "description": None},
         "options": [],

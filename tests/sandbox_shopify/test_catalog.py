@@ -350,3 +350,38 @@ def test_search_or_and_quoted_values(shop: ShopClient, product: dict) -> None:
     assert data["none"]["nodes"] == []
     assert data["items"]["nodes"] == [{"sku": "ARZ-5"}]
     assert data["products"]["nodes"] == [{"id": product["id"]}]
+
+
+PUBLICATIONS = """{ publications(first: 10, catalogType: APP) { nodes { id catalog { title } } } }"""
+PUBLISH = """mutation($id: ID!, $input: [PublicationInput!]!) {
+  publishablePublish(id: $id, input: $input) {
+    publishable { ... on Product { id } } userErrors { field message } }
+}"""
+PUBLISHED = """query($id: ID!, $pub: ID!) {
+  product(id: $id) { publishedAt publishedOnPublication(publicationId: $pub) } }"""
+
+
+def test_a_product_product_set_creates_is_on_no_sales_channel_until_publishable_publish(
+    shop: ShopClient, product: dict
+) -> None:
+    """As on Shopify: productSet publishes nowhere (ACTIVE is not "on the storefront");
+    publishablePublish with the Online Store's publication id puts it there."""
+    publications = {p["catalog"]["title"]: p["id"] for p in shop.data(PUBLICATIONS)["publications"]["nodes"]}
+    assert set(publications) == {"Online Store", "Point of Sale"}
+    online = publications["Online Store"]
+    before = shop.data(PUBLISHED, {"id": product["id"], "pub": online})["product"]
+    assert before == {"publishedAt": None, "publishedOnPublication": False}
+
+    unknown = shop.data(
+        PUBLISH, {"id": product["id"], "input": [{"publicationId": "gid://shopify/Publication/4"}]}
+    )
+    assert unknown["publishablePublish"]["userErrors"] == [
+        {"field": ["input", "0", "publicationId"], "message": "Publication does not exist"}
+    ]
+    done = shop.data(PUBLISH, {"id": product["id"], "input": [{"publicationId": online}]})
+    done = done["publishablePublish"]
+    assert done == {"publishable": {"id": product["id"]}, "userErrors": []}
+    after = shop.data(PUBLISHED, {"id": product["id"], "pub": online})["product"]
+    assert after["publishedAt"] is not None and after["publishedOnPublication"] is True
+    pos = shop.data(PUBLISHED, {"id": product["id"], "pub": publications["Point of Sale"]})["product"]
+    assert pos["publishedOnPublication"] is False
