@@ -7,7 +7,9 @@ Shopify answered" the same way. Everything here is bulk SQL (a 50,000-SKU initia
 executemany UPDATEs, never a round trip per row. The caller owns the transaction.
 
 Bindings written (shared with the price, stock and order flows, see /work/notes/flows.md):
-- "product": erp_id str(seqProduto), shopify_id Product gid, digest = the productSet input's.
+- "product": erp_id str(seqProduto), shopify_id Product gid, digest = the productSet input's;
+  data {handle, status, skus, publish_pending}: publish_pending while the product the app created
+  is not yet published to the shop's sales channels (jobs/catalog_publish.py).
 - "variant": erp_id idSku, shopify_id ProductVariant gid, data {product_id, inventory_item_id,
   seq_produto, qtd_embalagem, weighed, unit_kg, ean, active}; the digest column and any
   other data keys another flow stored there are kept.
@@ -61,6 +63,7 @@ class CatalogContext:
     inactive_status: str
     bulk_threshold: int
     off_sale: frozenset[str] = frozenset()  # SKUs with statusVenda 'I' in the store (prices flow)
+    publish_to: tuple[str, ...] | None = None  # publication ids new products go to; None: Online Store
 
 
 def load_context(session: Session, shop_id: int) -> CatalogContext:
@@ -73,7 +76,12 @@ def load_context(session: Session, shop_id: int) -> CatalogContext:
         inactive_status=str(shop_settings.get(shop, "inactive_sku_status")).upper(),
         bulk_threshold=int(shop_settings.get(shop, "bulk_threshold")),
         off_sale=off_sale(session, shop_id),
+        publish_to=_publish_to(shop_settings.get(shop, "publish_to")),
     )
+
+
+def _publish_to(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
 
 
 def off_sale(session: Session, shop_id: int) -> frozenset[str]:
@@ -184,10 +192,18 @@ def record_sent(
     session: Session,
     ctx: CatalogContext,
     outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]],
-) -> None:
-    """Shopify accepted these products: bindings (product + variants) and messages done."""
+) -> list[int]:
+    """Shopify accepted these products: bindings (product + variants) and messages done.
+
+    Returns the products to publish to the sales channels: those this pass created (no product
+    binding before) and those whose publishing failed before (publish_pending kept); a product
+    created earlier is never published again (the merchant may have taken it off a channel)."""
     if not outcomes:
-        return
+        return []
+    before = bindings.get_many(
+        session, ctx.shop_id, PRODUCT_KIND, [str(m.seq_produto) for m, _, _ in outcomes]
+    )
+    to_publish: list[int] = []
     product_rows: list[BindingRow] = []
     variant_rows: list[BindingRow] = []
     # Packagings whose active flag changed, and packagings new to a product Shopify already had:
@@ -237,6 +253,10 @@ def record_sent(
             variant_rows.append(
                 BindingRow(sku["id_sku"], variant.id, kept.digest if kept is not None else None, data)
             )
+        known = before.get(str(mapped.seq_produto))
+        pending = known is None or known.shopify_id is None or bool((known.data or {}).get("publish_pending"))
+        if pending:
+            to_publish.append(mapped.seq_produto)
         product_rows.append(
             BindingRow(
                 str(mapped.seq_produto),
@@ -246,6 +266,7 @@ def record_sent(
                     "handle": product.handle,
                     "status": mapped.status,
                     "skus": [s["id_sku"] for s in mapped.skus],
+                    **({"publish_pending": True} if pending else {}),
                 },
             )
         )
@@ -278,6 +299,7 @@ def record_sent(
     if done:
         session.execute(update(Message), done)
     session.flush()
+    return to_publish
 
 
 def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:

@@ -4,7 +4,9 @@ the initial load and big deltas (more changed products than the shop's `bulk_thr
 `sync()` is the one function every catalog path goes through (products flow, skus flow, replay,
 `catalog sync`): it maps products from the ledger cache (jobs/catalog_cache.py), skips those
 whose digest did not change, begins one message per product BEFORE calling Shopify, then
-records bindings and messages from Shopify's answer (jobs/catalog_ledger.py).
+records bindings and messages from Shopify's answer (jobs/catalog_ledger.py), then publishes
+the products it created to the sales channels (jobs/catalog_publish.py: productSet publishes
+nowhere; a bulk push publishes with a second bulk operation).
 
 Direct path: batches of BATCH_SIZE products; after a batch is answered, its bindings, messages
 and `accepted(...)` (the flow advancing its watermark) commit together, so a crash re-sends at
@@ -31,13 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs import catalog_ledger as cl
+from jobs import catalog_publish
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Transient
 from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
-from shopify_app.admin_api.results import parse_product_set
+from shopify_app.admin_api.results import ProductRef, parse_product_set
 
 log = logging.getLogger(__name__)
 
@@ -178,16 +181,34 @@ def _push_direct(
                 continue
             outcomes.append((mapped, answer.product, ids.get(mapped.seq_produto)))
         with session_scope() as session:
-            cl.record_sent(session, ctx, outcomes)
+            new = cl.record_sent(session, ctx, outcomes)
             for mapped, exc in failures:
                 _fail(session, result, mapped, ids[mapped.seq_produto], exc)
             if transient is None and accepted is not None:
                 accepted(session, [p.seq_produto for p in batch])
+        _publish(ctx, client, result, outcomes, new, ids)
         if transient is not None:
             raise transient
         done += len(sending)
         if progress is not None:
             progress(done, total)
+
+
+def _publish(
+    ctx: cl.CatalogContext,
+    client: AdminClient,
+    result: SyncResult,
+    outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]],
+    new: Sequence[int],
+    ids: Mapping[int, int],
+    *,
+    bulk: bool = False,
+) -> None:
+    """Publish the products just created to the sales channels (jobs/catalog_publish.py), after
+    their bindings committed: a publish that fails leaves the product in Shopify and bound."""
+    wanted = set(new)
+    products = {m.seq_produto: product.id for m, product, _ in outcomes if m.seq_produto in wanted}
+    result.failed += catalog_publish.publish_new(ctx, client, products, ids, bulk=bulk)
 
 
 def _fail(
@@ -289,7 +310,8 @@ def _push_bulk(
                 errors = list(line.errors) or [{"message": "no product returned"}]
                 exc = ShopifyGraphQLError("productSet", errors)
             _fail(session, result, mapped, message_id, exc)
-        cl.record_sent(session, ctx, outcomes)
+        new = cl.record_sent(session, ctx, outcomes)
+    _publish(ctx, client, result, outcomes, new, ids, bulk=True)
     if progress is not None:
         progress(total, total)
     if unknown is not None:  # the watermark stays: the retry re-plans, the products taken cost nothing

@@ -283,6 +283,20 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "document changed in Shopify; otherwise enter the order in the ERP by hand or cancel it.",
         ),
     ),
+    "PUBLISH_FAILED": (
+        (
+            "O produto foi criado no Shopify, mas não foi publicado nos canais de venda (Loja virtual "
+            "ou os da configuração publish_to): ele ainda não aparece na loja.",
+            "The product was created in Shopify but not published to its sales channels (the Online "
+            "Store, or those of the publish_to setting): it does not show on the storefront yet.",
+        ),
+        (
+            "Confira o motivo acima (canal inexistente, permissão). Corrija o canal ou a configuração "
+            "e clique em Tentar de novo: o produto é publicado. Ou publique-o à mão no Shopify.",
+            "Check the reason above (a missing channel, a permission). Fix the channel or the setting "
+            "and click Retry: the product is published then. Or publish it by hand in Shopify.",
+        ),
+    ),
     "NFE_KEY_INVALID": (
         (
             "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "

@@ -5,9 +5,11 @@ openapi.yaml `ShopSettings`): `seq_canal_venda` and `cod_geral_oper` (the ERP sa
 fiscal operation of every order sent), `inactive_sku_status` (DRAFT | ARCHIVED: what a product
 becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized: when an order
 goes to the ERP), `bulk_threshold` (changes per run above which catalog flows use a bulk
-operation), `default_role` (read by shopify_app.roles for staff nobody assigned) and
+operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
 `cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
-the Shopify order). Their defaults are ledger.shop_settings.DEFAULTS, the table the flows read.
+the Shopify order) and `publish_to` (the publication ids of the sales channels a product the app
+creates is published to; null: the Online Store's, jobs/catalog_publish.py). Their defaults are
+ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
 from __future__ import annotations
@@ -43,7 +45,15 @@ class BoolSetting:
     pass
 
 
-SETTINGS: dict[str, IntSetting | ChoiceSetting | BoolSetting] = {
+@dataclass(frozen=True)
+class PublicationsSetting:
+    """null (the Online Store), or a list of Publication gids ([]: publish nowhere)."""
+
+    maximum: int = 20
+    prefix: str = "gid://shopify/Publication/"
+
+
+SETTINGS: dict[str, IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting] = {
     "seq_canal_venda": IntSetting(1, 999_999),
     "cod_geral_oper": IntSetting(1, 999_999),
     "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
@@ -53,6 +63,7 @@ SETTINGS: dict[str, IntSetting | ChoiceSetting | BoolSetting] = {
     "cancel_restock": BoolSetting(),
     "cancel_refund": BoolSetting(),
     "cancel_notify_customer": BoolSetting(),
+    "publish_to": PublicationsSetting(),
 }
 DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
@@ -80,6 +91,13 @@ def validate_settings(changes: dict[str, Any]) -> dict[str, str]:
 
 def _problem(key: str, value: Any) -> str | None:
     rule = SETTINGS[key]
+    if isinstance(rule, PublicationsSetting):
+        if value is None:
+            return None
+        if not isinstance(value, list) or len(value) > rule.maximum:
+            return f"must be null or a list of at most {rule.maximum} publication ids"
+        bad = [v for v in value if not isinstance(v, str) or not v.startswith(rule.prefix)]
+        return f"must be publication ids ({rule.prefix}...)" if bad else None
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):

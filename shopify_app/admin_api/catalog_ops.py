@@ -65,6 +65,20 @@ class CatalogOperations:
         )
         return parse_product_set(payload)
 
+    def publications(self) -> list[tuple[str, str | None]]:
+        """The shop's sales-channel publications: (id, its catalog's title, e.g. "Online Store")."""
+        found = paginate(self.executor, "Publications", ("publications",))
+        return [(raw["id"], (raw.get("catalog") or {}).get("title")) for raw in found]
+
+    def publish(self, resource_id: str, publication_ids: Sequence[str]) -> None:
+        """Publish a product (or collection) to these publications (publishablePublish): a product
+        productSet created is on no sales channel until then, whatever its status."""
+        self.executor.mutate(
+            "PublishablePublish",
+            {"id": resource_id, "input": [{"publicationId": p} for p in publication_ids]},
+            "publishablePublish",
+        )
+
     def variants_bulk_update(
         self, product_id: str, variants: Sequence[dict[str, Any]], *, allow_partial_updates: bool = False
     ) -> list[VariantRef]:

@@ -111,6 +111,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "cancel_restock": True,
         "cancel_refund": True,
         "cancel_notify_customer": False,
+        "publish_to": None,
     }
     bad = client.put(
         "/api/setup/settings",
@@ -148,6 +149,13 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
     with session_scope(settings.database_url) as session:
         assert shop_settings.get(session.get(Shop, shops.a), "cancel_refund") is False
     assert event.after == {"seq_canal_venda": 7, "cod_geral_oper": 201}
+    # Where new products are published: publication ids, null (the Online Store) or [] (nowhere).
+    for wrong in ("gid://shopify/Publication/1", ["gid://shopify/Product/1"], [1]):
+        refused = client.put("/api/setup/settings", json={"publish_to": wrong}, headers=headers())
+        assert refused.status_code == 400, wrong
+    channels = ["gid://shopify/Publication/1", "gid://shopify/Publication/2"]
+    chosen = client.put("/api/setup/settings", json={"publish_to": channels}, headers=headers())
+    assert chosen.status_code == 200 and chosen.get_json()["publish_to"] == channels
 
 
 def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, shops, message, rq):
