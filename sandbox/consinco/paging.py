@@ -231,15 +231,7 @@ class Pager:
                 self._boundaries[(*memo_key[:-1], page + 1)] = list(boundary)
                 while len(self._boundaries) > self._remember:
                     self._boundaries.popitem(last=False)
-        return {
-            "items": items,
-            "page": page,
-            "pageSize": page_size,
-            "hasNext": has_next,
-            "total": total,
-            "dtaHorSnapshot": format_time(snapshot),
-            "nextCursor": next_cursor,
-        }
+        return _envelope(items, page, page_size, has_next, total, snapshot, next_cursor)
 
     def _read_by_offset(self, resource: Resource, params: Mapping[str, str]) -> dict[str, Any]:
         """A page by plain OFFSET over (change time, key): no cursor (a `Cursor` sent is ignored,
@@ -257,15 +249,7 @@ class Pager:
                 select(func.count()).select_from(resource.query.where(*window).subquery())
             ).scalar_one()
             items = resource.to_items(conn, rows)
-        return {
-            "items": items,
-            "page": page,
-            "pageSize": page_size,
-            "hasNext": has_next,
-            "total": total,
-            "dtaHorSnapshot": format_time(snapshot),
-            "nextCursor": None,
-        }
+        return _envelope(items, page, page_size, has_next, total, snapshot, None)
 
     @staticmethod
     def _page_by_keyset(
@@ -347,3 +331,24 @@ class Pager:
             while len(self._totals) > self._remember:
                 self._totals.popitem(last=False)
         return total
+
+
+def _envelope(
+    items: list[Any],
+    page: int,
+    page_size: int,
+    has_next: bool,
+    total: int,
+    snapshot: Any,
+    next_cursor: str | None,
+) -> dict[str, Any]:
+    """One page as the API answers it (docs/consinco-api.md, the envelope)."""
+    return {
+        "items": items,
+        "page": page,
+        "pageSize": page_size,
+        "hasNext": has_next,
+        "total": total,
+        "dtaHorSnapshot": format_time(snapshot),
+        "nextCursor": next_cursor,
+    }
