@@ -43,6 +43,7 @@ JOB_TIMEOUTS = {WEBHOOKS: 10 * 60, ORDERS: 15 * 60, CATALOG: 7 * 3600, DEFAULT: 
 MAX_JOB_ID = 100
 # A job in one of these states is over: its id no longer stands for work still to do.
 ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+HELD = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)  # still to run
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -145,6 +146,19 @@ def _outcome_callbacks(schedule: str) -> dict[str, Any]:
         "on_failure": Callback(run_outcome.ON_FAILURE),
         "meta": {run_outcome.META_KEY: schedule},
     }
+
+
+def held(job_id: str | None, conn: Redis) -> bool:
+    """Whether RQ still holds this job queued, running or waiting to run (False when it holds
+    no such job, or Redis cannot say)."""
+    if not job_id:
+        return False
+    try:
+        return Job.fetch(job_id, connection=conn).get_status() in HELD
+    except NoSuchJobError:
+        return False
+    except Exception:  # Redis unreachable: the caller's own next call will say so
+        return False
 
 
 def _clear_ended(job_id: str, conn: Redis) -> None:

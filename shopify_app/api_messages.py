@@ -13,12 +13,10 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from ledger import flows as catalog
-from ledger import trace
+from ledger import queues, trace
 from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
@@ -46,8 +44,6 @@ FLOW_NAMES = tuple(catalog.BY_NAME)
 STATUSES = tuple(s.value for s in MessageStatus)
 RETRYABLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
 REPLAYABLE = (MessageStatus.DONE.value,)
-# An RQ job in one of these is still to run or running: its message pending is not lost.
-ALIVE = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 RETRY_FAILED_MAX = 1000
 STUCK_MINUTES = trace.STALE_AFTER_SECONDS // 60
 
@@ -58,21 +54,7 @@ def can_retry(message: Message) -> bool:
     unit of a bulk operation still running for hours (a catalog load) is pending, not lost."""
     if message.status in RETRYABLE:
         return True
-    return trace.is_stale(message) and not _job_alive(message.job_id)
-
-
-def _job_alive(job_id: str | None) -> bool:
-    """Whether RQ still holds the job queued, running or waiting to run (False when it does not,
-    or Redis cannot say: a retry then is harmless, the flows' locks keep one run at a time)."""
-    if not job_id:
-        return False
-    try:
-        status = Job.fetch(job_id, connection=get_redis(app_settings().redis_url)).get_status()
-    except NoSuchJobError:
-        return False
-    except Exception:  # Redis unreachable: the retry's own enqueue will say so
-        return False
-    return status in ALIVE
+    return trace.is_stale(message) and not queues.held(message.job_id, get_redis(app_settings().redis_url))
 
 
 def can_replay(message: Message) -> bool:
