@@ -30,20 +30,17 @@ from ledger.bindings import PRODUCT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected
 from shopify_app.admin_api import AdminClient
+from shopify_app.admin_api.catalog_ops import ONLINE_STORE, online_store
 from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
 
 log = logging.getLogger(__name__)
-
-ONLINE_STORE = "Online Store"
-
 
 def publication_ids(ctx: cl.CatalogContext, client: AdminClient) -> list[str]:
     """Where new products go: the setting, else the Online Store's publication ([] if none)."""
     if ctx.publish_to is not None:
         return list(ctx.publish_to)
-    return [
-        pid for pid, title in client.publications() if (title or "").strip().lower() == ONLINE_STORE.lower()
-    ][:1]
+    default = online_store(client.publications())
+    return [] if default is None else [default]
 
 
 def publish_new(
@@ -70,8 +67,8 @@ def publish_new(
                 "catalog: %s has no Online Store publication; new products not published", ctx.shop_domain
             )
             missing = LookupError(
-                f"the shop has no {ONLINE_STORE} sales channel; add it, or set publish_to to the "
-                "publication ids to publish to, then replay"
+                f"the shop has no {ONLINE_STORE} sales channel; add it, or choose the sales channels "
+                "new products go to on the Setup page (publish_to), then replay"
             )
             return _record(ctx, products, message_ids, {seq: missing for seq in products}, [])
         return _record(ctx, products, message_ids, {}, [])  # publish_to: [] publishes nowhere

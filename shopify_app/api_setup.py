@@ -201,6 +201,13 @@ def locations() -> ResponseReturnValue:
     return jsonify({"locations": api_upstream.shopify_locations(g.shop.domain, app_settings())})
 
 
+@bp.get("/publications")
+@require_role(Role.VIEWER)
+def publications() -> ResponseReturnValue:
+    """The sales channels new products can be published to (the publish_to setting's choices)."""
+    return jsonify({"publications": api_upstream.shopify_publications(g.shop.domain, app_settings())})
+
+
 def _store_link_json(link: StoreLink | None) -> dict[str, Any]:
     if link is None:
         return {"configured": False, "nro_empresa": None, "nro_segmento": None, "updated_at": None}

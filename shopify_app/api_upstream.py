@@ -20,6 +20,7 @@ from ledger.crypto import SecretUnreadable
 from ledger.errors import IntegrationError, MappingMissing, Transient
 from settings import Settings
 from shopify_app.admin_api import build_client
+from shopify_app.admin_api.catalog_ops import online_store
 from shopify_app.admin_api.executor import RetryPolicy as ShopifyRetryPolicy
 from shopify_app.api_common import ApiError
 
@@ -146,10 +147,10 @@ def erp_choices(client: erp.ErpClient) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
-    """The shop's locations (active and inactive) read through the Admin API client, one try."""
+def _shopify_read(shop_domain: str, settings: Settings, read: Callable[[Any], T]) -> T:
+    """One read through the shop's Admin API client, one try, every failure an ApiError."""
 
-    def read() -> list[dict[str, Any]]:
+    def run() -> T:
         from shopify_app.admin_api.client import default_token_provider
 
         base_url, headers = settings.admin_origin(shop_domain)
@@ -162,18 +163,39 @@ def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, An
             retry=SHOPIFY_ONE_TRY,
         )
         try:
-            return [
-                {
-                    "id": loc.id,
-                    "name": loc.name,
-                    "is_active": loc.is_active,
-                    "fulfills_online_orders": loc.fulfills_online_orders,
-                    "city": loc.city,
-                    "province_code": loc.province_code,
-                }
-                for loc in client.locations(include_inactive=True)
-            ]
+            return read(client)
         finally:
             client.close()
 
-    return call(SHOPIFY, read)
+    return call(SHOPIFY, run)
+
+
+def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
+    """The shop's locations (active and inactive)."""
+    return _shopify_read(
+        shop_domain,
+        settings,
+        lambda client: [
+            {
+                "id": loc.id,
+                "name": loc.name,
+                "is_active": loc.is_active,
+                "fulfills_online_orders": loc.fulfills_online_orders,
+                "city": loc.city,
+                "province_code": loc.province_code,
+            }
+            for loc in client.locations(include_inactive=True)
+        ],
+    )
+
+
+def shopify_publications(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
+    """The shop's sales-channel publications; `online_store` marks the one new products go to
+    when the shop's publish_to setting is unset (shopify_app.admin_api.catalog_ops.online_store)."""
+
+    def read(client: Any) -> list[dict[str, Any]]:
+        found = client.publications()
+        default = online_store(found)
+        return [{"id": pid, "title": title, "online_store": pid == default} for pid, title in found]
+
+    return _shopify_read(shop_domain, settings, read)

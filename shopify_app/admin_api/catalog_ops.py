@@ -28,6 +28,16 @@ from shopify_app.admin_api.results import (
 
 MAX_METAFIELDS_PER_CALL = 25
 MAX_PRICES_PER_CALL = 250
+ONLINE_STORE = "Online Store"
+
+
+def online_store(publications: Sequence[tuple[str, str | None]]) -> str | None:
+    """The Online Store's publication among (id, catalog title) pairs: the APP publication whose
+    catalog title is "Online Store" (the channel's own name, which Shopify does not translate)."""
+    for pid, title in publications:
+        if (title or "").strip().lower() == ONLINE_STORE.lower():
+            return pid
+    return None
 
 
 def sku_query(sku: str) -> str:

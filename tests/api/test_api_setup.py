@@ -93,6 +93,9 @@ def test_unreachable_erp_and_shopify_are_503_naming_the_system(client):
     locations = client.get("/api/setup/locations", headers=headers())
     assert locations.status_code == 503
     assert locations.get_json()["error"]["system"] == "shopify"
+    channels = client.get("/api/setup/publications", headers=headers(Role.VIEWER))
+    assert channels.status_code == 503
+    assert channels.get_json()["error"]["system"] == "shopify"
 
 
 def test_erp_choices_before_any_connection_is_409(client):

@@ -3,6 +3,8 @@ store's company + segment, link a company to a location, set the sales channel."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from ledger.db import session_scope
 from ledger.models import ErpConnection, LocationMapping, Shop, StoreLink
 
-from .conftest import screenshot
+from .conftest import api_call, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +51,17 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
     rules.get_by_label("Código geral de operação (codGeralOper)").fill("207")
     rules.get_by_label("Estornar o pagamento no Shopify").select_option("false")
+    channels = rules.get_by_test_id("sales-channels")
+    expect(channels.get_by_label("Online Store (padrão)")).to_be_checked()  # publish_to unset
+    expect(channels.get_by_label("Point of Sale")).not_to_be_checked()
     rules.get_by_role("button", name="Salvar").click()
     expect(page.locator('[data-step="location_mappings"]')).to_contain_text("✓")
+    with session_scope(fresh.settings.database_url) as db:  # untouched boxes pin nothing
+        assert "publish_to" not in db.scalars(select(Shop)).one().settings
+    channels_listed = json.loads(api_call(page, "GET", "/api/setup/publications")["body"])["publications"]
+    channels.get_by_label("Point of Sale").check()
+    rules.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_text("Salvo", exact=True).first).to_be_visible()
     screenshot(page, "setup-pt-BR")
 
     with session_scope(fresh.settings.database_url) as db:
@@ -61,4 +72,7 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         assert len(db.scalars(select(LocationMapping)).all()) == 1
         stored = db.scalars(select(Shop)).one().settings
         assert stored["cancel_refund"] is False and stored["cancel_restock"] is True
+        publications = {p["title"]: p["id"] for p in channels_listed}
+        assert stored["publish_to"] == [publications["Online Store"], publications["Point of Sale"]]
     assert page.errors == []
+

@@ -126,10 +126,36 @@ function locationsSection(ctx, onSaved) {
   });
 }
 
+/**
+ * The sales channels products the app creates are published to (publish_to). Unset, they go to
+ * the Online Store, marked as the default; `value()` is undefined until a box is changed, so
+ * saving the other rules never pins the default into a list.
+ */
+function channelsField(saved, channels, locked) {
+  if (channels.error) {
+    return { element: banner("warning", t("setup.settings.channels_unreadable"), channels.error.message), value: () => undefined };
+  }
+  const listed = new Set(channels.list.map((p) => p.id));
+  const gone = (saved || []).filter((id) => !listed.has(id)).map((id) => ({ id, gone: true }));
+  let touched = false;
+  const boxes = channels.list.concat(gone).map((p) => ({ p, box: h("s-checkbox", {
+    label: p.gone ? t("setup.settings.channel_gone", { id: p.id })
+      : `${p.title || p.id}${saved === null && p.online_store ? ` (${t("setup.settings.channel_default")})` : ""}`,
+    disabled: locked, "data-publication": p.id,
+    ".checked": saved === null ? Boolean(p.online_store) : saved.includes(p.id),
+    onchange: () => { touched = true; } }) }));
+  const element = h("div", { "data-testid": "sales-channels" },
+    h("s-heading", {}, t("setup.settings.channels_heading")),
+    h("s-paragraph", {}, t("setup.settings.channels_help")), boxes.map((b) => b.box));
+  return { element, value: () => (touched ? boxes.filter((b) => b.box.checked).map((b) => b.p.id) : undefined) };
+}
+
 function settingsSection(ctx, onSaved) {
   const locked = !ctx.can("configure");
   return loadingSection(t("setup.settings.heading"), async () => {
-    const s = await api("/api/setup/settings");
+    const [s, channels] = await Promise.all([api("/api/setup/settings"),
+      api("/api/setup/publications", { quiet: true }).then((r) => ({ list: r.publications }), (error) => ({ error }))]);
+    const publishTo = channelsField(s.publish_to, channels, locked);
     const canal = h("s-number-field", { label: t("setup.settings.seq_canal_venda"), disabled: locked,
       details: t("setup.settings.seq_canal_venda_help"), ".value": s.seq_canal_venda ?? "" });
     const oper = h("s-number-field", { label: t("setup.settings.cod_geral_oper"), disabled: locked,
@@ -151,11 +177,12 @@ function settingsSection(ctx, onSaved) {
       if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
       if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
+      if (publishTo.value() !== undefined) body.publish_to = publishTo.value();
       await api("/api/setup/settings", { method: "PUT", body });
       toast(t("common.saved"));
       onSaved();
     };
-    return h("div", {}, h("s-grid", {}, canal, oper), inactive, payment, bulk, role,
+    return h("div", {}, h("s-grid", {}, canal, oper), inactive, payment, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
   });
