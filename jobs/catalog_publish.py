@@ -35,6 +35,7 @@ from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
 
 log = logging.getLogger(__name__)
 
+
 def publication_ids(ctx: cl.CatalogContext, client: AdminClient) -> list[str]:
     """Where new products go: the setting, else the Online Store's publication ([] if none)."""
     if ctx.publish_to is not None:

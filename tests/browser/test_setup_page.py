@@ -75,4 +75,3 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         publications = {p["title"]: p["id"] for p in channels_listed}
         assert stored["publish_to"] == [publications["Online Store"], publications["Point of Sale"]]
     assert page.errors == []
-
