@@ -16,8 +16,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from redis.exceptions import RedisError
+
 from ledger.db import session_scope
+from ledger.kv import get_redis
 from ledger.schedules import ensure_default_schedules
+from shopify_app.enqueue import enqueue_run
 from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
 from shopify_app.shops import find_shop, is_usable, mark_installed
 from shopify_app.token_endpoint import TokenSet, exchange_id_token
@@ -133,12 +137,29 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
     Returns the shop's id.
     """
     with session_scope(settings.database_url) as session:
+        earlier = find_shop(session, shop)
+        uninstalled_at = earlier.uninstalled_at if earlier is not None else None
         row = mark_installed(session, shop, scopes=token_set.scope or settings.scopes, actor=actor)
         store_tokens(session, row, token_set, keys=settings.encryption_keys)
         ensure_default_schedules(session, row.id)
         shop_id = row.id
     log.info("oauth: installed on %s (actor %s)", shop, actor)
+    if uninstalled_at is not None:
+        _catch_up_after_reinstall(settings, shop_id, shop)
     return shop_id
+
+
+def _catch_up_after_reinstall(settings: Settings, shop_id: int, shop: str) -> None:
+    """Orders placed while the app was uninstalled sent it no webhook: the reconciliation, which
+    lists Shopify's orders back to its last report and imports what the ledger lacks, runs now
+    instead of at its next due time (up to a day later). Best effort: if Redis refuses, the
+    schedule runs it when due."""
+    try:
+        enqueue_run(shop_id, "reconcile", conn=get_redis(settings.redis_url))
+    except RedisError as exc:
+        log.warning("oauth: reconciliation after the reinstall of %s not enqueued (%s)", shop, exc)
+    else:
+        log.info("oauth: %s installed again: reconciliation enqueued for the orders placed meanwhile", shop)
 
 
 def needs_install(settings: Settings, shop: str) -> bool:

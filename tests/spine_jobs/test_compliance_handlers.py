@@ -396,6 +396,38 @@ def test_a_reinstall_turns_back_on_the_schedules_the_uninstall_stopped(ledger_wi
     assert off == ["stock"]
 
 
+def test_a_reinstall_runs_the_reconciliation_for_the_orders_placed_while_uninstalled(
+    ledger_with_customer, deliver, rconn
+):
+    """No webhook reaches an uninstalled app: the reconciliation (which imports the orders the
+    ledger lacks) runs at once on the reinstall, not at its next due time a day later. A first
+    install and a plain re-auth of an installed shop enqueue nothing."""
+    from datetime import timedelta
+
+    from rq import Queue
+
+    from ledger.models import utcnow
+    from settings import get_settings
+    from shopify_app import oauth
+    from shopify_app.token_endpoint import TokenSet
+
+    def reconcile_jobs() -> list[str]:
+        return [j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j]
+
+    token = TokenSet("shpat_new", "read_products", "shprt_new", 3600)
+    oauth.install(get_settings(), SHOP, token, actor="u1")  # installed: not a reinstall
+    assert reconcile_jobs() == []
+    later = (utcnow() + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    deliver("app/uninstalled", {"id": 1, "domain": SHOP}, triggered_at=later)
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)).status == "uninstalled"
+    oauth.install(get_settings(), SHOP, token, actor="u1")
+    assert len(reconcile_jobs()) == 1
+    job = Queue("default", connection=rconn).fetch_job(reconcile_jobs()[0])
+    assert job.func_name == "jobs.reconcile.run" and job.args == (ledger_with_customer,)
+
+
 def _installed_long_ago_then_revoked(shop_id: int) -> None:
     """Installed 30 days ago; the merchant uninstalled, Shopify revoked the token and the next
     refresh was refused, so the shop is needs_reauth (the uninstall webhook not in yet)."""
