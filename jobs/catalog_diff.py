@@ -102,7 +102,13 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         "unreadable": [{"record": m.unit_key, "problem": m.error.message} for m in unreadable[:LIST_LIMIT]],
     }
     if drift:
-        result["drift"] = _drift(ctx, sent, client or for_shop(ctx.shop_domain, lane="background"))
+        owned = client is None
+        client = client or for_shop(ctx.shop_domain, lane="background")
+        try:
+            result["drift"] = _drift(ctx, sent, client)
+        finally:
+            if owned:
+                client.close()  # its HTTP connections, not left to the garbage collector
     return result
 
 

@@ -214,3 +214,21 @@ def test_the_dry_run_names_an_unreadable_sku_record_and_previews_the_rest(instal
     [unread] = diff["unreadable"]
     assert "P7E1" in unread["record"] and "qtdEmbalagem" in unread["problem"]
     client.close()
+
+
+def test_the_dry_run_closes_the_shopify_client_it_opened_for_drift(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    from shopify_app.admin_api.client import AdminClient
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    closed: list[AdminClient] = []
+    real_close = AdminClient.close
+
+    def close(self: AdminClient) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(AdminClient, "close", close)
+    result = catalog_diff.compute(installed.shop_id, drift=True)
+    assert result["drift"] == [] and len(closed) == 1
