@@ -42,9 +42,9 @@ from sqlalchemy import select
 
 import erp
 from erp.names import Names
-from jobs import catalog_cache, catalog_initial, catalog_malformed
+from jobs import catalog_cache, catalog_initial, catalog_malformed, catalog_publish
 from jobs import catalog_ledger as cl
-from jobs.catalog_load import Progress, SyncResult, sync
+from jobs.catalog_load import Progress, SyncResult, reset_progress, settle_leftover, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
 from jobs.locks import LockBusy, flow_lock
 from ledger import bindings, watermarks
@@ -157,6 +157,7 @@ def run_flow(
         except LockBusy:
             log.info("catalog: %s for shop %s skipped, it is already running", flow, shop_id)
             return SyncResult(busy=True)
+        reset_progress(shop_id, [flow])  # shown running from here: not with the last pass's bar
         try:
             held.enter_context(flow_lock(shop_id, CATALOG_LOCK))
         except LockBusy as exc:
@@ -190,6 +191,7 @@ def initial_load(
     """Read both streams whole and push every product (bulk by default): the first publish,
     or `catalog sync --full`. Raises LockBusy when a catalog flow is running."""
     with flow_lock(shop_id, "products"), flow_lock(shop_id, "skus"), flow_lock(shop_id, CATALOG_LOCK):
+        reset_progress(shop_id, FLOWS)
         return _initial_load(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id)
 
 
@@ -220,6 +222,7 @@ def _load_whole(
     erp_client = erp.for_shop(shop_id, page_size=INITIAL_PAGE_SIZE)
     with session_scope() as session:
         ctx = cl.load_context(session, shop_id)
+    settle_leftover(ctx, client)  # before anything is planned (the Stager plans during the read)
     products_read, skus_read = read_both(erp_client)
     fresh = catalog_cache.FreshRecords()
     writer = catalog_initial.LedgerWriter()
@@ -341,6 +344,8 @@ def _incremental(
 
     result = sync(ctx, flow, seqs, client=client, accepted=accepted if seqs else None, progress=progress,
                   job_id=job_id)  # fmt: skip
+    if flow == "products":  # publishes that failed for a transient reason in an earlier pass
+        result.failed += catalog_publish.publish_again(ctx, client, tried_before=started)
     if rechecks:  # planned (sent or recorded on its message): asked for no more
         with session_scope() as session:
             _forget_rechecks(session, shop_id, rechecks)

@@ -31,6 +31,7 @@ from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
 from jobs.price_map import POLICY_DENY, erp_today
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
+    CATALOG_RECHECK_KIND,
     LIST_PRICE_KIND,
     PRICE_KIND,
     PRODUCT_KIND,
@@ -325,6 +326,25 @@ def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
         row.data = {**(row.data or {}), "recheck_on": today, **waiting}
 
 
+def forget_sent(session: Session, shop_id: int, seqs: Sequence[str]) -> None:
+    """What Shopify holds of these products is no longer known (a bulk operation left by a dead
+    pass may have written older lines over newer ones): their digests are dropped, so any plan
+    sends them, and the products flow is asked to re-plan them (a "catalog_recheck" request)."""
+    for start in range(0, len(seqs), 1000):
+        session.execute(
+            update(Binding)
+            .where(
+                Binding.shop_id == shop_id,
+                Binding.kind == PRODUCT_KIND,
+                Binding.erp_id.in_(list(seqs[start : start + 1000])),
+            )
+            .values(digest=None)
+            .execution_options(synchronize_session=False)
+        )
+    requests = [BindingRow(seq, None, None, {}) for seq in seqs]
+    bindings.upsert_many(session, shop_id, CATALOG_RECHECK_KIND, requests)
+
+
 def record_failure(session: Session, message_id: int, exc: BaseException) -> MessageStatus:
     """Classify one product's failure on its message (parked / retrying / failed)."""
     message = session.get(Message, message_id, populate_existing=True)
@@ -333,10 +353,12 @@ def record_failure(session: Session, message_id: int, exc: BaseException) -> Mes
 
 
 def fail_many(session: Session, message_ids: Sequence[int], exc: BaseException) -> MessageStatus:
-    """One failure for many messages at once (a bulk operation that failed as a whole)."""
+    """One failure for many messages at once (a bulk operation that failed as a whole), written
+    as trace.fail writes one: the error's class, text and detail (a Rejected's code, words)."""
     error_class = classify(exc)
     status = trace.STATUS_FOR_CLASS[error_class]
     text = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
+    detail = trace.error_detail(exc)
     now = utcnow()
     rows = [
         {
@@ -344,6 +366,8 @@ def fail_many(session: Session, message_ids: Sequence[int], exc: BaseException) 
             "status": status.value,
             "error_class": error_class.value,
             "error_text": text,
+            "error_detail": detail,
+            "finished_at": None,
             "updated_at": now,
         }
         for i in message_ids

@@ -16,9 +16,15 @@ the SKU of each variant they name by index (input.variants.<i>), and the others 
 error commits what was answered, marks that product retrying and re-raises so RQ retries the run.
 
 Bulk path: one JSONL line of ProductSet variables per product (client.bulk.run); each result
-line is mapped back to its product by line number; per-line userErrors fail that product only.
+line is mapped back to its product by line number; per-line userErrors fail that product only; a
+line Shopify failed on its side (INTERNAL_SERVER_ERROR...) or did not report is retried like a
+transient direct call (the watermark stays). Every catalog bulk operation of a shop runs under
+one client identifier (`bulk_identifier`): one that outlives its pass (the worker killed, or its
+wait failed while the catalog lock lapsed) is waited for at the start of the next sync of any
+path, before anything is sent, and its products are sent again (`settle_leftover`), so its older
+lines never stay over what a later pass sent directly.
 Progress ({"done", "total"}) goes to the callback given (Schedule.progress for the dashboard,
-a click progress bar in the CLI).
+a click progress bar in the CLI); a pass starting clears its flows' bar (`reset_progress`).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
 from jobs import catalog_ledger as cl
@@ -39,7 +45,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Transient
 from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
-from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
+from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyServerError, ShopifyUserErrors
 from shopify_app.admin_api.results import ProductRef, parse_product_set
 
 log = logging.getLogger(__name__)
@@ -80,6 +86,49 @@ def ensure_definition(ctx: cl.CatalogContext, client: AdminClient) -> None:
         cl.remember_definition(session, ctx.shop_id, DEFINITION, definition_id)
 
 
+def bulk_identifier(shop_id: int) -> str:
+    """The client identifier of every catalog bulk operation of a shop (both flows, initial load):
+    one record, so whatever sync runs next (either flow, a replay) finds one a dead pass left."""
+    return f"catalog-{shop_id}"
+
+
+def settle_leftover(ctx: cl.CatalogContext, client: AdminClient | None = None) -> None:
+    """Before sending anything: wait for the catalog bulk operation a dead pass left running in
+    Shopify, then have its products sent again.
+
+    Why: the catalog lock lapses with the dead worker while its operation still writes in
+    Shopify; a skus pass or a replay sending one of its products directly meanwhile stores the
+    newer digest, and the operation then writes the older lines over it. Their digests are
+    dropped and the products flow asked to re-plan them (catalog_ledger.forget_sent): the next
+    pass sends them as the cache has them now (this sync sends at once those it plans)."""
+    owned = client is None
+    client = client or for_shop(ctx.shop_domain, lane="background")
+    try:
+        units = client.bulk.settle(bulk_identifier(ctx.shop_id)) or []
+    finally:
+        if owned:
+            client.close()
+    seqs = [unit for unit in units if unit.isdigit()]
+    if not seqs:
+        return
+    log.warning("catalog: %s products of a bulk operation left by a dead pass are sent again (%s)",
+                len(seqs), ctx.shop_domain, extra={"shop": ctx.shop_domain})  # fmt: skip
+    with session_scope() as session:
+        cl.forget_sent(session, ctx.shop_id, seqs)
+
+
+def reset_progress(shop_id: int, flows: Sequence[str]) -> None:
+    """A pass of these flows starts: the dashboard's bar no longer shows the last pass's count."""
+    with session_scope() as session:
+        session.execute(
+            update(Schedule)
+            .where(Schedule.shop_id == shop_id, Schedule.flow.in_(list(flows)))
+            .where(Schedule.progress.is_not(None))
+            .values(progress=null())
+            .execution_options(synchronize_session=False)
+        )
+
+
 def sync(
     ctx: cl.CatalogContext,
     flow: str,
@@ -99,10 +148,12 @@ def sync(
     `force` re-sends unchanged products (replay). `accepted(session, seqs)` runs in the commit
     of each answered batch (the caller's watermark). `planned` + `message_ids`: the plan
     already made and the messages already begun (committed) for it, by the initial load
-    during its read (jobs/catalog_initial.py); a bulk push then begins nothing again.
+    during its read (jobs/catalog_initial.py, which settles first); a bulk push then begins
+    nothing again.
     """
     result = SyncResult()
     if planned is None:
+        settle_leftover(ctx, client)
         with session_scope() as session:
             planned = cl.plan(session, ctx, seqs, force=force)
     to_send: list[MappedProduct] = []
@@ -274,16 +325,17 @@ def _push_bulk(
     def on_progress(operation: object) -> None:
         if progress is not None:
             count = int(getattr(operation, "object_count", 0) or 0)
-            finished = bool(getattr(operation, "is_finished", False))
-            progress(total if finished else min(count, total), total)
+            completed = getattr(operation, "status", None) == "COMPLETED"  # not FAILED, CANCELED...
+            progress(total if completed else min(count, total), total)
 
     try:
         answer = client.bulk.run(
             "ProductSet",
             [m.variables for m in to_send],
-            client_identifier=f"catalog-{ctx.shop_id}-{flow}",
+            client_identifier=bulk_identifier(ctx.shop_id),
             progress=on_progress,
             encoded=[m.line for m in to_send],  # the bytes the digest hashed, not a second encoding
+            units=[str(m.seq_produto) for m in to_send],  # what settle_leftover sends again
         )
     except IntegrationError as exc:  # the operation as a whole: every product says why, then re-raise
         with session_scope() as session:
@@ -306,6 +358,9 @@ def _push_bulk(
                 unknown = unknown or exc
             elif line.user_errors:
                 exc = ShopifyUserErrors("productSet", line.user_errors)
+            elif line.shopify_side:  # what the direct call would have raised: sent again, not refused
+                exc = ShopifyServerError(f"productSet failed on Shopify's side: {_texts(line.errors)}")
+                unknown = unknown or exc
             else:
                 errors = list(line.errors) or [{"message": "no product returned"}]
                 exc = ShopifyGraphQLError("productSet", errors)
@@ -316,6 +371,10 @@ def _push_bulk(
         progress(total, total)
     if unknown is not None:  # the watermark stays: the retry re-plans, the products taken cost nothing
         raise unknown
+
+
+def _texts(errors: Sequence[Any]) -> str:
+    return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
 
 
 def schedule_progress(shop_id: int, flow: str, *, every: float = 1.0) -> Progress:

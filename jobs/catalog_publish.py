@@ -12,28 +12,40 @@ product's message says so. `publish_to: []` publishes nowhere (the merchant does
 
 Only once: record_sent (jobs/catalog_ledger.py) marks a product it created `publish_pending`; the
 flag goes when the publish succeeds. A product created earlier is never published again, so a
-merchant who takes it off a channel keeps it off. A failed publish keeps the flag and fails the
-product's message (code PUBLISH_FAILED, with Shopify's words): the product itself is in Shopify
-and bound; a replay of the message sends it again and publishes it then.
+merchant who takes it off a channel keeps it off. A failed publish keeps the flag and says so on
+the product's message with Shopify's words: the product itself is in Shopify and bound. Refused
+(a publication that does not exist, no Online Store), the message fails (PUBLISH_FAILED) and a
+replay of it publishes the product. Failed for a transient reason (a 5xx, the network, a bulk
+line Shopify failed on its side or did not report), the message is retrying (PUBLISH_RETRYING)
+and the binding keeps `publish_retry` {tries, at}: each later products pass publishes it again
+(`publish_again`), even though nothing of the product changed, up to PUBLISH_TRIES tries in all;
+then the message fails (PUBLISH_FAILED) saying how often it was tried, and a replay publishes it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
+from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
 from jobs import catalog_ledger as cl
 from ledger import bindings
 from ledger.bindings import PRODUCT_KIND, BindingRow
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, Rejected
-from shopify_app.admin_api import AdminClient
+from ledger.errors import IntegrationError, Rejected, Transient, classify
+from ledger.models import Binding, ErrorClass, Message, MessageStatus, utcnow
+from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.catalog_ops import ONLINE_STORE, online_store
-from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
+from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyServerError, ShopifyUserErrors
 
 log = logging.getLogger(__name__)
+
+PUBLISH_TRIES = 8  # publishes of one product failed for a transient reason before it is given up
+CODES = ("PUBLISH_FAILED", "PUBLISH_RETRYING")  # what a publish failure's message says: refused, retrying
+CHUNK = 1000  # ids per IN (...) list
 
 
 def publication_ids(ctx: cl.CatalogContext, client: AdminClient) -> list[str]:
@@ -52,7 +64,8 @@ def publish_new(
     *,
     bulk: bool = False,
 ) -> int:
-    """Publish these new products ({seqProduto: Product gid}); returns how many failed.
+    """Publish these new products ({seqProduto: Product gid}); returns how many were refused
+    (failed for a transient reason: retrying, not counted; see the module's docstring).
 
     `bulk`: one bulk operation of publishablePublish (the initial load's thousands) instead of
     one call each."""
@@ -98,15 +111,80 @@ def _publish_bulk(
     failures: dict[int, BaseException] = {}
     for number, seq in enumerate(seqs):
         line = by_line.get(number)
-        if line is None:
-            failures[seq] = RuntimeError("the bulk operation has no result line for it")
+        if line is None:  # Shopify did not say whether it took it: tried again
+            failures[seq] = Transient("the bulk operation has no result line for it")
         elif line.user_errors:
             failures[seq] = ShopifyUserErrors("publishablePublish", line.user_errors)
+        elif line.shopify_side:  # what a direct call would have raised as transient
+            failures[seq] = ShopifyServerError(
+                "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in line.errors)
+            )
         elif not line.ok:
             failures[seq] = ShopifyGraphQLError(
                 "publishablePublish", list(line.errors) or [{"message": "no answer"}]
             )
     return failures
+
+
+def publish_again(ctx: cl.CatalogContext, client: AdminClient | None, *, tried_before: datetime) -> int:
+    """Publish the products whose publish failed for a transient reason before `tried_before`
+    (an earlier pass), fewer than PUBLISH_TRIES times; returns how many were refused now."""
+    with session_scope() as session:
+        due = _due(session, ctx.shop_id, tried_before)
+        if not due:
+            return 0
+        message_ids = _retrying_messages(session, ctx.shop_id, due)
+    log.info("catalog: %s products whose publish failed before are published again (%s)",
+             len(due), ctx.shop_domain)  # fmt: skip
+    owned = client is None
+    client = client or for_shop(ctx.shop_domain, lane="background")
+    try:
+        return publish_new(ctx, client, due, message_ids, bulk=len(due) > ctx.bulk_threshold)
+    finally:
+        if owned:
+            client.close()
+
+
+def _due(session: Session, shop_id: int, tried_before: datetime) -> dict[int, str]:
+    """{seqProduto: Product gid} of the bound products `publish_again` publishes."""
+    rows = session.execute(
+        select(Binding.erp_id, Binding.shopify_id, Binding.data).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == PRODUCT_KIND,
+            Binding.shopify_id.is_not(None),
+            Binding.data["publish_pending"].as_boolean().is_(True),
+        )
+    )
+    due = {}
+    for erp_id, product_id, data in rows:
+        retry = (data or {}).get("publish_retry") or {}
+        tried_at = retry.get("at")
+        due_now = erp_id.isdigit() and 0 < int(retry.get("tries") or 0) < PUBLISH_TRIES and bool(tried_at)
+        if due_now and datetime.fromisoformat(str(tried_at)) < tried_before:  # not this pass's own failure
+            due[int(erp_id)] = product_id
+    return due
+
+
+def _retrying_messages(session: Session, shop_id: int, products: Mapping[int, str]) -> dict[int, int | None]:
+    """The message each product's transient publish failure is on (either catalog flow's)."""
+    keys = {cl.unit_key(seq): seq for seq in products}
+    listed = list(keys)
+    found: dict[int, int | None] = {}
+    for start in range(0, len(listed), CHUNK):
+        rows = session.execute(
+            select(Message.id, Message.unit_key)
+            .where(
+                Message.shop_id == shop_id,
+                Message.flow.in_(("products", "skus")),
+                Message.unit_key.in_(listed[start : start + CHUNK]),
+                Message.status == MessageStatus.RETRYING.value,
+                Message.error_detail["code"].as_string() == "PUBLISH_RETRYING",
+            )
+            .order_by(Message.updated_at)
+        )
+        for message_id, key in rows:  # the latest wins
+            found[keys[key]] = message_id
+    return found
 
 
 def _record(
@@ -116,38 +194,89 @@ def _record(
     failures: Mapping[int, BaseException],
     targets: Sequence[str],
 ) -> int:
-    """Clear publish_pending of the published products; fail the message of the others."""
+    """Clear publish_pending of the published products (their messages done where a failed
+    publish was what they said); say why on the message of the others, keeping `publish_retry`
+    on those whose failure is transient. Returns how many were refused."""
+    refused = 0
+    at = utcnow().isoformat()
     with session_scope() as session:
-        published = [seq for seq in products if seq not in failures]
-        _clear_pending(session, ctx.shop_id, published)
-        for seq, exc in failures.items():
-            message_id = message_ids.get(seq)
-            if message_id is not None:
-                cl.record_failure(session, message_id, _explained(seq, products[seq], exc, targets))
-    return len(failures)
+        rows = bindings.get_many(session, ctx.shop_id, PRODUCT_KIND, [str(s) for s in products])
+        updated: list[BindingRow] = []
+        for seq, product_id in products.items():
+            row = rows.get(str(seq))
+            data = {k: v for k, v in ((row.data if row else None) or {}).items() if k not in _PUBLISH_KEYS}
+            exc = failures.get(seq)
+            if exc is not None:
+                tries = _tries(row) + 1
+                explained = _explained(seq, product_id, exc, targets, tries)
+                data["publish_pending"] = True
+                if isinstance(explained, Transient):
+                    data["publish_retry"] = {"tries": tries, "at": at}
+                else:
+                    refused += 1
+                message_id = message_ids.get(seq)
+                if message_id is not None:
+                    cl.record_failure(session, message_id, explained)
+            if row is not None:
+                updated.append(BindingRow(str(seq), row.shopify_id, row.digest, data))
+        bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, updated)
+        published = [message_ids.get(seq) for seq in products if seq not in failures]
+        _done(session, [i for i in published if i is not None])
+    return refused
 
 
-def _clear_pending(session: Session, shop_id: int, seqs: Sequence[int]) -> None:
-    rows = bindings.get_many(session, shop_id, PRODUCT_KIND, [str(s) for s in seqs])
-    updated = [
-        BindingRow(
-            erp_id,
-            row.shopify_id,
-            row.digest,
-            {k: v for k, v in (row.data or {}).items() if k != "publish_pending"},
+_PUBLISH_KEYS = ("publish_pending", "publish_retry")
+
+
+def _tries(row: Binding | None) -> int:
+    """Transient publish failures so far (since the product was last sent: record_sent rewrites
+    the binding's data)."""
+    retry = ((row.data if row is not None else None) or {}).get("publish_retry") or {}
+    return int(retry.get("tries") or 0)
+
+
+def _done(session: Session, message_ids: Sequence[int]) -> None:
+    """Messages that said a publish failed (and nothing since): the publish is done now."""
+    now = utcnow()
+    for start in range(0, len(message_ids), CHUNK):
+        session.execute(
+            update(Message)
+            .where(
+                Message.id.in_(list(message_ids[start : start + CHUNK])),
+                Message.status != MessageStatus.DONE.value,
+                Message.error_detail["code"].as_string().in_(CODES),
+            )
+            .values(
+                status=MessageStatus.DONE.value,
+                error_class=None,
+                error_text=None,
+                error_detail=null(),
+                finished_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        for erp_id, row in rows.items()
-    ]
-    bindings.upsert_many(session, shop_id, PRODUCT_KIND, updated)
 
 
-def _explained(seq: int, product_id: str, exc: BaseException, targets: Sequence[str]) -> Rejected:
+def _explained(
+    seq: int, product_id: str, exc: BaseException, targets: Sequence[str], tries: int
+) -> IntegrationError:
+    """The failure as said on the product's message: transient (retried by the next products
+    pass) while it is and tries are left, else refused (failed: a replay publishes it)."""
     words = exc.message if isinstance(exc, IntegrationError) else str(exc)
     where = ", ".join(targets) or ONLINE_STORE
-    return Rejected(
+    text = (
         f"product {seq} ({product_id}) was created in Shopify but not published to its sales "
-        f"channel(s) ({where}): {words}",
-        system="shopify",
-        code="PUBLISH_FAILED",
-        detail={"seq_produto": seq, "product_id": product_id, "publications": list(targets)},
+        f"channel(s) ({where}): {words}"
     )
+    detail = {"seq_produto": seq, "product_id": product_id, "publications": list(targets), "tries": tries}
+    if classify(exc) is ErrorClass.TRANSIENT:
+        if tries < PUBLISH_TRIES:
+            return Transient(
+                f"{text} (try {tries} of {PUBLISH_TRIES}; the next products pass tries again)",
+                system="shopify",
+                code="PUBLISH_RETRYING",
+                **detail,
+            )
+        text = f"{text} (tried {tries} times; retry this message to publish it)"
+    return Rejected(text, system="shopify", code="PUBLISH_FAILED", detail=detail)

@@ -203,13 +203,9 @@ def fail(session: Session, message: Message, exc: BaseException) -> MessageStatu
     error_class = classify(exc)
     status = STATUS_FOR_CLASS[error_class]
     message.error_class = error_class.value
-    if isinstance(exc, IntegrationError):  # for Rejected, the target's own words
-        message.error_text = exc.message
-        message.error_detail = _jsonable(exc.detail)
-    else:
-        message.error_text = f"{type(exc).__name__}: {exc}"
-        # The innermost frames say most: keep the end of a very deep traceback.
-        message.error_detail = {"traceback": "".join(traceback.format_exception(exc))[-TRACEBACK_MAX:]}
+    # for Rejected, the target's own words
+    message.error_text = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
+    message.error_detail = error_detail(exc)
     _finish(message, status)
     session.flush()
     log.info(
@@ -221,6 +217,15 @@ def fail(session: Session, message: Message, exc: BaseException) -> MessageStatu
         extra={"shop_id": message.shop_id, "flow": message.flow, "unit_key": message.unit_key},
     )
     return status
+
+
+def error_detail(exc: BaseException) -> dict[str, Any]:
+    """What a failed message keeps of its error: an IntegrationError's detail (what the UI needs
+    to offer the fix), else the traceback for whoever fixes the bug."""
+    if isinstance(exc, IntegrationError):
+        return _jsonable(exc.detail)
+    # The innermost frames say most: keep the end of a very deep traceback.
+    return {"traceback": "".join(traceback.format_exception(exc))[-TRACEBACK_MAX:]}
 
 
 def parked_waiting_for(

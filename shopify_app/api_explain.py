@@ -297,6 +297,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "and click Retry: the product is published then. Or publish it by hand in Shopify.",
         ),
     ),
+    "PUBLISH_RETRYING": (
+        (
+            "O produto foi criado no Shopify, mas a publicação nos canais de venda (Loja virtual ou os "
+            "da configuração publish_to) falhou por um problema passageiro do Shopify: ele ainda não "
+            "aparece na loja.",
+            "The product was created in Shopify but publishing it to its sales channels (the Online "
+            "Store, or those of the publish_to setting) failed for a passing problem at Shopify: it "
+            "does not show on the storefront yet.",
+        ),
+        (
+            "Nada a fazer: a próxima execução do fluxo de produtos publica-o sozinha (algumas vezes; "
+            "se continuar falhando, a mensagem passa a falha e Tentar de novo o publica).",
+            "Nothing to do: the next products pass publishes it by itself (a few times; if it keeps "
+            "failing, the message turns failed and Retry publishes it).",
+        ),
+    ),
     "NFE_KEY_INVALID": (
         (
             "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "

@@ -34,7 +34,7 @@ from shopify_app.admin_api.errors import (
     UnexpectedResponse,
     UserError,
 )
-from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.executor import TRANSIENT_GRAPHQL_CODES, Executor
 from shopify_app.admin_api.results import (
     BulkOperation,
     StagedTarget,
@@ -106,6 +106,14 @@ class BulkLineResult:
     @property
     def ok(self) -> bool:
         return not self.user_errors and not self.errors and self.payload is not None
+
+    @property
+    def shopify_side(self) -> bool:
+        """Its mutation failed on Shopify's side (top-level errors INTERNAL_SERVER_ERROR,
+        SERVICE_UNAVAILABLE, THROTTLED): what a direct call would have raised as transient
+        (executor.classify), so the same line is worth sending again."""
+        codes = {(e.get("extensions") or {}).get("code") for e in self.errors if isinstance(e, dict)}
+        return bool(codes & TRANSIENT_GRAPHQL_CODES)
 
 
 @dataclass(frozen=True)
@@ -274,10 +282,13 @@ class BulkRunner:
         client_identifier: str | None = None,
         progress: Callable[[BulkOperation], None] | None = None,
         encoded: Sequence[bytes] | None = None,
+        units: Sequence[str] | None = None,
     ) -> BulkResult:
         """Upload `variables` (one mutation call each), run, wait, and map every line's outcome.
 
-        `encoded`: the variables already serialised (see to_jsonl), in the same order."""
+        `encoded`: the variables already serialised (see to_jsonl), in the same order. `units`:
+        what the lines are about (the caller's keys), kept with the operation's record for
+        `settle`."""
         inputs = list(variables)
         if encoded is not None and len(encoded) != len(inputs):
             raise ValueError(f"{len(encoded)} encoded lines for {len(inputs)} variables")
@@ -288,7 +299,7 @@ class BulkRunner:
         try:
             operation = self._adopt(client_identifier, digest)
             if operation is None:
-                operation = self._start(mutation_name, body, token, client_identifier, digest)
+                operation = self._start(mutation_name, body, token, client_identifier, digest, units)
                 log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
             operation = self.wait(operation.id, token=token, progress=progress)
         finally:
@@ -317,11 +328,13 @@ class BulkRunner:
     # ---- a run that outlives its worker ------------------------------------------------------------
     #
     # Each operation started is recorded under its client identifier (the unit of work, e.g.
-    # "prices-7") with the digest of its file, until its results are collected. A worker killed
-    # while it waited leaves the record: the job's next run with the same file waits on that
-    # operation and maps its results instead of starting a second one that sends every line
-    # again; with a different file it first waits for the old operation to finish, so an older
-    # price never lands after a newer one.
+    # "prices-7") with the digest of its file (and the units its lines are about), until its
+    # results are collected. A worker killed while it waited (or whose wait raised) leaves the
+    # record: the job's next run with the same file waits on that operation and maps its results
+    # instead of starting a second one that sends every line again; with a different file it
+    # first waits for the old operation to finish, so an older price never lands after a newer
+    # one. A caller that also writes the same things outside bulk operations (the catalog: direct
+    # productSet calls) calls `settle` before writing anything.
 
     def _record_key(self, client_identifier: str) -> str:
         return f"{STARTED_PREFIX}{self.shop}:{client_identifier}"
@@ -330,7 +343,13 @@ class BulkRunner:
         return shop_keys(self.shop)[1]
 
     def _start(
-        self, mutation_name: str, body: bytes, token: str, client_identifier: str | None, digest: str
+        self,
+        mutation_name: str,
+        body: bytes,
+        token: str,
+        client_identifier: str | None,
+        digest: str,
+        units: Sequence[str] | None = None,
     ) -> BulkOperation:
         filename = f"{mutation_name}-{token}.jsonl"
         target = self.staged_upload(filename)
@@ -350,7 +369,11 @@ class BulkRunner:
         pipe.sadd(self._known_key(), operation.id)
         pipe.expire(self._known_key(), int(self.timeout) + 3600)
         if client_identifier:
-            pipe.hset(self._record_key(client_identifier), mapping={"id": operation.id, "digest": digest})
+            record = {"id": operation.id, "digest": digest}
+            if units is not None:
+                record["units"] = orjson.dumps(list(units))
+            pipe.delete(self._record_key(client_identifier))
+            pipe.hset(self._record_key(client_identifier), mapping=record)
             pipe.expire(self._record_key(client_identifier), int(self.timeout) + 3600)
         pipe.execute()
         return operation
@@ -378,6 +401,31 @@ class BulkRunner:
             self.wait(bulk_id)
         self.conn.delete(self._record_key(client_identifier))
         return None
+
+    def settle(self, client_identifier: str) -> list[str] | None:
+        """The units of the operation a dead run left under `client_identifier`, once it has
+        finished (waited for here); None when there is none, or it was settled already.
+
+        Why: that operation may still be writing in Shopify after its worker died and its lock
+        lapsed, so whatever was sent since by other means (a direct call) may have been
+        overwritten with its older lines. The caller waits here before writing anything, then
+        treats those units as unknown in Shopify (sends them again). The record stays (marked
+        settled) so a run of the same file still adopts the operation's results."""
+        key = self._record_key(client_identifier)
+        record = self.conn.hgetall(key)
+        if not record or b"settled" in record:
+            return None
+        bulk_id = record[b"id"].decode()
+        try:
+            operation: BulkOperation | None = self.bulk_operation(bulk_id)
+        except UnexpectedResponse:
+            operation = None  # Shopify no longer knows it: nothing more of it lands
+        if operation is not None and not operation.is_finished:
+            log.info("shopify bulk: shop=%s %s waits for %s, left running by a run that died",
+                     self.shop, client_identifier, bulk_id)  # fmt: skip
+            self.wait(bulk_id)
+        self.conn.hset(key, "settled", "1")
+        return [str(unit) for unit in orjson.loads(record.get(b"units") or b"[]")]
 
     def _started_unseen(self, mutation_name: str, asked: float) -> BulkOperation | None:
         """The one bulk mutation of this app (running or already done) nobody here recorded,

@@ -191,6 +191,23 @@ def test_a_bulk_run_with_other_lines_waits_for_the_one_left_running_then_starts_
     assert str(after.price) == "13.90"
 
 
+def test_settle_waits_for_the_operation_a_dead_run_left_and_hands_back_its_units_once(live):
+    """A caller that also writes outside bulk operations (the catalog's direct productSet calls)
+    settles first: the dead run's operation is waited for, its units handed back once; a run of
+    the same file still adopts its results."""
+    lines, started = _bulk_setup(live)
+    assert live.bulk.settle("prices-9") is None  # nothing left
+    with pytest.raises(WorkerKilled):
+        live.bulk.run(
+            "ProductVariantsBulkUpdate", lines, client_identifier="prices-9", progress=_killed, units=["P-4"]
+        )
+    assert live.bulk.settle("prices-9") == ["P-4"]
+    assert live.bulk.bulk_operation(started[0]).is_finished
+    assert live.bulk.settle("prices-9") is None  # settled once
+    result = live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
+    assert len(started) == 1 and result.operation.id == started[0]
+
+
 def test_a_bulk_start_whose_answer_was_lost_is_found_not_sent_twice(live):
     """Shopify started the operation and the answer never came (a read timeout): the runner
     finds the operation among the app's in-flight ones instead of starting a second one."""

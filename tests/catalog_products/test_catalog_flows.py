@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -255,8 +256,10 @@ def test_a_product_the_bulk_results_do_not_mention_is_retried_not_given_up(
 
     real = BulkRunner.run
 
-    def drops_a_line(self, *args, **kwargs):
-        answer = real(self, *args, **kwargs)
+    def drops_a_line(self, mutation, *args, **kwargs):
+        answer = real(self, mutation, *args, **kwargs)
+        if mutation != "ProductSet":  # the publish operation's lines are all there
+            return answer
         return dataclasses.replace(answer, lines=[line for line in answer.lines if line.line_number != 0])
 
     installed.set_setting("bulk_threshold", 5)
@@ -331,3 +334,184 @@ def test_a_product_message_is_found_by_its_shopify_product_id_even_once_begun_ag
                    direction=ERP_TO_SHOPIFY, job_id=None)  # fmt: skip
     with session_scope() as session:
         assert session.get(Message, message.id).shopify_id == gid
+
+
+class WorkerKilled(BaseException):
+    """What a worker killed while it polls looks like to the code it ran (nothing after runs)."""
+
+
+def test_a_bulk_operation_a_dead_pass_left_running_never_stays_over_what_a_later_pass_sent(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The products pass goes bulk and its worker dies polling; the catalog lock lapses while
+    Shopify still runs the operation. The skus pass then sends a newer EAN for one of its products
+    directly: it first waits for that operation, so the old EAN cannot land after the new one, and
+    the operation's products are sent again by the next products pass (the ledger's digest says
+    what Shopify holds)."""
+    from shopify_app.admin_api.bulk import BulkRunner
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    shop = products_by_seq(installed)
+    seq = next(s for s, p in sorted(shop.items()) if any(v["barcode"] for v in p["variants"]))
+    variant = next(v for v in shop[seq]["variants"] if v["barcode"])
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, [variant["sku"]])
+        qtd = int(bound[variant["sku"]].data["qtd_embalagem"])
+
+    # 1. the products pass goes bulk; Shopify holds the operation (gated); the worker dies polling
+    set_title(installed.erp, seq, "NOVO TITULO")
+    installed.set_setting("bulk_threshold", 0)
+    gate = threading.Event()
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original_line = sandbox_bulk._line
+
+    def gated(executor: Any, shop_: str, op: dict, raw: str, number: int) -> Any:
+        gate.wait(30)
+        return original_line(executor, shop_, op, raw, number)
+
+    def dies(self: BulkRunner, bulk_id: str, **_: Any) -> Any:
+        raise WorkerKilled
+
+    sandbox_bulk._line = gated
+    real_wait = BulkRunner.wait
+    try:
+        monkeypatch.setattr(BulkRunner, "wait", dies)
+        with pytest.raises(WorkerKilled):
+            catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+
+        # 2. Shopify finishes the operation once someone waits for it (never, before the fix)
+        def releases(self: BulkRunner, bulk_id: str, **kwargs: Any) -> Any:
+            gate.set()
+            return real_wait(self, bulk_id, **kwargs)
+
+        monkeypatch.setattr(BulkRunner, "wait", releases)
+        new_ean = "7899876543215"
+        installed.set_setting("bulk_threshold", 1000)
+        set_ean(installed.erp, seq, qtd, new_ean)
+        catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+        running = [t for t in sandbox_bulk._threads.values() if t.is_alive()]
+        assert not running, "the skus pass sent directly while the dead pass's operation still ran"
+    finally:
+        gate.set()
+        for thread in list(sandbox_bulk._threads.values()):
+            thread.join(30)
+        sandbox_bulk._line = original_line
+
+    # 3. the next passes: Shopify ends with what the ERP says, and so does the ledger
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    product = products_by_seq(installed)[seq]
+    assert {v["sku"]: v["barcode"] for v in product["variants"]}[variant["sku"]] == new_ean
+    assert product["title"].upper().startswith("NOVO TITULO")
+    with session_scope() as session:
+        requests = bindings.read_requests(session, installed.shop_id, "catalog_recheck")
+        assert requests == {}  # the products pass re-planned the operation's products
+    again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert again.created + again.changed == 0
+
+
+def test_a_bulk_line_shopify_failed_on_its_side_is_retried_not_refused(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """One JSONL line's mutation failed on Shopify's side (top-level errors, INTERNAL_SERVER_ERROR):
+    what the direct path raises as transient. The pass ends transient, that product's message is
+    retrying, the watermark stays, and the retry sends it (no overlap of the ERP read covers it)."""
+    from erp.client import ErpClient
+
+    monkeypatch.setitem(ErpClient.__init__.__kwdefaults__, "overlap", timedelta(0))
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    seqs = sorted(products_by_seq(installed))[:6]
+    for seq in seqs:
+        set_title(installed.erp, seq, f"RENOMEADO {seq}")
+    installed.set_setting("bulk_threshold", 5)
+    with session_scope() as session:
+        before = watermarks.read(session, installed.shop_id, "products").last_changed_at
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original_line = sandbox_bulk._line
+
+    def hiccup(executor: Any, shop_: str, op: dict, raw: str, number: int) -> Any:
+        if number == 0 and "productSet" in op["query"]:
+            return {
+                "errors": [
+                    {
+                        "message": "Internal error. Looks like something went wrong on our end.",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ],
+                "data": {"productSet": None},
+                "__lineNumber": 0,
+            }
+        return original_line(executor, shop_, op, raw, number)
+
+    sandbox_bulk._line = hiccup
+    try:
+        with pytest.raises(Transient):
+            catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    finally:
+        sandbox_bulk._line = original_line
+    with session_scope() as session:
+        assert watermarks.read(session, installed.shop_id, "products").last_changed_at == before
+        open_ = session.execute(
+            select(Message.unit_key, Message.status).where(Message.status != MessageStatus.DONE.value)
+        ).all()
+    assert open_ == [(f"product:{seqs[0]}", MessageStatus.RETRYING.value)]
+    again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert again.failed == 0
+    titles = {seq: p["title"] for seq, p in products_by_seq(installed).items()}
+    assert [titles[s].upper() for s in seqs] == [f"RENOMEADO {s}" for s in seqs]
+
+
+def test_a_pass_starting_clears_the_last_pass_progress(installed: InstalledShop, monkeypatch) -> None:
+    """The dashboard draws Schedule.progress while the flow runs: the next pass reading the ERP
+    (minutes, in an initial load) is shown running, not with the last pass's 38/38."""
+    with session_scope() as session:
+        session.add(Schedule(shop_id=installed.shop_id, flow="products", cron="*/15 * * * *"))
+    progress = catalog_load.schedule_progress(installed.shop_id, "products", every=0)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client(), progress=progress)
+    seen: list[Any] = []
+    real_for_shop = erp.for_shop
+
+    def for_shop(shop_id: int, **kwargs: Any) -> Any:  # the next pass starts reading the ERP
+        with session_scope() as session:
+            seen.append(session.scalars(select(Schedule.progress).where(Schedule.shop_id == shop_id)).one())
+        return real_for_shop(shop_id, **kwargs)
+
+    monkeypatch.setattr(erp, "for_shop", for_shop)
+    set_title(installed.erp, 3, "OUTRO")
+    catalog_flow.run_flow(
+        installed.shop_id, "products", client=installed.client(), progress=catalog_load.schedule_progress(
+            installed.shop_id, "products")
+    )  # fmt: skip
+    assert seen == [None]
+
+
+def test_a_bulk_operation_that_fails_whole_shows_no_full_bar_and_says_why_on_each_message(
+    installed: InstalledShop,
+) -> None:
+    """Shopify fails the operation before any line (FAILED, nothing applied): the bar does not
+    jump to total/total as if it completed, and each product's message keeps the error's detail
+    as a single failure would (trace.fail)."""
+    with session_scope() as session:
+        session.add(Schedule(shop_id=installed.shop_id, flow="products", cron="*/15 * * * *"))
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original_line = sandbox_bulk._line
+
+    def fails(*_: Any) -> Any:
+        raise RuntimeError("internal error at Shopify")
+
+    sandbox_bulk._line = fails
+    try:
+        with pytest.raises(Transient):
+            catalog_flow.initial_load(
+                installed.shop_id, client=installed.client(), bulk=True,
+                progress=catalog_load.schedule_progress(installed.shop_id, "products", every=0),
+            )  # fmt: skip
+    finally:
+        sandbox_bulk._line = original_line
+    with session_scope() as session:
+        shown = session.scalars(select(Schedule.progress).where(Schedule.shop_id == installed.shop_id)).one()
+        messages = session.scalars(select(Message).where(Message.flow == "products")).all()
+    assert shown["done"] < shown["total"]
+    assert messages and {m.status for m in messages} == {MessageStatus.RETRYING.value}
+    assert all(m.error_detail and m.error_detail.get("system") == "shopify" for m in messages)

@@ -79,3 +79,109 @@ def test_a_failed_publish_is_said_on_the_message_and_a_replay_publishes(installe
     assert "5" not in pending(installed.shop_id)
     with session_scope() as session:
         assert session.get(Message, message_id).status == MessageStatus.DONE.value
+
+
+def test_a_publish_that_failed_transiently_is_retried_by_the_next_pass_without_a_replay(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """Shopify answers 503 to one product's publish (after the client's own retries): the product
+    is created and bound, on no channel. Its message is retrying (not refused), and the next
+    products pass publishes it although nothing of it changed; the message is done then."""
+    from shopify_app.admin_api.client import AdminClient
+    from shopify_app.admin_api.errors import ShopifyServerError
+
+    real_publish = AdminClient.publish
+    failed: list[str] = []
+
+    def publish(self: AdminClient, product_id: str, targets: list[str]) -> Any:
+        if not failed:
+            failed.append(product_id)
+            raise ShopifyServerError("Shopify answered HTTP 503", status=503)
+        return real_publish(self, product_id, targets)
+
+    monkeypatch.setattr(AdminClient, "publish", publish)
+    first = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert (first.created, first.failed) == (38, 0)  # retrying, not refused
+    store = installed.shopify.sandbox.store
+    assert store.get(SHOP_NAME, failed[0])["publishedOn"] == []
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.status != MessageStatus.DONE.value)).one()
+        assert message.status == MessageStatus.RETRYING.value
+        assert message.error_detail["code"] == "PUBLISH_RETRYING" and "HTTP 503" in message.error_text
+        assert "try 1 of" in message.error_text
+        message_id, seq = message.id, message.unit_key.split(":")[1]
+    assert pending(installed.shop_id) == {seq}
+
+    again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert again.created + again.changed == 0
+    assert store.get(SHOP_NAME, failed[0])["publishedOn"] == [ONLINE_STORE]
+    assert pending(installed.shop_id) == set()
+    with session_scope() as session:
+        assert session.get(Message, message_id).status == MessageStatus.DONE.value
+    published = installed.mutations.count("publishablePublish")
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert installed.mutations.count("publishablePublish") == published  # once published, never again
+
+
+def test_a_publish_that_keeps_failing_transiently_is_given_up_after_its_tries_and_said_so(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """A publish failing for a transient reason pass after pass costs one call a pass only up to
+    PUBLISH_TRIES tries; then its message fails saying how often it was tried (a replay
+    publishes it), and later passes no longer try."""
+    from jobs import catalog_publish
+    from shopify_app.admin_api.client import AdminClient
+    from shopify_app.admin_api.errors import ShopifyServerError
+
+    monkeypatch.setattr(catalog_publish, "PUBLISH_TRIES", 3)
+    real_publish = AdminClient.publish
+    calls: list[str] = []
+    down = ["gid://shopify/Product/never"]
+
+    def publish(self: AdminClient, product_id: str, targets: list[str]) -> Any:
+        if down[0] == "gid://shopify/Product/never":
+            down[0] = product_id  # the first product's publish fails from now on
+        if product_id == down[0]:
+            calls.append(product_id)
+            raise ShopifyServerError("Shopify answered HTTP 503", status=503)
+        return real_publish(self, product_id, targets)
+
+    monkeypatch.setattr(AdminClient, "publish", publish)
+    for _ in range(5):
+        catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert len(calls) == 3
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.status != MessageStatus.DONE.value)).one()
+        assert message.status == MessageStatus.FAILED.value
+        assert message.error_detail["code"] == "PUBLISH_FAILED" and "tried 3 times" in message.error_text
+        message_id = message.id
+
+    down[0] = ""  # Shopify is back: the merchant's Retry publishes it
+    catalog_flow.replay(message_id, client=installed.client())
+    assert pending(installed.shop_id) == set()
+    with session_scope() as session:
+        assert session.get(Message, message_id).status == MessageStatus.DONE.value
+
+
+def test_a_bulk_publish_line_shopify_failed_on_its_side_is_retried(installed: InstalledShop) -> None:
+    """A publishablePublish line of the initial load's second bulk operation failed on Shopify's
+    side: that product's publish is retrying and the next pass publishes it."""
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original_line = sandbox_bulk._line
+
+    def hiccup(executor: Any, shop_: str, op: dict, raw: str, number: int) -> Any:
+        if number == 0 and "publishablePublish" in op["query"]:
+            error = {"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+            return {"errors": [error], "data": {"publishablePublish": None}, "__lineNumber": 0}
+        return original_line(executor, shop_, op, raw, number)
+
+    sandbox_bulk._line = hiccup
+    try:
+        result = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    finally:
+        sandbox_bulk._line = original_line
+    assert (result.created, result.failed) == (38, 0)
+    assert len(pending(installed.shop_id)) == 1
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert pending(installed.shop_id) == set()
+    assert all(p["publishedOn"] == [ONLINE_STORE] for p in products_by_seq(installed).values())
