@@ -143,6 +143,12 @@ def _line_outcome(
         return everything, Transient(f"bulk result has no line for product {product_id}")
     if line.errors:
         text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in line.errors)
+        if line.shopify_side:  # what a direct call would have raised as transient: sent again
+            return everything, Transient(
+                f"productVariantsBulkUpdate failed on Shopify's side in the bulk operation: {text}",
+                system="shopify",
+                errors=line.errors,
+            )
         return everything, Rejected(
             f"productVariantsBulkUpdate failed in the bulk operation: {text}",
             system="shopify",

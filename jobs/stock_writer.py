@@ -428,6 +428,9 @@ def _line_error(line: BulkLineResult | None, product_id: str) -> BaseException |
         return Transient(f"bulk result has no line for product {product_id}")
     if line.errors:
         text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in line.errors)
+        if line.shopify_side:  # what a direct call would have raised as transient: sent again
+            failed = f"productVariantsBulkUpdate failed on Shopify's side: {text}"
+            return Transient(failed, system="shopify", errors=line.errors)
         return Rejected(
             f"productVariantsBulkUpdate failed: {text}", system="shopify", detail={"errors": line.errors}
         )

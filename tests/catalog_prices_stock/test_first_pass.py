@@ -4,6 +4,10 @@ stocks items at their locations with inventorySetQuantities batches, no inventor
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
 from jobs import prices, stock
@@ -11,6 +15,7 @@ from jobs.price_map import erp_today
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
+from ledger.errors import Transient
 from ledger.models import Binding, MessageStatus, Shop
 from sandbox.consinco import tables as t
 from settings import get_settings
@@ -141,3 +146,58 @@ def test_policies_above_the_threshold_go_as_one_bulk_operation(chain, calls):
     mark = calls.mark()
     stock.run(shop.shop_id)
     assert calls.names(mark) == []
+
+
+def _shopify_side_failure(chain, mutation: str) -> Any:
+    """Make the sandbox's bulk operation fail line 0 of `mutation` on Shopify's side (top-level
+    errors, INTERNAL_SERVER_ERROR); returns the undo."""
+    sandbox_bulk = chain.shopify.sandbox.bulk
+    original = sandbox_bulk._line
+
+    def hiccup(executor: Any, shop_: str, op: dict, raw: str, number: int) -> Any:
+        if number == 0 and mutation in op["query"]:
+            error = {"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+            return {"errors": [error], "data": {mutation: None}, "__lineNumber": 0}
+        return original(executor, shop_, op, raw, number)
+
+    sandbox_bulk._line = hiccup
+    return lambda: setattr(sandbox_bulk, "_line", original)
+
+
+def test_a_bulk_price_line_shopify_failed_on_its_side_is_retried_not_refused(chain):
+    """What a direct call raises as transient (Shopify's INTERNAL_SERVER_ERROR) is transient on
+    the bulk path too: the product's message retries and its prices are not marked refused."""
+    shop = chain.install("precos-bulk-500", 1, 1, [1])
+    set_threshold(shop.shop_id, 0)
+    catalog = chain.load_catalog(shop)
+    undo = _shopify_side_failure(chain, "productVariantsBulkUpdate")
+    try:
+        with pytest.raises(Transient, match="on Shopify's side"):
+            prices.run(shop.shop_id)
+    finally:
+        undo()
+    retrying = [m for m in messages(shop.shop_id, "prices") if m.status != MessageStatus.DONE.value]
+    assert [m.status for m in retrying] == [MessageStatus.RETRYING.value]
+    assert retrying[0].error_class == "transient"
+    prices.run(shop.shop_id)
+    assert all(str(chain.variant(shop, d["variant_id"])["price"]) != "0.00" for d in catalog.values())
+    assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def test_a_bulk_policy_line_shopify_failed_on_its_side_is_retried_not_refused(chain):
+    shop = chain.install("politica-bulk-500", 1, 1, [1])
+    set_threshold(shop.shop_id, 0)
+    catalog = chain.load_catalog(shop, priced=True)
+    seqs = sorted({d["seq_produto"] for d in catalog.values()})[:3]
+    for seq in seqs:
+        erp_update(
+            chain, t.mrl_produtoempresa, {"nroempresa": 1, "seqproduto": seq}, indcontrolaestoqueecomm="N"
+        )
+    undo = _shopify_side_failure(chain, "productVariantsBulkUpdate")
+    try:
+        with contextlib.suppress(Transient):
+            stock.run(shop.shop_id)
+    finally:
+        undo()
+    policy = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:policy:")]
+    assert sorted(m.error_class or "" for m in policy) == ["", "", "transient"]
