@@ -8,6 +8,9 @@ unit_key "cancel:<numeric order id>".
 - Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink is flagged
   `needs_attention` (the note starts "cancellations: ", so no invoice or edit of the order replaces
   it: `order_events.keeps_flag`) and the message fails (rejected) telling a person what to do.
+- Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
+  so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
+  Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
 - Cancelled: a flagged Shopify -> ERP edit's note on the order link is cleared (the sale is off).
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
@@ -55,6 +58,8 @@ FLOW = "cancellations"
 # the invoiced order's note, once the ERP order is cancelled. Its flow's name first, as
 # order_events.keeps_flag wants.
 UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
+# How the note of a cancellation the ERP refused (not invoiced) starts (`_refused`): cleared too.
+REFUSED_NOTE = f"{FLOW}: the ERP refused to cancel. "
 OPEN = (
     MessageStatus.PENDING.value,
     MessageStatus.RETRYING.value,
@@ -182,7 +187,8 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         invoiced = exc.codigo == "PEDIDO_FATURADO" or (
             exc.status == 409 and erp.get_order(nro).situacao == "F"
         )
-        if not invoiced:
+        if not invoiced:  # refused for good, for a reason of the ERP's: a person must know
+            _refused(link, nro, exc.mensagem)
             raise
         nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
         explanation = (
@@ -204,7 +210,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     link.erp_status = cancelled.situacao
     link.cancelled_at = link.cancelled_at or utcnow()
     edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
-    clear_unsure_note(link)  # the ERP order a Retry learned is cancelled: nothing left to look up
+    clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
     trace.succeed(
         session,
         message,
@@ -243,10 +249,26 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     ).value
 
 
+def _refused(link: OrderLink, nro: int, why: str) -> None:
+    """The ERP refused the cancellation for a reason of its own (an order in a load, a rule of the
+    installation): the same request gets the same answer, and the ERP order stays live, to be picked
+    and invoiced. The link is flagged (REFUSED_NOTE, cleared once a Retry cancels it) so the Orders
+    page does not show it as a live order like any other; the message fails with the ERP's words."""
+    name = link.shopify_order_name or link.shopify_order_id
+    why = why.strip().rstrip(".") + "."
+    explanation = (
+        f"Order {name} was cancelled in Shopify, but the ERP refused to cancel ERP order {nro}: {why} "
+        "The ERP order is still live and would be picked and invoiced: cancel it in the ERP, or fix the "
+        "cause and Retry this cancellation."
+    )
+    link.needs_attention, link.updated_at = f"{REFUSED_NOTE}{explanation}", utcnow()
+    log.warning("cancellations: the ERP refused to cancel ERP order %s (Shopify %s): %s", nro, name, why)
+
+
 def clear_unsure_note(link: OrderLink) -> None:
-    """Clear the note `_unsure` left (the ERP order is cancelled); the note asking a person to cancel
-    an invoiced order's NF-e is not this one and stays."""
-    if link.needs_attention and link.needs_attention.startswith(UNSURE_NOTE):
+    """Clear the note `_unsure` or `_refused` left (the ERP order is cancelled); the note asking a
+    person to cancel an invoiced order's NF-e is not one of these and stays."""
+    if link.needs_attention and link.needs_attention.startswith((UNSURE_NOTE, REFUSED_NOTE)):
         link.needs_attention, link.updated_at = None, utcnow()
 
 
