@@ -31,6 +31,7 @@ from erp.records import (
     OrderEvent,
     OrderInput,
     OrderLineInput,
+    PaymentInput,
     PaymentMethod,
     PriceItem,
     PriceTable,
@@ -238,10 +239,12 @@ class ErpClient:
         return result
 
     def edit_order(self, nro_pedvenda: int, lines: Sequence[OrderLineInput] | None = None,
-                   freight: Decimal | None = None, obs: str | None = None) -> Order:  # fmt: skip
-        """PUT PedidoVenda/{nro}: `lines` replaces all lines. 409 (separating, invoiced,
-        cancelled) arrives as ErpRejected with the ERP's codigo."""
-        body = edit_payload(None if lines is None else tuple(lines), freight, obs, self.names)
+                   freight: Decimal | None = None, obs: str | None = None,
+                   payments: Sequence[PaymentInput] | None = None) -> Order:  # fmt: skip
+        """PUT PedidoVenda/{nro}: `lines` replaces all lines, `payments` all payment forms. 409
+        (separating, invoiced, cancelled) arrives as ErpRejected with the ERP's codigo."""
+        body = edit_payload(None if lines is None else tuple(lines), freight, obs, self.names,
+                            None if payments is None else tuple(payments))  # fmt: skip
         _, answer = self.transport.call("PUT", "order", path_args={"nro": nro_pedvenda}, body=body)
         return po.parse_order(answer, self.names)
 

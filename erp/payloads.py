@@ -133,8 +133,10 @@ def edit_payload(
     freight: Decimal | None = None,
     obs: str | None = None,
     names: Names = NAMES,
+    payments: tuple[PaymentInput, ...] | list[PaymentInput] | None = None,
 ) -> dict[str, Any]:
-    """The PUT PedidoVenda/{nro} body: `lines` replaces every line; omitted fields stay as they are."""
+    """The PUT PedidoVenda/{nro} body: `lines` replaces every line, `payments` every payment form
+    (so they still sum to the new total); omitted fields stay as they are."""
     n = names.fields["order"]
     body: dict[str, Any] = {}
     if lines is not None:
@@ -143,6 +145,8 @@ def edit_payload(
         body[n["lines_in"]] = [line_payload(line, names) for line in lines]
     if freight is not None:
         body[n["freight"]] = _num(freight)
+    if payments is not None:
+        body[n["payments_in"]] = [payment_payload(p, names) for p in payments]
     if obs is not None:
         body[n["obs"]] = obs
     return body

@@ -371,6 +371,20 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "cannot.",
         ),
     ),
+    "ERP_CUT_EVERY_ITEM": (
+        (
+            "O ERP cortou todos os itens na separação e o pedido do Shopify foi ajustado para ficar igual: "
+            "não sobrou nada a entregar, mas o pedido segue ativo no ERP.",
+            "The ERP cut every item at picking and the Shopify order was changed to match: nothing is "
+            "left to deliver, yet the order is still live in the ERP.",
+        ),
+        (
+            "Cancele o pedido no Shopify, reembolsando o que o cliente pagou (o pedido do ERP é cancelado "
+            "junto). Não desfaça a edição: ela é do ERP, e venderia o que a loja não tem.",
+            "Cancel the order in Shopify, refunding what the customer paid (the ERP order is cancelled "
+            "with it). Do not undo the edit: it is the ERP's, and would sell what the store does not have.",
+        ),
+    ),
     "NO_LINES": (
         (
             "O pedido não tem mais nenhum item a enviar (todos removidos ou reembolsados); nada foi "

@@ -29,15 +29,26 @@ taken, its answer lost) refreshes the link's total and status from the ERP and r
 changes that attempt sent (its request_payload, when it sent exactly these lines) as applied.
 
 Echoes: when the ERP -> Shopify side edits the Shopify order after picking, Shopify sends
-orders/edited back; the Shopify lines then already equal the ERP's served quantities, so the
-edit is skipped as "already matches ERP order ... as picked" instead of being flagged.
+orders/edited back; the Shopify lines then already equal the ERP's served quantities and its
+freight the ERP's, so the edit is skipped as "already matches ERP order ... as picked" instead of
+being flagged. A freight that differs (a shipping line removed or refunded after picking) is the
+merchant's change: flagged, named "freight R$ x -> R$ y". Once picked, the changes a flag names
+and records are counted from what the ERP served (`diff(..., served=True)`), so the ERP's own cut,
+already in Shopify, is never named as the merchant's. The echo of a picking that cut every item
+(Shopify left with no item) is flagged ERP_CUT_EVERY_ITEM: nothing left to deliver, cancel the
+order; not an edit to undo.
+
+An edit applied sends the ERP order's payment forms again (formaPagtoDto: jobs.order_map
+.map_payments for the new total, as the import maps them), so they keep summing to its total. An
+edit the ERP refuses for a reason of its own (not "too late") fails with the ERP's words and
+flags the link (`refused`): the edit was NOT applied; the note is cleared when an edit applies.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -47,10 +58,11 @@ from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
+from erp.records import OrderLine as ErpLine
 from jobs import order_clients, order_events, order_map
 from jobs.inbox import Ignored, not_installed
-from jobs.order_lookup import find_link, shop_id_for, variants_for
-from jobs.order_map import CENT, ZERO
+from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
+from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
@@ -120,8 +132,10 @@ def on_webhook(event: Any) -> str | Ignored:
 def on_refund(event: Any) -> str | Ignored:
     """refunds/create: a refund that takes items back (restocked, or simply removed) lowers their
     current quantity in Shopify exactly as an order edit does, and Shopify sends no orders/edited for
-    it: the ERP order is changed the same way (unit "edit:refund-<refund id>"). A refund of money
-    only (shipping, a goodwill amount) changes no line: it ends skipped, the ERP already matching."""
+    it: the ERP order is changed the same way (unit "edit:refund-<refund id>"). A refund of
+    shipping lowers the shipping line's current price (currentDiscountedPriceSet, "after applying
+    refunds"), so the freight: sent to the ERP like an edit, flagged once the order is picked. A
+    refund of money only (a goodwill amount) changes nothing: it ends skipped, the ERP already matching."""
     order_id, refund_id = event.payload.get("order_id"), event.payload.get("id")
     if not order_id or not refund_id:
         raise ValueError("refunds/create payload has no order_id / id")
@@ -200,16 +214,23 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         return "skipped"
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
+    editable = current.situacao in EDITABLE
     if not order_map.goods_lines(read.order):  # every item removed: not an edit the ERP order can take
         if current.situacao == "C":
             return _too_late(session, link, message, edit_id, [], "C", read.order.name)
+        if not editable and nothing_served(current):  # the ERP's own picking, coming back
+            explanation = cut_every_item(read.order.name, nro, current.situacao)
+            _note(link, explanation)
+            detail = {"nro_pedvenda": nro}
+            cut = Rejected(explanation, system="consinco", code="ERP_CUT_EVERY_ITEM", detail=detail)
+            return trace.fail(session, message, cut).value
         explanation = left_no_item(read.order.name, nro, is_refund(edit_id), current.situacao)
         _note(link, explanation)
         return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
                                                      detail={"nro_pedvenda": nro})).value  # fmt: skip
     mapped = order_map.map_lines(read, variants_for(session, shop_id, read.order.lines))
     freight = order_map.freight_of(read.order)
-    changes = diff(current, mapped)
+    changes = diff(current, mapped, served=not editable)  # picked: Shopify follows the picking
     earlier = message.request_payload  # an earlier attempt's, kept by trace.begin
     lines = [{"sku": m.id_sku, "quantity": m.shopify_quantity, "erp_qty": str(m.line.qty)} for m in mapped]
     message.request_payload = {
@@ -218,14 +239,16 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         "changes": [c.payload() for c in changes],
         "freight": str(freight),
     }
-    if current.situacao not in EDITABLE:
-        if current.situacao != "C" and matches_served(current, mapped):
+    if not editable:
+        freight_change = None if freight == current.freight else (current.freight, freight)
+        if current.situacao != "C" and freight_change is None and matches_served(current, mapped):
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             trace.skip(
                 session, message, f"Shopify already matches ERP order {nro} as picked: nothing to change"
             )
             return "skipped"
-        return _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name)
+        return _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name,
+                         freight_change)  # fmt: skip
     if not changes and freight == current.freight:
         clear_note(link)
         link.total, link.erp_status = current.total, current.situacao  # an earlier answer may be lost
@@ -233,8 +256,15 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         found = f" (an earlier attempt's answer was lost: {lost} line change(s) recorded)" if lost else ""
         trace.skip(session, message, f"ERP order {nro} already has these lines{found}")
         return "skipped"
+    # The ERP order's payments follow its new total, as the import makes them (its own rule).
+    codes = payment_codes(session, shop_id, order_map.gateways_of(read.order))
+    payments = order_map.map_payments(read.order, sum((m.net for m in mapped), ZERO) + freight, codes)
+    message.request_payload = {
+        **message.request_payload,
+        "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in payments],
+    }
     try:
-        updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight)
+        updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight, payments=payments or None)
     except ErpRejected as exc:
         if exc.codigo in {code for code, _ in TOO_LATE.values()}:
             status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
@@ -243,6 +273,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
             status = erp.get_order(nro).situacao or "S"
             if status not in EDITABLE:
                 return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+        _note(link, refused(read.order.name, nro, is_refund(edit_id), exc.mensagem))  # final: a person acts
         raise
     record_changes(session, link, edit_id, changes, applied=True, reason=f"Shopify order edit {edit_id}")
     link.total, link.erp_status = updated.total, updated.situacao
@@ -264,18 +295,29 @@ def link_shop_domain(session: Session, shop_id: int) -> str:
     return shop.domain
 
 
-def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChange]:
+def diff(current: ErpOrder, mapped: list[order_map.MappedLine], *, served: bool = False) -> list[LineChange]:
     """Additions, removals, quantity changes and, at the same quantity, value changes (a discount
     or a price set in the edit: the ERP total must follow Shopify's) between the ERP's lines and
-    Shopify's current ones."""
+    Shopify's current ones.
+
+    `served`: against what the ERP separated (`picked`), the baseline of an order already picked:
+    the ERP -> Shopify side applied the picking to Shopify (jobs.order_edits.to_shopify), so a cut
+    is the ERP's own change, not the merchant's. A value that differs by a cent there is rounding
+    (each side prorates a cut line's discount); a weighed line's value is the picking's own."""
     before: dict[tuple[int, Decimal], tuple[str, Decimal]] = {}
     value_before: dict[tuple[int, Decimal], Decimal | None] = {}
     for line in current.lines:
-        if line.is_substitute:
+        if line.is_substitute and not served:
             continue
         key = (line.seq_produto, Decimal(line.qtd_embalagem))
         sku = line.id_sku or f"P{line.seq_produto}E{line.qtd_embalagem.normalize():f}"
         old = before.get(key, (sku, Decimal(0)))[1]
+        if served:
+            qty, value = picked(line)
+            before[key] = (sku, old + qty)
+            was = value_before.get(key, ZERO)
+            value_before[key] = None if was is None or line.weighed else was + value
+            continue
         before[key] = (sku, old + line.qty_ordered)
         value = _add(value_before.get(key, ZERO), line.qty_ordered, line.unit_price, line.discount)
         value_before[key] = value
@@ -284,19 +326,44 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine]) -> list[LineChan
     for m in mapped:  # a variant can sit on two lines (a weight adjustment's split): their sum
         key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
         after[key] = (m.id_sku, after.get(key, ("", Decimal(0)))[1] + m.line.qty)
-        value_after[key] = _add(value_after.get(key, ZERO), m.line.qty, m.line.unit_price, m.line.discount)
+        was = value_after.get(key, ZERO)
+        if served:  # as matches_served counts it
+            value_after[key] = None if was is None else was + m.net
+        else:
+            value_after[key] = _add(was, m.line.qty, m.line.unit_price, m.line.discount)
+    rounding = CENT if served else ZERO
     changes: list[LineChange] = []
     for key in list(before) + [k for k in after if k not in before]:
         sku, old = before.get(key, (after.get(key, ("", Decimal(0)))[0], Decimal(0)))
         new = after.get(key, (sku, Decimal(0)))[1]
         if old == new:
             was, now = value_before.get(key), value_after.get(key)
-            if old and was is not None and now is not None and was != now:
-                changes.append(LineChange("price", sku, old, new, was, now))
+            if old and was is not None and now is not None and abs(was - now) > rounding:
+                changes.append(LineChange("price", sku, old, new, cents(was), cents(now)))
             continue
         kind = "added" if old == 0 else "removed" if new == 0 else "qty"
         changes.append(LineChange(kind, sku, old, new))
     return changes
+
+
+def picked(line: ErpLine) -> tuple[Decimal, Decimal]:
+    """A line as the ERP separated it and Shopify shows it once the picking is applied there: its
+    quantity (qty_served, qty_ordered before separation) and value (total_served, else the served
+    share of the line's value). A weighed line keeps its ordered units in Shopify (a weight is a
+    discount there) unless cut to zero; a weighed substitute goes in as its kilograms rounded up."""
+    qty = line.qty_served if line.qty_served is not None else line.qty_ordered
+    value = line.total_served
+    if value is None:
+        share = qty / line.qty_ordered if line.qty_ordered else Decimal(0)
+        value = qty * line.unit_price - line.discount * share
+    if line.weighed and line.qty_served:
+        qty = line.qty_ordered or line.qty_served.to_integral_value(ROUND_CEILING)
+    return qty, value
+
+
+def nothing_served(current: ErpOrder) -> bool:
+    """The ERP separated the order and cut every line to zero (no substitute either)."""
+    return bool(current.lines) and all(line.qty_served == 0 for line in current.lines)
 
 
 def _add(
@@ -321,11 +388,7 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
         key = (line.seq_produto, Decimal(line.qtd_embalagem))
         qty = line.qty_served if line.qty_served is not None else line.qty_ordered
         served[key] = served.get(key, Decimal(0)) + qty
-        value = line.total_served
-        if value is None:
-            share = qty / line.qty_ordered if line.qty_ordered else Decimal(0)
-            value = qty * line.unit_price - line.discount * share
-        served_value[key] = served_value.get(key, ZERO) + value
+        served_value[key] = served_value.get(key, ZERO) + picked(line)[1]
         if line.weighed:
             weighed.add(key)
     wanted: dict[tuple[int, Decimal], Decimal] = {}
@@ -349,15 +412,16 @@ def _too_late(
     changes: list[LineChange],
     situacao: str,
     name: str,
+    freight: tuple[Decimal, Decimal] | None = None,
 ) -> str:
     """The ERP no longer takes the edit. Cancelled there (its C event not applied yet): skipped,
     nothing for a person to pick or undo, and the ERP's cancellation reaches Shopify by its event.
-    Separated or invoiced: flagged for a person."""
+    Separated or invoiced: flagged for a person. `freight`: the ERP's and Shopify's, when they differ."""
     if situacao == "C":
         trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: nothing to "
                    "edit (its cancellation reaches Shopify with the ERP's events)")  # fmt: skip
         return "skipped"
-    return _flag(session, link, message, edit_id, changes, situacao, name)
+    return _flag(session, link, message, edit_id, changes, situacao, name, freight)
 
 
 def _flag(
@@ -368,14 +432,21 @@ def _flag(
     changes: list[LineChange],
     situacao: str,
     name: str,
+    freight: tuple[Decimal, Decimal] | None = None,
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
-    summary = "; ".join(c.describe() for c in changes) or "no line change"
+    told = [c.describe() for c in changes]
+    if freight:
+        told.append(f"freight {brl(freight[0])} -> {brl(freight[1])}")
+    summary = "; ".join(told) or "no line change"
     refund = is_refund(edit_id)
-    changed = "refunded (items taken back)" if refund else "edited"
+    changed = ("refunded (items taken back)" if changes else "refunded") if refund else "edited"
+    advice = what_to_do(refund, situacao) if changes or not freight else freight_to_do(refund, situacao)
+    if changes and freight:
+        advice += " The freight must match as well."
     explanation = (
         f"Order {name} was {changed} in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so "
-        f"the change was NOT applied in the ERP. {what_to_do(refund, situacao)}"
+        f"the change was NOT applied in the ERP. {advice}"
     )
     _note(link, explanation)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
@@ -418,6 +489,58 @@ def what_to_do(refund: bool, situacao: str) -> str:
     return (
         "A person must either change the order in the ERP (picking) or undo the edit in Shopify, so "
         "both sides charge and deliver the same."
+    )
+
+
+def freight_to_do(refund: bool, situacao: str) -> str:
+    """What a person does once the ERP no longer takes a change of the freight alone (a shipping
+    line removed, or its price refunded). Invoiced (F): the NF-e stands with the freight it charged."""
+    if situacao == "F" and refund:
+        return (
+            "A refund cannot be reversed: the NF-e stands, so a person must settle the freight difference "
+            "in the ERP's receivables."
+        )
+    if situacao == "F":
+        return (
+            "A person must either undo the change in Shopify or settle the freight difference in the ERP's "
+            "receivables and with the customer (the NF-e stands)."
+        )
+    if refund:
+        return (
+            "A refund cannot be reversed: a person must change the ERP order's freight to Shopify's before "
+            "it is invoiced, so both sides charge the same."
+        )
+    return (
+        "A person must either change the ERP order's freight or undo the change in Shopify, so both sides "
+        "charge the same."
+    )
+
+
+def cut_every_item(name: str, nro: int, situacao: str | None) -> str:
+    """The note when the ERP cut every item at picking and Shopify, changed to match (the ERP ->
+    Shopify picking edit), sends the edit back: no merchant edit to undo (undoing it would sell what
+    the store does not have), a live order with nothing to deliver. The sale is off: cancel it."""
+    nfe = " and, in the ERP, cancel its NF-e (within the legal deadline)" if situacao == "F" else ""
+    return (
+        f"ERP order {nro} was picked with every item cut (nothing was separated), and order {name} was "
+        "changed in Shopify to match: nothing is left to deliver. Cancel the order in Shopify, refunding "
+        f"what the customer paid (the ERP order is cancelled with it){nfe}."
+    )
+
+
+def refused(name: str, nro: int, refund: bool, why: str) -> str:
+    """The note of a change the ERP refused for a reason of its own (not "too late"): a retry gets
+    the same answer, so a person fixes the cause or, for an edit, undoes it."""
+    why = why.strip().rstrip(".") + "."
+    if refund:
+        return (
+            f"The ERP refused to change ERP order {nro} for the refund of order {name}: {why} The change was "
+            "NOT applied in the ERP; fix the cause and Retry, or change the ERP order by hand (a refund "
+            "cannot be reversed)."
+        )
+    return (
+        f"The ERP refused the edit of order {name} (ERP order {nro}): {why} The edit was NOT applied in the "
+        "ERP; fix the cause and Retry, or undo the edit in Shopify."
     )
 
 

@@ -337,7 +337,9 @@ def _refuse_unless(order: Any, allowed: set[str]) -> None:
 
 
 def edit_order(store: Store, nro: int, body: Any) -> None:
-    """PUT PedidoVenda/{nro} [assumed]: replace lines / freight / notes before separation."""
+    """PUT PedidoVenda/{nro} [assumed]: replace lines / freight / payment forms / notes before
+    separation. formaPagtoDto, when sent, replaces every MAD_PEDVENDAFORMAPAGTO row (checked as
+    the insert checks it; NROFORMAPAGTO follows the first)."""
     if not isinstance(body, dict):
         raise invalid(None, "Corpo da requisição deve ser um objeto JSON.")
     with store.write() as (conn, now):
@@ -360,6 +362,13 @@ def edit_order(store: Store, nro: int, body: Any) -> None:
             _reserve(conn, now, order["nroempresa"], new_lines, +1)
         if "vlrTotFrete" in body:
             values["vlrfreteped"] = float(_field(body, "vlrTotFrete", (int, float)))
+        if "formaPagtoDto" in body:
+            payments = _payments(conn, nro, body["formaPagtoDto"])
+            pays = t.mad_pedvendaformapagto
+            conn.execute(pays.delete().where(pays.c.nropedvenda == nro))
+            if payments:
+                conn.execute(pays.insert(), payments)
+            values["nroformapagto"] = payments[0]["nroformapagto"] if payments else None
         if "obsPedido" in body:
             values["obspedido"] = body["obsPedido"]
         conn.execute(t.mad_pedvenda.update().where(t.mad_pedvenda.c.nropedvenda == nro).values(**values))

@@ -195,6 +195,20 @@ def _recompute_transactions(order: dict[str, Any]) -> Decimal:
     return capturable
 
 
+def current_shipping_of(order: dict[str, Any]) -> Decimal:
+    """The shipping the order charges now: its shipping lines not removed, each at its
+    currentDiscountedPriceSet ("the current shipping price after applying refunds, after applying
+    discounts"), which a shipping refund lowers (its originalPriceSet stays)."""
+    return sum(
+        (
+            bag_amount(s.get("currentDiscountedPriceSet") or s["originalPriceSet"])
+            for s in order["_shippingLines"]
+            if not s.get("isRemoved")
+        ),
+        ZERO,
+    )
+
+
 def recompute(order: dict[str, Any]) -> dict[str, Any]:
     """Refresh every derived field of the order document in place (and return it)."""
     figures = [_recompute_line(line) for line in order["_lines"]]
@@ -204,7 +218,9 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
     current_discounts = sum((f["current_discount"] for f in figures), ZERO)
     shipping = sum((bag_amount(s["originalPriceSet"]) for s in order["_shippingLines"]), ZERO)
     # A cancelled order is owed nothing, its shipping included: Shopify shows its current total 0.
-    current_shipping = ZERO if order.get("cancelledAt") else shipping
+    # Otherwise what each shipping line is charged now (currentDiscountedPriceSet: after discounts
+    # and refunds); a line an order edit removed (isRemoved) is charged nothing.
+    current_shipping = ZERO if order.get("cancelledAt") else current_shipping_of(order)
     total, current_total = subtotal + shipping, current_subtotal + current_shipping
     received = _sum(order, ("SALE", "CAPTURE"))
     refunded = _sum(order, ("REFUND",))

@@ -74,6 +74,11 @@ def test_edit_payload_only_sends_what_changes() -> None:
     assert body["obsPedido"] == "menos 1" and body["itemDto"][0]["codAcesso"] == "789"
     with pytest.raises(ValueError):
         edit_payload([])
+    assert "formaPagtoDto" not in body  # left out: the ERP keeps its payment forms
+    payment = PaymentInput(2, Decimal("61.30"), installments=1, channel_payment_id="77")
+    paid = edit_payload(None, payments=[payment])
+    assert paid == {"formaPagtoDto": [{"nroFormaPagto": 2, "vlrPagto": 61.3, "qtdParcelas": 1,
+                                       "idPagtoCanalVenda": "77"}]}  # fmt: skip
 
 
 def test_insert_then_repeat_surfaces_duplicated(requests_mock, client) -> None:

@@ -4,11 +4,14 @@ like any other; a Retry that goes through clears the flag."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from erp.client import ErpClient
 from erp.errors import ErpRejected
 from jobs.cancellations import to_erp as cancels_to_erp
+from jobs.order_edits import to_erp as edits_to_erp
 from ledger.models import MessageStatus
-from tests.orders_in.test_edits_and_cancels import cancel_in_shopify, imported
+from tests.orders_in.test_edits_and_cancels import cancel_in_shopify, edit_in_shopify, edit_message, imported
 
 
 def test_a_cancellation_the_erp_refuses_flags_the_order_until_a_retry_cancels_it(world, monkeypatch):
@@ -32,3 +35,42 @@ def test_a_cancellation_the_erp_refuses_flags_the_order_until_a_retry_cancels_it
     assert cancels_to_erp.replay(message.id) == "done"
     assert world.chain.order(nro)["situacaoPed"] == "C"
     assert world.link(gid).needs_attention is None
+
+
+def test_an_edit_the_erp_refuses_flags_the_order_until_an_edit_applies(world, monkeypatch):
+    def refused(self, *args, **kwargs):
+        raise ErpRejected("Produto inativo para a empresa.", codigo="PRODUTO_INATIVO", status=422)
+
+    real = ErpClient.edit_order
+    monkeypatch.setattr(ErpClient, "edit_order", refused)
+    gid, nro = imported(world)
+    edit_in_shopify(world, gid, world.sku(0), 3)
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.FAILED.value
+    note = world.link(gid).needs_attention
+    assert note.startswith(edits_to_erp.NOTE) and "Produto inativo para a empresa." in note, note
+    assert "NOT applied in the ERP" in note and "undo the edit" in note
+    monkeypatch.setattr(ErpClient, "edit_order", real)  # the product active again
+    assert edits_to_erp.replay(message.id) == "done"
+    assert {i["idSku"]: i["qtdPedida"] for i in world.chain.order(nro)["itens"]}[world.sku(0)] == 3
+    assert world.link(gid).needs_attention is None
+
+
+def test_an_applied_edit_keeps_the_erp_payments_equal_to_the_new_total(world):
+    """The import makes the ERP's payment forms sum to the order's total; an edit that changes the
+    total sends them again (formaPagtoDto), mapped by the same rule, so they still do."""
+
+    def paid(order):
+        return sum((Decimal(str(p["vlrPagto"])) for p in order["formasPagto"]), Decimal(0))
+
+    gid, nro = imported(world)
+    before = world.chain.order(nro)
+    assert paid(before) == Decimal(str(before["vlrTotalPedido"]))
+    edit_in_shopify(world, gid, world.sku(0), 3)  # 2 -> 3, before separation
+    world.drain()
+    after = world.chain.order(nro)
+    assert Decimal(str(after["vlrTotalPedido"])) > Decimal(str(before["vlrTotalPedido"]))
+    assert paid(after) == Decimal(str(after["vlrTotalPedido"])), after["formasPagto"]
+    forms = [p["nroFormaPagto"] for p in after["formasPagto"]]
+    assert forms == [p["nroFormaPagto"] for p in before["formasPagto"]]

@@ -227,6 +227,32 @@ def test_edit_before_separation_then_409(served, api):
     assert api.get(f"{url}/404404").status_code == 404
 
 
+def test_an_edit_that_sends_payment_forms_replaces_them(served, api):
+    """PUT formaPagtoDto [assumed] replaces every payment form (the order's total changed with its
+    lines, so its payments must too); left out, they stay; an unknown form refuses the whole edit."""
+    erp = served.erp
+    seq = _sellable_product(erp)
+    url = f"{served.url}/api/v1/PedidoVenda"
+    nro = api.post(url, json=order_body(_code(erp, seq))).json()["nroPedVenda"]
+    lines = [{"seqProduto": seq, "qtdEmbalagem": 1, "qtdPedida": 5}]
+    pays = [{"nroFormaPagto": 2, "vlrPagto": 60.0, "qtdParcelas": 1, "idPagtoCanalVenda": "9"},
+            {"nroFormaPagto": 3, "vlrPagto": 70.5, "qtdParcelas": 1}]  # fmt: skip
+    edited = api.put(f"{url}/{nro}", json={"itemDto": lines, "formaPagtoDto": pays})
+    assert edited.status_code == 200
+    forms = edited.json()["formasPagto"]
+    assert [(p["nroFormaPagto"], p["vlrPagto"]) for p in forms] == [(2, 60.0), (3, 70.5)]
+    pv = t.mad_pedvenda
+    with erp.store.read() as conn:
+        header = conn.execute(select(pv.c.nroformapagto).where(pv.c.nropedvenda == nro)).scalar_one()
+    assert header == 2  # NROFORMAPAGTO: the first form, as the insert stores it
+    assert api.put(f"{url}/{nro}", json={"vlrTotFrete": 0}).json()["formasPagto"] == forms  # left out: kept
+    bad_form = [{"nroFormaPagto": 99, "vlrPagto": 1}]
+    unknown = {"itemDto": [{**lines[0], "qtdPedida": 1}], "formaPagtoDto": bad_form}
+    refused = api.put(f"{url}/{nro}", json=unknown)
+    assert refused.status_code == 422 and refused.json()["codigo"] == "FORMAPAGTO_INVALIDA"
+    assert api.get(f"{url}/{nro}").json()["itens"][0]["qtdPedida"] == 5  # nothing of it was taken
+
+
 def test_cancel_from_channel_until_invoiced(served, api):
     erp = served.erp
     code = _code(erp, _sellable_product(erp))
