@@ -16,8 +16,19 @@ Sections:
   in the ERP yet, whole Shopify units, 0 when not for sale) vs Shopify `available` for the bound
   SKUs: `stock_sample` of them per company, read 250 a call, a window that moves on by that many
   each day, so a catalog larger than the sample is covered whole every ceil(SKUs / sample) days;
-- catalog: active ERP SKUs without a variant binding, bindings whose SKU is gone or inactive.
-A section the ERP or Shopify cannot answer carries its error; the others still report.
+  A mapped company the ERP lists inactive (a store closed) is not compared: the stock flow sets
+  its levels to 0 on purpose (jobs.stock_closed); its row says so and points to that message;
+- catalog: active ERP SKUs without a variant binding; bindings out of step with the ERP (the SKU
+  gone, or the binding's `active` not what the catalog rule makes of the ERP's SKU: a SKU taken
+  off the e-commerce keeps its variant with `active: false` by design, which is in step); and for
+  the day's sample of bindings (the stock sample's size and turn), Shopify's own state: a variant
+  deleted, or a product whose status does not sell what the ERP sells (ARCHIVED or DRAFT while the
+  ERP sells it, ACTIVE while it does not; jobs.catalog_map.product_status).
+A section the ERP or Shopify cannot answer carries its error; the others still report. Such a
+report is incomplete: it is stored (message and Redis) so it stays visible, but the run does not
+end done: it raises a Transient naming the sections (RQ retries it; the schedule shows retrying,
+then failed) or, when no section's failure is worth retrying, fails with the sections' errors.
+The next report's orders window reaches back to the last report whose orders section was checked.
 """
 
 from __future__ import annotations
@@ -33,16 +44,19 @@ from sqlalchemy import select
 
 import erp
 from erp.client import ErpClient
+from jobs import catalog_ledger, stock_closed
+from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
-from ledger import kv, queues, trace
+from ledger import kv, queues, shop_settings, trace
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, Transient
+from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
 from ledger.models import Binding, LocationMapping, Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
 from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
+from shopify_app.admin_api.variant_products import MAX_VARIANTS_PER_CALL, variant_products
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +70,26 @@ NOT_SENT_AFTER = timedelta(hours=1)
 OVERLAP = timedelta(hours=1)  # a report window reaches this far back before the last report ran
 MAX_CATCH_UP = timedelta(days=30)
 IN_FLIGHT = timedelta(minutes=10)  # an order changed this recently may still be on its way in
+IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
+ALL_MISSING = 3  # this many ERP orders looked up, every one a 404: the ERP address is wrong, not the orders
+
+
+class ReportIncomplete(Transient):
+    """A section could not be checked and retrying may help (Shopify or the ERP down): the partial
+    report is stored, and RQ runs the report again. `report` is the partial report."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ReportRefused(Rejected):
+    """A section could not be checked and retrying the same will not help (a refusal): the partial
+    report is stored; the run fails with the sections' errors. `report` is the partial report."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message, system="reconcile", code="SECTIONS_FAILED")
+        self.report = report
 
 
 def redis_key(shop_id: int) -> str:
@@ -109,30 +143,48 @@ def latest(shop_id: int) -> dict[str, Any] | None:
     with session_scope() as session:
         messages = session.scalars(
             select(Message)
-            .where(
-                Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.DONE.value
-            )
+            .where(Message.shop_id == shop_id, Message.flow == FLOW, Message.response_payload.is_not(None))
             .order_by(Message.updated_at.desc())
         )
-        for message in messages:
-            if message.response_payload and "replaced_by" not in message.response_payload:
-                return dict(message.response_payload)
+        for message in messages:  # an incomplete report (retrying, failed) is the latest too
+            payload = message.response_payload
+            if isinstance(payload, dict) and payload and "replaced_by" not in payload:
+                return dict(payload)
         return None
 
 
 def _since(session: Any, shop_id: int, started: datetime, window: timedelta) -> datetime:
-    """The window, stretched back to the last report that ran (less an overlap) when runs were
-    missed, so a day without a report leaves no gap (at most MAX_CATCH_UP back)."""
+    """The window, stretched back to the last report whose orders section was checked (less an
+    overlap) when runs were missed or could not check the orders (Shopify or the ERP down), so
+    such days leave no gap; at most MAX_CATCH_UP back. No report at all yet: the window alone."""
     since = started - window
-    last = session.scalars(
-        select(Message.created_at)
-        .where(Message.shop_id == shop_id, Message.flow == FLOW, Message.status == MessageStatus.DONE.value)
+    rows = session.execute(
+        select(Message.created_at, Message.response_payload)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.created_at >= started - MAX_CATCH_UP - OVERLAP,
+        )
         .order_by(Message.created_at.desc())
-        .limit(1)
-    ).first()
-    if last is not None:
-        since = min(since, max(_utc(last) - OVERLAP, started - MAX_CATCH_UP))
-    return since
+    ).all()
+    any_report = (
+        bool(rows)
+        or session.scalars(
+            select(Message.id).where(Message.shop_id == shop_id, Message.flow == FLOW).limit(1)
+        ).first()
+        is not None
+    )
+    if not any_report:
+        return since
+    last = next((created for created, payload in rows if _orders_checked(payload)), None)
+    reach = started - MAX_CATCH_UP if last is None else max(_utc(last) - OVERLAP, started - MAX_CATCH_UP)
+    return min(since, reach)
+
+
+def _orders_checked(payload: Any) -> bool:
+    """Whether a stored report compared the orders (its orders section has no error)."""
+    orders = payload.get("orders") if isinstance(payload, dict) else None
+    return isinstance(orders, dict) and "error" not in orders
 
 
 def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
@@ -153,9 +205,10 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
             "generated_at": started.isoformat(),
             "since": since.isoformat(),
         }
+        day = started.date()
         report["orders"] = _section(lambda: _orders(shop_id, client, erp_client, since))
-        report["stock"] = _section(lambda: _stock(shop_id, client, erp_client, stock_sample, started.date()))
-        report["catalog"] = _section(lambda: _catalog(shop_id, erp_client))
+        report["stock"] = _section(lambda: _stock(shop_id, client, erp_client, stock_sample, day))
+        report["catalog"] = _section(lambda: _catalog(shop_id, client, erp_client, stock_sample, day))
         report["summary"] = summary(report)
     except Exception as exc:
         with session_scope() as session:
@@ -163,12 +216,21 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
             assert failed is not None
             trace.fail(session, failed, exc)
         raise
+    incomplete = _incomplete(report)
     with session_scope() as session:
-        done = session.get(Message, message_id)
-        assert done is not None
-        trace.succeed(session, done, response=report)
+        message = session.get(Message, message_id)
+        assert message is not None
+        if incomplete is None:
+            trace.succeed(session, message, response=report)
+        else:  # kept visible, but not done: the schedule shows it retrying or failed
+            message.response_payload = report
+            trace.fail(session, message, incomplete)
     kv.get_redis().set(redis_key(shop_id), json.dumps(report), ex=timedelta(days=3))  # LGPD: not for ever
     log.info("reconcile: shop %s %s", shop_id, report["summary"], extra={"shop_id": shop_id, "flow": FLOW})
+    if incomplete is not None:
+        if not incomplete.retryable:
+            _no_retry()
+        raise incomplete
     return report
 
 
@@ -180,6 +242,30 @@ def _section(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {"error": f"{type(exc).__name__}: {exc.message}", "retryable": isinstance(exc, Transient)}
 
 
+SECTIONS = ("orders", "stock", "catalog")
+
+
+def _incomplete(report: dict[str, Any]) -> ReportIncomplete | ReportRefused | None:
+    """The failure a report with sections that could not be checked ends in (None: every one was):
+    retried when any section's failure is worth retrying, else failed."""
+    failed = [name for name in SECTIONS if "error" in report.get(name, {})]
+    if not failed:
+        return None
+    text = "reconciliation incomplete: " + "; ".join(f"{name}: {report[name]['error']}" for name in failed)
+    if any(report[name].get("retryable") for name in failed):
+        return ReportIncomplete(text, report)
+    return ReportRefused(text, report)
+
+
+def _no_retry() -> None:
+    """RQ's retries would give the same answer: the run fails now (as jobs.inbox does)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
+
+
 # ---------------------------------------------------------------------------- orders
 
 
@@ -189,23 +275,15 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         shop = session.get(Shop, shop_id)
         # Shopify's times are whole seconds: an order of the install's own second is the app's.
         installed_first = _utc(shop.created_at).replace(microsecond=0).isoformat() if shop is not None else ""
-        links = list(
-            session.scalars(
-                select(OrderLink).where(
-                    OrderLink.shop_id == shop_id,
-                    (OrderLink.shopify_order_id.in_(list(listed))) | (OrderLink.created_at >= since),
-                )
-            )
-        )
-        for link in links:
-            session.expunge(link)
+        links = _links(session, shop_id, list(listed), since)
         unknown = _unknown_erp_orders(session, shop_id, since)
     linked = {link.shopify_order_id for link in links}
     unlinked = [o for o in listed.values() if o.id not in linked and not o.cancelled_at]
     # Placed before the app was installed: the store handled it without the app (jobs.orders
     # never sends it to the ERP), so it is counted, not imported.
     before_install = [o for o in unlinked if o.created_at and _iso_utc(o.created_at) < installed_first]
-    unlinked = [o for o in unlinked if o not in before_install]
+    counted = {o.id for o in before_install}
+    unlinked = [o for o in unlinked if o.id not in counted]
     # Linked with no ERP number (jobs.orders links an order it parks or refuses): its message
     # says why as well, so it is held as an unlinked one is, not "never sent to the ERP".
     # Its order need not be listed (changed within the window): a parked order replayed today
@@ -230,9 +308,12 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     findings: dict[str, list[dict[str, Any]]] = {
         "missing_in_erp": [], "missing_in_shopify": [], "totals_differ": [], "status_differs": []
     }  # fmt: skip
+    looked_up = _Lookups()
     for link in links:
         if link.shopify_order_id not in held:
-            _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings)
+            _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings, looked_up)
+    looked_up.check()
+    _invoice_messages(shop_id, findings["status_differs"])
     return {
         "checked": len(listed),
         "missing_in_ledger": missing_in_ledger[:LISTED],
@@ -246,6 +327,59 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         **{f"{k}_count": len(v) for k, v in findings.items()},
         "unknown_in_erp": unknown[:LISTED],
     }
+
+
+def _links(session: Any, shop_id: int, order_ids: list[str], since: datetime) -> list[OrderLink]:
+    """The links of the listed orders and those written within the window, detached; the ids go
+    IN_CHUNK a statement (a catch-up window of a large shop lists more than PostgreSQL binds)."""
+    found: dict[int, OrderLink] = {}
+    mine = OrderLink.shop_id == shop_id
+    for link in session.scalars(select(OrderLink).where(mine, OrderLink.created_at >= since)):
+        found[link.id] = link
+    for chunk in _chunks(order_ids):
+        for link in session.scalars(select(OrderLink).where(mine, OrderLink.shopify_order_id.in_(chunk))):
+            found[link.id] = link
+    links = [found[key] for key in sorted(found)]
+    for link in links:
+        session.expunge(link)
+    return links
+
+
+def _chunks(items: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
+    return [items[at : at + size] for at in range(0, len(items), size)]
+
+
+class _Lookups:
+    """ERP orders looked up by number and how many answered 404. Every one of several missing says
+    the ERP address is wrong (another base URL answers 404 for any order), not that the ERP lost
+    every order the app sent it: the section fails with that instead of listing them all."""
+
+    def __init__(self) -> None:
+        self.asked = self.missing = 0
+
+    def check(self) -> None:
+        if self.asked >= ALL_MISSING and self.missing == self.asked:
+            raise erp.ErpRejected(
+                f"the ERP answered 404 (not found) for all {self.asked} orders looked up: check the ERP "
+                "connection's address (base URL) before taking the orders as missing in the ERP",
+                codigo="ALL_ORDERS_NOT_FOUND",
+            )
+
+
+def _invoice_messages(shop_id: int, rows: list[dict[str, Any]]) -> None:
+    """Rows of orders invoiced in the ERP but not in Shopify carry their invoices message's status
+    and reason when the app received the invoice event (none: the event never reached the app)."""
+    invoiced = {str(row["nro_pedvenda"]): row for row in rows if row.get("erp") == "F"}
+    if not invoiced:
+        return
+    with session_scope() as session:
+        messages = session.execute(
+            select(Message.erp_id, Message.status, Message.error_text)
+            .where(Message.shop_id == shop_id, Message.flow == "invoices", Message.erp_id.in_(list(invoiced)))
+            .order_by(Message.id)
+        ).all()
+    for erp_id, status, why in messages:  # the latest event's message last: it wins
+        invoiced[erp_id]["invoices_message"] = {"status": status, "why": why}
 
 
 OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, MessageStatus.PARKED.value,
@@ -274,12 +408,14 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
     if not orders:
         return {}
     keys = {f"order:{o.id.rsplit('/', 1)[-1]}": o for o in orders}
+    rows = []
     with session_scope() as session:
-        rows = session.execute(
-            select(Message.unit_key, Message.status, Message.error_text, Message.error_detail).where(
-                Message.shop_id == shop_id, Message.flow == "orders", Message.unit_key.in_(list(keys))
-            )
-        ).all()
+        for chunk in _chunks(list(keys)):
+            rows += session.execute(
+                select(Message.unit_key, Message.status, Message.error_text, Message.error_detail).where(
+                    Message.shop_id == shop_id, Message.flow == "orders", Message.unit_key.in_(chunk)
+                )
+            ).all()
     held = {}
     for key, status, why, detail in rows:
         order = keys[key]
@@ -303,11 +439,18 @@ def _compare(
     client: AdminClient,
     erp_client: ErpClient,
     findings: dict[str, list[dict[str, Any]]],
+    looked_up: _Lookups | None = None,
 ) -> None:
     """One linked order against both sides. A link without an ERP order is "missing in the ERP"
     unless Shopify shows the order cancelled: the ERP refused it (or it was never sent) and the
-    store cancelled it since, so there is nothing the ERP should hold."""
+    store cancelled it since, so there is nothing the ERP should hold. An order the ERP invoiced
+    (F) whose invoice the app never applied (no NF-e key on the link) differs in status: Shopify
+    shows it unfulfilled, its payment not captured, no NF-e. A row of an order the app already
+    flagged for a person carries that reason (`attention`)."""
     row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
+    attention = getattr(link, "needs_attention", None)
+    if attention:
+        row["attention"] = attention
     current = shopify if shopify is not None else client.order(link.shopify_order_id)
     if current is None:
         findings["missing_in_shopify"].append(row)
@@ -318,10 +461,14 @@ def _compare(
         if link.created_at and utcnow() - _utc(link.created_at) > NOT_SENT_AFTER:
             findings["missing_in_erp"].append({**row, "why": "never sent to the ERP (see the orders flow)"})
         return
+    if looked_up is not None:
+        looked_up.asked += 1
     try:
         erp_order = erp_client.get_order(link.nro_pedvenda)
     except erp.ErpRejected as exc:
         if exc.status == 404:
+            if looked_up is not None:
+                looked_up.missing += 1
             findings["missing_in_erp"].append({**row, "why": exc.mensagem})
             return
         raise
@@ -335,6 +482,14 @@ def _compare(
         return
     if erp_cancelled:
         return
+    if erp_order.situacao == "F" and not getattr(link, "nfe_key", None):
+        numbers = ", ".join(str(i.number) for i in erp_order.invoices if not i.cancelled)
+        findings["status_differs"].append({
+            **row, "erp": "F", "shopify_cancelled": False,
+            "why": f"invoiced in the ERP{f' (NF-e {numbers})' if numbers else ''}, invoice not applied in "
+                   "Shopify: no NF-e on the order, not fulfilled, payment not captured (the ERP's invoice "
+                   "event was missed or failed; see the order's invoices message)",
+        })  # fmt: skip
     erp_total = erp_order.total_served if erp_order.total_served is not None else erp_order.total
     if shopify.current_total is None:
         return
@@ -409,8 +564,13 @@ def _stock(
     for sku, unit in units.items():
         by_product.setdefault(unit.seq_produto, []).append(sku)
     pending = pending_base_by_product(payloads, units)
+    listed = {company.nro_empresa: company.active for company in erp_client.companies()}
+    closed = stock_closed.closed_at(listed, dict(locations))
     result = []
     for nro_empresa, location_id in locations:
+        if nro_empresa in closed:
+            result.append(_closed_store(nro_empresa, location_id))
+            continue
         expected: dict[str, int] = {}
         for stock in erp_client.stock(None, nro_empresa):
             base = sellable_base(stock)
@@ -440,6 +600,17 @@ def _stock(
     return {"locations": result, "sample": sample}
 
 
+def _closed_store(nro_empresa: int, location_id: str) -> dict[str, Any]:
+    """A mapped company the ERP lists inactive (or no longer lists): a store closed. The stock flow
+    sets its levels at the location to 0 on purpose (jobs.stock_closed), so the ERP's figures are
+    no target to compare with; its stock message says what to do."""
+    return {"nro_empresa": nro_empresa, "location_id": location_id, "checked": 0, "from_sku": None,
+            "bound_with_stock": 0, "differ": [], "differ_count": 0, "closed": True,
+            "note": f"company {nro_empresa} is inactive in the ERP: the stock flow sets its levels at this "
+                    f"location to 0 on purpose (see the stock message stock:{nro_empresa}:inactive); "
+                    "not compared"}  # fmt: skip
+
+
 def _window(skus: list[str], sample: int, day: date) -> tuple[list[str], int]:
     """`sample` of the sorted SKUs, starting where the day's turn puts it and wrapping around:
     consecutive days check consecutive windows, so every SKU is checked within
@@ -450,25 +621,91 @@ def _window(skus: list[str], sample: int, day: date) -> tuple[list[str], int]:
     return (skus[start:] + skus[:start])[:sample], start
 
 
-def _catalog(shop_id: int, erp_client: ErpClient) -> dict[str, Any]:
-    active, inactive = set(), set()
-    for sku in erp_client.skus():
-        (active if sku.active else inactive).add(sku.id_sku)
+def _catalog(
+    shop_id: int,
+    client: AdminClient,
+    erp_client: ErpClient,
+    sample: int = STOCK_SAMPLE,
+    day: date | None = None,
+) -> dict[str, Any]:
+    """Bindings against the ERP (every one), then Shopify's own state for `sample` of them (the
+    stock sample's turn): a variant deleted, a product whose status does not sell what the ERP
+    sells. The catalog rule (jobs.catalog_map) decides what is in step: a SKU is sold when the ERP
+    has it active and the prices flow found it for sale (not `off_sale`); a binding says so in
+    `active`; a product is ACTIVE when one of its SKUs is sold, else the shop's inactive status."""
+    skus = {sku.id_sku: sku for sku in erp_client.skus()}
     with session_scope() as session:
-        bound = {b.erp_id for b in session.scalars(
+        variants = {b.erp_id: (b.shopify_id, b.data or {}) for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
-    missing = sorted(active - bound)
-    orphans = sorted(bound - active)
+        off = catalog_ledger.off_sale(session, shop_id)
+        shop = session.get(Shop, shop_id)
+        inactive_status = str(shop_settings.get(shop, "inactive_sku_status")).upper() if shop else "DRAFT"
+    active = {id_sku for id_sku, sku in skus.items() if sku.active}
+    sold = {id_sku for id_sku in active if id_sku not in off}
+    missing = sorted(active - set(variants))
+    out_of_step = []
+    for id_sku in sorted(variants):
+        binding_active = bool(variants[id_sku][1].get("active", True))
+        if id_sku not in skus:
+            out_of_step.append({"sku": id_sku, "why": "not in the ERP"})
+        elif binding_active != (id_sku in sold):
+            why = ("inactive in the ERP (or not for sale at the store), still for sale in Shopify"
+                   if binding_active else "for sale in the ERP, not for sale in Shopify")  # fmt: skip
+            out_of_step.append({"sku": id_sku, "why": why})
+    shopify = _shopify_catalog(client, skus, sold, variants, inactive_status, sample, day or utcnow().date())
     return {
         "erp_active": len(active),
-        "bound": len(bound),
+        "bound": len(variants),
         "missing_in_shopify": missing[:LISTED],
         "missing_in_shopify_count": len(missing),
-        "orphan_bindings": [
-            {"sku": s, "why": "inactive in the ERP" if s in inactive else "not in the ERP"}
-            for s in orphans[:LISTED]
-        ],
-        "orphan_bindings_count": len(orphans),
+        "orphan_bindings": out_of_step[:LISTED],
+        "orphan_bindings_count": len(out_of_step),
+        **shopify,
+    }
+
+
+def _shopify_catalog(
+    client: AdminClient,
+    skus: dict[str, Any],
+    sold: set[str],
+    variants: dict[str, tuple[str, dict[str, Any]]],
+    inactive_status: str,
+    sample: int,
+    day: date,
+) -> dict[str, Any]:
+    """The sample's variants as Shopify has them (250 a call): deleted while the ERP sells them, or
+    their product's status selling what the ERP does not (or not selling what it does)."""
+    by_product: dict[int, list[dict[str, Any]]] = {}
+    for id_sku, sku in skus.items():
+        by_product.setdefault(sku.seq_produto, []).append({"active": id_sku in sold})
+    # Bindings of SKUs still in the ERP; one with no variant id yet has nothing to read.
+    chosen, start = _window(sorted(s for s in variants if s in skus and variants[s][0]), sample, day)
+    differ: list[dict[str, Any]] = []
+    products_seen: set[str] = set()
+    for at in range(0, len(chosen), MAX_VARIANTS_PER_CALL):
+        batch = chosen[at : at + MAX_VARIANTS_PER_CALL]
+        seen = variant_products(client, [variants[s][0] for s in batch])
+        for id_sku in batch:
+            variant_id, found = variants[id_sku][0], seen.get(variants[id_sku][0])
+            if found is None:
+                if id_sku in sold:
+                    differ.append({"sku": id_sku, "variant": variant_id,
+                                   "why": "variant deleted in Shopify while the ERP sells it"})  # fmt: skip
+                continue
+            if found.product_id in products_seen:
+                continue
+            products_seen.add(found.product_id)
+            erp_status = product_status({}, by_product[skus[id_sku].seq_produto], inactive_status)
+            if (found.status == ACTIVE) != (erp_status == ACTIVE):
+                why = ("not for sale in Shopify while the ERP sells it" if erp_status == ACTIVE
+                       else "for sale in Shopify while the ERP does not sell it")  # fmt: skip
+                differ.append({"sku": id_sku, "product": found.product_id, "shopify": found.status,
+                               "erp": erp_status, "why": why})  # fmt: skip
+    return {
+        "shopify_checked": len(chosen),
+        "shopify_from_sku": chosen[0] if chosen and start else None,
+        "shopify_differs": differ[:LISTED],
+        "shopify_differs_count": len(differ),
     }
 
 
@@ -487,7 +724,8 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         else sum(loc["differ_count"] for loc in stock.get("locations", [])),
         "skus_missing_in_shopify": catalog.get("missing_in_shopify_count"),
         "orphan_bindings": catalog.get("orphan_bindings_count"),
-        "errors": [name for name in ("orders", "stock", "catalog") if "error" in report.get(name, {})],
+        "catalog_differs_in_shopify": catalog.get("shopify_differs_count"),
+        "errors": [name for name in SECTIONS if "error" in report.get(name, {})],
     }
 
 

@@ -37,7 +37,12 @@ def register(app: Flask) -> None:
                 report = reconcile.latest(shop_id) if latest else reconcile.run(shop_id)
             except IntegrationError as exc:  # a shop not set up (no ERP connection...): the others still run
                 failed.append(shop_domain)
-                click.echo(f"{shop_domain}: reconciliation could not run: {exc}", err=True)
+                partial = getattr(exc, "report", None)  # sections that could not be checked: the rest
+                if partial is not None:
+                    click.echo(json.dumps(partial, indent=2, default=str) if as_json else render(partial))
+                    click.echo(f"{shop_domain}: reconciliation incomplete: {exc}", err=True)
+                else:
+                    click.echo(f"{shop_domain}: reconciliation could not run: {exc}", err=True)
                 continue
             if report is None:
                 click.echo(f"{shop_domain}: no reconciliation report yet (run without --latest)")
@@ -81,6 +86,9 @@ def render(report: dict[str, Any]) -> str:
     ):
         lines += _rows(title, orders.get(key) or [])
     for location in report.get("stock", {}).get("locations", []):
+        if location.get("note"):  # a closed store: not compared, and why
+            lines.append(f"Stock at company {location['nro_empresa']}: {location['note']}")
+            continue
         title = (f"Stock differs at company {location['nro_empresa']} ({location['checked']} of "
                  f"{location['bound_with_stock']} SKUs checked today)")  # fmt: skip
         lines += _rows(title, location["differ"])
@@ -89,6 +97,8 @@ def render(report: dict[str, Any]) -> str:
         "Active ERP SKUs not in Shopify", [{"sku": s} for s in catalog.get("missing_in_shopify", [])]
     )
     lines += _rows("Bindings out of step with the ERP", catalog.get("orphan_bindings") or [])
+    title = f"Catalog differs in Shopify ({catalog.get('shopify_checked', 0)} variants checked today)"
+    lines += _rows(title, catalog.get("shopify_differs") or [])
     return "\n".join(lines)
 
 

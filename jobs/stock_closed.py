@@ -48,7 +48,7 @@ def close(
     answer that empty says nothing about any store). `moves`: the levels Shopify moved itself
     (jobs.stock_reread) the stock pass read."""
     listed = {c.nro_empresa: c.active for c in companies}
-    closed = {c: loc for c, loc in locations.items() if listed and not listed.get(c)}
+    closed = closed_at(listed, locations)
     with session_scope() as session:
         _settle(session, shop_id, closed)
         for company, location in sorted(closed.items()):
@@ -84,6 +84,12 @@ def close(
                 ),
             )
     return closed
+
+
+def closed_at(listed: dict[int, bool], locations: dict[int, str]) -> dict[int, str]:
+    """Pure: the mapped companies `listed` ({company: active}, the ERP's listing) shows inactive or
+    leaves out, each with its location. An empty listing closes nothing."""
+    return {c: loc for c, loc in locations.items() if listed and not listed.get(c)}
 
 
 def _note_put_back(

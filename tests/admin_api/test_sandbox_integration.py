@@ -246,6 +246,7 @@ def test_a_bulk_start_whose_answer_was_lost_is_found_not_sent_twice(live):
         ("Locations", {"first": 250}),
         ("OrdersUpdatedSince", {"query": "updated_at:>='2026-01-01'", "first": 100}),
         ("Markets", {"first": 250}),
+        ("VariantProducts", {"ids": [f"gid://shopify/ProductVariant/{n}" for n in range(1, 251)]}),
         ("WebhookSubscriptions", {"first": 250}),
     ],
 )
