@@ -88,7 +88,7 @@ class ReportRefused(Rejected):
     report is stored; the run fails with the sections' errors. `report` is the partial report."""
 
     def __init__(self, message: str, report: dict[str, Any]) -> None:
-        super().__init__(message, system="reconcile", code="SECTIONS_FAILED")
+        super().__init__(message, system="app", code="SECTIONS_FAILED")
         self.report = report
 
 

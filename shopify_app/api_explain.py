@@ -479,6 +479,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "another attempt gets the same answer.",
         ),
     ),
+    "SECTIONS_FAILED": (
+        (
+            "A conciliação diária não conseguiu conferir uma ou mais partes (pedidos, estoque, "
+            "catálogo): o ERP ou o Shopify recusou a leitura. O relatório parcial foi guardado; a "
+            "mensagem do sistema diz qual parte e por quê.",
+            "The daily reconciliation could not check one or more parts (orders, stock, catalog): the "
+            "ERP or Shopify refused the read. The partial report was kept; the system's message names "
+            "each part and why.",
+        ),
+        (
+            "Corrija o que a mensagem indica (o endereço ou o acesso da conexão com o ERP, uma "
+            "permissão do app) e clique em Tentar de novo: o relatório é feito outra vez.",
+            "Fix what the message names (the ERP connection's address or access, an app permission), "
+            "then click Retry: the report is made again.",
+        ),
+    ),
     "COMPANY_INACTIVE": (
         (
             "A empresa do ERP está inativa (ou o ERP não a lista mais), mas continua ligada a um local "

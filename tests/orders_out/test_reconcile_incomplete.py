@@ -18,6 +18,7 @@ from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
 from shopify_app.admin_api.order_settlement import OrderTotal
+from shopify_app.api_explain import explain
 
 from .conftest import World
 
@@ -97,6 +98,9 @@ def test_a_section_refused_fails_the_report_and_the_cli_prints_what_was_checked(
         assert message.status == MessageStatus.FAILED.value
         assert message.response_payload["summary"]["errors"] == ["catalog"]
         assert "error" not in message.response_payload["orders"]
+        shown = explain(message, "pt-BR")  # the Messages page explains it in the merchant's words
+        assert shown is not None and shown["what_happened"].startswith("A conciliação diária não conseguiu")
+        assert explain(message, "en")["what_to_do"].endswith("the report is made again.")
 
 
 def test_a_window_of_70000_orders_is_reconciled(world: World, monkeypatch) -> None:
