@@ -74,7 +74,9 @@ def api_schema(app, settings, shops):
     return schema
 
 
-def _check_operation(operation, mode: GenerationMode, examples: int, seen: set[str]) -> None:
+def _check_operation(
+    operation, mode: GenerationMode, examples: int, seen: set[str], upstream: set[str] | None = None
+) -> None:
     """Hypothesis over one operation: each generated case called in-process and validated."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -95,6 +97,8 @@ def _check_operation(operation, mode: GenerationMode, examples: int, seen: set[s
         )
         if response.status_code in (502, 503):
             assert response.json()["error"]["system"] in ("consinco", "shopify", "queue"), response.text
+            if upstream is not None:
+                upstream.add(operation.label)
         case.validate_response(response, excluded_checks=EXCLUDED_CHECKS)
 
     run()
@@ -103,15 +107,19 @@ def _check_operation(operation, mode: GenerationMode, examples: int, seen: set[s
 def test_no_server_errors_and_answers_match_the_document(api_schema):
     failures: list[str] = []
     succeeded: set[str] = set()
+    upstream: set[str] = set()  # answered 502/503: the ERP or Shopify they call is unreachable here
     operations = 0
     for result in api_schema.get_all_operations():
         operation = result.ok()
         operations += 1
         for mode, examples in ((GenerationMode.POSITIVE, 5 * DEEP), (GenerationMode.NEGATIVE, 2 * DEEP)):
             try:
-                _check_operation(operation, mode, examples, succeeded)
+                _check_operation(operation, mode, examples, succeeded, upstream)
             except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     assert failures == [], "\n\n".join(failures)
-    # The generated inputs reach the views, not only the validators: most operations succeeded.
-    assert operations == len(DOCUMENT_OPERATIONS) and len(succeeded) >= operations * 2 // 3, sorted(succeeded)
+    # The generated inputs reach the views, not only the validators: most operations succeeded,
+    # counting only those that can here (not the ones only an unreachable ERP or Shopify answers).
+    reachable = operations - len(upstream - succeeded)
+    assert operations == len(DOCUMENT_OPERATIONS), operations
+    assert len(succeeded) >= reachable * 2 // 3, (sorted(succeeded), sorted(upstream - succeeded))
