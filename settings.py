@@ -29,6 +29,7 @@ DEFAULT_SCOPES = ",".join(
         "read_locations",
         "read_orders",
         "write_orders",
+        "read_payment_terms",  # an order waiting for payment names its terms (B2B, draft orders)
         "read_order_edits",
         "write_order_edits",
         "read_assigned_fulfillment_orders",

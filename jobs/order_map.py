@@ -14,7 +14,9 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   own current value for it (priceAfterAllDiscountsBeforeTaxesSet), so the sum is exact and no
   line's discount is above its value. Freight = the shipping lines' discounted prices.
 - Payments: every gateway maps to an ERP payment form (De:Para kind payment_method); gateway
-  names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key).
+  names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key). An order with
+  something to pay that no gateway paid (created as paid by another app, no transaction) maps by
+  the code "(no payment)" (ledger.mappings.NO_PAYMENT): never posted without a payment form.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from jobs.order_discounts import (
 )
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
-from ledger.mappings import gateway_key
+from ledger.mappings import NO_PAYMENT, gateway_key
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.order_results import Order, OrderLine, Transaction
 
@@ -408,6 +410,12 @@ def gateways_of(order: Order) -> list[str]:
     return seen
 
 
+def payment_names(order: Order) -> list[str]:
+    """The names the order's ERP payment forms are looked up by (De:Para payment_method): its
+    gateways (gateways_of), else NO_PAYMENT (Shopify recorded no payment: map_payments)."""
+    return gateways_of(order) or [NO_PAYMENT]
+
+
 def _same_gateway_in(name: str, names: list[str]) -> bool:
     return gateway_key(name) in {gateway_key(n) for n in names}
 
@@ -431,21 +439,22 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
     did). A form left with 0 (it gave everything back, or the earlier ones already cover the
     total) is no ERP payment, wherever it is listed.
 
+    An order no gateway paid (Shopify shows it paid with no payment recorded: created as paid by
+    another app, a marketplace connector, an import) is paid by the ERP form mapped for NO_PAYMENT,
+    never posted without one; with nothing to pay (R$ 0), it has no ERP payment.
+
     Raises:
-        MappingMissing("payment_method", gateway): a gateway has no De:Para entry.
+        MappingMissing("payment_method", gateway): a gateway (or NO_PAYMENT) has no De:Para entry.
     """
     gateways = gateways_of(order)
+    if not gateways:
+        if total <= 0:
+            return []
+        gateways = [NO_PAYMENT]
     by_key = {gateway_key(name): code for name, code in codes.items()}
     for gateway in gateways:
         if gateway_key(gateway) not in by_key:
-            raise MappingMissing(
-                PAYMENT_METHOD,
-                gateway,
-                f"order {order.name}: payment gateway {gateway!r} has no ERP payment form; map it under "
-                "De:Para > payment methods and the order resumes by itself",
-            )
-    if not gateways:
-        return []
+            raise MappingMissing(PAYMENT_METHOD, gateway, _unmapped_payment(order, gateway, total))
     amounts: list[Decimal] = []
     left = total
     for gateway in gateways:
@@ -474,6 +483,20 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
             )
         )
     return payments
+
+
+def _unmapped_payment(order: Order, gateway: str, total: Decimal) -> str:
+    if gateway == NO_PAYMENT:
+        return (
+            f"order {order.name}: Shopify shows it {order.financial_status or 'paid'} but recorded no "
+            f"payment for its {total} (created as paid by another app, a marketplace connector or an "
+            f"import), so no gateway names its ERP payment form; map {NO_PAYMENT!r} under De:Para > "
+            "payment methods to the form such orders are booked under and the order resumes by itself"
+        )
+    return (
+        f"order {order.name}: payment gateway {gateway!r} has no ERP payment form; map it under "
+        "De:Para > payment methods and the order resumes by itself"
+    )
 
 
 def delivery_type(order: Order) -> str:

@@ -25,10 +25,11 @@ backoff, the message shows `retrying`). An unpaid order waits visibly (message `
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -42,6 +43,7 @@ from jobs import order_clients, order_map, order_posted
 from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
+from jobs.order_kinds import not_for_erp, terms_waiting
 from jobs.order_lookup import (
     carrier_codes,
     companies_shipping,
@@ -61,7 +63,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
-from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp
+from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp, read_payment_terms
 from shopify_app.admin_api.order_results import Order
 
 log = logging.getLogger(__name__)
@@ -252,9 +254,12 @@ def _import_locked(
         domain, settings, installed_first = shop.domain, shop_settings.effective(shop), shop.created_at
     earlier: bool | None = None  # once the POST is under way: whether an earlier one may be in the ERP
     try:
-        read = read_order_for_erp(order_clients.admin_client(domain), gid, where_lines_ship=True)
+        client = order_clients.admin_client(domain)
+        read = read_order_for_erp(client, gid, where_lines_ship=True)
         if read is None:
             raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND")
+        if _will_wait(read, settings):
+            read = dataclasses.replace(read, payment_terms=read_payment_terms(client, gid))
         prepared = _prepare(shop_id, message_id, read, settings, installed_first)
         if isinstance(prepared, str):
             return prepared
@@ -482,13 +487,13 @@ def _prepare(
                            "stands; a payment later (orders/paid) brings it back")  # fmt: skip
                     trace.skip(session, message, why)
                     return MessageStatus.SKIPPED.value
-                _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order)
+                _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order, read)
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be
             # is posted again as it was, above), so the rule holds whether a link exists or not.
             refuse_several_companies(order, shipping)
             variants = variants_for(session, shop_id, order.lines)
-            codes = payment_codes(session, shop_id, order_map.gateways_of(order))
+            codes = payment_codes(session, shop_id, order_map.payment_names(order))
             carriers = carrier_codes(session, shop_id)
             mapped = order_map.map_order(read, target, variants, codes, carriers)
         except IntegrationError as exc:
@@ -533,38 +538,27 @@ def _prepare(
     return mapped
 
 
-def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | None:
-    """Why an order is never sent to the ERP, or None.
-
-    - A test order (a payment provider in test mode, the Bogus gateway): no money changed hands.
-    - An order placed before the app was first installed on the store: the store handled it
-      without the app (picked, invoiced, maybe fulfilled), so an orders/updated for it (a tag, an
-      archive, a fulfilment) or the reconciliation finding it with no link must not make it a new
-      ERP sale. The merchant enters it in the ERP by hand if it still needs to be there.
-    """
+def _will_wait(read: ErpOrderRead, settings: dict[str, Any]) -> bool:
+    """Whether the order will wait for payment (_prepare): its payment terms are read for its
+    waiting message then only (an extra call, and a scope some shops have not granted)."""
     order = read.order
-    if read.test:
-        return "a Shopify test order (test: true, a payment provider in test mode): not sent to the ERP"
-    if installed_first is None or not order.created_at:
-        return None
-    placed = datetime.fromisoformat(order.created_at.replace("Z", "+00:00"))
-    first = installed_first.replace(tzinfo=UTC) if installed_first.tzinfo is None else installed_first
-    first = first.replace(microsecond=0)  # Shopify's times are whole seconds
-    if placed < first:
-        return (
-            f"placed {placed.astimezone(UTC):%Y-%m-%d %H:%M} UTC, before the app was installed on this store "
-            f"({first.astimezone(UTC):%Y-%m-%d %H:%M} UTC): the store handled it without the app, so it is "
-            "not sent to the ERP; enter it there by hand if it still needs to be"
-        )
-    return None
+    status = (order.financial_status or "").upper()
+    if order.cancelled_at or status in order_map.WILL_NOT_BE_PAID:
+        return False
+    return not order_map.is_ready(order, settings["payment_confirmation"])
 
 
 def _mark_waiting(
-    message: Message, financial_status: str | None, confirmation: str, order: Order | None = None
+    message: Message,
+    financial_status: str | None,
+    confirmation: str,
+    order: Order | None = None,
+    read: ErpOrderRead | None = None,
 ) -> None:
     """Waiting for payment, saying what Shopify says; when that status would do but the `order`'s
     payments do not cover it (a gift card took part, the Pix for the rest failed), how much is
-    missing, as the status alone does not say so (api_explain tells the merchant what to do)."""
+    missing, as the status alone does not say so; when the order has payment terms (`read`), that
+    no payment was taken at checkout and what to do (api_explain tells the merchant what to do)."""
     message.error_text = (
         f"Waiting for payment: Shopify says {financial_status or 'unknown'}; orders go to the ERP "
         f"once {'paid' if confirmation == 'paid' else 'authorized or paid'} (setting payment_confirmation)"
@@ -579,4 +573,8 @@ def _mark_waiting(
             "not paid (a payment failed or is still pending); it goes once the rest is paid"
         )
         message.error_detail.update(unpaid=str(short), total=str(total))
+    elif read is not None and read.payment_terms is not None:
+        terms = read.payment_terms
+        message.error_text += terms_waiting(terms)
+        message.error_detail.update(payment_terms=terms.type, due_in_days=terms.due_in_days)
     message.updated_at = utcnow()

@@ -78,6 +78,11 @@ def gateway_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+# The payment_method code of an order Shopify shows paid with no payment recorded (created as paid by
+# another app, a marketplace connector or an import): mapped like a gateway, to the ERP payment form
+# such orders are booked under. No Shopify gateway is named so (parentheses).
+NO_PAYMENT = "(no payment)"
+
 BY_NAME = frozenset({"payment_method", "carrier"})  # kinds whose Shopify code is a name a person types
 
 

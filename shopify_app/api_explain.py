@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger import trace
+from ledger.mappings import NO_PAYMENT, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message
 
@@ -542,6 +543,34 @@ REST_UNPAID: Text = (
     "order in Shopify.",
 )
 
+# Unpaid with payment terms (jobs.orders: error_detail "payment_terms"): Shopify took no payment at
+# checkout and the buyer pays later, after fulfilment for FULFILLMENT terms, which needs the ERP first.
+TERMS_TODO: Text = (
+    "Para enviá-lo ao ERP agora, marque o pedido como pago no Shopify (o ERP o lança na forma de "
+    "pagamento do De:Para do gateway manual) ou lance-o no ERP à mão. Senão, ele vai ao ERP sozinho "
+    "quando for pago.",
+    "To send it to the ERP now, mark the order as paid in Shopify (the ERP books it under the payment "
+    "form mapped for the manual gateway) or enter it in the ERP by hand. Otherwise it goes to the ERP "
+    "by itself once it is paid.",
+)
+# Paid with no payment recorded (jobs.order_map.map_payments: parked on payment_method NO_PAYMENT).
+NO_PAYMENT_TEXT: tuple[Text, Text] = (
+    (
+        "O Shopify mostra o pedido como pago, mas não registrou nenhum pagamento (foi criado já pago por "
+        "outro app, um conector de marketplace ou uma importação): nenhum gateway indica a forma de "
+        "pagamento do ERP. Sem ela, o ERP lançaria uma venda sem pagamento.",
+        "Shopify shows the order as paid but recorded no payment (it was created as paid by another "
+        "app, a marketplace connector or an import): no gateway names the ERP payment form. Without "
+        "one, the ERP would book a sale with no payment.",
+    ),
+    (
+        f"Crie em De:Para > formas de pagamento a linha “{NO_PAYMENT}” com a forma de pagamento do ERP em "
+        "que esses pedidos são lançados (a do marketplace, por exemplo); o pedido segue sozinho.",
+        f"Under De:Para > payment methods, map “{NO_PAYMENT}” to the ERP payment form such orders are "
+        "booked under (the marketplace's, for instance); the order resumes by itself.",
+    ),
+)
+
 CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line with no SKU
 VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
     "custom": (
@@ -615,6 +644,24 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
                 "Enviado agora, o ERP lançaria o pedido todo como pago."
             )
         todo = REST_UNPAID
+    elif detail.get("payment_terms"):
+        terms, days = str(detail["payment_terms"]), detail.get("due_in_days")
+        due = _terms_due(terms, days, english)
+        if english:
+            happened = (
+                f"Shopify shows the order as {status}: it has payment terms ({terms}: {due}), so no "
+                "payment was taken at checkout. Orders go to the ERP once paid."
+            )
+            if terms == "FULFILLMENT":
+                happened += " This one cannot be paid first: the ERP fulfils it only once it has it."
+        else:
+            happened = (
+                f"O Shopify mostra o pedido como {status}: ele tem prazo de pagamento ({terms}: {due}), "
+                "então nada foi cobrado no checkout. Os pedidos vão ao ERP quando pagos."
+            )
+            if terms == "FULFILLMENT":
+                happened += " Este não pode ser pago antes: o ERP só o atende depois de recebê-lo."
+        todo = TERMS_TODO
     return {
         "title": _pick(title, english),
         "what_happened": happened,
@@ -624,6 +671,18 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
         "code": None,
         "mapping": None,
     }
+
+
+def _terms_due(terms: str, days: Any, english: bool) -> str:
+    """When payment terms fall due, in words (PaymentTermsType)."""
+    if terms == "NET" and days is not None:
+        return f"due {days} days after it was issued" if english else f"vence {days} dias após a emissão"
+    words = {
+        "FULFILLMENT": ("vence quando o pedido for atendido", "due once the order is fulfilled"),
+        "RECEIPT": ("vence no recebimento da fatura", "due on receipt of its invoice"),
+        "FIXED": ("vence numa data fixa", "due on a fixed date"),
+    }
+    return _pick(words.get(terms, ("vence depois", "due later")), english)
 
 
 def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, Any] | None:
@@ -659,6 +718,9 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
             what_happened = f"There is no {kind_name} mapping for “{missing}”."
         else:
             what_happened = f"Não há De:Para de {kind_name} para “{missing}”."
+        if kind == "payment_method" and gateway_key(missing) == gateway_key(NO_PAYMENT):
+            happened_kind, todo_kind = NO_PAYMENT_TEXT
+            what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
         if kind in SETUP_KINDS:
             what_to_do = (
                 f"Complete the {kind_name} step in Setup; the message resumes by itself."

@@ -15,12 +15,22 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from shopify_app.admin_api.errors import ShopifyGraphQLError
 from shopify_app.admin_api.order_results import FulfillmentOrder, Order, parse_order, parse_order_line
 from shopify_app.admin_api.pagination import QueryRunner, paginate
 from shopify_app.admin_api.results import Money, parse_money_bag
 
 LINES_PER_PAGE = 50
 ENDED = ("CLOSED", "CANCELLED")  # fulfillment orders moved away, merged, removed (or done)
+
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    """The order's payment terms (B2B, a draft order's): Shopify takes no payment at checkout; the
+    payment falls due on receipt, on fulfilment, after `due_in_days` (NET) or on a date (FIXED)."""
+
+    type: str  # PaymentTermsType: RECEIPT, FULFILLMENT, NET, FIXED, UNKNOWN
+    due_in_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,16 @@ class ErpOrderRead:
     taxes_included: bool | None = None  # None: not read
     current_tax: Money | None = None
     test: bool = False  # a test order (a payment provider in test mode, the Bogus gateway)
+    processed_at: str | None = None  # when the sale happened (an imported order's own date)
+    source_name: str | None = None  # "pos": sold at a register (Shopify POS); "web", an app's id...
+    retail_location: str | None = None  # the register's location name (a POS order)
+    payment_terms: PaymentTerms | None = None  # read apart, for an order waiting for payment only
+
+    @property
+    def at_register(self) -> bool:
+        """Sold at a Shopify POS register: "pos" is a source name only Shopify's POS can set (other
+        API clients cannot assign it), and a POS order names its retail location."""
+        return (self.source_name or "").strip().lower() == "pos" or self.retail_location is not None
 
     @property
     def location_ids(self) -> list[str]:
@@ -66,7 +86,20 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         taxes_included=raw.get("taxesIncluded"),
         current_tax=parse_money_bag(raw.get("currentTotalTaxSet")),
         test=bool(raw.get("test")),
+        processed_at=raw.get("processedAt"),
+        source_name=raw.get("sourceName"),
+        retail_location=_retail_location(raw.get("retailLocation")),
     )
+
+
+def _retail_location(raw: dict[str, Any] | None) -> str | None:
+    return (raw.get("name") or "") if raw else None
+
+
+def parse_payment_terms(raw: dict[str, Any] | None) -> PaymentTerms | None:
+    if not raw:
+        return None
+    return PaymentTerms(type=str(raw.get("paymentTermsType") or "UNKNOWN"), due_in_days=raw.get("dueInDays"))
 
 
 def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = False) -> ErpOrderRead | None:
@@ -100,3 +133,16 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
         order = dataclasses.replace(read.order, fulfillment_orders=fulfillment_orders)
         read = dataclasses.replace(read, order=order)
     return read
+
+
+def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
+    """The order's payment terms (OrderPaymentTerms), None when it has none or they cannot be read:
+    the read needs the read_payment_terms scope, which a shop that installed the app before it
+    asked for it has not granted (ACCESS_DENIED). Read only for an order waiting for payment."""
+    try:
+        raw = client.executor.query("OrderPaymentTerms", {"id": order_id}).get("order")
+    except ShopifyGraphQLError as exc:
+        if exc.code == "ACCESS_DENIED":
+            return None
+        raise
+    return parse_payment_terms((raw or {}).get("paymentTerms"))

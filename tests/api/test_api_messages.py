@@ -369,3 +369,46 @@ def test_a_partly_paid_order_waiting_for_the_rest_says_how_much_and_to_ask_the_b
     assert "24.90 is not paid" in en["what_happened"] and "29.90" in en["what_happened"]
     assert "Ask the buyer to pay the rest" in en["what_to_do"] and "Nothing to do" not in en["what_to_do"]
     assert "24.90 não foi pago" in pt["what_happened"] and "pague o restante" in pt["what_to_do"]
+
+
+def test_an_order_with_payment_terms_waiting_says_why_and_what_to_do(client, settings, shops):
+    """B2B / draft order terms "due on fulfillment": Shopify took nothing at checkout and the payment
+    falls due after the ERP fulfils it. "Nothing to do: it goes once paid" was a deadlock read as a
+    normal wait; the detail names the terms and the merchant's ways on, in both languages."""
+    import dataclasses
+
+    from jobs.orders import _mark_waiting
+    from shopify_app.admin_api.order_import_ops import PaymentTerms
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["displayFinancialStatus"], raw["transactions"], raw["paymentGatewayNames"] = "PENDING", [], []
+    terms = PaymentTerms("FULFILLMENT")  # read apart (OrderPaymentTerms) for a waiting order
+    read = dataclasses.replace(parse_erp_order(raw), payment_terms=terms)
+    with session_scope(settings.database_url) as session:
+        waiting = trace.begin(session, shops.a, "orders", "order:1001", "shopify_to_erp",
+                              shopify_id="gid://shopify/Order/1001", search=["#1001"])  # fmt: skip
+        _mark_waiting(waiting, "PENDING", "paid", read.order, read)
+        assert "payment terms (FULFILLMENT" in waiting.error_text
+        waiting_id = waiting.id
+    pt = _explanation(client, waiting_id, "pt-BR")["explanation"]
+    en = _explanation(client, waiting_id, "en")["explanation"]
+    assert en["title"] == "Waiting for payment" and "Nothing to do" not in en["what_to_do"]
+    assert "payment terms (FULFILLMENT" in en["what_happened"]
+    assert "cannot be paid first" in en["what_happened"] and "mark the order as paid" in en["what_to_do"]
+    assert "prazo de pagamento (FULFILLMENT" in pt["what_happened"]
+    assert "marque o pedido como pago" in pt["what_to_do"]
+
+
+def test_an_order_parked_on_no_payment_recorded_says_what_the_code_means(client, shops, message):
+    """Parked on payment_method "(no payment)" (jobs.order_map.map_payments): "there is no payment
+    method mapping for (no payment)" alone tells the merchant nothing; the detail says Shopify
+    recorded no payment and which line to create, keeping the De:Para link."""
+    from ledger.mappings import NO_PAYMENT
+
+    error = MappingMissing("payment_method", NO_PAYMENT, "order #1001: Shopify recorded no payment")
+    message_id = message(shops.a, "orders", "order:1001", search=("#1001",), error=error)
+    en = _explanation(client, message_id, "en")["explanation"]
+    pt = _explanation(client, message_id, "pt-BR")["explanation"]
+    assert en["mapping"] == {"kind": "payment_method", "code": NO_PAYMENT}
+    assert "recorded no payment" in en["what_happened"] and f"“{NO_PAYMENT}”" in en["what_to_do"]
+    assert "não registrou nenhum pagamento" in pt["what_happened"] and f"“{NO_PAYMENT}”" in pt["what_to_do"]

@@ -58,3 +58,104 @@ def test_an_order_placed_after_the_install_still_goes_on_orders_updated(world):
     world.delivered()
     assert orders.on_webhook(rest_event(world, gid, "orders/updated", 6)) == "done"
     assert len(world.erp_orders_for(gid)) == 1
+
+
+def _pos_sale(order):
+    """A carry-out sale rung up at the register of a retail location (Shopify POS): paid, handed
+    over at the counter (fulfilled), no shipping line, no shipping address."""
+    order.update(sourceName="pos", sourceIdentifier="1-1001-1000", shippingAddress=None, _shippingLines=[])
+    first = order["_fulfillmentOrders"][0]
+    order["retailLocation"] = {"id": first.get("_locationId"), "name": "Loja Centro"}
+    for fo in order["_fulfillmentOrders"]:
+        fo["status"] = "CLOSED"
+
+
+def test_a_pos_sale_is_skipped_not_posted_as_an_ecommerce_pedidovenda(world):
+    """A POS sale was sold, paid, handed over and its NFC-e issued at the register: a PedidoVenda
+    on the e-commerce channel made the ERP reserve, pick and invoice it again (a second fiscal
+    document, its stock taken twice). It is skipped for good, saying where it was sold."""
+    gid = world.place([(world.sku(0), 1)], gateway="pix", shipping="RETIRADA")
+    change_order(world, gid, _pos_sale)
+    world.drain()
+    assert world.order_doc(gid)["sourceName"] == "pos"
+    assert world.erp_orders_for(gid) == []
+    message = world.message(gid)
+    assert message.status == MessageStatus.SKIPPED.value, (message.error_text, message.error_detail)
+    assert message.error_detail == {"not_for_erp": True}
+    assert "sold at the register of Loja Centro" in message.error_text, message.error_text
+    assert "NFC-e was issued there" in message.error_text
+
+
+def _gift_card_only(order):
+    """A gift card sold alone: the order's only line is a gift card (no goods, nothing to pick)."""
+    for line in order["_lines"]:
+        line["isGiftCard"] = True
+        line["requiresShipping"] = False
+
+
+def test_an_order_selling_only_a_gift_card_is_skipped_not_failed_for_ever(world):
+    """Nothing the ERP sells: it was failed as NO_LINES ("all removed or refunded... cancel the
+    order in Shopify"), in the attention queue for ever, telling the merchant to cancel a valid
+    sale. It is closed as not for the ERP, with that reason."""
+    gid = world.place([(world.sku(0), 1)], gateway="pix")
+    change_order(world, gid, _gift_card_only)
+    world.drain()
+    message = world.message(gid)
+    assert world.erp_orders_for(gid) == []
+    assert message.status == MessageStatus.SKIPPED.value, (message.status, message.error_text)
+    assert "sells no goods" in message.error_text and message.error_detail == {"not_for_erp": True}
+
+
+def test_an_order_whose_goods_were_all_removed_is_not_taken_for_one_that_never_had_any():
+    """The other side: goods removed by an edit (current quantity 0) were still sold; that order is
+    for the ERP (it fails as NO_LINES when mapped), not skipped as selling no goods."""
+    from decimal import Decimal
+
+    from jobs.order_kinds import ever_sold_goods, not_for_erp
+    from shopify_app.admin_api.order_import_ops import parse_erp_order
+    from tests.orders_in.test_order_map import raw_order
+
+    removed = parse_erp_order(raw_order([(Decimal("50.00"), 1, 0, Decimal(0))]))
+    assert ever_sold_goods(removed.order) and not_for_erp(removed, None) is None
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))])
+    raw["lineItems"]["nodes"][0].update(isGiftCard=True, requiresShipping=False)
+    assert "sells no goods" in not_for_erp(parse_erp_order(raw), None)
+
+
+def test_an_order_history_imported_after_the_install_is_not_a_new_erp_sale(world):
+    """A store moving to Shopify imports its order history through the API (orderCreate with
+    processedAt in the past; createdAt is the import's time): those sales were handled on the old
+    platform. Only createdAt was compared with the install, so each became a new ERP order."""
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 1}],
+                      gateway="pix", discount_rate=0.0)  # fmt: skip
+    with session_scope() as session:
+        installed = session.get(Shop, world.shop_id).created_at
+    old = (installed - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def imported(order):
+        order.update(processedAt=old, sourceName="1234567", tags=["imported"])
+        for fo in order["_fulfillmentOrders"]:
+            fo["status"] = "CLOSED"  # fulfilled long ago on the old platform
+
+    change_order(world, gid, imported)
+    world.drain()
+    assert world.erp_orders_for(gid) == []
+    message = world.message(gid)
+    assert message.status == MessageStatus.SKIPPED.value
+    assert f"processed {old[:10]}" in message.error_text
+    assert "before the app was installed" in message.error_text
+
+
+def test_the_pos_source_alone_tells_a_register_sale_and_the_web_does_not():
+    """sourceName "pos" is Shopify's own (no other API client can set it): with no retail
+    location read it is still a register sale; a web order is not."""
+    from decimal import Decimal
+
+    from jobs.order_kinds import not_for_erp
+    from shopify_app.admin_api.order_import_ops import parse_erp_order
+    from tests.orders_in.test_order_map import raw_order
+
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))])
+    assert not_for_erp(parse_erp_order({**raw, "sourceName": "web"}), None) is None
+    pos = not_for_erp(parse_erp_order({**raw, "sourceName": "pos"}), None)
+    assert "sold at the register (Shopify POS" in pos

@@ -248,3 +248,132 @@ def test_a_partly_paid_order_waits_saying_what_is_missing_then_goes_when_paid(wo
         (6, Decimal("5.00")),
         (2, total - Decimal("5.00")),
     ]
+
+
+# ---------------------------------------------------------------- no payment recorded
+
+
+def test_an_order_paid_with_no_payment_recorded_parks_on_no_payment_not_posted_without_one():
+    """orderCreate(financialStatus: PAID) with no transactions (another app, a marketplace connector,
+    an import): no gateway, so no De:Para was asked for and the PedidoVenda went with an empty
+    formaPagtoDto for R$ 69.90 (the ERP booked a sale nobody paid for, silently). It parks on the
+    payment_method code "(no payment)", and goes under the form the merchant maps to it."""
+    from ledger.errors import MappingMissing
+    from ledger.mappings import NO_PAYMENT
+    from tests.orders_in.test_order_map import variants_for
+    from tests.orders_in.test_tip_lines import TARGET
+
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))])
+    raw["transactions"], raw["paymentGatewayNames"] = [], []
+    read = parse_erp_order(raw)
+    assert order_map.is_ready(read.order, "paid")  # PAID as Shopify says: it goes
+    assert order_map.payment_names(read.order) == [NO_PAYMENT]
+    try:
+        order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2})
+        raise AssertionError("posted with no ERP payment form")
+    except MappingMissing as exc:
+        assert (exc.kind, exc.code) == ("payment_method", NO_PAYMENT)
+        assert "recorded no payment" in str(exc)
+    mapped = order_map.map_order(read, TARGET, variants_for(1), {"(No  Payment)": 9})  # as typed
+    assert [(p.nro_forma_pagto, p.amount, p.channel_payment_id) for p in mapped.payments] == [
+        (9, Decimal("69.90"), None)
+    ]
+
+
+def test_an_order_with_nothing_to_pay_still_has_no_erp_payment():
+    """R$ 0 (a free sample, a 100% discount, free shipping): no gateway, nothing to map."""
+    order = order_of("PAID", price="0.00", names=[])
+    assert order_map.map_payments(order, Decimal("0.00"), {}) == []
+
+
+def test_the_import_looks_up_the_no_payment_mapping_for_an_order_no_gateway_paid(world):
+    """The import asks the De:Para for the names map_payments maps by: a merchant's line for
+    "(no payment)" is found (as typed on the page: case and spaces apart)."""
+    from jobs.order_lookup import payment_codes
+
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))])
+    raw["transactions"], raw["paymentGatewayNames"] = [], []
+    order = parse_erp_order(raw).order
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "(No Payment)", "9")
+        codes = payment_codes(session, world.shop_id, order_map.payment_names(order))
+    assert forms(order, "69.90", codes) == [(9, Decimal("69.90"))]
+
+
+# ---------------------------------------------------------------- payment terms
+
+
+def _due_on_fulfillment(ctx, order):
+    """A B2B order of a company location with payment terms "due on fulfillment": Shopify takes no
+    payment at checkout (PENDING, no transaction); the payment falls due once every item is
+    fulfilled (help.shopify.com/manual/b2b/payment-terms)."""
+    order["_transactions"] = []
+    order["paymentGatewayNames"] = []
+    order["paymentTerms"] = {"id": "gid://shopify/PaymentTerms/1", "paymentTermsType": "FULFILLMENT",
+                             "paymentTermsName": "Due on fulfillment", "due": False, "overdue": False,
+                             "dueInDays": None}  # fmt: skip
+    order["poNumber"] = "PO-778"
+
+
+def test_an_order_with_payment_terms_waits_saying_it_has_terms_and_what_to_do(world):
+    """The ERP picks, invoices and (through the app) fulfils; the payment falls due only once the
+    order is fulfilled. The message said only "waiting for payment" (a deadlock read as a normal
+    wait): it now names the terms, that nothing was taken at checkout, and what the merchant does."""
+    gid = world.place([(world.sku(0), 1)], gateway="boleto")
+    change_order(world, gid, _due_on_fulfillment)
+    world.drain()
+    assert world.order_doc(gid)["displayFinancialStatus"] == "PENDING"
+    message = world.message(gid)
+    assert message.status == MessageStatus.PENDING.value and world.erp_orders_for(gid) == []
+    assert "payment terms (FULFILLMENT" in message.error_text and "cannot be paid first" in message.error_text
+    assert "mark it as paid in Shopify" in message.error_text, message.error_text
+    assert message.error_detail["payment_terms"] == "FULFILLMENT"
+    assert message.request_payload["lines"]  # its stock still counts it
+
+
+class _Runner:
+    """A stand-in for the client's executor answering OrderPaymentTerms (or failing)."""
+
+    def __init__(self, answer=None, error=None):
+        self.answer, self.error, self.calls = answer, error, []
+
+    def query(self, name, variables):
+        self.calls.append(name)
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+def test_payment_terms_are_read_apart_and_a_shop_without_the_scope_just_does_not_know_them():
+    """paymentTerms needs the read_payment_terms scope: in OrderForErp, a shop that installed before
+    the app asked for it would fail every order read (ACCESS_DENIED). Read apart, such a shop's
+    waiting order has no terms known; any other error stays an error."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from shopify_app.admin_api import documents
+    from shopify_app.admin_api.errors import ShopifyGraphQLError
+    from shopify_app.admin_api.order_import_ops import PaymentTerms, read_payment_terms
+
+    assert "paymentTerms" not in documents.operation("OrderForErp").text
+    terms = {
+        "order": {"id": "gid://shopify/Order/1", "paymentTerms": {"paymentTermsType": "NET", "dueInDays": 30}}
+    }
+    client = SimpleNamespace(executor=_Runner(answer=terms))
+    assert read_payment_terms(client, "gid://shopify/Order/1") == PaymentTerms("NET", 30)
+    assert client.executor.calls == ["OrderPaymentTerms"]
+    none = SimpleNamespace(
+        executor=_Runner(answer={"order": {"id": "gid://shopify/Order/1", "paymentTerms": None}})
+    )
+    assert read_payment_terms(none, "gid://shopify/Order/1") is None
+    denied = ShopifyGraphQLError(
+        "OrderPaymentTerms",
+        [{"message": "Access denied for paymentTerms field.", "extensions": {"code": "ACCESS_DENIED"}}],
+    )
+    assert (
+        read_payment_terms(SimpleNamespace(executor=_Runner(error=denied)), "gid://shopify/Order/1") is None
+    )
+    other = ShopifyGraphQLError("OrderPaymentTerms", [{"message": "boom", "extensions": {"code": "X"}}])
+    with pytest.raises(ShopifyGraphQLError):
+        read_payment_terms(SimpleNamespace(executor=_Runner(error=other)), "gid://shopify/Order/1")
