@@ -81,9 +81,10 @@ def run(shop_id: int) -> None:
     order_events.poll_now(shop_id)
 
 
-def apply_event(shop_id: int, seq_evento: int) -> str:
-    """The job the poller enqueues for an 'F' event; the message's final status."""
-    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay)
+def apply_event(shop_id: int, seq_evento: int, generation: int = 0) -> str:
+    """The job the poller enqueues for an 'F' event (of the shop's `generation`-th ERP); the
+    message's final status."""
+    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay, generation)
 
 
 def replay(message_id: int) -> str:
@@ -174,7 +175,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # that makes a replay free, and the link's 44-character column all take the 44 digits.
     event = replace(event, invoice=replace(event.invoice, key=key.key))
     with session_scope() as session:
-        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=("order_edits",))
+        order_events.wait_for_earlier(
+            session, unit.shop_id, event, must_apply=("order_edits",), generation=unit.generation
+        )
         picked_before = _picking_applied(session, unit)
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
@@ -285,7 +288,11 @@ def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | N
                 Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
             )
         ).all()
-    seqs = sorted(seq for seq in (int(key.split(":", 1)[1]) for key in later) if seq > event.seq_evento)
+    seqs = sorted(
+        order_events.seq_of(key)
+        for key in later
+        if order_events.generation_of(key) == unit.generation and order_events.seq_of(key) > event.seq_evento
+    )
     if seqs:
         return f"ERP event #{seqs[0]} cancelled ERP order {event.nro_pedvenda} after this invoice"
     assert event.invoice is not None

@@ -2,7 +2,9 @@
 
 Source: Consinco `GET PedidoVenda/EventoPedido`, cursor DtaHorEvento (watermark flow
 "order_events", boundary kept in Watermark.boundary). Unit of work: one immutable event
-(seqEvento), traced as a message `event:<seqEvento>` of the flow its kind belongs to:
+(seqEvento), traced as a message `event:<seqEvento>` of the flow its kind belongs to (after the
+ERP connection moved to another ERP, `event:<seqEvento>:erp<generation>`: each ERP numbers its
+events, and its orders, on its own, so another ERP's event 7 is not the one already seen):
 
     S (separated at picking) -> order_edits   -> jobs.order_edits.to_shopify.apply_event
     F (invoiced)             -> invoices      -> jobs.invoices.apply_event
@@ -42,7 +44,7 @@ from ledger import queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
+from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +69,33 @@ UNKNOWN_ORDER = (
 )
 
 
-def unit_key(seq_evento: int) -> str:
-    return f"event:{seq_evento}"
+def unit_key(seq_evento: int, generation: int = 0) -> str:
+    """An event's unit: "event:<seq>" of the shop's first ERP, "event:<seq>:erp<n>" of the n-th
+    one the ERP connection moved to (ErpConnection.generation)."""
+    return f"event:{seq_evento}" if generation == 0 else f"event:{seq_evento}:erp{generation}"
 
 
-def job_id(shop_id: int, seq_evento: int) -> str:
-    return queues.job_key("order-event", shop_id, seq_evento)
+def seq_of(key: str) -> int:
+    """The seqEvento of an event unit key."""
+    return int(key.split(":")[1])
+
+
+def generation_of(key: str) -> int:
+    """The ERP generation of an event unit key (0: the shop's first ERP)."""
+    parts = key.split(":")
+    return int(parts[2].removeprefix("erp")) if len(parts) > 2 else 0
+
+
+def erp_generation(session: Session, shop_id: int) -> int:
+    """The generation of the ERP the shop is connected to now (0 without a connection saved)."""
+    found = session.scalar(select(ErpConnection.generation).where(ErpConnection.shop_id == shop_id))
+    return found or 0
+
+
+def job_id(shop_id: int, seq_evento: int, generation: int = 0) -> str:
+    if generation == 0:
+        return queues.job_key("order-event", shop_id, seq_evento)
+    return queues.job_key("order-event", shop_id, f"erp{generation}", seq_evento)
 
 
 def order_lock_key(shop_id: int, order_id: str) -> str:
@@ -122,9 +145,10 @@ def _take(shop_id: int, event: OrderEvent) -> str:
     if flow is None:
         log.warning("order_events: event %s has unknown kind %r", event.seq_evento, event.kind)
         return "ignored"
-    key, jid = unit_key(event.seq_evento), job_id(shop_id, event.seq_evento)
     with session_scope() as session:
-        existing = message_for(session, shop_id, flow, event.seq_evento)
+        generation = erp_generation(session, shop_id)
+        key, jid = unit_key(event.seq_evento, generation), job_id(shop_id, event.seq_evento, generation)
+        existing = message_for(session, shop_id, flow, event.seq_evento, generation)
         if existing is not None and existing.status in FINAL:
             return "seen"
         if existing is None:
@@ -149,7 +173,8 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                 return "unknown"
     # Enqueued after the commit so the job finds its message; a Redis error propagates and the
     # watermark stays put, so the next poll takes the event again (its message is pending).
-    queues.enqueue(JOB_BY_FLOW[flow], shop_id, event.seq_evento, queue=queues.ORDERS, job_id=jid)
+    args = (shop_id, event.seq_evento) + ((generation,) if generation else ())
+    queues.enqueue(JOB_BY_FLOW[flow], *args, queue=queues.ORDERS, job_id=jid)
     return "enqueued"
 
 
@@ -186,32 +211,48 @@ def _store_boundary(
 # ---------------------------------------------------------------------------- shared by the appliers
 
 
-def message_for(session: Session, shop_id: int, flow: str, seq_evento: int) -> Message | None:
+def message_for(
+    session: Session, shop_id: int, flow: str, seq_evento: int, generation: int | None = None
+) -> Message | None:
+    """The event's message (of the ERP the shop is connected to now when `generation` is None)."""
+    if generation is None:
+        generation = erp_generation(session, shop_id)
     return session.scalars(
         select(Message).where(
-            Message.shop_id == shop_id, Message.flow == flow, Message.unit_key == unit_key(seq_evento)
+            Message.shop_id == shop_id,
+            Message.flow == flow,
+            Message.unit_key == unit_key(seq_evento, generation),
         )
     ).one_or_none()
 
 
 def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | None:
-    """The shop's OrderLink of the event's ERP order (by NROPEDVENDA, else by the channel id)."""
-    link = session.scalars(
-        select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.nro_pedvenda == event.nro_pedvenda)
-    ).first()
-    if link is None and event.channel_order_id:
+    """The shop's OrderLink of the event's ERP order: by the channel id (the Shopify order the ERP
+    order came from) when the event carries one, else by NROPEDVENDA. A link of the same NROPEDVENDA
+    whose Shopify order is another than the event names is never taken: that number is another
+    ERP's order (the ERP connection moved) or another order's."""
+    if event.channel_order_id:
         link = session.scalars(
             select(OrderLink).where(
                 OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == event.channel_order_id
             )
         ).one_or_none()
-    return link
+        if link is not None:
+            return link
+    named = (event.channel_order_id or "").rsplit("/", 1)[-1]  # the gid, or its number alone
+    links = session.scalars(
+        select(OrderLink)
+        .where(OrderLink.shop_id == shop_id, OrderLink.nro_pedvenda == event.nro_pedvenda)
+        .order_by(OrderLink.id.desc())
+    )
+    return next((k for k in links if not named or k.shopify_order_id.rsplit("/", 1)[-1] == named), None)
 
 
 def wait_for_earlier(
-    session: Session, shop_id: int, event: OrderEvent, *, must_apply: Collection[str]
+    session: Session, shop_id: int, event: OrderEvent, *, must_apply: Collection[str], generation: int = 0
 ) -> None:
-    """Refuse to run before the earlier events of the same order are through.
+    """Refuse to run before the earlier events of the same order (of the same ERP: `generation`,
+    EventUnit.generation) are through.
 
     Raises:
         Transient: an earlier event is still pending or retrying (RQ tries again later).
@@ -226,8 +267,9 @@ def wait_for_earlier(
             Message.unit_key.like("event:%"),
         )
     ).all()
-    for row in sorted(rows, key=lambda m: int(m.unit_key.split(":", 1)[1])):
-        seq = int(row.unit_key.split(":", 1)[1])
+    rows = [row for row in rows if generation_of(row.unit_key) == generation]
+    for row in sorted(rows, key=lambda m: seq_of(m.unit_key)):
+        seq = seq_of(row.unit_key)
         if seq >= event.seq_evento:
             continue
         if row.status in WAITING:
@@ -259,6 +301,7 @@ class EventUnit:
     event: OrderEvent
     link_id: int
     order_id: str  # Shopify order gid
+    generation: int = 0  # of the ERP the event came from (unit_key)
 
 
 class Skipped(Exception):
@@ -290,7 +333,14 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
             trace.skip(session, message, UNKNOWN_ORDER.format(nro=event.nro_pedvenda))
             return MessageStatus.SKIPPED.value
         unit = EventUnit(
-            message.shop_id, shop.domain, message.id, message.flow, event, link.id, link.shopify_order_id
+            message.shop_id,
+            shop.domain,
+            message.id,
+            message.flow,
+            event,
+            link.id,
+            link.shopify_order_id,
+            generation_of(message.unit_key),
         )
     extra = {"shop_id": unit.shop_id, "flow": unit.flow, "seq_evento": event.seq_evento}
     try:
@@ -364,10 +414,12 @@ def poll_now(shop_id: int) -> None:
     )
 
 
-def apply_by_seq(shop_id: int, seq_evento: int, flow: str, replay: Callable[[int], Any]) -> Any:
+def apply_by_seq(
+    shop_id: int, seq_evento: int, flow: str, replay: Callable[[int], Any], generation: int = 0
+) -> Any:
     """The enqueued entry point of an applier: find the event's message, then replay it."""
     with session_scope() as session:
-        message = message_for(session, shop_id, flow, seq_evento)
+        message = message_for(session, shop_id, flow, seq_evento, generation)
         if message is None:
             raise LookupError(f"no {flow} message for ERP event {seq_evento} of shop {shop_id}")
         message_id = message.id

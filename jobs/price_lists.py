@@ -63,6 +63,11 @@ class ListTarget:
     def key(self) -> str:
         return f"{self.company}:{self.segment}@{self.market_id}"
 
+    @property
+    def scope(self) -> str:
+        """The list's watermark scope (and its unreadable records' unit prefix: jobs.price_records)."""
+        return f"list:{self.company}:{self.segment}:{self.market_id.rsplit('/', 1)[-1]}"
+
 
 def targets(shop_id: int) -> list[ListTarget]:
     """The mapped (market, company, segment) triples; malformed ERP codes are skipped with a log."""
@@ -146,7 +151,7 @@ def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
 
 def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date) -> int:
     started = utcnow()
-    scope = f"list:{target.company}:{target.segment}:{target.market_id.rsplit('/', 1)[-1]}"
+    scope = target.scope
     with session_scope() as session:
         since = watermarks.read(session, shop_id, FLOW, scope).last_changed_at
     list_id = _price_list(shop_id, client, target)

@@ -7,17 +7,24 @@ pair, jobs.price_lists) keeps such a record aside (erp.paging.ChangeRead `keep_m
 fails a message of its own (flow "prices", unit "record:<read scope>:<idSku>", rejected) naming
 the record, its product, the company and segment and the field, while every other price is sent.
 As for the catalog (jobs.catalog_malformed), the read's watermark never passes it, so every pass
-reads it again until it can be read, then its message is done; replay runs a prices pass.
+reads it again until it can be read, then its message is done; replay runs a prices pass. A read
+no longer made (the store link moved to another pair, a price list's pair unmapped) never reads
+its record again: its message is done by the next pass, saying so (`forget_unread`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from erp.names import Names
 from jobs import catalog_malformed
+from ledger import trace
 from ledger.db import session_scope
+from ledger.models import Message, MessageStatus
 
 FLOW = "prices"
 UNIT_PREFIX = catalog_malformed.UNIT_PREFIX
@@ -48,3 +55,35 @@ def forget(session: Any, shop_id: int, scope: str) -> None:
     """A read no longer made (its price list retired, jobs.price_list_retire): the messages of its
     unreadable records are done, not left failed for good."""
     catalog_malformed.record(session, shop_id, FLOW, [], prefix=unit_prefix(scope))
+
+
+def unread_skus(read: Any, names: Names) -> set[str | None]:
+    """The idSkus of a read's unreadable records (None: one whose SKU cannot be told)."""
+    key = names.fields[catalog_malformed.RECORD_NAMES[FLOW]]["id_sku"]
+    found: set[str | None] = set()
+    for raw, _ in read.malformed:
+        value = raw.get(key) if isinstance(raw, dict) else None
+        usable = isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+        found.add(str(value) if usable else None)
+    return found
+
+
+def forget_unread(session: Any, shop_id: int, scopes: Iterable[str]) -> None:
+    """The messages of unreadable records of reads no longer made (`scopes`: the reads the pass
+    makes, the store's pair and each mapped price list) are done, saying why: the store link moved
+    to another pair, or the pair's list is no longer mapped, so nothing reads the record again and
+    its message would stay failed for good, its replay unable to settle it."""
+    keep = tuple(unit_prefix(scope) for scope in scopes)
+    stale = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.unit_key.like(UNIT_PREFIX + "%"),
+            Message.status != MessageStatus.DONE.value,
+        )
+    )
+    for message in stale:
+        if not message.unit_key.startswith(keep):
+            trace.succeed(session, message, response={
+                "not_read": "the record is no longer read: the store's company and segment (or the "
+                "price list's mapped pair) changed"})  # fmt: skip

@@ -19,6 +19,10 @@ inventoryPolicy DENY here, the "price" binding records `sale_active` false for t
 to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) its levels. A
 normal price of 0 is Consinco's "no price": none is sent (never R$ 0.00), the SKU is not for sale
 exactly as with statusVenda 'I', and a failed message of its own says so (jobs.price_unpriced).
+A read from the beginning (the first pass of a pair; the store link or the ERP connection moved
+forgets the pair's watermark: ledger.setup_moves) takes off sale the SKUs priced before that the
+pair does not list at all (jobs.price_unlisted), and the unreadable records of reads no longer
+made have their messages done (jobs.price_records.forget_unread).
 Further (company, segment) pairs mapped to markets (De:Para "segment_market") get price lists:
 jobs.price_lists, run at the end of the same pass. A price record the client cannot read fails
 a message of its own and holds the watermark below it, the rest of the read is sent
@@ -35,7 +39,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.factory import for_shop as erp_for_shop
-from jobs import price_lists, price_records
+from jobs import price_lists, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import PriceState, erp_today, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
@@ -109,8 +113,10 @@ def _run(shop_id: int, today: date) -> PriceRun:
         with session_scope() as session:
             _park(session, shop_id, STORE_LINK_UNIT, exc)
         return PriceRun()
+    read_now = [scope, *(target.scope for target in price_lists.targets(shop_id))]
     with session_scope() as session:  # the setup a pass parked on is in place now (its replay runs this)
         trace.succeed_open(session, shop_id, FLOW, [STORE_LINK_UNIT], {"resumed": True})
+        price_records.forget_unread(session, shop_id, read_now)
     client = shopify_for_shop(domain, lane="background")
     try:
         read = erp.price_items(since, company, segment)
@@ -119,6 +125,9 @@ def _run(shop_id: int, today: date) -> PriceRun:
         held = price_records.set_aside(shop_id, read, erp.names, since, scope,
                                        f" at company {company} segment {segment}")  # fmt: skip
         with session_scope() as session:
+            if since is None and read.complete:  # every price the pair has: one not listed is none
+                unread = price_records.unread_skus(read, erp.names)
+                states.update(price_unlisted.unlisted(session, shop_id, states, unread))
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)
         result = apply(shop_id, client, states, today)

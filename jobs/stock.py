@@ -34,20 +34,22 @@ its new location, compared with what Shopify shows there (a level sent elsewhere
 interrupted and then undone), and, at a location it took over, those another company sent there
 for SKUs it does not write itself. Items without stock control get inventoryPolicy CONTINUE (one
 productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
-The policy follows the store's linked company. A SKU the prices flow has not priced yet, or marks
-not for sale, gets 0 and DENY at every location; the prices flow's "stock_recheck" bindings (its
-first price, a sale-status flip) bring it back. A pass over every company forgets only the
-requests it read, at the time they were written (ledger.bindings.forget_requests): the prices
-flow runs under its own lock, and a flip back written while the pass ran stays for the next
-pass. An orders message of any shop on the same ERP that opened, changed or closed asks the same
-recheck of its products (jobs.stock_pending): a sale lowers at once every packaging of the product
-and the other stores selling the company's units, and a level computed while the ERP already
-reserved the order and it still counted as pending is computed again. A level Shopify moved
-itself (the app's restocking cancel or picking edit, an order cancelled in Shopify before the ERP
-had it: jobs.stock_reread) is read before it is written, whatever the ledger says. A company
-mapped to a location but inactive in the ERP (a store closed) is not skipped silently: its levels
-are set to 0 and a failed message names it (jobs.stock_closed); units the app's own restocking
-cancel or picking edit puts back there later are set to 0 again.
+The policy follows the store's linked company: once that company changes (the store link moved, or
+the company whose location decides it: `_Shop.policy_company`) its pass reads all its ERP rows
+("stock_policy_from" marker), so every SKU's policy follows the new company. A SKU the prices flow
+has not priced yet, or marks not for sale, gets 0 and DENY at every location; the prices flow's
+"stock_recheck" bindings (its first price, a sale-status flip) bring it back. A pass over every
+company forgets only the requests it read, at the time they were written
+(ledger.bindings.forget_requests): the prices flow runs under its own lock, and a flip back written
+while the pass ran stays for the next pass. An orders message of any shop on the same ERP that
+opened, changed or closed asks the same recheck of its products (jobs.stock_pending): a sale lowers
+at once every packaging of the product and the other stores selling the company's units, and a
+level computed while the ERP already reserved the order and it still counted as pending is computed
+again. A level Shopify moved itself (the app's restocking cancel or picking edit, an order
+cancelled in Shopify before the ERP had it: jobs.stock_reread) is read before it is written,
+whatever the ledger says. A company mapped to a location but inactive in the ERP (a store closed)
+is not skipped silently: its levels are set to 0 and a failed message names it (jobs.stock_closed);
+units the app's own restocking cancel or picking edit puts back there later are set to 0 again.
 """
 
 from __future__ import annotations
@@ -96,6 +98,9 @@ FLOW = "stock"
 ERP_CONNECTION_UNIT = "stock:erp_connection"  # the pass parked on the missing ERP connection
 BATCH_SIZE = 250
 LOCATION_KIND = "stock_location"  # erp_id = company, shopify_id = the location its levels were written at
+# erp_id POLICY_FROM, digest = the company whose stock control the inventoryPolicies were last read from
+POLICY_FROM_KIND = "stock_policy_from"
+POLICY_FROM = "store"
 
 
 @dataclass
@@ -242,7 +247,9 @@ def _sync_company(
         moved = _location_moved(session, shop.shop_id, company, location)
         stock_vacate.note(session, shop.shop_id, company, location, others=moved)
         _forget_others_at(session, shop.shop_id, company, location)
-        since = None if only or moved else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
+        policy_moved = _policy_moved(session, shop, company)
+        whole = only or moved or policy_moved
+        since = None if whole else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
     by_product = _SkusByProduct(shop.shop_id)
@@ -287,6 +294,10 @@ def _sync_company(
             watermarks.advance(session, shop.shop_id, FLOW, scope, read.snapshot, 0, started)
             if moved:
                 bindings.upsert_many(session, shop.shop_id, LOCATION_KIND, [BindingRow(scope, location)])
+            if policy_moved:
+                bindings.upsert_many(
+                    session, shop.shop_id, POLICY_FROM_KIND, [BindingRow(POLICY_FROM, None, scope)]
+                )
 
 
 @dataclass(frozen=True)
@@ -404,6 +415,17 @@ def _location_moved(session: Any, shop_id: int, company: int, location: str) -> 
     there (no "stock" binding is taken as what the location holds)."""
     marker = bindings.get_many(session, shop_id, LOCATION_KIND, [str(company)]).get(str(company))
     return marker is None or marker.shopify_id != location
+
+
+def _policy_moved(session: Any, shop: _Shop, company: int) -> bool:
+    """True when `company` decides the inventoryPolicy now (jobs.stock._Shop.policy_company) and the
+    policies were last read from another company's stock control (the store link moved to another
+    company, or its company lost or got a location): the pass reads every ERP row of the company,
+    so each SKU's policy follows it, not only those whose stock row changed since the watermark."""
+    if shop.policy_company != company:
+        return False
+    marker = bindings.get_many(session, shop.shop_id, POLICY_FROM_KIND, [POLICY_FROM]).get(POLICY_FROM)
+    return marker is None or marker.digest != str(company)
 
 
 def _forget_others_at(session: Any, shop_id: int, company: int, location: str) -> None:

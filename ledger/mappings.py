@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ledger import setup_moves
 from ledger.errors import MappingMissing
 from ledger.models import LocationMapping, Mapping, Message, MessageStatus, Shop, StoreLink, utcnow
 
@@ -124,13 +125,17 @@ def store_link(session: Session, shop_id: int) -> StoreLink:
 
 
 def set_store_link(session: Session, shop_id: int, nro_empresa: int, nro_segmento: int) -> StoreLink:
-    """Create or change the store's link to an ERP company + segment."""
+    """Create or change the store's link to an ERP company + segment. A link moved to another pair
+    has the pair's prices read whole by the next pass (ledger.setup_moves.store_link_moved)."""
     link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
     if link is None:
         link = StoreLink(shop_id=shop_id, nro_empresa=nro_empresa, nro_segmento=nro_segmento)
         session.add(link)
     else:
+        moved = (link.nro_empresa, link.nro_segmento) != (nro_empresa, nro_segmento)
         link.nro_empresa, link.nro_segmento, link.updated_at = nro_empresa, nro_segmento, utcnow()
+        if moved:
+            setup_moves.store_link_moved(session, shop_id, nro_empresa, nro_segmento)
     session.flush()
     return link
 

@@ -135,6 +135,9 @@ class ErpConnection(Base):
     base_url: Mapped[str] = mapped_column(String(500))
     username: Mapped[str] = mapped_column(String(200))
     password_enc: Mapped[bytes]
+    # Bumped each time base_url moves to another ERP: the order events of each ERP are units of
+    # their own (jobs.order_events.unit_key), its seqEvento numbers being another ERP's own.
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -4,7 +4,10 @@ Everything a first run needs before the flows can work. Saving a piece of it res
 parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_link`, `location`);
 the store link also frees the orders parked on their unmapped location (they ship from the linked
 company then, jobs.order_lookup).
-The ERP password is write-only: stored encrypted (ledger.crypto), never returned.
+The ERP password is write-only: stored encrypted (ledger.crypto), never returned. An ERP connection
+moved to another address is another ERP: every ERP cursor of the shop is forgotten (the flows read
+it whole, ledger.setup_moves) and its order events are units of their own (ErpConnection.generation,
+jobs.order_events.unit_key); the audit row says so.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from erp.address import policy_for
 from erp.errors import ErpAddressRefused
-from ledger import mappings
+from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
 from shopify_app import api_upstream
@@ -145,6 +148,8 @@ def put_erp_connection() -> ResponseReturnValue:
             row.password_enc = encrypt(password, app_settings().encryption_keys)
         session.flush()
         after: dict[str, Any] = {"base_url": base_url, "username": username}
+        if moved:  # another ERP: its change stream, its event and order numbers are its own
+            after.update(setup_moves.erp_moved(session, row))
         if password is not None:
             after["password"] = "changed"  # noqa: S105 (stored as "***" by the audit scrubber)
         write_audit(session, "erp_connection.saved", "erp_connection", before, after)

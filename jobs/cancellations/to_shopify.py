@@ -69,9 +69,10 @@ def run(shop_id: int) -> None:
     order_events.poll_now(shop_id)
 
 
-def apply_event(shop_id: int, seq_evento: int) -> str:
-    """The job the poller enqueues for a 'C' event; the message's final status."""
-    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay)
+def apply_event(shop_id: int, seq_evento: int, generation: int = 0) -> str:
+    """The job the poller enqueues for a 'C' event (of the shop's `generation`-th ERP); the
+    message's final status."""
+    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay, generation)
 
 
 def replay(message_id: int) -> str:
@@ -82,7 +83,7 @@ def replay(message_id: int) -> str:
 def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     event = unit.event
     with session_scope() as session:
-        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=())
+        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=(), generation=unit.generation)
         message = session.get(Message, unit.message_id)
         previous = dict(message.response_payload or {}) if message else {}
         shop = session.get(Shop, unit.shop_id)

@@ -398,9 +398,10 @@ def run(shop_id: int) -> None:
     order_events.poll_now(shop_id)
 
 
-def apply_event(shop_id: int, seq_evento: int) -> str:
-    """The job the poller enqueues for an 'S' event; the message's final status."""
-    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay)
+def apply_event(shop_id: int, seq_evento: int, generation: int = 0) -> str:
+    """The job the poller enqueues for an 'S' event (of the shop's `generation`-th ERP); the
+    message's final status."""
+    return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay, generation)
 
 
 def replay(message_id: int) -> str:
@@ -417,7 +418,7 @@ def edit_from_event(unit: order_events.EventUnit) -> dict[str, Any]:
 def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     event = unit.event
     with session_scope() as session:
-        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=())
+        order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=(), generation=unit.generation)
         skus = [line.id_sku for line in event.lines if line.id_sku]
         found = bindings.get_many(session, unit.shop_id, "variant", skus)
         variant_of = {k: b.shopify_id for k, b in found.items() if b.shopify_id}

@@ -82,6 +82,50 @@ def test_saving_the_connection_resumes_units_parked_for_it(client, shops, messag
     assert ("jobs.orders.replay", (parked,)) in queued(rq, "orders")
 
 
+def test_an_erp_connection_moved_to_another_address_forgets_where_every_erp_flow_stood(
+    client, settings, shops
+):
+    """Homologation -> production: the new ERP's change stream is read whole (every ERP cursor of
+    the shop forgotten, the stock flow's location markers too), its order events are its own (the
+    generation bumped) and the audit row says so; saving the same address forgets nothing."""
+    from datetime import UTC, datetime
+
+    from ledger import watermarks
+    from ledger.bindings import BindingRow, upsert_many
+    from ledger.models import Binding, Watermark
+
+    body = {"base_url": "https://homolog.example.test/api", "username": "u", "password": "p"}
+    assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    cursors = [("products", ""), ("skus", ""), ("prices", "1:1"), ("prices", "list:2:2:9"), ("stock", "1"),
+               ("order_events", ""), ("stock", "orders_closed")]  # fmt: skip
+    with session_scope(settings.database_url) as session:
+        for shop_id in (shops.a, shops.b):
+            for flow, scope in cursors:
+                watermarks.advance(session, shop_id, flow, scope, at, 0, at)
+            upsert_many(session, shop_id, "stock_location", [BindingRow("1", "gid://shopify/Location/1")])
+
+    def left(shop_id: int) -> tuple[set[tuple[str, str]], int, int]:
+        with session_scope(settings.database_url) as session:
+            marks = {
+                (w.flow, w.scope)
+                for w in session.scalars(select(Watermark).where(Watermark.shop_id == shop_id))
+            }
+            markers = len(session.scalars(select(Binding).where(
+                Binding.shop_id == shop_id, Binding.kind == "stock_location")).all())  # fmt: skip
+            row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one_or_none()
+            return marks, markers, row.generation if row else 0
+
+    assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
+    assert left(shops.a) == (set(cursors), 1, 0)  # the same ERP: nothing forgotten
+    moved = {**body, "base_url": "https://producao.example.test/api"}
+    assert client.put("/api/setup/erp-connection", json=moved, headers=headers()).status_code == 200
+    assert left(shops.a) == ({("stock", "orders_closed")}, 0, 1)
+    assert left(shops.b) == (set(cursors), 1, 0)  # another shop's are its own
+    last = max(audit_rows(settings, shops.a, "erp_connection.saved"), key=lambda e: e.id)
+    assert last.after["erp_generation"] == 1 and last.after["cursors_forgotten"] == len(cursors) - 1
+
+
 def test_unreachable_erp_and_shopify_are_503_naming_the_system(client):
     body = {"base_url": client.application.config["SETTINGS"].erp_base_url, "username": "u", "password": "p"}
     client.put("/api/setup/erp-connection", json=body, headers=headers())

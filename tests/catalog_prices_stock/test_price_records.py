@@ -141,3 +141,26 @@ def test_an_unreadable_list_price_records_message_is_done_once_its_list_is_retir
             assert delete_mapping(session, shop.shop_id, "segment_market", market)
         prices.run(shop.shop_id)
     assert {m.status for m in messages(shop.shop_id, "prices")} == {MessageStatus.DONE.value}
+
+
+def test_an_unreadable_store_price_records_message_is_done_once_the_store_link_moves(chain):
+    """Segment 1's record could not be read; the store sells as segment 2 now, so nothing reads
+    that record again: the next pass (or the merchant's retry) settles its message, saying why,
+    instead of leaving it failed for good with a retry that can never fix it."""
+    from ledger.db import session_scope
+    from ledger.mappings import set_store_link
+
+    shop = chain.install("registro-vinculo", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    (bad, _), _ = two_products(catalog)
+    with price_item_served_with(bad, 1, precoValidNormal=None):
+        prices.run(shop.shop_id)
+    (said,) = [m for m in messages(shop.shop_id, "prices") if m.status == MessageStatus.FAILED.value]
+    assert said.unit_key == f"record:1:1:{bad}"
+    with session_scope() as session:
+        set_store_link(session, shop.shop_id, 1, 2)
+    with price_item_served_with(bad, 1, precoValidNormal=None):  # still unreadable at segment 1
+        prices.replay(said.id)  # the merchant clicks retry
+    (after,) = [m for m in messages(shop.shop_id, "prices") if m.id == said.id]
+    assert after.status == MessageStatus.DONE.value, after.error_text
+    assert "no longer read" in after.response_payload["not_read"]

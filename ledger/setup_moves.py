@@ -1,0 +1,58 @@
+"""What the ledger forgets when the setup under the flows moves: the store link to another company
+or segment, the ERP connection to another ERP. The caller owns the transaction (the change and
+what it forgets commit together).
+
+Why: each flow keeps where it stands in the ERP's change stream (ledger.watermarks) per ERP and
+per scope, and reads only what changed since. A store link moved back to a segment it sold as
+before found that segment's old watermark and read nothing (no price changed there meanwhile), so
+the other segment's prices stayed on sale; an ERP connection moved to another ERP (homologation ->
+production) read the new ERP from the old one's change times, missing everything the new ERP
+changed before them. Forgetting the position makes the next pass read all; the digests of what
+was sent keep that re-read cheap (only what differs is written).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from ledger import watermarks
+from ledger.models import Binding, ErpConnection, Watermark
+
+PRICES = "prices"  # jobs.prices: scope "<nro_empresa>:<nro_segmento>" (and "list:..." of price lists)
+# The flows whose watermarks are positions in the ERP's change stream (every scope of each).
+ERP_CURSOR_FLOWS = ("products", "skus", PRICES, "stock", "order_events")
+# The cursor of those flows over the ledger's own rows, not the ERP's: kept.
+LEDGER_CURSOR = ("stock", "orders_closed")  # jobs.stock_pending.CLOSED_SCOPE
+# jobs.stock.LOCATION_KIND: where each company's levels were last written; without it the stock
+# pass compares every level with what Shopify shows instead of what the old ERP had sent.
+STOCK_LOCATION_KIND = "stock_location"
+
+
+def store_link_moved(session: Session, shop_id: int, nro_empresa: int, nro_segmento: int) -> None:
+    """The store sells as (company, segment) from now on: the prices flow reads that pair whole on
+    its next pass (jobs.prices takes off sale what that read does not list). The stock flow finds
+    the company its inventoryPolicy comes from changed by itself (jobs.stock, "stock_policy_from")."""
+    watermarks.reset(session, shop_id, PRICES, f"{nro_empresa}:{nro_segmento}")
+
+
+def erp_moved(session: Session, connection: ErpConnection) -> dict[str, int]:
+    """The shop's ERP connection points at another ERP now: its generation is bumped (the new
+    ERP's order events are units of their own: jobs.order_events.unit_key), every ERP cursor of
+    the shop is forgotten (catalog, prices and price lists, stock per company, order events and
+    their boundary) and so are the stock flow's location markers. What the audit row keeps."""
+    shop_id = connection.shop_id
+    connection.generation = (connection.generation or 0) + 1
+    stmt = delete(Watermark).where(
+        Watermark.shop_id == shop_id,
+        Watermark.flow.in_(ERP_CURSOR_FLOWS),
+        ~((Watermark.flow == LEDGER_CURSOR[0]) & (Watermark.scope == LEDGER_CURSOR[1])),
+    )
+    removed = session.execute(stmt.execution_options(synchronize_session="fetch")).rowcount or 0
+    session.execute(
+        delete(Binding)
+        .where(Binding.shop_id == shop_id, Binding.kind == STOCK_LOCATION_KIND)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+    return {"erp_generation": connection.generation, "cursors_forgotten": removed}

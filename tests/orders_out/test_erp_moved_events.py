@@ -1,0 +1,101 @@
+"""The ERP connection moves to another Consinco (homologation -> production): the new ERP numbers
+its events and its orders on its own, so its event 7 is not the old ERP's event 7 (already seen),
+and its order 500 is not the Shopify order the old ERP's order 500 was."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from rq import Queue
+from sqlalchemy import select
+
+from erp.records import OrderEvent
+from jobs import order_events
+from ledger import setup_moves, trace
+from ledger.db import session_scope
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.kv import get_redis
+from ledger.models import ErpConnection, MessageStatus, OrderLink, Shop
+from ledger.queues import ORDERS
+
+
+def _event(seq: int, nro: int, order_gid: str | None) -> OrderEvent:
+    return OrderEvent(seq, "F", nro, 7, order_gid, 1, "F", datetime(2026, 11, 28, tzinfo=UTC), False,
+                      Decimal("50.00"), Decimal("50.00"), (), None, None, None, False)  # fmt: skip
+
+
+def _shop() -> int:
+    with session_scope() as session:
+        shop = Shop(domain="mudou-erp.myshopify.com", settings={"seq_canal_venda": 7})
+        session.add(shop)
+        session.flush()
+        session.add(ErpConnection(shop_id=shop.id, base_url="https://homolog.example", username="u",
+                                  password_enc=b""))  # fmt: skip
+        return shop.id
+
+
+def _move_erp(shop_id: int) -> None:
+    with session_scope() as session:  # what PUT /api/setup/erp-connection does with a new address
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one()
+        row.base_url = "https://producao.example"
+        setup_moves.erp_moved(session, row)
+
+
+def test_the_new_erps_event_is_not_taken_for_the_old_erps_event_of_the_same_number(env):
+    shop_id = _shop()
+    with session_scope() as session:
+        # Homologation: Shopify order #1001 was its order 500, invoiced by its event 7 (done).
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/1001", nro_pedvenda=500))
+        old = trace.begin(
+            session, shop_id, "invoices", order_events.unit_key(7), ERP_TO_SHOPIFY, erp_id="500"
+        )
+        trace.succeed(session, old, response={})
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/2002", nro_pedvenda=640))
+    _move_erp(shop_id)
+    # Production's own event 7: its order 640 (Shopify #2002) invoiced.
+    assert order_events._take(shop_id, _event(7, 640, "gid://shopify/Order/2002")) == "enqueued"
+    with session_scope() as session:
+        new = order_events.message_for(session, shop_id, "invoices", 7)
+        assert new is not None and new.id != old.id and new.unit_key == "event:7:erp1"
+        assert new.shopify_id == "gid://shopify/Order/2002" and new.status == MessageStatus.PENDING.value
+        assert order_events.message_for(session, shop_id, "invoices", 7, 0).id == old.id
+    # The job finds its own message (not the old ERP's), under an id of its own.
+    (job,) = Queue(ORDERS, connection=get_redis()).get_jobs()
+    assert job.func_name == "jobs.invoices.apply_event" and tuple(job.args) == (shop_id, 7, 1)
+    assert job.id == order_events.job_id(shop_id, 7, 1) != order_events.job_id(shop_id, 7)
+    # Seen again by the next poll (the read overlaps its boundary): not enqueued twice.
+    with session_scope() as session:
+        trace.succeed(session, order_events.message_for(session, shop_id, "invoices", 7), response={})
+    assert order_events._take(shop_id, _event(7, 640, "gid://shopify/Order/2002")) == "seen"
+
+
+def test_an_event_finds_the_order_its_channel_id_names_not_another_with_its_number(env):
+    shop_id = _shop()
+    with session_scope() as session:
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/1001", nro_pedvenda=500))
+        session.flush()
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/2002", nro_pedvenda=500))
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/3003", nro_pedvenda=510))
+    with session_scope() as session:
+        found = order_events.find_link(session, shop_id, _event(9, 500, "gid://shopify/Order/2002"))
+        assert found is not None and found.shopify_order_id == "gid://shopify/Order/2002"
+        # Its number's only link is another Shopify order than the event names: not that order's.
+        assert order_events.find_link(session, shop_id, _event(10, 510, "gid://shopify/Order/4004")) is None
+        # No channel id: by its number (the newest link of it).
+        found = order_events.find_link(session, shop_id, _event(11, 510, None))
+        assert found is not None and found.shopify_order_id == "gid://shopify/Order/3003"
+
+
+def test_earlier_events_of_the_old_erp_do_not_hold_the_new_erps(env):
+    shop_id = _shop()
+    with session_scope() as session:
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/2002", nro_pedvenda=500))
+        old = trace.begin(
+            session, shop_id, "order_edits", order_events.unit_key(3), ERP_TO_SHOPIFY, erp_id="500"
+        )
+        trace.fail(session, old, RuntimeError("the old ERP's picking edit failed"))
+    _move_erp(shop_id)
+    with session_scope() as session:
+        order_events.wait_for_earlier(session, shop_id, _event(7, 500, None), must_apply=("order_edits",),
+                                      generation=1)  # fmt: skip
