@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from ledger import shop_settings
 from ledger.models import Role, Shop
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
-from shopify_app.enqueue import resume_parked
+from shopify_app.enqueue import resume_parked, resume_waiting
 from shopify_app.roles import require_role
 
 bp = Blueprint("settings", __name__, url_prefix="/setup")
@@ -154,4 +154,6 @@ def put_settings() -> ResponseReturnValue:
         # next catch-up (the kind and codes jobs.order_lookup parks them with).
         ready = [key for key in ("seq_canal_venda", "cod_geral_oper") if after.get(key) is not None]
         resumed = resume_parked(session, g.shop.id, "setting", ready) if ready else 0
+        if "payment_confirmation" in changed_before:  # orders waiting for their payment: ready now?
+            resumed += resume_waiting(session, g.shop.id, "orders", "payment")
         return jsonify({**effective_settings(after), "resumed": resumed})

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import flows, queues, trace
-from ledger.models import Message
+from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,4 +112,27 @@ def resume_parked(
         log.info(
             "enqueue: resumed %s parked unit(s) waiting for %s", resumed, kind, extra={"shop_id": shop_id}
         )
+    return resumed
+
+
+def resume_waiting(session: Session, shop_id: int, flow: str, waiting: str, conn: Redis | None = None) -> int:
+    """Enqueue the replay of every unit of `flow` pending on purpose for `waiting` (ledger.trace.
+    is_waiting: orders waiting for their "payment"), whose wait a setting just changed; how many.
+    A unit whose replay cannot be enqueued is left to its flow's catch-up, logged."""
+    resumed = 0
+    for message in session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == flow,
+            Message.status == MessageStatus.PENDING.value,
+            Message.error_detail["waiting"].as_string() == waiting,
+        )
+    ):
+        try:
+            enqueue_replay(message, conn)
+        except (RedisError, KeyError) as exc:
+            log.warning("enqueue: could not resume message %s waiting for %s: %s", message.id, waiting, exc,
+                        extra={"shop_id": shop_id, "flow": flow})  # fmt: skip
+            continue
+        resumed += 1
     return resumed

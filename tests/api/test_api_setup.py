@@ -213,6 +213,30 @@ def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, sho
     assert ("jobs.orders.replay", (other,)) not in queued(rq, "orders")
 
 
+def test_accepting_authorized_payments_resumes_the_orders_waiting_for_payment(
+    client, settings, shops, message, rq
+):
+    """payment_confirmation paid -> authorized: an order waiting with its payment authorized goes
+    now (its replay re-reads it), not at the next catch-up; other pending orders are left alone."""
+    from ledger.models import Message
+
+    waiting = message(shops.a, "orders", "order-21")
+    busy = message(shops.a, "orders", "order-22")  # pending, its job running: not waiting
+    elsewhere = message(shops.b, "orders", "order-21")
+    with session_scope(settings.database_url) as session:
+        for message_id in (waiting, elsewhere):
+            session.get(Message, message_id).error_detail = {
+                "waiting": "payment",
+                "financial_status": "AUTHORIZED",
+            }
+    saved = client.put("/api/setup/settings", json={"payment_confirmation": "authorized"}, headers=headers())
+    assert saved.get_json()["resumed"] == 1
+    assert queued(rq, "orders") == [("jobs.orders.replay", (waiting,))]
+    assert busy not in [args[0] for _, args in queued(rq, "orders")]
+    again = client.put("/api/setup/settings", json={"payment_confirmation": "authorized"}, headers=headers())
+    assert again.get_json()["resumed"] == 0  # unchanged: nothing to resume
+
+
 def test_store_link_location_mappings_and_status(client, shops, message, rq):
     parked = message(shops.a, "stock", "stock-1", error=MappingMissing("location", "3"))
     assert client.get("/api/setup/status", headers=headers()).get_json()["complete"] is False
