@@ -63,6 +63,7 @@ from jobs.order_edits import to_shopify as picking
 from ledger import bindings
 from ledger.db import session_scope
 from ledger.errors import Rejected
+from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, OrderLink
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.errors import ShopifyUserErrors
@@ -258,13 +259,17 @@ def _refuse_another_documents_key(invoice: Invoice, key: NfeKey) -> None:
 
 
 def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
-    """Whether a separation event of this order was applied (its changes are in Shopify already)."""
+    """Whether a separation event of this order was applied (its changes are in Shopify already).
+    Only the ERP's events count: an order edit made in Shopify and applied to the ERP (the same
+    flow, direction shopify_to_erp, unit `edit:<id>`) says nothing about the picking."""
     return (
         session.scalar(
             select(Message.id)
             .where(
                 Message.shop_id == unit.shop_id,
                 Message.flow == "order_edits",
+                Message.direction == ERP_TO_SHOPIFY,
+                Message.unit_key.like("event:%"),
                 Message.erp_id == str(unit.event.nro_pedvenda),
                 Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
             )

@@ -177,6 +177,37 @@ def test_an_invoice_with_alterations_and_no_separation_event_edits_the_order_fir
     assert len(world.line_changes(order.gid)) == 1
 
 
+def test_a_shopify_side_edit_applied_before_the_picking_does_not_count_as_the_picking(world: World) -> None:
+    """A person edited the order in Shopify before the separation and the app applied it to the ERP
+    (flow order_edits too, but direction shopify_to_erp, unit `edit:<id>`): an altered invoice with
+    no separation event still edits the Shopify order to the picking (it used to take that edit's
+    done message for an applied picking, and fulfilled and charged an order the picking had cut)."""
+    from sqlalchemy import delete
+
+    from ledger import trace
+    from ledger.db import session_scope
+    from ledger.flows import SHOPIFY_TO_ERP
+    from sandbox.consinco import tables as t
+
+    sku = world.plain(0)
+    order = world.linked_order([(sku, 3)], gateway="cartao", capture="manual")
+    with session_scope() as session:
+        edit = trace.begin(session, world.shop_id, "order_edits", "edit:991", SHOPIFY_TO_ERP,
+                           shopify_id=order.gid, erp_id=str(order.nro))  # fmt: skip
+        trace.succeed(session, edit, response={"nro_pedvenda": order.nro}, erp_id=str(order.nro))
+    world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    with world.erp.store.write() as (conn, _now):  # this ERP reports only the invoice
+        events = t.mad_pedvendaevento
+        conn.execute(delete(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "S"))
+    world.poll()
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert world.order_doc(order.gid)["_lines"][0]["currentQuantity"] == 2, invoice.response_payload
+    state = world.settlement(order.gid)
+    assert state.current_total == state.paid == Decimal(str(document["vlrTotal"]))
+
+
 def test_an_event_of_an_unknown_kind_is_ignored_and_the_others_are_applied(world: World) -> None:
     """An EventoPedido of a kind the app does not know ('X') is counted as ignored; the invoice
     beside it is applied (the whole poll used to stop on it)."""
