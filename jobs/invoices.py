@@ -8,7 +8,9 @@ nothing (idempotent on the key):
 1. validate the 44-character key (layout, model 55/65, modulo 11: jobs.nfe) — an invalid key
    is rejected with the value and the rule, and nothing is written; so is a valid key whose own
    model, series, number, issuer CNPJ or year-month disagree with the document the event
-   describes (NFE_KEY_MISMATCH: it is another document's key);
+   describes (NFE_KEY_MISMATCH: it is another document's key). A refused key is checked again as
+   the ERP order now lists the same document (jobs.invoice_keys): the event stays as it was read,
+   so a Retry after the merchant corrects the key in the ERP applies the corrected one;
 2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
    xml_url) of the latest valid NF-e — skipped when `nfe.chave` already holds this key — and
    `nfe.chaves`, every valid key of the order (an order may have several NF-e:
@@ -57,8 +59,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import invoice_documents, invoice_lines, order_clients, order_events
-from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key
+from jobs import invoice_documents, invoice_keys, invoice_lines, order_clients, order_events
+from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings
 from ledger.db import session_scope
@@ -155,26 +157,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                 f"{event.nro_pedvenda} lists none valid", system="consinco", code="DOCUMENTO_AUSENTE",
             )  # fmt: skip
         event = replace(event, invoice=document)
-    cancelled = {normalise(document.key) for document in erp_documents if document.cancelled}
-    if event.invoice.cancelled or normalise(event.invoice.key) in cancelled:  # only a valid one counts
-        raise order_events.Skipped(
-            f"ERP event {event.seq_evento} names NF-e {event.invoice.key} (number {event.invoice.number}), "
-            f"which the ERP lists cancelled (status C): nothing of it is written, charged or fulfilled"
-        )
-    try:
-        key = validate_key(event.invoice.key)
-    except InvalidNfeKey as exc:
-        raise Rejected(
-            f"NF-e key refused: {exc.value!r} breaks the rule: {exc.rule}",
-            system="app",
-            code="NFE_KEY_INVALID",
-            field="documentoFiscal.chaveAcesso",
-            detail={"value": exc.value, "rule": exc.rule},
-        ) from exc
-    _refuse_another_documents_key(event.invoice, key)
-    # The key as validated (a DANFE prints it in groups of four): the metafield, the comparison
-    # that makes a replay free, and the link's 44-character column all take the 44 digits.
-    event = replace(event, invoice=replace(event.invoice, key=key.key))
+    _skip_if_cancelled(event, erp_documents)
+    # Checked before any write; a refused key is read again from the ERP order (jobs.invoice_keys):
+    # the merchant corrects it there and clicks Retry, which replays the event's stored copy.
+    invoice, key = invoice_keys.checked(event.invoice, erp_documents)
+    refused = event.invoice.key if normalise(event.invoice.key) != invoice.key else None
+    event = replace(event, invoice=invoice)
+    _skip_if_cancelled(event, erp_documents)  # the ERP's copy may say it is cancelled
     with session_scope() as session:
         order_events.wait_for_earlier(
             session, unit.shop_id, event, must_apply=("order_edits",), generation=unit.generation
@@ -184,6 +173,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # any write: the amount due is their sum, and the capture is final only after the last one.
     documents = invoice_documents.known(unit, event, erp_documents)
     done: dict[str, Any] = {"key": key.key, "model": key.model, "total": str(event.invoice.total)}
+    if refused:
+        done["key_from_erp_order"] = (
+            f"the event's key {refused} was refused; the ERP order's document gives {key.key}"
+        )
     if len(documents.keys) > 1:
         done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}
     if event.altered and not picked_before:
@@ -231,31 +224,16 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     return done
 
 
-PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "issuer CNPJ",
-         "month": "AAMM year-month"}  # fmt: skip
-
-
-def _refuse_another_documents_key(invoice: Invoice, key: NfeKey) -> None:
-    """Refuse (NFE_KEY_MISMATCH, nothing written) a key whose own fields name another document than
-    the one the event describes (jobs.nfe.document_mismatch): its model, series, number, issuer
-    CNPJ (when the event gives cnpjEmitente) or year-month. Writing it would show the merchant and
-    the customer the key of a document that is not this order's."""
-    found = document_mismatch(key, model=invoice.model, series=invoice.series, number=invoice.number,
-                              issued_at=invoice.issued_at, issuer=invoice.issuer_cnpj)  # fmt: skip
-    if found is None:
-        return
-    part, in_key, in_document = found
-    issued = invoice.issued_at.strftime("%Y-%m-%d %H:%M %Z").strip()
-    raise Rejected(
-        f"NF-e key {key.key} is not the key of the document the ERP describes (number {invoice.number}, "
-        f"series {invoice.series}, model {invoice.model}, issued {issued}): the key's {PARTS[part]} "
-        f"{in_key} disagrees with the document's {in_document}. Correct the key (or the document) in "
-        f"the ERP, then Retry; nothing was written on the order",
-        system="app",
-        code="NFE_KEY_MISMATCH",
-        field="documentoFiscal.chaveAcesso",
-        detail={"value": key.key, "part": part, "in_key": in_key, "in_document": in_document},
-    )
+def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:
+    """Skip (nothing written, charged or fulfilled) an event whose NF-e is cancelled: its own status
+    C, or the ERP order lists its key cancelled (only a valid NF-e counts)."""
+    assert event.invoice is not None
+    cancelled = {normalise(document.key) for document in erp_documents if document.cancelled}
+    if event.invoice.cancelled or normalise(event.invoice.key) in cancelled:
+        raise order_events.Skipped(
+            f"ERP event {event.seq_evento} names NF-e {event.invoice.key} (number {event.invoice.number}), "
+            f"which the ERP lists cancelled (status C): nothing of it is written, charged or fulfilled"
+        )
 
 
 def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:

@@ -176,9 +176,11 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         (
             "Compare no ERP a chave com a nota (a mensagem do sistema mostra o campo e os dois valores), "
-            "corrija a chave ou a nota e clique em Tentar de novo.",
+            "corrija a chave ou a nota e clique em Tentar de novo (a nota é lida outra vez do pedido no "
+            "ERP).",
             "In the ERP, compare the key with the invoice (the system's message names the field and both "
-            "values), correct the key or the invoice, then click Retry.",
+            "values), correct the key or the invoice, then click Retry (the invoice is read again from "
+            "the ERP order).",
         ),
     ),
     "TAKEN": (
@@ -322,10 +324,10 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "55/65); nothing was written on the order, captured or shipped.",
         ),
         (
-            "Confira a nota no ERP. Quando o ERP informar a chave correta, clique em Tentar de novo (o "
-            "evento é lido outra vez).",
-            "Check the invoice in the ERP. Once the ERP gives the right key, click Retry (the event is "
-            "read again).",
+            "Confira a nota no ERP. Quando o ERP informar a chave correta, clique em Tentar de novo (a "
+            "nota é lida outra vez do pedido no ERP).",
+            "Check the invoice in the ERP. Once the ERP gives the right key, click Retry (the invoice is "
+            "read again from the ERP order).",
         ),
     ),
     "DOCUMENTO_AUSENTE": (

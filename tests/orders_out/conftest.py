@@ -181,6 +181,19 @@ class World:
             same = events.c.seqevento == row.seqevento
             conn.execute(events.update().where(same).values(dados=json.dumps(data)))
 
+    def erp_key(self, nro: int, key: str, *, event: bool = True) -> None:
+        """The ERP holds `key` for the order's (one) NF-e: its document and (`event`) its F event
+        alike — a key typed wrong in the ERP; or (not `event`) the key corrected in the ERP after
+        its event was read and refused: the event stays as it was."""
+        from sandbox.consinco import tables as t
+
+        if event:
+            self.rewrite_event(nro, "F", lambda data: data["documentoFiscal"].update(chaveAcesso=key))
+        with self.erp.store.write() as (conn, now):
+            doc = t.mfl_doctofiscal
+            same = doc.c.nropedidovenda == nro
+            conn.execute(doc.update().where(same).values(nfechaveacesso=key, dtaalteracao=now))
+
     def order_doc(self, gid: str) -> dict[str, Any]:
         """The Shopify sandbox's stored order document (every write changes it)."""
         return self.shopify.sandbox.store.get(self.name, gid)

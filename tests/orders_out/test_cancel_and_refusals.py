@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from jobs import invoices
 from jobs.cancellations import to_shopify as cancel_side
 from ledger.db import session_scope
 from ledger.errors import Transient
@@ -189,15 +190,10 @@ def test_capture_above_the_authorisation_is_never_asked_all_authorised_is_taken_
 
 def test_invalid_nfe_key_is_refused_and_nothing_is_written(world: World) -> None:
     order = world.linked_order([(world.plain(0), 1)], gateway="pix")
-    world.erp.invoice(order.nro)
-    wrong: dict[str, str] = {}
-
-    def wrong_check_digit(data: dict) -> None:  # the ERP hands out a key with a wrong check digit
-        key = data["documentoFiscal"]["chaveAcesso"]
-        wrong["key"] = data["documentoFiscal"]["chaveAcesso"] = key[:-1] + str((int(key[-1]) + 1) % 10)
-
-    world.rewrite_event(order.nro, "F", wrong_check_digit)
-    bad = wrong["key"]
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    good = document["chaveAcesso"]
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)  # the ERP hands out a key with a wrong check digit
+    world.erp_key(order.nro, bad)
     world.poll()
 
     [message] = world.messages("invoices", order)
@@ -206,6 +202,32 @@ def test_invalid_nfe_key_is_refused_and_nothing_is_written(world: World) -> None
     assert message.error_detail["value"] == bad
     state = world.settlement(order.gid)
     assert state.nfe == {} and not state.fulfillments and "NF-e emitida" not in state.tags
+
+
+def test_a_retry_after_the_key_is_corrected_in_the_erp_applies_the_corrected_key(world: World) -> None:
+    """As the refusal's explanation says: correct the key in the ERP, then Retry. The Retry replays
+    the event as it was read (its key still wrong), so the document is read again from the ERP
+    order, where the key is right now (it used to fail the same way for ever)."""
+    from shopify_app.api_explain import explain
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    good = document["chaveAcesso"]
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    world.erp_key(order.nro, bad)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.FAILED.value and "check digit" in (message.error_text or "")
+    explained = explain(message, "en")
+    assert explained is not None and "read again from the ERP order" in explained["what_to_do"], explained
+
+    world.erp_key(order.nro, good, event=False)  # the merchant corrects it in the ERP
+    assert invoices.replay(message.id) == MessageStatus.DONE.value
+    [message] = world.messages("invoices", order)
+    assert message.response_payload["key"] == good and bad in message.response_payload["key_from_erp_order"]
+    state = world.settlement(order.gid)
+    assert state.nfe["chave"] == good and state.paid == Decimal(str(document["vlrTotal"]))
+    assert world.link(order.gid).nfe_key == good
 
 
 def test_events_of_orders_the_app_does_not_know_are_skipped_with_the_reason(world: World) -> None:

@@ -139,7 +139,7 @@ def test_a_key_whose_fields_disagree_with_its_document_is_refused_and_nothing_is
     [document] = world.erp.invoice(order.nro)["documentosFiscais"]
     forge, named = FORGED[part]
     forged = forge(document["chaveAcesso"])
-    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(chaveAcesso=forged))
+    world.erp_key(order.nro, forged)
     world.poll()
     [message] = world.messages("invoices", order)
     assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected", message.status
