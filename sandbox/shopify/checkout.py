@@ -352,10 +352,11 @@ def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
 
 def expire_authorizations(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
     """The manual-capture authorisations of an order lapsed uncaptured (card networks hold them
-    about 7 days): nothing is capturable any more and Shopify shows EXPIRED. Sends orders/updated.
-    Returns the order document."""
-    with _order_change(sandbox, shop, order_id, "orders/updated") as (_ctx, order):
+    about 7 days): nothing is capturable any more, their authorizationExpiresAt has passed, and
+    Shopify shows EXPIRED. Sends orders/updated. Returns the order document."""
+    with _order_change(sandbox, shop, order_id, "orders/updated") as (ctx, order):
         for txn in order["_transactions"]:
-            if txn["kind"] == "AUTHORIZATION":
+            if txn["kind"] == "AUTHORIZATION" and not txn["_closed"]:
                 txn["_closed"] = True
+                txn["authorizationExpiresAt"] = iso(ctx.now())
     return order

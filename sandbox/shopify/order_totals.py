@@ -121,7 +121,8 @@ def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def authorization_remaining(order: dict[str, Any], authorization: dict[str, Any]) -> Decimal:
-    """What can still be captured on one authorization (0 once closed by a final capture or void)."""
+    """What can still be captured on one authorization (0 once closed by a final capture or void);
+    a capture still pending at the gateway holds its amount (resolvers/order_capture)."""
     if authorization.get("_closed") or authorization["status"] != "SUCCESS":
         return ZERO
     captured = sum(
@@ -129,7 +130,7 @@ def authorization_remaining(order: dict[str, Any], authorization: dict[str, Any]
             bag_amount(t["amountSet"])
             for t in order["_transactions"]
             if t["kind"] == "CAPTURE"
-            and t["status"] == "SUCCESS"
+            and t["status"] in ("SUCCESS", "PENDING", "AWAITING_RESPONSE")
             and t.get("parentId") == authorization["id"]
         ),
         ZERO,
@@ -162,6 +163,11 @@ def financial_status(
         return "VOIDED"
     if capturable > 0:
         return "AUTHORIZED"
+    if any(
+        t["kind"] == "CAPTURE" and t["status"] in ("PENDING", "AWAITING_RESPONSE")
+        for t in order["_transactions"]
+    ):
+        return "PENDING"  # the authorisation is being captured: the gateway has not answered yet
     if any(t["kind"] == "AUTHORIZATION" and t["status"] == "SUCCESS" for t in order["_transactions"]):
         return "EXPIRED" if received == 0 and total > 0 else "PAID"
     return "PENDING" if total > 0 else "PAID"

@@ -1,5 +1,6 @@
 """The control API under /_sandbox/ (not Shopify's): shops, tiers, ID tokens, chaos switches, a
-cancel job that fails, state as JSON and as a small read-only HTML page."""
+cancel job that fails, captures a gateway answers later or refuses, state as JSON and as a small
+read-only HTML page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
 from sandbox.shopify.options import TIERS
-from sandbox.shopify.resolvers import order_cancel
+from sandbox.shopify.resolvers import order_cancel, order_capture
 from sandbox.shopify.state_dump import dump
 
 blueprint = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -149,6 +150,38 @@ def cancel_fails(shop: str) -> Response:
     except LookupError as error:
         return Response(str(error), status=404)
     return jsonify({"orderId": order_id, "message": message})
+
+
+@blueprint.post("/shops/<shop>/orders/capture_answers")
+def capture_answers(shop: str) -> Response:
+    """The order's next orderCapture answers PENDING (the gateway resolves it later) or FAILURE."""
+    body = _body()
+    order_id, status, reason = str(body.get("orderId", "")), str(body.get("status", "")), body.get("reason")
+    try:
+        order_capture.answer_next_capture(_sandbox(), shop, order_id, status, reason)
+    except LookupError as error:
+        return Response(str(error), status=404)
+    except ValueError as error:
+        return Response(str(error), status=400)
+    return jsonify({"orderId": order_id, "status": status, "reason": reason})
+
+
+@blueprint.post("/shops/<shop>/orders/settle_captures")
+def settle_captures(shop: str) -> Response:
+    """The gateway resolves (SUCCESS) or rejects (FAILURE, a reason) the order's pending captures."""
+    body = _body()
+    order_id, status, reason = (
+        str(body.get("orderId", "")),
+        str(body.get("status", "SUCCESS")),
+        body.get("reason"),
+    )
+    try:
+        settled = order_capture.settle_captures(_sandbox(), shop, order_id, status, reason)
+    except LookupError as error:
+        return Response(str(error), status=404)
+    except ValueError as error:
+        return Response(str(error), status=400)
+    return jsonify({"orderId": order_id, "status": status, "settled": settled})
 
 
 @blueprint.get("/webhooks/deliveries")

@@ -1,5 +1,6 @@
 """orderCancel (asynchronous job, restock, refund, irreversible) and orderCapture (never above
-the authorisation; partial, then final capture)."""
+the authorisation; partial, then final capture; a payments app's answer later: PENDING, then
+SUCCESS or FAILURE)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 from sandbox.shopify import checkout
 from sandbox.shopify.clock import ManualClock
+from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
 
 from .helpers import Catalogue, Receiver, ShopClient, amount, order, stock
 
@@ -24,7 +26,7 @@ JOB = "query Job($id: ID!) { job(id: $id) { id done } }"
 CAPTURE = """
 mutation Capture($input: OrderCaptureInput!) {
   orderCapture(input: $input) {
-    transaction { id kind status amountSet { shopMoney { amount } } parentTransaction { id } }
+    transaction { id kind status errorCode amountSet { shopMoney { amount } } parentTransaction { id } }
     userErrors { field message }
   }
 }"""
@@ -208,3 +210,57 @@ def test_edit_then_capture_the_new_total(shop: ShopClient, catalogue: Catalogue)
     assert captured["userErrors"] == []
     paid = order(shop, order_id)
     assert paid["displayFinancialStatus"] == "PAID" and paid["capturable"] is False
+
+
+def test_a_capture_a_payments_app_answers_later_holds_its_amount_until_resolved_or_rejected(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """A payments app gateway answers a capture session later: orderCapture's transaction is
+    PENDING (nothing received; its amount cannot be captured again), then Shopify updates it to
+    SUCCESS (a final one releases the rest) or FAILURE (with the rejection's reason as errorCode; a
+    PROCESSING_ERROR leaves the authorisation capturable, AUTHORIZATION_EXPIRED closes it)."""
+    sandbox = shop.handle.sandbox
+    order_id = _card_order(shop, seed=9)
+    auth = order(shop, order_id)["transactions"][0]
+
+    def capture(value: str, final: bool = False) -> dict:
+        variables = {
+            "id": order_id,
+            "parentTransactionId": auth["id"],
+            "amount": value,
+            "finalCapture": final,
+        }
+        return shop.data(CAPTURE, {"input": variables})["orderCapture"]
+
+    answer_next_capture(sandbox, "acme", order_id, "PENDING")
+    pending = capture("20.00", final=True)
+    assert pending["userErrors"] == [] and pending["transaction"]["status"] == "PENDING"
+    held = order(shop, order_id)
+    assert amount(held["totalCapturableSet"]) == Decimal("29.80")
+    assert capture("29.81")["userErrors"]  # the 20.00 in flight is not capturable again
+    assert settle_captures(sandbox, "acme", order_id, "SUCCESS") == [pending["transaction"]["id"]]
+    taken = order(shop, order_id)
+    assert taken["transactions"][-1]["status"] == "SUCCESS"
+    assert taken["displayFinancialStatus"] == "PARTIALLY_PAID"
+    assert taken["capturable"] is False  # it was final: the rest released once it was taken
+
+    order_id = _card_order(shop, seed=10)
+    auth = order(shop, order_id)["transactions"][0]
+    answer_next_capture(sandbox, "acme", order_id, "FAILURE")
+    refused = capture("49.80")["transaction"]
+    assert (refused["status"], refused["errorCode"]) == ("FAILURE", "PROCESSING_ERROR")
+    assert amount(order(shop, order_id)["totalCapturableSet"]) == Decimal("49.80")  # still authorised
+    answer_next_capture(sandbox, "acme", order_id, "PENDING")
+    assert capture("49.80")["transaction"]["status"] == "PENDING"
+    assert order(shop, order_id)["displayFinancialStatus"] == "PENDING"
+    settle_captures(sandbox, "acme", order_id, "FAILURE", "AUTHORIZATION_EXPIRED")
+    lapsed = order(shop, order_id)
+    assert lapsed["transactions"][-1]["status"] == "FAILURE" and lapsed["capturable"] is False
+    assert lapsed["displayFinancialStatus"] == "EXPIRED"
+
+
+def _card_order(shop: ShopClient, seed: int) -> str:
+    """An order of 49.80 on a card authorised for manual capture."""
+    return checkout.place_order(shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-5", "quantity": 1}],
+                                gateway="cartao", capture="manual", discount_rate=0.0, shipping="PAC",
+                                seed=seed)  # fmt: skip

@@ -3,19 +3,38 @@
 Partial captures are allowed (multi-capture); `finalCapture: true` releases whatever is left
 on the authorisation (capturable goes to 0). The order's financial status follows the money
 (PARTIALLY_PAID, PAID). Sends orders/updated, and orders/paid when the order becomes paid.
+
+A gateway that is a payments app (every Brazilian card gateway on Shopify) does not answer a
+capture at once: Shopify sends it a capture session, the app answers 201, and later resolves the
+session (captureSessionResolve) or rejects it (captureSessionReject, reason AUTHORIZATION_EXPIRED
+or PROCESSING_ERROR); Shopify then updates the capture transaction's status. So orderCapture may
+answer a CAPTURE transaction PENDING, which turns SUCCESS or FAILURE later, or FAILURE at once.
+Controls (not Shopify's): `answer_next_capture` makes the order's next capture answer PENDING or
+FAILURE; `settle_captures` resolves (SUCCESS) or rejects (FAILURE, with the reason as errorCode)
+the order's PENDING captures. While pending, a capture holds its amount: it cannot be captured
+again [assumed], and a final one releases the rest of the authorisation only once it succeeded.
+A rejection for AUTHORIZATION_EXPIRED closes the authorisation (it lapsed); PROCESSING_ERROR
+leaves it as it was.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
 
 from sandbox.shopify import order_store
+from sandbox.shopify.clock import iso
 from sandbox.shopify.order_payloads import emit_order
 from sandbox.shopify.order_totals import CURRENCY, authorization_remaining, cents
 from sandbox.shopify.registry import Ctx, mutation, user_error
+
+if TYPE_CHECKING:
+    from sandbox.shopify.sandbox import Sandbox
+
+IN_FLIGHT = ("PENDING", "AWAITING_RESPONSE")  # a capture the gateway has not answered yet
+REJECTIONS = ("PROCESSING_ERROR", "AUTHORIZATION_EXPIRED")  # CaptureSessionStateRejectedReason
 
 
 def _refuse(path: list[str], message: str, code: str | None = None) -> dict[str, Any]:
@@ -55,17 +74,21 @@ def order_capture(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
             "LESS_THAN_OR_EQUAL_TO",
         )
     was_paid = order["displayFinancialStatus"] == "PAID"
+    answer = order.pop("_nextCapture", None) or {"status": "SUCCESS"}
     capture = order_store.new_transaction(
         ctx,
         "CAPTURE",
-        "SUCCESS",
+        answer["status"],
         parent["gateway"],
         wanted,
         parent_id=parent["id"],
         account=parent["accountNumber"],
     )
+    capture["_final"] = bool(input.get("finalCapture")) or wanted == remaining
+    if answer["status"] == "FAILURE":
+        _reject(capture, parent, answer.get("reason") or REJECTIONS[0])
     order["_transactions"].append(capture)
-    if input.get("finalCapture") or wanted == remaining:
+    if answer["status"] == "SUCCESS" and capture["_final"]:
         parent["_closed"] = True
     order_store.save(ctx, order)
     topics = ["orders/updated"]
@@ -100,3 +123,63 @@ def transaction_void(_src: Any, info: GraphQLResolveInfo, parentTransactionId: s
     order_store.save(ctx, order)
     emit_order(ctx, order, "orders/updated")
     return {"transaction": order_store.transaction(order, void["id"]), "userErrors": []}
+
+
+def _reject(capture: dict[str, Any], parent: dict[str, Any], reason: str) -> None:
+    capture["status"], capture["errorCode"] = "FAILURE", reason
+    if reason == "AUTHORIZATION_EXPIRED":
+        parent["_closed"] = True
+
+
+def answer_next_capture(
+    sandbox: Sandbox, shop: str, order_id: str, status: str, reason: str | None = None
+) -> None:
+    """Control (not Shopify's): the order's next orderCapture answers `status`: PENDING (the
+    gateway's payments app has not resolved the capture session yet: `settle_captures` does it
+    later) or FAILURE (rejected at once, `reason` PROCESSING_ERROR by default). LookupError when
+    the shop has no such order; ValueError for another status or reason."""
+    if status not in (*IN_FLIGHT, "FAILURE") or (reason is not None and reason not in REJECTIONS):
+        raise ValueError(f"a capture answers {', '.join(IN_FLIGHT)} or FAILURE ({', '.join(REJECTIONS)})")
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, order_id)
+        if order is None:
+            raise LookupError(f"no order {order_id} in {shop}")
+        order["_nextCapture"] = {"status": status, "reason": reason}
+        order_store.save(ctx, order, touch=False)
+
+
+def settle_captures(
+    sandbox: Sandbox, shop: str, order_id: str, status: str = "SUCCESS", reason: str | None = None
+) -> list[str]:
+    """Control (not Shopify's): the gateway's payments app resolves (SUCCESS) or rejects (FAILURE,
+    `reason` PROCESSING_ERROR by default) the order's pending captures, and Shopify updates their
+    status: a final one that succeeded releases the rest of its authorisation. Sends orders/updated
+    (and orders/paid when the order becomes paid). The ids of the captures settled."""
+    if status not in ("SUCCESS", "FAILURE") or (reason is not None and reason not in REJECTIONS):
+        raise ValueError(f"a capture settles SUCCESS or FAILURE ({', '.join(REJECTIONS)})")
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, order_id)
+        if order is None:
+            raise LookupError(f"no order {order_id} in {shop}")
+        was_paid = order["displayFinancialStatus"] == "PAID"
+        settled = []
+        for capture in order["_transactions"]:
+            if capture["kind"] != "CAPTURE" or capture["status"] not in IN_FLIGHT:
+                continue
+            parent = order_store.transaction(order, capture["parentId"]) or {}
+            capture["processedAt"] = iso(ctx.now())
+            if status == "FAILURE":
+                _reject(capture, parent, reason or REJECTIONS[0])
+            else:
+                capture["status"] = "SUCCESS"
+                if capture.get("_final"):
+                    parent["_closed"] = True
+            settled.append(capture["id"])
+        order_store.save(ctx, order)
+        topics = ["orders/updated"]
+        if order["displayFinancialStatus"] == "PAID" and not was_paid:
+            topics.insert(0, "orders/paid")
+        emit_order(ctx, order, *topics)
+    return settled
