@@ -34,7 +34,11 @@ nothing (idempotent on the key):
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e
    (a refund owed). The message still ends `done`: the invoice is on the order and the money
-   that could be taken was.
+   that could be taken was. Only a capture Shopify answers SUCCESS is money taken
+   (jobs.invoice_capture): one PENDING at the gateway (a payments app resolves it later) is not
+   asked again, and the message, written and fulfilled, is checked again (Transient) until Shopify
+   shows it taken or refused; one refused (FAILURE) is named for a person with the amount and the
+   authorisation, as is an authorisation that expired uncaptured.
 An event whose own document is cancelled — its status C, or the ERP order (read for every event:
 the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
 skipped with the reason before any write, as an event with no document takes only a valid one
@@ -50,8 +54,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,17 +62,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import invoice_documents, invoice_keys, invoice_lines, order_clients, order_events
+from jobs import invoice_capture, invoice_documents, invoice_keys, invoice_lines, order_clients, order_events
+from jobs.invoice_capture import Capture
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings
 from ledger.db import session_scope
-from ledger.errors import Rejected
+from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, OrderLink
 from shopify_app.admin_api import AdminClient, for_shop
-from shopify_app.admin_api.errors import ShopifyUserErrors
-from shopify_app.admin_api.order_settlement import Authorization, Settlement, settlement
+from shopify_app.admin_api.order_settlement import Settlement, settlement
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +206,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     if documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
-        capture = _applied_already(key.key, documents.applied_by, unit.message_id, state)
+        capture = invoice_capture.applied_already(key.key, documents.applied_by, unit.message_id, state)
     else:
-        capture = _capture(client, unit.order_id, documents.total, state, final=documents.final,
-                           count=len(documents.keys), since=documents.charged_since)  # fmt: skip
+        capture = invoice_capture.capture(
+            client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
+            since=documents.charged_since,
+        )  # fmt: skip
     done["final_capture"] = documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
@@ -219,6 +224,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done["needs_attention"] = attention
     _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state,
                  settled=documents.applied_by is None)  # fmt: skip
+    if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
+        raise Transient(
+            f"capture pending at the gateway: {', '.join(capture.pending)} (not taken yet); the NF-e is on "
+            "the order and fulfilled, and the capture is checked again until Shopify shows it taken or "
+            "refused",
+            pending=list(capture.pending),
+        )
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
@@ -387,121 +399,6 @@ def _fulfil(
         notes.append(f"{FLOW}: not on the NF-e: {left} left unfulfilled (added in Shopify after the "
                      "picking, or not picked): ship and charge it apart, or take it off")  # fmt: skip
     return created, "; ".join(notes) or None
-
-
-@dataclass(frozen=True)
-class Capture:
-    captured: Decimal | None  # money captured from authorisations in all (None: none was ever open)
-    note: str  # what happened, for the message's response
-    attention: str | None = None  # for a person: money the NF-e asks for and nobody paid, or a refund owed
-
-
-def _applied_already(key: str, applied_by: int, message_id: int, state: Settlement) -> Capture:
-    """An NF-e applied before is charged nothing more (jobs.invoice_documents): its money was taken
-    then, and a refund made since is the merchant's, not money still due — capturing the order's sum
-    again from an authorisation kept for the next NF-e would undo it."""
-    by = "by this message before" if applied_by == message_id else f"by message #{applied_by}"
-    captured = sum((a.captured for a in state.authorizations), ZERO) if state.authorizations else None
-    return Capture(captured, f"NF-e {key} was applied already ({by}): nothing more captured for it")
-
-
-def capture_plan(
-    invoiced: Decimal, state: Settlement, since: datetime | None = None
-) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
-    """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
-
-    Due = the NF-e total plus the tips and gift cards sold (money the customer gave beside the
-    goods, on no NF-e line: Shopify issues the gift card anyway) minus the money already taken and
-    kept (successful SALE and CAPTURE transactions, whatever the gateway, less refunds; `since`:
-    when the order's first NF-e was charged, and a refund made after it is the merchant's, not
-    money the next NF-e takes back). Each open authorisation gives at most its unsettled amount."""
-    due = invoiced + state.beside_goods - state.kept_before(since)
-    plan: list[tuple[Authorization, Decimal]] = []
-    for authorization in state.authorizations:
-        if due <= ZERO:
-            break
-        if authorization.capturable and authorization.unsettled > ZERO:
-            amount = min(due, authorization.unsettled)
-            plan.append((authorization, amount))
-            due -= amount
-    return plan, due
-
-
-def _capture(
-    client: AdminClient,
-    order_id: str,
-    invoiced: Decimal,
-    state: Settlement,
-    *,
-    final: bool = True,
-    count: int = 1,
-    since: datetime | None = None,
-) -> Capture:
-    """Capture what the order's `count` valid NF-e (totalling `invoiced`) still ask for, never above
-    what was authorised (see the module). Not `final` (more NF-e expected: partial invoicing), an
-    authorisation keeps what it still holds for the next NF-e, and money taken above the NF-e so far
-    pays the ones to come rather than being a refund owed."""
-    plan, due = capture_plan(invoiced, state, since)
-    before = sum((a.captured for a in state.authorizations), ZERO)
-    captured, notes, closed = before, [], []
-    for authorization, amount in plan:
-        # A gateway without multi-capture closes the authorisation on its one capture whatever
-        # finalCapture says: say so (final), and name what it released for the NF-e still to come.
-        closes = final or not authorization.multi_capturable
-        transaction = client.order_capture(
-            order_id, authorization.id, amount, currency=state.currency, final_capture=closes
-        )
-        taken = transaction.amount.amount if transaction.amount else amount
-        captured += taken
-        rest = authorization.unsettled - taken
-        notes.append(f"captured {taken} of {authorization.unsettled} authorised"
-                     + (f"; {rest} {'released' if closes else 'left authorised for the next NF-e'}"
-                        if rest > 0 else ""))  # fmt: skip
-        if not final and rest > 0 and not authorization.multi_capturable:
-            closed.append(f"{FLOW}: authorisation {authorization.id} allows one capture only (its gateway "
-                          f"has no partial captures): {taken} was captured for the NF-e so far and the other "
-                          f"{rest} released; charge the NF-e still to come apart")  # fmt: skip
-    # "A lower total captures less and releases the rest": an authorisation the NF-e needed
-    # nothing from (already covered by a gift card, an earlier capture, another card) still holds
-    # money on the customer's card, so it is voided.
-    drawn = {authorization.id for authorization, _ in plan}
-    for authorization in state.authorizations if final else []:
-        if authorization.id in drawn or not authorization.capturable or authorization.unsettled <= ZERO:
-            continue
-        try:
-            client.transaction_void(authorization.id)
-            notes.append(f"{authorization.unsettled} authorised and not needed: released")
-        except ShopifyUserErrors as exc:  # e.g. AUTH_NOT_VOIDABLE: it lapses by itself
-            notes.append(f"{authorization.unsettled} authorised and not needed could not be voided ({exc})")
-    if not plan:
-        if state.open_authorization() is None and before:
-            notes.append("already captured")
-        else:
-            notes.append(f"nothing to capture (paid {state.kept}, financial status {state.financial_status})")
-    paid = state.kept + (captured - before)
-    attention = None
-    nfe = "the NF-e" if count == 1 else f"the {count} NF-e"
-    if not final:
-        notes.append(f"not a final capture: {nfe} of this order total {invoiced}, less than the ERP "
-                     "served; more NF-e are expected")  # fmt: skip
-    if due > ZERO:
-        attention = (
-            f"{FLOW}: {nfe} total {invoiced} is {due} above what the customer paid or authorised "
-            f"({paid} taken): {due} was not charged; collect it or absorb it"
-        )
-    elif not final and paid > invoiced + state.beside_goods:
-        notes.append(f"{paid - invoiced - state.beside_goods} taken ahead pays the NF-e still to come")
-    elif paid > invoiced + state.beside_goods:
-        owed = paid - invoiced - state.beside_goods
-        beside = [f"{state.tips} of tips"] if state.tips else []
-        beside += [f"{state.gift_cards} of gift cards sold"] if state.gift_cards else []
-        tips = f" and {' and '.join(beside)}" if beside else ""
-        of = "an NF-e" if count == 1 else f"{count} NF-e"
-        attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
-    attention = "; ".join([*([attention] if attention else []), *closed]) or None
-    if attention:
-        notes.append(attention.removeprefix(f"{FLOW}: "))
-    return Capture(captured if state.authorizations else None, "; ".join(notes), attention)
 
 
 def _update_link(

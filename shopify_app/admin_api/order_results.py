@@ -58,6 +58,7 @@ class Transaction:
     # manuallyCapturable: an authorisation Shopify still lets be captured (False once voided,
     # captured in full or lapsed). None: not read.
     manually_capturable: bool | None = None
+    error_code: str | None = None  # why it failed (OrderTransactionErrorCode), when read
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def parse_transaction(raw: dict[str, Any]) -> Transaction:
         amount=parse_money_bag(raw.get("amountSet")),
         parent_id=gid(raw.get("parentTransaction")),
         manually_capturable=raw.get("manuallyCapturable"),
+        error_code=raw.get("errorCode"),
     )
 
 

@@ -5,8 +5,9 @@ Shopify's own state before every write (the NF-e metafields already there? a ful
 already made? money already captured?) so that the same invoice twice changes nothing; these
 functions take any AdminClient and keep their documents in documents/*.graphql like the rest.
 
-- `settlement(client, order_id)`: total now, capturable money per authorisation, tips and gift
-  cards sold (money beside the goods), tags, the `nfe` metafields, fulfillments (with tracking).
+- `settlement(client, order_id)`: total now, capturable money per authorisation (with its captures
+  still pending at the gateway or refused, and its expiry), tips and gift cards sold (money beside
+  the goods), tags, the `nfe` metafields, fulfillments (with tracking).
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
 - `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals
@@ -27,6 +28,8 @@ from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, re
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+IN_FLIGHT = ("PENDING", "AWAITING_RESPONSE", "UNKNOWN")  # OrderTransactionStatus not answered yet
+REFUSED = ("FAILURE", "ERROR")
 LINES_PER_PAGE = 100
 
 
@@ -44,6 +47,16 @@ class Authorization:
     capturable: bool
     captured: Decimal  # successful captures whose parent is this authorisation
     multi_capturable: bool = True  # False: the gateway allows one capture, which closes it
+    # Captures of it the gateway has not answered yet (PENDING, AWAITING_RESPONSE, UNKNOWN: a
+    # payments app resolves a capture session later): money that may still be taken, so never
+    # asked again, and not taken yet.
+    pending: Decimal = ZERO
+    refused: tuple[tuple[Decimal, str], ...] = ()  # (amount, status or errorCode) of failed captures
+    expires_at: str | None = None  # authorizationExpiresAt
+
+    def lapsed(self, now: datetime) -> bool:
+        """Nothing capturable and its expiry passed: the authorisation expired uncaptured."""
+        return not self.capturable and self.expires_at is not None and _when(self.expires_at) <= now
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,11 @@ class Settlement:
         return self.paid - before
 
     @property
+    def pending_captures(self) -> Decimal:
+        """Money being captured that the gateway has not answered for yet (Authorization.pending)."""
+        return sum((a.pending for a in self.authorizations), ZERO)
+
+    @property
     def active_fulfillments(self) -> list[FulfillmentInfo]:
         return [f for f in self.fulfillments if f.status not in ("CANCELLED", "ERROR", "FAILURE")]
 
@@ -116,9 +134,17 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     """Pure: the OrderSettlement selection as a Settlement."""
     transactions = raw.get("transactions") or []
     captured_by_parent: dict[str, Decimal] = {}
+    pending_by_parent: dict[str, Decimal] = {}
+    refused_by_parent: dict[str, list[tuple[Decimal, str]]] = {}
     paid = refunded = ZERO
     refunds: list[tuple[str | None, Decimal]] = []
     for txn in transactions:
+        parent = gid(txn.get("parentTransaction"))
+        if txn.get("kind") == "CAPTURE" and parent and txn.get("status") in IN_FLIGHT:
+            pending_by_parent[parent] = pending_by_parent.get(parent, ZERO) + _amount(txn.get("amountSet"))
+        elif txn.get("kind") == "CAPTURE" and parent and txn.get("status") in REFUSED:
+            why = txn.get("errorCode") or txn["status"]
+            refused_by_parent.setdefault(parent, []).append((_amount(txn.get("amountSet")), why))
         if txn.get("status") != "SUCCESS":
             continue
         amount = _amount(txn.get("amountSet"))
@@ -127,7 +153,6 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         elif txn.get("kind") == "REFUND":
             refunded += amount
             refunds.append((txn.get("processedAt"), amount))
-        parent = gid(txn.get("parentTransaction"))
         if txn.get("kind") == "CAPTURE" and parent:
             captured_by_parent[parent] = captured_by_parent.get(parent, ZERO) + amount
     authorizations = [
@@ -138,6 +163,9 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
             capturable=bool(txn.get("manuallyCapturable")),
             captured=captured_by_parent.get(txn["id"], ZERO),
             multi_capturable=txn.get("multiCapturable") is not False,
+            pending=pending_by_parent.get(txn["id"], ZERO),
+            refused=tuple(refused_by_parent.get(txn["id"], ())),
+            expires_at=txn.get("authorizationExpiresAt"),
         )
         for txn in transactions
         if txn.get("kind") == "AUTHORIZATION" and txn.get("status") == "SUCCESS"

@@ -68,6 +68,17 @@ def _kept_keys(world: World, gid: str) -> list[str]:
 def _first_part_invoiced(world: World) -> tuple[Any, dict[str, Any], Decimal, Any]:
     """An order of (a x2, b x1), manual capture, whose first NF-e (item a with the freight) is
     applied: (order, ERP items by SKU, that NF-e's total, its done message). Item b's NF-e is to come."""
+    order, items, part_a = _first_part_in_the_erp(world)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    assert world.settlement(order.gid).paid == part_a
+    return order, items, part_a, first
+
+
+def _first_part_in_the_erp(world: World) -> tuple[Any, dict[str, Any], Decimal]:
+    """An order of (a x2, b x1), manual capture, whose first NF-e (item a with the freight) the ERP
+    issued, its F event not read yet: (order, ERP items by SKU, that NF-e's total)."""
     a, b = world.plain(0), world.plain(1)
     order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
     erp_order = world.erp.invoice(order.nro)
@@ -83,11 +94,7 @@ def _first_part_invoiced(world: World) -> tuple[Any, dict[str, Any], Decimal, An
         data["itens"] = [i for i in data["itens"] if i["idSku"] == a]
 
     world.rewrite_event(order.nro, "F", first_part_only)
-    world.poll()
-    [first] = world.messages("invoices", order)
-    assert first.status == MessageStatus.DONE.value, first.error_text
-    assert world.settlement(order.gid).paid == part_a
-    return order, items, part_a, first
+    return order, items, part_a
 
 
 # -- a cancelled document ----------------------------------------------------------------------
@@ -400,4 +407,39 @@ def test_a_refund_made_between_two_nfe_is_not_taken_back_by_the_second(world: Wo
     state = world.settlement(order.gid)
     assert state.paid == part_a + part_b, messages[-1].response_payload["capture"]
     assert state.refunded == Decimal("5.00") and state.open_authorization() is None
+    assert world.link(order.gid).needs_attention is None
+
+
+def test_a_first_nfe_whose_capture_is_pending_is_not_charged_again_by_the_next(world: World) -> None:
+    """Partial invoicing on a gateway that answers the first capture PENDING: the first NF-e's
+    message is checked again until the gateway answers, the second NF-e waits behind it, and once
+    the capture is taken each NF-e is charged its own part once (the pending capture is money in
+    flight: never asked again, by the first's retry nor by the second)."""
+    from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
+
+    order, items, part_a = _first_part_in_the_erp(world)
+    b = world.plain(1)
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.RETRYING.value, first.error_text
+    assert "pending at the gateway" in (first.error_text or "")
+    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    first, second = world.messages("invoices", order)
+    assert (first.status, second.status) == (MessageStatus.RETRYING.value,) * 2, second.error_text
+
+    def captures() -> list[tuple[str, str]]:
+        found = world.order_doc(order.gid)["_transactions"]
+        return [(x["status"], x["amountSet"]["shopMoney"]["amount"]) for x in found if x["kind"] == "CAPTURE"]
+
+    assert captures() == [("PENDING", str(part_a))]
+
+    settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
+    assert invoices.replay(first.id) == MessageStatus.DONE.value
+    assert invoices.replay(second.id) == MessageStatus.DONE.value, world.messages("invoices", order)[1]
+    assert captures() == [("SUCCESS", str(part_a)), ("SUCCESS", str(part_b))]
+    state = world.settlement(order.gid)
+    assert state.paid == part_a + part_b and state.open_authorization() is None
     assert world.link(order.gid).needs_attention is None

@@ -12,8 +12,9 @@ import pytest
 
 from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
 from jobs.cancellations.to_shopify import reason_code
+from jobs.invoice_capture import capture, capture_plan
 from jobs.invoice_lines import invoiced_units, plan_fulfilment
-from jobs.invoices import capture_plan, invoice_metafields, tracking_input
+from jobs.invoices import invoice_metafields, tracking_input
 from jobs.order_edits import to_erp
 from jobs.order_edits.to_shopify import plan_changes, split_shares
 from jobs.order_event_codec import event_from_payload, event_payload
@@ -537,11 +538,9 @@ def test_two_lines_replaced_by_the_same_new_sku_set_it_once_to_their_units_toget
 def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() -> None:
     """Paid 100, invoiced 80: nothing to capture, and the order link names the 20.00 to refund;
     once refunded, nothing to name."""
-    from jobs.invoices import _capture
-
-    owed = _capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00"))
+    owed = capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00"))
     assert owed.attention is not None and "refund 20.00" in owed.attention
-    done = _capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00", refunded="20.00"))
+    done = capture(None, "gid://shopify/Order/1", Decimal("80.00"), _settled("100.00", refunded="20.00"))
     assert done.attention is None
 
 
@@ -549,13 +548,11 @@ def test_before_the_last_nfe_money_taken_ahead_is_no_refund_and_no_authorisation
     """Partial invoicing: paid 100 at checkout, the first NF-e is 80 of a larger order. The 20 pays
     the NF-e still to come (no refund named), and an authorisation the first NF-e needs nothing from
     is kept for the next one (not voided: the client is never called)."""
-    from jobs.invoices import _capture
-
-    ahead = _capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00", ("30.00", "30.00")),
+    ahead = capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00", ("30.00", "30.00")),
                      final=False)  # fmt: skip
     assert ahead.attention is None and "20.00 taken ahead pays the NF-e still to come" in ahead.note
     assert "not a final capture" in ahead.note
-    both = _capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00"), count=2)
+    both = capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00"), count=2)
     assert both.attention is not None and "100.00 was taken for 2 NF-e of 80.00" in both.attention
 
 
@@ -599,26 +596,24 @@ def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest
     """Partial invoicing on a gateway without multi-capture (OrderTransaction.multiCapturable false):
     its one capture closes the authorisation whatever finalCapture says, so it is asked final, and
     what it released (owed by the NF-e still to come) is named for a person to charge apart."""
-    from jobs.invoices import _capture
-
     calls: list[dict[str, object]] = []
 
     def order_capture(order_id: str, authorization_id: str, amount: Decimal, **options: object) -> object:
         calls.append({"id": authorization_id, "amount": amount, **options})
-        return SimpleNamespace(amount=None)
+        return SimpleNamespace(amount=None, status="SUCCESS")
 
     client = SimpleNamespace(order_capture=order_capture)
     state = _settled("0", ("100.00", "100.00"))
     single = dataclasses.replace(
         state, authorizations=[dataclasses.replace(state.authorizations[0], multi_capturable=False)]
     )
-    capture = _capture(client, "gid://shopify/Order/1", D("60.00"), single, final=False)  # type: ignore[arg-type]
+    taken = capture(client, "gid://shopify/Order/1", D("60.00"), single, final=False)  # type: ignore[arg-type]
     assert calls == [{"id": "a0", "amount": D("60.00"), "currency": "BRL", "final_capture": True}]
-    assert capture.attention is not None and "allows one capture only" in capture.attention
-    assert "40.00 released; charge the NF-e still to come apart" in capture.attention
+    assert taken.attention is not None and "allows one capture only" in taken.attention
+    assert "40.00 released; charge the NF-e still to come apart" in taken.attention
 
     calls.clear()  # a gateway with multi-capture keeps the rest for the next NF-e, nobody is asked
-    kept = _capture(client, "gid://shopify/Order/1", D("60.00"), state, final=False)  # type: ignore[arg-type]
+    kept = capture(client, "gid://shopify/Order/1", D("60.00"), state, final=False)  # type: ignore[arg-type]
     assert calls[0]["final_capture"] is False and kept.attention is None
 
     money = {"shopMoney": {"amount": "100.00", "currencyCode": "BRL"}}
@@ -627,3 +622,72 @@ def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest
          "multiCapturable": False, "amountSet": money, "totalUnsettledSet": money},
     ]}  # fmt: skip
     assert parse_settlement(raw).authorizations[0].multi_capturable is False
+
+
+def test_settlement_keeps_captures_pending_at_the_gateway_and_refused_apart_from_money_taken() -> None:
+    """A payments app answers a capture later: PENDING (or AWAITING_RESPONSE) is neither taken nor
+    capturable again; FAILURE/ERROR took nothing and is kept with its errorCode."""
+    money = lambda v: {"shopMoney": {"amount": v, "currencyCode": "BRL"}}  # noqa: E731
+    raw = {"id": "gid://shopify/Order/1", "transactions": [
+        {"id": "a1", "kind": "AUTHORIZATION", "status": "SUCCESS", "manuallyCapturable": True,
+         "amountSet": money("100.00"), "totalUnsettledSet": money("100.00"),
+         "authorizationExpiresAt": "2026-12-01T10:00:00Z"},
+        {"id": "c1", "kind": "CAPTURE", "status": "PENDING", "amountSet": money("60.00"),
+         "parentTransaction": {"id": "a1"}},
+        {"id": "c2", "kind": "CAPTURE", "status": "FAILURE", "errorCode": "PROCESSING_ERROR",
+         "amountSet": money("10.00"), "parentTransaction": {"id": "a1"}},
+    ]}  # fmt: skip
+    state = parse_settlement(raw)
+    [auth] = state.authorizations
+    assert (state.paid, auth.captured, auth.pending, state.pending_captures) == (0, 0, D("60.00"), D("60.00"))
+    assert auth.refused == ((D("10.00"), "PROCESSING_ERROR"),)
+    assert not auth.lapsed(datetime(2026, 11, 30, tzinfo=UTC))
+    assert dataclasses.replace(auth, capturable=False).lapsed(datetime(2026, 12, 1, 10, tzinfo=UTC))
+
+
+def _answering(status: str, error_code: str | None = None) -> tuple[SimpleNamespace, list[Decimal]]:
+    """A client whose orderCapture answers `status`; the amounts it was asked for."""
+    asked: list[Decimal] = []
+
+    def order_capture(order_id: str, authorization_id: str, amount: Decimal, **options: object) -> object:
+        asked.append(amount)
+        return SimpleNamespace(id="c1", status=status, kind="CAPTURE", amount=Money(amount, "BRL"),
+                               parent_id=authorization_id, error_code=error_code)  # fmt: skip
+
+    return SimpleNamespace(order_capture=order_capture, transaction_void=lambda _id: "SUCCESS"), asked
+
+
+def test_a_capture_the_gateway_refuses_is_not_money_taken_and_names_the_amount_and_authorisation() -> None:
+    client, asked = _answering("FAILURE", "PROCESSING_ERROR")
+    taken = capture(client, "gid://shopify/Order/1", D("100.00"), _settled("0", ("100.00", "100.00")))  # type: ignore[arg-type]
+    assert asked == [D("100.00")] and taken.captured == 0 and taken.pending == ()
+    assert taken.attention is not None
+    assert (
+        "the gateway refused the capture of 100.00 from card authorisation a0 (PROCESSING_ERROR)"
+        in taken.attention
+    )
+    assert "100.00 was not charged" in taken.attention
+    # Seen again (a later run): that authorisation is not captured again by the app, nor voided.
+    refused = _settled("0", ("100.00", "100.00"))
+    answer = ((D("100.00"), "PROCESSING_ERROR"),)
+    refused = dataclasses.replace(
+        refused, authorizations=[dataclasses.replace(refused.authorizations[0], refused=answer)]
+    )
+    assert capture_plan(D("100.00"), refused) == ([], D("100.00"))
+    again = capture(None, "gid://shopify/Order/1", D("100.00"), refused)  # type: ignore[arg-type]
+    assert again.attention is not None and "refused the capture of 100.00" in again.attention
+
+
+def test_a_capture_pending_at_the_gateway_is_not_taken_and_never_asked_again() -> None:
+    client, asked = _answering("PENDING")
+    taken = capture(client, "gid://shopify/Order/1", D("80.00"), _settled("0", ("100.00", "100.00")))  # type: ignore[arg-type]
+    assert asked == [D("80.00")] and taken.captured == 0 and taken.attention is None
+    assert taken.pending == ("80.00 from authorisation a0",) and "pending at the gateway" in taken.note
+    # The next run (or the next NF-e) sees it pending: nothing is asked, nothing voided, still pending.
+    state = _settled("0", ("100.00", "100.00"))
+    state = dataclasses.replace(state, authorizations=[
+        dataclasses.replace(state.authorizations[0], pending=D("80.00"))])  # fmt: skip
+    assert capture_plan(D("80.00"), state) == ([], D("0.00"))
+    assert [str(a) for _, a in capture_plan(D("90.00"), state)[0]] == ["10.00"]  # the rest it still holds
+    again = capture(None, "gid://shopify/Order/1", D("80.00"), state)  # type: ignore[arg-type]
+    assert again.pending == ("80.00 from authorisation a0",) and again.attention is None

@@ -1,0 +1,102 @@
+"""ERP -> Shopify: what Shopify answers to the invoice's capture. Brazilian card gateways are payments
+apps, which resolve a capture session later (PENDING, then SUCCESS or FAILURE) or reject it at once;
+and a card authorisation lapses about 7 days after the order. Only money taken counts as taken."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jobs import invoices
+from ledger.errors import Transient
+from ledger.models import MessageStatus
+from sandbox.shopify.checkout import expire_authorizations
+from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
+
+from .conftest import LinkedOrder, World
+
+
+def _captures(world: World, order: LinkedOrder) -> list[dict]:
+    return [t for t in world.order_doc(order.gid)["_transactions"] if t["kind"] == "CAPTURE"]
+
+
+def test_a_capture_pending_at_the_gateway_is_checked_again_until_it_is_taken_never_asked_twice(
+    world: World,
+) -> None:
+    """orderCapture answers PENDING: nothing is counted as taken, the NF-e is on the order and
+    fulfilled all the same, and the message is checked again (retrying) without asking Shopify for
+    the money a second time; once the gateway resolves the capture, the retry ends done with the
+    money taken."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    nfe_total, message = world.invoice(order)
+    assert message.status == MessageStatus.RETRYING.value, (message.status, message.error_text)
+    error = message.error_text or ""
+    assert "capture pending at the gateway" in error and str(nfe_total) in error, error
+    state = world.settlement(order.gid)
+    assert state.paid == 0 and state.pending_captures == nfe_total
+    assert state.nfe["chave"] and state.active_fulfillments and "NF-e emitida" in state.tags
+    link = world.link(order.gid)
+    assert link.captured_amount in (None, 0) and link.needs_attention is None
+
+    with pytest.raises(Transient):  # still pending: checked again later, not captured again
+        invoices.replay(message.id)
+    assert [c["status"] for c in _captures(world, order)] == ["PENDING"]
+
+    settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
+    assert invoices.replay(message.id) == MessageStatus.DONE.value
+    state = world.settlement(order.gid)
+    assert state.paid == nfe_total and state.open_authorization() is None
+    assert [c["status"] for c in _captures(world, order)] == ["SUCCESS"]
+    link = world.link(order.gid)
+    assert link.captured_amount == nfe_total and link.needs_attention is None
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["at-once", "after-pending"])
+def test_a_capture_the_gateway_refuses_is_not_money_taken_and_is_named_for_a_person(
+    world: World, later: bool
+) -> None:
+    """The gateway rejects the capture (PROCESSING_ERROR), at once or after answering PENDING:
+    nothing was taken, so the order link says so with the amount and the authorisation (the goods
+    leave with the NF-e, the money never came), and the app does not capture it again by itself."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    authorisation = world.settlement(order.gid).open_authorization()
+    assert authorisation is not None
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING" if later else "FAILURE")
+    nfe_total, message = world.invoice(order)
+    if later:
+        settle_captures(world.shopify.sandbox, world.name, order.gid, "FAILURE")
+        assert invoices.replay(message.id) == MessageStatus.DONE.value
+        [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    state = world.settlement(order.gid)
+    assert state.paid == 0 and state.nfe["chave"] and state.active_fulfillments
+    link = world.link(order.gid)
+    assert link.captured_amount in (None, 0)
+    note = link.needs_attention or ""
+    refused = f"the gateway refused the capture of {nfe_total} from card authorisation {authorisation.id}"
+    assert refused in note, note
+    assert "PROCESSING_ERROR" in note and f"{nfe_total} was not charged" in note, note
+    assert [c["status"] for c in _captures(world, order)] == ["FAILURE"]
+    assert invoices.replay(message.id) == MessageStatus.DONE.value  # a retry captures nothing either
+    assert len(_captures(world, order)) == 1 and world.settlement(order.gid).paid == 0
+
+
+def test_an_authorisation_that_expired_before_the_invoice_is_named_as_expired(world: World) -> None:
+    """Card networks hold an authorisation about 7 days; a supermarket order scheduled for next
+    week is invoiced after it lapsed. The note says the authorisation expired uncaptured — not that
+    the NF-e is above what the customer authorised."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    authorisation = world.settlement(order.gid).open_authorization()
+    assert authorisation is not None
+    expire_authorizations(world.shopify.sandbox, world.name, order.gid)
+    nfe_total, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.settlement(order.gid).paid == 0 and _captures(world, order) == []
+    note = world.link(order.gid).needs_attention or ""
+    assert note == (
+        f"invoices: the NF-e total {nfe_total}: the card authorisation of {authorisation.amount} expired "
+        f"uncaptured (0 taken): {nfe_total} was not charged; charge the customer again or absorb it"
+    ), note
+    assert "above what the customer" not in note and Decimal(nfe_total) > 0
