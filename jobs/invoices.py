@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -293,7 +292,7 @@ def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | N
     assert event.invoice is not None
     documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
     if event.invoice.cancelled or any(
-        d.cancelled and re.sub(r"[\s.-]", "", d.key) == event.invoice.key for d in documents
+        d.cancelled and normalise(d.key) == normalise(event.invoice.key) for d in documents
     ):
         return f"the ERP lists its NF-e {event.invoice.key} cancelled"
     return None

@@ -449,3 +449,33 @@ def test_a_fulfillment_made_before_invoicing_is_cancelled_and_named_for_a_person
     assert f"{fulfillment.name} (tracking BR123)" in note and "before invoicing" in note
     assert "may have left the store" in note and "refunded" in note
     assert order_events.keeps_flag(world.link(order.gid), "invoices")  # no other flow's note replaces it
+
+
+def test_a_cancelled_order_knows_its_nfe_cancelled_whatever_mask_or_case_the_erp_lists_its_key_in(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An invoice on a Shopify order cancelled meanwhile is skipped when the ERP lists its NF-e
+    cancelled: the keys compare as everywhere else in the flow (jobs.nfe.normalise), so a key with
+    an alphanumeric CNPJ the ERP lists in lower case, or masked with a slash, is the same NF-e."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from erp.records import Invoice, OrderEvent
+    from jobs import order_clients, order_events
+    from jobs.invoices import _cancelled_after
+
+    key = "35261112ABC34501DE3555001000000123112345678" + "5"
+    listed = "3526 1112.abc3/4501-de35 5500 1000 0001 2311 2345 6785"
+
+    def document(key: str, status: str) -> Invoice:
+        return Invoice(7, key, 123, "1", "55", status, datetime(2026, 11, 1, tzinfo=UTC), Decimal("10.00"),
+                       None, None, None)  # fmt: skip
+
+    erp = SimpleNamespace(get_order=lambda _nro: SimpleNamespace(invoices=[document(listed, "C")]))
+    monkeypatch.setattr(order_clients, "erp_client", lambda _shop_id: erp)
+    event = OrderEvent(9, "F", 880001, 7, "gid://shopify/Order/1", 1, "F", datetime(2026, 11, 2, tzinfo=UTC),
+                       False, None, None, (), document(key, "V"), None, None, False)  # fmt: skip
+    unit = order_events.EventUnit(
+        world.shop_id, world.domain, 0, "invoices", event, 0, "gid://shopify/Order/1"
+    )
+    assert _cancelled_after(unit, event) == f"the ERP lists its NF-e {key} cancelled"
