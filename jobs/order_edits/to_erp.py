@@ -257,7 +257,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         trace.skip(session, message, f"ERP order {nro} already has these lines{found}")
         return "skipped"
     # The ERP order's payments follow its new total, as the import makes them (its own rule).
-    codes = payment_codes(session, shop_id, order_map.gateways_of(read.order))
+    codes = payment_codes(session, shop_id, order_map.payment_names(read.order))
     payments = order_map.map_payments(read.order, sum((m.net for m in mapped), ZERO) + freight, codes)
     message.request_payload = {
         **message.request_payload,

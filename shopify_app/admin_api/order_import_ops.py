@@ -51,8 +51,10 @@ class ErpOrderRead:
     @property
     def at_register(self) -> bool:
         """Sold at a Shopify POS register: "pos" is a source name only Shopify's POS can set (other
-        API clients cannot assign it), and a POS order names its retail location."""
-        return (self.source_name or "").strip().lower() == "pos" or self.retail_location is not None
+        API clients cannot assign it). A retail location alone does not tell it: Shopify names the
+        location where a retail order is created OR completed, so a web order collected and
+        completed at the counter carries one too, and it is an e-commerce sale."""
+        return (self.source_name or "").strip().lower() == "pos"
 
     @property
     def location_ids(self) -> list[str]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from jobs import orders
 from jobs.order_edits import to_erp as edits_to_erp
+from ledger import mappings
 from ledger.db import session_scope
 from ledger.models import MessageStatus, OrderLineChange
 from sandbox.shopify.checkout import place_order
@@ -496,3 +499,35 @@ def test_a_cancel_whose_erp_number_cannot_be_learned_fails_for_a_person_not_clos
     assert world.message(gid).status != MessageStatus.SKIPPED.value  # not closed as never sent
     [erp_order] = world.erp_orders_for(gid)
     assert erp_order["situacaoped"] != "C"  # the ERP still holds it: that is what the flag says
+
+
+def _no_payment(real):
+    def read(*args, **kwargs):
+        got = real(*args, **kwargs)
+        if got is None:
+            return got
+        paid = {"transactions": [], "payment_gateway_names": [], "financial_status": "PAID"}
+        order = dataclasses.replace(got.order, **paid)
+        return dataclasses.replace(got, order=order)
+
+    return read
+
+
+def test_an_edit_of_an_order_paid_with_no_payment_recorded_reaches_the_erp(world, monkeypatch):
+    """An order Shopify shows PAID with no payment recorded goes under the "(no payment)" De:Para;
+    its edits send the payment forms by the same names, so they reach the ERP instead of parking
+    for good on a mapping that already exists."""
+    monkeypatch.setattr(orders, "read_order_for_erp", _no_payment(orders.read_order_for_erp))
+    monkeypatch.setattr(edits_to_erp, "read_order_for_erp", _no_payment(edits_to_erp.read_order_for_erp))
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "(no payment)", "2")
+    gid = world.place()
+    world.drain()
+    link = world.link(gid)
+    assert link is not None and link.nro_pedvenda, world.message(gid).error_text
+    nro = link.nro_pedvenda
+    edit_in_shopify(world, gid, world.sku(0), 3)  # 2 -> 3, before separation
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.DONE.value, (message.status, message.error_text)
+    assert {i["idSku"]: i["qtdPedida"] for i in world.chain.order(nro)["itens"]}[world.sku(0)] == 3

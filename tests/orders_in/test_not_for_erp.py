@@ -159,3 +159,19 @@ def test_the_pos_source_alone_tells_a_register_sale_and_the_web_does_not():
     assert not_for_erp(parse_erp_order({**raw, "sourceName": "web"}), None) is None
     pos = not_for_erp(parse_erp_order({**raw, "sourceName": "pos"}), None)
     assert "sold at the register (Shopify POS" in pos
+
+
+def test_a_web_order_completed_at_the_counter_is_not_taken_for_a_pos_sale(world):
+    """Shopify's retailLocation is where a retail order was created or completed: a web order
+    picked up and completed at the counter carries one. Only the "pos" source (Shopify's own)
+    makes a register sale; this one goes to the ERP like any web order."""
+    gid = world.place([(world.sku(0), 1)], gateway="pix", shipping="RETIRADA")
+
+    def completed_at_the_counter(order):
+        first = order["_fulfillmentOrders"][0]
+        order["retailLocation"] = {"id": first.get("_locationId"), "name": "Loja Centro"}
+
+    change_order(world, gid, completed_at_the_counter)
+    world.drain()
+    assert world.order_doc(gid)["sourceName"] != "pos"
+    assert len(world.erp_orders_for(gid)) == 1
