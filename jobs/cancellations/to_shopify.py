@@ -27,8 +27,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from jobs import order_events, stock_reread
-from ledger import shop_settings
+from jobs.cancellations import to_erp
+from ledger import shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.models import Message, OrderLink, Shop, utcnow
@@ -250,6 +253,7 @@ def _update_link(
         link.erp_status = "C"
         link.shopify_status = state.financial_status or link.shopify_status
         link.cancelled_at = link.cancelled_at or utcnow()
+        _cancelled_as_asked(session, unit, link)
         if invoiced:
             link.needs_attention = (
                 f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "
@@ -258,6 +262,21 @@ def _update_link(
             )
         elif outcome.get("fulfillments_cancelled"):
             link.needs_attention = _fulfilled_before_invoicing_note(unit, state, outcome)
+
+
+def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: OrderLink) -> None:
+    """The ERP order is cancelled now: a Shopify cancellation the ERP had refused (or whose ERP
+    number was unknown) is done by the ERP itself, as its note asked ("cancel it in the ERP"). The
+    note goes and that failed message is closed, instead of still saying the order is live."""
+    to_erp.clear_unsure_note(link)
+    order_id = link.shopify_order_id.rsplit("/", 1)[-1]
+    trace.succeed_open(
+        session,
+        unit.shop_id,
+        to_erp.FLOW,
+        [to_erp.unit_key(order_id)],
+        {"cancelled_in_erp": True, "event": unit.event.seq_evento},
+    )
 
 
 def _fulfilled_before_invoicing_note(

@@ -74,3 +74,28 @@ def test_an_applied_edit_keeps_the_erp_payments_equal_to_the_new_total(world):
     assert paid(after) == Decimal(str(after["vlrTotalPedido"])), after["formasPagto"]
     forms = [p["nroFormaPagto"] for p in after["formasPagto"]]
     assert forms == [p["nroFormaPagto"] for p in before["formasPagto"]]
+
+
+def test_a_refused_cancellation_done_in_the_erp_by_hand_clears_the_flag_and_closes_it(world, monkeypatch):
+    """The note said "cancel it in the ERP": once the merchant does, the ERP's cancellation event
+    clears it and closes the failed message, instead of leaving a note saying the order is live."""
+    from tests.orders_in.test_edit_and_cancel_flags import poll_erp_events
+
+    def refused(self, nro, reason=None):
+        raise ErpRejected(
+            "Pedido com carga montada não pode ser cancelado.", codigo="PEDIDO_EM_CARGA", status=422
+        )
+
+    monkeypatch.setattr(ErpClient, "cancel_order", refused)
+    gid, nro = imported(world)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    unit = f"cancel:{gid.rsplit('/', 1)[-1]}"
+    assert world.message(gid, "cancellations", unit).status == MessageStatus.FAILED.value
+    assert world.link(gid).needs_attention.startswith(cancels_to_erp.REFUSED_NOTE)
+    world.chain.handle.erp.cancel(nro)  # the merchant cancels it in the ERP, as told
+    poll_erp_events(world)
+    link = world.link(gid)
+    assert link.erp_status == "C" and link.needs_attention is None
+    closed = world.message(gid, "cancellations", unit)
+    assert closed.status == MessageStatus.DONE.value and closed.response_payload["cancelled_in_erp"] is True
