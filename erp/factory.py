@@ -72,6 +72,22 @@ def erp_address(base_url: str | None) -> str | None:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
 
 
+def same_erp(before: str, after: str) -> bool:
+    """Whether two ERP addresses reach the same ERP as far as an address can tell: equal once
+    normalised (erp_address) but for the scheme and a default port (http -> https of one host is
+    the same Consinco, its numbers and change stream the same). Another host or path is another
+    ERP (a homologation copy and production share none of their cursors)."""
+
+    def place(url: str) -> tuple[str, str]:
+        parts = urlsplit(erp_address(url) or "")
+        host = parts.hostname or ""
+        port = parts.port
+        netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+        return netloc, parts.path
+
+    return place(before) == place(after)
+
+
 def _fallback() -> tuple[str, str, str] | None:
     """(base URL, user, password) from the environment: the demo's; production: each shop its own."""
     user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)

@@ -5,7 +5,8 @@ parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_lin
 the store link also frees the orders parked on their unmapped location (they ship from the linked
 company then, jobs.order_lookup).
 The ERP password is write-only: stored encrypted (ledger.crypto), never returned. An ERP connection
-moved to another address is another ERP: every ERP cursor of the shop is forgotten (the flows read
+moved to another host or path is another ERP (the same host over https, or with its default port
+written out, is not: erp.factory.same_erp): every ERP cursor of the shop is forgotten (the flows read
 it whole, ledger.setup_moves) and its order events are units of their own (ErpConnection.generation,
 jobs.order_events.unit_key); the audit row says so.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from erp.address import policy_for
 from erp.errors import ErpAddressRefused
+from erp.factory import same_erp
 from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
@@ -148,7 +150,8 @@ def put_erp_connection() -> ResponseReturnValue:
             row.password_enc = encrypt(password, app_settings().encryption_keys)
         session.flush()
         after: dict[str, Any] = {"base_url": base_url, "username": username}
-        if moved:  # another ERP: its change stream, its event and order numbers are its own
+        if moved and not same_erp(before["base_url"] if before else "", base_url):
+            # another ERP: its change stream, its event and order numbers are its own
             after.update(setup_moves.erp_moved(session, row))
         if password is not None:
             after["password"] = "changed"  # noqa: S105 (stored as "***" by the audit scrubber)

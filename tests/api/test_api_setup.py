@@ -118,6 +118,10 @@ def test_an_erp_connection_moved_to_another_address_forgets_where_every_erp_flow
 
     assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
     assert left(shops.a) == (set(cursors), 1, 0)  # the same ERP: nothing forgotten
+    for same in ("http://HOMOLOG.example.test:80/api/", "https://homolog.example.test:443/api"):
+        again = {**body, "base_url": same}  # the same ERP, written otherwise
+        assert client.put("/api/setup/erp-connection", json=again, headers=headers()).status_code == 200
+        assert left(shops.a) == (set(cursors), 1, 0)
     moved = {**body, "base_url": "https://producao.example.test/api"}
     assert client.put("/api/setup/erp-connection", json=moved, headers=headers()).status_code == 200
     assert left(shops.a) == ({("stock", "orders_closed")}, 0, 1)
