@@ -41,8 +41,8 @@ from jobs.order_discounts import (
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
 from ledger.mappings import NO_PAYMENT, gateway_key
-from shopify_app.admin_api.order_import_ops import ErpOrderRead
-from shopify_app.admin_api.order_results import Order, OrderLine, Transaction
+from shopify_app.admin_api.order_import_ops import ENDED, ErpOrderRead
+from shopify_app.admin_api.order_results import PICK_UP, FulfillmentOrder, Order, OrderLine, Transaction
 
 __all__ = [
     "CENT",
@@ -500,12 +500,30 @@ def _unmapped_payment(order: Order, gateway: str, total: Decimal) -> str:
 
 
 def delivery_type(order: Order) -> str:
-    """'R' (pickup) when the shipping line says so or nothing ships; 'E' (delivery) otherwise."""
+    """'R' (pickup) or 'E' (delivery): what the order's fulfillment orders say, else its words.
+
+    Shopify's own answer is each fulfillment order's deliveryMethod.methodType: a local pickup
+    (PICK_UP) is titled after its location ("Loja Centro"), not "Retirada", and may carry a
+    shipping address all the same (the billing copied, an app's), so neither words nor the address
+    can tell it. The live fulfillment orders decide when they say PICK_UP, LOCAL or PICKUP_POINT:
+    'R' when every one with goods is collected at the store, else 'E' (something is delivered).
+    SHIPPING, NONE or no method read fall back to the words: a store that offers pickup as a rate
+    of its own ("Retirada na loja", methodType SHIPPING) or a delivery app's names it in the
+    shipping line; with no such word, 'E' when there is a shipping address, else 'R'."""
+    methods = {fo.method_type for fo in _live(order) if fo.method_type not in (None, "NONE", "RETAIL")}
+    if methods and methods != {"SHIPPING"}:
+        return "R" if methods == {PICK_UP} else "E"
     for shipping in order.shipping_lines:
         text = f"{shipping.title} {shipping.code or ''}".lower()
         if any(word in text for word in PICKUP_WORDS):
             return "R"
     return "E" if order.shipping_address else "R"
+
+
+def _live(order: Order) -> list[FulfillmentOrder]:
+    """The fulfillment orders not CLOSED or CANCELLED; all of them when none is live."""
+    live = [fo for fo in order.fulfillment_orders if (fo.status or "").upper() not in ENDED]
+    return live or list(order.fulfillment_orders)
 
 
 def shipping_method(order: Order) -> str | None:
@@ -550,8 +568,10 @@ def _ordered_at(order: Order) -> datetime:
 
 def observation(order: Order) -> str:
     """obsPedido: the order's name, where it goes when not to the customer's address (before the
-    buyer's note: the field is cut at the ERP's 200 characters), and the note."""
-    return " - ".join(p for p in (f"Shopify {order.name}", delivery_obs(order), order.note) if p)[:200]
+    buyer's note: the field is cut at the ERP's 200 characters; never for a pickup, which goes
+    nowhere whatever address it carries), and the note."""
+    where = delivery_obs(order) if delivery_type(order) == "E" else None
+    return " - ".join(p for p in (f"Shopify {order.name}", where, order.note) if p)[:200]
 
 
 def map_order(

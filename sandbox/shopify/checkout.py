@@ -40,13 +40,17 @@ if TYPE_CHECKING:
 
 GATEWAYS = {"pix": "Pix", "cartao": "Cartão de crédito", "boleto": "Boleto bancário"}
 CAPTURES = ("automatic", "manual")
-# (title, code, carrier, price)
+# (title, code, carrier, price, deliveryMethod.methodType). RETIRADA is Shopify's local pickup:
+# its shipping line is titled (and coded) after the pickup location, as Shopify does, so only the
+# fulfillment orders' methodType (PICK_UP) says it is a pickup; the order has no shipping address.
+# EXPRESSA is the store's own local delivery (LOCAL).
 SHIPPING_RATES = (
-    ("Correios PAC", "PAC", "correios", "19.90"),
-    ("Correios SEDEX", "SEDEX", "correios", "32.50"),
-    ("Entrega expressa", "EXPRESSA", None, "14.90"),
-    ("Retirada na loja", "RETIRADA", None, "0.00"),
+    ("Correios PAC", "PAC", "correios", "19.90", "SHIPPING"),
+    ("Correios SEDEX", "SEDEX", "correios", "32.50", "SHIPPING"),
+    ("Entrega expressa", "EXPRESSA", None, "14.90", "LOCAL"),
+    ("Retirada na loja", "RETIRADA", None, "0.00", "PICK_UP"),
 )
+PICK_UP = "PICK_UP"
 DISCOUNT_CODES = (("BEMVINDO10", 10.0), ("VOLTEI5", 5.0), ("SUPER15", 15.0))
 MAX_RANDOM_LINES = 4
 SAMPLE_SIZE = 64
@@ -220,6 +224,12 @@ def _build(
     if discount_code:
         applications = apply_code_discount(line_docs, discount_code, discount_percent or 10.0)
     rate = next((r for r in SHIPPING_RATES if r[1] == request.shipping), None) or rng.choice(SHIPPING_RATES)
+    method = rate[4]
+    if method == PICK_UP:  # Shopify titles a local pickup after its location, and asks no address
+        where = (ctx.store.get(ctx.shop, chosen[0][2]) or {}).get("name") or "Loja"
+        rate, address_shipped = (where, where, None, rate[3], method), None
+    else:
+        address_shipped = address
     token = f"{rng.getrandbits(128):032x}"  # seeded: the same seed places the same orders
     order: dict[str, Any] = {
         "__typename": "Order",
@@ -246,10 +256,10 @@ def _build(
         "customerId": customer["id"],
         "customerLocale": "pt-BR",
         "customerAcceptsMarketing": False,
-        "shippingAddress": address,
+        "shippingAddress": address_shipped,
         "billingAddress": address,
         "displayAddress": address,
-        "billingAddressMatchesShippingAddress": True,
+        "billingAddressMatchesShippingAddress": address_shipped is not None,
         "note": request.note,
         "tags": list(request.tags),
         "customAttributes": [{"key": "origem", "value": "loja online"}],
@@ -281,7 +291,8 @@ def _build(
         "app": None,
         "_checkoutId": ctx.store.next_num(),
         "_lines": line_docs,
-        "_shippingLines": [shipping_line_doc(ctx, rate)],
+        "_shippingLines": [shipping_line_doc(ctx, rate[:4])],
+        "_deliveryMethod": {"methodType": method, "presentedName": rate[0], "serviceCode": rate[1]},
         "_discountApplications": applications,
         "_transactions": [],
         "_fulfillmentOrders": [],

@@ -176,6 +176,7 @@ def fulfillment_order_at(ctx: Ctx, order: dict[str, Any], location_id: str) -> d
         "supportedActions": [{"action": "CREATE_FULFILLMENT", "externalUrl": None}],
         "_locationId": location_id,
         "_lineItems": [],
+        "deliveryMethod": delivery_method(ctx, order),
         "assignedLocation": {
             "name": location.get("name", ""),
             "address1": address.get("address1"),
@@ -190,6 +191,24 @@ def fulfillment_order_at(ctx: Ctx, order: dict[str, Any], location_id: str) -> d
     }
     order["_fulfillmentOrders"].append(created)
     return created
+
+
+def delivery_method(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
+    """The DeliveryMethod a new fulfillment order of `order` carries: what the buyer chose at
+    checkout (PICK_UP, LOCAL, SHIPPING), SHIPPING for an order that says nothing."""
+    chosen = order.get("_deliveryMethod") or {}
+    return {
+        "__typename": "DeliveryMethod",
+        "id": new_id(ctx, "DeliveryMethod"),
+        "methodType": chosen.get("methodType") or "SHIPPING",
+        "presentedName": chosen.get("presentedName"),
+        "serviceCode": chosen.get("serviceCode"),
+        "minDeliveryDateTime": None,
+        "maxDeliveryDateTime": None,
+        "additionalInformation": None,
+        "brandedPromise": None,
+        "sourceReference": None,
+    }
 
 
 def add_to_fulfillment_order(

@@ -16,6 +16,7 @@ from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, re
 
 TAX_CREDENTIAL_BR = "TAX_CREDENTIAL_BR"
 SHIPPING_CREDENTIAL_BR = "SHIPPING_CREDENTIAL_BR"
+PICK_UP = "PICK_UP"  # DeliveryMethodType of a local pickup (the customer collects the order)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,15 @@ class FulfillmentOrder:
     status: str
     location_id: str | None
     lines: list[FulfillmentOrderLine] = field(default_factory=list)
+    # deliveryMethod.methodType: PICK_UP (the customer collects it at the location), LOCAL (the
+    # store's own delivery), SHIPPING, PICKUP_POINT (a carrier's collection point), NONE, RETAIL;
+    # None when not read or Shopify gave none.
+    method_type: str | None = None
+
+    @property
+    def pickup(self) -> bool:
+        """Collected by the customer at the fulfillment order's location (Shopify local pickup)."""
+        return self.method_type == PICK_UP
 
 
 @dataclass(frozen=True)
@@ -250,6 +260,7 @@ def parse_fulfillment_order(raw: dict[str, Any]) -> FulfillmentOrder:
         id=require(raw, "id", "fulfillmentOrder"),
         status=raw.get("status", ""),
         location_id=gid((raw.get("assignedLocation") or {}).get("location")),
+        method_type=(raw.get("deliveryMethod") or {}).get("methodType"),
         lines=[
             FulfillmentOrderLine(
                 id=line["id"],

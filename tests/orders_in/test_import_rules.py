@@ -273,6 +273,29 @@ def test_replaying_a_done_order_changes_nothing(world):
     )
 
 
+def test_a_shopify_local_pickup_with_an_address_goes_to_the_erp_as_a_pickup(world):
+    """A Shopify local pickup: its shipping line is titled after the store ("Loja ..."), and this
+    one carries a shipping address (the buyer's billing copied, as an app may do). The store maps
+    carriers. The fulfillment order's deliveryMethod says PICK_UP: the ERP order is a pickup ('R')
+    with no carrier, not a delivery parked asking to map the store's name as a carrier."""
+    from .test_not_for_erp import change_order
+
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "carrier", "SEDEX", "41")
+    pickup = world.place(gateway="pix", shipping="RETIRADA")
+    doc = world.order_doc(pickup)
+    assert doc["shippingAddress"] is None  # Shopify asks a local pickup no address
+    (shipping_line,) = doc["_shippingLines"]
+    assert shipping_line["title"] != "Retirada na loja" and "retirada" not in shipping_line["title"].lower()
+    assert [fo["deliveryMethod"]["methodType"] for fo in doc["_fulfillmentOrders"]] == ["PICK_UP"]
+    change_order(world, pickup, lambda order: order.update(shippingAddress=order["billingAddress"]))
+    world.drain()
+    message = world.message(pickup)
+    assert message.status == MessageStatus.DONE.value, (message.error_text, message.error_detail)
+    (erp_order,) = world.erp_orders_for(pickup)
+    assert erp_order["indentregaretira"] == "R" and erp_order["seqtransportador"] is None
+
+
 def test_a_mapped_shipping_method_gives_the_erp_order_its_carrier_and_an_unmapped_one_parks(world):
     """De:Para carriers: a store that maps none leaves the carrier to the ERP (no seqTransportador);
     once it maps any, the order's shipping method (the rate's code) goes as its SEQTRANSPORTADOR,

@@ -668,3 +668,60 @@ def test_weighed_binding_unit_is_read_under_the_key_the_catalog_writes() -> None
     read = parse_erp_order(raw_order([(Decimal("6.00"), 3, 3, Decimal(0))]))
     [line] = order_map.map_lines(read, {"gid://shopify/LineItem/1": info})
     assert (line.line.qty, line.line.unit_price, line.net) == (Decimal("1.5"), Decimal("12.00"), Decimal(18))
+
+
+def _collected(raw: dict, method: str | None, title: str) -> dict:
+    """`raw` as Shopify gives a checkout of delivery `method`: its shipping line's title and code,
+    free, and its fulfillment order's deliveryMethod (none when `method` is None)."""
+    free = money_bag(Decimal(0))
+    raw["shippingLines"]["nodes"] = [{"title": title, "code": title, "discountedPriceSet": free}]
+    raw["currentTotalPriceSet"] = raw["currentSubtotalPriceSet"]
+    raw["transactions"][0]["amountSet"] = raw["currentSubtotalPriceSet"]
+    for fo in raw["fulfillmentOrders"]["nodes"]:
+        fo["deliveryMethod"] = {"methodType": method} if method else None
+    return raw
+
+
+def test_a_shopify_local_pickup_is_a_pickup_whatever_its_title_and_address_say() -> None:
+    """Shopify titles a local pickup's shipping line after its location ("Loja Centro"), never
+    "Retirada", and the order may carry a shipping address all the same (the billing copied, an
+    app's): the fulfillment order's deliveryMethod.methodType PICK_UP says it is collected at the
+    store. It goes to the ERP as a pickup ('R'), asks the carrier De:Para nothing (the store maps
+    carriers, and "Loja Centro" is none), and obsPedido names no delivery address."""
+    raw = _collected(raw_order([(Decimal("50.00"), 1, 1, Decimal(0))]), "PICK_UP", "Loja Centro")
+    raw["billingAddress"] = {**raw["shippingAddress"], "address1": "Rua Augusta, 500"}
+    mapped = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2}, {"SEDEX": 41})
+    assert mapped.order_input.delivery_type == "R"
+    assert mapped.order_input.carrier is None
+    assert "Entrega" not in mapped.order_input.obs, mapped.order_input.obs
+
+
+@pytest.mark.parametrize(
+    ("method", "title", "address", "expected"),
+    [
+        ("LOCAL", "Entrega expressa", True, "E"),  # the store's own delivery
+        ("PICKUP_POINT", "Retirar na agência dos Correios", True, "E"),  # a carrier's collection point
+        ("SHIPPING", "Retirada na loja", True, "R"),  # a rate of the store's own named as pickup
+        ("SHIPPING", "Correios SEDEX", True, "E"),
+        (None, "Retirada na loja", True, "R"),  # no method read: the words
+        (None, "Loja Centro", False, "R"),  # nothing ships
+    ],
+)
+def test_the_delivery_method_decides_and_the_words_are_the_fallback(method, title, address, expected) -> None:
+    raw = _collected(raw_order([(Decimal("50.00"), 1, 1, Decimal(0))]), method, title)
+    if not address:
+        raw["billingAddress"], raw["shippingAddress"] = raw["shippingAddress"], None
+    assert order_map.delivery_type(parse_erp_order(raw).order) == expected
+
+
+def test_a_pickup_beside_a_delivery_is_a_delivery_and_a_closed_fulfillment_order_says_nothing() -> None:
+    """One ERP order has one tipoEntrega: goods delivered from any live fulfillment order make it a
+    delivery; a fulfillment order moved away (CLOSED) no longer counts."""
+    raw = _collected(raw_order([(Decimal("50.00"), 1, 1, Decimal(0))]), "PICK_UP", "Loja Centro")
+    moved = {"id": "gid://shopify/FulfillmentOrder/2", "status": "OPEN",
+             "deliveryMethod": {"methodType": "LOCAL"},
+             "assignedLocation": {"location": {"id": "gid://shopify/Location/8"}}}  # fmt: skip
+    raw["fulfillmentOrders"]["nodes"].append(moved)
+    assert order_map.delivery_type(parse_erp_order(raw).order) == "E"
+    moved["status"] = "CLOSED"
+    assert order_map.delivery_type(parse_erp_order(raw).order) == "R"
