@@ -42,15 +42,17 @@ class Scenario:
     weighed: bool = False  # carry a weighed (KG) item
     model: str | None = "55"  # invoice model; None = never invoiced
     cancel: str | None = None  # "before" / "after" invoicing
+    shipping: str = "SEDEX"  # the checkout's rate (sandbox SHIPPING_RATES); RETIRADA: a local pickup
 
 
 SCENARIOS = (
     Scenario("Pix, invoiced (NF-e)", "pix"),
-    Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True),
+    Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
     Scenario("card, manual capture, weighed item (NFC-e)", "cartao", "manual", weighed=True, model="65"),
-    Scenario("boleto, paid later, invoiced", "boleto"),
+    Scenario("boleto, paid later, invoiced", "boleto", shipping="EXPRESSA"),
     Scenario("Pix, cancelled by the store before invoicing", "pix", model=None, cancel="before"),
     Scenario("card, invoiced then cancelled (NF-e cancelled)", "cartao", cancel="after"),
+    Scenario("Pix, store pickup: ready for pickup at the NF-e", "pix", shipping="RETIRADA"),
 )
 
 
@@ -135,7 +137,7 @@ def place_all(
             lines.append({"sku": weighed[index % len(weighed)], "quantity": 2})
         gid = place_order(
             stack.shopify.sandbox, stack.options.shop, lines=lines, gateway=scenario.gateway,
-            capture=scenario.capture, seed=100 + index, discount_rate=0.3,
+            capture=scenario.capture, seed=100 + index, discount_rate=0.3, shipping=scenario.shipping,
         )  # fmt: skip
         order = stack.shopify.sandbox.store.get(stack.options.shop, gid)
         placed.append(PlacedOrder(scenario, gid, order.get("name", "")))
@@ -253,7 +255,17 @@ def read_both_sides(stack: Any, placed: list[PlacedOrder]) -> None:
             "invoiced": _money(Decimal(str(docs[-1]["vlrTotal"]))) if docs else None,
             "nfe_cancelled": bool(docs) and docs[-1].get("statusDf") == "C",
             "attention": link.needs_attention if link is not None else None,
+            **_pickup(doc),
         }
+
+
+def _pickup(doc: dict[str, Any]) -> dict[str, Any]:
+    """Where a local pickup is collected and whether it is marked ready ({}: not a pickup)."""
+    for fo in doc.get("_fulfillmentOrders") or []:
+        if (fo.get("deliveryMethod") or {}).get("methodType") == "PICK_UP":
+            where = (fo.get("assignedLocation") or {}).get("name") or "the store"
+            return {"pickup_at": where, "ready_for_pickup": bool(fo.get("_preparedForPickup"))}
+    return {}
 
 
 def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None:
@@ -279,6 +291,12 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
             echo(f"  {'':<7}{model} {r['nfe_erp']} ({where}{state})")
             if r["invoiced"] != r["total"] and not cancelled:
                 echo(f"  {'':<7}NF-e total {r['invoiced']}: the capture follows the NF-e, not Shopify")
+        if r.get("ready_for_pickup"):
+            where = f"store pickup at {r['pickup_at']}"
+            echo(f"  {'':<7}{where}: marked ready for pickup at the NF-e (Shopify told the customer); the "
+                 "merchant marks it picked up in Shopify when it is collected")  # fmt: skip
+        elif r.get("pickup_at") and not cancelled:
+            echo(f"  {'':<7}store pickup at {r['pickup_at']}: not ready for pickup yet")
         if r["refunded"]:
             echo(f"  {'':<7}refunded {_money(r['refunded'])}")
         if r["attention"]:

@@ -18,7 +18,9 @@ nothing (idempotent on the key):
 3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
    the units the ERP served, less those fulfilled already), with tracking when the ERP gives it;
    what no NF-e line carries (an item a person added in Shopify after the picking) is left
-   unfulfilled and named on the order link once the last NF-e is in;
+   unfulfilled and named on the order link once the last NF-e is in. A local pickup (deliveryMethod
+   PICK_UP) is marked ready for pickup instead, once the last NF-e is in (Shopify notifies the
+   customer): the goods are still in the store, and marking it picked up is the merchant's, in Shopify;
 4. the tag "NF-e emitida" ("NFC-e emitida" for a model 65);
 5. capture what the order's NF-e still ask for (the totals of its valid NF-e so far —
    jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
@@ -53,7 +55,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +73,7 @@ from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, OrderLink
 from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.order_results import FulfillmentOrder
 from shopify_app.admin_api.order_settlement import Settlement, settlement
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,8 @@ FLOW = "invoices"
 NAMESPACE = "nfe"
 TAG = "{kind} emitida"  # "NF-e emitida", "NFC-e emitida" (model 65)
 ZERO = Decimal("0")
+# What the merchant does next with a local pickup marked ready (recorded on the message).
+PICKED_UP_BY_MERCHANT = "the customer collects it at the store; the merchant marks it picked up in Shopify"
 
 
 def run(shop_id: int) -> None:
@@ -214,7 +219,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     done["final_capture"] = documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
-    done["fulfillments"], on_hold = _fulfil(client, unit, event, final=documents.final)
+    fulfilled = _fulfil(client, unit, event, final=documents.final, several=len(documents.keys) > 1)
+    done["fulfillments"], on_hold = fulfilled.created, fulfilled.attention
+    if fulfilled.pickup:
+        done["ready_for_pickup"] = fulfilled.pickup
     if (tag := TAG.format(kind=key.kind)) not in state.tags:
         client.tags_add(unit.order_id, [tag])
         done["tagged"] = True
@@ -358,19 +366,42 @@ def _write_metafields(
     return outcome
 
 
+@dataclass
+class Fulfilled:
+    """What `_fulfil` did: fulfillments made, the local pickups' state (for the message), and what
+    a person must see (None: nothing)."""
+
+    created: list[str] = field(default_factory=list)
+    pickup: dict[str, Any] = field(default_factory=dict)
+    attention: str | None = None
+
+
 def _fulfil(
-    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, *, final: bool = True
-) -> tuple[list[str], str | None]:
-    """Fulfil what the NF-e carries (jobs.invoice_lines), one fulfillment per location: (fulfillment
-    ids, what a person must see). A SCHEDULED fulfillment order (a delivery date ahead) is opened
-    first: the ERP invoiced it, so it leaves now. One ON_HOLD is not released (someone held it for
-    a reason: an address, a fraud check): it is named for a person, as is what no NF-e line
-    carries (an item a person added in Shopify after the picking), left unfulfilled — once the
-    last NF-e is in (`final`): before, the next NF-e of a partial invoicing may carry it."""
+    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, *, final: bool = True,
+    several: bool = False,
+) -> Fulfilled:  # fmt: skip
+    """Fulfil what the NF-e carries (jobs.invoice_lines), one fulfillment per location. A SCHEDULED
+    fulfillment order (a delivery date ahead) is opened first: the ERP invoiced it, so it leaves now.
+    One ON_HOLD is not released (someone held it for a reason: an address, a fraud check): it is
+    named for a person, as is what no NF-e line carries (an item a person added in Shopify after
+    the picking), left unfulfilled — once the last NF-e is in (`final`): before, the next NF-e of a
+    partial invoicing may carry it.
+
+    A local pickup's fulfillment order (deliveryMethod PICK_UP) is not fulfilled: the goods stay in
+    the store until the customer comes. Once the last NF-e is in it is marked ready for pickup
+    (Shopify notifies the customer), and the merchant marks it picked up in Shopify when they
+    collect it. Not again when Shopify shows it IN_PROGRESS (ready already, or partly picked up)
+    or answers that nothing is left to prepare: a redelivery notifies nobody twice. The last of
+    `several` NF-e is planned against every line the ERP served, as the earlier ones fulfilled none
+    of the pickup's units."""
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
         raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
-    lines = event.lines or order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).lines
+    pickups = [fo for fo in order.fulfillment_orders if fo.pickup]
+    if pickups and final and several:
+        lines = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).lines
+    else:
+        lines = event.lines or order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).lines
     with session_scope() as session:
         skus = sorted({line.id_sku for line in lines if line.id_sku})
         found = bindings.get_many(session, unit.shop_id, "variant", skus)
@@ -379,14 +410,19 @@ def _fulfil(
         order.fulfillment_orders, order.lines, invoice_lines.invoiced_units(lines), sku_of_variant
     )
     by_location: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
+    ready = []
     for fo in order.fulfillment_orders:
         if fo.id not in plan.lines:
             continue
-        if fo.status == "SCHEDULED":
+        if fo.status == "SCHEDULED" and (final or not fo.pickup):
             client.fulfillment_order_open(fo.id)
-        by_location.setdefault(fo.location_id, {})[fo.id] = plan.lines[fo.id]
-    tracking = tracking_input(event)
-    created = [client.fulfillment_create(dict(group), tracking=tracking) for group in by_location.values()]
+        if fo.pickup:
+            ready.append(fo)
+        else:
+            by_location.setdefault(fo.location_id, {})[fo.id] = plan.lines[fo.id]
+    tracking, groups = tracking_input(event), by_location.values()
+    done = Fulfilled([client.fulfillment_create(dict(group), tracking=tracking) for group in groups])
+    done.pickup = _ready_for_pickup(client, ready, final)
     notes = []
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
@@ -397,7 +433,23 @@ def _fulfil(
         left = ", ".join(f"{units} x {sku}" for sku, units in sorted(plan.left.items()))
         notes.append(f"{FLOW}: not on the NF-e: {left} left unfulfilled (added in Shopify after the "
                      "picking, or not picked): ship and charge it apart, or take it off")  # fmt: skip
-    return created, "; ".join(notes) or None
+    done.attention = "; ".join(notes) or None
+    return done
+
+
+def _ready_for_pickup(client: AdminClient, ready: list[FulfillmentOrder], final: bool) -> dict[str, Any]:
+    """Mark the invoiced local pickups ready for pickup (see `_fulfil`); what was done, by outcome."""
+    if not ready:
+        return {}
+    if not final:
+        why = "a local pickup is marked ready for pickup once the order's last NF-e is in"
+        return {"waiting": [fo.id for fo in ready], "why": why}
+    outcome: dict[str, Any] = {}
+    for fo in ready:
+        marked = fo.status != "IN_PROGRESS" and client.fulfillment_order_prepared_for_pickup(fo.id)
+        outcome.setdefault("marked" if marked else "already_ready", []).append(fo.id)
+    outcome["next"] = PICKED_UP_BY_MERCHANT
+    return outcome
 
 
 def _update_link(

@@ -250,7 +250,8 @@ def fulfillment_order_lines_for(order: dict[str, Any], line_id: str) -> list[tup
 
 
 def refresh_fulfillment_order_status(order: dict[str, Any]) -> None:
-    """OPEN / IN_PROGRESS / CLOSED from the remaining quantities (CANCELLED stays)."""
+    """OPEN / IN_PROGRESS / CLOSED from the remaining quantities (CANCELLED stays); a local pickup
+    marked ready for pickup stays IN_PROGRESS until it is picked up."""
     for fo in order["_fulfillmentOrders"]:
         if fo["status"] == "CANCELLED":
             continue
@@ -258,7 +259,7 @@ def refresh_fulfillment_order_status(order: dict[str, Any]) -> None:
         total = sum(item["totalQuantity"] for item in fo["_lineItems"])
         if remaining == 0:
             fo["status"] = "CLOSED"
-        elif remaining < total or fo.get("_fulfilledAny"):
+        elif remaining < total or fo.get("_fulfilledAny") or fo.get("_preparedForPickup"):
             fo["status"] = "IN_PROGRESS"
         else:
             fo["status"] = "OPEN"

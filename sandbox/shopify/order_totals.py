@@ -184,7 +184,13 @@ def fulfillment_status(order: dict[str, Any]) -> str:
         return "UNFULFILLED"
     if wanted and done >= wanted:
         return "FULFILLED"
-    return "PARTIALLY_FULFILLED" if done else "UNFULFILLED"
+    if done:
+        return "PARTIALLY_FULFILLED"
+    fulfillment_orders = order.get("_fulfillmentOrders") or []
+    waiting = [fo for fo in fulfillment_orders if fo["status"] not in ("CLOSED", "CANCELLED")]
+    if waiting and all(fo["status"] == "IN_PROGRESS" for fo in waiting):
+        return "IN_PROGRESS"  # every item marked in progress (a local pickup ready for pickup)
+    return "UNFULFILLED"
 
 
 def _recompute_transactions(order: dict[str, Any]) -> Decimal:

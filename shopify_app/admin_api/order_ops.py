@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.executor import Executor
 from shopify_app.admin_api.order_results import (
     FulfillmentOrder,
@@ -33,6 +34,8 @@ from shopify_app.admin_api.results import (
 
 LINES_PER_PAGE = 100
 FULFILLMENT_ORDERS_PER_PAGE = 4  # x 100 lines each: under the query cost ceiling
+# fulfillmentOrderLineItemsPreparedForPickup: the fulfillment order has nothing left to prepare.
+NOTHING_TO_PREPARE = "NO_LINE_ITEMS_TO_PREPARE_FOR_FULFILLMENT_ORDER"
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
 
 
@@ -145,6 +148,21 @@ class OrderOperations:
             "FulfillmentOrderOpen", {"id": fulfillment_order_id}, "fulfillmentOrderOpen"
         )
         return require(payload.get("fulfillmentOrder"), "status", "fulfillmentOrderOpen.fulfillmentOrder")
+
+    def fulfillment_order_prepared_for_pickup(self, fulfillment_order_id: str) -> bool:
+        """Mark a local pickup's fulfillment order ready for pickup (Shopify notifies the customer);
+        False when Shopify says nothing is left to prepare on it (ready already, or picked up)."""
+        try:
+            self.executor.mutate(
+                "FulfillmentOrderPreparedForPickup",
+                {"input": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fulfillment_order_id}]}},
+                "fulfillmentOrderLineItemsPreparedForPickup",
+            )
+        except ShopifyUserErrors as exc:
+            if exc.codes == {NOTHING_TO_PREPARE}:
+                return False
+            raise
+        return True
 
     def fulfillment_create(
         self,

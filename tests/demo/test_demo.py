@@ -73,7 +73,11 @@ def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
             assert row["nfe_model"] == scenario.model
         if scenario.cancel == "before":
             assert row["erp"].startswith("C") and row["shopify"].startswith("CANCELLED"), row
-        if scenario.cancel is None and scenario.model is not None:
+        if scenario.cancel is None and scenario.model is not None and scenario.shipping == "RETIRADA":
+            # a local pickup is marked ready for pickup, not fulfilled: the goods wait in the store
+            assert row["erp"].startswith("F") and row["shopify"].endswith("/IN_PROGRESS"), row
+            assert row["ready_for_pickup"] and any("ready for pickup" in line for line in demo.lines), row
+        elif scenario.cancel is None and scenario.model is not None:
             assert row["erp"].startswith("F") and "FULFILLED" in row["shopify"], row
             # the money follows the NF-e (a weighed line cannot change its Shopify quantity)
             assert float(row["received"]) == float(row["invoiced"]), row

@@ -38,3 +38,11 @@ def test_a_cancelled_order_is_not_said_to_be_edited_at_picking() -> None:
 def test_an_order_edited_to_the_picking_says_so() -> None:
     lines = _lines(_row(total="46.69", ordered="94.95"))
     assert any("edited to the picking: ordered 94.95, now 46.69" in line for line in lines), lines
+
+
+def test_an_invoiced_store_pickup_says_it_waits_ready_for_the_customer() -> None:
+    """A local pickup invoiced is marked ready for pickup, not fulfilled: the summary says where it
+    is collected and that marking it picked up is the merchant's, in Shopify."""
+    lines = _lines(_row(shopify="PAID/IN_PROGRESS", pickup_at="Loja Centro", ready_for_pickup=True))
+    assert any("store pickup at Loja Centro: marked ready for pickup" in line for line in lines), lines
+    assert any("marks it picked up in Shopify" in line for line in lines), lines
