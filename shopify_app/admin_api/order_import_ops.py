@@ -16,11 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopify_app.admin_api.errors import ShopifyGraphQLError
-from shopify_app.admin_api.order_results import FulfillmentOrder, Order, parse_order, parse_order_line
+from shopify_app.admin_api.order_results import (
+    FulfillmentOrder,
+    Order,
+    parse_order,
+    parse_order_line,
+    parse_transaction,
+)
 from shopify_app.admin_api.pagination import QueryRunner, paginate
 from shopify_app.admin_api.results import Money, parse_money_bag
 
 LINES_PER_PAGE = 50
+TRANSACTIONS_FIRST = 20  # what OrderForErp reads (its cost); an order with as many is read whole
+TRANSACTIONS_ALL = 250
 ENDED = ("CLOSED", "CANCELLED")  # fulfillment orders moved away, merged, removed (or done)
 
 
@@ -129,6 +137,13 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
         )
         lines = read.order.lines + [parse_order_line(line) for line in more]
         read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
+    if len(read.order.transactions) >= TRANSACTIONS_FIRST:
+        # The first 20 may leave out the payment that went through after declined tries (a Pix or
+        # card tried again and again): what each gateway kept needs every transaction.
+        answer = runner.query("OrderForErpTransactions", {"id": order_id, "first": TRANSACTIONS_ALL})
+        found = (answer.get("order") or {}).get("transactions") or []
+        order = dataclasses.replace(read.order, transactions=[parse_transaction(t) for t in found])
+        read = dataclasses.replace(read, order=order)
     if where_lines_ship and read.ships_from_several_locations:
         # Read only for an order shipping from several locations: the usual order pays no points.
         fulfillment_orders = client.fulfillment_orders(order_id)

@@ -377,3 +377,27 @@ def test_payment_terms_are_read_apart_and_a_shop_without_the_scope_just_does_not
     other = ShopifyGraphQLError("OrderPaymentTerms", [{"message": "boom", "extensions": {"code": "X"}}])
     with pytest.raises(ShopifyGraphQLError):
         read_payment_terms(SimpleNamespace(executor=_Runner(error=other)), "gid://shopify/Order/1")
+
+
+def test_an_order_with_more_transactions_than_the_first_read_holds_is_paid_by_all_of_them(world):
+    """OrderForErp reads 20 transactions: an order whose payment went through after 20 declined
+    tries (a card or Pix tried again and again) was read as paid by nothing. With 20 back, every
+    transaction is read, and the Pix that paid is the ERP's payment form."""
+    gid = world.place([(world.sku(0), 1)], gateway="pix")
+
+    def declined_twenty_times_first(ctx, order):
+        paid = next(t for t in order["_transactions"] if t["kind"] == "SALE")
+        for _ in range(20):
+            declined = order_store.new_transaction(
+                ctx, "SALE", "FAILURE", "Pix", Decimal(paid["amountSet"]["shopMoney"]["amount"])
+            )
+            order["_transactions"].insert(0, declined)
+
+    change_order(world, gid, declined_twenty_times_first)
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.DONE.value, (message.status, message.error_text)
+    erp_order = world.chain.order(world.link(gid).nro_pedvenda)
+    total = sum(Decimal(str(p["vlrPagto"])) for p in erp_order["formasPagto"])
+    assert len(erp_order["formasPagto"]) == 1  # the Pix, not the declined tries
+    assert total == Decimal(str(erp_order["vlrTotalPedido"]))
