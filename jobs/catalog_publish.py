@@ -20,12 +20,17 @@ line Shopify failed on its side or did not report), the message is retrying (PUB
 and the binding keeps `publish_retry` {tries, at}: each later products pass publishes it again
 (`publish_again`), even though nothing of the product changed, up to PUBLISH_TRIES tries in all;
 then the message fails (PUBLISH_FAILED) saying how often it was tried, and a replay publishes it.
+
+A product's publish is one fact, whichever flow sent it: a publish that succeeds marks done every
+open message of either catalog flow that said it failed (the products pass's PUBLISH_RETRYING
+once the skus pass published the product, or the reverse), and a publish that fails says so on
+all of them, so none is left saying "retrying" for a product no pass publishes again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import null, select, update
@@ -46,6 +51,7 @@ log = logging.getLogger(__name__)
 PUBLISH_TRIES = 8  # publishes of one product failed for a transient reason before it is given up
 CODES = ("PUBLISH_FAILED", "PUBLISH_RETRYING")  # what a publish failure's message says: refused, retrying
 CHUNK = 1000  # ids per IN (...) list
+FLOWS = ("products", "skus")  # the catalog flows whose messages carry a product's publish
 
 
 def publication_ids(ctx: cl.CatalogContext, client: AdminClient) -> list[str]:
@@ -133,13 +139,12 @@ def publish_again(ctx: cl.CatalogContext, client: AdminClient | None, *, tried_b
         due = _due(session, ctx.shop_id, tried_before)
         if not due:
             return 0
-        message_ids = _retrying_messages(session, ctx.shop_id, due)
     log.info("catalog: %s products whose publish failed before are published again (%s)",
              len(due), ctx.shop_domain)  # fmt: skip
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
-    try:
-        return publish_new(ctx, client, due, message_ids, bulk=len(due) > ctx.bulk_threshold)
+    try:  # no message of this pass: _record finds those that say the publish failed
+        return publish_new(ctx, client, due, {}, bulk=len(due) > ctx.bulk_threshold)
     finally:
         if owned:
             client.close()
@@ -165,25 +170,35 @@ def _due(session: Session, shop_id: int, tried_before: datetime) -> dict[int, st
     return due
 
 
-def _retrying_messages(session: Session, shop_id: int, products: Mapping[int, str]) -> dict[int, int | None]:
-    """The message each product's transient publish failure is on (either catalog flow's)."""
+def _publish_messages(session: Session, shop_id: int, products: Iterable[int]) -> dict[int, list[int]]:
+    """{seqProduto: ids} of the open messages of either catalog flow that say the product's
+    publish failed (PUBLISH_RETRYING / PUBLISH_FAILED), oldest first.
+
+    Why both flows: the product may have been sent (and its publish failed) by the products flow
+    and later by the skus flow, or the reverse; its publish is one fact, which every such message
+    reports (a message begun again has no error detail: only a publish failure since says so)."""
     keys = {cl.unit_key(seq): seq for seq in products}
-    listed = list(keys)
-    found: dict[int, int | None] = {}
-    for start in range(0, len(listed), CHUNK):
-        rows = session.execute(
-            select(Message.id, Message.unit_key)
-            .where(
-                Message.shop_id == shop_id,
-                Message.flow.in_(("products", "skus")),
-                Message.unit_key.in_(listed[start : start + CHUNK]),
-                Message.status == MessageStatus.RETRYING.value,
-                Message.error_detail["code"].as_string() == "PUBLISH_RETRYING",
-            )
-            .order_by(Message.updated_at)
+    query = (
+        select(Message.id, Message.unit_key)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow.in_(FLOWS),
+            Message.status.in_((MessageStatus.RETRYING.value, MessageStatus.FAILED.value)),
+            Message.error_detail["code"].as_string().in_(CODES),
         )
-        for message_id, key in rows:  # the latest wins
-            found[keys[key]] = message_id
+        .order_by(Message.updated_at, Message.id)
+    )
+    listed = list(keys)
+    if len(listed) > CHUNK:  # an initial load's thousands: the shop's few such messages, filtered here
+        batches = [query]
+    else:
+        batches = [query.where(Message.unit_key.in_(listed))] if listed else []
+    found: dict[int, list[int]] = {}
+    for batch in batches:
+        for message_id, key in session.execute(batch):
+            seq = keys.get(key)
+            if seq is not None:
+                found.setdefault(seq, []).append(message_id)
     return found
 
 
@@ -194,12 +209,14 @@ def _record(
     failures: Mapping[int, BaseException],
     targets: Sequence[str],
 ) -> int:
-    """Clear publish_pending of the published products (their messages done where a failed
-    publish was what they said); say why on the message of the others, keeping `publish_retry`
-    on those whose failure is transient. Returns how many were refused."""
+    """Clear publish_pending of the published products, and mark done every open message of
+    either flow that said their publish failed; say why on the others' messages (this pass's, and
+    those that said so before), keeping `publish_retry` on those whose failure is transient.
+    Returns how many were refused."""
     refused = 0
     at = utcnow().isoformat()
     with session_scope() as session:
+        said = _publish_messages(session, ctx.shop_id, products)
         rows = bindings.get_many(session, ctx.shop_id, PRODUCT_KIND, [str(s) for s in products])
         updated: list[BindingRow] = []
         for seq, product_id in products.items():
@@ -214,14 +231,13 @@ def _record(
                     data["publish_retry"] = {"tries": tries, "at": at}
                 else:
                     refused += 1
-                message_id = message_ids.get(seq)
-                if message_id is not None:
-                    cl.record_failure(session, message_id, explained)
+                for message_id in dict.fromkeys([message_ids.get(seq), *said.get(seq, ())]):
+                    if message_id is not None:
+                        cl.record_failure(session, message_id, explained)
             if row is not None:
                 updated.append(BindingRow(str(seq), row.shopify_id, row.digest, data))
         bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, updated)
-        published = [message_ids.get(seq) for seq in products if seq not in failures]
-        _done(session, [i for i in published if i is not None])
+        _done(session, [i for seq in products if seq not in failures for i in said.get(seq, ())])
     return refused
 
 

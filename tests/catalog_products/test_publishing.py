@@ -16,7 +16,7 @@ from ledger.models import Message, MessageStatus
 from sandbox.shopify.resolvers.publications import ONLINE_STORE
 
 from .conftest import SHOP_NAME, InstalledShop
-from .erp_writes import set_title
+from .erp_writes import set_ean, set_title
 
 
 def products_by_seq(shop: InstalledShop) -> dict[int, dict[str, Any]]:
@@ -185,3 +185,96 @@ def test_a_bulk_publish_line_shopify_failed_on_its_side_is_retried(installed: In
     catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
     assert pending(installed.shop_id) == set()
     assert all(p["publishedOn"] == [ONLINE_STORE] for p in products_by_seq(installed).values())
+
+
+def _publish_down(monkeypatch) -> list[bool]:
+    """Every publish answers 503 while the returned flag is set."""
+    from shopify_app.admin_api.client import AdminClient
+    from shopify_app.admin_api.errors import ShopifyServerError
+
+    real_publish = AdminClient.publish
+    down = [True]
+
+    def publish(self: AdminClient, product_id: str, targets: list[str]) -> Any:
+        if down[0]:
+            raise ShopifyServerError("Shopify answered HTTP 503", status=503)
+        return real_publish(self, product_id, targets)
+
+    monkeypatch.setattr(AdminClient, "publish", publish)
+    return down
+
+
+def _states(unit_key: str) -> dict[str, tuple[str, str | None]]:
+    """{flow: (status, error code)} of a unit's catalog messages."""
+    with session_scope() as session:
+        rows = session.scalars(select(Message).where(Message.unit_key == unit_key)).all()
+        return {m.flow: (m.status, (m.error_detail or {}).get("code")) for m in rows}
+
+
+def test_a_publish_retrying_message_is_done_once_the_other_flow_published_the_product(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """Product 7's publish failed for a transient reason in a products pass (retrying: "the next
+    products pass publishes it"); its SKU then changes and the skus pass sends and publishes it.
+    The products message is done too: it no longer says retrying for ever (no pass selects it
+    again, the product being published)."""
+    down = _publish_down(monkeypatch)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert _states("product:7") == {"products": (MessageStatus.RETRYING.value, "PUBLISH_RETRYING")}
+    down[0] = False
+
+    set_ean(installed.erp, 7, 1, "7899999999993")
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())  # sends 7, publishes it
+    assert _states("product:7") == {
+        "products": (MessageStatus.DONE.value, None),
+        "skus": (MessageStatus.DONE.value, None),
+    }
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())  # the other 37
+    assert pending(installed.shop_id) == set()
+    with session_scope() as session:
+        left = session.scalars(select(Message).where(Message.status != MessageStatus.DONE.value)).all()
+        assert [(m.flow, m.unit_key) for m in left] == []
+
+
+def test_a_publish_failed_in_both_flows_is_done_on_both_messages_and_given_up_on_both(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """Product 7's publish fails in a products pass and again after a skus pass sent it: both
+    flows' messages say so. Retried by the next products pass, both messages follow it: given up
+    (PUBLISH_FAILED) on both, and the merchant's Retry of either publishes it and closes both."""
+    from jobs import catalog_publish
+
+    monkeypatch.setattr(catalog_publish, "PUBLISH_TRIES", 2)
+    down = _publish_down(monkeypatch)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    set_ean(installed.erp, 7, 1, "7899999999993")
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    retrying = (MessageStatus.RETRYING.value, "PUBLISH_RETRYING")
+    assert _states("product:7") == {"products": retrying, "skus": retrying}
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())  # try 2 of 2
+    given_up = (MessageStatus.FAILED.value, "PUBLISH_FAILED")
+    assert _states("product:7") == {"products": given_up, "skus": given_up}
+
+    down[0] = False
+    with session_scope() as session:
+        skus_message = session.scalars(
+            select(Message.id).where(Message.flow == "skus", Message.unit_key == "product:7")
+        ).one()
+    catalog_flow.replay(skus_message, client=installed.client())
+    done = (MessageStatus.DONE.value, None)
+    assert _states("product:7") == {"products": done, "skus": done}
+
+
+def test_a_publish_retrying_in_both_flows_is_done_on_both_when_the_next_pass_publishes(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    down = _publish_down(monkeypatch)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    set_ean(installed.erp, 7, 1, "7899999999993")
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    down[0] = False
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    done = (MessageStatus.DONE.value, None)
+    assert _states("product:7") == {"products": done, "skus": done}
+    assert pending(installed.shop_id) == set()
