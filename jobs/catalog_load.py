@@ -22,7 +22,8 @@ transient direct call (the watermark stays). Every catalog bulk operation of a s
 one client identifier (`bulk_identifier`): one that outlives its pass (the worker killed, or its
 wait failed while the catalog lock lapsed) is waited for at the start of the next sync of any
 path, before anything is sent, and its products are sent again (`settle_leftover`), so its older
-lines never stay over what a later pass sent directly.
+lines never stay over what a later pass sent directly; one still running after a short wait ends
+the sync transient, naming it, and the next run looks again.
 Progress ({"done", "total"}) goes to the callback given (Schedule.progress for the dashboard,
 a click progress bar in the CLI); a pass starting clears its flows' bar (`reset_progress`).
 """
@@ -100,21 +101,29 @@ def settle_leftover(ctx: cl.CatalogContext, client: AdminClient | None = None) -
     Shopify; a skus pass or a replay sending one of its products directly meanwhile stores the
     newer digest, and the operation then writes the older lines over it. Their digests are
     dropped and the products flow asked to re-plan them (catalog_ledger.forget_sent): the next
-    pass sends them as the cache has them now (this sync sends at once those it plans)."""
+    pass sends them as the cache has them now (this sync sends at once those it plans). The
+    operation is marked settled only once that is committed: a failure in between (the database,
+    the worker) leaves it to the next sync, which forgets the same products again (harmless).
+
+    An operation still running after BulkRunner's wait for it raises BulkStillRunning (transient,
+    naming it): this sync ends retrying, nothing sent, and the next run waits for it again."""
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
+    identifier = bulk_identifier(ctx.shop_id)
     try:
-        units = client.bulk.settle(bulk_identifier(ctx.shop_id)) or []
+        left = client.bulk.leftover(identifier)
+        if left is None:
+            return
+        seqs = [unit for unit in left.units if unit.isdigit()]
+        if seqs:
+            log.warning("catalog: %s products of a bulk operation left by a dead pass are sent again (%s)",
+                        len(seqs), ctx.shop_domain, extra={"shop": ctx.shop_domain})  # fmt: skip
+            with session_scope() as session:
+                cl.forget_sent(session, ctx.shop_id, seqs)
+        client.bulk.mark_settled(identifier, left)
     finally:
         if owned:
             client.close()
-    seqs = [unit for unit in units if unit.isdigit()]
-    if not seqs:
-        return
-    log.warning("catalog: %s products of a bulk operation left by a dead pass are sent again (%s)",
-                len(seqs), ctx.shop_domain, extra={"shop": ctx.shop_domain})  # fmt: skip
-    with session_scope() as session:
-        cl.forget_sent(session, ctx.shop_id, seqs)
 
 
 def reset_progress(shop_id: int, flows: Sequence[str]) -> None:

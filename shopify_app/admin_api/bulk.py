@@ -26,6 +26,7 @@ import requests
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
     BulkOperationFailed,
+    BulkStillRunning,
     ShopifyHTTPError,
     ShopifyNetworkError,
     ShopifyServerError,
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_BULK_OPERATIONS = 5
 SLOT_LEASE_SECONDS = 600
 NOTIFY_TTL_SECONDS = 86400
+# How long `leftover` waits for an operation a dead run left before it gives up for this run
+# (BulkStillRunning, transient): a sync is not held silently for hours behind it.
+LEFTOVER_WAIT_SECONDS = 60
+SETTLED_TTL_SECONDS = 86400  # a settled record, kept only so a rerun of its file adopts its results
 # A bulk operation that FAILED for one of these is Shopify's fault, not the lines': sent again.
 SHOPIFY_SIDE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
 TRANSIENT_BULK_CODES = frozenset({"LIMIT_REACHED", "OPERATION_IN_PROGRESS", "INTERNAL_FILE_SERVER_ERROR"})
@@ -65,6 +70,25 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
 end
 return 0
 """
+
+
+# KEYS[1] an operation's record. ARGV: its bulk id, ttl. 1 = marked (the record is still that operation's).
+_MARK_SETTLED = """
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'settled', '1')
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A finished operation a dead run left under a client identifier: what its lines were about."""
+
+    bulk_id: str
+    units: list[str]
 
 
 def finished_key(shop: str, bulk_id: str) -> str:
@@ -181,6 +205,7 @@ class BulkRunner:
         poll_initial_seconds: float = 1.0,
         poll_max_seconds: float = 30.0,
         timeout_seconds: float = 6 * 3600,
+        leftover_wait_seconds: float = LEFTOVER_WAIT_SECONDS,
     ) -> None:
         self.executor = executor
         self.shop = executor.shop
@@ -191,7 +216,9 @@ class BulkRunner:
         self.poll_initial = poll_initial_seconds
         self.poll_max = poll_max_seconds
         self.timeout = timeout_seconds
+        self.leftover_wait = leftover_wait_seconds
         self._acquire_slot = conn.register_script(_ACQUIRE_SLOT)
+        self._mark_settled = conn.register_script(_MARK_SETTLED)
         self.slots_key = shop_keys(self.shop)[0]
 
     # ---- the Shopify calls --------------------------------------------------------------------
@@ -334,7 +361,10 @@ class BulkRunner:
     # instead of starting a second one that sends every line again; with a different file it
     # first waits for the old operation to finish, so an older price never lands after a newer
     # one. A caller that also writes the same things outside bulk operations (the catalog: direct
-    # productSet calls) calls `settle` before writing anything.
+    # productSet calls) calls `leftover` before writing anything, and `mark_settled` once it has
+    # dealt with the units handed back. The record has no expiry until then: it must outlive the
+    # operation it guards (Shopify runs a bulk mutation for up to 24 h) and the time until a run
+    # looks at it.
 
     def _record_key(self, client_identifier: str) -> str:
         return f"{STARTED_PREFIX}{self.shop}:{client_identifier}"
@@ -372,9 +402,11 @@ class BulkRunner:
             record = {"id": operation.id, "digest": digest}
             if units is not None:
                 record["units"] = orjson.dumps(list(units))
+            # No expiry: the record guards the operation until its results are collected (deleted)
+            # or it is settled (then it expires), however long Shopify runs it (up to 24 h) and
+            # however long no run comes to look.
             pipe.delete(self._record_key(client_identifier))
             pipe.hset(self._record_key(client_identifier), mapping=record)
-            pipe.expire(self._record_key(client_identifier), int(self.timeout) + 3600)
         pipe.execute()
         return operation
 
@@ -402,19 +434,24 @@ class BulkRunner:
         self.conn.delete(self._record_key(client_identifier))
         return None
 
-    def settle(self, client_identifier: str) -> list[str] | None:
-        """The units of the operation a dead run left under `client_identifier`, once it has
-        finished (waited for here); None when there is none, or it was settled already.
+    def leftover(self, client_identifier: str) -> Leftover | None:
+        """The operation a dead run left under `client_identifier`, once it has finished (waited
+        for here, up to `leftover_wait` seconds); None when there is none, or it was settled.
 
         Why: that operation may still be writing in Shopify after its worker died and its lock
         lapsed, so whatever was sent since by other means (a direct call) may have been
-        overwritten with its older lines. The caller waits here before writing anything, then
-        treats those units as unknown in Shopify (sends them again). The record stays (marked
-        settled) so a run of the same file still adopts the operation's results."""
+        overwritten with its older lines. The caller waits here before writing anything, treats
+        its units as unknown in Shopify (sends them again) and, once that is committed, calls
+        `mark_settled`: until then every call hands the same units back, so a caller that fails
+        in between (its database down, its worker killed) loses nothing.
+
+        Still running after the wait: BulkStillRunning (transient), naming the operation; the
+        record is kept, with no expiry, and the caller's next run waits for it again."""
         key = self._record_key(client_identifier)
         record = self.conn.hgetall(key)
         if not record or b"settled" in record:
             return None
+        self.conn.persist(key)  # a record written with an expiry (before it had none) outlives it
         bulk_id = record[b"id"].decode()
         try:
             operation: BulkOperation | None = self.bulk_operation(bulk_id)
@@ -423,9 +460,26 @@ class BulkRunner:
         if operation is not None and not operation.is_finished:
             log.info("shopify bulk: shop=%s %s waits for %s, left running by a run that died",
                      self.shop, client_identifier, bulk_id)  # fmt: skip
-            self.wait(bulk_id)
-        self.conn.hset(key, "settled", "1")
-        return [str(unit) for unit in orjson.loads(record.get(b"units") or b"[]")]
+            try:
+                self.wait(bulk_id, timeout=self.leftover_wait)
+            except BulkStillRunning as exc:
+                log.warning("shopify bulk: shop=%s %s: %s, left by a run that died, still %s",
+                            self.shop, client_identifier, bulk_id, exc.status)  # fmt: skip
+                raise BulkStillRunning(
+                    f"bulk operation {bulk_id} ({client_identifier}), left running in Shopify by a run "
+                    f"that stopped{_since(operation)}, is still {exc.status} ({exc.object_count} lines "
+                    f"done) after waiting {int(self.leftover_wait)} s for it: nothing is sent before it "
+                    "ends, so its older lines cannot land over newer ones; the next run waits for it again",
+                    bulk_id=bulk_id, status=exc.status, object_count=exc.object_count,
+                ) from exc  # fmt: skip
+        return Leftover(bulk_id, [str(unit) for unit in orjson.loads(record.get(b"units") or b"[]")])
+
+    def mark_settled(self, client_identifier: str, leftover: Leftover) -> None:
+        """The caller has done what `leftover` asked (committed): it is not handed back again. The
+        record stays a while, so a run of the same file still adopts the operation's results."""
+        self._mark_settled(
+            keys=[self._record_key(client_identifier)], args=[leftover.bulk_id, SETTLED_TTL_SECONDS]
+        )
 
     def _started_unseen(self, mutation_name: str, asked: float) -> BulkOperation | None:
         """The one bulk mutation of this app (running or already done) nobody here recorded,
@@ -468,9 +522,12 @@ class BulkRunner:
         *,
         token: str | None = None,
         progress: Callable[[BulkOperation], None] | None = None,
+        timeout: float | None = None,
     ) -> BulkOperation:
-        """Until the operation finishes: woken by notify_bulk_finished, else polling with backoff."""
-        deadline = self.clock() + self.timeout
+        """Until the operation finishes: woken by notify_bulk_finished, else polling with backoff.
+        Still running after `timeout` seconds (the runner's by default): BulkStillRunning."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = self.clock() + timeout
         interval = self.poll_initial
         while True:
             operation = self.bulk_operation(bulk_id)
@@ -479,9 +536,10 @@ class BulkRunner:
             if operation.is_finished:
                 return operation
             if self.clock() > deadline:
-                raise ShopifyTransient(
-                    f"bulk operation {bulk_id} still {operation.status} after {self.timeout}s"
-                )
+                raise BulkStillRunning(
+                    f"bulk operation {bulk_id} still {operation.status} after {timeout}s",
+                    bulk_id=bulk_id, status=operation.status, object_count=operation.object_count,
+                )  # fmt: skip
             if token is not None:
                 # Renew the lease on our slot (the limit does not apply to a slot already held).
                 self._acquire_slot(
@@ -512,6 +570,10 @@ class BulkRunner:
             )
             self.sleep(interval)
             interval = min(self.poll_max, max(interval, 0.01) * 2)
+
+
+def _since(operation: BulkOperation | None) -> str:
+    return f" (started {operation.created_at})" if operation is not None and operation.created_at else ""
 
 
 def _epoch(moment: str) -> float:

@@ -116,6 +116,18 @@ class ShopifyTransient(Transient):
         self.request_id = request_id
 
 
+class BulkStillRunning(ShopifyTransient):
+    """A bulk operation still running when its waiter's time was up: it goes on in Shopify (a bulk
+    mutation may run up to 24 h); whoever waited tries again later."""
+
+    def __init__(self, message: str, *, bulk_id: str, status: str, object_count: int = 0) -> None:
+        super().__init__(message)
+        self.bulk_id = bulk_id
+        self.status = status
+        self.object_count = object_count
+        self.detail.update(bulk_id=bulk_id, bulk_status=status, object_count=object_count)
+
+
 class Throttled(ShopifyTransient):
     """THROTTLED in the body (HTTP 200) or HTTP 429: the shop's bucket is empty."""
 

@@ -9,10 +9,12 @@ import pytest
 
 from shopify_app.admin_api.bulk import (
     MAX_CONCURRENT_BULK_OPERATIONS,
+    SETTLED_TTL_SECONDS,
+    STARTED_PREFIX,
     map_result_lines,
     notify_bulk_finished,
 )
-from shopify_app.admin_api.errors import BulkOperationFailed, ShopifyTransient
+from shopify_app.admin_api.errors import BulkOperationFailed, BulkStillRunning, ShopifyTransient
 from tests.admin_api.conftest import SHOP, URL, gql_body
 
 UPLOAD_URL = "https://shopify-staged-uploads.storage.test/"
@@ -243,3 +245,59 @@ def test_an_expired_slot_lease_is_reclaimed(runner, redis_conn, clock):
 def test_map_result_lines_keeps_graphql_errors():
     lines = map_result_lines('{"errors":[{"message":"boom"}],"__lineNumber":0}\n', [{"a": 1}])
     assert not lines[0].ok and lines[0].errors == [{"message": "boom"}] and lines[0].variables == {"a": 1}
+
+
+class WorkerKilled(BaseException):
+    pass
+
+
+def _killed(operation) -> None:
+    raise WorkerKilled
+
+
+def test_the_record_of_an_operation_never_expires_before_its_results_are_collected(runner, http, redis_conn):
+    """Shopify runs a bulk mutation for up to 24 h: the record of one whose worker died must
+    still be there when the next run comes, however late (it expired 7 h after the start)."""
+    http.post(URL, json=FakeAdmin())
+    http.post(UPLOAD_URL, status_code=201)
+    with pytest.raises(WorkerKilled):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", progress=_killed,
+                   units=["5", "7"])  # fmt: skip
+    record = f"{STARTED_PREFIX}{SHOP}:catalog-1"
+    assert redis_conn.hget(record, "id") == BULK_ID.encode()
+    assert redis_conn.ttl(record) == -1
+
+
+def test_an_operation_left_running_longer_than_the_wait_is_a_transient_naming_it_and_stays_guarded(
+    runner, http, redis_conn, clock
+):
+    """The operation a dead run left still runs after `leftover` waited its while: a transient
+    error naming it (the sync ends retrying, saying why, instead of holding the worker for
+    hours), the record kept with no expiry (one written with an expiry loses it), and the next
+    call waits again; once it ended, its units are handed back."""
+    record = f"{STARTED_PREFIX}{SHOP}:catalog-1"
+    redis_conn.hset(record, mapping={"id": BULK_ID, "digest": "x", "units": json.dumps(["5", "7"])})
+    redis_conn.expire(record, 3600)
+    state = {"status": "RUNNING"}
+
+    def answer(request, context):
+        clock.now += 60  # each poll, a minute later
+        return gql_body({"bulkOperation": bulk_op(state["status"], 12, RESULT_URL)})
+
+    http.post(URL, json=answer)
+    runner.leftover_wait = 300
+    for _ in range(2):
+        with pytest.raises(BulkStillRunning) as caught:
+            runner.leftover("catalog-1")
+        text = str(caught.value)
+        assert BULK_ID in text and "catalog-1" in text and "still RUNNING" in text and "12 lines done" in text
+        assert "the next run waits for it again" in text
+        assert redis_conn.ttl(record) == -1
+        assert redis_conn.hget(record, "settled") is None
+
+    state["status"] = "COMPLETED"
+    left = runner.leftover("catalog-1")
+    assert left is not None and (left.bulk_id, left.units) == (BULK_ID, ["5", "7"])
+    runner.mark_settled("catalog-1", left)
+    assert runner.leftover("catalog-1") is None
+    assert 0 < redis_conn.ttl(record) <= SETTLED_TTL_SECONDS

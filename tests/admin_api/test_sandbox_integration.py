@@ -191,19 +191,28 @@ def test_a_bulk_run_with_other_lines_waits_for_the_one_left_running_then_starts_
     assert str(after.price) == "13.90"
 
 
-def test_settle_waits_for_the_operation_a_dead_run_left_and_hands_back_its_units_once(live):
+def test_leftover_waits_for_the_operation_a_dead_run_left_and_hands_back_its_units_until_settled(live):
     """A caller that also writes outside bulk operations (the catalog's direct productSet calls)
-    settles first: the dead run's operation is waited for, its units handed back once; a run of
-    the same file still adopts its results."""
+    asks first: the dead run's operation is waited for and its units handed back, again and again
+    until the caller marks it settled (after it committed what it does with them); a run of the
+    same file still adopts its results."""
+    from shopify_app.admin_api.bulk import SETTLED_TTL_SECONDS, STARTED_PREFIX
+
     lines, started = _bulk_setup(live)
-    assert live.bulk.settle("prices-9") is None  # nothing left
+    assert live.bulk.leftover("prices-9") is None  # nothing left
     with pytest.raises(WorkerKilled):
         live.bulk.run(
             "ProductVariantsBulkUpdate", lines, client_identifier="prices-9", progress=_killed, units=["P-4"]
         )
-    assert live.bulk.settle("prices-9") == ["P-4"]
+    record = f"{STARTED_PREFIX}{live.bulk.shop}:prices-9"
+    assert live.bulk.conn.ttl(record) == -1  # kept however long the operation runs
+    left = live.bulk.leftover("prices-9")
+    assert left is not None and (left.bulk_id, left.units) == (started[0], ["P-4"])
     assert live.bulk.bulk_operation(started[0]).is_finished
-    assert live.bulk.settle("prices-9") is None  # settled once
+    assert live.bulk.leftover("prices-9") == left  # the caller failed before marking it: handed back again
+    live.bulk.mark_settled("prices-9", left)
+    assert live.bulk.leftover("prices-9") is None  # settled once
+    assert 0 < live.bulk.conn.ttl(record) <= SETTLED_TTL_SECONDS
     result = live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
     assert len(started) == 1 and result.operation.id == started[0]
 

@@ -410,6 +410,103 @@ def test_a_bulk_operation_a_dead_pass_left_running_never_stays_over_what_a_later
     assert again.created + again.changed == 0
 
 
+def test_a_failed_forget_after_a_dead_pass_operation_leaves_its_products_to_the_next_sync(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The operation a dead pass left is over; the sync that finds it fails before its products
+    are forgotten in the ledger (the database briefly down, the worker killed). The operation was
+    not marked settled: the next sync forgets them and they are sent again (before, the record
+    said settled and they never were, the operation's older lines staying in Shopify)."""
+    import orjson
+
+    from jobs import catalog_ledger
+    from ledger.kv import get_redis
+    from shopify_app.admin_api.bulk import STARTED_PREFIX
+
+    from .conftest import SHOP_DOMAIN
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    before = installed.mutations.count("productSet")
+    # What a worker killed while its bulk operation ran leaves (Shopify no longer knows it by now).
+    record = f"{STARTED_PREFIX}{SHOP_DOMAIN}:{catalog_load.bulk_identifier(installed.shop_id)}"
+    get_redis().hset(record, mapping={"id": "gid://shopify/BulkOperation/987654", "digest": "x",
+                                      "units": orjson.dumps(["5", "7"])})  # fmt: skip
+    real = catalog_ledger.forget_sent
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database connection lost")
+
+    monkeypatch.setattr(catalog_ledger, "forget_sent", down)
+    with pytest.raises(RuntimeError):
+        catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert get_redis().hget(record, "settled") is None
+    monkeypatch.setattr(catalog_ledger, "forget_sent", real)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert installed.mutations.count("productSet") - before == 2  # products 5 and 7, sent again
+    assert get_redis().hget(record, "settled") == b"1"
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert installed.mutations.count("productSet") - before == 2  # once
+
+
+def test_a_dead_pass_operation_still_running_ends_the_sync_retrying_naming_it_until_it_ends(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The operation a dead pass left still runs in Shopify (a bulk mutation may run up to 24 h):
+    a sync waits for it a while only, then ends transient naming it, nothing sent (not hours
+    behind it in silence, nor sending what it could overwrite); its record stays, with no expiry,
+    and once it ended the next sync settles it and its products are sent again."""
+    from ledger.kv import get_redis
+    from shopify_app.admin_api.bulk import STARTED_PREFIX, BulkRunner
+    from shopify_app.admin_api.errors import BulkStillRunning
+
+    from .conftest import SHOP_DOMAIN
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    seq = sorted(products_by_seq(installed))[0]
+    set_title(installed.erp, seq, "NOVO TITULO")
+    installed.set_setting("bulk_threshold", 0)
+    gate = threading.Event()
+    sandbox_bulk = installed.shopify.sandbox.bulk
+    original_line = sandbox_bulk._line
+
+    def gated(executor: Any, shop_: str, op: dict, raw: str, number: int) -> Any:
+        gate.wait(30)
+        return original_line(executor, shop_, op, raw, number)
+
+    def dies(self: BulkRunner, bulk_id: str, **_: Any) -> Any:
+        raise WorkerKilled
+
+    sandbox_bulk._line = gated
+    record = f"{STARTED_PREFIX}{SHOP_DOMAIN}:{catalog_load.bulk_identifier(installed.shop_id)}"
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(BulkRunner, "wait", dies)
+            with pytest.raises(WorkerKilled):
+                catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+        bulk_id = get_redis().hget(record, "id").decode()
+        installed.set_setting("bulk_threshold", 1000)
+        set_title(installed.erp, seq, "MAIS NOVO")
+        sent = installed.mutations.count("productSet")
+        for _ in range(2):  # each run tries again
+            client = installed.client()
+            client.bulk.leftover_wait = 0.3
+            with pytest.raises(BulkStillRunning) as caught:
+                catalog_flow.run_flow(installed.shop_id, "products", client=client)
+            assert isinstance(caught.value, Transient)
+            assert bulk_id in str(caught.value) and "still RUNNING" in str(caught.value)
+            assert installed.mutations.count("productSet") == sent  # nothing sent behind it
+            assert get_redis().ttl(record) == -1 and get_redis().hget(record, "settled") is None
+    finally:
+        gate.set()
+        for thread in list(sandbox_bulk._threads.values()):
+            thread.join(30)
+        sandbox_bulk._line = original_line
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert products_by_seq(installed)[seq]["title"].upper().startswith("MAIS NOVO")
+    assert get_redis().hget(record, "settled") == b"1"
+
+
 def test_a_bulk_line_shopify_failed_on_its_side_is_retried_not_refused(
     installed: InstalledShop, monkeypatch
 ) -> None:
