@@ -89,25 +89,25 @@ def resume_parked(
     freed it is not undone, and the merchant can retry it from the Messages page.
     """
     resumed = 0
-    seen: set[int] = set()
+    found: dict[int, tuple[Message, str]] = {}
     for code in codes:
         for message in trace.parked_waiting_for(session, shop_id, kind, code, flow):
-            if message.id in seen:
-                continue
-            seen.add(message.id)
-            try:
-                enqueue_replay(message, conn)  # already waiting counts too: it will run
-            except (RedisError, KeyError) as exc:
-                log.warning(
-                    "enqueue: could not resume message %s (%s/%s): %s",
-                    message.id,
-                    kind,
-                    code,
-                    exc,
-                    extra={"shop_id": shop_id, "flow": message.flow},
-                )
-                continue
-            resumed += 1
+            found.setdefault(message.id, (message, code))
+    _commit_first(session, found)
+    for message, code in found.values():
+        try:
+            enqueue_replay(message, conn)  # already waiting counts too: it will run
+        except (RedisError, KeyError) as exc:
+            log.warning(
+                "enqueue: could not resume message %s (%s/%s): %s",
+                message.id,
+                kind,
+                code,
+                exc,
+                extra={"shop_id": shop_id, "flow": message.flow},
+            )
+            continue
+        resumed += 1
     if resumed:
         log.info(
             "enqueue: resumed %s parked unit(s) waiting for %s", resumed, kind, extra={"shop_id": shop_id}
@@ -120,14 +120,18 @@ def resume_waiting(session: Session, shop_id: int, flow: str, waiting: str, conn
     is_waiting: orders waiting for their "payment"), whose wait a setting just changed; how many.
     A unit whose replay cannot be enqueued is left to its flow's catch-up, logged."""
     resumed = 0
-    for message in session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id,
-            Message.flow == flow,
-            Message.status == MessageStatus.PENDING.value,
-            Message.error_detail["waiting"].as_string() == waiting,
+    found = list(
+        session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == flow,
+                Message.status == MessageStatus.PENDING.value,
+                Message.error_detail["waiting"].as_string() == waiting,
+            )
         )
-    ):
+    )
+    _commit_first(session, {m.id: (m, waiting) for m in found})
+    for message in found:
         try:
             enqueue_replay(message, conn)
         except (RedisError, KeyError) as exc:
@@ -136,3 +140,12 @@ def resume_waiting(session: Session, shop_id: int, flow: str, waiting: str, conn
             continue
         resumed += 1
     return resumed
+
+
+def _commit_first(session: Session, messages: dict[int, tuple[Message, str]]) -> None:
+    """Commit the caller's change (the mapping, link, connection or setting that frees these
+    units) before their replays are enqueued: an idle worker takes a job within milliseconds,
+    and a replay that still read the old state would park or wait again until the next
+    catch-up. (The messages stay attached: their attributes reload on use.)"""
+    if messages:
+        session.commit()

@@ -12,7 +12,7 @@ from ledger import shop_settings
 from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
-from ledger.models import AuditEvent, ErpConnection, Role, Shop
+from ledger.models import AuditEvent, ErpConnection, Message, Role, Shop
 
 from .conftest import headers, queued
 
@@ -363,3 +363,30 @@ def test_the_stored_erp_password_never_goes_to_an_address_typed_later(client, se
     with session_scope(settings.database_url) as session:
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
         assert row.base_url == "http://erp.example.test/api"
+
+
+def test_the_resumed_replay_sees_the_new_payment_confirmation(
+    client, settings, shops, message, rq, monkeypatch
+):
+    """The replays go on the queue after the change is committed: a worker taking one at once
+    reads the new setting, not the old (the order then waited again until the next catch-up)."""
+    import shopify_app.enqueue as enqueue
+
+    waiting = message(shops.a, "orders", "order-21")
+    with session_scope(settings.database_url) as session:
+        session.get(Message, waiting).error_detail = {"waiting": "payment", "financial_status": "AUTHORIZED"}
+    seen: list[str] = []
+    real = enqueue.enqueue_replay
+
+    def enqueue_and_run_at_once(msg, conn=None):
+        found = real(msg, conn)
+        # what an idle worker's replay reads the moment the job is on the queue
+        with session_scope(settings.database_url) as session:
+            shop = session.get(Shop, msg.shop_id)
+            seen.append(shop_settings.effective(shop)["payment_confirmation"])
+        return found
+
+    monkeypatch.setattr(enqueue, "enqueue_replay", enqueue_and_run_at_once)
+    saved = client.put("/api/setup/settings", json={"payment_confirmation": "authorized"}, headers=headers())
+    assert saved.get_json()["resumed"] == 1
+    assert seen == ["authorized"], seen
