@@ -33,6 +33,9 @@ Where page numbers are still needed, each page asked by number is checked agains
   that time and not served yet may have been filtered out, so that page is dropped and the read's
   first request goes on by page number (checked as a run's pages are) for the rest of the read.
 
+Pages asked by number and taken unchecked are counted (`unchecked`): the read they belong to
+cannot prove a row absent (erp.paging.ChangeRead.unsure).
+
 What a page cannot show: a server ordering by key whose pages happen to come in change-time order
 as well (keys and change times rising together) is taken for a change-time order.
 """
@@ -74,6 +77,10 @@ class PagePlan:
         self.why: str | None = None  # why pages are no longer continued by change time
         self.unit = unit  # the page size the server serves
         self.shifts = 0  # pages found shifted (each needs a row that left, or came, ahead of them)
+        # Pages asked by number taken unchecked (a server that cannot serve one row alone, or
+        # that orders otherwise): a row that left the window mid-read may have pushed another,
+        # unchanged, past a page boundary: the read proves no row's absence (ChangeRead.unsure).
+        self.unchecked = 0
         self._look = look
         self._stepping = False  # a page was found shifted: going back until one is anchored
         self._first: _Request | None = None  # the read's first request, where its first restart left it
@@ -129,6 +136,8 @@ class PagePlan:
         asked_again = self._stepping
         if self.ordered and not self._follows_on(marks):
             return False
+        if not self.ordered and req.page > 1:
+            self.unchecked += 1
         req.served = (req.page - 1) * self.unit + count
         req.before, req.last = set(_known(req.last)), list(marks)
         if self.ordered and known and not asked_again:
@@ -158,12 +167,16 @@ class PagePlan:
             if req.page == 1 or (req.before | set(_known(req.last))) & set(_known(marks)):
                 self._stepping = False
                 return True
-        elif req.page == 1 or self._look is None or not req.last or len(req.last) < self.unit:
+        elif req.page == 1 or not req.last or len(req.last) < self.unit:
+            return True
+        elif self._look is None:
+            self.unchecked += 1
             return True
         else:
             seen = self._look(req.since, (req.page - 1) * self.unit - 1)
             if seen is UNCHECKED:
                 self._look = None  # cannot tell: pages follow by number, unchecked (as before)
+                self.unchecked += 1
                 return True
             if seen == req.last[-1]:
                 return True

@@ -12,7 +12,9 @@ gives is an error, not a complete read (_Coverage). Reads start `overlap` before
 watermark so a clock skew between the ERP's writers and its snapshot cannot hide a row: rows may
 come twice across runs, never be missed. `ChangeRead.snapshot` is the next watermark;
 `ChangeRead.boundary` lists the (key, change time) pairs the next read will see again, and passing
-it back as `skip` drops them.
+it back as `skip` drops them. `ChangeRead.unsure` says why a complete read may still have missed
+rows that did not change (pages asked by number unchecked, an end no envelope attested): such a
+read proves no row's absence (jobs.price_unlisted).
 
 A change column that holds a date alone (Consinco's DTA columns, e.g. MRL_PRODEMPSEG.DTAALTERACAO,
 against DTAHOR date-times) stamps every later change of that day with the same value: a read whose
@@ -107,6 +109,10 @@ class ChangeRead(Generic[T]):
         self.yielded = 0
         self.dropped = 0
         self.complete = False
+        # Why a complete read may still have missed rows that did not change (None: it cannot):
+        # pages by number taken unchecked, or an end no envelope attested (see _Coverage.doubt).
+        # A complete read proves a row missing from it absent only when this is None.
+        self.unsure: str | None = None
         self.boundary: set[Key] = set()
         # When set, a record `parse` cannot read (ErpUnexpectedShape) is kept in `malformed` (with
         # why) and the read goes on; when not, it stops the read.
@@ -115,6 +121,7 @@ class ChangeRead(Generic[T]):
         self._started = False
         self._order_logged = False
         self._prefetched: Prefetched | None = None
+        self._plan: PagePlan | None = None
 
     def __iter__(self) -> Iterator[T]:
         return (record for page in self.by_page() for record in page)
@@ -214,6 +221,11 @@ class ChangeRead(Generic[T]):
         short = coverage.problem(self.total)
         if short is not None:
             raise ErpUnexpectedShape(self.endpoint, self._names.envelope["total"], short, self.total)
+        unchecked = self._plan.unchecked if self._plan is not None else 0
+        self.unsure = coverage.doubt(self.total) or (
+            f"{unchecked} page(s) asked by number went unchecked (a row that left the read mid-way may "
+            f"have pushed another past a page boundary)" if unchecked else None
+        )  # fmt: skip
         self.complete = True
         logger.debug("consinco: read %s: %s records, %s dropped, %s pages", self.endpoint, self.yielded,
                      self.dropped, self.pages)  # fmt: skip
@@ -223,7 +235,7 @@ class ChangeRead(Generic[T]):
         change times of this page, see PagePlan); the snapshot and total are set from the first."""
         env = self._names.envelope
         started = self._clock()
-        plan = PagePlan(self.read_from, self._look)
+        plan = self._plan = PagePlan(self.read_from, self._look)
         cursor: str | None = None
         cursors: set[str] = set()
         unit = self.page_size  # the page size the server serves (it may cap the one asked)
@@ -403,6 +415,7 @@ class _Coverage:
         self.full: int | None = None  # a full page's size, from the first page
         self.last = 0  # records in the last page that had any
         self.capped = False  # a page with records came back shorter than asked
+        self.whole = False  # a page came back as full as asked: the server serves the size asked
         self.flagless = False  # the last envelope had no hasNext
 
     def note(self, body: dict[str, Any], items: list[Any], repeated: int) -> None:
@@ -415,6 +428,26 @@ class _Coverage:
                 self.full = said if said is not None and said > 0 else count
             self.last = count
             self.capped = self.capped or count < self.asked
+            self.whole = self.whole or count >= self.asked
+
+    def doubt(self, total: int | None) -> str | None:
+        """Why a read that ended without error may still have stopped early, or None.
+
+        The end is attested by the last envelope's `hasNext`, by `total` reached, or, with
+        neither, by a page shorter than a size the server is known to serve: one page came as
+        full as asked. Otherwise (every page shorter than asked, no `hasNext`, `total` not
+        reached) the client cannot tell the end of the rows from a server that caps PageSize and
+        stops, or pages by the size asked (a single short page 1 of a small table looks the same).
+        The read stays complete (an incremental read of a few rows is one such page: held back,
+        it would be read for ever), but proves no row missing from it absent.
+        """
+        if not self.flagless or self.whole or (total is not None and self.fresh >= total):
+            return None
+        said = "no" if total is None else f"{total} announced, {self.fresh} served,"
+        return (
+            f"no {self.envelope['has_next']}, {said} pages shorter than the {self.asked} "
+            f"asked: the end of the rows cannot be told from a server capping its pages"
+        )
 
     def problem(self, total: int | None) -> str | None:
         """Why the read cannot count as complete, or None."""

@@ -33,7 +33,9 @@ class PriceState:
 
     Remembering the promotion dates lets a run end (or start) a promotion on its date even when
     no ERP row changed: Consinco does not touch DTAALTERACAO when a promotion simply expires.
-    `sale_active`: for sale in the store, statusVenda 'A' and a price (see `priced`).
+    `sale_active`: for sale in the store, statusVenda 'A' and a price (see `priced`). `unlisted`:
+    no price because the store's company and segment have no price record for the SKU at all
+    (jobs.price_unlisted), not a price of 0 in one.
     """
 
     id_sku: str
@@ -44,6 +46,7 @@ class PriceState:
     promo_end: date | None
     promotion_flag: bool
     sale_active: bool
+    unlisted: bool = False
 
     @classmethod
     def from_item(cls, item: PriceItem) -> PriceState:
@@ -68,6 +71,7 @@ class PriceState:
             "promo_end": None if self.promo_end is None else self.promo_end.isoformat(),
             "promotion_flag": self.promotion_flag,
             "sale_active": self.sale_active,
+            **({"unlisted": True} if self.unlisted else {}),
         }
 
     @classmethod
@@ -85,6 +89,7 @@ class PriceState:
             promotion_flag=bool(data.get("promotion_flag")),
             sale_active=bool(data.get(WANTED_SALE_ACTIVE, data.get("sale_active", True)))
             and Decimal(data["normal"]) > 0,
+            unlisted=bool(data.get("unlisted")),
         )
 
     @property

@@ -19,6 +19,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 
 FLOW = "prices"
 CODE = "NO_PRICE"
+UNLISTED_CODE = "NO_PRICE_RECORD"  # the pair has no record for the SKU at all (jobs.price_unlisted)
 
 
 def store_unit(seq_produto: int, id_sku: str) -> str:
@@ -26,13 +27,27 @@ def store_unit(seq_produto: int, id_sku: str) -> str:
 
 
 def explain(
-    session: Any, shop_id: int, unit_key: str, id_sku: str, company: int, segment: int, *, where: str
+    session: Any,
+    shop_id: int,
+    unit_key: str,
+    id_sku: str,
+    company: int,
+    segment: int,
+    *,
+    where: str,
+    unlisted: bool = False,
 ) -> None:
-    """A failed (rejected) message naming the SKU and why it is not priced `where`."""
-    why = f"{id_sku}: the ERP has no price (0) for company {company} segment {segment}; {where}"
+    """A failed (rejected) message naming the SKU and why it is not priced `where`: a price of
+    0, or (`unlisted`) no price record at all for the pair."""
+    if unlisted:
+        why = (f"{id_sku}: the ERP has no price record for it at company {company} segment {segment} "
+               f"(a full read of that pair's prices does not list it); {where}")  # fmt: skip
+    else:
+        why = f"{id_sku}: the ERP has no price (0) for company {company} segment {segment}; {where}"
     message = trace.begin(session, shop_id, FLOW, unit_key, ERP_TO_SHOPIFY, search=[id_sku],
                           request={"sku": id_sku, "company": company, "segment": segment})  # fmt: skip
-    trace.fail(session, message, Rejected(why, system="consinco", code=CODE, detail={"sku": id_sku}))
+    code = UNLISTED_CODE if unlisted else CODE
+    trace.fail(session, message, Rejected(why, system="consinco", code=code, detail={"sku": id_sku}))
 
 
 def resolve(session: Any, shop_id: int, unit_keys: Iterable[str]) -> None:

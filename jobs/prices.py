@@ -21,8 +21,10 @@ normal price of 0 is Consinco's "no price": none is sent (never R$ 0.00), the SK
 exactly as with statusVenda 'I', and a failed message of its own says so (jobs.price_unpriced).
 A read from the beginning (the first pass of a pair; the store link or the ERP connection moved
 forgets the pair's watermark: ledger.setup_moves) takes off sale the SKUs priced before that the
-pair does not list at all (jobs.price_unlisted), and the unreadable records of reads no longer
-made have their messages done (jobs.price_records.forget_unread).
+pair does not list at all, once a read of the changes made meanwhile does not list them either,
+or holds them all for a person when the read cannot be proven whole or they are too many
+(jobs.price_unlisted: its message's Retry reads the pair whole again); the unreadable records of
+reads no longer made have their messages done (jobs.price_records.forget_unread).
 Further (company, segment) pairs mapped to markets (De:Para "segment_market") get price lists:
 jobs.price_lists, run at the end of the same pass. A price record the client cannot read fails
 a message of its own and holds the watermark below it, the rest of the read is sent
@@ -75,7 +77,8 @@ def run(shop_id: int, *, today: date | None = None) -> PriceRun:
 
 def replay(message_id: int) -> PriceRun:
     """Redo one unit from the trace, re-reading the ERP: the whole pass for a store-link or price
-    list unit, the product's SKUs (sent whatever their digest) for a "price:<seq>" unit."""
+    list unit, the product's SKUs (sent whatever their digest) for a "price:<seq>" unit; the pair
+    read whole, and the SKUs it does not list taken off sale, for the held "price:unlisted" unit."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
@@ -83,6 +86,8 @@ def replay(message_id: int) -> PriceRun:
         shop_id, unit_key = message.shop_id, message.unit_key
     try:
         with flow_lock(shop_id, FLOW):
+            if unit_key == price_unlisted.UNIT:  # a person checked: the pair read whole, acted on
+                return _run(shop_id, _today(), whole=True)
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
@@ -95,7 +100,7 @@ def _today() -> date:
     return erp_today(get_settings().erp_timezone)
 
 
-def _run(shop_id: int, today: date) -> PriceRun:
+def _run(shop_id: int, today: date, *, whole: bool = False) -> PriceRun:
     started = utcnow()
     with session_scope() as session:
         domain = _domain(session, shop_id)
@@ -106,7 +111,7 @@ def _run(shop_id: int, today: date) -> PriceRun:
             return PriceRun()
         company, segment = link.nro_empresa, link.nro_segmento
         scope = f"{company}:{segment}"
-        since = watermarks.read(session, shop_id, FLOW, scope).last_changed_at
+        since = None if whole else watermarks.read(session, shop_id, FLOW, scope).last_changed_at
     try:
         erp = erp_for_shop(shop_id)
     except MappingMissing as exc:  # no ERP connection yet: shown, resumed by replay
@@ -124,10 +129,10 @@ def _run(shop_id: int, today: date) -> PriceRun:
         states = {item.id_sku: PriceState.from_item(item) for item in read}
         held = price_records.set_aside(shop_id, read, erp.names, since, scope,
                                        f" at company {company} segment {segment}")  # fmt: skip
+        if since is None and read.complete:  # every price the pair has, but rows changed meanwhile
+            states.update(price_unlisted.sweep(shop_id, erp, read, set(states), company, segment,
+                                               confirmed=whole))  # fmt: skip
         with session_scope() as session:
-            if since is None and read.complete:  # every price the pair has: one not listed is none
-                unread = price_records.unread_skus(read, erp.names)
-                states.update(price_unlisted.unlisted(session, shop_id, states, unread))
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)
         result = apply(shop_id, client, states, today)

@@ -524,6 +524,45 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Set its price in the ERP: the SKU goes back on sale and this message closes on the next sync.",
         ),
     ),
+    "NO_PRICE_RECORD": (
+        (
+            "A empresa e segmento da loja não têm registro de preço para este SKU no ERP (a leitura "
+            "completa dos preços deles não o lista, nem a das alterações feitas durante ela); ele fica "
+            "fora de venda, sem preço enviado.",
+            "The store's company and segment have no price record for this SKU in the ERP (the full "
+            "read of their prices does not list it, nor does the read of the changes made during it); "
+            "it is off sale, no price sent.",
+        ),
+        (
+            "Cadastre o preço do SKU para a empresa e segmento da loja no ERP (ou confira a empresa e "
+            "segmento em Configuração): o SKU volta à venda e esta mensagem se fecha na próxima "
+            "sincronização.",
+            "Set the SKU's price for the store's company and segment in the ERP (or check the company "
+            "and segment under Setup): the SKU goes back on sale and this message closes on the next sync.",
+        ),
+    ),
+    "UNLISTED_HELD": (
+        (
+            "A leitura completa dos preços da empresa e segmento da loja (feita após mudar a ligação "
+            "da loja ou a conexão com o ERP) não listou SKUs que tinham preço antes. Nenhum foi tirado "
+            "de venda: são muitos, ou a resposta do ERP não prova que a leitura foi até o fim. Eles "
+            "seguem com o último preço.",
+            "The full read of the store's company and segment prices (made after the store link or the "
+            "ERP connection moved) did not list SKUs priced before. None was taken off sale: they are "
+            "many, or the ERP's answer does not prove the read went to the end. They keep their last "
+            "price.",
+        ),
+        (
+            "Confira no ERP se os SKUs da mensagem têm preço na empresa e segmento da loja, e se a "
+            "empresa e segmento em Configuração estão certos. Se estiverem e esses SKUs não forem "
+            "vendidos ali, clique em Tentar de novo: uma nova leitura completa tira de venda os que "
+            "ela ainda não listar.",
+            "Check in the ERP that the SKUs the message names have a price at the store's company and "
+            "segment, and that the company and segment under Setup are right. If they are and these "
+            "SKUs are not sold there, click Retry: a new full read takes off sale those it still does "
+            "not list.",
+        ),
+    ),
 }
 
 WAITING_FOR_PAYMENT: tuple[Text, Text] = (

@@ -115,3 +115,28 @@ def test_pages_repeating_the_first_never_make_a_complete_read(requests_mock) -> 
     with pytest.raises(ErpUnexpectedShape, match="repeats the records of the page before it, 3 pages"):
         list(read)
     assert not read.complete
+
+
+def test_a_capped_page_without_has_next_or_total_is_complete_but_unsure(requests_mock) -> None:
+    """500 asked, 100 served, no hasNext, no total, no pageSize: the read ends after page 1
+    (a short page), complete: its watermark may move (the rows left out come again), but whether
+    the other rows exist cannot be told, so the read is no proof of a row's absence (a full prices
+    read would have taken 150 SKUs off sale: jobs.price_unlisted)."""
+    _server(requests_mock, 250, max_page=100, leave_out=("hasNext", "total", "pageSize"))
+    read = _client().skus()
+    assert len(list(read)) == 100 and read.complete
+    assert read.unsure is not None and "no hasNext" in read.unsure
+
+
+@pytest.mark.parametrize(
+    "leave_out", [("total", "pageSize"), ("hasNext", "pageSize")], ids=["has-next", "total"]
+)
+def test_a_read_whose_end_the_envelope_attests_is_sure(requests_mock, leave_out) -> None:
+    """`hasNext` false, or `total` reached, ends the read for certain, capped pages or not; so does
+    a short page from a server known to serve the size asked (a full page came first)."""
+    _server(requests_mock, 250, max_page=100, leave_out=leave_out)
+    read = _client().skus()
+    assert len(list(read)) == 250 and read.complete and read.unsure is None
+    _server(requests_mock, 5, one_time=True, leave_out=("hasNext", "pageSize", "total"))
+    read = _client(page_size=2).skus()
+    assert len(list(read)) == 5 and read.complete and read.unsure is None

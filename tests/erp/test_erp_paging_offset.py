@@ -84,6 +84,7 @@ def test_a_run_of_one_change_time_longer_than_a_page_is_paged_by_number(requests
     assert [s.seq_produto for s in read] == list(range(1, 9)) and read.complete
     assert _asked(fake) == [(None, None), ("08:02:00", "1"), ("08:02:00", "2"), ("08:02:00", "row 2"),
                             ("08:02:00", "3"), ("08:02:00", "row 4"), ("08:03:00", "1")]  # fmt: skip
+    assert read.unsure is None  # every page asked by number was checked
 
 
 def test_pages_out_of_change_time_order_are_paged_by_number(requests_mock, caplog) -> None:
@@ -95,6 +96,7 @@ def test_pages_out_of_change_time_order_are_paged_by_number(requests_mock, caplo
         read = _client().skus()
         assert [s.seq_produto for s in read] == [1, 2, 3, 4, 5] and read.complete
     assert _asked(fake) == [(None, None), (None, "2"), (None, "3")]
+    assert read.unsure is not None  # pages by number over another order: unchecked
     assert [r.message for r in caplog.records if "change-time order" in r.message] == [
         "consinco: api/v1/Cadastros/ProdutoSku does not serve its pages in change-time order (a record "
         "changed at 2026-11-28T08:01:00+00:00 comes after one changed at 2026-11-28T08:05:00+00:00): "
@@ -245,3 +247,4 @@ def test_a_server_refusing_one_row_alone_is_paged_by_number_unchecked(requests_m
         "pages asked by number go unchecked (a row changed mid-read may push another past a page "
         "boundary, lost)"
     ]
+    assert read.unsure is not None and "unchecked" in read.unsure  # no proof of a row's absence
