@@ -10,7 +10,10 @@ Quantity = the ERP formula minus safety stock minus orders taken in Shopify and 
 yet (orders messages still open, whatever their age, of every installed shop on the same ERP:
 stores selling one company share its units), clamped at zero, in whole packagings
 (jobs.stock_map). A company without a mapped location is refused: a parked message names it,
-replay resumes it.
+replay resumes it. One the merchant marked not sold in this store (setting "ignored_companies": a
+chain's ERP holds many stores, a Shopify store sells few) is neither synced nor refused, and its
+refusal message, if any, ends done; a company mapped to a location is synced whatever that list
+says (the mapping is the more explicit statement).
 
 Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw it (our last
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
@@ -101,6 +104,7 @@ LOCATION_KIND = "stock_location"  # erp_id = company, shopify_id = the location 
 # erp_id POLICY_FROM, digest = the company whose stock control the inventoryPolicies were last read from
 POLICY_FROM_KIND = "stock_policy_from"
 POLICY_FROM = "store"
+IGNORED = "not sold in this store (setting ignored_companies)"  # why an ignored company's refusal ended
 
 
 @dataclass
@@ -109,6 +113,7 @@ class StockRun:
 
     companies: list[int] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
+    ignored: list[int] = field(default_factory=list)  # unmapped, not sold in this store: left out
     closed: list[int] = field(default_factory=list)  # mapped, inactive in the ERP: levels set to 0
     levels_sent: int = 0
     unchanged: int = 0
@@ -127,6 +132,7 @@ class _Shop:
     locations: dict[int, str]
     linked_company: int | None
     bulk_threshold: int
+    ignored: frozenset[int] = frozenset()  # setting ignored_companies: not sold in this store
 
     @property
     def policy_company(self) -> int | None:
@@ -202,6 +208,10 @@ def _run(
             companies = [c.nro_empresa for c in listed if c.active]
         for company in [c for c in companies if c not in closed]:
             location = shop.locations.get(company)
+            if location is None and company in shop.ignored:
+                _ignore(shop_id, company)
+                result.ignored.append(company)
+                continue
             if location is None:
                 _refuse(shop_id, company)
                 result.refused.append(company)
@@ -567,6 +577,7 @@ def _load_shop(session: Any, shop_id: int) -> _Shop:
         {r.nro_empresa: r.location_id for r in rows},
         None if link is None else link.nro_empresa,
         int(shop_settings.get(shop, "bulk_threshold")),
+        frozenset(int(c) for c in shop_settings.get(shop, "ignored_companies") or ()),
     )
 
 
@@ -577,15 +588,12 @@ def _refuse(shop_id: int, company: int) -> None:
         MappingKind.LOCATION.value,
         str(company),
         f"ERP company {company} has no Shopify location mapped: its stock is not sent "
-        "until the company is mapped to a location",
+        "until the company is mapped to a location (or, if this store does not sell it, marked "
+        "not sold in this store under Setup)",
         nro_empresa=company,
     )
     with session_scope() as session:
-        session.execute(
-            delete(Binding).where(
-                Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
-            )
-        )
+        _forget_location(session, shop_id, company)
         message = trace.begin(
             session,
             shop_id,
@@ -599,8 +607,26 @@ def _refuse(shop_id: int, company: int) -> None:
         trace.fail(session, message, missing)
 
 
-def _resume_refused(session: Any, shop_id: int, company: int) -> None:
-    """The company is mapped now: its refusal message is done (the pass below sends the stock)."""
+def _ignore(shop_id: int, company: int) -> None:
+    """The merchant said the company is not sold in this store: nothing is sent for it and its
+    refusal message is done, with why. Where its levels were written is forgotten as on a refusal
+    (mapped later, its first pass is a full one)."""
+    with session_scope() as session:
+        _forget_location(session, shop_id, company)
+        _resume_refused(session, shop_id, company, IGNORED)
+
+
+def _forget_location(session: Any, shop_id: int, company: int) -> None:
+    session.execute(
+        delete(Binding).where(
+            Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
+        )
+    )
+
+
+def _resume_refused(session: Any, shop_id: int, company: int, why: str | bool = True) -> None:
+    """The company is mapped now (or not sold in this store): its refusal message is done (the
+    pass below sends the stock, or nothing is sent)."""
     message = session.scalars(
         select(Message).where(
             Message.shop_id == shop_id,
@@ -610,7 +636,7 @@ def _resume_refused(session: Any, shop_id: int, company: int) -> None:
         )
     ).one_or_none()
     if message is not None:
-        trace.succeed(session, message, response={"resumed": True})
+        trace.succeed(session, message, response={"resumed": why})
 
 
 def _text(value: Decimal | None) -> str | None:

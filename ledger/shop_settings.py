@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     # publication ids (gid://shopify/Publication/...) a product the app creates is published to;
     # None: the Online Store's (jobs/catalog_publish.py); []: none (the merchant publishes by hand)
     "publish_to": None,
+    # ERP companies not sold in this store: with no location mapped, the stock flow neither syncs
+    # nor refuses them (jobs/stock.py); a company mapped to a location is synced all the same
+    "ignored_companies": [],
 }
 
 

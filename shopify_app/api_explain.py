@@ -612,6 +612,17 @@ NO_PAYMENT_TEXT: tuple[Text, Text] = (
     ),
 )
 
+# The stock flow's refusal of an active ERP company with no location (jobs.stock._refuse): in a
+# chain most companies are other stores, which the merchant marks not sold here instead.
+STOCK_COMPANY_TODO: Text = (
+    "Mapeie a empresa a um local na Configuração (empresas do ERP ↔ locais da Shopify); o estoque "
+    "segue sozinho. Se esta loja não vende o estoque dessa empresa, marque “Não vendida nesta loja” "
+    "abaixo da tabela de locais: a mensagem é encerrada e não volta.",
+    "Map the company to a location under Setup (ERP companies ↔ Shopify locations); its stock "
+    "resumes by itself. If this store does not sell that company's stock, tick “Not sold in this "
+    "store” under the location table: the message is closed and does not come back.",
+)
+
 CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line with no SKU
 VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
     "custom": (
@@ -762,6 +773,8 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
         if kind == "payment_method" and gateway_key(missing) == gateway_key(NO_PAYMENT):
             happened_kind, todo_kind = NO_PAYMENT_TEXT
             what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
+        if kind == "location" and message.flow == "stock" and missing.isdigit():
+            what_to_do = _pick(STOCK_COMPANY_TODO, english)
         if kind in SETUP_KINDS:
             what_to_do = (
                 f"Complete the {kind_name} step in Setup; the message resumes by itself."

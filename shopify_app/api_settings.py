@@ -8,7 +8,9 @@ goes to the ERP), `bulk_threshold` (changes per run above which catalog flows us
 operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
 `cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
 the Shopify order) and `publish_to` (the publication ids of the sales channels a product the app
-creates is published to; null: the Online Store's, jobs/catalog_publish.py). Their defaults are
+creates is published to; null: the Online Store's, jobs/catalog_publish.py) and
+`ignored_companies` (ERP company numbers not sold in this store: unmapped, the stock flow leaves
+them out instead of parking a refusal for each; saved sorted, without repeats). Their defaults are
 ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
@@ -53,7 +55,15 @@ class PublicationsSetting:
     prefix: str = "gid://shopify/Publication/"
 
 
-SETTINGS: dict[str, IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting] = {
+@dataclass(frozen=True)
+class CompaniesSetting:
+    """A list of ERP company numbers (NROEMPRESA), each 1..999999."""
+
+    maximum: int = 500  # as many as the location mappings table takes
+
+
+Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | CompaniesSetting
+SETTINGS: dict[str, Rule] = {
     "seq_canal_venda": IntSetting(1, 999_999),
     "cod_geral_oper": IntSetting(1, 999_999),
     "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
@@ -64,6 +74,7 @@ SETTINGS: dict[str, IntSetting | ChoiceSetting | BoolSetting | PublicationsSetti
     "cancel_refund": BoolSetting(),
     "cancel_notify_customer": BoolSetting(),
     "publish_to": PublicationsSetting(),
+    "ignored_companies": CompaniesSetting(),
 }
 DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
@@ -98,6 +109,11 @@ def _problem(key: str, value: Any) -> str | None:
             return f"must be null or a list of at most {rule.maximum} publication ids"
         bad = [v for v in value if not isinstance(v, str) or not v.startswith(rule.prefix)]
         return f"must be publication ids ({rule.prefix}...)" if bad else None
+    if isinstance(rule, CompaniesSetting):
+        if not isinstance(value, list) or len(value) > rule.maximum:
+            return f"must be a list of at most {rule.maximum} ERP company numbers"
+        bad = [v for v in value if (number := as_int(v)) is None or not 1 <= number <= 999_999]
+        return "must be ERP company numbers (integers from 1 to 999999)" if bad else None
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
@@ -110,6 +126,15 @@ def _problem(key: str, value: Any) -> str | None:
     if value not in rule.choices:
         return f"must be one of {', '.join(rule.choices)}"
     return None
+
+
+def _clean(rule: Rule, value: Any) -> Any:
+    """A valid value as stored: integers as numbers, company lists sorted without repeats."""
+    if isinstance(rule, IntSetting):
+        return as_int(value)
+    if isinstance(rule, CompaniesSetting):
+        return sorted({as_int(v) for v in value})
+    return value
 
 
 @bp.get("/settings")
@@ -133,7 +158,7 @@ def put_settings() -> ResponseReturnValue:
     errors = validate_settings(changes)
     if errors:
         raise invalid(errors)
-    changes = {k: as_int(v) if isinstance(SETTINGS[k], IntSetting) else v for k, v in changes.items()}
+    changes = {k: _clean(SETTINGS[k], v) for k, v in changes.items()}
     with db() as session:
         shop = session.get(Shop, g.shop.id)
         if shop is None:
@@ -156,4 +181,7 @@ def put_settings() -> ResponseReturnValue:
         resumed = resume_parked(session, g.shop.id, "setting", ready) if ready else 0
         if "payment_confirmation" in changed_before:  # orders waiting for their payment: ready now?
             resumed += resume_waiting(session, g.shop.id, "orders", "payment")
+        if "ignored_companies" in changed_before:  # their stock refusals: the replay closes them
+            codes = [str(company) for company in changes["ignored_companies"]]
+            resumed += resume_parked(session, g.shop.id, "location", codes, flow="stock")
         return jsonify({**effective_settings(after), "resumed": resumed})

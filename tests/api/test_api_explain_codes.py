@@ -94,3 +94,18 @@ def test_every_mapping_kind_the_app_parks_on_is_explained_in_both_languages() ->
                     f"{kind} ({raised_at[0]}), {locale}: links to a De:Para kind that does not exist"
                 )
     assert problems == []
+
+
+def test_a_stock_company_waiting_for_its_location_names_the_not_sold_box() -> None:
+    """In a chain most ERP companies are other stores: the stock refusal of a company with no
+    location tells the merchant both ways out, map it or mark it not sold in this store (which
+    closes the message for good), not only "create the mapping"."""
+    detail = {"mapping": {"kind": "location", "code": "4"}}
+    refusal = Message(flow="stock", status="parked", error_class=ErrorClass.MAPPING_MISSING.value,
+                      error_detail=detail, error_text="ERP company 4 has no location")  # fmt: skip
+    assert "Não vendida nesta loja" in explain(refusal, "pt-BR")["what_to_do"]
+    assert "Not sold in this store" in explain(refusal, "en")["what_to_do"]
+    assert explain(refusal, "en")["mapping"] == {"kind": "location", "code": "4"}  # the link stays
+    order = Message(flow="orders", status="parked", error_class=ErrorClass.MAPPING_MISSING.value,
+                    error_detail=detail, error_text="no location")  # fmt: skip
+    assert "Not sold" not in explain(order, "en")["what_to_do"]  # an order must ship from somewhere

@@ -163,6 +163,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "cancel_refund": True,
         "cancel_notify_customer": False,
         "publish_to": None,
+        "ignored_companies": [],
     }
     bad = client.put(
         "/api/setup/settings",
@@ -207,6 +208,35 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
     channels = ["gid://shopify/Publication/1", "gid://shopify/Publication/2"]
     chosen = client.put("/api/setup/settings", json={"publish_to": channels}, headers=headers())
     assert chosen.status_code == 200 and chosen.get_json()["publish_to"] == channels
+
+
+def test_companies_not_sold_in_this_store_are_validated_stored_audited_and_free_their_refusals(
+    client, settings, shops, message, rq
+):
+    """ignored_companies: ERP company numbers the stock flow leaves out while they have no location
+    (instead of a parked refusal each, for ever). Their parked refusals are replayed at once, and
+    the replay closes them (jobs.stock); another company's refusal and other flows stay parked."""
+    for wrong in (4, "4", [0], [1_000_000], ["4"], [True], [4.5], [None], list(range(1, 502))):
+        refused = client.put("/api/setup/settings", json={"ignored_companies": wrong}, headers=headers())
+        assert refused.status_code == 400, wrong
+        assert set(refused.get_json()["error"]["fields"]) == {"ignored_companies"}, wrong
+    four = message(shops.a, "stock", "stock:4:location", error=MappingMissing("location", "4"))
+    five = message(shops.a, "stock", "stock:5:location", error=MappingMissing("location", "5"))
+    order = message(shops.a, "orders", "order-4", error=MappingMissing("location", "4"))
+    saved = client.put("/api/setup/settings", json={"ignored_companies": [7, 4, 7]}, headers=headers())
+    assert saved.status_code == 200 and saved.get_json()["ignored_companies"] == [4, 7]
+    assert saved.get_json()["resumed"] == 1
+    assert ("jobs.stock.replay", (four,)) in queued(rq, "catalog")
+    assert {args[0] for _, args in queued(rq, "catalog") + queued(rq, "orders")}.isdisjoint({five, order})
+    with session_scope(settings.database_url) as session:
+        assert shop_settings.get(session.get(Shop, shops.a), "ignored_companies") == [4, 7]
+        assert shop_settings.get(session.get(Shop, shops.b), "ignored_companies") == []
+    (event,) = audit_rows(settings, shops.a, "settings.changed")
+    assert (event.before, event.after) == ({"ignored_companies": None}, {"ignored_companies": [4, 7]})
+    got = client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json()
+    assert got["ignored_companies"] == [4, 7]
+    cleared = client.put("/api/setup/settings", json={"ignored_companies": []}, headers=headers())
+    assert cleared.status_code == 200 and cleared.get_json()["ignored_companies"] == []
 
 
 def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, shops, message, rq):

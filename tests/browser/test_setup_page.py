@@ -1,5 +1,6 @@
 """The guided first run against both sandboxes: test the ERP connection, save it, pick the
-store's company + segment, link a company to a location, set the sales channel."""
+store's company + segment, link a company to a location, mark another not sold in this store, set the
+sales channel."""
 
 from __future__ import annotations
 
@@ -45,7 +46,20 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     first_location = locations.locator("select").first
     expect(first_location.locator("option")).not_to_have_count(1)
     first_location.select_option(index=1)
+    mapped = int(first_location.input_value())
     locations.get_by_role("button", name="Salvar").click()
+    # The active companies left without a location, each "not sold in this store" or refused.
+    not_sold = locations.get_by_test_id("not-sold-companies")
+    expect(not_sold.locator(f's-checkbox[data-company="{mapped}"]')).to_have_count(0)
+    boxes = not_sold.locator("s-checkbox")
+    expect(boxes).not_to_have_count(0)
+    ticked = int(boxes.last.get_attribute("data-company"))
+    expect(boxes.last.get_by_label("não vendida nesta loja")).not_to_be_checked()
+    boxes.last.get_by_label("não vendida nesta loja").check()
+    with page.expect_response(lambda r: r.url.endswith("/api/setup/settings") and r.request.method == "PUT"):
+        locations.get_by_role("button", name="Salvar").click()
+    with session_scope(fresh.settings.database_url) as db:
+        assert db.scalars(select(Shop)).one().settings.get("ignored_companies") == [ticked]
 
     rules = page.locator("s-section").filter(has_text="Canal de venda e regras")
     rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
@@ -74,4 +88,10 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         assert stored["cancel_refund"] is False and stored["cancel_restock"] is True
         publications = {p["title"]: p["id"] for p in channels_listed}
         assert stored["publish_to"] == [publications["Online Store"], publications["Point of Sale"]]
+        assert stored["ignored_companies"] == [ticked]  # the rules' Save left it alone
     assert page.errors == []
+
+    viewer = open_page("/app/setup", user="estoquista")  # nobody gave Ana a role: viewer
+    box = viewer.get_by_test_id("not-sold-companies").locator(f's-checkbox[data-company="{ticked}"]')
+    expect(box.get_by_label("não vendida nesta loja")).to_be_checked()
+    expect(box.get_by_label("não vendida nesta loja")).to_be_disabled()

@@ -133,6 +133,56 @@ def test_unmapped_company_is_refused_by_name_and_resumes_on_replay(chain):
     assert [m.status for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"] == ["done"]
 
 
+def _set_ignored(shop, companies):
+    with session_scope() as session:
+        row = session.get(Shop, shop.shop_id)
+        row.settings = {**(row.settings or {}), "ignored_companies": companies}
+
+
+def test_a_company_not_sold_in_this_store_is_neither_synced_nor_refused(chain, calls):
+    """A chain's ERP holds many stores; a Shopify store sells few. A company the merchant marked not
+    sold in this store (ignored_companies) parked a refusal on every pass, for ever: now its open
+    refusal ends done saying why, and no pass refuses it again."""
+    shop = chain.install("so-algumas", 1, 1, [1, 2, 3])
+    chain.load_catalog(shop, priced=True)
+    first = stock.run(shop.shop_id)
+    assert first.refused == [4]
+    (refused,) = [m for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"]
+    assert refused.status == MessageStatus.PARKED.value
+    _set_ignored(shop, [4])
+    stock.replay(refused.id)  # what saving the setting enqueues (shopify_app.api_settings)
+    (closed,) = [m for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"]
+    assert closed.status == MessageStatus.DONE.value
+    assert closed.response_payload == {"resumed": "not sold in this store (setting ignored_companies)"}
+    mark = calls.mark()
+    again = stock.run(shop.shop_id)
+    assert again.refused == [] and again.ignored == [4] and again.companies == [1, 2, 3]
+    assert calls.names(mark) == []  # nothing read nor written for it at Shopify
+    assert [m.status for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"] == ["done"]
+
+
+def test_a_company_ignored_from_the_start_never_parks_a_message(chain):
+    shop = chain.install("so-tres", 1, 1, [1, 2, 3])
+    chain.load_catalog(shop, priced=True)
+    _set_ignored(shop, [4, 99])  # 99: a company the ERP does not list, harmless
+    result = stock.run(shop.shop_id)
+    assert result.refused == [] and result.ignored == [4]
+    assert [m for m in messages(shop.shop_id, "stock") if m.unit_key.endswith(":location")] == []
+
+
+def test_a_company_mapped_to_a_location_is_synced_though_marked_not_sold(chain):
+    """The mapping is the more explicit statement: a mapped company's stock is sent whatever
+    ignored_companies says (the list matters only while a company has no location)."""
+    shop = chain.install("mapeada-e-ignorada", 1, 1, [1, 2, 3])
+    catalog = chain.load_catalog(shop, priced=True)
+    _set_ignored(shop, [3, 4])
+    result = stock.run(shop.shop_id)
+    assert result.companies == [1, 2, 3] and result.ignored == [4] and result.refused == []
+    rows = erp_stock(chain, 3)
+    sku, data = next((k, d) for k, d in catalog.items() if rows[k][0].controlled and not d["weighed"])
+    assert chain.level(shop, data["inventory_item_id"], 3) == expected(*rows[sku])
+
+
 def test_a_pass_parked_on_the_erp_connection_is_done_once_its_replay_runs_connected(chain):
     """Saving the ERP connection enqueues the parked message's replay: the pass it runs must close
     that message, or it stays parked for ever."""

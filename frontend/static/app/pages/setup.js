@@ -1,7 +1,8 @@
 /**
  * Setup: the guided first run. Steps in order: ERP connection (test before saving), the store's
- * ERP company + segment, ERP companies <-> Shopify locations, sales channel and rules, and the
- * catalog dry run before the first publish. Viewers see the values with every control disabled.
+ * ERP company + segment, ERP companies <-> Shopify locations (and the companies without one that
+ * this store does not sell), sales channel and rules, and the catalog dry run before the first
+ * publish. Viewers see the values with every control disabled.
  */
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
@@ -98,12 +99,35 @@ function storeLinkSection(ctx, onSaved) {
   });
 }
 
+/**
+ * The active ERP companies no location is mapped to, each with a "not sold in this store" box
+ * (ignored_companies): the stock flow refuses such a company by a parked message unless it is
+ * ticked. A company mapped to a location is synced whatever the list says, so `value(mapped)`
+ * leaves the mapped ones out; companies not shown (inactive now) keep their saved choice.
+ */
+function notSoldField(saved, companies, mappedCompanies, locked) {
+  const unmapped = companies.filter((c) => c.active && !mappedCompanies.has(c.nro_empresa));
+  const shown = new Set(unmapped.map((c) => c.nro_empresa));
+  const boxes = unmapped.map((c) => ({ c, box: h("s-checkbox", {
+    label: t("setup.locations.not_sold", { company: `${c.nro_empresa} — ${c.name}` }), disabled: locked,
+    "data-company": c.nro_empresa, ".checked": saved.includes(c.nro_empresa) }) }));
+  const element = unmapped.length ? h("div", { "data-testid": "not-sold-companies" },
+    h("s-heading", {}, t("setup.locations.unmapped_heading")),
+    h("s-paragraph", {}, t("setup.locations.unmapped_help")), boxes.map((b) => b.box)) : null;
+  const value = (mapped) => [...new Set(saved.filter((c) => !shown.has(c))
+    .concat(boxes.filter((b) => b.box.checked).map((b) => b.c.nro_empresa)))]
+    .filter((c) => !mapped.has(c)).sort((a, b) => a - b);
+  return { element, value };
+}
+
 function locationsSection(ctx, onSaved) {
   const locked = !ctx.can("configure");
-  return loadingSection(t("setup.locations.heading"), async () => {
-    const [{ locations }, { mappings }, { choices, error }] = await Promise.all([
-      api("/api/setup/locations"), api("/api/setup/location-mappings"), erpChoices()]);
+  const section = loadingSection(t("setup.locations.heading"), async () => {
+    const [{ locations }, { mappings }, { choices, error }, settings] = await Promise.all([
+      api("/api/setup/locations"), api("/api/setup/location-mappings"), erpChoices(), api("/api/setup/settings")]);
     if (error) return choicesProblem(error);
+    const saved = settings.ignored_companies || [];
+    const notSold = notSoldField(saved, choices.companies, new Set(mappings.map((m) => m.nro_empresa)), locked);
     const byLocation = Object.fromEntries(mappings.map((m) => [m.location_id, m.nro_empresa]));
     const options = [{ value: "", label: t("setup.locations.unlinked") }].concat(
       choices.companies.map((c) => ({ value: c.nro_empresa, label: `${c.nro_empresa} — ${c.name}` })));
@@ -115,15 +139,23 @@ function locationsSection(ctx, onSaved) {
     const save = async () => {
       const body = { mappings: pickers.filter((p) => p.field.value).map((p) => ({
         nro_empresa: intValue(p.field), location_id: p.loc.id, location_name: p.loc.name })) };
-      const saved = await api("/api/setup/location-mappings", { method: "PUT", body });
-      savedToast(saved.resumed);
+      const done = await api("/api/setup/location-mappings", { method: "PUT", body });
+      let resumed = done.resumed;
+      const ignored = notSold.value(new Set(body.mappings.map((m) => m.nro_empresa)));
+      if (ignored.join() !== saved.join()) {
+        resumed += (await api("/api/setup/settings", { method: "PUT", body: { ignored_companies: ignored } })).resumed;
+      }
+      savedToast(resumed);
       onSaved();
+      section.refresh();  // the companies left without a location are those of the new mappings
     };
     return h("div", {}, h("s-paragraph", {}, t("setup.locations.help")),
       table([t("setup.locations.location"), t("setup.locations.city"), t("setup.locations.company")],
         pickers.map((p) => [p.loc.name, [p.loc.city, p.loc.province_code].filter(Boolean).join("/") || "—", p.field])),
+      notSold.element,
       locked ? null : h("s-box", { padding: "base" }, h("s-button", { variant: "primary", onclick: save }, t("common.save"))));
   });
+  return section;
 }
 
 /**
