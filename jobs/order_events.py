@@ -68,6 +68,15 @@ UNKNOWN_ORDER = (
     "another channel): nothing to change in Shopify"
 )
 
+# An event of the ERP the shop was connected to before its connection moved (a catch-up or a
+# person's Retry of its message): that ERP's order numbers are its own, so applying it against
+# the ERP the shop uses now could change another order.
+OTHER_ERP = (
+    "ERP event {seq} belongs to the ERP the shop was connected to before (the ERP connection moved "
+    "since): its order {nro} is that ERP's, and the same number may be another order in the ERP the "
+    "shop uses now; nothing applied"
+)
+
 
 def unit_key(seq_evento: int, generation: int = 0) -> str:
     """An event's unit: "event:<seq>" of the shop's first ERP, "event:<seq>:erp<n>" of the n-th
@@ -327,6 +336,10 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         if message.status != MessageStatus.PENDING.value:  # a retry or replay counts an attempt
             trace.begin(session, message.shop_id, message.flow, message.unit_key, ERP_TO_SHOPIFY)
         event = event_from_payload(message.request_payload or {})
+        generation, current = generation_of(message.unit_key), erp_generation(session, message.shop_id)
+        if generation != current:
+            trace.skip(session, message, OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda))
+            return MessageStatus.SKIPPED.value
         link = find_link(session, message.shop_id, event)
         shop = session.get(Shop, message.shop_id)
         if link is None or shop is None:
@@ -340,7 +353,7 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
             event,
             link.id,
             link.shopify_order_id,
-            generation_of(message.unit_key),
+            generation,
         )
     extra = {"shop_id": unit.shop_id, "flow": unit.flow, "seq_evento": event.seq_evento}
     try:

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from erp.records import OrderEvent
 from jobs import order_events
+from jobs.order_event_codec import event_payload
 from ledger import setup_moves, trace
 from ledger.db import session_scope
+from ledger.errors import Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.kv import get_redis
 from ledger.models import ErpConnection, MessageStatus, OrderLink, Shop
@@ -99,3 +101,37 @@ def test_earlier_events_of_the_old_erp_do_not_hold_the_new_erps(env):
     with session_scope() as session:
         order_events.wait_for_earlier(session, shop_id, _event(7, 500, None), must_apply=("order_edits",),
                                       generation=1)  # fmt: skip
+
+
+def test_an_old_erps_event_replayed_after_the_move_is_skipped_and_nothing_applied(env):
+    """The old ERP's event 7 (order 500, Shopify #1001) waits retrying when the ERP connection
+    moves; in the new ERP, order 500 is another order. Its catch-up or a person's Retry skips it
+    with the reason: nothing of it is applied against the ERP the shop uses now."""
+    shop_id = _shop()
+    event = _event(7, 500, None)  # no channel id: found by its ERP order number
+    with session_scope() as session:
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/1001", nro_pedvenda=500))
+        key = order_events.unit_key(7)
+        old = trace.begin(session, shop_id, "invoices", key, ERP_TO_SHOPIFY, erp_id="500",
+                          request=event_payload(event))  # fmt: skip
+        trace.fail(session, old, Transient("Shopify throttled"))
+    _move_erp(shop_id)
+    applied: list[order_events.EventUnit] = []
+
+    def work(unit: order_events.EventUnit) -> dict:
+        applied.append(unit)
+        return {}
+
+    assert order_events.execute(old.id, work) == MessageStatus.SKIPPED.value
+    assert applied == []
+    with session_scope() as session:
+        message = order_events.message_for(session, shop_id, "invoices", 7, 0)
+        assert message is not None and message.status == MessageStatus.SKIPPED.value
+        assert "belongs to the ERP the shop was connected to before" in (message.error_text or "")
+        assert "nothing applied" in (message.error_text or "")
+    # The new ERP's own event of the same number runs.
+    with session_scope() as session:
+        new = trace.begin(session, shop_id, "invoices", order_events.unit_key(7, 1), ERP_TO_SHOPIFY,
+                          erp_id="500", request=event_payload(event))  # fmt: skip
+    assert order_events.execute(new.id, work) == MessageStatus.DONE.value
+    assert [unit.generation for unit in applied] == [1]
