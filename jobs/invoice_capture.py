@@ -12,21 +12,30 @@ may answer:
 - SUCCESS: the money was taken;
 - PENDING / AWAITING_RESPONSE (or UNKNOWN): not taken yet. It is not counted as taken, nor asked
   again (the settlement counts it as money in flight: Settlement.pending_captures, which the
-  next run and the next NF-e of a partial invoicing leave alone); the invoice is written and
-  fulfilled, and the message is checked again (`Capture.pending`: jobs.invoices raises Transient,
-  RQ retries, then the orders catch-up) until Shopify shows the capture SUCCESS or FAILURE;
+  next NF-e of a partial invoicing leaves alone); the invoice is written and fulfilled, and the
+  message is checked again (`Capture.pending`: jobs.invoices raises Transient, RQ retries, then
+  the orders catch-up) until Shopify shows the capture SUCCESS or FAILURE. What was asked is kept
+  on the message (`Asked`, before the Transient): the re-check (`recheck`) reads what those very
+  captures became and plans nothing — worked out again, what is due would count a refund the
+  merchant made meanwhile as money owed and capture it back — and the time it was asked is when
+  the NF-e was charged (jobs.invoice_documents);
 - FAILURE / ERROR: the gateway refused it: nothing was taken. It is named for a person with the
   amount and the authorisation, and that authorisation is not captured again by the app (the
   gateway's answer; a person may capture it from the order in Shopify, or charge apart).
+While a capture is refused or pending, the order's other open authorisations are not released as
+not needed: they were unneeded only if that capture takes the money. They are named (and, refused,
+left to a person); a re-check that sees every capture taken releases them.
 An authorisation that lapsed before the invoice (card networks hold one about 7 days: a supermarket
-order scheduled for next week) is named as expired, not as an NF-e above what was authorised.
+order scheduled for next week) is named as expired, not as an NF-e above what was authorised; one
+captured in full or released is not (Authorization.lapsed).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
@@ -34,6 +43,7 @@ from shopify_app.admin_api.order_settlement import IN_FLIGHT, Authorization, Set
 
 FLOW = "invoices"
 ZERO = Decimal("0")
+ASKED = "capture_asked"  # the message response's key of what an NF-e's money asked for (Asked.record)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,62 @@ class Capture:
     attention: str | None = None  # for a person: money the NF-e asks for and nobody paid, or a refund owed
     # Captures the gateway has not answered yet ("<amount> from authorisation <id>"): check again later.
     pending: tuple[str, ...] = field(default=())
+    # What this NF-e's money asked for (`Asked.record`), when a capture was answered PENDING: kept on
+    # the message, so the re-check follows those captures (`recheck`) and never plans anew.
+    asked: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class AskedCapture:
+    """One orderCapture asked for an NF-e's money."""
+
+    authorization: str
+    amount: Decimal
+    unsettled: Decimal  # what the authorisation held when asked
+    closes: bool  # finalCapture (or a gateway allowing one capture only)
+    one_capture: bool  # the authorisation's multiCapturable was false
+    transaction: str | None  # the CAPTURE transaction Shopify made
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What one run asked for an NF-e's money: its captures, and what no authorisation could give.
+    Kept on the message (`record`) when a capture is answered PENDING: what is due is never worked
+    out again for that NF-e (a refund the merchant makes before the gateway answers would count as
+    money still owed and be captured again), and the time it was asked is when the NF-e was charged
+    (jobs.invoice_documents: a refund made after it is the merchant's)."""
+
+    at: datetime
+    invoiced: Decimal  # the order's NF-e total then
+    count: int  # how many NF-e
+    final: bool
+    kept: Decimal  # money taken and kept before these captures
+    uncovered: Decimal  # due after the plan: more than the authorisations held
+    captures: tuple[AskedCapture, ...]
+
+    def record(self) -> dict[str, Any]:
+        captures = [
+            {"authorization": c.authorization, "amount": str(c.amount), "unsettled": str(c.unsettled),
+             "closes": c.closes, "one_capture": c.one_capture, "transaction": c.transaction}
+            for c in self.captures
+        ]  # fmt: skip
+        return {"at": self.at.isoformat(), "invoiced": str(self.invoiced), "count": self.count,
+                "final": self.final, "kept": str(self.kept), "uncovered": str(self.uncovered),
+                "captures": captures}  # fmt: skip
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Asked:
+        at = datetime.fromisoformat(data["at"])
+        captures = [
+            AskedCapture(
+                c["authorization"], Decimal(c["amount"]), Decimal(c["unsettled"]), bool(c["closes"]),
+                bool(c["one_capture"]), c.get("transaction"),
+            )
+            for c in data.get("captures") or []
+        ]  # fmt: skip
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return cls(at, Decimal(data["invoiced"]), int(data["count"]), bool(data["final"]),
+                   Decimal(data["kept"]), Decimal(data["uncovered"]), tuple(captures))  # fmt: skip
 
 
 def applied_already(key: str, applied_by: int, message_id: int, state: Settlement) -> Capture:
@@ -50,8 +116,7 @@ def applied_already(key: str, applied_by: int, message_id: int, state: Settlemen
     then, and a refund made since is the merchant's, not money still due — capturing the order's sum
     again from an authorisation kept for the next NF-e would undo it."""
     by = "by this message before" if applied_by == message_id else f"by message #{applied_by}"
-    captured = sum((a.captured for a in state.authorizations), ZERO) if state.authorizations else None
-    return Capture(captured, f"NF-e {key} was applied already ({by}): nothing more captured for it")
+    return Capture(_captured(state), f"NF-e {key} was applied already ({by}): nothing more captured for it")
 
 
 def capturable(authorization: Authorization) -> Decimal:
@@ -102,11 +167,9 @@ def capture(
     authorisation keeps what it still holds for the next NF-e, and money taken above the NF-e so far
     pays the ones to come rather than being a refund owed. Only a SUCCESS answer is money taken (see
     the module)."""
-    plan, due = capture_plan(invoiced, state, since)
-    before = sum((a.captured for a in state.authorizations), ZERO)
-    captured, notes, closed = before, [], []
-    refused = [(a, amount, why) for a in state.authorizations for amount, why in a.refused]
-    pending = [f"{a.pending} from authorisation {a.id}" for a in state.authorizations if a.pending > ZERO]
+    now = now or datetime.now(UTC)
+    plan, uncovered = capture_plan(invoiced, state, since)
+    asked, answers = [], []
     for authorization, amount in plan:
         # A gateway without multi-capture closes the authorisation on its one capture whatever
         # finalCapture says: say so (final), and name what it released for the NF-e still to come.
@@ -114,43 +177,107 @@ def capture(
         transaction = client.order_capture(
             order_id, authorization.id, amount, currency=state.currency, final_capture=closes
         )
-        if transaction.status != "SUCCESS" and transaction.status not in IN_FLIGHT:
-            refused.append((authorization, amount, transaction.error_code or transaction.status))
-            due += amount
-            notes.append(f"the gateway refused the capture of {amount} ({refused[-1][2]}): nothing taken")
-            continue
         taken = transaction.amount.amount if transaction.amount else amount
-        rest = authorization.unsettled - taken
-        if transaction.status == "SUCCESS":
-            captured += taken
-            notes.append(f"captured {taken} of {authorization.unsettled} authorised"
-                         + (f"; {rest} {'released' if closes else 'left authorised for the next NF-e'}"
-                            if rest > 0 else ""))  # fmt: skip
-        else:  # asked, not answered: not taken yet, never asked again (see the module)
-            pending.append(f"{taken} from authorisation {authorization.id}")
-            notes.append(f"capture of {taken} of {authorization.unsettled} authorised pending at the gateway "
-                         f"({transaction.status}): not taken yet")  # fmt: skip
-        if not final and rest > 0 and not authorization.multi_capturable:
-            closed.append(f"{FLOW}: authorisation {authorization.id} allows one capture only (its gateway "
-                          f"has no partial captures): {taken} was captured for the NF-e so far and the other "
-                          f"{rest} released; charge the NF-e still to come apart")  # fmt: skip
-    if final:
-        notes += _release_unneeded(client, state, {authorization.id for authorization, _ in plan})
+        asked.append(AskedCapture(authorization.id, taken, authorization.unsettled, closes,
+                                  not authorization.multi_capturable, transaction.id))  # fmt: skip
+        answers.append((transaction.status, transaction.error_code or transaction.status))
+    run = Asked(now, invoiced, count, final, state.kept, uncovered, tuple(asked))
+    outcome = _outcome(client, state, run, answers, history=_refusals(state), now=now)
     if not plan:
+        notes = [outcome.note] if outcome.note else []
         if state.pending_captures > ZERO:
-            notes.append(f"{state.pending_captures} being captured, pending at the gateway")
-        elif state.open_authorization() is None and before:
-            notes.append("already captured")
+            notes.insert(0, f"{state.pending_captures} being captured, pending at the gateway")
+        elif state.open_authorization() is None and _captured(state):
+            notes.insert(0, "already captured")
         else:
-            notes.append(f"nothing to capture (paid {state.kept}, financial status {state.financial_status})")
-    paid = state.kept + (captured - before)
-    nfe = "the NF-e" if count == 1 else f"the {count} NF-e"
+            status = state.financial_status
+            notes.insert(0, f"nothing to capture (paid {state.kept}, financial status {status})")
+        outcome = replace(outcome, note="; ".join(notes))
+    return outcome
+
+
+def recheck(client: AdminClient, state: Settlement, asked: Asked, now: datetime | None = None) -> Capture:
+    """The NF-e's money was asked for before (`asked`, kept on its message) and a capture answered
+    PENDING: nothing is planned anew — a refund the merchant made since is theirs, not money still
+    due — only what those captures became is read and reported (still pending: checked again)."""
+    answers = []
+    for asked_capture in asked.captures:
+        found = state.capture(asked_capture.transaction) if asked_capture.transaction else None
+        status = found.status if found else "UNKNOWN"  # not among the transactions read: not seen answered
+        answers.append((status, (found.error_code if found else None) or status))
+    ours = {c.authorization for c in asked.captures}
+    history = [r for r in _refusals(state) if r[0].id not in ours]  # this NF-e's own are in `answers`
+    outcome = _outcome(client, state, asked, answers, history=history, now=now or datetime.now(UTC))
+    when = asked.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    note = f"the capture asked at {when} checked again (nothing asked anew): {outcome.note}"
+    # The record stays on the message: when the NF-e was charged (jobs.invoice_documents).
+    return replace(outcome, captured=_captured(state), note=note, asked=asked.record())
+
+
+def _outcome(
+    client: AdminClient,
+    state: Settlement,
+    asked: Asked,
+    answers: list[tuple[str, str]],
+    *,
+    history: list[tuple[Authorization, Decimal, str]],
+    now: datetime,
+) -> Capture:
+    """What the captures `asked` for the NF-e came to, by Shopify's `answers` ((status, errorCode or
+    status) each): money taken, pending at the gateway, refused; what stays due and who must see it;
+    the authorisations the NF-e did not need released (final), unless a capture was refused or is
+    pending — another authorisation was unneeded only if that capture takes the money."""
+    final, invoiced = asked.final, asked.invoiced
+    due, taken, notes, closed = asked.uncovered, ZERO, [], []
+    refused, pending = list(history), []
+    pending += [f"{a.pending} from authorisation {a.id}" for a in state.authorizations if a.pending > ZERO
+                and a.id not in {c.authorization for c in asked.captures}]  # fmt: skip
+    by_id = {a.id: a for a in state.authorizations}
+    uncertain = bool(pending)  # a capture refused or pending: what the NF-e needs from the others is open
+    for asked_capture, (status, why) in zip(asked.captures, answers, strict=True):
+        amount, held = asked_capture.amount, asked_capture.unsettled
+        if status != "SUCCESS" and status not in IN_FLIGHT:
+            authorization = by_id.get(asked_capture.authorization) or _named(asked_capture)
+            refused.append((authorization, amount, why))
+            due += amount
+            notes.append(f"the gateway refused the capture of {amount} ({why}): nothing taken")
+            uncertain = True
+            continue
+        rest = held - amount
+        if status == "SUCCESS":
+            taken += amount
+            after = "released" if asked_capture.closes else "left authorised for the next NF-e"
+            tail = f"; {rest} {after}" if rest > 0 else ""
+            notes.append(f"captured {amount} of {held} authorised{tail}")
+        else:  # asked, not answered: not taken yet, never asked again (see the module)
+            pending.append(f"{amount} from authorisation {asked_capture.authorization}")
+            notes.append(f"capture of {amount} of {held} authorised pending at the gateway "
+                         f"({status}): not taken yet")  # fmt: skip
+            uncertain = True
+        if not final and rest > 0 and asked_capture.one_capture:
+            closed.append(f"{FLOW}: authorisation {asked_capture.authorization} allows one capture only "
+                          f"(its gateway has no partial captures): {amount} was captured for the NF-e so far "
+                          f"and the other {rest} released; charge the NF-e still to come apart")  # fmt: skip
+    drawn = {c.authorization for c in asked.captures}
+    left_open = []
+    if final and uncertain:  # not released: they may still have to pay the NF-e (a person decides)
+        left_open = _unneeded(state, drawn)
+        if left_open:
+            notes.append("not released while a capture is refused or pending: "
+                         + ", ".join(f"{a.unsettled} authorised by {a.id}" for a in left_open))  # fmt: skip
+    elif final:
+        notes += _release_unneeded(client, state, drawn)
+    paid = asked.kept + taken
+    nfe = "the NF-e" if asked.count == 1 else f"the {asked.count} NF-e"
     if not final:
         notes.append(f"not a final capture: {nfe} of this order total {invoiced}, less than the ERP "
                      "served; more NF-e are expected")  # fmt: skip
     attention = None
     if due > ZERO:
-        attention = _not_charged(state, nfe, invoiced, due, paid, refused, now or datetime.now(UTC))
+        attention = _not_charged(state, nfe, invoiced, due, paid, refused, now)
+        if refused and left_open:
+            held = ", ".join(f"authorisation {a.id} still holds {a.unsettled}" for a in left_open)
+            attention += f"; {held}, left open: capture from it or void it from the order in Shopify"
     elif not final and paid > invoiced + state.beside_goods:
         notes.append(f"{paid - invoiced - state.beside_goods} taken ahead pays the NF-e still to come")
     elif paid > invoiced + state.beside_goods:
@@ -158,25 +285,47 @@ def capture(
         beside = [f"{state.tips} of tips"] if state.tips else []
         beside += [f"{state.gift_cards} of gift cards sold"] if state.gift_cards else []
         tips = f" and {' and '.join(beside)}" if beside else ""
-        of = "an NF-e" if count == 1 else f"{count} NF-e"
+        of = "an NF-e" if asked.count == 1 else f"{asked.count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
     attention = "; ".join([*([attention] if attention else []), *closed]) or None
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
-    return Capture(captured if state.authorizations else None, "; ".join(notes), attention, tuple(pending))
+    captured = (_captured(state) or ZERO) + taken if state.authorizations else None
+    record = asked.record() if any(s in IN_FLIGHT for s, _ in answers) else None
+    return Capture(captured, "; ".join(notes), attention, tuple(pending), record)
+
+
+def _captured(state: Settlement) -> Decimal | None:
+    """Money captured from the order's authorisations so far (None: it has none)."""
+    return sum((a.captured for a in state.authorizations), ZERO) if state.authorizations else None
+
+
+def _refusals(state: Settlement) -> list[tuple[Authorization, Decimal, str]]:
+    """Captures the gateway refused before, as (authorisation, amount, why)."""
+    return [(a, amount, why) for a in state.authorizations for amount, why in a.refused]
+
+
+def _named(asked: AskedCapture) -> Authorization:
+    """An authorisation no longer among the order's (to name it only)."""
+    return Authorization(asked.authorization, asked.amount, ZERO, False, ZERO)
+
+
+def _unneeded(state: Settlement, drawn: set[str]) -> list[Authorization]:
+    """The open authorisations the NF-e drew nothing from — not one being captured (a capture
+    pending at the gateway: checked again first) nor one whose capture the gateway refused (a person
+    decides)."""
+    return [
+        a for a in state.authorizations
+        if a.id not in drawn and not a.pending and not a.refused and a.capturable and a.unsettled > ZERO
+    ]  # fmt: skip
 
 
 def _release_unneeded(client: AdminClient, state: Settlement, drawn: set[str]) -> list[str]:
     """ "A lower total captures less and releases the rest": an authorisation the NF-e needed
     nothing from (already covered by a gift card, an earlier capture, another card) still holds
-    money on the customer's card, so it is voided — not one being captured (a capture pending at
-    the gateway: checked again first) nor one whose capture the gateway refused (a person decides)."""
+    money on the customer's card, so it is voided (`_unneeded`)."""
     notes = []
-    for authorization in state.authorizations:
-        if authorization.id in drawn or authorization.pending or authorization.refused:
-            continue
-        if not authorization.capturable or authorization.unsettled <= ZERO:
-            continue
+    for authorization in _unneeded(state, drawn):
         try:
             client.transaction_void(authorization.id)
             notes.append(f"{authorization.unsettled} authorised and not needed: released")
@@ -203,9 +352,9 @@ def _not_charged(
                 "again from the order in Shopify if its authorisation still allows, else charge the customer "
                 "again or absorb it")  # fmt: skip
     expired = state.financial_status == "EXPIRED"
-    lapsed = [a for a in state.authorizations if a.lapsed(now) or (expired and not a.capturable)]
+    lapsed = [a for a in state.authorizations if a.lapsed(now, expired=expired)]
     if lapsed and not any(capturable(a) for a in state.authorizations):
-        amount = sum((a.amount - a.captured for a in lapsed), ZERO)
+        amount = sum((a.unclaimed for a in lapsed), ZERO)
         return (f"{FLOW}: {nfe} total {invoiced}: the card authorisation of {amount} expired uncaptured "
                 f"({paid} taken): {due} was not charged; charge the customer again or absorb it")  # fmt: skip
     return (

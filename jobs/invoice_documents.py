@@ -12,7 +12,8 @@ An NF-e applied already (a done invoices message of its key, or this message's e
 replay) is charged nothing more (`applied_by`): its money was taken when it was applied, and a
 refund made since is the merchant's decision, not money still due. For the same reason the next
 NF-e does not take such a refund back: the money kept counts only the refunds made before the
-order's first NF-e still counted was charged (`charged_since`, Settlement.kept_before). (An NF-e
+order's first NF-e still counted was charged (`charged_since`, Settlement.kept_before: when its
+message finished, or when it asked for the money if a capture was answered PENDING). (An NF-e
 counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
 are written before the capture, so a retry after a capture that failed finds the key there and
 must still capture.)
@@ -39,6 +40,7 @@ from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
+from jobs.invoice_capture import ASKED, Asked
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger.db import session_scope
@@ -134,8 +136,22 @@ def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, date
         for message in rows:
             applied = _applied_document(message)
             if applied is not None:
-                found.append((message.id, *applied, message.finished_at))
+                found.append((message.id, *applied, _charged_at(message)))
         return found
+
+
+def _charged_at(message: Message) -> datetime | None:
+    """When a done invoices message charged its NF-e: when it asked for the money if a capture was
+    answered PENDING (its message finishes only when a re-check sees the gateway's answer, and a
+    refund made in between is the merchant's, not money the next NF-e takes back), else when it
+    finished."""
+    asked = (message.response_payload or {}).get(ASKED)
+    if isinstance(asked, dict) and asked.get("at"):
+        try:
+            return Asked.from_record(asked).at
+        except (KeyError, ValueError, InvalidOperation):
+            log.warning("invoices: message %s keeps an unreadable capture record", message.id)
+    return message.finished_at
 
 
 def _applied_document(message: Message) -> tuple[str, Decimal] | None:

@@ -39,8 +39,10 @@ nothing (idempotent on the key):
    that could be taken was. Only a capture Shopify answers SUCCESS is money taken
    (jobs.invoice_capture): one PENDING at the gateway (a payments app resolves it later) is not
    asked again, and the message, written and fulfilled, is checked again (Transient) until Shopify
-   shows it taken or refused; one refused (FAILURE) is named for a person with the amount and the
-   authorisation, as is an authorisation that expired uncaptured.
+   shows it taken or refused — the re-check follows the captures the message recorded it asked
+   (`capture_asked`) and plans nothing anew; one refused (FAILURE) is named for a person with the
+   amount and the authorisation, as is an authorisation that expired uncaptured. While one is
+   refused or pending, the order's other authorisations are not released.
 An event whose own document is cancelled — its status C, or the ERP order (read for every event:
 the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
 skipped with the reason before any write, as an event with no document takes only a valid one
@@ -64,7 +66,7 @@ from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
 from jobs import invoice_capture, invoice_documents, invoice_keys, invoice_lines, order_clients, order_events
-from jobs.invoice_capture import Capture
+from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings
@@ -209,16 +211,22 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
-    if documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
+    asked = _asked_before(unit, key.key)
+    if asked is not None:  # asked before and answered PENDING: only what those captures became is read
+        capture = invoice_capture.recheck(client, state, asked)
+    elif documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
         capture = invoice_capture.applied_already(key.key, documents.applied_by, unit.message_id, state)
     else:
         capture = invoice_capture.capture(
             client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
             since=documents.charged_since,
         )  # fmt: skip
-    done["final_capture"] = documents.final
+    done["final_capture"] = asked.final if asked is not None else documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
+    if capture.asked:  # kept at once: a retry after any failure below follows these captures, never asks anew
+        done[ASKED] = capture.asked
+        _remember(unit.message_id, done)
     fulfilled = _fulfil(client, unit, event, final=documents.final, several=len(documents.keys) > 1)
     done["fulfillments"], on_hold = fulfilled.created, fulfilled.attention
     if fulfilled.pickup:
@@ -230,8 +238,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if attention:
         done["needs_attention"] = attention
     _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state,
-                 settled=documents.applied_by is None)  # fmt: skip
+                 settled=documents.applied_by is None or asked is not None)  # fmt: skip
     if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
+        if capture.asked:
+            _remember(unit.message_id, done)
         raise Transient(
             f"capture pending at the gateway: {', '.join(capture.pending)} (not taken yet); the NF-e is on "
             "the order and fulfilled, and the capture is checked again until Shopify shows it taken or "
@@ -241,6 +251,26 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
+
+
+def _asked_before(unit: order_events.EventUnit, key: str) -> Asked | None:
+    """The captures an earlier run of this message asked for NF-e `key`'s money, one of them answered
+    PENDING (kept in its response: jobs.invoice_capture.Asked); None: none."""
+    with session_scope() as session:
+        message = session.get(Message, unit.message_id)
+        response = (message.response_payload or {}) if message is not None else {}
+    if response.get("key") != key or not isinstance(response.get(ASKED), dict):
+        return None
+    return Asked.from_record(response[ASKED])
+
+
+def _remember(message_id: int, done: dict[str, Any]) -> None:
+    """Keep what this run did on its message before it ends retrying (a capture pending at the
+    gateway): the re-check reads what was asked from there."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is not None:
+            message.response_payload = dict(done)
 
 
 def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:

@@ -6,7 +6,8 @@ already made? money already captured?) so that the same invoice twice changes no
 functions take any AdminClient and keep their documents in documents/*.graphql like the rest.
 
 - `settlement(client, order_id)`: total now, capturable money per authorisation (with its captures
-  still pending at the gateway or refused, and its expiry), tips and gift cards sold (money beside
+  still pending at the gateway or refused, whether it was voided, and its expiry), every capture
+  transaction with its status (what one answered PENDING became), tips and gift cards sold (money beside
   the goods), tags, the `nfe` metafields, fulfillments (with tracking).
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
@@ -53,10 +54,33 @@ class Authorization:
     pending: Decimal = ZERO
     refused: tuple[tuple[Decimal, str], ...] = ()  # (amount, status or errorCode) of failed captures
     expires_at: str | None = None  # authorizationExpiresAt
+    voided: bool = False  # a successful VOID of it: what it held was released, not lapsed
 
-    def lapsed(self, now: datetime) -> bool:
-        """Nothing capturable and its expiry passed: the authorisation expired uncaptured."""
-        return not self.capturable and self.expires_at is not None and _when(self.expires_at) <= now
+    @property
+    def unclaimed(self) -> Decimal:
+        """What it holds that was neither captured, nor is being captured, nor was released (voided,
+        or closed by the one capture its gateway allows): what lapses with it."""
+        if self.voided or (self.captured > ZERO and not self.multi_capturable):
+            return ZERO
+        return max(ZERO, self.amount - self.captured - self.pending)
+
+    def lapsed(self, now: datetime, *, expired: bool = False) -> bool:
+        """Nothing capturable, something `unclaimed`, and its expiry passed (`expired`: Shopify
+        shows the order's authorisation EXPIRED): the authorisation expired uncaptured. One captured
+        in full or released is not: nothing of it lapsed, whatever its expiry says."""
+        passed = expired or (self.expires_at is not None and _when(self.expires_at) <= now)
+        return not self.capturable and self.unclaimed > ZERO and passed
+
+
+@dataclass(frozen=True)
+class CaptureInfo:
+    """One CAPTURE transaction of an order: what a capture answered PENDING became since."""
+
+    id: str
+    parent: str | None  # the authorisation captured
+    status: str  # SUCCESS, PENDING, AWAITING_RESPONSE, UNKNOWN, FAILURE, ERROR
+    amount: Decimal
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,7 @@ class Settlement:
     refunds: tuple[tuple[str | None, Decimal], ...] = ()  # (processedAt, amount) of each one
     tips: Decimal = ZERO  # tips received: money the customer owes beside the goods (no NF-e line)
     gift_cards: Decimal = ZERO  # gift cards sold, current value: money owed beside the goods too
+    captures: tuple[CaptureInfo, ...] = ()  # every CAPTURE transaction, whatever its status
 
     @property
     def beside_goods(self) -> Decimal:
@@ -120,6 +145,10 @@ class Settlement:
     def active_fulfillments(self) -> list[FulfillmentInfo]:
         return [f for f in self.fulfillments if f.status not in ("CANCELLED", "ERROR", "FAILURE")]
 
+    def capture(self, transaction_id: str) -> CaptureInfo | None:
+        """The CAPTURE transaction of that id (None: not among the order's transactions read)."""
+        return next((c for c in self.captures if c.id == transaction_id), None)
+
     def open_authorization(self) -> Authorization | None:
         """The authorisation money can still be captured from (None: nothing left / automatic capture)."""
         return next((a for a in self.authorizations if a.capturable and a.unsettled > ZERO), None)
@@ -136,10 +165,17 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     captured_by_parent: dict[str, Decimal] = {}
     pending_by_parent: dict[str, Decimal] = {}
     refused_by_parent: dict[str, list[tuple[Decimal, str]]] = {}
+    voided: set[str] = set()
     paid = refunded = ZERO
     refunds: list[tuple[str | None, Decimal]] = []
+    captures: list[CaptureInfo] = []
     for txn in transactions:
         parent = gid(txn.get("parentTransaction"))
+        if txn.get("kind") == "CAPTURE" and txn.get("id"):
+            amount, status = _amount(txn.get("amountSet")), txn.get("status") or ""
+            captures.append(CaptureInfo(txn["id"], parent, status, amount, txn.get("errorCode")))
+        if txn.get("kind") == "VOID" and parent and txn.get("status") == "SUCCESS":
+            voided.add(parent)
         if txn.get("kind") == "CAPTURE" and parent and txn.get("status") in IN_FLIGHT:
             pending_by_parent[parent] = pending_by_parent.get(parent, ZERO) + _amount(txn.get("amountSet"))
         elif txn.get("kind") == "CAPTURE" and parent and txn.get("status") in REFUSED:
@@ -166,6 +202,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
             pending=pending_by_parent.get(txn["id"], ZERO),
             refused=tuple(refused_by_parent.get(txn["id"], ())),
             expires_at=txn.get("authorizationExpiresAt"),
+            voided=txn["id"] in voided,
         )
         for txn in transactions
         if txn.get("kind") == "AUTHORIZATION" and txn.get("status") == "SUCCESS"
@@ -189,6 +226,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         tips=tips.amount if (tips := parse_money_bag(raw.get("totalTipReceivedSet"))) else ZERO,
         gift_cards=gift_card_value(nodes(raw.get("lineItems"))),
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
+        captures=tuple(captures),
         fulfillments=[
             FulfillmentInfo(
                 id=f["id"],

@@ -4,17 +4,20 @@ and a card authorisation lapses about 7 days after the order. Only money taken c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from jobs import invoices
+from ledger.db import session_scope
 from ledger.errors import Transient
-from ledger.models import MessageStatus
+from ledger.models import Message, MessageStatus
 from sandbox.shopify.checkout import expire_authorizations
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
 
 from .conftest import LinkedOrder, World
+from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
 
 
 def _captures(world: World, order: LinkedOrder) -> list[dict]:
@@ -100,3 +103,99 @@ def test_an_authorisation_that_expired_before_the_invoice_is_named_as_expired(wo
         f"uncaptured (0 taken): {nfe_total} was not charged; charge the customer again or absorb it"
     ), note
     assert "above what the customer" not in note and Decimal(nfe_total) > 0
+
+
+def _refund(world: World, order: LinkedOrder, amount: Decimal, at: datetime | None = None) -> None:
+    """The merchant refunds `amount` of the order's capture in Shopify (a damaged item), `at` (now)."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        doc = order_store.get(ctx, order.gid)
+        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
+        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], amount,
+                                             parent_id=capture["id"])  # fmt: skip
+        if at is not None:
+            refund["processedAt"] = at.isoformat().replace("+00:00", "Z")
+        doc["_transactions"].append(refund)
+        order_store.save(ctx, doc, touch=True)
+
+
+def _amounts(world: World, order: LinkedOrder) -> list[tuple[str, str]]:
+    return [(c["status"], c["amountSet"]["shopMoney"]["amount"]) for c in _captures(world, order)]
+
+
+def test_the_recheck_of_a_pending_capture_does_not_take_back_a_refund_made_since(world: World) -> None:
+    """Partial invoicing: NF-e A's capture answers PENDING, the gateway then takes it and the
+    merchant refunds R$5.00 (a damaged item) before the re-check. The re-check only reads what the
+    capture it asked became: it does not work out again what is due (which would count the refund as
+    money owed and capture it again from the authorisation kept for NF-e B). NF-e B then captures
+    its own part: NF-e A was charged when its capture was asked, before the refund (not when the
+    re-check finished, after it)."""
+    order, items, part_a = _first_part_in_the_erp(world)
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.RETRYING.value, first.error_text
+    asked = first.response_payload["capture_asked"]
+    assert [(c["amount"], c["transaction"]) for c in asked["captures"]] == [
+        (str(part_a), _captures(world, order)[0]["id"])
+    ]
+    # The capture was asked a minute ago; the gateway took it, and 30 seconds ago the merchant refunded.
+    asked["at"] = (datetime.fromisoformat(asked["at"]) - timedelta(seconds=60)).isoformat()
+    with session_scope() as session:
+        message = session.get(Message, first.id)
+        assert message is not None
+        message.response_payload = {**message.response_payload, "capture_asked": asked}
+    settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
+    _refund(world, order, Decimal("5.00"), datetime.now(UTC) - timedelta(seconds=30))
+    assert invoices.replay(first.id) == MessageStatus.DONE.value  # the re-check (RQ retry / catch-up)
+    [first] = world.messages("invoices", order)
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))], first.response_payload["capture"]
+    assert "checked again (nothing asked anew)" in first.response_payload["capture"]
+    assert first.response_payload["capture_asked"]["at"] == asked["at"]
+    assert world.link(order.gid).captured_amount == part_a
+
+    b = world.plain(1)
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    second = world.messages("invoices", order)[-1]
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    assert _amounts(world, order) == [("SUCCESS", str(part_a)), ("SUCCESS", str(part_b))], (
+        second.response_payload["capture"]
+    )
+    assert world.link(order.gid).needs_attention is None
+
+
+def test_the_recheck_of_a_pending_final_capture_does_not_ask_to_collect_a_refund(world: World) -> None:
+    """One NF-e: its capture answers PENDING, the gateway takes it, the merchant refunds R$5.00. The
+    re-check reports the money taken; it does not flag the refund as 'NF-e above what the customer
+    paid: collect it'."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    nfe_total, message = world.invoice(order)
+    assert message.status == MessageStatus.RETRYING.value
+    settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
+    _refund(world, order, Decimal("5.00"))
+    assert invoices.replay(message.id) == MessageStatus.DONE.value
+    link = world.link(order.gid)
+    assert link.needs_attention is None, link.needs_attention
+    assert link.captured_amount == nfe_total and _amounts(world, order) == [("SUCCESS", str(nfe_total))]
+
+
+def test_a_pending_capture_the_gateway_then_refuses_is_reported_by_the_recheck(world: World) -> None:
+    """The re-check of a pending capture the gateway then rejects names it for a person and captures
+    nothing anew (the app does not capture a refused authorisation again by itself)."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    nfe_total, message = world.invoice(order)
+    with pytest.raises(Transient):  # still pending: the re-check asks nothing
+        invoices.replay(message.id)
+    assert _amounts(world, order) == [("PENDING", str(nfe_total))]
+    settle_captures(world.shopify.sandbox, world.name, order.gid, "FAILURE")
+    assert invoices.replay(message.id) == MessageStatus.DONE.value
+    note = world.link(order.gid).needs_attention or ""
+    assert f"the gateway refused the capture of {nfe_total}" in note and "PROCESSING_ERROR" in note, note
+    assert _amounts(world, order) == [("FAILURE", str(nfe_total))]

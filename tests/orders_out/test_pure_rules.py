@@ -600,7 +600,7 @@ def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest
 
     def order_capture(order_id: str, authorization_id: str, amount: Decimal, **options: object) -> object:
         calls.append({"id": authorization_id, "amount": amount, **options})
-        return SimpleNamespace(amount=None, status="SUCCESS")
+        return SimpleNamespace(id="c1", amount=None, status="SUCCESS", error_code=None)
 
     client = SimpleNamespace(order_capture=order_capture)
     state = _settled("0", ("100.00", "100.00"))
@@ -691,3 +691,68 @@ def test_a_capture_pending_at_the_gateway_is_not_taken_and_never_asked_again() -
     assert [str(a) for _, a in capture_plan(D("90.00"), state)[0]] == ["10.00"]  # the rest it still holds
     again = capture(None, "gid://shopify/Order/1", D("80.00"), state)  # type: ignore[arg-type]
     assert again.pending == ("80.00 from authorisation a0",) and again.attention is None
+
+
+@pytest.mark.parametrize("answer", ["FAILURE", "PENDING"])
+def test_a_capture_refused_or_pending_does_not_release_the_orders_other_authorisation(answer: str) -> None:
+    """Two authorisations (100 and 30), an NF-e of 100: the plan draws on the first only, and the
+    second would be released as not needed — but it is not needed only if that capture takes the
+    money. Refused (or not answered yet), the second is left open and named, not voided."""
+    voided: list[str] = []
+    client, _asked = _answering(answer, "PROCESSING_ERROR" if answer == "FAILURE" else None)
+    client.transaction_void = voided.append
+    state = _settled("0", ("100.00", "100.00"), ("30.00", "30.00"))
+    taken = capture(client, "gid://shopify/Order/1", D("100.00"), state, final=True)  # type: ignore[arg-type]
+    assert voided == [], taken.note
+    assert "not released while a capture is refused or pending: 30.00 authorised by a1" in taken.note
+    if answer == "FAILURE":
+        assert "authorisation a1 still holds 30.00, left open" in (taken.attention or "")
+    else:
+        assert taken.attention is None and taken.asked is not None
+    # Taken at once, the other authorisation was not needed: released as before.
+    client, _asked = _answering("SUCCESS")
+    client.transaction_void = voided.append
+    capture(client, "gid://shopify/Order/1", D("100.00"), state, final=True)  # type: ignore[arg-type]
+    assert voided == ["a1"]
+
+
+def test_an_authorisation_captured_in_full_or_released_is_not_named_as_expired() -> None:
+    """An NF-e above what was authorised, seen after the authorisations' expiry: one captured in full
+    and one released (voided) lapsed with nothing in them, so the note says the NF-e is above what
+    the customer paid or authorised — not 'the card authorisation of 0.00 expired uncaptured'."""
+    state = _settled("100.00", ("100.00", "0"), ("30.00", "0"))
+    full, released = state.authorizations
+    past = "2026-11-01T00:00:00Z"
+    state = dataclasses.replace(state, authorizations=[
+        dataclasses.replace(full, capturable=False, expires_at=past, captured=D("100.00")),
+        dataclasses.replace(released, capturable=False, expires_at=past, captured=D(0), voided=True),
+    ])  # fmt: skip
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert not any(a.lapsed(now) for a in state.authorizations)
+    taken = capture(None, "gid://shopify/Order/1", D("105.00"), state, now=now)  # type: ignore[arg-type]
+    assert taken.attention is not None and "expired" not in taken.attention, taken.attention
+    assert "is 5.00 above what the customer paid or authorised" in taken.attention
+    # One that lapsed with money in it still is: 40.00 of it was never captured.
+    partly = dataclasses.replace(full, capturable=False, expires_at=past, captured=D("60.00"))
+    assert partly.lapsed(now) and partly.unclaimed == D("40.00")
+
+
+def test_settlement_reads_each_capture_and_a_voided_authorisation() -> None:
+    """Each CAPTURE transaction is kept with its id and status (a re-check follows the one it asked
+    for), and an authorisation with a successful VOID is known as released."""
+    money = lambda v: {"shopMoney": {"amount": v, "currencyCode": "BRL"}}  # noqa: E731
+    raw = {"id": "gid://shopify/Order/1", "transactions": [
+        {"id": "a1", "kind": "AUTHORIZATION", "status": "SUCCESS", "manuallyCapturable": False,
+         "amountSet": money("100.00"), "totalUnsettledSet": money("0")},
+        {"id": "a2", "kind": "AUTHORIZATION", "status": "SUCCESS", "manuallyCapturable": False,
+         "amountSet": money("30.00"), "totalUnsettledSet": money("0")},
+        {"id": "c1", "kind": "CAPTURE", "status": "SUCCESS", "amountSet": money("100.00"),
+         "parentTransaction": {"id": "a1"}},
+        {"id": "v1", "kind": "VOID", "status": "SUCCESS", "amountSet": money("30.00"),
+         "parentTransaction": {"id": "a2"}},
+    ]}  # fmt: skip
+    state = parse_settlement(raw)
+    assert [a.voided for a in state.authorizations] == [False, True]
+    assert [a.unclaimed for a in state.authorizations] == [D(0), D(0)]
+    found = state.capture("c1")
+    assert found is not None and (found.parent, found.status, found.amount) == ("a1", "SUCCESS", D("100.00"))
