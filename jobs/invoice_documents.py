@@ -119,7 +119,8 @@ def _applied_before(unit: order_events.EventUnit) -> str | None:
 
 def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, datetime | None]]:
     """(message id, key, total, when it finished) of the NF-e applied by this order's other done
-    invoices messages."""
+    invoices messages — of the same ERP (`unit.generation`): after the ERP connection moved, the
+    old ERP's order of the same number is another order, whose NF-e this one owes nothing of."""
     with session_scope() as session:
         rows = session.scalars(
             select(Message)
@@ -134,6 +135,8 @@ def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, date
         ).all()
         found = []
         for message in rows:
+            if order_events.generation_of(message.unit_key) != unit.generation:
+                continue
             applied = _applied_document(message)
             if applied is not None:
                 found.append((message.id, *applied, _charged_at(message)))

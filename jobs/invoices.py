@@ -288,22 +288,19 @@ def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:
 def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
     """Whether a separation event of this order was applied (its changes are in Shopify already).
     Only the ERP's events count: an order edit made in Shopify and applied to the ERP (the same
-    flow, direction shopify_to_erp, unit `edit:<id>`) says nothing about the picking."""
-    return (
-        session.scalar(
-            select(Message.id)
-            .where(
-                Message.shop_id == unit.shop_id,
-                Message.flow == "order_edits",
-                Message.direction == ERP_TO_SHOPIFY,
-                Message.unit_key.like("event:%"),
-                Message.erp_id == str(unit.event.nro_pedvenda),
-                Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
-            )
-            .limit(1)
+    flow, direction shopify_to_erp, unit `edit:<id>`) says nothing about the picking, nor does one
+    of another ERP (the connection moved: its order of the same number is another order)."""
+    keys = session.scalars(
+        select(Message.unit_key).where(
+            Message.shop_id == unit.shop_id,
+            Message.flow == "order_edits",
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.unit_key.like("event:%"),
+            Message.erp_id == str(unit.event.nro_pedvenda),
+            Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
         )
-        is not None
     )
+    return any(order_events.generation_of(key) == unit.generation for key in keys)
 
 
 def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | None:

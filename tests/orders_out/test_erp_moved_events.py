@@ -4,6 +4,7 @@ and its order 500 is not the Shopify order the old ERP's order 500 was."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -135,3 +136,38 @@ def test_an_old_erps_event_replayed_after_the_move_is_skipped_and_nothing_applie
                           erp_id="500", request=event_payload(event))  # fmt: skip
     assert order_events.execute(new.id, work) == MessageStatus.DONE.value
     assert [unit.generation for unit in applied] == [1]
+
+
+def test_the_old_erps_invoices_of_the_same_order_number_do_not_count_for_the_new_erps_order(env):
+    """The old ERP's order 500 (Shopify #1001) was invoiced (NF-e of 50.00, done). In the new ERP,
+    order 500 is Shopify #2002: its first NF-e adds up to its own total only, and the old ERP's
+    picking edit of its order 500 does not stand for the new order's picking."""
+    from jobs import invoice_documents, invoices
+
+    shop_id = _shop()
+    with session_scope() as session:
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/1001", nro_pedvenda=500))
+        old = trace.begin(
+            session, shop_id, "invoices", order_events.unit_key(7), ERP_TO_SHOPIFY, erp_id="500"
+        )
+        trace.succeed(session, old, response={"key": "3" * 44, "total": "50.00"})
+        edit = trace.begin(
+            session, shop_id, "order_edits", order_events.unit_key(6), ERP_TO_SHOPIFY, erp_id="500"
+        )
+        trace.succeed(session, edit, response={})
+    _move_erp(shop_id)
+    with session_scope() as session:
+        link = OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/2002", nro_pedvenda=500)
+        session.add(link)
+        new = trace.begin(
+            session, shop_id, "invoices", order_events.unit_key(3, 1), ERP_TO_SHOPIFY, erp_id="500"
+        )
+        session.flush()
+        unit = order_events.EventUnit(shop_id, "mudou-erp.myshopify.com", new.id, "invoices",
+                                      _event(3, 500, "gid://shopify/Order/2002"), link.id,
+                                      "gid://shopify/Order/2002", 1)  # fmt: skip
+    assert invoice_documents._applied(unit) == []
+    with session_scope() as session:
+        assert invoices._picking_applied(session, unit) is False
+        old_unit = dataclasses.replace(unit, generation=0)
+        assert invoices._picking_applied(session, old_unit) is True
