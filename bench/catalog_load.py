@@ -61,6 +61,10 @@ class HandOverClient:
     def ensure_metafield_definition(self, *args: Any, **kwargs: Any) -> str:
         return "gid://shopify/MetafieldDefinition/1"
 
+    def leftover(self, identifier: str) -> None:
+        """No bulk operation left by a dead pass (a fresh ledger): what BulkRunner.leftover says."""
+        return None
+
     def run(self, mutation_name: str, variables: Any, **kwargs: Any) -> Any:
         from shopify_app.admin_api.bulk import to_jsonl
 
