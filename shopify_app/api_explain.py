@@ -586,7 +586,7 @@ REST_UNPAID: Text = (
 
 # Unpaid with payment terms (jobs.orders: error_detail "payment_terms"): Shopify took no payment at
 # checkout and the buyer pays later, after fulfilment for FULFILLMENT terms, which needs the ERP first.
-TERMS_TODO: Text = (
+TERMS_WHAT_TO_DO: Text = (
     "Para enviá-lo ao ERP agora, marque o pedido como pago no Shopify (o ERP o lança na forma de "
     "pagamento do De:Para do gateway manual) ou lance-o no ERP à mão. Senão, ele vai ao ERP sozinho "
     "quando for pago.",
@@ -614,7 +614,7 @@ NO_PAYMENT_TEXT: tuple[Text, Text] = (
 
 # The stock flow's refusal of an active ERP company with no location (jobs.stock._refuse): in a
 # chain most companies are other stores, which the merchant marks not sold here instead.
-STOCK_COMPANY_TODO: Text = (
+STOCK_COMPANY_WHAT_TO_DO: Text = (
     "Mapeie a empresa a um local na Configuração (empresas do ERP ↔ locais da Shopify); o estoque "
     "segue sozinho. Se esta loja não vende o estoque dessa empresa, marque “Não vendida nesta loja” "
     "abaixo da tabela de locais: a mensagem é encerrada e não volta.",
@@ -713,7 +713,7 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
             )
             if terms == "FULFILLMENT":
                 happened += " Este não pode ser pago antes: o ERP só o atende depois de recebê-lo."
-        todo = TERMS_TODO
+        todo = TERMS_WHAT_TO_DO
     return {
         "title": _pick(title, english),
         "what_happened": happened,
@@ -774,7 +774,7 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
             happened_kind, todo_kind = NO_PAYMENT_TEXT
             what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
         if kind == "location" and message.flow == "stock" and missing.isdigit():
-            what_to_do = _pick(STOCK_COMPANY_TODO, english)
+            what_to_do = _pick(STOCK_COMPANY_WHAT_TO_DO, english)
         if kind in SETUP_KINDS:
             what_to_do = (
                 f"Complete the {kind_name} step in Setup; the message resumes by itself."
