@@ -10,6 +10,8 @@ them at once and one document keeps that atomic and consistent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +63,18 @@ def save(ctx: Ctx, order: dict[str, Any], touch: bool = True) -> dict[str, Any]:
 def get(ctx: Ctx, order_id: str | None) -> dict[str, Any] | None:
     doc = ctx.store.get(ctx.shop, order_id)
     return doc if doc and doc.get("__typename") == "Order" else None
+
+
+@contextmanager
+def for_control(sandbox: Any, shop: str, order_id: str) -> Iterator[tuple[Ctx, dict[str, Any]]]:
+    """A control endpoint's change to one order (not Shopify's): its context and the order, inside
+    one store transaction; the caller saves. LookupError when the shop has no such order."""
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
+    with ctx.store.transaction():
+        order = get(ctx, order_id)
+        if order is None:
+            raise LookupError(f"no order {order_id} in {shop}")
+        yield ctx, order
 
 
 def owning(ctx: Ctx, part_id: str | None) -> dict[str, Any] | None:

@@ -193,11 +193,7 @@ def _fail(ctx: Ctx, order: dict[str, Any], job: dict[str, Any]) -> None:
 def fail_next_cancel(sandbox: Sandbox, shop: str, order_id: str, message: str = REFUND_DECLINED) -> None:
     """Control (not Shopify's): the order's next cancel job ends without cancelling it, `message`
     its cause. LookupError when the shop has no such order."""
-    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
-    with ctx.store.transaction():
-        order = order_store.get(ctx, order_id)
-        if order is None:
-            raise LookupError(f"no order {order_id} in {shop}")
+    with order_store.for_control(sandbox, shop, order_id) as (ctx, order):
         order["_cancelFails"] = message
         order_store.save(ctx, order, touch=False)
 

@@ -140,11 +140,7 @@ def answer_next_capture(
     the shop has no such order; ValueError for another status or reason."""
     if status not in (*IN_FLIGHT, "FAILURE") or (reason is not None and reason not in REJECTIONS):
         raise ValueError(f"a capture answers {', '.join(IN_FLIGHT)} or FAILURE ({', '.join(REJECTIONS)})")
-    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
-    with ctx.store.transaction():
-        order = order_store.get(ctx, order_id)
-        if order is None:
-            raise LookupError(f"no order {order_id} in {shop}")
+    with order_store.for_control(sandbox, shop, order_id) as (ctx, order):
         order["_nextCapture"] = {"status": status, "reason": reason}
         order_store.save(ctx, order, touch=False)
 
@@ -158,11 +154,7 @@ def settle_captures(
     (and orders/paid when the order becomes paid). The ids of the captures settled."""
     if status not in ("SUCCESS", "FAILURE") or (reason is not None and reason not in REJECTIONS):
         raise ValueError(f"a capture settles SUCCESS or FAILURE ({', '.join(REJECTIONS)})")
-    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
-    with ctx.store.transaction():
-        order = order_store.get(ctx, order_id)
-        if order is None:
-            raise LookupError(f"no order {order_id} in {shop}")
+    with order_store.for_control(sandbox, shop, order_id) as (ctx, order):
         was_paid = order["displayFinancialStatus"] == "PAID"
         settled = []
         for capture in order["_transactions"]:
