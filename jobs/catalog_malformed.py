@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp import fields as f
@@ -34,7 +33,6 @@ from erp.names import Names
 from ledger import trace
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, MessageStatus
 
 UNIT_PREFIX = "record:"
 # the flow -> its record's field names (erp.names)
@@ -142,15 +140,7 @@ def record(
     when their record is not unreadable any more. Only after a read consumed whole: the watermark
     held every record that failed before, so this read had it again (read now, or gone)."""
     failing = {m.unit_key for m in malformed}
-    open_messages = session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id,
-            Message.flow == flow,
-            Message.unit_key.like(prefix + "%"),
-            Message.status != MessageStatus.DONE.value,
-        )
-    )
-    for message in open_messages:
+    for message in trace.open_units(session, shop_id, flow, prefix + "%"):
         if message.unit_key not in failing:
             trace.succeed(session, message, response={"read": True})
     for m in malformed:

@@ -18,13 +18,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from erp.names import Names
 from jobs import catalog_malformed
 from ledger import trace
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus
 
 FLOW = "prices"
 UNIT_PREFIX = catalog_malformed.UNIT_PREFIX
@@ -74,15 +71,7 @@ def forget_unread(session: Any, shop_id: int, scopes: Iterable[str]) -> None:
     to another pair, or the pair's list is no longer mapped, so nothing reads the record again and
     its message would stay failed for good, its replay unable to settle it."""
     keep = tuple(unit_prefix(scope) for scope in scopes)
-    stale = session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id,
-            Message.flow == FLOW,
-            Message.unit_key.like(UNIT_PREFIX + "%"),
-            Message.status != MessageStatus.DONE.value,
-        )
-    )
-    for message in stale:
+    for message in trace.open_units(session, shop_id, FLOW, UNIT_PREFIX + "%"):
         if not message.unit_key.startswith(keep):
             trace.succeed(session, message, response={
                 "not_read": "the record is no longer read: the store's company and segment (or the "

@@ -162,6 +162,20 @@ def succeed_open(
             succeed(session, message, response=response)
 
 
+def open_units(session: Session, shop_id: int, flow: str, like: str) -> list[Message]:
+    """The flow's messages not done whose unit key matches the SQL LIKE pattern `like`."""
+    return list(
+        session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == flow,
+                Message.unit_key.like(like),
+                Message.status != MessageStatus.DONE.value,
+            )
+        )
+    )
+
+
 def is_waiting(message: Message) -> bool:
     """Whether the unit is pending on purpose, waiting for something outside the app (an order for
     its payment: jobs.orders marks it with error_detail {"waiting": "payment"}). Not lost: its
