@@ -142,6 +142,7 @@ def _hold(
             f"list.")  # fmt: skip
     message = trace.begin(session, shop_id, FLOW, UNIT, ERP_TO_SHOPIFY, search=skus[:SHOWN],
                           request={"company": company, "segment": segment})  # fmt: skip
+    # RETRY_ALONE: its Retry is a person's confirmation, never part of a flow's "Retry failed"
     detail = {"skus": skus[:1000], "count": len(skus), "priced": priced, "company": company,
-              "segment": segment, "doubt": doubt}  # fmt: skip
+              "segment": segment, "doubt": doubt, trace.RETRY_ALONE: True}  # fmt: skip
     trace.fail(session, message, Rejected(text, system="consinco", code=CODE, detail=detail))

@@ -162,6 +162,16 @@ def succeed_open(
             succeed(session, message, response=response)
 
 
+# A failed message whose error detail carries this key is retried only by its own Retry (its
+# replay means a person checked something), never by the Messages page's "Retry failed" of its flow.
+RETRY_ALONE = "retry_alone"
+
+
+def retried_alone(message: Message) -> bool:
+    detail = message.error_detail
+    return isinstance(detail, dict) and bool(detail.get(RETRY_ALONE))
+
+
 def open_units(session: Session, shop_id: int, flow: str, like: str) -> list[Message]:
     """The flow's messages not done whose unit key matches the SQL LIKE pattern `like`."""
     return list(

@@ -200,7 +200,8 @@ def replay(message_id: int) -> ResponseReturnValue:
 @bp.post("/retry-failed")
 @require_role(Role.OPERATOR)
 def retry_failed() -> ResponseReturnValue:
-    """One replay job per failed message of the flow (oldest first, at most 1000 per click)."""
+    """One replay job per failed message of the flow (oldest first, at most 1000 per click), but
+    those only their own Retry replays (trace.RETRY_ALONE: a person's confirmation)."""
     flow = query_choice("flow", FLOW_NAMES, required=True)
     conn = get_redis(app_settings().redis_url)
     ids: list[int] = []
@@ -216,6 +217,8 @@ def retry_failed() -> ResponseReturnValue:
             .limit(RETRY_FAILED_MAX)
         )
         for message in failed:
+            if trace.retried_alone(message):  # a person's confirmation: only its own Retry
+                continue
             _, enqueued = enqueue_replay(message, conn)
             if enqueued:
                 ids.append(message.id)

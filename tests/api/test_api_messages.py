@@ -412,3 +412,20 @@ def test_an_order_parked_on_no_payment_recorded_says_what_the_code_means(client,
     assert en["mapping"] == {"kind": "payment_method", "code": NO_PAYMENT}
     assert "recorded no payment" in en["what_happened"] and f"“{NO_PAYMENT}”" in en["what_to_do"]
     assert "não registrou nenhum pagamento" in pt["what_happened"] and f"“{NO_PAYMENT}”" in pt["what_to_do"]
+
+
+def test_retry_failed_of_prices_does_not_confirm_the_held_unlisted_skus(client, shops, message, rq):
+    """The held "price:unlisted" message's Retry means "a person checked these SKUs: take them off
+    sale"; the flow's one-click "Retry failed" leaves it out (it confirmed hundreds unseen)."""
+    from jobs import price_unlisted
+    from ledger.errors import Rejected
+
+    unpriced = message(
+        shops.a, "prices", "price:10:10-1", error=Rejected("no price (0)", system="consinco", code="NO_PRICE")
+    )
+    with session_scope() as session:  # a pass held 300 SKUs missing from the moved pair's full read
+        price_unlisted._hold(session, shops.a, [f"{n}-1" for n in range(300)], 400, 1, 2, None)
+    response = client.post("/api/messages/retry-failed?flow=prices", headers=headers(Role.OPERATOR))
+    assert response.status_code == 202
+    # only the unpriced SKU's message; the held one needs its own, deliberate Retry
+    assert response.get_json()["message_ids"] == [unpriced], response.get_json()
