@@ -71,6 +71,12 @@ UNKNOWN_ORDER = (
 # An event of the ERP the shop was connected to before its connection moved (a catch-up or a
 # person's Retry of its message): that ERP's order numbers are its own, so applying it against
 # the ERP the shop uses now could change another order.
+HALF_DONE_OTHER_ERP = (
+    "ERP event {seq} of order {nro} belongs to the ERP the shop was connected to before, and was half "
+    "done when the connection moved: NF-e {key} is on the Shopify order and its capture was asked (it "
+    "may still be pending at the gateway). Nothing more is done automatically: check the order's "
+    "payment in Shopify (captured, or refused: then charge the customer again or absorb it)"
+)
 OTHER_ERP = (
     "ERP event {seq} belongs to the ERP the shop was connected to before (the ERP connection moved "
     "since): its order {nro} is that ERP's, and the same number may be another order in the ERP the "
@@ -338,6 +344,14 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         event = event_from_payload(message.request_payload or {})
         generation, current = generation_of(message.unit_key), erp_generation(session, message.shop_id)
         if generation != current:
+            done = message.response_payload or {}
+            if done.get("key") or done.get("capture_asked"):  # Shopify-side work begun: a person
+                trace.fail(session, message, Rejected(
+                    HALF_DONE_OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda,
+                                               key=done.get("key") or "-"),
+                    system="app", code="OTHER_ERP_HALF_DONE", detail={"done": done},
+                ))  # fmt: skip
+                return MessageStatus.FAILED.value
             trace.skip(session, message, OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda))
             return MessageStatus.SKIPPED.value
         link = find_link(session, message.shop_id, event)

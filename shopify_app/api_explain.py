@@ -316,6 +316,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "failing, the message turns failed and Retry publishes it).",
         ),
     ),
+    "OTHER_ERP_HALF_DONE": (
+        (
+            "A nota de um pedido do ERP ao qual a loja estava conectada antes foi aplicada pela metade "
+            "quando a conexão com o ERP mudou: a chave está no pedido da Shopify e a captura foi pedida, "
+            "talvez ainda pendente no gateway.",
+            "An invoice of an order of the ERP the shop was connected to before was half applied when "
+            "the ERP connection moved: its key is on the Shopify order and its capture was asked, maybe "
+            "still pending at the gateway.",
+        ),
+        (
+            "Confira o pagamento do pedido na Shopify: capturado, ou recusado (então cobre o cliente de "
+            "novo ou absorva). O app não faz mais nada com este evento.",
+            "Check the order's payment in Shopify: captured, or refused (then charge the customer again "
+            "or absorb it). The app does nothing more with this event.",
+        ),
+    ),
     "NFE_KEY_INVALID": (
         (
             "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "

@@ -19,7 +19,7 @@ from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.kv import get_redis
-from ledger.models import ErpConnection, MessageStatus, OrderLink, Shop
+from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop
 from ledger.queues import ORDERS
 
 
@@ -171,3 +171,24 @@ def test_the_old_erps_invoices_of_the_same_order_number_do_not_count_for_the_new
         assert invoices._picking_applied(session, unit) is False
         old_unit = dataclasses.replace(unit, generation=0)
         assert invoices._picking_applied(session, old_unit) is True
+
+
+def test_an_old_erps_invoice_half_done_when_the_erp_moved_is_failed_for_a_person_not_skipped(world) -> None:
+    """A capture pending at the gateway when the ERP connection moves: the old ERP's invoice message
+    did Shopify-side work (the NF-e on the order, a capture asked). Skipping it as "nothing applied"
+    hid a capture the gateway may refuse; it fails for a person, saying what to check."""
+    from jobs import invoices
+    from sandbox.shopify.resolvers.order_capture import answer_next_capture
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    _total, message = world.invoice(order)
+    assert message.status == MessageStatus.RETRYING.value
+    with session_scope() as session:  # the merchant points the app at another ERP
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == world.shop_id)).one()
+        setup_moves.erp_moved(session, row)
+    assert invoices.replay(message.id) == MessageStatus.FAILED.value
+    with session_scope() as session:
+        failed = session.get(Message, message.id)
+        assert failed.error_detail["code"] == "OTHER_ERP_HALF_DONE", failed.error_detail
+        assert "check the order's payment in Shopify" in failed.error_text
