@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 import erp
 from erp.records import OrderEvent
+from jobs.invoice_capture import ASKED
 from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_event_codec import event_from_payload, event_payload
 from ledger import queues, shop_settings, trace, watermarks
@@ -345,7 +346,7 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         generation, current = generation_of(message.unit_key), erp_generation(session, message.shop_id)
         if generation != current:
             done = message.response_payload or {}
-            if done.get("key") or done.get("capture_asked"):  # Shopify-side work begun: a person
+            if done.get("key") or done.get(ASKED):  # Shopify-side work begun: a person
                 trace.fail(session, message, Rejected(
                     HALF_DONE_OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda,
                                                key=done.get("key") or "-"),
