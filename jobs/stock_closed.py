@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from jobs import stock_reread, stock_vacate
 from ledger import bindings, trace
@@ -30,7 +30,7 @@ from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Binding, Message, MessageStatus
+from ledger.models import Binding
 
 FLOW = "stock"
 LOCATION_KIND = "stock_location"  # jobs.stock's marker of where a company's levels were written
@@ -112,13 +112,6 @@ def _note_put_back(
 
 def _settle(session: Any, shop_id: int, closed: dict[int, str]) -> None:
     """The messages of companies active again, or unmapped, are done."""
-    open_keys = session.scalars(
-        select(Message.unit_key).where(
-            Message.shop_id == shop_id,
-            Message.flow == FLOW,
-            Message.unit_key.like("stock:%:inactive"),
-            Message.status != MessageStatus.DONE.value,
-        )
-    )
-    moot = [key for key in open_keys if int(key.split(":")[1]) not in closed]
-    trace.succeed_open(session, shop_id, FLOW, moot, {"resumed": "the company is active again or unmapped"})
+    for message in trace.open_units(session, shop_id, FLOW, "stock:%:inactive"):
+        if int(message.unit_key.split(":")[1]) not in closed:
+            trace.succeed(session, message, response={"resumed": "the company is active again or unmapped"})
