@@ -9,18 +9,17 @@ the link or the ERP moved: ledger.setup_moves) lists every price the pair has, s
 before and missing from it has no price here: not for sale, no price sent, a message saying the
 pair has no record for it (jobs.price_unpriced), as with Consinco's "no price" (a normal price 0).
 
-Absence from one read is no proof by itself, so before any SKU goes off sale (`sweep`):
-- a row changed while the read ran left its window (docs/consinco-api.md, "Why paging is
-  stable": it comes in the next incremental read, not this one): the SKUs missing are checked
-  against a read of the changes since the whole read's snapshot, made right after it; those it
-  lists are priced by it, not taken off sale;
-- a read the client cannot prove whole (`ChangeRead.unsure`: pages asked by number unchecked, an
-  end no envelope attested), or SKUs missing that are many and a large share of those priced
-  (`HELD_MIN`, `HELD_SHARE`: a wrong read or a wrong store link far more likely than that many
-  SKUs not sold in the store), take none off sale: one failed message (`UNIT`) names how many,
-  some of them and what to check; they keep their last price meanwhile. Its Retry (a person
-  checked) reads the pair whole again and takes off sale those still missing (mid-read changes
-  still checked).
+Absence from one read is no proof by itself, so before any SKU goes off sale (`sweep`) the rule
+the catalog's full sync applies too holds (jobs.absence):
+- a row changed while the read ran left its window: the SKUs missing are checked against a read
+  of the changes since the whole read's snapshot, made right after it; those it lists are priced
+  by it, not taken off sale;
+- a read the client cannot prove whole (`ChangeRead.unsure`), or SKUs missing that are many and a
+  large share of those priced (absence.HELD_MIN, absence.HELD_SHARE: a wrong read or a wrong
+  store link far more likely than that many SKUs not sold in the store), take none off sale: one
+  failed message (`UNIT`, code UNLISTED_HELD) names how many, some of them and what to check;
+  they keep their last price meanwhile. Its Retry (a person checked) reads the pair whole again
+  and takes off sale those still missing (mid-read changes still checked).
 Why not wait for a second whole read instead: one comes only after another setup move or a reset,
 so the SKUs of a moved pair would stay on sale at the old pair's price indefinitely.
 """
@@ -34,25 +33,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jobs import price_records
+from jobs import absence, price_records
 from jobs.price_map import PriceState
 from ledger import bindings, trace
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
-from ledger.errors import Rejected
-from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding
 
 FLOW = "prices"
 UNIT = "price:unlisted"  # the pass's message when SKUs missing were held on sale for a person
-CODE = "UNLISTED_HELD"
-# More SKUs missing than both of these and none goes off sale. 20%: a store link moved to
-# another segment of the same company lists about the same assortment (a segment-only product
-# here and there); a fifth of the catalog missing is a read that stopped, or a pair the store
-# does not sell in. 50: a small catalog's few SKUs no longer sold still go off sale by themselves.
-HELD_MIN = 50
-HELD_SHARE = Decimal("0.2")
-SHOWN = 20  # SKUs named in the message's text (all of them, up to 1,000, in its detail)
 
 
 def sweep(
@@ -77,11 +66,12 @@ def sweep(
     if None in unread:
         return newer
     gone = sorted(set(missing) - set(newer) - unread)
-    doubt = read.unsure or meanwhile.unsure
-    many = len(gone) > HELD_MIN and len(gone) > HELD_SHARE * priced
+    doubt = absence.doubt(read, meanwhile)
+    why = absence.held_why(len(gone), priced, doubt, confirmed=confirmed, known_as="SKUs priced",
+                           rather="SKUs no longer sold")  # fmt: skip
     with session_scope() as session:
-        if gone and not confirmed and (doubt or many):
-            _hold(session, shop_id, gone, priced, company, segment, doubt)
+        if why is not None:
+            _hold(session, shop_id, gone, priced, company, segment, doubt, why)
             return newer
         trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": len(gone), "confirmed": confirmed})
         return {**newer, **_off_sale(session, shop_id, gone)}
@@ -127,22 +117,23 @@ def _off_sale(session: Any, shop_id: int, skus: list[str]) -> dict[str, PriceSta
 
 
 def _hold(
-    session: Any, shop_id: int, skus: list[str], priced: int, company: int, segment: int, doubt: str | None
+    session: Any,
+    shop_id: int,
+    skus: list[str],
+    priced: int,
+    company: int,
+    segment: int,
+    doubt: str | None,
+    why: str,
 ) -> None:
     """One failed message: the SKUs missing stay on sale at their last price, for a person."""
-    named = ", ".join(skus[:SHOWN]) + (f" and {len(skus) - SHOWN} more" if len(skus) > SHOWN else "")
-    why = (f"the ERP's answer does not prove the read whole ({doubt})" if doubt else
-           f"that is {len(skus) * 100 // max(priced, 1)}% of the {priced} SKUs priced: more likely a read "
-           f"or setup problem than SKUs no longer sold")  # fmt: skip
     text = (f"The full read of company {company} segment {segment}'s prices did not list {len(skus)} "
-            f"SKU(s) priced before ({named}); none was taken off sale, they keep their last price: {why}. "
-            f"Check in the ERP that they have a price record (TabelaPrecoItem) for company {company} "
-            f"segment {segment}, and that the store's company and segment (Setup) are right. If these SKUs "
-            f"are indeed not sold there, Retry: a new full read takes off sale those it still does not "
-            f"list.")  # fmt: skip
-    message = trace.begin(session, shop_id, FLOW, UNIT, ERP_TO_SHOPIFY, search=skus[:SHOWN],
-                          request={"company": company, "segment": segment})  # fmt: skip
-    # RETRY_ALONE: its Retry is a person's confirmation, never part of a flow's "Retry failed"
-    detail = {"skus": skus[:1000], "count": len(skus), "priced": priced, "company": company,
-              "segment": segment, "doubt": doubt, trace.RETRY_ALONE: True}  # fmt: skip
-    trace.fail(session, message, Rejected(text, system="consinco", code=CODE, detail=detail))
+            f"SKU(s) priced before ({absence.named(skus)}); none was taken off sale, they keep their last "
+            f"price: {why}. Check in the ERP that they have a price record (TabelaPrecoItem) for company "
+            f"{company} segment {segment}, and that the store's company and segment (Setup) are right. If "
+            f"these SKUs are indeed not sold there, Retry: a new full read takes off sale those it still "
+            f"does not list.")  # fmt: skip
+    pair = {"company": company, "segment": segment}
+    detail = {"priced": priced, **pair, "doubt": doubt}
+    absence.hold(session, shop_id, FLOW, UNIT, text, code="UNLISTED_HELD", items=skus,
+                 search=skus[: absence.SHOWN], request=pair, detail=detail)  # fmt: skip

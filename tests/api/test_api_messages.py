@@ -424,7 +424,7 @@ def test_retry_failed_of_prices_does_not_confirm_the_held_unlisted_skus(client, 
         shops.a, "prices", "price:10:10-1", error=Rejected("no price (0)", system="consinco", code="NO_PRICE")
     )
     with session_scope() as session:  # a pass held 300 SKUs missing from the moved pair's full read
-        price_unlisted._hold(session, shops.a, [f"{n}-1" for n in range(300)], 400, 1, 2, None)
+        price_unlisted._hold(session, shops.a, [f"{n}-1" for n in range(300)], 400, 1, 2, None, "many")
     response = client.post("/api/messages/retry-failed?flow=prices", headers=headers(Role.OPERATOR))
     assert response.status_code == 202
     # only the unpriced SKU's message; the held one needs its own, deliberate Retry

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from erp import paging
-from jobs import price_unlisted, prices
+from jobs import absence, price_unlisted, prices
 from ledger import bindings
 from ledger.db import session_scope
 from ledger.mappings import set_store_link
@@ -92,7 +92,7 @@ def test_many_skus_missing_stay_on_sale_for_a_person_and_the_retry_takes_them_of
     (the thresholds lowered to this small chain's size). Nothing goes off sale; one failed message
     says how many, names them and what to check. Its Retry (a person checked) reads the pair whole
     again and takes them off sale, each with a message saying the pair has no record for it."""
-    monkeypatch.setattr(price_unlisted, "HELD_MIN", 2)
+    monkeypatch.setattr(absence, "HELD_MIN", 2)
     no_promotions(chain.consinco.erp.store)
     shop = chain.install("muitos", 1, 1, [1])
     catalog = chain.load_catalog(shop)
