@@ -14,7 +14,7 @@ come twice across runs, never be missed. `ChangeRead.snapshot` is the next water
 `ChangeRead.boundary` lists the (key, change time) pairs the next read will see again, and passing
 it back as `skip` drops them. `ChangeRead.unsure` says why a complete read may still have missed
 rows that did not change (pages asked by number unchecked, an end no envelope attested): such a
-read proves no row's absence (jobs.price_unlisted).
+read proves no row's absence (jobs.absence: jobs.price_unlisted, jobs.catalog_unlisted).
 
 A change column that holds a date alone (Consinco's DTA columns, e.g. MRL_PRODEMPSEG.DTAALTERACAO,
 against DTAHOR date-times) stamps every later change of that day with the same value: a read whose

@@ -164,25 +164,51 @@ def retire_missing(
     skus_read: Mapping[int, Collection[str]],
     spare: Collection[int | None] = (),
 ) -> list[int]:
-    """After a complete read of both streams (a full sync, the dry run): a cached packaging of a
-    product the reads returned, which the SKU read no longer lists (the product moved to another
-    family, or its family has no packaging left), is kept as an inactive variant (never deleted,
-    not for sale: inventoryPolicy DENY, its binding inactive, 0 in stock) instead of staying on
-    sale; a product left without an active one leaves the sale (`inactive_sku_status`). Its record
-    keeps its change time, so the packaging coming back in the ERP wins over it.
+    """`retire` what `missing` finds, at once: the rule the dry run (jobs.catalog_diff) and the skus
+    pass's product moves (`retire_after_product_change`) apply. Returns the products changed."""
+    return retire(entries, missing(entries, products_read, skus_read, spare))
 
-    `entries` (the products as the reads left them) are changed in place; `skus_read`: the idSkus
-    read per product; `spare`: products left alone (a packaging record of theirs could not be
-    read: jobs.catalog_malformed). Returns the products changed. Pure, so the full sync
-    (jobs.catalog_initial) and the dry run (jobs.catalog_diff) apply one rule.
+
+def missing(
+    entries: Mapping[int, CachedProduct],
+    products_read: Collection[int],
+    skus_read: Mapping[int, Collection[str]],
+    spare: Collection[int | None] = (),
+) -> dict[int, list[str]]:
+    """After a complete read of both streams (a full sync, the dry run): the cached packagings
+    (idSkus per product, not retired yet) of the products the reads returned that the SKU read no
+    longer lists: the product moved to another family, or its family has no packaging left; or
+    the read missed them (changed mid-read, a read cut short: the full sync checks before acting,
+    jobs.catalog_unlisted). A product neither read returned is left out: nothing tells it changed.
+
+    `entries`: the products as the reads left them; `skus_read`: the idSkus read per product;
+    `spare`: products left out (a packaging record of theirs could not be read:
+    jobs.catalog_malformed). Pure, so the full sync (jobs.catalog_initial) and the dry run
+    (jobs.catalog_diff) apply one rule.
     """
-    changed: list[int] = []
+    found: dict[int, list[str]] = {}
     for seq, entry in entries.items():
         read = skus_read.get(seq) or ()
         if (not read and seq not in products_read) or seq in spare:
             continue  # not returned by the reads: nothing tells it changed
-        for id_sku, record in list(entry.skus.items()):
-            if id_sku not in read and not record.get("gone"):
+        gone = sorted(i for i, record in entry.skus.items() if i not in read and not record.get("gone"))
+        if gone:
+            found[seq] = gone
+    return found
+
+
+def retire(entries: Mapping[int, CachedProduct], packagings: Mapping[int, Collection[str]]) -> list[int]:
+    """Retire these cached packagings (idSkus per product, as `missing` gives them): each is kept as
+    an inactive variant (never deleted, not for sale: inventoryPolicy DENY, its binding inactive, 0
+    in stock) instead of staying on sale; a product left without an active one leaves the sale
+    (`inactive_sku_status`). Its record keeps its change time, so the packaging coming back in the
+    ERP wins over it. `entries` are changed in place; returns the products changed."""
+    changed: list[int] = []
+    for seq, ids in packagings.items():
+        entry = entries.get(seq)
+        for id_sku in ids:
+            record = entry.skus.get(id_sku) if entry is not None else None
+            if entry is not None and record is not None and not record.get("gone"):
                 entry.skus[id_sku] = {**record, "active": False, "gone": True}
                 changed.append(seq)
     return sorted(set(changed))

@@ -94,6 +94,9 @@ def register(app: Flask) -> None:
             click.echo(f"{'drift':8} {item['seq_produto']:>8} {item['problem']}")
         for item in result.get("unreadable", []):
             click.echo(f"{'unread':8} {item['record']} {item['problem']}")
+        if "held" in result:
+            held = result["held"]
+            click.echo(f"{'held':8} {held['count']} packaging(s) missing, not retired: {held['why']}")
 
     @catalog.command("sync")
     @click.option("--shop", "domain", help="shop domain (default: the only active shop)")

@@ -2,16 +2,19 @@
 
 Reads both ERP streams whole (ProdutoCV, ProdutoSku), lays them over the ledger cache in memory
 (jobs.catalog_cache.preview), retires the packagings the ERP no longer lists as a full sync does
-(jobs.catalog_cache.retire_missing), maps every product and compares its digest with the "product"
-binding (what was last sent). Nothing is written to Shopify, the cache, bindings, messages or
-watermarks. `drift=True` also reads each bound product back from Shopify and lists those that
-no longer exist there (deleted by hand) or whose variant count differs.
+(jobs.catalog_cache.missing, checked by jobs.catalog_unlisted: on a read that proves nothing
+absent, or too many missing, none is retired and `held` says how many and why), maps every
+product and compares its digest with the "product" binding (what was last sent). Nothing is
+written to Shopify, the cache, bindings, messages or watermarks. `drift=True` also reads each
+bound product back from Shopify and lists those that no longer exist there (deleted by hand) or
+whose variant count differs.
 
 Contract with the admin API (shopify_app/api_catalog_diff.py): `run(shop_id)` runs as an RQ job
 and stores its JSON result at Redis key `catalog_diff:<shop_id>:<job_id>` (one day), job_id =
 its own RQ job id. The result: {"counts": {create, change, archive, unchanged, waiting},
 "create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [...]} (lists cut
-to LIST_LIMIT items; counts are complete).
+to LIST_LIMIT items; counts are complete), plus "held": {count, why, skus} when the packagings
+missing would be held for a person rather than retired.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections import defaultdict
 from typing import Any
 
 import erp
-from jobs import catalog_cache, catalog_malformed
+from jobs import catalog_cache, catalog_malformed, catalog_unlisted
 from jobs import catalog_ledger as cl
 from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
 from ledger import bindings
@@ -63,8 +66,11 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         read: dict[int, set[str]] = defaultdict(set)
         for sku in skus:
             read[int(sku["seq_produto"])].add(sku["id_sku"])
-        if None not in unread:
-            catalog_cache.retire_missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
+        held = catalog_unlisted.Sweep()
+        if None not in unread and skus_read.complete:  # retired only once their absence is proven
+            missing = catalog_cache.missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
+            held = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, entries, confirmed=False)
+            catalog_cache.retire(entries, held.gone)  # (its message is the sync's to write, not written)
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)
         sent = bindings.get_many(session, shop_id, cl.PRODUCT_KIND, (str(s) for s in seqs))
@@ -101,6 +107,8 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         **lists,
         "unreadable": [{"record": m.unit_key, "problem": m.error.message} for m in unreadable[:LIST_LIMIT]],
     }
+    if held.held:
+        result["held"] = {"count": len(held.held), "why": held.why, "skus": held.held[:LIST_LIMIT]}
     if drift:
         owned = client is None
         client = client or for_shop(ctx.shop_domain, lane="background")

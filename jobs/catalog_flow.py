@@ -21,11 +21,15 @@ bulk operation.
 
 Packagings the ERP stops listing (a product moved to another family) are retired (kept as
 inactive variants, never deleted, off sale) by a full sync (`catalog sync --full`), which reads
-every packaging, and by the skus pass for a product whose own record changed since its read: the
-move changes the product, and ProdutoSku's change time includes the product's, so that read
-returns every packaging the product still has (catalog_cache.retire_after_product_change). A changed
-`inactive_sku_status` setting is applied by the next products pass to the products Shopify holds
-in the other inactive status.
+every packaging, once their absence is proven: not listed either by a read of the changes since
+its snapshot (a row changed mid-read left its window), on a read the client can prove whole, and
+not too many of them; else they stay as they were and one message asks a person, whose Retry
+runs the full sync again `confirmed` (jobs.catalog_unlisted). The skus pass retires them too for
+a product whose own record changed since its read: the move changes the product, and
+ProdutoSku's change time includes the product's, so that read returns every packaging the
+product still has (catalog_cache.retire_after_product_change). A changed `inactive_sku_status`
+setting is applied by the next products pass to the products Shopify holds in the other
+inactive status.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from sqlalchemy import select
 
 import erp
 from erp.names import Names
-from jobs import catalog_cache, catalog_initial, catalog_malformed, catalog_publish
+from jobs import catalog_cache, catalog_initial, catalog_malformed, catalog_publish, catalog_unlisted
 from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, reset_progress, settle_leftover, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
@@ -187,12 +191,16 @@ def initial_load(
     client: AdminClient | None = None,
     bulk: bool | None = True,
     job_id: str | None = None,
+    confirmed: bool = False,
 ) -> SyncResult:
     """Read both streams whole and push every product (bulk by default): the first publish,
-    or `catalog sync --full`. Raises LockBusy when a catalog flow is running."""
+    or `catalog sync --full`. `confirmed`: a person asked to retire the packagings the read does
+    not list (the held message's Retry: jobs.catalog_unlisted). Raises LockBusy when a catalog
+    flow is running."""
     with flow_lock(shop_id, "products"), flow_lock(shop_id, "skus"), flow_lock(shop_id, CATALOG_LOCK):
         reset_progress(shop_id, FLOWS)
-        return _initial_load(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id)
+        return _initial_load(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id,
+                             confirmed=confirmed)  # fmt: skip
 
 
 def _initial_load(
@@ -202,11 +210,11 @@ def _initial_load(
     client: AdminClient | None,
     bulk: bool | None = True,
     job_id: str | None = None,
+    confirmed: bool = False,
 ) -> SyncResult:
     with collector_paused() as resume:
-        return _load_whole(
-            shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id, read_done=resume
-        )
+        return _load_whole(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id,
+                           read_done=resume, confirmed=confirmed)  # fmt: skip
 
 
 def _load_whole(
@@ -217,6 +225,7 @@ def _load_whole(
     bulk: bool | None,
     job_id: str | None,
     read_done: Callable[[], None] = lambda: None,
+    confirmed: bool = False,
 ) -> SyncResult:
     started = utcnow()
     erp_client = erp.for_shop(shop_id, page_size=INITIAL_PAGE_SIZE)
@@ -249,8 +258,12 @@ def _load_whole(
                 touched.clear()
         stager.stage(touched | held)
         unread = catalog_malformed.unread_products(skus_read, erp_client.names)
-        if skus_read.complete and None not in unread:
-            stager.retire_missing(spare=unread)
+        if skus_read.complete and None not in unread:  # retired only once their absence is proven
+            missing = stager.missing(spare=unread)
+            found = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, stager.entries,
+                                           confirmed=confirmed)  # fmt: skip
+            stager.retire(found.gone)
+            writer.submit(found.record)  # committed with the plan
         planned = stager.finish()  # commits the begun messages
     except BaseException:
         writer.abandon()
@@ -431,6 +444,8 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
 
     The ERP API has no by-id filter, so replay does not re-read the ERP: the cache holds the
     newest records the flows have read, and anything newer arrives with the next scheduled pass.
+    A full sync's held "catalog:unlisted" message runs the full sync again, `confirmed`
+    (jobs.catalog_unlisted).
     Raises Transient while a catalog flow holds the catalog (RQ retries the replay later).
     """
     with session_scope() as session:
@@ -445,6 +460,13 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
         if result.busy:
             raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later")
         return result
+    if flow == catalog_unlisted.FLOW and key == catalog_unlisted.UNIT:
+        # Packagings a full sync held for a person: they checked, so a new full sync retires those
+        # its read still does not list (mid-read changes still checked).
+        try:
+            return initial_load(shop_id, client=client, bulk=None, confirmed=True)
+        except LockBusy as exc:
+            raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later") from exc
     if flow not in FLOWS or not key.startswith("product:"):
         raise ValueError(f"message {message_id} is not a catalog product message ({flow} {key})")
     seq = int(key.split(":", 1)[1])

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -168,16 +168,21 @@ class Stager:
             begin = [p.mapped for p in self.planned.values() if p.verdict in SEND]  # type: ignore[misc]
         self._write_messages(begin, restate, dropped)
 
-    def retire_missing(self, spare: Collection[int | None] = ()) -> None:
-        """After a complete read of every packaging: catalog_cache.retire_missing on the products
-        read (those read with no packaging at all staged first: `finish` would stage them only
-        later). `spare`: products left alone (jobs.catalog_malformed)."""
+    def missing(self, spare: Collection[int | None] = ()) -> dict[int, list[str]]:
+        """After a complete read of every packaging: the cached packagings of the products read that
+        it did not list (catalog_cache.missing; those read with no packaging at all are staged first:
+        `finish` would stage them only later). `spare`: products left out (jobs.catalog_malformed)."""
         if self._cache_empty:
-            return  # a first load: nothing was cached to go missing
+            return {}  # a first load: nothing was cached to go missing
         bare = [s for s in self.fresh.products if s not in self.fresh.skus and s not in self.entries]
         if bare:
             self.stage(bare)
-        changed = catalog_cache.retire_missing(self.entries, self.fresh.products, self.fresh.skus, spare)
+        return catalog_cache.missing(self.entries, self.fresh.products, self.fresh.skus, spare)
+
+    def retire(self, packagings: Mapping[int, Collection[str]]) -> None:
+        """catalog_cache.retire these packagings (the proven part of `missing`: jobs.catalog_unlisted)
+        and plan their products again."""
+        changed = catalog_cache.retire(self.entries, packagings)
         if changed:
             log.info("catalog: %d product(s) lost packagings the ERP no longer lists", len(changed))
             self.stage(changed, changed=changed)

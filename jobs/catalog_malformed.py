@@ -112,7 +112,7 @@ def seq_of(raw: Any, names: Names) -> int | None:
 def unread_products(skus_read: Any, names: Names) -> set[int | None]:
     """The products of a SKU read's unreadable records (None: one whose product cannot be told). A
     packaging whose record could not be read is not missing: a full sync and the dry run leave
-    these products' packagings alone (catalog_cache.retire_missing `spare`), and retire nothing
+    these products' packagings alone (catalog_cache.missing `spare`), and retire nothing
     when one is unknown."""
     return {seq_of(raw, names) for raw, _ in skus_read.malformed}
 

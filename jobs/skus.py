@@ -9,7 +9,10 @@ jobs/products.py: this flow merges ProdutoSku records into the cache, the produc
 ProdutoCV records; both push the touched products through the same function
 (jobs/catalog_flow.py) under one catalog lock, so they never fight and an unchanged product
 costs nothing (digest). A SKU inactive in the ERP keeps its variant with inventoryPolicy DENY
-(binding `active: false`, the stock flow sends 0); see jobs/catalog_map.py.
+(binding `active: false`, the stock flow sends 0); see jobs/catalog_map.py. The flow's
+"catalog:unlisted" message is a full sync's: packagings its read did not list, held for a person
+rather than retired; its Retry runs the full sync again, retiring those still missing
+(jobs.catalog_unlisted).
 """
 
 from __future__ import annotations
@@ -34,5 +37,6 @@ def run(shop_id: int) -> dict[str, Any]:
 
 
 def replay(message_id: int) -> dict[str, Any]:
-    """Re-send one product from the ledger cache (see catalog_flow.replay)."""
+    """Re-send one product from the ledger cache, or run the full sync a held "catalog:unlisted"
+    message asks for (see catalog_flow.replay)."""
     return catalog_flow.replay(message_id).as_dict()

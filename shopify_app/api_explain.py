@@ -579,6 +579,26 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "not list.",
         ),
     ),
+    "UNLISTED_PACKAGINGS_HELD": (
+        (
+            "A sincronização completa do catálogo não listou embalagens que a loja tem (a mensagem "
+            "diz quais, e os produtos que sairiam de venda). Nenhuma foi retirada: são muitas, ou a "
+            "resposta do ERP não prova que a leitura foi até o fim. Elas seguem como estavam, à venda.",
+            "The full catalog sync did not list packagings the store has (the message names them, and "
+            "the products that would leave the sale). None was retired: they are many, or the ERP's "
+            "answer does not prove the read went to the end. They stay as they were, on sale.",
+        ),
+        (
+            "Confira no ERP se as embalagens da mensagem ainda existem (na família do produto) e se o "
+            "ERP entrega a lista de SKUs inteira. Se elas de fato saíram do ERP, clique em Tentar de "
+            "novo: uma nova sincronização completa retira as que ela ainda não listar (variantes "
+            "mantidas, fora de venda; um produto sem nenhuma ativa sai de venda).",
+            "Check in the ERP that the packagings the message names still exist (in the product's "
+            "family) and that the ERP serves the whole SKU list. If they are indeed gone from the ERP, "
+            "click Retry: a new full sync retires those it still does not list (variants kept, off "
+            "sale; a product left without an active one leaves the sale).",
+        ),
+    ),
 }
 
 WAITING_FOR_PAYMENT: tuple[Text, Text] = (

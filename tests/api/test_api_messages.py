@@ -429,3 +429,26 @@ def test_retry_failed_of_prices_does_not_confirm_the_held_unlisted_skus(client, 
     assert response.status_code == 202
     # only the unpriced SKU's message; the held one needs its own, deliberate Retry
     assert response.get_json()["message_ids"] == [unpriced], response.get_json()
+
+
+def test_retry_failed_of_skus_does_not_confirm_the_held_unlisted_packagings(client, shops, message, rq):
+    """The full sync's held "catalog:unlisted" message's Retry means "a person checked these
+    packagings: retire them"; the SKUs flow's "Retry failed" leaves it out, and the message is
+    explained as the catalog's, not as the prices flow's."""
+    from jobs import catalog_unlisted
+    from ledger.errors import Rejected
+
+    refused = message(
+        shops.a, "skus", "product:10", error=Rejected("Barcode is invalid", system="shopify", code="INVALID")
+    )
+    gone = {seq: [f"P{seq}E1", f"P{seq}E6"] for seq in range(1, 101)}
+    held = catalog_unlisted._hold(shops.a, gone, [1, 2], 250, None, "that is 80% of the 250 packagings")
+    with session_scope() as session:  # a full sync held 200 packagings missing from its read
+        held(session)
+        held_id = session.scalars(select(Message.id).where(Message.unit_key == catalog_unlisted.UNIT)).one()
+    response = client.post("/api/messages/retry-failed?flow=skus", headers=headers(Role.OPERATOR))
+    assert response.status_code == 202
+    assert response.get_json()["message_ids"] == [refused], response.get_json()
+    en = _explanation(client, held_id, "en")["explanation"]
+    assert en["code"] == "UNLISTED_PACKAGINGS_HELD" and "full catalog sync" in en["what_happened"]
+    assert "P1E1 of product 1" in en["system_message"] and "Retry" in en["what_to_do"]

@@ -1,0 +1,146 @@
+"""Packagings a full sync's SKU read does not list: retired only when their absence is proven.
+
+Why: a full sync (`catalog sync --full`, jobs.catalog_flow.initial_load) reads ProdutoSku whole
+and retires the cached packagings of the products read that it no longer lists (a product moved
+to another family, or its family lost a packaging: catalog_cache.missing / retire): each becomes
+an inactive variant, off sale, its stock zeroed, and a product left without an active one leaves
+the sale (`inactive_sku_status`: drafted or archived). Taken on absence alone, that emptied the
+storefront of live products whenever the read missed rows: a packaging whose price or weight
+changed while the read ran (MAP_FAMEMBALAGEM.DTAHORALTEMBPRECO moves: its row leaves the read's
+window, docs/consinco-api.md "Why paging is stable"), a product changed mid-read (ProdutoSku's
+change time includes the product's: all its packagings not served yet leave), a server whose end
+of the rows the client cannot attest, or one answering a list cut short.
+
+So before anything is retired (`sweep`) the rule of the prices flow's unlisted SKUs holds
+(jobs.absence):
+- the packagings missing are checked against a read of the SKU changes since the full read's
+  snapshot, made right after it: those it lists exist and are not retired (their new records come
+  with the next skus pass, which reads from that snapshot);
+- a read the client cannot prove whole (`ChangeRead.unsure`, the full read's or the re-check's),
+  or packagings missing that are more than absence.HELD_MIN and absence.HELD_SHARE of those the
+  catalog holds, retire none: one failed message of the skus flow (`UNIT`, code
+  UNLISTED_PACKAGINGS_HELD, retried only by its own Retry) names how many, some of them, the
+  products that would leave the sale, and what to check; they stay as they were. Its Retry (a
+  person checked: catalog_flow.replay) runs the full sync again, `confirmed`: it retires those
+  still missing (mid-read changes still checked).
+A packaging the ERP deactivated (its status, statusVenda, INDINTEGRAECOMMERCE) is still listed,
+inactive: it leaves the sale through the ordinary path (jobs.catalog_map), read or held alike.
+An unreadable SKU record in the re-check leaves everything as it was (its product cannot be told:
+the same rule as the full read's, jobs.catalog_malformed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from erp import ChangeRead, ErpClient
+from jobs import absence, catalog_malformed
+from jobs.catalog_cache import CachedProduct
+from ledger import trace
+
+FLOW = "skus"
+UNIT = "catalog:unlisted"  # the full sync's message when the packagings missing were held for a person
+
+
+@dataclass
+class Sweep:
+    """What to retire now (idSkus per product), and the message to write with the load's plan."""
+
+    gone: dict[int, list[str]] = field(default_factory=dict)
+    record: Callable[[Any], None] = lambda session: None
+    held: list[str] = field(default_factory=list)  # the idSkus held for a person instead
+    why: str | None = None  # why they were held
+
+
+def sweep(
+    shop_id: int,
+    erp_client: ErpClient,
+    read: ChangeRead,
+    missing: Mapping[int, list[str]],
+    entries: Mapping[int, CachedProduct],
+    *,
+    confirmed: bool,
+) -> Sweep:
+    """After a full SKU read (`read`, consumed) whose cached packagings `missing` (catalog_cache.missing)
+    it did not list: those to retire. `entries`: the products as the reads left them (the share is
+    of their packagings). `confirmed`: a person asked for it (the held message's Retry), so neither
+    the read's doubt nor the count holds them back. The message's write (`record`) goes into the
+    load's own transaction (catalog_initial.LedgerWriter), with the plan."""
+    if not missing:
+        return Sweep(record=_close(shop_id, 0, confirmed))
+    meanwhile = erp_client.skus(read.snapshot)  # rows that left the full read's window
+    meanwhile.keep_malformed = True  # (its unreadable records are the next pass's to tell)
+    listed = {record.id_sku for record in meanwhile}
+    unread = catalog_malformed.unread_products(meanwhile, erp_client.names)
+    if None in unread:
+        return Sweep()
+    gone = {
+        seq: left
+        for seq, ids in missing.items()
+        if seq not in unread
+        if (left := [i for i in ids if i not in listed])
+    }
+    count = sum(len(ids) for ids in gone.values())
+    known = sum(1 for entry in entries.values() for record in entry.skus.values() if not record.get("gone"))
+    doubt = absence.doubt(read, meanwhile)
+    why = absence.held_why(count, known, doubt, confirmed=confirmed, known_as="packagings in the catalog",
+                           rather="packagings the ERP no longer has")  # fmt: skip
+    if why is None:
+        return Sweep(gone, _close(shop_id, count, confirmed))
+    held = _in_order(gone)
+    return Sweep(
+        record=_hold(shop_id, gone, _left_without_any(gone, entries), known, doubt, why), held=held, why=why
+    )
+
+
+def _left_without_any(gone: Mapping[int, list[str]], entries: Mapping[int, CachedProduct]) -> list[int]:
+    """The products that retiring `gone` would leave without an active packaging (off sale)."""
+    off: list[int] = []
+    for seq, ids in gone.items():
+        entry = entries.get(seq)
+        active = [
+            i for i, r in (entry.skus.items() if entry else ()) if r.get("active") and not r.get("gone")
+        ]
+        if active and set(active) <= set(ids):
+            off.append(seq)
+    return sorted(off)
+
+
+def _in_order(gone: Mapping[int, list[str]]) -> list[str]:
+    """The idSkus by product, then by id."""
+    return [i for seq in sorted(gone) for i in sorted(gone[seq])]
+
+
+def _close(shop_id: int, count: int, confirmed: bool) -> Callable[[Any], None]:
+    def record(session: Any) -> None:
+        trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": count, "confirmed": confirmed})
+
+    return record
+
+
+def _hold(
+    shop_id: int, gone: Mapping[int, list[str]], off: list[int], known: int, doubt: str | None, why: str
+) -> Callable[[Any], None]:
+    """One failed message: the packagings missing stay as they were, for a person."""
+    skus = _in_order(gone)
+    product_of = {i: seq for seq, ids in gone.items() for i in ids}
+    shown = [f"{i} of product {product_of[i]}" for i in skus]
+    leaving = (f"; {len(off)} product(s) would leave the sale, no active packaging left: "
+               f"{absence.named([str(s) for s in off])}" if off else "")  # fmt: skip
+    text = (f"The full read of the catalog (ProdutoSku) did not list {len(skus)} packaging(s) the store "
+            f"has ({absence.named(shown)}); none was retired, they stay as they were: {why}. Retired, each "
+            f"would be kept as an inactive variant, off sale, its stock zeroed{leaving}. Check in the ERP "
+            f"that these packagings still exist (the product's family, MAP_FAMEMBALAGEM) and that "
+            f"ProdutoSku is served whole (its paging). If they are indeed gone, Retry: a new full read "
+            f"retires those it still does not list.")  # fmt: skip
+    products = sorted(gone)
+    detail = {"products": products[:1000], "products_off_sale": off[:1000], "known": known, "doubt": doubt}
+    search = [*skus[: absence.SHOWN], *products[: absence.SHOWN]]
+
+    def record(session: Any) -> None:
+        absence.hold(session, shop_id, FLOW, UNIT, text, code="UNLISTED_PACKAGINGS_HELD", items=skus,
+                     search=search, request={"products": len(products)}, detail=detail)  # fmt: skip
+
+    return record
