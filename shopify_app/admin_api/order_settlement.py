@@ -11,6 +11,9 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
   the goods), tags, the `nfe` metafields, fulfillments (with tracking).
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
+- `fulfillment_tracking_update(client, fulfillment_id, tracking, notify_customer=)`: tracking the
+  ERP gives after the NF-e was applied (a carrier's code comes after invoicing) onto the
+  fulfillment made at it; the fulfillment as Shopify answers.
 - `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals
   and tips; `gift_cards_sold(client, order_id)`: the gift cards sold on an order's lines.
 """
@@ -31,6 +34,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 IN_FLIGHT = ("PENDING", "AWAITING_RESPONSE", "UNKNOWN")  # OrderTransactionStatus not answered yet
 REFUSED = ("FAILURE", "ERROR")
+INACTIVE_FULFILLMENT = ("CANCELLED", "ERROR", "FAILURE")  # FulfillmentStatus of no shipment
 LINES_PER_PAGE = 100
 
 
@@ -89,6 +93,12 @@ class FulfillmentInfo:
     status: str
     tracking_number: str | None
     name: str | None = None  # "#1001-F1"
+    tracking_company: str | None = None
+    tracking_url: str | None = None  # Shopify's own when it knows the carrier and none was given
+
+    @property
+    def active(self) -> bool:
+        return self.status not in INACTIVE_FULFILLMENT
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,7 @@ class Settlement:
 
     @property
     def active_fulfillments(self) -> list[FulfillmentInfo]:
-        return [f for f in self.fulfillments if f.status not in ("CANCELLED", "ERROR", "FAILURE")]
+        return [f for f in self.fulfillments if f.active]
 
     def capture(self, transaction_id: str) -> CaptureInfo | None:
         """The CAPTURE transaction of that id (None: not among the order's transactions read)."""
@@ -227,15 +237,20 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         gift_cards=gift_card_value(nodes(raw.get("lineItems"))),
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
         captures=tuple(captures),
-        fulfillments=[
-            FulfillmentInfo(
-                id=f["id"],
-                status=f.get("status") or "",
-                tracking_number=next((t.get("number") for t in f.get("trackingInfo") or []), None),
-                name=f.get("name"),
-            )
-            for f in raw.get("fulfillments") or []
-        ],
+        fulfillments=[parse_fulfillment(f) for f in raw.get("fulfillments") or []],
+    )
+
+
+def parse_fulfillment(raw: dict[str, Any]) -> FulfillmentInfo:
+    """Pure: a Fulfillment selection (id, name, status, its first trackingInfo) as a FulfillmentInfo."""
+    tracking = next(iter(raw.get("trackingInfo") or []), None) or {}
+    return FulfillmentInfo(
+        id=require(raw, "id", "fulfillment"),
+        status=raw.get("status") or "",
+        tracking_number=tracking.get("number"),
+        name=raw.get("name"),
+        tracking_company=tracking.get("company"),
+        tracking_url=tracking.get("url"),
     )
 
 
@@ -273,6 +288,20 @@ def fulfillment_cancel(client: HasExecutor, fulfillment_id: str) -> str:
     """Cancel one fulfillment; its status as Shopify answers (CANCELLED)."""
     payload = client.executor.mutate("FulfillmentCancel", {"id": fulfillment_id}, "fulfillmentCancel")
     return require(payload.get("fulfillment"), "status", "fulfillmentCancel.fulfillment")
+
+
+def fulfillment_tracking_update(
+    client: HasExecutor, fulfillment_id: str, tracking: dict[str, Any], *, notify_customer: bool = False
+) -> FulfillmentInfo:
+    """Give a fulfillment its tracking (FulfillmentTrackingInput: company, number, url), replacing
+    the one it shows; `notify_customer`: Shopify e-mails the customer the shipping update. The
+    fulfillment as Shopify answers; ShopifyUserErrors when refused (an unknown or cancelled one)."""
+    payload = client.executor.mutate(
+        "FulfillmentTrackingInfoUpdate",
+        {"fulfillmentId": fulfillment_id, "trackingInfoInput": tracking, "notifyCustomer": notify_customer},
+        "fulfillmentTrackingInfoUpdate",
+    )
+    return parse_fulfillment(require(payload, "fulfillment", "fulfillmentTrackingInfoUpdate"))
 
 
 @dataclass(frozen=True)

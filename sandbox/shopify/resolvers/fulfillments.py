@@ -1,5 +1,6 @@
 """Fulfilment: fulfillmentCreate over fulfillment orders (whole or by line and quantity, with
-tracking), the FulfillmentOrder / Fulfillment reads, and the order fields that list them.
+tracking; notifyCustomer true keeps a SHIPPING_CONFIRMATION in the order's `_notifications`), the
+FulfillmentOrder / Fulfillment reads, and the order fields that list them.
 
 Shipping units moves stock the way Shopify does: committed and on hand both go down at the
 fulfillment order's location. Sends orders/fulfilled (or orders/partially_fulfilled) and
@@ -24,7 +25,8 @@ from sandbox.shopify.registry import Ctx, field, mutation, query, user_error
 _OPEN = ("OPEN", "IN_PROGRESS")
 
 
-def _tracking(info: dict[str, Any] | None) -> list[dict[str, Any]]:
+def tracking_entries(info: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A FulfillmentTrackingInput as the fulfillment's trackingInfo entries (one per number)."""
     if not info:
         return []
     numbers = info.get("numbers") or ([info["number"]] if info.get("number") else [None])
@@ -148,7 +150,7 @@ def fulfillment_create(
         "originAddress": None,
         "service": None,
         "totalQuantity": sum(item["quantity"] for item in created_lines),
-        "_trackingInfo": _tracking(fulfillment.get("trackingInfo")),
+        "_trackingInfo": tracking_entries(fulfillment.get("trackingInfo")),
         "_lineItems": created_lines,
         "_fulfillmentOrderIds": [fo["id"] for fo, _ in plan],
         "_locationId": plan[0][0]["_locationId"],
@@ -156,6 +158,10 @@ def fulfillment_create(
         "_orderId": order["id"],
     }
     order["_fulfillments"].append(doc)
+    if doc["_notifyCustomer"]:  # Shopify's shipping confirmation e-mail
+        order.setdefault("_notifications", []).append(
+            {"kind": "SHIPPING_CONFIRMATION", "fulfillmentId": fulfillment_id, "at": now}
+        )
     order_store.save(ctx, order)
     topic = (
         "orders/fulfilled"
