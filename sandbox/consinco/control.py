@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sandbox.consinco import tables as t
 from sandbox.consinco.erp import ConsincoErp
 from sandbox.consinco.errors import ErpError, invalid
+from sandbox.consinco.lifecycle import CARRIER
 
 
 def _body() -> dict[str, Any]:
@@ -47,8 +48,22 @@ def control_blueprint(erp: ConsincoErp) -> Blueprint:
     @bp.post("/pedidos/<int:nro>/faturar")
     def invoice(nro: int) -> Response:
         body = _body()
-        erp.invoice(nro, model=str(body.get("modelo", "55")), series=int(body.get("serie", 1)))
+        erp.invoice(nro, model=str(body.get("modelo", "55")), series=int(body.get("serie", 1)),
+                    tracking=body.get("rastreio", True) is not False)  # fmt: skip
         return jsonify(erp.order(nro, request.host_url))
+
+    @bp.post("/pedidos/<int:nro>/rastreio")
+    def track(nro: int) -> Response:
+        body = _body()
+        texts = {name: body.get(name) for name in ("codigoRastreio", "transportadora", "url", "chave")}
+        for name, value in texts.items():
+            if value is not None and not isinstance(value, str):
+                raise invalid(name, f"{name} deve ser texto.")
+        carrier = texts["transportadora"] if "transportadora" in body else CARRIER
+        seq = erp.track(
+            nro, texts["codigoRastreio"], carrier=carrier, url=texts["url"] or "", key=texts["chave"]
+        )
+        return jsonify({"seqEvento": seq, **erp.order(nro, request.host_url)})
 
     @bp.post("/pedidos/<int:nro>/cancelar")
     def cancel(nro: int) -> Response:

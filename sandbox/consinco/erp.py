@@ -98,9 +98,18 @@ class ConsincoErp:
         lifecycle.separate(self.store, nro, cuts=cuts, substitutions=substitutions, weights=weights)
         return self.order(nro)
 
-    def invoice(self, nro: int, *, model: str = "55", series: int = 1) -> dict[str, Any]:
-        lifecycle.invoice(self.store, nro, model=model, series=series)
+    def invoice(
+        self, nro: int, *, model: str = "55", series: int = 1, tracking: bool = True
+    ) -> dict[str, Any]:
+        lifecycle.invoice(self.store, nro, model=model, series=series, tracking=tracking)
         return self.order(nro)
+
+    def track(
+        self, nro: int, code: str | None = None, *, carrier: str | None = lifecycle.CARRIER, url: str = "",
+        key: str | None = None,
+    ) -> int:  # fmt: skip
+        """The carrier's tracking given after invoicing: a new F event of the NF-e (its seqEvento)."""
+        return lifecycle.track(self.store, nro, code=code, carrier=carrier, url=url, key=key)
 
     def cancel(self, nro: int, reason: str = "Cancelado pela loja") -> dict[str, Any]:
         lifecycle.cancel(self.store, nro, reason=reason)

@@ -1,4 +1,5 @@
-"""What the store does to an order after it arrives: separate (S), invoice (F), cancel (C).
+"""What the store does to an order after it arrives: separate (S), invoice (F), cancel (C), and
+the carrier's tracking given after invoicing (`track`: another F event of the same NF-e).
 
 Each step writes Consinco's tables, moves MAD_PEDVENDA.DTAALTERACAO and appends an immutable
 row to MAD_PEDVENDAEVENTO, which GET PedidoVenda/EventoPedido pages through. `OrderClock`
@@ -196,8 +197,12 @@ def separate(
         return order_record(conn, nro, "", unit, store.discount_per)
 
 
-def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> dict[str, Any]:
-    """Issue the NF-e (55) or NFC-e (65) for what was served; separates first if needed."""
+def invoice(
+    store: Store, nro: int, *, model: str = "55", series: int = 1, tracking: bool = True
+) -> dict[str, Any]:
+    """Issue the NF-e (55) or NFC-e (65) for what was served; separates first if needed. A delivery's
+    F event carries the sandbox carrier's tracking unless `tracking` is False (the carrier gives its
+    code later: `track`)."""
     if model not in ("55", "65"):
         raise invalid("modelo", "Modelo deve ser 55 (NF-e) ou 65 (NFC-e).")
     with store.write_lock:
@@ -255,12 +260,60 @@ def invoice(store: Store, nro: int, *, model: str = "55", series: int = 1) -> di
                 if qty:
                     move_stock(conn, now, order["nroempresa"], line["seqproduto"], loja=-qty, reserva=-qty)
             _set_status(conn, now, nro, "F")
-            tracking = None
-            if order["indentregaretira"] == "E":
-                tracking = {"transportadora": CARRIER, "codigoRastreio": f"SB{nro:09d}BR", "url": ""}
-            record_event(conn, now, nro, "F", store.quantity_unit, store.discount_per, tracking=tracking)
+            rastreio = None
+            if order["indentregaretira"] == "E" and tracking:
+                rastreio = {"transportadora": CARRIER, "codigoRastreio": f"SB{nro:09d}BR", "url": ""}
+            record_event(conn, now, nro, "F", store.quantity_unit, store.discount_per, tracking=rastreio)
             logger.info("consinco sandbox: order %s invoiced, model %s number %s", nro, model, number)
             return order_record(conn, nro, "", store.quantity_unit, store.discount_per)
+
+
+def track(
+    store: Store,
+    nro: int,
+    *,
+    code: str | None = None,
+    carrier: str | None = CARRIER,
+    url: str = "",
+    key: str | None = None,
+) -> int:
+    """The carrier's tracking given (or changed) after the order was invoiced: another F event of
+    the NF-e `key` (None: the latest F event's), a copy of its last F event (the same document and
+    items) with this `rastreio` — `code` (default the sandbox carrier's SB<nro>BR), `carrier`, and
+    `url` (empty: the sandbox's tracking page when read; anything else is served as given). Returns
+    the new seqEvento. 409 PEDIDO_NAO_FATURADO unless the order is invoiced (F); 404 when no F event
+    names that key."""
+    ev = t.mad_pedvendaevento
+    with store.write() as (conn, now):
+        order = load_order(conn, nro, for_update=True)
+        if order["situacaoped"] != "F":
+            raise ErpError(409, "PEDIDO_NAO_FATURADO", f"Pedido {nro} não está faturado.", "situacaoPed")
+        rows = conn.execute(
+            select(ev.c.dados)
+            .where(ev.c.nropedvenda == nro, ev.c.tipoevento == "F")
+            .order_by(ev.c.seqevento.desc())
+        ).all()
+        found = (json.loads(row.dados) for row in rows)
+        data = next(
+            (d for d in found if key is None or (d.get("documentoFiscal") or {}).get("chaveAcesso") == key),
+            None,
+        )
+        if data is None:
+            raise ErpError(
+                404, "DOCUMENTO_NAO_ENCONTRADO", f"Pedido {nro} não tem evento F da chave {key}.", "chave"
+            )
+        data["rastreio"] = {
+            "transportadora": carrier,
+            "codigoRastreio": code or f"SB{nro:09d}BR",
+            "url": url or "",
+        }
+        seq = Store.next_id(conn, ev.c.seqevento)
+        conn.execute(ev.insert().values(seqevento=seq, nropedvenda=nro, nroempresa=order["nroempresa"],
+                                        tipoevento="F", dtahorevento=now,
+                                        dados=json.dumps(data, ensure_ascii=False)))  # fmt: skip
+        conn.execute(pv.update().where(pv.c.nropedvenda == nro).values(dtaalteracao=now))
+        logger.info("consinco sandbox: order %s tracking %s (event %s)", nro, data["rastreio"], seq)
+        return seq
 
 
 def cancel(store: Store, nro: int, *, reason: str = "Cancelado pela loja") -> dict[str, Any]:

@@ -240,7 +240,7 @@ def event_resource(root: Callable[[], str]) -> Resource:
                 key = fiscal["chaveAcesso"]
                 fiscal["urlDanfe"] = f"{base}_sandbox/nfe/{key}/danfe.html"
                 fiscal["urlXml"] = f"{base}_sandbox/nfe/{key}/xml"
-            if data.get("rastreio"):
+            if data.get("rastreio") and not data["rastreio"].get("url"):  # a given url is served as given
                 data["rastreio"]["url"] = f"{base}_sandbox/rastreio/{data['rastreio']['codigoRastreio']}"
             items.append(
                 {"seqEvento": row["seqevento"], "dtaHorEvento": format_time(row["dtahorevento"]), **data}

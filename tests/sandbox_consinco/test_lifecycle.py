@@ -155,3 +155,38 @@ def test_lifecycle_control_endpoints(served, api):
     assert api.post(f"{root}_sandbox/pedidos/{nro}/cancelar", json={}).json()["situacaoPed"] == "C"
     again = api.post(f"{root}_sandbox/pedidos/{nro}/faturar", json={})
     assert again.status_code == 409 and again.json()["codigo"] == "PEDIDO_CANCELADO"
+
+
+def test_tracking_given_after_invoicing_is_a_new_f_event_of_the_same_nfe(served, api):
+    """A delivery invoiced before the carrier gave its code (`rastreio`: false) has an F event with
+    no tracking; POST .../rastreio adds (or changes) it as another F event of the same NF-e and
+    items. A url given is served as given; none given, the sandbox's tracking page."""
+    nro, _, _ = _place(served.erp, "track-1")
+    root = served.root
+    early = api.post(f"{root}_sandbox/pedidos/{nro}/rastreio", json={"codigoRastreio": "X"})
+    assert early.status_code == 409 and early.json()["codigo"] == "PEDIDO_NAO_FATURADO"
+    mark = api.get(f"{served.url}/api/v1/PedidoVenda/EventoPedido").json()["dtaHorSnapshot"]
+    invoiced = api.post(f"{root}_sandbox/pedidos/{nro}/faturar", json={"rastreio": False}).json()
+    [document] = invoiced["documentosFiscais"]
+    given = api.post(
+        f"{root}_sandbox/pedidos/{nro}/rastreio",
+        json={"codigoRastreio": "LG1", "transportadora": "Loggi", "url": "https://t.example/LG1"},
+    )
+    assert given.status_code == 200 and given.json()["situacaoPed"] == "F"
+    changed = api.post(f"{root}_sandbox/pedidos/{nro}/rastreio", json={"codigoRastreio": "LG2"}).json()
+    assert changed["seqEvento"] > given.json()["seqEvento"]
+    wrong = api.post(f"{root}_sandbox/pedidos/{nro}/rastreio", json={"chave": "1" * 44})
+    assert wrong.status_code == 404 and wrong.json()["codigo"] == "DOCUMENTO_NAO_ENCONTRADO"
+
+    events = api.get(f"{served.url}/api/v1/PedidoVenda/EventoPedido", params={"DtaHorAlteracao": mark}).json()
+    invoices = [e for e in events["items"] if e["nroPedVenda"] == nro and e["tipoEvento"] == "F"]
+    assert [e["rastreio"] and e["rastreio"]["codigoRastreio"] for e in invoices] == [None, "LG1", "LG2"]
+    assert {e["documentoFiscal"]["chaveAcesso"] for e in invoices} == {document["chaveAcesso"]}
+    assert invoices[1]["itens"] == invoices[0]["itens"]
+    assert invoices[1]["rastreio"] == {
+        "transportadora": "Loggi",
+        "codigoRastreio": "LG1",
+        "url": "https://t.example/LG1",
+    }
+    assert invoices[2]["rastreio"]["transportadora"] == "SANDBOX LOG"
+    assert invoices[2]["rastreio"]["url"].endswith("/_sandbox/rastreio/LG2")
