@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "cancel_restock": True,  # ERP cancellation restocks the Shopify order
     "cancel_refund": True,  # ERP cancellation refunds the Shopify payment
     "cancel_notify_customer": False,
+    # Shopify e-mails the customer about the fulfillment made at the NF-e (shipping confirmation)
+    # and about tracking the ERP gives after it (shipping update): jobs/invoices.py
+    "fulfillment_notify_customer": False,
     # publication ids (gid://shopify/Publication/...) a product the app creates is published to;
     # None: the Online Store's (jobs/catalog_publish.py); []: none (the merchant publishes by hand)
     "publish_to": None,

@@ -7,11 +7,12 @@ becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized
 goes to the ERP), `bulk_threshold` (changes per run above which catalog flows use a bulk
 operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
 `cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
-the Shopify order) and `publish_to` (the publication ids of the sales channels a product the app
-creates is published to; null: the Online Store's, jobs/catalog_publish.py) and
-`ignored_companies` (ERP company numbers not sold in this store: unmapped, the stock flow leaves
-them out instead of parking a refusal for each; saved sorted, without repeats). Their defaults are
-ledger.shop_settings.DEFAULTS, the table the flows read.
+the Shopify order), `fulfillment_notify_customer` (Shopify e-mails the customer the fulfillment
+made at the NF-e and the tracking the ERP gives after it) and `publish_to` (the publication ids
+of the sales channels a product the app creates is published to; null: the Online Store's,
+jobs/catalog_publish.py) and `ignored_companies` (ERP company numbers not sold in this store:
+unmapped, the stock flow leaves them out instead of parking a refusal for each; saved sorted,
+without repeats). Their defaults are ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ SETTINGS: dict[str, Rule] = {
     "cancel_restock": BoolSetting(),
     "cancel_refund": BoolSetting(),
     "cancel_notify_customer": BoolSetting(),
+    "fulfillment_notify_customer": BoolSetting(),
     "publish_to": PublicationsSetting(),
     "ignored_companies": CompaniesSetting(),
 }

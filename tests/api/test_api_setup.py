@@ -162,6 +162,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "cancel_restock": True,
         "cancel_refund": True,
         "cancel_notify_customer": False,
+        "fulfillment_notify_customer": False,
         "publish_to": None,
         "ignored_companies": [],
     }

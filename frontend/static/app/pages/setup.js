@@ -203,9 +203,10 @@ function settingsSection(ctx, onSaved) {
     const yesNo = (key) => select({ label: t(`setup.settings.${key}`), disabled: locked },
       ["true", "false"].map((v) => ({ value: v, label: t(`common.${v === "true" ? "yes" : "no"}`) })), String(s[key]));
     const cancel = ["cancel_refund", "cancel_restock", "cancel_notify_customer"].map((key) => [key, yesNo(key)]);
+    const invoice = [["fulfillment_notify_customer", yesNo("fulfillment_notify_customer")]];
     const save = async () => {
       const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, default_role: role.value };
-      for (const [key, field] of cancel) body[key] = field.value === "true";
+      for (const [key, field] of [...cancel, ...invoice]) body[key] = field.value === "true";
       if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
       if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
@@ -216,6 +217,7 @@ function settingsSection(ctx, onSaved) {
     };
     return h("div", {}, h("s-grid", {}, canal, oper), inactive, payment, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
+      h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
   });
 }
