@@ -88,7 +88,8 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
 def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:
     """The order's valid NF-e: those applied before this event's (less any the ERP order's
     `documents` list cancelled now) and this event's own, whose key is already the validated 44
-    characters."""
+    characters; in the order first applied (a later event of an NF-e applied already, e.g. its
+    tracking given after invoicing, keeps that NF-e's place: the latest stays the latest)."""
     invoice = event.invoice
     assert invoice is not None
     found = _applied(unit)
@@ -104,7 +105,9 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
                      unit.order_id, key)  # fmt: skip
             del applied[key]
     earlier = [finished[key] for key in applied if finished.get(key) is not None]
-    applied[invoice.key] = (unit.message_id, invoice.total)
+    # Ordered where it was first applied: a later event of an earlier NF-e (the carrier's tracking
+    # given after it) does not make it the order's latest NF-e again.
+    applied[invoice.key] = (applied_by or unit.message_id, invoice.total)
     ordered = sorted(applied.items(), key=lambda item: item[1][0])
     return Documents([key for key, _ in ordered], sum((total for _, (_, total) in ordered), Decimal("0")),
                      event.total_served, applied_by, min(earlier) if earlier else None)  # fmt: skip

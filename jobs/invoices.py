@@ -16,11 +16,15 @@ nothing (idempotent on the key):
    `nfe.chaves`, every valid key of the order (an order may have several NF-e:
    jobs.invoice_documents);
 3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
-   the units the ERP served, less those fulfilled already), with tracking when the ERP gives it;
-   what no NF-e line carries (an item a person added in Shopify after the picking) is left
-   unfulfilled and named on the order link once the last NF-e is in. A local pickup (deliveryMethod
-   PICK_UP) is marked ready for pickup instead, once the last NF-e is in (Shopify notifies the
-   customer): the goods are still in the store, and marking it picked up is the merchant's, in Shopify;
+   the units the ERP served, less those fulfilled already), with tracking when the ERP gives it
+   (a url that is not an absolute http(s) address left out), Shopify e-mailing the customer per
+   the shop's setting `fulfillment_notify_customer`; each fulfillment made is written on the
+   message at once as this NF-e's (jobs.invoice_tracking), so retries and several NF-e per order
+   keep knowing which are whose. What no NF-e line carries (an item a person added in Shopify
+   after the picking) is left unfulfilled and named on the order link once the last NF-e is in. A
+   local pickup (deliveryMethod PICK_UP) is marked ready for pickup instead, once the last NF-e is
+   in (Shopify notifies the customer): the goods are still in the store, and marking it picked up
+   is the merchant's, in Shopify;
 4. the tag "NF-e emitida" ("NFC-e emitida" for a model 65);
 5. capture what the order's NF-e still ask for (the totals of its valid NF-e so far —
    jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
@@ -42,7 +46,16 @@ nothing (idempotent on the key):
    shows it taken or refused — the re-check follows the captures the message recorded it asked
    (`capture_asked`) and plans nothing anew; one refused (FAILURE) is named for a person with the
    amount and the authorisation, as is an authorisation that expired uncaptured. While one is
-   refused or pending, the order's other authorisations are not released.
+   refused or pending, the order's other authorisations are not released;
+6. tracking the ERP gives after the NF-e was applied — a later F event of the same key (a
+   carrier's code comes after invoicing; a changed code, carrier or url), which finds nothing left
+   to fulfil — goes to the fulfillments made at that NF-e (fulfillmentTrackingInfoUpdate, the
+   customer notified per the same setting) where Shopify shows another: the same event twice sends
+   nothing, an older event replayed does not put back an older code, another NF-e's fulfillments
+   and a local pickup (no fulfillment) are left alone, and a refusal fails the message as
+   TRACKING_REFUSED for a person (jobs.invoice_tracking). The message says what it did ("tracking
+   X (carrier) sent to fulfillment #1001-F1"). Such an event keeps its NF-e where it was first
+   applied among the order's NF-e: the order goes on showing the latest one.
 An event whose own document is cancelled — its status C, or the ERP order (read for every event:
 the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
 skipped with the reason before any write, as an event with no document takes only a valid one
@@ -65,15 +78,23 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from erp.records import Invoice, OrderEvent
-from jobs import invoice_capture, invoice_documents, invoice_keys, invoice_lines, order_clients, order_events
+from jobs import (
+    invoice_capture,
+    invoice_documents,
+    invoice_keys,
+    invoice_lines,
+    invoice_tracking,
+    order_clients,
+    order_events,
+)
 from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
-from ledger import bindings
+from ledger import bindings, shop_settings
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, MessageStatus, OrderLink
+from ledger.models import Message, MessageStatus, OrderLink, Shop
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_results import FulfillmentOrder
 from shopify_app.admin_api.order_settlement import Settlement, settlement
@@ -210,6 +231,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         )  # fmt: skip
     shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
+    # The fulfillments earlier runs of this message made for the NF-e, read before `_remember` below
+    # rewrites its response (and kept in what it writes): a rerun keeps naming them (jobs.invoice_tracking).
+    made_before = invoice_tracking.carried(unit.message_id, key.key)
+    if made_before:
+        done[invoice_tracking.FULFILLMENTS] = made_before
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     asked = _asked_before(unit, key.key)
     if asked is not None:  # asked before and answered PENDING: only what those captures became is read
@@ -227,8 +253,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if capture.asked:  # kept at once: a retry after any failure below follows these captures, never asks anew
         done[ASKED] = capture.asked
         _remember(unit.message_id, done)
-    fulfilled = _fulfil(client, unit, event, final=documents.final, several=len(documents.keys) > 1)
-    done["fulfillments"], on_hold = fulfilled.created, fulfilled.attention
+    notify = _notify_customer(unit.shop_id)
+    fulfilled = _fulfil(client, unit, event, key.key, made_before, final=documents.final,
+                        several=len(documents.keys) > 1, notify=notify)  # fmt: skip
+    done[invoice_tracking.FULFILLMENTS], on_hold = fulfilled.created, fulfilled.attention
     if fulfilled.pickup:
         done["ready_for_pickup"] = fulfilled.pickup
     if (tag := TAG.format(kind=key.kind)) not in state.tags:
@@ -239,6 +267,14 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done["needs_attention"] = attention
     _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state,
                  settled=documents.applied_by is None or asked is not None)  # fmt: skip
+    # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
+    # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
+    tracking = invoice_tracking.send(client, unit, key.key, tracking_input(event), state, fulfilled.made_now,
+                                     notify=notify)  # fmt: skip
+    if tracking.note:
+        done["tracking"] = tracking.note
+    if tracking.updated:
+        done["tracking_sent"] = tracking.updated
     if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
         if capture.asked:
             _remember(unit.message_id, done)
@@ -393,19 +429,29 @@ def _write_metafields(
     return outcome
 
 
+def _notify_customer(shop_id: int) -> bool:
+    """The shop's setting `fulfillment_notify_customer`: Shopify e-mails the customer the
+    fulfillment made at the NF-e and the tracking given after it."""
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        return bool(shop is not None and shop_settings.get(shop, "fulfillment_notify_customer"))
+
+
 @dataclass
 class Fulfilled:
-    """What `_fulfil` did: fulfillments made, the local pickups' state (for the message), and what
-    a person must see (None: nothing)."""
+    """What `_fulfil` did: the fulfillments of the NF-e this message made (earlier runs' and this
+    one's: `made_now`), the local pickups' state (for the message), and what a person must see
+    (None: nothing)."""
 
     created: list[str] = field(default_factory=list)
+    made_now: list[str] = field(default_factory=list)
     pickup: dict[str, Any] = field(default_factory=dict)
     attention: str | None = None
 
 
 def _fulfil(
-    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, *, final: bool = True,
-    several: bool = False,
+    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, key: str,
+    made_before: list[str] | None = None, *, final: bool = True, several: bool = False, notify: bool = False,
 ) -> Fulfilled:  # fmt: skip
     """Fulfil what the NF-e carries (jobs.invoice_lines), one fulfillment per location. A SCHEDULED
     fulfillment order (a delivery date ahead) is opened first: the ERP invoiced it, so it leaves now.
@@ -420,7 +466,11 @@ def _fulfil(
     collect it. Not again when Shopify shows it IN_PROGRESS (ready already, or partly picked up)
     or answers that nothing is left to prepare: a redelivery notifies nobody twice. The last of
     `several` NF-e is planned against every line the ERP served, as the earlier ones fulfilled none
-    of the pickup's units."""
+    of the pickup's units.
+
+    Each fulfillment made is written on the message at once, for NF-e `key`, beside those its
+    earlier runs made (`made_before`; jobs.invoice_tracking.remember / carried): which fulfillments
+    are the NF-e's is what tracking given later updates. `notify`: Shopify e-mails the customer."""
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
         raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
@@ -447,8 +497,13 @@ def _fulfil(
             ready.append(fo)
         else:
             by_location.setdefault(fo.location_id, {})[fo.id] = plan.lines[fo.id]
-    tracking, groups = tracking_input(event), by_location.values()
-    done = Fulfilled([client.fulfillment_create(dict(group), tracking=tracking) for group in groups])
+    tracking = tracking_input(event)
+    done = Fulfilled(list(made_before or []))
+    for group in by_location.values():
+        made = client.fulfillment_create(dict(group), tracking=tracking, notify_customer=notify)
+        done.made_now.append(made)
+        done.created.append(made)
+        invoice_tracking.remember(unit.message_id, key, done.created)
     done.pickup = _ready_for_pickup(client, ready, final)
     notes = []
     if plan.held:

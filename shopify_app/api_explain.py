@@ -228,6 +228,23 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Handle that fulfillment in the Shopify admin (cancel it or record the return), then retry.",
         ),
     ),
+    "TRACKING_REFUSED": (
+        (
+            "A NF-e já está no pedido e atendida, mas o Shopify recusou o rastreio que o ERP informou "
+            "depois para o atendimento (fulfillment) dessa nota: por exemplo o atendimento foi "
+            "cancelado no Shopify.",
+            "The NF-e is on the order and fulfilled, but Shopify refused the tracking the ERP gave "
+            "afterwards for that NF-e's fulfillment: for example the fulfillment was cancelled in "
+            "Shopify.",
+        ),
+        (
+            "Veja na mensagem do sistema qual atendimento e por quê; informe o rastreio no admin do "
+            "Shopify nesse pedido (ou no atendimento que ficou no lugar), ou corrija a causa e clique "
+            "em Tentar de novo.",
+            "The system's message names the fulfillment and why; add the tracking to the order in the "
+            "Shopify admin (or to the fulfillment that replaced it), or fix the cause and click Retry.",
+        ),
+    ),
     "TAXES_ADDED": (
         (
             "A loja soma imposto aos preços; o total do pedido no ERP ficaria abaixo do cobrado.",
