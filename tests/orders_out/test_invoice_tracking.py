@@ -22,14 +22,18 @@ def updates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The fulfillment ids every fulfillmentTrackingInfoUpdate the app sends names (it still goes to
     the sandbox)."""
     sent: list[str] = []
+    monkeypatch.setattr(invoice_tracking, "fulfillment_tracking_update", _counting(sent))
+    return sent
+
+
+def _counting(sent: list[str]) -> Any:
     real = invoice_tracking.fulfillment_tracking_update
 
     def counted(client: Any, fulfillment_id: str, tracking: dict[str, Any], **kwargs: Any) -> Any:
         sent.append(fulfillment_id)
         return real(client, fulfillment_id, tracking, **kwargs)
 
-    monkeypatch.setattr(invoice_tracking, "fulfillment_tracking_update", counted)
-    return sent
+    return counted
 
 
 def _notify_customer(world: World) -> None:
@@ -206,3 +210,37 @@ def test_a_tracking_update_shopify_refuses_fails_the_message_for_a_person(
     link = world.link(order.gid)
     assert link.needs_attention and "tracking BR000000002BR" in link.needs_attention
     assert world.settlement(order.gid).nfe["chave"] == later.request_payload["invoice"]["key"]
+
+
+def test_a_retry_after_the_fulfillment_was_made_still_knows_it_as_the_nfes(
+    world: World, updates: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run fails after its fulfillmentCreate (Shopify down at the tag): the fulfillment is on
+    the message already, and the retry, which finds nothing left to fulfil, keeps it as the NF-e's —
+    so tracking given later still reaches it."""
+    from ledger.errors import Transient
+    from shopify_app.admin_api.client import AdminClient
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    world.erp.invoice(order.nro, tracking=False)
+
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise Transient("Shopify answered 503")
+
+    working = AdminClient.tags_add
+    monkeypatch.setattr(AdminClient, "tags_add", down)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.RETRYING.value
+    [fulfillment] = message.response_payload["fulfillments"]
+    monkeypatch.setattr(AdminClient, "tags_add", working)  # Shopify is back
+
+    assert invoices.replay(message.id) == MessageStatus.DONE.value
+    [message] = world.messages("invoices", order)
+    assert message.response_payload["fulfillments"] == [fulfillment]
+    assert len(world.settlement(order.gid).fulfillments) == 1
+
+    world.erp.track(order.nro, "BR000000003BR", carrier="Correios")
+    world.poll()
+    assert updates == [fulfillment]
+    assert _tracking(world, order.gid)[fulfillment][1] == "BR000000003BR"
