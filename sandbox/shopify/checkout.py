@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sandbox.shopify import order_store
+from stdnum.br import cnpj
+
+from sandbox.shopify import companies, order_store
 from sandbox.shopify.checkout_people import make_buyer
 from sandbox.shopify.clock import iso
 from sandbox.shopify.gids import num_of
@@ -70,6 +72,7 @@ class OrderRequest:
     note: str | None = None
     tags: tuple[str, ...] = ()
     company_rate: float = 0.15
+    company_location: str | None = None  # a B2B order: placed for this CompanyLocation
 
 
 class CheckoutError(ValueError):
@@ -172,14 +175,18 @@ def place_order(
     note: str | None = None,
     tags: list[str] | None = None,
     company_rate: float = 0.15,
+    company_location: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
     `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None);
     `gateway`: pix | cartao | boleto; `capture`: automatic | manual (card only);
     `tax_id`: a CPF/CNPJ to use; `discount_code` + `discount_percent` force a discount,
-    otherwise one comes with probability `discount_rate`; `shipping`: a SHIPPING_RATES code.
-    Raises CheckoutError when the lines cannot be bought.
+    otherwise one comes with probability `discount_rate`; `shipping`: a SHIPPING_RATES code;
+    `company_location`: a B2B order, placed by the company's main contact for that CompanyLocation
+    (sandbox.shopify.companies): its addresses are the location's and it carries a CPF/CNPJ in
+    `localizedFields` only when `tax_id` is given (the contact typed one; a B2B checkout does not
+    ask for it). Raises CheckoutError when the lines cannot be bought or the location does not exist.
     """
     if gateway not in GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted(GATEWAYS)}")
@@ -200,6 +207,7 @@ def place_order(
             note,
             tuple(tags or ()),
             company_rate,
+            company_location,
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -211,9 +219,13 @@ def _build(
     ctx: Ctx, rng: random.Random, chosen: list[tuple[dict, int, str]], request: OrderRequest
 ) -> dict[str, Any]:
     now = iso(ctx.now())
-    buyer = make_buyer(rng, request.company_rate, request.tax_id)
-    address = mailing_address(ctx, buyer)
-    customer = customer_doc(ctx, buyer, address, now)
+    if request.company_location:
+        bought = _company_buyer(ctx, request)
+    else:
+        buyer = make_buyer(rng, request.company_rate, request.tax_id)
+        address = mailing_address(ctx, buyer)
+        bought = _Bought(customer_doc(ctx, buyer, address, now), address, address, buyer.tax_id, None)
+    customer, address = bought.customer, bought.billing
     number = order_store.next_order_number(ctx)
     order_id = order_store.new_id(ctx, "Order")
     line_docs = [line_item_doc(ctx, variant, quantity) for variant, quantity, _ in chosen]
@@ -229,7 +241,7 @@ def _build(
         where = (ctx.store.get(ctx.shop, chosen[0][2]) or {}).get("name") or "Loja"
         rate, address_shipped = (where, where, None, rate[3], method), None
     else:
-        address_shipped = address
+        address_shipped = bought.shipping
     token = f"{rng.getrandbits(128):032x}"  # seeded: the same seed places the same orders
     order: dict[str, Any] = {
         "__typename": "Order",
@@ -249,8 +261,8 @@ def _build(
         "confirmed": True,
         "test": False,
         "edited": False,
-        "email": buyer.email,
-        "phone": buyer.phone,
+        "email": customer["email"],
+        "phone": customer["phone"],
         "currencyCode": "BRL",
         "presentmentCurrencyCode": "BRL",
         "customerId": customer["id"],
@@ -259,7 +271,8 @@ def _build(
         "shippingAddress": address_shipped,
         "billingAddress": address,
         "displayAddress": address,
-        "billingAddressMatchesShippingAddress": address_shipped is not None,
+        "billingAddressMatchesShippingAddress": address_shipped is not None
+        and _same_place(address, address_shipped),
         "note": request.note,
         "tags": list(request.tags),
         "customAttributes": [{"key": "origem", "value": "loja online"}],
@@ -297,7 +310,11 @@ def _build(
         "_transactions": [],
         "_fulfillmentOrders": [],
         "_fulfillments": [],
-        "_localizedFields": localized_fields(buyer.tax_id, masked=rng.random() < 0.5),
+        # The CPF/CNPJ typed at checkout, masked or not as the buyer typed it.
+        "_localizedFields": localized_fields(bought.tax_id, masked=rng.random() < 0.5)
+        if bought.tax_id
+        else [],
+        "_purchasingCompany": bought.purchasing_company,
     }
     for line_doc, (variant, quantity, location) in zip(line_docs, chosen, strict=True):
         order_store.add_to_fulfillment_order(ctx, order, line_doc, location)
@@ -305,6 +322,41 @@ def _build(
     order_store.save(ctx, order)
     _pay(ctx, order, request.gateway, request.capture)
     return order_store.save(ctx, order)
+
+
+@dataclass(frozen=True)
+class _Bought:
+    """Who buys: the customer document, the order's addresses, the CPF/CNPJ typed at checkout (none:
+    a B2B checkout that did not ask) and, for a B2B order, the PurchasingCompany's ids (companyId,
+    locationId, contactId)."""
+
+    customer: dict[str, Any]
+    billing: dict[str, Any]
+    shipping: dict[str, Any] | None
+    tax_id: str | None
+    purchasing_company: dict[str, str] | None
+
+
+def _company_buyer(ctx: Ctx, request: OrderRequest) -> _Bought:
+    """A B2B checkout: the company's main contact buys for the location, whose billing and shipping
+    addresses the order takes; a CPF/CNPJ only when the contact typed one (`tax_id`)."""
+    try:
+        company, location, contact = companies.buyer_of(ctx, request.company_location or "")
+    except companies.CompanyError as error:
+        raise CheckoutError(str(error)) from None
+    customer = ctx.store.get(ctx.shop, contact["_customerId"]) or {}
+    billing = companies.mailing_from(ctx, location["billingAddress"])
+    if billing is None:
+        raise CheckoutError(f"company location {location['id']} has no billing address")
+    shipping = companies.mailing_from(ctx, location["shippingAddress"]) or billing
+    typed = cnpj.compact(request.tax_id) if request.tax_id else None
+    ids = {"companyId": company["id"], "locationId": location["id"], "contactId": contact["id"]}
+    return _Bought(customer, billing, shipping, typed, ids)
+
+
+def _same_place(billing: dict[str, Any], shipping: dict[str, Any]) -> bool:
+    keys = ("firstName", "lastName", "company", "address1", "address2", "city", "provinceCode", "zip")
+    return all(billing.get(k) == shipping.get(k) for k in keys)
 
 
 def place_orders(

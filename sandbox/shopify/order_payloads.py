@@ -197,6 +197,13 @@ def _fulfillment(order: dict[str, Any], fulfillment: dict[str, Any]) -> dict[str
     }
 
 
+def _company(bought: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A B2B order's company and location, as REST ids (null on any other order)."""
+    if not bought:
+        return None
+    return {"id": num_of(bought["companyId"]), "location_id": num_of(bought["locationId"])}
+
+
 def rest_order(order: dict[str, Any], buyer: dict[str, Any] | None) -> dict[str, Any]:
     """The REST order body Shopify sends on orders/* topics (no CPF/CNPJ)."""
     status = order["displayFinancialStatus"] or "PENDING"
@@ -212,6 +219,7 @@ def rest_order(order: dict[str, Any], buyer: dict[str, Any] | None) -> dict[str,
         "checkout_id": order["_checkoutId"],
         "checkout_token": order["checkoutToken"],
         "closed_at": local_time(order["closedAt"]),
+        "company": _company(order.get("_purchasingCompany")),
         "confirmation_number": order["confirmationNumber"],
         "confirmed": True,
         "contact_email": order["email"],

@@ -2,7 +2,12 @@
 
 - `POST /_sandbox/shops/<shop>/checkout` `{"count", "seed", "lines": [{"variantId"|"sku", "quantity"}],
   "gateway": "pix|cartao|boleto", "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
-  "discount_code", "discount_percent", "shipping", "note", "tags"}` places orders now;
+  "discount_code", "discount_percent", "shipping", "note", "tags", "company_location"}` places orders
+  now (`company_location`: a B2B order for that CompanyLocation, by the company's main contact);
+- `POST /_sandbox/shops/<shop>/companies` `{"name", "location_name", "tax_registration_id", "seed"}`
+  creates a B2B company with one location and its main contact (ids in the answer);
+- `POST /_sandbox/shops/<shop>/company_locations/tax` `{"locationId", "taxRegistrationId"}`: the
+  merchant fills in (or clears, with null) the location's tax registration ID;
 - `POST /_sandbox/shops/<shop>/orders/mark_paid` `{"orderId"}`: the boleto was paid / the
   authorisation captured in full;
 - `POST /_sandbox/shops/<shop>/checkout/auto` `{"rate_per_minute", "seed", ...order options}`
@@ -16,7 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sandbox.shopify import checkout
+from sandbox.shopify import checkout, companies
 from sandbox.shopify.checkout_simulator import simulator_of, start_simulator, stop_simulator
 
 blueprint = Blueprint("sandbox_checkout", __name__, url_prefix="/_sandbox")
@@ -32,6 +37,7 @@ _OPTIONS = (
     "tags",
     "company_rate",
     "discount_rate",
+    "company_location",
 )
 
 
@@ -60,6 +66,34 @@ def place(shop: str) -> Response | tuple[Response, int]:
     except (checkout.CheckoutError, ValueError, TypeError) as error:
         return jsonify({"error": str(error)}), 422
     return jsonify({"orders": placed})
+
+
+@blueprint.post("/shops/<shop>/companies")
+def create_company(shop: str) -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True) or {}
+    if not str(body.get("name") or "").strip():
+        return jsonify({"error": "name is required"}), 400
+    ids = companies.create_company(
+        _sandbox(),
+        shop,
+        str(body["name"]),
+        str(body.get("location_name") or "Matriz"),
+        body.get("tax_registration_id"),
+        body.get("seed"),
+    )
+    return jsonify(ids)
+
+
+@blueprint.post("/shops/<shop>/company_locations/tax")
+def set_tax_registration(shop: str) -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True) or {}
+    try:
+        companies.set_tax_registration(
+            _sandbox(), shop, str(body.get("locationId", "")), body.get("taxRegistrationId")
+        )
+    except companies.CompanyError as error:
+        return jsonify({"error": str(error)}), 404
+    return jsonify({"locationId": body.get("locationId"), "taxRegistrationId": body.get("taxRegistrationId")})
 
 
 @blueprint.post("/shops/<shop>/orders/mark_paid")
