@@ -38,7 +38,7 @@ DEFAULT_SCOPES = ",".join(
         "write_merchant_managed_fulfillment_orders",
         "read_fulfillments",
         "write_fulfillments",
-        "read_customers",
+        "read_customers",  # also a B2B order's company location (CompanyLocation needs it or read_companies)
         "read_markets",
         "write_markets",
         "read_publications",

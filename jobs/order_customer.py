@@ -15,6 +15,18 @@ address). The ERP upserts GE_PESSOA by document, so a gift recipient's name unde
 CPF would rename the buyer's register and print the buyer's CPF under another name on the NF-e.
 PedidoVenda has no delivery address of its own (consinco.md): when the goods go elsewhere than
 the customer's address, `delivery_obs` names the shipping address for obsPedido.
+
+A B2B order (Shopify B2B: a company buying through a company location, an "atacarejo" buyer with a
+CNPJ; `Order.bought_by_company`) is the company's, whoever placed it: the ERP customer is the
+company, with the company location's tax registration ID as its CNPJ (Customers > Companies >
+location > Tax settings), person type J, the company's name (razão social) and the location's
+billing address. A B2B checkout commonly does not ask for a CPF/CNPJ, and when the contact types
+one it is often their own CPF: put first, it would make the contact the ERP customer and the NF-e
+go to the wrong taxpayer. So localizedFields' TAX_CREDENTIAL_BR stands in only when the location
+has no valid CNPJ and what was typed is a CNPJ; otherwise the order is refused
+(CompanyTaxIdMissing, naming the company location and what to fill in) and its Retry, once the
+merchant filled in the location's CNPJ, sends it. The company is read apart from the order
+(OrderCompany, jobs.orders), only for such an order.
 """
 
 from __future__ import annotations
@@ -32,8 +44,12 @@ from shopify_app.admin_api.order_results import (
     SHIPPING_CREDENTIAL_BR,
     TAX_CREDENTIAL_BR,
     Address,
+    CompanyBuyer,
     Order,
 )
+
+# Where the merchant gives a company location its CNPJ in the Shopify admin.
+COMPANY_TAX_SETTINGS = "Customers > Companies > {company} > {location} > Tax settings (tax registration ID)"
 
 
 class InvalidTaxId(Rejected):
@@ -49,6 +65,35 @@ class InvalidTaxId(Rejected):
             detail={"value": value, "rule": rule},
         )
         self.value = value
+        self.rule = rule
+
+
+class CompanyTaxIdMissing(InvalidTaxId):
+    """A B2B order whose company location has no valid CNPJ in Shopify, and whose checkout gave no
+    CNPJ either: it is the company's order, so it is not sent under the contact's CPF nor anyone
+    else's. Retry sends it once the location has its CNPJ."""
+
+    def __init__(self, company: CompanyBuyer, rule: str, typed: str | None) -> None:
+        where = COMPANY_TAX_SETTINGS.format(company=company.name, location=company.location_name)
+        # Its own words, not InvalidTaxId's: the fix is in the company location, not at checkout.
+        Rejected.__init__(
+            self,
+            f"B2B order of company {company.name!r}, location {company.location_name!r}: {rule}. The ERP "
+            f"customer of a B2B order is the company, so it is not sent under another document; fill "
+            f"in the location's CNPJ in Shopify ({where}), then click Retry",
+            system="shopify",
+            code="COMPANY_TAX_ID_MISSING",
+            field="purchasingEntity.location.taxSettings.taxRegistrationId",
+            detail={
+                "value": company.tax_registration_id,
+                "rule": rule,
+                "typed": typed,
+                "company": company.name,
+                "company_location": company.location_name,
+                "company_location_id": company.location_id,
+            },
+        )
+        self.value = company.tax_registration_id
         self.rule = rule
 
 
@@ -149,9 +194,85 @@ def _person(address: Address | None) -> str:
     return " ".join(p for p in ((address.first_name, address.last_name) if address else ()) if p)
 
 
+def _company_of(order: Order) -> CompanyBuyer:
+    """The company of a B2B order, which the import reads apart (OrderCompany).
+
+    Raises:
+        Rejected (COMPANY_NOT_READ): Shopify gave no company for it (the order gone meanwhile).
+    """
+    if order.company is None:
+        raise Rejected(
+            f"order {order.name} was placed for a company (Shopify B2B), but Shopify gave no company "
+            "location for it; nothing was sent. Retry reads it again",
+            system="shopify",
+            code="COMPANY_NOT_READ",
+            field="purchasingEntity",
+        )
+    return order.company
+
+
+def company_tax_id(order: Order) -> TaxId:
+    """The CNPJ of a B2B order's company: its company location's tax registration ID, else a CNPJ
+    typed at checkout (TAX_CREDENTIAL_BR); never a CPF, which would be the contact's.
+
+    Raises:
+        CompanyTaxIdMissing (Rejected): neither is a valid CNPJ; names the location and the fix.
+        Rejected (COMPANY_NOT_READ): the company was not read.
+    """
+    company = _company_of(order)
+    registered = company.tax_registration_id
+    if not registered or not registered.strip():
+        rule = "the location has no tax registration ID (its CNPJ) in Shopify"
+    else:
+        try:
+            tax = validate_tax_id(registered)
+        except InvalidTaxId as exc:
+            rule = f"the location's tax registration ID {registered!r} is not a valid CNPJ ({exc.rule})"
+        else:
+            if tax.person_type == "J":
+                return tax
+            rule = f"the location's tax registration ID {registered!r} is a CPF, not a CNPJ"
+    typed = order.localized(TAX_CREDENTIAL_BR)
+    if not typed:
+        raise CompanyTaxIdMissing(company, f"{rule}, and the checkout gave no CNPJ either", typed)
+    try:
+        tax = validate_tax_id(typed)
+    except InvalidTaxId as exc:
+        raise CompanyTaxIdMissing(
+            company, f"{rule}, and the CPF/CNPJ typed at checkout {typed!r} is invalid ({exc.rule})", typed
+        ) from None
+    if tax.person_type != "J":
+        raise CompanyTaxIdMissing(
+            company, f"{rule}, and the document typed at checkout {typed!r} is a CPF (the contact's, not the "
+            "company's)", typed,
+        )  # fmt: skip
+    return tax
+
+
+def customer_address(order: Order) -> Address | None:
+    """The ERP customer's address: a B2B order's company location's billing address (its shipping
+    address, then the order's, when it has none); else the address of the person whose document
+    the order carries (`holder`)."""
+    if order.bought_by_company and order.company is not None:
+        company = order.company
+        places = (
+            company.billing_address,
+            company.shipping_address,
+            order.billing_address,
+            order.shipping_address,
+        )
+        return next((a for a in places if a is not None), None)
+    return holder(order)[2]
+
+
 def map_customer(order: Order) -> CustomerInput:
     """clienteDto: the validated CPF/CNPJ with the name and address of the person it belongs to
-    (`holder`), never another person's."""
+    (`holder`), never another person's; a B2B order's company (`company_tax_id`, its name, the
+    location's billing address), never its contact."""
+    if order.bought_by_company:
+        tax = company_tax_id(order)
+        name = _company_of(order).name
+        return _customer_input(order, tax, name, name, customer_address(order))
     document, key, address = holder(order)
     tax = _validated(document, key)
     person = _person(address)
@@ -162,6 +283,12 @@ def map_customer(order: Order) -> CustomerInput:
     others = (order.billing_address, order.shipping_address)
     company = next((a.company for a in (address, *others) if a and a.company), None)
     name = (company if tax.person_type == "J" and company else person) or "CONSUMIDOR"
+    return _customer_input(order, tax, name, company if tax.person_type == "J" else None, address)
+
+
+def _customer_input(
+    order: Order, tax: TaxId, name: str, trade_name: str | None, address: Address | None
+) -> CustomerInput:
     ddd, number = _split_phone((address.phone if address else None) or order.phone)
     street, street_number = _street_and_number(address.address1 if address else None)
     complement, district = _complement_and_district(address.address2 if address else None)
@@ -181,7 +308,7 @@ def map_customer(order: Order) -> CustomerInput:
         city=address.city if address else None,
         uf=address.province_code if address else None,
         country="BRASIL",
-        trade_name=company if tax.person_type == "J" else None,
+        trade_name=trade_name,
         nfe_email=email,
         # A person is no ICMS contributor; a company may be, which the order cannot tell: left
         # out, with its state registration, so the ERP keeps what its register says.
@@ -200,7 +327,7 @@ def delivery_obs(order: Order) -> str | None:
     customer's (a gift): PedidoVenda carries no delivery address, so obsPedido names it for the
     people who pick and deliver the order. None when they are the same (or nothing ships)."""
     shipping = order.shipping_address
-    _document, _key, address = holder(order)
+    address = customer_address(order)
     if shipping is None or address is None or _where(shipping) == _where(address):
         return None
     parts = [

@@ -3,7 +3,8 @@
 Why pure: the money path is arithmetic, and arithmetic is tested best without a network.
 
 - Customer (clienteDto): jobs/order_customer.py (validated CPF/CNPJ with its own person's name
-  and address); a gift's shipping address, when not the customer's, is named in obsPedido.
+  and address; a B2B order's company with its location's CNPJ); a gift's shipping address, when
+  not the customer's, is named in obsPedido.
 - Lines: each line's variant binding gives seqProduto / qtdEmbalagem / EAN; weighed items
   sell in units of the binding's `unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity
   is kg.

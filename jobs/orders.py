@@ -15,12 +15,14 @@ order whose ERP answer was lost (its link has no NROPEDVENDA) is posted again as
 Every failure is classified on the message: an unknown SKU, an unmapped payment gateway or a
 missing setting parks the order (it resumes by itself: `run` re-drives parked orders whose
 mapping now exists; the mappings page resumes payment gateways at once); an invalid CPF/CNPJ
-is rejected naming the value and the rule; an order whose lines ship from the locations of
-several ERP companies fails as MULTI_COMPANY naming each company and its lines (one PedidoVenda
-belongs to one company; the merchant moves the fulfillment orders to one location and retries),
-holding each line's stock at its own company meanwhile; the ERP or Shopify down is Transient (RQ retries with
-backoff, the message shows `retrying`). An unpaid order waits visibly (message `pending`,
-"waiting for payment") until orders/paid.
+is rejected naming the value and the rule (a B2B order's is its company location's CNPJ, read
+apart: one missing is refused naming the location; Retry sends the order once it is filled in);
+an order whose lines ship from the locations of several ERP companies fails as MULTI_COMPANY
+naming each company and its lines (one PedidoVenda belongs to one company; the merchant moves
+the fulfillment orders to one location and retries), holding each line's stock at its own
+company meanwhile; the ERP or Shopify down is Transient (RQ retries with backoff, the message
+shows `retrying`). An unpaid order waits visibly (message `pending`, "waiting for payment") until
+orders/paid.
 """
 
 from __future__ import annotations
@@ -63,7 +65,12 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
-from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp, read_payment_terms
+from shopify_app.admin_api.order_import_ops import (
+    ErpOrderRead,
+    read_order_company,
+    read_order_for_erp,
+    read_payment_terms,
+)
 from shopify_app.admin_api.order_results import Order
 
 log = logging.getLogger(__name__)
@@ -260,6 +267,9 @@ def _import_locked(
             raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND")
         if _will_wait(read, settings):
             read = dataclasses.replace(read, payment_terms=read_payment_terms(client, gid))
+        if read.order.bought_by_company:  # B2B: the ERP customer is the company (jobs.order_customer)
+            company = read_order_company(client, gid)
+            read = dataclasses.replace(read, order=dataclasses.replace(read.order, company=company))
         prepared = _prepare(shop_id, message_id, read, settings, installed_first)
         if isinstance(prepared, str):
             return prepared

@@ -303,6 +303,34 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "document changed in Shopify; otherwise enter the order in the ERP by hand or cancel it.",
         ),
     ),
+    "COMPANY_TAX_ID_MISSING": (
+        (
+            "Pedido B2B: o cliente no ERP é a empresa, e o local da empresa no Shopify não tem um CNPJ "
+            "válido (nem o checkout trouxe um CNPJ; um CPF digitado ali é do contato, não da empresa). "
+            "Nada foi enviado ao ERP, para a nota não sair em nome de outra pessoa.",
+            "B2B order: the ERP customer is the company, and its company location in Shopify has no "
+            "valid CNPJ (nor did the checkout give one; a CPF typed there is the contact's, not the "
+            "company's). Nothing was sent to the ERP, so the invoice is not issued to someone else.",
+        ),
+        (
+            "No Shopify, abra Clientes > Empresas > a empresa > o local citado > Configurações de "
+            "impostos e preencha o CNPJ (ID de registro fiscal); depois clique em Tentar de novo.",
+            "In Shopify, open Customers > Companies > the company > the location named > Tax settings "
+            "and fill in its CNPJ (tax registration ID); then click Retry.",
+        ),
+    ),
+    "COMPANY_NOT_READ": (
+        (
+            "Pedido B2B: o Shopify não informou a empresa e o local da empresa do pedido (o pedido "
+            "pode ter sido apagado entre as leituras). Nada foi enviado ao ERP.",
+            "B2B order: Shopify gave no company and company location for the order (it may have been "
+            "deleted between the reads). Nothing was sent to the ERP.",
+        ),
+        (
+            "Confira o pedido no Shopify e clique em Tentar de novo: o pedido é lido outra vez.",
+            "Check the order in Shopify and click Retry: the order is read again.",
+        ),
+    ),
     "PUBLISH_FAILED": (
         (
             "O produto foi criado no Shopify, mas não foi publicado nos canais de venda (Loja virtual "

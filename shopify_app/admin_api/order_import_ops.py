@@ -4,6 +4,8 @@ Why a read of its own beside `OrderOperations.order`: the import needs, in one r
 line's allocated discount (`totalDiscountSet`) and current quantity, the current totals after
 edits (the ERP total must equal Shopify's to the cent) and the location each fulfillment order
 ships from (the ERP company). The general `OrderFields` read stays as it is for the other flows.
+Read apart, only for the orders that need them: the payment terms of an order waiting for payment
+(OrderPaymentTerms) and the company of a B2B order (OrderCompany).
 
     from shopify_app.admin_api.order_import_ops import read_order_for_erp
     order = read_order_for_erp(client, "gid://shopify/Order/1")  # None when Shopify has no such order
@@ -17,8 +19,10 @@ from typing import Any
 
 from shopify_app.admin_api.errors import ShopifyGraphQLError
 from shopify_app.admin_api.order_results import (
+    CompanyBuyer,
     FulfillmentOrder,
     Order,
+    parse_company_buyer,
     parse_order,
     parse_order_line,
     parse_transaction,
@@ -163,3 +167,12 @@ def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
             return None
         raise
     return parse_payment_terms((raw or {}).get("paymentTerms"))
+
+
+def read_order_company(client: Any, order_id: str) -> CompanyBuyer | None:
+    """The company a B2B order was placed for (OrderCompany): its name and the company location's
+    tax registration ID and addresses; None when the order is gone or was not placed for a company.
+    Read only for an order whose OrderForErp read says a company bought it (`bought_by_company`),
+    so a D2C order pays no point for it."""
+    raw = client.executor.query("OrderCompany", {"id": order_id}).get("order")
+    return parse_company_buyer((raw or {}).get("purchasingEntity"))

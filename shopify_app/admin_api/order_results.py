@@ -2,7 +2,9 @@
 
 The order is what the ERP import needs: lines with SKU, variant and current quantity, prices
 in the shop currency, discounts, shipping, transactions (for capture and the payment form),
-addresses, and the Brazilian tax id (CPF/CNPJ) that only `localizedFields` carries.
+addresses, and the Brazilian tax id (CPF/CNPJ) that only `localizedFields` carries. A B2B order
+(`purchasingEntity` a PurchasingCompany) says so; its company (CompanyBuyer: name, the company
+location's tax registration ID and addresses) is read apart (OrderCompany) and attached.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, re
 TAX_CREDENTIAL_BR = "TAX_CREDENTIAL_BR"
 SHIPPING_CREDENTIAL_BR = "SHIPPING_CREDENTIAL_BR"
 PICK_UP = "PICK_UP"  # DeliveryMethodType of a local pickup (the customer collects the order)
+PURCHASING_COMPANY = "PurchasingCompany"  # Order.purchasingEntity of a B2B order
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,21 @@ class Customer:
     first_name: str | None
     last_name: str | None
     email: str | None
-    phone: str | None
+
+
+@dataclass(frozen=True)
+class CompanyBuyer:
+    """The company a B2B order was placed for (purchasingEntity PurchasingCompany): the company's
+    name and the company location it bought through, with the location's tax registration ID (in
+    Brazil its CNPJ, as the merchant typed it) and addresses."""
+
+    company_id: str
+    name: str
+    location_id: str
+    location_name: str
+    tax_registration_id: str | None
+    billing_address: Address | None
+    shipping_address: Address | None
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,14 @@ class Order:
     fulfillment_orders: list[FulfillmentOrder]
     tips: Money | None = None  # totalTipReceivedSet (None: not read)
     current_total: Money | None = None  # currentTotalPriceSet, after edits and refunds (None: not read)
+    # purchasingEntity's __typename: "PurchasingCompany" (B2B), "Customer", None (none, or not read)
+    purchasing_entity: str | None = None
+    company: CompanyBuyer | None = None  # a B2B order's company, read apart (OrderCompany)
+
+    @property
+    def bought_by_company(self) -> bool:
+        """Placed for a company location (Shopify B2B): the ERP customer is the company."""
+        return self.purchasing_entity == PURCHASING_COMPANY
 
     def tip_lines(self) -> list[OrderLine]:
         """The current lines that are the order's tip: the tip-shaped lines whose values add up
@@ -281,7 +306,43 @@ def parse_customer(raw: dict[str, Any] | None) -> Customer | None:
         first_name=raw.get("firstName"),
         last_name=raw.get("lastName"),
         email=(raw.get("defaultEmailAddress") or {}).get("emailAddress"),
-        phone=(raw.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+    )
+
+
+def parse_company_address(raw: dict[str, Any] | None) -> Address | None:
+    """A CompanyAddress as an Address: its companyName is the address's company, zoneCode its
+    province code."""
+    if not raw:
+        return None
+    return Address(
+        first_name=raw.get("firstName"),
+        last_name=raw.get("lastName"),
+        company=raw.get("companyName"),
+        address1=raw.get("address1"),
+        address2=raw.get("address2"),
+        city=raw.get("city"),
+        province=raw.get("province"),
+        province_code=raw.get("zoneCode"),
+        zip=raw.get("zip"),
+        country_code=raw.get("countryCode"),
+        phone=raw.get("phone"),
+    )
+
+
+def parse_company_buyer(raw: dict[str, Any] | None) -> CompanyBuyer | None:
+    """The CompanyBuyer of an OrderCompany `purchasingEntity`; None unless a PurchasingCompany."""
+    if not raw or raw.get("__typename") != PURCHASING_COMPANY:
+        return None
+    company = require(raw, "company", "purchasingEntity")
+    location = require(raw, "location", "purchasingEntity")
+    return CompanyBuyer(
+        company_id=require(company, "id", "company"),
+        name=company.get("name") or "",
+        location_id=require(location, "id", "company location"),
+        location_name=location.get("name") or "",
+        tax_registration_id=(location.get("taxSettings") or {}).get("taxRegistrationId") or None,
+        billing_address=parse_company_address(location.get("billingAddress")),
+        shipping_address=parse_company_address(location.get("shippingAddress")),
     )
 
 
@@ -333,6 +394,7 @@ def parse_order(raw: dict[str, Any]) -> Order:
         fulfillment_orders=[parse_fulfillment_order(f) for f in nodes(raw.get("fulfillmentOrders"))],
         tips=parse_money_bag(raw.get("totalTipReceivedSet")),
         current_total=parse_money_bag(raw.get("currentTotalPriceSet")),
+        purchasing_entity=(raw.get("purchasingEntity") or {}).get("__typename"),
     )
 
 
