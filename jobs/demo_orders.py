@@ -299,8 +299,8 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
             echo(f"  {'':<7}store pickup at {r['pickup_at']}: not ready for pickup yet")
         if r["refunded"]:
             echo(f"  {'':<7}refunded {_money(r['refunded'])}")
-        if r["attention"]:
-            echo(f"  {'':<7}needs a person: {r['attention']}")
+        for note in (r["attention"] or "").splitlines():  # one note a flow (ledger.order_notes)
+            echo(f"  {'':<7}needs a person: {note}")
         echo(f"  {'':<7}- {order.scenario.label}")
 
 

@@ -61,9 +61,10 @@ the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key
 skipped with the reason before any write, as an event with no document takes only a valid one
 (the earliest no done message applied yet: jobs.invoice_documents.document_of).
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
-the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person); a cancellation's note on
-the order link is never replaced.
-The OrderLink keeps the latest NF-e's fields, the captured amount, the ERP status and that note.
+the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person).
+The OrderLink keeps the latest NF-e's fields, the captured amount, the ERP status and this flow's
+note (`ledger.order_notes`): beside, never over, another flow's (a cancellation's NF-e to cancel,
+an edit NOT applied in the ERP), cleared once a later capture settles it.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ from jobs import (
 from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
-from ledger import bindings, shop_settings
+from ledger import bindings, order_notes, shop_settings
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -537,9 +538,10 @@ def _ready_for_pickup(client: AdminClient, ready: list[FulfillmentOrder], final:
 def _update_link(
     link_id: int, event: OrderEvent | None, capture: Capture, state: Settlement, *, settled: bool = True
 ) -> None:
-    """The money and the flag; the NF-e fields and ERP status from `event` (None: a replay of an
-    earlier NF-e while the order shows a later one, which the link keeps too). Not `settled` (the
-    NF-e was applied already and its money not looked at again), our earlier flag stays."""
+    """The money and this flow's note (`ledger.order_notes`: only ours is set or cleared); the NF-e
+    fields and ERP status from `event` (None: a replay of an earlier NF-e while the order shows a
+    later one, which the link keeps too). Not `settled` (the NF-e was applied already and its money
+    not looked at again), our earlier note stays."""
     with session_scope() as session:
         link = session.get(OrderLink, link_id)
         if link is None:
@@ -553,7 +555,7 @@ def _update_link(
             link.captured_amount = capture.captured
         if link.authorized_amount is None and state.authorizations:
             link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
-        if capture.attention and not order_events.keeps_flag(link, FLOW):
-            link.needs_attention = capture.attention
-        elif settled and link.needs_attention and link.needs_attention.startswith(FLOW):
-            link.needs_attention = None  # our own earlier flag (e.g. a refused capture), now resolved
+        if capture.attention:  # beside another flow's note (an edit NOT applied, an NF-e to cancel)
+            order_notes.put(link, FLOW, capture.attention)
+        elif settled:
+            order_notes.clear(link, FLOW)  # our own earlier flag (e.g. a refused capture), now resolved

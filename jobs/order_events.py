@@ -41,7 +41,7 @@ from erp.records import OrderEvent
 from jobs.invoice_capture import ASKED
 from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_event_codec import event_from_payload, event_payload
-from ledger import queues, shop_settings, trace, watermarks
+from ledger import order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -333,8 +333,9 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
     """Run `work` for the event message under the order's lock; record the outcome; its status.
 
     Transient failures re-raise (RQ retries with backoff); rejected / mapping-missing ones are
-    recorded (failed / parked, the order link flagged) and the job ends; a bug is recorded with
-    its traceback and re-raised without further retries.
+    recorded (failed / parked, the order link given this event's note: `ledger.order_notes`, beside
+    the notes of other flows, cleared once the event is applied or skipped) and the job ends; a bug
+    is recorded with its traceback and re-raised without further retries.
     """
     with session_scope() as session:
         message = session.get(Message, message_id)
@@ -381,6 +382,7 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
             if skipped.response is not None:
                 message.response_payload = skipped.response
             trace.skip(session, message, skipped.reason)
+            _settled(session, unit)
         return MessageStatus.SKIPPED.value
     except LockBusy as busy:
         return _failed(unit, Transient(f"order {unit.order_id} is busy: {busy}"), extra)
@@ -390,15 +392,16 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         message = session.get(Message, message_id)
         assert message is not None
         trace.succeed(session, message, response=response)
+        _settled(session, unit)
     return MessageStatus.DONE.value
 
 
-def keeps_flag(link: OrderLink, flow: str) -> bool:
-    """Whether the order link's note must stay: a cancellation's (goods may have left, a refund to
-    check) is never replaced by another flow's (an invoice or edit of that cancelled order). Both
-    directions' cancellation notes start with the flow's name, "cancellations"."""
-    note = link.needs_attention or ""
-    return flow != CANCELLATIONS and note.startswith(CANCELLATIONS)
+def _settled(session: Session, unit: EventUnit) -> None:
+    """The event is applied (or had nothing to apply): the note its failure left on the order link
+    goes; the flow's own notes, and a later event's failure, are not this one's to clear."""
+    link = session.get(OrderLink, unit.link_id)
+    if link is not None:
+        order_notes.clear(link, unit.flow, event=unit.event.seq_evento)
 
 
 def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
@@ -408,10 +411,8 @@ def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
         status = trace.fail(session, message, exc)
         if isinstance(exc, (Rejected, MappingMissing)):
             link = session.get(OrderLink, unit.link_id)
-            if link is not None and not keeps_flag(link, unit.flow):
-                link.needs_attention = (
-                    f"{unit.flow} (ERP event #{unit.event.seq_evento}): {message.error_text}"
-                )
+            if link is not None:  # a note of its own: it hides no other flow's, none hides it
+                order_notes.put(link, unit.flow, message.error_text or str(exc), event=unit.event.seq_evento)
     if isinstance(exc, Transient):
         raise exc
     if isinstance(exc, (Rejected, MappingMissing)):

@@ -446,7 +446,8 @@ def _compare(
     store cancelled it since, so there is nothing the ERP should hold. An order the ERP invoiced
     (F) whose invoice the app never applied (no NF-e key on the link) differs in status: Shopify
     shows it unfulfilled, its payment not captured, no NF-e. A row of an order the app already
-    flagged for a person carries that reason (`attention`)."""
+    flagged for a person carries the reasons (`attention`: every flow's note, one a line, as
+    `ledger.order_notes` keeps them)."""
     row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
     attention = getattr(link, "needs_attention", None)
     if attention:

@@ -5,9 +5,9 @@ unit_key "cancel:<numeric order id>".
 
 - Sent to the ERP and not invoiced: cancel the ERP order (POST .../Cancelamento; cancelling
   twice is fine, so an echo of a cancellation that started in the ERP changes nothing).
-- Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink is flagged
-  `needs_attention` (the note starts "cancellations: ", so no invoice or edit of the order replaces
-  it: `order_events.keeps_flag`) and the message fails (rejected) telling a person what to do.
+- Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink gets this
+  flow's note (`ledger.order_notes`: an invoice's or edit's note of the order is kept beside it,
+  never over it, and it is read first) and the message fails (rejected) telling a person what to do.
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
@@ -45,7 +45,7 @@ from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
-from ledger import trace
+from ledger import order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
@@ -55,8 +55,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "cancellations"
 # How the note of a cancellation whose ERP number is unknown starts (`_unsure`): cleared, unlike
-# the invoiced order's note, once the ERP order is cancelled. Its flow's name first, as
-# order_events.keeps_flag wants.
+# the invoiced order's note, once the ERP order is cancelled (`clear_unsure_note`).
 UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
 # How the note of a cancellation the ERP refused (not invoiced) starts (`_refused`): cleared too.
 REFUSED_NOTE = f"{FLOW}: the ERP refused to cancel. "
@@ -197,9 +196,8 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
             "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
             "refund with the customer."
         )
-        # Named by the flow, like every note on the order link: order_events.keeps_flag tells a
-        # cancellation's note by it and keeps it from the invoice or edit that comes after.
-        link.needs_attention, link.updated_at = f"{FLOW}: {explanation}", utcnow()
+        # This flow's note (ledger.order_notes): an invoice or edit that comes after notes beside it.
+        order_notes.put(link, FLOW, explanation)
         log.warning(
             "cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
             link.shopify_order_id,
@@ -239,7 +237,7 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
         f"look it up in the ERP by its channel order id {order_map.channel_order_id(link.shopify_order_id)} "
         "and cancel it there, or fix the cause above and Retry this cancellation."
     )
-    link.needs_attention, link.updated_at = f"{UNSURE_NOTE}{explanation}", utcnow()
+    order_notes.put(link, FLOW, f"{UNSURE_NOTE}{explanation}")
     link.cancelled_at = link.cancelled_at or utcnow()
     if orders_message is not None:
         orders_message.updated_at = utcnow()  # it stops counting as pending: the stock flow rechecks
@@ -261,15 +259,14 @@ def _refused(link: OrderLink, nro: int, why: str) -> None:
         "The ERP order is still live and would be picked and invoiced: cancel it in the ERP, or fix the "
         "cause and Retry this cancellation."
     )
-    link.needs_attention, link.updated_at = f"{REFUSED_NOTE}{explanation}", utcnow()
+    order_notes.put(link, FLOW, f"{REFUSED_NOTE}{explanation}")
     log.warning("cancellations: the ERP refused to cancel ERP order %s (Shopify %s): %s", nro, name, why)
 
 
 def clear_unsure_note(link: OrderLink) -> None:
     """Clear the note `_unsure` or `_refused` left (the ERP order is cancelled); the note asking a
     person to cancel an invoiced order's NF-e is not one of these and stays."""
-    if link.needs_attention and link.needs_attention.startswith((UNSURE_NOTE, REFUSED_NOTE)):
-        link.needs_attention, link.updated_at = None, utcnow()
+    order_notes.clear(link, FLOW, starting=(UNSURE_NOTE, REFUSED_NOTE))
 
 
 def _orders_message(session: Session, shop_id: int, num: str) -> Message | None:

@@ -14,7 +14,8 @@ in Shopify is a no-op.
 
 After invoicing, Shopify refuses to cancel a fulfilled order: the fulfillment made at invoicing
 is cancelled first. The order is also marked (metafield nfe.status = "cancelada", tag "NF-e
-cancelada") and flagged for a person (OrderLink.needs_attention): goods may have left the store.
+cancelada") and flagged for a person (this flow's note on the order link, `ledger.order_notes`,
+beside any other flow's): goods may have left the store.
 Before invoicing, a fulfillment is the store's or a delivery app's (the app fulfils at invoicing):
 it is cancelled too, as the ERP called the sale off, and the link is flagged naming it and its
 tracking number, since those goods may have left as well.
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jobs import order_events, stock_reread
 from jobs.cancellations import to_erp
-from ledger import shop_settings, trace
+from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.models import Message, OrderLink, Shop, utcnow
@@ -254,14 +255,15 @@ def _update_link(
         link.shopify_status = state.financial_status or link.shopify_status
         link.cancelled_at = link.cancelled_at or utcnow()
         _cancelled_as_asked(session, unit, link)
-        if invoiced:
-            link.needs_attention = (
+        if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
+            note = (
                 f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "
                 f"(event #{unit.event.seq_evento}); the Shopify order {state.name} is cancelled. "
                 "Check whether goods left the store and that the refund reached the customer."
             )
+            order_notes.put(link, FLOW, note)
         elif outcome.get("fulfillments_cancelled"):
-            link.needs_attention = _fulfilled_before_invoicing_note(unit, state, outcome)
+            order_notes.put(link, FLOW, _fulfilled_before_invoicing_note(unit, state, outcome))
 
 
 def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: OrderLink) -> None:

@@ -14,15 +14,16 @@ run through this flow, cannot be reversed); invoiced, the NF-e stands and items 
 return invoice (nota de devolução). An order the ERP cancelled (its C event not applied yet) is
 not flagged: the edit is skipped, there is nothing left to pick. Each line change is recorded as
 an OrderLineChange (direction shopify_to_erp), applied or not. A cancellation's note on the link
-is never replaced (`order_events.keeps_flag`), and an edit of an order cancelled in Shopify is
-skipped: webhooks are not ordered, and the cancellation is what the ERP must get. A change of an
-order not in the ERP is skipped: its import sends Shopify's lines as they are then, or (a test
-order, one placed before the install) it is never sent.
+stays beside the edit's (`ledger.order_notes`: a note per flow), and an edit of an order cancelled
+in Shopify is skipped: webhooks are not ordered, and the cancellation is what the ERP must get. A
+change of an order not in the ERP is skipped: its import sends Shopify's lines as they are then,
+or (a test order, one placed before the install) it is never sent.
 
 The flag's note starts "order_edits: " (NOTE). It is cleared once Shopify and the ERP agree again:
 an edit applied, or skipped because the ERP already has Shopify's lines (a person undid the edit
 as told, or changed the ERP order to match), and a cancellation sent to the ERP (the edit no
-longer matters). Only this flow's own note is cleared; another flow's stays.
+longer matters). Only this flow's own note is cleared; another flow's (an invoice's capture
+warning, a cancellation's, the ERP's picking edit that failed: "order_edits (ERP event #n)") stays.
 
 Lost answers: a retry that finds the ERP already has Shopify's lines (the earlier attempt's PUT was
 taken, its answer lost) refreshes the link's total and status from the ERP and records the line
@@ -59,14 +60,14 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
-from jobs import order_clients, order_events, order_map
+from jobs import order_clients, order_map
 from jobs.inbox import Ignored, not_installed
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
-from ledger import trace
+from ledger import order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
@@ -76,7 +77,7 @@ from shopify_app.admin_api.order_import_ops import read_order_for_erp
 log = logging.getLogger(__name__)
 
 FLOW = "order_edits"
-NOTE = f"{FLOW}: "  # how this flow's note on the order link starts (the picking edit's: "order_edits (ERP")
+NOTE = f"{FLOW}: "  # how its note on the order link starts (a failed picking edit's: "order_edits (ERP")
 EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
@@ -596,18 +597,18 @@ def not_in_erp(session: Session, shop_id: int, gid: str) -> str:
 
 
 def _note(link: OrderLink, explanation: str) -> None:
-    """Flag the order link for a person, unless its note must stay: a cancellation's (an NF-e to
-    cancel, goods that may have left) is never replaced by an edit's (`order_events.keeps_flag`)."""
-    if not order_events.keeps_flag(link, FLOW):
-        link.needs_attention = f"{NOTE}{explanation}"
+    """Flag the order link for a person: this flow's note, beside any other flow's
+    (`ledger.order_notes`): a cancellation's (an NF-e to cancel, goods that may have left) stays,
+    and an invoice's capture warning written after does not hide this one."""
+    order_notes.put(link, FLOW, f"{NOTE}{explanation}")
     link.updated_at = utcnow()
 
 
 def clear_note(link: OrderLink) -> None:
     """Clear this flow's note on the order link: Shopify and the ERP agree again (or the order is
-    cancelled in both). Another flow's note is not this flow's to clear."""
-    if link.needs_attention and link.needs_attention.startswith(NOTE):
-        link.needs_attention, link.updated_at = None, utcnow()
+    cancelled in both). Another flow's note, or the ERP's picking edit that failed, is not this
+    one's to clear."""
+    order_notes.clear(link, FLOW, starting=NOTE)
 
 
 def record_lost_answer(

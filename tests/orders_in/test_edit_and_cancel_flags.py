@@ -1,5 +1,6 @@
-"""The order link's note (needs_attention) left by Shopify -> ERP edits and cancellations: which note
-wins when flows meet, when it is cleared, and what it says."""
+"""The order link's notes (needs_attention) left by Shopify -> ERP edits, cancellations and invoices:
+one per flow (ledger.order_notes), so none hides another when flows meet; when each is cleared, and
+what it says."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from sqlalchemy import select
 from jobs import inbox, order_events
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.worker import run_worker
+from ledger import order_notes
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus, WebhookInbox
+from ledger.models import Message, MessageStatus, Shop, WebhookInbox
+from sandbox.shopify.checkout import expire_authorizations
 from shopify_app.admin_api import for_shop
 from tests.orders_in.test_edits_and_cancels import (
     cancel_in_shopify,
@@ -60,7 +63,8 @@ def test_an_edit_run_after_an_invoiced_cancellation_keeps_the_nfe_note(world):
 
 
 def test_an_edit_flag_never_replaces_a_cancellations_note(world, monkeypatch):
-    """Whatever the order's Shopify state, an edit that cannot apply leaves a cancellation's note."""
+    """Whatever the order's Shopify state, an edit that cannot apply leaves a cancellation's note:
+    the edit's note goes beside it, and the cancellation's is read first."""
     from ledger.models import OrderLink
 
     gid, nro = imported(world)
@@ -72,12 +76,14 @@ def test_an_edit_flag_never_replaces_a_cancellations_note(world, monkeypatch):
     world.drain()
     [message] = edit_messages()
     assert message.status == MessageStatus.FAILED.value and "NOT applied" in message.error_text
-    assert world.link(gid).needs_attention == note
+    first, edited = order_notes.notes(world.link(gid))
+    assert first.text == note and edited.flow == "order_edits" and "NOT applied" in edited.text
 
 
 def test_an_invoice_never_replaces_the_note_of_a_cancellation_sent_to_the_erp(world):
     """A Shopify cancellation the ERP refused (already invoiced) notes "cancel the NF-e"; the ERP's
-    invoice event, applied after, must not replace that note with its own (keeps_flag)."""
+    invoice event, applied after, must not replace that note with its own: whatever it notes goes
+    beside it, and the cancellation's stays first."""
     gid, nro = imported(world)
     world.chain.handle.erp.invoice(nro)  # its F event not polled yet
     cancel_in_shopify(world, gid)
@@ -85,7 +91,59 @@ def test_an_invoice_never_replaces_the_note_of_a_cancellation_sent_to_the_erp(wo
     note = world.link(gid).needs_attention
     assert note and "already invoiced" in note
     poll_erp_events(world)
-    assert world.link(gid).needs_attention == note
+    first, *_ = order_notes.notes(world.link(gid))
+    assert first.text == note
+
+
+def expired_card_order(world) -> tuple[str, int]:
+    """An order paid by card, captured by hand, imported; its authorisation lapses before the NF-e,
+    so the invoice notes a capture problem ("expired uncaptured") for a person."""
+    with session_scope() as session:  # an authorised card goes to the ERP at once
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**shop.settings, "payment_confirmation": "authorized"}
+    gid, nro = imported(world, gateway="cartao", capture="manual")
+    expire_authorizations(world.shopify.sandbox, world.name, gid)
+    world.drain()
+    return gid, nro
+
+
+def test_an_edit_not_applied_stays_beside_a_later_invoices_capture_warning(world):
+    """Edited in Shopify once the ERP separated the order: "NOT applied in the ERP". The invoice
+    that comes after has its own capture problem to tell; it is noted beside the edit's, not over
+    it, or the person never learns of the edit the ERP does not have."""
+    gid, nro = expired_card_order(world)
+    world.chain.handle.erp.separate(nro, weights={})
+    edit_in_shopify(world, gid, world.sku(0), 3)
+    world.drain()
+    edited = world.link(gid).needs_attention or ""
+    assert edited.startswith("order_edits: ") and "NOT applied" in edited, edited
+    world.chain.handle.erp.invoice(nro)
+    poll_erp_events(world)
+    note = world.link(gid).needs_attention or ""
+    assert edited in note, note
+    assert "invoices: " in note and "expired uncaptured" in note, note
+
+
+def test_a_capture_warning_stays_beside_a_later_edit_not_applied_and_outlives_its_undo(world):
+    """The invoice noted a capture problem; an edit made after invoicing is NOT applied (the NF-e
+    stands) and notes so beside it. Undoing the edit as told clears the edit's note only: the
+    capture problem still needs its person."""
+    gid, nro = expired_card_order(world)
+    world.chain.handle.erp.invoice(nro)
+    poll_erp_events(world)
+    captured = world.link(gid).needs_attention or ""
+    assert captured.startswith("invoices: ") and "expired uncaptured" in captured, captured
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(gid)  # an item added after the NF-e (its lines are fulfilled)
+    client.order_edit_add_variant(edit.calculated_order_id, world.variants[world.sku(2)], 1)
+    client.order_edit_commit(edit.calculated_order_id)
+    world.drain()
+    note = world.link(gid).needs_attention or ""
+    assert captured in note and "order_edits: " in note and "NOT applied" in note, note
+    edit_in_shopify(world, gid, world.sku(2), 0)  # undone, as the note says
+    world.drain()
+    assert edit_messages()[-1].status == MessageStatus.SKIPPED.value, edit_messages()[-1].error_text
+    assert world.link(gid).needs_attention == captured
 
 
 def test_undoing_a_flagged_edit_as_told_clears_the_flag(world):

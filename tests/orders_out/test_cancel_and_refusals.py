@@ -417,7 +417,7 @@ def test_a_fulfillment_made_before_invoicing_is_cancelled_and_named_for_a_person
     the order and the payment refunded, but the goods may have left. The order link says so,
     naming the fulfillment and its tracking number, also when orderCancel's answer was lost and
     the retry found the fulfillment already cancelled."""
-    from jobs import order_events
+    from ledger import order_notes
     from shopify_app.admin_api import for_shop
 
     order = world.linked_order([(world.plain(1), 2)], gateway="pix")
@@ -448,7 +448,9 @@ def test_a_fulfillment_made_before_invoicing_is_cancelled_and_named_for_a_person
     assert note and note.startswith("cancellations: "), note
     assert f"{fulfillment.name} (tracking BR123)" in note and "before invoicing" in note
     assert "may have left the store" in note and "refunded" in note
-    assert order_events.keeps_flag(world.link(order.gid), "invoices")  # no other flow's note replaces it
+    link = world.link(order.gid)
+    order_notes.put(link, "invoices", "invoices: a later capture warning")  # noted beside it, not over it
+    assert order_notes.note_of(link, "cancellations") == note and order_notes.notes(link)[0].text == note
 
 
 def test_a_cancelled_order_knows_its_nfe_cancelled_whatever_mask_or_case_the_erp_lists_its_key_in(

@@ -95,7 +95,8 @@ def test_a_held_invoice_whose_nfe_was_cancelled_later_is_skipped_not_reported(wo
     """The invoice is held behind its parked picking edit; the ERP then cancels the order and its
     NF-e, and the cancellation applies (and flags the order). When the edit resumes (skipped: the
     order is cancelled), the freed invoice must not fail as "cancelled but the ERP invoiced it"
-    nor replace the cancellation's note: its NF-e is cancelled, so it is skipped saying so."""
+    nor replace the cancellation's note: its NF-e is cancelled, so it is skipped saying so. The
+    notes the parked edit and the held invoice left go as each is settled; the cancellation's stays."""
     from jobs import orders
 
     _original, order, unbound = _substituted_by_an_unpublished_sku(world)
@@ -105,7 +106,9 @@ def test_a_held_invoice_whose_nfe_was_cancelled_later_is_skipped_not_reported(wo
     [cancel] = world.messages("cancellations", order)
     assert cancel.status == MessageStatus.DONE.value, cancel.error_text
     flag = world.link(order.gid).needs_attention
-    assert flag and flag.startswith("cancellations")
+    assert flag and flag.startswith("cancellations"), flag  # read first, beside the events' notes
+    assert "order_edits (ERP event #" in flag and "invoices (ERP event #" in flag, flag
+    cancelled = flag.splitlines()[0]
 
     world.publish(unbound)  # the catalog binds the substitute: the parked edit resumes by itself
     for _ in range(3):
@@ -115,7 +118,7 @@ def test_a_held_invoice_whose_nfe_was_cancelled_later_is_skipped_not_reported(wo
     [invoice] = world.messages("invoices", order)
     assert invoice.status == MessageStatus.SKIPPED.value, (invoice.status, invoice.error_text)
     assert "cancelled" in (invoice.error_text or ""), invoice.error_text
-    assert world.link(order.gid).needs_attention == flag  # the cancellation's note is kept
+    assert world.link(order.gid).needs_attention == cancelled  # the cancellation's note is kept
 
 
 def test_an_event_whose_job_was_lost_while_held_is_resumed_by_the_catch_up(world: World) -> None:

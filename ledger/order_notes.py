@@ -1,0 +1,118 @@
+"""The notes for a person on an order link: one per flow, each set and cleared by its own flow.
+
+Several flows flag the same order for a person: an invoice's capture warning (part of the NF-e not
+charged, a refund owed), a Shopify edit NOT applied in the ERP, a cancellation after invoicing (an
+NF-e to cancel, goods that may have left), an ERP event that failed. Each needs its person, so none
+may hide another: a flow writes and clears only its own note, and the person sees them all.
+
+They live in `OrderLink.needs_attention`, one line per note, each line starting with its flow's
+name as every note always has ("invoices: ...", "order_edits: ..."). That keeps the column a
+plain text a person (or `ledger.privacy`'s scrubbing, or a LIKE) reads as is, and a row written
+before notes were kept per flow, one "flow: text" string, reads as that flow's one note.
+
+A slot is a flow's name, and apart from it the flow's ERP event that failed
+(`jobs.order_events`): "order_edits (ERP event #12): ..." is the ERP's picking edit that could
+not be applied in Shopify, a note of its own beside the Shopify edit NOT applied in the ERP
+("order_edits: ..."); that event's note goes once the event is applied. Within a slot the flow
+decides: its new note replaces its old one, and it clears its note only when it is the one it
+means (`clear(..., starting=...)`: a cancellation's "cancel the NF-e" is not cleared by the
+cancellation that clears its "ERP number unknown").
+
+Read order: a cancellation's notes first (an NF-e to cancel, goods that may have left: the note
+that must stay in sight), then the others as they were written. A line naming no known flow (text
+written by hand, or a continuation line of an older note) is kept as it was: a line naming none
+belongs to the note above it, or is a note of no flow, which no flow clears.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ledger.flows import BY_NAME
+from ledger.models import OrderLink, utcnow
+
+FIRST = "cancellations"  # its notes are read first: an NF-e to cancel, goods that may have left
+_LINE = re.compile(r"^(?P<flow>[a-z_]+)(?: \(ERP event #(?P<event>\d+)\))?:")
+_BREAK = re.compile(r"\s*[\r\n]+\s*")
+
+
+@dataclass(frozen=True)
+class Note:
+    flow: str  # the flow that wrote it ("" : a text naming no flow)
+    event: int | None  # the ERP event (seq_evento) it is about, for an event that failed
+    text: str  # the note as written, starting with the flow's name
+
+    @property
+    def slot(self) -> tuple[str, bool]:
+        return self.flow, self.event is not None
+
+
+def parse(stored: str | None) -> list[Note]:
+    """The notes of a needs_attention value, in the order read (a cancellation's first)."""
+    notes: list[Note] = []
+    for line in (stored or "").splitlines():
+        if not line.strip():
+            continue
+        found = _LINE.match(line)
+        if found and found["flow"] in BY_NAME:
+            event = int(found["event"]) if found["event"] else None
+            notes.append(Note(found["flow"], event, line))
+        elif notes:  # a line of an older note written with line breaks
+            last = notes[-1]
+            notes[-1] = Note(last.flow, last.event, f"{last.text}\n{line}")
+        else:
+            notes.append(Note("", None, line))
+    return sorted(notes, key=lambda n: n.flow != FIRST)  # stable: the rest as written
+
+
+def notes(link: OrderLink) -> list[Note]:
+    """The order link's notes, a cancellation's first."""
+    return parse(link.needs_attention)
+
+
+def note_of(link: OrderLink, flow: str, *, event: bool = False) -> str | None:
+    """`flow`'s note on the link (`event`: its failed ERP event's), else None."""
+    return next((n.text for n in notes(link) if n.slot == (flow, event)), None)
+
+
+def put(link: OrderLink, flow: str, text: str, *, event: int | None = None) -> None:
+    """Set `flow`'s note (`event`: the note of that flow's ERP event that failed), replacing only
+    that flow's earlier one. `text` may start with the flow's name already (a note built by the
+    flow, "invoices: ..."); line breaks become spaces, as a line is a note."""
+    if event is not None:
+        line = f"{flow} (ERP event #{event}): {text}"
+    else:
+        line = text if text.startswith(f"{flow}: ") else f"{flow}: {text}"
+    new = Note(flow, event, _BREAK.sub(" ", line.strip()))
+    kept = notes(link)
+    at = next((i for i, n in enumerate(kept) if n.slot == new.slot), None)
+    if at is None:
+        kept.append(new)
+    else:
+        kept[at] = new
+    _store(link, kept)
+
+
+def clear(
+    link: OrderLink, flow: str, *, starting: str | tuple[str, ...] = "", event: int | None = None
+) -> bool:
+    """Clear `flow`'s note when it starts with `starting` (the note the caller means; "" any of the
+    flow's); `event`: the note of that ERP event, when the flow's failed-event note is that one's.
+    Another flow's note is never touched. Whether a note was cleared."""
+    if event is not None:
+        keep = [n for n in notes(link) if not (n.slot == (flow, True) and n.event == event)]
+    else:
+        keep = [n for n in notes(link) if not (n.slot == (flow, False) and n.text.startswith(starting))]
+    if len(keep) == len(notes(link)):
+        return False
+    _store(link, keep)
+    return True
+
+
+def _store(link: OrderLink, kept: list[Note]) -> None:
+    """Written in the order read, so a reader of the column as is (the reconciliation's rows, the
+    demo) sees a cancellation's note first too."""
+    text = "\n".join(n.text for n in sorted(kept, key=lambda n: n.flow != FIRST)) or None
+    if text != link.needs_attention:
+        link.needs_attention, link.updated_at = text, utcnow()

@@ -1,0 +1,85 @@
+"""The notes for a person on an order link, one per flow (ledger.order_notes): none hides another,
+each flow clears only its own, and a note written before notes were kept per flow still reads."""
+
+from __future__ import annotations
+
+from ledger import order_notes
+from ledger.models import OrderLink
+
+EDIT = "order_edits: Shopify edit of #1001 NOT applied in the ERP: ERP order 7 is being separated"
+CAPTURE = "invoices: the NF-e total 120.00 is 20.00 above what the customer paid or authorised"
+
+
+def flows(link: OrderLink) -> list[tuple[str, int | None]]:
+    return [(n.flow, n.event) for n in order_notes.notes(link)]
+
+
+def test_an_invoice_note_written_after_an_edit_note_keeps_both_and_each_clears_its_own() -> None:
+    link = OrderLink()
+    order_notes.put(link, "order_edits", EDIT)
+    order_notes.put(link, "invoices", CAPTURE)
+    assert link.needs_attention == f"{EDIT}\n{CAPTURE}"
+    order_notes.put(link, "invoices", "invoices: refund 3.00 to the customer")  # its own replaces its own
+    assert order_notes.note_of(link, "order_edits") == EDIT
+    assert order_notes.note_of(link, "invoices") == "invoices: refund 3.00 to the customer"
+    assert order_notes.clear(link, "invoices")
+    assert link.needs_attention == EDIT
+    assert not order_notes.clear(link, "invoices")  # nothing of its own left
+    assert order_notes.clear(link, "order_edits", starting="order_edits: ")
+    assert link.needs_attention is None
+
+
+def test_an_old_single_note_reads_as_its_flows_and_clears() -> None:
+    """A row written when the column held one note ("flow: text") is that flow's one note."""
+    link = OrderLink(needs_attention=EDIT)
+    assert flows(link) == [("order_edits", None)] and order_notes.note_of(link, "order_edits") == EDIT
+    order_notes.put(link, "invoices", CAPTURE)
+    assert (
+        order_notes.note_of(link, "order_edits") == EDIT and order_notes.note_of(link, "invoices") == CAPTURE
+    )
+    assert order_notes.clear(link, "order_edits", starting="order_edits: ")
+    assert link.needs_attention == CAPTURE
+
+    old_event = OrderLink(needs_attention="invoices (ERP event #77): Cliente bloqueado\nvenda suspensa")
+    [note] = order_notes.notes(old_event)  # the line break of an old note is that note's
+    assert (note.flow, note.event, note.text) == ("invoices", 77, old_event.needs_attention)
+    assert not order_notes.clear(old_event, "invoices")  # the flow's own note is not its failed event's
+    assert not order_notes.clear(old_event, "invoices", event=78)
+    assert order_notes.clear(old_event, "invoices", event=77) and old_event.needs_attention is None
+
+
+def test_a_flow_clears_only_the_note_it_means() -> None:
+    """The cancellation that clears its "ERP number unknown" leaves its "cancel the NF-e"."""
+    nfe = "cancellations: Order #1 was cancelled in Shopify, but ERP order 7 is already invoiced"
+    link = OrderLink(needs_attention=nfe)
+    assert not order_notes.clear(link, "cancellations", starting=("cancellations: ERP number unknown. ",))
+    assert link.needs_attention == nfe
+    assert not order_notes.clear(link, "order_edits")  # another flow's: never touched
+    assert link.needs_attention == nfe
+
+
+def test_a_cancellations_note_reads_first_and_a_failed_event_is_a_note_of_its_own() -> None:
+    link = OrderLink()
+    order_notes.put(link, "order_edits", EDIT)
+    order_notes.put(link, "order_edits", "refused by Shopify", event=12)  # the ERP's picking edit
+    order_notes.put(link, "cancellations", "cancellations: NF-e 123 was cancelled in the ERP")
+    assert flows(link) == [("cancellations", None), ("order_edits", None), ("order_edits", 12)]
+    assert (
+        order_notes.note_of(link, "order_edits", event=True)
+        == "order_edits (ERP event #12): refused by Shopify"
+    )
+    order_notes.put(
+        link, "order_edits", "still refused", event=13
+    )  # the flow's later failed event replaces it
+    assert flows(link) == [("cancellations", None), ("order_edits", None), ("order_edits", 13)]
+    assert not order_notes.clear(link, "order_edits", event=12)  # not the event whose note it is now
+
+
+def test_a_note_is_one_line_and_a_text_naming_no_flow_is_kept() -> None:
+    link = OrderLink(needs_attention="payment method pix has no mapping")
+    order_notes.put(link, "invoices", "first line\r\n  second line")
+    assert [(n.flow, n.text) for n in order_notes.notes(link)] == [
+        ("", "payment method pix has no mapping"),
+        ("invoices", "invoices: first line second line"),
+    ]
+    assert not order_notes.clear(link, "orders")
