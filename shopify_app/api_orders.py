@@ -4,7 +4,8 @@ Reads OrderLink rows (written by the order flows) and, for one order, its OrderL
 ledger (cuts, substitutions, weights) and the trace messages about it. An order the ERP has no
 order for whose orders message is parked or failed (a payment gateway not mapped, a setting
 missing, a refusal) needs attention for that message's reason: read from the message, so the
-flag goes when the message is settled however it is (sent, retried, cancelled in Shopify).
+flag goes when the message is settled however it is (sent, retried, cancelled in Shopify). An
+order shows every flow's note (`ledger.order_notes`), one per flow, never only the latest.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, ScalarSelect, exists, literal, or_, select
 
+from ledger import order_notes
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role
 from shopify_app.api_common import (
@@ -67,12 +69,23 @@ MAX_BIGINT = 2**63 - 1
 RELATED_MESSAGES = 100
 
 
+def attention_notes(link: OrderLink, held: str | None = None) -> list[order_notes.Note]:
+    """Every note for a person on the order: each flow's (`ledger.order_notes`, a cancellation's
+    first) and, when its orders message holds it out of the ERP (`held`), that message's reason
+    as the orders flow's note."""
+    shown = order_notes.notes(link)
+    if held and not any(n.flow == ORDERS_FLOW for n in shown):
+        shown.append(order_notes.Note(ORDERS_FLOW, None, f"{ORDERS_FLOW}: {held}"))
+    return shown
+
+
 def order_json(link: OrderLink, reveal: bool = False, held: str | None = None) -> dict[str, Any]:
-    """One order link for the admin; `reveal` (admins and owners): the flag's text unmasked (it may
-    quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages.
-    `held`: why its orders message holds it out of the ERP (`_held_text`), shown as its flag
-    when the link has none of its own."""
-    flag = link.needs_attention or (f"{ORDERS_FLOW}: {held}" if held else None)
+    """One order link for the admin; `reveal` (admins and owners): the notes' text unmasked (they
+    may quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages.
+    `held`: why its orders message holds it out of the ERP (`_held_text`), shown as the orders
+    flow's note. `attention_notes` lists the notes one per flow; `needs_attention` is all of them,
+    one a line."""
+    notes = [{"flow": n.flow or None, "note": mask_text(n.text, reveal)} for n in attention_notes(link, held)]
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,
@@ -89,7 +102,8 @@ def order_json(link: OrderLink, reveal: bool = False, held: str | None = None) -
         "nfe_number": link.nfe_number,
         "nfe_series": link.nfe_series,
         "cancelled_at": iso(link.cancelled_at),
-        "needs_attention": mask_text(flag, reveal),
+        "needs_attention": "\n".join(n["note"] for n in notes) or None,
+        "attention_notes": notes,
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),
     }

@@ -9,6 +9,7 @@ from spine_auth.factories import SHOP_A, SHOP_B
 
 from jobs.compliance import customers_data_request
 from jobs.inbox import WebhookEvent
+from ledger import order_notes
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OrderLineChange, OrderLink, Role
 
@@ -71,6 +72,42 @@ def test_orders_search_filters_and_detail(client, settings, shops, message):
     assert [m["id"] for m in detail["messages"]] == [related]
     assert client.get(f"/api/orders/{invoiced}", headers=headers(shop=SHOP_B)).status_code == 404
     assert found("q=%C2%B2") == []  # a Unicode digit is text, not a NROPEDVENDA (was a 500)
+
+
+def test_an_order_shows_every_flows_note_one_per_flow(client, settings, shops, message):
+    """An edit NOT applied in the ERP and an invoice's capture warning are both on the order, one
+    note per flow, in the list and the detail, and the needs_attention filter finds it; a row
+    written when the column held one note shows it as its flow's; an order held out of the ERP
+    shows its orders message's reason beside a note of its own."""
+    from erp.errors import ErpRejected
+
+    edit = "order_edits: Shopify edit of #1001 NOT applied in the ERP: ERP order 880123 is separated"
+    capture = "invoices: the NF-e total 120.00 is 20.00 above what the customer paid or authorised"
+    both = seed_order(settings, shops.a, "#1001", 880123, needs_attention=edit)
+    with session_scope(settings.database_url) as session:
+        order_notes.put(session.get(OrderLink, both), "invoices", capture)
+    old = seed_order(settings, shops.a, "#1003", 880124, needs_attention=edit)
+    seed_order(settings, shops.a, "#1004", 880125)
+    unsure = "cancellations: ERP number unknown. Order #1002 was cancelled in Shopify"
+    held = seed_order(settings, shops.a, "#1002", None, needs_attention=unsure)
+    message(shops.a, "orders", "order:1002", shopify_id="gid://shopify/Order/1002",
+            error=ErpRejected("CPF inválido"))  # fmt: skip
+
+    def notes(order: dict) -> list[tuple[str | None, str]]:
+        return [(n["flow"], n["note"]) for n in order["attention_notes"]]
+
+    listed = client.get("/api/orders?status=needs_attention", headers=headers(Role.ADMIN)).get_json()[
+        "orders"
+    ]
+    by_id = {o["id"]: o for o in listed}
+    assert set(by_id) == {both, old, held}
+    assert notes(by_id[both]) == [("order_edits", edit), ("invoices", capture)]
+    assert by_id[both]["needs_attention"] == f"{edit}\n{capture}"
+    assert notes(by_id[old]) == [("order_edits", edit)]
+    [(flow, first), (orders, why)] = notes(by_id[held])
+    assert (flow, first, orders) == ("cancellations", unsure, "orders") and "CPF inválido" in why
+    detail = client.get(f"/api/orders/{both}", headers=headers(Role.VIEWER)).get_json()
+    assert notes(detail) == notes(by_id[both])
 
 
 def test_an_orders_detail_lists_messages_of_its_own_name_only(client, settings, shops, message):

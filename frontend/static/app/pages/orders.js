@@ -1,7 +1,8 @@
 /**
  * Orders: each Shopify order beside its ERP order (NROPEDVENDA), the status on both sides,
- * amounts, the NF-e key; /app/orders/<id> adds the edit ledger (cuts, substitutions, weights)
- * and the messages that moved it.
+ * amounts, the NF-e key and every flow's note for a person (one per flow: an edit NOT applied
+ * and an invoice's capture warning both show); /app/orders/<id> adds the edit ledger (cuts,
+ * substitutions, weights) and the messages that moved it.
  */
 import { api } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
@@ -11,8 +12,17 @@ import { banner, statusBadge } from "../widgets.js";
 
 const FILTERS = ["needs_attention", "not_in_erp", "in_erp", "invoiced", "cancelled"];
 
+/** Every note for a person on the order, one per flow (a cancellation's first). */
+function notes(o) {
+  return o.attention_notes || [];
+}
+
 function attention(o) {
-  if (o.needs_attention) return h("s-badge", { tone: "warning" }, o.needs_attention);
+  const flagged = notes(o);
+  if (flagged.length) {
+    return h("s-stack", { gap: "small", "data-testid": "order-notes" },
+      flagged.map((n) => h("s-badge", { tone: "warning" }, n.note)));
+  }
   if (o.cancelled_at) return h("s-badge", { tone: "neutral" }, t("orders.cancelled"));
   if (o.nfe_key) return h("s-badge", { tone: "success" }, t("orders.invoiced"));
   return o.nro_pedvenda ? h("s-badge", { tone: "success" }, t("orders.in_erp")) : h("s-badge", { tone: "caution" }, t("orders.not_in_erp"));
@@ -33,7 +43,8 @@ async function detail(id) {
   const o = await api(`/api/orders/${encodeURIComponent(id)}`);
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
     h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
-    o.needs_attention ? banner("warning", t("orders.needs_attention"), o.needs_attention) : null,
+    notes(o).length ? banner("warning", t("orders.needs_attention"),
+      notes(o).map((n) => h("s-paragraph", {}, n.note))) : null,
     h("s-section", { heading: t("orders.summary") }, table(HEADERS(), [row(o)]),
       h("s-paragraph", {}, t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
         o.nfe_number ? ` · ${t("orders.nfe", { number: o.nfe_number, series: o.nfe_series || "" })}` : "")),
