@@ -13,7 +13,10 @@ earlier pass sent without ever hearing back (its "stock" binding's "tried", note
 call: Shopify applied it and the answer was lost) is that write, not a sale. Entries Shopify
 already shows at the target are not written at all. Each send carries an @idempotent key
 derived from its content and the batch message's attempt (the same levels sent again by a later
-pass are a new operation).
+pass are a new operation). Shopify's answers about the key itself (a request under it still in
+progress, one under it failed) never reach `_split` as refusals: the executor waits for the
+first or sends a renewed key (shopify_app/admin_api/executor.py), and one still in progress after
+its waits is transient, so the batch is retried by RQ, not failed as rejected.
 """
 
 from __future__ import annotations
@@ -121,7 +124,8 @@ class BatchWriter:
             # The idempotency key's own part for this attempt: the same levels written again by a
             # later pass (10 -> 5, back to 10, then 5 again) are a new operation and need a new
             # key, or Shopify replays the first answer and writes nothing. The client's own
-            # retries of one call keep the key.
+            # retries of one call keep the key (a renewed one, derived from it, only once Shopify
+            # answers that a request under it failed).
             attempt = f"{message.id}:{message.attempts}"
         live = {e.id_sku: e for e in entries}
         done: dict[str, int] = {}

@@ -25,7 +25,7 @@ from graphql.execution.execute import (
 )
 from graphql.utilities import get_operation_ast
 
-from sandbox.shopify import resolvers
+from sandbox.shopify import idempotency, resolvers
 from sandbox.shopify.cost import CostError, actual_cost
 from sandbox.shopify.cost_cache import RequestedCostCache
 from sandbox.shopify.options import TIERS
@@ -175,7 +175,7 @@ def run(
             ],
             requested=requested,
         )
-    with sandbox.store.transaction():
+    with idempotency.in_flight(ctx, operation, coerced), sandbox.store.transaction():
         result = executor.execute_operation()
     if not isinstance(result, ExecutionResult):
         raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)

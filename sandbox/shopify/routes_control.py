@@ -1,6 +1,6 @@
 """The control API under /_sandbox/ (not Shopify's): shops, tiers, ID tokens, chaos switches, a
-cancel job that fails, captures a gateway answers later or refuses, state as JSON and as a small
-read-only HTML page."""
+cancel job that fails, captures a gateway answers later or refuses, an idempotent mutation that
+runs long or fails on Shopify's side, state as JSON and as a small read-only HTML page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
+from sandbox.shopify import idempotency
 from sandbox.shopify.options import TIERS
+from sandbox.shopify.registry import IDEMPOTENT_MUTATIONS
 from sandbox.shopify.resolvers import order_cancel, order_capture
 from sandbox.shopify.state_dump import dump
 
@@ -182,6 +184,27 @@ def settle_captures(shop: str) -> Response:
     except ValueError as error:
         return Response(str(error), status=400)
     return jsonify({"orderId": order_id, "status": status, "settled": settled})
+
+
+@blueprint.post("/shops/<shop>/idempotency/hold")
+def idempotency_hold(shop: str) -> Response:
+    """The shop's next request of an idempotent mutation runs `seconds` longer (a slow Shopify)."""
+    body = _body()
+    name, seconds = str(body.get("field", "")), float(body.get("seconds", 0))
+    if name not in IDEMPOTENT_MUTATIONS or seconds <= 0:
+        return Response(f"field must be one of {sorted(IDEMPOTENT_MUTATIONS)}, seconds > 0", status=400)
+    idempotency.hold_next(_sandbox(), shop, name, seconds)
+    return jsonify({"field": name, "seconds": seconds})
+
+
+@blueprint.post("/shops/<shop>/idempotency/fail")
+def idempotency_fail(shop: str) -> Response:
+    """The shop's next request of an idempotent mutation fails on Shopify's side, its key too."""
+    name = str(_body().get("field", ""))
+    if name not in IDEMPOTENT_MUTATIONS:
+        return Response(f"field must be one of {sorted(IDEMPOTENT_MUTATIONS)}", status=400)
+    idempotency.fail_next(_sandbox(), shop, name)
+    return jsonify({"field": name})
 
 
 @blueprint.get("/webhooks/deliveries")

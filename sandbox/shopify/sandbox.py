@@ -6,6 +6,7 @@ hold several independent emulators (each test gets its own)."""
 from __future__ import annotations
 
 from sandbox.shopify.clock import Clock, SystemClock
+from sandbox.shopify.idempotency import Flights
 from sandbox.shopify.options import SandboxOptions
 from sandbox.shopify.shops import Shops
 from sandbox.shopify.store import Store
@@ -25,6 +26,7 @@ class Sandbox:
         self.shops = Shops(self)
         self.tokens = Tokens(self)
         self.webhooks = Webhooks(self)
+        self.idempotency = Flights()  # idempotency keys of the requests running now, test controls
         from sandbox.shopify.bulk import BulkRunner
 
         self.bulk = BulkRunner(self)

@@ -21,6 +21,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLSchema,
     OperationDefinitionNode,
+    VariableNode,
     Visitor,
     build_client_schema,
     parse,
@@ -39,7 +40,8 @@ class DocumentError(LookupError):
 
 @dataclass(frozen=True)
 class Operation:
-    """One named operation, ready to send: its gql request, its text and whether it is a mutation.
+    """One named operation, ready to send: its gql request, its text, whether it is a mutation and
+    the variable holding its `@idempotent` key (the executor renews a key Shopify calls failed).
 
     `text` is the document as sent (operation + the fragments it spreads), printed once here: gql
     prints the AST again on every request, ~10 % of an order job's CPU (docs/benchmarks.md).
@@ -50,6 +52,20 @@ class Operation:
     is_mutation: bool
     source_path: Path
     text: str
+    key_variable: str | None = None  # the variable an `@idempotent(key: $x)` takes its key from
+
+
+def idempotency_key_variable(operation: OperationDefinitionNode) -> str | None:
+    """The variable whose value is the operation's `@idempotent(key:)` (None: no such directive,
+    or a literal key): the executor sends a new key through it when Shopify asks for one."""
+    for selection in operation.selection_set.selections:
+        for directive in getattr(selection, "directives", None) or ():
+            if directive.name.value != "idempotent":
+                continue
+            for argument in directive.arguments:
+                if argument.name.value == "key" and isinstance(argument.value, VariableNode):
+                    return argument.value.name.value
+    return None
 
 
 class _SpreadCollector(Visitor):
@@ -128,6 +144,7 @@ def load_operations(folder: Path = DOCUMENTS_DIR) -> dict[str, Operation]:
             is_mutation=ops[0].operation.value == "mutation",
             source_path=path,
             text=print_ast(full),
+            key_variable=idempotency_key_variable(ops[0]),
         )
     return operations
 

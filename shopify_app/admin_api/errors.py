@@ -128,6 +128,17 @@ class BulkStillRunning(ShopifyTransient):
         self.detail.update(bulk_id=bulk_id, bulk_status=status, object_count=object_count)
 
 
+class IdempotencyInProgress(ShopifyTransient):
+    """IDEMPOTENCY_CONCURRENT_REQUEST: Shopify is still running an earlier request under the same
+    idempotency key ("This request is currently in progress, please try again"), answered to the
+    client's own resend after a timeout. Nothing was refused: the first request may yet apply."""
+
+
+class IdempotencyKeyFailed(ShopifyTransient):
+    """IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED answered to every new key the client's retries tried:
+    Shopify keeps failing the request on its side. Nothing was refused; RQ runs it again later."""
+
+
 class Throttled(ShopifyTransient):
     """THROTTLED in the body (HTTP 200) or HTTP 429: the shop's bucket is empty."""
 

@@ -5,6 +5,27 @@ and network errors are retried with exponential backoff and jitter a bounded num
 (then surface as Transient for RQ); anything Shopify refused (userErrors, bad query, 4xx) is
 raised at once as Rejected, never retried blindly; a 401 triggers exactly one forced token
 refresh; `ShopNeedsReauth` from the token provider passes through before any HTTP call.
+
+Two userErrors of the `@idempotent` mutations are no refusal but Shopify's answer to this
+executor's own retries, so they are handled here, once for every caller (`mutate`):
+- IDEMPOTENCY_CONCURRENT_REQUEST ("This request is currently in progress, please try again"): the
+  resend after a timeout reached Shopify while it still ran the first request under that key.
+  The call waits (the retry policy's backoff) and is sent again with the SAME key: the first
+  request may yet apply, and the same key then answers its result instead of applying a second
+  one. Still in progress after the policy's attempts, it is transient (IdempotencyInProgress) and
+  the caller's unit is retried by RQ, whose new attempt sends a new key; the stock writes are
+  compare-and-swap on `changeFromQuantity`, so if the first request applies after all, the new
+  one finds the level moved and is refused as stale (and read again), never applied on top of it
+  (a level written with no compare, an item not stocked at the location yet, is set to the same
+  absolute figure by both).
+- IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED ("Retry with a new idempotency key"): the request failed on
+  Shopify's side (the 5xx this executor retried under the same key); nothing was applied under that
+  key. The call is sent again at once under `idempotency.renewed_key(key, n)`, deterministic, so the
+  same call made again walks the same keys and never applies a renewal twice.
+The executor knows an operation's key from its document (`Operation.key_variable`). Every
+`@idempotent` document that selects `userErrors.code` is covered (InventorySetAvailable,
+InventorySetQuantities); InventoryActivate's payload has plain UserErrors without a code, so its
+answers cannot be told apart (no flow sends it).
 """
 
 from __future__ import annotations
@@ -18,6 +39,8 @@ from typing import Any
 
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyFailed,
     MaxCostExceeded,
     ShopifyGraphQLError,
     ShopifyHTTPError,
@@ -28,7 +51,9 @@ from shopify_app.admin_api.errors import (
     ShopifyUserErrors,
     Throttled,
     UnexpectedResponse,
+    UserError,
 )
+from shopify_app.admin_api.idempotency import renewed_key
 from shopify_app.admin_api.pacing import BucketPacer, QueryCost, parse_cost
 from shopify_app.admin_api.results import parse_user_errors
 from shopify_app.admin_api.transport import AdminTransport, RawResponse
@@ -39,6 +64,9 @@ TokenProvider = Callable[[bool], str]
 # Called with every HTTP answer (operation name, raw response): metrics, the benchmark.
 AnswerObserver = Callable[[str, RawResponse], None]
 TRANSIENT_GRAPHQL_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
+# The userErrors of an @idempotent mutation that answer the key, not the input (see the docstring).
+KEY_IN_PROGRESS = "IDEMPOTENCY_CONCURRENT_REQUEST"
+KEY_FAILED_BEFORE = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
 
 
 @dataclass(frozen=True)
@@ -172,15 +200,35 @@ class Executor:
     def mutate(
         self, name: str, variables: dict[str, Any], root: str, *, errors_key: str = "userErrors"
     ) -> dict[str, Any]:
-        """Run a mutation; its payload, or ShopifyUserErrors carrying field path, code and message."""
-        result = self.execute(name, variables)
-        payload = result.data.get(root)
-        if not isinstance(payload, dict):
-            raise UnexpectedResponse(f"{name}: answer has no {root} payload")
-        user_errors = parse_user_errors(payload.get(errors_key))
-        if user_errors:
-            raise ShopifyUserErrors(name, user_errors, request_id=result.request_id)
-        return payload
+        """Run a mutation; its payload, or ShopifyUserErrors carrying field path, code and message.
+        An idempotency key's answers (in progress, failed before) are waited out or answered with a
+        new key here, never raised as a refusal (module docstring)."""
+        key_variable = documents.operation(name).key_variable
+        sent, waits, renewals = variables, 0, 0
+        while True:
+            result = self.execute(name, sent)
+            payload = result.data.get(root)
+            if not isinstance(payload, dict):
+                raise UnexpectedResponse(f"{name}: answer has no {root} payload")
+            user_errors = parse_user_errors(payload.get(errors_key))
+            if not user_errors:
+                return payload
+            codes = {e.code for e in user_errors}
+            if key_variable is None or not codes & {KEY_IN_PROGRESS, KEY_FAILED_BEFORE}:
+                raise ShopifyUserErrors(name, user_errors, request_id=result.request_id)
+            words = _words(user_errors)
+            if KEY_IN_PROGRESS in codes:  # the same key again, after a pause
+                busy = IdempotencyInProgress(f"{name}: {words}", request_id=result.request_id)
+                waits = self._retry_or_raise(name, waits, busy, None)
+                continue
+            renewals += 1
+            if renewals >= self.retry.max_attempts:
+                raise IdempotencyKeyFailed(
+                    f"{name}: {words} ({renewals} keys tried)", request_id=result.request_id
+                )
+            log.info("shopify: %s for shop=%s op=%s, sending a new key (%s)", KEY_FAILED_BEFORE,
+                     self.shop, name, renewals)  # fmt: skip
+            sent = {**variables, key_variable: renewed_key(variables[key_variable], renewals)}
 
     def query(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run a query; its data."""
@@ -232,3 +280,7 @@ class Executor:
         if delay > 0:
             self.sleep(delay)
         return attempt + 1
+
+
+def _words(errors: list[UserError]) -> str:
+    return "; ".join(f"{e.message} ({e.code})" for e in errors)

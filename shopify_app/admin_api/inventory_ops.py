@@ -36,7 +36,8 @@ class InventoryOperations:
         """Set absolute quantities (compare-and-swap through each entry's `changeFromQuantity`).
 
         `quantities`: [{inventoryItemId, locationId, quantity, changeFromQuantity}] (<= 250);
-        `key`: idempotency_key(...) of the unit of work, identical on every retry of it.
+        `key`: idempotency_key(...) of the unit of work, identical on every retry of it (the
+        executor sends a renewed one only when Shopify answers that a request under it failed).
         """
         if not 0 < len(quantities) <= MAX_QUANTITIES_PER_CALL:
             raise ValueError(f"inventorySetQuantities takes 1..{MAX_QUANTITIES_PER_CALL} quantities")

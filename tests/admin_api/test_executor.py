@@ -7,12 +7,14 @@ import requests
 
 from ledger.errors import Rejected, Transient
 from shopify_app.admin_api.errors import (
+    IdempotencyInProgress,
     ShopifyGraphQLError,
     ShopifyServerError,
     ShopifyUnauthorized,
     ShopifyUserErrors,
     Throttled,
 )
+from shopify_app.admin_api.idempotency import renewed_key
 from shopify_app.tokens import ShopNeedsReauth
 from tests.admin_api.conftest import SHOP, THROTTLED, URL, gql_body, sent
 
@@ -215,6 +217,85 @@ def test_retries_of_an_inventory_mutation_send_the_same_idempotency_key(client, 
     assert {b["variables"]["key"] for b in bodies} == {"stock-batch-key"}
     assert bodies[0]["variables"] == bodies[2]["variables"]
     assert "@idempotent(key: $key)" in bodies[0]["query"]
+
+
+def _key_answer(code: str, message: str) -> dict:
+    return gql_body(
+        {
+            "inventorySetQuantities": {
+                "inventoryAdjustmentGroup": None,
+                "userErrors": [{"field": ["idempotencyKey"], "message": message, "code": code}],
+            }
+        }
+    )
+
+
+IN_PROGRESS = _key_answer(
+    "IDEMPOTENCY_CONCURRENT_REQUEST", "This request is currently in progress, please try again."
+)
+FAILED_BEFORE = _key_answer(
+    "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+    "A previous request with this idempotency key failed. Retry with a new idempotency key.",
+)
+
+
+def test_a_request_in_progress_under_the_key_is_waited_for_and_sent_again_with_the_same_key(
+    client, http, clock
+):
+    http.post(URL, [{"json": IN_PROGRESS}, {"json": IN_PROGRESS}, {"json": gql_body(ADJUSTMENT)}])
+    client.inventory_set_quantities([QUANTITY], key="stock-batch-key")
+    bodies = sent(http)
+    assert [b["variables"]["key"] for b in bodies] == ["stock-batch-key"] * 3
+    assert len(clock.sleeps) == 2  # it waited before each resend
+
+
+def test_a_request_still_in_progress_after_every_wait_is_transient_not_a_refusal(make_client, http):
+    client = make_client(attempts=3)
+    http.post(URL, json=IN_PROGRESS)
+    with pytest.raises(IdempotencyInProgress) as caught:
+        client.inventory_set_quantities([QUANTITY], key="stock-batch-key")
+    assert isinstance(caught.value, Transient) and not isinstance(caught.value, Rejected)
+    assert "currently in progress" in str(caught.value)
+    assert http.call_count == 3
+
+
+def test_a_key_whose_earlier_request_failed_is_renewed_deterministically(client, http):
+    """Shopify failed the first request (a 5xx): the retry under the same key is answered
+    'retry with a new key'; the new key is derived from the old one, the same on every run."""
+    http.post(
+        URL,
+        [
+            {"status_code": 500, "text": "boom"},
+            {"json": FAILED_BEFORE},
+            {"json": FAILED_BEFORE},
+            {"json": gql_body(ADJUSTMENT)},
+        ],
+    )
+    client.inventory_set_quantities([QUANTITY], key="k0")
+    keys = [b["variables"]["key"] for b in sent(http)]
+    assert keys == ["k0", "k0", renewed_key("k0", 1), renewed_key("k0", 2)]
+    assert len(set(keys)) == 3
+    assert all(b["variables"]["input"] == sent(http)[0]["variables"]["input"] for b in sent(http))
+
+
+def test_a_mutation_without_an_idempotency_key_keeps_such_codes_as_refusals(client, http):
+    """Only an @idempotent document has a key to wait on or renew."""
+    http.post(
+        URL,
+        json=gql_body(
+            {
+                "tagsAdd": {
+                    "node": None,
+                    "userErrors": [
+                        {"field": ["id"], "message": "in progress", "code": "IDEMPOTENCY_CONCURRENT_REQUEST"}
+                    ],
+                }
+            }
+        ),
+    )
+    with pytest.raises(ShopifyUserErrors):
+        client.executor.mutate("TagsAdd", {"id": "gid://shopify/Order/1", "tags": ["x"]}, "tagsAdd")
+    assert http.call_count == 1
 
 
 def test_throttled_gives_up_as_transient_when_it_never_clears(make_client, http):

@@ -1,6 +1,13 @@
-"""Inventory: activation, compare-and-swap on changeFromQuantity, the required @idempotent key."""
+"""Inventory: activation, compare-and-swap on changeFromQuantity, the required @idempotent key
+and its answers (replay, mismatch, a request under the key still running, one that failed)."""
 
 from __future__ import annotations
+
+import threading
+
+import requests
+
+from sandbox.shopify import idempotency
 
 from .helpers import ShopClient
 
@@ -114,6 +121,70 @@ def test_same_key_replays_first_result_and_other_input_is_refused(
     assert mismatch["inventoryAdjustmentGroup"] is None
     assert mismatch["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
     assert _quantities(shop, item, location_id)["available"] == 9
+
+
+def test_a_resend_while_the_first_request_runs_is_answered_in_progress(
+    shop: ShopClient, product: dict, location_id: str
+) -> None:
+    """A client's resend after a timeout meets the first request under the key still running:
+    Shopify's IDEMPOTENCY_CONCURRENT_REQUEST; once the first one is done, the key replays it."""
+    item = product["variants"]["nodes"][0]["inventoryItem"]["id"]
+    variables = {"input": _input(item, location_id, 6, None), "key": "slow"}
+    idempotency.hold_next(shop.handle.sandbox, shop.shop, "inventorySetQuantities", 1.0)
+    first: list[dict] = []
+    running = threading.Thread(target=lambda: first.append(shop.data(SET, variables)))
+    running.start()
+    try:
+        while not shop.handle.sandbox.idempotency.running:  # the first request holds its key
+            threading.Event().wait(0.01)
+        busy = shop.data(SET, variables)["inventorySetQuantities"]
+        other = shop.data(SET, {**variables, "key": "another"})["inventorySetQuantities"]
+    finally:
+        running.join()
+    assert busy["inventoryAdjustmentGroup"] is None
+    assert busy["userErrors"] == [
+        {
+            "field": ["idempotencyKey"],
+            "message": "This request is currently in progress, please try again.",
+            "code": "IDEMPOTENCY_CONCURRENT_REQUEST",
+        }
+    ]
+    assert other["userErrors"] == []  # another key is not held up
+    assert first[0]["inventorySetQuantities"]["userErrors"] == []
+    assert shop.data(SET, variables) == first[0]  # done: the same key replays its result
+
+
+def test_a_key_whose_request_failed_asks_for_a_new_key(
+    shop: ShopClient, product: dict, location_id: str
+) -> None:
+    """A request that failed on Shopify's side (INTERNAL_SERVER_ERROR, nothing applied) leaves
+    its key failed: a retry under it is IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED, a new key runs."""
+    item = product["variants"]["nodes"][0]["inventoryItem"]["id"]
+    shop.data(SET, {"input": _input(item, location_id, 2, None), "key": "before"})
+    variables = {"input": _input(item, location_id, 11, 2), "key": "doomed"}
+    requests.post(
+        f"{shop.handle.url}/_sandbox/shops/{shop.shop}/idempotency/fail",
+        json={"field": "inventorySetQuantities"},
+        timeout=5,
+    ).raise_for_status()
+    failed = shop.gql(SET, variables)
+    assert failed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert failed["data"]["inventorySetQuantities"] is None
+    assert _quantities(shop, item, location_id)["available"] == 2
+    again = shop.data(SET, variables)["inventorySetQuantities"]
+    assert again["userErrors"] == [
+        {
+            "field": ["idempotencyKey"],
+            "message": (
+                "A previous request with this idempotency key failed. Retry with a new idempotency key."
+            ),
+            "code": "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+        }
+    ]
+    assert _quantities(shop, item, location_id)["available"] == 2
+    renewed = shop.data(SET, {**variables, "key": "doomed-2"})["inventorySetQuantities"]
+    assert renewed["userErrors"] == []
+    assert _quantities(shop, item, location_id)["available"] == 11
 
 
 def test_activate_unknown_item_is_a_user_error(shop: ShopClient, location_id: str) -> None:
