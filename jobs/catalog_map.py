@@ -26,6 +26,14 @@ Decisions (issue 6):
   it) with inventoryPolicy DENY; its binding says `active: false` and the stock flow sends 0
   for it, so it cannot be bought. Active variants leave inventoryPolicy out: the stock flow
   owns it (CONTINUE for items without stock control).
+- Every inventory item is sent `tracked: true`. Shopify creates an item through the API
+  untracked unless told otherwise, and an untracked item sells without limit whatever its
+  inventoryPolicy, while the stock flow refuses to write its level ("not tracked"): DENY would
+  stop nothing and the shop would oversell. The ERP owns stock (issue 6), and an item without
+  stock control in the ERP gets inventoryPolicy CONTINUE from the stock flow, which sells at 0
+  all the same, so tracking every item costs nothing. An item an earlier version created
+  untracked is tracked by its product's next productSet: this field changed every product's
+  digest, so the first sync after it sends every product once.
 - Price, compareAtPrice, stock, tags and metafields are left out of the input on purpose: the
   prices / stock flows and the merchant own them, and productSet leaves absent fields alone.
 """
@@ -158,8 +166,9 @@ def variant_input(
     product_active: bool, sku: Mapping[str, Any], label: str, qty: Decimal | None = None
 ) -> dict[str, Any]:
     """One ProductVariantSetInput (no price, no stock: other flows own them). `qty`: the
-    packaging's quantity when the caller already has it as a Decimal."""
-    item: dict[str, Any] = {"sku": sku["id_sku"]}
+    packaging's quantity when the caller already has it as a Decimal. The inventory item is
+    always `tracked` (module docstring)."""
+    item: dict[str, Any] = {"sku": sku["id_sku"], "tracked": True}
     weight = _weight_kg(sku)  # none: 0, which clears a weight the ERP no longer has (absent keeps it)
     item["measurement"] = {
         "weight": {"value": float(weight) if weight is not None else 0.0, "unit": "KILOGRAMS"}

@@ -36,7 +36,9 @@ its new location, compared with what Shopify shows there (a level sent elsewhere
 (jobs.stock_vacate): those the company sent anywhere but its location now (a move, also one
 interrupted and then undone), and, at a location it took over, those another company sent there
 for SKUs it does not write itself. Items without stock control get inventoryPolicy CONTINUE (one
-productVariantsBulkUpdate per product) and their level is left as it is (tracking untouched).
+productVariantsBulkUpdate per product) and their level is left as it is; their items stay tracked
+(the catalog flow sends every item `tracked: true`: jobs/catalog_map.py), CONTINUE selling at 0
+all the same, so a company whose ERP takes up stock control needs no tracking change.
 The policy follows the store's linked company: once that company changes (the store link moved, or
 the company whose location decides it: `_Shop.policy_company`) its pass reads all its ERP rows
 ("stock_policy_from" marker), so every SKU's policy follows the new company. A SKU the prices flow

@@ -135,8 +135,9 @@ def for_sale(variant: Mapping[str, Any], price: Mapping[str, Any] | None) -> boo
 def level_target(
     base: Decimal | None, pending_base: Decimal, unit: SkuUnit, *, for_sale: bool
 ) -> LevelTarget:
-    """The level and policy of one SKU: no control -> CONTINUE (sell without limit) and the level
-    untouched; not for sale in this store (statusVenda 'I') -> 0 and DENY whatever the ERP holds."""
+    """The level and policy of one SKU: no control -> CONTINUE (sell without limit, the item still
+    tracked as the catalog flow sends it) and the level untouched; not for sale in this store
+    (statusVenda 'I') -> 0 and DENY whatever the ERP holds."""
     if not for_sale:
         return LevelTarget(0, POLICY_DENY)
     if base is None:

@@ -49,6 +49,12 @@ from shopify_app.admin_api.stock_ops import STALE, item_levels_at, quantity_inde
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 5
+# Shopify sells an untracked item without limit (DENY stops nothing) and refuses its level.
+UNTRACKED = (
+    "inventory item is not tracked: Shopify sells it without limit and takes no level for it. Turn "
+    "on 'Track quantity' on the variant in Shopify (the products flow sends every item tracked "
+    "whenever it sends its product), then Retry this message"
+)
 MAX_TRIED = 5  # levels a "stock" binding remembers as sent and not answered yet
 POLICY_MUTATION = "ProductVariantsBulkUpdate"
 
@@ -239,7 +245,7 @@ class BatchWriter:
             seen = levels.get(e.item_id)
             if seen is None or not seen.tracked:
                 live.pop(e.id_sku)
-                reason = "inventory item not found" if seen is None else "inventory item is not tracked"
+                reason = "inventory item not found" if seen is None else UNTRACKED
                 errors.append({"sku": e.id_sku, "message": reason, "code": "NON_MUTABLE_INVENTORY_ITEM"})
             elif not seen.stocked:
                 live[e.id_sku] = replace(e, unstocked=True)

@@ -178,7 +178,11 @@ def save_variant(ctx: Ctx, variant: dict[str, Any]) -> dict[str, Any]:
 
 
 def new_variant(ctx: Ctx, product_id: str) -> dict[str, Any]:
-    """A variant with its inventory item (tracked, no levels yet)."""
+    """A variant with its inventory item: untracked (no levels yet) unless the input's
+    `inventoryItem.tracked` says otherwise, as Shopify creates an item through the API (the REST
+    `inventory_management` null default; an app turns tracking on with `tracked: true`). An
+    untracked item sells without limit whatever its inventoryPolicy, and
+    inventorySetQuantities refuses it."""
     variant_id = ctx.store.new_gid("ProductVariant")
     item_id = ctx.store.new_gid("InventoryItem")
     now = iso(ctx.now())
@@ -187,7 +191,7 @@ def new_variant(ctx: Ctx, product_id: str) -> dict[str, Any]:
         "id": item_id,
         "legacyResourceId": str(num_of(item_id)),
         "sku": None,
-        "tracked": True,
+        "tracked": False,
         "requiresShipping": True,
         "variantId": variant_id,
         "createdAt": now,

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
+from jobs.catalog_map import cache_sku, variant_input
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.crypto import encrypt
@@ -149,7 +150,8 @@ class Chain:
     def load_catalog(
         self, shop: Installed, *, unit_kg: str | None = None, stocked: bool = True, priced: bool = False
     ) -> dict[str, dict[str, Any]]:
-        """One Shopify product per ERP product (a variant per packaging, tracked, stocked with 0 at
+        """One Shopify product per ERP product (a variant per packaging, its inventory item as the
+        catalog flow sends it, jobs.catalog_map.variant_input: tracked; stocked with 0 at
         the mapped locations unless `stocked` is false) and the bindings; returns the "variant"
         binding data by idSku. `priced`: as if the prices flow had priced every variant for sale
         (the stock flow holds an unpriced variant at 0)."""
@@ -172,7 +174,9 @@ class Chain:
                         {
                             "optionValues": [{"optionName": "Embalagem", "name": s.id_sku}],
                             "price": "1.00",
-                            "inventoryItem": {"sku": s.id_sku, "tracked": True},
+                            # the catalog flow's own item input (sku, tracked, weight): an item it
+                            # would leave untracked is untracked here too, as in Shopify
+                            "inventoryItem": variant_input(True, cache_sku(s), s.id_sku)["inventoryItem"],
                             **({"inventoryQuantities": at} if stocked and at else {}),
                         }
                         for s in group

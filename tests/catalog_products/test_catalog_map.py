@@ -44,6 +44,7 @@ def test_one_product_with_one_variant_per_packaging() -> None:
     assert first["optionValues"] == [{"optionName": "Embalagem", "name": "UN"}]
     assert first["inventoryItem"] == {
         "sku": "P919E1",
+        "tracked": True,  # Shopify would create it untracked: sold without limit
         "measurement": {"weight": {"value": 5.1, "unit": "KILOGRAMS"}},
     }
     assert first["barcode"] == "7891234500001"

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from erp.client import ErpClient
 from erp.records import CustomerInput, OrderInput, OrderLineInput
+from jobs.catalog_map import cache_sku, variant_input
 from jobs.worker import run_worker
 from ledger import bindings, kv, mappings
 from ledger.crypto import encrypt
@@ -223,7 +224,8 @@ class World:
                         "optionValues": [{"optionName": "Embalagem", "name": sku.unit}],
                         "sku": sku.id_sku,
                         "price": str(self.chain.prices[sku.id_sku]),
-                        "inventoryItem": {"tracked": True, "sku": sku.id_sku},
+                        # as the catalog flow sends it (tracked): no crutch of the test's own
+                        "inventoryItem": variant_input(True, cache_sku(sku), sku.unit)["inventoryItem"],
                         "inventoryQuantities": [
                             {"locationId": self.location_id, "name": "available", "quantity": STOCK}
                         ],

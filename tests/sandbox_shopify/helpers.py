@@ -92,13 +92,13 @@ def two_variant_input(title: str = "Arroz Tipo 1") -> dict[str, Any]:
                 "optionValues": [{"optionName": "Peso", "name": "1kg"}],
                 "price": "7.90",
                 "barcode": "7891000100103",
-                "inventoryItem": {"sku": "ARZ-1"},
+                "inventoryItem": {"sku": "ARZ-1", "tracked": True},
             },
             {
                 "optionValues": [{"optionName": "Peso", "name": "5kg"}],
                 "price": "29.90",
                 "barcode": "7891000100110",
-                "inventoryItem": {"sku": "ARZ-5"},
+                "inventoryItem": {"sku": "ARZ-5", "tracked": True},
             },
         ],
     }

@@ -65,6 +65,41 @@ def test_handle_taken_and_upsert_by_handle(shop: ShopClient, product: dict) -> N
     assert auto["handle"] == "arroz-tipo-1-1"
 
 
+def test_an_item_created_without_tracked_is_untracked_and_takes_no_level(
+    shop: ShopClient, location_id: str
+) -> None:
+    """As Shopify creates an inventory item through the API: untracked unless the input says
+    `tracked: true` (it then sells without limit, and inventorySetQuantities refuses it)."""
+    plain = two_variant_input("Feijão")
+    plain["variants"][1]["inventoryItem"] = {"sku": "FEI-5"}
+    plain["variants"][0]["inventoryItem"] = {"sku": "FEI-1", "tracked": True}
+    created = shop.data(PRODUCT_SET, {"input": plain})["productSet"]["product"]
+    items = [v["inventoryItem"]["id"] for v in created["variants"]["nodes"]]
+    tracked = shop.data(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on InventoryItem { sku tracked } } }", {"ids": items}
+    )["nodes"]
+    assert tracked == [{"sku": "FEI-1", "tracked": True}, {"sku": "FEI-5", "tracked": False}]
+    refused = shop.data(
+        """mutation($input: InventorySetQuantitiesInput!) {
+          inventorySetQuantities(input: $input) @idempotent(key: "fei-5") { userErrors { code } } }""",
+        {
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "quantities": [
+                    {
+                        "inventoryItemId": items[1],
+                        "locationId": location_id,
+                        "quantity": 3,
+                        "changeFromQuantity": None,
+                    }
+                ],
+            }
+        },
+    )["inventorySetQuantities"]["userErrors"]
+    assert refused == [{"code": "NON_MUTABLE_INVENTORY_ITEM"}]
+
+
 def test_product_variants_bulk_update(shop: ShopClient, product: dict) -> None:
     variant = product["variants"]["nodes"][1]
     document = """

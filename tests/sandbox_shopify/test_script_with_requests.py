@@ -60,12 +60,12 @@ def test_script_exchange_create_stock_read(emulator) -> None:
                     {
                         "optionValues": [{"optionName": "Moagem", "name": "Grão"}],
                         "price": "18.90",
-                        "inventoryItem": {"sku": "CAF-G"},
+                        "inventoryItem": {"sku": "CAF-G", "tracked": True},
                     },
                     {
                         "optionValues": [{"optionName": "Moagem", "name": "Moído"}],
                         "price": "17.90",
-                        "inventoryItem": {"sku": "CAF-M"},
+                        "inventoryItem": {"sku": "CAF-M", "tracked": True},
                     },
                 ],
             }
