@@ -10,7 +10,10 @@ job instead of cancelling twice. A job that ends without cancelling (Shopify's c
 failed: a refund declined, say) fails the message as CANCEL_NOT_APPLIED and is forgotten, so the
 Retry sends orderCancel again. Restock, refund and customer notification follow the shop
 settings cancel_restock / cancel_refund / cancel_notify_customer. An order already cancelled
-in Shopify is a no-op.
+in Shopify is a no-op. The cancellation's staff note names the ERP order and its motive
+(MOTCANCELAMENTO, free text of the ERP's own length), cut to Shopify's 255 characters with an
+ellipsis (`staff_note`): a longer note would be refused and the order never cancelled. The
+motive stays whole on the message (`erp_reason`).
 
 After invoicing, Shopify refuses to cancel a fulfilled order: the fulfillment made at invoicing
 is cancelled first. The order is also marked (metafield nfe.status = "cancelada", tag "NF-e
@@ -57,6 +60,17 @@ REASON_WORDS = (
     ("INVENTORY", ("estoque", "ruptura", "produto indispon", "item indispon")),
     ("CUSTOMER", ("cliente", "desist", "arrepend")),
 )
+
+
+STAFF_NOTE_MAX = 255  # orderCancel(staffNote:): "Maximum length of 255 characters."
+ELLIPSIS = "…"
+
+
+def staff_note(nro_pedvenda: int | str, cancel_reason: str | None) -> str:
+    """Pure: the orderCancel staff note for an ERP cancellation, at most STAFF_NOTE_MAX
+    characters (a longer motive is cut, ending in an ellipsis)."""
+    note = f"Cancelado no ERP (pedido {nro_pedvenda}): {(cancel_reason or '').strip() or '-'}"
+    return note if len(note) <= STAFF_NOTE_MAX else note[: STAFF_NOTE_MAX - len(ELLIPSIS)].rstrip() + ELLIPSIS
 
 
 def reason_code(text: str | None) -> str:
@@ -125,7 +139,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
                 restock=outcome["restock"],
                 refund_to_original=outcome["refund"],
                 notify_customer=outcome["notify_customer"],
-                staff_note=f"Cancelado no ERP (pedido {event.nro_pedvenda}): {event.cancel_reason or '-'}",
+                staff_note=staff_note(event.nro_pedvenda, event.cancel_reason),
             )
         except ShopifyUserErrors as exc:
             state = _cancelled_by_an_earlier_attempt(client, unit.order_id, exc)

@@ -48,6 +48,27 @@ def test_cancel_in_the_erp_before_invoicing_cancels_and_restocks_in_shopify(worl
     assert world.order_doc(order.gid) == snapshot
 
 
+def test_a_cancel_motive_longer_than_shopifys_staff_note_is_cut_and_the_order_still_cancelled(
+    world: World,
+) -> None:
+    """An ERP whose MOTCANCELAMENTO holds more than fits Shopify's staff note (255 characters):
+    the note is cut with an ellipsis, the order is cancelled, the message keeps the whole motive."""
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    motive = "Cliente desistiu da compra; " + "observação do atendimento " * 12
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    world.rewrite_event(order.nro, "C", lambda data: data.update(motivoCancelamento=motive))
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert message.response_payload["erp_reason"] == motive
+    doc = world.order_doc(order.gid)
+    assert doc["cancelledAt"]
+    note = doc["cancellation"]["staffNote"]
+    assert 250 < len(note) <= 255 and note.endswith("…")
+    assert note.startswith(f"Cancelado no ERP (pedido {order.nro}): Cliente desistiu da compra; observação")
+
+
 @pytest.mark.parametrize(
     ("restock", "refund"), [(True, True), (False, False)], ids=["restock-refund", "keep-stock-and-money"]
 )

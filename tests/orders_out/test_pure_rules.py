@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
-from jobs.cancellations.to_shopify import reason_code
+from jobs.cancellations.to_shopify import reason_code, staff_note
 from jobs.invoice_capture import capture, capture_plan
 from jobs.invoice_lines import invoiced_units, plan_fulfilment
 from jobs.invoices import invoice_metafields, tracking_input
@@ -211,6 +211,16 @@ def test_plan_substitution_needs_the_substitute_in_shopify() -> None:
 )
 def test_cancel_reason_codes(text: str | None, code: str) -> None:
     assert reason_code(text) == code, f"{text!r} -> {reason_code(text)}"
+
+
+def test_the_cancel_staff_note_fits_shopifys_255_characters() -> None:
+    assert staff_note(42, "Cliente desistiu") == "Cancelado no ERP (pedido 42): Cliente desistiu"
+    assert staff_note(42, None) == staff_note(42, "  ") == "Cancelado no ERP (pedido 42): -"
+    fits = staff_note(7, "x" * (255 - len("Cancelado no ERP (pedido 7): ")))
+    assert len(fits) == 255 and not fits.endswith("…")
+    cut = staff_note(7, "palavra " * 60)
+    assert len(cut) == 255 and cut.endswith("p…")  # cut where it must, marked as cut
+    assert len(staff_note(7, "palavra " * 60 + "x" * 200)) <= 255
 
 
 def test_invoice_metafields_and_tracking() -> None:

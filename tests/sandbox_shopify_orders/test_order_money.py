@@ -69,6 +69,31 @@ def test_cancel_is_asynchronous_restocks_refunds_and_is_irreversible(
     assert receiver.topics("orders/cancelled")[0].json["cancel_reason"] == "customer"
 
 
+def test_a_staff_note_over_255_characters_is_refused_and_nothing_cancelled(
+    shop: ShopClient, catalogue: Catalogue, clock: ManualClock
+) -> None:
+    """The 2026-10 schema: staffNote "Maximum length of 255 characters."; 255 is taken."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-5", "quantity": 1}], gateway="pix", seed=9
+    )
+    document = CANCEL.replace("($orderId: ID!)", "($orderId: ID!, $note: String)").replace(
+        'staffNote: "Cliente desistiu"', "staffNote: $note"
+    )
+    long = shop.data(document, {"orderId": order_id, "note": "x" * 256})["orderCancel"]
+    assert long["job"] is None
+    assert long["orderCancelUserErrors"] == [
+        {
+            "field": ["staffNote"],
+            "message": "Staff note is too long (maximum is 255 characters)",
+            "code": "INVALID",
+        }
+    ]
+    clock.advance(1)
+    assert order(shop, order_id)["cancelledAt"] is None
+    started = shop.data(document, {"orderId": order_id, "note": "x" * 255})["orderCancel"]
+    assert started["orderCancelUserErrors"] == [] and started["job"]["done"] is False
+
+
 def test_a_cancelled_unpaid_order_is_voided_with_nothing_left_to_pay(
     shop: ShopClient, catalogue: Catalogue, clock: ManualClock
 ) -> None:

@@ -8,7 +8,9 @@ lines (currentQuantity 0, so the current total is 0, as Shopify shows a cancelle
 that was taken is refunded (REFUND), open authorisations are voided (VOID), fulfillment orders
 are cancelled, then orders/cancelled and orders/updated are sent. Cancelling again is a
 userError, and so is cancelling while a fulfillment is active (fulfillmentCancel first, as
-Shopify asks).
+Shopify asks), and a `staffNote` over 255 characters (the 2026-10 schema's "Maximum length of 255
+characters"; the code INVALID, field ["staffNote"]; Shopify's exact words are not documented,
+these are Rails' length message).
 
 A cancel job can also end without cancelling (OrderCancelJobResult.status FAILED in Shopify, the
 cause in the order's timeline: the refund to the original payment method declined, say): `job`
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CANCEL_DELAY_SECONDS = 0.3
+STAFF_NOTE_MAX = 255  # orderCancel(staffNote:) "Maximum length of 255 characters."
 REFUND_DECLINED = "The refund to the original payment method was declined."
 
 
@@ -72,6 +75,9 @@ def order_cancel(
     staffNote: str | None = None,
 ) -> dict:
     ctx: Ctx = info.context
+    if staffNote is not None and len(staffNote) > STAFF_NOTE_MAX:
+        message = f"Staff note is too long (maximum is {STAFF_NOTE_MAX} characters)"
+        return _refuse(_error(["staffNote"], message, "INVALID"))
     order = order_store.get(ctx, orderId)
     if order is None:
         return _refuse(_error(["orderId"], "Order does not exist.", "NOT_FOUND"))
