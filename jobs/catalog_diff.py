@@ -69,7 +69,7 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         held = catalog_unlisted.Sweep()
         if None not in unread and skus_read.complete:  # retired only once their absence is proven
             missing = catalog_cache.missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
-            held = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, entries, confirmed=False)
+            held = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, entries, confirmed=())
             catalog_cache.retire(entries, held.gone)  # (its message is the sync's to write, not written)
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)

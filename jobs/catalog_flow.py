@@ -24,19 +24,19 @@ inactive variants, never deleted, off sale) by a full sync (`catalog sync --full
 every packaging, once their absence is proven: not listed either by a read of the changes since
 its snapshot (a row changed mid-read left its window), on a read the client can prove whole, and
 not too many of them; else they stay as they were and one message asks a person, whose Retry
-runs the full sync again `confirmed` (jobs.catalog_unlisted). The skus pass retires them too for
-a product whose own record changed since its read: the move changes the product, and
-ProdutoSku's change time includes the product's, so that read returns every packaging the
-product still has (catalog_cache.retire_after_product_change). A changed `inactive_sku_status`
-setting is applied by the next products pass to the products Shopify holds in the other
-inactive status.
+runs the full sync again `confirmed` for the packagings it named, and only those
+(jobs.catalog_unlisted). The skus pass retires them too for a product whose own record changed
+since its read: the move changes the product, and ProdutoSku's change time includes the
+product's, so that read returns every packaging the product still has
+(catalog_cache.retire_after_product_change). A changed `inactive_sku_status` setting is applied
+by the next products pass to the products Shopify holds in the other inactive status.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
@@ -46,7 +46,7 @@ from sqlalchemy import select
 
 import erp
 from erp.names import Names
-from jobs import catalog_cache, catalog_initial, catalog_malformed, catalog_publish, catalog_unlisted
+from jobs import absence, catalog_cache, catalog_initial, catalog_malformed, catalog_publish, catalog_unlisted
 from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, reset_progress, settle_leftover, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
@@ -191,12 +191,12 @@ def initial_load(
     client: AdminClient | None = None,
     bulk: bool | None = True,
     job_id: str | None = None,
-    confirmed: bool = False,
+    confirmed: Collection[str] = (),
 ) -> SyncResult:
     """Read both streams whole and push every product (bulk by default): the first publish,
-    or `catalog sync --full`. `confirmed`: a person asked to retire the packagings the read does
-    not list (the held message's Retry: jobs.catalog_unlisted). Raises LockBusy when a catalog
-    flow is running."""
+    or `catalog sync --full`. `confirmed`: the idSkus a person asked to retire if the read does
+    not list them (those the held message named: its Retry, jobs.catalog_unlisted). Raises
+    LockBusy when a catalog flow is running."""
     with flow_lock(shop_id, "products"), flow_lock(shop_id, "skus"), flow_lock(shop_id, CATALOG_LOCK):
         reset_progress(shop_id, FLOWS)
         return _initial_load(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id,
@@ -210,7 +210,7 @@ def _initial_load(
     client: AdminClient | None,
     bulk: bool | None = True,
     job_id: str | None = None,
-    confirmed: bool = False,
+    confirmed: Collection[str] = (),
 ) -> SyncResult:
     with collector_paused() as resume:
         return _load_whole(shop_id, progress=progress, client=client, bulk=bulk, job_id=job_id,
@@ -225,7 +225,7 @@ def _load_whole(
     bulk: bool | None,
     job_id: str | None,
     read_done: Callable[[], None] = lambda: None,
-    confirmed: bool = False,
+    confirmed: Collection[str] = (),
 ) -> SyncResult:
     started = utcnow()
     erp_client = erp.for_shop(shop_id, page_size=INITIAL_PAGE_SIZE)
@@ -264,6 +264,8 @@ def _load_whole(
                                            confirmed=confirmed)  # fmt: skip
             stager.retire(found.gone)
             writer.submit(found.record)  # committed with the plan
+        else:  # nothing can be retired: a person's Retry says so on its message
+            writer.submit(catalog_unlisted.untold(shop_id, confirmed).record)
         planned = stager.finish()  # commits the begun messages
     except BaseException:
         writer.abandon()
@@ -444,8 +446,9 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
 
     The ERP API has no by-id filter, so replay does not re-read the ERP: the cache holds the
     newest records the flows have read, and anything newer arrives with the next scheduled pass.
-    A full sync's held "catalog:unlisted" message runs the full sync again, `confirmed`
-    (jobs.catalog_unlisted).
+    A full sync's held "catalog:unlisted" message runs the full sync again, `confirmed` for the
+    packagings it names while it is failed (absence.confirmed_by); done (a later full sync closed
+    it), its Replay is an ordinary full sync that confirms nothing (jobs.catalog_unlisted).
     Raises Transient while a catalog flow holds the catalog (RQ retries the replay later).
     """
     with session_scope() as session:
@@ -453,6 +456,7 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
         if message is None:
             raise LookupError(f"message {message_id} does not exist")
         shop_id, flow, key = message.shop_id, message.flow, message.unit_key
+        confirmed = absence.confirmed_by(message)
     if flow in FLOWS and key.startswith(catalog_malformed.UNIT_PREFIX):
         # An ERP record that could not be read: the API has no by-id read, but the flow's watermark
         # held it, so a pass of its flow reads it again (and closes its message once readable).
@@ -461,10 +465,11 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
             raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later")
         return result
     if flow == catalog_unlisted.FLOW and key == catalog_unlisted.UNIT:
-        # Packagings a full sync held for a person: they checked, so a new full sync retires those
-        # its read still does not list (mid-read changes still checked).
+        # Packagings a full sync held for a person: they checked those the message names, so a new
+        # full sync retires those of them its read still does not list (mid-read changes still
+        # checked); anything else it misses follows the ordinary rule.
         try:
-            return initial_load(shop_id, client=client, bulk=None, confirmed=True)
+            return initial_load(shop_id, client=client, bulk=None, confirmed=confirmed)
         except LockBusy as exc:
             raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later") from exc
     if flow not in FLOWS or not key.startswith("product:"):

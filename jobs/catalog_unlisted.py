@@ -21,17 +21,21 @@ So before anything is retired (`sweep`) the rule of the prices flow's unlisted S
   catalog holds, retire none: one failed message of the skus flow (`UNIT`, code
   UNLISTED_PACKAGINGS_HELD, retried only by its own Retry) names how many, some of them, the
   products that would leave the sale, and what to check; they stay as they were. Its Retry (a
-  person checked: catalog_flow.replay) runs the full sync again, `confirmed`: it retires those
-  still missing (mid-read changes still checked).
+  person checked: catalog_flow.replay) runs the full sync again, `confirmed` for the packagings
+  that message named (absence.confirmed_by): it retires those of them still missing (mid-read
+  changes still checked); what else the new read misses follows the rule above (held again, the
+  message then naming those, and how many the Retry retired). A held message a later full sync
+  closed confirms nothing: its Replay is an ordinary full sync.
 A packaging the ERP deactivated (its status, statusVenda, INDINTEGRAECOMMERCE) is still listed,
 inactive: it leaves the sale through the ordinary path (jobs.catalog_map), read or held alike.
-An unreadable SKU record in the re-check leaves everything as it was (its product cannot be told:
-the same rule as the full read's, jobs.catalog_malformed).
+An unreadable SKU record whose product cannot be told, in the full read or the re-check, leaves
+everything as it was (the same rule as the full read's, jobs.catalog_malformed); on a person's
+Retry the held message says so (`untold`), still naming the packagings for the next Retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,38 +65,58 @@ def sweep(
     missing: Mapping[int, list[str]],
     entries: Mapping[int, CachedProduct],
     *,
-    confirmed: bool,
+    confirmed: Collection[str],
 ) -> Sweep:
     """After a full SKU read (`read`, consumed) whose cached packagings `missing` (catalog_cache.missing)
     it did not list: those to retire. `entries`: the products as the reads left them (the share is
-    of their packagings). `confirmed`: a person asked for it (the held message's Retry), so neither
-    the read's doubt nor the count holds them back. The message's write (`record`) goes into the
-    load's own transaction (catalog_initial.LedgerWriter), with the plan."""
+    of their packagings). `confirmed`: the idSkus a person confirmed (the held message's Retry:
+    absence.confirmed_by), retired if still missing whatever the read's doubt or their count; the
+    others follow the rule. The message's write (`record`) goes into the load's own transaction
+    (catalog_initial.LedgerWriter), with the plan."""
     if not missing:
-        return Sweep(record=_close(shop_id, 0, confirmed))
+        return Sweep(record=_close(shop_id, 0, 0))
     meanwhile = erp_client.skus(read.snapshot)  # rows that left the full read's window
     meanwhile.keep_malformed = True  # (its unreadable records are the next pass's to tell)
     listed = {record.id_sku for record in meanwhile}
     unread = catalog_malformed.unread_products(meanwhile, erp_client.names)
     if None in unread:
-        return Sweep()
+        return untold(shop_id, confirmed, "the read of the changes made meanwhile")
     gone = {
         seq: left
         for seq, ids in missing.items()
         if seq not in unread
         if (left := [i for i in ids if i not in listed])
     }
-    count = sum(len(ids) for ids in gone.values())
     known = sum(1 for entry in entries.values() for record in entry.skus.values() if not record.get("gone"))
     doubt = absence.doubt(read, meanwhile)
-    why = absence.held_why(count, known, doubt, confirmed=confirmed, known_as="packagings in the catalog",
-                           rather="packagings the ERP no longer has")  # fmt: skip
-    if why is None:
-        return Sweep(gone, _close(shop_id, count, confirmed))
-    held = _in_order(gone)
-    return Sweep(
-        record=_hold(shop_id, gone, _left_without_any(gone, entries), known, doubt, why), held=held, why=why
-    )
+    verdict = absence.decide(_in_order(gone), known, doubt, confirmed, known_as="packagings in the catalog",
+                             rather="packagings the ERP no longer has")  # fmt: skip
+    now = _by_product(gone, verdict.now)
+    if verdict.why is None:
+        return Sweep(now, _close(shop_id, len(verdict.now), verdict.confirmed))
+    held = _by_product(gone, verdict.held)
+    off = [seq for seq in _left_without_any(gone, entries) if seq in held]
+    record = _hold(shop_id, held, off, known, doubt, verdict.why, verdict.confirmed)
+    return Sweep(now, record=record, held=verdict.held, why=verdict.why)
+
+
+def untold(shop_id: int, confirmed: Collection[str], where: str = "the full read") -> Sweep:
+    """Nothing retired: an unreadable SKU record of `where` names no product, so any packaging may
+    be that one. On a person's Retry (`confirmed`) its held message says so (absence.untold)."""
+    if not confirmed:
+        return Sweep()
+
+    def text(skus: list[str]) -> str:
+        return (f"The Retry read the catalog (ProdutoSku) whole again, but a SKU record of {where} could "
+                f"not be read and names no product (its own message says which): any packaging may be "
+                f"that one, so none was retired this time of the {len(skus)} packaging(s) this message "
+                f"names ({absence.named(skus)}); they stay as they were. Once the ERP serves that record "
+                f"right, Retry again: a new full read retires those it still does not list.")  # fmt: skip
+
+    def record(session: Any) -> None:
+        absence.untold(session, shop_id, FLOW, UNIT, text, where)
+
+    return Sweep(record=record)
 
 
 def _left_without_any(gone: Mapping[int, list[str]], entries: Mapping[int, CachedProduct]) -> list[int]:
@@ -113,7 +137,15 @@ def _in_order(gone: Mapping[int, list[str]]) -> list[str]:
     return [i for seq in sorted(gone) for i in sorted(gone[seq])]
 
 
-def _close(shop_id: int, count: int, confirmed: bool) -> Callable[[Any], None]:
+def _by_product(gone: Mapping[int, list[str]], skus: Collection[str]) -> dict[int, list[str]]:
+    """Those of `gone` (idSkus per product) that are in `skus`."""
+    chosen = set(skus)
+    return {seq: kept for seq, ids in gone.items() if (kept := [i for i in ids if i in chosen])}
+
+
+def _close(shop_id: int, count: int, confirmed: int) -> Callable[[Any], None]:
+    """The held message done: `count` packagings retired, `confirmed` of them named by it."""
+
     def record(session: Any) -> None:
         trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": count, "confirmed": confirmed})
 
@@ -121,9 +153,16 @@ def _close(shop_id: int, count: int, confirmed: bool) -> Callable[[Any], None]:
 
 
 def _hold(
-    shop_id: int, gone: Mapping[int, list[str]], off: list[int], known: int, doubt: str | None, why: str
+    shop_id: int,
+    gone: Mapping[int, list[str]],
+    off: list[int],
+    known: int,
+    doubt: str | None,
+    why: str,
+    retired: int = 0,
 ) -> Callable[[Any], None]:
-    """One failed message: the packagings missing stay as they were, for a person."""
+    """One failed message: the packagings missing stay as they were, for a person (`retired`: how
+    many others the Retry of its earlier text retired, those that message named)."""
     skus = _in_order(gone)
     product_of = {i: seq for seq, ids in gone.items() for i in ids}
     shown = [f"{i} of product {product_of[i]}" for i in skus]
@@ -135,6 +174,9 @@ def _hold(
             f"that these packagings still exist (the product's family, MAP_FAMEMBALAGEM) and that "
             f"ProdutoSku is served whole (its paging). If they are indeed gone, Retry: a new full read "
             f"retires those it still does not list.")  # fmt: skip
+    if retired:
+        text = (f"{text} Besides, the {retired} packaging(s) confirmed by the Retry were retired; those "
+                f"above were not named then.")  # fmt: skip
     products = sorted(gone)
     detail = {"products": products[:1000], "products_off_sale": off[:1000], "known": known, "doubt": doubt}
     search = [*skus[: absence.SHOWN], *products[: absence.SHOWN]]

@@ -19,7 +19,11 @@ the catalog's full sync applies too holds (jobs.absence):
   store link far more likely than that many SKUs not sold in the store), take none off sale: one
   failed message (`UNIT`, code UNLISTED_HELD) names how many, some of them and what to check;
   they keep their last price meanwhile. Its Retry (a person checked) reads the pair whole again
-  and takes off sale those still missing (mid-read changes still checked).
+  and takes off sale those the message named that are still missing (mid-read changes still
+  checked: absence.confirmed_by); anything else the new read misses follows the rule above (held
+  again, the message then naming those). A held message a later read closed confirms nothing:
+  its Replay is an ordinary whole read. An unreadable record whose SKU cannot be told takes
+  nothing off sale; on a person's Retry the message says so (absence.untold).
 Why not wait for a second whole read instead: one comes only after another setup move or a reset,
 so the SKUs of a moved pair would stay on sale at the old pair's price indefinitely.
 """
@@ -45,15 +49,24 @@ UNIT = "price:unlisted"  # the pass's message when SKUs missing were held on sal
 
 
 def sweep(
-    shop_id: int, erp: Any, read: Any, listed: Collection[str], company: int, segment: int, *, confirmed: bool
+    shop_id: int,
+    erp: Any,
+    read: Any,
+    listed: Collection[str],
+    company: int,
+    segment: int,
+    *,
+    confirmed: Collection[str],
 ) -> dict[str, PriceState]:
     """After a whole read (`read`, consumed; `listed`: the idSkus it served) of the store's pair:
     the states to send, those of the SKUs taken off sale and those of rows changed mid-read (read
-    again since the snapshot). `confirmed`: a person asked for it (the held message's Retry), so
-    neither the read's doubt nor the count holds them back."""
+    again since the snapshot). `confirmed`: the SKUs a person confirmed (those the held message
+    named: its Retry, absence.confirmed_by), taken off sale if still missing whatever the read's
+    doubt or their count; the others follow the rule."""
     with session_scope() as session:
         missing, priced = _missing(session, shop_id, listed, price_records.unread_skus(read, erp.names))
     if missing is None:  # an unreadable record's SKU cannot be told: it may be any of them
+        _untold(shop_id, confirmed, company, segment, "the full read")
         return {}
     if not missing:
         with session_scope() as session:
@@ -64,17 +77,38 @@ def sweep(
     newer = {item.id_sku: PriceState.from_item(item) for item in meanwhile}
     unread = price_records.unread_skus(meanwhile, erp.names)
     if None in unread:
+        _untold(shop_id, confirmed, company, segment, "the read of the changes made meanwhile")
         return newer
     gone = sorted(set(missing) - set(newer) - unread)
     doubt = absence.doubt(read, meanwhile)
-    why = absence.held_why(len(gone), priced, doubt, confirmed=confirmed, known_as="SKUs priced",
-                           rather="SKUs no longer sold")  # fmt: skip
+    verdict = absence.decide(gone, priced, doubt, confirmed, known_as="SKUs priced",
+                             rather="SKUs no longer sold")  # fmt: skip
     with session_scope() as session:
-        if why is not None:
-            _hold(session, shop_id, gone, priced, company, segment, doubt, why)
-            return newer
-        trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": len(gone), "confirmed": confirmed})
-        return {**newer, **_off_sale(session, shop_id, gone)}
+        if verdict.why is not None:
+            _hold(session, shop_id, verdict.held, priced, company, segment, doubt, verdict.why,
+                  retired=verdict.confirmed)  # fmt: skip
+        else:
+            trace.succeed_open(session, shop_id, FLOW, [UNIT],
+                               {"unlisted": len(verdict.now), "confirmed": verdict.confirmed})  # fmt: skip
+        return {**newer, **(_off_sale(session, shop_id, verdict.now) if verdict.now else {})}
+
+
+def _untold(shop_id: int, confirmed: Collection[str], company: int, segment: int, where: str) -> None:
+    """Nothing taken off sale: an unreadable price record of `where` names no SKU, so any may be
+    that one. On a person's Retry (`confirmed`) its held message says so (absence.untold)."""
+    if not confirmed:
+        return
+
+    def text(skus: list[str]) -> str:
+        return (f"The Retry read company {company} segment {segment}'s prices whole again, but a price "
+                f"record of {where} could not be read and names no SKU (its own message says which): any "
+                f"SKU may be that one, so none was taken off sale this time of the {len(skus)} SKU(s) this "
+                f"message names ({absence.named(skus)}); they keep their last price. Once the ERP serves "
+                f"that record right, Retry again: a new full read takes off sale those it still does not "
+                f"list.")  # fmt: skip
+
+    with session_scope() as session:
+        absence.untold(session, shop_id, FLOW, UNIT, text, where)
 
 
 def _missing(
@@ -125,14 +159,19 @@ def _hold(
     segment: int,
     doubt: str | None,
     why: str,
+    retired: int = 0,
 ) -> None:
-    """One failed message: the SKUs missing stay on sale at their last price, for a person."""
+    """One failed message: the SKUs missing stay on sale at their last price, for a person
+    (`retired`: how many others the Retry of its earlier text took off sale, those it named)."""
     text = (f"The full read of company {company} segment {segment}'s prices did not list {len(skus)} "
             f"SKU(s) priced before ({absence.named(skus)}); none was taken off sale, they keep their last "
             f"price: {why}. Check in the ERP that they have a price record (TabelaPrecoItem) for company "
             f"{company} segment {segment}, and that the store's company and segment (Setup) are right. If "
             f"these SKUs are indeed not sold there, Retry: a new full read takes off sale those it still "
             f"does not list.")  # fmt: skip
+    if retired:
+        text = (f"{text} Besides, the {retired} SKU(s) confirmed by the Retry were taken off sale; those "
+                f"above were not named then.")  # fmt: skip
     pair = {"company": company, "segment": segment}
     detail = {"priced": priced, **pair, "doubt": doubt}
     absence.hold(session, shop_id, FLOW, UNIT, text, code="UNLISTED_HELD", items=skus,

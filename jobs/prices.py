@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from erp.factory import for_shop as erp_for_shop
-from jobs import price_lists, price_records, price_unlisted
+from jobs import absence, price_lists, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import PriceState, erp_today, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
@@ -78,16 +79,18 @@ def run(shop_id: int, *, today: date | None = None) -> PriceRun:
 def replay(message_id: int) -> PriceRun:
     """Redo one unit from the trace, re-reading the ERP: the whole pass for a store-link or price
     list unit, the product's SKUs (sent whatever their digest) for a "price:<seq>" unit; the pair
-    read whole, and the SKUs it does not list taken off sale, for the held "price:unlisted" unit."""
+    read whole for the held "price:unlisted" unit, the SKUs it names taken off sale if still not
+    listed (only while it is failed: absence.confirmed_by; done, an ordinary whole read)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a prices message")
         shop_id, unit_key = message.shop_id, message.unit_key
+        confirmed = absence.confirmed_by(message)
     try:
         with flow_lock(shop_id, FLOW):
-            if unit_key == price_unlisted.UNIT:  # a person checked: the pair read whole, acted on
-                return _run(shop_id, _today(), whole=True)
+            if unit_key == price_unlisted.UNIT:  # a person checked those it names: the pair read whole
+                return _run(shop_id, _today(), whole=True, confirmed=confirmed)
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
@@ -100,7 +103,7 @@ def _today() -> date:
     return erp_today(get_settings().erp_timezone)
 
 
-def _run(shop_id: int, today: date, *, whole: bool = False) -> PriceRun:
+def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collection[str] = ()) -> PriceRun:
     started = utcnow()
     with session_scope() as session:
         domain = _domain(session, shop_id)
@@ -131,7 +134,7 @@ def _run(shop_id: int, today: date, *, whole: bool = False) -> PriceRun:
                                        f" at company {company} segment {segment}")  # fmt: skip
         if since is None and read.complete:  # every price the pair has, but rows changed meanwhile
             states.update(price_unlisted.sweep(shop_id, erp, read, set(states), company, segment,
-                                               confirmed=whole))  # fmt: skip
+                                               confirmed=confirmed))  # fmt: skip
         with session_scope() as session:
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)

@@ -606,42 +606,49 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         (
             "A leitura completa dos preços da empresa e segmento da loja (feita após mudar a ligação "
             "da loja ou a conexão com o ERP) não listou SKUs que tinham preço antes. Nenhum foi tirado "
-            "de venda: são muitos, ou a resposta do ERP não prova que a leitura foi até o fim. Eles "
+            "de venda: são muitos, ou a resposta do ERP não prova que a leitura foi até o fim (ou, "
+            "num Tentar de novo, um registro ilegível da nova leitura não diz de qual SKU é). Eles "
             "seguem com o último preço.",
             "The full read of the store's company and segment prices (made after the store link or the "
             "ERP connection moved) did not list SKUs priced before. None was taken off sale: they are "
-            "many, or the ERP's answer does not prove the read went to the end. They keep their last "
-            "price.",
+            "many, or the ERP's answer does not prove the read went to the end (or, on a Retry, an "
+            "unreadable record of the new read does not say whose it is). They keep their last price.",
         ),
         (
             "Confira no ERP se os SKUs da mensagem têm preço na empresa e segmento da loja, e se a "
             "empresa e segmento em Configuração estão certos. Se estiverem e esses SKUs não forem "
-            "vendidos ali, clique em Tentar de novo: uma nova leitura completa tira de venda os que "
-            "ela ainda não listar.",
+            "vendidos ali, clique em Tentar de novo: uma nova leitura completa tira de venda os SKUs "
+            "desta mensagem que ela ainda não listar; outros que faltarem nela seguem a regra de "
+            "sempre (uma nova mensagem os lista para você conferir).",
             "Check in the ERP that the SKUs the message names have a price at the store's company and "
             "segment, and that the company and segment under Setup are right. If they are and these "
-            "SKUs are not sold there, click Retry: a new full read takes off sale those it still does "
-            "not list.",
+            "SKUs are not sold there, click Retry: a new full read takes off sale the SKUs this message "
+            "names that it still does not list; any others it misses follow the usual rule (a new "
+            "message names them for you to check).",
         ),
     ),
     "UNLISTED_PACKAGINGS_HELD": (
         (
             "A sincronização completa do catálogo não listou embalagens que a loja tem (a mensagem "
             "diz quais, e os produtos que sairiam de venda). Nenhuma foi retirada: são muitas, ou a "
-            "resposta do ERP não prova que a leitura foi até o fim. Elas seguem como estavam, à venda.",
+            "resposta do ERP não prova que a leitura foi até o fim (ou, num Tentar de novo, um registro "
+            "ilegível da nova leitura não diz de qual produto é). Elas seguem como estavam, à venda.",
             "The full catalog sync did not list packagings the store has (the message names them, and "
             "the products that would leave the sale). None was retired: they are many, or the ERP's "
-            "answer does not prove the read went to the end. They stay as they were, on sale.",
+            "answer does not prove the read went to the end (or, on a Retry, an unreadable record of "
+            "the new read does not say whose it is). They stay as they were, on sale.",
         ),
         (
             "Confira no ERP se as embalagens da mensagem ainda existem (na família do produto) e se o "
             "ERP entrega a lista de SKUs inteira. Se elas de fato saíram do ERP, clique em Tentar de "
-            "novo: uma nova sincronização completa retira as que ela ainda não listar (variantes "
-            "mantidas, fora de venda; um produto sem nenhuma ativa sai de venda).",
+            "novo: uma nova sincronização completa retira as embalagens desta mensagem que ela ainda "
+            "não listar (variantes mantidas, fora de venda; um produto sem nenhuma ativa sai de "
+            "venda); outras que faltarem nela seguem a regra de sempre (uma nova mensagem as lista).",
             "Check in the ERP that the packagings the message names still exist (in the product's "
             "family) and that the ERP serves the whole SKU list. If they are indeed gone from the ERP, "
-            "click Retry: a new full sync retires those it still does not list (variants kept, off "
-            "sale; a product left without an active one leaves the sale).",
+            "click Retry: a new full sync retires the packagings this message names that it still does "
+            "not list (variants kept, off sale; a product left without an active one leaves the "
+            "sale); any others it misses follow the usual rule (a new message names them).",
         ),
     ),
 }
