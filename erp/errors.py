@@ -13,6 +13,7 @@ from typing import Any
 from ledger.errors import IntegrationError, Rejected, Transient
 
 SYSTEM = "consinco"
+AUTH = "auth"  # the error detail's flag of a refused login (ErpAuthError)
 
 
 class ErpRejected(Rejected):
@@ -42,7 +43,16 @@ class ErpRejected(Rejected):
 
 
 class ErpAuthError(ErpRejected):
-    """The ERP refused the login: wrong user or password. Fixing it needs a person, not a retry."""
+    """The ERP refused the login: wrong user or password. Fixing it needs a person, not a retry.
+
+    Its detail says so (AUTH: true) whatever the login endpoint's own codigo (each installation
+    words it its own way): the Messages page explains it as a login to fix under Setup, and saving
+    the ERP connection retries the messages that failed so (shopify_app.enqueue.retry_auth_failed).
+    """
+
+    def __init__(self, mensagem: str, **kwargs: Any) -> None:
+        super().__init__(mensagem, **kwargs)
+        self.detail[AUTH] = True
 
 
 class ErpAddressRefused(ErpRejected):

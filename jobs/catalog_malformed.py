@@ -97,7 +97,11 @@ def describe(
         "fix the record in Consinco (or the field name in CONSINCO_FIELD_MAP), then replay."
     )
     rejected = Rejected(
-        text, system=SYSTEM, field=error.field, detail={"endpoint": error.endpoint, "problem": error.problem}
+        text,
+        system=SYSTEM,
+        code="RECORD_UNREADABLE",  # not a refusal: explained and titled as a record to fix in the ERP
+        field=error.field,
+        detail={"endpoint": error.endpoint, "problem": error.problem},
     )
     return Malformed(prefix + ident, id_sku, seq, changed_at, rejected)
 

@@ -12,7 +12,8 @@ mapping was deleted has its list emptied and forgotten first (jobs.price_list_re
 before its variant exists, or refused by Shopify for its variant alone (the others of its call
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
 the ERP row, behind the watermark, is not read again. A normal price of 0 (Consinco's "no
-price") is not sent and fails a message of its own per SKU (jobs.price_unpriced); a fixed price
+price") is not sent and fails a message of its own per SKU (jobs.price_unpriced, LIST_NO_PRICE: the
+SKU is not off sale, its market shows the base price); a fixed price
 sent before for that SKU is removed from the list (unit_key "pricelist:<market>:remove:<batch
 key>", as jobs.price_list_retire), so the market falls back to the base price. A price record
 the client cannot read fails alone, the list's watermark held below it (jobs.price_records).
@@ -357,7 +358,7 @@ def _explain_unpriced(
                 "shows the base price for it"
             )
             price_unpriced.explain(session, shop_id, f"pricelist:{market}:sku:{sku}", sku, target.company,
-                                   target.segment, where=where)  # fmt: skip
+                                   target.segment, where=where, market=target.market_id)  # fmt: skip
 
 
 def _named(exc: Exception, count: int) -> dict[int, str]:

@@ -6,6 +6,10 @@ sent, jobs.price_map.target_price), so the product's or the price list call's me
 without this, a SKU off sale for want of a price would be invisible. The store price's message is
 "price:<seqProduto>:<idSku>" (replayed like its product), a price list's the one a refused price
 of that list has, "pricelist:<market>:sku:<idSku>", closed the same way when a call takes it.
+
+The two are told apart by their code, for the merchant's sake: NO_PRICE is the store's own pair
+(the SKU is off sale), LIST_NO_PRICE a market's price list (the SKU stays on sale; the market falls
+back to the base price). The detail names the pair (and the market) either way.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 FLOW = "prices"
 CODE = "NO_PRICE"
 UNLISTED_CODE = "NO_PRICE_RECORD"  # the pair has no record for the SKU at all (jobs.price_unlisted)
+LIST_CODE = "LIST_NO_PRICE"  # a market's pair (jobs.price_lists): the market shows the base price
 
 
 def store_unit(seq_produto: int, id_sku: str) -> str:
@@ -36,9 +41,11 @@ def explain(
     *,
     where: str,
     unlisted: bool = False,
+    market: str | None = None,
 ) -> None:
     """A failed (rejected) message naming the SKU and why it is not priced `where`: a price of
-    0, or (`unlisted`) no price record at all for the pair."""
+    0, or (`unlisted`) no price record at all for the pair. `market`: the pair is that market's
+    (its price list), not the store's own."""
     if unlisted:
         why = (f"{id_sku}: the ERP has no price record for it at company {company} segment {segment} "
                f"(a full read of that pair's prices does not list it); {where}")  # fmt: skip
@@ -46,8 +53,9 @@ def explain(
         why = f"{id_sku}: the ERP has no price (0) for company {company} segment {segment}; {where}"
     message = trace.begin(session, shop_id, FLOW, unit_key, ERP_TO_SHOPIFY, search=[id_sku],
                           request={"sku": id_sku, "company": company, "segment": segment})  # fmt: skip
-    code = UNLISTED_CODE if unlisted else CODE
-    trace.fail(session, message, Rejected(why, system="consinco", code=code, detail={"sku": id_sku}))
+    code = UNLISTED_CODE if unlisted else LIST_CODE if market else CODE
+    detail = {"sku": id_sku, "company": company, "segment": segment, **({"market": market} if market else {})}
+    trace.fail(session, message, Rejected(why, system="consinco", code=code, detail=detail))
 
 
 def resolve(session: Any, shop_id: int, unit_keys: Iterable[str]) -> None:

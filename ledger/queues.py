@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -159,6 +160,24 @@ def held(job_id: str | None, conn: Redis) -> bool:
         return False
     except Exception:  # Redis unreachable: the caller's own next call will say so
         return False
+
+
+def held_ids(job_ids: Iterable[str | None], conn: Redis) -> set[str]:
+    """Those of `job_ids` RQ still holds (as `held`, one round trip for them all: the status field
+    of each job's hash); none when Redis cannot say."""
+    ids = sorted({job_id for job_id in job_ids if job_id})
+    if not ids:
+        return set()
+    try:
+        pipe = conn.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hget(Job.key_for(job_id), "status")
+        statuses = pipe.execute()
+    except Exception:  # Redis unreachable: the caller's own next call will say so
+        return set()
+    still = {status.value for status in HELD}
+    shown = [status.decode() if isinstance(status, bytes) else status for status in statuses]
+    return {job_id for job_id, status in zip(ids, shown, strict=True) if status in still}
 
 
 def _clear_ended(job_id: str, conn: Redis) -> None:

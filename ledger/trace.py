@@ -279,6 +279,42 @@ def parked_waiting_for(
     ]
 
 
+def failed_flagged(session: Session, shop_id: int, flag: str) -> list[Message]:
+    """Failed units whose error detail carries `flag` true (erp.errors.AUTH: the ERP refused the
+    integration's login), oldest first: what to retry once the thing the flag names was fixed."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == shop_id,
+                Message.status == MessageStatus.FAILED.value,
+                Message.error_detail[flag].as_boolean().is_(True),
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def stale_jobs(
+    session: Session, shop_id: int, now: datetime | None = None
+) -> dict[tuple[str, str | None], int]:
+    """(flow, job id) -> how many units were left pending past STALE_AFTER_SECONDS under that job
+    (`is_stale`; those waiting on purpose excluded). A job RQ still holds is running (a catalog
+    load's bulk operation takes hours): the caller asks RQ (ledger.queues.held_ids) which are lost."""
+    before = (now or utcnow()) - timedelta(seconds=STALE_AFTER_SECONDS)
+    stmt = (
+        select(Message.flow, Message.job_id, func.count())
+        .where(
+            Message.shop_id == shop_id,
+            Message.status == MessageStatus.PENDING.value,
+            Message.updated_at <= before,
+            Message.error_detail["waiting"].as_string().is_(None),
+        )
+        .group_by(Message.flow, Message.job_id)
+    )
+    return {(flow, job_id): n for flow, job_id, n in session.execute(stmt)}
+
+
 # Outstanding work, whatever its age: a unit failed, parked or retrying is still not in the
 # target system, and one left pending longer than STALE_AFTER_SECONDS lost its job.
 OPEN_STATUSES = (

@@ -1,20 +1,26 @@
 """A failed message explained in the merchant's words (pt-BR and en), beside the target's own words.
 
-Pure functions of a Message's error class, its `error_detail` (system, code, mapping kind) and
-the locale: what happened, what to do, and the target system's message as it said it. Known
-Consinco codes (`codigo`) and Shopify userError codes get a specific answer; anything else
-falls back to the error class. A pending message that waits on purpose (an order not paid yet)
-is explained too: it has no error, and must not read as stuck.
+Pure functions of a Message's error class, its `error_detail` (system, code, mapping kind), its
+flow and the locale: what happened, what to do, and the target system's message as it said it.
+Known Consinco codes (`codigo`) and Shopify userError codes get a specific answer; a code that
+means another thing in one flow (PEDIDO_EM_SEPARACAO on a cancellation is not an edit refused)
+has that flow's own words first (FLOW_CODES); anything else falls back to the error class (a
+refusal of the app's own is titled so, not "refused by the target"). A refused ERP login is told
+by its detail's flag (erp.errors.AUTH), whatever the login endpoint's codigo. A pending message
+that waits on purpose (an order not paid yet) is explained too: it has no error, and must not read
+as stuck; one whose job was lost (`stuck`: the worker killed) says so and what Retry does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from erp.errors import AUTH
 from ledger import trace
+from ledger.flows import SHOPIFY_TO_ERP
 from ledger.mappings import NO_PAYMENT, gateway_key
 from ledger.masking import mask_text
-from ledger.models import ErrorClass, Message
+from ledger.models import ErrorClass, Message, MessageStatus
 
 Text = tuple[str, str]  # (pt-BR, en)
 
@@ -161,8 +167,10 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "TOKEN_INVALIDO": (
         ("O ERP recusou o login da integração.", "The ERP refused the integration's login."),
         (
-            "Revise usuário e senha na Configuração e use Testar conexão.",
-            "Review the user and password in Setup and use Test connection.",
+            "Revise usuário e senha em Configuração > Conexão com o ERP e use Testar conexão; ao salvar, "
+            "as mensagens recusadas assim são tentadas de novo.",
+            "Review the user and password under Setup > ERP connection and use Test connection; saving "
+            "it retries the messages refused so.",
         ),
     ),
     "NFE_KEY_MISMATCH": (
@@ -197,11 +205,15 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "NOT_FOUND": (
         ("O registro não existe mais no Shopify.", "The record no longer exists in Shopify."),
         (
-            "Tente de novo: um produto ou variante é criado outra vez (o catálogo se guia pelo código do "
-            "ERP). Um pedido ou local apagado no Shopify precisa ser restaurado lá, ou o mapeamento "
-            "desfeito, antes.",
-            "Retry it: a product or variant is created anew (the catalog goes by the ERP's id). An "
-            "order or location deleted in Shopify must be restored there, or its mapping removed, first.",
+            "Um produto ou variante: clique em Tentar de novo, ele é criado outra vez (o catálogo se guia "
+            "pelo código do ERP). Um local: aponte a empresa para um local existente na Configuração e "
+            "tente de novo. Um pedido apagado no Shopify não volta (o Shopify não restaura pedidos "
+            "apagados): nada mais pode ser escrito nele, e Tentar de novo dará a mesma resposta; acerte "
+            "o pedido do ERP à mão.",
+            "A product or variant: click Retry, it is created anew (the catalog goes by the ERP's id). A "
+            "location: point its company at an existing location under Setup, then retry. An order "
+            "deleted in Shopify cannot come back (Shopify does not restore deleted orders): nothing more "
+            "can be written on it, and Retry gets the same answer; settle the ERP order by hand.",
         ),
     ),
     "INVALID_LOCATION": (
@@ -585,6 +597,114 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Set its price in the ERP: the SKU goes back on sale and this message closes on the next sync.",
         ),
     ),
+    "LIST_NO_PRICE": (
+        (
+            "O ERP não tem preço (0) para este SKU na empresa e segmento ligados a este mercado{pair}: "
+            "nenhum preço fixo vai à lista de preços do mercado, que mostra o preço base do SKU. O SKU "
+            "segue à venda.",
+            "The ERP has no price (0) for this SKU at the company and segment mapped to this "
+            "market{pair}: no fixed price goes to the market's price list, so the market shows the "
+            "SKU's base price. The SKU stays on sale.",
+        ),
+        (
+            "Se o mercado deve ter preço próprio, cadastre-o no ERP para essa empresa e segmento (ou "
+            "confira o De:Para segmento / mercado): ele é enviado e esta mensagem se fecha na próxima "
+            "sincronização. Até lá, o mercado vende pelo preço base.",
+            "If the market should have a price of its own, set it in the ERP for that company and "
+            "segment (or check the segment / market mapping): it is sent and this message closes on the "
+            "next sync. Until then the market sells at the base price.",
+        ),
+    ),
+    "RECORD_UNREADABLE": (
+        (
+            "O ERP entregou um registro que a integração não consegue ler (a mensagem do sistema diz "
+            "qual registro, o campo e o problema). Todos os outros registros foram enviados; este é "
+            "lido de novo a cada execução.",
+            "The ERP served a record the integration cannot read (the system's message names the "
+            "record, the field and what is wrong with it). Every other record was sent; this one is "
+            "read again on every pass.",
+        ),
+        (
+            "Corrija o registro no Consinco (ou, se o campo tem outro nome nesta instalação, avise o "
+            "suporte para ajustar CONSINCO_FIELD_MAP): assim que puder ser lido, ele é enviado e a "
+            "mensagem se fecha sozinha. Tentar de novo executa o fluxo agora.",
+            "Fix the record in Consinco (or, if this installation names the field differently, ask "
+            "support to adjust CONSINCO_FIELD_MAP): once it can be read it is sent and the message "
+            "closes by itself. Retry runs the flow now.",
+        ),
+    ),
+    "HTTP_401": (
+        (
+            "O Shopify não aceita mais o token de acesso do app, nem depois de renová-lo (o acesso foi "
+            "revogado); nada foi gravado.",
+            "Shopify no longer accepts the app's access token, even renewed (its access was revoked); "
+            "nothing was written.",
+        ),
+        (
+            "Reinstale o app pelo admin do Shopify (a instalação dá a ele um token novo); depois, clique "
+            "em Tentar de novo.",
+            "Reinstall the app from the Shopify admin (installing gives it a new token); then click Retry.",
+        ),
+    ),
+    "NEEDS_REAUTH": (
+        (
+            "O Shopify recusou renovar o acesso do app: até alguém abrir o app, nenhuma chamada ao "
+            "Shopify é feita; nada foi gravado.",
+            "Shopify refused to renew the app's access: until someone opens the app, no call goes to "
+            "Shopify; nothing was written.",
+        ),
+        (
+            "Abra o app pelo admin do Shopify (ele se autoriza de novo) ou reinstale-o; depois, clique "
+            "em Tentar de novo.",
+            "Open the app from the Shopify admin (it authorizes itself again) or reinstall it; then "
+            "click Retry.",
+        ),
+    ),
+    "HTTP_403": (
+        (
+            "O Shopify negou o acesso: falta ao app uma permissão (escopo) que esta chamada exige, ou o "
+            "acesso da loja foi restrito; nada foi gravado.",
+            "Shopify denied access: the app lacks a permission (scope) this call needs, or the store's "
+            "access was restricted; nothing was written.",
+        ),
+        (
+            "Abra o app pelo admin do Shopify e aprove as permissões que o Shopify pedir (após uma "
+            "atualização do app, escopos novos precisam da sua aprovação); se ele não pedir nenhuma, "
+            "reinstale o app. Depois, clique em Tentar de novo.",
+            "Open the app from the Shopify admin and approve the permissions Shopify asks for (after an "
+            "app update, new scopes need your approval); if it asks for none, reinstall the app. Then "
+            "click Retry.",
+        ),
+    ),
+    "ACCESS_DENIED": (
+        (
+            "O Shopify negou o acesso: falta ao app uma permissão (escopo) que esta operação exige (a "
+            "mensagem do sistema diz qual); nada foi gravado.",
+            "Shopify denied access: the app lacks a permission (scope) this operation needs (the "
+            "system's message names it); nothing was written.",
+        ),
+        (
+            "Abra o app pelo admin do Shopify e aprove as permissões que o Shopify pedir (após uma "
+            "atualização do app, escopos novos precisam da sua aprovação); se ele não pedir nenhuma, "
+            "reinstale o app. Depois, clique em Tentar de novo.",
+            "Open the app from the Shopify admin and approve the permissions Shopify asks for (after an "
+            "app update, new scopes need your approval); if it asks for none, reinstall the app. Then "
+            "click Retry.",
+        ),
+    ),
+    "FAILED": (
+        (
+            "Uma operação em lote do Shopify terminou com falha sem dizer por quê; nada dela consta como "
+            "aplicado.",
+            "A Shopify bulk operation ended failed without saying why; nothing of it is reported applied.",
+        ),
+        (
+            "Clique em Tentar de novo: o lote é enviado outra vez. Se falhar de novo, avise o suporte da "
+            "integração com o número desta mensagem.",
+            "Click Retry: the batch is sent again. If it fails again, tell the integration's support the "
+            "number of this message.",
+        ),
+    ),
     "NO_PRICE_RECORD": (
         (
             "A empresa e segmento da loja não têm registro de preço para este SKU no ERP (a leitura "
@@ -652,6 +772,187 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
     ),
 }
+
+# A code that means another thing in one flow: that flow's own words first, KNOWN_CODES after.
+# A cancellation (Shopify -> ERP) refused at picking or once invoiced is not an edit refused, and
+# an order linked to an ERP number is not one to resend.
+_ORDER_NUMBER_UNKNOWN_PT = (
+    "Confira o NROPEDVENDA na tela de Pedidos contra o ERP (pelo número, ou pelo id do canal do pedido)"
+)
+_ORDER_NUMBER_UNKNOWN_EN = (
+    "Check the NROPEDVENDA on the Orders page against the ERP (by that number, or by the order's channel id)"
+)
+FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
+    ("cancellations", "PEDIDO_EM_SEPARACAO"): (
+        (
+            "O pedido foi cancelado no Shopify, mas o ERP recusou cancelá-lo porque ele está em separação: "
+            "o pedido segue ativo no ERP e seria faturado e entregue.",
+            "The order was cancelled in Shopify, but the ERP refused to cancel it because it is being "
+            "picked: the ERP order is still live and would be invoiced and delivered.",
+        ),
+        (
+            "Cancele o pedido no ERP (interrompendo a separação) e clique em Tentar de novo: o "
+            "cancelamento é confirmado e a mensagem se fecha. Se o ERP o liberar depois da separação, "
+            "Tentar de novo também o cancela.",
+            "Cancel the order in the ERP (stopping its picking), then click Retry: the cancellation is "
+            "confirmed and this message closes. If the ERP lets it go after picking, Retry cancels it "
+            "too.",
+        ),
+    ),
+    ("cancellations", "PEDIDO_FATURADO"): (
+        (
+            "O pedido foi cancelado no Shopify, mas o pedido no ERP já está faturado: a integração não "
+            "desfaz uma NF-e, e o pedido segue no ERP.",
+            "The order was cancelled in Shopify, but the ERP order is already invoiced: the integration "
+            "does not undo an NF-e, so the ERP order stands.",
+        ),
+        (
+            "Cancele a NF-e no ERP (dentro do prazo legal) ou emita a nota de devolução, e acerte o "
+            "reembolso com o cliente. Tentar de novo só fecha a mensagem depois que o ERP cancelar o "
+            "pedido; após uma nota de devolução, dará a mesma resposta.",
+            "Cancel the NF-e in the ERP (within the legal deadline) or issue a return invoice (nota de "
+            "devolução), and settle the refund with the customer. Retry closes this message only once "
+            "the ERP has cancelled the order; after a return invoice it gets the same answer.",
+        ),
+    ),
+    ("cancellations", "PEDIDO_NAO_ENCONTRADO"): (
+        (
+            "O pedido foi cancelado no Shopify, mas o ERP não tem pedido com o número ao qual ele está "
+            "ligado; nada foi cancelado no ERP.",
+            "The order was cancelled in Shopify, but the ERP has no order under the number it is "
+            "linked to; nothing was cancelled in the ERP.",
+        ),
+        (
+            f"{_ORDER_NUMBER_UNKNOWN_PT}: se ele estiver lá com outro número, cancele-o no ERP; se não "
+            "estiver, não há o que cancelar. Tentar de novo dará a mesma resposta.",
+            f"{_ORDER_NUMBER_UNKNOWN_EN}: if it is there under another number, cancel it in the ERP; if "
+            "it is not, nothing is left to cancel. Retry gets the same answer.",
+        ),
+    ),
+    ("order_edits", "PEDIDO_NAO_ENCONTRADO"): (
+        (
+            "O ERP não tem pedido com o número ao qual este pedido do Shopify está ligado; a mudança não "
+            "foi aplicada.",
+            "The ERP has no order under the number this Shopify order is linked to; the change was not "
+            "applied.",
+        ),
+        (
+            f"{_ORDER_NUMBER_UNKNOWN_PT}: se ele estiver lá com outro número, acerte os dois lados à mão; "
+            "se foi cancelado ou apagado no ERP e a venda acabou, cancele o pedido no Shopify. Tentar de "
+            "novo dará a mesma resposta.",
+            f"{_ORDER_NUMBER_UNKNOWN_EN}: if it is there under another number, bring the two sides in "
+            "line by hand; if it was cancelled or deleted in the ERP and the sale is off, cancel the "
+            "order in Shopify. Retry gets the same answer.",
+        ),
+    ),
+}
+# An order deleted in Shopify: Shopify does not restore it, so nothing more can be written on it.
+_ORDER_GONE: tuple[Text, Text] = (
+    (
+        "O pedido não existe mais no Shopify (foi apagado lá).",
+        "The order no longer exists in Shopify (it was deleted there).",
+    ),
+    (
+        "O Shopify não restaura pedidos apagados: esta mudança não tem onde ser gravada, e Tentar de novo "
+        "dará a mesma resposta. Acerte o pedido do ERP à mão (cancele-o lá se a venda acabou; uma nota "
+        "já emitida pede a nota de devolução).",
+        "Shopify does not restore deleted orders: this change has nowhere to go, and Retry gets the "
+        "same answer. Settle the ERP order by hand (cancel it there if the sale is off; an invoice "
+        "already issued needs a return invoice).",
+    ),
+)
+for _flow in ("invoices", "cancellations", "order_edits"):
+    FLOW_CODES[(_flow, "NOT_FOUND")] = _ORDER_GONE
+
+# A cancellation the ERP refused for a reason no code above names (jobs.cancellations.to_erp
+# `_refused`): the ERP order is still live, which the error class's text does not say.
+CANCEL_REFUSED: tuple[Text, Text] = (
+    (
+        "O pedido foi cancelado no Shopify, mas o ERP recusou cancelá-lo (as palavras do ERP estão "
+        "abaixo): o pedido segue ativo no ERP e seria separado e faturado.",
+        "The order was cancelled in Shopify, but the ERP refused to cancel it (the ERP's words are "
+        "below): the ERP order is still live and would be picked and invoiced.",
+    ),
+    (
+        "Cancele o pedido no ERP, ou corrija a causa que o ERP cita; depois clique em Tentar de novo: o "
+        "cancelamento é confirmado e a mensagem se fecha.",
+        "Cancel the order in the ERP, or fix the cause the ERP names; then click Retry: the "
+        "cancellation is confirmed and this message closes.",
+    ),
+)
+
+# The ERP refused the integration's login (erp.errors.ErpAuthError: detail AUTH), whatever the
+# login endpoint's codigo (CREDENCIAIS_INVALIDAS in the sandbox, anything in production).
+ERP_LOGIN: tuple[Text, Text, Text] = (
+    ("Login no ERP recusado", "ERP login refused"),
+    (
+        "O ERP recusou o usuário ou a senha da integração; nada foi enviado nem lido.",
+        "The ERP refused the integration's user or password; nothing was sent or read.",
+    ),
+    (
+        "Em Configuração > Conexão com o ERP, corrija o usuário e a senha e use Testar conexão. Ao "
+        "salvar, as mensagens recusadas assim são tentadas de novo; para alguma que restar, clique em "
+        "Tentar de novo.",
+        "Under Setup > ERP connection, fix the user and password and use Test connection. Saving it "
+        "retries the messages refused so; for any left, click Retry.",
+    ),
+)
+
+# A unit left pending whose job was lost (api_messages.is_stuck): no error, nothing redoes it.
+STUCK: tuple[Text, Text, Text] = (
+    ("Interrompida", "Interrupted"),
+    (
+        "O processo que executava esta unidade parou antes de terminar (reiniciado ou encerrado), e "
+        "nada a refaz sozinho.",
+        "The worker running this unit stopped before finishing (restarted or killed), and nothing "
+        "redoes it by itself.",
+    ),
+    (
+        "Clique em Tentar de novo: a unidade é feita outra vez a partir dos dados atuais (o que já "
+        "tiver sido feito não se repete).",
+        "Click Retry: the unit is done again from the current data (what was already done is not "
+        "done twice).",
+    ),
+)
+
+# A title other than the error class's: these are not a refusal of the target system.
+CODE_TITLES: dict[str, Text] = {
+    "RECORD_UNREADABLE": ("Registro do ERP ilegível", "ERP record the app cannot read"),
+}
+# A refusal of the app's own (system "app"): it stopped the unit, no target refused it.
+APP_STOPPED: tuple[Text, Text, Text] = (
+    ("Parado pela integração", "Stopped by the integration"),
+    (
+        "A integração parou esta unidade: enviá-la como está seria errado (a mensagem do sistema diz "
+        "por quê).",
+        "The integration stopped this unit: sending it as it is would be wrong (the system's message "
+        "says why).",
+    ),
+    (
+        "Faça o que a mensagem indica e clique em Tentar de novo.",
+        "Do what the message says, then click Retry.",
+    ),
+)
+
+
+def known_code(flow: str | None, code: str) -> tuple[Text, Text] | None:
+    """The words for `code` in `flow` (FLOW_CODES), else for the code wherever it comes from."""
+    code = code.upper()
+    return FLOW_CODES.get((flow or "", code)) or KNOWN_CODES.get(code)
+
+
+def _fill(text: str, detail: dict[str, Any], english: bool) -> str:
+    """A known code's text with the pair it names ("{pair}": LIST_NO_PRICE), when the detail has it."""
+    if "{pair}" not in text:
+        return text
+    company, segment = detail.get("company"), detail.get("segment")
+    if company is None or segment is None:
+        return text.replace("{pair}", "")
+    pair = (
+        f" (company {company}, segment {segment})" if english else f" (empresa {company}, segmento {segment})"
+    )
+    return text.replace("{pair}", pair)
+
 
 WAITING_FOR_PAYMENT: tuple[Text, Text] = (
     ("Aguardando pagamento", "Waiting for payment"),
@@ -825,20 +1126,42 @@ def _terms_due(terms: str, days: Any, english: bool) -> str:
     return _pick(words.get(terms, ("vence depois", "due later")), english)
 
 
-def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, Any] | None:
+def _stuck(english: bool) -> dict[str, Any]:
+    title, happened, todo = STUCK
+    return {
+        "title": _pick(title, english),
+        "what_happened": _pick(happened, english),
+        "what_to_do": _pick(todo, english),
+        "system": None,
+        "system_message": None,
+        "code": None,
+        "mapping": None,
+    }
+
+
+def explain(
+    message: Message, locale: str, reveal: bool = False, *, stuck: bool = False
+) -> dict[str, Any] | None:
     """The explanation block of the Messages detail view; None when the message has no error and
     waits for nothing. The system's own words are masked like the error text unless `reveal`
-    (admins)."""
+    (admins). `stuck`: the unit was left pending and its job lost (api_messages.is_stuck, which
+    asks RQ: not a pure function of the message)."""
     english = locale == "en"
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     if trace.is_waiting(message) and detail.get("waiting") == "payment":
         return _waiting(detail, english)
+    if stuck and message.status == MessageStatus.PENDING.value:
+        return _stuck(english)
     if not message.error_class:
         return None
     title, happened, todo = CLASS_TEXT.get(message.error_class, CLASS_TEXT[ErrorClass.BUG.value])
+    system = detail.get("system")
+    if message.error_class == ErrorClass.REJECTED.value and system == "app":
+        title, happened, todo = APP_STOPPED
     what_happened, what_to_do = _pick(happened, english), _pick(todo, english)
     code = detail.get("code")
     code = str(code) if code is not None else None
+    known = known_code(message.flow, code) if code else None
     mapping = detail.get("mapping") if isinstance(detail.get("mapping"), dict) else None
     if mapping is not None and str(mapping.get("kind")) not in MAPPING_KINDS:
         # Not a De:Para the merchant creates (a setting filled in under Setup, a SKU the catalog
@@ -870,10 +1193,22 @@ def explain(message: Message, locale: str, reveal: bool = False) -> dict[str, An
                 else f"Complete a etapa {kind_name} na Configuração; a mensagem segue sozinha."
             )
             mapping = None  # filled in under Setup: the De:Para page has no such line to create
-    elif code and code.upper() in KNOWN_CODES:
-        happened_code, todo_code = KNOWN_CODES[code.upper()]
+    elif detail.get(AUTH):  # a refused ERP login, whatever its codigo
+        title, happened, todo = ERP_LOGIN
+        what_happened, what_to_do = _pick(happened, english), _pick(todo, english)
+    elif known is not None:
+        happened_code, todo_code = known
+        what_happened = _fill(_pick(happened_code, english), detail, english)
+        what_to_do = _fill(_pick(todo_code, english), detail, english)
+        title = CODE_TITLES.get(code.upper(), title) if code else title
+    elif (
+        message.flow == "cancellations"
+        and message.direction == SHOPIFY_TO_ERP
+        and message.error_class == ErrorClass.REJECTED.value
+        and system == "consinco"
+    ):
+        happened_code, todo_code = CANCEL_REFUSED
         what_happened, what_to_do = _pick(happened_code, english), _pick(todo_code, english)
-    system = detail.get("system")
     own_words = None if mapping is not None else mask_text(message.error_text, reveal)
     return {
         "title": _pick(title, english),

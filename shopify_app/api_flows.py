@@ -8,6 +8,9 @@ so the page can ask every few seconds and re-read the dashboard only when someth
 flow's name or its schedule's) without importing jobs. "Waiting" is a catalog flow (products,
 skus) not running while the shop's catalog lock, which both share, is held (by the other one, or
 a replay): a pass of it, run now or due, waits for the catalog (jobs.catalog_flow retries it).
+
+A row's counts add `stuck` to the statuses': units left pending whose job was lost (a worker
+killed), which only a Retry redoes; the page counts them among the open failures.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import flows as catalog
-from ledger import trace
+from ledger import queues, trace
 from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, utcnow
@@ -143,6 +146,21 @@ def _micros(value: datetime | None) -> int:
     return int(value.timestamp() * 1_000_000)
 
 
+def stuck_counts(session: Session, shop_id: int, now: datetime) -> dict[str, int]:
+    """{flow: units left pending whose job was lost} (the Messages page's `stuck`): counted among
+    the open failures, as nothing redoes them but a Retry. A job RQ still holds is running, not
+    lost; Redis unreadable, none is held (as api_messages.is_stuck says then)."""
+    stale = trace.stale_jobs(session, shop_id, now)
+    if not stale:
+        return {}
+    held = queues.held_ids((job_id for _, job_id in stale), get_redis(app_settings().redis_url))
+    counts: dict[str, int] = {}
+    for (flow, job_id), n in stale.items():
+        if job_id not in held:
+            counts[flow] = counts.get(flow, 0) + n
+    return counts
+
+
 @bp.get("")
 @require_role(Role.VIEWER)
 def list_flows() -> ResponseReturnValue:
@@ -153,6 +171,7 @@ def list_flows() -> ResponseReturnValue:
     with db() as session:
         schedules = _schedules(session, shop_id)
         counts = trace.dashboard_counts(session, shop_id, now - timedelta(hours=24))
+        stuck = stuck_counts(session, shop_id, now)
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
@@ -185,7 +204,10 @@ def list_flows() -> ResponseReturnValue:
                         }
                         for m in marks
                     ],
-                    "counts_24h": {status: int(flow_counts.get(status, 0)) for status in STATUSES},
+                    "counts_24h": {
+                        **{status: int(flow_counts.get(status, 0)) for status in STATUSES},
+                        "stuck": stuck.get(flow.name, 0),
+                    },
                 }
             )
         cursor = change_cursor(session, shop_id)

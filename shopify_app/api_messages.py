@@ -4,7 +4,8 @@ Payloads are shown with PII masked (ledger.masking.mask_detail: by key, then doc
 e-mails inside every text, as a reconcile report quotes error texts) unless the caller is admin
 or owner. A retry (failed / parked / retrying, or pending and left so: `ledger.trace.is_stale`) and
 a replay (done) both enqueue the flow's replay job with the message id (`ledger.flows`), and both
-are audited.
+are audited. A unit left pending whose job RQ no longer holds is flagged `stuck` in every row and
+explained ("interrupted"): plain "pending" would read as work still under way.
 """
 
 from __future__ import annotations
@@ -48,21 +49,27 @@ RETRY_FAILED_MAX = 1000
 STUCK_MINUTES = trace.STALE_AFTER_SECONDS // 60
 
 
-def can_retry(message: Message) -> bool:
-    """Failed, parked or retrying; or left pending (trace.is_stale: its worker was killed or
-    Redis lost its job, and nothing else would ever redo it) while RQ holds no live job of it: a
-    unit of a bulk operation still running for hours (a catalog load) is pending, not lost."""
+def is_stuck(message: Message) -> bool:
+    """Left pending (trace.is_stale: its worker was killed or Redis lost its job, and nothing else
+    would ever redo it) while RQ holds no live job of it: a unit of a bulk operation still running
+    for hours (a catalog load) is pending, not lost. Asks Redis only for a stale unit."""
+    return trace.is_stale(message) and not queues.held(message.job_id, get_redis(app_settings().redis_url))
+
+
+def can_retry(message: Message, stuck: bool | None = None) -> bool:
+    """Failed, parked or retrying; or stuck (`is_stuck`, passed when the caller knows it)."""
     if message.status in RETRYABLE:
         return True
-    return trace.is_stale(message) and not queues.held(message.job_id, get_redis(app_settings().redis_url))
+    return is_stuck(message) if stuck is None else stuck
 
 
 def can_replay(message: Message) -> bool:
     return message.status in REPLAYABLE
 
 
-def summary(message: Message, reveal: bool = False) -> dict[str, Any]:
-    """A message as a list row (no payloads): also used by the Orders detail."""
+def summary(message: Message, reveal: bool = False, stuck: bool | None = None) -> dict[str, Any]:
+    """A message as a list row (no payloads): also used by the Orders detail. `stuck`: a pending
+    unit whose job was lost (`is_stuck`), which reads "interrupted", not plain "pending"."""
     return {
         "id": message.id,
         "flow": message.flow,
@@ -74,6 +81,7 @@ def summary(message: Message, reveal: bool = False) -> dict[str, Any]:
         "attempts": message.attempts,
         "error_class": message.error_class,
         "error_text": mask_text(message.error_text, reveal),
+        "stuck": is_stuck(message) if stuck is None else stuck,
         "created_at": iso(message.created_at),
         "updated_at": iso(message.updated_at),
         "finished_at": iso(message.finished_at),
@@ -121,15 +129,16 @@ def get_message(message_id: int) -> ResponseReturnValue:
     where = locale()
     with db() as session:
         message = _own_message(session, message_id)
+        stuck = is_stuck(message)
         detail = {
-            **summary(message, reveal),
+            **summary(message, reveal, stuck),
             "request_payload": _dict_or_none(mask_detail(message.request_payload, reveal)),
             "response_payload": _dict_or_none(mask_detail(message.response_payload, reveal)),
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
             "pii_masked": not reveal,
             "job_id": message.job_id,
-            "explanation": explain(message, where, reveal),
-            "can_retry": can_retry(message),
+            "explanation": explain(message, where, reveal, stuck=stuck),
+            "can_retry": can_retry(message, stuck),
             "can_replay": can_replay(message),
             "locale": where,
         }

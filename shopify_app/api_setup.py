@@ -1,7 +1,9 @@
 """The Setup page: ERP connection, ERP choices, Shopify locations, store link, location mappings, status.
 
 Everything a first run needs before the flows can work. Saving a piece of it resumes the units
-parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_link`, `location`);
+parked waiting for that piece (MappingMissing kinds `erp_connection`, `store_link`, `location`),
+and saving the ERP connection retries the messages the ERP's login refused (`retried`: a wrong
+password fails every order, each with the login endpoint's own codigo, not a parked kind);
 the store link also frees the orders parked on their unmapped location (they ship from the linked
 company then, jobs.order_lookup).
 The ERP password is write-only: stored encrypted (ledger.crypto), never returned. An ERP connection
@@ -44,7 +46,7 @@ from shopify_app.api_common import (
     write_audit,
 )
 from shopify_app.api_settings import effective_settings
-from shopify_app.enqueue import resume_parked
+from shopify_app.enqueue import resume_parked, retry_auth_failed
 from shopify_app.roles import require_role
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
@@ -157,7 +159,8 @@ def put_erp_connection() -> ResponseReturnValue:
             after["password"] = "changed"  # noqa: S105 (stored as "***" by the audit scrubber)
         write_audit(session, "erp_connection.saved", "erp_connection", before, after)
         resumed = resume_parked(session, g.shop.id, "erp_connection", [str(g.shop.id)])
-        return jsonify({**_connection_json(row), "resumed": resumed})
+        retried = retry_auth_failed(session, g.shop.id)
+        return jsonify({**_connection_json(row), "resumed": resumed, "retried": retried})
 
 
 @bp.post("/erp-connection/test")

@@ -1,4 +1,5 @@
-"""Handing work to the jobs by dotted name: replays of messages, "run now", parked-unit resumes.
+"""Handing work to the jobs by dotted name: replays of messages, "run now", parked-unit resumes,
+and the retry of units a fixed ERP login frees.
 
 shopify_app never imports jobs (design.md): the job is named by `ledger.flows` (`run_job`,
 `replay_job`) and put on the flow's queue through `ledger.queues.enqueue`, with a deterministic
@@ -15,6 +16,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from erp.errors import AUTH
 from ledger import flows, queues, trace
 from ledger.models import Message, MessageStatus
 
@@ -140,6 +142,34 @@ def resume_waiting(session: Session, shop_id: int, flow: str, waiting: str, conn
             continue
         resumed += 1
     return resumed
+
+
+def retry_auth_failed(session: Session, shop_id: int, conn: Redis | None = None) -> int:
+    """Enqueue the replay of every unit that failed because the ERP refused the integration's
+    login (erp.errors.AUTH in its detail), whatever its flow; returns how many.
+
+    Called right after the ERP connection was saved: every order of the hours the password was
+    wrong failed so, and each would otherwise wait for its own Retry. The connection is committed
+    first (a replay that read the old password would fail again); job ids are the replay's own
+    (one per message attempt), so saving twice enqueues each once. A unit only its own Retry may
+    redo (trace.retried_alone) is left to it; one that cannot be enqueued stays failed, logged.
+    """
+    found = {
+        m.id: (m, AUTH) for m in trace.failed_flagged(session, shop_id, AUTH) if not trace.retried_alone(m)
+    }
+    _commit_first(session, found)
+    retried = 0
+    for message, _ in found.values():
+        try:
+            enqueue_replay(message, conn)
+        except (RedisError, KeyError) as exc:
+            log.warning("enqueue: could not retry message %s (ERP login): %s", message.id, exc,
+                        extra={"shop_id": shop_id, "flow": message.flow})  # fmt: skip
+            continue
+        retried += 1
+    if retried:
+        log.info("enqueue: retried %s unit(s) refused by the ERP login", retried, extra={"shop_id": shop_id})
+    return retried
 
 
 def _commit_first(session: Session, messages: dict[int, tuple[Message, str]]) -> None:

@@ -5,9 +5,11 @@ unit_key "cancel:<numeric order id>".
 
 - Sent to the ERP and not invoiced: cancel the ERP order (POST .../Cancelamento; cancelling
   twice is fine, so an echo of a cancellation that started in the ERP changes nothing).
-- Invoiced (409 PEDIDO_FATURADO): an NF-e cannot be silently undone. The OrderLink gets this
-  flow's note (`ledger.order_notes`: an invoice's or edit's note of the order is kept beside it,
-  never over it, and it is read first) and the message fails (rejected) telling a person what to do.
+- Invoiced (409 PEDIDO_FATURADO, or a 409 on an order whose status, read again, is F): an NF-e
+  cannot be silently undone. The OrderLink gets this flow's note (`ledger.order_notes`: an
+  invoice's or edit's note of the order is kept beside it, never over it, and it is read first)
+  and the message fails (rejected, code PEDIDO_FATURADO whatever the ERP's codigo, kept as
+  `erp_code`) telling a person what to do.
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
@@ -57,6 +59,8 @@ FLOW = "cancellations"
 # How the note of a cancellation whose ERP number is unknown starts (`_unsure`): cleared, unlike
 # the invoiced order's note, once the ERP order is cancelled (`clear_unsure_note`).
 UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
+# The code of a cancellation refused on an invoiced order, however the ERP worded the refusal.
+INVOICED = "PEDIDO_FATURADO"
 # How the note of a cancellation the ERP refused (not invoiced) starts (`_refused`): cleared too.
 REFUSED_NOTE = f"{FLOW}: the ERP refused to cancel. "
 OPEN = (
@@ -183,9 +187,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     except ErpRejected as exc:
         # Invoiced: the ERP's code says so, or (another installation's wording) a conflict on an
         # order whose status, read again, is F.
-        invoiced = exc.codigo == "PEDIDO_FATURADO" or (
-            exc.status == 409 and erp.get_order(nro).situacao == "F"
-        )
+        invoiced = exc.codigo == INVOICED or (exc.status == 409 and erp.get_order(nro).situacao == "F")
         if not invoiced:  # refused for good, for a reason of the ERP's: a person must know
             _refused(link, nro, exc.mensagem)
             raise
@@ -203,7 +205,10 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
             link.shopify_order_id,
             nro,
         )
-        rejected = Rejected(explanation, system="consinco", code=exc.codigo, detail={"nro_pedvenda": nro})
+        # PEDIDO_FATURADO whatever the ERP's codigo (its wording of a conflict on an invoiced order
+        # may be its own): the Messages page explains a cancellation's by it (api_explain FLOW_CODES).
+        rejected = Rejected(explanation, system="consinco", code=INVOICED,
+                            detail={"nro_pedvenda": nro, "erp_code": exc.codigo})  # fmt: skip
         return trace.fail(session, message, rejected).value
     link.erp_status = cancelled.situacao
     link.cancelled_at = link.cancelled_at or utcnow()

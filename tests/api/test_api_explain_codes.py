@@ -9,6 +9,7 @@ import importlib
 import re
 from pathlib import Path
 
+from ledger.flows import BY_NAME
 from ledger.mappings import MappingKind
 from ledger.models import ErrorClass, Message
 from shopify_app.api_explain import CLASS_TEXT, KNOWN_CODES, explain
@@ -109,3 +110,65 @@ def test_a_stock_company_waiting_for_its_location_names_the_not_sold_box() -> No
     order = Message(flow="orders", status="parked", error_class=ErrorClass.MAPPING_MISSING.value,
                     error_detail=detail, error_text="no location")  # fmt: skip
     assert "Not sold" not in explain(order, "en")["what_to_do"]  # an order must ship from somewhere
+
+
+def test_codes_the_jobs_name_by_constant_and_flow_codes_are_explained_in_both_languages() -> None:
+    """Codes a job sets through a constant (the scan above reads only literals), and the words a
+    code has in one flow (FLOW_CODES), are as complete as the rest."""
+    from jobs import price_unpriced
+    from jobs.cancellations import to_erp as cancellations_to_erp
+    from shopify_app.api_explain import FLOW_CODES
+
+    constants = {price_unpriced.CODE, price_unpriced.UNLISTED_CODE, price_unpriced.LIST_CODE,
+                 cancellations_to_erp.INVOICED}  # fmt: skip
+    assert sorted(constants - set(KNOWN_CODES)) == []
+    for (flow, code), ((what_pt, what_en), (todo_pt, todo_en)) in FLOW_CODES.items():
+        assert flow in BY_NAME, flow
+        assert all(text.strip() for text in (what_pt, what_en, todo_pt, todo_en)), (flow, code)
+
+
+def _refused(flow: str, system: str, code: str, text: str = "refused") -> Message:
+    detail = {"system": system, "code": code}
+    return Message(flow=flow, direction="erp_to_shopify", status="failed",
+                   error_class=ErrorClass.REJECTED.value, error_detail=detail, error_text=text)  # fmt: skip
+
+
+def test_shopify_access_and_bulk_failures_are_not_told_to_fix_the_data() -> None:
+    """A revoked token, a missing scope or a bulk operation that failed without a reason: none is
+    fixed by correcting the data the message names."""
+    generic = {CLASS_TEXT[ErrorClass.REJECTED.value][2][0], CLASS_TEXT[ErrorClass.REJECTED.value][2][1]}
+    for code, pt, en in (
+        ("HTTP_401", "Reinstale o app", "Reinstall the app"),
+        ("HTTP_403", "aprove as permissões", "approve the permissions"),
+        ("ACCESS_DENIED", "aprove as permissões", "approve the permissions"),
+        ("needs_reauth", "Abra o app", "Open the app"),
+        ("FAILED", "Tentar de novo", "Retry"),
+    ):
+        for locale, words in (("pt-BR", pt), ("en", en)):
+            shown = explain(_refused("products", "shopify", code), locale)
+            assert shown["what_to_do"] not in generic and words in shown["what_to_do"], (code, locale, shown)
+
+
+def test_an_order_deleted_in_shopify_is_not_to_be_restored() -> None:
+    """Shopify cannot restore a deleted order: the words for NOT_FOUND never ask for it, and on an
+    order's flow they say so."""
+    for flow in ("products", "invoices", "cancellations", "order_edits"):
+        for locale in ("pt-BR", "en"):
+            said = explain(_refused(flow, "shopify", "NOT_FOUND"), locale)["what_to_do"]
+            assert "restored there" not in said and "restaurado lá" not in said, (flow, said)
+    said = explain(_refused("invoices", "shopify", "NOT_FOUND"), "en")
+    assert "does not restore deleted orders" in said["what_to_do"] and "order" in said["what_happened"]
+
+
+def test_the_bulk_retry_button_says_what_it_leaves_out() -> None:
+    """POST /api/messages/retry-failed replays failed messages only, and not those only their own
+    Retry redoes (trace.RETRY_ALONE): "every failure" promised more."""
+    import json
+
+    for language, skipped in (("en", "parked"), ("pt-BR", "paradas")):
+        labels = json.loads((ROOT / "frontend" / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+        assert (
+            "every" not in labels["messages.retry_failed_of"]
+            and "todas" not in labels["messages.retry_failed_of"]
+        )
+        assert skipped in labels["messages.retry_failed_hint"]

@@ -40,6 +40,7 @@ def test_erp_password_is_stored_encrypted_and_never_returned(client, settings, s
         "password_set": True,
         "updated_at": None,
         "resumed": 0,
+        "retried": 0,
     }
     with session_scope(settings.database_url) as session:
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()

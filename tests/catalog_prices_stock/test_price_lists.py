@@ -213,6 +213,14 @@ def test_a_list_price_the_erp_has_none_for_is_not_sent_and_is_said_by_name(chain
     (said,) = [m for m in messages(shop.shop_id, "prices") if m.unit_key == unit]
     assert said.status == MessageStatus.FAILED.value
     assert said.error_text.startswith(f"{sku}: the ERP has no price (0) for company 2 segment 2")
+    # The market's pair, not the store's: explained as the market falling back to the base price.
+    detail = said.error_detail
+    assert (detail["code"], detail["company"], detail["segment"], detail["market"]) == (
+        "LIST_NO_PRICE",
+        2,
+        2,
+        market,
+    )
     erp_update(chain, t.mrl_prodempseg, {**where, "qtdembalagem": int(Decimal(data["qtd_embalagem"]))},
                precovalidnormal=12.34, precovalidpromoc=0)  # fmt: skip
     prices.run(shop.shop_id)

@@ -228,6 +228,8 @@ def test_an_erp_that_words_its_conflicts_otherwise_is_read_by_the_orders_status(
     world.drain()
     message = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
     assert message.status == MessageStatus.FAILED.value and "already invoiced" in message.error_text
+    # Explained as an invoiced cancellation (api_explain FLOW_CODES), the ERP's own code kept.
+    assert (message.error_detail["code"], message.error_detail["erp_code"]) == ("PEDIDO_FATURADO", "E409")
 
 
 def test_cancel_of_an_order_never_sent_closes_its_pending_message(world):
