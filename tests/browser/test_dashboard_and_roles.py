@@ -14,7 +14,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import select, update
 
 from jobs.locks import flow_lock
-from ledger import mappings, queues
+from ledger import mappings, queues, trace
 from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.models import ErpConnection, Message, Role, Schedule, utcnow
@@ -193,7 +193,9 @@ def test_a_stock_run_that_failed_for_good_shows_on_its_row_and_is_requeued_from_
 def test_an_order_parked_days_ago_still_counts_as_open_work(open_page, fresh) -> None:
     """Its count links to the Messages list, which shows it whatever its age: so does the count."""
     page = open_page("/app/flows", locale="en")
-    expect(page.get_by_test_id("open-failures")).to_contain_text("Nothing failed, parked or retrying.")
+    expect(page.get_by_test_id("open-failures")).to_contain_text(
+        "Nothing failed, parked, retrying or interrupted"
+    )
     shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
     parked = parked_order(fresh.settings.database_url, shop, "#3003", "carrier", "retira-loja")
     with session_scope(fresh.settings.database_url) as db:
@@ -203,4 +205,20 @@ def test_an_order_parked_days_ago_still_counts_as_open_work(open_page, fresh) ->
     page.reload()
     expect(page.get_by_test_id("counts-orders").locator("[data-count=parked]")).to_have_text("1")
     expect(page.get_by_test_id("open-failures")).to_contain_text("Orders")
+    assert page.errors == []
+
+
+def test_a_unit_whose_worker_was_killed_counts_as_open_and_reads_interrupted(open_page, fresh) -> None:
+    """Left pending, its job lost (trace.is_stale): nothing redoes it but a Retry, so the dashboard
+    counts it among the open failures and the Messages list says it was interrupted."""
+    page = open_page("/app/flows", locale="en")
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        lost = trace.begin(db, shop, "stock", "stock:4:batch-1", "erp_to_shopify")
+        lost.updated_at = utcnow() - timedelta(hours=2)
+    page.reload()
+    expect(page.get_by_test_id("counts-stock").locator("[data-count=stuck]")).to_have_text("1")
+    expect(page.get_by_test_id("open-failures")).to_contain_text("Stock")
+    page.goto(fresh.page_url("/app/messages", locale="en", flow="stock"))
+    expect(page.get_by_test_id("stuck")).to_contain_text("Interrupted")
     assert page.errors == []

@@ -2,8 +2,8 @@
  * The flows dashboard: one row per flow (schedule, last/next run and what became of it,
  * watermark, counts, progress, "run now"), what needs attention (open failures per flow, the
  * runs and jobs that failed for good, requeued from here) and the last 24 hours' chart. Counts
- * of open work (failed, parked, retrying) have no time limit, as the Messages list they link
- * to; done is the last 24 hours'. Live without reloading: every few seconds the page asks
+ * of open work (failed, parked, retrying, and interrupted: pending units whose job was lost) have
+ * no time limit, as the Messages list they link to; done is the last 24 hours'. Live without reloading: every few seconds the page asks
  * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did.
  */
 import { api, toast } from "../api.js";
@@ -50,11 +50,13 @@ function progress(flow) {
 
 function counts(flow) {
   const c = flow.counts_24h;
-  const link = (status, n, cls) => h("s-link", { href: href("messages", { flow: flow.name, status }), class: cls,
-    "data-count": status }, fmtNumber(n));
+  const link = (status, n, cls, count) => h("s-link", { href: href("messages", { flow: flow.name, status }), class: cls,
+    "data-count": count || status }, fmtNumber(n));
+  // Interrupted (pending, its job lost): listed among the pending ones, each marked so.
   return h("span", { "data-testid": `counts-${flow.name}` },
     link("done", c.done, "count-done"), " / ", link("failed", c.failed, "count-failed"), " / ",
-    link("parked", c.parked, "count-parked"), " / ", link("retrying", c.retrying, "count-retrying"));
+    link("parked", c.parked, "count-parked"), " / ", link("retrying", c.retrying, "count-retrying"), " / ",
+    link("pending", c.stuck || 0, "count-stuck", "stuck"));
 }
 
 function scheduleCell(ctx, flow) {
@@ -96,9 +98,10 @@ function charts(metrics) {
       h("div", { class: "muted", "data-testid": "messages-total" }, t("flows.chart_total", { total: fmtNumber(total) }))));
 }
 
-/** Open failures per flow (failed + parked + retrying, however old): the rows' own counts. */
+/** Open failures per flow (failed + parked + retrying + interrupted, however old): the rows' own counts. */
 function openFailures(flows) {
-  const open = flows.map((f) => ({ label: f.label, value: f.counts_24h.failed + f.counts_24h.parked + f.counts_24h.retrying }))
+  const open = flows.map((f) => ({ label: f.label,
+    value: f.counts_24h.failed + f.counts_24h.parked + f.counts_24h.retrying + (f.counts_24h.stuck || 0) }))
     .filter((row) => row.value);
   return h("div", { "data-testid": "open-failures" }, h("s-heading", {}, t("flows.chart_open_failures")),
     open.length ? barList(open, t("flows.chart_open_failures")) : h("s-text", { color: "subdued" }, t("flows.no_open_failures")));

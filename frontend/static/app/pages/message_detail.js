@@ -12,8 +12,9 @@ import { banner, payload, statusBadge } from "../widgets.js";
 function explanation(m) {
   const e = m.explanation;
   if (!e) return null;
-  // Pending with an explanation: waiting on purpose (an order not paid yet), nothing wrong.
-  const tone = m.status === "parked" ? "warning" : ["done", "pending"].includes(m.status) ? "info" : "critical";
+  // Pending with an explanation: waiting on purpose (an order not paid yet), nothing wrong; or
+  // interrupted (its job lost), which a Retry redoes.
+  const tone = m.status === "parked" || m.stuck ? "warning" : ["done", "pending"].includes(m.status) ? "info" : "critical";
   return banner(tone, e.title,
     h("s-paragraph", {}, e.what_happened),
     e.system_message ? h("s-paragraph", {}, h("s-text", { type: "strong" },

@@ -13,8 +13,10 @@ import { renderDetail } from "./message_detail.js";
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
 const STATUSES = ["pending", "done", "failed", "parked", "retrying", "skipped"];
 
-/** The failure in the merchant's words; the target's own words only when it refused. */
+/** The failure in the merchant's words; the target's own words only when it refused. A unit left
+ * pending whose job was lost (`stuck`) says so: plain "pending" reads as work under way. */
 function errorCell(m) {
+  if (m.stuck) return h("s-text", { tone: "caution", "data-testid": "stuck" }, t("messages.stuck"));
   // Skipped, or pending on purpose (waiting for payment): why, in the subdued tone.
   if (!m.error_class) return ["skipped", "pending"].includes(m.status) && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
   return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical" }, label("error_class.", m.error_class)),
@@ -66,7 +68,8 @@ export async function render(ctx) {
       const result = await api("/api/messages/retry-failed", { method: "POST", query: { flow: q.get("flow") } });
       toast(t("messages.retried_many", { count: result.enqueued }));
       load();
-    } }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) })));
+    } }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) })),
+    h("div", { class: "muted" }, t("messages.retry_failed_hint")));
   }
   load().catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
   const element = h("s-page", { heading: t("messages.heading") },
