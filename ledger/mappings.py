@@ -5,6 +5,10 @@ the De:Para page lists the code first ("seen in orders, not mapped"), and creati
 resumes the parked units (`ledger.trace.parked_waiting_for`). Company <-> location mappings
 live in their own table, but the page and the CSV treat them as one more kind
 (shopify_code = the location gid, erp_code = NROEMPRESA). The caller owns the transaction.
+A location line's two sides are told apart everywhere a code is shown to be mapped
+(`code_side`): the stock flow parks on the company (the ERP side), an order on the location gid
+(the Shopify side). The Shopify side is only ever a location gid (`location_problem`), checked
+against the shop's locations when the caller could read them.
 
 Payment gateways are names people type: a line "PIX" or "cartão  de crédito" is Shopify's "Pix"
 or "Cartão de crédito". Every comparison of a gateway name (the import's look-up, the catch-up,
@@ -19,6 +23,7 @@ import csv
 import enum
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,6 +120,33 @@ def company_number(text: str) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
+def code_side(kind: str, code: str) -> str:
+    """Which side of its De:Para line a code a unit parked on is: "erp" for a company number a
+    location line is missing for (the stock flow parks on the NROEMPRESA), else "shopify" (a
+    gateway, a shipping method, a market, the location gid an order parks on). The page fills in
+    that side: a company number in the location field made a line to a location that is none."""
+    return "erp" if kind == MappingKind.LOCATION and company_number(code) is not None else "shopify"
+
+
+LOCATION_GID = re.compile(r"gid://shopify/Location/[1-9][0-9]{0,18}")  # a Shopify id: int64
+
+
+def location_problem(location_id: str, known: Collection[str] | None = None) -> str | None:
+    """Why `location_id` cannot be the Shopify side of a location line, or None when it can: it
+    must be a Location gid and, when the shop's locations are `known` (read from Shopify by the
+    caller), one of them. A line to anything else resumes the stock flow into a location Shopify
+    does not have."""
+    if not LOCATION_GID.fullmatch(location_id):
+        return (
+            f"“{location_id}” is not a Shopify location: the location side takes one of the shop's "
+            "locations (gid://shopify/Location/<number>); the ERP company (NROEMPRESA) goes on the "
+            "company side"
+        )
+    if known is not None and location_id not in known:
+        return f"{location_id} is not one of the shop's locations (deleted in Shopify?)"
+    return None
+
+
 def store_link(session: Session, shop_id: int) -> StoreLink:
     """The ERP company + segment this store sells as; MappingMissing("store_link", domain) if unset."""
     link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
@@ -175,9 +207,13 @@ def set_location_mapping(
     at a location it did not write at ("stock_location" marker, jobs.stock) and writes it whole.
 
     Raises:
+        ValueError: `location_id` is not a Shopify location gid (`location_problem`).
         MappingConflict: the location is mapped to another company and this company has a
             location of its own (changing either would leave a company at two locations).
     """
+    problem = location_problem(location_id)
+    if problem is not None:
+        raise ValueError(problem)
     other = session.scalars(
         select(LocationMapping).where(
             LocationMapping.shop_id == shop_id,
@@ -226,7 +262,8 @@ def upsert_mapping(
     """Create or change one De:Para line; returns (row, created). Location kind goes to its own table.
 
     Raises:
-        ValueError: empty codes, an unknown kind, or a non-numeric NROEMPRESA for a location.
+        ValueError: empty codes, an unknown kind, or for a location a non-numeric NROEMPRESA or
+            a Shopify side that is no location gid.
         MappingConflict: see `set_location_mapping`.
     """
     mapping_kind = _kind(kind)
@@ -327,10 +364,13 @@ def export_csv(session: Session, shop_id: int, kind: str) -> str:
     return out.getvalue()
 
 
-def import_csv(session: Session, shop_id: int, kind: str, text: str) -> ImportResult:
+def import_csv(
+    session: Session, shop_id: int, kind: str, text: str, known_locations: Collection[str] | None = None
+) -> ImportResult:
     """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land
     (each line in a savepoint, values checked against the columns first: a database error would
-    abort the whole import). `changed` keeps each line's ERP code before and after, for the audit."""
+    abort the whole import). `changed` keeps each line's ERP code before and after, for the audit.
+    A location line must name one of `known_locations` when the caller could read them."""
     mapping_kind = _kind(kind)
     result = ImportResult()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -349,6 +389,11 @@ def import_csv(session: Session, shop_id: int, kind: str, text: str) -> ImportRe
             label = _read_cell(record.get("label")) or None
             if len(shopify_code) > code_max or len(erp_code) > 255 or len(label or "") > 255:
                 result.errors.append((reader.line_num, f"a value is too long (codes at most {code_max}/255)"))
+                continue
+            location = mapping_kind is MappingKind.LOCATION and shopify_code
+            problem = location and location_problem(shopify_code, known_locations)
+            if problem:
+                result.errors.append((reader.line_num, problem))
                 continue
             try:
                 with session.begin_nested():

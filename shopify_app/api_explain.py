@@ -18,7 +18,7 @@ from typing import Any
 from erp.errors import AUTH
 from ledger import trace
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.mappings import NO_PAYMENT, gateway_key
+from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
 
@@ -1139,6 +1139,14 @@ def _stuck(english: bool) -> dict[str, Any]:
     }
 
 
+def _link(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The link to the missing De:Para line, with the side of the line its code is on
+    (`ledger.mappings.code_side`): the page fills in that side, a stock flow's company number
+    going in the company field, never in the location field."""
+    kind, code = mapping.get("kind"), mapping.get("code")
+    return {"kind": kind, "code": code, "side": code_side(str(kind), str(code))}
+
+
 def explain(
     message: Message, locale: str, reveal: bool = False, *, stuck: bool = False
 ) -> dict[str, Any] | None:
@@ -1217,5 +1225,5 @@ def explain(
         "system": str(system) if system else None,
         "system_message": own_words,
         "code": code,
-        "mapping": {"kind": mapping.get("kind"), "code": mapping.get("code")} if mapping else None,
+        "mapping": _link(mapping) if mapping else None,
     }

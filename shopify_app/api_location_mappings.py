@@ -2,6 +2,11 @@
 
 One to one (a company once, a location once). Saving resumes the units parked waiting for a
 newly mapped company (NROEMPRESA) or location (gid), MappingMissing kind `location`.
+
+A location is one of the shop's (`refuse_unknown_locations`, also used by the De:Para page's
+location lines): a Location gid, and one Shopify lists when it can be read now, else a 422
+`unknown_location` naming each field. A line to anything else (a company number typed or
+prefilled in the location field) resumed the stock flow into a location that does not exist.
 """
 
 from __future__ import annotations
@@ -15,11 +20,39 @@ from sqlalchemy.orm import Session
 
 from ledger import mappings
 from ledger.models import LocationMapping, Role
-from shopify_app.api_common import db, field_int, field_text, invalid, json_body, reject_unknown, write_audit
+from shopify_app import api_upstream
+from shopify_app.api_common import (
+    ApiError,
+    app_settings,
+    db,
+    field_int,
+    field_text,
+    invalid,
+    json_body,
+    reject_unknown,
+    write_audit,
+)
 from shopify_app.enqueue import resume_parked
 from shopify_app.roles import require_role
 
 bp = Blueprint("location_mappings", __name__, url_prefix="/setup")
+
+
+def known_locations() -> set[str] | None:
+    """The shop's location gids, or None when Shopify cannot be read now (`api_upstream`)."""
+    return api_upstream.shop_location_ids(g.shop.domain, app_settings())
+
+
+def refuse_unknown_locations(fields: dict[str, str]) -> None:
+    """422 `unknown_location` when a field's location (field name -> location id) is not a
+    Location gid or, when Shopify can be read, not one of the shop's locations. Shopify is read
+    only once every id has the shape of a location."""
+    problems = {name: p for name, code in fields.items() if (p := mappings.location_problem(code))}
+    if not problems and fields:
+        known = known_locations()
+        problems = {name: p for name, code in fields.items() if (p := mappings.location_problem(code, known))}
+    if problems:
+        raise ApiError(422, "unknown_location", "; ".join(problems.values()), fields=problems)
 
 
 def _location_rows(session: Session) -> list[dict[str, Any]]:
@@ -75,6 +108,9 @@ def _location_input(body: dict[str, Any]) -> list[dict[str, Any]]:
             clean.append({"nro_empresa": nro, "location_id": location_id, "location_name": name})
     if errors:
         raise invalid(errors)
+    refuse_unknown_locations(
+        {f"mappings[{i}].location_id": item["location_id"] for i, item in enumerate(clean)}
+    )
     return clean
 
 

@@ -6,7 +6,10 @@ go through without touching them; gateway names compare case-folded, whitespace 
 (`ledger.mappings.code_key`), so a line typed "PIX" resumes the orders parked on Shopify's "Pix".
 Location lines are a kind here but live in their own table; changing a location line's company is
 a change like any other (the company it had is left with no location), a 409 only when the new
-company already has another location.
+company already has another location. A location line's Shopify side must be one of the shop's
+locations (422 `unknown_location`, `api_location_mappings.refuse_unknown_locations`; in the CSV a
+line error). The unmapped codes say which side of the line each is (`ledger.mappings.code_side`):
+the stock flow waits on a company number, the ERP side, which the page fills in there.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from shopify_app.api_common import (
     reject_unknown,
     write_audit,
 )
+from shopify_app.api_location_mappings import known_locations, refuse_unknown_locations
 from shopify_app.enqueue import resume_parked
 from shopify_app.roles import require_role
 
@@ -127,6 +131,8 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
         errors["shopify_code"] = "a location id has at most 100 characters"
     if errors:
         raise invalid(errors)
+    if kind == MappingKind.LOCATION:
+        refuse_unknown_locations({"shopify_code": codes["shopify_code"]})
     return str(kind), codes["shopify_code"], codes["erp_code"], (label or "").strip() or None
 
 
@@ -192,7 +198,14 @@ def unmapped() -> ResponseReturnValue:
     kind = _kind_arg()
     with db() as session:
         codes = mappings.unmapped_codes_seen(session, g.shop.id, kind)
-    return jsonify({"kind": kind, "codes": [{"code": code, "waiting": n} for code, n in codes]})
+    return jsonify(
+        {
+            "kind": kind,
+            "codes": [
+                {"code": code, "waiting": n, "side": mappings.code_side(kind, code)} for code, n in codes
+            ],
+        }
+    )
 
 
 @bp.get("/export.csv")
@@ -225,9 +238,11 @@ def import_csv() -> ResponseReturnValue:
     if errors:
         raise invalid(errors)
     assert isinstance(kind, str) and isinstance(text, str)
+    # Read from Shopify before the transaction opens: no database lock waits on an outside call.
+    known = known_locations() if kind == MappingKind.LOCATION else None
     with db() as session:
         waiting = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)]
-        result = mappings.import_csv(session, g.shop.id, kind, text)
+        result = mappings.import_csv(session, g.shop.id, kind, text, known)
         still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}
         if result.created or result.updated:
             counts = {"created": result.created, "updated": result.updated, "errors": len(result.errors)}

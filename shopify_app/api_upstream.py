@@ -189,6 +189,18 @@ def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, An
     )
 
 
+def shop_location_ids(shop_domain: str, settings: Settings) -> set[str] | None:
+    """The gids of the shop's locations (active and inactive), read live as the Setup page lists
+    them; None when Shopify cannot be read now (unreachable, refused): a location line is then
+    checked by its shape only, and a location deleted in Shopify is refused by Shopify's own
+    answer to the flow that writes there."""
+    try:
+        return {location["id"] for location in shopify_locations(shop_domain, settings)}
+    except ApiError as exc:
+        log.info("the locations of %s could not be read to check a location line: %s", shop_domain, exc)
+        return None
+
+
 def shopify_publications(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
     """The shop's sales-channel publications; `online_store` marks the one new products go to
     when the shop's publish_to setting is unset (shopify_app.admin_api.catalog_ops.online_store)."""

@@ -106,7 +106,11 @@ def test_a_stock_company_waiting_for_its_location_names_the_not_sold_box() -> No
                       error_detail=detail, error_text="ERP company 4 has no location")  # fmt: skip
     assert "Não vendida nesta loja" in explain(refusal, "pt-BR")["what_to_do"]
     assert "Not sold in this store" in explain(refusal, "en")["what_to_do"]
-    assert explain(refusal, "en")["mapping"] == {"kind": "location", "code": "4"}  # the link stays
+    assert explain(refusal, "en")["mapping"] == {
+        "kind": "location",
+        "code": "4",
+        "side": "erp",
+    }  # the link stays
     order = Message(flow="orders", status="parked", error_class=ErrorClass.MAPPING_MISSING.value,
                     error_detail=detail, error_text="no location")  # fmt: skip
     assert "Not sold" not in explain(order, "en")["what_to_do"]  # an order must ship from somewhere

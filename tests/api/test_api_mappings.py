@@ -20,7 +20,10 @@ def test_creating_a_mapping_resumes_the_units_parked_for_it(client, shops, messa
     unmapped = client.get(
         "/api/mappings/unmapped?kind=payment_method", headers=headers(Role.VIEWER)
     ).get_json()
-    assert unmapped["codes"] == [{"code": "pix", "waiting": 2}, {"code": "boleto", "waiting": 1}]
+    assert unmapped["codes"] == [
+        {"code": "pix", "waiting": 2, "side": "shopify"},
+        {"code": "boleto", "waiting": 1, "side": "shopify"},
+    ]
 
     body = {"kind": "payment_method", "shopify_code": "pix", "erp_code": "12", "label": "PIX"}
     created = client.put("/api/mappings", json=body, headers=headers())
@@ -30,7 +33,7 @@ def test_creating_a_mapping_resumes_the_units_parked_for_it(client, shops, messa
     assert sorted(jobs) == sorted([("jobs.orders.replay", (first,)), ("jobs.orders.replay", (second,))])
     assert ("jobs.orders.replay", (other,)) not in jobs
     after = client.get("/api/mappings/unmapped?kind=payment_method", headers=headers()).get_json()
-    assert after["codes"] == [{"code": "boleto", "waiting": 1}]
+    assert after["codes"] == [{"code": "boleto", "waiting": 1, "side": "shopify"}]
     # Shop B still waits: its own De:Para is untouched.
     assert (
         client.get("/api/mappings?kind=payment_method", headers=headers(shop=SHOP_B)).get_json()["mappings"]

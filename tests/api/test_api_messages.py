@@ -121,7 +121,7 @@ def test_error_explained_in_the_merchants_language(client, shops, message):
     en = client.get(f"/api/messages/{refused}?locale=en", headers=headers()).get_json()["explanation"]
     assert "invoiced" in en["what_happened"]
     waiting = client.get(f"/api/messages/{parked}", headers=headers()).get_json()
-    assert waiting["explanation"]["mapping"] == {"kind": "payment_method", "code": "pix"}
+    assert waiting["explanation"]["mapping"] == {"kind": "payment_method", "code": "pix", "side": "shopify"}
     assert "pix" in waiting["explanation"]["what_happened"] and waiting["can_retry"] is True
     english = client.get(
         f"/api/messages/{parked}", headers=headers(**{"Accept-Language": "en-US,en"})
@@ -409,7 +409,7 @@ def test_an_order_parked_on_no_payment_recorded_says_what_the_code_means(client,
     message_id = message(shops.a, "orders", "order:1001", search=("#1001",), error=error)
     en = _explanation(client, message_id, "en")["explanation"]
     pt = _explanation(client, message_id, "pt-BR")["explanation"]
-    assert en["mapping"] == {"kind": "payment_method", "code": NO_PAYMENT}
+    assert en["mapping"] == {"kind": "payment_method", "code": NO_PAYMENT, "side": "shopify"}
     assert "recorded no payment" in en["what_happened"] and f"“{NO_PAYMENT}”" in en["what_to_do"]
     assert "não registrou nenhum pagamento" in pt["what_happened"] and f"“{NO_PAYMENT}”" in pt["what_to_do"]
 

@@ -1,0 +1,133 @@
+"""A company <-> location line has an ERP side (the NROEMPRESA the stock flow parks on) and a
+Shopify side (the location gid an order parks on): the link to the missing line and the
+unmapped list say which side a code is, and the API takes as the Shopify side only a location
+the shop has. Before, the stock flow's company "4" was offered as the Shopify location and a
+line to location "4" was saved, so the resumed stock message wrote to a location that does not
+exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from spine_auth.factories import SHOP_A
+
+from app import create_app
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.models import LocationMapping, Message, MessageStatus, Shop
+from sandbox.shopify.runner import serve_in_thread as shopify_in_thread
+from settings import Settings
+from shopify_app.token_endpoint import TokenSet
+from shopify_app.tokens import store_tokens
+
+from .conftest import headers
+
+LOCATIONS = (("Loja Centro", "Rua A, 1", "São Paulo", "SP"), ("CD Campinas", "Rod. B km 1", "Campinas", "SP"))
+
+
+def _locations(session) -> list[tuple[str, int]]:
+    return [(r.location_id, r.nro_empresa) for r in session.query(LocationMapping).all()]
+
+
+def test_the_link_and_the_unmapped_list_say_which_side_a_code_is(client, shops, message):
+    stock = message(shops.a, "stock", "stock:4", error=MappingMissing("location", "4"))
+    order = message(shops.a, "orders", "o-1", error=MappingMissing("location", "gid://shopify/Location/9"))
+    gateway = message(shops.a, "orders", "o-2", error=MappingMissing("payment_method", "pix"))
+    links = {
+        mid: client.get(f"/api/messages/{mid}?locale=en", headers=headers()).get_json()["explanation"]
+        for mid in (stock, order, gateway)
+    }
+    assert links[stock]["mapping"] == {"kind": "location", "code": "4", "side": "erp"}
+    assert links[order]["mapping"] == {
+        "kind": "location",
+        "code": "gid://shopify/Location/9",
+        "side": "shopify",
+    }
+    assert links[gateway]["mapping"] == {"kind": "payment_method", "code": "pix", "side": "shopify"}
+    unmapped = client.get("/api/mappings/unmapped?kind=location", headers=headers()).get_json()["codes"]
+    assert sorted(unmapped, key=lambda c: c["code"]) == [
+        {"code": "4", "waiting": 1, "side": "erp"},
+        {"code": "gid://shopify/Location/9", "waiting": 1, "side": "shopify"},
+    ]
+
+
+def test_a_location_that_is_no_shopify_location_is_refused_everywhere(client, shops, message, settings):
+    """The De:Para form, the Setup table and the CSV: "4" (a company number in the location field)
+    is refused, nothing is saved and the stock message stays parked."""
+    parked = message(shops.a, "stock", "stock:4", error=MappingMissing("location", "4"))
+    form = client.put(
+        "/api/mappings", headers=headers(), json={"kind": "location", "shopify_code": "4", "erp_code": "4"}
+    )
+    assert form.status_code == 422, form.get_json()
+    error = form.get_json()["error"]
+    assert (
+        error["code"] == "unknown_location" and "gid://shopify/Location/" in error["fields"]["shopify_code"]
+    )
+    setup = client.put(
+        "/api/setup/location-mappings",
+        headers=headers(),
+        json={"mappings": [{"nro_empresa": 4, "location_id": "4"}]},
+    )
+    assert setup.status_code == 422, setup.get_json()
+    assert "mappings[0].location_id" in setup.get_json()["error"]["fields"]
+    imported = client.post(
+        "/api/mappings/import",
+        headers=headers(),
+        json={"kind": "location", "csv": "shopify_code,erp_code\n4,4\n"},
+    ).get_json()
+    assert imported["created"] == 0 and imported["errors"][0]["line"] == 2, imported
+    with session_scope(settings.database_url) as session:
+        assert _locations(session) == []
+        assert session.get(Message, parked).status == MessageStatus.PARKED.value
+
+
+@pytest.fixture
+def live(settings, shops, env) -> Iterator[tuple[Settings, list[str]]]:
+    """Shop A's Shopify reachable (the sandbox, with two locations): (settings, location gids)."""
+    shopify = shopify_in_thread(port=0, seed_locations=LOCATIONS)
+    try:
+        token = shopify.sandbox.tokens.issue_access_token(
+            SHOP_A.split(".")[0], shopify.sandbox.options.api_key, False
+        )
+        with session_scope(settings.database_url) as session:
+            shop = session.query(Shop).filter_by(domain=SHOP_A).one()
+            store_tokens(session, shop, TokenSet(token["access_token"], token["scope"]))
+        env.setenv("SHOPIFY_BASE_URL", shopify.url)
+        live_settings = Settings.from_env()
+        from shopify_app.api_upstream import shopify_locations
+
+        yield live_settings, [loc["id"] for loc in shopify_locations(SHOP_A, live_settings)]
+    finally:
+        shopify.stop()
+
+
+def test_a_location_the_shop_does_not_have_is_refused_when_shopify_can_be_read(live, shops, message):
+    live_settings, gids = live
+    assert len(gids) == 2
+    app = create_app(live_settings, blueprints=("shopify_app.api",), cli_modules=())
+    client = app.test_client()
+    message(shops.a, "stock", "stock:4", error=MappingMissing("location", "4"))
+    gone = "gid://shopify/Location/987654321"
+    refused = client.put(
+        "/api/mappings", headers=headers(), json={"kind": "location", "shopify_code": gone, "erp_code": "4"}
+    )
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "unknown_location"
+    assert gone in refused.get_json()["error"]["message"]
+    setup = client.put(
+        "/api/setup/location-mappings",
+        headers=headers(),
+        json={"mappings": [{"nro_empresa": 4, "location_id": gone}]},
+    )
+    assert setup.status_code == 422, setup.get_json()
+    csv_text = f"shopify_code,erp_code\n{gone},4\n{gids[1]},5\n"
+    imported = client.post(
+        "/api/mappings/import", headers=headers(), json={"kind": "location", "csv": csv_text}
+    )
+    assert imported.get_json()["created"] == 1 and [e["line"] for e in imported.get_json()["errors"]] == [2]
+    saved = client.put(
+        "/api/mappings",
+        headers=headers(),
+        json={"kind": "location", "shopify_code": gids[0], "erp_code": "4"},
+    )
+    assert saved.status_code == 200 and saved.get_json()["resumed"] == 1, saved.get_json()
