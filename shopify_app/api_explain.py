@@ -1004,12 +1004,14 @@ NO_PAYMENT_TEXT: tuple[Text, Text] = (
 # The stock flow's refusal of an active ERP company with no location (jobs.stock._refuse): in a
 # chain most companies are other stores, which the merchant marks not sold here instead.
 STOCK_COMPANY_WHAT_TO_DO: Text = (
-    "Mapeie a empresa a um local na Configuração (empresas do ERP ↔ locais da Shopify); o estoque "
-    "segue sozinho. Se esta loja não vende o estoque dessa empresa, marque “Não vendida nesta loja” "
-    "abaixo da tabela de locais: a mensagem é encerrada e não volta.",
-    "Map the company to a location under Setup (ERP companies ↔ Shopify locations); its stock "
-    "resumes by itself. If this store does not sell that company's stock, tick “Not sold in this "
-    "store” under the location table: the message is closed and does not come back.",
+    "Escolha o local da Shopify dessa empresa em De:Para > Empresa ↔ local (o link abaixo abre com a "
+    "empresa preenchida; a tabela de locais da Configuração é a mesma lista); o estoque segue "
+    "sozinho. Se esta loja não vende o estoque dessa empresa, marque “Não vendida nesta loja” abaixo "
+    "da tabela de locais da Configuração: a mensagem é encerrada e não volta.",
+    "Pick the company's Shopify location under Mappings > Company ↔ location (the link below opens "
+    "it with the company filled in; Setup's location table is the same list); its stock resumes by "
+    "itself. If this store does not sell that company's stock, tick “Not sold in this store” under "
+    "Setup's location table: the message is closed and does not come back.",
 )
 
 CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line with no SKU

@@ -45,6 +45,8 @@ def test_the_link_and_the_unmapped_list_say_which_side_a_code_is(client, shops, 
         "side": "shopify",
     }
     assert links[gateway]["mapping"] == {"kind": "payment_method", "code": "pix", "side": "shopify"}
+    # What to do names the page the link opens (the De:Para page, "Mappings" in English).
+    assert "Mappings" in links[stock]["what_to_do"], links[stock]["what_to_do"]
     unmapped = client.get("/api/mappings/unmapped?kind=location", headers=headers()).get_json()["codes"]
     assert sorted(unmapped, key=lambda c: c["code"]) == [
         {"code": "4", "waiting": 1, "side": "erp"},
