@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ledger import trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
-from ledger.flows import SHOPIFY_TO_ERP
+from ledger.flows import ERP_TO_SHOPIFY, SHOPIFY_TO_ERP
 from ledger.models import Shop
 
 
@@ -38,6 +38,17 @@ def parked_order(database_url: str, shop: int, name: str, kind: str, code: str) 
             request={"name": name, "gateway": code, "email": "cliente@example.com"},
         )
         trace.fail(db, message, MappingMissing(kind, code))
+        return message.id
+
+
+def parked_stock(database_url: str, shop: int, company: int) -> int:
+    """The stock of an active ERP company with no location, parked on the company (as jobs.stock
+    parks it: MappingMissing("location", NROEMPRESA), the ERP side of a location line)."""
+    with session_scope(database_url) as db:
+        message = trace.begin(
+            db, shop, "stock", f"stock:{company}:location", ERP_TO_SHOPIFY, erp_id=str(company)
+        )
+        trace.fail(db, message, MappingMissing("location", str(company)))
         return message.id
 
 

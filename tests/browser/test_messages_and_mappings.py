@@ -3,14 +3,16 @@ De:Para line from there, and see the order resume; the De:Para page creates a li
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
 from ledger.db import session_scope
 from ledger.mappings import list_mappings
 
-from .conftest import SHOP_DOMAIN, connect_erp, screenshot
-from .ledger_rows import done_message, parked_order, rejected_order, shop_id
+from .conftest import SHOP_DOMAIN, api_call, connect_erp, screenshot
+from .ledger_rows import done_message, parked_order, parked_stock, rejected_order, shop_id
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +101,38 @@ def test_csv_import_then_export(open_page, fresh, tmp_path) -> None:
     exported = download.value.path().read_text(encoding="utf-8")
     assert "Sedex,21,Correios" in exported and "Retira na loja,30" in exported
     assert download.value.suggested_filename == "depara-carrier.csv"
+
+
+def test_a_company_waiting_for_its_location_is_filled_in_on_the_company_side(open_page, fresh) -> None:
+    """The stock flow parks an ERP company with no location on its number: its message's link and
+    the unmapped list's "Map it" fill in the company, and the location is picked from the shop's
+    (before, the number went into the location field as a location "1" Shopify does not have)."""
+    page = open_page("/app/messages")
+    _ready(page)
+    connect_erp(page, fresh)  # the company picker reads the ERP's companies
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    company = min(
+        c["nro_empresa"]
+        for c in json.loads(api_call(page, "GET", "/api/setup/erp-choices")["body"])["companies"]
+    )
+    locations = json.loads(api_call(page, "GET", "/api/setup/locations")["body"])["locations"]
+    message_id = parked_stock(fresh.settings.database_url, shop, company)
+
+    page.goto(fresh.page_url(f"/app/messages/{message_id}"))
+    expect(page.get_by_text("De:Para > Empresa ↔ local").first).to_be_visible()  # where the link goes
+    page.locator("s-link[href*='kind=location']").click()
+    shopify_side, erp_side = page.get_by_label("Local (Shopify)"), page.get_by_label("Empresa (NROEMPRESA)")
+    expect(erp_side).to_have_value(str(company))
+    expect(shopify_side).to_have_value("")
+    expect(shopify_side.locator("option")).to_have_count(len(locations) + 1)  # the shop's, no "1" added
+
+    page.goto(fresh.page_url("/app/mappings", kind="location"))
+    page.get_by_test_id("unmapped").get_by_role("button", name="Mapear").click()
+    expect(erp_side).to_have_value(str(company))
+    expect(shopify_side).to_have_value("")
+    shopify_side.select_option(locations[0]["id"])
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_text("1 mensagem(ns) retomada(s)")).to_be_visible()
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop, "location")
+        assert [(r.shopify_code, r.erp_code) for r in rows] == [(locations[0]["id"], str(company))]

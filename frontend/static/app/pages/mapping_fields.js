@@ -1,7 +1,9 @@
 /**
  * The two code fields of a De:Para line, as pickers where the choices can be read: ERP
  * payment methods, segments and companies from the ERP, locations from Shopify. Where they
- * cannot (ERP not set up yet, carriers), plain text fields. Both kinds expose `.value`.
+ * cannot (ERP not set up yet, carriers), plain text fields. Both kinds expose `.value`. A code
+ * given to fill in goes on the side the API says it is (`side`): a location line waits on the
+ * company (stock) or on the location (orders).
  */
 import { api } from "../api.js";
 import { h, select } from "../dom.js";
@@ -52,13 +54,26 @@ function picker(label, options, initial) {
   return field;
 }
 
+/**
+ * The two fields, `prefill` ({code, side}: a code a unit is waiting for) filled in on its own side:
+ * "erp" for a company the stock flow waits on for its location, else "shopify". A company number
+ * put in the location field made a line to a location Shopify does not have.
+ */
 export async function codeFields(kind, prefill) {
   const side = await choicesFor(kind);
+  const { code = "", side: codeSide = "shopify" } = prefill || {};
   const make = (options, label, name, initial) => (options && options.length
     ? picker(label, options, initial)
     : h("s-text-field", { label, name, ".value": initial || "" }));
   return {
-    shopify: make(side.shopify, t(`mappings.shopify_code.${kind}`), "shopify_code", prefill),
-    erp: make(side.erp, t(`mappings.erp_code.${kind}`), "erp_code", ""),
+    shopify: make(side.shopify, t(`mappings.shopify_code.${kind}`), "shopify_code", codeSide === "erp" ? "" : code),
+    erp: make(side.erp, t(`mappings.erp_code.${kind}`), "erp_code", codeSide === "erp" ? code : ""),
   };
+}
+
+/** Fill in `code` on its side of the form ({shopify, erp} fields) and move to the other side. */
+export function fillSide(fields, code, codeSide) {
+  const [mine, other] = codeSide === "erp" ? [fields.erp, fields.shopify] : [fields.shopify, fields.erp];
+  mine.value = code;
+  other.focus();
 }

@@ -1,14 +1,15 @@
 /**
  * De:Para: one table per kind (payment method, carrier, segment <-> market, company <->
  * location). The codes parked units are waiting for come first, each one click from a
- * prefilled form; saving a line resumes the units waiting for it. CSV export and import.
+ * prefilled form (the code on its own side: a company waiting for its location in the company
+ * field); saving a line resumes the units waiting for it. CSV export and import.
  */
 import { api, download, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, t } from "../i18n.js";
 import { navigate, href } from "../router.js";
 import { banner, savedToast } from "../widgets.js";
-import { codeFields } from "./mapping_fields.js";
+import { codeFields, fillSide } from "./mapping_fields.js";
 
 export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
 
@@ -25,7 +26,8 @@ export async function render(ctx) {
   const listBox = h("div", { "data-testid": "mappings-table" });
   const importBox = h("div", {});
 
-  const { shopify: shopifyCode, erp: erpCode } = await codeFields(kind, ctx.query.get("code"));
+  const fields = await codeFields(kind, { code: ctx.query.get("code") || "", side: ctx.query.get("side") || "shopify" });
+  const { shopify: shopifyCode, erp: erpCode } = fields;
   const labelField = h("s-text-field", { label: t("mappings.label"), name: "label" });
 
   const load = async () => {
@@ -34,7 +36,7 @@ export async function render(ctx) {
     replace(unmappedBox, codes.length
       ? table([t("mappings.unmapped_code"), { label: t("mappings.waiting"), format: "numeric" }, ""],
         codes.map((c) => [h("span", { class: "mono" }, c.code), fmtNumber(c.waiting),
-          editable ? h("s-button", { variant: "tertiary", onclick: () => { shopifyCode.value = c.code; erpCode.focus(); } },
+          editable ? h("s-button", { variant: "tertiary", onclick: () => fillSide(fields, c.code, c.side) },
             t("mappings.map_this")) : ""]))
       : h("s-text", { color: "subdued" }, t("mappings.none_unmapped")));
     replace(listBox, mappings.length

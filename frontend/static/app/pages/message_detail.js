@@ -21,8 +21,8 @@ function explanation(m) {
       t("detail.system_said", { system: label("system.", e.system) })), " ", h("span", { class: "mono" },
       e.system_message), e.code ? h("span", { class: "muted" }, ` (${e.code})`) : null) : null,
     h("s-paragraph", {}, h("s-text", { type: "strong" }, t("detail.what_to_do")), " ", e.what_to_do),
-    e.mapping ? h("s-link", { href: href("mappings", { kind: e.mapping.kind, code: e.mapping.code }) },
-      t("detail.create_mapping", { code: e.mapping.code })) : null);
+    e.mapping ? h("s-link", { href: href("mappings", { kind: e.mapping.kind, code: e.mapping.code, side: e.mapping.side }) },
+      t(e.mapping.side === "erp" ? "detail.map_company" : "detail.create_mapping", { code: e.mapping.code })) : null);
 }
 
 // Until a message is final the page re-reads it, so a retried or resumed unit is seen landing.
