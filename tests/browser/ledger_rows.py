@@ -52,6 +52,21 @@ def parked_stock(database_url: str, shop: int, company: int) -> int:
         return message.id
 
 
+def order_links(database_url: str, shop: int, count: int) -> list[str]:
+    """`count` orders on the Orders page (as jobs.orders links them), oldest first; their names."""
+    from ledger.models import OrderLink
+
+    names = [f"#{5000 + n}" for n in range(count)]
+    with session_scope(database_url) as db:
+        for n, name in enumerate(names):
+            db.add(
+                OrderLink(
+                    shop_id=shop, shopify_order_id=f"gid://shopify/Order/{7000 + n}", shopify_order_name=name
+                )
+            )
+    return names
+
+
 def rejected_order(database_url: str, shop: int, name: str, erp_message: str) -> int:
     """An order the ERP refused, with the ERP's own words."""
     with session_scope(database_url) as db:

@@ -33,12 +33,24 @@ export function replace(el, ...children) {
 
 /** A Polaris table: headers is a list of labels (or {label, format}), rows a list of cell lists. */
 export function table(headers, rows, attrs) {
+  const grown = growingTable(headers, attrs);
+  grown.add(rows);
+  return grown.element;
+}
+
+/**
+ * A table rows are added to later (a list read page by page): {element, add(rows)}, rows being
+ * cell lists or ready s-table-row nodes.
+ */
+export function growingTable(headers, attrs) {
   const formats = headers.map((c) => (typeof c === "string" ? null : c.format));
-  return h("s-table", attrs || {},
+  const body = h("s-table-body", {});
+  const element = h("s-table", attrs || {},
     h("s-table-header-row", {}, headers.map((c) => (typeof c === "string"
-      ? h("s-table-header", {}, c) : h("s-table-header", { format: c.format }, c.label)))),
-    h("s-table-body", {}, rows.map((cells) => (cells instanceof Node ? cells
-      : h("s-table-row", {}, cells.map((c, i) => h("s-table-cell", { format: formats[i] }, c)))))));
+      ? h("s-table-header", {}, c) : h("s-table-header", { format: c.format }, c.label)))), body);
+  const add = (rows) => append(body, rows.map((cells) => (cells instanceof Node ? cells
+    : h("s-table-row", {}, cells.map((c, i) => h("s-table-cell", { format: formats[i] }, c))))));
+  return { element, add };
 }
 
 /** A select with options [{value, label}], preselected `value`. */

@@ -1,5 +1,8 @@
-/** Small shared pieces: status badges, a JSON payload block, a section with a loading state. */
-import { h, replace } from "./dom.js";
+/**
+ * Small shared pieces: status badges, a JSON payload block, a section with a loading state, a
+ * list read page by page.
+ */
+import { growingTable, h, replace } from "./dom.js";
 import { label, t } from "./i18n.js";
 
 const TONES = {
@@ -32,6 +35,37 @@ export function loadingSection(heading, load, attrs) {
   };
   refresh();
   return { section, refresh };
+}
+
+/**
+ * A list the API answers page by page (`next_before_id`, newest first), as the Messages and
+ * Orders pages show it: `load()` draws the first page in `results` (a table under `headers`, or
+ * `empty()` when there is nothing) and, while there are older rows, a "Load more" button in
+ * `more` that appends the next page. `fetchPage(beforeId)` reads a page, `items(page)` is its
+ * list, `rows(list)` its table rows (cell lists or s-table-row nodes). A page showing only the
+ * first answer hid every row past it (order 51 and older were out of reach).
+ */
+export function pagedList({ results, more, headers, fetchPage, items, rows, empty }) {
+  let grown = null;
+  const next = (cursor) => h("s-button", { onclick: async () => {
+    replace(more);  // one click, one page: a second click must not append the same rows again
+    try {
+      await load(cursor);
+    } catch (error) {
+      replace(more, next(cursor));  // the API's toast said why; the button stays to try again
+    }
+  } }, t("common.load_more"));
+  const load = async (beforeId) => {
+    const page = await fetchPage(beforeId);
+    const found = items(page);
+    if (!beforeId) {
+      grown = found.length ? growingTable(headers) : null;
+      replace(results, grown ? grown.element : empty());
+    }
+    if (grown) grown.add(rows(found));
+    replace(more, page.next_before_id ? next(page.next_before_id) : null);
+  };
+  return load;
 }
 
 /** Read a field's value as an integer, or null when empty. */

@@ -4,10 +4,10 @@
  * Filters live in the URL so a link from the dashboard opens the right list.
  */
 import { api, toast } from "../api.js";
-import { h, replace, select, table } from "../dom.js";
+import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, statusBadge } from "../widgets.js";
+import { banner, pagedList, statusBadge } from "../widgets.js";
 import { renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
@@ -46,20 +46,17 @@ export async function render(ctx) {
   const results = h("div", { "data-testid": "messages-results" });
   const more = h("div", {});
   const actions = h("div", {});
-  let body = null;
 
-  const load = async (beforeId) => {
-    const page = await api("/api/messages", { query: { flow: q.get("flow"), status: q.get("status"), q: q.get("q"), before_id: beforeId } });
-    if (!beforeId) {
-      body = h("s-table-body", {});
-      replace(results, page.messages.length ? h("s-table", {},
-        h("s-table-header-row", {}, ["#", t("messages.flow"), t("messages.status"), t("messages.ids"), t("messages.error"),
-          t("messages.attempts"), t("common.updated_at")].map((c) => h("s-table-header", {}, c))), body)
-        : h("s-text", { color: "subdued" }, t("messages.none")));
-    }
-    if (body) resultRows(page.messages).forEach((row) => body.appendChild(row));
-    replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
-  };
+  const load = pagedList({
+    results, more,
+    headers: ["#", t("messages.flow"), t("messages.status"), t("messages.ids"), t("messages.error"),
+      t("messages.attempts"), t("common.updated_at")],
+    fetchPage: (beforeId) => api("/api/messages",
+      { query: { flow: q.get("flow"), status: q.get("status"), q: q.get("q"), before_id: beforeId } }),
+    items: (page) => page.messages,
+    rows: resultRows,
+    empty: () => h("s-text", { color: "subdued" }, t("messages.none")),
+  });
   const search = () => navigate(href("messages", { flow: flow.value, status: status.value, q: text.value.trim() }));
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
 

@@ -1,14 +1,15 @@
 /**
  * Orders: each Shopify order beside its ERP order (NROPEDVENDA), the status on both sides,
  * amounts, the NF-e key and every flow's note for a person (one per flow: an edit NOT applied
- * and an invoice's capture warning both show); /app/orders/<id> adds the edit ledger (cuts,
+ * and an invoice's capture warning both show), newest first, 50 at a time with "Load more"
+ * (`pagedList`, as on the Messages page); /app/orders/<id> adds the edit ledger (cuts,
  * substitutions, weights) and the messages that moved it.
  */
 import { api } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, statusBadge } from "../widgets.js";
+import { banner, pagedList, statusBadge } from "../widgets.js";
 
 const FILTERS = ["needs_attention", "not_in_erp", "in_erp", "invoiced", "cancelled"];
 
@@ -75,15 +76,20 @@ export async function render(ctx) {
   const status = select({ label: t("orders.filter"), placeholder: t("common.all") },
     FILTERS.map((f) => ({ value: f, label: t(`orders.filter.${f}`) })), q.get("status") || "");
   const results = h("div", { "data-testid": "orders-results" });
+  const more = h("div", {});
   const search = () => navigate(href("orders", { q: text.value.trim(), status: status.value }));
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
-  api("/api/orders", { query: { q: q.get("q"), status: q.get("status") } })
-    .then((page) => replace(results, page.orders.length ? table(HEADERS(), page.orders.map(row))
-      : h("s-text", { color: "subdued" }, t("orders.none"))))
-    .catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
+  const load = pagedList({
+    results, more, headers: HEADERS(),
+    fetchPage: (beforeId) => api("/api/orders", { query: { q: q.get("q"), status: q.get("status"), before_id: beforeId } }),
+    items: (page) => page.orders,
+    rows: (orders) => orders.map(row),
+    empty: () => h("s-text", { color: "subdued" }, t("orders.none")),
+  });
+  load().catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
   const element = h("s-page", { heading: t("orders.heading") },
     h("s-section", {}, h("div", { class: "toolbar", role: "search" }, text, status,
       h("s-button", { variant: "primary", onclick: search }, t("messages.search_button")))),
-    h("s-section", {}, results));
+    h("s-section", {}, results, more));
   return { element };
 }
