@@ -10,11 +10,14 @@ order shows every flow's note (`ledger.order_notes`), one per flow, never only t
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, ScalarSelect, exists, literal, or_, select
+from sqlalchemy import ColumnElement, exists, literal, or_, select
+from sqlalchemy.orm import Session
 
 from ledger import order_notes
 from ledger.masking import mask_text
@@ -37,53 +40,93 @@ from shopify_app.roles import require_role
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 ORDERS_FLOW = "orders"  # jobs.orders.FLOW: the import's message, one per order
+# Every flow whose messages are about one order (ledger.flows): its import, its edits either way,
+# its invoices, its cancellations either way.
+ORDER_FLOWS = (ORDERS_FLOW, "order_edits", "invoices", "cancellations")
 HELD = (MessageStatus.PARKED.value, MessageStatus.FAILED.value)
+EVENT_UNIT = re.compile(r"^event:(\d+)")  # jobs.order_events.unit_key
 
 
-def _held_where() -> ColumnElement[bool]:
-    """The link's order is not in the ERP and its orders message is parked or failed."""
+@dataclass(frozen=True)
+class Held:
+    """A message of the order parked or failed: its flow, its ERP event (an event's unit), why."""
+
+    flow: str
+    event: int | None
+    text: str
+
+
+def _held_where(shop_id: int) -> ColumnElement[bool]:
+    """A message of an order flow about the link's order is parked or failed. The shop is given
+    as a value, not joined on the link's: the messages held are then read once through
+    ix_messages_status (shop, flow, status) and hashed, whatever the number of links."""
     return (
-        (Message.shop_id == OrderLink.shop_id)
-        & (Message.flow == ORDERS_FLOW)
-        & (Message.shopify_id == OrderLink.shopify_order_id)
+        (Message.shop_id == shop_id)
+        & Message.flow.in_(ORDER_FLOWS)
         & Message.status.in_(HELD)
-        & OrderLink.nro_pedvenda.is_(None)
+        & (Message.shopify_id == OrderLink.shopify_order_id)
     )
 
 
-def _held_text() -> ScalarSelect[Any]:
-    """Why the link's order is held out of the ERP (its orders message's error), else NULL."""
-    return select(Message.error_text).where(_held_where()).limit(1).scalar_subquery()
+def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[str, list[Held]]:
+    """The parked or failed messages of these orders (gids), oldest first, per order."""
+    found: dict[str, list[Held]] = {}
+    if not order_ids:
+        return found
+    rows = session.execute(
+        select(Message.shopify_id, Message.flow, Message.unit_key, Message.error_text)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow.in_(ORDER_FLOWS),
+            Message.status.in_(HELD),
+            Message.shopify_id.in_(order_ids),
+        )
+        .order_by(Message.id)
+    )
+    for gid, flow, key, text in rows:
+        event = EVENT_UNIT.match(key)
+        held = Held(flow, int(event[1]) if event else None, text or "no reason recorded")
+        found.setdefault(gid, []).append(held)
+    return found
 
 
-FILTERS: dict[str, Any] = {
-    "needs_attention": lambda: OrderLink.needs_attention.is_not(None) | exists().where(_held_where()),
-    "not_in_erp": lambda: OrderLink.nro_pedvenda.is_(None) & OrderLink.cancelled_at.is_(None),
-    "in_erp": lambda: (
+FILTERS: dict[str, Any] = {  # each of the shop's id
+    "needs_attention": lambda shop_id: (
+        OrderLink.needs_attention.is_not(None) | exists().where(_held_where(shop_id))
+    ),
+    "not_in_erp": lambda _: OrderLink.nro_pedvenda.is_(None) & OrderLink.cancelled_at.is_(None),
+    "in_erp": lambda _: (
         OrderLink.nro_pedvenda.is_not(None) & OrderLink.cancelled_at.is_(None) & OrderLink.nfe_key.is_(None)
     ),
-    "invoiced": lambda: OrderLink.nfe_key.is_not(None),
-    "cancelled": lambda: OrderLink.cancelled_at.is_not(None),
+    "invoiced": lambda _: OrderLink.nfe_key.is_not(None),
+    "cancelled": lambda _: OrderLink.cancelled_at.is_not(None),
 }
 MAX_BIGINT = 2**63 - 1
 RELATED_MESSAGES = 100
 
 
-def attention_notes(link: OrderLink, held: str | None = None) -> list[order_notes.Note]:
+def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -> list[order_notes.Note]:
     """Every note for a person on the order: each flow's (`ledger.order_notes`, a cancellation's
-    first) and, when its orders message holds it out of the ERP (`held`), that message's reason
-    as the orders flow's note."""
+    first) and, for each of its messages parked or failed (`held`) that left none of its own,
+    that message's reason as its flow's note: an ERP event's beside the note of that event (the
+    one a refusal leaves), any other's beside its flow's own note (its import's, its edits' ...)."""
     shown = order_notes.notes(link)
-    if held and not any(n.flow == ORDERS_FLOW for n in shown):
-        shown.append(order_notes.Note(ORDERS_FLOW, None, f"{ORDERS_FLOW}: {held}"))
+    for message in held:
+        slot = (message.flow, message.event is not None)
+        if any(n.slot == slot and n.event == message.event for n in shown):
+            continue
+        name = message.flow if message.event is None else f"{message.flow} (ERP event #{message.event})"
+        shown.append(order_notes.Note(message.flow, message.event, f"{name}: {message.text}"))
     return shown
 
 
-def order_json(link: OrderLink, reveal: bool = False, held: str | None = None) -> dict[str, Any]:
+def order_json(
+    link: OrderLink, reveal: bool = False, held: list[Held] | tuple[Held, ...] = ()
+) -> dict[str, Any]:
     """One order link for the admin; `reveal` (admins and owners): the notes' text unmasked (they
     may quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages.
-    `held`: why its orders message holds it out of the ERP (`_held_text`), shown as the orders
-    flow's note. `attention_notes` lists the notes one per flow; `needs_attention` is all of them,
+    `held`: its messages parked or failed (`held_messages`), each shown as its flow's note when it
+    left none. `attention_notes` lists the notes one per flow; `needs_attention` is all of them,
     one a line."""
     notes = [{"flow": n.flow or None, "note": mask_text(n.text, reveal)} for n in attention_notes(link, held)]
     return {
@@ -134,19 +177,21 @@ def list_orders() -> ResponseReturnValue:
     status = query_choice("status", tuple(FILTERS))
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50
-    stmt = select(OrderLink, _held_text()).where(OrderLink.shop_id == g.shop.id)
+    stmt = select(OrderLink).where(OrderLink.shop_id == g.shop.id)
     if text:
         stmt = stmt.where(_matches(text))
     if status:
-        stmt = stmt.where(FILTERS[status]())
+        stmt = stmt.where(FILTERS[status](g.shop.id))
     if before_id is not None and before_id <= MAX_INT:  # ids are int4: a larger cursor filters nothing
         stmt = stmt.where(OrderLink.id < before_id)
     with db() as session:
-        rows = session.execute(stmt.order_by(OrderLink.id.desc()).limit(limit)).all()
+        rows = list(session.scalars(stmt.order_by(OrderLink.id.desc()).limit(limit)))
+        held = held_messages(session, g.shop.id, [r.shopify_order_id for r in rows])
+        reveal = g.role.at_least(Role.ADMIN)
         return jsonify(
             {
-                "orders": [order_json(r, g.role.at_least(Role.ADMIN), held) for r, held in rows],
-                "next_before_id": page_cursor([r.id for r, _ in rows], limit),
+                "orders": [order_json(r, reveal, held.get(r.shopify_order_id, ())) for r in rows],
+                "next_before_id": page_cursor([r.id for r in rows], limit),
             }
         )
 
@@ -155,14 +200,10 @@ def list_orders() -> ResponseReturnValue:
 @require_role(Role.VIEWER)
 def get_order(order_id: int) -> ResponseReturnValue:
     with db() as session:
-        found = (
-            session.execute(select(OrderLink, _held_text()).where(OrderLink.id == order_id)).first()
-            if order_id <= MAX_INT
-            else None
-        )
-        if found is None or found[0].shop_id != g.shop.id:
+        link = session.get(OrderLink, order_id) if order_id <= MAX_INT else None
+        if link is None or link.shop_id != g.shop.id:
             raise not_found("order")
-        link, held = found
+        held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
         reveal = g.role.at_least(Role.ADMIN)
         changes = session.scalars(
             select(OrderLineChange)

@@ -324,3 +324,56 @@ def test_the_orders_page_masks_the_customers_data_quoted_in_a_flag_below_admin(
     assert not any(cpf in text or email in text for text in shown), shown
     admin = client.get(f"/api/orders/{link_id}", headers=headers(Role.ADMIN)).get_json()
     assert cpf in admin["needs_attention"] and email in admin["changes"][0]["reason"]
+
+
+def test_an_erp_event_that_failed_as_a_bug_puts_the_order_under_needs_attention(
+    client, settings, shops, message
+):
+    """An invoice that failed as a bug (NF-e not written, nothing captured or fulfilled) leaves no
+    note on the link (jobs.order_events flags only refusals): the order is flagged from the message
+    itself, in any flow, like one held out of the ERP; and no longer once the message is settled."""
+    from ledger import trace
+    from ledger.models import Message
+
+    invoiced = seed_order(settings, shops.a, "#1001", 555, erp_status="F")
+    calm = seed_order(settings, shops.a, "#1002", 556, erp_status="F")
+    bug = message(shops.a, "invoices", "event:77", shopify_id="gid://shopify/Order/1001", erp_id="555",
+                  error=KeyError("valorTotal"))  # fmt: skip
+    message(shops.a, "invoices", "event:78", shopify_id="gid://shopify/Order/1002", erp_id="556", done=True)
+    message(shops.b, "invoices", "event:79", shopify_id="gid://shopify/Order/1002", erp_id="556",
+            error=KeyError("valorTotal"))  # another shop's, same order id  # fmt: skip
+    message(shops.a, "products", "product:556", erp_id="556", error=KeyError("x"))  # another kind of 556
+
+    def listed(query: str = "") -> dict[int, dict]:
+        page = client.get(f"/api/orders?{query}", headers=headers(Role.ADMIN)).get_json()
+        return {o["id"]: o for o in page["orders"]}
+
+    assert set(listed("status=needs_attention")) == {invoiced}
+    shown = listed()[invoiced]
+    assert [n["flow"] for n in shown["attention_notes"]] == ["invoices"]
+    assert "KeyError" in shown["needs_attention"] and listed()[calm]["needs_attention"] is None
+    detail = client.get(f"/api/orders/{invoiced}", headers=headers(Role.VIEWER)).get_json()
+    assert "KeyError" in detail["needs_attention"]
+
+    with session_scope(settings.database_url) as session:  # the Retry applied it
+        trace.succeed(session, session.get(Message, bug))
+    assert listed("status=needs_attention") == {} and listed()[invoiced]["needs_attention"] is None
+
+
+def test_a_refused_event_is_shown_once_beside_its_own_note(client, settings, shops, message):
+    """A refused ERP event already left its note on the link ("invoices (ERP event #77): ..."):
+    its message adds no second one; a parked edit of the order is shown as the edits' note."""
+    from ledger.errors import MappingMissing, Rejected
+
+    order = seed_order(settings, shops.a, "#1001", 555)
+    with session_scope(settings.database_url) as session:
+        order_notes.put(session.get(OrderLink, order), "invoices", "ORDER_CANCELLED refused", event=77)
+    message(shops.a, "invoices", "event:77", shopify_id="gid://shopify/Order/1001", erp_id="555",
+            error=Rejected("ORDER_CANCELLED refused", system="app", code="ORDER_CANCELLED"))  # fmt: skip
+    message(shops.a, "order_edits", "edit:9", shopify_id="gid://shopify/Order/1001",
+            error=MappingMissing("variant", "789"))  # fmt: skip
+    [shown] = client.get("/api/orders?status=needs_attention", headers=headers()).get_json()["orders"]
+    assert [(n["flow"], n["note"].split(":")[0]) for n in shown["attention_notes"]] == [
+        ("invoices", "invoices (ERP event #77)"),
+        ("order_edits", "order_edits"),
+    ]
