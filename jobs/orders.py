@@ -22,7 +22,11 @@ naming each company and its lines (one PedidoVenda belongs to one company; the m
 the fulfillment orders to one location and retries), holding each line's stock at its own
 company meanwhile; the ERP or Shopify down is Transient (RQ retries with backoff, the message
 shows `retrying`). An unpaid order waits visibly (message `pending`, "waiting for payment") until
-orders/paid.
+orders/paid. An order whose orders message a person closed as handled outside the app
+(`ledger.handled`: entered in the ERP by hand, say) is never imported again, whatever comes
+(an orders/updated after the cause was fixed in Shopify, the reconciliation, a cancellation
+learning its number): the ERP may hold it by hand, and a second ERP order would be picked and
+invoiced twice. Linked to that ERP order (the Orders page), it is "already" in the ERP.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ from jobs.order_lookup import (
     shop_id_for,
     variants_for,
 )
-from ledger import queues, shop_settings, trace
+from ledger import handled, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
@@ -182,7 +186,8 @@ def run(shop_id: int, stale_after_seconds: float | None = None) -> dict[str, int
 
 
 def import_order(shop_id: int, order_id: str | int, *, trigger: str = "replay") -> str:
-    """Send one Shopify order to the ERP once; returns done | already | waiting | skipped | parked | failed.
+    """Send one Shopify order to the ERP once; returns done | already | waiting | skipped | parked |
+    failed | handled (closed by a person as handled outside the app: nothing sent).
 
     Raises:
         Transient: Shopify or the ERP unreachable / throttled, or the order locked (RQ retries).
@@ -245,6 +250,11 @@ def _import_locked(
                 "orders: order %s already ERP order %s (%s)", num, link.nro_pedvenda, trigger, extra=extra
             )
             return "already"
+        closed = _handled_outside(session, shop_id, num)
+        if closed is not None:
+            log.info("orders: order %s was handled outside the app (%s); not imported (%s)", num,
+                     closed.get("note"), trigger, extra=extra)  # fmt: skip
+            return "handled"
         message = trace.begin(
             session,
             shop_id,
@@ -418,6 +428,16 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
         if earlier is not None and isinstance(exc, ErpRejected):
             message.request_payload = order_posted.refused(message.request_payload, earlier)
         return trace.fail(session, message, exc).value
+
+
+def _handled_outside(session: Session, shop_id: int, num: str) -> dict[str, Any] | None:
+    """How a person closed the order's message as handled outside the app, else None."""
+    message = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
+        )
+    ).one_or_none()
+    return handled.info(message) if message is not None else None
 
 
 def _close_if_open(session: Session, shop_id: int, num: str, link: OrderLink) -> None:

@@ -48,7 +48,7 @@ from jobs import catalog_ledger, stock_closed
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
-from ledger import kv, queues, shop_settings, trace
+from ledger import handled, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
@@ -404,7 +404,9 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
     orders message (waiting for payment, parked, refused, a test order never sent...) says why;
     not a missed webhook, nor one "never sent". A closed message
     holds nothing: one skipped as unpaid (EXPIRED, VOIDED) whose order Shopify now shows paid, or
-    one done whose link was lost, is not held (the missed orders/paid: imported again)."""
+    one done whose link was lost, is not held (the missed orders/paid: imported again). One a
+    person closed as handled outside the app (`ledger.handled`) is held, its note the reason: it
+    may be in the ERP by hand, and is never imported again."""
     if not orders:
         return {}
     keys = {f"order:{o.id.rsplit('/', 1)[-1]}": o for o in orders}
@@ -421,7 +423,8 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
         order = keys[key]
         unpaid = (order.financial_status or "").upper() in WILL_NOT_BE_PAID
         never = bool((detail or {}).get("not_for_erp"))  # a test order (jobs.orders.not_for_erp)
-        if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and (unpaid or never)):
+        by_hand = isinstance(detail, dict) and isinstance(detail.get(handled.KEY), dict)
+        if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and (unpaid or never or by_hand)):
             held[order.id] = {"order": order.id, "name": order.name, "status": status, "why": why}
     return held
 

@@ -84,6 +84,30 @@ CLASS_TEXT: dict[str, tuple[Text, Text, Text]] = {
     ),
 }
 
+# After an order is entered in the ERP by hand (the by-hand remedies below): the app knows no ERP
+# order of it until a person links it (Orders page; POST /api/orders/<id>/erp-order), which closes
+# the message; unlinked, its NF-e, capture and fulfilment never reach Shopify by themselves.
+BY_HAND_ORDER: Text = (
+    " Lançado à mão, abra o pedido na página Pedidos e use “Vincular ao pedido do ERP” com o número "
+    "do pedido no ERP: a mensagem é encerrada e a nota, a captura e o envio do ERP chegam ao Shopify. "
+    "Sem o vínculo, emita a nota, capture o pagamento (uma autorização expira em cerca de 7 dias) e "
+    "marque o envio no Shopify à mão, e use “Marcar como resolvida” aqui.",
+    " Once entered by hand, open the order on the Orders page and use “Link to ERP order” with its "
+    "ERP order number: the message is closed and the ERP's NF-e, capture and fulfilment reach Shopify. "
+    "Without the link, the NF-e, the capture (an authorisation expires in about 7 days) and the "
+    "fulfilment must be done by hand in Shopify; then use “Mark as handled” here.",
+)
+# After a by-hand fix in Shopify or the ERP: Retry gets the same answer, so the message is closed.
+BY_HAND_DONE: Text = (
+    " Feito isso, use “Marcar como resolvida” com uma nota: Tentar de novo dará a mesma resposta.",
+    " Once done, use “Mark as handled” with a note: Retry gets the same answer.",
+)
+
+
+def _by_hand(text: Text, tail: Text) -> Text:
+    return (text[0] + tail[0], text[1] + tail[1])
+
+
 KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "PRODUTO_NAO_ENCONTRADO": (
         ("O ERP não conhece um produto do pedido.", "The ERP does not know a product of the order."),
@@ -262,13 +286,16 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "A loja soma imposto aos preços; o total do pedido no ERP ficaria abaixo do cobrado.",
             "The store adds tax on top of its prices; the ERP order would total less than was charged.",
         ),
-        (
-            "Este pedido mantém o imposto cobrado, e uma nova tentativa terá a mesma resposta: lance-o "
-            "à mão no ERP ou cancele-o. Configure a loja com preços que incluem impostos para os "
-            "próximos pedidos.",
-            "This order keeps the tax it was charged, so another attempt gets the same answer: enter "
-            "it in the ERP by hand or cancel it. Set the store's prices to include tax for the next "
-            "orders.",
+        _by_hand(
+            (
+                "Este pedido mantém o imposto cobrado, e uma nova tentativa terá a mesma resposta: lance-o "
+                "à mão no ERP ou cancele-o. Configure a loja com preços que incluem impostos para os "
+                "próximos pedidos.",
+                "This order keeps the tax it was charged, so another attempt gets the same answer: enter "
+                "it in the ERP by hand or cancel it. Set the store's prices to include tax for the next "
+                "orders.",
+            ),
+            BY_HAND_ORDER,
         ),
     ),
     "TOTALS_MISMATCH": (
@@ -276,11 +303,30 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "O total do pedido no ERP não bateria com o que o Shopify cobrou; nada foi enviado.",
             "The ERP order's total would not match what Shopify charged; nothing was sent.",
         ),
+        _by_hand(
+            (
+                "Compare os dois totais na mensagem do sistema; ajuste o pedido no Shopify por uma edição "
+                "e use Tentar de novo, ou lance-o à mão no ERP.",
+                "Compare the two totals in the system's message; fix the order in Shopify with an order "
+                "edit and Retry, or enter it in the ERP by hand.",
+            ),
+            BY_HAND_ORDER,
+        ),
+    ),
+    "CANCEL_HANDLED_BY_HAND": (
         (
-            "Compare os dois totais na mensagem do sistema; lance o pedido à mão no ERP ou ajuste-o "
-            "no Shopify por uma edição, e então use Tentar de novo.",
-            "Compare the two totals in the system's message; enter the order in the ERP by hand, or "
-            "fix it in Shopify with an order edit, then Retry.",
+            "O pedido foi cancelado no Shopify, mas a importação dele foi resolvida fora do app e nenhum "
+            "pedido do ERP está vinculado a ele: o app não tem o que cancelar no ERP.",
+            "The order was cancelled in Shopify, but its import was handled outside the app and no ERP "
+            "order is linked to it: the app has nothing to cancel in the ERP.",
+        ),
+        _by_hand(
+            (
+                "Se o pedido foi lançado à mão no ERP, cancele-o lá (senão ele seria separado e faturado).",
+                "If the order was entered in the ERP by hand, cancel it there (else it would be picked and "
+                "invoiced).",
+            ),
+            BY_HAND_DONE,
         ),
     ),
     "CANCEL_ERP_NUMBER_UNKNOWN": (
@@ -308,11 +354,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "The CPF/CNPJ the customer gave at checkout is invalid or empty (the value and the rule are "
             "in the system's message); nothing was sent to the ERP, whose invoice needs a valid document.",
         ),
-        (
-            "Confirme o documento com o cliente. Tentar de novo lê o pedido outra vez e só adianta se o "
-            "documento mudou no Shopify; senão, lance o pedido no ERP à mão ou cancele-o.",
-            "Check the document with the customer. Retry reads the order again and only helps once the "
-            "document changed in Shopify; otherwise enter the order in the ERP by hand or cancel it.",
+        _by_hand(
+            (
+                "Confirme o documento com o cliente. Tentar de novo lê o pedido outra vez e só adianta se "
+                "o documento mudou no Shopify; senão, lance o pedido no ERP à mão ou cancele-o.",
+                "Check the document with the customer. Retry reads the order again and only helps once "
+                "the document changed in Shopify; otherwise enter the order in the ERP by hand or cancel it.",
+            ),
+            BY_HAND_ORDER,
         ),
     ),
     "COMPANY_TAX_ID_MISSING": (
@@ -324,11 +373,16 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "valid CNPJ (nor did the checkout give one; a CPF typed there is the contact's, not the "
             "company's). Nothing was sent to the ERP, so the invoice is not issued to someone else.",
         ),
-        (
-            "No Shopify, abra Clientes > Empresas > a empresa > o local citado > Configurações de "
-            "impostos e preencha o CNPJ (ID de registro fiscal); depois clique em Tentar de novo.",
-            "In Shopify, open Customers > Companies > the company > the location named > Tax settings "
-            "and fill in its CNPJ (tax registration ID); then click Retry.",
+        _by_hand(
+            (
+                "No Shopify, abra Clientes > Empresas > a empresa > o local citado > Configurações de "
+                "impostos e preencha o CNPJ (ID de registro fiscal); depois clique em Tentar de novo. Ou "
+                "lance o pedido à mão no ERP.",
+                "In Shopify, open Customers > Companies > the company > the location named > Tax settings "
+                "and fill in its CNPJ (tax registration ID); then click Retry. Or enter the order in the "
+                "ERP by hand.",
+            ),
+            BY_HAND_ORDER,
         ),
     ),
     "COMPANY_NOT_READ": (
@@ -382,11 +436,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "the ERP connection moved: its key is on the Shopify order and its capture was asked, maybe "
             "still pending at the gateway.",
         ),
-        (
-            "Confira o pagamento do pedido na Shopify: capturado, ou recusado (então cobre o cliente de "
-            "novo ou absorva). O app não faz mais nada com este evento.",
-            "Check the order's payment in Shopify: captured, or refused (then charge the customer again "
-            "or absorb it). The app does nothing more with this event.",
+        _by_hand(
+            (
+                "Confira o pagamento do pedido na Shopify: capturado, ou recusado (então cobre o cliente "
+                "de novo ou absorva). O app não faz mais nada com este evento.",
+                "Check the order's payment in Shopify: captured, or refused (then charge the customer "
+                "again or absorb it). The app does nothing more with this event.",
+            ),
+            BY_HAND_DONE,
         ),
     ),
     "NFE_KEY_INVALID": (
@@ -423,11 +480,12 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "The order is cancelled in Shopify, but the ERP invoiced it: there is an invoice for an order "
             "the customer will neither receive nor pay for.",
         ),
-        (
-            "Cancele a nota no ERP (dentro do prazo legal) ou emita a nota de devolução. Tentar de novo "
-            "dará a mesma resposta.",
-            "Cancel the invoice in the ERP (within the legal deadline) or issue a return invoice. Retry "
-            "gets the same answer.",
+        _by_hand(
+            (
+                "Cancele a nota no ERP (dentro do prazo legal) ou emita a nota de devolução.",
+                "Cancel the invoice in the ERP (within the legal deadline) or issue a return invoice.",
+            ),
+            BY_HAND_DONE,
         ),
     ),
     "EDIT_LEFT_NO_ITEM": (
@@ -518,11 +576,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "The picking change from the ERP found no line to change on the Shopify order (removed, "
             "already fulfilled or replaced).",
         ),
-        (
-            "Ajuste o pedido no Shopify à mão para ficar igual ao separado no ERP; Tentar de novo dará a "
-            "mesma resposta enquanto a linha não existir.",
-            "Adjust the Shopify order by hand to match what the ERP picked; Retry gets the same answer "
-            "while the line does not exist.",
+        _by_hand(
+            (
+                "Ajuste o pedido no Shopify à mão para ficar igual ao separado no ERP; Tentar de novo dará "
+                "a mesma resposta enquanto a linha não existir.",
+                "Adjust the Shopify order by hand to match what the ERP picked; Retry gets the same answer "
+                "while the line does not exist.",
+            ),
+            BY_HAND_DONE,
         ),
     ),
     "WEIGHT_ALREADY_ADJUSTED": (
@@ -532,9 +593,12 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "The line already carries a weight adjustment from another picking, and this picking asks for "
             "another; the app does not stack adjustments by itself.",
         ),
-        (
-            "Ajuste o valor da linha no Shopify à mão para ficar igual à nota do ERP.",
-            "Adjust the line's value in Shopify by hand to match the ERP's invoice.",
+        _by_hand(
+            (
+                "Ajuste o valor da linha no Shopify à mão para ficar igual à nota do ERP.",
+                "Adjust the line's value in Shopify by hand to match the ERP's invoice.",
+            ),
+            BY_HAND_DONE,
         ),
     ),
     "MULTI_COMPANY": (
@@ -977,11 +1041,13 @@ REST_UNPAID: Text = (
 # checkout and the buyer pays later, after fulfilment for FULFILLMENT terms, which needs the ERP first.
 TERMS_WHAT_TO_DO: Text = (
     "Para enviá-lo ao ERP agora, marque o pedido como pago no Shopify (o ERP o lança na forma de "
-    "pagamento do De:Para do gateway manual) ou lance-o no ERP à mão. Senão, ele vai ao ERP sozinho "
-    "quando for pago.",
+    "pagamento do De:Para do gateway manual) ou lance-o no ERP à mão e vincule-o na página Pedidos "
+    "(“Vincular ao pedido do ERP”), para a nota, a captura e o envio chegarem ao Shopify. Senão, ele vai "
+    "ao ERP sozinho quando for pago.",
     "To send it to the ERP now, mark the order as paid in Shopify (the ERP books it under the payment "
-    "form mapped for the manual gateway) or enter it in the ERP by hand. Otherwise it goes to the ERP "
-    "by itself once it is paid.",
+    "form mapped for the manual gateway) or enter it in the ERP by hand and link it on the Orders page "
+    "(“Link to ERP order”), so its NF-e, capture and fulfilment reach Shopify. Otherwise it goes to the "
+    "ERP by itself once it is paid.",
 )
 # Paid with no payment recorded (jobs.order_map.map_payments: parked on payment_method NO_PAYMENT).
 NO_PAYMENT_TEXT: tuple[Text, Text] = (

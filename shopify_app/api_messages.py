@@ -5,7 +5,10 @@ e-mails inside every text, as a reconcile report quotes error texts) unless the 
 or owner. A retry (failed / parked / retrying, or pending and left so: `ledger.trace.is_stale`) and
 a replay (done) both enqueue the flow's replay job with the message id (`ledger.flows`), and both
 are audited. A unit left pending whose job RQ no longer holds is flagged `stuck` in every row and
-explained ("interrupted"): plain "pending" would read as work still under way.
+explained ("interrupted"): plain "pending" would read as work still under way. A failure a person settled
+outside the app (entered the order in the ERP by hand, fixed it in Shopify), which a Retry would
+only see refused again, is closed with "mark as handled" and a short note (`ledger.handled`:
+skipped, the original error kept, who / when / why), audited.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from ledger import flows as catalog
-from ledger import queues, trace
+from ledger import handled, queues, trace
 from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
@@ -26,13 +29,17 @@ from shopify_app.api_common import (
     ApiError,
     app_settings,
     db,
+    field_text,
+    invalid,
     iso,
+    json_body,
     locale,
     not_found,
     page_cursor,
     query_choice,
     query_int,
     query_text,
+    reject_unknown,
     write_audit,
 )
 from shopify_app.api_explain import explain
@@ -137,12 +144,30 @@ def get_message(message_id: int) -> ResponseReturnValue:
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
             "pii_masked": not reveal,
             "job_id": message.job_id,
+            # A failure closed as handled is explained by who closed it and why (`handled`), not as
+            # a failure to fix and retry; what it was is kept there.
             "explanation": explain(message, where, reveal, stuck=stuck),
+            "handled": _handled_json(message, reveal),
             "can_retry": can_retry(message, stuck),
             "can_replay": can_replay(message),
+            "can_mark_handled": handled.can_mark(message),
             "locale": where,
         }
     return jsonify(detail)
+
+
+def _handled_json(message: Message, reveal: bool) -> dict[str, Any] | None:
+    closed = handled.info(message)
+    if closed is None:
+        return None
+    return {
+        "by": closed.get("by"),
+        "at": closed.get("at"),
+        "note": mask_text(closed.get("note"), reveal),
+        "status": closed.get("status"),
+        "error_class": closed.get("error_class"),
+        "error_text": mask_text(closed.get("error_text"), reveal),
+    }
 
 
 def _enqueue(message: Message, action: str) -> dict[str, Any]:
@@ -235,3 +260,38 @@ def retry_failed() -> ResponseReturnValue:
             session, "message.retry_failed", f"flow:{flow}", None, {"enqueued": len(ids), "message_ids": ids}
         )
     return jsonify({"flow": flow, "enqueued": len(ids), "message_ids": ids}), 202
+
+
+@bp.post("/<int:message_id>/handled")
+@require_role(Role.OPERATOR)
+def mark_handled(message_id: int) -> ResponseReturnValue:
+    """Close a failed or parked message (or an order waiting for its payment) that a person settled
+    outside the app, with a short note saying how: skipped, its error kept (`ledger.handled`), its
+    order link's note of that failure cleared, audited."""
+    body = json_body()
+    reject_unknown(body, {"note"})
+    errors: dict[str, str] = {}
+    note = field_text(body, "note", handled.NOTE_MAX, errors)
+    if errors:
+        raise invalid(errors)
+    with db() as session:
+        message = _own_message(session, message_id)
+        if not handled.can_mark(message):
+            raise ApiError(
+                409,
+                "not_closable",
+                "only failed or parked messages (or orders waiting for their payment) can be marked "
+                f"handled; this one is {message.status}",
+                message_status=message.status,
+            )
+        before = {"status": message.status, "error_class": message.error_class}
+        cleared = handled.mark(session, message, by=str(g.user_id), note=note)
+        write_audit(
+            session,
+            "message.handled",
+            f"message:{message.id}",
+            before,
+            {"status": message.status, "note": note, "notes_cleared": cleared},
+        )
+        reveal = g.role.at_least(Role.ADMIN)
+        return jsonify({**summary(message, reveal), "handled": _handled_json(message, reveal)})

@@ -10,7 +10,6 @@ order shows every flow's note (`ledger.order_notes`), one per flow, never only t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +43,6 @@ ORDERS_FLOW = "orders"  # jobs.orders.FLOW: the import's message, one per order
 # its invoices, its cancellations either way.
 ORDER_FLOWS = (ORDERS_FLOW, "order_edits", "invoices", "cancellations")
 HELD = (MessageStatus.PARKED.value, MessageStatus.FAILED.value)
-EVENT_UNIT = re.compile(r"^event:(\d+)")  # jobs.order_events.unit_key
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,7 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
         .order_by(Message.id)
     )
     for gid, flow, key, text in rows:
-        event = EVENT_UNIT.match(key)
-        held = Held(flow, int(event[1]) if event else None, text or "no reason recorded")
+        held = Held(flow, order_notes.event_of(key), text or "no reason recorded")
         found.setdefault(gid, []).append(held)
     return found
 

@@ -26,6 +26,10 @@ unit_key "cancel:<numeric order id>".
   for the Retry, which clears that note once it cancels the ERP order.
 - Posted, but every POST refused by the ERP (the link exists, no POST may have been taken): as
   never sent.
+- Its import closed by a person as handled outside the app and not linked to an ERP order
+  (`ledger.handled`: entered in the ERP by hand, say): the app knows no ERP order to cancel, and
+  one typed by hand would be picked and invoiced; the message fails for a person
+  (CANCEL_HANDLED_BY_HAND, the link marked cancelled): cancel it in the ERP, then mark it handled.
 
 Runs under the same per-order lock as the import, so a cancellation and an import of the same
 order never interleave (the import re-reads the order and skips a cancelled one).
@@ -47,7 +51,7 @@ from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
-from ledger import order_notes, trace
+from ledger import handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
@@ -127,6 +131,9 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
         )
         link = find_link(session, shop_id, gid)
         orders_message = _orders_message(session, shop_id, num)
+        by_hand = handled.info(orders_message) if orders_message is not None else None
+        if by_hand is not None and (link is None or link.nro_pedvenda is None):
+            return _handled_by_hand(session, link, message, gid, by_hand)
         maybe_in_erp = orders_message is not None and order_posted.maybe_taken(orders_message.request_payload)
         if link is not None and link.nro_pedvenda is None and maybe_in_erp:
             link = _learn_erp_number(session, shop_id, num, gid, message)
@@ -249,6 +256,25 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     log.warning("cancellations: order %s cancelled in Shopify; its ERP number is unknown (%s)", num, why)
     return trace.fail(
         session, message, Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN")
+    ).value
+
+
+def _handled_by_hand(
+    session: Session, link: OrderLink | None, message: Message, gid: str, by_hand: dict[str, Any]
+) -> str:
+    """The order's import was closed as handled outside the app and never linked to an ERP order:
+    if the person entered it in the ERP by hand, that order is live there and the app cannot
+    cancel it (it knows no number). A person must: the message fails saying so."""
+    mark_unsent_cancelled(link)
+    name = (link.shopify_order_name if link else None) or gid
+    explanation = (
+        f"Order {name} was cancelled in Shopify. Its import was handled outside the app "
+        f'("{by_hand.get("note")}"), and no ERP order is linked to it, so the app cannot cancel one: '
+        "if it was entered in the ERP by hand, cancel it there, then mark this message handled."
+    )
+    log.warning("cancellations: order %s cancelled in Shopify; its import was handled by hand", gid)
+    return trace.fail(
+        session, message, Rejected(explanation, system="app", code="CANCEL_HANDLED_BY_HAND")
     ).value
 
 

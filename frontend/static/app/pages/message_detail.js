@@ -1,7 +1,9 @@
 /**
  * One message: what happened in the merchant's words, the target system's own message, what
  * to do (with a link to the missing De:Para line when a mapping is missing), the payloads (PII
- * masked unless the viewer may see it), attempts, and retry / replay.
+ * masked unless the viewer may see it), attempts, and retry / replay. A failure a person settled
+ * outside the app (entered in the ERP by hand, fixed in Shopify) is closed with "mark as handled"
+ * and a required note; a message closed so shows who closed it, when, why and what it was.
  */
 import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
@@ -23,6 +25,34 @@ function explanation(m) {
     h("s-paragraph", {}, h("s-text", { type: "strong" }, t("detail.what_to_do")), " ", e.what_to_do),
     e.mapping ? h("s-link", { href: href("mappings", { kind: e.mapping.kind, code: e.mapping.code, side: e.mapping.side }) },
       t(e.mapping.side === "erp" ? "detail.map_company" : "detail.create_mapping", { code: e.mapping.code })) : null);
+}
+
+function handledBanner(m) {
+  const c = m.handled;
+  if (!c) return null;
+  return banner("info", t("detail.handled.title"),
+    h("s-paragraph", { "data-testid": "handled-note" }, t("detail.handled.by", { by: c.by || "—", at: fmtDate(c.at), note: c.note || "" })),
+    c.error_text ? h("s-paragraph", {}, t("detail.handled.was", { status: label("status.", c.status), error: "" }),
+      h("span", { class: "mono" }, c.error_text)) : null);
+}
+
+/** The note field and its button: closing asks how it was handled, and says what closing does. */
+function handledForm(m, done) {
+  const note = h("s-text-field", { label: t("detail.handled.note"), details: t("detail.handled.note_help"),
+    maxLength: "500", "data-testid": "handled-note-field" });
+  const submit = async () => {
+    const text = (note.value || "").trim();
+    if (!text) {
+      note.setAttribute("error", t("detail.handled.note_required"));
+      return;
+    }
+    note.removeAttribute("error");
+    await api(`/api/messages/${m.id}/handled`, { method: "POST", body: { note: text } });
+    toast(t("detail.handled.done"));
+    done();
+  };
+  return h("s-stack", { gap: "small", "data-testid": "mark-handled" }, note,
+    h("s-button", { tone: "critical", onclick: submit }, t("detail.handled.mark")));
 }
 
 // Until a message is final the page re-reads it, so a retried or resumed unit is seen landing.
@@ -63,6 +93,7 @@ function view(ctx, m, watch) {
   const buttons = ctx.can("operate") ? h("s-stack", { direction: "inline", gap: "small" },
     m.can_retry ? h("s-button", { variant: "primary", onclick: act("retry", t("detail.retried")) }, t("detail.retry")) : null,
     m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null) : null;
+  const closing = ctx.can("operate") && m.can_mark_handled ? handledForm(m, watch) : null;
   const facts = [
     [t("messages.flow"), label("flow.", m.flow)], [t("messages.status"), statusBadge(m.status)],
     [t("detail.direction"), label("direction.", m.direction)], [t("detail.unit"), h("span", { class: "mono" }, m.unit_key)],
@@ -74,8 +105,8 @@ function view(ctx, m, watch) {
   ];
   return h("s-page", { heading: t("detail.heading", { id: m.id }) },
     h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
-    explanation(m),
-    h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons),
+    handledBanner(m), explanation(m),
+    h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing),
     h("s-section", { heading: t("detail.payloads") },
       m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,
       h("s-heading", {}, t("detail.request")), payload(m.request_payload),

@@ -1,0 +1,102 @@
+"""Mark as handled: a failure a person settled outside the app (the order entered in the ERP by
+hand, a picking fixed in Shopify), which a Retry only sees refused again, is closed for good with a
+note: skipped, its error kept, who / when / why audited, its order's note of it cleared, off the
+Orders page's "Needs attention" and the dashboard's open failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ledger import order_notes, trace
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Rejected
+from ledger.models import AuditEvent, Message, OrderLink, Role, utcnow
+
+from .conftest import headers
+from .test_api_orders_admin import seed_order
+
+GID = "gid://shopify/Order/1001"
+
+
+def _attention(client) -> list[str]:
+    page = client.get("/api/orders?status=needs_attention", headers=headers()).get_json()
+    return [o["shopify_order_name"] for o in page["orders"]]
+
+
+def test_a_refusal_handled_by_hand_is_closed_with_its_note_kept_and_audited(client, settings, shops, message):
+    refused = Rejected("order #1001: taxes added on top of the prices", system="app", code="TAXES_ADDED")
+    mid = message(shops.a, "orders", "order:1001", shopify_id=GID, search=("#1001",), error=refused)
+    seed_order(settings, shops.a, "#1001", None)
+    assert _attention(client) == ["#1001"]
+    shown = client.get(f"/api/messages/{mid}", headers=headers(Role.OPERATOR)).get_json()
+    assert shown["can_mark_handled"] is True and shown["handled"] is None
+
+    note = "entered by hand as ERP order 9001"
+    answer = client.post(
+        f"/api/messages/{mid}/handled", json={"note": f"  {note} "}, headers=headers(Role.OPERATOR)
+    )
+    assert answer.status_code == 200, answer.get_json()
+    closed = answer.get_json()
+    assert (closed["status"], closed["error_class"]) == ("skipped", None)
+    assert closed["handled"]["note"] == note and closed["handled"]["by"] == "3"
+    assert closed["handled"]["status"] == "failed" and "taxes added" in closed["handled"]["error_text"]
+    with session_scope(settings.database_url) as session:
+        row = session.get(Message, mid)
+        assert row.error_detail["code"] == "TAXES_ADDED"  # the original error's detail is kept
+        assert note in row.error_text and row.finished_at is not None
+        counts = trace.dashboard_counts(session, shops.a, utcnow() - timedelta(hours=1))
+        [event] = session.query(AuditEvent).filter(AuditEvent.action == "message.handled").all()
+        assert (event.actor, event.target) == ("3", f"message:{mid}")
+        assert event.before["status"] == "failed" and event.after["note"] == note
+    assert "failed" not in counts["orders"] and counts["orders"]["skipped"] == 1
+    assert _attention(client) == []
+
+    detail = client.get(f"/api/messages/{mid}", headers=headers(Role.VIEWER)).get_json()
+    assert detail["explanation"] is None and detail["handled"]["note"] == note
+    assert (detail["can_retry"], detail["can_mark_handled"]) == (False, False)
+    again = client.post(
+        f"/api/messages/{mid}/handled", json={"note": "twice"}, headers=headers(Role.OPERATOR)
+    )
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "not_closable"
+    assert client.post(f"/api/messages/{mid}/retry", headers=headers(Role.OPERATOR)).status_code == 409
+
+
+def test_only_operators_with_a_note_close_failed_or_parked_messages_of_their_shop(client, shops, message):
+    failed = message(shops.a, "invoices", "event:5", error=KeyError("valorTotal"))
+    parked = message(shops.a, "orders", "order:7", error=MappingMissing("payment_method", "Pix"))
+    done = message(shops.a, "orders", "order:8", done=True)
+    pending = message(shops.a, "orders", "order:9")
+    other = message(shops.b, "orders", "order:10", error=KeyError("x"))
+    post = lambda mid, body, role=Role.OPERATOR: client.post(  # noqa: E731
+        f"/api/messages/{mid}/handled", json=body, headers=headers(role)
+    )
+    assert post(failed, {"note": "done"}, Role.VIEWER).status_code == 403
+    for body in ({}, {"note": "   "}, {"note": "x" * 501}, {"note": "ok", "extra": 1}):
+        answer = post(failed, body)
+        assert answer.status_code == 400, body
+    assert post(other, {"note": "not mine"}).status_code == 404
+    assert post(done, {"note": "no"}).status_code == 409
+    assert post(pending, {"note": "no"}).status_code == 409  # a job may be working on it
+    assert post(failed, {"note": "NF-e written in Shopify by hand"}).status_code == 200
+    assert post(parked, {"note": "entered in the ERP by hand"}).status_code == 200
+
+
+def test_closing_an_erp_event_clears_its_own_note_only(client, settings, shops, message):
+    order = seed_order(settings, shops.a, "#1001", 555)
+    capture = "invoices: the NF-e total 120.00 is 20.00 above what the customer paid"
+    with session_scope(settings.database_url) as session:
+        link = session.get(OrderLink, order)
+        order_notes.put(link, "invoices", capture)
+        order_notes.put(link, "order_edits", "item 3 cannot be edited", event=12)
+        order_notes.put(link, "invoices", "order cancelled in Shopify", event=13)
+    refused = Rejected("item 3 cannot be edited", system="shopify", code="LINE_NOT_EDITABLE")
+    mid = message(shops.a, "order_edits", "event:12", shopify_id=GID, erp_id="555", error=refused)
+    answer = client.post(
+        f"/api/messages/{mid}/handled", json={"note": "picking fixed in Shopify"}, headers=headers()
+    )
+    assert answer.status_code == 200, answer.get_json()
+    with session_scope(settings.database_url) as session:
+        left = [n.text for n in order_notes.notes(session.get(OrderLink, order))]
+        [event] = session.query(AuditEvent).filter(AuditEvent.action == "message.handled").all()
+    assert left == [capture, "invoices (ERP event #13): order cancelled in Shopify"]
+    assert event.after["notes_cleared"] == ["order_edits (ERP event #12): item 3 cannot be edited"]
