@@ -184,7 +184,8 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                 request=event_payload(event),
                 job_id=jid,
             )
-            if link is None or not _same_channel(session, shop_id, event):
+            # An ERP order linked by hand may have been typed under another sales channel.
+            if link is None or (link.hand_linked_erp is None and not _same_channel(session, shop_id, event)):
                 trace.skip(session, message, UNKNOWN_ORDER.format(nro=event.nro_pedvenda))
                 return "unknown"
     # Enqueued after the commit so the job finds its message; a Redis error propagates and the
@@ -246,7 +247,10 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     """The shop's OrderLink of the event's ERP order: by the channel id (the Shopify order the ERP
     order came from) when the event carries one, else by NROPEDVENDA. A link of the same NROPEDVENDA
     whose Shopify order is another than the event names is never taken: that number is another
-    ERP's order (the ERP connection moved) or another order's."""
+    ERP's order (the ERP connection moved) or another order's. A link a person made by hand to an
+    ERP order typed there (`OrderLink.hand_linked_erp`, ledger.order_link_by_hand) is taken by
+    NROPEDVENDA whatever channel id the event carries (none, another channel's, the order's name
+    typed in NROPEDCLIENTE), but only while the shop is on the ERP it was made in."""
     if event.channel_order_id:
         link = session.scalars(
             select(OrderLink).where(
@@ -261,7 +265,15 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
         .where(OrderLink.shop_id == shop_id, OrderLink.nro_pedvenda == event.nro_pedvenda)
         .order_by(OrderLink.id.desc())
     )
-    return next((k for k in links if not named or k.shopify_order_id.rsplit("/", 1)[-1] == named), None)
+    current: int | None = None
+    for candidate in links:
+        if candidate.hand_linked_erp is not None:
+            current = erp_generation(session, shop_id) if current is None else current
+            if candidate.hand_linked_erp == current:
+                return candidate
+        elif not named or candidate.shopify_order_id.rsplit("/", 1)[-1] == named:
+            return candidate
+    return None
 
 
 def wait_for_earlier(

@@ -373,6 +373,11 @@ class OrderLink(Base):
     nfe_model: Mapped[str | None] = mapped_column(String(2))
     cancelled_at: Mapped[datetime | None]
     needs_attention: Mapped[str | None] = mapped_column(Text)  # why a person must look
+    # Set when a person linked the order to an ERP order typed there by hand (its import refused or
+    # handled outside the app; ledger.order_link_by_hand): the ERP generation (ErpConnection) then.
+    # Such an ERP order carries no channel id of the order, or another channel's: its events are
+    # taken by NROPEDVENDA whatever channel they name, while the shop is on that ERP.
+    hand_linked_erp: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -15,25 +15,38 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import order_notes
+import erp
+from erp.errors import ErpRejected
+from ledger import order_link_by_hand, order_notes, shop_settings
+from ledger.kv import get_redis
 from ledger.masking import mask_text
-from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role
+from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
 from shopify_app.api_common import (
     MAX_ID,
     MAX_INT,
+    ApiError,
+    app_settings,
+    as_int,
     db,
     decimal_text,
+    invalid,
     iso,
+    json_body,
     not_found,
     page_cursor,
     query_choice,
     query_int,
     query_text,
+    reject_unknown,
+    write_audit,
 )
 from shopify_app.api_messages import summary
+from shopify_app.api_upstream import ERP, call, erp_client
+from shopify_app.enqueue import enqueue_replay
 from shopify_app.roles import require_role
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -144,6 +157,7 @@ def order_json(
         "cancelled_at": iso(link.cancelled_at),
         "needs_attention": "\n".join(n["note"] for n in notes) or None,
         "attention_notes": notes,
+        "erp_linked_by_hand": link.hand_linked_erp is not None,
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),
     }
@@ -239,4 +253,105 @@ def get_order(order_id: int) -> ResponseReturnValue:
                 ],
                 "messages": [summary(m, reveal) for m in messages],
             }
+        )
+
+
+def _own_link(session: Session, order_id: int) -> OrderLink:
+    link = session.get(OrderLink, order_id) if order_id <= MAX_INT else None
+    if link is None or link.shop_id != g.shop.id:
+        raise not_found("order")
+    return link
+
+
+def _read_erp_order(nro: int) -> order_link_by_hand.ErpOrder | None:
+    """The ERP order as the jobs read it (erp.ErpClient.get_order), one try; None when the ERP has
+    none of that number."""
+    client: erp.ErpClient = erp_client(g.shop.id, app_settings())
+
+    def read() -> order_link_by_hand.ErpOrder | None:
+        try:
+            found = client.get_order(nro)
+        except ErpRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        finally:
+            client.close()
+        return order_link_by_hand.ErpOrder(
+            found.nro_pedvenda,
+            found.nro_empresa,
+            found.situacao,
+            found.seq_canal_venda,
+            found.channel_order_id,
+        )
+
+    return call(ERP, read)
+
+
+@bp.post("/<int:order_id>/erp-order")
+@require_role(Role.OPERATOR)
+def link_erp_order(order_id: int) -> ResponseReturnValue:
+    """Link an order whose import failed or was handled outside the app to the ERP order the
+    merchant entered by hand (`ledger.order_link_by_hand`), then replay the events of that ERP
+    order the poller skipped as not linked, oldest first."""
+    body = json_body()
+    reject_unknown(body, {"nro_pedvenda"})
+    nro = as_int(body.get("nro_pedvenda"))
+    if nro is None or not 1 <= nro <= MAX_BIGINT:
+        raise invalid({"nro_pedvenda": f"must be an integer between 1 and {MAX_BIGINT}"})
+    with db() as session:  # checked before the ERP is asked
+        link = _own_link(session, order_id)
+        _refuse_unlinkable(session, link)
+        other = order_link_by_hand.taken_by(session, link, nro)
+        if other is not None:
+            raise ApiError(409, "erp_order_taken", f"ERP order {nro} is already linked to Shopify order "
+                           f"{other.shopify_order_name or other.shopify_order_id}")  # fmt: skip
+    found = _read_erp_order(nro)
+    if found is None:
+        raise invalid({"nro_pedvenda": f"the ERP has no order {nro}"}, f"the ERP has no order {nro}")
+    with db() as session:
+        link = _own_link(session, order_id)
+        _refuse_unlinkable(session, link)
+        shop = session.get(Shop, g.shop.id)
+        channel = shop_settings.get(shop, "seq_canal_venda") if shop is not None else None
+        why = order_link_by_hand.refusal(session, link, found, int(channel) if channel is not None else None)
+        if why is not None:
+            raise ApiError(409, "erp_order_refused", why)
+        linked = order_link_by_hand.link(session, link, found, by=str(g.user_id))
+        write_audit(
+            session,
+            "order.erp_linked",
+            f"order:{link.id}",
+            {"nro_pedvenda": None},
+            {
+                "nro_pedvenda": nro,
+                "erp_status": found.situacao,
+                "shopify_order": link.shopify_order_name or link.shopify_order_id,
+                "orders_message": linked.orders_message,
+                "events_replayed": linked.events,
+            },
+        )
+        held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
+        answer = {**order_json(link, g.role.at_least(Role.ADMIN), held), "events_replayed": linked.events}
+        replays = list(session.scalars(select(Message).where(Message.id.in_(linked.events))))
+    # After the commit, so each job finds its message pending; oldest first. Redis failing leaves
+    # them pending: the orders catch-up replays them.
+    by_id = {m.id: m for m in replays}
+    try:
+        conn = get_redis(app_settings().redis_url)
+        for message_id in linked.events:
+            enqueue_replay(by_id[message_id], conn)
+    except RedisError:
+        answer["events_enqueued"] = False
+    else:
+        answer["events_enqueued"] = True
+    return jsonify(answer)
+
+
+def _refuse_unlinkable(session: Session, link: OrderLink) -> None:
+    if link.nro_pedvenda is not None:
+        raise ApiError(409, "already_linked", f"the order is already ERP order {link.nro_pedvenda}")
+    if order_link_by_hand.busy(order_link_by_hand.orders_message(session, link)):
+        raise ApiError(
+            409, "import_running", "the order's import is running: wait for it to end, then link it"
         )

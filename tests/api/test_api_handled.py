@@ -100,3 +100,66 @@ def test_closing_an_erp_event_clears_its_own_note_only(client, settings, shops, 
         [event] = session.query(AuditEvent).filter(AuditEvent.action == "message.handled").all()
     assert left == [capture, "invoices (ERP event #13): order cancelled in Shopify"]
     assert event.after["notes_cleared"] == ["order_edits (ERP event #12): item 3 cannot be edited"]
+
+
+def test_linking_an_erp_order_is_for_operators_and_refused_before_the_erp_is_asked(
+    client, settings, shops, message
+):
+    """POST /api/orders/<id>/erp-order: what it refuses without reading the ERP (which is not set up
+    here); tests/orders_out/test_hand_linked_order.py links one against the ERP sandbox."""
+    refused = seed_order(settings, shops.a, "#1001", None)
+    linked = seed_order(settings, shops.a, "#1002", 880123)
+    running = seed_order(settings, shops.a, "#1003", None)
+    message(shops.a, "orders", "order:1003", shopify_id="gid://shopify/Order/1003")  # pending: a job has it
+    post = lambda order, body, role=Role.OPERATOR: client.post(  # noqa: E731
+        f"/api/orders/{order}/erp-order", json=body, headers=headers(role)
+    )
+    assert post(refused, {"nro_pedvenda": 9001}, Role.VIEWER).status_code == 403
+    for body in (
+        {},
+        {"nro_pedvenda": "9001"},
+        {"nro_pedvenda": 0},
+        {"nro_pedvenda": True},
+        {"nro_pedvenda": 1, "x": 1},
+    ):
+        assert post(refused, body).status_code == 400, body
+    assert post(linked, {"nro_pedvenda": 9001}).get_json()["error"]["code"] == "already_linked"
+    assert post(running, {"nro_pedvenda": 9001}).get_json()["error"]["code"] == "import_running"
+    taken = post(refused, {"nro_pedvenda": 880123})
+    assert (taken.status_code, taken.get_json()["error"]["code"]) == (409, "erp_order_taken")
+    assert "#1002" in taken.get_json()["error"]["message"]
+    unset = post(refused, {"nro_pedvenda": 9001})  # no ERP connection in this shop
+    assert (unset.status_code, unset.get_json()["error"]["code"]) == (409, "erp_not_configured")
+    with session_scope(settings.database_url) as session:
+        assert session.get(OrderLink, refused).nro_pedvenda is None
+
+
+def test_an_erp_order_linked_by_hand_takes_its_events_by_number_while_on_its_erp(settings, shops):
+    """jobs.order_events.find_link: an ERP order typed by hand carries no channel id of the order,
+    or another one (the order's name typed in NROPEDCLIENTE): a link made by hand takes its events
+    by number all the same; an ordinary link never takes another order's; once the shop moved to
+    another ERP, that number is another ERP's order."""
+    from types import SimpleNamespace
+
+    from jobs import order_events
+    from ledger.models import ErpConnection
+
+    by_hand = seed_order(settings, shops.a, "#1001", 9001, hand_linked_erp=0)
+    seed_order(settings, shops.a, "#1002", 9002)
+    with session_scope(settings.database_url) as session:
+        for channel_id in (None, "#1001", "balcao-7"):
+            found = order_events.find_link(
+                session, shops.a, SimpleNamespace(channel_order_id=channel_id, nro_pedvenda=9001)
+            )
+            assert found is not None and found.id == by_hand, channel_id
+        other = SimpleNamespace(channel_order_id="gid://shopify/Order/5", nro_pedvenda=9002)
+        assert order_events.find_link(session, shops.a, other) is None
+        session.add(ErpConnection(shop_id=shops.a, base_url="https://erp2.example", username="u",
+                                  password_enc=b"x", generation=1))  # fmt: skip
+        session.flush()
+        assert (
+            order_events.find_link(
+                session, shops.a, SimpleNamespace(channel_order_id=None, nro_pedvenda=9001)
+            )
+            is None
+        )

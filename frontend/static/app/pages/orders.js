@@ -3,9 +3,12 @@
  * amounts, the NF-e key and every flow's note for a person (one per flow: an edit NOT applied
  * and an invoice's capture warning both show), newest first, 50 at a time with "Load more"
  * (`pagedList`, as on the Messages page); /app/orders/<id> adds the edit ledger (cuts,
- * substitutions, weights) and the messages that moved it.
+ * substitutions, weights) and the messages that moved it. An order not in the ERP (its import
+ * refused or handled outside the app) that the merchant entered in the ERP by hand is linked to
+ * that ERP order from its detail ("Link to ERP order"), so the ERP's NF-e, capture and fulfilment
+ * reach it.
  */
-import { api } from "../api.js";
+import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
@@ -40,15 +43,37 @@ function row(o) {
 const HEADERS = () => [t("orders.shopify"), t("orders.erp"), t("orders.company"), t("orders.shopify_status"),
   t("orders.erp_status"), t("orders.total"), t("orders.captured"), t("orders.nfe_key"), t("orders.state")];
 
-async function detail(id) {
+/** The ERP order number typed by hand, checked and linked by the API; then the detail again. */
+function linkForm(o, done) {
+  const number = h("s-number-field", { label: t("orders.link.number"), min: "1", step: "1", "data-testid": "erp-order-number" });
+  const submit = async () => {
+    const nro = Number(number.value);
+    if (!Number.isInteger(nro) || nro < 1) {
+      number.setAttribute("error", t("orders.link.number_required"));
+      return;
+    }
+    number.removeAttribute("error");
+    await api(`/api/orders/${o.id}/erp-order`, { method: "POST", body: { nro_pedvenda: nro } });
+    toast(t("orders.link.done", { nro }));
+    done();
+  };
+  return h("s-section", { heading: t("orders.link.heading"), "data-testid": "link-erp-order" },
+    h("s-paragraph", {}, t("orders.link.help")), number,
+    h("s-button", { variant: "primary", onclick: submit }, t("orders.link.submit")));
+}
+
+async function detail(ctx, id, reload) {
   const o = await api(`/api/orders/${encodeURIComponent(id)}`);
+  const linkable = ctx.can("operate") && !o.nro_pedvenda && !o.cancelled_at;
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
     h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
     notes(o).length ? banner("warning", t("orders.needs_attention"),
       notes(o).map((n) => h("s-paragraph", {}, n.note))) : null,
+    linkable ? linkForm(o, reload) : null,
     h("s-section", { heading: t("orders.summary") }, table(HEADERS(), [row(o)]),
       h("s-paragraph", {}, t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
-        o.nfe_number ? ` · ${t("orders.nfe", { number: o.nfe_number, series: o.nfe_series || "" })}` : "")),
+        o.nfe_number ? ` · ${t("orders.nfe", { number: o.nfe_number, series: o.nfe_series || "" })}` : "",
+        o.erp_linked_by_hand ? ` · ${t("orders.linked_by_hand")}` : "")),
     h("s-section", { heading: t("orders.changes") }, o.changes.length
       ? table([t("orders.change_kind"), "SKU", t("orders.qty_before"), t("orders.qty_after"), t("orders.substitute"),
         t("orders.reason"), t("orders.applied"), t("detail.created_at")],
@@ -65,8 +90,11 @@ async function detail(id) {
 
 export async function render(ctx) {
   if (ctx.sub) {
+    const root = h("div", {});
+    const show = async () => replace(root, await detail(ctx, ctx.sub, () => show().catch(() => {})));
     try {
-      return { element: await detail(ctx.sub) };
+      await show();
+      return { element: root };
     } catch (error) {
       return { element: h("s-page", { heading: t("orders.heading") }, banner("critical", t("error.load_failed"), error.message)) };
     }

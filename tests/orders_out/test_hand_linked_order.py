@@ -1,0 +1,179 @@
+"""An order the import refused, entered in the ERP by hand, linked by a person (POST
+/api/orders/<id>/erp-order): the ERP events the poller had skipped as "not linked to any Shopify
+order" are applied (its NF-e written, the payment captured, the goods fulfilled), and so are its
+later events, though the ERP order carries another sales channel and no channel id of the order.
+A number that is not the order's (missing, cancelled, another order's) is refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+from sqlalchemy import select
+
+from app import create_app
+from erp.client import ErpClient
+from erp.records import CustomerInput, OrderInput, OrderLineInput
+from jobs.worker import run_worker
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import AuditEvent, Message, MessageStatus, OrderLink, Role, StaffRole
+from settings import Settings
+from shopify_app.admin_api import for_shop
+
+from .conftest import NRO_EMPRESA, World
+
+COUNTER_CHANNEL = 1  # the store's own sales channel in the ERP: what a person types an order under
+
+
+@pytest.fixture
+def link_erp_order(env, world):
+    """POST /api/orders/<id>/erp-order as an operator of the shop: (status, body)."""
+    env.setenv("SHOPIFY_API_KEY", API_KEY)
+    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
+    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
+    app.testing = True
+    with session_scope() as session:
+        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.OPERATOR.value))
+    client, auth = app.test_client(), bearer(make_id_token(world.domain, "31"))
+
+    def post(order_id: int, nro: int) -> tuple[int, dict]:
+        answer = client.post(f"/api/orders/{order_id}/erp-order", json={"nro_pedvenda": nro}, headers=auth)
+        return answer.status_code, answer.get_json()
+
+    return post
+
+
+def refused_order(world: World, lines: list[tuple[str, int]]) -> tuple[str, int]:
+    """A Shopify order (card, authorised only) the import refused: its link without an ERP number
+    and its failed orders message, as jobs.orders leaves them. (gid, link id)"""
+    from sandbox.shopify.checkout import place_order
+
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": s, "quantity": q} for s, q in lines],
+                      gateway="cartao", capture="manual", discount_rate=0.0, seed=5)  # fmt: skip
+    order = for_shop(world.domain).order(gid)
+    assert order is not None
+    num = gid.rsplit("/", 1)[-1]
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "orders", f"order:{num}", SHOPIFY_TO_ERP,
+                              shopify_id=gid, search=[order.name])  # fmt: skip
+        trace.fail(
+            session, message, Rejected(f"order {order.name}: taxes added", system="app", code="TAXES_ADDED")
+        )
+        total = order.total.amount if order.total else None
+        link = OrderLink(shop_id=world.shop_id, shopify_order_id=gid, shopify_order_name=order.name,
+                         total=total, currency=order.currency)  # fmt: skip
+        session.add(link)
+        session.flush()
+        return gid, link.id
+
+
+def typed_in_the_erp(world: World, lines: list[tuple[str, int]], channel_order_id: str | None = None,
+                     channel: int = COUNTER_CHANNEL) -> int:  # fmt: skip
+    """The same goods entered in the ERP by hand, under the store's counter channel."""
+    skus = {s.id_sku: s for s in world.chain.skus}
+    body = OrderInput(
+        seq_canal_venda=channel,
+        channel_order_id=channel_order_id or f"balcao-{uuid.uuid4().hex[:8]}",
+        ordered_at=datetime.now(UTC),
+        nro_empresa=NRO_EMPRESA,
+        nro_segmento=world.chain.segment,
+        cod_geral_oper=207,
+        customer=CustomerInput(cpf_cnpj="52998224725", name="MARIA SILVA"),
+        lines=tuple(
+            OrderLineInput(
+                qty=Decimal(q),
+                seq_produto=skus[s].seq_produto,
+                qtd_embalagem=skus[s].qtd_embalagem,
+                unit_price=world.chain.prices[s],
+            )
+            for s, q in lines
+        ),
+        freight=Decimal("0"),
+    )
+    client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
+    try:
+        return client.insert_order(body).nro_pedvenda
+    finally:
+        client.close()
+
+
+def event_messages(nro: int) -> list[Message]:
+    with session_scope() as session:
+        rows = list(session.scalars(select(Message).where(Message.erp_id == str(nro)).order_by(Message.id)))
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def test_an_order_typed_in_the_erp_by_hand_and_linked_gets_its_invoice_capture_and_fulfilment(
+    world: World, link_erp_order
+) -> None:
+    lines = [(world.plain(0), 2), (world.plain(1), 1)]
+    gid, order_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    world.erp.invoice(nro)
+    world.poll()
+    skipped = event_messages(nro)
+    assert [m.flow for m in skipped] == ["order_edits", "invoices"]  # picked (S), then invoiced (F)
+    assert all(m.status == MessageStatus.SKIPPED.value and "not linked" in m.error_text for m in skipped)
+    assert world.link(gid).nfe_key is None  # the NF-e never reaches the Shopify order alone
+
+    status, body = link_erp_order(order_id, nro)
+    assert status == 200, body
+    assert body["nro_pedvenda"] == nro and body["events_replayed"] == [m.id for m in skipped]
+    assert body["events_enqueued"] is True
+    run_worker(burst=True, simple=True, with_scheduler=False)
+
+    picked, invoice = event_messages(nro)
+    assert picked.status == MessageStatus.SKIPPED.value and "picking changed nothing" in picked.error_text
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert invoice.shopify_id == gid
+    link = world.link(gid)
+    assert link.nfe_key and link.nro_pedvenda == nro and link.hand_linked_erp == 0
+    settled = world.settlement(gid)
+    assert settled.paid > 0 and settled.active_fulfillments, settled
+    with session_scope() as session:
+        imported = session.scalars(
+            select(Message).where(Message.flow == "orders", Message.shopify_id == gid)
+        ).one()
+        assert imported.status == MessageStatus.SKIPPED.value and str(nro) in imported.error_text
+        assert imported.error_detail["handled"]["erp_order"] == nro
+        [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action == "order.erp_linked")).all()
+        assert audit.after["events_replayed"] == [picked.id, invoice.id] and audit.actor == "31"
+
+    # a later event of the ERP order (tracking after the invoice) is taken at once, not skipped
+    world.erp.track(nro, "BR123456789BR", carrier="Correios")
+    assert world.poll()["enqueued"] == 1
+    assert [m.status for m in event_messages(nro)][1:] == [MessageStatus.DONE.value] * 2
+
+
+def test_a_number_that_is_not_the_orders_is_refused(world: World, link_erp_order) -> None:
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    assert link_erp_order(order_id, 987654321)[0] == 400  # the ERP has no such order
+    other = world.linked_order(lines)  # the app's import of another order
+    status, body = link_erp_order(order_id, other.nro)
+    assert (status, body["error"]["code"]) == (409, "erp_order_taken")
+    # an ERP order another Shopify order of this store's channel placed, not linked here
+    foreign = typed_in_the_erp(world, lines, channel_order_id="gid://shopify/Order/99999", channel=7)
+    status, body = link_erp_order(order_id, foreign)
+    assert (status, body["error"]["code"]) == (409, "erp_order_refused") and "another Shopify order" in body[
+        "error"
+    ]["message"]
+    cancelled = typed_in_the_erp(world, lines)
+    world.erp.cancel(cancelled)
+    status, body = link_erp_order(order_id, cancelled)
+    assert (status, body["error"]["code"]) == (409, "erp_order_refused") and "cancelled" in body["error"][
+        "message"
+    ]
+    assert world.link(gid).nro_pedvenda is None
+    fine = typed_in_the_erp(world, lines, channel_order_id=world.link(gid).shopify_order_name)
+    assert link_erp_order(order_id, fine)[0] == 200
+    status, body = link_erp_order(order_id, fine)
+    assert (status, body["error"]["code"]) == (409, "already_linked")
