@@ -95,6 +95,7 @@ class FulfillmentInfo:
     name: str | None = None  # "#1001-F1"
     tracking_company: str | None = None
     tracking_url: str | None = None  # Shopify's own when it knows the carrier and none was given
+    created_at: str | None = None  # Shopify's DateTime (UTC, to the second)
 
     @property
     def active(self) -> bool:
@@ -242,7 +243,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
 
 
 def parse_fulfillment(raw: dict[str, Any]) -> FulfillmentInfo:
-    """Pure: a Fulfillment selection (id, name, status, its first trackingInfo) as a FulfillmentInfo."""
+    """Pure: a Fulfillment selection (id, name, status, createdAt, trackingInfo) as a FulfillmentInfo."""
     tracking = next(iter(raw.get("trackingInfo") or []), None) or {}
     return FulfillmentInfo(
         id=require(raw, "id", "fulfillment"),
@@ -251,6 +252,7 @@ def parse_fulfillment(raw: dict[str, Any]) -> FulfillmentInfo:
         name=raw.get("name"),
         tracking_company=tracking.get("company"),
         tracking_url=tracking.get("url"),
+        created_at=raw.get("createdAt"),
     )
 
 
