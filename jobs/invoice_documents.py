@@ -41,9 +41,11 @@ from sqlalchemy import select
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
 from jobs.invoice_capture import ASKED, Asked
+from jobs.invoice_record import KEY, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger.db import session_scope
+from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
@@ -74,30 +76,96 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
     """The valid NF-e an event that names no fiscal document applies, from the ERP order's
     `documents` (None: none valid): the one this message applied before (a replay), else the
     earliest valid one no done invoices message has applied yet — each event of a partial invoicing
-    takes its own, not all the latest — else the latest (all applied: a replay changes nothing)."""
+    takes its own, not all the latest — else the latest (all applied: a replay changes nothing).
+
+    Not when every valid NF-e was applied, there are several, and the event gives tracking: which
+    NF-e's goods the carrier's code is for cannot be told, and the latest's fulfillments would get
+    another NF-e's code (the customer told a wrong one). Rejected (TRACKING_NFE_UNKNOWN) naming the
+    tracking and the keys, for a person to add it in Shopify to the right fulfillment."""
     valid = sorted((d for d in documents if not d.cancelled), key=lambda d: (d.issued_at, d.number))
     if not valid:
         return None
     before = _applied_before(unit)
     applied = {key for _, key, _, _ in _applied(unit)}
-    return next((d for d in valid if normalise(d.key) == before), None) or next(
-        (d for d in valid if normalise(d.key) not in applied), valid[-1]
+    found = next((d for d in valid if normalise(d.key) == before), None) or next(
+        (d for d in valid if normalise(d.key) not in applied), None
     )
+    if found is not None:
+        return found
+    tracking = unit.event.tracking
+    if len(valid) > 1 and tracking is not None:
+        keys = ", ".join(normalise(d.key) for d in valid)
+        carrier = f" ({tracking.carrier})" if tracking.carrier else ""
+        raise Rejected(
+            f"ERP event {unit.event.seq_evento} gives tracking {tracking.code}{carrier} but names no "
+            f"fiscal document, and ERP order {unit.event.nro_pedvenda} has {len(valid)} NF-e applied "
+            f"({keys}): which one's goods it is for cannot be told. Add the tracking in Shopify to that "
+            "NF-e's fulfillment",
+            system="consinco", code="TRACKING_NFE_UNKNOWN",
+            detail={"keys": [normalise(d.key) for d in valid], "tracking": tracking.code},
+        )  # fmt: skip
+    return valid[-1]
+
+
+def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, str | None] | None:
+    """(seqEvento, status, error) of the first earlier invoices event of NF-e `key` (of the same
+    ERP) that failed or is parked, None: none. Its key is what its run recorded writing, else its
+    event's document (an event that names none and failed before choosing one is not counted)."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == unit.shop_id,
+                Message.flow == unit.flow,
+                Message.erp_id == str(unit.event.nro_pedvenda),
+                Message.status.in_((MessageStatus.FAILED.value, MessageStatus.PARKED.value)),
+                Message.id != unit.message_id,
+            )
+            .order_by(Message.id)
+        ).all()
+        for message in rows:
+            if not message.unit_key.startswith("event:"):
+                continue
+            if order_events.generation_of(message.unit_key) != unit.generation:
+                continue
+            seq = order_events.seq_of(message.unit_key)
+            if seq >= unit.event.seq_evento:
+                continue
+            response = message.response_payload or {}
+            document = event_from_payload(message.request_payload or {}).invoice
+            named = (
+                response.get(WRITTEN) or response.get(KEY) or (normalise(document.key) if document else None)
+            )
+            if named == key:
+                return seq, message.status, message.error_text
+    return None
 
 
 def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:
     """The order's valid NF-e: those applied before this event's (less any the ERP order's
     `documents` list cancelled now) and this event's own, whose key is already the validated 44
-    characters; in the order first applied (a later event of an NF-e applied already, e.g. its
-    tracking given after invoicing, keeps that NF-e's place: the latest stays the latest)."""
+    characters; in the order first applied: a key's place is the smallest id among the messages
+    that applied it, this one included when it applied the key before (a later event of an NF-e
+    applied already, e.g. its tracking given after invoicing, and a replay of its first event after
+    that, keep that NF-e's place: the latest stays the latest). `applied_by` is that first message."""
     invoice = event.invoice
     assert invoice is not None
-    found = _applied(unit)
-    applied = {key: (at, total) for at, key, total, _ in found if key != invoice.key}
-    applied_by = next((at for at, key, _, _ in found if key == invoice.key), None)
-    finished = {key: when for _, key, _, when in found}
-    if applied_by is None and _applied_before(unit) == invoice.key:
-        applied_by = unit.message_id  # this message ran to the end before: a replay
+    # Each key's place and first charge: its FIRST message's, whichever message runs now. A later
+    # event of the key (its tracking) is another done message of it: taken as the key's place, a
+    # replay of the key's first event would sort it after the NF-e applied in between and show it
+    # again; taken as its charge, a refund made in between would count as money kept.
+    places: dict[str, int] = {}
+    totals: dict[str, Decimal] = {}
+    finished: dict[str, datetime] = {}
+    for at, key, total, when in _applied(unit):  # in id order
+        places.setdefault(key, at)
+        totals.setdefault(key, total)
+        if when is not None and key not in finished:
+            finished[key] = when
+    applied_by = places.get(invoice.key)
+    if _applied_before(unit) == invoice.key:  # this message ran to the end before: a replay
+        applied_by = min(applied_by or unit.message_id, unit.message_id)
+    applied = {key: (at, totals[key]) for key, at in places.items() if key != invoice.key}
     if applied:
         cancelled = {normalise(d.key) for d in documents if d.cancelled}
         for key in applied.keys() & cancelled:

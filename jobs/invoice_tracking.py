@@ -6,14 +6,15 @@ key; jobs.order_events makes it a message of its own). The NF-e was applied alre
 left to fulfil and fulfillmentCreate, which carries tracking, is not called: the fulfillment(s)
 made at the NF-e get the tracking with fulfillmentTrackingInfoUpdate instead.
 
-Which fulfillments are the NF-e's is the ledger's record, not a guess from Shopify (an order may
-have several NF-e, and a person's fulfillments, a marked-up pickup, are not the ERP's): each
-invoices message keeps the ids it created under `fulfillments` in its response, with the key it
-applied (`key`). They are written on the message as each is created (`remember`: with
-FULFILLED_FOR naming the key, which `key` cannot yet, as it means "ran to the end"), and a rerun of
-the message carries them on (`carried`), so a retry after a failure past the fulfillmentCreate, or
-a replay that finds nothing left to fulfil, keeps knowing them. The NF-e's fulfillments are those
-of every invoices message of the order (of the same ERP) recorded for its key (`of_nfe`).
+Which fulfillments are the NF-e's is the ledger's record (jobs.invoice_fulfillments: each message
+writes the fulfillments it creates as it creates them, for its key). Where it records none for the
+NF-e (a re-issue of a cancelled NF-e; an NF-e applied, or its message rerun, before fulfillments
+were recorded per NF-e; a person's fulfillment made before the NF-e was read), `unrecorded` there
+says which to take, or why none. A later event of the NF-e then fails for a person
+(TRACKING_FULFILLMENT_UNKNOWN, TRACKING_NO_FULFILLMENT) rather than ending done with the code
+dropped; the event that applies the NF-e ends done and flags the order instead (its money and
+goods went through). A person's fulfillment is never updated: the message says the ERP's
+tracking was not sent to it and flags the order.
 
 A fulfillment is updated only when what Shopify shows (OrderSettlement: its first trackingInfo)
 differs from what the event gives: another number, or a company or url the event gives that is
@@ -31,89 +32,19 @@ Shopify's words, for a person.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from jobs import order_events
-from jobs.order_event_codec import event_from_payload
-from ledger.db import session_scope
+from jobs import invoice_fulfillments, order_events
 from ledger.errors import Rejected
-from ledger.models import Message
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import FulfillmentInfo, Settlement, fulfillment_tracking_update
 
 log = logging.getLogger(__name__)
 
-FULFILLMENTS = "fulfillments"  # the message response's list of the fulfillments it created
-FULFILLED_FOR = "fulfillments_for"  # the key those were created for, written before the run ends
-
-
-def _owner(response: dict[str, Any]) -> str | None:
-    """The NF-e key a message's recorded fulfillments belong to."""
-    return response.get(FULFILLED_FOR) or response.get("key")
-
-
-def carried(message_id: int, key: str) -> list[str]:
-    """The fulfillments an earlier run of this message created for NF-e `key` (a retry, a replay)."""
-    with session_scope() as session:
-        message = session.get(Message, message_id)
-        response = (message.response_payload or {}) if message is not None else {}
-    return list(response.get(FULFILLMENTS) or []) if _owner(response) == key else []
-
-
-def remember(message_id: int, key: str, fulfillments: Sequence[str]) -> None:
-    """Write at once on the message that `fulfillments` were created for NF-e `key` (kept beside
-    what its response holds), so a run that fails after the fulfillmentCreate still names them."""
-    with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is not None:
-            message.response_payload = {
-                **(message.response_payload or {}),
-                FULFILLED_FOR: key,
-                FULFILLMENTS: list(fulfillments),
-            }
-
-
-@dataclass(frozen=True)
-class NfeFulfillments:
-    """What the ledger knows of an NF-e's fulfillments."""
-
-    ids: list[str] = field(default_factory=list)  # created for it, by any message, in order
-    later_tracking: int | None = None  # a later F event of the NF-e that gave tracking (its seq)
-
-
-def of_nfe(unit: order_events.EventUnit, key: str) -> NfeFulfillments:
-    """The fulfillments every invoices message of the order (of the same ERP: `unit.generation`)
-    recorded for NF-e `key`, this one's included, and the first later F event of the key that gave
-    tracking."""
-    with session_scope() as session:
-        rows = session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == unit.shop_id,
-                Message.flow == unit.flow,
-                Message.erp_id == str(unit.event.nro_pedvenda),
-                Message.unit_key.like("event:%"),
-            )
-            .order_by(Message.id)
-        ).all()
-        ids: list[str] = []
-        later: list[int] = []
-        for message in rows:
-            if order_events.generation_of(message.unit_key) != unit.generation:
-                continue
-            response = message.response_payload or {}
-            if _owner(response) != key:
-                continue
-            ids += [i for i in response.get(FULFILLMENTS) or [] if i not in ids]
-            seq = order_events.seq_of(message.unit_key)
-            if seq > unit.event.seq_evento and event_from_payload(message.request_payload or {}).tracking:
-                later.append(seq)
-    return NfeFulfillments(ids, min(later) if later else None)
+FLOW = "invoices"
 
 
 def differs(shown: FulfillmentInfo, wanted: dict[str, Any]) -> bool:
@@ -144,6 +75,8 @@ class Sent:
 
     updated: list[str] = field(default_factory=list)
     note: str | None = None
+    attention: str | None = None  # for a person, on the order link (the message still ends done)
+    adopted: dict[str, Any] | None = None  # fulfillments taken as the NF-e's (jobs.invoice_record.ADOPTED)
 
 
 def send(
@@ -155,26 +88,41 @@ def send(
     made_now: Sequence[str],
     *,
     notify: bool,
+    valid: Collection[str] = (),
+    cancelled: Collection[str] = (),
+    later: bool = False,
+    pickup: bool = False,
 ) -> Sent:
     """Give NF-e `key`'s fulfillments the event's tracking (`wanted`, None: the event gives none)
     where Shopify's `state` (read before this run fulfilled anything) shows another one; see the
-    module. Raises Rejected (TRACKING_REFUSED) with Shopify's words when a fulfillment is refused."""
+    module. `valid`: the order's valid NF-e keys; `cancelled`: those the ERP order lists cancelled;
+    `later`: this event is a later one of an NF-e another message applied; `pickup`: this run marked
+    a local pickup. Raises Rejected with Shopify's words when a fulfillment is refused
+    (TRACKING_REFUSED), and, on a `later` event, when a person must place the tracking."""
     if wanted is None:
         return Sent()
     what = describe(wanted)
-    known = of_nfe(unit, key)
+    found = invoice_fulfillments.records(unit)
+    known = invoice_fulfillments.of_nfe(unit, key, found)
     ours = [i for i in known.ids if i not in made_now]
+    adopted = known.adopted
     if made_now and not ours:
         return Sent(note=f"{what} given with the fulfillment")
     if not ours:
-        return Sent(
-            note=f"{what} not sent: NF-e {key} has no fulfillment (a local pickup, or nothing fulfilled)"
-        )
+        placed = invoice_fulfillments.unrecorded(
+            unit, key, state, found, valid=valid or [key], cancelled=cancelled, made_now=made_now,
+            pickup=pickup or any(r.pickup and r.key == key for r in found),
+        )  # fmt: skip
+        if not placed.ids:
+            return _not_placed(unit, key, what, wanted, state, placed, later=later)
+        ours, adopted = placed.ids, placed.adopted
+        log.info("invoices: order %s: NF-e %s takes fulfillment(s) %s (%s)", unit.order_id, key, ours,
+                 placed.adopted, extra={"shop_id": unit.shop_id, "flow": unit.flow})  # fmt: skip
     if known.later_tracking is not None:
         return Sent(note=f"{what} not sent: a later ERP event (#{known.later_tracking}) of NF-e {key} gave "
-                         "the tracking")  # fmt: skip
+                         "the tracking", adopted=adopted)  # fmt: skip
     shown = {f.id: f for f in state.fulfillments}
-    sent, notes = Sent(), []
+    sent, notes = Sent(adopted=adopted), []
     for fulfillment_id in ours:
         fulfillment = shown.get(fulfillment_id)
         name = (fulfillment.name if fulfillment else None) or fulfillment_id
@@ -203,3 +151,27 @@ def send(
         notes.append(f"{what} given with the fulfillment made now")
     sent.note = "; ".join(notes)
     return sent
+
+
+def _not_placed(
+    unit: order_events.EventUnit,
+    key: str,
+    what: str,
+    wanted: dict[str, Any],
+    state: Settlement,
+    placed: invoice_fulfillments.Placement,
+    *,
+    later: bool,
+) -> Sent:
+    """Nothing of the record carries NF-e `key`'s tracking (`placed` says why): the note, and the
+    order flagged for a person when one must act; a `later` event of the NF-e fails for them
+    instead when the app cannot tell where the tracking goes (`placed.code`)."""
+    note = f"{what} not sent: {placed.why}"
+    if placed.code and later:
+        raise Rejected(
+            f"ERP event #{unit.event.seq_evento} of ERP order {unit.event.nro_pedvenda} gives {what} for "
+            f"NF-e {key} (Shopify order {state.name}), not sent: {placed.why}",
+            system="app", code=placed.code,
+            detail={"nfe_key": key, "tracking": wanted, "order": state.name},
+        )  # fmt: skip
+    return Sent(note=note, attention=f"{FLOW}: {note}" if placed.person else None)

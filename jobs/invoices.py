@@ -53,13 +53,21 @@ nothing (idempotent on the key):
    customer notified per the same setting) where Shopify shows another: the same event twice sends
    nothing, an older event replayed does not put back an older code, another NF-e's fulfillments
    and a local pickup (no fulfillment) are left alone, and a refusal fails the message as
-   TRACKING_REFUSED for a person (jobs.invoice_tracking). The message says what it did ("tracking
-   X (carrier) sent to fulfillment #1001-F1"). Such an event keeps its NF-e where it was first
-   applied among the order's NF-e: the order goes on showing the latest one.
+   TRACKING_REFUSED for a person (jobs.invoice_tracking). Where no message recorded the NF-e's
+   fulfillments (a re-issue of a cancelled NF-e, an NF-e applied before they were recorded), the
+   ones to take are worked out or a person is told — never a silent drop
+   (jobs.invoice_fulfillments). The message says what it did ("tracking X (carrier) sent to
+   fulfillment #1001-F1"). Such an event keeps its NF-e where it was first applied among the
+   order's NF-e: the order goes on showing the latest one. It never charges on its own: behind an
+   earlier event of the same NF-e that failed or is parked (its capture refused) it is held
+   (EARLIER_EVENT_NOT_APPLIED) until that one is applied.
 An event whose own document is cancelled — its status C, or the ERP order (read for every event:
 the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
 skipped with the reason before any write, as an event with no document takes only a valid one
-(the earliest no done message applied yet: jobs.invoice_documents.document_of).
+(the earliest no done message applied yet: jobs.invoice_documents.document_of; one that gives
+tracking on an order of several NF-e all applied fails as TRACKING_NFE_UNKNOWN instead of guessing).
+The NF-e written on the order is marked on the message at once (jobs.invoice_record.WRITTEN), so
+an old ERP's half-done invoice is told from one that did nothing (jobs.order_events.half_done).
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
 the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person).
 The OrderLink keeps the latest NF-e's fields, the captured amount, the ERP status and this flow's
@@ -82,6 +90,7 @@ from erp.records import Invoice, OrderEvent
 from jobs import (
     invoice_capture,
     invoice_documents,
+    invoice_fulfillments,
     invoice_keys,
     invoice_lines,
     invoice_tracking,
@@ -89,6 +98,7 @@ from jobs import (
     order_events,
 )
 from jobs.invoice_capture import ASKED, Asked, Capture
+from jobs.invoice_record import ADOPTED, FULFILLMENTS, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings, order_notes, shop_settings
@@ -203,6 +213,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
     documents = invoice_documents.known(unit, event, erp_documents)
+    if documents.applied_by is None:  # this event would charge the NF-e: not behind one that failed
+        _hold_behind_unapplied(unit, key.key)
     done: dict[str, Any] = {"key": key.key, "model": key.model, "total": str(event.invoice.total)}
     if refused:
         done["key_from_erp_order"] = (
@@ -232,11 +244,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         )  # fmt: skip
     shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
     done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
+    done[WRITTEN] = key.key  # on the message at once: Shopify-side work begun (jobs.invoice_record)
+    _mark(unit.message_id, {WRITTEN: key.key})
     # The fulfillments earlier runs of this message made for the NF-e, read before `_remember` below
     # rewrites its response (and kept in what it writes): a rerun keeps naming them (jobs.invoice_tracking).
-    made_before = invoice_tracking.carried(unit.message_id, key.key)
+    made_before = invoice_fulfillments.carried(unit.message_id, key.key)
     if made_before:
-        done[invoice_tracking.FULFILLMENTS] = made_before
+        done[FULFILLMENTS] = made_before
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     asked = _asked_before(unit, key.key)
     if asked is not None:  # asked before and answered PENDING: only what those captures became is read
@@ -257,7 +271,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     notify = _notify_customer(unit.shop_id)
     fulfilled = _fulfil(client, unit, event, key.key, made_before, final=documents.final,
                         several=len(documents.keys) > 1, notify=notify)  # fmt: skip
-    done[invoice_tracking.FULFILLMENTS], on_hold = fulfilled.created, fulfilled.attention
+    done[FULFILLMENTS], on_hold = fulfilled.created, fulfilled.attention
     if fulfilled.pickup:
         done["ready_for_pickup"] = fulfilled.pickup
     if (tag := TAG.format(kind=key.kind)) not in state.tags:
@@ -270,12 +284,20 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                  settled=documents.applied_by is None or asked is not None)  # fmt: skip
     # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
     # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
-    tracking = invoice_tracking.send(client, unit, key.key, tracking_input(event), state, fulfilled.made_now,
-                                     notify=notify)  # fmt: skip
+    tracking = invoice_tracking.send(
+        client, unit, key.key, tracking_input(event), state, fulfilled.made_now, notify=notify,
+        valid=documents.keys, cancelled={normalise(d.key) for d in erp_documents if d.cancelled},
+        later=documents.applied_by not in (None, unit.message_id), pickup=bool(fulfilled.pickup),
+    )  # fmt: skip
     if tracking.note:
         done["tracking"] = tracking.note
     if tracking.updated:
         done["tracking_sent"] = tracking.updated
+    if tracking.adopted:
+        done[ADOPTED] = tracking.adopted
+    if tracking.attention:  # the message ends done: the order link tells a person
+        done["needs_attention"] = "; ".join(a for a in (attention, tracking.attention) if a)
+        _flag(unit.link_id, tracking.attention)
     if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
         if capture.asked:
             _remember(unit.message_id, done)
@@ -299,6 +321,49 @@ def _asked_before(unit: order_events.EventUnit, key: str) -> Asked | None:
     if response.get("key") != key or not isinstance(response.get(ASKED), dict):
         return None
     return Asked.from_record(response[ASKED])
+
+
+def _hold_behind_unapplied(unit: order_events.EventUnit, key: str) -> None:
+    """Refuse to charge NF-e `key` from this event while an earlier event of the same NF-e failed or
+    is parked (jobs.invoice_documents.unapplied_before): that message's failure (a capture Shopify
+    refused, say) is a person's to decide — Retry it, or settle the money another way — and a later
+    event of the NF-e (its carrier's tracking) capturing on its own would charge what nobody decided,
+    twice if the merchant collected it meanwhile. Held with the reason; once the earlier one is done,
+    this one's Retry applies only what it brings (its tracking)."""
+    earlier = invoice_documents.unapplied_before(unit, key)
+    if earlier is None:
+        return
+    seq, status, why = earlier
+    raise Rejected(
+        f"held: event #{seq} of NF-e {key} (ERP order {unit.event.nro_pedvenda}) is {status} ({why}); "
+        "a later event of the same NF-e does not capture or fulfil it on its own: fix and Retry event "
+        f"#{seq} first (or settle its money yourself and add this event's tracking in Shopify), then "
+        "Retry this event",
+        system="app", code="EARLIER_EVENT_NOT_APPLIED", detail={"waiting_for_seq": seq, "nfe_key": key},
+    )  # fmt: skip
+
+
+def _mark(message_id: int, marks: dict[str, Any]) -> None:
+    """Add `marks` to the message's response at once, keeping what it holds (an earlier run's
+    capture record and fulfillments, which this run reads back)."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is not None:
+            message.response_payload = {**(message.response_payload or {}), **marks}
+
+
+def _flag(link_id: int, note: str) -> None:
+    """Add `note` to this flow's note on the order link (`ledger.order_notes`: beside every other
+    flow's, never over one)."""
+    with session_scope() as session:
+        link = session.get(OrderLink, link_id)
+        if link is None:
+            return
+        text, flag = note.removeprefix(f"{FLOW}: "), order_notes.note_of(link, FLOW)
+        if not flag:
+            order_notes.put(link, FLOW, text)
+        elif text not in flag:
+            order_notes.put(link, FLOW, f"{flag}; {text}")
 
 
 def _remember(message_id: int, done: dict[str, Any]) -> None:
@@ -470,7 +535,7 @@ def _fulfil(
     of the pickup's units.
 
     Each fulfillment made is written on the message at once, for NF-e `key`, beside those its
-    earlier runs made (`made_before`; jobs.invoice_tracking.remember / carried): which fulfillments
+    earlier runs made (`made_before`; jobs.invoice_fulfillments.remember / carried): which fulfillments
     are the NF-e's is what tracking given later updates. `notify`: Shopify e-mails the customer."""
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
@@ -504,7 +569,7 @@ def _fulfil(
         made = client.fulfillment_create(dict(group), tracking=tracking, notify_customer=notify)
         done.made_now.append(made)
         done.created.append(made)
-        invoice_tracking.remember(unit.message_id, key, done.created)
+        invoice_fulfillments.remember(unit.message_id, key, done.created)
     done.pickup = _ready_for_pickup(client, ready, final)
     notes = []
     if plan.held:

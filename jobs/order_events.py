@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 import erp
 from erp.records import OrderEvent
 from jobs.invoice_capture import ASKED
+from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_event_codec import event_from_payload, event_payload
 from ledger import order_notes, queues, shop_settings, trace, watermarks
@@ -74,9 +75,9 @@ UNKNOWN_ORDER = (
 # the ERP the shop uses now could change another order.
 HALF_DONE_OTHER_ERP = (
     "ERP event {seq} of order {nro} belongs to the ERP the shop was connected to before, and was half "
-    "done when the connection moved: NF-e {key} is on the Shopify order and its capture was asked (it "
-    "may still be pending at the gateway). Nothing more is done automatically: check the order's "
-    "payment in Shopify (captured, or refused: then charge the customer again or absorb it)"
+    "done when the connection moved: {begun}. Nothing more is done automatically: check the order's "
+    "payment in Shopify (captured, or refused: then charge the customer again or absorb it), and its "
+    "fulfillment and tag"
 )
 OTHER_ERP = (
     "ERP event {seq} belongs to the ERP the shop was connected to before (the ERP connection moved "
@@ -359,10 +360,9 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         generation, current = generation_of(message.unit_key), erp_generation(session, message.shop_id)
         if generation != current:
             done = message.response_payload or {}
-            if done.get("key") or done.get(ASKED):  # Shopify-side work begun: a person
+            if begun := half_done(done):  # Shopify-side work begun: a person
                 trace.fail(session, message, Rejected(
-                    HALF_DONE_OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda,
-                                               key=done.get("key") or "-"),
+                    HALF_DONE_OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda, begun=begun),
                     system="app", code="OTHER_ERP_HALF_DONE", detail={"done": done},
                 ))  # fmt: skip
                 return MessageStatus.FAILED.value
@@ -414,6 +414,23 @@ def _settled(session: Session, unit: EventUnit) -> None:
     link = session.get(OrderLink, unit.link_id)
     if link is not None:
         order_notes.clear(link, unit.flow, event=unit.event.seq_evento)
+
+
+def half_done(done: dict[str, Any]) -> str | None:
+    """Pure: what Shopify-side work an invoices message's response (`done`, jobs.invoice_record) says
+    an earlier run did — the NF-e written on the order (from the moment its metafields are), its
+    capture asked, its fulfillments made (an order paid at checkout asks no capture) — in words;
+    None: nothing (the message may be skipped without a person)."""
+    key = done.get(KEY) or done.get(FULFILLED_FOR) or done.get(WRITTEN)
+    fulfillments = [str(f) for f in done.get(FULFILLMENTS) or []]
+    if not (key or done.get(ASKED) or fulfillments):
+        return None
+    begun = [f"NF-e {key or '-'} is on the Shopify order"]
+    if done.get(ASKED):
+        begun.append("its capture was asked (it may still be pending at the gateway)")
+    if fulfillments:
+        begun.append(f"its goods were fulfilled ({', '.join(fulfillments)})")
+    return ", ".join(begun)
 
 
 def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:

@@ -281,6 +281,53 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Shopify admin (or to the fulfillment that replaced it), or fix the cause and click Retry.",
         ),
     ),
+    "TRACKING_FULFILLMENT_UNKNOWN": (
+        (
+            "O ERP informou o rastreio de uma NF-e já aplicada, mas o app não tem registro de qual "
+            "atendimento (fulfillment) leva as mercadorias dessa nota, e o pedido tem outra NF-e sem "
+            "registro também (notas aplicadas antes de o app registrar os atendimentos por NF-e): "
+            "mandar o código ao atendimento errado daria ao cliente o rastreio de outra entrega.",
+            "The ERP gave the tracking of an NF-e applied already, but the app has no record of which "
+            "fulfillment carries that NF-e's goods, and the order has another NF-e with none recorded "
+            "either (NF-e applied before the app recorded fulfillments per NF-e): sending the code to "
+            "the wrong fulfillment would give the customer another shipment's tracking.",
+        ),
+        (
+            "A mensagem cita o pedido, a NF-e e o código: informe o rastreio no admin do Shopify no "
+            "atendimento das mercadorias dessa nota.",
+            "The message names the order, the NF-e and the code: add the tracking in the Shopify admin "
+            "to the fulfillment of that NF-e's goods.",
+        ),
+    ),
+    "TRACKING_NO_FULFILLMENT": (
+        (
+            "O ERP informou o rastreio de uma NF-e já aplicada, mas nada do pedido está atendido no "
+            "Shopify para levá-lo (um pedido de atendimento em espera, ou os atendimentos cancelados).",
+            "The ERP gave the tracking of an NF-e applied already, but nothing of the order is fulfilled "
+            "in Shopify to carry it (a fulfillment order on hold, or the fulfillments cancelled).",
+        ),
+        (
+            "Atenda as mercadorias da nota no Shopify (libere a espera) e clique em Tentar de novo: o "
+            "app envia o rastreio; ou informe-o você mesmo no atendimento.",
+            "Fulfil the NF-e's goods in Shopify (release the hold) and click Retry: the app sends the "
+            "tracking; or add it to the fulfillment yourself.",
+        ),
+    ),
+    "TRACKING_NFE_UNKNOWN": (
+        (
+            "Um evento de faturamento do ERP trouxe um código de rastreio sem dizer de qual nota fiscal, "
+            "e o pedido tem mais de uma NF-e aplicada: não dá para saber a entrega de qual nota ele "
+            "acompanha.",
+            "An ERP invoicing event gave a tracking code without saying which fiscal document, and the "
+            "order has more than one NF-e applied: which NF-e's shipment it follows cannot be told.",
+        ),
+        (
+            "A mensagem cita o código e as chaves: informe o rastreio no admin do Shopify no atendimento "
+            "da nota certa.",
+            "The message names the code and the keys: add the tracking in the Shopify admin to the right "
+            "NF-e's fulfillment.",
+        ),
+    ),
     "TAXES_ADDED": (
         (
             "A loja soma imposto aos preços; o total do pedido no ERP ficaria abaixo do cobrado.",
@@ -430,18 +477,19 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "OTHER_ERP_HALF_DONE": (
         (
             "A nota de um pedido do ERP ao qual a loja estava conectada antes foi aplicada pela metade "
-            "quando a conexão com o ERP mudou: a chave está no pedido da Shopify e a captura foi pedida, "
-            "talvez ainda pendente no gateway.",
+            "quando a conexão com o ERP mudou: a chave está no pedido da Shopify, e talvez a captura "
+            "tenha sido pedida (ainda pendente no gateway) ou as mercadorias atendidas; a mensagem diz o "
+            "quê.",
             "An invoice of an order of the ERP the shop was connected to before was half applied when "
-            "the ERP connection moved: its key is on the Shopify order and its capture was asked, maybe "
-            "still pending at the gateway.",
+            "the ERP connection moved: its key is on the Shopify order, and its capture may have been "
+            "asked (maybe still pending at the gateway) or its goods fulfilled; the message says which.",
         ),
         _by_hand(
             (
                 "Confira o pagamento do pedido na Shopify: capturado, ou recusado (então cobre o cliente "
-                "de novo ou absorva). O app não faz mais nada com este evento.",
+                "de novo ou absorva), e o atendimento. O app não faz mais nada com este evento.",
                 "Check the order's payment in Shopify: captured, or refused (then charge the customer "
-                "again or absorb it). The app does nothing more with this event.",
+                "again or absorb it), and its fulfillment. The app does nothing more with this event.",
             ),
             BY_HAND_DONE,
         ),
@@ -534,10 +582,12 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "EARLIER_EVENT_NOT_APPLIED": (
         (
-            "Um evento anterior do mesmo pedido no ERP (separação, por exemplo) não foi aplicado; este "
-            "espera por ele para não aplicar as mudanças fora de ordem.",
-            "An earlier event of the same ERP order (picking, for instance) was not applied; this one "
-            "waits for it so changes are not applied out of order.",
+            "Um evento anterior do mesmo pedido no ERP (separação, por exemplo, ou o faturamento da "
+            "mesma NF-e, cuja captura falhou) não foi aplicado; este espera por ele para não aplicar as "
+            "mudanças fora de ordem nem cobrar o que ninguém decidiu.",
+            "An earlier event of the same ERP order (picking, for instance, or the same NF-e's invoice, "
+            "whose capture failed) was not applied; this one waits for it so changes are not applied "
+            "out of order and nothing is charged that nobody decided.",
         ),
         (
             "Resolva o evento anterior citado na mensagem e tente-o de novo; depois clique em Tentar de "

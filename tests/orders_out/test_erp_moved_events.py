@@ -192,3 +192,54 @@ def test_an_old_erps_invoice_half_done_when_the_erp_moved_is_failed_for_a_person
         failed = session.get(Message, message.id)
         assert failed.error_detail["code"] == "OTHER_ERP_HALF_DONE", failed.error_detail
         assert "check the order's payment in Shopify" in failed.error_text
+
+
+def test_an_old_erps_invoice_that_made_its_fulfillment_is_half_done_though_no_capture_was_asked(
+    world, monkeypatch
+) -> None:
+    """An order paid at checkout (nothing to capture): the old ERP's invoice wrote the NF-e and made
+    its fulfillment, then Shopify was down at the tag; the ERP connection moves before the retry.
+    No capture was asked and the run never ended (no "key"), but the goods' fulfillment and the NF-e
+    are on the order: a person must look, it is not skipped as "nothing applied"."""
+    from typing import Any
+
+    from jobs import invoices
+    from jobs.invoice_record import WRITTEN
+    from shopify_app.admin_api.client import AdminClient
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise Transient("Shopify answered 503")
+
+    monkeypatch.setattr(AdminClient, "tags_add", down)
+    world.erp.invoice(order.nro)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.RETRYING.value
+    [fulfillment] = message.response_payload["fulfillments"]
+    assert "key" not in message.response_payload and "capture_asked" not in message.response_payload
+    with session_scope() as session:
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == world.shop_id)).one()
+        setup_moves.erp_moved(session, row)
+    assert invoices.replay(message.id) == MessageStatus.FAILED.value, "skipped as nothing applied"
+    key = message.response_payload[WRITTEN]  # written with the metafields, before the fulfillment
+    with session_scope() as session:
+        failed = session.get(Message, message.id)
+        assert failed.error_detail["code"] == "OTHER_ERP_HALF_DONE", failed.error_detail
+        assert f"NF-e {key} is on the Shopify order" in failed.error_text
+        assert f"its goods were fulfilled ({fulfillment})" in failed.error_text
+
+
+def test_what_an_old_erps_invoice_message_did_is_named_from_the_moment_its_nfe_is_written() -> None:
+    """The half-done check reads every mark a run leaves (jobs.invoice_record): the NF-e written on
+    the order alone (the run stopped before capture and fulfillment) is Shopify-side work too."""
+    assert order_events.half_done({}) is None
+    assert order_events.half_done({"picking": "nothing changed"}) is None
+    assert order_events.half_done({"nfe_written": "K"}) == "NF-e K is on the Shopify order"
+    assert order_events.half_done({"fulfillments_for": "K", "fulfillments": ["F1"]}) == (
+        "NF-e K is on the Shopify order, its goods were fulfilled (F1)"
+    )
+    assert order_events.half_done({"key": "K", "capture_asked": {"at": "x"}}) == (
+        "NF-e K is on the Shopify order, its capture was asked (it may still be pending at the gateway)"
+    )

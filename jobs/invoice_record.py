@@ -1,0 +1,25 @@
+"""The keys an invoices message's response keeps (flow `invoices`) that other modules read back.
+
+A leaf (no imports): jobs.order_events reads them to tell an old ERP's half-done invoice from one
+that did nothing, and jobs.invoice_tracking imports jobs.order_events, so the names cannot live
+there. What each one means:
+
+- KEY: the NF-e the message applied. Written when the run ends, or before it ends retrying with a
+  capture asked (jobs.invoice_capture.ASKED beside it): a rerun that finds it takes the NF-e as
+  applied by this message before (a replay captures nothing more), so it never names a run that
+  stopped before its capture was asked or taken.
+- WRITTEN: the NF-e whose metafields a run wrote on the Shopify order, written on the message at
+  once: Shopify-side work begun, whatever happens next.
+- FULFILLMENTS / FULFILLED_FOR: the fulfillments the message created, and the NF-e they were
+  created for, written as each is created (jobs.invoice_fulfillments.remember).
+- ADOPTED: fulfillments a message took as its NF-e's where no message had recorded any for it
+  (jobs.invoice_fulfillments.unrecorded): the ids and where they came from.
+"""
+
+from __future__ import annotations
+
+KEY = "key"
+WRITTEN = "nfe_written"
+FULFILLMENTS = "fulfillments"
+FULFILLED_FOR = "fulfillments_for"
+ADOPTED = "fulfillments_adopted"
