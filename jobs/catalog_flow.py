@@ -46,7 +46,15 @@ from sqlalchemy import select
 
 import erp
 from erp.names import Names
-from jobs import absence, catalog_cache, catalog_initial, catalog_malformed, catalog_publish, catalog_unlisted
+from jobs import (
+    absence,
+    catalog_cache,
+    catalog_initial,
+    catalog_malformed,
+    catalog_publish,
+    catalog_tracking,
+    catalog_unlisted,
+)
 from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, reset_progress, settle_leftover, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
@@ -289,6 +297,7 @@ def _load_whole(
             at = holds[flow].cap(read.snapshot) if flow in holds and read.snapshot is not None else None
             if at is not None:
                 watermarks.advance(session, shop_id, flow, "", at, 0, started)
+        catalog_tracking.write_mark(session, shop_id)  # every product went with its items tracked
     return result
 
 
@@ -349,7 +358,10 @@ def _incremental(
         # Products left in the other inactive status (the merchant changed `inactive_sku_status`)
         # are re-planned with this pass, although the ERP did not change them.
         restatus = _other_inactive_status(session, shop_id, ctx.inactive_status) if flow == "products" else []
-    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(set(restatus).union(rechecks) - set(latest))
+        # Until every product was planned with its items tracked (jobs/catalog_tracking.py), once.
+        retrack = catalog_tracking.products_to_retrack(session, shop_id) if flow == "products" else []
+    again = set(restatus).union(rechecks, retrack) - set(latest)
+    seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(again)
 
     def accepted(session: Any, batch: Sequence[int]) -> None:
         read_in_batch = [latest[s] for s in batch if s in latest]
@@ -364,6 +376,9 @@ def _incremental(
     if rechecks:  # planned (sent or recorded on its message): asked for no more
         with session_scope() as session:
             _forget_rechecks(session, shop_id, rechecks)
+    if retrack:  # every product planned with its items tracked: not again
+        with session_scope() as session:
+            catalog_tracking.write_mark(session, shop_id)
     at = hold.cap(read.snapshot) if read.complete and read.snapshot is not None else None
     if at is not None:
         with session_scope() as session:

@@ -33,7 +33,8 @@ Decisions (issue 6):
   stock control in the ERP gets inventoryPolicy CONTINUE from the stock flow, which sells at 0
   all the same, so tracking every item costs nothing. An item an earlier version created
   untracked is tracked by its product's next productSet: this field changed every product's
-  digest, so the first sync after it sends every product once.
+  digest, but an incremental pass only plans the products the ERP changed, so the products pass
+  re-plans every cached product once (jobs/catalog_tracking.py).
 - Price, compareAtPrice, stock, tags and metafields are left out of the input on purpose: the
   prices / stock flows and the merchant own them, and productSet leaves absent fields alone.
 """

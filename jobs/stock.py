@@ -38,7 +38,10 @@ interrupted and then undone), and, at a location it took over, those another com
 for SKUs it does not write itself. Items without stock control get inventoryPolicy CONTINUE (one
 productVariantsBulkUpdate per product) and their level is left as it is; their items stay tracked
 (the catalog flow sends every item `tracked: true`: jobs/catalog_map.py), CONTINUE selling at 0
-all the same, so a company whose ERP takes up stock control needs no tracking change.
+all the same, so a company whose ERP takes up stock control needs no tracking change. Items an
+earlier version created untracked were refused their levels; once the products pass tracked them
+(the catalog's `items_tracked` mark, jobs/catalog_tracking.py) each company's next pass reads all
+its ERP rows ("stock_tracked_from" marker), so those levels are written though their rows did not move.
 The policy follows the store's linked company: once that company changes (the store link moved, or
 the company whose location decides it: `_Shop.policy_company`) its pass reads all its ERP rows
 ("stock_policy_from" marker), so every SKU's policy follows the new company. A SKU the prices flow
@@ -71,7 +74,7 @@ from sqlalchemy import delete, select
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
-from jobs import stock_closed, stock_reread, stock_vacate
+from jobs import catalog_tracking, stock_closed, stock_reread, stock_vacate
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import (
@@ -106,6 +109,8 @@ LOCATION_KIND = "stock_location"  # erp_id = company, shopify_id = the location 
 # erp_id POLICY_FROM, digest = the company whose stock control the inventoryPolicies were last read from
 POLICY_FROM_KIND = "stock_policy_from"
 POLICY_FROM = "store"
+# erp_id = company, digest = the catalog's items_tracked mark its ERP rows were last read whole after
+TRACKED_FROM_KIND = "stock_tracked_from"
 IGNORED = "not sold in this store (setting ignored_companies)"  # why an ignored company's refusal ended
 
 
@@ -260,7 +265,8 @@ def _sync_company(
         stock_vacate.note(session, shop.shop_id, company, location, others=moved)
         _forget_others_at(session, shop.shop_id, company, location)
         policy_moved = _policy_moved(session, shop, company)
-        whole = only or moved or policy_moved
+        tracked_from = _tracked_since(session, shop.shop_id, company)
+        whole = only or moved or policy_moved or tracked_from is not None
         since = None if whole else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     read = erp.stock(since, company)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
@@ -309,6 +315,10 @@ def _sync_company(
             if policy_moved:
                 bindings.upsert_many(
                     session, shop.shop_id, POLICY_FROM_KIND, [BindingRow(POLICY_FROM, None, scope)]
+                )
+            if tracked_from is not None:
+                bindings.upsert_many(
+                    session, shop.shop_id, TRACKED_FROM_KIND, [BindingRow(scope, None, tracked_from)]
                 )
 
 
@@ -438,6 +448,19 @@ def _policy_moved(session: Any, shop: _Shop, company: int) -> bool:
         return False
     marker = bindings.get_many(session, shop.shop_id, POLICY_FROM_KIND, [POLICY_FROM]).get(POLICY_FROM)
     return marker is None or marker.digest != str(company)
+
+
+def _tracked_since(session: Any, shop_id: int, company: int) -> str | None:
+    """The catalog's items_tracked mark when the company's ERP rows were not read whole since it
+    was written (jobs/catalog_tracking.py): the items an earlier version left untracked are
+    tracked now, and the levels this flow was refused for them ("not tracked") are written by a
+    pass reading every ERP row of the company, though their rows did not move since the
+    watermark. None: nothing to read whole for it (no mark yet, or read whole since)."""
+    mark = catalog_tracking.mark(session, shop_id)
+    if mark is None:
+        return None
+    read = bindings.get_many(session, shop_id, TRACKED_FROM_KIND, [str(company)]).get(str(company))
+    return None if read is not None and read.digest == mark else mark
 
 
 def _forget_others_at(session: Any, shop_id: int, company: int, location: str) -> None:

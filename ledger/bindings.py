@@ -33,6 +33,8 @@ STOCK_KIND = "stock"  # erp_id = "<company>:<idSku>": the level last sent
 STOCK_POLICY_KIND = "stock_policy"  # erp_id = idSku: the inventoryPolicy last sent
 STOCK_RECHECK_KIND = "stock_recheck"  # erp_id = idSku: the stock flow re-evaluates it next run
 CATALOG_RECHECK_KIND = "catalog_recheck"  # erp_id = seqProduto: the products flow re-plans it next run
+# erp_id "store", digest = when every product was planned with its items tracked (jobs/catalog_tracking.py)
+ITEMS_TRACKED_KIND = "items_tracked"
 
 
 class BindingRow(NamedTuple):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 import erp
 from jobs import catalog_flow, catalog_load
@@ -76,32 +76,6 @@ def test_first_run_creates_everything_and_the_second_run_costs_nothing(installed
     assert installed.mutations.count() == before  # zero mutations
     assert all(r.created == r.changed == 0 for r in again)
     assert len(installed.state()["products"]) == 38
-
-
-def test_an_item_an_earlier_version_left_untracked_is_tracked_by_the_next_sync(
-    installed: InstalledShop,
-) -> None:
-    """Variants created before the catalog flow sent `tracked` are untracked in a live shop
-    (Shopify's default): the mapping's change moved every digest, so the next sync sends every
-    product once and tracks them; the sync after that costs nothing."""
-    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
-    store = installed.shopify.sandbox.store
-    items = [v["inventoryItemId"] for p in installed.state()["products"] for v in p["variants"]]
-    with store.transaction():
-        for gid in items:  # as the earlier version left them
-            store.put(SHOP_NAME, {**doc(installed, gid), "tracked": False})
-    with session_scope() as session:  # and the digests its input had
-        session.execute(
-            update(Binding)
-            .where(Binding.shop_id == installed.shop_id, Binding.kind == PRODUCT_KIND)
-            .values(digest="digest-of-the-earlier-input")
-        )
-    again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
-    assert again.changed == 38
-    assert all(doc(installed, gid)["tracked"] is True for gid in items)
-    before = installed.mutations.count()
-    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
-    assert installed.mutations.count() == before
 
 
 def test_a_title_and_an_ean_change_update_only_their_products(installed: InstalledShop) -> None:
