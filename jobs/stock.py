@@ -19,9 +19,12 @@ Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw i
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
 stale items are re-read and their target recomputed from the ERP figure minus the pending orders
 re-queried, less any drop Shopify shows that no order known since explains (a sale whose order
-we do not know yet: jobs.stock_writer), so a sale that raced us is never given back. Items Shopify already
-shows at the target are not written (a resumed batch duplicates nothing). First pass: an item
-with no level at the location yet (nothing to compare with) goes in the same batch with
+we do not know yet: jobs.stock_writer), so a sale that raced us is never given back. A write
+Shopify never answered (still in progress after the executor's waits, a timeout) is asked about
+under its own key, with its exact input, before the company's next pass sends anything for its
+SKUs (jobs.stock_in_flight), so a first request landing late never overwrites the retry's level.
+Items Shopify already shows at the target are not written (a resumed batch duplicates nothing).
+First pass: an item with no level at the location yet (nothing to compare with) goes in the same batch with
 changeFromQuantity null, which stocks it there (API 2026-10 sets quantities at any location): no
 per-item inventoryActivate, 250 levels per call from the very first pass.
 
@@ -74,7 +77,7 @@ from sqlalchemy import delete, select
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
-from jobs import catalog_tracking, stock_closed, stock_reread, stock_vacate
+from jobs import catalog_tracking, stock_closed, stock_in_flight, stock_reread, stock_vacate
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import (
@@ -259,6 +262,10 @@ def _sync_company(
 ) -> None:
     started = utcnow()
     scope = str(company)
+    # Writes an earlier pass sent and Shopify never answered, asked about first under their own
+    # keys; their SKUs wait while one may still apply (jobs.stock_in_flight), the watermark kept.
+    held, unanswered = stock_in_flight.resolve(shop.shop_id, client, company)
+    result.transient = result.transient or unanswered
     with session_scope() as session:
         _resume_refused(session, shop.shop_id, company)
         moved = _location_moved(session, shop.shop_id, company, location)
@@ -286,6 +293,7 @@ def _sync_company(
         )
         bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
     result.unchanged += len(targets) - len(entries) - len(quiet)
+    entries = [e for e in entries if e.id_sku not in held]
     writer = BatchWriter(
         shop.shop_id, shop.domain, client, company, location, lambda: pending_payloads(shop.shop_id)
     )

@@ -16,7 +16,12 @@ derived from its content and the batch message's attempt (the same levels sent a
 pass are a new operation). Shopify's answers about the key itself (a request under it still in
 progress, one under it failed) never reach `_split` as refusals: the executor waits for the
 first or sends a renewed key (shopify_app/admin_api/executor.py), and one still in progress after
-its waits is transient, so the batch is retried by RQ, not failed as rejected.
+its waits is transient, so the batch is retried by RQ, not failed as rejected. Each call is noted
+with its key and exact input before it is sent and forgotten once answered; the retry has a new
+attempt, a new key and a recomputed batch (the ERP figure may have moved), so the company's next
+pass first resends every call left unanswered as it was sent, under its own key, and leaves its
+SKUs out while Shopify still runs it (jobs/stock_in_flight.py): a first request applied late would
+otherwise overwrite the retry's level where it had no compare (an item not stocked yet).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from jobs import stock_in_flight
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
 from jobs.stock_pending import sold_since
@@ -106,6 +112,8 @@ class BatchWriter:
     ) -> None:
         self.shop_id, self.domain, self.client = shop_id, domain, client
         self.company, self.location_id, self.pending = company, location_id, pending
+        self._noted: str | None = None  # the key of the batch's last call, noted before it was sent
+        self._answered = False  # ... and whether Shopify answered it
 
     def write(self, entries: list[LevelEntry]) -> BatchOutcome:
         skus = sorted(e.id_sku for e in entries)
@@ -138,6 +146,7 @@ class BatchWriter:
         errors: list[dict[str, Any]] = []
         outcome = BatchOutcome()
         refused: IntegrationError | None = None
+        self._noted, self._answered = None, False
         try:
             self._rounds(live, done, errors, batch_key, attempt)
         except Transient as exc:
@@ -165,6 +174,8 @@ class BatchWriter:
                 for sku, q in done.items()
             ]
             bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+            if self._noted is not None and self._answered:  # else asked again first (jobs.stock_in_flight)
+                stock_in_flight.forget(session, self.shop_id, self.company, self._noted)
             message = session.get(Message, message_id)
             failure: BaseException | None = outcome.transient or outcome.bug or refused
             if failure is None and errors:
@@ -201,7 +212,6 @@ class BatchWriter:
             if not live:
                 return
             order = list(live.values())
-            self._note_tried(order)
             quantities = [
                 {
                     "inventoryItemId": e.item_id,
@@ -212,16 +222,15 @@ class BatchWriter:
                 for e in order
             ]
             key = idempotency_key(self.domain, "stock", str(self.company), attempt, quantities)
+            reference = f"consinco://estoque/{self.company}/{batch_key}"
+            self._note_sending(order, key, quantities, reference)
             try:
-                set_available(
-                    self.client,
-                    quantities,
-                    key=key,
-                    reference_document_uri=f"consinco://estoque/{self.company}/{batch_key}",
-                )
+                set_available(self.client, quantities, key=key, reference_document_uri=reference)
             except ShopifyUserErrors as exc:
+                self._answered = True
                 self._split(exc, order, live, errors)
                 continue
+            self._answered = True
             for e in order:
                 done[e.id_sku] = live.pop(e.id_sku).target
             return
@@ -252,12 +261,23 @@ class BatchWriter:
             else:
                 live[e.id_sku] = replace(e, expected=seen.available, expected_at=read_at, unsure=False)
 
-    def _note_tried(self, order: list[LevelEntry]) -> None:
-        """Each level about to be sent, added to its "stock" binding's "tried" before the call
-        (committed): if Shopify applies it and the answer is lost, the next pass knows the level
-        as its own write. An accepted write's binding is written anew, without "tried"."""
+    def _note_sending(
+        self, order: list[LevelEntry], key: str, quantities: list[dict[str, Any]], reference: str
+    ) -> None:
+        """Before the call, committed: each level about to be sent, added to its "stock" binding's
+        "tried" (if Shopify applies it and the answer is lost, the next pass knows the level as
+        its own write; an accepted write's binding is written anew, without "tried"), and the call
+        itself, key and exact input, so the next pass asks Shopify about it under the same key
+        before sending anything else for its items (jobs.stock_in_flight). The round before was
+        answered (userErrors: none applied), so its note goes."""
         by_key = {f"{self.company}:{e.id_sku}": e.target for e in order}
         with session_scope() as session:
+            if self._noted is not None:
+                stock_in_flight.forget(session, self.shop_id, self.company, self._noted)
+            stock_in_flight.note(
+                session, self.shop_id, self.company, key, quantities, reference, [e.id_sku for e in order]
+            )
+            self._noted, self._answered = key, False
             rows = []
             for key, b in bindings.get_many(session, self.shop_id, STOCK_KIND, list(by_key)).items():
                 data = dict(b.data or {})

@@ -13,11 +13,14 @@ executor's own retries, so they are handled here, once for every caller (`mutate
   The call waits (the retry policy's backoff) and is sent again with the SAME key: the first
   request may yet apply, and the same key then answers its result instead of applying a second
   one. Still in progress after the policy's attempts, it is transient (IdempotencyInProgress) and
-  the caller's unit is retried by RQ, whose new attempt sends a new key; the stock writes are
-  compare-and-swap on `changeFromQuantity`, so if the first request applies after all, the new
-  one finds the level moved and is refused as stale (and read again), never applied on top of it
-  (a level written with no compare, an item not stocked at the location yet, is set to the same
-  absolute figure by both).
+  the caller's unit is retried by RQ. The first request may still apply then, so the retry must
+  not send a new request for the same things beside it: a write with no compare (a stock level of
+  an item not stocked at the location yet, changeFromQuantity null) would be overwritten by the
+  first one landing late, with the caller's record saying its own figure was sent. The caller
+  keeps the key and its exact input and sends them again first (the stock writer:
+  jobs/stock_in_flight.py), which is answered the first request's result or "in progress" again,
+  never applied twice; the same key with recomputed input would be
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH, raised here as the userErrors it is.
 - IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED ("Retry with a new idempotency key"): the request failed on
   Shopify's side (the 5xx this executor retried under the same key); nothing was applied under that
   key. The call is sent again at once under `idempotency.renewed_key(key, n)`, deterministic, so the
