@@ -410,10 +410,11 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
 
 def _settled(session: Session, unit: EventUnit) -> None:
     """The event is applied (or had nothing to apply): the note its failure left on the order link
-    goes; the flow's own notes, and a later event's failure, are not this one's to clear."""
+    goes; the flow's own notes, and another event's failure (earlier, later, or the same number
+    from another ERP), are not this one's to clear."""
     link = session.get(OrderLink, unit.link_id)
     if link is not None:
-        order_notes.clear(link, unit.flow, event=unit.event.seq_evento)
+        order_notes.clear(link, unit.flow, event=unit.event.seq_evento, generation=unit.generation)
 
 
 def half_done(done: dict[str, Any]) -> str | None:
@@ -440,8 +441,10 @@ def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
         status = trace.fail(session, message, exc)
         if isinstance(exc, (Rejected, MappingMissing)):
             link = session.get(OrderLink, unit.link_id)
-            if link is not None:  # a note of its own: it hides no other flow's, none hides it
-                order_notes.put(link, unit.flow, message.error_text or str(exc), event=unit.event.seq_evento)
+            if link is not None:  # a note of its own: it hides no other note (another event's
+                # of its flow neither), none hides it
+                order_notes.put(link, unit.flow, message.error_text or str(exc), event=unit.event.seq_evento,
+                                generation=unit.generation)  # fmt: skip
     if isinstance(exc, Transient):
         raise exc
     if isinstance(exc, (Rejected, MappingMissing)):

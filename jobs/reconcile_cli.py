@@ -103,6 +103,11 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _rows(title: str, rows: list[dict[str, Any]]) -> list[str]:
+    """A finding's rows, "  - key=value, ..."; a value of several lines (an order's `attention`:
+    one note a line) goes on with its lines indented under its row, not at the margin where a
+    new section starts."""
     if not rows:
         return []
-    return [f"{title}:"] + ["  - " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in rows]
+    return [f"{title}:"] + [
+        "  - " + ", ".join(f"{k}={v}" for k, v in row.items()).replace("\n", "\n    ") for row in rows
+    ]

@@ -10,13 +10,19 @@ name as every note always has ("invoices: ...", "order_edits: ..."). That keeps 
 plain text a person (or `ledger.privacy`'s scrubbing, or a LIKE) reads as is, and a row written
 before notes were kept per flow, one "flow: text" string, reads as that flow's one note.
 
-A slot is a flow's name, and apart from it the flow's ERP event that failed
-(`jobs.order_events`): "order_edits (ERP event #12): ..." is the ERP's picking edit that could
+A slot is a flow's name, and apart from it each of the flow's ERP events that failed
+(`jobs.order_events`): "order_edits (ERP event #12): ..." is the ERP's picking edit #12 that could
 not be applied in Shopify, a note of its own beside the Shopify edit NOT applied in the ERP
-("order_edits: ..."); that event's note goes once the event is applied. Within a slot the flow
-decides: its new note replaces its old one, and it clears its note only when it is the one it
-means (`clear(..., starting=...)`: a cancellation's "cancel the NF-e" is not cleared by the
-cancellation that clears its "ERP number unknown").
+("order_edits: ..."), and beside the note of its event #13 if that one failed too (a later event
+of a flow may run behind a failed earlier one: `wait_for_earlier`); each event's note goes once
+that event is applied or skipped, the others stay, as their events are still failed. An event is
+its number and the ERP it came from: after the ERP connection moved to another ERP
+(ErpConnection.generation n), that ERP numbers its events on its own, so its #12 is
+"(ERP event #12, erp<n>)", another note than the first ERP's "(ERP event #12)" (as a row written
+before, which reads as the first ERP's). Within a slot the flow decides: its new note replaces
+its old one, and it clears its note only when it is the one it means (`clear(..., starting=...)`:
+a cancellation's "cancel the NF-e" is not cleared by the cancellation that clears its "ERP number
+unknown").
 
 Read order: a cancellation's notes first (an NF-e to cancel, goods that may have left: the note
 that must stay in sight), then the others as they were written. A line naming no known flow (text
@@ -33,7 +39,7 @@ from ledger.flows import BY_NAME
 from ledger.models import OrderLink, utcnow
 
 FIRST = "cancellations"  # its notes are read first: an NF-e to cancel, goods that may have left
-_LINE = re.compile(r"^(?P<flow>[a-z_]+)(?: \(ERP event #(?P<event>\d+)\))?:")
+_LINE = re.compile(r"^(?P<flow>[a-z_]+)(?: \(ERP event #(?P<event>\d+)(?:, erp(?P<generation>\d+))?\))?:")
 _BREAK = re.compile(r"\s*[\r\n]+\s*")
 _EVENT_UNIT = re.compile(r"^event:(\d+)(?::erp\d+)?$")  # jobs.order_events.unit_key
 
@@ -43,10 +49,12 @@ class Note:
     flow: str  # the flow that wrote it ("" : a text naming no flow)
     event: int | None  # the ERP event (seq_evento) it is about, for an event that failed
     text: str  # the note as written, starting with the flow's name
+    generation: int = 0  # the ERP that event came from (ErpConnection.generation; 0: the first)
 
     @property
-    def slot(self) -> tuple[str, bool]:
-        return self.flow, self.event is not None
+    def slot(self) -> tuple[str, int | None, int]:
+        """The flow's own note, or one of its failed events (by number and ERP): one note each."""
+        return self.flow, self.event, self.generation
 
 
 def parse(stored: str | None) -> list[Note]:
@@ -58,10 +66,10 @@ def parse(stored: str | None) -> list[Note]:
         found = _LINE.match(line)
         if found and found["flow"] in BY_NAME:
             event = int(found["event"]) if found["event"] else None
-            notes.append(Note(found["flow"], event, line))
+            notes.append(Note(found["flow"], event, line, int(found["generation"] or 0)))
         elif notes:  # a line of an older note written with line breaks
             last = notes[-1]
-            notes[-1] = Note(last.flow, last.event, f"{last.text}\n{line}")
+            notes[-1] = Note(last.flow, last.event, f"{last.text}\n{line}", last.generation)
         else:
             notes.append(Note("", None, line))
     return sorted(notes, key=lambda n: n.flow != FIRST)  # stable: the rest as written
@@ -79,20 +87,26 @@ def notes(link: OrderLink) -> list[Note]:
     return parse(link.needs_attention)
 
 
-def note_of(link: OrderLink, flow: str, *, event: bool = False) -> str | None:
-    """`flow`'s note on the link (`event`: its failed ERP event's), else None."""
-    return next((n.text for n in notes(link) if n.slot == (flow, event)), None)
+def note_of(link: OrderLink, flow: str, *, event: bool | int = False, generation: int = 0) -> str | None:
+    """`flow`'s own note on the link; `event`: the note of that failed ERP event (of the
+    `generation`-th ERP), or True: the first of its failed events' notes. None when there is none."""
+    if event is True:
+        return next((n.text for n in notes(link) if n.flow == flow and n.event is not None), None)
+    wanted = (flow, None, 0) if event is False else (flow, event, generation)
+    return next((n.text for n in notes(link) if n.slot == wanted), None)
 
 
-def put(link: OrderLink, flow: str, text: str, *, event: int | None = None) -> None:
-    """Set `flow`'s note (`event`: the note of that flow's ERP event that failed), replacing only
-    that flow's earlier one. `text` may start with the flow's name already (a note built by the
-    flow, "invoices: ..."); line breaks become spaces, as a line is a note."""
+def put(link: OrderLink, flow: str, text: str, *, event: int | None = None, generation: int = 0) -> None:
+    """Set `flow`'s note (`event`: the note of that flow's ERP event that failed, of the
+    `generation`-th ERP), replacing only the note of the same slot: the flow's own earlier one, or
+    that same event's. `text` may start with the flow's name already (a note built by the flow,
+    "invoices: ..."); line breaks become spaces, as a line is a note."""
     if event is not None:
-        line = f"{flow} (ERP event #{event}): {text}"
+        erp = f", erp{generation}" if generation else ""
+        line = f"{flow} (ERP event #{event}{erp}): {text}"
     else:
-        line = text if text.startswith(f"{flow}: ") else f"{flow}: {text}"
-    new = Note(flow, event, _BREAK.sub(" ", line.strip()))
+        line, generation = text if text.startswith(f"{flow}: ") else f"{flow}: {text}", 0
+    new = Note(flow, event, _BREAK.sub(" ", line.strip()), generation)
     kept = notes(link)
     at = next((i for i, n in enumerate(kept) if n.slot == new.slot), None)
     if at is None:
@@ -103,15 +117,20 @@ def put(link: OrderLink, flow: str, text: str, *, event: int | None = None) -> N
 
 
 def clear(
-    link: OrderLink, flow: str, *, starting: str | tuple[str, ...] = "", event: int | None = None
+    link: OrderLink,
+    flow: str,
+    *,
+    starting: str | tuple[str, ...] = "",
+    event: int | None = None,
+    generation: int = 0,
 ) -> bool:
-    """Clear `flow`'s note when it starts with `starting` (the note the caller means; "" any of the
-    flow's); `event`: the note of that ERP event, when the flow's failed-event note is that one's.
-    Another flow's note is never touched. Whether a note was cleared."""
+    """Clear `flow`'s own note when it starts with `starting` (the note the caller means; "" any of
+    the flow's); `event`: the note of that ERP event (of the `generation`-th ERP) only, never
+    another event's. Another flow's note is never touched. Whether a note was cleared."""
     if event is not None:
-        keep = [n for n in notes(link) if not (n.slot == (flow, True) and n.event == event)]
+        keep = [n for n in notes(link) if n.slot != (flow, event, generation)]
     else:
-        keep = [n for n in notes(link) if not (n.slot == (flow, False) and n.text.startswith(starting))]
+        keep = [n for n in notes(link) if not (n.slot == (flow, None, 0) and n.text.startswith(starting))]
     if len(keep) == len(notes(link)):
         return False
     _store(link, keep)

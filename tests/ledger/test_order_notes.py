@@ -68,11 +68,42 @@ def test_a_cancellations_note_reads_first_and_a_failed_event_is_a_note_of_its_ow
         order_notes.note_of(link, "order_edits", event=True)
         == "order_edits (ERP event #12): refused by Shopify"
     )
-    order_notes.put(
-        link, "order_edits", "still refused", event=13
-    )  # the flow's later failed event replaces it
-    assert flows(link) == [("cancellations", None), ("order_edits", None), ("order_edits", 13)]
-    assert not order_notes.clear(link, "order_edits", event=12)  # not the event whose note it is now
+    order_notes.put(link, "order_edits", "refused again", event=12)  # the same event: its note replaced
+    assert flows(link) == [("cancellations", None), ("order_edits", None), ("order_edits", 12)]
+    assert order_notes.note_of(link, "order_edits", event=12) == "order_edits (ERP event #12): refused again"
+
+
+def test_each_failed_erp_event_keeps_its_own_note_until_it_is_settled() -> None:
+    """Two failed events of one flow (the ERP's picking edits #12 and #13, both refused by Shopify;
+    wait_for_earlier lets #13 run behind a failed #12): #13's failure does not replace #12's note,
+    and #13 applied later clears only its own, as #12 is still failed."""
+    link = OrderLink()
+    order_notes.put(link, "order_edits", "Shopify refused the edit (line 3)", event=12)
+    order_notes.put(link, "order_edits", "Shopify refused the edit (line 5)", event=13)
+    assert flows(link) == [("order_edits", 12), ("order_edits", 13)]
+    assert order_notes.clear(link, "order_edits", event=13)  # #13 applied (order_events._settled)
+    assert order_notes.note_of(link, "order_edits", event=True) == (
+        "order_edits (ERP event #12): Shopify refused the edit (line 3)"
+    )
+    assert not order_notes.clear(link, "order_edits", event=13)
+    assert order_notes.clear(link, "order_edits", event=12) and link.needs_attention is None
+
+
+def test_an_event_of_another_erp_with_the_same_number_is_another_note() -> None:
+    """After the ERP connection moved to another ERP (generation 1), its event #12 is not the first
+    ERP's #12 (each ERP numbers its events on its own): applied, it clears its own note only; a row
+    written before generations were noted ("(ERP event #12)") is the first ERP's."""
+    link = OrderLink(needs_attention="invoices (ERP event #12): Shopify refused the tracking")
+    order_notes.put(link, "invoices", "held: event #11 is failed", event=12, generation=1)
+    assert [(n.flow, n.event, n.generation) for n in order_notes.notes(link)] == [
+        ("invoices", 12, 0),
+        ("invoices", 12, 1),
+    ]
+    assert link.needs_attention.splitlines()[1] == "invoices (ERP event #12, erp1): held: event #11 is failed"
+    assert order_notes.clear(link, "invoices", event=12, generation=1)
+    assert link.needs_attention == "invoices (ERP event #12): Shopify refused the tracking"
+    assert not order_notes.clear(link, "invoices", event=12, generation=1)
+    assert order_notes.clear(link, "invoices", event=12) and link.needs_attention is None
 
 
 def test_a_note_is_one_line_and_a_text_naming_no_flow_is_kept() -> None:

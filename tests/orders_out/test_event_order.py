@@ -233,3 +233,41 @@ def test_an_event_of_an_unknown_kind_is_ignored_and_the_others_are_applied(world
     assert counts["ignored"] == 1
     [invoice] = world.messages("invoices", order)
     assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+
+
+def test_two_failed_events_of_one_flow_each_keep_their_note_until_each_is_settled(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tracking events of one NF-e (F #b, F #c) both refused by Shopify: each leaves its own
+    note (#c's does not replace #b's); #c retried and applied clears its own only, as #b is still
+    failed; #b retried (a later event gave the tracking: nothing to send) clears the last."""
+    from jobs import invoice_tracking
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    world.erp.invoice(order.nro, tracking=False)
+    world.poll()
+    real = invoice_tracking.fulfillment_tracking_update
+
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise ShopifyUserErrors("fulfillmentTrackingInfoUpdate", [UserError(("trackingInfoInput",), "busy")])
+
+    monkeypatch.setattr(invoice_tracking, "fulfillment_tracking_update", refused)
+    world.erp.track(order.nro, "BR000000011BR", carrier="Correios")
+    world.erp.track(order.nro, "BR000000012BR", carrier="Correios")
+    world.poll()
+    applied, first, second = world.messages("invoices", order)
+    assert applied.status == MessageStatus.DONE.value
+    assert (first.status, second.status) == (MessageStatus.FAILED.value, MessageStatus.FAILED.value)
+    seq_b, seq_c = (int(m.unit_key.split(":")[1]) for m in (first, second))
+    notes = world.link(order.gid).needs_attention or ""
+    assert f"invoices (ERP event #{seq_b}): " in notes and "BR000000011BR" in notes, notes
+    assert f"invoices (ERP event #{seq_c}): " in notes and "BR000000012BR" in notes, notes
+
+    monkeypatch.setattr(invoice_tracking, "fulfillment_tracking_update", real)
+    assert invoices.replay(second.id) == MessageStatus.DONE.value
+    notes = world.link(order.gid).needs_attention or ""
+    assert f"invoices (ERP event #{seq_b}): " in notes and "BR000000011BR" in notes, notes  # still failed
+    assert f"#{seq_c}" not in notes, notes
+    assert invoices.replay(first.id) == MessageStatus.DONE.value
+    assert world.link(order.gid).needs_attention is None

@@ -316,6 +316,25 @@ def test_report_text_lists_findings() -> None:
     assert "order=gid://shopify/Order/7, shopify=10.00, erp=9.00" in text
 
 
+def test_report_text_indents_the_continuation_lines_of_a_value() -> None:
+    """An order flagged by two flows carries both notes, one a line (`attention`): the second is
+    printed under its row, indented, not at the left margin like a new section."""
+    attention = "cancellations: NF-e 123 to cancel in the ERP\ninvoices (ERP event #4): tracking refused"
+    report = {
+        "shop": "x.myshopify.com",
+        "generated_at": "t",
+        "since": "s",
+        "orders": {"status_differs": [{"order": "gid://shopify/Order/7", "attention": attention}]},
+        "summary": {},
+    }
+    lines = render(report).splitlines()
+    at = lines.index("Order status that differs:")
+    assert lines[at + 1 : at + 3] == [
+        "  - order=gid://shopify/Order/7, attention=cancellations: NF-e 123 to cancel in the ERP",
+        "    invoices (ERP event #4): tracking refused",
+    ]
+
+
 def _settled(paid: str, *authorizations: tuple[str, str], refunded: str = "0", tips: str = "0") -> Settlement:
     """An order's money: `paid` taken (SALE/CAPTURE), authorisations as (amount, unsettled)."""
     auths = [
