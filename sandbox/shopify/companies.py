@@ -6,8 +6,10 @@ What the sandbox needs of B2B: the checkout places an order for a company locati
 (`checkout.place_order(company_location=...)`: `Order.purchasingEntity` is then a
 PurchasingCompany, the order's addresses are the location's, and its `localizedFields` carry a
 CPF/CNPJ only when the contact typed one, as a B2B checkout does not ask for it), and the merchant
-fills in or changes a location's tax registration ID afterwards (`set_tax_registration`). Both are
-control calls (`routes_checkout.py`), not GraphQL: the app reads companies, never writes them.
+fills in or changes a location's tax registration ID afterwards (`set_tax_registration`), or adds
+another location to a company (`add_location`: its own address, billing as shipping as Shopify
+fills it by default, and maybe the CNPJ of another location). These are control calls
+(`routes_checkout.py`), not GraphQL: the app reads companies, never writes them.
 
 An order's purchasingEntity (resolvers/companies.py): the PurchasingCompany of a B2B order; the
 order's Customer otherwise (null for a guest checkout, which has no customer).
@@ -82,22 +84,9 @@ def create_company(
         company_id = order_store.new_id(ctx, "Company")
         location_id = order_store.new_id(ctx, "CompanyLocation")
         contact_id = order_store.new_id(ctx, "CompanyContact")
-        location = {
-            "__typename": "CompanyLocation",
-            "id": location_id,
-            "name": location_name,
-            "externalId": None,
-            "note": None,
-            "phone": place.phone,
-            "locale": "pt-BR",
-            "currency": "BRL",
-            "createdAt": now,
-            "updatedAt": now,
-            "billingAddress": company_address(ctx, place, name, now),
-            "shippingAddress": company_address(ctx, place, name, now),
-            "_companyId": company_id,
-            "_taxRegistrationId": tax_registration_id,
-        }
+        location = _location_doc(
+            ctx, location_id, company_id, location_name, name, place, tax_registration_id, now
+        )
         ctx.store.put(shop, location)
         ctx.store.put(
             shop,
@@ -129,6 +118,66 @@ def create_company(
             },
         )
     return {"company": company_id, "location": location_id, "contact": contact_id, "customer": customer["id"]}
+
+
+def _location_doc(
+    ctx: Ctx,
+    location_id: str,
+    company_id: str,
+    location_name: str,
+    company_name: str,
+    place: Buyer,
+    tax_registration_id: str | None,
+    now: str,
+) -> dict[str, Any]:
+    """A CompanyLocation at `place`: its billing address is its shipping address, as Shopify
+    fills it by default ("billing address same as shipping address")."""
+    return {
+        "__typename": "CompanyLocation",
+        "id": location_id,
+        "name": location_name,
+        "externalId": None,
+        "note": None,
+        "phone": place.phone,
+        "locale": "pt-BR",
+        "currency": "BRL",
+        "createdAt": now,
+        "updatedAt": now,
+        "billingAddress": company_address(ctx, place, company_name, now),
+        "shippingAddress": company_address(ctx, place, company_name, now),
+        "_companyId": company_id,
+        "_taxRegistrationId": tax_registration_id,
+    }
+
+
+def add_location(
+    sandbox: Any,
+    shop: str,
+    company_id: str,
+    location_name: str,
+    tax_registration_id: str | None = None,
+    seed: int | None = None,
+) -> str:
+    """Another location of the company (a store, a delivery point) at a generated address of its
+    own, billing and shipping alike; `tax_registration_id` may be another location's (the stores
+    of one legal entity often share its CNPJ). Returns the location's id."""
+    rng = random.Random(seed)
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=sandbox.options.api_key)
+    with ctx.store.transaction():
+        company = ctx.store.get(shop, company_id)
+        if not company or company.get("__typename") != "Company":
+            raise CompanyError(f"no company {company_id} in {shop}")
+        now = iso(ctx.now())
+        location_id = order_store.new_id(ctx, "CompanyLocation")
+        place = make_buyer(rng, company_rate=0.0)
+        found = _location_doc(
+            ctx, location_id, company_id, location_name, company["name"], place, tax_registration_id, now
+        )
+        ctx.store.put(shop, found)
+        ctx.store.put(
+            shop, {**company, "_locationIds": [*company["_locationIds"], location_id], "updatedAt": now}
+        )
+    return location_id
 
 
 def location(ctx: Ctx, location_id: str) -> dict[str, Any]:

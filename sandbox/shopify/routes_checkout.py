@@ -6,6 +6,8 @@
   now (`company_location`: a B2B order for that CompanyLocation, by the company's main contact);
 - `POST /_sandbox/shops/<shop>/companies` `{"name", "location_name", "tax_registration_id", "seed"}`
   creates a B2B company with one location and its main contact (ids in the answer);
+- `POST /_sandbox/shops/<shop>/company_locations` `{"companyId", "name", "tax_registration_id", "seed"}`
+  adds another location to the company (its own address; the CNPJ may be another location's);
 - `POST /_sandbox/shops/<shop>/company_locations/tax` `{"locationId", "taxRegistrationId"}`: the
   merchant fills in (or clears, with null) the location's tax registration ID;
 - `POST /_sandbox/shops/<shop>/orders/mark_paid` `{"orderId"}`: the boleto was paid / the
@@ -82,6 +84,25 @@ def create_company(shop: str) -> Response | tuple[Response, int]:
         body.get("seed"),
     )
     return jsonify(ids)
+
+
+@blueprint.post("/shops/<shop>/company_locations")
+def add_company_location(shop: str) -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True) or {}
+    if not str(body.get("name") or "").strip():
+        return jsonify({"error": "name is required"}), 400
+    try:
+        location_id = companies.add_location(
+            _sandbox(),
+            shop,
+            str(body.get("companyId", "")),
+            str(body["name"]),
+            body.get("tax_registration_id"),
+            body.get("seed"),
+        )
+    except companies.CompanyError as error:
+        return jsonify({"error": str(error)}), 404
+    return jsonify({"companyId": body.get("companyId"), "location": location_id})
 
 
 @blueprint.post("/shops/<shop>/company_locations/tax")

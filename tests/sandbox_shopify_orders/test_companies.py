@@ -127,3 +127,42 @@ def test_unknown_company_locations_are_refused(shop: ShopClient, catalogue: Cata
     assert shop.data("query($id: ID!) { companyLocation(id: $id) { id } }", {"id": missing}) == {
         "companyLocation": None
     }
+
+
+def test_a_company_gets_another_location_with_an_address_of_its_own(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """Another store of the company, under the same CNPJ: listed among the company's locations,
+    its billing address its shipping address (Shopify's default), not the first location's; an
+    order placed for it names it and takes its addresses."""
+    ids = _company(shop)
+    added = shop.control(
+        "/company_locations",
+        {
+            "companyId": ids["company"],
+            "name": "Loja Norte",
+            "tax_registration_id": "11.222.333/0001-81",
+            "seed": 3,
+        },
+    )
+    assert added.status_code == 200, added.text
+    second = added.json()["location"]
+    listed = shop.data(
+        "query($id: ID!) { company(id: $id) { locations(first: 5) { nodes { id name "
+        "billingAddress { address1 city } shippingAddress { address1 city } } } } }",
+        {"id": ids["company"]},
+    )["company"]["locations"]["nodes"]
+    assert [n["id"] for n in listed] == [ids["location"], second]
+    first, other = listed
+    assert other["name"] == "Loja Norte" and other["billingAddress"] == other["shippingAddress"]
+    assert other["billingAddress"] != first["billingAddress"]
+    placed = shop.control(
+        "/checkout",
+        {"lines": [{"sku": "ARZ-1", "quantity": 1}], "company_location": second, "shipping": "PAC"},
+    )
+    [order_id] = placed.json()["orders"]
+    order = shop.data(ENTITY, {"id": order_id})["order"]
+    assert order["purchasingEntity"]["location"]["id"] == second
+    assert order["shippingAddress"]["address1"] == other["shippingAddress"]["address1"]
+    refused = shop.control("/company_locations", {"companyId": "gid://shopify/Company/999999", "name": "X"})
+    assert refused.status_code == 404
