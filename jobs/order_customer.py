@@ -19,14 +19,30 @@ the customer's address, `delivery_obs` names the shipping address for obsPedido.
 A B2B order (Shopify B2B: a company buying through a company location, an "atacarejo" buyer with a
 CNPJ; `Order.bought_by_company`) is the company's, whoever placed it: the ERP customer is the
 company, with the company location's tax registration ID as its CNPJ (Customers > Companies >
-location > Tax settings), person type J, the company's name (razão social) and the location's
-billing address. A B2B checkout commonly does not ask for a CPF/CNPJ, and when the contact types
-one it is often their own CPF: put first, it would make the contact the ERP customer and the NF-e
-go to the wrong taxpayer. So localizedFields' TAX_CREDENTIAL_BR stands in only when the location
-has no valid CNPJ and what was typed is a CNPJ; otherwise the order is refused
-(CompanyTaxIdMissing, naming the company location and what to fill in) and its Retry, once the
-merchant filled in the location's CNPJ, sends it. The company is read apart from the order
-(OrderCompany, jobs.orders), only for such an order.
+location > Tax settings), person type J and the company's name (razão social). A B2B checkout
+commonly does not ask for a CPF/CNPJ, and when the contact types one it is often their own CPF:
+put first, it would make the contact the ERP customer and the NF-e go to the wrong taxpayer. So
+localizedFields' TAX_CREDENTIAL_BR stands in only when the location has no valid CNPJ and what was
+typed is a CNPJ; otherwise the order is refused (CompanyTaxIdMissing, naming the company location
+and what to fill in) and its Retry, once the merchant filled in the location's CNPJ, sends it.
+The company is read apart from the order (OrderCompany, jobs.orders), only for such an order.
+
+A B2B order's clienteDto carries no address and no phone, on purpose. The ERP upserts GE_PESSOA
+by document, and a field clienteDto leaves out keeps what the register has (erp.payloads). The
+locations of one company often share its CNPJ (the stores or delivery points of one legal
+entity), each with its own billing address (Shopify fills a new location's from its shipping
+address by default): sent, each order would rewrite the one register with its own location's
+address, and an earlier order of another location, not invoiced yet, would be picked, delivered
+and invoiced (the NF-e prints the register's address) to the wrong store. Shopify cannot tell
+cheaply whether another location (or company) shares the CNPJ (no search by tax ID; reading every
+location costs points per location), and the order's own addresses are that delivery's, not the
+company's. So the company's register (its fiscal address, as on its CNPJ card, and its phone)
+is the ERP's to keep, as its state registration and ICMS contributor flag already are; the
+contact's phone (the order's) is never sent as the company's. The cost: a CNPJ the ERP does not
+know yet is registered without an address, which its staff complete (as they complete its state
+registration, which a contributor's NF-e needs anyway). Where the goods go is written for every
+B2B order, always: `delivery_obs` names the order's shipping address in obsPedido, even when it
+equals the location's billing address, since the register's address may be another store's.
 """
 
 from __future__ import annotations
@@ -250,29 +266,31 @@ def company_tax_id(order: Order) -> TaxId:
 
 
 def customer_address(order: Order) -> Address | None:
-    """The ERP customer's address: a B2B order's company location's billing address (its shipping
-    address, then the order's, when it has none); else the address of the person whose document
-    the order carries (`holder`)."""
-    if order.bought_by_company and order.company is not None:
-        company = order.company
-        places = (
-            company.billing_address,
-            company.shipping_address,
-            order.billing_address,
-            order.shipping_address,
-        )
-        return next((a for a in places if a is not None), None)
+    """The address clienteDto sends for the ERP customer: the address of the person whose
+    document the order carries (`holder`); None for a B2B order, whose company's register keeps
+    the address the ERP has (see the module)."""
+    if order.bought_by_company:
+        return None
     return holder(order)[2]
 
 
 def map_customer(order: Order) -> CustomerInput:
     """clienteDto: the validated CPF/CNPJ with the name and address of the person it belongs to
-    (`holder`), never another person's; a B2B order's company (`company_tax_id`, its name, the
-    location's billing address), never its contact."""
+    (`holder`), never another person's; a B2B order's company (`company_tax_id`, its name), never
+    its contact, and no address or phone: the ERP keeps its register's (see the module)."""
     if order.bought_by_company:
         tax = company_tax_id(order)
         name = _company_of(order).name
-        return _customer_input(order, tax, name, name, customer_address(order))
+        email = order.email or (order.customer.email if order.customer else None)
+        return CustomerInput(
+            cpf_cnpj=tax.document,
+            name=name.upper()[:100],
+            person_type=tax.person_type,
+            email=email,
+            country="BRASIL",
+            trade_name=name,
+            nfe_email=email,
+        )
     document, key, address = holder(order)
     tax = _validated(document, key)
     person = _person(address)
@@ -324,12 +342,16 @@ def _where(address: Address) -> tuple[str | None, ...]:
 
 def delivery_obs(order: Order) -> str | None:
     """ "Entrega: <name>, <address>" when the goods go to a shipping address other than the
-    customer's (a gift): PedidoVenda carries no delivery address, so obsPedido names it for the
+    customer's (a gift), and for every B2B order (the register is the ERP's, maybe another
+    store's: module): PedidoVenda carries no delivery address, so obsPedido names it for the
     people who pick and deliver the order. None when they are the same (or nothing ships)."""
     shipping = order.shipping_address
-    address = customer_address(order)
-    if shipping is None or address is None or _where(shipping) == _where(address):
+    if shipping is None:
         return None
+    if not order.bought_by_company:
+        address = customer_address(order)
+        if address is None or _where(shipping) == _where(address):
+            return None
     parts = [
         _person(shipping) or shipping.company,
         shipping.address1,

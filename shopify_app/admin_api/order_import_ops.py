@@ -171,7 +171,7 @@ def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
 
 def read_order_company(client: Any, order_id: str) -> CompanyBuyer | None:
     """The company a B2B order was placed for (OrderCompany): its name and the company location's
-    tax registration ID and addresses; None when the order is gone or was not placed for a company.
+    tax registration ID; None when the order is gone or was not placed for a company.
     Read only for an order whose OrderForErp read says a company bought it (`bought_by_company`),
     so a D2C order pays no point for it."""
     raw = client.executor.query("OrderCompany", {"id": order_id}).get("order")

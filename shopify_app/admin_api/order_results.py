@@ -4,7 +4,7 @@ The order is what the ERP import needs: lines with SKU, variant and current quan
 in the shop currency, discounts, shipping, transactions (for capture and the payment form),
 addresses, and the Brazilian tax id (CPF/CNPJ) that only `localizedFields` carries. A B2B order
 (`purchasingEntity` a PurchasingCompany) says so; its company (CompanyBuyer: name, the company
-location's tax registration ID and addresses) is read apart (OrderCompany) and attached.
+location and its tax registration ID) is read apart (OrderCompany) and attached.
 """
 
 from __future__ import annotations
@@ -145,15 +145,14 @@ class Customer:
 class CompanyBuyer:
     """The company a B2B order was placed for (purchasingEntity PurchasingCompany): the company's
     name and the company location it bought through, with the location's tax registration ID (in
-    Brazil its CNPJ, as the merchant typed it) and addresses."""
+    Brazil its CNPJ, as the merchant typed it). Not its addresses: the company's ERP register keeps
+    its own (jobs.order_customer)."""
 
     company_id: str
     name: str
     location_id: str
     location_name: str
     tax_registration_id: str | None
-    billing_address: Address | None
-    shipping_address: Address | None
 
 
 @dataclass(frozen=True)
@@ -309,26 +308,6 @@ def parse_customer(raw: dict[str, Any] | None) -> Customer | None:
     )
 
 
-def parse_company_address(raw: dict[str, Any] | None) -> Address | None:
-    """A CompanyAddress as an Address: its companyName is the address's company, zoneCode its
-    province code."""
-    if not raw:
-        return None
-    return Address(
-        first_name=raw.get("firstName"),
-        last_name=raw.get("lastName"),
-        company=raw.get("companyName"),
-        address1=raw.get("address1"),
-        address2=raw.get("address2"),
-        city=raw.get("city"),
-        province=raw.get("province"),
-        province_code=raw.get("zoneCode"),
-        zip=raw.get("zip"),
-        country_code=raw.get("countryCode"),
-        phone=raw.get("phone"),
-    )
-
-
 def parse_company_buyer(raw: dict[str, Any] | None) -> CompanyBuyer | None:
     """The CompanyBuyer of an OrderCompany `purchasingEntity`; None unless a PurchasingCompany."""
     if not raw or raw.get("__typename") != PURCHASING_COMPANY:
@@ -341,8 +320,6 @@ def parse_company_buyer(raw: dict[str, Any] | None) -> CompanyBuyer | None:
         location_id=require(location, "id", "company location"),
         location_name=location.get("name") or "",
         tax_registration_id=(location.get("taxSettings") or {}).get("taxRegistrationId") or None,
-        billing_address=parse_company_address(location.get("billingAddress")),
-        shipping_address=parse_company_address(location.get("shippingAddress")),
     )
 
 

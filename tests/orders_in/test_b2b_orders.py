@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from jobs import orders
-from jobs.order_customer import CompanyTaxIdMissing, customer_address, delivery_obs, map_customer
+from jobs.order_customer import CompanyTaxIdMissing, delivery_obs, map_customer
 from ledger.errors import Rejected
 from ledger.models import MessageStatus
 from sandbox.consinco import tables as t
@@ -43,28 +43,27 @@ def erp_customer(world, gid: str) -> dict:
         return dict(row.mappings().one())
 
 
-def billing_of(world, location_id: str) -> dict:
-    return world.shopify.sandbox.store.get(world.name, location_id)["billingAddress"]
+def shipping_of(world, location_id: str) -> dict:
+    return world.shopify.sandbox.store.get(world.name, location_id)["shippingAddress"]
 
 
 def test_a_b2b_order_goes_to_the_erp_as_its_company(world):
-    """The checkout asked no CPF/CNPJ: the order goes under the location's CNPJ, person J, the
-    company's name and the location's billing address (not refused as carrying no document)."""
+    """The checkout asked no CPF/CNPJ: the order goes under the location's CNPJ, person J and the
+    company's name (not refused as carrying no document); the register's address is the ERP's
+    (tests/orders_in/test_b2b_locations.py), and the ERP order names where it goes."""
     ids = company(world)
     gid = world.place(company_location=ids["location"], shipping="PAC")
     world.drain()
     message = world.message(gid)
     assert message.status == MessageStatus.DONE.value, message.error_text
     person = erp_customer(world, gid)
-    billing = billing_of(world, ids["location"])
+    shipping = shipping_of(world, ids["location"])
     assert (person["nrocgccpf"] + person["digcgccpf"], person["fisicajuridica"]) == ("11222333000181", "J")
     assert (person["nomerazao"], person["fantasia"]) == (COMPANY.upper(), COMPANY)
-    assert (person["cep"], person["cidade"], person["uf"]) == (
-        billing["zip"].replace("-", ""),
-        billing["city"],
-        billing["zoneCode"],
+    [erp_order] = world.erp_orders_for(gid)
+    assert f"Entrega: {shipping['firstName']} {shipping['lastName']}, {shipping['address1']}" in (
+        erp_order["obspedido"] or ""
     )
-    assert person["logradouro"] == billing["address1"].rsplit(",", 1)[0]
 
 
 def test_the_contacts_cpf_typed_at_checkout_does_not_replace_the_company(world):
@@ -139,27 +138,14 @@ def test_a_d2c_order_is_unchanged_and_its_read_still_costs_50_points(world):
     ids = company(world)
     b2b = world.place(company_location=ids["location"], shipping="PAC")
     assert _read_cost(world, "OrderForErp", b2b) == (472, 48)
-    assert _read_cost(world, "OrderCompany", b2b)[1] <= 8
+    assert _read_cost(world, "OrderCompany", b2b) == (5, 5)  # no location addresses: nothing sends them
 
 
 # -- the mapping, pure --------------------------------------------------------------------------
 
 
-def company_entity(tax_registration_id: str | None = CNPJ, billing: bool = True) -> dict:
+def company_entity(tax_registration_id: str | None = CNPJ) -> dict:
     """An OrderCompany purchasingEntity."""
-    address = {
-        "firstName": "Recebimento",
-        "lastName": None,
-        "companyName": COMPANY,
-        "address1": "Rua do Atacado, 250",
-        "address2": "Galpão 3, Distrito Industrial",
-        "city": "Campinas",
-        "province": "São Paulo",
-        "zoneCode": "SP",
-        "zip": "13050-000",
-        "countryCode": "BR",
-        "phone": "+551932221234",
-    }
     return {
         "__typename": "PurchasingCompany",
         "company": {"id": "gid://shopify/Company/1", "name": COMPANY},
@@ -167,8 +153,6 @@ def company_entity(tax_registration_id: str | None = CNPJ, billing: bool = True)
             "id": "gid://shopify/CompanyLocation/2",
             "name": "Loja Centro",
             "taxSettings": {"taxRegistrationId": tax_registration_id},
-            "billingAddress": address if billing else None,
-            "shippingAddress": {**address, "address1": "Rua da Entrega, 10"},
         },
     }
 
@@ -190,26 +174,11 @@ def test_a_b2b_order_maps_to_its_company_not_its_contact():
         "J",
         COMPANY.upper(),
     )
-    assert (customer.street, customer.number, customer.complement, customer.district) == (
-        "Rua do Atacado",
-        "250",
-        "Galpão 3",
-        "Distrito Industrial",
-    )
-    assert (customer.cep, customer.city, customer.uf, customer.phone_ddd) == (
-        "13050000",
-        "Campinas",
-        "SP",
-        "19",
-    )
+    # no address nor phone (the location's or the contact's): the ERP keeps its register's
+    assert (customer.street, customer.cep, customer.city, customer.uf, customer.phone_number) == (None,) * 5
     assert customer.icms_contributor is None  # a company may be one: the ERP keeps its register's
     # The goods go to the order's shipping address (the contact Maria's here): named for the delivery.
     assert delivery_obs(b2b_order()).startswith("Entrega: Maria Silva, Av. Paulista, 1000")
-
-
-def test_a_location_without_a_billing_address_gives_its_shipping_address():
-    order = b2b_order(company_entity(billing=False))
-    assert customer_address(order).address1 == "Rua da Entrega, 10"
 
 
 @pytest.mark.parametrize(
