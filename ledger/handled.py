@@ -85,7 +85,7 @@ def _clear_note(session: Session, message: Message) -> list[str]:
     before = {n.text for n in order_notes.notes(link)}
     event = order_notes.event_of(message.unit_key)
     if event is not None:
-        order_notes.clear(link, message.flow, event=event)
+        order_notes.clear(link, message.flow, event=event[0], generation=event[1])
     else:
         order_notes.clear(link, message.flow)
     return sorted(before - {n.text for n in order_notes.notes(link)})

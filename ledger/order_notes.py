@@ -41,7 +41,7 @@ from ledger.models import OrderLink, utcnow
 FIRST = "cancellations"  # its notes are read first: an NF-e to cancel, goods that may have left
 _LINE = re.compile(r"^(?P<flow>[a-z_]+)(?: \(ERP event #(?P<event>\d+)(?:, erp(?P<generation>\d+))?\))?:")
 _BREAK = re.compile(r"\s*[\r\n]+\s*")
-_EVENT_UNIT = re.compile(r"^event:(\d+)(?::erp\d+)?$")  # jobs.order_events.unit_key
+_EVENT_UNIT = re.compile(r"^event:(\d+)(?::erp(\d+))?$")  # jobs.order_events.unit_key
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,11 @@ def parse(stored: str | None) -> list[Note]:
     return sorted(notes, key=lambda n: n.flow != FIRST)  # stable: the rest as written
 
 
-def event_of(unit_key: str) -> int | None:
-    """The ERP event (seqEvento) a message's unit key names ("event:<seq>", of any ERP), else None:
-    the slot of the note its failure leaves."""
+def event_of(unit_key: str) -> tuple[int, int] | None:
+    """The ERP event a message's unit key names ("event:<seq>" of the first ERP, "event:<seq>:erp<n>"
+    of the n-th) as (seq_evento, generation), else None: the slot of the note its failure leaves."""
     found = _EVENT_UNIT.match(unit_key)
-    return int(found[1]) if found else None
+    return (int(found[1]), int(found[2] or 0)) if found else None
 
 
 def notes(link: OrderLink) -> list[Note]:

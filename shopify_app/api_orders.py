@@ -60,11 +60,13 @@ HELD = (MessageStatus.PARKED.value, MessageStatus.FAILED.value)
 
 @dataclass(frozen=True)
 class Held:
-    """A message of the order parked or failed: its flow, its ERP event (an event's unit), why."""
+    """A message of the order parked or failed: its flow, its ERP event (an event's unit) and that
+    event's ERP (generation), why."""
 
     flow: str
     event: int | None
     text: str
+    generation: int = 0
 
 
 def _held_where(shop_id: int) -> ColumnElement[bool]:
@@ -95,7 +97,8 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
         .order_by(Message.id)
     )
     for gid, flow, key, text in rows:
-        held = Held(flow, order_notes.event_of(key), text or "no reason recorded")
+        event = order_notes.event_of(key)
+        held = Held(flow, event[0] if event else None, text or "no reason recorded", event[1] if event else 0)
         found.setdefault(gid, []).append(held)
     return found
 
@@ -122,11 +125,16 @@ def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -
     one a refusal leaves), any other's beside its flow's own note (its import's, its edits' ...)."""
     shown = order_notes.notes(link)
     for message in held:
-        slot = (message.flow, message.event is not None)
-        if any(n.slot == slot and n.event == message.event for n in shown):
+        slot = (message.flow, message.event, message.generation)
+        if any(n.slot == slot for n in shown):
             continue
-        name = message.flow if message.event is None else f"{message.flow} (ERP event #{message.event})"
-        shown.append(order_notes.Note(message.flow, message.event, f"{name}: {message.text}"))
+        name = message.flow
+        if message.event is not None:
+            of = f", erp{message.generation}" if message.generation else ""
+            name = f"{message.flow} (ERP event #{message.event}{of})"
+        shown.append(
+            order_notes.Note(message.flow, message.event, f"{name}: {message.text}", message.generation)
+        )
     return shown
 
 

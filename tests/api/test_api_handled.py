@@ -102,6 +102,25 @@ def test_closing_an_erp_event_clears_its_own_note_only(client, settings, shops, 
     assert event.after["notes_cleared"] == ["order_edits (ERP event #12): item 3 cannot be edited"]
 
 
+def test_closing_an_event_of_the_erp_the_shop_moved_to_clears_that_erps_note(
+    client, settings, shops, message
+):
+    """An event of the second ERP ("event:12:erp1") is not the first ERP's #12: closing it clears the
+    note its own failure left, not the first ERP's, and not nothing."""
+    order = seed_order(settings, shops.a, "#1001", 555)
+    with session_scope(settings.database_url) as session:
+        link = session.get(OrderLink, order)
+        order_notes.put(link, "order_edits", "item 3 cannot be edited", event=12)
+        order_notes.put(link, "order_edits", "item 4 cannot be edited", event=12, generation=1)
+    refused = Rejected("item 4 cannot be edited", system="shopify", code="LINE_NOT_EDITABLE")
+    mid = message(shops.a, "order_edits", "event:12:erp1", shopify_id=GID, erp_id="555", error=refused)
+    answer = client.post(f"/api/messages/{mid}/handled", json={"note": "fixed in Shopify"}, headers=headers())
+    assert answer.status_code == 200, answer.get_json()
+    with session_scope(settings.database_url) as session:
+        left = [n.text for n in order_notes.notes(session.get(OrderLink, order))]
+    assert left == ["order_edits (ERP event #12): item 3 cannot be edited"]
+
+
 def test_linking_an_erp_order_is_for_operators_and_refused_before_the_erp_is_asked(
     client, settings, shops, message
 ):
