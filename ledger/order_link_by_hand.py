@@ -21,26 +21,51 @@ the import would have left, and more:
   order (S before F before C) when their replays run; a replay lost to Redis is a pending event
   message the orders catch-up replays.
 
-`refusal` says why a number cannot be linked: one linked to another Shopify order of the shop,
-an ERP order cancelled (its C event would cancel this order), or one the ERP says came from another
-Shopify order through this shop's channel (the app's own import of that order).
+`refusal` says why a number cannot be linked: one linked to another Shopify order of the shop or
+of any shop on the same ERP (same address: several stores of one chain share one Consinco, and
+their ERP orders share one numbering), an ERP order cancelled (its C event would cancel this
+order), or one whose channel order id names another Shopify order (`gid://shopify/Order/<n>`,
+whatever sales channel: another store's import of its own order; through this shop's channel, its
+number alone too). Once linked, the order's events are taken by number whatever channel they
+carry, so another store's F event would write its NF-e on this order, capture its payment and
+fulfil it: that is why the number is checked against the ledger of every shop on the ERP.
+
+`mismatch` compares the ERP order with the Shopify order before linking (a number typed wrong is
+another customer's order): the buyer's CPF/CNPJ (the ERP customer's against the order's
+TAX_CREDENTIAL_BR, SHIPPING_CREDENTIAL_BR or B2B company location's, as jobs.order_customer
+reads them) must be one of them when both sides carry one; `total_gap` says when the totals differ
+by more than `TOTAL_TOLERANCE` (picking cuts and weights move an ERP total a little, not a lot):
+a person then confirms explicitly.
+
+The link is made holding the poller's flow lock (`ledger.locks.flow_lock(shop, "order_events")`):
+a poll reading the link as it was (no number) while this transaction picks up the skipped events
+would skip a new event as not linked after the pick-up ran, for good. `unlink_refusal` / `unlink`
+undo a number linked wrong while none of its events has been applied to the order.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import handled, trace
-from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcnow
+from ledger import handled, order_notes, trace
+from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, utcnow
 
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.FLOW_BY_KIND
 # jobs.order_events.UNKNOWN_ORDER, as the reconciliation matches it too.
 UNKNOWN_ORDER_LIKE = "ERP order % is not linked%"
 RUNNING = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
+POLLER_FLOW = "order_events"  # jobs.order_events.FLOW: the poller's flow lock, held while linking
+SHOPIFY_ORDER_GID = re.compile(r"gid://shopify/Order/(\d+)")
+# How far the ERP total may be from the Shopify order's before a person must confirm: a tenth of
+# the order, at least R$ 5 (picking cuts, weighed goods, freight typed rounded).
+TOTAL_TOLERANCE = Decimal("0.10")
+TOTAL_TOLERANCE_MIN = Decimal("5.00")
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,17 @@ class ErpOrder:
     situacao: str
     seq_canal_venda: int | None
     channel_order_id: str | None
+    cpf_cnpj: str | None = None  # the ERP customer's document
+    total: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ShopifyOrder:
+    """What the comparison needs of the Shopify order: the CPF/CNPJ it carries (the buyer's, the
+    recipient's, a B2B company location's; compacted) and its total now (after edits)."""
+
+    documents: frozenset[str]
+    total: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -80,37 +116,101 @@ def busy(message: Message | None) -> bool:
     return message is not None and message.status in RUNNING and not trace.is_waiting(message)
 
 
+def _erp_address(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def shops_on_same_erp(session: Session, shop_id: int) -> list[int]:
+    """The shops connected to the same ERP as `shop_id` (same base URL), itself included."""
+    mine = session.scalar(select(ErpConnection.base_url).where(ErpConnection.shop_id == shop_id))
+    if mine is None:
+        return [shop_id]
+    same = func.lower(func.rtrim(func.trim(ErpConnection.base_url), "/")) == _erp_address(mine)
+    return sorted({shop_id, *session.scalars(select(ErpConnection.shop_id).where(same))})
+
+
 def taken_by(session: Session, link: OrderLink, nro: int) -> OrderLink | None:
-    """Another order link of the shop holding that ERP number."""
+    """Another order link holding that ERP number, of the shop or of any shop on the same ERP."""
     return session.scalars(
-        select(OrderLink).where(
-            OrderLink.shop_id == link.shop_id, OrderLink.nro_pedvenda == nro, OrderLink.id != link.id
+        select(OrderLink)
+        .where(
+            OrderLink.shop_id.in_(shops_on_same_erp(session, link.shop_id)),
+            OrderLink.nro_pedvenda == nro,
+            OrderLink.id != link.id,
         )
+        .order_by(OrderLink.shop_id != link.shop_id, OrderLink.id)
     ).first()
+
+
+def taken_text(session: Session, link: OrderLink, nro: int, other: OrderLink) -> str:
+    where = ""
+    if other.shop_id != link.shop_id:
+        shop = session.get(Shop, other.shop_id)
+        where = f" of another store on the same ERP ({shop.domain if shop else other.shop_id})"
+    return (
+        f"ERP order {nro} is already linked to Shopify order "
+        f"{other.shopify_order_name or other.shopify_order_id}{where}"
+    )
 
 
 def refusal(session: Session, link: OrderLink, order: ErpOrder, channel: int | None) -> str | None:
     """Why `order` cannot be linked to `link` (`channel`: the shop's seqCanalVenda), else None."""
     other = taken_by(session, link, order.nro_pedvenda)
     if other is not None:
-        return (
-            f"ERP order {order.nro_pedvenda} is already linked to Shopify order "
-            f"{other.shopify_order_name or other.shopify_order_id}"
-        )
+        return taken_text(session, link, order.nro_pedvenda, other)
     if order.situacao == "C":
         return (
             f"ERP order {order.nro_pedvenda} is cancelled in the ERP: its cancellation would cancel "
             "this order"
         )
-    named = (order.channel_order_id or "").rsplit("/", 1)[-1]
+    given = (order.channel_order_id or "").strip()
     own = link.shopify_order_id.rsplit("/", 1)[-1]
+    gid = SHOPIFY_ORDER_GID.fullmatch(given)
+    if gid is not None and gid.group(1) != own:  # whatever channel: another store's import too
+        return (
+            f"ERP order {order.nro_pedvenda} came from another Shopify order (channel order id "
+            f"{order.channel_order_id}, sales channel {order.seq_canal_venda}): it is that order's, "
+            "and its invoice would be applied to this one"
+        )
     ours = channel is not None and order.seq_canal_venda == channel
-    if ours and named.isdigit() and named != own:
+    if ours and given.isdigit() and given != own:
         return (
             f"ERP order {order.nro_pedvenda} came from another Shopify order (channel order id "
             f"{order.channel_order_id}) through this store's sales channel"
         )
     return None
+
+
+def compact_document(value: str | None) -> str | None:
+    """A CPF/CNPJ without its mask (jobs.order_customer.validate_tax_id's normal form)."""
+    compact = re.sub(r"[\s./-]", "", value or "").upper()
+    return compact or None
+
+
+def mismatch(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
+    """Why the ERP order is not this Shopify order's buyer's, else None: its customer's CPF/CNPJ
+    is none of those the Shopify order carries. Nothing to compare when either side has none."""
+    erp_document = compact_document(order.cpf_cnpj)
+    if erp_document is None or not shopify.documents or erp_document in shopify.documents:
+        return None
+    return (
+        f"ERP order {order.nro_pedvenda} is another customer's: its CPF/CNPJ {order.cpf_cnpj} is not "
+        f"the Shopify order's ({', '.join(sorted(shopify.documents))})"
+    )
+
+
+def total_gap(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
+    """The totals differ by more than the tolerance (`TOTAL_TOLERANCE`, at least
+    `TOTAL_TOLERANCE_MIN`): what differs, for a person to confirm; else None."""
+    if order.total is None or shopify.total is None:
+        return None
+    allowed = max(TOTAL_TOLERANCE_MIN, abs(shopify.total) * TOTAL_TOLERANCE)
+    if abs(order.total - shopify.total) <= allowed:
+        return None
+    return (
+        f"ERP order {order.nro_pedvenda} totals {order.total:.2f}, the Shopify order {shopify.total:.2f} "
+        f"(more than {allowed:.2f} apart): check it is the right order, then confirm"
+    )
 
 
 def link(session: Session, link: OrderLink, order: ErpOrder, *, by: str) -> Linked:
@@ -170,3 +270,91 @@ def _generation_of(unit_key: str) -> int:
     """jobs.order_events.generation_of: "event:<seq>" is the first ERP's, "event:<seq>:erp<n>" the n-th."""
     parts = unit_key.split(":")
     return int(parts[2].removeprefix("erp")) if len(parts) > 2 else 0
+
+
+def _event_messages(session: Session, link: OrderLink, nro: int, erp: int) -> list[Message]:
+    """The event messages of ERP order `nro` of the ERP generation `erp`, oldest event first."""
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == link.shop_id,
+            Message.flow.in_(EVENT_FLOWS),
+            Message.erp_id == str(nro),
+            Message.unit_key.like("event:%"),
+        )
+    ).all()
+    mine = [m for m in rows if _generation_of(m.unit_key) == erp]
+    return sorted(mine, key=lambda m: int(m.unit_key.split(":")[1]))
+
+
+def unlink_refusal(session: Session, link: OrderLink) -> str | None:
+    """Why the order's ERP number cannot be unlinked, else None: only a number linked by hand, and
+    only while none of that ERP order's events has been applied to the Shopify order (an NF-e
+    written, an edit, a capture or fulfilment begun, a cancellation): those changed the order, and
+    unlinking would not undo them."""
+    nro = link.nro_pedvenda
+    if nro is None:
+        return "the order is linked to no ERP order"
+    if link.hand_linked_erp is None:
+        return (
+            f"ERP order {nro} was sent by the app's import, not linked by hand: it is the order's own "
+            "and cannot be unlinked"
+        )
+    if link.nfe_key:
+        return (
+            f"ERP order {nro}'s NF-e {link.nfe_key} was already written on the Shopify order (its invoice "
+            "event applied): the order was changed by it, unlinking would not undo that"
+        )
+    for message in _event_messages(session, link, nro, link.hand_linked_erp):
+        seq = message.unit_key.split(":")[1]
+        if message.status == MessageStatus.DONE.value:
+            return (
+                f"ERP event #{seq} ({message.flow}) of ERP order {nro} was already applied to the Shopify "
+                "order: the order was changed by it, unlinking would not undo that"
+            )
+        if message.status in RUNNING:
+            return f"ERP event #{seq} ({message.flow}) of ERP order {nro} is being applied now: try again"
+        if message.status != MessageStatus.SKIPPED.value and message.response_payload:
+            return (
+                f"ERP event #{seq} ({message.flow}) of ERP order {nro} was partly applied to the Shopify "
+                f"order before it {message.status}: the order was changed by it, unlinking would not "
+                "undo that"
+            )
+    return None
+
+
+def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
+    """Undo a hand link `unlink_refusal` allows: the order is in no ERP order again, its import
+    stays closed as handled (the order was typed in the ERP by hand) but names no ERP order, and
+    that ERP order's events held or skipped for it are skipped as not linked again (linked to the
+    right Shopify order later, they are picked up there). Returns what the link was, to audit."""
+    nro, erp = link.nro_pedvenda, link.hand_linked_erp
+    assert nro is not None and erp is not None
+    before = {"nro_pedvenda": nro, "nro_empresa": link.nro_empresa, "erp_status": link.erp_status}
+    now = utcnow()
+    link.nro_pedvenda = None
+    link.nro_empresa = None
+    link.erp_status = None
+    link.hand_linked_erp = None
+    link.updated_at = now
+    imported = orders_message(session, link)
+    if imported is not None and handled.info(imported) is not None:
+        detail = dict(imported.error_detail or {})
+        detail[handled.KEY] = {**detail[handled.KEY], "erp_order": None, "unlinked_erp_order": nro}
+        imported.error_detail = detail
+    released = []
+    for message in _event_messages(session, link, nro, erp):
+        if message.status == MessageStatus.SKIPPED.value and (message.error_text or "").startswith(
+            f"ERP order {nro} is not linked"
+        ):
+            continue
+        trace.skip(
+            session,
+            message,
+            f"ERP order {nro} is not linked to any Shopify order of this shop (unlinked by hand from "
+            f"{link.shopify_order_name or link.shopify_order_id}): nothing to change in Shopify",
+        )
+        message.error_class = None
+        order_notes.clear(link, message.flow, event=int(message.unit_key.split(":")[1]))
+        released.append(message.id)
+    session.flush()
+    return {**before, "events_released": released}

@@ -10,6 +10,8 @@ order shows every flow's note (`ledger.order_notes`), one per flow, never only t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +25,11 @@ import erp
 from erp.errors import ErpRejected
 from ledger import order_link_by_hand, order_notes, shop_settings
 from ledger.kv import get_redis
+from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
+from shopify_app.admin_api.order_import_ops import read_order_company
+from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CREDENTIAL_BR
 from shopify_app.api_common import (
     MAX_ID,
     MAX_INT,
@@ -45,7 +50,7 @@ from shopify_app.api_common import (
     write_audit,
 )
 from shopify_app.api_messages import summary
-from shopify_app.api_upstream import ERP, call, erp_client
+from shopify_app.api_upstream import ERP, call, erp_client, shopify_read
 from shopify_app.enqueue import enqueue_replay
 from shopify_app.roles import require_role
 
@@ -291,9 +296,49 @@ def _read_erp_order(nro: int) -> order_link_by_hand.ErpOrder | None:
             found.situacao,
             found.seq_canal_venda,
             found.channel_order_id,
+            found.cpf_cnpj,
+            found.total,
         )
 
     return call(ERP, read)
+
+
+def _read_shopify_order(gid: str) -> order_link_by_hand.ShopifyOrder | None:
+    """The Shopify order's CPF/CNPJ (the buyer's and the recipient's from localizedFields, a B2B
+    order's company location's, as jobs.order_customer reads them) and its total now; one try with
+    short timeouts. None when Shopify has no such order any more."""
+
+    def read(client: Any) -> order_link_by_hand.ShopifyOrder | None:
+        order = client.order(gid)
+        if order is None:
+            return None
+        found = [order.localized(TAX_CREDENTIAL_BR), order.localized(SHIPPING_CREDENTIAL_BR)]
+        if order.bought_by_company:
+            company = read_order_company(client, gid)
+            found.append(company.tax_registration_id if company is not None else None)
+        documents = frozenset(d for d in map(order_link_by_hand.compact_document, found) if d)
+        total = order.current_total or order.total
+        return order_link_by_hand.ShopifyOrder(documents, total.amount if total is not None else None)
+
+    return shopify_read(g.shop.domain, app_settings(), read)
+
+
+@contextmanager
+def _poller_held() -> Iterator[None]:
+    """Hold the EventoPedido poller's flow lock of the shop (`ledger.order_link_by_hand`): a poll
+    running now would read the link as it was and skip a new event of the ERP order for good.
+    409 `events_polling` while a poll runs (the page tries again), 503 when Redis is down."""
+    try:
+        with flow_lock(g.shop.id, order_link_by_hand.POLLER_FLOW, conn=get_redis(app_settings().redis_url)):
+            yield
+    except LockBusy as exc:
+        raise ApiError(
+            409, "events_polling", "the ERP order events are being read right now: try again in a moment"
+        ) from exc
+    except RedisError as exc:
+        raise ApiError(
+            503, "redis_unavailable", "the job queue (Redis) could not be reached: try again"
+        ) from exc
 
 
 @bp.post("/<int:order_id>/erp-order")
@@ -301,23 +346,44 @@ def _read_erp_order(nro: int) -> order_link_by_hand.ErpOrder | None:
 def link_erp_order(order_id: int) -> ResponseReturnValue:
     """Link an order whose import failed or was handled outside the app to the ERP order the
     merchant entered by hand (`ledger.order_link_by_hand`), then replay the events of that ERP
-    order the poller skipped as not linked, oldest first."""
+    order the poller skipped as not linked, oldest first. The ERP order must be this order's: not
+    another Shopify order's (by the ledgers of every store on the ERP, or by its channel order id),
+    the same buyer's CPF/CNPJ, and about the same total (else `confirm_total: true`)."""
     body = json_body()
-    reject_unknown(body, {"nro_pedvenda"})
+    reject_unknown(body, {"nro_pedvenda", "confirm_total"})
     nro = as_int(body.get("nro_pedvenda"))
     if nro is None or not 1 <= nro <= MAX_BIGINT:
         raise invalid({"nro_pedvenda": f"must be an integer between 1 and {MAX_BIGINT}"})
+    confirm_total = body.get("confirm_total", False)
+    if not isinstance(confirm_total, bool):
+        raise invalid({"confirm_total": "must be true or false"})
     with db() as session:  # checked before the ERP is asked
         link = _own_link(session, order_id)
         _refuse_unlinkable(session, link)
+        gid = link.shopify_order_id
         other = order_link_by_hand.taken_by(session, link, nro)
         if other is not None:
-            raise ApiError(409, "erp_order_taken", f"ERP order {nro} is already linked to Shopify order "
-                           f"{other.shopify_order_name or other.shopify_order_id}")  # fmt: skip
+            raise ApiError(409, "erp_order_taken", order_link_by_hand.taken_text(session, link, nro, other))
     found = _read_erp_order(nro)
     if found is None:
         raise invalid({"nro_pedvenda": f"the ERP has no order {nro}"}, f"the ERP has no order {nro}")
-    with db() as session:
+    shopify = _read_shopify_order(gid)
+    if shopify is None:
+        raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
+    differs = order_link_by_hand.mismatch(found, shopify)
+    if differs is not None:
+        raise ApiError(409, "erp_order_mismatch", differs, differs=["cpf_cnpj"])
+    gap = order_link_by_hand.total_gap(found, shopify)
+    if gap is not None and not confirm_total:
+        raise ApiError(
+            409,
+            "erp_total_differs",
+            gap,
+            differs=["total"],
+            erp_total=decimal_text(found.total),
+            shopify_total=decimal_text(shopify.total),
+        )
+    with _poller_held(), db() as session:  # the lock outlives the commit
         link = _own_link(session, order_id)
         _refuse_unlinkable(session, link)
         shop = session.get(Shop, g.shop.id)
@@ -337,6 +403,9 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
                 "shopify_order": link.shopify_order_name or link.shopify_order_id,
                 "orders_message": linked.orders_message,
                 "events_replayed": linked.events,
+                "erp_total": decimal_text(found.total),
+                "shopify_total": decimal_text(shopify.total),
+                "total_confirmed": gap is not None,
             },
         )
         held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
@@ -354,6 +423,36 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
     else:
         answer["events_enqueued"] = True
     return jsonify(answer)
+
+
+@bp.delete("/<int:order_id>/erp-order")
+@require_role(Role.OPERATOR)
+def unlink_erp_order(order_id: int) -> ResponseReturnValue:
+    """Undo a number linked by hand by mistake, while none of that ERP order's events has been
+    applied to the Shopify order (`order_link_by_hand.unlink_refusal`); audited. The order can then
+    be linked to the right ERP order."""
+    with _poller_held(), db() as session:
+        link = _own_link(session, order_id)
+        if link.nro_pedvenda is None:
+            raise ApiError(409, "not_linked", "the order is linked to no ERP order")
+        why = order_link_by_hand.unlink_refusal(session, link)
+        if why is not None:
+            raise ApiError(409, "erp_order_applied", why, nro_pedvenda=link.nro_pedvenda)
+        before = order_link_by_hand.unlink(session, link)
+        released = before.pop("events_released")
+        write_audit(
+            session,
+            "order.erp_unlinked",
+            f"order:{link.id}",
+            before,
+            {
+                "nro_pedvenda": None,
+                "shopify_order": link.shopify_order_name or link.shopify_order_id,
+                "events_released": released,
+            },
+        )
+        held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
+        return jsonify({**order_json(link, g.role.at_least(Role.ADMIN), held), "events_released": released})
 
 
 def _refuse_unlinkable(session: Session, link: OrderLink) -> None:

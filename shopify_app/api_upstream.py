@@ -31,6 +31,9 @@ T = TypeVar("T")
 ERP = "consinco"
 SHOPIFY = "shopify"
 ERP_TIMEOUT = (3.05, 15.0)
+# (connect, read) seconds of an interactive Shopify read: a person waits on it, and the Admin
+# transport's default (30 s, the jobs') would hold a save for half a minute on a hung edge.
+SHOPIFY_TIMEOUT = (3.05, 10.0)
 SHOPIFY_ONE_TRY = ShopifyRetryPolicy(max_attempts=1)
 SYSTEM_NAMES = {ERP: "the ERP (Consinco)", SHOPIFY: "Shopify"}
 
@@ -147,8 +150,9 @@ def erp_choices(client: erp.ErpClient) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _shopify_read(shop_domain: str, settings: Settings, read: Callable[[Any], T]) -> T:
-    """One read through the shop's Admin API client, one try, every failure an ApiError."""
+def shopify_read(shop_domain: str, settings: Settings, read: Callable[[Any], T]) -> T:
+    """One read through the shop's Admin API client, one try with short timeouts
+    (`SHOPIFY_TIMEOUT`), every failure an ApiError."""
 
     def run() -> T:
         from shopify_app.admin_api.client import default_token_provider
@@ -161,6 +165,7 @@ def _shopify_read(shop_domain: str, settings: Settings, read: Callable[[Any], T]
             extra_headers=headers,
             token_provider=default_token_provider(shop_domain),
             retry=SHOPIFY_ONE_TRY,
+            timeout=SHOPIFY_TIMEOUT,
         )
         try:
             return read(client)
@@ -172,7 +177,7 @@ def _shopify_read(shop_domain: str, settings: Settings, read: Callable[[Any], T]
 
 def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
     """The shop's locations (active and inactive)."""
-    return _shopify_read(
+    return shopify_read(
         shop_domain,
         settings,
         lambda client: [
@@ -210,4 +215,4 @@ def shopify_publications(shop_domain: str, settings: Settings) -> list[dict[str,
         default = online_store(found)
         return [{"id": pid, "title": title, "online_store": pid == default} for pid, title in found]
 
-    return _shopify_read(shop_domain, settings, read)
+    return shopify_read(shop_domain, settings, read)

@@ -25,7 +25,7 @@ from shopify_app.admin_api.pacing import (
     BucketPacer,
     Lane,
 )
-from shopify_app.admin_api.transport import AdminTransport
+from shopify_app.admin_api.transport import DEFAULT_TIMEOUT_SECONDS, AdminTransport, Timeout
 
 
 class AdminClient(CatalogOperations, InventoryOperations, OrderOperations):
@@ -70,14 +70,16 @@ def build_client(
     clock: Callable[[], float] | None = None,
     lane: Lane = FOREGROUND,
     background_floor: float = DEFAULT_BACKGROUND_FLOOR,
+    timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
 ) -> AdminClient:
-    """Wire a client from explicit parts (tests, the benchmark); flows use `for_shop`.
+    """Wire a client from explicit parts (tests, the benchmark, the web app's interactive reads,
+    which pass a short `timeout`); flows use `for_shop`.
 
     `lane`: BACKGROUND callers leave `background_floor` of the shared bucket to FOREGROUND ones
     (see pacing.py); the bulk runner shares the executor, so its polling is in the same lane."""
     if lane not in LANES:
         raise ValueError(f"unknown lane {lane!r}: one of {LANES}")
-    transport = AdminTransport(base_url, api_version, extra_headers=extra_headers)
+    transport = AdminTransport(base_url, api_version, extra_headers=extra_headers, timeout=timeout)
     timing: dict[str, Callable] = {}
     if sleep is not None:
         timing["sleep"] = sleep

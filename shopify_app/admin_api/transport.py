@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from shopify_app.admin_api.documents import Operation
 
 DEFAULT_TIMEOUT_SECONDS = 30
+# Seconds, or (connect, read) seconds as requests takes them.
+Timeout = float | tuple[float, float]
 
 
 @dataclass
@@ -95,12 +97,12 @@ class AdminTransport:
         api_version: str,
         *,
         extra_headers: dict[str, str] | None = None,
-        timeout: int = DEFAULT_TIMEOUT_SECONDS,
+        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
         session: requests.Session | None = None,
     ) -> None:
         self.url = admin_graphql_url(base_url, api_version)
         self.extra_headers = dict(extra_headers or {})
-        self._transport = _StatusKeepingTransport(url=self.url, timeout=timeout, retries=0)
+        self._transport = _StatusKeepingTransport(url=self.url, timeout=timeout, retries=0)  # type: ignore[arg-type]
         self._transport.session = session or requests.Session()
 
     def send(self, op: Operation, variables: dict[str, Any] | None, token: str) -> RawResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
@@ -19,10 +20,11 @@ from erp.client import ErpClient
 from erp.records import CustomerInput, OrderInput, OrderLineInput
 from jobs.worker import run_worker
 from ledger import trace
+from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import AuditEvent, Message, MessageStatus, OrderLink, Role, StaffRole
+from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus, OrderLink, Role, Shop, StaffRole
 from settings import Settings
 from shopify_app.admin_api import for_shop
 
@@ -32,30 +34,56 @@ COUNTER_CHANNEL = 1  # the store's own sales channel in the ERP: what a person t
 
 
 @pytest.fixture
-def link_erp_order(env, world):
-    """POST /api/orders/<id>/erp-order as an operator of the shop: (status, body)."""
+def orders_api(env, world):
+    """The API's test client and an operator's bearer header for the shop."""
     env.setenv("SHOPIFY_API_KEY", API_KEY)
     env.setenv("SHOPIFY_API_SECRET", API_SECRET)
     app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
     app.testing = True
     with session_scope() as session:
         session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.OPERATOR.value))
-    client, auth = app.test_client(), bearer(make_id_token(world.domain, "31"))
+    return app.test_client(), bearer(make_id_token(world.domain, "31"))
 
-    def post(order_id: int, nro: int) -> tuple[int, dict]:
-        answer = client.post(f"/api/orders/{order_id}/erp-order", json={"nro_pedvenda": nro}, headers=auth)
+
+@pytest.fixture
+def link_erp_order(orders_api):
+    """POST /api/orders/<id>/erp-order as an operator of the shop: (status, body)."""
+    client, auth = orders_api
+
+    def post(order_id: int, nro: int, **more: Any) -> tuple[int, dict]:
+        answer = client.post(f"/api/orders/{order_id}/erp-order", json={"nro_pedvenda": nro, **more},
+                             headers=auth)  # fmt: skip
         return answer.status_code, answer.get_json()
 
     return post
 
 
-def refused_order(world: World, lines: list[tuple[str, int]]) -> tuple[str, int]:
-    """A Shopify order (card, authorised only) the import refused: its link without an ERP number
-    and its failed orders message, as jobs.orders leaves them. (gid, link id)"""
+@pytest.fixture
+def unlink_erp_order(orders_api):
+    """DELETE /api/orders/<id>/erp-order as an operator of the shop: (status, body)."""
+    client, auth = orders_api
+
+    def delete(order_id: int) -> tuple[int, dict]:
+        answer = client.delete(f"/api/orders/{order_id}/erp-order", headers=auth)
+        return answer.status_code, answer.get_json()
+
+    return delete
+
+
+BUYER_CPF = "52998224725"  # the customer of the order, at checkout and as typed in the ERP
+SHIPPING, FREIGHT = "PAC", Decimal("19.90")  # sandbox.shopify.checkout.SHIPPING_RATES, typed as freight
+
+
+def refused_order(world: World, lines: list[tuple[str, int]], **checkout: Any) -> tuple[str, int]:
+    """A Shopify order (card, authorised only, the buyer's CPF BUYER_CPF) the import refused: its
+    link without an ERP number and its failed orders message, as jobs.orders leaves them. (gid, link id)"""
     from sandbox.shopify.checkout import place_order
 
+    checkout = {"gateway": "cartao", "capture": "manual", "discount_rate": 0.0, "seed": 5,
+                "tax_id": BUYER_CPF,
+                "shipping": SHIPPING, **checkout}  # fmt: skip
     gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": s, "quantity": q} for s, q in lines],
-                      gateway="cartao", capture="manual", discount_rate=0.0, seed=5)  # fmt: skip
+                      **checkout)  # fmt: skip
     order = for_shop(world.domain).order(gid)
     assert order is not None
     num = gid.rsplit("/", 1)[-1]
@@ -74,7 +102,7 @@ def refused_order(world: World, lines: list[tuple[str, int]]) -> tuple[str, int]
 
 
 def typed_in_the_erp(world: World, lines: list[tuple[str, int]], channel_order_id: str | None = None,
-                     channel: int = COUNTER_CHANNEL) -> int:  # fmt: skip
+                     channel: int = COUNTER_CHANNEL, cpf_cnpj: str = BUYER_CPF) -> int:  # fmt: skip
     """The same goods entered in the ERP by hand, under the store's counter channel."""
     skus = {s.id_sku: s for s in world.chain.skus}
     body = OrderInput(
@@ -84,7 +112,7 @@ def typed_in_the_erp(world: World, lines: list[tuple[str, int]], channel_order_i
         nro_empresa=NRO_EMPRESA,
         nro_segmento=world.chain.segment,
         cod_geral_oper=207,
-        customer=CustomerInput(cpf_cnpj="52998224725", name="MARIA SILVA"),
+        customer=CustomerInput(cpf_cnpj=cpf_cnpj, name="MARIA SILVA"),
         lines=tuple(
             OrderLineInput(
                 qty=Decimal(q),
@@ -94,7 +122,7 @@ def typed_in_the_erp(world: World, lines: list[tuple[str, int]], channel_order_i
             )
             for s, q in lines
         ),
-        freight=Decimal("0"),
+        freight=FREIGHT,
     )
     client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
     try:
@@ -177,3 +205,143 @@ def test_a_number_that_is_not_the_orders_is_refused(world: World, link_erp_order
     assert link_erp_order(order_id, fine)[0] == 200
     status, body = link_erp_order(order_id, fine)
     assert (status, body["error"]["code"]) == (409, "already_linked")
+
+
+OTHER_STORE_CHANNEL = 8  # a second store on the same ERP, under its own seqCanalVenda
+
+
+def test_an_erp_order_of_another_stores_shopify_order_is_refused(world: World, link_erp_order) -> None:
+    """Two stores on one ERP: the number typed is the ERP order the app imported for the OTHER
+    store's Shopify order (its channel id a Shopify order gid, under that store's channel). Linked,
+    its invoice would write that order's NF-e here, capture this order's payment and fulfil it."""
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    theirs = typed_in_the_erp(
+        world, lines, channel_order_id="gid://shopify/Order/99999", channel=OTHER_STORE_CHANNEL
+    )
+    status, body = link_erp_order(order_id, theirs)
+    assert (status, body["error"]["code"]) == (409, "erp_order_refused"), body
+    assert "gid://shopify/Order/99999" in body["error"]["message"]
+    assert world.link(gid).nro_pedvenda is None
+
+
+def test_an_erp_order_another_store_on_the_same_erp_linked_is_refused(world: World, link_erp_order) -> None:
+    """Another store on the same ERP (same address) linked that ERP order by hand to its own order."""
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    with session_scope() as session:
+        other = Shop(domain=f"other{uuid.uuid4().hex[:8]}.myshopify.com", settings={})
+        session.add(other)
+        session.flush()
+        session.add(ErpConnection(shop_id=other.id, base_url=world.chain.handle.url + "/", username="x",
+                                  password_enc=encrypt("x")))  # fmt: skip
+        session.add(OrderLink(shop_id=other.id, shopify_order_id="gid://shopify/Order/77",
+                              shopify_order_name="#77",
+                              nro_pedvenda=nro, hand_linked_erp=0))  # fmt: skip
+        domain = other.domain
+    status, body = link_erp_order(order_id, nro)
+    assert (status, body["error"]["code"]) == (409, "erp_order_taken"), body
+    assert "#77" in body["error"]["message"] and domain in body["error"]["message"]
+    assert world.link(gid).nro_pedvenda is None
+
+
+def test_an_erp_order_of_another_buyer_is_refused_and_another_total_needs_a_confirmation(
+    world: World, link_erp_order
+) -> None:
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    someone_else = typed_in_the_erp(world, lines, cpf_cnpj="11144477735")
+    status, body = link_erp_order(order_id, someone_else)
+    assert (status, body["error"]["code"]) == (409, "erp_order_mismatch"), body
+    assert "11144477735" in body["error"]["message"] and body["error"]["differs"] == ["cpf_cnpj"]
+    bigger = typed_in_the_erp(world, [(world.plain(0), 9)])  # the same buyer, nine times the goods
+    status, body = link_erp_order(order_id, bigger)
+    assert (status, body["error"]["code"]) == (409, "erp_total_differs"), body
+    assert (
+        body["error"]["differs"] == ["total"] and body["error"]["erp_total"] != body["error"]["shopify_total"]
+    )
+    assert world.link(gid).nro_pedvenda is None
+    status, body = link_erp_order(order_id, bigger, confirm_total=True)  # a person checked it
+    assert status == 200, body
+    with session_scope() as session:
+        linked = select(AuditEvent).where(AuditEvent.action == "order.erp_linked")
+        [audit] = session.scalars(linked.where(AuditEvent.target == f"order:{order_id}")).all()
+        assert audit.after["total_confirmed"] is True
+
+
+def test_a_wrong_number_is_unlinked_until_its_events_apply(
+    world: World, link_erp_order, unlink_erp_order
+) -> None:
+    """A counter order typed wrong (the same customer's other purchase) is linked, then corrected;
+    once the right ERP order's invoice reached the Shopify order, its link can no longer be undone."""
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    wrong, right = typed_in_the_erp(world, lines), typed_in_the_erp(world, lines)
+    world.erp.invoice(wrong)  # its picking and invoice events: skipped as not linked
+    world.poll()
+    assert link_erp_order(order_id, wrong)[0] == 200
+    with session_scope() as session:  # its replays queued, not run yet: held as pending
+        assert {m.status for m in session.scalars(select(Message).where(Message.erp_id == str(wrong)))} == {
+            MessageStatus.PENDING.value
+        }
+    status, body = unlink_erp_order(order_id)
+    assert (status, body["error"]["code"]) == (409, "erp_order_applied") and "being applied" in body["error"][
+        "message"
+    ]
+    for message in event_messages(wrong):  # the replays lost: left failed before applying anything
+        with session_scope() as session:
+            trace.fail(session, session.get(Message, message.id), Rejected("test", system="app", code="X"))
+    status, body = unlink_erp_order(order_id)
+    assert status == 200, body
+    assert body["nro_pedvenda"] is None and not body["erp_linked_by_hand"]
+    assert all(
+        m.status == MessageStatus.SKIPPED.value and "not linked" in m.error_text
+        for m in event_messages(wrong)
+    )
+    with session_scope() as session:
+        [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action == "order.erp_unlinked")).all()
+        assert audit.before["nro_pedvenda"] == wrong and audit.actor == "31"
+    assert link_erp_order(order_id, right)[0] == 200
+    world.erp.invoice(right)
+    world.poll()
+    assert world.link(gid).nfe_key
+    status, body = unlink_erp_order(order_id)
+    assert (status, body["error"]["code"]) == (409, "erp_order_applied") and "NF-e" in body["error"][
+        "message"
+    ]
+    assert world.link(gid).nro_pedvenda == right
+
+
+def test_an_event_polled_while_the_link_is_made_is_not_lost(
+    world: World, link_erp_order, monkeypatch
+) -> None:
+    """The ERP order typed by hand is invoiced and polled (skipped: not linked). While the link's
+    transaction picks those up, the scheduled poll runs and takes the tracking the ERP gave since:
+    reading the link as it was (no number), it would skip it as not linked after the pick-up, and
+    nothing would ever pick it up again. The poll waits for the link (busy) and takes it after."""
+    from jobs import order_events
+    from ledger import order_link_by_hand
+
+    lines = [(world.plain(0), 1)]
+    _, order_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    world.erp.invoice(nro)
+    world.poll()
+    original = order_link_by_hand._pick_up_skipped
+    polled: list[dict[str, int]] = []
+
+    def pick_up_then_poll(*args: Any, **kwargs: Any) -> list[int]:
+        picked = original(*args, **kwargs)
+        world.erp.track(nro, "BR123456789BR", carrier="Correios")
+        polled.append(order_events.run(world.shop_id))  # the scheduled poll, in its own transaction
+        return picked
+
+    monkeypatch.setattr(order_link_by_hand, "_pick_up_skipped", pick_up_then_poll)
+    status, body = link_erp_order(order_id, nro)
+    assert status == 200, body
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    world.poll()  # the next scheduled poll
+    rows = [(m.unit_key, m.flow, m.status, m.error_text) for m in event_messages(nro)]
+    assert polled and len(rows) == 3, (polled, rows)
+    assert [status for _, _, status, _ in rows][1:] == [MessageStatus.DONE.value] * 2, rows
