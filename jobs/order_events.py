@@ -20,7 +20,9 @@ each holds the order's record lock and first asks `wait_for_earlier`: an earlier
 pending makes it retry later (Transient), an invoice whose picking edit failed is held with
 the reason (an F is never applied on top of a Shopify order that does not match the picking).
 
-`execute` is the shared driver of the three appliers: lock, attempt count, classified failure.
+`execute` is the shared driver of the three appliers: lock, attempt count, classified failure. A
+message a person closed as handled (`ledger.handled`) is final: a job still queued for it (its
+Retry, the poller's) ends without touching it, as the orders flow's `_handled_outside` does.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_event_codec import event_from_payload, event_payload
-from ledger import order_notes, queues, shop_settings, trace, watermarks
+from ledger import handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -354,6 +356,9 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         message = session.get(Message, message_id)
         if message is None:
             raise LookupError(f"message {message_id} does not exist")
+        if handled.info(message) is not None:  # a person settled it outside the app: final
+            log.info("order_events: message %s was closed as handled; not run", message_id)
+            return MessageStatus.SKIPPED.value
         if message.status != MessageStatus.PENDING.value:  # a retry or replay counts an attempt
             trace.begin(session, message.shop_id, message.flow, message.unit_key, ERP_TO_SHOPIFY)
         event = event_from_payload(message.request_payload or {})

@@ -43,7 +43,7 @@ from shopify_app.api_common import (
     write_audit,
 )
 from shopify_app.api_explain import explain
-from shopify_app.enqueue import enqueue_replay
+from shopify_app.enqueue import enqueue_replay, replay_job_id
 from shopify_app.roles import require_role
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
@@ -154,6 +154,24 @@ def get_message(message_id: int) -> ResponseReturnValue:
             "locale": where,
         }
     return jsonify(detail)
+
+
+def _job_holding(message: Message) -> str | None:
+    """The job RQ still holds (queued, running, scheduled) that would run this message: its own
+    (`job_id`, the flow's) or its Retry/Replay's (`enqueue.replay_job_id`); None when none.
+
+    Raises:
+        ApiError 503: Redis cannot say (closing it now could lose the race to a queued job).
+    """
+    conn = get_redis(app_settings().redis_url)
+    ids = [job_id for job_id in (message.job_id, replay_job_id(message)) if job_id]
+    try:
+        conn.ping()
+    except Exception as exc:
+        raise ApiError(
+            503, "redis_unavailable", "the job queue (Redis) could not be reached: try again", system="queue"
+        ) from exc
+    return next((job_id for job_id in ids if queues.held(job_id, conn)), None)
 
 
 def _handled_json(message: Message, reveal: bool) -> dict[str, Any] | None:
@@ -283,6 +301,15 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
                 "only failed or parked messages (or orders waiting for their payment) can be marked "
                 f"handled; this one is {message.status}",
                 message_status=message.status,
+            )
+        queued = _job_holding(message)
+        if queued is not None:  # it would run the message anyway, reopening it (the record wiped)
+            raise ApiError(
+                409,
+                "job_queued",
+                f"a job of this message is still queued or running ({queued}): wait for it to end, then "
+                "mark it handled if it is still needed",
+                job_id=queued,
             )
         before = {"status": message.status, "error_class": message.error_class}
         cleared = handled.mark(session, message, by=str(g.user_id), note=note)

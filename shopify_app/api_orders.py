@@ -337,7 +337,7 @@ def _poller_held() -> Iterator[None]:
         ) from exc
     except RedisError as exc:
         raise ApiError(
-            503, "redis_unavailable", "the job queue (Redis) could not be reached: try again"
+            503, "redis_unavailable", "the job queue (Redis) could not be reached: try again", system="queue"
         ) from exc
 
 
