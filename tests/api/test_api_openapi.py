@@ -74,6 +74,16 @@ def api_schema(app, settings, shops):
     return schema
 
 
+def _looked_up(response) -> bool:
+    """A 404 the view answered after looking the path's id up ("no such message"), not the router's
+    ("no such endpoint"): the generated input reached the view. An action on one entity (mark a
+    message handled, unlink an order) can answer nothing else here, as no generated id is seeded."""
+    if response.status_code != 404:
+        return False
+    error = (response.json() or {}).get("error") or {}
+    return error.get("code") == "not_found" and error.get("message") != "no such endpoint"
+
+
 def _check_operation(
     operation, mode: GenerationMode, examples: int, seen: set[str], upstream: set[str] | None = None
 ) -> None:
@@ -90,7 +100,7 @@ def _check_operation(
     )
     def run(case) -> None:
         response = case.call(headers=headers())
-        if response.status_code < 300:
+        if response.status_code < 300 or _looked_up(response):
             seen.add(operation.label)
         assert response.status_code not in (500, 501, 504), (
             f"{case.method} {case.formatted_path}: {response.text}"
@@ -118,8 +128,9 @@ def test_no_server_errors_and_answers_match_the_document(api_schema):
             except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     assert failures == [], "\n\n".join(failures)
-    # The generated inputs reach the views, not only the validators: most operations succeeded,
-    # counting only those that can here (not the ones only an unreachable ERP or Shopify answers).
+    # The generated inputs reach the views, not only the validators: nearly every operation
+    # succeeded or had its view look the path's id up (`_looked_up`), counting only those that can
+    # here (not the ones only an unreachable ERP or Shopify answers).
     reachable = operations - len(upstream - succeeded)
     assert operations == len(DOCUMENT_OPERATIONS), operations
-    assert len(succeeded) >= reachable * 2 // 3, (sorted(succeeded), sorted(upstream - succeeded))
+    assert len(succeeded) >= reachable * 9 // 10, (sorted(succeeded), sorted(upstream - succeeded))
