@@ -119,6 +119,23 @@ def applied_already(key: str, applied_by: int, message_id: int, state: Settlemen
     return Capture(_captured(state), f"NF-e {key} was applied already ({by}): nothing more captured for it")
 
 
+def settled_outside(key: str, seq: int, by: str, note: str, state: Settlement) -> Capture:
+    """An earlier event of NF-e `key` was closed as handled (ledger.handled): a person settled its
+    money outside the app, so nothing is captured for it — the open authorisation stays for that
+    person (void it in Shopify if the customer paid another way). Said on the message and, as
+    attention, on the order link, with who closed it and their note."""
+    said = f"capture of NF-e {key} not asked: event #{seq} was handled outside the app by {by}: {note}"
+    return Capture(_captured(state), said, attention=said)
+
+
+def not_asked(invoiced: Decimal, own: Decimal, state: Settlement, since: datetime | None = None) -> Decimal:
+    """Pure: what a capture of the order's NF-e (totalling `invoiced`) would have asked now, up to
+    this NF-e's `own` total: the money of it left to a person who settled it outside the app. Nothing
+    when Shopify holds it already (an earlier capture of it succeeded before its event failed)."""
+    plan, uncovered = capture_plan(invoiced, state, since)
+    return max(ZERO, min(own, sum((amount for _, amount in plan), ZERO) + uncovered))
+
+
 def capturable(authorization: Authorization) -> Decimal:
     """What the app may still capture from one authorisation: its unsettled amount, less captures
     still pending at the gateway; nothing from one whose capture the gateway refused."""

@@ -16,7 +16,10 @@ order's first NF-e still counted was charged (`charged_since`, Settlement.kept_b
 message finished, or when it asked for the money if a capture was answered PENDING). (An NF-e
 counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
 are written before the capture, so a retry after a capture that failed finds the key there and
-must still capture.)
+must still capture.) An NF-e whose earlier event a person closed as handled (they settled its money
+outside the app: `handled_before`) is applied by a later event of it without a capture; that
+message keeps the amount it left to the person (jobs.invoice_record.SETTLED), and the NF-e counts
+only the rest of its total in what the order's next NF-e captures.
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
 once those NF-e totals reach the ERP order's served total (vlrTotalAtendido, freight included,
@@ -41,15 +44,17 @@ from sqlalchemy import select
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
 from jobs.invoice_capture import ASKED, Asked
-from jobs.invoice_record import KEY, WRITTEN
+from jobs.invoice_record import KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
+from ledger import handled, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
+ZERO = Decimal("0")
 CENT = Decimal("0.01")  # the rounding an NF-e may differ from the served total by (see the module)
 
 
@@ -109,8 +114,47 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
 
 def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, str | None] | None:
     """(seqEvento, status, error) of the first earlier invoices event of NF-e `key` (of the same
-    ERP) that failed or is parked, None: none. Its key is what its run recorded writing, else its
-    event's document (an event that names none and failed before choosing one is not counted)."""
+    ERP) that failed, is parked, or was left pending with its job lost (ledger.trace.is_stale: a
+    Retry begun and its worker killed; it may still apply and capture, and nothing but a person
+    redoes it), None: none. Its key is what its run recorded writing, else its event's document (an
+    event that names none and failed before choosing one is not counted). One closed as handled
+    (skipped) is not: see `handled_before`."""
+    statuses = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.PENDING.value)
+    for seq, message in _earlier_of(unit, key, statuses):
+        if message.status == MessageStatus.PENDING.value:
+            if not trace.is_stale(message):
+                continue  # begun and running (wait_for_earlier made this one wait for it)
+            return seq, "left pending, its job lost", message.error_text
+        return seq, message.status, message.error_text
+    return None
+
+
+@dataclass(frozen=True)
+class Settled:
+    """An earlier event of the NF-e a person closed as handled (ledger.handled): they settled its
+    money outside the app (a Pix at the counter, a capture made by hand in Shopify)."""
+
+    seq: int
+    by: str
+    at: str
+    note: str
+
+
+def handled_before(unit: order_events.EventUnit, key: str) -> Settled | None:
+    """The first earlier invoices event of NF-e `key` (of the same ERP) closed as handled, None:
+    none. Closing it is the decision the hold EARLIER_EVENT_NOT_APPLIED waited for: the NF-e's money
+    is the person's, and a later event of it (its carrier's tracking) must not capture it."""
+    for seq, message in _earlier_of(unit, key, (MessageStatus.SKIPPED.value,)):
+        if (closed := handled.info(message)) is not None:
+            return Settled(seq, str(closed.get("by") or "?"), str(closed.get("at") or ""),
+                           str(closed.get("note") or ""))  # fmt: skip
+    return None
+
+
+def _earlier_of(unit: order_events.EventUnit, key: str, statuses: Sequence[str]) -> list[tuple[int, Message]]:
+    """(seqEvento, message) of this order's earlier invoices events of NF-e `key` (of the same ERP)
+    in one of `statuses`, in message order. A message's NF-e is what its run recorded writing or
+    applying, else its event's document."""
     with session_scope() as session:
         rows = session.scalars(
             select(Message)
@@ -118,11 +162,12 @@ def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, 
                 Message.shop_id == unit.shop_id,
                 Message.flow == unit.flow,
                 Message.erp_id == str(unit.event.nro_pedvenda),
-                Message.status.in_((MessageStatus.FAILED.value, MessageStatus.PARKED.value)),
+                Message.status.in_(tuple(statuses)),
                 Message.id != unit.message_id,
             )
             .order_by(Message.id)
         ).all()
+        found = []
         for message in rows:
             if not message.unit_key.startswith("event:"):
                 continue
@@ -137,8 +182,9 @@ def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, 
                 response.get(WRITTEN) or response.get(KEY) or (normalise(document.key) if document else None)
             )
             if named == key:
-                return seq, message.status, message.error_text
-    return None
+                session.expunge(message)
+                found.append((seq, message))
+        return found
 
 
 def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:
@@ -218,7 +264,10 @@ def _charged_at(message: Message) -> datetime | None:
     """When a done invoices message charged its NF-e: when it asked for the money if a capture was
     answered PENDING (its message finishes only when a re-check sees the gateway's answer, and a
     refund made in between is the merchant's, not money the next NF-e takes back), else when it
-    finished."""
+    finished. None when the app asked nothing for it because a person settled it outside the app
+    (SETTLED): no charge of the app's to date refunds by."""
+    if _settled_amount(message) > ZERO:
+        return None
     asked = (message.response_payload or {}).get(ASKED)
     if isinstance(asked, dict) and asked.get("at"):
         try:
@@ -230,12 +279,21 @@ def _charged_at(message: Message) -> datetime | None:
 
 def _applied_document(message: Message) -> tuple[str, Decimal] | None:
     """The key and total a done invoices message applied: its response names them ("key",
-    "total"); a message written before "total" was recorded takes it from its event's document."""
+    "total"); a message written before "total" was recorded takes it from its event's document. One
+    that left the NF-e's money to a person (SETTLED: its earlier event closed as handled) counts
+    only what was not settled outside the app."""
     response = message.response_payload or {}
     key = response.get("key")
     if not key:
         return None
     total = response.get("total")
+    if total is not None and (outside := _settled_amount(message)) > ZERO:
+        # Settled outside the app (a person closed its earlier event as handled): what the app did
+        # not ask for is paid outside Shopify, and the next NF-e must not charge it again.
+        try:
+            total = max(ZERO, Decimal(str(total)) - outside)
+        except InvalidOperation:
+            return None
     if total is None:
         document: Invoice | None = event_from_payload(message.request_payload or {}).invoice
         if document is None or normalise(document.key) != key:
@@ -246,3 +304,15 @@ def _applied_document(message: Message) -> tuple[str, Decimal] | None:
         return key, Decimal(str(total))
     except InvalidOperation:
         return None
+
+
+def _settled_amount(message: Message) -> Decimal:
+    """The NF-e money a done message left to a person (SETTLED "amount": jobs.invoices), else 0."""
+    settled = (message.response_payload or {}).get(SETTLED)
+    if not isinstance(settled, dict):
+        return ZERO
+    try:
+        return max(ZERO, Decimal(str(settled.get("amount") or 0)))
+    except InvalidOperation:
+        log.warning("invoices: message %s keeps an unreadable settled amount", message.id)
+        return ZERO

@@ -14,6 +14,10 @@ there. What each one means:
   created for, written as each is created (jobs.invoice_fulfillments.remember).
 - ADOPTED: fulfillments a message took as its NF-e's where no message had recorded any for it
   (jobs.invoice_fulfillments.unrecorded): the ids and where they came from.
+- SETTLED: a later event of an NF-e whose earlier event a person closed as handled (settled its
+  money outside the app: ledger.handled): that event (seq, by, at, note) and the NF-e's money the
+  app did not ask for because of it ("amount"). jobs.invoice_documents counts that amount as paid
+  outside Shopify, so the order's next NF-e does not charge it.
 """
 
 from __future__ import annotations
@@ -23,3 +27,4 @@ WRITTEN = "nfe_written"
 FULFILLMENTS = "fulfillments"
 FULFILLED_FOR = "fulfillments_for"
 ADOPTED = "fulfillments_adopted"
+SETTLED = "settled_outside"

@@ -59,8 +59,13 @@ nothing (idempotent on the key):
    (jobs.invoice_fulfillments). The message says what it did ("tracking X (carrier) sent to
    fulfillment #1001-F1"). Such an event keeps its NF-e where it was first applied among the
    order's NF-e: the order goes on showing the latest one. It never charges on its own: behind an
-   earlier event of the same NF-e that failed or is parked (its capture refused) it is held
-   (EARLIER_EVENT_NOT_APPLIED) until that one is applied.
+   earlier event of the same NF-e that failed, is parked (its capture refused) or was left pending
+   with its job lost it is held (EARLIER_EVENT_NOT_APPLIED) until that one is applied — or closed
+   with "Mark as handled" (ledger.handled: a person settled the NF-e's money outside the app). Then
+   it writes the NF-e, fulfils and sends its tracking, and captures nothing: the goods did leave
+   (the ERP invoiced them; tracking needs a fulfillment), but the money is the person's — the
+   message and the order's note say "capture of NF-e K not asked: event #n was handled outside the
+   app by <who>: <note>", and what it did not ask for (SETTLED) is not charged by the next NF-e.
 An event whose own document is cancelled — its status C, or the ERP order (read for every event:
 the ERP's current truth, e.g. a replay of an NF-e cancelled since) lists its key cancelled — is
 skipped with the reason before any write, as an event with no document takes only a valid one
@@ -98,7 +103,7 @@ from jobs import (
     order_events,
 )
 from jobs.invoice_capture import ASKED, Asked, Capture
-from jobs.invoice_record import ADOPTED, FULFILLMENTS, WRITTEN
+from jobs.invoice_record import ADOPTED, FULFILLMENTS, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings, order_notes, shop_settings
@@ -213,8 +218,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
     documents = invoice_documents.known(unit, event, erp_documents)
+    settled: invoice_documents.Settled | None = None
     if documents.applied_by is None:  # this event would charge the NF-e: not behind one that failed
         _hold_behind_unapplied(unit, key.key)
+        # ...nor behind one a person closed as handled: they settled the NF-e's money outside the app.
+        settled = invoice_documents.handled_before(unit, key.key)
     done: dict[str, Any] = {"key": key.key, "model": key.model, "total": str(event.invoice.total)}
     if refused:
         done["key_from_erp_order"] = (
@@ -253,16 +261,25 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done[FULFILLMENTS] = made_before
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     asked = _asked_before(unit, key.key)
+    if (outside := _settled_before(unit, key.key)) is not None:  # a replay keeps what its first run left
+        done[SETTLED] = outside
     if asked is not None:  # asked before and answered PENDING: only what those captures became is read
         capture = invoice_capture.recheck(client, state, asked)
     elif documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
         capture = invoice_capture.applied_already(key.key, documents.applied_by, unit.message_id, state)
+    elif settled is not None:  # a person settled it: written and fulfilled below, never captured
+        capture = invoice_capture.settled_outside(key.key, settled.seq, settled.by, settled.note, state)
+        amount = invoice_capture.not_asked(
+            documents.total, event.invoice.total, state, documents.charged_since
+        )
+        done[SETTLED] = {"seq": settled.seq, "by": settled.by, "at": settled.at, "note": settled.note,
+                         "amount": str(amount)}  # fmt: skip
     else:
         capture = invoice_capture.capture(
             client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
             since=documents.charged_since,
         )  # fmt: skip
-    done["final_capture"] = asked.final if asked is not None else documents.final
+    done["final_capture"] = asked.final if asked is not None else None if settled else documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
     if capture.asked:  # kept at once: a retry after any failure below follows these captures, never asks anew
@@ -323,22 +340,38 @@ def _asked_before(unit: order_events.EventUnit, key: str) -> Asked | None:
     return Asked.from_record(response[ASKED])
 
 
+def _settled_before(unit: order_events.EventUnit, key: str) -> dict[str, Any] | None:
+    """What an earlier run of this message left to a person for NF-e `key` (SETTLED: its earlier
+    event closed as handled); None: nothing. A replay keeps it, so the order's next NF-e goes on
+    not charging the money settled outside the app."""
+    with session_scope() as session:
+        message = session.get(Message, unit.message_id)
+        response = (message.response_payload or {}) if message is not None else {}
+    if response.get("key") != key or not isinstance(response.get(SETTLED), dict):
+        return None
+    return dict(response[SETTLED])
+
+
 def _hold_behind_unapplied(unit: order_events.EventUnit, key: str) -> None:
-    """Refuse to charge NF-e `key` from this event while an earlier event of the same NF-e failed or
-    is parked (jobs.invoice_documents.unapplied_before): that message's failure (a capture Shopify
-    refused, say) is a person's to decide — Retry it, or settle the money another way — and a later
-    event of the NF-e (its carrier's tracking) capturing on its own would charge what nobody decided,
-    twice if the merchant collected it meanwhile. Held with the reason; once the earlier one is done,
-    this one's Retry applies only what it brings (its tracking)."""
+    """Refuse to charge NF-e `key` from this event while an earlier event of the same NF-e failed, is
+    parked, or was left pending with its job lost (jobs.invoice_documents.unapplied_before): that
+    message's failure (a capture Shopify refused, say) is a person's to decide — Retry it, or settle
+    the money another way and close it with "Mark as handled" — and a later event of the NF-e (its
+    carrier's tracking) capturing on its own would charge what nobody decided, twice if the merchant
+    collected it meanwhile. Held with the reason and both ways out; once the earlier one is done,
+    this one's Retry applies only what it brings (its tracking); once it is closed as handled, this
+    one's Retry writes and fulfils the NF-e and captures nothing (`handled_before`)."""
     earlier = invoice_documents.unapplied_before(unit, key)
     if earlier is None:
         return
     seq, status, why = earlier
     raise Rejected(
-        f"held: event #{seq} of NF-e {key} (ERP order {unit.event.nro_pedvenda}) is {status} ({why}); "
-        "a later event of the same NF-e does not capture or fulfil it on its own: fix and Retry event "
-        f"#{seq} first (or settle its money yourself and add this event's tracking in Shopify), then "
-        "Retry this event",
+        f"held: event #{seq} of NF-e {key} (ERP order {unit.event.nro_pedvenda}) is {status}"
+        f"{f' ({why})' if why else ''}; a later event of the same NF-e does not capture or fulfil it on "
+        f"its own. Either Retry event #{seq} (it charges the NF-e), or, if you settle its money outside "
+        f"the app, close event #{seq} with “Mark as handled” and a note saying how it was paid; then "
+        "Retry this event: after “Mark as handled” it writes the NF-e, fulfils and sends the tracking, "
+        "and captures nothing",
         system="app", code="EARLIER_EVENT_NOT_APPLIED", detail={"waiting_for_seq": seq, "nfe_key": key},
     )  # fmt: skip
 
