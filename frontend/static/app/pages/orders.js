@@ -6,7 +6,9 @@
  * substitutions, weights) and the messages that moved it. An order not in the ERP (its import
  * refused or handled outside the app) that the merchant entered in the ERP by hand is linked to
  * that ERP order from its detail ("Link to ERP order"), so the ERP's NF-e, capture and fulfilment
- * reach it.
+ * reach it. The API may ask to confirm a total far from the Shopify order's ("Link anyway"), or
+ * refuse the number (another customer's or store's order, a poll running now) in its own words; a
+ * hand link is undone with "Unlink" while none of its ERP events changed the order.
  */
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
@@ -43,9 +45,40 @@ function row(o) {
 const HEADERS = () => [t("orders.shopify"), t("orders.erp"), t("orders.company"), t("orders.shopify_status"),
   t("orders.erp_status"), t("orders.total"), t("orders.captured"), t("orders.nfe_key"), t("orders.state")];
 
-/** The ERP order number typed by hand, checked and linked by the API; then the detail again. */
+/** Answers of the link that a person reads in place (the API's words): another customer's or
+ * store's order, a poll of the ERP's events running now (try again in a moment). */
+const LINK_REFUSALS = ["erp_order_mismatch", "erp_order_taken", "erp_order_refused", "events_polling"];
+
+/** The ERP order number typed by hand, checked and linked by the API; then the detail again. A
+ * total far from the Shopify order's (409 erp_total_differs) shows both totals and "Link anyway",
+ * which sends the same number with `confirm_total: true`. */
 function linkForm(o, done) {
   const number = h("s-number-field", { label: t("orders.link.number"), min: "1", step: "1", "data-testid": "erp-order-number" });
+  const answer = h("div", { "data-testid": "link-erp-answer" });
+  const send = async (nro, confirmTotal) => {
+    const body = confirmTotal ? { nro_pedvenda: nro, confirm_total: true } : { nro_pedvenda: nro };
+    try {
+      await api(`/api/orders/${o.id}/erp-order`, { method: "POST", body, quiet: true });
+    } catch (error) {
+      replace(answer, refusal(error, nro));
+      return;
+    }
+    toast(t("orders.link.done", { nro }));
+    done();
+  };
+  const refusal = (error, nro) => {
+    const extra = (error.body && error.body.error) || {};
+    if (error.code === "erp_total_differs") {
+      return banner("warning", t("orders.link.total_differs"), [
+        h("s-paragraph", {}, t("orders.link.totals", {
+          erp: fmtMoney(extra.erp_total, o.currency), shopify: fmtMoney(extra.shopify_total, o.currency) })),
+        h("s-paragraph", {}, error.message),
+        h("s-button", { onclick: () => send(nro, true) }, t("orders.link.anyway"))]);
+    }
+    if (error.code === "events_polling") return banner("info", t("orders.link.polling"), error.message);
+    if (LINK_REFUSALS.includes(error.code)) return banner("critical", t("orders.link.refused"), error.message);
+    return banner("critical", t("orders.link.failed"), error.message);
+  };
   const submit = async () => {
     const nro = Number(number.value);
     if (!Number.isInteger(nro) || nro < 1) {
@@ -53,23 +86,46 @@ function linkForm(o, done) {
       return;
     }
     number.removeAttribute("error");
-    await api(`/api/orders/${o.id}/erp-order`, { method: "POST", body: { nro_pedvenda: nro } });
-    toast(t("orders.link.done", { nro }));
-    done();
+    replace(answer);
+    await send(nro, false);
   };
   return h("s-section", { heading: t("orders.link.heading"), "data-testid": "link-erp-order" },
-    h("s-paragraph", {}, t("orders.link.help")), number,
+    h("s-paragraph", {}, t("orders.link.help")), number, answer,
     h("s-button", { variant: "primary", onclick: submit }, t("orders.link.submit")));
+}
+
+/** Undo a number linked by hand by mistake (DELETE .../erp-order), after a confirm; refused
+ * (409 erp_order_applied) once one of its events changed the order: the API says which. */
+function unlinkForm(o, done) {
+  const answer = h("div", { "data-testid": "unlink-erp-answer" });
+  const submit = async () => {
+    if (!window.confirm(t("orders.unlink.confirm", { nro: o.nro_pedvenda }))) return;
+    replace(answer);
+    try {
+      await api(`/api/orders/${o.id}/erp-order`, { method: "DELETE", quiet: true });
+    } catch (error) {
+      const heading = error.code === "erp_order_applied" ? t("orders.unlink.applied") : t("orders.unlink.failed");
+      replace(answer, banner(error.code === "events_polling" ? "info" : "critical", heading, error.message));
+      return;
+    }
+    toast(t("orders.unlink.done", { nro: o.nro_pedvenda }));
+    done();
+  };
+  return h("s-section", { heading: t("orders.unlink.heading"), "data-testid": "unlink-erp-order" },
+    h("s-paragraph", {}, t("orders.unlink.help", { nro: o.nro_pedvenda })), answer,
+    h("s-button", { tone: "critical", onclick: submit }, t("orders.unlink.submit")));
 }
 
 async function detail(ctx, id, reload) {
   const o = await api(`/api/orders/${encodeURIComponent(id)}`);
   const linkable = ctx.can("operate") && !o.nro_pedvenda && !o.cancelled_at;
+  const unlinkable = ctx.can("operate") && o.nro_pedvenda && o.erp_linked_by_hand;
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
     h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
     notes(o).length ? banner("warning", t("orders.needs_attention"),
       notes(o).map((n) => h("s-paragraph", {}, n.note))) : null,
     linkable ? linkForm(o, reload) : null,
+    unlinkable ? unlinkForm(o, reload) : null,
     h("s-section", { heading: t("orders.summary") }, table(HEADERS(), [row(o)]),
       h("s-paragraph", {}, t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
         o.nfe_number ? ` · ${t("orders.nfe", { number: o.nfe_number, series: o.nfe_series || "" })}` : "",
