@@ -7,6 +7,9 @@ A location is one of the shop's (`refuse_unknown_locations`, also used by the De
 location lines): a Location gid, and one Shopify lists when it can be read now, else a 422
 `unknown_location` naming each field. A line to anything else (a company number typed or
 prefilled in the location field) resumed the stock flow into a location that does not exist.
+When Shopify cannot be read now (down, or slower than `api_upstream.SHOPIFY_TIMEOUT`) the line is
+saved on its shape alone, and the answer says so (`location_checked: false`) for the page to warn:
+a person then knows the location was not found in Shopify, only that it looks like one.
 """
 
 from __future__ import annotations
@@ -43,16 +46,20 @@ def known_locations() -> set[str] | None:
     return api_upstream.shop_location_ids(g.shop.domain, app_settings())
 
 
-def refuse_unknown_locations(fields: dict[str, str]) -> None:
+def refuse_unknown_locations(fields: dict[str, str]) -> bool:
     """422 `unknown_location` when a field's location (field name -> location id) is not a
     Location gid or, when Shopify can be read, not one of the shop's locations. Shopify is read
-    only once every id has the shape of a location."""
+    only once every id has the shape of a location. Whether the ids were checked against the shop's
+    locations (the answer's `location_checked`): False when Shopify could not be read, so they were
+    taken on their shape alone; True with no id to check."""
     problems = {name: p for name, code in fields.items() if (p := mappings.location_problem(code))}
+    known: set[str] | None = None
     if not problems and fields:
         known = known_locations()
         problems = {name: p for name, code in fields.items() if (p := mappings.location_problem(code, known))}
     if problems:
         raise ApiError(422, "unknown_location", "; ".join(problems.values()), fields=problems)
+    return not fields or known is not None
 
 
 def _location_rows(session: Session) -> list[dict[str, Any]]:
@@ -72,8 +79,9 @@ def _location_rows(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _location_input(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The list of company <-> location pairs, checked one to one (400 names each bad item)."""
+def _location_input(body: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    """The list of company <-> location pairs, checked one to one (400 names each bad item), and
+    whether the locations were checked against Shopify's (`refuse_unknown_locations`)."""
     reject_unknown(body, {"mappings"})
     items = body.get("mappings")
     if not isinstance(items, list) or len(items) > 500:
@@ -108,10 +116,10 @@ def _location_input(body: dict[str, Any]) -> list[dict[str, Any]]:
             clean.append({"nro_empresa": nro, "location_id": location_id, "location_name": name})
     if errors:
         raise invalid(errors)
-    refuse_unknown_locations(
+    checked = refuse_unknown_locations(
         {f"mappings[{i}].location_id": item["location_id"] for i, item in enumerate(clean)}
     )
-    return clean
+    return clean, checked
 
 
 @bp.get("/location-mappings")
@@ -125,7 +133,7 @@ def get_location_mappings() -> ResponseReturnValue:
 @require_role(Role.ADMIN)
 def put_location_mappings() -> ResponseReturnValue:
     """Replace the set: delete what is gone first, so a location can move to another company."""
-    wanted = _location_input(json_body())
+    wanted, checked = _location_input(json_body())
     with db() as session:
         before = _location_rows(session)
         keep = {item["nro_empresa"] for item in wanted}
@@ -155,4 +163,4 @@ def put_location_mappings() -> ResponseReturnValue:
             )
         codes = [code for item in wanted for code in (item["location_id"], str(item["nro_empresa"]))]
         resumed = resume_parked(session, g.shop.id, mappings.MappingKind.LOCATION.value, codes)
-        return jsonify({"mappings": after, "resumed": resumed})
+        return jsonify({"mappings": after, "resumed": resumed, "location_checked": checked})

@@ -8,8 +8,10 @@ Location lines are a kind here but live in their own table; changing a location 
 a change like any other (the company it had is left with no location), a 409 only when the new
 company already has another location. A location line's Shopify side must be one of the shop's
 locations (422 `unknown_location`, `api_location_mappings.refuse_unknown_locations`; in the CSV a
-line error). The unmapped codes say which side of the line each is (`ledger.mappings.code_side`):
-the stock flow waits on a company number, the ERP side, which the page fills in there.
+line error); when Shopify cannot be read now the line is saved on its shape alone and the answer
+says so (`location_checked: false`, true when checked; only on location answers). The unmapped
+codes say which side of the line each is (`ledger.mappings.code_side`): the stock flow waits on a
+company number, the ERP side, which the page fills in there.
 """
 
 from __future__ import annotations
@@ -107,7 +109,9 @@ def list_mappings() -> ResponseReturnValue:
         return jsonify({"kind": kind, "mappings": [_row_json(r, kind) for r in _rows(session, kind)]})
 
 
-def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
+def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, bool | None]:
+    """kind, Shopify code, ERP code, label, and for a location line whether its location was
+    checked against the shop's (None for other kinds)."""
     reject_unknown(body, {"kind", "shopify_code", "erp_code", "label"})
     errors: dict[str, str] = {}
     kind = body.get("kind")
@@ -131,15 +135,16 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
         errors["shopify_code"] = "a location id has at most 100 characters"
     if errors:
         raise invalid(errors)
+    checked = None
     if kind == MappingKind.LOCATION:
-        refuse_unknown_locations({"shopify_code": codes["shopify_code"]})
-    return str(kind), codes["shopify_code"], codes["erp_code"], (label or "").strip() or None
+        checked = refuse_unknown_locations({"shopify_code": codes["shopify_code"]})
+    return str(kind), codes["shopify_code"], codes["erp_code"], (label or "").strip() or None, checked
 
 
 @bp.put("")
 @require_role(Role.ADMIN)
 def upsert_mapping() -> ResponseReturnValue:
-    kind, shopify_code, erp_code, label = _mapping_input(json_body())
+    kind, shopify_code, erp_code, label, checked = _mapping_input(json_body())
     with db() as session:
         rows = _rows(session, kind)
         same = mappings.code_key(kind, shopify_code)  # "PIX" saved over "Pix" changes that line
@@ -167,7 +172,10 @@ def upsert_mapping() -> ResponseReturnValue:
         # The codes as saved ("005" is company 5, which is what parked units wait for).
         codes = resume_codes(kind, shopify_code, after["erp_code"])
         resumed = resume_parked(session, g.shop.id, kind, codes)
-        return jsonify({"mapping": after, "created": created, "resumed": resumed})
+        answer: dict[str, Any] = {"mapping": after, "created": created, "resumed": resumed}
+        if checked is not None:
+            answer["location_checked"] = checked
+        return jsonify(answer)
 
 
 @bp.delete("/<int:mapping_id>")
@@ -254,11 +262,12 @@ def import_csv() -> ResponseReturnValue:
                 {**counts, "lines": {code: now for code, (_, now) in result.changed.items()}},
             )
         resumed = resume_parked(session, g.shop.id, kind, [code for code in waiting if code not in still])
-    return jsonify(
-        {
-            "created": result.created,
-            "updated": result.updated,
-            "resumed": resumed,
-            "errors": [{"line": line, "message": message} for line, message in result.errors],
-        }
-    )
+    answer: dict[str, Any] = {
+        "created": result.created,
+        "updated": result.updated,
+        "resumed": resumed,
+        "errors": [{"line": line, "message": message} for line, message in result.errors],
+    }
+    if kind == MappingKind.LOCATION:
+        answer["location_checked"] = known is not None
+    return jsonify(answer)

@@ -127,9 +127,17 @@ def test_a_location_the_shop_does_not_have_is_refused_when_shopify_can_be_read(l
         "/api/mappings/import", headers=headers(), json={"kind": "location", "csv": csv_text}
     )
     assert imported.get_json()["created"] == 1 and [e["line"] for e in imported.get_json()["errors"]] == [2]
+    assert imported.get_json()["location_checked"] is True
     saved = client.put(
         "/api/mappings",
         headers=headers(),
         json={"kind": "location", "shopify_code": gids[0], "erp_code": "4"},
     )
     assert saved.status_code == 200 and saved.get_json()["resumed"] == 1, saved.get_json()
+    assert saved.get_json()["location_checked"] is True  # found among the shop's locations
+    table = client.put(
+        "/api/setup/location-mappings",
+        headers=headers(),
+        json={"mappings": [{"nro_empresa": 4, "location_id": gids[0]}]},
+    )
+    assert table.status_code == 200 and table.get_json()["location_checked"] is True, table.get_json()

@@ -75,6 +75,13 @@ export function intValue(field) {
 }
 
 /** The toast after a save: how many parked messages it resumed, when any did. */
+/** A location line saved while Shopify could not be read (`location_checked: false`): saved on
+ * its shape alone, never found among the store's locations; a person checks it. Else nothing. */
+export function uncheckedWarning(answer) {
+  if (!answer || answer.location_checked !== false) return null;
+  return banner("warning", t("mappings.location_unchecked.heading"), h("s-paragraph", {}, t("mappings.location_unchecked")));
+}
+
 export function savedToast(resumed) {
   window.shopify.toast.show(resumed ? t("common.saved_resumed", { count: resumed }) : t("common.saved"));
 }

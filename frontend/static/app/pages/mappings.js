@@ -8,7 +8,7 @@ import { api, download, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, t } from "../i18n.js";
 import { navigate, href } from "../router.js";
-import { banner, savedToast } from "../widgets.js";
+import { banner, savedToast, uncheckedWarning } from "../widgets.js";
 import { codeFields, fillSide } from "./mapping_fields.js";
 
 export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
@@ -25,6 +25,7 @@ export async function render(ctx) {
   const unmappedBox = h("div", { "data-testid": "unmapped" });
   const listBox = h("div", { "data-testid": "mappings-table" });
   const importBox = h("div", {});
+  const uncheckedBox = h("div", { "data-testid": "location-unchecked" });
 
   const fields = await codeFields(kind, { code: ctx.query.get("code") || "", side: ctx.query.get("side") || "shopify" });
   const { shopify: shopifyCode, erp: erpCode } = fields;
@@ -62,6 +63,7 @@ export async function render(ctx) {
     if (labelField.value.trim()) body.label = labelField.value.trim();
     const result = await api("/api/mappings", { method: "PUT", body });
     savedToast(result.resumed);
+    replace(uncheckedBox, uncheckedWarning(result));
     shopifyCode.value = ""; erpCode.value = ""; labelField.value = "";
     load();
   };
@@ -73,7 +75,8 @@ export async function render(ctx) {
     const result = await api("/api/mappings/import", { method: "POST", body: { kind, csv: await file.text() } });
     replace(importBox, banner(result.errors.length ? "warning" : "success",
       t("mappings.imported", { created: result.created, updated: result.updated, resumed: result.resumed }),
-      result.errors.map((e) => h("div", {}, t("mappings.import_error", { line: e.line, message: e.message })))));
+      result.errors.map((e) => h("div", {}, t("mappings.import_error", { line: e.line, message: e.message })))),
+    uncheckedWarning(result));
     load();
   };
 
@@ -83,7 +86,7 @@ export async function render(ctx) {
     h("s-box", { padding: "base" }),
     h("s-section", { heading: t("mappings.unmapped_heading") }, h("s-paragraph", {}, t("mappings.unmapped_help")), unmappedBox),
     editable ? h("s-section", { heading: t("mappings.form_heading") },
-      h("s-grid", {}, shopifyCode, erpCode, labelField),
+      h("s-grid", {}, shopifyCode, erpCode, labelField), uncheckedBox,
       h("s-button", { variant: "primary", onclick: save }, t("common.save"))) : null,
     h("s-section", { heading: t(`mappings.kind.${kind}`) }, listBox),
     h("s-section", { heading: t("mappings.csv_heading") },

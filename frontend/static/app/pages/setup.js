@@ -7,7 +7,7 @@
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { label, t } from "../i18n.js";
-import { banner, intValue, loadingSection, savedToast } from "../widgets.js";
+import { banner, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
 import { catalogDiffSection } from "./setup_diff.js";
 
 const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "catalog_diff"];
@@ -122,6 +122,7 @@ function notSoldField(saved, companies, mappedCompanies, locked) {
 
 function locationsSection(ctx, onSaved) {
   const locked = !ctx.can("configure");
+  const unchecked = h("div", { "data-testid": "location-unchecked" });  // outlives the refresh
   const section = loadingSection(t("setup.locations.heading"), async () => {
     const [{ locations }, { mappings }, { choices, error }, settings] = await Promise.all([
       api("/api/setup/locations"), api("/api/setup/location-mappings"), erpChoices(), api("/api/setup/settings")]);
@@ -140,6 +141,7 @@ function locationsSection(ctx, onSaved) {
       const body = { mappings: pickers.filter((p) => p.field.value).map((p) => ({
         nro_empresa: intValue(p.field), location_id: p.loc.id, location_name: p.loc.name })) };
       const done = await api("/api/setup/location-mappings", { method: "PUT", body });
+      replace(unchecked, uncheckedWarning(done));
       let resumed = done.resumed;
       const ignored = notSold.value(new Set(body.mappings.map((m) => m.nro_empresa)));
       if (ignored.join() !== saved.join()) {
@@ -155,6 +157,7 @@ function locationsSection(ctx, onSaved) {
       notSold.element,
       locked ? null : h("s-box", { padding: "base" }, h("s-button", { variant: "primary", onclick: save }, t("common.save"))));
   });
+  section.section.append(unchecked);
   return section;
 }
 
