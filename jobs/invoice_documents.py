@@ -47,7 +47,7 @@ from jobs.invoice_capture import ASKED, Asked
 from jobs.invoice_record import KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
-from ledger import handled, trace
+from ledger import handled
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus
@@ -114,17 +114,12 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
 
 def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, str | None] | None:
     """(seqEvento, status, error) of the first earlier invoices event of NF-e `key` (of the same
-    ERP) that failed, is parked, or was left pending with its job lost (ledger.trace.is_stale: a
-    Retry begun and its worker killed; it may still apply and capture, and nothing but a person
-    redoes it), None: none. Its key is what its run recorded writing, else its event's document (an
-    event that names none and failed before choosing one is not counted). One closed as handled
-    (skipped) is not: see `handled_before`."""
-    statuses = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.PENDING.value)
-    for seq, message in _earlier_of(unit, key, statuses):
-        if message.status == MessageStatus.PENDING.value:
-            if not trace.is_stale(message):
-                continue  # begun and running (wait_for_earlier made this one wait for it)
-            return seq, "left pending, its job lost", message.error_text
+    ERP) that failed or is parked, None: none. Its key is what its run recorded writing, else its
+    event's document (an event that names none and failed before choosing one is not counted). One
+    closed as handled (skipped) is not: see `handled_before`. One still pending — its job lost
+    (ledger.trace.is_stale) included — is not either: jobs.order_events.wait_for_earlier made this
+    event wait for it (Transient), and the orders catch-up (jobs.order_catch_up) redoes a stale one."""
+    for seq, message in _earlier_of(unit, key, (MessageStatus.FAILED.value, MessageStatus.PARKED.value)):
         return seq, message.status, message.error_text
     return None
 

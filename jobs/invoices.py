@@ -59,10 +59,10 @@ nothing (idempotent on the key):
    (jobs.invoice_fulfillments). The message says what it did ("tracking X (carrier) sent to
    fulfillment #1001-F1"). Such an event keeps its NF-e where it was first applied among the
    order's NF-e: the order goes on showing the latest one. It never charges on its own: behind an
-   earlier event of the same NF-e that failed, is parked (its capture refused) or was left pending
-   with its job lost it is held (EARLIER_EVENT_NOT_APPLIED) until that one is applied — or closed
-   with "Mark as handled" (ledger.handled: a person settled the NF-e's money outside the app). Then
-   it writes the NF-e, fulfils and sends its tracking, and captures nothing: the goods did leave
+   earlier event of the same NF-e that failed or is parked (its capture refused) it is held
+   (EARLIER_EVENT_NOT_APPLIED) until that one is applied — or closed with "Mark as handled"
+   (ledger.handled: a person settled the NF-e's money outside the app). Then it writes the NF-e,
+   fulfils and sends its tracking, and captures nothing: the goods did leave
    (the ERP invoiced them; tracking needs a fulfillment), but the money is the person's — the
    message and the order's note say "capture of NF-e K not asked: event #n was handled outside the
    app by <who>: <note>", and what it did not ask for (SETTLED) is not charged by the next NF-e.
@@ -353,8 +353,9 @@ def _settled_before(unit: order_events.EventUnit, key: str) -> dict[str, Any] | 
 
 
 def _hold_behind_unapplied(unit: order_events.EventUnit, key: str) -> None:
-    """Refuse to charge NF-e `key` from this event while an earlier event of the same NF-e failed, is
-    parked, or was left pending with its job lost (jobs.invoice_documents.unapplied_before): that
+    """Refuse to charge NF-e `key` from this event while an earlier event of the same NF-e failed or
+    is parked (jobs.invoice_documents.unapplied_before; one still pending, even with its job lost,
+    made this one wait in wait_for_earlier, and the orders catch-up redoes it): that
     message's failure (a capture Shopify refused, say) is a person's to decide — Retry it, or settle
     the money another way and close it with "Mark as handled" — and a later event of the NF-e (its
     carrier's tracking) capturing on its own would charge what nobody decided, twice if the merchant

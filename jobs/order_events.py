@@ -287,10 +287,13 @@ def wait_for_earlier(
 
     Raises:
         Transient: an earlier event is still pending or retrying (RQ tries again later).
-        Rejected: an earlier event of a flow in `must_apply` failed or is parked (held with why), or
-            was left pending with its job lost (ledger.trace.is_stale): nothing redoes it but a
-            person's Retry, so waiting for it would wait for ever. Of another flow it is let through
-            as a failed one is: the flow holds what depends on it (jobs.invoices: its NF-e's money).
+        Rejected: an earlier event of a flow in `must_apply` failed or is parked (held with why).
+
+    One left pending with its job lost (ledger.trace.is_stale) is still waited for: the orders
+    catch-up (jobs.order_catch_up) replays every pending or retrying event message untouched for
+    STALE_AFTER_SECONDS, so it applies by itself and this one's own retries then go through. Failing
+    this one instead would leave it failed for ever once the earlier one applied, and a person
+    cannot close a pending message as handled (ledger.handled.can_mark).
     """
     rows = session.scalars(
         select(Message).where(
@@ -306,8 +309,7 @@ def wait_for_earlier(
         seq = seq_of(row.unit_key)
         if seq >= event.seq_evento:
             continue
-        stale = trace.is_stale(row)  # left pending, its job lost: nothing but a person redoes it
-        if row.status in WAITING and not stale:
+        if row.status in WAITING:  # a stale one too: the orders catch-up redoes it
             raise Transient(
                 f"waiting for event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} to apply first",
                 waiting_for=row.id,
@@ -317,9 +319,8 @@ def wait_for_earlier(
             MessageStatus.SKIPPED.value,
         ):
             raise Rejected(
-                f"held: event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} is "
-                f"{'left pending, its job lost' if stale else row.status} ({row.error_text}); fix and replay "
-                "it, then replay this event",
+                f"held: event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} is {row.status} "
+                f"({row.error_text}); fix and replay it, then replay this event",
                 system="app",
                 code="EARLIER_EVENT_NOT_APPLIED",
                 detail={"waiting_for": row.id},

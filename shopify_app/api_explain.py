@@ -583,10 +583,10 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "EARLIER_EVENT_NOT_APPLIED": (
         (
             "Um evento anterior do mesmo pedido no ERP (separação, por exemplo, ou o faturamento da "
-            "mesma NF-e, cuja captura falhou) não foi aplicado, ou ficou pendente sem job; este espera "
+            "mesma NF-e, cuja captura falhou) não foi aplicado; este espera "
             "por ele para não aplicar as mudanças fora de ordem nem cobrar o que ninguém decidiu.",
             "An earlier event of the same ERP order (picking, for instance, or the same NF-e's invoice, "
-            "whose capture failed) was not applied, or was left pending with its job lost; this one "
+            "whose capture failed) was not applied; this one "
             "waits for it so changes are not applied out of order and nothing is charged that nobody "
             "decided.",
         ),
