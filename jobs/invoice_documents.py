@@ -17,7 +17,8 @@ message finished, or when it asked for the money if a capture was answered PENDI
 counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
 are written before the capture, so a retry after a capture that failed finds the key there and
 must still capture.) An NF-e whose earlier event a person closed as handled (they settled its money
-outside the app: `handled_before`) is applied by a later event of it without a capture; that
+outside the app: `handled_before`; only one whose failure was about the money, `about_money`:
+a capture Shopify refused, or one asked) is applied by a later event of it without a capture; that
 message keeps the amount it left to the person (jobs.invoice_record.SETTLED), and the NF-e counts
 only the rest of its total in what the order's next NF-e captures.
 
@@ -55,6 +56,7 @@ from ledger.models import Message, MessageStatus
 log = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
+CAPTURE_OPERATION = "orderCapture"  # the mutation whose refusal fails an invoices message over its money
 CENT = Decimal("0.01")  # the rounding an NF-e may differ from the served total by (see the module)
 
 
@@ -112,15 +114,16 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
     return valid[-1]
 
 
-def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, str | None] | None:
-    """(seqEvento, status, error) of the first earlier invoices event of NF-e `key` (of the same
-    ERP) that failed or is parked, None: none. Its key is what its run recorded writing, else its
-    event's document (an event that names none and failed before choosing one is not counted). One
+def unapplied_before(unit: order_events.EventUnit, key: str) -> tuple[int, str, str | None, bool] | None:
+    """(seqEvento, status, error, whether its failure is about the money: `about_money`) of the
+    first earlier invoices event of NF-e `key` (of the same ERP) that failed or is parked, None:
+    none. Its key is what its run recorded writing, else its event's document (an event that names
+    none and failed before choosing one is not counted). One
     closed as handled (skipped) is not: see `handled_before`. One still pending — its job lost
     (ledger.trace.is_stale) included — is not either: jobs.order_events.wait_for_earlier made this
     event wait for it (Transient), and the orders catch-up (jobs.order_catch_up) redoes a stale one."""
     for seq, message in _earlier_of(unit, key, (MessageStatus.FAILED.value, MessageStatus.PARKED.value)):
-        return seq, message.status, message.error_text
+        return seq, message.status, message.error_text, about_money(message)
     return None
 
 
@@ -138,12 +141,27 @@ class Settled:
 def handled_before(unit: order_events.EventUnit, key: str) -> Settled | None:
     """The first earlier invoices event of NF-e `key` (of the same ERP) closed as handled, None:
     none. Closing it is the decision the hold EARLIER_EVENT_NOT_APPLIED waited for: the NF-e's money
-    is the person's, and a later event of it (its carrier's tracking) must not capture it."""
+    is the person's, and a later event of it (its carrier's tracking) must not capture it. Only one
+    whose failure was about the money counts (`about_money`): one closed for another reason (parked
+    on a substitute SKU a person then fixed by hand in Shopify) settled nothing, and the later event
+    captures the NF-e as its first event would have (else the authorisation would lapse uncaptured)."""
     for seq, message in _earlier_of(unit, key, (MessageStatus.SKIPPED.value,)):
-        if (closed := handled.info(message)) is not None:
+        if (closed := handled.info(message)) is not None and about_money(message):
             return Settled(seq, str(closed.get("by") or "?"), str(closed.get("at") or ""),
                            str(closed.get("note") or ""))  # fmt: skip
     return None
+
+
+def about_money(message: Message) -> bool:
+    """Whether a message closed as handled was about its NF-e's money: the error it closed came from
+    the capture (Shopify refused orderCapture: shopify_app.admin_api.errors.ShopifyUserErrors keeps
+    the operation in its detail), or its run asked for a capture already (ASKED: a capture answered
+    pending, then the message failed or was closed). Anything else (an unbound substitute SKU, an
+    invalid NF-e key, a tracking Shopify refused) left the money to the app."""
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    if detail.get("operation") == CAPTURE_OPERATION:
+        return True
+    return isinstance((message.response_payload or {}).get(ASKED), dict)
 
 
 def _earlier_of(unit: order_events.EventUnit, key: str, statuses: Sequence[str]) -> list[tuple[int, Message]]:

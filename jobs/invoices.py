@@ -360,19 +360,32 @@ def _hold_behind_unapplied(unit: order_events.EventUnit, key: str) -> None:
     the money another way and close it with "Mark as handled" — and a later event of the NF-e (its
     carrier's tracking) capturing on its own would charge what nobody decided, twice if the merchant
     collected it meanwhile. Held with the reason and both ways out; once the earlier one is done,
-    this one's Retry applies only what it brings (its tracking); once it is closed as handled, this
-    one's Retry writes and fulfils the NF-e and captures nothing (`handled_before`)."""
+    this one's Retry applies only what it brings (its tracking). Once it is closed as handled, this
+    one's Retry writes and fulfils the NF-e and captures nothing (`handled_before`) — only if the
+    earlier one failed over the money (its capture: invoice_documents.about_money); closed for another
+    reason (an item fixed by hand in Shopify) it settled no money, and this one captures as usual.
+    The text offers "Mark as handled" only in the first case."""
     earlier = invoice_documents.unapplied_before(unit, key)
     if earlier is None:
         return
-    seq, status, why = earlier
+    seq, status, why, money = earlier
+    if money:
+        way_out = (
+            f"Either Retry event #{seq} (it charges the NF-e), or, if you settle its money outside the app, "
+            f"close event #{seq} with “Mark as handled” and a note saying how it was paid; then Retry this "
+            "event: after “Mark as handled” it writes the NF-e, fulfils and sends the tracking, and captures "
+            "nothing"
+        )
+    else:
+        way_out = (
+            f"Fix and Retry event #{seq}, then Retry this event. Its failure is not about the money: if you "
+            f"fix it by hand in Shopify and close event #{seq} with “Mark as handled”, this event's Retry "
+            "still captures the NF-e"
+        )
     raise Rejected(
         f"held: event #{seq} of NF-e {key} (ERP order {unit.event.nro_pedvenda}) is {status}"
         f"{f' ({why})' if why else ''}; a later event of the same NF-e does not capture or fulfil it on "
-        f"its own. Either Retry event #{seq} (it charges the NF-e), or, if you settle its money outside "
-        f"the app, close event #{seq} with “Mark as handled” and a note saying how it was paid; then "
-        "Retry this event: after “Mark as handled” it writes the NF-e, fulfils and sends the tracking, "
-        "and captures nothing",
+        f"its own. {way_out}",
         system="app", code="EARLIER_EVENT_NOT_APPLIED", detail={"waiting_for_seq": seq, "nfe_key": key},
     )  # fmt: skip
 

@@ -582,25 +582,27 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "EARLIER_EVENT_NOT_APPLIED": (
         (
-            "Um evento anterior do mesmo pedido no ERP (separação, por exemplo, ou o faturamento da "
-            "mesma NF-e, cuja captura falhou) não foi aplicado; este espera "
-            "por ele para não aplicar as mudanças fora de ordem nem cobrar o que ninguém decidiu.",
+            "Um evento anterior do mesmo pedido no ERP (separação, por exemplo, ou o faturamento da mesma "
+            "NF-e, cuja captura falhou) não foi aplicado; este espera por ele para não aplicar as mudanças "
+            "fora de ordem nem cobrar o que ninguém decidiu.",
             "An earlier event of the same ERP order (picking, for instance, or the same NF-e's invoice, "
-            "whose capture failed) was not applied; this one "
-            "waits for it so changes are not applied out of order and nothing is charged that nobody "
-            "decided.",
+            "whose capture failed) was not applied; this one waits for it so changes are not applied out of"
+            " order and nothing is charged that nobody decided.",
         ),
         (
             "Resolva o evento anterior citado na mensagem e tente-o de novo (ele cobra a NF-e); depois "
-            "clique em Tentar de novo aqui. Se você acertar o dinheiro da NF-e fora do app (o cliente "
-            "pagou de outro jeito, um Pix no balcão), feche o evento anterior com “Marcar como resolvida” "
-            "e uma nota dizendo como foi pago; então clique em Tentar de novo aqui: a NF-e é gravada, o "
-            "pedido é enviado com o rastreio, e nada é capturado.",
-            "Fix the earlier event the message names and retry it (it charges the NF-e); then click "
-            "Retry here. If you settle the NF-e's money outside the app (the customer paid another way, "
-            "a Pix at the counter), close the earlier event with “Mark as handled” and a note saying how "
-            "it was paid; then click Retry here: the NF-e is written, the order fulfilled with its "
-            "tracking, and nothing is captured.",
+            "clique em Tentar de novo aqui. Se o evento anterior falhou na captura e você acertar o "
+            "dinheiro da NF-e fora do app (o cliente pagou de outro jeito, um Pix no balcão), feche o "
+            "evento anterior com “Marcar como resolvida” e uma nota dizendo como foi pago; então clique em "
+            "Tentar de novo aqui: a NF-e é gravada, o pedido é enviado com o rastreio, e nada é capturado. "
+            "Fechado por outro motivo (um item acertado à mão no Shopify), ele não acerta dinheiro: este "
+            "evento ainda captura a NF-e.",
+            "Fix the earlier event the message names and retry it (it charges the NF-e); then click Retry "
+            "here. If the earlier event failed on its capture and you settle the NF-e's money outside the "
+            "app (the customer paid another way, a Pix at the counter), close the earlier event with “Mark "
+            "as handled” and a note saying how it was paid; then click Retry here: the NF-e is written, the"
+            " order fulfilled with its tracking, and nothing is captured. Closed for another reason (an "
+            "item fixed by hand in Shopify), it settled no money: this event still captures the NF-e.",
         ),
     ),
     "CANCEL_NOT_APPLIED": (

@@ -157,3 +157,46 @@ def test_a_tracking_event_behind_an_earlier_event_of_its_nfe_left_pending_waits_
     assert first_now.status == MessageStatus.DONE.value, first_now.error_text
     assert later_now.status == MessageStatus.DONE.value, (later_now.status, later_now.error_text)
     assert len(asked) == 2 and world.settlement(order.gid).paid > 0
+
+
+def test_an_earlier_event_closed_as_handled_for_a_reason_not_about_money_does_not_stop_the_capture(
+    world: World,
+) -> None:
+    """The NF-e's first event parked on a substitute SKU Shopify did not have; the carrier's code
+    then came on a later event, held behind it (its text does not offer "Mark as handled" as a way
+    to leave the money to a person: that failure is not about the money). A person swaps the item
+    by hand in Shopify and closes the parked event as handled: nothing about the money was settled,
+    so the held event's Retry captures the NF-e (else its authorisation lapses uncaptured)."""
+    from sqlalchemy import delete
+
+    from sandbox.consinco import tables as t
+
+    original = world.plain(0)
+    order = world.linked_order([(original, 1)], gateway="cartao", capture="manual")
+    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": unbound.ean, "qtd": 1}]
+    )
+    world.erp.invoice(order.nro, tracking=False)
+    with world.erp.store.write() as (conn, _now):  # this ERP reports only the invoice
+        events = t.mad_pedvendaevento
+        conn.execute(delete(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "S"))
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.PARKED.value, (first.status, first.error_text)
+    world.erp.track(order.nro, "BR000000030BR", carrier="Correios")
+    world.poll()
+    _, later = world.messages("invoices", order)
+    assert (later.error_detail or {}).get("code") == "EARLIER_EVENT_NOT_APPLIED", later.error_text
+    assert "still captures the NF-e" in later.error_text and "captures nothing" not in later.error_text
+    assert world.settlement(order.gid).paid == 0
+
+    with session_scope() as session:  # the item swapped by hand in Shopify: nothing about money
+        handled.mark(
+            session, session.get(Message, first.id), by="staff-1", note="substituted the item by hand"
+        )
+    world.publish(unbound)
+    assert invoices.replay(later.id) == MessageStatus.DONE.value
+    _, later = world.messages("invoices", order)
+    assert "not asked" not in (later.response_payload or {}).get("capture", "")
+    assert world.settlement(order.gid).paid > 0, (later.response_payload or {}).get("capture")
