@@ -40,7 +40,8 @@ a person then confirms explicitly.
 The link is made holding the poller's flow lock (`ledger.locks.flow_lock(shop, "order_events")`):
 a poll reading the link as it was (no number) while this transaction picks up the skipped events
 would skip a new event as not linked after the pick-up ran, for good. `unlink_refusal` / `unlink`
-undo a number linked wrong while none of its events has been applied to the order.
+undo a number linked wrong while none of its events has been applied to the order nor closed as
+handled (final: neither unlink nor a later link's pick-up ever touches a handled message).
 """
 
 from __future__ import annotations
@@ -251,7 +252,8 @@ def _pick_up_skipped(session: Session, link: OrderLink, nro: int, current: int, 
             Message.error_text.like(UNKNOWN_ORDER_LIKE),
         )
     ).all()
-    picked = [m for m in rows if _generation_of(m.unit_key) == current]
+    # One closed as handled is final (ledger.handled): a person settled it, never reopened here.
+    picked = [m for m in rows if _generation_of(m.unit_key) == current and handled.info(m) is None]
     for message in picked:
         message.status = MessageStatus.PENDING.value
         message.error_text = (
@@ -290,7 +292,12 @@ def unlink_refusal(session: Session, link: OrderLink) -> str | None:
     """Why the order's ERP number cannot be unlinked, else None: only a number linked by hand, and
     only while none of that ERP order's events has been applied to the Shopify order (an NF-e
     written, an edit, a capture or fulfilment begun, a cancellation): those changed the order, and
-    unlinking would not undo them."""
+    unlinking would not undo them. A run's response kept on the message says it began (an invoices
+    event records the NF-e as written before its capture: jobs.order_events.half_done reads it) —
+    whatever the status, a skipped one included (its capture refused, then closed as handled); any
+    kept response counts, as ledger cannot import jobs. And none may be closed as handled: a person
+    settled it for this Shopify order (the NF-e's money, by Pix), and unlinking would leave that
+    decision on no order — or, linked again elsewhere, let it apply there."""
     nro = link.nro_pedvenda
     if nro is None:
         return "the order is linked to no ERP order"
@@ -313,7 +320,13 @@ def unlink_refusal(session: Session, link: OrderLink) -> str | None:
             )
         if message.status in RUNNING:
             return f"ERP event #{seq} ({message.flow}) of ERP order {nro} is being applied now: try again"
-        if message.status != MessageStatus.SKIPPED.value and message.response_payload:
+        if (closed := handled.info(message)) is not None:
+            return (
+                f"ERP event #{seq} ({message.flow}) of ERP order {nro} was closed as handled by "
+                f"{closed.get('by') or '?'} ({closed.get('note') or ''}): it was settled for this Shopify "
+                "order, unlinking would not undo that"
+            )
+        if message.response_payload:
             return (
                 f"ERP event #{seq} ({message.flow}) of ERP order {nro} was partly applied to the Shopify "
                 f"order before it {message.status}: the order was changed by it, unlinking would not "
@@ -343,6 +356,8 @@ def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
         imported.error_detail = detail
     released = []
     for message in _event_messages(session, link, nro, erp):
+        if handled.info(message) is not None:  # final (unlink_refusal refuses while one is)
+            continue
         if message.status == MessageStatus.SKIPPED.value and (message.error_text or "").startswith(
             f"ERP order {nro} is not linked"
         ):

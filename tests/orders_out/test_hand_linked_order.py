@@ -19,7 +19,7 @@ from app import create_app
 from erp.client import ErpClient
 from erp.records import CustomerInput, OrderInput, OrderLineInput
 from jobs.worker import run_worker
-from ledger import trace
+from ledger import handled, trace
 from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import Rejected
@@ -345,3 +345,72 @@ def test_an_event_polled_while_the_link_is_made_is_not_lost(
     rows = [(m.unit_key, m.flow, m.status, m.error_text) for m in event_messages(nro)]
     assert polled and len(rows) == 3, (polled, rows)
     assert [status for _, _, status, _ in rows][1:] == [MessageStatus.DONE.value] * 2, rows
+
+
+def test_unlink_is_refused_once_an_event_closed_as_handled_wrote_its_nfe(
+    world: World, link_erp_order, unlink_erp_order
+) -> None:
+    """The hand-linked ERP order's invoice event wrote its NF-e on the Shopify order, then its
+    capture was refused; a person settled the money (Pix) and closed it as handled. That event
+    changed the order (and was settled for it): unlinking is refused, whatever its status."""
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    world.erp.invoice(nro)
+    world.poll()
+    assert link_erp_order(order_id, nro)[0] == 200
+    key = "3" * 44
+    for message in event_messages(nro):
+        with session_scope() as session:
+            row = session.get(Message, message.id)
+            refused = Rejected("orderCapture rejected", system="shopify", code="INVALID")
+            if row.flow == "invoices":  # as jobs.invoices leaves it: NF-e written, then the capture refused
+                row.response_payload = {"key": key, "nfe_written": key}
+                trace.fail(session, row, refused)
+                handled.mark(session, row, by="31", note="paid by Pix at the counter")
+            else:
+                trace.fail(session, row, Rejected("test", system="app", code="X"))
+    assert world.link(gid).nfe_key is None  # the link's own record never saw it
+    status, body = unlink_erp_order(order_id)
+    assert (status, body["error"]["code"]) == (409, "erp_order_applied"), body
+    assert world.link(gid).nro_pedvenda == nro
+
+
+def test_unlink_is_refused_while_an_event_is_closed_as_handled_and_a_link_never_reopens_one(
+    world: World, link_erp_order, unlink_erp_order
+) -> None:
+    """An invoice event of the hand-linked ERP order closed as handled (its money settled by Pix):
+    the number cannot be unlinked (the decision was this order's). And a handled message that reads
+    "not linked" (as an unlink before this rule left one) is never reopened and replayed by a link."""
+    lines = [(world.plain(0), 1)]
+    _, first = refused_order(world, lines)
+    _, second = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    world.erp.invoice(nro)
+    world.poll()
+    assert link_erp_order(first, nro)[0] == 200
+    handled_id = None
+    for message in event_messages(nro):
+        with session_scope() as session:
+            row = session.get(Message, message.id)
+            trace.fail(session, row, Rejected("orderCapture rejected", system="shopify", code="INVALID"))
+            if row.flow == "invoices":
+                handled.mark(session, row, by="31", note="paid by Pix at the counter")
+                handled_id = row.id
+    status, body = unlink_erp_order(first)
+    assert (status, body["error"]["code"]) == (409, "erp_order_applied") and "handled" in body["error"][
+        "message"
+    ]
+
+    with session_scope() as session:  # as the unlink of d401829 left it: re-skipped as not linked
+        link = session.scalars(select(OrderLink).where(OrderLink.nro_pedvenda == nro)).one()
+        link.nro_pedvenda = link.hand_linked_erp = link.nro_empresa = link.erp_status = None
+        for message in event_messages(nro):
+            row = session.get(Message, message.id)
+            trace.skip(session, row, f"ERP order {nro} is not linked to any Shopify order of this shop")
+    status, body = link_erp_order(second, nro)
+    assert status == 200, body
+    assert handled_id not in body["events_replayed"]
+    with session_scope() as session:
+        row = session.get(Message, handled_id)
+        assert row.status == MessageStatus.SKIPPED.value and handled.info(row) is not None
