@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
 from erp.address import policy_for
 from erp.client import ErpClient
+from ledger import erp_place
 from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
@@ -67,25 +67,16 @@ def erp_address(base_url: str | None) -> str | None:
         if fallback is None:
             return None
         base_url = fallback[0]
-    parts = urlsplit(base_url.strip())
-    path = parts.path.rstrip("/") + "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
+    return erp_place.normalised(base_url)
 
 
 def same_erp(before: str, after: str) -> bool:
     """Whether two ERP addresses reach the same ERP as far as an address can tell: equal once
     normalised (erp_address) but for the scheme and a default port (http -> https of one host is
     the same Consinco, its numbers and change stream the same). Another host or path is another
-    ERP (a homologation copy and production share none of their cursors)."""
-
-    def place(url: str) -> tuple[str, str]:
-        parts = urlsplit(erp_address(url) or "")
-        host = parts.hostname or ""
-        port = parts.port
-        netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-        return netloc, parts.path
-
-    return place(before) == place(after)
+    ERP (a homologation copy and production share none of their cursors). The rule is
+    ledger.erp_place's, which the hand link of an ERP order uses too."""
+    return erp_place.same(before, after)
 
 
 def _fallback() -> tuple[str, str, str] | None:

@@ -51,10 +51,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import handled, order_notes, trace
+from ledger import erp_place, handled, order_notes, trace
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, utcnow
 
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.FLOW_BY_KIND
@@ -117,17 +117,16 @@ def busy(message: Message | None) -> bool:
     return message is not None and message.status in RUNNING and not trace.is_waiting(message)
 
 
-def _erp_address(url: str) -> str:
-    return url.strip().rstrip("/").lower()
-
-
 def shops_on_same_erp(session: Session, shop_id: int) -> list[int]:
-    """The shops connected to the same ERP as `shop_id` (same base URL), itself included."""
+    """The shops connected to the same ERP as `shop_id`, itself included: same place by the rule
+    erp.factory.same_erp uses (ledger.erp_place: the scheme and a default port do not tell ERPs
+    apart), compared here in Python over the shops' connections (a few per installation)."""
     mine = session.scalar(select(ErpConnection.base_url).where(ErpConnection.shop_id == shop_id))
     if mine is None:
         return [shop_id]
-    same = func.lower(func.rtrim(func.trim(ErpConnection.base_url), "/")) == _erp_address(mine)
-    return sorted({shop_id, *session.scalars(select(ErpConnection.shop_id).where(same))})
+    here = erp_place.place(mine)
+    rows = session.execute(select(ErpConnection.shop_id, ErpConnection.base_url)).all()
+    return sorted({shop_id, *(shop for shop, url in rows if url and erp_place.place(url) == here)})
 
 
 def taken_by(session: Session, link: OrderLink, nro: int) -> OrderLink | None:

@@ -225,8 +225,19 @@ def test_an_erp_order_of_another_stores_shopify_order_is_refused(world: World, l
     assert world.link(gid).nro_pedvenda is None
 
 
-def test_an_erp_order_another_store_on_the_same_erp_linked_is_refused(world: World, link_erp_order) -> None:
-    """Another store on the same ERP (same address) linked that ERP order by hand to its own order."""
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda url: url + "/",
+        lambda url: url.replace("http://", "HTTPS://", 1),  # the other scheme: erp.factory.same_erp's rule
+    ],
+    ids=["trailing-slash", "other-scheme"],
+)
+def test_an_erp_order_another_store_on_the_same_erp_linked_is_refused(
+    world: World, link_erp_order, written: Any
+) -> None:
+    """Another store on the same ERP (same address, as erp.factory.same_erp compares them: the
+    scheme and a default port do not tell ERPs apart) linked that ERP order by hand to its own order."""
     lines = [(world.plain(0), 1)]
     gid, order_id = refused_order(world, lines)
     nro = typed_in_the_erp(world, lines)
@@ -234,7 +245,7 @@ def test_an_erp_order_another_store_on_the_same_erp_linked_is_refused(world: Wor
         other = Shop(domain=f"other{uuid.uuid4().hex[:8]}.myshopify.com", settings={})
         session.add(other)
         session.flush()
-        session.add(ErpConnection(shop_id=other.id, base_url=world.chain.handle.url + "/", username="x",
+        session.add(ErpConnection(shop_id=other.id, base_url=written(world.chain.handle.url), username="x",
                                   password_enc=encrypt("x")))  # fmt: skip
         session.add(OrderLink(shop_id=other.id, shopify_order_id="gid://shopify/Order/77",
                               shopify_order_name="#77",
