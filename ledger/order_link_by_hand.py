@@ -33,9 +33,11 @@ fulfil it: that is why the number is checked against the ledger of every shop on
 `mismatch` compares the ERP order with the Shopify order before linking (a number typed wrong is
 another customer's order): the buyer's CPF/CNPJ (the ERP customer's against the order's
 TAX_CREDENTIAL_BR, SHIPPING_CREDENTIAL_BR or B2B company location's, as jobs.order_customer
-reads them) must be one of them when both sides carry one; `total_gap` says when the totals differ
-by more than `TOTAL_TOLERANCE` (picking cuts and weights move an ERP total a little, not a lot):
-a person then confirms explicitly.
+reads them) must be one of them when both sides carry one (a numeric document padded to 11 or 14
+digits: the ERP keeps it as a number and loses a leading zero), else a person confirms explicitly
+(the ERP customer registered under another document); `total_gap` says when the totals differ by
+more than `TOTAL_TOLERANCE` (picking cuts and weights move an ERP total a little, not a lot): a
+person then confirms explicitly too.
 
 The link is made holding the poller's flow lock (`ledger.locks.flow_lock(shop, "order_events")`):
 a poll reading the link as it was (no number) while this transaction picks up the skipped events
@@ -67,6 +69,7 @@ SHOPIFY_ORDER_GID = re.compile(r"gid://shopify/Order/(\d+)")
 # the order, at least R$ 5 (picking cuts, weighed goods, freight typed rounded).
 TOTAL_TOLERANCE = Decimal("0.10")
 TOTAL_TOLERANCE_MIN = Decimal("5.00")
+CPF_DIGITS, CNPJ_DIGITS = 11, 14
 
 
 @dataclass(frozen=True)
@@ -182,20 +185,40 @@ def refusal(session: Session, link: OrderLink, order: ErpOrder, channel: int | N
 
 
 def compact_document(value: str | None) -> str | None:
-    """A CPF/CNPJ without its mask (jobs.order_customer.validate_tax_id's normal form)."""
+    """A CPF/CNPJ without its mask (jobs.order_customer.validate_tax_id's normal form), a numeric one
+    padded to its length: 11 digits (CPF) when it has at most 11, else 14 (CNPJ). The ERP keeps
+    NROCGCCPF as a number (GE_PESSOA), so a document with a leading zero comes back without it
+    (029.982.247-25 as 2998224725)."""
     compact = re.sub(r"[\s./-]", "", value or "").upper()
+    if compact.isdigit() and len(compact) < CNPJ_DIGITS:
+        compact = compact.zfill(CPF_DIGITS if len(compact) <= CPF_DIGITS else CNPJ_DIGITS)
     return compact or None
 
 
+def document_forms(value: str | None) -> frozenset[str]:
+    """The documents `value` may be once compacted (`compact_document`): a number of 11 digits or
+    fewer may also be a CNPJ that lost its leading zeros (00.012.345/0001-95 read as 12345000195)."""
+    compact = compact_document(value)
+    if compact is None:
+        return frozenset()
+    if compact.isdigit() and len(compact) == CPF_DIGITS:
+        return frozenset({compact, compact.zfill(CNPJ_DIGITS)})
+    return frozenset({compact})
+
+
 def mismatch(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
-    """Why the ERP order is not this Shopify order's buyer's, else None: its customer's CPF/CNPJ
-    is none of those the Shopify order carries. Nothing to compare when either side has none."""
-    erp_document = compact_document(order.cpf_cnpj)
-    if erp_document is None or not shopify.documents or erp_document in shopify.documents:
+    """Why the ERP order may not be this Shopify order's buyer's, else None: its customer's CPF/CNPJ
+    is none of those the Shopify order carries (compared in `document_forms`, so a leading zero the
+    ERP's number lost does not count). Nothing to compare when either side has none. A person who
+    checked it is the same buyer (the ERP customer registered under another document) confirms
+    explicitly (`confirm_buyer`, audited)."""
+    erp_forms = document_forms(order.cpf_cnpj)
+    carried = frozenset(d for document in shopify.documents if (d := compact_document(document)))
+    if not erp_forms or not carried or erp_forms & carried:
         return None
     return (
-        f"ERP order {order.nro_pedvenda} is another customer's: its CPF/CNPJ {order.cpf_cnpj} is not "
-        f"the Shopify order's ({', '.join(sorted(shopify.documents))})"
+        f"ERP order {order.nro_pedvenda} may be another customer's: its CPF/CNPJ {order.cpf_cnpj} is not "
+        f"the Shopify order's ({', '.join(sorted(carried))}): check it is the right order, then confirm"
     )
 
 

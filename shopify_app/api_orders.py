@@ -348,15 +348,19 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
     merchant entered by hand (`ledger.order_link_by_hand`), then replay the events of that ERP
     order the poller skipped as not linked, oldest first. The ERP order must be this order's: not
     another Shopify order's (by the ledgers of every store on the ERP, or by its channel order id),
-    the same buyer's CPF/CNPJ, and about the same total (else `confirm_total: true`)."""
+    the same buyer's CPF/CNPJ (else `confirm_buyer: true`), and about the same total (else
+    `confirm_total: true`); a confirmation is audited."""
     body = json_body()
-    reject_unknown(body, {"nro_pedvenda", "confirm_total"})
+    reject_unknown(body, {"nro_pedvenda", "confirm_total", "confirm_buyer"})
     nro = as_int(body.get("nro_pedvenda"))
     if nro is None or not 1 <= nro <= MAX_BIGINT:
         raise invalid({"nro_pedvenda": f"must be an integer between 1 and {MAX_BIGINT}"})
     confirm_total = body.get("confirm_total", False)
     if not isinstance(confirm_total, bool):
         raise invalid({"confirm_total": "must be true or false"})
+    confirm_buyer = body.get("confirm_buyer", False)
+    if not isinstance(confirm_buyer, bool):
+        raise invalid({"confirm_buyer": "must be true or false"})
     with db() as session:  # checked before the ERP is asked
         link = _own_link(session, order_id)
         _refuse_unlinkable(session, link)
@@ -371,7 +375,7 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
     if shopify is None:
         raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
     differs = order_link_by_hand.mismatch(found, shopify)
-    if differs is not None:
+    if differs is not None and not confirm_buyer:
         raise ApiError(409, "erp_order_mismatch", differs, differs=["cpf_cnpj"])
     gap = order_link_by_hand.total_gap(found, shopify)
     if gap is not None and not confirm_total:
@@ -406,6 +410,8 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
                 "erp_total": decimal_text(found.total),
                 "shopify_total": decimal_text(shopify.total),
                 "total_confirmed": gap is not None,
+                "buyer_confirmed": differs is not None,
+                **({"buyer_differs": differs} if differs is not None else {}),
             },
         )
         held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())

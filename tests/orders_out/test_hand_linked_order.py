@@ -25,6 +25,7 @@ from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus, OrderLink, Role, Shop, StaffRole
+from ledger.order_link_by_hand import ErpOrder, ShopifyOrder, compact_document, mismatch
 from settings import Settings
 from shopify_app.admin_api import for_shop
 
@@ -425,3 +426,37 @@ def test_unlink_is_refused_while_an_event_is_closed_as_handled_and_a_link_never_
     with session_scope() as session:
         row = session.get(Message, handled_id)
         assert row.status == MessageStatus.SKIPPED.value and handled.info(row) is not None
+
+
+@pytest.mark.parametrize(
+    ("erp", "shopify"),
+    [
+        ("2998224725", "029.982.247-25"),  # a CPF's leading zero lost: NROCGCCPF is a number
+        ("12345000195", "00.012.345/0001-95"),  # a CNPJ that lost two
+        ("123456000195", "00123456000195"),
+    ],
+)
+def test_a_document_the_erp_read_back_as_a_number_is_the_same_buyer(erp: str, shopify: str) -> None:
+    order = ErpOrder(7, 1, "A", 1, None, cpf_cnpj=erp, total=Decimal("10"))
+    carried = frozenset({compact_document(shopify)})
+    assert mismatch(order, ShopifyOrder(carried, Decimal("10"))) is None
+    assert mismatch(order, ShopifyOrder(frozenset({"11144477735"}), Decimal("10"))) is not None
+
+
+def test_another_buyers_document_is_linked_once_a_person_confirms_it_audited(
+    world: World, link_erp_order
+) -> None:
+    """The ERP customer was registered under another document (a spouse's CPF at the counter): a
+    person who checked it confirms the buyer explicitly, and the audit says so."""
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    someone_else = typed_in_the_erp(world, lines, cpf_cnpj="11144477735")
+    assert link_erp_order(order_id, someone_else)[1]["error"]["code"] == "erp_order_mismatch"
+    status, body = link_erp_order(order_id, someone_else, confirm_buyer="yes")
+    assert status == 400, body
+    status, body = link_erp_order(order_id, someone_else, confirm_buyer=True)
+    assert status == 200, body
+    assert world.link(gid).nro_pedvenda == someone_else
+    with session_scope() as session:
+        [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action == "order.erp_linked")).all()
+        assert audit.after["buyer_confirmed"] is True and "11144477735" in audit.after["buyer_differs"]
