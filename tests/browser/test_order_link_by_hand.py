@@ -83,9 +83,9 @@ def _refused_shopify_order(fresh: Stack, sku: str, price: str) -> int:
         return link.id
 
 
-def _typed_by_hand(url: str, unit_price: Decimal | None = None) -> int:
-    """The order entered in the ERP by hand for the same buyer; at the item's own price unless
-    `unit_price` says otherwise. Its number."""
+def _typed_by_hand(url: str, unit_price: Decimal | None = None, cpf: str = BUYER_CPF) -> int:
+    """The order entered in the ERP by hand for the same buyer (unless `cpf` names another); at the
+    item's own price unless `unit_price` says otherwise. Its number."""
     client = ErpClient(url, "ecommerce", "consinco")
     try:
         item = next(i for i in client.price_items(nro_empresa=1) if i.sale_active)
@@ -94,7 +94,7 @@ def _typed_by_hand(url: str, unit_price: Decimal | None = None) -> int:
             seq_canal_venda=1, channel_order_id=f"balcao-{datetime.now(UTC).timestamp()}",
             ordered_at=datetime.now(UTC), nro_empresa=1,
             nro_segmento=item.nro_segmento, cod_geral_oper=207,
-            customer=CustomerInput(cpf_cnpj=BUYER_CPF, name="MARIA SILVA"),
+            customer=CustomerInput(cpf_cnpj=cpf, name="MARIA SILVA"),
             lines=(OrderLineInput(qty=Decimal(1), seq_produto=sku.seq_produto,
                                   qtd_embalagem=sku.qtd_embalagem, unit_price=unit_price or item.effective),),
             freight=Decimal(0),
@@ -170,4 +170,26 @@ def test_a_far_total_is_linked_once_confirmed_then_unlinked(open_page, fresh) ->
     expect(page.get_by_test_id("link-erp-order")).to_be_visible()  # can be linked to the right one
     with session_scope(fresh.settings.database_url) as db:
         assert db.get(OrderLink, order_id).nro_pedvenda is None
+    assert page.errors == []
+
+
+def test_another_buyers_erp_order_is_linked_only_once_confirmed(open_page, fresh) -> None:
+    page = open_page("/app/setup")  # installs the shop
+    connect_erp(page, fresh)
+    nro = _typed_by_hand(fresh.consinco.url, cpf="11144477735")  # another buyer's CPF
+    order_id = _refused_shopify_order(fresh, "BR-LINK-3", str(_erp_total(fresh.consinco.url, nro)))
+
+    page = open_page(f"/app/orders/{order_id}", locale="en")
+    form = page.get_by_test_id("link-erp-order")
+    page.get_by_label("ERP order number").fill(str(nro))
+    form.get_by_role("button", name="Link to ERP order").click()
+    warning = form.locator("s-banner[tone=warning]")
+    expect(warning).to_contain_text("Another buyer's CPF/CNPJ")
+    with session_scope(fresh.settings.database_url) as db:
+        assert db.get(OrderLink, order_id).nro_pedvenda is None  # nothing linked before the confirm
+    warning.get_by_role("button", name="Link anyway").click()
+    expect(page.get_by_test_id("link-erp-order")).to_have_count(0)
+    expect(page.get_by_text("linked by hand", exact=False)).to_be_visible()
+    with session_scope(fresh.settings.database_url) as db:
+        assert db.get(OrderLink, order_id).nro_pedvenda == nro
     assert page.errors == []

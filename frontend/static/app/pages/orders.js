@@ -47,33 +47,40 @@ const HEADERS = () => [t("orders.shopify"), t("orders.erp"), t("orders.company")
 
 /** Answers of the link that a person reads in place (the API's words): another customer's or
  * store's order, a poll of the ERP's events running now (try again in a moment). */
-const LINK_REFUSALS = ["erp_order_mismatch", "erp_order_taken", "erp_order_refused", "events_polling"];
+const LINK_REFUSALS = ["erp_order_taken", "erp_order_refused", "events_polling"];
 
 /** The ERP order number typed by hand, checked and linked by the API; then the detail again. A
  * total far from the Shopify order's (409 erp_total_differs) shows both totals and "Link anyway",
- * which sends the same number with `confirm_total: true`. */
+ * which sends the same number with `confirm_total: true`; another buyer's CPF/CNPJ on the ERP
+ * order (409 erp_order_mismatch) the API's words and "Link anyway" with `confirm_buyer: true`
+ * (each confirmation kept for the next answer, and audited by the API). */
 function linkForm(o, done) {
   const number = h("s-number-field", { label: t("orders.link.number"), min: "1", step: "1", "data-testid": "erp-order-number" });
   const answer = h("div", { "data-testid": "link-erp-answer" });
-  const send = async (nro, confirmTotal) => {
-    const body = confirmTotal ? { nro_pedvenda: nro, confirm_total: true } : { nro_pedvenda: nro };
+  const send = async (nro, confirmed = {}) => {
+    const body = { nro_pedvenda: nro, ...confirmed };
     try {
       await api(`/api/orders/${o.id}/erp-order`, { method: "POST", body, quiet: true });
     } catch (error) {
-      replace(answer, refusal(error, nro));
+      replace(answer, refusal(error, nro, confirmed));
       return;
     }
     toast(t("orders.link.done", { nro }));
     done();
   };
-  const refusal = (error, nro) => {
+  const refusal = (error, nro, confirmed) => {
     const extra = (error.body && error.body.error) || {};
+    if (error.code === "erp_order_mismatch") {
+      return banner("warning", t("orders.link.buyer_differs"), [
+        h("s-paragraph", {}, error.message),
+        h("s-button", { onclick: () => send(nro, { ...confirmed, confirm_buyer: true }) }, t("orders.link.anyway"))]);
+    }
     if (error.code === "erp_total_differs") {
       return banner("warning", t("orders.link.total_differs"), [
         h("s-paragraph", {}, t("orders.link.totals", {
           erp: fmtMoney(extra.erp_total, o.currency), shopify: fmtMoney(extra.shopify_total, o.currency) })),
         h("s-paragraph", {}, error.message),
-        h("s-button", { onclick: () => send(nro, true) }, t("orders.link.anyway"))]);
+        h("s-button", { onclick: () => send(nro, { ...confirmed, confirm_total: true }) }, t("orders.link.anyway"))]);
     }
     if (error.code === "events_polling") return banner("info", t("orders.link.polling"), error.message);
     if (LINK_REFUSALS.includes(error.code)) return banner("critical", t("orders.link.refused"), error.message);
@@ -87,7 +94,7 @@ function linkForm(o, done) {
     }
     number.removeAttribute("error");
     replace(answer);
-    await send(nro, false);
+    await send(nro);
   };
   return h("s-section", { heading: t("orders.link.heading"), "data-testid": "link-erp-order" },
     h("s-paragraph", {}, t("orders.link.help")), number, answer,
