@@ -45,7 +45,7 @@ from sqlalchemy import select
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
 from jobs.invoice_capture import ASKED, Asked
-from jobs.invoice_record import KEY, SETTLED, WRITTEN
+from jobs.invoice_record import CAPTURING, KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger import handled
@@ -56,7 +56,7 @@ from ledger.models import Message, MessageStatus
 log = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
-CAPTURE_OPERATION = "orderCapture"  # the mutation whose refusal fails an invoices message over its money
+CAPTURE_OPERATION = "ordercapture"  # the mutation (named OrderCapture by the executor), any case
 CENT = Decimal("0.01")  # the rounding an NF-e may differ from the served total by (see the module)
 
 
@@ -153,15 +153,18 @@ def handled_before(unit: order_events.EventUnit, key: str) -> Settled | None:
 
 
 def about_money(message: Message) -> bool:
-    """Whether a message closed as handled was about its NF-e's money: the error it closed came from
-    the capture (Shopify refused orderCapture: shopify_app.admin_api.errors.ShopifyUserErrors keeps
-    the operation in its detail), or its run asked for a capture already (ASKED: a capture answered
-    pending, then the message failed or was closed). Anything else (an unbound substitute SKU, an
-    invalid NF-e key, a tracking Shopify refused) left the money to the app."""
+    """Whether a message closed as handled was about its NF-e's money: its run was asking Shopify for
+    the capture when it failed (CAPTURING, written before the orderCapture call: a userError, an
+    HTTP 4xx or anything else from there on), it asked a capture already (ASKED: answered pending,
+    then the message failed or was closed), or, for a message failed before CAPTURING was written,
+    its error came from the capture (the executor's operation OrderCapture in the detail). Anything
+    else (an unbound substitute SKU, an invalid NF-e key, a tracking Shopify refused) left the money
+    to the app."""
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
-    if detail.get("operation") == CAPTURE_OPERATION:
+    if str(detail.get("operation") or "").lower() == CAPTURE_OPERATION:
         return True
-    return isinstance((message.response_payload or {}).get(ASKED), dict)
+    response = message.response_payload or {}
+    return bool(response.get(CAPTURING)) or isinstance(response.get(ASKED), dict)
 
 
 def _earlier_of(unit: order_events.EventUnit, key: str, statuses: Sequence[str]) -> list[tuple[int, Message]]:

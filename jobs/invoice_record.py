@@ -14,6 +14,10 @@ there. What each one means:
   created for, written as each is created (jobs.invoice_fulfillments.remember).
 - ADOPTED: fulfillments a message took as its NF-e's where no message had recorded any for it
   (jobs.invoice_fulfillments.unrecorded): the ids and where they came from.
+- CAPTURING: the NF-e whose capture a run was about to ask Shopify for, written on the message
+  at once before the orderCapture call: whatever the capture's failure looks like afterwards (a
+  userError, an HTTP 4xx, a network error) the message was then about the NF-e's money
+  (jobs.invoice_documents.about_money).
 - SETTLED: a later event of an NF-e whose earlier event a person closed as handled (settled its
   money outside the app: ledger.handled): that event (seq, by, at, note) and the NF-e's money the
   app did not ask for because of it ("amount"). jobs.invoice_documents counts that amount as paid
@@ -28,3 +32,4 @@ FULFILLMENTS = "fulfillments"
 FULFILLED_FOR = "fulfillments_for"
 ADOPTED = "fulfillments_adopted"
 SETTLED = "settled_outside"
+CAPTURING = "capture_begun"

@@ -103,7 +103,7 @@ from jobs import (
     order_events,
 )
 from jobs.invoice_capture import ASKED, Asked, Capture
-from jobs.invoice_record import ADOPTED, FULFILLMENTS, SETTLED, WRITTEN
+from jobs.invoice_record import ADOPTED, CAPTURING, FULFILLMENTS, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings, order_notes, shop_settings
@@ -275,6 +275,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done[SETTLED] = {"seq": settled.seq, "by": settled.by, "at": settled.at, "note": settled.note,
                          "amount": str(amount)}  # fmt: skip
     else:
+        _mark(unit.message_id, {CAPTURING: key.key})  # a failure from here on is about the money
         capture = invoice_capture.capture(
             client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
             since=documents.charged_since,

@@ -23,6 +23,7 @@ from ledger import flows, handled, order_notes
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, utcnow
 from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.transport import AdminTransport, RawResponse
 
 from .conftest import LinkedOrder, World
 from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
@@ -200,3 +201,48 @@ def test_an_earlier_event_closed_as_handled_for_a_reason_not_about_money_does_no
     _, later = world.messages("invoices", order)
     assert "not asked" not in (later.response_payload or {}).get("capture", "")
     assert world.settlement(order.gid).paid > 0, (later.response_payload or {}).get("capture")
+
+
+REAL_SEND = AdminTransport.send
+
+
+def _answer_capture(monkeypatch: pytest.MonkeyPatch, answer: RawResponse) -> None:
+    """orderCapture answered `answer` by Shopify, through the real client (the executor names the
+    operation OrderCapture, and a 4xx carries no operation at all)."""
+
+    def send(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        return answer if op.name == "OrderCapture" else REAL_SEND(self, op, variables, token)
+
+    monkeypatch.setattr(AdminTransport, "send", send)
+
+
+REFUSED = RawResponse(
+    200,
+    {"orderCapture": {"transaction": None, "userErrors": [{"field": ["input", "amount"], "message": "refused",
+                                                           "code": "INVALID"}]}},
+    None, None, "rid", None,
+)  # fmt: skip
+FORBIDDEN = RawResponse(403, None, None, None, "rid", None, text="Forbidden")
+
+
+@pytest.mark.parametrize("answer", [REFUSED, FORBIDDEN], ids=["user_error", "http_403"])
+def test_a_capture_shopify_refused_through_the_real_client_then_handled_is_never_charged_again(
+    world: World, monkeypatch: pytest.MonkeyPatch, answer: RawResponse
+) -> None:
+    """However Shopify refused the capture (a userError the executor names OrderCapture, or an HTTP
+    4xx naming no operation), the message was about the NF-e's money: closed as handled (paid by Pix
+    at the counter), the carrier's later event of the NF-e captures nothing."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    world.erp.invoice(order.nro, tracking=False)
+    _answer_capture(monkeypatch, answer)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.FAILED.value, first.error_text
+    monkeypatch.setattr(AdminTransport, "send", REAL_SEND)
+    world.erp.track(order.nro, "BR000000030BR", carrier="Correios")
+    world.poll()
+    _, later = world.messages("invoices", order)
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, first.id), by="staff-1", note="paid by Pix at the counter")
+    invoices.replay(later.id)
+    assert world.settlement(order.gid).paid == 0

@@ -53,7 +53,7 @@ def test_replaying_an_nfes_first_event_after_its_tracking_event_keeps_the_latest
 def _refuse_captures(monkeypatch: pytest.MonkeyPatch, asked: list[Any]) -> None:
     def refuse(_self: Any, *args: Any, **_kwargs: Any) -> Any:
         asked.append(args)
-        raise ShopifyUserErrors("orderCapture", [UserError(("input", "amount"), "refused", "INVALID")])
+        raise ShopifyUserErrors("OrderCapture", [UserError(("input", "amount"), "refused", "INVALID")])
 
     monkeypatch.setattr(AdminClient, "order_capture", refuse)
 
