@@ -33,7 +33,7 @@ from sqlalchemy import delete, exists, select
 
 from erp.factory import erp_address
 from jobs import stock_reread
-from ledger import bindings, watermarks
+from ledger import bindings, erp_place, watermarks
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.models import (
@@ -107,19 +107,25 @@ def _link_cancelled() -> Any:
 
 
 def same_erp_shops(session: Any, shop_id: int) -> set[int]:
-    """`shop_id` and every installed shop whose ERP address is its own (one query)."""
+    """`shop_id` and every installed shop on its ERP (one query): by ledger.erp_place's rule, as a
+    setup move and a hand link tell it (http and https of one host, a default port written or
+    not, are one Consinco)."""
     rows = session.execute(
         select(Shop.id, Shop.status, ErpConnection.base_url).outerjoin(
             ErpConnection, ErpConnection.shop_id == Shop.id
         )
     ).all()
-    address = {shop: erp_address(url) for shop, _status, url in rows}
+    address = {shop: _place(erp_address(url)) for shop, _status, url in rows}
     mine = address.get(shop_id)
     return {shop_id} | {
         shop
         for shop, status, _url in rows
         if mine is not None and address[shop] == mine and status != ShopStatus.UNINSTALLED.value
     }
+
+
+def _place(address: str | None) -> tuple[str, str] | None:
+    return erp_place.place(address) if address is not None else None
 
 
 def flag_order_changes(session: Any, shop_id: int) -> int:
