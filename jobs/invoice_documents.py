@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
-
 from erp.records import Invoice, OrderEvent
 from jobs import order_events
 from jobs.invoice_capture import ASKED, Asked
@@ -172,23 +170,11 @@ def _earlier_of(unit: order_events.EventUnit, key: str, statuses: Sequence[str])
     in one of `statuses`, in message order. A message's NF-e is what its run recorded writing or
     applying, else its event's document."""
     with session_scope() as session:
-        rows = session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == unit.shop_id,
-                Message.flow == unit.flow,
-                Message.erp_id == str(unit.event.nro_pedvenda),
-                Message.status.in_(tuple(statuses)),
-                Message.id != unit.message_id,
-            )
-            .order_by(Message.id)
-        ).all()
+        rows = order_events.order_messages(
+            session, unit, Message.status.in_(tuple(statuses)), Message.id != unit.message_id
+        )
         found = []
         for message in rows:
-            if not message.unit_key.startswith("event:"):
-                continue
-            if order_events.generation_of(message.unit_key) != unit.generation:
-                continue
             seq = order_events.seq_of(message.unit_key)
             if seq >= unit.event.seq_evento:
                 continue
@@ -255,21 +241,11 @@ def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, date
     invoices messages — of the same ERP (`unit.generation`): after the ERP connection moved, the
     old ERP's order of the same number is another order, whose NF-e this one owes nothing of."""
     with session_scope() as session:
-        rows = session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == unit.shop_id,
-                Message.flow == unit.flow,
-                Message.erp_id == str(unit.event.nro_pedvenda),
-                Message.status == MessageStatus.DONE.value,
-                Message.id != unit.message_id,
-            )
-            .order_by(Message.id)
-        ).all()
+        rows = order_events.order_messages(
+            session, unit, Message.status == MessageStatus.DONE.value, Message.id != unit.message_id
+        )
         found = []
         for message in rows:
-            if order_events.generation_of(message.unit_key) != unit.generation:
-                continue
             applied = _applied_document(message)
             if applied is not None:
                 found.append((message.id, *applied, _charged_at(message)))

@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from jobs import order_events
 from jobs.invoice_record import ADOPTED, FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.nfe import normalise
@@ -93,20 +91,9 @@ class Record:
 def records(unit: order_events.EventUnit) -> list[Record]:
     """Every invoices message of the order (of the same ERP: `unit.generation`), in id order."""
     with session_scope() as session:
-        rows = session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == unit.shop_id,
-                Message.flow == unit.flow,
-                Message.erp_id == str(unit.event.nro_pedvenda),
-                Message.unit_key.like("event:%"),
-            )
-            .order_by(Message.id)
-        ).all()
+        rows = order_events.order_messages(session, unit)
         found = []
         for message in rows:
-            if order_events.generation_of(message.unit_key) != unit.generation:
-                continue
             response = message.response_payload or {}
             event = event_from_payload(message.request_payload or {})
             adopted = response.get(ADOPTED) if isinstance(response.get(ADOPTED), dict) else None

@@ -105,6 +105,24 @@ def generation_of(key: str) -> int:
     return int(parts[2].removeprefix("erp")) if len(parts) > 2 else 0
 
 
+def order_messages(session: Session, unit: EventUnit, *where: Any) -> list[Message]:
+    """The messages of `unit`'s order in its flow that are ERP events of the same ERP
+    (`unit.generation`: after the connection moved, the old ERP's order of this number is another
+    order), in id order; `where`: further conditions (a status, not this message)."""
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.shop_id == unit.shop_id,
+            Message.flow == unit.flow,
+            Message.erp_id == str(unit.event.nro_pedvenda),
+            Message.unit_key.like("event:%"),
+            *where,
+        )
+        .order_by(Message.id)
+    ).all()
+    return [message for message in rows if generation_of(message.unit_key) == unit.generation]
+
+
 def erp_generation(session: Session, shop_id: int) -> int:
     """The generation of the ERP the shop is connected to now (0 without a connection saved)."""
     found = session.scalar(select(ErpConnection.generation).where(ErpConnection.shop_id == shop_id))
