@@ -281,7 +281,7 @@ def map_customer(order: Order) -> CustomerInput:
     if order.bought_by_company:
         tax = company_tax_id(order)
         name = _company_of(order).name
-        email = order.email or (order.customer.email if order.customer else None)
+        email = _email(order)
         return CustomerInput(
             cpf_cnpj=tax.document,
             name=name.upper()[:100],
@@ -304,13 +304,18 @@ def map_customer(order: Order) -> CustomerInput:
     return _customer_input(order, tax, name, company if tax.person_type == "J" else None, address)
 
 
+def _email(order: Order) -> str | None:
+    """The order's e-mail, else its customer's: the register's and the NF-e's."""
+    return order.email or (order.customer.email if order.customer else None)
+
+
 def _customer_input(
     order: Order, tax: TaxId, name: str, trade_name: str | None, address: Address | None
 ) -> CustomerInput:
     ddd, number = _split_phone((address.phone if address else None) or order.phone)
     street, street_number = _street_and_number(address.address1 if address else None)
     complement, district = _complement_and_district(address.address2 if address else None)
-    email = order.email or (order.customer.email if order.customer else None)
+    email = _email(order)
     return CustomerInput(
         cpf_cnpj=tax.document,
         name=name.upper()[:100],
