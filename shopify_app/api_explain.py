@@ -108,6 +108,17 @@ def _by_hand(text: Text, tail: Text) -> Text:
     return (text[0] + tail[0], text[1] + tail[1])
 
 
+# What to do when Shopify denies the app a permission (HTTP 403, ACCESS_DENIED).
+SCOPES_WHAT_TO_DO: Text = (
+    "Abra o app pelo admin do Shopify e aprove as permissões que o Shopify pedir (após uma "
+    "atualização do app, escopos novos precisam da sua aprovação); se ele não pedir nenhuma, "
+    "reinstale o app. Depois, clique em Tentar de novo.",
+    "Open the app from the Shopify admin and approve the permissions Shopify asks for (after an "
+    "app update, new scopes need your approval); if it asks for none, reinstall the app. Then "
+    "click Retry.",
+)
+
+
 KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "PRODUTO_NAO_ENCONTRADO": (
         ("O ERP não conhece um produto do pedido.", "The ERP does not know a product of the order."),
@@ -791,14 +802,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Shopify denied access: the app lacks a permission (scope) this call needs, or the store's "
             "access was restricted; nothing was written.",
         ),
-        (
-            "Abra o app pelo admin do Shopify e aprove as permissões que o Shopify pedir (após uma "
-            "atualização do app, escopos novos precisam da sua aprovação); se ele não pedir nenhuma, "
-            "reinstale o app. Depois, clique em Tentar de novo.",
-            "Open the app from the Shopify admin and approve the permissions Shopify asks for (after an "
-            "app update, new scopes need your approval); if it asks for none, reinstall the app. Then "
-            "click Retry.",
-        ),
+        SCOPES_WHAT_TO_DO,
     ),
     "ACCESS_DENIED": (
         (
@@ -807,14 +811,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Shopify denied access: the app lacks a permission (scope) this operation needs (the "
             "system's message names it); nothing was written.",
         ),
-        (
-            "Abra o app pelo admin do Shopify e aprove as permissões que o Shopify pedir (após uma "
-            "atualização do app, escopos novos precisam da sua aprovação); se ele não pedir nenhuma, "
-            "reinstale o app. Depois, clique em Tentar de novo.",
-            "Open the app from the Shopify admin and approve the permissions Shopify asks for (after an "
-            "app update, new scopes need your approval); if it asks for none, reinstall the app. Then "
-            "click Retry.",
-        ),
+        SCOPES_WHAT_TO_DO,
     ),
     "FAILED": (
         (
