@@ -6,7 +6,6 @@ answering as Shopify does (sandbox/shopify/idempotency.py)."""
 
 from __future__ import annotations
 
-import functools
 import time
 
 import pytest
@@ -42,11 +41,21 @@ def _all_done(shop) -> None:
     assert ours and open_ == [], [(m.unit_key, m.status, m.error_class, m.error_text) for m in open_]
 
 
+def _short_timeout(monkeypatch) -> None:
+    """Every client of the test waits 1 s for an answer (the client passes its own timeout to the
+    transport, which this overrides), so a request Shopify holds longer times out."""
+
+    def transport(*args, **kwargs):
+        return AdminTransport(*args, **{**kwargs, "timeout": 1})
+
+    monkeypatch.setattr(client_module, "AdminTransport", transport)
+
+
 def test_a_resend_meeting_the_first_request_still_running_waits_for_it(chain, calls, monkeypatch):
     """Shopify takes longer than the client waits: the client's resend under the same key is
     answered 'in progress'; the batch waits and sends the same key again, which then answers
     the first request's result. Nothing is refused, nothing applied twice."""
-    monkeypatch.setattr(client_module, "AdminTransport", functools.partial(AdminTransport, timeout=1))
+    _short_timeout(monkeypatch)
     shop = chain.install("idem-concorrente", 1, 1, [1])
     catalog = chain.load_catalog(shop, priced=True)
     idempotency.hold_next(chain.shopify.sandbox, shop.name, FIELD, 3.0)
@@ -94,7 +103,7 @@ def test_a_first_request_applied_late_does_not_undo_the_retry_of_an_item_not_sto
     send a second request beside R1 (it would set 4 and R1, landing late, 10, with the ledger
     saying 4): it asks about R1 under R1's own key and leaves the item alone while R1 runs; the
     retry after R1 ended finds its 10 and writes 4 from it."""
-    monkeypatch.setattr(client_module, "AdminTransport", functools.partial(AdminTransport, timeout=1))
+    _short_timeout(monkeypatch)
     monkeypatch.setattr(
         RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.05
     )  # waits run out fast
