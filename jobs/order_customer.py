@@ -6,15 +6,20 @@ masked. It is normalised and validated with python-stdnum (alphanumeric CNPJ inc
 2025.001); python-stdnum accepts a CPF of one repeated digit, which Brazil does not, so that
 rule is added here. A broken one is a Rejected naming the value and the rule it broke.
 Addresses: Brazilian checkouts write "street, number" in address1 (a number typed without the
-comma is found too; none is "S/N") and "complement, district" in address2; the phone's DDD is
-its first two digits after the country code (and the long-distance 0).
+comma is found too; none is "S/N"; what follows the number, "apto 12", is a complement) and
+"complement, district" in address2; the phone's DDD is its first two digits after the country
+code (and the long-distance 0). An address is sent whole, "" for what it lacks: the ERP upserts
+GE_PESSOA by document and keeps a field left out, so a new address without a complement would
+keep the old one's.
 
 Whose document, whose name: each document goes with its own person's address. TAX_CREDENTIAL_BR
 is the buyer's (the billing address), SHIPPING_CREDENTIAL_BR the recipient's (the shipping
 address). The ERP upserts GE_PESSOA by document, so a gift recipient's name under the buyer's
 CPF would rename the buyer's register and print the buyer's CPF under another name on the NF-e.
-PedidoVenda has no delivery address of its own (consinco.md): when the goods go elsewhere than
-the customer's address, `delivery_obs` names the shipping address for obsPedido.
+PedidoVenda has no delivery address of its own (consinco.md): the ERP delivers and invoices an
+order to its customer's register, which the next order of the same document rewrites (a gift to
+the mother, then an order to the office, before the gift is picked). So `delivery_obs` names the
+shipping address in obsPedido for every delivery, even one to the customer's own address.
 
 A B2B order (Shopify B2B: a company buying through a company location, an "atacarejo" buyer with a
 CNPJ; `Order.bought_by_company`) is the company's, whoever placed it: the ERP customer is the
@@ -27,22 +32,24 @@ typed is a CNPJ; otherwise the order is refused (CompanyTaxIdMissing, naming the
 and what to fill in) and its Retry, once the merchant filled in the location's CNPJ, sends it.
 The company is read apart from the order (OrderCompany, jobs.orders), only for such an order.
 
-A B2B order's clienteDto carries no address and no phone, on purpose. The ERP upserts GE_PESSOA
-by document, and a field clienteDto leaves out keeps what the register has (erp.payloads). The
-locations of one company often share its CNPJ (the stores or delivery points of one legal
-entity), each with its own billing address (Shopify fills a new location's from its shipping
-address by default): sent, each order would rewrite the one register with its own location's
-address, and an earlier order of another location, not invoiced yet, would be picked, delivered
-and invoiced (the NF-e prints the register's address) to the wrong store. Shopify cannot tell
-cheaply whether another location (or company) shares the CNPJ (no search by tax ID; reading every
-location costs points per location), and the order's own addresses are that delivery's, not the
-company's. So the company's register (its fiscal address, as on its CNPJ card, and its phone)
-is the ERP's to keep, as its state registration and ICMS contributor flag already are; the
-contact's phone (the order's) is never sent as the company's. The cost: a CNPJ the ERP does not
-know yet is registered without an address, which its staff complete (as they complete its state
-registration, which a contributor's NF-e needs anyway). Where the goods go is written for every
-B2B order, always: `delivery_obs` names the order's shipping address in obsPedido, even when it
-equals the location's billing address, since the register's address may be another store's.
+A B2B order's clienteDto carries no address, no phone and no e-mail, on purpose. The ERP upserts
+GE_PESSOA by document, and a field clienteDto leaves out keeps what the register has
+(erp.payloads). The locations of one company often share its CNPJ (the stores or delivery points
+of one legal entity), each with its own billing address (Shopify fills a new location's from its
+shipping address by default): sent, each order would rewrite the one register with its own
+location's address, and an earlier order of another location, not invoiced yet, would be picked,
+delivered and invoiced (the NF-e prints the register's address) to the wrong store. Shopify
+cannot tell cheaply whether another location (or company) shares the CNPJ (no search by tax ID;
+reading every location costs points per location), and the order's own addresses are that
+delivery's, not the company's. So the company's register (its fiscal address, as on its CNPJ
+card, and its phone) is the ERP's to keep, as its state registration and ICMS contributor flag
+already are; the contact's phone and e-mail (the order's) are never sent as the company's: each
+contact would rewrite the company's fiscal e-mail (emailNfe, where its NF-e XML goes) with their
+own. The cost: a CNPJ the ERP does not know yet is registered without an address or e-mail,
+which its staff complete (as they complete its state registration, which a contributor's NF-e
+needs anyway). Where the goods go is written for every B2B order, always: `delivery_obs` names
+the order's shipping address in obsPedido, even when it equals the location's billing address,
+since the register's address may be another store's.
 """
 
 from __future__ import annotations
@@ -162,19 +169,54 @@ def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
     return digits[:2], digits[2:]
 
 
+# The number of a comma part of address1: "1000", "nº 1000", "no. 12B", "1000-A", "S/N", "km 20" (a
+# road's), and what the part goes on with ("1000 - Bloco B"), which is a complement.
+_NUMBER = re.compile(r"(?:n[º°]|no\.?)?\s*(\d+(?:-?[A-Za-z])?\b|s/?n\b|km\s*[\d.]*\d\b)(.*)", re.IGNORECASE)
+
+
 def _street_and_number(address1: str | None) -> tuple[str | None, str | None]:
     """("Rua Augusta", "1508") from "Rua Augusta, 1508" or "Rua Augusta 1508"; "S/N" (sem número,
-    as the NF-e writes it) when the address has no number."""
+    as the NF-e writes it) when the address has no number (`_address_line`)."""
+    return _address_line(address1)[:2]
+
+
+def _address_line(address1: str | None) -> tuple[str | None, str | None, str | None]:
+    """(street, number, what follows the number): the number is the first comma part after the
+    street that is one (`_NUMBER`), else one typed without the comma at the street's end; what
+    follows it ("Av. Paulista, 1000, apto 12") is a complement, not the number."""
     if not address1 or not address1.strip():
-        return None, None
-    street, sep, tail = address1.rpartition(",")
-    tail = tail.strip()
-    if sep and (any(c.isdigit() for c in tail) or tail.lower() in ("s/n", "sn")):
-        return street.strip(), tail
-    trailing = re.fullmatch(r"(.*?\S)[\s,]+(?:n[º°o.]*\s*)?(\d+[A-Za-z]?)", address1.strip(), re.IGNORECASE)
+        return None, None, None
+    street, *parts = [p.strip() for p in address1.split(",") if p.strip()] or [address1.strip()]
+    for i, part in enumerate(parts):
+        found = _NUMBER.fullmatch(part)
+        if found:
+            number = "S/N" if found.group(1).replace("/", "").lower() == "sn" else found.group(1)
+            rest = [*parts[:i], found.group(2).strip(" -–/"), *parts[i + 1 :]]
+            return street, number, ", ".join(p for p in rest if p) or None
+    trailing = re.fullmatch(r"(.*?\S)[\s,]+(?:n[º°o.]*\s*)?(\d+[A-Za-z]?)", street, re.IGNORECASE)
     if trailing:
-        return trailing.group(1).rstrip(" ,"), trailing.group(2)
-    return address1.strip(), "S/N"
+        street, number = trailing.group(1).rstrip(" ,"), trailing.group(2)
+    else:
+        number = "S/N"
+    return street, number, ", ".join(parts) or None
+
+
+def _register_address(address: Address) -> dict[str, str]:
+    """The address fields of clienteDto, every one of them, "" for one the address has not: the ERP
+    upserts GE_PESSOA by document and keeps a field left out, so a new address without a complement
+    or district would keep the old address's."""
+    street, number, after_number = _address_line(address.address1)
+    complement, district = _complement_and_district(address.address2)
+    fields = {
+        "cep": re.sub(r"\D", "", address.zip or ""),
+        "street": street,
+        "number": number,
+        "complement": ", ".join(p for p in (after_number, complement) if p),
+        "district": district,
+        "city": address.city,
+        "uf": address.province_code,
+    }
+    return {key: value or "" for key, value in fields.items()}
 
 
 def _complement_and_district(address2: str | None) -> tuple[str | None, str | None]:
@@ -265,31 +307,19 @@ def company_tax_id(order: Order) -> TaxId:
     return tax
 
 
-def customer_address(order: Order) -> Address | None:
-    """The address clienteDto sends for the ERP customer: the address of the person whose
-    document the order carries (`holder`); None for a B2B order, whose company's register keeps
-    the address the ERP has (see the module)."""
-    if order.bought_by_company:
-        return None
-    return holder(order)[2]
-
-
 def map_customer(order: Order) -> CustomerInput:
     """clienteDto: the validated CPF/CNPJ with the name and address of the person it belongs to
     (`holder`), never another person's; a B2B order's company (`company_tax_id`, its name), never
-    its contact, and no address or phone: the ERP keeps its register's (see the module)."""
+    its contact, and no address, phone or e-mail: the ERP keeps its register's (see the module)."""
     if order.bought_by_company:
         tax = company_tax_id(order)
         name = _company_of(order).name
-        email = _email(order)
         return CustomerInput(
             cpf_cnpj=tax.document,
             name=name.upper()[:100],
             person_type=tax.person_type,
-            email=email,
             country="BRASIL",
             trade_name=name,
-            nfe_email=email,
         )
     document, key, address = holder(order)
     tax = _validated(document, key)
@@ -313,8 +343,7 @@ def _customer_input(
     order: Order, tax: TaxId, name: str, trade_name: str | None, address: Address | None
 ) -> CustomerInput:
     ddd, number = _split_phone((address.phone if address else None) or order.phone)
-    street, street_number = _street_and_number(address.address1 if address else None)
-    complement, district = _complement_and_district(address.address2 if address else None)
+    where = _register_address(address) if address else {}
     email = _email(order)
     return CustomerInput(
         cpf_cnpj=tax.document,
@@ -323,13 +352,7 @@ def _customer_input(
         email=email,
         phone_ddd=ddd,
         phone_number=number,
-        cep=re.sub(r"\D", "", address.zip or "") or None if address else None,
-        street=street,
-        number=street_number,
-        complement=complement,
-        district=district,
-        city=address.city if address else None,
-        uf=address.province_code if address else None,
+        **where,
         country="BRASIL",
         trade_name=trade_name,
         nfe_email=email,
@@ -339,24 +362,16 @@ def _customer_input(
     )
 
 
-def _where(address: Address) -> tuple[str | None, ...]:
-    """Who and where: two addresses equal in these are one delivery (the phone may differ)."""
-    return (address.first_name, address.last_name, address.company, address.address1, address.address2,
-            address.city, address.province_code, re.sub(r"\D", "", address.zip or ""))  # fmt: skip
-
-
 def delivery_obs(order: Order) -> str | None:
-    """ "Entrega: <name>, <address>" when the goods go to a shipping address other than the
-    customer's (a gift), and for every B2B order (the register is the ERP's, maybe another
-    store's: module): PedidoVenda carries no delivery address, so obsPedido names it for the
-    people who pick and deliver the order. None when they are the same (or nothing ships)."""
+    """ "Entrega: <name>, <address>", the order's shipping address, for obsPedido: PedidoVenda
+    carries no delivery address, and the customer's register is no record of this order's (a
+    later order of the same document to elsewhere rewrites it before this one is picked; a B2B
+    order's is the ERP's, maybe another store's: module), so every delivery names where it goes
+    for the people who pick, deliver and invoice it, even to the customer's own address. None when
+    nothing ships."""
     shipping = order.shipping_address
     if shipping is None:
         return None
-    if not order.bought_by_company:
-        address = customer_address(order)
-        if address is None or _where(shipping) == _where(address):
-            return None
     parts = [
         _person(shipping) or shipping.company,
         shipping.address1,

@@ -3,8 +3,8 @@
 Why pure: the money path is arithmetic, and arithmetic is tested best without a network.
 
 - Customer (clienteDto): jobs/order_customer.py (validated CPF/CNPJ with its own person's name
-  and address; a B2B order's company with its location's CNPJ); a gift's shipping address, when
-  not the customer's, is named in obsPedido.
+  and address; a B2B order's company with its location's CNPJ); every delivery's shipping
+  address is named in obsPedido (the customer's register is rewritten by the next order).
 - Lines: each line's variant binding gives seqProduto / qtdEmbalagem / EAN; weighed items
   sell in units of the binding's `unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity
   is kg.
@@ -567,12 +567,21 @@ def _ordered_at(order: Order) -> datetime:
     return datetime.now(UTC)
 
 
+OBS_WIDTH = 200  # obsPedido's characters in the ERP
+OBS_WHERE_KEPT = 100  # of a delivery's words, kept before a long note: who, street, number, district
+
+
 def observation(order: Order) -> str:
-    """obsPedido: the order's name, where it goes when not to the customer's address (before the
-    buyer's note: the field is cut at the ERP's 200 characters; never for a pickup, which goes
-    nowhere whatever address it carries), and the note."""
+    """obsPedido: the order's name, where it goes (every delivery; never a pickup, which goes
+    nowhere whatever address it carries) and the buyer's note, cut at the ERP's 200 characters:
+    the delivery's tail (phone, CEP) gives way to the note, down to its first 100 characters;
+    only a note longer than the rest leaves is cut."""
+    head = f"Shopify {order.name}"
     where = delivery_obs(order) if delivery_type(order) == "E" else None
-    return " - ".join(p for p in (f"Shopify {order.name}", where, order.note) if p)[:200]
+    if where and order.note:
+        room = OBS_WIDTH - len(head) - len(order.note) - 2 * len(" - ")
+        where = where[: max(room, OBS_WHERE_KEPT)].rstrip(" ,")
+    return " - ".join(p for p in (head, where, order.note) if p)[:OBS_WIDTH]
 
 
 def map_order(

@@ -1,6 +1,6 @@
 """B2B orders of a company whose locations (its stores, its delivery points) share one CNPJ: the
 ERP upserts GE_PESSOA by document, so the order of one location must not rewrite the company's
-register with that location's address (nor its contact's phone), which would move an earlier
+register with that location's address (nor its contact's phone or e-mail), which would move an earlier
 order of another location, not invoiced yet, to the wrong store. Each ERP order names where it
 goes in obsPedido instead (PedidoVenda has no delivery address of its own)."""
 
@@ -11,7 +11,7 @@ import dataclasses
 from sqlalchemy import func, select
 
 from erp.payloads import customer_payload
-from jobs.order_customer import customer_address, delivery_obs, map_customer
+from jobs.order_customer import delivery_obs, map_customer
 from ledger.models import MessageStatus
 from sandbox.consinco import tables as t
 from sandbox.consinco.fiscal import make_cnpj
@@ -19,12 +19,14 @@ from sandbox.shopify import companies
 from shopify_app.admin_api.order_results import Address
 
 from .test_b2b_orders import COMPANY, b2b_order, erp_customer
+from .test_customer_register import edit_order
 
 # A CNPJ no other test registers: its register is this file's to set.
 SHARED_CNPJ = make_cnpj("47960950", "0001")
 REGISTER = {
     "cep": "01310100", "cidade": "São Paulo", "uf": "SP", "bairro": "Bela Vista", "logradouro": "Av Paulista",
     "nrologradouro": "1000", "foneddd1": "11", "fonenro1": "32221234",
+    "email": "fiscal@atacadobompreco.com.br",
 }  # fmt: skip
 
 
@@ -95,18 +97,30 @@ def test_each_order_of_a_location_names_where_it_goes(world):
     )
 
 
+def test_orders_of_two_contacts_leave_the_companys_email_as_the_erp_keeps_it(world):
+    """The company's register holds its fiscal e-mail (where its NF-e XML goes): two contacts of the
+    company (buyers João and Ana) each place an order, and neither rewrites it with their own."""
+    _registered(world)
+    ids = _two_stores(world)
+    emails = []
+    for buyer, seed in (("joao.compras@gmail.com", 11), ("ana.estagiaria@hotmail.com", 12)):
+        gid = world.place(company_location=ids["location"], shipping="PAC", seed=seed)
+        edit_order(world, gid, email=buyer)
+        world.drain()
+        assert world.message(gid).status == MessageStatus.DONE.value, world.message(gid).error_text
+        emails.append(erp_customer(world, gid)["email"])
+    assert emails == [REGISTER["email"]] * 2
+
+
 # -- the mapping, pure --------------------------------------------------------------------------
 
 
-def test_a_b2b_customer_carries_no_address_nor_phone_of_its_location_or_contact():
-    """Left out of clienteDto, the register's address and phone stay what the ERP keeps; the
-    contact's phone (the order's, which stood in for a location with no phone of its own) is never
-    sent as the company's."""
+def test_a_b2b_customer_carries_no_address_phone_nor_email_of_its_location_or_contact():
+    """Left out of clienteDto, the register's address, phone and e-mails stay what the ERP keeps; the
+    contact's phone and e-mail (the order's) are never sent as the company's."""
     order = dataclasses.replace(b2b_order(), phone="+5511988887777", email="compras@example.com.br")
     sent = customer_payload(map_customer(order))
-    assert set(sent) == {"cpfCnpj", "nomeRazaoSocial", "nomeFantasia", "fisicaJuridica", "email", "emailNfe",
-                         "pais"}, sent  # fmt: skip
-    assert customer_address(order) is None
+    assert set(sent) == {"cpfCnpj", "nomeRazaoSocial", "nomeFantasia", "fisicaJuridica", "pais"}, sent
 
 
 def test_a_b2b_order_shipping_to_its_locations_address_still_names_the_delivery():

@@ -435,9 +435,30 @@ def test_each_cpf_goes_with_its_own_persons_name_and_address():
         "39053344705",
         "MARIA PRESENTEADA",
     )
-    # Delivered to the customer's own address: nothing to add.
+    # Delivered to the customer's own address: still named, as a later order of the same document
+    # to elsewhere rewrites the register (the ERP upserts it) before this one is picked.
     mapped = order_map.map_order(recipient, TARGET, variants_for(1), {"Pix": 2})
-    assert mapped.order_input.obs == "Shopify #1001"
+    assert mapped.order_input.obs == (
+        "Shopify #1001 - Entrega: Maria Presenteada, Av. Paulista, 1000, Apto 12, Bela Vista, "
+        "São Paulo/SP, CEP 01310-100, +5511999990000"
+    )
+
+
+def test_a_long_delivery_address_is_cut_not_the_buyers_note():
+    """obsPedido is cut at the ERP's 200 characters: the delivery's tail gives way to the buyer's
+    note (its start, who and where, stays), and a note too long for both is what gets cut."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {
+        **raw["shippingAddress"],
+        "address2": "Condomínio Residencial Jardim das Acácias, Bloco C, Apartamento 1203, Bela Vista",
+    }
+    raw["note"] = "Deixar na portaria com o Sr. José; tocar o interfone 1203 antes"
+    obs = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    assert len(obs) <= 200 and obs.endswith(" - " + raw["note"]), obs
+    assert obs.startswith("Shopify #1001 - Entrega: Maria Silva, Av. Paulista, 1000, Condomínio"), obs
+    raw["note"] = "Nota " * 60
+    obs = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    assert len(obs) == 200 and "Entrega: Maria Silva, Av. Paulista, 1000, Condomínio" in obs and "Nota" in obs
 
 
 @pytest.mark.parametrize(
@@ -450,6 +471,15 @@ def test_each_cpf_goes_with_its_own_persons_name_and_address():
         ("Estrada do Campo Limpo", "Estrada do Campo Limpo", "S/N"),  # sem número, as the NF-e writes it
         ("Rua 25 de Março", "Rua 25 de Março", "S/N"),
         ("Rodovia BR-116, km 20", "Rodovia BR-116", "km 20"),
+        # what follows the number is a complement, not the number
+        ("Av. Paulista, 1000, apto 12", "Av. Paulista", "1000"),
+        ("Av. Paulista, 1000, fundos", "Av. Paulista", "1000"),
+        ("Av. Paulista, 1000 - Bloco B, fundos", "Av. Paulista", "1000"),
+        ("Av. Paulista, nº 1000, apto 12", "Av. Paulista", "1000"),
+        ("Av. Paulista, no. 1000A", "Av. Paulista", "1000A"),
+        ("Av. Paulista 1000, apto 12", "Av. Paulista", "1000"),
+        ("Rua do Campo, S/N, fundos", "Rua do Campo", "S/N"),
+        ("Rua do Campo, fundos", "Rua do Campo", "S/N"),
     ],
 )
 def test_the_street_number_is_found_or_written_s_n(address1, street, number):
@@ -459,6 +489,43 @@ def test_the_street_number_is_found_or_written_s_n(address1, street, number):
     raw["shippingAddress"] = {**raw["shippingAddress"], "address1": address1}
     customer = map_customer(parse_erp_order(raw).order)
     assert (customer.street, customer.number) == (street, number)
+
+
+@pytest.mark.parametrize(
+    ("address1", "address2", "complement", "district"),
+    [
+        ("Av. Paulista, 1000, apto 12", "Bela Vista", "apto 12", "Bela Vista"),
+        ("Av. Paulista, 1000 - Bloco B, fundos", "Casa 2, Vila X", "Bloco B, fundos, Casa 2", "Vila X"),
+        ("Rua do Campo, fundos", None, "fundos", ""),
+        ("Av. Paulista, 1000", "Apto 12, Bela Vista", "Apto 12", "Bela Vista"),
+    ],
+)
+def test_what_follows_the_number_in_address1_goes_in_front_of_the_complement(
+    address1, address2, complement, district
+):
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {**raw["shippingAddress"], "address1": address1, "address2": address2}
+    customer = map_customer(parse_erp_order(raw).order)
+    assert (customer.complement, customer.district) == (complement, district)
+
+
+def test_an_address_sent_is_sent_whole_so_the_erps_upsert_clears_what_it_no_longer_has():
+    """The ERP upserts GE_PESSOA by document and keeps a field left out: an address without a
+    complement or district sends them empty, or the register would keep the old address's."""
+    from erp.payloads import customer_payload
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {**raw["shippingAddress"], "address1": "Av. Paulista, 1000", "address2": None}
+    sent = customer_payload(map_customer(parse_erp_order(raw).order))
+    assert (sent["logradouro"], sent["nroLogradouro"], sent["complementoLogradouro"], sent["bairro"]) == (
+        "Av. Paulista",
+        "1000",
+        "",
+        "",
+    )
 
 
 def test_the_customer_fits_the_erps_columns_and_the_long_distance_zero_is_no_ddd():
@@ -480,7 +547,9 @@ def test_the_customer_fits_the_erps_columns_and_the_long_distance_zero_is_no_ddd
     widths = {"logradouro": "street", "nroLogradouro": "number", "complementoLogradouro": "complement"}
     for field, key in widths.items():
         assert 0 < len(sent[field]) <= CUSTOMER_WIDTHS[key], (field, sent[field])
-    assert sent["complementoLogradouro"].startswith("Bloco B, apartamento 1203")
+    # "km 23" is the number; what follows it in address1 goes in front of address2's complement
+    assert sent["nroLogradouro"] == "km 23"
+    assert sent["complementoLogradouro"].startswith("Condominio Granja Viana, Bloco B, apartamento 1203")
 
 
 def test_a_first_gateway_that_kept_more_than_the_order_pays_only_the_order() -> None:
