@@ -174,12 +174,6 @@ def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
 _NUMBER = re.compile(r"(?:n[º°]|no\.?)?\s*(\d+(?:-?[A-Za-z])?\b|s/?n\b|km\s*[\d.]*\d\b)(.*)", re.IGNORECASE)
 
 
-def _street_and_number(address1: str | None) -> tuple[str | None, str | None]:
-    """("Rua Augusta", "1508") from "Rua Augusta, 1508" or "Rua Augusta 1508"; "S/N" (sem número,
-    as the NF-e writes it) when the address has no number (`_address_line`)."""
-    return _address_line(address1)[:2]
-
-
 def _address_line(address1: str | None) -> tuple[str | None, str | None, str | None]:
     """(street, number, what follows the number): the number is the first comma part after the
     street that is one (`_NUMBER`), else one typed without the comma at the street's end; what
