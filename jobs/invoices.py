@@ -110,6 +110,7 @@ from ledger import bindings, order_notes, shop_settings
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
+from ledger.handled import unless_handled
 from ledger.models import Message, MessageStatus, OrderLink, Shop
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_results import FulfillmentOrder
@@ -136,6 +137,7 @@ def apply_event(shop_id: int, seq_evento: int, generation: int = 0) -> str:
     return order_events.apply_by_seq(shop_id, seq_evento, FLOW, replay, generation)
 
 
+@unless_handled
 def replay(message_id: int) -> str:
     """Redo one 'F' event, re-reading the Shopify order (retry, replay, resume)."""
     return order_events.execute(message_id, _apply)

@@ -68,6 +68,7 @@ from ledger import handled, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
+from ledger.handled import unless_handled
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api.order_import_ops import (
     ErpOrderRead,
@@ -170,6 +171,7 @@ def _already_sent(session: Session, shop_id: int, num: str) -> bool:
     return row is not None and row.nro_pedvenda is not None and row.status in (*closed, None)
 
 
+@unless_handled
 def replay(message_id: int) -> str:
     """Redo one order from the trace (retry, replay, resume after a mapping), re-reading Shopify."""
     with session_scope() as session:

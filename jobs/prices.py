@@ -51,6 +51,7 @@ from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
+from ledger.handled import unless_handled
 from ledger.mappings import store_link
 from ledger.models import Binding, Message, Shop, utcnow
 from settings import get_settings
@@ -76,6 +77,7 @@ def run(shop_id: int, *, today: date | None = None) -> PriceRun:
         return PriceRun()
 
 
+@unless_handled
 def replay(message_id: int) -> PriceRun:
     """Redo one unit from the trace, re-reading the ERP: the whole pass for a store-link or price
     list unit, the product's SKUs (sent whatever their digest) for a "price:<seq>" unit; the pair

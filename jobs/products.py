@@ -16,6 +16,7 @@ from typing import Any
 
 from jobs import catalog_flow
 from jobs.catalog_load import schedule_progress
+from ledger.handled import unless_handled
 
 FLOW = "products"
 
@@ -27,6 +28,7 @@ def run(shop_id: int) -> dict[str, Any]:
     return result.as_dict()
 
 
+@unless_handled
 def replay(message_id: int) -> dict[str, Any]:
     """Re-send one product from the ledger cache (see catalog_flow.replay)."""
     return catalog_flow.replay(message_id).as_dict()

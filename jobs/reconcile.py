@@ -52,6 +52,7 @@ from ledger import handled, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
+from ledger.handled import unless_handled
 from ledger.models import Binding, LocationMapping, Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
@@ -111,6 +112,7 @@ def report_key(at: datetime) -> str:
     return f"report:{at:%Y-%m-%d}"
 
 
+@unless_handled
 def replay(message_id: int) -> dict[str, Any]:
     """Run the report of the message's shop again (current state: a report is never replayed stale).
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from jobs import catalog_flow
 from jobs.catalog_load import schedule_progress
+from ledger.handled import unless_handled
 
 FLOW = "skus"
 
@@ -36,6 +37,7 @@ def run(shop_id: int) -> dict[str, Any]:
     return result.as_dict()
 
 
+@unless_handled
 def replay(message_id: int) -> dict[str, Any]:
     """Re-send one product from the ledger cache, or run the full sync a held "catalog:unlisted"
     message asks for (see catalog_flow.replay)."""

@@ -98,6 +98,7 @@ from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
+from ledger.handled import unless_handled
 from ledger.mappings import MappingKind
 from ledger.models import Binding, LocationMapping, Message, MessageStatus, Shop, StoreLink, utcnow
 from shopify_app.admin_api import for_shop as shopify_for_shop
@@ -164,6 +165,7 @@ def run(shop_id: int) -> StockRun:
         return StockRun()
 
 
+@unless_handled
 def replay(message_id: int) -> StockRun:
     """Redo one unit, re-reading the ERP: a refused company's pass (once its location is mapped),
     a batch's SKUs (re-read from the ERP, sent whatever their digest), or the levels Shopify

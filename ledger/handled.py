@@ -16,17 +16,28 @@ note, or for any other message of an order flow its flow's note. The caller audi
 Once closed the message is final: skipped is neither retried nor replayed, the mapping resumes and
 the catch-ups look only at parked, failed and pending ones, and the orders flow does not import
 an order whose orders message was closed so (`jobs.orders`: it may be in the ERP by hand now).
+Every flow's replay job (`ledger.flows`: `jobs.<module>.replay`) is wrapped in `unless_handled`:
+one still queued when the message was closed (a Retry clicked before, two people at once) ends
+without running it, which would redo what the person settled (an order posted, the ERP's price sent
+over theirs) and reopen the message (`trace.begin` clears this record).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import order_notes, trace
+from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KEY = "handled"  # under error_detail
 NOTE_MAX = 500
@@ -46,6 +57,23 @@ def info(message: Message) -> dict[str, Any] | None:
     detail = message.error_detail
     found = detail.get(KEY) if isinstance(detail, dict) else None
     return found if isinstance(found, dict) and message.status == MessageStatus.SKIPPED.value else None
+
+
+def unless_handled(replay: Callable[[int], T]) -> Callable[[int], T | str]:
+    """A flow's `replay(message_id)` that ends, returning "handled", when the message was closed as
+    handled: final in every flow, whoever queued its replay before."""
+
+    @functools.wraps(replay)
+    def guarded(message_id: int) -> T | str:
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if message is not None and info(message) is not None:
+                log.info("%s: message %s was closed as handled outside the app; not run", message.flow,
+                         message_id, extra={"shop_id": message.shop_id, "flow": message.flow})  # fmt: skip
+                return KEY
+        return replay(message_id)
+
+    return guarded
 
 
 def mark(

@@ -4,10 +4,11 @@ Payloads are shown with PII masked (ledger.masking.mask_detail: by key, then doc
 e-mails inside every text, as a reconcile report quotes error texts) unless the caller is admin
 or owner. A retry (failed / parked / retrying, or pending and left so: `ledger.trace.is_stale`) and
 a replay (done) both enqueue the flow's replay job with the message id (`ledger.flows`), and both
-are audited. A unit left pending whose job RQ no longer holds is flagged `stuck` in every row and
-explained ("interrupted"): plain "pending" would read as work still under way. A failure a person settled
-outside the app (entered the order in the ERP by hand, fixed it in Shopify), which a Retry would
-only see refused again, is closed with "mark as handled" and a short note (`ledger.handled`:
+are audited; a message closed as handled is refused either way, saying so (final). A unit left
+pending whose job RQ no longer holds is flagged `stuck` in every row and explained ("interrupted"):
+plain "pending" would read as work still under way. A failure a person settled outside the app
+(entered the order in the ERP by hand, fixed it in Shopify), which a Retry would only see refused
+again, is closed with "mark as handled" and a short note (`ledger.handled`:
 skipped, the original error kept, who / when / why), audited.
 """
 
@@ -217,6 +218,14 @@ def _redo(message_id: int, action: str) -> ResponseReturnValue:
     )  # fmt: skip
     with db() as session:
         message = _own_message(session, message_id)
+        if handled.info(message) is not None:  # final (`ledger.handled`): running it would undo that
+            raise ApiError(
+                409,
+                f"not_{action}able",
+                "this message was closed as handled outside the app: it is final, and running it "
+                "again would redo what was settled by hand",
+                message_status=message.status,
+            )
         if not allowed(message):
             raise ApiError(
                 409,

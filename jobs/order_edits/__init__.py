@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobs import two_way
+from ledger.handled import unless_handled
 
 
 def on_webhook(event: Any) -> Any:
@@ -34,5 +35,6 @@ def run(shop_id: int) -> None:
     to_shopify.run(shop_id)
 
 
+@unless_handled
 def replay(message_id: int) -> None:
     two_way.replay(__name__, message_id)

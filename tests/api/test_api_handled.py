@@ -5,9 +5,12 @@ Orders page's "Needs attention" and the dashboard's open failures."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
-from ledger import order_notes, trace
+import pytest
+
+from ledger import flows, handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.models import AuditEvent, Message, OrderLink, Role, utcnow
@@ -182,3 +185,49 @@ def test_an_erp_order_linked_by_hand_takes_its_events_by_number_while_on_its_erp
             )
             is None
         )
+
+
+def test_retry_and_replay_of_a_handled_message_are_refused_saying_it_was_handled(client, shops, message):
+    """Its buttons are hidden; an API call (a stale page, a script) gets a 409 in words that say why:
+    a person closed it, and running it again would undo what they did."""
+    refused = Rejected("order #1001: taxes added on top of the prices", system="app", code="TAXES_ADDED")
+    mid = message(shops.a, "orders", "order:1001", shopify_id=GID, error=refused)
+    note = {"note": "entered by hand as ERP order 9001"}
+    assert client.post(f"/api/messages/{mid}/handled", json=note, headers=headers()).status_code == 200
+    for action in ("retry", "replay"):
+        answer = client.post(f"/api/messages/{mid}/{action}", headers=headers(Role.OPERATOR))
+        error = answer.get_json()["error"]
+        assert (answer.status_code, error["code"]) == (409, f"not_{action}able"), error
+        assert "closed as handled outside the app" in error["message"], error
+        assert error["message_status"] == "skipped"
+
+
+REPLAYED = {  # a unit of each flow whose replay would run it again (begin: its record wiped)
+    "products": "product:1",
+    "skus": "product:1",
+    "prices": "price:store_link",
+    "stock": "stock:erp_connection",
+    "orders": "order:1001",
+    "order_edits": "edit:77",
+    "invoices": "event:5",
+    "cancellations": "cancel:1001",
+    "reconcile": f"report:{utcnow():%Y-%m-%d}",
+}
+
+
+@pytest.mark.parametrize("flow", [f.name for f in flows.FLOWS])
+def test_every_flows_replay_ends_on_a_message_closed_as_handled(settings, shops, message, flow):
+    """A Retry queued before the message was closed (two people at once, a page left open): the
+    flow's replay job ends without running it, whatever the flow; running it would reopen the
+    message (trace.begin clears the handled record) and redo what a person settled by hand."""
+    assert set(REPLAYED) == set(flows.BY_NAME)  # a new flow names its unit here
+    refused = Rejected("refused", system="shopify", code="INVALID")
+    mid = message(shops.a, flow, REPLAYED[flow], shopify_id=GID, erp_id="555", error=refused)
+    with session_scope(settings.database_url) as session:
+        handled.mark(session, session.get(Message, mid), by="3", note="done by hand")
+    outcome = importlib.import_module(flows.get(flow).replay_job.rpartition(".")[0]).replay(mid)
+    with session_scope(settings.database_url) as session:
+        row = session.get(Message, mid)
+        assert (row.status, row.attempts) == ("skipped", 1)
+        assert handled.info(row)["note"] == "done by hand"
+    assert outcome == "handled"
