@@ -452,7 +452,7 @@ def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
             Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
         )
     )
-    return any(order_events.generation_of(key) == unit.generation for key in keys)
+    return any(order_notes.generation_of(key) == unit.generation for key in keys)
 
 
 def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | None:
@@ -472,7 +472,7 @@ def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | N
     seqs = sorted(
         order_events.seq_of(key)
         for key in later
-        if order_events.generation_of(key) == unit.generation and order_events.seq_of(key) > event.seq_evento
+        if order_notes.generation_of(key) == unit.generation and order_events.seq_of(key) > event.seq_evento
     )
     if seqs:
         return f"ERP event #{seqs[0]} cancelled ERP order {event.nro_pedvenda} after this invoice"

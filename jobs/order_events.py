@@ -99,12 +99,6 @@ def seq_of(key: str) -> int:
     return int(key.split(":")[1])
 
 
-def generation_of(key: str) -> int:
-    """The ERP generation of an event unit key (0: the shop's first ERP)."""
-    parts = key.split(":")
-    return int(parts[2].removeprefix("erp")) if len(parts) > 2 else 0
-
-
 def order_messages(session: Session, unit: EventUnit, *where: Any) -> list[Message]:
     """The messages of `unit`'s order in its flow that are ERP events of the same ERP
     (`unit.generation`: after the connection moved, the old ERP's order of this number is another
@@ -120,7 +114,7 @@ def order_messages(session: Session, unit: EventUnit, *where: Any) -> list[Messa
         )
         .order_by(Message.id)
     ).all()
-    return [message for message in rows if generation_of(message.unit_key) == unit.generation]
+    return [message for message in rows if order_notes.generation_of(message.unit_key) == unit.generation]
 
 
 def erp_generation(session: Session, shop_id: int) -> int:
@@ -322,7 +316,7 @@ def wait_for_earlier(
             Message.unit_key.like("event:%"),
         )
     ).all()
-    rows = [row for row in rows if generation_of(row.unit_key) == generation]
+    rows = [row for row in rows if order_notes.generation_of(row.unit_key) == generation]
     for row in sorted(rows, key=lambda m: seq_of(m.unit_key)):
         seq = seq_of(row.unit_key)
         if seq >= event.seq_evento:
@@ -386,7 +380,8 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         if message.status != MessageStatus.PENDING.value:  # a retry or replay counts an attempt
             trace.begin(session, message.shop_id, message.flow, message.unit_key, ERP_TO_SHOPIFY)
         event = event_from_payload(message.request_payload or {})
-        generation, current = generation_of(message.unit_key), erp_generation(session, message.shop_id)
+        generation = order_notes.generation_of(message.unit_key)
+        current = erp_generation(session, message.shop_id)
         if generation != current:
             done = message.response_payload or {}
             if begun := half_done(done):  # Shopify-side work begun: a person

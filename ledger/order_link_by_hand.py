@@ -275,7 +275,7 @@ def _pick_up_skipped(session: Session, link: OrderLink, nro: int, current: int, 
         )
     ).all()
     # One closed as handled is final (ledger.handled): a person settled it, never reopened here.
-    picked = [m for m in rows if _generation_of(m.unit_key) == current and handled.info(m) is None]
+    picked = [m for m in rows if order_notes.generation_of(m.unit_key) == current and handled.info(m) is None]
     for message in picked:
         message.status = MessageStatus.PENDING.value
         message.error_text = (
@@ -290,12 +290,6 @@ def _pick_up_skipped(session: Session, link: OrderLink, nro: int, current: int, 
     return [m.id for m in sorted(picked, key=lambda m: int(m.unit_key.split(":")[1]))]
 
 
-def _generation_of(unit_key: str) -> int:
-    """jobs.order_events.generation_of: "event:<seq>" is the first ERP's, "event:<seq>:erp<n>" the n-th."""
-    parts = unit_key.split(":")
-    return int(parts[2].removeprefix("erp")) if len(parts) > 2 else 0
-
-
 def _event_messages(session: Session, link: OrderLink, nro: int, erp: int) -> list[Message]:
     """The event messages of ERP order `nro` of the ERP generation `erp`, oldest event first."""
     rows = session.scalars(
@@ -306,7 +300,7 @@ def _event_messages(session: Session, link: OrderLink, nro: int, erp: int) -> li
             Message.unit_key.like("event:%"),
         )
     ).all()
-    mine = [m for m in rows if _generation_of(m.unit_key) == erp]
+    mine = [m for m in rows if order_notes.generation_of(m.unit_key) == erp]
     return sorted(mine, key=lambda m: int(m.unit_key.split(":")[1]))
 
 

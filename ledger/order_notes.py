@@ -82,6 +82,12 @@ def event_of(unit_key: str) -> tuple[int, int] | None:
     return (int(found[1]), int(found[2] or 0)) if found else None
 
 
+def generation_of(unit_key: str) -> int:
+    """The ERP generation of an event unit key (0: the shop's first ERP, as for a key naming no event)."""
+    event = event_of(unit_key)
+    return event[1] if event else 0
+
+
 def notes(link: OrderLink) -> list[Note]:
     """The order link's notes, a cancellation's first."""
     return parse(link.needs_attention)

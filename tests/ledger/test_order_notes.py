@@ -106,6 +106,15 @@ def test_an_event_of_another_erp_with_the_same_number_is_another_note() -> None:
     assert order_notes.clear(link, "invoices", event=12) and link.needs_attention is None
 
 
+def test_an_event_unit_key_names_its_event_and_its_erp() -> None:
+    """The one reading of jobs.order_events.unit_key, for the notes, the event appliers and the
+    link made by hand alike: "event:<seq>" is the first ERP's, "event:<seq>:erp<n>" the n-th's."""
+    assert order_notes.event_of("event:12") == (12, 0) and order_notes.generation_of("event:12") == 0
+    assert order_notes.event_of("event:12:erp2") == (12, 2)
+    assert order_notes.generation_of("event:12:erp2") == 2
+    assert order_notes.event_of("order:12") is None
+
+
 def test_a_note_is_one_line_and_a_text_naming_no_flow_is_kept() -> None:
     link = OrderLink(needs_attention="payment method pix has no mapping")
     order_notes.put(link, "invoices", "first line\r\n  second line")
