@@ -65,6 +65,13 @@ class HandOverClient:
         """No bulk operation left by a dead pass (a fresh ledger): what BulkRunner.leftover says."""
         return None
 
+    def parts(self, encoded: Any) -> list[range]:
+        """BulkRunner.parts: the files under Shopify's upload limit (one at the bench's sizes; past
+        100 MB the measure ends with the first part handed over)."""
+        from shopify_app.admin_api.bulk import MAX_UPLOAD_BYTES, split_lines
+
+        return split_lines(encoded, MAX_UPLOAD_BYTES)
+
     def run(self, mutation_name: str, variables: Any, **kwargs: Any) -> Any:
         from shopify_app.admin_api.bulk import to_jsonl
 

@@ -15,7 +15,9 @@ consinco.seq_produto). A rejected product (userErrors) is marked failed with Sho
 the SKU of each variant they name by index (input.variants.<i>), and the others go on; a transient
 error commits what was answered, marks that product retrying and re-raises so RQ retries the run.
 
-Bulk path: one JSONL line of ProductSet variables per product (client.bulk.run); each result
+Bulk path: one JSONL line of ProductSet variables per product, in files under Shopify's upload
+limit (100 MB: client.bulk.parts), each file one bulk operation run after the one before it was
+recorded, so a crash between parts sends again only the parts not recorded; each result
 line is mapped back to its product by line number; per-line userErrors fail that product only; a
 line Shopify failed on its side (INTERNAL_SERVER_ERROR...) or did not report is retried like a
 transient direct call (the watermark stays). Every catalog bulk operation of a shop runs under
@@ -46,6 +48,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Transient
 from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.bulk import BulkLineResult
 from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyServerError, ShopifyUserErrors
 from shopify_app.admin_api.results import ProductRef, parse_product_set
 
@@ -324,37 +327,63 @@ def _push_bulk(
     job_id: str | None,
     message_ids: Mapping[int, int] | None = None,
 ) -> None:
+    """The bulk operations of these products: one per part of the JSONL under Shopify's upload
+    limit (client.bulk.parts), one after the other, each recorded (bindings, messages, publish)
+    before the next starts; a line Shopify did not answer for ends the pass transient once
+    every part went."""
     if message_ids is not None:
         ids = {m.seq_produto: message_ids[m.seq_produto] for m in to_send}
     else:
         with session_scope() as session:
             ids = cl.begin_many(session, ctx, flow, to_send, job_id)
     total = len(to_send)
+    encoded = [m.line for m in to_send]  # the bytes the digest hashed, not a second encoding
+    unknown: Transient | None = None
+    for part in client.bulk.parts(encoded):
+        sending = to_send[part.start : part.stop]
 
-    def on_progress(operation: object) -> None:
+        def on_progress(operation: object, before: int = part.start, size: int = len(sending)) -> None:
+            if progress is not None:
+                count = int(getattr(operation, "object_count", 0) or 0)
+                completed = getattr(operation, "status", None) == "COMPLETED"  # not FAILED, CANCELED...
+                progress(before + (size if completed else min(count, size)), total)
+
+        try:
+            answer = client.bulk.run(
+                "ProductSet",
+                [m.variables for m in sending],
+                client_identifier=bulk_identifier(ctx.shop_id),
+                progress=on_progress,
+                encoded=encoded[part.start : part.stop],
+                units=[str(m.seq_produto) for m in sending],  # what settle_leftover sends again
+            )
+        except IntegrationError as exc:  # this part as a whole: it and the parts after it say why
+            with session_scope() as session:
+                cl.fail_many(session, [ids[m.seq_produto] for m in to_send[part.start :]], exc)
+            raise
+        unanswered = _record_part(ctx, client, result, sending, answer.lines, ids)
+        unknown = unknown or unanswered
         if progress is not None:
-            count = int(getattr(operation, "object_count", 0) or 0)
-            completed = getattr(operation, "status", None) == "COMPLETED"  # not FAILED, CANCELED...
-            progress(total if completed else min(count, total), total)
+            progress(part.stop, total)
+    if unknown is not None:  # the watermark stays: the retry re-plans, the products taken cost nothing
+        raise unknown
 
-    try:
-        answer = client.bulk.run(
-            "ProductSet",
-            [m.variables for m in to_send],
-            client_identifier=bulk_identifier(ctx.shop_id),
-            progress=on_progress,
-            encoded=[m.line for m in to_send],  # the bytes the digest hashed, not a second encoding
-            units=[str(m.seq_produto) for m in to_send],  # what settle_leftover sends again
-        )
-    except IntegrationError as exc:  # the operation as a whole: every product says why, then re-raise
-        with session_scope() as session:
-            cl.fail_many(session, list(ids.values()), exc)
-        raise
-    by_line = {line.line_number: line for line in answer.lines}
+
+def _record_part(
+    ctx: cl.CatalogContext,
+    client: AdminClient,
+    result: SyncResult,
+    sending: Sequence[MappedProduct],
+    lines: Sequence[BulkLineResult],
+    ids: Mapping[int, int],
+) -> Transient | None:
+    """One operation's result lines (numbered in its own file) mapped back to its products and
+    recorded, its new products published; the first line whose fate is unknown, if any."""
+    by_line = {line.line_number: line for line in lines}
     outcomes = []
     unknown: Transient | None = None
     with session_scope() as session:
-        for number, mapped in enumerate(to_send):
+        for number, mapped in enumerate(sending):
             line = by_line.get(number)
             message_id = ids[mapped.seq_produto]
             if line is not None and line.ok and (line.payload or {}).get("product"):
@@ -376,10 +405,7 @@ def _push_bulk(
             _fail(session, result, mapped, message_id, exc)
         new = cl.record_sent(session, ctx, outcomes)
     _publish(ctx, client, result, outcomes, new, ids, bulk=True)
-    if progress is not None:
-        progress(total, total)
-    if unknown is not None:  # the watermark stays: the retry re-plans, the products taken cost nothing
-        raise unknown
+    return unknown
 
 
 def _texts(errors: Sequence[Any]) -> str:

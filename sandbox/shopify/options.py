@@ -48,6 +48,9 @@ class SandboxOptions:
     webhook_timeout: float = 5.0
     webhook_retry_delays: tuple[float, ...] = (1, 5, 30, 120, 600, 1800, 3600, 7200)
     bulk_max_running: int = 5
+    # One staged JSONL of bulk mutation variables: Shopify's storage refuses a larger file
+    # (400 EntityTooLarge). 100 MB, counted as Shopify's storage counts (MiB); tests set less.
+    bulk_max_upload_bytes: int = 100 * 1024 * 1024
     seed_locations: tuple[tuple[str, str, str, str], ...] = (
         ("Loja Centro - São Paulo", "Rua Direita, 100", "São Paulo", "SP"),
         ("Loja Moema - São Paulo", "Av. Ibirapuera, 2000", "São Paulo", "SP"),

@@ -21,7 +21,17 @@ def staged_upload() -> Response:
             status=400,
             mimetype="application/xml",
         )
-    sandbox.bulk.store_upload(key, upload.read())
+    data = upload.read()
+    limit = sandbox.options.bulk_max_upload_bytes
+    if len(data) > limit:  # the storage's policy: nothing is stored, the run finds no file
+        return Response(
+            "<?xml version='1.0' encoding='UTF-8'?><Error><Code>EntityTooLarge</Code>"
+            "<Message>Your proposed upload exceeds the maximum allowed size</Message>"
+            f"<ProposedSize>{len(data)}</ProposedSize><MaxSizeAllowed>{limit}</MaxSizeAllowed></Error>",
+            status=400,
+            mimetype="application/xml",
+        )
+    sandbox.bulk.store_upload(key, data)
     if request.form.get("success_action_status") == "201":
         body = (
             "<?xml version='1.0' encoding='UTF-8'?><PostResponse>"

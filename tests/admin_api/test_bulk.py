@@ -13,6 +13,7 @@ from shopify_app.admin_api.bulk import (
     STARTED_PREFIX,
     map_result_lines,
     notify_bulk_finished,
+    split_lines,
 )
 from shopify_app.admin_api.errors import BulkOperationFailed, BulkStillRunning, ShopifyTransient
 from tests.admin_api.conftest import SHOP, URL, gql_body
@@ -301,3 +302,12 @@ def test_an_operation_left_running_longer_than_the_wait_is_a_transient_naming_it
     runner.mark_settled("catalog-1", left)
     assert runner.leftover("catalog-1") is None
     assert 0 < redis_conn.ttl(record) <= SETTLED_TTL_SECONDS
+
+
+def test_lines_are_split_into_uploads_within_the_limit_never_inside_a_line():
+    lines = [b"a" * 9, b"b" * 4, b"c" * 4, b"d" * 9]  # 10, 5, 5, 10 bytes with their newlines
+    assert split_lines(lines, 10) == [range(0, 1), range(1, 3), range(3, 4)]
+    assert split_lines(lines, 30) == [range(0, 4)]
+    assert split_lines([], 10) == []
+    with pytest.raises(ValueError, match="line 1 is 10 bytes"):
+        split_lines([b"ab", b"c" * 9], 9)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from shopify_app.admin_api.bulk import to_jsonl
 from shopify_app.admin_api.client import build_client
 from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyUserErrors
 from shopify_app.admin_api.idempotency import idempotency_key
@@ -139,6 +140,27 @@ def test_bulk_mutation_end_to_end(live):
     assert failed.user_errors or failed.errors
     [after] = live.variants_by_sku("901")
     assert str(after.price) == "11.90"
+
+
+def test_a_run_over_the_upload_limit_goes_as_parts_its_lines_numbered_in_the_whole(live):
+    """Shopify takes one staged file of at most 100 MB (here a small limit): the lines go as one
+    bulk operation per part, a line never split, and each result line names its place in the
+    whole input, as for one operation."""
+    lines, started = _bulk_setup(live)
+    variant = lines[0]["variants"][0]["id"]
+    inputs = [
+        {"productId": lines[0]["productId"], "variants": [{"id": variant, "price": f"{p}.90"}]}
+        for p in range(5)
+    ]
+    inputs[3]["variants"][0]["id"] = "gid://shopify/ProductVariant/999999"  # refused: its own line only
+    live.bulk.max_upload_bytes = len(to_jsonl(inputs[2:4]))  # two lines a part
+    result = live.bulk.run("ProductVariantsBulkUpdate", inputs, client_identifier="prices-9")
+    assert len(started) == 3
+    assert [line.line_number for line in result.lines] == [0, 1, 2, 3, 4]
+    assert [line.variables for line in result.lines] == inputs
+    assert [line.ok for line in result.lines] == [True, True, True, False, True]
+    [after] = live.variants_by_sku("904")
+    assert str(after.price) == "4.90"  # the last part ran last
 
 
 class WorkerKilled(BaseException):

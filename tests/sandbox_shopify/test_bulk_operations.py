@@ -111,3 +111,29 @@ def test_bulk_operations_query_with_or(shop: ShopClient) -> None:
         '{ bulkOperations(first: 10, query: "status:created OR status:running") { nodes { status } } }'
     )
     assert [n["status"] for n in found["bulkOperations"]["nodes"]] == ["CREATED", "RUNNING"]
+
+
+def test_a_staged_file_over_the_upload_limit_is_refused_and_cannot_be_run(shop: ShopClient) -> None:
+    """Shopify takes one JSONL of bulk mutation variables up to 100 MB: the storage refuses a
+    larger file (400 EntityTooLarge), so nothing is staged and the run finds no file."""
+    assert shop.handle.sandbox.options.bulk_max_upload_bytes == 100 * 1024 * 1024
+    shop.handle.sandbox.options.bulk_max_upload_bytes = 300  # a test's small limit
+    line = json.dumps({"input": two_variant_input()})
+    target = shop.data(STAGE)["stagedUploadsCreate"]["stagedTargets"][0]
+    form = {p["name"]: p["value"] for p in target["parameters"]}
+    too_big = ("\n".join([line] * 3) + "\n").encode()
+    assert len(too_big) > 300
+    refused = requests.post(target["url"], data=form, files={"file": ("vars.jsonl", too_big)}, timeout=10)
+    assert refused.status_code == 400
+    assert "<Code>EntityTooLarge</Code>" in refused.text
+    assert f"<ProposedSize>{len(too_big)}</ProposedSize>" in refused.text
+    assert "<MaxSizeAllowed>300</MaxSizeAllowed>" in refused.text
+    run = shop.data(RUN, {"mutation": PRODUCT_SET, "path": form["key"]})["bulkOperationRunMutation"]
+    assert run["bulkOperation"] is None and run["userErrors"][0]["code"] == "NO_SUCH_FILE"
+
+    exact = (line + "\n").encode()  # at the limit: taken
+    shop.handle.sandbox.options.bulk_max_upload_bytes = len(exact)
+    taken = requests.post(target["url"], data=form, files={"file": ("vars.jsonl", exact)}, timeout=10)
+    assert taken.status_code == 201
+    started = shop.data(RUN, {"mutation": PRODUCT_SET, "path": form["key"]})["bulkOperationRunMutation"]
+    assert started["userErrors"] == []
