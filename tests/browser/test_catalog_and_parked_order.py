@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -94,10 +95,14 @@ def _wait_until_parked(fresh: Stack, name: str, seconds: float = 60) -> None:
 def _sellable_sku(fresh: Stack) -> str:
     from sandbox.shopify.state_dump import dump
 
+    # The stack is the session's: other files' tests leave products of their own in the store
+    # (BR-LINK-1...), which no catalog sync bound; only the ERP's SKUs (P{seq}E{qty}) are taken.
     for product in dump(fresh.shopify.sandbox, SHOP)["products"]:
         if product["status"] != "ACTIVE":
             continue
         for variant in product["variants"]:
+            if not re.fullmatch(r"P\d+E[\d.]+", str(variant["sku"])):
+                continue
             if any((q or {}).get("available", 0) >= 3 for q in variant["inventory"].values()):
                 return str(variant["sku"])
     raise AssertionError("the catalog sync left no active variant in stock")
