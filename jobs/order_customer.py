@@ -6,16 +6,22 @@ masked. It is normalised and validated with python-stdnum (alphanumeric CNPJ inc
 2025.001); python-stdnum accepts a CPF of one repeated digit, which Brazil does not, so that
 rule is added here. A broken one is a Rejected naming the value and the rule it broke.
 Addresses: Brazilian checkouts write "street, number" in address1 (a number typed without the
-comma is found too; none is "S/N"; what follows the number, "apto 12", is a complement) and
-"complement, district" in address2; the phone's DDD is its first two digits after the country
-code (and the long-distance 0). An address is sent whole, "" for what it lacks: the ERP upserts
-GE_PESSOA by document and keeps a field left out, so a new address without a complement would
-keep the old one's.
+comma is found too; none is "S/N"; what follows the number, "apto 12", is a complement; a street
+named by a number, "Rua 2", keeps it) and "complement, district" in address2; the phone's DDD is
+its first two digits after the country code (and the long-distance 0). An address is sent whole,
+"" for what it lacks: the ERP upserts GE_PESSOA by document and keeps a field left out, so a new
+address without a complement would keep the old one's. A partial one (no street, city or state: a
+wallet's billing address on a pickup) is no address: none of its fields is sent, so the register
+keeps its own rather than have it wiped.
 
 Whose document, whose name: each document goes with its own person's address. TAX_CREDENTIAL_BR
 is the buyer's (the billing address), SHIPPING_CREDENTIAL_BR the recipient's (the shipping
 address). The ERP upserts GE_PESSOA by document, so a gift recipient's name under the buyer's
 CPF would rename the buyer's register and print the buyer's CPF under another name on the NF-e.
+A gift with Shopify's default "billing same as shipping" names the recipient in both addresses, so
+a CPF order whose billing address is the shipping address's place takes its customer account's
+name. A guest checkout's account is named from the checkout's address: such a gift cannot be told
+apart from the buyer's own order and keeps the recipient's name.
 PedidoVenda has no delivery address of its own (consinco.md): the ERP delivers and invoices an
 order to its customer's register, which the next order of the same document rewrites (a gift to
 the mother, then an order to the office, before the gift is picked). So `delivery_obs` names the
@@ -68,6 +74,7 @@ from shopify_app.admin_api.order_results import (
     TAX_CREDENTIAL_BR,
     Address,
     CompanyBuyer,
+    Customer,
     Order,
 )
 
@@ -169,42 +176,97 @@ def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
     return digits[:2], digits[2:]
 
 
-# The number of a comma part of address1: "1000", "nº 1000", "no. 12B", "1000-A", "S/N", "km 20" (a
-# road's), and what the part goes on with ("1000 - Bloco B"), which is a complement.
-_NUMBER = re.compile(r"(?:n[º°]|no\.?)?\s*(\d+(?:-?[A-Za-z])?\b|s/?n\b|km\s*[\d.]*\d\b)(.*)", re.IGNORECASE)
+# A house number as typed: "1000", "1.500" (a thousands dot, dropped), "1000-A", "12B", after a prefix
+# or not ("nº 1000", "N.1000", "número 1000", "nro 1000", "num. 1000"); a road's "km 20"; "S/N".
+_NUMBER = re.compile(
+    r"(?:(?:n[º°o]?|nro|n[uú]m|n[uú]mero)\.?\s*)?(?P<n>\d{1,3}(?:\.\d{3})+|\d+)(?P<x>-?[a-z])?"
+    r"|km\.?\s*(?P<km>\d+(?:\.\d+)?)|(?P<sn>s/?n)",
+    re.IGNORECASE,
+)
+# Words that begin a street's name, not the name itself: "Rua 2" and "Travessa 10" are streets.
+_STREET_TYPES = frozenset({
+    "r", "rua", "av", "avenida", "tv", "trav", "travessa", "al", "alameda", "estr", "estrada", "rod",
+    "rodovia", "q", "qd", "quadra", "pc", "pça", "praca", "praça", "lg", "lgo", "largo", "bc", "beco",
+    "via", "viela", "ladeira", "lad", "passagem", "servidao", "servidão", "caminho"
+})  # fmt: skip
+# Words that begin a complement: after a number typed without a comma ("Av. Brasil 1500 apto 3").
+_COMPLEMENT_WORDS = frozenset({
+    "ap", "apt", "apto", "apartamento", "bl", "bloco", "cs", "casa", "sl", "sala", "lt", "lote", "qd",
+    "quadra", "fundos", "frente", "lj", "loja", "conj", "cj", "conjunto", "torre", "ed", "edificio",
+    "edifício", "cond", "condominio", "condomínio", "galpao", "galpão", "box", "terreo", "térreo"
+})  # fmt: skip
+
+
+def _number_at(text: str, start: int = 0) -> tuple[str, int] | None:
+    """The house number `_NUMBER` that begins at `start` and ends a word, and where it ends."""
+    found = _NUMBER.match(text, start)
+    if not found or re.match(r"[\w.]", text[found.end() :]):
+        return None
+    if found["sn"]:
+        return "S/N", found.end()
+    if found["km"]:
+        return f"km {found['km']}", found.end()
+    return found["n"].replace(".", "") + (found["x"] or ""), found.end()
+
+
+def _word(text: str) -> str:
+    return text.lower().strip(".:º°")
+
+
+def _street_named(words: list[str]) -> bool:
+    """Whether words before a number are a street's name: two words or more, not only street types
+    ("Rua 2, fundos" is Rua 2 without a number, "Rua Augusta 1508" is Rua Augusta number 1508)."""
+    return len(words) > 1 and any(_word(w) not in _STREET_TYPES for w in words)
+
+
+def _number_in_street(street: str) -> tuple[str, str | None, str | None]:
+    """A number typed without a comma: the first number after the street's name that ends the line
+    or is followed by a dash, another number or a complement word ("Av. Brasil 1500 apto 3"; "Rua 7
+    de Setembro 100"); none is "S/N", with the whole line kept as the street."""
+    for word in re.finditer(r"\S+", street):
+        found = _number_at(street, word.start())
+        left = street[: word.start()].rstrip(" -–,")
+        if not found or not _street_named(left.split()):
+            continue
+        number, end = found
+        after = street[end:].strip()
+        follows = after.split()[0] if after else ""
+        if not after or after[0] in "-–" or after[0].isdigit() or _word(follows) in _COMPLEMENT_WORDS:
+            return left, number, after.strip(" -–,") or None
+    return street, "S/N", None
 
 
 def _address_line(address1: str | None) -> tuple[str | None, str | None, str | None]:
     """(street, number, what follows the number): the number is the first comma part after the
-    street that is one (`_NUMBER`), else one typed without the comma at the street's end; what
-    follows it ("Av. Paulista, 1000, apto 12") is a complement, not the number."""
+    street that begins with one (`_NUMBER`), else one typed in the street without the comma
+    (`_number_in_street`); what follows it ("Av. Paulista, 1000, apto 12") is a complement."""
     if not address1 or not address1.strip():
         return None, None, None
     street, *parts = [p.strip() for p in address1.split(",") if p.strip()] or [address1.strip()]
     for i, part in enumerate(parts):
-        found = _NUMBER.fullmatch(part)
+        found = _number_at(part)
         if found:
-            number = "S/N" if found.group(1).replace("/", "").lower() == "sn" else found.group(1)
-            rest = [*parts[:i], found.group(2).strip(" -–/"), *parts[i + 1 :]]
-            return street, number, ", ".join(p for p in rest if p) or None
-    trailing = re.fullmatch(r"(.*?\S)[\s,]+(?:n[º°o.]*\s*)?(\d+[A-Za-z]?)", street, re.IGNORECASE)
-    if trailing:
-        street, number = trailing.group(1).rstrip(" ,"), trailing.group(2)
-    else:
-        number = "S/N"
-    return street, number, ", ".join(parts) or None
+            number, end = found
+            rest = [*parts[:i], part[end:].strip(" -–/"), *parts[i + 1 :]]
+            return street.rstrip(" -–"), number, ", ".join(p for p in rest if p) or None
+    street, number, after = _number_in_street(street)
+    return street, number, ", ".join(p for p in (after, *parts) if p) or None
 
 
 def _register_address(address: Address) -> dict[str, str]:
-    """The address fields of clienteDto, every one of them, "" for one the address has not: the ERP
-    upserts GE_PESSOA by document and keeps a field left out, so a new address without a complement
-    or district would keep the old address's."""
+    """The address fields of clienteDto: every one of them when the address is one (a street, a city
+    and a state), "" for one it has not, since the ERP upserts GE_PESSOA by document and keeps a field
+    left out (a new address without a complement would keep the old one's); none at all when it is
+    not (a wallet's billing address on a pickup: a name and a country), so the register keeps its
+    address rather than have it wiped."""
+    if not (address.address1 and address.address1.strip() and address.city and address.province_code):
+        return {}
     street, number, after_number = _address_line(address.address1)
     complement, district = _complement_and_district(address.address2)
     fields = {
         "cep": re.sub(r"\D", "", address.zip or ""),
         "street": street,
-        "number": number,
+        "number": number or "S/N",
         "complement": ", ".join(p for p in (after_number, complement) if p),
         "district": district,
         "city": address.city,
@@ -242,8 +304,19 @@ def _validated(value: str | None, key: str) -> TaxId:
         raise InvalidTaxId(exc.value, exc.rule, key) from None
 
 
-def _person(address: Address | None) -> str:
-    return " ".join(p for p in ((address.first_name, address.last_name) if address else ()) if p)
+def _person(who: Address | Customer | None) -> str:
+    """The name of an address's person or of a customer account, "" when it has none."""
+    return " ".join(p for p in ((who.first_name, who.last_name) if who else ()) if p)
+
+
+def _same_place(a: Address | None, b: Address | None) -> bool:
+    """Whether two addresses are one place, whoever they name (street, complement, city, state, CEP)."""
+
+    def place(x: Address) -> tuple[str, ...]:
+        fields = (x.address1, x.address2, x.city, x.province_code, re.sub(r"\D", "", x.zip or ""))
+        return tuple(" ".join((f or "").casefold().split()) for f in fields)
+
+    return a is not None and b is not None and bool((a.address1 or "").strip()) and place(a) == place(b)
 
 
 def _company_of(order: Order) -> CompanyBuyer:
@@ -317,9 +390,16 @@ def map_customer(order: Order) -> CustomerInput:
         )
     document, key, address = holder(order)
     tax = _validated(document, key)
-    person = _person(address)
-    if not person and order.customer:
-        person = " ".join(p for p in (order.customer.first_name, order.customer.last_name) if p)
+    account = _person(order.customer)
+    # Billed where it ships (Shopify's default "billing same as shipping"): on a gift the billing
+    # address names the recipient, so the buyer's CPF goes with its customer account's name. A guest
+    # checkout's account is named from the checkout's address: such a gift cannot be told apart.
+    billed_there = (
+        key == TAX_CREDENTIAL_BR
+        and tax.person_type == "F"
+        and _same_place(order.billing_address, order.shipping_address)
+    )
+    person = (account if billed_there else "") or _person(address) or account
     # A company buyer's name (razão social): its own address's company, else the other address's;
     # never the person who receives the goods.
     others = (order.billing_address, order.shipping_address)

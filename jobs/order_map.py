@@ -568,20 +568,35 @@ def _ordered_at(order: Order) -> datetime:
 
 
 OBS_WIDTH = 200  # obsPedido's characters in the ERP
-OBS_WHERE_KEPT = 100  # of a delivery's words, kept before a long note: who, street, number, district
+OBS_WHERE_KEPT = 100  # a delivery's parts that begin within these are kept: who, street, number
 
 
 def observation(order: Order) -> str:
     """obsPedido: the order's name, where it goes (every delivery; never a pickup, which goes
-    nowhere whatever address it carries) and the buyer's note, cut at the ERP's 200 characters:
-    the delivery's tail (phone, CEP) gives way to the note, down to its first 100 characters;
-    only a note longer than the rest leaves is cut."""
+    nowhere whatever address it carries) and the buyer's note, within the ERP's 200 characters.
+    When they do not fit, the delivery gives way first (`_squeezed`: whole parts from its end,
+    down to those that begin within its first 100 characters), then the note is cut at its end."""
     head = f"Shopify {order.name}"
     where = delivery_obs(order) if delivery_type(order) == "E" else None
-    if where and order.note:
-        room = OBS_WIDTH - len(head) - len(order.note) - 2 * len(" - ")
-        where = where[: max(room, OBS_WHERE_KEPT)].rstrip(" ,")
+    if where:
+        most = OBS_WIDTH - len(head) - len(" - ")
+        where = _squeezed(where, most - (len(order.note) + len(" - ") if order.note else 0), most)
     return " - ".join(p for p in (head, where, order.note) if p)[:OBS_WIDTH]
+
+
+def _squeezed(where: str, room: int, most: int) -> str:
+    """The delivery's words in `room` characters, cut only between its ", " parts (a number is never
+    cut in two: "..., 1234" never reads "..., 12"): trailing parts (phone, CEP, city, complement) are
+    dropped while it is longer than `room`, except those that begin within its first OBS_WHERE_KEPT
+    characters, which stay whole while it fits `most` (the whole obsPedido after its head)."""
+    parts = where.split(", ")
+    while len(parts) > 1:
+        text = ", ".join(parts)
+        begins = len(text) - len(parts[-1])
+        if len(text) <= room or (begins < OBS_WHERE_KEPT and len(text) <= most):
+            break
+        parts.pop()
+    return ", ".join(parts)
 
 
 def map_order(

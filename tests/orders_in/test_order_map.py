@@ -444,6 +444,25 @@ def test_each_cpf_goes_with_its_own_persons_name_and_address():
     )
 
 
+def test_a_gift_with_billing_same_as_shipping_names_the_cpf_after_its_customer():
+    """Carlos (his account, his CPF) sends a gift to Maria with Shopify's default "billing same as
+    shipping": both addresses name Maria, so his CPF goes with his account's name, not hers. A
+    billing address elsewhere, or a recipient's SHIPPING_CREDENTIAL_BR, keeps its own person's."""
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    maria = {**raw["shippingAddress"], "firstName": "Maria", "lastName": "Souza"}
+    raw["shippingAddress"], raw["billingAddress"] = maria, {**maria, "phone": None}
+    raw["customer"] = {"id": "gid://shopify/Customer/5", "firstName": "Carlos", "lastName": "Souza",
+                       "email": "carlos@example.com"}  # fmt: skip
+    assert map_customer(parse_erp_order(raw).order).name == "CARLOS SOUZA"
+    raw["billingAddress"] = {**maria, "address1": "Rua Augusta, 1508"}
+    assert map_customer(parse_erp_order(raw).order).name == "MARIA SOUZA"
+    raw["billingAddress"] = dict(maria)
+    raw["localizedFields"] = {"nodes": [{"key": "SHIPPING_CREDENTIAL_BR", "value": "390.533.447-05"}]}
+    assert map_customer(parse_erp_order(raw).order).name == "MARIA SOUZA"
+
+
 def test_a_long_delivery_address_is_cut_not_the_buyers_note():
     """obsPedido is cut at the ERP's 200 characters: the delivery's tail gives way to the buyer's
     note (its start, who and where, stays), and a note too long for both is what gets cut."""
@@ -459,6 +478,35 @@ def test_a_long_delivery_address_is_cut_not_the_buyers_note():
     raw["note"] = "Nota " * 60
     obs = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2}).order_input.obs
     assert len(obs) == 200 and "Entrega: Maria Silva, Av. Paulista, 1000, Condomínio" in obs and "Nota" in obs
+
+
+def test_a_squeezed_delivery_is_cut_between_its_parts_never_inside_the_number():
+    """The delivery gives way to the note part by part: "..., 1234" never reads "..., 12"; the parts
+    that begin within its first 100 characters stay whole, and the note is cut at its end."""
+    from jobs.order_customer import delivery_obs
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {
+        **raw["shippingAddress"],
+        "firstName": "Maria Aparecida",
+        "lastName": "dos Santos Oliveira",
+        "address1": "Avenida Presidente Juscelino Kubitschek de Oliveira, 1234",
+        "address2": "Apto 12, Vila Nova Conceição",
+    }
+    raw["note"] = (
+        "Entregar depois das 18h; se não houver ninguém, deixar com o porteiro do bloco B, Sr. José."
+    )
+    obs = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    where = "Entrega: Maria Aparecida dos Santos Oliveira, " + raw["shippingAddress"]["address1"]
+    assert obs.startswith(f"Shopify #1001 - {where} - Entregar depois das 18h"), obs
+    assert len(obs) == 200 and raw["note"].startswith(obs.split(" - ", 2)[2]), obs
+    # No note: a delivery too long for obsPedido drops its last parts whole too (no "CEP 01310-1")
+    raw["note"] = None
+    raw["shippingAddress"]["address2"] = "Condomínio Jardim das Acácias, Apto 1203, Vila Nova Conceição"
+    read = parse_erp_order(raw)
+    whole = "Shopify #1001 - " + delivery_obs(read.order)
+    obs = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    assert len(whole) > 200 and len(obs) <= 200 and whole.startswith(obs + ", "), obs
 
 
 @pytest.mark.parametrize(
@@ -480,6 +528,27 @@ def test_a_long_delivery_address_is_cut_not_the_buyers_note():
         ("Av. Paulista 1000, apto 12", "Av. Paulista", "1000"),
         ("Rua do Campo, S/N, fundos", "Rua do Campo", "S/N"),
         ("Rua do Campo, fundos", "Rua do Campo", "S/N"),
+        # a street whose name is a number keeps it: "Rua 2" is no "Rua" number 2
+        ("Travessa 2, casa 4", "Travessa 2", "S/N"),
+        ("Rua 2, fundos", "Rua 2", "S/N"),
+        ("Alameda 3, casa 2", "Alameda 3", "S/N"),
+        ("Rua 10, Bloco B", "Rua 10", "S/N"),
+        ("Rua 10, 45", "Rua 10", "45"),
+        # the whole number, whatever its prefix: a thousands dot is dropped, not the thousands
+        ("Rua das Flores, 1.500", "Rua das Flores", "1500"),
+        ("Rua X, 1.234-A", "Rua X", "1234-A"),
+        ("Rua X, N 1000", "Rua X", "1000"),
+        ("Rua X, N.1000", "Rua X", "1000"),
+        ("Rua X, número 1000", "Rua X", "1000"),
+        ("Rua X, nro 1000", "Rua X", "1000"),
+        ("Rua X, num. 1000", "Rua X", "1000"),
+        # typed without a comma: the first number after the street's name, not the last one
+        ("Av. Brasil 1500 apto 3", "Av. Brasil", "1500"),
+        ("Av. Brasil 1500 - fundos", "Av. Brasil", "1500"),
+        ("Rua X - 100", "Rua X", "100"),
+        ("Rodovia SP-270 km 20", "Rodovia SP-270", "km 20"),
+        ("Rua do Campo S/N", "Rua do Campo", "S/N"),
+        ("Avenida Marechal 13 de Maio 200", "Avenida Marechal 13 de Maio", "200"),
     ],
 )
 def test_the_street_number_is_found_or_written_s_n(address1, street, number):
@@ -498,6 +567,8 @@ def test_the_street_number_is_found_or_written_s_n(address1, street, number):
         ("Av. Paulista, 1000 - Bloco B, fundos", "Casa 2, Vila X", "Bloco B, fundos, Casa 2", "Vila X"),
         ("Rua do Campo, fundos", None, "fundos", ""),
         ("Av. Paulista, 1000", "Apto 12, Bela Vista", "Apto 12", "Bela Vista"),
+        ("Av. Brasil 1500 apto 3", "Bela Vista", "apto 3", "Bela Vista"),
+        ("Travessa 2, casa 4", "Centro", "casa 4", "Centro"),
     ],
 )
 def test_what_follows_the_number_in_address1_goes_in_front_of_the_complement(
@@ -526,6 +597,24 @@ def test_an_address_sent_is_sent_whole_so_the_erps_upsert_clears_what_it_no_long
         "",
         "",
     )
+
+
+def test_a_partial_billing_address_leaves_the_registers_address_alone():
+    """A pickup paid with a wallet (Apple/Google Pay give a name and a country, maybe a CEP) is no
+    address: sending it as "" would wipe the register's, so no address field is sent at all."""
+    from erp.payloads import customer_payload
+    from jobs.order_customer import map_customer
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["billingAddress"] = {"firstName": "Carlos", "lastName": "Souza", "company": None, "address1": None,
+                             "address2": None, "city": None, "province": None, "provinceCode": None,
+                             "zip": "01310-100", "countryCodeV2": "BR", "phone": None}  # fmt: skip
+    raw["shippingAddress"] = None
+    sent = customer_payload(map_customer(parse_erp_order(raw).order))
+    assert sent["nomeRazaoSocial"] == "CARLOS SOUZA"
+    address = ("cep", "logradouro", "nroLogradouro", "complementoLogradouro", "bairro", "cidade", "uf")
+    assert not {k: sent[k] for k in address if k in sent}, sent
+    assert not [k for k, v in sent.items() if v == ""], sent
 
 
 def test_the_customer_fits_the_erps_columns_and_the_long_distance_zero_is_no_ddd():
