@@ -214,9 +214,9 @@ def _word(text: str) -> str:
 
 
 def _street_named(words: list[str]) -> bool:
-    """Whether words before a number are a street's name: two words or more, not only street types
-    ("Rua 2, fundos" is Rua 2 without a number, "Rua Augusta 1508" is Rua Augusta number 1508)."""
-    return len(words) > 1 and any(_word(w) not in _STREET_TYPES for w in words)
+    """Whether words before a number are a street's name, not only street types ("Rua 2, fundos" is
+    Rua 2 without a number; "Rua Augusta 1508" and "Augusta 1508" are Augusta number 1508)."""
+    return any(_word(w) not in _STREET_TYPES for w in words)
 
 
 def _number_in_street(street: str) -> tuple[str, str | None, str | None]:

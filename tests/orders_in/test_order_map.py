@@ -514,6 +514,7 @@ def test_a_squeezed_delivery_is_cut_between_its_parts_never_inside_the_number():
     [
         ("Rua Augusta, 1508", "Rua Augusta", "1508"),
         ("Rua Augusta 1508", "Rua Augusta", "1508"),  # typed without the comma
+        ("Augusta 1508", "Augusta", "1508"),  # the street type left out
         ("Av. Paulista nº 1000", "Av. Paulista", "1000"),
         ("Rua 7 de Setembro 100", "Rua 7 de Setembro", "100"),
         ("Estrada do Campo Limpo", "Estrada do Campo Limpo", "S/N"),  # sem número, as the NF-e writes it
