@@ -53,7 +53,10 @@ class HandOverClient:
     `run` builds the very JSONL the real one uploads, notes the time and size, and stops."""
 
     def __init__(self) -> None:
+        from shopify_app.admin_api.bulk import MAX_UPLOAD_BYTES
+
         self.bulk = self
+        self.max_upload_bytes = MAX_UPLOAD_BYTES  # BulkRunner's
         self.handed_at: float | None = None
         self.jsonl_bytes = 0
         self.lines = 0
@@ -68,9 +71,9 @@ class HandOverClient:
     def parts(self, encoded: Any) -> list[range]:
         """BulkRunner.parts: the files under Shopify's upload limit (one at the bench's sizes; past
         100 MB the measure ends with the first part handed over)."""
-        from shopify_app.admin_api.bulk import MAX_UPLOAD_BYTES, split_lines
+        from shopify_app.admin_api.bulk import split_lines
 
-        return split_lines(encoded, MAX_UPLOAD_BYTES)
+        return split_lines(encoded, self.max_upload_bytes)
 
     def run(self, mutation_name: str, variables: Any, **kwargs: Any) -> Any:
         from shopify_app.admin_api.bulk import to_jsonl

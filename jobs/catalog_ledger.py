@@ -8,8 +8,9 @@ executemany UPDATEs, never a round trip per row. The caller owns the transaction
 
 Bindings written (shared with the price, stock and order flows, see /work/notes/flows.md):
 - "product": erp_id str(seqProduto), shopify_id Product gid, digest = the productSet input's;
-  data {handle, status, skus, publish_pending}: publish_pending while the product the app created
-  is not yet published to the shop's sales channels (jobs/catalog_publish.py).
+  data {handle, status, skus, publish_pending, publish_retry}: publish_pending while the product
+  the app created is not yet published to the shop's sales channels, publish_retry {tries, at}
+  while it is due again (jobs/catalog_publish.py).
 - "variant": erp_id idSku, shopify_id ProductVariant gid, data {product_id, inventory_item_id,
   seq_produto, qtd_embalagem, weighed, unit_kg, ean, active}; the digest column and any
   other data keys another flow stored there are kept.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -189,6 +191,12 @@ def begin_units(
     return begin_many_units(session, ctx.shop_id, flow, units, direction=ERP_TO_SHOPIFY, job_id=job_id)
 
 
+def _unpublished(now: datetime) -> dict[str, Any]:
+    """A product binding's publish keys until it is published: tries 0, so a later products
+    pass publishes it should this pass die before its publish (jobs/catalog_publish.py)."""
+    return {"publish_pending": True, "publish_retry": {"tries": 0, "at": now.isoformat()}}
+
+
 def record_sent(
     session: Session,
     ctx: CatalogContext,
@@ -267,7 +275,7 @@ def record_sent(
                     "handle": product.handle,
                     "status": mapped.status,
                     "skus": [s["id_sku"] for s in mapped.skus],
-                    **({"publish_pending": True} if pending else {}),
+                    **(_unpublished(now) if pending else {}),
                 },
             )
         )

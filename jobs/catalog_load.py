@@ -45,7 +45,7 @@ from jobs import catalog_ledger as cl
 from jobs import catalog_publish
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, Transient
+from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.bulk import BulkLineResult
@@ -330,12 +330,18 @@ def _push_bulk(
     """The bulk operations of these products: one per part of the JSONL under Shopify's upload
     limit (client.bulk.parts), one after the other, each recorded (bindings, messages, publish)
     before the next starts; a line Shopify did not answer for ends the pass transient once
-    every part went."""
+    every part went. A product whose line alone is over the limit is refused, the others go."""
     if message_ids is not None:
         ids = {m.seq_produto: message_ids[m.seq_produto] for m in to_send}
     else:
         with session_scope() as session:
             ids = cl.begin_many(session, ctx, flow, to_send, job_id)
+    limit = client.bulk.max_upload_bytes
+    if any(len(m.line) + 1 > limit for m in to_send):
+        with session_scope() as session:
+            for mapped in (m for m in to_send if len(m.line) + 1 > limit):
+                _fail(session, result, mapped, ids[mapped.seq_produto], _too_large(mapped, limit))
+        to_send = [m for m in to_send if len(m.line) + 1 <= limit]
     total = len(to_send)
     encoded = [m.line for m in to_send]  # the bytes the digest hashed, not a second encoding
     unknown: Transient | None = None
@@ -367,6 +373,18 @@ def _push_bulk(
             progress(part.stop, total)
     if unknown is not None:  # the watermark stays: the retry re-plans, the products taken cost nothing
         raise unknown
+
+
+def _too_large(mapped: MappedProduct, limit: int) -> Rejected:
+    size = len(mapped.line) + 1
+    return Rejected(
+        f"product {mapped.seq_produto} was not sent: its productSet line is {size:,} bytes, over the "
+        f"{limit:,} bytes Shopify takes in one bulk upload; shorten what the ERP has for it (its "
+        "description, its packagings), then retry this message",
+        system="shopify",
+        code="BULK_LINE_TOO_LARGE",
+        detail={"seq_produto": mapped.seq_produto, "bytes": size, "limit": limit},
+    )
 
 
 def _record_part(

@@ -20,6 +20,10 @@ line Shopify failed on its side or did not report), the message is retrying (PUB
 and the binding keeps `publish_retry` {tries, at}: each later products pass publishes it again
 (`publish_again`), even though nothing of the product changed, up to PUBLISH_TRIES tries in all;
 then the message fails (PUBLISH_FAILED) saying how often it was tried, and a replay publishes it.
+record_sent writes `publish_retry` {tries: 0, at} with the flag: a pass that dies between recording
+its products and publishing them (a worker killed between bulk parts) leaves them to the next
+products pass's `publish_again`, which takes only products recorded before that pass started,
+never the ones it records and publishes itself.
 
 A product's publish is one fact, whichever flow sent it: a publish that succeeds marks done every
 open message of either catalog flow that said it failed (the products pass's PUBLISH_RETRYING
@@ -134,7 +138,8 @@ def _publish_bulk(
 
 def publish_again(ctx: cl.CatalogContext, client: AdminClient | None, *, tried_before: datetime) -> int:
     """Publish the products whose publish failed for a transient reason before `tried_before`
-    (an earlier pass), fewer than PUBLISH_TRIES times; returns how many were refused now."""
+    (an earlier pass), fewer than PUBLISH_TRIES times, or never ran (`_due`); returns how many
+    were refused now."""
     with session_scope() as session:
         due = _due(session, ctx.shop_id, tried_before)
         if not due:
@@ -151,7 +156,10 @@ def publish_again(ctx: cl.CatalogContext, client: AdminClient | None, *, tried_b
 
 
 def _due(session: Session, shop_id: int, tried_before: datetime) -> dict[int, str]:
-    """{seqProduto: Product gid} of the bound products `publish_again` publishes."""
+    """{seqProduto: Product gid} of the bound products `publish_again` publishes: those whose
+    publish failed for a transient reason, and those an earlier pass recorded and never got to
+    publish (its worker died in between: tries 0), both before `tried_before`. Refused (no
+    publish_retry), a product waits for its message's replay."""
     rows = session.execute(
         select(Binding.erp_id, Binding.shopify_id, Binding.data).where(
             Binding.shop_id == shop_id,
@@ -164,7 +172,7 @@ def _due(session: Session, shop_id: int, tried_before: datetime) -> dict[int, st
     for erp_id, product_id, data in rows:
         retry = (data or {}).get("publish_retry") or {}
         tried_at = retry.get("at")
-        due_now = erp_id.isdigit() and 0 < int(retry.get("tries") or 0) < PUBLISH_TRIES and bool(tried_at)
+        due_now = erp_id.isdigit() and 0 <= int(retry.get("tries") or 0) < PUBLISH_TRIES and bool(tried_at)
         if due_now and datetime.fromisoformat(str(tried_at)) < tried_before:  # not this pass's own failure
             due[int(erp_id)] = product_id
     return due

@@ -469,6 +469,18 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "and click Retry: the product is published then. Or publish it by hand in Shopify.",
         ),
     ),
+    "BULK_LINE_TOO_LARGE": (
+        (
+            "O produto não foi enviado ao Shopify: sozinho, ele passa do tamanho de um arquivo de "
+            "envio em lote do Shopify (o tamanho e o limite estão acima). Os outros produtos foram.",
+            "The product was not sent to Shopify: on its own it is larger than one bulk upload file "
+            "Shopify takes (its size and the limit are above). The other products went.",
+        ),
+        (
+            "Encurte o que o ERP tem para ele (a descrição, as embalagens) e clique em Tentar de novo.",
+            "Shorten what the ERP has for it (its description, its packagings) and click Retry.",
+        ),
+    ),
     "PUBLISH_RETRYING": (
         (
             "O produto foi criado no Shopify, mas a publicação nos canais de venda (Loja virtual ou os "

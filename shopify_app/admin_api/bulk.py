@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -122,9 +123,27 @@ STARTED_PREFIX = "shopify:bulk:started:"  # + "<shop>:<client identifier>": an o
 
 
 def shop_keys(shop: str) -> tuple[str, str]:
-    """A shop's own bulk keys (its slots, the operations it knows); with STARTED_PREFIX, what
-    shop/redact deletes."""
-    return f"shopify:bulk:slots:{shop}", f"shopify:bulk:known:{shop}"
+    """A shop's own bulk keys (its slots, the operations it started lately); with STARTED_PREFIX,
+    what shop/redact deletes."""
+    return f"shopify:bulk:slots:{shop}", f"shopify:bulk:recent:{shop}"
+
+
+def mutation_text(mutation_name: str, staged_path: str, client_identifier: str | None) -> str:
+    """The mutation one bulk operation is started with: the document, its operation named after
+    the caller (client identifier) and the upload (e.g. ProductVariantsBulkUpdate_prices_7_<tag>).
+
+    Why: Shopify's BulkOperation does not give its clientIdentifier back, only this text (`query`),
+    and the prices and stock-policy callers run the same mutation: the operation a lost answer
+    may have started is the one whose text is this very upload's, never another caller's or an
+    earlier part's (`_started_unseen`)."""
+    tag = hashlib.sha256(f"{client_identifier or ''}\n{staged_path}".encode()).hexdigest()[:16]
+    caller = re.sub(r"[^0-9A-Za-z]+", "_", client_identifier or "").strip("_")
+    name = "_".join(part for part in (mutation_name, caller, tag) if part)
+    document = documents.operation(mutation_name).text
+    text, renamed = re.subn(rf"\bmutation {mutation_name}\b", f"mutation {name}", document, count=1)
+    if not renamed:
+        raise ValueError(f"{mutation_name} is not a mutation")
+    return text
 
 
 @dataclass(frozen=True)
@@ -294,14 +313,13 @@ class BulkRunner:
     def run_mutation(
         self, mutation_name: str, staged_path: str, client_identifier: str | None
     ) -> BulkOperation:
-        op = documents.operation(mutation_name)
-        if not op.is_mutation:
+        if not documents.operation(mutation_name).is_mutation:
             raise ValueError(f"{mutation_name} is not a mutation")
         try:
             payload = self.executor.mutate(
                 "BulkOperationRunMutation",
                 {
-                    "mutation": op.text,
+                    "mutation": mutation_text(mutation_name, staged_path, client_identifier),
                     "stagedUploadPath": staged_path,
                     "clientIdentifier": client_identifier,
                 },
@@ -453,15 +471,21 @@ class BulkRunner:
             operation = self.run_mutation(mutation_name, target.staged_upload_path, client_identifier)
         except (ShopifyNetworkError, ShopifyServerError) as exc:
             # The answer was lost: Shopify may have started it. Never send it a second time blind.
-            found = self._started_unseen(mutation_name, asked)
+            found = self._started_unseen(
+                mutation_text(mutation_name, target.staged_upload_path, client_identifier), asked
+            )
             if found is None:
                 raise ShopifyTransient(f"bulk mutation {mutation_name} not confirmed: {exc}") from exc
             log.warning("shopify bulk: shop=%s the answer starting %s was lost; it runs as %s",
                         self.shop, mutation_name, found.id)  # fmt: skip
             operation = found
+        # Known for as long as a lost answer could be mistaken for it (the set is trimmed, not
+        # emptied when its results are read: a finished operation must not look unrecorded).
+        now, keep = self.clock(), int(self.timeout) + 3600
         pipe = self.conn.pipeline()
-        pipe.sadd(self._known_key(), operation.id)
-        pipe.expire(self._known_key(), int(self.timeout) + 3600)
+        pipe.zadd(self._known_key(), {operation.id: now})
+        pipe.zremrangebyscore(self._known_key(), "-inf", now - keep)
+        pipe.expire(self._known_key(), keep)
         if client_identifier:
             record = {"id": operation.id, "digest": digest}
             if units is not None:
@@ -545,12 +569,12 @@ class BulkRunner:
             keys=[self._record_key(client_identifier)], args=[leftover.bulk_id, SETTLED_TTL_SECONDS]
         )
 
-    def _started_unseen(self, mutation_name: str, asked: float) -> BulkOperation | None:
+    def _started_unseen(self, mutation: str, asked: float) -> BulkOperation | None:
         """The one bulk mutation of this app (running or already done) nobody here recorded,
-        started since `asked` (less a minute of clock skew) with this very mutation; None when
-        not exactly one."""
-        text = " ".join(documents.operation(mutation_name).text.split())
-        known = {m.decode() for m in self.conn.smembers(self._known_key())}
+        started since `asked` (less a minute of clock skew) with this very text (`mutation_text`:
+        this caller's, this upload's); None when not exactly one."""
+        text = " ".join(mutation.split())
+        known = {m.decode() for m in self.conn.zrange(self._known_key(), 0, -1)}
         since = asked - 60
         recent = self.executor.query("BulkOperationsRecent", {"first": MAX_CONCURRENT_BULK_OPERATIONS * 2})
         nodes = (recent.get("bulkOperations") or {}).get("nodes") or []
@@ -561,11 +585,10 @@ class BulkRunner:
         return found[0] if len(found) == 1 else None
 
     def _forget(self, client_identifier: str | None, bulk_id: str) -> None:
-        pipe = self.conn.pipeline()
-        pipe.srem(self._known_key(), bulk_id)
+        """Its results are collected: its record goes. It stays known (`_start`): forgotten, a
+        finished operation would pass for the one a later lost answer started."""
         if client_identifier:
-            pipe.delete(self._record_key(client_identifier))
-        pipe.execute()
+            self.conn.delete(self._record_key(client_identifier))
 
     def download(
         self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None, *, url: str | None = None

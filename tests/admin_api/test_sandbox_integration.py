@@ -263,6 +263,32 @@ def test_a_bulk_start_whose_answer_was_lost_is_found_not_sent_twice(live):
     assert str(after.price) == "12.90"
 
 
+def test_a_lost_bulk_start_never_adopts_another_callers_operation_of_the_same_mutation(live):
+    """Prices and stock policies both run productVariantsBulkUpdate. The stock-policy run's
+    worker died right after Shopify started its operation (nothing recorded), and the prices
+    run's start answer is lost before Shopify started it: the prices run does not take the
+    policy operation for its own (its lines would be mapped onto the prices), it is not confirmed."""
+    from shopify_app.admin_api.errors import ShopifyServerError, ShopifyTransient
+
+    lines, _ = _bulk_setup(live)
+    variant = {**lines[0]["variants"][0], "price": "99.90"}
+    policy = [{"productId": lines[0]["productId"], "variants": [variant]}]
+    target = live.bulk.staged_upload("policy.jsonl")
+    live.bulk.upload(target, "policy.jsonl", to_jsonl(policy))
+    other = live.bulk.run_mutation("ProductVariantsBulkUpdate", target.staged_upload_path, "stock-policy-9")
+    live.bulk.wait(other.id)
+    real = live.bulk.run_mutation
+
+    def lost(mutation_name, staged_path, client_identifier):
+        if client_identifier == "prices-9":
+            raise ShopifyServerError("502 Bad Gateway", status=502)  # never reached Shopify
+        return real(mutation_name, staged_path, client_identifier)
+
+    live.bulk.run_mutation = lost
+    with pytest.raises(ShopifyTransient, match="not confirmed"):
+        live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
+
+
 @pytest.mark.parametrize(
     ("operation", "variables"),
     [

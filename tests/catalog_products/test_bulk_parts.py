@@ -155,3 +155,66 @@ def test_a_later_parts_user_errors_reach_its_own_product_and_sku(installed: Inst
     assert sorted(products(installed)) == sorted(
         s for s in {s.seq_produto for s in skus} if s != refused["seq"]
     )
+
+
+def test_a_part_recorded_by_a_worker_killed_before_its_publish_is_published_by_the_next_pass(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The worker dies after part 1 was recorded (bindings, messages done) and before its publish
+    operation started: the resumed load does not send part 1 again, so the next products pass
+    publishes its products (tries 0: never published); every product is published once, the
+    pass's own products not a second time."""
+    from jobs import catalog_publish
+
+    from .test_publishing import pending, products_by_seq
+
+    real = catalog_publish.publish_new
+    monkeypatch.setattr(catalog_publish, "publish_new", lambda *a, **k: (_ for _ in ()).throw(WorkerKilled()))
+    with pytest.raises(WorkerKilled):
+        catalog_flow.initial_load(installed.shop_id, client=small_limit(installed), bulk=True)
+    monkeypatch.setattr(catalog_publish, "publish_new", real)
+    killed = pending(installed.shop_id)
+    assert killed
+    catalog_flow.initial_load(installed.shop_id, client=small_limit(installed), bulk=True)
+    assert pending(installed.shop_id) == killed  # recorded before: not sent, not published again
+    catalog_flow.run_flow(installed.shop_id, "products", client=small_limit(installed))
+    assert pending(installed.shop_id) == set()
+    by_seq = products_by_seq(installed)
+    assert len(by_seq) == 38 and all(p["publishedOn"] for p in by_seq.values())
+    # each once: the resumed load's parts as bulk lines, the killed part's by the pass, directly
+    lines = publish_lines(installed)
+    assert len(lines) == len(set(lines)) == 38 - len(killed)
+    assert installed.mutations.count("publishablePublish") == len(killed)
+    catalog_flow.run_flow(installed.shop_id, "products", client=small_limit(installed))
+    assert len(publish_lines(installed)) + installed.mutations.count("publishablePublish") == 38
+
+
+def publish_lines(installed: InstalledShop) -> list[str]:
+    """The product of every publishablePublish line Shopify ran."""
+    store = installed.shopify.sandbox.store
+    out = []
+    for op in store.scan(SHOP_NAME, "BulkOperation"):
+        if "publishablePublish" in op["query"]:
+            blob = store.get_blob(f"staged:{op['stagedUploadPath']}") or b""
+            out += [json.loads(raw)["id"] for raw in blob.splitlines()]
+    return out
+
+
+def test_a_product_whose_line_alone_is_over_the_upload_limit_is_refused_and_the_others_go(
+    installed: InstalledShop,
+) -> None:
+    """One product's productSet line is larger than one upload (a line is never split): that
+    product alone is refused, its message saying its size and the limit; the 37 others go."""
+    from .erp_writes import set_title
+
+    set_title(installed.erp, 7, "ARROZ " * 1500)  # ~9 kB of title: over the 8,000 bytes alone
+    result = catalog_flow.initial_load(installed.shop_id, client=small_limit(installed), bulk=True)
+    assert (result.created, result.failed) == (38, 1)  # planned 38, one of them refused
+    assert len(products(installed)) == 37 and 7 not in products(installed)
+    with session_scope() as session:
+        messages = session.scalars(select(Message).where(Message.flow == "products")).all()
+        refused = [m for m in messages if m.status != MessageStatus.DONE.value]
+        assert [m.unit_key for m in refused] == ["product:7"]
+        assert refused[0].status == MessageStatus.FAILED.value
+        assert refused[0].error_detail["code"] == "BULK_LINE_TOO_LARGE"
+        assert "product 7" in refused[0].error_text and "8,000 bytes" in refused[0].error_text

@@ -305,7 +305,7 @@ def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
         reconcile.redis_key(shop_id),
         result_key(shop_id, "job1"),
         f"shopify:bucket:{SHOP}",
-        f"shopify:bulk:known:{SHOP}",
+        f"shopify:bulk:recent:{SHOP}",
         f"shopify:bulk:slots:{SHOP}",
         f"shopify:bulk:started:{SHOP}:prices-7",
         finished_key(SHOP, "gid://shopify/BulkOperation/1"),
