@@ -23,7 +23,8 @@ then the message fails (PUBLISH_FAILED) saying how often it was tried, and a rep
 record_sent writes `publish_retry` {tries: 0, at} with the flag: a pass that dies between recording
 its products and publishing them (a worker killed between bulk parts) leaves them to the next
 products pass's `publish_again`, which takes only products recorded before that pass started,
-never the ones it records and publishes itself.
+never the ones it records and publishes itself; if that publish fails, the product's last done
+message says so (`_last_done`), since no open message would.
 
 A product's publish is one fact, whichever flow sent it: a publish that succeeds marks done every
 open message of either catalog flow that said it failed (the products pass's PUBLISH_RETRYING
@@ -239,9 +240,9 @@ def _record(
                     data["publish_retry"] = {"tries": tries, "at": at}
                 else:
                     refused += 1
-                for message_id in dict.fromkeys([message_ids.get(seq), *said.get(seq, ())]):
-                    if message_id is not None:
-                        cl.record_failure(session, message_id, explained)
+                saying = [i for i in (message_ids.get(seq), *said.get(seq, ())) if i is not None]
+                for message_id in dict.fromkeys(saying or _last_done(session, ctx.shop_id, seq)):
+                    cl.record_failure(session, message_id, explained)
             if row is not None:
                 updated.append(BindingRow(str(seq), row.shopify_id, row.digest, data))
         bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, updated)
@@ -250,6 +251,25 @@ def _record(
 
 
 _PUBLISH_KEYS = ("publish_pending", "publish_retry")
+
+
+def _last_done(session: Session, shop_id: int, seq: int) -> list[int]:
+    """The product's last done message of either catalog flow: where a publish failure is said when
+    no message of this pass and none open says it (a publish a dead worker never ran, refused by
+    the pass that runs it: the product would stay off the store unsaid). A message closed as
+    handled is left alone."""
+    found = session.scalars(
+        select(Message.id)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow.in_(FLOWS),
+            Message.unit_key == cl.unit_key(seq),
+            Message.status == MessageStatus.DONE.value,
+        )
+        .order_by(Message.updated_at.desc(), Message.id.desc())
+        .limit(1)
+    ).all()
+    return list(found)
 
 
 def _tries(row: Binding | None) -> int:

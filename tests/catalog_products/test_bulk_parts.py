@@ -218,3 +218,32 @@ def test_a_product_whose_line_alone_is_over_the_upload_limit_is_refused_and_the_
         assert refused[0].status == MessageStatus.FAILED.value
         assert refused[0].error_detail["code"] == "BULK_LINE_TOO_LARGE"
         assert "product 7" in refused[0].error_text and "8,000 bytes" in refused[0].error_text
+
+
+def test_a_cut_off_publish_the_next_pass_fails_is_said_on_the_products_message(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The worker dies before a recorded part's publish; the next pass's publish of those products
+    is refused (a publication that no longer exists): their messages, done when the part was
+    recorded, say so (PUBLISH_FAILED) instead of the products staying off the store unsaid."""
+    from jobs import catalog_publish
+
+    from .test_publishing import pending
+
+    real = catalog_publish.publish_new
+    monkeypatch.setattr(catalog_publish, "publish_new", lambda *a, **k: (_ for _ in ()).throw(WorkerKilled()))
+    with pytest.raises(WorkerKilled):
+        catalog_flow.initial_load(installed.shop_id, client=small_limit(installed), bulk=True)
+    monkeypatch.setattr(catalog_publish, "publish_new", real)
+    killed = pending(installed.shop_id)
+    assert killed
+    installed.set_setting("publish_to", ["gid://shopify/Publication/404"])
+    catalog_flow.run_flow(installed.shop_id, "products", client=small_limit(installed))
+    with session_scope() as session:
+        said = {
+            m.unit_key: (m.status, (m.error_detail or {}).get("code"))
+            for m in session.scalars(select(Message).where(Message.flow == "products"))
+        }
+    assert {f"product:{seq}": said[f"product:{seq}"] for seq in killed} == {
+        f"product:{seq}": (MessageStatus.FAILED.value, "PUBLISH_FAILED") for seq in killed
+    }
