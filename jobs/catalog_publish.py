@@ -25,6 +25,8 @@ its products and publishing them (a worker killed between bulk parts) leaves the
 products pass's `publish_again`, which takes only products recorded before that pass started,
 never the ones it records and publishes itself; if that publish fails, the product's last done
 message says so (`_last_done`), since no open message would.
+Closed as handled instead (kept off the channel on purpose, published by hand), the product owes
+no publish any more: ledger.handled drops both keys, so no later pass publishes it.
 
 A product's publish is one fact, whichever flow sent it: a publish that succeeds marks done every
 open message of either catalog flow that said it failed (the products pass's PUBLISH_RETRYING
@@ -43,9 +45,10 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_ledger as cl
 from ledger import bindings
-from ledger.bindings import PRODUCT_KIND, BindingRow
+from ledger.bindings import PRODUCT_KIND, PUBLISH_KEYS, BindingRow
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient, classify
+from ledger.handled import PUBLISH_CODES
 from ledger.models import Binding, ErrorClass, Message, MessageStatus, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.catalog_ops import ONLINE_STORE, online_store
@@ -54,7 +57,7 @@ from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyServerError
 log = logging.getLogger(__name__)
 
 PUBLISH_TRIES = 8  # publishes of one product failed for a transient reason before it is given up
-CODES = ("PUBLISH_FAILED", "PUBLISH_RETRYING")  # what a publish failure's message says: refused, retrying
+CODES = PUBLISH_CODES  # what a publish failure's message says: refused, retrying
 CHUNK = 1000  # ids per IN (...) list
 FLOWS = ("products", "skus")  # the catalog flows whose messages carry a product's publish
 
@@ -230,7 +233,7 @@ def _record(
         updated: list[BindingRow] = []
         for seq, product_id in products.items():
             row = rows.get(str(seq))
-            data = {k: v for k, v in ((row.data if row else None) or {}).items() if k not in _PUBLISH_KEYS}
+            data = {k: v for k, v in ((row.data if row else None) or {}).items() if k not in PUBLISH_KEYS}
             exc = failures.get(seq)
             if exc is not None:
                 tries = _tries(row) + 1
@@ -248,9 +251,6 @@ def _record(
         bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, updated)
         _done(session, [i for seq in products if seq not in failures for i in said.get(seq, ())])
     return refused
-
-
-_PUBLISH_KEYS = ("publish_pending", "publish_retry")
 
 
 def _last_done(session: Session, shop_id: int, seq: int) -> list[int]:

@@ -11,10 +11,11 @@ variant price. statusVenda has no meaning in a price list and is ignored there. 
 mapping was deleted has its list emptied and forgotten first (jobs.price_list_retire). A price read
 before its variant exists, or refused by Shopify for its variant alone (the others of its call
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
-the ERP row, behind the watermark, is not read again. A normal price of 0 (Consinco's "no
-price") is not sent and fails a message of its own per SKU (jobs.price_unpriced, LIST_NO_PRICE: the
-SKU is not off sale, its market shows the base price); a fixed price
-sent before for that SKU is removed from the list (unit_key "pricelist:<market>:remove:<batch
+the ERP row, behind the watermark, is not read again; once a person closed its SKU's message as
+handled (settled by hand in Shopify) it is sent no more until the ERP price changes. A normal
+price of 0 (Consinco's "no price") is not sent and fails a message of its own per SKU
+(jobs.price_unpriced, LIST_NO_PRICE: the SKU is not off sale, its market shows the base price); a
+fixed price sent before for that SKU is removed from the list (unit_key "pricelist:<market>:remove:<batch
 key>", as jobs.price_list_retire), so the market falls back to the base price. A price record
 the client cannot read fails alone, the list's watermark held below it (jobs.price_records).
 """
@@ -32,7 +33,7 @@ from sqlalchemy import select
 from erp.client import ErpClient
 from jobs import price_list_retire, price_records, price_unpriced
 from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
-from ledger import bindings, trace, watermarks
+from ledger import bindings, handled, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
@@ -162,6 +163,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
     where = f" at company {target.company} segment {target.segment} (price list {list_id})"
     held = price_records.set_aside(shop_id, read, erp.names, since, scope, where)
     prefix = f"{list_id.rsplit('/', 1)[-1]}:"
+    market = target.market_id.rsplit("/", 1)[-1]
     with session_scope() as session:
         due = session.scalars(
             select(Binding).where(
@@ -175,11 +177,14 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
             states.setdefault(b.erp_id.removeprefix(prefix), PriceState.from_data(b.data))
         variants = bindings.get_many(session, shop_id, VARIANT_KIND, states)
         known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
+        settled = _settled_by_hand(session, shop_id, market, prefix, states, known)
         changes: list[tuple[BindingRow, dict]] = []
         waiting: list[BindingRow] = []
         unpriced: list[BindingRow] = []
         removals: list[BindingRow] = []  # the NO_PRICE rows of those whose fixed price goes first
         for sku, state in states.items():
+            if sku in settled:
+                continue
             variant = variants.get(sku)
             if variant is None or variant.shopify_id is None:
                 # No variant yet: remembered, due again on every pass until it exists (the ERP
@@ -287,6 +292,31 @@ def _send(
     if isinstance(error, Transient) or (error is not None and not isinstance(error, IntegrationError)):
         raise error
     return len(taken)
+
+
+def _settled_by_hand(
+    session: Any,
+    shop_id: int,
+    market: str,
+    prefix: str,
+    states: dict[str, PriceState],
+    known: dict[str, Binding],
+) -> set[str]:
+    """SKUs due until Shopify takes their price (no digest: refused, or a fixed price to remove)
+    whose message ("pricelist:<market>:sku:<sku>") a person closed as handled (settled by hand in
+    Shopify), while the ERP still says the same, read again or due: left so until it changes."""
+    same = {
+        sku
+        for sku, state in states.items()
+        if (old := known.get(prefix + sku)) is not None
+        and old.digest is None
+        and old.data
+        and PriceState.from_data(old.data) == state
+    }
+    if not same:
+        return set()
+    closed = handled.closed_units(session, shop_id, FLOW, [f"pricelist:{market}:sku:{sku}" for sku in same])
+    return {sku for sku in same if f"pricelist:{market}:sku:{sku}" in closed}
 
 
 def _per_sku(

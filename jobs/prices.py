@@ -13,7 +13,9 @@ dates let a run end (or start) a promotion on its date although no ERP row chang
 variant does not exist yet is kept with shopify_id NULL and `awaiting_price` (its new variant,
 R$ 0.00 in Shopify, is not for sale: jobs.stock_map.for_sale) and priced by the first run after
 the products/SKUs flows created it; a price Shopify refused is due again on every pass until taken
-(jobs.price_send.record_refused), so it lands once the cause is fixed. statusVenda 'I' (not for
+(jobs.price_send.record_refused), so it lands once the cause is fixed, unless a person closed its
+product's message as handled (priced by hand in Shopify): then it stays so until the ERP price
+changes (a read giving the same price again sends nothing). statusVenda 'I' (not for
 sale in this store): the variant gets
 inventoryPolicy DENY here, the "price" binding records `sale_active` false for the products flow
 to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) its levels. A
@@ -46,7 +48,7 @@ from jobs import absence, price_lists, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import PriceState, erp_today, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
-from ledger import bindings, shop_settings, trace, watermarks
+from ledger import bindings, handled, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
@@ -140,6 +142,7 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
         with session_scope() as session:
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)
+            states = _settled_by_hand(session, shop_id, states)
         result = apply(shop_id, client, states, today)
         try:
             result.list_prices = price_lists.sync(shop_id, erp, client, today)
@@ -254,6 +257,25 @@ def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState
         for b in rows
         if b.data and (b.shopify_id is not None or b.erp_id in present)
     }
+
+
+def _settled_by_hand(session: Any, shop_id: int, states: dict[str, PriceState]) -> dict[str, PriceState]:
+    """`states` but the prices Shopify refused (kept due, no digest: price_send.record_refused) whose
+    product's message a person closed as handled (priced by hand in Shopify) while the ERP still
+    says what was refused, read again or due: they stay so until the ERP price changes."""
+    refused = session.scalars(
+        select(Binding).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == PRICE_KIND,
+            Binding.digest.is_(None),
+            Binding.shopify_id.is_not(None),
+        )
+    ).all()
+    same = {b.erp_id for b in refused if b.data and states.get(b.erp_id) == PriceState.from_data(b.data)}
+    if not same:
+        return states
+    closed = handled.closed_units(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in same})
+    return {k: s for k, s in states.items() if k not in same or f"price:{s.seq_produto}" not in closed}
 
 
 def _park(

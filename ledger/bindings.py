@@ -26,6 +26,8 @@ READ_CHUNK = 5000
 
 # Binding kinds shared by more than one flow (the catalog, prices and stock flows must agree).
 PRODUCT_KIND = "product"  # erp_id = seqProduto, shopify_id = Product gid
+# A product binding's data keys of the publish the app still owes it (jobs.catalog_publish).
+PUBLISH_KEYS = ("publish_pending", "publish_retry")
 VARIANT_KIND = "variant"  # erp_id = idSku, shopify_id = ProductVariant gid, data: inventory item, unit...
 PRICE_KIND = "price"  # erp_id = idSku: the price state last sent (sale_active, promotion dates)
 LIST_PRICE_KIND = "list_price"  # erp_id = "<price list id>:<idSku>": a price-list price last sent

@@ -19,31 +19,38 @@ an order whose orders message was closed so (`jobs.orders`: it may be in the ERP
 Every flow's replay job (`ledger.flows`: `jobs.<module>.replay`) is wrapped in `unless_handled`:
 one still queued when the message was closed (a Retry clicked before, two people at once) ends
 without running it, which would redo what the person settled (an order posted, the ERP's price sent
-over theirs) and reopen the message (`trace.begin` clears this record).
+over theirs) and reopen the message (`trace.begin` clears this record). Both sides hold when they
+cross: the replay's own `trace.begin` of the unit leaves a row closed as handled since its guard
+looked as it is (`trace.replaying`), and `mark` changes the row only while it is still as it was
+read (same status, same attempts), else raises Changed (the API answers 409).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ledger import order_notes, trace
+from ledger import bindings, order_notes, trace
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-KEY = "handled"  # under error_detail
+KEY = trace.HANDLED  # under error_detail
 NOTE_MAX = 500
 CLOSABLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 # The flows whose messages are about one order and may have left a note on its link.
 ORDER_FLOWS = ("orders", "order_edits", "invoices", "cancellations")
+# A catalog message ("product:<seq>") whose product's publish failed says one of these codes
+# (jobs.catalog_publish): refused, retrying.
+CATALOG_FLOWS = ("products", "skus")
+PUBLISH_CODES = ("PUBLISH_FAILED", "PUBLISH_RETRYING")
 
 
 def can_mark(message: Message) -> bool:
@@ -71,16 +78,51 @@ def unless_handled(replay: Callable[[int], T]) -> Callable[[int], T | str]:
                 log.info("%s: message %s was closed as handled outside the app; not run", message.flow,
                          message_id, extra={"shop_id": message.shop_id, "flow": message.flow})  # fmt: skip
                 return KEY
-        return replay(message_id)
+            unit = None if message is None else (message.shop_id, message.flow, message.unit_key)
+        token = trace.replaying.set(unit)
+        try:
+            return replay(message_id)
+        except trace.ClosedMeanwhile:  # closed after the look above, before the replay began it
+            log.info("message %s was closed as handled outside the app while its replay started; not run",
+                     message_id)  # fmt: skip
+            return KEY
+        finally:
+            trace.replaying.reset(token)
 
     return guarded
+
+
+class Changed(Exception):
+    """The message changed since it was read (a job began or finished it): not closed."""
+
+
+def closed_units(session: Session, shop_id: int, flow: str, unit_keys: Iterable[str]) -> set[str]:
+    """Those of these unit keys whose message is closed as handled."""
+    keys = list(dict.fromkeys(unit_keys))
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(
+            session.scalars(
+                select(Message.unit_key).where(
+                    Message.shop_id == shop_id,
+                    Message.flow == flow,
+                    Message.unit_key.in_(keys[start : start + 500]),
+                    trace.closed_as_handled(),
+                )
+            )
+        )
+    return found
 
 
 def mark(
     session: Session, message: Message, *, by: str, note: str, extra: dict[str, Any] | None = None
 ) -> list[str]:
     """Close `message` as handled outside the app by `by` (a staff user id) with `note`; `extra`
-    is kept beside (the ERP order linked by hand). Returns the order-link notes it cleared."""
+    is kept beside (the ERP order linked by hand). Returns the order-link notes it cleared.
+
+    One conditional UPDATE: the row is closed only while its status and attempts are still those
+    read into `message`. Raises Changed when a job began (or finished) it meanwhile: its replay
+    would reopen a closed row, or it settled the failure itself."""
     closed = {
         "by": by,
         "at": utcnow().isoformat(),
@@ -91,10 +133,45 @@ def mark(
         **(extra or {}),
     }
     detail = dict(message.error_detail) if isinstance(message.error_detail, dict) else {}
-    message.error_detail = {**detail, KEY: closed}
-    message.error_class = None
-    trace.skip(session, message, f"handled outside the app: {note}")
+    now = utcnow()
+    session.flush()
+    written = session.execute(
+        update(Message)
+        .where(
+            Message.id == message.id,
+            Message.status == message.status,
+            Message.attempts == message.attempts,
+        )
+        .values(
+            status=MessageStatus.SKIPPED.value,
+            error_class=None,
+            error_text=f"handled outside the app: {note}",
+            error_detail={**detail, KEY: closed},
+            updated_at=now,
+            finished_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(message)
+    if written.rowcount != 1:
+        raise Changed(f"message {message.id} changed since it was read: it is {message.status} now")
+    _drop_publish(session, message, detail)
     return _clear_note(session, message)
+
+
+def _drop_publish(session: Session, message: Message, detail: dict[str, Any]) -> None:
+    """A product's publish failure closed as handled (kept off the channel on purpose, published by
+    hand): the publish its binding still owed goes too (bindings.PUBLISH_KEYS), or a later pass of
+    either catalog flow would publish it anyway, undoing the person's decision."""
+    if message.flow not in CATALOG_FLOWS or detail.get("code") not in PUBLISH_CODES:
+        return
+    seq = str(detail.get("seq_produto") or message.unit_key.removeprefix("product:"))
+    row = bindings.get_many(session, message.shop_id, bindings.PRODUCT_KIND, [seq]).get(seq)
+    if row is None or not set(bindings.PUBLISH_KEYS) & set(row.data or {}):
+        return
+    data = {k: v for k, v in (row.data or {}).items() if k not in bindings.PUBLISH_KEYS}
+    bindings.upsert_many(session, message.shop_id, bindings.PRODUCT_KIND,
+                         [bindings.BindingRow(seq, row.shopify_id, row.digest, data)])  # fmt: skip
 
 
 def _clear_note(session: Session, message: Message) -> list[str]:

@@ -287,7 +287,7 @@ def _pick_up_skipped(session: Session, link: OrderLink, nro: int, current: int, 
         message.finished_at = None
         message.updated_at = now
     session.flush()
-    return [m.id for m in sorted(picked, key=lambda m: int(m.unit_key.split(":")[1]))]
+    return [m.id for m in sorted(picked, key=_event_order)]
 
 
 def _event_messages(session: Session, link: OrderLink, nro: int, erp: int) -> list[Message]:
@@ -301,7 +301,12 @@ def _event_messages(session: Session, link: OrderLink, nro: int, erp: int) -> li
         )
     ).all()
     mine = [m for m in rows if order_notes.generation_of(m.unit_key) == erp]
-    return sorted(mine, key=lambda m: int(m.unit_key.split(":")[1]))
+    return sorted(mine, key=_event_order)
+
+
+def _event_order(message: Message) -> tuple[int, int]:
+    """Oldest ERP event first (order_notes.event_of: (seq, generation))."""
+    return order_notes.event_of(message.unit_key) or (0, 0)
 
 
 def unlink_refusal(session: Session, link: OrderLink) -> str | None:
@@ -385,7 +390,9 @@ def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
             f"{link.shopify_order_name or link.shopify_order_id}): nothing to change in Shopify",
         )
         message.error_class = None
-        order_notes.clear(link, message.flow, event=int(message.unit_key.split(":")[1]))
+        event = order_notes.event_of(message.unit_key)
+        if event is not None:  # its own note, of the ERP it was linked on
+            order_notes.clear(link, message.flow, event=event[0], generation=event[1])
         released.append(message.id)
     session.flush()
     return {**before, "events_released": released}

@@ -12,10 +12,11 @@ import json
 import logging
 import traceback
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, null, select
+from sqlalchemy import ColumnElement, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,24 @@ STATUS_FOR_CLASS = {
     ErrorClass.REJECTED: MessageStatus.FAILED,
     ErrorClass.BUG: MessageStatus.FAILED,
 }
+# A message a person closed with "Mark as handled" (ledger.handled) is skipped with this key in its
+# error detail: final, so a replay begun for it must not reopen it (`replaying`).
+HANDLED = "handled"
+# (shop, flow, unit key) of the message the running replay job was queued for (set by
+# ledger.handled.unless_handled): `begin` of that unit does not reopen it if it was closed as
+# handled after the job's guard looked (a mark landing meanwhile), and raises ClosedMeanwhile.
+replaying: ContextVar[tuple[int, str, str] | None] = ContextVar("replaying", default=None)
+
+
+class ClosedMeanwhile(Exception):
+    """The unit a replay was about to begin was closed as handled since its job started."""
+
+
+def closed_as_handled() -> ColumnElement[bool]:
+    """SQL: the message was closed as handled (ledger.handled.info)."""
+    return (Message.status == MessageStatus.SKIPPED.value) & Message.error_detail[HANDLED].as_string().is_not(
+        None
+    )
 
 
 def search_text(*groups: Iterable[str | int | None]) -> str:
@@ -68,6 +87,9 @@ def begin(
     attempts are counted. The previous error is cleared; ids and payload given here replace
     the stored ones, ids not given are kept; search ids add to the stored ones, so a replay
     stays findable by the ERP id an earlier attempt got back.
+
+    In the replay of this very unit (`replaying`), a row closed as handled is left as it is, in the
+    same statement, and ClosedMeanwhile raised: the replay ends before any outside call.
     """
     now = utcnow()
     text = search_text([shopify_id, erp_id], search)
@@ -107,11 +129,16 @@ def begin(
             "request_payload": request if request is not None else table.request_payload,
             "job_id": job_id if job_id is not None else table.job_id,
         },
+        where=~closed_as_handled() if replaying.get() == (shop_id, flow, unit_key) else None,
     )
     session.flush()
     # RETURNING the whole row as the ORM object (SQLAlchemy's "ORM upsert"): one round trip
     # instead of the upsert plus a SELECT; populate_existing refreshes a row already in the session.
-    message = session.scalars(stmt.returning(Message), execution_options={"populate_existing": True}).one()
+    message = session.scalars(
+        stmt.returning(Message), execution_options={"populate_existing": True}
+    ).one_or_none()
+    if message is None:  # the where above held: closed as handled, left so
+        raise ClosedMeanwhile(f"{flow} {unit_key} was closed as handled outside the app meanwhile")
     merged = search_text(message.search_text.split(), [message.shopify_id, message.erp_id], search)
     if merged != message.search_text:
         message.search_text = merged
@@ -148,7 +175,8 @@ def succeed(
 def succeed_open(
     session: Session, shop_id: int, flow: str, unit_keys: Iterable[str], response: dict[str, Any]
 ) -> None:
-    """Mark done every message of these units not done yet (a refusal made moot since)."""
+    """Mark done every message of these units not done yet (a refusal made moot since); one closed
+    as handled stays so (ledger.handled: the person's record of how it was settled)."""
     keys = list(unit_keys)
     for start in range(0, len(keys), 500):
         for message in session.scalars(
@@ -157,6 +185,7 @@ def succeed_open(
                 Message.flow == flow,
                 Message.unit_key.in_(keys[start : start + 500]),
                 Message.status != MessageStatus.DONE.value,
+                ~closed_as_handled(),
             )
         ):
             succeed(session, message, response=response)

@@ -321,7 +321,16 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
                 job_id=queued,
             )
         before = {"status": message.status, "error_class": message.error_class}
-        cleared = handled.mark(session, message, by=str(g.user_id), note=note)
+        try:
+            cleared = handled.mark(session, message, by=str(g.user_id), note=note)
+        except handled.Changed as exc:  # a job began it since it was read: look again
+            raise ApiError(
+                409,
+                "message_changed",
+                f"this message changed meanwhile (a job ran it; it is {message.status} now): reload it, "
+                "then mark it handled if it is still needed",
+                message_status=message.status,
+            ) from exc
         write_audit(
             session,
             "message.handled",

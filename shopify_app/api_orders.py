@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 import erp
 from erp.errors import ErpRejected
-from ledger import order_link_by_hand, order_notes, shop_settings
+from ledger import handled, order_link_by_hand, order_notes, shop_settings
 from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
@@ -395,7 +395,10 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
         why = order_link_by_hand.refusal(session, link, found, int(channel) if channel is not None else None)
         if why is not None:
             raise ApiError(409, "erp_order_refused", why)
-        linked = order_link_by_hand.link(session, link, found, by=str(g.user_id))
+        try:
+            linked = order_link_by_hand.link(session, link, found, by=str(g.user_id))
+        except handled.Changed as exc:  # the order's import began again since it was read
+            raise ApiError(409, "message_changed", f"the order's import changed meanwhile: {exc}") from exc
         write_audit(
             session,
             "order.erp_linked",

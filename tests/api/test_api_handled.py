@@ -231,3 +231,31 @@ def test_every_flows_replay_ends_on_a_message_closed_as_handled(settings, shops,
         assert (row.status, row.attempts) == ("skipped", 1)
         assert handled.info(row)["note"] == "done by hand"
     assert outcome == "handled"
+
+
+def test_a_mark_crossing_a_job_that_began_the_message_meanwhile_is_refused(
+    client, settings, shops, message, monkeypatch
+):
+    """The API read the message failed, then a Retry queued a moment before began it (two people at
+    once): the mark closes nothing (its replay would reopen it, or has settled it) and says so."""
+    import shopify_app.api_messages as api_messages
+
+    refused = Rejected("refused", system="shopify", code="INVALID")
+    mid = message(shops.a, "prices", "price:7", error=refused)
+
+    def began_meanwhile(found):  # after the API read the row: the worker's begin commits
+        with session_scope(settings.database_url) as session:
+            trace.begin(session, shops.a, "prices", "price:7", flows.ERP_TO_SHOPIFY)
+        return None
+
+    monkeypatch.setattr(api_messages, "_job_holding", began_meanwhile)
+    answer = client.post(
+        f"/api/messages/{mid}/handled", json={"note": "by hand"}, headers=headers(Role.OPERATOR)
+    )
+
+    error = answer.get_json()["error"]
+    assert (answer.status_code, error["code"], error["message_status"]) == (409, "message_changed", "pending")
+    with session_scope(settings.database_url) as session:
+        row = session.get(Message, mid)
+        assert (row.status, handled.info(row)) == ("pending", None)
+        assert session.query(AuditEvent).filter(AuditEvent.action == "message.handled").count() == 0

@@ -1,6 +1,7 @@
 """A product unit closed as handled is final: the Retry a person clicked before closing it (a page
 left open, two people at once) ends without sending the product, which would create it again beside
-the one the person made by hand in Shopify and wipe the record of their decision."""
+the one the person made by hand in Shopify and wipe the record of their decision. A publish failure
+closed as handled (kept off the channel on purpose) is not published by a later pass either."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from ledger import handled
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus
 
-from .conftest import InstalledShop
+from .conftest import SHOP_NAME, InstalledShop
+from .erp_writes import set_title
 from .test_catalog_flows import products_by_seq
 
 
@@ -36,3 +38,21 @@ def test_a_products_retry_queued_before_the_unit_was_closed_as_handled_sends_not
         row = session.get(Message, message_id)
         assert row.status == MessageStatus.SKIPPED.value
         assert handled.info(row)["note"] == "created by hand in Shopify"
+
+
+def test_a_publish_closed_as_handled_is_not_done_by_a_later_product_change(installed: InstalledShop) -> None:
+    installed.set_setting("publish_to", ["gid://shopify/Publication/404"])
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "product:5")).one()
+        assert message.error_detail["code"] == "PUBLISH_FAILED"
+        handled.mark(session, message, by="31", note="kept off the Online Store on purpose")
+    installed.set_setting("publish_to", None)  # the default for the products created from now on
+    products = products_by_seq(installed)
+    publishes = installed.mutations.count("publishablePublish")
+
+    set_title(installed.erp, 5, "ARROZ NOVO 5KG")
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+
+    shown = installed.shopify.sandbox.store.get(SHOP_NAME, products[5]["id"])["publishedOn"]
+    assert (shown, installed.mutations.count("publishablePublish") - publishes) == ([], 0)
