@@ -328,10 +328,14 @@ def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
             ),
         )
     )
+    now = utcnow()
     for row in rows:
         row.digest = None
         waiting = {"awaiting_price": True} if row.kind == PRICE_KIND else {}
         row.data = {**(row.data or {}), "recheck_on": today, **waiting}
+        # Written now even if it was due already: a price closed as handled before the variant was
+        # replaced is sent to the new one (jobs.prices / jobs.price_lists `_settled_by_hand`).
+        row.updated_at = now
 
 
 def forget_sent(session: Session, shop_id: int, seqs: Sequence[str]) -> None:

@@ -304,19 +304,20 @@ def _settled_by_hand(
 ) -> set[str]:
     """SKUs due until Shopify takes their price (no digest: refused, or a fixed price to remove)
     whose message ("pricelist:<market>:sku:<sku>") a person closed as handled (settled by hand in
-    Shopify), while the ERP still says the same, read again or due: left so until it changes."""
+    Shopify), while the ERP still says the same, read again or due: left so until it changes. Not one
+    whose binding was written since the mark (its variant replaced: catalog_ledger)."""
     same = {
-        sku
+        f"pricelist:{market}:sku:{sku}": (sku, old.updated_at)
         for sku, state in states.items()
         if (old := known.get(prefix + sku)) is not None
         and old.digest is None
-        and old.data
+        and "id_sku" in (old.data or {})
         and PriceState.from_data(old.data) == state
     }
     if not same:
         return set()
-    closed = handled.closed_units(session, shop_id, FLOW, [f"pricelist:{market}:sku:{sku}" for sku in same])
-    return {sku for sku in same if f"pricelist:{market}:sku:{sku}" in closed}
+    closed = handled.closed_at(session, shop_id, FLOW, same)
+    return {sku for unit, (sku, at) in same.items() if unit in closed and handled.utc(at) <= closed[unit]}
 
 
 def _per_sku(

@@ -46,7 +46,7 @@ from sqlalchemy import select
 from erp.factory import for_shop as erp_for_shop
 from jobs import absence, price_lists, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
-from jobs.price_map import PriceState, erp_today, recheck_on, target_price, unit_factor
+from jobs.price_map import WANTED_SALE_ACTIVE, PriceState, erp_today, recheck_on, target_price, unit_factor
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
 from ledger import bindings, handled, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
@@ -262,7 +262,8 @@ def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState
 def _settled_by_hand(session: Any, shop_id: int, states: dict[str, PriceState]) -> dict[str, PriceState]:
     """`states` but the prices Shopify refused (kept due, no digest: price_send.record_refused) whose
     product's message a person closed as handled (priced by hand in Shopify) while the ERP still
-    says what was refused, read again or due: they stay so until the ERP price changes."""
+    says what was refused, read again or due: they stay so until the ERP price changes. Not one
+    whose binding was written since the mark (its variant replaced, at R$ 0.00: catalog_ledger)."""
     refused = session.scalars(
         select(Binding).where(
             Binding.shop_id == shop_id,
@@ -271,11 +272,20 @@ def _settled_by_hand(session: Any, shop_id: int, states: dict[str, PriceState]) 
             Binding.shopify_id.is_not(None),
         )
     ).all()
-    same = {b.erp_id for b in refused if b.data and states.get(b.erp_id) == PriceState.from_data(b.data)}
+    same = {
+        b.erp_id: b.updated_at
+        for b in refused
+        if WANTED_SALE_ACTIVE in (b.data or {}) and states.get(b.erp_id) == PriceState.from_data(b.data)
+    }
     if not same:
         return states
-    closed = handled.closed_units(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in same})
-    return {k: s for k, s in states.items() if k not in same or f"price:{s.seq_produto}" not in closed}
+    closed = handled.closed_at(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in same})
+    settled = {
+        k
+        for k, written in same.items()
+        if (at := closed.get(f"price:{states[k].seq_produto}")) is not None and handled.utc(written) <= at
+    }
+    return {k: s for k, s in states.items() if k not in settled}
 
 
 def _park(

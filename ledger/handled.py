@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -96,22 +97,28 @@ class Changed(Exception):
     """The message changed since it was read (a job began or finished it): not closed."""
 
 
-def closed_units(session: Session, shop_id: int, flow: str, unit_keys: Iterable[str]) -> set[str]:
-    """Those of these unit keys whose message is closed as handled."""
+def closed_at(session: Session, shop_id: int, flow: str, unit_keys: Iterable[str]) -> dict[str, datetime]:
+    """When each of these units' message was closed as handled (UTC), for those closed so."""
     keys = list(dict.fromkeys(unit_keys))
-    found: set[str] = set()
+    found: dict[str, datetime] = {}
     for start in range(0, len(keys), 500):
-        found.update(
-            session.scalars(
-                select(Message.unit_key).where(
-                    Message.shop_id == shop_id,
-                    Message.flow == flow,
-                    Message.unit_key.in_(keys[start : start + 500]),
-                    trace.closed_as_handled(),
-                )
+        for message in session.scalars(
+            select(Message).where(
+                Message.shop_id == shop_id,
+                Message.flow == flow,
+                Message.unit_key.in_(keys[start : start + 500]),
+                trace.closed_as_handled(),
             )
-        )
+        ):
+            at = (info(message) or {}).get("at")
+            if at:
+                found[message.unit_key] = utc(datetime.fromisoformat(str(at)))
     return found
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; every time in the ledger is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def mark(

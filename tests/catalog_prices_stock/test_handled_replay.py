@@ -7,7 +7,7 @@ every pass until taken): the price stays as the person set it until the ERP pric
 from __future__ import annotations
 
 import jobs.prices as prices_module
-from jobs import prices
+from jobs import catalog_ledger, prices
 from ledger import bindings, handled
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
@@ -92,6 +92,22 @@ def test_the_next_prices_pass_keeps_a_price_closed_as_handled_until_the_erp_pric
 
     assert chain.variant(shop, catalog[bad]["variant_id"])["price"] != "7.77"
     assert _closed(failed.id) == ("done", None)
+
+
+def test_a_price_closed_as_handled_goes_to_a_variant_the_catalog_replaced_since(chain):
+    """The catalog flow replaced the variant after the mark (a new one, at R$ 0.00): what the person
+    settled went with the old one, so the ERP price is sent to the new one."""
+    shop, catalog, bad, failed = _refused_then_priced_by_hand(chain, "preco-trocado")
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, failed.id), by="31", note="priced by hand in Shopify")
+    prices.run(shop.shop_id)
+    assert chain.variant(shop, catalog[bad]["variant_id"])["price"] == "7.77"
+
+    with session_scope() as session:  # what record_sent does for a variant Shopify replaced
+        catalog_ledger._reprice(session, shop.shop_id, [bad])
+    prices.run(shop.shop_id)
+
+    assert chain.variant(shop, catalog[bad]["variant_id"])["price"] != "7.77"
 
 
 def test_the_next_pass_keeps_a_list_price_closed_as_handled_until_the_erp_price_changes(chain):
