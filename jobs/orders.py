@@ -27,6 +27,10 @@ orders/paid. An order whose orders message a person closed as handled outside th
 (an orders/updated after the cause was fixed in Shopify, the reconciliation, a cancellation
 learning its number): the ERP may hold it by hand, and a second ERP order would be picked and
 invoiced twice. Linked to that ERP order (the Orders page), it is "already" in the ERP.
+
+An orders/updated of an order already in the ERP may carry a new delivery address (staff changed
+it: Shopify sends no orders/edited for that): jobs.order_edits.address sends it to the ERP order's
+obsPedido, or flags it once the order is separated; the import records what its obsPedido named.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ FLOW = "orders"
 EDIT_JOB = "jobs.order_edits.to_erp.apply_edit"
 EDIT_FLOW = "order_edits"
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
+DELIVERY = "delivery"  # jobs.order_edits.address.RECORD
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
 
 
@@ -147,6 +152,10 @@ def on_webhook(event: Any) -> str | Ignored:
             event.topic,
             extra={"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": event.topic},
         )
+        if event.topic == "orders/updated":  # its delivery address may have changed (a staff edit)
+            from jobs.order_edits import address
+
+            return address.on_updated(shop_id, num, payload)
         return "already"
     return import_order(shop_id, num, trigger=event.topic)
 
@@ -555,6 +564,7 @@ def _prepare(
                 {"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in mapped.payments
             ],
             order_posted.KEY: order_posted.kept(mapped),  # posted again if the ERP's answer is lost
+            DELIVERY: delivery_record(order),  # what obsPedido names (jobs.order_edits.address)
             order_posted.TAKEN: False,  # not posted yet
         }
         ensure_link(
@@ -568,6 +578,12 @@ def _prepare(
             order.currency,
         )
     return mapped
+
+
+def delivery_record(order: Order) -> dict[str, str]:
+    from jobs.order_edits import address
+
+    return address.record_of(order)
 
 
 def _will_wait(read: ErpOrderRead, settings: dict[str, Any]) -> bool:

@@ -199,5 +199,5 @@ def _clear_note(session: Session, message: Message) -> list[str]:
     if event is not None:
         order_notes.clear(link, message.flow, event=event[0], generation=event[1])
     else:
-        order_notes.clear(link, message.flow)
+        order_notes.clear(link, message.flow, topic=order_notes.topic_of(message.unit_key))
     return sorted(before - {n.text for n in order_notes.notes(link)})

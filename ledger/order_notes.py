@@ -24,6 +24,11 @@ its old one, and it clears its note only when it is the one it means (`clear(...
 a cancellation's "cancel the NF-e" is not cleared by the cancellation that clears its "ERP number
 unknown").
 
+A flow may also keep a note on one topic of its own beside its note, a slot of its own: "order_edits
+(delivery address): ..." is a delivery address changed in Shopify that the ERP order, picked, no
+longer took (jobs.order_edits.address), beside a Shopify edit NOT applied ("order_edits: ...").
+A message's unit key names its topic (`topic_of`: "address:<order>" is the delivery address's).
+
 Read order: a cancellation's notes first (an NF-e to cancel, goods that may have left: the note
 that must stay in sight), then the others as they were written. A line naming no known flow (text
 written by hand, or a continuation line of an older note) is kept as it was: a line naming none
@@ -39,9 +44,13 @@ from ledger.flows import BY_NAME
 from ledger.models import OrderLink, utcnow
 
 FIRST = "cancellations"  # its notes are read first: an NF-e to cancel, goods that may have left
-_LINE = re.compile(r"^(?P<flow>[a-z_]+)(?: \(ERP event #(?P<event>\d+)(?:, erp(?P<generation>\d+))?\))?:")
+_LINE = re.compile(
+    r"^(?P<flow>[a-z_]+)"
+    r"(?: \(ERP event #(?P<event>\d+)(?:, erp(?P<generation>\d+))?\)| \((?P<topic>[a-z ]+)\))?:"
+)
 _BREAK = re.compile(r"\s*[\r\n]+\s*")
 _EVENT_UNIT = re.compile(r"^event:(\d+)(?::erp(\d+))?$")  # jobs.order_events.unit_key
+TOPICS = {"address": "delivery address"}  # a unit key's prefix -> the topic of the note it leaves
 
 
 @dataclass(frozen=True)
@@ -50,11 +59,13 @@ class Note:
     event: int | None  # the ERP event (seq_evento) it is about, for an event that failed
     text: str  # the note as written, starting with the flow's name
     generation: int = 0  # the ERP that event came from (ErpConnection.generation; 0: the first)
+    topic: str = ""  # a note on one topic of the flow's ("delivery address"), beside its own
 
     @property
-    def slot(self) -> tuple[str, int | None, int]:
-        """The flow's own note, or one of its failed events (by number and ERP): one note each."""
-        return self.flow, self.event, self.generation
+    def slot(self) -> tuple[str, int | None, int, str]:
+        """The flow's own note, one of its failed events (by number and ERP), or one of its
+        topics: one note each."""
+        return self.flow, self.event, self.generation, self.topic
 
 
 def parse(stored: str | None) -> list[Note]:
@@ -66,10 +77,11 @@ def parse(stored: str | None) -> list[Note]:
         found = _LINE.match(line)
         if found and found["flow"] in BY_NAME:
             event = int(found["event"]) if found["event"] else None
-            notes.append(Note(found["flow"], event, line, int(found["generation"] or 0)))
+            generation = int(found["generation"] or 0)
+            notes.append(Note(found["flow"], event, line, generation, found["topic"] or ""))
         elif notes:  # a line of an older note written with line breaks
             last = notes[-1]
-            notes[-1] = Note(last.flow, last.event, f"{last.text}\n{line}", last.generation)
+            notes[-1] = Note(last.flow, last.event, f"{last.text}\n{line}", last.generation, last.topic)
         else:
             notes.append(Note("", None, line))
     return sorted(notes, key=lambda n: n.flow != FIRST)  # stable: the rest as written
@@ -80,6 +92,11 @@ def event_of(unit_key: str) -> tuple[int, int] | None:
     of the n-th) as (seq_evento, generation), else None: the slot of the note its failure leaves."""
     found = _EVENT_UNIT.match(unit_key)
     return (int(found[1]), int(found[2] or 0)) if found else None
+
+
+def topic_of(unit_key: str) -> str:
+    """The topic of the note a message's unit key leaves ("" : the flow's own note)."""
+    return TOPICS.get(unit_key.split(":", 1)[0], "")
 
 
 def generation_of(unit_key: str) -> int:
@@ -93,26 +110,34 @@ def notes(link: OrderLink) -> list[Note]:
     return parse(link.needs_attention)
 
 
-def note_of(link: OrderLink, flow: str, *, event: bool | int = False, generation: int = 0) -> str | None:
-    """`flow`'s own note on the link; `event`: the note of that failed ERP event (of the
-    `generation`-th ERP), or True: the first of its failed events' notes. None when there is none."""
+def note_of(
+    link: OrderLink, flow: str, *, event: bool | int = False, generation: int = 0, topic: str = ""
+) -> str | None:
+    """`flow`'s own note on the link (`topic`: its note on that topic); `event`: the note of that
+    failed ERP event (of the `generation`-th ERP), or True: the first of its failed events' notes.
+    None when there is none."""
     if event is True:
         return next((n.text for n in notes(link) if n.flow == flow and n.event is not None), None)
-    wanted = (flow, None, 0) if event is False else (flow, event, generation)
+    wanted = (flow, None, 0, topic) if event is False else (flow, event, generation, "")
     return next((n.text for n in notes(link) if n.slot == wanted), None)
 
 
-def put(link: OrderLink, flow: str, text: str, *, event: int | None = None, generation: int = 0) -> None:
+def put(
+    link: OrderLink, flow: str, text: str, *, event: int | None = None, generation: int = 0, topic: str = ""
+) -> None:
     """Set `flow`'s note (`event`: the note of that flow's ERP event that failed, of the
-    `generation`-th ERP), replacing only the note of the same slot: the flow's own earlier one, or
-    that same event's. `text` may start with the flow's name already (a note built by the flow,
-    "invoices: ..."); line breaks become spaces, as a line is a note."""
+    `generation`-th ERP; `topic`: its note on that topic), replacing only the note of the same slot:
+    the flow's own earlier one, or that same event's or topic's. `text` may start with the flow's
+    name already (a note built by the flow, "invoices: ..."); line breaks become spaces, as a line
+    is a note."""
     if event is not None:
         erp = f", erp{generation}" if generation else ""
-        line = f"{flow} (ERP event #{event}{erp}): {text}"
+        line, topic = f"{flow} (ERP event #{event}{erp}): {text}", ""
+    elif topic:
+        line, generation = f"{flow} ({topic}): {text}", 0
     else:
         line, generation = text if text.startswith(f"{flow}: ") else f"{flow}: {text}", 0
-    new = Note(flow, event, _BREAK.sub(" ", line.strip()), generation)
+    new = Note(flow, event, _BREAK.sub(" ", line.strip()), generation, topic)
     kept = notes(link)
     at = next((i for i, n in enumerate(kept) if n.slot == new.slot), None)
     if at is None:
@@ -129,14 +154,17 @@ def clear(
     starting: str | tuple[str, ...] = "",
     event: int | None = None,
     generation: int = 0,
+    topic: str = "",
 ) -> bool:
     """Clear `flow`'s own note when it starts with `starting` (the note the caller means; "" any of
     the flow's); `event`: the note of that ERP event (of the `generation`-th ERP) only, never
-    another event's. Another flow's note is never touched. Whether a note was cleared."""
+    another event's; `topic`: its note on that topic only. Another flow's note is never touched.
+    Whether a note was cleared."""
     if event is not None:
-        keep = [n for n in notes(link) if n.slot != (flow, event, generation)]
+        keep = [n for n in notes(link) if n.slot != (flow, event, generation, "")]
     else:
-        keep = [n for n in notes(link) if not (n.slot == (flow, None, 0) and n.text.startswith(starting))]
+        mine = (flow, None, 0, topic)
+        keep = [n for n in notes(link) if not (n.slot == mine and n.text.startswith(starting))]
     if len(keep) == len(notes(link)):
         return False
     _store(link, keep)

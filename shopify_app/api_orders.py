@@ -72,6 +72,7 @@ class Held:
     event: int | None
     text: str
     generation: int = 0
+    topic: str = ""  # the note it leaves is on a topic of its flow's (ledger.order_notes.topic_of)
 
 
 def _held_where(shop_id: int) -> ColumnElement[bool]:
@@ -103,7 +104,8 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
     )
     for gid, flow, key, text in rows:
         event = order_notes.event_of(key)
-        held = Held(flow, event[0] if event else None, text or "no reason recorded", event[1] if event else 0)
+        held = Held(flow, event[0] if event else None, text or "no reason recorded", event[1] if event else 0,
+                    order_notes.topic_of(key))  # fmt: skip
         found.setdefault(gid, []).append(held)
     return found
 
@@ -130,16 +132,17 @@ def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -
     one a refusal leaves), any other's beside its flow's own note (its import's, its edits' ...)."""
     shown = order_notes.notes(link)
     for message in held:
-        slot = (message.flow, message.event, message.generation)
+        slot = (message.flow, message.event, message.generation, message.topic)
         if any(n.slot == slot for n in shown):
             continue
         name = message.flow
         if message.event is not None:
             of = f", erp{message.generation}" if message.generation else ""
             name = f"{message.flow} (ERP event #{message.event}{of})"
-        shown.append(
-            order_notes.Note(message.flow, message.event, f"{name}: {message.text}", message.generation)
-        )
+        elif message.topic:
+            name = f"{message.flow} ({message.topic})"
+        shown.append(order_notes.Note(message.flow, message.event, f"{name}: {message.text}",
+                                      message.generation, message.topic))  # fmt: skip
     return shown
 
 

@@ -48,6 +48,7 @@ from erp.errors import ErpRejected
 from jobs import order_clients, order_map, order_posted
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
+from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
@@ -220,6 +221,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     link.erp_status = cancelled.situacao
     link.cancelled_at = link.cancelled_at or utcnow()
     edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
+    address_change.clear_note(link)  # nor a delivery address the ERP order no longer took
     clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
     trace.succeed(
         session,

@@ -2,6 +2,8 @@
 
 - Shopify -> ERP (`to_erp`): orders/edited webhooks change the ERP order while it is not yet
   separated; after that the edit is flagged for a person.
+- Shopify -> ERP (`address`): a delivery address changed in Shopify (orders/updated) rewrites the
+  ERP order's obsPedido while it is not yet separated; after that it is flagged for a person.
 - ERP -> Shopify (`to_shopify`): cuts, substitutions and weights found at picking (EventoPedido
   'S') become a Shopify order edit before the invoice is confirmed.
 

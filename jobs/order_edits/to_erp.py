@@ -149,11 +149,15 @@ def on_refund(event: Any) -> str | Ignored:
 
 
 def replay(message_id: int) -> str:
+    from jobs.order_edits import address
+
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None:
             raise LookupError(f"message {message_id} does not exist")
         shop_id, key, order_id = message.shop_id, message.unit_key, message.shopify_id
+    if key.startswith(f"{address.PREFIX}:"):  # a delivery address changed (orders/updated)
+        return address.replay(message_id)
     if not order_id:
         raise LookupError(f"message {message_id} names no order")
     return apply_edit(shop_id, order_id, key.split(":", 1)[1])

@@ -123,3 +123,24 @@ def test_a_note_is_one_line_and_a_text_naming_no_flow_is_kept() -> None:
         ("invoices", "invoices: first line second line"),
     ]
     assert not order_notes.clear(link, "orders")
+
+
+def test_a_topic_note_sits_beside_its_flows_own_and_neither_clears_nor_replaces_the_other() -> None:
+    """A delivery address the picked ERP order did not take ("order_edits (delivery address): ...")
+    and a Shopify edit NOT applied ("order_edits: ...") are two notes: the edit's echo clearing its
+    note, or a new edit note, leaves the address's; a message's unit key names its topic."""
+    link = OrderLink()
+    order_notes.put(link, "order_edits", "new address not in the ERP", topic="delivery address")
+    order_notes.put(link, "order_edits", EDIT)
+    address = "order_edits (delivery address): new address not in the ERP"
+    assert link.needs_attention == f"{address}\n{EDIT}"
+    assert order_notes.note_of(link, "order_edits", topic="delivery address") == address
+    assert [(n.flow, n.topic) for n in order_notes.notes(link)] == [
+        ("order_edits", "delivery address"),
+        ("order_edits", ""),
+    ]
+    assert order_notes.clear(link, "order_edits", starting="order_edits: ")
+    assert link.needs_attention == address
+    assert order_notes.topic_of("address:1001") == "delivery address" and order_notes.topic_of("edit:9") == ""
+    assert order_notes.clear(link, "order_edits", topic="delivery address")
+    assert link.needs_attention is None

@@ -1,0 +1,292 @@
+"""A delivery address changed in Shopify after the order reached the ERP (flow `order_edits`,
+direction shopify_to_erp, unit "address:<order's numeric id>").
+
+Why: the ERP order's obsPedido is the only record of where it goes (PedidoVenda has no delivery
+address; the customer register holds the buyer's billing address: jobs.order_customer.delivery_obs).
+Staff change an order's shipping address in Shopify (the customer phoned): Shopify sends
+orders/updated, not orders/edited. jobs.orders.on_webhook hands each orders/updated of an order
+already in the ERP to `on_updated`.
+
+Cheap: most orders/updated change tags, notes, fulfillments, payments. What the ERP's obsPedido was
+built from is recorded (RECORD: digests of the shipping address and of its delivery text, no
+personal data; on the import's message, then on this unit's), and the webhook's own
+shipping_address is compared with it: the same address, nothing is done (no lock, no Shopify read,
+no ERP call). Another address re-reads the order through GraphQL under the order's lock, as every
+Shopify -> ERP change does (webhooks are not ordered: an older delivery's address is not taken).
+None recorded (an order imported before the record was kept, or linked by a person to an ERP order
+typed by hand): its delivery now is recorded as the ERP order's when that order names it (read
+once), or was typed by hand (its observation is the person's own, overwritten only once the address
+changes from this one). Then:
+- its delivery text (what `order_map.observation` writes: "Entrega: ...") as recorded, a pickup
+  (nothing to deliver, whatever address it carries), an order cancelled in Shopify or in the ERP:
+  nothing is sent;
+- else the ERP order is read: already holding this obsPedido (an earlier answer lost): recorded;
+  not separated yet (D/A/L): PUT PedidoVenda/{nro} with obsPedido only (lines, freight and payments
+  untouched), recorded;
+- separated or invoiced (S/F, or the PUT's 409): the link is flagged for a person, note
+  "order_edits (delivery address): ..." (a topic of its own, beside a Shopify edit's note:
+  ledger.order_notes) naming the new address and the ERP order's obsPedido (the old one), and the
+  message fails (rejected). The change is recorded as told, so the next orders/updated is quiet;
+  its Retry reads the ERP order again. The note is cleared once the ERP order names the delivery
+  Shopify shows (changed there by hand, or the address changed back in Shopify).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp.errors import ErpRejected
+from erp.records import Order as ErpOrder
+from jobs import order_clients, order_map
+from jobs.order_customer import delivery_obs
+from jobs.order_lookup import find_link
+from jobs.orders import FLOW as ORDERS_FLOW
+from jobs.orders import current_job_id, order_lock, redis_down, run_classified
+from jobs.orders import unit_key as order_unit_key
+from ledger import order_notes, trace
+from ledger.db import session_scope
+from ledger.digest import digest
+from ledger.errors import Rejected
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
+from shopify_app.admin_api.order_import_ops import read_order_for_erp
+from shopify_app.admin_api.order_results import Address, Order
+
+log = logging.getLogger(__name__)
+
+FLOW = "order_edits"
+PREFIX = "address"
+TOPIC = order_notes.TOPICS[PREFIX]  # its note: "order_edits (delivery address): ..."
+RECORD = "delivery"  # request payload key: what the ERP's obsPedido was built from (digests)
+EDITABLE = frozenset({"D", "A", "L"})
+TOO_LATE = {
+    "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
+    "F": ("PEDIDO_FATURADO", "is already invoiced (faturado)"),
+}
+
+
+def unit_key(order_id: str | int) -> str:
+    return f"{PREFIX}:{order_map.numeric_id(order_id)}"
+
+
+def delivery_text(order: Order) -> str | None:
+    """Where the order goes as obsPedido names it; None for a pickup or nothing to ship."""
+    return delivery_obs(order) if order_map.delivery_type(order) == "E" else None
+
+
+def address_key(address: Address | None) -> str:
+    return digest([getattr(address, f.name) or None for f in fields(Address)] if address else None)
+
+
+def record_of(order: Order) -> dict[str, str]:
+    """What an obsPedido written for the order now is built from, as digests (no personal data)."""
+    return {"address": address_key(order.shipping_address), "where": digest(delivery_text(order))}
+
+
+def webhook_address(payload: dict[str, Any]) -> Address | None:
+    """The REST body's shipping_address (snake_case, the names Address reads from GraphQL)."""
+    raw = payload.get("shipping_address")
+    if not isinstance(raw, dict):
+        return None
+    return Address(**{f.name: raw.get(f.name) for f in fields(Address)})
+
+
+def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> str:
+    """orders/updated of an order in the ERP: nothing when its shipping address is the one
+    recorded, else `check`. Returns already | done | skipped | failed."""
+    num = order_map.numeric_id(order_id)
+    with session_scope() as session:
+        recorded = _recorded(session, shop_id, num)
+    if recorded is not None and recorded.get("address") == address_key(webhook_address(payload)):
+        return "already"
+    return check(shop_id, num)
+
+
+def replay(message_id: int) -> str:
+    """Retry: the ERP order is read again, whatever was recorded."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        shop_id, key = message.shop_id, message.unit_key
+    return check(shop_id, key.split(":", 1)[1], again=True)
+
+
+def check(shop_id: int, order_id: str | int, *, again: bool = False) -> str:
+    """Send the order's delivery to its ERP order when it changed (`again`: read the ERP order even
+    when it did not, a Retry).
+
+    Raises:
+        Transient: Shopify, the ERP or Redis unreachable, or the order locked (RQ retries).
+    """
+    try:
+        return _check(shop_id, order_map.numeric_id(order_id), again)
+    except RedisError as exc:
+        raise redis_down(exc) from exc
+
+
+def _check(shop_id: int, num: str, again: bool) -> str:
+    gid = order_map.order_gid(num)
+    with order_lock(shop_id, gid), session_scope() as session:
+        link = find_link(session, shop_id, gid)
+        if link is None or link.nro_pedvenda is None:
+            return "skipped"  # its import, when it goes, writes the delivery as it is then
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        read = read_order_for_erp(order_clients.admin_client(shop.domain), gid)
+        if read is None:
+            return "skipped"
+        order, recorded = read.order, _recorded(session, shop_id, num)
+        now = record_of(order)
+        where = delivery_text(order)
+        cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"
+        same = recorded is not None and recorded.get("where") == now["where"]
+        if (same and not again) or where is None or cancelled:
+            _remember(session, shop_id, num, now)
+            if where is None or cancelled:  # a pickup, or nothing to deliver: nothing to send
+                _settle(session, shop_id, num, link, "a pickup" if where is None else "cancelled")
+            return "already"
+        if recorded is None and not again and _as_recorded(shop_id, link, where):
+            _remember(session, shop_id, num, now)
+            return "already"
+        message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
+                              search=[num, link.shopify_order_name], job_id=current_job_id())  # fmt: skip
+        message.request_payload = {**(message.request_payload or {}), "nro_pedvenda": link.nro_pedvenda}
+        session.commit()  # the message row exists before any outside call
+        return run_classified(session, message, lambda: _send(session, shop_id, link, message, order, where))
+
+
+def _send(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, where: str) -> str:
+    nro = link.nro_pedvenda
+    assert nro is not None
+    erp = order_clients.erp_client(shop_id)
+    current = erp.get_order(nro)
+    obs = order_map.observation(order)
+    if current.situacao == "C":
+        trace.skip(session, message, f"ERP order {nro} is cancelled in the ERP: no delivery to change")
+        return "skipped"
+    if current.obs == obs or (current.situacao not in EDITABLE and names(current.obs, where)):
+        _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
+        trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send")
+        return "skipped"
+    if current.situacao not in EDITABLE:
+        return _flag(session, shop_id, link, message, order, where, current)
+    try:
+        updated = erp.edit_order(nro, obs=obs)
+    except ErpRejected as exc:
+        if exc.status != 409:
+            raise
+        current = erp.get_order(nro)  # the order's status, read again, says which
+        if current.situacao in EDITABLE or current.situacao == "C":
+            raise
+        return _flag(session, shop_id, link, message, order, where, current)
+    link.erp_status = updated.situacao
+    _done(session, shop_id, link, message, order)
+    trace.succeed(session, message, response={"nro_pedvenda": nro, "situacao": updated.situacao},
+                  erp_id=str(nro), search=[nro])  # fmt: skip
+    log.info("order_edits: delivery address of %s sent to ERP order %s", order.name, nro)
+    return "done"
+
+
+def _as_recorded(shop_id: int, link: OrderLink, where: str) -> bool:
+    """Nothing recorded (an order imported before the record was kept, or one a person linked to
+    an ERP order typed by hand): whether to take this delivery as the one the ERP order has. The
+    ERP order is read (once: it is recorded then): it names this delivery; or it was typed by hand,
+    its observation a person's own, not overwritten until the address changes from this one."""
+    if link.hand_linked_erp is not None:
+        return True
+    assert link.nro_pedvenda is not None
+    return names(order_clients.erp_client(shop_id).get_order(link.nro_pedvenda).obs, where)
+
+
+def names(obs: str | None, where: str) -> bool:
+    """Whether an obsPedido names this delivery (as observation writes it: cut before a long note)."""
+    return where[: order_map.OBS_WHERE_KEPT].rstrip(" ,") in (obs or "")
+
+
+def clear_note(link: OrderLink) -> None:
+    """Clear the delivery address's note (the order cancelled: nothing left to deliver)."""
+    order_notes.clear(link, FLOW, topic=TOPIC)
+
+
+def _settle(session: Session, shop_id: int, num: str, link: OrderLink, now: str) -> None:
+    """The order is now `now` (a pickup, cancelled): a delivery address flagged earlier no longer
+    matters; its message, left open or failed, ends skipped saying so."""
+    clear_note(link)
+    message = _message(session, shop_id, FLOW, unit_key(num))
+    if message is not None and message.status not in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value):
+        trace.skip(session, message, f"the order is {now} now: no delivery address to send to the ERP")
+
+
+def _done(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order) -> None:
+    clear_note(link)
+    _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)
+
+
+def _flag(
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    order: Order,
+    where: str,
+    current: ErpOrder,
+) -> str:
+    code, state = TOO_LATE.get(current.situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {current.situacao}"))
+    if current.situacao == "F":
+        advice = (
+            "Its NF-e stands: a person must make sure the goods go to the new address (tell the carrier "
+            "or driver) or change the address back in Shopify, then Retry."
+        )
+    else:
+        advice = (
+            "A person must tell the picking and delivery team the new address, or write it into the ERP "
+            "order's observation (then Retry clears this), or change the address back in Shopify."
+        )
+    explanation = (
+        f'The delivery address of order {order.name} was changed in Shopify to "{where}", but ERP order '
+        f"{link.nro_pedvenda} {state}, so it was NOT changed in the ERP: its observation still says "
+        f'"{current.obs or ""}" and the order would go to the old address. {advice}'
+    )
+    order_notes.put(link, FLOW, explanation, topic=TOPIC)
+    link.updated_at = utcnow()
+    _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)  # told once
+    log.warning("order_edits: delivery address of %s flagged: ERP order %s %s", order.name,
+                link.nro_pedvenda, state)  # fmt: skip
+    refusal = Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda})
+    return trace.fail(session, message, refusal).value
+
+
+def _recorded(session: Session, shop_id: int, num: str) -> dict[str, Any] | None:
+    """What the ERP's obsPedido was last built from: this unit's record, else the import's."""
+    rows = session.execute(
+        select(Message.flow, Message.request_payload).where(
+            Message.shop_id == shop_id,
+            ((Message.flow == FLOW) & (Message.unit_key == unit_key(num)))
+            | ((Message.flow == ORDERS_FLOW) & (Message.unit_key == order_unit_key(num))),
+        )
+    ).all()
+    by_flow = {flow: (payload or {}).get(RECORD) for flow, payload in rows}
+    found = by_flow.get(FLOW) or by_flow.get(ORDERS_FLOW)
+    return found if isinstance(found, dict) else None
+
+
+def _remember(
+    session: Session, shop_id: int, num: str, record: dict[str, str], message: Message | None = None
+) -> None:
+    """Keep `record` on this unit's message (`message`, or the one there is), else the import's."""
+    for flow, key in ((FLOW, unit_key(num)), (ORDERS_FLOW, order_unit_key(num))):
+        message = message or _message(session, shop_id, flow, key)
+    if message is not None and (message.request_payload or {}).get(RECORD) != record:
+        message.request_payload = {**(message.request_payload or {}), RECORD: record}
+
+
+def _message(session: Session, shop_id: int, flow: str, key: str) -> Message | None:
+    where = (Message.shop_id == shop_id, Message.flow == flow, Message.unit_key == key)
+    return session.scalars(select(Message).where(*where)).one_or_none()
