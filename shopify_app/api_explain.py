@@ -576,6 +576,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "cannot.",
         ),
     ),
+    "DELIVERY_ADDRESS_NOT_SENT": (
+        (
+            "O endereço de entrega mudou no Shopify, mas o pedido no ERP já está em separação ou faturado: "
+            "a observação do pedido no ERP (o único registro de para onde ele vai) segue com o endereço "
+            "antigo.",
+            "The delivery address changed in Shopify, but the ERP order is already being picked or "
+            "invoiced: its observation (the only record of where it goes) still has the old address.",
+        ),
+        (
+            "Avise a separação e a entrega do novo endereço (já faturado: a transportadora ou o "
+            "motorista), ou escreva-o na observação do pedido no ERP, ou volte o endereço no Shopify. Com "
+            "a observação do ERP no novo endereço, Tentar de novo encerra a mensagem; avisado de outro "
+            "jeito, use “Marcar como resolvida”.",
+            "Tell the picking and delivery team the new address (once invoiced: the carrier or driver), "
+            "or write it into the ERP order's observation, or change the address back in Shopify. Once "
+            "the ERP's observation names the new address, Retry closes the message; told some other "
+            "way, use “Mark as handled”.",
+        ),
+    ),
     "ERP_CUT_EVERY_ITEM": (
         (
             "O ERP cortou todos os itens na separação e o pedido do Shopify foi ajustado para ficar igual: "

@@ -26,9 +26,10 @@ changes from this one). Then:
 - separated or invoiced (S/F, or the PUT's 409): the link is flagged for a person, note
   "order_edits (delivery address): ..." (a topic of its own, beside a Shopify edit's note:
   ledger.order_notes) naming the new address and the ERP order's obsPedido (the old one), and the
-  message fails (rejected). The change is recorded as told, so the next orders/updated is quiet;
-  its Retry reads the ERP order again. The note is cleared once the ERP order names the delivery
-  Shopify shows (changed there by hand, or the address changed back in Shopify).
+  message fails (rejected, DELIVERY_ADDRESS_NOT_SENT; the ERP's code in its detail). The change is
+  recorded as told, so the next orders/updated is quiet; its Retry reads the ERP order again. The
+  note is cleared once the ERP order names the delivery Shopify shows (changed there by hand, or
+  the address changed back in Shopify), or the order is cancelled.
 """
 
 from __future__ import annotations
@@ -259,7 +260,8 @@ def _flag(
     _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)  # told once
     log.warning("order_edits: delivery address of %s flagged: ERP order %s %s", order.name,
                 link.nro_pedvenda, state)  # fmt: skip
-    refusal = Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda})
+    detail = {"nro_pedvenda": link.nro_pedvenda, "erp_code": code}
+    refusal = Rejected(explanation, system="consinco", code="DELIVERY_ADDRESS_NOT_SENT", detail=detail)
     return trace.fail(session, message, refusal).value
 
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from erp.client import ErpClient
+from jobs import order_edits
 from jobs.order_edits import address
 from ledger import order_notes
 from ledger.models import MessageStatus
@@ -123,7 +124,8 @@ def test_an_address_changed_after_separation_is_flagged_naming_both_and_nothing_
     assert not [c for c in erp_calls if c[0] == "put" and "obs" in c[1]]
     message = address_message(world, gid)
     assert message.status == MessageStatus.FAILED.value
-    assert message.error_detail["code"] == "PEDIDO_EM_SEPARACAO"
+    assert message.error_detail["code"] == "DELIVERY_ADDRESS_NOT_SENT"
+    assert message.error_detail["erp_code"] == "PEDIDO_EM_SEPARACAO"
     link = world.link(gid)
     note = order_notes.note_of(link, "order_edits", topic="delivery address")
     assert note.startswith("order_edits (delivery address): The delivery address of order "), note
@@ -157,7 +159,8 @@ def test_retry_of_a_flag_clears_it_once_the_erp_order_names_the_new_address(worl
     with world.chain.handle.erp.store.write() as (conn, _now):
         table = t.mad_pedvenda
         conn.execute(table.update().where(table.c.nropedvenda == nro).values(obspedido=f"Shopify - {new}"))
-    assert address.replay(message.id) == "skipped"
+    order_edits.replay(message.id)  # the Messages page's Retry
+    assert address_message(world, gid).status == MessageStatus.SKIPPED.value
     assert world.link(gid).needs_attention is None
 
 
