@@ -52,6 +52,9 @@ CONTEXT_PII_KEYS = frozenset({"name", "city", "cidade", "province", "uf", "value
 # fmt: on
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# A delivery as obsPedido names it ("Entrega: <name>, <address>, ..."), quoted in a note or an error
+# (jobs.order_edits.address names the old and the new): the rest of the quote or the line goes.
+_DELIVERY = re.compile(r"Entrega: [^\"\n]*")
 
 
 def _whole(value: str) -> re.Pattern[str]:
@@ -78,11 +81,13 @@ def _is_id_key(norm: str) -> bool:
 
 
 def scrub_text(text: str, known: Iterable[str] = ()) -> str:
-    """Replace known values, e-mails and every CPF/CNPJ-shaped token (masking.TEXT_DOCUMENT:
-    bare or formatted, numeric or alphanumeric CNPJ, valid check digits or not; a gid's id stays)."""
+    """Replace known values, e-mails, a delivery address ("Entrega: ...", to the end of its quote or
+    line) and every CPF/CNPJ-shaped token (masking.TEXT_DOCUMENT: bare or formatted, numeric or
+    alphanumeric CNPJ, valid check digits or not; a gid's id stays)."""
     for value in sorted((k for k in known if k and len(k) >= 3), key=len, reverse=True):
         text = _whole(value).sub(REDACTED, text)
     text = _EMAIL.sub(REDACTED, text)
+    text = _DELIVERY.sub(f"Entrega: {REDACTED}", text)
     return replace_documents(text, lambda _document: REDACTED)
 
 

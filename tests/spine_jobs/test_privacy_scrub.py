@@ -124,3 +124,18 @@ def test_scrub_text_redacts_every_cpf_or_cnpj_shaped_token_inside_text():
         assert document not in scrub_text(text), text
     kept = "EAN 7891000100103 chave 35261111222333000181550010000001231000001234"
     assert scrub_text(kept) == kept
+
+
+def test_scrub_text_redacts_a_delivery_address_named_in_a_note():
+    """A delivery address the ERP did not take is named in its note and message (old and new,
+    jobs.order_edits.address): erased with the customer, the rest of the words kept."""
+    note = (
+        "order_edits (delivery address): The delivery address of order #1001 was changed in Shopify to "
+        '"Entrega: Ana Souza, Rua Nova, 99, Campinas/SP, CEP 13015-000", but ERP order 7 is already '
+        'being separated: its observation still says "Shopify #1001 - Entrega: Ana Souza, Rua Velha, 1 - '
+        'tocar a campainha" and the order would go to the old address.'
+    )
+    clean = scrub_text(note)
+    assert "Rua" not in clean and "Ana" not in clean and "campainha" not in clean, clean
+    assert 'changed in Shopify to "Entrega: [redacted]", but ERP order 7' in clean
+    assert 'still says "Shopify #1001 - Entrega: [redacted]" and the order' in clean
