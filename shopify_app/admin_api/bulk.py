@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -54,6 +54,9 @@ from shopify_app.admin_api.results import (
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_BULK_OPERATIONS = 5
+# The app's bulk mutations created in the minute before a lost start answer, read to find the one
+# it may have started: at most 5 run at once, so a minute holds far fewer than this.
+RECENT_OPERATIONS = 25
 # One staged file of bulk mutation variables: Shopify's "100 MB". Its storage counted the earlier
 # "20 MB" in MiB (it refused files over 20,971,520 bytes); decimal megabytes are taken here so a part
 # fits either reading (the sandbox refuses above 100 MiB). Tests set BulkRunner.max_upload_bytes lower.
@@ -576,7 +579,11 @@ class BulkRunner:
         text = " ".join(mutation.split())
         known = {m.decode() for m in self.conn.zrange(self._known_key(), 0, -1)}
         since = asked - 60
-        recent = self.executor.query("BulkOperationsRecent", {"first": MAX_CONCURRENT_BULK_OPERATIONS * 2})
+        after = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        recent = self.executor.query(
+            "BulkOperationsRecent",
+            {"query": f"operation_type:mutation created_at:>='{after}'", "first": RECENT_OPERATIONS},
+        )
         nodes = (recent.get("bulkOperations") or {}).get("nodes") or []
         found = [op for op in map(parse_bulk_operation, nodes)
                  if op.id not in known and op.type == "MUTATION"

@@ -22,10 +22,15 @@ NAMESPACE, KEY = "erp", "product_code"
 
 
 @pytest.fixture(scope="module")
-def sandbox_url():
+def sandbox_handle():
     handle = runner.serve_in_thread(port=0)
-    yield handle.url
+    yield handle
     handle.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox_url(sandbox_handle):
+    return sandbox_handle.url
 
 
 @pytest.fixture
@@ -261,6 +266,37 @@ def test_a_bulk_start_whose_answer_was_lost_is_found_not_sent_twice(live):
     assert len(sends) == 1 and [line.ok for line in result.lines] == [True]
     [after] = live.variants_by_sku("904")
     assert str(after.price) == "12.90"
+
+
+def test_a_lost_bulk_start_is_found_among_many_older_operations_whichever_way_the_list_is_ordered(
+    live, sandbox_handle
+):
+    """A shop with a long history of bulk mutations (12 finished ones, as after a day of passes):
+    the started operation whose answer was lost is found by its creation time, not by being among
+    the first few of a list whose order (newest first by default, says the schema; `reverse`
+    flips it) the app does not rely on."""
+    from shopify_app.admin_api.errors import ShopifyNetworkError
+
+    lines, _ = _bulk_setup(live)
+    for n in range(12):
+        live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier=f"prices-old-{n}")
+    store = sandbox_handle.sandbox.store
+    for op in store.scan(SHOP, "BulkOperation"):  # an hour old: outside the lost answer's minute
+        store.put(SHOP, {**op, "createdAt": "2026-01-01T00:00:00Z"})
+    transport = live.executor.transport
+    real_send, sends = transport.send, []
+
+    def lossy(op, variables, token):
+        answer = real_send(op, variables, token)
+        if op.name == "BulkOperationRunMutation":
+            sends.append(answer)
+            if len(sends) == 1:
+                raise ShopifyNetworkError("read timed out")
+        return answer
+
+    transport.send = lossy
+    result = live.bulk.run("ProductVariantsBulkUpdate", lines, client_identifier="prices-9")
+    assert len(sends) == 1 and [line.ok for line in result.lines] == [True]
 
 
 def test_a_lost_bulk_start_never_adopts_another_callers_operation_of_the_same_mutation(live):

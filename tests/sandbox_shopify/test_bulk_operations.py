@@ -110,7 +110,31 @@ def test_bulk_operations_query_with_or(shop: ShopClient) -> None:
     found = shop.data(
         '{ bulkOperations(first: 10, query: "status:created OR status:running") { nodes { status } } }'
     )
+    # newest first, as the schema says of bulkOperations; `reverse` gives the oldest first
+    assert [n["status"] for n in found["bulkOperations"]["nodes"]] == ["RUNNING", "CREATED"]
+    found = shop.data(
+        '{ bulkOperations(first: 10, reverse: true, query: "status:created OR status:running") '
+        "{ nodes { status } } }"
+    )
     assert [n["status"] for n in found["bulkOperations"]["nodes"]] == ["CREATED", "RUNNING"]
+
+
+def test_bulk_operations_filtered_by_creation_time(shop: ShopClient) -> None:
+    store = shop.handle.sandbox.store
+    for at in ("2026-11-29T10:00:00Z", "2026-11-29T12:00:00Z", "2026-11-29T12:00:30Z"):
+        store.put(
+            "acme",
+            {"__typename": "BulkOperation", "id": store.new_gid("BulkOperation"), "status": "COMPLETED",
+             "type": "MUTATION", "createdAt": at},
+        )  # fmt: skip
+    found = shop.data(
+        "{ bulkOperations(first: 10, query: \"operation_type:mutation created_at:>='2026-11-29T12:00:00Z'\") "
+        "{ nodes { createdAt } } }"
+    )
+    assert [n["createdAt"] for n in found["bulkOperations"]["nodes"]] == [
+        "2026-11-29T12:00:30Z",
+        "2026-11-29T12:00:00Z",
+    ]
 
 
 def test_a_staged_file_over_the_upload_limit_is_refused_and_cannot_be_run(shop: ShopClient) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo, OperationType
 
 from sandbox.shopify.connections import connection
+from sandbox.shopify.gids import num_of
 from sandbox.shopify.registry import Ctx, mutation, query, user_error
-from sandbox.shopify.search_query import Term, matches
+from sandbox.shopify.search_query import Term, compare, matches
 
 _NOT_IN_BULK = {
     "bulkOperationRunMutation",
@@ -108,12 +109,16 @@ def resolve_bulk_operation(_src: Any, info: GraphQLResolveInfo, id: str) -> dict
 
 @query("bulkOperations")
 def resolve_bulk_operations(_src: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
+    """The schema: "Defaults to sorting by created_at, with newest operations first"; `reverse`
+    flips that (oldest first)."""
     ctx: Ctx = info.context
     found = [
         op
         for op in ctx.store.scan(ctx.shop, "BulkOperation")
         if matches(args.get("query"), lambda terms, op=op: _holds(op, terms))
     ]
+    key = "completedAt" if args.get("sortKey") == "COMPLETED_AT" else "createdAt"
+    found.sort(key=lambda op: (op.get(key) or "", num_of(op["id"]) or 0), reverse=True)
     return connection(found, args)
 
 
@@ -123,6 +128,10 @@ def _holds(op: dict, terms: list[Term]) -> bool:
             key = "status" if term.field == "status" else "type"
             if op[key].lower() != term.value.lower():
                 return False
+        if term.field == "created_at" and not compare(op.get("createdAt"), term.op, term.value):
+            return False
+        if term.field == "id" and not compare(num_of(op["id"]), term.op, term.value):
+            return False
     return True
 
 
