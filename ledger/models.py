@@ -235,7 +235,31 @@ class Message(Base):
         UniqueConstraint("shop_id", "flow", "unit_key"),
         Index("ix_messages_status", "shop_id", "flow", "status"),
         Index("ix_messages_updated", "shop_id", "updated_at"),
-        Index("ix_messages_search", "shop_id", "search_text"),
+        # The dashboard's change cursor (max id) and the Messages list, newest first.
+        Index("ix_messages_shop_id", "shop_id", "id"),
+        # Outstanding work (trace.OPEN_STATUSES; the literal here: a migration must not change
+        # with the code): the dashboard's open counts, stale jobs, parked and failed units.
+        Index(
+            "ix_messages_open",
+            "shop_id",
+            "flow",
+            "status",
+            postgresql_where=text("status IN ('pending', 'failed', 'parked', 'retrying')"),
+            sqlite_where=text("status IN ('pending', 'failed', 'parked', 'retrying')"),
+        ),
+        # A substring of any external id (trace.search, the order page): trigrams on PostgreSQL
+        # (the pg_trgm extension, migration 0005); a plain index on SQLite.
+        Index(
+            "ix_messages_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        # A unit's messages by the order or product on either side (the order page, invoices).
+        Index("ix_messages_shopify_id", "shop_id", "shopify_id"),
+        Index("ix_messages_erp_id", "shop_id", "erp_id"),
+        # A flow's units created since a time (jobs.stock_pending.sold_since).
+        Index("ix_messages_created", "shop_id", "flow", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -353,6 +377,19 @@ class OrderLink(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "shopify_order_id"),
         Index("ix_order_links_erp", "shop_id", "nro_pedvenda"),
+        # The Orders page's search: a substring of the name, the Shopify id or the NF-e key.
+        Index(
+            "ix_order_links_search_trgm",
+            "shopify_order_name",
+            "shopify_order_id",
+            "nfe_key",
+            postgresql_using="gin",
+            postgresql_ops={
+                "shopify_order_name": "gin_trgm_ops",
+                "shopify_order_id": "gin_trgm_ops",
+                "nfe_key": "gin_trgm_ops",
+            },
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

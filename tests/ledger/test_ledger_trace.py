@@ -177,6 +177,24 @@ def test_counts_per_hour_and_search(session, shop, other_shop):
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
 
 
+@pytest.mark.parametrize("recent", [1, 3, 20_000])
+def test_text_search_pages_newest_first_across_the_recent_ids(session, shop, other_shop, monkeypatch, recent):
+    """On PostgreSQL a text search reads the newest ids in id order, then the older matches through
+    the trigram index: the pages are the same newest-first pages, wherever that boundary falls."""
+    monkeypatch.setattr(trace, "SEARCH_RECENT_IDS", recent)
+    for i in range(8):
+        trace.begin(session, shop.id, "skus", f"sku:{i}", "erp_to_shopify", search=[f"SKU-{i % 2}"])
+        trace.begin(session, other_shop.id, "skus", f"sku:{i}", "erp_to_shopify", search=["SKU-0"])
+    session.commit()
+    wanted = [f"sku:{i}" for i in (6, 4, 2, 0)]
+
+    assert [m.unit_key for m in trace.search(session, shop.id, text="sku-0")] == wanted
+    page1 = trace.search(session, shop.id, text="sku-0", limit=3)
+    page2 = trace.search(session, shop.id, text="sku-0", limit=3, before_id=page1[-1].id)
+    assert [m.unit_key for m in page1 + page2] == wanted
+    assert [m.unit_key for m in trace.search(session, shop.id, text="sku-1", limit=2)] == ["sku:7", "sku:5"]
+
+
 def _postgres_only(url: str) -> None:
     if not url.startswith("postgresql"):
         pytest.skip("row-lock interleaving is a PostgreSQL property")
