@@ -9,8 +9,9 @@ executemany UPDATEs, never a round trip per row. The caller owns the transaction
 Bindings written (shared with the price, stock and order flows, see /work/notes/flows.md):
 - "product": erp_id str(seqProduto), shopify_id Product gid, digest = the productSet input's;
   data {handle, status, skus, publish_pending, publish_retry}: publish_pending while the product
-  the app created is not yet published to the shop's sales channels, publish_retry {tries, at}
-  while it is due again (jobs/catalog_publish.py).
+  the app created is not yet published to the shop's sales channels, publish_retry {tries, at,
+  sent} while it is due again (sent: its first publish went out, outcome unrecorded; see
+  jobs/catalog_publish.py).
 - "variant": erp_id idSku, shopify_id ProductVariant gid, data {product_id, inventory_item_id,
   seq_produto, qtd_embalagem, weighed, unit_kg, ean, active}; the digest column and any
   other data keys another flow stored there are kept.

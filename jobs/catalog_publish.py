@@ -25,6 +25,16 @@ its products and publishing them (a worker killed between bulk parts) leaves the
 products pass's `publish_again`, which takes only products recorded before that pass started,
 never the ones it records and publishes itself; if that publish fails, the product's last done
 message says so (`_last_done`), since no open message would.
+A pass that dies after sending the publish (waiting on its bulk operation, which Shopify finishes,
+or before it recorded the answer) leaves an outcome nobody knows: publish_new marks the tries-0
+products `sent` (`_mark_sent`) just before each direct call, or once Shopify has the bulk operation
+(its first progress report), and `publish_again` does not publish those again
+but asks Shopify (`_settle_sent`). On one of the publications: published, the flags go. On none,
+Shopify cannot tell "the publish never applied" from "the merchant took it off since" (a product
+shows only where it is published now: publishedAt, the Online Store's, is null again once taken
+off), so the merchant's side is taken: it is not published again and the flags go (the product is in Shopify,
+publishable by hand); only an open message that said its publish failed says so (PUBLISH_FAILED,
+a replay publishes it), so none is left saying "retrying".
 Closed as handled instead (kept off the channel on purpose, published by hand), the product owes
 no publish any more: ledger.handled drops both keys, so no later pass publishes it.
 
@@ -105,6 +115,7 @@ def publish_new(
         failures = _publish_bulk(ctx, client, products, targets)
     else:
         for seq, product_id in products.items():
+            _mark_sent(ctx.shop_id, {seq: product_id})
             try:
                 client.publish(product_id, targets)
             except Exception as exc:  # this product only; it exists and is bound either way
@@ -117,8 +128,17 @@ def _publish_bulk(
 ) -> dict[int, BaseException]:
     seqs = list(products)
     variables = [{"id": products[s], "input": [{"publicationId": t} for t in targets]} for s in seqs]
+    marked: list[bool] = []
+
+    def started(_operation: object) -> None:  # Shopify has it: the outcome is unknown until recorded
+        if not marked:
+            _mark_sent(ctx.shop_id, products)
+            marked.append(True)
+
     try:
-        answer = client.bulk.run("PublishablePublish", variables, client_identifier=f"publish-{ctx.shop_id}")
+        answer = client.bulk.run(
+            "PublishablePublish", variables, client_identifier=f"publish-{ctx.shop_id}", progress=started
+        )
     except IntegrationError as exc:
         return {seq: exc for seq in seqs}
     by_line = {line.line_number: line for line in answer.lines}
@@ -145,25 +165,73 @@ def publish_again(ctx: cl.CatalogContext, client: AdminClient | None, *, tried_b
     (an earlier pass), fewer than PUBLISH_TRIES times, or never ran (`_due`); returns how many
     were refused now."""
     with session_scope() as session:
-        due = _due(session, ctx.shop_id, tried_before)
-        if not due:
+        due, sent = _due(session, ctx.shop_id, tried_before)
+        if not due and not sent:
             return 0
-    log.info("catalog: %s products whose publish failed before are published again (%s)",
-             len(due), ctx.shop_domain)  # fmt: skip
+    log.info("catalog: %s products whose publish failed before are published again, %s whose publish "
+             "a stopped pass sent are looked up (%s)", len(due), len(sent), ctx.shop_domain)  # fmt: skip
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
     try:  # no message of this pass: _record finds those that say the publish failed
-        return publish_new(ctx, client, due, {}, bulk=len(due) > ctx.bulk_threshold)
+        refused = _settle_sent(ctx, client, sent) if sent else 0
+        if due:
+            refused += publish_new(ctx, client, due, {}, bulk=len(due) > ctx.bulk_threshold)
+        return refused
     finally:
         if owned:
             client.close()
 
 
-def _due(session: Session, shop_id: int, tried_before: datetime) -> dict[int, str]:
-    """{seqProduto: Product gid} of the bound products `publish_again` publishes: those whose
-    publish failed for a transient reason, and those an earlier pass recorded and never got to
-    publish (its worker died in between: tries 0), both before `tried_before`. Refused (no
-    publish_retry), a product waits for its message's replay."""
+def _mark_sent(shop_id: int, products: Mapping[int, str]) -> None:
+    """Committed before the publish goes out: these products' first publish (tries 0) is sent, so
+    a pass that dies before recording its answer leaves them to `_settle_sent`, not to a publish
+    again. Products retried after a transient failure (tries > 0) are published again as before."""
+    with session_scope() as session:
+        rows = bindings.get_many(session, shop_id, PRODUCT_KIND, [str(s) for s in products])
+        marked = []
+        for row in rows.values():
+            retry = (row.data or {}).get("publish_retry")
+            if isinstance(retry, dict) and not int(retry.get("tries") or 0) and not retry.get("sent"):
+                data = {**row.data, "publish_retry": {**retry, "sent": True}}
+                marked.append(BindingRow(row.erp_id, row.shopify_id, row.digest, data))
+        bindings.upsert_many(session, shop_id, PRODUCT_KIND, marked)
+
+
+def _settle_sent(ctx: cl.CatalogContext, client: AdminClient, products: Mapping[int, str]) -> int:
+    """Products whose first publish a stopped pass sent without recording the answer: asked of
+    Shopify (ProductsPublished), never published again (the module's docstring says why). Returns
+    how many open messages now say their publish is not confirmed; a Shopify that does not answer
+    leaves them all to the next pass."""
+    try:
+        targets = publication_ids(ctx, client)
+        landed: set[str] = set()
+        for target in targets:
+            landed |= client.published_on(list(products.values()), target)
+    except IntegrationError as exc:
+        log.warning("catalog: %s: products whose publish a stopped pass sent not looked up: %s",
+                    ctx.shop_domain, exc)  # fmt: skip
+        return 0
+    off = [seq for seq, product_id in products.items() if product_id not in landed]
+    if off:
+        log.warning("catalog: %s: %s products a stopped pass published are on none of %s; not published "
+                    "again (taken off by hand, or the publish never applied): %s",
+                    ctx.shop_domain, len(off), targets, off[:20])  # fmt: skip
+    with session_scope() as session:
+        said = _publish_messages(session, ctx.shop_id, off)
+    unconfirmed = Rejected(
+        "a pass that stopped sent its publish, and Shopify shows it on none of them now: taken off by "
+        "hand (then mark this message as handled) or never applied (retry this message to publish it)",
+        system="shopify",
+    )
+    return _record(ctx, products, {}, {seq: unconfirmed for seq in off if seq in said}, targets)
+
+
+def _due(session: Session, shop_id: int, tried_before: datetime) -> tuple[dict[int, str], dict[int, str]]:
+    """({seqProduto: Product gid}, {...}) of the bound products `publish_again` publishes: those
+    whose publish failed for a transient reason, and those an earlier pass recorded and never got
+    to publish (its worker died in between: tries 0); and of those whose first publish an earlier
+    pass sent and died before recording (tries 0, `sent`: `_settle_sent`); all before
+    `tried_before`. Refused (no publish_retry), a product waits for its message's replay."""
     rows = session.execute(
         select(Binding.erp_id, Binding.shopify_id, Binding.data).where(
             Binding.shop_id == shop_id,
@@ -172,14 +240,15 @@ def _due(session: Session, shop_id: int, tried_before: datetime) -> dict[int, st
             Binding.data["publish_pending"].as_boolean().is_(True),
         )
     )
-    due = {}
+    due: dict[int, str] = {}
+    sent: dict[int, str] = {}
     for erp_id, product_id, data in rows:
         retry = (data or {}).get("publish_retry") or {}
         tried_at = retry.get("at")
         due_now = erp_id.isdigit() and 0 <= int(retry.get("tries") or 0) < PUBLISH_TRIES and bool(tried_at)
         if due_now and datetime.fromisoformat(str(tried_at)) < tried_before:  # not this pass's own failure
-            due[int(erp_id)] = product_id
-    return due
+            (sent if retry.get("sent") else due)[int(erp_id)] = product_id
+    return due, sent
 
 
 def _publish_messages(session: Session, shop_id: int, products: Iterable[int]) -> dict[int, list[int]]:

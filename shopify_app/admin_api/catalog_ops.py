@@ -28,6 +28,7 @@ from shopify_app.admin_api.results import (
 
 MAX_METAFIELDS_PER_CALL = 25
 MAX_PRICES_PER_CALL = 250
+MAX_NODES = 250  # ids per nodes(ids:) call
 ONLINE_STORE = "Online Store"
 
 
@@ -88,6 +89,18 @@ class CatalogOperations:
             {"id": resource_id, "input": [{"publicationId": p} for p in publication_ids]},
             "publishablePublish",
         )
+
+    def published_on(self, product_ids: Sequence[str], publication_id: str) -> set[str]:
+        """Which of these products are published to this publication (`nodes`, 250 ids a call; a
+        product Shopify no longer has is in none)."""
+        found: set[str] = set()
+        ids = list(product_ids)
+        for start in range(0, len(ids), MAX_NODES):
+            data = self.executor.query(
+                "ProductsPublished", {"ids": ids[start : start + MAX_NODES], "publication": publication_id}
+            )
+            found.update(n["id"] for n in data.get("nodes") or [] if n and n.get("publishedOnPublication"))
+        return found
 
     def variants_bulk_update(
         self, product_id: str, variants: Sequence[dict[str, Any]], *, allow_partial_updates: bool = False

@@ -340,6 +340,13 @@ def test_a_lost_bulk_start_never_adopts_another_callers_operation_of_the_same_mu
         ("OrdersUpdatedSince", {"query": "updated_at:>='2026-01-01'", "first": 100}),
         ("Markets", {"first": 250}),
         ("VariantProducts", {"ids": [f"gid://shopify/ProductVariant/{n}" for n in range(1, 251)]}),
+        (
+            "ProductsPublished",
+            {
+                "ids": [f"gid://shopify/Product/{n}" for n in range(1, 251)],
+                "publication": "gid://shopify/Publication/90000001",
+            },
+        ),
         ("WebhookSubscriptions", {"first": 250}),
     ],
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from jobs import catalog_flow
@@ -278,3 +279,114 @@ def test_a_publish_retrying_in_both_flows_is_done_on_both_when_the_next_pass_pub
     done = (MessageStatus.DONE.value, None)
     assert _states("product:7") == {"products": done, "skus": done}
     assert pending(installed.shop_id) == set()
+
+
+class WorkerKilled(BaseException):
+    pass
+
+
+def test_a_bulk_publish_a_killed_worker_ran_is_not_published_again_over_the_merchants_choice(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The worker dies after Shopify ran the load's bulk publish, before recording it: the app still
+    owes every product its publish (tries 0). The merchant then takes one off the Online Store. The
+    next products pass asks Shopify instead of publishing again: the product taken off stays off,
+    the others are published already; no binding owes a publish any more."""
+    from jobs import catalog_publish
+
+    real = catalog_publish._record
+    monkeypatch.setattr(catalog_publish, "_record", lambda *a, **k: (_ for _ in ()).throw(WorkerKilled()))
+    with pytest.raises(WorkerKilled):
+        catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    monkeypatch.setattr(catalog_publish, "_record", real)
+    by_seq = products_by_seq(installed)
+    assert len(by_seq) == 38 and all(p["publishedOn"] == [ONLINE_STORE] for p in by_seq.values())
+    assert len(pending(installed.shop_id)) == 38
+    store = installed.shopify.sandbox.store
+    store.put(SHOP_NAME, {**by_seq[5], "publishedOn": [], "publishedAt": None})  # taken off by hand
+    started = installed.mutations.count("bulkOperationRunMutation")
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert store.get(SHOP_NAME, by_seq[5]["id"])["publishedOn"] == []
+    assert installed.mutations.count("bulkOperationRunMutation") == started
+    assert installed.mutations.count("publishablePublish") == 0
+    assert pending(installed.shop_id) == set()
+    with session_scope() as session:
+        rows = bindings.get_many(session, installed.shop_id, PRODUCT_KIND, [str(s) for s in by_seq])
+        owing = [s for s, row in rows.items() if set(row.data or {}) & {"publish_pending", "publish_retry"}]
+        assert owing == []
+        assert not session.scalars(select(Message).where(Message.status != MessageStatus.DONE.value)).all()
+
+
+def test_direct_publishes_a_killed_worker_sent_are_not_sent_again_and_the_others_are(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The worker dies after its third direct publish: those three were sent (one is then taken off
+    by the merchant), the other 35 never were. The next products pass publishes the 35 once and
+    leaves the three alone."""
+    from shopify_app.admin_api.client import AdminClient
+
+    real_publish = AdminClient.publish
+    sent: list[str] = []
+
+    def publish(self: AdminClient, product_id: str, targets: list[str]) -> Any:
+        real_publish(self, product_id, targets)
+        sent.append(product_id)
+        if len(sent) == 3:
+            raise WorkerKilled
+
+    monkeypatch.setattr(AdminClient, "publish", publish)
+    with pytest.raises(WorkerKilled):
+        catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    monkeypatch.setattr(AdminClient, "publish", real_publish)
+    assert len(pending(installed.shop_id)) == 38
+    store = installed.shopify.sandbox.store
+    store.put(SHOP_NAME, {**store.get(SHOP_NAME, sent[0]), "publishedOn": [], "publishedAt": None})
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert installed.mutations.count("publishablePublish") == 3 + 35
+    by_id = {p["id"]: p for p in products_by_seq(installed).values()}
+    assert by_id[sent[0]]["publishedOn"] == []
+    assert all(p["publishedOn"] == [ONLINE_STORE] for i, p in by_id.items() if i != sent[0])
+    assert pending(installed.shop_id) == set()
+
+
+def test_an_unconfirmed_publish_is_said_on_the_message_that_said_it_was_retrying(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """Product 7's publish failed transiently in a products pass (its message: retrying). The skus
+    pass sends 7 and its publish, and dies before recording it; Shopify shows 7 on no channel
+    (the publish never applied, or the merchant took it off). The next products pass does not
+    publish it again blind: the message that said "retrying" now fails saying so, and a replay
+    publishes it."""
+    from jobs import catalog_publish
+
+    down = _publish_down(monkeypatch)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    assert _states("product:7") == {"products": (MessageStatus.RETRYING.value, "PUBLISH_RETRYING")}
+    real = catalog_publish._record
+    monkeypatch.setattr(catalog_publish, "_record", lambda *a, **k: (_ for _ in ()).throw(WorkerKilled()))
+    set_ean(installed.erp, 7, 1, "7899999999993")
+    with pytest.raises(WorkerKilled):
+        catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())  # 503: never applied
+    monkeypatch.setattr(catalog_publish, "_record", real)
+    down[0] = False
+    published = installed.mutations.count("publishablePublish")
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    product_7 = products_by_seq(installed)[7]
+    assert product_7["publishedOn"] == []
+    assert installed.mutations.count("publishablePublish") == published + 37  # the others, not 7
+    assert _states("product:7")["products"] == (MessageStatus.FAILED.value, "PUBLISH_FAILED")
+    with session_scope() as session:
+        message = session.scalars(
+            select(Message).where(Message.unit_key == "product:7", Message.flow == "products")
+        ).one()
+        assert "shows it on none of them" in message.error_text
+        assert "mark this message as handled" in message.error_text
+        message_id = message.id
+    assert pending(installed.shop_id) == {"7"}
+    catalog_flow.replay(message_id, client=installed.client())  # it never applied: Retry publishes it
+    assert products_by_seq(installed)[7]["publishedOn"] == [ONLINE_STORE]
+    assert pending(installed.shop_id) == set()
+    assert _states("product:7")["products"] == (MessageStatus.DONE.value, None)
