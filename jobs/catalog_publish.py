@@ -32,9 +32,9 @@ products `sent` (`_mark_sent`) just before each direct call, or once Shopify has
 but asks Shopify (`_settle_sent`). On one of the publications: published, the flags go. On none,
 Shopify cannot tell "the publish never applied" from "the merchant took it off since" (a product
 shows only where it is published now: publishedAt, the Online Store's, is null again once taken
-off), so the merchant's side is taken: it is not published again and the flags go (the product is in Shopify,
-publishable by hand); only an open message that said its publish failed says so (PUBLISH_FAILED,
-a replay publishes it), so none is left saying "retrying".
+off), so the merchant's side is taken: no pass publishes it again, and its message says so for a
+person (PUBLISH_FAILED: the open message that said its publish failed, else the product's last done
+one): taken off on purpose, they mark it handled; never applied, its replay publishes it.
 Closed as handled instead (kept off the channel on purpose, published by hand), the product owes
 no publish any more: ledger.handled drops both keys, so no later pass publishes it.
 
@@ -216,14 +216,15 @@ def _settle_sent(ctx: cl.CatalogContext, client: AdminClient, products: Mapping[
         log.warning("catalog: %s: %s products a stopped pass published are on none of %s; not published "
                     "again (taken off by hand, or the publish never applied): %s",
                     ctx.shop_domain, len(off), targets, off[:20])  # fmt: skip
-    with session_scope() as session:
-        said = _publish_messages(session, ctx.shop_id, off)
     unconfirmed = Rejected(
         "a pass that stopped sent its publish, and Shopify shows it on none of them now: taken off by "
         "hand (then mark this message as handled) or never applied (retry this message to publish it)",
         system="shopify",
     )
-    return _record(ctx, products, {}, {seq: unconfirmed for seq in off if seq in said}, targets)
+    # Said on a message either way (an open one that said the publish failed, else the product's
+    # last done one: `_record`): a product off the store is never left unsaid, though a merchant
+    # who took it off on purpose then closes one message as handled.
+    return _record(ctx, products, {}, {seq: unconfirmed for seq in off}, targets)
 
 
 def _due(session: Session, shop_id: int, tried_before: datetime) -> tuple[dict[int, str], dict[int, str]]:

@@ -291,7 +291,9 @@ def test_a_bulk_publish_a_killed_worker_ran_is_not_published_again_over_the_merc
     """The worker dies after Shopify ran the load's bulk publish, before recording it: the app still
     owes every product its publish (tries 0). The merchant then takes one off the Online Store. The
     next products pass asks Shopify instead of publishing again: the product taken off stays off,
-    the others are published already; no binding owes a publish any more."""
+    the others are published already; no binding owes a publish any more. Shopify cannot tell
+    "taken off" from "never applied", so the product's message says so for a person (who closes
+    it as handled); none of the others' is open."""
     from jobs import catalog_publish
 
     real = catalog_publish._record
@@ -310,12 +312,16 @@ def test_a_bulk_publish_a_killed_worker_ran_is_not_published_again_over_the_merc
     assert store.get(SHOP_NAME, by_seq[5]["id"])["publishedOn"] == []
     assert installed.mutations.count("bulkOperationRunMutation") == started
     assert installed.mutations.count("publishablePublish") == 0
-    assert pending(installed.shop_id) == set()
+    assert pending(installed.shop_id) == {"5"}  # a refused publish: its message's replay publishes it
     with session_scope() as session:
         rows = bindings.get_many(session, installed.shop_id, PRODUCT_KIND, [str(s) for s in by_seq])
-        owing = [s for s, row in rows.items() if set(row.data or {}) & {"publish_pending", "publish_retry"}]
-        assert owing == []
-        assert not session.scalars(select(Message).where(Message.status != MessageStatus.DONE.value)).all()
+        retrying = [s for s, row in rows.items() if "publish_retry" in (row.data or {})]
+        assert retrying == []  # no pass publishes any of them again
+        open_ = session.scalars(select(Message).where(Message.status != MessageStatus.DONE.value)).all()
+        assert [(m.unit_key, m.status, m.error_detail["code"]) for m in open_] == [
+            ("product:5", MessageStatus.FAILED.value, "PUBLISH_FAILED")
+        ]
+        assert "taken off by hand" in open_[0].error_text
 
 
 def test_direct_publishes_a_killed_worker_sent_are_not_sent_again_and_the_others_are(
@@ -348,7 +354,12 @@ def test_direct_publishes_a_killed_worker_sent_are_not_sent_again_and_the_others
     by_id = {p["id"]: p for p in products_by_seq(installed).values()}
     assert by_id[sent[0]]["publishedOn"] == []
     assert all(p["publishedOn"] == [ONLINE_STORE] for i, p in by_id.items() if i != sent[0])
-    assert pending(installed.shop_id) == set()
+    taken_off = next(seq for seq, p in products_by_seq(installed).items() if p["id"] == sent[0])
+    assert pending(installed.shop_id) == {str(taken_off)}  # said on its message, replay publishes
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == f"product:{taken_off}")).one()
+        failed = (MessageStatus.FAILED.value, "PUBLISH_FAILED")
+        assert (message.status, message.error_detail["code"]) == failed
 
 
 def test_an_unconfirmed_publish_is_said_on_the_message_that_said_it_was_retrying(
