@@ -32,7 +32,17 @@ from sqlalchemy import select
 
 from erp.client import ErpClient
 from jobs import price_list_retire, price_records, price_unpriced
-from jobs.price_map import PriceState, erp_today, money, recheck_on, target_price, unit_factor
+from jobs.price_map import (
+    SETTLED_BY_HAND,
+    PriceState,
+    erp_today,
+    money,
+    recheck_on,
+    settled_on,
+    still_settled,
+    target_price,
+    unit_factor,
+)
 from ledger import bindings, handled, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
@@ -177,7 +187,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
             states.setdefault(b.erp_id.removeprefix(prefix), PriceState.from_data(b.data))
         variants = bindings.get_many(session, shop_id, VARIANT_KIND, states)
         known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
-        settled = _settled_by_hand(session, shop_id, market, prefix, states, known)
+        settled = _settled_by_hand(session, shop_id, market, prefix, states, known, today)
         changes: list[tuple[BindingRow, dict]] = []
         waiting: list[BindingRow] = []
         unpriced: list[BindingRow] = []
@@ -301,23 +311,31 @@ def _settled_by_hand(
     prefix: str,
     states: dict[str, PriceState],
     known: dict[str, Binding],
+    today: date,
 ) -> set[str]:
-    """SKUs due until Shopify takes their price (no digest: refused, or a fixed price to remove)
-    whose message ("pricelist:<market>:sku:<sku>") a person closed as handled (settled by hand in
-    Shopify), while the ERP still says the same, read again or due: left so until it changes. Not one
-    whose binding was written since the mark (its variant replaced: catalog_ledger)."""
+    """SKUs due until Shopify takes their price (no digest: refused, or a fixed price to remove) a
+    person settled by hand in Shopify while the ERP still means the same: the same record, its
+    promotion running or not as then (price_map.still_settled); left so until that changes.
+
+    The settlement is kept on the binding (price_map.settled_on) the first pass after its message
+    ("pricelist:<market>:sku:<sku>") was closed as handled, unless the binding was written since
+    the mark (its variant replaced: catalog_ledger). A new ERP price rewrites the binding."""
     same = {
-        f"pricelist:{market}:sku:{sku}": (sku, old.updated_at)
+        sku: old
         for sku, state in states.items()
         if (old := known.get(prefix + sku)) is not None
         and old.digest is None
         and "id_sku" in (old.data or {})
         and PriceState.from_data(old.data) == state
     }
-    if not same:
-        return set()
-    closed = handled.closed_at(session, shop_id, FLOW, same)
-    return {sku for unit, (sku, at) in same.items() if unit in closed and handled.utc(at) <= closed[unit]}
+    fresh = {f"pricelist:{market}:sku:{s}": s for s, old in same.items() if SETTLED_BY_HAND not in old.data}
+    closed = handled.closed_at(session, shop_id, FLOW, fresh)
+    for unit, sku in fresh.items():
+        old = same[sku]
+        if unit in closed and handled.utc(old.updated_at) <= closed[unit]:
+            day = erp_today(get_settings().erp_timezone, closed[unit])
+            old.data = settled_on(old.data, states[sku], day)
+    return {sku for sku, old in same.items() if still_settled(old.data, states[sku], today)}
 
 
 def _per_sku(

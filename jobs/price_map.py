@@ -25,6 +25,9 @@ POLICY_CONTINUE = "CONTINUE"
 # A price Shopify refused keeps, in its binding, the sale status Shopify last took as
 # `sale_active` (the stock and products flows read it) and the ERP's under this key, sent again.
 WANTED_SALE_ACTIVE = "wanted_sale_active"
+# A refused price a person closed as handled (priced by hand in Shopify) keeps, in its binding,
+# whether its promotion was running then (`settled_on`): what they settled is what the ERP meant.
+SETTLED_BY_HAND = "settled_by_hand"
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,23 @@ def promotion_running(state: PriceState, today: date) -> bool:
     if state.promo_start is None or state.promo_end is None:
         return False
     return state.promo_start <= today <= state.promo_end
+
+
+def settled_on(data: dict[str, Any], state: PriceState, day: date) -> dict[str, Any]:
+    """A refused price's binding data once a person settled it by hand on `day` (the ERP's day of
+    the mark): whether its promotion was running then is kept with it (`still_settled`)."""
+    return {**data, SETTLED_BY_HAND: promotion_running(state, day)}
+
+
+def still_settled(data: dict[str, Any], state: PriceState, today: date) -> bool:
+    """A price settled by hand (`settled_on`) whose ERP record is still `state` and whose promotion
+    runs today as it did then: the person's price stands. A promotion ending (or starting) on its
+    date changes what the ERP means although no ERP row changed (Consinco leaves DTAALTERACAO)."""
+    return (
+        SETTLED_BY_HAND in data
+        and PriceState.from_data(data) == state
+        and data[SETTLED_BY_HAND] == promotion_running(state, today)
+    )
 
 
 def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> VariantPrice:

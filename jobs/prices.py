@@ -15,12 +15,13 @@ R$ 0.00 in Shopify, is not for sale: jobs.stock_map.for_sale) and priced by the 
 the products/SKUs flows created it; a price Shopify refused is due again on every pass until taken
 (jobs.price_send.record_refused), so it lands once the cause is fixed, unless a person closed its
 product's message as handled (priced by hand in Shopify): then it stays so until the ERP price
-changes (a read giving the same price again sends nothing). statusVenda 'I' (not for
-sale in this store): the variant gets
-inventoryPolicy DENY here, the "price" binding records `sale_active` false for the products flow
-to read, and a "stock_recheck" binding asks the stock flow to zero (or restore) its levels. A
-normal price of 0 is Consinco's "no price": none is sent (never R$ 0.00), the SKU is not for sale
-exactly as with statusVenda 'I', and a failed message of its own says so (jobs.price_unpriced).
+changes or its promotion starts or ends (a read giving the same price again sends nothing, nor
+does a change of another packaging of the product; kept on the SKU's binding). statusVenda 'I'
+(not for sale in this store): the variant gets inventoryPolicy DENY here, the "price" binding
+records `sale_active` false for the products flow to read, and a "stock_recheck" binding asks
+the stock flow to zero (or restore) its levels. A normal price of 0 is Consinco's "no price":
+none is sent (never R$ 0.00), the SKU is not for sale exactly as with statusVenda 'I', and a
+failed message of its own says so (jobs.price_unpriced).
 A read from the beginning (the first pass of a pair; the store link or the ERP connection moved
 forgets the pair's watermark: ledger.setup_moves) takes off sale the SKUs priced before that the
 pair does not list at all, once a read of the changes made meanwhile does not list them either,
@@ -46,7 +47,17 @@ from sqlalchemy import select
 from erp.factory import for_shop as erp_for_shop
 from jobs import absence, price_lists, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
-from jobs.price_map import WANTED_SALE_ACTIVE, PriceState, erp_today, recheck_on, target_price, unit_factor
+from jobs.price_map import (
+    SETTLED_BY_HAND,
+    WANTED_SALE_ACTIVE,
+    PriceState,
+    erp_today,
+    recheck_on,
+    settled_on,
+    still_settled,
+    target_price,
+    unit_factor,
+)
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
 from ledger import bindings, handled, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
@@ -142,7 +153,7 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
         with session_scope() as session:
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)
-            states = _settled_by_hand(session, shop_id, states)
+            states = _settled_by_hand(session, shop_id, states, today)
         result = apply(shop_id, client, states, today)
         try:
             result.list_prices = price_lists.sync(shop_id, erp, client, today)
@@ -172,6 +183,8 @@ def _replay_product(shop_id: int, seq: int, today: date) -> PriceRun:
         states = {i.id_sku: PriceState.from_item(i) for i in read if i.seq_produto == seq}
     finally:
         erp.close()
+    with session_scope() as session:  # a packaging settled by hand stays so (another's Retry)
+        states = _settled_by_hand(session, shop_id, states, today, newly=False)
     client = shopify_for_shop(domain, lane="background")
     try:
         result = apply(shop_id, client, states, today, force=True)
@@ -259,11 +272,19 @@ def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState
     }
 
 
-def _settled_by_hand(session: Any, shop_id: int, states: dict[str, PriceState]) -> dict[str, PriceState]:
-    """`states` but the prices Shopify refused (kept due, no digest: price_send.record_refused) whose
-    product's message a person closed as handled (priced by hand in Shopify) while the ERP still
-    says what was refused, read again or due: they stay so until the ERP price changes. Not one
-    whose binding was written since the mark (its variant replaced, at R$ 0.00: catalog_ledger)."""
+def _settled_by_hand(
+    session: Any, shop_id: int, states: dict[str, PriceState], today: date, *, newly: bool = True
+) -> dict[str, PriceState]:
+    """`states` but the prices Shopify refused (kept due, no digest: price_send.record_refused) a
+    person settled by hand in Shopify while the ERP still means what was refused: the same record,
+    its promotion running or not as then (price_map.still_settled); they stay so until it changes.
+
+    The settlement is kept on the SKU's price binding (price_map.settled_on) the first pass after
+    its product's message was closed as handled, unless the binding was written since the mark
+    (its variant replaced, at R$ 0.00: catalog_ledger): that message is the product's, reopened
+    (or parked) by a change of any of its packagings. A new ERP price rewrites the binding.
+    `newly` False: the settlements kept so far alone (a replay: the message it runs is the one
+    that could have been closed since, and its begin says so: trace.replaying)."""
     refused = session.scalars(
         select(Binding).where(
             Binding.shop_id == shop_id,
@@ -273,18 +294,17 @@ def _settled_by_hand(session: Any, shop_id: int, states: dict[str, PriceState]) 
         )
     ).all()
     same = {
-        b.erp_id: b.updated_at
+        b.erp_id: b
         for b in refused
         if WANTED_SALE_ACTIVE in (b.data or {}) and states.get(b.erp_id) == PriceState.from_data(b.data)
     }
-    if not same:
-        return states
-    closed = handled.closed_at(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in same})
-    settled = {
-        k
-        for k, written in same.items()
-        if (at := closed.get(f"price:{states[k].seq_produto}")) is not None and handled.utc(written) <= at
-    }
+    fresh = {k: b for k, b in same.items() if newly and SETTLED_BY_HAND not in b.data}
+    closed = handled.closed_at(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in fresh})
+    for k, b in fresh.items():
+        at = closed.get(f"price:{states[k].seq_produto}")
+        if at is not None and handled.utc(b.updated_at) <= at:
+            b.data = settled_on(b.data, states[k], erp_today(get_settings().erp_timezone, at))
+    settled = {k for k, b in same.items() if still_settled(b.data, states[k], today)}
     return {k: s for k, s in states.items() if k not in settled}
 
 

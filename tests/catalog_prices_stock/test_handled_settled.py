@@ -1,0 +1,158 @@
+"""A refused price a person settled by hand (its message closed as handled) stays as they set it
+for as long as the ERP means the same, and only so long: the settlement is the SKU's (kept on its
+price binding), not its product's message, which a change of another packaging reopens or parks;
+and a promotion ending on its date (Consinco leaves DTAALTERACAO as it was) is a new price."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from jobs import prices
+from ledger import bindings, handled
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from ledger.models import Message
+from sandbox.consinco import simulator as sim
+from sandbox.shopify.state_dump import dump
+from shopify_app.admin_api import for_shop
+
+from .chain import messages
+from .test_failures import GONE
+from .test_price_lists import _list_market
+
+BAD, SIBLING = "P4E1", "P4E6"  # two packagings of product 4
+
+
+def _bump_one_packaging(chain, seq: int, qtd: int, factor: float) -> None:
+    """A new ERP normal price for one packaging of a product alone."""
+    simulator = chain.consinco.erp.simulator
+    with simulator.store.write() as (conn, now):
+        where = (sim.ps.c.seqproduto == seq, sim.ps.c.qtdembalagem == qtd)
+        for row in conn.execute(select(sim.ps).where(*where)).mappings().all():
+            key = (row["nroempresa"], row["nrosegmento"], row["seqproduto"], row["qtdembalagem"])
+            price = round(row["precovalidnormal"] * factor, 2)
+            conn.execute(
+                sim.ps.update()
+                .where(*simulator._price_key(key))
+                .values(precovalidnormal=price, dtaalteracao=now)
+            )
+
+
+def _settle(chain, shop, catalog: dict, bad: str, price: str) -> Message:
+    """`bad`'s store price refused by Shopify (its variant binding gone stale), the binding repaired
+    since, the variant priced `price` by hand and its message closed as handled; that message."""
+    data = {k: v for k, v in catalog[bad].items() if k != "variant_id"}
+    with session_scope() as session:
+        bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(bad, GONE, None, data)])
+    assert bad in prices.run(shop.shop_id).failed
+    unit = f"price:{catalog[bad]['seq_produto']}"
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == unit]
+    with session_scope() as session:
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(bad, catalog[bad]["variant_id"], None, data)]
+        )
+    client = for_shop(shop.domain)
+    client.variants_bulk_update(
+        catalog[bad]["product_id"], [{"id": catalog[bad]["variant_id"], "price": price}]
+    )
+    client.close()
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, failed.id), by="31", note="priced by hand in Shopify")
+    return failed
+
+
+def _promoted(chain, catalog: dict, company: int, segment: int):
+    """A SKU of the catalog whose promotion runs today at (company, segment), and its price item."""
+    erp = chain.erp()
+    items = {i.id_sku: i for i in erp.price_items(None, company, segment)}
+    erp.close()
+    return next(
+        (s, i) for s, i in items.items() if s in catalog and i.promo_end is not None and i.promotion_running
+    )
+
+
+def test_another_packagings_new_price_leaves_the_one_settled_by_hand(chain):
+    shop = chain.install("preco-irmao", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    assert catalog[BAD]["seq_produto"] == catalog[SIBLING]["seq_produto"]
+    _settle(chain, shop, catalog, BAD, "7.77")
+    sibling_before = chain.variant(shop, catalog[SIBLING]["variant_id"])["price"]
+    prices.run(shop.shop_id)  # the same ERP prices: nothing for BAD
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+
+    _bump_one_packaging(chain, 4, 6, 1.5)  # only the 6-pack's ERP price changes
+    prices.run(shop.shop_id)  # SIBLING sent: the product's message "price:4" done, its record gone
+    prices.run(shop.shop_id)  # the next pass, BAD's ERP price still the same
+
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+    assert chain.variant(shop, catalog[SIBLING]["variant_id"])["price"] != sibling_before
+
+
+def test_another_packaging_waiting_for_its_variant_and_its_retry_leave_the_one_settled_by_hand(chain):
+    """The other packaging has no variant when its price changes: "price:4" is parked (the same
+    unit the person closed), then retried and the pass runs again once the variant is there."""
+    shop = chain.install("preco-irmao2", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    failed = _settle(chain, shop, catalog, BAD, "7.77")
+    with session_scope() as session:
+        sib = bindings.get_many(session, shop.shop_id, "variant", [SIBLING])[SIBLING]
+        sib_row = BindingRow(SIBLING, sib.shopify_id, sib.digest, dict(sib.data))
+        unbound = {k: v for k, v in sib.data.items() if k != "product_id"}
+        bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(SIBLING, None, None, unbound)])
+    _bump_one_packaging(chain, 4, 6, 1.5)
+    prices.run(shop.shop_id)  # SIBLING waits for its variant: "price:4" parked
+    with session_scope() as session:
+        assert session.get(Message, failed.id).status == "parked"
+        bindings.upsert_many(session, shop.shop_id, "variant", [sib_row])
+
+    prices.replay(failed.id)  # the parked message's Retry: the product's SKUs sent whatever they hold
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+    prices.run(shop.shop_id)
+
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+
+
+def test_a_promotion_settled_by_hand_ends_on_its_date_with_the_normal_price(chain):
+    shop = chain.install("promo-fim", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    bad, item = _promoted(chain, catalog, 1, 1)
+    _settle(chain, shop, catalog, bad, str(item.promotional))
+
+    prices.run(shop.shop_id, today=item.promo_end)  # its last day: the price set by hand stays
+    assert chain.variant(shop, catalog[bad]["variant_id"])["price"] == str(item.promotional)
+
+    prices.run(shop.shop_id, today=item.promo_end + timedelta(days=1))  # ended; no ERP row changed
+
+    assert chain.variant(shop, catalog[bad]["variant_id"])["price"] == str(item.normal)
+
+
+def test_a_list_price_settled_by_hand_gets_the_list_price_once_its_promotion_ends(chain):
+    shop = chain.install("lista-promo", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    bad, item = _promoted(chain, catalog, 2, 2)  # the pair of the market's list
+    data = catalog[bad]
+    with session_scope() as session:
+        binding = bindings.get_many(session, shop.shop_id, "variant", [bad])[bad]
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(bad, GONE, None, dict(binding.data))]
+        )
+    prices.run(shop.shop_id)
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(f":sku:{bad}")]
+    assert failed.status == "failed"
+    with session_scope() as session:
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(bad, data["variant_id"], None, dict(binding.data))]
+        )
+        handled.mark(session, session.get(Message, failed.id), by="31", note="left at the base price")
+
+    prices.run(shop.shop_id, today=item.promo_end)  # its last day: left at the base price
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert data["variant_id"] not in price_list["prices"]
+
+    prices.run(shop.shop_id, today=item.promo_end + timedelta(days=1))  # ended; no ERP row changed
+
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert data["variant_id"] in price_list["prices"]
