@@ -99,20 +99,11 @@ class Changed(Exception):
 
 def closed_at(session: Session, shop_id: int, flow: str, unit_keys: Iterable[str]) -> dict[str, datetime]:
     """When each of these units' message was closed as handled (UTC), for those closed so."""
-    keys = list(dict.fromkeys(unit_keys))
     found: dict[str, datetime] = {}
-    for start in range(0, len(keys), 500):
-        for message in session.scalars(
-            select(Message).where(
-                Message.shop_id == shop_id,
-                Message.flow == flow,
-                Message.unit_key.in_(keys[start : start + 500]),
-                trace.closed_as_handled(),
-            )
-        ):
-            at = (info(message) or {}).get("at")
-            if at:
-                found[message.unit_key] = utc(datetime.fromisoformat(str(at)))
+    for message in trace.unit_messages(session, shop_id, flow, unit_keys, trace.closed_as_handled()):
+        at = (info(message) or {}).get("at")
+        if at:
+            found[message.unit_key] = utc(datetime.fromisoformat(str(at)))
     return found
 
 

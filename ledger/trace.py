@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -177,18 +177,26 @@ def succeed_open(
 ) -> None:
     """Mark done every message of these units not done yet (a refusal made moot since); one closed
     as handled stays so (ledger.handled: the person's record of how it was settled)."""
-    keys = list(unit_keys)
+    for message in unit_messages(
+        session, shop_id, flow, unit_keys, Message.status != MessageStatus.DONE.value, ~closed_as_handled()
+    ):
+        succeed(session, message, response=response)
+
+
+def unit_messages(
+    session: Session, shop_id: int, flow: str, unit_keys: Iterable[str], *where: ColumnElement[bool]
+) -> Iterator[Message]:
+    """The flow's messages of these units that meet `where`, read 500 unit keys a query."""
+    keys = list(dict.fromkeys(unit_keys))
     for start in range(0, len(keys), 500):
-        for message in session.scalars(
+        yield from session.scalars(
             select(Message).where(
                 Message.shop_id == shop_id,
                 Message.flow == flow,
                 Message.unit_key.in_(keys[start : start + 500]),
-                Message.status != MessageStatus.DONE.value,
-                ~closed_as_handled(),
+                *where,
             )
-        ):
-            succeed(session, message, response=response)
+        )
 
 
 # A failed message whose error detail carries this key is retried only by its own Retry (its
