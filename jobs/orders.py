@@ -30,7 +30,8 @@ invoiced twice. Linked to that ERP order (the Orders page), it is "already" in t
 
 An orders/updated of an order already in the ERP may carry a new delivery address (staff changed
 it: Shopify sends no orders/edited for that): jobs.order_edits.address sends it to the ERP order's
-obsPedido, or flags it once the order is separated; the import records what its obsPedido named.
+obsPedido, or flags it once the order is separated; the import records what its obsPedido named
+(an orders/updated that runs the import is compared with that record after it).
 """
 
 from __future__ import annotations
@@ -157,7 +158,17 @@ def on_webhook(event: Any) -> str | Ignored:
 
             return address.on_updated(shop_id, num, payload)
         return "already"
-    return import_order(shop_id, num, trigger=event.topic)
+    result = import_order(shop_id, num, trigger=event.topic)
+    if event.topic == "orders/updated" and result in ("already", "done"):
+        # In the ERP now (both answers mean its link holds the number), but the import may have
+        # posted the delivery of before: the change came while it ran (it waited on the lock), or
+        # the ERP's lost answer was learned by posting the kept input again (the ERP answers the
+        # order it holds). Compared once the lock is let go; free when the import read this address.
+        from jobs.order_edits import address
+
+        sent = address.on_updated(shop_id, num, payload)
+        return result if sent == "already" else sent
+    return result
 
 
 def _already_sent(session: Session, shop_id: int, num: str) -> bool:

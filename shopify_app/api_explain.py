@@ -586,12 +586,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         (
             "Avise a separação e a entrega do novo endereço (já faturado: a transportadora ou o "
-            "motorista), ou escreva-o na observação do pedido no ERP, ou volte o endereço no Shopify. Com "
-            "a observação do ERP no novo endereço, Tentar de novo encerra a mensagem; avisado de outro "
-            "jeito, use “Marcar como resolvida”.",
-            "Tell the picking and delivery team the new address (once invoiced: the carrier or driver), "
-            "or write it into the ERP order's observation, or change the address back in Shopify. Once "
-            "the ERP's observation names the new address, Retry closes the message; told some other "
+            "motorista) e use “Marcar como resolvida”; ou volte o endereço no Shopify (a mensagem se "
+            "encerra). Tentar de novo só encerra a mensagem quando a observação do pedido no ERP traz o "
+            "texto da nova entrega exatamente como a nota o mostra (“Entrega: …”, copie-o da nota); "
+            "escrito de outro jeito, use “Marcar como resolvida”.",
+            "Tell the picking and delivery team the new address (once invoiced: the carrier or driver) "
+            "and use “Mark as handled”; or change the address back in Shopify (the message closes). "
+            "Retry closes the message only once the ERP order's observation carries the new delivery "
+            "text exactly as the note shows it (“Entrega: …”, copy it from the note); written any other "
             "way, use “Mark as handled”.",
         ),
     ),

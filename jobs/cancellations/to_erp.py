@@ -221,7 +221,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     link.erp_status = cancelled.situacao
     link.cancelled_at = link.cancelled_at or utcnow()
     edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
-    address_change.clear_note(link)  # nor a delivery address the ERP order no longer took
+    address_change.settle_cancelled(session, shop_id, link)  # nor a delivery address not taken
     clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
     trace.succeed(
         session,

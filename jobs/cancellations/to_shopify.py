@@ -22,6 +22,8 @@ beside any other flow's): goods may have left the store.
 Before invoicing, a fulfillment is the store's or a delivery app's (the app fulfils at invoicing):
 it is cancelled too, as the ERP called the sale off, and the link is flagged naming it and its
 tracking number, since those goods may have left as well.
+Either way a delivery address flagged earlier (jobs.order_edits.address) no longer matters: its
+note goes and its message ends skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from jobs import order_events, stock_reread
 from jobs.cancellations import to_erp
+from jobs.order_edits import address as address_change
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -269,6 +272,7 @@ def _update_link(
         link.shopify_status = state.financial_status or link.shopify_status
         link.cancelled_at = link.cancelled_at or utcnow()
         _cancelled_as_asked(session, unit, link)
+        address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
             note = (
                 f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "

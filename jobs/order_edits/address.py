@@ -13,10 +13,16 @@ personal data; on the import's message, then on this unit's), and the webhook's 
 shipping_address is compared with it: the same address, nothing is done (no lock, no Shopify read,
 no ERP call). Another address re-reads the order through GraphQL under the order's lock, as every
 Shopify -> ERP change does (webhooks are not ordered: an older delivery's address is not taken).
+An orders/updated that runs the import (the order was not in the ERP as far as its link knew: the
+change came while the import ran, or while the ERP's answer to it was lost) comes here after it
+(jobs.orders.on_webhook), as the import may have posted the delivery of before.
 None recorded (an order imported before the record was kept, or linked by a person to an ERP order
-typed by hand): its delivery now is recorded as the ERP order's when that order names it (read
-once), or was typed by hand (its observation is the person's own, overwritten only once the address
-changes from this one). Then:
+typed by hand): its delivery now is recorded as the baseline and nothing is sent or flagged (no
+ERP call), since the ERP order's obsPedido may have been written by an older version, which
+named a delivery only for a gift (comparing today's "Entrega: ..." with it would flag or
+overwrite every old order on its first tag or fulfilment). The accepted cost: an address changed
+between the import and the first orders/updated after this was deployed is not sent. Only a Retry
+compares it with the ERP order's obsPedido. Then:
 - its delivery text (what `order_map.observation` writes: "Entrega: ...") as recorded, a pickup
   (nothing to deliver, whatever address it carries), an order cancelled in Shopify or in the ERP:
   nothing is sent;
@@ -28,8 +34,12 @@ changes from this one). Then:
   ledger.order_notes) naming the new address and the ERP order's obsPedido (the old one), and the
   message fails (rejected, DELIVERY_ADDRESS_NOT_SENT; the ERP's code in its detail). The change is
   recorded as told, so the next orders/updated is quiet; its Retry reads the ERP order again. The
-  note is cleared once the ERP order names the delivery Shopify shows (changed there by hand, or
-  the address changed back in Shopify), or the order is cancelled.
+  note is cleared once the ERP order's obsPedido carries the delivery text Shopify shows, as the
+  note quotes it (copied there by hand, or the address changed back in Shopify), or the order is
+  cancelled (in Shopify, or in the ERP: `settle_cancelled`). Told another way, a person marks the
+  message as handled.
+- the ERP refusing the read or the PUT otherwise: the message fails with the ERP's words and the
+  change is recorded as tried, so later orders/updated with this address stay quiet until Retry.
 """
 
 from __future__ import annotations
@@ -153,7 +163,7 @@ def _check(shop_id: int, num: str, again: bool) -> str:
             if where is None or cancelled:  # a pickup, or nothing to deliver: nothing to send
                 _settle(session, shop_id, num, link, "a pickup" if where is None else "cancelled")
             return "already"
-        if recorded is None and not again and _as_recorded(shop_id, link, where):
+        if recorded is None and not again:  # the baseline (module docstring): no ERP call
             _remember(session, shop_id, num, now)
             return "already"
         message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
@@ -164,6 +174,14 @@ def _check(shop_id: int, num: str, again: bool) -> str:
 
 
 def _send(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, where: str) -> str:
+    try:
+        return _put(session, shop_id, link, message, order, where)
+    except ErpRejected:  # refused for good: tried once, quiet until Retry (as a flag is)
+        _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)
+        raise
+
+
+def _put(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, where: str) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
     erp = order_clients.erp_client(shop_id)
@@ -195,17 +213,6 @@ def _send(session: Session, shop_id: int, link: OrderLink, message: Message, ord
     return "done"
 
 
-def _as_recorded(shop_id: int, link: OrderLink, where: str) -> bool:
-    """Nothing recorded (an order imported before the record was kept, or one a person linked to
-    an ERP order typed by hand): whether to take this delivery as the one the ERP order has. The
-    ERP order is read (once: it is recorded then): it names this delivery; or it was typed by hand,
-    its observation a person's own, not overwritten until the address changes from this one."""
-    if link.hand_linked_erp is not None:
-        return True
-    assert link.nro_pedvenda is not None
-    return names(order_clients.erp_client(shop_id).get_order(link.nro_pedvenda).obs, where)
-
-
 def names(obs: str | None, where: str) -> bool:
     """Whether an obsPedido names this delivery (as observation writes it: cut before a long note)."""
     return where[: order_map.OBS_WHERE_KEPT].rstrip(" ,") in (obs or "")
@@ -214,6 +221,12 @@ def names(obs: str | None, where: str) -> bool:
 def clear_note(link: OrderLink) -> None:
     """Clear the delivery address's note (the order cancelled: nothing left to deliver)."""
     order_notes.clear(link, FLOW, topic=TOPIC)
+
+
+def settle_cancelled(session: Session, shop_id: int, link: OrderLink) -> None:
+    """The order is cancelled (in Shopify or in the ERP): a delivery address flagged earlier no
+    longer matters (its note goes, its message ends skipped)."""
+    _settle(session, shop_id, order_map.numeric_id(link.shopify_order_id), link, "cancelled")
 
 
 def _settle(session: Session, shop_id: int, num: str, link: OrderLink, now: str) -> None:
@@ -243,12 +256,13 @@ def _flag(
     if current.situacao == "F":
         advice = (
             "Its NF-e stands: a person must make sure the goods go to the new address (tell the carrier "
-            "or driver) or change the address back in Shopify, then Retry."
+            "or driver), then Mark as handled; or change the address back in Shopify (this clears)."
         )
     else:
         advice = (
-            "A person must tell the picking and delivery team the new address, or write it into the ERP "
-            "order's observation (then Retry clears this), or change the address back in Shopify."
+            "A person must tell the picking and delivery team the new address, then Mark as handled; or "
+            "copy the quoted new delivery text, as it is, into the ERP order's observation, then Retry "
+            "(it clears once the observation carries that text); or change the address back in Shopify."
         )
     explanation = (
         f'The delivery address of order {order.name} was changed in Shopify to "{where}", but ERP order '
