@@ -59,11 +59,11 @@ from jobs import catalog_ledger as cl
 from jobs.catalog_load import Progress, SyncResult, reset_progress, settle_leftover, sync
 from jobs.catalog_map import INACTIVE_STATUSES, cache_product, cache_sku
 from jobs.locks import LockBusy, flow_lock
-from ledger import bindings, watermarks
+from ledger import bindings, trace, watermarks
 from ledger.bindings import CATALOG_RECHECK_KIND, PRODUCT_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
-from ledger.models import Binding, Message, utcnow
+from ledger.models import Binding, utcnow
 from shopify_app.admin_api import AdminClient
 
 log = logging.getLogger(__name__)
@@ -467,9 +467,7 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
     Raises Transient while a catalog flow holds the catalog (RQ retries the replay later).
     """
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         shop_id, flow, key = message.shop_id, message.flow, message.unit_key
         confirmed = absence.confirmed_by(message)
     if flow in FLOWS and key.startswith(catalog_malformed.UNIT_PREFIX):

@@ -371,9 +371,7 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
     is recorded with its traceback and re-raised without further retries.
     """
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         if handled.info(message) is not None:  # a person settled it outside the app: final
             log.info("order_events: message %s was closed as handled; not run", message_id)
             return MessageStatus.SKIPPED.value

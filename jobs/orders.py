@@ -195,9 +195,7 @@ def _already_sent(session: Session, shop_id: int, num: str) -> bool:
 def replay(message_id: int) -> str:
     """Redo one order from the trace (retry, replay, resume after a mapping), re-reading Shopify."""
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         shop_id, key = message.shop_id, message.unit_key
     return import_order(shop_id, key.split(":", 1)[1], trigger="replay")
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import importlib
 
+from ledger import trace
 from ledger.db import session_scope
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Message
 
 
 def replay(package: str, message_id: int) -> None:
     """Redo message `message_id` with `<package>.to_erp` or `<package>.to_shopify`."""
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         side = "to_erp" if message.direction == SHOPIFY_TO_ERP else "to_shopify"
     importlib.import_module(f"{package}.{side}").replay(message_id)

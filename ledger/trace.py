@@ -172,6 +172,15 @@ def succeed(
     session.flush()
 
 
+def get_message(session: Session, message_id: int) -> Message:
+    """The message a replay names; LookupError when there is none (a job queued for a message since
+    deleted: the shop's data erased)."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise LookupError(f"message {message_id} does not exist")
+    return message
+
+
 def succeed_open(
     session: Session, shop_id: int, flow: str, unit_keys: Iterable[str], response: dict[str, Any]
 ) -> None:

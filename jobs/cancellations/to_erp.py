@@ -95,9 +95,7 @@ def on_webhook(event: Any) -> str | Ignored:
 
 def replay(message_id: int) -> str:
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         shop_id, key = message.shop_id, message.unit_key
         reason = (message.request_payload or {}).get("reason")
     return cancel_in_erp(shop_id, key.split(":", 1)[1], reason)

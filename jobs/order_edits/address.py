@@ -122,9 +122,7 @@ def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> st
 def replay(message_id: int) -> str:
     """Retry: the ERP order is read again, whatever was recorded."""
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         shop_id, key = message.shop_id, message.unit_key
     return check(shop_id, key.split(":", 1)[1], again=True)
 

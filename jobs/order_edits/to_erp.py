@@ -152,9 +152,7 @@ def replay(message_id: int) -> str:
     from jobs.order_edits import address
 
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        if message is None:
-            raise LookupError(f"message {message_id} does not exist")
+        message = trace.get_message(session, message_id)
         shop_id, key, order_id = message.shop_id, message.unit_key, message.shopify_id
     if key.startswith(f"{address.PREFIX}:"):  # a delivery address changed (orders/updated)
         return address.replay(message_id)
