@@ -18,10 +18,11 @@ Whose document, whose name: each document goes with its own person's address. TA
 is the buyer's (the billing address), SHIPPING_CREDENTIAL_BR the recipient's (the shipping
 address). The ERP upserts GE_PESSOA by document, so a gift recipient's name under the buyer's
 CPF would rename the buyer's register and print the buyer's CPF under another name on the NF-e.
-A gift with Shopify's default "billing same as shipping" names the recipient in both addresses, so
-a CPF order whose billing address is the shipping address's place takes its customer account's
-name. A guest checkout's account is named from the checkout's address: such a gift cannot be told
-apart from the buyer's own order and keeps the recipient's name.
+The name is that address's person's, the customer account's only when the address names no one:
+Shopify names an account from a checkout's address, so an account would carry an earlier gift's
+recipient, a nickname or a shop's name into every later order. Known limit: a gift with
+Shopify's default "billing same as shipping" names the recipient in both addresses and registers
+that order under the recipient's name; the buyer should fill in the billing address.
 PedidoVenda has no delivery address of its own (consinco.md): the ERP delivers and invoices an
 order to its customer's register, which the next order of the same document rewrites (a gift to
 the mother, then an order to the office, before the gift is picked). So `delivery_obs` names the
@@ -61,6 +62,7 @@ since the register's address may be another store's.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from stdnum.br import cnpj as stdnum_cnpj
@@ -177,17 +179,20 @@ def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
 
 
 # A house number as typed: "1000", "1.500" (a thousands dot, dropped), "1000-A", "12B", after a prefix
-# or not ("nº 1000", "N.1000", "número 1000", "nro 1000", "num. 1000"); a road's "km 20"; "S/N".
+# or not ("nº 1000", "N.1000", "n.º 100", "número 1000", "nr 100", "Nº: 100"); a road's "km 20", "km 3,5";
+# "S/N", "S/Nº", "sem número".
 _NUMBER = re.compile(
-    r"(?:(?:n[º°o]?|nro|n[uú]m|n[uú]mero)\.?\s*)?(?P<n>\d{1,3}(?:\.\d{3})+|\d+)(?P<x>-?[a-z])?"
-    r"|km\.?\s*(?P<km>\d+(?:\.\d+)?)|(?P<sn>s/?n)",
+    r"(?:(?:n\.?[º°o]?|nro?|n[uú]m|n[uú]mero)\.?:?\s*)?(?P<n>\d{1,3}(?:\.\d{3})+|\d+)(?P<x>-?[a-z])?"
+    r"|km\.?\s*(?P<km>\d+(?:[.,]\d+)?)|(?P<sn>s/?n[º°]?|sem\s+n[uú]mero)",
     re.IGNORECASE,
 )
 # Words that begin a street's name, not the name itself: "Rua 2" and "Travessa 10" are streets.
 _STREET_TYPES = frozenset({
     "r", "rua", "av", "avenida", "tv", "trav", "travessa", "al", "alameda", "estr", "estrada", "rod",
     "rodovia", "q", "qd", "quadra", "pc", "pça", "praca", "praça", "lg", "lgo", "largo", "bc", "beco",
-    "via", "viela", "ladeira", "lad", "passagem", "servidao", "servidão", "caminho"
+    "via", "viela", "ladeira", "lad", "passagem", "servidao", "servidão", "caminho",
+    "sqs", "sqn", "sqsw", "sqnw", "qi", "ql", "qe", "qs", "qn", "qnm", "qnn", "qnd", "qnl", "qr",
+    "cln", "cls", "crs", "crn", "shis", "shin"
 })  # fmt: skip
 # Words that begin a complement: after a number typed without a comma ("Av. Brasil 1500 apto 3").
 _COMPLEMENT_WORDS = frozenset({
@@ -221,18 +226,36 @@ def _street_named(words: list[str]) -> bool:
 
 def _number_in_street(street: str) -> tuple[str, str | None, str | None]:
     """A number typed without a comma: the first number after the street's name that ends the line
-    or is followed by a dash, another number or a complement word ("Av. Brasil 1500 apto 3"; "Rua 7
-    de Setembro 100"); none is "S/N", with the whole line kept as the street."""
+    or is followed by a dash, a "/", a lone letter, another number or a complement word ("Av. Brasil
+    1500 apto 3", "100 ap12"; "Rua 7 de Setembro 100"); a number a complement word follows is the
+    street's ("Rua 2 casa 4", "Rua A Qd 5 Lt 10", "SQS 308 Bloco C": S/N, the rest a complement), and
+    a lot's ("Lote 5 Quadra 3"); none is "S/N", with the whole line kept as the street."""
     for word in re.finditer(r"\S+", street):
-        found = _number_at(street, word.start())
         left = street[: word.start()].rstrip(" -–,")
-        if not found or not _street_named(left.split()):
+        if not _street_named(left.split()):
+            continue
+        rest = street[word.start() :].split()
+        if (
+            _word(rest[0]) in _COMPLEMENT_WORDS
+            and _word(left.split()[-1]) not in {"da", "do", "de", "das", "dos"}  # "Rua da Casa Grande"
+            and len(rest) > 1
+            and re.fullmatch(r"\d+\w*|[a-z]", rest[1], re.IGNORECASE)
+        ):
+            return left, "S/N", street[word.start() :].strip(" -–,")  # "Rua 2 casa 4", "SQS 308 Bloco C"
+        found = _number_at(street, word.start())
+        if not found or all(_word(w) in _COMPLEMENT_WORDS for w in left.split()):  # "Lote 5": a lot
             continue
         number, end = found
         after = street[end:].strip()
-        follows = after.split()[0] if after else ""
-        if not after or after[0] in "-–" or after[0].isdigit() or _word(follows) in _COMPLEMENT_WORDS:
-            return left, number, after.strip(" -–,") or None
+        follows = re.sub(r"\d.*", "", after.split()[0]) if after else ""  # "ap12" is "ap" 12
+        if (
+            not after
+            or after[0] in "-–/"
+            or after[0].isdigit()
+            or _word(follows) in _COMPLEMENT_WORDS
+            or re.fullmatch(r"[a-z]", after, re.I)
+        ):
+            return left, number, after.strip(" -–,/") or None
     return street, "S/N", None
 
 
@@ -242,7 +265,11 @@ def _address_line(address1: str | None) -> tuple[str | None, str | None, str | N
     (`_number_in_street`); what follows it ("Av. Paulista, 1000, apto 12") is a complement."""
     if not address1 or not address1.strip():
         return None, None, None
-    street, *parts = [p.strip() for p in address1.split(",") if p.strip()] or [address1.strip()]
+    # Symbols (emoji, ✓, ★) are no part of an address and fall outside the NF-e's characters; "°" is "n°"'s.
+    kept = (c for c in address1 if c == "°" or not unicodedata.category(c).startswith("S"))
+    address1 = " ".join("".join(kept).split())
+    pieces = re.findall(r"(?:km\.?\s*\d+,\d+|[^,])+", address1, re.IGNORECASE)  # "km 3,5" is one
+    street, *parts = [p.strip() for p in pieces if p.strip()] or [address1.strip()]
     for i, part in enumerate(parts):
         found = _number_at(part)
         if found:
@@ -306,17 +333,7 @@ def _validated(value: str | None, key: str) -> TaxId:
 
 def _person(who: Address | Customer | None) -> str:
     """The name of an address's person or of a customer account, "" when it has none."""
-    return " ".join(p for p in ((who.first_name, who.last_name) if who else ()) if p)
-
-
-def _same_place(a: Address | None, b: Address | None) -> bool:
-    """Whether two addresses are one place, whoever they name (street, complement, city, state, CEP)."""
-
-    def place(x: Address) -> tuple[str, ...]:
-        fields = (x.address1, x.address2, x.city, x.province_code, re.sub(r"\D", "", x.zip or ""))
-        return tuple(" ".join((f or "").casefold().split()) for f in fields)
-
-    return a is not None and b is not None and bool((a.address1 or "").strip()) and place(a) == place(b)
+    return " ".join(p.strip() for p in ((who.first_name, who.last_name) if who else ()) if p and p.strip())
 
 
 def _company_of(order: Order) -> CompanyBuyer:
@@ -390,16 +407,7 @@ def map_customer(order: Order) -> CustomerInput:
         )
     document, key, address = holder(order)
     tax = _validated(document, key)
-    account = _person(order.customer)
-    # Billed where it ships (Shopify's default "billing same as shipping"): on a gift the billing
-    # address names the recipient, so the buyer's CPF goes with its customer account's name. A guest
-    # checkout's account is named from the checkout's address: such a gift cannot be told apart.
-    billed_there = (
-        key == TAX_CREDENTIAL_BR
-        and tax.person_type == "F"
-        and _same_place(order.billing_address, order.shipping_address)
-    )
-    person = (account if billed_there else "") or _person(address) or account
+    person = _person(address) or _person(order.customer)
     # A company buyer's name (razão social): its own address's company, else the other address's;
     # never the person who receives the goods.
     others = (order.billing_address, order.shipping_address)

@@ -568,6 +568,7 @@ def _ordered_at(order: Order) -> datetime:
 
 
 OBS_WIDTH = 200  # obsPedido's characters in the ERP
+OBS_NOTE_KEPT = 40  # the note's start a delivery's kept parts never push out
 OBS_WHERE_KEPT = 100  # a delivery's parts that begin within these are kept: who, street, number
 
 
@@ -575,12 +576,14 @@ def observation(order: Order) -> str:
     """obsPedido: the order's name, where it goes (every delivery; never a pickup, which goes
     nowhere whatever address it carries) and the buyer's note, within the ERP's 200 characters.
     When they do not fit, the delivery gives way first (`_squeezed`: whole parts from its end,
-    down to those that begin within its first 100 characters), then the note is cut at its end."""
+    down to those that begin within its first 100 characters while they leave the note its first
+    40), then the note is cut at its end."""
     head = f"Shopify {order.name}"
     where = delivery_obs(order) if delivery_type(order) == "E" else None
     if where:
         most = OBS_WIDTH - len(head) - len(" - ")
-        where = _squeezed(where, most - (len(order.note) + len(" - ") if order.note else 0), most)
+        note = len(order.note) + len(" - ") if order.note else 0
+        where = _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))
     return " - ".join(p for p in (head, where, order.note) if p)[:OBS_WIDTH]
 
 

@@ -213,7 +213,12 @@ def _put(session: Session, shop_id: int, link: OrderLink, message: Message, orde
 
 def names(obs: str | None, where: str) -> bool:
     """Whether an obsPedido names this delivery (as observation writes it: cut before a long note)."""
-    return where[: order_map.OBS_WHERE_KEPT].rstrip(" ,") in (obs or "")
+    first, *parts = where.split(", ")
+    for part in parts:  # the whole parts within its first OBS_WHERE_KEPT, which observation keeps
+        if len(first) + len(", ") + len(part) > order_map.OBS_WHERE_KEPT:
+            break
+        first = f"{first}, {part}"
+    return first in (obs or "")
 
 
 def clear_note(link: OrderLink) -> None:

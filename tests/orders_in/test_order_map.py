@@ -444,23 +444,41 @@ def test_each_cpf_goes_with_its_own_persons_name_and_address():
     )
 
 
-def test_a_gift_with_billing_same_as_shipping_names_the_cpf_after_its_customer():
-    """Carlos (his account, his CPF) sends a gift to Maria with Shopify's default "billing same as
-    shipping": both addresses name Maria, so his CPF goes with his account's name, not hers. A
-    billing address elsewhere, or a recipient's SHIPPING_CREDENTIAL_BR, keeps its own person's."""
+def _cpf_order_named(billing: dict, account: dict | None):
     from jobs.order_customer import map_customer
 
     raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
-    maria = {**raw["shippingAddress"], "firstName": "Maria", "lastName": "Souza"}
-    raw["shippingAddress"], raw["billingAddress"] = maria, {**maria, "phone": None}
-    raw["customer"] = {"id": "gid://shopify/Customer/5", "firstName": "Carlos", "lastName": "Souza",
-                       "email": "carlos@example.com"}  # fmt: skip
-    assert map_customer(parse_erp_order(raw).order).name == "CARLOS SOUZA"
-    raw["billingAddress"] = {**maria, "address1": "Rua Augusta, 1508"}
-    assert map_customer(parse_erp_order(raw).order).name == "MARIA SOUZA"
-    raw["billingAddress"] = dict(maria)
-    raw["localizedFields"] = {"nodes": [{"key": "SHIPPING_CREDENTIAL_BR", "value": "390.533.447-05"}]}
-    assert map_customer(parse_erp_order(raw).order).name == "MARIA SOUZA"
+    raw["shippingAddress"] = {**raw["shippingAddress"], **billing}
+    raw["billingAddress"] = {**raw["shippingAddress"], "phone": None}
+    raw["customer"] = account and {"id": "gid://shopify/Customer/5", "email": "c@example.com", **account}
+    return map_customer(parse_erp_order(raw).order).name
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        {"firstName": "Cacá", "lastName": None},  # a nickname
+        {"firstName": "Carlos", "lastName": None},  # a part of the name
+        {"firstName": "Mercadinho", "lastName": "do Carlos"},  # a shop's name on a CPF
+        {"firstName": "Maria", "lastName": "Souza"},  # named by an earlier gift's checkout
+        {"firstName": " ", "lastName": None},
+        None,  # a guest
+    ],
+)
+def test_a_cpf_order_takes_its_billing_addresss_name_not_its_accounts(account):
+    """The register (GE_PESSOA) and the NF-e take the billing address's name, also when billing is
+    the shipping address's place: Shopify names an account from a checkout's address, so an account
+    named by an earlier gift (or a nickname, a shop's name) would rename every later own order. Known
+    limit: a gift with billing left equal to shipping registers that order under the recipient's name."""
+    carlos = {"firstName": "Carlos Eduardo", "lastName": "de Souza Lima"}
+    assert _cpf_order_named(carlos, account) == "CARLOS EDUARDO DE SOUZA LIMA"
+
+
+def test_a_blank_address_name_falls_back_to_the_account_then_consumidor():
+    unnamed = {"firstName": " ", "lastName": " "}
+    assert _cpf_order_named(unnamed, {"firstName": "Carlos", "lastName": "Souza"}) == "CARLOS SOUZA"
+    assert _cpf_order_named(unnamed, {"firstName": " ", "lastName": None}) == "CONSUMIDOR"
+    assert _cpf_order_named({"firstName": None, "lastName": None}, None) == "CONSUMIDOR"
 
 
 def test_a_long_delivery_address_is_cut_not_the_buyers_note():
@@ -507,6 +525,40 @@ def test_a_squeezed_delivery_is_cut_between_its_parts_never_inside_the_number():
     whole = "Shopify #1001 - " + delivery_obs(read.order)
     obs = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2}).order_input.obs
     assert len(whole) > 200 and len(obs) <= 200 and whole.startswith(obs + ", "), obs
+
+
+LONG_ADDRESS2 = (
+    "Apto 52 bloco B - portaria pela rua de trás em frente à padaria do Zé; "
+    "interfone não funciona - ligar ao chegar; cuidado com o cachorro - Consolação"
+)  # one part (no ", "), beginning about 40 characters into the delivery
+
+
+def test_a_long_address2_leaves_the_buyers_note_its_start():
+    """A reference point typed in address2 (one long part) never pushes the buyer's note out of
+    obsPedido: the note keeps at least its first 40 characters; the delivery's parts are dropped whole
+    from its end (who, street and number stay)."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"].update(address1="Rua Augusta, 1508", address2=LONG_ADDRESS2)
+    raw["note"] = "Trocar por marca similar se faltar; não aceitar substituição de carnes"
+    obs = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    assert len(obs) <= 200 and raw["note"][: order_map.OBS_NOTE_KEPT] in obs, obs
+    assert "Entrega: Maria Silva, Rua Augusta, 1508 - Trocar" in obs, obs  # the long part dropped whole
+
+
+def test_an_imported_obs_names_its_own_delivery():
+    """order_edits.address.names reads an obsPedido as observation writes it (whole parts within the
+    first 100 characters): the order's own obsPedido names the delivery it was written from."""
+    from jobs.order_customer import delivery_obs
+    from jobs.order_edits.address import names
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"].update(address1="Rua Augusta, 1508", address2=LONG_ADDRESS2)
+    raw["note"] = "Trocar por marca similar se faltar"
+    read = parse_erp_order(raw)
+    obs = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2}).order_input.obs
+    assert names(obs, delivery_obs(read.order)), obs
+    raw["shippingAddress"]["address1"] = "Rua Augusta, 1510"
+    assert not names(obs, delivery_obs(parse_erp_order(raw).order)), obs
 
 
 @pytest.mark.parametrize(
