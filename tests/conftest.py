@@ -45,6 +45,16 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        """Start it, on a new free port whenever the one picked was taken meanwhile: free_port()
+        closes its socket before redis-server binds, so another session (pytest-xdist runs one per
+        core) may take the port first; the server answering must be this process's own."""
+        for _ in range(5):
+            if self._start_once():
+                return
+            self.port = free_port()
+        raise RuntimeError("redis-server did not start on a port of its own")
+
+    def _start_once(self) -> bool:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run scripts/services.sh (make test does)")
@@ -65,14 +75,25 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        pid = self._answering_pid()
+        if pid == self.proc.pid:
+            return True
+        self.stop()  # it could not bind (the port was taken), or another session's server answers
+        return False
+
+    def _answering_pid(self) -> int | None:
         client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        try:
+            for _ in range(100):
+                try:
+                    return int(client.info("server")["process_id"])
+                except redis.ConnectionError:
+                    if self.proc is None or self.proc.poll() is not None:
+                        return None
+                    time.sleep(0.05)
+            return None
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -81,8 +102,13 @@ class RedisServer:
             self.proc = None
 
     def restart(self) -> None:
+        """The same server again on its own port (the app's processes keep its URL)."""
         self.stop()
-        self.start()
+        for _ in range(5):
+            if self._start_once():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"redis-server did not start again on port {self.port}")
 
 
 @pytest.fixture(scope="session")
