@@ -5,12 +5,13 @@ On PostgreSQL the pg_trgm extension is created (a trusted extension since Postgr
 with CREATE on the database may create it, no superuser needed; on an older server a superuser
 creates it first) and every index is built CONCURRENTLY, outside
 a transaction, so a live ledger keeps taking writes while they build. A build interrupted there
-leaves an INVALID index of that name: drop it (DROP INDEX CONCURRENTLY <name>) and upgrade again.
+(the version stays 0004, the indexes built so far stay, the one being built is left INVALID) is
+finished by running the upgrade again: an INVALID index is dropped and built again, the others kept.
 On SQLite the trigram indexes are plain ones (LIKE '%x%' reads the table there anyway).
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-03 12:00:00.000000
+Create Date: 2026-11-29 21:30:00.000000
 
 """
 from typing import Sequence, Union
@@ -67,8 +68,19 @@ def upgrade() -> None:
     op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
     with op.get_context().autocommit_block():
         for name, table, columns, options in INDEXES:
-            op.create_index(name, table, columns, unique=False, postgresql_concurrently=True, **options)
-        op.drop_index('ix_messages_search', table_name='messages', postgresql_concurrently=True)
+            if _invalid(name):  # a build stopped before left it INVALID: built again
+                op.drop_index(name, table_name=table, postgresql_concurrently=True)
+            op.create_index(
+                name, table, columns, unique=False, postgresql_concurrently=True, if_not_exists=True, **options
+            )
+        op.drop_index('ix_messages_search', table_name='messages', postgresql_concurrently=True, if_exists=True)
+
+
+def _invalid(name: str) -> bool:
+    return bool(op.get_bind().scalar(sa.text(
+        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = :name AND pg_table_is_visible(c.oid)"
+    ), {'name': name}))
 
 
 def downgrade() -> None:
