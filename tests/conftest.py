@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -127,20 +128,35 @@ def redis_conn(redis_server) -> Iterator[redis.Redis]:
     conn.close()
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this session, migrated to head, dropped at the end."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def empty_pg_database(prefix: str = "test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on 127.0.0.1:5432 (its URL), dropped at the end."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    ledger_db.dispose_all()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        ledger_db.dispose_all()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session, migrated to head, dropped at the end."""
+    with empty_pg_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def empty_pg_database_url() -> Iterator[str]:
+    """A PostgreSQL database of the test's own, not migrated (migration tests)."""
+    with empty_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,36 +4,20 @@ one being built INVALID. Running the upgrade again finishes it."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from ledger import db as ledger_db
 from ledger import trace
 from ledger.models import Shop
 from ledger.schema import alembic_config
-from tests.conftest import PG_ADMIN_URL
 
 
 @pytest.fixture
-def at_0004() -> Iterator[str]:
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        command.upgrade(alembic_config(url), "0004")
-        yield url
-    finally:
-        ledger_db.dispose_all()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def at_0004(empty_pg_database_url: str) -> str:
+    command.upgrade(alembic_config(empty_pg_database_url), "0004")
+    return empty_pg_database_url
 
 
 def _state(url: str) -> tuple[dict[str, bool], str]:

@@ -4,34 +4,13 @@ tick failed on a missing column (no NF-e, no capture, no stock) with only a fail
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 from alembic import command
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
 
 from app import create_app
-from ledger import db as ledger_db
 from ledger.schema import alembic_config
 from settings import ConfigurationError, Settings
-from tests.conftest import PG_ADMIN_URL
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    name = f"schema_at_start_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        ledger_db.dispose_all()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _production(env, database_url: str) -> Settings:
@@ -46,12 +25,12 @@ def _production(env, database_url: str) -> Settings:
     return Settings.from_env()
 
 
-def test_production_starts_only_on_a_database_at_the_newest_migration(env, fresh_database):
-    settings = _production(env, fresh_database)
+def test_production_starts_only_on_a_database_at_the_newest_migration(env, empty_pg_database_url):
+    settings = _production(env, empty_pg_database_url)
     with pytest.raises(ConfigurationError, match=r"empty .*alembic upgrade head"):
         create_app(settings, blueprints=(), cli_modules=())
-    command.upgrade(alembic_config(fresh_database), "0001")  # a release behind
+    command.upgrade(alembic_config(empty_pg_database_url), "0001")  # a release behind
     with pytest.raises(ConfigurationError, match=r"at revision 0001.*alembic upgrade head"):
         create_app(settings, blueprints=(), cli_modules=())
-    command.upgrade(alembic_config(fresh_database), "head")
+    command.upgrade(alembic_config(empty_pg_database_url), "head")
     create_app(settings, blueprints=(), cli_modules=())  # starts
