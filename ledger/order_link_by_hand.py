@@ -63,6 +63,8 @@ EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.
 # jobs.order_events.UNKNOWN_ORDER, as the reconciliation matches it too.
 UNKNOWN_ORDER_LIKE = "ERP order % is not linked%"
 RUNNING = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
+DELIVERY = "delivery"  # jobs.order_edits.address.RECORD, on the orders message
+ADDRESS_FLOW, ADDRESS_UNIT = "order_edits", "address:{num}"  # jobs.order_edits.address: its unit
 POLLER_FLOW = "order_events"  # jobs.order_events.FLOW: the poller's flow lock, held while linking
 SHOPIFY_ORDER_GID = re.compile(r"gid://shopify/Order/(\d+)")
 # How far the ERP total may be from the Shopify order's before a person must confirm: a tenth of
@@ -88,10 +90,13 @@ class ErpOrder:
 @dataclass(frozen=True)
 class ShopifyOrder:
     """What the comparison needs of the Shopify order: the CPF/CNPJ it carries (the buyer's, the
-    recipient's, a B2B company location's; compacted) and its total now (after edits)."""
+    recipient's, a B2B company location's; compacted) and its total now (after edits). `delivery`:
+    what the link records as the delivery the ERP order was typed from (DELIVERY), for
+    jobs.order_edits.address to compare a later address change with; None records nothing."""
 
     documents: frozenset[str]
     total: Decimal | None
+    delivery: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -236,10 +241,13 @@ def total_gap(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
     )
 
 
-def link(session: Session, link: OrderLink, order: ErpOrder, *, by: str) -> Linked:
+def link(
+    session: Session, link: OrderLink, order: ErpOrder, *, by: str, shopify: ShopifyOrder | None = None
+) -> Linked:
     """Link `link` to the ERP order typed by hand, close its import as handled and make the ERP
     events already skipped for that number pending again (the caller enqueues their replays after
-    the commit, oldest first, and audits)."""
+    the commit, oldest first, and audits). `shopify.delivery` is recorded as the delivery the ERP
+    order was typed from (`_record_delivery`)."""
     now = utcnow()
     link.nro_pedvenda = order.nro_pedvenda
     link.nro_empresa = order.nro_empresa if order.nro_empresa is not None else link.nro_empresa
@@ -258,7 +266,28 @@ def link(session: Session, link: OrderLink, order: ErpOrder, *, by: str) -> Link
         detail[handled.KEY] = {**detail[handled.KEY], "erp_order": order.nro_pedvenda}
         imported.error_detail = detail
         closed = imported.id
+    if shopify is not None and shopify.delivery is not None:
+        _record_delivery(session, link, imported, shopify.delivery)
     return Linked(closed, _pick_up_skipped(session, link, order.nro_pedvenda, current, now))
+
+
+def _record_delivery(
+    session: Session, link: OrderLink, imported: Message | None, record: dict[str, str]
+) -> None:
+    """The person typed the ERP order from the Shopify order as it is now: its delivery is the
+    baseline a later address change is compared with (jobs.order_edits.address), on the orders
+    message and on the address unit's message when an earlier link left one (read first there)."""
+    num = link.shopify_order_id.rsplit("/", 1)[-1]
+    unit = session.scalars(
+        select(Message).where(
+            Message.shop_id == link.shop_id,
+            Message.flow == ADDRESS_FLOW,
+            Message.unit_key == ADDRESS_UNIT.format(num=num),
+        )
+    ).one_or_none()
+    for message in (imported, unit):
+        if message is not None:
+            message.request_payload = {**(message.request_payload or {}), DELIVERY: dict(record)}
 
 
 def _pick_up_skipped(session: Session, link: OrderLink, nro: int, current: int, now: Any) -> list[int]:

@@ -29,7 +29,7 @@ from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
 from shopify_app.admin_api.order_import_ops import read_order_company
-from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CREDENTIAL_BR
+from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CREDENTIAL_BR, address_digest
 from shopify_app.api_common import (
     MAX_ID,
     MAX_INT,
@@ -324,7 +324,10 @@ def _read_shopify_order(gid: str) -> order_link_by_hand.ShopifyOrder | None:
             found.append(company.tax_registration_id if company is not None else None)
         documents = frozenset(d for d in map(order_link_by_hand.compact_document, found) if d)
         total = order.current_total or order.total
-        return order_link_by_hand.ShopifyOrder(documents, total.amount if total is not None else None)
+        # What the person typed the ERP order from: a later address change is compared with it.
+        delivery = {"address": address_digest(order.shipping_address)}
+        amount = total.amount if total is not None else None
+        return order_link_by_hand.ShopifyOrder(documents, amount, delivery)
 
     return shopify_read(g.shop.domain, app_settings(), read)
 
@@ -402,7 +405,7 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
         if why is not None:
             raise ApiError(409, "erp_order_refused", why)
         try:
-            linked = order_link_by_hand.link(session, link, found, by=str(g.user_id))
+            linked = order_link_by_hand.link(session, link, found, by=str(g.user_id), shopify=shopify)
         except handled.Changed as exc:  # the order's import began again since it was read
             raise ApiError(409, "message_changed", f"the order's import changed meanwhile: {exc}") from exc
         write_audit(

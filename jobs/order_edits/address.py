@@ -16,8 +16,11 @@ Shopify -> ERP change does (webhooks are not ordered: an older delivery's addres
 An orders/updated that runs the import (the order was not in the ERP as far as its link knew: the
 change came while the import ran, or while the ERP's answer to it was lost) comes here after it
 (jobs.orders.on_webhook), as the import may have posted the delivery of before.
-None recorded (an order imported before the record was kept, or linked by a person to an ERP order
-typed by hand): its delivery now is recorded as the baseline and nothing is sent or flagged (no
+An order linked by a person to an ERP order typed by hand (ledger.order_link_by_hand) records the
+shipping address Shopify showed when it was linked (what the person typed the ERP order from): a
+later change is compared with that, and sent or flagged as below.
+None recorded (an order imported before the record was kept, or linked by hand before the link
+recorded it): its delivery now is recorded as the baseline and nothing is sent or flagged (no
 ERP call), since the ERP order's obsPedido may have been written by an older version, which
 named a delivery only for a gift (comparing today's "Entrega: ..." with it would flag or
 overwrite every old order on its first tag or fulfilment). The accepted cost: an address changed
@@ -67,7 +70,7 @@ from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api.order_import_ops import read_order_for_erp
-from shopify_app.admin_api.order_results import Address, Order
+from shopify_app.admin_api.order_results import Address, Order, address_digest
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +94,7 @@ def delivery_text(order: Order) -> str | None:
     return delivery_obs(order) if order_map.delivery_type(order) == "E" else None
 
 
-def address_key(address: Address | None) -> str:
-    return digest([getattr(address, f.name) or None for f in fields(Address)] if address else None)
+address_key = address_digest  # shopify_app.admin_api.order_results: the hand link records it too
 
 
 def record_of(order: Order) -> dict[str, str]:
@@ -155,7 +157,7 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         now = record_of(order)
         where = delivery_text(order)
         cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"
-        same = recorded is not None and recorded.get("where") == now["where"]
+        same = recorded is not None and _same(recorded, now)
         if (same and not again) or where is None or cancelled:
             _remember(session, shop_id, num, now)
             if where is None or cancelled:  # a pickup, or nothing to deliver: nothing to send
@@ -169,6 +171,13 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         message.request_payload = {**(message.request_payload or {}), "nro_pedvenda": link.nro_pedvenda}
         session.commit()  # the message row exists before any outside call
         return run_classified(session, message, lambda: _send(session, shop_id, link, message, order, where))
+
+
+def _same(recorded: dict[str, Any], now: dict[str, str]) -> bool:
+    """The delivery is the one recorded: its delivery text, else (a hand link records the shipping
+    address alone: ledger.order_link_by_hand) its address."""
+    key = "where" if "where" in recorded else "address"
+    return recorded.get(key) == now[key]
 
 
 def _send(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, where: str) -> str:

@@ -9,10 +9,11 @@ location and its tax registration ID) is read apart (OrderCompany) and attached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
+from ledger.digest import digest
 from shopify_app.admin_api import order_tips
 from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
 
@@ -78,6 +79,12 @@ class Address:
     zip: str | None
     country_code: str | None
     phone: str | None
+
+
+def address_digest(address: Address | None) -> str:
+    """A shipping address as a digest (no personal data kept): what jobs.order_edits.address
+    records and compares, and the hand link (shopify_app.api_orders) records as its baseline."""
+    return digest([getattr(address, f.name) or None for f in fields(Address)] if address else None)
 
 
 @dataclass(frozen=True)
