@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_cache
 from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
-from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, erp_today
+from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
     CATALOG_RECHECK_KIND,
@@ -334,10 +334,10 @@ def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
         row.digest = None
         waiting = {"awaiting_price": True} if row.kind == PRICE_KIND else {}
         kept = {k: v for k, v in (row.data or {}).items() if k != SETTLED_BY_HAND}
-        row.data = {**kept, "recheck_on": today, **waiting}
-        # Written now even if it was due already, its settlement dropped: a price closed as handled
-        # before the variant was replaced is sent to the new one (jobs.prices / jobs.price_lists
-        # `_settled_by_hand`).
+        row.data = {**kept, "recheck_on": today, **waiting, VARIANT_REPLACED: True}
+        # Written now even if it was due already, its settlement dropped and marked replaced: a
+        # price closed as handled before or after the variant was replaced is sent to the new one
+        # (jobs.prices / jobs.price_lists `_settled_by_hand`).
         row.updated_at = now
 
 

@@ -34,6 +34,7 @@ from erp.client import ErpClient
 from jobs import price_list_retire, price_records, price_unpriced
 from jobs.price_map import (
     SETTLED_BY_HAND,
+    VARIANT_REPLACED,
     PriceState,
     erp_today,
     money,
@@ -328,12 +329,16 @@ def _settled_by_hand(
         and "id_sku" in (old.data or {})
         and PriceState.from_data(old.data) == state
     }
-    fresh = {f"pricelist:{market}:sku:{s}": s for s, old in same.items() if SETTLED_BY_HAND not in old.data}
+    fresh = {
+        f"pricelist:{market}:sku:{s}": s
+        for s, old in same.items()
+        if SETTLED_BY_HAND not in old.data and VARIANT_REPLACED not in old.data
+    }
     closed = handled.closed_at(session, shop_id, FLOW, fresh)
     for unit, sku in fresh.items():
         old = same[sku]
-        if unit in closed and handled.utc(old.updated_at) <= closed[unit]:
-            day = erp_today(get_settings().erp_timezone, closed[unit])
+        if unit in closed and handled.utc(old.updated_at) <= closed[unit]:  # the refusal's ERP day
+            day = erp_today(get_settings().erp_timezone, handled.utc(old.updated_at))
             old.data = settled_on(old.data, states[sku], day)
     return {sku for sku, old in same.items() if still_settled(old.data, states[sku], today)}
 

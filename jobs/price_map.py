@@ -28,6 +28,9 @@ WANTED_SALE_ACTIVE = "wanted_sale_active"
 # A refused price a person closed as handled (priced by hand in Shopify) keeps, in its binding,
 # whether its promotion was running then (`settled_on`): what they settled is what the ERP meant.
 SETTLED_BY_HAND = "settled_by_hand"
+# Its variant replaced (catalog_ledger._reprice) since the refusal a person may be answering: no
+# settlement by hand is taken for it until a price is sent or refused on the new variant.
+VARIANT_REPLACED = "variant_replaced"
 
 
 @dataclass(frozen=True)

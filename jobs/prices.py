@@ -49,6 +49,7 @@ from jobs import absence, price_lists, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import (
     SETTLED_BY_HAND,
+    VARIANT_REPLACED,
     WANTED_SALE_ACTIVE,
     PriceState,
     erp_today,
@@ -66,7 +67,7 @@ from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
 from ledger.mappings import store_link
-from ledger.models import Binding, Message, Shop, utcnow
+from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from settings import get_settings
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
@@ -102,6 +103,7 @@ def replay(message_id: int) -> PriceRun:
             raise LookupError(f"message {message_id} is not a prices message")
         shop_id, unit_key = message.shop_id, message.unit_key
         confirmed = absence.confirmed_by(message)
+        done = message.status == MessageStatus.DONE.value
     try:
         with flow_lock(shop_id, FLOW):
             if unit_key == price_unlisted.UNIT:  # a person checked those it names: the pair read whole
@@ -109,7 +111,7 @@ def replay(message_id: int) -> PriceRun:
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
-            return _replay_product(shop_id, seq, _today())
+            return _replay_product(shop_id, seq, _today(), erp_price_back=done)
     except LockBusy as exc:
         raise Transient(f"prices flow of shop {shop_id} is running; replay later") from exc
 
@@ -171,7 +173,10 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
     return result
 
 
-def _replay_product(shop_id: int, seq: int, today: date) -> PriceRun:
+def _replay_product(shop_id: int, seq: int, today: date, *, erp_price_back: bool = False) -> PriceRun:
+    """The product's SKUs sent whatever their digest. The Replay of its done message is a person
+    asking for the ERP's prices: the SKUs settled by hand get them back (their settlement dropped);
+    the Retry of a failed or parked one leaves them as set by hand."""
     with session_scope() as session:
         domain = _domain(session, shop_id)
         link = store_link(session, shop_id)
@@ -184,7 +189,12 @@ def _replay_product(shop_id: int, seq: int, today: date) -> PriceRun:
     finally:
         erp.close()
     with session_scope() as session:  # a packaging settled by hand stays so (another's Retry)
-        states = _settled_by_hand(session, shop_id, states, today, newly=False)
+        if erp_price_back:
+            for b in bindings.get_many(session, shop_id, PRICE_KIND, states).values():
+                if SETTLED_BY_HAND in (b.data or {}):
+                    b.data = {k: v for k, v in b.data.items() if k != SETTLED_BY_HAND}
+        else:
+            states = _settled_by_hand(session, shop_id, states, today, newly=False)
     client = shopify_for_shop(domain, lane="background")
     try:
         result = apply(shop_id, client, states, today, force=True)
@@ -298,12 +308,19 @@ def _settled_by_hand(
         for b in refused
         if WANTED_SALE_ACTIVE in (b.data or {}) and states.get(b.erp_id) == PriceState.from_data(b.data)
     }
-    fresh = {k: b for k, b in same.items() if newly and SETTLED_BY_HAND not in b.data}
+    # A price due on a replaced variant (catalog_ledger._reprice) is not the refusal the person
+    # answered: the new variant holds R$ 0.00 and is priced whatever the mark.
+    fresh = {
+        k: b
+        for k, b in same.items()
+        if newly and SETTLED_BY_HAND not in b.data and VARIANT_REPLACED not in b.data
+    }
     closed = handled.closed_at(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in fresh})
     for k, b in fresh.items():
         at = closed.get(f"price:{states[k].seq_produto}")
-        if at is not None and handled.utc(b.updated_at) <= at:
-            b.data = settled_on(b.data, states[k], erp_today(get_settings().erp_timezone, at))
+        if at is not None and handled.utc(b.updated_at) <= at:  # what was settled: the ERP's day of
+            refused_on = erp_today(get_settings().erp_timezone, handled.utc(b.updated_at))  # the refusal
+            b.data = settled_on(b.data, states[k], refused_on)
     settled = {k for k, b in same.items() if still_settled(b.data, states[k], today)}
     return {k: s for k, s in states.items() if k not in settled}
 

@@ -5,15 +5,17 @@ and a promotion ending on its date (Consinco leaves DTAALTERACAO as it was) is a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
-from jobs import prices
+import ledger.handled as handled_mod
+from jobs import catalog_ledger, prices
 from ledger import bindings, handled
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
-from ledger.models import Message
+from ledger.models import Binding, Message
 from sandbox.consinco import simulator as sim
 from sandbox.shopify.state_dump import dump
 from shopify_app.admin_api import for_shop
@@ -156,3 +158,147 @@ def test_a_list_price_settled_by_hand_gets_the_list_price_once_its_promotion_end
 
     (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
     assert data["variant_id"] in price_list["prices"]
+
+
+def _refuse_and_mark(chain, shop, catalog, bad, day, hand_price, mark_at, monkeypatch, written_at=None):
+    """`bad`'s price refused on the ERP day `day` (recorded at `written_at` UTC when given), priced
+    `hand_price` by hand and its message closed as handled at `mark_at` (UTC)."""
+    data = {k: v for k, v in catalog[bad].items() if k != "variant_id"}
+    with session_scope() as session:
+        bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(bad, GONE, None, data)])
+    assert bad in prices.run(shop.shop_id, today=day).failed
+    unit = f"price:{catalog[bad]['seq_produto']}"
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == unit]
+    with session_scope() as session:
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(bad, catalog[bad]["variant_id"], None, data)]
+        )
+        if written_at is not None:
+            session.execute(
+                update(Binding)
+                .where(Binding.shop_id == shop.shop_id, Binding.kind == "price", Binding.erp_id == bad)
+                .values(updated_at=written_at)
+            )
+    client = for_shop(shop.domain)
+    variant = {"id": catalog[bad]["variant_id"], "price": hand_price}
+    client.variants_bulk_update(catalog[bad]["product_id"], [variant])
+    client.close()
+    with monkeypatch.context() as m:
+        m.setattr(handled_mod, "utcnow", lambda: mark_at)
+        with session_scope() as session:
+            handled.mark(session, session.get(Message, failed.id), by="31", note="priced by hand in Shopify")
+
+
+@pytest.mark.parametrize("hour", [2, 3], ids=["marked-23h30-BRT", "marked-00h30-BRT-next-day"])
+def test_a_promotion_settled_on_its_last_day_ends_whenever_the_mark_was_made(chain, monkeypatch, hour):
+    """Refused on the promotion's last ERP day, priced by hand at the promotional price; the
+    message closed that night either side of the ERP's midnight: what was settled is the refusal's."""
+    shop = chain.install(f"promo-meianoite{hour}", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    bad, item = _promoted(chain, catalog, 1, 1)
+    end = item.promo_end
+    mark_at = datetime.combine(end + timedelta(days=1), time(hour, 30), tzinfo=UTC)
+    written = datetime.combine(end, time(20, 0), tzinfo=UTC)  # 17:00 BRT on the last day
+    _refuse_and_mark(chain, shop, catalog, bad, end, str(item.promotional), mark_at, monkeypatch, written)
+
+    prices.run(shop.shop_id, today=end + timedelta(days=1))  # the promotion is over at the ERP
+
+    assert chain.variant(shop, catalog[bad]["variant_id"])["price"] == str(item.normal)
+
+
+def test_a_normal_price_settled_the_eve_of_a_promotion_marked_after_midnight_gets_the_promotion(
+    chain, monkeypatch
+):
+    shop = chain.install("promo-vespera", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    bad, item = _promoted(chain, catalog, 1, 1)
+    start = item.promo_start
+    eve = start - timedelta(days=1)
+    written = datetime.combine(eve, time(20, 0), tzinfo=UTC)  # 17:00 BRT on the eve
+    mark_at = datetime.combine(start, time(3, 30), tzinfo=UTC)  # 00:30 BRT on the first day
+    _refuse_and_mark(chain, shop, catalog, bad, eve, str(item.normal), mark_at, monkeypatch, written)
+
+    prices.run(shop.shop_id, today=start)  # the promotion runs at the ERP
+
+    assert chain.variant(shop, catalog[bad]["variant_id"])["price"] == str(item.promotional)
+
+
+@pytest.mark.parametrize("mark", [True, False], ids=["marked", "unmarked"])
+def test_a_variant_replaced_before_the_mark_gets_the_erp_price(chain, mark):
+    """The catalog replaced the variant (catalog_ledger._reprice) before the person closed the
+    message of the refusal they were looking at: the new variant (R$ 0.00) is priced anyway."""
+    shop = chain.install(f"troca-antes-{int(mark)}", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    data = {k: v for k, v in catalog[BAD].items() if k != "variant_id"}
+    with session_scope() as session:
+        bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(BAD, GONE, None, data)])
+    assert BAD in prices.run(shop.shop_id).failed
+    unit = f"price:{catalog[BAD]['seq_produto']}"
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == unit]
+    client = for_shop(shop.domain)
+    variant = {"id": catalog[BAD]["variant_id"], "price": "7.77"}
+    client.variants_bulk_update(catalog[BAD]["product_id"], [variant])
+    client.close()
+    with session_scope() as session:
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(BAD, catalog[BAD]["variant_id"], None, data)]
+        )
+        catalog_ledger._reprice(session, shop.shop_id, [BAD])
+    if mark:
+        with session_scope() as session:
+            handled.mark(session, session.get(Message, failed.id), by="31", note="priced by hand in Shopify")
+
+    prices.run(shop.shop_id)
+
+    with session_scope() as session:
+        assert not bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data.get("awaiting_price")
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] != "7.77"
+
+
+@pytest.mark.parametrize("mark", [True, False], ids=["marked", "unmarked"])
+def test_a_list_price_on_a_variant_replaced_before_the_mark_is_sent(chain, mark):
+    shop = chain.install(f"lista-troca-{int(mark)}", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    data = catalog[BAD]
+    with session_scope() as session:
+        binding = bindings.get_many(session, shop.shop_id, "variant", [BAD])[BAD]
+        gone = BindingRow(BAD, GONE, None, dict(binding.data))
+        bindings.upsert_many(session, shop.shop_id, "variant", [gone])
+    prices.run(shop.shop_id)
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(f":sku:{BAD}")]
+    with session_scope() as session:
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(BAD, data["variant_id"], None, dict(binding.data))]
+        )
+        catalog_ledger._reprice(session, shop.shop_id, [BAD])
+    if mark:
+        with session_scope() as session:
+            handled.mark(session, session.get(Message, failed.id), by="31", note="left at the base price")
+
+    prices.run(shop.shop_id)
+
+    (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert data["variant_id"] in price_list["prices"]
+
+
+def test_the_replay_of_the_products_done_message_gives_the_erp_price_back(chain):
+    """A person who wants the ERP's price back: the Replay of the product's message (done again
+    once another packaging's price was sent) sends it over the one set by hand."""
+    shop = chain.install("volta-erp", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    failed = _settle(chain, shop, catalog, BAD, "7.77")
+    prices.run(shop.shop_id)
+    _bump_one_packaging(chain, 4, 6, 1.5)
+    prices.run(shop.shop_id)  # the 6-pack sent: "price:4" begun and done
+    with session_scope() as session:
+        message = session.get(Message, failed.id)
+        assert message.status == "done" and handled.info(message) is None
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+
+    prices.replay(failed.id)
+    prices.run(shop.shop_id)
+
+    with session_scope() as session:
+        assert "settled_by_hand" not in bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] != "7.77"

@@ -38,7 +38,9 @@ function handledBanner(m) {
 
 /** The note field and its button: closing asks how it was handled, and says what closing does. */
 function handledForm(m, done) {
-  const note = h("s-text-field", { label: t("detail.handled.note"), details: t("detail.handled.note_help"),
+  // A price closed so stays as set in Shopify for as long as the ERP means the same (jobs.prices).
+  const help = m.flow === "prices" ? "detail.handled.note_help_prices" : "detail.handled.note_help";
+  const note = h("s-text-field", { label: t("detail.handled.note"), details: t(help),
     maxLength: "500", "data-testid": "handled-note-field" });
   const submit = async () => {
     const text = (note.value || "").trim();
