@@ -61,7 +61,7 @@ from jobs.price_map import (
 )
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
 from ledger import bindings, handled, shop_settings, trace, watermarks
-from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
+from ledger.bindings import PRICE_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -292,7 +292,8 @@ def _settled_by_hand(
     The settlement is kept on the SKU's price binding (price_map.settled_on) the first pass after
     its product's message was closed as handled, unless the binding was written since the mark
     (its variant replaced, at R$ 0.00: catalog_ledger): that message is the product's, reopened
-    (or parked) by a change of any of its packagings. A new ERP price rewrites the binding.
+    (or parked) by a change of any of its packagings. A new ERP price rewrites the binding. A
+    refused first price settled so is the variant priced: for sale, its stock rechecked.
     `newly` False: the settlements kept so far alone (a replay: the message it runs is the one
     that could have been closed since, and its begin says so: trace.replaying)."""
     refused = session.scalars(
@@ -316,11 +317,15 @@ def _settled_by_hand(
         if newly and SETTLED_BY_HAND not in b.data and VARIANT_REPLACED not in b.data
     }
     closed = handled.closed_at(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in fresh})
+    first_priced: list[str] = []
     for k, b in fresh.items():
         at = closed.get(f"price:{states[k].seq_produto}")
         if at is not None and handled.utc(b.updated_at) <= at:  # what was settled: the ERP's day of
             refused_on = erp_today(get_settings().erp_timezone, handled.utc(b.updated_at))  # the refusal
             b.data = settled_on(b.data, states[k], refused_on)
+            if b.data.pop("awaiting_price", None):  # its first price: the person priced the variant, so
+                first_priced.append(k)  # it is for sale now and the stock flow sends its level
+    bindings.upsert_many(session, shop_id, STOCK_RECHECK_KIND, [BindingRow(k, None) for k in first_priced])
     settled = {k for k, b in same.items() if still_settled(b.data, states[k], today)}
     return {k: s for k, s in states.items() if k not in settled}
 

@@ -302,3 +302,26 @@ def test_the_replay_of_the_products_done_message_gives_the_erp_price_back(chain)
     with session_scope() as session:
         assert "settled_by_hand" not in bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
     assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] != "7.77"
+
+
+def test_a_first_price_settled_by_hand_puts_the_variant_on_sale(chain):
+    """Shopify refused a new variant's first price (its binding: awaiting_price, not for sale, so
+    the stock flow holds it at 0) and a person priced it by hand and closed the message: the
+    settlement prices the variant, so it is for sale and its stock is sent again."""
+    from jobs.stock_map import for_sale
+
+    shop = chain.install("primeiro-preco", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _settle(chain, shop, catalog, BAD, "7.77")
+    with session_scope() as session:  # the refusal was of the variant's first price
+        row = bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD]
+        first = BindingRow(BAD, row.shopify_id, row.digest, {**row.data, "awaiting_price": True})
+        bindings.upsert_many(session, shop.shop_id, "price", [first])
+        session.execute(update(Binding).where(Binding.id == row.id).values(updated_at=row.updated_at))
+    prices.run(shop.shop_id)
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+    with session_scope() as session:
+        price = bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
+        rechecks = bindings.get_many(session, shop.shop_id, "stock_recheck", [BAD])
+    assert "awaiting_price" not in price and for_sale({}, price)
+    assert BAD in rechecks
