@@ -65,6 +65,9 @@ UNKNOWN_ORDER_LIKE = "ERP order % is not linked%"
 RUNNING = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 DELIVERY = "delivery"  # jobs.order_edits.address.RECORD, on the orders message
 ADDRESS_FLOW, ADDRESS_UNIT = "order_edits", "address:{num}"  # jobs.order_edits.address: its unit
+ADDRESS_TOPIC = order_notes.TOPICS["address"]  # its note's topic
+# Enqueued by the API after the link's commit (by name: shopify_app does not import jobs).
+ADDRESS_CHECK_JOB = "jobs.order_edits.address.after_hand_link"
 POLLER_FLOW = "order_events"  # jobs.order_events.FLOW: the poller's flow lock, held while linking
 SHOPIFY_ORDER_GID = re.compile(r"gid://shopify/Order/(\d+)")
 # How far the ERP total may be from the Shopify order's before a person must confirm: a tenth of
@@ -247,7 +250,8 @@ def link(
     """Link `link` to the ERP order typed by hand, close its import as handled and make the ERP
     events already skipped for that number pending again (the caller enqueues their replays after
     the commit, oldest first, and audits). `shopify.delivery` is recorded as the delivery the ERP
-    order was typed from (`_record_delivery`)."""
+    order was typed from (`_record_delivery`); a delivery address flagged about an ERP order linked
+    before is let go (`_release_address`)."""
     now = utcnow()
     link.nro_pedvenda = order.nro_pedvenda
     link.nro_empresa = order.nro_empresa if order.nro_empresa is not None else link.nro_empresa
@@ -266,6 +270,7 @@ def link(
         detail[handled.KEY] = {**detail[handled.KEY], "erp_order": order.nro_pedvenda}
         imported.error_detail = detail
         closed = imported.id
+    _release_address(session, link, f"the order is now linked to ERP order {order.nro_pedvenda}")
     if shopify is not None and shopify.delivery is not None:
         _record_delivery(session, link, imported, shopify.delivery)
     return Linked(closed, _pick_up_skipped(session, link, order.nro_pedvenda, current, now))
@@ -288,6 +293,27 @@ def _record_delivery(
     for message in (imported, unit):
         if message is not None:
             message.request_payload = {**(message.request_payload or {}), DELIVERY: dict(record)}
+
+
+def _release_address(session: Session, link: OrderLink, now: str) -> None:
+    """A delivery address flagged (or left open) about the ERP order the link named before is no
+    longer this order's: its note goes and its message ends skipped saying `now` (one closed as
+    handled stays so: a person settled it)."""
+    order_notes.clear(link, ADDRESS_FLOW, topic=ADDRESS_TOPIC)
+    num = link.shopify_order_id.rsplit("/", 1)[-1]
+    message = session.scalars(
+        select(Message).where(
+            Message.shop_id == link.shop_id,
+            Message.flow == ADDRESS_FLOW,
+            Message.unit_key == ADDRESS_UNIT.format(num=num),
+        )
+    ).one_or_none()
+    done = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+    if message is None or message.status in done or handled.info(message) is not None:
+        return
+    was = (message.request_payload or {}).get("nro_pedvenda")
+    trace.skip(session, message, f"{now}: the delivery address about ERP order {was} no longer applies")
+    message.error_class = None
 
 
 def _pick_up_skipped(session: Session, link: OrderLink, nro: int, current: int, now: Any) -> list[int]:
@@ -389,7 +415,8 @@ def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
     """Undo a hand link `unlink_refusal` allows: the order is in no ERP order again, its import
     stays closed as handled (the order was typed in the ERP by hand) but names no ERP order, and
     that ERP order's events held or skipped for it are skipped as not linked again (linked to the
-    right Shopify order later, they are picked up there). Returns what the link was, to audit."""
+    right Shopify order later, they are picked up there), and a delivery address flagged about it is
+    let go (`_release_address`). Returns what the link was, to audit."""
     nro, erp = link.nro_pedvenda, link.hand_linked_erp
     assert nro is not None and erp is not None
     before = {"nro_pedvenda": nro, "nro_empresa": link.nro_empresa, "erp_status": link.erp_status}
@@ -404,6 +431,7 @@ def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
         detail = dict(imported.error_detail or {})
         detail[handled.KEY] = {**detail[handled.KEY], "erp_order": None, "unlinked_erp_order": nro}
         imported.error_detail = detail
+    _release_address(session, link, f"ERP order {nro} was unlinked from the order by hand")
     released = []
     for message in _event_messages(session, link, nro, erp):
         if handled.info(message) is not None:  # final (unlink_refusal refuses while one is)

@@ -51,7 +51,7 @@ from shopify_app.api_common import (
 )
 from shopify_app.api_messages import summary
 from shopify_app.api_upstream import ERP, call, erp_client, shopify_read
-from shopify_app.enqueue import enqueue_replay
+from shopify_app.enqueue import enqueue_address_check, enqueue_replay
 from shopify_app.roles import require_role
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -324,7 +324,8 @@ def _read_shopify_order(gid: str) -> order_link_by_hand.ShopifyOrder | None:
             found.append(company.tax_registration_id if company is not None else None)
         documents = frozenset(d for d in map(order_link_by_hand.compact_document, found) if d)
         total = order.current_total or order.total
-        # What the person typed the ERP order from: a later address change is compared with it.
+        # What the person typed the ERP order from: a later address change is compared with it
+        # (completed with its delivery text by the check enqueued after the link's commit).
         delivery = {"address": address_digest(order.shipping_address)}
         amount = total.amount if total is not None else None
         return order_link_by_hand.ShopifyOrder(documents, amount, delivery)
@@ -430,12 +431,15 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
         answer = {**order_json(link, g.role.at_least(Role.ADMIN), held), "events_replayed": linked.events}
         replays = list(session.scalars(select(Message).where(Message.id.in_(linked.events))))
     # After the commit, so each job finds its message pending; oldest first. Redis failing leaves
-    # them pending: the orders catch-up replays them.
+    # them pending: the orders catch-up replays them. Then the delivery address, read again under
+    # the order's lock (the link read it before its commit: a change handled meanwhile found the
+    # order not in the ERP); Redis failing leaves the address recorded at the link the baseline.
     by_id = {m.id: m for m in replays}
     try:
         conn = get_redis(app_settings().redis_url)
         for message_id in linked.events:
             enqueue_replay(by_id[message_id], conn)
+        enqueue_address_check(g.shop.id, gid, nro, conn)
     except RedisError:
         answer["events_enqueued"] = False
     else:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp.errors import AUTH
-from ledger import flows, queues, trace
+from ledger import flows, order_link_by_hand, queues, trace
 from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,27 @@ def enqueue_replay(message: Message, conn: Redis | None = None) -> tuple[str, bo
         replace_ended=True,  # "retry" right after the previous replay ended is not a duplicate
     )
     return job_id, job is not None
+
+
+def enqueue_address_check(shop_id: int, order_gid: str, nro: int, conn: Redis | None = None) -> bool:
+    """After a hand link's commit, enqueue the check of the order's delivery address under its lock
+    (ledger.order_link_by_hand.ADDRESS_CHECK_JOB); one per (order, ERP order linked). Whether newly
+    enqueued.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    job = queues.enqueue(
+        order_link_by_hand.ADDRESS_CHECK_JOB,
+        shop_id,
+        order_gid,
+        queue=flows.get(order_link_by_hand.ADDRESS_FLOW).queue,
+        job_id=queues.job_key("address-after-link", shop_id, order_gid.rsplit("/", 1)[-1], nro),
+        description=f"delivery address of {order_gid} after its link to ERP order {nro}",
+        conn=conn,
+        replace_ended=True,
+    )
+    return job is not None
 
 
 def run_job_id(shop_id: int, flow_name: str) -> str:

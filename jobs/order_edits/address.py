@@ -17,8 +17,10 @@ An orders/updated that runs the import (the order was not in the ERP as far as i
 change came while the import ran, or while the ERP's answer to it was lost) comes here after it
 (jobs.orders.on_webhook), as the import may have posted the delivery of before.
 An order linked by a person to an ERP order typed by hand (ledger.order_link_by_hand) records the
-shipping address Shopify showed when it was linked (what the person typed the ERP order from): a
-later change is compared with that, and sent or flagged as below.
+shipping address Shopify showed when it was linked (what the person typed the ERP order from), and
+the link enqueues `after_hand_link`, which reads the order again under its lock: the same address
+completes the record with its delivery text; another one (changed while the link was made) is a
+change, sent or flagged as below. A later change is compared with the record so.
 None recorded (an order imported before the record was kept, or linked by hand before the link
 recorded it): its delivery now is recorded as the baseline and nothing is sent or flagged (no
 ERP call), since the ERP order's obsPedido may have been written by an older version, which
@@ -119,6 +121,16 @@ def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> st
     if recorded is not None and recorded.get("address") == address_key(webhook_address(payload)):
         return "already"
     return check(shop_id, num)
+
+
+def after_hand_link(shop_id: int, order_id: str | int) -> str:
+    """Enqueued by the hand link (shopify_app.api_orders) after its commit: the link read the order
+    outside its lock, before that commit, and recorded its shipping address alone. The order is
+    read again under its lock: the same address, the record is completed with its delivery text
+    (what `_same` compares from then on, as for an imported order); another one (changed while the
+    link was made, its orders/updated skipped as not in the ERP yet) is sent or flagged as any
+    change. Returns already | done | skipped | failed."""
+    return check(shop_id, order_id)
 
 
 def replay(message_id: int) -> str:
