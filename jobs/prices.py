@@ -40,6 +40,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -63,14 +64,15 @@ from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
 from ledger import bindings, handled, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
-from ledger.errors import MappingMissing, Transient
+from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
 from ledger.mappings import store_link
-from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
+from ledger.models import Binding, Message, Shop, utcnow
 from settings import get_settings
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.variant_products import MAX_VARIANTS_PER_CALL, VariantProduct, variant_products
 
 log = logging.getLogger(__name__)
 
@@ -92,26 +94,31 @@ def run(shop_id: int, *, today: date | None = None) -> PriceRun:
 
 
 @unless_handled
-def replay(message_id: int) -> PriceRun:
+def replay(message_id: int, *, erp_price_back: bool = False) -> PriceRun:
     """Redo one unit from the trace, re-reading the ERP: the whole pass for a store-link or price
     list unit, the product's SKUs (sent whatever their digest) for a "price:<seq>" unit; the pair
     read whole for the held "price:unlisted" unit, the SKUs it names taken off sale if still not
-    listed (only while it is failed: absence.confirmed_by; done, an ordinary whole read)."""
+    listed (only while it is failed: absence.confirmed_by; done, an ordinary whole read).
+
+    `erp_price_back`: a person's Replay of the done message on the Messages page (said by the
+    job: shopify_app.enqueue; a Retry, "Retry failed" or resume never says it, whatever the
+    message's status once the job runs): the product's SKUs settled by hand get the ERP price
+    back ("price:<seq>"), or the one SKU of a "price:<seq>:<sku>" message."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a prices message")
         shop_id, unit_key = message.shop_id, message.unit_key
         confirmed = absence.confirmed_by(message)
-        done = message.status == MessageStatus.DONE.value
     try:
         with flow_lock(shop_id, FLOW):
             if unit_key == price_unlisted.UNIT:  # a person checked those it names: the pair read whole
                 return _run(shop_id, _today(), whole=True, confirmed=confirmed)
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
-            seq = int(unit_key.split(":")[1])  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
-            return _replay_product(shop_id, seq, _today(), erp_price_back=done)
+            parts = unit_key.split(":")  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
+            back = ((parts[2],) if len(parts) > 2 else None) if erp_price_back else ()
+            return _replay_product(shop_id, int(parts[1]), _today(), erp_price_back=back)
     except LockBusy as exc:
         raise Transient(f"prices flow of shop {shop_id} is running; replay later") from exc
 
@@ -155,7 +162,7 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
         with session_scope() as session:
             for id_sku, state in _due_states(session, shop_id, today).items():
                 states.setdefault(id_sku, state)
-            states = _settled_by_hand(session, shop_id, states, today)
+            states = _settled_by_hand(session, shop_id, states, today, client=client)
         result = apply(shop_id, client, states, today)
         try:
             result.list_prices = price_lists.sync(shop_id, erp, client, today)
@@ -173,10 +180,12 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
     return result
 
 
-def _replay_product(shop_id: int, seq: int, today: date, *, erp_price_back: bool = False) -> PriceRun:
-    """The product's SKUs sent whatever their digest. The Replay of its done message is a person
-    asking for the ERP's prices: the SKUs settled by hand get them back (their settlement dropped);
-    the Retry of a failed or parked one leaves them as set by hand."""
+def _replay_product(
+    shop_id: int, seq: int, today: date, *, erp_price_back: Collection[str] | None = ()
+) -> PriceRun:
+    """The product's SKUs sent whatever their digest. `erp_price_back`: the SKUs a person's Replay
+    asks the ERP's price back for (their settlement by hand dropped), None for all of them (the
+    product's message); the others (all, for a Retry) stay as set by hand."""
     with session_scope() as session:
         domain = _domain(session, shop_id)
         link = store_link(session, shop_id)
@@ -188,13 +197,13 @@ def _replay_product(shop_id: int, seq: int, today: date, *, erp_price_back: bool
         states = {i.id_sku: PriceState.from_item(i) for i in read if i.seq_produto == seq}
     finally:
         erp.close()
+    back = set(states) if erp_price_back is None else set(erp_price_back) & set(states)
     with session_scope() as session:  # a packaging settled by hand stays so (another's Retry)
-        if erp_price_back:
-            for b in bindings.get_many(session, shop_id, PRICE_KIND, states).values():
-                if SETTLED_BY_HAND in (b.data or {}):
-                    b.data = {k: v for k, v in b.data.items() if k != SETTLED_BY_HAND}
-        else:
-            states = _settled_by_hand(session, shop_id, states, today, newly=False)
+        for b in bindings.get_many(session, shop_id, PRICE_KIND, back).values():
+            if SETTLED_BY_HAND in (b.data or {}):
+                b.data = {k: v for k, v in b.data.items() if k != SETTLED_BY_HAND}
+        session.flush()
+        states = _settled_by_hand(session, shop_id, states, today, newly=False)
     client = shopify_for_shop(domain, lane="background")
     try:
         result = apply(shop_id, client, states, today, force=True)
@@ -283,7 +292,13 @@ def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState
 
 
 def _settled_by_hand(
-    session: Any, shop_id: int, states: dict[str, PriceState], today: date, *, newly: bool = True
+    session: Any,
+    shop_id: int,
+    states: dict[str, PriceState],
+    today: date,
+    *,
+    newly: bool = True,
+    client: AdminClient | None = None,
 ) -> dict[str, PriceState]:
     """`states` but the prices Shopify refused (kept due, no digest: price_send.record_refused) a
     person settled by hand in Shopify while the ERP still means what was refused: the same record,
@@ -293,7 +308,9 @@ def _settled_by_hand(
     its product's message was closed as handled, unless the binding was written since the mark
     (its variant replaced, at R$ 0.00: catalog_ledger): that message is the product's, reopened
     (or parked) by a change of any of its packagings. A new ERP price rewrites the binding. A
-    refused first price settled so is the variant priced: for sale, its stock rechecked.
+    refused first price settled so (awaiting_price: a new variant, R$ 0.00 in Shopify) is for sale,
+    its stock rechecked, once `client` reads its variant above R$ 0.00 in Shopify (the message may
+    have been closed for a sibling packaging); until then it stays off sale, asked again each pass.
     `newly` False: the settlements kept so far alone (a replay: the message it runs is the one
     that could have been closed since, and its begin says so: trace.replaying)."""
     refused = session.scalars(
@@ -317,17 +334,41 @@ def _settled_by_hand(
         if newly and SETTLED_BY_HAND not in b.data and VARIANT_REPLACED not in b.data
     }
     closed = handled.closed_at(session, shop_id, FLOW, {f"price:{states[k].seq_produto}" for k in fresh})
-    first_priced: list[str] = []
     for k, b in fresh.items():
         at = closed.get(f"price:{states[k].seq_produto}")
         if at is not None and handled.utc(b.updated_at) <= at:  # what was settled: the ERP's day of
             refused_on = erp_today(get_settings().erp_timezone, handled.utc(b.updated_at))  # the refusal
             b.data = settled_on(b.data, states[k], refused_on)
-            if b.data.pop("awaiting_price", None):  # its first price: the person priced the variant, so
-                first_priced.append(k)  # it is for sale now and the stock flow sends its level
-    bindings.upsert_many(session, shop_id, STOCK_RECHECK_KIND, [BindingRow(k, None) for k in first_priced])
     settled = {k for k, b in same.items() if still_settled(b.data, states[k], today)}
+    first = [k for k in settled if same[k].data.get("awaiting_price")] if newly and client else []
+    first_priced = _priced_in_shopify(session, shop_id, client, first) if first else set()
+    for k in first_priced:  # the variant priced by hand: for sale now, the stock flow sends its level
+        same[k].data = {key: v for key, v in same[k].data.items() if key != "awaiting_price"}
+    bindings.upsert_many(session, shop_id, STOCK_RECHECK_KIND, [BindingRow(k, None) for k in first_priced])
     return {k: s for k, s in states.items() if k not in settled}
+
+
+def _priced_in_shopify(session: Any, shop_id: int, client: AdminClient | None, skus: list[str]) -> set[str]:
+    """Those of `skus` whose variant Shopify shows above R$ 0.00 (one nodes read per 250); none
+    when Shopify cannot be read (they stay off sale: the next pass asks again)."""
+    variants = {k: b.shopify_id for k, b in bindings.get_many(session, shop_id, VARIANT_KIND, skus).items()}
+    ids = sorted({v for v in variants.values() if v})
+    seen: dict[str, VariantProduct] = {}
+    try:
+        for start in range(0, len(ids), MAX_VARIANTS_PER_CALL):
+            seen.update(variant_products(client, ids[start : start + MAX_VARIANTS_PER_CALL]))
+    except (Transient, Rejected) as exc:
+        log.warning("prices: shop %s: the Shopify price of %s unread (%s); kept off sale", shop_id,
+                    ", ".join(sorted(skus)), exc, extra={"shop_id": shop_id, "flow": FLOW})  # fmt: skip
+        return set()
+    return {k for k, v in variants.items() if v in seen and _above_zero(seen[v].price)}
+
+
+def _above_zero(price: str | None) -> bool:
+    try:
+        return Decimal(str(price)) > 0
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def _park(

@@ -67,12 +67,12 @@ def info(message: Message) -> dict[str, Any] | None:
     return found if isinstance(found, dict) and message.status == MessageStatus.SKIPPED.value else None
 
 
-def unless_handled(replay: Callable[[int], T]) -> Callable[[int], T | str]:
-    """A flow's `replay(message_id)` that ends, returning "handled", when the message was closed as
-    handled: final in every flow, whoever queued its replay before."""
+def unless_handled(replay: Callable[..., T]) -> Callable[..., T | str]:
+    """A flow's `replay(message_id, **options)` that ends, returning "handled", when the message
+    was closed as handled: final in every flow, whoever queued its replay before."""
 
     @functools.wraps(replay)
-    def guarded(message_id: int) -> T | str:
+    def guarded(message_id: int, **options: Any) -> T | str:
         with session_scope() as session:
             message = session.get(Message, message_id)
             if message is not None and info(message) is not None:
@@ -82,7 +82,7 @@ def unless_handled(replay: Callable[[int], T]) -> Callable[[int], T | str]:
             unit = None if message is None else (message.shop_id, message.flow, message.unit_key)
         token = trace.replaying.set(unit)
         try:
-            return replay(message_id)
+            return replay(message_id, **options)
         except trace.ClosedMeanwhile:  # closed after the look above, before the replay began it
             log.info("message %s was closed as handled outside the app while its replay started; not run",
                      message_id)  # fmt: skip

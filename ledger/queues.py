@@ -101,8 +101,9 @@ def enqueue(
     result_ttl: int | None = None,
     replace_ended: bool = False,
     schedule: str | None = None,
+    kwargs: dict[str, Any] | None = None,
 ) -> Job | None:
-    """Enqueue `func_path(*args)`; None when a job with this id already exists (refused duplicate).
+    """Enqueue `func_path(*args, **kwargs)`; None when a job with this id already exists (refused duplicate).
 
     Args:
         func_path: the job's dotted name ("jobs.products.run").
@@ -117,6 +118,7 @@ def enqueue(
             failed one for a year: without this the same unit could not be enqueued again).
         schedule: the job is a run of this Schedule.flow (`func_path(shop_id)`): its outcome
             (ok, retrying, failed) is written on the shop's schedule row (ledger.run_outcome).
+        kwargs: the job's keyword arguments (RQ keeps them apart from its own options).
     Raises:
         redis.exceptions.RedisError: Redis is unreachable (callers decide whether to swallow it).
     """
@@ -127,7 +129,8 @@ def enqueue(
     try:
         return get_queue(queue, conn).enqueue(
             func_path,
-            *args,
+            args=args,
+            kwargs=kwargs or {},
             job_id=job_id,
             unique=unique and job_id is not None,
             retry=retry_policy() if retry else None,

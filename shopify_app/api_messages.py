@@ -191,7 +191,9 @@ def _handled_json(message: Message, reveal: bool) -> dict[str, Any] | None:
 
 def _enqueue(message: Message, action: str) -> dict[str, Any]:
     try:
-        job_id, enqueued = enqueue_replay(message, get_redis(app_settings().redis_url))
+        job_id, enqueued = enqueue_replay(
+            message, get_redis(app_settings().redis_url), person_replay=action == "replay"
+        )
     except KeyError as exc:
         raise ApiError(
             409, "unknown_flow", f"message {message.id} names no known flow ({message.flow})"

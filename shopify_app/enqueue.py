@@ -22,14 +22,23 @@ from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
+ERP_PRICE_BACK_FLOW = "prices"  # its replay takes `erp_price_back` (a person's Replay)
+
 
 def replay_job_id(message: Message) -> str:
     """One replay per message attempt: a second click before the replay ran is refused by RQ."""
     return queues.job_key("replay", message.shop_id, message.id, message.attempts)
 
 
-def enqueue_replay(message: Message, conn: Redis | None = None) -> tuple[str, bool]:
+def enqueue_replay(
+    message: Message, conn: Redis | None = None, *, person_replay: bool = False
+) -> tuple[str, bool]:
     """Enqueue the flow's replay job for one message; returns (job id, newly enqueued).
+
+    `person_replay`: a person's Replay of the done message on the Messages page (not a Retry, a
+    "Retry failed", a resume): the prices flow's replay then brings the ERP price back over one
+    set by hand (`jobs.prices.replay(..., erp_price_back=True)`); said on the job, since the
+    message's status when the job runs (a pass may have made a Retry's message done) cannot.
 
     Raises:
         KeyError: the message names a flow the catalog does not know.
@@ -45,6 +54,7 @@ def enqueue_replay(message: Message, conn: Redis | None = None) -> tuple[str, bo
         description=f"replay {message.flow} message {message.id}",
         conn=conn,
         replace_ended=True,  # "retry" right after the previous replay ended is not a duplicate
+        kwargs={"erp_price_back": True} if person_replay and message.flow == ERP_PRICE_BACK_FLOW else None,
     )
     return job_id, job is not None
 

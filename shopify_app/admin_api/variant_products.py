@@ -1,4 +1,5 @@
-"""The product status of up to 250 variants in one `nodes(ids:)` call (the reconciliation's catalog check).
+"""The product status and price of up to 250 variants in one `nodes(ids:)` call (the reconciliation's
+catalog check; the prices flow's look at a refused first price settled by hand).
 
 Why its own module: like stock_ops' levels read, a lean read for a daily sample of the catalog
 (2 points a variant), kept out of the shared catalog operations.
@@ -16,11 +17,13 @@ MAX_VARIANTS_PER_CALL = 250
 
 @dataclass(frozen=True)
 class VariantProduct:
-    """One variant Shopify knows, with its product's id and status (ACTIVE, DRAFT, ARCHIVED)."""
+    """One variant Shopify knows, with its product's id and status (ACTIVE, DRAFT, ARCHIVED) and
+    its price (a decimal string; "" when Shopify gave none)."""
 
     variant_id: str
     product_id: str
     status: str
+    price: str = ""
 
 
 def variant_products(client: AdminClient, variant_ids: Sequence[str]) -> dict[str, VariantProduct]:
@@ -33,5 +36,7 @@ def variant_products(client: AdminClient, variant_ids: Sequence[str]) -> dict[st
         if not node or "id" not in node or not node.get("product"):
             continue
         product = node["product"]
-        found[node["id"]] = VariantProduct(node["id"], product["id"], str(product.get("status") or ""))
+        found[node["id"]] = VariantProduct(
+            node["id"], product["id"], str(product.get("status") or ""), str(node.get("price") or "")
+        )
     return found

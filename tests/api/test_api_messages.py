@@ -452,3 +452,16 @@ def test_retry_failed_of_skus_does_not_confirm_the_held_unlisted_packagings(clie
     en = _explanation(client, held_id, "en")["explanation"]
     assert en["code"] == "UNLISTED_PACKAGINGS_HELD" and "full catalog sync" in en["what_happened"]
     assert "P1E1 of product 1" in en["system_message"] and "Retry" in en["what_to_do"]
+
+
+def test_only_the_replay_of_a_done_prices_message_asks_for_the_erp_price_back(client, shops, message, rq):
+    """The prices flow's Replay (a person asking for the ERP's price over one set by hand) says so
+    on its job; its Retry, "Retry failed" and other flows' replays do not."""
+    done = message(shops.a, "prices", "price:4", done=True)
+    failed = message(shops.a, "prices", "price:5", error=Rejected("no", system="shopify"))
+    other = message(shops.a, "skus", "s-1", done=True)
+    for path in (f"{done}/replay", f"{failed}/retry", f"{other}/replay", "retry-failed?flow=prices"):
+        assert client.post(f"/api/messages/{path}", headers=headers(Role.OPERATOR)).status_code == 202
+    jobs = {j.args[0]: j for name in ("prices", "catalog") for j in Queue(name, connection=rq).get_jobs()}
+    assert jobs[done].func_name == "jobs.prices.replay" and jobs[done].kwargs == {"erp_price_back": True}
+    assert jobs[failed].kwargs == {} and jobs[other].kwargs == {}

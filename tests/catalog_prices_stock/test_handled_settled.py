@@ -10,17 +10,22 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, update
 
+import jobs.prices as prices_mod
 import ledger.handled as handled_mod
 from jobs import catalog_ledger, prices
+from jobs.locks import flow_lock
+from jobs.stock_map import for_sale
 from ledger import bindings, handled
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
+from ledger.errors import Transient
 from ledger.models import Binding, Message
 from sandbox.consinco import simulator as sim
+from sandbox.consinco import tables as t
 from sandbox.shopify.state_dump import dump
 from shopify_app.admin_api import for_shop
 
-from .chain import messages
+from .chain import erp_update, messages
 from .test_failures import GONE
 from .test_price_lists import _list_market
 
@@ -296,7 +301,7 @@ def test_the_replay_of_the_products_done_message_gives_the_erp_price_back(chain)
         assert message.status == "done" and handled.info(message) is None
     assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
 
-    prices.replay(failed.id)
+    prices.replay(failed.id, erp_price_back=True)  # the Messages page's Replay (api_messages)
     prices.run(shop.shop_id)
 
     with session_scope() as session:
@@ -325,3 +330,152 @@ def test_a_first_price_settled_by_hand_puts_the_variant_on_sale(chain):
         rechecks = bindings.get_many(session, shop.shop_id, "stock_recheck", [BAD])
     assert "awaiting_price" not in price and for_sale({}, price)
     assert BAD in rechecks
+
+
+def test_a_retry_held_by_the_running_pass_keeps_the_price_set_by_hand(chain):
+    """A person's Retry of the failed product message meets the scheduled pass holding the flow
+    (Transient: RQ runs it again later); that pass makes the message done. The Retry run then is
+    still a Retry: it is not the Replay asking for the ERP price back."""
+    shop = chain.install("retry-corrida", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    failed = _settle(chain, shop, catalog, BAD, "7.77")
+    prices.run(shop.shop_id)
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+    sib = {k: v for k, v in catalog[SIBLING].items() if k != "variant_id"}
+    with session_scope() as session:  # the 6-pack's new ERP price is refused: "price:4" failed again
+        bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(SIBLING, GONE, None, sib)])
+    _bump_one_packaging(chain, 4, 6, 1.5)
+    assert SIBLING in prices.run(shop.shop_id).failed
+    with session_scope() as session:
+        assert session.get(Message, failed.id).status == "failed"
+        bindings.upsert_many(
+            session, shop.shop_id, "variant", [BindingRow(SIBLING, catalog[SIBLING]["variant_id"], None, sib)]
+        )
+    with flow_lock(shop.shop_id, "prices"), pytest.raises(Transient):
+        prices.replay(failed.id)  # the Retry job meets the running pass
+    prices.run(shop.shop_id)  # that pass sends the 6-pack: "price:4" done
+    with session_scope() as session:
+        assert session.get(Message, failed.id).status == "done"
+
+    prices.replay(failed.id)  # the same Retry job, run again by RQ
+
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+
+
+def test_the_replay_of_another_packagings_no_price_message_leaves_the_one_settled_by_hand(chain):
+    """A SKU's own "no price" message (price:<seq>:<sku>) replayed brings back at most that SKU's
+    ERP price, never its sibling's set by hand."""
+    shop = chain.install("sem-preco-irmao", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _settle(chain, shop, catalog, BAD, "7.77")
+    prices.run(shop.shop_id)
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": 4, "qtdembalagem": 6}
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=0, statusvenda="A")
+    prices.run(shop.shop_id)  # the 6-pack has no price: "price:4:P4E6" failed
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=12.34, precovalidpromoc=0)
+    prices.run(shop.shop_id)  # priced again: that message done
+    (said,) = [m for m in messages(shop.shop_id, "prices") if m.unit_key == f"price:4:{SIBLING}"]
+    with session_scope() as session:
+        assert session.get(Message, said.id).status == "done"
+
+    prices.replay(said.id, erp_price_back=True)  # a person replays the 6-pack's message
+
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
+    with session_scope() as session:
+        assert "settled_by_hand" in bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
+
+
+GONE2 = "gid://shopify/ProductVariant/999999998"
+
+
+def _price_by_hand(client, catalog: dict, sku: str, price: str) -> None:
+    line = {"id": catalog[sku]["variant_id"], "price": price}
+    client.variants_bulk_update(catalog[sku]["product_id"], [line])
+
+
+def _first_prices_refused(chain, shop, catalog):
+    """BAD a new variant at R$ 0.00 (awaiting_price, held at 0 stock), its first price and the
+    6-pack's refused in "price:4"; the bindings repaired since, the 6-pack priced by hand and the
+    message closed as handled."""
+    from jobs import stock
+
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+    data = {s: {k: v for k, v in catalog[s].items() if k != "variant_id"} for s in (BAD, SIBLING)}
+    client = for_shop(shop.domain)
+    _price_by_hand(client, catalog, BAD, "0.00")
+    with session_scope() as session:
+        row = bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD]
+        waiting = BindingRow(BAD, None, None, {**row.data, "awaiting_price": True})
+        bindings.upsert_many(session, shop.shop_id, "price", [waiting])
+        stale = [BindingRow(BAD, GONE, None, data[BAD]), BindingRow(SIBLING, GONE2, None, data[SIBLING])]
+        bindings.upsert_many(session, shop.shop_id, "variant", stale)
+    assert {BAD, SIBLING} <= set(prices.run(shop.shop_id).failed)
+    [msg] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == "price:4"]
+    with session_scope() as session:
+        fixed = [BindingRow(s, catalog[s]["variant_id"], None, data[s]) for s in (BAD, SIBLING)]
+        bindings.upsert_many(session, shop.shop_id, "variant", fixed)
+        bindings.upsert_many(session, shop.shop_id, "stock_recheck", [BindingRow(BAD, None)])
+    stock.run(shop.shop_id)
+    assert (chain.level(shop, catalog[BAD]["inventory_item_id"], 1) or 0) == 0
+    six = [{"id": catalog[SIBLING]["variant_id"], "price": "40.00"}]
+    client.variants_bulk_update(catalog[SIBLING]["product_id"], six)
+    client.close()
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, msg.id), by="31", note="6-pack priced by hand")
+
+
+def _price_data(shop) -> dict:
+    with session_scope() as session:
+        return bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
+
+
+def test_a_first_price_still_at_zero_is_not_put_on_sale_by_a_siblings_settlement(chain):
+    """The product's message closed for the 6-pack settles the unit's refused first price too, but
+    Shopify still holds that variant at R$ 0.00: it stays off sale (and at 0 stock) until priced."""
+    from jobs import stock
+
+    shop = chain.install("zero-a-venda", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _first_prices_refused(chain, shop, catalog)
+
+    prices.run(shop.shop_id)
+    stock.run(shop.shop_id)
+
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "0.00"
+    assert (chain.level(shop, catalog[BAD]["inventory_item_id"], 1) or 0) == 0
+    assert _price_data(shop).get("awaiting_price") and not for_sale({}, _price_data(shop))
+
+    # a person prices it in Shopify later: the next pass sees it and puts it on sale
+    client = for_shop(shop.domain)
+    _price_by_hand(client, catalog, BAD, "5.55")
+    client.close()
+    prices.run(shop.shop_id)
+    assert "awaiting_price" not in _price_data(shop) and for_sale({}, _price_data(shop))
+    with session_scope() as session:
+        assert BAD in bindings.get_many(session, shop.shop_id, "stock_recheck", [BAD])
+    assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "5.55"
+
+
+def test_a_first_price_settled_while_shopify_cannot_be_read_stays_off_sale(chain, monkeypatch):
+    """Its price in Shopify unread (Shopify down): kept off sale; the next pass asks again."""
+    from shopify_app.admin_api.errors import ShopifyNetworkError
+
+    shop = chain.install("zero-sem-leitura", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _first_prices_refused(chain, shop, catalog)
+    client = for_shop(shop.domain)
+    _price_by_hand(client, catalog, BAD, "5.55")
+    client.close()
+
+    def down(*_a, **_k):
+        raise ShopifyNetworkError("connection reset")
+
+    with monkeypatch.context() as m:
+        m.setattr(prices_mod, "variant_products", down)
+        prices.run(shop.shop_id)
+    assert _price_data(shop).get("awaiting_price") and "settled_by_hand" in _price_data(shop)
+
+    prices.run(shop.shop_id)
+
+    assert "awaiting_price" not in _price_data(shop) and for_sale({}, _price_data(shop))
