@@ -37,9 +37,12 @@ def discount_in_shopify(world, gid: str, sku: str, per_unit: Decimal) -> None:
     client.order_edit_commit(edit.calculated_order_id)
 
 
-def placed_with_its_erp_answer_lost(world, monkeypatch, *, quantity: int) -> tuple[str, str]:
+def placed_with_its_erp_answer_lost(
+    world, monkeypatch, *, quantity: int, shipping: str | None = None
+) -> tuple[str, str]:
     """An order placed and imported, whose POST the ERP committed but whose answer the app never
-    got (the import failed transient); (its gid, its number). The ERP answers normally after."""
+    got (the import failed transient); (its gid, its number). The ERP answers normally after.
+    `shipping`: a SHIPPING_RATES code (else the checkout picks one at random, a pickup included)."""
     from erp.client import ErpClient
     from jobs import orders
     from ledger.errors import Transient
@@ -52,7 +55,7 @@ def placed_with_its_erp_answer_lost(world, monkeypatch, *, quantity: int) -> tup
 
     monkeypatch.setattr(ErpClient, "insert_order", answer_lost)
     gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": quantity}],
-                      gateway="pix", discount_rate=0.0)  # fmt: skip
+                      gateway="pix", discount_rate=0.0, shipping=shipping)  # fmt: skip
     world.delivered()
     num = gid.rsplit("/", 1)[-1]
     with pytest.raises(Transient):
