@@ -75,6 +75,7 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import unless_handled
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.order_link_by_hand import DELIVERY
 from shopify_app.admin_api.order_import_ops import (
     ErpOrderRead,
     read_order_company,
@@ -89,7 +90,6 @@ FLOW = "orders"
 EDIT_JOB = "jobs.order_edits.to_erp.apply_edit"
 EDIT_FLOW = "order_edits"
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
-DELIVERY = "delivery"  # jobs.order_edits.address.RECORD
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
 
 

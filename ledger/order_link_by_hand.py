@@ -63,7 +63,7 @@ EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.
 # jobs.order_events.UNKNOWN_ORDER, as the reconciliation matches it too.
 UNKNOWN_ORDER_LIKE = "ERP order % is not linked%"
 RUNNING = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
-DELIVERY = "delivery"  # jobs.order_edits.address.RECORD, on the orders message
+DELIVERY = "delivery"  # request payload key of the orders message: what its obsPedido named (digests)
 ADDRESS_FLOW, ADDRESS_UNIT = "order_edits", "address:{num}"  # jobs.order_edits.address: its unit
 ADDRESS_TOPIC = order_notes.TOPICS["address"]  # its note's topic
 # Enqueued by the API after the link's commit (by name: shopify_app does not import jobs).
@@ -282,17 +282,21 @@ def _record_delivery(
     """The person typed the ERP order from the Shopify order as it is now: its delivery is the
     baseline a later address change is compared with (jobs.order_edits.address), on the orders
     message and on the address unit's message when an earlier link left one (read first there)."""
+    for message in (imported, _address_message(session, link)):
+        if message is not None:
+            message.request_payload = {**(message.request_payload or {}), DELIVERY: dict(record)}
+
+
+def _address_message(session: Session, link: OrderLink) -> Message | None:
+    """The order's delivery-address message (jobs.order_edits.address), if one was ever begun."""
     num = link.shopify_order_id.rsplit("/", 1)[-1]
-    unit = session.scalars(
+    return session.scalars(
         select(Message).where(
             Message.shop_id == link.shop_id,
             Message.flow == ADDRESS_FLOW,
             Message.unit_key == ADDRESS_UNIT.format(num=num),
         )
     ).one_or_none()
-    for message in (imported, unit):
-        if message is not None:
-            message.request_payload = {**(message.request_payload or {}), DELIVERY: dict(record)}
 
 
 def _release_address(session: Session, link: OrderLink, now: str) -> None:
@@ -300,14 +304,7 @@ def _release_address(session: Session, link: OrderLink, now: str) -> None:
     longer this order's: its note goes and its message ends skipped saying `now` (one closed as
     handled stays so: a person settled it)."""
     order_notes.clear(link, ADDRESS_FLOW, topic=ADDRESS_TOPIC)
-    num = link.shopify_order_id.rsplit("/", 1)[-1]
-    message = session.scalars(
-        select(Message).where(
-            Message.shop_id == link.shop_id,
-            Message.flow == ADDRESS_FLOW,
-            Message.unit_key == ADDRESS_UNIT.format(num=num),
-        )
-    ).one_or_none()
+    message = _address_message(session, link)
     done = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
     if message is None or message.status in done or handled.info(message) is not None:
         return

@@ -71,6 +71,7 @@ from ledger.digest import digest
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.order_link_by_hand import DELIVERY
 from shopify_app.admin_api.order_import_ops import read_order_for_erp
 from shopify_app.admin_api.order_results import Address, Order, address_digest
 
@@ -79,7 +80,7 @@ log = logging.getLogger(__name__)
 FLOW = "order_edits"
 PREFIX = "address"
 TOPIC = order_notes.TOPICS[PREFIX]  # its note: "order_edits (delivery address): ..."
-RECORD = "delivery"  # request payload key: what the ERP's obsPedido was built from (digests)
+RECORD = DELIVERY  # request payload key: what the ERP's obsPedido was built from (digests)
 EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
