@@ -210,11 +210,13 @@ def test_order_page_reads_through_indexes(big, client, settings):
 
 def test_job_queries_read_through_indexes(big, settings):
     from jobs.invoices import _picking_applied
+    from jobs.order_catch_up import _held_and_free
     from jobs.stock_pending import sold_since
 
     unit = SimpleNamespace(shop_id=big.a, event=SimpleNamespace(nro_pedvenda=700102), generation=0)
     with captured() as seen, session_scope(settings.database_url) as session:
         _picking_applied(session, unit)
+        _held_and_free(session, big.a)  # the orders catch-up, every few minutes per shop
     with captured() as sold:
         sold_since(big.a, 1, utcnow() - timedelta(hours=1))
     assert_bounded(settings.database_url, seen + sold, bound=UNIT_BOUND)

@@ -1,11 +1,16 @@
-"""The orders catch-up pass finds what can resume among everything parked, not among the oldest."""
+"""The orders catch-up pass finds what can resume among everything parked or held, not among the oldest."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.orm import Session
 
 from jobs.order_catch_up import LIMIT, run_catch_up
 from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
-from ledger.models import Binding, Message
+from ledger.models import Binding, ErpConnection, LocationMapping, Mapping, Message, Shop, StoreLink
 
 
 def parked(shop_id: int, n: int, kind: str, code: str) -> Message:
@@ -23,6 +28,87 @@ def test_an_order_whose_sku_is_bound_now_resumes_behind_many_older_parked_ones(s
                             shopify_id="gid://shopify/ProductVariant/1"))  # ... bound now  # fmt: skip
     assert run_catch_up(shop_id)["resumed"] == 1
     assert run_catch_up(shop_id)["resumed"] == 0  # its replay is queued: not twice
+
+
+def event(shop_id: int, seq: int, status: str, flow: str = "invoices", detail: dict | None = None) -> Message:
+    return Message(shop_id=shop_id, flow=flow, direction="erp_to_shopify", unit_key=f"event:{seq}:0",
+                   status=status, attempts=1, search_text="", error_detail=detail)  # fmt: skip
+
+
+def test_a_held_event_whose_earlier_one_is_applied_resumes_behind_many_held_for_good(shop_id, rconn):
+    """More than a pass's limit of events held behind an event that stays failed (nobody fixed it)
+    do not hide a newer one held behind an event applied since: an invoice after its picking edit."""
+    with session_scope() as session:
+        stuck = event(shop_id, 1, "failed", flow="order_edits")  # needs a person: stays failed
+        applied = event(shop_id, 2, "done", flow="order_edits")
+        skipped = event(shop_id, 3, "skipped", flow="order_edits")
+        session.add_all([stuck, applied, skipped])
+        session.flush()
+        session.add_all(
+            event(shop_id, 10 + n, "failed", detail={"waiting_for": stuck.id}) for n in range(LIMIT + 5)
+        )
+        session.add(event(shop_id, 99_998, "failed", detail={"waiting_for": applied.id}))
+        session.add(event(shop_id, 99_999, "failed", detail={"waiting_for": skipped.id}))
+    assert run_catch_up(shop_id)["resumed"] == 2
+    assert run_catch_up(shop_id)["resumed"] == 0  # their replays are queued: not twice
+
+
+def _map(kind: str, shopify_code: str) -> Callable[[Session, int], None]:
+    return lambda session, shop_id: session.add(
+        Mapping(shop_id=shop_id, kind=kind, shopify_code=shopify_code, erp_code="12")
+    )
+
+
+def _bind(session: Session, shop_id: int) -> None:
+    session.add(
+        Binding(
+            shop_id=shop_id, kind=VARIANT_KIND, erp_id="P1234E1", shopify_id="gid://shopify/ProductVariant/1"
+        )
+    )
+
+
+def _map_location(session: Session, shop_id: int) -> None:
+    session.add(LocationMapping(shop_id=shop_id, nro_empresa=3, location_id="gid://shopify/Location/9"))
+
+
+def _link_store(session: Session, shop_id: int) -> None:
+    session.add(StoreLink(shop_id=shop_id, nro_empresa=3, nro_segmento=2))
+
+
+def _set_channel(session: Session, shop_id: int) -> None:
+    shop = session.get(Shop, shop_id)
+    shop.settings = {**(shop.settings or {}), "seq_canal_venda": 7}
+
+
+def _connect_erp(session: Session, shop_id: int) -> None:
+    session.add(ErpConnection(shop_id=shop_id, base_url="http://erp", username="u", password_enc=b""))
+
+
+# Every kind an order, an order edit or an invoice parks on (MappingMissing in jobs.order_map,
+# jobs.order_lookup, jobs.order_edits.to_shopify, ledger.mappings, erp.factory), and what ends the wait.
+# Names a person types (gateways, shipping methods) compare case-folded, as the import reads them.
+WAITS = {
+    "payment_method": ("Pix", _map("payment_method", "PIX")),
+    "carrier": ("Sedex", _map("carrier", " sedex ")),
+    "variant": ("P1234E1", _bind),
+    "location": ("gid://shopify/Location/9", _map_location),
+    "store_link": ("loja-teste.myshopify.com", _link_store),
+    "setting": ("seq_canal_venda", _set_channel),
+    "erp_connection": ("1", _connect_erp),
+}
+
+
+@pytest.mark.parametrize("kind", WAITS)
+def test_an_order_parked_on_what_exists_now_resumes(shop_id, rconn, kind):
+    """The catch-up is the safety net for a resume lost when the mapping was saved (Redis down,
+    a worker killed): whatever the unit waits for, once it exists the pass replays the unit."""
+    code, make = WAITS[kind]
+    with session_scope() as session:
+        session.add(parked(shop_id, 77, kind, code))
+    assert run_catch_up(shop_id)["resumed"] == 0
+    with session_scope() as session:
+        make(session, shop_id)
+    assert run_catch_up(shop_id)["resumed"] == 1
 
 
 def test_an_order_webhook_whose_catch_up_job_also_failed_is_enqueued_again(shop_id, deliver, rconn):
