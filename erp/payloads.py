@@ -107,7 +107,8 @@ def payment_payload(payment: PaymentInput, names: Names = NAMES) -> dict[str, An
 
 
 def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
-    """The POST PedidoVenda body; (seqCanalVenda, idPedidoCanalVenda) makes a retry idempotent."""
+    """The POST PedidoVenda body; (seqCanalVenda, idPedidoCanalVenda) makes a retry idempotent.
+    indIntermediador is always sent: the ERP issues the order's NF-e, which must say it."""
     n = names.fields["order"]
     return {
         n["seq_canal_venda"]: order.seq_canal_venda,
@@ -119,6 +120,7 @@ def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
         n["price_table"]: order.price_table,
         n["delivery_type"]: order.delivery_type,
         **({n["carrier"]: order.carrier} if order.carrier is not None else {}),
+        n["intermediary"]: order.intermediary,
         n["freight"]: _num(order.freight),
         n["obs"]: order.obs,
         n["invoice_obs"]: order.invoice_obs,

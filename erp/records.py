@@ -301,6 +301,9 @@ class OrderEvent:
 
 # ---------------------------------------------------------------- orders to write
 
+OWN_PLATFORM, THIRD_PARTY_PLATFORM = 0, 1  # NF-e indIntermed: the order's indIntermediador
+INTERMEDIARY = (OWN_PLATFORM, THIRD_PARTY_PLATFORM)
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerInput:
@@ -381,6 +384,13 @@ class OrderInput:
     invoice_obs: str | None = None
     price_table: int | None = None
     carrier: int | None = None  # seqTransportador (De:Para "carrier"); None: the ERP's default
+    # indIntermediador, the NF-e's indIntermed (layout 4.00, NT 2020.006): 0 sold on the merchant's
+    # own site or platform (the Shopify store), 1 on a third party's platform (a marketplace)
+    intermediary: int = 0
+
+    def __post_init__(self) -> None:
+        if self.intermediary not in INTERMEDIARY or isinstance(self.intermediary, bool):
+            raise ValueError(f"intermediary must be 0 or 1 (NF-e indIntermed), not {self.intermediary!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,7 @@ def resolve_target(
         cod_geral_oper=int(settings["cod_geral_oper"]),
         nro_empresa=nro_empresa,
         nro_segmento=link.nro_segmento if link is not None else None,
+        marketplace_sources=order_map.marketplace_sources(settings.get("marketplace_sources")),
     )
 
 

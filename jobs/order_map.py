@@ -14,6 +14,8 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   and order discounts) is split per line by jobs.order_discounts: each line ends at Shopify's
   own current value for it (priceAfterAllDiscountsBeforeTaxesSet), so the sum is exact and no
   line's discount is above its value. Freight = the shipping lines' discounted prices.
+- Intermediary (indIntermediador, NF-e layout 4.00): 1 when the order's sourceName is one of the
+  shop's `marketplace_sources` (sold on a third party's marketplace), else 0 (the store's own).
 - Payments: every gateway maps to an ERP payment form (De:Para kind payment_method); gateway
   names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key). An order with
   something to pay that no gateway paid (created as paid by another app, no transaction) maps by
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from erp.records import OrderInput, OrderLineInput, PaymentInput
+from erp.records import OWN_PLATFORM, THIRD_PARTY_PLATFORM, OrderInput, OrderLineInput, PaymentInput
 from jobs.order_customer import InvalidTaxId, TaxId, delivery_obs, map_customer, validate_tax_id
 from jobs.order_discounts import (
     CENT,
@@ -108,6 +110,26 @@ class OrderTarget:
     cod_geral_oper: int
     nro_empresa: int
     nro_segmento: int | None
+    # setting marketplace_sources as source_key gives them: orders sold on a third party's platform
+    marketplace_sources: frozenset[str] = frozenset()
+
+
+def source_key(name: str) -> str:
+    """A Shopify sourceName as the setting marketplace_sources compares it: trimmed, case-folded."""
+    return name.strip().casefold()
+
+
+def marketplace_sources(value: Any) -> frozenset[str]:
+    """The setting marketplace_sources as keys (what is not a non-empty string is left out)."""
+    names = value if isinstance(value, list) else []
+    return frozenset(key for name in names if isinstance(name, str) and (key := source_key(name)))
+
+
+def intermediary(read: ErpOrderRead, sources: frozenset[str]) -> int:
+    """indIntermediador: a third party's platform (1) when the order's sourceName is a marketplace
+    the merchant listed, else the store's own site or platform (0: the Online Store, an app's)."""
+    listed = read.source_name is not None and source_key(read.source_name) in sources
+    return THIRD_PARTY_PLATFORM if listed else OWN_PLATFORM
 
 
 @dataclass(frozen=True)
@@ -637,6 +659,7 @@ def map_order(
         freight=freight,
         obs=observation(order),
         carrier=carrier,
+        intermediary=intermediary(read, target.marketplace_sources),
     )
     shopify_total = read.current_total.amount if read.current_total else None
     mapped = MappedOrder(order_input, lines, goods, freight, shopify_total, payments)

@@ -52,7 +52,7 @@ KEY = "posted"
 TAKEN = "maybe_taken"  # whether a POST of the kept input may be in the ERP
 LINE_DECIMALS = frozenset({"qty", "qtd_embalagem", "unit_price", "table_price", "promo_price", "discount"})
 HEADER = ("seq_canal_venda", "channel_order_id", "nro_empresa", "cod_geral_oper", "nro_segmento",
-          "delivery_type", "price_table", "carrier")  # fmt: skip
+          "delivery_type", "price_table", "carrier", "intermediary")  # fmt: skip
 
 
 @dataclass(frozen=True)

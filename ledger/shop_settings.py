@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     # ERP companies not sold in this store: with no location mapped, the stock flow neither syncs
     # nor refuses them (jobs/stock.py); a company mapped to a location is synced all the same
     "ignored_companies": [],
+    # Shopify order sourceNames sold on a third party's marketplace (a marketplace channel app's):
+    # their orders go to the ERP with indIntermediador 1 (NF-e layout 4.00), every other with 0
+    # (jobs/order_map.py intermediary); compared trimmed, case-insensitively
+    "marketplace_sources": [],
 }
 
 

@@ -12,7 +12,11 @@ made at the NF-e and the tracking the ERP gives after it) and `publish_to` (the 
 of the sales channels a product the app creates is published to; null: the Online Store's,
 jobs/catalog_publish.py) and `ignored_companies` (ERP company numbers not sold in this store:
 unmapped, the stock flow leaves them out instead of parking a refusal for each; saved sorted,
-without repeats). Their defaults are ledger.shop_settings.DEFAULTS, the table the flows read.
+without repeats) and `marketplace_sources` (Shopify order sourceNames sold on a third party's
+marketplace, e.g. a marketplace channel app's: their orders go to the ERP with indIntermediador 1,
+the NF-e's "sold through an intermediary", every other order with 0, the store's own platform;
+compared trimmed and case-insensitively; at most 50 of 100 characters, saved trimmed, without
+repeats, in the order given). Their defaults are ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
 from __future__ import annotations
@@ -63,7 +67,15 @@ class CompaniesSetting:
     maximum: int = 500  # as many as the location mappings table takes
 
 
-Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | CompaniesSetting
+@dataclass(frozen=True)
+class SourcesSetting:
+    """A list of Shopify order sourceNames (non-empty once trimmed)."""
+
+    maximum: int = 50
+    length: int = 100
+
+
+Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | CompaniesSetting | SourcesSetting
 SETTINGS: dict[str, Rule] = {
     "seq_canal_venda": IntSetting(1, 999_999),
     "cod_geral_oper": IntSetting(1, 999_999),
@@ -77,6 +89,7 @@ SETTINGS: dict[str, Rule] = {
     "fulfillment_notify_customer": BoolSetting(),
     "publish_to": PublicationsSetting(),
     "ignored_companies": CompaniesSetting(),
+    "marketplace_sources": SourcesSetting(),
 }
 DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
@@ -116,6 +129,11 @@ def _problem(key: str, value: Any) -> str | None:
             return f"must be a list of at most {rule.maximum} ERP company numbers"
         bad = [v for v in value if (number := as_int(v)) is None or not 1 <= number <= 999_999]
         return "must be ERP company numbers (integers from 1 to 999999)" if bad else None
+    if isinstance(rule, SourcesSetting):
+        if not isinstance(value, list) or len(value) > rule.maximum:
+            return f"must be a list of at most {rule.maximum} order source names"
+        bad = [v for v in value if not isinstance(v, str) or not v.strip() or len(v.strip()) > rule.length]
+        return f"must be source names (text of 1 to {rule.length} characters)" if bad else None
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
@@ -131,11 +149,17 @@ def _problem(key: str, value: Any) -> str | None:
 
 
 def _clean(rule: Rule, value: Any) -> Any:
-    """A valid value as stored: integers as numbers, company lists sorted without repeats."""
+    """A valid value as stored: integers as numbers, company lists sorted without repeats, source
+    names trimmed without repeats (compared case-insensitively, as the import does)."""
     if isinstance(rule, IntSetting):
         return as_int(value)
     if isinstance(rule, CompaniesSetting):
         return sorted({as_int(v) for v in value})
+    if isinstance(rule, SourcesSetting):
+        kept: dict[str, str] = {}
+        for name in value:
+            kept.setdefault(name.strip().casefold(), name.strip())
+        return list(kept.values())
     return value
 
 

@@ -173,6 +173,7 @@ def order_record(conn: Connection, nro: int, root: str, unit: str, per: str) -> 
         "cpfCnpj": person["nrocgccpf"] + person["digcgccpf"],
         "tipoEntrega": order["indentregaretira"],
         "seqTransportador": order["seqtransportador"],
+        "indIntermediador": order["indintermediador"],
         "vlrTotFrete": order["vlrfreteped"],
         "vlrTotalPedido": ordered,
         "vlrTotalAtendido": served,

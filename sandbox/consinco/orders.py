@@ -272,6 +272,15 @@ def _answer(conn: Connection, nro: int, duplicate: bool) -> dict[str, Any]:
     }
 
 
+def _intermediary(body: dict) -> int | None:
+    """indIntermediador: the NF-e's indIntermed, 0 (the seller's own platform) or 1 (a third
+    party's); optional, as the NF-e needs it only for a non-presential sale."""
+    value = _field(body, "indIntermediador", int, required=False)
+    if value not in (None, 0, 1):
+        raise invalid("indIntermediador", "Campo indIntermediador inválido: informe 0 ou 1.")
+    return value
+
+
 def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
     """POST PedidoVenda: (201, answer) for a new order, (200, first answer) for a repeat."""
     if not isinstance(body, dict):
@@ -280,6 +289,7 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
     external = _field(body, "idPedidoCanalVenda", (str, int))
     external = str(external)[:60]
     _field(body, "codGeralOper", int)
+    intermediador = _intermediary(body)
     with store.write() as (conn, now):
         first = conn.execute(
             select(t.mad_pedvenda.c.nropedvenda).where(
@@ -311,6 +321,7 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
                 nrotabvenda=body.get("nroTabVenda"),
                 indentregaretira="R" if body.get("tipoEntrega") == "R" else "E",
                 seqtransportador=_field(body, "seqTransportador", int, required=False),
+                indintermediador=intermediador,
                 obspedido=body.get("obsPedido"),
                 obsnotafiscal=body.get("obsNotaFiscal"),
                 vlrfreteped=float(body.get("vlrTotFrete") or 0.0),

@@ -192,6 +192,9 @@ mad_pedvenda = Table(
     Column("nrotabvenda", String(10)),
     Column("indentregaretira", String(1), nullable=False),
     Column("seqtransportador", Integer),  # [assumed] the insert body's seqTransportador
+    # the insert body's indIntermediador (NF-e indIntermed: 0 own platform, 1 a third party's);
+    # null for an order posted without it
+    Column("indintermediador", Integer),
     Column("obspedido", Text),
     Column("obsnotafiscal", Text),
     Column("vlrfreteped", MONEY, nullable=False),

@@ -166,6 +166,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "fulfillment_notify_customer": False,
         "publish_to": None,
         "ignored_companies": [],
+        "marketplace_sources": [],
     }
     bad = client.put(
         "/api/setup/settings",
@@ -239,6 +240,29 @@ def test_companies_not_sold_in_this_store_are_validated_stored_audited_and_free_
     assert got["ignored_companies"] == [4, 7]
     cleared = client.put("/api/setup/settings", json={"ignored_companies": []}, headers=headers())
     assert cleared.status_code == 200 and cleared.get_json()["ignored_companies"] == []
+
+
+def test_marketplace_sources_are_validated_and_saved_trimmed_without_repeats(client, settings, shops):
+    """marketplace_sources: the Shopify sourceNames sold on a third party's marketplace (their
+    orders go to the ERP with indIntermediador 1). Non-empty strings, at most 50 of 100 chars."""
+    wrong_values = ("amazon", ["  "], [""], [7], [None], ["x" * 101], [f"s{i}" for i in range(51)])
+    for wrong in wrong_values:
+        refused = client.put("/api/setup/settings", json={"marketplace_sources": wrong}, headers=headers())
+        assert refused.status_code == 400, wrong
+        assert set(refused.get_json()["error"]["fields"]) == {"marketplace_sources"}, wrong
+    given = [" Mercado Livre ", "amazon-channel", "mercado livre", "amazon-channel ", "x" * 100 + "  "]
+    saved = client.put("/api/setup/settings", json={"marketplace_sources": given}, headers=headers())
+    kept = ["Mercado Livre", "amazon-channel", "x" * 100]
+    assert saved.status_code == 200 and saved.get_json()["marketplace_sources"] == kept
+    with session_scope(settings.database_url) as session:
+        assert shop_settings.get(session.get(Shop, shops.a), "marketplace_sources") == kept
+        assert shop_settings.get(session.get(Shop, shops.b), "marketplace_sources") == []
+    (event,) = audit_rows(settings, shops.a, "settings.changed")
+    assert (event.before, event.after) == ({"marketplace_sources": None}, {"marketplace_sources": kept})
+    got = client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json()
+    assert got["marketplace_sources"] == kept
+    cleared = client.put("/api/setup/settings", json={"marketplace_sources": []}, headers=headers())
+    assert cleared.status_code == 200 and cleared.get_json()["marketplace_sources"] == []
 
 
 def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, shops, message, rq):

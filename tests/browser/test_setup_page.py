@@ -65,6 +65,8 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
     rules.get_by_label("Código geral de operação (codGeralOper)").fill("207")
     rules.get_by_label("Estornar o pagamento no Shopify").select_option("false")
+    sources = rules.get_by_label("Origens de pedidos de marketplace (indIntermediador)")
+    sources.fill(" Mercado Livre , amazon-channel, mercado livre ")
     channels = rules.get_by_test_id("sales-channels")
     expect(channels.get_by_label("Online Store (padrão)")).to_be_checked()  # publish_to unset
     expect(channels.get_by_label("Point of Sale")).not_to_be_checked()
@@ -89,6 +91,8 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         publications = {p["title"]: p["id"] for p in channels_listed}
         assert stored["publish_to"] == [publications["Online Store"], publications["Point of Sale"]]
         assert stored["ignored_companies"] == [ticked]  # the rules' Save left it alone
+        assert stored["marketplace_sources"] == ["Mercado Livre", "amazon-channel"]
+    expect(sources).to_have_value("Mercado Livre, amazon-channel")  # as saved
     assert page.errors == []
 
     viewer = open_page("/app/setup", user="estoquista")  # nobody gave Ana a role: viewer

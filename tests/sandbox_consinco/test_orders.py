@@ -304,3 +304,27 @@ def test_the_customer_upsert_keeps_what_the_body_leaves_out_and_refuses_what_its
     }
     refused = api.post(url, json=order_body(code, external="ie-3", clienteDto=long))
     assert refused.status_code in (400, 422) and refused.json()["campo"] == "clienteDto.complementoLogradouro"
+
+
+def test_the_intermediary_indicator_is_stored_read_back_and_refused_outside_0_and_1(served, api):
+    """indIntermediador (NF-e's indIntermed: 0 the seller's own platform, 1 a third party's) goes
+    into MAD_PEDVENDA.INDINTERMEDIADOR and comes back on the read; anything else is a 400 naming it."""
+    erp = served.erp
+    code = _code(erp, _sellable_product(erp))
+    url = f"{served.url}/api/v1/PedidoVenda"
+    for external, wrong in (("x", 2), ("y", "1"), ("z", True), ("w", -1)):
+        refused = api.post(url, json=order_body(code, external=external, indIntermediador=wrong))
+        assert refused.status_code == 400, wrong
+        assert refused.json()["campo"] == "indIntermediador", wrong
+    assert _orders(erp) == 0
+    placed = api.post(url, json=order_body(code, external="m", indIntermediador=1))
+    assert placed.status_code == 201, placed.text
+    nro = placed.json()["nroPedVenda"]
+    with erp.store.read() as conn:
+        stored = conn.execute(
+            select(t.mad_pedvenda.c.indintermediador).where(t.mad_pedvenda.c.nropedvenda == nro)
+        ).scalar_one()
+    assert stored == 1
+    assert api.get(f"{url}/{nro}").json()["indIntermediador"] == 1
+    own = api.post(url, json=order_body(code, external="o", indIntermediador=0)).json()["nroPedVenda"]
+    assert api.get(f"{url}/{own}").json()["indIntermediador"] == 0

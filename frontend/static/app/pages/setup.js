@@ -195,6 +195,9 @@ function settingsSection(ctx, onSaved) {
       details: t("setup.settings.seq_canal_venda_help"), ".value": s.seq_canal_venda ?? "" });
     const oper = h("s-number-field", { label: t("setup.settings.cod_geral_oper"), disabled: locked,
       details: t("setup.settings.cod_geral_oper_help"), ".value": s.cod_geral_oper ?? "" });
+    // marketplace_sources: typed separated by commas, sent only when changed (none saved: []).
+    const sources = h("s-text-field", { label: t("setup.settings.marketplace_sources"), disabled: locked,
+      details: t("setup.settings.marketplace_sources_help"), ".value": (s.marketplace_sources || []).join(", ") });
     const inactive = select({ label: t("setup.settings.inactive_sku_status"), disabled: locked },
       ["DRAFT", "ARCHIVED"].map((v) => ({ value: v, label: t(`setup.settings.inactive.${v}`) })), s.inactive_sku_status);
     const payment = select({ label: t("setup.settings.payment_confirmation"), disabled: locked },
@@ -214,11 +217,15 @@ function settingsSection(ctx, onSaved) {
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
       if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
       if (publishTo.value() !== undefined) body.publish_to = publishTo.value();
-      await api("/api/setup/settings", { method: "PUT", body });
+      const listed = sources.value.split(",").map((name) => name.trim()).filter(Boolean);
+      if (listed.join() !== (s.marketplace_sources || []).join()) body.marketplace_sources = listed;
+      const saved = await api("/api/setup/settings", { method: "PUT", body });
+      s.marketplace_sources = saved.marketplace_sources;  // as stored: trimmed, without repeats
+      sources.value = s.marketplace_sources.join(", ");
       toast(t("common.saved"));
       onSaved();
     };
-    return h("div", {}, h("s-grid", {}, canal, oper), inactive, payment, bulk, role, publishTo.element,
+    return h("div", {}, h("s-grid", {}, canal, oper), sources, inactive, payment, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
