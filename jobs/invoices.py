@@ -438,21 +438,30 @@ def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:
 
 
 def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
-    """Whether a separation event of this order was applied (its changes are in Shopify already).
-    Only the ERP's events count: an order edit made in Shopify and applied to the ERP (the same
-    flow, direction shopify_to_erp, unit `edit:<id>`) says nothing about the picking, nor does one
-    of another ERP (the connection moved: its order of the same number is another order)."""
-    keys = session.scalars(
-        select(Message.unit_key).where(
+    """Whether a separation event of this order was applied (its changes are in Shopify already),
+    or another invoice event of it applied the picking its lines carry ("faturado com alteração":
+    the carrier's tracking comes as a later copy of it, which must not edit the order again; its
+    message's `picking` holds the edit). Only the ERP's events count: an order edit made in Shopify
+    and applied to the ERP (the same flow, direction shopify_to_erp, unit `edit:<id>`) says nothing
+    about the picking, nor does one of another ERP (the connection moved: its order of the same
+    number is another order). This event's own message does not count: its retry redoes its edit,
+    which finds what its first run committed (jobs.order_edits.to_shopify)."""
+    rows = session.execute(
+        select(Message.unit_key, Message.flow, Message.status, Message.response_payload).where(
             Message.shop_id == unit.shop_id,
-            Message.flow == "order_edits",
+            Message.flow.in_(("order_edits", FLOW)),
             Message.direction == ERP_TO_SHOPIFY,
             Message.unit_key.like("event:%"),
             Message.erp_id == str(unit.event.nro_pedvenda),
-            Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+            Message.id != unit.message_id,
         )
     )
-    return any(order_notes.generation_of(key) == unit.generation for key in keys)
+    settled = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+    return any(
+        order_notes.generation_of(key) == unit.generation
+        and (status in settled if flow == "order_edits" else isinstance((payload or {}).get("picking"), dict))
+        for key, flow, status, payload in rows
+    )
 
 
 def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | None:

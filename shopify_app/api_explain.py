@@ -705,6 +705,24 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    "SUBSTITUTE_ALREADY_ADDED": (
+        (
+            "Outro evento do ERP deste pedido já pôs no Shopify um substituto pesado para este item, e "
+            "este evento diz outro (outro produto ou outro peso); o app não soma os dois sozinho.",
+            "Another ERP event of this order already added a weighed substitute for this item to the "
+            "Shopify order, and this event says another (another product or weight); the app does not "
+            "add both by itself.",
+        ),
+        _by_hand(
+            (
+                "Ajuste o pedido no Shopify à mão para ficar igual à nota do ERP (retire o substituto que "
+                "sobra ou corrija o valor).",
+                "Adjust the Shopify order by hand to match the ERP's invoice (take off the substitute "
+                "left over or correct its value).",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "MULTI_COMPANY": (
         (
             "As linhas do pedido saem de locais de mais de uma empresa do ERP, e um pedido do ERP "

@@ -35,7 +35,9 @@ variant already) with a fixed discount ("Peso do substituto: 0,300 kg (item 3)")
 Shopify's price for those units, read when the unit is added, is above the ERP's charge for the
 line; the description tells a replay it is in, and when no discount was needed (whole
 kilograms) its units on the variant's lines past the order's own do (the ledger row is written
-after the commit, whose answer can be lost).
+after the commit, whose answer can be lost). Another event of the same picking (an 'S' emitted
+again, the tracking's copy of an altered 'F') knows it from the order's other events' ledger rows
+(jobs.order_edits.repeats): added there, it is not added again.
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. So is a line picked lighter whose ERP line totals round to the same cents (a
@@ -59,6 +61,7 @@ from sqlalchemy import select
 
 from erp.records import OrderEvent
 from jobs import order_events, stock_reread
+from jobs.order_edits import repeats
 from ledger import bindings, mappings
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
@@ -126,12 +129,16 @@ def plan_changes(
     variant_of: Mapping[str, str],
     carried: Mapping[str, Sequence[str]] | None = None,
     tried: Collection[str] = (),
+    generation: int = 0,
 ) -> list[LineChange]:
     """Pure: the picking differences of an 'S' event against the Shopify order's lines.
 
     `variant_of` maps ERP idSku -> ProductVariant gid (the "variant" bindings); `carried` the
     manual discount descriptions each Shopify line already carries (what a replay finds);
-    `tried` the change keys an earlier attempt of this event recorded before its commit.
+    `tried` the change keys an earlier attempt of this event (or another event of the same
+    picking, jobs.order_edits.repeats) recorded before its commit; `generation` the ERP the event
+    came from (its change keys are "event:<seq>:item:<seqItem>", "event:<seq>:erp<n>:item:..."
+    of the n-th ERP the connection moved to).
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
@@ -165,7 +172,7 @@ def plan_changes(
     for line in event.lines:
         if line.qty_served is None:
             continue
-        key = f"event:{event.seq_evento}:item:{line.seq_item}"
+        key = repeats.change_key(event.seq_evento, line.seq_item, generation)
         if line.is_substitute:
             change = _substitute(key, line, event, variant_of, carried_all)
             if line.id_sku in together:
@@ -433,7 +440,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if order.cancelled_at:
         raise order_events.Skipped(f"Shopify order {order.name} is cancelled: picking changes not applied")
     carried = _carried(client, unit.order_id, event)
-    changes = plan_changes(event, order.lines, variant_of, carried, _tried(unit.link_id, event))
+    # The same picking reported by another event (an 'S' sent twice, the tracking's 'F' copy of an
+    # altered invoice): a weighed substitute it added is not added again (jobs.order_edits.repeats).
+    seen = repeats.weighed_substitutes(event, repeats.recorded(unit.link_id, event, unit.generation))
+    tried = _tried(unit.link_id, event, unit.generation) | repeats.tried_keys(event, seen, unit.generation)
+    changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation)
+    changes = [_added_before(change, seen) for change in changes]
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")
     applied_before = _record(unit.link_id, changes, applied=False)
@@ -704,17 +716,27 @@ def _same_place(edit: Any, line_item_id: str, lines: Sequence[ShopifyLine]) -> C
     return calculated[same.index(line_item_id)] if len(calculated) == len(same) else None
 
 
-def _tried(link_id: int, event: OrderEvent) -> set[str]:
+def _tried(link_id: int, event: OrderEvent, generation: int = 0) -> set[str]:
     """The change keys of this event an earlier attempt recorded (before committing its edit)."""
+    prefix = repeats.event_prefix(event.seq_evento, generation)
     with session_scope() as session:
         return set(
             session.scalars(
                 select(OrderLineChange.change_key).where(
                     OrderLineChange.order_link_id == link_id,
-                    OrderLineChange.change_key.startswith(f"event:{event.seq_evento}:", autoescape=True),
+                    OrderLineChange.change_key.startswith(prefix, autoescape=True),
                 )
             )
         )
+
+
+def _added_before(change: LineChange, seen: repeats.Seen) -> LineChange:
+    """A weighed substitute another event of the order added already: in Shopify, nothing to send."""
+    by = seen.applied.get(repeats.item_of(change.change_key) or -1) if change.adds_weighed else None
+    if by is None or change.adjusted:
+        return change
+    reason = f"{change.reason}: added to Shopify by ERP event #{by} already"
+    return replace(change, adjusted=True, reason=reason)
 
 
 def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> set[str]:

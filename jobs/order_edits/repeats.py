@@ -1,0 +1,129 @@
+"""The picking another ERP event of the same order applied already (flow `order_edits`, ERP -> Shopify).
+
+An ERP may report one picking twice: the separation ('S') event emitted again under a new
+seqEvento, or an ERP that reports only the invoice ("faturado com alteração", an 'F' event that
+carries the picking) sending the carrier's tracking later as another 'F' event, a copy of the
+first. Cuts and quantities are absolute targets and a weight adjustment is known by its
+discount's description on the line, so those cost nothing twice; a weighed SUBSTITUTE of whole
+kilograms needs no discount, and is added on lines of its own (allowDuplicates), so nothing on
+Shopify's order tells it from a person's addition: only the ledger does. Each event's changes
+are kept per ERP line (OrderLineChange, `change_key`): this module reads those of the order's
+OTHER events of the same ERP (generation: after the connection moved, another ERP's event 7 is
+another event, jobs.order_events) and says, per ERP line of this event:
+
+- `applied`: the same weighed substitute (same SKU, same weight) another event added to Shopify
+  (its row applied): it is not added again (`to_shopify` marks it `adjusted`, nothing sent);
+- `tried`: another event recorded it but its commit's answer never came (row not applied): the
+  order itself is read as a retry of this event reads it (`to_shopify._weighed_adds_found`);
+- a DIFFERENT weighed substitute of the same ERP line another event added (another weight, another
+  SKU): refused for a person (SUBSTITUTE_ALREADY_ADDED), as a second weighing of a line is
+  (WEIGHT_ALREADY_ADJUSTED): adding it too would charge the customer for both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from erp.records import OrderEvent
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.models import OrderLineChange
+
+# "event:<seq>:item:<seqItem>" of the shop's first ERP, "event:<seq>:erp<n>:item:<seqItem>" of the n-th.
+_KEY = re.compile(r"^event:(\d+)(?::erp(\d+))?:item:(\d+)$")
+
+
+def event_prefix(seq_evento: int, generation: int = 0) -> str:
+    """The change keys' prefix of one event (its unit key, jobs.order_events.unit_key, + ':item:')."""
+    erp = f":erp{generation}" if generation else ""
+    return f"event:{seq_evento}{erp}:item:"
+
+
+def change_key(seq_evento: int, seq_item: int, generation: int = 0) -> str:
+    return f"{event_prefix(seq_evento, generation)}{seq_item}"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One ledger row of another event of the order: what it did to one ERP line."""
+
+    seq_evento: int
+    seq_item: int
+    kind: str
+    sku: str | None
+    qty_after: Decimal | None
+    applied: bool
+
+
+@dataclass(frozen=True)
+class Seen:
+    """This event's weighed substitutes (by seqItem) another event of the order recorded."""
+
+    applied: dict[int, int] = field(default_factory=dict)  # seqItem -> the event that added it
+    tried: set[int] = field(default_factory=set)  # recorded, its commit never confirmed
+
+
+def recorded(link_id: int, event: OrderEvent, generation: int) -> list[Recorded]:
+    """The ledger rows of the order's other events of the same ERP (generation)."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(
+                OrderLineChange.change_key, OrderLineChange.kind, OrderLineChange.sku,
+                OrderLineChange.qty_after, OrderLineChange.applied,
+            ).where(OrderLineChange.order_link_id == link_id, OrderLineChange.change_key.startswith("event:"))
+        ).all()  # fmt: skip
+    found = []
+    for key, kind, sku, qty_after, applied in rows:
+        parts = _KEY.match(key)
+        if parts is None or int(parts[2] or 0) != generation or int(parts[1]) == event.seq_evento:
+            continue
+        found.append(Recorded(int(parts[1]), int(parts[3]), kind, sku, qty_after, bool(applied)))
+    return found
+
+
+def weighed_substitutes(event: OrderEvent, others: Iterable[Recorded]) -> Seen:
+    """Pure: which of this event's weighed substitutes another event recorded (`Seen`).
+
+    Raises Rejected (SUBSTITUTE_ALREADY_ADDED) for one whose ERP line another event applied with
+    another substitute or weight."""
+    by_item: dict[int, list[Recorded]] = {}
+    for row in others:
+        by_item.setdefault(row.seq_item, []).append(row)
+    seen = Seen()
+    for line in event.lines:
+        if not (line.is_substitute and line.weighed and line.qty_served and line.qty_served > 0):
+            continue
+        rows = by_item.get(line.seq_item, [])
+        kg = line.qty_served
+        same = [r for r in rows if r.kind == "substitution" and r.sku == line.id_sku and r.qty_after == kg]
+        added = next((r for r in same if r.applied), None)
+        if added is not None:
+            seen.applied[line.seq_item] = added.seq_evento
+        elif same:
+            seen.tried.add(line.seq_item)
+        elif other := next((r for r in rows if r.applied and r.kind == "substitution"), None):
+            raise Rejected(
+                f"ERP event #{other.seq_evento} added substitute {other.sku} ({other.qty_after}) for "
+                f"ERP line {line.seq_item} of order {event.nro_pedvenda}; event #{event.seq_evento} says "
+                f"{line.id_sku} ({kg}): adding it too would charge both; a person must adjust the order "
+                "by hand",
+                system="app",
+                code="SUBSTITUTE_ALREADY_ADDED",
+            )
+    return seen
+
+
+def item_of(key: str) -> int | None:
+    """The ERP line (seqItem) a change key names."""
+    parts = _KEY.match(key)
+    return int(parts[3]) if parts else None
+
+
+def tried_keys(event: OrderEvent, seen: Seen, generation: int) -> set[str]:
+    """This event's change keys of the weighed substitutes another event tried (read as a retry)."""
+    return {change_key(event.seq_evento, item, generation) for item in seen.tried}
