@@ -132,6 +132,7 @@ class StockRun:
     policies_sent: int = 0
     vacated: int = 0  # levels a moved company left at its former location, set to 0
     failed: list[str] = field(default_factory=list)
+    unfinished: list[int] = field(default_factory=list)  # companies whose pass failed: watermark kept
     transient: Transient | None = None
     bug: BaseException | None = None
 
@@ -216,6 +217,16 @@ def _run(
         listed = erp.companies()
         closed = stock_closed.close(shop_id, listed, shop.locations, moves)  # mapped, inactive: zeroed
         result.closed = sorted(closed)
+        open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
+        # Writes never answered at a location their company does not write now, asked about before
+        # any company writes, and what they applied put right (jobs.stock_in_flight).
+        strays = stock_in_flight.resolve_strays(shop_id, client, open_locations)
+        result.transient = strays.transient
+        if strays.rechecked:  # a company reads those levels again: in this pass already
+            with session_scope() as session:
+                read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)
+                moves = stock_reread.read(session, shop_id)
+            rechecks = list(read_rechecks)
         if companies is None:
             companies = [c.nro_empresa for c in listed if c.active]
         for company in [c for c in companies if c not in closed]:
@@ -229,9 +240,9 @@ def _run(
                 result.refused.append(company)
                 continue
             result.companies.append(company)
-            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result)
+            waiting = strays.held.get(location, set())
+            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
         if only is None:
-            open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
             vacated = stock_vacate.run(shop_id, shop.domain, client, open_locations, retry_vacate, closed)
             result.vacated = vacated.zeroed
             result.transient = result.transient or vacated.transient
@@ -239,16 +250,29 @@ def _run(
     finally:
         erp.close()
         client.close()
-    clean = result.transient is None and result.bug is None
-    if (rechecks or moves.found) and every_company and only is None and clean:
-        with session_scope() as session:
-            bindings.forget_requests(session, shop_id, RECHECK_KIND, read_rechecks)
-            stock_reread.forget(session, shop_id, moves)
+    if (rechecks or moves.found) and every_company and only is None:
+        _forget_done(shop_id, result, read_rechecks, moves)
     if result.transient is not None:
         raise result.transient
     if result.bug is not None:
         raise result.bug
     return result
+
+
+def _forget_done(
+    shop_id: int, result: StockRun, read_rechecks: dict[str, datetime], moves: stock_reread.Moves
+) -> None:
+    """The requests the pass acted on: the rechecks (a SKU's, for every company) and the movements
+    of no known company once every company's pass ended clean; a company's own movements once its
+    own did (another company's transient is no reason to read them again)."""
+    with session_scope() as session:
+        if not result.unfinished and result.bug is None:
+            bindings.forget_requests(session, shop_id, RECHECK_KIND, read_rechecks)
+            stock_reread.forget(session, shop_id, moves)
+            return
+        for company in result.companies:
+            if company not in result.unfinished:
+                stock_reread.forget(session, shop_id, moves.only(company))
 
 
 def _sync_company(
@@ -261,13 +285,44 @@ def _sync_company(
     moves: stock_reread.Moves,
     only: set[str] | None,
     result: StockRun,
+    waiting: set[str],
 ) -> None:
+    """One company's pass. Its own failure alone (`failure`) keeps its watermark and markers: the
+    pass's combined transient is raised once every company had its turn (jobs.stock._run)."""
+    failure = _sync_levels(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
+    if failure is not None:
+        result.unfinished.append(company)
+        if isinstance(failure, Transient):
+            result.transient = result.transient or failure
+        else:
+            result.bug = result.bug or failure
+
+
+def _sync_levels(
+    shop: _Shop,
+    erp: ErpClient,
+    client: AdminClient,
+    company: int,
+    location: str,
+    rechecks: list[str],
+    moves: stock_reread.Moves,
+    only: set[str] | None,
+    result: StockRun,
+    waiting: set[str],
+) -> BaseException | None:
+    """`_sync_company`'s work: the failure that ends the company's pass unfinished, if any."""
     started = utcnow()
     scope = str(company)
     # Writes an earlier pass sent and Shopify never answered, asked about first under their own
     # keys; their SKUs wait while one may still apply (jobs.stock_in_flight), the watermark kept.
-    held, unanswered = stock_in_flight.resolve(shop.shop_id, client, company)
-    result.transient = result.transient or unanswered
+    # `waiting`: those of another company's write at this location, still unanswered.
+    held, failure = stock_in_flight.resolve(shop.shop_id, client, company, location)
+    if waiting:
+        held |= waiting
+        failure = failure or Transient(
+            f"a stock write sent earlier at location {location} is not answered yet; its SKUs wait for it",
+            skus=sorted(waiting),
+        )
     with session_scope() as session:
         _resume_refused(session, shop.shop_id, company)
         moved = _location_moved(session, shop.shop_id, company, location)
@@ -305,19 +360,17 @@ def _sync_company(
         result.levels_sent += outcome.written
         result.failed.extend(outcome.failed)
         if outcome.transient is not None:
-            result.transient = result.transient or outcome.transient
-            return  # the watermark stays: the next attempt re-reads this company
+            return failure or outcome.transient  # the watermark stays: the next attempt re-reads it
         if outcome.bug is not None:
-            result.bug = result.bug or outcome.bug
-            return
+            return outcome.bug
     if policies:
         sent, failed, transient = send_policies(
             shop.shop_id, client, company, policies, bulk_threshold=shop.bulk_threshold
         )
         result.policies_sent += sent
         result.failed.extend(failed)
-        result.transient = result.transient or transient
-    if only is None and read.complete and read.snapshot is not None and result.transient is None:
+        failure = failure or transient
+    if only is None and read.complete and read.snapshot is not None and failure is None:
         with session_scope() as session:
             watermarks.advance(session, shop.shop_id, FLOW, scope, read.snapshot, 0, started)
             if moved:
@@ -330,6 +383,7 @@ def _sync_company(
                 bindings.upsert_many(
                     session, shop.shop_id, TRACKED_FROM_KIND, [BindingRow(scope, None, tracked_from)]
                 )
+    return failure
 
 
 @dataclass(frozen=True)

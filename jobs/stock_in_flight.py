@@ -32,20 +32,42 @@ its items are compared or read as above. A note whose request never reached Shop
 died sending it) is applied by the resend, and the pass's own write after it corrects the level.
 The levels a company leaves at a location it no longer writes (jobs/stock_vacate.py) are always
 set to 0 from a level read (compare-and-swap): a late one is refused as stale, so they are not noted.
+
+A note at a location its company does not write now (the company moved, was unmapped or marked
+not sold in this store, or is closed in the ERP: `resolve_strays`, at the start of every pass,
+before any company writes) is asked about the same way, and what it applied (now, if the request
+never reached Shopify before, or long ago) is then put right, for no company's pass would: the
+company mapped there now reads those items before writing them (a jobs.stock_reread movement of
+it), and they are recorded as levels the company left there (jobs.stock_vacate.note_left): set to
+0 where no open company is mapped, or, where one is, those it does not write itself. While it is
+still unanswered, its SKUs wait at that location (the company mapped there leaves them out).
+
+Only a transient failure (network, 5xx, throttled, still in progress) holds a note. Any other
+failure (a GraphQL error, a 4xx: the request refused as a whole) is an answer too: Shopify runs
+nothing of a request it refuses, and nothing under the key is still running. The note is dropped,
+its products' levels are written from what Shopify shows as for any answered note, and a message
+fails naming them (the unit of a batch of those SKUs, replayed as any: jobs.stock.replay).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ledger import bindings
+from jobs import stock_reread, stock_vacate
+from ledger import bindings, trace
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
-from ledger.errors import Transient
+from ledger.digest import digest
+from ledger.errors import Rejected, Transient
+from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, utcnow
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import IdempotencyKeyFailed, ShopifyUserErrors
@@ -54,6 +76,25 @@ from shopify_app.admin_api.stock_ops import set_available
 log = logging.getLogger(__name__)
 
 KIND = "stock_in_flight"  # erp_id "<company>:<key>", digest = the key, data = what was sent
+MISMATCH = "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"  # a request under the key ran, with other input
+
+
+class Applied(Enum):
+    """What an answered note applied."""
+
+    YES = "its levels"
+    NO = "nothing"
+    UNKNOWN = "an input built otherwise"
+
+
+@dataclass
+class Strays:
+    """What `resolve_strays` left: SKUs held per location, the transient failure that says so, and
+    whether a company was asked to read levels again (the pass then reads its movements anew)."""
+
+    held: dict[str, set[str]] = field(default_factory=dict)
+    transient: Transient | None = None
+    rechecked: bool = False
 
 
 def note(
@@ -79,31 +120,149 @@ def forget(session: Session, shop_id: int, company: int, key: str) -> None:
     )
 
 
-def resolve(shop_id: int, client: AdminClient, company: int) -> tuple[set[str], Transient | None]:
-    """Ask Shopify about every call of the company left unanswered (module docstring): the SKUs
-    to leave out of this pass (calls still unanswered) and the transient failure that says so."""
-    with session_scope() as session:
-        rows = session.execute(
-            select(Binding.digest, Binding.data).where(
-                Binding.shop_id == shop_id, Binding.kind == KIND, Binding.erp_id.like(f"{company}:%")
-            )
-        ).all()
+def resolve(
+    shop_id: int, client: AdminClient, company: int, location: str
+) -> tuple[set[str], Transient | None]:
+    """Ask Shopify about every call of the company at `location` left unanswered (module
+    docstring): the SKUs to leave out of this pass (calls still unanswered) and the transient
+    failure that says so. Its calls elsewhere are `resolve_strays`'."""
     held: set[str] = set()
     why: Transient | None = None
-    for key, data in rows:
-        data = data or {}
-        try:
-            set_available(client, data["quantities"], key=key, reference_document_uri=data.get("reference"))
-        except (ShopifyUserErrors, IdempotencyKeyFailed) as exc:  # answered: refused, or nothing ran
-            log.info("stock: unanswered write %s of company %s answered: %s", key[:12], company, exc)
-        except Exception as exc:  # still running, or no answer again: nothing sent beside it
-            held.update(data.get("skus") or [])
-            why = why or Transient(
-                f"a stock write of company {company} sent earlier is not answered yet ({exc}); its "
-                "SKUs wait for it",
-                skus=sorted(data.get("skus") or []),
-            )
+    for noted, key, data in _notes(shop_id, company):
+        if _locations(data) != {location}:
             continue
-        with session_scope() as session:
-            forget(session, shop_id, company, key)
+        answer = _ask(shop_id, client, noted, key, data)
+        if isinstance(answer, Transient):
+            held.update(data.get("skus") or [])
+            why = why or answer
     return held, why
+
+
+def resolve_strays(shop_id: int, client: AdminClient, locations: dict[int, str]) -> Strays:
+    """Ask about every unanswered call at a location its company does not write now (`locations`:
+    the open companies' locations), and put right what it applied (module docstring)."""
+    out = Strays()
+    holders = {location: company for company, location in locations.items()}
+    for company, key, data in _notes(shop_id):
+        if _locations(data) == {locations.get(company)}:
+            continue  # the company's own pass asks about it
+        answer = _ask(shop_id, client, company, key, data)
+        if isinstance(answer, Transient):
+            for location, sku, _ in _entries(data):
+                out.held.setdefault(location, set()).add(sku)
+            out.transient = out.transient or answer
+        elif answer is not Applied.NO:
+            out.rechecked |= _put_right(shop_id, company, data, holders, answer)
+    return out
+
+
+def _put_right(
+    shop_id: int, company: int, data: dict[str, Any], holders: dict[str, int], answer: Applied
+) -> bool:
+    """The levels a stray call set: recorded as levels the company left there (set to 0 once no
+    open company writes them: jobs.stock_vacate), and read again by the company mapped at their
+    location, if any, before it writes them. True when a company was asked to read them."""
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else utcnow()
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    reread: dict[int, dict[str, int]] = defaultdict(dict)
+    left: dict[str, dict[str, int]] = defaultdict(dict)
+    for location, sku, entry in _entries(data):
+        holder = holders.get(location)
+        if holder == company:
+            continue  # its own level at its own location: its pass writes it (the entry is "tried")
+        if holder is not None:  # a raise or fall of a known size when applied with a compare
+            was = entry.get("changeFromQuantity")
+            known = answer is Applied.YES and was is not None
+            reread[holder][sku] = int(entry["quantity"]) - int(was) if known else 0
+        if int(entry.get("quantity") or 0) > 0:
+            left[location][entry["inventoryItemId"]] = int(entry["quantity"])
+    with session_scope() as session:
+        for holder, deltas in reread.items():
+            stock_reread.note(session, shop_id, holder, f"in-flight:{company}", deltas, at)
+        for location, items in left.items():
+            stock_vacate.note_left(session, shop_id, company, location, items)
+    log.info("stock: a late write of company %s put right: read again by %s, %d location(s) to clear",
+             company, sorted(reread), len(left), extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
+    return bool(reread)
+
+
+def _ask(
+    shop_id: int, client: AdminClient, company: int, key: str, data: dict[str, Any]
+) -> Applied | Transient:
+    """Resend the call under its key: what it applied (the note forgotten), or the transient
+    failure that keeps it (still running, or no answer again)."""
+    try:
+        set_available(client, data["quantities"], key=key, reference_document_uri=data.get("reference"))
+    except ShopifyUserErrors as exc:  # answered: none of it applied, or another input ran under the key
+        log.info("stock: unanswered write %s of company %s answered: %s", key[:12], company, exc)
+        answer = Applied.UNKNOWN if MISMATCH in exc.codes else Applied.NO
+    except IdempotencyKeyFailed as exc:  # Shopify failed it on its side: nothing ran
+        log.info("stock: unanswered write %s of company %s failed in Shopify: %s", key[:12], company, exc)
+        answer = Applied.NO
+    except Transient as exc:  # still running, or no answer again: nothing sent beside it
+        return Transient(
+            f"a stock write of company {company} sent earlier is not answered yet ({exc}); its "
+            "SKUs wait for it",
+            skus=sorted(data.get("skus") or []),
+        )
+    except Exception as exc:  # refused as a whole (a GraphQL error, a 4xx): nothing of it ran
+        _refused(shop_id, company, key, data, exc)
+        return Applied.NO
+    else:
+        answer = Applied.YES
+    with session_scope() as session:
+        forget(session, shop_id, company, key)
+    return answer
+
+
+def _refused(shop_id: int, company: int, key: str, data: dict[str, Any], exc: Exception) -> None:
+    """The note is dropped and a message fails naming its products: the unit of a batch of those
+    SKUs (jobs.stock_writer), which their replay writes and ends done, as any stock batch's."""
+    skus = sorted(data.get("skus") or [])
+    batch = digest(skus)[:16]
+    failure: BaseException = exc
+    if isinstance(exc, Rejected):
+        failure = Rejected(
+            f"a stock write of company {company} sent earlier, its answer never received, was refused "
+            f"as a whole when asked about again under its key ({exc}): none of it was applied. The "
+            f"levels of {', '.join(skus)} are written again from what Shopify shows; retry this "
+            "message to send them now",
+            system=exc.system or "shopify",
+            code=exc.code,
+            detail={"skus": skus, "key": key, "error": exc.detail},
+        )
+    with session_scope() as session:
+        forget(session, shop_id, company, key)
+        message = trace.begin(
+            session,
+            shop_id,
+            "stock",
+            f"stock:{company}:{batch}",
+            ERP_TO_SHOPIFY,
+            erp_id=str(company),
+            search=skus[:40],
+            request={"nro_empresa": company, "location_id": min(_locations(data), default=""), "skus": skus},
+        )
+        trace.fail(session, message, failure)
+
+
+def _notes(shop_id: int, company: int | None = None) -> list[tuple[int, str, dict[str, Any]]]:
+    """(company, key, data) of the shop's notes, or of one company's."""
+    where = [Binding.shop_id == shop_id, Binding.kind == KIND]
+    if company is not None:
+        where.append(Binding.erp_id.like(f"{company}:%"))
+    with session_scope() as session:
+        rows = session.execute(select(Binding.erp_id, Binding.digest, Binding.data).where(*where)).all()
+    return [(int(erp_id.split(":", 1)[0]), key, data or {}) for erp_id, key, data in rows]
+
+
+def _locations(data: dict[str, Any]) -> set[str]:
+    return {q.get("locationId") for q in data.get("quantities") or []}
+
+
+def _entries(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(location, SKU, quantity entry) of each level the call sent (its SKUs in the same order)."""
+    return [
+        (entry.get("locationId"), sku, entry)
+        for sku, entry in zip(data.get("skus") or [], data.get("quantities") or [], strict=False)
+    ]

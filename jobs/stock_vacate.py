@@ -15,7 +15,8 @@ is recorded once.
 
 Each pass then settles the records whose turn came:
 - the location is mapped to no company: once the company's own levels are all in at its
-  location now (its marker there), they are set to 0;
+  location now (its marker there), they are set to 0; at once when the company is mapped to no
+  location (nothing to wait for: no company writes them);
 - the location is mapped to another company: once that company's levels are all in there (its
   marker there), the levels it does not write itself (a SKU it has no ERP stock row of) are set
   to 0; those it writes are its own and stay;
@@ -112,6 +113,14 @@ def note_put_back(
     bindings.upsert_many(session, shop_id, VACATE_KIND, [row])
 
 
+def note_left(session: Any, shop_id: int, company: int, location: str, items: Mapping[str, int]) -> None:
+    """A write of `company` at `location`, where it does not write now, answered late (Shopify may
+    have applied it only now: jobs.stock_in_flight): its levels (inventory item -> level sent)
+    recorded as levels the company left there."""
+    if items:
+        _merge(session, shop_id, {(company, location): dict(items)})
+
+
 def _record(session: Any, shop_id: int, where: Any) -> None:
     """Record the levels of the "stock" bindings matching `where` by (company, location sent at)."""
     found = list(
@@ -126,13 +135,23 @@ def _record(session: Any, shop_id: int, where: Any) -> None:
         if b.shopify_id and data.get("sent"):
             sender = int(b.erp_id.split(":", 1)[0])
             left.setdefault((sender, where_sent), {})[b.shopify_id] = int(data["sent"])
+    bindings.upsert_many(session, shop_id, STOCK_KIND, unbound)
+    _merge(session, shop_id, left)
+
+
+def _merge(session: Any, shop_id: int, left: Mapping[tuple[int, str], Mapping[str, int | None]]) -> None:
+    """Add levels to the records of (company, location). An item recorded twice keeps the higher
+    level: both were the company's, and a level up to it is the company's to clear, not a person's
+    raise (None: any level is)."""
     keys = {f"{c}@{loc}": (c, loc) for c, loc in left}
     existing = bindings.get_many(session, shop_id, VACATE_KIND, keys)
     rows = []
     for key, (c, loc) in keys.items():
-        earlier = (existing[key].data or {}).get("items") or {} if key in existing else {}
-        rows.append(BindingRow(key, loc, None, {"company": c, "items": {**earlier, **left[(c, loc)]}}))
-    bindings.upsert_many(session, shop_id, STOCK_KIND, unbound)
+        items = dict((existing[key].data or {}).get("items") or {} if key in existing else {})
+        for item, level in left[(c, loc)].items():
+            was = items.get(item, level)
+            items[item] = None if was is None or level is None else max(int(was), int(level))
+        rows.append(BindingRow(key, loc, None, {"company": c, "items": items}))
     bindings.upsert_many(session, shop_id, VACATE_KIND, rows)
 
 
@@ -181,8 +200,8 @@ def run(
         if holder == company:  # mapped back there: its own pass writes its levels
             _forget(shop_id, key, f"company {company} is mapped to {location} again")
             continue
-        if holder is None:
-            waits = locations.get(company) is None or markers.get(str(company)) != locations[company]
+        if holder is None:  # a company mapped nowhere now (refused, not sold here) waits for nothing
+            waits = company in locations and markers.get(str(company)) != locations[company]
             if waits and company not in closed:  # a closed store's levels wait for nothing
                 continue  # the company's levels are not all at its new location yet
         else:
