@@ -19,7 +19,13 @@ and is flagged too. An order of this shop skipped (cancelled in Shopify before i
 ERP) also lowered Shopify's level by itself, and the ERP never had it: its SKUs' levels are read
 from Shopify again (jobs.stock_reread), the recheck alone seeing a target equal to the level last
 written. That movement is recorded once per skip, though the cursor's overlap reads the message
-again for minutes.
+again for minutes. Not every skip undoes a sale: an order closed as handled (entered in the ERP by
+hand: the ERP's own reservation takes its units) and an order not for the ERP (sold at a POS
+register, a test order, one of the store's time before the app: `jobs.order_kinds.not_for_erp`)
+stand as sales in Shopify, and their drop is Shopify's level as it should be. Noted as a
+cancellation, its units would be given back (a register's sale offered again) or the drop it made
+taken as explained twice (a sale not known yet given back): they are no movement, and like any
+order not skipped they explain a drop of the level (`sold_since`).
 """
 
 from __future__ import annotations
@@ -29,11 +35,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select
 
 from erp.factory import erp_address
 from jobs import stock_reread
-from ledger import bindings, erp_place, watermarks
+from ledger import bindings, erp_place, trace, watermarks
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.models import (
@@ -143,6 +149,7 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
         Message.finished_at,
         Message.updated_at,
         Message.request_payload,
+        Message.error_detail,
     ).where(
         Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),  # uses ix_messages_updated
         Message.updated_at >= since - CLOSED_OVERLAP,
@@ -150,10 +157,10 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
     )
     skus: set[str] = set()
     skipped: list[_Skipped] = []
-    for shop, status, unit_key, created_at, finished_at, updated_at, payload in session.execute(stmt):
+    for shop, status, unit_key, created_at, finished_at, updated_at, payload, detail in session.execute(stmt):
         lines = [line for line in (payload or {}).get("lines") or [] if line.get("sku")]
         skus.update(str(line["sku"]) for line in lines)
-        if shop == shop_id and status == MessageStatus.SKIPPED.value:
+        if shop == shop_id and status == MessageStatus.SKIPPED.value and not _sale_stands(detail):
             skipped.append(_Skipped(unit_key, created_at, finished_at or updated_at, payload or {}))
     _note_skipped(session, shop_id, skipped)
     flagged = stock_reread.recheck_products(session, shop_id, skus)
@@ -167,6 +174,19 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
         )
     )
     return len(flagged)
+
+
+def _sale_stands(detail: Any) -> bool:
+    """A skipped orders message whose sale stands: closed as handled (ledger.handled: entered in
+    the ERP by hand) or not for the ERP (jobs.orders: a POS register's sale, a test order...)."""
+    return isinstance(detail, dict) and (
+        isinstance(detail.get(trace.HANDLED), dict) or bool(detail.get("not_for_erp"))
+    )
+
+
+def _sale_stands_sql() -> Any:
+    """`_sale_stands` as SQL on Message."""
+    return trace.closed_as_handled() | Message.error_detail["not_for_erp"].as_boolean().is_(True)
 
 
 @dataclass(frozen=True)
@@ -214,7 +234,8 @@ def _utc(at: datetime) -> datetime:
 
 def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tuple[datetime, Decimal]]]:
     """This shop's orders for `company` whose message appeared after `since`, whatever became of
-    them but a skip (cancelled, never paid): idSku -> [(message created at, Shopify units)].
+    them but a skip undoing the sale (cancelled, never paid; a sale entered in the ERP by hand or not
+    for the ERP stands): idSku -> [(message created at, Shopify units)].
 
     What explains a drop of a SKU's level at the company's location since Shopify showed a known
     figure (jobs.stock_writer): only this shop's orders of that very SKU move its inventory item
@@ -222,7 +243,7 @@ def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tu
     stmt = select(Message.created_at, Message.request_payload).where(
         Message.shop_id == shop_id,
         Message.flow == ORDERS_FLOW,
-        Message.status != MessageStatus.SKIPPED.value,
+        or_(Message.status != MessageStatus.SKIPPED.value, _sale_stands_sql()),
         Message.created_at > since,
     )
     found: dict[str, list[tuple[datetime, Decimal]]] = {}

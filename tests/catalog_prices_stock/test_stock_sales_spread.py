@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 
 from jobs import stock
 from jobs.stock_pending import CLOSED_OVERLAP, SKIP_NOTED_KIND
-from ledger import trace
+from ledger import handled, trace
 from ledger.db import session_scope
+from ledger.errors import Rejected
 from ledger.models import Binding, Message, utcnow
 
 from .test_stock_flow import _age_erp_row, add_pending_order, erp_stock, expected, pick
@@ -193,3 +194,52 @@ def test_a_shopify_cancel_stored_without_its_company_moves_the_store_links_compa
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s)
     assert chain.level(shop, item, 2) == at_2 - 1
+
+
+def test_a_sale_at_a_pos_register_skipped_as_not_for_the_erp_is_not_given_back(chain):
+    """A sale of 2 at a Shopify POS register lowers the level; its orders message is skipped as not
+    for the ERP (handed over at the counter, its NFC-e issued there). The units are gone: unlike an
+    order cancelled before the ERP had it, the pass must not offer them again."""
+    shop = chain.install("venda-no-caixa", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    item = data["inventory_item_id"]
+    _age_erp_row(chain, 1, data["seq_produto"])
+    figure = chain.level(shop, item, 1)
+    chain.set_level(shop, item, 1, figure - 2)  # the sale at the register
+    add_pending_order(shop, 9501, 1, [{"sku": sku, "quantity": 2}])
+    with session_scope() as session:  # what jobs.orders does with a POS sale
+        message = session.scalars(select(Message).where(Message.unit_key == "order:9501")).one()
+        trace.skip(session, message, "sold at the register (Shopify POS): not sent to the ERP")
+        message.error_detail = {"not_for_erp": True}
+    stock.run(shop.shop_id)
+    assert chain.level(shop, item, 1) == figure - 2
+
+
+def test_an_order_entered_in_the_erp_by_hand_is_no_cancellation_a_later_sale_is_kept(chain):
+    """A sale of 2 whose order the ERP refused; the merchant enters it in the ERP by hand (the ERP
+    reserves the 2) and closes its message as handled. That is no order cancelled before the ERP
+    had it: noted as one, its 2 units would explain a drop Shopify never made again, and a sale of 1
+    taken since (its order not known yet) would be given back."""
+    shop = chain.install("lancado-a-mao", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=6)
+    item = data["inventory_item_id"]
+    _age_erp_row(chain, 1, data["seq_produto"])
+    figure = chain.level(shop, item, 1)
+    chain.set_level(shop, item, 1, figure - 2)  # the sale
+    add_pending_order(shop, 9502, 1, [{"sku": sku, "quantity": 2}])
+    stock.run(shop.shop_id)
+    assert chain.level(shop, item, 1) == figure - 2
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "order:9502")).one()
+        trace.fail(session, message, Rejected("the ERP refused the order's taxes", system="erp"))
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], -2)  # entered by hand: reserved
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "order:9502")).one()
+        handled.mark(session, message, by="staff", note="entered in the ERP by hand")
+    chain.set_level(shop, item, 1, figure - 3)  # a sale of 1 whose order the app does not know yet
+    stock.run(shop.shop_id)
+    assert chain.level(shop, item, 1) == figure - 3
