@@ -198,3 +198,32 @@ def test_one_companys_unanswered_write_does_not_hold_another_companys_pass(chain
         ).one()
     assert marker == shop.locations[2]
     assert _notes(shop) == ["1:still-running"]
+
+
+def test_a_late_write_still_running_at_another_companys_location_holds_that_sku_there(chain, monkeypatch):
+    """Company 1's call at L1 is still running when asked about (no answer yet); L1 is company 2's
+    now. Company 2 writes nothing for that SKU there while it may still apply (it would overwrite
+    company 2's level), and the pass ends transient; once answered, company 2's level is put back."""
+    shop = chain.install("voo-ainda", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = pick(catalog, chain, shop, 2)
+    first, item = shop.locations[1], data["inventory_item_id"]
+    _note(shop, 1, "running-at-l1", item, first, 999, sku)
+    _unmap(shop, 1)
+    chain.map_location(shop, 2, 0)
+    real = stock_in_flight.set_available
+
+    def still_running(client, quantities, *, key, **kwargs):
+        if key == "running-at-l1":
+            raise Transient("IDEMPOTENCY_CONCURRENT_REQUEST: still in progress")
+        return real(client, quantities, key=key, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_in_flight, "set_available", still_running)
+        with pytest.raises(Transient):
+            stock.run(shop.shop_id)
+    assert chain.level(shop, item, 2) == 0  # left as it was (stocked at 0): nothing sent beside the call
+    assert _notes(shop) == ["1:running-at-l1"]
+    stock.run(shop.shop_id)  # answered now: 999 landed, company 2 reads it and writes its own
+    assert chain.level(shop, item, 2) == expected(*erp_stock(chain, 2)[sku])
+    assert _notes(shop) == []
