@@ -600,13 +600,22 @@ def observation(order: Order) -> str:
     When they do not fit, the delivery gives way first (`_squeezed`: whole parts from its end,
     down to those that begin within its first 100 characters while they leave the note its first
     40), then the note is cut at its end."""
-    head = f"Shopify {order.name}"
+    return " - ".join(p for p in (_head(order), observation_where(order), order.note) if p)[:OBS_WIDTH]
+
+
+def observation_where(order: Order) -> str | None:
+    """The delivery part of the order's obsPedido ("Entrega: ...", `_squeezed` to leave the buyer's
+    note its room), as `observation` writes it; None when nothing is delivered."""
     where = delivery_obs(order) if delivery_type(order) == "E" else None
-    if where:
-        most = OBS_WIDTH - len(head) - len(" - ")
-        note = len(order.note) + len(" - ") if order.note else 0
-        where = _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))
-    return " - ".join(p for p in (head, where, order.note) if p)[:OBS_WIDTH]
+    if not where:
+        return None
+    most = OBS_WIDTH - len(_head(order)) - len(" - ")
+    note = len(order.note) + len(" - ") if order.note else 0
+    return _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))
+
+
+def _head(order: Order) -> str:
+    return f"Shopify {order.name}"
 
 
 def _squeezed(where: str, room: int, most: int) -> str:

@@ -116,7 +116,9 @@ def mark(
     session: Session, message: Message, *, by: str, note: str, extra: dict[str, Any] | None = None
 ) -> list[str]:
     """Close `message` as handled outside the app by `by` (a staff user id) with `note`; `extra`
-    is kept beside (the ERP order linked by hand). Returns the order-link notes it cleared.
+    is kept beside (the ERP order linked by hand). Returns the slots of the order-link notes it
+    cleared, by their labels ("order_edits (delivery address)"): never their words, which may quote
+    a delivery address (what the caller audits is no customer's data).
 
     One conditional UPDATE: the row is closed only while its status and attempts are still those
     read into `message`. Raises Changed when a job began (or finished) it meanwhile: its replay
@@ -185,10 +187,11 @@ def _clear_note(session: Session, message: Message) -> list[str]:
     ).one_or_none()
     if link is None:
         return []
-    before = {n.text for n in order_notes.notes(link)}
+    before = order_notes.notes(link)
     event = order_notes.event_of(message.unit_key)
     if event is not None:
         order_notes.clear(link, message.flow, event=event[0], generation=event[1])
     else:
         order_notes.clear(link, message.flow, topic=order_notes.topic_of(message.unit_key))
-    return sorted(before - {n.text for n in order_notes.notes(link)})
+    left = {n.text for n in order_notes.notes(link)}
+    return sorted({n.label for n in before if n.text not in left})

@@ -67,6 +67,14 @@ class Note:
         topics: one note each."""
         return self.flow, self.event, self.generation, self.topic
 
+    @property
+    def label(self) -> str:
+        """The slot as the note names it ("invoices", "order_edits (ERP event #12)", "order_edits
+        (delivery address)"), without its words (which may quote a delivery address); "" for a
+        note naming no flow."""
+        found = _LINE.match(self.text) if self.flow else None
+        return found[0].removesuffix(":") if found else ""
+
 
 def parse(stored: str | None) -> list[Note]:
     """The notes of a needs_attention value, in the order read (a cancellation's first)."""

@@ -52,9 +52,19 @@ CONTEXT_PII_KEYS = frozenset({"name", "city", "cidade", "province", "uf", "value
 # fmt: on
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# A delivery as obsPedido names it ("Entrega: <name>, <address>, ..."), quoted in a note or an error
-# (jobs.order_edits.address names the old and the new): the rest of the quote or the line goes.
-_DELIVERY = re.compile(r"Entrega: [^\"\n]*")
+# A delivery address not taken by the ERP order (jobs.order_edits.address): its note and message end
+# with the new delivery behind NEW_DELIVERY, scrubbed whole to the end of the line, whatever it holds.
+NEW_DELIVERY = "New delivery text:"
+_NEW_DELIVERY = re.compile(re.escape(NEW_DELIVERY) + r".*", re.IGNORECASE)
+# Notes written before (rows kept): the new delivery and the ERP order's obsPedido quoted whole,
+# between words of their own (a quote inside an address, a hand-typed obsPedido, scrubbed all).
+_OLD_QUOTES = (
+    re.compile(r'(?<=was changed in Shopify to ").*?(?=", but ERP order )', re.IGNORECASE),
+    re.compile(r'(?<=its observation still says ").*?(?=" and the order would go to the old address)', re.I),
+)
+# A delivery as obsPedido names it ("Entrega: <name>, <address>, ...") in any other text (an ERP
+# answer, a hand-typed "ENTREGA: ..."): the rest of its quote or line goes.
+_DELIVERY = re.compile(r"Entrega: [^\"\n]*", re.IGNORECASE)
 
 
 def _whole(value: str) -> re.Pattern[str]:
@@ -81,12 +91,16 @@ def _is_id_key(norm: str) -> bool:
 
 
 def scrub_text(text: str, known: Iterable[str] = ()) -> str:
-    """Replace known values, e-mails, a delivery address ("Entrega: ...", to the end of its quote or
-    line) and every CPF/CNPJ-shaped token (masking.TEXT_DOCUMENT: bare or formatted, numeric or
-    alphanumeric CNPJ, valid check digits or not; a gid's id stays)."""
+    """Replace known values, e-mails, a delivery address (a note's new delivery to the end of its
+    line, what an older note quoted, else "Entrega: ..." to the end of its quote or line) and every
+    CPF/CNPJ-shaped token (masking.TEXT_DOCUMENT: bare or formatted, numeric or alphanumeric CNPJ,
+    valid check digits or not; a gid's id stays)."""
     for value in sorted((k for k in known if k and len(k) >= 3), key=len, reverse=True):
         text = _whole(value).sub(REDACTED, text)
     text = _EMAIL.sub(REDACTED, text)
+    text = _NEW_DELIVERY.sub(f"{NEW_DELIVERY} {REDACTED}", text)
+    for quoted in _OLD_QUOTES:
+        text = quoted.sub(REDACTED, text)
     text = _DELIVERY.sub(f"Entrega: {REDACTED}", text)
     return replace_documents(text, lambda _document: REDACTED)
 

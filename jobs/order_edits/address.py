@@ -36,20 +36,25 @@ compares it with the ERP order's obsPedido. Then:
   untouched), recorded;
 - separated or invoiced (S/F, or the PUT's 409): the link is flagged for a person, note
   "order_edits (delivery address): ..." (a topic of its own, beside a Shopify edit's note:
-  ledger.order_notes) naming the new address and the ERP order's obsPedido (the old one), and the
-  message fails (rejected, DELIVERY_ADDRESS_NOT_SENT; the ERP's code in its detail). The change is
-  recorded as told, so the next orders/updated is quiet; its Retry reads the ERP order again. The
-  note is cleared once the ERP order's obsPedido carries the delivery text Shopify shows, as the
-  note quotes it (copied there by hand, or the address changed back in Shopify), or the order is
-  cancelled (in Shopify, or in the ERP: `settle_cancelled`). Told another way, a person marks the
-  message as handled.
+  ledger.order_notes) ending with the new delivery text (as obsPedido would carry it, behind
+  ledger.privacy.NEW_DELIVERY, which its scrub removes whole); the ERP order's obsPedido (the old
+  one, maybe typed by hand) is the ERP's and is not quoted. The message fails (rejected,
+  DELIVERY_ADDRESS_NOT_SENT; the ERP's code in its detail). The change is recorded as told, so the
+  next orders/updated is quiet, and beside it the delivery the ERP order still holds (IN_ERP); its
+  Retry reads the ERP order again. The note is cleared once the ERP order's obsPedido carries the
+  delivery text Shopify shows whole (`names`: copied there by hand), once the address is changed
+  back in Shopify to the one the ERP order holds (`_back`: no ERP call, whoever wrote its obsPedido),
+  or once the order is cancelled (in Shopify, or in the ERP, also told by the PUT's 409:
+  `settle_cancelled`). Told another way, a person marks the message as handled.
 - the ERP refusing the read or the PUT otherwise: the message fails with the ERP's words and the
-  change is recorded as tried, so later orders/updated with this address stay quiet until Retry.
+  change is recorded as tried (with the delivery the ERP order holds, as a flag), so later
+  orders/updated with this address stay quiet until Retry.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import fields
 from typing import Any
 
@@ -65,13 +70,14 @@ from jobs.order_lookup import find_link
 from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
-from ledger import order_notes, trace
+from ledger import handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
 from ledger.order_link_by_hand import DELIVERY
+from ledger.privacy import NEW_DELIVERY
 from shopify_app.admin_api.order_import_ops import read_order_for_erp
 from shopify_app.admin_api.order_results import Address, Order, address_digest
 
@@ -81,6 +87,7 @@ FLOW = "order_edits"
 PREFIX = "address"
 TOPIC = order_notes.TOPICS[PREFIX]  # its note: "order_edits (delivery address): ..."
 RECORD = DELIVERY  # request payload key: what the ERP's obsPedido was built from (digests)
+IN_ERP = "in_erp"  # in a record of a change flagged or refused: the delivery the ERP order still holds
 EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
@@ -179,11 +186,14 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         if recorded is None and not again:  # the baseline (module docstring): no ERP call
             _remember(session, shop_id, num, now)
             return "already"
+        if _back(session, shop_id, num, link, recorded, now):
+            return "already"
         message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
                               search=[num, link.shopify_order_name], job_id=current_job_id())  # fmt: skip
         message.request_payload = {**(message.request_payload or {}), "nro_pedvenda": link.nro_pedvenda}
         session.commit()  # the message row exists before any outside call
-        return run_classified(session, message, lambda: _send(session, shop_id, link, message, order, where))
+        told = _told(recorded, now)
+        return run_classified(session, message, lambda: _send(session, shop_id, link, message, order, told))
 
 
 def _same(recorded: dict[str, Any], now: dict[str, str]) -> bool:
@@ -193,38 +203,87 @@ def _same(recorded: dict[str, Any], now: dict[str, str]) -> bool:
     return recorded.get(key) == now[key]
 
 
-def _send(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, where: str) -> str:
+def _told(recorded: dict[str, Any] | None, now: dict[str, str]) -> dict[str, Any]:
+    """The record of a change flagged or refused: the change (told once), and beside it the delivery
+    the ERP order still holds, when another (`_back`)."""
+    kept = _in_erp(recorded)
+    return now if kept is None or _same(kept, now) else {**now, IN_ERP: kept}
+
+
+def _in_erp(recorded: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The delivery the ERP order's obsPedido was last built or typed from: the record's own, or,
+    once a change was flagged or refused (the record holds that change, told once), the one kept
+    beside it (IN_ERP)."""
+    if recorded is None:
+        return None
+    kept = recorded.get(IN_ERP)
+    return kept if isinstance(kept, dict) else {k: v for k, v in recorded.items() if k != IN_ERP}
+
+
+def _back(
+    session: Session,
+    shop_id: int,
+    num: str,
+    link: OrderLink,
+    recorded: dict[str, Any] | None,
+    now: dict[str, str],
+) -> bool:
+    """A change flagged or refused, then the address changed back in Shopify to the delivery the
+    ERP order was built or typed from (as the note advises): nothing to send, whoever wrote its
+    obsPedido (the app, a person typing it). The note goes and the message ends skipped saying so;
+    not once a person closed it as handled (they may have told the team the other address: the
+    change back is a change again)."""
+    if recorded is None or IN_ERP not in recorded or not _same(recorded[IN_ERP], now):
+        return False
+    message = _message(session, shop_id, FLOW, unit_key(num))
+    if message is not None and handled.info(message) is not None:
+        return False
+    clear_note(link)
+    _remember(session, shop_id, num, now, message)
+    if message is not None and message.status not in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value):
+        trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
+                                     "was built from: nothing to send to the ERP")  # fmt: skip
+    return True
+
+
+def _send(
+    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, told: dict[str, Any]
+) -> str:
     try:
-        return _put(session, shop_id, link, message, order, where)
+        return _put(session, shop_id, link, message, order, told)
     except ErpRejected:  # refused for good: tried once, quiet until Retry (as a flag is)
-        _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)
+        _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
         raise
 
 
-def _put(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, where: str) -> str:
+def _put(
+    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, told: dict[str, Any]
+) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
-    obs = order_map.observation(order)
+    obs, part = order_map.observation(order), order_map.observation_where(order)
+    assert part is not None  # a delivery (`_check`: a pickup sends nothing)
     if current.situacao == "C":
-        trace.skip(session, message, f"ERP order {nro} is cancelled in the ERP: no delivery to change")
-        return "skipped"
-    if current.obs == obs or (current.situacao not in EDITABLE and names(current.obs, where)):
+        return _cancelled_in_erp(session, link, message)
+    if current.obs == obs or (current.situacao not in EDITABLE and names(current.obs, part)):
         _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
         trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send")
         return "skipped"
     if current.situacao not in EDITABLE:
-        return _flag(session, shop_id, link, message, order, where, current)
+        return _flag(session, shop_id, link, message, order, part, current, told)
     try:
         updated = erp.edit_order(nro, obs=obs)
     except ErpRejected as exc:
         if exc.status != 409:
             raise
         current = erp.get_order(nro)  # the order's status, read again, says which
-        if current.situacao in EDITABLE or current.situacao == "C":
+        if current.situacao == "C":  # cancelled meanwhile (PEDIDO_CANCELADO): nothing to deliver
+            return _cancelled_in_erp(session, link, message)
+        if current.situacao in EDITABLE:
             raise
-        return _flag(session, shop_id, link, message, order, where, current)
+        return _flag(session, shop_id, link, message, order, part, current, told)
     link.erp_status = updated.situacao
     _done(session, shop_id, link, message, order)
     trace.succeed(session, message, response={"nro_pedvenda": nro, "situacao": updated.situacao},
@@ -233,14 +292,38 @@ def _put(session: Session, shop_id: int, link: OrderLink, message: Message, orde
     return "done"
 
 
-def names(obs: str | None, where: str) -> bool:
-    """Whether an obsPedido names this delivery (as observation writes it: cut before a long note)."""
-    first, *parts = where.split(", ")
-    for part in parts:  # the whole parts within its first OBS_WHERE_KEPT, which observation keeps
-        if len(first) + len(", ") + len(part) > order_map.OBS_WHERE_KEPT:
-            break
-        first = f"{first}, {part}"
-    return first in (obs or "")
+def _cancelled_in_erp(session: Session, link: OrderLink, message: Message) -> str:
+    """The ERP order is cancelled (read so, or the PUT's 409 PEDIDO_CANCELADO): no delivery to change;
+    a note left by an earlier flag goes, as `settle_cancelled` does."""
+    link.erp_status = "C"
+    clear_note(link)
+    trace.skip(
+        session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: no delivery to change"
+    )
+    return "skipped"
+
+
+_ENDS = re.compile(r"\s*(?:[.;]?\s*$|[-;|\u2013]\s)")  # where a delivery's text ends in an obsPedido
+_SPACES = re.compile(r"\s+")
+
+
+def names(obs: str | None, part: str) -> bool:
+    """Whether an obsPedido names this delivery whole: `part` (its delivery as `observation` writes
+    it for the order: order_map.observation_where) stands in it and ends there (at its end, or
+    before " - ", the buyer's note): an older delivery that shares its start ("..., Apto 1502"
+    before "..., Apto 1502, Torre Norte", "Rua X, 12" before "Rua X, 123") is not it. Spaces and
+    letter case as typed by hand do not count."""
+    text, part = _plain(obs or ""), _plain(part)
+    at = text.find(part)
+    while at >= 0:
+        if _ENDS.match(text, at + len(part)):
+            return True
+        at = text.find(part, at + 1)
+    return False
+
+
+def _plain(text: str) -> str:
+    return _SPACES.sub(" ", text).strip().casefold()
 
 
 def clear_note(link: OrderLink) -> None:
@@ -274,8 +357,9 @@ def _flag(
     link: OrderLink,
     message: Message,
     order: Order,
-    where: str,
+    part: str,
     current: ErpOrder,
+    told: dict[str, Any],
 ) -> str:
     code, state = TOO_LATE.get(current.situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {current.situacao}"))
     if current.situacao == "F":
@@ -286,17 +370,18 @@ def _flag(
     else:
         advice = (
             "A person must tell the picking and delivery team the new address, then Mark as handled; or "
-            "copy the quoted new delivery text, as it is, into the ERP order's observation, then Retry "
-            "(it clears once the observation carries that text); or change the address back in Shopify."
+            "copy the new delivery text below, as it is, into the ERP order's observation, then Retry "
+            "(it clears once the observation carries that text); or change the address back in Shopify "
+            "(this clears)."
         )
-    explanation = (
-        f'The delivery address of order {order.name} was changed in Shopify to "{where}", but ERP order '
-        f"{link.nro_pedvenda} {state}, so it was NOT changed in the ERP: its observation still says "
-        f'"{current.obs or ""}" and the order would go to the old address. {advice}'
+    explanation = (  # the new delivery ends it, behind NEW_DELIVERY (ledger.privacy scrubs it to the end)
+        f"The delivery address of order {order.name} was changed in Shopify, but ERP order "
+        f"{link.nro_pedvenda} {state}, so it was NOT changed in the ERP: its observation still names the "
+        f"old delivery address, and the order would go there. {advice} {NEW_DELIVERY} {part}"
     )
     order_notes.put(link, FLOW, explanation, topic=TOPIC)
     link.updated_at = utcnow()
-    _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)  # told once
+    _remember(session, shop_id, order_map.numeric_id(order.id), told, message)  # told once
     log.warning("order_edits: delivery address of %s flagged: ERP order %s %s", order.name,
                 link.nro_pedvenda, state)  # fmt: skip
     detail = {"nro_pedvenda": link.nro_pedvenda, "erp_code": code}

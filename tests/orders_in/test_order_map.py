@@ -547,8 +547,8 @@ def test_a_long_address2_leaves_the_buyers_note_its_start():
 
 def test_an_imported_obs_names_its_own_delivery():
     """order_edits.address.names reads an obsPedido as observation writes it (whole parts within the
-    first 100 characters): the order's own obsPedido names the delivery it was written from."""
-    from jobs.order_customer import delivery_obs
+    first 100 characters, order_map.observation_where): the order's own obsPedido names the delivery
+    it was written from."""
     from jobs.order_edits.address import names
 
     raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
@@ -556,9 +556,9 @@ def test_an_imported_obs_names_its_own_delivery():
     raw["note"] = "Trocar por marca similar se faltar"
     read = parse_erp_order(raw)
     obs = order_map.map_order(read, TARGET, variants_for(1), {"Pix": 2}).order_input.obs
-    assert names(obs, delivery_obs(read.order)), obs
+    assert names(obs, order_map.observation_where(read.order)), obs
     raw["shippingAddress"]["address1"] = "Rua Augusta, 1510"
-    assert not names(obs, delivery_obs(parse_erp_order(raw).order)), obs
+    assert not names(obs, order_map.observation_where(parse_erp_order(raw).order)), obs
 
 
 @pytest.mark.parametrize(

@@ -127,8 +127,9 @@ def test_scrub_text_redacts_every_cpf_or_cnpj_shaped_token_inside_text():
 
 
 def test_scrub_text_redacts_a_delivery_address_named_in_a_note():
-    """A delivery address the ERP did not take is named in its note and message (old and new,
-    jobs.order_edits.address): erased with the customer, the rest of the words kept."""
+    """A delivery address the ERP did not take is named in its note and message (a note written
+    before quoted the old and the new, jobs.order_edits.address): erased with the customer, the rest
+    of the words kept."""
     note = (
         "order_edits (delivery address): The delivery address of order #1001 was changed in Shopify to "
         '"Entrega: Ana Souza, Rua Nova, 99, Campinas/SP, CEP 13015-000", but ERP order 7 is already '
@@ -137,5 +138,5 @@ def test_scrub_text_redacts_a_delivery_address_named_in_a_note():
     )
     clean = scrub_text(note)
     assert "Rua" not in clean and "Ana" not in clean and "campainha" not in clean, clean
-    assert 'changed in Shopify to "Entrega: [redacted]", but ERP order 7' in clean
-    assert 'still says "Shopify #1001 - Entrega: [redacted]" and the order' in clean
+    assert 'changed in Shopify to "[redacted]", but ERP order 7' in clean  # each quote whole
+    assert 'still says "[redacted]" and the order' in clean
