@@ -263,13 +263,17 @@ def _of_shop(shop: Shop) -> Any:
     return or_(AuditEvent.shop_id == shop.id, AuditEvent.shop_domain == shop.domain)
 
 
-def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef) -> list[AuditEvent]:
-    needles = ref.needles
+def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef, targets: set[str]) -> list[AuditEvent]:
+    """The audit events naming the customer, and those about their orders' links and messages
+    (`targets`: a Mark as handled written before its cleared notes were kept as labels quoted the
+    delivery address of the note it cleared)."""
+    needles = ref.needles  # the targets come from rows found by them
     if not needles:
         return []
     query = select(AuditEvent).where(
         _of_shop(shop),
         or_(
+            AuditEvent.target.in_(targets or {""}),
             _like_any(AuditEvent.before, needles),
             _like_any(AuditEvent.after, needles),
             _like_any(AuditEvent.target, needles),
@@ -278,7 +282,10 @@ def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef) -> list[Aud
     return [
         a
         for a in session.scalars(query)
-        if mentions(a.before, ref) or mentions(a.after, ref) or _text_mentions(a.target, ref)
+        if a.target in targets
+        or mentions(a.before, ref)
+        or mentions(a.after, ref)
+        or _text_mentions(a.target, ref)
     ]
 
 
@@ -294,7 +301,8 @@ class CustomerRows:
 
 
 def customer_rows(session: Session, shop: Shop, ref: CustomerRef) -> CustomerRows:
-    """Every row that mentions the customer (their id, e-mail, phone or one of their orders)."""
+    """Every row that mentions the customer (their id, e-mail, phone or one of their orders), and the
+    audit events about their orders' links and messages."""
     links = session.scalars(
         select(OrderLink).where(
             OrderLink.shop_id == shop.id, OrderLink.shopify_order_id.in_(ref.order_gids or {""})
@@ -304,10 +312,12 @@ def customer_rows(session: Session, shop: Shop, ref: CustomerRef) -> CustomerRow
     if ref.needles:
         query = select(Binding).where(Binding.shop_id == shop.id, _like_any(Binding.data, ref.needles))
         bindings = [b for b in session.scalars(query) if mentions(b.data, ref)]
+    messages = _candidate_messages(session, shop, ref)
+    targets = {f"message:{m.id}" for m in messages} | {f"order:{link.id}" for link in links}
     return CustomerRows(
-        messages=_candidate_messages(session, shop, ref),
+        messages=messages,
         webhooks=_candidate_inbox(session, shop.domain, ref),
-        audit_events=_candidate_audit(session, shop, ref),
+        audit_events=_candidate_audit(session, shop, ref, targets),
         order_links=list(links),
         bindings=bindings,
     )

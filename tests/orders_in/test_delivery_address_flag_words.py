@@ -119,21 +119,53 @@ def test_mark_as_handled_audits_no_address_and_redact_leaves_none(world, mark_ha
     with session_scope() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "message.handled")).all()
         assert event.after["notes_cleared"] == ["order_edits (delivery address)"]
-    doc = world.order_doc(gid)
-    customer = doc.get("customer") or {}
-    ref = privacy.CustomerRef(
-        customer_id=str(customer.get("id", "")).rsplit("/", 1)[-1] or None,
-        email=doc.get("email") or customer.get("email"),
-        phone=customer.get("phone"),
-        order_ids=frozenset({gid.rsplit("/", 1)[-1], gid}),
-    )
     with session_scope() as session:
-        privacy.redact_customer(session, session.get(Shop, world.shop_id), ref)
+        privacy.redact_customer(session, session.get(Shop, world.shop_id), customer_ref(world, gid))
     with session_scope() as session:
         left = [
             a.action for a in session.scalars(select(AuditEvent)) if "Palmeiras" in f"{a.before}{a.after}"
         ]
     assert left == []
+
+
+def test_redact_and_export_reach_a_mark_as_handled_audited_with_its_note(world, mark_handled):  # noqa: F811
+    """An audit of Mark as handled written before (after.notes_cleared quoting the note, new and old
+    addresses): found as about the customer's order's message, exported and scrubbed."""
+    gid, nro = imported(world, shipping="SEDEX")
+    world.chain.handle.erp.separate(nro, weights={})
+    order_update(world, gid, shippingAddress={**NEW, "phone": None})
+    world.drain()
+    message = address_message(world, gid)
+    mark_handled(message.id, "told the driver")
+    older = (
+        "order_edits (delivery address): The delivery address of order #1001 was changed in Shopify to "
+        '"Entrega: Ana Souza, Rua das Palmeiras, 742, Bloco B, Campinas/SP, CEP 13015-000", but ERP order '
+        f"{nro} is already being separated (em separação), so it was NOT changed in the ERP: its observation "
+        'still says "Entregar na Rua Velha, 1" and the order would go to the old address.'
+    )
+    with session_scope() as session:
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "message.handled")).all()
+        event.after = {**event.after, "notes_cleared": [older]}
+        shop = session.get(Shop, world.shop_id)
+        ref = customer_ref(world, gid)
+        exported = privacy.export_customer(session, shop, ref)
+        assert [a["id"] for a in exported["audit_events"]] == [event.id]
+        privacy.redact_customer(session, shop, ref)
+    with session_scope() as session:
+        after = session.get(AuditEvent, event.id).after
+    assert "Palmeiras" not in str(after) and "Rua Velha" not in str(after), after
+    assert f"but ERP order {nro} is already being separated" in str(after)
+
+
+def customer_ref(world, gid: str) -> privacy.CustomerRef:
+    doc = world.order_doc(gid)
+    customer = doc.get("customer") or {}
+    return privacy.CustomerRef(
+        customer_id=str(customer.get("id", "")).rsplit("/", 1)[-1] or None,
+        email=doc.get("email") or customer.get("email"),
+        phone=customer.get("phone"),
+        order_ids=frozenset({gid.rsplit("/", 1)[-1], gid}),
+    )
 
 
 def test_changing_the_address_back_clears_the_flag_of_a_hand_linked_order(world, link_by_hand):  # noqa: F811
