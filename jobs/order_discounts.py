@@ -16,6 +16,12 @@ Which figure decides each line's discount, best first:
   quantity: an answer without the current value (an older fixture); exact only while no edit
   discounted a line that had units removed before.
 - the line's own `totalDiscountSet`, the unit price after all discounts, the line's value.
+
+Taxes inside the prices (taxesIncluded, a store that charges a tax in Settings > Taxes): Shopify's
+current value "doesn't include taxes", so gross less it is the line's discount PLUS its tax. Those
+are not the order's discount (they add up to it plus the tax): `taxes_set_aside` drops them and the
+discount goes by the unit prices after all discounts (tax included, like the gross). An undiscounted
+line then keeps its whole value, whatever tax it carries.
 """
 
 from __future__ import annotations
@@ -90,6 +96,18 @@ def line_money(line: OrderLine) -> LineMoney:
     if line.discounted_unit_price is not None:
         after_all = (price - line.discounted_unit_price.amount) * line.current_quantity
     return LineMoney(gross, own, after_all, allocated, current)
+
+
+def taxes_set_aside(figures: Sequence[LineMoney], total: Decimal, taxes_in_prices: bool) -> list[LineMoney]:
+    """`figures` without Shopify's current values when they leave out a tax the prices include
+    (`taxes_in_prices`: taxesIncluded with a tax on the order) and so do not add up to the order's
+    discount `total`: each would count the line's tax as a discount (see the module doc)."""
+    current = [f.current for f in figures]
+    if not taxes_in_prices or any(c is None for c in current):
+        return list(figures)
+    if cents(sum(current, ZERO)) == cents(total):  # type: ignore[arg-type]
+        return list(figures)  # Shopify's values carry the tax (or no goods line is taxed)
+    return [f._replace(current=None) for f in figures]
 
 
 def discount_weights(figures: Sequence[LineMoney], total: Decimal) -> list[Decimal]:

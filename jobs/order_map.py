@@ -13,7 +13,9 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   Shopify unit price; the difference between the gross and Shopify's current subtotal (line
   and order discounts) is split per line by jobs.order_discounts: each line ends at Shopify's
   own current value for it (priceAfterAllDiscountsBeforeTaxesSet), so the sum is exact and no
-  line's discount is above its value. Freight = the shipping lines' discounted prices.
+  line's discount is above its value; a store charging a tax inside its prices has that value
+  without the tax, so the discount then goes by the unit prices after all discounts
+  (jobs.order_discounts.taxes_set_aside). Freight = the shipping lines' discounted prices.
 - Intermediary (indIntermediador, NF-e layout 4.00): 1 when the order's sourceName is one of the
   shop's `marketplace_sources` (sold on a third party's marketplace), else 0 (the store's own).
 - Payments: every gateway maps to an ERP payment form (De:Para kind payment_method); gateway
@@ -40,6 +42,7 @@ from jobs.order_discounts import (
     discount_shares,
     distribute_cents,
     line_money,
+    taxes_set_aside,
 )
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
@@ -287,12 +290,18 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             system="shopify",
             code="TOTALS_MISMATCH",
         )
+    figures = taxes_set_aside(figures, discount_total, _taxes_in_prices(read))
     shares = discount_shares(discount_total, figures)
     mapped: list[MappedLine] = []
     for line, figure, share in zip(current, figures, shares, strict=True):
         net = cents(figure.gross) - share
         mapped.append(_erp_line(line, variants[line.id], figure.gross, net))
     return mapped
+
+
+def _taxes_in_prices(read: ErpOrderRead) -> bool:
+    """The store charges a tax inside its prices (taxesIncluded, a non-zero current tax)."""
+    return bool(read.taxes_included) and read.current_tax is not None and read.current_tax.amount != 0
 
 
 def _missing_text(missing: list[OrderLine]) -> str:

@@ -73,6 +73,7 @@ class OrderRequest:
     tags: tuple[str, ...] = ()
     company_rate: float = 0.15
     company_location: str | None = None  # a B2B order: placed for this CompanyLocation
+    tax_rate: str | None = None  # the store charges this tax (inside the prices) on taxable lines
 
 
 class CheckoutError(ValueError):
@@ -176,6 +177,7 @@ def place_order(
     tags: list[str] | None = None,
     company_rate: float = 0.15,
     company_location: str | None = None,
+    tax_rate: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
@@ -186,7 +188,9 @@ def place_order(
     `company_location`: a B2B order, placed by the company's main contact for that CompanyLocation
     (sandbox.shopify.companies): its addresses are the location's and it carries a CPF/CNPJ in
     `localizedFields` only when `tax_id` is given (the contact typed one; a B2B checkout does not
-    ask for it). Raises CheckoutError when the lines cannot be bought or the location does not exist.
+    ask for it); `tax_rate` ("0.1"): the store charges a tax on taxable lines, inside the prices
+    (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it). Raises CheckoutError
+    when the lines cannot be bought or the location does not exist.
     """
     if gateway not in GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted(GATEWAYS)}")
@@ -208,6 +212,7 @@ def place_order(
             tuple(tags or ()),
             company_rate,
             company_location,
+            tax_rate,
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -315,6 +320,7 @@ def _build(
         if bought.tax_id
         else [],
         "_purchasingCompany": bought.purchasing_company,
+        "_taxRate": request.tax_rate,
     }
     for line_doc, (variant, quantity, location) in zip(line_docs, chosen, strict=True):
         order_store.add_to_fulfillment_order(ctx, order, line_doc, location)

@@ -14,6 +14,7 @@ from typing import Any
 CURRENCY = "BRL"
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+TAX_TITLE = "Imposto"
 
 
 def cents(value: Decimal | str | int | float) -> Decimal:
@@ -55,6 +56,34 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return [Decimal(f) * CENT for f in floors]
 
 
+def tax_rate(order: dict[str, Any], line: dict[str, Any]) -> Decimal:
+    """The tax rate the store charges on `line`: the order's `_taxRate` (a store that charges a tax
+    in Settings > Taxes; taxesIncluded: inside the prices) on a taxable line, else 0."""
+    rate = order.get("_taxRate")
+    return Decimal(str(rate)) if rate and line.get("taxable", True) else ZERO
+
+
+def included_tax(value: Decimal, rate: Decimal) -> Decimal:
+    """The tax inside a tax-included `value` at `rate`, to the cent (value x rate / (1 + rate))."""
+    return cents(value * rate / (1 + rate)) if rate else ZERO
+
+
+def _tax_lines(tax: Decimal, rate: Decimal) -> list[dict[str, Any]]:
+    if not rate:
+        return []
+    return [
+        {
+            "title": TAX_TITLE,
+            "rate": float(rate),
+            "ratePercentage": float(rate * 100),
+            "priceSet": bag(tax),
+            "price": amount(tax),
+            "source": None,
+            "channelLiable": False,
+        }
+    ]
+
+
 def _line_figures(line: dict[str, Any]) -> dict[str, Any]:
     """Per-line money: original, discount (original and current share), unfulfilled."""
     price = Decimal(line["_unitPrice"])
@@ -74,10 +103,12 @@ def _line_figures(line: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
+def _recompute_line(line: dict[str, Any], rate: Decimal = ZERO) -> dict[str, Any]:
     """As Shopify documents LineItem: `totalDiscountSet`, `discountedUnitPriceSet` and
     `discountedTotalSet` count the line's own discounts only (an order-level code's allocation is
-    in `discountAllocations` and the "after all discounts" fields)."""
+    in `discountAllocations` and the "after all discounts" fields). Taxes are inside the prices
+    (taxesIncluded): `priceAfterAllDiscountsBeforeTaxesSet` "doesn't include taxes", so it is the
+    line's current value less the tax in it; `taxLines` count removed units too."""
     f = _line_figures(line)
     price, quantity = f["price"], f["quantity"]
     # What is allocated (discountAllocations): `_discount` less the units an edit's discount was
@@ -87,6 +118,9 @@ def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
     after_all = price * quantity - allocated
     unit_after = cents(after_all / quantity) if quantity else price
     unit_own = cents((price * quantity - own) / quantity) if quantity else price
+    current_value = price * f["current"] - f["current_discount"]
+    f["tax"] = included_tax(after_all, rate)
+    f["current_tax"] = included_tax(current_value, rate)
     line.update(
         {
             "originalUnitPriceSet": bag(price),
@@ -98,7 +132,8 @@ def _recompute_line(line: dict[str, Any]) -> dict[str, Any]:
             "originalTotal": amount(price * quantity),
             "discountedTotalSet": bag(price * quantity - own),
             "discountedTotal": amount(price * quantity - own),
-            "priceAfterAllDiscountsBeforeTaxesSet": bag(price * f["current"] - f["current_discount"]),
+            "priceAfterAllDiscountsBeforeTaxesSet": bag(current_value - f["current_tax"]),
+            "taxLines": _tax_lines(f["tax"], rate),
             "totalDiscountSet": bag(own),
             "totalDiscount": amount(own),
             "unfulfilledQuantity": f["unfulfilled"],
@@ -223,7 +258,7 @@ def current_shipping_of(order: dict[str, Any]) -> Decimal:
 
 def recompute(order: dict[str, Any]) -> dict[str, Any]:
     """Refresh every derived field of the order document in place (and return it)."""
-    figures = [_recompute_line(line) for line in order["_lines"]]
+    figures = [_recompute_line(line, tax_rate(order, line)) for line in order["_lines"]]
     subtotal = sum((f["price"] * f["quantity"] - f["discount"] for f in figures), ZERO)
     current_subtotal = sum((f["price"] * f["current"] - f["current_discount"] for f in figures), ZERO)
     discounts = sum((f["discount"] for f in figures), ZERO)
@@ -234,6 +269,10 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
     # and refunds); a line an order edit removed (isRemoved) is charged nothing.
     current_shipping = ZERO if order.get("cancelledAt") else current_shipping_of(order)
     total, current_total = subtotal + shipping, current_subtotal + current_shipping
+    # Taxes included: inside the subtotal and the total, not added to them.
+    tax = sum((f["tax"] for f in figures), ZERO)
+    current_tax = sum((f["current_tax"] for f in figures), ZERO)
+    rate = Decimal(str(order.get("_taxRate") or 0))
     received = _sum(order, ("SALE", "CAPTURE"))
     refunded = _sum(order, ("REFUND",))
     capturable = _recompute_transactions(order)
@@ -249,10 +288,10 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
             "currentCartDiscountAmountSet": bag(ZERO),
             "totalShippingPriceSet": bag(shipping),
             "currentShippingPriceSet": bag(current_shipping),
-            "totalTaxSet": bag(ZERO),
-            "currentTotalTaxSet": bag(ZERO),
-            "taxLines": [],
-            "currentTaxLines": [],
+            "totalTaxSet": bag(tax),
+            "currentTotalTaxSet": bag(current_tax),
+            "taxLines": _tax_lines(tax, rate) if tax else [],
+            "currentTaxLines": _tax_lines(current_tax, rate) if current_tax else [],
             "totalPriceSet": bag(total),
             "originalTotalPriceSet": bag(order.get("_originalTotal") or total),
             "currentTotalPriceSet": bag(current_total),
@@ -271,7 +310,7 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
             "totalPrice": amount(total),
             "totalDiscounts": amount(discounts),
             "totalShippingPrice": amount(shipping),
-            "totalTax": amount(ZERO),
+            "totalTax": amount(tax),
             "totalReceived": amount(received),
             "totalRefunded": amount(refunded),
             "totalCapturable": amount(capturable),

@@ -936,3 +936,22 @@ def test_a_pickup_beside_a_delivery_is_a_delivery_and_a_closed_fulfillment_order
     assert order_map.delivery_type(parse_erp_order(raw).order) == "E"
     moved["status"] = "CLOSED"
     assert order_map.delivery_type(parse_erp_order(raw).order) == "R"
+
+
+def test_taxes_included_line_discount_stays_on_its_line() -> None:
+    """A store whose prices include a 10 % tax (taxesIncluded, currentTotalTax > 0). Line 1:
+    R$ 100.00 with a R$ 10.00 line discount; line 2: R$ 100.00, no discount. Shopify's
+    priceAfterAllDiscountsBeforeTaxesSet leaves the tax out (90.00 / 1.1 = 81.82, 100.00 / 1.1 =
+    90.91): taken as each line's value it made the tax a discount and spread the 10.00 over both
+    lines (6.67 off an undiscounted line). The discount is all line 1's."""
+    raw = raw_order([(Decimal("100.00"), 1, 1, Decimal("10.00")), (Decimal("100.00"), 1, 1, Decimal(0))])
+    raw["lineItems"]["nodes"][0]["priceAfterAllDiscountsBeforeTaxesSet"] = money_bag(Decimal("81.82"))
+    raw["lineItems"]["nodes"][1]["priceAfterAllDiscountsBeforeTaxesSet"] = money_bag(Decimal("90.91"))
+    raw["taxesIncluded"] = True
+    raw["currentTotalTaxSet"] = money_bag(Decimal("17.27"))
+    mapped = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(2), {"Pix": 2})
+    assert mapped.erp_total == Decimal("209.90")
+    assert [(m.line.discount, m.net) for m in mapped.lines] == [
+        (Decimal("10.00"), Decimal("90.00")),
+        (Decimal("0.00"), Decimal("100.00")),
+    ]

@@ -210,7 +210,8 @@ def line_item_product(line: dict, info: GraphQLResolveInfo) -> dict | None:
 
 @field("LineItem", "taxLines")
 def line_item_tax_lines(line: dict, _info: GraphQLResolveInfo, first: int | None = None) -> list:
-    return []
+    taxes = line.get("taxLines") or []  # order_totals: the tax inside the line (taxes included)
+    return taxes[:first] if first is not None else taxes
 
 
 # -- OrderTransaction ----------------------------------------------------------------------
