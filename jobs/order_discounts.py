@@ -69,7 +69,7 @@ def distribute_cents(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal
 class LineMoney(NamedTuple):
     """A line's money at its current quantity (None: Shopify's answer did not carry it)."""
 
-    gross: Decimal  # unit price x current quantity
+    gross: Decimal  # unit price x current quantity; Shopify's current value when above it
     own: Decimal | None  # totalDiscountSet: the line's own discounts (real Shopify leaves codes out)
     after_all: Decimal | None  # from the unit price after all discounts (approximate: a rounded unit)
     allocated: Decimal | None  # discountAllocations: every discount, order-level codes included
@@ -77,7 +77,7 @@ class LineMoney(NamedTuple):
 
 
 def line_money(line: OrderLine) -> LineMoney:
-    """Shopify's figures for a line at its current quantity.
+    """Shopify's figures for a line at its current quantity (its gross never below its value).
 
     `current` is Shopify's (exact cents, nothing prorated). `totalDiscountSet` and the sum of
     `discountAllocations` count removed units too: both are taken at current / ordered quantity,
@@ -85,6 +85,11 @@ def line_money(line: OrderLine) -> LineMoney:
     """
     price = line.original_unit_price.amount if line.original_unit_price else ZERO
     gross = price * line.current_quantity
+    if line.current_total is not None and line.current_total.amount > gross:
+        # Valued above its unit price x quantity (each shop-money amount converted on its own from
+        # another presentment currency, a bundle's price split over its components): the line is
+        # worth its value, not refused; its ERP unit price goes up to it (order_map._erp_line).
+        gross = line.current_total.amount
     own = allocated = current = None
     if line.total_discount is not None and line.quantity:
         own = line.total_discount.amount * line.current_quantity / line.quantity

@@ -341,10 +341,12 @@ def _erp_line(line: OrderLine, info: VariantInfo, gross: Decimal, net: Decimal) 
     if info.weighed:
         qty = Decimal(line.current_quantity) * info.sale_unit_kg
         unit = cents(price / info.sale_unit_kg) if info.sale_unit_kg else price
-        if cents(qty * unit) < net:  # rounding the price per kg down must not lose a cent
-            unit = (net / qty).quantize(CENT, rounding=ROUND_CEILING)
     else:
         qty, unit = Decimal(line.current_quantity), price
+    if qty and cents(qty * unit) < net:
+        # The price per kg rounded down, or a line valued above its unit price x quantity (converted
+        # amounts, a bundle's component): the unit price goes up to the cent, the excess a discount.
+        unit = (net / qty).quantize(CENT, rounding=ROUND_CEILING)
     discount = cents(qty * unit) - net
     return MappedLine(
         line=OrderLineInput(

@@ -955,3 +955,24 @@ def test_taxes_included_line_discount_stays_on_its_line() -> None:
         (Decimal("10.00"), Decimal("90.00")),
         (Decimal("0.00"), Decimal("100.00")),
     ]
+
+
+def test_a_line_valued_a_cent_above_its_unit_price_times_quantity_goes_with_its_value() -> None:
+    """Shop-money amounts converted one by one from another presentment currency (or a bundle's
+    price split over its components): 3 x 10.01 = 30.03 while the line (and the subtotal) is
+    30.04. The customer paid 30.04 + 10.00; the order was refused as TOTALS_MISMATCH. Like a
+    weighed line, the unit price goes up a cent and the excess is the line's discount."""
+    raw = raw_order([(Decimal("10.01"), 3, 3, Decimal(0))], shipping=Decimal("10.00"))
+    raw["lineItems"]["nodes"][0]["priceAfterAllDiscountsBeforeTaxesSet"] = money_bag(Decimal("30.04"))
+    raw["currentSubtotalPriceSet"] = money_bag(Decimal("30.04"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("40.04"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("40.04"))
+    mapped = order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert mapped.erp_total == Decimal("40.04")
+    [line] = mapped.lines
+    assert (line.line.qty, line.line.unit_price, line.line.discount, line.net) == (
+        Decimal(3),
+        Decimal("10.02"),
+        Decimal("0.02"),
+        Decimal("30.04"),
+    )
