@@ -6,11 +6,22 @@ Field meanings follow docs/consinco-api.md; the Consinco source is named where i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 # ---------------------------------------------------------------- catalogue
+
+SKU_ID = re.compile(r"^P(\d+)E(\d+(?:\.\d+)?)$")  # idSku: P{seqProduto}E{qtdEmbalagem}
+
+
+def parse_sku(id_sku: str) -> tuple[int, Decimal] | None:
+    """(seqProduto, qtdEmbalagem) from the SKU convention `P{seq}E{qtd}`; None when it does not match."""
+    match = SKU_ID.match(id_sku)
+    if match is None:
+        return None
+    return int(match.group(1)), Decimal(match.group(2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,14 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from erp.records import OWN_PLATFORM, THIRD_PARTY_PLATFORM, OrderInput, OrderLineInput, PaymentInput
+from erp.records import (
+    OWN_PLATFORM,
+    THIRD_PARTY_PLATFORM,
+    OrderInput,
+    OrderLineInput,
+    PaymentInput,
+    parse_sku,
+)
 from jobs.order_customer import InvalidTaxId, TaxId, delivery_obs, map_customer, validate_tax_id
 from jobs.order_discounts import (
     CENT,
@@ -305,13 +312,28 @@ def _taxes_in_prices(read: ErpOrderRead) -> bool:
 
 
 def _missing_text(missing: list[OrderLine]) -> str:
-    """Why lines hold the order: SKUs not bound yet, and custom items (no variant, no SKU)."""
-    unbound = [line for line in missing if line.variant_id or line.sku]
+    """Why lines hold the order: ERP SKUs not bound yet (their SKU is an idSku, P{seq}E{qtd}: the
+    catalog sync binds them once it publishes them), products made in Shopify (bag, gift wrap: any
+    other SKU, or none; nothing will ever bind them, and the app maps no variant by hand) and
+    custom items (no variant, no SKU)."""
+    unbound = [line for line in missing if line.sku and parse_sku(line.sku)]
     custom = [line for line in missing if not (line.variant_id or line.sku)]
+    own = [line for line in missing if line not in unbound and line not in custom]
     parts = []
     if unbound:
-        names = ", ".join(f"{line.sku or '(no SKU)'} ({line.name})" for line in unbound)
-        parts.append(f"no ERP SKU bound to {names}; it resumes once the catalog sync binds it")
+        names = ", ".join(f"{line.sku} ({line.name})" for line in unbound)
+        parts.append(
+            f"no ERP SKU bound to {names} yet; it resumes once the catalog sync binds it (if the ERP "
+            "has no such product active for e-commerce, replace or remove the line by an order edit)"
+        )
+    if own:
+        names = ", ".join(f"{line.name!r} (SKU {line.sku or 'none'})" for line in own)
+        was = "was" if len(own) == 1 else "were"
+        parts.append(
+            f"{names} {was} made in Shopify, not published from the ERP (no ERP idSku P{{seq}}E{{qtd}}), "
+            "so no catalog sync will bind it and the ERP cannot sell it; replace it with a catalog "
+            "product (or remove it) by an order edit and the order resumes"
+        )
     if custom:
         names = ", ".join(repr(line.name) for line in custom)
         parts.append(

@@ -7,7 +7,6 @@ here without any service. No I/O, no clock: `today` is always passed in.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,11 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from erp.records import PriceItem
+from erp.records import parse_sku as parse_sku  # the SKU convention, where the catalog flows read it
 from ledger.digest import digest
 
 CENT = Decimal("0.01")
 ONE = Decimal("1")
-SKU_ID = re.compile(r"^P(\d+)E(\d+(?:\.\d+)?)$")
 POLICY_DENY = "DENY"
 POLICY_CONTINUE = "CONTINUE"
 # A price Shopify refused keeps, in its binding, the sale status Shopify last took as
@@ -215,11 +214,3 @@ def unit_factor(variant_data: dict[str, Any] | None) -> Decimal:
     if not data.get("weighed"):
         return ONE
     return Decimal(str(data.get("unit_kg") or ONE))
-
-
-def parse_sku(id_sku: str) -> tuple[int, Decimal] | None:
-    """(seqProduto, qtdEmbalagem) from the SKU convention `P{seq}E{qtd}`; None when it does not match."""
-    match = SKU_ID.match(id_sku)
-    if match is None:
-        return None
-    return int(match.group(1)), Decimal(match.group(2))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from erp.errors import AUTH
+from erp.records import parse_sku
 from ledger import trace
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
@@ -1206,12 +1207,35 @@ VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
         ("Um SKU ainda não está publicado no Shopify.", "A SKU is not published in Shopify yet."),
         (
             "A mensagem segue sozinha quando a sincronização do catálogo publicar o SKU; confira se o "
-            "produto está ativo para o e-commerce no ERP.",
+            "produto está ativo para o e-commerce no ERP. Se o ERP não tiver esse produto, troque-o ou "
+            "remova-o com uma edição do pedido no Shopify.",
             "It resumes by itself once the catalog sync publishes the SKU; check that the product is "
-            "active for e-commerce in the ERP.",
+            "active for e-commerce in the ERP. If the ERP has no such product, replace or remove it "
+            "with an order edit in Shopify.",
+        ),
+    ),
+    "shopify": (  # a SKU that is no ERP idSku (P{seq}E{qtd}), or none: a product made in Shopify
+        (
+            "Um produto do pedido foi criado no Shopify (sacola, embalagem para presente...) e não vem "
+            "do ERP: nenhuma sincronização do catálogo vai vinculá-lo.",
+            "A product of the order was made in Shopify (a bag, gift wrap...), not published from the "
+            "ERP: no catalog sync will ever bind it.",
+        ),
+        (
+            "Troque-o por um produto do catálogo ou remova-o com uma edição do pedido no Shopify; o "
+            "pedido segue sozinho. O produto e o SKU estão na mensagem.",
+            "Replace it with a catalog product or remove it with an order edit in Shopify; the order "
+            "resumes by itself. The message names the product and its SKU.",
         ),
     ),
 }
+
+
+def _variant_case(missing: str) -> str:
+    """Which VARIANT_TEXT explains a unit parked on `missing` (the line's SKU, else its id)."""
+    if missing.startswith(CUSTOM_ITEM):
+        return "custom"
+    return "sku" if parse_sku(missing) else "shopify"
 
 
 def _pick(text: Text, english: bool) -> str:
@@ -1355,7 +1379,7 @@ def explain(
         if kind == SETTING:
             what_happened, what_to_do = _setting_text(missing, english)
         elif kind == VARIANT:
-            happened_kind, todo_kind = VARIANT_TEXT["custom" if missing.startswith(CUSTOM_ITEM) else "sku"]
+            happened_kind, todo_kind = VARIANT_TEXT[_variant_case(missing)]
             what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
         mapping = None
     elif mapping is not None:

@@ -976,3 +976,20 @@ def test_a_line_valued_a_cent_above_its_unit_price_times_quantity_goes_with_its_
         Decimal("0.02"),
         Decimal("30.04"),
     )
+
+
+def test_a_product_made_in_shopify_is_told_apart_from_an_erp_sku_not_bound_yet() -> None:
+    """A bag made in Shopify (SKU "SACOLA-01", no ERP product) parked saying it "resumes once the
+    catalog sync binds it", which never happens: it is named with its SKU and the order edit
+    that resumes the order. An ERP idSku (P{seq}E{qtd}) not bound yet still waits for the sync."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0)), (Decimal("0.50"), 1, 1, Decimal(0))])
+    raw["lineItems"]["nodes"][1].update({"sku": "SACOLA-01", "name": "Sacola retornável"})
+    with pytest.raises(MappingMissing) as parked:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    said = parked.value.message
+    assert "'Sacola retornável' (SKU SACOLA-01) was made in Shopify" in said, said
+    assert "order edit" in said and "catalog sync binds it" not in said, said
+    raw["lineItems"]["nodes"][1].update({"sku": "P77E1", "name": "Feijão 1kg"})
+    with pytest.raises(MappingMissing) as waiting:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert "P77E1 (Feijão 1kg) yet; it resumes once the catalog sync binds it" in waiting.value.message
