@@ -28,6 +28,10 @@ left to a person); a re-check that sees every capture taken releases them.
 An authorisation that lapsed before the invoice (card networks hold one about 7 days: a supermarket
 order scheduled for next week) is named as expired, not as an NF-e above what was authorised; one
 captured in full or released is not (Authorization.lapsed).
+An order paid at delivery (a manual method the shop lists in its setting pay_on_delivery_gateways:
+`delivery_method`) has nothing to capture for what online money does not cover: the driver collects
+it. That part is said on the message ("collected at delivery"), not flagged for a person, and the
+order is not marked paid in Shopify (the store collects the money and marks it).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ledger.mappings import gateway_key
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import IN_FLIGHT, Authorization, Settlement
@@ -111,6 +116,20 @@ class Asked:
                    Decimal(data["kept"]), Decimal(data["uncovered"]), tuple(captures))  # fmt: skip
 
 
+def delivery_method(state: Settlement, on_delivery: frozenset[str]) -> str | None:
+    """The manual method the order's rest is collected by at delivery (`on_delivery`: the setting
+    pay_on_delivery_gateways as jobs.order_map.gateway_keys gives it), as jobs.order_map's
+    delivery_gateway tells it: a PENDING sale of it, else, no sale pending, a listed payment gateway."""
+    if not on_delivery:
+        return None
+    for gateway, _amount in state.pending_sales:
+        if gateway and gateway_key(gateway) in on_delivery:
+            return gateway
+    if state.pending_sales:
+        return None
+    return next((name for name in state.gateway_names if gateway_key(name) in on_delivery), None)
+
+
 def applied_already(key: str, applied_by: int, message_id: int, state: Settlement) -> Capture:
     """An NF-e applied before is charged nothing more (jobs.invoice_documents): its money was taken
     then, and a refund made since is the merchant's, not money still due — capturing the order's sum
@@ -178,12 +197,14 @@ def capture(
     count: int = 1,
     since: datetime | None = None,
     now: datetime | None = None,
+    on_delivery: str | None = None,
 ) -> Capture:
     """Capture what the order's `count` valid NF-e (totalling `invoiced`) still ask for, never above
     what was authorised (see jobs.invoices). Not `final` (more NF-e expected: partial invoicing), an
     authorisation keeps what it still holds for the next NF-e, and money taken above the NF-e so far
     pays the ones to come rather than being a refund owed. Only a SUCCESS answer is money taken (see
-    the module)."""
+    the module). `on_delivery`: the manual method the rest is collected by (`delivery_method`): what
+    the authorisations do not cover is left to it, not flagged."""
     now = now or datetime.now(UTC)
     plan, uncovered = capture_plan(invoiced, state, since)
     asked, answers = [], []
@@ -199,7 +220,8 @@ def capture(
                                   not authorization.multi_capturable, transaction.id))  # fmt: skip
         answers.append((transaction.status, transaction.error_code or transaction.status))
     run = Asked(now, invoiced, count, final, state.kept, uncovered, tuple(asked))
-    outcome = _outcome(client, state, run, answers, history=_refusals(state), now=now)
+    outcome = _outcome(client, state, run, answers, history=_refusals(state), now=now,
+                       on_delivery=on_delivery)  # fmt: skip
     if not plan:
         notes = [outcome.note] if outcome.note else []
         if state.pending_captures > ZERO:
@@ -213,7 +235,13 @@ def capture(
     return outcome
 
 
-def recheck(client: AdminClient, state: Settlement, asked: Asked, now: datetime | None = None) -> Capture:
+def recheck(
+    client: AdminClient,
+    state: Settlement,
+    asked: Asked,
+    now: datetime | None = None,
+    on_delivery: str | None = None,
+) -> Capture:
     """The NF-e's money was asked for before (`asked`, kept on its message) and a capture answered
     PENDING: nothing is planned anew — a refund the merchant made since is theirs, not money still
     due — only what those captures became is read and reported (still pending: checked again)."""
@@ -224,7 +252,8 @@ def recheck(client: AdminClient, state: Settlement, asked: Asked, now: datetime 
         answers.append((status, (found.error_code if found else None) or status))
     ours = {c.authorization for c in asked.captures}
     history = [r for r in _refusals(state) if r[0].id not in ours]  # this NF-e's own are in `answers`
-    outcome = _outcome(client, state, asked, answers, history=history, now=now or datetime.now(UTC))
+    outcome = _outcome(client, state, asked, answers, history=history, now=now or datetime.now(UTC),
+                       on_delivery=on_delivery)  # fmt: skip
     when = asked.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     note = f"the capture asked at {when} checked again (nothing asked anew): {outcome.note}"
     # The record stays on the message: when the NF-e was charged (jobs.invoice_documents).
@@ -239,6 +268,7 @@ def _outcome(
     *,
     history: list[tuple[Authorization, Decimal, str]],
     now: datetime,
+    on_delivery: str | None = None,
 ) -> Capture:
     """What the captures `asked` for the NF-e came to, by Shopify's `answers` ((status, errorCode or
     status) each): money taken, pending at the gateway, refused; what stays due and who must see it;
@@ -290,7 +320,11 @@ def _outcome(
         notes.append(f"not a final capture: {nfe} of this order total {invoiced}, less than the ERP "
                      "served; more NF-e are expected")  # fmt: skip
     attention = None
-    if due > ZERO:
+    if due > ZERO and on_delivery is not None and not refused:
+        notes.append(f"{due} of {nfe} is collected at delivery ({on_delivery}, setting "
+                     "pay_on_delivery_gateways): nothing captured for it; the store marks the order paid "
+                     "in Shopify once collected")  # fmt: skip
+    elif due > ZERO:
         attention = _not_charged(state, nfe, invoiced, due, paid, refused, now)
         if refused and left_open:
             held = ", ".join(f"authorisation {a.id} still holds {a.unsettled}" for a in left_open)

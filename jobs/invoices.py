@@ -101,6 +101,7 @@ from jobs import (
     invoice_tracking,
     order_clients,
     order_events,
+    order_map,
 )
 from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.invoice_record import ADOPTED, CAPTURING, FULFILLMENTS, SETTLED, WRITTEN
@@ -265,8 +266,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     asked = _asked_before(unit, key.key)
     if (outside := _settled_before(unit, key.key)) is not None:  # a replay keeps what its first run left
         done[SETTLED] = outside
+    on_delivery = invoice_capture.delivery_method(state, _pay_on_delivery(unit.shop_id))
     if asked is not None:  # asked before and answered PENDING: only what those captures became is read
-        capture = invoice_capture.recheck(client, state, asked)
+        capture = invoice_capture.recheck(client, state, asked, on_delivery=on_delivery)
     elif documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
         capture = invoice_capture.applied_already(key.key, documents.applied_by, unit.message_id, state)
     elif settled is not None:  # a person settled it: written and fulfilled below, never captured
@@ -280,7 +282,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         _mark(unit.message_id, {CAPTURING: key.key})  # a failure from here on is about the money
         capture = invoice_capture.capture(
             client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
-            since=documents.charged_since,
+            since=documents.charged_since, on_delivery=on_delivery,
         )  # fmt: skip
     done["final_capture"] = asked.final if asked is not None else None if settled else documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
@@ -560,6 +562,13 @@ def _notify_customer(shop_id: int) -> bool:
     with session_scope() as session:
         shop = session.get(Shop, shop_id)
         return bool(shop is not None and shop_settings.get(shop, "fulfillment_notify_customer"))
+
+
+def _pay_on_delivery(shop_id: int) -> frozenset[str]:
+    """The shop's setting pay_on_delivery_gateways (manual methods collected at delivery), as keys."""
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        return order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
 
 
 @dataclass

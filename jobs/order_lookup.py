@@ -93,6 +93,7 @@ def resolve_target(
         nro_empresa=nro_empresa,
         nro_segmento=link.nro_segmento if link is not None else None,
         marketplace_sources=order_map.marketplace_sources(settings.get("marketplace_sources")),
+        pay_on_delivery=order_map.gateway_keys(settings.get("pay_on_delivery_gateways")),
     )
 
 

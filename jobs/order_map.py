@@ -22,6 +22,10 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key). An order with
   something to pay that no gateway paid (created as paid by another app, no transaction) maps by
   the code "(no payment)" (ledger.mappings.NO_PAYMENT): never posted without a payment form.
+- Pay on delivery ("pagamento na entrega": cash or the driver's card machine): a Shopify manual
+  payment method the shop lists in its setting `pay_on_delivery_gateways` leaves the order PENDING
+  with a PENDING sale and no money taken online. Such an order goes when that is all it waits for
+  (pays_on_delivery); the rest of its total goes under that method's ERP payment form.
 """
 
 from __future__ import annotations
@@ -82,6 +86,10 @@ READY_STATUSES: dict[str, frozenset[str]] = {
 # displayFinancialStatus values of an order nothing will pay as it stands (an authorisation that
 # lapsed or was voided, all money given back): not waited for (jobs.orders skips it).
 WILL_NOT_BE_PAID = frozenset({"EXPIRED", "VOIDED", "REFUNDED"})
+# displayFinancialStatus values of an order whose rest may be collected at delivery (pays_on_delivery):
+# nothing paid online (PENDING), a gift card or a capture took part (PARTIALLY_PAID, PARTIALLY_REFUNDED
+# when part of that was given back), a card authorised part (AUTHORIZED).
+ON_DELIVERY_STATUSES = frozenset({"PENDING", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "AUTHORIZED"})
 PICKUP_WORDS = ("retirada", "retirar", "pickup", "pick up", "pick-up")
 
 
@@ -122,6 +130,8 @@ class OrderTarget:
     nro_segmento: int | None
     # setting marketplace_sources as source_key gives them: orders sold on a third party's platform
     marketplace_sources: frozenset[str] = frozenset()
+    # setting pay_on_delivery_gateways as gateway_keys gives them: payment collected at delivery
+    pay_on_delivery: frozenset[str] = frozenset()
 
 
 def source_key(name: str) -> str:
@@ -178,8 +188,11 @@ def order_gid(order_id: str | int) -> str:
     return f"gid://shopify/Order/{numeric_id(order_id)}"
 
 
-def is_ready(order: Order, payment_confirmation: str) -> bool:
-    """Whether payment is confirmed enough to send (paid; or authorized for manual capture)."""
+def is_ready(order: Order, payment_confirmation: str, on_delivery: frozenset[str] = frozenset()) -> bool:
+    """Whether payment is confirmed enough to send (paid; or authorized for manual capture), or
+    all the order waits for is collected at delivery (`on_delivery`: pays_on_delivery)."""
+    if pays_on_delivery(order, payment_confirmation, on_delivery):
+        return True
     ready = READY_STATUSES.get(payment_confirmation, READY_STATUSES["paid"])
     status = (order.financial_status or "").upper()
     if status not in ready:
@@ -209,6 +222,91 @@ def unpaid_balance(order: Order, counting_refunds: bool = True) -> Decimal:
     if order.current_total is None:
         return ZERO
     return max(ZERO, cents(order.current_total.amount - money_kept(order, refunds=counting_refunds)))
+
+
+def manual_pending(order: Order) -> list[str]:
+    """The manual payment methods (manualPaymentGateway: cash on delivery, a custom one) whose sale
+    is still PENDING on the order: nothing was taken online for them."""
+    names: list[str] = []
+    for txn in order.transactions:
+        pending = txn.kind == "SALE" and (txn.status or "").upper() == "PENDING"
+        if pending and txn.manual and txn.gateway and not _same_gateway_in(txn.gateway, names):
+            names.append(txn.gateway)
+    return names
+
+
+def delivery_waiting(order: Order, on_delivery: frozenset[str]) -> str:
+    """Why an order waiting for payment may be one paid at delivery (for its waiting message): its
+    manual payment method the setting pay_on_delivery_gateways does not list, or, listed, the
+    other payment it waits for. "" when neither."""
+    cod = delivery_gateway(order, on_delivery)
+    if cod is not None:
+        return (
+            f"; {cod!r} is collected at delivery (setting pay_on_delivery_gateways), but another of its "
+            "payments is still pending, not captured (payment_confirmation paid), failed or voided"
+        )
+    manual = manual_pending(order)
+    if not manual:
+        return ""
+    names = ", ".join(repr(name) for name in manual)
+    return (
+        f"; its payment by {names} is a manual payment method, nothing taken online: if it is collected "
+        "at delivery (cash or the driver's card machine), list it under the setting "
+        "pay_on_delivery_gateways and the order goes to the ERP"
+    )
+
+
+def gateway_keys(value: Any) -> frozenset[str]:
+    """The setting pay_on_delivery_gateways as gateway_key gives them (as the payment De:Para
+    compares gateways: trimmed, case-folded); what is not a non-empty string is left out."""
+    names = value if isinstance(value, list) else []
+    return frozenset(key for name in names if isinstance(name, str) and (key := gateway_key(name)))
+
+
+def _on_delivery(txn: Transaction, on_delivery: frozenset[str]) -> bool:
+    return bool(txn.gateway) and gateway_key(txn.gateway or "") in on_delivery
+
+
+def delivery_gateway(order: Order, on_delivery: frozenset[str]) -> str | None:
+    """The pay-on-delivery method the order's rest is collected by: the gateway of a PENDING sale
+    the setting names (Shopify's pending transaction of a manual payment method), else, when no
+    payment is pending, a listed paymentGatewayNames the setting names. None: none."""
+    if not on_delivery:
+        return None
+    pending = [t for t in order.transactions if t.kind == "SALE" and (t.status or "").upper() == "PENDING"]
+    for txn in pending:
+        if _on_delivery(txn, on_delivery):
+            return txn.gateway
+    if pending:
+        return None
+    return next((name for name in order.payment_gateway_names if gateway_key(name) in on_delivery), None)
+
+
+def pays_on_delivery(order: Order, payment_confirmation: str, on_delivery: frozenset[str]) -> bool:
+    """Whether all the order waits for is money collected at delivery by a method the shop lists
+    (setting pay_on_delivery_gateways): not cancelled, no other payment pending online (a Pix not
+    paid yet waits as ever), no online payment failed, voided or lapsed (that money was to be paid
+    online: the order waits, as any order short of it does). A card authorisation beside it counts
+    as it does alone: with payment_confirmation "paid" the order waits until it is captured."""
+    status = (order.financial_status or "").upper()
+    if order.cancelled_at or status not in ON_DELIVERY_STATUSES:
+        return False
+    if delivery_gateway(order, on_delivery) is None:
+        return False
+    for txn in order.transactions:
+        if _on_delivery(txn, on_delivery) or txn.kind not in ("SALE", "AUTHORIZATION"):
+            continue
+        state = (txn.status or "").upper()
+        if state == "PENDING" or state in FAILED_TRANSACTION:
+            return False
+        if txn.kind == "AUTHORIZATION" and state == "SUCCESS":
+            held = open_authorisation(txn, order.transactions)
+            captured = any(t.kind == "CAPTURE" for t in _children(txn, order.transactions))
+            if held == 0 and not captured:
+                return False  # voided or lapsed uncaptured
+            if held > 0 and payment_confirmation != "authorized":
+                return False  # not paid yet, as the shop counts it
+    return True
 
 
 def stock_lines(
@@ -466,10 +564,19 @@ def gateways_of(order: Order) -> list[str]:
     return seen
 
 
-def payment_names(order: Order) -> list[str]:
+def payment_names(order: Order, on_delivery: frozenset[str] = frozenset()) -> list[str]:
     """The names the order's ERP payment forms are looked up by (De:Para payment_method): its
-    gateways (gateways_of), else NO_PAYMENT (Shopify recorded no payment: map_payments)."""
-    return gateways_of(order) or [NO_PAYMENT]
+    gateways (gateways_of) and its pay-on-delivery method (delivery_gateway), else NO_PAYMENT
+    (Shopify recorded no payment: map_payments)."""
+    return _with_delivery(gateways_of(order), order, on_delivery) or [NO_PAYMENT]
+
+
+def _with_delivery(gateways: list[str], order: Order, on_delivery: frozenset[str]) -> list[str]:
+    """`gateways`, the pay-on-delivery method last when the order has one (delivery_gateway)."""
+    cod = delivery_gateway(order, on_delivery)
+    if cod is None:
+        return gateways
+    return [*(g for g in gateways if gateway_key(g) != gateway_key(cod)), cod]
 
 
 def _same_gateway_in(name: str, names: list[str]) -> bool:
@@ -489,11 +596,17 @@ def _paying(txn: Transaction, transactions: list[Transaction]) -> bool:
     )
 
 
-def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list[PaymentInput]:
+def map_payments(
+    order: Order, total: Decimal, codes: Mapping[str, int], on_delivery: frozenset[str] = frozenset()
+) -> list[PaymentInput]:
     """One ERP payment per gateway that kept money, of what it kept, in turn until `total`; what
     they kept short of `total` goes to the last one that kept money (the last listed when none
     did). A form left with 0 (it gave everything back, or the earlier ones already cover the
     total) is no ERP payment, wherever it is listed.
+
+    An order paid at delivery (`on_delivery`, the setting pay_on_delivery_gateways: delivery_gateway)
+    has what the others kept short of `total` under its pay-on-delivery method's form: the money
+    the driver collects. A gift card or a Pix that paid part goes under its own form as ever.
 
     An order no gateway paid (Shopify shows it paid with no payment recorded: created as paid by
     another app, a marketplace connector, an import) is paid by the ERP form mapped for NO_PAYMENT,
@@ -502,7 +615,8 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
     Raises:
         MappingMissing("payment_method", gateway): a gateway (or NO_PAYMENT) has no De:Para entry.
     """
-    gateways = gateways_of(order)
+    gateways = _with_delivery(gateways_of(order), order, on_delivery)
+    cod = delivery_gateway(order, on_delivery)
     if not gateways:
         if total <= 0:
             return []
@@ -517,7 +631,9 @@ def map_payments(order: Order, total: Decimal, codes: Mapping[str, int]) -> list
         amount = min(max(money_kept(order, gateway), ZERO), max(left, ZERO))
         amounts.append(amount)
         left -= amount
-    if left > 0:
+    if left > 0 and cod is not None:
+        amounts[-1] += left  # collected at delivery (_with_delivery lists it last)
+    elif left > 0:
         kept = [index for index, amount in enumerate(amounts) if amount > 0]
         amounts[kept[-1] if kept else -1] += left
     payments: list[PaymentInput] = []
@@ -685,7 +801,7 @@ def map_order(
     lines = map_lines(read, variants)
     goods = sum((m.net for m in lines), ZERO)
     freight = freight_of(order)
-    payments = map_payments(order, goods + freight, payment_codes)
+    payments = map_payments(order, goods + freight, payment_codes, target.pay_on_delivery)
     carrier = map_carrier(order, carrier_codes or {})
     order_input = OrderInput(
         seq_canal_venda=target.seq_canal_venda,

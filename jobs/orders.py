@@ -530,20 +530,21 @@ def _prepare(
             target = resolve_target(session, shop_id, settings, read.location_ids)
             request = {**request, "nro_empresa": target.nro_empresa}
             message.request_payload = request
-            if not order_map.is_ready(order, settings["payment_confirmation"]):
+            if not order_map.is_ready(order, settings["payment_confirmation"], target.pay_on_delivery):
                 if (order.financial_status or "").upper() in order_map.WILL_NOT_BE_PAID:
                     # Re-read on every catch-up for ever, and holding its stock, otherwise.
                     why = (f"Shopify says {order.financial_status}: this order will not be paid as it "
                            "stands; a payment later (orders/paid) brings it back")  # fmt: skip
                     trace.skip(session, message, why)
                     return MessageStatus.SKIPPED.value
-                _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order, read)
+                _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order, read,
+                              target.pay_on_delivery)  # fmt: skip
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be
             # is posted again as it was, above), so the rule holds whether a link exists or not.
             refuse_several_companies(order, shipping)
             variants = variants_for(session, shop_id, order.lines)
-            codes = payment_codes(session, shop_id, order_map.payment_names(order))
+            codes = payment_codes(session, shop_id, order_map.payment_names(order, target.pay_on_delivery))
             carriers = carrier_codes(session, shop_id)
             mapped = order_map.map_order(read, target, variants, codes, carriers)
         except IntegrationError as exc:
@@ -602,7 +603,8 @@ def _will_wait(read: ErpOrderRead, settings: dict[str, Any]) -> bool:
     status = (order.financial_status or "").upper()
     if order.cancelled_at or status in order_map.WILL_NOT_BE_PAID:
         return False
-    return not order_map.is_ready(order, settings["payment_confirmation"])
+    on_delivery = order_map.gateway_keys(settings.get("pay_on_delivery_gateways"))
+    return not order_map.is_ready(order, settings["payment_confirmation"], on_delivery)
 
 
 def _mark_waiting(
@@ -611,11 +613,14 @@ def _mark_waiting(
     confirmation: str,
     order: Order | None = None,
     read: ErpOrderRead | None = None,
+    on_delivery: frozenset[str] = frozenset(),
 ) -> None:
     """Waiting for payment, saying what Shopify says; when that status would do but the `order`'s
     payments do not cover it (a gift card took part, the Pix for the rest failed), how much is
     missing, as the status alone does not say so; when the order has payment terms (`read`), that
-    no payment was taken at checkout and what to do (api_explain tells the merchant what to do)."""
+    no payment was taken at checkout and what to do (api_explain tells the merchant what to do); when
+    its payment is a manual method, that the setting pay_on_delivery_gateways sends it if collected
+    at delivery (order_map.delivery_waiting)."""
     message.error_text = (
         f"Waiting for payment: Shopify says {financial_status or 'unknown'}; orders go to the ERP "
         f"once {'paid' if confirmation == 'paid' else 'authorized or paid'} (setting payment_confirmation)"
@@ -630,6 +635,12 @@ def _mark_waiting(
             "not paid (a payment failed or is still pending); it goes once the rest is paid"
         )
         message.error_detail.update(unpaid=str(short), total=str(total))
+    elif order is not None and (hint := order_map.delivery_waiting(order, on_delivery)):
+        message.error_text += hint
+        cod = order_map.delivery_gateway(order, on_delivery)
+        message.error_detail.update(
+            {"pay_on_delivery": cod} if cod else {"manual_payment": order_map.manual_pending(order)}
+        )
     elif read is not None and read.payment_terms is not None:
         terms = read.payment_terms
         message.error_text += terms_waiting(terms)

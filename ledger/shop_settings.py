@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     # their orders go to the ERP with indIntermediador 1 (NF-e layout 4.00), every other with 0
     # (jobs/order_map.py intermediary); compared trimmed, case-insensitively
     "marketplace_sources": [],
+    # Shopify manual payment methods collected at delivery ("Cash on Delivery (COD)", "Pagamento na
+    # entrega": cash or the driver's card machine): an order left PENDING by one goes to the ERP with
+    # the rest under its ERP payment form, and invoicing captures nothing for it (jobs/order_map.py
+    # pays_on_delivery); compared trimmed, case-insensitively, as the payment De:Para compares them
+    "pay_on_delivery_gateways": [],
 }
 
 

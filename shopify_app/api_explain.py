@@ -1158,6 +1158,16 @@ TERMS_WHAT_TO_DO: Text = (
     "(“Link to ERP order”), so its NF-e, capture and fulfilment reach Shopify. Otherwise it goes to the "
     "ERP by itself once it is paid.",
 )
+# Unpaid by a manual payment method (jobs.orders: error_detail "manual_payment"): maybe paid at the door.
+MANUAL_PAYMENT_WHAT_TO_DO: Text = (
+    "Se essa forma é paga na entrega (dinheiro ou a maquininha do entregador), inclua-a em Configuração > "
+    "“Formas de pagamento na entrega” (pay_on_delivery_gateways): o pedido vai ao ERP sozinho, o valor na "
+    "forma de pagamento do De:Para dela. Senão, marque o pedido como pago no Shopify quando for pago.",
+    "If that method is paid at delivery (cash or the driver's card machine), add it under Setup > "
+    "“Payment methods collected at delivery” (pay_on_delivery_gateways): the order goes to the ERP by "
+    "itself, the amount under the payment form mapped to it in De:Para. Otherwise mark the order paid in "
+    "Shopify once it is paid.",
+)
 # Paid with no payment recorded (jobs.order_map.map_payments: parked on payment_method NO_PAYMENT).
 NO_PAYMENT_TEXT: tuple[Text, Text] = (
     (
@@ -1285,6 +1295,18 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
                 "Enviado agora, o ERP lançaria o pedido todo como pago."
             )
         todo = REST_UNPAID
+    elif detail.get("manual_payment") and isinstance(detail["manual_payment"], list):
+        names = ", ".join(str(name) for name in detail["manual_payment"])
+        happened = _pick(
+            (
+                f"O Shopify mostra o pedido como {status}: ele é pago por {names}, uma forma de pagamento "
+                "manual, e nada foi cobrado online.",
+                f"Shopify shows the order as {status}: it is paid by {names}, a manual payment method, and "
+                "nothing was taken online.",
+            ),
+            english,
+        )
+        todo = MANUAL_PAYMENT_WHAT_TO_DO
     elif detail.get("payment_terms"):
         terms, days = str(detail["payment_terms"]), detail.get("due_in_days")
         due = _terms_due(terms, days, english)

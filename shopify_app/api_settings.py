@@ -16,7 +16,13 @@ without repeats) and `marketplace_sources` (Shopify order sourceNames sold on a 
 marketplace, e.g. a marketplace channel app's: their orders go to the ERP with indIntermediador 1,
 the NF-e's "sold through an intermediary", every other order with 0, the store's own platform;
 compared trimmed and case-insensitively; at most 50 of 100 characters, saved trimmed, without
-repeats, in the order given). Their defaults are ledger.shop_settings.DEFAULTS, the table the flows read.
+repeats, in the order given) and `pay_on_delivery_gateways` (the names of the Shopify manual payment
+methods collected at delivery, "pagamento na entrega": cash or the driver's card machine, e.g.
+"Cash on Delivery (COD)": an order left PENDING by one goes to the ERP with the rest under that
+method's ERP payment form (De:Para payment methods), and invoicing captures nothing for it;
+compared as the payment De:Para compares gateways, trimmed and case-insensitively; at most 20 of
+100 characters, saved trimmed, without repeats, in the order given). Their defaults are
+ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 
 from ledger import shop_settings
+from ledger.mappings import gateway_key
 from ledger.models import Role, Shop
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
 from shopify_app.enqueue import resume_parked, resume_waiting
@@ -69,10 +76,13 @@ class CompaniesSetting:
 
 @dataclass(frozen=True)
 class SourcesSetting:
-    """A list of Shopify order sourceNames (non-empty once trimmed)."""
+    """A list of names (non-empty once trimmed): Shopify order sourceNames, or payment gateway names
+    (`gateways`: repeats told as ledger.mappings.gateway_key tells them, whitespace collapsed)."""
 
     maximum: int = 50
     length: int = 100
+    noun: str = "order source names"
+    gateways: bool = False
 
 
 Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | CompaniesSetting | SourcesSetting
@@ -90,6 +100,7 @@ SETTINGS: dict[str, Rule] = {
     "publish_to": PublicationsSetting(),
     "ignored_companies": CompaniesSetting(),
     "marketplace_sources": SourcesSetting(),
+    "pay_on_delivery_gateways": SourcesSetting(20, noun="payment method names", gateways=True),
 }
 DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
@@ -131,9 +142,9 @@ def _problem(key: str, value: Any) -> str | None:
         return "must be ERP company numbers (integers from 1 to 999999)" if bad else None
     if isinstance(rule, SourcesSetting):
         if not isinstance(value, list) or len(value) > rule.maximum:
-            return f"must be a list of at most {rule.maximum} order source names"
+            return f"must be a list of at most {rule.maximum} {rule.noun}"
         bad = [v for v in value if not isinstance(v, str) or not v.strip() or len(v.strip()) > rule.length]
-        return f"must be source names (text of 1 to {rule.length} characters)" if bad else None
+        return f"must be {rule.noun} (text of 1 to {rule.length} characters)" if bad else None
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
@@ -158,7 +169,7 @@ def _clean(rule: Rule, value: Any) -> Any:
     if isinstance(rule, SourcesSetting):
         kept: dict[str, str] = {}
         for name in value:
-            kept.setdefault(name.strip().casefold(), name.strip())
+            kept.setdefault(gateway_key(name) if rule.gateways else name.strip().casefold(), name.strip())
         return list(kept.values())
     return value
 
@@ -205,7 +216,8 @@ def put_settings() -> ResponseReturnValue:
         # next catch-up (the kind and codes jobs.order_lookup parks them with).
         ready = [key for key in ("seq_canal_venda", "cod_geral_oper") if after.get(key) is not None]
         resumed = resume_parked(session, g.shop.id, "setting", ready) if ready else 0
-        if "payment_confirmation" in changed_before:  # orders waiting for their payment: ready now?
+        # Orders waiting for their payment: ready now? (paid at delivery: a manual method just listed)
+        if "payment_confirmation" in changed_before or "pay_on_delivery_gateways" in changed_before:
             resumed += resume_waiting(session, g.shop.id, "orders", "payment")
         if "ignored_companies" in changed_before:  # their stock refusals: the replay closes them
             codes = [str(company) for company in changes["ignored_companies"]]

@@ -67,7 +67,7 @@ from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
-from ledger import order_notes, trace
+from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
@@ -260,8 +260,11 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         trace.skip(session, message, f"ERP order {nro} already has these lines{found}")
         return "skipped"
     # The ERP order's payments follow its new total, as the import makes them (its own rule).
-    codes = payment_codes(session, shop_id, order_map.payment_names(read.order))
-    payments = order_map.map_payments(read.order, sum((m.net for m in mapped), ZERO) + freight, codes)
+    shop = session.get(Shop, shop_id)
+    on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
+    codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
+    total = sum((m.net for m in mapped), ZERO) + freight
+    payments = order_map.map_payments(read.order, total, codes, on_delivery)
     message.request_payload = {
         **message.request_payload,
         "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in payments],

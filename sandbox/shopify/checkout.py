@@ -4,8 +4,11 @@ An order takes ACTIVE variants at their current price (only what is in stock whe
 is tracked with DENY: available goes down, committed up, as on Shopify), a generated buyer
 with a BR address and a valid CPF or CNPJ (in `localizedFields` only, never in the REST
 body), a shipping line, sometimes a code discount spread over the lines to the cent, and a
-payment by Pix (paid), card (sold, or only authorised with manual capture) or boleto
-(pending until `mark_paid`). Then it sends orders/create (and orders/paid when paid).
+payment by Pix (paid), card (sold, or only authorised with manual capture), boleto
+(pending until `mark_paid`) or a manual payment method collected at delivery (`cod`: Shopify's
+"Cash on Delivery (COD)" or a custom manual method's name; a PENDING sale marked
+manualPaymentGateway, nothing taken online, the order PENDING until the merchant marks it paid:
+`mark_paid`). Then it sends orders/create (and orders/paid when paid).
 
 Python API for the demo and tests: `place_order`, `place_orders`, `mark_paid`;
 `start_simulator` / `stop_simulator` for a background rate.
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
 
 GATEWAYS = {"pix": "Pix", "cartao": "Cartão de crédito", "boleto": "Boleto bancário"}
+# Manual payment methods (never picked at random): Shopify's own COD; `gateway_name` names a custom one.
+MANUAL_GATEWAYS = {"cod": "Cash on Delivery (COD)"}
 CAPTURES = ("automatic", "manual")
 # (title, code, carrier, price, deliveryMethod.methodType). RETIRADA is Shopify's local pickup:
 # its shipping line is titled (and coded) after the pickup location, as Shopify does, so only the
@@ -64,6 +69,7 @@ class OrderRequest:
 
     gateway: str = "pix"
     capture: str = "automatic"
+    gateway_name: str | None = None  # a manual method's own name (gateway "cod")
     tax_id: str | None = None
     discount_code: str | None = None
     discount_percent: float | None = None
@@ -145,19 +151,26 @@ def _random_lines(ctx: Ctx, rng: random.Random) -> list[tuple[dict, int, str]]:
 
 
 # -- payment -------------------------------------------------------------------------------
-def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str) -> None:
+def gateway_name(gateway: str, name: str | None = None) -> str:
+    """The Shopify gateway name of a checkout's `gateway` (a manual method's own `name` when given)."""
+    return (name or MANUAL_GATEWAYS[gateway]) if gateway in MANUAL_GATEWAYS else GATEWAYS[gateway]
+
+
+def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str | None = None) -> None:
     """The first transaction: Pix and automatic card are sales, manual card an authorisation,
-    boleto a pending sale."""
-    name = GATEWAYS[gateway]
+    boleto a pending sale, a manual method (cash on delivery) a pending sale of a manual gateway."""
+    name = gateway_name(gateway, name)
     total = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
     card = "•••• •••• •••• 4242" if gateway == "cartao" else None
-    if gateway == "boleto":
+    if gateway in ("boleto", *MANUAL_GATEWAYS):
         kind, status = "SALE", "PENDING"
     elif gateway == "cartao" and capture == "manual":
         kind, status = "AUTHORIZATION", "SUCCESS"
     else:
         kind, status = "SALE", "SUCCESS"
-    order["_transactions"].append(order_store.new_transaction(ctx, kind, status, name, total, account=card))
+    txn = order_store.new_transaction(ctx, kind, status, name, total, account=card)
+    txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
+    order["_transactions"].append(txn)
 
 
 def place_order(
@@ -178,11 +191,13 @@ def place_order(
     company_rate: float = 0.15,
     company_location: str | None = None,
     tax_rate: str | None = None,
+    gateway_name: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
     `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None);
-    `gateway`: pix | cartao | boleto; `capture`: automatic | manual (card only);
+    `gateway`: pix | cartao | boleto | cod (a manual method collected at delivery, named
+    `gateway_name`, else "Cash on Delivery (COD)"); `capture`: automatic | manual (card only);
     `tax_id`: a CPF/CNPJ to use; `discount_code` + `discount_percent` force a discount,
     otherwise one comes with probability `discount_rate`; `shipping`: a SHIPPING_RATES code;
     `company_location`: a B2B order, placed by the company's main contact for that CompanyLocation
@@ -192,8 +207,10 @@ def place_order(
     (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it). Raises CheckoutError
     when the lines cannot be bought or the location does not exist.
     """
-    if gateway not in GATEWAYS:
-        raise CheckoutError(f"gateway must be one of {sorted(GATEWAYS)}")
+    if gateway not in GATEWAYS and gateway not in MANUAL_GATEWAYS:
+        raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *MANUAL_GATEWAYS])}")
+    if gateway_name is not None and (gateway not in MANUAL_GATEWAYS or not str(gateway_name).strip()):
+        raise CheckoutError("gateway_name names a manual payment method (gateway cod): non-empty text")
     if capture not in CAPTURES:
         raise CheckoutError(f"capture must be one of {CAPTURES}")
     rng = rng or random.Random(seed)
@@ -203,6 +220,7 @@ def place_order(
         request = OrderRequest(
             gateway,
             capture,
+            gateway_name,
             tax_id,
             discount_code,
             discount_percent,
@@ -283,7 +301,7 @@ def _build(
         "customAttributes": [{"key": "origem", "value": "loja online"}],
         "discountCode": discount_code or None,
         "discountCodes": [discount_code] if discount_code else [],
-        "paymentGatewayNames": [GATEWAYS[request.gateway]],
+        "paymentGatewayNames": [gateway_name(request.gateway, request.gateway_name)],
         "sourceName": "web",
         "sourceIdentifier": None,
         "taxesIncluded": True,
@@ -326,7 +344,7 @@ def _build(
         order_store.add_to_fulfillment_order(ctx, order, line_doc, location)
         order_store.commit_stock(ctx, variant["id"], location, quantity)
     order_store.save(ctx, order)
-    _pay(ctx, order, request.gateway, request.capture)
+    _pay(ctx, order, request.gateway, request.capture, request.gateway_name)
     return order_store.save(ctx, order)
 
 

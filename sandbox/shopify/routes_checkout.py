@@ -1,7 +1,8 @@
 """Control endpoints of the checkout simulator (not Shopify's), under /_sandbox/:
 
 - `POST /_sandbox/shops/<shop>/checkout` `{"count", "seed", "lines": [{"variantId"|"sku", "quantity"}],
-  "gateway": "pix|cartao|boleto", "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
+  "gateway": "pix|cartao|boleto|cod", "gateway_name" (cod: a manual method's name, e.g. "Pagamento
+  na entrega"), "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
   "discount_code", "discount_percent", "shipping", "note", "tags", "company_location"}` places orders
   now (`company_location`: a B2B order for that CompanyLocation, by the company's main contact);
 - `POST /_sandbox/shops/<shop>/companies` `{"name", "location_name", "tax_registration_id", "seed"}`
@@ -11,7 +12,7 @@
 - `POST /_sandbox/shops/<shop>/company_locations/tax` `{"locationId", "taxRegistrationId"}`: the
   merchant fills in (or clears, with null) the location's tax registration ID;
 - `POST /_sandbox/shops/<shop>/orders/mark_paid` `{"orderId"}`: the boleto was paid / the
-  authorisation captured in full;
+  authorisation captured in full / the merchant marked a cash-on-delivery order paid;
 - `POST /_sandbox/shops/<shop>/checkout/auto` `{"rate_per_minute", "seed", ...order options}`
   starts the background mode (`rate_per_minute: 0` stops it); `GET` the same path reports it;
 - `GET /_sandbox/shops/<shop>/orders`: the orders as a merchant would list them.
@@ -31,6 +32,7 @@ blueprint = Blueprint("sandbox_checkout", __name__, url_prefix="/_sandbox")
 MAX_ORDERS_PER_CALL = 500
 _OPTIONS = (
     "gateway",
+    "gateway_name",
     "capture",
     "discount_code",
     "discount_percent",

@@ -64,6 +64,7 @@ class Transaction:
     # captured in full or lapsed). None: not read.
     manually_capturable: bool | None = None
     error_code: str | None = None  # why it failed (OrderTransactionErrorCode), when read
+    manual: bool | None = None  # manualPaymentGateway: a manual payment method's (None: not read)
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,7 @@ def parse_transaction(raw: dict[str, Any]) -> Transaction:
         parent_id=gid(raw.get("parentTransaction")),
         manually_capturable=raw.get("manuallyCapturable"),
         error_code=raw.get("errorCode"),
+        manual=raw.get("manualPaymentGateway"),
     )
 
 

@@ -124,6 +124,9 @@ class Settlement:
     tips: Decimal = ZERO  # tips received: money the customer owes beside the goods (no NF-e line)
     gift_cards: Decimal = ZERO  # gift cards sold, current value: money owed beside the goods too
     captures: tuple[CaptureInfo, ...] = ()  # every CAPTURE transaction, whatever its status
+    gateway_names: tuple[str, ...] = ()  # paymentGatewayNames
+    # (gateway, amount) of each PENDING sale: a manual method's (cash on delivery) took nothing online
+    pending_sales: tuple[tuple[str | None, Decimal], ...] = ()
 
     @property
     def beside_goods(self) -> Decimal:
@@ -179,6 +182,11 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     voided: set[str] = set()
     paid = refunded = ZERO
     refunds: list[tuple[str | None, Decimal]] = []
+    pending_sales = [
+        (txn.get("gateway"), _amount(txn.get("amountSet")))
+        for txn in transactions
+        if txn.get("kind") == "SALE" and txn.get("status") == "PENDING"
+    ]
     captures: list[CaptureInfo] = []
     for txn in transactions:
         parent = gid(txn.get("parentTransaction"))
@@ -239,6 +247,8 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
         captures=tuple(captures),
         fulfillments=[parse_fulfillment(f) for f in raw.get("fulfillments") or []],
+        gateway_names=tuple(raw.get("paymentGatewayNames") or ()),
+        pending_sales=tuple(pending_sales),
     )
 
 

@@ -399,6 +399,36 @@ def test_an_order_with_payment_terms_waiting_says_why_and_what_to_do(client, set
     assert "marque o pedido como pago" in pt["what_to_do"]
 
 
+def test_an_order_paid_by_a_manual_method_waiting_names_the_pay_on_delivery_setting(client, settings, shops):
+    """Cash on delivery: Shopify leaves the order PENDING with a pending sale of a manual method.
+    "Nothing to do: it goes once paid" never comes true when the driver collects the money; the
+    message and its detail name the method and the setting pay_on_delivery_gateways that sends it."""
+    from jobs.orders import _mark_waiting
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["displayFinancialStatus"], raw["paymentGatewayNames"] = "PENDING", ["Pagamento na entrega"]
+    raw["transactions"] = [
+        {"id": "gid://shopify/OrderTransaction/1", "gateway": "Pagamento na entrega", "kind": "SALE",
+         "status": "PENDING", "manualPaymentGateway": True, "amountSet": money_bag(Decimal("29.90"))}
+    ]  # fmt: skip
+    order = parse_erp_order(raw).order
+    with session_scope(settings.database_url) as session:
+        waiting = trace.begin(session, shops.a, "orders", "order:1001", "shopify_to_erp",
+                              shopify_id="gid://shopify/Order/1001", search=["#1001"])  # fmt: skip
+        _mark_waiting(waiting, "PENDING", "paid", order)
+        assert "'Pagamento na entrega' is a manual payment method" in waiting.error_text
+        assert "pay_on_delivery_gateways" in waiting.error_text
+        waiting_id = waiting.id
+    pt = _explanation(client, waiting_id, "pt-BR")["explanation"]
+    en = _explanation(client, waiting_id, "en")["explanation"]
+    assert en["title"] == "Waiting for payment" and "Nothing to do" not in en["what_to_do"]
+    assert "Pagamento na entrega, a manual payment method" in en["what_happened"]
+    assert (
+        "pay_on_delivery_gateways" in en["what_to_do"]
+        and "Formas de pagamento na entrega" in pt["what_to_do"]
+    )
+
+
 def test_an_order_parked_on_no_payment_recorded_says_what_the_code_means(client, shops, message):
     """Parked on payment_method "(no payment)" (jobs.order_map.map_payments): "there is no payment
     method mapping for (no payment)" alone tells the merchant nothing; the detail says Shopify

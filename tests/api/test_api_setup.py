@@ -167,6 +167,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "publish_to": None,
         "ignored_companies": [],
         "marketplace_sources": [],
+        "pay_on_delivery_gateways": [],
     }
     bad = client.put(
         "/api/setup/settings",
@@ -263,6 +264,43 @@ def test_marketplace_sources_are_validated_and_saved_trimmed_without_repeats(cli
     assert got["marketplace_sources"] == kept
     cleared = client.put("/api/setup/settings", json={"marketplace_sources": []}, headers=headers())
     assert cleared.status_code == 200 and cleared.get_json()["marketplace_sources"] == []
+
+
+def test_pay_on_delivery_gateways_are_validated_saved_trimmed_and_resume_orders_waiting_for_payment(
+    client, settings, shops, message, rq
+):
+    """pay_on_delivery_gateways: Shopify manual payment methods collected at delivery. Non-empty
+    strings, at most 20 of 100 chars, saved trimmed without repeats as the payment De:Para compares
+    gateways (case and inner spaces aside); a change resumes the orders waiting for their payment."""
+    from ledger.models import Message
+
+    wrong_values = ("COD", ["  "], [""], [7], [None], ["x" * 101], [f"m{i}" for i in range(21)])
+    for wrong in wrong_values:
+        refused = client.put(
+            "/api/setup/settings", json={"pay_on_delivery_gateways": wrong}, headers=headers()
+        )
+        assert refused.status_code == 400, wrong
+        assert set(refused.get_json()["error"]["fields"]) == {"pay_on_delivery_gateways"}, wrong
+    waiting = message(shops.a, "orders", "order-31")
+    with session_scope(settings.database_url) as session:
+        session.get(Message, waiting).error_detail = {"waiting": "payment", "financial_status": "PENDING"}
+    given = [" Cash on Delivery (COD) ", "Pagamento na entrega", "cash on  delivery (cod)", "x" * 100 + " "]
+    saved = client.put("/api/setup/settings", json={"pay_on_delivery_gateways": given}, headers=headers())
+    kept = ["Cash on Delivery (COD)", "Pagamento na entrega", "x" * 100]
+    assert saved.status_code == 200 and saved.get_json()["pay_on_delivery_gateways"] == kept
+    assert saved.get_json()["resumed"] == 1 and queued(rq, "orders") == [("jobs.orders.replay", (waiting,))]
+    with session_scope(settings.database_url) as session:
+        assert shop_settings.get(session.get(Shop, shops.a), "pay_on_delivery_gateways") == kept
+        assert shop_settings.get(session.get(Shop, shops.b), "pay_on_delivery_gateways") == []
+    (event,) = audit_rows(settings, shops.a, "settings.changed")
+    assert (event.before, event.after) == (
+        {"pay_on_delivery_gateways": None},
+        {"pay_on_delivery_gateways": kept},
+    )
+    got = client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json()
+    assert got["pay_on_delivery_gateways"] == kept
+    cleared = client.put("/api/setup/settings", json={"pay_on_delivery_gateways": []}, headers=headers())
+    assert cleared.status_code == 200 and cleared.get_json()["pay_on_delivery_gateways"] == []
 
 
 def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, shops, message, rq):

@@ -67,6 +67,8 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     rules.get_by_label("Estornar o pagamento no Shopify").select_option("false")
     sources = rules.get_by_label("Origens de pedidos de marketplace (indIntermediador)")
     sources.fill(" Mercado Livre , amazon-channel, mercado livre ")
+    on_delivery = rules.get_by_label("Formas de pagamento na entrega")
+    on_delivery.fill(" Pagamento na entrega , cash on delivery (COD), PAGAMENTO NA ENTREGA")
     channels = rules.get_by_test_id("sales-channels")
     expect(channels.get_by_label("Online Store (padrão)")).to_be_checked()  # publish_to unset
     expect(channels.get_by_label("Point of Sale")).not_to_be_checked()
@@ -92,7 +94,9 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         assert stored["publish_to"] == [publications["Online Store"], publications["Point of Sale"]]
         assert stored["ignored_companies"] == [ticked]  # the rules' Save left it alone
         assert stored["marketplace_sources"] == ["Mercado Livre", "amazon-channel"]
+        assert stored["pay_on_delivery_gateways"] == ["Pagamento na entrega", "cash on delivery (COD)"]
     expect(sources).to_have_value("Mercado Livre, amazon-channel")  # as saved
+    expect(on_delivery).to_have_value("Pagamento na entrega, cash on delivery (COD)")
     assert page.errors == []
 
     viewer = open_page("/app/setup", user="estoquista")  # nobody gave Ana a role: viewer

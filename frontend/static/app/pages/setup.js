@@ -198,6 +198,10 @@ function settingsSection(ctx, onSaved) {
     // marketplace_sources: typed separated by commas, sent only when changed (none saved: []).
     const sources = h("s-text-field", { label: t("setup.settings.marketplace_sources"), disabled: locked,
       details: t("setup.settings.marketplace_sources_help"), ".value": (s.marketplace_sources || []).join(", ") });
+    // pay_on_delivery_gateways: manual payment methods collected at delivery, typed as sources are.
+    const onDelivery = h("s-text-field", { label: t("setup.settings.pay_on_delivery_gateways"), disabled: locked,
+      details: t("setup.settings.pay_on_delivery_gateways_help"),
+      ".value": (s.pay_on_delivery_gateways || []).join(", ") });
     const inactive = select({ label: t("setup.settings.inactive_sku_status"), disabled: locked },
       ["DRAFT", "ARCHIVED"].map((v) => ({ value: v, label: t(`setup.settings.inactive.${v}`) })), s.inactive_sku_status);
     const payment = select({ label: t("setup.settings.payment_confirmation"), disabled: locked },
@@ -219,13 +223,17 @@ function settingsSection(ctx, onSaved) {
       if (publishTo.value() !== undefined) body.publish_to = publishTo.value();
       const listed = sources.value.split(",").map((name) => name.trim()).filter(Boolean);
       if (listed.join() !== (s.marketplace_sources || []).join()) body.marketplace_sources = listed;
+      const methods = onDelivery.value.split(",").map((name) => name.trim()).filter(Boolean);
+      if (methods.join() !== (s.pay_on_delivery_gateways || []).join()) body.pay_on_delivery_gateways = methods;
       const saved = await api("/api/setup/settings", { method: "PUT", body });
       s.marketplace_sources = saved.marketplace_sources;  // as stored: trimmed, without repeats
       sources.value = s.marketplace_sources.join(", ");
+      s.pay_on_delivery_gateways = saved.pay_on_delivery_gateways;
+      onDelivery.value = s.pay_on_delivery_gateways.join(", ");
       toast(t("common.saved"));
       onSaved();
     };
-    return h("div", {}, h("s-grid", {}, canal, oper), sources, inactive, payment, bulk, role, publishTo.element,
+    return h("div", {}, h("s-grid", {}, canal, oper), sources, inactive, payment, onDelivery, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
