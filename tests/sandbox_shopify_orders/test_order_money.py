@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from sandbox.shopify import checkout
 from sandbox.shopify.clock import ManualClock
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
@@ -289,3 +291,40 @@ def _card_order(shop: ShopClient, seed: int) -> str:
     return checkout.place_order(shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-5", "quantity": 1}],
                                 gateway="cartao", capture="manual", discount_rate=0.0, shipping="PAC",
                                 seed=seed)  # fmt: skip
+
+
+COD_READ = """
+query Cod($id: ID!) {
+  order(id: $id) {
+    displayFinancialStatus paymentGatewayNames
+    transactions { kind status gateway manualPaymentGateway amountSet { shopMoney { amount } } }
+  }
+}"""
+
+
+def test_a_manual_payment_method_collected_at_delivery_leaves_the_order_pending_until_marked_paid(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """Cash on delivery (a manual method, here named as the store named it): Shopify makes one
+    PENDING sale of the total, marked manualPaymentGateway, and nothing is taken online; the order
+    is PENDING until the merchant marks it paid."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 2}], gateway="cod",
+        gateway_name="Pagamento na entrega", seed=3,
+    )  # fmt: skip
+    placed = shop.data(COD_READ, {"id": order_id})["order"]
+    assert placed["displayFinancialStatus"] == "PENDING"
+    assert placed["paymentGatewayNames"] == ["Pagamento na entrega"]
+    [sale] = placed["transactions"]
+    assert (sale["kind"], sale["status"], sale["gateway"], sale["manualPaymentGateway"]) == (
+        "SALE", "PENDING", "Pagamento na entrega", True,
+    )  # fmt: skip
+    assert amount(sale["amountSet"]) == amount(order(shop, order_id)["currentTotalPriceSet"])
+    checkout.mark_paid(shop.handle.sandbox, "acme", order_id)
+    assert shop.data(COD_READ, {"id": order_id})["order"]["displayFinancialStatus"] == "PAID"
+    default = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 1}], gateway="cod"
+    )
+    assert shop.data(COD_READ, {"id": default})["order"]["paymentGatewayNames"] == ["Cash on Delivery (COD)"]
+    with pytest.raises(checkout.CheckoutError):
+        checkout.place_order(shop.handle.sandbox, "acme", gateway="pix", gateway_name="Dinheiro")
