@@ -16,7 +16,7 @@ from ledger.models import MessageStatus, Shop
 from sandbox.shopify import order_store
 from shopify_app.admin_api.order_settlement import OrderTotal
 
-from .test_edits_and_cancels import change_order
+from .test_edits_and_cancels import change_order, edit_in_shopify
 from .test_payment_forms import forms, order_of, txn
 
 COD = "Cash on Delivery (COD)"
@@ -131,7 +131,8 @@ def test_a_cod_order_waits_naming_the_setting_then_goes_with_its_payment_form(wo
 
 def test_a_gift_card_and_cod_order_goes_with_both_forms(world):
     """A gift card paid R$ 5.00 online and the rest is paid at the door: PARTIALLY_PAID; it goes
-    with 5.00 under the gift card's form and the rest under COD's, totalling the order."""
+    with 5.00 under the gift card's form and the rest under COD's, totalling the order; an edit
+    sends the forms again by the same rule."""
     _set(world, pay_on_delivery_gateways=[COD])
     with session_scope() as session:
         mappings.upsert_mapping(session, world.shop_id, "payment_method", "gift_card", "6")
@@ -157,3 +158,15 @@ def test_a_gift_card_and_cod_order_goes_with_both_forms(world):
         (4, total - Decimal("5.00")),
     ]
     assert sum(Decimal(str(p["vlrPagto"])) for p in paid) == total
+
+    # A Shopify edit before the picking (2 units now): the ERP's forms follow the new total by the
+    # same rule, the gift card's 5.00 kept and the rest still collected at delivery.
+    edit_in_shopify(world, gid, world.sku(1), 2)
+    world.drain()
+    edited = Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+    assert edited > total
+    after = world.chain.order(erp_order["nropedvenda"])["formasPagto"]
+    assert [(p["nroFormaPagto"], Decimal(str(p["vlrPagto"]))) for p in after] == [
+        (6, Decimal("5.00")),
+        (4, edited - Decimal("5.00")),
+    ]
