@@ -135,7 +135,9 @@ def _check_state(settings: Settings, state: str | None, shop: str) -> None:
         saved = _state_serializer(settings).loads(cookie, max_age=STATE_MAX_AGE_SECONDS)
     except BadSignature as exc:  # includes SignatureExpired
         raise oauth.InstallRefused(401, "invalid_state", "OAuth state expired or tampered") from exc
-    if not isinstance(saved, dict) or not hmac.compare_digest(str(saved.get("state", "")), state):
+    # compare_digest refuses non-ASCII text (a TypeError, a 500): compare the bytes instead.
+    expected = str(saved.get("state", "")).encode() if isinstance(saved, dict) else b""
+    if not expected or not hmac.compare_digest(expected, state.encode("utf-8")):
         raise oauth.InstallRefused(401, "invalid_state", "OAuth state does not match")
     if saved.get("shop") != shop:
         raise oauth.InstallRefused(401, "invalid_state", "OAuth state was issued for another shop")

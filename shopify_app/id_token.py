@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 # Shopify's own rule for a shop's permanent domain.
 SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 
-# Seconds of clock skew tolerated on exp / nbf.
-LEEWAY_SECONDS = 5
+# Seconds of clock skew tolerated on exp / nbf (Shopify's own libraries allow 10).
+LEEWAY_SECONDS = 10
 
 _REQUIRED_CLAIMS = ["iss", "dest", "aud", "sub", "exp", "nbf"]
 

@@ -83,7 +83,16 @@ def test_good_callback_stores_tokens_and_enters_the_app(client, settings, reques
 
 @pytest.mark.parametrize(
     "tamper",
-    ["hmac", "wrong-secret", "state", "no-cookie", "other-shop-state", "bad-shop", "stale"],
+    [
+        "hmac",
+        "wrong-secret",
+        "state",
+        "non-ascii-state",
+        "no-cookie",
+        "other-shop-state",
+        "bad-shop",
+        "stale",
+    ],
 )
 def test_bad_callbacks_are_rejected_and_store_nothing(client, settings, requests_mock, tamper):
     requests_mock.post(TOKEN_URL, json=token_response())
@@ -96,6 +105,8 @@ def test_bad_callbacks_are_rejected_and_store_nothing(client, settings, requests
         params = signed({k: v for k, v in params.items() if k != "hmac"}, secret="not-our-secret")
     elif tamper == "state":
         params = callback_params("guessed-state")
+    elif tamper == "non-ascii-state":  # Shopify echoes (and signs) any state a crafted URL carried
+        params = callback_params("é")
     elif tamper == "no-cookie":
         client.delete_cookie(STATE_COOKIE, path="/auth")
     elif tamper == "other-shop-state":
@@ -112,6 +123,7 @@ def test_bad_callbacks_are_rejected_and_store_nothing(client, settings, requests
         "hmac": "hmac",
         "wrong-secret": "hmac",
         "state": "does not match",
+        "non-ascii-state": "does not match",
         "no-cookie": "missing",
         "other-shop-state": "another shop",
         "bad-shop": "myshopify",
