@@ -34,6 +34,11 @@ ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105
 
 
+# OAuth errors that refuse the app's own credentials (client_id / client_secret), not the grant:
+# a wrong secret deployed, or the old one revoked before every process runs the new one.
+APP_CREDENTIAL_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
+
+
 class TokenRequestRejected(Rejected):
     """Shopify refused the grant (4xx): invalid_grant, invalid_subject_token, invalid_client..."""
 
@@ -47,6 +52,11 @@ class TokenRequestRejected(Rejected):
         self.status = status
         self.error = error
         self.request_id = request_id
+
+    @property
+    def refuses_the_app(self) -> bool:
+        """True when Shopify refused our client credentials, which says nothing of the shop."""
+        return self.error in APP_CREDENTIAL_ERRORS
 
 
 class TokenEndpointUnavailable(Transient):

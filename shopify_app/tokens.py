@@ -10,6 +10,11 @@ When Shopify refuses a refresh (4xx: invalid_grant, revoked app...), the shop is
 `needs_reauth` with the reason and an audit row, and `ShopNeedsReauth` is raised: not
 retryable, and every later call fails fast without asking Shopify again until a staff member
 opens the app (token exchange re-installs). No crash loop, no hammering the endpoint.
+
+A refusal of the app's own credentials (invalid_client, unauthorized_client: a wrong
+SHOPIFY_API_SECRET deployed, the old secret revoked too early) says nothing about the shop's
+grant: the shop stays active, `AppCredentialsRefused` (Transient, logged as an error) is
+raised, and the jobs retry; once the secret is fixed the same refresh token works again.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from shopify_app.token_endpoint import TokenRequestRejected, TokenSet, refresh_a
 
 __all__ = [
     "REFRESH_MARGIN",
+    "AppCredentialsRefused",
     "ShopNeedsReauth",
     "TokenSet",
     "get_access_token",
@@ -65,6 +71,21 @@ class ShopNeedsReauth(Rejected):
         self.shop = shop
         self.status = status
         self.reason = reason
+
+
+class AppCredentialsRefused(Transient):
+    """Shopify refused the app's client id / secret on a refresh: an app-level fault (fix the
+    deployed SHOPIFY_API_KEY / SHOPIFY_API_SECRET), not the shop's; retried, shop untouched."""
+
+    def __init__(self, shop: str, error: str) -> None:
+        super().__init__(
+            f"Shopify refused the app's credentials ({error}) refreshing the token of {shop}: "
+            "check SHOPIFY_API_KEY / SHOPIFY_API_SECRET (a wrong or revoked client secret)",
+            shop=shop,
+            code=error,
+        )
+        self.shop = shop
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,7 @@ def get_access_token(
 
     Raises:
         ShopNeedsReauth: not installed, uninstalled, or the refresh was refused (not retryable).
+        AppCredentialsRefused: Shopify refused the app's client secret (Transient; shop untouched).
         Transient: the token endpoint or Redis is unavailable now (retry later).
     """
     settings = settings or get_settings()
@@ -202,6 +224,9 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
     try:
         token_set = refresh_access_token(settings, domain, refresh_token)
     except TokenRequestRejected as exc:
+        if exc.refuses_the_app:  # our client secret is wrong: the shop's grant is not in question
+            log.error("tokens: Shopify refused the app's credentials (%s) for %s", exc.error, domain)
+            raise AppCredentialsRefused(domain, exc.error or "") from exc
         _park(settings, domain, f"token refresh refused: {exc.error or 'HTTP ' + str(exc.status)}")
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)

@@ -111,6 +111,25 @@ def test_refused_refresh_marks_needs_reauth_and_then_fails_fast(settings, instal
     assert requests_mock.call_count == 1  # no second attempt at Shopify
 
 
+@pytest.mark.parametrize("error", ["invalid_client", "unauthorized_client"])
+def test_refused_app_credentials_keep_the_shop_active(settings, install_shop, requests_mock, error):
+    """A wrong client secret deployed (or the old one revoked too early) is the app's fault, not
+    the shop's: the refresh fails retryably, the shop stays active, and once the secret is fixed
+    the same refresh token works with no merchant opening the app."""
+    install_shop(SHOP_A)
+    expire_in(settings, 10)
+    requests_mock.post(TOKEN_URL, status_code=401, json={"error": error, "error_description": "bad client"})
+    with pytest.raises(Transient) as caught:  # not ShopNeedsReauth: the shop is not parked
+        get_access_token(SHOP_A)
+    assert caught.value.retryable and caught.value.detail["code"] == error
+    assert "SHOPIFY_API_SECRET" in caught.value.message
+    assert shop_row(settings, SHOP_A).status == ShopStatus.ACTIVE.value
+    assert stored_tokens(settings) == ("shpat_access_1", "shprt_refresh_1")
+
+    requests_mock.post(TOKEN_URL, json=token_response("shpat_access_2", "shprt_refresh_2"))
+    assert get_access_token(SHOP_A) == "shpat_access_2"
+
+
 @pytest.mark.parametrize(
     "reply",
     [{"status_code": 503, "text": "unavailable"}, {"exc": requests.ConnectionError("down")}],
