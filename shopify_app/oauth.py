@@ -165,7 +165,7 @@ def _catch_up_after_reinstall(settings: Settings, shop_id: int, shop: str) -> No
 def needs_install(settings: Settings, shop: str) -> bool:
     """True when the shop has no usable offline token (new, uninstalled, or needs re-auth)."""
     with session_scope(settings.database_url) as session:
-        return not is_usable(find_shop(session, shop))
+        return not is_usable(find_shop(session, shop), keys=settings.encryption_keys)
 
 
 def ensure_installed(settings: Settings, claims: IdTokenClaims, id_token: str) -> bool:

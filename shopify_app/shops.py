@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import audit
+from ledger import audit, crypto
 from ledger.models import AuditEvent, Shop, ShopStatus, utcnow
 
 SYSTEM_ACTOR = "system"
@@ -44,9 +44,22 @@ def find_shop(session: Session, domain: str, *, for_update: bool = False) -> Sho
     return session.scalars(query).one_or_none()
 
 
-def is_usable(shop: Shop | None) -> bool:
-    """True when the shop is installed, active and holds an offline token."""
-    return shop is not None and shop.status == ShopStatus.ACTIVE.value and shop.token is not None
+def is_usable(shop: Shop | None, *, keys: str | None = None) -> bool:
+    """True when the shop is installed, active and holds an offline token that `keys` (the
+    ENCRYPTION_KEY value; default the environment's) can read. A token no key decrypts any more
+    is worth nothing: token exchange replaces it the next time a staff member opens the app."""
+    if shop is None or shop.status != ShopStatus.ACTIVE.value or shop.token is None:
+        return False
+    secrets = (shop.token.access_token_enc, shop.token.refresh_token_enc)
+    return all(_readable(secret, keys) for secret in secrets if secret is not None)
+
+
+def _readable(secret: bytes, keys: str | None) -> bool:
+    try:
+        crypto.decrypt(secret, keys)
+    except crypto.SecretUnreadable:
+        return False
+    return True
 
 
 def mark_installed(

@@ -15,6 +15,10 @@ A refusal of the app's own credentials (invalid_client, unauthorized_client: a w
 SHOPIFY_API_SECRET deployed, the old secret revoked too early) says nothing about the shop's
 grant: the shop stays active, `AppCredentialsRefused` (Transient, logged as an error) is
 raised, and the jobs retry; once the secret is fixed the same refresh token works again.
+
+A stored token no configured ENCRYPTION_KEY decrypts any more (a key dropped before `secrets
+rotate` re-encrypted it) is worth nothing: the shop is parked `needs_reauth` saying so, and the
+next token exchange (a staff member opening the app) replaces it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ REFRESH_MARGIN = timedelta(seconds=300)
 LOCK_TIMEOUT_SECONDS = 60
 # How long a second worker waits for the first one's refresh before giving up (Transient).
 LOCK_WAIT_SECONDS = 45
+UNREADABLE_REASON = (
+    "the stored offline token cannot be decrypted with the configured ENCRYPTION_KEY "
+    "(its key was dropped): open the app from the Shopify admin to replace it"
+)
 
 
 class ShopNeedsReauth(Rejected):
@@ -204,12 +212,12 @@ def get_access_token(
     domain = shop_domain.strip().lower()
     seen = _read(settings, domain)
     if not force_refresh and seen.is_fresh(utcnow()):
-        return crypto.decrypt(seen.access_enc, settings.encryption_keys)
+        return _plain(settings, domain, seen, seen.access_enc)
     with shop_token_lock(settings, domain):
         current = _read(settings, domain)  # re-check: another worker may have refreshed already
         replaced = current.access_enc != seen.access_enc
         if (replaced or not force_refresh) and current.is_fresh(utcnow()):
-            return crypto.decrypt(current.access_enc, settings.encryption_keys)
+            return _plain(settings, domain, current, current.access_enc)
         return _refresh(settings, domain, current)
 
 
@@ -220,7 +228,7 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
         _park(settings, domain, "the offline token expired and has no refresh token")
     if current.refresh_expires_at is not None and current.refresh_expires_at <= now:
         _park(settings, domain, "the refresh token expired")
-    refresh_token = crypto.decrypt(current.refresh_enc or b"", settings.encryption_keys)
+    refresh_token = _plain(settings, domain, current, current.refresh_enc or b"")
     try:
         token_set = refresh_access_token(settings, domain, refresh_token)
     except TokenRequestRejected as exc:
@@ -236,6 +244,27 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
         store_tokens(session, shop, token_set, now=now, keys=settings.encryption_keys)
     log.info("tokens: refreshed the offline token of %s", domain)
     return token_set.access_token
+
+
+def _plain(settings: Settings, domain: str, snapshot: _Snapshot, secret: bytes) -> str:
+    """One of the snapshot's secrets decrypted; an unreadable one parks the shop."""
+    try:
+        return crypto.decrypt(secret, settings.encryption_keys)
+    except crypto.SecretUnreadable:
+        _park_unreadable(settings, domain, snapshot)
+
+
+def _park_unreadable(settings: Settings, domain: str, snapshot: _Snapshot) -> NoReturn:
+    """Park the shop whose stored token no key reads, unless a new token replaced it meanwhile."""
+    with session_scope(settings.database_url) as session:
+        shop = find_shop(session, domain, for_update=True)
+        token = shop.token if shop is not None else None
+        if token is not None and bytes(token.access_token_enc) != snapshot.access_enc:
+            raise Transient(f"the offline token of {domain} was replaced meanwhile", shop=domain)
+        if shop is not None:
+            mark_needs_reauth(session, shop, UNREADABLE_REASON)
+    log.error("tokens: %s needs re-authorization: %s", domain, UNREADABLE_REASON)
+    raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, UNREADABLE_REASON)
 
 
 def _park(settings: Settings, domain: str, reason: str) -> NoReturn:

@@ -12,6 +12,7 @@ from shopify_app.token_endpoint import GRANT_TOKEN_EXCHANGE, OFFLINE_TOKEN_TYPE
 from shopify_app.tokens import get_access_token
 from spine_auth.conftest import shop_row
 from spine_auth.factories import API_KEY, SHOP_A, SHOP_B, bearer, make_id_token, token_response
+from spine_auth.test_auth_tokens import encrypt_with_a_dropped_key
 
 
 def exchange_url(shop: str) -> str:
@@ -69,6 +70,17 @@ def test_session_reinstalls_a_shop_that_needs_reauth(settings, client, requests_
     assert shop_row(settings, SHOP_A).status == ShopStatus.ACTIVE.value
     assert get_access_token(SHOP_A) == "shpat_new"
     assert audit_actions(settings, shop_id).count("app.installed") == 2
+
+
+def test_session_replaces_a_token_no_key_reads_any_more(settings, client, requests_mock, install_shop):
+    """ENCRYPTION_KEY lost the key the token was stored with: the row is there, but worth
+    nothing; opening the app exchanges a new token instead of answering 'installed'."""
+    install_shop(SHOP_A, access="shpat_old")
+    encrypt_with_a_dropped_key(settings)
+    requests_mock.post(exchange_url(SHOP_A), json=token_response("shpat_new", "shprt_new"))
+    reply = client.post("/auth/session", headers=bearer(make_id_token(SHOP_A)))
+    assert reply.status_code == 200 and reply.json["newly_installed"] is True
+    assert get_access_token(SHOP_A) == "shpat_new"
 
 
 def test_session_with_a_bad_token_gets_401_and_the_retry_header(client, requests_mock):

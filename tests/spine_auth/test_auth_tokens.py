@@ -55,6 +55,33 @@ def test_tokens_are_not_readable_in_the_database_without_the_key(settings, insta
     assert crypto.decrypt(bytes(access_raw), settings.encryption_keys) == "shpat_plain_access_value"
 
 
+def encrypt_with_a_dropped_key(settings) -> None:
+    """Re-encrypt the stored tokens with a key ENCRYPTION_KEY no longer holds."""
+    dropped = crypto.generate_key()
+    with session_scope(settings.database_url) as session:
+        session.execute(
+            update(OfflineToken).values(
+                access_token_enc=crypto.encrypt("shpat_access_1", dropped),
+                refresh_token_enc=crypto.encrypt("shprt_refresh_1", dropped),
+            )
+        )
+
+
+@pytest.mark.parametrize("expires_in", [3600, 10], ids=["fresh", "expiring"])
+def test_a_token_no_key_reads_parks_the_shop_saying_why(settings, install_shop, requests_mock, expires_in):
+    """Not a SecretUnreadable 'bug' on every job for ever: the shop is parked with the reason,
+    and the next token exchange (a staff member opening the app) replaces the token."""
+    install_shop(SHOP_A)
+    expire_in(settings, expires_in)
+    encrypt_with_a_dropped_key(settings)
+    with pytest.raises(ShopNeedsReauth) as caught:
+        get_access_token(SHOP_A)
+    assert "ENCRYPTION_KEY" in caught.value.reason
+    shop = shop_row(settings, SHOP_A)
+    assert shop.status == ShopStatus.NEEDS_REAUTH.value and "ENCRYPTION_KEY" in shop.status_reason
+    assert requests_mock.call_count == 0
+
+
 def test_fresh_token_is_served_without_calling_shopify(settings, install_shop, requests_mock):
     install_shop(SHOP_A, access="shpat_fresh")
     assert get_access_token(SHOP_A) == "shpat_fresh"
