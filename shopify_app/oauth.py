@@ -138,22 +138,27 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
     """
     with session_scope(settings.database_url) as session:
         earlier = find_shop(session, shop)
-        uninstalled_at = earlier.uninstalled_at if earlier is not None else None
+        # Webhooks went unprocessed unless the shop was active with a token the workers could
+        # use: uninstalled (none sent), needs_reauth (an uninstall webhook missed or late; every
+        # job failed with ShopNeedsReauth), or a token no key reads. A first install has no past.
+        catch_up = earlier is not None and (
+            earlier.uninstalled_at is not None or not is_usable(earlier, keys=settings.encryption_keys)
+        )
         row = mark_installed(session, shop, scopes=token_set.scope or settings.scopes, actor=actor)
         store_tokens(session, row, token_set, keys=settings.encryption_keys)
         ensure_default_schedules(session, row.id)
         shop_id = row.id
     log.info("oauth: installed on %s (actor %s)", shop, actor)
-    if uninstalled_at is not None:
+    if catch_up:
         _catch_up_after_reinstall(settings, shop_id, shop)
     return shop_id
 
 
 def _catch_up_after_reinstall(settings: Settings, shop_id: int, shop: str) -> None:
-    """Orders placed while the app was uninstalled sent it no webhook: the reconciliation, which
-    lists Shopify's orders back to its last report and imports what the ledger lacks, runs now
-    instead of at its next due time (up to a day later). Best effort: if Redis refuses, the
-    schedule runs it when due."""
+    """Orders placed while the app was uninstalled sent it no webhook (and those delivered while
+    the shop was parked failed): the reconciliation, which lists Shopify's orders back to its
+    last report and imports what the ledger lacks, runs now instead of at its next due time (up
+    to a day later). Best effort: if Redis refuses, the schedule runs it when due."""
     try:
         enqueue_run(shop_id, "reconcile", conn=get_redis(settings.redis_url))
     except RedisError as exc:

@@ -415,7 +415,9 @@ def test_a_reinstall_runs_the_reconciliation_for_the_orders_placed_while_uninsta
         return [j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j]
 
     token = TokenSet("shpat_new", "read_products", "shprt_new", 3600)
-    oauth.install(get_settings(), SHOP, token, actor="u1")  # installed: not a reinstall
+    oauth.install(get_settings(), SHOP, token, actor="u1")  # the fixture's shop had no token
+    Queue("default", connection=rconn).empty()
+    oauth.install(get_settings(), SHOP, token, actor="u1")  # installed and usable: no catch-up
     assert reconcile_jobs() == []
     later = (utcnow() + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     deliver("app/uninstalled", {"id": 1, "domain": SHOP}, triggered_at=later)
@@ -440,6 +442,22 @@ def _installed_long_ago_then_revoked(shop_id: int) -> None:
         shop = session.get(Shop, shop_id)
         shop.installed_at = utcnow() - timedelta(days=30)
         mark_needs_reauth(session, shop, "token refresh refused: invalid_grant")
+
+
+def test_a_reinstall_from_needs_reauth_runs_the_reconciliation_too(ledger_with_customer, rconn):
+    """The uninstall webhook was missed (or is late), so the shop is needs_reauth with no
+    uninstalled_at: orders placed meanwhile sent no webhook, those delivered while it was parked
+    failed. The reinstall runs the catch-up reconciliation all the same."""
+    from rq import Queue
+
+    from settings import get_settings
+    from shopify_app import oauth
+    from shopify_app.token_endpoint import TokenSet
+
+    _installed_long_ago_then_revoked(ledger_with_customer)
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", "read_products", "shprt_new", 3600), actor="u1")
+    jobs = [j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j]
+    assert len(jobs) == 1, jobs
 
 
 def test_a_late_uninstall_does_not_undo_a_reinstall_made_from_needs_reauth(
