@@ -4,7 +4,9 @@ The receiver only stores and enqueues; here the row is parsed and dispatched by 
 TOPIC_HANDLERS, a registry of dotted names imported lazily, so a handler module written later
 plugs in by name. A handler receives one WebhookEvent and opens its own session.
 
-Failures are classified: ledger.errors.Transient keeps RQ's retries (Retry with backoff);
+Failures are classified: ledger.errors.Transient keeps RQ's retries (Retry with backoff), and
+so does a RedisError out of any handler (Redis restarting or failing over mid-job: a blip,
+never a bug; the handler's transaction has rolled back, so the retry starts whole);
 any other error marks the row failed with the reason and is re-raised with no retries left,
 so RQ's failed registry shows it. `sweep()` enqueues rows whose job RQ does not hold (Redis
 was down, or the receiver died between its commit and its enqueue); the scheduler tick runs it
@@ -160,7 +162,7 @@ def process(inbox_id: int) -> str:
         _finish(inbox_id, InboxStatus.FAILED, str(exc))
         return InboxStatus.FAILED.value
     try:
-        outcome = handler(event)
+        outcome = _run(handler, event)
     except Transient as exc:
         job = get_current_job()
         if job is not None and job.retries_left:
@@ -184,6 +186,14 @@ def process(inbox_id: int) -> str:
         log.info("inbox: %s %s", event.topic, outcome.reason, extra=extra)
     _finish(inbox_id, InboxStatus.PROCESSED, outcome.reason if isinstance(outcome, Ignored) else None)
     return InboxStatus.PROCESSED.value
+
+
+def _run(handler: Callable[[WebhookEvent], Any], event: WebhookEvent) -> Any:
+    """The handler's outcome; Redis unreachable mid-handler is Transient for every topic."""
+    try:
+        return handler(event)
+    except RedisError as exc:
+        raise Transient(f"Redis unreachable ({type(exc).__name__}): {event.topic} waits for it") from exc
 
 
 def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:

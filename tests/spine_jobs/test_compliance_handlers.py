@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import LargeBinary, select
 
 from jobs.worker import run_worker
@@ -324,6 +325,55 @@ def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
     assert audit("shop.redacted")
     assert [key for key in ours if conn.exists(key)] == []
     assert [key for key in kept if conn.exists(key)] == kept
+
+
+class _RedisDown:
+    """Redis restarting: every command refused."""
+
+    def __getattr__(self, name: str) -> Any:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise redis.exceptions.ConnectionError("Connection refused")
+
+        return refused
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "action"),
+    [
+        (
+            "customers/redact",
+            {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]},
+            "customer.redacted",
+        ),
+        ("shop/redact", {"shop_id": 1, "shop_domain": SHOP}, "shop.redacted"),
+    ],
+)
+def test_a_redis_blip_during_a_redaction_is_retried_not_failed(
+    shop_id, deliver, rconn, monkeypatch, topic, payload, action
+):
+    """The redactions are mandatory and Shopify sends each once: Redis refusing the key delete
+    (a restart, a failover) must leave the job to RQ's retries, not fail it for good."""
+    from rq.job import Job, JobStatus
+
+    from jobs import inbox
+    from ledger import kv
+
+    with session_scope() as session:  # uninstalled, as a shop/redact expects (48 h after it)
+        session.get(Shop, shop_id).status = "uninstalled"
+    inbox_id = deliver(topic, payload).json["inbox_id"]
+    real, down = kv.get_redis, [True]
+    monkeypatch.setattr(kv, "get_redis", lambda *a, **kw: _RedisDown() if down else real(*a, **kw))
+    work(rconn)
+    job = Job.fetch(f"inbox-{inbox_id}", connection=rconn)
+    assert job.get_status() == JobStatus.SCHEDULED and job.retries_left
+    with session_scope() as session:
+        row = session.get(WebhookInbox, inbox_id)
+        assert row.status == "enqueued" and "Redis unreachable" in row.reason, (row.status, row.reason)
+    assert audit(action) == []  # the transaction rolled back: the retry redacts whole
+
+    down.clear()  # Redis is back: the retry redacts
+    assert inbox.process(inbox_id) == "processed"
+    assert len(audit(action)) == 1
 
 
 def test_app_uninstalled_removes_tokens_and_disables_schedules(ledger_with_customer, deliver, rconn):
