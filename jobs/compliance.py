@@ -37,8 +37,10 @@ ACTOR = "shopify"
 REDACT_DELAY = timedelta(hours=48)  # shop/redact comes this long after app/uninstalled
 
 
-def _shop(session: Session, domain: str) -> Shop | None:
-    return session.scalar(select(Shop).where(Shop.domain == domain))
+def _shop(session: Session, domain: str, *, for_update: bool = False) -> Shop | None:
+    """The shop row (locked for update when asked, on PostgreSQL; SQLite has no row locks)."""
+    query = select(Shop).where(Shop.domain == domain)
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def _audit(
@@ -66,7 +68,9 @@ def _audit(
 def app_uninstalled(event: WebhookEvent) -> None:
     """Revoke: drop the offline token, mark the shop uninstalled, stop its schedules."""
     with session_scope() as session:
-        shop = _shop(session, event.shop_domain)
+        # Locked: a reinstall committing between the staleness check and the delete below would
+        # otherwise lose its new token (and be marked uninstalled). It waits for this instead.
+        shop = _shop(session, event.shop_domain, for_update=True)
         if shop is None:
             log.info("compliance: uninstall for unknown shop %s", event.shop_domain)
             return

@@ -137,7 +137,8 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
     Returns the shop's id.
     """
     with session_scope(settings.database_url) as session:
-        earlier = find_shop(session, shop)
+        # Locked first, so what follows reads the row as an uninstall running now leaves it.
+        earlier = find_shop(session, shop, for_update=True)
         # Webhooks went unprocessed unless the shop was active with a token the workers could
         # use: uninstalled (none sent), needs_reauth (an uninstall webhook missed or late; every
         # job failed with ShopNeedsReauth), or a token no key reads. A first install has no past.

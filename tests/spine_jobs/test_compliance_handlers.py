@@ -537,6 +537,54 @@ def test_a_late_uninstall_does_not_undo_a_reinstall_made_from_needs_reauth(
     assert len(audit("app.uninstalled.stale")) == 1
 
 
+def test_a_reinstall_committing_during_the_uninstall_keeps_its_new_token(shop_id, deliver, monkeypatch):
+    """The uninstall handler has found its webhook newer than the install; before it deletes the
+    token, the merchant's reinstall commits a new one. The reinstall must win (it waits for the
+    uninstall's row lock, then installs over it), not lose its token to the delete."""
+    import threading
+    from datetime import timedelta
+
+    from jobs import compliance, inbox
+    from ledger import crypto
+    from ledger.models import utcnow
+    from settings import get_settings
+    from shopify_app import oauth
+    from shopify_app.token_endpoint import TokenSet
+
+    settings = get_settings()
+    oauth.install(settings, SHOP, TokenSet("shpat_old", "read_products", "shprt_old", 3600), actor="u1")
+    with session_scope() as session:
+        session.get(Shop, shop_id).installed_at = utcnow() - timedelta(days=30)
+    uninstalled = (utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    delivered = deliver("app/uninstalled", {"id": 1, "domain": SHOP}, triggered_at=uninstalled)
+    inbox_id = delivered.json["inbox_id"]
+
+    checked, reinstalled = threading.Event(), threading.Event()
+    older_than_install = compliance._older_than_install
+
+    def checked_then_wait(shop, event):  # the uninstall pauses between its check and its delete
+        answer = older_than_install(shop, event)
+        checked.set()
+        reinstalled.wait(timeout=1.5)  # with the row lock, the reinstall waits for us instead
+        return answer
+
+    def reinstall() -> None:
+        checked.wait(timeout=10)
+        oauth.install(settings, SHOP, TokenSet("shpat_new", "read_products", "shprt_new", 3600), actor="u1")
+        reinstalled.set()
+
+    monkeypatch.setattr(compliance, "_older_than_install", checked_then_wait)
+    merchant = threading.Thread(target=reinstall)
+    merchant.start()
+    inbox.process(inbox_id)
+    merchant.join(timeout=20)
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        token = session.scalar(select(OfflineToken))
+        assert shop.status == "active", shop.status
+        assert token is not None and crypto.decrypt(token.access_token_enc) == "shpat_new"
+
+
 def test_shop_redact_erases_a_shop_whose_uninstall_webhook_was_missed(ledger_with_customer, deliver, rconn):
     """Shopify sends shop/redact 48 h after the uninstall, once. A shop the ledger still has as
     needs_reauth (the uninstall webhook lost) and not installed since is erased all the same."""
