@@ -178,7 +178,7 @@ def customers_redact(event: WebhookEvent) -> None:
 def shop_redact(event: WebhookEvent) -> None:
     """Delete everything held for the shop (48 h after uninstall), keeping one audit record."""
     with session_scope() as session:
-        shop = _shop(session, event.shop_domain)
+        shop = _shop(session, event.shop_domain, for_update=True)  # a racing reinstall waits
         if shop is not None and (reason := _installed_since_uninstall(shop, event)):
             # Shopify asks 48 h after an uninstall; a late or requeued delivery must not wipe a
             # shop that was installed again since. A shop merely not marked uninstalled (its

@@ -537,52 +537,82 @@ def test_a_late_uninstall_does_not_undo_a_reinstall_made_from_needs_reauth(
     assert len(audit("app.uninstalled.stale")) == 1
 
 
+def _reinstall_during(monkeypatch, check: str, inbox_id: int) -> None:
+    """Process the inbox row while the merchant reinstalls: the handler pauses right after its
+    `check` (a jobs.compliance function) until the reinstall has committed, or 1.5 s: with the
+    shop row locked, the reinstall waits for the handler instead."""
+    import threading
+
+    from jobs import compliance, inbox
+    from settings import get_settings
+    from shopify_app import oauth
+    from shopify_app.token_endpoint import TokenSet
+
+    checked, reinstalled = threading.Event(), threading.Event()
+    original = getattr(compliance, check)
+
+    def checked_then_wait(*args: Any) -> Any:
+        answer = original(*args)
+        checked.set()
+        reinstalled.wait(timeout=1.5)
+        return answer
+
+    def reinstall() -> None:
+        checked.wait(timeout=10)
+        token = TokenSet("shpat_new", "read_products", "shprt_new", 3600)
+        oauth.install(get_settings(), SHOP, token, actor="u1")
+        reinstalled.set()
+
+    monkeypatch.setattr(compliance, check, checked_then_wait)
+    merchant = threading.Thread(target=reinstall)
+    merchant.start()
+    inbox.process(inbox_id)
+    merchant.join(timeout=20)
+
+
+def _installed_with_the_new_token() -> None:
+    from ledger import crypto
+
+    with session_scope() as session:
+        shop = session.scalar(select(Shop))
+        token = session.scalar(select(OfflineToken))
+        assert shop is not None and shop.status == "active", shop and shop.status
+        assert token is not None and crypto.decrypt(token.access_token_enc) == "shpat_new"
+
+
 def test_a_reinstall_committing_during_the_uninstall_keeps_its_new_token(shop_id, deliver, monkeypatch):
     """The uninstall handler has found its webhook newer than the install; before it deletes the
     token, the merchant's reinstall commits a new one. The reinstall must win (it waits for the
     uninstall's row lock, then installs over it), not lose its token to the delete."""
-    import threading
     from datetime import timedelta
 
-    from jobs import compliance, inbox
-    from ledger import crypto
     from ledger.models import utcnow
     from settings import get_settings
     from shopify_app import oauth
     from shopify_app.token_endpoint import TokenSet
 
-    settings = get_settings()
-    oauth.install(settings, SHOP, TokenSet("shpat_old", "read_products", "shprt_old", 3600), actor="u1")
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_old", "read_products", "shprt_old", 3600), actor="u1")
     with session_scope() as session:
         session.get(Shop, shop_id).installed_at = utcnow() - timedelta(days=30)
     uninstalled = (utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     delivered = deliver("app/uninstalled", {"id": 1, "domain": SHOP}, triggered_at=uninstalled)
-    inbox_id = delivered.json["inbox_id"]
+    _reinstall_during(monkeypatch, "_older_than_install", delivered.json["inbox_id"])
+    _installed_with_the_new_token()
 
-    checked, reinstalled = threading.Event(), threading.Event()
-    older_than_install = compliance._older_than_install
 
-    def checked_then_wait(shop, event):  # the uninstall pauses between its check and its delete
-        answer = older_than_install(shop, event)
-        checked.set()
-        reinstalled.wait(timeout=1.5)  # with the row lock, the reinstall waits for us instead
-        return answer
+def test_a_reinstall_committing_during_the_shop_redact_is_not_erased(shop_id, deliver, monkeypatch):
+    """shop/redact has found the shop uninstalled; before it deletes everything, the merchant's
+    reinstall commits. The reinstall waits for the redact's row lock, then installs afresh."""
+    from datetime import timedelta
 
-    def reinstall() -> None:
-        checked.wait(timeout=10)
-        oauth.install(settings, SHOP, TokenSet("shpat_new", "read_products", "shprt_new", 3600), actor="u1")
-        reinstalled.set()
+    from ledger.models import utcnow
 
-    monkeypatch.setattr(compliance, "_older_than_install", checked_then_wait)
-    merchant = threading.Thread(target=reinstall)
-    merchant.start()
-    inbox.process(inbox_id)
-    merchant.join(timeout=20)
     with session_scope() as session:
         shop = session.get(Shop, shop_id)
-        token = session.scalar(select(OfflineToken))
-        assert shop.status == "active", shop.status
-        assert token is not None and crypto.decrypt(token.access_token_enc) == "shpat_new"
+        shop.status, shop.uninstalled_at = "uninstalled", utcnow() - timedelta(hours=48)
+    delivered = deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
+    _reinstall_during(monkeypatch, "_installed_since_uninstall", delivered.json["inbox_id"])
+    _installed_with_the_new_token()
 
 
 def test_shop_redact_erases_a_shop_whose_uninstall_webhook_was_missed(ledger_with_customer, deliver, rconn):
