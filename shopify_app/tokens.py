@@ -261,7 +261,7 @@ def _park_unreadable(settings: Settings, domain: str, snapshot: _Snapshot) -> No
         token = shop.token if shop is not None else None
         if token is not None and bytes(token.access_token_enc) != snapshot.access_enc:
             raise Transient(f"the offline token of {domain} was replaced meanwhile", shop=domain)
-        if shop is not None:
+        if shop is not None and shop.status == ShopStatus.ACTIVE.value:
             mark_needs_reauth(session, shop, UNREADABLE_REASON)
     log.error("tokens: %s needs re-authorization: %s", domain, UNREADABLE_REASON)
     raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, UNREADABLE_REASON)
