@@ -7,10 +7,11 @@ shop and day (message `report:<YYYY-MM-DD>`, the report in response_payload; a s
 same day replaces it), also kept in Redis (`reconcile:<shop_id>:latest`) for the CLI and page.
 
 Sections:
-- orders: Shopify orders without an OrderLink (webhook missed) -> `jobs.orders.import_order`
-  enqueued by dotted name; linked orders never sent to the ERP; ERP orders that do not exist;
-  totals that differ (Shopify current total less tips and gift cards sold vs the ERP's
-  vlrTotalAtendido, else vlrTotalPedido);
+- orders: Shopify orders without an OrderLink (webhook missed), or linked with no ERP number
+  whose orders message closed holding nothing (skipped as unpaid, paid since: orders/paid
+  missed) -> `jobs.orders.import_order` enqueued by dotted name; linked orders never sent to
+  the ERP; ERP orders that do not exist; totals that differ (Shopify current total less tips
+  and gift cards sold vs the ERP's vlrTotalAtendido, else vlrTotalPedido);
   cancelled on one side only; ERP events about orders the app does not know;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, whole Shopify units, 0 when not for sale) vs Shopify `available` for the bound
@@ -292,7 +293,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     # is linked today though Shopify last changed it days ago; the link stands in for it then.
     unsent = [listed.get(link.shopify_order_id) or _stand_in(link) for link in links
               if link.nro_pedvenda is None and link.cancelled_at is None]  # fmt: skip
-    held = _held_in_app(shop_id, unlinked + [o for o in unsent if not o.cancelled_at])
+    held, closed = _held_in_app(shop_id, unlinked + [o for o in unsent if not o.cancelled_at])
     missing_in_ledger, enqueued, in_flight = [], [], []
     recent = (utcnow() - IN_FLIGHT).isoformat()
     for order in unlinked:
@@ -302,17 +303,26 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
             in_flight.append(order.id)  # its webhook may still be in the inbox: the next report sees it
             continue
         missing_in_ledger.append({"order": order.id, "name": order.name, "total": _text(order.current_total)})
-        num = order.id.rsplit("/", 1)[-1]
-        job = queues.enqueue(IMPORT_JOB, shop_id, order.id, queue=queues.ORDERS, replace_ended=True,
-                             job_id=queues.job_key("reconcile-import", shop_id, num))  # fmt: skip
-        if job is not None:
+        if _enqueue_import(shop_id, order.id):
+            enqueued.append(order.id)
+    # Linked with no ERP number, its message closed and holding nothing (skipped as unpaid, paid
+    # since: the orders/paid was missed): imported again, as an unlinked one is, not reported
+    # "never sent" every day. Only an order the listing brought: its state in Shopify is known.
+    reimport = set()
+    for order in unsent:
+        if order.id not in closed or order.id not in listed or order.cancelled_at:
+            continue
+        reimport.add(order.id)
+        if _iso_utc(order.updated_at) >= recent:
+            in_flight.append(order.id)
+        elif _enqueue_import(shop_id, order.id):
             enqueued.append(order.id)
     findings: dict[str, list[dict[str, Any]]] = {
         "missing_in_erp": [], "missing_in_shopify": [], "totals_differ": [], "status_differs": []
     }  # fmt: skip
     looked_up = _Lookups()
     for link in links:
-        if link.shopify_order_id not in held:
+        if link.shopify_order_id not in held and link.shopify_order_id not in reimport:
             _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings, looked_up)
     looked_up.check()
     _invoice_messages(shop_id, findings["status_differs"])
@@ -329,6 +339,14 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         **{f"{k}_count": len(v) for k, v in findings.items()},
         "unknown_in_erp": unknown[:LISTED],
     }
+
+
+def _enqueue_import(shop_id: int, order_id: str) -> bool:
+    """jobs.orders.import_order for one order (False: its job is still waiting, not enqueued twice)."""
+    num = order_id.rsplit("/", 1)[-1]
+    job = queues.enqueue(IMPORT_JOB, shop_id, order_id, queue=queues.ORDERS, replace_ended=True,
+                         job_id=queues.job_key("reconcile-import", shop_id, num))  # fmt: skip
+    return job is not None
 
 
 def _links(session: Any, shop_id: int, order_ids: list[str], since: datetime) -> list[OrderLink]:
@@ -401,16 +419,17 @@ def _stand_in(link: OrderLink) -> OrderTotal:
     )
 
 
-def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, Any]]:
+def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Orders not in the ERP (no link, or a link with no ERP number) whose webhook did arrive: their
     orders message (waiting for payment, parked, refused, a test order never sent...) says why;
     not a missed webhook, nor one "never sent". A closed message
     holds nothing: one skipped as unpaid (EXPIRED, VOIDED) whose order Shopify now shows paid, or
     one done whose link was lost, is not held (the missed orders/paid: imported again). One a
     person closed as handled outside the app (`ledger.handled`) is held, its note the reason: it
-    may be in the ERP by hand, and is never imported again."""
+    may be in the ERP by hand, and is never imported again. Also returned: the orders whose
+    message is closed and holds nothing (to import again)."""
     if not orders:
-        return {}
+        return {}, set()
     keys = {f"order:{o.id.rsplit('/', 1)[-1]}": o for o in orders}
     rows = []
     with session_scope() as session:
@@ -420,7 +439,7 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
                     Message.shop_id == shop_id, Message.flow == "orders", Message.unit_key.in_(chunk)
                 )
             ).all()
-    held = {}
+    held, closed = {}, set()
     for key, status, why, detail in rows:
         order = keys[key]
         unpaid = (order.financial_status or "").upper() in WILL_NOT_BE_PAID
@@ -428,7 +447,9 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> dict[str, dict[str, 
         by_hand = isinstance(detail, dict) and isinstance(detail.get(handled.KEY), dict)
         if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and (unpaid or never or by_hand)):
             held[order.id] = {"order": order.id, "name": order.name, "status": status, "why": why}
-    return held
+        elif status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value) and not never:
+            closed.add(order.id)
+    return held, closed
 
 
 def _iso_utc(text: str | None) -> str:

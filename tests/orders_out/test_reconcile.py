@@ -363,3 +363,32 @@ def test_a_parked_linked_order_not_changed_within_the_window_is_held_not_never_s
 
     assert orders["missing_in_erp"] == [], orders["missing_in_erp"]
     assert parked in [row["order"] for row in orders["held_in_app"]], orders["held_in_app"]
+
+
+def test_a_linked_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(
+    world: World, monkeypatch
+) -> None:
+    """Parked once (so linked with no ERP number), then skipped as unpaid (EXPIRED), then paid with
+    its orders/paid missed: its closed message holds nothing, so the reconciliation imports it
+    again, as it does an unlinked one, instead of reporting it "never sent to the ERP" every day."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    paid_now = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.plain(0), "quantity": 1}],
+                           gateway="pix", discount_rate=0.0, seed=5)  # fmt: skip
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "orders", f"order:{paid_now.rsplit('/', 1)[-1]}",
+                              "shopify_to_erp", shopify_id=paid_now)  # fmt: skip
+        trace.skip(session, message, "Shopify says EXPIRED: this order will not be paid as it stands; "
+                                     "a payment later (orders/paid) brings it back")  # fmt: skip
+        link = ensure_link(session, world.shop_id, paid_now, "#1001", None, None, "EXPIRED", "BRL")
+        link.created_at = utcnow() - timedelta(hours=3)  # linked when it parked, hours ago
+
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+
+    assert orders["missing_in_erp"] == [] and orders["held_in_app"] == [], orders
+    assert orders["imports_enqueued"] == [paid_now]
+    queued = Queue("orders", connection=kv.get_redis()).jobs
+    assert [(job.func_name, job.args) for job in queued] == [
+        ("jobs.orders.import_order", (world.shop_id, paid_now))
+    ]
+    again = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+    assert again["imports_enqueued"] == [] and again["missing_in_erp"] == []  # its job still waits
