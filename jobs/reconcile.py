@@ -24,7 +24,8 @@ Sections:
   off the e-commerce keeps its variant with `active: false` by design, which is in step); and for
   the day's sample of bindings (the stock sample's size and turn), Shopify's own state: a variant
   deleted, or a product whose status does not sell what the ERP sells (ARCHIVED or DRAFT while the
-  ERP sells it, ACTIVE while it does not; jobs.catalog_map.product_status).
+  ERP sells it, ACTIVE while it does not; jobs.catalog_map.product_status), or a variant's price
+  not the one the prices flow set from the ERP (edited by hand, a write lost: jobs.reconcile_prices).
 A section the ERP or Shopify cannot answer carries its error; the others still report. Such a
 report is incomplete: it is stored (message and Redis) so it stays visible, but the run does not
 end done: it raises a Transient naming the sections (RQ retries it; the schedule shows retrying,
@@ -49,6 +50,7 @@ from jobs import catalog_ledger, stock_closed
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
+from jobs.reconcile_prices import expected_prices, price_differs
 from ledger import handled, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -665,6 +667,7 @@ def _catalog(
         variants = {b.erp_id: (b.shopify_id, b.data or {}) for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
         off = catalog_ledger.off_sale(session, shop_id)
+        prices = expected_prices(session, shop_id, variants)
         shop = session.get(Shop, shop_id)
         inactive_status = str(shop_settings.get(shop, "inactive_sku_status")).upper() if shop else "DRAFT"
     active = {id_sku for id_sku, sku in skus.items() if sku.active}
@@ -679,7 +682,8 @@ def _catalog(
             why = ("inactive in the ERP (or not for sale at the store), still for sale in Shopify"
                    if binding_active else "for sale in the ERP, not for sale in Shopify")  # fmt: skip
             out_of_step.append({"sku": id_sku, "why": why})
-    shopify = _shopify_catalog(client, skus, sold, variants, inactive_status, sample, day or utcnow().date())
+    shopify = _shopify_catalog(client, skus, sold, variants, inactive_status, sample, day or utcnow().date(),
+                               prices)  # fmt: skip
     return {
         "erp_active": len(active),
         "bound": len(variants),
@@ -699,15 +703,19 @@ def _shopify_catalog(
     inactive_status: str,
     sample: int,
     day: date,
+    prices: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
-    """The sample's variants as Shopify has them (250 a call): deleted while the ERP sells them, or
-    their product's status selling what the ERP does not (or not selling what it does)."""
+    """The sample's variants as Shopify has them (250 a call): deleted while the ERP sells them,
+    their product's status selling what the ERP does not (or not selling what it does), or their
+    price not the one the prices flow set (`prices`: jobs.reconcile_prices)."""
+    prices = prices or {}
     by_product: dict[int, list[dict[str, Any]]] = {}
     for id_sku, sku in skus.items():
         by_product.setdefault(sku.seq_produto, []).append({"active": id_sku in sold})
     # Bindings of SKUs still in the ERP; one with no variant id yet has nothing to read.
     chosen, start = _window(sorted(s for s in variants if s in skus and variants[s][0]), sample, day)
     differ: list[dict[str, Any]] = []
+    priced: list[dict[str, Any]] = []
     products_seen: set[str] = set()
     for at in range(0, len(chosen), MAX_VARIANTS_PER_CALL):
         batch = chosen[at : at + MAX_VARIANTS_PER_CALL]
@@ -719,6 +727,8 @@ def _shopify_catalog(
                     differ.append({"sku": id_sku, "variant": variant_id,
                                    "why": "variant deleted in Shopify while the ERP sells it"})  # fmt: skip
                 continue
+            if (price_row := price_differs(id_sku, variant_id, prices.get(id_sku), found.price)) is not None:
+                priced.append(price_row)
             if found.product_id in products_seen:
                 continue
             products_seen.add(found.product_id)
@@ -733,6 +743,8 @@ def _shopify_catalog(
         "shopify_from_sku": chosen[0] if chosen and start else None,
         "shopify_differs": differ[:LISTED],
         "shopify_differs_count": len(differ),
+        "prices_differ": priced[:LISTED],
+        "prices_differ_count": len(priced),
     }
 
 
@@ -752,6 +764,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "skus_missing_in_shopify": catalog.get("missing_in_shopify_count"),
         "orphan_bindings": catalog.get("orphan_bindings_count"),
         "catalog_differs_in_shopify": catalog.get("shopify_differs_count"),
+        "prices_differ_in_shopify": catalog.get("prices_differ_count"),
         "errors": [name for name in SECTIONS if "error" in report.get(name, {})],
     }
 

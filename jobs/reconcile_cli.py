@@ -99,6 +99,8 @@ def render(report: dict[str, Any]) -> str:
     lines += _rows("Bindings out of step with the ERP", catalog.get("orphan_bindings") or [])
     title = f"Catalog differs in Shopify ({catalog.get('shopify_checked', 0)} variants checked today)"
     lines += _rows(title, catalog.get("shopify_differs") or [])
+    lines += _rows("Prices that differ (Shopify vs the ERP's, as the prices flow set them)",
+                   catalog.get("prices_differ") or [])  # fmt: skip
     return "\n".join(lines)
 
 

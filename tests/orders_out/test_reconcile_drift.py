@@ -182,3 +182,63 @@ def test_a_total_that_differs_on_an_order_the_app_flagged_carries_the_reason(wor
 
     [row] = reconcile.run(world.shop_id, stock_sample=1)["orders"]["totals_differ"]
     assert row["order"] == drifted.gid and row["attention"] == why
+
+
+def _set_price(world: World, sku: str, price: str) -> None:
+    mutation = (
+        "mutation($p: ID!, $v: [ProductVariantsBulkInput!]!){ productVariantsBulkUpdate("
+        "productId: $p, variants: $v){ productVariants{ price } userErrors{ message } } }"
+    )
+    done = _gql(
+        world, mutation, {"p": _product_of(world, sku), "v": [{"id": world.variants[sku], "price": price}]}
+    )
+    assert not done["productVariantsBulkUpdate"]["userErrors"], done
+
+
+def _priced_by_the_flow(world: World) -> None:
+    """The "price" bindings the prices flow leaves for the published variants (the ERP's items)."""
+    from jobs.price_map import PriceState, erp_today, target_price
+
+    today = erp_today("America/Sao_Paulo")
+    erp = reconcile.erp.for_shop(world.shop_id)
+    states = [PriceState.from_item(i) for i in erp.price_items(None, 1, world.chain.segment)]
+    rows = [
+        bindings.BindingRow(s.id_sku, world.variants[s.id_sku], target_price(s, today).digest(), s.to_data())
+        for s in states
+        if s.id_sku in world.variants
+    ]
+    assert len(rows) == len(world.variants)  # the weighed one too
+    with session_scope() as session:
+        bindings.upsert_many(session, world.shop_id, "price", rows)
+
+
+def test_a_price_changed_in_shopify_is_reported_unless_settled_by_hand(world: World) -> None:
+    """The prices flow sends only what changed in the ERP: a price edited by hand in Shopify (or a
+    write lost) stays wrong until the report says so, with both prices. Weighed variants priced by
+    the flow are in step; a price a person settled by hand in Shopify (`settled_by_hand` on its
+    price binding) is theirs, not drift."""
+    _priced_by_the_flow(world)
+    assert _catalog(world)["prices_differ"] == []  # as the prices flow set them, weighed ones too
+    sku = world.plain(0)
+    _set_price(world, sku, "0.99")
+
+    catalog = _catalog(world)
+
+    [row] = catalog["prices_differ"]
+    erp_price = str(world.chain.prices[sku])
+    assert (row["sku"], row["shopify"]) == (sku, "0.99") and row["erp"] != "0.99", row
+    assert row["why"] == f"price in Shopify 0.99, ERP {row['erp']}" and erp_price in row["erp"], row
+    assert catalog["prices_differ_count"] == 1
+    assert reconcile.summary({"catalog": catalog})["prices_differ_in_shopify"] == 1
+
+    with session_scope() as session:
+        price = bindings.get_many(session, world.shop_id, "price", [sku])[sku]
+        price.data = {**price.data, "settled_by_hand": False}
+    assert _catalog(world)["prices_differ"] == []
+    with session_scope() as session:  # a promotion's date due today, the prices flow not past yet
+        price = bindings.get_many(session, world.shop_id, "price", [sku])[sku]
+        price.data = {
+            **{k: v for k, v in price.data.items() if k != "settled_by_hand"},
+            "recheck_on": "2000-01-01",
+        }
+    assert _catalog(world)["prices_differ"] == []
