@@ -51,7 +51,7 @@ from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
 from jobs.reconcile_prices import expected_prices, price_differs
-from ledger import handled, kv, queues, shop_settings, trace
+from ledger import drift, handled, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
@@ -227,6 +227,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
         assert message is not None
         if incomplete is None:
             trace.succeed(session, message, response=report)
+            message.error_text = drift.line(drift.findings(report))  # done, and what it found
         else:  # kept visible, but not done: the schedule shows it retrying or failed
             message.response_payload = report
             trace.fail(session, message, incomplete)

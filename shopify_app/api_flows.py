@@ -26,8 +26,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger import drift, queues, trace
 from ledger import flows as catalog
-from ledger import queues, trace
 from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, utcnow
@@ -55,6 +55,7 @@ STATUSES = tuple(s.value for s in MessageStatus)
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
 CATALOG_LOCK = "catalog"  # jobs.catalog_flow.CATALOG_LOCK: held by either catalog flow and by replays
 CATALOG_FLOWS = ("products", "skus")
+RECONCILE = "reconcile"  # its last report's drift is shown with its last run (ledger.drift)
 
 
 def lock_key(shop_id: int, name: str) -> str:
@@ -97,10 +98,16 @@ def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:
 
 
 def _schedule_json(
-    flow: catalog.Flow, row: Schedule | None, now: datetime, reveal: bool = False
+    flow: catalog.Flow,
+    row: Schedule | None,
+    now: datetime,
+    reveal: bool = False,
+    findings: dict[str, int] | None = None,
 ) -> dict[str, Any] | None:
     """The schedule part of a flow's row: its last run's outcome (ledger.run_outcome) included,
-    the error line masked as the failed-jobs list masks it (PII shown to admins only)."""
+    the error line masked as the failed-jobs list masks it (PII shown to admins only), and what
+    the flow's last report found (`findings`: the reconciliation's drift, ledger.drift), which a
+    run that ended "ok" does not say."""
     if flow.schedule is None:
         return None
     if row is None:
@@ -112,6 +119,7 @@ def _schedule_json(
             "last_status": None,
             "last_ended_at": None,
             "last_error": None,
+            "last_findings": None,
             "next_run_at": None,
         }
     return {
@@ -122,8 +130,22 @@ def _schedule_json(
         "last_status": row.last_status,
         "last_ended_at": iso(row.last_ended_at),
         "last_error": mask_text(row.last_error, reveal),
+        "last_findings": findings or None,
         "next_run_at": iso(next_run(row.cron, row.enabled, now)),
     }
+
+
+def _last_findings(session: Session, shop_id: int) -> dict[str, int]:
+    """The drift the newest reconciliation report found, when it ended done (ledger.drift)."""
+    newest = session.scalars(
+        select(Message)
+        .where(Message.shop_id == shop_id, Message.flow == RECONCILE)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None or newest.status != MessageStatus.DONE.value:
+        return {}
+    return drift.findings(newest.response_payload)
 
 
 def _schedules(session: Session, shop_id: int) -> dict[str, Schedule]:
@@ -176,6 +198,7 @@ def list_flows() -> ResponseReturnValue:
         schedules = _schedules(session, shop_id)
         counts = trace.dashboard_counts(session, shop_id, now - timedelta(hours=24))
         stuck = stuck_counts(session, shop_id, now)
+        found = {RECONCILE: _last_findings(session, shop_id)}
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
@@ -195,7 +218,7 @@ def list_flows() -> ResponseReturnValue:
                     "direction": flow.direction,
                     "queue": flow.queue,
                     "webhook_only": flow.schedule is None,
-                    "schedule": _schedule_json(flow, schedule, now, reveal),
+                    "schedule": _schedule_json(flow, schedule, now, reveal, found.get(flow.name)),
                     "running": flow.name in running,
                     "waiting": catalog_held and flow.name in CATALOG_FLOWS and flow.name not in running,
                     "progress": schedule.progress if schedule is not None else None,

@@ -20,8 +20,8 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from ledger import drift, handled, queues, trace
 from ledger import flows as catalog
-from ledger import handled, queues, trace
 from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
@@ -93,7 +93,16 @@ def summary(message: Message, reveal: bool = False, stuck: bool | None = None) -
         "created_at": iso(message.created_at),
         "updated_at": iso(message.updated_at),
         "finished_at": iso(message.finished_at),
+        "findings": _findings(message),
     }
+
+
+def _findings(message: Message) -> dict[str, int] | None:
+    """A reconciliation report that ended done: the drift it found, counted (None: none, or not a
+    report), which the pages name in the merchant's language (ledger.drift)."""
+    if message.flow != "reconcile" or message.status != MessageStatus.DONE.value:
+        return None
+    return drift.findings(message.response_payload) or None
 
 
 def _dict_or_none(value: Any) -> dict[str, Any] | None:

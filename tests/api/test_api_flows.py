@@ -233,3 +233,31 @@ def test_open_failures_count_whatever_their_age_done_the_last_24_hours(client, s
     }  # fmt: skip
     listed = client.get("/api/messages?flow=orders&status=failed", headers=headers(Role.VIEWER)).get_json()
     assert [m["id"] for m in listed["messages"]] == [failed]
+
+
+def test_a_reconciliation_that_found_drift_says_so_on_its_row_and_in_the_messages(client, settings, shops):
+    """A report that ends done is no plain "ok": its row and its message carry what it found (the
+    non-zero drift counts; orders the app holds are no drift), which the pages name in the
+    merchant's language; a report that found nothing carries none."""
+    from ledger import trace
+
+    report = {"summary": {"order_totals_differ": 2, "orders_held_in_app": 3, "stock_differs": 0,
+                          "prices_differ_in_shopify": 1, "errors": []}}  # fmt: skip
+    with session_scope(settings.database_url) as session:
+        clean = trace.begin(session, shops.a, "reconcile", "report:2026-11-27", "both")
+        trace.succeed(session, clean, response={"summary": {"order_totals_differ": 0, "errors": []}})
+        found = trace.begin(session, shops.a, "reconcile", "report:2026-11-28", "both")
+        trace.succeed(session, found, response=report)
+        session.execute(update(Schedule).where(Schedule.shop_id == shops.a, Schedule.flow == "reconcile")
+                        .values(last_status="ok", last_ended_at=utcnow()))  # fmt: skip
+    rows = _rows(client)
+    assert rows["reconcile"]["schedule"]["last_findings"] == {
+        "order_totals_differ": 2,
+        "prices_differ_in_shopify": 1,
+    }
+    assert rows["stock"]["schedule"]["last_findings"] is None
+    listed = client.get("/api/messages?flow=reconcile", headers=headers(Role.VIEWER)).get_json()["messages"]
+    assert [m["findings"] for m in listed] == [
+        {"order_totals_differ": 2, "prices_differ_in_shopify": 1},
+        None,
+    ]

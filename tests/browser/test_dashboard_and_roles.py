@@ -222,3 +222,29 @@ def test_a_unit_whose_worker_was_killed_counts_as_open_and_reads_interrupted(ope
     page.goto(fresh.page_url("/app/messages", locale="en", flow="stock"))
     expect(page.get_by_test_id("stuck")).to_contain_text("Interrupted")
     assert page.errors == []
+
+
+def test_a_reconciliation_that_found_drift_shows_it_on_both_pages(open_page, fresh) -> None:
+    """Its last run is not plain "Concluída" on the Flows page, and its message on the Messages
+    list says what it found, in the merchant's language (English too)."""
+    from .ledger_rows import drift_report
+
+    first = open_page("/app/flows")  # installs the shop
+    expect(first.get_by_test_id("counts-orders")).to_be_visible()
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    drift_report(fresh.settings.database_url, shop, {"order_totals_differ": 1, "prices_differ_in_shopify": 2})
+    page = open_page("/app/flows")
+    row = page.get_by_test_id("last-run").and_(page.locator("[data-status=drift]"))
+    expect(row).to_contain_text("Concluída, com divergências")
+    expect(page.get_by_test_id("last-findings")).to_have_text(
+        "Divergências encontradas: totais de pedido diferentes 1, preços diferentes na Shopify 2"
+    )
+    screenshot(page, "flows-drift-pt-BR")
+    messages = open_page("/app/messages", flow="reconcile")
+    expect(messages.get_by_test_id("findings")).to_contain_text("totais de pedido diferentes 1")
+    screenshot(messages, "messages-drift-pt-BR")
+    english = open_page("/app/messages", locale="en", flow="reconcile")
+    expect(english.get_by_test_id("findings")).to_have_text(
+        "Drift found: order totals that differ 1, prices that differ in Shopify 2"
+    )
+    assert page.errors == [] and messages.errors == [] and english.errors == []

@@ -392,3 +392,30 @@ def test_a_linked_order_skipped_as_unpaid_that_is_paid_now_is_imported_again(
     ]
     again = reconcile.run(world.shop_id, stock_sample=1)["orders"]
     assert again["imports_enqueued"] == [] and again["missing_in_erp"] == []  # its job still waits
+
+
+def test_a_report_with_drift_says_so_where_the_merchant_looks(world: World, monkeypatch) -> None:
+    """A report that finds drift ends done with a line saying what it found (the Messages list
+    shows it, named in the merchant's language from the row's findings), not done and silent."""
+    from shopify_app.api_messages import summary
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    drifted = world.linked_order([(world.plain(1), 3)], gateway="pix")
+    world.erp.separate(drifted.nro, cuts={str(drifted.lines[world.plain(1)]): 1})
+    report = reconcile.run(world.shop_id, stock_sample=10)
+    assert report["summary"]["order_totals_differ"] == 1
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.flow == "reconcile")).one()
+        row = summary(message)
+    assert row["status"] == "done" and row["findings"]["order_totals_differ"] == 1, row
+    assert row["error_text"].startswith("drift found: ") and "order totals differ 1" in row["error_text"], row
+
+
+def test_the_drift_line_counts_the_findings_only() -> None:
+    """Orders held in the app (waiting for payment, parked) and zero counts are no drift."""
+    from ledger import drift
+
+    counts = {"orders_held_in_app": 2, "stock_differs": 0, "order_totals_differ": 1, "errors": []}
+    assert drift.findings({"summary": counts}) == {"order_totals_differ": 1}
+    assert drift.line(drift.findings({"summary": counts})) == "drift found: order totals differ 1"
+    assert drift.line(drift.findings({"summary": {"stock_differs": 0}})) is None

@@ -3,7 +3,7 @@
  * list read page by page.
  */
 import { growingTable, h, replace } from "./dom.js";
-import { label, t } from "./i18n.js";
+import { fmtNumber, label, t } from "./i18n.js";
 
 const TONES = {
   done: "success", failed: "critical", parked: "warning", retrying: "caution", pending: "info", skipped: "neutral",
@@ -11,6 +11,13 @@ const TONES = {
 
 export function statusBadge(status) {
   return h("s-badge", { tone: TONES[status] || "neutral" }, label("status.", status));
+}
+
+/** What a reconciliation report found (`findings`: {finding: count}, ledger.drift), one line in
+ * the merchant's words: "Divergências: totais de pedido diferentes 1, ...". */
+export function driftLine(findings) {
+  const found = Object.entries(findings || {}).map(([key, n]) => `${label("drift.", key)} ${fmtNumber(n)}`);
+  return t("drift.found", { list: found.join(", ") });
 }
 
 export function payload(value) {

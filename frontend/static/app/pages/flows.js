@@ -11,7 +11,7 @@ import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, label, t } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
-import { banner } from "../widgets.js";
+import { banner, driftLine } from "../widgets.js";
 
 export const POLL_MS = 3000;
 
@@ -24,16 +24,19 @@ function watermark(flow) {
 const RUN_TONES = { ok: "success", failed: "critical", retrying: "caution", bad_cron: "critical", enqueued: "info" };
 const RUN_HINTS = { failed: "flows.run_failed_hint", retrying: "flows.run_retrying_hint", bad_cron: "flows.bad_cron_hint" };
 
-/** What became of the schedule's last run: its status, when it ended, its error and what to do. */
+/** What became of the schedule's last run: its status, when it ended, its error and what to do;
+ * a run that ended ok whose report found drift (the reconciliation) says so, not plain "ok". */
 function lastRun(schedule) {
   if (!schedule || !schedule.last_status) return "—";
   const status = schedule.last_status;
   const troubled = status === "failed" || status === "retrying";
-  return h("div", { "data-testid": "last-run", "data-status": status },
-    h("s-badge", { tone: RUN_TONES[status] || "neutral" }, label("run.", status)),
+  const drift = status === "ok" && schedule.last_findings ? schedule.last_findings : null;
+  return h("div", { "data-testid": "last-run", "data-status": drift ? "drift" : status },
+    h("s-badge", { tone: drift ? "caution" : RUN_TONES[status] || "neutral" }, label("run.", drift ? "drift" : status)),
     schedule.last_ended_at && (troubled || status === "ok")
       ? h("div", { class: "muted" }, t("flows.run_ended_at", { when: fmtDate(schedule.last_ended_at) })) : null,
     troubled && schedule.last_error ? h("div", { class: "mono", "data-testid": "last-error" }, schedule.last_error) : null,
+    drift ? h("div", { "data-testid": "last-findings" }, driftLine(drift)) : null,
     RUN_HINTS[status] ? h("div", { class: "muted" }, t(RUN_HINTS[status])) : null);
 }
 

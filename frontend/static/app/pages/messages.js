@@ -7,7 +7,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, pagedList, statusBadge } from "../widgets.js";
+import { banner, driftLine, pagedList, statusBadge } from "../widgets.js";
 import { renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
@@ -17,6 +17,8 @@ const STATUSES = ["pending", "done", "failed", "parked", "retrying", "skipped"];
  * pending whose job was lost (`stuck`) says so: plain "pending" reads as work under way. */
 function errorCell(m) {
   if (m.stuck) return h("s-text", { tone: "caution", "data-testid": "stuck" }, t("messages.stuck"));
+  // Done with drift found (a reconciliation report): what it found, in the caution tone.
+  if (m.findings) return h("s-text", { tone: "caution", "data-testid": "findings" }, driftLine(m.findings));
   // Skipped, or pending on purpose (waiting for payment): why, in the subdued tone.
   if (!m.error_class) return ["skipped", "pending"].includes(m.status) && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
   return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical" }, label("error_class.", m.error_class)),

@@ -1,0 +1,43 @@
+"""What a reconciliation report found, where a person looks: its message's line on the Messages
+list and the Flows page's last run (jobs.reconcile writes the report; shopify_app reads it here,
+without importing jobs).
+
+A report's `summary` holds its counts (jobs.reconcile.summary); the drift among them is
+`FINDINGS` (orders held in the app, waiting for payment or a mapping, are no drift: their own
+messages say so). The findings are the non-zero ones, in that order; the pages name them in
+the merchant's language (frontend catalogues "drift.<key>"), the message's text in English
+as every other message's (searchable, and what the CLI and logs read).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FINDINGS = (
+    "orders_missing_in_ledger",
+    "orders_missing_in_erp",
+    "orders_missing_in_shopify",
+    "order_totals_differ",
+    "order_status_differs",
+    "stock_differs",
+    "skus_missing_in_shopify",
+    "orphan_bindings",
+    "catalog_differs_in_shopify",
+    "prices_differ_in_shopify",
+)
+
+
+def findings(report: Any) -> dict[str, int]:
+    """{finding: count} of a stored report (its message's response), non-zero ones only."""
+    summary = report.get("summary") if isinstance(report, dict) else None
+    if not isinstance(summary, dict):
+        return {}
+    counts = {key: summary.get(key) for key in FINDINGS}
+    return {key: n for key, n in counts.items() if isinstance(n, int) and not isinstance(n, bool) and n > 0}
+
+
+def line(found: dict[str, int]) -> str | None:
+    """The findings as one line ("drift found: order totals differ 1, ..."); None: none found."""
+    if not found:
+        return None
+    return "drift found: " + ", ".join(f"{key.replace('_', ' ')} {n}" for key, n in found.items())
