@@ -535,7 +535,30 @@ def _compare(
         shop = {"shopify": _text(shopify.current_total)}
         shop |= {"tips": _text(shopify.tips)} if shopify.tips else {}
         shop |= {"gift_cards": _text(cards)} if cards else {}
-        findings["totals_differ"].append({**row, **shop, "erp": _text(erp_total), "erp_basis": basis})
+        differ = {**row, **shop, "erp": _text(erp_total), "erp_basis": basis}
+        findings["totals_differ"].append(differ | _heavier(erp_order, erp_total - expected))
+
+
+def _heavier(erp_order: Any, gap: Decimal) -> dict[str, str]:
+    """The `why` of a total the ERP holds above Shopify's by what its weighed lines picked heavier
+    charge (jobs.order_edits.to_shopify: a heavier pick is not charged above what was authorised,
+    the Shopify line keeps its price by design); nothing when they do not explain the gap."""
+    heavier = [line for line in getattr(erp_order, "lines", ()) if line.weighed and not line.is_substitute
+               and line.qty_served is not None and line.qty_served > line.qty_ordered]  # fmt: skip
+    more = sum((_charged_more(line) for line in heavier), Decimal(0))
+    if not heavier or gap <= 0 or abs(more - gap) >= TOLERANCE:
+        return {}
+    picks = ", ".join(f"{line.id_sku or line.seq_produto} {line.qty_ordered} kg -> {line.qty_served} kg"
+                      for line in heavier)  # fmt: skip
+    return {"why": f"weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design "
+                   "Shopify keeps its price, not charged above what was authorised"}  # fmt: skip
+
+
+def _charged_more(line: Any) -> Decimal:
+    """What the ERP charges for a heavier pick above the ordered weight."""
+    if line.total_ordered is not None and line.total_served is not None:
+        return (line.total_served - line.total_ordered).quantize(TOLERANCE)
+    return ((line.qty_served - line.qty_ordered) * line.unit_price).quantize(TOLERANCE)
 
 
 def _unknown_erp_orders(session: Any, shop_id: int, since: datetime) -> list[dict[str, Any]]:

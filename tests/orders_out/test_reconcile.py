@@ -419,3 +419,22 @@ def test_the_drift_line_counts_the_findings_only() -> None:
     assert drift.findings({"summary": counts}) == {"order_totals_differ": 1}
     assert drift.line(drift.findings({"summary": counts})) == "drift found: order totals differ 1"
     assert drift.line(drift.findings({"summary": {"stock_differs": 0}})) is None
+
+
+def test_a_weighed_item_picked_heavier_is_reported_with_its_reason(world: World, monkeypatch) -> None:
+    """By design a heavier pick is not charged in Shopify above what was authorised (the line keeps
+    its price): the totals differ by what the ERP charges for the extra weight, and the row says
+    so. A lighter pick, applied as a discount, is no drift at all."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    weighed = world.weighed()
+    heavier = world.linked_order([(world.plain(0), 1), (weighed, 2)], gateway="cartao", capture="manual")
+    world.erp.separate(heavier.nro, weights={str(heavier.lines[weighed]): 2.37})
+    lighter = world.linked_order([(weighed, 2)], gateway="cartao", capture="manual")
+    world.erp.separate(lighter.nro, weights={str(lighter.lines[weighed]): 1.5})
+    assert world.poll()["enqueued"] == 2
+
+    differ = reconcile.run(world.shop_id, stock_sample=1)["orders"]["totals_differ"]
+
+    assert [row["order"] for row in differ] == [heavier.gid], differ
+    why = differ[0].get("why", "")
+    assert why.startswith(f"weighed item(s) picked heavier ({weighed} 2") and "2.37" in why, differ
