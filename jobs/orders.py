@@ -32,6 +32,9 @@ An orders/updated of an order already in the ERP may carry a new delivery addres
 it: Shopify sends no orders/edited for that): jobs.order_edits.address sends it to the ERP order's
 obsPedido, or flags it once the order is separated; the import records what its obsPedido named
 (an orders/updated that runs the import is compared with that record after it).
+
+The message's response records which ERP the number is of (jobs.order_generation.KEY: the ERP
+connection may move to another ERP later, whose same number is another order).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
-from jobs import order_clients, order_map, order_posted
+from jobs import order_clients, order_generation, order_map, order_posted
 from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
@@ -289,6 +292,7 @@ def _import_locked(
         shop = session.get(Shop, shop_id)
         assert shop is not None
         domain, settings, installed_first = shop.domain, shop_settings.effective(shop), shop.created_at
+        generation = order_generation.current(session, shop_id)  # the ERP the number will be of
     earlier: bool | None = None  # once the POST is under way: whether an earlier one may be in the ERP
     try:
         client = order_clients.admin_client(domain)
@@ -348,6 +352,7 @@ def _import_locked(
             "duplicated": result.duplicated,
             "situacao": result.situacao,
             "erp_total": str(result.total) if result.total is not None else None,
+            order_generation.KEY: generation,
         }
         trace.succeed(
             session, message, response=response, erp_id=str(result.nro_pedvenda), search=[result.nro_pedvenda]
@@ -369,7 +374,9 @@ def _import_locked(
 def _open_cancellation(session: Session, shop_id: int, num: str) -> int | None:
     """The cancellation of this order that did not reach the ERP (closed as never sent while the
     import's lock was lost, or failed not knowing the ERP number), now that the number is known:
-    left pending in this transaction (the orders catch-up runs it if the enqueue below fails)."""
+    left pending in this transaction (the orders catch-up runs it if the enqueue below fails). One
+    a person closed as handled stays so (ledger.handled): they settled it in the ERP themselves
+    (cancelled it there, or kept it on purpose)."""
     from jobs.cancellations import to_erp as cancellations
 
     message = session.scalars(
@@ -378,6 +385,7 @@ def _open_cancellation(session: Session, shop_id: int, num: str) -> int | None:
             Message.flow == cancellations.FLOW,
             Message.unit_key == cancellations.unit_key(num),
             Message.status != MessageStatus.DONE.value,
+            ~trace.closed_as_handled(),
         )
     ).first()
     if message is None:

@@ -518,6 +518,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    "ORDER_OF_OTHER_ERP": (
+        (
+            "O pedido está ligado a um pedido do ERP ao qual a loja estava conectada antes (a conexão com "
+            "o ERP mudou desde então): no ERP usado agora, esse número pode ser o pedido de outro "
+            "cliente, então nada foi enviado (cancelamento, edição ou endereço de entrega).",
+            "The order is linked to an ERP order of the ERP the shop was connected to before (the ERP "
+            "connection moved since): in the ERP used now that number may be another customer's order, "
+            "so nothing was sent (cancellation, edit or delivery address).",
+        ),
+        _by_hand(
+            (
+                "Faça a mudança à mão no ERP que tem o pedido (cancele-o lá, se foi cancelado no Shopify), "
+                "ou acerte-a de outro modo.",
+                "Make the change by hand in the ERP that holds the order (cancel it there, if it was "
+                "cancelled in Shopify), or settle it otherwise.",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "NFE_KEY_INVALID": (
         (
             "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "

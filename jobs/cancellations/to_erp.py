@@ -13,7 +13,14 @@ unit_key "cancel:<numeric order id>".
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
-- Cancelled: a flagged Shopify -> ERP edit's note on the order link is cleared (the sale is off).
+- Cancelled (or already: 409 PEDIDO_CANCELADO, or a 409 on an order whose status, read again, is
+  C; or the link says the ERP cancelled it): a flagged Shopify -> ERP edit's note on the order link
+  is cleared (the sale is off), and an ERP -> Shopify cancellation of the order that failed in
+  Shopify (its message said "or cancel the order there") is closed, its note gone
+  (`settle_erp_side`).
+- Linked to an ERP order of the ERP the shop was connected to before (jobs.order_generation: the
+  connection moved since, and the same number there is another order): nothing is sent; the link
+  is flagged and the message fails (ORDER_OF_OTHER_ERP) for a person to cancel it where it is.
 - Never sent to the ERP (waiting for payment, parked on a mapping...): its pending orders
   message is closed as skipped, so it stops counting as stock taken and never resumes.
 - Mapped and posted, but the ERP's answer lost (no NROPEDVENDA on the link; its orders message
@@ -45,7 +52,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
-from jobs import order_clients, order_map, order_posted
+from jobs import order_clients, order_generation, order_map, order_posted
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import address as address_change
@@ -55,7 +62,7 @@ from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from ledger import handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
-from ledger.flows import SHOPIFY_TO_ERP
+from ledger.flows import ERP_TO_SHOPIFY, SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,12 +75,16 @@ UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
 INVOICED = "PEDIDO_FATURADO"
 # How the note of a cancellation the ERP refused (not invoiced) starts (`_refused`): cleared too.
 REFUSED_NOTE = f"{FLOW}: the ERP refused to cancel. "
+# The ERP's code for a command on an order it holds cancelled (docs/consinco-api.md).
+ALREADY_CANCELLED = "PEDIDO_CANCELADO"
 OPEN = (
     MessageStatus.PENDING.value,
     MessageStatus.RETRYING.value,
     MessageStatus.PARKED.value,
     MessageStatus.FAILED.value,
 )
+# An ERP -> Shopify cancellation waiting for a person (`settle_erp_side`), not for its own job.
+STUCK = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 
 
 def unit_key(order_id: str | int) -> str:
@@ -153,8 +164,13 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
         )
         if link.erp_status == "C":
             clear_unsure_note(link)  # cancelled in the ERP by hand, as the note asked
+            edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
+            settle_erp_side(session, shop_id, link)
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled")
             return "skipped"
+        other_erp = order_generation.refusal(session, link, "the cancellation")
+        if other_erp is not None:
+            return _of_other_erp(session, link, message, other_erp)
         session.commit()  # the message row exists before the outside call
         return run_classified(session, message, lambda: _cancel(session, shop_id, link, message, reason))
 
@@ -191,9 +207,13 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     try:
         cancelled = erp.cancel_order(nro, reason=motive[:200])
     except ErpRejected as exc:
-        # Invoiced: the ERP's code says so, or (another installation's wording) a conflict on an
-        # order whose status, read again, is F.
-        invoiced = exc.codigo == INVOICED or (exc.status == 409 and erp.get_order(nro).situacao == "F")
+        # The ERP's code says which state forbids it; a conflict worded otherwise (another
+        # installation's) is read by the order's status, read again.
+        reread = exc.status == 409 and exc.codigo not in (INVOICED, ALREADY_CANCELLED)
+        situacao = erp.get_order(nro).situacao if reread else None
+        if exc.codigo == ALREADY_CANCELLED or situacao == "C":  # cancelled in the ERP already: done
+            return _cancelled(session, shop_id, link, message, "C", erp_code=exc.codigo)
+        invoiced = exc.codigo == INVOICED or situacao == "F"
         if not invoiced:  # refused for good, for a reason of the ERP's: a person must know
             _refused(link, nro, exc.mensagem)
             raise
@@ -216,20 +236,86 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         rejected = Rejected(explanation, system="consinco", code=INVOICED,
                             detail={"nro_pedvenda": nro, "erp_code": exc.codigo})  # fmt: skip
         return trace.fail(session, message, rejected).value
-    link.erp_status = cancelled.situacao
+    return _cancelled(session, shop_id, link, message, cancelled.situacao)
+
+
+def _cancelled(
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    situacao: str | None,
+    *,
+    erp_code: str | None = None,
+) -> str:
+    """The ERP order is cancelled (`erp_code`: the ERP refused as it was cancelled already)."""
+    nro = link.nro_pedvenda
+    link.erp_status = situacao
     link.cancelled_at = link.cancelled_at or utcnow()
     edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
     address_change.settle_cancelled(session, shop_id, link)  # nor a delivery address not taken
     clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
-    trace.succeed(
-        session,
-        message,
-        response={"nro_pedvenda": nro, "situacao": cancelled.situacao},
-        erp_id=str(nro),
-        search=[nro],
-    )
-    log.info("cancellations: ERP order %s cancelled (Shopify %s)", nro, link.shopify_order_id)
+    settle_erp_side(session, shop_id, link)
+    response: dict[str, Any] = {"nro_pedvenda": nro, "situacao": situacao}
+    if erp_code is not None:
+        response["already_cancelled_in_erp"] = erp_code
+    trace.succeed(session, message, response=response, erp_id=str(nro), search=[nro])
+    log.info("cancellations: ERP order %s cancelled%s (Shopify %s)", nro,
+             " already" if erp_code else "", link.shopify_order_id)  # fmt: skip
     return "done"
+
+
+def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
+    """The order is cancelled in Shopify now: a cancellation of its ERP order coming the other way
+    (its C event) that failed in Shopify (a refund declined: "or cancel the order there", its
+    message said) is carried out. That message is closed saying so, and its note goes; a pending
+    one runs by itself (it finds the order cancelled). The fulfillments it cancelled before failing
+    stay named on the link (`fulfillments_note`): their goods may have left the store."""
+    erp = order_generation.of_link(session, link)
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.erp_id == str(link.nro_pedvenda),
+            Message.unit_key.like("event:%"),
+            Message.status.in_(STUCK),
+        )
+    )
+    for row in rows:
+        event = order_notes.event_of(row.unit_key)
+        if event is None or event[1] != erp:
+            continue  # the same number of another ERP is another order
+        order_notes.clear(link, FLOW, event=event[0], generation=event[1])
+        if fulfillments := (row.response_payload or {}).get("fulfillments_named"):
+            order_notes.put(link, FLOW, fulfillments_note(link, event[0], fulfillments))
+        code = (row.error_detail or {}).get("code") or row.error_class
+        row.response_payload = {**(row.response_payload or {}), "cancelled_in_shopify": True}
+        why = f"the order was cancelled in Shopify after this cancellation failed there ({code})"
+        trace.skip(session, row, f"{why}: both sides are cancelled, nothing left to do")
+
+
+def fulfillments_note(link: OrderLink, seq: int, fulfillments: list[str]) -> str:
+    """The note of an ERP cancellation whose fulfillments were cancelled before Shopify's
+    cancellation failed, carried out in Shopify by hand since."""
+    name = link.shopify_order_name or link.shopify_order_id
+    return (
+        f"{FLOW}: the ERP cancelled order {name} (event #{seq}) and the app cancelled its fulfillment(s) "
+        f"{', '.join(fulfillments)} before Shopify refused to cancel it; it was cancelled in Shopify since. "
+        "The goods may have left the store: check the delivery with the carrier, and get them back."
+    )
+
+
+def _of_other_erp(session: Session, link: OrderLink, message: Message, refusal: Rejected) -> str:
+    """The link's ERP number is of the ERP the shop was connected to before (jobs.order_generation):
+    cancelling it in the ERP used now would cancel another order. A person cancels it in the ERP
+    that holds it; the link is flagged meanwhile (the note goes once the message is marked handled)
+    and marked cancelled (Shopify restocked its units)."""
+    order_notes.put(link, FLOW, refusal.message)
+    link.cancelled_at = link.cancelled_at or utcnow()
+    log.warning("cancellations: %s is linked to ERP order %s of another ERP; not cancelled",
+                link.shopify_order_id, link.nro_pedvenda)  # fmt: skip
+    return trace.fail(session, message, refusal).value
 
 
 def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: Message) -> str:

@@ -23,7 +23,11 @@ Before invoicing, a fulfillment is the store's or a delivery app's (the app fulf
 it is cancelled too, as the ERP called the sale off, and the link is flagged naming it and its
 tracking number, since those goods may have left as well.
 Either way a delivery address flagged earlier (jobs.order_edits.address) no longer matters: its
-note goes and its message ends skipped.
+note goes and its message ends skipped; so does a Shopify edit's note (jobs.order_edits.to_erp).
+Shopify's cancellation failing (or refused) after the app cancelled fulfillments leaves the order
+live without them: the failure names them with their tracking (`_fulfillments_undone`), as the
+event's note on the link does. The invoiced order's note says what to check of the money by what
+the cancellation did with it (cancel_refund).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from sqlalchemy.orm import Session
 from jobs import order_events, stock_reread
 from jobs.cancellations import to_erp
 from jobs.order_edits import address as address_change
+from jobs.order_edits import to_erp as edits_to_erp
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -133,8 +138,42 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         "nfe_cancelled": event.nfe_cancelled,
         **{k: v for k, v in previous.items() if k in CARRIED},
     }
+    try:
+        after = _cancel_order(client, unit, state, invoiced, outcome, sleep)
+    except Rejected as exc:
+        if not outcome.get("fulfillments_cancelled"):
+            raise
+        raise _fulfillments_undone(exc, state, outcome) from exc
+    outcome.update(
+        {"done": True, "cancelled_at": after.cancelled_at, "financial_status": after.financial_status}
+    )
+    _update_link(unit, after, invoiced, nfe_key, outcome)
+    if outcome["restock"]:  # units back to "available" the ERP may have released already: read again
+        stock_reread.cancelled(unit.shop_id, unit.link_id, unit.order_id, event.nro_empresa,
+                              [line.id_sku for line in event.lines])  # fmt: skip
+    log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
+             extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
+    return outcome
+
+
+def _cancel_order(
+    client: AdminClient,
+    unit: order_events.EventUnit,
+    state: Settlement,
+    invoiced: bool,
+    outcome: dict[str, Any],
+    sleep: Callable[[float], None],
+) -> Settlement:
+    """Cancel the fulfillments, then the order (or poll the cancel job a run before started); the
+    order as it is once cancelled.
+
+    Raises:
+        Transient: the cancel job still running (or unknown to Shopify now: sent again).
+        Rejected: a fulfillment or the order not cancelled (CANCEL_NOT_APPLIED: the job failed).
+    """
+    event = unit.event
     if not outcome.get("cancel_job"):
-        _cancel_fulfillments(client, state, unit.message_id, outcome)
+        _cancel_fulfillments(client, state, unit.message_id, outcome, invoiced)
         try:
             job = client.order_cancel(
                 unit.order_id,
@@ -172,16 +211,24 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
             "why; once that is fixed, Retry sends the cancellation again (or cancel the order there).",
             system="shopify", code="CANCEL_NOT_APPLIED", detail={"cancel_job": outcome["cancel_job"]},
         )  # fmt: skip
-    outcome.update(
-        {"done": True, "cancelled_at": after.cancelled_at, "financial_status": after.financial_status}
+    return after
+
+
+def _fulfillments_undone(exc: Rejected, state: Settlement, outcome: dict[str, Any]) -> Rejected:
+    """`exc` (the order not cancelled) with what the app undid before: the fulfillments it
+    cancelled. The order is live and shows unfulfilled in Shopify, so it may be fulfilled and
+    shipped again, and those goods may have left already: the message (and the event's note on the
+    link, its text) names them with their tracking."""
+    named = ", ".join(outcome.get("fulfillments_named") or outcome["fulfillments_cancelled"])
+    words = (
+        f" Before that, the app cancelled the order's fulfillment(s) {named} (Shopify cancels no "
+        f"fulfilled order): order {state.name} is live in Shopify without them (it may show as "
+        "unfulfilled), so it may be fulfilled and shipped again, and those goods may have left the store "
+        "already: check the delivery with the carrier."
     )
-    _update_link(unit, after, invoiced, nfe_key, outcome)
-    if outcome["restock"]:  # units back to "available" the ERP may have released already: read again
-        stock_reread.cancelled(unit.shop_id, unit.link_id, unit.order_id, event.nro_empresa,
-                              [line.id_sku for line in event.lines])  # fmt: skip
-    log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
-             extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
-    return outcome
+    detail = {**exc.detail, "fulfillments_cancelled": outcome["fulfillments_cancelled"]}
+    text = exc.message.rstrip() + words
+    return Rejected(text, system=exc.system, code=exc.code, field=exc.field, detail=detail)
 
 
 def _cancelled_by_an_earlier_attempt(
@@ -211,17 +258,19 @@ def _mark_nfe_cancelled(client: AdminClient, order_id: str, state: Settlement) -
 
 
 def _cancel_fulfillments(
-    client: AdminClient, state: Settlement, message_id: int, outcome: dict[str, Any]
+    client: AdminClient, state: Settlement, message_id: int, outcome: dict[str, Any], invoiced: bool
 ) -> None:
     """Cancel every active fulfillment (Shopify cancels no fulfilled order), adding each to the
     outcome with its name and tracking number, remembered at once: a retry after orderCancel's
     answer was lost finds them already cancelled, and must still name them in the link's note."""
+    # The app fulfils at invoicing; before it, a fulfillment is the store's or a delivery app's.
+    by = "at invoicing" if invoiced else "in Shopify (by the store or a delivery app, before invoicing)"
     for fulfillment in state.active_fulfillments:
         try:
             fulfillment_cancel(client, fulfillment.id)
         except Rejected as exc:
             raise Rejected(
-                f"Shopify cannot cancel order {state.name}: it was fulfilled at invoicing and cancelling "
+                f"Shopify cannot cancel order {state.name}: it was fulfilled {by} and cancelling "
                 f"fulfillment {fulfillment.id} was refused ({exc.message}). Cancel the fulfillment in the "
                 "Shopify admin, then replay this message.",
                 system="shopify",
@@ -272,12 +321,13 @@ def _update_link(
         link.shopify_status = state.financial_status or link.shopify_status
         link.cancelled_at = link.cancelled_at or utcnow()
         _cancelled_as_asked(session, unit, link)
+        edits_to_erp.clear_note(link)  # a Shopify edit flagged earlier no longer matters: the sale is off
         address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
             note = (
                 f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "
                 f"(event #{unit.event.seq_evento}); the Shopify order {state.name} is cancelled. "
-                "Check whether goods left the store and that the refund reached the customer."
+                f"{_money_to_check(state, outcome)}"
             )
             order_notes.put(link, FLOW, note)
         elif outcome.get("fulfillments_cancelled"):
@@ -297,6 +347,22 @@ def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: Or
         [to_erp.unit_key(order_id)],
         {"cancelled_in_erp": True, "event": unit.event.seq_evento},
     )
+
+
+def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> str:
+    """What a person checks of the goods and the money of an invoiced order cancelled, by what the
+    cancellation did with the payment (the cancel_refund setting; not told when no attempt of this
+    message asked: the order was cancelled in Shopify before it)."""
+    shown = state.financial_status or "no status"
+    if outcome.get("refund"):
+        return "Check whether goods left the store and that the refund reached the customer."
+    if "refund" in outcome:
+        return (
+            "The payment was kept, as the cancel_refund setting asks (off; Shopify shows "
+            f"{shown}): check whether goods left the store, and refund the customer what they paid "
+            "for goods they do not keep."
+        )
+    return f"Check whether goods left the store and how the payment was settled (Shopify shows {shown})."
 
 
 def _fulfilled_before_invoicing_note(

@@ -64,7 +64,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
-from jobs import order_clients, order_map
+from jobs import order_clients, order_generation, order_map
 from jobs.order_customer import delivery_obs
 from jobs.order_lookup import find_link
 from jobs.orders import FLOW as ORDERS_FLOW
@@ -261,6 +261,8 @@ def _put(
 ) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
+    if (other_erp := order_generation.refusal(session, link, "this delivery address")) is not None:
+        raise other_erp  # its number is another order in the ERP used now
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
     obs, part = order_map.observation(order), order_map.observation_where(order)

@@ -17,7 +17,9 @@ an OrderLineChange (direction shopify_to_erp), applied or not. A cancellation's 
 stays beside the edit's (`ledger.order_notes`: a note per flow), and an edit of an order cancelled
 in Shopify is skipped: webhooks are not ordered, and the cancellation is what the ERP must get. A
 change of an order not in the ERP is skipped: its import sends Shopify's lines as they are then,
-or (a test order, one placed before the install) it is never sent.
+or (a test order, one placed before the install) it is never sent. An order linked to an ERP order
+of the ERP the shop was connected to before (jobs.order_generation) is not sent to the ERP used
+now, where its number is another order: the edit fails (ORDER_OF_OTHER_ERP) for a person.
 
 The flag's note starts "order_edits: " (NOTE). It is cleared once Shopify and the ERP agree again:
 an edit applied, or skipped because the ERP already has Shopify's lines (a person undid the edit
@@ -60,7 +62,7 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
-from jobs import order_clients, order_map
+from jobs import order_clients, order_generation, order_map
 from jobs.inbox import Ignored, not_installed
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
@@ -199,6 +201,9 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
             trace.skip(session, message, f"the order is cancelled in Shopify: its cancellation, not this "
                        f"edit, goes to ERP order {link.nro_pedvenda}")  # fmt: skip
             return "skipped"
+        other_erp = order_generation.refusal(session, link, "this edit")
+        if other_erp is not None:  # its number is another order in the ERP used now
+            return trace.fail(session, message, other_erp).value
         session.commit()  # the message row exists before any outside call
         return run_classified(session, message, lambda: _apply(session, shop_id, link, message, edit_id))
 

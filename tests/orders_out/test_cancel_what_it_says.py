@@ -1,0 +1,120 @@
+"""ERP -> Shopify cancellation: what the message and the order link tell a person.
+
+- fulfillments the app cancelled before Shopify's cancellation failed are named (the order is live
+  without them, and may be shipped again);
+- a fulfillment refused before invoicing is the store's, not "fulfilled at invoicing";
+- an invoiced order cancelled with cancel_refund off does not say a refund was sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.models import MessageStatus, Shop
+from sandbox.shopify.resolvers.order_cancel import fail_next_cancel
+from shopify_app.admin_api import for_shop
+
+
+def _settings(world, **values: Any) -> None:
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**(shop.settings or {}), **values}
+
+
+def _fulfilled_by_the_store(world, order) -> None:
+    client = for_shop(world.domain)
+    fos = client.fulfillment_orders(order.gid)
+    client.fulfillment_create({fo.id: None for fo in fos if fo.status == "OPEN"},
+                              tracking={"number": "BR123", "company": "Loggi"})  # fmt: skip
+
+
+def test_a_cancel_that_fails_after_cancelling_fulfillments_names_them(world) -> None:
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    _fulfilled_by_the_store(world, order)
+    [fulfillment] = world.settlement(order.gid).active_fulfillments
+    fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value
+    assert message.error_detail["code"] == "CANCEL_NOT_APPLIED"
+    state = world.settlement(order.gid)
+    assert not state.cancelled_at and not state.active_fulfillments  # undone, the order live
+    for said in (message.error_text, world.link(order.gid).needs_attention or ""):
+        assert "BR123" in said and (fulfillment.name or fulfillment.id) in said, said
+        assert "shipped again" in said
+    assert message.error_detail["fulfillments_cancelled"] == [fulfillment.id]
+
+
+def test_a_store_fulfillment_refused_before_invoicing_is_not_called_made_at_invoicing(world, monkeypatch):
+    from jobs.cancellations import to_shopify
+
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    _fulfilled_by_the_store(world, order)
+
+    def refuse(_client, fid):
+        raise Rejected("Fulfillment cannot be cancelled", system="shopify")
+
+    monkeypatch.setattr(to_shopify, "fulfillment_cancel", refuse)
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value
+    assert "fulfilled at invoicing" not in message.error_text, message.error_text
+    assert "by the store or a delivery app" in message.error_text
+
+
+def test_nfe_cancelled_with_refund_off_does_not_say_a_refund_reached_the_customer(world) -> None:
+    _settings(world, cancel_refund=False)
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    world.erp.invoice(order.nro)
+    world.poll()
+    world.erp.cancel(order.nro, "NF-e cancelada: erro de digitação")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.order_doc(order.gid)["displayFinancialStatus"] == "PAID"
+    note = world.link(order.gid).needs_attention or ""
+    assert "the refund reached the customer" not in note, note
+    assert "payment was kept" in note and "PAID" in note, note
+
+
+def test_nfe_cancelled_with_refund_on_says_to_check_the_refund(world) -> None:
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    world.erp.invoice(order.nro)
+    world.poll()
+    world.erp.cancel(order.nro, "NF-e cancelada: erro de digitação")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert "the refund reached the customer" in (world.link(order.gid).needs_attention or "")
+
+
+def test_nfe_cancelled_on_an_order_cancelled_in_shopify_before_says_to_check_the_payment(world) -> None:
+    """Cancelled in the Shopify admin first (by someone else, refund as they chose), then the ERP
+    cancels the NF-e: the note cannot tell what became of the money, and does not guess."""
+    import time
+
+    from shopify_app.admin_api.order_settlement import fulfillment_cancel
+
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    world.erp.invoice(order.nro)
+    world.poll()
+    client = for_shop(world.domain)
+    for fulfillment in world.settlement(order.gid).active_fulfillments:  # made at invoicing
+        fulfillment_cancel(client, fulfillment.id)
+    job = client.order_cancel(order.gid, reason="CUSTOMER", restock=True)
+    for _ in range(100):
+        if job.done:
+            break
+        time.sleep(0.05)
+        job = client.job(job.id)
+    world.erp.cancel(order.nro, "NF-e cancelada: erro de digitação")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.SKIPPED.value, message.error_text
+    note = world.link(order.gid).needs_attention or ""
+    assert "how the payment was settled" in note and "the refund reached" not in note, note
