@@ -122,8 +122,8 @@ def delivery_method(state: Settlement, on_delivery: frozenset[str]) -> str | Non
     delivery_gateway tells it: a PENDING sale of it, else, no sale pending, a listed payment gateway."""
     if not on_delivery:
         return None
-    for gateway, _amount in state.pending_sales:
-        if gateway and gateway_key(gateway) in on_delivery:
+    for gateway, _amount, manual in state.pending_sales:
+        if gateway and gateway_key(gateway) in on_delivery and manual is not False:
             return gateway
     if state.pending_sales:
         return None

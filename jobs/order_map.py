@@ -264,7 +264,9 @@ def gateway_keys(value: Any) -> frozenset[str]:
 
 
 def _on_delivery(txn: Transaction, on_delivery: frozenset[str]) -> bool:
-    return bool(txn.gateway) and gateway_key(txn.gateway or "") in on_delivery
+    """A transaction of a listed method that Shopify does not call online: a sale of an online
+    gateway that happens to share a listed name (a Pix QR not paid yet) is money still due online."""
+    return bool(txn.gateway) and gateway_key(txn.gateway or "") in on_delivery and txn.manual is not False
 
 
 def delivery_gateway(order: Order, on_delivery: frozenset[str]) -> str | None:
@@ -293,12 +295,22 @@ def pays_on_delivery(order: Order, payment_confirmation: str, on_delivery: froze
         return False
     if delivery_gateway(order, on_delivery) is None:
         return False
+    at_door = [t for t in order.transactions if _on_delivery(t, on_delivery) and t.kind == "SALE"]
+    door_money = sum(
+        (t.amount.amount for t in at_door if t.amount and (t.status or "").upper() == "PENDING"), ZERO
+    )
     for txn in order.transactions:
         if _on_delivery(txn, on_delivery) or txn.kind not in ("SALE", "AUTHORIZATION"):
             continue
         state = (txn.status or "").upper()
-        if state == "PENDING" or state in FAILED_TRANSACTION:
+        if state == "PENDING":
             return False
+        if state in FAILED_TRANSACTION:
+            # A declined attempt took nothing; the buyer may then have chosen to pay at the door for
+            # the whole rest. It goes only when the door's pending sale covers what is unpaid.
+            if door_money <= ZERO or unpaid_balance(order) > door_money:
+                return False
+            continue
         if txn.kind == "AUTHORIZATION" and state == "SUCCESS":
             held = open_authorisation(txn, order.transactions)
             captured = any(t.kind == "CAPTURE" for t in _children(txn, order.transactions))

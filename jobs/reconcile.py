@@ -340,6 +340,10 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "in_flight_count": len(in_flight),
         **{k: v[:LISTED] for k, v in findings.items()},
         **{f"{k}_count": len(v) for k, v in findings.items()},
+        # Listed with the totals that differ, not counted as drift: a heavier weighed pick keeps
+        # Shopify's price by design (its row's `why`), every day, in every supermarket.
+        "totals_differ_count": sum(1 for row in findings["totals_differ"] if not row.get("by_design")),
+        "totals_differ_by_design_count": sum(1 for row in findings["totals_differ"] if row.get("by_design")),
         "unknown_in_erp": unknown[:LISTED],
     }
 
@@ -551,7 +555,8 @@ def _heavier(erp_order: Any, gap: Decimal) -> dict[str, str]:
     picks = ", ".join(f"{line.id_sku or line.seq_produto} {line.qty_ordered} kg -> {line.qty_served} kg"
                       for line in heavier)  # fmt: skip
     return {"why": f"weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design "
-                   "Shopify keeps its price, not charged above what was authorised"}  # fmt: skip
+                   "Shopify keeps its price, not charged above what was authorised",
+            "by_design": True}  # fmt: skip
 
 
 def _charged_more(line: Any) -> Decimal:
@@ -781,6 +786,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "orders_missing_in_erp": orders.get("missing_in_erp_count"),
         "orders_missing_in_shopify": orders.get("missing_in_shopify_count"),
         "order_totals_differ": orders.get("totals_differ_count"),
+        "order_totals_heavier_by_design": orders.get("totals_differ_by_design_count"),
         "order_status_differs": orders.get("status_differs_count"),
         "stock_differs": None
         if "error" in stock

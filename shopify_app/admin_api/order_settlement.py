@@ -125,8 +125,9 @@ class Settlement:
     gift_cards: Decimal = ZERO  # gift cards sold, current value: money owed beside the goods too
     captures: tuple[CaptureInfo, ...] = ()  # every CAPTURE transaction, whatever its status
     gateway_names: tuple[str, ...] = ()  # paymentGatewayNames
-    # (gateway, amount) of each PENDING sale: a manual method's (cash on delivery) took nothing online
-    pending_sales: tuple[tuple[str | None, Decimal], ...] = ()
+    # (gateway, amount, manualPaymentGateway) of each PENDING sale: a manual method's (cash on
+    # delivery) took nothing online; an online one's (a Pix not paid yet) is money still due online
+    pending_sales: tuple[tuple[str | None, Decimal, bool | None], ...] = ()
 
     @property
     def beside_goods(self) -> Decimal:
@@ -183,7 +184,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     paid = refunded = ZERO
     refunds: list[tuple[str | None, Decimal]] = []
     pending_sales = [
-        (txn.get("gateway"), _amount(txn.get("amountSet")))
+        (txn.get("gateway"), _amount(txn.get("amountSet")), txn.get("manualPaymentGateway"))
         for txn in transactions
         if txn.get("kind") == "SALE" and txn.get("status") == "PENDING"
     ]

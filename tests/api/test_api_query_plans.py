@@ -213,7 +213,9 @@ def test_job_queries_read_through_indexes(big, settings):
     from jobs.order_catch_up import _held_and_free
     from jobs.stock_pending import sold_since
 
-    unit = SimpleNamespace(shop_id=big.a, event=SimpleNamespace(nro_pedvenda=700102), generation=0, message_id=0)
+    unit = SimpleNamespace(
+        shop_id=big.a, event=SimpleNamespace(nro_pedvenda=700102), generation=0, message_id=0
+    )
     with captured() as seen, session_scope(settings.database_url) as session:
         _picking_applied(session, unit)
         _held_and_free(session, big.a)  # the orders catch-up, every few minutes per shop

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from jobs import order_map, orders, reconcile
+from jobs import invoice_capture, order_map, orders, reconcile
 from ledger import mappings
 from ledger.db import session_scope
 from ledger.mappings import gateway_key
 from ledger.models import MessageStatus, Shop
 from sandbox.shopify import order_store
-from shopify_app.admin_api.order_settlement import OrderTotal
+from shopify_app.admin_api.order_settlement import OrderTotal, Settlement
 
 from .test_edits_and_cancels import change_order, edit_in_shopify
 from .test_payment_forms import forms, order_of, txn
@@ -78,6 +78,43 @@ def test_a_cod_order_waits_for_an_online_payment_still_pending_failed_or_not_cap
     assert not order_map.is_ready(voided, "authorized", KEYS)
 
 
+def test_a_declined_attempt_then_the_whole_total_at_the_door_goes():
+    """Shopify keeps a declined card attempt on the order; the buyer then chose to pay the whole
+    total at the door: nothing online is short, so the order goes (the failed attempt took nothing).
+    A failed Pix of part of it, the door collecting only the rest, still waits (above)."""
+    card_sale = order_of("PENDING", txn(1, "cartao", "SALE", "FAILURE", "100.00"), cod(2, "100.00"))
+    card_auth = order_of("PENDING", txn(1, "cartao", "AUTHORIZATION", "FAILURE", "100.00"), cod(2, "100.00"))
+    for order in (card_sale, card_auth):
+        assert order_map.is_ready(order, "paid", KEYS) and order_map.is_ready(order, "authorized", KEYS)
+        assert order_map.map_payments(order, Decimal("100.00"), {COD: 4}, KEYS)[0].amount == Decimal("100.00")
+
+
+def test_an_online_pending_sale_sharing_a_listed_name_is_no_payment_at_the_door():
+    """manualPaymentGateway false: an online gateway's sale not paid yet (a Pix QR) named like a
+    listed manual method is money still due online: the order waits, and invoicing would not take
+    it for money the driver collects."""
+    online = order_of("PENDING", txn(1, "Pix", "SALE", "PENDING", "100.00", manualPaymentGateway=False))
+    listed = order_map.gateway_keys(["pix"])
+    assert not order_map.is_ready(online, "paid", listed) and not order_map.is_ready(
+        online, "authorized", listed
+    )
+    state = _settlement(pending_sales=(("Pix", Decimal("100.00"), False),))
+    assert invoice_capture.delivery_method(state, listed) is None
+    assert (
+        invoice_capture.delivery_method(
+            _settlement(pending_sales=(("Pix", Decimal("100.00"), True),)), listed
+        )
+        == "Pix"
+    )
+
+
+def _settlement(**fields) -> Settlement:
+    base = dict(id="gid://shopify/Order/1", name="#1001", cancelled_at=None, financial_status="PENDING",
+                fulfillment_status=None, tags=[], current_total=Decimal("100.00"), currency="BRL",
+                total_capturable=Decimal("0"), authorizations=[], paid=Decimal("0"), nfe={})  # fmt: skip
+    return Settlement(**(base | fields))
+
+
 def test_a_pending_boleto_is_not_taken_for_a_payment_at_the_door():
     boleto = order_of("PENDING", txn(1, "Boleto bancário", "SALE", "PENDING", "100.00"))
     assert not order_map.is_ready(boleto, "authorized", order_map.gateway_keys(["Boleto"]))
@@ -126,7 +163,8 @@ def test_a_cod_order_waits_naming_the_setting_then_goes_with_its_payment_form(wo
     assert world.order_doc(gid)["displayFinancialStatus"] == "PENDING"  # not marked paid by the app
 
     listed = OrderTotal(gid, doc["name"], None, "", None, "PENDING", total)
-    assert reconcile._held_in_app(world.shop_id, [listed]) == {}
+    held, _closed = reconcile._held_in_app(world.shop_id, [listed])
+    assert held == {}
 
 
 def test_a_gift_card_and_cod_order_goes_with_both_forms(world):
