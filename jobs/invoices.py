@@ -217,7 +217,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         order_events.wait_for_earlier(
             session, unit.shop_id, event, must_apply=("order_edits",), generation=unit.generation
         )
-        picked_before = _picking_applied(session, unit)
+        picked_before = _picking_applied(session, unit, key.key)
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
     documents = invoice_documents.known(unit, event, erp_documents)
@@ -439,15 +439,18 @@ def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:
         )
 
 
-def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
+def _picking_applied(session: Any, unit: order_events.EventUnit, key: str) -> bool:
     """Whether a separation event of this order was applied (its changes are in Shopify already),
-    or another invoice event of it applied the picking its lines carry ("faturado com alteração":
-    the carrier's tracking comes as a later copy of it, which must not edit the order again; its
-    message's `picking` holds the edit). Only the ERP's events count: an order edit made in Shopify
-    and applied to the ERP (the same flow, direction shopify_to_erp, unit `edit:<id>`) says nothing
-    about the picking, nor does one of another ERP (the connection moved: its order of the same
-    number is another order). This event's own message does not count: its retry redoes its edit,
-    which finds what its first run committed (jobs.order_edits.to_shopify)."""
+    or another invoice event of the SAME NF-e `key` applied the picking its lines carry ("faturado
+    com alteração": the carrier's tracking comes as a later copy of it, which must not edit the order
+    again; its message's `picking` holds the edit). Another NF-e's event does not count: with partial
+    invoicing each NF-e's altered event carries its own lines' picking (a repeat of a line another
+    event applied is the ledger rows' to find: jobs.order_edits.repeats). Only the ERP's events
+    count: an order edit made in Shopify and applied to the ERP (the same flow, direction
+    shopify_to_erp, unit `edit:<id>`) says nothing about the picking, nor does one of another ERP
+    (the connection moved: its order of the same number is another order). This event's own message
+    does not count: its retry redoes its edit, which finds what its first run committed
+    (jobs.order_edits.to_shopify)."""
     rows = session.execute(
         select(Message.unit_key, Message.flow, Message.status, Message.response_payload).where(
             Message.shop_id == unit.shop_id,
@@ -459,10 +462,17 @@ def _picking_applied(session: Any, unit: order_events.EventUnit) -> bool:
         )
     )
     settled = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+
+    def applied(flow: str, status: str, payload: dict[str, Any] | None) -> bool:
+        if flow == "order_edits":
+            return status in settled
+        response = payload or {}
+        same = normalise(str(response.get("key") or "")) == normalise(key)
+        return same and isinstance(response.get("picking"), dict)
+
     return any(
-        order_notes.generation_of(key) == unit.generation
-        and (status in settled if flow == "order_edits" else isinstance((payload or {}).get("picking"), dict))
-        for key, flow, status, payload in rows
+        order_notes.generation_of(unit_key) == unit.generation and applied(flow, status, payload)
+        for unit_key, flow, status, payload in rows
     )
 
 

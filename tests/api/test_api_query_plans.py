@@ -217,7 +217,7 @@ def test_job_queries_read_through_indexes(big, settings):
         shop_id=big.a, event=SimpleNamespace(nro_pedvenda=700102), generation=0, message_id=0
     )
     with captured() as seen, session_scope(settings.database_url) as session:
-        _picking_applied(session, unit)
+        _picking_applied(session, unit, "3" * 44)
         _held_and_free(session, big.a)  # the orders catch-up, every few minutes per shop
     with captured() as sold:
         sold_since(big.a, 1, utcnow() - timedelta(hours=1))

@@ -168,9 +168,9 @@ def test_the_old_erps_invoices_of_the_same_order_number_do_not_count_for_the_new
                                       "gid://shopify/Order/2002", 1)  # fmt: skip
     assert invoice_documents._applied(unit) == []
     with session_scope() as session:
-        assert invoices._picking_applied(session, unit) is False
+        assert invoices._picking_applied(session, unit, "3" * 44) is False
         old_unit = dataclasses.replace(unit, generation=0)
-        assert invoices._picking_applied(session, old_unit) is True
+        assert invoices._picking_applied(session, old_unit, "3" * 44) is True
 
 
 def test_an_old_erps_invoice_half_done_when_the_erp_moved_is_failed_for_a_person_not_skipped(world) -> None:

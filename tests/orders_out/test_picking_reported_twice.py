@@ -7,6 +7,7 @@ would say it is in) is not added a second time, and cuts and weight adjustments 
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,8 @@ from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus
 from sandbox.consinco import tables as t
+from sandbox.consinco.fiscal import nfe_key
+from sandbox.consinco.order_records import company_cnpj, format_time
 
 from .conftest import LinkedOrder, World
 from .test_pure_rules import event, line
@@ -150,6 +153,106 @@ def test_the_tracking_event_after_an_altered_invoice_does_not_edit_the_order_aga
     )
     lines = world.order_doc(order.gid)["_lines"]
     assert all(line["_fulfilled"] == line["currentQuantity"] for line in lines), "a line left unfulfilled"
+
+
+def _second_altered_nfe(world: World, order: LinkedOrder, full: dict, total: Decimal, skus: set[str]) -> None:
+    """The ERP issues a second NF-e for the order, its own altered 'F' event listing `skus` only."""
+    events, doc = t.mad_pedvendaevento, t.mfl_doctofiscal
+    with world.erp.store.write() as (conn, now):
+        first = (
+            conn.execute(select(doc).where(doc.c.seqnf == full["documentoFiscal"]["seqNf"])).mappings().one()
+        )
+        number = first["numerodf"] + 1000
+        cnpj = company_cnpj(conn, first["nroempresa"])
+        key = nfe_key(
+            uf="SP",
+            issued=now,
+            cnpj_issuer=cnpj,
+            model="55",
+            series=first["seriedf"],
+            number=number,
+            code=12345678,
+        )
+        seqnf = conn.execute(select(func.max(doc.c.seqnf))).scalar_one() + 1
+        conn.execute(
+            doc.insert().values(
+                **{
+                    **dict(first),
+                    "seqnf": seqnf,
+                    "numerodf": number,
+                    "nfechaveacesso": key,
+                    "vlrtotal": float(total),
+                    "dtahoremissao": now,
+                    "dtaalteracao": now,
+                }
+            )
+        )
+        fiscal = {
+            **full["documentoFiscal"],
+            "seqNf": seqnf,
+            "chaveAcesso": key,
+            "numeroDf": number,
+            "vlrTotal": float(total),
+            "dtaHorEmissao": format_time(now),
+        }
+        data = {**full, "documentoFiscal": fiscal, "itens": [i for i in full["itens"] if i["idSku"] in skus]}
+        seq = conn.execute(select(func.max(events.c.seqevento))).scalar_one() + 1
+        conn.execute(
+            events.insert().values(
+                seqevento=seq,
+                nropedvenda=order.nro,
+                nroempresa=first["nroempresa"],
+                tipoevento="F",
+                dtahorevento=now,
+                dados=json.dumps(data),
+            )
+        )
+
+
+def test_each_nfe_of_an_altered_partial_invoicing_applies_its_own_picking(world: World) -> None:
+    """An ERP that reports only the invoice, in two NF-e, each "faturado com alteração" listing its
+    own lines: the first NF-e's picking (a cut of a) on its message does not stand for the second's
+    (a cut of b), which is applied too. Only another message of the SAME NF-e (the tracking copy)
+    says the picking is in."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 3)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 2, str(order.lines[b]): 1}, weights={})
+    erp_order = world.erp.invoice(order.nro, tracking=False)
+    [document] = erp_order["documentosFiscais"]
+    part_b = Decimal(str(next(i for i in erp_order["itens"] if i["idSku"] == b)["vlrTotalAtendido"]))
+    part_a = Decimal(str(document["vlrTotal"])) - part_b
+    events, doc = t.mad_pedvendaevento, t.mfl_doctofiscal
+    with world.erp.store.write() as (conn, _now):  # the first NF-e: item a only, no 'S' event
+        conn.execute(events.delete().where(events.c.nropedvenda == order.nro, events.c.tipoevento == "S"))
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
+        row = (
+            conn.execute(select(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "F"))
+            .mappings()
+            .one()
+        )
+        full = json.loads(row["dados"])
+        assert full["alterado"] is True
+        first = {
+            **full,
+            "documentoFiscal": {**full["documentoFiscal"], "vlrTotal": float(part_a)},
+            "itens": [i for i in full["itens"] if i["idSku"] == a],
+        }
+        conn.execute(
+            events.update().where(events.c.seqevento == row["seqevento"]).values(dados=json.dumps(first))
+        )
+    world.poll()
+    [one] = world.messages("invoices", order)
+    assert one.status == MessageStatus.DONE.value and isinstance(one.response_payload.get("picking"), dict)
+    assert (_units(world, order, a), _units(world, order, b)) == (2, 3)
+
+    _second_altered_nfe(world, order, full, part_b, {b})
+    world.poll()
+    [_, two] = world.messages("invoices", order)
+    assert two.status == MessageStatus.DONE.value, two.error_text
+    assert isinstance(two.response_payload.get("picking"), dict), two.response_payload.get("picking")
+    assert (_units(world, order, a), _units(world, order, b)) == (2, 1), "the second NF-e's cut was dropped"
+    after = world.settlement(order.gid)
+    assert after.current_total == part_a + part_b == after.paid and after.financial_status == "PAID"
 
 
 def test_a_retry_after_another_events_commit_answer_was_lost_finds_the_substitute_in_shopify(
