@@ -28,14 +28,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from erp.records import OrderEvent
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.models import OrderLineChange
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import Message, OrderLineChange, OrderLink
 
 # "event:<seq>:item:<seqItem>" of the shop's first ERP, "event:<seq>:erp<n>:item:<seqItem>" of the n-th.
+# Rows written before the keys named the generation hold the first form whatever ERP's event wrote
+# them: one of an event the order has no first-ERP message of was the n-th ERP's (`legacy`).
 _KEY = re.compile(r"^event:(\d+)(?::erp(\d+))?:item:(\d+)$")
+_FIRST_ERP_EVENT = re.compile(r"^event:(\d+)$")
 
 
 def event_prefix(seq_evento: int, generation: int = 0) -> str:
@@ -77,13 +82,54 @@ def recorded(link_id: int, event: OrderEvent, generation: int) -> list[Recorded]
                 OrderLineChange.qty_after, OrderLineChange.applied,
             ).where(OrderLineChange.order_link_id == link_id, OrderLineChange.change_key.startswith("event:"))
         ).all()  # fmt: skip
+        first_erp = _first_erp_events(session, link_id) if generation else set()
     found = []
     for key, kind, sku, qty_after, applied in rows:
         parts = _KEY.match(key)
-        if parts is None or int(parts[2] or 0) != generation or int(parts[1]) == event.seq_evento:
+        if parts is None or int(parts[1]) == event.seq_evento:
+            continue
+        written_by = int(parts[2]) if parts[2] else (0 if int(parts[1]) in first_erp else generation)
+        if written_by != generation:
             continue
         found.append(Recorded(int(parts[1]), int(parts[3]), kind, sku, qty_after, bool(applied)))
     return found
+
+
+def legacy(link_id: int, seq_evento: int, generation: int) -> dict[str, str]:
+    """This event's rows recorded before the keys named the ERP generation ("event:<seq>:item:<i>",
+    a generation >= 1 event's applied before the deploy): {its key now: the key it holds}. Only
+    when the order has no message of the first ERP's event <seq> (else the rows are that one's)."""
+    if not generation:
+        return {}
+    old = event_prefix(seq_evento)
+    with session_scope() as session:
+        keys = session.scalars(
+            select(OrderLineChange.change_key).where(
+                OrderLineChange.order_link_id == link_id,
+                OrderLineChange.change_key.startswith(old, autoescape=True),
+            )
+        ).all()
+        if not keys or seq_evento in _first_erp_events(session, link_id):
+            return {}
+    return {
+        change_key(seq_evento, item, generation): key for key in keys if (item := item_of(key)) is not None
+    }
+
+
+def _first_erp_events(session: Session, link_id: int) -> set[int]:
+    """The seqEventos of the order's messages of ERP events of the shop's first ERP (generation 0)."""
+    link = session.get(OrderLink, link_id)
+    if link is None:
+        return set()
+    keys = session.scalars(
+        select(Message.unit_key).where(
+            Message.shop_id == link.shop_id,
+            Message.shopify_id == link.shopify_order_id,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.unit_key.like("event:%"),
+        )
+    )
+    return {int(parts[1]) for key in keys if (parts := _FIRST_ERP_EVENT.match(key))}
 
 
 def weighed_substitutes(event: OrderEvent, others: Iterable[Recorded]) -> Seen:

@@ -443,12 +443,18 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # The same picking reported by another event (an 'S' sent twice, the tracking's 'F' copy of an
     # altered invoice): a weighed substitute it added is not added again (jobs.order_edits.repeats).
     seen = repeats.weighed_substitutes(event, repeats.recorded(unit.link_id, event, unit.generation))
-    tried = _tried(unit.link_id, event, unit.generation) | repeats.tried_keys(event, seen, unit.generation)
+    # rows this event recorded before the change keys named the ERP generation count as its own
+    legacy = repeats.legacy(unit.link_id, event.seq_evento, unit.generation)
+    tried = (
+        _tried(unit.link_id, event, unit.generation)
+        | set(legacy)
+        | repeats.tried_keys(event, seen, unit.generation)
+    )
     changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation)
     changes = [_added_before(change, seen) for change in changes]
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")
-    applied_before = _record(unit.link_id, changes, applied=False)
+    applied_before = _record(unit.link_id, changes, applied=False, legacy=legacy)
     _refuse_other_weighing(changes, order.lines, carried)
     pending = [change for change in changes if not change.adjusted]
     # A weighed substitute is added on lines of its own, so a replay knows it by its discount's
@@ -487,7 +493,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         client.order_edit_commit(edit.calculated_order_id, staff_note=note)
         calculated = edit.calculated_order_id
         changes = [done.get(change.change_key, change) for change in changes]
-    _record(unit.link_id, changes, applied=True)
+    _record(unit.link_id, changes, applied=True, legacy=legacy)
     committed = [*edits, *weighed_adds] if calculated else []  # Shopify restocked / committed their units
     stock_reread.edited(unit.shop_id, event.nro_empresa, event.seq_evento, changes, committed, order.lines)
     with session_scope() as session:
@@ -739,19 +745,30 @@ def _added_before(change: LineChange, seen: repeats.Seen) -> LineChange:
     return replace(change, adjusted=True, reason=reason)
 
 
-def _record(link_id: int, changes: Sequence[LineChange], *, applied: bool) -> set[str]:
+def _record(
+    link_id: int, changes: Sequence[LineChange], *, applied: bool, legacy: Mapping[str, str] | None = None
+) -> set[str]:
     """Upsert the per-line ledger rows (one per (event, ERP line)); the change keys that were
-    applied already (a row once applied stays so: a replay's first pass does not undo it)."""
+    applied already (a row once applied stays so: a replay's first pass does not undo it).
+    `legacy`: this event's rows under the keys of before they named the ERP generation (change key
+    -> key held, `repeats.legacy`): each is this change's row, and takes its key now."""
+    legacy = legacy or {}
     with session_scope() as session:
-        existing = {
-            row.change_key: row
-            for row in session.scalars(
-                select(OrderLineChange).where(
-                    OrderLineChange.order_link_id == link_id,
-                    OrderLineChange.change_key.in_([c.change_key for c in changes]),
-                )
+        keys = [c.change_key for c in changes]
+        rows = session.scalars(
+            select(OrderLineChange).where(
+                OrderLineChange.order_link_id == link_id,
+                OrderLineChange.change_key.in_(keys + [legacy[k] for k in keys if k in legacy]),
             )
-        }
+        ).all()
+        held = {row.change_key: row for row in rows}
+        existing = {}
+        for key in keys:
+            row = held.get(key)
+            if row is None and (old := held.get(legacy.get(key, ""))) is not None:
+                old.change_key, row = key, old
+            if row is not None:
+                existing[key] = row
         for change in changes:
             row = existing.get(change.change_key)
             if row is None:

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from erp.records import OrderEvent
-from jobs.order_edits import repeats
+from jobs.order_edits import repeats, to_shopify
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.models import Message, MessageStatus
+from ledger.models import ErpConnection, Message, MessageStatus, OrderLineChange
 from sandbox.consinco import tables as t
 from sandbox.consinco.fiscal import nfe_key
 from sandbox.consinco.order_records import company_cnpj, format_time
@@ -288,6 +288,36 @@ def test_a_retry_after_another_events_commit_answer_was_lost_finds_the_substitut
     [_, again] = world.messages("order_edits", order)
     assert again.status == MessageStatus.DONE.value, again.error_text
     assert _units(world, order, weighed) == 1, "the weighed substitute was added a second time"
+
+
+@pytest.mark.parametrize("again", ["replay", "emitted-again"])
+def test_rows_a_later_erps_event_recorded_before_the_keys_named_it_still_count(
+    world: World, again: str
+) -> None:
+    """Before the change keys named the ERP generation, an event of the ERP the connection moved to
+    recorded its rows as "event:<seq>:item:<i>". Its Replay, or the same 'S' event emitted again,
+    after the deploy still finds them (the order has no first-ERP message of that event): the
+    weighed substitute of whole kilograms is not added a second time."""
+    with session_scope() as session:
+        session.execute(update(ErpConnection).values(generation=1))
+    order, weighed = _substituted(world, 1.0)
+    world.poll()
+    [first] = world.messages("order_edits", order)
+    assert first.status == MessageStatus.DONE.value and first.unit_key.endswith(":erp1"), first.error_text
+    assert _units(world, order, weighed) == 1
+    with session_scope() as session:  # the rows as the code of before wrote them
+        for row in session.scalars(select(OrderLineChange)).all():
+            row.change_key = row.change_key.replace(":erp1:", ":")
+    if again == "replay":
+        to_shopify.replay(first.id)
+    else:
+        _emit_again(world, order, "S")
+        world.poll()
+        [_, second] = world.messages("order_edits", order)
+        assert second.status == MessageStatus.DONE.value, second.error_text
+    assert _units(world, order, weighed) == 1, "the weighed substitute was added a second time"
+    keys = [c.change_key for c in world.line_changes(order.gid)]
+    assert len(keys) == len(set(keys)) and (again != "replay" or all(":erp1:" in k for k in keys)), keys
 
 
 # -- pure -------------------------------------------------------------------------------------
