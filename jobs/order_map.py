@@ -766,10 +766,13 @@ def observation(order: Order) -> str:
 
 def observation_where(order: Order) -> str | None:
     """The delivery part of the order's obsPedido ("Entrega: ...", `_squeezed` to leave the buyer's
-    note its room), as `observation` writes it; None when nothing is delivered."""
+    note its room), as `observation` writes it, on one line (an address typed with a line break or
+    runs of spaces has them as one space: a flag's note ends with this part, which ledger.privacy
+    scrubs to the end of its line); None when nothing is delivered."""
     where = delivery_obs(order) if delivery_type(order) == "E" else None
     if not where:
         return None
+    where = " ".join(where.split())
     most = OBS_WIDTH - len(_head(order)) - len(" - ")
     note = len(order.note) + len(" - ") if order.note else 0
     return _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))

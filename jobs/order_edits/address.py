@@ -43,9 +43,11 @@ compares it with the ERP order's obsPedido. Then:
   next orders/updated is quiet, and beside it the delivery the ERP order still holds (IN_ERP); its
   Retry reads the ERP order again. The note is cleared once the ERP order's obsPedido carries the
   delivery text Shopify shows whole (`names`: copied there by hand), once the address is changed
-  back in Shopify to the one the ERP order holds (`_back`: no ERP call, whoever wrote its obsPedido),
-  or once the order is cancelled (in Shopify, or in the ERP, also told by the PUT's 409:
-  `settle_cancelled`). Told another way, a person marks the message as handled.
+  back in Shopify to the one the ERP order holds (`_back`: the ERP order read again still names it,
+  or holds the obsPedido it held when flagged, whoever wrote it; not once a person marked the flag
+  handled: the team may have been told the other address, flagged again), or once the order is
+  cancelled (in Shopify, or in the ERP, also told by the PUT's 409: `settle_cancelled`). Told
+  another way, a person marks the message as handled.
 - the ERP refusing the read or the PUT otherwise: the message fails with the ERP's words and the
   change is recorded as tried (with the delivery the ERP order holds, as a flag), so later
   orders/updated with this address stay quiet until Retry.
@@ -55,7 +57,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -186,14 +188,15 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         if recorded is None and not again:  # the baseline (module docstring): no ERP call
             _remember(session, shop_id, num, now)
             return "already"
-        if _back(session, shop_id, num, link, recorded, now):
-            return "already"
+        back = _back(session, shop_id, num, recorded, now)
         message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
                               search=[num, link.shopify_order_name], job_id=current_job_id())  # fmt: skip
         message.request_payload = {**(message.request_payload or {}), "nro_pedvenda": link.nro_pedvenda}
         session.commit()  # the message row exists before any outside call
         told = _told(recorded, now)
-        return run_classified(session, message, lambda: _send(session, shop_id, link, message, order, told))
+        return run_classified(
+            session, message, lambda: _send(session, shop_id, link, message, order, told, back)
+        )
 
 
 def _same(recorded: dict[str, Any], now: dict[str, str]) -> bool:
@@ -220,44 +223,86 @@ def _in_erp(recorded: dict[str, Any] | None) -> dict[str, Any] | None:
     return kept if isinstance(kept, dict) else {k: v for k, v in recorded.items() if k != IN_ERP}
 
 
+@dataclass(frozen=True)
+class Back:
+    """A change back to the delivery the ERP order was built or typed from (`_back`)."""
+
+    handled: bool  # the flag of the change to another delivery was closed as handled
+    obs: str | None  # digest of the obsPedido the ERP order held when that change was flagged
+
+
 def _back(
-    session: Session,
-    shop_id: int,
-    num: str,
-    link: OrderLink,
-    recorded: dict[str, Any] | None,
-    now: dict[str, str],
-) -> bool:
+    session: Session, shop_id: int, num: str, recorded: dict[str, Any] | None, now: dict[str, str]
+) -> Back | None:
     """A change flagged or refused, then the address changed back in Shopify to the delivery the
-    ERP order was built or typed from (as the note advises): nothing to send, whoever wrote its
-    obsPedido (the app, a person typing it). The note goes and the message ends skipped saying so;
-    not once a person closed it as handled (they may have told the team the other address: the
-    change back is a change again)."""
-    if recorded is None or IN_ERP not in recorded or not _same(recorded[IN_ERP], now):
-        return False
+    ERP order was built or typed from (as the note advises): `_put` reads the ERP order, which
+    says whether it still holds it (`_back_to_erp`). Read before the message begins again (which
+    clears how it was closed): whether a person closed the flag as handled (they may have told the
+    team the other address)."""
+    if recorded is None or not isinstance(recorded.get(IN_ERP), dict) or not _same(recorded[IN_ERP], now):
+        return None
     message = _message(session, shop_id, FLOW, unit_key(num))
-    if message is not None and handled.info(message) is not None:
-        return False
-    clear_note(link)
-    _remember(session, shop_id, num, now, message)
-    if message is not None and message.status not in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value):
-        trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
-                                     "was built from: nothing to send to the ERP")  # fmt: skip
-    return True
+    closed = message is not None and handled.info(message) is not None
+    obs = recorded[IN_ERP].get("obs")
+    return Back(closed, obs if isinstance(obs, str) else None)
+
+
+def _holds(current: ErpOrder, obs: str, part: str, back: Back) -> bool:
+    """Whether the ERP order still holds the delivery Shopify is back to: the obsPedido the app
+    writes, one naming this delivery whole, or the one it held when the change was flagged (typed
+    by hand, maybe). Not when a person copied the other delivery there meanwhile."""
+    return (
+        current.obs == obs
+        or names(current.obs, part)
+        or (back.obs is not None and digest(current.obs) == back.obs)
+    )
+
+
+def _back_to_erp(
+    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, part: str, back: Back
+) -> str:
+    """Back to the delivery the ERP order holds: nothing to send. The note goes and the message
+    ends skipped saying so; not once a person closed the flag as handled: the team may have been
+    told the other address, so they are told again (flagged)."""
+    if back.handled:
+        explanation = (
+            f"The delivery address of order {order.name} was changed back in Shopify to the one ERP order "
+            f"{link.nro_pedvenda} holds, after the change to another address was marked as handled: the "
+            "picking and delivery team may have been told that other address. A person must tell them the "
+            f"order goes to the address the ERP order names, then Mark as handled. {NEW_DELIVERY} {part}"
+        )
+        detail = {"nro_pedvenda": link.nro_pedvenda, "changed_back": True}
+        return _tell(session, shop_id, link, message, order, explanation, detail, record_of(order))
+    _done(session, shop_id, link, message, order)
+    trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
+                                 "holds: nothing to send to the ERP")  # fmt: skip
+    return "skipped"
 
 
 def _send(
-    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, told: dict[str, Any]
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    order: Order,
+    told: dict[str, Any],
+    back: Back | None = None,
 ) -> str:
     try:
-        return _put(session, shop_id, link, message, order, told)
+        return _put(session, shop_id, link, message, order, told, back)
     except ErpRejected:  # refused for good: tried once, quiet until Retry (as a flag is)
         _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
         raise
 
 
 def _put(
-    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, told: dict[str, Any]
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    order: Order,
+    told: dict[str, Any],
+    back: Back | None = None,
 ) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
@@ -269,6 +314,8 @@ def _put(
     assert part is not None  # a delivery (`_check`: a pickup sends nothing)
     if current.situacao == "C":
         return _cancelled_in_erp(session, link, message)
+    if back is not None and _holds(current, obs, part, back):  # else the ERP holds another: sent or flagged
+        return _back_to_erp(session, shop_id, link, message, order, part, back)
     if current.obs == obs or (current.situacao not in EDITABLE and names(current.obs, part)):
         _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
         trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send")
@@ -381,12 +428,30 @@ def _flag(
         f"{link.nro_pedvenda} {state}, so it was NOT changed in the ERP: its observation still names the "
         f"old delivery address, and the order would go there. {advice} {NEW_DELIVERY} {part}"
     )
-    order_notes.put(link, FLOW, explanation, topic=TOPIC)
-    link.updated_at = utcnow()
-    _remember(session, shop_id, order_map.numeric_id(order.id), told, message)  # told once
+    kept = told.get(IN_ERP)
+    if isinstance(kept, dict) and "obs" not in kept:  # what the ERP order holds now, as a digest (`_holds`)
+        told = {**told, IN_ERP: {**kept, "obs": digest(current.obs)}}
     log.warning("order_edits: delivery address of %s flagged: ERP order %s %s", order.name,
                 link.nro_pedvenda, state)  # fmt: skip
     detail = {"nro_pedvenda": link.nro_pedvenda, "erp_code": code}
+    return _tell(session, shop_id, link, message, order, explanation, detail, told)
+
+
+def _tell(
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    order: Order,
+    explanation: str,
+    detail: dict[str, Any],
+    told: dict[str, Any],
+) -> str:
+    """Flag the order for a person (its note, `explanation`) and fail the message; `told` recorded
+    (told once: the next orders/updated of this address is quiet)."""
+    order_notes.put(link, FLOW, explanation, topic=TOPIC)
+    link.updated_at = utcnow()
+    _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
     refusal = Rejected(explanation, system="consinco", code="DELIVERY_ADDRESS_NOT_SENT", detail=detail)
     return trace.fail(session, message, refusal).value
 
