@@ -764,9 +764,11 @@ def _record(
         held = {row.change_key: row for row in rows}
         existing = {}
         for key in keys:
-            row = held.get(key)
-            if row is None and (old := held.get(legacy.get(key, ""))) is not None:
+            row, old = held.get(key), held.get(legacy.get(key, ""))
+            if row is None and old is not None:
                 old.change_key, row = key, old
+            elif row is not None and old is not None and old.applied:  # both: the old one applied it
+                row.applied = True
             if row is not None:
                 existing[key] = row
         for change in changes:
