@@ -169,8 +169,9 @@ def run(shop_id: int) -> StockRun:
 @unless_handled
 def replay(message_id: int) -> StockRun:
     """Redo one unit, re-reading the ERP: a refused company's pass (once its location is mapped),
-    a batch's SKUs (re-read from the ERP, sent whatever their digest), or the levels Shopify
-    refused to set to 0 at a location a company left (jobs.stock_vacate)."""
+    a batch's SKUs (re-read from the ERP, sent whatever their digest; done saying why when the
+    company writes no level now), or the levels Shopify refused to set to 0 at a location a company
+    left (jobs.stock_vacate)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
@@ -183,9 +184,31 @@ def replay(message_id: int) -> StockRun:
         with flow_lock(shop_id, FLOW):
             if vacate is not None:  # the levels Shopify refused to set to 0, tried again
                 return _run(shop_id, companies=[], retry_vacate=vacate)
-            return _run(shop_id, companies=None if company is None else [int(company)], only=only)
+            result = _run(shop_id, companies=None if company is None else [int(company)], only=only)
     except LockBusy as exc:
         raise Transient(f"stock flow of shop {shop_id} is running; replay later") from exc
+    if only is not None and company is not None:
+        _settle_written_nowhere(shop_id, unit_key, int(company), result)
+    return result
+
+
+def _settle_written_nowhere(shop_id: int, unit_key: str, company: int, result: StockRun) -> None:
+    """A batch's SKUs of a company that writes no level now (closed, not sold here, mapped to no
+    location): nothing to write, so the batch's message is done saying why (its Retry would
+    otherwise leave it failed as it was)."""
+    if company in result.closed:
+        why = f"company {company} is closed in the ERP: its levels are set to 0 (stock:{company}:inactive)"
+    elif company in result.ignored:
+        why = f"company {company} is {IGNORED}: nothing is sent for it"
+    elif company in result.refused:
+        why = (
+            f"company {company} has no Shopify location mapped: nothing is sent for it until it is "
+            f"mapped (message stock:{company}:location), and its first pass then writes every level"
+        )
+    else:
+        return
+    with session_scope() as session:
+        trace.succeed_open(session, shop_id, FLOW, [unit_key], {"settled": why})
 
 
 def _run(
@@ -220,8 +243,8 @@ def _run(
         open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
         # Writes never answered at a location their company does not write now, asked about before
         # any company writes, and what they applied put right (jobs.stock_in_flight).
-        strays = stock_in_flight.resolve_strays(shop_id, client, open_locations)
-        result.transient = strays.transient
+        strays = stock_in_flight.resolve_strays(shop_id, client, open_locations, closed)
+        result.transient, result.bug = strays.transient, strays.bug
         if strays.rechecked:  # a company reads those levels again: in this pass already
             with session_scope() as session:
                 read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)

@@ -39,20 +39,28 @@ before any company writes) is asked about the same way, and what it applied (now
 never reached Shopify before, or long ago) is then put right, for no company's pass would: the
 company mapped there now reads those items before writing them (a jobs.stock_reread movement of
 it), and they are recorded as levels the company left there (jobs.stock_vacate.note_left): set to
-0 where no open company is mapped, or, where one is, those it does not write itself. While it is
-still unanswered, its SKUs wait at that location (the company mapped there leaves them out).
+0 where no open company is mapped (once the company's levels are in at its new location; at once
+when it is closed), or, where one is, those it does not write itself. A company mapped nowhere now
+(refused, not sold in this store) has its levels left alone, these as all its others: the record
+waits until it is mapped again (there: dropped, its pass writing every level; elsewhere: set to 0
+once its levels are in). While a call is still unanswered, its SKUs wait at that location (the
+company mapped there leaves them out).
 
-Only a transient failure (network, 5xx, throttled, still in progress) holds a note. Any other
-failure (a GraphQL error, a 4xx: the request refused as a whole) is an answer too: Shopify runs
+A request refused as a whole (a GraphQL error, a 4xx other than 401) is an answer too: Shopify runs
 nothing of a request it refuses, and nothing under the key is still running. The note is dropped,
 its products' levels are written from what Shopify shows as for any answered note, and a message
-fails naming them (the unit of a batch of those SKUs, replayed as any: jobs.stock.replay).
+fails naming them (the unit of a batch of those SKUs, replayed as any: jobs.stock.replay); when
+the company writes nowhere now (mapped nowhere, not sold here, closed) there is nothing to write,
+and the message is done saying so. Any other failure says nothing of the call (Shopify never asked:
+no usable token, a 401; an answer the client cannot read; a bug) and holds the note: its SKUs wait,
+the pass ends transient (or raises the bug once every company had its turn).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -66,11 +74,17 @@ from ledger import bindings, trace
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
-from ledger.errors import Rejected, Transient
+from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, utcnow
 from shopify_app.admin_api.client import AdminClient
-from shopify_app.admin_api.errors import IdempotencyKeyFailed, ShopifyUserErrors
+from shopify_app.admin_api.errors import (
+    IdempotencyKeyFailed,
+    ShopifyGraphQLError,
+    ShopifyHTTPError,
+    ShopifyUnauthorized,
+    ShopifyUserErrors,
+)
 from shopify_app.admin_api.stock_ops import set_available
 
 log = logging.getLogger(__name__)
@@ -89,11 +103,13 @@ class Applied(Enum):
 
 @dataclass
 class Strays:
-    """What `resolve_strays` left: SKUs held per location, the transient failure that says so, and
-    whether a company was asked to read levels again (the pass then reads its movements anew)."""
+    """What `resolve_strays` left: SKUs held per location, the transient failure that says so (or
+    the bug that kept a note), and whether a company was asked to read levels again (the pass then
+    reads its movements anew)."""
 
     held: dict[str, set[str]] = field(default_factory=dict)
     transient: Transient | None = None
+    bug: BaseException | None = None
     rechecked: bool = False
 
 
@@ -122,38 +138,55 @@ def forget(session: Session, shop_id: int, company: int, key: str) -> None:
 
 def resolve(
     shop_id: int, client: AdminClient, company: int, location: str
-) -> tuple[set[str], Transient | None]:
+) -> tuple[set[str], BaseException | None]:
     """Ask Shopify about every call of the company at `location` left unanswered (module
-    docstring): the SKUs to leave out of this pass (calls still unanswered) and the transient
-    failure that says so. Its calls elsewhere are `resolve_strays`'."""
+    docstring): the SKUs to leave out of this pass (calls still unanswered) and the failure that
+    says so (transient, or a bug). Its calls elsewhere are `resolve_strays`'."""
     held: set[str] = set()
-    why: Transient | None = None
+    why: BaseException | None = None
     for noted, key, data in _notes(shop_id, company):
         if _locations(data) != {location}:
             continue
         answer = _ask(shop_id, client, noted, key, data)
-        if isinstance(answer, Transient):
+        if isinstance(answer, BaseException):
             held.update(data.get("skus") or [])
             why = why or answer
     return held, why
 
 
-def resolve_strays(shop_id: int, client: AdminClient, locations: dict[int, str]) -> Strays:
+def resolve_strays(
+    shop_id: int, client: AdminClient, locations: dict[int, str], closed: Collection[int] = ()
+) -> Strays:
     """Ask about every unanswered call at a location its company does not write now (`locations`:
-    the open companies' locations), and put right what it applied (module docstring)."""
+    the open companies' locations; `closed`: companies mapped but inactive in the ERP), and put
+    right what it applied (module docstring)."""
     out = Strays()
     holders = {location: company for company, location in locations.items()}
     for company, key, data in _notes(shop_id):
         if _locations(data) == {locations.get(company)}:
             continue  # the company's own pass asks about it
-        answer = _ask(shop_id, client, company, key, data)
-        if isinstance(answer, Transient):
+        nowhere = None if company in locations else _nowhere(company, closed)
+        answer = _ask(shop_id, client, company, key, data, nowhere)
+        if isinstance(answer, BaseException):
             for location, sku, _ in _entries(data):
                 out.held.setdefault(location, set()).add(sku)
-            out.transient = out.transient or answer
+            if isinstance(answer, Transient):
+                out.transient = out.transient or answer
+            else:
+                out.bug = out.bug or answer
         elif answer is not Applied.NO:
             out.rechecked |= _put_right(shop_id, company, data, holders, answer)
     return out
+
+
+def _nowhere(company: int, closed: Collection[int]) -> str:
+    """Why a company writes no level now, in the words a message shows."""
+    if company in closed:
+        return f"company {company} is closed in the ERP (its levels are set to 0)"
+    return (
+        f"company {company} has no location mapped now (refused, or not sold in this store): its "
+        "levels are left alone until it is mapped again, whose first pass writes them all"
+    )
 
 
 def _put_right(
@@ -161,7 +194,9 @@ def _put_right(
 ) -> bool:
     """The levels a stray call set: recorded as levels the company left there (set to 0 once no
     open company writes them: jobs.stock_vacate), and read again by the company mapped at their
-    location, if any, before it writes them. True when a company was asked to read them."""
+    location, if any, before it writes them. True when a company was asked to read them. Where no
+    company is mapped and the call's company is mapped nowhere now, the record waits, its levels
+    left alone like all its others, until it is mapped again (jobs.stock_vacate)."""
     at = datetime.fromisoformat(data["at"]) if data.get("at") else utcnow()
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
     reread: dict[int, dict[str, int]] = defaultdict(dict)
@@ -187,10 +222,16 @@ def _put_right(
 
 
 def _ask(
-    shop_id: int, client: AdminClient, company: int, key: str, data: dict[str, Any]
-) -> Applied | Transient:
-    """Resend the call under its key: what it applied (the note forgotten), or the transient
-    failure that keeps it (still running, or no answer again)."""
+    shop_id: int,
+    client: AdminClient,
+    company: int,
+    key: str,
+    data: dict[str, Any],
+    nowhere: str | None = None,
+) -> Applied | BaseException:
+    """Resend the call under its key: what it applied (the note forgotten), or the failure that
+    keeps it: transient (still running, no answer again, or Shopify never asked), or a bug.
+    `nowhere`: why the company writes no level now, if it does not."""
     try:
         set_available(client, data["quantities"], key=key, reference_document_uri=data.get("reference"))
     except ShopifyUserErrors as exc:  # answered: none of it applied, or another input ran under the key
@@ -205,9 +246,16 @@ def _ask(
             "SKUs wait for it",
             skus=sorted(data.get("skus") or []),
         )
-    except Exception as exc:  # refused as a whole (a GraphQL error, a 4xx): nothing of it ran
-        _refused(shop_id, company, key, data, exc)
+    except (ShopifyGraphQLError, ShopifyHTTPError) as exc:  # refused as a whole: nothing of it ran
+        if isinstance(exc, ShopifyUnauthorized):  # the token, not the request: nothing was asked
+            return _unasked(company, data, exc)
+        _refused(shop_id, company, key, data, exc, nowhere)
         return Applied.NO
+    except IntegrationError as exc:  # never asked (no usable token), or an answer that says nothing
+        return _unasked(company, data, exc)
+    except Exception as exc:  # a bug: the note kept, raised by the flow once every company had its turn
+        log.exception("stock: unanswered write %s of company %s not asked about", key[:12], company)
+        return exc
     else:
         answer = Applied.YES
     with session_scope() as session:
@@ -215,9 +263,23 @@ def _ask(
     return answer
 
 
-def _refused(shop_id: int, company: int, key: str, data: dict[str, Any], exc: Exception) -> None:
+def _unasked(company: int, data: dict[str, Any], exc: Exception) -> Transient:
+    """A failure that says nothing of the call (Shopify never asked, or its answer unreadable): the
+    note is kept and its SKUs wait, the pass transient until it is asked about."""
+    return Transient(
+        f"a stock write of company {company} sent earlier, its answer never received, could not be "
+        f"asked about again ({exc}); its SKUs wait for it",
+        skus=sorted(data.get("skus") or []),
+    )
+
+
+def _refused(
+    shop_id: int, company: int, key: str, data: dict[str, Any], exc: Exception, nowhere: str | None
+) -> None:
     """The note is dropped and a message fails naming its products: the unit of a batch of those
-    SKUs (jobs.stock_writer), which their replay writes and ends done, as any stock batch's."""
+    SKUs (jobs.stock_writer), which their replay writes and ends done, as any stock batch's. When
+    the company writes nowhere now (`nowhere`: why), there is nothing to write: the message is done,
+    saying so."""
     skus = sorted(data.get("skus") or [])
     batch = digest(skus)[:16]
     failure: BaseException = exc
@@ -243,7 +305,15 @@ def _refused(shop_id: int, company: int, key: str, data: dict[str, Any], exc: Ex
             search=skus[:40],
             request={"nro_empresa": company, "location_id": min(_locations(data), default=""), "skus": skus},
         )
-        trace.fail(session, message, failure)
+        if nowhere is None:
+            trace.fail(session, message, failure)
+            return
+        dropped = (
+            f"a stock write of company {company} sent earlier, its answer never received, was refused "
+            f"as a whole when asked about again under its key ({exc}): none of it was applied, and "
+            f"nothing is written for {', '.join(skus)}: {nowhere}"
+        )
+        trace.succeed(session, message, response={"dropped": dropped, "skus": skus})
 
 
 def _notes(shop_id: int, company: int | None = None) -> list[tuple[int, str, dict[str, Any]]]:

@@ -15,8 +15,9 @@ is recorded once.
 
 Each pass then settles the records whose turn came:
 - the location is mapped to no company: once the company's own levels are all in at its
-  location now (its marker there), they are set to 0; at once when the company is mapped to no
-  location (nothing to wait for: no company writes them);
+  location now (its marker there), they are set to 0; while the company is mapped to no location
+  (refused, not sold in this store) they are left alone, as all its levels are, and the record
+  waits for it to be mapped again;
 - the location is mapped to another company: once that company's levels are all in there (its
   marker there), the levels it does not write itself (a SKU it has no ERP stock row of) are set
   to 0; those it writes are its own and stay;
@@ -200,8 +201,10 @@ def run(
         if holder == company:  # mapped back there: its own pass writes its levels
             _forget(shop_id, key, f"company {company} is mapped to {location} again")
             continue
-        if holder is None:  # a company mapped nowhere now (refused, not sold here) waits for nothing
-            waits = company in locations and markers.get(str(company)) != locations[company]
+        if holder is None:
+            # A company mapped nowhere now (refused, not sold here) has its levels left alone: its
+            # record waits until it is mapped again (there: dropped; elsewhere: once its levels are in).
+            waits = locations.get(company) is None or markers.get(str(company)) != locations[company]
             if waits and company not in closed:  # a closed store's levels wait for nothing
                 continue  # the company's levels are not all at its new location yet
         else:

@@ -128,7 +128,8 @@ def test_a_late_write_at_a_former_location_is_cleared_not_taken_for_a_persons_ra
 def test_a_write_of_a_company_no_pass_writes_is_asked_about_and_cleared(chain, state):
     """Company 2's call at L2 never reached Shopify. Company 2 is then left without a location
     (refused), marked not sold in this store, or closed in the ERP: no pass of its own asks about
-    the call, yet the call is asked about and its level not left selling at L2."""
+    the call, yet the call is asked about. Closed, its level is set to 0 at once; mapped nowhere,
+    it is left alone as all the company's levels are, and set to 0 once it ships from elsewhere."""
     shop = chain.install(f"voo-{state}", 1, 1, [1, 2])
     catalog = chain.load_catalog(shop, priced=True)
     sku, data = pick(catalog, chain, shop, 2)
@@ -142,7 +143,35 @@ def test_a_write_of_a_company_no_pass_writes_is_asked_about_and_cleared(chain, s
             _set_ignored(shop, [2, 3, 4])
     stock.run(shop.shop_id)
     assert _notes(shop) == []
+    if state != "closed":
+        assert _level_at(shop, item, second) == 10  # left alone while company 2 is mapped nowhere
+        chain.map_location(shop, 2, 2)
+        stock.run(shop.shop_id)
     assert (_level_at(shop, item, second) or 0) == 0
+
+
+@pytest.mark.parametrize("state", ["refused", "ignored"])
+def test_an_unmapped_companys_stray_note_leaves_its_levels_alone(chain, state):
+    """Company 2 synced at L2; one of its writes there was answered late (applied, the answer lost).
+    Company 2 is then mapped nowhere (to be mapped again, or not sold in this store): the note is
+    asked about, and every level company 2 wrote at L2, that SKU's included, is left alone (not
+    that SKU alone set to 0 while the others stay on sale)."""
+    shop = chain.install(f"voo-solto-{state}", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    second = shop.locations[2]
+    stocked = _stocked(catalog, chain, shop, 2)
+    sku, data = pick(catalog, chain, shop, 2)
+    now = _level_at(shop, data["inventory_item_id"], second)
+    _note(shop, 2, f"late-answer-{state}", data["inventory_item_id"], second, now, sku, was=now)
+    _unmap(shop, 2)
+    if state == "ignored":
+        _set_ignored(shop, [2, 3, 4])
+    stock.run(shop.shop_id)
+    assert _notes(shop) == []
+    rows = erp_stock(chain, 2)
+    levels = {s: _level_at(shop, d["inventory_item_id"], second) for s, d in stocked.items()}
+    assert levels == {s: expected(*rows[s]) for s in stocked}
 
 
 def test_a_write_refused_as_a_whole_when_asked_about_is_dropped_and_named(chain):
@@ -163,6 +192,118 @@ def test_a_write_refused_as_a_whole_when_asked_about_is_dropped_and_named(chain)
     stock.replay(named.id)
     named = next(m for m in messages(shop.shop_id, "stock") if m.id == named.id)
     assert named.status == MessageStatus.DONE.value
+
+
+@pytest.mark.parametrize("state", ["refused", "ignored", "closed"])
+def test_a_stray_write_refused_as_a_whole_of_a_company_writing_nowhere_ends_done_saying_why(chain, state):
+    """Company 2's call at L2 is refused as a whole when asked about, company 2 being mapped
+    nowhere now (or not sold here, or closed): there is nothing to write, so no failed message
+    promises a Retry that sends them (its replay would change nothing); it is done, saying why."""
+    shop = chain.install(f"voo-recusado-{state}", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 2)
+    _note(
+        shop,
+        2,
+        f"old-version-{state}",
+        data["inventory_item_id"],
+        shop.locations[2],
+        10,
+        sku,
+        compareQuantity=0,
+    )
+    if state == "closed":
+        erp_update(chain, t.max_empresa, {"nroempresa": 2}, status="I")
+    else:
+        _unmap(shop, 2)
+        if state == "ignored":
+            _set_ignored(shop, [2, 3, 4])
+    stock.run(shop.shop_id)
+    assert _notes(shop) == []
+    [named] = [m for m in messages(shop.shop_id, "stock") if m.unit_key == f"stock:2:{digest([sku])[:16]}"]
+    assert named.status == MessageStatus.DONE.value
+    dropped = named.response_payload["dropped"]
+    assert sku in dropped and "company 2" in dropped and "retry" not in dropped.lower()
+
+
+@pytest.mark.parametrize("state", ["refused", "ignored"])
+def test_replaying_a_batch_of_a_company_writing_nowhere_ends_it_done_saying_why(chain, state):
+    """A batch's message failed (a call refused as a whole, company 1 still mapped); company 1 is
+    then mapped nowhere, or marked not sold here. Its Retry has nothing to write: it ends done,
+    saying why, not failed as it was."""
+    shop = chain.install(f"voo-replay-{state}", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = pick(catalog, chain, shop, 1)
+    _note(
+        shop, 1, f"old-key-{state}", data["inventory_item_id"], shop.locations[1], 10, sku, compareQuantity=0
+    )
+    stock.run(shop.shop_id)
+    [named] = [m for m in messages(shop.shop_id, "stock") if m.unit_key == f"stock:1:{digest([sku])[:16]}"]
+    assert named.status == MessageStatus.FAILED.value
+    _unmap(shop, 1)
+    if state == "ignored":
+        _set_ignored(shop, [1, 3, 4])
+    stock.run(shop.shop_id)
+    stock.replay(named.id)
+    named = next(m for m in messages(shop.shop_id, "stock") if m.id == named.id)
+    assert named.status == MessageStatus.DONE.value
+    why = named.response_payload["settled"]
+    assert "company 1" in why and ("not sold in this store" if state == "ignored" else "location") in why
+
+
+@pytest.mark.parametrize("failure", ["reauth", "unauthorized", "unexpected", "bug"])
+def test_a_stray_write_that_landed_is_put_right_after_a_pass_that_could_not_ask_about_it(
+    chain, monkeypatch, failure
+):
+    """Company 1's write at L1 (was -> was+50) landed, its answer lost (noted); company 1 moves to
+    L2. The next pass cannot ask about it: no usable token (raised before any HTTP call), a 401, an
+    answer the client cannot read, a bug. None says the call was refused: the note is kept (not
+    dropped as "none of it applied", its level at L1 then taken for a person's raise and left
+    selling), and a later pass asks about it and sets the level company 1 left at L1 to 0."""
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.errors import ShopifyUnauthorized, UnexpectedResponse
+    from shopify_app.tokens import ShopNeedsReauth
+
+    shop = chain.install(f"voo-sem-token-{failure}", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    old, item = shop.locations[1], data["inventory_item_id"]
+    was = _level_at(shop, item, old)
+    entry = {"inventoryItemId": item, "locationId": old, "quantity": was + 50, "changeFromQuantity": was}
+    reference = "consinco://estoque/1/lote"
+    with session_scope() as session:
+        stock_in_flight.note(session, shop.shop_id, 1, "landed-key", [entry], reference, [sku])
+    client = for_shop(shop.domain)
+    try:  # the original request: applied, its answer lost
+        stock_in_flight.set_available(client, [entry], key="landed-key", reference_document_uri=reference)
+    finally:
+        client.close()
+    assert _level_at(shop, item, old) == was + 50
+    chain.map_location(shop, 1, 1)
+    raised = {
+        "reauth": ShopNeedsReauth(shop.domain, "needs_reauth", "token revoked"),
+        "unauthorized": ShopifyUnauthorized(401, "[API] Invalid API key or access token"),
+        "unexpected": UnexpectedResponse("inventorySetQuantities: no inventoryAdjustmentGroup"),
+        "bug": KeyError("quantities"),
+    }[failure]
+    real = stock_in_flight.set_available
+
+    def cannot_ask(client, quantities, *, key, **kwargs):
+        if key == "landed-key":
+            raise raised
+        return real(client, quantities, key=key, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_in_flight, "set_available", cannot_ask)
+        with pytest.raises(Transient if failure != "bug" else KeyError):
+            stock.run(shop.shop_id)
+    assert _notes(shop) == ["1:landed-key"]
+    assert not [m for m in messages(shop.shop_id, "stock") if m.unit_key == f"stock:1:{digest([sku])[:16]}"]
+    stock.run(shop.shop_id)
+    assert _level_at(shop, item, old) == 0, "company 1's own write left selling at L1 it moved from"
+    assert _notes(shop) == []
 
 
 def test_one_companys_unanswered_write_does_not_hold_another_companys_pass(chain, monkeypatch):

@@ -136,6 +136,34 @@ def test_levels_an_interrupted_move_wrote_are_cleared_when_the_move_is_undone_or
     assert _vacate_records(shop) == {}
 
 
+def test_a_company_moved_then_unmapped_keeps_its_levels_at_its_former_location(chain, monkeypatch):
+    """Company 1 is moved L1 -> L2, its pass there interrupted (its marker still at L1), and the
+    merchant then removes its line (to map it again): a company with no location has its levels
+    left alone, so L1 keeps selling what it had (not every level set to 0 at once). Mapped again
+    elsewhere, its levels are in there and those it left at L1 and L2 are set to 0."""
+    from .test_stock_in_flight_notes import _unmap
+
+    shop = chain.install("muda-e-sai", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    home = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    interrupted = chain.map_location(shop, 1, 1)
+    _first_pass_fails_after_one_batch(monkeypatch, shop)
+    _unmap(shop, 1)
+    stock.run(shop.shop_id)
+    rows = erp_stock(chain, 1)
+    want = {s: expected(*rows[s]) for s in stocked}
+    assert {s: _level_at(shop, d["inventory_item_id"], home) for s, d in stocked.items()} == want
+    now = chain.map_location(shop, 1, 2)
+    stock.run(shop.shop_id)
+    for sku, d in stocked.items():
+        assert _level_at(shop, d["inventory_item_id"], now) == want[sku], sku
+        assert _level_at(shop, d["inventory_item_id"], home) == 0, sku
+        assert (_level_at(shop, d["inventory_item_id"], interrupted) or 0) == 0, sku
+    assert _vacate_records(shop) == {}
+
+
 def test_a_level_shopify_refuses_to_set_to_0_is_named_kept_and_retried_by_replaying_its_message(
     chain, monkeypatch
 ):
