@@ -59,6 +59,12 @@ def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | N
     return _before_install(read, installed_first)
 
 
+def before_install(read: ErpOrderRead, installed_first: datetime | None) -> bool:
+    """Whether the order is of the store's time before the app (`not_for_erp`'s last rule), whatever
+    else it is: its sale lowered Shopify's levels long before the app first saw it."""
+    return _before_install(read, installed_first) is not None
+
+
 def ever_sold_goods(order: Order) -> bool:
     """Whether any line of the order is goods (not a gift card sold, not the tip), whatever its
     current quantity: an order whose goods were all removed since still did."""

@@ -25,7 +25,10 @@ register, a test order, one of the store's time before the app: `jobs.order_kind
 stand as sales in Shopify, and their drop is Shopify's level as it should be. Noted as a
 cancellation, its units would be given back (a register's sale offered again) or the drop it made
 taken as explained twice (a sale not known yet given back): they are no movement, and like any
-order not skipped they explain a drop of the level (`sold_since`).
+order not skipped they explain a drop of the level (`sold_since`), but for an order of the store's
+time before the app (error_detail "before_install": an orders/updated or the reconciliation made its
+message now, its sale lowered the level long before): dated by its message, it would explain a drop
+it did not make, and a sale not known yet would be given back.
 """
 
 from __future__ import annotations
@@ -189,6 +192,12 @@ def _sale_stands_sql() -> Any:
     return trace.closed_as_handled() | Message.error_detail["not_for_erp"].as_boolean().is_(True)
 
 
+def _sold_before_install_sql() -> Any:
+    """An orders message skipped as an order of the store's time before the app (jobs.orders): its
+    sale is older than the message."""
+    return Message.error_detail["before_install"].as_boolean().is_(True)
+
+
 @dataclass(frozen=True)
 class _Skipped:
     unit_key: str
@@ -235,7 +244,8 @@ def _utc(at: datetime) -> datetime:
 def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tuple[datetime, Decimal]]]:
     """This shop's orders for `company` whose message appeared after `since`, whatever became of
     them but a skip undoing the sale (cancelled, never paid; a sale entered in the ERP by hand or not
-    for the ERP stands): idSku -> [(message created at, Shopify units)].
+    for the ERP stands), and but an order of the store's time before the app (its sale is older than
+    its message): idSku -> [(message created at, Shopify units)].
 
     What explains a drop of a SKU's level at the company's location since Shopify showed a known
     figure (jobs.stock_writer): only this shop's orders of that very SKU move its inventory item
@@ -244,6 +254,7 @@ def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tu
         Message.shop_id == shop_id,
         Message.flow == ORDERS_FLOW,
         or_(Message.status != MessageStatus.SKIPPED.value, _sale_stands_sql()),
+        ~_sold_before_install_sql(),
         Message.created_at > since,
     )
     found: dict[str, list[tuple[datetime, Decimal]]] = {}

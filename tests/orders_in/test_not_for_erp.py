@@ -49,6 +49,8 @@ def test_an_order_placed_before_the_install_is_not_posted_on_orders_updated(worl
     assert world.erp_orders_for(gid) == []
     message = world.message(gid)
     assert "before the app was installed" in message.error_text and old[:10] in message.error_text
+    # its sale is older than its message: it explains no drop of a level now (jobs.stock_pending)
+    assert message.error_detail == {"not_for_erp": True, "before_install": True}
 
 
 def test_an_order_placed_after_the_install_still_goes_on_orders_updated(world):
