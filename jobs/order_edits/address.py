@@ -90,6 +90,10 @@ PREFIX = "address"
 TOPIC = order_notes.TOPICS[PREFIX]  # its note: "order_edits (delivery address): ..."
 RECORD = DELIVERY  # request payload key: what the ERP's obsPedido was built from (digests)
 IN_ERP = "in_erp"  # in a record of a change flagged or refused: the delivery the ERP order still holds
+# On the message's request: this attempt is a change back after a person closed the flag as handled
+# (`_back`). Kept there because beginning the message again clears how it was closed: a retry after
+# a transient failure or a refusal must still tell the team, not clear the flag quietly.
+BACK_AFTER_HANDLED = "back_after_handled"
 EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
@@ -191,9 +195,14 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         back = _back(session, shop_id, num, recorded, now)
         message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
                               search=[num, link.shopify_order_name], job_id=current_job_id())  # fmt: skip
-        message.request_payload = {**(message.request_payload or {}), "nro_pedvenda": link.nro_pedvenda}
+        message.request_payload = {
+            **(message.request_payload or {}),
+            "nro_pedvenda": link.nro_pedvenda,
+            BACK_AFTER_HANDLED: bool(back and back.handled),
+        }
         session.commit()  # the message row exists before any outside call
-        told = _told(recorded, now)
+        # A change back keeps beside it the delivery the ERP holds: refused, its Retry is a change back still.
+        told = _told(recorded, now) if back is None else {**now, IN_ERP: _in_erp(recorded)}
         return run_classified(
             session, message, lambda: _send(session, shop_id, link, message, order, told, back)
         )
@@ -242,7 +251,9 @@ def _back(
     if recorded is None or not isinstance(recorded.get(IN_ERP), dict) or not _same(recorded[IN_ERP], now):
         return None
     message = _message(session, shop_id, FLOW, unit_key(num))
-    closed = message is not None and handled.info(message) is not None
+    closed = message is not None and (
+        handled.info(message) is not None or (message.request_payload or {}).get(BACK_AFTER_HANDLED) is True
+    )
     obs = recorded[IN_ERP].get("obs")
     return Back(closed, obs if isinstance(obs, str) else None)
 

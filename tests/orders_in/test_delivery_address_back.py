@@ -6,6 +6,8 @@ break is one line in the note, which the privacy scrub removes whole."""
 
 from __future__ import annotations
 
+from erp.errors import ErpRejected, ErpTransient
+from jobs.order_edits import address
 from ledger import privacy
 from ledger.db import session_scope
 from ledger.models import MessageStatus, Shop
@@ -88,3 +90,52 @@ def test_redact_scrubs_a_new_delivery_typed_with_a_line_break(world):
     for text in (message.error_text, note_of(world, gid) or "", str(message.error_detail)):
         for words in ("portao azul", "Campinas", "13015-000"):
             assert words not in text, text
+
+
+def _put_failing_once(monkeypatch, error: Exception) -> dict:
+    real, calls = address._put, {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(address, "_put", flaky)
+    return calls
+
+
+def test_back_after_mark_as_handled_is_told_again_after_a_transient_first_read(
+    world,
+    mark_handled,  # noqa: F811
+    monkeypatch,
+):
+    """The change back's first ERP read times out: RQ's retry begins the message again, which clears
+    how it was closed; the retry must still know it is a change back after handled and tell it."""
+    gid, _nro, before = _flagged(world)
+    mark_handled(address_message(world, gid).id, "told the driver the new address")
+    calls = _put_failing_once(monkeypatch, ErpTransient("ERP timed out reading the order"))
+    order_update(world, gid, shippingAddress=before)
+    world.drain()
+    assert calls["n"] == 1 and address_message(world, gid).status != MessageStatus.DONE.value
+    address.check(world.shop_id, gid)  # RQ's retry of the job
+    message, note = address_message(world, gid), note_of(world, gid)
+    assert message.status == MessageStatus.FAILED.value and note and "changed back" in note, (
+        message.status, message.error_text, note,
+    )  # fmt: skip
+
+
+def test_back_after_mark_as_handled_is_told_again_on_the_retry_of_a_refusal(world, mark_handled, monkeypatch):  # noqa: F811
+    """The change back's first ERP call is refused (a validation hiccup): a person's Retry, once the
+    ERP answers, still tells the team the address changed back (the record keeps the change back)."""
+    gid, _nro, before = _flagged(world)
+    mark_handled(address_message(world, gid).id, "told the driver the new address")
+    _put_failing_once(monkeypatch, ErpRejected("erro interno de validação", status=422))
+    order_update(world, gid, shippingAddress=before)
+    world.drain()
+    assert address_message(world, gid).status == MessageStatus.FAILED.value
+    address.check(world.shop_id, gid, again=True)  # the Retry
+    message, note = address_message(world, gid), note_of(world, gid)
+    assert message.status == MessageStatus.FAILED.value and note and "changed back" in note, (
+        message.status, message.error_text, note,
+    )  # fmt: skip
