@@ -11,11 +11,17 @@ change that other order), and its message fails for a person instead.
 Where the generation is kept: an order linked by hand, `OrderLink.hand_linked_erp`; an imported
 order, its orders message's response (KEY, written by jobs.orders with the ERP number, read
 before the POST: a move during it errs on the side of refusing). An import recorded before KEY
-was kept is of generation 0, the shop's first ERP.
+was kept is of the generation the shop was on when its orders message began (its later changes,
+the address digests say, are no import), as the audit of the ERP connection's moves tells it
+(`erp_connection.saved` rows whose `after` has the new generation): a shop that moved from
+homologation to production before KEY existed has its orders of since on the ERP it uses now,
+not refused as the first ERP's (one begun before the move and sent after it errs on the side of
+refusing: a person settles it).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,10 +29,11 @@ from sqlalchemy.orm import Session
 
 from jobs import order_map
 from ledger.errors import Rejected
-from ledger.models import ErpConnection, Message, OrderLink
+from ledger.models import AuditEvent, ErpConnection, Message, OrderLink
 
 KEY = "erp_generation"  # on the orders message's response_payload
 CODE = "ORDER_OF_OTHER_ERP"
+MOVED_ACTION = "erp_connection.saved"  # shopify_app.api_setup's audit of a save (a move adds erp_generation)
 ORDERS_FLOW = "orders"  # jobs.orders.FLOW (not imported: jobs.orders imports this module)
 
 
@@ -41,13 +48,36 @@ def of_link(session: Session, link: OrderLink) -> int:
     if link.hand_linked_erp is not None:
         return link.hand_linked_erp
     num = order_map.numeric_id(link.shopify_order_id)
-    response = session.scalar(
-        select(Message.response_payload).where(
+    row = session.execute(
+        select(Message.response_payload, Message.created_at).where(
             Message.shop_id == link.shop_id, Message.flow == ORDERS_FLOW, Message.unit_key == f"order:{num}"
         )
-    )
+    ).first()
+    response = row.response_payload if row is not None else None
     found: Any = response.get(KEY) if isinstance(response, dict) else None
-    return int(found) if isinstance(found, int) else 0
+    if isinstance(found, int):
+        return found
+    return generation_at(session, link.shop_id, row.created_at if row is not None else link.created_at)
+
+
+def generation_at(session: Session, shop_id: int, when: datetime | None) -> int:
+    """The generation the shop's ERP connection had at `when` (the audit of its moves; 0 before any)."""
+    if when is None:
+        return 0
+    saved = session.scalars(
+        select(AuditEvent.after)
+        .where(
+            AuditEvent.shop_id == shop_id,
+            AuditEvent.action == MOVED_ACTION,
+            AuditEvent.created_at <= when,
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    for after in saved:
+        generation = after.get("erp_generation") if isinstance(after, dict) else None
+        if isinstance(generation, int):
+            return generation
+    return 0
 
 
 def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:

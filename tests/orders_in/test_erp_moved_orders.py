@@ -13,7 +13,7 @@ from jobs import order_clients, order_generation
 from jobs.order_edits import address
 from ledger import setup_moves
 from ledger.db import session_scope
-from ledger.models import ErpConnection, MessageStatus
+from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus
 from tests.orders_in.test_delivery_address import NEW, order_update, record_erp_calls
 from tests.orders_in.test_edits_and_cancels import cancel_in_shopify, edit_in_shopify, imported
 
@@ -133,3 +133,46 @@ def test_a_number_linked_by_hand_is_of_the_erp_it_was_linked_in(env):
         refused = order_generation.refusal(session, link, "the cancellation")
         assert refused is not None and refused.code == order_generation.CODE
         assert "the cancellation was not sent" in refused.message
+
+
+def _audit_move(world) -> None:
+    """The audit row PUT /api/setup/erp-connection writes for a move (the move's time and generation)."""
+    with session_scope() as session:
+        generation = order_generation.current(session, world.shop_id)
+        session.add(AuditEvent(shop_id=world.shop_id, shop_domain=world.domain, actor="staff-1",
+                               action=order_generation.MOVED_ACTION, target="erp_connection",
+                               after={"base_url": "...", "erp_generation": generation}))  # fmt: skip
+
+
+def _recorded_before_the_key(world, gid: str) -> None:
+    """As an import recorded before the generation was kept on its message."""
+    with session_scope() as session:
+        message = session.get(Message, world.message(gid).id)
+        message.response_payload = {
+            k: v for k, v in message.response_payload.items() if k != order_generation.KEY
+        }
+
+
+@pytest.mark.parametrize("imported_after_the_move", [True, False])
+def test_an_import_recorded_before_the_generation_was_kept_is_of_the_erp_of_its_time(
+    world, cancels, imported_after_the_move
+):
+    """A shop that moved from homologation to production before the generation was kept: its
+    orders imported since are the production ERP's (cancelled there), those of before are not."""
+    if imported_after_the_move:
+        move_erp(world)
+        _audit_move(world)
+        gid, nro = imported(world)
+    else:
+        gid, nro = imported(world)
+        move_erp(world)
+        _audit_move(world)
+    _recorded_before_the_key(world, gid)
+    cancel_in_shopify(world, gid)
+    world.drain()
+
+    assert cancels == ([nro] if imported_after_the_move else [])
+    message = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
+    assert message.status == (
+        MessageStatus.DONE.value if imported_after_the_move else MessageStatus.FAILED.value
+    )
