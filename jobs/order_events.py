@@ -44,11 +44,12 @@ from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_event_codec import event_from_payload, event_payload
+from jobs.order_generation import current as erp_generation
 from ledger import handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
+from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +116,6 @@ def order_messages(session: Session, unit: EventUnit, *where: Any) -> list[Messa
         .order_by(Message.id)
     ).all()
     return [message for message in rows if order_notes.generation_of(message.unit_key) == unit.generation]
-
-
-def erp_generation(session: Session, shop_id: int) -> int:
-    """The generation of the ERP the shop is connected to now (0 without a connection saved)."""
-    found = session.scalar(select(ErpConnection.generation).where(ErpConnection.shop_id == shop_id))
-    return found or 0
 
 
 def job_id(shop_id: int, seq_evento: int, generation: int = 0) -> str:

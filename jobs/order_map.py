@@ -30,7 +30,7 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -139,10 +139,16 @@ def source_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def marketplace_sources(value: Any) -> frozenset[str]:
-    """The setting marketplace_sources as keys (what is not a non-empty string is left out)."""
+def _setting_keys(value: Any, key_of: Callable[[str], str]) -> frozenset[str]:
+    """A list-of-names setting as the keys `key_of` compares them by (what is not a non-empty string
+    is left out)."""
     names = value if isinstance(value, list) else []
-    return frozenset(key for name in names if isinstance(name, str) and (key := source_key(name)))
+    return frozenset(key for name in names if isinstance(name, str) and (key := key_of(name)))
+
+
+def marketplace_sources(value: Any) -> frozenset[str]:
+    """The setting marketplace_sources as keys (source_key)."""
+    return _setting_keys(value, source_key)
 
 
 def intermediary(read: ErpOrderRead, sources: frozenset[str]) -> int:
@@ -259,8 +265,7 @@ def delivery_waiting(order: Order, on_delivery: frozenset[str]) -> str:
 def gateway_keys(value: Any) -> frozenset[str]:
     """The setting pay_on_delivery_gateways as gateway_key gives them (as the payment De:Para
     compares gateways: trimmed, case-folded); what is not a non-empty string is left out."""
-    names = value if isinstance(value, list) else []
-    return frozenset(key for name in names if isinstance(name, str) and (key := gateway_key(name)))
+    return _setting_keys(value, gateway_key)
 
 
 def _on_delivery(txn: Transaction, on_delivery: frozenset[str]) -> bool:
