@@ -25,7 +25,8 @@ Sections:
   the day's sample of bindings (the stock sample's size and turn), Shopify's own state: a variant
   deleted, or a product whose status does not sell what the ERP sells (ARCHIVED or DRAFT while the
   ERP sells it, ACTIVE while it does not; jobs.catalog_map.product_status), or a variant's price
-  not the one the prices flow set from the ERP (edited by hand, a write lost: jobs.reconcile_prices).
+  or compare-at price not the one the prices flow set from the ERP (edited by hand, a write lost:
+  jobs.reconcile_prices; the row names the prices message whose Replay sends them again).
 A section the ERP or Shopify cannot answer carries its error; the others still report. Such a
 report is incomplete: it is stored (message and Redis) so it stays visible, but the run does not
 end done: it raises a Transient naming the sections (RQ retries it; the schedule shows retrying,
@@ -50,7 +51,7 @@ from jobs import catalog_ledger, stock_closed
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
-from jobs.reconcile_prices import expected_prices, price_differs
+from jobs.reconcile_prices import Expected, expected_prices, price_differs
 from ledger import drift, handled, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -732,11 +733,11 @@ def _shopify_catalog(
     inactive_status: str,
     sample: int,
     day: date,
-    prices: dict[str, Decimal] | None = None,
+    prices: dict[str, Expected] | None = None,
 ) -> dict[str, Any]:
     """The sample's variants as Shopify has them (250 a call): deleted while the ERP sells them,
     their product's status selling what the ERP does not (or not selling what it does), or their
-    price not the one the prices flow set (`prices`: jobs.reconcile_prices)."""
+    price or compare-at price not the one the prices flow set (`prices`: jobs.reconcile_prices)."""
     prices = prices or {}
     by_product: dict[int, list[dict[str, Any]]] = {}
     for id_sku, sku in skus.items():
@@ -756,7 +757,8 @@ def _shopify_catalog(
                     differ.append({"sku": id_sku, "variant": variant_id,
                                    "why": "variant deleted in Shopify while the ERP sells it"})  # fmt: skip
                 continue
-            if (price_row := price_differs(id_sku, variant_id, prices.get(id_sku), found.price)) is not None:
+            price_row = price_differs(id_sku, variant_id, prices.get(id_sku), found.price, found.compare_at)
+            if price_row is not None:
                 priced.append(price_row)
             if found.product_id in products_seen:
                 continue

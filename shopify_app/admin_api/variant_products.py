@@ -1,5 +1,6 @@
-"""The product status and price of up to 250 variants in one `nodes(ids:)` call (the reconciliation's
-catalog check; the prices flow's look at a refused first price settled by hand).
+"""The product status, price and compare-at price of up to 250 variants in one `nodes(ids:)` call
+(the reconciliation's catalog check; the prices flow's look at a refused first price settled by
+hand).
 
 Why its own module: like stock_ops' levels read, a lean read for a daily sample of the catalog
 (2 points a variant), kept out of the shared catalog operations.
@@ -18,12 +19,13 @@ MAX_VARIANTS_PER_CALL = 250
 @dataclass(frozen=True)
 class VariantProduct:
     """One variant Shopify knows, with its product's id and status (ACTIVE, DRAFT, ARCHIVED) and
-    its price (a decimal string; "" when Shopify gave none)."""
+    its price and compare-at price (decimal strings; "" when Shopify gave none: no compare-at)."""
 
     variant_id: str
     product_id: str
     status: str
     price: str = ""
+    compare_at: str = ""
 
 
 def variant_products(client: AdminClient, variant_ids: Sequence[str]) -> dict[str, VariantProduct]:
@@ -37,6 +39,10 @@ def variant_products(client: AdminClient, variant_ids: Sequence[str]) -> dict[st
             continue
         product = node["product"]
         found[node["id"]] = VariantProduct(
-            node["id"], product["id"], str(product.get("status") or ""), str(node.get("price") or "")
+            node["id"],
+            product["id"],
+            str(product.get("status") or ""),
+            str(node.get("price") or ""),
+            str(node.get("compareAtPrice") or ""),
         )
     return found
