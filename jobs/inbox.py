@@ -40,6 +40,7 @@ PROCESS = queues.INBOX_JOB
 
 TOPIC_HANDLERS: dict[str, str] = {
     "app/uninstalled": "jobs.compliance.app_uninstalled",
+    "app/scopes_update": "jobs.app_scopes.on_update",
     "customers/data_request": "jobs.compliance.customers_data_request",
     "customers/redact": "jobs.compliance.customers_redact",
     "shop/redact": "jobs.compliance.shop_redact",

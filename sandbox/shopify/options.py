@@ -23,6 +23,7 @@ APP_WEBHOOK_TOPICS = (
     "orders/paid",
     "refunds/create",
     "app/uninstalled",
+    "app/scopes_update",
     "bulk_operations/finish",
     "customers/data_request",
     "customers/redact",

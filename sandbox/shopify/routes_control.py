@@ -9,10 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
 from sandbox.shopify import idempotency
+from sandbox.shopify.clock import iso
 from sandbox.shopify.options import TIERS
 from sandbox.shopify.registry import IDEMPOTENT_MUTATIONS
 from sandbox.shopify.resolvers import order_cancel, order_capture
 from sandbox.shopify.state_dump import dump
+from sandbox.shopify.tokens import granted_scopes
 
 blueprint = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
 
@@ -117,6 +119,37 @@ def uninstall(shop: str) -> Response:
         },
     )
     return jsonify({"revoked_tokens": revoked, "webhook_ids": ids})
+
+
+@blueprint.post("/shops/<shop>/scopes")
+def change_scopes(shop: str) -> Response:
+    """The grant changes (the merchant approves new scopes, or some are revoked): tokens issued
+    from now on carry it, and app/scopes_update is sent with the grant before and after."""
+    wanted = _body().get("scopes")
+    current = wanted.split(",") if isinstance(wanted, str) else wanted
+    if (
+        not isinstance(current, list)
+        or not all(isinstance(s, str) and s.strip() for s in current)
+        or not current
+    ):
+        return Response(
+            'scopes is required: "read_products,write_orders" or a list of scope names', status=400
+        )
+    current = list(dict.fromkeys(s.strip() for s in current))
+    sandbox = _sandbox()
+    record = sandbox.shops.ensure(shop)
+    previous = granted_scopes(record)
+    record["grantedScopes"] = current
+    sandbox.store.put_row("shops", shop, record)
+    shop_id = int(record["id"].rsplit("/", 1)[1])
+    payload = {
+        "id": shop_id,
+        "shop_id": shop_id,
+        "previous": previous,
+        "current": current,
+        "updated_at": iso(sandbox.clock.now()),
+    }
+    return jsonify({**payload, "webhook_ids": sandbox.emit(shop, "app/scopes_update", payload)})
 
 
 @blueprint.post("/shops/<shop>/webhooks")

@@ -25,6 +25,11 @@ DEFAULT_SCOPES += (
 DEFAULT_SCOPES += ",write_merchant_managed_fulfillment_orders"
 
 
+def granted_scopes(shop_record: dict[str, Any]) -> list[str]:
+    """The access scopes the app holds on the shop (DEFAULT_SCOPES until a grant changes them)."""
+    return list(shop_record.get("grantedScopes") or DEFAULT_SCOPES.split(","))
+
+
 class Tokens:
     """Token issuing and checking for one emulator."""
 
@@ -59,11 +64,10 @@ class Tokens:
             return None
         return record
 
-    def issue_access_token(
-        self, shop: str, api_key: str, expiring: bool, scope: str = DEFAULT_SCOPES
-    ) -> dict:
-        """The body `/admin/oauth/access_token` answers with."""
-        self.sandbox.shops.ensure(shop)
+    def issue_access_token(self, shop: str, api_key: str, expiring: bool, scope: str | None = None) -> dict:
+        """The body `/admin/oauth/access_token` answers with; `scope` defaults to the shop's grant."""
+        record = self.sandbox.shops.ensure(shop)
+        scope = scope or ",".join(granted_scopes(record))
         options = self.sandbox.options
         if not expiring:
             return {
@@ -100,7 +104,7 @@ class Tokens:
                 return None
             record["spent"] = True
             self.sandbox.store.put_row("tokens", refresh_token, record)
-            return self.issue_access_token(shop, api_key, expiring=True, scope=record["scope"])
+            return self.issue_access_token(shop, api_key, expiring=True)  # the shop's grant now
 
     def revoke_shop(self, shop: str, api_key: str) -> int:
         """Spend every access and refresh token of the app on the shop (uninstall); returns how many."""

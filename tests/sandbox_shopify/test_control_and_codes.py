@@ -10,6 +10,7 @@ import requests
 
 from sandbox.shopify.schema import admin_schema
 from sandbox.shopify.shops import STAFF
+from sandbox.shopify.tokens import DEFAULT_SCOPES
 
 from .helpers import PRODUCT_SET, ShopClient, two_variant_input
 
@@ -58,6 +59,26 @@ def test_uninstall_revokes_tokens_and_sends_app_uninstalled(shop: ShopClient, em
     assert emulator.sandbox.webhooks.wait_idle()
     [got] = receiver.topics("app/uninstalled")
     assert got.json["myshopify_domain"] == "acme.myshopify.com"
+
+
+def test_changing_the_grant_sends_app_scopes_update(shop: ShopClient, emulator, receiver) -> None:
+    """The merchant approves (or loses) access scopes: Shopify sends app/scopes_update with the
+    grant before and after, and tokens issued from then on carry the new grant."""
+    url = f"{emulator.url}/_sandbox/shops/acme/scopes"
+    answer = requests.post(url, json={"scopes": "read_products,write_orders"}, timeout=10).json()
+    assert answer["current"] == ["read_products", "write_orders"] and len(answer["webhook_ids"]) == 1
+    assert emulator.sandbox.webhooks.wait_idle()
+    [got] = receiver.topics("app/scopes_update")
+    assert got.json["previous"] == DEFAULT_SCOPES.split(",")
+    assert got.json["current"] == ["read_products", "write_orders"]
+    assert got.json["updated_at"] and got.json["id"] and got.json["shop_id"]
+    issued = emulator.sandbox.tokens.issue_access_token(
+        "acme", emulator.sandbox.options.api_key, expiring=True
+    )
+    assert issued["scope"] == "read_products,write_orders"
+    again = requests.post(url, json={"scopes": ["read_products"]}, timeout=10).json()
+    assert again["previous"] == ["read_products", "write_orders"] and again["current"] == ["read_products"]
+    assert requests.post(url, json={}, timeout=10).status_code == 400
 
 
 def test_control_sends_compliance_topic(emulator, receiver) -> None:

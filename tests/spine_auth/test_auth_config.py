@@ -231,6 +231,7 @@ def test_app_toml_subscribes_to_every_topic_at_the_one_receiver(app_toml):
             "orders/paid",
             "refunds/create",
             "app/uninstalled",
+            "app/scopes_update",
             "bulk_operations/finish",
         ]
     )

@@ -1,0 +1,159 @@
+"""The access scopes Shopify grants a shop, against the ones the app requires (settings.SCOPES).
+
+Shopify leaves out of a grant the read scope a granted write scope implies (`write_orders`
+grants `read_orders`), as its own app libraries do when they compare scopes; so does
+`missing_scopes`. `apply_scopes_update` records an `app/scopes_update` delivery on the shop
+row: the grant, an audit row, and the shop parked `needs_reauth` (naming the scopes) when a
+required one is gone, or back to active when a later grant makes it whole again. No Flask here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.models import AuditEvent, Shop, ShopStatus
+from shopify_app.shops import mark_needs_reauth, write_audit
+
+ACTOR = "shopify"
+UPDATED = "app.scopes_updated"
+STALE = "app.scopes_updated.stale"
+RESTORED = "shop.scopes_restored"
+# The start of the needs_reauth reason written here: a later whole grant clears only this one.
+MISSING_REASON_START = "Shopify no longer grants the app"
+
+
+def _implied(scope: str) -> str | None:
+    """The scope a granted one implies (`write_x` -> `read_x`, `unauthenticated_write_x` too)."""
+    for write, read in (("unauthenticated_write_", "unauthenticated_read_"), ("write_", "read_")):
+        if scope.startswith(write):
+            return read + scope[len(write) :]
+    return None
+
+
+def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> list[str]:
+    """The required scopes the grant does not cover, in the required list's order."""
+    held = {scope.strip() for scope in granted if scope.strip()}
+    held |= {implied for scope in held if (implied := _implied(scope))}
+    return [scope for scope in required if scope not in held]
+
+
+def missing_reason(missing: list[str]) -> str:
+    """The needs_reauth reason shown to the merchant: what happened and what to do."""
+    return (
+        f"{MISSING_REASON_START} {len(missing)} permission(s) it needs: {', '.join(missing)}. Open the "
+        "app from the Shopify admin and approve the permissions Shopify asks for; if it asks for none, "
+        "reinstall the app."
+    )
+
+
+@dataclass(frozen=True)
+class ScopesUpdate:
+    """What an app/scopes_update delivery says: the grant before and after, and when."""
+
+    previous: list[str] | None
+    current: list[str]
+    updated_at: datetime | None
+
+
+def _scope_list(payload: dict[str, Any], key: str, topic: str) -> list[str] | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"{topic} payload has no `{key}` list of scopes (got {type(value).__name__})")
+    wrong = [item for item in value if not isinstance(item, str) or not item.strip()]
+    if wrong:
+        raise ValueError(f"{topic} payload `{key}` holds {wrong[0]!r}, which is not a scope name")
+    return list(dict.fromkeys(item.strip() for item in value))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_update(payload: dict[str, Any], topic: str, triggered_at: datetime | None) -> ScopesUpdate:
+    """The update a payload carries. `updated_at` falls back to the delivery's triggered time.
+
+    Raises:
+        ValueError: `current` is missing or is not a list of scope names (or `previous` is wrong).
+    """
+    current = _scope_list(payload, "current", topic)
+    if current is None:
+        raise ValueError(f"{topic} payload has no `current` list of scopes: the grant cannot be read")
+    try:
+        updated_at = datetime.fromisoformat(str(payload.get("updated_at")).replace("Z", "+00:00"))
+    except ValueError:
+        updated_at = triggered_at
+    return ScopesUpdate(_scope_list(payload, "previous", topic), current, updated_at and _aware(updated_at))
+
+
+def _last_applied(session: Session, shop: Shop) -> datetime | None:
+    """When Shopify made the grant last recorded for the shop (from its audit row), if known."""
+    after = session.scalar(
+        select(AuditEvent.after)
+        .where(AuditEvent.shop_id == shop.id, AuditEvent.action == UPDATED)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    try:
+        return _aware(datetime.fromisoformat(after["updated_at"])) if after else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def stale_reason(session: Session, shop: Shop, update: ScopesUpdate) -> str | None:
+    """Why the update is older than what the ledger knows (webhooks come out of order), or None."""
+    if update.updated_at is None:
+        return None
+    if shop.installed_at is not None and update.updated_at < _aware(shop.installed_at):
+        return "older than the token the app obtained since (its grant was read then)"
+    last = _last_applied(session, shop)
+    if last is not None and update.updated_at < last:
+        return f"older than the grant recorded already (made at {last.isoformat()})"
+    return None
+
+
+def apply_scopes_update(
+    session: Session, shop: Shop, update: ScopesUpdate, required: list[str]
+) -> str | None:
+    """Record the grant on the shop (and its token); park or restore the shop. Returns why the
+    update was ignored (stale), else None. Runs in the caller's transaction."""
+    if reason := stale_reason(session, shop, update):
+        write_audit(
+            session, shop=shop, shop_domain=shop.domain, actor=ACTOR, action=STALE, target=shop.domain,
+            after={"scopes": update.current, "updated_at": str(update.updated_at), "reason": reason},
+        )  # fmt: skip
+        return reason
+    missing = missing_scopes(update.current, required)
+    before = {"scopes": [s for s in shop.scopes.split(",") if s]}
+    shop.scopes = ",".join(update.current)
+    if shop.token is not None:
+        shop.token.scopes = shop.scopes
+    write_audit(
+        session, shop=shop, shop_domain=shop.domain, actor=ACTOR, action=UPDATED, target=shop.domain,
+        before=before,
+        after={
+            "scopes": update.current,
+            "previous": update.previous,
+            "missing": missing,
+            "updated_at": update.updated_at.isoformat() if update.updated_at else None,
+        },
+    )  # fmt: skip
+    if missing:
+        mark_needs_reauth(session, shop, missing_reason(missing), actor=ACTOR)
+    elif shop.status == ShopStatus.NEEDS_REAUTH.value and (shop.status_reason or "").startswith(
+        MISSING_REASON_START
+    ):
+        restored_from = {"status": shop.status, "reason": shop.status_reason}
+        shop.status, shop.status_reason = ShopStatus.ACTIVE.value, None
+        write_audit(
+            session, shop=shop, shop_domain=shop.domain, actor=ACTOR, action=RESTORED, target=shop.domain,
+            before=restored_from, after={"status": shop.status},
+        )  # fmt: skip
+    return None
