@@ -1,12 +1,16 @@
 /**
  * The one way the page talks to the app: every request carries
  * `Authorization: Bearer <ID token from shopify.idToken()>`. A 401 marked with
- * X-Shopify-Retry-Invalid-Session-Request is retried once with a fresh token. Failures raise
- * ApiError and, unless `quiet`, show the API's message in a toast.
+ * X-Shopify-Retry-Invalid-Session-Request is retried once with a fresh token. A 409 whose
+ * `error.action` is /auth/session (the shop needs re-authorization, or lost its offline token)
+ * opens the session again — token exchange with a fresh ID token, as at load — and is retried
+ * once. Failures raise ApiError and, unless `quiet`, show the API's message in a toast.
  */
 import { locale, t } from "./i18n.js";
 
 const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
+const SESSION_PATH = "/auth/session";
+let renewing = null; // the session being opened again, shared by the calls refused meanwhile
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -33,7 +37,30 @@ function withQuery(path, query) {
   return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
 }
 
-/** Send a request; returns the Response (after the one retry on an invalid session). */
+/** True when the API answered 409 naming /auth/session as the way out. */
+async function needsSession(response) {
+  if (response.status !== 409) return false;
+  try {
+    const body = await response.clone().json();
+    return Boolean(body && body.error && body.error.action === SESSION_PATH);
+  } catch (e) {
+    return false;
+  }
+}
+
+/** POST /auth/session once for every call waiting on it; each caller gets its own copy. */
+async function renewSession() {
+  if (!renewing) {
+    const init = { method: "POST", headers: { Accept: "application/json", "Accept-Language": locale() } };
+    renewing = authorized(SESSION_PATH, init).finally(() => {
+      renewing = null;
+    });
+  }
+  return (await renewing).clone();
+}
+
+/** Send a request; returns the Response (after the one retry on an invalid session, and the
+ * one retry after opening the session again when the API asks for it). */
 export async function send(path, { method = "GET", body, query, headers, raw } = {}) {
   // The API words its explanations in the page's language (Shopify's `locale`), not the browser's.
   const init = { method, headers: { Accept: "application/json", "Accept-Language": locale(), ...(headers || {}) } };
@@ -47,6 +74,11 @@ export async function send(path, { method = "GET", body, query, headers, raw } =
   const url = withQuery(path, query);
   let response = await authorized(url, init);
   if (response.status === 401 && response.headers.get(RETRY_HEADER)) response = await authorized(url, init);
+  if (path !== SESSION_PATH && (await needsSession(response))) {
+    const session = await renewSession();
+    if (!session.ok) return session; // why the session could not be opened is the news
+    response = await authorized(url, init);
+  }
   return response;
 }
 
