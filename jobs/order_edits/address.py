@@ -31,7 +31,8 @@ compares it with the ERP order's obsPedido. Then:
 - its delivery text (what `order_map.observation` writes: "Entrega: ...") as recorded, a pickup
   (nothing to deliver, whatever address it carries), an order cancelled in Shopify or in the ERP:
   nothing is sent;
-- else the ERP order is read: already holding this obsPedido (an earlier answer lost): recorded;
+- else the ERP order is read: already holding this obsPedido (an earlier answer lost; as `names`
+  compares text): recorded;
   not separated yet (D/A/L): PUT PedidoVenda/{nro} with obsPedido only (lines, freight and payments
   untouched), recorded;
 - separated or invoiced (S/F, or the PUT's 409): the link is flagged for a person, note
@@ -42,21 +43,25 @@ compares it with the ERP order's obsPedido. Then:
   DELIVERY_ADDRESS_NOT_SENT; the ERP's code in its detail). The change is recorded as told, so the
   next orders/updated is quiet, and beside it the delivery the ERP order still holds (IN_ERP); its
   Retry reads the ERP order again. The note is cleared once the ERP order's obsPedido carries the
-  delivery text Shopify shows whole (`names`: copied there by hand), once the address is changed
-  back in Shopify to the one the ERP order holds (`_back`: the ERP order read again still names it,
-  or holds the obsPedido it held when flagged, whoever wrote it; not once a person marked the flag
-  handled: the team may have been told the other address, flagged again), or once the order is
-  cancelled (in Shopify, or in the ERP, also told by the PUT's 409: `settle_cancelled`). Told
-  another way, a person marks the message as handled.
-- the ERP refusing the read or the PUT otherwise: the message fails with the ERP's words and the
-  change is recorded as tried (with the delivery the ERP order holds, as a flag), so later
-  orders/updated with this address stay quiet until Retry.
+  delivery text Shopify shows whole (`names`: copied there by hand; letter case, accents and
+  spacing aside, as many installations keep text upper-cased without accents), once the address
+  is changed back in Shopify to the one the ERP order holds (`_back`: the ERP order read again
+  still names it, or holds the obsPedido it held when flagged, whoever wrote it; not once a person
+  marked the flag handled: the team may have been told the other address, flagged again), or once
+  the order is cancelled (in Shopify, or in the ERP, also told by the PUT's 409:
+  `settle_cancelled`). Told another way, a person marks the message as handled.
+- the ERP refusing the read or the PUT otherwise, or the ERP order being of the ERP the shop was
+  connected to before (jobs.order_generation: ORDER_OF_OTHER_ERP, nothing sent): the message fails
+  with those words and the change is recorded as tried (with the delivery the ERP order holds, as a
+  flag), so later orders/updated with this address stay quiet until Retry; another address is a
+  new change, tried (and refused) again.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -263,7 +268,7 @@ def _holds(current: ErpOrder, obs: str, part: str, back: Back) -> bool:
     writes, one naming this delivery whole, or the one it held when the change was flagged (typed
     by hand, maybe). Not when a person copied the other delivery there meanwhile."""
     return (
-        current.obs == obs
+        same_text(current.obs, obs)
         or names(current.obs, part)
         or (back.obs is not None and digest(current.obs) == back.obs)
     )
@@ -301,7 +306,7 @@ def _send(
 ) -> str:
     try:
         return _put(session, shop_id, link, message, order, told, back)
-    except ErpRejected:  # refused for good: tried once, quiet until Retry (as a flag is)
+    except Rejected:  # refused for good (the ERP, another ERP's order): tried once, quiet until Retry
         _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
         raise
 
@@ -327,7 +332,7 @@ def _put(
         return _cancelled_in_erp(session, link, message)
     if back is not None and _holds(current, obs, part, back):  # else the ERP holds another: sent or flagged
         return _back_to_erp(session, shop_id, link, message, order, part, back)
-    if current.obs == obs or (current.situacao not in EDITABLE and names(current.obs, part)):
+    if same_text(current.obs, obs) or (current.situacao not in EDITABLE and names(current.obs, part)):
         _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
         trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send")
         return "skipped"
@@ -365,14 +370,15 @@ def _cancelled_in_erp(session: Session, link: OrderLink, message: Message) -> st
 
 _ENDS = re.compile(r"\s*(?:[.;]?\s*$|[-;|\u2013]\s)")  # where a delivery's text ends in an obsPedido
 _SPACES = re.compile(r"\s+")
+_COMMAS = re.compile(r" ?, ?")
 
 
 def names(obs: str | None, part: str) -> bool:
     """Whether an obsPedido names this delivery whole: `part` (its delivery as `observation` writes
     it for the order: order_map.observation_where) stands in it and ends there (at its end, or
     before " - ", the buyer's note): an older delivery that shares its start ("..., Apto 1502"
-    before "..., Apto 1502, Torre Norte", "Rua X, 12" before "Rua X, 123") is not it. Spaces and
-    letter case as typed by hand do not count."""
+    before "..., Apto 1502, Torre Norte", "Rua X, 12" before "Rua X, 123") is not it. Compared as
+    `_plain`: the ERP keeping it upper-cased without accents, or spaced otherwise, is the same."""
     text, part = _plain(obs or ""), _plain(part)
     at = text.find(part)
     while at >= 0:
@@ -382,8 +388,20 @@ def names(obs: str | None, part: str) -> bool:
     return False
 
 
+def same_text(erp_text: str | None, text: str) -> bool:
+    """Whether the ERP holds `text` (an obsPedido) as `_plain` compares it."""
+    return erp_text is not None and _plain(erp_text) == _plain(text)
+
+
 def _plain(text: str) -> str:
-    return _SPACES.sub(" ", text).strip().casefold()
+    """Text as the ERP may keep what the app wrote or a person typed from a note: many Consinco
+    installations keep it upper-cased and without accents ("São João" kept "SAO JOAO"), and a
+    person spaces it their way. So letter case, accents (combining marks, after NFKD) and runs of
+    spaces (around a comma too) do not count; every letter, digit and other mark does (a
+    different street number, "1.000" or "1.001", is another delivery)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return _COMMAS.sub(", ", _SPACES.sub(" ", bare)).strip()
 
 
 def clear_note(link: OrderLink) -> None:

@@ -131,11 +131,13 @@ def control_blueprint(erp: ConsincoErp) -> Blueprint:
     @bp.post("/formatos")
     def set_formats() -> Response:
         body = _body()
-        for name in ("alteracaoSoData", "paginacaoOffset"):
+        for name in ("alteracaoSoData", "paginacaoOffset", "textoMaiusculo"):
             if body.get(name) is not None and not isinstance(body[name], bool):
                 raise invalid(name, f"{name} deve ser true ou false.")
         erp.formats.set(
-            date_only_changes=body.get("alteracaoSoData"), offset_paging=body.get("paginacaoOffset")
+            date_only_changes=body.get("alteracaoSoData"),
+            offset_paging=body.get("paginacaoOffset"),
+            upper_text=body.get("textoMaiusculo"),
         )
         return jsonify(erp.formats.state())
 

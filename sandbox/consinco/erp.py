@@ -70,10 +70,10 @@ class ConsincoErp:
     # orders from the channel ---------------------------------------------------------
 
     def insert_order(self, body: Any) -> tuple[int, dict[str, Any]]:
-        return orders.insert_order(self.store, body)
+        return orders.insert_order(self.store, self.formats.stored(body))
 
     def edit_order(self, nro: int, body: Any) -> dict[str, Any]:
-        orders.edit_order(self.store, nro, body)
+        orders.edit_order(self.store, nro, self.formats.stored(body))
         return self.order(nro)
 
     def cancel_from_channel(self, nro: int, reason: str | None = None) -> dict[str, Any]:

@@ -125,10 +125,12 @@ def world(env, chain, shopify) -> Iterator[World]:
     kv.reset_clients()
     order_clients.reset()
     chain.handle.erp.faults.clear()
+    chain.handle.erp.formats.clear()
     shopify.sandbox.webhooks.chaos.duplicate_rate = 0.0
     shopify.sandbox.webhooks.chaos.reorder = False
     yield World(install_shop(shopify, chain), shopify, chain)
     shopify.sandbox.webhooks.wait_idle(10)
     chain.handle.erp.faults.clear()
+    chain.handle.erp.formats.clear()
     order_clients.reset()
     kv.reset_clients()

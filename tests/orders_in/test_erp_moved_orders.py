@@ -100,6 +100,38 @@ def test_a_delivery_address_of_an_order_of_the_erp_of_before_is_not_sent_to_the_
     assert message.error_detail["code"] == order_generation.CODE
 
 
+def test_a_delivery_address_refused_as_of_the_erp_of_before_fails_once(world, monkeypatch):
+    """Shopify sends orders/updated for tags, notes and fulfillments too: the refused address is
+    told once (its message fails once), later updates that keep it do not fail it again; another
+    address is a new change, refused and told again."""
+    gid, _nro = imported(world)
+    move_erp(world)
+    calls = record_erp_calls(monkeypatch)
+    order_update(world, gid, shippingAddress=NEW)
+    world.drain()
+    first = world.message(gid, "order_edits", address.unit_key(gid))
+    assert first.status == MessageStatus.FAILED.value
+    assert first.error_detail["code"] == order_generation.CODE
+
+    order_update(world, gid, tags=["conferido"])
+    order_update(world, gid, note="cliente pediu sacola extra", tags=["conferido", "vip"])
+    world.drain()
+    again = world.message(gid, "order_edits", address.unit_key(gid))
+    assert (again.attempts, again.status, again.updated_at) == (
+        first.attempts,
+        first.status,
+        first.updated_at,
+    )
+    assert again.error_detail["code"] == order_generation.CODE  # still failed, for a person
+
+    order_update(world, gid, shippingAddress={**NEW, "address1": "Rua das Palmeiras, 800"})
+    world.drain()
+    other = world.message(gid, "order_edits", address.unit_key(gid))
+    assert other.attempts == first.attempts + 1 and other.status == MessageStatus.FAILED.value
+    assert other.error_detail["code"] == order_generation.CODE
+    assert calls == []  # never the ERP used now
+
+
 def _messages(world, flow: str):
     from ledger.models import Message
 

@@ -40,7 +40,7 @@ def test_date_only_changes_serve_and_compare_prices_and_stock_by_their_day(serve
     assert key in _keys(api.get(url + PRICES, params=since).json())
 
     answer = api.post(f"{served.root}_sandbox/formatos", json={"alteracaoSoData": True})
-    dated = {"alteracaoSoData": True, "paginacaoOffset": False}
+    dated = {"alteracaoSoData": True, "paginacaoOffset": False, "textoMaiusculo": False}
     assert answer.status_code == 200 and answer.json() == dated
     assert api.get(f"{served.root}_sandbox/estado").json()["formatos"] == dated
     for path in (PRICES, STOCK):
@@ -58,7 +58,7 @@ def test_date_only_changes_serve_and_compare_prices_and_stock_by_their_day(serve
     assert key in _keys(by_day)  # (the chain was generated today: its first rows, by key)
 
     assert api.post(f"{served.root}_sandbox/formatos", json={"alteracaoSoData": "sim"}).status_code == 400
-    off = {"alteracaoSoData": False, "paginacaoOffset": False}
+    off = {"alteracaoSoData": False, "paginacaoOffset": False, "textoMaiusculo": False}
     assert api.delete(f"{served.root}_sandbox/formatos").json() == off
     assert key in _keys(api.get(url + PRICES, params=since).json())
 
@@ -89,7 +89,7 @@ def test_offset_paging_has_no_cursor_and_moves_rows_up_when_one_changes_mid_read
     moves up one: page 2 starts one row late (the contract's keyset paging starts it on time)."""
     url = f"{served.url}/api/v1/{PRICES}"
     answer = api.post(f"{served.root}_sandbox/formatos", json={"paginacaoOffset": True})
-    assert answer.json() == {"alteracaoSoData": False, "paginacaoOffset": True}
+    assert answer.json() == {"alteracaoSoData": False, "paginacaoOffset": True, "textoMaiusculo": False}
     first = api.get(url, params={"PageSize": 5}).json()
     pinned = {"PageSize": 5, "DtaHorSnapshot": first["dtaHorSnapshot"]}
     whole = _ordered(api.get(url, params={**pinned, "PageSize": 11}).json())
@@ -107,7 +107,7 @@ def test_offset_paging_has_no_cursor_and_moves_rows_up_when_one_changes_mid_read
     with_cursor = api.get(url, params={**pinned, "Page": 2, "Cursor": "eyJ4Ijo"}).json()
     assert _ordered(with_cursor) == _ordered(second)
     keyset = api.delete(f"{served.root}_sandbox/formatos").json()
-    assert keyset == {"alteracaoSoData": False, "paginacaoOffset": False}
+    assert keyset == {"alteracaoSoData": False, "paginacaoOffset": False, "textoMaiusculo": False}
     assert api.post(f"{served.root}_sandbox/formatos", json={"paginacaoOffset": 1}).status_code == 400
 
 
