@@ -18,11 +18,33 @@ from sandbox.shopify.gids import num_of
 if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
 
-DEFAULT_SCOPES = "read_products,write_products,read_inventory,write_inventory,read_locations,read_orders,"
-DEFAULT_SCOPES += (
-    "write_orders,write_order_edits,read_markets,write_markets,write_publications,read_fulfillments"
+# What Shopify grants on a managed install: the scopes the app's configuration (shopify.app.toml)
+# declares, so a shop installed here holds every scope the app asks for.
+DEFAULT_SCOPES = ",".join(
+    [
+        "read_products",
+        "write_products",
+        "read_inventory",
+        "write_inventory",
+        "read_locations",
+        "read_orders",
+        "write_orders",
+        "read_payment_terms",
+        "read_order_edits",
+        "write_order_edits",
+        "read_assigned_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+        "read_merchant_managed_fulfillment_orders",
+        "write_merchant_managed_fulfillment_orders",
+        "read_fulfillments",
+        "write_fulfillments",
+        "read_customers",
+        "read_markets",
+        "write_markets",
+        "read_publications",
+        "write_publications",
+    ]
 )
-DEFAULT_SCOPES += ",write_merchant_managed_fulfillment_orders"
 
 
 def granted_scopes(shop_record: dict[str, Any]) -> list[str]:
