@@ -170,8 +170,9 @@ def run(shop_id: int) -> StockRun:
 def replay(message_id: int) -> StockRun:
     """Redo one unit, re-reading the ERP: a refused company's pass (once its location is mapped),
     a batch's SKUs (re-read from the ERP, sent whatever their digest; done saying why when the
-    company writes no level now), or the levels Shopify refused to set to 0 at a location a company
-    left (jobs.stock_vacate)."""
+    company writes no level now), the levels Shopify refused to set to 0 at a location a company
+    left (jobs.stock_vacate), or a stray write never answered that could not be asked about
+    (jobs.stock_in_flight: asked again in a whole pass, which puts right what it applied)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
@@ -180,10 +181,13 @@ def replay(message_id: int) -> StockRun:
     company = payload.get("nro_empresa")
     only = set(payload.get("skus") or []) or None
     vacate = unit_key.removeprefix("stock:vacate:") if unit_key.startswith("stock:vacate:") else None
+    stray = unit_key.removeprefix(stock_in_flight.STRAY_UNIT)
     try:
         with flow_lock(shop_id, FLOW):
             if vacate is not None:  # the levels Shopify refused to set to 0, tried again
                 return _run(shop_id, companies=[], retry_vacate=vacate)
+            if stray != unit_key:  # a write never answered, asked about again: a whole pass puts it right
+                return _run(shop_id, retry_stray=stray)
             result = _run(shop_id, companies=None if company is None else [int(company)], only=only)
     except LockBusy as exc:
         raise Transient(f"stock flow of shop {shop_id} is running; replay later") from exc
@@ -216,6 +220,7 @@ def _run(
     companies: list[int] | None = None,
     only: set[str] | None = None,
     retry_vacate: str | None = None,
+    retry_stray: str | None = None,
 ) -> StockRun:
     result = StockRun()
     with session_scope() as session:
@@ -243,8 +248,8 @@ def _run(
         open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
         # Writes never answered at a location their company does not write now, asked about before
         # any company writes, and what they applied put right (jobs.stock_in_flight).
-        strays = stock_in_flight.resolve_strays(shop_id, client, open_locations, closed)
-        result.transient, result.bug = strays.transient, strays.bug
+        strays = stock_in_flight.resolve_strays(shop_id, client, open_locations, closed, retry_stray)
+        result.transient = strays.transient
         if strays.rechecked:  # a company reads those levels again: in this pass already
             with session_scope() as session:
                 read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)

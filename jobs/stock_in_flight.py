@@ -51,9 +51,18 @@ nothing of a request it refuses, and nothing under the key is still running. The
 its products' levels are written from what Shopify shows as for any answered note, and a message
 fails naming them (the unit of a batch of those SKUs, replayed as any: jobs.stock.replay); when
 the company writes nowhere now (mapped nowhere, not sold here, closed) there is nothing to write,
-and the message is done saying so. Any other failure says nothing of the call (Shopify never asked:
-no usable token, a 401; an answer the client cannot read; a bug) and holds the note: its SKUs wait,
-the pass ends transient (or raises the bug once every company had its turn).
+and the message is done saying so. Any other failure says nothing of the call and keeps the note:
+- no usable token, a 401, or a failure transient by nature (no answer, a 5xx, throttled, still
+  running): its SKUs wait, the pass ends transient and the next one asks again. At a stray note the
+  message "stock:stray:<company>:<key>" shows it retrying (the company, location, SKUs and error),
+  its attempts counting the passes, and ends done once the call is answered;
+- anything else at a stray note (a refusal that is not Shopify's answer to the call, an answer the
+  client cannot read, a bug): no pass waits for it. The note is marked "stuck", left alone by the
+  scheduled passes, and that message fails saying why; what the call may have applied is put right
+  as for an answer that says nothing of it (Applied.UNKNOWN: read by the company mapped there, set
+  to 0 where no company writes it). Its Retry (jobs.stock.replay: a whole pass) asks again, and
+  the message ends done once the call is answered. At the company's own location such a failure
+  still holds its SKUs, the pass transient.
 """
 
 from __future__ import annotations
@@ -86,11 +95,13 @@ from shopify_app.admin_api.errors import (
     ShopifyUserErrors,
 )
 from shopify_app.admin_api.stock_ops import set_available
+from shopify_app.tokens import ShopNeedsReauth
 
 log = logging.getLogger(__name__)
 
 KIND = "stock_in_flight"  # erp_id "<company>:<key>", digest = the key, data = what was sent
 MISMATCH = "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"  # a request under the key ran, with other input
+STRAY_UNIT = "stock:stray:"  # + "<company>:<key>": the message of a stray note not answered
 
 
 class Applied(Enum):
@@ -103,13 +114,12 @@ class Applied(Enum):
 
 @dataclass
 class Strays:
-    """What `resolve_strays` left: SKUs held per location, the transient failure that says so (or
-    the bug that kept a note), and whether a company was asked to read levels again (the pass then
-    reads its movements anew)."""
+    """What `resolve_strays` left: SKUs held per location, the transient failure that says so, and
+    whether a company was asked to read levels again (the pass then reads its movements anew). A
+    note stuck (module docstring) holds nothing: its failed message says what it is."""
 
     held: dict[str, set[str]] = field(default_factory=dict)
     transient: Transient | None = None
-    bug: BaseException | None = None
     rechecked: bool = False
 
 
@@ -145,9 +155,11 @@ def resolve(
     held: set[str] = set()
     why: BaseException | None = None
     for noted, key, data in _notes(shop_id, company):
-        if _locations(data) != {location}:
-            continue
+        if _locations(data) != {location} or data.get("stuck"):
+            continue  # a stuck one waits for its message's Retry (`resolve_strays`)
         answer = _ask(shop_id, client, noted, key, data)
+        if isinstance(answer, IntegrationError) and not isinstance(answer, Transient):
+            answer = _unasked(noted, data, answer)
         if isinstance(answer, BaseException):
             held.update(data.get("skus") or [])
             why = why or answer
@@ -155,28 +167,113 @@ def resolve(
 
 
 def resolve_strays(
-    shop_id: int, client: AdminClient, locations: dict[int, str], closed: Collection[int] = ()
+    shop_id: int,
+    client: AdminClient,
+    locations: dict[int, str],
+    closed: Collection[int] = (),
+    retry: str | None = None,
 ) -> Strays:
     """Ask about every unanswered call at a location its company does not write now (`locations`:
     the open companies' locations; `closed`: companies mapped but inactive in the ERP), and put
-    right what it applied (module docstring)."""
+    right what it applied (module docstring). `retry`: the note ("<company>:<key>") its message's
+    Retry asks about again, stuck or not."""
     out = Strays()
     holders = {location: company for company, location in locations.items()}
-    for company, key, data in _notes(shop_id):
-        if _locations(data) == {locations.get(company)}:
-            continue  # the company's own pass asks about it
+    notes = _notes(shop_id)
+    if retry is not None and retry not in {f"{c}:{k}" for c, k, _ in notes}:
+        with session_scope() as session:  # answered since (its company's own pass asked about it)
+            _settle(session, shop_id, retry, "answered since: nothing left to ask about")
+    for company, key, data in notes:
+        again = f"{company}:{key}" == retry
+        if not again and (data.get("stuck") or _locations(data) == {locations.get(company)}):
+            continue  # left to its message's Retry, or the company's own pass asks about it
         nowhere = None if company in locations else _nowhere(company, closed)
         answer = _ask(shop_id, client, company, key, data, nowhere)
-        if isinstance(answer, BaseException):
+        if isinstance(answer, Transient):  # its SKUs wait; the message shows it retrying
             for location, sku, _ in _entries(data):
                 out.held.setdefault(location, set()).add(sku)
-            if isinstance(answer, Transient):
-                out.transient = out.transient or answer
-            else:
-                out.bug = out.bug or answer
+            out.transient = out.transient or answer
+            _show(shop_id, company, key, data, answer)
+        elif isinstance(answer, BaseException):  # no retry in minutes cures it: nothing waits for it
+            out.rechecked |= _stuck(shop_id, company, key, data, holders, answer)
         elif answer is not Applied.NO:
             out.rechecked |= _put_right(shop_id, company, data, holders, answer)
     return out
+
+
+def _show(shop_id: int, company: int, key: str, data: dict[str, Any], exc: Transient) -> None:
+    """A stray note not answered this pass: its message retrying, naming what waits."""
+    failure = Transient(
+        f"{_what(company, data)}, is not answered yet when asked about again ({exc.detail.get('error')}). "
+        "Nothing else is written for these SKUs there while it may still apply, and every stock pass "
+        "asks again; if this stays so, check that Shopify answers this store (and open the app again "
+        "if it asks to be authorized again)",
+        **exc.detail,
+        note=f"{company}:{key}",
+    )
+    with session_scope() as session:
+        trace.fail(session, _begin(session, shop_id, company, key, data), failure)
+
+
+def _stuck(
+    shop_id: int, company: int, key: str, data: dict[str, Any], holders: dict[str, int], exc: BaseException
+) -> bool:
+    """A stray note that cannot be asked about for a reason no retry in minutes cures: kept, marked
+    stuck (the scheduled passes leave it to its message's Retry), its message failed saying why, and
+    what it may have applied put right (`_put_right`: True when a company was asked to read levels)."""
+    words = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
+    text = (
+        f"{_what(company, data)}, could not be asked about again: {words}. Whether Shopify applied it "
+        "is not known, so nothing waits for it: the company mapped at that location reads these "
+        "levels before writing them, and a level no company writes there is set to 0. Once the "
+        "cause is fixed, retry this message to ask Shopify about it again"
+    )
+    detail = {"note": f"{company}:{key}", "skus": sorted(data.get("skus") or []), **trace.error_detail(exc)}
+    failure: IntegrationError = (
+        Rejected(text, system=exc.system, code=exc.code, detail=detail)
+        if isinstance(exc, Rejected)
+        else IntegrationError(text, detail=detail)  # classified as a bug: its traceback kept
+    )
+    with session_scope() as session:
+        row = BindingRow(f"{company}:{key}", None, key, {**data, "stuck": True})
+        bindings.upsert_many(session, shop_id, KIND, [row])
+        trace.fail(session, _begin(session, shop_id, company, key, data), failure)
+    log.warning("stock: unanswered write %s of company %s stuck: %s", key[:12], company, words,
+                extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
+    return _put_right(shop_id, company, data, holders, Applied.UNKNOWN)
+
+
+def _begin(session: Session, shop_id: int, company: int, key: str, data: dict[str, Any]) -> Any:
+    skus = sorted(data.get("skus") or [])
+    levels = [
+        {"sku": sku, "inventory_item_id": entry.get("inventoryItemId"), "quantity": entry.get("quantity")}
+        for _, sku, entry in _entries(data)
+    ]
+    return trace.begin(
+        session,
+        shop_id,
+        "stock",
+        f"{STRAY_UNIT}{company}:{key}",
+        ERP_TO_SHOPIFY,
+        erp_id=str(company),
+        search=skus[:40],
+        request={"nro_empresa": company, "location_id": min(_locations(data), default=""), "levels": levels},
+    )
+
+
+def _settle(session: Session, shop_id: int, note: str, why: str) -> None:
+    """The stray note's message, if any, done: the call was answered (or dropped as refused)."""
+    trace.succeed_open(session, shop_id, "stock", [f"{STRAY_UNIT}{note}"], {"settled": why})
+
+
+def _what(company: int, data: dict[str, Any]) -> str:
+    """The call in the words a message shows: company, location, SKUs and their items."""
+    levels = ", ".join(f"{sku} (item {entry.get('inventoryItemId')})" for _, sku, entry in _entries(data))
+    where = ", ".join(sorted(str(loc) for loc in _locations(data)))
+    return (
+        f"a stock write of company {company} at location {where}, sent earlier and its answer never "
+        f"received, for SKUs {levels}"
+    )
 
 
 def _nowhere(company: int, closed: Collection[int]) -> str:
@@ -230,7 +327,8 @@ def _ask(
     nowhere: str | None = None,
 ) -> Applied | BaseException:
     """Resend the call under its key: what it applied (the note forgotten), or the failure that
-    keeps it: transient (still running, no answer again, or Shopify never asked), or a bug.
+    keeps it: transient (still running, no answer again, or no usable token), or any other (a
+    refusal that is not Shopify's answer to the call, an answer that says nothing, a bug).
     `nowhere`: why the company writes no level now, if it does not."""
     try:
         set_available(client, data["quantities"], key=key, reference_document_uri=data.get("reference"))
@@ -245,21 +343,25 @@ def _ask(
             f"a stock write of company {company} sent earlier is not answered yet ({exc}); its "
             "SKUs wait for it",
             skus=sorted(data.get("skus") or []),
+            error=str(exc),
         )
+    except (ShopNeedsReauth, ShopifyUnauthorized) as exc:  # the token, not the request: nothing asked
+        return _unasked(company, data, exc)
     except (ShopifyGraphQLError, ShopifyHTTPError) as exc:  # refused as a whole: nothing of it ran
-        if isinstance(exc, ShopifyUnauthorized):  # the token, not the request: nothing was asked
-            return _unasked(company, data, exc)
         _refused(shop_id, company, key, data, exc, nowhere)
         return Applied.NO
-    except IntegrationError as exc:  # never asked (no usable token), or an answer that says nothing
-        return _unasked(company, data, exc)
-    except Exception as exc:  # a bug: the note kept, raised by the flow once every company had its turn
+    except IntegrationError as exc:  # a refusal not Shopify's, an answer that says nothing: kept
+        return exc
+    except Exception as exc:  # a bug: the note kept
         log.exception("stock: unanswered write %s of company %s not asked about", key[:12], company)
         return exc
     else:
         answer = Applied.YES
     with session_scope() as session:
         forget(session, shop_id, company, key)
+        _settle(
+            session, shop_id, f"{company}:{key}", f"answered when asked about again: {answer.value} applied"
+        )
     return answer
 
 
@@ -270,6 +372,7 @@ def _unasked(company: int, data: dict[str, Any], exc: Exception) -> Transient:
         f"a stock write of company {company} sent earlier, its answer never received, could not be "
         f"asked about again ({exc}); its SKUs wait for it",
         skus=sorted(data.get("skus") or []),
+        error=str(exc),
     )
 
 
@@ -295,6 +398,7 @@ def _refused(
         )
     with session_scope() as session:
         forget(session, shop_id, company, key)
+        _settle(session, shop_id, f"{company}:{key}", f"refused as a whole: message stock:{company}:{batch}")
         message = trace.begin(
             session,
             shop_id,

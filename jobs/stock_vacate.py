@@ -34,7 +34,9 @@ at 0, not stocked there or not tracked costs no write. One message per record (u
 Levels Shopify refuses (a userError other than stale) fail the message naming them, the rest
 being written; the record keeps only those, left alone by the scheduled passes (a refusal does
 not repeat itself every few minutes) and tried again by the message's replay, so the message
-ends done once they are set to 0 or the record is settled otherwise.
+ends done once they are set to 0 or the record is settled otherwise. Any other failure no retry in
+minutes cures (a call refused as a whole, an answer the client cannot read, a bug) fails the
+message and keeps the whole record the same way, the pass going on: it never fails every pass.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from sqlalchemy import delete, select
 from ledger import bindings, trace
 from ledger.bindings import STOCK_KIND, BindingRow
 from ledger.db import session_scope
-from ledger.errors import Rejected, Transient
+from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, Message
 from shopify_app.admin_api import idempotency_key
@@ -220,7 +222,7 @@ def run(
             _vacate(shop_id, domain, client, key, location, company, items, result)
         except Transient as exc:
             result.transient = result.transient or exc
-        except Exception as exc:  # recorded on the message by _vacate; raised by the flow at the end
+        except Exception as exc:  # a bug outside the call (the ledger): raised by the flow at the end
             result.bug = result.bug or exc
     return result
 
@@ -286,10 +288,12 @@ def _vacate(
                 {i: items[i] for i in ids[start : start + MAX_ITEMS_PER_CALL]},
             )
             zeroed, left, refused = zeroed + z, left + lf, refused + rf
-    except Rejected as exc:  # a call refused as a whole: all kept (those at 0 cost no write again)
-        failure, kept = exc, dict(items)
-    except Exception as exc:
+    except Transient as exc:  # the record kept as it is: the next pass tries again
         failure = exc
+    except Exception as exc:  # refused as a whole, or no retry in minutes cures it (an answer the
+        failure, kept = exc, dict(items)  # client cannot read, a bug): all kept for the replay
+        if not isinstance(exc, IntegrationError):
+            log.exception("stock: levels company %s left at %s not set to 0", company, location)
     if failure is None and refused:
         text = "; ".join(f"{item}: {why}" for item, why in refused)
         failure = Rejected(
@@ -312,7 +316,7 @@ def _vacate(
     result.left += left
     if failure is None:
         _forget(shop_id, key, "done")
-    elif not isinstance(failure, Rejected):
+    elif isinstance(failure, Transient):
         raise failure  # the record is kept: the next pass tries again
     log.info("stock: company %s left %s: %d level(s) set to 0, %d left (raised since)", company,
              location, zeroed, len(left), extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip

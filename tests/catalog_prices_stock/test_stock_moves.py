@@ -13,7 +13,7 @@ from ledger.errors import Transient
 from ledger.mappings import set_location_mapping
 from ledger.models import Binding, MessageStatus
 from sandbox.consinco import tables as t
-from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+from shopify_app.admin_api.errors import ShopifyUserErrors, UnexpectedResponse, UserError
 
 from .chain import messages
 from .test_stock_flow import _level_at, _stocked, erp_stock, expected
@@ -207,4 +207,40 @@ def test_a_level_shopify_refuses_to_set_to_0_is_named_kept_and_retried_by_replay
     [done] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
     assert done.status == MessageStatus.DONE
     assert _level_at(shop, item, former) == 0
+    assert _vacate_records(shop) == {}
+
+
+@pytest.mark.parametrize("failure", ["unexpected", "bug"])
+def test_levels_left_that_cannot_be_read_fail_their_message_once_not_every_pass(chain, monkeypatch, failure):
+    """Reading the levels a company left at its former location fails for a reason no retry in
+    minutes cures (an answer the client cannot read, a bug): the vacate message fails saying so and
+    the record is kept for its replay; the pass is not failed by it, nor the next one, and the
+    replay, the cause fixed, sets the levels to 0 and ends the message done."""
+    shop = chain.install(f"saida-ilegivel-{failure}", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    chain.map_location(shop, 1, 1)
+    raised = {
+        "unexpected": UnexpectedResponse("InventoryItemsAt: no nodes"),
+        "bug": KeyError("inventoryLevel"),
+    }[failure]
+
+    def unreadable(*args, **kwargs):
+        raise raised
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_vacate, "item_levels_at", unreadable)
+        stock.run(shop.shop_id)
+        [message] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+        assert message.status == MessageStatus.FAILED and message.error_class == "bug"
+        assert _vacate_records(shop)
+        stock.run(shop.shop_id)  # left to the message's replay: not failed again every pass
+        [again] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+        assert again.attempts == message.attempts
+    stock.replay(message.id)
+    [done] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert done.status == MessageStatus.DONE
+    assert all((_level_at(shop, d["inventory_item_id"], former) or 0) == 0 for d in stocked.values())
     assert _vacate_records(shop) == {}
