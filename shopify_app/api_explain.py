@@ -683,6 +683,24 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Retry: the cancellation is sent again. Or cancel the order by hand.",
         ),
     ),
+    "CANCEL_HELD_BY_FULFILLMENT_SERVICE": (
+        (
+            "O Shopify não cancelou o pedido: um serviço de fulfillment (um operador logístico) está "
+            "atendendo o pedido, e o Shopify não cancela pedido com fulfillment em andamento.",
+            "Shopify did not cancel the order: a fulfillment service (a 3PL or warehouse app) is "
+            "fulfilling it, and Shopify cancels no order whose fulfillment is in progress.",
+        ),
+        (
+            "Peça ao serviço de fulfillment que pare: no admin do Shopify, abra o pedido e use "
+            "“Solicitar cancelamento” no fulfillment em andamento (ou “Cancelar solicitação” se ainda "
+            "não foi aceito). Aceito o cancelamento, clique em Tentar de novo. Se as mercadorias já "
+            "saíram, reembolse o cliente ou receba-as de volta.",
+            "Ask the fulfillment service to stop: in the Shopify admin, open the order and use "
+            "“Request cancellation” on the fulfillment in progress (or “Cancel request” if it was not "
+            "accepted yet). Once the cancellation is accepted, click Retry. If the goods have left, "
+            "refund the customer or take them back.",
+        ),
+    ),
     "BAD_MAPPING": (
         (
             "Um De:Para desta loja aponta para um código que o ERP não aceita (deve ser um número).",

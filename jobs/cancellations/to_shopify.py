@@ -10,10 +10,16 @@ job instead of cancelling twice. A job that ends without cancelling (Shopify's c
 failed: a refund declined, say) fails the message as CANCEL_NOT_APPLIED and is forgotten, so the
 Retry sends orderCancel again. Restock, refund and customer notification follow the shop
 settings cancel_restock / cancel_refund / cancel_notify_customer. An order already cancelled
-in Shopify is a no-op. The cancellation's staff note names the ERP order and its motive
-(MOTCANCELAMENTO, free text of the ERP's own length), cut to Shopify's 255 characters with an
-ellipsis (`staff_note`): a longer note would be refused and the order never cancelled. The
-motive stays whole on the message (`erp_reason`).
+in Shopify is a no-op. orderCancel's answer can be lost after Shopify took it (a timeout): the
+message records that orderCancel was sent (`cancel_sent`, committed before the call, dropped when
+Shopify refused it or its job ended without cancelling), so the retry that finds the order
+cancelled tells the app's own cancellation (done, its answer lost: `answer_lost`) from one made
+before the app asked (skipped, "already cancelled"), and a cancellation with another staff note
+than the app's is someone else's. A refusal because a fulfillment service holds the order is told
+with what to do (jobs.cancellations.service_hold). The cancellation's staff note names the ERP
+order and its motive (MOTCANCELAMENTO, free text of the ERP's own length), cut to Shopify's 255
+characters with an ellipsis (`staff_note`): a longer note would be refused and the order never
+cancelled. The motive stays whole on the message (`erp_reason`).
 
 After invoicing, Shopify refuses to cancel a fulfilled order: the fulfillment made at invoicing
 is cancelled first. The order is also marked (metafield nfe.status = "cancelada", tag "NF-e
@@ -39,8 +45,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from erp.records import OrderEvent
 from jobs import order_events, stock_reread
-from jobs.cancellations import to_erp
+from jobs.cancellations import service_hold, to_erp
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from ledger import order_notes, shop_settings, trace
@@ -56,8 +63,13 @@ log = logging.getLogger(__name__)
 FLOW = "cancellations"
 NFE_CANCELLED_TAG = "NF-e cancelada"
 POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backoff
-# What a rerun keeps of the stored outcome: the job to poll, the fulfillments already cancelled.
-CARRIED = ("cancel_job", "fulfillments_cancelled", "fulfillments_named")
+# What a rerun keeps of the stored outcome: the job to poll, the fulfillments already cancelled,
+# that orderCancel was sent (Shopify may have taken it, its answer lost).
+SENT = "cancel_sent"
+CARRIED = ("cancel_job", "fulfillments_cancelled", "fulfillments_named", SENT)
+# What orderCancel was sent with: kept while Shopify may have taken it (the settings may change).
+ASKED = ("reason", "restock", "refund", "notify_customer")
+ANSWER_LOST = "answer_lost"
 # First match wins. Payment words come before stock words, and stock words name the goods: a bare
 # "falta" or "indisponível" also reads "Falta de pagamento" or "Cliente indisponível", and
 # INVENTORY tells the customer (in Shopify's cancellation email) that the store had no stock. A
@@ -124,7 +136,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     invoiced = event.nfe_cancelled or bool(nfe_key)
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
-    if state.cancelled_at and not previous.get("cancel_job"):
+    if state.cancelled_at and not previous.get("cancel_job") and not _asked_before(previous, state, event):
         _update_link(unit, state, invoiced, nfe_key, previous)
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled", {"cancelled_at": state.cancelled_at}
@@ -137,6 +149,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         "notify_customer": bool(settings["cancel_notify_customer"]),
         "nfe_cancelled": event.nfe_cancelled,
         **{k: v for k, v in previous.items() if k in CARRIED},
+        **({k: previous[k] for k in ASKED if k in previous} if previous.get(SENT) else {}),
     }
     try:
         after = _cancel_order(client, unit, state, invoiced, outcome, sleep)
@@ -171,28 +184,16 @@ def _cancel_order(
         Transient: the cancel job still running (or unknown to Shopify now: sent again).
         Rejected: a fulfillment or the order not cancelled (CANCEL_NOT_APPLIED: the job failed).
     """
-    event = unit.event
     if not outcome.get("cancel_job"):
-        _cancel_fulfillments(client, state, unit.message_id, outcome, invoiced)
-        try:
-            job = client.order_cancel(
-                unit.order_id,
-                reason=outcome["reason"],
-                restock=outcome["restock"],
-                refund_to_original=outcome["refund"],
-                notify_customer=outcome["notify_customer"],
-                staff_note=staff_note(event.nro_pedvenda, event.cancel_reason),
-            )
-        except ShopifyUserErrors as exc:
-            state = _cancelled_by_an_earlier_attempt(client, unit.order_id, exc)
-        else:
-            outcome["cancel_job"] = job.id
-            _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
+        if not state.cancelled_at:
+            state = _send_cancel(client, unit, state, invoiced, outcome)
+        if state.cancelled_at:  # by this message's orderCancel of an earlier attempt (_apply)
+            outcome[ANSWER_LOST] = _answer_lost(state, outcome)
     finished = bool(state.cancelled_at)  # a rerun: the order says our job is done, no need to poll it
     if not finished:
         finished = _wait(client, outcome["cancel_job"], sleep)
     if finished is None:  # Shopify no longer knows the job, and the order is not cancelled: again
-        _remember(unit.message_id, {k: v for k, v in outcome.items() if k != "cancel_job"})
+        _remember(unit.message_id, _unsent(outcome))
         raise Transient(f"Shopify cancel job {outcome['cancel_job']} is unknown and the order is not "
                         "cancelled: it is cancelled again")  # fmt: skip
     if not finished:
@@ -203,7 +204,7 @@ def _cancel_order(
     if after is None or not after.cancelled_at:
         # The job ended without cancelling (Shopify's OrderCancelStatus FAILED): polling it again
         # can only say the same, so the job is forgotten and the Retry sends orderCancel again.
-        _remember(unit.message_id, {k: v for k, v in outcome.items() if k != "cancel_job"})
+        _remember(unit.message_id, _unsent(outcome))
         raise Rejected(
             f"The cancellation of Shopify order {state.name} failed in Shopify: its cancel job "
             f"{outcome['cancel_job']} ended and the order is not cancelled (a refund to the original "
@@ -231,18 +232,83 @@ def _fulfillments_undone(exc: Rejected, state: Settlement, outcome: dict[str, An
     return Rejected(text, system=exc.system, code=exc.code, field=exc.field, detail=detail)
 
 
-def _cancelled_by_an_earlier_attempt(
-    client: AdminClient, order_id: str, exc: ShopifyUserErrors
+def _send_cancel(
+    client: AdminClient,
+    unit: order_events.EventUnit,
+    state: Settlement,
+    invoiced: bool,
+    outcome: dict[str, Any],
 ) -> Settlement:
-    """orderCancel refused as already done: an earlier attempt cancelled it and its answer (with
-    the job id) was lost. The order as it is now when cancelled; Transient while that
-    cancellation is still under way; the refusal itself for any other reason."""
+    """Cancel the fulfillments, then send orderCancel, recorded as sent before the call (its answer
+    may be lost after Shopify took it) and its job id once answered. The order as read before
+    (not cancelled yet), or as it is now when an earlier attempt's orderCancel cancelled it."""
+    event = unit.event
+    _cancel_fulfillments(client, state, unit.message_id, outcome, invoiced)
+    sent_before = bool(outcome.get(SENT))
+    outcome[SENT] = utcnow().isoformat()
+    _remember(unit.message_id, outcome)
+    try:
+        job = client.order_cancel(
+            unit.order_id,
+            reason=outcome["reason"],
+            restock=outcome["restock"],
+            refund_to_original=outcome["refund"],
+            notify_customer=outcome["notify_customer"],
+            staff_note=staff_note(event.nro_pedvenda, event.cancel_reason),
+        )
+    except ShopifyUserErrors as exc:  # refused: this call did nothing
+        if not sent_before:
+            outcome.pop(SENT)
+        _remember(unit.message_id, outcome)
+        return _cancelled_by_an_earlier_attempt(client, unit, state.name, exc, sent_before)
+    outcome["cancel_job"] = job.id
+    _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
+    return state
+
+
+def _answer_lost(state: Settlement, outcome: dict[str, Any]) -> str:
+    """Pure: the message's words for a cancellation the app asked for whose answer was lost."""
+    stock = "its units restocked" if outcome["restock"] else "its units not restocked"
+    money = "the payment refunded" if outcome["refund"] else "the payment kept"
+    return (
+        f"The cancellation the app asked for took effect: Shopify cancelled order {state.name} on the "
+        "app's orderCancel, whose answer was lost (a timeout or a cut connection), so the retry found "
+        f"the order cancelled. It was asked with {stock} and {money} (the shop's settings); Shopify "
+        f"shows the payment {state.financial_status or 'with no status'}."
+    )
+
+
+def _unsent(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The outcome once its orderCancel is known not to have cancelled (its job ended without, or
+    unknown to Shopify): no job to poll, nothing sent that may still take."""
+    return {k: v for k, v in outcome.items() if k not in ("cancel_job", SENT)}
+
+
+def _asked_before(previous: dict[str, Any], state: Settlement, event: OrderEvent) -> bool:
+    """An earlier attempt of this message sent orderCancel and Shopify may have taken it (its answer
+    lost): the order's cancellation is the app's, unless its staff note is another's."""
+    return bool(previous.get(SENT)) and _ours(state, event)
+
+
+def _ours(state: Settlement, event: OrderEvent) -> bool:
+    """The order's cancellation may be the app's: it shows the app's staff note, or none at all."""
+    ours = staff_note(event.nro_pedvenda, event.cancel_reason)
+    return state.cancel_note is None or state.cancel_note.strip() == ours.strip()
+
+
+def _cancelled_by_an_earlier_attempt(
+    client: AdminClient, unit: order_events.EventUnit, name: str, exc: ShopifyUserErrors, sent_before: bool
+) -> Settlement:
+    """orderCancel refused. As already done: an earlier attempt cancelled it and its answer (with
+    the job id) was lost; the order as it is now when cancelled, Transient while that cancellation
+    is still under way (or was someone else's: the rerun finds it cancelled and skips it). Held by a
+    fulfillment service: that refusal explained (service_hold). Any other: as Shopify said it."""
     if "already" not in exc.message.lower():
-        raise exc
-    state = settlement(client, order_id)
-    if state is None or not state.cancelled_at:
-        raise Transient(f"Shopify says {exc.message!r}: a cancellation an earlier attempt started "
-                        "(its answer lost) is still under way; checked again") from exc  # fmt: skip
+        raise service_hold.explained(client, unit.order_id, name, exc) or exc
+    state = settlement(client, unit.order_id)
+    if not sent_before or state is None or not state.cancelled_at or not _ours(state, unit.event):
+        raise Transient(f"Shopify says {exc.message!r}: a cancellation already started is still "
+                        "under way; checked again") from exc  # fmt: skip
     return state
 
 

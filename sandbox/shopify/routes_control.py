@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 
-from sandbox.shopify import idempotency
+from sandbox.shopify import fulfillment_service, idempotency
 from sandbox.shopify.clock import iso
 from sandbox.shopify.options import TIERS
 from sandbox.shopify.registry import IDEMPOTENT_MUTATIONS
@@ -185,6 +185,22 @@ def cancel_fails(shop: str) -> Response:
     except LookupError as error:
         return Response(str(error), status=404)
     return jsonify({"orderId": order_id, "message": message})
+
+
+@blueprint.post("/shops/<shop>/orders/fulfillment_service")
+def fulfillment_service_holds(shop: str) -> Response:
+    """A fulfillment service holds the order's open fulfillment orders (ACCEPTED by default: orderCancel
+    is refused), or gives them back (requestStatus null)."""
+    body = _body()
+    order_id, service = str(body.get("orderId", "")), str(body.get("service") or "Fulfillment service")
+    status = body.get("requestStatus", "ACCEPTED")
+    try:
+        fulfillment_service.hold(_sandbox(), shop, order_id, service, status)
+    except LookupError as error:
+        return Response(str(error), status=404)
+    except ValueError as error:
+        return Response(str(error), status=400)
+    return jsonify({"orderId": order_id, "service": service, "requestStatus": status})
 
 
 @blueprint.post("/shops/<shop>/orders/capture_answers")

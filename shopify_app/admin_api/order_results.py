@@ -134,6 +134,10 @@ class FulfillmentOrder:
     # store's own delivery), SHIPPING, PICKUP_POINT (a carrier's collection point), NONE, RETAIL;
     # None when not read or Shopify gave none.
     method_type: str | None = None
+    # requestStatus: UNSUBMITTED unless a fulfillment service was asked to fulfil it (SUBMITTED,
+    # ACCEPTED, CANCELLATION_REQUESTED...); None when not read.
+    request_status: str | None = None
+    location_name: str | None = None  # assignedLocation.name (a fulfillment service's: its name)
 
     @property
     def pickup(self) -> bool:
@@ -294,6 +298,8 @@ def parse_fulfillment_order(raw: dict[str, Any]) -> FulfillmentOrder:
         status=raw.get("status", ""),
         location_id=gid((raw.get("assignedLocation") or {}).get("location")),
         method_type=(raw.get("deliveryMethod") or {}).get("methodType"),
+        request_status=raw.get("requestStatus"),
+        location_name=(raw.get("assignedLocation") or {}).get("name"),
         lines=[
             FulfillmentOrderLine(
                 id=line["id"],

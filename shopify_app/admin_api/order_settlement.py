@@ -128,6 +128,7 @@ class Settlement:
     # (gateway, amount, manualPaymentGateway) of each PENDING sale: a manual method's (cash on
     # delivery) took nothing online; an online one's (a Pix not paid yet) is money still due online
     pending_sales: tuple[tuple[str | None, Decimal, bool | None], ...] = ()
+    cancel_note: str | None = None  # the cancellation's staff note (None: not cancelled, or none given)
 
     @property
     def beside_goods(self) -> Decimal:
@@ -250,6 +251,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         fulfillments=[parse_fulfillment(f) for f in raw.get("fulfillments") or []],
         gateway_names=tuple(raw.get("paymentGatewayNames") or ()),
         pending_sales=tuple(pending_sales),
+        cancel_note=(raw.get("cancellation") or {}).get("staffNote"),
     )
 
 

@@ -8,7 +8,9 @@ lines (currentQuantity 0, so the current total is 0, as Shopify shows a cancelle
 that was taken is refunded (REFUND), open authorisations are voided (VOID), fulfillment orders
 are cancelled, then orders/cancelled and orders/updated are sent. Cancelling again is a
 userError, and so is cancelling while a fulfillment is active (fulfillmentCancel first, as
-Shopify asks), and a `staffNote` over 255 characters (the 2026-10 schema's "Maximum length of 255
+Shopify asks), while a fulfillment service holds a fulfillment order (it accepted the request:
+sandbox.shopify.fulfillment_service; INVALID, "cancel the fulfillment request first"), and a
+`staffNote` over 255 characters (the 2026-10 schema's "Maximum length of 255
 characters"; the code INVALID, field ["staffNote"]; Shopify's exact words are not documented,
 these are Rails' length message).
 
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
 
-from sandbox.shopify import order_store
+from sandbox.shopify import fulfillment_service, order_store
 from sandbox.shopify.clock import iso
 from sandbox.shopify.order_payloads import emit_order
 from sandbox.shopify.order_totals import bag_amount
@@ -87,6 +89,8 @@ def order_cancel(
         return _refuse(
             _error(["orderId"], "Cannot cancel an order that has fulfillments; cancel them first.", "INVALID")
         )
+    if fulfillment_service.holding(order):
+        return _refuse(_error(["orderId"], fulfillment_service.REFUSAL, "INVALID"))
     if refundMethod is not None:
         refund = bool(refundMethod.get("originalPaymentMethodsRefund"))
     job = {

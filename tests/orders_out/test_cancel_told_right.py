@@ -1,0 +1,197 @@
+"""ERP -> Shopify cancellation: what the message says when
+
+- orderCancel reached Shopify and its answer was lost: the retry finds the order cancelled by the
+  app's own request, and says so (done, with what it asked: restock, refund), not "already
+  cancelled", which tells a person someone else cancelled it;
+- a fulfillment service holds the order (it accepted the fulfillment request): Shopify refuses the
+  cancellation, and the message names the service and what to do, keeping Shopify's words.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from jobs.cancellations import to_shopify as cancel_side
+from ledger.errors import Transient
+from ledger.models import MessageStatus
+from sandbox.shopify.fulfillment_service import hold
+
+from .conftest import World
+from .test_cancel_and_refusals import _lose_the_first_answer
+
+
+def _cancelled_in_shopify(world: World, gid: str) -> None:
+    for _ in range(50):  # the sandbox's cancel job ends within a second
+        if world.order_doc(gid)["cancelledAt"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("Shopify's cancel job never ended")
+
+
+def _replayed(world: World, order: Any) -> Any:
+    """What RQ's retries run, until the message is no longer retrying."""
+    for _ in range(20):
+        [message] = world.messages("cancellations", order)
+        if message.status not in (MessageStatus.RETRYING.value, MessageStatus.PENDING.value):
+            return message
+        try:
+            cancel_side.replay(message.id)
+        except Transient:
+            time.sleep(0.25)
+    raise AssertionError("still retrying")
+
+
+@pytest.mark.parametrize("when", ["job-ended", "job-running"])
+def test_a_cancellation_whose_answer_was_lost_reads_as_the_apps_own_not_already_cancelled(
+    world: World, monkeypatch: Any, when: str
+) -> None:
+    """Shopify took orderCancel and its answer never came back. Retried after Shopify's cancel job
+    ended, or while it still runs (orderCancel sent again is refused as already cancelled), the
+    message ends done as a cancellation the app made, saying its answer was lost, with what it
+    asked of the order (restock, refund) and what Shopify shows of the money."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    sent = _lose_the_first_answer(monkeypatch, "OrderCancel")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert sent == ["OrderCancel"] and message.status == MessageStatus.RETRYING.value, message.error_text
+    if when == "job-ended":
+        _cancelled_in_shopify(world, order.gid)
+    message = _replayed(world, order)
+
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert "already cancelled" not in (message.error_text or "")
+    outcome = message.response_payload
+    assert outcome["done"] is True and outcome["cancelled_at"] and outcome["reason"] == "CUSTOMER"
+    assert outcome["restock"] is True and outcome["refund"] is True
+    assert outcome["financial_status"] == "REFUNDED"
+    said = outcome["answer_lost"]
+    assert said.startswith("The cancellation the app asked for took effect") and "answer was lost" in said, (
+        said
+    )
+    assert world.link(order.gid).erp_status == "C"
+
+
+def test_an_order_cancelled_by_someone_else_after_a_refused_cancel_still_reads_already_cancelled(
+    world: World,
+) -> None:
+    """The app's orderCancel was refused (a fulfillment service held the order): Shopify did nothing
+    on it. Cancelled later in the Shopify admin, the Retry finds it cancelled by someone else: that
+    is "already cancelled", not the app's own cancellation."""
+    from shopify_app.admin_api import for_shop
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value
+    hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log", None)
+    for_shop(world.domain).order_cancel(order.gid, reason="STAFF", restock=True)
+    _cancelled_in_shopify(world, order.gid)
+
+    assert cancel_side.replay(message.id) == MessageStatus.SKIPPED.value
+    [message] = world.messages("cancellations", order)
+    assert "already cancelled" in (message.error_text or ""), message.error_text
+
+
+@pytest.mark.parametrize("held", ["ACCEPTED", "CANCELLATION_REQUESTED", "CANCELLATION_REJECTED"])
+def test_a_cancel_refused_because_a_fulfillment_service_holds_the_order_says_what_to_do(
+    world: World, held: str
+) -> None:
+    """A fulfillment service took the order's fulfillment (Shopify: "Fulfillment in progress"):
+    Shopify refuses orderCancel. The message names the service and what blocks the cancellation,
+    tells what to do (have the service cancel its fulfillment, then Retry) and keeps Shopify's own
+    words as the detail. Once the service gives the order back, Retry cancels it."""
+    from shopify_app.api_explain import explain
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log", held)
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value, message.error_text
+    detail = message.error_detail or {}
+    assert detail.get("code") == "CANCEL_HELD_BY_FULFILLMENT_SERVICE", (detail, message.error_text)
+    text = message.error_text or ""
+    name = world.link(order.gid).shopify_order_name
+    assert f"Shopify did not cancel order {name}" in text and "Armazém Log" in text, text
+    assert "orderCancel rejected" not in text.split(". ")[0], text  # not Shopify's raw words first
+    assert "click Retry" in text and "fulfillment service" in text, text
+    assert held != "ACCEPTED" or "Request cancellation" in text, text
+    assert detail["shopify_code"] == "INVALID" and detail["user_errors"][0]["code"] == "INVALID"
+    assert detail["shopify_words"] and "fulfillment" in detail["shopify_words"][0]
+    assert detail["fulfillment_orders"][0]["request_status"] == held
+    assert "fulfillment service" in explain(message, "en")["what_to_do"]
+    assert world.order_doc(order.gid)["cancelledAt"] is None
+    assert "cancel_sent" not in (message.response_payload or {})  # refused: nothing was sent that took
+
+    hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log", None)  # the service let it go
+    cancel_side.replay(message.id)
+    message = _replayed(world, order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert "answer_lost" not in message.response_payload
+    assert world.order_doc(order.gid)["cancelledAt"]
+
+
+def test_a_cancel_that_never_reached_shopify_then_made_by_a_person_reads_already_cancelled(
+    world: World, monkeypatch: Any
+) -> None:
+    """orderCancel was sent and cut off before Shopify got it (the app cannot tell: it is marked
+    sent); a person then cancels the order in the admin with their own staff note. The retry finds
+    a cancellation whose staff note is not the app's: someone else's, "already cancelled"."""
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.errors import ShopifyNetworkError
+    from shopify_app.admin_api.transport import AdminTransport
+
+    real_send = AdminTransport.send
+
+    def cut(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        if op.name == "OrderCancel":
+            raise ShopifyNetworkError("connection reset")
+        return real_send(self, op, variables, token)
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    with monkeypatch.context() as patched:
+        patched.setattr(AdminTransport, "send", cut)
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_sent")
+    for_shop(world.domain).order_cancel(
+        order.gid, reason="CUSTOMER", restock=True, staff_note="Cliente ligou"
+    )
+    _cancelled_in_shopify(world, order.gid)
+
+    assert cancel_side.replay(message.id) == MessageStatus.SKIPPED.value
+    [message] = world.messages("cancellations", order)
+    assert "already cancelled" in (message.error_text or ""), message.error_text
+
+
+def test_a_request_not_accepted_yet_is_withdrawn_and_the_furthest_along_decides() -> None:
+    """Pure: a request the service has not answered is withdrawn (Cancel request); with several
+    fulfillment orders the one furthest along says what to do; finished ones hold nothing."""
+    from jobs.cancellations.service_hold import held, hold_refusal
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+    from shopify_app.admin_api.order_results import FulfillmentOrder
+
+    refusal = ShopifyUserErrors("OrderCancel", [UserError(("orderId",), "Cannot cancel.", "INVALID")])
+    fo = "gid://shopify/FulfillmentOrder/"
+    submitted = FulfillmentOrder(
+        f"{fo}1", "OPEN", None, request_status="SUBMITTED", location_name="Armazém Log"
+    )
+    rejected = FulfillmentOrder(
+        f"{fo}2", "IN_PROGRESS", None, request_status="CANCELLATION_REJECTED", location_name="Armazém Log"
+    )
+    closed = FulfillmentOrder(f"{fo}3", "CLOSED", None, request_status="ACCEPTED")
+    mine = FulfillmentOrder(f"{fo}4", "OPEN", None, request_status="UNSUBMITTED")
+    assert held([submitted, closed, mine]) == [submitted]
+    one = hold_refusal("#1001", [submitted], refusal)
+    assert "Cancel request" in one.message and one.message.endswith("Shopify said: Cannot cancel.")
+    both = hold_refusal("#1001", [submitted, rejected], refusal)
+    assert "refused to cancel its fulfillment" in both.message and "contact the service" in both.message
+    assert both.code == "CANCEL_HELD_BY_FULFILLMENT_SERVICE" and both.detail["shopify_code"] == "INVALID"
