@@ -12,7 +12,9 @@ nothing (idempotent on the key):
    the ERP order now lists the same document (jobs.invoice_keys): the event stays as it was read,
    so a Retry after the merchant corrects the key in the ERP applies the corrected one;
 2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
-   xml_url) of the latest valid NF-e — skipped when `nfe.chave` already holds this key — and
+   xml_url) of the latest valid NF-e — when `nfe.chave` already holds this key, only what the
+   order lacks (a DANFE or XML link the ERP gave on a later event) is written, nothing of it
+   deleted (jobs.invoice_fields) — and
    `nfe.chaves`, every valid key of the order (an order may have several NF-e:
    jobs.invoice_documents);
 3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
@@ -95,6 +97,7 @@ from erp.records import Invoice, OrderEvent
 from jobs import (
     invoice_capture,
     invoice_documents,
+    invoice_fields,
     invoice_fulfillments,
     invoice_keys,
     invoice_lines,
@@ -254,7 +257,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             system="shopify", code="ORDER_CANCELLED",
         )  # fmt: skip
     shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
-    done["metafields"] = _write_metafields(client, unit.order_id, event.invoice, documents.keys, state)
+    # The key on the order with no message recording it written: this message's own interrupted run.
+    written = state.nfe.get("chave") != key.key or invoice_fields.written_before(unit, key.key)
+    done["metafields"] = _write_metafields(
+        client, unit.order_id, event.invoice, documents.keys, state, written=written
+    )
     done[WRITTEN] = key.key  # on the message at once: Shopify-side work begun (jobs.invoice_record)
     _mark(unit.message_id, {WRITTEN: key.key})
     # The fulfillments earlier runs of this message made for the NF-e, read before `_remember` below
@@ -526,17 +533,24 @@ def kept_keys(state: Settlement) -> list[str]:
 
 
 def _write_metafields(
-    client: AdminClient, order_id: str, invoice: Invoice, keys: list[str], state: Settlement
-) -> str:
+    client: AdminClient, order_id: str, invoice: Invoice, keys: list[str], state: Settlement,
+    *, written: bool = True,
+) -> str:  # fmt: skip
     """The NF-e's own metafields (the order shows the latest valid NF-e applied: `keys[-1]`) and
     `nfe.chaves`, every valid key of the order in the order applied (jobs.invoice_documents), in
     one metafieldsSet. A replay of an earlier NF-e leaves the later one's fields alone.
+
+    The order showing this NF-e already (another F event of the same key: the carrier's tracking),
+    only what it supplies now and the order does not hold is written (a DANFE or XML link the ERP
+    had not given when the NF-e was applied), and nothing of that NF-e is deleted
+    (jobs.invoice_fields): the same event twice writes nothing.
 
     metafieldsSet writes only the keys it is given, so when the key changes (a re-issued NF-e,
     the next NF-e of a partial invoicing) the old NF-e's fields the new one does not supply (a
     DANFE or XML link the ERP has not given yet) are deleted in the same pass: the order never
     shows one NF-e's key beside another's DANFE. A retry after the set finds them still there and
-    deletes them then."""
+    deletes them then: the key on the order is this NF-e's, but no message recorded writing it
+    (not `written`), so those fields are still the old NF-e's."""
     latest = state.nfe.get("chave")
     key_list = {"ownerId": order_id, "namespace": NAMESPACE, "key": "chaves",
                 "type": "list.single_line_text_field", "value": json.dumps(keys)}  # fmt: skip
@@ -547,22 +561,25 @@ def _write_metafields(
         client.metafields_set([key_list])
         return "key list written"
     fields = invoice_metafields(order_id, invoice)
+    if latest == invoice.key and written:  # the same NF-e: what the order lacks, nothing deleted
+        changed = invoice_fields.missing(fields, state.nfe)
+        if changed or not listed:
+            client.metafields_set([*changed, *([] if listed else [key_list])])
+        outcome = invoice_fields.outcome(changed, state.nfe, invoice.key)
+        if listed:
+            return outcome
+        return "key list written" if not changed else f"{outcome}; key list written"
     supplied = {field["key"] for field in fields}
     stale = [{"ownerId": order_id, "namespace": NAMESPACE, "key": key}
              for key in FIELD_KEYS if key in state.nfe and key not in supplied]  # fmt: skip
-    if latest == invoice.key:
-        outcome = "already there"
-        if not listed:
-            client.metafields_set([key_list])
-            outcome = "key list written"
-    else:
-        if latest:
-            log.warning("invoices: order %s had NF-e %s, now %s", order_id, latest, invoice.key)
-        client.metafields_set([*fields, key_list])
-        outcome = "written"
+    if latest and latest != invoice.key:
+        log.warning("invoices: order %s had NF-e %s, now %s", order_id, latest, invoice.key)
+    client.metafields_set([*fields, key_list])
+    outcome = "written"
     if stale:
         client.metafields_delete(stale)
-        outcome += f"; {', '.join(m['key'] for m in stale)} of NF-e {latest} deleted"
+        before = f"NF-e {latest}" if latest != invoice.key else "the NF-e shown before"
+        outcome += f"; {', '.join(m['key'] for m in stale)} of {before} deleted"
     return outcome
 
 
