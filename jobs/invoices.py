@@ -452,7 +452,9 @@ def _picking_applied(session: Any, unit: order_events.EventUnit, key: str) -> bo
     com alteração": the carrier's tracking comes as a later copy of it, which must not edit the order
     again; its message's `picking` holds the edit). Another NF-e's event does not count: with partial
     invoicing each NF-e's altered event carries its own lines' picking (a repeat of a line another
-    event applied is the ledger rows' to find: jobs.order_edits.repeats). Only the ERP's events
+    event applied is the ledger rows' to find: jobs.order_edits.repeats — so is the picking an NF-e
+    cancelled and re-issued under a new key carries again: each change applied alike before is not
+    sent again, `repeats.applied_alike`). Only the ERP's events
     count: an order edit made in Shopify and applied to the ERP (the same flow, direction
     shopify_to_erp, unit `edit:<id>`) says nothing about the picking, nor does one of another ERP
     (the connection moved: its order of the same number is another order). This event's own message

@@ -18,6 +18,15 @@ another event, jobs.order_events) and says, per ERP line of this event:
 - a DIFFERENT weighed substitute of the same ERP line another event added (another weight, another
   SKU): refused for a person (SUBSTITUTE_ALREADY_ADDED), as a second weighing of a line is
   (WEIGHT_ALREADY_ADJUSTED): adding it too would charge the customer for both.
+
+And, per change of any kind, `applied_alike`: the same change of an ERP line (kind, SKU, quantities
+before and after) as the last one another event of the order recorded for that line, applied — the
+same picking reported again, also under another NF-e key (an NF-e cancelled and re-issued: its 'F'
+event "faturado com alteração" carries the picking the first key's event applied). It is in
+Shopify already and is not sent again: a target set again would undo what a person changed in
+Shopify since (a unit refunded comes back on the order) or be refused (a line fulfilled at the
+first NF-e). A line whose picking changed since (another cut, another weight) is another change,
+and is applied.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,6 +73,7 @@ class Recorded:
     sku: str | None
     qty_after: Decimal | None
     applied: bool
+    qty_before: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -79,19 +90,19 @@ def recorded(link_id: int, event: OrderEvent, generation: int) -> list[Recorded]
         rows = session.execute(
             select(
                 OrderLineChange.change_key, OrderLineChange.kind, OrderLineChange.sku,
-                OrderLineChange.qty_after, OrderLineChange.applied,
+                OrderLineChange.qty_after, OrderLineChange.applied, OrderLineChange.qty_before,
             ).where(OrderLineChange.order_link_id == link_id, OrderLineChange.change_key.startswith("event:"))
         ).all()  # fmt: skip
         first_erp = _first_erp_events(session, link_id) if generation else set()
     found = []
-    for key, kind, sku, qty_after, applied in rows:
+    for key, kind, sku, qty_after, applied, qty_before in rows:
         parts = _KEY.match(key)
         if parts is None or int(parts[1]) == event.seq_evento:
             continue
         written_by = int(parts[2]) if parts[2] else (0 if int(parts[1]) in first_erp else generation)
         if written_by != generation:
             continue
-        found.append(Recorded(int(parts[1]), int(parts[3]), kind, sku, qty_after, bool(applied)))
+        found.append(Recorded(int(parts[1]), int(parts[3]), kind, sku, qty_after, bool(applied), qty_before))
     return found
 
 
@@ -162,6 +173,28 @@ def weighed_substitutes(event: OrderEvent, others: Iterable[Recorded]) -> Seen:
                 code="SUBSTITUTE_ALREADY_ADDED",
             )
     return seen
+
+
+def applied_alike(changes: Iterable[Any], others: Iterable[Recorded]) -> dict[str, int]:
+    """Pure: this event's changes (`to_shopify.LineChange`s) that are the same change of their ERP
+    line as the LAST one another event of the order recorded for it, when that one was applied:
+    {change key: that event's seqEvento}. The same kind, SKU and quantities before and after (a
+    line ordered or picked otherwise since is another change); the last by seqEvento (a line cut to
+    2, then to 1 by a later event, and reported at 2 again is changed back)."""
+    last: dict[int, Recorded] = {}
+    for row in others:
+        if row.seq_item not in last or row.seq_evento > last[row.seq_item].seq_evento:
+            last[row.seq_item] = row
+    found = {}
+    for change in changes:
+        row = last.get(item_of(change.change_key) or -1)
+        if row is None or not row.applied:
+            continue
+        if (row.kind, row.sku, row.qty_before, row.qty_after) == (
+            change.kind, change.sku, change.qty_before, change.qty_after,
+        ):  # fmt: skip
+            found[change.change_key] = row.seq_evento
+    return found
 
 
 def item_of(key: str) -> int | None:

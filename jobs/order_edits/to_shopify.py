@@ -37,7 +37,10 @@ line; the description tells a replay it is in, and when no discount was needed (
 kilograms) its units on the variant's lines past the order's own do (the ledger row is written
 after the commit, whose answer can be lost). Another event of the same picking (an 'S' emitted
 again, the tracking's copy of an altered 'F') knows it from the order's other events' ledger rows
-(jobs.order_edits.repeats): added there, it is not added again.
+(jobs.order_edits.repeats): added there, it is not added again. So is any change the last
+event of its ERP line applied alike (`repeats.applied_alike`: the same picking under a re-issued
+NF-e's new key): it is marked `adjusted`, nothing sent, so a person's change in Shopify since (a
+refund) is not undone and a line fulfilled since is not edited.
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. So is a line picked lighter whose ERP line totals round to the same cents (a
@@ -442,7 +445,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     carried = _carried(client, unit.order_id, event)
     # The same picking reported by another event (an 'S' sent twice, the tracking's 'F' copy of an
     # altered invoice): a weighed substitute it added is not added again (jobs.order_edits.repeats).
-    seen = repeats.weighed_substitutes(event, repeats.recorded(unit.link_id, event, unit.generation))
+    others = repeats.recorded(unit.link_id, event, unit.generation)
+    seen = repeats.weighed_substitutes(event, others)
     # rows this event recorded before the change keys named the ERP generation count as its own
     legacy = repeats.legacy(unit.link_id, event.seq_evento, unit.generation)
     tried = (
@@ -451,7 +455,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         | repeats.tried_keys(event, seen, unit.generation)
     )
     changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation)
-    changes = [_added_before(change, seen) for change in changes]
+    # ...nor is any change the last event of its ERP line applied alike (the same picking under a
+    # re-issued NF-e's key, an 'S' sent twice): sent again, it would undo a person's change since.
+    alike = repeats.applied_alike(changes, others)
+    changes = [_added_before(change, seen, alike) for change in changes]
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")
     applied_before = _record(unit.link_id, changes, applied=False, legacy=legacy)
@@ -736,12 +743,15 @@ def _tried(link_id: int, event: OrderEvent, generation: int = 0) -> set[str]:
         )
 
 
-def _added_before(change: LineChange, seen: repeats.Seen) -> LineChange:
-    """A weighed substitute another event of the order added already: in Shopify, nothing to send."""
+def _added_before(change: LineChange, seen: repeats.Seen, alike: Mapping[str, int]) -> LineChange:
+    """A change another event of the order applied already: in Shopify, nothing to send — a
+    weighed substitute it added (`seen`), or the same change of the ERP line as the last one applied
+    (`alike`: repeats.applied_alike)."""
     by = seen.applied.get(repeats.item_of(change.change_key) or -1) if change.adds_weighed else None
+    by = alike.get(change.change_key) if by is None else by
     if by is None or change.adjusted:
         return change
-    reason = f"{change.reason}: added to Shopify by ERP event #{by} already"
+    reason = f"{change.reason}: in Shopify already, applied by ERP event #{by}"
     return replace(change, adjusted=True, reason=reason)
 
 

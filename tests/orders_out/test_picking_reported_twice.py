@@ -7,6 +7,7 @@ would say it is in) is not added a second time, and cuts and weight adjustments 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from decimal import Decimal
 
@@ -351,3 +352,24 @@ def test_another_weighed_substitute_of_a_line_another_event_added_is_refused(kg:
     with pytest.raises(Rejected) as refused:
         repeats.weighed_substitutes(_event(kg, sku), [_row(5, "1.000", applied=True)])
     assert refused.value.code == "SUBSTITUTE_ALREADY_ADDED"
+
+
+def _cut(seq: int, item: int, before: str, after: str) -> to_shopify.LineChange:
+    return to_shopify.LineChange(
+        repeats.change_key(seq, item), "cut", "A", Decimal(before), Decimal(after), "cut at picking"
+    )
+
+
+def test_a_change_the_last_applied_event_of_its_line_made_alike_is_known() -> None:
+    """The same cut (kind, SKU, quantities) as the last applied change of the ERP line: in Shopify
+    already. Another cut, another ordered quantity, a row not applied, or a later event of the line
+    that changed it otherwise: another change."""
+    row = repeats.Recorded(5, 1, "cut", "A", Decimal("2.000"), True, Decimal("3"))
+    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [row]) == {"event:9:item:1": 5}
+    assert repeats.applied_alike([_cut(9, 1, "3", "1")], [row]) == {}
+    assert repeats.applied_alike([_cut(9, 1, "4", "2")], [row]) == {}
+    assert repeats.applied_alike([_cut(9, 2, "3", "2")], [row]) == {}
+    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [dataclasses.replace(row, applied=False)]) == {}
+    later = repeats.Recorded(7, 1, "cut", "A", Decimal("1"), True, Decimal("3"))
+    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [row, later]) == {}
+    assert repeats.applied_alike([_cut(9, 1, "3", "1")], [later, row]) == {"event:9:item:1": 7}
