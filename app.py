@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 
 from ledger.schema import behind_head
 from settings import ConfigurationError, Settings, get_settings
+from shopify_app.api_common import MAX_BODY_BYTES
 from shopify_app.frontend import frame_ancestors
 
 # Web parts, each a module exposing a Flask blueprint `bp`.
@@ -46,6 +47,9 @@ def create_app(
     app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = settings
     app.config["SECRET_KEY"] = settings.secret_key
+    # Every body read stops there unless its part sets its own limit on the request (the webhook
+    # receiver: Shopify's deliveries; /api: per endpoint, shopify_app.api).
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     for name in blueprints:
         app.register_blueprint(importlib.import_module(name).bp)

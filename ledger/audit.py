@@ -1,7 +1,8 @@
 """The audit trail: who changed what and when (settings, mappings, retries, replays, roles).
 
-Before/after snapshots never hold secrets: any key that names a password, token, secret or
-key is stored as "***", so the audit page can show that a secret changed without showing it.
+Before/after snapshots never hold secrets: any key that names a password (anywhere in it:
+`password_enc`, `erp_password_new`), token, secret or key is stored as "***", so the audit page
+can show that a secret changed without showing it.
 The caller owns the transaction.
 """
 
@@ -17,7 +18,8 @@ from ledger.models import AuditEvent
 
 REDACTED = "***"
 SECRET_KEY_PATTERN = re.compile(
-    r"pass(word|wd)?$|senha|token|secret|api_?key|private_?key|authorization|credentials?$|signature|hmac",
+    r"pass(word|wd|phrase)|pass$|senha|token|secret|api_?key|private_?key|authorization|credentials?$|"
+    r"signature|hmac",
     re.IGNORECASE,
 )
 

@@ -57,7 +57,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import erp_place, handled, order_notes, trace
-from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcnow
 
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.FLOW_BY_KIND
 # jobs.order_events.UNKNOWN_ORDER, as the reconciliation matches it too.
@@ -140,27 +140,30 @@ def shops_on_same_erp(session: Session, shop_id: int) -> list[int]:
     return sorted({shop_id, *(shop for shop, url in rows if url and erp_place.place(url) == here)})
 
 
-def taken_by(session: Session, link: OrderLink, nro: int) -> OrderLink | None:
-    """Another order link holding that ERP number, of the shop or of any shop on the same ERP."""
+def taken_by(session: Session, link: OrderLink, nro: int, *, other_shops: bool = True) -> OrderLink | None:
+    """Another order link holding that ERP number: of the shop, and with `other_shops` of any shop
+    on the same ERP. Other shops only once this shop's own credentials read the ERP order: "the
+    same ERP" is told from the address typed in the shop's connection alone, so before that read
+    any admin could point it at another store's ERP and learn which numbers that store linked."""
+    shops = shops_on_same_erp(session, link.shop_id) if other_shops else [link.shop_id]
     return session.scalars(
         select(OrderLink)
-        .where(
-            OrderLink.shop_id.in_(shops_on_same_erp(session, link.shop_id)),
-            OrderLink.nro_pedvenda == nro,
-            OrderLink.id != link.id,
-        )
+        .where(OrderLink.shop_id.in_(shops), OrderLink.nro_pedvenda == nro, OrderLink.id != link.id)
         .order_by(OrderLink.shop_id != link.shop_id, OrderLink.id)
     ).first()
 
 
-def taken_text(session: Session, link: OrderLink, nro: int, other: OrderLink) -> str:
-    where = ""
+def taken_text(link: OrderLink, nro: int, other: OrderLink) -> str:
+    """Why `nro` is taken: this shop's own order named; another store's neither named nor located
+    (its orders and its domain are that store's business)."""
     if other.shop_id != link.shop_id:
-        shop = session.get(Shop, other.shop_id)
-        where = f" of another store on the same ERP ({shop.domain if shop else other.shop_id})"
+        return (
+            f"ERP order {nro} is already linked to an order of another store on the same ERP: "
+            "check the number typed"
+        )
     return (
         f"ERP order {nro} is already linked to Shopify order "
-        f"{other.shopify_order_name or other.shopify_order_id}{where}"
+        f"{other.shopify_order_name or other.shopify_order_id}"
     )
 
 
@@ -168,7 +171,7 @@ def refusal(session: Session, link: OrderLink, order: ErpOrder, channel: int | N
     """Why `order` cannot be linked to `link` (`channel`: the shop's seqCanalVenda), else None."""
     other = taken_by(session, link, order.nro_pedvenda)
     if other is not None:
-        return taken_text(session, link, order.nro_pedvenda, other)
+        return taken_text(link, order.nro_pedvenda, other)
     if order.situacao == "C":
         return (
             f"ERP order {order.nro_pedvenda} is cancelled in the ERP: its cancellation would cancel "

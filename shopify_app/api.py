@@ -3,23 +3,25 @@
 One blueprint `bp` (mounted by app.py) holding one child blueprint per page module:
 api_setup / api_settings / api_catalog_diff (Setup), api_mappings (De:Para), api_flows
 (dashboard), api_messages (trace), api_orders (Orders), api_admin (me, audit, roles). Every
-view is wrapped in `require_role`; every failure leaves as `roles.json_error`'s body, so the
-page handles one error shape. The OpenAPI document is the contract the page is built against:
-tests/api checks that every route here appears in it and runs schemathesis against it.
+view is wrapped in `require_role` and reads its body through `api_common.json_body` after it, so
+an anonymous request is refused before its body is parsed; only the body's size is checked
+before, here (413 above `api_common.MAX_BODY_BYTES` or the endpoint's `body_limit`). Every
+failure leaves as `roles.json_error`'s body, so the page handles one error shape. The OpenAPI
+document is the contract the page is built against: tests/api checks that every route here
+appears in it and runs schemathesis against it.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shopify_app import (
     api_admin,
@@ -33,7 +35,7 @@ from shopify_app import (
     api_settings,
     api_setup,
 )
-from shopify_app.api_common import ApiError
+from shopify_app.api_common import MAX_BODY_BYTES, ApiError
 from shopify_app.roles import database_down, json_error
 
 log = logging.getLogger(__name__)
@@ -57,39 +59,29 @@ for _child in PAGES:
     bp.register_blueprint(_child.bp)
 
 
-def _unstorable(value: Any) -> bool:
-    """A NUL, or half of a UTF-16 pair (JSON's "\\ud800" alone): text no database can store."""
-    if isinstance(value, str):
-        return "\x00" in value or not _encodable(value)
-    if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(item) for item in value)
-    return False
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @bp.before_request
-def _refuse_nul() -> ResponseReturnValue | None:
-    """Text that cannot be stored (NUL in PostgreSQL, lone surrogates anywhere): refused up
-    front as bad input instead of failing at the database with a 500."""
+def _refuse_unreadable() -> ResponseReturnValue | None:
+    """Before anything is read or authenticated: a NUL in the path or query (text PostgreSQL cannot
+    store), and a body larger than the endpoint takes (`api_common.body_limit`, else
+    `MAX_BODY_BYTES`), refused 413 unread; a body sent without a Content-Length stops reading at
+    the same limit. The body itself is checked by `api_common.json_body`, after authentication."""
     if b"\x00" in unquote_to_bytes(request.query_string) or "\x00" in request.path:
         return json_error(400, "invalid", "NUL characters are not allowed", fields={"query": "contains NUL"})
-    if request.is_json and _unstorable(request.get_json(silent=True)):
-        return json_error(
-            400,
-            "invalid",
-            "NUL characters and unpaired surrogates are not allowed",
-            fields={"body": "unstorable text"},
-        )
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_body_bytes", MAX_BODY_BYTES)
+    request.max_content_length = limit
+    if (request.content_length or 0) > limit:
+        return _too_large(limit)
     return None
+
+
+def _too_large(limit: int) -> ResponseReturnValue:
+    return json_error(
+        413,
+        "payload_too_large",
+        f"the request body is larger than the {limit} bytes this endpoint accepts; send less at once",
+        limit_bytes=limit,
+    )
 
 
 @bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="unknown")
@@ -115,6 +107,12 @@ def _redis_down(exc: RedisError) -> ResponseReturnValue:
 @bp.errorhandler(InterfaceError)
 def _database_down(exc: Exception) -> ResponseReturnValue:
     return database_down(exc)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _body_too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A body sent without a Content-Length that went past the limit while being read."""
+    return _too_large(request.max_content_length or MAX_BODY_BYTES)
 
 
 @bp.errorhandler(HTTPException)

@@ -2,7 +2,8 @@
 
 Role rules: an admin manages operators and viewers; granting, changing or removing the admin
 or owner role takes an owner; the last owner cannot be demoted or removed (roles.set_role /
-revoke_role refuse, answered as 409). Every change is audited by those functions.
+revoke_role refuse, answered as 409). Every change, a rename too, is audited by those functions
+(role and name, before and after); saving what is already there writes no audit row.
 
 The audit trail's before/after are masked below admin (ledger.masking.mask_detail), as the
 Messages page masks payloads. A customers/data_request leaves an audit record of counts and row
@@ -35,7 +36,14 @@ from shopify_app.api_common import (
     query_int,
     reject_unknown,
 )
-from shopify_app.roles import RoleChangeRefused, default_role, require_role, revoke_role, set_role
+from shopify_app.roles import (
+    KEEP_NAME,
+    RoleChangeRefused,
+    default_role,
+    require_role,
+    revoke_role,
+    set_role,
+)
 
 bp = Blueprint("admin", __name__)
 
@@ -160,13 +168,13 @@ def put_role(user_id: str) -> ResponseReturnValue:
         ).one_or_none()
         if _needs_owner(row.role if row else None, role):
             _forbidden_unless_owner()
+        named = (name.strip() or None) if isinstance(name, str) else None
         try:
-            row = set_role(session, g.shop.id, user_id, role, actor=str(g.user_id))
+            row = set_role(
+                session, g.shop.id, user_id, role, str(g.user_id), named if "name" in body else KEEP_NAME
+            )
         except RoleChangeRefused as exc:
             raise ApiError(409, "last_owner", str(exc)) from exc
-        if "name" in body:
-            row.name = name.strip() if isinstance(name, str) and name.strip() else None
-        session.flush()
         return jsonify(_role_json(row))
 
 

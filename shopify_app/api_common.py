@@ -9,11 +9,11 @@ error body (`roles.json_error`). Every query a page module runs filters by `g.sh
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
@@ -28,6 +28,10 @@ LOCALES = ("pt-BR", "en")
 DEFAULT_LOCALE = "pt-BR"
 MAX_ID = 2**63 - 1
 MAX_INT = 2_147_483_647
+MAX_BODY_BYTES = 1024 * 1024  # a request body of any /api endpoint without its own `body_limit`
+MAX_NESTING = 64  # arrays and objects inside one another in a JSON body: no endpoint needs more than 3
+
+V = TypeVar("V", bound=Callable[..., Any])
 
 
 class ApiError(Exception):
@@ -62,12 +66,65 @@ def db() -> Iterator[Session]:
         yield session
 
 
+def body_limit(max_bytes: int) -> Callable[[V], V]:
+    """Let one endpoint take a body larger than `MAX_BODY_BYTES` (read by shopify_app.api before the
+    request is authenticated or its body read: a larger one is refused 413 unread)."""
+
+    def mark(view: V) -> V:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; 400 when the body is missing, malformed or not an object."""
-    body = request.get_json(silent=True)
+    """The request's JSON object; 400 when the body is missing, malformed, not an object, nested
+    deeper than `MAX_NESTING`, or holding text no database stores (a NUL, an unpaired surrogate).
+    Read only here, inside the view: after `require_role` authenticated the request."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the parser's own limit (about 1000 levels): not a ValueError
+        body = None
+        problem: str | None = "nesting"
+    else:
+        problem = body_problem(body)
+    if problem == "nesting":
+        raise invalid(
+            {"body": f"nested more than {MAX_NESTING} levels deep"},
+            f"the JSON is nested too deeply (more than {MAX_NESTING} levels); send a flatter body",
+        )
+    if problem == "unstorable":
+        raise invalid({"body": "unstorable text"}, "NUL characters and unpaired surrogates are not allowed")
     if not isinstance(body, dict):
         raise invalid({"body": "a JSON object is required"}, "the request body must be a JSON object")
     return body
+
+
+def body_problem(value: Any) -> str | None:
+    """What a parsed JSON body cannot be: "nesting" when arrays and objects go deeper than
+    `MAX_NESTING`, "unstorable" for a NUL or half of a UTF-16 pair (JSON's "\\ud800" alone: text
+    no database can store), else None. Walked with a stack of its own, so no depth reaches Python's
+    recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _encodable(item):
+                return "unstorable"
+        elif isinstance(item, dict | list):
+            if depth >= MAX_NESTING:
+                return "nesting"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def optional_json_body() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from ledger.models import LocationMapping, Mapping, Role
 from shopify_app.api_common import (
     MAX_INT,
     ApiError,
+    body_limit,
     db,
     invalid,
     iso,
@@ -46,6 +47,8 @@ bp = Blueprint("mappings", __name__, url_prefix="/mappings")
 
 KINDS = tuple(kind.value for kind in MappingKind)
 MAX_CSV = 2_000_000
+# The import's JSON body: each CSV character at most 6 bytes (a "\u0001" escape; UTF-8 takes 4).
+MAX_IMPORT_BYTES = 6 * MAX_CSV + 64 * 1024
 
 
 def _kind_arg() -> str:
@@ -230,6 +233,7 @@ def export_csv() -> ResponseReturnValue:
 
 
 @bp.post("/import")
+@body_limit(MAX_IMPORT_BYTES)
 @require_role(Role.ADMIN)
 def import_csv() -> ResponseReturnValue:
     """Upsert the good lines, report the bad ones, and resume what the new lines unblocked."""

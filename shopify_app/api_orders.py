@@ -371,16 +371,16 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
     confirm_buyer = body.get("confirm_buyer", False)
     if not isinstance(confirm_buyer, bool):
         raise invalid({"confirm_buyer": "must be true or false"})
-    with db() as session:  # checked before the ERP is asked
+    with db() as session:  # checked before the ERP is asked: this shop's own links only
         link = _own_link(session, order_id)
         _refuse_unlinkable(session, link)
         gid = link.shopify_order_id
-        other = order_link_by_hand.taken_by(session, link, nro)
-        if other is not None:
-            raise ApiError(409, "erp_order_taken", order_link_by_hand.taken_text(session, link, nro, other))
+        _refuse_taken(session, link, nro, other_shops=False)
     found = _read_erp_order(nro)
     if found is None:
         raise invalid({"nro_pedvenda": f"the ERP has no order {nro}"}, f"the ERP has no order {nro}")
+    with db() as session:  # the shop's own credentials read the order: it is on that ERP indeed
+        _refuse_taken(session, _own_link(session, order_id), nro, other_shops=True)
     shopify = _read_shopify_order(gid)
     if shopify is None:
         raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
@@ -475,6 +475,12 @@ def unlink_erp_order(order_id: int) -> ResponseReturnValue:
         )
         held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
         return jsonify({**order_json(link, g.role.at_least(Role.ADMIN), held), "events_released": released})
+
+
+def _refuse_taken(session: Session, link: OrderLink, nro: int, *, other_shops: bool) -> None:
+    other = order_link_by_hand.taken_by(session, link, nro, other_shops=other_shops)
+    if other is not None:
+        raise ApiError(409, "erp_order_taken", order_link_by_hand.taken_text(link, nro, other))
 
 
 def _refuse_unlinkable(session: Session, link: OrderLink) -> None:

@@ -203,14 +203,13 @@ def put_settings() -> ResponseReturnValue:
         before = dict(shop.settings or {})
         after = {**before, **changes}
         shop.settings = after  # a new dict: the JSON column tracks assignment, not mutation
-        changed_before = {k: before.get(k) for k in changes if before.get(k) != changes[k]}
+        # What the flows read, before and after (a key never stored is its default): saving the
+        # value in effect changes nothing, and is neither audited nor acted on.
+        was, now = effective_settings(before), effective_settings(after)
+        changed_before = {k: was[k] for k in changes if was[k] != now[k]}
         if changed_before:
             write_audit(
-                session,
-                "settings.changed",
-                "settings",
-                changed_before,
-                {k: changes[k] for k in changed_before},
+                session, "settings.changed", "settings", changed_before, {k: now[k] for k in changed_before}
             )
         # Orders parked until the sales channel / fiscal operation is set go on now, not at the
         # next catch-up (the kind and codes jobs.order_lookup parks them with).

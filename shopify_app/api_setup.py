@@ -96,6 +96,13 @@ def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
             errors["base_url"] = (
                 "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/smpedidovendaapi"
             )
+        elif "@" in parsed.netloc:
+            # It would be stored, shown and audited as typed, the password in clear with it.
+            usable = False
+            errors["base_url"] = (
+                "must not hold a user or password (user:password@): put the user and password in their "
+                "own fields"
+            )
         policy = policy_for(app_settings())
         if usable and policy is not None:
             try:

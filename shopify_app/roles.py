@@ -115,8 +115,15 @@ def _owner_count(session: Session, shop_id: int) -> int:
     )
 
 
-def set_role(session: Session, shop_id: int, user_id: str, role: Role, actor: str) -> StaffRole:
-    """Grant `role` to a staff member (creating or changing the row), with a `role.granted` audit row.
+KEEP_NAME = object()  # `set_role`'s name when the caller says nothing about it
+
+
+def set_role(
+    session: Session, shop_id: int, user_id: str, role: Role, actor: str, name: object = KEEP_NAME
+) -> StaffRole:
+    """Grant `role` to a staff member (creating or changing the row), and set their `name` (text or
+    None; `KEEP_NAME` leaves it), with a `role.granted` audit row holding the role and name before
+    and after; none when neither changed.
 
     Raises:
         RoleChangeRefused: when it would demote the shop's last owner.
@@ -127,7 +134,7 @@ def set_role(session: Session, shop_id: int, user_id: str, role: Role, actor: st
     row = session.scalars(
         select(StaffRole).where(StaffRole.shop_id == shop_id, StaffRole.user_id == user_id)
     ).one_or_none()
-    before = None if row is None else {"role": row.role}
+    before = None if row is None else {"role": row.role, "name": row.name}
     if (
         row is not None
         and row.role == Role.OWNER.value
@@ -140,17 +147,22 @@ def set_role(session: Session, shop_id: int, user_id: str, role: Role, actor: st
         session.add(row)
     else:
         row.role = role.value
+    if name is not KEEP_NAME:
+        assert name is None or isinstance(name, str)
+        row.name = name
     session.flush()
-    write_audit(
-        session,
-        shop=shop,
-        shop_domain=shop.domain,
-        actor=actor,
-        action="role.granted",
-        target=f"user:{user_id}",
-        before=before,
-        after={"role": role.value},
-    )
+    after = {"role": row.role, "name": row.name}
+    if after != before:
+        write_audit(
+            session,
+            shop=shop,
+            shop_domain=shop.domain,
+            actor=actor,
+            action="role.granted",
+            target=f"user:{user_id}",
+            before=before,
+            after=after,
+        )
     return row
 
 

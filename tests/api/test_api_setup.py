@@ -236,7 +236,7 @@ def test_companies_not_sold_in_this_store_are_validated_stored_audited_and_free_
         assert shop_settings.get(session.get(Shop, shops.a), "ignored_companies") == [4, 7]
         assert shop_settings.get(session.get(Shop, shops.b), "ignored_companies") == []
     (event,) = audit_rows(settings, shops.a, "settings.changed")
-    assert (event.before, event.after) == ({"ignored_companies": None}, {"ignored_companies": [4, 7]})
+    assert (event.before, event.after) == ({"ignored_companies": []}, {"ignored_companies": [4, 7]})
     got = client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json()
     assert got["ignored_companies"] == [4, 7]
     cleared = client.put("/api/setup/settings", json={"ignored_companies": []}, headers=headers())
@@ -259,7 +259,7 @@ def test_marketplace_sources_are_validated_and_saved_trimmed_without_repeats(cli
         assert shop_settings.get(session.get(Shop, shops.a), "marketplace_sources") == kept
         assert shop_settings.get(session.get(Shop, shops.b), "marketplace_sources") == []
     (event,) = audit_rows(settings, shops.a, "settings.changed")
-    assert (event.before, event.after) == ({"marketplace_sources": None}, {"marketplace_sources": kept})
+    assert (event.before, event.after) == ({"marketplace_sources": []}, {"marketplace_sources": kept})
     got = client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json()
     assert got["marketplace_sources"] == kept
     cleared = client.put("/api/setup/settings", json={"marketplace_sources": []}, headers=headers())
@@ -294,7 +294,7 @@ def test_pay_on_delivery_gateways_are_validated_saved_trimmed_and_resume_orders_
         assert shop_settings.get(session.get(Shop, shops.b), "pay_on_delivery_gateways") == []
     (event,) = audit_rows(settings, shops.a, "settings.changed")
     assert (event.before, event.after) == (
-        {"pay_on_delivery_gateways": None},
+        {"pay_on_delivery_gateways": []},  # the default in effect
         {"pay_on_delivery_gateways": kept},
     )
     got = client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json()
