@@ -11,7 +11,8 @@ Bindings written (shared with the price, stock and order flows, see /work/notes/
   data {handle, status, skus, publish_pending, publish_retry}: publish_pending while the product
   the app created is not yet published to the shop's sales channels, publish_retry {tries, at,
   sent} while it is due again (sent: its first publish went out, outcome unrecorded; see
-  jobs/catalog_publish.py).
+  jobs/catalog_publish.py); custom_id_missing (no digest then) while the Shopify product lacks its
+  custom id (jobs/catalog_custom_id.py).
 - "variant": erp_id idSku, shopify_id ProductVariant gid, data {product_id, inventory_item_id,
   seq_produto, qtd_embalagem, weighed, unit_kg, ean, active}; the digest column and any
   other data keys another flow stored there are kept.
@@ -21,7 +22,7 @@ Bindings written (shared with the price, stock and order flows, see /work/notes/
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from jobs import catalog_cache
+from jobs import catalog_cache, catalog_messages
+from jobs.catalog_custom_id import MISSING
 from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
 from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
 from ledger import bindings, shop_settings, trace
@@ -110,6 +112,9 @@ class Planned:
     verdict: str  # "create" | "change" | "unchanged" | "waiting"
     reason: str = ""
     was_active: bool | None = None  # the status last sent (None: never sent)
+    unmarked: str | None = (
+        None  # its bound Shopify product, when that lacks the custom id (catalog_custom_id)
+    )
 
 
 def plan(
@@ -138,6 +143,7 @@ def plan_one(
     from exactly `entry` when already made."""
     seq = entry.seq_produto
     was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
+    unmarked = binding.shopify_id if binding is not None and (binding.data or {}).get(MISSING) else None
     if entry.product is None:
         return Planned(seq, None, "waiting", "waiting for the product record (ProdutoCV)")
     if not entry.skus:
@@ -147,7 +153,7 @@ def plan_one(
     if not force and bindings.unchanged(binding, mapped.digest):
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"
-    return Planned(seq, mapped, verdict, was_active=was_active)
+    return Planned(seq, mapped, verdict, was_active=was_active, unmarked=unmarked)
 
 
 def _search(mapped: MappedProduct) -> list[str]:
@@ -202,8 +208,15 @@ def record_sent(
     session: Session,
     ctx: CatalogContext,
     outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]],
+    *,
+    flow: str,
+    unmarked: Collection[int] = (),
 ) -> list[int]:
-    """Shopify accepted these products: bindings (product + variants) and messages done.
+    """Shopify accepted these products (sent by `flow`): bindings (product + variants) and
+    messages done, this flow's and the other catalog flow's open ones for the same products
+    (jobs.catalog_messages). `unmarked`: products Shopify has without their custom id (it could
+    not be set: jobs.catalog_custom_id), bound with no digest and MISSING; their messages are the
+    caller's to fail.
 
     Returns the products to publish to the sales channels: those this pass created (no product
     binding before) and those whose publishing failed before (publish_pending kept); a product
@@ -267,20 +280,22 @@ def record_sent(
         pending = known is None or known.shopify_id is None or bool((known.data or {}).get("publish_pending"))
         if pending:
             to_publish.append(mapped.seq_produto)
+        held = mapped.seq_produto in unmarked
         product_rows.append(
             BindingRow(
                 str(mapped.seq_produto),
                 product.id,
-                mapped.digest,
+                None if held else mapped.digest,
                 {
                     "handle": product.handle,
                     "status": mapped.status,
                     "skus": [s["id_sku"] for s in mapped.skus],
                     **(_unpublished(now) if pending else {}),
+                    **({MISSING: True} if held else {}),
                 },
             )
         )
-        if message_id is not None:
+        if message_id is not None and not held:
             done.append(
                 {
                     "id": message_id,
@@ -308,6 +323,16 @@ def record_sent(
         _reprice(session, ctx.shop_id, repriced)
     if done:
         session.execute(update(Message), done)
+    digests = {
+        mapped.seq_produto: mapped.digest for mapped, _, _ in outcomes if mapped.seq_produto not in unmarked
+    }
+    catalog_messages.close_settled(
+        session,
+        ctx.shop_id,
+        digests,
+        flows=catalog_messages.other_flows(flow),
+        note=catalog_messages.sent_note(flow),
+    )
     session.flush()
     return to_publish
 

@@ -26,6 +26,11 @@ wait failed while the catalog lock lapsed) is waited for at the start of the nex
 path, before anything is sent, and its products are sent again (`settle_leftover`), so its older
 lines never stay over what a later pass sent directly; one still running after a short wait ends
 the sync transient, naming it, and the next run looks again.
+Either path: a product Shopify answers without its custom id (productSet need not set it on the
+products it creates) gets it with metafieldsSet before its binding is final, and one bound so is
+given it before it is sent again (jobs/catalog_custom_id.py); a product sent closes its open
+message of the other catalog flow, and one planned unchanged its open messages of either flow
+(jobs/catalog_messages.py), so no message says "retrying" for a product Shopify has.
 Progress ({"done", "total"}) goes to the callback given (Schedule.progress for the dashboard,
 a click progress bar in the CLI); a pass starting clears its flows' bar (`reset_progress`).
 """
@@ -41,8 +46,8 @@ from typing import Any
 from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
+from jobs import catalog_custom_id, catalog_messages, catalog_publish
 from jobs import catalog_ledger as cl
-from jobs import catalog_publish
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -169,11 +174,14 @@ def sync(
         with session_scope() as session:
             planned = cl.plan(session, ctx, seqs, force=force)
     to_send: list[MappedProduct] = []
+    unchanged: dict[int, str] = {}  # {seqProduto: the digest Shopify has}: their open messages close
     for item in planned:
         if item.verdict == "waiting":
             result.waiting += 1
         elif item.verdict == "unchanged":
             result.unchanged += 1
+            assert item.mapped is not None
+            unchanged[item.seq_produto] = item.mapped.digest
         else:
             assert item.mapped is not None
             to_send.append(item.mapped)
@@ -182,24 +190,37 @@ def sync(
             else:
                 result.changed += 1
     if not to_send:
-        if accepted is not None and seqs:
+        if unchanged or (accepted is not None and seqs):
             with session_scope() as session:
-                accepted(session, seqs)
+                catalog_messages.close_settled(session, ctx.shop_id, unchanged)
+                if accepted is not None and seqs:
+                    accepted(session, seqs)
         return result
+    if unchanged:
+        with session_scope() as session:
+            catalog_messages.close_settled(session, ctx.shop_id, unchanged)
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
     try:
         ensure_definition(ctx, client)
+        held = _unmarked_first(ctx, flow, planned, client, result, job_id, message_ids)
+        if held:  # not sent: productSet would create a second product
+            planned = [p for p in planned if p.seq_produto not in held]
+            to_send = [m for m in to_send if m.seq_produto not in held]
         result.bulk = len(to_send) > ctx.bulk_threshold if bulk is None else bulk
         if message_ids is not None:
             result.bulk = True  # begun for a bulk operation (catalog_initial decided it)
         if result.bulk:
-            _push_bulk(ctx, flow, to_send, client, result, progress, job_id, message_ids)
+            if to_send:
+                _push_bulk(ctx, flow, to_send, client, result, progress, job_id, message_ids)
             if accepted is not None:
                 with session_scope() as session:
                     accepted(session, seqs)
         else:
             _push_direct(ctx, flow, planned, client, result, accepted, progress, job_id)
+        retry = next((e for e in held.values() if isinstance(e, Transient)), None)
+        if retry is not None:
+            raise retry
     finally:
         if owned:
             client.close()
@@ -243,10 +264,12 @@ def _push_direct(
                 failures.append((mapped, exc))
                 continue
             outcomes.append((mapped, answer.product, ids.get(mapped.seq_produto)))
+        marks = _set_custom_ids(client, outcomes)
         with session_scope() as session:
-            new = cl.record_sent(session, ctx, outcomes)
+            new = cl.record_sent(session, ctx, outcomes, flow=flow, unmarked=marks)
             for mapped, exc in failures:
                 _fail(session, result, mapped, ids[mapped.seq_produto], exc)
+            transient = _hold_unmarked(session, ctx, result, outcomes, marks, ids) or transient
             if transient is None and accepted is not None:
                 accepted(session, [p.seq_produto for p in batch])
         _publish(ctx, client, result, outcomes, new, ids)
@@ -367,7 +390,7 @@ def _push_bulk(
             with session_scope() as session:
                 cl.fail_many(session, [ids[m.seq_produto] for m in to_send[part.start :]], exc)
             raise
-        unanswered = _record_part(ctx, client, result, sending, answer.lines, ids)
+        unanswered = _record_part(ctx, flow, client, result, sending, answer.lines, ids)
         unknown = unknown or unanswered
         if progress is not None:
             progress(part.stop, total)
@@ -389,6 +412,7 @@ def _too_large(mapped: MappedProduct, limit: int) -> Rejected:
 
 def _record_part(
     ctx: cl.CatalogContext,
+    flow: str,
     client: AdminClient,
     result: SyncResult,
     sending: Sequence[MappedProduct],
@@ -399,31 +423,92 @@ def _record_part(
     recorded, its new products published; the first line whose fate is unknown, if any."""
     by_line = {line.line_number: line for line in lines}
     outcomes = []
+    failures: list[tuple[MappedProduct, Exception]] = []
     unknown: Transient | None = None
+    for number, mapped in enumerate(sending):
+        line = by_line.get(number)
+        message_id = ids[mapped.seq_produto]
+        if line is not None and line.ok and (line.payload or {}).get("product"):
+            outcomes.append((mapped, parse_product_set(line.payload or {}).product, message_id))
+            continue
+        if line is None:  # Shopify did not say whether it took it: tried again, not given up on
+            exc: Exception = Transient(
+                f"the bulk operation has no result line for product {mapped.seq_produto}"
+            )
+            unknown = unknown or exc
+        elif line.user_errors:
+            exc = ShopifyUserErrors("productSet", line.user_errors)
+        elif line.shopify_side:  # what the direct call would have raised: sent again, not refused
+            exc = ShopifyServerError(f"productSet failed on Shopify's side: {_texts(line.errors)}")
+            unknown = unknown or exc
+        else:
+            errors = list(line.errors) or [{"message": "no product returned"}]
+            exc = ShopifyGraphQLError("productSet", errors)
+        failures.append((mapped, exc))
+    marks = _set_custom_ids(client, outcomes)
     with session_scope() as session:
-        for number, mapped in enumerate(sending):
-            line = by_line.get(number)
-            message_id = ids[mapped.seq_produto]
-            if line is not None and line.ok and (line.payload or {}).get("product"):
-                outcomes.append((mapped, parse_product_set(line.payload or {}).product, message_id))
-                continue
-            if line is None:  # Shopify did not say whether it took it: tried again, not given up on
-                exc: Exception = Transient(
-                    f"the bulk operation has no result line for product {mapped.seq_produto}"
-                )
-                unknown = unknown or exc
-            elif line.user_errors:
-                exc = ShopifyUserErrors("productSet", line.user_errors)
-            elif line.shopify_side:  # what the direct call would have raised: sent again, not refused
-                exc = ShopifyServerError(f"productSet failed on Shopify's side: {_texts(line.errors)}")
-                unknown = unknown or exc
-            else:
-                errors = list(line.errors) or [{"message": "no product returned"}]
-                exc = ShopifyGraphQLError("productSet", errors)
-            _fail(session, result, mapped, message_id, exc)
-        new = cl.record_sent(session, ctx, outcomes)
+        for mapped, exc in failures:
+            _fail(session, result, mapped, ids[mapped.seq_produto], exc)
+        new = cl.record_sent(session, ctx, outcomes, flow=flow, unmarked=marks)
+        unknown = unknown or _hold_unmarked(session, ctx, result, outcomes, marks, ids)
     _publish(ctx, client, result, outcomes, new, ids, bulk=True)
     return unknown
+
+
+def _set_custom_ids(
+    client: AdminClient, outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]]
+) -> dict[int, IntegrationError]:
+    """The custom id on the products Shopify answered without it (jobs/catalog_custom_id.py), before
+    their bindings are recorded; {seqProduto: why} of those it could not be set on."""
+    lacking = catalog_custom_id.missing(outcomes)
+    return catalog_custom_id.set_ids(client, lacking) if lacking else {}
+
+
+def _hold_unmarked(
+    session: Session,
+    ctx: cl.CatalogContext,
+    result: SyncResult,
+    outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]],
+    marks: Mapping[int, IntegrationError],
+    ids: Mapping[int, int],
+) -> Transient | None:
+    """The messages of the products left without their custom id say why (record_sent bound them
+    with no digest); a re-plan is asked for those to try again. The first transient failure."""
+    if not marks:
+        return None
+    catalog_custom_id.ask_replan(session, ctx.shop_id, marks)
+    for mapped, _, _ in outcomes:
+        exc = marks.get(mapped.seq_produto)
+        if exc is not None:
+            _fail(session, result, mapped, ids[mapped.seq_produto], exc)
+    return next((e for e in marks.values() if isinstance(e, Transient)), None)
+
+
+def _unmarked_first(
+    ctx: cl.CatalogContext,
+    flow: str,
+    planned: Sequence[cl.Planned],
+    client: AdminClient,
+    result: SyncResult,
+    job_id: str | None,
+    message_ids: Mapping[int, int] | None,
+) -> dict[int, IntegrationError]:
+    """Products bound to a Shopify product that lacks its custom id get it before they are sent
+    (catalog_custom_id); {seqProduto: why} of those it could not be set on, whose messages say so:
+    they are not sent this pass."""
+    bound = {p.seq_produto: p.unmarked for p in planned if p.unmarked and p.verdict in ("create", "change")}
+    if not bound:
+        return {}
+    held = catalog_custom_id.set_ids(client, bound)
+    if held:
+        mapped = {p.seq_produto: p.mapped for p in planned if p.seq_produto in held and p.mapped is not None}
+        with session_scope() as session:
+            ids = dict(message_ids or {})
+            ids.update(cl.begin_many(session, ctx, flow, [mapped[s] for s in held if s not in ids], job_id))
+            catalog_custom_id.ask_replan(session, ctx.shop_id, held)
+            for seq, exc in held.items():
+                _fail(session, result, mapped[seq], ids[seq], exc)
+    return held
 
 
 def _texts(errors: Sequence[Any]) -> str:

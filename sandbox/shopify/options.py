@@ -52,6 +52,13 @@ class SandboxOptions:
     # One staged JSONL of bulk mutation variables: Shopify's storage refuses a larger file
     # (400 EntityTooLarge). 100 MB, counted as Shopify's storage counts (MiB); tests set less.
     bulk_max_upload_bytes: int = 100 * 1024 * 1024
+    # Whether productSet, creating a product for a customId identifier that matched none, sets that
+    # custom-id metafield on it. Shopify's docs only say it "will attempt to create a new record
+    # with the provided inputs"; False plays the other reading (the app must set the id itself:
+    # jobs/catalog_custom_id.py). Env SANDBOX_PRODUCT_SET_SETS_CUSTOM_ID=0 for a running emulator.
+    product_set_sets_custom_id: bool = field(
+        default_factory=lambda: os.environ.get("SANDBOX_PRODUCT_SET_SETS_CUSTOM_ID", "1") != "0"
+    )
     seed_locations: tuple[tuple[str, str, str, str], ...] = (
         ("Loja Centro - São Paulo", "Rua Direita, 100", "São Paulo", "SP"),
         ("Loja Moema - São Paulo", "Av. Ibirapuera, 2000", "São Paulo", "SP"),

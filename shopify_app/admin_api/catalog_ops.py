@@ -64,15 +64,17 @@ class CatalogOperations:
         (namespace, key, value), handle or id; `product` is a ProductSetInput without `id`.
         Lists in the input replace Shopify's whole (what is left out is deleted)."""
         identifier: dict[str, Any] | None = None
+        variables: dict[str, Any] = {}
         if custom_id is not None:
             namespace, key, value = custom_id
             identifier = {"customId": {"namespace": namespace, "key": key, "value": value}}
+            variables = {"idNamespace": namespace, "idKey": key}  # the answer's customId: this one
         elif handle is not None:
             identifier = {"handle": handle}
         elif product_id is not None:
             identifier = {"id": product_id}
         payload = self.executor.mutate(
-            "ProductSet", {"identifier": identifier, "input": product}, "productSet"
+            "ProductSet", {"identifier": identifier, "input": product, **variables}, "productSet"
         )
         return parse_product_set(payload)
 

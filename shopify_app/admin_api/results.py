@@ -97,6 +97,7 @@ class ProductRef:
     id: str
     handle: str | None
     variants: list[VariantRef]
+    custom_id: str | None = None  # the custom-id metafield's value, where the answer asked for it
 
     def variant_by_sku(self, sku: str) -> VariantRef | None:
         return next((v for v in self.variants if v.sku == sku), None)
@@ -107,6 +108,7 @@ def parse_product(raw: dict[str, Any]) -> ProductRef:
         id=require(raw, "id", "product"),
         handle=raw.get("handle"),
         variants=[parse_variant(v) for v in nodes(raw.get("variants"))],
+        custom_id=(raw.get("customId") or {}).get("value"),
     )
 
 

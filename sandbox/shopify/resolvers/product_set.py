@@ -1,6 +1,7 @@
 """productSet: upsert a product with options, variants and metafields in one call.
 
-Identifier by id, handle or customId (a metafield of type `id`); list fields are replaced whole
+Identifier by id, handle or customId (a metafield of type `id`, set on a product created for it
+unless SandboxOptions.product_set_sets_custom_id is off); list fields are replaced whole
 (variants and metafields left out are deleted; the custom id metafield is kept). Variants without
 an id are matched to existing ones by their option values, else created.
 """
@@ -206,7 +207,9 @@ def product_set(
         failed = _set_variants(ctx, product, variants_input or [{"optionValues": []}])
         if failed:
             return failed
-    keep = _custom_id(ctx, product, identifier)
+    keep = _custom_id(
+        ctx, product, identifier, write=not creating or ctx.sandbox.options.product_set_sets_custom_id
+    )
     if "metafields" in input:
         metafield_store.replace_all(ctx, product["id"], input["metafields"] or [], keep)
     saved = ctx.store.get(ctx.shop, product["id"])
@@ -223,12 +226,16 @@ def product_set(
     return {"product": saved, "productSetOperation": None, "userErrors": []}
 
 
-def _custom_id(ctx: Ctx, product: dict, identifier: dict | None) -> set[tuple[str, str]]:
-    """Write the identifier's custom id on the product; it is never deleted by list replacement."""
+def _custom_id(ctx: Ctx, product: dict, identifier: dict | None, *, write: bool) -> set[tuple[str, str]]:
+    """Write the identifier's custom id on the product (unless `write` is off: a product created
+    while the options say productSet does not set it); it is never deleted by list replacement."""
     custom = (identifier or {}).get("customId")
     if not custom:
         return set()
-    metafield_store.write(ctx, product["id"], custom.get("namespace"), custom["key"], custom["value"], "id")
+    if write:
+        metafield_store.write(
+            ctx, product["id"], custom.get("namespace"), custom["key"], custom["value"], "id"
+        )
     return {(metafield_store.namespace_of(custom.get("namespace")), custom["key"])}
 
 

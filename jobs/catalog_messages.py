@@ -1,0 +1,103 @@
+"""A product's open messages in either catalog flow, closed once Shopify has it as the ERP has it.
+
+Why: messages are kept per flow (unit `product:<seq>` in `products` and in `skus`) and a pass
+closes only its own, but both flows send the same product (ProdutoSku's change time includes the
+product's). Left alone, one flow's message stays open for a product the other flow sent: the
+products pass meets a 5xx on product 10 (retrying), the skus pass sends product 10, and the
+products pass's retry plans it unchanged and touches no message: "retrying" for ever. Likewise
+the products after it in that direct batch (left pending), and a dead bulk pass's pending ones.
+So (`close_settled`):
+- a product sent (catalog_ledger.record_sent) closes its open message of the other flow;
+- a product planned unchanged (Shopify already has its digest) closes its open message of
+  either flow.
+Pending and retrying messages are closed whatever they carried (their pass would find the
+product unchanged now); a failed or parked one only when it carried the digest Shopify now has (a
+refusal of another version stays for the merchant to read). A message saying a publish failed is
+jobs.catalog_publish's (the product is in Shopify, its publish is not), and one closed as
+handled is skipped: neither is touched.
+
+Cheap: one SELECT of the candidates per call (the shop's open catalog messages whole when the
+products are many, as catalog_publish does), one UPDATE per 1,000 messages closed, none when
+nothing is open (the usual case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import null, select, update
+from sqlalchemy.orm import Session
+
+from ledger.handled import CATALOG_FLOWS, PUBLISH_CODES
+from ledger.models import Message, MessageStatus, utcnow
+
+CHUNK = 1000  # keys (or ids) per IN (...) list
+ANY_DIGEST = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
+SAME_DIGEST = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
+UNCHANGED_NOTE = (
+    "Shopify already has this product as the ERP has it (a later catalog pass found nothing left to "
+    "send), so nothing more is needed for this message."
+)
+
+
+def sent_note(flow: str) -> str:
+    return (
+        f"The {flow} flow has since sent this product to Shopify as the ERP has it, so nothing more "
+        "is needed for this message."
+    )
+
+
+def other_flows(flow: str) -> tuple[str, ...]:
+    return tuple(f for f in CATALOG_FLOWS if f != flow)
+
+
+def close_settled(
+    session: Session,
+    shop_id: int,
+    digests: Mapping[int, str],
+    *,
+    flows: Sequence[str] = CATALOG_FLOWS,
+    note: str = UNCHANGED_NOTE,
+) -> int:
+    """Mark done the open messages of `flows` for these products ({seqProduto: the digest
+    Shopify has now}), under the rules above; returns how many."""
+    if not digests or not flows:
+        return 0
+    keys = {f"product:{seq}": seq for seq in digests}
+    query = select(
+        Message.id,
+        Message.unit_key,
+        Message.status,
+        Message.request_payload["digest"].as_string(),
+        Message.error_detail["code"].as_string(),
+    ).where(
+        Message.shop_id == shop_id,
+        Message.flow.in_(list(flows)),
+        Message.status.in_(ANY_DIGEST + SAME_DIGEST),
+    )
+    if len(keys) <= CHUNK:  # else the shop's few open ones, filtered here (an initial load's thousands)
+        query = query.where(Message.unit_key.in_(list(keys)))
+    closing = [
+        message_id
+        for message_id, key, status, digest, code in session.execute(query)
+        if key in keys
+        and code not in PUBLISH_CODES
+        and (status in ANY_DIGEST or digest == digests[keys[key]])
+    ]
+    now = utcnow()
+    for start in range(0, len(closing), CHUNK):
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(closing[start : start + CHUNK]))
+            .values(
+                status=MessageStatus.DONE.value,
+                error_class=None,
+                error_text=None,
+                error_detail=null(),
+                response_payload={"note": note},
+                finished_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return len(closing)
