@@ -28,6 +28,9 @@ left to a person); a re-check that sees every capture taken releases them.
 An authorisation that lapsed before the invoice (card networks hold one about 7 days: a supermarket
 order scheduled for next week) is named as expired, not as an NF-e above what was authorised; one
 captured in full or released is not (Authorization.lapsed).
+A capture that is not final (more NF-e expected) names on the order link what stays authorised
+for the next NF-e (`_waiting`): if none comes, a person captures what is owed or voids the rest
+before the authorisation lapses.
 An order paid at delivery (a manual method the shop lists in its setting pay_on_delivery_gateways:
 `delivery_method`) has nothing to capture for what online money does not cover: the driver collects
 it. That part is said on the message ("collected at delivery"), not flagged for a person, and the
@@ -338,12 +341,32 @@ def _outcome(
         tips = f" and {' and '.join(beside)}" if beside else ""
         of = "an NF-e" if asked.count == 1 else f"{asked.count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
-    attention = "; ".join([*([attention] if attention else []), *closed]) or None
+    waiting = _waiting(state, asked, answers, nfe) if not final else None
+    attention = (
+        "; ".join([*([attention] if attention else []), *closed, *([waiting] if waiting else [])]) or None
+    )
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     captured = (_captured(state) or ZERO) + taken if state.authorizations else None
     record = asked.record() if any(s in IN_FLIGHT for s, _ in answers) else None
     return Capture(captured, "; ".join(notes), attention, tuple(pending), record)
+
+
+def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nfe: str) -> str | None:
+    """For a person, when a capture is not final: what stays authorised on the customer's card for
+    a further NF-e (what the captures asked left open, and the authorisations they drew nothing
+    from), so nobody lets it lapse unseen when no further NF-e comes (None: nothing stays)."""
+    left, drawn = ZERO, {c.authorization for c in asked.captures}
+    for asked_capture, (status, _why) in zip(asked.captures, answers, strict=True):
+        if (status == "SUCCESS" or status in IN_FLIGHT) and not asked_capture.closes:
+            left += max(ZERO, asked_capture.unsettled - asked_capture.amount)
+    left += sum((capturable(a) for a in state.authorizations if a.id not in drawn), ZERO)
+    if left <= ZERO:
+        return None
+    return (f"{FLOW}: {left} is left authorised on the customer's card, waiting for a further NF-e of this "
+            f"order ({nfe} so far total {asked.invoiced}, less than the ERP served). If no further NF-e is "
+            "coming, capture what is still owed and void the rest from the order in Shopify before the "
+            "authorisation lapses")  # fmt: skip
 
 
 def _captured(state: Settlement) -> Decimal | None:

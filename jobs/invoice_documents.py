@@ -20,10 +20,21 @@ must still capture.) An NF-e whose earlier event a person closed as handled (the
 outside the app: `handled_before`; only one whose failure was about the money, `about_money`:
 a capture Shopify refused, or one asked) is applied by a later event of it without a capture; that
 message keeps the amount it left to the person (jobs.invoice_record.SETTLED), and the NF-e counts
-only the rest of its total in what the order's next NF-e captures.
+only the rest of its total in what the order's next NF-e captures. When no later event of it
+comes, the message closed as handled is the NF-e's only record: once its run wrote the key on the
+order (WRITTEN, or CAPTURING) it counts among the order's NF-e (`_closed_as_handled`), and what of
+it was settled outside Shopify is taken out by the same rule once the order's Shopify money is
+read (`settle`): else the next NF-e would take a capture made by hand for it as money paid ahead
+(the customer under-charged), or, paid outside, charge it again.
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
-once those NF-e totals reach the ERP order's served total (vlrTotalAtendido, freight included,
+once the NF-e carry every line the ERP order served (`covered`: GET PedidoVenda's lines, each to
+its served quantity, matched by seqItem with the lines each NF-e's event lists; a line cut to
+nothing needs none): an NF-e below the served total (a discount given at invoicing, freight billed
+apart) is then the last, and the rest of the authorisation is released rather than left to lapse
+on the card. (The ERP order's status is no sign: it says F, invoiced, from its first NF-e.) Or
+once those NF-e totals, as issued (`face`: an NF-e settled outside the app counts in full here),
+reach the ERP order's served total (vlrTotalAtendido, freight included,
 given by the event) less a cent per NF-e: an NF-e is issued only for served goods, so below that
 total part of what was served is still to be invoiced; but an NF-e apportions the discount per
 item and rounds each share while the order total rounds once, so an order's last NF-e may fall a
@@ -36,13 +47,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-from erp.records import Invoice, OrderEvent
+from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import order_events
-from jobs.invoice_capture import ASKED, Asked
+from jobs.invoice_capture import ASKED, Asked, not_asked
+from jobs.invoice_lines import carries_all_served
 from jobs.invoice_record import CAPTURING, KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
@@ -50,6 +63,7 @@ from ledger import handled
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus
+from shopify_app.admin_api.order_settlement import Settlement
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +83,31 @@ class Documents:
     # When the order's first NF-e still counted was charged (None: this is the first): a refund
     # made since is the merchant's, not money the next NF-e takes back (Settlement.kept_before).
     charged_since: datetime | None = None
+    face: Decimal | None = None  # the NF-e totals as issued, none less money settled outside (None: `total`)
+    covered: bool = False  # every line the ERP served is carried by one of these NF-e (see the module)
+    own: Decimal = ZERO  # the current NF-e's total
+    # The totals of the NF-e known only by a message a person closed as handled (`_closed_as_handled`),
+    # in `total` in full until `settle` takes out the part of them paid outside Shopify.
+    by_hand: Decimal = ZERO
+    outside: Decimal = ZERO  # what `settle` took out of `total`: settled outside Shopify
 
     @property
     def final(self) -> bool:
-        """Nothing more is expected: the NF-e cover all that was served, to a cent's rounding per
-        NF-e (see the module)."""
-        return self.served is None or self.total + CENT * len(self.keys) >= self.served
+        """Nothing more is expected: the NF-e carry every line the ERP served, or their totals (as
+        issued) cover all that was served, to a cent's rounding per NF-e (see the module)."""
+        face = self.total if self.face is None else self.face
+        return self.served is None or self.covered or face + CENT * len(self.keys) >= self.served
+
+
+class Applied(NamedTuple):
+    """An NF-e another message of the order applied."""
+
+    at: int  # the message's id
+    key: str
+    total: Decimal  # what it counts for in the order's money (less what was settled outside the app)
+    finished: datetime | None  # when it was charged (`_charged_at`; None: never by the app)
+    face: Decimal  # its total as issued
+    lines: tuple[OrderLine, ...]  # what its event lists (empty: the event lists none)
 
 
 def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> Invoice | None:
@@ -91,7 +124,7 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
     if not valid:
         return None
     before = _applied_before(unit)
-    applied = {key for _, key, _, _ in _applied(unit)}
+    applied = {found.key for found in _applied(unit)}
     found = next((d for d in valid if normalise(d.key) == before), None) or next(
         (d for d in valid if normalise(d.key) not in applied), None
     )
@@ -189,13 +222,21 @@ def _earlier_of(unit: order_events.EventUnit, key: str, statuses: Sequence[str])
         return found
 
 
-def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[Invoice]) -> Documents:
+def known(
+    unit: order_events.EventUnit,
+    event: OrderEvent,
+    documents: Sequence[Invoice],
+    served: Sequence[OrderLine] = (),
+) -> Documents:
     """The order's valid NF-e: those applied before this event's (less any the ERP order's
     `documents` list cancelled now) and this event's own, whose key is already the validated 44
     characters; in the order first applied: a key's place is the smallest id among the messages
     that applied it, this one included when it applied the key before (a later event of an NF-e
     applied already, e.g. its tracking given after invoicing, and a replay of its first event after
-    that, keep that NF-e's place: the latest stays the latest). `applied_by` is that first message."""
+    that, keep that NF-e's place: the latest stays the latest). `applied_by` is that first message.
+    An NF-e no done message applied whose message a person closed as handled after its key was
+    written (`_closed_as_handled`) counts too, in full until `settle`. `served`: the ERP order's
+    lines, for whether the NF-e carry all of them (`covered`)."""
     invoice = event.invoice
     assert invoice is not None
     # Each key's place and first charge: its FIRST message's, whichever message runs now. A later
@@ -203,17 +244,27 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
     # replay of the key's first event would sort it after the NF-e applied in between and show it
     # again; taken as its charge, a refund made in between would count as money kept.
     places: dict[str, int] = {}
-    totals: dict[str, Decimal] = {}
+    totals: dict[str, tuple[Decimal, Decimal]] = {}  # key -> (counted, as issued)
     finished: dict[str, datetime] = {}
-    for at, key, total, when in _applied(unit):  # in id order
-        places.setdefault(key, at)
-        totals.setdefault(key, total)
-        if when is not None and key not in finished:
-            finished[key] = when
+    carried: dict[str, tuple[OrderLine, ...]] = {}
+    for found in _applied(unit):  # in id order
+        places.setdefault(found.key, found.at)
+        totals.setdefault(found.key, (found.total, found.face))
+        if found.finished is not None and found.key not in finished:
+            finished[found.key] = found.finished
+        if found.lines and found.key not in carried:
+            carried[found.key] = found.lines
+    by_hand: set[str] = set()
+    for found in _closed_as_handled(unit, documents):  # a done message of the key is its record
+        if found.key == invoice.key or found.key in places:
+            continue
+        places[found.key], totals[found.key] = found.at, (found.total, found.face)
+        carried.setdefault(found.key, found.lines)
+        by_hand.add(found.key)
     applied_by = places.get(invoice.key)
     if _applied_before(unit) == invoice.key:  # this message ran to the end before: a replay
         applied_by = min(applied_by or unit.message_id, unit.message_id)
-    applied = {key: (at, totals[key]) for key, at in places.items() if key != invoice.key}
+    applied = {key: (at, *totals[key]) for key, at in places.items() if key != invoice.key}
     if applied:
         cancelled = {normalise(d.key) for d in documents if d.cancelled}
         for key in applied.keys() & cancelled:
@@ -223,10 +274,32 @@ def known(unit: order_events.EventUnit, event: OrderEvent, documents: Sequence[I
     earlier = [finished[key] for key in applied if finished.get(key) is not None]
     # Ordered where it was first applied: a later event of an earlier NF-e (the carrier's tracking
     # given after it) does not make it the order's latest NF-e again.
-    applied[invoice.key] = (applied_by or unit.message_id, invoice.total)
+    applied[invoice.key] = (applied_by or unit.message_id, invoice.total, invoice.total)
+    carried[invoice.key] = event.lines or carried.get(invoice.key, ())
     ordered = sorted(applied.items(), key=lambda item: item[1][0])
-    return Documents([key for key, _ in ordered], sum((total for _, (_, total) in ordered), Decimal("0")),
-                     event.total_served, applied_by, min(earlier) if earlier else None)  # fmt: skip
+    keys = [key for key, _ in ordered]
+    return Documents(
+        keys, sum((total for _, (_, total, _) in ordered), ZERO), event.total_served, applied_by,
+        min(earlier) if earlier else None, face=sum((face for _, (_, _, face) in ordered), ZERO),
+        covered=carries_all_served(served, [carried.get(key, ()) for key in keys]), own=invoice.total,
+        by_hand=sum((applied[key][1] for key in by_hand if key in applied), ZERO),
+    )  # fmt: skip
+
+
+def settle(documents: Documents, state: Settlement) -> Documents:
+    """The order's NF-e with the money of those known only by a message closed as handled (`by_hand`)
+    that was settled outside Shopify taken out of `total`, by the rule of a later event of such an
+    NF-e (jobs.invoices, SETTLED: `not_asked`): what a capture of the other NF-e would ask now, up to
+    their totals — nothing when Shopify holds their money already (a person captured it by hand in
+    Shopify), all of it when the customer paid outside (a Pix at the counter). So the next NF-e is
+    charged its own money, neither theirs again nor less for money Shopify never held. Not on a
+    replay of an NF-e applied already (`applied_by`): it captures nothing, and Shopify's money then
+    includes its own capture."""
+    if documents.by_hand <= ZERO or documents.applied_by is not None:
+        return documents
+    others = documents.total - documents.own
+    outside = not_asked(others, documents.by_hand, state, documents.charged_since)
+    return replace(documents, total=documents.total - outside, outside=outside)
 
 
 def _applied_before(unit: order_events.EventUnit) -> str | None:
@@ -236,10 +309,10 @@ def _applied_before(unit: order_events.EventUnit) -> str | None:
         return (message.response_payload or {}).get("key") if message is not None else None
 
 
-def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, datetime | None]]:
-    """(message id, key, total, when it finished) of the NF-e applied by this order's other done
-    invoices messages — of the same ERP (`unit.generation`): after the ERP connection moved, the
-    old ERP's order of the same number is another order, whose NF-e this one owes nothing of."""
+def _applied(unit: order_events.EventUnit) -> list[Applied]:
+    """The NF-e applied by this order's other done invoices messages — of the same ERP
+    (`unit.generation`): after the ERP connection moved, the old ERP's order of the same number is
+    another order, whose NF-e this one owes nothing of."""
     with session_scope() as session:
         rows = order_events.order_messages(
             session, unit, Message.status == MessageStatus.DONE.value, Message.id != unit.message_id
@@ -248,8 +321,53 @@ def _applied(unit: order_events.EventUnit) -> list[tuple[int, str, Decimal, date
         for message in rows:
             applied = _applied_document(message)
             if applied is not None:
-                found.append((message.id, *applied, _charged_at(message)))
+                key, total, face = applied
+                found.append(Applied(message.id, key, total, _charged_at(message), face, _lines(message)))
         return found
+
+
+def _closed_as_handled(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> list[Applied]:
+    """The NF-e of this order's other invoices messages a person closed as handled (ledger.handled)
+    over the NF-e's money (`about_money`) after the run wrote its key on the order (WRITTEN, or
+    CAPTURING: the capture was being asked): the NF-e is on the order and its money the person's (a
+    capture made by hand in Shopify, a Pix at the counter), though no done message applied it when
+    no later event of it came. Its total is its event's document's, else the ERP order's `documents`
+    (an event that named none); one neither gives is not counted. Never charged by the app (no
+    `finished`); `settle` counts its money the way a later event of it would (SETTLED)."""
+    with session_scope() as session:
+        rows = order_events.order_messages(
+            session, unit, Message.status == MessageStatus.SKIPPED.value, Message.id != unit.message_id
+        )
+        found = []
+        for message in rows:
+            response = message.response_payload or {}
+            key = response.get(CAPTURING) or response.get(WRITTEN)
+            if not key or handled.info(message) is None or not about_money(message):
+                continue
+            try:
+                event: OrderEvent | None = event_from_payload(message.request_payload or {})
+            except (KeyError, TypeError, ValueError):
+                event = None
+            named = event.invoice if event is not None else None
+            document = named if named is not None and normalise(named.key) == key else next(
+                (d for d in documents if normalise(d.key) == key and not d.cancelled), None
+            )  # fmt: skip
+            if document is None:
+                log.warning(
+                    "invoices: message %s closed as handled names NF-e %s with no total", message.id, key
+                )
+                continue
+            lines = event.lines if event is not None else ()
+            found.append(Applied(message.id, key, document.total, None, document.total, lines))
+        return found
+
+
+def _lines(message: Message) -> tuple[OrderLine, ...]:
+    """The lines a message's event lists (what its NF-e carries), () when it lists none."""
+    try:
+        return event_from_payload(message.request_payload or {}).lines
+    except (KeyError, TypeError, ValueError):
+        return ()
 
 
 def _charged_at(message: Message) -> datetime | None:
@@ -269,33 +387,29 @@ def _charged_at(message: Message) -> datetime | None:
     return message.finished_at
 
 
-def _applied_document(message: Message) -> tuple[str, Decimal] | None:
-    """The key and total a done invoices message applied: its response names them ("key",
-    "total"); a message written before "total" was recorded takes it from its event's document. One
-    that left the NF-e's money to a person (SETTLED: its earlier event closed as handled) counts
-    only what was not settled outside the app."""
+def _applied_document(message: Message) -> tuple[str, Decimal, Decimal] | None:
+    """The key a done invoices message applied, what its NF-e counts for in the order's money and
+    its total as issued: its response names them ("key", "total"); a message written before "total"
+    was recorded takes it from its event's document. One that left the NF-e's money to a person
+    (SETTLED: its earlier event closed as handled) counts only what was not settled outside the app."""
     response = message.response_payload or {}
     key = response.get("key")
     if not key:
         return None
     total = response.get("total")
-    if total is not None and (outside := _settled_amount(message)) > ZERO:
-        # Settled outside the app (a person closed its earlier event as handled): what the app did
-        # not ask for is paid outside Shopify, and the next NF-e must not charge it again.
-        try:
-            total = max(ZERO, Decimal(str(total)) - outside)
-        except InvalidOperation:
-            return None
     if total is None:
         document: Invoice | None = event_from_payload(message.request_payload or {}).invoice
         if document is None or normalise(document.key) != key:
             log.warning("invoices: message %s applied NF-e %s with no total on record", message.id, key)
             return None
-        return key, document.total
+        return key, document.total, document.total
     try:
-        return key, Decimal(str(total))
+        face = Decimal(str(total))
     except InvalidOperation:
         return None
+    # Settled outside the app (a person closed its earlier event as handled): what the app did
+    # not ask for is paid outside Shopify, and the next NF-e must not charge it again.
+    return key, max(ZERO, face - _settled_amount(message)), face
 
 
 def _settled_amount(message: Message) -> Decimal:

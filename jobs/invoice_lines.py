@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from erp.records import OrderLine as ErpLine
 from shopify_app.admin_api.order_results import FulfillmentOrder, OrderLine
 
 OPEN = {"OPEN", "IN_PROGRESS", "SCHEDULED"}  # SCHEDULED: opened first (fulfillmentOrderOpen)
+ZERO = Decimal("0")
 
 
 def invoiced_units(lines: Sequence[ErpLine]) -> dict[str, int]:
@@ -88,3 +89,26 @@ def plan_fulfilment(
         else:
             plan.lines[fo.id] = taken
     return plan
+
+
+def carries_all_served(served: Sequence[ErpLine], carried: Sequence[Sequence[ErpLine]]) -> bool:
+    """Pure: whether the NF-e (each its event's lines, `carried`) carry every line the ERP order
+    served (`served`, GET PedidoVenda: a line cut to nothing needs none), each to its served quantity,
+    lines matched by seqItem (a line split over two NF-e adds up). False when the ERP order lists no
+    served line: nothing then says the order is fully invoiced. One NF-e whose event lists no lines
+    (the layout is [assumed]) adds nothing: it cannot be said to carry a line."""
+    needed: dict[int, Decimal] = {}
+    for line in served:
+        if (quantity := _quantity(line)) > 0:
+            needed[line.seq_item] = needed.get(line.seq_item, ZERO) + quantity
+    if not needed:
+        return False
+    have: dict[int, Decimal] = {}
+    for lines in carried:
+        for line in lines:
+            have[line.seq_item] = have.get(line.seq_item, ZERO) + _quantity(line)
+    return all(have.get(seq, ZERO) >= quantity for seq, quantity in needed.items())
+
+
+def _quantity(line: ErpLine) -> Decimal:
+    return line.qty_served if line.qty_served is not None else line.qty_ordered

@@ -32,9 +32,10 @@ nothing (idempotent on the key):
    jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
    no NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
    an earlier NF-e's or partial capture) from the open authorisations, each with finalCapture
-   once nothing more is expected (the NF-e totals reach the ERP's served total, to a cent's
-   rounding per NF-e: a lower total captures less and releases the rest; before, the rest stays
-   authorised for the next NF-e and money taken ahead is no refund; an NF-e applied already — a
+   once nothing more is expected (the NF-e carry every line the ERP served, or their totals reach
+   the ERP's served total, to a cent's rounding per NF-e: a lower total captures less and releases
+   the rest; before, the rest stays authorised for the next NF-e, named on the order link for a
+   person, and money taken ahead is no refund; an NF-e applied already — a
    replay, another event of the same key — captures nothing more, so a refund made since stays
    refunded; an authorisation that allows one capture only — OrderTransaction.multiCapturable
    false — is captured final even so, and what it released is named for a person). Never above
@@ -200,7 +201,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     event = unit.event
     # The ERP's current truth about the order's NF-e, read before any write: an event replayed after
     # its NF-e was cancelled (its stored status still says V) must not count or charge it again.
-    erp_documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
+    erp_order = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda)
+    erp_documents = list(erp_order.invoices)
     if event.invoice is None:  # the event does not carry it (its layout is [assumed]): the order does
         document = invoice_documents.document_of(unit, erp_documents)
         if document is None:
@@ -223,7 +225,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         picked_before = _picking_applied(session, unit, key.key)
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
-    documents = invoice_documents.known(unit, event, erp_documents)
+    documents = invoice_documents.known(unit, event, erp_documents, erp_order.lines)
     settled: invoice_documents.Settled | None = None
     if documents.applied_by is None:  # this event would charge the NF-e: not behind one that failed
         _hold_behind_unapplied(unit, key.key)
@@ -234,8 +236,6 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done["key_from_erp_order"] = (
             f"the event's key {refused} was refused; the ERP order's document gives {key.key}"
         )
-    if len(documents.keys) > 1:
-        done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}
     if event.altered and not picked_before:
         # "Faturado com alteração" with no separation event before it: the invoice's own lines say
         # what was cut, substituted or weighed, so the Shopify order is edited first, as the
@@ -246,6 +246,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             done["picking"] = skipped.reason
     client = for_shop(unit.shop_domain)
     state = _settlement(client, unit.order_id)
+    # An earlier NF-e a person closed as handled counts what Shopify never held as paid outside.
+    documents = invoice_documents.settle(documents, state)
+    if len(documents.keys) > 1:
+        done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}
+        if documents.outside > ZERO:
+            done["invoiced"]["settled_outside"] = str(documents.outside)
     if state.cancelled_at:
         gone = _cancelled_after(unit, event)
         if gone:

@@ -576,10 +576,13 @@ def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() 
 def test_before_the_last_nfe_money_taken_ahead_is_no_refund_and_no_authorisation_is_released() -> None:
     """Partial invoicing: paid 100 at checkout, the first NF-e is 80 of a larger order. The 20 pays
     the NF-e still to come (no refund named), and an authorisation the first NF-e needs nothing from
-    is kept for the next one (not voided: the client is never called)."""
+    is kept for the next one (not voided: the client is never called) — named for a person, as what
+    waits on the card for a further NF-e."""
     ahead = capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00", ("30.00", "30.00")),
                      final=False)  # fmt: skip
-    assert ahead.attention is None and "20.00 taken ahead pays the NF-e still to come" in ahead.note
+    assert "20.00 taken ahead pays the NF-e still to come" in ahead.note
+    assert ahead.attention is not None and "refund" not in ahead.attention
+    assert "30.00 is left authorised on the customer's card, waiting for a further NF-e" in ahead.attention
     assert "not a final capture" in ahead.note
     both = capture(None, "gid://shopify/Order/1", D("80.00"), _settled("100.00"), count=2)
     assert both.attention is not None and "100.00 was taken for 2 NF-e of 80.00" in both.attention
@@ -593,6 +596,26 @@ def test_the_order_is_fully_invoiced_once_its_valid_nfe_reach_the_served_total()
     assert not Documents(["k1"], D("60.00"), D("100.00")).final
     assert Documents(["k1", "k2"], D("100.00"), D("100.00")).final
     assert Documents(["k1"], D("60.00"), None).final
+
+
+def test_the_order_is_fully_invoiced_once_its_valid_nfe_carry_every_line_the_erp_served() -> None:
+    """Below the served total (a discount given at invoicing, freight billed apart) the NF-e are the
+    last once they carry every served line to its served quantity (a line cut to nothing needs
+    none; a line split over two NF-e adds up); the totals as issued decide otherwise, not what is
+    left to charge once money settled outside the app is taken out."""
+    from jobs.invoice_documents import Documents
+    from jobs.invoice_lines import carries_all_served
+
+    served = [line(1, "A", "3", "2"), line(2, "B", "1", "1"), line(3, "C", "1", "0")]
+    assert carries_all_served(served, [[line(1, "A", "3", "2"), line(2, "B", "1", "1")]])
+    assert carries_all_served(
+        served, [[line(1, "A", "3", "1")], [line(1, "A", "3", "1"), line(2, "B", "1", "1")]]
+    )
+    assert not carries_all_served(served, [[line(1, "A", "3", "2")]])
+    assert not carries_all_served(served, [[line(1, "A", "3", "1"), line(2, "B", "1", "1")]])
+    assert not carries_all_served([], [[line(1, "A", "3", "2")]])
+    assert Documents(["k1"], D("95.00"), D("100.00"), covered=True).final
+    assert Documents(["k1", "k2"], D("40.00"), D("100.00"), face=D("100.00")).final
 
 
 def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest() -> None:
@@ -641,9 +664,11 @@ def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest
     assert taken.attention is not None and "allows one capture only" in taken.attention
     assert "40.00 released; charge the NF-e still to come apart" in taken.attention
 
-    calls.clear()  # a gateway with multi-capture keeps the rest for the next NF-e, nobody is asked
+    calls.clear()  # a gateway with multi-capture keeps the rest for the next NF-e, named as waiting for it
     kept = capture(client, "gid://shopify/Order/1", D("60.00"), state, final=False)  # type: ignore[arg-type]
-    assert calls[0]["final_capture"] is False and kept.attention is None
+    assert calls[0]["final_capture"] is False and kept.attention is not None
+    assert "40.00 is left authorised" in kept.attention and "one capture" not in kept.attention
+    assert "40.00 is left authorised" not in (taken.attention or ""), "a released rest is not left authorised"
 
     money = {"shopMoney": {"amount": "100.00", "currencyCode": "BRL"}}
     raw = {"id": "gid://shopify/Order/1", "transactions": [
