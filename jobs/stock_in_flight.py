@@ -61,8 +61,11 @@ and the message is done saying so. Any other failure says nothing of the call an
   scheduled passes, and that message fails saying why; what the call may have applied is put right
   as for an answer that says nothing of it (Applied.UNKNOWN: read by the company mapped there, set
   to 0 where no company writes it). Its Retry (jobs.stock.replay: a whole pass) asks again, and
-  the message ends done once the call is answered. At the company's own location such a failure
-  still holds its SKUs, the pass transient.
+  the message ends done once the call is answered. A Retry that gets no answer (transient) unmarks
+  it: the message shows it retrying and every pass asks again, as for any note not answered. A
+  message closed with "Mark as handled" (ledger.handled: the person settled it) drops its note at
+  the next pass: nothing asks about it again. At the company's own location such a failure still
+  holds its SKUs, the pass transient.
 """
 
 from __future__ import annotations
@@ -179,7 +182,7 @@ def resolve_strays(
     Retry asks about again, stuck or not."""
     out = Strays()
     holders = {location: company for company, location in locations.items()}
-    notes = _notes(shop_id)
+    notes = _drop_handled(shop_id, _notes(shop_id))
     if retry is not None and retry not in {f"{c}:{k}" for c, k, _ in notes}:
         with session_scope() as session:  # answered since (its company's own pass asked about it)
             _settle(session, shop_id, retry, "answered since: nothing left to ask about")
@@ -193,7 +196,7 @@ def resolve_strays(
             for location, sku, _ in _entries(data):
                 out.held.setdefault(location, set()).add(sku)
             out.transient = out.transient or answer
-            _show(shop_id, company, key, data, answer)
+            _show(shop_id, company, key, data, answer)  # a stuck one no more: every pass asks again
         elif isinstance(answer, BaseException):  # no retry in minutes cures it: nothing waits for it
             out.rechecked |= _stuck(shop_id, company, key, data, holders, answer)
         elif answer is not Applied.NO:
@@ -212,7 +215,34 @@ def _show(shop_id: int, company: int, key: str, data: dict[str, Any], exc: Trans
         note=f"{company}:{key}",
     )
     with session_scope() as session:
-        trace.fail(session, _begin(session, shop_id, company, key, data), failure)
+        message = _begin(session, shop_id, company, key, data)  # first: closed as handled meanwhile, raises
+        if data.get("stuck"):  # its Retry met no answer: the scheduled passes ask again, as it says
+            unstuck = {k: v for k, v in data.items() if k != "stuck"}
+            bindings.upsert_many(session, shop_id, KIND, [BindingRow(f"{company}:{key}", None, key, unstuck)])
+        trace.fail(session, message, failure)
+
+
+def _drop_handled(
+    shop_id: int, notes: list[tuple[int, str, dict[str, Any]]]
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """The notes left once those whose stray message a person closed with "Mark as handled" are
+    dropped: the person settled it (what it may have applied was put right when it stuck), so no
+    pass or Retry asks about it again (ledger.handled: final)."""
+    stuck = {f"{STRAY_UNIT}{company}:{key}" for company, key, data in notes if data.get("stuck")}
+    if not stuck:
+        return notes
+    with session_scope() as session:
+        closed = {
+            m.unit_key.removeprefix(STRAY_UNIT)
+            for m in trace.unit_messages(session, shop_id, "stock", stuck, trace.closed_as_handled())
+        }
+        for note_id in closed:
+            company, key = note_id.split(":", 1)
+            forget(session, shop_id, int(company), key)
+    if closed:
+        log.info("stock: %d unanswered write(s) dropped, their messages closed as handled", len(closed),
+                 extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
+    return [(c, k, d) for c, k, d in notes if f"{c}:{k}" not in closed]
 
 
 def _stuck(

@@ -12,7 +12,8 @@ Retry sends orderCancel again. Restock, refund and customer notification follow 
 settings cancel_restock / cancel_refund / cancel_notify_customer. An order already cancelled
 in Shopify is a no-op. orderCancel's answer can be lost after Shopify took it (a timeout): the
 message records that orderCancel was sent (`cancel_sent`, committed before the call, dropped when
-Shopify refused it or its job ended without cancelling), so the retry that finds the order
+Shopify refused it other than as already cancelled, whatever an earlier attempt sent, or its job
+ended without cancelling), so the retry that finds the order
 cancelled tells the app's own cancellation (done, its answer lost: `answer_lost`) from one made
 before the app asked (skipped, "already cancelled"), and a cancellation with another staff note
 than the app's is someone else's. A refusal because a fulfillment service holds the order is told
@@ -241,7 +242,13 @@ def _send_cancel(
 ) -> Settlement:
     """Cancel the fulfillments, then send orderCancel, recorded as sent before the call (its answer
     may be lost after Shopify took it) and its job id once answered. The order as read before
-    (not cancelled yet), or as it is now when an earlier attempt's orderCancel cancelled it."""
+    (not cancelled yet), or as it is now when an earlier attempt's orderCancel cancelled it.
+
+    A refusal other than "already cancelled / being cancelled" (a fulfillment service holding the
+    order, any other userError, a request refused as a whole) comes with the order read not
+    cancelled just before: neither this call nor an earlier attempt's cut one took, so the mark
+    goes (and with it what that earlier call asked, `_apply`), whatever an earlier attempt sent. A
+    cancellation found on a later Retry is then not the app's (a person's by hand: skipped)."""
     event = unit.event
     _cancel_fulfillments(client, state, unit.message_id, outcome, invoiced)
     sent_before = bool(outcome.get(SENT))
@@ -257,10 +264,21 @@ def _send_cancel(
             staff_note=staff_note(event.nro_pedvenda, event.cancel_reason),
         )
     except ShopifyUserErrors as exc:  # refused: this call did nothing
+        if not _already(exc):  # the order is not cancelled, so no earlier call took either
+            outcome.pop(SENT)
+            _remember(unit.message_id, outcome)
+            held = service_hold.explained(client, unit.order_id, state.name, exc)
+            if held is None:  # another refusal: as Shopify said it
+                raise
+            raise held from exc
         if not sent_before:
             outcome.pop(SENT)
         _remember(unit.message_id, outcome)
         return _cancelled_by_an_earlier_attempt(client, unit, state.name, exc, sent_before)
+    except Rejected:  # refused as a whole (a GraphQL error, a 4xx): nothing cancelled it, read just now
+        outcome.pop(SENT)
+        _remember(unit.message_id, outcome)
+        raise
     outcome["cancel_job"] = job.id
     _remember(unit.message_id, outcome)  # committed before waiting: a rerun polls, never re-cancels
     return state
@@ -299,17 +317,20 @@ def _ours(state: Settlement, event: OrderEvent) -> bool:
 def _cancelled_by_an_earlier_attempt(
     client: AdminClient, unit: order_events.EventUnit, name: str, exc: ShopifyUserErrors, sent_before: bool
 ) -> Settlement:
-    """orderCancel refused. As already done: an earlier attempt cancelled it and its answer (with
-    the job id) was lost; the order as it is now when cancelled, Transient while that cancellation
-    is still under way (or was someone else's: the rerun finds it cancelled and skips it). Held by a
-    fulfillment service: that refusal explained (service_hold). Any other: as Shopify said it."""
-    if "already" not in exc.message.lower():
-        raise service_hold.explained(client, unit.order_id, name, exc) or exc
+    """orderCancel refused as already done (`_already`): an earlier attempt cancelled it and its
+    answer (with the job id) was lost; the order as it is now when cancelled, Transient while that
+    cancellation is still under way (or was someone else's: the rerun finds it cancelled and skips
+    it)."""
     state = settlement(client, unit.order_id)
     if not sent_before or state is None or not state.cancelled_at or not _ours(state, unit.event):
         raise Transient(f"Shopify says {exc.message!r}: a cancellation already started is still "
                         "under way; checked again") from exc  # fmt: skip
     return state
+
+
+def _already(exc: ShopifyUserErrors) -> bool:
+    """Pure: orderCancel refused because the order is cancelled, or being cancelled, already."""
+    return "already" in exc.message.lower()
 
 
 def _mark_nfe_cancelled(client: AdminClient, order_id: str, state: Settlement) -> None:

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from jobs import stock, stock_in_flight
+from ledger import handled
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
-from ledger.models import Binding, MessageStatus
+from ledger.models import Binding, Message, MessageStatus
 from shopify_app.admin_api.errors import ShopifyServerError, UnexpectedResponse
 
 from .chain import messages
@@ -170,3 +171,65 @@ def test_a_stuck_note_record_is_kept_until_answered(chain, monkeypatch):
             select(Binding.data).where(Binding.shop_id == shop.shop_id, Binding.kind == stock_in_flight.KIND)
         ).all()
     assert note.get("stuck") and note["quantities"] and note["skus"] == [sku]
+
+
+def test_a_stuck_write_whose_retry_gets_no_answer_is_asked_again_by_later_passes(chain, monkeypatch):
+    """A stuck note's Retry meets a 503: its message says it is retrying and that every stock pass
+    asks again, so the note is stuck no more and the scheduled passes ask about it; once Shopify
+    answers, the note goes and the message ends done (never left retrying for ever)."""
+    shop = chain.install("voo-preso-503", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = pick(catalog, chain, shop, 1)
+    _note(shop, 1, "k503", data["inventory_item_id"], shop.locations[1], 10, sku)
+    chain.map_location(shop, 1, 2)
+    with monkeypatch.context() as patched:
+        _failing(patched, "k503", FAILURES["rejected"])
+        stock.run(shop.shop_id)
+    message = _stray(shop, 1, "k503")
+    assert message.status == MessageStatus.FAILED.value
+    with monkeypatch.context() as patched:
+        _failing(patched, "k503", lambda: ShopifyServerError("Shopify answered HTTP 503", status=503))
+        with pytest.raises(Transient):
+            stock.replay(message.id)
+        shown = _stray(shop, 1, "k503")
+        assert shown.status == MessageStatus.RETRYING.value
+        assert "every stock pass asks again" in shown.error_text
+        with pytest.raises(Transient):  # a scheduled pass asks again (still no answer)
+            stock.run(shop.shop_id)
+        assert _stray(shop, 1, "k503").attempts == shown.attempts + 1
+    stock.run(shop.shop_id)  # Shopify answers again
+    assert _notes(shop) == []
+    assert _stray(shop, 1, "k503").status == MessageStatus.DONE.value
+
+
+def test_a_stuck_write_closed_as_handled_is_dropped_and_never_asked_again(chain, monkeypatch):
+    """A person closes the stuck note's message with "Mark as handled": they settled it. The next
+    pass drops the note (nothing asks about it again, nothing holds for it), the message stays
+    closed as handled, and a Retry queued before ends without running."""
+    shop = chain.install("voo-preso-tratado", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = pick(catalog, chain, shop, 1)
+    _note(shop, 1, "settled", data["inventory_item_id"], shop.locations[1], 10, sku)
+    chain.map_location(shop, 1, 2)
+    asked: list[str] = []
+    real = stock_in_flight.set_available
+
+    def counting(client, quantities, *, key, **kwargs):
+        if key == "settled":
+            asked.append(key)
+            raise FAILURES["rejected"]()
+        return real(client, quantities, key=key, **kwargs)
+
+    monkeypatch.setattr(stock_in_flight, "set_available", counting)
+    stock.run(shop.shop_id)
+    message = _stray(shop, 1, "settled")
+    assert message.status == MessageStatus.FAILED.value and asked == ["settled"]
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, message.id), by="1", note="checked the levels by hand")
+    run = stock.run(shop.shop_id)
+    assert run.unfinished == [] and 1 in run.companies
+    assert _notes(shop) == [], "the note of a message closed as handled is kept for ever"
+    assert asked == ["settled"]
+    assert stock.replay(message.id) == handled.KEY
+    closed = _stray(shop, 1, "settled")
+    assert closed.status == MessageStatus.SKIPPED.value and handled.info(closed) is not None

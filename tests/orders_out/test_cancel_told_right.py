@@ -172,6 +172,63 @@ def test_a_cancel_that_never_reached_shopify_then_made_by_a_person_reads_already
     assert "already cancelled" in (message.error_text or ""), message.error_text
 
 
+@pytest.mark.parametrize("refusal", ["held by a fulfillment service", "refused as a whole"])
+def test_a_refusal_after_a_cut_call_drops_the_sent_mark(world: World, monkeypatch: Any, refusal: str) -> None:
+    """orderCancel cut off before reaching Shopify (marked sent); its Retry refused (a fulfillment
+    service holds the order, or the request refused as a whole): the order was read not cancelled
+    and the refusal is not "already cancelled", so neither call took and the mark goes. A person
+    then cancels the order by hand, with no staff note and keeping stock and money: the next Retry
+    reads it as theirs ("already cancelled", skipped), never as the app's own cancellation "with its
+    units restocked and the payment refunded"."""
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyNetworkError
+    from shopify_app.admin_api.transport import AdminTransport
+
+    real_send = AdminTransport.send
+
+    def cut(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        if op.name == "OrderCancel":
+            raise ShopifyNetworkError("connection reset")
+        return real_send(self, op, variables, token)
+
+    def refused(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        if op.name == "OrderCancel":
+            raise ShopifyGraphQLError(
+                "OrderCancel", [{"message": "Access denied", "extensions": {"code": "ACCESS_DENIED"}}]
+            )
+        return real_send(self, op, variables, token)
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    with monkeypatch.context() as patched:
+        patched.setattr(AdminTransport, "send", cut)
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_sent")
+
+    with monkeypatch.context() as patched:
+        if refusal == "refused as a whole":
+            patched.setattr(AdminTransport, "send", refused)
+        else:
+            hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log")
+        cancel_side.replay(message.id)
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value, message.error_text
+    code = "CANCEL_HELD_BY_FULFILLMENT_SERVICE" if refusal != "refused as a whole" else "ACCESS_DENIED"
+    assert (message.error_detail or {}).get("code") == code, message.error_detail
+    assert "cancel_sent" not in (message.response_payload or {}), "a refusal left the call marked sent"
+
+    if refusal != "refused as a whole":
+        hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log", None)
+    for_shop(world.domain).order_cancel(order.gid, reason="STAFF", restock=False)  # by hand, no note
+    _cancelled_in_shopify(world, order.gid)
+
+    assert cancel_side.replay(message.id) == MessageStatus.SKIPPED.value
+    [message] = world.messages("cancellations", order)
+    assert "answer_lost" not in (message.response_payload or {}), message.response_payload.get("answer_lost")
+    assert "already cancelled" in (message.error_text or ""), message.error_text
+
+
 def test_a_request_not_accepted_yet_is_withdrawn_and_the_furthest_along_decides() -> None:
     """Pure: a request the service has not answered is withdrawn (Cancel request); with several
     fulfillment orders the one furthest along says what to do; finished ones hold nothing."""
