@@ -2,7 +2,8 @@
 
 - `POST /auth/session`: the embedded page's first call, with `Authorization: Bearer <ID token>`.
   Installs by token exchange when the shop has no usable offline token (new, uninstalled,
-  needs re-auth), then answers who the caller is: {shop, user_id, role, installed}.
+  needs re-auth), then answers who the caller is: {shop, user_id, role, installed}; or 409
+  needs_reauth with the reason when the grant lacks scopes the app requires.
 - `GET /auth/install?shop=` and `GET /auth/callback`: the authorization code grant for installs
   that start outside the admin (shop domain regex, state nonce in a signed cookie, query HMAC
   in constant time, signed-query freshness).
@@ -23,10 +24,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledger.db import session_scope
 from ledger.errors import Transient
+from ledger.models import Shop, ShopStatus
 from settings import Settings
 from shopify_app import oauth
 from shopify_app.id_token import InvalidIdToken, bearer_token, verify_id_token
 from shopify_app.roles import database_down, json_error, resolve_role
+from shopify_app.scopes import MISSING_REASON_START, missing_scopes
 from shopify_app.shops import find_shop
 from shopify_app.token_endpoint import TokenRequestRejected, exchange_authorization_code
 
@@ -91,6 +94,8 @@ def session() -> ResponseReturnValue:
         shop = find_shop(db, claims.shop)
         if shop is None:  # uninstalled between the exchange and now
             return json_error(409, "not_installed", "the app is not installed on this shop")
+        if shop.status == ShopStatus.NEEDS_REAUTH.value:
+            return _parked(settings, shop)
         role = resolve_role(db, shop, claims.user_id)
     return jsonify(
         {
@@ -101,6 +106,18 @@ def session() -> ResponseReturnValue:
             "newly_installed": newly_installed,
         }
     )
+
+
+def _parked(settings: Settings, shop: Shop) -> ResponseReturnValue:
+    """409 for a shop the install left parked (its grant lacks scopes the app requires): the
+    reason, and for missing scopes the way to ask Shopify for them. No `action`: opening the
+    session again would only get the same grant."""
+    reason = shop.status_reason or "the shop must authorize the app again"
+    extra: dict[str, object] = {}
+    if reason.startswith(MISSING_REASON_START):
+        extra["missing_scopes"] = missing_scopes(shop.scopes.split(","), settings.scope_list)
+        extra["reauthorize"] = oauth.reauthorize_path(shop.domain)
+    return json_error(409, "needs_reauth", reason, reason=reason, **extra)
 
 
 @bp.get("/install")

@@ -23,6 +23,7 @@ from ledger.kv import get_redis
 from ledger.schedules import ensure_default_schedules
 from shopify_app.enqueue import enqueue_run
 from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
+from shopify_app.scopes import missing_reason, missing_scopes
 from shopify_app.shops import find_shop, is_usable, mark_installed
 from shopify_app.token_endpoint import TokenSet, exchange_id_token
 from shopify_app.tokens import shop_token_lock, store_tokens
@@ -123,6 +124,12 @@ def authorize_url(settings: Settings, shop: str, state: str) -> str:
     return f"{origin}/admin/oauth/authorize?{urlencode(params)}"
 
 
+def reauthorize_path(shop: str) -> str:
+    """Where the page sends the merchant (top level) to approve the app's scopes again: the
+    authorization code grant, which asks Shopify for every scope the app requires."""
+    return f"/auth/install?{urlencode({'shop': shop})}"
+
+
 def app_home_url(settings: Settings, shop: str) -> str:
     """The app inside the shop's admin, where the merchant lands after installing."""
     origin, _headers = settings.admin_origin(shop)
@@ -134,7 +141,9 @@ def app_home_url(settings: Settings, shop: str) -> str:
 def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -> int:
     """Record a granted offline token: shop active, tokens stored encrypted, audit row.
 
-    Returns the shop's id.
+    A grant that lacks a scope the app requires (`missing_scopes`: a granted `write_x` covers
+    `read_x`) stores the token all the same but leaves the shop needs_reauth naming the scopes:
+    every job would be denied. Returns the shop's id.
     """
     with session_scope(settings.database_url) as session:
         # Locked first, so what follows reads the row as an uninstall running now leaves it.
@@ -145,10 +154,16 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
         catch_up = earlier is not None and (
             earlier.uninstalled_at is not None or not is_usable(earlier, keys=settings.encryption_keys)
         )
-        row = mark_installed(session, shop, scopes=token_set.scope or settings.scopes, actor=actor)
+        granted = token_set.scope or settings.scopes
+        missing = missing_scopes(granted.split(","), settings.scope_list)
+        parked = missing_reason(missing) if missing else None
+        row = mark_installed(session, shop, scopes=granted, actor=actor, parked=parked, missing=missing)
         store_tokens(session, row, token_set, keys=settings.encryption_keys)
         ensure_default_schedules(session, row.id)
         shop_id = row.id
+    if missing:
+        log.warning("oauth: installed on %s (actor %s) without required scopes %s", shop, actor, missing)
+        return shop_id  # parked: the catch-up waits for the install that makes the grant whole
     log.info("oauth: installed on %s (actor %s)", shop, actor)
     if catch_up:
         _catch_up_after_reinstall(settings, shop_id, shop)

@@ -4,7 +4,9 @@ Shopify leaves out of a grant the read scope a granted write scope implies (`wri
 grants `read_orders`), as its own app libraries do when they compare scopes; so does
 `missing_scopes`. `apply_scopes_update` records an `app/scopes_update` delivery on the shop
 row: the grant, an audit row, and the shop parked `needs_reauth` (naming the scopes) when a
-required one is gone, or back to active when a later grant makes it whole again. No Flask here.
+required one is gone (unless it is parked for another reason already: that one stands), or back
+to active when a later grant makes it whole again and it was parked for that. The install
+(`shopify_app.oauth.install`) checks the grant of the token it gets the same way. No Flask here.
 """
 
 from __future__ import annotations
@@ -119,6 +121,13 @@ def stale_reason(session: Session, shop: Shop, update: ScopesUpdate) -> str | No
     return None
 
 
+def _parked_otherwise(shop: Shop) -> bool:
+    """True when the shop is parked for another reason (a token Shopify refused, one no key
+    reads): that reason stands, so a later whole grant cannot put it back to active."""
+    reason = shop.status_reason or ""
+    return shop.status == ShopStatus.NEEDS_REAUTH.value and not reason.startswith(MISSING_REASON_START)
+
+
 def apply_scopes_update(
     session: Session, shop: Shop, update: ScopesUpdate, required: list[str]
 ) -> str | None:
@@ -145,7 +154,7 @@ def apply_scopes_update(
             "updated_at": update.updated_at.isoformat() if update.updated_at else None,
         },
     )  # fmt: skip
-    if missing:
+    if missing and not _parked_otherwise(shop):
         mark_needs_reauth(session, shop, missing_reason(missing), actor=ACTOR)
     elif shop.status == ShopStatus.NEEDS_REAUTH.value and (shop.status_reason or "").startswith(
         MISSING_REASON_START

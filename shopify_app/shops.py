@@ -63,9 +63,19 @@ def _readable(secret: bytes, keys: str | None) -> bool:
 
 
 def mark_installed(
-    session: Session, domain: str, *, scopes: str, actor: str, now: datetime | None = None
+    session: Session,
+    domain: str,
+    *,
+    scopes: str,
+    actor: str,
+    now: datetime | None = None,
+    parked: str | None = None,
+    missing: list[str] | None = None,
 ) -> Shop:
-    """Create or reactivate the shop row after a successful install / re-auth, with an audit row."""
+    """Create or reactivate the shop row after a successful install / re-auth, with an audit row.
+
+    `parked` (the reason) leaves the shop needs_reauth instead of active: the token it got does
+    not grant the `missing` scopes the app requires."""
     now = now or utcnow()
     shop = find_shop(session, domain, for_update=True)
     before: dict[str, Any] | None = None
@@ -74,8 +84,8 @@ def mark_installed(
         session.add(shop)
     else:
         before = {"status": shop.status, "scopes": shop.scopes}
-    shop.status = ShopStatus.ACTIVE.value
-    shop.status_reason = None
+    shop.status = ShopStatus.NEEDS_REAUTH.value if parked else ShopStatus.ACTIVE.value
+    shop.status_reason = parked
     shop.scopes = scopes
     shop.uninstalled_at = None
     # When the token in hand was granted: an uninstall triggered before it is one the merchant
@@ -91,7 +101,8 @@ def mark_installed(
         action="app.installed",
         target=shop.domain,
         before=before,
-        after={"status": shop.status, "scopes": scopes},
+        after={"status": shop.status, "scopes": scopes}
+        | ({"reason": parked, "missing": missing or []} if parked else {}),
     )
     return shop
 

@@ -1,20 +1,31 @@
 """A 409 that names /auth/session as its remedy (the shop needs re-authorization, or is not
 installed any more) makes the page open the session again (token exchange with a fresh ID
-token) and repeat the request once, instead of showing the error. Any other 409 is shown."""
+token) and repeat the request once, instead of showing the error. Any other 409 is shown. A
+renewal that fails is not repeated for every refused call; a shop whose grant lacks required
+scopes stays parked and the page says why and offers to ask Shopify for them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import requests
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from ledger.db import session_scope
 from ledger.models import OfflineToken, Shop
+from settings import DEFAULT_SCOPES
+from shopify_app.scopes import ScopesUpdate, apply_scopes_update
 
-from .conftest import SHOP_DOMAIN, Stack
+from .conftest import SHOP, SHOP_DOMAIN, WAIT_MS, Stack, _route_cdn
 
 pytestmark = pytest.mark.browser
+
+REQUIRED = DEFAULT_SCOPES.split(",")
+REDUCED = [s for s in REQUIRED if s not in ("read_orders", "write_orders")]
 
 # The page's own api() (the module the page loaded: same URL, same instance).
 CALL_API = """async (path) => {
@@ -108,3 +119,89 @@ def test_a_business_409_is_not_taken_for_a_session_problem(open_page, fresh) -> 
     answer = page.evaluate(CALL_API, "/api/test-conflict")
     assert answer == {"ok": False, "status": 409, "code": "mapping_conflict"}
     assert seen.count("GET api/test-conflict") == 1 and "POST auth/session" not in seen
+
+
+def test_a_failed_renewal_is_not_tried_again_for_every_refused_call(open_page, fresh) -> None:
+    """A polling page must not exchange a token per poll while the session cannot be opened:
+    the refused calls after a failed renewal get its answer without asking again."""
+    page = open_page("/app/audit")
+    seen = _requests(page)
+    page.route(
+        "**/auth/session",
+        lambda route: route.fulfill(
+            status=502, json={"error": {"code": "install_refused", "message": "Shopify refused the exchange"}}
+        ),
+    )
+    _park(fresh, "parked for the test")
+    for _ in range(3):
+        answer = page.evaluate(CALL_API, "/api/me")
+        assert answer == {"ok": False, "status": 502, "code": "install_refused"}
+    assert seen.count("GET api/me") == 3 and seen.count("POST auth/session") == 1
+
+
+@contextmanager
+def _grant(stack: Stack, scopes: list[str]) -> Iterator[None]:
+    """Shopify's grant on the shop is `scopes` (tokens issued meanwhile carry it), then whole again."""
+    url = f"{stack.shopify.url}/_sandbox/shops/{SHOP}/scopes"
+    requests.post(url, json={"scopes": scopes}, timeout=10).raise_for_status()
+    try:
+        yield
+    finally:
+        requests.post(url, json={"scopes": REQUIRED}, timeout=10).raise_for_status()
+
+
+def _park_for_scopes(stack: Stack) -> None:
+    """What the app/scopes_update webhook's job does (the browser stack runs no worker)."""
+    with session_scope(stack.settings.database_url) as db:
+        shop = db.query(Shop).filter(Shop.domain == SHOP_DOMAIN).one()
+        apply_scopes_update(db, shop, ScopesUpdate(REQUIRED, REDUCED, None), stack.settings.scope_list)
+
+
+def test_a_shop_whose_grant_lacks_scopes_shows_why_instead_of_renewing_again(open_page, fresh) -> None:
+    """The webhook parked the shop; opening the session again gets the same reduced grant: the
+    shop stays parked, the page shows the reason and the way to approve the scopes, and the
+    next refused call does not renew again (no loop)."""
+    page = open_page("/app/audit", locale="en")
+    seen = _requests(page)
+    with _grant(fresh, REDUCED):
+        _park_for_scopes(fresh)
+        answer = page.evaluate(CALL_API, "/api/me")
+        assert answer == {"ok": False, "status": 409, "code": "needs_reauth"}
+        assert _shop(fresh).status == "needs_reauth"
+        banner = page.locator("#app s-banner[tone=critical]")
+        expect(banner).to_contain_text("Shopify no longer grants the app")
+        expect(banner).to_contain_text("write_orders")
+        expect(banner.locator("s-button")).to_have_text("Approve the permissions in Shopify")
+        again = page.evaluate(CALL_API, "/api/me")
+        assert again == {"ok": False, "status": 409, "code": "needs_reauth"}
+    assert seen.count("POST auth/session") == 1 and seen.count("GET api/me") == 2
+    assert page.errors == []
+
+
+def test_opening_the_app_with_a_grant_lacking_scopes_says_so_and_asks_again(browser, fresh) -> None:
+    """The first session of a shop whose grant lacks required scopes: the page shows why and a
+    button that sends the merchant (top level) to approve them through the app's OAuth start."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en")
+    try:
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        _route_cdn(page)
+        with _grant(fresh, REDUCED):
+            page.goto(fresh.page_url("/app/setup", locale="en"))
+            banner = page.locator("#app s-banner[tone=critical]")
+            expect(banner).to_contain_text("write_orders", timeout=WAIT_MS)
+            assert _shop(fresh).status == "needs_reauth"
+            asked: list[str] = []
+
+            def install_start(route: Any) -> None:
+                asked.append(route.request.url)
+                route.fulfill(status=200, content_type="text/html", body="<p>authorize</p>")
+
+            page.route("**/auth/install**", install_start)
+            banner.locator("s-button").click()
+            page.wait_for_url("**/auth/install**", timeout=WAIT_MS)
+        assert asked == [f"{fresh.app_url}/auth/install?shop={SHOP_DOMAIN}"]
+        assert page.errors == []
+    finally:
+        context.close()

@@ -8,6 +8,8 @@ from typing import Any
 
 import jwt
 
+from settings import DEFAULT_SCOPES
+
 API_KEY = "test-api-key"
 API_SECRET = "test-api-secret-0123456789abcdef0123"
 APP_URL = "https://app.example.test"
@@ -47,13 +49,17 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def token_response(
-    access: str = "shpat_access_1", refresh: str = "shprt_refresh_1", expires_in: int = 3600
+    access: str = "shpat_access_1",
+    refresh: str = "shprt_refresh_1",
+    expires_in: int = 3600,
+    scope: str = DEFAULT_SCOPES,
 ) -> dict[str, Any]:
-    """The JSON Shopify's token endpoint answers for an expiring offline token."""
+    """The JSON Shopify's token endpoint answers for an expiring offline token (granting every
+    scope the app requires unless `scope` says otherwise)."""
     return {
         "access_token": access,
         "expires_in": expires_in,
         "refresh_token": refresh,
         "refresh_token_expires_in": 7776000,
-        "scope": "read_products,write_products",
+        "scope": scope,
     }

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from ledger.db import session_scope
 from ledger.models import AuditEvent, Role, Shop, ShopStatus, StaffRole
+from settings import DEFAULT_SCOPES
 from shopify_app.roles import RETRY_HEADER, RoleChangeRefused, revoke_role, set_role
 from shopify_app.token_endpoint import GRANT_TOKEN_EXCHANGE, OFFLINE_TOKEN_TYPE
 from shopify_app.tokens import get_access_token
@@ -50,7 +51,7 @@ def test_first_session_installs_by_token_exchange(settings, client, requests_moc
     assert sent["client_id"] == API_KEY
     shop = shop_row(settings, SHOP_A)
     assert shop.status == ShopStatus.ACTIVE.value and shop.installed_at is not None
-    assert shop.scopes == "read_products,write_products"
+    assert shop.scopes == DEFAULT_SCOPES
     assert get_access_token(SHOP_A) == "shpat_exchanged"
     assert audit_actions(settings, shop.id) == ["app.installed", "role.granted"]
 

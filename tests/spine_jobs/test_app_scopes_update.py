@@ -123,6 +123,26 @@ def test_a_whole_grant_leaves_a_shop_parked_for_another_reason_parked(shop_id, d
     assert shop.scopes == DEFAULT_SCOPES
 
 
+def test_a_scope_loss_keeps_the_reason_a_shop_was_parked_for_already(shop_id, deliver, rconn):
+    """A shop parked because Shopify refused its token stays parked for that reason: a scope
+    loss does not overwrite it, so the later whole grant cannot put it back to active with the
+    dead token (the scopes are in the audit row; the next install reads the grant anew)."""
+    dead = "Shopify refused to refresh the token"
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        shop.status, shop.status_reason = "needs_reauth", dead
+    deliver_and_work(deliver, rconn, payload(["read_products"], updated_at="2026-11-28T12:00:00Z"))
+    shop = the_shop()
+    assert (shop.status, shop.status_reason, shop.scopes) == ("needs_reauth", dead, "read_products")
+    [update] = audit("app.scopes_updated")
+    assert "write_orders" in update.after["missing"]
+    assert audit("shop.needs_reauth") == []
+    deliver_and_work(deliver, rconn, payload(REQUIRED, updated_at="2026-11-28T12:05:00Z"))
+    shop = the_shop()
+    assert (shop.status, shop.status_reason) == ("needs_reauth", dead)
+    assert audit("shop.scopes_restored") == []
+
+
 def test_an_older_update_delivered_late_changes_nothing(shop_id, deliver, rconn):
     """Webhooks come out of order: the update Shopify made last is the one that stands."""
     deliver_and_work(deliver, rconn, payload(REQUIRED, updated_at="2026-11-28T12:05:00Z"))

@@ -24,6 +24,7 @@ from ledger.models import (
     StoreLink,
     WebhookInbox,
 )
+from settings import DEFAULT_SCOPES
 
 from .conftest import SHOP
 
@@ -464,7 +465,7 @@ def test_a_reinstall_runs_the_reconciliation_for_the_orders_placed_while_uninsta
     def reconcile_jobs() -> list[str]:
         return [j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j]
 
-    token = TokenSet("shpat_new", "read_products", "shprt_new", 3600)
+    token = TokenSet("shpat_new", DEFAULT_SCOPES, "shprt_new", 3600)
     oauth.install(get_settings(), SHOP, token, actor="u1")  # the fixture's shop had no token
     Queue("default", connection=rconn).empty()
     oauth.install(get_settings(), SHOP, token, actor="u1")  # installed and usable: no catch-up
@@ -505,9 +506,30 @@ def test_a_reinstall_from_needs_reauth_runs_the_reconciliation_too(ledger_with_c
     from shopify_app.token_endpoint import TokenSet
 
     _installed_long_ago_then_revoked(ledger_with_customer)
-    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", "read_products", "shprt_new", 3600), actor="u1")
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", DEFAULT_SCOPES, "shprt_new", 3600), actor="u1")
     jobs = [j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j]
     assert len(jobs) == 1, jobs
+
+
+def test_a_reinstall_lacking_a_required_scope_waits_to_catch_up(ledger_with_customer, rconn):
+    """A reinstall whose grant lacks a scope the app requires leaves the shop parked (every job
+    would be denied): the catch-up reconciliation waits for the install that makes it whole."""
+    from rq import Queue
+
+    from settings import get_settings
+    from shopify_app import oauth
+    from shopify_app.token_endpoint import TokenSet
+
+    _installed_long_ago_then_revoked(ledger_with_customer)
+    reduced = ",".join(s for s in DEFAULT_SCOPES.split(",") if s not in ("read_orders", "write_orders"))
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", reduced, "shprt_new", 3600), actor="u1")
+    with session_scope() as session:
+        assert session.scalar(select(Shop)).status == "needs_reauth"
+    assert [j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j] == []
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", DEFAULT_SCOPES, "shprt_new", 3600), actor="u1")
+    with session_scope() as session:
+        assert session.scalar(select(Shop)).status == "active"
+    assert len([j for j in Queue("default", connection=rconn).job_ids if "reconcile" in j]) == 1
 
 
 def test_a_late_uninstall_does_not_undo_a_reinstall_made_from_needs_reauth(
@@ -524,7 +546,7 @@ def test_a_late_uninstall_does_not_undo_a_reinstall_made_from_needs_reauth(
 
     _installed_long_ago_then_revoked(ledger_with_customer)
     uninstalled = utcnow() - timedelta(minutes=2)
-    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", "read_products", "shprt_new", 3600), actor="u1")
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_new", DEFAULT_SCOPES, "shprt_new", 3600), actor="u1")
     deliver(
         "app/uninstalled",
         {"id": 1, "domain": SHOP},
@@ -559,7 +581,7 @@ def _reinstall_during(monkeypatch, check: str, inbox_id: int) -> None:
 
     def reinstall() -> None:
         checked.wait(timeout=10)
-        token = TokenSet("shpat_new", "read_products", "shprt_new", 3600)
+        token = TokenSet("shpat_new", DEFAULT_SCOPES, "shprt_new", 3600)
         oauth.install(get_settings(), SHOP, token, actor="u1")
         reinstalled.set()
 
@@ -591,7 +613,7 @@ def test_a_reinstall_committing_during_the_uninstall_keeps_its_new_token(shop_id
     from shopify_app import oauth
     from shopify_app.token_endpoint import TokenSet
 
-    oauth.install(get_settings(), SHOP, TokenSet("shpat_old", "read_products", "shprt_old", 3600), actor="u1")
+    oauth.install(get_settings(), SHOP, TokenSet("shpat_old", DEFAULT_SCOPES, "shprt_old", 3600), actor="u1")
     with session_scope() as session:
         session.get(Shop, shop_id).installed_at = utcnow() - timedelta(days=30)
     uninstalled = (utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -4,13 +4,20 @@
  * X-Shopify-Retry-Invalid-Session-Request is retried once with a fresh token. A 409 whose
  * `error.action` is /auth/session (the shop needs re-authorization, or lost its offline token)
  * opens the session again — token exchange with a fresh ID token, as at load — and is retried
- * once. Failures raise ApiError and, unless `quiet`, show the API's message in a toast.
+ * once. A renewal that fails is not tried again for every refused call (a polling page would
+ * exchange a token per poll): its answer stands for them until the page is reloaded (a 4xx:
+ * e.g. the shop's grant lacks scopes the app requires) or for a minute (Shopify unreachable),
+ * and a failure of the shop itself (needs_reauth) is announced with the `app:session-failed`
+ * event (detail: the API's `error`), which main.js shows in place of the page. Failures raise
+ * ApiError and, unless `quiet`, show the API's message in a toast.
  */
 import { locale, t } from "./i18n.js";
 
 const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
 const SESSION_PATH = "/auth/session";
+const RETRY_FAILED_RENEWAL_MS = 60_000; // a renewal failed for a 5xx is tried again after this
 let renewing = null; // the session being opened again, shared by the calls refused meanwhile
+let failed = null; // {response, until}: the last renewal that failed, answered in its place
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -48,13 +55,36 @@ async function needsSession(response) {
   }
 }
 
-/** POST /auth/session once for every call waiting on it; each caller gets its own copy. */
+/** Remember a failed renewal (so the refused calls after it do not renew again) and, when the
+ * shop itself cannot be used (needs_reauth: e.g. its grant lacks scopes), tell the page. */
+async function renewalFailed(response) {
+  const until = response.status < 500 ? Infinity : Date.now() + RETRY_FAILED_RENEWAL_MS;
+  failed = { response, until };
+  let error = null;
+  try {
+    error = ((await response.clone().json()) || {}).error || null;
+  } catch (e) {
+    error = null;
+  }
+  if (error && error.code === "needs_reauth") {
+    window.dispatchEvent(new CustomEvent("app:session-failed", { detail: error }));
+  }
+}
+
+/** POST /auth/session once for every call waiting on it; each caller gets its own copy. After
+ * a failed renewal, its answer (until reload, or for a minute for a 5xx) without asking again. */
 async function renewSession() {
+  if (failed && Date.now() < failed.until) return failed.response.clone();
   if (!renewing) {
     const init = { method: "POST", headers: { Accept: "application/json", "Accept-Language": locale() } };
-    renewing = authorized(SESSION_PATH, init).finally(() => {
-      renewing = null;
-    });
+    renewing = authorized(SESSION_PATH, init)
+      .then(async (response) => {
+        if (!response.ok) await renewalFailed(response);
+        return response;
+      })
+      .finally(() => {
+        renewing = null;
+      });
   }
   return (await renewing).clone();
 }

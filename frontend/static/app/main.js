@@ -1,11 +1,14 @@
 /**
  * Boot: pick the language, open the session (POST /auth/session with the ID token: installs the
  * shop by token exchange when needed and answers the caller's role), then start the router.
+ * A session that cannot be opened (at boot, or when api.js renews it later and the shop turns
+ * out parked) replaces the page with why; when Shopify's grant lacks scopes the app requires,
+ * with a button that asks Shopify for them again (the API's `reauthorize` path, at top level).
  */
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { loadLocale, t } from "./i18n.js";
-import { start } from "./router.js";
+import { start, stop } from "./router.js";
 
 const RANK = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 
@@ -15,12 +18,12 @@ async function boot() {
   document.title = t("app.title");
   const root = document.getElementById("app");
   replace(root, h("s-page", { heading: t("app.title") }, h("s-spinner", { accessibilityLabel: t("app.loading") })));
+  window.addEventListener("app:session-failed", (event) => sessionFailed(root, event.detail));
   let session;
   try {
     session = await api("/auth/session", { method: "POST", quiet: true });
   } catch (error) {
-    replace(root, h("s-page", { heading: t("app.title") },
-      h("s-banner", { tone: "critical", heading: t("app.session_failed") }, error.message)));
+    sessionFailed(root, (error.body && error.body.error) || { message: error.message });
     return;
   }
   const role = session.role;
@@ -41,6 +44,20 @@ async function boot() {
   };
   document.body.dataset.role = role;
   await start(ctx);
+}
+
+/** Show why the session could not be opened (`error`: the API's error body) instead of the page. */
+function sessionFailed(root, error) {
+  stop();
+  const ask = error.reauthorize
+    ? h("s-button", {
+      variant: "primary",
+      onclick: () => window.open(new URL(error.reauthorize, window.location.origin).href, "_top"),
+    }, t("app.approve_scopes"))
+    : null;
+  replace(root, h("s-page", { heading: t("app.title") },
+    h("s-banner", { tone: "critical", heading: t("app.session_failed") },
+      h("s-paragraph", {}, error.message), ask)));
 }
 
 boot();

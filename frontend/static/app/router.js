@@ -66,6 +66,12 @@ async function go() {
   replace(root, view.element);
 }
 
+/** Stop the page shown (its polling): the page is being replaced by something else. */
+export function stop() {
+  if (current && current.dispose) current.dispose();
+  current = null;
+}
+
 function linkFromEvent(event) {
   for (const node of event.composedPath()) {
     if (!(node instanceof Element)) continue;
