@@ -26,13 +26,15 @@ event "faturado com alteração" carries the picking the first key's event appli
 Shopify already and is not sent again: a target set again would undo what a person changed in
 Shopify since (a unit refunded comes back on the order) or be refused (a line fulfilled at the
 first NF-e). A line whose picking changed since (another cut, another weight) is another change,
-and is applied.
+and is applied. So is one Shopify no longer shows: a line holding MORE units than the target (a
+person put units back since; the ERP served, and invoices, the target), a substitute's variant not
+on the order at all. One holding fewer (a refund since) is in Shopify already.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -175,12 +177,13 @@ def weighed_substitutes(event: OrderEvent, others: Iterable[Recorded]) -> Seen:
     return seen
 
 
-def applied_alike(changes: Iterable[Any], others: Iterable[Recorded]) -> dict[str, int]:
+def applied_alike(changes: Iterable[Any], others: Iterable[Recorded], lines: Sequence[Any]) -> dict[str, int]:
     """Pure: this event's changes (`to_shopify.LineChange`s) that are the same change of their ERP
-    line as the LAST one another event of the order recorded for it, when that one was applied:
-    {change key: that event's seqEvento}. The same kind, SKU and quantities before and after (a
-    line ordered or picked otherwise since is another change); the last by seqEvento (a line cut to
-    2, then to 1 by a later event, and reported at 2 again is changed back)."""
+    line as the LAST one another event of the order recorded for it, when that one was applied and
+    Shopify still shows it (`_undone`): {change key: that event's seqEvento}. The same kind, SKU
+    and quantities before and after (a line ordered or picked otherwise since is another change);
+    the last by seqEvento (a line cut to 2, then to 1 by a later event, and reported at 2 again is
+    changed back). `lines`: the Shopify order's lines (`OrderLine`s) as read now."""
     last: dict[int, Recorded] = {}
     for row in others:
         if row.seq_item not in last or row.seq_evento > last[row.seq_item].seq_evento:
@@ -188,13 +191,31 @@ def applied_alike(changes: Iterable[Any], others: Iterable[Recorded]) -> dict[st
     found = {}
     for change in changes:
         row = last.get(item_of(change.change_key) or -1)
-        if row is None or not row.applied:
+        if row is None or not row.applied or _undone(change, lines):
             continue
         if (row.kind, row.sku, row.qty_before, row.qty_after) == (
             change.kind, change.sku, change.qty_before, change.qty_after,
         ):  # fmt: skip
             found[change.change_key] = row.seq_evento
     return found
+
+
+def _undone(change: Any, lines: Sequence[Any]) -> bool:
+    """Whether Shopify no longer shows a quantity change applied before: its line holds MORE units
+    than the target (a person put units back since: the ERP served, and invoices, the target), or
+    the variant a substitute adds is not on the order at all. Fewer units (a person refunded some
+    since), or none of a substitute's line left, is not undone: a target set again would put the
+    refunded units back. A weight's discount (its description on the line, `to_shopify._weight`)
+    and a weighed substitute's lines of their own (`weighed_substitutes`) are known otherwise."""
+    if change.shopify_quantity is None or change.kind == "weight" or change.adds_weighed:
+        return False
+    if change.line_item_id is not None:
+        line = next((s for s in lines if s.id == change.line_item_id), None)
+    else:  # the variant's first line, as to_shopify._pending_edits sets it
+        line = next((s for s in lines if s.variant_id == change.variant_id), None)
+        if line is None:
+            return True
+    return line is not None and line.current_quantity > change.shopify_quantity
 
 
 def item_of(key: str) -> int | None:

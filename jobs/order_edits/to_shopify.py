@@ -39,8 +39,9 @@ after the commit, whose answer can be lost). Another event of the same picking (
 again, the tracking's copy of an altered 'F') knows it from the order's other events' ledger rows
 (jobs.order_edits.repeats): added there, it is not added again. So is any change the last
 event of its ERP line applied alike (`repeats.applied_alike`: the same picking under a re-issued
-NF-e's new key): it is marked `adjusted`, nothing sent, so a person's change in Shopify since (a
-refund) is not undone and a line fulfilled since is not edited.
+NF-e's new key) and Shopify still shows (its line at or below the target): it is marked
+`adjusted`, nothing sent, so a person's refund since is not undone and a line fulfilled since is
+not edited; a line a person put units back on since is set to the ERP's target again.
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. So is a line picked lighter whose ERP line totals round to the same cents (a
@@ -456,8 +457,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     )
     changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation)
     # ...nor is any change the last event of its ERP line applied alike (the same picking under a
-    # re-issued NF-e's key, an 'S' sent twice): sent again, it would undo a person's change since.
-    alike = repeats.applied_alike(changes, others)
+    # re-issued NF-e's key, an 'S' sent twice) and Shopify still shows: sent again, it would undo a
+    # person's refund since; a line holding more units than the ERP served is set to its target.
+    alike = repeats.applied_alike(changes, others, order.lines)
     changes = [_added_before(change, seen, alike) for change in changes]
     if not changes:
         raise order_events.Skipped("picking changed nothing on this order")

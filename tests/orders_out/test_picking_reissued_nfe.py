@@ -17,7 +17,7 @@ from sandbox.consinco import tables as t
 
 from .conftest import LinkedOrder, World
 from .test_invoice_documents import _another_nfe
-from .test_picking_reported_twice import _calculated_orders, _substituted, _units
+from .test_picking_reported_twice import _calculated_orders, _emit_again, _substituted, _units
 from .test_weighed_discount import _uneven_weight
 
 
@@ -169,3 +169,63 @@ def test_a_picking_changed_before_the_reissue_is_applied(world: World) -> None:
     )
     assert second.response_payload["picking"]["edited"] is True
     assert _units(world, order, a) == 1, "the new cut was not applied"
+
+
+def _put_back_units(world: World, order: LinkedOrder, sku: str, units: int) -> None:
+    """A person puts `units` of `sku` back on the order in Shopify (its first line's
+    currentQuantity goes up, the totals follow)."""
+    from sandbox.shopify import order_store, order_totals
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        doc = order_store.get(ctx, order.gid)
+        line = next(li for li in doc["_lines"] if li.get("sku") == sku)
+        line["currentQuantity"] += units
+        order_totals.recompute(doc)
+        order_store.save(ctx, doc, touch=True)
+
+
+def test_a_new_separation_cuts_again_what_a_person_put_back(world: World) -> None:
+    """The cut (a: 3 -> 2) was applied; a person then puts the unit back in Shopify (a: 3); the ERP
+    reports its picking again in a new 'S' event (2 of 3 served). The same change as the one
+    applied, but Shopify holds more than the ERP served (and will invoice): the target is set
+    again (a: 2), the order does not keep a unit the ERP never served."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 1)], gateway="cartao", capture="manual", shipping="RETIRADA")
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 2}, weights={})
+    world.poll()
+    assert _units(world, order, a) == 2
+    _put_back_units(world, order, a, 1)
+    assert _units(world, order, a) == 3
+
+    _emit_again(world, order, "S")
+    world.poll()
+    last = world.messages("order_edits", order)[-1]
+    assert last.status == MessageStatus.DONE.value, (last.status, last.error_text)
+    assert _units(world, order, a) == 2, last.response_payload
+    assert last.response_payload["edited"] is True
+
+
+def test_a_new_separation_of_a_substitution_holds_what_the_erp_served_and_a_refund(world: World) -> None:
+    """x (2 units) replaced at picking by 2 of s, applied (x: 0, s: 2). A person then puts a unit
+    of x back and refunds one unit of s in Shopify; the ERP reports the same picking again in a new
+    'S' event. x holds more than the ERP served: set to 0 again; s holds fewer (the refund): it is
+    not raised back to 2, nor added a second time."""
+    x, s = world.plain(0), world.plain(2)
+    order = world.linked_order([(x, 2), (world.plain(1), 1)], gateway="cartao", capture="manual",
+                               shipping="RETIRADA")  # fmt: skip
+    ean = next(sku.ean for sku in world.chain.skus if sku.id_sku == s)
+    world.erp.separate(order.nro, substitutions=[{"seqItem": order.lines[x], "codAcesso": ean, "qtd": 2}])
+    world.poll()
+    assert (_units(world, order, x), _units(world, order, s)) == (0, 2)
+    _put_back_units(world, order, x, 1)
+    _refund_units(world, order, s, 1)
+
+    _emit_again(world, order, "S")
+    world.poll()
+    last = world.messages("order_edits", order)[-1]
+    assert last.status == MessageStatus.DONE.value, (last.status, last.error_text)
+    assert (_units(world, order, x), _units(world, order, s)) == (0, 1), last.response_payload
+    lines = [li for li in world.order_doc(order.gid)["_lines"] if li["sku"] == s]
+    assert len(lines) == 1, lines

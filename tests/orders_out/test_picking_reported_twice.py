@@ -24,7 +24,7 @@ from sandbox.consinco.fiscal import nfe_key
 from sandbox.consinco.order_records import company_cnpj, format_time
 
 from .conftest import LinkedOrder, World
-from .test_pure_rules import event, line
+from .test_pure_rules import event, line, shopify_line
 from .test_weighed_discount import _uneven_weight
 
 
@@ -365,11 +365,33 @@ def test_a_change_the_last_applied_event_of_its_line_made_alike_is_known() -> No
     already. Another cut, another ordered quantity, a row not applied, or a later event of the line
     that changed it otherwise: another change."""
     row = repeats.Recorded(5, 1, "cut", "A", Decimal("2.000"), True, Decimal("3"))
-    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [row]) == {"event:9:item:1": 5}
-    assert repeats.applied_alike([_cut(9, 1, "3", "1")], [row]) == {}
-    assert repeats.applied_alike([_cut(9, 1, "4", "2")], [row]) == {}
-    assert repeats.applied_alike([_cut(9, 2, "3", "2")], [row]) == {}
-    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [dataclasses.replace(row, applied=False)]) == {}
+    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [row], []) == {"event:9:item:1": 5}
+    assert repeats.applied_alike([_cut(9, 1, "3", "1")], [row], []) == {}
+    assert repeats.applied_alike([_cut(9, 1, "4", "2")], [row], []) == {}
+    assert repeats.applied_alike([_cut(9, 2, "3", "2")], [row], []) == {}
+    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [dataclasses.replace(row, applied=False)], []) == {}
     later = repeats.Recorded(7, 1, "cut", "A", Decimal("1"), True, Decimal("3"))
-    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [row, later]) == {}
-    assert repeats.applied_alike([_cut(9, 1, "3", "1")], [later, row]) == {"event:9:item:1": 7}
+    assert repeats.applied_alike([_cut(9, 1, "3", "2")], [row, later], []) == {}
+    assert repeats.applied_alike([_cut(9, 1, "3", "1")], [later, row], []) == {"event:9:item:1": 7}
+
+
+def test_a_change_applied_alike_that_shopify_no_longer_shows_is_applied_again() -> None:
+    """The same cut as the last applied one, but its Shopify line holds MORE than the target (a
+    person put units back): the ERP served and invoices the target, so it is set again. At the
+    target, or below it (a person refunded a unit since): in Shopify already, not raised back. A
+    substitute's variant at 0 (refunded) is not added back; one not on the order at all is added."""
+    row = repeats.Recorded(5, 1, "cut", "A", Decimal("2.000"), True, Decimal("3"))
+    cut = dataclasses.replace(
+        _cut(9, 1, "3", "2"), line_item_id="gid://shopify/LineItem/A", shopify_quantity=2
+    )
+    for units, alike in ((3, False), (2, True), (1, True), (0, True)):
+        found = repeats.applied_alike([cut], [row], [shopify_line("A", units)])
+        assert found == ({"event:9:item:1": 5} if alike else {}), units
+    added = to_shopify.LineChange(
+        repeats.change_key(9, 3), "substitution", "S", Decimal("0"), Decimal("2"), "substitute",
+        variant_id="gid://shopify/ProductVariant/S", shopify_quantity=2, substitute_sku="S",
+    )  # fmt: skip
+    sub_row = repeats.Recorded(5, 3, "substitution", "S", Decimal("2"), True, Decimal("0"))
+    for lines, alike in (([shopify_line("S", 0)], True), ([shopify_line("S", 3)], False), ([], False)):
+        found = repeats.applied_alike([added], [sub_row], [shopify_line("A", 0), *lines])
+        assert found == ({"event:9:item:3": 5} if alike else {}), lines
