@@ -30,9 +30,13 @@ read (`settle`): else the next NF-e would take a capture made by hand for it as 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
 once the NF-e carry every line the ERP order served (`covered`: GET PedidoVenda's lines, each to
 its served quantity, matched by seqItem with the lines each NF-e's event lists; a line cut to
-nothing needs none): an NF-e below the served total (a discount given at invoicing, freight billed
-apart) is then the last, and the rest of the authorisation is released rather than left to lapse
-on the card. (The ERP order's status is no sign: it says F, invoiced, from its first NF-e.) Or
+nothing needs none) and their totals as issued fall short of the served total by less than the
+cheapest unit served (invoice_lines.issued_for_every_unit): an event lists the ERP order's lines
+as they stand, not its NF-e's share of them (a line of 4 invoiced 2 and 2 is listed served 4 by
+the first NF-e's event), so only the money says no unit is left for a further NF-e. An NF-e below
+the served total by less than a unit (a discount given at invoicing, freight billed apart) is
+then the last, and the rest of the authorisation is released rather than left to lapse on the
+card. (The ERP order's status is no sign: it says F, invoiced, from its first NF-e.) Or
 once those NF-e totals, as issued (`face`: an NF-e settled outside the app counts in full here),
 reach the ERP order's served total (vlrTotalAtendido, freight included,
 given by the event) less a cent per NF-e: an NF-e is issued only for served goods, so below that
@@ -55,7 +59,7 @@ from typing import NamedTuple
 from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import order_events
 from jobs.invoice_capture import ASKED, Asked, not_asked
-from jobs.invoice_lines import carries_all_served
+from jobs.invoice_lines import carries_all_served, issued_for_every_unit
 from jobs.invoice_record import CAPTURING, KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
@@ -84,7 +88,9 @@ class Documents:
     # made since is the merchant's, not money the next NF-e takes back (Settlement.kept_before).
     charged_since: datetime | None = None
     face: Decimal | None = None  # the NF-e totals as issued, none less money settled outside (None: `total`)
-    covered: bool = False  # every line the ERP served is carried by one of these NF-e (see the module)
+    # Every line the ERP served is carried by these NF-e: their events list it and their totals leave
+    # no served unit out (see the module).
+    covered: bool = False
     own: Decimal = ZERO  # the current NF-e's total
     # The totals of the NF-e known only by a message a person closed as handled (`_closed_as_handled`),
     # in `total` in full until `settle` takes out the part of them paid outside Shopify.
@@ -278,10 +284,15 @@ def known(
     carried[invoice.key] = event.lines or carried.get(invoice.key, ())
     ordered = sorted(applied.items(), key=lambda item: item[1][0])
     keys = [key for key, _ in ordered]
+    issued = sum((face for _, (_, _, face) in ordered), ZERO)
+    # The events list the ERP order's lines as they stand: they say the NF-e carry them only when
+    # the NF-e's money leaves no served unit out (a line split over two NF-e looks carried by the first).
+    covered = carries_all_served(served, [carried.get(key, ()) for key in keys]) and issued_for_every_unit(
+        served, issued, event.total_served, len(keys)
+    )
     return Documents(
         keys, sum((total for _, (_, total, _) in ordered), ZERO), event.total_served, applied_by,
-        min(earlier) if earlier else None, face=sum((face for _, (_, _, face) in ordered), ZERO),
-        covered=carries_all_served(served, [carried.get(key, ()) for key in keys]), own=invoice.total,
+        min(earlier) if earlier else None, face=issued, covered=covered, own=invoice.total,
         by_hand=sum((applied[key][1] for key in by_hand if key in applied), ZERO),
     )  # fmt: skip
 

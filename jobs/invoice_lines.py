@@ -24,25 +24,28 @@ from shopify_app.admin_api.order_results import FulfillmentOrder, OrderLine
 
 OPEN = {"OPEN", "IN_PROGRESS", "SCHEDULED"}  # SCHEDULED: opened first (fulfillmentOrderOpen)
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 def invoiced_units(lines: Sequence[ErpLine]) -> dict[str, int]:
     """Pure: the Shopify units the NF-e carries per ERP SKU (idSku), every line of the SKU added."""
     units: dict[str, int] = {}
     for line in lines:
-        if not line.id_sku:
-            continue
-        served = line.qty_served if line.qty_served is not None else line.qty_ordered
-        if served <= 0:
-            count = 0
-        elif line.weighed and line.is_substitute:
-            count = int(served.to_integral_value(rounding=ROUND_CEILING))
-        elif line.weighed:
-            count = int(line.qty_ordered.to_integral_value(rounding=ROUND_CEILING))
-        else:
-            count = int(served.to_integral_value(rounding=ROUND_FLOOR))
-        units[line.id_sku] = units.get(line.id_sku, 0) + count
+        if line.id_sku:
+            units[line.id_sku] = units.get(line.id_sku, 0) + _units(line)
     return units
+
+
+def _units(line: ErpLine) -> int:
+    """The Shopify units an ERP line was served in (see the module)."""
+    served = _quantity(line)
+    if served <= 0:
+        return 0
+    if line.weighed and line.is_substitute:
+        return int(served.to_integral_value(rounding=ROUND_CEILING))
+    if line.weighed:
+        return int(line.qty_ordered.to_integral_value(rounding=ROUND_CEILING))
+    return int(served.to_integral_value(rounding=ROUND_FLOOR))
 
 
 @dataclass
@@ -92,11 +95,13 @@ def plan_fulfilment(
 
 
 def carries_all_served(served: Sequence[ErpLine], carried: Sequence[Sequence[ErpLine]]) -> bool:
-    """Pure: whether the NF-e (each its event's lines, `carried`) carry every line the ERP order
+    """Pure: whether the NF-e's events (each its lines, `carried`) list every line the ERP order
     served (`served`, GET PedidoVenda: a line cut to nothing needs none), each to its served quantity,
-    lines matched by seqItem (a line split over two NF-e adds up). False when the ERP order lists no
+    lines matched by seqItem (a line listed by two events adds up). False when the ERP order lists no
     served line: nothing then says the order is fully invoiced. One NF-e whose event lists no lines
-    (the layout is [assumed]) adds nothing: it cannot be said to carry a line."""
+    (the layout is [assumed]) adds nothing: it cannot be said to carry a line. An event lists the
+    ERP order's lines as they stand, not what its NF-e carries of them: alone this does not say the
+    NF-e carry all that was served (`issued_for_every_unit` says when it does)."""
     needed: dict[int, Decimal] = {}
     for line in served:
         if (quantity := _quantity(line)) > 0:
@@ -108,6 +113,44 @@ def carries_all_served(served: Sequence[ErpLine], carried: Sequence[Sequence[Erp
         for line in lines:
             have[line.seq_item] = have.get(line.seq_item, ZERO) + _quantity(line)
     return all(have.get(seq, ZERO) >= quantity for seq, quantity in needed.items())
+
+
+def issued_for_every_unit(
+    served: Sequence[ErpLine], issued: Decimal, served_total: Decimal | None, count: int
+) -> bool:
+    """Pure: whether `count` NF-e totalling `issued` (as issued) leave no room for a served unit none
+    of them carries, so that the lines their events list can be taken as what they carry
+    (`carries_all_served`). An F event lists the ERP order's lines as they stand (EventoPedido is the
+    order's state: qtdAtendida is the line's, not the NF-e's), so the first NF-e of a line split
+    over two looks as if it carried all of it. Only money tells: an NF-e never charges a unit above
+    what the ERP served it for, so one unit left out leaves the NF-e at least that unit's value below
+    the ERP order's served total (`served_total`, freight included). True when they fall short of it
+    by less than the cheapest unit served (a line's served value over its units: a weighed line's
+    are the packs it was sold in), a cent per NF-e kept for rounding: a discount given at invoicing,
+    freight billed apart below a unit's value. False when the total or a served line's value is
+    unknown, or nothing was served."""
+    if served_total is None:
+        return False
+    prices = []
+    for line in served:
+        units = Decimal(_units(line)) if line.weighed else _quantity(line)
+        if units > 0:
+            if (value := _served_value(line)) is None:
+                return False
+            prices.append(value / units)
+    if not prices:
+        return False
+    return served_total - issued + CENT * count < min(prices)
+
+
+def _served_value(line: ErpLine) -> Decimal | None:
+    """A line's served value: vlrTotalAtendido, else its served share of its price less discount."""
+    if line.total_served is not None:
+        return line.total_served
+    if not line.qty_ordered:
+        return None
+    served = _quantity(line)
+    return served * line.unit_price - line.discount * served / line.qty_ordered
 
 
 def _quantity(line: ErpLine) -> Decimal:

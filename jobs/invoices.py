@@ -32,10 +32,11 @@ nothing (idempotent on the key):
    jobs.invoice_documents: partial invoicing, a re-issue — plus the tips and gift cards sold that
    no NF-e line carries, minus the money already taken: a gift card paying, an automatic capture,
    an earlier NF-e's or partial capture) from the open authorisations, each with finalCapture
-   once nothing more is expected (the NF-e carry every line the ERP served, or their totals reach
-   the ERP's served total, to a cent's rounding per NF-e: a lower total captures less and releases
-   the rest; before, the rest stays authorised for the next NF-e, named on the order link for a
-   person, and money taken ahead is no refund; an NF-e applied already — a
+   once nothing more is expected (the NF-e carry every line the ERP served — their events list
+   it and their totals are short of no served unit — or their totals reach the ERP's served
+   total, to a cent's rounding per NF-e: a lower total captures less and releases the rest;
+   before, the rest stays authorised for the next NF-e, named on the order link for a person, and
+   money taken ahead is no refund; an NF-e applied already — a
    replay, another event of the same key — captures nothing more, so a refund made since stays
    refunded; an authorisation that allows one capture only — OrderTransaction.multiCapturable
    false — is captured final even so, and what it released is named for a person). Never above

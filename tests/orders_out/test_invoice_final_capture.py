@@ -6,6 +6,9 @@
   is final: the NF-e carry everything the ERP served.
 - One NF-e below the ERP's served total (a discount given at invoicing, freight billed apart) that
   carries every served line is the last: it captures less and releases the rest.
+- One NF-e for part of a line (a x4, NF-e 1 for 2 units) is not the last, though its F event lists
+  the line served in full: the event's lines are the ERP order's state (the sandbox's
+  EventoPedido: qtdAtendida is the line's, not this NF-e's), and its total is a whole unit short.
 - A capture left non-final tells a person on the order link what stays authorised and why."""
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from jobs.order_event_codec import event_from_payload
 from ledger import handled, order_notes
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus
@@ -140,3 +144,42 @@ def test_a_capture_left_non_final_names_what_stays_authorised_on_the_order_link(
     assert last.status == MessageStatus.DONE.value, last.error_text
     assert world.settlement(order.gid).open_authorization() is None
     assert world.link(order.gid).needs_attention is None
+
+
+def test_an_nfe_carrying_half_of_a_line_is_not_final_though_its_event_lists_the_line_served(
+    world: World,
+) -> None:
+    """a x4; the ERP issues NF-e 1 for 2 units (with the freight). Its F event lists line a as the
+    sandbox's EventoPedido does, the order's state: qtdAtendida 4. NF-e 1 captures its total and
+    keeps the rest authorised for NF-e 2 (not released: the customer would be under-charged), and
+    NF-e 2, the other 2 units, captures the rest."""
+    a = world.plain(0)
+    order = world.linked_order([(a, 4)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    [item] = erp_order["itens"]
+    full = Decimal(str(document["vlrTotal"]))
+    half = (Decimal(str(item["vlrTotalAtendido"])) / 2).quantize(Decimal("0.01"))
+    part1 = full - half
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part1)))
+    world.rewrite_event(order.nro, "F", lambda d: d["documentoFiscal"].update(vlrTotal=float(part1)))
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    [listed] = event_from_payload(first.request_payload).lines
+    assert listed.qty_served == 4, "the event lists the line served in full (the order's state)"
+    state = world.settlement(order.gid)
+    assert state.paid == part1
+    assert first.response_payload["final_capture"] is False, first.response_payload["capture"]
+    left = state.open_authorization()
+    assert left is not None and left.unsettled >= half, "NF-e 2's money was released at NF-e 1"
+
+    _another_nfe(world, order.nro, half, items=[item["seqItem"]])
+    world.poll()
+    last = world.messages("invoices", order)[-1]
+    assert last.status == MessageStatus.DONE.value, last.error_text
+    assert world.settlement(order.gid).paid == full, last.response_payload.get("capture")
+    assert last.response_payload["final_capture"] is True
+    assert world.settlement(order.gid).open_authorization() is None

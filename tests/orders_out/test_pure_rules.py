@@ -618,6 +618,33 @@ def test_the_order_is_fully_invoiced_once_its_valid_nfe_carry_every_line_the_erp
     assert Documents(["k1", "k2"], D("40.00"), D("100.00"), face=D("100.00")).final
 
 
+def test_an_event_listing_every_served_line_says_its_nfe_carry_them_only_when_no_unit_can_be_missing() -> (
+    None
+):
+    """An F event lists the ERP order's lines as they stand (qtdAtendida: the line's, not the
+    NF-e's), so a line split over two NF-e looks carried in full by the first. The lines count only
+    when the NF-e totals as issued fall short of the served total (freight included) by less than
+    the cheapest unit served, a cent per NF-e kept for rounding: a discount given at invoicing,
+    freight billed apart below a unit's value. A shortfall of a unit or more may be goods still to
+    be invoiced: the totals rule decides."""
+    from jobs.invoice_lines import issued_for_every_unit
+
+    served = [line(1, "A", "4", "4"), line(2, "B", "1", "1"), line(3, "C", "1", "0")]  # 10.00 a unit
+    total = D("55.00")  # 50.00 of goods, 5.00 of freight
+    assert issued_for_every_unit(served, D("51.00"), total, 1)  # a 4.00 discount at invoicing
+    assert issued_for_every_unit(served, D("50.00"), total, 1)  # freight billed apart
+    assert issued_for_every_unit(served, D("55.00"), total, 2)
+    assert not issued_for_every_unit(served, D("35.00"), total, 1)  # 2 units of A still to invoice
+    assert not issued_for_every_unit(served, D("45.00"), total, 1)  # one unit of A
+    assert not issued_for_every_unit(served, D("45.01"), total, 1)  # one unit, a cent of rounding
+    assert not issued_for_every_unit(served, D("55.00"), None, 1)
+    assert not issued_for_every_unit([line(1, "A", "1", "0")], D("5.00"), D("5.00"), 1)
+    # A weighed line is sold in the units ordered (2 packs, 1.234 kg served: 12.34, 6.17 a pack).
+    weighed = [*served, line(4, "W", "2", "1.234", weighed=True)]
+    assert issued_for_every_unit(weighed, D("61.34"), total + D("12.34"), 1)
+    assert not issued_for_every_unit(weighed, D("61.17"), total + D("12.34"), 1)
+
+
 def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest() -> None:
     """A cut unit item counts its served units, a weighed item the units it was sold in whatever it
     weighed, a weighed substitute its kilograms rounded up; what is fulfilled already counts; a SKU
