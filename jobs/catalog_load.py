@@ -404,7 +404,7 @@ def _too_large(mapped: MappedProduct, limit: int) -> Rejected:
         f"product {mapped.seq_produto} was not sent: its productSet line is {size:,} bytes, over the "
         f"{limit:,} bytes Shopify takes in one bulk upload; shorten what the ERP has for it (its "
         "description, its packagings), then retry this message",
-        system="shopify",
+        system="app",
         code="BULK_LINE_TOO_LARGE",
         detail={"seq_produto": mapped.seq_produto, "bytes": size, "limit": limit},
     )

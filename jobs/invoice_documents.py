@@ -145,7 +145,7 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
             f"fiscal document, and ERP order {unit.event.nro_pedvenda} has {len(valid)} NF-e applied "
             f"({keys}): which one's goods it is for cannot be told. Add the tracking in Shopify to that "
             "NF-e's fulfillment",
-            system="consinco", code="TRACKING_NFE_UNKNOWN",
+            system="app", code="TRACKING_NFE_UNKNOWN",
             detail={"keys": [normalise(d.key) for d in valid], "tracking": tracking.code},
         )  # fmt: skip
     return valid[-1]

@@ -91,7 +91,7 @@ class InvalidTaxId(Rejected):
         shown = value if value else "(empty)"
         super().__init__(
             f"CPF/CNPJ {shown!r} is invalid: {rule}",
-            system="shopify",
+            system="app",
             code="INVALID_TAX_ID",
             field=f"localizedFields.{key}",
             detail={"value": value, "rule": rule},
@@ -113,7 +113,7 @@ class CompanyTaxIdMissing(InvalidTaxId):
             f"B2B order of company {company.name!r}, location {company.location_name!r}: {rule}. The ERP "
             f"customer of a B2B order is the company, so it is not sent under another document; fill "
             f"in the location's CNPJ in Shopify ({where}), then click Retry",
-            system="shopify",
+            system="app",
             code="COMPANY_TAX_ID_MISSING",
             field="purchasingEntity.location.taxSettings.taxRegistrationId",
             detail={
@@ -346,7 +346,7 @@ def _company_of(order: Order) -> CompanyBuyer:
         raise Rejected(
             f"order {order.name} was placed for a company (Shopify B2B), but Shopify gave no company "
             "location for it; nothing was sent. Retry reads it again",
-            system="shopify",
+            system="app",
             code="COMPANY_NOT_READ",
             field="purchasingEntity",
         )

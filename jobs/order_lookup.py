@@ -163,12 +163,10 @@ def refuse_several_companies(order: Order, shipping: list[Shipping]) -> None:
         parts.append(f"company {company.nro_empresa} (location {where}): {shown}")
         named.append({"nro_empresa": company.nro_empresa, "location_id": company.location_id,
                       "location_name": company.location_name, "lines": lines})  # fmt: skip
+    # The data only: what it means and what to do are the Messages page's (api_explain MULTI_COMPANY).
     raise Rejected(
-        f"order {order.name} ships from {len(shipping)} ERP companies and one ERP order belongs to one "
-        f"company, so nothing was sent: {'; '.join(parts)}. In the Shopify admin, open the order and "
-        "move its fulfillment orders to one location (on each unfulfilled group: ... > Change "
-        "location), then click Retry",
-        system="ledger",
+        f"order {order.name} ships from {len(shipping)} ERP companies: {'; '.join(parts)}",
+        system="app",
         code="MULTI_COMPANY",
         detail={"companies": named},
     )
@@ -209,7 +207,7 @@ def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[s
             raise Rejected(
                 f"payment gateway {row.shopify_code!r} is mapped to {row.erp_code!r}, not an ERP "
                 "NROFORMAPAGTO number",
-                system="ledger",
+                system="app",
                 code="BAD_MAPPING",
             )
         codes[gateway] = int(row.erp_code)

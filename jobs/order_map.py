@@ -392,7 +392,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
         )
     current = goods_lines(order)
     if not current:
-        raise Rejected(f"order {order.name} has no line left to send", system="shopify", code="NO_LINES")
+        raise Rejected(f"order {order.name} has no line left to send", system="app", code="NO_LINES")
     figures = [line_money(line) for line in current]
     gross_total = sum((f.gross for f in figures), ZERO)
     if read.current_subtotal is not None:
@@ -409,7 +409,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
         raise Rejected(
             f"order {order.name}: the goods subtotal {goods} is not between 0 and the lines' gross "
             f"{gross_total}",
-            system="shopify",
+            system="app",
             code="TOTALS_MISMATCH",
         )
     figures = taxes_set_aside(figures, discount_total, _taxes_in_prices(read))
@@ -887,13 +887,13 @@ def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
             "included: no). Brazilian prices include their taxes and the ERP computes them on the NF-e, "
             "so the order is not sent short. This order keeps the tax it was charged: enter it in the ERP "
             "by hand, or cancel it; and set the store's prices to include tax so later orders come in",
-            system="shopify",
+            system="app",
             code="TAXES_ADDED",
             detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
         )
     raise Rejected(
         f"order {order.name}: {figures}; it is not sent short",
-        system="shopify",
+        system="app",
         code="TOTALS_MISMATCH",
         detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
     )

@@ -1145,6 +1145,25 @@ APP_STOPPED: tuple[Text, Text, Text] = (
 )
 
 
+# Refusals of the app's own checks (nothing reached the target, or the target accepted it): told
+# as the app's whatever `system` a message recorded before the jobs raised them so named.
+APP_CHECKS = frozenset(
+    {
+        "BAD_MAPPING",
+        "BULK_LINE_TOO_LARGE",
+        "COMPANY_NOT_READ",
+        "COMPANY_TAX_ID_MISSING",
+        "INVALID_TAX_ID",
+        "MULTI_COMPANY",
+        "NO_LINES",
+        "TAXES_ADDED",
+        "TOTALS_MISMATCH",
+        "TRACKING_NFE_UNKNOWN",
+        "WEIGHT_ALREADY_ADJUSTED",
+    }
+)
+
+
 def known_code(flow: str | None, code: str) -> tuple[Text, Text] | None:
     """The words for `code` in `flow` (FLOW_CODES), else for the code wherever it comes from."""
     code = code.upper()
@@ -1423,6 +1442,8 @@ def explain(
         return None
     title, happened, todo = CLASS_TEXT.get(message.error_class, CLASS_TEXT[ErrorClass.BUG.value])
     system = detail.get("system")
+    if str(detail.get("code") or "").upper() in APP_CHECKS:
+        system = "app"
     if message.error_class == ErrorClass.REJECTED.value and system == "app":
         title, happened, todo = APP_STOPPED
     what_happened, what_to_do = _pick(happened, english), _pick(todo, english)

@@ -146,6 +146,21 @@ def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -
     return shown
 
 
+def _note_json(note: order_notes.Note, reveal: bool) -> dict[str, Any]:
+    """One note: `note` as written ("invoices (ERP event #12): ..."); its slot apart (`flow`,
+    `event`, `generation`, `topic`) and `text` its words without that prefix, for the page to name
+    the flow in its own language."""
+    words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
+    return {
+        "flow": note.flow or None,
+        "event": note.event,
+        "generation": note.generation,
+        "topic": note.topic or None,
+        "text": mask_text(words, reveal),
+        "note": mask_text(note.text, reveal),
+    }
+
+
 def order_json(
     link: OrderLink, reveal: bool = False, held: list[Held] | tuple[Held, ...] = ()
 ) -> dict[str, Any]:
@@ -154,7 +169,7 @@ def order_json(
     `held`: its messages parked or failed (`held_messages`), each shown as its flow's note when it
     left none. `attention_notes` lists the notes one per flow; `needs_attention` is all of them,
     one a line."""
-    notes = [{"flow": n.flow or None, "note": mask_text(n.text, reveal)} for n in attention_notes(link, held)]
+    notes = [_note_json(n, reveal) for n in attention_notes(link, held)]
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,

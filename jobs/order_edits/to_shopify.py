@@ -693,7 +693,7 @@ def _refuse_other_weighing(
                 raise Rejected(
                     f"line {change.sku} already carries '{other}'; this picking says "
                     f"'{change.discount_description}': a person must adjust the order by hand",
-                    system="shopify",
+                    system="app",
                     code="WEIGHT_ALREADY_ADJUSTED",
                 )
 

@@ -104,9 +104,12 @@ def test_an_order_shipping_from_two_companies_is_refused_naming_each_holding_its
         (2, [second]),
     ]
     assert f"company 2 (location {other}): {second}" in message.error_text
-    assert "Change location" in message.error_text
-    advice = explain(message, "en")["what_to_do"]
-    assert "Change location" in advice and "Until they are moved" in advice
+    # The data only: the instructions are the explanation's, in the page's language.
+    assert "Change location" not in message.error_text and "Retry" not in message.error_text
+    assert message.error_detail["system"] == "app"
+    english, portuguese = explain(message, "en"), explain(message, "pt-BR")
+    assert "Change location" in english["what_to_do"] and "Until they are moved" in english["what_to_do"]
+    assert portuguese["title"] == "Parado pela integração" and portuguese["system"] == "app"
     pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
     seq = {sku: SkuUnit.from_binding(sku, None).seq_produto for sku in (first, second)}
     assert pending.get((1, seq[first])) == 1 and pending.get((2, seq[second])) == 2

@@ -8,10 +8,13 @@
  * exchange a token per poll): its answer stands for them until the page is reloaded (a 4xx:
  * e.g. the shop's grant lacks scopes the app requires) or for a minute (Shopify unreachable),
  * and a failure of the shop itself (needs_reauth) is announced with the `app:session-failed`
- * event (detail: the API's `error`), which main.js shows in place of the page. Failures raise
- * ApiError and, unless `quiet`, show the API's message in a toast.
+ * event (detail: the API's `error`), which main.js shows in place of the page.
+ * Failures raise ApiError and, unless `quiet`, show it in a toast in the page's language
+ * (`refusalText`: the catalogue's words for the error's code, the API's English message only for
+ * a code the catalogue does not know); an invalid field's message goes on the page's input of
+ * that name (its `error` attribute), the fields the page has no input for are listed in the toast.
  */
-import { locale, t } from "./i18n.js";
+import { has, label, locale, t } from "./i18n.js";
 
 const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
 const SESSION_PATH = "/auth/session";
@@ -124,9 +127,82 @@ async function failure(response) {
   return new ApiError(response.status, error.code || `http_${response.status}`, message, body);
 }
 
-/** JSON request: resolves to the parsed body, throws ApiError (toasted unless `quiet`). */
+/** A field's message from the API ("must be an integer") in the page's language: each known
+ * wording's catalogue key, its numbers and names kept; an unknown one as the API wrote it. */
+const FIELD_WORDS = [
+  [/^is required$/, "required"],
+  [/^is required \(5 fields, UTC\)/, "cron_required"],
+  [/^is required the first time$/, "password_first"],
+  [/^is required when the address changes$/, "password_new_address"],
+  [/^is required: no password is stored yet$/, "password_first"],
+  [/^is required to test another address than the saved one$/, "password_new_address"],
+  [/^must be an integer$/, "integer"],
+  [/^must be a string$/, "text"],
+  [/^must be true or false$/, "boolean"],
+  [/^must be (?:text of )?at most (?<max>\d+) characters$/, "max_length"],
+  [/^must be (?:an integer )?between (?<min>\d+) and (?<max>\d+)$/, "between"],
+  [/^must be one of (?<choices>.+)$/, "one_of"],
+  [/^unknown field$/, "unknown"],
+  [/^must be a Shopify staff user id$/, "user_id"],
+  [/^the ERP has no order (?<nro>\d+)$/, "no_erp_order"],
+  [/^'(?<cron>.*)' is not a valid 5-field cron expression/, "cron_invalid"],
+  [/^'(?<cron>.*)' never fires/, "cron_never"],
+  [/^the NROEMPRESA must be a number of at most 9 digits$/, "company_number"],
+  [/^must be ERP company numbers/, "company_numbers"],
+  [/^company (?<company>\d+) appears twice$/, "company_twice"],
+  [/^location (?<location>\S+) appears twice$/, "location_twice"],
+];
+
+export function fieldText(text) {
+  for (const [pattern, key] of FIELD_WORDS) {
+    const found = pattern.exec(String(text));
+    if (found) return t(`error.field.${key}`, found.groups || {});
+  }
+  return String(text);
+}
+
+/** The refusal in the page's language: `error.code.<code>` filled from the error body's values,
+ * else the API's own message. */
+export function refusalText(error) {
+  const extra = (error.body && error.body.error) || {};
+  const key = `error.code.${error.code}`;
+  return has(key) ? t(key, { ...extra, message: error.message }) : error.message;
+}
+
+let marked = []; // the inputs the last refusal put an error on, cleared on the next request
+
+/** Each invalid field's message on the page's input named so (`form`, else the whole page), which
+ * loses it on the next request; the fields with no such input, listed as "name: message". */
+function showFields(error, form) {
+  const fields = ((error.body && error.body.error) || {}).fields || {};
+  const unplaced = [];
+  for (const [name, text] of Object.entries(fields)) {
+    const input = (form || document).querySelector(`[name="${CSS.escape(name)}"]`);
+    if (input) {
+      input.setAttribute("error", fieldText(text));
+      marked.push(input);
+    } else unplaced.push(`${label("field.", name)}: ${fieldText(text)}`);
+  }
+  return unplaced;
+}
+
+function clearFields() {
+  for (const input of marked) input.removeAttribute("error");
+  marked = [];
+}
+
+/** What the toast of a refusal says: its words, then the fields no input shows. */
+function toastText(error, status, form) {
+  const text = status === 403 ? t("error.forbidden") : refusalText(error);
+  const unplaced = showFields(error, form);
+  return unplaced.length ? `${text} ${unplaced.join("; ")}` : text;
+}
+
+/** JSON request: resolves to the parsed body, throws ApiError (toasted unless `quiet`). `form`:
+ * the element whose named inputs show the invalid fields (default: the page). */
 export async function api(path, options = {}) {
   let response;
+  if (!options.quiet) clearFields();
   try {
     response = await send(path, options);
   } catch (e) {
@@ -137,10 +213,7 @@ export async function api(path, options = {}) {
   }
   if (!response.ok) {
     const error = await failure(response);
-    if (!options.quiet) {
-      const text = response.status === 403 ? t("error.forbidden") : error.message;
-      window.shopify.toast.show(text, { isError: true });
-    }
+    if (!options.quiet) window.shopify.toast.show(toastText(error, response.status, options.form), { isError: true });
     throw error;
   }
   if (response.status === 204) return null;
@@ -153,7 +226,7 @@ export async function download(path, filename, options = {}) {
   const response = await send(path, options);
   if (!response.ok) {
     const error = await failure(response);
-    window.shopify.toast.show(error.message, { isError: true });
+    window.shopify.toast.show(toastText(error, response.status, options.form), { isError: true });
     throw error;
   }
   const url = URL.createObjectURL(await response.blob());

@@ -29,6 +29,11 @@ export function t(key, vars) {
   return text;
 }
 
+/** Whether the catalogue has `key`. */
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(catalogue, key);
+}
+
 /** `t(prefix + value)` when the catalogue knows it, else the raw value (codes from the API). */
 export function label(prefix, value) {
   if (value === null || value === undefined || value === "") return "—";

@@ -44,14 +44,20 @@ function rolesSection(ctx) {
     });
     const add = [];
     if (editable) {
-      const user = h("s-text-field", { label: t("roles.user_id"), details: t("roles.user_id_help") });
-      const name = h("s-text-field", { label: t("roles.name") });
+      const user = h("s-text-field", { label: t("roles.user_id"), details: t("roles.user_id_help"), name: "user_id" });
+      const name = h("s-text-field", { label: t("roles.name"), name: "name" });
       const role = select({ label: t("roles.role") }, grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), "viewer");
       add.push(h("s-heading", {}, t("roles.add")), h("s-grid", {}, user, name, role),
         h("s-button", { onclick: async () => {
+          const id = (user.value || "").trim();
+          if (!id) {  // PUT /api/roles/ is no endpoint: say what is missing, send nothing
+            user.setAttribute("error", t("roles.user_id_required"));
+            return;
+          }
+          user.removeAttribute("error");
           const body = { role: role.value };
           if (name.value.trim()) body.name = name.value.trim();
-          await api(`/api/roles/${encodeURIComponent(user.value.trim())}`, { method: "PUT", body });
+          await api(`/api/roles/${encodeURIComponent(id)}`, { method: "PUT", body, form: box });
           toast(t("common.saved")); load();
         } }, t("roles.grant")));
     }

@@ -15,10 +15,23 @@ import { banner, driftLine } from "../widgets.js";
 
 export const POLL_MS = 3000;
 
+/** A watermark's scope in words: "1:2" (prices: company 1, segment 2), "list:1:2:<market>" (a
+ * market's price list), "1" (stock: company 1), "orders_closed" (stock: the closed orders read). */
+export function scopeText(scope) {
+  let found = /^(\d+)$/.exec(scope);
+  if (found) return t("flows.scope.company", { company: found[1] });
+  found = /^(\d+):(\d+)$/.exec(scope);
+  if (found) return t("flows.scope.pair", { company: found[1], segment: found[2] });
+  found = /^list:(\d+):(\d+):(.+)$/.exec(scope);
+  if (found) return t("flows.scope.list", { company: found[1], segment: found[2], market: found[3] });
+  return label("flows.scope.", scope);
+}
+
 function watermark(flow) {
   const marks = flow.watermarks.filter((w) => w.last_changed_at);
   if (!marks.length) return "—";
-  return marks.map((w) => `${w.scope ? `${w.scope}: ` : ""}${fmtDate(w.last_changed_at)}`).join(" · ");
+  return h("div", { "data-testid": `watermarks-${flow.name}` }, marks.map((w) => h("div", {},
+    w.scope ? `${scopeText(w.scope)}: ` : "", fmtDate(w.last_changed_at))));
 }
 
 const RUN_TONES = { ok: "success", failed: "critical", retrying: "caution", bad_cron: "critical", enqueued: "info" };
@@ -66,17 +79,18 @@ function scheduleCell(ctx, flow) {
   if (flow.webhook_only || !flow.schedule) return h("s-text", { color: "subdued" }, t("flows.webhook_only"));
   if (!ctx.can("configure")) return h("span", { class: "mono" }, flow.schedule.cron || "—");
   const field = h("s-text-field", { label: t("flows.cron_of", { flow: flow.label }), ".value": flow.schedule.cron || "",
-    labelAccessibilityVisibility: "exclusive",
+    labelAccessibilityVisibility: "exclusive", name: "cron",
     placeholder: "*/15 * * * *" });
+  const cell = h("div", {});
   const save = async () => {
-    await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", body: { cron: field.value.trim() } });
+    await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", body: { cron: field.value.trim() }, form: cell });
     toast(t("common.saved"));
   };
-  return h("div", {}, field, h("s-button", { variant: "tertiary", onclick: save }, t("flows.save_schedule")));
+  return replace(cell, field, h("s-button", { variant: "tertiary", onclick: save }, t("flows.save_schedule")));
 }
 
 function rows(ctx, flows) {
-  return table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
+  return h("div", { class: "table-scroll", "data-testid": "flows-table-scroll" }, table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
     t("flows.counts_open"), t("flows.status"), ""],
   flows.map((f) => [
     h("div", {}, h("s-text", { type: "strong" }, f.label), h("div", { class: "muted" }, label("direction.", f.direction))),
@@ -88,7 +102,7 @@ function rows(ctx, flows) {
         const job = await api(`/api/flows/${f.name}/run`, { method: "POST" });
         toast(job.enqueued ? t("flows.enqueued") : t("flows.already_waiting"));
       } }, t("flows.run_now")) : "",
-  ]), { "data-testid": "flows-table" });
+  ]), { "data-testid": "flows-table" }));
 }
 
 function charts(metrics) {
@@ -97,7 +111,7 @@ function charts(metrics) {
   const total = bars.reduce((n, b) => n + b.total, 0);
   return h("div", { class: "charts" },
     h("div", {}, h("s-heading", {}, t("flows.chart_per_hour", { hours: metrics.hours })),
-      hourChart(bars, t("flows.chart_per_hour_summary", { total }), (b) => b.label),
+      hourChart(bars, t("flows.chart_per_hour_summary", { total: fmtNumber(total) }), (b) => b.label),
       h("div", { class: "muted", "data-testid": "messages-total" }, t("flows.chart_total", { total: fmtNumber(total) }))));
 }
 

@@ -34,8 +34,8 @@ async function choicesFor(kind) {
 }
 
 /** A select keeping any value it is given (an existing line may point at an inactive code). */
-function picker(label, options, initial) {
-  const field = select({ label, placeholder: t("common.choose") }, options, null);
+function picker(label, options, initial, name) {
+  const field = select({ label, name, placeholder: t("common.choose") }, options, null);
   let proto = Object.getPrototypeOf(field);
   let setter = null;
   while (proto && !(setter = Object.getOwnPropertyDescriptor(proto, "value"))) proto = Object.getPrototypeOf(proto);
@@ -63,7 +63,7 @@ export async function codeFields(kind, prefill) {
   const side = await choicesFor(kind);
   const { code = "", side: codeSide = "shopify" } = prefill || {};
   const make = (options, label, name, initial) => (options && options.length
-    ? picker(label, options, initial)
+    ? picker(label, options, initial, name)
     : h("s-text-field", { label, name, ".value": initial || "" }));
   return {
     shopify: make(side.shopify, t(`mappings.shopify_code.${kind}`), "shopify_code", codeSide === "erp" ? "" : code),

@@ -7,9 +7,15 @@
  */
 import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
-import { fmtDate, label, t } from "../i18n.js";
+import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
 import { banner, payload, statusBadge } from "../widgets.js";
+
+/** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify"). */
+function systemSaid(system) {
+  const own = `detail.system_said.${system}`;
+  return has(own) ? t(own) : t("detail.system_said", { system: label("system.", system) });
+}
 
 function explanation(m) {
   const e = m.explanation;
@@ -20,7 +26,7 @@ function explanation(m) {
   return banner(tone, e.title,
     h("s-paragraph", {}, e.what_happened),
     e.system_message ? h("s-paragraph", {}, h("s-text", { type: "strong" },
-      t("detail.system_said", { system: label("system.", e.system) })), " ", h("span", { class: "mono" },
+      systemSaid(e.system)), " ", h("span", { class: "mono" },
       e.system_message), e.code ? h("span", { class: "muted" }, ` (${e.code})`) : null) : null,
     h("s-paragraph", {}, h("s-text", { type: "strong" }, t("detail.what_to_do")), " ", e.what_to_do),
     e.mapping ? h("s-link", { href: href("mappings", { kind: e.mapping.kind, code: e.mapping.code, side: e.mapping.side }) },

@@ -12,7 +12,7 @@
  */
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
-import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
+import { fmtDate, fmtMoney, fmtNumber, has, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { banner, pagedList, statusBadge } from "../widgets.js";
 
@@ -23,11 +23,26 @@ function notes(o) {
   return o.attention_notes || [];
 }
 
+/** Which flow wrote the note, in the page's language ("Pedidos", "Faturamento (NF-e) (evento do
+ * ERP nº 12)"); the note's words follow as the flow wrote them. */
+function noteSlot(n) {
+  const flow = label("flow.", n.flow);
+  if (n.event !== null && n.event !== undefined) return t("orders.note_event", { flow, event: n.event });
+  if (n.topic) return has(`orders.note_topic.${n.topic}`) ? t(`orders.note_topic.${n.topic}`, { flow }) : `${flow} (${n.topic})`;
+  return flow;
+}
+
+/** One note: its flow named, then its words, in text that wraps (a badge never does). */
+function noteLine(n, tag = "div") {
+  const words = n.text !== undefined ? n.text : n.note;
+  return h(tag, { class: "order-note" }, n.flow ? h("s-text", { type: "strong" }, `${noteSlot(n)}: `) : null, words);
+}
+
 function attention(o) {
   const flagged = notes(o);
   if (flagged.length) {
-    return h("s-stack", { gap: "small", "data-testid": "order-notes" },
-      flagged.map((n) => h("s-badge", { tone: "warning" }, n.note)));
+    return h("div", { "data-testid": "order-notes", class: "order-notes" },
+      h("s-badge", { tone: "warning" }, t("orders.needs_attention")), flagged.map((n) => noteLine(n)));
   }
   if (o.cancelled_at) return h("s-badge", { tone: "neutral" }, t("orders.cancelled"));
   if (o.nfe_key) return h("s-badge", { tone: "success" }, t("orders.invoiced"));
@@ -130,7 +145,7 @@ async function detail(ctx, id, reload) {
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
     h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
     notes(o).length ? banner("warning", t("orders.needs_attention"),
-      notes(o).map((n) => h("s-paragraph", {}, n.note))) : null,
+      notes(o).map((n) => noteLine(n, "s-paragraph"))) : null,
     linkable ? linkForm(o, reload) : null,
     unlinkable ? unlinkForm(o, reload) : null,
     h("s-section", { heading: t("orders.summary") }, table(HEADERS(), [row(o)]),
