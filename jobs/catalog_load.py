@@ -265,14 +265,15 @@ def _push_direct(
                 continue
             outcomes.append((mapped, answer.product, ids.get(mapped.seq_produto)))
         marks = _set_custom_ids(client, outcomes)
+        kept = catalog_custom_id.still_there(outcomes, marks)
         with session_scope() as session:
-            new = cl.record_sent(session, ctx, outcomes, flow=flow, unmarked=marks)
+            new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
             for mapped, exc in failures:
                 _fail(session, result, mapped, ids[mapped.seq_produto], exc)
             transient = _hold_unmarked(session, ctx, result, outcomes, marks, ids) or transient
             if transient is None and accepted is not None:
                 accepted(session, [p.seq_produto for p in batch])
-        _publish(ctx, client, result, outcomes, new, ids)
+        _publish(ctx, client, result, kept, new, ids)
         if transient is not None:
             raise transient
         done += len(sending)
@@ -446,12 +447,13 @@ def _record_part(
             exc = ShopifyGraphQLError("productSet", errors)
         failures.append((mapped, exc))
     marks = _set_custom_ids(client, outcomes)
+    kept = catalog_custom_id.still_there(outcomes, marks)
     with session_scope() as session:
         for mapped, exc in failures:
             _fail(session, result, mapped, ids[mapped.seq_produto], exc)
-        new = cl.record_sent(session, ctx, outcomes, flow=flow, unmarked=marks)
+        new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
         unknown = unknown or _hold_unmarked(session, ctx, result, outcomes, marks, ids)
-    _publish(ctx, client, result, outcomes, new, ids, bulk=True)
+    _publish(ctx, client, result, kept, new, ids, bulk=True)
     return unknown
 
 
@@ -495,11 +497,16 @@ def _unmarked_first(
 ) -> dict[int, IntegrationError]:
     """Products bound to a Shopify product that lacks its custom id get it before they are sent
     (catalog_custom_id); {seqProduto: why} of those it could not be set on, whose messages say so:
-    they are not sent this pass."""
+    they are not sent this pass. One whose Shopify product was deleted is unbound and sent as new."""
     bound = {p.seq_produto: p.unmarked for p in planned if p.unmarked and p.verdict in ("create", "change")}
     if not bound:
         return {}
     held = catalog_custom_id.set_ids(client, bound)
+    gone = [seq for seq, exc in held.items() if catalog_custom_id.gone(exc)]
+    if gone:  # deleted in Shopify: sent again as new (productSet finds no product by its id)
+        with session_scope() as session:
+            catalog_custom_id.unbind(session, ctx.shop_id, gone)
+        held = {seq: exc for seq, exc in held.items() if seq not in gone}
     if held:
         mapped = {p.seq_produto: p.mapped for p in planned if p.seq_produto in held and p.mapped is not None}
         with session_scope() as session:

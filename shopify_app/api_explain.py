@@ -498,6 +498,63 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "failing, the message turns failed and Retry publishes it).",
         ),
     ),
+    "CUSTOM_ID_RETRYING": (
+        (
+            "O produto está no Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
+            "gravá-lo falhou por um problema passageiro do Shopify. O produto não é enviado de novo "
+            "antes disso, para não criar um segundo produto.",
+            "The product is in Shopify but without its ERP id (metafield consinco.seq_produto): "
+            "setting it failed for a passing problem at Shopify. The product is not sent again before "
+            "that, so that no second product is created.",
+        ),
+        (
+            "Nada a fazer: a próxima execução do fluxo de produtos grava o código e envia o produto.",
+            "Nothing to do: the next products pass sets the id and sends the product.",
+        ),
+    ),
+    "CUSTOM_ID_FAILED": (
+        (
+            "O produto está no Shopify, mas sem o código do ERP (metafield consinco.seq_produto): o "
+            "Shopify recusou gravá-lo. O produto não é enviado de novo antes disso, para não criar um "
+            "segundo produto.",
+            "The product is in Shopify but without its ERP id (metafield consinco.seq_produto): "
+            "Shopify refused to set it. The product is not sent again before that, so that no second "
+            "product is created.",
+        ),
+        (
+            "Corrija a causa que o Shopify indica acima e clique em Tentar de novo.",
+            "Fix the cause Shopify gives above, then click Retry.",
+        ),
+    ),
+    "CUSTOM_ID_TAKEN": (
+        (
+            "O produto está no Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
+            "outro produto do Shopify, indicado acima, já tem esse código. Um dos dois é duplicado.",
+            "The product is in Shopify but without its ERP id (metafield consinco.seq_produto): "
+            "another Shopify product, named above, already holds that id. One of the two is a "
+            "duplicate.",
+        ),
+        (
+            "No Shopify, fique com um dos dois (copie do outro o que precisar) e apague o outro; "
+            "depois clique em Tentar de novo.",
+            "In Shopify admin, keep one of the two (copy over anything of the other you need) and "
+            "delete the other; then click Retry.",
+        ),
+    ),
+    "CUSTOM_ID_PRODUCT_GONE": (
+        (
+            "O produto foi apagado no Shopify antes de o app gravar nele o código do ERP (metafield "
+            "consinco.seq_produto).",
+            "The product was deleted in Shopify before the app could set its ERP id (metafield "
+            "consinco.seq_produto) on it.",
+        ),
+        (
+            "Clique em Tentar de novo: o produto é criado outra vez. Se foi apagado de propósito, "
+            "tire-o do e-commerce no ERP e marque esta mensagem como resolvida.",
+            "Click Retry: the product is created again. If it was deleted on purpose, take it off the "
+            "e-commerce in the ERP and mark this message handled.",
+        ),
+    ),
     "OTHER_ERP_HALF_DONE": (
         (
             "A nota de um pedido do ERP ao qual a loja estava conectada antes foi aplicada pela metade "

@@ -4,6 +4,8 @@ sets it on the products it creates (Shopify's docs do not promise it): the sandb
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import delete, select
 
@@ -15,8 +17,9 @@ from ledger.bindings import CATALOG_RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import Binding, Message, MessageStatus
+from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
 
-from .conftest import InstalledShop
+from .conftest import SHOP_NAME, InstalledShop
 
 PRODUCTS = 38
 
@@ -105,3 +108,206 @@ def test_the_product_set_answer_reads_the_app_custom_id_when_bulk_lines_name_non
         v.variable.name.value: getattr(v.default_value, "value", None) for v in operation.variable_definitions
     }
     assert defaults["idNamespace"] == CUSTOM_ID_NAMESPACE and defaults["idKey"] == CUSTOM_ID_KEY
+
+
+# ---- one refused product of a metafieldsSet call (atomic: a userError on one element sets none) ----
+
+BAD = 1  # a seqProduto of the first 25
+
+
+def _failed(shop_id: int) -> dict[int, Message]:
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Message).where(Message.flow == "products", Message.status == MessageStatus.FAILED.value)
+        ).all()
+        session.expunge_all()
+    return {int(m.unit_key.split(":")[1]): m for m in rows}
+
+
+def _refusing(client: Any, user_error: Any) -> Any:
+    """client.metafields_set answering as Shopify would when the element setting BAD's id is refused."""
+    real = client.metafields_set
+
+    def one_refused(metafields: list[dict[str, Any]]) -> Any:
+        for i, m in enumerate(metafields):
+            if m["value"] == str(BAD):
+                raise ShopifyUserErrors("metafieldsSet", [user_error(i)])
+        return real(metafields)
+
+    return one_refused
+
+
+def test_one_refused_custom_id_does_not_hold_the_other_24(installed: InstalledShop) -> None:
+    """(The reviewer's scenario.) Shopify names the refused element (elementIndex): only it fails,
+    the other 24 of its call are set in one more call."""
+    installed.shopify.sandbox.options.product_set_sets_custom_id = False
+    client = installed.client()
+    taken = "Value is already assigned to another product"
+    client.metafields_set = _refusing(  # type: ignore[method-assign]
+        client, lambda i: UserError(("metafields", str(i), "value"), taken, "TAKEN", i)
+    )
+    catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+    assert sorted(_failed(installed.shop_id)) == [BAD]
+    ids = _ids(installed)
+    assert ids.count(None) == 1 and len(set(ids)) == PRODUCTS
+    assert installed.mutations.count("metafieldsSet") == 2  # 24 again (the refusal is played here), 13
+
+
+def test_a_refusal_naming_no_element_halves_the_call_until_the_refused_one_is_alone(
+    installed: InstalledShop,
+) -> None:
+    installed.shopify.sandbox.options.product_set_sets_custom_id = False
+    client = installed.client()
+    client.metafields_set = _refusing(  # type: ignore[method-assign]
+        client, lambda i: UserError(("metafields",), "Something is invalid", "INVALID")
+    )
+    catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+    failed = _failed(installed.shop_id)
+    assert sorted(failed) == [BAD]
+    assert "Something is invalid" in (failed[BAD].error_text or "")
+    assert _ids(installed).count(None) == 1
+
+
+def _held_by_a_transient(installed: InstalledShop) -> None:
+    """Every product created without its custom id and bound so (custom_id_missing)."""
+    installed.shopify.sandbox.options.product_set_sets_custom_id = False
+    client = installed.client()
+
+    def down(metafields: object) -> None:
+        raise Transient("Shopify is down for the test")
+
+    client.metafields_set = down  # type: ignore[method-assign]
+    with pytest.raises(Transient):
+        catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+    assert _ids(installed) == [None] * PRODUCTS
+
+
+def _delete_product(installed: InstalledShop, product_id: str) -> None:
+    """As a person deleting it in Shopify admin: the product goes with its metafields."""
+    store = installed.shopify.sandbox.store
+    for metafield in store.scan(SHOP_NAME, "Metafield"):
+        if metafield["ownerId"] == product_id:
+            store.delete(SHOP_NAME, metafield["id"])
+    store.delete(SHOP_NAME, product_id)
+
+
+def _bound(shop_id: int, seq: int) -> Binding:
+    with session_scope() as session:
+        row = bindings.get_many(session, shop_id, PRODUCT_KIND, [str(seq)])[str(seq)]
+        session.expunge(row)
+    return row
+
+
+def test_a_custom_id_taken_by_a_duplicate_fails_that_product_alone_naming_the_duplicate(
+    installed: InstalledShop,
+) -> None:
+    _held_by_a_transient(installed)
+    client = installed.client()
+    installed.mutations.reject_seq = "-"  # (the counter refuses a productSet with no custom id)
+    duplicate = client.product_set({"title": "Duplicate made earlier", "productOptions": [
+        {"name": "Title", "values": [{"name": "Default Title"}]}], "variants": [
+        {"optionValues": [{"optionName": "Title", "name": "Default Title"}]}]}).product  # fmt: skip
+    client.metafields_set([{"ownerId": duplicate.id, "namespace": "consinco", "key": "seq_produto",
+                            "type": "id", "value": str(BAD)}])  # fmt: skip
+
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)  # the re-plan asked for
+    failed = _failed(installed.shop_id)
+    assert sorted(failed) == [BAD]
+    message = failed[BAD]
+    assert message.error_detail["code"] == "CUSTOM_ID_TAKEN"
+    assert duplicate.id in (message.error_text or "") and "delete" in (message.error_text or "")
+    ids = [i for i in _ids(installed) if i is not None]
+    assert len(ids) == PRODUCTS and len(set(ids)) == PRODUCTS  # 37 set, and the duplicate's
+    assert MISSING in _bound(installed.shop_id, BAD).data
+
+    # Retry, once the duplicate is deleted: the id goes on the bound product, which is then sent.
+    _delete_product(installed, duplicate.id)
+    catalog_flow.replay(message.id, client=client)
+    assert _failed(installed.shop_id) == {}
+    ids = _ids(installed)
+    assert len(ids) == PRODUCTS and None not in ids and len(set(ids)) == PRODUCTS
+    bound = _bound(installed.shop_id, BAD)
+    assert bound.digest and MISSING not in bound.data
+
+
+def test_a_product_deleted_before_its_custom_id_is_set_fails_alone_and_its_retry_creates_it_again(
+    installed: InstalledShop,
+) -> None:
+    installed.shopify.sandbox.options.product_set_sets_custom_id = False
+    client = installed.client()
+    real = client.metafields_set
+    gone: list[str] = []
+
+    def deleted_meanwhile(metafields: list[dict[str, Any]]) -> Any:
+        for m in metafields:
+            if m["value"] == str(BAD) and not gone:
+                gone.append(m["ownerId"])
+                _delete_product(installed, m["ownerId"])
+        return real(metafields)
+
+    client.metafields_set = deleted_meanwhile  # type: ignore[method-assign]
+    catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+    failed = _failed(installed.shop_id)
+    assert sorted(failed) == [BAD]
+    assert failed[BAD].error_detail["code"] == "CUSTOM_ID_PRODUCT_GONE"
+    assert "deleted" in (failed[BAD].error_text or "")
+    ids = _ids(installed)
+    assert len(ids) == PRODUCTS - 1 and None not in ids
+
+    catalog_flow.replay(failed[BAD].id, client=installed.client())
+    assert _failed(installed.shop_id) == {}
+    ids = _ids(installed)
+    assert len(ids) == PRODUCTS and None not in ids and len(set(ids)) == PRODUCTS
+    bound = _bound(installed.shop_id, BAD)
+    assert bound.shopify_id not in gone and bound.digest and MISSING not in bound.data
+    made_again = installed.shopify.sandbox.store.get(SHOP_NAME, bound.shopify_id)
+    assert made_again is not None and made_again["publishedOn"]  # published, as any product it creates
+
+
+class _FakeClient:
+    """metafieldsSet answering as scripted: a list of exceptions (None: the call sets them)."""
+
+    def __init__(self, answers: list[Exception | None]) -> None:
+        self.answers = answers
+        self.calls: list[list[str]] = []
+
+    def metafields_set(self, metafields: list[dict[str, Any]]) -> list[Any]:
+        self.calls.append([m["value"] for m in metafields])
+        answer = self.answers.pop(0) if self.answers else None
+        if answer is not None:
+            raise answer
+        return []
+
+    def product_by_custom_id(self, namespace: str, key: str, value: str) -> None:
+        return None
+
+
+def test_set_ids_reads_the_index_in_field_and_a_transient_resend_leaves_the_rest_retrying() -> None:
+    from jobs.catalog_custom_id import set_ids
+
+    products = {seq: f"gid://shopify/Product/{seq}" for seq in range(1, 31)}
+    refused = ShopifyUserErrors(  # no elementIndex: the index in the field path names the element
+        "metafieldsSet", [UserError(("metafields", "2", "value"), "Value is invalid", "INVALID_VALUE")]
+    )
+    client = _FakeClient([refused, Transient("503 for the test")])
+    failures = set_ids(client, products)  # type: ignore[arg-type]
+    assert client.calls[1] == [str(s) for s in range(1, 26) if s != 3]  # the other 24, once more
+    assert len(client.calls) == 2  # the transient stops the calls
+    assert failures[3].detail["code"] == "CUSTOM_ID_FAILED" and "Value is invalid" in failures[3].message
+    assert set(failures) == set(range(1, 31))
+    assert all(isinstance(failures[s], Transient) for s in failures if s != 3)
+
+
+def test_a_held_product_found_deleted_in_shopify_is_sent_again_as_new(installed: InstalledShop) -> None:
+    _held_by_a_transient(installed)
+    deleted = _bound(installed.shop_id, BAD).shopify_id
+    assert deleted is not None
+    _delete_product(installed, deleted)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())  # the re-plan
+    assert _failed(installed.shop_id) == {}
+    ids = _ids(installed)
+    assert len(ids) == PRODUCTS and None not in ids and len(set(ids)) == PRODUCTS
+    bound = _bound(installed.shop_id, BAD)
+    assert bound.shopify_id != deleted and bound.digest and MISSING not in bound.data
+    made_again = installed.shopify.sandbox.store.get(SHOP_NAME, bound.shopify_id)
+    assert made_again is not None and made_again["publishedOn"]  # published, as any product it creates
