@@ -100,6 +100,9 @@ class Shop(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
+    # Shopify's `shop { ianaTimezone }` ("America/Sao_Paulo"), read at install: the page shows
+    # dates in the store's time (shopify_app/shop_timezone.py); None until read.
+    iana_timezone: Mapped[str | None] = mapped_column(String(64))
     # Per-shop integration settings (seqCanalVenda, codGeralOper, inactive SKU status, ...).
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ledger import audit, privacy
 from ledger.masking import mask_detail
@@ -55,9 +56,13 @@ POWERFUL = (Role.ADMIN, Role.OWNER)
 @require_role(Role.VIEWER)
 def me() -> ResponseReturnValue:
     role: Role = g.role
+    with db() as session:
+        shop = session.get(Shop, g.shop.id)
+        timezone = shop.iana_timezone if shop is not None else None
     return jsonify(
         {
             "shop": g.shop.domain,
+            "timezone": timezone,
             "user_id": g.user_id,
             "role": role.value,
             "locale": locale(),
@@ -79,12 +84,15 @@ def list_audit() -> ResponseReturnValue:
     reveal = g.role.at_least(Role.ADMIN)
     with db() as session:
         events = audit.history(session, g.shop.id, limit=limit, before_id=before_id)
+        names = _staff_names(session, {e.actor for e in events} | {_user_of(e.target) for e in events})
         rows = [
             {
                 "id": e.id,
                 "actor": e.actor,
+                "actor_name": names.get(e.actor),
                 "action": e.action,
                 "target": e.target,
+                "target_name": names.get(_user_of(e.target)),
                 "before": mask_detail(e.before, reveal),
                 "after": mask_detail(e.after, reveal),
                 "created_at": iso(e.created_at),
@@ -92,6 +100,24 @@ def list_audit() -> ResponseReturnValue:
             for e in events
         ]
     return jsonify({"events": rows, "next_before_id": page_cursor([r["id"] for r in rows], limit)})
+
+
+def _user_of(target: str | None) -> str:
+    """The staff user id of a role event's target ("user:1002"), else ""."""
+    return target.removeprefix("user:") if target and target.startswith("user:") else ""
+
+
+def _staff_names(session: Session, user_ids: set[str]) -> dict[str, str]:
+    """The names the roles table holds for these staff user ids (those it has one for)."""
+    wanted = sorted(u for u in user_ids if u)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(StaffRole.user_id, StaffRole.name).where(
+            StaffRole.shop_id == g.shop.id, StaffRole.user_id.in_(wanted), StaffRole.name.is_not(None)
+        )
+    )
+    return {user_id: name for user_id, name in rows if name}
 
 
 @bp.get("/audit/<int:event_id>/export")

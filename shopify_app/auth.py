@@ -26,7 +26,7 @@ from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import Shop, ShopStatus
 from settings import Settings
-from shopify_app import oauth
+from shopify_app import oauth, shop_timezone
 from shopify_app.id_token import InvalidIdToken, bearer_token, verify_id_token
 from shopify_app.roles import database_down, json_error, resolve_role
 from shopify_app.scopes import MISSING_REASON_START, missing_scopes
@@ -104,6 +104,8 @@ def session() -> ResponseReturnValue:
             "role": role.value,
             "installed": True,
             "newly_installed": newly_installed,
+            # the page shows dates in the store's time (read from Shopify at install)
+            "timezone": shop_timezone.remember(settings, claims.shop, refresh=newly_installed),
         }
     )
 
@@ -179,6 +181,7 @@ def callback() -> ResponseReturnValue:
     except TokenRequestRejected as exc:
         return json_error(400, "code_refused", exc.message, shopify_error=exc.error)
     oauth.install(settings, shop, token_set, actor="merchant")
+    shop_timezone.remember(settings, shop, refresh=True)
     response = redirect(oauth.app_home_url(settings, shop), code=302)
     response.delete_cookie(STATE_COOKIE, path="/auth")
     return response

@@ -42,6 +42,11 @@ class AdminClient(CatalogOperations, InventoryOperations, OrderOperations):
             raise RuntimeError("this AdminClient was built without Redis, so it has no bulk runner")
         return self._bulk
 
+    def shop_timezone(self) -> str | None:
+        """The shop's IANA time zone (`shop { ianaTimezone }`), e.g. "America/Sao_Paulo"."""
+        zone = (self.executor.query("ShopTimezone").get("shop") or {}).get("ianaTimezone")
+        return zone if isinstance(zone, str) else None
+
     def close(self) -> None:
         self.executor.transport.close()
 

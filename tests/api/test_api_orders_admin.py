@@ -123,6 +123,7 @@ def test_me_and_permissions(client):
     me = client.get("/api/me?locale=en", headers=headers(Role.OPERATOR)).get_json()
     assert me == {
         "shop": "shop-a.myshopify.com",
+        "timezone": None,  # not read from Shopify in these tests (shopify_app/shop_timezone.py)
         "user_id": "3",
         "role": "operator",
         "locale": "en",

@@ -161,8 +161,17 @@ def open_page(browser: Any, fresh: Stack) -> Iterator[Callable[..., Any]]:
     """open_page(path, user=, locale=) -> a Playwright page showing the app, console errors kept."""
     contexts: list[Any] = []
 
-    def _open(path: str = "/", user: str = "owner", locale: str = "pt-BR", **extra: str) -> Any:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    def _open(
+        path: str = "/",
+        user: str = "owner",
+        locale: str = "pt-BR",
+        timezone_id: str | None = None,
+        **extra: str,
+    ) -> Any:
+        """`timezone_id`: the browser's own zone (the machine's when None)."""
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale=locale, timezone_id=timezone_id
+        )
         contexts.append(context)
         context.set_default_timeout(WAIT_MS)
         page = context.new_page()

@@ -63,3 +63,8 @@ def token_response(
         "refresh_token_expires_in": 7776000,
         "scope": scope,
     }
+
+
+def graphql_url(shop: str, version: str = "2026-10") -> str:
+    """Where the Admin GraphQL API of `shop` answers (settings.admin_origin, no sandbox)."""
+    return f"https://{shop}/admin/api/{version}/graphql.json"

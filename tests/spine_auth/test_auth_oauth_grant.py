@@ -13,7 +13,7 @@ from shopify_app.auth import STATE_COOKIE
 from shopify_app.oauth import query_hmac, verify_query_hmac
 from shopify_app.tokens import get_access_token
 from spine_auth.conftest import shop_row
-from spine_auth.factories import API_KEY, API_SECRET, APP_URL, SHOP_A, SHOP_B, token_response
+from spine_auth.factories import API_KEY, API_SECRET, APP_URL, SHOP_A, SHOP_B, graphql_url, token_response
 
 TOKEN_URL = f"https://{SHOP_A}/admin/oauth/access_token"
 
@@ -70,13 +70,17 @@ def test_install_checks_the_hmac_when_shopify_sent_one(client):
 
 def test_good_callback_stores_tokens_and_enters_the_app(client, settings, requests_mock):
     requests_mock.post(TOKEN_URL, json=token_response("shpat_granted", "shprt_granted"))
+    zone = requests_mock.post(
+        graphql_url(SHOP_A), json={"data": {"shop": {"ianaTimezone": "America/Recife"}}}
+    )
     state = start_install(client)
     reply = client.get("/auth/callback?" + urlencode(callback_params(state)))
     assert reply.status_code == 302, reply.json
     assert reply.headers["Location"] == f"https://{SHOP_A}/admin/apps/{API_KEY}"
-    sent = requests_mock.last_request.json()
+    sent = requests_mock.request_history[0].json()
     assert sent["code"] == "auth-code-1" and sent["expiring"] == "1"
     assert shop_row(settings, SHOP_A).status == "active"
+    assert zone.call_count == 1 and shop_row(settings, SHOP_A).iana_timezone == "America/Recife"
     assert get_access_token(SHOP_A) == "shpat_granted"
     assert client.get_cookie(STATE_COOKIE, path="/auth") is None  # the nonce is single use
 

@@ -12,7 +12,7 @@ from shopify_app.roles import RETRY_HEADER, RoleChangeRefused, revoke_role, set_
 from shopify_app.token_endpoint import GRANT_TOKEN_EXCHANGE, OFFLINE_TOKEN_TYPE
 from shopify_app.tokens import get_access_token
 from spine_auth.conftest import shop_row
-from spine_auth.factories import API_KEY, SHOP_A, SHOP_B, bearer, make_id_token, token_response
+from spine_auth.factories import API_KEY, SHOP_A, SHOP_B, bearer, graphql_url, make_id_token, token_response
 from spine_auth.test_auth_tokens import encrypt_with_a_dropped_key
 
 
@@ -31,6 +31,9 @@ def audit_actions(settings, shop_id: int) -> list[str]:
 
 def test_first_session_installs_by_token_exchange(settings, client, requests_mock):
     requests_mock.post(exchange_url(SHOP_A), json=token_response("shpat_exchanged", "shprt_exchanged"))
+    zone = requests_mock.post(
+        graphql_url(SHOP_A), json={"data": {"shop": {"ianaTimezone": "America/Sao_Paulo"}}}
+    )
     id_token = make_id_token(SHOP_A, "1001")
 
     reply = client.post("/auth/session", headers=bearer(id_token))
@@ -42,8 +45,9 @@ def test_first_session_installs_by_token_exchange(settings, client, requests_moc
         "role": "owner",
         "installed": True,
         "newly_installed": True,
+        "timezone": "America/Sao_Paulo",  # the store's, read once at install
     }
-    sent = requests_mock.last_request.json()
+    sent = requests_mock.request_history[0].json()
     assert sent["grant_type"] == GRANT_TOKEN_EXCHANGE
     assert sent["subject_token"] == id_token
     assert sent["requested_token_type"] == OFFLINE_TOKEN_TYPE
@@ -55,10 +59,39 @@ def test_first_session_installs_by_token_exchange(settings, client, requests_moc
     assert get_access_token(SHOP_A) == "shpat_exchanged"
     assert audit_actions(settings, shop.id) == ["app.installed", "role.granted"]
 
-    # Installed now: the next session does not exchange again; a second staff member is a viewer.
+    assert shop.iana_timezone == "America/Sao_Paulo"
+
+    # Installed now: the next session does not exchange again (nor read the zone again); a
+    # second staff member is a viewer.
     again = client.post("/auth/session", headers=bearer(make_id_token(SHOP_A, "2002")))
     assert again.json["role"] == "viewer" and again.json["newly_installed"] is False
-    assert requests_mock.call_count == 1
+    assert again.json["timezone"] == "America/Sao_Paulo"
+    assert requests_mock.call_count == 2 and zone.call_count == 1
+
+
+def test_a_zone_shopify_did_not_give_at_install_is_read_at_the_next_session(settings, client, requests_mock):
+    """The zone is a nicety: Shopify failing to answer it (or answering one nobody knows) never
+    stops the session; the page then shows the browser's time until a later session reads it."""
+    requests_mock.post(exchange_url(SHOP_A), json=token_response("shpat_exchanged", "shprt_exchanged"))
+    zone = requests_mock.post(
+        graphql_url(SHOP_A),
+        [
+            {"status_code": 503, "text": "unavailable"},
+            {"json": {"data": {"shop": {"ianaTimezone": "Not/AZone"}}}},
+            {"json": {"data": {"shop": {"ianaTimezone": "America/Manaus"}}}},
+        ],
+    )
+    first = client.post("/auth/session", headers=bearer(make_id_token(SHOP_A, "1001")))
+    assert first.status_code == 200 and first.json["timezone"] is None
+    second = client.post("/auth/session", headers=bearer(make_id_token(SHOP_A, "1001")))
+    assert second.status_code == 200 and second.json["timezone"] is None
+    third = client.post("/auth/session", headers=bearer(make_id_token(SHOP_A, "1001")))
+    assert third.json["timezone"] == "America/Manaus" and zone.call_count == 3
+    assert (
+        client.post("/auth/session", headers=bearer(make_id_token(SHOP_A))).json["timezone"]
+        == "America/Manaus"
+    )
+    assert zone.call_count == 3 and shop_row(settings, SHOP_A).iana_timezone == "America/Manaus"
 
 
 def test_session_reinstalls_a_shop_that_needs_reauth(settings, client, requests_mock, install_shop):

@@ -4,6 +4,7 @@
  */
 let catalogue = {};
 let current = "pt-BR";
+let shopZone;
 
 export function pickLocale(value) {
   const tag = String(value || "").replace("_", "-").toLowerCase();
@@ -41,11 +42,29 @@ export function label(prefix, value) {
   return Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : String(value);
 }
 
+/**
+ * Dates show in the shop's time zone (Shopify's shop.ianaTimezone, which /auth/session answers),
+ * not the browser's: a merchant in Brazil reading the page from a laptop set to another zone
+ * sees the store's time. An unknown or missing zone leaves the browser's.
+ */
+export function setTimeZone(zone) {
+  try {
+    shopZone = zone ? new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone : undefined;
+  } catch (error) {
+    shopZone = undefined; // RangeError: a zone this browser does not know
+  }
+  return shopZone;
+}
+
+export function timeZone() {
+  return shopZone;
+}
+
 export function fmtDate(value) {
   if (!value) return "—";
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return new Intl.DateTimeFormat(current, { dateStyle: "short", timeStyle: "medium" }).format(date);
+  return new Intl.DateTimeFormat(current, { dateStyle: "short", timeStyle: "medium", timeZone: shopZone }).format(date);
 }
 
 export function fmtNumber(value) {

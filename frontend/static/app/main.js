@@ -7,7 +7,7 @@
  */
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
-import { loadLocale, t } from "./i18n.js";
+import { loadLocale, setTimeZone, t } from "./i18n.js";
 import { start, stop } from "./router.js";
 
 const RANK = { viewer: 0, operator: 1, admin: 2, owner: 3 };
@@ -26,6 +26,7 @@ async function boot() {
     sessionFailed(root, (error.body && error.body.error) || { message: error.message });
     return;
   }
+  setTimeZone(session.timezone);
   const role = session.role;
   const rank = RANK[role] ?? -1;
   let permissions = { read: true, operate: rank >= 1, configure: rank >= 2, grant_admin: rank >= 3 };

@@ -3,18 +3,23 @@
  * and the role of each staff member. Only admins see the role controls (owners alone may grant
  * admin or owner); the API refuses the same changes to anyone else regardless. Below admin the
  * API masks personal data in before/after; admins download a customer's data export from its row.
+ * Each event reads in words (pages/audit_words.js): who, which thing, and what changed.
  */
 import { api, download, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { banner } from "../widgets.js";
+import { actorCell, changeLines, targetCell } from "./audit_words.js";
 
 const ROLES = ["owner", "admin", "operator", "viewer"];
 
-function compact(value) {
-  if (value === null || value === undefined) return "—";
-  const text = JSON.stringify(value);
-  return h("span", { class: "mono", title: text }, text.length > 120 ? `${text.slice(0, 117)}…` : text);
+
+/** Shopify gives the app no staff names (the ID token carries the user id only): the name is
+ * what someone typed when granting the role; none yet is said so, with how to add it. */
+function staffName(r) {
+  if (r.name) return r.name;
+  return h("s-stack", { gap: "none" }, h("s-text", { color: "subdued" }, t("audit.name_unknown")),
+    h("s-text", { color: "subdued" }, h("small", {}, t("audit.name_unknown_hint"))));
 }
 
 function grantable(ctx) {
@@ -28,10 +33,10 @@ function rolesSection(ctx) {
     const editable = ctx.can("configure");
     const rows = roles.map((r) => {
       const mayChange = editable && (ctx.can("grant_admin") || !["owner", "admin"].includes(r.role));
-      if (!mayChange) return [r.name || "—", h("span", { class: "mono" }, r.user_id), label("role.", r.role), fmtDate(r.updated_at), ""];
+      if (!mayChange) return [staffName(r), h("span", { class: "mono" }, r.user_id), label("role.", r.role), fmtDate(r.updated_at), ""];
       const picker = select({ label: t("roles.role_of", { name: r.name || r.user_id }), labelAccessibilityVisibility: "exclusive" },
         grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), r.role);
-      return [r.name || "—", h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
+      return [staffName(r), h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
         h("s-stack", { direction: "inline", gap: "small" },
           h("s-button", { onclick: async () => {
             await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "PUT", body: { role: picker.value, name: r.name } });
@@ -70,9 +75,9 @@ function rolesSection(ctx) {
 }
 
 /** A customer data request's record keeps ids only; admins download the export to send the customer. */
-function afterCell(ctx, e) {
-  if (e.action !== "customer.data_exported" || !ctx.can("configure")) return compact(e.after);
-  return h("s-stack", { direction: "inline", gap: "small" }, compact(e.after),
+function changesCell(ctx, e) {
+  if (e.action !== "customer.data_exported" || !ctx.can("configure")) return changeLines(e);
+  return h("s-stack", { direction: "inline", gap: "small" }, changeLines(e),
     h("s-button", { variant: "tertiary", onclick: () => download(`/api/audit/${e.id}/export`, `customer-data-${e.id}.json`) },
       t("audit.download_export")));
 }
@@ -86,10 +91,10 @@ function auditSection(ctx) {
     if (!beforeId) {
       body = h("s-table-body", {});
       replace(box, h("s-table", {}, h("s-table-header-row", {}, [t("audit.when"), t("audit.actor"), t("audit.action"),
-        t("audit.target"), t("audit.before"), t("audit.after")].map((c) => h("s-table-header", {}, c))), body));
+        t("audit.target"), t("audit.changes")].map((c) => h("s-table-header", {}, c))), body));
     }
-    page.events.forEach((e) => body.appendChild(h("s-table-row", {}, [fmtDate(e.created_at), e.actor, label("action.", e.action),
-      e.target || "—", compact(e.before), afterCell(ctx, e)].map((c) => h("s-table-cell", {}, c)))));
+    page.events.forEach((e) => body.appendChild(h("s-table-row", {}, [fmtDate(e.created_at), actorCell(e),
+      label("action.", e.action), targetCell(e), changesCell(ctx, e)].map((c) => h("s-table-cell", {}, c)))));
     replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
   };
   load().catch((e) => replace(box, banner("critical", t("error.load_failed"), e.message)));

@@ -1,0 +1,33 @@
+"""The audit trail names people: an event's actor, and the staff member a role event is about, by
+the name the roles table holds for them (Shopify gives the app user ids only), per shop."""
+
+from __future__ import annotations
+
+from ledger.db import session_scope
+from ledger.models import Role
+from shopify_app.roles import set_role
+
+from .conftest import SHOP_B, headers
+
+
+def test_actor_and_role_target_carry_the_names_the_roles_table_holds(client, settings, shops):
+    with session_scope(settings.database_url) as session:
+        set_role(session, shops.a, "2", Role.ADMIN, actor="1", name="Maria Souza")
+        set_role(session, shops.b, "2", Role.ADMIN, actor="1", name="Someone of shop B")
+    granted = client.put("/api/roles/51", json={"role": "viewer", "name": "João Santos"}, headers=headers())
+    assert granted.status_code == 200, granted.get_json()
+    client.put("/api/roles/52", json={"role": "viewer"}, headers=headers())  # no name given
+    assert (
+        client.put("/api/setup/settings", json={"bulk_threshold": 300}, headers=headers()).status_code == 200
+    )
+
+    events = client.get("/api/audit", headers=headers(Role.VIEWER)).get_json()["events"]
+    by_target = {e["target"]: e for e in events}
+    assert by_target["settings"]["actor"] == "2" and by_target["settings"]["actor_name"] == "Maria Souza"
+    assert by_target["user:51"]["target_name"] == "João Santos"
+    assert by_target["user:52"]["target_name"] is None  # nobody typed a name: the page says so
+    assert by_target["user:2"]["actor"] == "1" and by_target["user:2"]["actor_name"] is None
+    installed = next(e for e in events if e["action"] == "app.installed")
+    assert installed["actor_name"] is None and installed["target_name"] is None
+    shop_b = client.get("/api/audit", headers=headers(shop=SHOP_B)).get_json()["events"]
+    assert "Maria Souza" not in {e["actor_name"] for e in shop_b}

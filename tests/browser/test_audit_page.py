@@ -1,0 +1,142 @@
+"""The audit page in words: who (a name, "Sistema", or "Usuário 1002" with a hint), which thing
+("De:Para · Formas de pagamento: Pix"), what changed ("Código da operação fiscal: — → 207", one
+line per changed field, the password hidden), never raw JSON or codes; and every date in the
+store's time zone (Shopify's shop.ianaTimezone, São Paulo in the sandbox), not the browser's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.sync_api import expect
+
+from browser.conftest import SHOP_DOMAIN
+from browser.ledger_rows import shop_id
+from ledger import audit
+from ledger.db import session_scope
+from ledger.models import Shop
+
+AT = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)  # 09:00 in São Paulo, 21:00 in Tokyo
+
+
+def _seed(database_url: str, shop: int) -> None:
+    """What the setup page's saves write (shopify_app/api_setup.py, api_settings.py, api_mappings.py)."""
+    events = [
+        (
+            "1002",
+            "erp_connection.saved",
+            "erp_connection",
+            None,
+            {"base_url": "http://erp.example/api", "username": "ecommerce", "password": "changed"},
+        ),
+        (
+            "1002",
+            "erp_connection.saved",
+            "erp_connection",
+            {"base_url": "http://erp.example/api", "username": "ecommerce"},
+            {"base_url": "http://erp.example/api", "username": "ecommerce", "password": "changed"},
+        ),
+        (
+            "1002",
+            "settings.changed",
+            "settings",
+            {"cod_geral_oper": None, "payment_confirmation": None, "seq_canal_venda": None},
+            {"cod_geral_oper": 207, "payment_confirmation": "authorized", "seq_canal_venda": 7},
+        ),
+        (
+            "1002",
+            "mapping.created",
+            "mapping:payment_method:Pix",
+            None,
+            {"erp_code": "2", "label": "PIX", "shopify_code": "Pix"},
+        ),
+        (
+            "1002",
+            "location_mappings.saved",
+            "location_mappings",
+            {"mappings": []},
+            {
+                "mappings": [
+                    {
+                        "location_id": "gid://shopify/Location/1",
+                        "location_name": "Loja Centro",
+                        "nro_empresa": 1,
+                    }
+                ]
+            },
+        ),
+        (
+            "1002",
+            "store_link.saved",
+            "store_link",
+            {"nro_empresa": 1, "nro_segmento": 2},
+            {"nro_empresa": 1, "nro_segmento": 3},
+        ),
+    ]
+    with session_scope(database_url) as db:
+        for actor, action, target, before, after in events:
+            event = audit.record(db, shop, SHOP_DOMAIN, actor, action, target, before, after)
+            event.created_at = AT
+
+
+def test_the_audit_reads_in_words_in_the_stores_time(open_page, fresh):
+    first = open_page("/app/setup")  # the install: the zone is read from Shopify then
+    first.context.close()
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        assert db.get(Shop, shop).iana_timezone == "America/Sao_Paulo"
+    _seed(fresh.settings.database_url, shop)
+
+    page = open_page("/app/audit", timezone_id="Asia/Tokyo")
+    audit_box = page.get_by_test_id("audit")
+    expect(audit_box).to_contain_text("Código da operação fiscal: — → 207")
+    text = audit_box.inner_text()
+    for words in (
+        "Sistema",  # the first staff member became owner
+        "Papel: Proprietário",
+        "Usuário",  # an actor the roles table has no name for
+        "Configurações",
+        "Canal de venda (seqCanalVenda): — → 7",
+        "Enviar pedidos ao ERP quando o pagamento estiver: — → Autorizado",
+        "De:Para · Formas de pagamento: Pix",
+        "Código no ERP: 2",
+        "Conexão com o ERP",
+        "Senha: •••• (oculta)",  # the first save: a password set, never shown
+        "Senha: alterada (não exibida)",  # a later save changing it
+        "empresa 1: Loja Centro",
+        "Loja ↔ empresa do ERP",
+        "Segmento do ERP: 2 → 3",
+        "30/11/2026, 09:00:00",  # São Paulo's time, though the browser is in Tokyo
+    ):
+        assert words in text, (words, text)
+    for raw in (
+        '{"',
+        "mapping:",
+        "system",
+        "settings\t",
+        "store_link",
+        "erp_connection",
+        "21:00:00",
+        "gid://",
+    ):
+        assert raw not in text, (raw, text)
+    assert "Empresa do ERP" not in text  # store link: only the changed field is listed
+    expect(page.get_by_test_id("roles")).to_contain_text("Nome não informado")
+
+
+def test_the_audit_in_english(open_page, fresh):
+    open_page("/app/setup").context.close()
+    _seed(fresh.settings.database_url, shop_id(fresh.settings.database_url, SHOP_DOMAIN))
+    page = open_page("/app/audit", locale="en")
+    audit_box = page.get_by_test_id("audit")
+    expect(audit_box).to_contain_text("Fiscal operation code: — → 207")
+    text = audit_box.inner_text()
+    for words in (
+        "System",
+        "Mapping · Payment methods: Pix",
+        "Password: •••• (hidden)",
+        "Password: changed (hidden)",
+        "What changed",
+    ):
+        assert words in text, (words, text)
+    assert '{"' not in text and "system" not in text
+    expect(page.get_by_test_id("roles")).to_contain_text("Name not known")
