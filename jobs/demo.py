@@ -5,7 +5,8 @@
 3. the catalog: initial load, a burst of ERP changes, the sync, Shopify vs ERP compared;
 4. orders: checkout in Shopify, into the ERP, separated (a cut, a weighed item), invoiced or
    cancelled in the ERP, and back on the Shopify order;
-5. leave the app running (the embedded page's URL with a sandbox staff login) until Ctrl-C.
+5. leave the app running (the embedded page's URL with a sandbox staff login) until Ctrl-C
+   or SIGTERM (jobs.demo_signals), then stop every part it started.
 
 Why one process: a fresh machine has no service installed, and a person should see one
 command tell the whole story. Re-runnable: every run starts from a clean slate (jobs.demo_stack).
@@ -14,6 +15,7 @@ command tell the whole story. Re-runnable: every run starts from a clean slate (
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from sqlalchemy import select
 
 from jobs.demo_catalog import CatalogOutcome, run_catalog
 from jobs.demo_setup import EmbeddedPage, SetupResult, install_and_configure
+from jobs.demo_signals import shielded
 from jobs.demo_stack import DemoOptions, Stack, start, start_cron
 from ledger.db import session_scope
 from ledger.models import Shop
@@ -110,13 +113,13 @@ def run_demo(
         if options.wait:
             stack.cron = start_cron(options.log_path)
             echo(f"  rq cron (pid {stack.cron.pid}) runs every flow on its schedule from now on")
-            echo("  Press Ctrl-C to stop.")
-            _wait(stop_event)
+            _wait(stop_event, echo)
             # RQ's warm shutdown lets a scheduled sync the worker is in finish: say so, or a
             # newcomer sees nothing happen for a few seconds and presses Ctrl-C again.
             echo("  Stopping: the worker finishes its current job first (at most 15 s) ...")
     finally:
-        stack.stop()
+        with shielded():  # a Ctrl-C or SIGTERM now must not cut the stop short
+            stack.stop()
     return result
 
 
@@ -152,9 +155,13 @@ def _steps(stack: Stack, options: DemoOptions, echo: Echo, result: DemoResult) -
     result.timings["orders"] = time.monotonic() - started
 
 
-def _wait(stop_event: threading.Event | None) -> None:
+def _wait(stop_event: threading.Event | None, echo: Echo) -> None:
+    """Until `stop_event` is set, Ctrl-C, or SIGTERM / SIGHUP (jobs.demo_signals: DemoStopped).
+    Says how to stop from within: a signal sent as soon as it is read is one this catches."""
     event = stop_event or threading.Event()
     try:
+        echo("  Press Ctrl-C to stop.")
+        echo(f"  (in the background: kill {os.getpid()}; SIGTERM, SIGINT and SIGHUP all stop every part)")
         while not event.wait(0.5):
             pass
     except KeyboardInterrupt:

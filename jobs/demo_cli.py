@@ -59,6 +59,14 @@ def register(app: Flask) -> None:
         "--no-wait", is_flag=True, help="exit after printing the URLs instead of serving until Ctrl-C"
     )
     @click.option(
+        "--log",
+        "log_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_LOG,
+        show_default=True,
+        help="where the app's, the worker's and rq cron's log lines go (recreated on every run)",
+    )
+    @click.option(
         "--database",
         type=click.Path(dir_okay=False, path_type=Path),
         default=DEFAULT_DATABASE,
@@ -73,11 +81,17 @@ def register(app: Flask) -> None:
         port: int,
         no_orders: bool,
         no_wait: bool,
+        log_path: Path,
         database: Path,
     ) -> None:
-        """The whole integration end to end on the sandboxes (SQLite, embedded Redis, no service needed)."""
-        log_to_file(DEFAULT_LOG)  # before the imports below: alembic logs as it loads
+        """The whole integration end to end on the sandboxes (SQLite, embedded Redis, no service needed).
+
+        Ctrl-C, SIGTERM or SIGHUP (also in the background, where the shell ignores SIGINT for it)
+        stop every part it started before it exits."""
+        log_path = log_path.resolve()
+        log_to_file(log_path)  # before the imports below: alembic logs as it loads
         from jobs.demo import run_demo
+        from jobs.demo_signals import DemoStopped, stop_on_signals
         from jobs.demo_stack import DemoOptions
 
         options = DemoOptions(
@@ -89,6 +103,11 @@ def register(app: Flask) -> None:
             database_path=database.resolve(),
             orders=not no_orders,
             wait=not no_wait,
-            log_path=DEFAULT_LOG,
+            log_path=log_path,
         )
-        run_demo(options, click.echo)
+        with stop_on_signals():
+            try:
+                run_demo(options, click.echo)
+            except DemoStopped as stopped:  # before it finished: everything started is stopped
+                click.echo(f"  Stopped by {stopped.name}; every part the demo started is stopped.")
+                raise SystemExit(128 + stopped.signum) from None

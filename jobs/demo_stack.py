@@ -93,15 +93,33 @@ class Stack:
         return f"{self.options.shop}.myshopify.com"
 
     def stop(self) -> None:
-        """Stop cron and the worker (warm shutdown, then kill), the app and both sandboxes; restore env."""
-        for process in (self.cron, self.worker):
-            if process is not None:
-                end_process(process)
-        self.server.shutdown()
-        self.server_thread.join(timeout=10)
+        """Stop cron and the worker (warm shutdown, then kill), the app, both sandboxes and the
+        embedded Redis; restore env. Each part is stopped even when stopping another failed."""
+        parts: list[tuple[str, Callable[[], None]]] = [
+            (name, lambda process=process: end_process(process))
+            for name, process in (("rq cron", self.cron), ("the worker", self.worker))
+            if process is not None
+        ]
+        parts += [
+            ("the app", self._stop_app),
+            ("the Shopify sandbox", self.shopify.stop),
+            ("the Consinco sandbox", self.erp.stop),
+            ("the environment", self._restore_environment),
+            ("the embedded Redis", self._stop_embedded),
+        ]
+        for name, stop in parts:
+            try:
+                stop()
+            except Exception:
+                log.exception("demo: stopping %s failed", name)
+
+    def _stop_app(self) -> None:
+        if self.server_thread.is_alive():  # shutdown() waits for a serve_forever that never ran
+            self.server.shutdown()
+            self.server_thread.join(timeout=10)
         self.server.server_close()
-        self.shopify.stop()
-        self.erp.stop()
+
+    def _restore_environment(self) -> None:
         forget_clients()
         for name, value in self.saved_env.items():
             if value is None:
@@ -109,9 +127,11 @@ class Stack:
             else:
                 os.environ[name] = value
         db.dispose_all()
+
+    def _stop_embedded(self) -> None:
         if self.embedded is not None:  # the demo started the embedded Redis: stop it
-            kv.shutdown_embedded()
             self.embedded = None
+            kv.shutdown_embedded()
 
 
 def forget_clients() -> None:
@@ -224,24 +244,23 @@ def start(options: DemoOptions, settings_factory: Callable[[], Settings]) -> Sta
         "SHOPIFY_APP_URL": app_url,
         "CONSINCO_BASE_URL": erp.url,
     }
-    embedded = None
-    if not base.redis_url:
-        embedded = kv.embedded_url()
-        values["REDIS_URL"] = embedded
-    saved = set_environment(values)
-    forget_clients()
-    if options.flush_redis and embedded is not None:  # only the embedded Redis is the demo's own
-        kv.get_redis().flushdb()
-    from app import create_app
-
-    server.app = create_app(settings_factory())
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-app", daemon=True
     )
-    thread.start()
-    stack = Stack(options, shopify, erp, app_url, server, thread, saved_env=saved, notes=notes)
-    stack.embedded = embedded
+    # From here `stop()` ends whatever started, also when a Ctrl-C or SIGTERM lands midway.
+    stack = Stack(options, shopify, erp, app_url, server, thread, saved_env=set_environment({}), notes=notes)
     try:
+        if not base.redis_url:
+            stack.embedded = kv.embedded_url()
+            values["REDIS_URL"] = stack.embedded
+        stack.saved_env = set_environment(values)
+        forget_clients()
+        if options.flush_redis and stack.embedded is not None:  # only the embedded Redis is the demo's own
+            kv.get_redis().flushdb()
+        from app import create_app
+
+        server.app = create_app(settings_factory())
+        thread.start()
         stack.worker = start_worker(options.log_path)
     except BaseException:
         stack.stop()
@@ -284,7 +303,12 @@ def spawn(command: tuple[str, ...], log_path: Path | None) -> subprocess.Popen[b
 def start_worker(log_path: Path | None) -> subprocess.Popen[bytes]:
     """An RQ SimpleWorker on every queue (jobs run in the worker process: no fork per job)."""
     process = spawn(("worker", "--simple"), log_path)
-    if not wait_for_worker(process):
+    try:
+        started = wait_for_worker(process)
+    except BaseException:  # a Ctrl-C or SIGTERM while it starts: it is not the Stack's yet
+        end_process(process)
+        raise
+    if not started:
         process.kill()
         process.wait(timeout=5)
         raise RuntimeError(f"the RQ worker did not start; see {log_path or 'its output'}")
@@ -294,7 +318,11 @@ def start_worker(log_path: Path | None) -> subprocess.Popen[bytes]:
 def start_cron(log_path: Path | None) -> subprocess.Popen[bytes]:
     """`flask --app app cron`: the per-minute tick that runs each flow on its schedule."""
     process = spawn(("cron",), log_path)
-    time.sleep(1.0)
+    try:
+        time.sleep(1.0)
+    except BaseException:  # a Ctrl-C or SIGTERM while it starts: it is not the Stack's yet
+        end_process(process)
+        raise
     if process.poll() is not None:
         raise RuntimeError(f"rq cron exited at once; see {log_path or 'its output'}")
     return process
