@@ -34,9 +34,10 @@ nothing needs none) and their totals as issued fall short of the served total by
 cheapest unit served (invoice_lines.issued_for_every_unit): an event lists the ERP order's lines
 as they stand, not its NF-e's share of them (a line of 4 invoiced 2 and 2 is listed served 4 by
 the first NF-e's event), so only the money says no unit is left for a further NF-e. An NF-e below
-the served total by less than a unit (a discount given at invoicing, freight billed apart) is
-then the last, and the rest of the authorisation is released rather than left to lapse on the
-card. (The ERP order's status is no sign: it says F, invoiced, from its first NF-e.) Or
+the served total by less than a unit (a discount given at invoicing, freight billed apart), or by
+just the ERP order's freight (vlrTotFrete: the freight on a document of its own), is then the
+last, and the rest of the authorisation is released rather than left to lapse on the card.
+(The ERP order's status is no sign: it says F, invoiced, from its first NF-e.) Or
 once those NF-e totals, as issued (`face`: an NF-e settled outside the app counts in full here),
 reach the ERP order's served total (vlrTotalAtendido, freight included,
 given by the event) less a cent per NF-e: an NF-e is issued only for served goods, so below that
@@ -233,6 +234,7 @@ def known(
     event: OrderEvent,
     documents: Sequence[Invoice],
     served: Sequence[OrderLine] = (),
+    freight: Decimal | None = None,
 ) -> Documents:
     """The order's valid NF-e: those applied before this event's (less any the ERP order's
     `documents` list cancelled now) and this event's own, whose key is already the validated 44
@@ -242,7 +244,8 @@ def known(
     that, keep that NF-e's place: the latest stays the latest). `applied_by` is that first message.
     An NF-e no done message applied whose message a person closed as handled after its key was
     written (`_closed_as_handled`) counts too, in full until `settle`. `served`: the ERP order's
-    lines, for whether the NF-e carry all of them (`covered`)."""
+    lines, for whether the NF-e carry all of them (`covered`); `freight`: its freight (vlrTotFrete,
+    None: not known), which an NF-e short of the served total by just that leaves no unit out of."""
     invoice = event.invoice
     assert invoice is not None
     # Each key's place and first charge: its FIRST message's, whichever message runs now. A later
@@ -288,7 +291,7 @@ def known(
     # The events list the ERP order's lines as they stand: they say the NF-e carry them only when
     # the NF-e's money leaves no served unit out (a line split over two NF-e looks carried by the first).
     covered = carries_all_served(served, [carried.get(key, ()) for key in keys]) and issued_for_every_unit(
-        served, issued, event.total_served, len(keys)
+        served, issued, event.total_served, len(keys), freight
     )
     return Documents(
         keys, sum((total for _, (_, total, _) in ordered), ZERO), event.total_served, applied_by,

@@ -116,7 +116,11 @@ def carries_all_served(served: Sequence[ErpLine], carried: Sequence[Sequence[Erp
 
 
 def issued_for_every_unit(
-    served: Sequence[ErpLine], issued: Decimal, served_total: Decimal | None, count: int
+    served: Sequence[ErpLine],
+    issued: Decimal,
+    served_total: Decimal | None,
+    count: int,
+    freight: Decimal | None = None,
 ) -> bool:
     """Pure: whether `count` NF-e totalling `issued` (as issued) leave no room for a served unit none
     of them carries, so that the lines their events list can be taken as what they carry
@@ -127,20 +131,31 @@ def issued_for_every_unit(
     the ERP order's served total (`served_total`, freight included). True when they fall short of it
     by less than the cheapest unit served (a line's served value over its units: a weighed line's
     are the packs it was sold in), a cent per NF-e kept for rounding: a discount given at invoicing,
-    freight billed apart below a unit's value. False when the total or a served line's value is
-    unknown, or nothing was served."""
+    freight billed apart below a unit's value. A unit worth nothing (a gift, a line discounted
+    100%) sets no bound: leaving it out costs no money; when every served line is free, true once
+    the totals reach the served total (a cent per NF-e). Also true when the ERP order's `freight`
+    (vlrTotFrete; None or 0: not known) is known and the shortfall equals it, a cent per NF-e:
+    every unit invoiced, the freight billed on a document of its own (it may be above the
+    cheapest unit: R$ 9,90 of freight, a banana at R$ 1,99). False when the total or a served
+    line's value is unknown, or nothing was served."""
     if served_total is None:
         return False
     prices = []
+    anything = False
     for line in served:
         units = Decimal(_units(line)) if line.weighed else _quantity(line)
         if units > 0:
             if (value := _served_value(line)) is None:
                 return False
-            prices.append(value / units)
-    if not prices:
+            anything = True
+            if value > 0:
+                prices.append(value / units)
+    if not anything:
         return False
-    return served_total - issued + CENT * count < min(prices)
+    short, rounding = served_total - issued, CENT * count
+    if freight is not None and freight > 0 and abs(short - freight) <= rounding:
+        return True
+    return short + rounding < min(prices) if prices else short <= rounding
 
 
 def _served_value(line: ErpLine) -> Decimal | None:

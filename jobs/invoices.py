@@ -226,7 +226,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         picked_before = _picking_applied(session, unit, key.key)
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
-    documents = invoice_documents.known(unit, event, erp_documents, erp_order.lines)
+    documents = invoice_documents.known(unit, event, erp_documents, erp_order.lines, erp_order.freight)
     settled: invoice_documents.Settled | None = None
     if documents.applied_by is None:  # this event would charge the NF-e: not behind one that failed
         _hold_behind_unapplied(unit, key.key)

@@ -5,7 +5,8 @@
   charged in full (A's money counted once, by the same rule as a later event of A), and its capture
   is final: the NF-e carry everything the ERP served.
 - One NF-e below the ERP's served total (a discount given at invoicing, freight billed apart) that
-  carries every served line is the last: it captures less and releases the rest.
+  carries every served line is the last: it captures less and releases the rest. So is one short by
+  just the ERP order's freight (vlrTotFrete) though the freight is above the cheapest unit.
 - One NF-e for part of a line (a x4, NF-e 1 for 2 units) is not the last, though its F event lists
   the line served in full: the event's lines are the ERP order's state (the sandbox's
   EventoPedido: qtdAtendida is the line's, not this NF-e's), and its total is a whole unit short.
@@ -94,11 +95,18 @@ def test_nfe_b_after_a_settled_outside_and_handled_charges_b_alone_and_is_final(
     assert world.settlement(order.gid).open_authorization() is None, last.response_payload["capture"]
 
 
-def _single_lower_nfe(world: World, less: Decimal) -> tuple[Any, Decimal]:
-    """One NF-e for the whole order (every served line), `less` below the ERP's served total."""
+def _single_lower_nfe(world: World, less: Decimal | None) -> tuple[Any, Decimal]:
+    """One NF-e for the whole order (every served line), `less` below the ERP's served total (None:
+    the ERP order's freight, vlrTotFrete: the freight billed apart)."""
     order = world.linked_order([(world.plain(0), 2), (world.plain(1), 1)], gateway="cartao", capture="manual")
     erp_order = world.erp.invoice(order.nro)
     [document] = erp_order["documentosFiscais"]
+    if less is None:
+        less = Decimal(str(erp_order["vlrTotFrete"]))
+        cheapest = min(
+            Decimal(str(i["vlrTotalAtendido"])) / Decimal(str(i["qtdAtendida"])) for i in erp_order["itens"]
+        )
+        assert less > cheapest, "the case: freight above the cheapest unit served"
     lower = Decimal(str(document["vlrTotal"])) - less
     with world.erp.store.write() as (conn, _now):
         doc = t.mfl_doctofiscal
@@ -119,6 +127,21 @@ def test_a_single_nfe_below_the_served_total_carrying_every_line_captures_less_a
     assert state.paid == lower
     assert state.open_authorization() is None, message.response_payload["capture"]
     assert "5.00 released" in message.response_payload["capture"]
+    assert world.link(order.gid).needs_attention is None
+
+
+def test_a_single_nfe_carrying_every_unit_with_the_freight_billed_apart_is_the_last(world: World) -> None:
+    """The freight (vlrTotFrete, above the cheapest unit served) is on no NF-e: the NF-e falls short
+    of the served total (freight included) by just the freight, and carries every unit. Its capture
+    is final, the rest released, not left waiting for a further NF-e that never comes."""
+    order, lower = _single_lower_nfe(world, None)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert message.response_payload["final_capture"] is True, message.response_payload["capture"]
+    state = world.settlement(order.gid)
+    assert state.paid == lower
+    assert state.open_authorization() is None, message.response_payload["capture"]
     assert world.link(order.gid).needs_attention is None
 
 

@@ -27,6 +27,7 @@ from shopify_app.admin_api.order_settlement import Authorization, Settlement, pa
 from shopify_app.admin_api.results import Money
 
 D = Decimal
+CENT = D("0.01")
 
 
 def line(
@@ -643,6 +644,47 @@ def test_an_event_listing_every_served_line_says_its_nfe_carry_them_only_when_no
     weighed = [*served, line(4, "W", "2", "1.234", weighed=True)]
     assert issued_for_every_unit(weighed, D("61.34"), total + D("12.34"), 1)
     assert not issued_for_every_unit(weighed, D("61.17"), total + D("12.34"), 1)
+
+
+def test_a_free_line_leaves_no_unit_of_value_out_of_an_nfe_with_a_discount() -> None:
+    """A gift (brinde, R$ 0,00) or a line discounted 100% is served but worth nothing: leaving its
+    unit out costs no money, so it does not set the cheapest unit (else min would be 0 and no NF-e
+    short of the served total by any amount, a discount at invoicing, could ever be the last)."""
+    from jobs.invoice_lines import issued_for_every_unit
+
+    served = [line(1, "A", "4", "4"), line(2, "B", "1", "1")]  # 50.00 of goods, 10.00 a unit
+    gift = dataclasses.replace(line(3, "G", "1", "1"), unit_price=D("0"))
+    free = dataclasses.replace(line(4, "F", "1", "1"), discount=D("10.00"))  # 100% off
+    total = D("55.00")  # + 5.00 of freight
+    assert issued_for_every_unit(served, D("51.00"), total, 1)
+    assert issued_for_every_unit([*served, gift], D("51.00"), total, 1)
+    assert issued_for_every_unit([*served, free], D("51.00"), total, 1)
+    assert not issued_for_every_unit([*served, gift, free], D("45.00"), total, 1)  # a unit of A out
+    # Every served line free: the NF-e carry all once their totals reach the served total (a cent each).
+    assert issued_for_every_unit([gift, free], D("4.99"), D("5.00"), 1)
+    assert not issued_for_every_unit([gift, free], D("4.98"), D("5.00"), 1)
+    assert not issued_for_every_unit([gift], D("0.00"), D("5.00"), 1, freight=D("0"))
+
+
+def test_freight_billed_apart_above_the_cheapest_unit_leaves_no_unit_out() -> None:
+    """A supermarket basket: cheapest unit R$ 1,99, freight R$ 9,90 (the ERP order's vlrTotFrete)
+    billed on a document of its own. The NF-e carries every unit and falls short of the served total
+    (freight included) by the freight: a gap equal to the freight, a cent per NF-e of rounding, is
+    no unit left out. Unknown freight (None, or 0: the ERP order gives none) keeps the unit rule."""
+    from jobs.invoice_lines import issued_for_every_unit
+
+    banana = dataclasses.replace(line(2, "B", "1", "1"), unit_price=D("1.99"))
+    served = [line(1, "A", "4", "4"), banana]
+    goods, freight = D("41.99"), D("9.90")
+    total = goods + freight
+    assert issued_for_every_unit(served, goods, total, 1, freight=freight)
+    assert issued_for_every_unit(served, goods - CENT, total, 1, freight=freight)  # rounding
+    assert issued_for_every_unit(served, goods + CENT, total, 1, freight=freight)
+    assert issued_for_every_unit(served, total - D("1.00"), total, 1, freight=freight)  # freight on it
+    assert not issued_for_every_unit(served, goods - D("1.99"), total, 1, freight=freight)  # banana out
+    assert not issued_for_every_unit(served, goods - D("0.02"), total, 1, freight=freight)
+    assert not issued_for_every_unit(served, goods, total, 1)  # freight unknown: the unit rule
+    assert not issued_for_every_unit(served, goods, total, 1, freight=D("0"))
 
 
 def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest() -> None:
