@@ -29,7 +29,7 @@ from settings import Settings
 from shopify_app import oauth, shop_timezone
 from shopify_app.id_token import InvalidIdToken, bearer_token, verify_id_token
 from shopify_app.roles import database_down, json_error, resolve_role
-from shopify_app.scopes import MISSING_REASON_START, missing_scopes
+from shopify_app.scopes import is_missing_reason, missing_scopes
 from shopify_app.shops import find_shop
 from shopify_app.token_endpoint import TokenRequestRejected, exchange_authorization_code
 
@@ -116,7 +116,7 @@ def _parked(settings: Settings, shop: Shop) -> ResponseReturnValue:
     session again would only get the same grant."""
     reason = shop.status_reason or "the shop must authorize the app again"
     extra: dict[str, object] = {}
-    if reason.startswith(MISSING_REASON_START):
+    if is_missing_reason(reason):
         extra["missing_scopes"] = missing_scopes(shop.scopes.split(","), settings.scope_list)
         extra["reauthorize"] = oauth.reauthorize_path(shop.domain)
     return json_error(409, "needs_reauth", reason, reason=reason, **extra)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import AUTH
 from ledger import flows, order_link_by_hand, queues, trace
+from ledger.kv import get_redis
 from ledger.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,20 @@ def enqueue_run(shop_id: int, flow_name: str, conn: Redis | None = None) -> tupl
         schedule=flow.schedule if flow.module == flow.schedule else None,
     )
     return job_id, job is not None
+
+
+def enqueue_catch_up(redis_url: str | None, shop_id: int, shop: str, *, after: str) -> None:
+    """Orders placed while the shop was uninstalled sent the app no webhook, and those delivered
+    while it was parked were refused: the reconciliation, which lists Shopify's orders back to
+    its last report and imports what the ledger lacks, runs now instead of at its next due time
+    (up to a day later). `after` says what made the shop usable again (for the log). Best
+    effort: if Redis refuses, the schedule runs it when due. Call it after the commit."""
+    try:
+        enqueue_run(shop_id, "reconcile", conn=get_redis(redis_url))
+    except RedisError as exc:
+        log.warning("catch-up: reconciliation for %s after %s not enqueued (%s)", shop, after, exc)
+    else:
+        log.info("catch-up: %s usable again after %s: reconciliation enqueued", shop, after)
 
 
 def resume_parked(

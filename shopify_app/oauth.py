@@ -16,12 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from redis.exceptions import RedisError
-
 from ledger.db import session_scope
-from ledger.kv import get_redis
 from ledger.schedules import ensure_default_schedules
-from shopify_app.enqueue import enqueue_run
+from shopify_app.enqueue import enqueue_catch_up
 from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
 from shopify_app.scopes import missing_reason, missing_scopes
 from shopify_app.shops import find_shop, is_usable, mark_installed
@@ -165,22 +162,9 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
         log.warning("oauth: installed on %s (actor %s) without required scopes %s", shop, actor, missing)
         return shop_id  # parked: the catch-up waits for the install that makes the grant whole
     log.info("oauth: installed on %s (actor %s)", shop, actor)
-    if catch_up:
-        _catch_up_after_reinstall(settings, shop_id, shop)
+    if catch_up:  # see enqueue_catch_up: the orders placed or refused meanwhile
+        enqueue_catch_up(settings.redis_url, shop_id, shop, after="the install")
     return shop_id
-
-
-def _catch_up_after_reinstall(settings: Settings, shop_id: int, shop: str) -> None:
-    """Orders placed while the app was uninstalled sent it no webhook (and those delivered while
-    the shop was parked failed): the reconciliation, which lists Shopify's orders back to its
-    last report and imports what the ledger lacks, runs now instead of at its next due time (up
-    to a day later). Best effort: if Redis refuses, the schedule runs it when due."""
-    try:
-        enqueue_run(shop_id, "reconcile", conn=get_redis(settings.redis_url))
-    except RedisError as exc:
-        log.warning("oauth: reconciliation after the reinstall of %s not enqueued (%s)", shop, exc)
-    else:
-        log.info("oauth: %s installed again: reconciliation enqueued for the orders placed meanwhile", shop)
 
 
 def needs_install(settings: Settings, shop: str) -> bool:

@@ -27,7 +27,10 @@ UPDATED = "app.scopes_updated"
 STALE = "app.scopes_updated.stale"
 RESTORED = "shop.scopes_restored"
 # The start of the needs_reauth reason written here: a later whole grant clears only this one.
-MISSING_REASON_START = "Shopify no longer grants the app"
+# Worded for a first install lacking scopes and for scopes removed later alike; the start it had
+# before still marks the reasons stored with it.
+MISSING_REASON_START = "Shopify does not grant the app"
+_EARLIER_MISSING_REASON_START = "Shopify no longer grants the app"
 
 
 def _implied(scope: str) -> str | None:
@@ -46,12 +49,20 @@ def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> list[str]
 
 
 def missing_reason(missing: list[str]) -> str:
-    """The needs_reauth reason shown to the merchant: what happened and what to do."""
+    """The needs_reauth reason shown to the merchant: what happened and what to do, right both
+    for a first install whose grant lacks scopes and for scopes removed later, and whether the
+    merchant reads it inside the app or elsewhere (the page shows its own words, in its language)."""
+    count = f"{len(missing)} permission{'' if len(missing) == 1 else 's'}"
     return (
-        f"{MISSING_REASON_START} {len(missing)} permission(s) it needs: {', '.join(missing)}. Open the "
-        "app from the Shopify admin and approve the permissions Shopify asks for; if it asks for none, "
-        "reinstall the app."
+        f"{MISSING_REASON_START} {count} it needs: {', '.join(missing)}. Approve them with the "
+        '"Approve the permissions in Shopify" button on the app\'s page; if Shopify then asks for '
+        "none, reinstall the app."
     )
+
+
+def is_missing_reason(reason: str | None) -> bool:
+    """True for a needs_reauth reason `missing_reason` wrote (now or in its earlier wording)."""
+    return (reason or "").startswith((MISSING_REASON_START, _EARLIER_MISSING_REASON_START))
 
 
 @dataclass(frozen=True)
@@ -124,21 +135,29 @@ def stale_reason(session: Session, shop: Shop, update: ScopesUpdate) -> str | No
 def _parked_otherwise(shop: Shop) -> bool:
     """True when the shop is parked for another reason (a token Shopify refused, one no key
     reads): that reason stands, so a later whole grant cannot put it back to active."""
-    reason = shop.status_reason or ""
-    return shop.status == ShopStatus.NEEDS_REAUTH.value and not reason.startswith(MISSING_REASON_START)
+    return shop.status == ShopStatus.NEEDS_REAUTH.value and not is_missing_reason(shop.status_reason)
+
+
+@dataclass(frozen=True)
+class ScopesApplied:
+    """What `apply_scopes_update` did: why it ignored the update (stale), or whether the grant
+    made a shop parked for missing scopes whole again (`restored`: its catch-up is due)."""
+
+    stale: str | None = None
+    restored: bool = False
 
 
 def apply_scopes_update(
     session: Session, shop: Shop, update: ScopesUpdate, required: list[str]
-) -> str | None:
-    """Record the grant on the shop (and its token); park or restore the shop. Returns why the
-    update was ignored (stale), else None. Runs in the caller's transaction."""
+) -> ScopesApplied:
+    """Record the grant on the shop (and its token); park or restore the shop. Runs in the
+    caller's transaction: the caller enqueues the catch-up of a restored shop after its commit."""
     if reason := stale_reason(session, shop, update):
         write_audit(
             session, shop=shop, shop_domain=shop.domain, actor=ACTOR, action=STALE, target=shop.domain,
             after={"scopes": update.current, "updated_at": str(update.updated_at), "reason": reason},
         )  # fmt: skip
-        return reason
+        return ScopesApplied(stale=reason)
     missing = missing_scopes(update.current, required)
     before = {"scopes": [s for s in shop.scopes.split(",") if s]}
     shop.scopes = ",".join(update.current)
@@ -156,13 +175,12 @@ def apply_scopes_update(
     )  # fmt: skip
     if missing and not _parked_otherwise(shop):
         mark_needs_reauth(session, shop, missing_reason(missing), actor=ACTOR)
-    elif shop.status == ShopStatus.NEEDS_REAUTH.value and (shop.status_reason or "").startswith(
-        MISSING_REASON_START
-    ):
+    elif shop.status == ShopStatus.NEEDS_REAUTH.value and is_missing_reason(shop.status_reason):
         restored_from = {"status": shop.status, "reason": shop.status_reason}
         shop.status, shop.status_reason = ShopStatus.ACTIVE.value, None
         write_audit(
             session, shop=shop, shop_domain=shop.domain, actor=ACTOR, action=RESTORED, target=shop.domain,
             before=restored_from, after={"status": shop.status},
         )  # fmt: skip
-    return None
+        return ScopesApplied(restored=True)
+    return ScopesApplied()

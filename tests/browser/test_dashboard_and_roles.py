@@ -248,3 +248,32 @@ def test_a_reconciliation_that_found_drift_shows_it_on_both_pages(open_page, fre
         "Drift found: order totals that differ 1, prices that differ in Shopify 2"
     )
     assert page.errors == [] and messages.errors == [] and english.errors == []
+
+
+def test_a_role_row_refusal_marks_nothing_in_the_add_role_box(open_page, fresh) -> None:
+    """A staff row's Save refused for its fields: the messages go in the toast (the row has no
+    such inputs), not on the add-role box's inputs that happen to bear the same names."""
+    page = open_page("/app/audit")
+    roles = page.get_by_test_id("roles")
+    save = roles.locator("s-table-row").locator("s-button", has_text="Salvar")
+    expect(save).to_have_count(1)  # the shop's owner row
+    refusal = {
+        "error": {
+            "code": "invalid",
+            "message": "some fields are not valid",
+            "fields": {
+                "name": "must be text of at most 200 characters",
+                "user_id": "must be a Shopify staff user id",
+            },
+        }
+    }
+    page.route("**/api/roles/*", lambda route: route.fulfill(status=400, json=refusal)
+               if route.request.method == "PUT" else route.continue_())  # fmt: skip
+    save.click()
+    toast = page.locator("#stand-in-toasts")
+    expect(toast).to_contain_text("Alguns campos não são válidos")
+    expect(toast).to_contain_text("200")  # the name's message, listed since the row has no name input
+    add_box_fields = roles.locator("s-text-field[name=name], s-text-field[name=user_id]")
+    expect(add_box_fields).to_have_count(2)
+    for field in add_box_fields.all():
+        assert field.get_attribute("error") is None, field.get_attribute("name")

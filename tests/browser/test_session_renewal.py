@@ -169,7 +169,7 @@ def test_a_shop_whose_grant_lacks_scopes_shows_why_instead_of_renewing_again(ope
         assert answer == {"ok": False, "status": 409, "code": "needs_reauth"}
         assert _shop(fresh).status == "needs_reauth"
         banner = page.locator("#app s-banner[tone=critical]")
-        expect(banner).to_contain_text("Shopify no longer grants the app")
+        expect(banner).to_contain_text("Shopify does not grant the app the permissions it needs")
         expect(banner).to_contain_text("write_orders")
         expect(banner.locator("s-button")).to_have_text("Approve the permissions in Shopify")
         again = page.evaluate(CALL_API, "/api/me")
@@ -205,3 +205,46 @@ def test_opening_the_app_with_a_grant_lacking_scopes_says_so_and_asks_again(brow
         assert page.errors == []
     finally:
         context.close()
+
+
+def _pt_banner_says_what_is_missing(banner: Any) -> None:
+    """The banner in the page's language (pt-BR): the catalogue's words, the missing scopes
+    listed, no English reason, nothing telling a merchant inside the app to open it."""
+    expect(banner).to_contain_text("O Shopify não concede ao app", timeout=WAIT_MS)
+    expect(banner).to_contain_text("read_orders, write_orders")
+    expect(banner).to_have_attribute("heading", "Não foi possível abrir a sessão")
+    expect(banner.locator("s-button")).to_have_text("Aprovar as permissões no Shopify")
+    text = banner.inner_text()
+    assert "Shopify does not grant" not in text and "permission(s)" not in text, text
+    assert "Abra o app" not in text and "no longer" not in text, text
+
+
+def test_a_first_install_lacking_scopes_is_explained_in_the_pages_language(browser, fresh) -> None:
+    """pt-BR page, the first session's grant lacks scopes: the banner is the catalogue's pt-BR
+    text naming the scopes (not the stored English reason), right for a first install."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="pt-BR")
+    try:
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        _route_cdn(page)
+        with _grant(fresh, REDUCED):
+            page.goto(fresh.page_url("/app/setup", locale="pt-BR"))
+            _pt_banner_says_what_is_missing(page.locator("#app s-banner[tone=critical]"))
+            assert _shop(fresh).status == "needs_reauth"
+        assert page.errors == []
+    finally:
+        context.close()
+
+
+def test_scopes_removed_later_are_explained_in_the_pages_language(open_page, fresh) -> None:
+    """pt-BR page already open, the grant loses scopes (app/scopes_update): the banner that
+    replaces the page is in pt-BR and lists the scopes to approve."""
+    page = open_page("/app/audit", locale="pt-BR")
+    page.wait_for_load_state("networkidle")
+    with _grant(fresh, REDUCED):
+        _park_for_scopes(fresh)
+        answer = page.evaluate(CALL_API, "/api/me")
+        assert answer == {"ok": False, "status": 409, "code": "needs_reauth"}
+        _pt_banner_says_what_is_missing(page.locator("#app s-banner[tone=critical]"))
+    assert page.errors == []

@@ -94,7 +94,7 @@ def test_a_required_scope_no_longer_granted_parks_the_shop_naming_it(shop_id, de
     assert shop.status == "needs_reauth"
     assert "write_orders" in shop.status_reason and "read_customers" in shop.status_reason
     assert "read_products" not in shop.status_reason
-    assert "Open the app from the Shopify admin" in shop.status_reason
+    assert "Approve the permissions in Shopify" in shop.status_reason  # the page's button
     with session_scope() as session:
         assert session.scalar(select(OfflineToken)).scopes == ",".join(current)
     [update] = audit("app.scopes_updated")

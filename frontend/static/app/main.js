@@ -5,7 +5,7 @@
  * out parked) replaces the page with why; when Shopify's grant lacks scopes the app requires,
  * with a button that asks Shopify for them again (the API's `reauthorize` path, at top level).
  */
-import { api } from "./api.js";
+import { api, refusalText } from "./api.js";
 import { h, replace } from "./dom.js";
 import { loadLocale, setTimeZone, t } from "./i18n.js";
 import { start, stop } from "./router.js";
@@ -23,7 +23,7 @@ async function boot() {
   try {
     session = await api("/auth/session", { method: "POST", quiet: true });
   } catch (error) {
-    sessionFailed(root, (error.body && error.body.error) || { message: error.message });
+    sessionFailed(root, (error.body && error.body.error) || { code: error.code, message: error.message });
     return;
   }
   setTimeZone(session.timezone);
@@ -47,6 +47,17 @@ async function boot() {
   await start(ctx);
 }
 
+/** Why the session could not be opened, in the page's language: a grant lacking scopes names
+ * them (the same words for a first install and for scopes removed later), any other refusal
+ * has its code's catalogue text (the API's English message only for a code it does not know). */
+function failureText(error) {
+  const missing = Array.isArray(error.missing_scopes) ? error.missing_scopes : [];
+  if (error.code === "needs_reauth" && missing.length) {
+    return t("app.missing_scopes", { scopes: missing.join(", ") });
+  }
+  return refusalText({ code: error.code, message: error.message, body: { error } });
+}
+
 /** Show why the session could not be opened (`error`: the API's error body) instead of the page. */
 function sessionFailed(root, error) {
   stop();
@@ -58,7 +69,7 @@ function sessionFailed(root, error) {
     : null;
   replace(root, h("s-page", { heading: t("app.title") },
     h("s-banner", { tone: "critical", heading: t("app.session_failed") },
-      h("s-paragraph", {}, error.message), ask)));
+      h("s-paragraph", {}, failureText(error)), ask)));
 }
 
 boot();

@@ -34,25 +34,30 @@ function rolesSection(ctx) {
     const rows = roles.map((r) => {
       const mayChange = editable && (ctx.can("grant_admin") || !["owner", "admin"].includes(r.role));
       if (!mayChange) return [staffName(r), h("span", { class: "mono" }, r.user_id), label("role.", r.role), fmtDate(r.updated_at), ""];
-      const picker = select({ label: t("roles.role_of", { name: r.name || r.user_id }), labelAccessibilityVisibility: "exclusive" },
+      const picker = select({ label: t("roles.role_of", { name: r.name || r.user_id }), labelAccessibilityVisibility: "exclusive", name: "role" },
         grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), r.role);
-      return [staffName(r), h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
+      // The row is its Save's form: a refused field shows on the row's own input (its role) or
+      // in the toast, never on the add-role box's inputs of the same name.
+      const row = h("s-table-row", {}, [staffName(r), h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
         h("s-stack", { direction: "inline", gap: "small" },
           h("s-button", { onclick: async () => {
-            await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "PUT", body: { role: picker.value, name: r.name } });
+            await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "PUT", body: { role: picker.value, name: r.name }, form: row });
             toast(t("common.saved")); load();
           } }, t("common.save")),
           h("s-button", { tone: "critical", variant: "tertiary", onclick: async () => {
-            await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "DELETE" });
+            await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "DELETE", form: row });
             toast(t("roles.removed")); load();
-          } }, t("roles.remove")))];
+          } }, t("roles.remove")))].map((c) => h("s-table-cell", {}, c)));
+      return row;
     });
     const add = [];
     if (editable) {
       const user = h("s-text-field", { label: t("roles.user_id"), details: t("roles.user_id_help"), name: "user_id" });
       const name = h("s-text-field", { label: t("roles.name"), name: "name" });
-      const role = select({ label: t("roles.role") }, grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), "viewer");
-      add.push(h("s-heading", {}, t("roles.add")), h("s-grid", {}, user, name, role),
+      const role = select({ label: t("roles.role"), name: "role" }, grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), "viewer");
+      const form = h("div", { "data-testid": "add-role" });  // the add-role box: its refusals' fields
+      add.push(form);
+      form.append(h("s-heading", {}, t("roles.add")), h("s-grid", {}, user, name, role),
         h("s-button", { onclick: async () => {
           const id = (user.value || "").trim();
           if (!id) {  // PUT /api/roles/ is no endpoint: say what is missing, send nothing
@@ -62,7 +67,7 @@ function rolesSection(ctx) {
           user.removeAttribute("error");
           const body = { role: role.value };
           if (name.value.trim()) body.name = name.value.trim();
-          await api(`/api/roles/${encodeURIComponent(id)}`, { method: "PUT", body, form: box });
+          await api(`/api/roles/${encodeURIComponent(id)}`, { method: "PUT", body, form });
           toast(t("common.saved")); load();
         } }, t("roles.grant")));
     }
