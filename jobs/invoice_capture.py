@@ -64,6 +64,11 @@ class Capture:
     # What this NF-e's money asked for (`Asked.record`), when a capture was answered PENDING: kept on
     # the message, so the re-check follows those captures (`recheck`) and never plans anew.
     asked: dict[str, Any] | None = None
+    # The money the order was paid after it (successful SALE and CAPTURE, refunds not taken off, as
+    # Shopify's "Paid"; None: the Settlement read before it says), and the order's
+    # displayFinancialStatus orderCapture answered with (None: none asked): the Orders page shows both.
+    paid: Decimal | None = None
+    financial_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,7 @@ def capture(
     the authorisations do not cover is left to it, not flagged."""
     now = now or datetime.now(UTC)
     plan, uncovered = capture_plan(invoiced, state, since)
-    asked, answers = [], []
+    asked, answers, answered = [], [], None
     for authorization, amount in plan:
         # A gateway without multi-capture closes the authorisation on its one capture whatever
         # finalCapture says: say so (final), and name what it released for the NF-e still to come.
@@ -222,6 +227,7 @@ def capture(
         asked.append(AskedCapture(authorization.id, taken, authorization.unsettled, closes,
                                   not authorization.multi_capturable, transaction.id))  # fmt: skip
         answers.append((transaction.status, transaction.error_code or transaction.status))
+        answered = transaction.order_financial_status or answered
     run = Asked(now, invoiced, count, final, state.kept, uncovered, tuple(asked))
     outcome = _outcome(client, state, run, answers, history=_refusals(state), now=now,
                        on_delivery=on_delivery)  # fmt: skip
@@ -235,7 +241,7 @@ def capture(
             status = state.financial_status
             notes.insert(0, f"nothing to capture (paid {state.kept}, financial status {status})")
         outcome = replace(outcome, note="; ".join(notes))
-    return outcome
+    return replace(outcome, financial_status=answered)
 
 
 def recheck(
@@ -260,7 +266,7 @@ def recheck(
     when = asked.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     note = f"the capture asked at {when} checked again (nothing asked anew): {outcome.note}"
     # The record stays on the message: when the NF-e was charged (jobs.invoice_documents).
-    return replace(outcome, captured=_captured(state), note=note, asked=asked.record())
+    return replace(outcome, captured=_captured(state), note=note, asked=asked.record(), paid=state.paid)
 
 
 def _outcome(
@@ -349,7 +355,7 @@ def _outcome(
         notes.append(attention.removeprefix(f"{FLOW}: "))
     captured = (_captured(state) or ZERO) + taken if state.authorizations else None
     record = asked.record() if any(s in IN_FLIGHT for s, _ in answers) else None
-    return Capture(captured, "; ".join(notes), attention, tuple(pending), record)
+    return Capture(captured, "; ".join(notes), attention, tuple(pending), record, paid=state.paid + taken)
 
 
 def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nfe: str) -> str | None:

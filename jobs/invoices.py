@@ -79,9 +79,11 @@ The NF-e written on the order is marked on the message at once (jobs.invoice_rec
 an old ERP's half-done invoice is told from one that did nothing (jobs.order_events.half_done).
 A Shopify order cancelled meanwhile is skipped when a later C event of the order was applied or
 the ERP lists the NF-e cancelled (else ORDER_CANCELLED, for a person).
-The OrderLink keeps the latest NF-e's fields, the captured amount, the ERP status and this flow's
-note (`ledger.order_notes`): beside, never over, another flow's (a cancellation's NF-e to cancel,
-an edit NOT applied in the ERP), cleared once a later capture settles it.
+The OrderLink keeps the latest NF-e's fields, what the order was paid (captured, or paid at
+checkout), Shopify's financial status after the capture (orderCapture's answer, else the order as
+read), the ERP status and this flow's note (`ledger.order_notes`): beside, never over, another
+flow's (a cancellation's NF-e to cancel, an edit NOT applied in the ERP), cleared once a later
+capture settles it.
 """
 
 from __future__ import annotations
@@ -720,8 +722,15 @@ def _update_link(
             link.nfe_key, link.nfe_number = invoice.key, str(invoice.number)
             link.nfe_series, link.nfe_model = str(invoice.series), invoice.model
             link.erp_status = event.situacao or "F"
-        if capture.captured is not None:
+        # What the order was paid, a sale's at checkout (Pix, boleto) as much as a capture's, as
+        # Shopify's "Paid": the page's column; nothing paid, what was captured (0 after a refused
+        # capture) or none.
+        paid = capture.paid if capture.paid is not None else state.paid
+        if paid > ZERO:
+            link.captured_amount = paid
+        elif capture.captured is not None:
             link.captured_amount = capture.captured
+        link.shopify_status = capture.financial_status or state.financial_status or link.shopify_status
         if link.authorized_amount is None and state.authorizations:
             link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
         if capture.attention:  # beside another flow's note (an edit NOT applied, an NF-e to cancel)

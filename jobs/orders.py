@@ -334,6 +334,8 @@ def _import_locked(
                 erp_status=result.situacao,
                 total=prepared.erp_total,
                 updated_at=utcnow(),
+                # paid at checkout (Pix, boleto): the Orders page's "Paid" (jobs.invoices keeps it after)
+                **({"captured_amount": read.order.paid} if read.order.paid > 0 else {}),
             )
             .execution_options(synchronize_session=False)
         )

@@ -51,6 +51,10 @@ FLOWS: tuple[Flow, ...] = (
 )
 
 BY_NAME: dict[str, Flow] = {f.name: f for f in FLOWS}
+# The flows whose messages are about one order: its import, its edits either way, its invoices,
+# its cancellations either way (their erp_id is its NROPEDVENDA; the catalog's is a product's or
+# a company's, the same digits for another thing).
+ORDER_FLOWS: tuple[str, ...] = ("orders", "order_edits", "invoices", "cancellations")
 
 
 def get(name: str) -> Flow:

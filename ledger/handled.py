@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ledger import bindings, order_notes, trace
+from ledger import bindings, flows, order_notes, trace
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
 
@@ -47,7 +47,7 @@ KEY = trace.HANDLED  # under error_detail
 NOTE_MAX = 500
 CLOSABLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 # The flows whose messages are about one order and may have left a note on its link.
-ORDER_FLOWS = ("orders", "order_edits", "invoices", "cancellations")
+ORDER_FLOWS = flows.ORDER_FLOWS
 # A catalog message ("product:<seq>") whose product's publish failed says one of these codes
 # (jobs.catalog_publish): refused, retrying.
 CATALOG_FLOWS = ("products", "skus")

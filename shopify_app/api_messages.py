@@ -45,6 +45,7 @@ from shopify_app.api_common import (
 )
 from shopify_app.api_explain import explain
 from shopify_app.enqueue import enqueue_replay, replay_job_id
+from shopify_app.message_subject import order_names, subject
 from shopify_app.roles import require_role
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
@@ -75,13 +76,17 @@ def can_replay(message: Message) -> bool:
     return message.status in REPLAYABLE
 
 
-def summary(message: Message, reveal: bool = False, stuck: bool | None = None) -> dict[str, Any]:
+def summary(
+    message: Message, reveal: bool = False, stuck: bool | None = None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A message as a list row (no payloads): also used by the Orders detail. `stuck`: a pending
-    unit whose job was lost (`is_stuck`), which reads "interrupted", not plain "pending"."""
+    unit whose job was lost (`is_stuck`), which reads "interrupted", not plain "pending". `names`:
+    the order names of the page's messages (`message_subject.order_names`), for its `subject`."""
     return {
         "id": message.id,
         "flow": message.flow,
         "direction": message.direction,
+        "subject": subject(message, names),
         "unit_key": message.unit_key,
         "shopify_id": message.shopify_id,
         "erp_id": message.erp_id,
@@ -131,9 +136,10 @@ def list_messages() -> ResponseReturnValue:
         rows = trace.search(
             session, g.shop.id, flow=flow, status=status, text=text, limit=limit, before_id=before_id
         )
+        names = order_names(session, g.shop.id, rows)
         return jsonify(
             {
-                "messages": [summary(m, g.role.at_least(Role.ADMIN)) for m in rows],
+                "messages": [summary(m, g.role.at_least(Role.ADMIN), names=names) for m in rows],
                 "next_before_id": page_cursor([m.id for m in rows], limit),
             }
         )
@@ -148,7 +154,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
         message = _own_message(session, message_id)
         stuck = is_stuck(message)
         detail = {
-            **summary(message, reveal, stuck),
+            **summary(message, reveal, stuck, order_names(session, g.shop.id, [message])),
             "request_payload": _dict_or_none(mask_detail(message.request_payload, reveal)),
             "response_payload": _dict_or_none(mask_detail(message.response_payload, reveal)),
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
@@ -350,4 +356,5 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
             {"status": message.status, "note": note, "notes_cleared": cleared},
         )
         reveal = g.role.at_least(Role.ADMIN)
-        return jsonify({**summary(message, reveal), "handled": _handled_json(message, reveal)})
+        names = order_names(session, g.shop.id, [message])
+        return jsonify({**summary(message, reveal, names=names), "handled": _handled_json(message, reveal)})

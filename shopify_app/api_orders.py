@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 import erp
 from erp.errors import ErpRejected
-from ledger import handled, order_link_by_hand, order_notes, shop_settings
+from ledger import flows, handled, order_link_by_hand, order_notes, shop_settings
 from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
@@ -56,10 +56,7 @@ from shopify_app.roles import require_role
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-ORDERS_FLOW = "orders"  # jobs.orders.FLOW: the import's message, one per order
-# Every flow whose messages are about one order (ledger.flows): its import, its edits either way,
-# its invoices, its cancellations either way.
-ORDER_FLOWS = (ORDERS_FLOW, "order_edits", "invoices", "cancellations")
+ORDER_FLOWS = flows.ORDER_FLOWS  # every flow whose messages are about one order
 HELD = (MessageStatus.PARKED.value, MessageStatus.FAILED.value)
 
 
@@ -253,14 +250,15 @@ def get_order(order_id: int) -> ResponseReturnValue:
             .order_by(OrderLineChange.id)
         )
         related: list[ColumnElement[bool]] = [Message.shopify_id == link.shopify_order_id]
-        if link.nro_pedvenda is not None:
-            related.append(Message.erp_id == str(link.nro_pedvenda))
+        if link.nro_pedvenda is not None:  # an order flow's only: "3" is also SEQPRODUTO 3, company 3
+            related.append((Message.erp_id == str(link.nro_pedvenda)) & Message.flow.in_(ORDER_FLOWS))
         if link.shopify_order_name:  # a whole search token: "#100" is not "#1001"
             name = _escape(link.shopify_order_name.lower())
             related.append(
                 Message.search_text.like(f"%{name}%", escape="\\")  # what the trigram index serves
                 & (literal(" ") + Message.search_text + literal(" ")).like(f"% {name} %", escape="\\")
             )
+        names = {link.shopify_order_id: link.shopify_order_name} if link.shopify_order_name else {}
         messages = session.scalars(
             select(Message)
             .where(Message.shop_id == g.shop.id, or_(*related))
@@ -285,7 +283,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
                     }
                     for c in changes
                 ],
-                "messages": [summary(m, reveal) for m in messages],
+                "messages": [summary(m, reveal, names=names) for m in messages],
             }
         )
 

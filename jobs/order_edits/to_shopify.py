@@ -473,7 +473,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     splits = [change for change in pending if change.splits and change.line_item_id is not None]
     edits = _pending_edits([change for change in pending if change not in splits], order.lines)
     discounts = [c for c in pending if c.takes_discount and c.line_item_id is not None]
-    calculated = None
+    calculated, total = None, None
     if edits or discounts or weighed_adds:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
         done: dict[str, LineChange] = {}
@@ -499,9 +499,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         for change in weighed_adds:
             done[change.change_key] = _add_weighed(client, edit, change, order, location)
         note = f"Consinco: separação do pedido {event.nro_pedvenda} (evento {event.seq_evento})"
-        client.order_edit_commit(edit.calculated_order_id, staff_note=note)
-        calculated = edit.calculated_order_id
+        answer = client.order_edit_commit(edit.calculated_order_id, staff_note=note)
+        calculated, total = edit.calculated_order_id, answer.current_total
         changes = [done.get(change.change_key, change) for change in changes]
+    elif any(change.adjusted for change in changes):  # committed before (its answer lost): Shopify's now
+        total = order.current_total
     _record(unit.link_id, changes, applied=True, legacy=legacy)
     committed = [*edits, *weighed_adds] if calculated else []  # Shopify restocked / committed their units
     stock_reread.edited(unit.shop_id, event.nro_empresa, event.seq_evento, changes, committed, order.lines)
@@ -509,6 +511,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         link = session.get(OrderLink, unit.link_id)
         if link is not None:
             link.erp_status = event.situacao or "S"
+            if total is not None:  # the Orders page's total follows the picking, as Shopify's does
+                link.total = total.amount
     log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted, %d split, "
              "%d weighed added", unit.order_id, event.seq_evento, len(changes), len(edits), len(discounts),
              len(splits), len(weighed_adds), extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip

@@ -10,11 +10,13 @@ from typing import Any
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.executor import Executor
 from shopify_app.admin_api.order_results import (
+    CommittedEdit,
     FulfillmentOrder,
     Order,
     OrderEdit,
     OrderSummary,
     Transaction,
+    parse_committed_edit,
     parse_fulfillment_order,
     parse_order,
     parse_order_edit,
@@ -124,14 +126,14 @@ class OrderOperations:
 
     def order_edit_commit(
         self, calculated_order_id: str, *, notify_customer: bool = False, staff_note: str | None = None
-    ) -> str:
-        """Commit the edit; the order id."""
+    ) -> CommittedEdit:
+        """Commit the edit; the order's id and its current total after it."""
         payload = self.executor.mutate(
             "OrderEditCommit",
             {"id": calculated_order_id, "notifyCustomer": notify_customer, "staffNote": staff_note},
             "orderEditCommit",
         )
-        return require(payload.get("order"), "id", "orderEditCommit.order")
+        return parse_committed_edit(payload)
 
     # ---- fulfil, cancel, capture, tag ------------------------------------------------------------
 

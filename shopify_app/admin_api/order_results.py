@@ -65,6 +65,8 @@ class Transaction:
     manually_capturable: bool | None = None
     error_code: str | None = None  # why it failed (OrderTransactionErrorCode), when read
     manual: bool | None = None  # manualPaymentGateway: a manual payment method's (None: not read)
+    # The order's displayFinancialStatus read with it (orderCapture's answer; None: not read).
+    order_financial_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,16 @@ class Order:
         return next((f.value for f in self.localized_fields if f.key == key and f.value), None)
 
     @property
+    def paid(self) -> Decimal:
+        """What the order was paid on the transactions read, as Shopify's "Paid": successful SALE and
+        CAPTURE (refunds not taken off; an authorisation not captured is not paid)."""
+        return sum(
+            (t.amount.amount for t in self.transactions
+             if t.status == "SUCCESS" and t.kind in ("SALE", "CAPTURE") and t.amount is not None),
+            Decimal(0),
+        )  # fmt: skip
+
+    @property
     def tax_id(self) -> str | None:
         """The buyer's CPF/CNPJ as typed at checkout (TAX_CREDENTIAL_BR), else the shipping one."""
         return self.localized(TAX_CREDENTIAL_BR) or self.localized(SHIPPING_CREDENTIAL_BR)
@@ -252,6 +264,7 @@ def parse_transaction(raw: dict[str, Any]) -> Transaction:
         manually_capturable=raw.get("manuallyCapturable"),
         error_code=raw.get("errorCode"),
         manual=raw.get("manualPaymentGateway"),
+        order_financial_status=(raw.get("order") or {}).get("displayFinancialStatus"),
     )
 
 
@@ -419,6 +432,22 @@ class CalculatedLine:
     sku: str | None
     quantity: int
     variant_id: str | None
+
+
+@dataclass(frozen=True)
+class CommittedEdit:
+    """orderEditCommit's answer: the order and its current total after the edit (None: not given)."""
+
+    order_id: str
+    current_total: Money | None
+
+
+def parse_committed_edit(payload: dict[str, Any]) -> CommittedEdit:
+    order = payload.get("order")
+    return CommittedEdit(
+        require(order, "id", "orderEditCommit.order"),
+        parse_money_bag((order or {}).get("currentTotalPriceSet")),
+    )
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,32 @@ def test_search_by_sku_order_name_nropedvenda_and_nfe_key(client, shops, message
     assert client.get("/api/messages?status=bogus", headers=headers()).status_code == 400
 
 
+def test_each_row_says_what_it_is_about_never_a_gid(client, settings, shops, message):
+    """An order's message is named by its order (the link's name, else the name it was searched
+    by) and ERP number; a stock message by its ERP company, a catalog one by its ERP product."""
+    from ledger.models import OrderLink
+
+    with session_scope(settings.database_url) as session:
+        session.add(OrderLink(shop_id=shops.a, shopify_order_id="gid://shopify/Order/46194",
+                              shopify_order_name="#1010", nro_pedvenda=7))  # fmt: skip
+    linked = message(shops.a, "invoices", "event:5", shopify_id="gid://shopify/Order/46194", erp_id="7")
+    searched = message(
+        shops.a, "orders", "order:46195", shopify_id="gid://shopify/Order/46195", search=("#1011",)
+    )
+    unnamed = message(shops.a, "orders", "order:46196", shopify_id="gid://shopify/Order/46196")
+    stock = message(shops.a, "stock", "stock:3:abc", erp_id="3")
+    product = message(shops.a, "products", "product:778", erp_id="778")
+    rows = client.get("/api/messages", headers=headers(Role.VIEWER)).get_json()["messages"]
+    about = {m["id"]: m["subject"] for m in rows}
+    assert about[linked] == {"kind": "order", "name": "#1010", "erp": "7", "shopify_number": None}
+    assert about[searched] == {"kind": "order", "name": "#1011", "erp": None, "shopify_number": None}
+    assert about[unnamed] == {"kind": "order", "name": None, "erp": None, "shopify_number": "46196"}
+    assert about[stock] == {"kind": "company", "erp": "3"}
+    assert about[product] == {"kind": "product", "erp": "778"}
+    one = client.get(f"/api/messages/{linked}", headers=headers(Role.VIEWER)).get_json()
+    assert one["subject"]["name"] == "#1010"
+
+
 def test_pii_is_masked_for_a_viewer_and_revealed_for_an_admin(client, shops, message):
     message_id = message(shops.a, "orders", "order-1001", request=CUSTOMER, done=True)
     seen_by_viewer = client.get(f"/api/messages/{message_id}", headers=headers(Role.VIEWER)).get_json()

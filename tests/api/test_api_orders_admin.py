@@ -119,6 +119,23 @@ def test_an_orders_detail_lists_messages_of_its_own_name_only(client, settings, 
     assert [m["id"] for m in detail["messages"]] == [own] and other != own
 
 
+def test_an_orders_detail_lists_by_erp_number_only_messages_of_the_order_flows(
+    client, settings, shops, message
+):
+    """ERP order 3's detail lists the order flows' messages whose erp_id is "3", not product 3's,
+    company 3's stock nor a price's (the same digits, another ERP key)."""
+    order = seed_order(settings, shops.a, "#1003", 3)
+    own = message(
+        shops.a, "orders", "order:1003", shopify_id="gid://shopify/Order/1003", erp_id="3", done=True
+    )
+    event = message(shops.a, "invoices", "event:9", erp_id="3", done=True)
+    message(shops.a, "products", "product:3", shopify_id="gid://shopify/Product/1037", erp_id="3", done=True)
+    message(shops.a, "stock", "stock:3:abc", erp_id="3", done=True)
+    message(shops.a, "prices", "price:3", erp_id="3", done=True)
+    detail = client.get(f"/api/orders/{order}", headers=headers(Role.VIEWER)).get_json()
+    assert [m["id"] for m in detail["messages"]] == [event, own]
+
+
 def test_me_and_permissions(client):
     me = client.get("/api/me?locale=en", headers=headers(Role.OPERATOR)).get_json()
     assert me == {

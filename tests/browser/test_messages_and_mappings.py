@@ -58,6 +58,27 @@ def test_find_a_parked_order_and_create_its_mapping(open_page, fresh) -> None:
         assert [(r.shopify_code, r.erp_code) for r in rows] == [("pix-loja", chosen)]
 
 
+def test_a_messages_row_names_the_order_not_its_gid(open_page, fresh) -> None:
+    """Demo: the row showed "gid://shopify/Order/46194" over three lines and never "#1010"."""
+    from ledger.models import OrderLink
+
+    page = open_page("/app/messages")
+    _ready(page)
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        gid, name = "gid://shopify/Order/46194", "#1010"
+        db.add(OrderLink(shop_id=shop, shopify_order_id=gid, shopify_order_name=name, nro_pedvenda=7))
+    done_message(fresh.settings.database_url, shop, "invoices", "event:5",
+                 shopify_id="gid://shopify/Order/46194", erp_id="7")  # fmt: skip
+    done_message(fresh.settings.database_url, shop, "stock", "stock:3:abc", erp_id="3")
+    page.reload()
+    rows = page.get_by_test_id("messages-results").locator("s-table-row[data-message-id]")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).get_by_test_id("message-subject")).to_have_text("Empresa 3")
+    expect(rows.nth(1).get_by_test_id("message-subject")).to_have_text("#1010 · ERP 7")
+    assert "gid://" not in page.get_by_test_id("messages-results").inner_text()
+
+
 def test_rejected_order_shows_the_erp_words(open_page, fresh) -> None:
     page = open_page("/app/messages")
     _ready(page)

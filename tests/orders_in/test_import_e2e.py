@@ -19,6 +19,7 @@ def test_paid_order_lands_once_in_the_erp_with_shopify_total(world):
     read = world.chain.order(link.nro_pedvenda)
     shopify_total = Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
     assert Decimal(str(read["vlrTotalPedido"])) == shopify_total
+    assert link.captured_amount == shopify_total  # the Pix paid at checkout: the Orders page's "Paid"
     assert message.request_payload["nro_empresa"] == 1
     assert {line["sku"] for line in message.request_payload["lines"]} == {world.sku(0), world.sku(1)}
     assert str(link.nro_pedvenda) in message.search_text and gid.rsplit("/", 1)[-1] in message.search_text

@@ -721,7 +721,8 @@ def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest
 
     def order_capture(order_id: str, authorization_id: str, amount: Decimal, **options: object) -> object:
         calls.append({"id": authorization_id, "amount": amount, **options})
-        return SimpleNamespace(id="c1", amount=None, status="SUCCESS", error_code=None)
+        return SimpleNamespace(id="c1", amount=None, status="SUCCESS", error_code=None,
+                               order_financial_status="PAID")  # fmt: skip
 
     client = SimpleNamespace(order_capture=order_capture)
     state = _settled("0", ("100.00", "100.00"))
@@ -775,7 +776,8 @@ def _answering(status: str, error_code: str | None = None) -> tuple[SimpleNamesp
     def order_capture(order_id: str, authorization_id: str, amount: Decimal, **options: object) -> object:
         asked.append(amount)
         return SimpleNamespace(id="c1", status=status, kind="CAPTURE", amount=Money(amount, "BRL"),
-                               parent_id=authorization_id, error_code=error_code)  # fmt: skip
+                               parent_id=authorization_id, error_code=error_code,
+                               order_financial_status=None)  # fmt: skip
 
     return SimpleNamespace(order_capture=order_capture, transaction_void=lambda _id: "SUCCESS"), asked
 

@@ -20,6 +20,28 @@ export function driftLine(findings) {
   return t("drift.found", { list: found.join(", ") });
 }
 
+/** What a message is about (the API's `subject`), in the merchant's words: "#1010 · ERP 7",
+ * "Empresa 3", "Produto 3"; never a Shopify gid (`messageIds` keeps the raw ids for a tooltip). */
+export function subjectText(m) {
+  const s = m.subject || {};
+  const erp = s.erp ? t("messages.subject.erp_order", { number: s.erp }) : null;
+  switch (s.kind) {
+    case "order": {
+      const name = s.name || (s.shopify_number ? t("messages.subject.shopify_order", { number: s.shopify_number }) : null);
+      return [name, erp].filter(Boolean).join(" · ") || m.unit_key;
+    }
+    case "company": return t("messages.subject.company", { number: s.erp });
+    case "product": return t("messages.subject.product", { number: s.erp });
+    case "report": return t("messages.subject.report", { day: s.name });
+    default: return s.name || m.unit_key;
+  }
+}
+
+/** The raw ids of a message, for a tooltip. */
+export function messageIds(m) {
+  return [m.shopify_id, m.erp_id, m.unit_key].filter(Boolean).join(" · ");
+}
+
 export function payload(value) {
   if (value === null || value === undefined) return h("s-text", { color: "subdued" }, t("common.none"));
   return h("pre", { class: "payload" }, JSON.stringify(value, null, 2));

@@ -9,7 +9,7 @@ import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
-import { banner, payload, statusBadge } from "../widgets.js";
+import { banner, payload, statusBadge, subjectText } from "../widgets.js";
 
 /** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify"). */
 function systemSaid(system) {
@@ -103,6 +103,7 @@ function view(ctx, m, watch) {
     m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null) : null;
   const closing = ctx.can("operate") && m.can_mark_handled ? handledForm(m, watch) : null;
   const facts = [
+    [t("messages.subject"), subjectText(m)],
     [t("messages.flow"), label("flow.", m.flow)], [t("messages.status"), statusBadge(m.status)],
     [t("detail.direction"), label("direction.", m.direction)], [t("detail.unit"), h("span", { class: "mono" }, m.unit_key)],
     [t("detail.shopify_id"), h("span", { class: "mono" }, m.shopify_id || "—")],

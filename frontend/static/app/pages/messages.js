@@ -7,7 +7,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, driftLine, pagedList, statusBadge } from "../widgets.js";
+import { banner, driftLine, messageIds, pagedList, statusBadge, subjectText } from "../widgets.js";
 import { renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
@@ -30,7 +30,7 @@ function resultRows(messages) {
     h("s-table-cell", {}, h("s-link", { href: href(`messages/${m.id}`) }, `#${m.id}`)),
     h("s-table-cell", {}, label("flow.", m.flow)),
     h("s-table-cell", {}, statusBadge(m.status)),
-    h("s-table-cell", {}, h("div", { class: "mono" }, [m.shopify_id, m.erp_id].filter(Boolean).join(" · ") || m.unit_key)),
+    h("s-table-cell", {}, h("div", { title: messageIds(m), "data-testid": "message-subject" }, subjectText(m))),
     h("s-table-cell", {}, errorCell(m)),
     h("s-table-cell", {}, String(m.attempts)),
     h("s-table-cell", {}, fmtDate(m.updated_at))));
@@ -51,7 +51,7 @@ export async function render(ctx) {
 
   const load = pagedList({
     results, more,
-    headers: ["#", t("messages.flow"), t("messages.status"), t("messages.ids"), t("messages.error"),
+    headers: ["#", t("messages.flow"), t("messages.status"), t("messages.subject"), t("messages.error"),
       t("messages.attempts"), t("common.updated_at")],
     fetchPage: (beforeId) => api("/api/messages",
       { query: { flow: q.get("flow"), status: q.get("status"), q: q.get("q"), before_id: beforeId } }),
