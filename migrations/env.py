@@ -31,6 +31,20 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = get_engine(url)
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Batch mode rebuilds a SQLite table (copy, DROP, rename): with foreign keys on, the
+            # DROP deletes every child row through ON DELETE CASCADE. Off for the migration (a
+            # PRAGMA outside any transaction), on again before the connection goes back to the pool.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            try:
+                _run(conn)
+                conn.commit()
+            finally:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+            return
         _run(conn)
         conn.commit()
 
