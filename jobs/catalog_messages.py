@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import null, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import trace_bulk
 from ledger.handled import CATALOG_FLOWS, PUBLISH_CODES
-from ledger.models import Message, MessageStatus, utcnow
+from ledger.models import Message, MessageStatus
 
 CHUNK = 1000  # keys (or ids) per IN (...) list
 ANY_DIGEST = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
@@ -84,20 +85,5 @@ def close_settled(
         and code not in PUBLISH_CODES
         and (status in ANY_DIGEST or digest == digests[keys[key]])
     ]
-    now = utcnow()
-    for start in range(0, len(closing), CHUNK):
-        session.execute(
-            update(Message)
-            .where(Message.id.in_(closing[start : start + CHUNK]))
-            .values(
-                status=MessageStatus.DONE.value,
-                error_class=None,
-                error_text=None,
-                error_detail=null(),
-                response_payload={"note": note},
-                finished_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+    trace_bulk.succeed_many(session, [(message_id, {"note": note}) for message_id in closing])
     return len(closing)
