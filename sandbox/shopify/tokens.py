@@ -8,7 +8,9 @@ JWTs (HS256, app secret) for a named staff user, standing in for App Bridge's `i
 from __future__ import annotations
 
 import secrets
+import tomllib
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -18,33 +20,12 @@ from sandbox.shopify.gids import num_of
 if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
 
-# What Shopify grants on a managed install: the scopes the app's configuration (shopify.app.toml)
-# declares, so a shop installed here holds every scope the app asks for.
-DEFAULT_SCOPES = ",".join(
-    [
-        "read_products",
-        "write_products",
-        "read_inventory",
-        "write_inventory",
-        "read_locations",
-        "read_orders",
-        "write_orders",
-        "read_payment_terms",
-        "read_order_edits",
-        "write_order_edits",
-        "read_assigned_fulfillment_orders",
-        "write_assigned_fulfillment_orders",
-        "read_merchant_managed_fulfillment_orders",
-        "write_merchant_managed_fulfillment_orders",
-        "read_fulfillments",
-        "write_fulfillments",
-        "read_customers",
-        "read_markets",
-        "write_markets",
-        "read_publications",
-        "write_publications",
-    ]
-)
+# What Shopify grants on a managed install: the scopes the app's configuration declares
+# (shopify.app.toml, as `shopify app deploy` hands it to Shopify), so a shop installed here holds
+# every scope the app asks for.
+APP_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
+with APP_TOML.open("rb") as _toml:
+    DEFAULT_SCOPES: str = tomllib.load(_toml)["access_scopes"]["scopes"]
 
 
 def granted_scopes(shop_record: dict[str, Any]) -> list[str]:

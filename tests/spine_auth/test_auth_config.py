@@ -217,14 +217,6 @@ def test_app_toml_scopes_agree_with_settings(app_toml):
     assert app_toml["access_scopes"]["scopes"].split(",") == DEFAULT_SCOPES.split(",")
 
 
-def test_the_sandbox_grants_what_the_app_toml_declares(app_toml):
-    """A managed install grants the declared scopes: a sandbox shop is never short of one (an
-    app/scopes_update carrying the sandbox's grant must not park the shop)."""
-    from sandbox.shopify.tokens import DEFAULT_SCOPES as GRANTED
-
-    assert GRANTED.split(",") == app_toml["access_scopes"]["scopes"].split(",")
-
-
 def test_app_toml_subscribes_to_every_topic_at_the_one_receiver(app_toml):
     assert app_toml["webhooks"]["api_version"] == "2026-10"
     subscriptions = app_toml["webhooks"]["subscriptions"]
