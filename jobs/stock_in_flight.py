@@ -64,8 +64,16 @@ and the message is done saying so. Any other failure says nothing of the call an
   the message ends done once the call is answered. A Retry that gets no answer (transient) unmarks
   it: the message shows it retrying and every pass asks again, as for any note not answered. A
   message closed with "Mark as handled" (ledger.handled: the person settled it) drops its note at
-  the next pass: nothing asks about it again. At the company's own location such a failure still
-  holds its SKUs, the pass transient.
+  the next pass: nothing asks about it again.
+- the same failure at the company's own location (`resolve`): the note is marked stuck the same
+  way and its message fails the same way, its Retry and "Mark as handled" acting alike; the pass
+  is not transient for it and the company's other SKUs are written, its watermark advanced. Its
+  SKUs stay held there while it is unresolved: whether the call ran is not known, and a late one
+  with no compare (an item not stocked yet) would overwrite whatever is written meanwhile, a level
+  lowered by a sale included; one with a compare is refused as stale only if the level moved off
+  it. The note is also marked "reread": once it is answered, refused as a whole or closed as
+  handled, its company reads those SKUs again (a jobs.stock_reread movement: the watermark went
+  past their ERP changes while they were held) and writes them compare-and-swap from that read.
 """
 
 from __future__ import annotations
@@ -158,14 +166,18 @@ def resolve(
     held: set[str] = set()
     why: BaseException | None = None
     for noted, key, data in _notes(shop_id, company):
-        if _locations(data) != {location} or data.get("stuck"):
-            continue  # a stuck one waits for its message's Retry (`resolve_strays`)
+        if _locations(data) != {location}:
+            continue
+        if data.get("stuck"):  # waits for its message's Retry (`resolve_strays`), its SKUs held
+            held.update(data.get("skus") or [])
+            continue
         answer = _ask(shop_id, client, noted, key, data)
-        if isinstance(answer, IntegrationError) and not isinstance(answer, Transient):
-            answer = _unasked(noted, data, answer)
-        if isinstance(answer, BaseException):
+        if isinstance(answer, Transient):
             held.update(data.get("skus") or [])
             why = why or answer
+        elif isinstance(answer, BaseException):  # no retry in minutes cures it: no pass waits for it
+            held.update(data.get("skus") or [])
+            _stuck(shop_id, noted, key, data, {location: company}, answer)
     return held, why
 
 
@@ -199,8 +211,10 @@ def resolve_strays(
             _show(shop_id, company, key, data, answer)  # a stuck one no more: every pass asks again
         elif isinstance(answer, BaseException):  # no retry in minutes cures it: nothing waits for it
             out.rechecked |= _stuck(shop_id, company, key, data, holders, answer)
-        elif answer is not Applied.NO:
-            out.rechecked |= _put_right(shop_id, company, data, holders, answer)
+        else:
+            out.rechecked |= bool(data.get("reread"))  # its company's held SKUs: read in this pass
+            if answer is not Applied.NO:
+                out.rechecked |= _put_right(shop_id, company, data, holders, answer)
     return out
 
 
@@ -236,9 +250,11 @@ def _drop_handled(
             m.unit_key.removeprefix(STRAY_UNIT)
             for m in trace.unit_messages(session, shop_id, "stock", stuck, trace.closed_as_handled())
         }
+        by_id = {f"{c}:{k}": d for c, k, d in notes}
         for note_id in closed:
             company, key = note_id.split(":", 1)
             forget(session, shop_id, int(company), key)
+            _reread_held(session, shop_id, int(company), by_id[note_id])
     if closed:
         log.info("stock: %d unanswered write(s) dropped, their messages closed as handled", len(closed),
                  extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
@@ -248,16 +264,28 @@ def _drop_handled(
 def _stuck(
     shop_id: int, company: int, key: str, data: dict[str, Any], holders: dict[str, int], exc: BaseException
 ) -> bool:
-    """A stray note that cannot be asked about for a reason no retry in minutes cures: kept, marked
-    stuck (the scheduled passes leave it to its message's Retry), its message failed saying why, and
-    what it may have applied put right (`_put_right`: True when a company was asked to read levels)."""
+    """A note that cannot be asked about for a reason no retry in minutes cures: kept, marked stuck
+    (the scheduled passes leave it to its message's Retry), its message failed saying why. A stray
+    one has what it may have applied put right (`_put_right`: True when a company was asked to read
+    levels); one at its company's own location keeps its SKUs held there (`resolve`) and is marked
+    "reread": once answered or closed as handled, its company reads and writes them again."""
     words = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
-    text = (
-        f"{_what(company, data)}, could not be asked about again: {words}. Whether Shopify applied it "
-        "is not known, so nothing waits for it: the company mapped at that location reads these "
-        "levels before writing them, and a level no company writes there is set to 0. Once the "
-        "cause is fixed, retry this message to ask Shopify about it again"
-    )
+    own = all(holders.get(location) == company for location in _locations(data))
+    if own:
+        text = (
+            f"{_what(company, data)}, could not be asked about again: {words}. Whether Shopify applied "
+            "it is not known, so these SKUs are not written at that location until it is answered (a "
+            "late write could overwrite a level sold down since); the company's other levels are "
+            "written as usual. Once the cause is fixed, retry this message to ask Shopify about it "
+            "again; if you set these levels in Shopify yourself, mark it as handled"
+        )
+    else:
+        text = (
+            f"{_what(company, data)}, could not be asked about again: {words}. Whether Shopify applied "
+            "it is not known, so nothing waits for it: the company mapped at that location reads "
+            "these levels before writing them, and a level no company writes there is set to 0. Once "
+            "the cause is fixed, retry this message to ask Shopify about it again"
+        )
     detail = {"note": f"{company}:{key}", "skus": sorted(data.get("skus") or []), **trace.error_detail(exc)}
     failure: IntegrationError = (
         Rejected(text, system=exc.system, code=exc.code, detail=detail)
@@ -265,12 +293,23 @@ def _stuck(
         else IntegrationError(text, detail=detail)  # classified as a bug: its traceback kept
     )
     with session_scope() as session:
-        row = BindingRow(f"{company}:{key}", None, key, {**data, "stuck": True})
+        marks = {"stuck": True, "reread": True} if own else {"stuck": True}
+        row = BindingRow(f"{company}:{key}", None, key, {**data, **marks})
         bindings.upsert_many(session, shop_id, KIND, [row])
         trace.fail(session, _begin(session, shop_id, company, key, data), failure)
     log.warning("stock: unanswered write %s of company %s stuck: %s", key[:12], company, words,
                 extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
-    return _put_right(shop_id, company, data, holders, Applied.UNKNOWN)
+    return False if own else _put_right(shop_id, company, data, holders, Applied.UNKNOWN)
+
+
+def _reread_held(session: Session, shop_id: int, company: int, data: dict[str, Any]) -> None:
+    """A note that held its SKUs at its company's own location while stuck (marked "reread"), gone:
+    the passes meanwhile advanced past their ERP changes, so the company reads them again
+    (jobs.stock_reread: what Shopify shows is not known, written compare-and-swap from a read)."""
+    if data.get("reread"):
+        at = _noted_at(data)
+        deltas = dict.fromkeys(data.get("skus") or [], 0)
+        stock_reread.note(session, shop_id, company, f"in-flight:{company}", deltas, at)
 
 
 def _begin(session: Session, shop_id: int, company: int, key: str, data: dict[str, Any]) -> Any:
@@ -324,8 +363,7 @@ def _put_right(
     location, if any, before it writes them. True when a company was asked to read them. Where no
     company is mapped and the call's company is mapped nowhere now, the record waits, its levels
     left alone like all its others, until it is mapped again (jobs.stock_vacate)."""
-    at = datetime.fromisoformat(data["at"]) if data.get("at") else utcnow()
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    at = _noted_at(data)
     reread: dict[int, dict[str, int]] = defaultdict(dict)
     left: dict[str, dict[str, int]] = defaultdict(dict)
     for location, sku, entry in _entries(data):
@@ -389,6 +427,7 @@ def _ask(
         answer = Applied.YES
     with session_scope() as session:
         forget(session, shop_id, company, key)
+        _reread_held(session, shop_id, company, data)
         _settle(
             session, shop_id, f"{company}:{key}", f"answered when asked about again: {answer.value} applied"
         )
@@ -396,8 +435,8 @@ def _ask(
 
 
 def _unasked(company: int, data: dict[str, Any], exc: Exception) -> Transient:
-    """A failure that says nothing of the call (Shopify never asked, or its answer unreadable): the
-    note is kept and its SKUs wait, the pass transient until it is asked about."""
+    """No usable token (Shopify never asked): the note is kept and its SKUs wait, the pass
+    transient until it is asked about."""
     return Transient(
         f"a stock write of company {company} sent earlier, its answer never received, could not be "
         f"asked about again ({exc}); its SKUs wait for it",
@@ -428,6 +467,7 @@ def _refused(
         )
     with session_scope() as session:
         forget(session, shop_id, company, key)
+        _reread_held(session, shop_id, company, data)
         _settle(session, shop_id, f"{company}:{key}", f"refused as a whole: message stock:{company}:{batch}")
         message = trace.begin(
             session,
@@ -458,6 +498,12 @@ def _notes(shop_id: int, company: int | None = None) -> list[tuple[int, str, dic
     with session_scope() as session:
         rows = session.execute(select(Binding.erp_id, Binding.digest, Binding.data).where(*where)).all()
     return [(int(erp_id.split(":", 1)[0]), key, data or {}) for erp_id, key, data in rows]
+
+
+def _noted_at(data: dict[str, Any]) -> datetime:
+    """When the call was noted (sent)."""
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else utcnow()
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def _locations(data: dict[str, Any]) -> set[str]:
