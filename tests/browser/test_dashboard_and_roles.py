@@ -277,3 +277,4 @@ def test_a_role_row_refusal_marks_nothing_in_the_add_role_box(open_page, fresh) 
     expect(add_box_fields).to_have_count(2)
     for field in add_box_fields.all():
         assert field.get_attribute("error") is None, field.get_attribute("name")
+    assert page.errors == []  # the refusal was told in the toast, not left as an uncaught page error

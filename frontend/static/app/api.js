@@ -198,6 +198,13 @@ function toastText(error, status, form) {
   return unplaced.length ? `${text} ${unplaced.join("; ")}` : text;
 }
 
+/** Toast a refusal and mark it told: a button's handler need not catch it (main.js keeps a told
+ * refusal from surfacing as an uncaught page error). */
+function shown(error, text) {
+  window.shopify.toast.show(text, { isError: true });
+  error.shown = true;
+}
+
 /** JSON request: resolves to the parsed body, throws ApiError (toasted unless `quiet`). `form`:
  * the element whose named inputs show the invalid fields (default: the page). */
 export async function api(path, options = {}) {
@@ -208,12 +215,12 @@ export async function api(path, options = {}) {
   } catch (e) {
     if (e instanceof ApiError) throw e;
     const error = new ApiError(0, "network", t("error.network"));
-    if (!options.quiet) window.shopify.toast.show(error.message, { isError: true });
+    if (!options.quiet) shown(error, error.message);
     throw error;
   }
   if (!response.ok) {
     const error = await failure(response);
-    if (!options.quiet) window.shopify.toast.show(toastText(error, response.status, options.form), { isError: true });
+    if (!options.quiet) shown(error, toastText(error, response.status, options.form));
     throw error;
   }
   if (response.status === 204) return null;

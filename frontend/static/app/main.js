@@ -5,7 +5,7 @@
  * out parked) replaces the page with why; when Shopify's grant lacks scopes the app requires,
  * with a button that asks Shopify for them again (the API's `reauthorize` path, at top level).
  */
-import { api, refusalText } from "./api.js";
+import { api, ApiError, refusalText } from "./api.js";
 import { h, replace } from "./dom.js";
 import { loadLocale, setTimeZone, t } from "./i18n.js";
 import { start, stop } from "./router.js";
@@ -19,6 +19,10 @@ async function boot() {
   const root = document.getElementById("app");
   replace(root, h("s-page", { heading: t("app.title") }, h("s-spinner", { accessibilityLabel: t("app.loading") })));
   window.addEventListener("app:session-failed", (event) => sessionFailed(root, event.detail));
+  // A refusal api.js already told in a toast needs no catch in each button's handler.
+  window.addEventListener("unhandledrejection", (event) => {
+    if (event.reason instanceof ApiError && event.reason.shown) event.preventDefault();
+  });
   let session;
   try {
     session = await api("/auth/session", { method: "POST", quiet: true });
