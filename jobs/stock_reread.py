@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -42,7 +42,7 @@ from ledger import bindings
 from ledger.bindings import PRODUCT_KIND, BindingRow
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
-from ledger.models import Binding, Message, OrderLineChange, utcnow
+from ledger.models import Binding, Message, OrderLineChange, as_utc, utcnow
 
 REREAD_KIND = "stock_reread"  # erp_id = "<idSku>|<source>": Shopify moved the SKU's level itself
 
@@ -199,7 +199,7 @@ def read(session: Any, shop_id: int) -> Moves:
                 erp_id.split("|", 1)[0],
                 None if company is None else int(company),
                 int(data.get("delta") or 0),
-                _aware(datetime.fromisoformat(data["at"])) if data.get("at") else _aware(at),
+                as_utc(datetime.fromisoformat(data["at"])) if data.get("at") else as_utc(at),
                 erp_id,
             )
         )
@@ -214,7 +214,7 @@ def forget(session: Any, shop_id: int, moves: Moves) -> None:
 def shown(moves: Sequence[Move], sent: int, since: datetime) -> int:
     """What Shopify should show now: `sent` (shown at `since`) plus the movements since; one that
     began before `since` may be in `sent` already and counts only when it lowered the level."""
-    since = _aware(since)
+    since = as_utc(since)
     return sent + sum(m.delta for m in moves if m.at > since or m.delta < 0)
 
 
@@ -225,7 +225,3 @@ def put_back(moves: Sequence[Move]) -> int | None:
     if any(m.delta == 0 for m in moves):
         return None
     return sum(m.delta for m in moves if m.delta > 0)
-
-
-def _aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at

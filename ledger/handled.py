@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ledger import bindings, flows, order_notes, trace
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus, OrderLink, utcnow
+from ledger.models import Message, MessageStatus, OrderLink, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -108,8 +108,8 @@ def closed_at(session: Session, shop_id: int, flow: str, unit_keys: Iterable[str
 
 
 def utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; every time in the ledger is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """A time parsed from a payload's text, as aware UTC."""
+    return as_utc(value)
 
 
 def mark(

@@ -26,15 +26,57 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A time from outside the ledger (a payload's ISO text, an argument) as aware UTC: a naive
+    one is taken as UTC. Times read from the ledger already are (UTCDateTime)."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is timezone-aware UTC on both sides of every dialect.
+
+    PostgreSQL's timestamptz already is; SQLite keeps a text without an offset and SQLAlchemy
+    hands it back naive, so every reader had to remember to attach UTC (and a forgotten one
+    raised on comparing with an aware time, on the demo's SQLite only). Written: an aware time
+    is converted to UTC first (SQLite would drop a non-UTC offset as it stands); a naive one is
+    taken as UTC. Read: UTC attached where the driver gave none.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        # PostgreSQL's driver already gives aware times: no Python call per value read there.
+        if dialect.name != "sqlite":
+            return self.impl_instance.result_processor(dialect, coltype)
+        return super().result_processor(dialect, coltype)
+
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name != "sqlite":
+            return self.impl_instance.bind_processor(dialect)
+        return super().bind_processor(dialect)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[Any]: JSON,
         Decimal: Numeric(14, 4),

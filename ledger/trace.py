@@ -251,9 +251,7 @@ def is_stale(message: Message, now: datetime | None = None) -> bool:
     waiting on purpose (`is_waiting`) is not left so."""
     if message.status != MessageStatus.PENDING.value or message.updated_at is None or is_waiting(message):
         return False
-    touched = message.updated_at
-    touched = touched.replace(tzinfo=UTC) if touched.tzinfo is None else touched
-    return (now or utcnow()) - touched >= timedelta(seconds=STALE_AFTER_SECONDS)
+    return (now or utcnow()) - message.updated_at >= timedelta(seconds=STALE_AFTER_SECONDS)
 
 
 def skip(session: Session, message: Message, reason: str) -> None:

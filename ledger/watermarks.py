@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger import fence
-from ledger.models import Watermark, utcnow
+from ledger.models import Watermark, as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,5 @@ def _insert_missing(session: Session, shop_id: int, flow: str, scope: str) -> No
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; every time in the ledger is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """A caller's time as aware UTC (a naive one taken as UTC)."""
+    return None if value is None else as_utc(value)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import AuditEvent, Shop, ShopStatus
+from ledger.models import AuditEvent, Shop, ShopStatus, as_utc
 from shopify_app.shops import mark_needs_reauth, write_audit
 
 ACTOR = "shopify"
@@ -86,10 +86,6 @@ def _scope_list(payload: dict[str, Any], key: str, topic: str) -> list[str] | No
     return list(dict.fromkeys(item.strip() for item in value))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def parse_update(payload: dict[str, Any], topic: str, triggered_at: datetime | None) -> ScopesUpdate:
     """The update a payload carries. `updated_at` falls back to the delivery's triggered time.
 
@@ -103,7 +99,7 @@ def parse_update(payload: dict[str, Any], topic: str, triggered_at: datetime | N
         updated_at = datetime.fromisoformat(str(payload.get("updated_at")).replace("Z", "+00:00"))
     except ValueError:
         updated_at = triggered_at
-    return ScopesUpdate(_scope_list(payload, "previous", topic), current, updated_at and _aware(updated_at))
+    return ScopesUpdate(_scope_list(payload, "previous", topic), current, updated_at and as_utc(updated_at))
 
 
 def _last_applied(session: Session, shop: Shop) -> datetime | None:
@@ -115,7 +111,7 @@ def _last_applied(session: Session, shop: Shop) -> datetime | None:
         .limit(1)
     )
     try:
-        return _aware(datetime.fromisoformat(after["updated_at"])) if after else None
+        return as_utc(datetime.fromisoformat(after["updated_at"])) if after else None
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -124,7 +120,7 @@ def stale_reason(session: Session, shop: Shop, update: ScopesUpdate) -> str | No
     """Why the update is older than what the ledger knows (webhooks come out of order), or None."""
     if update.updated_at is None:
         return None
-    if shop.installed_at is not None and update.updated_at < _aware(shop.installed_at):
+    if shop.installed_at is not None and update.updated_at < shop.installed_at:
         return "older than the token the app obtained since (its grant was read then)"
     last = _last_applied(session, shop)
     if last is not None and update.updated_at < last:

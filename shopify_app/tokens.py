@@ -27,7 +27,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 import redis
@@ -109,13 +109,6 @@ class _Snapshot:
         return self.expires_at is None or self.expires_at - now > REFRESH_MARGIN
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def store_tokens(
     session: Session,
     shop: Shop,
@@ -166,8 +159,8 @@ def _read(settings: Settings, shop_domain: str) -> _Snapshot:
         return _Snapshot(
             access_enc=bytes(token.access_token_enc),
             refresh_enc=bytes(token.refresh_token_enc) if token.refresh_token_enc else None,
-            expires_at=_aware(token.expires_at),
-            refresh_expires_at=_aware(token.refresh_expires_at),
+            expires_at=token.expires_at,
+            refresh_expires_at=token.refresh_expires_at,
         )
 
 
