@@ -284,10 +284,21 @@ def _send_cancel(
     return state
 
 
+def _voided(state: Settlement) -> bool:
+    """Shopify voided the order's authorisation: an open one is voided by orderCancel whatever its
+    refund argument (nothing was captured, so nothing was kept either)."""
+    return (state.financial_status or "").upper() == "VOIDED"
+
+
 def _answer_lost(state: Settlement, outcome: dict[str, Any]) -> str:
     """Pure: the message's words for a cancellation the app asked for whose answer was lost."""
     stock = "its units restocked" if outcome["restock"] else "its units not restocked"
-    money = "the payment refunded" if outcome["refund"] else "the payment kept"
+    if outcome["refund"]:
+        money = "the payment refunded"
+    elif _voided(state):
+        money = "the payment not refunded (Shopify voided the open authorisation anyway: nothing was charged)"
+    else:
+        money = "the payment kept"
     return (
         f"The cancellation the app asked for took effect: Shopify cancelled order {state.name} on the "
         "app's orderCancel, whose answer was lost (a timeout or a cut connection), so the retry found "
@@ -443,6 +454,11 @@ def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> str:
     shown = state.financial_status or "no status"
     if outcome.get("refund"):
         return "Check whether goods left the store and that the refund reached the customer."
+    if "refund" in outcome and _voided(state):
+        return (
+            "Shopify voided the open authorisation (it does whatever the cancel_refund setting "
+            "says): nothing was charged. Check whether goods left the store."
+        )
     if "refund" in outcome:
         return (
             "The payment was kept, as the cancel_refund setting asks (off; Shopify shows "
@@ -459,11 +475,15 @@ def _fulfilled_before_invoicing_note(
     fulfils at invoicing) and the ERP cancelled it before invoicing: the sale is off, so the
     fulfillments were cancelled with the order, but the goods may be on their way."""
     named = ", ".join(outcome.get("fulfillments_named") or outcome["fulfillments_cancelled"])
-    money = (
-        "was refunded (or its authorisation voided), as the cancel_refund setting asks"
-        if outcome.get("refund")
-        else "was kept, as the cancel_refund setting asks (off)"
-    )
+    if outcome.get("refund"):
+        money = "was refunded (or its authorisation voided), as the cancel_refund setting asks"
+    elif _voided(state):
+        money = (
+            "was not charged: Shopify voided the open authorisation (it does whatever the "
+            "cancel_refund setting says)"
+        )
+    else:
+        money = "was kept, as the cancel_refund setting asks (off)"
     return (
         f"{FLOW}: the ERP cancelled order {state.name} before invoicing it (event #{unit.event.seq_evento}), "
         f"but it was fulfilled in Shopify: fulfillment(s) {named} were cancelled with the order, and "

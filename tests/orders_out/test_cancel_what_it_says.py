@@ -118,3 +118,38 @@ def test_nfe_cancelled_on_an_order_cancelled_in_shopify_before_says_to_check_the
     assert message.status == MessageStatus.SKIPPED.value, message.error_text
     note = world.link(order.gid).needs_attention or ""
     assert "how the payment was settled" in note and "the refund reached" not in note, note
+
+
+def test_refund_off_on_an_authorised_order_does_not_say_the_payment_was_kept(world) -> None:
+    """cancel_refund off, a card order only authorised (the app captures at invoicing), fulfilled by
+    the store, cancelled in the ERP before invoicing: orderCancel voids an open authorisation
+    whatever its refund argument, so nothing was kept, and the note must not say it was."""
+    _settings(world, cancel_refund=False)
+    order = world.linked_order([(world.plain(1), 2)], gateway="cartao", capture="manual")
+    assert world.order_doc(order.gid)["displayFinancialStatus"] == "AUTHORIZED"
+    _fulfilled_by_the_store(world, order)
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.order_doc(order.gid)["displayFinancialStatus"] == "VOIDED"
+    note = world.link(order.gid).needs_attention or ""
+    assert "was kept" not in note, note
+    assert "voided the open authorisation" in note and "was not charged" in note, note
+
+
+def test_a_lost_answer_on_a_voided_order_does_not_say_the_payment_was_kept() -> None:
+    from decimal import Decimal
+
+    from jobs.cancellations.to_shopify import _answer_lost, _money_to_check
+    from shopify_app.admin_api.order_settlement import Settlement
+
+    state = Settlement(
+        id="gid://shopify/Order/1", name="#1001", cancelled_at="2026-11-30T10:00:00Z",
+        financial_status="VOIDED", fulfillment_status=None, tags=[], current_total=Decimal("10"),
+        currency="BRL", total_capturable=Decimal("0"), authorizations=[], paid=Decimal("0"), nfe={},
+    )  # fmt: skip
+    words = _answer_lost(state, {"restock": True, "refund": False})
+    assert "payment kept" not in words and "nothing was charged" in words, words
+    assert "was kept" not in _money_to_check(state, {"refund": False})
