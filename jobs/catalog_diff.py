@@ -6,15 +6,17 @@ Reads both ERP streams whole (ProdutoCV, ProdutoSku), lays them over the ledger 
 absent, or too many missing, none is retired and `held` says how many and why), maps every
 product and compares its digest with the "product" binding (what was last sent). Nothing is
 written to Shopify, the cache, bindings, messages or watermarks. `drift=True` also reads each
-bound product back from Shopify and lists those that no longer exist there (deleted by hand) or
-whose variant count differs.
+bound product back from Shopify and lists those that no longer exist there (deleted by hand),
+whose variant count differs, or, for a product the sync would not send (unchanged), whose fields
+the ERP owns Shopify holds otherwise than the app sends them (edited by hand: jobs.catalog_drift;
+the entry's `fields` names them). It only reports: the reconciliation sends such products again.
 
 Contract with the admin API (shopify_app/api_catalog_diff.py): `run(shop_id)` runs as an RQ job
 and stores its JSON result at Redis key `catalog_diff:<shop_id>:<job_id>` (one day), job_id =
 its own RQ job id. The result: {"counts": {create, change, archive, unchanged, waiting},
-"create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [...]} (lists cut
-to LIST_LIMIT items; counts are complete), plus "held": {count, why, skus} when the packagings
-missing would be held for a person rather than retired.
+"create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [{seq_produto,
+problem, fields?}]} (lists cut to LIST_LIMIT items; counts are complete), plus "held": {count,
+why, skus} when the packagings missing would be held for a person rather than retired.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 import erp
-from jobs import catalog_cache, catalog_malformed, catalog_unlisted
+from jobs import catalog_cache, catalog_drift, catalog_malformed, catalog_unlisted
 from jobs import catalog_ledger as cl
 from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
 from ledger import bindings
@@ -34,6 +36,7 @@ from ledger.db import session_scope
 from ledger.kv import get_redis
 from ledger.models import utcnow
 from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.results import ProductRef
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,15 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)
         sent = bindings.get_many(session, shop_id, cl.PRODUCT_KIND, (str(s) for s in seqs))
+        # What the sync would not send: compared with what Shopify holds (drift).
+        unchanged = {
+            str(item.seq_produto): item.mapped.input
+            for item in planned
+            if drift and item.verdict == "unchanged" and item.mapped is not None
+        }
+        skus_sent = (v["inventoryItem"]["sku"] for item in unchanged.values() for v in item["variants"])
+        variants = bindings.get_many(session, shop_id, bindings.VARIANT_KIND, skus_sent)
+        skus_by_variant = {b.shopify_id: b.erp_id for b in variants.values() if b.shopify_id}
     lists: dict[str, list[dict[str, Any]]] = {"create": [], "change": [], "archive": [], "waiting": []}
     counts = {"create": 0, "change": 0, "archive": 0, "unchanged": 0, "waiting": 0}
     for item in planned:
@@ -113,15 +125,23 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         owned = client is None
         client = client or for_shop(ctx.shop_domain, lane="background")
         try:
-            result["drift"] = _drift(ctx, sent, client)
+            result["drift"] = _drift(ctx, sent, client, unchanged, skus_by_variant)
         finally:
             if owned:
                 client.close()  # its HTTP connections, not left to the garbage collector
     return result
 
 
-def _drift(ctx: cl.CatalogContext, sent: dict[str, Any], client: AdminClient) -> list[dict[str, Any]]:
-    """Bound products missing in Shopify or with another number of variants (one read each)."""
+def _drift(
+    ctx: cl.CatalogContext,
+    sent: dict[str, Any],
+    client: AdminClient,
+    unchanged: dict[str, dict[str, Any]],
+    skus_by_variant: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Bound products missing in Shopify, with another number of variants, or (those in
+    `unchanged`: {seqProduto: the input the sync would not send again}) with fields the ERP owns
+    edited in Shopify (one read each). `skus_by_variant`: {variant id: its SKU}, the bindings."""
     found: list[dict[str, Any]] = []
     for erp_id, binding in sorted(sent.items(), key=lambda kv: int(kv[0])):
         if binding.shopify_id is None:
@@ -131,16 +151,33 @@ def _drift(ctx: cl.CatalogContext, sent: dict[str, Any], client: AdminClient) ->
         expected = len((binding.data or {}).get("skus") or [])
         if product is None:
             found.append({"seq_produto": int(erp_id), "problem": "missing in Shopify"})
-        elif len(product.variants) != expected:
-            found.append(
-                {
-                    "seq_produto": int(erp_id),
-                    "problem": f"{len(product.variants)} variants, {expected} expected",
-                }
-            )
+            continue
+        problems = []
+        if len(product.variants) != expected:
+            problems.append(f"{len(product.variants)} variants, {expected} expected")
+        fields = _edited(unchanged.get(erp_id), product, skus_by_variant)
+        if fields:
+            problems.append("edited in Shopify: " + ", ".join(fields))
+        if problems:
+            found.append({"seq_produto": int(erp_id), "problem": "; ".join(problems)}
+                         | ({"fields": fields} if fields else {}))  # fmt: skip
         if len(found) >= LIST_LIMIT:
             break
     return found
+
+
+def _edited(
+    sent_input: dict[str, Any] | None, product: ProductRef, skus_by_variant: dict[str, str]
+) -> list[str]:
+    """The fields the ERP owns that Shopify holds otherwise than `sent_input` (None: not compared)."""
+    if sent_input is None:
+        return []
+    fields = catalog_drift.product_differs(sent_input, product.owned)
+    for variant in product.variants:
+        id_sku = skus_by_variant.get(variant.id)
+        if id_sku is not None:
+            fields += catalog_drift.variant_differs(sent_input, id_sku, variant.sku, variant.barcode)
+    return fields
 
 
 def run(shop_id: int, job_id: str | None = None, *, drift: bool = False) -> dict[str, Any]:

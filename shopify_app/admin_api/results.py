@@ -14,6 +14,8 @@ from typing import Any
 from shopify_app.admin_api.errors import UnexpectedResponse, UserError
 
 FINISHED_BULK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+# A product's fields the ERP owns, by their ProductSetInput names (what jobs.catalog_map sends).
+OWNED_PRODUCT_FIELDS = ("title", "status", "vendor", "productType", "descriptionHtml")
 
 
 def require(obj: dict[str, Any] | None, key: str, where: str) -> Any:
@@ -98,6 +100,8 @@ class ProductRef:
     handle: str | None
     variants: list[VariantRef]
     custom_id: str | None = None  # the custom-id metafield's value, where the answer asked for it
+    # The OWNED_PRODUCT_FIELDS the answer carried, as Shopify holds them ("" for null).
+    owned: dict[str, str] = field(default_factory=dict)
 
     def variant_by_sku(self, sku: str) -> VariantRef | None:
         return next((v for v in self.variants if v.sku == sku), None)
@@ -109,7 +113,13 @@ def parse_product(raw: dict[str, Any]) -> ProductRef:
         handle=raw.get("handle"),
         variants=[parse_variant(v) for v in nodes(raw.get("variants"))],
         custom_id=(raw.get("customId") or {}).get("value"),
+        owned=owned_fields(raw),
     )
+
+
+def owned_fields(raw: dict[str, Any]) -> dict[str, str]:
+    """The OWNED_PRODUCT_FIELDS a product's answer carries ("" for null)."""
+    return {name: str(raw.get(name) or "") for name in OWNED_PRODUCT_FIELDS if name in raw}
 
 
 @dataclass(frozen=True)
