@@ -24,9 +24,14 @@ Sections:
   off the e-commerce keeps its variant with `active: false` by design, which is in step); and for
   the day's sample of bindings (the stock sample's size and turn), Shopify's own state: a variant
   deleted, or a product whose status does not sell what the ERP sells (ARCHIVED or DRAFT while the
-  ERP sells it, ACTIVE while it does not; jobs.catalog_map.product_status), or a variant's price
-  or compare-at price not the one the prices flow set from the ERP (edited by hand, a write lost:
-  jobs.reconcile_prices; the row names the prices message whose Replay sends them again).
+  ERP sells it, ACTIVE while it does not; jobs.catalog_map.product_status), or fields the ERP owns
+  (title, status, vendor, product type, description, a variant's SKU or barcode) that Shopify holds
+  otherwise than the app sends them while the app would not send them again (edited by hand:
+  jobs.catalog_drift; the row's `fields` names them): the ERP owns the catalog, so the run has
+  them sent again by the next products pass (jobs.catalog_ledger.forget_sent; the row says so,
+  `sent_again` lists the products); or a variant's price or compare-at price not the one the
+  prices flow set from the ERP (edited by hand, a write lost: jobs.reconcile_prices; the row
+  names the prices message whose Replay sends them again).
 A section the ERP or Shopify cannot answer carries its error; the others still report. Such a
 report is incomplete: it is stored (message and Redis) so it stays visible, but the run does not
 end done: it raises a Transient naming the sections (RQ retries it; the schedule shows retrying,
@@ -47,7 +52,7 @@ from sqlalchemy import select
 
 import erp
 from erp.client import ErpClient
-from jobs import catalog_ledger, stock_closed
+from jobs import catalog_drift, catalog_ledger, stock_closed
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
@@ -76,6 +81,7 @@ OVERLAP = timedelta(hours=1)  # a report window reaches this far back before the
 MAX_CATCH_UP = timedelta(days=30)
 IN_FLIGHT = timedelta(minutes=10)  # an order changed this recently may still be on its way in
 IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
+SENT_AGAIN = "the ERP's values are sent again by the next products pass"
 ALL_MISSING = 3  # this many ERP orders looked up, every one a 404: the ERP address is wrong, not the orders
 
 
@@ -713,7 +719,11 @@ def _catalog(
                    if binding_active else "for sale in the ERP, not for sale in Shopify")  # fmt: skip
             out_of_step.append({"sku": id_sku, "why": why})
     shopify = _shopify_catalog(client, skus, sold, variants, inactive_status, sample, day or utcnow().date(),
-                               prices)  # fmt: skip
+                               prices, shop_id=shop_id)  # fmt: skip
+    again = shopify.pop("edited", [])
+    if again:  # the ERP owns the catalog: its values go back with the next products pass
+        with session_scope() as session:
+            catalog_ledger.forget_sent(session, shop_id, [str(seq) for seq in again])
     return {
         "erp_active": len(active),
         "bound": len(variants),
@@ -722,6 +732,8 @@ def _catalog(
         "orphan_bindings": out_of_step[:LISTED],
         "orphan_bindings_count": len(out_of_step),
         **shopify,
+        "sent_again": again[:LISTED],
+        "sent_again_count": len(again),
     }
 
 
@@ -734,17 +746,24 @@ def _shopify_catalog(
     sample: int,
     day: date,
     prices: dict[str, Expected] | None = None,
+    *,
+    shop_id: int | None = None,
 ) -> dict[str, Any]:
     """The sample's variants as Shopify has them (250 a call): deleted while the ERP sells them,
-    their product's status selling what the ERP does not (or not selling what it does), or their
-    price or compare-at price not the one the prices flow set (`prices`: jobs.reconcile_prices)."""
+    their product's status selling what the ERP does not (or not selling what it does), fields the
+    ERP owns edited in Shopify (with `shop_id`: against what the catalog flows would send; their
+    products listed in `edited`, the caller's to send again), or their price or compare-at price
+    not the one the prices flow set (`prices`: jobs.reconcile_prices)."""
     prices = prices or {}
     by_product: dict[int, list[dict[str, Any]]] = {}
     for id_sku, sku in skus.items():
         by_product.setdefault(sku.seq_produto, []).append({"active": id_sku in sold})
     # Bindings of SKUs still in the ERP; one with no variant id yet has nothing to read.
     chosen, start = _window(sorted(s for s in variants if s in skus and variants[s][0]), sample, day)
+    as_sent = _as_sent(shop_id, {skus[s].seq_produto for s in chosen}) if shop_id is not None else {}
     differ: list[dict[str, Any]] = []
+    rows: dict[int, dict[str, Any]] = {}  # seqProduto: its product's row in `differ`
+    edited: dict[int, list[str]] = {}  # seqProduto: the fields the ERP owns edited in Shopify
     priced: list[dict[str, Any]] = []
     products_seen: set[str] = set()
     for at in range(0, len(chosen), MAX_VARIANTS_PER_CALL):
@@ -760,15 +779,28 @@ def _shopify_catalog(
             price_row = price_differs(id_sku, variant_id, prices.get(id_sku), found.price, found.compare_at)
             if price_row is not None:
                 priced.append(price_row)
-            if found.product_id in products_seen:
-                continue
-            products_seen.add(found.product_id)
-            erp_status = product_status({}, by_product[skus[id_sku].seq_produto], inactive_status)
-            if (found.status == ACTIVE) != (erp_status == ACTIVE):
-                why = ("not for sale in Shopify while the ERP sells it" if erp_status == ACTIVE
-                       else "for sale in Shopify while the ERP does not sell it")  # fmt: skip
-                differ.append({"sku": id_sku, "product": found.product_id, "shopify": found.status,
-                               "erp": erp_status, "why": why})  # fmt: skip
+            seq = skus[id_sku].seq_produto
+            sent_input = as_sent.get(seq)
+            fields = [] if sent_input is None else catalog_drift.variant_differs(
+                sent_input, id_sku, found.sku, found.barcode)  # fmt: skip
+            if found.product_id not in products_seen:
+                products_seen.add(found.product_id)
+                if sent_input is not None:
+                    fields = catalog_drift.product_differs(sent_input, found.owned) + fields
+                erp_status = product_status({}, by_product[seq], inactive_status)
+                if (found.status == ACTIVE) != (erp_status == ACTIVE):
+                    why = ("not for sale in Shopify while the ERP sells it" if erp_status == ACTIVE
+                           else "for sale in Shopify while the ERP does not sell it")  # fmt: skip
+                    rows[seq] = {"sku": id_sku, "product": found.product_id, "shopify": found.status,
+                                 "erp": erp_status, "why": why}  # fmt: skip
+                    differ.append(rows[seq])
+            if fields:
+                edited.setdefault(seq, []).extend(fields)
+                if seq not in rows:
+                    rows[seq] = {"sku": id_sku, "product": found.product_id}
+                    differ.append(rows[seq])
+    for seq, fields in edited.items():
+        _edited_row(rows[seq], seq, fields)
     return {
         "shopify_checked": len(chosen),
         "shopify_from_sku": chosen[0] if chosen and start else None,
@@ -776,6 +808,27 @@ def _shopify_catalog(
         "shopify_differs_count": len(differ),
         "prices_differ": priced[:LISTED],
         "prices_differ_count": len(priced),
+        "edited": sorted(edited),
+    }
+
+
+def _edited_row(row: dict[str, Any], seq: int, fields: list[str]) -> None:
+    """A product's row of `shopify_differs` names the fields the ERP owns edited in Shopify, and
+    says they go back (the caller has the product sent again)."""
+    edited = f"edited in Shopify: {', '.join(fields)}"
+    row["why"] = f"{row['why']}; {edited}" if "why" in row else edited
+    row.update(seq_produto=seq, fields=fields, sent_again=SENT_AGAIN)
+
+
+def _as_sent(shop_id: int, seqs: set[int]) -> dict[int, dict[str, Any]]:
+    """{seqProduto: the input the catalog flows would send} for those of these products they would
+    not send again (digest unchanged: what Shopify should hold as it is). One the ERP changed since
+    its last send, or not in the catalog cache, is left out: the flows send it (or wait for it)."""
+    with session_scope() as session:
+        ctx = catalog_ledger.load_context(session, shop_id)
+        planned = catalog_ledger.plan(session, ctx, sorted(seqs))
+    return {
+        p.seq_produto: p.mapped.input for p in planned if p.verdict == "unchanged" and p.mapped is not None
     }
 
 
