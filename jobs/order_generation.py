@@ -21,7 +21,7 @@ refusing: a person settles it).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,7 @@ KEY = "erp_generation"  # on the orders message's response_payload
 CODE = "ORDER_OF_OTHER_ERP"
 MOVED_ACTION = "erp_connection.saved"  # shopify_app.api_setup's audit of a save (a move adds erp_generation)
 ORDERS_FLOW = "orders"  # jobs.orders.FLOW (not imported: jobs.orders imports this module)
+IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
 
 
 def current(session: Session, shop_id: int) -> int:
@@ -78,6 +79,68 @@ def generation_at(session: Session, shop_id: int, when: datetime | None) -> int:
         if isinstance(generation, int):
             return generation
     return 0
+
+
+def before_current(session: Session, shop_id: int, links: list[OrderLink]) -> set[int]:
+    """The ids of those of the shop's `links` whose NROPEDVENDA is of an ERP the shop was connected
+    to before (`of_link` of each, for the many links of a reconciliation's window: the orders
+    messages read IN_CHUNK a statement and the moves once, not a query or two a link). A shop
+    never moved (generation 0) has none: generations only grow."""
+    now = current(session, shop_id)
+    numbered = [link for link in links if link.nro_pedvenda is not None]
+    if now == 0 or not numbered:
+        return set()
+    units = {link.id: f"order:{order_map.numeric_id(link.shopify_order_id)}" for link in numbered}
+    wanted = sorted({units[link.id] for link in numbered if link.hand_linked_erp is None})
+    imports: dict[str, tuple[Any, datetime]] = {}
+    for at in range(0, len(wanted), IN_CHUNK):
+        rows = session.execute(
+            select(Message.unit_key, Message.response_payload, Message.created_at).where(
+                Message.shop_id == shop_id, Message.flow == ORDERS_FLOW,
+                Message.unit_key.in_(wanted[at : at + IN_CHUNK]),
+            )
+        )  # fmt: skip
+        imports.update({unit: (response, created) for unit, response, created in rows})
+    moves = _moves(session, shop_id)
+    old = set()
+    for link in numbered:
+        if link.hand_linked_erp is not None:
+            erp = link.hand_linked_erp
+        else:
+            response, created = imports.get(units[link.id], (None, link.created_at))
+            found: Any = response.get(KEY) if isinstance(response, dict) else None
+            erp = found if isinstance(found, int) else _generation_in(moves, created)
+        if erp != now:
+            old.add(link.id)
+    return old
+
+
+def _moves(session: Session, shop_id: int) -> list[tuple[datetime, int]]:
+    """The shop's ERP connection moves (when, the generation it moved to), newest first."""
+    rows = session.execute(
+        select(AuditEvent.created_at, AuditEvent.after)
+        .where(AuditEvent.shop_id == shop_id, AuditEvent.action == MOVED_ACTION)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    moves = []
+    for created, after in rows:
+        generation = after.get("erp_generation") if isinstance(after, dict) else None
+        if isinstance(generation, int):
+            moves.append((_utc(created), generation))
+    return moves
+
+
+def _generation_in(moves: list[tuple[datetime, int]], when: datetime | None) -> int:
+    """generation_at from the moves `_moves` read."""
+    if when is None:
+        return 0
+    at = _utc(when)
+    return next((generation for moved, generation in moves if moved <= at), 0)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; every time in the ledger is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:

@@ -12,7 +12,11 @@ Sections:
   missed) -> `jobs.orders.import_order` enqueued by dotted name; linked orders never sent to
   the ERP; ERP orders that do not exist; totals that differ (Shopify current total less tips
   and gift cards sold vs the ERP's vlrTotalAtendido, else vlrTotalPedido);
-  cancelled on one side only; ERP events about orders the app does not know;
+  cancelled on one side only; ERP events about orders the app does not know; cancelled in Shopify
+  while the app holds them live and no cancellation reached it (webhooks missed) ->
+  jobs.cancellations.to_erp.cancel_in_erp enqueued (jobs.reconcile_cancels); in flight, not
+  compared: changed within IN_FLIGHT, or a cancellation or edit still being processed; linked to
+  the ERP the shop was connected to before (jobs.order_generation): counted, never looked up;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, whole Shopify units, 0 when not for sale) vs Shopify `available` for the bound
   SKUs: `stock_sample` of them per company, read 250 a call, a window that moves on by that many
@@ -52,7 +56,7 @@ from sqlalchemy import select
 
 import erp
 from erp.client import ErpClient
-from jobs import catalog_drift, catalog_ledger, stock_closed
+from jobs import catalog_drift, catalog_ledger, order_generation, reconcile_cancels, stock_closed
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
@@ -288,9 +292,14 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         shop = session.get(Shop, shop_id)
         # Shopify's times are whole seconds: an order of the install's own second is the app's.
         installed_first = _utc(shop.created_at).replace(microsecond=0).isoformat() if shop is not None else ""
-        links = _links(session, shop_id, list(listed), since)
+        links, of_erp_before = _links(session, shop_id, list(listed), since)
         unknown = _unknown_erp_orders(session, shop_id, since)
     linked = {link.shopify_order_id for link in links}
+    recent = (utcnow() - IN_FLIGHT).isoformat()
+    cancel_reached, working = reconcile_cancels.messages_of(shop_id, list(linked | set(listed)))
+    # Cancelled in Shopify, its webhooks missed: the cancellation the app never ran is enqueued.
+    cancelling, cancels_enqueued, in_flight = _missed_cancels(shop_id, listed, links, cancel_reached,
+                                                              working, recent)  # fmt: skip
     unlinked = [o for o in listed.values() if o.id not in linked and not o.cancelled_at]
     # Placed before the app was installed: the store handled it without the app (jobs.orders
     # never sends it to the ERP), so it is counted, not imported.
@@ -304,8 +313,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     unsent = [listed.get(link.shopify_order_id) or _stand_in(link) for link in links
               if link.nro_pedvenda is None and link.cancelled_at is None]  # fmt: skip
     held, closed = _held_in_app(shop_id, unlinked + [o for o in unsent if not o.cancelled_at])
-    missing_in_ledger, enqueued, in_flight = [], [], []
-    recent = (utcnow() - IN_FLIGHT).isoformat()
+    missing_in_ledger, enqueued = [], []
     for order in unlinked:
         if order.id in held:
             continue  # the app has it: waiting for payment, parked on a mapping, refused (its message says)
@@ -330,10 +338,23 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
     findings: dict[str, list[dict[str, Any]]] = {
         "missing_in_erp": [], "missing_in_shopify": [], "totals_differ": [], "status_differs": []
     }  # fmt: skip
+    before: list[dict[str, Any]] = []
     looked_up = _Lookups()
     for link in links:
-        if link.shopify_order_id not in held and link.shopify_order_id not in reimport:
-            _compare(link, listed.get(link.shopify_order_id), client, erp_client, findings, looked_up)
+        gid, order = link.shopify_order_id, listed.get(link.shopify_order_id)
+        if gid in held or gid in reimport or gid in cancelling:
+            continue
+        if link.id in of_erp_before:
+            # Its number is of the ERP the shop was connected to before (jobs.order_generation): in
+            # the ERP used now the same number is another order. Not looked up, not compared.
+            before.append({"order": gid, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda,
+                           "why": "of the ERP connected before (the ERP connection moved since): "
+                                  "not compared"})  # fmt: skip
+            continue
+        if gid in working or (order is not None and _iso_utc(order.updated_at) >= recent):
+            in_flight.append(gid)  # a cancellation or edit on its way (or a webhook): the next report sees it
+            continue
+        _compare(link, order, client, erp_client, findings, looked_up)
     looked_up.check()
     _invoice_messages(shop_id, findings["status_differs"])
     return {
@@ -345,6 +366,10 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "held_in_app_count": len(held),
         "placed_before_install_count": len(before_install),
         "in_flight_count": len(in_flight),
+        "cancellations_enqueued": cancels_enqueued[:LISTED],
+        "cancellations_enqueued_count": len(cancels_enqueued),
+        "of_erp_before": before[:LISTED],
+        "of_erp_before_count": len(before),
         **{k: v[:LISTED] for k, v in findings.items()},
         **{f"{k}_count": len(v) for k, v in findings.items()},
         # Listed with the totals that differ, not counted as drift: a heavier weighed pick keeps
@@ -363,9 +388,14 @@ def _enqueue_import(shop_id: int, order_id: str) -> bool:
     return job is not None
 
 
-def _links(session: Any, shop_id: int, order_ids: list[str], since: datetime) -> list[OrderLink]:
+def _links(
+    session: Any, shop_id: int, order_ids: list[str], since: datetime
+) -> tuple[list[OrderLink], set[int]]:
     """The links of the listed orders and those written within the window, detached; the ids go
-    IN_CHUNK a statement (a catch-up window of a large shop lists more than PostgreSQL binds)."""
+    IN_CHUNK a statement (a catch-up window of a large shop lists more than PostgreSQL binds).
+    Also the ids of those linked to an order of the ERP the shop was connected to before
+    (jobs.order_generation): the ERP used now is not asked about them (the same number there is
+    another customer's order), nor do they count among the orders looked up (_Lookups)."""
     found: dict[int, OrderLink] = {}
     mine = OrderLink.shop_id == shop_id
     for link in session.scalars(select(OrderLink).where(mine, OrderLink.created_at >= since)):
@@ -374,9 +404,44 @@ def _links(session: Any, shop_id: int, order_ids: list[str], since: datetime) ->
         for link in session.scalars(select(OrderLink).where(mine, OrderLink.shopify_order_id.in_(chunk))):
             found[link.id] = link
     links = [found[key] for key in sorted(found)]
+    before = order_generation.before_current(session, shop_id, links)
     for link in links:
         session.expunge(link)
-    return links
+    return links, before
+
+
+def _missed_cancels(
+    shop_id: int,
+    listed: dict[str, OrderTotal],
+    links: list[OrderLink],
+    reached: set[str],
+    working: set[str],
+    recent: str,
+) -> tuple[set[str], list[str], list[str]]:
+    """Orders Shopify lists cancelled that the app still holds as live (a link not marked cancelled
+    nor cancelled in the ERP, or an open orders message) and whose cancellation never reached the
+    app (no cancellations message: `reached`): their webhooks were missed (jobs.reconcile_cancels).
+    Returns them all (not compared: their cancellation settles them), those whose cancellation
+    was enqueued, and those in flight (changed a moment ago, its cancellation being processed, or
+    its job still waiting)."""
+    by_order = {link.shopify_order_id: link for link in links}
+    cancelled = [o for o in listed.values() if o.cancelled_at and o.id not in reached]
+    live = {o.id for o in cancelled if (link := by_order.get(o.id)) is not None
+            and link.cancelled_at is None and link.erp_status != "C"}  # fmt: skip
+    unlinked = [o for o in cancelled if o.id not in by_order]
+    held, _closed = _held_in_app(shop_id, unlinked)
+    live |= {gid for gid, row in held.items() if row["status"] in OPEN_MESSAGE}
+    enqueued, in_flight = [], []
+    for order in cancelled:
+        if order.id not in live:
+            continue
+        if order.id in working or _iso_utc(order.updated_at) >= recent:
+            in_flight.append(order.id)
+        elif reconcile_cancels.enqueue_cancel(shop_id, order):
+            enqueued.append(order.id)
+        else:
+            in_flight.append(order.id)  # enqueued by an earlier report, its job still waiting
+    return live, enqueued, in_flight
 
 
 def _chunks(items: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
@@ -838,6 +903,8 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "orders_missing_in_ledger": orders.get("missing_in_ledger_count"),
         "orders_held_in_app": orders.get("held_in_app_count"),
+        "order_cancellations_enqueued": orders.get("cancellations_enqueued_count"),
+        "orders_of_erp_before": orders.get("of_erp_before_count"),
         "orders_missing_in_erp": orders.get("missing_in_erp_count"),
         "orders_missing_in_shopify": orders.get("missing_in_shopify_count"),
         "order_totals_differ": orders.get("totals_differ_count"),

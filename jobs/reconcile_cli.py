@@ -72,12 +72,22 @@ def render(report: dict[str, Any]) -> str:
     for key, value in report.get("summary", {}).items():
         if key != "errors":
             lines.append(f"  {key.replace('_', ' ')}: {'-' if value is None else value}")
+    orders = report.get("orders", {})
+    for key, text, why in (  # counted, not drift: the orders section has them (an older report may not)
+        ("in_flight_count", "orders in flight", "changed a moment ago or still being processed: the next "
+                                                "report judges them"),
+        ("placed_before_install_count", "orders placed before the install", "the store's own: not imported"),
+    ):  # fmt: skip
+        if orders.get(key) is not None:
+            lines.append(f"  {text}: {orders[key]} ({why})")
     for name in report.get("summary", {}).get("errors", []):
         lines.append(f"  {name}: could not be checked: {report[name]['error']}")
-    orders = report.get("orders", {})
+    cancels = [{"order": gid} for gid in orders.get("cancellations_enqueued") or []]
+    lines += _rows("Orders cancelled in Shopify, their cancellation never received (enqueued now)", cancels)
     for title, key in (
         ("Orders in Shopify with no ledger link (import enqueued)", "missing_in_ledger"),
         ("Orders the app holds, not sent to the ERP yet (see their messages)", "held_in_app"),
+        ("Orders of the ERP connected before (the connection moved since: not compared)", "of_erp_before"),
         ("Orders missing in the ERP", "missing_in_erp"),
         ("Orders missing in Shopify", "missing_in_shopify"),
         ("Order totals that differ (Shopify vs ERP)", "totals_differ"),

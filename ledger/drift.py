@@ -15,6 +15,7 @@ from typing import Any
 
 FINDINGS = (
     "orders_missing_in_ledger",
+    "order_cancellations_enqueued",
     "orders_missing_in_erp",
     "orders_missing_in_shopify",
     "order_totals_differ",

@@ -5,6 +5,7 @@ and an order invoiced in the ERP whose invoice never reached Shopify is reported
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -149,10 +150,11 @@ def test_a_closed_store_zeroed_by_the_stock_flow_is_not_reported_as_stock_drift(
     assert "stock:1:inactive" in after["note"]
 
 
-def test_an_order_invoiced_in_the_erp_but_not_in_shopify_is_reported(world: World) -> None:
+def test_an_order_invoiced_in_the_erp_but_not_in_shopify_is_reported(world: World, monkeypatch) -> None:
     """The ERP invoiced the order (NF-e issued, goods left) but its invoice event was never applied:
     Shopify shows no NF-e, nothing fulfilled, the authorisation not captured. Reported as a status
     that differs, with the NF-e number; once the poll applies the invoice, it is not."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))  # as if placed a while ago
     order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
     world.erp.separate(order.nro)
     [document] = world.erp.invoice(order.nro)["documentosFiscais"]
@@ -170,9 +172,12 @@ def test_an_order_invoiced_in_the_erp_but_not_in_shopify_is_reported(world: Worl
     assert order.gid not in {row["order"] for row in orders["status_differs"]}, orders["status_differs"]
 
 
-def test_a_total_that_differs_on_an_order_the_app_flagged_carries_the_reason(world: World) -> None:
+def test_a_total_that_differs_on_an_order_the_app_flagged_carries_the_reason(
+    world: World, monkeypatch
+) -> None:
     """A weighed pick heavier than ordered leaves the order flagged for a person (needs_attention):
     the report's row says so instead of showing a bare difference."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))  # as if placed a while ago
     drifted = world.linked_order([(world.plain(1), 3)], gateway="pix")
     world.erp.separate(drifted.nro, cuts={str(drifted.lines[world.plain(1)]): 1})
     why = "order_edits: picked 1 of 3; check the order"
