@@ -128,19 +128,27 @@ def money(value: Decimal | None) -> str | None:
 
 
 def promotion_running(state: PriceState, today: date) -> bool:
-    """Running when there is a promotional price and start <= today <= end (consinco-api.md).
+    """Running when there is a promotional price below the normal one and start <= today <= end
+    (consinco-api.md).
 
     Dates decide when the ERP gives them (the server-side flag is a convenience of one read and
     goes stale by the next day); without dates the ERP's flag is all there is. Only one of the two
-    dates is no period at all: the ERP does not run such a promotion, and neither do we.
+    dates is no period at all: the ERP does not run such a promotion, and neither do we. A
+    "promotional" price at or above the normal one (typed by mistake, a stale one kept) is no
+    promotion: it would raise the shop's price, a market's list price with it.
     """
-    if state.promotional is None:
+    if not _lowers(state):
         return False
     if state.promo_start is None and state.promo_end is None:
         return state.promotion_flag
     if state.promo_start is None or state.promo_end is None:
         return False
     return state.promo_start <= today <= state.promo_end
+
+
+def _lowers(state: PriceState) -> bool:
+    """A promotional price below the normal price (a price of 0 is none: `PriceState.priced`)."""
+    return state.promotional is not None and state.promotional < state.normal
 
 
 def settled_on(data: dict[str, Any], state: PriceState, day: date) -> dict[str, Any]:
@@ -164,18 +172,16 @@ def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> 
     """Promotion: price = promotional, compareAtPrice = normal; otherwise the normal price alone.
 
     `unit_factor` converts the ERP's price unit to the variant's (a KG item priced per kg sold in
-    steps of `unit_kg`); 1 for everything else. A "promotion" not below the normal price shows no
-    strike-through (Shopify would show a compare-at equal to or below the price). No price in the
-    ERP (0): no price at all, not for sale, whatever the promotion.
+    steps of `unit_kg`); 1 for everything else. A "promotion" not below the normal price is none
+    (`promotion_running`): the normal price, no strike-through, never a higher price. No price in
+    the ERP (0): no price at all, not for sale, whatever the promotion.
     """
     if not state.priced:
         return VariantPrice(None, None, False)
     normal = state.normal * unit_factor
     if promotion_running(state, today):
         assert state.promotional is not None
-        promotional = state.promotional * unit_factor
-        compare_at = normal if promotional < normal else None
-        return VariantPrice(promotional, compare_at, state.sale_active)
+        return VariantPrice(state.promotional * unit_factor, normal, state.sale_active)
     return VariantPrice(normal, None, state.sale_active)
 
 
@@ -187,8 +193,8 @@ def erp_today(timezone: str, now: datetime | None = None) -> date:
 
 def recheck_on(state: PriceState, today: date) -> date | None:
     """The next date the price changes without any ERP row changing (a promotion starting/ending)."""
-    if state.promotional is None or state.promo_start is None or state.promo_end is None:
-        return None  # no period: nothing starts or ends by date
+    if not _lowers(state) or state.promo_start is None or state.promo_end is None:
+        return None  # no promotion, or no period: nothing starts or ends by date
     if today < state.promo_start:
         return state.promo_start
     if promotion_running(state, today):

@@ -64,11 +64,28 @@ def test_target_and_variant_input():
     }
     ended = target_price(promo, date(2026, 11, 29))
     assert variant_input("gid://v/1", ended) == {"id": "gid://v/1", "price": "10.00", "compareAtPrice": None}
-    not_lower = target_price(state(promotional=D("12"), promotion_flag=True), TODAY)
-    assert not_lower.compare_at is None and not_lower.price == D("12")
     inactive = variant_input("gid://v/1", target_price(state(sale_active=False), TODAY))
     assert inactive["inventoryPolicy"] == "DENY"
     assert target.digest() != ended.digest() and target.digest() == target_price(promo, TODAY).digest()
+
+
+def test_a_promotion_not_below_the_normal_price_is_no_promotion():
+    """A "promotional" price at or above the normal one (typed by mistake, a stale one kept) never
+    raises the shop's price: the normal price alone, no strike-through, and nothing starts or ends
+    by its dates (the store's price and every market's list price come from target_price)."""
+    for promotional in (D("12.99"), D("10.00")):
+        dated = state(promotional=promotional, promo_start=date(2026, 11, 1), promo_end=date(2026, 12, 31))
+        flagged = state(promotional=promotional, promotion_flag=True)
+        for s in (dated, flagged):
+            assert not promotion_running(s, TODAY)
+            target = target_price(s, TODAY)
+            assert (target.price, target.compare_at) == (D("10.00"), None)
+            weighed = target_price(s, TODAY, D("0.5"))
+            assert (weighed.price, weighed.compare_at) == (D("5.000"), None)
+        assert recheck_on(state(promotional=promotional, promo_start=date(2026, 12, 1),
+                                promo_end=date(2026, 12, 5)), TODAY) is None  # fmt: skip
+    lower = target_price(state(promotional=D("9.99"), promotion_flag=True), TODAY)
+    assert (lower.price, lower.compare_at) == (D("9.99"), D("10.00"))
 
 
 def test_no_price_in_the_erp_is_no_price_sent_and_not_for_sale():
