@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.shopify.clock import iso
 from sandbox.shopify.gids import num_of
 from sandbox.shopify.options import APP_WEBHOOK_TOPICS, TIERS
+from sandbox.shopify.resolvers.pricing import currency_settings
 
 if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
@@ -124,6 +125,7 @@ class Shops:
                 "status": "ACTIVE",
                 "type": "REGION",
                 "assignedCustomization": False,
+                "currencySettings": currency_settings(),
             },
             keys={"kind": "market"},
         )

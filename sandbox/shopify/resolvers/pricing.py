@@ -1,6 +1,7 @@
 """Price lists, fixed prices and catalogs (per-market prices): priceListCreate,
 priceListFixedPricesAdd / Update / Delete (<= 250 per call, enforced by cost.py), catalogCreate,
-markets."""
+markets. A market sells in its base currency (currencySettings; BRL unless set otherwise): a
+price list joins a market catalog only in that currency, as Shopify refuses any other."""
 
 from __future__ import annotations
 
@@ -11,6 +12,29 @@ from graphql import GraphQLResolveInfo
 from sandbox.shopify import catalog
 from sandbox.shopify.connections import connection
 from sandbox.shopify.registry import Ctx, field, mutation, query, user_error
+
+SHOP_CURRENCY = "BRL"
+CURRENCY_NAMES = {"BRL": "Brazilian Real", "USD": "US Dollar", "EUR": "Euro"}
+
+
+def currency_settings(code: str = SHOP_CURRENCY) -> dict:
+    """A Market's currencySettings (MarketCurrencySettings): its base currency `code`."""
+    return {
+        "baseCurrency": {
+            "currencyCode": code,
+            "currencyName": CURRENCY_NAMES.get(code, code),
+            "enabled": True,
+            "manualRate": None,
+            "rateUpdatedAt": None,
+        },
+        "localCurrencies": False,
+        "roundingEnabled": True,
+    }
+
+
+def market_currency(market: dict) -> str:
+    """The market's base currency: the shop's (BRL) for a market stored before it had one."""
+    return (market.get("currencySettings") or currency_settings())["baseCurrency"]["currencyCode"]
 
 
 def _doc(ctx: Ctx, object_id: str | None, *typenames: str) -> dict | None:
@@ -85,6 +109,17 @@ def catalog_markets(market_catalog: dict, info: GraphQLResolveInfo, **args: Any)
     )
 
 
+@field("Market", "currencySettings")
+def market_currency_settings(market: dict, info: GraphQLResolveInfo) -> dict:
+    return market.get("currencySettings") or currency_settings()
+
+
+def _currency_mismatch(ctx: Ctx, market_ids: list[str], currency: str) -> bool:
+    """Shopify takes a market catalog's price list only in the market's currency."""
+    markets = (_doc(ctx, i, "Market") for i in market_ids)
+    return any(m is not None and market_currency(m) != currency for m in markets)
+
+
 @field("Market", "catalogs")
 def market_catalogs(market: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
     return connection(info.context.store.find(info.context.shop, "catalog.market", market["id"]), args)
@@ -108,6 +143,17 @@ def price_list_create(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         return {
             "priceList": None,
             "userErrors": [user_error(["input", "catalogId"], "Catalog not found", "CATALOG_DOES_NOT_EXIST")],
+        }
+    if catalog_doc is not None and _currency_mismatch(ctx, catalog_doc["marketIds"], input["currency"]):
+        return {
+            "priceList": None,
+            "userErrors": [
+                user_error(
+                    ["input", "currency"],
+                    "A price list’s currency must be the market currency.",
+                    "CURRENCY_MARKET_MISMATCH",
+                )
+            ],
         }
     parent = input.get("parent")
     doc = {
@@ -305,11 +351,23 @@ def catalog_create(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
                     )
                 ],
             }
-    if input.get("priceListId") and _doc(ctx, input["priceListId"], "PriceList") is None:
+    price_list = _doc(ctx, input.get("priceListId"), "PriceList")
+    if input.get("priceListId") and price_list is None:
         return {
             "catalog": None,
             "userErrors": [
                 user_error(["input", "priceListId"], "Price list not found.", "PRICE_LIST_NOT_FOUND")
+            ],
+        }
+    if price_list is not None and _currency_mismatch(ctx, market_ids, price_list["currency"]):
+        return {
+            "catalog": None,
+            "userErrors": [
+                user_error(
+                    ["input", "priceListId"],
+                    "The catalog's market and price list currencies do not match.",
+                    "MARKET_AND_PRICE_LIST_CURRENCY_MISMATCH",
+                )
             ],
         }
     doc = {
