@@ -2,10 +2,10 @@
 
 Part of the prices flow (jobs.prices.run calls `sync` after the store's own prices). De:Para
 kind "segment_market": shopify_code = a Market gid, erp_code = "<nro_empresa>:<nro_segmento>".
-Each pair gets a catalog for the market with a price list, created once (a market that already
-has a price list keeps it, so a crash between the two creations duplicates nothing) and kept in
-binding "price_list" (erp_id "<emp>:<seg>@<market gid>"). Changed prices (digest per list and
-SKU, binding "list_price") go by priceListFixedPricesAdd, 250 per call, one message per call
+Each pair gets a catalog for the market with a BRL price list, created once (a market that
+already has a price list keeps it; a market in another currency gets none: jobs.price_list_setup)
+and kept in binding "price_list" (erp_id "<emp>:<seg>@<market gid>"). Changed prices (digest per
+list and SKU, binding "list_price") go by priceListFixedPricesAdd, 250 per call, one message per call
 (unit_key "pricelist:<market>:<batch key>"); promotions start and end on their dates as for the
 variant price. statusVenda has no meaning in a price list and is ignored there. A pair whose
 mapping was deleted has its list emptied and forgotten first (jobs.price_list_retire). A price read
@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs import price_list_retire, price_records, price_unpriced
+from jobs import price_list_retire, price_list_setup, price_records, price_unpriced
 from jobs.price_map import (
     SETTLED_BY_HAND,
     VARIANT_REPLACED,
@@ -48,7 +48,7 @@ from ledger import bindings, handled, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
-from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
+from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
 from ledger.models import Binding, Message, MessageStatus, utcnow
@@ -60,9 +60,8 @@ from shopify_app.admin_api.errors import ShopifyUserErrors
 log = logging.getLogger(__name__)
 
 FLOW = "prices"
-LIST_KIND = "price_list"
 PRICE_KIND = LIST_PRICE_KIND
-CURRENCY = "BRL"
+CURRENCY = price_list_setup.CURRENCY
 NO_PRICE = "no-price"  # the digest of a "list_price" binding whose ERP price is 0 (none sent)
 
 
@@ -167,7 +166,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
     scope = target.scope
     with session_scope() as session:
         since = watermarks.read(session, shop_id, FLOW, scope).last_changed_at
-    list_id = _price_list(shop_id, client, target)
+    list_id = price_list_setup.price_list(shop_id, client, target)
     read = erp.price_items(since, target.company, target.segment)
     read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)
     states = {i.id_sku: PriceState.from_item(i) for i in read}
@@ -432,29 +431,6 @@ def _due(erp_id: str, state: dict[str, Any], today: date, variant_id: str | None
     price not removed yet, on `variant_id`): its state kept, due again on the next pass, and no
     digest, so anything sent then differs."""
     return BindingRow(erp_id, variant_id, None, {**state, "recheck_on": today.isoformat()})
-
-
-def _price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
-    """The pair's price list: remembered, or the market's own, or a new catalog + price list."""
-    with session_scope() as session:
-        found = bindings.get_many(session, shop_id, LIST_KIND, [target.key]).get(target.key)
-    if found is not None and found.shopify_id:
-        return found.shopify_id
-    market = next((m for m in client.markets() if m.id == target.market_id), None)
-    if market is None:
-        raise MappingMissing(
-            MappingKind.SEGMENT_MARKET.value,
-            target.market_id,
-            f"market {target.market_id} does not exist in Shopify",
-        )
-    list_id = market.price_list_id
-    if list_id is None:
-        title = f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
-        catalog = client.catalog_create(title, [market.id])
-        list_id = client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id
-    with session_scope() as session:
-        bindings.upsert_many(session, shop_id, LIST_KIND, [BindingRow(target.key, list_id, None, {})])
-    return list_id
 
 
 def _iso(day: date | None) -> str | None:

@@ -896,6 +896,24 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "next sync. Until then the market sells at the base price.",
         ),
     ),
+    "MARKET_CURRENCY": (
+        (
+            "Este mercado vende em {currency}, e os preços do ERP para a empresa e o segmento ligados a "
+            "ele{pair} são em BRL: o Shopify só aceita no mercado uma lista de preços na moeda dele. Nada "
+            "foi criado nem enviado a este mercado, que segue com os preços que o Shopify já mostra.",
+            "This market sells in {currency}, and the ERP prices of the company and segment mapped to "
+            "it{pair} are in BRL: Shopify takes a market's price list only in the market's currency. "
+            "Nothing was created or sent to this market; it keeps the prices Shopify already shows.",
+        ),
+        (
+            "Se o mercado deve ter os preços do ERP, mude a moeda dele para BRL em Configurações > "
+            "Mercados do Shopify (e retire uma lista de preços em outra moeda); senão, desfaça o De:Para "
+            "segmento / mercado dele. A mensagem se fecha sozinha na próxima sincronização.",
+            "If the market should have the ERP prices, set its currency to BRL under Settings > Markets "
+            "in Shopify (and remove any price list in another currency); otherwise delete its segment / "
+            "market mapping. The message closes by itself on the next sync.",
+        ),
+    ),
     "RECORD_UNREADABLE": (
         (
             "O ERP entregou um registro que a integração não consegue ler (a mensagem do sistema diz "
@@ -1228,7 +1246,11 @@ def known_code(flow: str | None, code: str) -> tuple[Text, Text] | None:
 
 
 def _fill(text: str, detail: dict[str, Any], english: bool) -> str:
-    """A known code's text with the pair it names ("{pair}": LIST_NO_PRICE), when the detail has it."""
+    """A known code's text with the pair it names ("{pair}": LIST_NO_PRICE) and the currency
+    ("{currency}": MARKET_CURRENCY), when the detail has them."""
+    if "{currency}" in text:
+        other = "another currency" if english else "outra moeda"
+        text = text.replace("{currency}", str(detail.get("currency") or other))
     if "{pair}" not in text:
         return text
     company, segment = detail.get("company"), detail.get("segment")

@@ -28,6 +28,7 @@ from shopify_app.admin_api.results import (
 
 MAX_METAFIELDS_PER_CALL = 25
 MAX_PRICES_PER_CALL = 250
+MARKETS_PAGE_SIZE = 100
 MAX_NODES = 250  # ids per nodes(ids:) call
 ONLINE_STORE = "Online Store"
 
@@ -262,7 +263,9 @@ class CatalogOperations:
         return parse_catalog(payload.get("catalog") or {})
 
     def markets(self) -> Iterator[Market]:
-        for raw in paginate(self.executor, "Markets", ("markets",)):
+        # 100 a page: at 250, each market's currency and price list take the page over the
+        # single-query cost ceiling (1000); a shop has far fewer markets than that.
+        for raw in paginate(self.executor, "Markets", ("markets",), first=MARKETS_PAGE_SIZE):
             yield parse_market(raw)
 
 

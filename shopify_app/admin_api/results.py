@@ -267,6 +267,8 @@ class Market:
     handle: str
     status: str
     price_list_id: str | None
+    currency: str | None = None  # its base currency (currencySettings): what it sells in
+    price_list_currency: str | None = None
 
 
 def parse_price_list(raw: dict[str, Any]) -> PriceList:
@@ -284,6 +286,8 @@ def parse_market(raw: dict[str, Any]) -> Market:
         handle=raw.get("handle", ""),
         status=raw.get("status", ""),
         price_list_id=gid(raw.get("priceList")),
+        currency=((raw.get("currencySettings") or {}).get("baseCurrency") or {}).get("currencyCode"),
+        price_list_currency=(raw.get("priceList") or {}).get("currency"),
     )
 
 

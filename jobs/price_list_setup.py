@@ -1,0 +1,111 @@
+"""The price list of a (company, segment) pair's market, set up once (part of jobs.price_lists).
+
+A market that has a price list keeps it (the merchant's own, or one an earlier pass made whose
+binding was lost); otherwise it gets a catalog, then a BRL price list in that catalog. These are
+two calls: the catalog's id is remembered first (the pair's "price_list" binding, no Shopify id
+yet, data "catalog_id"), so a pass cut short between them (a refusal, the connection dropped, the
+worker killed) gives that catalog its list on the next pass instead of creating another catalog
+on every pass. A remembered catalog deleted meanwhile (in the admin) is created again.
+
+The ERP's prices are BRL and Shopify takes a market's price list only in the market's currency
+(CURRENCY_MARKET_MISMATCH). A market selling in another currency, or holding a list in another
+currency, is stopped here before anything is created or sent: one setup message for the market
+(MARKET_CURRENCY, naming both currencies), not a catalog or a refused price per SKU every pass.
+Converting prices is not the integration's to do. A list bound before this check (no "currency"
+in its binding's data) is checked once on the next pass, then stamped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ledger import bindings
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Rejected
+from ledger.mappings import MappingKind
+from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyUserErrors
+from shopify_app.admin_api.results import Market
+
+if TYPE_CHECKING:
+    from jobs.price_lists import ListTarget
+
+log = logging.getLogger(__name__)
+
+LIST_KIND = "price_list"
+CURRENCY = "BRL"  # the ERP's prices
+CATALOG = "catalog_id"  # the pair's catalog, in its binding's data until its list exists
+CHECKED = "currency"  # the market's currency, checked once its list is bound (binding data)
+
+
+def price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
+    """The pair's price list id: remembered, or the market's own, or made (catalog, then list).
+
+    Raises MappingMissing for a market Shopify does not have, Rejected (MARKET_CURRENCY) for one
+    not selling in BRL."""
+    with session_scope() as session:
+        found = bindings.get_many(session, shop_id, LIST_KIND, [target.key]).get(target.key)
+    bound = found.shopify_id if found is not None else None
+    data = (found.data or {}) if found is not None else {}
+    if bound and data.get(CHECKED) == CURRENCY:
+        return bound
+    market = next((m for m in client.markets() if m.id == target.market_id), None)
+    if market is None and bound:  # bound before its currency was checked: kept as it was
+        return bound
+    if market is None:
+        raise MappingMissing(
+            MappingKind.SEGMENT_MARKET.value,
+            target.market_id,
+            f"market {target.market_id} does not exist in Shopify",
+        )
+    _check_currency(target, market)
+    list_id = bound or market.price_list_id
+    if list_id is None:
+        list_id = _create(shop_id, client, target, market, data.get(CATALOG))
+    _remember(shop_id, target, list_id, {CHECKED: CURRENCY})
+    return list_id
+
+
+def _check_currency(target: ListTarget, market: Market) -> None:
+    """A market selling (or holding a list) in another currency than the ERP's prices: stopped."""
+    currency = market.price_list_currency if market.price_list_id else market.currency
+    if currency is None or currency == CURRENCY:
+        return
+    whose = "its price list is in" if market.price_list_id else "it sells in"
+    raise Rejected(
+        f"market {market.name or market.id} ({market.id}): {whose} {currency}, the ERP prices of company "
+        f"{target.company} segment {target.segment} are {CURRENCY}; Shopify takes a market's price list "
+        "only in the market's currency, so nothing is created or sent to it",
+        system="app",
+        code="MARKET_CURRENCY",
+        detail={
+            "currency": currency,
+            "erp_currency": CURRENCY,
+            "market": market.id,
+            "company": target.company,
+            "segment": target.segment,
+        },
+    )
+
+
+def _create(
+    shop_id: int, client: AdminClient, target: ListTarget, market: Market, catalog_id: str | None
+) -> str:
+    title = f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
+    if catalog_id is not None:  # an earlier pass made the catalog and stopped before its list
+        try:
+            return client.price_list_create(title, CURRENCY, catalog_id=catalog_id).id
+        except ShopifyUserErrors as exc:
+            if "CATALOG_DOES_NOT_EXIST" not in exc.codes:
+                raise
+            log.warning("prices: catalog %s of %s is gone from Shopify; a new one", catalog_id, target.key)
+    catalog = client.catalog_create(title, [market.id])
+    _remember(shop_id, target, None, {CATALOG: catalog.id})
+    return client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id
+
+
+def _remember(shop_id: int, target: ListTarget, list_id: str | None, data: dict[str, str]) -> None:
+    with session_scope() as session:
+        bindings.upsert_many(session, shop_id, LIST_KIND, [BindingRow(target.key, list_id, None, data)])
