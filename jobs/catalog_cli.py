@@ -1,8 +1,9 @@
 """`flask --app app catalog diff|sync`: the catalog dry run and a sync with a progress bar.
 
 `catalog diff` prints what a sync would create, change and archive (jobs.catalog_diff, nothing
-written); `catalog sync` runs the products then the skus flow (`--full`: the initial load, both
-ERP streams whole through one bulk operation). `--shop` names the shop; without it the only
+written), then apart what only the full sweep retires and when it runs next; `catalog sync` runs
+the products then the skus flow (`--full`: the initial load, both ERP streams whole through one
+bulk operation). `--shop` names the shop; without it the only
 active shop is used.
 """
 
@@ -62,6 +63,23 @@ def _summary(name: str, result: dict[str, Any]) -> str:
     return f"{name}: " + ", ".join(parts) + (" (bulk operation)" if result.get("bulk") else "")
 
 
+def _print_full_sweep(sweep: dict[str, Any]) -> None:
+    """The retirements a plain sync does not make (packagings deleted in the ERP), and when."""
+    counts = sweep["counts"]
+    if not counts["retire"]:
+        return
+    if sweep["next_run_at"]:
+        when = f"the full sweep at {sweep['next_run_at']} (schedule {sweep['schedule']}, UTC)"
+    else:
+        state = "off" if sweep["schedule"] else "no schedule"
+        when = f"the full sweep ({state}: `catalog sync --full` does it now)"
+    click.echo(f"{counts['retire']} retire, {counts['archive']} of them archive: not by a sync, by {when}")
+    for item in sweep["retire"]:
+        status = f" [{item.get('status_before') or '-'} -> {item['status']}]"
+        retired = ", ".join(item["retired"])
+        click.echo(f"{'retire':8} {item['seq_produto']:>8} {item['title']}{status} {retired}")
+
+
 def register(app: Flask) -> None:
     @app.cli.group("catalog")
     def catalog() -> None:
@@ -72,7 +90,8 @@ def register(app: Flask) -> None:
     @click.option("--drift", is_flag=True, help="also read Shopify and list bound products that drifted")
     @click.option("--json", "as_json", is_flag=True, help="print the whole result as JSON")
     def diff_command(domain: str | None, drift: bool, as_json: bool) -> None:
-        """Print what a sync would create, change and archive, without writing."""
+        """Print what a sync would create, change and archive, without writing; then the packagings
+        only the daily full sweep (or `sync --full`) retires, and when it runs next."""
         from jobs.catalog_diff import compute
 
         result = compute(_shop_id(domain), drift=drift)
@@ -94,6 +113,7 @@ def register(app: Flask) -> None:
             click.echo(f"{'drift':8} {item['seq_produto']:>8} {item['problem']}")
         for item in result.get("unreadable", []):
             click.echo(f"{'unread':8} {item['record']} {item['problem']}")
+        _print_full_sweep(result["full_sweep"])
         if "held" in result:
             held = result["held"]
             click.echo(f"{'held':8} {held['count']} packaging(s) missing, not retired: {held['why']}")

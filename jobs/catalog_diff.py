@@ -1,7 +1,8 @@
-"""The catalog dry run: what a sync would create, change and archive, without writing anything.
+"""The catalog dry run: what a sync would create, change and archive, without writing anything;
+and apart, what only the daily full sweep (jobs.catalog_full) retires, with when it runs next.
 
 Reads both ERP streams whole (ProdutoCV, ProdutoSku), lays them over the ledger cache in memory
-(jobs.catalog_cache.preview), retires the packagings the ERP no longer lists as a full sync does
+(jobs.catalog_cache.preview), finds the packagings the ERP no longer lists as a full sync does
 (jobs.catalog_cache.missing, checked by jobs.catalog_unlisted: on a read that proves nothing
 absent, or too many missing, none is retired and `held` says how many and why), maps every
 product and compares its digest with the "product" binding (what was last sent). Nothing is
@@ -11,11 +12,19 @@ whose variant count differs, or, for a product the sync would not send (unchange
 the ERP owns Shopify holds otherwise than the app sends them (edited by hand: jobs.catalog_drift;
 the entry's `fields` names them). It only reports: the reconciliation sends such products again.
 
+Who retires a missing packaging: a plain sync (`catalog sync`, the scheduled passes) only when its
+product's own record changed since the skus watermark (it moved to another family: the skus pass
+reads all it still has) or the skus flow never ran; a packaging whose row was just deleted changes
+nothing an incremental read returns, so only the full sweep (or `catalog sync --full`) retires
+it. The verdicts (create, change, archive) are a plain sync's; `full_sweep` lists the rest:
+{"counts": {retire, archive}, "retire": [{seq_produto, title, status, status_before, retired:
+[idSku...], shopify_id}], "schedule": its cron or None, "enabled", "next_run_at": ISO or None}.
+
 Contract with the admin API (shopify_app/api_catalog_diff.py): `run(shop_id)` runs as an RQ job
 and stores its JSON result at Redis key `catalog_diff:<shop_id>:<job_id>` (one day), job_id =
 its own RQ job id. The result: {"counts": {create, change, archive, unchanged, waiting},
 "create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [{seq_produto,
-problem, fields?}]} (lists cut to LIST_LIMIT items; counts are complete), plus "held": {count,
+problem, fields?}], "full_sweep": {...}} (lists cut to LIST_LIMIT items; counts are complete), plus "held": {count,
 why, skus} when the packagings missing would be held for a person rather than retired.
 """
 
@@ -25,16 +34,22 @@ import json
 import logging
 import secrets
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
+
+from croniter import croniter
+from sqlalchemy import select
 
 import erp
 from jobs import catalog_cache, catalog_drift, catalog_malformed, catalog_unlisted
 from jobs import catalog_ledger as cl
+from jobs.catalog_cache import CachedProduct
+from jobs.catalog_full import FLOW as FULL_SWEEP
 from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
-from ledger import bindings
+from ledger import bindings, watermarks
 from ledger.db import session_scope
 from ledger.kv import get_redis
-from ledger.models import utcnow
+from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.results import ProductRef
 
@@ -73,9 +88,15 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         if None not in unread and skus_read.complete:  # retired only once their absence is proven
             missing = catalog_cache.missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
             held = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, entries, confirmed=())
-            catalog_cache.retire(entries, held.gone)  # (its message is the sync's to write, not written)
+        # (its message is the sync's to write, not written)
+        since = watermarks.read(session, shop_id, "skus").last_changed_at
+        plain, swept = _who_retires(entries, held.gone, since)
+        catalog_cache.retire(entries, plain)
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)
+        alone = {seq: CachedProduct(seq, entries[seq].product, dict(entries[seq].skus)) for seq in swept}
+        catalog_cache.retire(alone, swept)  # on copies: the verdicts above stay a plain sync's
+        sweep_planned = cl.plan(session, ctx, sorted(alone), entries=alone)
         sent = bindings.get_many(session, shop_id, cl.PRODUCT_KIND, (str(s) for s in seqs))
         # What the sync would not send: compared with what Shopify holds (drift).
         unchanged = {
@@ -86,6 +107,10 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         skus_sent = (v["inventoryItem"]["sku"] for item in unchanged.values() for v in item["variants"])
         variants = bindings.get_many(session, shop_id, bindings.VARIANT_KIND, skus_sent)
         skus_by_variant = {b.shopify_id: b.erp_id for b in variants.values() if b.shopify_id}
+        schedule = session.scalar(
+            select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == FULL_SWEEP)
+        )
+        full_sweep = _full_sweep(sweep_planned, swept, sent, schedule, utcnow())
     lists: dict[str, list[dict[str, Any]]] = {"create": [], "change": [], "archive": [], "waiting": []}
     counts = {"create": 0, "change": 0, "archive": 0, "unchanged": 0, "waiting": 0}
     for item in planned:
@@ -119,6 +144,7 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         **lists,
         "unreadable": [{"record": m.unit_key, "problem": m.error.message} for m in unreadable[:LIST_LIMIT]],
     }
+    result["full_sweep"] = full_sweep
     if held.held:
         result["held"] = {"count": len(held.held), "why": held.why, "skus": held.held[:LIST_LIMIT]}
     if drift:
@@ -130,6 +156,71 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
             if owned:
                 client.close()  # its HTTP connections, not left to the garbage collector
     return result
+
+
+def _who_retires(
+    entries: dict[int, catalog_cache.CachedProduct], gone: dict[int, list[str]], since: datetime | None
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The packagings to retire split by who retires them: (a plain sync, only the full sweep).
+
+    A plain sync's skus pass retires the missing packagings of a product whose own record changed
+    since its watermark (catalog_cache.retire_after_product_change: the product moved to another
+    family), and all of them when it never ran (it then reads every packaging); one whose row was
+    only deleted changes nothing it reads, and waits for the full sweep (jobs.catalog_full)."""
+    plain: dict[int, list[str]] = {}
+    swept: dict[int, list[str]] = {}
+    for seq, ids in gone.items():
+        product = entries[seq].product if seq in entries else None
+        changed = since is None or (
+            product is not None and datetime.fromisoformat(product["changed_at"]) >= since
+        )
+        (plain if changed else swept)[seq] = ids
+    return plain, swept
+
+
+def _full_sweep(
+    planned: list[cl.Planned],
+    swept: dict[int, list[str]],
+    sent: dict[str, Any],
+    schedule: Schedule | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """What only the full sweep changes (packagings retired), and when it runs next (None: the
+    shop has no such schedule, or it is off; `catalog sync --full` does it now)."""
+    retire: list[dict[str, Any]] = []
+    archive = 0
+    for item in planned:
+        if item.mapped is None or item.verdict == "unchanged":
+            continue
+        binding = sent.get(str(item.seq_produto))
+        before = (binding.data or {}).get("status") if binding is not None else None
+        archive += int(before == ACTIVE and item.mapped.status != ACTIVE)
+        if len(retire) < LIST_LIMIT:
+            retire.append(
+                {
+                    "seq_produto": item.seq_produto,
+                    "title": item.mapped.input["title"],
+                    "status": item.mapped.status,
+                    "status_before": before,
+                    "retired": swept[item.seq_produto],
+                    "shopify_id": binding.shopify_id if binding is not None else None,
+                }
+            )
+    enabled = schedule is not None and schedule.enabled
+    following = None
+    if enabled:
+        try:
+            following = croniter(schedule.cron, now).get_next(datetime).isoformat()
+        except (ValueError, KeyError):
+            following = None
+    changed = sum(1 for p in planned if p.mapped is not None and p.verdict != "unchanged")
+    return {
+        "counts": {"retire": changed, "archive": archive},
+        "retire": retire,
+        "schedule": schedule.cron if schedule is not None else None,
+        "enabled": enabled,
+        "next_run_at": following,
+    }
 
 
 def _drift(

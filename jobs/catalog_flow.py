@@ -20,8 +20,9 @@ that never ran, on a shop whose cache is empty, does the initial load instead: b
 bulk operation.
 
 Packagings the ERP stops listing (a product moved to another family) are retired (kept as
-inactive variants, never deleted, off sale) by a full sync (`catalog sync --full`), which reads
-every packaging, once their absence is proven: not listed either by a read of the changes since
+inactive variants, never deleted, off sale) by a full sync (`catalog sync --full`, and daily by
+the `catalog_full` schedule: jobs.catalog_full), which reads every packaging, once their absence
+is proven: not listed either by a read of the changes since
 its snapshot (a row changed mid-read left its window), on a read the client can prove whole, and
 not too many of them; else they stay as they were and one message asks a person, whose Retry
 runs the full sync again `confirmed` for the packagings it named, and only those

@@ -1,4 +1,4 @@
-"""The catalog of flows: the eight loads of the seed plus reconciliation.
+"""The catalog of flows: the eight loads of the seed, the daily full catalog sweep, reconciliation.
 
 One place names every flow, its direction, how it is driven and the jobs module that runs it,
 so the dashboard, the scheduler and the trace agree. Module contract (jobs/<module>.py):
@@ -41,6 +41,17 @@ class Flow:
 FLOWS: tuple[Flow, ...] = (
     Flow("products", "products", ERP_TO_SHOPIFY, "products", "catalog", "Produtos", "Products"),
     Flow("skus", "skus", ERP_TO_SHOPIFY, "skus", "catalog", "SKUs", "SKUs"),
+    # The daily full read of the catalog: retires packagings the ERP deleted (jobs.catalog_full).
+    # Its messages are the products and skus flows' (it runs their initial load); none of its own.
+    Flow(
+        "catalog_full",
+        "catalog_full",
+        ERP_TO_SHOPIFY,
+        "catalog_full",
+        "catalog",
+        "Catálogo completo (diário)",
+        "Full catalog sweep (daily)",
+    ),
     Flow("prices", "prices", ERP_TO_SHOPIFY, "prices", "catalog", "Preços", "Prices"),
     Flow("stock", "stock", ERP_TO_SHOPIFY, "stock", "catalog", "Estoque", "Stock"),
     Flow("orders", "orders", SHOPIFY_TO_ERP, "orders", "orders", "Pedidos", "Orders"),

@@ -2,6 +2,7 @@
 
 Schedules are per shop and editable from the dashboard; `jobs.scheduler.tick` reads them.
 Names are Schedule.flow values: the scheduled flows of ledger.flows plus the EventoPedido poller.
+A shop installed before a schedule was added gets it from a migration (0007: `catalog_full`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "order_events": "* * * * *",
     "orders": "*/5 * * * *",  # catch-up: order webhooks whose job was lost, parked orders now mapped
     "reconcile": "0 6 * * *",  # 03:00 in Brasília
+    # The full catalog sweep (jobs.catalog_full): retires packagings deleted in the ERP, which the
+    # incremental products / skus passes cannot see. 02:00 in Brasília, before the reconciliation.
+    "catalog_full": "0 5 * * *",
 }
 
 

@@ -1,4 +1,4 @@
-"""Flows dashboard: rows for the nine flows, schedules, run now, metrics, and the change poll."""
+"""Flows dashboard: rows for the ten flows, schedules, run now, metrics, and the change poll."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, set
     assert list(rows) == [
         "products",
         "skus",
+        "catalog_full",
         "prices",
         "stock",
         "orders",

@@ -212,6 +212,7 @@ REPLAYED = {  # a unit of each flow whose replay would run it again (begin: its 
     "invoices": "event:5",
     "cancellations": "cancel:1001",
     "reconcile": f"report:{utcnow():%Y-%m-%d}",
+    "catalog_full": "sweep",
 }
 
 

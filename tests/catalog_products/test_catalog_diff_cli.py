@@ -69,7 +69,8 @@ def test_dry_run_agrees_with_a_full_sync_on_a_packaging_the_erp_no_longer_lists(
 ) -> None:
     """The dry run reads the whole ERP like `catalog sync --full` and applies the same rule: a
     packaging the ERP stops listing is retired (its variant off sale), so the products of its
-    family are changes in the dry run exactly as the full sync then changes them."""
+    family are changes exactly as the full sync then changes them: listed apart (`full_sweep`), as
+    a plain sync does not see a deleted row (tests/catalog_products/test_full_sweep.py)."""
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
     family = family_of(installed.erp, 1)
@@ -82,8 +83,9 @@ def test_dry_run_agrees_with_a_full_sync_on_a_packaging_the_erp_no_longer_lists(
     diff = catalog_diff.compute(installed.shop_id)
     full = catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
 
-    assert sorted(i["seq_produto"] for verdict in ("change", "archive") for i in diff[verdict]) == affected
-    assert full.changed == len(affected)
+    assert sorted(i["seq_produto"] for i in diff["full_sweep"]["retire"]) == affected
+    assert diff["full_sweep"]["counts"]["retire"] == full.changed == len(affected)
+    assert diff["counts"]["change"] == diff["counts"]["archive"] == 0
     client.close()
 
 
