@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_cache, catalog_messages
 from jobs.catalog_custom_id import MISSING
-from jobs.catalog_map import WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
+from jobs.catalog_map import SCALE_CODE, WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
 from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
@@ -54,6 +54,7 @@ from settings import get_settings
 from shopify_app.admin_api.results import ProductRef
 
 DEFINITION_KIND = "metafield_definition"
+EAN_INVALID = "EAN_INVALID"  # search word of a product message whose SKU has a code that is no GTIN
 
 
 def unit_key(seq_produto: int) -> str:
@@ -157,15 +158,17 @@ def plan_one(
 
 
 def _search(mapped: MappedProduct) -> list[str]:
+    wrong = any(s.get("barcode_problem") not in (None, SCALE_CODE) for s in mapped.skus)
     return [
         str(mapped.seq_produto),
         *(s["id_sku"] for s in mapped.skus),
         *(s["ean"] or "" for s in mapped.skus),
+        *((EAN_INVALID,) if wrong else ()),
     ]
 
 
 def _request(mapped: MappedProduct) -> dict[str, Any]:
-    return {
+    request: dict[str, Any] = {
         "seq_produto": mapped.seq_produto,
         "status": mapped.status,
         "digest": mapped.digest,
@@ -174,6 +177,14 @@ def _request(mapped: MappedProduct) -> dict[str, Any]:
             for s in mapped.skus
         ],
     }
+    not_sent = [
+        {"id_sku": s["id_sku"], "ean": s["ean"], "why": s["barcode_problem"]}
+        for s in mapped.skus
+        if s.get("barcode_problem")
+    ]
+    if not_sent:  # the codes sent as no barcode (jobs.catalog_map.barcode_problem): the note
+        request["barcodes_not_sent"] = not_sent
+    return request
 
 
 def unit_starts(products: Sequence[MappedProduct]) -> list[UnitStart]:

@@ -12,6 +12,17 @@ Decisions (issue 6):
 - One Shopify product per seqProduto, one variant per packaging; option "Embalagem" with values
   "UN" (qty 1), "CX-6", "CX-12"... and "KG" for weighed items. SKU = idSku (P{seq}E{qtd}) on
   the inventory item, EAN as barcode, gross weight (else net) in kilograms.
+- The barcode is the ERP's code (codAcesso) only when it is a GTIN: 8, 12, 13 or 14 digits with
+  the right check digit (python-stdnum's stdnum.ean, as the sandbox makes them). Any other code
+  is sent as no barcode (`barcode_problem`: "check_digit", "length", "not_digits"), and the
+  product's message says which SKU and code (request `barcodes_not_sent`, search word
+  EAN_INVALID, explained on the Messages page), so the merchant corrects it in the ERP: a
+  mistyped EAN on Shopify scans as nothing and is refused by the channels that read it as a
+  GTIN. Weighed items (brazil.md): the store's scale codes are EAN-13 in the GS1 restricted range
+  20-29, valid by their check digit: sent as before; a short code of a weighed item (a scale PLU,
+  fewer than 8 digits) is its internal code, not a wrong EAN ("scale_code": not sent, its note
+  says nothing needs correcting). A valid code goes exactly as before, so the digests of a
+  catalog whose codes are right do not change.
 - Weighed items (PESAVEL) are sold in units of 1 kg (`WEIGHED_SALE_UNIT_KG`): one Shopify unit
   = 1 kg, so the ERP's price per kg is the variant price and the stock in kg (rounded down)
   is the inventory quantity, with no conversion anywhere. The variant shows a unit price per
@@ -50,6 +61,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from stdnum import ean as gtin
 
 from erp.records import Product, Sku
 
@@ -59,6 +71,9 @@ OPTION_NAME = "Embalagem"
 WEIGHED_SALE_UNIT_KG = Decimal("1")
 ACTIVE = "ACTIVE"
 INACTIVE_STATUSES = ("DRAFT", "ARCHIVED")
+GTIN_LENGTHS = (8, 12, 13, 14)  # GTIN-8, UPC-A (GTIN-12), EAN-13, GTIN-14
+SCALE_CODE = "scale_code"  # a weighed item's short code (PLU): not a GTIN, and not a mistake
+UNCHECKED = "unchecked"  # a `problem` argument meaning: not looked at yet
 
 
 def custom_id(seq_produto: int | str) -> tuple[str, str, str]:
@@ -163,12 +178,38 @@ def _unit_price(sku: Mapping[str, Any], qty: Decimal | None = None) -> dict[str,
     return None
 
 
+def barcode_problem(sku: Mapping[str, Any]) -> str | None:
+    """Why the SKU's ERP code is not sent as its barcode (module docstring); None when it is sent
+    (or the SKU has none)."""
+    code = str(sku.get("ean") or "").strip()
+    if not code:
+        return None
+    if not (code.isascii() and code.isdigit()):
+        return "not_digits"
+    if len(code) not in GTIN_LENGTHS:
+        return SCALE_CODE if sku.get("weighed") and len(code) < GTIN_LENGTHS[0] else "length"
+    return None if gtin.is_valid(code) else "check_digit"
+
+
+def barcode(sku: Mapping[str, Any], problem: str | None = UNCHECKED) -> str | None:
+    """The variant's barcode: the ERP's code when it is a GTIN, else None. `problem`: the SKU's
+    barcode_problem when the caller has it."""
+    if problem == UNCHECKED:
+        problem = barcode_problem(sku)
+    code = str(sku.get("ean") or "").strip()
+    return code if code and problem is None else None
+
+
 def variant_input(
-    product_active: bool, sku: Mapping[str, Any], label: str, qty: Decimal | None = None
+    product_active: bool,
+    sku: Mapping[str, Any],
+    label: str,
+    qty: Decimal | None = None,
+    problem: str | None = UNCHECKED,
 ) -> dict[str, Any]:
     """One ProductVariantSetInput (no price, no stock: other flows own them). `qty`: the
-    packaging's quantity when the caller already has it as a Decimal. The inventory item is
-    always `tracked` (module docstring)."""
+    packaging's quantity when the caller already has it as a Decimal; `problem`: its
+    barcode_problem, likewise. The inventory item is always `tracked` (module docstring)."""
     item: dict[str, Any] = {"sku": sku["id_sku"], "tracked": True}
     weight = _weight_kg(sku)  # none: 0, which clears a weight the ERP no longer has (absent keeps it)
     item["measurement"] = {
@@ -176,7 +217,7 @@ def variant_input(
     }
     variant: dict[str, Any] = {
         "optionValues": [{"optionName": OPTION_NAME, "name": label}],
-        "barcode": sku.get("ean") or None,
+        "barcode": barcode(sku, problem),
         "inventoryItem": item,
     }
     unit_price = _unit_price(sku, qty)
@@ -221,7 +262,7 @@ class MappedProduct:
     input: dict[str, Any]
     digest: str
     status: str
-    skus: list[dict[str, Any]]  # [{id_sku, qtd_embalagem, weighed, ean, active, label}]
+    skus: list[dict[str, Any]]  # [{id_sku, qtd_embalagem, weighed, ean, active, label[, barcode_problem]}]
     line: bytes = b""
 
     @property
@@ -277,17 +318,19 @@ def map_product(
         if label in labels:  # two packagings with one label: keep both apart
             label = f"{label} ({sku['id_sku']})"
         labels.append(label)
-        facts.append(
-            {
-                "id_sku": sku["id_sku"],
-                "qtd_embalagem": str(sku["qtd_embalagem"]),
-                "weighed": bool(sku.get("weighed")),
-                "ean": sku.get("ean"),
-                "active": bool(active and sku.get("active")),
-                "label": label,
-            }
-        )
-        variants.append(variant_input(active, sku, label, qty))
+        fact = {
+            "id_sku": sku["id_sku"],
+            "qtd_embalagem": str(sku["qtd_embalagem"]),
+            "weighed": bool(sku.get("weighed")),
+            "ean": sku.get("ean"),
+            "active": bool(active and sku.get("active")),
+            "label": label,
+        }
+        problem = barcode_problem(sku)
+        if problem is not None:  # only then: the usual facts stay as they were
+            fact["barcode_problem"] = problem
+        facts.append(fact)
+        variants.append(variant_input(active, sku, label, qty, problem))
     weighed = bool(product.get("weighed")) or any(s.get("weighed") for s in ordered)
     payload: dict[str, Any] = {
         "title": product.get("description") or f"Produto {product['seq_produto']}",

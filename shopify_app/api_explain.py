@@ -8,7 +8,10 @@ has that flow's own words first (FLOW_CODES); anything else falls back to the er
 refusal of the app's own is titled so, not "refused by the target"). A refused ERP login is told
 by its detail's flag (erp.errors.AUTH), whatever the login endpoint's codigo. A pending message
 that waits on purpose (an order not paid yet) is explained too: it has no error, and must not read
-as stuck; one whose job was lost (`stuck`: the worker killed) says so and what Retry does.
+as stuck; one whose job was lost (`stuck`: the worker killed) says so and what Retry does. A
+catalog product sent without the barcode of a SKU whose ERP code is no GTIN (its request's
+`barcodes_not_sent`, jobs.catalog_map.barcode_problem) is explained although it is done: that note
+is how the merchant learns which EAN to correct.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from erp.errors import AUTH
 from erp.records import parse_sku
 from ledger import trace
 from ledger.flows import SHOPIFY_TO_ERP
+from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
@@ -1496,6 +1500,62 @@ def _stuck(english: bool) -> dict[str, Any]:
     }
 
 
+# jobs.catalog_map.barcode_problem's reasons (shopify_app does not import jobs)
+SCALE_CODE = "scale_code"
+BARCODE_WHY: dict[str, Text] = {
+    "check_digit": ("dígito verificador errado", "wrong check digit"),
+    "length": ("não tem 8, 12, 13 ou 14 dígitos", "not 8, 12, 13 or 14 digits"),
+    "not_digits": ("não é só de dígitos", "not digits only"),
+    SCALE_CODE: ("código de balança (PLU) do item pesável", "the weighed item's scale code (PLU)"),
+}
+BARCODES_NOT_SENT: tuple[Text, Text, Text, Text] = (
+    ("Enviado sem código de barras", "Sent without a barcode"),
+    (
+        "O código do ERP de {skus} não é um GTIN válido (EAN/UPC: 8, 12, 13 ou 14 dígitos com o "
+        "dígito verificador certo), então o produto foi ao Shopify sem ele como código de barras, em "
+        "vez de um código que não lê em leitor nenhum. O resto do produto foi enviado.",
+        "The ERP's code of {skus} is not a valid GTIN (EAN/UPC: 8, 12, 13 or 14 digits with the right "
+        "check digit), so the product went to Shopify without it as the barcode, rather than with a "
+        "code that scans as nothing. The rest of the product was sent.",
+    ),
+    (
+        "Corrija o EAN no ERP (códigos de barras do produto); a próxima passada do catálogo o envia como "
+        "código de barras. Busque EAN_INVALID nas mensagens para ver todos os produtos com um.",
+        "Correct the EAN in the ERP (the product's barcodes); the next catalog pass sends it as the "
+        "barcode. Search the messages for EAN_INVALID to list every product with one.",
+    ),
+    (
+        "Nada a fazer: um código de balança é o código interno do item na loja; o produto é vendido "
+        "normalmente.",
+        "Nothing to do: a scale code is the item's own code in the store; the product sells as usual.",
+    ),
+)
+
+
+def _barcodes_not_sent(message: Message, english: bool) -> dict[str, Any] | None:
+    """A catalog product sent without the barcode of some SKU (the note of its request), or None."""
+    request = message.request_payload if isinstance(message.request_payload, dict) else {}
+    items = request.get("barcodes_not_sent")
+    if message.flow not in CATALOG_FLOWS or not isinstance(items, list) or not items:
+        return None
+    named = [item for item in items if isinstance(item, dict)]
+    whys = [_pick(BARCODE_WHY.get(str(item.get("why")), ("?", "?")), english) for item in named]
+    skus = ", ".join(
+        f"{item.get('id_sku')} ({item.get('ean')}: {why})" for item, why in zip(named, whys, strict=True)
+    )
+    title, happened, todo, nothing = BARCODES_NOT_SENT
+    wrong = any(item.get("why") != SCALE_CODE for item in named)
+    return {
+        "title": _pick(title, english),
+        "what_happened": _pick(happened, english).format(skus=skus),
+        "what_to_do": _pick(todo if wrong else nothing, english),
+        "system": None,
+        "system_message": None,
+        "code": "EAN_INVALID" if wrong else None,
+        "mapping": None,
+    }
+
+
 def _link(mapping: dict[str, Any]) -> dict[str, Any]:
     """The link to the missing De:Para line, with the side of the line its code is on
     (`ledger.mappings.code_side`): the page fills in that side, a stock flow's company number
@@ -1518,7 +1578,7 @@ def explain(
     if stuck and message.status == MessageStatus.PENDING.value:
         return _stuck(english)
     if not message.error_class:
-        return None
+        return _barcodes_not_sent(message, english)
     title, happened, todo = CLASS_TEXT.get(message.error_class, CLASS_TEXT[ErrorClass.BUG.value])
     system = detail.get("system")
     if str(detail.get("code") or "").upper() in APP_CHECKS:

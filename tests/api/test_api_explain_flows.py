@@ -189,3 +189,30 @@ def test_an_unreadable_erp_record_and_an_app_refusal_are_not_titled_refused_by_t
         shops.a, "orders", "order:3", error=Rejected("held: totals", system="app", code="SOMETHING_NEW")
     )
     assert _detail(client, app)["explanation"]["title"] == "Stopped by the integration"
+
+
+def test_a_product_sent_without_a_wrong_ean_as_its_barcode_says_which_sku_to_correct():
+    """Done, yet explained: the product went without the barcode of a SKU whose ERP code is no
+    GTIN (jobs.catalog_map.barcode_problem), and that note is how the merchant hears of it. A
+    weighed item's scale code is named too, with nothing to correct."""
+    from shopify_app.api_explain import explain
+
+    wrong = {"id_sku": "P1E1", "ean": "7891234567890", "why": "check_digit"}
+    plu = {"id_sku": "P2E1", "ean": "1234", "why": "scale_code"}
+    done = Message(
+        flow="skus", unit_key="product:1", status="done", request_payload={"barcodes_not_sent": [wrong]}
+    )
+    said = explain(done, "en")
+    assert said is not None and said["title"] == "Sent without a barcode" and said["code"] == "EAN_INVALID"
+    assert "P1E1 (7891234567890: wrong check digit)" in said["what_happened"]
+    assert "Correct the EAN in the ERP" in said["what_to_do"]
+    assert "dígito verificador errado" in explain(done, "pt-BR")["what_happened"]
+    scale = Message(
+        flow="products", unit_key="product:2", status="done", request_payload={"barcodes_not_sent": [plu]}
+    )
+    assert (
+        explain(scale, "en")["what_to_do"].startswith("Nothing to do")
+        and explain(scale, "en")["code"] is None
+    )
+    plain = Message(flow="skus", unit_key="product:3", status="done", request_payload={"skus": []})
+    assert explain(plain, "en") is None

@@ -82,7 +82,7 @@ def test_a_title_and_an_ean_change_update_only_their_products(installed: Install
     catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
     before = installed.mutations.count("productSet")
     set_title(installed.erp, 5, "ARROZ NOVO 5KG")
-    set_ean(installed.erp, 7, 1, "7899999999993")
+    set_ean(installed.erp, 7, 1, "7899999999999")
 
     products = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
     skus = catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
@@ -91,7 +91,7 @@ def test_a_title_and_an_ean_change_update_only_their_products(installed: Install
     assert (products.changed, skus.changed) == (1, 1)
     shopify = products_by_seq(installed)
     assert shopify[5]["title"] == "ARROZ NOVO 5KG"
-    assert {v["sku"]: v["barcode"] for v in shopify[7]["variants"]}["P7E1"] == "7899999999993"
+    assert {v["sku"]: v["barcode"] for v in shopify[7]["variants"]}["P7E1"] == "7899999999999"
     with session_scope() as session:
         messages = session.scalars(
             select(Message).where(Message.unit_key.in_(["product:5", "product:7"]))
@@ -99,6 +99,34 @@ def test_a_title_and_an_ean_change_update_only_their_products(installed: Install
         assert {(m.flow, m.unit_key, m.status) for m in messages if m.attempts > 1 or m.flow == "skus"} >= {
             ("skus", "product:7", MessageStatus.DONE.value)
         }
+
+
+def test_an_ean_with_a_wrong_check_digit_goes_as_no_barcode_and_its_message_says_which(
+    installed: InstalledShop,
+) -> None:
+    """A mistyped EAN in the ERP (its check digit should be 9) is not sent as the variant's
+    barcode; the product's message of the pass, done, names the SKU and the code, and the
+    Messages page finds it by EAN_INVALID. Corrected in the ERP, it is the barcode again."""
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    set_ean(installed.erp, 7, 1, "7899999999993")
+
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+
+    barcodes = {v["sku"]: v["barcode"] for v in products_by_seq(installed)[7]["variants"]}
+    assert barcodes["P7E1"] is None and all(code for sku, code in barcodes.items() if sku != "P7E1")
+    with session_scope() as session:
+        message = session.scalars(
+            select(Message).where(Message.flow == "skus", Message.unit_key == "product:7")
+        ).one()
+        assert message.status == MessageStatus.DONE.value
+        assert message.request_payload["barcodes_not_sent"] == [
+            {"id_sku": "P7E1", "ean": "7899999999993", "why": "check_digit"}
+        ]
+        assert "ean_invalid" in message.search_text  # searched case-blind
+    set_ean(installed.erp, 7, 1, "7899999999999")
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    barcodes = {v["sku"]: v["barcode"] for v in products_by_seq(installed)[7]["variants"]}
+    assert barcodes["P7E1"] == "7899999999999"
 
 
 def test_changing_the_inactive_status_setting_moves_the_inactive_products_without_an_erp_change(

@@ -6,11 +6,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from stdnum import ean as gtin
 
 from erp.records import Product, Sku
+from jobs import catalog_ledger
 from jobs.catalog_map import cache_product, cache_sku, map_product, option_label
 
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def ean13(body: str) -> str:
+    return body + gtin.calc_check_digit(body)
 
 
 def product(**over) -> dict:
@@ -26,7 +32,7 @@ def product(**over) -> dict:
 def sku(qtd: int, packaging: str = "CX", **over) -> dict:
     base = Sku(
         id_sku=f"P919E{qtd}", seq_produto=919, qtd_embalagem=Decimal(qtd), packaging=packaging,
-        unit=f"{packaging}-{qtd}", description=None, ean=f"78912345{qtd:05d}", weighed=False,
+        unit=f"{packaging}-{qtd}", description=None, ean=ean13(f"78912345{qtd:04d}"), weighed=False,
         gross_weight=Decimal("5.1") * qtd, net_weight=Decimal(5) * qtd, packaging_status="A",
         integrate_ecommerce=True, active=True, changed_at=WHEN,
     )  # fmt: skip
@@ -47,7 +53,7 @@ def test_one_product_with_one_variant_per_packaging() -> None:
         "tracked": True,  # Shopify would create it untracked: sold without limit
         "measurement": {"weight": {"value": 5.1, "unit": "KILOGRAMS"}},
     }
-    assert first["barcode"] == "7891234500001"
+    assert first["barcode"] == "7891234500014"
     assert box["unitPriceMeasurement"]["quantityValue"] == 12.0
     for variant in data["variants"]:  # other flows own these
         assert not {"price", "compareAtPrice", "inventoryQuantities", "inventoryPolicy"} & set(variant)
@@ -78,7 +84,7 @@ def test_inactive_product_and_inactive_packaging(setting: str) -> None:
 
 
 def test_weighed_item_sells_per_kilogram() -> None:
-    mapped = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="2000012000005")])
+    mapped = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="2000012000003")])
     (variant,) = mapped.input["variants"]
     assert variant["optionValues"][0]["name"] == "KG"
     assert variant["inventoryItem"]["measurement"] == {"weight": {"value": 1.0, "unit": "KILOGRAMS"}}
@@ -97,3 +103,62 @@ def test_labels_and_refusals() -> None:
         map_product(product(), [])
     with pytest.raises(ValueError):
         map_product(product(), [sku(1, "UN")], "DELETED")
+
+
+def _not_sent(mapped) -> list[dict]:
+    """What the product's message records of the codes not sent as barcodes (its request)."""
+    (start,) = catalog_ledger.unit_starts([mapped])
+    return start.request.get("barcodes_not_sent", [])
+
+
+def test_an_ean_with_a_wrong_check_digit_is_not_the_barcode_and_its_message_names_it() -> None:
+    """7891234567890: its check digit should be 5. Sent, Shopify (and every channel reading the
+    barcode as a GTIN) would hold a code that scans as nothing; the merchant is told which SKU."""
+    mapped = map_product(product(), [sku(1, "UN", ean="7891234567890"), sku(12)])
+    wrong, box = mapped.input["variants"]
+    assert wrong["barcode"] is None and box["barcode"] == "7891234500120"
+    assert _not_sent(mapped) == [{"id_sku": "P919E1", "ean": "7891234567890", "why": "check_digit"}]
+    (start,) = catalog_ledger.unit_starts([mapped])
+    assert "EAN_INVALID" in start.search  # the Messages page finds every product with one
+    assert mapped.skus[0]["ean"] == "7891234567890"  # the binding keeps the ERP's code (orders)
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [("789123456789", "check_digit"), ("78912345678", "length"), ("7891234S67895", "not_digits")],
+)
+def test_a_code_that_is_no_gtin_is_not_the_barcode(code: str, why: str) -> None:
+    mapped = map_product(product(), [sku(1, "UN", ean=code)])
+    assert mapped.input["variants"][0]["barcode"] is None
+    assert _not_sent(mapped) == [{"id_sku": "P919E1", "ean": code, "why": why}]
+
+
+@pytest.mark.parametrize("code", ["96385074", "012345678905", "7891234567895", "17891234500011"])
+def test_a_valid_gtin_of_any_length_is_the_barcode_as_the_erp_has_it(code: str) -> None:
+    mapped = map_product(product(), [sku(1, "UN", ean=code)])
+    assert mapped.input["variants"][0]["barcode"] == code and _not_sent(mapped) == []
+
+
+def test_valid_eans_keep_the_digest_the_catalog_was_sent_with() -> None:
+    """Pinned from the mapping before EANs were checked: a valid code changes nothing, so the
+    upgrade re-sends only the products whose code was wrong, not the catalog."""
+    mapped = map_product(product(), [sku(12), sku(1, "UN")])
+    assert mapped.digest == "9e2f50d736e35b0a9007762e4e3985cd6085d5df58f9e83e4ba3e50dbbfb1daf"
+    weighed = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="2000012000003")])
+    assert weighed.digest == "ffed73bb2d21bf5134bd57b5ce6af1e8c5e9f14a1046d1d058239e45a855fe6f"
+
+
+def test_a_weighed_items_store_codes() -> None:
+    """brazil.md: scale labels are EAN-13 in the GS1 restricted range 20-29. Such a code with a
+    right check digit is the ERP's own code for the item (the store's scanners read it): the
+    barcode, as before. A short scale code (PLU) is no GTIN: not sent, and its note says it is
+    the item's internal code (nothing to correct), not a wrong EAN."""
+    restricted = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="2000012000003")])
+    assert restricted.input["variants"][0]["barcode"] == "2000012000003" and _not_sent(restricted) == []
+    plu = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="1234")])
+    assert plu.input["variants"][0]["barcode"] is None
+    assert _not_sent(plu) == [{"id_sku": "P919E1", "ean": "1234", "why": "scale_code"}]
+    (start,) = catalog_ledger.unit_starts([plu])
+    assert "EAN_INVALID" not in start.search
+    no_code = map_product(product(), [sku(1, "UN", ean=None)])
+    assert no_code.input["variants"][0]["barcode"] is None and _not_sent(no_code) == []

@@ -53,12 +53,12 @@ def test_a_sku_record_without_a_field_the_catalog_does_not_use_is_read(installed
     (P7E1) is read like any other, and product 5's new EAN, read in the same pass, is sent."""
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
-    set_ean(installed.erp, 5, 1, "7899999999993")
+    set_ean(installed.erp, 5, 1, "7899999999999")
     set_title(installed.erp, 7, "PRODUTO 7 NOVO")  # P7E1 is in the same read
     with sku_record_served_with("P7E1", unidadeMedida=None):
         result = catalog_flow.run_flow(installed.shop_id, "skus", client=client)
     assert result.failed == 0
-    assert barcode(installed, 5, "P5E1") == "7899999999993"
+    assert barcode(installed, 5, "P5E1") == "7899999999999"
     client.close()
 
 
@@ -75,13 +75,13 @@ def test_an_unreadable_sku_record_fails_alone_and_is_read_again_until_it_can_be(
     )
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
-    set_ean(installed.erp, 5, 1, "7899999999993")
-    set_ean(installed.erp, 7, 1, "7899999999986")
+    set_ean(installed.erp, 5, 1, "7899999999999")
+    set_ean(installed.erp, 7, 1, "7899999999982")
     for _ in range(2):  # a later pass does no worse
         with sku_record_served_with("P7E1", qtdEmbalagem=None):
             catalog_flow.run_flow(installed.shop_id, "skus", client=client)
-    assert barcode(installed, 5, "P5E1") == "7899999999993"
-    assert barcode(installed, 7, "P7E1") != "7899999999986"
+    assert barcode(installed, 5, "P5E1") == "7899999999999"
+    assert barcode(installed, 7, "P7E1") != "7899999999982"
     with session_scope() as session:
         message = session.scalars(select(Message).where(Message.unit_key == "record:P7E1")).one()
         assert (message.flow, message.status, message.error_class) == ("skus", "failed", "rejected")
@@ -90,7 +90,7 @@ def test_an_unreadable_sku_record_fails_alone_and_is_read_again_until_it_can_be(
 
     catalog_flow.replay(message_id, client=client)  # the ERP serves the record right again
 
-    assert barcode(installed, 7, "P7E1") == "7899999999986"
+    assert barcode(installed, 7, "P7E1") == "7899999999982"
     with session_scope() as session:
         assert session.get(Message, message_id).status == MessageStatus.DONE.value
     client.close()

@@ -224,7 +224,7 @@ def test_a_publish_retrying_message_is_done_once_the_other_flow_published_the_pr
     assert _states("product:7") == {"products": (MessageStatus.RETRYING.value, "PUBLISH_RETRYING")}
     down[0] = False
 
-    set_ean(installed.erp, 7, 1, "7899999999993")
+    set_ean(installed.erp, 7, 1, "7899999999999")
     catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())  # sends 7, publishes it
     assert _states("product:7") == {
         "products": (MessageStatus.DONE.value, None),
@@ -248,7 +248,7 @@ def test_a_publish_failed_in_both_flows_is_done_on_both_messages_and_given_up_on
     monkeypatch.setattr(catalog_publish, "PUBLISH_TRIES", 2)
     down = _publish_down(monkeypatch)
     catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
-    set_ean(installed.erp, 7, 1, "7899999999993")
+    set_ean(installed.erp, 7, 1, "7899999999999")
     catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
     retrying = (MessageStatus.RETRYING.value, "PUBLISH_RETRYING")
     assert _states("product:7") == {"products": retrying, "skus": retrying}
@@ -272,7 +272,7 @@ def test_a_publish_retrying_in_both_flows_is_done_on_both_when_the_next_pass_pub
 ) -> None:
     down = _publish_down(monkeypatch)
     catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
-    set_ean(installed.erp, 7, 1, "7899999999993")
+    set_ean(installed.erp, 7, 1, "7899999999999")
     catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
     down[0] = False
     catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
@@ -377,7 +377,7 @@ def test_an_unconfirmed_publish_is_said_on_the_message_that_said_it_was_retrying
     assert _states("product:7") == {"products": (MessageStatus.RETRYING.value, "PUBLISH_RETRYING")}
     real = catalog_publish._record
     monkeypatch.setattr(catalog_publish, "_record", lambda *a, **k: (_ for _ in ()).throw(WorkerKilled()))
-    set_ean(installed.erp, 7, 1, "7899999999993")
+    set_ean(installed.erp, 7, 1, "7899999999999")
     with pytest.raises(WorkerKilled):
         catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())  # 503: never applied
     monkeypatch.setattr(catalog_publish, "_record", real)
