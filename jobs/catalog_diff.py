@@ -87,10 +87,10 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         held = catalog_unlisted.Sweep()
         if None not in unread and skus_read.complete:  # retired only once their absence is proven
             missing = catalog_cache.missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
+            # (its message is the sync's to write, not written)
             held = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, entries, confirmed=())
-        # (its message is the sync's to write, not written)
         since = watermarks.read(session, shop_id, "skus").last_changed_at
-        plain, swept = _who_retires(entries, held.gone, since)
+        plain, swept = _who_retires(entries, held.gone, read, since)
         catalog_cache.retire(entries, plain)
         seqs = sorted(entries)
         planned = cl.plan(session, ctx, seqs, entries=entries)
@@ -159,20 +159,26 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
 
 
 def _who_retires(
-    entries: dict[int, catalog_cache.CachedProduct], gone: dict[int, list[str]], since: datetime | None
+    entries: dict[int, catalog_cache.CachedProduct],
+    gone: dict[int, list[str]],
+    read: dict[int, set[str]],
+    since: datetime | None,
 ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
     """The packagings to retire split by who retires them: (a plain sync, only the full sweep).
 
     A plain sync's skus pass retires the missing packagings of a product whose own record changed
-    since its watermark (catalog_cache.retire_after_product_change: the product moved to another
-    family), and all of them when it never ran (it then reads every packaging); one whose row was
-    only deleted changes nothing it reads, and waits for the full sweep (jobs.catalog_full)."""
+    since its watermark and of which it still reads a packaging (catalog_cache.
+    retire_after_product_change: the product moved to another family), and all of them when it
+    never ran (it then reads every packaging); one whose row was only deleted changes nothing it
+    reads, and waits for the full sweep (jobs.catalog_full). `read`: the idSkus read per product."""
     plain: dict[int, list[str]] = {}
     swept: dict[int, list[str]] = {}
     for seq, ids in gone.items():
         product = entries[seq].product if seq in entries else None
         changed = since is None or (
-            product is not None and datetime.fromisoformat(product["changed_at"]) >= since
+            bool(read.get(seq))
+            and product is not None
+            and datetime.fromisoformat(product["changed_at"]) >= since
         )
         (plain if changed else swept)[seq] = ids
     return plain, swept

@@ -100,3 +100,25 @@ def test_the_cli_diff_prints_the_retirements_only_the_full_sweep_makes(installed
     line = next(x for x in out.output.splitlines() if x.startswith("retire") and " 1 " in f"{x} ")
     assert "P1E6" in line
     assert "full sweep" in out.output and "no schedule" in out.output  # this shop has none yet
+
+
+def test_a_moved_products_lost_packaging_is_a_plain_syncs_change_in_the_dry_run(
+    installed: InstalledShop,
+) -> None:
+    """A product moved to another family changed: the skus pass reads every packaging it still has
+    and retires the one it lost (test_family_move.py), so the dry run counts it among a plain
+    sync's changes, not the full sweep's."""
+    from .test_family_move import _move_to_a_family_with_the_unit_only
+
+    client = installed.client()
+    for flow in catalog_flow.FLOWS:
+        catalog_flow.run_flow(installed.shop_id, flow, client=client)
+    _move_to_a_family_with_the_unit_only(installed, 1)
+
+    diff = catalog_diff.compute(installed.shop_id)
+
+    assert 1 in [i["seq_produto"] for i in diff["change"]]
+    assert 1 not in [i["seq_produto"] for i in diff["full_sweep"]["retire"]]
+    for flow in catalog_flow.FLOWS:
+        catalog_flow.run_flow(installed.shop_id, flow, client=client)
+    assert not _active(installed.shop_id, "P1E6")
