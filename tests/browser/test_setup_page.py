@@ -103,3 +103,33 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     box = viewer.get_by_test_id("not-sold-companies").locator(f's-checkbox[data-company="{ticked}"]')
     expect(box.get_by_label("não vendida nesta loja")).to_be_checked()
     expect(box.get_by_label("não vendida nesta loja")).to_be_disabled()
+
+
+def test_the_dry_run_shows_apart_what_only_the_daily_full_sweep_retires(open_page) -> None:
+    """jobs.catalog_diff's `full_sweep` (a packaging deleted in the ERP: a sync does not retire it,
+    the daily full sweep does): said apart from the verdicts, with when the sweep runs."""
+    sweep = {
+        "counts": {"retire": 1, "archive": 0},
+        "retire": [{"seq_produto": 1, "title": "ARROZ 5KG", "status": "ACTIVE", "status_before": "ACTIVE",
+                    "retired": ["P1E6"], "shopify_id": None}],
+        "schedule": "0 5 * * *", "enabled": True, "next_run_at": "2026-12-01T05:00:00+00:00",
+    }  # fmt: skip
+    counts = {"create": 0, "change": 0, "archive": 0, "unchanged": 38, "waiting": 0}
+    result = {"counts": counts, "create": [], "change": [], "archive": [], "waiting": [], "full_sweep": sweep}
+    page = open_page("/app/setup")
+    page.route(
+        "**/api/setup/catalog-diff",
+        lambda route: route.fulfill(status=202, json={"job_id": "catalog-diff-x"}),
+    )
+    page.route(
+        "**/api/setup/catalog-diff/catalog-diff-x",
+        lambda route: route.fulfill(
+            json={"job_id": "catalog-diff-x", "status": "done", "result": result, "error": None}
+        ),
+    )
+    page.get_by_role("button", name="Simular").click()
+    told = page.get_by_test_id("catalog-diff-full-sweep")
+    expect(told).to_contain_text("não por uma sincronização, pela varredura completa diária")
+    told.locator("summary").click()
+    expect(told).to_contain_text("P1E6")
+    assert page.errors == []

@@ -1,7 +1,8 @@
 /**
  * The catalog dry run: POST starts jobs.catalog_diff on the worker; the page polls its state
  * until done and shows what the first publish would create, change or leave alone. The
- * result's shape belongs to the job, so counts and lists are shown generically.
+ * result's shape belongs to the job, so counts and lists are shown generically. Apart: the
+ * packagings deleted in the ERP that only the daily full sweep retires, and when it runs.
  */
 import { api } from "../api.js";
 import { h, replace, table } from "../dom.js";
@@ -27,7 +28,21 @@ function describe(result) {
       table([t("diff.product"), t("diff.title"), t("diff.status"), t("diff.skus_or_reason")],
         result[v].slice(0, SHOWN_ITEMS).map((item) => [String(item.seq_produto ?? "—"), item.title || "—",
           item.status ? `${item.status_before ? `${item.status_before} → ` : ""}${item.status}` : "—",
-          item.reason || (item.skus || []).join(", ") || "—"])))));
+          item.reason || (item.skus || []).join(", ") || "—"])))),
+    fullSweep(result.full_sweep));
+}
+
+/** What only the daily full sweep does (jobs.catalog_full): a sync would not, so it says when. */
+function fullSweep(sweep) {
+  if (!sweep || !sweep.counts || !sweep.counts.retire) return null;
+  const count = fmtNumber(sweep.counts.retire);
+  return h("div", { "data-testid": "catalog-diff-full-sweep" },
+    h("s-paragraph", {}, sweep.next_run_at ? t("diff.full_sweep_at", { count, when: fmtDate(sweep.next_run_at) })
+      : t("diff.full_sweep_off", { count })),
+    h("details", {}, h("summary", {}, `${t("diff.retire")} (${count})`),
+      table([t("diff.product"), t("diff.title"), t("diff.status"), t("diff.skus")],
+        (sweep.retire || []).slice(0, SHOWN_ITEMS).map((item) => [String(item.seq_produto), item.title || "—",
+          `${item.status_before ? `${item.status_before} → ` : ""}${item.status}`, (item.retired || []).join(", ")]))));
 }
 
 export function catalogDiffSection(ctx, onDone) {
