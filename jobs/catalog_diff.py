@@ -24,8 +24,8 @@ Contract with the admin API (shopify_app/api_catalog_diff.py): `run(shop_id)` ru
 and stores its JSON result at Redis key `catalog_diff:<shop_id>:<job_id>` (one day), job_id =
 its own RQ job id. The result: {"counts": {create, change, archive, unchanged, waiting},
 "create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [{seq_produto,
-problem, fields?}], "full_sweep": {...}} (lists cut to LIST_LIMIT items; counts are complete), plus "held": {count,
-why, skus} when the packagings missing would be held for a person rather than retired.
+problem, fields?}], "full_sweep": {...}} (lists cut to LIST_LIMIT items; counts are complete),
+plus "held": {count, why, skus} when the packagings missing would be held for a person rather than retired.
 """
 
 from __future__ import annotations
