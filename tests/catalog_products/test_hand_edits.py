@@ -122,7 +122,7 @@ def test_a_product_the_erp_changed_is_no_edit_by_hand_the_sync_sends_it_anyway(
 
 def test_markup_and_whitespace_are_no_edit_a_changed_text_or_field_is() -> None:
     product = {"seq_produto": 9, "description": "Café & Leite", "brand": "Marca", "family": "Bebidas"}
-    skus = [{"id_sku": "P9E1", "qtd_embalagem": "1", "ean": "789", "active": True}]
+    skus = [{"id_sku": "P9E1", "qtd_embalagem": "1", "ean": "7894900011517", "active": True}]
     sent = map_product(product, skus).input
     shopify = {name: str(sent[name]) for name in ("title", "status", "vendor", "productType")}
     rewritten = sent["descriptionHtml"].replace("&amp;", "&#38;").replace("<ul>", "\n<ul>\n")
@@ -136,6 +136,6 @@ def test_markup_and_whitespace_are_no_edit_a_changed_text_or_field_is() -> None:
         "status",
         "vendor",
     ]
-    assert catalog_drift.variant_differs(sent, "P9E1", "P9E1", "789") == []
+    assert catalog_drift.variant_differs(sent, "P9E1", "P9E1", "7894900011517") == []
     assert catalog_drift.variant_differs(sent, "P9E1", "OUTRO", None) == ["sku of P9E1", "barcode of P9E1"]
     assert catalog_drift.variant_differs(sent, "P9E6", "X", "Y") == []  # not a variant of this input
