@@ -50,7 +50,14 @@ zero. A weighed line cut to zero is an ordinary cut. Idempotent like the quantit
 an adjustment whose description one of the variant's Shopify lines already carries is not sent
 again (an order edit commits all of its changes or none, so the description means the split,
 its quantities and both discounts are in); the units of a weighed variant are counted over all
-of its lines, so a replay after a split plans the same adjustment.
+of its lines, so a replay after a split plans the same adjustment. A weighed SKU on several ERP
+lines (ordered twice) is on as many Shopify lines: each ERP line's cut or weighing is its own
+line's, with that line's units (a split's unit goes on a line of its own after the order's).
+
+Which Shopify line is an ERP line's (`own_lines`): the nth ERP line of a SKU is the nth line of
+its variant, passing a line at 0 units the ERP never had (a merchant removed it before picking:
+the import and the edits before picking send only lines holding units), but not one the app's
+own cut may have emptied (a replay, another event of the same picking, per the ledger).
 """
 
 from __future__ import annotations
@@ -134,6 +141,7 @@ def plan_changes(
     carried: Mapping[str, Sequence[str]] | None = None,
     tried: Collection[str] = (),
     generation: int = 0,
+    recorded: Collection[int] = (),
 ) -> list[LineChange]:
     """Pure: the picking differences of an 'S' event against the Shopify order's lines.
 
@@ -142,18 +150,17 @@ def plan_changes(
     `tried` the change keys an earlier attempt of this event (or another event of the same
     picking, jobs.order_edits.repeats) recorded before its commit; `generation` the ERP the event
     came from (its change keys are "event:<seq>:item:<seqItem>", "event:<seq>:erp<n>:item:..."
-    of the n-th ERP the connection moved to).
+    of the n-th ERP the connection moved to); `recorded` the ERP lines (seqItems) another event of
+    the same picking recorded a change of (`own_lines`: their lines may show it already).
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
     # The import sent a variant's Shopify lines in order, one ERP line each: the nth ERP line of a
-    # SKU is its nth Shopify line (a weighed line's split keeps both lines on the first).
-    nth_of: dict[int, int] = {}
-    counted: dict[str | None, int] = {}
-    for line in sorted(event.lines, key=lambda line: line.seq_item):
-        if not line.is_substitute and not line.weighed:
-            nth_of[line.seq_item] = counted.get(line.id_sku, 0)
-            counted[line.id_sku] = nth_of[line.seq_item] + 1
+    # SKU is its nth Shopify line (a weighed line's split, a weighed substitute, go on lines of
+    # their own after the order's), the lines a merchant removed before the ERP had them left out.
+    touched = set(recorded) | {item for key in tried if (item := repeats.item_of(key)) is not None}
+    own_line, nth_of = own_lines(event, lines, variant_of, touched)
+    shared_skus = {line.id_sku for line in event.lines if nth_of.get(line.seq_item, 0) > 0}  # on 2+ ERP lines
     # A substitute of a SKU the order already has lands on that SKU's first Shopify line (the
     # receiving line): it is set to its own ERP line's served units plus the substitutes' (not
     # the substitutes' units alone, which took away the customer's own units of it). Targets are
@@ -182,11 +189,11 @@ def plan_changes(
             if line.id_sku in together:
                 change = replace(change, shopify_quantity=together[line.id_sku])
             if line.id_sku in receiving:  # a set of that one line (jobs.stock_reread counts it once)
-                own = _match(lines, line.id_sku, variant_of, 0)
+                own = own_line.get(receiving[line.id_sku])
                 change = replace(change, line_item_id=own.id if own else None)
             changes.append(change)
             continue
-        shopify_line = _match(lines, line.id_sku, variant_of, nth_of.get(line.seq_item, 0))
+        shopify_line = own_line.get(line.seq_item)
         receives = receiving.get(line.id_sku) == line.seq_item
         target = together[line.id_sku] if receives else _units(line.qty_served)
         line_id = shopify_line.id if shopify_line else None
@@ -200,7 +207,8 @@ def plan_changes(
                                       substitute_sku=replaced_by.id_sku, reason=reason, **base))  # fmt: skip
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
-                changes.append(_weight(key, line, lines, shopify_line, carried or {}, base))
+                shared = line.id_sku in shared_skus
+                changes.append(_weight(key, line, lines, shopify_line, carried or {}, base, shared))
         elif line.qty_served < line.qty_ordered:
             reason = f"cut at picking: {line.qty_served} of {line.qty_ordered} served"
             changes.append(LineChange(key, "cut", shopify_quantity=target, reason=reason, **base))
@@ -209,42 +217,77 @@ def plan_changes(
             changes.append(LineChange(key, "qty", shopify_quantity=target, reason=reason, **base))
     if not any(change.change_key in tried for change in changes):
         return changes  # a first attempt: units of the variant already there are not this event's
-    return _weighed_adds_found(changes, event, lines, variant_of, carried or {})
+    matched = {s.id for s in own_line.values() if s is not None}
+    return _weighed_adds_found(changes, lines, matched, carried or {})
 
 
 def _weighed_adds_found(
     changes: list[LineChange],
-    event: OrderEvent,
     lines: Sequence[ShopifyLine],
-    variant_of: Mapping[str, str],
+    own: Collection[str],
     carried: Mapping[str, Sequence[str]],
 ) -> list[LineChange]:
     """Mark the weighed substitutes Shopify already holds (`adjusted`): one of whole kilograms
     needed no discount, so no description tells a replay it is in (an edit whose commit answer
-    was lost). Counted on Shopify's lines of the variant: past its own lines (the first, one per
-    ERP line of the SKU that is not a substitute) and not a weight split's unit (it carries an
-    "Ajuste de peso" discount), the units are substitutes'; when they reach what this event's
-    substitutes of the variant add, the edit that added them committed (all or nothing). Only on
-    a retry of the event (`plan_changes`' `tried`): on a first attempt, units of the variant past
-    its own lines are a person's additions, and the substitute is still to be added."""
+    was lost). Counted on Shopify's lines of the variant: not its own lines (`own`: the ones
+    `own_lines` gave the ERP lines of the SKU that are not substitutes) and not a weight split's
+    unit (it carries an "Ajuste de peso" discount), the units are substitutes'; when they reach
+    what this event's substitutes of the variant add, the edit that added them committed (all or
+    nothing). Only on a retry of the event (`plan_changes`' `tried`): on a first attempt, units
+    of the variant past its own lines are a person's additions, and the substitute is still to be
+    added."""
     wanted: dict[str, int] = {}
     for change in changes:
         if change.adds_weighed and change.variant_id:
             wanted[change.variant_id] = wanted.get(change.variant_id, 0) + (change.shopify_quantity or 0)
     found = set()
     for variant, units in wanted.items():
-        own = sum(
-            1
-            for line in event.lines
-            if not line.is_substitute and variant_of.get(line.id_sku or "") == variant
-        )
-        added = [s for s in lines if s.variant_id == variant][own:]
+        added = [s for s in lines if s.variant_id == variant and s.id not in own]
         weighed_split = [
             s for s in added if any(d.startswith(WEIGHT_ADJUSTMENT) for d in carried.get(s.id, ()))
         ]
         if sum(s.current_quantity for s in added if s not in weighed_split) >= units > 0:
             found.add(variant)
     return [replace(c, adjusted=True) if c.adds_weighed and c.variant_id in found else c for c in changes]
+
+
+def own_lines(
+    event: OrderEvent, lines: Sequence[ShopifyLine], variant_of: Mapping[str, str], touched: Collection[int]
+) -> tuple[dict[int, ShopifyLine | None], dict[int, int]]:
+    """Pure: the Shopify line of each ERP line that is not a substitute, and its place among its
+    SKU's ERP lines ({seqItem: line}, {seqItem: n}).
+
+    The import (jobs.order_map.goods_lines) and an edit before picking (jobs.order_edits.to_erp)
+    send the ERP a variant's lines in Shopify's order, leaving out the lines at 0 units: a line a
+    merchant removed before the ERP had the order is on no ERP line. So the ERP lines of a SKU
+    take the variant's lines in order, passing a line at 0 units, unless the ERP line at hand was
+    recorded already (`touched`: this event's change keys tried, another event's of the same
+    picking): the app's own cut may have emptied it, and a replay must find it there, not the
+    next line. Lines added after picking (a weight split's unit, a weighed substitute, a
+    person's addition) come after the order's own. An ERP line with no line left in that order
+    takes the nth of all the variant's lines, else its first (as before); no variant: by SKU."""
+    found: dict[int, ShopifyLine | None] = {}
+    nth_of: dict[int, int] = {}
+    by_sku: dict[str | None, list[Any]] = {}
+    for line in sorted(event.lines, key=lambda line: line.seq_item):
+        if not line.is_substitute:
+            by_sku.setdefault(line.id_sku, []).append(line)
+    for sku, erp_lines in by_sku.items():
+        variant = variant_of.get(sku or "")
+        same = [s for s in lines if variant and s.variant_id == variant]
+        at = 0
+        for nth, line in enumerate(erp_lines):
+            nth_of[line.seq_item] = nth
+            if not same:
+                found[line.seq_item] = next((s for s in lines if sku and s.sku == sku), None)
+                continue
+            while at < len(same) and same[at].current_quantity <= 0 and line.seq_item not in touched:
+                at += 1
+            if at < len(same):
+                found[line.seq_item], at = same[at], at + 1
+            else:
+                found[line.seq_item] = same[nth] if nth < len(same) else same[0]
+    return found, nth_of
 
 
 def _substitute(
@@ -288,9 +331,13 @@ def _weight(
     shopify_line: ShopifyLine | None,
     carried: Mapping[str, Sequence[str]],
     base: dict[str, Any],
+    shared: bool = False,
 ) -> LineChange:
     """A weighed line picked at another weight: a discount when lighter (split when the units do
-    not divide it), a record when heavier."""
+    not divide it), a record when heavier. `shared`: the SKU is on other ERP lines of the order
+    too, each on a Shopify line of its own: this line's units and discount are its own line's
+    (else the variant's units are counted over all of its lines, so a replay after a split
+    plans the same adjustment)."""
     ordered, served = line.qty_ordered, line.qty_served
     weighed = f"weighed {served} kg instead of {ordered} kg"
     if served > ordered:
@@ -304,6 +351,8 @@ def _weight(
         return LineChange(key, "weight", reason=reason, **base)
     same = _variant_lines(lines, shopify_line)
     units = sum(s.current_quantity for s in same)
+    if shared:
+        units = shopify_line.current_quantity if shopify_line else 0
     if shopify_line is None or units <= 0:
         reason = f"{weighed}: no Shopify line to adjust, the capture follows the NF-e total"
         return LineChange(key, "weight", reason=reason, **base)
@@ -315,7 +364,7 @@ def _weight(
         price = _unit_price(shopify_line)
         shares = (
             split_shares(difference, units, Decimal("0"), price, price)
-            if len(same) == 1 or adjusted
+            if len(same) == 1 or adjusted or shared
             else None
         )
         if shares is not None:
@@ -385,18 +434,6 @@ def _kg(quantity: Decimal) -> str:
     return f"{quantity:.3f}".replace(".", ",")
 
 
-def _match(
-    lines: Sequence[ShopifyLine], sku: str | None, variant_of: Mapping[str, str], nth: int = 0
-) -> ShopifyLine | None:
-    """The Shopify line of an ERP line: the `nth` line of its variant (the import sent a variant's
-    lines in Shopify's order, one ERP line each), else the first, else by SKU."""
-    variant = variant_of.get(sku or "")
-    same = [s for s in lines if variant and s.variant_id == variant]
-    if same:
-        return same[nth] if nth < len(same) else same[0]
-    return next((s for s in lines if sku and s.sku == sku), None)
-
-
 def _units(quantity: Decimal) -> int:
     return int(quantity.to_integral_value(rounding=ROUND_FLOOR))
 
@@ -455,7 +492,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         | set(legacy)
         | repeats.tried_keys(event, seen, unit.generation)
     )
-    changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation)
+    recorded = {row.seq_item for row in others}
+    changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation, recorded)
     # ...nor is any change the last event of its ERP line applied alike (the same picking under a
     # re-issued NF-e's key, an 'S' sent twice) and Shopify still shows: sent again, it would undo a
     # person's refund since; a line holding more units than the ERP served is set to its target.

@@ -471,6 +471,49 @@ def test_a_cut_on_the_second_line_of_a_variant_lands_on_that_line() -> None:
     assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [("gid://shopify/LineItem/A2", 1)]
 
 
+def test_a_line_removed_before_the_erp_had_the_order_takes_no_erp_line() -> None:
+    """Shopify A x2 (removed by the merchant before picking: 0 units), B x1, A x1; the ERP has one
+    line of A (the second's). Its cut to 0 lands on the line still holding the unit. A replay (its
+    change key tried, or another event of the picking that recorded the line) finds the emptied
+    line as the line of that ERP line and sends nothing; it never moves on to the next line of A."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    removed = dataclasses.replace(shopify_line("A", 2), current_quantity=0)
+    held = ShopifyLine("gid://shopify/LineItem/A2", "A", "A", 1, 1, removed.variant_id, None, None, None)
+    picked = event(line(1, "B", "1", "1"), line(2, "A", "1", "0"))
+    shopify = [removed, shopify_line("B", 1), held]
+    edits = _pending_edits(plan_changes(picked, shopify, VARIANTS), shopify)
+    assert [(c.line_item_id, c.shopify_quantity) for c in edits] == [(held.id, 0)]
+
+    cut = event(line(1, "A", "2", "0"), line(2, "A", "1", "1"))  # the first ERP line cut to 0 before
+    first, second = dataclasses.replace(shopify_line("A", 2), current_quantity=0), held
+    for earlier in ({"tried": {"event:9:item:1"}}, {"recorded": {1}}):
+        changes = plan_changes(cut, [first, second], VARIANTS, **earlier)
+        assert [(c.line_item_id, c.shopify_quantity) for c in changes] == [(first.id, 0)], earlier
+        assert _pending_edits(changes, [first, second]) == []
+
+
+def test_a_weighed_sku_on_two_erp_lines_changes_each_its_own_line() -> None:
+    """K x2 and K x3 (two ERP lines of a weighed SKU): the second cut to 0 sets the second line,
+    and a lighter second line takes its discount on its own 3 units (split to the cent), not on
+    the first line's 2."""
+    first = shopify_line("K", 2)
+    second = ShopifyLine("gid://shopify/LineItem/K2", "K", "K", 3, 3, first.variant_id, None, None, None)
+    cut = event(line(1, "K", "2", "2", weighed=True), line(2, "K", "3", "0", weighed=True))
+    [change] = plan_changes(cut, [first, second], VARIANTS)
+    assert (change.kind, change.line_item_id, change.shopify_quantity) == ("cut", second.id, 0)
+
+    lighter = event(line(1, "K", "2", "2", weighed=True), line(2, "K", "3", "2.9", weighed=True))
+    priced = [dataclasses.replace(s, original_unit_price=Money(D("10.00"), "BRL")) for s in (first, second)]
+    [change] = plan_changes(lighter, priced, VARIANTS)
+    assert (change.line_item_id, change.weighed_units, change.discount_total) == (second.id, 3, D("1.00"))
+    assert (change.shopify_quantity, change.discount_per_unit, change.split_discount) == (
+        2,
+        D("0.33"),
+        D("0.34"),
+    )
+
+
 def test_a_substitute_by_a_sku_on_two_lines_sets_only_its_first_line() -> None:
     """Shopify A x2 and A x3 (a "leve 3 pague 2", one ERP line each) and B x1; the ERP replaces B
     with 1 A. Targets are per Shopify line: A's first line takes the substitute (2 + 1 = 3) and
