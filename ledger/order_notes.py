@@ -28,6 +28,9 @@ A flow may also keep a note on one topic of its own beside its note, a slot of i
 (delivery address): ..." is a delivery address changed in Shopify that the ERP order, picked, no
 longer took (jobs.order_edits.address), beside a Shopify edit NOT applied ("order_edits: ...").
 A message's unit key names its topic (`topic_of`: "address:<order>" is the delivery address's).
+"order_edits (fulfilled lines): ..." is the ERP's picking that Shopify could not take on lines a
+person had fulfilled (jobs.order_edits.fulfilled): its event applied the rest, so the note is
+the topic's, written and cleared by the order's picking edits, not its event's.
 
 Read order: a cancellation's notes first (an NF-e to cancel, goods that may have left: the note
 that must stay in sight), then the others as they were written. A line naming no known flow (text

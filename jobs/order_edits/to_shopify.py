@@ -54,6 +54,13 @@ of its lines, so a replay after a split plans the same adjustment. A weighed SKU
 lines (ordered twice) is on as many Shopify lines: each ERP line's cut or weighing is its own
 line's, with that line's units (a split's unit goes on a line of its own after the order's).
 
+A substitute sold by the unit that the order lacks is added at the price Shopify gives it (the
+variant's price now, which may lag the ERP's) and, when that is above the ERP's charge, with a
+discount per unit down to it ("Preço do substituto: R$ 40,57 (item 3)"; below it, none, as a
+weighed substitute), so the echo of the edit is not a merchant's price change. A change Shopify
+cannot make on units a person fulfilled is left out, the rest applied, and named for a person
+(jobs.order_edits.fulfilled); one it refuses still fails the edit naming the SKU and ERP line.
+
 Which Shopify line is an ERP line's (`own_lines`): the nth ERP line of a SKU is the nth line of
 its variant, passing a line at 0 units the ERP never had (a merchant removed it before picking:
 the import and the edits before picking send only lines holding units), but not one the app's
@@ -63,7 +70,8 @@ own cut may have emptied (a replay, another event of the same picking, per the l
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
@@ -72,8 +80,8 @@ from sqlalchemy import select
 
 from erp.records import OrderEvent
 from jobs import order_events, stock_reread
-from jobs.order_edits import repeats
-from ledger import bindings, mappings
+from jobs.order_edits import fulfilled, repeats
+from ledger import bindings, mappings, order_notes
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.flows import ERP_TO_SHOPIFY
@@ -89,6 +97,7 @@ FLOW = "order_edits"
 CENT = Decimal("0.01")
 WEIGHT_ADJUSTMENT = "Ajuste de peso"
 WEIGHED_SUBSTITUTE = "Peso do substituto"
+SUBSTITUTE_PRICE = "Preço do substituto"
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class LineChange:
     weighed_units: int | None = None  # the variant's Shopify units, over all of its lines
     split_discount: Decimal | None = None  # split: the planned discount on the unit on its own line
     charge_total: Decimal | None = None  # weighed substitute: what the ERP charges for it
+    substitute_charge: Decimal | None = None  # a substitute by the unit: what the ERP charges for its units
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
 
     @property
@@ -187,7 +197,9 @@ def plan_changes(
         if line.is_substitute:
             change = _substitute(key, line, event, variant_of, carried_all)
             if line.id_sku in together:
-                change = replace(change, shopify_quantity=together[line.id_sku])
+                charged = sum((_charged(o) for o in event.lines if o.is_substitute and o.id_sku == line.id_sku
+                               and o.qty_served), Decimal("0"))  # fmt: skip
+                change = replace(change, shopify_quantity=together[line.id_sku], substitute_charge=charged)
             if line.id_sku in receiving:  # a set of that one line (jobs.stock_reread counts it once)
                 own = own_line.get(receiving[line.id_sku])
                 change = replace(change, line_item_id=own.id if own else None)
@@ -312,16 +324,24 @@ def _substitute(
         shopify_quantity=_units(line.qty_served),
         substitute_sku=line.id_sku,
     )
-    if not line.weighed or line.qty_served <= 0:
+    if not line.weighed:  # added at Shopify's price for it, taken down to the ERP's (`_add_substitute`)
+        return replace(change, substitute_charge=_charged(line)) if line.qty_served > 0 else change
+    if line.qty_served <= 0:
         return change
     # Shopify sells a weighed SKU in whole kilograms: the kilograms rounded up, and what the ERP
     # charges less than them off one unit (measured against Shopify's price when it is added).
     units = int(line.qty_served.to_integral_value(rounding=ROUND_CEILING))
-    charged = line.total_served if line.total_served is not None else line.qty_served * line.unit_price
+    charged = _charged(line)
     description = f"{WEIGHED_SUBSTITUTE}: {_kg(line.qty_served)} kg (item {line.seq_item})"
     reason = f"substitute for ERP line {line.replaces_seq_item}, weighed {line.qty_served} kg"
     return replace(change, shopify_quantity=units, charge_total=charged.quantize(CENT), reason=reason,
                    discount_description=description, adjusted=description in carried_all)  # fmt: skip
+
+
+def _charged(line: Any) -> Decimal:
+    """What the ERP charges for a line's served units (its served total, else units x price)."""
+    charged = line.total_served if line.total_served is not None else line.qty_served * line.unit_price
+    return charged.quantize(CENT)
 
 
 def _weight(
@@ -508,34 +528,50 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # description or its units on lines of their own in Shopify (`adjusted`), or its ledger row.
     weighed_adds = [c for c in pending if c.adds_weighed and c.change_key not in applied_before]
     pending = [change for change in pending if not change.adds_weighed]
-    splits = [change for change in pending if change.splits and change.line_item_id is not None]
-    edits = _pending_edits([change for change in pending if change not in splits], order.lines)
+    # Shopify edits only unfulfilled units: what it would refuse is left out, named per ERP line.
+    splits, whole = fulfilled.unsplit(
+        [change for change in pending if change.splits and change.line_item_id is not None], order.lines
+    )
+    unsplit_of = {change.change_key: change for change in whole}
+    pending = [unsplit_of.get(change.change_key, change) for change in pending]
+    edits, unapplied = fulfilled.hold_back(
+        _pending_edits([change for change in pending if change not in splits], order.lines), order.lines
+    )
+    changes = [
+        fulfilled.as_recorded(unsplit_of.get(c.change_key, c), unapplied.get(c.change_key)) for c in changes
+    ]
     discounts = [c for c in pending if c.takes_discount and c.line_item_id is not None]
     calculated, total = None, None
+    done: dict[str, LineChange] = {}  # change key -> the change as staged (its measured discounts)
     if edits or discounts or weighed_adds:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
-        done: dict[str, LineChange] = {}
         for change in splits:  # first: each is measured from the subtotal the one before left
-            done[change.change_key], subtotal = _split(client, edit, change, order, location, subtotal)
+            with _naming(change):
+                done[change.change_key], subtotal = _split(client, edit, change, order, location, subtotal)
         for change in edits:
-            if change.line_item_id is not None:
-                calc_line = _calculated_line(edit, change, order.lines)
-                client.order_edit_set_quantity(
-                    edit.calculated_order_id, calc_line, change.shopify_quantity or 0
-                )
-            else:
-                client.order_edit_add_variant(
-                    edit.calculated_order_id, change.variant_id or "", change.shopify_quantity or 0,
-                    location_id=location,
-                )  # fmt: skip
+            with _naming(change):
+                if change.line_item_id is not None:
+                    calc_line = _calculated_line(edit, change, order.lines)
+                    client.order_edit_set_quantity(
+                        edit.calculated_order_id, calc_line, change.shopify_quantity or 0
+                    )
+                elif change.substitute_charge is not None:
+                    done[change.change_key] = _add_substitute(client, edit, change, order, location)
+                else:
+                    client.order_edit_add_variant(
+                        edit.calculated_order_id, change.variant_id or "", change.shopify_quantity or 0,
+                        location_id=location,
+                    )  # fmt: skip
         for change in discounts:
             if change.change_key not in done:
-                calc_line = _calculated_line(edit, change, order.lines)
-                _discount(
-                    client, edit, calc_line, change.discount_per_unit, order, change.discount_description
-                )
+                with _naming(change):
+                    calc_line = _calculated_line(edit, change, order.lines)
+                    _discount(
+                        client, edit, calc_line, change.discount_per_unit, order, change.discount_description
+                    )
         for change in weighed_adds:
-            done[change.change_key] = _add_weighed(client, edit, change, order, location)
+            with _naming(change):
+                done[change.change_key] = _add_weighed(client, edit, change, order, location)
         note = f"Consinco: separação do pedido {event.nro_pedvenda} (evento {event.seq_evento})"
         answer = client.order_edit_commit(edit.calculated_order_id, staff_note=note)
         calculated, total = edit.calculated_order_id, answer.current_total
@@ -551,18 +587,49 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             link.erp_status = event.situacao or "S"
             if total is not None:  # the Orders page's total follows the picking, as Shopify's does
                 link.total = total.amount
+            if unapplied:  # for a person; the invoice goes on (jobs.order_edits.fulfilled)
+                text = "; ".join(u.text for u in unapplied.values())
+                order_notes.put(link, FLOW, text, topic=fulfilled.NOTE_TOPIC)
+            else:
+                order_notes.clear(link, FLOW, topic=fulfilled.NOTE_TOPIC)
+    for left_out in unapplied.values():
+        log.warning("order_edits: order %s event %s: %s", unit.order_id, event.seq_evento, left_out.text,
+                    extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted, %d split, "
              "%d weighed added", unit.order_id, event.seq_evento, len(changes), len(edits), len(discounts),
              len(splits), len(weighed_adds), extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
-    discounted = discounts + [
-        done[c.change_key] for c in weighed_adds if done[c.change_key].discount_per_unit
+    discounted = discounts + [  # and the lines added with a discount (weighed substitutes, by the unit)
+        c
+        for c in done.values()
+        if (c.adds_weighed or c.substitute_charge is not None) and c.discount_per_unit
     ]
     return {
         "edited": bool(edits or discounts or weighed_adds),
         "discounted": [change.change_key for change in discounted],
         "calculated_order_id": calculated,
         "changes": [_jsonable(change) for change in changes],
+        "not_applied": [
+            {"change_key": u.change_key, "sku": u.sku, "text": u.text} for u in unapplied.values()
+        ],
     }
+
+
+@contextmanager
+def _naming(change: LineChange) -> Iterator[None]:
+    """A change Shopify refuses fails the edit naming its SKU and ERP line (an order edit commits
+    all of its changes or none: nothing of the picking is in Shopify)."""
+    try:
+        yield
+    except ShopifyUserErrors as refused:
+        item = repeats.item_of(change.change_key)
+        raise Rejected(
+            f"SKU {change.sku or '?'} (ERP line {item if item is not None else '?'}), {change.kind}: "
+            f"{refused.message}; nothing of this picking was applied in Shopify",
+            system="shopify",
+            code=refused.code,
+            field=refused.field,
+            detail=refused.detail,
+        ) from refused
 
 
 def _split(
@@ -649,6 +716,38 @@ def _add_weighed(client: Any, edit: Any, change: LineChange, order: Any, locatio
         reason = (f"{change.reason}: {sold} less {off} (a unit's whole price) is still {difference - off} "
                   f"above the ERP's {charged}: the capture follows the NF-e")  # fmt: skip
     return replace(change, discount_total=off, discount_per_unit=off, reason=reason)
+
+
+def _add_substitute(
+    client: Any, edit: Any, change: LineChange, order: Any, location: str | None
+) -> LineChange:
+    """Stage a substitute sold by the unit the order lacks: its units at the price Shopify gives
+    them (the variant's price now, which may lag the ERP's: a promotion the price sync has not
+    brought yet) and, when that is above the ERP's charge, a discount per unit down to it
+    ("Preço do substituto: ..."), so Shopify's line is the NF-e's and the echo of this edit is
+    not a merchant's price change. Priced below the ERP: no discount (as `_add_weighed`), the
+    capture follows the NF-e."""
+    units, charged = change.shopify_quantity or 0, change.substitute_charge or Decimal("0")
+    added = order_edit_discounts.add_variant(
+        client.executor, edit.calculated_order_id, change.variant_id or "", units, location_id=location
+    )
+    price = added.unit_price if added.unit_price is not None else Decimal("0")
+    difference = (price * units - charged).quantize(CENT)
+    sold = f"{units} x {price} in Shopify"
+    if difference <= 0 or units <= 0:
+        reason = (f"{change.reason}: {sold} is not above the ERP's {charged}, so no discount; the capture "
+                  "follows the NF-e")  # fmt: skip
+        return replace(change, reason=reason)
+    per_unit = min((difference / units).quantize(CENT, rounding=ROUND_CEILING), price)
+    each = f"{(charged / units).quantize(CENT):.2f}".replace(".", ",")
+    description = f"{SUBSTITUTE_PRICE}: R$ {each} (item {repeats.item_of(change.change_key)})"
+    _discount(client, edit, added.line_id or "", per_unit, order, description)
+    reason = f"{change.reason}: {sold} less {per_unit} per unit '{description}' = the ERP's {charged}"
+    if per_unit * units != difference:
+        reason = (f"{change.reason}: {sold} less {per_unit} per unit '{description}': Shopify is "
+                  f"{per_unit * units - difference} below the ERP's {charged}, the capture follows the "
+                  "NF-e")  # fmt: skip
+    return replace(change, discount_per_unit=per_unit, discount_description=description, reason=reason)
 
 
 def _discount(
