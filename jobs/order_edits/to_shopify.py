@@ -520,6 +520,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     alike = repeats.applied_alike(changes, others, order.lines)
     changes = [_added_before(change, seen, alike) for change in changes]
     if not changes:
+        _separated(unit.link_id, event.situacao)
         raise order_events.Skipped("picking changed nothing on this order")
     applied_before = _record(unit.link_id, changes, applied=False, legacy=legacy)
     _refuse_other_weighing(changes, order.lines, carried)
@@ -584,7 +585,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     with session_scope() as session:
         link = session.get(OrderLink, unit.link_id)
         if link is not None:
-            link.erp_status = event.situacao or "S"
+            link.erp_status = _advanced(link.erp_status, event.situacao or "S")
             if total is not None:  # the Orders page's total follows the picking, as Shopify's does
                 link.total = total.amount
             if unapplied:  # for a person; the invoice goes on (jobs.order_edits.fulfilled)
@@ -941,3 +942,21 @@ def _record(
 
 def _jsonable(change: LineChange) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(change).items()}
+
+
+# SITUACAOPED from typing to the end (consinco.md): a picking event never moves an order back from
+# invoiced or cancelled (the same separation reported again after the NF-e).
+_PAST_PICKING = frozenset({"S", "F", "C"})
+
+
+def _advanced(current: str | None, reported: str) -> str:
+    """The ERP status the Orders page shows after a picking event reporting `reported`."""
+    return current if current in _PAST_PICKING and reported == "S" else reported
+
+
+def _separated(link_id: int, reported: str | None) -> None:
+    """A picking that changed nothing still tells the Orders page the ERP separated the order."""
+    with session_scope() as session:
+        link = session.get(OrderLink, link_id)
+        if link is not None:
+            link.erp_status = _advanced(link.erp_status, reported or "S")

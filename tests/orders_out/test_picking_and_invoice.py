@@ -13,6 +13,7 @@ from ledger.db import session_scope
 from ledger.models import MessageStatus
 
 from .conftest import World
+from .test_picking_reported_twice import _emit_again
 
 
 def test_cut_and_weighed_item_edit_the_order_then_the_invoice_captures_what_was_invoiced(
@@ -283,3 +284,25 @@ def test_a_substitute_by_a_sku_on_two_lines_adds_to_its_first_line_only(world: W
     assert fulfilled == [(y, 3), (y, 3), (x, 0)], fulfilled
     attention = world.link(order.gid).needs_attention or ""  # Y may cost more than X: not this test's
     assert "not on the NF-e" not in attention, attention
+
+
+def test_a_picking_that_changed_nothing_still_shows_the_order_separated(world: World) -> None:
+    """The ERP separated every unit as ordered: nothing to edit in Shopify, but the Orders page's
+    ERP status follows the ERP (S), as it does for a picking that changed lines."""
+    order = world.linked_order([(world.plain(0), 2), (world.plain(1), 1)])
+    before = world.link(order.gid).erp_status
+    world.erp.separate(order.nro)
+    world.poll()
+
+    [picked] = world.messages("order_edits", order)
+    assert picked.status == MessageStatus.SKIPPED.value, picked.error_text
+    assert before != "S" and world.link(order.gid).erp_status == "S"
+
+    # invoiced, then the same separation reported again: the status stays invoiced
+    world.erp.invoice(order.nro)
+    world.poll()
+    assert world.link(order.gid).erp_status == "F"
+    _emit_again(world, order, "S")
+    assert world.poll()["enqueued"] == 1
+    assert [m.status for m in world.messages("order_edits", order)] == [MessageStatus.SKIPPED.value] * 2
+    assert world.link(order.gid).erp_status == "F"
