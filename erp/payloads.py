@@ -25,10 +25,11 @@ def _num(value: Decimal | None) -> int | float | None:
 
 # The widths of the GE_PESSOA columns clienteDto is upserted into (as the ERP sandbox models them;
 # the NF-e's own limits for the recipient are 60): a longer value would fail the whole order, so
-# it is cut here. Shopify allows 255 characters per address line.
+# it is cut here. Shopify allows 255 characters per address line. Not the CEP: one cut is another
+# CEP (jobs.order_customer sends 8 digits or none).
 CUSTOMER_WIDTHS: dict[str, int] = {
     "name": 100, "trade_name": 100, "city": 60, "district": 60, "street": 100, "number": 10,
-    "complement": 60, "email": 100, "nfe_email": 100, "phone_ddd": 3, "phone_number": 12, "cep": 8,
+    "complement": 60, "email": 100, "nfe_email": 100, "phone_ddd": 3, "phone_number": 12,
     "state_registration": 20, "uf": 2,
 }  # fmt: skip
 

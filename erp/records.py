@@ -321,7 +321,7 @@ class CustomerInput:
     """clienteDto: upserted by the ERP into GE_PESSOA by document (CPF 11 / CNPJ 14 chars)."""
 
     cpf_cnpj: str
-    name: str
+    name: str | None  # None: not sent (the ERP keeps its register's name, or gives a new one its default)
     person_type: str = "F"
     email: str | None = None
     phone_ddd: str | None = None

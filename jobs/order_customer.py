@@ -23,6 +23,21 @@ Shopify names an account from a checkout's address, so an account would carry an
 recipient, a nickname or a shop's name into every later order. Known limit: a gift with
 Shopify's default "billing same as shipping" names the recipient in both addresses and registers
 that order under the recipient's name; the buyer should fill in the billing address.
+A name the order does not know is not sent (nomeRazaoSocial left out), never a placeholder: the
+ERP keeps a field left out, so a register's real name stays (a "CONSUMIDOR" sent renamed it, and
+the NF-e printed it). A CPF's is its person's, never its address's company field; a CNPJ's is the
+company field, never the person's (who receives the goods; nor as nomeFantasia, the company's trade
+name: clienteDto has no contact field). For a document the ERP does not know yet, the ERP's own
+default applies (the sandbox registers it as "CONSUMIDOR", as the app used to send): the app cannot
+tell cheaply whether GE_PESSOA holds a document (SmPedidoVendaAPI has no customer look-up, and the
+upsert happens inside POST PedidoVenda), and consinco.md names no rule requiring the name. Should a
+customer's ERP refuse a new document without one, the order stops with the ERP's own words, the
+merchant adds the name to the order's address in Shopify and clicks Retry: a stop, not a rename.
+A CEP is 8 digits; 7 are one whose leading zero was lost (an API's or marketplace's "1310-100"),
+padded back; any other length is no CEP, sent as "" (the address goes whole), never cut into
+another CEP. Nothing in consinco.md says the ERP needs it to take an order (and the NF-e layout
+has the recipient's CEP optional, enderDest/CEP 0-1); the shipping address, CEP as typed, goes in
+obsPedido for whoever delivers. So a CEP that is none stops nothing.
 PedidoVenda has no delivery address of its own (consinco.md): the ERP delivers and invoices an
 order to its customer's register, which the next order of the same document rewrites (a gift to
 the mother, then an order to the office, before the gift is picked). So `delivery_obs` names the
@@ -291,7 +306,7 @@ def _register_address(address: Address) -> dict[str, str]:
     street, number, after_number = _address_line(address.address1)
     complement, district = _complement_and_district(address.address2)
     fields = {
-        "cep": re.sub(r"\D", "", address.zip or ""),
+        "cep": _cep(address.zip),
         "street": street,
         "number": number or "S/N",
         "complement": ", ".join(p for p in (after_number, complement) if p),
@@ -300,6 +315,16 @@ def _register_address(address: Address) -> dict[str, str]:
         "uf": address.province_code,
     }
     return {key: value or "" for key, value in fields.items()}
+
+
+def _cep(zip_code: str | None) -> str | None:
+    """The CEP's 8 digits; 7 are a CEP whose leading zero was lost (written as a number somewhere:
+    an API's or marketplace's "1310-100" is 01310-100). Any other length is no CEP: None, never
+    cut or padded into another one (an address with no CEP is sent as "" like a missing one)."""
+    digits = re.sub(r"[\s.-]", "", zip_code or "")
+    if not digits.isdigit() or len(digits) not in (7, 8):
+        return None
+    return digits.zfill(8)
 
 
 def _complement_and_district(address2: str | None) -> tuple[str | None, str | None]:
@@ -407,13 +432,16 @@ def map_customer(order: Order) -> CustomerInput:
         )
     document, key, address = holder(order)
     tax = _validated(document, key)
-    person = _person(address) or _person(order.customer)
     # A company buyer's name (razão social): its own address's company, else the other address's;
-    # never the person who receives the goods.
-    others = (order.billing_address, order.shipping_address)
-    company = next((a.company for a in (address, *others) if a and a.company), None)
-    name = (company if tax.person_type == "J" and company else person) or "CONSUMIDOR"
-    return _customer_input(order, tax, name, company if tax.person_type == "J" else None, address)
+    # never the person who receives the goods. A name the order does not know is not sent (None,
+    # see the module): the register keeps its own.
+    if tax.person_type == "J":
+        others = (order.billing_address, order.shipping_address)
+        companies = ((a.company or "").strip() for a in (address, *others) if a)
+        company = next((c for c in companies if c), None)
+        return _customer_input(order, tax, company, company, address)
+    person = _person(address) or _person(order.customer)
+    return _customer_input(order, tax, person or None, None, address)
 
 
 def _email(order: Order) -> str | None:
@@ -422,14 +450,14 @@ def _email(order: Order) -> str | None:
 
 
 def _customer_input(
-    order: Order, tax: TaxId, name: str, trade_name: str | None, address: Address | None
+    order: Order, tax: TaxId, name: str | None, trade_name: str | None, address: Address | None
 ) -> CustomerInput:
     ddd, number = _split_phone((address.phone if address else None) or order.phone)
     where = _register_address(address) if address else {}
     email = _email(order)
     return CustomerInput(
         cpf_cnpj=tax.document,
-        name=name.upper()[:100],
+        name=name.upper()[:100] if name else None,
         person_type=tax.person_type,
         email=email,
         phone_ddd=ddd,

@@ -117,3 +117,75 @@ def test_a_pickup_with_a_partial_billing_address_keeps_the_registers_address(wor
     got = {k: register[k] or None for k in fields}
     assert got == {"logradouro": "Av. Paulista", "nrologradouro": "1000", "bairro": "Bela Vista",
                    "cidade": "São Paulo", "uf": "SP", "cep": "01310100"}, got  # fmt: skip
+
+
+# ---------------------------------------------------------------- a name not known is not sent
+
+
+def _sent(**shipping):
+    """clienteDto of a one-line order (CPF, shipping address = billing) with `shipping` laid over
+    its address; `tax_id` replaces its TAX_CREDENTIAL_BR."""
+    from decimal import Decimal
+
+    from erp.payloads import customer_payload
+    from jobs.order_customer import map_customer
+    from shopify_app.admin_api.order_import_ops import parse_erp_order
+    from tests.orders_in.test_order_map import raw_order
+
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    tax_id = shipping.pop("tax_id", None)
+    if tax_id:
+        raw["localizedFields"]["nodes"][0]["value"] = tax_id
+    raw["shippingAddress"].update(shipping)
+    return customer_payload(map_customer(parse_erp_order(raw).order))
+
+
+def test_a_cpf_buyer_with_no_name_sends_no_name_so_the_register_keeps_its_own():
+    """The ERP upserts GE_PESSOA by document and keeps a field left out; "CONSUMIDOR" sent for a
+    buyer the order names no one renamed a register's real name, and the NF-e printed it. A CPF's
+    company field is no person's name either."""
+    sent = _sent(firstName=None, lastName=None, company="Padaria Pão Quente")
+    assert "nomeRazaoSocial" not in sent and "nomeFantasia" not in sent, sent
+    assert sent["cpfCnpj"] == "52998224725" and sent["fisicaJuridica"] == "F"
+    assert sent["logradouro"] == "Av. Paulista"  # the rest of what the order knows still goes
+
+
+def test_a_cnpj_buyer_with_no_company_name_is_not_registered_under_the_persons_name():
+    """A CNPJ whose addresses carry no company: the person (who receives the goods) is not the
+    company's razão social, nor its nome fantasia (the company's trade name; clienteDto has no
+    contact field), so neither is sent and the register keeps the company's."""
+    sent = _sent(tax_id="11.222.333/0001-81")
+    assert sent["fisicaJuridica"] == "J"
+    assert "nomeRazaoSocial" not in sent and "nomeFantasia" not in sent, sent
+
+
+def test_a_cep_that_lost_its_leading_zero_is_padded_and_any_other_length_is_not_registered():
+    """An API or marketplace order's "1310-100" is 01310-100 with its leading zero lost (a CEP
+    written as a number). Any other length is no CEP: sent as "" like a missing one (the address
+    goes whole: the register must not keep the old address's CEP beside the new street), never cut
+    to 8 digits into another CEP."""
+    assert _sent(zip="1310-100")["cep"] == "01310100"
+    assert _sent(zip="01310-100")["cep"] == "01310100"
+    for wrong in ("013101000", "01310-1000", "131010", "0131O-100", "ABC"):
+        sent = _sent(zip=wrong)
+        assert sent["cep"] == "" and sent["logradouro"] == "Av. Paulista", (wrong, sent)
+
+
+def test_a_nameless_order_keeps_the_registers_name_and_a_new_document_gets_the_erps_default(world):
+    """Against the ERP sandbox: Carlos is on the register; his next order names no one (an API
+    order, a marketplace's): his register and the NF-e keep CARLOS SOUZA. A CPF the ERP does not
+    know yet, named by no one, is registered under the ERP's own default."""
+    first = _person_order(world, OFFICE, seed=41)
+    _imported(world, first)
+    assert erp_customer(world, first)["nomerazao"] == "CARLOS SOUZA"
+    nameless = {**OFFICE, "firstName": None, "lastName": None}
+    second = _person_order(world, nameless, seed=42)
+    edit_order(world, second, customerId=None)  # a guest: no account name to fall back on
+    _imported(world, second)
+    register = erp_customer(world, second)
+    assert register["seqpessoa"] == erp_customer(world, first)["seqpessoa"]
+    assert register["nomerazao"] == "CARLOS SOUZA"
+    new = world.place(tax_id="390.533.447-05", shipping="PAC", seed=43)
+    edit_order(world, new, shippingAddress=dict(nameless), billingAddress=dict(nameless), customerId=None)
+    _imported(world, new)
+    assert erp_customer(world, new)["nomerazao"] == "CONSUMIDOR"

@@ -474,11 +474,12 @@ def test_a_cpf_order_takes_its_billing_addresss_name_not_its_accounts(account):
     assert _cpf_order_named(carlos, account) == "CARLOS EDUARDO DE SOUZA LIMA"
 
 
-def test_a_blank_address_name_falls_back_to_the_account_then_consumidor():
+def test_a_blank_address_name_falls_back_to_the_account_then_to_no_name_sent():
+    """No one named: no name (not "CONSUMIDOR"), so the ERP's register keeps its own."""
     unnamed = {"firstName": " ", "lastName": " "}
     assert _cpf_order_named(unnamed, {"firstName": "Carlos", "lastName": "Souza"}) == "CARLOS SOUZA"
-    assert _cpf_order_named(unnamed, {"firstName": " ", "lastName": None}) == "CONSUMIDOR"
-    assert _cpf_order_named({"firstName": None, "lastName": None}, None) == "CONSUMIDOR"
+    assert _cpf_order_named(unnamed, {"firstName": " ", "lastName": None}) is None
+    assert _cpf_order_named({"firstName": None, "lastName": None}, None) is None
 
 
 def test_a_long_delivery_address_is_cut_not_the_buyers_note():
