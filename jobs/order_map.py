@@ -630,7 +630,8 @@ def map_payments(
     never posted without one; with nothing to pay (R$ 0), it has no ERP payment.
 
     Raises:
-        MappingMissing("payment_method", gateway): a gateway (or NO_PAYMENT) has no De:Para entry.
+        MappingMissing("payment_method", gateway): a gateway (or NO_PAYMENT) has no De:Para entry;
+            the first such, every one named (message, detail "gateways").
     """
     gateways = _with_delivery(gateways_of(order), order, on_delivery)
     cod = delivery_gateway(order, on_delivery)
@@ -639,9 +640,13 @@ def map_payments(
             return []
         gateways = [NO_PAYMENT]
     by_key = {gateway_key(name): code for name, code in codes.items()}
-    for gateway in gateways:
-        if gateway_key(gateway) not in by_key:
-            raise MappingMissing(PAYMENT_METHOD, gateway, _unmapped_payment(order, gateway, total))
+    unmapped = [gateway for gateway in gateways if gateway_key(gateway) not in by_key]
+    if unmapped:
+        # Parked on the first (its De:Para line resumes the order, which parks on the next if it is
+        # still missing); every one named, so the merchant maps them all at once.
+        raise MappingMissing(
+            PAYMENT_METHOD, unmapped[0], _unmapped_payment(order, unmapped, total), gateways=unmapped
+        )
     amounts: list[Decimal] = []
     left = total
     for gateway in gateways:
@@ -674,17 +679,22 @@ def map_payments(
     return payments
 
 
-def _unmapped_payment(order: Order, gateway: str, total: Decimal) -> str:
-    if gateway == NO_PAYMENT:
+def _unmapped_payment(order: Order, unmapped: list[str], total: Decimal) -> str:
+    if unmapped == [NO_PAYMENT]:
         return (
             f"order {order.name}: Shopify shows it {order.financial_status or 'paid'} but recorded no "
             f"payment for its {total} (created as paid by another app, a marketplace connector or an "
             f"import), so no gateway names its ERP payment form; map {NO_PAYMENT!r} under De:Para > "
             "payment methods to the form such orders are booked under and the order resumes by itself"
         )
+    if len(unmapped) == 1:
+        return (
+            f"order {order.name}: payment gateway {unmapped[0]!r} has no ERP payment form; map it under "
+            "De:Para > payment methods and the order resumes by itself"
+        )
     return (
-        f"order {order.name}: payment gateway {gateway!r} has no ERP payment form; map it under "
-        "De:Para > payment methods and the order resumes by itself"
+        f"order {order.name}: payment gateways {', '.join(map(repr, unmapped))} have no ERP payment "
+        "form; map each under De:Para > payment methods and the order resumes by itself once they all are"
     )
 
 

@@ -1556,6 +1556,23 @@ def _barcodes_not_sent(message: Message, english: bool) -> dict[str, Any] | None
     }
 
 
+def _several_gateways(gateways: list[str], english: bool) -> tuple[str, str]:
+    """An order paid through several gateways with no De:Para line (jobs.order_map.map_payments):
+    every one named; parked on the first (the link), it resumes and waits on the next still missing."""
+    quoted = [f"“{g}”" for g in gateways]
+    if english:
+        return (
+            f"There is no payment method mapping for {', '.join(quoted[:-1])} and {quoted[-1]}.",
+            "Create the mapping for each of them (the link opens the first); the message resumes "
+            "by itself once they all exist.",
+        )
+    return (
+        f"Não há De:Para de forma de pagamento para {', '.join(quoted[:-1])} e {quoted[-1]}.",
+        "Crie o De:Para de cada uma (o link abre o da primeira); a mensagem segue sozinha assim que "
+        "todos existirem.",
+    )
+
+
 def _link(mapping: dict[str, Any]) -> dict[str, Any]:
     """The link to the missing De:Para line, with the side of the line its code is on
     (`ledger.mappings.code_side`): the page fills in that side, a stock flow's company number
@@ -1611,6 +1628,9 @@ def explain(
         if kind == "payment_method" and gateway_key(missing) == gateway_key(NO_PAYMENT):
             happened_kind, todo_kind = NO_PAYMENT_TEXT
             what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
+        gateways = detail.get("gateways")
+        if kind == "payment_method" and isinstance(gateways, list) and len(gateways) > 1:
+            what_happened, what_to_do = _several_gateways([str(g) for g in gateways], english)
         if kind == "location" and message.flow == "stock" and missing.isdigit():
             what_to_do = _pick(STOCK_COMPANY_WHAT_TO_DO, english)
         if kind in SETUP_KINDS:

@@ -176,3 +176,25 @@ def test_the_bulk_retry_button_says_what_it_leaves_out() -> None:
             and "todas" not in labels["messages.retry_failed_of"]
         )
         assert skipped in labels["messages.retry_failed_hint"]
+
+
+def test_an_order_waiting_for_several_payment_mappings_names_them_all() -> None:
+    """jobs.order_map.map_payments parks on the first unmapped gateway and names every one in
+    detail "gateways": the explanation (which hides the job's own words when it links to a
+    mapping) must name them all too, not only the one the link creates."""
+    detail = {
+        "mapping": {"kind": "payment_method", "code": "gift_card"},
+        "gateways": ["gift_card", "shopify_payments"],
+    }
+    parked = {"flow": "orders", "status": "parked", "error_class": ErrorClass.MAPPING_MISSING.value}
+    message = Message(**parked, error_detail=detail, error_text="gateways 'gift_card', 'shopify_payments'")
+    for locale in ("pt-BR", "en"):
+        shown = explain(message, locale)
+        assert "“gift_card”" in shown["what_happened"] and "“shopify_payments”" in shown["what_happened"], (
+            shown
+        )
+        assert shown["mapping"] == {"kind": "payment_method", "code": "gift_card", "side": "shopify"}
+    one = Message(
+        **parked, error_detail={**detail, "gateways": ["gift_card"]}, error_text="gateway 'gift_card'"
+    )
+    assert explain(one, "en")["what_happened"] == "There is no payment method mapping for “gift_card”."

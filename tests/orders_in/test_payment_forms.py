@@ -11,6 +11,7 @@ from ledger.db import session_scope
 from ledger.models import MessageStatus, Shop
 from sandbox.shopify import order_store
 from shopify_app.admin_api.order_import_ops import parse_erp_order
+from shopify_app.enqueue import resume_parked
 from tests.orders_in.test_order_map import money_bag, raw_order
 
 from .test_edits_and_cancels import change_order
@@ -248,6 +249,105 @@ def test_a_partly_paid_order_waits_saying_what_is_missing_then_goes_when_paid(wo
         (6, Decimal("5.00")),
         (2, total - Decimal("5.00")),
     ]
+
+
+# ---------------------------------------------------------------- several gateways unmapped
+
+
+def test_every_unmapped_gateway_is_named_and_the_order_parks_on_the_first():
+    """A gift card and a card paid the order, neither mapped: the merchant is told both at once
+    (not one, then, once mapped and resumed, the other), and the order parks on the first, the code
+    a new De:Para line resumes it by."""
+    from ledger.errors import MappingMissing
+
+    order = order_of(
+        "PAID",
+        txn(1, "gift_card", "SALE", "SUCCESS", "30.00"),
+        txn(2, "shopify_payments", "SALE", "SUCCESS", "70.00"),
+        txn(3, "Pix", "SALE", "SUCCESS", "0.00"),
+        names=["gift_card", "shopify_payments", "Pix"],
+    )
+    try:
+        forms(order, "100.00", {"PIX": 2})
+        raise AssertionError("mapped with gateways unmapped")
+    except MappingMissing as exc:
+        assert (exc.kind, exc.code) == ("payment_method", "gift_card")
+        assert exc.detail["gateways"] == ["gift_card", "shopify_payments"]
+        assert "'gift_card'" in exc.message and "'shopify_payments'" in exc.message, exc.message
+        assert "Pix" not in exc.message  # mapped (as "PIX"): not named
+    try:  # the first mapped: it parks on the one still missing
+        forms(order, "100.00", {"gift_card": 6})
+        raise AssertionError("mapped with a gateway unmapped")
+    except MappingMissing as exc:
+        assert (exc.code, exc.detail["gateways"]) == ("shopify_payments", ["shopify_payments"])
+        assert "'gift_card'" not in exc.message
+    assert forms(order, "100.00", {"gift_card": 6, "shopify_payments": 3}) == [
+        (6, Decimal("30.00")),
+        (3, Decimal("70.00")),
+    ]
+
+
+def _gift_card_and_card(world) -> str:
+    """A paid order: R$ 5.00 by gift card, the rest by card (shopify_payments)."""
+    gid = world.place([(world.sku(0), 1)], gateway="boleto")
+    world.drain()  # unpaid: it waits
+
+    def split(ctx, order):
+        boleto = next(t for t in order["_transactions"] if t["kind"] == "SALE")
+        rest = Decimal(boleto["amountSet"]["shopMoney"]["amount"]) - Decimal("5.00")
+        order["_transactions"] = [
+            order_store.new_transaction(ctx, "SALE", "SUCCESS", "gift_card", Decimal("5.00")),
+            order_store.new_transaction(ctx, "SALE", "SUCCESS", "shopify_payments", rest),
+        ]
+
+    change_order(world, gid, split)
+    assert world.order_doc(gid)["displayFinancialStatus"] == "PAID"
+    return gid
+
+
+def _map(world, gateway: str, code: str) -> int:
+    """What the De:Para page does on save: the line, then the replay of what waited for it."""
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", gateway, code)
+        return resume_parked(session, world.shop_id, "payment_method", [gateway])
+
+
+def test_two_unmapped_gateways_park_once_and_each_mapping_resumes_the_order_until_it_goes(world):
+    """Against both sandboxes: the order parks naming both gateways; mapping the first resumes it
+    and it parks on the second, still missing; mapping that one sends it, under both forms."""
+    gid = _gift_card_and_card(world)
+    num = gid.rsplit("/", 1)[-1]
+    assert orders.import_order(world.shop_id, num, trigger="retry") == "parked"
+    message = world.message(gid)
+    assert message.status == MessageStatus.PARKED.value
+    assert message.error_detail["mapping"] == {"kind": "payment_method", "code": "gift_card"}
+    assert message.error_detail["gateways"] == ["gift_card", "shopify_payments"]
+    assert "'shopify_payments'" in message.error_text
+    assert _map(world, "gift_card", "6") == 1
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.PARKED.value
+    assert message.error_detail["mapping"] == {"kind": "payment_method", "code": "shopify_payments"}
+    assert world.erp_orders_for(gid) == []
+    assert _map(world, "shopify_payments", "3") == 1
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value
+    [erp_order] = world.erp_orders_for(gid)
+    paid = world.chain.order(erp_order["nropedvenda"])["formasPagto"]
+    assert [p["nroFormaPagto"] for p in paid] == [6, 3]
+
+
+def test_both_gateways_mapped_resume_the_order_once_in_either_order(world):
+    """The merchant maps both before it runs again, the second one first: the order waits on the
+    first, so only that line resumes it, once; it goes."""
+    gid = _gift_card_and_card(world)
+    assert orders.import_order(world.shop_id, gid.rsplit("/", 1)[-1], trigger="retry") == "parked"
+    assert _map(world, "shopify_payments", "3") == 0  # not what it waits on: it stays parked
+    assert world.message(gid).status == MessageStatus.PARKED.value
+    assert _map(world, "gift_card", "6") == 1
+    world.drain()
+    assert world.message(gid).status == MessageStatus.DONE.value, world.message(gid).error_text
+    assert len(world.erp_orders_for(gid)) == 1
 
 
 # ---------------------------------------------------------------- no payment recorded
