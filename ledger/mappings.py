@@ -335,9 +335,37 @@ def unmapped_codes_seen(session: Session, shop_id: int, kind: str) -> list[tuple
         .group_by(code)
     )
     seen = [(value, n) for value, n in session.execute(stmt) if value]
+    if kind == MappingKind.PAYMENT_METHOD:
+        seen += _other_gateways_waited_for(session, shop_id)
     mapped = {code_key(kind, c) for c in _mapped_codes(session, shop_id, kind)}
     unmapped = ((c, n) for c, n in seen if code_key(kind, c) not in mapped)
     return sorted(unmapped, key=lambda item: (-item[1], item[0]))
+
+
+def _other_gateways_waited_for(session: Session, shop_id: int) -> list[tuple[str, int]]:
+    """The gateways an order parked on another one waits for too: jobs.order_map.map_payments parks
+    on the first unmapped gateway and names them all (detail "gateways"). Each is counted once per
+    order, under the spelling first seen, unless it is the code the order parked on."""
+    detail = Message.error_detail
+    rows = session.scalars(
+        select(detail)
+        .where(
+            Message.shop_id == shop_id,
+            Message.status == MessageStatus.PARKED.value,
+            detail["mapping"]["kind"].as_string() == MappingKind.PAYMENT_METHOD.value,
+            detail["gateways"].as_string().is_not(None),
+        )
+        .order_by(Message.id)
+    )
+    counts: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        first = code_key(MappingKind.PAYMENT_METHOD, str(row["mapping"].get("code")))
+        names = {code_key(MappingKind.PAYMENT_METHOD, g): g for g in reversed(row.get("gateways") or [])}
+        for key, name in names.items():
+            if key != first:
+                spelt, n = counts.get(key, (name, 0))
+                counts[key] = (spelt, n + 1)
+    return list(counts.values())
 
 
 # A cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1", "@SUM"): exported with a

@@ -163,3 +163,23 @@ def test_csv_import_reports_bad_lines_and_keeps_good_ones(session, shop):
     assert (result.created, result.updated) == (1, 0)
     assert [line for line, _ in result.errors] == [3, 4]
     assert mappings.import_csv(session, shop.id, "carrier", "code,erp\n1,2\n").errors[0][0] == 1
+
+
+def test_every_gateway_an_order_waits_for_is_seen_not_only_the_one_it_parked_on(session, shop):
+    """jobs.order_map.map_payments parks an order paid through several unmapped gateways on the
+    first and names them all (detail "gateways"): the De:Para page lists each as waited for, so the
+    merchant maps them in one visit, not one per resume."""
+    for key, first, gateways in [
+        ("o1", "gift_card", ["gift_card", "shopify_payments"]),
+        ("o2", "gift_card", ["gift_card", "SHOPIFY_PAYMENTS", "boleto"]),
+        ("o3", "pix", None),
+    ]:
+        missing = MappingMissing("payment_method", first, **({"gateways": gateways} if gateways else {}))
+        trace.fail(session, trace.begin(session, shop.id, "orders", key, "shopify_to_erp"), missing)
+    mappings.upsert_mapping(session, shop.id, "payment_method", "BOLETO", "5")
+    session.commit()
+    assert mappings.unmapped_codes_seen(session, shop.id, "payment_method") == [
+        ("gift_card", 2),
+        ("shopify_payments", 2),  # spelt as first seen: "SHOPIFY_PAYMENTS" is the same gateway
+        ("pix", 1),
+    ]

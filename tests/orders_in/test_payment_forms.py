@@ -323,6 +323,9 @@ def test_two_unmapped_gateways_park_once_and_each_mapping_resumes_the_order_unti
     assert message.error_detail["mapping"] == {"kind": "payment_method", "code": "gift_card"}
     assert message.error_detail["gateways"] == ["gift_card", "shopify_payments"]
     assert "'shopify_payments'" in message.error_text
+    with session_scope() as session:  # the De:Para page lists both as waited for
+        seen = mappings.unmapped_codes_seen(session, world.shop_id, "payment_method")
+    assert seen == [("gift_card", 1), ("shopify_payments", 1)]
     assert _map(world, "gift_card", "6") == 1
     world.drain()
     message = world.message(gid)
