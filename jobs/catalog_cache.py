@@ -144,12 +144,16 @@ def overlay(
     """Apply fresh records onto cached entries in memory (older ones never win); dirty seqs."""
     dirty: set[int] = set()
     for seq, product in products.items():
-        entry = cached.setdefault(seq, CachedProduct(seq, None))
+        entry = cached.get(seq)
+        if entry is None:  # (not setdefault: that builds an entry to throw away for every known one)
+            entry = cached[seq] = CachedProduct(seq, None)
         if _newer_or_same(product, entry.product) and entry.product != product:
             entry.product = dict(product)
             dirty.add(seq)
     for seq, group in skus.items():
-        entry = cached.setdefault(seq, CachedProduct(seq, None))
+        entry = cached.get(seq)
+        if entry is None:
+            entry = cached[seq] = CachedProduct(seq, None)
         for id_sku, sku in group.items():
             kept = entry.skus.get(id_sku)
             if _newer_or_same(sku, kept) and kept != sku:

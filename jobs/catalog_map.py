@@ -55,6 +55,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import operator
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -146,12 +147,41 @@ def ordered_skus(skus: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def _weight_kg(sku: Mapping[str, Any]) -> str | None:
     if sku.get("weighed"):
-        return _text(WEIGHED_SALE_UNIT_KG)
+        return _ONE_KG
     for name in ("gross_weight", "net_weight"):
         value = sku.get(name)
-        if value is not None and Decimal(str(value)) > 0:
+        if value is not None and _positive(str(value)):
             return str(value)
     return None
+
+
+_ONE_KG = _text(WEIGHED_SALE_UNIT_KG)
+
+
+@functools.lru_cache(maxsize=4096)
+def _positive(text: str) -> bool:
+    """Decimal(text) > 0, once per distinct text: a catalog's weights repeat across packagings."""
+    return Decimal(text) > 0
+
+
+@functools.lru_cache(maxsize=1024)
+def _quantity(text: str) -> Decimal:
+    """A packaging quantity's text as a Decimal, once per distinct text (a catalog has a few)."""
+    return Decimal(text)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _box_label(packaging: str | None, quantity: str) -> str:
+    """option_label of a packaging that is not weighed, from its packaging and quantity text."""
+    name = str(packaging or "UN").upper()
+    qty = _quantity(quantity)
+    return name if qty == 1 else f"{name}-{_text(qty)}"
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
+def _items_per_box(qty: Decimal) -> float | None:
+    """The unit price's quantity of a box of `qty` items (whole and more than one), else None."""
+    return float(qty) if qty > 1 and qty == qty.to_integral_value() else None
 
 
 _KG_UNIT_PRICE = {
@@ -168,13 +198,9 @@ def _unit_price(sku: Mapping[str, Any], qty: Decimal | None = None) -> dict[str,
         return dict(_KG_UNIT_PRICE)
     if qty is None:
         qty = Decimal(str(sku["qtd_embalagem"]))
-    if qty > 1 and qty == qty.to_integral_value():
-        return {
-            "quantityUnit": "ITEM",
-            "quantityValue": float(qty),
-            "referenceUnit": "ITEM",
-            "referenceValue": 1,
-        }
+    items = _items_per_box(qty)
+    if items is not None:
+        return {"quantityUnit": "ITEM", "quantityValue": items, "referenceUnit": "ITEM", "referenceValue": 1}
     return None
 
 
@@ -297,11 +323,14 @@ def map_product(
     """
     if off_sale:
         skus = [{**s, "active": False} if s["id_sku"] in off_sale else s for s in skus]
-    # (quantity, id, record), smallest packaging first: ordered_skus' order, each quantity read once
-    keyed = sorted(
-        ((Decimal(str(s["qtd_embalagem"])), str(s["id_sku"]), s) for s in skus), key=_by_qty_and_id
-    )
-    ordered = [s for _, _, s in keyed]
+    # (quantity, id, record, quantity text), smallest packaging first: ordered_skus' order, each
+    # quantity read once (and its Decimal made once per distinct text: _quantity)
+    keyed = []
+    for s in skus:
+        text = str(s["qtd_embalagem"])
+        keyed.append((_quantity(text), str(s["id_sku"]), s, text))
+    keyed.sort(key=_BY_QTY_AND_ID)
+    ordered = [k[2] for k in keyed]
     if not ordered:
         raise ValueError(f"product {product['seq_produto']} has no SKU")
     status = product_status(product, ordered, inactive_status)
@@ -309,18 +338,19 @@ def map_product(
     labels: list[str] = []
     facts: list[dict[str, Any]] = []
     variants: list[dict[str, Any]] = []
-    for qty, _, sku in keyed:
+    weighed = bool(product.get("weighed"))
+    for qty, _, sku, text in keyed:
         if sku.get("weighed"):
             label = "KG"
+            weighed = True
         else:  # option_label, with the quantity at hand
-            packaging = str(sku.get("packaging") or "UN").upper()
-            label = packaging if qty == 1 else f"{packaging}-{_text(qty)}"
+            label = _box_label(sku.get("packaging"), text)
         if label in labels:  # two packagings with one label: keep both apart
             label = f"{label} ({sku['id_sku']})"
         labels.append(label)
         fact = {
             "id_sku": sku["id_sku"],
-            "qtd_embalagem": str(sku["qtd_embalagem"]),
+            "qtd_embalagem": text,
             "weighed": bool(sku.get("weighed")),
             "ean": sku.get("ean"),
             "active": bool(active and sku.get("active")),
@@ -331,7 +361,6 @@ def map_product(
             fact["barcode_problem"] = problem
         facts.append(fact)
         variants.append(variant_input(active, sku, label, qty, problem))
-    weighed = bool(product.get("weighed")) or any(s.get("weighed") for s in ordered)
     payload: dict[str, Any] = {
         "title": product.get("description") or f"Produto {product['seq_produto']}",
         "descriptionHtml": description_html(product),
@@ -345,14 +374,11 @@ def map_product(
     encoded = orjson.dumps(payload)
     # Weighed items always sell in the same unit; carrying it in the digest re-sends on a change.
     digest = _digest(encoded, _WEIGHED_TAIL if weighed else _UNWEIGHED_TAIL)
-    line = b"".join((_LINE_HEAD, orjson.dumps(str(seq)), b'}},"input":', encoded, b"}"))
+    line = b"".join((_LINE_HEAD, b'"%d"}},"input":' % seq, encoded, b"}"))
     return MappedProduct(seq, payload, digest, status, facts, line)
 
 
-def _by_qty_and_id(keyed: tuple[Decimal, str, Any]) -> tuple[Decimal, str]:
-    return keyed[0], keyed[1]
-
-
+_BY_QTY_AND_ID = operator.itemgetter(0, 1)
 _WEIGHED_TAIL = b',"unit_kg":' + orjson.dumps(_text(WEIGHED_SALE_UNIT_KG)) + b"}"
 _UNWEIGHED_TAIL = b',"unit_kg":null}'
 

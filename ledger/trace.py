@@ -59,12 +59,10 @@ def closed_as_handled() -> ColumnElement[bool]:
 
 def search_text(*groups: Iterable[str | int | None]) -> str:
     """External ids lower-cased, de-duplicated in order, joined by spaces (cut to the column size)."""
-    tokens: dict[str, None] = {}  # ordered and de-duplicated in one pass (bulk begins call this per unit)
-    for group in groups:
-        for raw in group:
-            if raw is not None:
-                tokens.update(dict.fromkeys(str(raw).lower().split()))
-    return " ".join(tokens)[:SEARCH_TEXT_MAX]
+    # One lower() and split() of them all joined by spaces, which gives the tokens each alone gives
+    # (bulk begins call this per unit: a catalog load ~35,000 times); dict.fromkeys keeps them in order.
+    texts = [raw if type(raw) is str else str(raw) for group in groups for raw in group if raw is not None]
+    return " ".join(dict.fromkeys(" ".join(texts).lower().split()))[:SEARCH_TEXT_MAX]
 
 
 def begin(

@@ -162,3 +162,34 @@ def test_a_weighed_items_store_codes() -> None:
     assert "EAN_INVALID" not in start.search
     no_code = map_product(product(), [sku(1, "UN", ean=None)])
     assert no_code.input["variants"][0]["barcode"] is None and _not_sent(no_code) == []
+
+
+def test_quantities_and_weights_worked_out_once_per_text_keep_each_records_own_text() -> None:
+    """map_product remembers a quantity's or weight's text once seen (the initial load maps ~35,000
+    products): equal quantities written differently still keep their own text in the facts, and
+    every label, weight and unit price is what the record alone gives."""
+    boxes = [
+        {**sku(12), "qtd_embalagem": "12.0", "id_sku": "P919E12A", "packaging": "cx"},
+        {**sku(12), "packaging": None, "gross_weight": "0.000", "net_weight": "4.5"},
+        {**sku(6), "qtd_embalagem": "6.5", "gross_weight": None, "net_weight": "0"},
+        {**sku(1, "UN"), "qtd_embalagem": "1.00"},
+    ]
+    for _ in range(2):  # the second time from what the first remembered
+        mapped = map_product(product(), boxes)
+        facts = {f["id_sku"]: f for f in mapped.skus}
+        assert [f["id_sku"] for f in mapped.skus] == ["P919E1", "P919E6", "P919E12", "P919E12A"]
+        assert facts["P919E12A"]["qtd_embalagem"] == "12.0" and facts["P919E12"]["qtd_embalagem"] == "12"
+        assert facts["P919E1"]["qtd_embalagem"] == "1.00"
+        assert [f["label"] for f in mapped.skus] == ["UN", "CX-6.5", "UN-12", "CX-12"]
+        assert [option_label(s) for s in sorted(boxes, key=lambda s: s["id_sku"])] == [
+            "UN", "UN-12", "CX-12", "CX-6.5",
+        ]  # fmt: skip
+        variants = {v["inventoryItem"]["sku"]: v for v in mapped.input["variants"]}
+        weights = {k: v["inventoryItem"]["measurement"]["weight"]["value"] for k, v in variants.items()}
+        assert weights == {"P919E1": 5.1, "P919E6": 0.0, "P919E12": 4.5, "P919E12A": 61.2}
+        prices = {k: (v.get("unitPriceMeasurement") or {}).get("quantityValue") for k, v in variants.items()}
+        assert prices == {"P919E1": None, "P919E6": None, "P919E12": 12.0, "P919E12A": 12.0}
+        head = (
+            b'{"identifier":{"customId":{"namespace":"consinco","key":"seq_produto","value":"919"}},"input":{'
+        )
+        assert mapped.line.startswith(head)

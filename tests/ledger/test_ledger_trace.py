@@ -265,3 +265,16 @@ def test_many_threads_begin_the_same_unit(any_database_url, shop):
     with maker() as s:
         rows = s.scalars(select(Message)).all()
         assert len(rows) == 1 and rows[0].attempts == threads * rounds
+
+
+def test_search_text_tokens_are_each_values_own_lower_cased_and_deduplicated() -> None:
+    """search_text lowers and splits the values joined at once (a catalog load builds ~35,000):
+    the tokens are those of each value alone, in order, once each."""
+    from ledger.trace import SEARCH_TEXT_MAX, search_text
+
+    assert search_text([None, "919"], ["919", "P919E1", "p919e1", "  7891 \t 7891\n"], [42, None]) == (
+        "919 p919e1 7891 42"
+    )
+    assert search_text(["ΟΔΟΣ", "ΣΑΣ"]) == "οδος σας"  # a final sigma stays final at each value's end
+    assert search_text([], [None]) == ""
+    assert len(search_text(["x" * 300, "y" * 300])) == SEARCH_TEXT_MAX
