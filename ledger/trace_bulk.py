@@ -74,8 +74,8 @@ def begin_many(
         (
             shop_id,
             flow,
-            u.unit_key,
             direction,
+            u.unit_key,
             u.shopify_id,
             u.erp_id,
             trace.search_text([u.shopify_id, u.erp_id], u.search),
@@ -117,8 +117,10 @@ def begin_many(
     return [ids[u.unit_key] for u in units]
 
 
+# In the table's column order, which the compiled INSERT binds in: the rows go to the driver as built
+# (driver_sql.DriverStatement.rows reorders every row otherwise).
 _BEGIN_COLUMNS = (
-    "shop_id", "flow", "unit_key", "direction", "shopify_id", "erp_id", "search_text", "status",
+    "shop_id", "flow", "direction", "unit_key", "shopify_id", "erp_id", "search_text", "status",
     "attempts", "request_payload", "job_id", "created_at", "updated_at",
 )  # fmt: skip
 

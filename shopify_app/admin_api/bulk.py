@@ -188,7 +188,7 @@ def to_jsonl(variables: Iterable[dict[str, Any]], encoded: Sequence[bytes] | Non
     `encoded`: those very variables already serialised, one JSON object each (a caller that
     hashed the bytes hands them over instead of having them encoded a second time)."""
     if encoded is not None:
-        return b"\n".join(encoded) + b"\n" if encoded else b""
+        return b"\n".join([*encoded, b""])  # the last line's newline too, in one copy of the lines
     return b"".join(orjson.dumps(v, default=str, option=_OPTIONS) + b"\n" for v in variables)
 
 

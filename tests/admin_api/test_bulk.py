@@ -14,6 +14,7 @@ from shopify_app.admin_api.bulk import (
     map_result_lines,
     notify_bulk_finished,
     split_lines,
+    to_jsonl,
 )
 from shopify_app.admin_api.errors import BulkOperationFailed, BulkStillRunning, ShopifyTransient
 from tests.admin_api.conftest import SHOP, URL, gql_body
@@ -311,3 +312,10 @@ def test_lines_are_split_into_uploads_within_the_limit_never_inside_a_line():
     assert split_lines([], 10) == []
     with pytest.raises(ValueError, match="line 1 is 10 bytes"):
         split_lines([b"ab", b"c" * 9], 9)
+
+
+def test_pre_encoded_lines_make_the_same_jsonl_as_the_variables() -> None:
+    variables = [{"input": {"title": "Arroz"}}, {"input": {"title": "Feijão"}}]
+    encoded = [json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode() for v in variables]
+    assert to_jsonl(variables, encoded) == to_jsonl(variables) == b"\n".join(encoded) + b"\n"
+    assert to_jsonl([], []) == to_jsonl([]) == b""
