@@ -113,7 +113,9 @@ class FreshRecords:
 
     def add_sku(self, record: Mapping[str, Any]) -> int:
         seq = int(record["seq_produto"])
-        group = self.skus.setdefault(seq, {})
+        group = self.skus.get(seq)
+        if group is None:  # (not setdefault: a dict to throw away for every record of a known product)
+            group = self.skus[seq] = {}
         if _newer_or_same(record, group.get(record["id_sku"])):
             group[record["id_sku"]] = record
         return seq
