@@ -37,7 +37,10 @@ freight the ERP's, so the edit is skipped as "already matches ERP order ... as p
 being flagged. A freight that differs (a shipping line removed or refunded after picking) is the
 merchant's change: flagged, named "freight R$ x -> R$ y". Once picked, the changes a flag names
 and records are counted from what the ERP served (`diff(..., served=True)`), so the ERP's own cut,
-already in Shopify, is never named as the merchant's. The echo of a picking that cut every item
+already in Shopify, is never named as the merchant's; a change made before the picking reached
+Shopify (the poller had not applied the ERP's S event yet) waits for it (Transient,
+jobs.order_edits.picking_state), or Shopify, still as placed, would read as the merchant undoing
+the ERP's cut. The echo of a picking that cut every item
 (Shopify left with no item) is flagged ERP_CUT_EVERY_ITEM: nothing left to deliver, cancel the
 order; not an edit to undo.
 
@@ -45,12 +48,15 @@ An edit applied sends the ERP order's payment forms again (formaPagtoDto: jobs.o
 .map_payments for the new total, as the import maps them), so they keep summing to its total. An
 edit the ERP refuses for a reason of its own (not "too late") fails with the ERP's words and
 flags the link (`refused`): the edit was NOT applied; the note is cleared when an edit applies.
+An edit the ERP no longer takes that added a line it cannot sell (a product made in Shopify, a
+custom item) is flagged as too late, the line named "not an ERP product": not parked waiting for a
+binding, which would resume nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -64,6 +70,7 @@ from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
 from jobs import order_clients, order_generation, order_map
 from jobs.inbox import Ignored, not_installed
+from jobs.order_edits import picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
@@ -71,10 +78,11 @@ from jobs.orders import current_job_id, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
-from ledger.errors import Rejected
+from ledger.errors import MappingMissing, Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Shop, utcnow
-from shopify_app.admin_api.order_import_ops import read_order_for_erp
+from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp
+from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +104,7 @@ class LineChange:
     after: Decimal
     value_before: Decimal | None = None  # a price change's line value, R$ (quantity x price - discount)
     value_after: Decimal | None = None
+    note: str | None = None  # what a person needs to know of the line ("not an ERP product")
 
     def describe(self) -> str:
         """The change in a person's words: quantities as counted (2, not 2.0); a price change
@@ -103,7 +112,8 @@ class LineChange:
         was, now = self.value_before, self.value_after
         if self.kind == "price" and was is not None and now is not None:
             return f"{self.sku} value {brl(was)} -> {brl(now)} (price or discount changed)"
-        return f"{self.sku} {self.before.normalize():f} -> {self.after.normalize():f}"
+        told = f", {self.note}" if self.note else ""
+        return f"{self.sku} {self.before.normalize():f} -> {self.after.normalize():f}{told}"
 
     def payload(self) -> dict[str, str | None]:
         """As the message's request_payload keeps it (JSON: numbers as text)."""
@@ -236,9 +246,19 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         _note(link, explanation)
         return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
                                                      detail={"nro_pedvenda": nro})).value  # fmt: skip
-    mapped = order_map.map_lines(read, variants_for(session, shop_id, read.order.lines))
+    # Picked: Shopify follows the picking (once it is there: picking_state waits for it).
+    served = not editable and (
+        current.situacao == "C" or picking_state.counts_served(session, shop_id, nro, current)
+    )
+    variants = variants_for(session, shop_id, read.order.lines)
+    try:
+        mapped = order_map.map_lines(read, variants)
+    except MappingMissing:  # a line the ERP cannot sell: parked while the ERP still takes the edit
+        if editable:
+            raise
+        return _not_erp_products(session, link, message, edit_id, read, variants, current, served)
     freight = order_map.freight_of(read.order)
-    changes = diff(current, mapped, served=not editable)  # picked: Shopify follows the picking
+    changes = diff(current, mapped, served=served)
     earlier = message.request_payload  # an earlier attempt's, kept by trace.begin
     lines = [{"sku": m.id_sku, "quantity": m.shopify_quantity, "erp_qty": str(m.line.qty)} for m in mapped]
     message.request_payload = {
@@ -298,6 +318,54 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     )
     log.info("order_edits: edit %s applied to ERP order %s (%s changes)", edit_id, nro, len(changes))
     return "done"
+
+
+def _not_erp_products(
+    session: Session,
+    link: OrderLink,
+    message: Message,
+    edit_id: str,
+    read: ErpOrderRead,
+    variants: dict[str, order_map.VariantInfo],
+    current: ErpOrder,
+    served: bool,
+) -> str:
+    """An edit the ERP no longer takes that put on the order a line the ERP cannot sell (a product
+    made in Shopify, a custom item, an ERP SKU not bound yet): too late like any other, so flagged
+    naming that line, not parked waiting for a binding that would resume nothing. The other lines'
+    changes are counted by quantity alone: their value is Shopify's split of the order's discounts
+    over lines the ERP does not have, which says nothing of a price changed."""
+    missing = order_map.missing_variants(read.order, variants)
+    unknown = {line.id for line in missing}
+    known = replace(read.order, lines=[line for line in read.order.lines if line.id not in unknown])
+    try:
+        mapped = order_map.map_lines(replace(read, order=known, current_subtotal=None), variants)
+    except Rejected:  # no line the ERP sells is left
+        mapped = []
+    changes = [c for c in diff(current, mapped, served=served) if c.kind != "price"]
+    changes += [not_erp_product(line) for line in missing]
+    freight = order_map.freight_of(read.order)
+    message.request_payload = {
+        "nro_pedvenda": link.nro_pedvenda,
+        "changes": [c.payload() for c in changes],
+        "freight": str(freight),
+    }
+    moved = None if freight == current.freight else (current.freight, freight)
+    return _too_late(
+        session, link, message, edit_id, changes, current.situacao or "S", read.order.name, moved
+    )
+
+
+def not_erp_product(line: ShopifyLine) -> LineChange:
+    """A line with no ERP SKU bound, added: an ERP idSku (P{seq}E{qtd}) the catalog sync has not
+    bound, or a product made in Shopify or a custom item (no SKU: named by its name), which no ERP
+    product is behind."""
+    if line.sku and order_map.parse_sku(line.sku):
+        note = "its ERP product not bound to Shopify yet"
+    else:
+        note = "not an ERP product"
+    sku = (line.sku or line.name)[:60]
+    return LineChange("added", sku, Decimal(0), Decimal(line.current_quantity), note=note)
 
 
 def link_shop_domain(session: Session, shop_id: int) -> str:
@@ -459,6 +527,11 @@ def _flag(
         f"Order {name} was {changed} in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so "
         f"the change was NOT applied in the ERP. {advice}"
     )
+    twin = flagged_already(session, link, message, explanation)
+    if twin is not None:
+        trace.skip(session, message, f"the same change is flagged already, by {twin.unit_key} (message "
+                   f"#{twin.id}): nothing new to tell")  # fmt: skip
+        return "skipped"
     _note(link, explanation)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning(
@@ -469,6 +542,30 @@ def _flag(
         message,
         Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda}),
     ).value
+
+
+def flagged_already(session: Session, link: OrderLink, message: Message, explanation: str) -> Message | None:
+    """Another change of the order's failed with this very explanation and its note still stands:
+    this webhook tells nothing new (the echo of the ERP's picking edit, which reached Shopify after
+    a merchant's change that waited for it, shows the same lines as that change's retry). One
+    failed message and one set of ledger rows per change; once the note is cleared (the edit undone,
+    then made again) the change is flagged anew."""
+    if " ".join((order_notes.note_of(link, FLOW) or "").split()) != " ".join(f"{NOTE}{explanation}".split()):
+        return None
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.shop_id == link.shop_id,
+            Message.flow == FLOW,
+            Message.direction == SHOPIFY_TO_ERP,
+            Message.shopify_id == link.shopify_order_id,
+            Message.status == MessageStatus.FAILED.value,
+            Message.error_text == explanation,
+            Message.id != message.id,
+        )
+        .order_by(Message.id)
+        .limit(1)
+    ).first()
 
 
 def is_refund(edit_id: str) -> bool:

@@ -133,3 +133,32 @@ def test_a_shipping_line_removed_before_separation_reaches_the_erp(world):
     erp_order = world.chain.order(nro)
     assert Decimal(str(erp_order["vlrTotFrete"])) == 0
     assert Decimal(str(erp_order["vlrTotalPedido"])) == shopify_total
+
+
+def test_an_edit_made_before_the_picking_reached_shopify_waits_for_it(world):
+    """The ERP separated the order cutting sku 0 from 3 to 1, and the merchant raises sku 1 from 1
+    to 2 before the poller brings that cut to Shopify. Counted against what the ERP served, the
+    cut Shopify does not show yet would be named as the merchant's "3 more of sku 0": the edit
+    waits (retrying) until the picking is in Shopify, then names and records the merchant's change only."""
+    a, b = world.sku(0), world.sku(1)
+    gid, nro = imported(world, skus=[(a, 3), (b, 1)])
+    items = world.chain.order(nro)["itens"]
+    cuts = {str(i["seqItem"]): (1 if i["idSku"] == a else i["qtdPedida"]) for i in items}
+    world.chain.handle.erp.separate(nro, cuts=cuts, weights={})  # the poller has not run yet
+    edit_in_shopify(world, gid, b, 2)
+    world.drain()
+    [waiting] = edit_messages()
+    assert waiting.status == MessageStatus.RETRYING.value, (waiting.status, waiting.error_text)
+    assert "picking" in waiting.error_text, waiting.error_text
+    assert world.link(gid).needs_attention is None and changes_sent() == []
+    poll_erp_events(world)  # the picking edit reaches Shopify (its echo runs too)
+    world.drain()
+    order_edits.replay(waiting.id)  # RQ's retry (or the orders catch-up)
+    note = world.link(gid).needs_attention
+    assert f"({b} 1 -> 2)" in note and f"{a} " not in note, note
+    # The picking's echo, run meanwhile, shows the same lines: one failed message, one ledger row.
+    messages = edit_messages()
+    assert [m.status for m in messages].count(MessageStatus.FAILED.value) == 1, messages
+    assert all(m.status == MessageStatus.SKIPPED.value for m in messages if m.status != "failed")
+    rows = [(c.sku, c.kind, c.qty_before, c.qty_after, c.applied) for c in changes_sent()]
+    assert rows == [(b, "qty", Decimal(1), Decimal(2), False)], rows
