@@ -2,7 +2,9 @@
 from its open card authorisations — and what Shopify answered.
 
 What is due and from which authorisation: `capture_plan` (pure; see jobs.invoices for the rules:
-partial invoicing, tips and gift cards, refunds, never above what was authorised).
+partial invoicing, tips and gift cards, refunds, never above what was authorised), and never above
+what Shopify's order total still asks for (`within_total`: the part of the NF-e above it is named
+for a person, not captured).
 
 Why the answer's status matters: every Brazilian card gateway on Shopify is a payments app, and a
 payments app does not answer a capture at once. Shopify sends it a capture session and the app
@@ -98,6 +100,7 @@ class Asked:
     kept: Decimal  # money taken and kept before these captures
     uncovered: Decimal  # due after the plan: more than the authorisations held
     captures: tuple[AskedCapture, ...]
+    held_back: Decimal = ZERO  # due, and authorised, but above Shopify's order total (`within_total`)
 
     def record(self) -> dict[str, Any]:
         captures = [
@@ -107,7 +110,7 @@ class Asked:
         ]  # fmt: skip
         return {"at": self.at.isoformat(), "invoiced": str(self.invoiced), "count": self.count,
                 "final": self.final, "kept": str(self.kept), "uncovered": str(self.uncovered),
-                "captures": captures}  # fmt: skip
+                "captures": captures, "held_back": str(self.held_back)}  # fmt: skip
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Asked:
@@ -121,7 +124,8 @@ class Asked:
         ]  # fmt: skip
         at = at if at.tzinfo else at.replace(tzinfo=UTC)
         return cls(at, Decimal(data["invoiced"]), int(data["count"]), bool(data["final"]),
-                   Decimal(data["kept"]), Decimal(data["uncovered"]), tuple(captures))  # fmt: skip
+                   Decimal(data["kept"]), Decimal(data["uncovered"]), tuple(captures),
+                   Decimal(data.get("held_back") or ZERO))  # fmt: skip
 
 
 def delivery_method(state: Settlement, on_delivery: frozenset[str]) -> str | None:
@@ -195,6 +199,26 @@ def capture_plan(
     return plan, due
 
 
+def within_total(
+    plan: list[tuple[Authorization, Decimal]], state: Settlement
+) -> tuple[list[tuple[Authorization, Decimal]], Decimal]:
+    """Pure: `plan` cut down to what Shopify says the order still owes (its current total less the
+    money kept and the captures pending), and what it left out. What the customer sees they owe is
+    the most ever taken: an NF-e above it (a weighed item picked heavier than ordered, which the
+    picking's order edit never charges, beside a cut that left room in the authorisation; a freight
+    the ERP charges above Shopify's) would otherwise be captured and show in Shopify as paid above
+    the order's total, a refund owed. Not read (None): the plan as it is."""
+    if state.current_total is None:
+        return plan, ZERO
+    room = max(ZERO, state.current_total - state.kept - state.pending_captures)
+    kept: list[tuple[Authorization, Decimal]] = []
+    for authorization, amount in plan:
+        if (taken := min(amount, room)) > ZERO:
+            kept.append((authorization, taken))
+        room -= taken
+    return kept, sum((amount for _, amount in plan), ZERO) - sum((amount for _, amount in kept), ZERO)
+
+
 def capture(
     client: AdminClient,
     order_id: str,
@@ -215,6 +239,7 @@ def capture(
     the authorisations do not cover is left to it, not flagged."""
     now = now or datetime.now(UTC)
     plan, uncovered = capture_plan(invoiced, state, since)
+    plan, held_back = within_total(plan, state)
     asked, answers, answered = [], [], None
     for authorization, amount in plan:
         # A gateway without multi-capture closes the authorisation on its one capture whatever
@@ -228,7 +253,7 @@ def capture(
                                   not authorization.multi_capturable, transaction.id))  # fmt: skip
         answers.append((transaction.status, transaction.error_code or transaction.status))
         answered = transaction.order_financial_status or answered
-    run = Asked(now, invoiced, count, final, state.kept, uncovered, tuple(asked))
+    run = Asked(now, invoiced, count, final, state.kept, uncovered, tuple(asked), held_back)
     outcome = _outcome(client, state, run, answers, history=_refusals(state), now=now,
                        on_delivery=on_delivery)  # fmt: skip
     if not plan:
@@ -347,10 +372,10 @@ def _outcome(
         tips = f" and {' and '.join(beside)}" if beside else ""
         of = "an NF-e" if asked.count == 1 else f"{asked.count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
+    above = _above_total(state, nfe, invoiced, asked.held_back) if asked.held_back > ZERO else None
     waiting = _waiting(state, asked, answers, nfe) if not final else None
-    attention = (
-        "; ".join([*([attention] if attention else []), *closed, *([waiting] if waiting else [])]) or None
-    )
+    told = [*([attention] if attention else []), *([above] if above else []), *closed]
+    attention = "; ".join([*told, *([waiting] if waiting else [])]) or None
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     captured = (_captured(state) or ZERO) + taken if state.authorizations else None
@@ -373,6 +398,17 @@ def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nf
             f"order ({nfe} so far total {asked.invoiced}, less than the ERP served). If no further NF-e is "
             "coming, capture what is still owed and void the rest from the order in Shopify before the "
             "authorisation lapses")  # fmt: skip
+
+
+def _above_total(state: Settlement, nfe: str, invoiced: Decimal, held_back: Decimal) -> str:
+    """For a person: the part of the NF-e the authorisation held but Shopify's order total does not
+    ask for (`within_total`): not charged, as a weighed item picked heavier than ordered never is."""
+    return (
+        f"{FLOW}: {nfe} total {invoiced} is {held_back} above the Shopify order's total "
+        f"{state.current_total} (what the customer sees they owe: a weighed item picked heavier than "
+        f"ordered, or a freight above Shopify's, is not charged there): {held_back} was not charged; "
+        "collect it or absorb it"
+    )
 
 
 def _captured(state: Settlement) -> Decimal | None:

@@ -43,7 +43,11 @@ nothing (idempotent on the key):
    what was authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e
-   (a refund owed). The message still ends `done`: the invoice is on the order and the money
+   (a refund owed). Nor above Shopify's order total, what the customer sees they owe
+   (jobs.invoice_capture.within_total): a heavier weight beside a cut, which left room in the
+   authorisation, is not captured (Shopify would show it paid above its total, a refund owed) but
+   named on the order link as not charged, as the heavier weight alone is. The message still ends
+   `done`: the invoice is on the order and the money
    that could be taken was. Only a capture Shopify answers SUCCESS is money taken
    (jobs.invoice_capture): one PENDING at the gateway (a payments app resolves it later) is not
    asked again, and the message, written and fulfilled, is checked again (Transient) until Shopify

@@ -12,7 +12,7 @@ import pytest
 
 from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
 from jobs.cancellations.to_shopify import reason_code, staff_note
-from jobs.invoice_capture import capture, capture_plan
+from jobs.invoice_capture import Asked, capture, capture_plan, within_total
 from jobs.invoice_lines import invoiced_units, plan_fulfilment
 from jobs.invoices import invoice_metafields, tracking_input
 from jobs.order_edits import to_erp
@@ -383,6 +383,31 @@ def test_capture_takes_what_the_nfe_still_asks_for_never_above_the_authorisation
     assert left == D(due)
     for authorization, amount in steps:
         assert amount <= authorization.unsettled
+
+
+def test_the_capture_never_takes_above_what_shopifys_order_total_still_asks_for() -> None:
+    """A cut lowered Shopify's total to 163.61 and a heavier weight put the NF-e at 182.11: the
+    authorisation of 200 holds it all, but the customer sees 163.61 owed. The plan takes 163.61 and
+    leaves 18.50 out (named for a person); over two cards the last one gives less. The total not
+    read, the plan is left as it is."""
+    state = dataclasses.replace(_settled("0", ("200.00", "200.00")), current_total=D("163.61"))
+    plan, held_back = within_total(capture_plan(D("182.11"), state)[0], state)
+    assert ([str(a) for _, a in plan], held_back) == (["163.61"], D("18.50"))
+    two = dataclasses.replace(
+        _settled("20.00", ("50.00", "50.00"), ("50.00", "50.00")), current_total=D("90.00")
+    )
+    plan, held_back = within_total(capture_plan(D("100.00"), two)[0], two)
+    assert ([str(a) for _, a in plan], held_back) == (["50.00", "20.00"], D("10.00"))
+    unread = _settled("0", ("200.00", "200.00"))
+    assert within_total(capture_plan(D("182.11"), unread)[0], unread)[1] == 0
+    client, asked = _answering("SUCCESS")
+    taken = capture(client, "gid://shopify/Order/1", D("182.11"), state)  # type: ignore[arg-type]
+    assert asked == [D("163.61")], asked
+    assert taken.attention is not None and "18.50 was not charged" in taken.attention
+    assert "above the Shopify order's total 163.61" in taken.attention and "refund" not in taken.attention
+    client, _ = _answering("PENDING")  # kept on the message: the re-check names it the same
+    pending = capture(client, "gid://shopify/Order/1", D("182.11"), state)  # type: ignore[arg-type]
+    assert pending.asked is not None and Asked.from_record(pending.asked).held_back == D("18.50")
 
 
 def test_settlement_counts_refunds_apart_and_ignores_failed_transactions() -> None:

@@ -113,6 +113,29 @@ def test_heavier_weighed_item_is_recorded_and_never_charged_above_the_authorisat
     assert f"{nfe_total - before.current_total} was not charged" in attention
 
 
+def test_heavier_and_a_cut_in_one_picking_capture_no_more_than_shopifys_total(world: World) -> None:
+    """The picking cuts a line and weighs an item heavier. The cut lowers Shopify's total and leaves
+    room in the authorisation, but the heavier weight is not in Shopify (the line keeps its price):
+    the capture takes Shopify's total, what the customer sees they owe, not the whole NF-e (Shopify
+    would show the difference as owed back), and names what was not charged for a person."""
+    weighed, plain = world.weighed(), world.plain(0)
+    order = world.linked_order([(weighed, 2), (plain, 3)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, cuts={str(order.lines[plain]): 1}, weights={str(order.lines[weighed]): 2.4})
+    world.poll()
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+    shopify_total = world.settlement(order.gid).current_total
+
+    nfe_total, invoice = world.invoice(order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert nfe_total > shopify_total
+    after = world.settlement(order.gid)
+    assert after.paid == shopify_total and after.open_authorization() is None  # the rest released
+    attention = world.link(order.gid).needs_attention or ""
+    assert f"{nfe_total - shopify_total} was not charged" in attention, attention
+    assert f"Shopify order's total {shopify_total}" in attention and "refund" not in attention, attention
+
+
 def test_a_gram_light_on_a_cheap_item_is_recorded_and_the_rest_of_the_picking_is_applied(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
