@@ -45,6 +45,7 @@ from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_generation import current as erp_generation
+from jobs.order_generation import of_link
 from ledger import handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
@@ -260,7 +261,10 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     ERP's order (the ERP connection moved) or another order's. A link a person made by hand to an
     ERP order typed there (`OrderLink.hand_linked_erp`, ledger.order_link_by_hand) is taken by
     NROPEDVENDA whatever channel id the event carries (none, another channel's, the order's name
-    typed in NROPEDCLIENTE), but only while the shop is on the ERP it was made in."""
+    typed in NROPEDCLIENTE), but only while the shop is on the ERP it was made in. Nor, without a
+    channel id (an order typed by hand in the ERP), is a link whose number was learned from the ERP
+    the shop was connected to before (jobs.order_generation.of_link): the same number in the ERP it
+    uses now is another customer's order."""
     if event.channel_order_id:
         link = session.scalars(
             select(OrderLink).where(
@@ -277,11 +281,15 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     )
     current: int | None = None
     for candidate in links:
+        current = erp_generation(session, shop_id) if current is None else current
         if candidate.hand_linked_erp is not None:
-            current = erp_generation(session, shop_id) if current is None else current
             if candidate.hand_linked_erp == current:
                 return candidate
-        elif not named or candidate.shopify_order_id.rsplit("/", 1)[-1] == named:
+        elif named:
+            if candidate.shopify_order_id.rsplit("/", 1)[-1] == named:
+                return candidate  # the Shopify order the ERP order says it came from
+        # A shop never moved (generation 0) has every link of its one ERP: no query a candidate.
+        elif current == 0 or of_link(session, candidate) == current:
             return candidate
     return None
 

@@ -12,12 +12,12 @@ from rq import Queue
 from sqlalchemy import select
 
 from erp.records import OrderEvent
-from jobs import order_events
+from jobs import order_events, order_generation
 from jobs.order_event_codec import event_payload
-from ledger import setup_moves, trace
+from ledger import audit, setup_moves, trace
 from ledger.db import session_scope
 from ledger.errors import Transient
-from ledger.flows import ERP_TO_SHOPIFY
+from ledger.flows import ERP_TO_SHOPIFY, SHOPIFY_TO_ERP
 from ledger.kv import get_redis
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop
 from ledger.queues import ORDERS
@@ -41,8 +41,11 @@ def _shop() -> int:
 def _move_erp(shop_id: int) -> None:
     with session_scope() as session:  # what PUT /api/setup/erp-connection does with a new address
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one()
+        before = {"base_url": row.base_url}
         row.base_url = "https://producao.example"
-        setup_moves.erp_moved(session, row)
+        after = {"base_url": row.base_url, **setup_moves.erp_moved(session, row)}
+        audit.record(session, shop_id, "mudou-erp.myshopify.com", "1", order_generation.MOVED_ACTION,
+                     "erp_connection", before, after)  # fmt: skip
 
 
 def test_the_new_erps_event_is_not_taken_for_the_old_erps_event_of_the_same_number(env):
@@ -90,6 +93,27 @@ def test_an_event_finds_the_order_its_channel_id_names_not_another_with_its_numb
         assert found is not None and found.shopify_order_id == "gid://shopify/Order/3003"
 
 
+def test_a_new_erps_hand_typed_order_is_not_taken_for_the_old_erps_order_of_its_number(env):
+    """Homologation imported Shopify #1001 as its order 500; after the move, production's order 500
+    was typed by hand in the ERP (no channel id): its invoice is another customer's, not #1001's.
+    An order the app imported into production since is still found by its number alone."""
+    shop_id = _shop()
+    with session_scope() as session:
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/1001", nro_pedvenda=500))
+    _move_erp(shop_id)
+    with session_scope() as session:
+        assert order_events.find_link(session, shop_id, _event(7, 500, None)) is None
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/2002", nro_pedvenda=640))
+        imported = trace.begin(session, shop_id, "orders", "order:2002", SHOPIFY_TO_ERP, erp_id="640")
+        trace.succeed(session, imported, response={order_generation.KEY: 1})
+    assert order_events._take(shop_id, _event(7, 500, None)) == "unknown"
+    with session_scope() as session:
+        found = order_events.find_link(session, shop_id, _event(8, 640, None))
+        assert found is not None and found.shopify_order_id == "gid://shopify/Order/2002"
+        skipped = order_events.message_for(session, shop_id, "invoices", 7)
+        assert skipped.status == MessageStatus.SKIPPED.value and skipped.shopify_id is None
+
+
 def test_earlier_events_of_the_old_erp_do_not_hold_the_new_erps(env):
     shop_id = _shop()
     with session_scope() as session:
@@ -130,12 +154,14 @@ def test_an_old_erps_event_replayed_after_the_move_is_skipped_and_nothing_applie
         assert message is not None and message.status == MessageStatus.SKIPPED.value
         assert "belongs to the ERP the shop was connected to before" in (message.error_text or "")
         assert "nothing applied" in (message.error_text or "")
-    # The new ERP's own event of the same number runs.
+    # The new ERP's own event of the same number runs, on the new ERP's order 500 (Shopify #2002,
+    # linked since the move), not on #1001.
     with session_scope() as session:
+        session.add(OrderLink(shop_id=shop_id, shopify_order_id="gid://shopify/Order/2002", nro_pedvenda=500))
         new = trace.begin(session, shop_id, "invoices", order_events.unit_key(7, 1), ERP_TO_SHOPIFY,
                           erp_id="500", request=event_payload(event))  # fmt: skip
     assert order_events.execute(new.id, work) == MessageStatus.DONE.value
-    assert [unit.generation for unit in applied] == [1]
+    assert [(unit.generation, unit.order_id) for unit in applied] == [(1, "gid://shopify/Order/2002")]
 
 
 def test_the_old_erps_invoices_of_the_same_order_number_do_not_count_for_the_new_erps_order(env):
