@@ -1,10 +1,17 @@
 """The NF-e key an invoice event is applied with (flow `invoices`): checked, and read again from the
 ERP when the event's own is refused.
 
-The key must be valid (jobs.nfe.validate_key: layout, model 55/65, modulo 11: NFE_KEY_INVALID) and
-be this document's (jobs.nfe.document_mismatch: its model, series, number, issuer CNPJ and
-year-month agree with the document the event describes: NFE_KEY_MISMATCH). Nothing is written on
-the order before it is.
+The key must be valid (jobs.nfe.validate_key: layout, model 55/65, modulo 11, a year-month not
+later than the current one at the ERP: NFE_KEY_INVALID), of a document issued by now (its
+dtaHorEmissao at most CLOCK_TOLERANCE ahead of this clock: NFE_KEY_INVALID too) and be this
+document's (jobs.nfe.document_mismatch: its model, series, number, issuer CNPJ and year-month agree
+with the document the event describes: NFE_KEY_MISMATCH). Nothing is written on the order before it
+is.
+
+The issuer CNPJ the key's is compared with: the event's cnpjEmitente; when the event omits it, the
+ERP order's copy of the document's; when that omits it too, the CNPJ of the ERP company the order
+is of (jobs.company_cnpj, read only then). Only when none is known is the issuer left unchecked: a
+key carrying another company's CNPJ names another company's NF-e, whoever omitted the field.
 
 Why the ERP order is read again: an event is immutable and its message keeps it (its
 request_payload), so a Retry replays the same event, whose documentoFiscal keeps the key that was
@@ -19,34 +26,56 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from erp.records import Invoice
-from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key
+from jobs import company_cnpj
+from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key, year_month_at
 from ledger.errors import Rejected
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
 PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "issuer CNPJ",
          "month": "AAMM year-month"}  # fmt: skip
+# How far ahead of this clock a document's issue may be (the ERP's clock and ours differ a little).
+CLOCK_TOLERANCE = timedelta(minutes=10)
 
 
-def checked(invoice: Invoice, erp_documents: Sequence[Invoice]) -> tuple[Invoice, NfeKey]:
+@dataclass(frozen=True)
+class _Check:
+    erp_documents: Sequence[Invoice]
+    company: tuple[int, int] | None  # (shop id, NROEMPRESA): its CNPJ is read only when needed
+    now: datetime
+
+
+def checked(
+    invoice: Invoice,
+    erp_documents: Sequence[Invoice],
+    *,
+    company: tuple[int, int] | None = None,
+    now: datetime | None = None,
+) -> tuple[Invoice, NfeKey]:
     """The document to apply, its key as validated (the 44 characters), and that key's fields.
+    `company`: (shop id, NROEMPRESA) of the order, whose CNPJ is the issuer's when no copy of the
+    document names one (None: unknown); `now`: this clock (tests).
 
     Raises:
         Rejected: NFE_KEY_INVALID / NFE_KEY_MISMATCH, for the ERP order's copy of the document when
             it has one with another key (what the ERP says now), else for the event's.
     """
+    check = _Check(erp_documents, company, now or datetime.now(UTC))
     try:
-        return _checked(invoice)
+        return _checked(invoice, check)
     except Rejected:
         current = same_document(invoice, erp_documents)
         if current is None or normalise(current.key) == normalise(invoice.key):
             raise
     log.info("invoices: the event's NF-e key %s was refused; the ERP order now gives %s for NF-e %s",
              invoice.key, current.key, current.number)  # fmt: skip
-    return _checked(current)
+    return _checked(current, check)
 
 
 def same_document(invoice: Invoice, documents: Sequence[Invoice]) -> Invoice | None:
@@ -63,9 +92,10 @@ def same_document(invoice: Invoice, documents: Sequence[Invoice]) -> Invoice | N
     )  # fmt: skip
 
 
-def _checked(invoice: Invoice) -> tuple[Invoice, NfeKey]:
+def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
+    latest = year_month_at(check.now + CLOCK_TOLERANCE, ZoneInfo(get_settings().erp_timezone))
     try:
-        key = validate_key(invoice.key)
+        key = validate_key(invoice.key, latest_month=latest)
     except InvalidNfeKey as exc:
         raise Rejected(
             f"NF-e key refused: {exc.value!r} breaks the rule: {exc.rule}",
@@ -74,27 +104,57 @@ def _checked(invoice: Invoice) -> tuple[Invoice, NfeKey]:
             field="documentoFiscal.chaveAcesso",
             detail={"value": exc.value, "rule": exc.rule},
         ) from exc
-    _refuse_another_documents_key(invoice, key)
+    _refuse_issue_ahead(invoice, check.now)
+    _refuse_another_documents_key(invoice, key, *_issuer(invoice, check))
     # The key as validated (a DANFE prints it in groups of four): the metafield, the comparison
     # that makes a replay free, and the link's 44-character column all take the 44 digits.
     return replace(invoice, key=key.key), key
 
 
-def _refuse_another_documents_key(invoice: Invoice, key: NfeKey) -> None:
+def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
+    """Refuse (NFE_KEY_INVALID, nothing written) a document issued later than now (beyond
+    CLOCK_TOLERANCE): no NF-e is issued ahead of time, so its date, or the document, is wrong."""
+    issued = invoice.issued_at if invoice.issued_at.tzinfo else invoice.issued_at.replace(tzinfo=UTC)
+    if issued <= now + CLOCK_TOLERANCE:
+        return
+    local_now = now.astimezone(issued.tzinfo).isoformat(timespec="seconds")
+    rule = f"issued {issued.isoformat()}, later than now ({local_now})"
+    raise Rejected(
+        f"NF-e {invoice.number} (key {invoice.key}) refused: the ERP says it was {rule}",
+        system="app",
+        code="NFE_KEY_INVALID",
+        field="documentoFiscal.dtaHorEmissao",
+        detail={"value": invoice.key, "rule": rule},
+    )
+
+
+def _issuer(invoice: Invoice, check: _Check) -> tuple[str | None, str]:
+    """The issuer CNPJ the key's is compared with, and whose it is (module docstring)."""
+    if invoice.issuer_cnpj:
+        return invoice.issuer_cnpj, "the document's"
+    copy = same_document(invoice, check.erp_documents)
+    if copy is not None and copy.issuer_cnpj:
+        return copy.issuer_cnpj, "the ERP order's copy of the document's"
+    found = company_cnpj.of(*check.company) if check.company is not None else None
+    return found, "the order's ERP company's (the ERP names no issuer for the document)"
+
+
+def _refuse_another_documents_key(invoice: Invoice, key: NfeKey, issuer: str | None, whose: str) -> None:
     """Refuse (NFE_KEY_MISMATCH, nothing written) a key whose own fields name another document than
     the one the event describes (jobs.nfe.document_mismatch): its model, series, number, issuer
-    CNPJ (when the event gives cnpjEmitente) or year-month. Writing it would show the merchant and
+    CNPJ (`issuer`, `whose` it is: `_issuer`) or year-month. Writing it would show the merchant and
     the customer the key of a document that is not this order's."""
     found = document_mismatch(key, model=invoice.model, series=invoice.series, number=invoice.number,
-                              issued_at=invoice.issued_at, issuer=invoice.issuer_cnpj)  # fmt: skip
+                              issued_at=invoice.issued_at, issuer=issuer)  # fmt: skip
     if found is None:
         return
     part, in_key, in_document = found
     issued = invoice.issued_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+    theirs = whose if part == "issuer" else "the document's"
     raise Rejected(
         f"NF-e key {key.key} is not the key of the document the ERP describes (number {invoice.number}, "
         f"series {invoice.series}, model {invoice.model}, issued {issued}): the key's {PARTS[part]} "
-        f"{in_key} disagrees with the document's {in_document}. Correct the key (or the document) in "
+        f"{in_key} disagrees with {theirs} {in_document}. Correct the key (or the document) in "
         f"the ERP, then Retry (the ERP order's document is read again); nothing was written on the order",
         system="app",
         code="NFE_KEY_MISMATCH",

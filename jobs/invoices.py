@@ -221,7 +221,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     _skip_if_cancelled(event, erp_documents)
     # Checked before any write; a refused key is read again from the ERP order (jobs.invoice_keys):
     # the merchant corrects it there and clicks Retry, which replays the event's stored copy.
-    invoice, key = invoice_keys.checked(event.invoice, erp_documents)
+    invoice, key = invoice_keys.checked(
+        event.invoice, erp_documents, company=(unit.shop_id, erp_order.nro_empresa)
+    )
     refused = event.invoice.key if normalise(event.invoice.key) != invoice.key else None
     event = replace(event, invoice=invoice)
     _skip_if_cancelled(event, erp_documents)  # the ERP's copy may say it is cancelled

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 KEY_LENGTH = 44
 MODELS = {"55": "NF-e", "65": "NFC-e"}
@@ -103,12 +103,18 @@ def normalise(value: str) -> str:
     return re.sub(r"[\s.\-/]", "", value or "").upper()
 
 
-def validate_key(value: str, *, models: frozenset[str] = frozenset(MODELS)) -> NfeKey:
+def validate_key(
+    value: str, *, models: frozenset[str] = frozenset(MODELS), latest_month: str | None = None
+) -> NfeKey:
     """The key split into fields, or InvalidNfeKey naming the rule it broke.
+
+    `latest_month`: the AAMM of the current month (`year_month_at`); a key of a later month is of
+    a document not issued yet (a key is issued with its document, never ahead of it).
 
     Raises:
         InvalidNfeKey: wrong length, characters outside the layout, unknown state code, month
-            out of range, model not 55/65 (or not in `models`), or a wrong check digit.
+            out of range or later than `latest_month`, model not 55/65 (or not in `models`), or a
+            wrong check digit.
     """
     key = normalise(value)
     if len(key) != KEY_LENGTH:
@@ -123,6 +129,8 @@ def validate_key(value: str, *, models: frozenset[str] = frozenset(MODELS)) -> N
     month = int(key[4:6])
     if not 1 <= month <= 12:
         raise InvalidNfeKey(value, f"AAMM {key[2:6]}: month {key[4:6]} out of range")
+    if latest_month is not None and key[2:6] > latest_month:  # YYMM of 20YY: compared as text
+        raise InvalidNfeKey(value, f"AAMM {key[2:6]} is later than the current month ({latest_month})")
     model = key[20:22]
     if model not in models:
         allowed = "/".join(sorted(models))
@@ -142,6 +150,12 @@ def validate_key(value: str, *, models: frozenset[str] = frozenset(MODELS)) -> N
         code=key[35:43],
         check_digit=expected,
     )
+
+
+def year_month_at(moment: datetime, zone: tzinfo) -> str:
+    """The AAMM of `moment` in `zone` (a key's AAMM is its issue's local year-month)."""
+    local = moment.astimezone(zone)
+    return f"{local.year % 100:02d}{local.month:02d}"
 
 
 def is_valid_key(value: str) -> bool:

@@ -216,10 +216,11 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "NFE_KEY_MISMATCH": (
         (
             "A chave de acesso da NF-e é de outro documento: o modelo, a série, o número, o CNPJ do "
-            "emitente ou o ano-mês gravados na chave não batem com a nota que o ERP informou. Nada foi "
-            "gravado no pedido.",
+            "emitente ou o ano-mês gravados na chave não batem com a nota que o ERP informou (sem CNPJ "
+            "do emitente na nota, vale o CNPJ da empresa do pedido no ERP). Nada foi gravado no pedido.",
             "The NF-e access key belongs to another fiscal document: the model, series, number, issuer "
-            "CNPJ or year-month inside the key do not match the invoice the ERP described. Nothing was "
+            "CNPJ or year-month inside the key do not match the invoice the ERP described (when the "
+            "invoice names no issuer CNPJ, the CNPJ of the order's ERP company counts). Nothing was "
             "written on the order.",
         ),
         (
@@ -601,15 +602,19 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "NFE_KEY_INVALID": (
         (
             "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "
-            "verificador, modelo 55/65); nada foi escrito no pedido, capturado ou enviado.",
+            "verificador, modelo 55/65, ano-mês que ainda não chegou) ou a nota tem data de emissão no "
+            "futuro; nada foi escrito no pedido, capturado ou enviado.",
             "The access key the ERP gave for the invoice is not valid (44 digits, check digit, model "
-            "55/65); nothing was written on the order, captured or shipped.",
+            "55/65, a year-month still to come) or the invoice's issue date is in the future; nothing "
+            "was written on the order, captured or shipped.",
         ),
         (
-            "Confira a nota no ERP. Quando o ERP informar a chave correta, clique em Tentar de novo (a "
-            "nota é lida outra vez do pedido no ERP).",
-            "Check the invoice in the ERP. Once the ERP gives the right key, click Retry (the invoice is "
-            "read again from the ERP order).",
+            "Confira a nota no ERP (a mensagem do sistema mostra a regra que falhou). Quando o ERP "
+            "informar a chave e a data de emissão corretas, clique em Tentar de novo (a nota é lida "
+            "outra vez do pedido no ERP).",
+            "Check the invoice in the ERP (the system's message names the rule that failed). Once the "
+            "ERP gives the right key and issue date, click Retry (the invoice is read again from the "
+            "ERP order).",
         ),
     ),
     "DOCUMENTO_AUSENTE": (

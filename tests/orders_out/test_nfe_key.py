@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from jobs.nfe import InvalidNfeKey, check_digit, document_mismatch, is_valid_key, validate_key
+from jobs.nfe import (
+    InvalidNfeKey,
+    check_digit,
+    document_mismatch,
+    is_valid_key,
+    validate_key,
+    year_month_at,
+)
 from sandbox.consinco.fiscal import nfe_check_digit
 
 NFE_SP = "35210320695448000184550010000035891981839923"
@@ -109,3 +117,20 @@ def test_a_key_is_compared_with_the_document_it_is_said_to_be() -> None:
     zeros = "352103" + "00695448000184" + "55" + "001" + "000003589" + "1" + "98183992"
     lost = validate_key(zeros + str(check_digit(zeros)))
     assert document_mismatch(lost, **{**same, "issued_at": issued}, issuer="695448000184") is None
+
+
+def test_a_key_of_a_month_still_to_come_is_refused() -> None:
+    """A key is issued with its document: its AAMM is never later than the current month."""
+    key = validate_key(NFE_SP, latest_month="2103")  # the key's own month passes
+    assert key.year_month == "2103"
+    assert validate_key(NFE_SP, latest_month="2612").year_month == "2103"
+    with pytest.raises(InvalidNfeKey) as raised:
+        validate_key(NFE_SP, latest_month="2102")
+    assert "AAMM 2103 is later than the current month (2102)" in raised.value.rule
+
+
+def test_the_current_month_is_the_erps_local_one() -> None:
+    """01:30 UTC of December 1st is still November 30th in Sao Paulo."""
+    turn = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+    assert year_month_at(turn, ZoneInfo("America/Sao_Paulo")) == "2611"
+    assert year_month_at(turn, UTC) == "2612"

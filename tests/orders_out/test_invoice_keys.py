@@ -1,0 +1,123 @@
+"""jobs.invoice_keys without an ERP: which issuer CNPJ a key is held to when the event omits
+cnpjEmitente, and a key or an issue that is still to come. (The same through the sandboxes:
+test_invoice_key_guards.py.)"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from erp.records import Invoice
+from jobs import company_cnpj, invoice_keys
+from jobs.nfe import check_digit
+from ledger.errors import Rejected
+
+OURS, THEIRS = "20695448000184", "11222333000181"
+ISSUED = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # 10:00 in Sao Paulo
+NOW = ISSUED + timedelta(minutes=5)
+
+
+def _key(issuer: str = OURS, year_month: str = "2611") -> str:
+    body = "35" + year_month + issuer + "55" + "001" + "000003589" + "1" + "98183992"
+    return body + str(check_digit(body))
+
+
+def _invoice(key: str, *, issuer: str | None = None, seq_nf: int | None = 7, **changes: Any) -> Invoice:
+    document = Invoice(seq_nf=seq_nf, key=key, number=3589, series="1", model="55", status="V",
+                       issued_at=ISSUED, total=Decimal("50.00"), issuer_cnpj=issuer,
+                       danfe_url=None, xml_url=None)  # fmt: skip
+    return replace(document, **changes)
+
+
+@pytest.fixture
+def companies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The order's ERP company has CNPJ OURS; the (shop, company) pairs asked."""
+    asked: list[tuple[int, int]] = []
+
+    def of(shop_id: int, nro_empresa: int) -> str | None:
+        asked.append((shop_id, nro_empresa))
+        return OURS
+
+    monkeypatch.setattr(company_cnpj, "of", of)
+    return asked
+
+
+def _refusal(invoice: Invoice, erp_documents: list[Invoice], **options: Any) -> Rejected:
+    with pytest.raises(Rejected) as raised:
+        invoice_keys.checked(invoice, erp_documents, now=NOW, **options)
+    return raised.value
+
+
+def test_without_cnpj_emitente_the_erp_orders_copy_names_the_issuer(companies) -> None:
+    forged = _key(THEIRS)
+    refused = _refusal(_invoice(forged), [_invoice(forged, issuer=OURS)], company=(1, 2))
+    assert refused.code == "NFE_KEY_MISMATCH" and refused.detail["part"] == "issuer", refused.detail
+    assert (refused.detail["in_key"], refused.detail["in_document"]) == (THEIRS, OURS)
+    assert f"issuer CNPJ {THEIRS} disagrees with the ERP order's copy of the document's {OURS}" in str(
+        refused
+    )
+    assert companies == []  # the copy named it: the companies are not read
+    # The key corrected in the ERP: the Retry applies the ERP order's copy.
+    invoice, key = invoice_keys.checked(_invoice(forged), [_invoice(_key(), issuer=OURS)], now=NOW)
+    assert key.issuer == OURS and invoice.key == _key()
+
+
+def test_without_any_cnpj_emitente_the_orders_erp_company_names_the_issuer(companies) -> None:
+    forged = _key(THEIRS)
+    refused = _refusal(_invoice(forged), [_invoice(forged)], company=(1, 2))
+    assert refused.code == "NFE_KEY_MISMATCH" and refused.detail["part"] == "issuer", refused.detail
+    assert THEIRS in str(refused) and OURS in str(refused) and "the order's ERP company's" in str(refused)
+    assert companies == [(1, 2)]
+    _invoice_ok, key = invoice_keys.checked(_invoice(_key()), [], company=(1, 2), now=NOW)
+    assert key.issuer == OURS
+    # No issuer known anywhere (no company given): the issuer is not checked.
+    assert invoice_keys.checked(_invoice(forged), [], now=NOW)[1].issuer == THEIRS
+
+
+def test_the_events_own_cnpj_emitente_comes_first(companies) -> None:
+    refused = _refusal(_invoice(_key(), issuer=THEIRS), [_invoice(_key(), issuer=OURS)], company=(1, 2))
+    assert refused.detail["in_document"] == THEIRS and "the document's" in str(refused)
+
+
+def test_a_key_of_a_month_still_to_come_is_invalid() -> None:
+    future = _key(year_month="2803")
+    refused = _refusal(_invoice(future, issued_at=datetime(2028, 3, 10, 13, tzinfo=UTC)), [])
+    assert refused.code == "NFE_KEY_INVALID", refused.code
+    assert "AAMM 2803 is later than the current month (2611)" in refused.detail["rule"]
+
+
+def test_a_document_issued_later_than_now_is_invalid_beyond_the_clocks_tolerance() -> None:
+    ahead = invoice_keys.CLOCK_TOLERANCE
+    invoice_keys.checked(_invoice(_key(), issued_at=NOW + ahead), [], now=NOW)  # clocks differ a little
+    later = NOW + ahead + timedelta(minutes=1)
+    refused = _refusal(_invoice(_key(), issued_at=later), [])
+    assert refused.code == "NFE_KEY_INVALID" and refused.field == "documentoFiscal.dtaHorEmissao"
+    assert "later than now" in refused.detail["rule"] and later.isoformat() in refused.detail["rule"]
+
+
+def test_the_companies_are_read_once_per_erp_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+
+    class Client:
+        def companies(self) -> list[Any]:
+            reads.append("read")
+            return [SimpleNamespace(nro_empresa=2, cnpj=OURS), SimpleNamespace(nro_empresa=3, cnpj=None)]
+
+    client = Client()
+    monkeypatch.setattr(company_cnpj.order_clients, "erp_client", lambda shop_id: client)
+    company_cnpj.reset()
+    assert company_cnpj.of(1, 2) == OURS and company_cnpj.of(1, 3) is None
+    assert company_cnpj.of(1, 9) is None  # not listed: read again only after REREAD_AFTER
+    assert reads == ["read"]
+    monkeypatch.setattr(company_cnpj, "REREAD_AFTER", 0.0)
+    assert company_cnpj.of(1, 9) is None and reads == ["read", "read"]
+    other = Client()  # the connection saved again: another client, another read
+    monkeypatch.setattr(company_cnpj.order_clients, "erp_client", lambda shop_id: other)
+    monkeypatch.setattr(company_cnpj, "REREAD_AFTER", 60.0)
+    assert company_cnpj.of(1, 2) == OURS and len(reads) == 3
+    company_cnpj.reset()
