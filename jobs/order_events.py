@@ -261,10 +261,11 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     ERP's order (the ERP connection moved) or another order's. A link a person made by hand to an
     ERP order typed there (`OrderLink.hand_linked_erp`, ledger.order_link_by_hand) is taken by
     NROPEDVENDA whatever channel id the event carries (none, another channel's, the order's name
-    typed in NROPEDCLIENTE), but only while the shop is on the ERP it was made in. Nor, without a
-    channel id (an order typed by hand in the ERP), is a link whose number was learned from the ERP
-    the shop was connected to before (jobs.order_generation.of_link): the same number in the ERP it
-    uses now is another customer's order."""
+    typed in NROPEDCLIENTE), but only while the shop is on the ERP it was made in. Nor is a link
+    taken by its number alone (the event carries no channel id: an order typed by hand in the ERP)
+    when that number was learned from the ERP the shop was connected to before
+    (jobs.order_generation.of_link): the same number in the ERP it uses now is another customer's
+    order."""
     if event.channel_order_id:
         link = session.scalars(
             select(OrderLink).where(
