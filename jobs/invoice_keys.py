@@ -10,8 +10,10 @@ is.
 
 The issuer CNPJ the key's is compared with: the event's cnpjEmitente; when the event omits it, the
 ERP order's copy of the document's; when that omits it too, the CNPJ of the ERP company the order
-is of (jobs.company_cnpj, read only then). Only when none is known is the issuer left unchecked: a
-key carrying another company's CNPJ names another company's NF-e, whoever omitted the field.
+is of (jobs.company_cnpj, read only then), by its 8-character root alone (another branch of the
+company, a distribution centre, may issue the store's NF-e). Only when none is known is the issuer
+left unchecked: a key carrying another company's CNPJ names another company's NF-e, whoever
+omitted the field.
 
 Why the ERP order is read again: an event is immutable and its message keeps it (its
 request_payload), so a Retry replays the same event, whose documentoFiscal keeps the key that was
@@ -105,7 +107,13 @@ def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
             detail={"value": exc.value, "rule": exc.rule},
         ) from exc
     _refuse_issue_ahead(invoice, check.now)
-    _refuse_another_documents_key(invoice, key, *_issuer(invoice, check))
+    issuer, whose = _issuer(invoice, check)
+    if whose == COMPANYS and issuer and issuer[:ROOT] == key.issuer[:ROOT]:
+        # Held only to the order's company: another branch of it (the CNPJ's 8-character root,
+        # shared by every establishment of one company: a distribution centre invoicing the
+        # store's orders) may issue the NF-e; another company's root may not.
+        issuer = key.issuer
+    _refuse_another_documents_key(invoice, key, issuer, whose)
     # The key as validated (a DANFE prints it in groups of four): the metafield, the comparison
     # that makes a replay free, and the link's 44-character column all take the 44 digits.
     return replace(invoice, key=key.key), key
@@ -128,6 +136,10 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
     )
 
 
+COMPANYS = "the order's ERP company's (the ERP names no issuer for the document)"
+ROOT = 8  # a CNPJ's root: the company, whatever the establishment (branch) issuing
+
+
 def _issuer(invoice: Invoice, check: _Check) -> tuple[str | None, str]:
     """The issuer CNPJ the key's is compared with, and whose it is (module docstring)."""
     if invoice.issuer_cnpj:
@@ -136,7 +148,7 @@ def _issuer(invoice: Invoice, check: _Check) -> tuple[str | None, str]:
     if copy is not None and copy.issuer_cnpj:
         return copy.issuer_cnpj, "the ERP order's copy of the document's"
     found = company_cnpj.of(*check.company) if check.company is not None else None
-    return found, "the order's ERP company's (the ERP names no issuer for the document)"
+    return found, COMPANYS
 
 
 def _refuse_another_documents_key(invoice: Invoice, key: NfeKey, issuer: str | None, whose: str) -> None:

@@ -121,3 +121,22 @@ def test_the_companies_are_read_once_per_erp_client(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(company_cnpj, "REREAD_AFTER", 60.0)
     assert company_cnpj.of(1, 2) == OURS and len(reads) == 3
     company_cnpj.reset()
+
+
+def test_another_branch_of_the_orders_company_may_issue_it(companies) -> None:
+    """Held only to the ERP company's CNPJ (no copy names the issuer), a key of another branch of
+    the same company (its 8-digit root: a distribution centre invoicing the store's orders) passes;
+    another company's root does not."""
+    branch = OURS[:8] + "0002" + "00"
+    branch = branch[:12] + "".join(str(d) for d in _cnpj_digits(branch[:12]))
+    _invoice_ok, key = invoice_keys.checked(_invoice(_key(branch)), [], company=(1, 2), now=NOW)
+    assert key.issuer == branch
+    # named by the ERP's copy of the document, the CNPJ is held exactly
+    refused = _refusal(_invoice(_key(branch)), [_invoice(_key(branch), issuer=OURS)], company=(1, 2))
+    assert refused.code == "NFE_KEY_MISMATCH"
+
+
+def _cnpj_digits(base: str) -> list[int]:
+    from stdnum.br import cnpj
+
+    return [int(d) for d in cnpj.calc_check_digits(base)]
