@@ -373,6 +373,9 @@ def _outcome(
         of = "an NF-e" if asked.count == 1 else f"{asked.count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
     above = _above_total(state, nfe, invoiced, asked.held_back) if asked.held_back > ZERO else None
+    if above is not None and asked.held_back <= CENTS_ABSORBED:
+        notes.append(above.removeprefix(f"{FLOW}: ").replace("collect it or absorb it", "absorbed"))
+        above = None  # a weight's discount split to the cent across units: not a person's work
     waiting = _waiting(state, asked, answers, nfe) if not final else None
     told = [*([attention] if attention else []), *([above] if above else []), *closed]
     attention = "; ".join([*told, *([waiting] if waiting else [])]) or None
@@ -398,6 +401,11 @@ def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nf
             f"order ({nfe} so far total {asked.invoiced}, less than the ERP served). If no further NF-e is "
             "coming, capture what is still owed and void the rest from the order in Shopify before the "
             "authorisation lapses")  # fmt: skip
+
+
+# What an NF-e may come to above Shopify's total without a person told: the cents a weighed item's
+# discount leaves when split over its units (jobs.order_edits.to_shopify rounds each unit's up).
+CENTS_ABSORBED = Decimal("0.05")
 
 
 def _above_total(state: Settlement, nfe: str, invoiced: Decimal, held_back: Decimal) -> str:

@@ -6,6 +6,7 @@ authorisation; the same events again send nothing."""
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 
 import pytest
@@ -427,3 +428,28 @@ def test_a_weighed_substitute_is_added_even_when_a_person_added_that_product_aft
         "the ERP's weighed substitute was never added (taken for the unit a person added); "
         f"change rows: {[(c.sku, c.kind, c.applied, c.reason) for c in world.line_changes(order.gid)]}"
     )
+
+
+def test_an_nfe_cents_above_shopifys_total_is_absorbed_not_flagged(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weighed item a few grams heavier beside a cut: the NF-e is cents above Shopify's total.
+    The capture still takes no more than Shopify's total, but cents (CENTS_ABSORBED) are no work
+    for a person: said on the invoice's message, not flagged on the order."""
+    plain = world.plain(0)
+    item = next(s for s in world.chain.skus if s.weighed and s.id_sku not in world.variants)
+    monkeypatch.setitem(world.chain.prices, item.id_sku, Decimal("9.99"))
+    world.publish(item)
+    order = world.linked_order([(item.id_sku, 2), (plain, 3)], gateway="cartao", capture="manual")
+    world.erp.separate(
+        order.nro, cuts={str(order.lines[plain]): 1}, weights={str(order.lines[item.id_sku]): 2.004}
+    )
+    world.poll()
+    shopify_total = world.settlement(order.gid).current_total
+
+    nfe_total, invoice = world.invoice(order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    assert Decimal("0") < nfe_total - shopify_total <= Decimal("0.05"), (nfe_total, shopify_total)
+    assert world.settlement(order.gid).paid == shopify_total
+    assert "not charged" not in (world.link(order.gid).needs_attention or "")
+    assert "absorbed" in json.dumps(invoice.response_payload), invoice.response_payload
