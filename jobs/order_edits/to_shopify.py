@@ -27,8 +27,9 @@ the line's other discounts (a checkout code) and the price it gives the added un
 variant's price now) are taken into the second discount, and the subtotal is checked to have
 gone down by exactly D before the commit. Only when no pair of discounts within the prices can
 do it (the variant's price fell by more than D since checkout) is the unit put back and the old
-rounding used: per-unit amount rounded UP, Shopify up to n−1 cents below the NF-e, and the NF-e
-wins (jobs.invoices captures the invoiced total); the reason records the cents.
+rounding used: per-unit amount rounded UP, Shopify up to n−1 cents below the NF-e; the capture
+never takes above Shopify's total, so those cents are not charged (jobs.invoice_capture: absorbed
+up to CENTS_ABSORBED, named for a person above it); the reason records the cents.
 A weighed SUBSTITUTE (0,300 kg of another weighed item) goes in as its kilograms rounded up,
 units − 1 on one line and one unit on a line of its own (allowDuplicates: the order may sell the
 variant already) with a fixed discount ("Peso do substituto: 0,300 kg (item 3)") of what
