@@ -53,6 +53,7 @@ class FulfilmentPlan:
     lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # FO id -> [{id, quantity}]
     held: list[str] = field(default_factory=list)  # ON_HOLD fulfillment orders with invoiced units
     left: dict[str, int] = field(default_factory=dict)  # on no NF-e line: SKU (or name) -> units
+    taken: dict[str, int] = field(default_factory=dict)  # planned (held ones too): SKU (or name) -> units
 
 
 def plan_fulfilment(
@@ -83,6 +84,7 @@ def plan_fulfilment(
             if quantity:
                 allowance[key] -= quantity
                 taken.append({"id": item.id, "quantity": quantity})
+                plan.taken[key] = plan.taken.get(key, 0) + quantity
             if quantity < item.remaining_quantity:
                 plan.left[key] = plan.left.get(key, 0) + item.remaining_quantity - quantity
         if not taken:
@@ -92,6 +94,38 @@ def plan_fulfilment(
         else:
             plan.lines[fo.id] = taken
     return plan
+
+
+def paid_for(
+    lines: Sequence[ErpLine], units: Mapping[str, int], total: Decimal, freight: Decimal | None
+) -> bool:
+    """Pure: whether an NF-e of `total` can pay for `units` (Shopify units per SKU about to be
+    fulfilled) at the ERP's served value of each (`lines`: a SKU's served value over its units, as
+    `issued_for_every_unit` counts them), the ERP order's `freight` (vlrTotFrete, None: not known)
+    taken out of it as if this NF-e billed it, a cent kept for rounding. An event lists the ERP
+    order's lines as they stand, not the NF-e's share of them: an NF-e that is not the order's last
+    fulfils them only when its money covers them all; else which of them it carries cannot be told.
+    True when nothing is to be fulfilled; False when a SKU to fulfil has no known served value on
+    `lines`."""
+    if not any(wanted > 0 for wanted in units.values()):
+        return True
+    values: dict[str, Decimal] = {}
+    counts: dict[str, Decimal] = {}
+    for line in lines:
+        if not line.id_sku or (served := _units(line)) <= 0:
+            continue
+        if (value := _served_value(line)) is None:
+            return False
+        values[line.id_sku] = values.get(line.id_sku, ZERO) + value
+        counts[line.id_sku] = counts.get(line.id_sku, ZERO) + served
+    needed = ZERO
+    for sku, wanted in units.items():
+        if wanted <= 0:
+            continue
+        if sku not in counts:
+            return False
+        needed += values[sku] / counts[sku] * wanted
+    return needed <= total - (freight or ZERO) + CENT
 
 
 def carries_all_served(served: Sequence[ErpLine], carried: Sequence[Sequence[ErpLine]]) -> bool:

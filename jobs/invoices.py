@@ -18,7 +18,11 @@ nothing (idempotent on the key):
    `nfe.chaves`, every valid key of the order (an order may have several NF-e:
    jobs.invoice_documents);
 3. one fulfillment per location for what the NF-e carries (jobs.invoice_lines: per SKU at most
-   the units the ERP served, less those fulfilled already), with tracking when the ERP gives it
+   the units the ERP served, less those fulfilled already; an NF-e that is not the order's last
+   fulfils them only when its total pays for them all — its event lists the ERP order's lines as
+   they stand, not its own share — else nothing yet, the message and the order link saying the
+   fulfilment waits for the last NF-e, which fulfils the remainder of all the ERP served with its
+   own tracking), with tracking when the ERP gives it
    (a url that is not an absolute http(s) address left out), Shopify e-mailing the customer per
    the shop's setting `fulfillment_notify_customer`; each fulfillment made is written on the
    message at once as this NF-e's (jobs.invoice_tracking), so retries and several NF-e per order
@@ -101,7 +105,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from erp.records import Invoice, OrderEvent
+from erp.records import Invoice, Order, OrderEvent
 from jobs import (
     invoice_capture,
     invoice_documents,
@@ -136,6 +140,8 @@ TAG = "{kind} emitida"  # "NF-e emitida", "NFC-e emitida" (model 65)
 ZERO = Decimal("0")
 # What the merchant does next with a local pickup marked ready (recorded on the message).
 PICKED_UP_BY_MERCHANT = "the customer collects it at the store; the merchant marks it picked up in Shopify"
+# Why an NF-e that is not the order's last fulfilled nothing (recorded on the message, and for a person).
+FULFILMENT_WAITS = "fulfilment waits for the last NF-e of this order: its lines are not known per NF-e"
 
 
 def run(shop_id: int) -> None:
@@ -313,9 +319,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done[ASKED] = capture.asked
         _remember(unit.message_id, done)
     notify = _notify_customer(unit.shop_id)
-    fulfilled = _fulfil(client, unit, event, key.key, made_before, final=documents.final,
+    fulfilled = _fulfil(client, unit, event, key.key, erp_order, made_before, final=documents.final,
                         several=len(documents.keys) > 1, notify=notify)  # fmt: skip
     done[FULFILLMENTS], on_hold = fulfilled.created, fulfilled.attention
+    if fulfilled.waiting:
+        done["fulfilment"] = fulfilled.waiting
     if fulfilled.pickup:
         done["ready_for_pickup"] = fulfilled.pickup
     if (tag := TAG.format(kind=key.kind)) not in state.tags:
@@ -328,11 +336,17 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                  settled=documents.applied_by is None or asked is not None)  # fmt: skip
     # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
     # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
-    tracking = invoice_tracking.send(
-        client, unit, key.key, tracking_input(event), state, fulfilled.made_now, notify=notify,
-        valid=documents.keys, cancelled={normalise(d.key) for d in erp_documents if d.cancelled},
-        later=documents.applied_by not in (None, unit.message_id), pickup=bool(fulfilled.pickup),
-    )  # fmt: skip
+    # Its fulfilment waiting for the last NF-e, nothing carries it: that NF-e's fulfillment gets its own.
+    if fulfilled.waiting and (wanted := tracking_input(event)) is not None:
+        tracking = invoice_tracking.Sent(
+            note=f"{invoice_tracking.describe(wanted)} not sent: {fulfilled.waiting}"
+        )
+    else:
+        tracking = invoice_tracking.send(
+            client, unit, key.key, tracking_input(event), state, fulfilled.made_now, notify=notify,
+            valid=documents.keys, cancelled={normalise(d.key) for d in erp_documents if d.cancelled},
+            later=documents.applied_by not in (None, unit.message_id), pickup=bool(fulfilled.pickup),
+        )  # fmt: skip
     if tracking.note:
         done["tracking"] = tracking.note
     if tracking.updated:
@@ -625,10 +639,11 @@ class Fulfilled:
     made_now: list[str] = field(default_factory=list)
     pickup: dict[str, Any] = field(default_factory=dict)
     attention: str | None = None
+    waiting: str | None = None  # why nothing was fulfilled yet (FULFILMENT_WAITS), None: not waiting
 
 
 def _fulfil(
-    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, key: str,
+    client: AdminClient, unit: order_events.EventUnit, event: OrderEvent, key: str, erp_order: Order,
     made_before: list[str] | None = None, *, final: bool = True, several: bool = False, notify: bool = False,
 ) -> Fulfilled:  # fmt: skip
     """Fulfil what the NF-e carries (jobs.invoice_lines), one fulfillment per location. A SCHEDULED
@@ -636,7 +651,11 @@ def _fulfil(
     One ON_HOLD is not released (someone held it for a reason: an address, a fraud check): it is
     named for a person, as is what no NF-e line carries (an item a person added in Shopify after
     the picking), left unfulfilled — once the last NF-e is in (`final`): before, the next NF-e of a
-    partial invoicing may carry it.
+    partial invoicing may carry it. An NF-e that is not the last fulfils what its event lists only
+    when its total pays for all of it (jobs.invoice_lines.paid_for: the event lists the ERP order's
+    lines as they stand, and which of them the NF-e carries cannot be told); else nothing yet
+    (`waiting`, FULFILMENT_WAITS, for the message and a person), and its tracking is not sent. The
+    last of `several` NF-e fulfils the remainder of all the ERP served (its `erp_order`'s lines).
 
     A local pickup's fulfillment order (deliveryMethod PICK_UP) is not fulfilled: the goods stay in
     the store until the customer comes. Once the last NF-e is in it is marked ready for pickup
@@ -652,11 +671,9 @@ def _fulfil(
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
         raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
-    pickups = [fo for fo in order.fulfillment_orders if fo.pickup]
-    if pickups and final and several:
-        lines = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).lines
-    else:
-        lines = event.lines or order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).lines
+    # The last of several NF-e fulfils the remainder of all the ERP served: an earlier one may have
+    # fulfilled nothing (below), and its event may list only its own NF-e's lines.
+    lines = erp_order.lines if final and several else event.lines or erp_order.lines
     with session_scope() as session:
         skus = sorted({line.id_sku for line in lines if line.id_sku})
         found = bindings.get_many(session, unit.shop_id, "variant", skus)
@@ -664,6 +681,17 @@ def _fulfil(
     plan = invoice_lines.plan_fulfilment(
         order.fulfillment_orders, order.lines, invoice_lines.invoiced_units(lines), sku_of_variant
     )
+    waiting = None
+    assert event.invoice is not None
+    if not final and not invoice_lines.paid_for(lines, plan.taken, event.invoice.total, erp_order.freight):
+        # The event lists the ERP order's lines as they stand, more than this NF-e's money pays for:
+        # which of them it carries cannot be told, so nothing ships before the last NF-e (a pickup
+        # waits for it anyway, `_ready_for_pickup`).
+        waiting = FULFILMENT_WAITS
+        pickup_ids = {fo.id for fo in order.fulfillment_orders if fo.pickup}
+        plan = replace(
+            plan, lines={i: lines_ for i, lines_ in plan.lines.items() if i in pickup_ids}, held=[]
+        )
     by_location: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
     ready = []
     for fo in order.fulfillment_orders:
@@ -683,7 +711,10 @@ def _fulfil(
         done.created.append(made)
         invoice_fulfillments.remember(unit.message_id, key, done.created)
     done.pickup = _ready_for_pickup(client, ready, final)
-    notes = []
+    done.waiting = waiting
+    notes = (
+        [f"{FLOW}: {waiting} (if no further NF-e is coming, fulfil its goods in Shopify)"] if waiting else []
+    )
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
                      "Shopify and were not fulfilled: release the hold and fulfil them")  # fmt: skip

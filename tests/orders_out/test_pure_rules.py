@@ -714,6 +714,24 @@ def test_an_event_listing_every_served_line_says_its_nfe_carry_them_only_when_no
     assert not issued_for_every_unit(weighed, D("61.17"), total + D("12.34"), 1)
 
 
+def test_an_nfe_not_the_last_fulfils_what_it_lists_only_when_its_money_pays_for_all_of_it() -> None:
+    """An F event lists the ERP order's lines as they stand: the first NF-e of a partial invoicing
+    fulfils the units about to be fulfilled only when its total, less the ERP order's freight (as
+    if it billed it), a cent kept for rounding, covers them at their served value; else which of
+    them it carries cannot be told and they wait for the last NF-e."""
+    from jobs.invoice_lines import paid_for
+
+    served = [line(1, "A", "4", "4"), line(2, "B", "1", "1"), line(3, "C", "1", "0")]  # 10.00 a unit
+    freight = D("5.00")
+    assert paid_for(served, {"A": 4}, D("45.00"), freight)  # the NF-e of A, with the freight
+    assert paid_for(served, {"A": 4}, D("44.99"), freight)  # a cent of rounding
+    assert not paid_for(served, {"A": 4, "B": 1}, D("45.00"), freight)  # B is the next NF-e's
+    assert not paid_for(served, {"A": 4}, D("40.00"), freight)  # the freight on it: A not all on it
+    assert paid_for(served, {"A": 4}, D("40.00"), None)  # no freight known
+    assert paid_for(served, {}, D("0.00"), freight)  # nothing to fulfil
+    assert not paid_for(served, {"Z": 1}, D("100.00"), freight)  # a SKU the ERP served no value for
+
+
 def test_a_free_line_leaves_no_unit_of_value_out_of_an_nfe_with_a_discount() -> None:
     """A gift (brinde, R$ 0,00) or a line discounted 100% is served but worth nothing: leaving its
     unit out costs no money, so it does not set the cheapest unit (else min would be 0 and no NF-e

@@ -1,0 +1,82 @@
+"""ERP -> Shopify: what each NF-e of a partial invoicing fulfils when its F event lists the ERP
+order's lines as they stand (EventoPedido is the order's state, not the NF-e's share of it: the
+layout jobs.invoice_lines.issued_for_every_unit reads). Nothing tells which lines an NF-e carries,
+so an NF-e that is not the order's last fulfils only what its own total can pay for, and the rest
+waits for the last NF-e, fulfilled then with that NF-e's tracking."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.models import MessageStatus
+from sandbox.consinco import tables as t
+
+from .conftest import World
+from .test_invoice_documents import _another_nfe
+
+WAITS = "fulfilment waits for the last NF-e of this order: its lines are not known per NF-e"
+
+
+def _fulfilled(world: World, gid: str) -> dict[str, int]:
+    return {line["sku"]: line["_fulfilled"] for line in world.order_doc(gid)["_lines"]}
+
+
+def test_an_nfe_whose_event_lists_the_whole_order_fulfils_nothing_until_the_last(world: World) -> None:
+    """An order of (a x2, b x1) invoiced in two NF-e: item a with the freight, then item b. Both F
+    events list every item as the ERP order stands. The first NF-e's total pays for item a, not for
+    a and b: it fulfils nothing (no customer e-mailed for goods not invoiced yet), says why, and
+    captures its own part; the second, the last, fulfils all of it with its own tracking."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    full = Decimal(str(document["vlrTotal"]))
+    items = {i["idSku"]: i for i in erp_order["itens"]}
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    part_a = full - part_b
+    with world.erp.store.write() as (conn, _now):  # NF-e 1 carries item a only (and the freight)
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
+    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(vlrTotal=float(part_a)))
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    assert world.settlement(order.gid).paid == part_a and first.response_payload["final_capture"] is False
+    assert _fulfilled(world, order.gid) == {a: 0, b: 0}
+    assert first.response_payload["fulfillments"] == [] and first.response_payload["fulfilment"] == WAITS
+    assert world.settlement(order.gid).fulfillments == []
+    assert (
+        first.response_payload["tracking"] == f"tracking SB{order.nro:09d}BR (SANDBOX LOG) not sent: {WAITS}"
+    )
+    waiting = world.link(order.gid).needs_attention or ""  # a person sees why nothing shipped yet
+    assert f"invoices: {WAITS}" in waiting and "tracking" not in waiting, waiting
+
+    second_key = _another_nfe(world, order.nro, part_b)  # its event lists every item, as the first's
+    _retrack(world, order.nro, second_key, "SECOND-NFE")
+    world.poll()
+    _, second = world.messages("invoices", order)
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    state = world.settlement(order.gid)
+    assert state.paid == full and state.open_authorization() is None
+    assert _fulfilled(world, order.gid) == {a: 2, b: 1}
+    [fulfillment] = second.response_payload["fulfillments"]
+    assert {f.id: f.tracking_number for f in state.fulfillments} == {fulfillment: "SECOND-NFE"}
+    assert "fulfilment" not in second.response_payload
+    assert world.link(order.gid).needs_attention is None
+
+
+def _retrack(world: World, nro: int, key: str, code: str) -> None:
+    """Give the F event of NF-e `key` the carrier's code `code`."""
+    events = t.mad_pedvendaevento
+    with world.erp.store.write() as (conn, _now):
+        rows = conn.execute(select(events).where(events.c.nropedvenda == nro, events.c.tipoevento == "F"))
+        for row in rows.all():
+            data: dict[str, Any] = json.loads(row.dados)
+            if data["documentoFiscal"]["chaveAcesso"] == key:
+                data["rastreio"] = {**(data.get("rastreio") or {}), "codigoRastreio": code}
+                same = events.c.seqevento == row.seqevento
+                conn.execute(events.update().where(same).values(dados=json.dumps(data)))
