@@ -22,7 +22,8 @@ nothing (idempotent on the key):
    fulfils them only when its total pays for them all — its event lists the ERP order's lines as
    they stand, not its own share — else nothing yet, the message and the order link saying the
    fulfilment waits for the last NF-e, which fulfils the remainder of all the ERP served with its
-   own tracking), with tracking when the ERP gives it
+   own tracking; a code given later for an NF-e that fulfilled nothing is not put on it but named
+   for a person, as which parcel it is for cannot be told), with tracking when the ERP gives it
    (a url that is not an absolute http(s) address left out), Shopify e-mailing the customer per
    the shop's setting `fulfillment_notify_customer`; each fulfillment made is written on the
    message at once as this NF-e's (jobs.invoice_tracking), so retries and several NF-e per order
@@ -337,10 +338,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
     # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
     # Its fulfilment waiting for the last NF-e, nothing carries it: that NF-e's fulfillment gets its own.
-    if fulfilled.waiting and (wanted := tracking_input(event)) is not None:
+    wanted = tracking_input(event)
+    if fulfilled.waiting and wanted is not None:
         tracking = invoice_tracking.Sent(
             note=f"{invoice_tracking.describe(wanted)} not sent: {fulfilled.waiting}"
         )
+    elif wanted is not None and not fulfilled.made_now and _waited(unit, key.key):
+        tracking = _shipped_with_the_last(unit, key.key, wanted)
     else:
         tracking = invoice_tracking.send(
             client, unit, key.key, tracking_input(event), state, fulfilled.made_now, notify=notify,
@@ -726,6 +730,35 @@ def _fulfil(
                      "picking, or not picked): ship and charge it apart, or take it off")  # fmt: skip
     done.attention = "; ".join(notes) or None
     return done
+
+
+def _waited(unit: order_events.EventUnit, key: str) -> bool:
+    """Whether a done message of NF-e `key` (this one's earlier run included) fulfilled nothing as its
+    fulfilment waited for the order's last NF-e (FULFILMENT_WAITS), and none is recorded as the NF-e's
+    since: its goods left under the last NF-e's fulfillment."""
+    with session_scope() as session:
+        rows = order_events.order_messages(session, unit, Message.status == MessageStatus.DONE.value)
+        waited = any(
+            (m.response_payload or {}).get("key") == key and (m.response_payload or {}).get("fulfilment")
+            for m in rows
+        )
+    if not waited:
+        return False
+    return not invoice_fulfillments.of_nfe(unit, key, invoice_fulfillments.records(unit)).ids
+
+
+def _shipped_with_the_last(
+    unit: order_events.EventUnit, key: str, wanted: dict[str, Any]
+) -> invoice_tracking.Sent:
+    """Tracking given for an NF-e that fulfilled nothing (`_waited`): which parcel it is for cannot be
+    told, and the last NF-e's fulfillment carries that NF-e's own: not sent, named for a person."""
+    note = (
+        f"{invoice_tracking.describe(wanted)} not sent: NF-e {key} fulfilled nothing ({FULFILMENT_WAITS}); "
+        "its goods were fulfilled with the order's last NF-e, whose fulfillment carries that NF-e's "
+        "tracking: if this is another parcel, add it in Shopify"
+    )
+    log.info("invoices: order %s: %s", unit.order_id, note)
+    return invoice_tracking.Sent(note=note, attention=f"{FLOW}: {note}")
 
 
 def _ready_for_pickup(client: AdminClient, ready: list[FulfillmentOrder], final: bool) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 order's lines as they stand (EventoPedido is the order's state, not the NF-e's share of it: the
 layout jobs.invoice_lines.issued_for_every_unit reads). Nothing tells which lines an NF-e carries,
 so an NF-e that is not the order's last fulfils only what its own total can pay for, and the rest
-waits for the last NF-e, fulfilled then with that NF-e's tracking."""
+waits for the last NF-e, fulfilled then with that NF-e's tracking (a code given later for the
+first NF-e is named for a person: which parcel it is for cannot be told)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_an_nfe_whose_event_lists_the_whole_order_fulfils_nothing_until_the_last
     """An order of (a x2, b x1) invoiced in two NF-e: item a with the freight, then item b. Both F
     events list every item as the ERP order stands. The first NF-e's total pays for item a, not for
     a and b: it fulfils nothing (no customer e-mailed for goods not invoiced yet), says why, and
-    captures its own part; the second, the last, fulfils all of it with its own tracking."""
+    captures its own part; the second, the last, fulfils all of it with its own tracking. A code the
+    carrier gives later for the first NF-e is not put on that fulfillment, but named for a person."""
     a, b = world.plain(0), world.plain(1)
     order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
     erp_order = world.erp.invoice(order.nro)
@@ -67,6 +69,18 @@ def test_an_nfe_whose_event_lists_the_whole_order_fulfils_nothing_until_the_last
     assert {f.id: f.tracking_number for f in state.fulfillments} == {fulfillment: "SECOND-NFE"}
     assert "fulfilment" not in second.response_payload
     assert world.link(order.gid).needs_attention is None
+
+    # The carrier's code for the first NF-e comes later: its goods left under the last NF-e's
+    # fulfillment, which keeps its own code; which parcel this one is for is a person's to tell.
+    world.erp.track(order.nro, "FIRST-NFE", carrier="Loggi", key=first.response_payload["key"])
+    world.poll()
+    *_, later = world.messages("invoices", order)
+    assert later.status == MessageStatus.DONE.value, later.error_text
+    assert "not sent" in later.response_payload["tracking"] and WAITS in later.response_payload["tracking"]
+    assert {f.id: f.tracking_number for f in world.settlement(order.gid).fulfillments} == {
+        fulfillment: "SECOND-NFE"
+    }
+    assert "tracking FIRST-NFE (Loggi) not sent" in (world.link(order.gid).needs_attention or "")
 
 
 def _retrack(world: World, nro: int, key: str, code: str) -> None:
