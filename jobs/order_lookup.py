@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from jobs import order_map
 from ledger import mappings
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import Binding, LocationMapping, OrderLink, Shop, StoreLink, utcnow
+from ledger.models import Binding, LocationMapping, Mapping, OrderLink, Shop, StoreLink, utcnow
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.order_results import Order, OrderLine
 
@@ -48,21 +48,63 @@ def mark_unsent_cancelled(link: OrderLink | None, financial_status: str | None =
         link.shopify_status = financial_status
 
 
-def company_for(session: Session, shop_id: int, location_ids: list[str]) -> int | None:
+class Places:
+    """The shop's location mappings and store link, each read once (one SELECT of the columns used)
+    the first time it is asked: an import asks for them three times (the companies shipping, the
+    company before the settings are checked, the target)."""
+
+    def __init__(self, session: Session, shop_id: int) -> None:
+        self.session, self.shop_id = session, shop_id
+        self._locations: dict[str, Any] | None = None
+        self._store: tuple[Any, ...] | None = None
+
+    @property
+    def locations(self) -> dict[str, Any]:
+        """Location gid -> its row (location_id, nro_empresa, location_name)."""
+        if self._locations is None:
+            rows = self.session.execute(
+                select(
+                    LocationMapping.location_id, LocationMapping.nro_empresa, LocationMapping.location_name
+                )
+                .where(LocationMapping.shop_id == self.shop_id)
+                .order_by(LocationMapping.id)
+            )
+            self._locations = {row.location_id: row for row in rows}
+        return self._locations
+
+    @property
+    def store(self) -> Any:
+        """The store link's row (nro_empresa, nro_segmento), None when the store is linked to none."""
+        if self._store is None:
+            row = self.session.execute(
+                select(StoreLink.nro_empresa, StoreLink.nro_segmento).where(StoreLink.shop_id == self.shop_id)
+            ).one_or_none()
+            self._store = (row,)
+        return self._store[0]
+
+
+def company_for(
+    session: Session, shop_id: int, location_ids: list[str], places: Places | None = None
+) -> int | None:
     """The ERP company that fulfils an order: the first of its locations mapped to one, else the
     store link's; None when neither tells. Known before the settings are checked, so an order
     parked for a setting still names its company (the stock flow holds its units there). An order
     whose lines ship from several companies is refused (`refuse_several_companies`)."""
+    places = places or Places(session, shop_id)
     for location_id in location_ids:
-        try:
-            return mappings.company_for_location(session, shop_id, location_id)
-        except MappingMissing:
-            continue
-    return session.scalar(select(StoreLink.nro_empresa).where(StoreLink.shop_id == shop_id))
+        row = places.locations.get(location_id)
+        if row is not None:
+            return row.nro_empresa
+    store = places.store
+    return store.nro_empresa if store is not None else None
 
 
 def resolve_target(
-    session: Session, shop_id: int, settings: dict[str, Any], location_ids: list[str]
+    session: Session,
+    shop_id: int,
+    settings: dict[str, Any],
+    location_ids: list[str],
+    places: Places | None = None,
 ) -> order_map.OrderTarget:
     """Company (the fulfilling location's mapping, else the store link), segment and settings.
 
@@ -76,7 +118,8 @@ def resolve_target(
     ):
         if settings.get(key) in (None, ""):
             raise MappingMissing(SETTING, key, f"configure {label} under Settings: orders wait for it")
-    nro_empresa = company_for(session, shop_id, location_ids)
+    places = places or Places(session, shop_id)
+    nro_empresa = company_for(session, shop_id, location_ids, places)
     if nro_empresa is None:  # no location of the order is mapped and the store is linked to none
         if location_ids:  # mapping the fulfilling location resumes it at once
             raise MappingMissing(
@@ -86,7 +129,7 @@ def resolve_target(
                 "and the store is linked to no company: map the location (or link the store)",
             )
         nro_empresa = mappings.store_link(session, shop_id).nro_empresa  # MappingMissing("store_link")
-    link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
+    link = places.store
     return order_map.OrderTarget(
         seq_canal_venda=int(settings["seq_canal_venda"]),
         cod_geral_oper=int(settings["cod_geral_oper"]),
@@ -107,15 +150,14 @@ class Shipping:
     lines: list[tuple[OrderLine, int]]  # (line, units in its fulfillment orders there)
 
 
-def companies_shipping(session: Session, shop_id: int, read: ErpOrderRead) -> list[Shipping]:
+def companies_shipping(
+    session: Session, shop_id: int, read: ErpOrderRead, places: Places | None = None
+) -> list[Shipping]:
     """The ERP companies the order's live fulfillment orders ship from, first one first, each
     with its goods lines; locations mapped to no company are left out. Lines are known only when
     the fulfillment orders were read with them (`read_order_for_erp(where_lines_ship=True)`, an
     order shipping from several locations): otherwise every list is empty."""
-    mapped = {
-        row.location_id: row
-        for row in session.scalars(select(LocationMapping).where(LocationMapping.shop_id == shop_id))
-    }
+    mapped = (places or Places(session, shop_id)).locations
     goods = {line.id: line for line in order_map.goods_lines(read.order)}
     found: dict[int, Shipping] = {}
     for fulfillment_order in read.live_fulfillment_orders:
@@ -176,15 +218,13 @@ def variants_for(session: Session, shop_id: int, lines: list[Any]) -> dict[str, 
     """Line id -> the ERP SKU its variant is bound to (by variant gid, else by SKU = idSku)."""
     variant_ids = [line.variant_id for line in lines if line.variant_id]
     skus = [line.sku for line in lines if line.sku]
-    rows = list(
-        session.scalars(
-            select(Binding).where(
-                Binding.shop_id == shop_id,
-                Binding.kind == order_map.VARIANT,
-                (Binding.shopify_id.in_(variant_ids) | Binding.erp_id.in_(skus)),
-            )
+    rows = session.execute(
+        select(Binding.erp_id, Binding.shopify_id, Binding.data).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == order_map.VARIANT,
+            (Binding.shopify_id.in_(variant_ids) | Binding.erp_id.in_(skus)),
         )
-    )
+    ).all()
     by_gid = {row.shopify_id: row for row in rows if row.shopify_id}
     by_sku = {row.erp_id: row for row in rows}
     found: dict[str, order_map.VariantInfo] = {}
@@ -198,9 +238,30 @@ def variants_for(session: Session, shop_id: int, lines: list[Any]) -> dict[str, 
 def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[str, int]:
     """Gateway (as the order names it) -> NROFORMAPAGTO for the mapped gateways (unmapped ones are
     absent); names compare case-folded, whitespace collapsed (ledger.mappings.gateway_key)."""
+    return payment_and_carrier_codes(session, shop_id, gateways, carriers=False)[0]
+
+
+def payment_and_carrier_codes(
+    session: Session, shop_id: int, gateways: list[str], *, carriers: bool = True
+) -> tuple[dict[str, int], dict[str, int]]:
+    """`payment_codes` and `carrier_codes` (empty unless `carriers`) from one SELECT of the De:Para."""
+    kinds = (order_map.PAYMENT_METHOD, order_map.CARRIER) if carriers else (order_map.PAYMENT_METHOD,)
+    rows = session.execute(
+        select(Mapping.id, Mapping.kind, Mapping.shopify_code, Mapping.erp_code)
+        .where(Mapping.shop_id == shop_id, Mapping.kind.in_(kinds))
+        .order_by(Mapping.shopify_code)  # list_mappings' order: the carriers' name -> code
+    ).all()
+    payments = sorted((row for row in rows if row.kind == order_map.PAYMENT_METHOD), key=lambda row: row.id)
+    return _payment_codes(payments, gateways), _carrier_codes(
+        [row for row in rows if row.kind == order_map.CARRIER]
+    )
+
+
+def _payment_codes(rows: list[Any], gateways: list[str]) -> dict[str, int]:
+    """`payment_codes` from the store's payment_method lines in id order (mappings.find_mapping's)."""
     codes: dict[str, int] = {}
     for gateway in gateways:
-        row = mappings.find_mapping(session, shop_id, order_map.PAYMENT_METHOD, gateway)
+        row = mappings.by_name(rows, gateway)
         if row is None:
             continue
         if not re.fullmatch(r"[0-9]{1,9}", str(row.erp_code).strip()):
@@ -217,7 +278,11 @@ def payment_codes(session: Session, shop_id: int, gateways: list[str]) -> dict[s
 def carrier_codes(session: Session, shop_id: int) -> dict[str, int]:
     """Every shipping method the store maps to an ERP carrier: name -> SEQTRANSPORTADOR (empty: the
     store leaves the carrier to the ERP; jobs.order_map.map_carrier)."""
-    rows = mappings.list_mappings(session, shop_id, order_map.CARRIER)
+    return _carrier_codes(mappings.list_mappings(session, shop_id, order_map.CARRIER))
+
+
+def _carrier_codes(rows: list[Any]) -> dict[str, int]:
+    """`carrier_codes` from the store's carrier lines in Shopify code order (list_mappings')."""
     return {
         row.shopify_code: int(row.erp_code)
         for row in rows

@@ -59,17 +59,16 @@ from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_kinds import before_install, not_for_erp, terms_waiting
 from jobs.order_lookup import (
-    carrier_codes,
+    Places,
     companies_shipping,
     company_for,
     ensure_link,
     find_link,
     line_companies,
     mark_unsent_cancelled,
-    payment_codes,
+    payment_and_carrier_codes,
     refuse_several_companies,
     resolve_target,
-    shop_id_for,
     variants_for,
 )
 from ledger import handled, queues, shop_settings, trace
@@ -77,7 +76,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import unless_handled
-from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, utcnow
 from ledger.order_link_by_hand import DELIVERY
 from shopify_app.admin_api.order_import_ops import (
     ErpOrderRead,
@@ -142,8 +141,7 @@ def on_webhook(event: Any) -> str | Ignored:
         raise ValueError(f"{event.topic} payload has no order id")
     num = order_map.numeric_id(str(order_id))
     with session_scope() as session:
-        shop_id = shop_id_for(session, event.shop_domain)
-        sent = shop_id is not None and _already_sent(session, shop_id, num)
+        shop_id, sent = _shop_and_sent(session, event.shop_domain, num)
     if shop_id is None:
         log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
         return not_installed(event.shop_domain)
@@ -174,24 +172,30 @@ def on_webhook(event: Any) -> str | Ignored:
     return result
 
 
-def _already_sent(session: Session, shop_id: int, num: str) -> bool:
-    """True when the order's link holds its NROPEDVENDA and its message is closed (one SELECT).
+def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None, bool]:
+    """The shop's id (None: not installed) and whether the order is sent: its link holds its
+    NROPEDVENDA and its message is closed. One SELECT.
 
     A NROPEDVENDA once stored is never taken back, so no lock is needed to trust it; a message
     left open by a crash after the ERP answered is closed by `_import_locked` under the lock.
     """
     closed = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
     row = session.execute(
-        select(OrderLink.nro_pedvenda, Message.status)
+        select(Shop.id, OrderLink.nro_pedvenda, Message.status)
+        .select_from(Shop)
+        .outerjoin(
+            OrderLink,
+            (OrderLink.shop_id == Shop.id) & (OrderLink.shopify_order_id == order_map.order_gid(num)),
+        )
         .outerjoin(
             Message,
-            (Message.shop_id == OrderLink.shop_id)
-            & (Message.flow == FLOW)
-            & (Message.unit_key == unit_key(num)),
+            (Message.shop_id == Shop.id) & (Message.flow == FLOW) & (Message.unit_key == unit_key(num)),
         )
-        .where(OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == order_map.order_gid(num))
+        .where(Shop.domain == domain)
     ).first()
-    return row is not None and row.nro_pedvenda is not None and row.status in (*closed, None)
+    if row is None:
+        return None, False
+    return row.id, row.nro_pedvenda is not None and row.status in (*closed, None)
 
 
 @unless_handled
@@ -266,14 +270,16 @@ def _import_locked(
     gid = order_map.order_gid(num)
     extra = {"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": trigger}
     with session_scope() as session:
-        link = find_link(session, shop_id, gid)
-        if link is not None and link.nro_pedvenda is not None:
+        known = _known(session, shop_id, gid, num)
+        if known.nro_pedvenda is not None:
+            link = find_link(session, shop_id, gid)
+            assert link is not None
             _close_if_open(session, shop_id, num, link)
             log.info(
                 "orders: order %s already ERP order %s (%s)", num, link.nro_pedvenda, trigger, extra=extra
             )
             return "already"
-        closed = _handled_outside(session, shop_id, num)
+        closed = handled.info_of(known.status, known.error_detail)
         if closed is not None:
             log.info("orders: order %s was handled outside the app (%s); not imported (%s)", num,
                      closed.get("note"), trigger, extra=extra)  # fmt: skip
@@ -289,10 +295,12 @@ def _import_locked(
             job_id=current_job_id(),
         )
         message_id = message.id
-        shop = session.get(Shop, shop_id)
-        assert shop is not None
-        domain, settings, installed_first = shop.domain, shop_settings.effective(shop), shop.created_at
-        generation = order_generation.current(session, shop_id)  # the ERP the number will be of
+        domain, settings, installed_first = (
+            known.domain,
+            shop_settings.effective_of(known.settings),
+            known.created_at,
+        )
+        generation = known.generation or 0  # the ERP the number will be of (order_generation.current)
     earlier: bool | None = None  # once the POST is under way: whether an earlier one may be in the ERP
     try:
         client = order_clients.admin_client(domain)
@@ -460,14 +468,30 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
         return trace.fail(session, message, exc).value
 
 
-def _handled_outside(session: Session, shop_id: int, num: str) -> dict[str, Any] | None:
-    """How a person closed the order's message as handled outside the app, else None."""
-    message = session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
+def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
+    """What the import reads before it begins, in one SELECT: the shop (domain, settings, created_at),
+    the generation of its ERP connection (None without one), the order link's NROPEDVENDA and the
+    order message's status and error_detail (None when there is no link / message yet)."""
+    row = session.execute(
+        select(
+            Shop.domain,
+            Shop.settings,
+            Shop.created_at,
+            ErpConnection.generation,
+            OrderLink.nro_pedvenda,
+            Message.status,
+            Message.error_detail,
         )
-    ).one_or_none()
-    return handled.info(message) if message is not None else None
+        .select_from(Shop)
+        .outerjoin(ErpConnection, ErpConnection.shop_id == Shop.id)
+        .outerjoin(OrderLink, (OrderLink.shop_id == Shop.id) & (OrderLink.shopify_order_id == gid))
+        .outerjoin(
+            Message,
+            (Message.shop_id == Shop.id) & (Message.flow == FLOW) & (Message.unit_key == unit_key(num)),
+        )
+        .where(Shop.id == shop_id)
+    ).one()
+    return row
 
 
 def _close_if_open(session: Session, shop_id: int, num: str, link: OrderLink) -> None:
@@ -515,13 +539,14 @@ def _prepare(
                 return order_posted.replayed(posted, order)
             except IntegrationError as exc:
                 return trace.fail(session, message, exc).value
-        shipping = companies_shipping(session, shop_id, read)
+        places = Places(session, shop_id)  # location mappings and store link, read once
+        shipping = companies_shipping(session, shop_id, read, places)
         request: dict[str, Any] = {
             "order_name": order.name,
             "financial_status": order.financial_status,
             # Known before the settings are checked: an order parked for one still holds its stock,
             # each line at its own company when the order ships from several (refused below).
-            "nro_empresa": company_for(session, shop_id, read.location_ids),
+            "nro_empresa": company_for(session, shop_id, read.location_ids, places),
             "lines": order_map.stock_lines(order, line_companies(shipping) if len(shipping) > 1 else None),
         }
         message.request_payload = request
@@ -539,7 +564,7 @@ def _prepare(
                 message.error_detail.update(before_install=True)  # no drop now (jobs.stock_pending)
             return MessageStatus.SKIPPED.value
         try:
-            target = resolve_target(session, shop_id, settings, read.location_ids)
+            target = resolve_target(session, shop_id, settings, read.location_ids, places)
             request = {**request, "nro_empresa": target.nro_empresa}
             message.request_payload = request
             if not order_map.is_ready(order, settings["payment_confirmation"], target.pay_on_delivery):
@@ -556,8 +581,8 @@ def _prepare(
             # is posted again as it was, above), so the rule holds whether a link exists or not.
             refuse_several_companies(order, shipping)
             variants = variants_for(session, shop_id, order.lines)
-            codes = payment_codes(session, shop_id, order_map.payment_names(order, target.pay_on_delivery))
-            carriers = carrier_codes(session, shop_id)
+            gateways = order_map.payment_names(order, target.pay_on_delivery)
+            codes, carriers = payment_and_carrier_codes(session, shop_id, gateways)  # one SELECT
             mapped = order_map.map_order(read, target, variants, codes, carriers)
         except IntegrationError as exc:
             # Parked or refused before it could be mapped: linked all the same (no NROPEDVENDA), so

@@ -62,9 +62,13 @@ def can_mark(message: Message) -> bool:
 
 def info(message: Message) -> dict[str, Any] | None:
     """Who closed the message as handled, when, why and what it was; None when not closed so."""
-    detail = message.error_detail
-    found = detail.get(KEY) if isinstance(detail, dict) else None
-    return found if isinstance(found, dict) and message.status == MessageStatus.SKIPPED.value else None
+    return info_of(message.status, message.error_detail)
+
+
+def info_of(status: str | None, error_detail: Any) -> dict[str, Any] | None:
+    """`info` from a message's status and error_detail as read (a SELECT of those columns)."""
+    found = error_detail.get(KEY) if isinstance(error_detail, dict) else None
+    return found if isinstance(found, dict) and status == MessageStatus.SKIPPED.value else None
 
 
 def unless_handled(replay: Callable[..., T]) -> Callable[..., T | str]:

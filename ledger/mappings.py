@@ -23,9 +23,10 @@ import csv
 import enum
 import io
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -107,12 +108,19 @@ def find_mapping(session: Session, shop_id: int, kind: str, shopify_code: str) -
                 Mapping.shop_id == shop_id, Mapping.kind == kind, Mapping.shopify_code == shopify_code
             )
         ).one_or_none()
-    key = gateway_key(shopify_code)
     rows = session.scalars(
         select(Mapping).where(Mapping.shop_id == shop_id, Mapping.kind == kind).order_by(Mapping.id)
     )
+    return by_name(rows, shopify_code)
+
+
+def by_name(rows: Iterable[Any], shopify_code: str) -> Any:
+    """`find_mapping` of a kind compared by name, among that kind's lines in id order (rows with a
+    `shopify_code`): the line typed exactly so, else the first equal by `gateway_key`."""
+    key = gateway_key(shopify_code)
     alike = [row for row in rows if gateway_key(row.shopify_code) == key]
-    return next((row for row in alike if row.shopify_code == shopify_code), alike[0] if alike else None)
+    exact = (row for row in alike if row.shopify_code == shopify_code)
+    return next(exact, alike[0] if alike else None)
 
 
 def company_number(text: str) -> int | None:

@@ -43,7 +43,12 @@ DEFAULTS: dict[str, Any] = {
 
 def effective(shop: Shop) -> dict[str, Any]:
     """Every setting: the saved value, or its default."""
-    return {**DEFAULTS, **(shop.settings or {})}
+    return effective_of(shop.settings)
+
+
+def effective_of(saved: dict[str, Any] | None) -> dict[str, Any]:
+    """`effective` from the shop's settings column as read (a SELECT of that column)."""
+    return {**DEFAULTS, **(saved or {})}
 
 
 def get(shop: Shop, key: str) -> Any:

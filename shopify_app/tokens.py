@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 import redis
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import crypto
@@ -148,19 +149,32 @@ def store_tokens(
 def _read(settings: Settings, shop_domain: str) -> _Snapshot:
     """The stored token of an active shop; fails fast when the shop cannot be served."""
     with session_scope(settings.database_url) as session:
-        shop = find_shop(session, shop_domain)
+        # One SELECT of the columns used (every Admin API call reads it): the shop and its token.
+        shop = session.execute(
+            select(
+                Shop.status,
+                Shop.status_reason,
+                OfflineToken.id.label("token_id"),
+                OfflineToken.access_token_enc,
+                OfflineToken.refresh_token_enc,
+                OfflineToken.expires_at,
+                OfflineToken.refresh_expires_at,
+            )
+            .select_from(Shop)
+            .outerjoin(OfflineToken, OfflineToken.shop_id == Shop.id)
+            .where(Shop.domain == shop_domain.lower())
+        ).one_or_none()
         if shop is None:
             raise ShopNeedsReauth(shop_domain, "not_installed", "the app is not installed on this shop")
         if shop.status != ShopStatus.ACTIVE.value:
             raise ShopNeedsReauth(shop_domain, shop.status, shop.status_reason or shop.status)
-        token = shop.token
-        if token is None:
+        if shop.token_id is None:
             raise ShopNeedsReauth(shop_domain, "not_installed", "no offline token stored")
         return _Snapshot(
-            access_enc=bytes(token.access_token_enc),
-            refresh_enc=bytes(token.refresh_token_enc) if token.refresh_token_enc else None,
-            expires_at=token.expires_at,
-            refresh_expires_at=token.refresh_expires_at,
+            access_enc=bytes(shop.access_token_enc),
+            refresh_enc=bytes(shop.refresh_token_enc) if shop.refresh_token_enc else None,
+            expires_at=shop.expires_at,
+            refresh_expires_at=shop.refresh_expires_at,
         )
 
 
