@@ -94,6 +94,11 @@ def _database_url(name: str, default: str) -> str:
     return raw
 
 
+def database_url_from_env() -> str:
+    """Settings.database_url alone (ledger.db reads it for every session: not the whole snapshot)."""
+    return _database_url("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'app.db'}")
+
+
 def _timezone(name: str, default: str) -> str:
     """An IANA time zone name the machine knows (a typo must not shift promotions by hours)."""
     raw = _env(name, default)
@@ -221,7 +226,6 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        instance = ROOT / "instance"
         return cls(
             app_env=_env("APP_ENV", "development").strip(),
             api_key=_env("SHOPIFY_API_KEY", DEV_API_KEY),
@@ -230,7 +234,7 @@ class Settings:
             app_url=_env("SHOPIFY_APP_URL", "http://127.0.0.1:8000").rstrip("/"),
             api_version=_env("SHOPIFY_API_VERSION", "2026-10"),
             shopify_base_url=_env("SHOPIFY_BASE_URL", "").rstrip("/"),
-            database_url=_database_url("DATABASE_URL", f"sqlite:///{instance / 'app.db'}"),
+            database_url=database_url_from_env(),
             redis_url=_env("REDIS_URL", ""),
             encryption_keys=_env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),

@@ -21,7 +21,9 @@ Per order (each brings two webhooks, orders/create and orders/paid: two jobs):
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import time
 from collections import Counter, defaultdict
 from types import SimpleNamespace
@@ -31,7 +33,7 @@ import redis
 import requests
 from sqlalchemy import event, func, select
 
-from bench._order_stack import AppServer, SandboxProcess, install_shop, services, start_chain
+from bench._order_stack import ROOT, AppServer, SandboxProcess, install_shop, services, start_chain
 from bench.order_latency import place_at_rate
 
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
@@ -94,6 +96,7 @@ class Counting:
         """jobs.inbox.process, counting under its row's topic."""
 
         def counted(inbox_id: int) -> Any:
+            self.shown["rq (between two jobs)"] = self._current
             self.topic = self.topic_of.get(inbox_id, "?")
             self._current = []
             try:
@@ -177,6 +180,26 @@ def burst(counting: Counting, rows: dict[int, tuple[str, str]]) -> None:
         counting.on = False
 
 
+def print_profile(profile: cProfile.Profile, orders: int) -> None:
+    """CPU ms per order by package (own time), then the functions taking most (own time)."""
+    stats = pstats.Stats(profile)
+    by_package: Counter[str] = Counter()
+    for (path, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        package = path.split("site-packages/")[-1].split("/")[0] if "site-packages" in path else None
+        if package is None:
+            package = (
+                path.split(str(ROOT) + "/")[-1].split("/")[0] if path.startswith(str(ROOT)) else "(python)"
+            )
+        by_package[package] += own
+    print(
+        "  CPU ms per order by package (own time): "
+        + ", ".join(f"{name} {1000 * own / orders:.1f}" for name, own in by_package.most_common(12))
+    )
+    stats.sort_stats("tottime").print_stats(25)
+    if os.environ.get("BENCH_CALLERS"):
+        stats.print_callers(*os.environ["BENCH_CALLERS"].split(","))
+
+
 def main(argv: list[str]) -> int:
     from jobs import inbox, order_clients
     from jobs.worker import warm_up
@@ -186,6 +209,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--orders", type=int, default=40, help="orders measured")
     parser.add_argument("--warm", type=int, default=5, help="orders imported first, not measured")
     parser.add_argument("--show", action="store_true", help="print the statements of one job per topic")
+    parser.add_argument("--profile", action="store_true", help="cProfile the measured burst (CPU time)")
     args = parser.parse_args(argv)
     with services() as (database_url, redis_process):
         env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_process.url}
@@ -217,9 +241,14 @@ def main(argv: list[str]) -> int:
             rows = wait_queued(shop.domain, 2 * (len(placed) + len(measured)))
             new = {k: v for k, v in rows.items() if v[1] != "processed"}
             before_redis = commandstats(monitor)
+            profile = cProfile.Profile(time.process_time) if args.profile else None
             cpu = time.process_time()
             wall = time.perf_counter()
+            if profile is not None:
+                profile.enable()
             burst(counting, new)
+            if profile is not None:
+                profile.disable()
             wall = time.perf_counter() - wall
             cpu = time.process_time() - cpu
             redis_used = commandstats(monitor) - before_redis
@@ -249,6 +278,8 @@ def main(argv: list[str]) -> int:
         print(f"  {what}: {shown}")
     by_command = sorted(((calls, name) for name, calls in redis_used.items() if calls), reverse=True)
     print("  Redis commands per order (server): " + ", ".join(f"{n} {c / orders:.1f}" for c, n in by_command))
+    if profile is not None:
+        print_profile(profile, orders)
     if args.show:
         for topic, lines in sorted(counting.shown.items()):
             print(f"--- one {topic} job")

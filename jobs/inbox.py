@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from jobs.order_catch_up import ORDER_TOPICS
 from ledger import queues
-from ledger.db import session_scope
+from ledger.db import read_scope, session_scope
 from ledger.errors import Transient
 from ledger.models import InboxStatus, WebhookInbox, utcnow
 
@@ -121,33 +121,45 @@ def _finish(inbox_id: int, status: InboxStatus, reason: str | None) -> None:
 
 def _load_event(inbox_id: int) -> WebhookEvent | None:
     """The row as an event; None when there is nothing to do (gone, already done, rejected)."""
-    with session_scope() as session:
-        row = session.get(WebhookInbox, inbox_id)
-        if row is None:
-            log.warning("inbox: row %s no longer exists", inbox_id)
-            return None
-        if row.status in (InboxStatus.PROCESSED.value, InboxStatus.REJECTED.value):
-            log.info("inbox: row %s already %s", inbox_id, row.status)
-            return None
-        try:
-            payload = json.loads(bytes(row.raw_body).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            payload, reason = None, f"body is not valid JSON: {exc}"
-        else:
-            reason = None if isinstance(payload, dict) else "body is JSON but not an object"
-        if reason or not isinstance(payload, dict):
-            row.status, row.reason, row.processed_at = InboxStatus.REJECTED.value, reason, utcnow()
-            return None
-        return WebhookEvent(
-            inbox_id=row.id,
-            topic=row.topic,
-            shop_domain=row.shop_domain,
-            webhook_id=row.webhook_id,
-            event_id=row.event_id,
-            api_version=row.api_version,
-            triggered_at=row.triggered_at,
-            payload=payload,
-        )
+    with read_scope() as session:  # one SELECT, no transaction around it; a rejection is written apart
+        row = session.execute(
+            select(
+                WebhookInbox.id,
+                WebhookInbox.status,
+                WebhookInbox.raw_body,
+                WebhookInbox.topic,
+                WebhookInbox.shop_domain,
+                WebhookInbox.webhook_id,
+                WebhookInbox.event_id,
+                WebhookInbox.api_version,
+                WebhookInbox.triggered_at,
+            ).where(WebhookInbox.id == inbox_id)
+        ).one_or_none()
+    if row is None:
+        log.warning("inbox: row %s no longer exists", inbox_id)
+        return None
+    if row.status in (InboxStatus.PROCESSED.value, InboxStatus.REJECTED.value):
+        log.info("inbox: row %s already %s", inbox_id, row.status)
+        return None
+    try:
+        payload = json.loads(bytes(row.raw_body).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload, reason = None, f"body is not valid JSON: {exc}"
+    else:
+        reason = None if isinstance(payload, dict) else "body is JSON but not an object"
+    if reason or not isinstance(payload, dict):
+        _finish(inbox_id, InboxStatus.REJECTED, reason)
+        return None
+    return WebhookEvent(
+        inbox_id=row.id,
+        topic=row.topic,
+        shop_domain=row.shop_domain,
+        webhook_id=row.webhook_id,
+        event_id=row.event_id,
+        api_version=row.api_version,
+        triggered_at=row.triggered_at,
+        payload=payload,
+    )
 
 
 def process(inbox_id: int) -> str:

@@ -72,7 +72,7 @@ from jobs.order_lookup import (
     variants_for,
 )
 from ledger import handled, queues, shop_settings, trace
-from ledger.db import session_scope
+from ledger.db import read_scope, session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import unless_handled
@@ -140,7 +140,7 @@ def on_webhook(event: Any) -> str | Ignored:
     if not order_id:
         raise ValueError(f"{event.topic} payload has no order id")
     num = order_map.numeric_id(str(order_id))
-    with session_scope() as session:
+    with read_scope() as session:
         shop_id, sent = _shop_and_sent(session, event.shop_domain, num)
     if shop_id is None:
         log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker[Session]] = {}
+_readers: dict[str, sessionmaker[Session]] = {}  # autocommit sessions for reads (`read_scope`)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -62,6 +63,27 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that only reads: its statements run in autocommit, each one its own snapshot, so
+    no BEGIN and COMMIT round trips around them (a unit that also writes uses `session_scope`).
+
+    For a single SELECT this is what a transaction of its own gives; several SELECTs here do not
+    see one snapshot together."""
+    url = url or _default_url()
+    engine = get_engine(url)
+    with _lock:
+        maker = _readers.get(url)
+        if maker is None:
+            reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+            maker = _readers[url] = sessionmaker(bind=reader, expire_on_commit=False)
+    session = maker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 def dispose_all() -> None:
     """Drop pooled connections (after a fork, or between tests)."""
     with _lock:
@@ -69,9 +91,10 @@ def dispose_all() -> None:
             engine.dispose()
         _engines.clear()
         _makers.clear()
+        _readers.clear()
 
 
 def _default_url() -> str:
-    from settings import get_settings
+    from settings import database_url_from_env
 
-    return get_settings().database_url
+    return database_url_from_env()

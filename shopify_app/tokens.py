@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import crypto
-from ledger.db import session_scope
+from ledger.db import read_scope, session_scope
 from ledger.errors import Rejected, Transient
 from ledger.kv import get_redis
 from ledger.models import OfflineToken, Shop, ShopStatus, utcnow
@@ -148,7 +148,7 @@ def store_tokens(
 
 def _read(settings: Settings, shop_domain: str) -> _Snapshot:
     """The stored token of an active shop; fails fast when the shop cannot be served."""
-    with session_scope(settings.database_url) as session:
+    with read_scope(settings.database_url) as session:
         # One SELECT of the columns used (every Admin API call reads it): the shop and its token.
         shop = session.execute(
             select(
