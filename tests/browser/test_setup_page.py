@@ -133,3 +133,104 @@ def test_the_dry_run_shows_apart_what_only_the_daily_full_sweep_retires(open_pag
     told.locator("summary").click()
     expect(told).to_contain_text("P1E6")
     assert page.errors == []
+
+
+def _dry_run(page, result: dict) -> None:
+    """The dry run's button answered with `result` (jobs.catalog_diff's), the job done at once."""
+    page.route(
+        "**/api/setup/catalog-diff",
+        lambda route: route.fulfill(status=202, json={"job_id": "catalog-diff-x"}),
+    )
+    page.route(
+        "**/api/setup/catalog-diff/catalog-diff-x",
+        lambda route: route.fulfill(
+            json={"job_id": "catalog-diff-x", "status": "done", "result": result, "error": None}
+        ),
+    )
+
+
+WHY = "that is 60% of the 100 SKUs priced: more likely a read or setup problem than packagings deleted"
+# What the page says of each part, per language: the statuses in words, not Shopify's codes.
+SAID = {
+    "pt-BR": {
+        "button": "Simular",
+        "change": "Alterar",
+        "archive": "Arquivar",
+        "unreadable": "Registros ilegíveis no ERP",
+        "active": "Ativo (à venda)",
+        "archived": "Arquivado",
+        "held": "2 embalagem(ns) que o ERP não lista mais ficariam à espera de uma pessoa, não retiradas",
+        "off_sale": "Destes, 1 produto(s) sairiam de venda",
+    },
+    "en": {
+        "button": "Run the dry run",
+        "change": "Change",
+        "archive": "Archive",
+        "unreadable": "Unreadable ERP records",
+        "active": "Active (on sale)",
+        "archived": "Archived",
+        "held": "2 packaging(s) the ERP no longer lists would be held for a person, not retired",
+        "off_sale": "Of these, 1 product(s) would go off sale",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+def test_the_dry_run_shows_every_part_of_its_result_in_words(open_page, locale: str) -> None:
+    """jobs.catalog_diff's whole result: the packagings held for a person (count, why, SKUs), the
+    ERP records it could not read (count and list), the products the full sweep would take off
+    sale; and a store status in words, only the new one when it does not change."""
+    said = SAID[locale]
+    sweep = {
+        "counts": {"retire": 2, "archive": 1},
+        "retire": [
+            {"seq_produto": 20, "title": "CERVEJA LATA", "status": "ACTIVE", "status_before": "ACTIVE",
+             "retired": ["P20E12"], "shopify_id": None},
+            {"seq_produto": 21, "title": "SABAO", "status": "ARCHIVED", "status_before": "ACTIVE",
+             "retired": ["P21E1"], "shopify_id": None},
+        ],
+        "schedule": "0 5 * * *", "enabled": True, "next_run_at": "2026-12-01T05:00:00+00:00",
+    }  # fmt: skip
+    result = {
+        "counts": {"create": 0, "change": 1, "archive": 1, "unchanged": 3, "waiting": 0, "unreadable": 1},
+        "create": [],
+        "change": [{"seq_produto": 12, "title": "ARROZ 5KG", "status": "ACTIVE", "status_before": "ACTIVE",
+                    "skus": ["P12E1"], "shopify_id": None}],
+        "archive": [{"seq_produto": 13, "title": "FEIJAO", "status": "ARCHIVED", "status_before": "ACTIVE",
+                     "skus": ["P13E1"], "shopify_id": None}],
+        "waiting": [],
+        "unreadable": [{"record": "P30E1", "problem": "The ERP SKU P30E1 (product 30) could not be read"}],
+        "full_sweep": sweep,
+        "held": {"count": 2, "why": WHY, "skus": ["P40E1", "P41E1"]},
+    }  # fmt: skip
+    page = open_page("/app/setup", locale=locale)
+    _dry_run(page, result)
+    page.get_by_role("button", name=said["button"]).click()
+    shown = page.get_by_test_id("catalog-diff-result")
+    expect(shown).to_be_visible()
+    for summary in shown.locator("summary").all():
+        summary.click()
+    text = shown.inner_text()
+    assert "ACTIVE" not in text and "ARCHIVED" not in text, text  # no Shopify status code
+    expect(shown.get_by_role("row").filter(has_text="ARROZ 5KG")).not_to_contain_text("→")  # unchanged
+    expect(shown.get_by_role("row").filter(has_text="ARROZ 5KG")).to_contain_text(said["active"])
+    expect(shown.get_by_role("row").filter(has_text="FEIJAO")).to_contain_text(
+        f"{said['active']} → {said['archived']}"
+    )
+    expect(shown.get_by_role("row").filter(has_text="SABAO")).to_contain_text(
+        f"{said['active']} → {said['archived']}"
+    )
+    expect(shown.get_by_role("row").filter(has_text="CERVEJA LATA")).not_to_contain_text("→")
+
+    expect(shown.get_by_role("row").filter(has_text=said["unreadable"])).to_contain_text("1")
+    expect(page.get_by_test_id("catalog-diff-unreadable")).to_contain_text("P30E1")
+    expect(page.get_by_test_id("catalog-diff-unreadable")).to_contain_text("could not be read")
+
+    held = page.get_by_test_id("catalog-diff-held")
+    expect(held).to_contain_text(said["held"])
+    expect(held).to_contain_text(WHY)
+    expect(held).to_contain_text("P40E1, P41E1")
+
+    expect(page.get_by_test_id("catalog-diff-full-sweep")).to_contain_text(said["off_sale"])
+    screenshot(page, f"setup-dry-run-{locale}")
+    assert page.errors == []

@@ -1,8 +1,10 @@
 /**
  * The catalog dry run: POST starts jobs.catalog_diff on the worker; the page polls its state
  * until done and shows what the first publish would create, change or leave alone. The
- * result's shape belongs to the job, so counts and lists are shown generically. Apart: the
- * packagings deleted in the ERP that only the daily full sweep retires, and when it runs.
+ * result's shape belongs to the job, so counts and lists are shown generically. Apart: the ERP
+ * records it could not read, the packagings missing it would hold for a person rather than
+ * retire (`held`), and those deleted in the ERP that only the daily full sweep retires, when it
+ * runs and how many products that takes off sale. Store statuses in words, not Shopify's codes.
  */
 import { api } from "../api.js";
 import { h, replace, table } from "../dom.js";
@@ -13,6 +15,19 @@ const POLL_MS = 2000;
 const SHOWN_ITEMS = 20;
 
 const VERDICTS = ["create", "change", "archive", "waiting", "unchanged"];
+const COUNTED = [...VERDICTS, "unreadable"];
+
+/** A Shopify product status in words (DRAFT and ARCHIVED as the setting names them). */
+function statusWord(status) {
+  return status === "ACTIVE" ? t("diff.active") : label("setup.settings.inactive.", status);
+}
+
+/** The store status a product would have, and the one it has when that changes. */
+function statusChange(item) {
+  if (!item.status) return "—";
+  const before = item.status_before && item.status_before !== item.status ? `${statusWord(item.status_before)} → ` : "";
+  return before + statusWord(item.status);
+}
 
 /** What the first publish would do: counts per verdict, then a sample of each list. */
 function describe(result) {
@@ -22,14 +37,33 @@ function describe(result) {
   return h("div", { "data-testid": "catalog-diff-result" },
     result.generated_at ? h("s-paragraph", {}, t("diff.generated_at", { when: fmtDate(result.generated_at) })) : null,
     table([t("diff.what"), { label: t("diff.count"), format: "numeric" }],
-      VERDICTS.filter((v) => v in counts).map((v) => [label("diff.", v), fmtNumber(counts[v])])),
+      COUNTED.filter((v) => v in counts).map((v) => [label("diff.", v), fmtNumber(counts[v])])),
     lists.map((v) => h("details", {},
       h("summary", {}, `${label("diff.", v)} (${fmtNumber(result[v].length)})`),
       table([t("diff.product"), t("diff.title"), t("diff.status"), t("diff.skus_or_reason")],
         result[v].slice(0, SHOWN_ITEMS).map((item) => [String(item.seq_produto ?? "—"), item.title || "—",
-          item.status ? `${item.status_before ? `${item.status_before} → ` : ""}${item.status}` : "—",
-          item.reason || (item.skus || []).join(", ") || "—"])))),
+          statusChange(item), item.reason || (item.skus || []).join(", ") || "—"])))),
+    unreadable(result.unreadable),
+    held(result.held),
     fullSweep(result.full_sweep));
+}
+
+/** The ERP records the run could not read (a sync sets them aside the same way, each named). */
+function unreadable(records) {
+  if (!Array.isArray(records) || !records.length) return null;
+  return h("details", { "data-testid": "catalog-diff-unreadable" },
+    h("summary", {}, `${t("diff.unreadable")} (${fmtNumber(records.length)})`),
+    table([t("diff.record"), t("diff.problem")],
+      records.slice(0, SHOWN_ITEMS).map((r) => [String(r.record ?? "—"), r.problem || "—"])));
+}
+
+/** The packagings the ERP no longer lists that a sync would hold for a person, and why. */
+function held(part) {
+  if (!part || !part.count) return null;
+  return h("div", { "data-testid": "catalog-diff-held" },
+    h("s-paragraph", {}, t("diff.held", { count: fmtNumber(part.count), why: part.why || "—" })),
+    (part.skus || []).length ? h("details", {}, h("summary", {}, `${t("diff.held_skus")} (${fmtNumber(part.count)})`),
+      h("s-paragraph", {}, part.skus.join(", "))) : null);
 }
 
 /** What only the daily full sweep does (jobs.catalog_full): a sync would not, so it says when. */
@@ -39,10 +73,12 @@ function fullSweep(sweep) {
   return h("div", { "data-testid": "catalog-diff-full-sweep" },
     h("s-paragraph", {}, sweep.next_run_at ? t("diff.full_sweep_at", { count, when: fmtDate(sweep.next_run_at) })
       : t("diff.full_sweep_off", { count })),
+    sweep.counts.archive ? h("s-paragraph", {}, t("diff.full_sweep_archive", { count: fmtNumber(sweep.counts.archive) }))
+      : null,
     h("details", {}, h("summary", {}, `${t("diff.retire")} (${count})`),
       table([t("diff.product"), t("diff.title"), t("diff.status"), t("diff.skus")],
         (sweep.retire || []).slice(0, SHOWN_ITEMS).map((item) => [String(item.seq_produto), item.title || "—",
-          `${item.status_before ? `${item.status_before} → ` : ""}${item.status}`, (item.retired || []).join(", ")]))));
+          statusChange(item), (item.retired || []).join(", ")]))));
 }
 
 export function catalogDiffSection(ctx, onDone) {
