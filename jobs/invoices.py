@@ -717,7 +717,13 @@ def _fulfil(
     done.pickup = _ready_for_pickup(client, ready, final)
     done.waiting = waiting
     notes = (
-        [f"{FLOW}: {waiting} (if no further NF-e is coming, fulfil its goods in Shopify)"] if waiting else []
+        [
+            f"{FLOW}: {waiting} (NF-e total {event.invoice.total} is below what the ERP served, so a "
+            "further NF-e may carry part of the goods; if none is coming, a discount given at "
+            "invoicing, fulfil the goods in Shopify)"
+        ]
+        if waiting
+        else []
     )
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "

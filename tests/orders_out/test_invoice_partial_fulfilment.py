@@ -94,3 +94,30 @@ def _retrack(world: World, nro: int, key: str, code: str) -> None:
                 data["rastreio"] = {**(data.get("rastreio") or {}), "codigoRastreio": code}
                 same = events.c.seqevento == row.seqevento
                 conn.execute(events.update().where(same).values(dados=json.dumps(data)))
+
+
+def test_an_only_nfe_with_a_discount_above_a_unit_waits_and_tells_a_person_what_to_do(world) -> None:
+    """One NF-e for the whole order, with a discount given at invoicing worth more than the cheapest
+    unit: by its money it cannot be told from the first NF-e of a partial invoicing (the event lists
+    the ERP order's lines either way), so nothing ships on a guess. The order says why, with the
+    NF-e's total, and what to do when no further NF-e is coming."""
+
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    [document] = erp_order["documentosFiscais"]
+    cheapest = min(
+        Decimal(str(i["vlrTotalAtendido"])) / Decimal(str(i["qtdAtendida"])) for i in erp_order["itens"]
+    )
+    lower = Decimal(str(document["vlrTotal"])) - (cheapest + Decimal("0.50")).quantize(Decimal("0.01"))
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(lower)))
+    world.rewrite_event(order.nro, "F", lambda d: d["documentoFiscal"].update(vlrTotal=float(lower)))
+    world.poll()
+
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert {line["_fulfilled"] for line in world.order_doc(order.gid)["_lines"]} == {0}
+    note = world.link(order.gid).needs_attention or ""
+    assert f"NF-e total {lower}" in note and "if none is coming" in note and "fulfil the goods in Shopify" in note
