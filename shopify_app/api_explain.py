@@ -1248,6 +1248,18 @@ APP_CHECKS = frozenset(
 )
 
 
+def _system(detail: dict[str, Any]) -> Any:
+    """The system a message's error names: "app" for an APP_CHECKS code, whatever it recorded."""
+    return "app" if str(detail.get("code") or "").upper() in APP_CHECKS else detail.get("system")
+
+
+def stopped_by_app(message: Message) -> bool:
+    """Refused by the app's own check (system "app"): no target system refused it, nor saw it. A
+    pure read of the row the list already loads (no query), so every list row can say so."""
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    return message.error_class == ErrorClass.REJECTED.value and _system(detail) == "app"
+
+
 def known_code(flow: str | None, code: str) -> tuple[Text, Text] | None:
     """The words for `code` in `flow` (FLOW_CODES), else for the code wherever it comes from."""
     code = code.upper()
@@ -1602,10 +1614,8 @@ def explain(
     if not message.error_class:
         return _barcodes_not_sent(message, english)
     title, happened, todo = CLASS_TEXT.get(message.error_class, CLASS_TEXT[ErrorClass.BUG.value])
-    system = detail.get("system")
-    if str(detail.get("code") or "").upper() in APP_CHECKS:
-        system = "app"
-    if message.error_class == ErrorClass.REJECTED.value and system == "app":
+    system = _system(detail)
+    if stopped_by_app(message):
         title, happened, todo = APP_STOPPED
     what_happened, what_to_do = _pick(happened, english), _pick(todo, english)
     code = detail.get("code")

@@ -43,7 +43,7 @@ from shopify_app.api_common import (
     reject_unknown,
     write_audit,
 )
-from shopify_app.api_explain import explain
+from shopify_app.api_explain import explain, stopped_by_app
 from shopify_app.enqueue import enqueue_replay, replay_job_id
 from shopify_app.message_subject import order_names, subject
 from shopify_app.roles import require_role
@@ -94,6 +94,8 @@ def summary(
         "attempts": message.attempts,
         "error_class": message.error_class,
         "error_text": mask_text(message.error_text, reveal),
+        # refused by the app's own check, not by a target: the pages name it so, not "rejected"
+        "stopped_by_app": stopped_by_app(message),
         "stuck": is_stuck(message) if stuck is None else stuck,
         "created_at": iso(message.created_at),
         "updated_at": iso(message.updated_at),

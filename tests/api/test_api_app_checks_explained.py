@@ -92,3 +92,26 @@ def test_order_notes_give_the_flow_apart_from_the_text(client, settings, shops, 
     notes = row["attention_notes"]
     assert notes and notes[0]["flow"] == "orders", notes
     assert notes[0]["text"].startswith("order #1008 ships from 2 ERP companies"), notes
+
+
+def test_every_list_row_says_whether_the_app_stopped_it_or_a_target_refused_it(client, shops, message):
+    """UX review: the list and the detail's facts called an invalid CPF "refused by the target",
+    though the ERP never saw it; the rows say which it was, for the page to name it."""
+    stopped = {
+        message(shops.a, "orders", "order:1", error=InvalidTaxId("11111111111", "one repeated digit")),
+        message(shops.a, "orders", "order:2", error=_several_companies()),
+        message(
+            shops.a, "orders", "order:3", error=Rejected("2 companies", system="ledger", code="MULTI_COMPANY")
+        ),
+    }
+    refused = message(
+        shops.a, "orders", "order:4", error=Rejected("Forma inativa", system="consinco", code="PED-017")
+    )
+    done = message(shops.a, "orders", "order:5", done=True)
+    listed = client.get("/api/messages?flow=orders", headers=headers(Role.VIEWER)).get_json()["messages"]
+    flags = {m["id"]: m["stopped_by_app"] for m in listed}
+    assert flags == {**dict.fromkeys(stopped, True), refused: False, done: False}
+    one = client.get(f"/api/messages/{refused}", headers=headers(Role.VIEWER)).get_json()
+    assert one["stopped_by_app"] is False
+    first = client.get(f"/api/messages/{min(stopped)}", headers=headers(Role.VIEWER)).get_json()
+    assert first["stopped_by_app"] is True

@@ -13,6 +13,12 @@ export function statusBadge(status) {
   return h("s-badge", { tone: TONES[status] || "neutral" }, label("status.", status));
 }
 
+/** A failed message's kind of error: a refusal of the app's own check (`stopped_by_app`: an
+ * invalid CPF, an order shipping from two companies) is the integration's, not the target's. */
+export function errorKind(m) {
+  return m.stopped_by_app ? t("error_class.stopped_by_app") : label("error_class.", m.error_class);
+}
+
 /** What a reconciliation report found (`findings`: {finding: count}, ledger.drift), one line in
  * the merchant's words: "Divergências: totais de pedido diferentes 1, ...". */
 export function driftLine(findings) {

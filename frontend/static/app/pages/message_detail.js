@@ -9,7 +9,7 @@ import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
-import { banner, payload, statusBadge, subjectText } from "../widgets.js";
+import { banner, errorKind, payload, statusBadge, subjectText } from "../widgets.js";
 
 /** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify"). */
 function systemSaid(system) {
@@ -21,8 +21,10 @@ function explanation(m) {
   const e = m.explanation;
   if (!e) return null;
   // Pending with an explanation: waiting on purpose (an order not paid yet), nothing wrong; or
-  // interrupted (its job lost), which a Retry redoes.
-  const tone = m.status === "parked" || m.stuck ? "warning" : ["done", "pending"].includes(m.status) ? "info" : "critical";
+  // interrupted (its job lost), which a Retry redoes. Retrying: tried again by itself, nothing to
+  // do yet (the list's badge is yellow too); only a failure is critical.
+  const waits = ["parked", "retrying"].includes(m.status) || m.stuck;
+  const tone = waits ? "warning" : ["done", "pending"].includes(m.status) ? "info" : "critical";
   return banner(tone, e.title,
     h("s-paragraph", {}, e.what_happened),
     e.system_message ? h("s-paragraph", {}, h("s-text", { type: "strong" },
@@ -31,6 +33,14 @@ function explanation(m) {
     h("s-paragraph", {}, h("s-text", { type: "strong" }, t("detail.what_to_do")), " ", e.what_to_do),
     e.mapping ? h("s-link", { href: href("mappings", { kind: e.mapping.kind, code: e.mapping.code, side: e.mapping.side }) },
       t(e.mapping.side === "erp" ? "detail.map_company" : "detail.create_mapping", { code: e.mapping.code })) : null);
+}
+
+/** Why a unit was skipped (a duplicate delivery, nothing left to send), in the job's words as stored;
+ * one closed as handled says so in its own banner instead. */
+function skippedBanner(m) {
+  if (m.status !== "skipped" || m.handled || !m.error_text) return null;
+  return h("s-banner", { tone: "info", "data-testid": "skipped-reason" }, h("s-paragraph", {},
+    h("s-text", { type: "strong" }, t("detail.skipped")), " ", m.error_text));
 }
 
 function handledBanner(m) {
@@ -108,13 +118,13 @@ function view(ctx, m, watch) {
     [t("detail.direction"), label("direction.", m.direction)], [t("detail.unit"), h("span", { class: "mono" }, m.unit_key)],
     [t("detail.shopify_id"), h("span", { class: "mono" }, m.shopify_id || "—")],
     [t("detail.erp_id"), h("span", { class: "mono" }, m.erp_id || "—")],
-    [t("messages.attempts"), String(m.attempts)], [t("detail.error_class"), label("error_class.", m.error_class)],
+    [t("messages.attempts"), String(m.attempts)], [t("detail.error_class"), errorKind(m)],
     [t("detail.created_at"), fmtDate(m.created_at)], [t("common.updated_at"), fmtDate(m.updated_at)],
     [t("detail.finished_at"), fmtDate(m.finished_at)], [t("detail.job"), h("span", { class: "mono" }, m.job_id || "—")],
   ];
   return h("s-page", { heading: t("detail.heading", { id: m.id }) },
     h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
-    handledBanner(m), explanation(m),
+    handledBanner(m), skippedBanner(m), explanation(m),
     h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing),
     h("s-section", { heading: t("detail.payloads") },
       m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,

@@ -7,7 +7,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, driftLine, messageIds, pagedList, statusBadge, subjectText } from "../widgets.js";
+import { banner, driftLine, errorKind, messageIds, pagedList, statusBadge, subjectText } from "../widgets.js";
 import { renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
@@ -21,7 +21,7 @@ function errorCell(m) {
   if (m.findings) return h("s-text", { tone: "caution", "data-testid": "findings" }, driftLine(m.findings));
   // Skipped, or pending on purpose (waiting for payment): why, in the subdued tone.
   if (!m.error_class) return ["skipped", "pending"].includes(m.status) && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
-  return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical" }, label("error_class.", m.error_class)),
+  return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical", "data-testid": "error-kind" }, errorKind(m)),
     m.error_class === "rejected" && m.error_text ? h("div", { class: "muted" }, m.error_text) : null);
 }
 
