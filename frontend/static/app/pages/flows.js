@@ -8,7 +8,7 @@
  */
 import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
-import { fmtDate, fmtNumber, label, t } from "../i18n.js";
+import { fmtDate, fmtNumber, has, label, t, timeZone } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
 import { banner, driftLine } from "../widgets.js";
@@ -64,7 +64,17 @@ function progress(flow) {
   return h("s-badge", { tone: "info" }, t("flows.running"));
 }
 
+/** Flows whose messages are filed under other flows: the full catalog sweep runs the products and
+ * SKUs flows' initial load, so its row links to theirs instead of counting (always 0) its own. */
+const MESSAGES_UNDER = { catalog_full: ["products", "skus"] };
+
 function counts(flow) {
+  const under = MESSAGES_UNDER[flow.name];
+  if (under) {
+    const links = under.map((name) => h("s-link", { href: href("messages", { flow: name }) }, label("flow.", name)));
+    return h("span", { "data-testid": `counts-${flow.name}`, class: "muted" }, t("flows.messages_under"), " ",
+      ...links.flatMap((link, i) => (i ? [" · ", link] : [link])));
+  }
   const c = flow.counts_24h;
   const link = (status, n, cls, count) => h("s-link", { href: href("messages", { flow: flow.name, status }), class: cls,
     "data-count": count || status }, fmtNumber(n));
@@ -75,26 +85,48 @@ function counts(flow) {
     link("pending", c.stuck || 0, "count-stuck", "stuck"));
 }
 
-function scheduleCell(ctx, flow) {
-  if (flow.webhook_only || !flow.schedule) return h("s-text", { color: "subdued" }, t("flows.webhook_only"));
-  if (!ctx.can("configure")) return h("span", { class: "mono" }, flow.schedule.cron || "—");
-  const field = h("s-text-field", { label: t("flows.cron_of", { flow: flow.label }), ".value": flow.schedule.cron || "",
-    labelAccessibilityVisibility: "exclusive", name: "cron",
-    placeholder: "*/15 * * * *" });
-  const cell = h("div", {});
-  const save = async () => {
-    await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", body: { cron: field.value.trim() }, form: cell });
-    toast(t("common.saved"));
-  };
-  return replace(cell, field, h("s-button", { variant: "tertiary", onclick: save }, t("flows.save_schedule")));
+/** "off" when the schedule is switched off (nothing runs by it; "run now" still does). */
+function offBadge(schedule) {
+  return schedule.enabled ? null : h("s-badge", { tone: "caution", "data-testid": "schedule-off" }, t("flows.schedule_off"));
 }
 
-function rows(ctx, flows) {
+function scheduleCell(ctx, flow, reload) {
+  if (flow.webhook_only || !flow.schedule) return h("s-text", { color: "subdued" }, t("flows.webhook_only"));
+  const schedule = flow.schedule;
+  if (!ctx.can("configure")) return h("div", {}, h("span", { class: "mono" }, schedule.cron || "—"), " ", offBadge(schedule));
+  const field = h("s-text-field", { label: t("flows.cron_of", { flow: flow.label }), ".value": schedule.cron || "",
+    labelAccessibilityVisibility: "exclusive", name: "cron", class: "cron-field",
+    placeholder: "*/15 * * * *" });
+  const cell = h("div", {});
+  // Switching on or off keeps the saved expression (an unsaved edit in the field is not taken along).
+  const put = async (body, done) => {
+    await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", form: cell,
+      body: { cron: "enabled" in body && schedule.cron ? schedule.cron : field.value.trim(), ...body } });
+    toast(t(done));
+    await reload();
+  };
+  const toggle = schedule.enabled
+    ? h("s-button", { variant: "tertiary", accessibilityLabel: t("flows.switch_off_of", { flow: flow.label }),
+      onclick: () => put({ enabled: false }, "flows.switched_off") }, t("flows.switch_off"))
+    : h("s-button", { variant: "tertiary", accessibilityLabel: t("flows.switch_on_of", { flow: flow.label }),
+      onclick: () => put({ enabled: true }, "flows.switched_on") }, t("flows.switch_on"));
+  return replace(cell, offBadge(schedule), field,
+    h("s-button", { variant: "tertiary", onclick: () => put({}, "common.saved") }, t("flows.save_schedule")), toggle);
+}
+
+/** The flow's name, its direction and, for a flow the name does not explain, a line on what it does. */
+function flowName(flow) {
+  const help = `flows.help.${flow.name}`;
+  return h("div", {}, h("s-text", { type: "strong" }, flow.label), h("div", { class: "muted" }, label("direction.", flow.direction)),
+    has(help) ? h("div", { class: "muted flow-help", "data-testid": `flow-help-${flow.name}` }, t(help)) : null);
+}
+
+function rows(ctx, flows, reload) {
   return h("div", { class: "table-scroll", "data-testid": "flows-table-scroll" }, table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
     t("flows.counts_open"), t("flows.status"), ""],
   flows.map((f) => [
-    h("div", {}, h("s-text", { type: "strong" }, f.label), h("div", { class: "muted" }, label("direction.", f.direction))),
-    scheduleCell(ctx, f),
+    flowName(f),
+    scheduleCell(ctx, f, reload),
     fmtDate(f.schedule && f.schedule.last_run_at), fmtDate(f.schedule && f.schedule.next_run_at),
     watermark(f), counts(f), progress(f),
     ctx.can("operate") && !f.webhook_only ? h("s-button", { accessibilityLabel: t("flows.run_now_of", { flow: f.label }),
@@ -106,7 +138,8 @@ function rows(ctx, flows) {
 }
 
 function charts(metrics) {
-  const hour = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+  // The store's hours, as every date of the page (fmtDate), not the browser's.
+  const hour = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit", timeZone: timeZone() });
   const bars = metrics.per_hour.map((p) => ({ label: hour.format(new Date(p.hour)), total: p.total, failed: p.failed }));
   const total = bars.reduce((n, b) => n + b.total, 0);
   return h("div", { class: "charts" },
@@ -171,7 +204,7 @@ export async function render(ctx) {
     const next = answer.cursor;
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
-    replace(tableBox, rows(ctx, flows));
+    replace(tableBox, rows(ctx, flows, reload));
     replace(attentionBox, openFailures(flows),
       h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
     replace(chartBox, charts(metrics));

@@ -1,0 +1,129 @@
+"""The Flows page's schedules and chart as a merchant reads them: the chart's hours in the store's
+time zone, a schedule switched off says so and is switched back on from its row, the full catalog
+sweep says what it does and where its messages are, and a cron expression fits its field."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from ledger.db import session_scope
+from ledger.models import Schedule, utcnow
+
+from .conftest import SHOP_DOMAIN, api_call, screenshot
+from .ledger_rows import shop_id
+
+pytestmark = pytest.mark.browser
+
+SHOP_ZONE = ZoneInfo("America/Sao_Paulo")  # the sandbox shop's ianaTimezone
+
+
+# The width of the field's text, and the room the field has for it (inside its padding).
+TEXT_AND_ROOM = """input => {
+  const style = getComputedStyle(input);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return [context.measureText(input.value).width, room];
+}"""
+
+
+def _row(page, name: str):
+    return page.get_by_test_id("flows-table").locator("s-table-row").filter(has_text=name)
+
+
+def _enabled(database_url: str, shop: int, flow: str) -> bool:
+    with session_scope(database_url) as db:
+        return (
+            db.scalars(select(Schedule).where(Schedule.shop_id == shop, Schedule.flow == flow)).one().enabled
+        )
+
+
+def test_the_chart_reads_hours_in_the_stores_time_zone(open_page, fresh) -> None:
+    page = open_page("/app/flows", timezone_id="Asia/Tokyo")  # 12 h ahead of São Paulo
+    expect(page.get_by_test_id("messages-total")).to_be_visible()
+    metrics = api_call(page, "GET", "/api/flows/metrics?hours=24")
+    assert metrics["status"] == 200, metrics
+    hours = [p["hour"] for p in json.loads(metrics["body"])["per_hour"]]
+    expected = [
+        datetime.fromisoformat(hour.replace("Z", "+00:00")).astimezone(SHOP_ZONE).strftime("%H:%M")
+        for i, hour in enumerate(hours)
+        if i % 6 == 0
+    ]
+    ticks = (
+        page.locator("svg.chart")
+        .first.locator(":scope > text")
+        .evaluate_all("all => all.map((e) => e.textContent)")
+    )
+    assert ticks[1:] == expected, (ticks, expected)  # the first text is the scale's maximum
+
+
+def test_a_schedule_switched_off_says_so_and_is_switched_on_from_its_row(open_page, fresh) -> None:
+    page = open_page("/app/flows")
+    full = _row(page, "Catálogo completo")
+    expect(full.get_by_test_id("schedule-off")).to_have_count(0)
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+
+    full.get_by_role("button", name="Desligar a execução agendada de Catálogo completo").click()
+    expect(full.get_by_test_id("schedule-off")).to_have_text("desligada")
+    assert _enabled(fresh.settings.database_url, shop, "catalog_full") is False
+    screenshot(page, "flows-schedule-off-pt-BR")
+
+    full.get_by_role("button", name="Ligar a execução agendada de Catálogo completo").click()
+    expect(full.get_by_test_id("schedule-off")).to_have_count(0)
+    assert _enabled(fresh.settings.database_url, shop, "catalog_full") is True
+    assert page.errors == []
+
+
+def test_a_viewer_sees_a_schedule_off_but_cannot_switch_it(open_page, fresh) -> None:
+    owner = open_page("/app/flows")
+    answer = api_call(owner, "PUT", "/api/flows/prices/schedule", {"cron": "*/5 * * * *", "enabled": False})
+    assert answer["status"] == 200, answer
+
+    viewer = open_page("/app/flows", user="estoquista", locale="en")
+    prices = _row(viewer, "Prices")
+    expect(prices.get_by_test_id("schedule-off")).to_have_text("off")
+    expect(prices.get_by_role("button", name="Switch on the scheduled runs of Prices")).to_have_count(0)
+
+
+def test_the_full_catalog_sweep_says_what_it_does_and_has_no_counts_of_its_own(open_page, fresh) -> None:
+    page = open_page("/app/flows")
+    full = _row(page, "Catálogo completo")
+    expect(full.get_by_test_id("flow-help-catalog_full")).to_contain_text("apagadas no ERP")
+    expect(full.get_by_test_id("flow-help-catalog_full")).to_contain_text("diária por padrão")
+    assert "diário)" not in full.inner_text()
+    counts = page.get_by_test_id("counts-catalog_full")
+    expect(counts.locator("[data-count]")).to_have_count(0)  # its messages are products' and SKUs'
+    expect(counts.locator("s-link")).to_have_count(2)
+    counts.locator("s-link").filter(has_text="SKUs").click()
+    page.wait_for_url("**flow=skus**")
+
+    english = open_page("/app/flows", locale="en")
+    full = _row(english, "Full catalog sweep")
+    expect(full.get_by_test_id("flow-help-catalog_full")).to_contain_text("deleted in the ERP")
+    assert "(daily)" not in full.inner_text()
+
+
+@pytest.mark.parametrize("width", [1400, 1024])
+def test_a_cron_expression_fits_its_field(open_page, fresh, width: int) -> None:
+    first = open_page("/app/flows")  # installs the shop and its schedules
+    expect(first.get_by_label("Agenda de Produtos")).to_be_visible()
+    first.context.close()
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:  # every row says how its last run ended
+        for row in db.scalars(select(Schedule).where(Schedule.shop_id == shop)):
+            row.last_status, row.last_run_at, row.last_ended_at = "ok", utcnow(), utcnow()
+
+    page = open_page("/app/flows")
+    page.set_viewport_size({"width": width, "height": 900})
+    expect(page.get_by_test_id("last-run").first).to_be_visible()
+    for flow, cron in (("Produtos", "*/15 * * * *"), ("Reconciliação", "0 6 * * *")):
+        field = page.get_by_label(f"Agenda de {flow}")
+        expect(field).to_have_value(cron)
+        widths = field.evaluate(TEXT_AND_ROOM)
+        assert widths[0] <= widths[1], (flow, widths)  # the whole expression shows, none scrolled away
