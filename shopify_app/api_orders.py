@@ -107,16 +107,27 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
     return found
 
 
+ERP_CANCELLED = "C"  # SITUACAOPED of an order cancelled in the ERP (its NF-e with it, if it had one)
+# NF-e key: cUF(2) AAMM(4) CNPJ(14) mod(2) ...: the model's two digits, the 21st and 22nd of 44.
+KEY_MODEL = slice(20, 22)
+NFE_MODELS = ("55", "65")  # NF-e, NFC-e (the consumer receipt)
+
+
+def _live() -> ColumnElement[bool]:
+    """Cancelled on neither side: not marked cancelled, nor cancelled in the ERP (an ERP
+    cancellation after invoicing cancels the NF-e too, jobs.cancellations.to_shopify; the key stays
+    on the link)."""
+    return OrderLink.cancelled_at.is_(None) & OrderLink.erp_status.is_distinct_from(ERP_CANCELLED)
+
+
 FILTERS: dict[str, Any] = {  # each of the shop's id
     "needs_attention": lambda shop_id: (
         OrderLink.needs_attention.is_not(None) | OrderLink.shopify_order_id.in_(_held_orders(shop_id))
     ),
     "not_in_erp": lambda _: OrderLink.nro_pedvenda.is_(None) & OrderLink.cancelled_at.is_(None),
-    "in_erp": lambda _: (
-        OrderLink.nro_pedvenda.is_not(None) & OrderLink.cancelled_at.is_(None) & OrderLink.nfe_key.is_(None)
-    ),
-    "invoiced": lambda _: OrderLink.nfe_key.is_not(None),
-    "cancelled": lambda _: OrderLink.cancelled_at.is_not(None),
+    "in_erp": lambda _: OrderLink.nro_pedvenda.is_not(None) & _live() & OrderLink.nfe_key.is_(None),
+    "invoiced": lambda _: OrderLink.nfe_key.is_not(None) & _live(),
+    "cancelled": lambda _: OrderLink.cancelled_at.is_not(None) | (OrderLink.erp_status == ERP_CANCELLED),
 }
 MAX_BIGINT = 2**63 - 1
 RELATED_MESSAGES = 100
@@ -182,6 +193,8 @@ def order_json(
         "nfe_key": link.nfe_key,
         "nfe_number": link.nfe_number,
         "nfe_series": link.nfe_series,
+        "nfe_model": nfe_model(link),
+        "nfe_cancelled": nfe_cancelled(link),
         "cancelled_at": iso(link.cancelled_at),
         "needs_attention": "\n".join(n["note"] for n in notes) or None,
         "attention_notes": notes,
@@ -189,6 +202,24 @@ def order_json(
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),
     }
+
+
+def nfe_model(link: OrderLink) -> str | None:
+    """The fiscal document's model: "55" an NF-e, "65" an NFC-e; as the invoice recorded it, else
+    read from its key (a link invoiced before the model was kept); None without a key."""
+    if link.nfe_model:
+        return link.nfe_model
+    key = link.nfe_key or ""
+    model = key[KEY_MODEL] if len(key) == 44 and key.isdigit() else None
+    return model if model in NFE_MODELS else None
+
+
+def nfe_cancelled(link: OrderLink) -> bool:
+    """The link's NF-e was cancelled: the ERP cancelled the invoiced order (its NF-e with it:
+    jobs.cancellations.to_shopify marks the order "NF-e cancelada" and the link's ERP status C,
+    keeping the key). An order cancelled in Shopify only keeps a valid NF-e (the ERP refuses to
+    cancel an invoiced order: a person must cancel the NF-e there)."""
+    return bool(link.nfe_key) and link.erp_status == ERP_CANCELLED
 
 
 def _escape(text: str) -> str:

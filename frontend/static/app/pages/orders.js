@@ -44,9 +44,23 @@ function attention(o) {
     return h("div", { "data-testid": "order-notes", class: "order-notes" },
       h("s-badge", { tone: "warning" }, t("orders.needs_attention")), flagged.map((n) => noteLine(n)));
   }
-  if (o.cancelled_at) return h("s-badge", { tone: "neutral" }, t("orders.cancelled"));
+  if (o.cancelled_at || o.erp_status === "C") return h("s-badge", { tone: "neutral" }, t("orders.cancelled"));
   if (o.nfe_key) return h("s-badge", { tone: "success" }, t("orders.invoiced"));
   return o.nro_pedvenda ? h("s-badge", { tone: "success" }, t("orders.in_erp")) : h("s-badge", { tone: "caution" }, t("orders.not_in_erp"));
+}
+
+/** The fiscal document's name by its model (the API reads it from the key when not recorded):
+ * 65 is an NFC-e, the consumer receipt; anything else an NF-e. */
+function docName(o) {
+  return o.nfe_model === "65" ? "NFC-e" : "NF-e";
+}
+
+/** The key, named by its model, marked when the ERP cancelled it with the order (the key stays). */
+function keyCell(o) {
+  if (!o.nfe_key) return "—";
+  return h("div", { "data-testid": "nfe-key" },
+    h("s-text", { color: "subdued" }, docName(o)), " ", h("span", { class: "mono" }, o.nfe_key),
+    o.nfe_cancelled ? h("div", {}, h("s-badge", { tone: "critical" }, t("orders.nfe_cancelled", { model: docName(o) }))) : null);
 }
 
 function row(o) {
@@ -54,11 +68,19 @@ function row(o) {
     o.nro_pedvenda ? String(o.nro_pedvenda) : "—", o.nro_empresa ? String(o.nro_empresa) : "—",
     label("shopify_status.", o.shopify_status), label("erp_status.", o.erp_status),
     fmtMoney(o.total, o.currency), fmtMoney(o.captured_amount, o.currency),
-    h("span", { class: "mono" }, o.nfe_key || "—"), attention(o)];
+    keyCell(o), attention(o)];
 }
 
-const HEADERS = () => [t("orders.shopify"), t("orders.erp"), t("orders.company"), t("orders.shopify_status"),
-  t("orders.erp_status"), t("orders.total"), t("orders.captured"), t("orders.nfe_key"), t("orders.state")];
+/** The columns; `o` (one order's detail) names its key's column by its model, the list both. */
+const HEADERS = (o) => [t("orders.shopify"), t("orders.erp"), t("orders.company"), t("orders.shopify_status"),
+  t("orders.erp_status"), t("orders.total"), t("orders.captured"),
+  t("orders.nfe_key", { model: o && o.nfe_key ? docName(o) : "NF-e / NFC-e" }), t("orders.state")];
+
+/** "NFC-e nº 1 série 1", and "(NFC-e cancelada)" when the ERP cancelled it. */
+function fiscalDocument(o) {
+  const named = t("orders.nfe", { model: docName(o), number: o.nfe_number, series: o.nfe_series || "" });
+  return o.nfe_cancelled ? `${named} (${t("orders.nfe_cancelled", { model: docName(o) })})` : named;
+}
 
 /** Answers of the link that a person reads in place (the API's words): another customer's or
  * store's order, a poll of the ERP's events running now (try again in a moment). */
@@ -148,9 +170,10 @@ async function detail(ctx, id, reload) {
       notes(o).map((n) => noteLine(n, "s-paragraph"))) : null,
     linkable ? linkForm(o, reload) : null,
     unlinkable ? unlinkForm(o, reload) : null,
-    h("s-section", { heading: t("orders.summary") }, table(HEADERS(), [row(o)]),
-      h("s-paragraph", {}, t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
-        o.nfe_number ? ` · ${t("orders.nfe", { number: o.nfe_number, series: o.nfe_series || "" })}` : "",
+    h("s-section", { heading: t("orders.summary") }, table(HEADERS(o), [row(o)]),
+      h("s-paragraph", { "data-testid": "order-summary-line" },
+        t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
+        o.nfe_number ? ` · ${fiscalDocument(o)}` : "",
         o.erp_linked_by_hand ? ` · ${t("orders.linked_by_hand")}` : "")),
     h("s-section", { heading: t("orders.changes") }, o.changes.length
       ? table([t("orders.change_kind"), "SKU", t("orders.qty_before"), t("orders.qty_after"), t("orders.substitute"),
