@@ -1,7 +1,8 @@
 /**
  * The two code fields of a De:Para line, as pickers where the choices can be read: ERP
  * payment methods, segments and companies from the ERP, locations from Shopify. Where they
- * cannot (ERP not set up yet, carriers), plain text fields. Both kinds expose `.value`. A code
+ * cannot (ERP not set up yet, carriers), plain text fields. Both kinds expose `.value`; the names
+ * read for the Shopify side name its codes in the tables (a location by its name, not its gid). A code
  * given to fill in goes on the side the API says it is (`side`): a location line waits on the
  * company (stock) or on the location (orders).
  */
@@ -68,6 +69,8 @@ export async function codeFields(kind, prefill) {
   return {
     shopify: make(side.shopify, t(`mappings.shopify_code.${kind}`), "shopify_code", codeSide === "erp" ? "" : code),
     erp: make(side.erp, t(`mappings.erp_code.${kind}`), "erp_code", codeSide === "erp" ? code : ""),
+    // What a Shopify code is called there (a location's name by its gid); empty when not read.
+    shopifyNames: new Map((side.shopify || []).map((o) => [o.value, o.label])),
   };
 }
 

@@ -28,7 +28,14 @@ export async function render(ctx) {
   const uncheckedBox = h("div", { "data-testid": "location-unchecked" });
 
   const fields = await codeFields(kind, { code: ctx.query.get("code") || "", side: ctx.query.get("side") || "shopify" });
-  const { shopify: shopifyCode, erp: erpCode } = fields;
+  const { shopify: shopifyCode, erp: erpCode, shopifyNames } = fields;
+  // A Shopify code by its name there (a location's), the code itself a muted detail; the code
+  // alone when Shopify's name for it is unknown (not read, or a location gone).
+  const shopifyName = (code) => shopifyNames.get(code) || "";
+  const shopifyCell = (code) => (shopifyName(code)
+    ? h("div", { "data-testid": "shopify-name" }, shopifyName(code),
+      h("div", {}, h("s-text", { color: "subdued" }, h("span", { class: "mono" }, code))))
+    : h("span", { class: "mono" }, code));
   const labelField = h("s-text-field", { label: t("mappings.label"), name: "label" });
 
   const load = async () => {
@@ -36,21 +43,22 @@ export async function render(ctx) {
       api("/api/mappings", { query: { kind } }), api("/api/mappings/unmapped", { query: { kind } })]);
     replace(unmappedBox, codes.length
       ? table([t("mappings.unmapped_code"), { label: t("mappings.waiting"), format: "numeric" }, ""],
-        codes.map((c) => [h("span", { class: "mono" }, c.code), fmtNumber(c.waiting),
+        codes.map((c) => [c.side === "erp" ? h("span", { class: "mono" }, c.code) : shopifyCell(c.code), fmtNumber(c.waiting),
           editable ? h("s-button", { variant: "tertiary", onclick: () => fillSide(fields, c.code, c.side) },
             t("mappings.map_this")) : ""]))
       : h("s-text", { color: "subdued" }, t("mappings.none_unmapped")));
     replace(listBox, mappings.length
       ? table([t(`mappings.shopify_code.${kind}`), t(`mappings.erp_code.${kind}`), t("mappings.label"), t("common.updated_at"), ""],
-        mappings.map((m) => [h("span", { class: "mono" }, m.shopify_code), h("span", { class: "mono" }, m.erp_code),
+        mappings.map((m) => [shopifyCell(m.shopify_code), h("span", { class: "mono" }, m.erp_code),
           m.label || "—", fmtDate(m.updated_at),
           editable ? h("s-stack", { direction: "inline", gap: "small" },
             h("s-button", { variant: "tertiary", onclick: () => {
               shopifyCode.value = m.shopify_code; erpCode.value = m.erp_code; labelField.value = m.label || ""; } },
             t("common.edit")),
-            h("s-button", { variant: "tertiary", tone: "critical", accessibilityLabel: t("mappings.delete_one", { code: m.shopify_code }),
+            h("s-button", { variant: "tertiary", tone: "critical",
+              accessibilityLabel: t("mappings.delete_one", { code: shopifyName(m.shopify_code) || m.shopify_code }),
               onclick: async () => {
-                if (!window.confirm(t("mappings.confirm_delete", { code: m.shopify_code }))) return;
+                if (!window.confirm(t("mappings.confirm_delete", { code: shopifyName(m.shopify_code) || m.shopify_code }))) return;
                 await api(`/api/mappings/${m.id}`, { method: "DELETE", query: { kind } });
                 toast(t("mappings.deleted"));
                 load();
