@@ -1,6 +1,7 @@
 /**
  * Orders: each Shopify order beside its ERP order (NROPEDVENDA), the status on both sides,
- * amounts, the NF-e key and every flow's note for a person (one per flow: an edit NOT applied
+ * amounts, the fiscal document's key (an NF-e, or an NFC-e: model 65; marked when the ERP cancelled
+ * it with the order) and every flow's note for a person (one per flow: an edit NOT applied
  * and an invoice's capture warning both show), newest first, 50 at a time with "Load more"
  * (`pagedList`, as on the Messages page); /app/orders/<id> adds the edit ledger (cuts,
  * substitutions, weights) and the messages that moved it. An order not in the ERP (its import
