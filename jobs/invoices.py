@@ -271,8 +271,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if state.cancelled_at:
         gone = _cancelled_after(unit, event)
         if gone:
+            why, (key, params) = gone
             raise order_events.Skipped(
-                f"Shopify order {state.name} is cancelled and {gone}: nothing to invoice"
+                f"Shopify order {state.name} is cancelled and {why}: nothing to invoice",
+                words=(key, {"name": state.name, **params}),
             )
         raise Rejected(
             f"Shopify order {state.name} is cancelled but the ERP invoiced it (NF-e {key.key})",
@@ -475,7 +477,11 @@ def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:
     if event.invoice.cancelled or normalise(event.invoice.key) in cancelled:
         raise order_events.Skipped(
             f"ERP event {event.seq_evento} names NF-e {event.invoice.key} (number {event.invoice.number}), "
-            f"which the ERP lists cancelled (status C): nothing of it is written, charged or fulfilled"
+            f"which the ERP lists cancelled (status C): nothing of it is written, charged or fulfilled",
+            words=(
+                "invoice_nfe_cancelled",
+                {"seq": event.seq_evento, "key": event.invoice.key, "number": event.invoice.number},
+            ),
         )
 
 
@@ -518,10 +524,13 @@ def _picking_applied(session: Any, unit: order_events.EventUnit, key: str) -> bo
     )
 
 
-def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | None:
-    """Why an invoice on a cancelled Shopify order is owed nothing (None: it is, a person must
-    look): a later C event of the order was applied (the ERP cancelled it and its NF-e; an invoice
-    held behind its picking edit is freed only afterwards), or the ERP lists the NF-e cancelled."""
+def _cancelled_after(
+    unit: order_events.EventUnit, event: OrderEvent
+) -> tuple[str, tuple[str, dict[str, Any]]] | None:
+    """Why an invoice on a cancelled Shopify order is owed nothing, and its words (trace.skip; None:
+    it is, a person must look): a later C event of the order was applied (the ERP cancelled it and
+    its NF-e; an invoice held behind its picking edit is freed only afterwards), or the ERP lists
+    the NF-e cancelled."""
     with session_scope() as session:
         later = session.scalars(
             select(Message.unit_key).where(
@@ -538,13 +547,15 @@ def _cancelled_after(unit: order_events.EventUnit, event: OrderEvent) -> str | N
         if order_notes.generation_of(key) == unit.generation and order_events.seq_of(key) > event.seq_evento
     )
     if seqs:
-        return f"ERP event #{seqs[0]} cancelled ERP order {event.nro_pedvenda} after this invoice"
+        why = f"ERP event #{seqs[0]} cancelled ERP order {event.nro_pedvenda} after this invoice"
+        return why, ("invoice_cancelled_by_event", {"seq": seqs[0], "nro": event.nro_pedvenda})
     assert event.invoice is not None
     documents = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda).invoices
     if event.invoice.cancelled or any(
         d.cancelled and normalise(d.key) == normalise(event.invoice.key) for d in documents
     ):
-        return f"the ERP lists its NF-e {event.invoice.key} cancelled"
+        why = f"the ERP lists its NF-e {event.invoice.key} cancelled"
+        return why, ("invoice_cancelled_nfe_gone", {"key": event.invoice.key})
     return None
 
 

@@ -197,7 +197,12 @@ def _take(shop_id: int, event: OrderEvent) -> str:
             )
             # An ERP order linked by hand may have been typed under another sales channel.
             if link is None or (link.hand_linked_erp is None and not _same_channel(session, shop_id, event)):
-                trace.skip(session, message, UNKNOWN_ORDER.format(nro=event.nro_pedvenda))
+                trace.skip(
+                    session,
+                    message,
+                    UNKNOWN_ORDER.format(nro=event.nro_pedvenda),
+                    words=("event_unknown_order", {"nro": event.nro_pedvenda}),
+                )
                 return "unknown"
     # Enqueued after the commit so the job finds its message; a Redis error propagates and the
     # watermark stays put, so the next poll takes the event again (its message is pending).
@@ -358,12 +363,16 @@ class EventUnit:
 
 
 class Skipped(Exception):
-    """Raised by an applier: nothing to do (already applied, order cancelled...), with why."""
+    """Raised by an applier: nothing to do (already applied, order cancelled...), with why (and its
+    words for the pages: trace.skip)."""
 
-    def __init__(self, reason: str, response: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, reason: str, response: dict[str, Any] | None = None, *, words: trace.Words | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.response = response
+        self.words = words
 
 
 def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str:
@@ -392,12 +401,18 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
                     system="app", code="OTHER_ERP_HALF_DONE", detail={"done": done},
                 ))  # fmt: skip
                 return MessageStatus.FAILED.value
-            trace.skip(session, message, OTHER_ERP.format(seq=event.seq_evento, nro=event.nro_pedvenda))
+            params = {"seq": event.seq_evento, "nro": event.nro_pedvenda}
+            trace.skip(session, message, OTHER_ERP.format(**params), words=("event_other_erp", params))
             return MessageStatus.SKIPPED.value
         link = find_link(session, message.shop_id, event)
         shop = session.get(Shop, message.shop_id)
         if link is None or shop is None:
-            trace.skip(session, message, UNKNOWN_ORDER.format(nro=event.nro_pedvenda))
+            trace.skip(
+                session,
+                message,
+                UNKNOWN_ORDER.format(nro=event.nro_pedvenda),
+                words=("event_unknown_order", {"nro": event.nro_pedvenda}),
+            )
             return MessageStatus.SKIPPED.value
         unit = EventUnit(
             message.shop_id,
@@ -419,7 +434,7 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
             assert message is not None
             if skipped.response is not None:
                 message.response_payload = skipped.response
-            trace.skip(session, message, skipped.reason)
+            trace.skip(session, message, skipped.reason, words=skipped.words)
             _settled(session, unit)
         return MessageStatus.SKIPPED.value
     except LockBusy as busy:

@@ -553,7 +553,8 @@ def _prepare(
         # Cancelled in Shopify: skipped. Mapped here, no earlier POST may be in the ERP (the one
         # that may is posted again above), so there is nothing for the cancellation to cancel.
         if order.cancelled_at:
-            trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
+            trace.skip(session, message, "cancelled in Shopify before it reached the ERP",
+                       words=("cancelled_before_erp", {}))  # fmt: skip
             mark_unsent_cancelled(link, order.financial_status)
             return MessageStatus.SKIPPED.value
         not_ours = not_for_erp(read, installed_first)
@@ -572,7 +573,8 @@ def _prepare(
                     # Re-read on every catch-up for ever, and holding its stock, otherwise.
                     why = (f"Shopify says {order.financial_status}: this order will not be paid as it "
                            "stands; a payment later (orders/paid) brings it back")  # fmt: skip
-                    trace.skip(session, message, why)
+                    words = ("order_will_not_be_paid", {"status": order.financial_status})
+                    trace.skip(session, message, why, words=words)
                     return MessageStatus.SKIPPED.value
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order, read,
                               target.pay_on_delivery)  # fmt: skip

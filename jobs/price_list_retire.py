@@ -102,7 +102,8 @@ def _close_unneeded(session: Any, shop_id: int, retiring: set[str]) -> None:
     for message in open_removals:
         if message.unit_key.split(":")[1] not in retiring:
             trace.skip(session, message, "nothing to remove any more: the market's pair is mapped again, "
-                                         "or its price list was already emptied")  # fmt: skip
+                                         "or its price list was already emptied",
+                       words=("price_list_nothing_to_remove", {}))  # fmt: skip
 
 
 def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[str, str]) -> int:

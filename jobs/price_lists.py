@@ -157,7 +157,10 @@ def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
                 trace.succeed(session, message, response={"settled": "the price list synced on a later pass"})
             else:
                 trace.skip(
-                    session, message, "its market is no longer mapped to an ERP pair: nothing to set up"
+                    session,
+                    message,
+                    "its market is no longer mapped to an ERP pair: nothing to set up",
+                    words=("price_list_market_unmapped", {}),
                 )
 
 

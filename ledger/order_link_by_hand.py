@@ -273,7 +273,8 @@ def link(
         detail[handled.KEY] = {**detail[handled.KEY], "erp_order": order.nro_pedvenda}
         imported.error_detail = detail
         closed = imported.id
-    _release_address(session, link, f"the order is now linked to ERP order {order.nro_pedvenda}")
+    _release_address(session, link, f"the order is now linked to ERP order {order.nro_pedvenda}",
+                     ("address_relinked", {"nro": order.nro_pedvenda}))  # fmt: skip
     if shopify is not None and shopify.delivery is not None:
         _record_delivery(session, link, imported, shopify.delivery)
     return Linked(closed, _pick_up_skipped(session, link, order.nro_pedvenda, current, now))
@@ -302,17 +303,20 @@ def _address_message(session: Session, link: OrderLink) -> Message | None:
     ).one_or_none()
 
 
-def _release_address(session: Session, link: OrderLink, now: str) -> None:
+def _release_address(session: Session, link: OrderLink, now: str, words: trace.Words) -> None:
     """A delivery address flagged (or left open) about the ERP order the link named before is no
-    longer this order's: its note goes and its message ends skipped saying `now` (one closed as
-    handled stays so: a person settled it)."""
+    longer this order's: its note goes and its message ends skipped saying `now` (`words`: its
+    words for the pages, the ERP order it was about added; one closed as handled stays so: a person
+    settled it)."""
     order_notes.clear(link, ADDRESS_FLOW, topic=ADDRESS_TOPIC)
     message = _address_message(session, link)
     done = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
     if message is None or message.status in done or handled.info(message) is not None:
         return
     was = (message.request_payload or {}).get("nro_pedvenda")
-    trace.skip(session, message, f"{now}: the delivery address about ERP order {was} no longer applies")
+    key, params = words
+    trace.skip(session, message, f"{now}: the delivery address about ERP order {was} no longer applies",
+               words=(key, {**params, "was": was}))  # fmt: skip
     message.error_class = None
 
 
@@ -431,7 +435,12 @@ def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
         detail = dict(imported.error_detail or {})
         detail[handled.KEY] = {**detail[handled.KEY], "erp_order": None, "unlinked_erp_order": nro}
         imported.error_detail = detail
-    _release_address(session, link, f"ERP order {nro} was unlinked from the order by hand")
+    _release_address(
+        session,
+        link,
+        f"ERP order {nro} was unlinked from the order by hand",
+        ("address_unlinked", {"nro": nro}),
+    )
     released = []
     for message in _event_messages(session, link, nro, erp):
         if handled.info(message) is not None:  # final (unlink_refusal refuses while one is)
@@ -445,6 +454,10 @@ def unlink(session: Session, link: OrderLink) -> dict[str, Any]:
             message,
             f"ERP order {nro} is not linked to any Shopify order of this shop (unlinked by hand from "
             f"{link.shopify_order_name or link.shopify_order_id}): nothing to change in Shopify",
+            words=(
+                "event_unlinked_by_hand",
+                {"nro": nro, "order": link.shopify_order_name or link.shopify_order_id},
+            ),
         )
         message.error_class = None
         event = order_notes.event_of(message.unit_key)

@@ -252,9 +252,21 @@ def is_stale(message: Message, now: datetime | None = None) -> bool:
     return (now or utcnow()) - message.updated_at >= timedelta(seconds=STALE_AFTER_SECONDS)
 
 
-def skip(session: Session, message: Message, reason: str) -> None:
-    """Mark the unit skipped (unchanged digest, duplicate delivery...) with why, for the trace."""
+# A skipped message's error detail carries its reason's words under this key: {"key": ..., "params":
+# {...}}, which the pages say in the merchant's language (shopify_app.skip_words); error_text keeps
+# the English reason, for logs and search.
+SKIP = "skip"
+Words = tuple[str, dict[str, Any]]  # (key, params): ids, numbers, order names, never English text
+
+
+def skip(session: Session, message: Message, reason: str, *, words: Words | None = None) -> None:
+    """Mark the unit skipped (unchanged digest, duplicate delivery...) with why, for the trace;
+    `words` says it in the merchant's language (SKIP), beside what the flow keeps in the detail."""
     message.error_text = reason
+    if words is not None:
+        key, params = words
+        detail = dict(message.error_detail) if isinstance(message.error_detail, dict) else {}
+        message.error_detail = {**detail, SKIP: {"key": key, "params": _jsonable(params)}}
     _finish(message, MessageStatus.SKIPPED)
     session.flush()
 

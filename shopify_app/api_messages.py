@@ -26,6 +26,7 @@ from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
 from shopify_app.api_common import (
+    DEFAULT_LOCALE,
     MAX_ID,
     ApiError,
     app_settings,
@@ -47,6 +48,7 @@ from shopify_app.api_explain import explain, stopped_by_app
 from shopify_app.enqueue import enqueue_replay, replay_job_id
 from shopify_app.message_subject import order_names, subject
 from shopify_app.roles import require_role
+from shopify_app.skip_words import reason as skip_reason
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 
@@ -77,11 +79,16 @@ def can_replay(message: Message) -> bool:
 
 
 def summary(
-    message: Message, reveal: bool = False, stuck: bool | None = None, names: dict[str, str] | None = None
+    message: Message,
+    reveal: bool = False,
+    stuck: bool | None = None,
+    names: dict[str, str] | None = None,
+    where: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """A message as a list row (no payloads): also used by the Orders detail. `stuck`: a pending
     unit whose job was lost (`is_stuck`), which reads "interrupted", not plain "pending". `names`:
-    the order names of the page's messages (`message_subject.order_names`), for its `subject`."""
+    the order names of the page's messages (`message_subject.order_names`), for its `subject`.
+    `where`: the locale its skip `reason` is said in (the request's: `locale()`)."""
     return {
         "id": message.id,
         "flow": message.flow,
@@ -94,6 +101,8 @@ def summary(
         "attempts": message.attempts,
         "error_class": message.error_class,
         "error_text": mask_text(message.error_text, reveal),
+        # why it was skipped, in the merchant's language (its error_text when it has no words)
+        "reason": mask_text(skip_reason(message, where), reveal),
         # refused by the app's own check, not by a target: the pages name it so, not "rejected"
         "stopped_by_app": stopped_by_app(message),
         "stuck": is_stuck(message) if stuck is None else stuck,
@@ -139,9 +148,10 @@ def list_messages() -> ResponseReturnValue:
             session, g.shop.id, flow=flow, status=status, text=text, limit=limit, before_id=before_id
         )
         names = order_names(session, g.shop.id, rows)
+        where = locale()
         return jsonify(
             {
-                "messages": [summary(m, g.role.at_least(Role.ADMIN), names=names) for m in rows],
+                "messages": [summary(m, g.role.at_least(Role.ADMIN), names=names, where=where) for m in rows],
                 "next_before_id": page_cursor([m.id for m in rows], limit),
             }
         )
@@ -156,7 +166,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
         message = _own_message(session, message_id)
         stuck = is_stuck(message)
         detail = {
-            **summary(message, reveal, stuck, order_names(session, g.shop.id, [message])),
+            **summary(message, reveal, stuck, order_names(session, g.shop.id, [message]), where),
             "request_payload": _dict_or_none(mask_detail(message.request_payload, reveal)),
             "response_payload": _dict_or_none(mask_detail(message.response_payload, reveal)),
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
@@ -359,4 +369,9 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
         )
         reveal = g.role.at_least(Role.ADMIN)
         names = order_names(session, g.shop.id, [message])
-        return jsonify({**summary(message, reveal, names=names), "handled": _handled_json(message, reveal)})
+        return jsonify(
+            {
+                **summary(message, reveal, names=names, where=locale()),
+                "handled": _handled_json(message, reveal),
+            }
+        )

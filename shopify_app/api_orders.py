@@ -41,6 +41,7 @@ from shopify_app.api_common import (
     invalid,
     iso,
     json_body,
+    locale,
     not_found,
     page_cursor,
     query_choice,
@@ -290,6 +291,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
                 & (literal(" ") + Message.search_text + literal(" ")).like(f"% {name} %", escape="\\")
             )
         names = {link.shopify_order_id: link.shopify_order_name} if link.shopify_order_name else {}
+        where = locale()
         messages = session.scalars(
             select(Message)
             .where(Message.shop_id == g.shop.id, or_(*related))
@@ -314,7 +316,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
                     }
                     for c in changes
                 ],
-                "messages": [summary(m, reveal, names=names) for m in messages],
+                "messages": [summary(m, reveal, names=names, where=where) for m in messages],
             }
         )
 

@@ -157,6 +157,7 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
                 message,
                 "never sent to the ERP: nothing to cancel there"
                 + ("; its pending order was closed" if closed else ""),
+                words=("cancel_never_sent_closed" if closed else "cancel_never_sent", {}),
             )
             return "skipped"
         message.search_text = trace.search_text(
@@ -166,7 +167,8 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             clear_unsure_note(link)  # cancelled in the ERP by hand, as the note asked
             edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
             settle_erp_side(session, shop_id, link)
-            trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled")
+            trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled",
+                       words=("erp_order_already_cancelled", {"nro": link.nro_pedvenda}))  # fmt: skip
             return "skipped"
         other_erp = order_generation.refusal(session, link, "the cancellation")
         if other_erp is not None:
@@ -292,7 +294,8 @@ def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
         code = (row.error_detail or {}).get("code") or row.error_class
         row.response_payload = {**(row.response_payload or {}), "cancelled_in_shopify": True}
         why = f"the order was cancelled in Shopify after this cancellation failed there ({code})"
-        trace.skip(session, row, f"{why}: both sides are cancelled, nothing left to do")
+        trace.skip(session, row, f"{why}: both sides are cancelled, nothing left to do",
+                   words=("cancel_both_sides", {"code": code}))  # fmt: skip
 
 
 def fulfillments_note(link: OrderLink, seq: int, fulfillments: list[str]) -> str:
@@ -401,5 +404,7 @@ def close_never_sent(session: Session, shop_id: int, num: str) -> bool:
     message = _orders_message(session, shop_id, num)
     if message is None or message.status not in OPEN:
         return False
-    trace.skip(session, message, "cancelled in Shopify before it reached the ERP")
+    trace.skip(
+        session, message, "cancelled in Shopify before it reached the ERP", words=("cancelled_before_erp", {})
+    )
     return True

@@ -140,7 +140,9 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     if state.cancelled_at and not previous.get("cancel_job") and not _asked_before(previous, state, event):
         _update_link(unit, state, invoiced, nfe_key, previous)
         raise order_events.Skipped(
-            f"Shopify order {state.name} was already cancelled", {"cancelled_at": state.cancelled_at}
+            f"Shopify order {state.name} was already cancelled",
+            {"cancelled_at": state.cancelled_at},
+            words=("shopify_order_already_cancelled", {"name": state.name}),
         )
     outcome: dict[str, Any] = {
         "reason": reason_code(event.cancel_reason),

@@ -99,6 +99,7 @@ IN_ERP = "in_erp"  # in a record of a change flagged or refused: the delivery th
 # (`_back`). Kept there because beginning the message again clears how it was closed: a retry after
 # a transient failure or a refusal must still tell the team, not clear the flag quietly.
 BACK_AFTER_HANDLED = "back_after_handled"
+PICKUP = "a pickup"  # what `_settle` says an order whose delivery became a pickup is now
 EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
@@ -192,7 +193,7 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         if (same and not again) or where is None or cancelled:
             _remember(session, shop_id, num, now)
             if where is None or cancelled:  # a pickup, or nothing to deliver: nothing to send
-                _settle(session, shop_id, num, link, "a pickup" if where is None else "cancelled")
+                _settle(session, shop_id, num, link, PICKUP if where is None else "cancelled")
             return "already"
         if recorded is None and not again:  # the baseline (module docstring): no ERP call
             _remember(session, shop_id, num, now)
@@ -291,7 +292,8 @@ def _back_to_erp(
         return _tell(session, shop_id, link, message, order, explanation, detail, record_of(order))
     _done(session, shop_id, link, message, order)
     trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
-                                 "holds: nothing to send to the ERP")  # fmt: skip
+                                 "holds: nothing to send to the ERP",
+               words=("address_back_to_erp", {"nro": link.nro_pedvenda}))  # fmt: skip
     return "skipped"
 
 
@@ -334,7 +336,8 @@ def _put(
         return _back_to_erp(session, shop_id, link, message, order, part, back)
     if same_text(current.obs, obs) or (current.situacao not in EDITABLE and names(current.obs, part)):
         _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
-        trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send")
+        trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send",
+                   words=("address_already_in_erp", {"nro": nro}))  # fmt: skip
         return "skipped"
     if current.situacao not in EDITABLE:
         return _flag(session, shop_id, link, message, order, part, current, told)
@@ -363,7 +366,10 @@ def _cancelled_in_erp(session: Session, link: OrderLink, message: Message) -> st
     link.erp_status = "C"
     clear_note(link)
     trace.skip(
-        session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: no delivery to change"
+        session,
+        message,
+        f"ERP order {link.nro_pedvenda} is cancelled in the ERP: no delivery to change",
+        words=("address_erp_cancelled", {"nro": link.nro_pedvenda}),
     )
     return "skipped"
 
@@ -421,7 +427,12 @@ def _settle(session: Session, shop_id: int, num: str, link: OrderLink, now: str)
     clear_note(link)
     message = _message(session, shop_id, FLOW, unit_key(num))
     if message is not None and message.status not in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value):
-        trace.skip(session, message, f"the order is {now} now: no delivery address to send to the ERP")
+        trace.skip(
+            session,
+            message,
+            f"the order is {now} now: no delivery address to send to the ERP",
+            words=("address_now_pickup" if now == PICKUP else "address_now_cancelled", {}),
+        )
 
 
 def _done(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order) -> None:

@@ -205,11 +205,14 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
             trace.skip(session, message, not_in_erp(session, shop_id, gid))
             return "skipped"
         if link.erp_status == "C":
-            trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit")
+            trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit",
+                       words=("edit_erp_cancelled", {"nro": link.nro_pedvenda}))  # fmt: skip
             return "skipped"
         if link.cancelled_at is not None:  # cancelled in Shopify, not (yet) in the ERP
             trace.skip(session, message, f"the order is cancelled in Shopify: its cancellation, not this "
-                       f"edit, goes to ERP order {link.nro_pedvenda}")  # fmt: skip
+                       f"edit, goes to ERP order {link.nro_pedvenda}",
+                       words=("edit_cancelled_in_shopify",
+                              {"name": link.shopify_order_name or "", "nro": link.nro_pedvenda}))  # fmt: skip
             return "skipped"
         other_erp = order_generation.refusal(session, link, "this edit")
         if other_erp is not None:  # its number is another order in the ERP used now
@@ -228,7 +231,8 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     if read.order.cancelled_at:  # webhooks are not ordered: the cancellation may have run already
         name = read.order.name
         trace.skip(session, message, f"order {name} is cancelled in Shopify: its cancellation, not this "
-                   f"edit, goes to ERP order {nro}")  # fmt: skip
+                   f"edit, goes to ERP order {nro}",
+                   words=("edit_cancelled_in_shopify", {"name": name, "nro": nro}))  # fmt: skip
         return "skipped"
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
@@ -272,7 +276,10 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         if current.situacao != "C" and freight_change is None and matches_served(current, mapped):
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             trace.skip(
-                session, message, f"Shopify already matches ERP order {nro} as picked: nothing to change"
+                session,
+                message,
+                f"Shopify already matches ERP order {nro} as picked: nothing to change",
+                words=("edit_matches_picked", {"nro": nro}),
             )
             return "skipped"
         return _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name,
@@ -282,7 +289,12 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         link.total, link.erp_status = current.total, current.situacao  # an earlier answer may be lost
         lost = record_lost_answer(session, link, edit_id, earlier, lines)
         found = f" (an earlier attempt's answer was lost: {lost} line change(s) recorded)" if lost else ""
-        trace.skip(session, message, f"ERP order {nro} already has these lines{found}")
+        words = (
+            ("edit_lines_already_lost", {"nro": nro, "lost": lost})
+            if lost
+            else ("edit_lines_already", {"nro": nro})
+        )
+        trace.skip(session, message, f"ERP order {nro} already has these lines{found}", words=words)
         return "skipped"
     # The ERP order's payments follow its new total, as the import makes them (its own rule).
     shop = session.get(Shop, shop_id)
@@ -498,7 +510,8 @@ def _too_late(
     Separated or invoiced: flagged for a person. `freight`: the ERP's and Shopify's, when they differ."""
     if situacao == "C":
         trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: nothing to "
-                   "edit (its cancellation reaches Shopify with the ERP's events)")  # fmt: skip
+                   "edit (its cancellation reaches Shopify with the ERP's events)",
+                   words=("edit_erp_cancelled_events", {"nro": link.nro_pedvenda}))  # fmt: skip
         return "skipped"
     return _flag(session, link, message, edit_id, changes, situacao, name, freight)
 
@@ -530,7 +543,8 @@ def _flag(
     twin = flagged_already(session, link, message, explanation)
     if twin is not None:
         trace.skip(session, message, f"the same change is flagged already, by {twin.unit_key} (message "
-                   f"#{twin.id}): nothing new to tell")  # fmt: skip
+                   f"#{twin.id}): nothing new to tell",
+                   words=("edit_flagged_already", {"id": twin.id}))  # fmt: skip
         return "skipped"
     _note(link, explanation)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)

@@ -500,7 +500,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if order is None:
         raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
     if order.cancelled_at:
-        raise order_events.Skipped(f"Shopify order {order.name} is cancelled: picking changes not applied")
+        raise order_events.Skipped(
+            f"Shopify order {order.name} is cancelled: picking changes not applied",
+            words=("picking_order_cancelled", {"name": order.name}),
+        )
     carried = _carried(client, unit.order_id, event)
     # The same picking reported by another event (an 'S' sent twice, the tracking's 'F' copy of an
     # altered invoice): a weighed substitute it added is not added again (jobs.order_edits.repeats).
@@ -522,7 +525,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     changes = [_added_before(change, seen, alike) for change in changes]
     if not changes:
         _separated(unit.link_id, event.situacao)
-        raise order_events.Skipped("picking changed nothing on this order")
+        raise order_events.Skipped(
+            "picking changed nothing on this order", words=("picking_nothing_changed", {})
+        )
     applied_before = _record(unit.link_id, changes, applied=False, legacy=legacy)
     _refuse_other_weighing(changes, order.lines, carried)
     pending = [change for change in changes if not change.adjusted]

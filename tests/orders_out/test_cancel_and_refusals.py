@@ -287,6 +287,12 @@ def test_an_order_already_cancelled_in_shopify_is_a_no_op(world: World) -> None:
 
     [message] = world.messages("cancellations", order)
     assert message.status == MessageStatus.SKIPPED.value and "already cancelled" in (message.error_text or "")
+    # its words for the pages (shopify_app.skip_words), given through order_events.Skipped
+    name = world.order_doc(order.gid)["name"]
+    assert message.error_detail["skip"] == {
+        "key": "shopify_order_already_cancelled",
+        "params": {"name": name},
+    }
     assert world.order_doc(order.gid) == snapshot
     assert world.link(order.gid).erp_status == "C"
 
@@ -501,4 +507,7 @@ def test_a_cancelled_order_knows_its_nfe_cancelled_whatever_mask_or_case_the_erp
     unit = order_events.EventUnit(
         world.shop_id, world.domain, 0, "invoices", event, 0, "gid://shopify/Order/1"
     )
-    assert _cancelled_after(unit, event) == f"the ERP lists its NF-e {key} cancelled"
+    assert _cancelled_after(unit, event) == (
+        f"the ERP lists its NF-e {key} cancelled",
+        ("invoice_cancelled_nfe_gone", {"key": key}),
+    )

@@ -151,6 +151,9 @@ def test_an_order_typed_in_the_erp_by_hand_and_linked_gets_its_invoice_capture_a
     skipped = event_messages(nro)
     assert [m.flow for m in skipped] == ["order_edits", "invoices"]  # picked (S), then invoiced (F)
     assert all(m.status == MessageStatus.SKIPPED.value and "not linked" in m.error_text for m in skipped)
+    assert {m.error_detail["skip"]["key"] for m in skipped} == {
+        "event_unknown_order"
+    }  # its words for the pages
     assert world.link(gid).nfe_key is None  # the NF-e never reaches the Shopify order alone
 
     status, body = link_erp_order(order_id, nro)
@@ -161,6 +164,7 @@ def test_an_order_typed_in_the_erp_by_hand_and_linked_gets_its_invoice_capture_a
 
     picked, invoice = event_messages(nro)
     assert picked.status == MessageStatus.SKIPPED.value and "picking changed nothing" in picked.error_text
+    assert picked.error_detail["skip"] == {"key": "picking_nothing_changed", "params": {}}
     assert invoice.status == MessageStatus.DONE.value, invoice.error_text
     assert invoice.shopify_id == gid
     link = world.link(gid)

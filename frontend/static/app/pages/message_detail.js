@@ -35,12 +35,14 @@ function explanation(m) {
       t(e.mapping.side === "erp" ? "detail.map_company" : "detail.create_mapping", { code: e.mapping.code })) : null);
 }
 
-/** Why a unit was skipped (a duplicate delivery, nothing left to send), in the job's words as stored;
- * one closed as handled says so in its own banner instead. */
+/** Why a unit was skipped (a duplicate delivery, nothing left to send), in the page's language (`reason`;
+ * the job's words as stored for a message older than that); one closed as handled says so in its own
+ * banner instead. */
 function skippedBanner(m) {
-  if (m.status !== "skipped" || m.handled || !m.error_text) return null;
+  const why = m.reason || m.error_text;
+  if (m.status !== "skipped" || m.handled || !why) return null;
   return h("s-banner", { tone: "info", "data-testid": "skipped-reason" }, h("s-paragraph", {},
-    h("s-text", { type: "strong" }, t("detail.skipped")), " ", m.error_text));
+    h("s-text", { type: "strong" }, t("detail.skipped")), " ", why));
 }
 
 function handledBanner(m) {

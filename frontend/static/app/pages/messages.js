@@ -19,8 +19,9 @@ function errorCell(m) {
   if (m.stuck) return h("s-text", { tone: "caution", "data-testid": "stuck" }, t("messages.stuck"));
   // Done with drift found (a reconciliation report): what it found, in the caution tone.
   if (m.findings) return h("s-text", { tone: "caution", "data-testid": "findings" }, driftLine(m.findings));
-  // Skipped, or pending on purpose (waiting for payment): why, in the subdued tone.
-  if (!m.error_class) return ["skipped", "pending"].includes(m.status) && m.error_text ? h("s-text", { color: "subdued" }, m.error_text) : "—";
+  // Skipped (why in the page's language: `reason`), or pending on purpose (waiting for payment): in the subdued tone.
+  const why = m.reason || m.error_text;
+  if (!m.error_class) return ["skipped", "pending"].includes(m.status) && why ? h("s-text", { color: "subdued" }, why) : "—";
   return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical", "data-testid": "error-kind" }, errorKind(m)),
     m.error_class === "rejected" && m.error_text ? h("div", { class: "muted" }, m.error_text) : null);
 }

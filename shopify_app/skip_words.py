@@ -1,0 +1,200 @@
+"""Why a unit was skipped, in the merchant's words (pt-BR and en).
+
+A job that skips a unit stores its reason's words beside the English reason (ledger.trace.skip:
+error_detail {"skip": {"key": ..., "params": {...}}}); the pages say them in the request's locale.
+A message with no words (a row older than them, a skip not given any), one closed as handled
+(its own banner says why), or a key this catalogue lacks reads as its error_text. Params are ids,
+numbers and order names, never English text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger import trace
+from ledger.handled import info_of
+from ledger.models import Message, MessageStatus
+
+Text = tuple[str, str]  # (pt-BR, en)
+
+WORDS: dict[str, Text] = {
+    # ERP events (jobs.order_events)
+    "event_unknown_order": (
+        "O pedido {nro} do ERP não está vinculado a nenhum pedido Shopify desta loja (digitado no ERP ou "
+        "de outro canal): nada a mudar na Shopify",
+        "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from another "
+        "channel): nothing to change in Shopify",
+    ),
+    "event_unlinked_by_hand": (
+        "O pedido {nro} do ERP foi desvinculado à mão do pedido {order}: nada a mudar na Shopify",
+        "ERP order {nro} was unlinked by hand from order {order}: nothing to change in Shopify",
+    ),
+    "event_other_erp": (
+        "O evento {seq} é do ERP ao qual a loja estava conectada antes: o pedido {nro} é daquele ERP, e o "
+        "mesmo número pode ser outro pedido no ERP usado agora; nada aplicado",
+        "ERP event {seq} belongs to the ERP the shop was connected to before: its order {nro} is that "
+        "ERP's, and the same number may be another order in the ERP the shop uses now; nothing applied",
+    ),
+    # orders and cancellations
+    "cancelled_before_erp": (
+        "Cancelado na Shopify antes de chegar ao ERP",
+        "Cancelled in Shopify before it reached the ERP",
+    ),
+    "order_will_not_be_paid": (
+        "A Shopify informa {status}: este pedido não será pago como está; um pagamento depois o traz "
+        "de volta",
+        "Shopify says {status}: this order will not be paid as it stands; a payment later brings it back",
+    ),
+    "cancel_never_sent": (
+        "Nunca enviado ao ERP: nada a cancelar lá",
+        "Never sent to the ERP: nothing to cancel there",
+    ),
+    "cancel_never_sent_closed": (
+        "Nunca enviado ao ERP: nada a cancelar lá; a importação pendente foi encerrada",
+        "Never sent to the ERP: nothing to cancel there; its pending import was closed",
+    ),
+    "erp_order_already_cancelled": (
+        "O pedido {nro} do ERP já está cancelado",
+        "ERP order {nro} is already cancelled",
+    ),
+    "shopify_order_already_cancelled": (
+        "O pedido {name} já estava cancelado na Shopify",
+        "Shopify order {name} was already cancelled",
+    ),
+    "cancel_both_sides": (
+        "O pedido foi cancelado na Shopify depois que este cancelamento falhou lá ({code}): os dois lados "
+        "estão cancelados, nada mais a fazer",
+        "The order was cancelled in Shopify after this cancellation failed there ({code}): both sides are "
+        "cancelled, nothing left to do",
+    ),
+    # invoices and picking (ERP -> Shopify)
+    "invoice_cancelled_by_event": (
+        "O pedido {name} está cancelado na Shopify e o evento {seq} do ERP cancelou o pedido {nro} depois "
+        "desta nota: nada a faturar",
+        "Shopify order {name} is cancelled and ERP event #{seq} cancelled ERP order {nro} after this "
+        "invoice: nothing to invoice",
+    ),
+    "invoice_cancelled_nfe_gone": (
+        "O pedido {name} está cancelado na Shopify e o ERP lista a NF-e {key} como cancelada: nada a faturar",
+        "Shopify order {name} is cancelled and the ERP lists its NF-e {key} cancelled: nothing to invoice",
+    ),
+    "invoice_nfe_cancelled": (
+        "O evento {seq} do ERP cita a NF-e {key} (número {number}), que o ERP lista como cancelada: nada "
+        "dela é gravado, cobrado ou atendido",
+        "ERP event {seq} names NF-e {key} (number {number}), which the ERP lists cancelled: nothing of it "
+        "is written, charged or fulfilled",
+    ),
+    "picking_order_cancelled": (
+        "O pedido {name} está cancelado na Shopify: alterações da separação não aplicadas",
+        "Shopify order {name} is cancelled: picking changes not applied",
+    ),
+    "picking_nothing_changed": (
+        "A separação não mudou nada neste pedido",
+        "Picking changed nothing on this order",
+    ),
+    # edits (Shopify -> ERP)
+    "edit_erp_cancelled": (
+        "O pedido {nro} do ERP está cancelado: nada a editar",
+        "ERP order {nro} is cancelled: nothing to edit",
+    ),
+    "edit_erp_cancelled_events": (
+        "O pedido {nro} está cancelado no ERP: nada a editar (o cancelamento chega à Shopify pelos eventos "
+        "do ERP)",
+        "ERP order {nro} is cancelled in the ERP: nothing to edit (its cancellation reaches Shopify with "
+        "the ERP's events)",
+    ),
+    "edit_cancelled_in_shopify": (
+        "O pedido {name} está cancelado na Shopify: vai ao pedido {nro} do ERP o cancelamento, não esta "
+        "edição",
+        "Order {name} is cancelled in Shopify: its cancellation, not this edit, goes to ERP order {nro}",
+    ),
+    "edit_matches_picked": (
+        "A Shopify já confere com o pedido {nro} do ERP como separado: nada a mudar",
+        "Shopify already matches ERP order {nro} as picked: nothing to change",
+    ),
+    "edit_lines_already": (
+        "O pedido {nro} do ERP já tem estes itens",
+        "ERP order {nro} already has these lines",
+    ),
+    "edit_lines_already_lost": (
+        "O pedido {nro} do ERP já tem estes itens (a resposta de uma tentativa anterior se perdeu: {lost} "
+        "alteração(ões) de item registrada(s))",
+        "ERP order {nro} already has these lines (an earlier attempt's answer was lost: {lost} line "
+        "change(s) recorded)",
+    ),
+    "edit_flagged_already": (
+        "A mesma alteração já foi sinalizada pela mensagem #{id}: nada de novo a avisar",
+        "The same change is flagged already, by message #{id}: nothing new to tell",
+    ),
+    # delivery address (jobs.order_edits.address, ledger.order_link_by_hand)
+    "address_back_to_erp": (
+        "O endereço de entrega voltou ao que o pedido {nro} do ERP tem: nada a enviar ao ERP",
+        "The delivery address is back to the one ERP order {nro} holds: nothing to send to the ERP",
+    ),
+    "address_already_in_erp": (
+        "O pedido {nro} do ERP já indica esta entrega: nada a enviar",
+        "ERP order {nro} already names this delivery: nothing to send",
+    ),
+    "address_erp_cancelled": (
+        "O pedido {nro} está cancelado no ERP: nenhuma entrega a mudar",
+        "ERP order {nro} is cancelled in the ERP: no delivery to change",
+    ),
+    "address_now_pickup": (
+        "O pedido agora é uma retirada: nenhum endereço de entrega a enviar ao ERP",
+        "The order is a pickup now: no delivery address to send to the ERP",
+    ),
+    "address_now_cancelled": (
+        "O pedido agora está cancelado: nenhum endereço de entrega a enviar ao ERP",
+        "The order is cancelled now: no delivery address to send to the ERP",
+    ),
+    "address_relinked": (
+        "O pedido agora está vinculado ao pedido {nro} do ERP: o endereço de entrega sobre o pedido {was} "
+        "do ERP não vale mais",
+        "The order is now linked to ERP order {nro}: the delivery address about ERP order {was} no "
+        "longer applies",
+    ),
+    "address_unlinked": (
+        "O pedido {nro} do ERP foi desvinculado à mão: o endereço de entrega sobre ele não vale mais",
+        "ERP order {nro} was unlinked from the order by hand: the delivery address about it no longer "
+        "applies",
+    ),
+    # price lists
+    "price_list_market_unmapped": (
+        "O mercado não está mais mapeado a um par do ERP: nada a configurar",
+        "Its market is no longer mapped to an ERP pair: nothing to set up",
+    ),
+    "price_list_nothing_to_remove": (
+        "Nada mais a remover: o par do mercado foi mapeado de novo, ou a lista de preços já foi esvaziada",
+        "Nothing to remove any more: the market's pair is mapped again, or its price list was already "
+        "emptied",
+    ),
+}
+
+
+class _Params(dict[str, Any]):
+    """A placeholder the stored params lack reads as itself, not as an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def say(key: str, params: dict[str, Any] | None, locale: str) -> str | None:
+    """The words of `key` in `locale` with `params` in place (None: no such key)."""
+    text = WORDS.get(key)
+    if text is None:
+        return None
+    return text[1 if locale == "en" else 0].format_map(_Params(params or {}))
+
+
+def reason(message: Message, locale: str) -> str | None:
+    """Why the message was skipped, in `locale`; its error_text when it has no words (an old row)."""
+    if message.status != MessageStatus.SKIPPED.value:
+        return None
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    words = detail.get(trace.SKIP)
+    if isinstance(words, dict) and info_of(message.status, detail) is None:
+        params = words.get("params")
+        said = say(str(words.get("key")), params if isinstance(params, dict) else None, locale)
+        if said is not None:
+            return said
+    return message.error_text

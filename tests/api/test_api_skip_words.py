@@ -1,0 +1,175 @@
+"""Why a message was skipped, in the merchant's language: the words a job stored with its skip
+(ledger.trace.skip `words`) said in pt-BR or en (shopify_app.skip_words) in the Messages list, a
+message's detail and an order's messages; an older row without words reads as its error_text."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from ledger import handled, trace
+from ledger.db import session_scope
+from ledger.models import Message, Role
+from shopify_app.skip_words import WORDS
+
+from .conftest import headers
+from .test_api_orders_admin import seed_order
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _skipped(settings, shop_id: int, unit: str, reason: str, words=None, **ids) -> int:
+    with session_scope(settings.database_url) as session:
+        message = trace.begin(session, shop_id, "order_edits", unit, "shopify_to_erp", **ids)
+        trace.skip(session, message, reason, words=words)
+        return message.id
+
+
+def _reasons(client, locale: str) -> dict[int, str | None]:
+    response = client.get(f"/api/messages?status=skipped&locale={locale}", headers=headers(Role.VIEWER))
+    assert response.status_code == 200, response.get_json()
+    return {m["id"]: m["reason"] for m in response.get_json()["messages"]}
+
+
+def test_a_skip_reason_is_said_in_the_requests_language(client, settings, shops):
+    cancelled = _skipped(
+        settings,
+        shops.a,
+        "edit:1",
+        "ERP order 6 is already cancelled",
+        ("erp_order_already_cancelled", {"nro": 6}),
+    )
+    picked = _skipped(
+        settings,
+        shops.a,
+        "edit:2",
+        "Shopify already matches ERP order 3 as picked: nothing to change",
+        ("edit_matches_picked", {"nro": 3}),
+    )
+    nothing = _skipped(
+        settings, shops.a, "edit:3", "picking changed nothing on this order", ("picking_nothing_changed", {})
+    )
+    before = _skipped(
+        settings,
+        shops.a,
+        "edit:4",
+        "cancelled in Shopify before it reached the ERP",
+        ("cancelled_before_erp", {}),
+    )
+    pt = _reasons(client, "pt-BR")
+    assert pt[cancelled] == "O pedido 6 do ERP já está cancelado"
+    assert pt[picked] == "A Shopify já confere com o pedido 3 do ERP como separado: nada a mudar"
+    assert pt[nothing] == "A separação não mudou nada neste pedido"
+    assert pt[before] == "Cancelado na Shopify antes de chegar ao ERP"
+    en = _reasons(client, "en")
+    assert en[cancelled] == "ERP order 6 is already cancelled"
+    assert en[picked] == "Shopify already matches ERP order 3 as picked: nothing to change"
+    assert en[nothing] == "Picking changed nothing on this order"
+    # the detail says it too, and error_text stays the English reason (logs, search)
+    detail = client.get(f"/api/messages/{cancelled}?locale=pt-BR", headers=headers()).get_json()
+    assert detail["reason"] == "O pedido 6 do ERP já está cancelado"
+    assert detail["error_text"] == "ERP order 6 is already cancelled"
+    assert detail["error_detail"]["skip"] == {"key": "erp_order_already_cancelled", "params": {"nro": 6}}
+
+
+def test_an_orders_messages_say_their_skip_reason_in_its_language(client, settings, shops):
+    order = seed_order(settings, shops.a, "#1001", 880123)
+    _skipped(
+        settings,
+        shops.a,
+        "address:1001",
+        "ERP order 880123 already names this delivery: nothing to send",
+        ("address_already_in_erp", {"nro": 880123}),
+        shopify_id="gid://shopify/Order/1001",
+    )
+    for locale, said in (
+        ("pt-BR", "O pedido 880123 do ERP já indica esta entrega: nada a enviar"),
+        ("en", "ERP order 880123 already names this delivery: nothing to send"),
+    ):
+        detail = client.get(f"/api/orders/{order}?locale={locale}", headers=headers()).get_json()
+        assert [m["reason"] for m in detail["messages"]] == [said]
+
+
+def test_a_skip_without_words_reads_as_its_error_text(client, settings, shops, message):
+    old = _skipped(settings, shops.a, "edit:9", "an older row's reason, as stored")
+    unknown = _skipped(settings, shops.a, "edit:10", "a key since retired", ("no_such_key", {}))
+    failed = message(shops.a, "orders", "order-7", error=RuntimeError("boom"))
+    for locale in ("pt-BR", "en"):
+        assert _reasons(client, locale)[old] == "an older row's reason, as stored"
+        assert _reasons(client, locale)[unknown] == "a key since retired"
+    assert client.get(f"/api/messages/{failed}", headers=headers()).get_json()["reason"] is None
+
+
+def test_a_skip_closed_as_handled_reads_as_its_handled_text(client, settings, shops):
+    """Marked handled afterwards (its words kept in the detail), the reason is the person's, not the job's."""
+    skipped = _skipped(
+        settings,
+        shops.a,
+        "edit:11",
+        "ERP order 6 is already cancelled",
+        ("erp_order_already_cancelled", {"nro": 6}),
+    )
+    with session_scope(settings.database_url) as session:
+        message = session.get(Message, skipped)
+        handled.mark(session, message, by="staff-1", note="typed in the ERP by hand")
+    assert _reasons(client, "pt-BR")[skipped] == "handled outside the app: typed in the ERP by hand"
+
+
+def test_a_skip_keeps_what_the_flow_put_in_the_detail(settings, shops):
+    with session_scope(settings.database_url) as session:
+        message = trace.begin(session, shops.a, "orders", "order-8", "shopify_to_erp")
+        message.error_detail = {"not_for_erp": True}
+        trace.skip(
+            session,
+            message,
+            "cancelled in Shopify before it reached the ERP",
+            words=("cancelled_before_erp", {}),
+        )
+        assert message.error_detail == {
+            "not_for_erp": True,
+            "skip": {"key": "cancelled_before_erp", "params": {}},
+        }
+
+
+def _used_keys() -> dict[str, list[str]]:
+    """The keys of the words the jobs give their skips: ("key", {params}) tuples (a conditional key
+    counts both), and any tuple given as `words=`, in jobs/ and ledger/."""
+    found: dict[str, list[str]] = {}
+    for path in sorted([*(ROOT / "jobs").rglob("*.py"), *(ROOT / "ledger").rglob("*.py")]):
+        tree = ast.parse(path.read_text())
+        nodes = list(ast.walk(tree))
+        tuples = [
+            n
+            for n in nodes
+            if isinstance(n, ast.Tuple) and len(n.elts) == 2 and isinstance(n.elts[1], ast.Dict)
+        ]
+        tuples += [
+            k.value
+            for n in nodes
+            if isinstance(n, ast.Call)
+            for k in n.keywords
+            if k.arg == "words" and isinstance(k.value, ast.Tuple) and len(k.value.elts) == 2
+        ]
+        for node in tuples:
+            first = node.elts[0]
+            options = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+            for option in options:
+                if isinstance(option, ast.Constant) and isinstance(option.value, str):
+                    found.setdefault(option.value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_skip_key_the_jobs_use_is_in_the_catalogue_and_none_is_unused():
+    used = _used_keys()
+    assert len(used) >= 25
+    assert {k: v for k, v in used.items() if k not in WORDS} == {}
+    assert sorted(set(WORDS) - set(used)) == []
+
+
+def test_every_skip_text_has_the_same_placeholders_in_both_languages():
+    from string import Formatter
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+    assert {k: t for k, t in WORDS.items() if fields(t[0]) != fields(t[1])} == {}
