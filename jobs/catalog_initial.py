@@ -198,7 +198,9 @@ class Stager:
         if dropped:
             ids = self.message_ids
             self.writer.submit(
-                lambda session: trace_bulk.skip_many(session, [ids.pop(s) for s in dropped], UNCHANGED)
+                lambda session: trace_bulk.skip_many(
+                    session, [ids.pop(s) for s in dropped], UNCHANGED, words=("catalog_unchanged", {})
+                )
             )
 
     def _begin_job(self, products: list[cl.MappedProduct]) -> Job:

@@ -172,9 +172,13 @@ def restate_many(session: Session, message_ids: Sequence[int], units: Sequence[U
         session.execute(update(Message), rows)
 
 
-def skip_many(session: Session, message_ids: Sequence[int], reason: str) -> None:
-    """trace.skip for many messages at once: skipped with why, finished now."""
+def skip_many(
+    session: Session, message_ids: Sequence[int], reason: str, *, words: trace.Words | None = None
+) -> None:
+    """trace.skip for many messages at once (just begun: no detail of their own): skipped with why
+    (and its words for the pages), finished now."""
     now = utcnow()
+    said = {} if words is None else {"error_detail": {trace.SKIP: {"key": words[0], "params": words[1]}}}
     rows = [
         {
             "id": i,
@@ -182,6 +186,7 @@ def skip_many(session: Session, message_ids: Sequence[int], reason: str) -> None
             "error_text": reason,
             "finished_at": now,
             "updated_at": now,
+            **said,
         }
         for i in message_ids
     ]

@@ -158,6 +158,11 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} was unlinked from the order by hand: the delivery address about it no longer "
         "applies",
     ),
+    # catalog
+    "catalog_unchanged": (
+        "Sem mudança: a Shopify já tem este produto",
+        "Unchanged: Shopify already has this product",
+    ),
     # price lists
     "price_list_market_unmapped": (
         "O mercado não está mais mapeado a um par do ERP: nada a configurar",

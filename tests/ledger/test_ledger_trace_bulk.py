@@ -43,7 +43,7 @@ def test_restate_keeps_the_attempt_and_skip_finishes_with_the_reason(session, sh
     again = [UnitStart(u.unit_key, erp_id=u.erp_id, search=["EAN789"], request={"n": 10}) for u in units[:2]]
     restate_many(session, ids[:2], again)
     reason = "unchanged: Shopify already has this product"
-    skip_many(session, ids[2:], reason)
+    skip_many(session, ids[2:], reason, words=("catalog_unchanged", {}))
     session.expire_all()
     first, _, last = (session.get(Message, i) for i in ids)
     assert (first.attempts, first.status, first.request_payload) == (1, "pending", {"n": 10})
@@ -53,3 +53,6 @@ def test_restate_keeps_the_attempt_and_skip_finishes_with_the_reason(session, sh
         "unchanged: Shopify already has this product",
     )
     assert last.finished_at is not None and last.attempts == 1
+    assert last.error_detail == {
+        "skip": {"key": "catalog_unchanged", "params": {}}
+    }  # its words for the pages
