@@ -93,6 +93,18 @@ WORDS: dict[str, Text] = {
         "Picking changed nothing on this order",
     ),
     # edits (Shopify -> ERP)
+    "edit_not_in_erp_yet": (
+        "Pedido ainda não está no ERP: a importação, quando for, envia os itens da Shopify como estiverem",
+        "Order not in the ERP yet: its import, when it goes, sends Shopify's lines as they are then",
+    ),
+    "edit_never_sent": (
+        "Pedido nunca enviado ao ERP, então nada a mudar lá (a importação foi ignorada: mensagem #{id})",
+        "Order never sent to the ERP, so nothing to change there (its import was skipped: message #{id})",
+    ),
+    "edit_import_skipped": (
+        "Pedido não está no ERP, então nada a mudar lá (a importação foi ignorada: mensagem #{id})",
+        "Order not in the ERP, so nothing to change there (its import was skipped: message #{id})",
+    ),
     "edit_erp_cancelled": (
         "O pedido {nro} do ERP está cancelado: nada a editar",
         "ERP order {nro} is cancelled: nothing to edit",

@@ -202,7 +202,8 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
         if link is not None and link.shopify_order_name:
             message.search_text = trace.search_text(message.search_text.split(), [link.shopify_order_name])
         if link is None or link.nro_pedvenda is None:
-            trace.skip(session, message, not_in_erp(session, shop_id, gid))
+            why, words = not_in_erp(session, shop_id, gid)
+            trace.skip(session, message, why, words=words)
             return "skipped"
         if link.erp_status == "C":
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit",
@@ -698,8 +699,9 @@ def left_no_item(name: str, nro: int, refund: bool, situacao: str | None) -> str
     )
 
 
-def not_in_erp(session: Session, shop_id: int, gid: str) -> str:
-    """Why a change of an order with no ERP number is skipped. Its import, when it goes, maps
+def not_in_erp(session: Session, shop_id: int, gid: str) -> tuple[str, trace.Words]:
+    """Why a change of an order with no ERP number is skipped, and its words for the pages (which
+    name the import's message, not its English reason). Its import, when it goes, maps
     Shopify's lines as they are then (and an order whose ERP answer was lost has its lines checked
     again once its number is learned: jobs.orders._recheck_lines), so the change is not lost. An
     order whose import was skipped (a test order, one placed before the install, one cancelled
@@ -710,11 +712,15 @@ def not_in_erp(session: Session, shop_id: int, gid: str) -> str:
         )
     ).one_or_none()
     if imported is not None and imported.status == MessageStatus.SKIPPED.value:
-        never = (
-            "never sent to the ERP" if (imported.error_detail or {}).get("not_for_erp") else "not in the ERP"
+        sent = not (imported.error_detail or {}).get("not_for_erp")
+        never = "not in the ERP" if sent else "never sent to the ERP"
+        words = ("edit_import_skipped" if sent else "edit_never_sent", {"id": imported.id})
+        return (
+            f"order {never}, so nothing to change there (its import was skipped: {imported.error_text})",
+            words,
         )
-        return f"order {never}, so nothing to change there (its import was skipped: {imported.error_text})"
-    return "order not in the ERP yet: its import, when it goes, sends Shopify's lines as they are then"
+    why = "order not in the ERP yet: its import, when it goes, sends Shopify's lines as they are then"
+    return why, ("edit_not_in_erp_yet", {})
 
 
 def _note(link: OrderLink, explanation: str) -> None:

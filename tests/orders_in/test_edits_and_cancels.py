@@ -291,6 +291,7 @@ def test_an_edit_made_while_the_erps_answer_was_lost_reaches_the_erp(world, monk
     with session_scope() as session:
         [skipped] = session.scalars(query(Message).where(Message.flow == "order_edits")).all()
         assert skipped.status == MessageStatus.SKIPPED.value
+        assert skipped.error_detail["skip"] == {"key": "edit_not_in_erp_yet", "params": {}}  # for the pages
     assert orders.import_order(world.shop_id, num, trigger="retry") == "done"  # the ERP had it
     world.drain()
     [erp_order] = world.erp_orders_for(gid)
