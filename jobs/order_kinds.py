@@ -11,6 +11,7 @@ the others do. Pure: the order as read (OrderForErp) and the app's install time,
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, PaymentTerms
 from shopify_app.admin_api.order_results import Order
@@ -57,6 +58,23 @@ def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | N
             "so it is not sent (the goods a gift card pays for are invoiced on the order that spends it)"
         )
     return _before_install(read, installed_first)
+
+
+def not_for_erp_words(read: ErpOrderRead, installed_first: datetime | None) -> tuple[str, dict[str, Any]]:
+    """`not_for_erp`'s reason as words for the pages (shopify_app.skip_words), for an order it
+    gave one: which rule, and its register or the install's time (UTC)."""
+    if read.test:
+        return "order_test", {}
+    if read.at_register:
+        return "order_at_register", {"location": read.retail_location or "POS"}
+    if not ever_sold_goods(read.order):
+        return "order_no_goods", {}
+    first = (
+        installed_first.replace(tzinfo=UTC)
+        if installed_first and installed_first.tzinfo is None
+        else installed_first
+    )
+    return "order_before_install", {"installed": f"{first:%Y-%m-%d %H:%M}" if first else ""}
 
 
 def before_install(read: ErpOrderRead, installed_first: datetime | None) -> bool:

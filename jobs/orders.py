@@ -57,7 +57,7 @@ from jobs import order_clients, order_generation, order_map, order_posted
 from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
-from jobs.order_kinds import before_install, not_for_erp, terms_waiting
+from jobs.order_kinds import before_install, not_for_erp, not_for_erp_words, terms_waiting
 from jobs.order_lookup import (
     Places,
     companies_shipping,
@@ -559,10 +559,10 @@ def _prepare(
             return MessageStatus.SKIPPED.value
         not_ours = not_for_erp(read, installed_first)
         if not_ours is not None:
-            trace.skip(session, message, not_ours)
             message.error_detail = {"not_for_erp": True}  # for good: reconciliation counts it held
             if before_install(read, installed_first):  # its sale is older than its message: explains
                 message.error_detail.update(before_install=True)  # no drop now (jobs.stock_pending)
+            trace.skip(session, message, not_ours, words=not_for_erp_words(read, installed_first))
             return MessageStatus.SKIPPED.value
         try:
             target = resolve_target(session, shop_id, settings, read.location_ids, places)

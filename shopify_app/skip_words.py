@@ -40,6 +40,29 @@ WORDS: dict[str, Text] = {
         "Cancelado na Shopify antes de chegar ao ERP",
         "Cancelled in Shopify before it reached the ERP",
     ),
+    "order_test": (
+        "Pedido de teste da Shopify (provedor de pagamento em modo de teste): não enviado ao ERP",
+        "A Shopify test order (a payment provider in test mode): not sent to the ERP",
+    ),
+    "order_at_register": (
+        "Vendido no caixa ({location}, Shopify POS): pago e entregue lá, com a NFC-e emitida lá, então "
+        "não vai ao ERP como pedido de e-commerce; lance-o no ERP à mão se ainda precisar",
+        "Sold at the register ({location}, Shopify POS): paid and handed over there, its NFC-e issued "
+        "there, so it is not sent to the ERP as an e-commerce order; enter it in the ERP by hand if it "
+        "still needs to be",
+    ),
+    "order_no_goods": (
+        "Este pedido não vende mercadorias (só vales-presente ou gorjeta): o ERP não tem o que separar "
+        "nem faturar, então não é enviado",
+        "This order sells no goods (only gift cards or a tip): the ERP has nothing to pick or invoice, "
+        "so it is not sent",
+    ),
+    "order_before_install": (
+        "Pedido de antes da instalação do app nesta loja ({installed} UTC): a loja o tratou sem o app, "
+        "então não é enviado ao ERP; lance-o lá à mão se ainda precisar",
+        "An order from before the app was installed on this store ({installed} UTC): the store handled it "
+        "without the app, so it is not sent to the ERP; enter it there by hand if it still needs to be",
+    ),
     "order_will_not_be_paid": (
         "A Shopify informa {status}: este pedido não será pago como está; um pagamento depois o traz "
         "de volta",

@@ -31,7 +31,8 @@ def test_a_shopify_test_order_is_skipped_with_its_reason(world):
     assert world.erp_orders_for(gid) == []
     message = world.message(gid)
     assert message.status == MessageStatus.SKIPPED.value
-    assert "test order" in message.error_text and message.error_detail == {"not_for_erp": True}
+    assert "test order" in message.error_text
+    assert message.error_detail == {"not_for_erp": True, "skip": {"key": "order_test", "params": {}}}
 
 
 def test_an_order_placed_before_the_install_is_not_posted_on_orders_updated(world):
@@ -50,7 +51,8 @@ def test_an_order_placed_before_the_install_is_not_posted_on_orders_updated(worl
     message = world.message(gid)
     assert "before the app was installed" in message.error_text and old[:10] in message.error_text
     # its sale is older than its message: it explains no drop of a level now (jobs.stock_pending)
-    assert message.error_detail == {"not_for_erp": True, "before_install": True}
+    said = {"key": "order_before_install", "params": {"installed": f"{installed:%Y-%m-%d %H:%M}"}}
+    assert message.error_detail == {"not_for_erp": True, "before_install": True, "skip": said}
 
 
 def test_an_order_placed_after_the_install_still_goes_on_orders_updated(world):
@@ -83,7 +85,8 @@ def test_a_pos_sale_is_skipped_not_posted_as_an_ecommerce_pedidovenda(world):
     assert world.erp_orders_for(gid) == []
     message = world.message(gid)
     assert message.status == MessageStatus.SKIPPED.value, (message.error_text, message.error_detail)
-    assert message.error_detail == {"not_for_erp": True}
+    said = {"key": "order_at_register", "params": {"location": "Loja Centro"}}
+    assert message.error_detail == {"not_for_erp": True, "skip": said}
     assert "sold at the register of Loja Centro" in message.error_text, message.error_text
     assert "NFC-e was issued there" in message.error_text
 
@@ -105,7 +108,8 @@ def test_an_order_selling_only_a_gift_card_is_skipped_not_failed_for_ever(world)
     message = world.message(gid)
     assert world.erp_orders_for(gid) == []
     assert message.status == MessageStatus.SKIPPED.value, (message.status, message.error_text)
-    assert "sells no goods" in message.error_text and message.error_detail == {"not_for_erp": True}
+    assert "sells no goods" in message.error_text
+    assert message.error_detail == {"not_for_erp": True, "skip": {"key": "order_no_goods", "params": {}}}
 
 
 def test_an_order_whose_goods_were_all_removed_is_not_taken_for_one_that_never_had_any():
