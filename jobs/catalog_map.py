@@ -214,7 +214,9 @@ def barcode_problem(sku: Mapping[str, Any]) -> str | None:
         return "not_digits"
     if len(code) not in GTIN_LENGTHS:
         return SCALE_CODE if sku.get("weighed") and len(code) < GTIN_LENGTHS[0] else "length"
-    return None if gtin.is_valid(code) else "check_digit"
+    # digits and length checked above: the check digit alone (stdnum's is_valid redoes the rest,
+    # twice the CPU on a 50,000-SKU load)
+    return None if gtin.calc_check_digit(code[:-1]) == code[-1] else "check_digit"
 
 
 def barcode(sku: Mapping[str, Any], problem: str | None = UNCHECKED) -> str | None:
