@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import requests
@@ -333,3 +334,47 @@ def bind(shop_id: int, sku: Any, variant_id: str) -> None:
         bindings.upsert_many(
             session, shop_id, VARIANT, [bindings.BindingRow(sku.id_sku, variant_id, None, data)]
         )
+
+
+@dataclass
+class OrderStack:
+    """The order benchmarks' stack: services, the ERP sandbox, the app and the Shopify sandbox
+    (each its own process), and a shop installed at an Admin API tier."""
+
+    env: dict[str, str]
+    redis_url: str
+    chain: Chain
+    app: AppServer
+    shopify: SandboxProcess
+    shop: Shop
+
+
+@contextmanager
+def order_stack(tier: str) -> Iterator[OrderStack]:
+    """Start the stack, install the shop at `tier` (plus, standard...), stop it all on the way out.
+    `env` holds what a worker process needs (it is also set in this process)."""
+    from jobs import order_clients
+    from ledger import kv
+
+    with services() as (database_url, redis_process):
+        env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_process.url}
+        os.environ.update(env)
+        chain = start_chain(own_process=True)
+        app = AppServer(database_url, redis_process.url)
+        shopify = SandboxProcess(
+            ["sandbox.shopify", "--app-url", app.url, "--log-level", "WARNING"],
+            probe="/_sandbox/webhooks/deliveries",
+        )
+        env["SHOPIFY_BASE_URL"] = os.environ["SHOPIFY_BASE_URL"] = shopify.url
+        try:
+            kv.reset_clients()
+            order_clients.reset()
+            shop = install_shop(SimpleNamespace(url=shopify.url), chain)
+            requests.post(
+                f"{shopify.url}/_sandbox/shops/{shop.name}/tier", json={"tier": tier}, timeout=10
+            ).raise_for_status()
+            yield OrderStack(env, redis_process.url, chain, app, shopify, shop)
+        finally:
+            shopify.stop()
+            app.stop()
+            chain.handle.stop()

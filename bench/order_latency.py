@@ -26,24 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import threading
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import requests
 from sqlalchemy import select
 
-from bench._order_stack import (
-    AppServer,
-    SandboxProcess,
-    WorkerProcess,
-    install_shop,
-    services,
-    start_chain,
-)
+from bench._order_stack import WorkerProcess, order_stack
 
 
 def place_at_rate(shopify_url: str, shop: Any, rate: float, seconds: float) -> tuple[list[str], float]:
@@ -120,9 +111,6 @@ def read_cost(domain: str, order_gid: str) -> Any:
 
 
 def main(argv: list[str]) -> int:
-    from jobs import order_clients
-    from ledger import kv
-
     parser = argparse.ArgumentParser(prog="python -m bench order_latency")
     parser.add_argument("--rate", type=float, default=20.0, help="orders per second")
     parser.add_argument("--seconds", type=float, default=15.0, help="how long orders are placed")
@@ -132,26 +120,12 @@ def main(argv: list[str]) -> int:
         "--tier", default="plus", help="the sandbox shop's Admin API tier (plus, standard, advanced...)"
     )
     args = parser.parse_args(argv)
-    with services() as (database_url, redis_process):
-        env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_process.url}
-        os.environ.update(env)
-        chain = start_chain(own_process=True)
-        app = AppServer(database_url, redis_process.url)
-        shopify = SandboxProcess(
-            ["sandbox.shopify", "--app-url", app.url, "--log-level", "WARNING"],
-            probe="/_sandbox/webhooks/deliveries",
-        )
-        env["SHOPIFY_BASE_URL"] = os.environ["SHOPIFY_BASE_URL"] = shopify.url
+    with order_stack(args.tier) as stack:
+        shopify, shop = stack.shopify, stack.shop
         worker = None
         try:
-            kv.reset_clients()
-            order_clients.reset()
-            shop = install_shop(SimpleNamespace(url=shopify.url), chain)
-            requests.post(
-                f"{shopify.url}/_sandbox/shops/{shop.name}/tier", json={"tier": args.tier}, timeout=10
-            ).raise_for_status()
-            worker = WorkerProcess(env, simple=args.simple)
-            worker.wait_ready(redis_process.url)
+            worker = WorkerProcess(stack.env, simple=args.simple)
+            worker.wait_ready(stack.redis_url)
             started = time.monotonic()
             placed, elapsed = place_at_rate(shopify.url, shop, args.rate, args.seconds)
             deadline = time.monotonic() + args.drain
@@ -164,9 +138,6 @@ def main(argv: list[str]) -> int:
         finally:
             if worker is not None:
                 worker.stop()
-            shopify.stop()
-            app.stop()
-            chain.handle.stop()
     values = sorted(seen.values())
     if len(values) < 2:
         print(f"only {len(values)} of {len(placed)} orders reached the ERP")

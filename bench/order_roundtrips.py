@@ -26,14 +26,12 @@ import os
 import pstats
 import time
 from collections import Counter, defaultdict
-from types import SimpleNamespace
 from typing import Any
 
 import redis
-import requests
 from sqlalchemy import event, func, select
 
-from bench._order_stack import ROOT, AppServer, SandboxProcess, install_shop, services, start_chain
+from bench._order_stack import ROOT, order_stack
 from bench.order_latency import place_at_rate
 
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
@@ -201,9 +199,9 @@ def print_profile(profile: cProfile.Profile, orders: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from jobs import inbox, order_clients
+    from jobs import inbox
     from jobs.worker import warm_up
-    from ledger import db, kv
+    from ledger import db
 
     parser = argparse.ArgumentParser(prog="python -m bench order_roundtrips")
     parser.add_argument("--orders", type=int, default=40, help="orders measured")
@@ -211,53 +209,34 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--show", action="store_true", help="print the statements of one job per topic")
     parser.add_argument("--profile", action="store_true", help="cProfile the measured burst (CPU time)")
     args = parser.parse_args(argv)
-    with services() as (database_url, redis_process):
-        env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_process.url}
-        os.environ.update(env)
-        chain = start_chain(own_process=True)
-        app = AppServer(database_url, redis_process.url)
-        shopify = SandboxProcess(
-            ["sandbox.shopify", "--app-url", app.url, "--log-level", "WARNING"],
-            probe="/_sandbox/webhooks/deliveries",
-        )
-        os.environ["SHOPIFY_BASE_URL"] = shopify.url
-        try:
-            kv.reset_clients()
-            order_clients.reset()
-            shop = install_shop(SimpleNamespace(url=shopify.url), chain)
-            requests.post(
-                f"{shopify.url}/_sandbox/shops/{shop.name}/tier", json={"tier": "plus"}, timeout=10
-            ).raise_for_status()
-            warm_up()
-            counting = Counting(db.get_engine())
-            inbox.process = counting.wrap(inbox.process)
-            monitor = redis.Redis.from_url(redis_process.url)
+    with order_stack("plus") as stack:
+        shopify, shop = stack.shopify, stack.shop
+        warm_up()
+        counting = Counting(db.get_engine())
+        inbox.process = counting.wrap(inbox.process)
+        monitor = redis.Redis.from_url(stack.redis_url)
 
-            placed, _ = place_at_rate(shopify.url, shop, args.warm, 1.0)
-            burst(counting, wait_queued(shop.domain, 2 * len(placed)))
-            counting.reset()
+        placed, _ = place_at_rate(shopify.url, shop, args.warm, 1.0)
+        burst(counting, wait_queued(shop.domain, 2 * len(placed)))
+        counting.reset()
 
-            measured, _ = place_at_rate(shopify.url, shop, args.orders, 1.0)
-            rows = wait_queued(shop.domain, 2 * (len(placed) + len(measured)))
-            new = {k: v for k, v in rows.items() if v[1] != "processed"}
-            before_redis = commandstats(monitor)
-            profile = cProfile.Profile(time.process_time) if args.profile else None
-            cpu = time.process_time()
-            wall = time.perf_counter()
-            if profile is not None:
-                profile.enable()
-            burst(counting, new)
-            if profile is not None:
-                profile.disable()
-            wall = time.perf_counter() - wall
-            cpu = time.process_time() - cpu
-            redis_used = commandstats(monitor) - before_redis
-            redis_used["info"] -= 1  # the reading itself
-            done = done_orders(shop.shop_id) - len(placed)
-        finally:
-            shopify.stop()
-            app.stop()
-            chain.handle.stop()
+        measured, _ = place_at_rate(shopify.url, shop, args.orders, 1.0)
+        rows = wait_queued(shop.domain, 2 * (len(placed) + len(measured)))
+        new = {k: v for k, v in rows.items() if v[1] != "processed"}
+        before_redis = commandstats(monitor)
+        profile = cProfile.Profile(time.process_time) if args.profile else None
+        cpu = time.process_time()
+        wall = time.perf_counter()
+        if profile is not None:
+            profile.enable()
+        burst(counting, new)
+        if profile is not None:
+            profile.disable()
+        wall = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
+        redis_used = commandstats(monitor) - before_redis
+        redis_used["info"] -= 1  # the reading itself
+        done = done_orders(shop.shop_id) - len(placed)
     orders = len(measured)
     if done != orders:
         print(f"only {done} of {orders} orders reached the ERP")
