@@ -2,8 +2,9 @@
 
 A job that skips a unit stores its reason's words beside the English reason (ledger.trace.skip:
 error_detail {"skip": {"key": ..., "params": {...}}}); the pages say them in the request's locale.
-A message with no words (a row older than them, a skip not given any), one closed as handled
-(its own banner says why), or a key this catalogue lacks reads as its error_text. Params are ids,
+A message closed as handled reads as the person's note, framed in the page's language (HANDLED);
+one with no words (a row older than them, a skip not given any) or a key this catalogue lacks
+reads as its error_text. Params are ids,
 numbers and order names, never English text.
 """
 
@@ -16,6 +17,9 @@ from ledger.handled import info_of
 from ledger.models import Message, MessageStatus
 
 Text = tuple[str, str]  # (pt-BR, en)
+
+# A message closed as handled (ledger.handled: its error_text "handled outside the app: <note>").
+HANDLED: Text = ("resolvida fora do app: {note}", "handled outside the app: {note}")
 
 WORDS: dict[str, Text] = {
     # ERP events (jobs.order_events)
@@ -232,7 +236,10 @@ def reason(message: Message, locale: str) -> str | None:
         return None
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     words = detail.get(trace.SKIP)
-    if isinstance(words, dict) and info_of(message.status, detail) is None:
+    closed = info_of(message.status, detail)
+    if closed is not None:  # closed as handled: the person's note, framed in the page's language
+        return HANDLED[1 if locale == "en" else 0].format(note=closed.get("note") or "")
+    if isinstance(words, dict):
         params = words.get("params")
         said = say(str(words.get("key")), params if isinstance(params, dict) else None, locale)
         if said is not None:

@@ -112,7 +112,8 @@ def test_a_skip_closed_as_handled_reads_as_its_handled_text(client, settings, sh
     with session_scope(settings.database_url) as session:
         message = session.get(Message, skipped)
         handled.mark(session, message, by="staff-1", note="typed in the ERP by hand")
-    assert _reasons(client, "pt-BR")[skipped] == "handled outside the app: typed in the ERP by hand"
+    assert _reasons(client, "pt-BR")[skipped] == "resolvida fora do app: typed in the ERP by hand"
+    assert _reasons(client, "en")[skipped] == "handled outside the app: typed in the ERP by hand"
 
 
 def test_a_skip_keeps_what_the_flow_put_in_the_detail(settings, shops):
