@@ -18,6 +18,14 @@ from ledger.models import Message, MessageStatus
 
 Text = tuple[str, str]  # (pt-BR, en)
 
+# An order waiting for its payment (jobs.orders: error_detail {"waiting": "payment", ...}); the
+# detail page's explanation says what to do (api_explain).
+WAITING: Text = ("aguardando pagamento: o Shopify diz {status}", "waiting for payment: Shopify says {status}")
+UNPAID: Text = (
+    "; faltam {unpaid} do total {total}",
+    "; {unpaid} of its total {total} not paid",
+)
+
 # A message closed as handled (ledger.handled: its error_text "handled outside the app: <note>").
 HANDLED: Text = ("resolvida fora do app: {note}", "handled outside the app: {note}")
 
@@ -231,10 +239,13 @@ def say(key: str, params: dict[str, Any] | None, locale: str) -> str | None:
 
 
 def reason(message: Message, locale: str) -> str | None:
-    """Why the message was skipped, in `locale`; its error_text when it has no words (an old row)."""
+    """Why the message was skipped, or waits for its payment, in `locale`; a skip's error_text when
+    it has no words (an old row); None for any other message."""
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    if message.status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
+        return _waiting(detail, locale)
     if message.status != MessageStatus.SKIPPED.value:
         return None
-    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     words = detail.get(trace.SKIP)
     closed = info_of(message.status, detail)
     if closed is not None:  # closed as handled: the person's note, framed in the page's language
@@ -245,3 +256,11 @@ def reason(message: Message, locale: str) -> str | None:
         if said is not None:
             return said
     return message.error_text
+
+
+def _waiting(detail: dict[str, Any], locale: str) -> str:
+    at = 1 if locale == "en" else 0
+    said = WAITING[at].format(status=detail.get("financial_status") or "?")
+    if detail.get("unpaid") and detail.get("total"):
+        said += UNPAID[at].format(unpaid=detail["unpaid"], total=detail["total"])
+    return said

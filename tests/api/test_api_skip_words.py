@@ -174,3 +174,20 @@ def test_every_skip_text_has_the_same_placeholders_in_both_languages():
         return {name for _, name, _, _ in Formatter().parse(text) if name}
 
     assert {k: t for k, t in WORDS.items() if fields(t[0]) != fields(t[1])} == {}
+
+
+def test_an_order_waiting_for_its_payment_says_so_in_the_requests_language(client, settings, shops):
+    with session_scope(settings.database_url) as session:
+        message = trace.begin(session, shops.a, "orders", "order:77", "shopify_to_erp")
+        message.error_text = "Waiting for payment: Shopify says PENDING; orders go to the ERP once paid"
+        message.error_detail = {"waiting": "payment", "financial_status": "PENDING", "unpaid": "10.00",
+                                "total": "50.00"}  # fmt: skip
+        waiting = message.id
+
+    def reason(locale: str) -> str | None:
+        response = client.get(f"/api/messages/{waiting}?locale={locale}", headers=headers(Role.VIEWER))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["reason"]
+
+    assert reason("pt-BR") == "aguardando pagamento: o Shopify diz PENDING; faltam 10.00 do total 50.00"
+    assert reason("en") == "waiting for payment: Shopify says PENDING; 10.00 of its total 50.00 not paid"
