@@ -21,7 +21,7 @@ refusing: a person settles it).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from jobs import order_map
 from ledger.errors import Rejected
-from ledger.models import AuditEvent, ErpConnection, Message, OrderLink
+from ledger.models import AuditEvent, ErpConnection, Message, OrderLink, as_utc
 
 KEY = "erp_generation"  # on the orders message's response_payload
 CODE = "ORDER_OF_OTHER_ERP"
@@ -126,7 +126,7 @@ def _moves(session: Session, shop_id: int) -> list[tuple[datetime, int]]:
     for created, after in rows:
         generation = after.get("erp_generation") if isinstance(after, dict) else None
         if isinstance(generation, int):
-            moves.append((_utc(created), generation))
+            moves.append((as_utc(created), generation))
     return moves
 
 
@@ -134,13 +134,8 @@ def _generation_in(moves: list[tuple[datetime, int]], when: datetime | None) -> 
     """generation_at from the moves `_moves` read."""
     if when is None:
         return 0
-    at = _utc(when)
+    at = as_utc(when)
     return next((generation for moved, generation in moves if moved <= at), 0)
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; every time in the ledger is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:

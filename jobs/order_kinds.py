@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.models import as_utc
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, PaymentTerms
 from shopify_app.admin_api.order_results import Order
 
@@ -69,11 +70,7 @@ def not_for_erp_words(read: ErpOrderRead, installed_first: datetime | None) -> t
         return "order_at_register", {"location": read.retail_location or "POS"}
     if not ever_sold_goods(read.order):
         return "order_no_goods", {}
-    first = (
-        installed_first.replace(tzinfo=UTC)
-        if installed_first and installed_first.tzinfo is None
-        else installed_first
-    )
+    first = as_utc(installed_first) if installed_first else None
     return "order_before_install", {"installed": f"{first:%Y-%m-%d %H:%M}" if first else ""}
 
 
@@ -101,8 +98,7 @@ def _before_install(read: ErpOrderRead, installed_first: datetime | None) -> str
     named = (("placed", created), ("processed", read.processed_at))
     dates = {name: _utc(text) for name, text in named if text}
     which, when = min(dates.items(), key=lambda item: item[1])
-    first = installed_first.replace(tzinfo=UTC) if installed_first.tzinfo is None else installed_first
-    first = first.replace(microsecond=0)  # Shopify's times are whole seconds
+    first = as_utc(installed_first).replace(microsecond=0)  # Shopify's times are whole seconds
     if when >= first:
         return None
     imported = ""
