@@ -372,10 +372,11 @@ def _outcome(
         tips = f" and {' and '.join(beside)}" if beside else ""
         of = "an NF-e" if asked.count == 1 else f"{asked.count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
-    above = _above_total(state, nfe, invoiced, asked.held_back) if asked.held_back > ZERO else None
-    if above is not None and asked.held_back <= CENTS_ABSORBED:
-        notes.append(above.removeprefix(f"{FLOW}: ").replace("collect it or absorb it", "absorbed"))
-        above = None  # a weight's discount split to the cent across units: not a person's work
+    above = None
+    if ZERO < asked.held_back <= CENTS_ABSORBED:  # a weight's discount split to the cent: no person's work
+        notes.append(_above_total(state, nfe, invoiced, asked.held_back, "absorbed"))
+    elif asked.held_back > ZERO:
+        above = f"{FLOW}: " + _above_total(state, nfe, invoiced, asked.held_back, "collect it or absorb it")
     waiting = _waiting(state, asked, answers, nfe) if not final else None
     told = [*([attention] if attention else []), *([above] if above else []), *closed]
     attention = "; ".join([*told, *([waiting] if waiting else [])]) or None
@@ -408,14 +409,15 @@ def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nf
 CENTS_ABSORBED = Decimal("0.05")
 
 
-def _above_total(state: Settlement, nfe: str, invoiced: Decimal, held_back: Decimal) -> str:
-    """For a person: the part of the NF-e the authorisation held but Shopify's order total does not
-    ask for (`within_total`): not charged, as a weighed item picked heavier than ordered never is."""
+def _above_total(state: Settlement, nfe: str, invoiced: Decimal, held_back: Decimal, then: str) -> str:
+    """The part of the NF-e the authorisation held but Shopify's order total does not ask for
+    (`within_total`): not charged, as a weighed item picked heavier than ordered never is; `then`:
+    what becomes of it (for a person: collect it or absorb it; cents: absorbed)."""
     return (
-        f"{FLOW}: {nfe} total {invoiced} is {held_back} above the Shopify order's total "
+        f"{nfe} total {invoiced} is {held_back} above the Shopify order's total "
         f"{state.current_total} (what the customer sees they owe: a weighed item picked heavier than "
         f"ordered, or a freight above Shopify's, is not charged there): {held_back} was not charged; "
-        "collect it or absorb it"
+        f"{then}"
     )
 
 
