@@ -23,6 +23,7 @@ from shopify_app.admin_api.order_results import (
     FulfillmentOrder,
     Order,
     parse_company_buyer,
+    parse_fulfillment_order,
     parse_order,
     parse_order_line,
     parse_transaction,
@@ -31,6 +32,7 @@ from shopify_app.admin_api.pagination import QueryRunner, paginate
 from shopify_app.admin_api.results import Money, parse_money_bag
 
 LINES_PER_PAGE = 50
+FULFILLMENT_ORDERS_PER_PAGE = 50  # past OrderForErp's first 5 (an order moved again and again)
 TRANSACTIONS_FIRST = 20  # what OrderForErp reads (its cost); an order with as many is read whole
 TRANSACTIONS_ALL = 250
 ENDED = ("CLOSED", "CANCELLED")  # fulfillment orders moved away, merged, removed (or done)
@@ -141,6 +143,7 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
         )
         lines = read.order.lines + [parse_order_line(line) for line in more]
         read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
+    read = _all_fulfillment_orders(runner, order_id, raw, read)
     if len(read.order.transactions) >= TRANSACTIONS_FIRST:
         # The first 20 may leave out the payment that went through after declined tries (a Pix or
         # card tried again and again): what each gateway kept needs every transaction.
@@ -154,6 +157,27 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
         order = dataclasses.replace(read.order, fulfillment_orders=fulfillment_orders)
         read = dataclasses.replace(read, order=order)
     return read
+
+
+def _all_fulfillment_orders(
+    runner: QueryRunner, order_id: str, raw: dict[str, Any], read: ErpOrderRead
+) -> ErpOrderRead:
+    """`read` with the fulfillment orders past OrderForErp's first page (OrderForErpFulfillmentOrders):
+    Shopify lists them oldest first, and every move that closes one opens another after it, so the
+    open one (the company, a local pickup) can be past the fifth."""
+    info = (raw.get("fulfillmentOrders") or {}).get("pageInfo") or {}
+    if not (info.get("hasNextPage") and info.get("endCursor")):
+        return read
+    more = paginate(
+        runner,
+        "OrderForErpFulfillmentOrders",
+        ("order", "fulfillmentOrders"),
+        {"id": order_id},
+        first=FULFILLMENT_ORDERS_PER_PAGE,
+        after=info["endCursor"],
+    )
+    found = read.order.fulfillment_orders + [parse_fulfillment_order(fo) for fo in more]
+    return dataclasses.replace(read, order=dataclasses.replace(read.order, fulfillment_orders=found))
 
 
 def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
