@@ -794,6 +794,23 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    "EDIT_LINES_NOT_READ": (
+        (
+            "O pedido tem mais linhas do que o Shopify deu na edição (250 por vez) e o resto não pôde ser "
+            "lido; a edição vinda da separação no ERP não foi feita, nem em parte.",
+            "The order has more lines than Shopify gave in the edit (250 at a time) and the rest could not "
+            "be read; the picking change from the ERP was not made, not even in part.",
+        ),
+        _by_hand(
+            (
+                "Clique em Tentar de novo; se a resposta for a mesma, ajuste o pedido no Shopify à mão para "
+                "ficar igual ao separado no ERP.",
+                "Click Retry; if the answer is the same, adjust the Shopify order by hand to match what the "
+                "ERP picked.",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "WEIGHT_ALREADY_ADJUSTED": (
         (
             "A linha já tem um ajuste de peso de outra separação, e esta separação pede outro; o app não "

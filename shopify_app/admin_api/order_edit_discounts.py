@@ -29,7 +29,8 @@ from typing import Any
 
 from shopify_app.admin_api.errors import UnexpectedResponse
 from shopify_app.admin_api.executor import Executor
-from shopify_app.admin_api.order_results import OrderEdit, parse_order_edit
+from shopify_app.admin_api.order_edit_lines import begun_edit
+from shopify_app.admin_api.order_results import OrderEdit
 from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import Money, parse_money_bag, require
 
@@ -64,7 +65,7 @@ def _subtotal(payload: dict[str, Any], where: str) -> Decimal:
 def begin(executor: Executor, order_id: str) -> tuple[OrderEdit, Decimal]:
     """orderEditBegin: the open edit and its calculated subtotal (what the first change is measured from)."""
     payload = executor.mutate("OrderEditBegin", {"id": order_id}, "orderEditBegin")
-    return parse_order_edit(payload), _subtotal(payload, "orderEditBegin.calculatedOrder")
+    return begun_edit(executor, payload), _subtotal(payload, "orderEditBegin.calculatedOrder")
 
 
 def set_quantity(

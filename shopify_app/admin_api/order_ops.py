@@ -9,6 +9,7 @@ from typing import Any
 
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.order_edit_lines import begun_edit
 from shopify_app.admin_api.order_results import (
     CommittedEdit,
     FulfillmentOrder,
@@ -19,7 +20,6 @@ from shopify_app.admin_api.order_results import (
     parse_committed_edit,
     parse_fulfillment_order,
     parse_order,
-    parse_order_edit,
     parse_order_line,
     parse_order_summary,
     parse_transaction,
@@ -96,7 +96,7 @@ class OrderOperations:
 
     def order_edit_begin(self, order_id: str) -> OrderEdit:
         payload = self.executor.mutate("OrderEditBegin", {"id": order_id}, "orderEditBegin")
-        return parse_order_edit(payload)
+        return begun_edit(self.executor, payload)
 
     def order_edit_add_variant(
         self, calculated_order_id: str, variant_id: str, quantity: int, *, location_id: str | None = None

@@ -471,17 +471,20 @@ class OrderEdit:
         return next((line for line in self.lines if line.id.rsplit("/", 1)[-1] == number), None)
 
 
+def parse_calculated_line(line: dict[str, Any]) -> CalculatedLine:
+    return CalculatedLine(
+        id=line["id"],
+        sku=line.get("sku") or None,
+        quantity=int(line.get("quantity") or 0),
+        variant_id=gid(line.get("variant")),
+    )
+
+
 def parse_order_edit(payload: dict[str, Any]) -> OrderEdit:
+    """The open edit with the lines orderEditBegin carried (its first page: order_edit_lines reads
+    the rest)."""
     calculated = require(payload, "calculatedOrder", "orderEditBegin")
     return OrderEdit(
         calculated_order_id=require(calculated, "id", "calculatedOrder"),
-        lines=[
-            CalculatedLine(
-                id=line["id"],
-                sku=line.get("sku") or None,
-                quantity=int(line.get("quantity") or 0),
-                variant_id=gid(line.get("variant")),
-            )
-            for line in nodes(calculated.get("lineItems"))
-        ],
+        lines=[parse_calculated_line(line) for line in nodes(calculated.get("lineItems"))],
     )

@@ -245,3 +245,32 @@ def test_fulfilled_lines_cannot_be_edited(shop: ShopClient, catalogue: Catalogue
     fulfilled = receiver.topics("orders/fulfilled")
     assert len(fulfilled) == 1 and fulfilled[0].json["fulfillment_status"] == "fulfilled"
     assert [f["tracking_number"] for f in fulfilled[0].json["fulfillments"]] == ["BR123456789BR", None]
+
+
+CALCULATED_LINES = """
+query Lines($id: ID!, $after: String) {
+  node(id: $id) {
+    ... on CalculatedOrder { lineItems(first: 1, after: $after) {
+      nodes { id sku quantity } pageInfo { hasNextPage endCursor } } }
+  }
+}"""
+
+
+def test_an_open_edit_is_read_by_its_id_a_page_of_lines_at_a_time(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """A calculated order is a Node: its lines past orderEditBegin's page are read by its id, with
+    the changes staged so far."""
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 4}, {"sku": "FJN-1", "quantity": 2}],
+        discount_rate=0.0, seed=2,
+    )  # fmt: skip
+    begin = shop.data(BEGIN, {"id": order_id})["orderEditBegin"]
+    calc_id = begin["calculatedOrder"]["id"]
+    shop.data(SET_QUANTITY, {"id": calc_id, "lineItemId": _calculated_line(begin, "FJN-1"), "quantity": 1})
+    first = shop.data(CALCULATED_LINES, {"id": calc_id})["node"]["lineItems"]
+    assert [li["sku"] for li in first["nodes"]] == ["ARZ-1"] and first["pageInfo"]["hasNextPage"]
+    after = {"id": calc_id, "after": first["pageInfo"]["endCursor"]}
+    second = shop.data(CALCULATED_LINES, after)["node"]["lineItems"]
+    assert [(li["sku"], li["quantity"]) for li in second["nodes"]] == [("FJN-1", 1)]
+    assert not second["pageInfo"]["hasNextPage"]

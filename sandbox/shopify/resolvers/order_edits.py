@@ -373,8 +373,11 @@ def order_edit_commit(
 
 
 @field("CalculatedOrder", "lineItems")
-def calculated_line_items(calc: dict, _info: GraphQLResolveInfo, **args: Any) -> dict:
-    return connection(calc["_lineItems"], _without_query(args))
+def calculated_line_items(calc: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
+    """The calculated order's lines, first to last; read through `node(id:)` (a calculated order
+    is a Node), the stored edit has no view yet: it is made here."""
+    lines = calc["_lineItems"] if "_lineItems" in calc else _view(info.context, calc)["_lineItems"]
+    return connection(lines, _without_query(args))
 
 
 @field("CalculatedOrder", "addedLineItems")
