@@ -119,6 +119,7 @@ from jobs import (
     order_events,
     order_map,
 )
+from jobs.carrier_names import shopify_carrier
 from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.invoice_record import ADOPTED, CAPTURING, FULFILLMENTS, SETTLED, WRITTEN
 from jobs.nfe import normalise
@@ -205,7 +206,7 @@ def tracking_input(event: OrderEvent) -> dict[str, Any] | None:
     if event.tracking is None:
         return None
     return {
-        "company": event.tracking.carrier,
+        "company": shopify_carrier(event.tracking.carrier),  # "CORREIOS SEDEX" -> "Correios"
         "number": event.tracking.code,
         "url": web_url(event.tracking.url),
     }
