@@ -6,7 +6,8 @@ plugs in by name. A handler receives one WebhookEvent and opens its own session.
 
 Failures are classified: ledger.errors.Transient keeps RQ's retries (Retry with backoff), and
 so does a RedisError out of any handler (Redis restarting or failing over mid-job: a blip,
-never a bug; the handler's transaction has rolled back, so the retry starts whole);
+never a bug; the handler's transaction has rolled back, so the retry starts whole) and RQ's job
+timeout (a handler hung on an outside call: ledger.queues.JOB_TIMEOUTS, its Retry runs it again);
 any other error marks the row failed with the reason and is re-raised with no retries left,
 so RQ's failed registry shows it. `sweep()` enqueues rows whose job RQ does not hold (Redis
 was down, or the receiver died between its commit and its enqueue); the scheduler tick runs it
@@ -26,6 +27,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job, JobStatus
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
 
 from jobs.order_catch_up import ORDER_TOPICS
@@ -202,11 +204,14 @@ def process(inbox_id: int) -> str:
 
 
 def _run(handler: Callable[[WebhookEvent], Any], event: WebhookEvent) -> Any:
-    """The handler's outcome; Redis unreachable mid-handler is Transient for every topic."""
+    """The handler's outcome; Redis unreachable mid-handler, or the handler past its job timeout
+    (hung on an outside call), is Transient for every topic."""
     try:
         return handler(event)
     except RedisError as exc:
         raise Transient(f"Redis unreachable ({type(exc).__name__}): {event.topic} waits for it") from exc
+    except BaseTimeoutException as exc:
+        raise Transient(f"{event.topic} hung past its job timeout ({exc}): RQ runs it again") from exc
 
 
 def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:

@@ -5,13 +5,16 @@ classifies any failure by `error_class` without knowing which system raised it.
 
 - MappingMissing: parked; resumes by itself when the mapping appears.
 - Rejected: the target said no (userErrors, an ERP rule); shown with the target's own words.
-- Transient: retried with backoff (RQ Retry).
+- Transient: retried with backoff (RQ Retry). So is a job past its RQ timeout (a hung one:
+  ledger.queues.JOB_TIMEOUTS), whatever the flow was waiting on.
 - anything else is a bug: a traceback, surfaced loudly.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from rq.timeouts import BaseTimeoutException
 
 from ledger.models import ErrorClass
 
@@ -74,7 +77,10 @@ class Transient(IntegrationError):
 
 
 def classify(exc: BaseException) -> ErrorClass:
-    """The error class of any exception: unclassified ones are bugs."""
+    """The error class of any exception: unclassified ones are bugs, except RQ's job timeout
+    (a hung job: its Retry runs it again)."""
     if isinstance(exc, IntegrationError):
         return exc.error_class
+    if isinstance(exc, BaseTimeoutException):
+        return ErrorClass.TRANSIENT
     return ErrorClass.BUG

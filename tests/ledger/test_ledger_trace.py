@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, select, text
 
 from ledger import trace
@@ -93,6 +94,12 @@ def test_succeed_and_skip(session, shop):
         (Transient("timeout", retry_after=5), MessageStatus.RETRYING, "transient"),
         (Rejected("CPF inválido", system="consinco", code="E12"), MessageStatus.FAILED, "rejected"),
         (KeyError("nroEmpresa"), MessageStatus.FAILED, "bug"),
+        # RQ's job timeout ends a hung job (an ERP socket that never answered): its Retry runs it again
+        (
+            JobTimeoutException("Task exceeded maximum timeout value (900 seconds)"),
+            MessageStatus.RETRYING,
+            "transient",
+        ),
     ],
 )
 def test_fail_classifies(session, shop, exc, status, error_class):

@@ -35,3 +35,10 @@ def horse_killed(shop_id: int) -> None:
     import signal
 
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hangs(event) -> None:
+    """A handler stuck on an outside call (an ERP socket that never answers): RQ's job timeout ends it."""
+    import time
+
+    time.sleep(5)

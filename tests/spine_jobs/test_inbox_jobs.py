@@ -118,6 +118,22 @@ def test_bug_fails_at_once_into_the_failed_registry(monkeypatch, deliver, rconn)
     assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
 
 
+def test_a_hung_handler_is_retried_not_failed_as_a_bug(monkeypatch, deliver, rconn):
+    """A job past its timeout is a hung one (ledger.queues.JOB_TIMEOUTS): RQ kills it and its
+    Retry runs it again; the row stays open, saying why, instead of failed as a bug."""
+    monkeypatch.setitem(queues.JOB_TIMEOUTS, "webhooks", 1)
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "bulk_operations/finish", "spine_jobs.handlers.hangs")
+    payload = {"admin_graphql_api_id": "gid://shopify/BulkOperation/1"}
+    inbox_id = deliver("bulk_operations/finish", payload).json["inbox_id"]
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    job = Job.fetch(f"inbox-{inbox_id}", connection=rconn)
+    assert job.get_status() == JobStatus.SCHEDULED
+    assert job.retries_left == len(queues.RETRY_INTERVALS) - 1
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.ENQUEUED.value
+    assert row.reason.startswith("transient (retrying): ") and "timeout" in row.reason
+
+
 @pytest.mark.parametrize(
     ("topic", "payload"),
     [
