@@ -66,7 +66,8 @@ def parse_body(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 # The largest delivery taken (Shopify's biggest order payloads are a few hundred KB); a larger
-# body is answered 413 before it is read, so no request can fill the worker's memory.
+# body is answered 413 before it is read (one sent chunked, without a Content-Length, once one byte
+# past the limit has arrived), so no request can fill the worker's memory.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _INBOX = WebhookInbox.__table__
 
@@ -273,14 +274,22 @@ def enqueue_inbox(settings: Settings, inbox_id: int, topic: str) -> str | None:
     return None
 
 
+def _too_large(what: str) -> tuple[dict[str, Any], int]:
+    log.warning("webhooks: refused %s delivery over the %s-byte limit", what, MAX_BODY_BYTES)
+    return {"error": "payload_too_large", "limit_bytes": MAX_BODY_BYTES}, 413
+
+
 @bp.post("/webhooks")
 def receive() -> tuple[dict[str, Any], int]:
     settings: Settings = current_app.config["SETTINGS"]
     if (request.content_length or 0) > MAX_BODY_BYTES:  # refused unread, signed or not
-        log.warning("webhooks: refused a %s-byte delivery (limit %s)", request.content_length, MAX_BODY_BYTES)
-        return {"error": "payload_too_large", "limit_bytes": MAX_BODY_BYTES}, 413
-    request.max_content_length = MAX_BODY_BYTES  # a body without Content-Length stops there too
+        return _too_large(f"a {request.content_length}-byte")
+    # A body without Content-Length (chunked) is read one byte past the limit: Werkzeug's limited
+    # stream ends there without a word, so that byte is what tells a body too large from one cut.
+    request.max_content_length = MAX_BODY_BYTES + 1
     raw_body = request.get_data(cache=False)
+    if len(raw_body) > MAX_BODY_BYTES:
+        return _too_large("a chunked")
     result = verify_webhook(raw_body, request.headers, settings.signing_secrets)
     if not result.ok or result.delivery is None:
         log.warning(

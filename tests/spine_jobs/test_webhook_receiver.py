@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,30 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(client, mon
         client.post("/webhooks", data=small, headers=signed_headers(small, "orders/create")).status_code
         == 200
     )
+    assert count_rows() == 1
+
+
+def _chunked(client, body: bytes, headers: dict[str, str]):
+    """A body sent without a Content-Length (chunked): the server says where the stream ends."""
+    return client.post(
+        "/webhooks",
+        input_stream=io.BytesIO(body),
+        headers={**headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_read_truncated(client, monkeypatch):
+    """Werkzeug's limited stream hands back the first MAX_BODY_BYTES of a longer body without a
+    word: the receiver would check the HMAC of a cut body and answer 401 invalid_hmac."""
+    monkeypatch.setattr(webhooks, "MAX_BODY_BYTES", 100)
+    big = json.dumps({"pad": "x" * 500}).encode()
+    response = _chunked(client, big, signed_headers(big, "orders/create"))
+    assert (response.status_code, response.json) == (413, {"error": "payload_too_large", "limit_bytes": 100})
+    assert count_rows() == 0
+    exact = json.dumps({"pad": "x" * (100 - len('{"pad": ""}'))}).encode()
+    assert len(exact) == 100
+    assert _chunked(client, exact, signed_headers(exact, "orders/create")).status_code == 200
     assert count_rows() == 1
 
 
