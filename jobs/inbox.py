@@ -28,7 +28,8 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job, JobStatus
 from rq.timeouts import BaseTimeoutException
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
 
 from jobs.order_catch_up import ORDER_TOPICS
 from ledger import queues
@@ -57,6 +58,8 @@ TOPIC_HANDLERS: dict[str, str] = {
 
 # Rows left `received` longer than this were not handed to RQ (Redis was down): sweep them.
 SWEEP_AFTER = timedelta(seconds=30)
+# Where the sweep's read of `enqueued` rows goes on from at the next tick: the last id it read.
+SWEEP_WINDOW_KEY = "inbox:sweep:after"
 
 
 @dataclass(frozen=True)
@@ -220,21 +223,30 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
     Two kinds: rows left `received` (the receiver could not reach Redis), and rows `enqueued`
     whose job RQ does not hold (the process died between the commit and the enqueue, or Redis
     lost its data). RQ's own job record is the truth, so the receiver never writes twice.
+
+    Rows left `received` are read on their own, every tick, so a backlog RQ still holds never
+    hides them (a customers/redact after a Redis blip behind thousands of orders waiting on a
+    slow ERP). Rows `enqueued` are read `limit` at a time from where the last tick stopped
+    (SWEEP_WINDOW_KEY), so a backlog longer than one read is walked through across ticks, then
+    again from the oldest.
     """
     cutoff = utcnow() - older_than
-    unfinished = (InboxStatus.RECEIVED.value, InboxStatus.ENQUEUED.value)
-    with session_scope() as session:
-        stuck = session.execute(
-            select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.status)
-            .where(WebhookInbox.status.in_(unfinished), WebhookInbox.received_at <= cutoff)
-            .order_by(WebhookInbox.id)
-            .limit(limit)
-        ).all()
-    if not stuck:
-        return []
     conn = queues.connection()
     try:
+        after = int(conn.get(SWEEP_WINDOW_KEY) or 0)
+    except RedisError as exc:
+        log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
+        return []
+    with session_scope() as session:
+        received = _open_rows(session, InboxStatus.RECEIVED, cutoff, limit)
+        enqueued = _open_rows(session, InboxStatus.ENQUEUED, cutoff, limit, after=after)
+    stuck = list({row.id: row for row in (*received, *enqueued)}.values())
+    if not stuck:
+        return []
+    try:
         missing = set(queues.missing_jobs([queues.inbox_job_id(row.id) for row in stuck], conn))
+        # the next tick reads on from here; from the oldest again once the newest was read
+        conn.set(SWEEP_WINDOW_KEY, enqueued[-1].id if len(enqueued) == limit else 0)
     except RedisError as exc:
         log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
         return []
@@ -243,7 +255,7 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
         ended = _ended_without_outcome(held, conn)
     except RedisError:
         ended = {}
-    enqueued: list[str] = []
+    enqueued_now: list[str] = []
     for inbox_id, topic, status in stuck:
         job_id = queues.inbox_job_id(inbox_id)
         if job_id in ended and topic not in ORDER_TOPICS:  # order topics: the orders catch-up reruns them
@@ -261,10 +273,26 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
             log.warning("inbox: sweep stopped, Redis unreachable (%s)", type(exc).__name__)
             break
         _mark_enqueued(inbox_id, job_id)
-        enqueued.append(job_id)
-    if enqueued:
-        log.info("inbox: swept %s rows whose job was not in RQ", len(enqueued))
-    return enqueued
+        enqueued_now.append(job_id)
+    if enqueued_now:
+        log.info("inbox: swept %s rows whose job was not in RQ", len(enqueued_now))
+    return enqueued_now
+
+
+def _open_rows(
+    session: Session, status: InboxStatus, cutoff: datetime, limit: int, *, after: int = 0
+) -> list[Row[Any]]:
+    """(id, topic, status) of up to `limit` rows in `status` received by `cutoff`, oldest first,
+    past id `after` (through the partial index of unfinished rows)."""
+    return list(
+        session.execute(
+            select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.status)
+            .where(WebhookInbox.status == status.value, WebhookInbox.received_at <= cutoff)
+            .where(*([WebhookInbox.id > after] if after else []))
+            .order_by(WebhookInbox.id)
+            .limit(limit)
+        ).all()
+    )
 
 
 def _ended_without_outcome(job_ids: list[str], conn: Any) -> dict[str, str]:

@@ -263,6 +263,36 @@ def test_sweeper_marks_failed_a_row_whose_job_rq_gave_up_on(jobs_env, deliver, r
         assert row.status == InboxStatus.FAILED.value and "ended failed in RQ" in (row.reason or "")
 
 
+def test_a_backlog_held_in_rq_does_not_hide_a_row_left_received(jobs_env, deliver, rconn):
+    """Orders waiting in RQ behind a slow ERP (more than one sweep reads at once) and a
+    customers/redact row a Redis blip left `received`: the sweep hands the row over now."""
+    for n in range(6):
+        deliver("orders/updated", {"id": n})
+    with session_scope() as session:
+        redact = WebhookInbox(
+            topic="customers/redact", shop_domain=SHOP, raw_body=b"{}", webhook_id="w-redact"
+        )
+        session.add(redact)
+        session.flush()
+        redact_id = redact.id
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == [f"inbox-{redact_id}"]
+    with session_scope() as session:
+        assert session.get(WebhookInbox, redact_id).status == InboxStatus.ENQUEUED.value
+
+
+def test_the_sweep_pages_through_a_backlog_across_ticks(jobs_env, deliver, rconn):
+    """A row whose job was lost behind a backlog longer than one sweep reads is found a tick later,
+    and the window starts again from the oldest once it reached the newest."""
+    from rq.job import Job
+
+    ids = [deliver("orders/updated", {"id": n}).json["inbox_id"] for n in range(7)]
+    Job.fetch(f"inbox-{ids[6]}", connection=rconn).delete()  # lost (Redis evicted it)
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == []  # the 5 oldest: all held
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == [f"inbox-{ids[6]}"]  # the next ones
+    Job.fetch(f"inbox-{ids[0]}", connection=rconn).delete()
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == [f"inbox-{ids[0]}"]  # from the oldest again
+
+
 def _delivery(webhook_id: str, event_id: str | None, topic: str = "orders/create") -> Delivery:
     return Delivery(
         topic=topic,
