@@ -114,12 +114,14 @@ def not_installed(shop_domain: str) -> Ignored:
     return Ignored(f"ignored: {shop_domain} is not installed (never installed, or uninstalled and erased)")
 
 
-def _finish(inbox_id: int, status: InboxStatus, reason: str | None) -> None:
-    """Record the outcome in one UPDATE (no read first: a vanished row simply matches nothing)."""
+def _finish(inbox_id: int, status: InboxStatus, reason: str | None, *, if_status: str | None = None) -> None:
+    """Record the outcome in one UPDATE (no read first: a vanished row simply matches nothing);
+    with `if_status`, only while the row is still in the status its caller read (the sweeper's
+    verdict never replaces an outcome the handler recorded meanwhile)."""
     with session_scope() as session:
         session.execute(
             update(WebhookInbox)
-            .where(WebhookInbox.id == inbox_id)
+            .where(WebhookInbox.id == inbox_id, *([WebhookInbox.status == if_status] if if_status else []))
             .values(status=status.value, reason=reason, processed_at=utcnow())
         )
 
@@ -261,7 +263,7 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
         if job_id in ended and topic not in ORDER_TOPICS:  # order topics: the orders catch-up reruns them
             # RQ gave up on the job (retries spent, or its worker was killed) and the handler never
             # recorded an outcome: shown as failed, with why, instead of `enqueued` for ever.
-            _finish(inbox_id, InboxStatus.FAILED, ended[job_id])
+            _finish(inbox_id, InboxStatus.FAILED, ended[job_id], if_status=status)
             continue
         if job_id not in missing:
             if status == InboxStatus.RECEIVED.value:

@@ -263,6 +263,25 @@ def test_sweeper_marks_failed_a_row_whose_job_rq_gave_up_on(jobs_env, deliver, r
         assert row.status == InboxStatus.FAILED.value and "ended failed in RQ" in (row.reason or "")
 
 
+def test_the_sweeper_keeps_the_failure_a_handler_recorded_meanwhile(jobs_env, deliver, rconn, monkeypatch):
+    """The handler records its real failure between the sweep's read of the row and its look at
+    the job: the sweep's own reason ("ended failed in RQ") does not replace it."""
+    from rq.job import Job
+
+    inbox_id = deliver("customers/redact", {"shop_domain": SHOP, "customer": {"id": 1}}).json["inbox_id"]
+    Job.fetch(f"inbox-{inbox_id}", connection=rconn).set_status("failed")
+    looked = inbox._ended_without_outcome
+
+    def handler_records_first(job_ids, conn):
+        inbox._finish(inbox_id, InboxStatus.FAILED, "ValueError: the real reason")
+        return looked(job_ids, conn)
+
+    monkeypatch.setattr(inbox, "_ended_without_outcome", handler_records_first)
+    assert inbox.sweep(older_than=timedelta(0)) == []
+    with session_scope() as session:
+        assert session.get(WebhookInbox, inbox_id).reason == "ValueError: the real reason"
+
+
 def test_a_backlog_held_in_rq_does_not_hide_a_row_left_received(jobs_env, deliver, rconn):
     """Orders waiting in RQ behind a slow ERP (more than one sweep reads at once) and a
     customers/redact row a Redis blip left `received`: the sweep hands the row over now."""
