@@ -347,6 +347,15 @@ class WebhookInbox(Base):
             postgresql_where=text("status IN ('received', 'enqueued')"),
             sqlite_where=text("status IN ('received', 'enqueued')"),
         ),
+        # A shop's failed rows, newest first (the failed jobs page, /api/jobs/failed): a few rows
+        # out of a shop's every delivery.
+        Index(
+            "ix_inbox_failed",
+            "shop_domain",
+            "id",
+            postgresql_where=text("status = 'failed'"),
+            sqlite_where=text("status = 'failed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -223,6 +223,21 @@ def enqueue_inbox(inbox_id: int, topic: str, *, conn: Redis, unique: bool = Fals
     return job_id
 
 
+def requeue_inbox(inbox_id: int, topic: str, *, conn: Redis) -> str | None:
+    """Run a webhook inbox row again (a person's retry of a failed one): its job id, or None while
+    RQ still holds its job queued, running or waiting for a retry (nothing to requeue).
+
+    An ended job under the row's id (failed in RQ's registry, or finished) is deleted first; whether
+    RQ holds any record of it or not (Redis restarted without persistence) the row is enqueued anew,
+    with a fresh Retry.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    _clear_ended(inbox_job_id(inbox_id), conn)
+    return enqueue_inbox(inbox_id, topic, conn=conn, unique=True)
+
+
 def missing_jobs(job_ids: list[str], conn: Redis) -> list[str]:
     """The ids among `job_ids` that RQ holds no job record for (one pipelined EXISTS each)."""
     with conn.pipeline(transaction=False) as pipe:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 
 import pytest
 from rq import Queue, SimpleWorker
+from rq.job import Job
 from rq.registry import FailedJobRegistry
+from spine_auth.factories import SHOP_A, SHOP_B
+from spine_jobs import handlers
+from sqlalchemy import select
 
-from ledger.models import Role
+from jobs import inbox
+from ledger import queues
+from ledger.db import session_scope
+from ledger.models import AuditEvent, InboxStatus, Role, WebhookInbox
 
 from .conftest import headers
 
@@ -72,3 +80,117 @@ def test_a_job_requeued_by_someone_else_a_moment_ago_is_a_409_not_a_500(client, 
     monkeypatch.setattr(queues, "requeue_failed", raced)
     second = client.post("/api/jobs/failed/run-a/requeue", headers=headers(Role.OPERATOR))
     assert second.status_code == 409 and second.get_json()["error"]["code"] == "job_not_failed"
+
+
+def _webhook_failing(rq, settings, monkeypatch, shop: str = SHOP_A, topic: str = "customers/redact") -> int:
+    """A delivery whose handler fails as a bug: its inbox row ends failed, its job in RQ's failed
+    registry. The row's id."""
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, topic, "spine_jobs.handlers.crashes")
+    body = json.dumps({"shop_domain": shop, "customer": {"id": 7, "email": "a@b.com"}}).encode()
+    with session_scope(settings.database_url) as session:
+        row = WebhookInbox(topic=topic, shop_domain=shop, raw_body=body, status=InboxStatus.ENQUEUED.value)
+        session.add(row)
+        session.flush()
+        row.job_id = queues.inbox_job_id(row.id)
+        inbox_id = row.id
+    queues.enqueue_inbox(inbox_id, topic, conn=rq)
+    SimpleWorker([Queue("webhooks", connection=rq)], connection=rq).work(burst=True)
+    with session_scope(settings.database_url) as session:
+        assert session.get(WebhookInbox, inbox_id).status == InboxStatus.FAILED.value
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, topic, "spine_jobs.handlers.record")
+    return inbox_id
+
+
+def _inbox_status(settings, inbox_id: int) -> str:
+    with session_scope(settings.database_url) as session:
+        return session.get(WebhookInbox, inbox_id).status
+
+
+def _requeue_audits(settings, shop_id: int) -> list[str | None]:
+    with session_scope(settings.database_url) as session:
+        return list(
+            session.scalars(
+                select(AuditEvent.target)
+                .where(AuditEvent.shop_id == shop_id, AuditEvent.action == "job.requeued")
+                .order_by(AuditEvent.id)
+            )
+        )
+
+
+def test_a_failed_webhook_outlives_a_redis_restart_and_is_retried(client, shops, rq, settings, monkeypatch):
+    """A failed customers/redact is listed from its inbox row, the truth, not only from RQ's failed
+    registry: Redis restarted without persistence, it is still shown with why and a person can run
+    it again (a GDPR request is never silently left undone)."""
+    inbox_id = _webhook_failing(rq, settings, monkeypatch)
+    other = _webhook_failing(rq, settings, monkeypatch, shop=SHOP_B)
+    job_id = f"inbox-{inbox_id}"
+    listed = client.get("/api/jobs/failed", headers=headers(Role.VIEWER)).get_json()["jobs"]
+    assert [(j["id"], j["func"], j["topic"]) for j in listed] == [
+        (job_id, queues.INBOX_JOB, "customers/redact")
+    ]
+
+    rq.flushall()  # Redis restarted without persistence: RQ's failed registry is gone
+    [shown] = client.get("/api/jobs/failed", headers=headers(Role.VIEWER)).get_json()["jobs"]
+    assert shown["id"] == job_id and shown["topic"] == "customers/redact"
+    assert shown["queue"] == "webhooks" and shown["func"] == queues.INBOX_JOB
+    assert shown["error"] == "ValueError: handler bug" and shown["ended_at"]
+
+    assert client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.VIEWER)).status_code == 403
+    other_shop = client.post(f"/api/jobs/failed/inbox-{other}/requeue", headers=headers(Role.OPERATOR))
+    assert other_shop.status_code == 404
+    done = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR))
+    assert (done.status_code, done.get_json()) == (202, {"job_id": job_id, "requeued": True})
+    assert _requeue_audits(settings, shops.a) == [f"job:{job_id}"]
+    assert _inbox_status(settings, inbox_id) == InboxStatus.ENQUEUED.value
+    assert client.get("/api/jobs/failed", headers=headers()).get_json()["jobs"] == []
+    again = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR))
+    assert again.status_code == 404  # no longer failed: not listed
+
+    handlers.CALLS.clear()
+    SimpleWorker([Queue("webhooks", connection=rq)], connection=rq).work(burst=True)
+    assert handlers.CALLS == ["customers/redact"]
+    assert _inbox_status(settings, inbox_id) == InboxStatus.PROCESSED.value
+
+
+def test_a_failed_webhook_rq_still_holds_is_listed_once_and_retried_with_fresh_retries(
+    client, shops, rq, settings, monkeypatch
+):
+    inbox_id = _webhook_failing(rq, settings, monkeypatch)
+    job_id = f"inbox-{inbox_id}"
+    webhooks_queue = Queue("webhooks", connection=rq)
+    Job.fetch(job_id, connection=rq).retries_left = 0  # as a bug leaves it
+    listed = client.get("/api/jobs/failed", headers=headers()).get_json()["jobs"]
+    assert [j["id"] for j in listed] == [job_id]  # RQ's entry and the row's: one line
+    assert "ValueError: handler bug" in listed[0]["error"]
+
+    assert (
+        client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR)).status_code == 202
+    )
+    assert FailedJobRegistry(queue=webhooks_queue).get_job_ids() == []
+    assert webhooks_queue.job_ids == [job_id]
+    assert Job.fetch(job_id, connection=rq).retries_left == len(queues.RETRY_INTERVALS)
+    assert _requeue_audits(settings, shops.a) == [f"job:{job_id}"]
+
+
+def test_a_failed_job_of_a_webhook_done_since_is_not_listed(client, shops, rq, settings, monkeypatch):
+    """RQ still holds the failed job, but the row was processed since (the orders catch-up ran it
+    under its own job id): nothing is left to do, so nothing is offered."""
+    inbox_id = _webhook_failing(rq, settings, monkeypatch)
+    with session_scope(settings.database_url) as session:
+        session.get(WebhookInbox, inbox_id).status = InboxStatus.PROCESSED.value
+    assert client.get("/api/jobs/failed", headers=headers()).get_json()["jobs"] == []
+    assert client.post(f"/api/jobs/failed/inbox-{inbox_id}/requeue", headers=headers()).status_code == 404
+
+
+def test_a_retry_of_a_webhook_rq_already_runs_again_is_a_409(client, shops, rq, settings, monkeypatch):
+    """Another person's retry reached Redis a moment ago (its job queued, its row not yet written):
+    this one is refused, with one job and one audit left, the other's."""
+    inbox_id = _webhook_failing(rq, settings, monkeypatch)
+    job_id = f"inbox-{inbox_id}"
+    rq.flushall()
+    queues.enqueue_inbox(inbox_id, "customers/redact", conn=rq)
+    second = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR))
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "job_not_failed"
+    assert _requeue_audits(settings, shops.a) == []
+    assert _inbox_status(settings, inbox_id) == InboxStatus.FAILED.value  # rolled back with the audit
+    assert Queue("webhooks", connection=rq).job_ids == [job_id]

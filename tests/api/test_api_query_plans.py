@@ -31,7 +31,8 @@ MESSAGES = 100_000
 ROWS_BOUND = MESSAGES // 10  # a page load or a poll
 UNIT_BOUND = MESSAGES // 100  # a job's query about one unit (an order, a company's stock)
 
-# Shop A: a year's mix of flows and outcomes, one message every 31.5 s; orders (and their edits,
+# Shop A: a year's mix of flows and outcomes, one message every 31.5 s (and one webhook, a
+# thousandth of them failed); orders (and their edits,
 # invoices, cancellations) carry the order's gid, NROPEDVENDA and "#name" as the flows write them.
 SEED = """
 INSERT INTO messages (shop_id, flow, direction, unit_key, shopify_id, erp_id, search_text, status,
@@ -80,7 +81,14 @@ SELECT :shop, 'gid://shopify/Order/' || (5000000 + n), '#' || (1000 + n),
        CASE WHEN n % 37 = 0 THEN now() END,
        CASE WHEN n % 997 = 0 THEN 'orders: the ERP refused it' END,
        now() - ((:n / 5 - n) * interval '157 seconds'), now() - ((:n / 5 - n) * interval '157 seconds')
-FROM generate_series(1, :n / 5) n
+FROM generate_series(1, :n / 5) n;
+INSERT INTO webhook_inbox (webhook_id, event_id, topic, shop_domain, raw_body, headers, status, reason,
+                           job_id, received_at, processed_at)
+SELECT 'w-' || i, 'e-' || i, 'orders/updated', (SELECT domain FROM shops WHERE id = :shop),
+       convert_to('{}', 'UTF8'), '{}', CASE WHEN i % 1000 = 0 THEN 'failed' ELSE 'processed' END,
+       CASE WHEN i % 1000 = 0 THEN 'ValueError: handler bug' END, 'inbox-' || i,
+       now() - ((:n - i) * interval '31.5 seconds'), now() - ((:n - i) * interval '31.5 seconds')
+FROM generate_series(1, :n) i
 """
 
 _SEEDED: dict[str, Any] = {}
@@ -118,6 +126,7 @@ def big(shops, settings):
                 conn.execute(text(statement), {"n": MESSAGES, "shop": shops.a, "other": shops.b})
             conn.execute(text("VACUUM ANALYZE messages"))
             conn.execute(text("VACUUM ANALYZE order_links"))
+            conn.execute(text("VACUUM ANALYZE webhook_inbox"))
         engine.dispose()
         _SEEDED["seeded"] = True
     return shops
@@ -190,6 +199,7 @@ def _get(client, path: str) -> list[tuple[str, Any]]:
         "/api/orders?status=needs_attention",
         "/api/messages",
         "/api/orders",
+        "/api/jobs/failed",  # a shop's failed webhooks among its every delivery
     ],
 )
 def test_pages_read_through_indexes(big, client, settings, path, monkeypatch):

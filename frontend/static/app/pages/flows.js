@@ -157,13 +157,16 @@ function openFailures(flows) {
     open.length ? barList(open, t("flows.chart_open_failures")) : h("s-text", { color: "subdued" }, t("flows.no_open_failures")));
 }
 
-/** "Stock run" for a flow's run job (jobs.<module>.run), else the job's function. */
+/** "Stock run" for a flow's run job (jobs.<module>.run), "Shopify webhook customers/redact" for a
+ * webhook inbox row's, else the job's function. */
 function jobName(job) {
+  if (job.topic) return t("flows.failed_webhook_of", { topic: job.topic });
   const [, module, name] = String(job.func || "").split(".");
   return name === "run" && module ? t("flows.failed_run_of", { flow: label("flow.", module) }) : job.func;
 }
 
-/** Runs and jobs that failed for good (RQ's failed-job registry): what failed, why, requeue. */
+/** Runs and jobs that failed for good (RQ's failed-job registry, and failed webhook inbox rows):
+ * what failed, why, requeue. */
 function failedJobs(ctx, answer, reload) {
   if (answer instanceof Error) return banner("warning", t("flows.failed_jobs_unreadable"), answer.message);
   if (!answer.jobs.length) return h("s-text", { color: "subdued", "data-testid": "failed-jobs-none" }, t("flows.failed_jobs_none"));
