@@ -53,9 +53,18 @@ export function growingTable(headers, attrs) {
   return { element, add };
 }
 
-/** A select with options [{value, label}], preselected `value`. */
-export function select(props, options, value) {
+/** A select with options [{value, label}], preselected `value`. `fit`: never narrower than its
+ * longest option (a select in a table cell shrank to the cell: "Proprietário" read "Proprietári"). */
+export function select(props, options, value, { fit = false } = {}) {
   const el = h("s-select", props, options.map((o) => h("s-option", { value: o.value }, o.label)));
   if (value !== undefined && value !== null) el.value = String(value);
+  if (fit) fitLongestOption(el, options);
+  return el;
+}
+
+/** A select's least width: its longest option's characters plus the padding and the arrow. */
+export function fitLongestOption(el, options) {
+  const longest = Math.max(0, ...options.map((o) => String(o.label).length));
+  el.style.minWidth = `calc(${longest + 1}ch + 3rem)`;
   return el;
 }

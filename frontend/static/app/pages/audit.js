@@ -35,7 +35,7 @@ function rolesSection(ctx) {
       const mayChange = editable && (ctx.can("grant_admin") || !["owner", "admin"].includes(r.role));
       if (!mayChange) return [staffName(r), h("span", { class: "mono" }, r.user_id), label("role.", r.role), fmtDate(r.updated_at), ""];
       const picker = select({ label: t("roles.role_of", { name: r.name || r.user_id }), labelAccessibilityVisibility: "exclusive", name: "role" },
-        grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), r.role);
+        grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), r.role, { fit: true });
       // The row is its Save's form: a refused field shows on the row's own input (its role) or
       // in the toast, never on the add-role box's inputs of the same name.
       const row = h("s-table-row", {}, [staffName(r), h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
@@ -54,7 +54,7 @@ function rolesSection(ctx) {
     if (editable) {
       const user = h("s-text-field", { label: t("roles.user_id"), details: t("roles.user_id_help"), name: "user_id" });
       const name = h("s-text-field", { label: t("roles.name"), name: "name" });
-      const role = select({ label: t("roles.role"), name: "role" }, grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), "viewer");
+      const role = select({ label: t("roles.role"), name: "role" }, grantable(ctx).map((v) => ({ value: v, label: label("role.", v) })), "viewer", { fit: true });
       const form = h("div", { "data-testid": "add-role" });  // the add-role box: its refusals' fields
       add.push(form);
       form.append(h("s-heading", {}, t("roles.add")), h("s-grid", {}, user, name, role),

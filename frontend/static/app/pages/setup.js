@@ -209,7 +209,7 @@ function settingsSection(ctx, onSaved) {
     const bulk = h("s-number-field", { label: t("setup.settings.bulk_threshold"), disabled: locked,
       details: t("setup.settings.bulk_threshold_help"), ".value": s.bulk_threshold ?? "" });
     const role = select({ label: t("setup.settings.default_role"), disabled: locked },
-      ["viewer", "operator"].map((v) => ({ value: v, label: t(`role.${v}`) })), s.default_role);
+      ["viewer", "operator"].map((v) => ({ value: v, label: t(`role.${v}`) })), s.default_role, { fit: true });
     const yesNo = (key) => select({ label: t(`setup.settings.${key}`), disabled: locked },
       ["true", "false"].map((v) => ({ value: v, label: t(`common.${v === "true" ? "yes" : "no"}`) })), String(s[key]));
     const cancel = ["cancel_refund", "cancel_restock", "cancel_notify_customer"].map((key) => [key, yesNo(key)]);
