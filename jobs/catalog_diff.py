@@ -22,10 +22,14 @@ it. The verdicts (create, change, archive) are a plain sync's; `full_sweep` list
 
 Contract with the admin API (shopify_app/api_catalog_diff.py): `run(shop_id)` runs as an RQ job
 and stores its JSON result at Redis key `catalog_diff:<shop_id>:<job_id>` (one day), job_id =
-its own RQ job id. The result: {"counts": {create, change, archive, unchanged, waiting},
-"create": [...], "change": [...], "archive": [...], "waiting": [...], "drift": [{seq_produto,
-problem, fields?}], "full_sweep": {...}} (lists cut to LIST_LIMIT items; counts are complete),
-plus "held": {count, why, skus} when the packagings missing would be held for a person rather than retired.
+its own RQ job id; and, as the shop's last dry run until the next one replaces it (no expiry: the
+page shows it after a reload, marked with its time), at `catalog_diff:<shop_id>:last` as
+{"job_id", "ran_at" (the result's generated_at), "requested_by" (the staff user id the API passes
+as `requested_by`, or None from the CLI), "result"}. The result: {"counts": {create, change,
+archive, unchanged, waiting}, "create": [...], "change": [...], "archive": [...], "waiting":
+[...], "drift": [{seq_produto, problem, fields?}], "full_sweep": {...}} (lists cut to LIST_LIMIT
+items; counts are complete), plus "held": {count, why, skus} when the packagings missing would be
+held for a person rather than retired.
 """
 
 from __future__ import annotations
@@ -61,6 +65,11 @@ LIST_LIMIT = 500
 
 def result_key(shop_id: int, job_id: str) -> str:
     return f"catalog_diff:{shop_id}:{job_id}"
+
+
+def last_key(shop_id: int) -> str:
+    """The shop's last finished dry run, kept until the next one (see the module's contract)."""
+    return f"catalog_diff:{shop_id}:last"
 
 
 def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = None) -> dict[str, Any]:
@@ -277,8 +286,11 @@ def _edited(
     return fields
 
 
-def run(shop_id: int, job_id: str | None = None, *, drift: bool = False) -> dict[str, Any]:
-    """The RQ job: compute and store the result where the admin API reads it; returns it too."""
+def run(
+    shop_id: int, job_id: str | None = None, *, drift: bool = False, requested_by: str | None = None
+) -> dict[str, Any]:
+    """The RQ job: compute and store the result where the admin API reads it, and as the shop's
+    last dry run with when it ran and who asked (`requested_by`); returns the result too."""
     if job_id is None:
         from rq import get_current_job
 
@@ -286,6 +298,10 @@ def run(shop_id: int, job_id: str | None = None, *, drift: bool = False) -> dict
         job_id = job.id if job is not None else f"catalog-diff-{shop_id}-{secrets.token_hex(6)}"
     result = compute(shop_id, drift=drift)
     result["job_id"] = job_id
-    get_redis().set(result_key(shop_id, job_id), json.dumps(result), ex=RESULT_TTL_SECONDS)
+    ran_at = result.get("generated_at") or utcnow().isoformat()
+    last = {"job_id": job_id, "ran_at": ran_at, "requested_by": requested_by, "result": result}
+    conn = get_redis()
+    conn.set(result_key(shop_id, job_id), json.dumps(result), ex=RESULT_TTL_SECONDS)
+    conn.set(last_key(shop_id), json.dumps(last))
     log.info("catalog diff for shop %s: %s", shop_id, result["counts"], extra={"shop_id": shop_id})
     return result

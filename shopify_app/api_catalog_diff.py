@@ -6,6 +6,11 @@ enqueues `jobs.catalog_diff.run(shop_id)` on the catalog queue under the RQ job 
 `catalog_diff:<shop_id>:<job_id>` (it reads its own id with `rq.get_current_job().id`).
 `GET /api/setup/catalog-diff/<job_id>` answers that JSON once it is there, else the RQ job's
 state. The job id embeds the shop id, so a token for another shop gets a 404.
+
+The last dry run: the start passes `requested_by` (the staff user id); the job keeps its result
+as the shop's last at `catalog_diff:<shop_id>:last` ({job_id, ran_at, requested_by, result}, no
+expiry) until the next run replaces it. `GET /api/setup/catalog-diff/last` answers it with who
+asked by name where the roles table has one, and the id of a newer run still going (to poll).
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from sqlalchemy import select
 
 from ledger import queues
 from ledger.kv import get_redis
-from ledger.models import Role
+from ledger.models import Role, StaffRole
 from shopify_app.api_common import ApiError, app_settings, db, not_found, write_audit
 from shopify_app.roles import require_role
 
@@ -39,6 +45,11 @@ LATEST_TTL_SECONDS = 30 * 24 * 3600
 def result_key(shop_id: int, job_id: str) -> str:
     """Where jobs.catalog_diff.run stores its JSON result."""
     return f"catalog_diff:{shop_id}:{job_id}"
+
+
+def last_key(shop_id: int) -> str:
+    """The shop's last finished dry run, kept by the job until the next one."""
+    return f"catalog_diff:{shop_id}:last"
 
 
 def latest_key(shop_id: int) -> str:
@@ -112,6 +123,7 @@ def start() -> ResponseReturnValue:
             retry=False,
             description=f"catalog dry run for {g.shop.domain}",
             conn=_redis(),
+            kwargs={"requested_by": str(g.user_id)},
         )
         _redis().set(latest_key(shop_id), job_id, ex=LATEST_TTL_SECONDS)
     except RedisError as exc:
@@ -119,6 +131,58 @@ def start() -> ResponseReturnValue:
     with db() as session:
         write_audit(session, "catalog_diff.started", "catalog_diff", None, {"job_id": job_id})
     return jsonify({"job_id": job_id, "status": "pending", "result": None, "error": None}), 202
+
+
+def _last(conn: Redis, shop_id: int) -> dict[str, Any] | None:
+    stored = conn.get(last_key(shop_id))
+    if stored is None:
+        return None
+    try:
+        last = json.loads(stored)
+    except ValueError:
+        log.warning("catalog dry run: the last result of shop %s is not JSON", shop_id)
+        return None
+    if not isinstance(last, dict) or not isinstance(last.get("result"), dict):
+        return None
+    user_id = last.get("requested_by")
+    name = None
+    if user_id:
+        with db() as session:
+            name = session.scalar(
+                select(StaffRole.name).where(StaffRole.shop_id == shop_id, StaffRole.user_id == str(user_id))
+            )
+    return {
+        "job_id": last.get("job_id"),
+        "ran_at": last.get("ran_at"),
+        "ran_by": {"user_id": str(user_id), "name": name or None} if user_id else None,
+        "result": last["result"],
+    }
+
+
+def _running(conn: Redis, shop_id: int, last_job_id: str | None) -> str | None:
+    """The id of the shop's newest run when it has not finished yet (pending or running)."""
+    latest = conn.get(latest_key(shop_id))
+    if not latest or latest.decode() == last_job_id:
+        return None
+    job_id = latest.decode()
+    try:
+        state = _state(shop_id, job_id)
+    except ApiError:  # the job is gone (expired, deleted)
+        return None
+    return job_id if state["status"] in ("pending", "running") else None
+
+
+@bp.get("/catalog-diff/last")
+@require_role(Role.VIEWER)
+def last() -> ResponseReturnValue:
+    """The shop's last dry run (None before the first), and a newer run still going, if any."""
+    try:
+        conn = _redis()
+        kept = _last(conn, g.shop.id)
+        running = _running(conn, g.shop.id, kept["job_id"] if kept else None)
+    except RedisError as exc:
+        raise queue_unavailable(exc) from exc
+    return jsonify({"last": kept, "running": running})
 
 
 @bp.get("/catalog-diff/<job_id>")

@@ -5,6 +5,8 @@
  * records it could not read, the packagings missing it would hold for a person rather than
  * retire (`held`), and those deleted in the ERP that only the daily full sweep retires, when it
  * runs and how many products that takes off sale. Store statuses in words, not Shopify's codes.
+ * The last result stays on the server until the next run: the section opens with it, its time and
+ * who asked, and says it may be out of date.
  */
 import { api } from "../api.js";
 import { h, replace, table } from "../dom.js";
@@ -81,12 +83,31 @@ function fullSweep(sweep) {
           statusChange(item), (item.retired || []).join(", ")]))));
 }
 
+/** Who asked for a dry run: the name the roles table holds, else the staff member's Shopify id. */
+function whoRan(ranBy) {
+  if (!ranBy) return t("diff.last_by_unknown");
+  return ranBy.name || t("diff.last_by_user", { id: ranBy.user_id });
+}
+
+/** The last dry run kept by the server (GET /api/setup/catalog-diff/last): when it ran, who asked,
+ * that the catalog may have changed since (what to do about it, by role), then its result. */
+function lastRun(ctx, last) {
+  const again = ctx.can("configure") ? t("diff.last_stale") : t("diff.last_stale_viewer");
+  return h("div", { "data-testid": "catalog-diff-last" },
+    banner("info", t("diff.last_heading", { when: fmtDate(last.ran_at), who: whoRan(last.ran_by) }),
+      h("s-paragraph", {}, again)),
+    describe(last.result));
+}
+
 export function catalogDiffSection(ctx, onDone) {
   const body = h("div", { "aria-live": "polite" });
   let timer = null;
+  let disposed = false;
   const poll = async (jobId) => {
+    if (disposed) return;
     const state = await api(`/api/setup/catalog-diff/${encodeURIComponent(jobId)}`, { quiet: true })
       .catch((e) => ({ status: "failed", error: e.message }));
+    if (disposed) return;
     if (state.status === "done") {
       replace(body, describe(state.result));
       onDone();
@@ -98,11 +119,21 @@ export function catalogDiffSection(ctx, onDone) {
     }
   };
   const start = async () => {
+    clearTimeout(timer);
     const job = await api("/api/setup/catalog-diff", { method: "POST" });
     poll(job.job_id);
   };
+  // A reload, or another page and back, shows the last result again (the server keeps it), and
+  // picks up a run still going rather than asking for another.
+  const showLast = async () => {
+    const { last, running } = await api("/api/setup/catalog-diff/last", { quiet: true });
+    if (disposed) return;
+    if (running) poll(running);
+    else if (last) replace(body, lastRun(ctx, last));
+  };
+  showLast().catch(() => {});  // nothing kept to show: the section reads as before any run
   const section = h("s-section", { heading: t("diff.heading") },
     h("s-paragraph", {}, t("diff.help")), body,
     ctx.can("configure") ? h("s-button", { onclick: start }, t("diff.start")) : null);
-  return { section, dispose: () => clearTimeout(timer) };
+  return { section, dispose: () => { disposed = true; clearTimeout(timer); } };
 }
