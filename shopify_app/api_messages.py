@@ -46,7 +46,7 @@ from shopify_app.api_common import (
 )
 from shopify_app.api_explain import explain, stopped_by_app
 from shopify_app.enqueue import enqueue_replay, replay_job_id
-from shopify_app.message_subject import order_names, subject
+from shopify_app.message_subject import admin_path, subject, subject_names
 from shopify_app.roles import require_role
 from shopify_app.skip_words import reason as skip_reason
 
@@ -87,7 +87,8 @@ def summary(
 ) -> dict[str, Any]:
     """A message as a list row (no payloads): also used by the Orders detail. `stuck`: a pending
     unit whose job was lost (`is_stuck`), which reads "interrupted", not plain "pending". `names`:
-    the order names of the page's messages (`message_subject.order_names`), for its `subject`.
+    what the page's messages are about is named by (`message_subject.subject_names`: order names,
+    product titles), for its `subject`; `shopify_admin_path` is where its gid opens in the admin.
     `where`: the locale its skip `reason` is said in (the request's: `locale()`)."""
     return {
         "id": message.id,
@@ -96,6 +97,7 @@ def summary(
         "subject": subject(message, names),
         "unit_key": message.unit_key,
         "shopify_id": message.shopify_id,
+        "shopify_admin_path": admin_path(message.shopify_id),
         "erp_id": message.erp_id,
         "status": message.status,
         "attempts": message.attempts,
@@ -147,7 +149,7 @@ def list_messages() -> ResponseReturnValue:
         rows = trace.search(
             session, g.shop.id, flow=flow, status=status, text=text, limit=limit, before_id=before_id
         )
-        names = order_names(session, g.shop.id, rows)
+        names = subject_names(session, g.shop.id, rows)
         where = locale()
         return jsonify(
             {
@@ -166,7 +168,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
         message = _own_message(session, message_id)
         stuck = is_stuck(message)
         detail = {
-            **summary(message, reveal, stuck, order_names(session, g.shop.id, [message]), where),
+            **summary(message, reveal, stuck, subject_names(session, g.shop.id, [message]), where),
             "request_payload": _dict_or_none(mask_detail(message.request_payload, reveal)),
             "response_payload": _dict_or_none(mask_detail(message.response_payload, reveal)),
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
@@ -368,7 +370,7 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
             {"status": message.status, "note": note, "notes_cleared": cleared},
         )
         reveal = g.role.at_least(Role.ADMIN)
-        names = order_names(session, g.shop.id, [message])
+        names = subject_names(session, g.shop.id, [message])
         return jsonify(
             {
                 **summary(message, reveal, names=names, where=locale()),

@@ -81,9 +81,35 @@ def test_each_row_says_what_it_is_about_never_a_gid(client, settings, shops, mes
     assert about[searched] == {"kind": "order", "name": "#1011", "erp": None, "shopify_number": None}
     assert about[unnamed] == {"kind": "order", "name": None, "erp": None, "shopify_number": "46196"}
     assert about[stock] == {"kind": "company", "erp": "3"}
-    assert about[product] == {"kind": "product", "erp": "778"}
+    assert about[product] == {"kind": "product", "erp": "778", "title": None}
     one = client.get(f"/api/messages/{linked}", headers=headers(Role.VIEWER)).get_json()
     assert one["subject"]["name"] == "#1010"
+
+
+def test_a_product_is_named_by_its_title_and_a_gid_becomes_an_admin_path(client, settings, shops, message):
+    """A catalog message names the product by the title the app knows (the ERP catalog it keeps),
+    and a Shopify gid comes with where it opens in Shopify's admin (orders/N, products/N), so the
+    page shows the name and links the gid instead of printing it."""
+    from ledger.models import Binding
+
+    cached = {"product": {"seq_produto": 778, "description": "ARROZ TIO JOÃO 5KG"}, "skus": {}}
+    with session_scope(settings.database_url) as session:
+        session.add(Binding(shop_id=shops.a, kind="erp_catalog", erp_id="778", data=cached))
+        session.add(Binding(shop_id=shops.b, kind="erp_catalog", erp_id="779", data=cached))
+    product = message(shops.a, "products", "product:778", erp_id="778", shopify_id="gid://shopify/Product/55")
+    other = message(shops.a, "products", "product:779", erp_id="779")  # shop B's title is not shop A's
+    order = message(shops.a, "orders", "order:46196", shopify_id="gid://shopify/Order/46196")
+    variant = message(shops.a, "skus", "sku:9", erp_id="9", shopify_id="gid://shopify/ProductVariant/9")
+    rows = client.get("/api/messages", headers=headers(Role.VIEWER)).get_json()["messages"]
+    by_id = {m["id"]: m for m in rows}
+    assert by_id[product]["subject"] == {"kind": "product", "erp": "778", "title": "ARROZ TIO JOÃO 5KG"}
+    assert by_id[other]["subject"]["title"] is None
+    assert by_id[product]["shopify_admin_path"] == "products/55"
+    assert by_id[order]["shopify_admin_path"] == "orders/46196"
+    assert by_id[variant]["shopify_admin_path"] is None  # a variant opens under its product: not known here
+    one = client.get(f"/api/messages/{product}", headers=headers(Role.VIEWER)).get_json()
+    assert one["subject"]["title"] == "ARROZ TIO JOÃO 5KG"
+    assert one["shopify_admin_path"] == "products/55"
 
 
 def test_pii_is_masked_for_a_viewer_and_revealed_for_an_admin(client, shops, message):

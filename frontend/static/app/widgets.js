@@ -27,7 +27,7 @@ export function driftLine(findings) {
 }
 
 /** What a message is about (the API's `subject`), in the merchant's words: "#1010 · ERP 7",
- * "Empresa 3", "Produto 3"; never a Shopify gid (`messageIds` keeps the raw ids for a tooltip). */
+ * "Empresa 3", "ARROZ 5KG (produto 3)"; never a Shopify gid (`messageIds` keeps the raw ids for a tooltip). */
 export function subjectText(m) {
   const s = m.subject || {};
   const erp = s.erp ? t("messages.subject.erp_order", { number: s.erp }) : null;
@@ -37,10 +37,23 @@ export function subjectText(m) {
       return [name, erp].filter(Boolean).join(" · ") || m.unit_key;
     }
     case "company": return t("messages.subject.company", { number: s.erp });
-    case "product": return t("messages.subject.product", { number: s.erp });
+    case "product": return s.title ? t("messages.subject.product_titled", { title: s.title, number: s.erp })
+      : t("messages.subject.product", { number: s.erp });
     case "report": return t("messages.subject.report", { day: s.name });
     default: return s.name || m.unit_key;
   }
+}
+
+/** Where a message's Shopify thing opens: a link into Shopify's admin (App Bridge opens
+ * shopify://admin/<path> in the admin around the app) with the gid under it, small and selectable
+ * to copy; the gid alone, small, when the admin path is not known; null when there is no gid. */
+export function shopifyLink(m) {
+  if (!m.shopify_id) return null;
+  const gid = h("div", { class: "mono muted", "data-testid": "shopify-gid" }, m.shopify_id);
+  if (!m.shopify_admin_path) return gid;
+  return h("s-stack", { gap: "none" },
+    h("s-link", { href: `shopify://admin/${m.shopify_admin_path}`, target: "_top", "data-testid": "open-in-shopify" },
+      t("detail.open_in_shopify")), gid);
 }
 
 /** The raw ids of a message, for a tooltip. */

@@ -9,7 +9,7 @@ import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
-import { banner, errorKind, payload, statusBadge, subjectText } from "../widgets.js";
+import { banner, errorKind, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
 
 /** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify"). */
 function systemSaid(system) {
@@ -114,20 +114,31 @@ function view(ctx, m, watch) {
     m.can_retry ? h("s-button", { variant: "primary", onclick: act("retry", t("detail.retried")) }, t("detail.retry")) : null,
     m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null) : null;
   const closing = ctx.can("operate") && m.can_mark_handled ? handledForm(m, watch) : null;
+  // What the merchant reads: the thing by its name (order #1002, the product's title), its place
+  // in Shopify as a link; the app's own ids (unit of work, job, the raw gid) are for support, apart.
   const facts = [
-    [t("messages.subject"), subjectText(m)],
+    [t("messages.subject"), h("span", { "data-testid": "detail-subject" }, subjectText(m))],
+    m.shopify_id ? [t("detail.in_shopify"), shopifyLink(m)] : null,
     [t("messages.flow"), label("flow.", m.flow)], [t("messages.status"), statusBadge(m.status)],
-    [t("detail.direction"), label("direction.", m.direction)], [t("detail.unit"), h("span", { class: "mono" }, m.unit_key)],
-    [t("detail.shopify_id"), h("span", { class: "mono" }, m.shopify_id || "—")],
-    [t("detail.erp_id"), h("span", { class: "mono" }, m.erp_id || "—")],
+    [t("detail.direction"), label("direction.", m.direction)],
     [t("messages.attempts"), String(m.attempts)], [t("detail.error_class"), errorKind(m)],
     [t("detail.created_at"), fmtDate(m.created_at)], [t("common.updated_at"), fmtDate(m.updated_at)],
-    [t("detail.finished_at"), fmtDate(m.finished_at)], [t("detail.job"), h("span", { class: "mono" }, m.job_id || "—")],
-  ];
+    [t("detail.finished_at"), fmtDate(m.finished_at)],
+  ].filter(Boolean);
+  const technical = h("details", { "data-testid": "technical-details" },
+    h("summary", {}, t("detail.technical")),
+    h("s-paragraph", {}, h("s-text", { color: "subdued" }, t("detail.technical_help"))),
+    table([t("detail.field"), t("detail.value")], [
+      [t("detail.unit"), h("span", { class: "mono" }, m.unit_key)],
+      [t("detail.shopify_id"), h("span", { class: "mono" }, m.shopify_id || "—")],
+      [t("detail.erp_id"), h("span", { class: "mono" }, m.erp_id || "—")],
+      [t("detail.job"), h("span", { class: "mono" }, m.job_id || "—")],
+    ]));
   return h("s-page", { heading: t("detail.heading", { id: m.id }) },
     h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
     handledBanner(m), skippedBanner(m), explanation(m),
-    h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing),
+    h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing,
+      technical),
     h("s-section", { heading: t("detail.payloads") },
       m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,
       h("s-heading", {}, t("detail.request")), payload(m.request_payload),
