@@ -10,6 +10,7 @@ import { h, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
 import { banner, errorKind, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
+import { isReport, reconcileReport } from "./reconcile_report.js";
 
 /** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify"). */
 function systemSaid(system) {
@@ -134,14 +135,18 @@ function view(ctx, m, watch) {
       [t("detail.erp_id"), h("span", { class: "mono" }, m.erp_id || "—")],
       [t("detail.job"), h("span", { class: "mono" }, m.job_id || "—")],
     ]));
+  // A reconciliation report reads in sections (pages/reconcile_report.js), not as its JSON.
+  const report = m.flow === "reconcile" && isReport(m.response_payload);
   return h("s-page", { heading: t("detail.heading", { id: m.id }) },
     h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
     handledBanner(m), skippedBanner(m), explanation(m),
     h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing,
       technical),
+    report ? reconcileReport(m.response_payload, m.findings) : null,
     h("s-section", { heading: t("detail.payloads") },
       m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,
       h("s-heading", {}, t("detail.request")), payload(m.request_payload),
-      h("s-heading", {}, t("detail.response")), payload(m.response_payload),
+      h("s-heading", {}, t("detail.response")),
+      report ? h("s-paragraph", {}, t("recon.see_above")) : payload(m.response_payload),
       m.error_detail ? [h("s-heading", {}, t("detail.error_detail")), payload(m.error_detail)] : null));
 }

@@ -1,0 +1,131 @@
+/**
+ * A reconciliation report (jobs.reconcile: the reconcile message's response) in sections a person
+ * reads, instead of its JSON: when it ran and since when it looked, the sections it could not
+ * check, then orders (missing on either side, totals and statuses that differ...), stock differing
+ * per location, and the catalog out of step with the ERP. Each list says how many it found and
+ * shows the rows the report keeps (it keeps the first few of a long list). The report's own
+ * explanations (`why`, `note`) are the job's words and show as they are. The JSON stays below,
+ * closed, for support.
+ */
+import { h, table } from "../dom.js";
+import { fmtDate, fmtNumber, label, t } from "../i18n.js";
+import { payload } from "../widgets.js";
+
+const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ", "status_differs",
+  "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before"];
+const CATALOG_LISTS = ["missing_in_shopify", "orphan_bindings", "shopify_differs", "prices_differ"];
+// The columns a row may have, in the order they read; any other key follows under its own name.
+const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "total", "shopify", "tips", "gift_cards", "erp",
+  "erp_basis", "status", "shopify_cancelled", "fields", "why", "attention"];
+const ADMIN = { "gid://shopify/Order/": "orders/", "gid://shopify/Product/": "products/" };
+
+/** Whether a stored message response is a reconciliation report this module reads. */
+export function isReport(value) {
+  return Boolean(value && typeof value === "object" && value.summary && typeof value.summary === "object");
+}
+
+/** A Shopify gid as the merchant reads it: its number, linked into the admin where that is known. */
+function gidCell(gid, text) {
+  const value = String(gid);
+  const prefix = Object.keys(ADMIN).find((p) => value.startsWith(p));
+  const number = value.slice(value.lastIndexOf("/") + 1);
+  const shown = text || number;
+  if (!prefix) return h("span", { title: value }, shown);
+  return h("s-link", { href: `shopify://admin/${ADMIN[prefix]}${number}`, target: "_top", title: value }, shown);
+}
+
+function cell(key, value, row) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "boolean") return t(value ? "common.yes" : "common.no");
+  if (key === "order") return gidCell(value, row.name);
+  if (Array.isArray(value)) return value.join(", ");
+  if (typeof value === "string" && value.startsWith("gid://shopify/")) return gidCell(value);
+  if (typeof value === "object") return h("span", { class: "mono" }, JSON.stringify(value));
+  if (key === "why" || key === "attention") return h("span", { class: "order-note" }, String(value));
+  return String(value);
+}
+
+/** Rows as the report keeps them (objects; a bare gid or SKU becomes {order} / {sku}) in a table. */
+function rowsTable(rows, bare) {
+  const objects = rows.map((r) => (r && typeof r === "object" ? r : { [bare]: r }));
+  const keys = new Set(objects.flatMap((r) => Object.keys(r)));
+  keys.delete("name");  // shown as the order's own text
+  const known = COLUMNS.filter((k) => keys.has(k));
+  const columns = [...known, ...[...keys].filter((k) => !COLUMNS.includes(k))];
+  return table(columns.map((k) => label("recon.col.", k)), objects.map((r) => columns.map((k) => cell(k, r[k], r))));
+}
+
+/** One finding: its title with how many, the rows kept (and that there are more when cut). */
+function finding(part, section, key, bare) {
+  const rows = Array.isArray(part[key]) ? part[key] : [];
+  const count = typeof part[`${key}_count`] === "number" ? part[`${key}_count`] : rows.length;
+  if (!count) return null;
+  return h("details", { "data-testid": `recon-${section}-${key}` },
+    h("summary", {}, `${t(`recon.${section}.${key}`)}: ${fmtNumber(count)}`),
+    rows.length < count ? h("s-paragraph", {}, h("s-text", { color: "subdued" },
+      t("recon.showing", { shown: fmtNumber(rows.length), count: fmtNumber(count) }))) : null,
+    rows.length ? rowsTable(rows, bare) : null);
+}
+
+function notChecked(part, name) {
+  return part && part.error ? h("s-banner", { tone: "warning", heading: t("recon.not_checked", { section: t(`recon.section.${name}`) }) },
+    h("s-paragraph", {}, h("span", { class: "mono" }, String(part.error)))) : null;
+}
+
+function ordersSection(orders) {
+  if (!orders || orders.error) return notChecked(orders, "orders");
+  const found = ORDER_LISTS.map((k) => finding(orders, "orders", k, "order")).filter(Boolean);
+  const notes = [
+    orders.in_flight_count ? t("recon.orders.in_flight", { count: fmtNumber(orders.in_flight_count) }) : null,
+    orders.placed_before_install_count
+      ? t("recon.orders.before_install", { count: fmtNumber(orders.placed_before_install_count) }) : null,
+  ].filter(Boolean);
+  return h("div", { "data-testid": "recon-orders" }, h("s-heading", {}, t("recon.section.orders")),
+    typeof orders.checked === "number" ? h("s-paragraph", {}, t("recon.orders.checked", { count: fmtNumber(orders.checked) })) : null,
+    found.length ? found : h("s-paragraph", {}, t("recon.in_step")),
+    notes.map((n) => h("s-paragraph", {}, h("s-text", { color: "subdued" }, n))));
+}
+
+function stockSection(stock) {
+  if (!stock || stock.error) return notChecked(stock, "stock");
+  const locations = Array.isArray(stock.locations) ? stock.locations : [];
+  return h("div", { "data-testid": "recon-stock" }, h("s-heading", {}, t("recon.section.stock")),
+    locations.length ? locations.map((l) => {
+      const company = l.nro_empresa;
+      if (l.closed || l.note) return h("s-paragraph", {}, t("recon.stock.closed", { company }));
+      const counted = { company, checked: fmtNumber(l.checked || 0), bound: fmtNumber(l.bound_with_stock || 0) };
+      const count = typeof l.differ_count === "number" ? l.differ_count : (l.differ || []).length;
+      if (!count) return h("s-paragraph", {}, t("recon.stock.same", counted));
+      const rows = l.differ || [];
+      return h("details", { "data-testid": `recon-stock-${company}` },
+        h("summary", {}, t("recon.stock.differ", { ...counted, count: fmtNumber(count) })),
+        rows.length < count ? h("s-paragraph", {}, h("s-text", { color: "subdued" },
+          t("recon.showing", { shown: fmtNumber(rows.length), count: fmtNumber(count) }))) : null,
+        rows.length ? rowsTable(rows, "sku") : null);
+    }) : h("s-paragraph", {}, t("recon.stock.none")));
+}
+
+function catalogSection(catalog) {
+  if (!catalog || catalog.error) return notChecked(catalog, "catalog");
+  const found = CATALOG_LISTS.map((k) => finding(catalog, "catalog", k, "sku")).filter(Boolean);
+  const sentAgain = Array.isArray(catalog.sent_again) && catalog.sent_again.length
+    ? h("s-paragraph", {}, t("recon.catalog.sent_again", { count: fmtNumber(catalog.sent_again.length) })) : null;
+  return h("div", { "data-testid": "recon-catalog" }, h("s-heading", {}, t("recon.section.catalog")),
+    typeof catalog.shopify_checked === "number"
+      ? h("s-paragraph", {}, t("recon.catalog.checked", { count: fmtNumber(catalog.shopify_checked) })) : null,
+    found.length ? found : h("s-paragraph", {}, t("recon.in_step")), sentAgain);
+}
+
+/** The report in sections, its JSON closed below. `findings`: the drift the API counted in it
+ * (ledger.drift, the message's `findings`), empty when it found none. */
+export function reconcileReport(report, findings) {
+  const errors = Array.isArray(report.summary.errors) ? report.summary.errors : [];
+  const drift = Object.keys(findings || {}).length > 0;
+  return h("s-section", { heading: t("recon.heading"), "data-testid": "reconcile-report" },
+    report.generated_at ? h("s-paragraph", {}, t("recon.generated", { when: fmtDate(report.generated_at),
+      since: report.since ? fmtDate(report.since) : "—" })) : null,
+    errors.length ? h("s-paragraph", {}, t("recon.incomplete")) : null,
+    !drift && !errors.length ? h("s-paragraph", { "data-testid": "recon-nothing" }, t("recon.nothing")) : null,
+    ordersSection(report.orders), stockSection(report.stock), catalogSection(report.catalog),
+    h("details", { "data-testid": "recon-json" }, h("summary", {}, t("recon.json")), payload(report)));
+}
