@@ -26,6 +26,7 @@ from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
+from shopify_app.role_words import for_viewer
 
 Text = tuple[str, str]  # (pt-BR, en)
 
@@ -1616,12 +1617,20 @@ def _link(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def explain(
-    message: Message, locale: str, reveal: bool = False, *, stuck: bool = False
+    message: Message, locale: str, reveal: bool = False, *, stuck: bool = False, can_operate: bool = True
 ) -> dict[str, Any] | None:
     """The explanation block of the Messages detail view; None when the message has no error and
     waits for nothing. The system's own words are masked like the error text unless `reveal`
     (admins). `stuck`: the unit was left pending and its job lost (api_messages.is_stuck, which
-    asks RQ: not a pure function of the message)."""
+    asks RQ: not a pure function of the message). `can_operate`: the reader's role shows Retry,
+    Replay and Mark as handled; a viewer's what-to-do says whom to ask instead (role_words)."""
+    explanation = _explain(message, locale, reveal, stuck=stuck)
+    if explanation is not None and not can_operate and explanation.get("what_to_do"):
+        explanation["what_to_do"] = for_viewer(explanation["what_to_do"], locale == "en")
+    return explanation
+
+
+def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dict[str, Any] | None:
     english = locale == "en"
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     if trace.is_waiting(message) and detail.get("waiting") == "payment":

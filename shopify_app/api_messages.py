@@ -176,7 +176,9 @@ def get_message(message_id: int) -> ResponseReturnValue:
             "job_id": message.job_id,
             # A failure closed as handled is explained by who closed it and why (`handled`), not as
             # a failure to fix and retry; what it was is kept there.
-            "explanation": explain(message, where, reveal, stuck=stuck),
+            "explanation": explain(
+                message, where, reveal, stuck=stuck, can_operate=g.role.at_least(Role.OPERATOR)
+            ),
             "handled": _handled_json(message, reveal),
             "can_retry": can_retry(message, stuck),
             "can_replay": can_replay(message),

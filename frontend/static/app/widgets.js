@@ -3,11 +3,17 @@
  * list read page by page.
  */
 import { growingTable, h, replace } from "./dom.js";
-import { fmtNumber, label, t } from "./i18n.js";
+import { fmtNumber, has, label, t } from "./i18n.js";
 
 const TONES = {
   done: "success", failed: "critical", parked: "warning", retrying: "caution", pending: "info", skipped: "neutral",
 };
+
+/** A text that tells the reader to press a button: for a role the page hides that button from
+ * (`can`: "operate" for Retry, Run now, Requeue), its `<key>_viewer` twin, which says whom to ask. */
+export function roleText(ctx, key, vars, can = "operate") {
+  return !ctx.can(can) && has(`${key}_viewer`) ? t(`${key}_viewer`, vars) : t(key, vars);
+}
 
 export function statusBadge(status) {
   return h("s-badge", { tone: TONES[status] || "neutral" }, label("status.", status));

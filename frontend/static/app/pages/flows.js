@@ -11,7 +11,7 @@ import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, has, label, t, timeZone } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
-import { banner, driftLine } from "../widgets.js";
+import { banner, driftLine, roleText } from "../widgets.js";
 
 export const POLL_MS = 3000;
 
@@ -39,7 +39,7 @@ const RUN_HINTS = { failed: "flows.run_failed_hint", retrying: "flows.run_retryi
 
 /** What became of the schedule's last run: its status, when it ended, its error and what to do;
  * a run that ended ok whose report found drift (the reconciliation) says so, not plain "ok". */
-function lastRun(schedule) {
+function lastRun(ctx, schedule) {
   if (!schedule || !schedule.last_status) return "—";
   const status = schedule.last_status;
   const troubled = status === "failed" || status === "retrying";
@@ -50,12 +50,12 @@ function lastRun(schedule) {
       ? h("div", { class: "muted" }, t("flows.run_ended_at", { when: fmtDate(schedule.last_ended_at) })) : null,
     troubled && schedule.last_error ? h("div", { class: "mono", "data-testid": "last-error" }, schedule.last_error) : null,
     drift ? h("div", { "data-testid": "last-findings" }, driftLine(drift)) : null,
-    RUN_HINTS[status] ? h("div", { class: "muted" }, t(RUN_HINTS[status])) : null);
+    RUN_HINTS[status] ? h("div", { class: "muted", "data-testid": "run-hint" }, roleText(ctx, RUN_HINTS[status])) : null);
 }
 
-function progress(flow) {
+function progress(ctx, flow) {
   if (flow.waiting) return h("s-badge", { tone: "neutral" }, t("flows.waiting_catalog"));
-  if (!flow.running) return lastRun(flow.schedule);
+  if (!flow.running) return lastRun(ctx, flow.schedule);
   const p = flow.progress || {};
   if (p.total) {
     return h("span", {}, h("progress", { max: p.total, value: p.done || 0, "aria-label": t("flows.progress_of", { flow: flow.label }) }),
@@ -128,7 +128,7 @@ function rows(ctx, flows, reload) {
     flowName(f),
     scheduleCell(ctx, f, reload),
     fmtDate(f.schedule && f.schedule.last_run_at), fmtDate(f.schedule && f.schedule.next_run_at),
-    watermark(f), counts(f), progress(f),
+    watermark(f), counts(f), progress(ctx, f),
     ctx.can("operate") && !f.webhook_only ? h("s-button", { accessibilityLabel: t("flows.run_now_of", { flow: f.label }),
       disabled: f.running, onclick: async () => {
         const job = await api(`/api/flows/${f.name}/run`, { method: "POST" });
@@ -170,7 +170,7 @@ function jobName(job) {
 function failedJobs(ctx, answer, reload) {
   if (answer instanceof Error) return banner("warning", t("flows.failed_jobs_unreadable"), answer.message);
   if (!answer.jobs.length) return h("s-text", { color: "subdued", "data-testid": "failed-jobs-none" }, t("flows.failed_jobs_none"));
-  return h("div", {}, h("s-paragraph", {}, t("flows.failed_jobs_intro")),
+  return h("div", {}, h("s-paragraph", { "data-testid": "failed-jobs-intro" }, roleText(ctx, "flows.failed_jobs_intro")),
     table([t("flows.failed_job"), t("flows.failed_job_error"), t("flows.failed_job_ended"), ""],
       answer.jobs.map((job) => [
         h("div", {}, jobName(job), jobName(job) !== job.func ? h("div", { class: "muted mono" }, job.func) : null),

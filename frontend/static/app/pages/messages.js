@@ -7,7 +7,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, driftLine, errorKind, messageIds, pagedList, statusBadge, subjectText } from "../widgets.js";
+import { banner, driftLine, errorKind, messageIds, pagedList, roleText, statusBadge, subjectText } from "../widgets.js";
 import { renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
@@ -15,8 +15,8 @@ const STATUSES = ["pending", "done", "failed", "parked", "retrying", "skipped"];
 
 /** The failure in the merchant's words; the target's own words only when it refused. A unit left
  * pending whose job was lost (`stuck`) says so: plain "pending" reads as work under way. */
-function errorCell(m) {
-  if (m.stuck) return h("s-text", { tone: "caution", "data-testid": "stuck" }, t("messages.stuck"));
+function errorCell(ctx, m) {
+  if (m.stuck) return h("s-text", { tone: "caution", "data-testid": "stuck" }, roleText(ctx, "messages.stuck"));
   // Done with drift found (a reconciliation report): what it found, in the caution tone.
   if (m.findings) return h("s-text", { tone: "caution", "data-testid": "findings" }, driftLine(m.findings));
   // Skipped (why in the page's language: `reason`), or pending on purpose (waiting for payment): in the subdued tone.
@@ -26,13 +26,13 @@ function errorCell(m) {
     m.error_class === "rejected" && m.error_text ? h("div", { class: "muted" }, m.error_text) : null);
 }
 
-function resultRows(messages) {
+function resultRows(ctx, messages) {
   return messages.map((m) => h("s-table-row", { "data-message-id": m.id },
     h("s-table-cell", {}, h("s-link", { href: href(`messages/${m.id}`) }, `#${m.id}`)),
     h("s-table-cell", {}, label("flow.", m.flow)),
     h("s-table-cell", {}, statusBadge(m.status)),
     h("s-table-cell", {}, h("div", { title: messageIds(m), "data-testid": "message-subject" }, subjectText(m))),
-    h("s-table-cell", {}, errorCell(m)),
+    h("s-table-cell", {}, errorCell(ctx, m)),
     h("s-table-cell", {}, String(m.attempts)),
     h("s-table-cell", {}, fmtDate(m.updated_at))));
 }
@@ -57,7 +57,7 @@ export async function render(ctx) {
     fetchPage: (beforeId) => api("/api/messages",
       { query: { flow: q.get("flow"), status: q.get("status"), q: q.get("q"), before_id: beforeId } }),
     items: (page) => page.messages,
-    rows: resultRows,
+    rows: (list) => resultRows(ctx, list),
     empty: () => h("s-text", { color: "subdued" }, t("messages.none")),
   });
   const search = () => navigate(href("messages", { flow: flow.value, status: status.value, q: text.value.trim() }));
