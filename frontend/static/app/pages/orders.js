@@ -72,9 +72,13 @@ function row(o) {
     keyCell(o), attention(o)];
 }
 
-/** The columns; `o` (one order's detail) names its key's column by its model, the list both. */
+/** The columns; `o` (one order's detail) names its key's column by its model, the list both.
+ * The money column is `captured_amount`: what Shopify took for the order (sales at checkout and
+ * captures, refunds not taken off: jobs.invoices, jobs.orders), Shopify's "Paid by customer",
+ * its help on the header saying so and how it differs from the authorised amount. */
 const HEADERS = (o) => [t("orders.shopify"), t("orders.erp"), t("orders.company"), t("orders.shopify_status"),
-  t("orders.erp_status"), t("orders.total"), t("orders.captured"),
+  t("orders.erp_status"), t("orders.total"),
+  { label: h("span", { title: t("orders.paid_help"), "data-testid": "paid-header" }, t("orders.paid"), " ⓘ") },
   t("orders.nfe_key", { model: o && o.nfe_key ? docName(o) : "NF-e / NFC-e" }), t("orders.state")];
 
 /** "NFC-e nº 1 série 1", and "(NFC-e cancelada)" when the ERP cancelled it. */
@@ -175,7 +179,8 @@ async function detail(ctx, id, reload) {
       h("s-paragraph", { "data-testid": "order-summary-line" },
         t("orders.authorized", { amount: fmtMoney(o.authorized_amount, o.currency) }),
         o.nfe_number ? ` · ${fiscalDocument(o)}` : "",
-        o.erp_linked_by_hand ? ` · ${t("orders.linked_by_hand")}` : "")),
+        o.erp_linked_by_hand ? ` · ${t("orders.linked_by_hand")}` : ""),
+      h("s-paragraph", { "data-testid": "order-money-help" }, h("s-text", { color: "subdued" }, t("orders.money_help")))),
     h("s-section", { heading: t("orders.changes") }, o.changes.length
       ? table([t("orders.change_kind"), "SKU", t("orders.qty_before"), t("orders.qty_after"), t("orders.substitute"),
         t("orders.reason"), t("orders.applied"), t("detail.created_at")],
