@@ -32,6 +32,7 @@ from shopify_app.roles import database_down, json_error, resolve_role
 from shopify_app.scopes import is_missing_reason, missing_scopes
 from shopify_app.shops import find_shop
 from shopify_app.token_endpoint import TokenRequestRejected, exchange_authorization_code
+from shopify_app.tokens import shop_token_lock
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +177,15 @@ def callback() -> ResponseReturnValue:
     code = request.args.get("code")
     if not code:
         return json_error(400, "missing_code", "the callback carries no authorization code")
-    try:
-        token_set = exchange_authorization_code(settings, shop, code)
-    except TokenRequestRejected as exc:
-        return json_error(400, "code_refused", exc.message, shopify_error=exc.error)
-    oauth.install(settings, shop, token_set, actor="merchant")
+    # Under the shop's token lock, as token exchange installs: a worker refreshing the old grant's
+    # token meanwhile neither parks the shop nor overwrites the new token (shopify_app.tokens).
+    # Taken before the code is spent, so a busy lock answers 503 and a reload of this URL works.
+    with shop_token_lock(settings, shop):
+        try:
+            token_set = exchange_authorization_code(settings, shop, code)
+        except TokenRequestRejected as exc:
+            return json_error(400, "code_refused", exc.message, shopify_error=exc.error)
+        oauth.install(settings, shop, token_set, actor="merchant")
     shop_timezone.remember(settings, shop, refresh=True)
     response = redirect(oauth.app_home_url(settings, shop), code=302)
     response.delete_cookie(STATE_COOKIE, path="/auth")

@@ -11,6 +11,11 @@ When Shopify refuses a refresh (4xx: invalid_grant, revoked app...), the shop is
 retryable, and every later call fails fast without asking Shopify again until a staff member
 opens the app (token exchange re-installs). No crash loop, no hammering the endpoint.
 
+Installs (token exchange, the OAuth callback) take the same lock, and a refresh's verdict is
+written only while the locked shop row still holds the token the refresh started from: when an
+install stored a new grant meanwhile, the old grant's refusal parks nothing and its rotated
+token overwrites nothing; Transient is raised and the retry uses the new token.
+
 A refusal of the app's own credentials (invalid_client, unauthorized_client: a wrong
 SHOPIFY_API_SECRET deployed, the old secret revoked too early) says nothing about the shop's
 grant: the shop stays active, `AppCredentialsRefused` (Transient, logged as an error) is
@@ -232,9 +237,9 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
     """Refresh under the lock; store the rotated tokens or park the shop as needs_reauth."""
     now = utcnow()
     if current.refresh_enc is None:
-        _park(settings, domain, "the offline token expired and has no refresh token")
+        _park(settings, domain, current, "the offline token expired and has no refresh token")
     if current.refresh_expires_at is not None and current.refresh_expires_at <= now:
-        _park(settings, domain, "the refresh token expired")
+        _park(settings, domain, current, "the refresh token expired")
     refresh_token = _plain(settings, domain, current, current.refresh_enc or b"")
     try:
         token_set = refresh_access_token(settings, domain, refresh_token)
@@ -242,9 +247,10 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
         if exc.refuses_the_app:  # our client secret is wrong: the shop's grant is not in question
             log.error("tokens: Shopify refused the app's credentials (%s) for %s", exc.error, domain)
             raise AppCredentialsRefused(domain, exc.error or "") from exc
-        _park(settings, domain, f"token refresh refused: {exc.error or 'HTTP ' + str(exc.status)}")
+        _park(settings, domain, current, f"token refresh refused: {exc.error or 'HTTP ' + str(exc.status)}")
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
+        _unless_replaced(shop, domain, current)  # an install stored a new grant: keep it
         if shop is None or shop.status != ShopStatus.ACTIVE.value:
             status = shop.status if shop is not None else "not_installed"
             raise ShopNeedsReauth(domain, status, "the shop changed state during the refresh")
@@ -265,20 +271,34 @@ def _park_unreadable(settings: Settings, domain: str, snapshot: _Snapshot) -> No
     """Park the shop whose stored token no key reads, unless a new token replaced it meanwhile."""
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
-        token = shop.token if shop is not None else None
-        if token is not None and bytes(token.access_token_enc) != snapshot.access_enc:
-            raise Transient(f"the offline token of {domain} was replaced meanwhile", shop=domain)
+        _unless_replaced(shop, domain, snapshot)
         if shop is not None and shop.status == ShopStatus.ACTIVE.value:
             mark_needs_reauth(session, shop, UNREADABLE_REASON)
     log.error("tokens: %s needs re-authorization: %s", domain, UNREADABLE_REASON)
     raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, UNREADABLE_REASON)
 
 
-def _park(settings: Settings, domain: str, reason: str) -> NoReturn:
-    """Mark the shop needs_reauth (with an audit row) and raise ShopNeedsReauth."""
+def _park(settings: Settings, domain: str, snapshot: _Snapshot, reason: str) -> NoReturn:
+    """Mark the shop needs_reauth (with an audit row) and raise ShopNeedsReauth, unless a new
+    token replaced the one `snapshot` read meanwhile (the refused grant is no longer the shop's)."""
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
+        _unless_replaced(shop, domain, snapshot)
         if shop is not None:
             mark_needs_reauth(session, shop, reason)
     log.warning("tokens: %s needs re-authorization: %s", domain, reason)
     raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, reason)
+
+
+def _unless_replaced(shop: Shop | None, domain: str, snapshot: _Snapshot) -> None:
+    """Raise Transient when the (locked) shop row holds another token than `snapshot` read: an
+    install (OAuth callback, token exchange) stored a new grant while this refresh ran, so what
+    Shopify said about the old one neither parks the shop nor overwrites the new token. The
+    retry reads the new token."""
+    token = shop.token if shop is not None else None
+    if token is not None and bytes(token.access_token_enc) != snapshot.access_enc:
+        log.info("tokens: the offline token of %s was replaced meanwhile; retrying with it", domain)
+        raise Transient(
+            f"the offline token of {domain} was replaced meanwhile (a new install): retry with it",
+            shop=domain,
+        )
