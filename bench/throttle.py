@@ -89,7 +89,7 @@ def make_client(sandbox_url: str, shop: str, token: str, redis_url: str, observe
         base_url=sandbox_url,
         api_version=API_VERSION,
         extra_headers={"Host": shop},
-        token_provider=lambda _force: token,
+        token_provider=lambda _refused: token,
         redis_conn=redis.Redis.from_url(redis_url),
     )
     client.executor.observer = observer

@@ -208,12 +208,13 @@ def shop_token_lock(settings: Settings, shop_domain: str) -> Iterator[None]:
 
 
 def get_access_token(
-    shop_domain: str, *, force_refresh: bool = False, settings: Settings | None = None
+    shop_domain: str, *, refused: str | None = None, settings: Settings | None = None
 ) -> str:
     """The shop's current access token, refreshed first when it expires within REFRESH_MARGIN.
 
-    `force_refresh=True` (after Shopify answered 401 to this token) refreshes even a token that
-    looks fresh, unless another worker already replaced it meanwhile.
+    `refused` is the access token Shopify just answered 401 to: it is refreshed even if it looks
+    fresh, but only while it is still the stored one. Two workers refused the same token cause
+    one refresh: the second gets the token the first stored instead of rotating it again.
 
     Raises:
         ShopNeedsReauth: not installed, uninstalled, or the refresh was refused (not retryable).
@@ -223,13 +224,16 @@ def get_access_token(
     settings = settings or get_settings()
     domain = shop_domain.strip().lower()
     seen = _read(settings, domain)
-    if not force_refresh and seen.is_fresh(utcnow()):
-        return _plain(settings, domain, seen, seen.access_enc)
+    if seen.is_fresh(utcnow()):
+        token = _plain(settings, domain, seen, seen.access_enc)
+        if token != refused:
+            return token
     with shop_token_lock(settings, domain):
         current = _read(settings, domain)  # re-check: another worker may have refreshed already
-        replaced = current.access_enc != seen.access_enc
-        if (replaced or not force_refresh) and current.is_fresh(utcnow()):
-            return _plain(settings, domain, current, current.access_enc)
+        if current.is_fresh(utcnow()):
+            token = _plain(settings, domain, current, current.access_enc)
+            if token != refused:
+                return token
         return _refresh(settings, domain, current)
 
 

@@ -54,10 +54,10 @@ class AdminClient(CatalogOperations, InventoryOperations, OrderOperations):
 def default_token_provider(shop_domain: str) -> TokenProvider:
     """Tokens from shopify_app.tokens (imported on first use: workers need no web code before)."""
 
-    def provide(force_refresh: bool) -> str:
+    def provide(refused: str | None) -> str:
         from shopify_app.tokens import get_access_token
 
-        return get_access_token(shop_domain, force_refresh=force_refresh)
+        return get_access_token(shop_domain, refused=refused)
 
     return provide
 

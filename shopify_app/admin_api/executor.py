@@ -3,8 +3,9 @@
 Why here and only here: every flow gets the same answers to the hard questions. THROTTLED, 5xx
 and network errors are retried with exponential backoff and jitter a bounded number of times
 (then surface as Transient for RQ); anything Shopify refused (userErrors, bad query, 4xx) is
-raised at once as Rejected, never retried blindly; a 401 triggers exactly one forced token
-refresh; `ShopNeedsReauth` from the token provider passes through before any HTTP call.
+raised at once as Rejected, never retried blindly; a 401 hands the refused token back to the
+token provider exactly once, which replaces it unless another worker already did; `ShopNeedsReauth`
+from the token provider passes through before any HTTP call.
 
 Two userErrors of the `@idempotent` mutations are no refusal but Shopify's answer to this
 executor's own retries, so they are handled here, once for every caller (`mutate`):
@@ -63,7 +64,8 @@ from shopify_app.admin_api.transport import AdminTransport, RawResponse
 
 log = logging.getLogger(__name__)
 
-TokenProvider = Callable[[bool], str]
+# The shop's access token; given the token Shopify just refused (401), a replacement for it.
+TokenProvider = Callable[[str | None], str]
 # Called with every HTTP answer (operation name, raw response): metrics, the benchmark.
 AnswerObserver = Callable[[str, RawResponse], None]
 TRANSIENT_GRAPHQL_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
@@ -166,10 +168,10 @@ class Executor:
         key = cost_key(name, variables)
         attempt = 0
         refreshed = False
-        force_refresh = False
+        refused: str | None = None
         while True:
-            token = self.token_provider(force_refresh)
-            force_refresh = False
+            token = self.token_provider(refused)
+            refused = None
             reserved = self._reserve(key)
             try:
                 raw = self.transport.send(op, variables, token)
@@ -190,7 +192,7 @@ class Executor:
                     raise
                 log.info("shopify: 401 for shop=%s op=%s, refreshing the token once", self.shop, name)
                 refreshed = True
-                force_refresh = True
+                refused = token  # refreshed only while it is still the shop's stored token
             except Throttled as exc:
                 # With Shopify's throttleStatus the pacer already knows how long to wait.
                 paced = self.pacer is not None and cost is not None and cost.has_status

@@ -12,7 +12,7 @@ import redis
 import requests_mock as requests_mock_module
 
 from shopify_app.admin_api.client import AdminClient, build_client
-from shopify_app.admin_api.executor import RetryPolicy
+from shopify_app.admin_api.executor import RetryPolicy, TokenProvider
 
 SHOP = "loja-teste.myshopify.com"
 BASE = "http://sandbox.test"
@@ -35,13 +35,13 @@ class FakeClock:
 
 
 class Tokens:
-    """A token provider recording how it was called."""
+    """A token provider recording how it was called (the token Shopify refused, or None)."""
 
     def __init__(self) -> None:
-        self.calls: list[bool] = []
+        self.calls: list[str | None] = []
 
-    def __call__(self, force_refresh: bool) -> str:
-        self.calls.append(force_refresh)
+    def __call__(self, refused: str | None) -> str:
+        self.calls.append(refused)
         return f"shpat_token_{len(self.calls)}"
 
 
@@ -101,7 +101,7 @@ def http() -> requests_mock_module.Mocker:
 @pytest.fixture
 def make_client(redis_conn: redis.Redis, clock: FakeClock, tokens: Tokens) -> Callable[..., AdminClient]:
     def make(
-        *, token_provider: Callable[[bool], str] | None = None, use_redis: bool = True, attempts: int = 4
+        *, token_provider: TokenProvider | None = None, use_redis: bool = True, attempts: int = 4
     ) -> AdminClient:
         return build_client(
             SHOP,

@@ -167,7 +167,7 @@ def test_graphql_errors_in_http_200_are_rejected_with_request_id(client, http):
     assert http.call_count == 1
 
 
-def test_401_forces_one_token_refresh_then_retries_once(client, http, tokens):
+def test_401_refreshes_the_refused_token_once_then_retries_once(client, http, tokens):
     http.post(
         URL,
         [
@@ -176,7 +176,7 @@ def test_401_forces_one_token_refresh_then_retries_once(client, http, tokens):
         ],
     )
     client.job("gid://shopify/Job/1")
-    assert tokens.calls == [False, True]
+    assert tokens.calls == [None, "shpat_token_1"]  # names the token Shopify refused
     assert [r.headers["X-Shopify-Access-Token"] for r in http.request_history] == [
         "shpat_token_1",
         "shpat_token_2",
@@ -187,12 +187,12 @@ def test_401_after_the_refresh_is_rejected(client, http, tokens):
     http.post(URL, status_code=401, json={"errors": "[API] Invalid API key or access token"})
     with pytest.raises(ShopifyUnauthorized):
         client.job("gid://shopify/Job/1")
-    assert tokens.calls == [False, True]
+    assert tokens.calls == [None, "shpat_token_1"]  # names the token Shopify refused
     assert http.call_count == 2
 
 
 def test_shop_needing_reauth_fails_fast_without_http(make_client, http):
-    def provider(force_refresh: bool) -> str:
+    def provider(refused: str | None) -> str:
         raise ShopNeedsReauth(SHOP, "needs_reauth", "refresh token revoked")
 
     client = make_client(token_provider=provider)

@@ -11,10 +11,10 @@ from tests.admin_api.conftest import SHOP, gql_body
 
 def test_for_shop_uses_settings_origin_and_the_tokens_module(env, redis_conn, http, monkeypatch):
     env.setenv("SHOPIFY_BASE_URL", "http://sandbox.example:8701")
-    calls: list[tuple[str, bool]] = []
+    calls: list[tuple[str, str | None]] = []
 
-    def fake_get_access_token(shop_domain: str, *, force_refresh: bool = False) -> str:
-        calls.append((shop_domain, force_refresh))
+    def fake_get_access_token(shop_domain: str, *, refused: str | None = None) -> str:
+        calls.append((shop_domain, refused))
         return "shpat_from_tokens"
 
     monkeypatch.setattr("shopify_app.tokens.get_access_token", fake_get_access_token)
@@ -25,7 +25,7 @@ def test_for_shop_uses_settings_origin_and_the_tokens_module(env, redis_conn, ht
     request = http.request_history[0]
     assert request.headers["Host"] == SHOP
     assert request.headers["X-Shopify-Access-Token"] == "shpat_from_tokens"
-    assert calls == [(SHOP, False)]
+    assert calls == [(SHOP, None)]
     assert redis_conn.exists(f"shopify:bucket:{SHOP}")  # the shared bucket lives in the given Redis
 
 
@@ -34,7 +34,7 @@ def test_for_shop_talks_to_the_real_shop_without_a_base_url(env, redis_conn, htt
     http.post(
         f"https://{SHOP}/admin/api/2026-10/graphql.json", json=gql_body({"job": {"id": "j", "done": True}})
     )
-    client = for_shop(SHOP, redis=redis_conn, token_provider=lambda force: "t")
+    client = for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t")
     client.job("j")
     assert http.request_history[0].headers.get("Host") is None  # the URL itself names the shop
 

@@ -93,17 +93,21 @@ def test_a_floor_outside_0_to_1_is_refused(redis_conn):
         BucketPacer(redis_conn, SHOP, floor=1.0)
     with pytest.raises(ValueError, match="lane"):
         build_client(
-            SHOP, base_url="http://x", api_version="2026-10", token_provider=lambda f: "t", lane="urgent"
+            SHOP,
+            base_url="http://x",
+            api_version="2026-10",
+            token_provider=lambda _refused: "t",
+            lane="urgent",
         )
 
 
 def test_for_shop_puts_a_client_in_its_lane_with_the_configured_floor(env, redis_conn):
     env.setenv("SHOPIFY_BASE_URL", "http://sandbox.example:8701")
-    assert for_shop(SHOP, redis=redis_conn, token_provider=lambda f: "t").executor.pacer.floor == 0
-    catalog = for_shop(SHOP, redis=redis_conn, token_provider=lambda f: "t", lane="background")
+    assert for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t").executor.pacer.floor == 0
+    catalog = for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t", lane="background")
     assert catalog.executor.pacer.floor == 0.25
     env.setenv("SHOPIFY_BACKGROUND_FLOOR", "0.4")
-    catalog = for_shop(SHOP, redis=redis_conn, token_provider=lambda f: "t", lane="background")
+    catalog = for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t", lane="background")
     assert catalog.executor.pacer.floor == 0.4
     assert catalog.bulk.executor is catalog.executor  # bulk polling runs in the client's lane
 
@@ -122,7 +126,7 @@ def test_a_background_client_sends_once_its_floor_is_kept(redis_conn, http, cloc
         SHOP,
         base_url=BASE,
         api_version="2026-10",
-        token_provider=lambda f: "t",
+        token_provider=lambda _refused: "t",
         redis_conn=redis_conn,
         sleep=clock.sleep,
         clock=clock,

@@ -45,7 +45,7 @@ def live(sandbox_url, redis_conn):
         base_url=sandbox_url,
         api_version="2026-10",
         extra_headers={"Host": SHOP},
-        token_provider=lambda force: token,
+        token_provider=lambda _refused: token,
         redis_conn=redis_conn,
     )
     yield client

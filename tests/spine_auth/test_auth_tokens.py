@@ -108,11 +108,25 @@ def test_refresh_near_expiry_rotates_both_tokens(settings, install_shop, request
     assert requests_mock.call_count == 1
 
 
-def test_force_refresh_replaces_a_token_shopify_rejected(settings, install_shop, requests_mock):
+def test_a_refused_token_is_replaced_although_it_looks_fresh(settings, install_shop, requests_mock):
     install_shop(SHOP_A, access="shpat_access_1")
     requests_mock.post(TOKEN_URL, json=token_response("shpat_access_2", "shprt_refresh_2"))
-    assert get_access_token(SHOP_A, force_refresh=True) == "shpat_access_2"
+    assert get_access_token(SHOP_A, refused="shpat_access_1") == "shpat_access_2"
     assert requests_mock.call_count == 1
+
+
+def test_a_second_401_for_the_same_token_does_not_refresh_again(settings, install_shop, requests_mock):
+    """Workers A and B both sent T1 and both got 401; A refreshed to T2 before B asked. B gets
+    T2: refreshing again would rotate a token nobody refused (and waste the refresh token)."""
+    install_shop(SHOP_A, access="shpat_T1", refresh="shprt_R1")
+    requests_mock.post(
+        TOKEN_URL,
+        [{"json": token_response("shpat_T2", "shprt_R2")}, {"json": token_response("shpat_T3", "shprt_R3")}],
+    )
+    assert get_access_token(SHOP_A, refused="shpat_T1") == "shpat_T2"
+    assert get_access_token(SHOP_A, refused="shpat_T1") == "shpat_T2"
+    assert requests_mock.call_count == 1
+    assert get_access_token(SHOP_A, refused="shpat_T2") == "shpat_T3"  # T2 refused in turn
 
 
 def test_refused_refresh_marks_needs_reauth_and_then_fails_fast(settings, install_shop, requests_mock):
