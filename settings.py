@@ -177,7 +177,8 @@ class Settings:
     encryption_keys: str = field(
         metadata={
             "env": "ENCRYPTION_KEY",
-            "doc": "Fernet key(s), comma-separated, newest first, encrypting tokens and passwords",
+            "doc": "Fernet key(s), comma-separated, encrypting tokens and passwords: the first encrypts, "
+            "any decrypts; a new key is added last, then moved first (README)",
         }
     )
     secret_key: str = field(metadata={"env": "SECRET_KEY", "doc": "Flask session signing key"})

@@ -1,8 +1,9 @@
 """Encryption at rest for secrets (access/refresh tokens, ERP passwords).
 
 Fernet (AES-128-CBC + HMAC-SHA256) from `cryptography`; ENCRYPTION_KEY holds one or more keys,
-newest first, so keys rotate without a flag day (MultiFernet decrypts with any, encrypts with
-the first).
+so keys rotate without a flag day (MultiFernet decrypts with any, encrypts with the first): a new
+key is added last on every process, then moved first (README), so no process writes with a key
+another cannot read yet.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""Re-encrypt every stored secret with the newest key (`flask --app app secrets rotate`).
+"""Re-encrypt every stored secret with ENCRYPTION_KEY's first key (`flask --app app secrets rotate`).
 
-ENCRYPTION_KEY lists keys newest first: new secrets are encrypted with the first, and any listed
-key decrypts. A secret is re-encrypted only when it is written again (a token refresh, the ERP
-password saved), so an ERP password nobody re-types would need the old key for ever. This pass
-re-encrypts the shops' offline tokens and ERP passwords with the first key, each row in its own
-short transaction, compare-and-swap (a token refreshed meanwhile is rotated as it is now, never
-put back to the value read before it); once it reports nothing unreadable, the old key can be
-dropped from ENCRYPTION_KEY.
+New secrets are encrypted with ENCRYPTION_KEY's first key, and any listed key decrypts. A new key
+is added LAST on every process first, then moved first everywhere, and only then is this run
+(README: a key put first in one go lets one process write what another cannot read yet). A secret
+is re-encrypted only when it is written again (a token refresh, the ERP password saved), so an ERP
+password nobody re-types would need the old key for ever. This pass re-encrypts the shops' offline
+tokens and ERP passwords with the first key, each row in its own short transaction,
+compare-and-swap (a token refreshed meanwhile is rotated as it is now, never put back to the value
+read before it); once it reports nothing unreadable, the old key can be dropped from
+ENCRYPTION_KEY.
 """
 
 from __future__ import annotations

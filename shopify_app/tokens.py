@@ -23,7 +23,9 @@ raised, and the jobs retry; once the secret is fixed the same refresh token work
 
 A stored token no configured ENCRYPTION_KEY decrypts any more (a key dropped before `secrets
 rotate` re-encrypted it) is worth nothing: the shop is parked `needs_reauth` saying so, and the
-next token exchange (a staff member opening the app) replaces it.
+next token exchange (a staff member opening the app) replaces it. One written within
+UNREADABLE_GRACE is not parked but retried (Transient): during a key rollout a process already
+holding the new key may have refreshed it with that key before this one got it.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ REFRESH_MARGIN = timedelta(seconds=300)
 LOCK_TIMEOUT_SECONDS = 60
 # How long a second worker waits for the first one's refresh before giving up (Transient).
 LOCK_WAIT_SECONDS = 45
+# A token no configured key reads, written less than this long ago, is taken for one a process
+# already holding a new ENCRYPTION_KEY wrote during its rollout: retried (Transient), not parked.
+UNREADABLE_GRACE = timedelta(minutes=15)
 UNREADABLE_REASON = (
     "the stored offline token cannot be decrypted with the configured ENCRYPTION_KEY "
     "(its key was dropped): open the app from the Shopify admin to replace it"
@@ -276,10 +281,30 @@ def _park_unreadable(settings: Settings, domain: str, snapshot: _Snapshot) -> No
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
         _unless_replaced(shop, domain, snapshot)
+        _unless_written_during_a_key_rollout(shop, domain)
         if shop is not None and shop.status == ShopStatus.ACTIVE.value:
             mark_needs_reauth(session, shop, UNREADABLE_REASON)
     log.error("tokens: %s needs re-authorization: %s", domain, UNREADABLE_REASON)
     raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, UNREADABLE_REASON)
+
+
+def _unless_written_during_a_key_rollout(shop: Shop | None, domain: str) -> None:
+    """Raise Transient when the unreadable token was written within UNREADABLE_GRACE: another
+    process, already on a new ENCRYPTION_KEY, most likely refreshed it with that key while this
+    one still runs without it (a rollout under way). Parking the shop would stop every job until
+    staff open the app; the retry reads it once this process has the new key too."""
+    written = shop.token.updated_at if shop is not None and shop.token is not None else None
+    if written is None:
+        return
+    age = utcnow() - written
+    if age < UNREADABLE_GRACE:
+        message = (
+            f"the offline token of {domain} was written {int(age.total_seconds())} s ago with an "
+            "ENCRYPTION_KEY this process does not hold: a key rollout is under way (add a new key "
+            "LAST on every process first, see README); retrying instead of parking the shop"
+        )
+        log.warning("tokens: %s", message)
+        raise Transient(message, shop=domain)
 
 
 def _park(settings: Settings, domain: str, snapshot: _Snapshot, reason: str) -> NoReturn:

@@ -56,13 +56,15 @@ def test_tokens_are_not_readable_in_the_database_without_the_key(settings, insta
 
 
 def encrypt_with_a_dropped_key(settings) -> None:
-    """Re-encrypt the stored tokens with a key ENCRYPTION_KEY no longer holds."""
+    """Re-encrypt the stored tokens with a key ENCRYPTION_KEY no longer holds (written long ago:
+    not a token another process wrote a moment ago with a key being rolled out)."""
     dropped = crypto.generate_key()
     with session_scope(settings.database_url) as session:
         session.execute(
             update(OfflineToken).values(
                 access_token_enc=crypto.encrypt("shpat_access_1", dropped),
                 refresh_token_enc=crypto.encrypt("shprt_refresh_1", dropped),
+                updated_at=utcnow() - timedelta(days=1),
             )
         )
 
