@@ -20,7 +20,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shopify_app import (
@@ -107,6 +107,17 @@ def _redis_down(exc: RedisError) -> ResponseReturnValue:
 @bp.errorhandler(InterfaceError)
 def _database_down(exc: Exception) -> ResponseReturnValue:
     return database_down(exc)
+
+
+@bp.errorhandler(IntegrityError)
+def _changed_meanwhile(exc: IntegrityError) -> ResponseReturnValue:
+    """A save that still ran into a unique key (a row another request stored at the same moment,
+    past the shop row lock the setup saves take) is the page's view gone stale, not a server fault:
+    409, reload. Only the constraint's name is logged, never the row's values."""
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    log.warning("api: %s %s ran into %s", request.method, request.path, constraint or type(exc.orig).__name__)
+    message = "this was changed meanwhile (another save at the same moment); reload the page"
+    return json_error(409, "changed_meanwhile", message)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ledger import mappings
 from ledger.models import LocationMapping, Role
+from ledger.shop_row_lock import lock_shop_row
 from shopify_app import api_upstream
 from shopify_app.api_common import (
     ApiError,
@@ -135,6 +136,7 @@ def put_location_mappings() -> ResponseReturnValue:
     """Replace the set: delete what is gone first, so a location can move to another company."""
     wanted, checked = _location_input(json_body())
     with db() as session:
+        lock_shop_row(session, g.shop.id)  # two saves of the set at once: one after the other
         before = _location_rows(session)
         keep = {item["nro_empresa"] for item in wanted}
         session.execute(

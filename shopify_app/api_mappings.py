@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ledger import mappings
 from ledger.mappings import MappingConflict, MappingKind, company_number
 from ledger.models import LocationMapping, Mapping, Role
+from ledger.shop_row_lock import lock_shop_row
 from shopify_app.api_common import (
     MAX_INT,
     ApiError,
@@ -149,6 +150,7 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
 def upsert_mapping() -> ResponseReturnValue:
     kind, shopify_code, erp_code, label, checked = _mapping_input(json_body())
     with db() as session:
+        lock_shop_row(session, g.shop.id)  # a second save at once waits, then changes this one's row
         rows = _rows(session, kind)
         same = mappings.code_key(kind, shopify_code)  # "PIX" saved over "Pix" changes that line
         previous = next((_row_json(r, kind) for r in rows if mappings.code_key(kind, _code(r)) == same), None)
@@ -253,6 +255,7 @@ def import_csv() -> ResponseReturnValue:
     # Read from Shopify before the transaction opens: no database lock waits on an outside call.
     known = known_locations() if kind == MappingKind.LOCATION else None
     with db() as session:
+        lock_shop_row(session, g.shop.id)  # an import and a save of the same line at once
         waiting = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)]
         result = mappings.import_csv(session, g.shop.id, kind, text, known)
         still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}

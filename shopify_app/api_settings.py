@@ -36,6 +36,7 @@ from flask.typing import ResponseReturnValue
 from ledger import shop_settings
 from ledger.mappings import gateway_key
 from ledger.models import Role, Shop
+from ledger.shop_row_lock import lock_shop_row
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
 from shopify_app.enqueue import resume_parked, resume_waiting
 from shopify_app.roles import require_role
@@ -197,6 +198,7 @@ def put_settings() -> ResponseReturnValue:
         raise invalid(errors)
     changes = {k: _clean(SETTINGS[k], v) for k, v in changes.items()}
     with db() as session:
+        lock_shop_row(session, g.shop.id)  # two saves at once merge into what the other saved
         shop = session.get(Shop, g.shop.id)
         if shop is None:
             raise not_found("shop")

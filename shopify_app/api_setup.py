@@ -29,6 +29,7 @@ from erp.factory import same_erp
 from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
+from ledger.shop_row_lock import lock_shop_row
 from shopify_app import api_upstream
 from shopify_app.api_catalog_diff import latest_done
 from shopify_app.api_common import (
@@ -141,6 +142,7 @@ def put_erp_connection() -> ResponseReturnValue:
     base_url, username = _base_url(body, errors), field_text(body, "username", 200, errors)
     password = _password(body, errors)
     with db() as session:
+        lock_shop_row(session, g.shop.id)  # a second save at once waits, then changes this one's row
         row = _connection(session)
         if row is None and password is None and "password" not in errors:
             errors["password"] = "is required the first time"  # noqa: S105 (a field error, not a secret)
@@ -258,6 +260,7 @@ def put_store_link() -> ResponseReturnValue:
     if errors:
         raise invalid(errors)
     with db() as session:
+        lock_shop_row(session, g.shop.id)  # a second save at once waits, then changes this one's row
         old = session.scalars(select(StoreLink).where(StoreLink.shop_id == g.shop.id)).one_or_none()
         before = None if old is None else {"nro_empresa": old.nro_empresa, "nro_segmento": old.nro_segmento}
         link = mappings.set_store_link(session, g.shop.id, nro_empresa, nro_segmento)

@@ -157,3 +157,23 @@ def test_a_company_waiting_for_its_location_is_filled_in_on_the_company_side(ope
     with session_scope(fresh.settings.database_url) as db:
         rows = list_mappings(db, shop, "location")
         assert [(r.shopify_code, r.erp_code) for r in rows] == [(locations[0]["id"], str(company))]
+
+
+def test_save_double_clicked_sends_one_request(open_page, fresh) -> None:
+    """The Save button is disabled while its request runs: a double-click saves once."""
+    page = open_page("/app/mappings", kind="carrier")
+    expect(page.get_by_role("button", name="Transportadoras", pressed=True)).to_be_visible()
+    puts: list[str] = []
+
+    def count_saves(request) -> None:
+        if request.method == "PUT" and "/api/mappings" in request.url:
+            puts.append(request.url)
+
+    page.on("request", count_saves)
+    page.get_by_label("Forma de entrega (Shopify)").fill("Sedex")
+    page.get_by_label("Transportadora (ERP)").fill("7")
+    page.get_by_role("button", name="Salvar").dblclick()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("Sedex")
+    expect(page.get_by_role("button", name="Salvar")).to_be_enabled()  # usable again once answered
+    assert len(puts) == 1, puts
+    assert page.errors == []

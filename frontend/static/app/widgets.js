@@ -139,3 +139,25 @@ export function uncheckedWarning(answer) {
 export function savedToast(resumed) {
   window.shopify.toast.show(resumed ? t("common.saved_resumed", { count: resumed }) : t("common.saved"));
 }
+
+/**
+ * A button whose action runs one at a time: disabled, with its spinner, from the click until the
+ * action's requests are answered, so Save double-clicked sends one save, not two racing ones.
+ */
+export function busyButton(props, label, action) {
+  let running = false;
+  const button = h("s-button", { ...props, onclick: async () => {
+    if (running) return;
+    running = true;
+    button.disabled = true;
+    button.loading = true;
+    try {
+      await action();
+    } finally {
+      running = false;
+      button.disabled = false;
+      button.loading = false;
+    }
+  } }, label);
+  return button;
+}

@@ -8,7 +8,7 @@ import { api, download, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, t } from "../i18n.js";
 import { navigate, href } from "../router.js";
-import { banner, savedToast, uncheckedWarning } from "../widgets.js";
+import { banner, busyButton, savedToast, uncheckedWarning } from "../widgets.js";
 import { codeFields, fillSide } from "./mapping_fields.js";
 
 export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
@@ -95,14 +95,14 @@ export async function render(ctx) {
     h("s-section", { heading: t("mappings.unmapped_heading") }, h("s-paragraph", {}, t("mappings.unmapped_help")), unmappedBox),
     editable ? h("s-section", { heading: t("mappings.form_heading") },
       h("s-grid", {}, shopifyCode, erpCode, labelField), uncheckedBox,
-      h("s-button", { variant: "primary", onclick: save }, t("common.save"))) : null,
+      busyButton({ variant: "primary" }, t("common.save"), save)) : null,
     h("s-section", { heading: t(`mappings.kind.${kind}`) }, listBox),
     h("s-section", { heading: t("mappings.csv_heading") },
       h("s-stack", { direction: "inline", gap: "small" },
         h("s-button", { onclick: () => download(`/api/mappings/export.csv?kind=${kind}`, `depara-${kind}.csv`) },
           t("mappings.export")),
         editable ? [h("label", { for: "csv-file" }, t("mappings.import_file")), fileInput,
-          h("s-button", { onclick: importCsv }, t("mappings.import"))] : null),
+          busyButton({}, t("mappings.import"), importCsv)] : null),
       importBox));
   return { element };
 }

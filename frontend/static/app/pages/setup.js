@@ -7,7 +7,7 @@
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { label, t } from "../i18n.js";
-import { banner, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
+import { banner, busyButton, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
 import { catalogDiffSection } from "./setup_diff.js";
 
 const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "catalog_diff"];
@@ -59,7 +59,7 @@ function erpSection(ctx, changed) {
     return h("div", {}, url, user, password, result,
       locked ? null : h("s-stack", { direction: "inline", gap: "small" },
         h("s-button", { onclick: test }, t("setup.erp.test")),
-        h("s-button", { variant: "primary", onclick: save }, t("common.save"))));
+        busyButton({ variant: "primary" }, t("common.save"), save)));
   });
 }
 
@@ -95,7 +95,7 @@ function storeLinkSection(ctx, onSaved) {
       onSaved();
     };
     return h("div", {}, h("s-paragraph", {}, t("setup.link.help")), company, segment,
-      locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
+      locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));
   });
 }
 
@@ -155,7 +155,7 @@ function locationsSection(ctx, onSaved) {
       table([t("setup.locations.location"), t("setup.locations.city"), t("setup.locations.company")],
         pickers.map((p) => [p.loc.name, [p.loc.city, p.loc.province_code].filter(Boolean).join("/") || "—", p.field])),
       notSold.element,
-      locked ? null : h("s-box", { padding: "base" }, h("s-button", { variant: "primary", onclick: save }, t("common.save"))));
+      locked ? null : h("s-box", { padding: "base" }, busyButton({ variant: "primary" }, t("common.save"), save)));
   });
   section.section.append(unchecked);
   return section;
@@ -236,7 +236,7 @@ function settingsSection(ctx, onSaved) {
     return h("div", {}, h("s-grid", {}, canal, oper), sources, inactive, payment, onDelivery, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
-      locked ? null : h("s-button", { variant: "primary", onclick: save }, t("common.save")));
+      locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));
   });
 }
 
