@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ledger.errors import IntegrationError, classify
 from ledger.mappings import BY_NAME, code_key
 from ledger.models import ErrorClass, Message, MessageStatus, utcnow
+from ledger.words import Words, stored
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,6 @@ def is_stale(message: Message, now: datetime | None = None) -> bool:
 # {...}}, which the pages say in the merchant's language (shopify_app.skip_words); error_text keeps
 # the English reason, for logs and search.
 SKIP = "skip"
-Words = tuple[str, dict[str, Any]]  # (key, params): ids, numbers, order names, never English text
 
 
 def skip(session: Session, message: Message, reason: str, *, words: Words | None = None) -> None:
@@ -264,9 +264,8 @@ def skip(session: Session, message: Message, reason: str, *, words: Words | None
     `words` says it in the merchant's language (SKIP), beside what the flow keeps in the detail."""
     message.error_text = reason
     if words is not None:
-        key, params = words
         detail = dict(message.error_detail) if isinstance(message.error_detail, dict) else {}
-        message.error_detail = {**detail, SKIP: {"key": key, "params": _jsonable(params)}}
+        message.error_detail = {**detail, SKIP: stored(words)}
     _finish(message, MessageStatus.SKIPPED)
     session.flush()
 

@@ -15,8 +15,8 @@ from typing import Any
 from ledger import trace
 from ledger.handled import info_of
 from ledger.models import Message, MessageStatus
-
-Text = tuple[str, str]  # (pt-BR, en)
+from shopify_app import words as rendering
+from shopify_app.words import Text
 
 # An order waiting for its payment (jobs.orders: error_detail {"waiting": "payment", ...}); the
 # detail page's explanation says what to do (api_explain).
@@ -223,19 +223,9 @@ WORDS: dict[str, Text] = {
 }
 
 
-class _Params(dict[str, Any]):
-    """A placeholder the stored params lack reads as itself, not as an error."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def say(key: str, params: dict[str, Any] | None, locale: str) -> str | None:
     """The words of `key` in `locale` with `params` in place (None: no such key)."""
-    text = WORDS.get(key)
-    if text is None:
-        return None
-    return text[1 if locale == "en" else 0].format_map(_Params(params or {}))
+    return rendering.say(WORDS, key, params, locale)
 
 
 def reason(message: Message, locale: str) -> str | None:
@@ -251,10 +241,7 @@ def reason(message: Message, locale: str) -> str | None:
     if closed is not None:  # closed as handled: the person's note, framed in the page's language
         return HANDLED[1 if locale == "en" else 0].format(note=closed.get("note") or "")
     if isinstance(words, dict):
-        params = words.get("params")
-        said = say(str(words.get("key")), params if isinstance(params, dict) else None, locale)
-        if said is not None:
-            return said
+        return rendering.in_locale(WORDS, words, message.error_text, locale)
     return message.error_text
 
 

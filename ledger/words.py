@@ -1,0 +1,50 @@
+"""A job's words beside its English text: what the pages say in the merchant's language.
+
+A job that writes a text a person reads (a skip's reason, a run's error line, a dry run's held
+reason, an order line's change) keeps the English text, for logs and search, and beside it its
+words: a key the pages' catalogues know and its params (shopify_app.words renders them in the
+request's locale). Params are ids, numbers, money and names, never English text; an ERP's or
+Shopify's own message stays a param as it came.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+Words = tuple[str, dict[str, Any]]  # (key, params): ids, numbers, money, names; never English text
+
+
+def stored(words: Words) -> dict[str, Any]:
+    """The words as a JSON column holds them: {"key": ..., "params": {...}} (anything exotic as text)."""
+    key, params = words
+    return {"key": key, "params": json.loads(json.dumps(params, default=str))}
+
+
+def joined(parts: list[Words] | tuple[Words, ...]) -> list[dict[str, Any]]:
+    """Several words said one after the other ("; "), as stored."""
+    return [stored(part) for part in parts]
+
+
+# Words built beside a text that later steps may extend (an order line's reason): kept with the
+# English they say, so a step that changes the text without giving words drops them rather than
+# leaving words that say less than the text.
+Said = tuple[str, tuple[Words, ...]]  # (the English text, the parts that say it)
+
+
+def said(english: str, *parts: Words) -> dict[str, Any]:
+    """`reason` and `words` for a record built with both (LineChange(..., **said(text, part)))."""
+    return {"reason": english, "words": (english, parts)}
+
+
+def stored_for(english: str | None, words: Said | None) -> list[dict[str, Any]] | None:
+    """The parts as stored, when they say `english` as it stands; None otherwise."""
+    if words is None or english is None or words[0] != english:
+        return None
+    return joined(words[1])
+
+
+def quantity(value: Decimal) -> str:
+    """A quantity as a param: no trailing zeros ("1", "1.5"), as ERP quantities read "1.000"."""
+    return format(value.normalize(), "f")
