@@ -140,7 +140,8 @@ class Transport:
                     raise ErpAuthError(
                         f"Consinco refused a fresh token for {self.username}: {exc.error.mensagem}",
                         codigo=exc.error.codigo, status=401, endpoint=exc.error.endpoint,
-                    ) from None  # fmt: skip
+                    ).worded("erp_token_refused", user=self.username,
+                             message=exc.error.mensagem) from None  # fmt: skip
                 logger.info("consinco: token refused (%s), logging in again", exc.error.codigo)
                 relogged = True
 
@@ -173,7 +174,8 @@ class Transport:
             except _NETWORK_ERRORS as exc:
                 if not self.retry.should_retry(attempt):
                     raise ErpTransient(f"Consinco unreachable at {endpoint}: {type(exc).__name__}",
-                                       endpoint=endpoint) from exc  # fmt: skip
+                                       endpoint=endpoint).worded(
+                        "erp_unreachable", endpoint=endpoint, error=type(exc).__name__) from exc  # fmt: skip
                 wait = self.retry.delay(attempt)
                 logger.warning("consinco: %s %s: %s; retry %s in %.2fs", method, endpoint, type(exc).__name__,
                                attempt, wait)  # fmt: skip
@@ -199,12 +201,13 @@ class Transport:
                 raise ErpAuthError(
                     f"Consinco refused the login for user {self.username!r}: {error.mensagem}",
                     codigo=error.codigo, campo=error.campo, status=401, endpoint=endpoint,
-                )  # fmt: skip
+                ).worded("erp_login_refused", user=self.username, message=error.mensagem)  # fmt: skip
             raise _Unauthorized(error)
         if status >= 500 or status in (408, 429):
             raise ErpTransient(f"Consinco {endpoint} answered HTTP {status}: {error.mensagem}", status=status,
                                codigo=error.codigo, endpoint=endpoint,
-                               retry_after=_retry_after(response))  # fmt: skip
+                               retry_after=_retry_after(response)).worded(
+                "erp_answered", endpoint=endpoint, status=status, message=error.mensagem)  # fmt: skip
         raise error
 
     def _error(self, response: requests.Response, content: bytes, endpoint: str) -> ErpRejected:

@@ -178,7 +178,9 @@ def run_flow(
                 log.warning("catalog: %s for shop %s skipped, the catalog stayed busy through its retries",
                             flow, shop_id)  # fmt: skip
                 return SyncResult(busy=True)
-            raise Transient(f"catalog of shop {shop_id} is busy; {flow} pass retried later") from exc
+            raise Transient(f"catalog of shop {shop_id} is busy; {flow} pass retried later").worded(
+                "catalog_busy", flow=flow
+            ) from exc
         with session_scope() as session:
             state = watermarks.read(session, shop_id, flow)
             empty = not catalog_cache.all_seqs(session, shop_id)

@@ -51,7 +51,9 @@ def run(shop_id: int) -> dict[str, Any]:
                 shop_id, progress=schedule_progress(shop_id, FLOW), bulk=None, job_id=job.id if job else None
             )
         except LockBusy as exc:
-            raise Transient(f"catalog of shop {shop_id} is busy; the full sweep is retried later") from exc
+            raise Transient(f"catalog of shop {shop_id} is busy; the full sweep is retried later").worded(
+                "catalog_busy_full_sweep"
+            ) from exc
     return result.as_dict()
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from rq.timeouts import BaseTimeoutException
 
 from ledger.models import ErrorClass
+from ledger.words import Words
 
 
 class IntegrationError(Exception):
@@ -24,11 +25,18 @@ class IntegrationError(Exception):
 
     error_class: ErrorClass = ErrorClass.BUG
     retryable: bool = False
+    words: Words | None = None  # the message in the merchant's words (ledger.words), when it has them
 
     def __init__(self, message: str, *, detail: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail or {}
+
+    def worded(self, key: str, **params: Any) -> IntegrationError:
+        """This failure with its words (`key`, `params`: ids, numbers, names, an outside system's own
+        message), for the pages that show it in the merchant's language."""
+        self.words = (key, params)
+        return self
 
 
 class MappingMissing(IntegrationError):

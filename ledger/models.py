@@ -420,6 +420,7 @@ class Schedule(Base):
     last_status: Mapped[str | None] = mapped_column(String(20))  # ledger.schedules.LAST_STATUSES
     last_ended_at: Mapped[datetime | None]  # when its last run ended (ledger.run_outcome)
     last_error: Mapped[str | None] = mapped_column(Text)  # that run's exception line, when it raised
+    last_error_words: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # its words (ledger.words)
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"done": n, "total": m}
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -489,5 +490,6 @@ class OrderLineChange(Base):
     qty_after: Mapped[Decimal | None]
     substitute_sku: Mapped[str | None] = mapped_column(String(60))
     reason: Mapped[str | None] = mapped_column(Text)
+    reason_words: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # its words (ledger.words)
     applied: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

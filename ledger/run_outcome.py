@@ -10,6 +10,9 @@ write the outcome with when it ended and the exception's line:
 - "retrying": it raised with RQ retries left (a Transient: the ERP down, a throttle);
 - "failed": it raised with none left (RQ's failed-job registry holds it; requeue it there).
 
+Beside the English line, its words (ledger.words: a classified failure's `words`, a dead worker's),
+which the Flows page says in the merchant's language (shopify_app.run_words); a bug's line has none.
+
 RQ calls the failure callback before it decides on the retry, and decides from the same
 `job.retries_left` (a job that zeroes it for a bug fails at once, and is shown failed); a job
 whose worker died (AbandonedJobError) goes through it too. A forked work horse killed under the
@@ -32,6 +35,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError
 from ledger.models import Schedule, utcnow
 from ledger.schedules import RUN_FAILED, RUN_OK, RUN_RETRYING, STOPPED_BY_UNINSTALL
+from ledger.words import Words, stored
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ ERROR_MAX = 1000
 
 def succeeded(job: Any, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
     """RQ's success callback of a scheduled flow's run."""
-    _record(job, RUN_OK, None)
+    _record(job, RUN_OK, None, None)
 
 
 def failed(
@@ -57,7 +61,8 @@ def failed(
 ) -> None:
     """RQ's failure callback: "retrying" while RQ will run it again, "failed" once it will not."""
     status = RUN_RETRYING if job.should_retry else RUN_FAILED
-    _record(job, status, error_line(exc_type, exc_value))
+    words = exc_value.words if isinstance(exc_value, IntegrationError) else None
+    _record(job, status, error_line(exc_type, exc_value), words)
 
 
 def error_line(exc_type: type[BaseException] | None, exc_value: BaseException | None) -> str:
@@ -74,12 +79,19 @@ def error_line(exc_type: type[BaseException] | None, exc_value: BaseException | 
 def horse_killed(job: Any, ret_val: int | None) -> None:
     """The forked work horse running `job` died (a signal): RQ fails the job and decides its
     retry from the same `retries_left`, without calling the job's failure callback."""
-    dead = f"signal {os.WTERMSIG(ret_val)}" if ret_val and os.WIFSIGNALED(ret_val) else f"status {ret_val}"
+    signalled = bool(ret_val) and os.WIFSIGNALED(ret_val or 0)
+    dead = f"signal {os.WTERMSIG(ret_val or 0)}" if signalled else f"status {ret_val}"
+    words: Words = (
+        ("worker_killed_signal", {"signal": os.WTERMSIG(ret_val or 0)})
+        if signalled
+        else ("worker_killed_status", {"status": ret_val})
+    )
     status = RUN_RETRYING if job.should_retry else RUN_FAILED
-    _record(job, status, f"WorkHorseKilled: the worker process running it died ({dead}; out of memory?)")
+    line = f"WorkHorseKilled: the worker process running it died ({dead}; out of memory?)"
+    _record(job, status, line, words)
 
 
-def record(shop_id: int, schedule: str, status: str, error: str | None) -> bool:
+def record(shop_id: int, schedule: str, status: str, error: str | None, words: Words | None = None) -> bool:
     """Write one run's outcome on the schedule's row; False when it has none (deleted since) or
     an uninstall stopped it: a reinstall reads that status to turn the row back on. One UPDATE
     with the check in its WHERE: PostgreSQL re-checks it after waiting for an uninstall's lock on
@@ -92,18 +104,23 @@ def record(shop_id: int, schedule: str, status: str, error: str | None) -> bool:
                 Schedule.flow == schedule,
                 or_(Schedule.last_status.is_(None), Schedule.last_status != STOPPED_BY_UNINSTALL),
             )
-            .values(last_status=status, last_ended_at=utcnow(), last_error=error)
+            .values(
+                last_status=status,
+                last_ended_at=utcnow(),
+                last_error=error,
+                last_error_words=stored(words) if words is not None else None,
+            )
             .execution_options(synchronize_session=False)
         )
     return bool(written.rowcount)
 
 
-def _record(job: Any, status: str, error: str | None) -> None:
+def _record(job: Any, status: str, error: str | None, words: Words | None) -> None:
     schedule = (job.meta or {}).get(META_KEY)
     if not schedule:
         return
     try:
         shop_id = int(job.args[0])
-        record(shop_id, schedule, status, error)
+        record(shop_id, schedule, status, error, words)
     except Exception:
         log.exception("run_outcome: could not record %s of job %s (%s)", status, job.id, schedule)

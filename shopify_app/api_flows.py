@@ -46,6 +46,7 @@ from shopify_app.api_common import (
 )
 from shopify_app.enqueue import enqueue_run
 from shopify_app.roles import require_role
+from shopify_app.run_words import last_error
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,12 @@ def _schedule_json(
     now: datetime,
     reveal: bool = False,
     findings: dict[str, int] | None = None,
+    lang: str = "pt-BR",
 ) -> dict[str, Any] | None:
     """The schedule part of a flow's row: its last run's outcome (ledger.run_outcome) included,
-    the error line masked as the failed-jobs list masks it (PII shown to admins only), and what
-    the flow's last report found (`findings`: the reconciliation's drift, ledger.drift), which a
+    the error line in `lang` (shopify_app.run_words) masked as the failed-jobs list masks it (PII
+    shown to admins only), and what the flow's last report found (`findings`: the
+    reconciliation's drift, ledger.drift), which a
     run that ended "ok" does not say."""
     if flow.schedule is None:
         return None
@@ -129,7 +132,7 @@ def _schedule_json(
         "last_run_at": iso(row.last_run_at),
         "last_status": row.last_status,
         "last_ended_at": iso(row.last_ended_at),
-        "last_error": mask_text(row.last_error, reveal),
+        "last_error": mask_text(last_error(row, lang), reveal),
         "last_findings": findings or None,
         "next_run_at": iso(next_run(row.cron, row.enabled, now)),
     }
@@ -191,7 +194,8 @@ def stuck_counts(session: Session, shop_id: int, now: datetime) -> dict[str, int
 @require_role(Role.VIEWER)
 def list_flows() -> ResponseReturnValue:
     shop_id, now = g.shop.id, utcnow()
-    english, reveal = locale() == "en", g.role.at_least(Role.ADMIN)
+    lang, reveal = locale(), g.role.at_least(Role.ADMIN)
+    english = lang == "en"
     held, catalog_held = lock_state(shop_id)
     running = set(held)
     with db() as session:
@@ -218,7 +222,7 @@ def list_flows() -> ResponseReturnValue:
                     "direction": flow.direction,
                     "queue": flow.queue,
                     "webhook_only": flow.schedule is None,
-                    "schedule": _schedule_json(flow, schedule, now, reveal, found.get(flow.name)),
+                    "schedule": _schedule_json(flow, schedule, now, reveal, found.get(flow.name), lang),
                     "running": flow.name in running,
                     "waiting": catalog_held and flow.name in CATALOG_FLOWS and flow.name not in running,
                     "progress": schedule.progress if schedule is not None else None,
@@ -349,7 +353,7 @@ def put_schedule(flow: str) -> ResponseReturnValue:
             before,
             {"cron": cron, "enabled": row.enabled},
         )
-        return jsonify(_schedule_json(spec, row, utcnow(), g.role.at_least(Role.ADMIN)))
+        return jsonify(_schedule_json(spec, row, utcnow(), g.role.at_least(Role.ADMIN), lang=locale()))
 
 
 @bp.post("/<flow>/run")

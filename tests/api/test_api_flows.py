@@ -169,12 +169,13 @@ def test_changing_only_the_cron_keeps_a_schedule_the_merchant_stopped_stopped(cl
     assert fresh.get_json()["enabled"] is True  # a schedule written the first time starts on
 
 
-def _rows(client) -> dict[str, dict]:
-    return {f["name"]: f for f in client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["flows"]}
+def _rows(client, locale: str = "pt-BR") -> dict[str, dict]:
+    answer = client.get(f"/api/flows?locale={locale}", headers=headers(Role.VIEWER)).get_json()
+    return {f["name"]: f for f in answer["flows"]}
 
 
-def _stock_row(client) -> dict:
-    return _rows(client)["stock"]
+def _stock_row(client, locale: str = "pt-BR") -> dict:
+    return _rows(client, locale)["stock"]
 
 
 def test_a_stock_run_failing_with_the_erp_down_through_every_retry_shows_on_its_row(
@@ -196,7 +197,20 @@ def test_a_stock_run_failing_with_the_erp_down_through_every_retry_shows_on_its_
     catalog = Queue("catalog", connection=rq)
     run_worker(("catalog",), burst=True, simple=True, with_scheduler=False)
     retrying = _stock_row(client)["schedule"]
-    assert retrying["last_status"] == "retrying" and retrying["last_error"].startswith("Consinco unreachable")
+    # the job's English line, said in the page's language (shopify_app.run_words)
+    assert retrying["last_status"] == "retrying"
+    assert retrying["last_error"] == (
+        "O ERP (Consinco) não respondeu em api/v1/Auth/Login (ConnectionError), nem depois das novas "
+        "tentativas: ele está fora do ar ou inacessível daqui"
+    )
+    assert _stock_row(client, "en")["schedule"]["last_error"] == (
+        "Consinco (the ERP) did not answer at api/v1/Auth/Login (ConnectionError), not even after retries: "
+        "it is down or unreachable from here"
+    )
+    with session_scope(settings.database_url) as session:
+        stored = session.query(Schedule).filter_by(shop_id=shops.a, flow="stock").one()
+        # the English line stays, for logs and search
+        assert stored.last_error == "Consinco unreachable at api/v1/Auth/Login: ConnectionError"
     for _ in queues.RETRY_INTERVALS:  # every retry at once, instead of 10 s .. 5 min apart
         for job_id in ScheduledJobRegistry(queue=catalog).get_job_ids():
             ScheduledJobRegistry(queue=catalog).remove(job_id)

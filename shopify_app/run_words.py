@@ -1,0 +1,66 @@
+"""A scheduled flow's last run's error line, in the merchant's words (pt-BR and en).
+
+The run's outcome (ledger.run_outcome) keeps the exception's English line and beside it its words
+(Schedule.last_error_words: a classified failure's `words`, a dead worker's); the Flows page says
+them in the request's locale. A line with no words (a bug's, a row older than them) or with a key
+this catalogue lacks reads as it was written. Params: endpoints, ids, numbers, and the ERP's own
+message as it came.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.models import Schedule
+from shopify_app import words
+from shopify_app.words import Text
+
+WORDS: dict[str, Text] = {
+    # the ERP (erp.transport)
+    "erp_unreachable": (
+        "O ERP (Consinco) não respondeu em {endpoint} ({error}), nem depois das novas tentativas: ele está "
+        "fora do ar ou inacessível daqui",
+        "Consinco (the ERP) did not answer at {endpoint} ({error}), not even after retries: it is down or "
+        "unreachable from here",
+    ),
+    "erp_answered": (
+        "O ERP (Consinco) respondeu {endpoint} com erro HTTP {status}: {message}",
+        "Consinco (the ERP) answered {endpoint} with HTTP {status}: {message}",
+    ),
+    "erp_login_refused": (
+        "O ERP (Consinco) recusou o login do usuário {user}: {message}. Corrija o usuário ou a senha em "
+        "Configuração",
+        "Consinco (the ERP) refused the login of user {user}: {message}. Fix the user or password under "
+        "Setup",
+    ),
+    "erp_token_refused": (
+        "O ERP (Consinco) recusou um acesso recém-emitido para o usuário {user}: {message}",
+        "Consinco (the ERP) refused a freshly issued token for user {user}: {message}",
+    ),
+    # the catalog's lock (jobs.catalog_flow, jobs.catalog_full)
+    "catalog_busy": (
+        "O catálogo estava ocupado (outra passagem ou um reenvio em andamento): esta passagem é tentada de "
+        "novo mais tarde",
+        "The catalog was busy (another pass or a replay running): this pass is tried again later",
+    ),
+    "catalog_busy_full_sweep": (
+        "O catálogo estava ocupado (outra passagem ou um reenvio em andamento): a varredura completa é "
+        "tentada de novo mais tarde",
+        "The catalog was busy (another pass or a replay running): the full sweep is tried again later",
+    ),
+    # the worker (ledger.run_outcome.horse_killed)
+    "worker_killed_signal": (
+        "O processo do worker que rodava esta execução morreu (sinal {signal}; falta de memória?)",
+        "The worker process running it died (signal {signal}; out of memory?)",
+    ),
+    "worker_killed_status": (
+        "O processo do worker que rodava esta execução morreu (status {status}; falta de memória?)",
+        "The worker process running it died (status {status}; out of memory?)",
+    ),
+}
+
+
+def last_error(row: Schedule, locale: str) -> str | None:
+    """The schedule's last run's error line in `locale`; as written when it has no words."""
+    stored: Any = row.last_error_words
+    return words.in_locale(WORDS, stored, row.last_error, locale) if row.last_error else None
