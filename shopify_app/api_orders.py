@@ -53,6 +53,7 @@ from shopify_app.api_common import (
 from shopify_app.api_messages import summary
 from shopify_app.api_upstream import ERP, call, erp_client, shopify_read
 from shopify_app.enqueue import enqueue_address_check, enqueue_replay
+from shopify_app.line_words import reason as line_reason
 from shopify_app.roles import require_role
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -310,7 +311,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
                         "qty_before": decimal_text(c.qty_before),
                         "qty_after": decimal_text(c.qty_after),
                         "substitute_sku": c.substitute_sku,
-                        "reason": mask_text(c.reason, reveal),
+                        "reason": mask_text(line_reason(c, where), reveal),
                         "applied": c.applied,
                         "created_at": iso(c.created_at),
                     }

@@ -81,6 +81,7 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Shop, utcnow
+from ledger.words import Said, said, stored_for
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 
@@ -319,7 +320,8 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
                 return _too_late(session, link, message, edit_id, changes, status, read.order.name)
         _note(link, refused(read.order.name, nro, is_refund(edit_id), exc.mensagem))  # final: a person acts
         raise
-    record_changes(session, link, edit_id, changes, applied=True, reason=f"Shopify order edit {edit_id}")
+    sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
+    record_changes(session, link, edit_id, changes, applied=True, **sent)
     link.total, link.erp_status = updated.total, updated.situacao
     clear_note(link)
     trace.succeed(
@@ -760,7 +762,9 @@ def record_lost_answer(
     ]
     changes = [c for c in sent if change_key(edit_id, c.sku) not in recorded]
     reason = f"Shopify order edit {edit_id} (the ERP took it; its answer was lost)"
-    record_changes(session, link, edit_id, changes, applied=True, reason=reason)
+    record_changes(
+        session, link, edit_id, changes, applied=True, **said(reason, ("line_edit_lost", {"edit": edit_id}))
+    )
     return len(changes)
 
 
@@ -769,11 +773,20 @@ def change_key(edit_id: str, sku: str) -> str:
 
 
 def record_changes(
-    session: Session, link: OrderLink, edit_id: str, changes: list[LineChange], *, applied: bool, reason: str
+    session: Session,
+    link: OrderLink,
+    edit_id: str,
+    changes: list[LineChange],
+    *,
+    applied: bool,
+    reason: str,
+    words: Said | None = None,
 ) -> None:
-    """One OrderLineChange per changed line; a replay of the same edit changes nothing (UNIQUE key)."""
+    """One OrderLineChange per changed line; a replay of the same edit changes nothing (UNIQUE key).
+    `words`: the reason in the merchant's words (ledger.words.said)."""
     if not changes:
         return
+    reason_words = stored_for(reason, words)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = [
         {
@@ -785,6 +798,7 @@ def record_changes(
             "qty_before": change.before,
             "qty_after": change.after,
             "reason": reason,
+            "reason_words": reason_words,
             "applied": applied,
             "created_at": utcnow(),
         }
@@ -793,6 +807,10 @@ def record_changes(
     stmt = dialect.insert(OrderLineChange).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["order_link_id", "change_key"],
-        set_={"applied": stmt.excluded.applied, "reason": stmt.excluded.reason},
+        set_={
+            "applied": stmt.excluded.applied,
+            "reason": stmt.excluded.reason,
+            "reason_words": stmt.excluded.reason_words,
+        },
     )
     session.execute(stmt)

@@ -87,6 +87,7 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import OrderLineChange, OrderLink
+from ledger.words import Said, Words, quantity, said, stored_for
 from shopify_app.admin_api import for_shop, order_edit_discounts
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_results import CalculatedLine
@@ -123,6 +124,7 @@ class LineChange:
     charge_total: Decimal | None = None  # weighed substitute: what the ERP charges for it
     substitute_charge: Decimal | None = None  # a substitute by the unit: what the ERP charges for its units
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
+    words: Said | None = None  # the reason in the merchant's words (ledger.words.said), while it says it
 
     @property
     def sends(self) -> bool:
@@ -215,19 +217,31 @@ def plan_changes(
                 "line_item_id": line_id, "variant_id": variant}  # fmt: skip
         replaced_by = substitutes.get(line.seq_item)
         if replaced_by is not None:
-            reason = f"replaced at picking by {replaced_by.id_sku} (ERP line {replaced_by.seq_item})"
+            reason = said(
+                f"replaced at picking by {replaced_by.id_sku} (ERP line {replaced_by.seq_item})",
+                ("line_replaced", {"sku": replaced_by.id_sku, "item": replaced_by.seq_item}),
+            )
             changes.append(LineChange(key, "substitution", shopify_quantity=target,
-                                      substitute_sku=replaced_by.id_sku, reason=reason, **base))  # fmt: skip
+                                      substitute_sku=replaced_by.id_sku, **reason, **base))  # fmt: skip
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
                 shared = line.id_sku in shared_skus
                 changes.append(_weight(key, line, lines, shopify_line, carried or {}, base, shared))
         elif line.qty_served < line.qty_ordered:
-            reason = f"cut at picking: {line.qty_served} of {line.qty_ordered} served"
-            changes.append(LineChange(key, "cut", shopify_quantity=target, reason=reason, **base))
+            reason = said(
+                f"cut at picking: {line.qty_served} of {line.qty_ordered} served",
+                ("line_cut", {"served": quantity(line.qty_served), "ordered": quantity(line.qty_ordered)}),
+            )
+            changes.append(LineChange(key, "cut", shopify_quantity=target, **reason, **base))
         elif line.qty_served > line.qty_ordered:
-            reason = f"more served than ordered: {line.qty_served} of {line.qty_ordered}"
-            changes.append(LineChange(key, "qty", shopify_quantity=target, reason=reason, **base))
+            reason = said(
+                f"more served than ordered: {line.qty_served} of {line.qty_ordered}",
+                (
+                    "line_more_served",
+                    {"served": quantity(line.qty_served), "ordered": quantity(line.qty_ordered)},
+                ),
+            )
+            changes.append(LineChange(key, "qty", shopify_quantity=target, **reason, **base))
     if not any(change.change_key in tried for change in changes):
         return changes  # a first attempt: units of the variant already there are not this event's
     matched = {s.id for s in own_line.values() if s is not None}
@@ -320,7 +334,10 @@ def _substitute(
         sku=line.id_sku,
         qty_before=Decimal("0"),
         qty_after=line.qty_served,
-        reason=f"substitute for ERP line {line.replaces_seq_item}",
+        **said(
+            f"substitute for ERP line {line.replaces_seq_item}",
+            ("line_substitute", {"item": line.replaces_seq_item}),
+        ),
         variant_id=variant,
         shopify_quantity=_units(line.qty_served),
         substitute_sku=line.id_sku,
@@ -334,8 +351,11 @@ def _substitute(
     units = int(line.qty_served.to_integral_value(rounding=ROUND_CEILING))
     charged = _charged(line)
     description = f"{WEIGHED_SUBSTITUTE}: {_kg(line.qty_served)} kg (item {line.seq_item})"
-    reason = f"substitute for ERP line {line.replaces_seq_item}, weighed {line.qty_served} kg"
-    return replace(change, shopify_quantity=units, charge_total=charged.quantize(CENT), reason=reason,
+    reason = said(
+        f"substitute for ERP line {line.replaces_seq_item}, weighed {line.qty_served} kg",
+        ("line_substitute_weighed", {"item": line.replaces_seq_item, "kg": quantity(line.qty_served)}),
+    )
+    return replace(change, shopify_quantity=units, charge_total=charged.quantize(CENT), **reason,
                    discount_description=description, adjusted=description in carried_all)  # fmt: skip
 
 
@@ -361,22 +381,24 @@ def _weight(
     plans the same adjustment)."""
     ordered, served = line.qty_ordered, line.qty_served
     weighed = f"weighed {served} kg instead of {ordered} kg"
+    kg = {"served": quantity(served), "ordered": quantity(ordered)}
     if served > ordered:
         reason = (f"{weighed} (heavier): not charged above what was authorised, so the Shopify line keeps "
                   "its price and the capture stays within the authorisation")  # fmt: skip
-        return LineChange(key, "weight", reason=reason, **base)
+        return LineChange(key, "weight", **said(reason, ("line_weight_heavier", kg)), **base)
     difference = weight_difference(line)
     if difference <= 0:  # a gram light on a cheap item: both line totals round to the same cents
         reason = (f"{weighed}: the ERP charges the same (its line totals differ by {difference}), so the "
                   "Shopify line keeps its price")  # fmt: skip
-        return LineChange(key, "weight", reason=reason, **base)
+        same_charge = ("line_weight_same_charge", {**kg, "difference": difference})
+        return LineChange(key, "weight", **said(reason, same_charge), **base)
     same = _variant_lines(lines, shopify_line)
     units = sum(s.current_quantity for s in same)
     if shared:
         units = shopify_line.current_quantity if shopify_line else 0
     if shopify_line is None or units <= 0:
         reason = f"{weighed}: no Shopify line to adjust, the capture follows the NF-e total"
-        return LineChange(key, "weight", reason=reason, **base)
+        return LineChange(key, "weight", **said(reason, ("line_weight_no_line", kg)), **base)
     description = f"{WEIGHT_ADJUSTMENT}: {_kg(ordered)} kg → {_kg(served)} kg"
     adjusted = any(description in carried.get(s.id, ()) for s in same)
     money = {"discount_description": description, "discount_total": difference, "weighed_units": units,
@@ -393,18 +415,24 @@ def _weight(
             reason = (f"{weighed}: line discount {difference} '{description}'; Shopify discounts per unit "
                       f"and {units} units do not divide it, so one unit goes on a line of its own: "
                       f"{per_unit} per unit x {units - 1} + {alone} on 1 = {difference}")  # fmt: skip
-            return LineChange(key, "weight", reason=reason, shopify_quantity=units - 1,
-                              discount_per_unit=per_unit, split_discount=alone, **money, **base)  # fmt: skip
+            split = {**kg, "difference": difference, "description": description, "units": units,
+                     "per_unit": per_unit, "kept": units - 1, "alone": alone}  # fmt: skip
+            return LineChange(key, "weight", **said(reason, ("line_weight_split", split)),
+                              shopify_quantity=units - 1, discount_per_unit=per_unit, split_discount=alone,
+                              **money, **base)  # fmt: skip
     if len(same) > 1 and not adjusted:
         units = shopify_line.current_quantity  # the variant on several lines of its own: adjust the first
         money["weighed_units"] = units
     per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
     reason = f"{weighed}: line discount {difference} ({per_unit} per unit x {units}) '{description}'"
+    parts: list[Words] = [("line_weight_discount", {**kg, "difference": difference, "per_unit": per_unit,
+                                                   "units": units, "description": description})]  # fmt: skip
     residual = per_unit * units - difference
     if residual:
         reason += (f"; Shopify discounts per unit, so its line is {residual} below the NF-e line, "
                    "and the capture follows the NF-e total")  # fmt: skip
-    return LineChange(key, "weight", reason=reason, discount_per_unit=per_unit, **money, **base)
+        parts.append(("line_weight_residual", {"residual": residual}))
+    return LineChange(key, "weight", **said(reason, *parts), discount_per_unit=per_unit, **money, **base)
 
 
 def split_shares(
@@ -941,13 +969,14 @@ def _record(
             row.kind, row.sku, row.substitute_sku = change.kind, change.sku, change.substitute_sku
             row.qty_before, row.qty_after = change.qty_before, change.qty_after
             if not (change.adjusted and row.reason):  # a replay keeps what the applied edit recorded
-                row.reason = change.reason
+                row.reason, row.reason_words = change.reason, stored_for(change.reason, change.words)
             row.applied = bool(row.applied) or (applied and change.sends)
     return {key for key, row in existing.items() if row.applied}
 
 
 def _jsonable(change: LineChange) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(change).items()}
+    """The change as its message's request keeps it (its words are the ledger row's, not the request's)."""
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(change).items() if k != "words"}
 
 
 # SITUACAOPED from typing to the end (consinco.md): a picking event never moves an order back from
