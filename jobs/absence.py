@@ -40,6 +40,7 @@ from ledger import trace
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus
+from ledger.words import Words
 
 # More missing than both of these and nothing is taken off. 20%: a store link moved to another
 # segment of the same company lists about the same assortment (a segment-only product here and
@@ -63,6 +64,17 @@ def held_why(missing: int, known: int, doubt: str | None, *, known_as: str, rath
         return (f"that is {missing * 100 // max(known, 1)}% of the {known} {known_as}: more likely a read "
                 f"or setup problem than {rather}")  # fmt: skip
     return None
+
+
+def held_words(missing: int, known: int, doubt: str | None, *, known_as: str) -> Words | None:
+    """`held_why` in the merchant's words (ledger.words; `known_as`: the key's end naming the items,
+    "packagings"). The read's doubt is the ERP client's English detail: the words say what it
+    means, and the English text keeps the detail."""
+    if held_why(missing, known, doubt, known_as="", rather="") is None:
+        return None
+    if doubt:
+        return ("held_read_unsure", {})
+    return (f"held_too_many_{known_as}", {"share": missing * 100 // max(known, 1), "known": known})
 
 
 @dataclass(frozen=True)

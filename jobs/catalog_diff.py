@@ -54,6 +54,7 @@ from ledger import bindings, watermarks
 from ledger.db import session_scope
 from ledger.kv import get_redis
 from ledger.models import Schedule, utcnow
+from ledger.words import stored
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.results import ProductRef
 
@@ -146,16 +147,20 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
             )
         else:
             entry["reason"] = item.reason
+            if item.words is not None:
+                entry["words"] = stored(item.words)
         lists[verdict].append(entry)
     result: dict[str, Any] = {
         "generated_at": utcnow().isoformat(),
         "counts": {**counts, "unreadable": len(unreadable)},
         **lists,
-        "unreadable": [{"record": m.unit_key, "problem": m.error.message} for m in unreadable[:LIST_LIMIT]],
+        "unreadable": [_unreadable(m) for m in unreadable[:LIST_LIMIT]],
     }
     result["full_sweep"] = full_sweep
     if held.held:
         result["held"] = {"count": len(held.held), "why": held.why, "skus": held.held[:LIST_LIMIT]}
+        if held.words is not None:
+            result["held"]["words"] = stored(held.words)
     if drift:
         owned = client is None
         client = client or for_shop(ctx.shop_domain, lane="background")
@@ -165,6 +170,14 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
             if owned:
                 client.close()  # its HTTP connections, not left to the garbage collector
     return result
+
+
+def _unreadable(m: catalog_malformed.Malformed) -> dict[str, Any]:
+    """A record the run could not read: its English problem, and its words (ledger.words)."""
+    entry: dict[str, Any] = {"record": m.unit_key, "problem": m.error.message}
+    if m.error.words is not None:
+        entry["words"] = stored(m.error.words)
+    return entry
 
 
 def _who_retires(

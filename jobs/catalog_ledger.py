@@ -50,6 +50,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from ledger.trace_bulk import UnitStart
 from ledger.trace_bulk import begin_many as begin_many_units
+from ledger.words import Words
 from settings import get_settings
 from shopify_app.admin_api.results import ProductRef
 
@@ -116,6 +117,7 @@ class Planned:
     unmarked: str | None = (
         None  # its bound Shopify product, when that lacks the custom id (catalog_custom_id)
     )
+    words: Words | None = None  # `reason` in the merchant's words (ledger.words)
 
 
 def plan(
@@ -146,9 +148,11 @@ def plan_one(
     was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
     unmarked = binding.shopify_id if binding is not None and (binding.data or {}).get(MISSING) else None
     if entry.product is None:
-        return Planned(seq, None, "waiting", "waiting for the product record (ProdutoCV)")
+        return Planned(seq, None, "waiting", "waiting for the product record (ProdutoCV)",
+                       words=("waiting_product_record", {}))  # fmt: skip
     if not entry.skus:
-        return Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)")
+        return Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)",
+                       words=("waiting_packagings", {}))  # fmt: skip
     if mapped is None:
         mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale)
     if not force and bindings.unchanged(binding, mapped.digest):

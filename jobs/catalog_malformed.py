@@ -103,6 +103,8 @@ def describe(
         field=error.field,
         detail={"endpoint": error.endpoint, "problem": error.problem},
     )
+    # (the problem is the client's English detail: the words name the field, the text keeps it)
+    rejected.worded(f"unreadable_{flow}", sku=id_sku, product=seq or "?", field=error.field)
     return Malformed(prefix + ident, id_sku, seq, changed_at, rejected)
 
 

@@ -43,6 +43,7 @@ from erp import ChangeRead, ErpClient
 from jobs import absence, catalog_malformed
 from jobs.catalog_cache import CachedProduct
 from ledger import trace
+from ledger.words import Words
 
 FLOW = "skus"
 UNIT = "catalog:unlisted"  # the full sync's message when the packagings missing were held for a person
@@ -56,6 +57,7 @@ class Sweep:
     record: Callable[[Any], None] = lambda session: None
     held: list[str] = field(default_factory=list)  # the idSkus held for a person instead
     why: str | None = None  # why they were held
+    words: Words | None = None  # `why` in the merchant's words (ledger.words)
 
 
 def sweep(
@@ -97,7 +99,8 @@ def sweep(
     held = _by_product(gone, verdict.held)
     off = [seq for seq in _left_without_any(gone, entries) if seq in held]
     record = _hold(shop_id, held, off, known, doubt, verdict.why, verdict.confirmed)
-    return Sweep(now, record=record, held=verdict.held, why=verdict.why)
+    words = absence.held_words(len(verdict.held), known, doubt, known_as="packagings")
+    return Sweep(now, record=record, held=verdict.held, why=verdict.why, words=words)
 
 
 def untold(shop_id: int, confirmed: Collection[str], where: str = "the full read") -> Sweep:

@@ -5,7 +5,8 @@ enqueues `jobs.catalog_diff.run(shop_id)` on the catalog queue under the RQ job 
 (`catalog-diff-<shop_id>-<random>`). The job stores its result as JSON at the Redis key
 `catalog_diff:<shop_id>:<job_id>` (it reads its own id with `rq.get_current_job().id`).
 `GET /api/setup/catalog-diff/<job_id>` answers that JSON once it is there, else the RQ job's
-state. The job id embeds the shop id, so a token for another shop gets a 404.
+state, its reasons said in the request's locale (shopify_app.dry_run_words). The job id embeds
+the shop id, so a token for another shop gets a 404.
 
 The last dry run: the start passes `requested_by` (the staff user id); the job keeps its result
 as the shop's last at `catalog_diff:<shop_id>:last` ({job_id, ran_at, requested_by, result}, no
@@ -31,7 +32,8 @@ from sqlalchemy import select
 from ledger import queues
 from ledger.kv import get_redis
 from ledger.models import Role, StaffRole
-from shopify_app.api_common import ApiError, app_settings, db, not_found, write_audit
+from shopify_app.api_common import ApiError, app_settings, db, locale, not_found, write_audit
+from shopify_app.dry_run_words import in_locale
 from shopify_app.roles import require_role
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ def _state(shop_id: int, job_id: str) -> dict[str, Any]:
             }
         if not isinstance(result, dict):
             result = {"value": result}
+        result = in_locale(result, locale())  # its reasons in the page's language
         return {"job_id": job_id, "status": "done", "result": result, "error": None}
     try:
         job = Job.fetch(job_id, connection=conn)
@@ -155,7 +158,7 @@ def _last(conn: Redis, shop_id: int) -> dict[str, Any] | None:
         "job_id": last.get("job_id"),
         "ran_at": last.get("ran_at"),
         "ran_by": {"user_id": str(user_id), "name": name or None} if user_id else None,
-        "result": last["result"],
+        "result": in_locale(last["result"], locale()),  # its reasons in the page's language
     }
 
 

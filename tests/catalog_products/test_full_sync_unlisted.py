@@ -17,6 +17,7 @@ from ledger import trace
 from ledger.db import session_scope
 from ledger.models import Binding, Message
 from sandbox.consinco import tables as t
+from shopify_app import dry_run_words
 
 from .conftest import InstalledShop
 from .erp_writes import clear_weights, family_of, set_packaging_status
@@ -181,4 +182,23 @@ def test_many_packagings_missing_stay_for_a_person_and_the_retry_retires_them(
     active = _active(installed)
     assert not any(active[s] for s in gone)
     assert products_by_seq(installed)[1]["status"] != "ACTIVE"
+    client.close()
+
+
+def test_the_dry_runs_held_reason_and_waiting_products_are_said_in_the_pages_language(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The dry run (a real job's result) keeps its English reasons and their words beside them;
+    the setup page's API says them in pt-BR (shopify_app.dry_run_words), not as the job's English."""
+    client = installed.client()
+    catalog_flow.initial_load(installed.shop_id, client=client, bulk=False)
+    family = family_of(installed.erp, 1)
+    _drop_packagings(installed, [family])
+    monkeypatch.setattr(paging._Coverage, "doubt", lambda self, total: "no hasNext, pages capped")
+    diff = catalog_diff.compute(installed.shop_id)
+    assert diff["held"]["words"] == {"key": "held_read_unsure", "params": {}}
+    pt = dry_run_words.in_locale(diff, "pt-BR")
+    assert pt["held"]["why"].startswith("a resposta do ERP não prova que a leitura veio inteira")
+    assert dry_run_words.in_locale(diff, "en")["held"]["why"].startswith("the ERP's answer does not prove")
+    assert "no hasNext, pages capped" in diff["held"]["why"]  # the stored English keeps the detail
     client.close()
