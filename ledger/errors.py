@@ -66,11 +66,13 @@ class Rejected(IntegrationError):
         code: str | None = None,
         field: list[str] | str | None = None,
         detail: dict[str, Any] | None = None,
+        words: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message, detail={"system": system, "code": code, "field": field, **(detail or {})})
         self.system = system
         self.code = code
         self.field = field
+        self.words = words  # the refusal in the merchant's words (key, params), for a note it leaves
 
 
 class Transient(IntegrationError):

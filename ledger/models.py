@@ -465,6 +465,9 @@ class OrderLink(Base):
     nfe_model: Mapped[str | None] = mapped_column(String(2))
     cancelled_at: Mapped[datetime | None]
     needs_attention: Mapped[str | None] = mapped_column(Text)  # why a person must look
+    # Each note's words (ledger.order_notes): its key and params by the note's slot, for the pages
+    # to say it in the merchant's language; the English text above stays the stored truth.
+    attention_words: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Set when a person linked the order to an ERP order typed there by hand (its import refused or
     # handled outside the app; ledger.order_link_by_hand): the ERP generation (ErpConnection) then.
     # Such an ERP order carries no channel id of the order, or another channel's: its events are

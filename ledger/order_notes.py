@@ -36,12 +36,24 @@ Read order: a cancellation's notes first (an NF-e to cancel, goods that may have
 that must stay in sight), then the others as they were written. A line naming no known flow (text
 written by hand, or a continuation line of an older note) is kept as it was: a line naming none
 belongs to the note above it, or is a note of no flow, which no flow clears.
+
+A note may carry its words (`put(..., words=...)`), as a skipped message does (ledger.trace.skip):
+one or more parts, each a key and its params (ids, numbers, order names, `money`, the ERP's or a
+person's own text; never English text of the app's; a param may be a part itself, or a list of
+parts), kept in `OrderLink.attention_words` by the note's slot (its `label`) and written, replaced
+and cleared with the note. The Orders page says them in the merchant's language
+(shopify_app.note_words); the English line stays the stored truth, which a person reads and
+`ledger.privacy` scrubs (its params too). A note put without words drops the slot's earlier words,
+so none outlives the text it said: a row written before, or a note given none, reads as its text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from ledger.flows import BY_NAME
 from ledger.models import OrderLink, utcnow
@@ -54,6 +66,9 @@ _LINE = re.compile(
 _BREAK = re.compile(r"\s*[\r\n]+\s*")
 _EVENT_UNIT = re.compile(r"^event:(\d+)(?::erp(\d+))?$")  # jobs.order_events.unit_key
 TOPICS = {"address": "delivery address"}  # a unit key's prefix -> the topic of the note it leaves
+Words = tuple[str, dict[str, Any]]  # (key, params), as ledger.trace.Words
+MONEY = "money"  # a param {"money": "12.50"}: an amount, said as the page's language writes money
+DELIVERY = "delivery"  # a param holding a delivery address as written: ledger.privacy scrubs it whole
 
 
 @dataclass(frozen=True)
@@ -133,14 +148,78 @@ def note_of(
     return next((n.text for n in notes(link) if n.slot == wanted), None)
 
 
+def money(amount: Decimal | str | int | float) -> dict[str, str]:
+    """A money param (MONEY): the amount as the English text writes it ("12.50")."""
+    return {MONEY: str(amount)}
+
+
+def joined(parts: Sequence[Any], join: str = "comma") -> dict[str, Any]:
+    """A param of several parts said one after another (`join`: "and", "comma", "semicolon": said in
+    the page's language, shopify_app.note_words.JOINS)."""
+    return {"join": join, "parts": list(parts)}
+
+
+def words_of(link: OrderLink) -> dict[str, list[dict[str, Any]]]:
+    """The notes' words by slot label, only those of a note the link still holds."""
+    stored = link.attention_words if isinstance(link.attention_words, dict) else {}
+    labels = {n.label for n in notes(link) if n.label}
+    return {label: parts for label, parts in stored.items() if label in labels and isinstance(parts, list)}
+
+
+def words_of_note(
+    link: OrderLink, flow: str, *, event: int | None = None, generation: int = 0, topic: str = ""
+) -> list[Words] | None:
+    """The parts of `flow`'s note in that slot as `put` takes them; None: no note, or one with no words."""
+    wanted = (flow, event, generation, "" if event is not None else topic)
+    note = next((n for n in notes(link) if n.slot == wanted), None)
+    parts = words_of(link).get(note.label) if note is not None else None
+    return [_as_words(p) for p in parts] if parts else None
+
+
+def _as_words(part: Any) -> Any:
+    """A stored part back as `put` takes it (a key and params, nested parts as tuples)."""
+    if isinstance(part, dict) and "key" in part:
+        params = part.get("params") if isinstance(part.get("params"), dict) else {}
+        return str(part["key"]), {k: _as_words(v) for k, v in params.items()}
+    if isinstance(part, list):
+        return [_as_words(p) for p in part]
+    return part
+
+
+def _stored(value: Any) -> Any:
+    """A part or param as JSON: a (key, params) tuple a part, a list of them a list, an amount text."""
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], dict)
+    ):
+        return {"key": value[0], "params": {k: _stored(v) for k, v in value[1].items()}}
+    if isinstance(value, list | tuple):
+        return [_stored(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _stored(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # a Decimal, a date: its text
+
+
 def put(
-    link: OrderLink, flow: str, text: str, *, event: int | None = None, generation: int = 0, topic: str = ""
+    link: OrderLink,
+    flow: str,
+    text: str,
+    *,
+    event: int | None = None,
+    generation: int = 0,
+    topic: str = "",
+    words: Words | Sequence[Words] | None = None,
 ) -> None:
     """Set `flow`'s note (`event`: the note of that flow's ERP event that failed, of the
     `generation`-th ERP; `topic`: its note on that topic), replacing only the note of the same slot:
     the flow's own earlier one, or that same event's or topic's. `text` may start with the flow's
     name already (a note built by the flow, "invoices: ..."); line breaks become spaces, as a line
-    is a note."""
+    is a note. `words`: the note in the merchant's words, one part or several (said one after
+    another, "; " between); None drops the slot's earlier words with its earlier text."""
     if event is not None:
         erp = f", erp{generation}" if generation else ""
         line, topic = f"{flow} (ERP event #{event}{erp}): {text}", ""
@@ -155,7 +234,8 @@ def put(
         kept.append(new)
     else:
         kept[at] = new
-    _store(link, kept)
+    parts = [words] if isinstance(words, tuple) and words and isinstance(words[0], str) else list(words or [])
+    _store(link, kept, {new.label: [_stored(p) for p in parts] if parts else None})
 
 
 def clear(
@@ -182,9 +262,17 @@ def clear(
     return True
 
 
-def _store(link: OrderLink, kept: list[Note]) -> None:
+def _store(link: OrderLink, kept: list[Note], words: dict[str, Any] | None = None) -> None:
     """Written in the order read, so a reader of the column as is (the reconciliation's rows, the
-    demo) sees a cancellation's note first too."""
+    demo) sees a cancellation's note first too. `words`: a slot's words set (None: dropped); the
+    words of a note no longer kept go with it."""
     text = "\n".join(n.text for n in sorted(kept, key=lambda n: n.flow != FIRST)) or None
     if text != link.needs_attention:
         link.needs_attention, link.updated_at = text, utcnow()
+    labels = {n.label for n in kept if n.label}
+    stored = dict(link.attention_words) if isinstance(link.attention_words, dict) else {}
+    for label, parts in (words or {}).items():
+        stored[label] = parts
+    said = {label: parts for label, parts in stored.items() if label in labels and parts} or None
+    if said != link.attention_words:
+        link.attention_words = said  # a new dict: the JSON column sees the change

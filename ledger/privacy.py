@@ -133,6 +133,29 @@ def scrub(obj: Any, known: Iterable[str] = (), *, _in_person: bool = False, _key
     return obj
 
 
+def scrub_words(words: dict[str, Any] | None, known: Iterable[str] = ()) -> dict[str, Any] | None:
+    """An order's notes' words (ledger.order_notes) scrubbed as their text is: a delivery address
+    param whole (as NEW_DELIVERY's text), a person's note whole, every other text by `scrub_text`."""
+    if not words:
+        return words
+    return {label: _scrub_param(parts, tuple(known)) for label, parts in words.items()}
+
+
+def _scrub_param(value: Any, known: tuple[str, ...], key: str = "") -> Any:
+    if key in WORDS_REDACTED and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: _scrub_param(v, known, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_param(v, known) for v in value]
+    return scrub_text(value, known) if isinstance(value, str) else value
+
+
+# Params of a note's words scrubbed whole (ledger.order_notes.DELIVERY: a delivery address as
+# written; a person's note closing a message as handled).
+WORDS_REDACTED = frozenset({"delivery", "note"})
+
+
 @dataclass(frozen=True)
 class CustomerRef:
     """Who a compliance request is about, as Shopify names them."""
@@ -363,6 +386,7 @@ def export_document(
                 "total": str(link.total) if link.total is not None else None,
                 "nfe_key": link.nfe_key,
                 "needs_attention": link.needs_attention,
+                "attention_words": link.attention_words,
                 "line_changes": [
                     {"kind": c.kind, "sku": c.sku, "reason": c.reason, "created_at": c.created_at.isoformat()}
                     for c in _line_changes(session, link)
@@ -470,6 +494,7 @@ def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
         event.target = scrub_text(event.target, known) if event.target else event.target
     for link in rows.order_links:
         link.needs_attention = scrub_text(link.needs_attention, known) if link.needs_attention else None
+        link.attention_words = scrub_words(link.attention_words, known)
         for change in _line_changes(session, link):
             change.reason = scrub_text(change.reason, known) if change.reason else change.reason
     for binding in rows.bindings:
