@@ -5,7 +5,8 @@ ledger (cuts, substitutions, weights) and the trace messages about it. An order 
 order for whose orders message is parked or failed (a payment gateway not mapped, a setting
 missing, a refusal) needs attention for that message's reason: read from the message, so the
 flag goes when the message is settled however it is (sent, retried, cancelled in Shopify). An
-order shows every flow's note (`ledger.order_notes`), one per flow, never only the latest.
+order shows every flow's note (`ledger.order_notes`), one per flow, never only the latest, each
+said in the request's locale from the words its flow kept (shopify_app.note_words), else as written.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
+from shopify_app import note_words
 from shopify_app.admin_api.order_import_ops import read_order_company
 from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CREDENTIAL_BR, address_digest
 from shopify_app.api_common import (
@@ -156,11 +158,17 @@ def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -
     return shown
 
 
-def _note_json(note: order_notes.Note, reveal: bool) -> dict[str, Any]:
+def _note_json(
+    note: order_notes.Note, reveal: bool, said: dict[str, list[Any]], where: str
+) -> dict[str, Any]:
     """One note: `note` as written ("invoices (ERP event #12): ..."); its slot apart (`flow`,
     `event`, `generation`, `topic`) and `text` its words without that prefix, for the page to name
-    the flow in its own language."""
+    the flow in its own language: said in `where` (the request's locale) from the words the flow
+    kept (`said`, ledger.order_notes.words_of), else, a row written before them or a key unknown,
+    as written."""
     words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
+    if note.label and where != "en":
+        words = note_words.say_note(said.get(note.label), where) or words
     return {
         "flow": note.flow or None,
         "event": note.event,
@@ -172,14 +180,15 @@ def _note_json(note: order_notes.Note, reveal: bool) -> dict[str, Any]:
 
 
 def order_json(
-    link: OrderLink, reveal: bool = False, held: list[Held] | tuple[Held, ...] = ()
+    link: OrderLink, reveal: bool = False, held: list[Held] | tuple[Held, ...] = (), *, where: str = "pt-BR"
 ) -> dict[str, Any]:
     """One order link for the admin; `reveal` (admins and owners): the notes' text unmasked (they
     may quote the ERP's or Shopify's words about the customer: a CPF, an e-mail), as on Messages.
     `held`: its messages parked or failed (`held_messages`), each shown as its flow's note when it
-    left none. `attention_notes` lists the notes one per flow; `needs_attention` is all of them,
-    one a line."""
-    notes = [_note_json(n, reveal) for n in attention_notes(link, held)]
+    left none. `attention_notes` lists the notes one per flow, each `text` in `where` (the request's
+    locale); `needs_attention` is all of them as stored (English), one a line."""
+    said = order_notes.words_of(link)
+    notes = [_note_json(n, reveal, said, where) for n in attention_notes(link, held)]
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,
@@ -259,10 +268,12 @@ def list_orders() -> ResponseReturnValue:
     with db() as session:
         rows = list(session.scalars(stmt.order_by(OrderLink.id.desc()).limit(limit)))
         held = held_messages(session, g.shop.id, [r.shopify_order_id for r in rows])
-        reveal = g.role.at_least(Role.ADMIN)
+        reveal, where = g.role.at_least(Role.ADMIN), locale()
         return jsonify(
             {
-                "orders": [order_json(r, reveal, held.get(r.shopify_order_id, ())) for r in rows],
+                "orders": [
+                    order_json(r, reveal, held.get(r.shopify_order_id, ()), where=where) for r in rows
+                ],
                 "next_before_id": page_cursor([r.id for r in rows], limit),
             }
         )
@@ -301,7 +312,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
         )
         return jsonify(
             {
-                **order_json(link, reveal, held),
+                **order_json(link, reveal, held, where=where),
                 "changes": [
                     {
                         "id": c.id,
@@ -475,7 +486,8 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
             },
         )
         held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
-        answer = {**order_json(link, g.role.at_least(Role.ADMIN), held), "events_replayed": linked.events}
+        answer = {**order_json(link, g.role.at_least(Role.ADMIN), held, where=locale()),
+                  "events_replayed": linked.events}  # fmt: skip
         replays = list(session.scalars(select(Message).where(Message.id.in_(linked.events))))
     # After the commit, so each job finds its message pending; oldest first. Redis failing leaves
     # them pending: the orders catch-up replays them. Then the delivery address, read again under
@@ -521,7 +533,9 @@ def unlink_erp_order(order_id: int) -> ResponseReturnValue:
             },
         )
         held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
-        return jsonify({**order_json(link, g.role.at_least(Role.ADMIN), held), "events_released": released})
+        answer = {**order_json(link, g.role.at_least(Role.ADMIN), held, where=locale()),
+                  "events_released": released}  # fmt: skip
+        return jsonify(answer)
 
 
 def _refuse_taken(session: Session, link: OrderLink, nro: int, *, other_shops: bool) -> None:

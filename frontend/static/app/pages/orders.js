@@ -25,7 +25,8 @@ function notes(o) {
 }
 
 /** Which flow wrote the note, in the page's language ("Pedidos", "Faturamento (NF-e) (evento do
- * ERP nº 12)"); the note's words follow as the flow wrote them. */
+ * ERP nº 12)"); the note's words follow as the API says them (`text`: in the page's language when
+ * the flow kept its words, else as the flow wrote them). */
 function noteSlot(n) {
   const flow = label("flow.", n.flow);
   if (n.event !== null && n.event !== undefined) return t("orders.note_event", { flow, event: n.event });

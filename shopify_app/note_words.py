@@ -1,0 +1,456 @@
+"""The notes for a person on an order, in the merchant's words (pt-BR and en).
+
+A flow that leaves a note on an order (ledger.order_notes) keeps its words beside the English line:
+one or more parts, each a key of WORDS and its params (ids, numbers, order names, amounts as
+{"money": "12.50"}, the ERP's or a person's own text). A param may be a part itself (a fragment
+said in the same language: "the NF-e" or "the 2 NF-e"), a list of parts said one after another
+({"join": "and"|"comma"|"semicolon"|"none", "parts": [...]}: JOINS), or a plain value. The Orders page
+says them in the request's locale; a note with no words (a row written before, a flow that gave
+none) or with a key this catalogue lacks reads as its English text, as a skipped message does
+(shopify_app.skip_words, whose tone this follows). The English templates say exactly what the
+flows write, so the stored line and its words never tell two stories.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+Text = tuple[str, str]  # (pt-BR, en)
+
+JOINS: dict[str, Text] = {
+    "and": (" e ", " and "),
+    "comma": (", ", ", "),
+    "semicolon": ("; ", "; "),
+    "none": ("", ""),  # sentences that carry their own spacing
+}
+PARTS = "; "  # between a note's parts, as the flows join them
+
+WORDS: dict[str, Text] = {
+    # fragments said inside a note
+    "nfe_key": (" (NF-e {key})", " (NF-e {key})"),
+    "key_unknown": ("(chave desconhecida)", "(key unknown)"),
+    "no_status": ("sem status", "no status"),
+    "the_nfe": ("a NF-e", "the NF-e"),
+    "the_nfes": ("as {count} NF-e", "the {count} NF-e"),
+    "an_nfe": ("uma NF-e", "an NF-e"),
+    "nfes": ("{count} NF-e", "{count} NF-e"),
+    # cancellations (Shopify -> ERP: jobs.cancellations.to_erp)
+    "cancel_after_invoicing": (
+        "O pedido {name} foi cancelado na Shopify, mas o pedido {nro} do ERP já está faturado{nfe}. Uma NF-e "
+        "não se desfaz sozinha: alguém precisa cancelar a NF-e no ERP (dentro do prazo legal) ou emitir uma "
+        "nota de devolução, e acertar o reembolso com o cliente.",
+        "Order {name} was cancelled in Shopify, but ERP order {nro} is already invoiced{nfe}. An NF-e cannot "
+        "be undone silently: a person must cancel the NF-e in the ERP (within the legal deadline) or issue a "
+        "return invoice, and settle the refund with the customer.",
+    ),
+    "cancel_erp_number_unknown": (
+        "número do ERP desconhecido. O pedido {name} foi cancelado na Shopify. Ele foi enviado ao ERP uma "
+        "vez e a resposta do ERP se perdeu, e o reenvio para descobrir o número falhou ({why}). O ERP pode "
+        "ter o pedido em aberto: procure-o no ERP pelo código do pedido no canal {channel} e cancele-o lá, "
+        "ou corrija a causa acima e use Tentar de novo neste cancelamento.",
+        "ERP number unknown. Order {name} was cancelled in Shopify. It was sent to the ERP once and the "
+        "ERP's answer was lost, and sending it again to learn its ERP number failed ({why}). The ERP may "
+        "hold it as a live order: look it up in the ERP by its channel order id {channel} and cancel it "
+        "there, or fix the cause above and Retry this cancellation.",
+    ),
+    "cancel_refused_by_erp": (
+        "o ERP recusou o cancelamento. O pedido {name} foi cancelado na Shopify, mas o ERP recusou cancelar "
+        "o pedido {nro}: {why} O pedido segue em aberto no ERP e seria separado e faturado: cancele-o no "
+        "ERP, ou corrija a causa e use Tentar de novo neste cancelamento.",
+        "the ERP refused to cancel. Order {name} was cancelled in Shopify, but the ERP refused to cancel ERP "
+        "order {nro}: {why} The ERP order is still live and would be picked and invoiced: cancel it in the "
+        "ERP, or fix the cause and Retry this cancellation.",
+    ),
+    "cancel_fulfillments_before_refusal": (
+        "o ERP cancelou o pedido {name} (evento nº {seq}) e o app cancelou o(s) processamento(s) "
+        "{fulfillments} antes de a Shopify recusar o cancelamento; depois ele foi cancelado na Shopify. As "
+        "mercadorias podem ter saído da loja: confira a entrega com a transportadora e recupere-as.",
+        "the ERP cancelled order {name} (event #{seq}) and the app cancelled its fulfillment(s) "
+        "{fulfillments} before Shopify refused to cancel it; it was cancelled in Shopify since. The goods "
+        "may have left the store: check the delivery with the carrier, and get them back.",
+    ),
+    "other_erp_not_sent": (
+        "O pedido {name} está vinculado ao pedido {nro} do ERP ao qual a loja estava conectada antes (a "
+        "conexão com o ERP mudou desde então): esse número pode ser o pedido de outro cliente no ERP usado "
+        "agora, então o app não enviou {what} para lá. Faça isso à mão no ERP que tem o pedido (ou "
+        "resolva de outro jeito) e depois marque esta mensagem como resolvida.",
+        "Order {name} is linked to ERP order {nro} of the ERP the shop was connected to before (the ERP "
+        "connection moved since): that number may be another customer's order in the ERP the shop uses "
+        "now, so {what} was not sent there. Apply it by hand in the ERP that holds the order (or settle it "
+        "otherwise), then mark this message handled.",
+    ),
+    "what_cancellation": ("o cancelamento", "the cancellation"),
+    "what_edit": ("esta edição", "this edit"),
+    "what_address": ("este endereço de entrega", "this delivery address"),
+    # cancellations (ERP -> Shopify: jobs.cancellations.to_shopify)
+    "cancel_nfe_cancelled_in_erp": (
+        "a NF-e {key} foi cancelada no ERP depois do faturamento (evento nº {seq}); o pedido {name} está "
+        "cancelado na Shopify. {money}",
+        "NF-e {key} was cancelled in the ERP after invoicing (event #{seq}); the Shopify order {name} is "
+        "cancelled. {money}",
+    ),
+    "check_refunded": (
+        "Confira se saíram mercadorias da loja e se o reembolso chegou ao cliente.",
+        "Check whether goods left the store and that the refund reached the customer.",
+    ),
+    "check_voided": (
+        "A Shopify cancelou a autorização em aberto (ela segue a configuração cancel_refund): nada foi "
+        "cobrado. Confira se saíram mercadorias da loja.",
+        "Shopify voided the open authorisation (it does whatever the cancel_refund setting says): nothing "
+        "was charged. Check whether goods left the store.",
+    ),
+    "check_kept": (
+        "O pagamento foi mantido, como pede a configuração cancel_refund (desligada; a Shopify mostra "
+        "{status}): confira se saíram mercadorias da loja e reembolse ao cliente o que ele pagou por "
+        "mercadorias que não fica.",
+        "The payment was kept, as the cancel_refund setting asks (off; Shopify shows {status}): check "
+        "whether goods left the store, and refund the customer what they paid for goods they do not keep.",
+    ),
+    "check_settled": (
+        "Confira se saíram mercadorias da loja e como o pagamento foi acertado (a Shopify mostra {status}).",
+        "Check whether goods left the store and how the payment was settled (Shopify shows {status}).",
+    ),
+    "cancel_fulfilled_before_invoicing": (
+        "o ERP cancelou o pedido {name} antes de faturá-lo (evento nº {seq}), mas ele estava processado na "
+        "Shopify: o(s) processamento(s) {fulfillments} foram cancelados com o pedido, e o pagamento "
+        "{payment} (a Shopify mostra {status}). As mercadorias podem ter saído da loja: confira a entrega "
+        "com a transportadora e recupere-as ou cobre o cliente de novo.",
+        "the ERP cancelled order {name} before invoicing it (event #{seq}), but it was fulfilled in "
+        "Shopify: fulfillment(s) {fulfillments} were cancelled with the order, and the payment {payment} "
+        "(Shopify shows {status}). The goods may have left the store: check the delivery with the carrier, "
+        "and get them back or charge the customer again.",
+    ),
+    "payment_refunded": (
+        "foi reembolsado (ou a autorização cancelada), como pede a configuração cancel_refund",
+        "was refunded (or its authorisation voided), as the cancel_refund setting asks",
+    ),
+    "payment_voided": (
+        "não foi cobrado: a Shopify cancelou a autorização em aberto (ela segue a configuração "
+        "cancel_refund)",
+        "was not charged: Shopify voided the open authorisation (it does whatever the cancel_refund setting "
+        "says)",
+    ),
+    "payment_kept": (
+        "foi mantido, como pede a configuração cancel_refund (desligada)",
+        "was kept, as the cancel_refund setting asks (off)",
+    ),
+    # order edits (Shopify -> ERP: jobs.order_edits.to_erp)
+    "edit_not_applied": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas o pedido {nro} do ERP {state}, então a "
+        "mudança NÃO foi aplicada no ERP. {advice}",
+        "Order {name} was {changed} in Shopify ({summary}), but ERP order {nro} {state}, so the change was "
+        "NOT applied in the ERP. {advice}",
+    ),
+    "changed_edited": ("editado", "edited"),
+    "changed_refunded_items": ("reembolsado (itens devolvidos)", "refunded (items taken back)"),
+    "changed_refunded": ("reembolsado", "refunded"),
+    "state_separating": ("já está em separação", "is already being separated (em separação)"),
+    "state_invoiced": (
+        "já está faturado: a NF-e dele não pode mudar",
+        "is already invoiced (faturado): its NF-e cannot change",
+    ),
+    "state_cancelled": ("está cancelado no ERP", "is cancelled in the ERP"),
+    "state_other": ("está na situação {situacao}", "is in state {situacao}"),
+    "line_value": (
+        "{sku}: valor {was} -> {now} (preço ou desconto mudou)",
+        "{sku} value {was} -> {now} (price or discount changed)",
+    ),
+    "line_quantity": ("{sku}: {before} -> {after}{told}", "{sku} {before} -> {after}{told}"),
+    "line_not_bound": (
+        ", produto do ERP ainda não vinculado na Shopify",
+        ", its ERP product not bound to Shopify yet",
+    ),
+    "line_not_erp": (", não é um produto do ERP", ", not an ERP product"),
+    "freight_changed": ("frete {was} -> {now}", "freight {was} -> {now}"),
+    "no_line_change": ("nenhum item mudou", "no line change"),
+    "freight_too": (" O frete também precisa bater.", " The freight must match as well."),
+    "todo_invoiced_refund": (
+        "Um reembolso não se desfaz: alguém precisa emitir no ERP uma nota de devolução dos itens "
+        "reembolsados e acertar a devolução com o cliente.",
+        "A refund cannot be reversed: a person must issue a return invoice (nota de devolução) in the ERP "
+        "for the refunded items and settle their return with the customer.",
+    ),
+    "todo_invoiced_edit": (
+        "Alguém precisa desfazer a edição na Shopify ou acertar a diferença no ERP (uma nota de devolução "
+        "para itens retirados; um novo pedido para itens incluídos) e com o cliente.",
+        "A person must either undo the edit in Shopify or settle the difference in the ERP (a return "
+        "invoice, nota de devolução, for items taken off; a new order for items added) and with the "
+        "customer.",
+    ),
+    "todo_picking_refund": (
+        "Um reembolso não se desfaz: alguém precisa ajustar o pedido no ERP (separação) para entregar só o "
+        "que ainda está pago, e os dois lados cobrarem e entregarem o mesmo.",
+        "A refund cannot be reversed: a person must change the order in the ERP (picking) so it delivers "
+        "only what is still paid for, so both sides charge and deliver the same.",
+    ),
+    "todo_picking_edit": (
+        "Alguém precisa ajustar o pedido no ERP (separação) ou desfazer a edição na Shopify, para os dois "
+        "lados cobrarem e entregarem o mesmo.",
+        "A person must either change the order in the ERP (picking) or undo the edit in Shopify, so both "
+        "sides charge and deliver the same.",
+    ),
+    "todo_freight_invoiced_refund": (
+        "Um reembolso não se desfaz: a NF-e fica como está, então alguém precisa acertar a diferença do "
+        "frete no contas a receber do ERP.",
+        "A refund cannot be reversed: the NF-e stands, so a person must settle the freight difference in "
+        "the ERP's receivables.",
+    ),
+    "todo_freight_invoiced_edit": (
+        "Alguém precisa desfazer a mudança na Shopify ou acertar a diferença do frete no contas a receber "
+        "do ERP e com o cliente (a NF-e fica como está).",
+        "A person must either undo the change in Shopify or settle the freight difference in the ERP's "
+        "receivables and with the customer (the NF-e stands).",
+    ),
+    "todo_freight_refund": (
+        "Um reembolso não se desfaz: alguém precisa igualar o frete do pedido no ERP ao da Shopify antes do "
+        "faturamento, para os dois lados cobrarem o mesmo.",
+        "A refund cannot be reversed: a person must change the ERP order's freight to Shopify's before it "
+        "is invoiced, so both sides charge the same.",
+    ),
+    "todo_freight_edit": (
+        "Alguém precisa ajustar o frete do pedido no ERP ou desfazer a mudança na Shopify, para os dois "
+        "lados cobrarem o mesmo.",
+        "A person must either change the ERP order's freight or undo the change in Shopify, so both sides "
+        "charge the same.",
+    ),
+    "edit_every_item_cut": (
+        "O pedido {nro} do ERP foi separado com todos os itens cortados (nada foi separado), e o pedido "
+        "{name} foi ajustado na Shopify para bater: não sobrou nada a entregar. Cancele o pedido na "
+        "Shopify, reembolsando o que o cliente pagou (o pedido do ERP é cancelado junto){nfe}.",
+        "ERP order {nro} was picked with every item cut (nothing was separated), and order {name} was "
+        "changed in Shopify to match: nothing is left to deliver. Cancel the order in Shopify, refunding "
+        "what the customer paid (the ERP order is cancelled with it){nfe}.",
+    ),
+    "and_cancel_nfe": (
+        " e, no ERP, cancele a NF-e dele (dentro do prazo legal)",
+        " and, in the ERP, cancel its NF-e (within the legal deadline)",
+    ),
+    "edit_refund_refused": (
+        "O ERP recusou alterar o pedido {nro} pelo reembolso do pedido {name}: {why} A mudança NÃO foi "
+        "aplicada no ERP; corrija a causa e use Tentar de novo, ou altere o pedido no ERP à mão (um "
+        "reembolso não se desfaz).",
+        "The ERP refused to change ERP order {nro} for the refund of order {name}: {why} The change was NOT "
+        "applied in the ERP; fix the cause and Retry, or change the ERP order by hand (a refund cannot be "
+        "reversed).",
+    ),
+    "edit_refused": (
+        "O ERP recusou a edição do pedido {name} (pedido {nro} do ERP): {why} A edição NÃO foi aplicada no "
+        "ERP; corrija a causa e use Tentar de novo, ou desfaça a edição na Shopify.",
+        "The ERP refused the edit of order {name} (ERP order {nro}): {why} The edit was NOT applied in the "
+        "ERP; fix the cause and Retry, or undo the edit in Shopify.",
+    ),
+    "refund_all_invoiced": (
+        "O pedido {name} teve todos os itens reembolsados na Shopify, mas o pedido {nro} do ERP já está "
+        "faturado: a NF-e não pode mudar, então nada foi alterado no ERP. Um reembolso não se desfaz: "
+        "alguém precisa emitir no ERP uma nota de devolução dos itens e acertar a devolução com o cliente.",
+        "Order {name} had every item refunded in Shopify, but ERP order {nro} is already invoiced "
+        "(faturado): its NF-e cannot change, so nothing was changed in the ERP. A refund cannot be "
+        "reversed: a person must issue a return invoice (nota de devolução) in the ERP for its items and "
+        "settle their return with the customer.",
+    ),
+    "refund_all_open": (
+        "O pedido {name} teve todos os itens reembolsados na Shopify, mas o pedido {nro} do ERP ainda tem "
+        "os itens, então nada foi alterado no ERP. Um reembolso não se desfaz: cancele o pedido na Shopify "
+        "(o pedido do ERP é cancelado junto) para o ERP não separar nem faturar o que foi reembolsado.",
+        "Order {name} had every item refunded in Shopify, but ERP order {nro} still has its items, so "
+        "nothing was changed in the ERP. A refund cannot be reversed: cancel the order in Shopify (the ERP "
+        "order is cancelled with it) so the ERP does not pick and invoice what was refunded.",
+    ),
+    "edit_no_item_invoiced": (
+        "O pedido {name} foi editado na Shopify e ficou sem itens, mas o pedido {nro} do ERP já está "
+        "faturado, então nada foi alterado no ERP. Se a venda não vai mais acontecer, cancele o pedido na "
+        "Shopify e, no ERP, cancele a NF-e (dentro do prazo legal) ou emita uma nota de devolução; se vai, "
+        "desfaça a edição.",
+        "Order {name} was edited in Shopify to leave no item, but ERP order {nro} is already invoiced "
+        "(faturado), so nothing was changed in the ERP. If the sale is off, cancel the order in Shopify "
+        "and, in the ERP, cancel its NF-e (within the legal deadline) or issue a return invoice (nota de "
+        "devolução); otherwise undo the edit.",
+    ),
+    "edit_no_item_open": (
+        "O pedido {name} foi editado na Shopify e ficou sem itens, mas o pedido {nro} do ERP ainda tem os "
+        "itens, então nada foi alterado no ERP. Se a venda não vai mais acontecer, cancele o pedido na "
+        "Shopify (o pedido do ERP é cancelado junto); se vai, desfaça a edição.",
+        "Order {name} was edited in Shopify to leave no item, but ERP order {nro} still has its items, so "
+        "nothing was changed in the ERP. If the sale is off, cancel the order in Shopify (the ERP order is "
+        "cancelled with it); otherwise undo the edit.",
+    ),
+    # the ERP's picking on lines fulfilled in Shopify (jobs.order_edits.fulfilled)
+    "fulfilled_more_served": (
+        "SKU {sku} (linha {item} do ERP): {fulfilled} já processado(s) na Shopify, os {target} separados "
+        "pelo ERP não foram aplicados (um item processado não pode ser editado): cobre à mão na Shopify "
+        "mais {more}",
+        "SKU {sku} (ERP line {item}): {fulfilled} fulfilled in Shopify, the ERP's {target} served not "
+        "applied (a fulfilled line cannot be edited): {more} more to charge in Shopify by hand",
+    ),
+    "fulfilled_cut": (
+        "SKU {sku} (linha {item} do ERP): {fulfilled} já processado(s) na Shopify, o corte do ERP para "
+        "{target} {done}: reembolse {refund} na Shopify",
+        "SKU {sku} (ERP line {item}): {fulfilled} fulfilled in Shopify, the ERP's cut to {target} {done}: "
+        "refund {refund} in Shopify",
+    ),
+    "cut_not_applied": ("não foi aplicado", "not applied"),
+    "cut_applied_down_to": ("foi aplicado só até {sent}", "applied down to {sent} only"),
+    # delivery address (jobs.order_edits.address); {delivery} is the new delivery's own text
+    "address_not_sent": (
+        "O endereço de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do ERP {state}, "
+        "então ele NÃO foi alterado no ERP: a observação ainda traz o endereço antigo, e o pedido iria para "
+        "lá. {advice} Novo texto de entrega: {delivery}",
+        "The delivery address of order {name} was changed in Shopify, but ERP order {nro} {state}, so it "
+        "was NOT changed in the ERP: its observation still names the old delivery address, and the order "
+        "would go there. {advice} New delivery text: {delivery}",
+    ),
+    "address_state_separating": ("já está em separação", "is already being separated (em separação)"),
+    "address_state_invoiced": ("já está faturado", "is already invoiced (faturado)"),
+    "address_todo_invoiced": (
+        "A NF-e fica como está: alguém precisa garantir que as mercadorias vão para o novo endereço (avise "
+        "a transportadora ou o entregador) e depois marcar como resolvida; ou volte o endereço na Shopify "
+        "(isso limpa o aviso).",
+        "Its NF-e stands: a person must make sure the goods go to the new address (tell the carrier or "
+        "driver), then Mark as handled; or change the address back in Shopify (this clears).",
+    ),
+    "address_todo_picking": (
+        "Alguém precisa avisar a equipe de separação e entrega do novo endereço e depois marcar como "
+        "resolvida; ou copiar o novo texto de entrega abaixo, exatamente como está, na observação do pedido "
+        "no ERP e usar Tentar de novo (o aviso some quando a observação trouxer esse texto); ou voltar o "
+        "endereço na Shopify (isso limpa o aviso).",
+        "A person must tell the picking and delivery team the new address, then Mark as handled; or copy "
+        "the new delivery text below, as it is, into the ERP order's observation, then Retry (it clears "
+        "once the observation carries that text); or change the address back in Shopify (this clears).",
+    ),
+    "address_back_after_handled": (
+        "O endereço de entrega do pedido {name} voltou na Shopify para o que o pedido {nro} do ERP tem, "
+        "depois que a mudança para outro endereço foi marcada como resolvida: a equipe de separação e "
+        "entrega pode ter sido avisada daquele outro endereço. Alguém precisa avisá-la de que o pedido vai "
+        "para o endereço do pedido no ERP e depois marcar como resolvida. Novo texto de entrega: {delivery}",
+        "The delivery address of order {name} was changed back in Shopify to the one ERP order {nro} "
+        "holds, after the change to another address was marked as handled: the picking and delivery team "
+        "may have been told that other address. A person must tell them the order goes to the address the "
+        "ERP order names, then Mark as handled. New delivery text: {delivery}",
+    ),
+    # invoices: the money of an NF-e (jobs.invoice_capture)
+    "capture_settled_outside": (
+        "a captura da NF-e {key} não foi pedida: o evento nº {seq} foi resolvido fora do app por {by}: "
+        "{note}",
+        "capture of NF-e {key} not asked: event #{seq} was handled outside the app by {by}: {note}",
+    ),
+    "capture_refused": (
+        "{nfe} (total {invoiced}): {refusals}: {due} não foi cobrado ({paid} recebido); capture de novo pelo "
+        "pedido na Shopify se a autorização ainda permitir, senão cobre o cliente de novo ou absorva a "
+        "diferença",
+        "{nfe} total {invoiced}: {refusals}: {due} was not charged ({paid} taken); capture it again from the "
+        "order in Shopify if its authorisation still allows, else charge the customer again or absorb it",
+    ),
+    "capture_refusal": (
+        "o gateway recusou a captura de {amount} da autorização do cartão {authorization} ({why})",
+        "the gateway refused the capture of {amount} from card authorisation {authorization} ({why})",
+    ),
+    "capture_expired": (
+        "{nfe} (total {invoiced}): a autorização do cartão de {amount} venceu sem ser capturada ({paid} "
+        "recebido): {due} não foi cobrado; cobre o cliente de novo ou absorva a diferença",
+        "{nfe} total {invoiced}: the card authorisation of {amount} expired uncaptured ({paid} taken): "
+        "{due} was not charged; charge the customer again or absorb it",
+    ),
+    "capture_above_authorised": (
+        "{nfe} (total {invoiced}) passa {due} do que o cliente pagou ou autorizou ({paid} recebido): {due} "
+        "não foi cobrado; cobre a diferença ou absorva-a",
+        "{nfe} total {invoiced} is {due} above what the customer paid or authorised ({paid} taken): {due} "
+        "was not charged; collect it or absorb it",
+    ),
+    "capture_left_open": (
+        "{holds}, em aberto: capture dela ou cancele-a pelo pedido na Shopify",
+        "{holds}, left open: capture from it or void it from the order in Shopify",
+    ),
+    "authorization_holds": (
+        "a autorização {authorization} ainda tem {amount}",
+        "authorisation {authorization} still holds {amount}",
+    ),
+    "capture_refund_owed": (
+        "{paid} foi recebido por {of} de {invoiced}{beside}: reembolse {owed} ao cliente",
+        "{paid} was taken for {of} of {invoiced}{beside}: refund {owed} to the customer",
+    ),
+    "beside_goods": (" e {items}", " and {items}"),
+    "tips": ("{amount} de gorjeta", "{amount} of tips"),
+    "gift_cards_sold": ("{amount} em vales-presente vendidos", "{amount} of gift cards sold"),
+    "capture_above_total": (
+        "{nfe} (total {invoiced}) passa {held_back} do total do pedido na Shopify, {total} (o que o cliente "
+        "vê que deve: um item pesado separado acima do pedido, ou um frete acima do da Shopify, não é "
+        "cobrado lá): {held_back} não foi cobrado; cobre a diferença ou absorva-a",
+        "{nfe} total {invoiced} is {held_back} above the Shopify order's total {total} (what the customer "
+        "sees they owe: a weighed item picked heavier than ordered, or a freight above Shopify's, is not "
+        "charged there): {held_back} was not charged; collect it or absorb it",
+    ),
+    "capture_one_only": (
+        "a autorização {authorization} aceita uma só captura (o gateway não faz capturas parciais): {amount} "
+        "foi capturado pela NF-e até aqui e os outros {rest} foram liberados; cobre à parte a NF-e que ainda "
+        "vem",
+        "authorisation {authorization} allows one capture only (its gateway has no partial captures): "
+        "{amount} was captured for the NF-e so far and the other {rest} released; charge the NF-e still to "
+        "come apart",
+    ),
+    "capture_left_authorised": (
+        "{left} segue autorizado no cartão do cliente, à espera de outra NF-e deste pedido ({nfe} até agora: "
+        "total {invoiced}, menos do que o ERP separou). Se não vier outra NF-e, capture o que ainda é devido "
+        "e cancele o restante pelo pedido na Shopify antes que a autorização vença",
+        "{left} is left authorised on the customer's card, waiting for a further NF-e of this order ({nfe} "
+        "so far total {invoiced}, less than the ERP served). If no further NF-e is coming, capture what is "
+        "still owed and void the rest from the order in Shopify before the authorisation lapses",
+    ),
+}
+
+
+class _Unknown(Exception):
+    """A key this catalogue lacks: the note reads as its English text."""
+
+
+def _money(amount: str, english: bool) -> str:
+    """English as the flows write it ("1234.50"); pt-BR as a Brazilian reads it ("R$ 1.234,50")."""
+    if english:
+        return amount
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        return amount
+    return "R$ " + f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _param(value: Any, english: bool) -> str:
+    if isinstance(value, dict) and "key" in value:
+        return _part(value, english)
+    if isinstance(value, dict) and "money" in value:
+        return _money(str(value["money"]), english)
+    if isinstance(value, dict) and "parts" in value:
+        sep = JOINS.get(str(value.get("join")), JOINS["comma"])[1 if english else 0]
+        return sep.join(_param(v, english) for v in value["parts"] or [])
+    if isinstance(value, list):
+        return JOINS["comma"][1 if english else 0].join(_param(v, english) for v in value)
+    return "" if value is None else str(value)
+
+
+def _part(part: Any, english: bool) -> str:
+    if not isinstance(part, dict):
+        raise _Unknown
+    text = WORDS.get(str(part.get("key")))
+    if text is None:
+        raise _Unknown
+    params = part.get("params") if isinstance(part.get("params"), dict) else {}
+    said = {str(k): _param(v, english) for k, v in params.items()}
+    return text[1 if english else 0].format_map(_Params(said))
+
+
+class _Params(dict[str, str]):
+    """A placeholder the stored params lack reads as itself, not as an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def say_note(parts: list[Any] | None, locale: str) -> str | None:
+    """A note's words (its stored parts, ledger.order_notes.words_of) in `locale`, "; " between its
+    parts; None when it has none or one names a key this catalogue lacks (the page shows the text)."""
+    if not parts:
+        return None
+    try:
+        return PARTS.join(_part(p, locale == "en") for p in parts)
+    except _Unknown:
+        return None
