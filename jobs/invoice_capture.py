@@ -47,6 +47,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.mappings import gateway_key
+from ledger.order_notes import Words, joined, money
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import IN_FLIGHT, Authorization, Settlement
@@ -71,6 +72,9 @@ class Capture:
     # displayFinancialStatus orderCapture answered with (None: none asked): the Orders page shows both.
     paid: Decimal | None = None
     financial_status: str | None = None
+    # `attention` in the merchant's words (ledger.order_notes), one part per "; "-joined part of it;
+    # none when a part has no words (the note then reads as its text).
+    words: tuple[Words, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ def settled_outside(key: str, seq: int, by: str, note: str, state: Settlement) -
     person (void it in Shopify if the customer paid another way). Said on the message and, as
     attention, on the order link, with who closed it and their note."""
     said = f"capture of NF-e {key} not asked: event #{seq} was handled outside the app by {by}: {note}"
-    return Capture(_captured(state), said, attention=said)
+    words = ("capture_settled_outside", {"key": key, "seq": seq, "by": by, "note": note})
+    return Capture(_captured(state), said, attention=said, words=(words,))
 
 
 def not_asked(invoiced: Decimal, own: Decimal, state: Settlement, since: datetime | None = None) -> Decimal:
@@ -310,6 +315,7 @@ def _outcome(
     pending — another authorisation was unneeded only if that capture takes the money."""
     final, invoiced = asked.final, asked.invoiced
     due, taken, notes, closed = asked.uncovered, ZERO, [], []
+    closed_words: list[Words] = []
     refused, pending = list(history), []
     pending += [f"{a.pending} from authorisation {a.id}" for a in state.authorizations if a.pending > ZERO
                 and a.id not in {c.authorization for c in asked.captures}]  # fmt: skip
@@ -339,6 +345,8 @@ def _outcome(
             closed.append(f"{FLOW}: authorisation {asked_capture.authorization} allows one capture only "
                           f"(its gateway has no partial captures): {amount} was captured for the NF-e so far "
                           f"and the other {rest} released; charge the NF-e still to come apart")  # fmt: skip
+            one = {"authorization": asked_capture.authorization, "amount": money(amount), "rest": money(rest)}
+            closed_words.append(("capture_one_only", one))
     drawn = {c.authorization for c in asked.captures}
     left_open = []
     if final and uncertain:  # not released: they may still have to pay the NF-e (a person decides)
@@ -350,19 +358,24 @@ def _outcome(
         notes += _release_unneeded(client, state, drawn)
     paid = asked.kept + taken
     nfe = "the NF-e" if asked.count == 1 else f"the {asked.count} NF-e"
+    nfe_words: Words = ("the_nfe", {}) if asked.count == 1 else ("the_nfes", {"count": asked.count})
     if not final:
         notes.append(f"not a final capture: {nfe} of this order total {invoiced}, less than the ERP "
                      "served; more NF-e are expected")  # fmt: skip
-    attention = None
+    attention, said = None, []
     if due > ZERO and on_delivery is not None and not refused:
         notes.append(f"{due} of {nfe} is collected at delivery ({on_delivery}, setting "
                      "pay_on_delivery_gateways): nothing captured for it; the store marks the order paid "
                      "in Shopify once collected")  # fmt: skip
     elif due > ZERO:
-        attention = _not_charged(state, nfe, invoiced, due, paid, refused, now)
+        attention, words = _not_charged(state, (nfe, nfe_words), invoiced, due, paid, refused, now)
+        said.append(words)
         if refused and left_open:
             held = ", ".join(f"authorisation {a.id} still holds {a.unsettled}" for a in left_open)
             attention += f"; {held}, left open: capture from it or void it from the order in Shopify"
+            holds = [("authorization_holds", {"authorization": a.id, "amount": money(a.unsettled)})
+                     for a in left_open]  # fmt: skip
+            said.append(("capture_left_open", {"holds": joined(holds)}))
     elif not final and paid > invoiced + state.beside_goods:
         notes.append(f"{paid - invoiced - state.beside_goods} taken ahead pays the NF-e still to come")
     elif paid > invoiced + state.beside_goods:
@@ -372,22 +385,35 @@ def _outcome(
         tips = f" and {' and '.join(beside)}" if beside else ""
         of = "an NF-e" if asked.count == 1 else f"{asked.count} NF-e"
         attention = f"{FLOW}: {paid} was taken for {of} of {invoiced}{tips}: refund {owed} to the customer"
+        items = [("tips", {"amount": money(state.tips)})] if state.tips else []
+        items += [("gift_cards_sold", {"amount": money(state.gift_cards)})] if state.gift_cards else []
+        of_words: Words = ("an_nfe", {}) if asked.count == 1 else ("nfes", {"count": asked.count})
+        beside: Words | str = ("beside_goods", {"items": joined(items, "and")}) if items else ""
+        owes = {"paid": money(paid), "of": of_words, "invoiced": money(invoiced), "owed": money(owed)}
+        said.append(("capture_refund_owed", {**owes, "beside": beside}))
     above = None
     if ZERO < asked.held_back <= CENTS_ABSORBED:  # a weight's discount split to the cent: no person's work
         notes.append(_above_total(state, nfe, invoiced, asked.held_back, "absorbed"))
     elif asked.held_back > ZERO:
         above = f"{FLOW}: " + _above_total(state, nfe, invoiced, asked.held_back, "collect it or absorb it")
+        said.append(("capture_above_total", {"nfe": nfe_words, "invoiced": money(invoiced),
+                                             "held_back": money(asked.held_back),
+                                             "total": money(state.current_total or ZERO)}))  # fmt: skip
     waiting = _waiting(state, asked, answers, nfe) if not final else None
     told = [*([attention] if attention else []), *([above] if above else []), *closed]
-    attention = "; ".join([*told, *([waiting] if waiting else [])]) or None
+    attention = "; ".join([*told, *([waiting[0]] if waiting else [])]) or None
+    said += [*closed_words, *([waiting[1]] if waiting else [])]
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     captured = (_captured(state) or ZERO) + taken if state.authorizations else None
     record = asked.record() if any(s in IN_FLIGHT for s, _ in answers) else None
-    return Capture(captured, "; ".join(notes), attention, tuple(pending), record, paid=state.paid + taken)
+    return Capture(captured, "; ".join(notes), attention, tuple(pending), record, paid=state.paid + taken,
+                   words=tuple(said) if attention else ())  # fmt: skip
 
 
-def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nfe: str) -> str | None:
+def _waiting(
+    state: Settlement, asked: Asked, answers: list[tuple[str, str]], nfe: str
+) -> tuple[str, Words] | None:
     """For a person, when a capture is not final: what stays authorised on the customer's card for
     a further NF-e (what the captures asked left open, and the authorisations they drew nothing
     from), so nobody lets it lapse unseen when no further NF-e comes (None: nothing stays)."""
@@ -398,10 +424,13 @@ def _waiting(state: Settlement, asked: Asked, answers: list[tuple[str, str]], nf
     left += sum((capturable(a) for a in state.authorizations if a.id not in drawn), ZERO)
     if left <= ZERO:
         return None
+    nfe_words = ("the_nfe", {}) if asked.count == 1 else ("the_nfes", {"count": asked.count})
+    left_words = {"left": money(left), "nfe": nfe_words, "invoiced": money(asked.invoiced)}
+    words = ("capture_left_authorised", left_words)
     return (f"{FLOW}: {left} is left authorised on the customer's card, waiting for a further NF-e of this "
             f"order ({nfe} so far total {asked.invoiced}, less than the ERP served). If no further NF-e is "
             "coming, capture what is still owed and void the rest from the order in Shopify before the "
-            "authorisation lapses")  # fmt: skip
+            "authorisation lapses"), words  # fmt: skip
 
 
 # What an NF-e may come to above Shopify's total without a person told: the cents a weighed item's
@@ -462,28 +491,35 @@ def _release_unneeded(client: AdminClient, state: Settlement, drawn: set[str]) -
 
 def _not_charged(
     state: Settlement,
-    nfe: str,
+    nfes: tuple[str, Words],
     invoiced: Decimal,
     due: Decimal,
     paid: Decimal,
     refused: list[tuple[Authorization, Decimal, str]],
     now: datetime,
-) -> str:
+) -> tuple[str, Words]:
     """For a person: why `due` of the NF-e was not charged — a capture the gateway refused, an
-    authorisation that expired uncaptured, or an NF-e above what the customer paid or authorised."""
+    authorisation that expired uncaptured, or an NF-e above what the customer paid or authorised —
+    and its words (`nfes`: "the NF-e" and its words)."""
+    nfe, nfe_words = nfes
+    said = {"nfe": nfe_words, "invoiced": money(invoiced), "due": money(due), "paid": money(paid)}
     if refused:
         named = "; ".join(f"the gateway refused the capture of {amount} from card authorisation "
                           f"{a.id} ({why})" for a, amount, why in refused)  # fmt: skip
+        refusals = [("capture_refusal", {"amount": money(amount), "authorization": a.id, "why": why})
+                    for a, amount, why in refused]  # fmt: skip
         return (f"{FLOW}: {nfe} total {invoiced}: {named}: {due} was not charged ({paid} taken); capture it "
                 "again from the order in Shopify if its authorisation still allows, else charge the customer "
-                "again or absorb it")  # fmt: skip
+                "again or absorb it"), (
+            "capture_refused", {**said, "refusals": joined(refusals, "semicolon")})  # fmt: skip
     expired = state.financial_status == "EXPIRED"
     lapsed = [a for a in state.authorizations if a.lapsed(now, expired=expired)]
     if lapsed and not any(capturable(a) for a in state.authorizations):
         amount = sum((a.unclaimed for a in lapsed), ZERO)
         return (f"{FLOW}: {nfe} total {invoiced}: the card authorisation of {amount} expired uncaptured "
-                f"({paid} taken): {due} was not charged; charge the customer again or absorb it")  # fmt: skip
+                f"({paid} taken): {due} was not charged; charge the customer again or absorb it"), (
+            "capture_expired", {**said, "amount": money(amount)})  # fmt: skip
     return (
         f"{FLOW}: {nfe} total {invoiced} is {due} above what the customer paid or authorised "
         f"({paid} taken): {due} was not charged; collect it or absorb it"
-    )
+    ), ("capture_above_authorised", said)

@@ -336,7 +336,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     attention = "; ".join(a for a in (capture.attention, on_hold) if a) or None
     if attention:
         done["needs_attention"] = attention
-    _update_link(unit.link_id, event if shown else None, replace(capture, attention=attention), state,
+    said = capture.words if not on_hold else ()  # a part with no words: the note reads as its text
+    told = replace(capture, attention=attention, words=said)
+    _update_link(unit.link_id, event if shown else None, told, state,
                  settled=documents.applied_by is None or asked is not None)  # fmt: skip
     # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
     # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
@@ -822,6 +824,6 @@ def _update_link(
         if link.authorized_amount is None and state.authorizations:
             link.authorized_amount = sum((a.amount for a in state.authorizations), Decimal("0"))
         if capture.attention:  # beside another flow's note (an edit NOT applied, an NF-e to cancel)
-            order_notes.put(link, FLOW, capture.attention)
+            order_notes.put(link, FLOW, capture.attention, words=list(capture.words) or None)
         elif settled:
             order_notes.clear(link, FLOW)  # our own earlier flag (e.g. a refused capture), now resolved

@@ -485,7 +485,7 @@ def _failed(unit: EventUnit, exc: Exception, extra: dict[str, Any]) -> str:
             if link is not None:  # a note of its own: it hides no other note (another event's
                 # of its flow neither), none hides it
                 order_notes.put(link, unit.flow, message.error_text or str(exc), event=unit.event.seq_evento,
-                                generation=unit.generation)  # fmt: skip
+                                generation=unit.generation, words=getattr(exc, "words", None))  # fmt: skip
     if isinstance(exc, Transient):
         raise exc
     if isinstance(exc, (Rejected, MappingMissing)):

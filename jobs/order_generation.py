@@ -138,9 +138,17 @@ def _generation_in(moves: list[tuple[datetime, int]], when: datetime | None) -> 
     return next((generation for moved, generation in moves if moved <= at), 0)
 
 
+WHAT_WORDS = {  # what was not sent, as the note's words name it (shopify_app.note_words)
+    "the cancellation": "what_cancellation",
+    "this edit": "what_edit",
+    "this delivery address": "what_address",
+}
+
+
 def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:
     """The refusal to send `what` ("the cancellation", ...) to the ERP order of `link` when its
-    number belongs to an ERP the shop is no longer connected to; None when it is the current one."""
+    number belongs to an ERP the shop is no longer connected to; None when it is the current one.
+    Its words name `what` by WHAT_WORDS."""
     erp, now = of_link(session, link), current(session, link.shop_id)
     if erp == now:
         return None
@@ -153,4 +161,8 @@ def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:
         system="app",
         code=CODE,
         detail={"nro_pedvenda": link.nro_pedvenda, "order_erp": erp, "current_erp": now},
+        words=(
+            "other_erp_not_sent",
+            {"name": name, "nro": link.nro_pedvenda, "what": (WHAT_WORDS[what], {})},
+        ),
     )

@@ -220,14 +220,17 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
             _refused(link, nro, exc.mensagem)
             raise
         nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
+        name = link.shopify_order_name or link.shopify_order_id
         explanation = (
-            f"Order {link.shopify_order_name or link.shopify_order_id} was cancelled in Shopify, but ERP "
+            f"Order {name} was cancelled in Shopify, but ERP "
             f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
             "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
             "refund with the customer."
         )
+        nfe_words = ("nfe_key", {"key": link.nfe_key}) if link.nfe_key else ""
         # This flow's note (ledger.order_notes): an invoice or edit that comes after notes beside it.
-        order_notes.put(link, FLOW, explanation)
+        words = ("cancel_after_invoicing", {"name": name, "nro": nro, "nfe": nfe_words})
+        order_notes.put(link, FLOW, explanation, words=words)
         log.warning(
             "cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
             link.shopify_order_id,
@@ -290,7 +293,8 @@ def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
             continue  # the same number of another ERP is another order
         order_notes.clear(link, FLOW, event=event[0], generation=event[1])
         if fulfillments := (row.response_payload or {}).get("fulfillments_named"):
-            order_notes.put(link, FLOW, fulfillments_note(link, event[0], fulfillments))
+            text, words = fulfillments_note(link, event[0], fulfillments)
+            order_notes.put(link, FLOW, text, words=words)
         code = (row.error_detail or {}).get("code") or row.error_class
         row.response_payload = {**(row.response_payload or {}), "cancelled_in_shopify": True}
         why = f"the order was cancelled in Shopify after this cancellation failed there ({code})"
@@ -298,15 +302,17 @@ def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
                    words=("cancel_both_sides", {"code": code}))  # fmt: skip
 
 
-def fulfillments_note(link: OrderLink, seq: int, fulfillments: list[str]) -> str:
+def fulfillments_note(link: OrderLink, seq: int, fulfillments: list[str]) -> tuple[str, trace.Words]:
     """The note of an ERP cancellation whose fulfillments were cancelled before Shopify's
-    cancellation failed, carried out in Shopify by hand since."""
+    cancellation failed, carried out in Shopify by hand since, and its words."""
     name = link.shopify_order_name or link.shopify_order_id
-    return (
+    text = (
         f"{FLOW}: the ERP cancelled order {name} (event #{seq}) and the app cancelled its fulfillment(s) "
         f"{', '.join(fulfillments)} before Shopify refused to cancel it; it was cancelled in Shopify since. "
         "The goods may have left the store: check the delivery with the carrier, and get them back."
     )
+    named = ", ".join(fulfillments)
+    return text, ("cancel_fulfillments_before_refusal", {"name": name, "seq": seq, "fulfillments": named})
 
 
 def _of_other_erp(session: Session, link: OrderLink, message: Message, refusal: Rejected) -> str:
@@ -314,7 +320,7 @@ def _of_other_erp(session: Session, link: OrderLink, message: Message, refusal: 
     cancelling it in the ERP used now would cancel another order. A person cancels it in the ERP
     that holds it; the link is flagged meanwhile (the note goes once the message is marked handled)
     and marked cancelled (Shopify restocked its units)."""
-    order_notes.put(link, FLOW, refusal.message)
+    order_notes.put(link, FLOW, refusal.message, words=refusal.words)
     link.cancelled_at = link.cancelled_at or utcnow()
     log.warning("cancellations: %s is linked to ERP order %s of another ERP; not cancelled",
                 link.shopify_order_id, link.nro_pedvenda)  # fmt: skip
@@ -338,7 +344,9 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
         f"look it up in the ERP by its channel order id {order_map.channel_order_id(link.shopify_order_id)} "
         "and cancel it there, or fix the cause above and Retry this cancellation."
     )
-    order_notes.put(link, FLOW, f"{UNSURE_NOTE}{explanation}")
+    channel = order_map.channel_order_id(link.shopify_order_id)
+    words = ("cancel_erp_number_unknown", {"name": name, "why": why, "channel": channel})
+    order_notes.put(link, FLOW, f"{UNSURE_NOTE}{explanation}", words=words)
     link.cancelled_at = link.cancelled_at or utcnow()
     if orders_message is not None:
         orders_message.updated_at = utcnow()  # it stops counting as pending: the stock flow rechecks
@@ -379,7 +387,8 @@ def _refused(link: OrderLink, nro: int, why: str) -> None:
         "The ERP order is still live and would be picked and invoiced: cancel it in the ERP, or fix the "
         "cause and Retry this cancellation."
     )
-    order_notes.put(link, FLOW, f"{REFUSED_NOTE}{explanation}")
+    words = ("cancel_refused_by_erp", {"name": name, "nro": nro, "why": why})
+    order_notes.put(link, FLOW, f"{REFUSED_NOTE}{explanation}", words=words)
     log.warning("cancellations: the ERP refused to cancel ERP order %s (Shopify %s): %s", nro, name, why)
 
 

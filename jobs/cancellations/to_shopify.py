@@ -424,14 +424,18 @@ def _update_link(
         edits_to_erp.clear_note(link)  # a Shopify edit flagged earlier no longer matters: the sale is off
         address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
+            check, check_words = _money_to_check(state, outcome)
             note = (
                 f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "
                 f"(event #{unit.event.seq_evento}); the Shopify order {state.name} is cancelled. "
-                f"{_money_to_check(state, outcome)}"
+                f"{check}"
             )
-            order_notes.put(link, FLOW, note)
+            key = nfe_key or ("key_unknown", {})
+            said = {"key": key, "seq": unit.event.seq_evento, "name": state.name, "money": check_words}
+            order_notes.put(link, FLOW, note, words=("cancel_nfe_cancelled_in_erp", said))
         elif outcome.get("fulfillments_cancelled"):
-            order_notes.put(link, FLOW, _fulfilled_before_invoicing_note(unit, state, outcome))
+            text, words = _fulfilled_before_invoicing_note(unit, state, outcome)
+            order_notes.put(link, FLOW, text, words=words)
 
 
 def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: OrderLink) -> None:
@@ -449,47 +453,61 @@ def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: Or
     )
 
 
-def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> str:
+def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> tuple[str, trace.Words]:
     """What a person checks of the goods and the money of an invoiced order cancelled, by what the
     cancellation did with the payment (the cancel_refund setting; not told when no attempt of this
-    message asked: the order was cancelled in Shopify before it)."""
+    message asked: the order was cancelled in Shopify before it), and its words."""
     shown = state.financial_status or "no status"
+    status = {"status": state.financial_status or ("no_status", {})}
     if outcome.get("refund"):
-        return "Check whether goods left the store and that the refund reached the customer."
+        said = "Check whether goods left the store and that the refund reached the customer."
+        return said, ("check_refunded", {})
     if "refund" in outcome and _voided(state):
         return (
             "Shopify voided the open authorisation (it does whatever the cancel_refund setting "
             "says): nothing was charged. Check whether goods left the store."
-        )
+        ), ("check_voided", {})
     if "refund" in outcome:
         return (
             "The payment was kept, as the cancel_refund setting asks (off; Shopify shows "
             f"{shown}): check whether goods left the store, and refund the customer what they paid "
             "for goods they do not keep."
-        )
-    return f"Check whether goods left the store and how the payment was settled (Shopify shows {shown})."
+        ), ("check_kept", status)
+    said = f"Check whether goods left the store and how the payment was settled (Shopify shows {shown})."
+    return said, ("check_settled", status)
 
 
 def _fulfilled_before_invoicing_note(
     unit: order_events.EventUnit, state: Settlement, outcome: dict[str, Any]
-) -> str:
+) -> tuple[str, trace.Words]:
     """The order was fulfilled in Shopify (by the store or a delivery app, not by the app, which
     fulfils at invoicing) and the ERP cancelled it before invoicing: the sale is off, so the
-    fulfillments were cancelled with the order, but the goods may be on their way."""
+    fulfillments were cancelled with the order, but the goods may be on their way. The note and its
+    words."""
     named = ", ".join(outcome.get("fulfillments_named") or outcome["fulfillments_cancelled"])
     if outcome.get("refund"):
         money = "was refunded (or its authorisation voided), as the cancel_refund setting asks"
+        payment = "refunded"
     elif _voided(state):
         money = (
             "was not charged: Shopify voided the open authorisation (it does whatever the "
             "cancel_refund setting says)"
         )
+        payment = "voided"
     else:
-        money = "was kept, as the cancel_refund setting asks (off)"
+        money, payment = "was kept, as the cancel_refund setting asks (off)", "kept"
+    said = {
+        "name": state.name,
+        "seq": unit.event.seq_evento,
+        "fulfillments": named,
+        "payment": (f"payment_{payment}", {}),
+        "status": state.financial_status or ("no_status", {}),
+    }
+    words = ("cancel_fulfilled_before_invoicing", said)
     return (
         f"{FLOW}: the ERP cancelled order {state.name} before invoicing it (event #{unit.event.seq_evento}), "
         f"but it was fulfilled in Shopify: fulfillment(s) {named} were cancelled with the order, and "
         f"the payment {money} (Shopify shows {state.financial_status or 'no status'}). The goods may "
         "have left the store: check the delivery with the carrier, and get them back or charge the "
         "customer again."
-    )
+    ), words

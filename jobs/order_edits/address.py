@@ -105,6 +105,7 @@ TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
     "F": ("PEDIDO_FATURADO", "is already invoiced (faturado)"),
 }
+STATE_WORDS = {"S": "address_state_separating", "F": "address_state_invoiced"}  # TOO_LATE's, said
 
 
 def unit_key(order_id: str | int) -> str:
@@ -289,7 +290,9 @@ def _back_to_erp(
             f"order goes to the address the ERP order names, then Mark as handled. {NEW_DELIVERY} {part}"
         )
         detail = {"nro_pedvenda": link.nro_pedvenda, "changed_back": True}
-        return _tell(session, shop_id, link, message, order, explanation, detail, record_of(order))
+        back_words = {"name": order.name, "nro": link.nro_pedvenda, order_notes.DELIVERY: part}
+        words = ("address_back_after_handled", back_words)
+        return _tell(session, shop_id, link, message, order, (explanation, words), detail, record_of(order))
     _done(session, shop_id, link, message, order)
     trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
                                  "holds: nothing to send to the ERP",
@@ -451,6 +454,11 @@ def _flag(
     told: dict[str, Any],
 ) -> str:
     code, state = TOO_LATE.get(current.situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {current.situacao}"))
+    situacao = current.situacao
+    state_words = (STATE_WORDS.get(situacao or "", "state_other"), {"situacao": situacao})
+    todo = ("address_todo_invoiced" if situacao == "F" else "address_todo_picking", {})
+    said = {"name": order.name, "nro": link.nro_pedvenda, "state": state_words, "advice": todo}
+    words = ("address_not_sent", {**said, order_notes.DELIVERY: part})
     if current.situacao == "F":
         advice = (
             "Its NF-e stands: a person must make sure the goods go to the new address (tell the carrier "
@@ -474,7 +482,7 @@ def _flag(
     log.warning("order_edits: delivery address of %s flagged: ERP order %s %s", order.name,
                 link.nro_pedvenda, state)  # fmt: skip
     detail = {"nro_pedvenda": link.nro_pedvenda, "erp_code": code}
-    return _tell(session, shop_id, link, message, order, explanation, detail, told)
+    return _tell(session, shop_id, link, message, order, (explanation, words), detail, told)
 
 
 def _tell(
@@ -483,13 +491,14 @@ def _tell(
     link: OrderLink,
     message: Message,
     order: Order,
-    explanation: str,
+    said: tuple[str, trace.Words],
     detail: dict[str, Any],
     told: dict[str, Any],
 ) -> str:
-    """Flag the order for a person (its note, `explanation`) and fail the message; `told` recorded
-    (told once: the next orders/updated of this address is quiet)."""
-    order_notes.put(link, FLOW, explanation, topic=TOPIC)
+    """Flag the order for a person (its note, `said`: the explanation and its words) and fail the
+    message; `told` recorded (told once: the next orders/updated of this address is quiet)."""
+    explanation, words = said
+    order_notes.put(link, FLOW, explanation, topic=TOPIC, words=words)
     link.updated_at = utcnow()
     _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
     refusal = Rejected(explanation, system="consinco", code="DELIVERY_ADDRESS_NOT_SENT", detail=detail)

@@ -56,6 +56,17 @@ class Unapplied:
         return (f"{line}: {self.fulfilled} fulfilled in Shopify, the ERP's cut to {self.target} {done}: "
                 f"refund {self.fulfilled - self.target} in Shopify")  # fmt: skip
 
+    @property
+    def words(self) -> tuple[str, dict[str, Any]]:
+        """`text` as the note's words (shopify_app.note_words)."""
+        item = repeats.item_of(self.change_key)
+        named = item if item is not None else "?"
+        line = {"sku": self.sku or "?", "item": named, "fulfilled": self.fulfilled, "target": self.target}
+        if self.target >= self.current:
+            return "fulfilled_more_served", {**line, "more": self.target - self.current}
+        done = ("cut_not_applied", {}) if self.sent is None else ("cut_applied_down_to", {"sent": self.sent})
+        return "fulfilled_cut", {**line, "done": done, "refund": self.fulfilled - self.target}
+
 
 def _fulfilled(lines: Sequence[ShopifyLine], line_item_id: str | None) -> tuple[int, int] | None:
     """(units fulfilled, units now) of a line, None when not read or none fulfilled."""

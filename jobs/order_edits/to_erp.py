@@ -95,6 +95,9 @@ TOO_LATE = {
     "F": ("PEDIDO_FATURADO", "is already invoiced (faturado): its NF-e cannot change"),
     "C": ("PEDIDO_CANCELADO", "is cancelled in the ERP"),
 }
+STATE_WORDS = {"S": "state_separating", "F": "state_invoiced", "C": "state_cancelled"}  # TOO_LATE's, said
+NOT_BOUND, NOT_ERP = "its ERP product not bound to Shopify yet", "not an ERP product"  # LineChange.note
+NOTE_WORDS = {NOT_BOUND: "line_not_bound", NOT_ERP: "line_not_erp"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,17 @@ class LineChange:
             return f"{self.sku} value {brl(was)} -> {brl(now)} (price or discount changed)"
         told = f", {self.note}" if self.note else ""
         return f"{self.sku} {self.before.normalize():f} -> {self.after.normalize():f}{told}"
+
+    def words(self) -> trace.Words:
+        """`describe` as the note's words (shopify_app.note_words): R$ values as they are written."""
+        was, now = self.value_before, self.value_after
+        if self.kind == "price" and was is not None and now is not None:
+            return "line_value", {"sku": self.sku, "was": brl(was), "now": brl(now)}
+        note: trace.Words | str = f", {self.note}" if self.note else ""
+        if self.note in NOTE_WORDS:
+            note = (NOTE_WORDS[self.note], {})
+        before, after = f"{self.before.normalize():f}", f"{self.after.normalize():f}"
+        return "line_quantity", {"sku": self.sku, "before": before, "after": after, "told": note}
 
     def payload(self) -> dict[str, str | None]:
         """As the message's request_payload keeps it (JSON: numbers as text)."""
@@ -243,13 +257,13 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         if current.situacao == "C":
             return _too_late(session, link, message, edit_id, [], "C", read.order.name)
         if not editable and nothing_served(current):  # the ERP's own picking, coming back
-            explanation = cut_every_item(read.order.name, nro, current.situacao)
-            _note(link, explanation)
+            explanation, words = cut_every_item(read.order.name, nro, current.situacao)
+            _note(link, explanation, words)
             detail = {"nro_pedvenda": nro}
             cut = Rejected(explanation, system="consinco", code="ERP_CUT_EVERY_ITEM", detail=detail)
             return trace.fail(session, message, cut).value
-        explanation = left_no_item(read.order.name, nro, is_refund(edit_id), current.situacao)
-        _note(link, explanation)
+        explanation, words = left_no_item(read.order.name, nro, is_refund(edit_id), current.situacao)
+        _note(link, explanation, words)
         return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
                                                      detail={"nro_pedvenda": nro})).value  # fmt: skip
     # Picked: Shopify follows the picking (once it is there: picking_state waits for it).
@@ -318,7 +332,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
             status = erp.get_order(nro).situacao or "S"
             if status not in EDITABLE:
                 return _too_late(session, link, message, edit_id, changes, status, read.order.name)
-        _note(link, refused(read.order.name, nro, is_refund(edit_id), exc.mensagem))  # final: a person acts
+        _note(link, *refused(read.order.name, nro, is_refund(edit_id), exc.mensagem))  # final: a person acts
         raise
     sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
     record_changes(session, link, edit_id, changes, applied=True, **sent)
@@ -375,10 +389,7 @@ def not_erp_product(line: ShopifyLine) -> LineChange:
     """A line with no ERP SKU bound, added: an ERP idSku (P{seq}E{qtd}) the catalog sync has not
     bound, or a product made in Shopify or a custom item (no SKU: named by its name), which no ERP
     product is behind."""
-    if line.sku and order_map.parse_sku(line.sku):
-        note = "its ERP product not bound to Shopify yet"
-    else:
-        note = "not an ERP product"
+    note = NOT_BOUND if line.sku and order_map.parse_sku(line.sku) else NOT_ERP
     sku = (line.sku or line.name)[:60]
     return LineChange("added", sku, Decimal(0), Decimal(line.current_quantity), note=note)
 
@@ -530,18 +541,38 @@ def _flag(
     freight: tuple[Decimal, Decimal] | None = None,
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
-    told = [c.describe() for c in changes]
+    told, said = [c.describe() for c in changes], [c.words() for c in changes]
     if freight:
         told.append(f"freight {brl(freight[0])} -> {brl(freight[1])}")
+        said.append(("freight_changed", {"was": brl(freight[0]), "now": brl(freight[1])}))
     summary = "; ".join(told) or "no line change"
     refund = is_refund(edit_id)
     changed = ("refunded (items taken back)" if changes else "refunded") if refund else "edited"
-    advice = what_to_do(refund, situacao) if changes or not freight else freight_to_do(refund, situacao)
+    changed_key = "changed_edited"
+    if refund:
+        changed_key = "changed_refunded_items" if changes else "changed_refunded"
+    lines = changes or not freight
+    advice = what_to_do(refund, situacao) if lines else freight_to_do(refund, situacao)
+    advice_key = _todo_key(refund, situacao, freight=not lines)
     if changes and freight:
         advice += " The freight must match as well."
     explanation = (
         f"Order {name} was {changed} in Shopify ({summary}), but ERP order {link.nro_pedvenda} {state}, so "
         f"the change was NOT applied in the ERP. {advice}"
+    )
+    state_words = (STATE_WORDS.get(situacao, "state_other"), {"situacao": situacao})
+    advised = [(advice_key, {}), *([("freight_too", {})] if changes and freight else [])]
+    summed = order_notes.joined(said, "semicolon") if said else ("no_line_change", {})
+    words = (
+        "edit_not_applied",
+        {
+            "name": name,
+            "changed": (changed_key, {}),
+            "summary": summed,
+            "nro": link.nro_pedvenda,
+            "state": state_words,
+            "advice": order_notes.joined(advised, "none"),
+        },
     )
     twin = flagged_already(session, link, message, explanation)
     if twin is not None:
@@ -549,7 +580,7 @@ def _flag(
                    f"#{twin.id}): nothing new to tell",
                    words=("edit_flagged_already", {"id": twin.id}))  # fmt: skip
         return "skipped"
-    _note(link, explanation)
+    _note(link, explanation, words)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning(
         "order_edits: edit %s of %s flagged: ERP order %s %s", edit_id, name, link.nro_pedvenda, state
@@ -588,6 +619,13 @@ def flagged_already(session: Session, link: OrderLink, message: Message, explana
 def is_refund(edit_id: str) -> bool:
     """Whether the unit is a refund's (refunds/create: "refund-<id>"), not an order edit's."""
     return edit_id.startswith("refund-")
+
+
+def _todo_key(refund: bool, situacao: str, *, freight: bool) -> str:
+    """The words of `what_to_do` (or, `freight`, of `freight_to_do`) for the same case."""
+    where = "invoiced" if situacao == "F" else "" if freight else "picking"
+    told = ("todo", "freight" if freight else "", where, "refund" if refund else "edit")
+    return "_".join(w for w in told if w)
 
 
 def what_to_do(refund: bool, situacao: str) -> str:
@@ -641,40 +679,50 @@ def freight_to_do(refund: bool, situacao: str) -> str:
     )
 
 
-def cut_every_item(name: str, nro: int, situacao: str | None) -> str:
+def cut_every_item(name: str, nro: int, situacao: str | None) -> tuple[str, trace.Words]:
     """The note when the ERP cut every item at picking and Shopify, changed to match (the ERP ->
     Shopify picking edit), sends the edit back: no merchant edit to undo (undoing it would sell what
-    the store does not have), a live order with nothing to deliver. The sale is off: cancel it."""
+    the store does not have), a live order with nothing to deliver. The sale is off: cancel it.
+    With its words."""
     nfe = " and, in the ERP, cancel its NF-e (within the legal deadline)" if situacao == "F" else ""
+    words = ("edit_every_item_cut", {"nro": nro, "name": name, "nfe": ("and_cancel_nfe", {}) if nfe else ""})
     return (
         f"ERP order {nro} was picked with every item cut (nothing was separated), and order {name} was "
         "changed in Shopify to match: nothing is left to deliver. Cancel the order in Shopify, refunding "
         f"what the customer paid (the ERP order is cancelled with it){nfe}."
-    )
+    ), words
 
 
-def refused(name: str, nro: int, refund: bool, why: str) -> str:
+def refused(name: str, nro: int, refund: bool, why: str) -> tuple[str, trace.Words]:
     """The note of a change the ERP refused for a reason of its own (not "too late"): a retry gets
-    the same answer, so a person fixes the cause or, for an edit, undoes it."""
+    the same answer, so a person fixes the cause or, for an edit, undoes it. With its words (the
+    ERP's `why` as it said it)."""
     why = why.strip().rstrip(".") + "."
+    words = ("edit_refund_refused" if refund else "edit_refused", {"name": name, "nro": nro, "why": why})
     if refund:
         return (
             f"The ERP refused to change ERP order {nro} for the refund of order {name}: {why} The change was "
             "NOT applied in the ERP; fix the cause and Retry, or change the ERP order by hand (a refund "
             "cannot be reversed)."
-        )
+        ), words
     return (
         f"The ERP refused the edit of order {name} (ERP order {nro}): {why} The edit was NOT applied in the "
         "ERP; fix the cause and Retry, or undo the edit in Shopify."
-    )
+    ), words
 
 
-def left_no_item(name: str, nro: int, refund: bool, situacao: str | None) -> str:
+def left_no_item(name: str, nro: int, refund: bool, situacao: str | None) -> tuple[str, trace.Words]:
     """The note of a change that leaves the Shopify order no item while the ERP order has its items
     (an ERP order cannot be emptied). Not invoiced: the sale is off, so the order is cancelled in
     Shopify (the ERP order with it); an edit may be undone instead. Invoiced: its NF-e stands, so
-    the items need a return invoice (nota de devolução), or for an edit the NF-e cancelled."""
+    the items need a return invoice (nota de devolução), or for an edit the NF-e cancelled. With
+    its words."""
     invoiced = situacao == "F"
+    key = f"{'refund_all' if refund else 'edit_no_item'}_{'invoiced' if invoiced else 'open'}"
+    return _no_item_text(name, nro, refund, invoiced), (key, {"name": name, "nro": nro})
+
+
+def _no_item_text(name: str, nro: int, refund: bool, invoiced: bool) -> str:
     if refund:
         what = f"Order {name} had every item refunded in Shopify, but ERP order {nro}"
         if invoiced:
@@ -725,11 +773,12 @@ def not_in_erp(session: Session, shop_id: int, gid: str) -> tuple[str, trace.Wor
     return why, ("edit_not_in_erp_yet", {})
 
 
-def _note(link: OrderLink, explanation: str) -> None:
+def _note(link: OrderLink, explanation: str, words: trace.Words) -> None:
     """Flag the order link for a person: this flow's note, beside any other flow's
     (`ledger.order_notes`): a cancellation's (an NF-e to cancel, goods that may have left) stays,
-    and an invoice's capture warning written after does not hide this one."""
-    order_notes.put(link, FLOW, f"{NOTE}{explanation}")
+    and an invoice's capture warning written after does not hide this one. `words`: the note in the
+    merchant's words."""
+    order_notes.put(link, FLOW, f"{NOTE}{explanation}", words=words)
     link.updated_at = utcnow()
 
 

@@ -624,7 +624,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                 link.total = total.amount
             if unapplied:  # for a person; the invoice goes on (jobs.order_edits.fulfilled)
                 text = "; ".join(u.text for u in unapplied.values())
-                order_notes.put(link, FLOW, text, topic=fulfilled.NOTE_TOPIC)
+                words = [u.words for u in unapplied.values()]
+                order_notes.put(link, FLOW, text, topic=fulfilled.NOTE_TOPIC, words=words)
             else:
                 order_notes.clear(link, FLOW, topic=fulfilled.NOTE_TOPIC)
     for left_out in unapplied.values():

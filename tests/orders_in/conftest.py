@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import note_words_check
 import pytest
 from sqlalchemy import select
 
@@ -134,3 +135,9 @@ def world(env, chain, shopify) -> Iterator[World]:
     chain.handle.erp.formats.clear()
     order_clients.reset()
     kv.reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def _note_words_say_the_note(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every note a flow puts with words says in English what it wrote (tests/note_words_check)."""
+    yield from note_words_check.checked(monkeypatch)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import note_words_check
 import pytest
 import requests
 from sqlalchemy import select
@@ -312,3 +313,9 @@ def world(env, chain, shopify) -> Iterator[World]:
     chain.handle.erp.faults.clear()
     yield install_world(shopify, chain)
     kv.reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def _note_words_say_the_note(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every note a flow puts with words says in English what it wrote (tests/note_words_check)."""
+    yield from note_words_check.checked(monkeypatch)
