@@ -153,6 +153,10 @@ def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:
     if erp == now:
         return None
     name = link.shopify_order_name or link.shopify_order_id
+    said = {"name": name, "nro": link.nro_pedvenda, "what": (WHAT_WORDS.get(what, ""), {})}
+    words = (
+        ("other_erp_not_sent", said) if what in WHAT_WORDS else None
+    )  # another: the note reads as its text
     return Rejected(
         f"Order {name} is linked to ERP order {link.nro_pedvenda} of the ERP the shop was connected to "
         f"before (the ERP connection moved since): that number may be another customer's order in the "
@@ -161,8 +165,5 @@ def refusal(session: Session, link: OrderLink, what: str) -> Rejected | None:
         system="app",
         code=CODE,
         detail={"nro_pedvenda": link.nro_pedvenda, "order_erp": erp, "current_erp": now},
-        words=(
-            "other_erp_not_sent",
-            {"name": name, "nro": link.nro_pedvenda, "what": (WHAT_WORDS[what], {})},
-        ),
+        words=words,
     )
