@@ -1,8 +1,8 @@
 """schedules and order line changes: the words beside their English texts (ledger.words), said on
 the pages in the merchant's language (a run's error line, a line change's reason)
 
-Revision ID: 0008_words
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 09:30:00.000000
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = "0008_words"
-down_revision: Union[str, Sequence[str], None] = "0007"
+revision: str = "0009"
+down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

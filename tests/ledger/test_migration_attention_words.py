@@ -1,4 +1,4 @@
-"""Migration 0008: order links get `attention_words`; a row written before keeps its text and no
+"""Migration 0010: order links get `attention_words`; a row written before keeps its text and no
 words (ledger.order_notes reads it as its text); downgrade drops the column."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ledger.schema import alembic_config
 
 def test_a_link_written_before_keeps_its_note_and_has_no_words(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    command.upgrade(alembic_config(url), "0007")
+    command.upgrade(alembic_config(url), "0009")
     engine = db.get_engine(url)
     with engine.begin() as conn:
         shop_id = conn.execute(
@@ -35,6 +35,6 @@ def test_a_link_written_before_keeps_its_note_and_has_no_words(tmp_path: Path) -
     with engine.connect() as conn:
         row = conn.execute(text("SELECT needs_attention, attention_words FROM order_links")).one()
     assert tuple(row) == ("cancellations: old text", None)
-    command.downgrade(alembic_config(url), "0007")
+    command.downgrade(alembic_config(url), "0009")
     assert "attention_words" not in {c["name"] for c in inspect(engine).get_columns("order_links")}
     engine.dispose()

@@ -2,9 +2,9 @@
 ledger.order_notes), so the Orders page says the note in the merchant's language; a row written
 before keeps none and reads as its English text
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-01 09:00:00.000000
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-30 09:45:00.000000
 
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = "0008"
-down_revision: Union[str, Sequence[str], None] = "0007"
+revision: str = "0010"
+down_revision: Union[str, Sequence[str], None] = "0009"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
