@@ -17,7 +17,7 @@ from ledger import run_outcome
 from ledger.db import session_scope
 from ledger.models import OrderLineChange, Role, Schedule
 from ledger.schedules import ensure_default_schedules
-from shopify_app import dry_run_words, line_words, run_words, skip_words
+from shopify_app import dry_run_words, line_words, note_words, run_words, skip_words
 
 from .conftest import headers
 from .test_api_orders_admin import seed_order
@@ -41,7 +41,7 @@ def test_every_key_is_said_in_both_languages_with_the_same_placeholders(name):
 
 def test_no_key_is_in_two_catalogues():
     seen: dict[str, str] = {}
-    for name, catalogue in {**CATALOGUES, "skip": skip_words.WORDS}.items():
+    for name, catalogue in {**CATALOGUES, "skip": skip_words.WORDS, "note": note_words.WORDS}.items():
         for key in catalogue:
             assert key not in seen, f"{key} in {seen.get(key)} and {name}"
             seen[key] = name
