@@ -7,9 +7,12 @@ import threading
 
 import requests
 
-from sandbox.shopify import idempotency
+from sandbox.shopify import idempotency, order_store
+from sandbox.shopify.registry import Ctx
+from sandbox.shopify.resolvers import inventory
+from sandbox.shopify.runner import SandboxHandle
 
-from .helpers import ShopClient
+from .helpers import API_KEY, ShopClient
 
 SET = """
 mutation Set($input: InventorySetQuantitiesInput!, $key: String!) {
@@ -208,3 +211,43 @@ def test_inventory_items_by_sku_and_levels_of_location(
     assert data["inventoryItems"]["nodes"] == [{"id": item, "tracked": True, "variant": {"sku": "ARZ-5"}}]
     levels = data["location"]["inventoryLevels"]["nodes"]
     assert levels == [{"item": {"sku": "ARZ-5"}, "quantities": [{"quantity": 4}]}]
+
+
+def test_a_quantity_outside_graphqls_int_refuses_the_whole_request(
+    shop: ShopClient, product: dict, location_id: str
+) -> None:
+    """GraphQL's Int is 32-bit: Shopify answers a variable above 2,147,483,647 with a top-level
+    error, no payload, nothing applied (not a userError naming the entry)."""
+    item = product["variants"]["nodes"][0]["inventoryItem"]["id"]
+    shop.data(SET, {"input": _input(item, location_id, 4, None), "key": "int-1"})
+    body = shop.gql(SET, {"input": _input(item, location_id, 2_147_483_648, None), "key": "int-2"})
+    assert body["errors"] and "32-bit" in body["errors"][0]["message"]
+    assert body.get("data") is None
+    assert _quantities(shop, item, location_id)["available"] == 4
+
+
+def test_a_total_above_a_billion_is_refused_per_entry(
+    emulator: SandboxHandle, shop: ShopClient, product: dict, location_id: str
+) -> None:
+    """inventorySetQuantities: "The total quantity can't be higher than 1,000,000,000"
+    (INVALID_QUANTITY_TOO_HIGH, naming the entry): the level's total counts the units orders
+    committed beside the available ones set."""
+    variant = product["variants"]["nodes"][0]
+    item = variant["inventoryItem"]["id"]
+    ceiling = inventory.MAX_QUANTITY
+    over = shop.data(SET, {"input": _input(item, location_id, ceiling + 1, None), "key": "high-1"})
+    refused = over["inventorySetQuantities"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in refused] == [
+        ("INVALID_QUANTITY_TOO_HIGH", ["input", "quantities", "0", "quantity"])
+    ]
+    shop.data(SET, {"input": _input(item, location_id, 10, None), "key": "high-2"})
+    ctx = Ctx(shop="acme", sandbox=emulator.sandbox, api_key=API_KEY)
+    order_store.commit_stock(ctx, variant["id"], location_id, 3)  # an order took 3: committed
+    assert _quantities(shop, item, location_id) == {"available": 7, "on_hand": 10, "committed": 3}
+    total_over = shop.data(SET, {"input": _input(item, location_id, ceiling - 2, None), "key": "high-3"})
+    assert [e["code"] for e in total_over["inventorySetQuantities"]["userErrors"]] == [
+        "INVALID_QUANTITY_TOO_HIGH"
+    ]
+    at_ceiling = shop.data(SET, {"input": _input(item, location_id, ceiling - 3, None), "key": "high-4"})
+    assert at_ceiling["inventorySetQuantities"]["userErrors"] == []
+    assert _quantities(shop, item, location_id)["on_hand"] == ceiling

@@ -199,7 +199,7 @@ def _quantity_problem(index: int, item: dict, docs: dict[str, dict], seen: set) 
     if item["quantity"] > MAX_QUANTITY:
         return user_error(
             [*path, "quantity"],
-            "The quantity can't be higher than 1,000,000,000.",
+            "The total quantity can't be higher than 1,000,000,000.",
             "INVALID_QUANTITY_TOO_HIGH",
         )
     if "changeFromQuantity" not in item:
@@ -213,6 +213,16 @@ def _quantity_problem(index: int, item: dict, docs: dict[str, dict], seen: set) 
 
 def _typed(doc: dict | None, typename: str) -> dict | None:
     return doc if doc and doc.get("__typename") == typename else None
+
+
+def _total_after(level: dict | None, name: str, quantity: int) -> int:
+    """The level's on-hand total once `name` is set to `quantity`: setting "available" keeps the
+    units orders committed (on_hand = available + committed...), so they count towards Shopify's
+    ceiling too."""
+    if level is None or name == "on_hand":
+        return quantity
+    values = level["quantityValues"]
+    return values["on_hand"] + quantity - values["available"]
 
 
 @mutation("inventorySetQuantities")
@@ -245,7 +255,15 @@ def inventory_set_quantities(_src: Any, info: GraphQLResolveInfo, input: dict) -
         level = found.get((item["inventoryItemId"], item["locationId"]))
         current = level["quantityValues"][name] if level else 0
         expected = item.get("changeFromQuantity")
-        if expected is not None and expected != current:
+        if _total_after(level, name, item["quantity"]) > MAX_QUANTITY:
+            errors.append(
+                user_error(
+                    ["input", "quantities", str(index), "quantity"],
+                    "The total quantity can't be higher than 1,000,000,000.",
+                    "INVALID_QUANTITY_TOO_HIGH",
+                )
+            )
+        elif expected is not None and expected != current:
             errors.append(
                 user_error(
                     ["input", "quantities", str(index), "changeFromQuantity"],
