@@ -9,11 +9,13 @@ compare-and-swap on changeFromQuantity, @idempotent key derived from the batch c
 Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
 yet (orders messages still open, whatever their age, of every installed shop on the same ERP:
 stores selling one company share its units), clamped at zero, in whole packagings
-(jobs.stock_map). A company without a mapped location is refused: a parked message names it,
-replay resumes it. One the merchant marked not sold in this store (setting "ignored_companies": a
-chain's ERP holds many stores, a Shopify store sells few) is neither synced nor refused, and its
-refusal message, if any, ends done; a company mapped to a location is synced whatever that list
-says (the mapping is the more explicit statement).
+(jobs.stock_map), and at Shopify's ceiling of 1,000,000,000 a level (less the units orders
+committed there; the batch's message names the SKU and its ERP figure). A company without a
+mapped location is refused: a parked message names it, replay resumes it. One the merchant marked
+not sold in this store (setting "ignored_companies": a chain's ERP holds many stores, a Shopify
+store sells few) is neither synced nor refused, and its refusal message, if any, ends done; a
+company mapped to a location is synced whatever that list says (the mapping is the more explicit
+statement).
 
 Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw it (our last
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the

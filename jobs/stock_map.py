@@ -4,8 +4,9 @@ quantity Shopify should show at the company's location.
 The formula (consinco.md, TOTVS iPaaS): estqloja + estqdeposito - qtdreservadavda
 - qtdreservadareceb - qtdreservadafixa + estqterceiro, minus ESTQSEGURANCAECOMMERCE, minus what
 was sold in Shopify but is not reserved in the ERP yet, clamped at zero; then whole packagings
-(floor) per SKU. We compute it from the raw columns rather than trusting the API's
-`qtdDisponivelEcommerce` convenience field, which is an assumption about the customer's server.
+(floor) per SKU, at most Shopify's ceiling (MAX_LEVEL). We compute it from the raw columns rather
+than trusting the API's `qtdDisponivelEcommerce` convenience field, which is an assumption about
+the customer's server.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from ledger.digest import digest
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
+# Shopify's ceiling on a level: inventorySetQuantities answers INVALID_QUANTITY_TOO_HIGH ("The
+# total quantity can't be higher than 1,000,000,000") for that entry, and a figure above GraphQL's
+# 32-bit Int (2,147,483,647) refuses the whole request. An ERP figure above it (a placeholder
+# "unlimited" stock, a mis-keyed receipt) is sent at the ceiling, with a note (jobs.stock_writer).
+MAX_LEVEL = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,20 @@ def sellable_base(stock: Stock) -> Decimal | None:
 
 
 def units_for(base: Decimal | None, pending_base: Decimal, unit: SkuUnit) -> int | None:
-    """Whole Shopify units of `unit` left after pending orders, clamped at zero (None: no control)."""
+    """Whole Shopify units of `unit` left after pending orders, clamped at zero and at Shopify's
+    ceiling (None: no control)."""
     if base is None:
         return None
-    left = max(ZERO, base - pending_base)
-    return int((left / unit.base_per_unit).to_integral_value(rounding=ROUND_FLOOR))
+    return min(MAX_LEVEL, _whole_units(max(ZERO, base - pending_base), unit))
+
+
+def above_ceiling(base: Decimal | None, unit: SkuUnit) -> bool:
+    """Whether the ERP figure gives more whole units than a Shopify level holds (MAX_LEVEL)."""
+    return base is not None and _whole_units(base, unit) > MAX_LEVEL
+
+
+def _whole_units(base: Decimal, unit: SkuUnit) -> int:
+    return int((base / unit.base_per_unit).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def pending_base_by_product(

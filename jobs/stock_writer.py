@@ -7,8 +7,10 @@ recomputed from the ERP figure minus the pending orders queried again, less the 
 shows since the figure it called stale that no order of this shop known since explains (a sale
 whose orders/create webhook is not processed yet: the retry must not give it back; nothing
 remembers that drop, so the SKU's next computation counts the order instead of it and a drop
-that was no sale is not held for good), entries Shopify refuses for themselves are
-reported per SKU and dropped, and the rest is sent again. A drop ending exactly at a level an
+that was no sale is not held for good), an entry whose total would pass Shopify's ceiling
+(INVALID_QUANTITY_TOO_HIGH: the units orders committed there count) is sent again at what the
+level holds, entries Shopify refuses for themselves are reported per SKU and dropped, and the rest
+is sent again. A drop ending exactly at a level an
 earlier pass sent without ever hearing back (its "stock" binding's "tried", noted before each
 call: Shopify applied it and the answer was lost) is that write, not a sale. Entries Shopify
 already shows at the target are not written at all. Each send carries an @idempotent key
@@ -35,7 +37,14 @@ from typing import Any
 
 from jobs import stock_in_flight
 from jobs.price_map import POLICY_DENY
-from jobs.stock_map import LevelTarget, SkuUnit, level_target, pending_base_by_product
+from jobs.stock_map import (
+    MAX_LEVEL,
+    LevelTarget,
+    SkuUnit,
+    above_ceiling,
+    level_target,
+    pending_base_by_product,
+)
 from jobs.stock_pending import sold_since
 from ledger import bindings, trace
 from ledger.bindings import STOCK_KIND, BindingRow
@@ -62,6 +71,7 @@ UNTRACKED = (
     "whenever it sends its product), then Retry this message"
 )
 MAX_TRIED = 5  # levels a "stock" binding remembers as sent and not answered yet
+TOO_HIGH = "INVALID_QUANTITY_TOO_HIGH"  # the level's total (committed units included) above MAX_LEVEL
 POLICY_MUTATION = "ProductVariantsBulkUpdate"
 
 
@@ -74,7 +84,9 @@ class LevelEntry:
     it last showed one we know: a lower figure read is checked as after a stale answer. `tried`: the
     levels earlier passes sent for it and never heard back about (Shopify may show one of them);
     `unsure`: `expected` is the level last confirmed and Shopify may show one of those instead, so
-    the entry is sent (compare-and-swap) even when `expected` equals the target."""
+    the entry is sent (compare-and-swap) even when `expected` equals the target. `ceiling`: the
+    highest level Shopify takes for it, once it answered INVALID_QUANTITY_TOO_HIGH (its total, the
+    units orders committed there included, may not pass MAX_LEVEL)."""
 
     id_sku: str
     item_id: str
@@ -88,6 +100,7 @@ class LevelEntry:
     stale_from: tuple[int, datetime] | None = None
     tried: tuple[int, ...] = ()
     unsure: bool = False
+    ceiling: int = MAX_LEVEL  # the highest level Shopify takes: less the units orders committed there
 
 
 @dataclass
@@ -186,13 +199,38 @@ class BatchWriter:
                     code=errors[0].get("code"),
                     detail={"user_errors": errors},
                 )
+            above = self._above_ceiling(entries, done)
             if failure is None:
-                trace.succeed(session, message, response={"levels": done})
+                trace.succeed(session, message, response={"levels": done, **above})
             else:
+                if above:
+                    message.response_payload = {"levels": done, **above}
                 trace.fail(session, message, failure)
         outcome.written = len(done)
         outcome.failed = [e["sku"] for e in errors]
         return outcome
+
+    def _above_ceiling(self, entries: list[LevelEntry], done: dict[str, int]) -> dict[str, Any]:
+        """The note a batch's message carries for the SKUs whose ERP figure passes what a Shopify
+        level holds (jobs.stock_map.MAX_LEVEL): each SKU, its ERP figure and the level sent."""
+        over = {
+            e.id_sku: {"erp": f"{e.base.normalize():f}", "sent": done.get(e.id_sku)}
+            for e in entries
+            if e.base is not None and above_ceiling(e.base, e.unit)
+        }
+        if not over:
+            return {}
+        named = ", ".join(f"{sku} (ERP {found['erp']})" for sku, found in sorted(over.items()))
+        log.warning(
+            "stock: company %s has stock above Shopify's ceiling of %s: %s", self.company, MAX_LEVEL, named
+        )
+        return {
+            "above_ceiling": over,
+            "note": (
+                f"ERP stock above Shopify's ceiling of {MAX_LEVEL:,} units per level, sent at the "
+                f"ceiling (less the units orders committed there): {named}"
+            ),
+        }
 
     def _rounds(
         self,
@@ -301,6 +339,8 @@ class BatchWriter:
             entry = order[index]
             if err.code == STALE:
                 stale.append(entry)
+            elif err.code == TOO_HIGH and entry.id_sku in live and (room := self._room(entry)) is not None:
+                stale.append(replace(entry, ceiling=room))  # sent again at what the level holds
             elif entry.id_sku in live:
                 live.pop(entry.id_sku)
                 errors.append({"sku": entry.id_sku, "message": err.message, "code": err.code})
@@ -314,13 +354,24 @@ class BatchWriter:
             known = (e.expected, e.expected_at) if e.expected is not None and e.expected_at else None
             live[e.id_sku] = replace(
                 e,
-                target=e.target if target is None else target,
+                target=min(e.ceiling, e.target if target is None else target),
                 expected=None,
                 expected_at=None,
                 unstocked=False,
                 unsure=False,
                 stale_from=e.stale_from or known,
             )
+
+    def _room(self, entry: LevelEntry) -> int | None:
+        """The available level that keeps `entry`'s total at Shopify's ceiling, the units orders
+        committed there (on hand, not available) counted; None when the entry's target is within it
+        already (refused for another reason: reported as Shopify said)."""
+        level = self.client.inventory_level(entry.item_id, self.location_id, names=["available", "on_hand"])
+        if level is None:
+            return None
+        held = level.quantities.get("on_hand", 0) - level.quantities.get("available", 0)
+        room = max(0, MAX_LEVEL - max(0, held))
+        return room if min(entry.target, entry.ceiling) > room else None
 
     def _keep_unexplained_drops(self, skus: list[str], live: dict[str, LevelEntry]) -> None:
         """A stale level just read again (or a level Shopify moved itself, read first): the drop

@@ -15,7 +15,15 @@ from jobs.price_map import (
     unit_factor,
     variant_input,
 )
-from jobs.stock_map import SkuUnit, level_target, pending_base_by_product, sellable_base, units_for
+from jobs.stock_map import (
+    MAX_LEVEL,
+    SkuUnit,
+    above_ceiling,
+    level_target,
+    pending_base_by_product,
+    sellable_base,
+    units_for,
+)
 
 D = Decimal
 TODAY = date(2026, 11, 28)
@@ -152,6 +160,20 @@ def test_formula_safety_pending_and_packagings():
     assert sellable_base(stock(controlled=False)) is None
     kg = SkuUnit("P5E1", 5, D("1"), weighed=True, unit_kg=D("0.1"))
     assert units_for(D("2.35"), D("0"), kg) == 23
+
+
+def test_a_figure_above_shopifys_ceiling_is_held_at_it():
+    """Shopify holds at most 1,000,000,000 a level (and GraphQL's Int stops at 2,147,483,647)."""
+    one = SkuUnit("P7E1", 7, D("1"))
+    box = SkuUnit("P7E6", 7, D("6"))
+    assert MAX_LEVEL == 1_000_000_000
+    assert units_for(D("5000000000"), D("0"), one) == MAX_LEVEL
+    assert units_for(D("1000000000.9"), D("0"), one) == MAX_LEVEL
+    assert not above_ceiling(D("1000000000.9"), one)
+    assert units_for(D("1000000001"), D("2"), one) == 999_999_999
+    assert above_ceiling(D("1000000001"), one) and not above_ceiling(D("5000000000"), box)
+    assert units_for(D("7000000000"), D("0"), box) == MAX_LEVEL and above_ceiling(D("7000000000"), box)
+    assert not above_ceiling(None, one)
 
 
 def test_pending_orders_in_base_units_and_targets():
