@@ -74,7 +74,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
@@ -436,8 +436,9 @@ def _targets(
     rechecks: list[str],
     include_waiting: bool,
 ) -> list[_Target]:
-    """Each SKU's target level: ERP rows read now, plus remembered ones the prices flow flagged or
-    whose variant appeared since (their ERP figure is the one remembered in the binding)."""
+    """Each SKU's target level: ERP rows read now, plus remembered ones the prices flow flagged,
+    whose variant appeared since, or whose level Shopify refused as part of a whole batch (their
+    ERP figure is the one remembered in the binding)."""
     ids = list(bases)
     remembered_ids = [f"{company}:{sku}" for sku in rechecks if sku not in bases]
     if include_waiting:
@@ -446,7 +447,8 @@ def _targets(
                 select(Binding.erp_id).where(
                     Binding.shop_id == shop.shop_id,
                     Binding.kind == STOCK_KIND,
-                    Binding.shopify_id.is_(None),
+                    # waiting for their variant, or refused as a whole (jobs.stock_writer): due
+                    or_(Binding.shopify_id.is_(None), Binding.digest.is_(None)),
                     Binding.erp_id.like(f"{company}:%"),
                 )
             )

@@ -158,15 +158,12 @@ class BatchWriter:
         done: dict[str, int] = {}
         errors: list[dict[str, Any]] = []
         outcome = BatchOutcome()
-        refused: IntegrationError | None = None
+        due: set[str] = set()  # refused as a whole: sent again by the next pass
         self._noted, self._answered = None, False
         try:
-            self._rounds(live, done, errors, batch_key, attempt)
+            self._send(live, done, errors, due, batch_key, attempt)
         except Transient as exc:
             outcome.transient = exc
-        except IntegrationError as exc:  # the batch as a whole was refused: every SKU left is named
-            refused = exc
-            errors += [{"sku": sku, "message": exc.message, "code": None} for sku in sorted(live)]
         except Exception as exc:  # a bug: recorded with its traceback, raised by the flow at the end
             outcome.bug = exc
         by_sku = {e.id_sku: e for e in entries}
@@ -187,10 +184,11 @@ class BatchWriter:
                 for sku, q in done.items()
             ]
             bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+            self._keep_due(session, [by_sku[sku] for sku in sorted(due - set(done))])
             if self._noted is not None and self._answered:  # else asked again first (jobs.stock_in_flight)
                 stock_in_flight.forget(session, self.shop_id, self.company, self._noted)
             message = session.get(Message, message_id)
-            failure: BaseException | None = outcome.transient or outcome.bug or refused
+            failure: BaseException | None = outcome.transient or outcome.bug
             if failure is None and errors:
                 text = "; ".join(f"{e['sku']}: {e['message']}" for e in errors)
                 failure = Rejected(
@@ -232,6 +230,67 @@ class BatchWriter:
             ),
         }
 
+    def _send(
+        self,
+        live: dict[str, LevelEntry],
+        done: dict[str, int],
+        errors: list[dict],
+        due: set[str],
+        batch_key: str,
+        attempt: str,
+    ) -> None:
+        """`_rounds`, the request refused as a whole (no entry named: a figure GraphQL's Int cannot
+        take, a reason Shopify calls wrong...) then sent again in halves: what Shopify takes of
+        the batch lands, the refused half is split again, down to the SKU it is about. When both
+        halves are refused too, the request itself is wrong, not one level: no further calls.
+        SKUs left refused are named and kept due (`due`): the next pass sends them again, though
+        the watermark moves on past their rows."""
+        try:
+            self._rounds(live, done, errors, batch_key, attempt)
+            return
+        except Transient:
+            raise
+        except IntegrationError as exc:
+            refused = [(live, exc)]
+        while len(refused) == 1 and len(refused[0][0]) > 1:
+            part = refused[0][0]
+            keys = sorted(part)
+            halves = [
+                {k: part[k] for k in keys[: len(keys) // 2]},
+                {k: part[k] for k in keys[len(keys) // 2 :]},
+            ]
+            log.info(
+                "stock: a batch of %s levels at company %s refused as a whole; sent in halves",
+                len(part),
+                self.company,
+            )
+            refused = []
+            for half in halves:
+                try:
+                    self._rounds(half, done, errors, batch_key, attempt)
+                except Transient:
+                    raise
+                except IntegrationError as exc:
+                    refused.append((half, exc))
+        for part, exc in refused:
+            code = getattr(exc, "code", None)
+            errors += [{"sku": sku, "message": exc.message, "code": code} for sku in sorted(part)]
+            due.update(part)
+
+    def _keep_due(self, session: Any, entries: list[LevelEntry]) -> None:
+        """SKUs refused as a whole: their "stock" bindings lose their digest and keep the ERP
+        figure ("base"), so the company's next pass sends them again though their rows did not
+        move (jobs.stock._targets reads them as it reads those waiting for their variant). What
+        Shopify showed ("sent", "at", "tried") is kept for its compare-and-swap."""
+        keys = {f"{self.company}:{e.id_sku}": e for e in entries}
+        known = bindings.get_many(session, self.shop_id, STOCK_KIND, list(keys))
+        rows = []
+        for key, e in keys.items():
+            old = known.get(key)
+            kept = dict(old.data or {}) if old is not None and old.shopify_id == e.item_id else {"sent": None}
+            rows.append(BindingRow(key, e.item_id, None, {**kept, "base": _text(e.base)}))
+        bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+
     def _rounds(
         self,
         live: dict[str, LevelEntry],
@@ -268,6 +327,9 @@ class BatchWriter:
                 self._answered = True
                 self._split(exc, order, live, errors)
                 continue
+            except Rejected:  # answered, refused as a whole: nothing applied
+                self._answered = True
+                raise
             self._answered = True
             for e in order:
                 done[e.id_sku] = live.pop(e.id_sku).target
