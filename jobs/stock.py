@@ -91,7 +91,12 @@ from jobs.stock_map import (
     sellable_base,
     sku_ids,
 )
-from jobs.stock_pending import flag_order_changes, pending_payloads
+from jobs.stock_pending import (
+    flag_order_changes,
+    pending_orders,
+    pending_payloads,  # noqa: F401 (what a level subtracts, read here by tests)
+    pending_since,
+)
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
@@ -362,6 +367,9 @@ def _sync_levels(
         tracked_from = _tracked_since(session, shop.shop_id, company)
         whole = only or moved or policy_moved or tracked_from is not None
         since = None if whole else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
+    # Taken before the ERP rows: an order reaching the ERP while they are read is in one or the
+    # other, never in neither (jobs.stock_pending.pending_since).
+    before = pending_orders(shop.shop_id)
     read = erp.stock(since, company)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
     by_product = _SkusByProduct(shop.shop_id)
@@ -373,7 +381,7 @@ def _sync_levels(
     reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
         targets = _targets(
-            session, shop, company, bases, list(dict.fromkeys([*rechecks, *reread])), only is None
+            session, shop, company, bases, list(dict.fromkeys([*rechecks, *reread])), only is None, before
         )
         entries, policies, quiet = _changes(
             session, shop, company, location, targets, force=only is not None, moved=moved, reread=reread
@@ -382,7 +390,7 @@ def _sync_levels(
     result.unchanged += len(targets) - len(entries) - len(quiet)
     entries = [e for e in entries if e.id_sku not in held]
     writer = BatchWriter(
-        shop.shop_id, shop.domain, client, company, location, lambda: pending_payloads(shop.shop_id)
+        shop.shop_id, shop.domain, client, company, location, lambda: pending_since(before, shop.shop_id)
     )
     for start in range(0, len(entries), BATCH_SIZE):
         outcome = writer.write(entries[start : start + BATCH_SIZE])
@@ -435,6 +443,7 @@ def _targets(
     bases: dict[str, tuple[Decimal | None, Stock | None]],
     rechecks: list[str],
     include_waiting: bool,
+    pending_before: dict[int, dict[str, Any]],
 ) -> list[_Target]:
     """Each SKU's target level: ERP rows read now, plus remembered ones the prices flow flagged,
     whose variant appeared since, or whose level Shopify refused as part of a whole batch (their
@@ -464,7 +473,7 @@ def _targets(
     variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
     prices = bindings.get_many(session, shop.shop_id, PRICE_KIND, ids)
     units = {sku: u for sku, b in variants.items() if (u := SkuUnit.from_binding(sku, b.data))}
-    pending = pending_base_by_product(pending_payloads(shop.shop_id, session), units)
+    pending = pending_base_by_product(pending_since(pending_before, shop.shop_id, session), units)
     out: list[_Target] = []
     waiting: list[BindingRow] = []
     for sku in ids:

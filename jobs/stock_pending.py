@@ -75,10 +75,28 @@ SKIP_NOTED_KIND = "stock_skip_noted"
 
 
 def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
-    """Request payloads of orders taken in Shopify, not in the ERP yet, in every installed shop
-    connected to the same ERP as `shop_id` (erp.factory.erp_address): two stores selling one
-    company's stock sell the same units (each payload names its company), but company 1 of
-    another Consinco is another company, and a shop that uninstalled the app holds nothing.
+    """`pending_orders`' payloads."""
+    return list(pending_orders(shop_id, session).values())
+
+
+def pending_since(
+    before: dict[int, dict[str, Any]], shop_id: int, session: Any = None
+) -> list[dict[str, Any]]:
+    """The orders pending in `before` (taken before the ERP rows were read) or pending now, each
+    once. An order reaching the ERP while its rows are read (its reservation after its row was
+    read, its message closed before the levels are computed) is in the snapshot; one taken in
+    Shopify meanwhile is in the later query. An order in both the ERP's reservation and the
+    snapshot counts twice for one pass, the safe direction: its message closed, so the next pass
+    computes its products again (`flag_order_changes`)."""
+    return list({**before, **pending_orders(shop_id, session)}.values())
+
+
+def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any]]:
+    """Request payloads, by orders message id, of orders taken in Shopify, not in the ERP yet, in
+    every installed shop connected to the same ERP as `shop_id` (erp.factory.erp_address): two
+    stores selling one company's stock sell the same units (each payload names its company), but
+    company 1 of another Consinco is another company, and a shop that uninstalled the app holds
+    nothing.
 
     Whether an order counts is its state, never its age: its orders message is open (pending,
     waiting for payment, parked, retrying or failed) and its order link, if any, is not cancelled.
@@ -88,9 +106,9 @@ def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
     its store link's."""
     if session is None:
         with session_scope() as own:
-            return pending_payloads(shop_id, own)
+            return pending_orders(shop_id, own)
     stmt = (
-        select(Message.request_payload, StoreLink.nro_empresa)
+        select(Message.id, Message.request_payload, StoreLink.nro_empresa)
         .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
         .where(
             Message.flow == ORDERS_FLOW,
@@ -99,11 +117,11 @@ def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
             ~_link_cancelled(),
         )
     )
-    return [
-        p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
-        for p, linked in session.execute(stmt)
+    return {
+        message_id: p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
+        for message_id, p, linked in session.execute(stmt)
         if p
-    ]
+    }
 
 
 def _link_cancelled() -> Any:

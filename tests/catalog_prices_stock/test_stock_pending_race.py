@@ -1,0 +1,83 @@
+"""A pass reads the ERP rows, then computes each level minus the orders pending. An order reaching
+the ERP meanwhile (the POST: the ERP reserves it, its orders message closes) must not be in neither:
+a real Consinco read of a big company pages for minutes, so this is no micro-race. The orders
+pending are taken before the ERP read (and joined with those pending later): an order that reached
+the ERP during the read is then counted twice for one pass — the safe direction — and the next
+pass, asked by the closed message (jobs.stock_pending.flag_order_changes), counts it once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from jobs import stock
+from ledger import trace
+from ledger.db import session_scope
+from ledger.models import Message
+from sandbox.consinco.order_records import move_stock as erp_move_stock
+
+from .test_stock_flow import add_pending_order, erp_stock, expected, pick
+
+
+def _order_reaches_erp(chain, seq, order_id, units):
+    """The orders job's POST: the ERP reserves the order, and its message closes."""
+    with chain.consinco.erp.store.write() as (conn, now):
+        erp_move_stock(conn, now, 1, seq, reserva=float(units))
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == f"order:{order_id}")).one()
+        trace.succeed(session, message)
+
+
+def _sold_in_shopify(chain, shop, catalog):
+    """A SKU with stock, 2 of it sold in Shopify (its level lowered) and its order pending."""
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    item = data["inventory_item_id"]
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)  # the sale in Shopify
+    add_pending_order(shop, 9301, 1, [{"sku": sku, "quantity": 2}])
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # goods received: the row moves
+    return sku, data
+
+
+def test_an_order_reaching_the_erp_after_the_read_is_not_given_back(chain, monkeypatch):
+    shop = chain.install("corrida", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = _sold_in_shopify(chain, shop, catalog)
+    real = stock._targets
+
+    def order_reaches_erp_after_the_read(*args, **kwargs):
+        _order_reaches_erp(chain, data["seq_produto"], 9301, 2)
+        monkeypatch.setattr(stock, "_targets", real)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stock, "_targets", order_reaches_erp_after_the_read)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]  # the ERP now: the order reserved
+    assert chain.level(shop, data["inventory_item_id"], 1) == expected(row, s)  # not 2 more than it can sell
+
+
+def test_an_order_reaching_the_erp_during_the_read_counts_twice_for_one_pass_only(chain, monkeypatch):
+    shop = chain.install("corrida-dupla", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = _sold_in_shopify(chain, shop, catalog)
+    real = stock.erp_for_shop
+
+    def erp_reserving_the_order_as_it_is_read(shop_id):
+        erp = real(shop_id)
+        read = erp.stock
+
+        def stock_read_after_the_order(since, company):
+            _order_reaches_erp(chain, data["seq_produto"], 9301, 2)
+            erp.stock = read
+            return read(since, company)
+
+        erp.stock = stock_read_after_the_order
+        return erp
+
+    monkeypatch.setattr(stock, "erp_for_shop", erp_reserving_the_order_as_it_is_read)
+    stock.run(shop.shop_id)
+    monkeypatch.setattr(stock, "erp_for_shop", real)
+    row, s = erp_stock(chain, 1)[sku]  # the ERP now: the order reserved
+    item = data["inventory_item_id"]
+    assert chain.level(shop, item, 1) == expected(row, s) - 2  # in the ERP's reservation and as pending
+    stock.run(shop.shop_id)  # the closed order asks its products' recheck: counted once
+    assert chain.level(shop, item, 1) == expected(row, s)
