@@ -33,7 +33,8 @@ per-item inventoryActivate, 250 levels per call from the very first pass.
 Ledger: binding "stock" per (company, SKU) (erp_id "<company>:<idSku>", shopify_id = inventory
 item, digest = level + policy sent, data = {"base", "sent", "location"}); binding "stock_policy"
 per SKU (digest = inventoryPolicy sent, here or as DENY by the products flow for an inactive
-variant: jobs.catalog_ledger.record_sent); binding "stock_location" per company (shopify_id = the
+variant: jobs.catalog_ledger.record_sent; shopify_id = the variant it was sent to, so a variant
+replaced since is not taken to hold it); binding "stock_location" per company (shopify_id = the
 location its levels were last written at): a company whose mapping moved (or swapped, or whose
 location's line was given to it) gets a pass reading all its ERP rows and writing every level at
 its new location, compared with what Shopify shows there (a level sent elsewhere is no
@@ -621,7 +622,14 @@ def _changes(
         if here and old is not None and "at" in (old.data or {}):
             data["at"] = old.data["at"]
         if shop.policy_company in (None, company):
-            current_policy = policy_known[t.id_sku].digest if t.id_sku in policy_known else POLICY_DENY
+            # What was sent holds for the variant it was sent to: one the catalog flow replaced
+            # since (a renamed packaging) is a new variant, at Shopify's default DENY.
+            sent_policy = policy_known.get(t.id_sku)
+            current_policy = (
+                sent_policy.digest
+                if sent_policy is not None and sent_policy.shopify_id == t.variant_id
+                else POLICY_DENY
+            )
             if current_policy != t.target.policy or (force and t.target.quantity is None):
                 policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))
         # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.

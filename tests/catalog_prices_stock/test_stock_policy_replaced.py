@@ -1,0 +1,66 @@
+"""An item without stock control gets CONTINUE. When the catalog flow replaces its variant (productSet
+deletes and recreates a renamed packaging; Shopify's new variant defaults to DENY), the stock flow
+sends CONTINUE to the new variant: its level is left untouched (0 on a new item), so DENY would
+mean the product cannot be sold at all. The "stock_policy" binding names the variant it was sent
+to: one sent to the variant replaced says nothing of the new one."""
+
+from __future__ import annotations
+
+from jobs import stock
+from ledger import bindings
+from ledger.bindings import BindingRow
+from ledger.db import session_scope
+from sandbox.consinco import tables as t
+from shopify_app.admin_api import for_shop
+
+from .chain import erp_update
+from .test_stock_flow import pick
+
+
+def test_uncontrolled_item_whose_variant_was_replaced_gets_continue_again(chain):
+    shop = chain.install("troca-variante", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    erp_update(
+        chain,
+        t.mrl_produtoempresa,
+        {"nroempresa": 1, "seqproduto": data["seq_produto"]},
+        indcontrolaestoqueecomm="N",
+    )
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE"
+
+    # The catalog flow replaces the variant (a new one, Shopify's default DENY, no level yet).
+    client = for_shop(shop.domain)
+    try:
+        result = client.product_set(
+            {
+                "title": "Produto novo",
+                "status": "ACTIVE",
+                "productOptions": [{"name": "Embalagem", "values": [{"name": sku + "x"}]}],
+                "variants": [
+                    {
+                        "optionValues": [{"optionName": "Embalagem", "name": sku + "x"}],
+                        "price": "1.00",
+                        "inventoryItem": {"sku": sku, "tracked": True},
+                    }
+                ],
+            }
+        )
+    finally:
+        client.close()
+    new = result.product.variants[0]
+    assert chain.variant(shop, new.id)["inventoryPolicy"] == "DENY"
+    with session_scope() as session:  # what catalog_ledger.record_sent writes for a replaced variant
+        b = bindings.get_many(session, shop.shop_id, "variant", [sku])[sku]
+        d = dict(b.data, product_id=result.product.id, inventory_item_id=new.inventory_item_id)
+        bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(sku, new.id, b.digest, d)])
+        bindings.upsert_many(session, shop.shop_id, bindings.STOCK_RECHECK_KIND, [BindingRow(sku, None)])
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, new.id)["inventoryPolicy"] == "CONTINUE"
+    with session_scope() as session:
+        sent = bindings.get_many(session, shop.shop_id, bindings.STOCK_POLICY_KIND, [sku])[sku]
+        assert (sent.shopify_id, sent.digest) == (new.id, "CONTINUE")
+    again = stock.run(shop.shop_id)  # known now: nothing sent again
+    assert again.policies_sent == 0
