@@ -244,7 +244,9 @@ class BatchWriter:
         the batch lands, the refused half is split again, down to the SKU it is about. When both
         halves are refused too, the request itself is wrong, not one level: no further calls.
         SKUs left refused are named and kept due (`due`): the next pass sends them again, though
-        the watermark moves on past their rows."""
+        the watermark moves on past their rows. Only a refusal Shopify answered is split: after
+        an answer that does not say whether the call applied, nothing else is sent (the next pass
+        asks about it first: jobs.stock_in_flight)."""
         try:
             self._rounds(live, done, errors, batch_key, attempt)
             return
@@ -252,7 +254,7 @@ class BatchWriter:
             raise
         except IntegrationError as exc:
             refused = [(live, exc)]
-        while len(refused) == 1 and len(refused[0][0]) > 1:
+        while len(refused) == 1 and len(refused[0][0]) > 1 and isinstance(refused[0][1], Rejected):
             part = refused[0][0]
             keys = sorted(part)
             halves = [
@@ -266,6 +268,9 @@ class BatchWriter:
             )
             refused = []
             for half in halves:
+                if refused and not isinstance(refused[-1][1], Rejected):
+                    refused.append((half, refused[-1][1]))  # not sent: the call before may have applied
+                    continue
                 try:
                     self._rounds(half, done, errors, batch_key, attempt)
                 except Transient:

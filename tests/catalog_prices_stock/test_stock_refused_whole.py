@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from jobs import stock, stock_map, stock_writer
 from ledger.models import MessageStatus
+from shopify_app.admin_api.errors import UnexpectedResponse
 
 from .chain import messages
 from .test_stock_ceiling import huge, unwritten
@@ -56,3 +57,23 @@ def test_a_batch_refused_as_a_whole_is_sent_again_by_the_next_pass(chain, monkey
     assert second.failed == []
     assert unwritten(chain, shop, catalog, None) == {}
     assert stock.run(shop.shop_id).levels_sent == 0
+
+
+def test_an_answer_that_does_not_say_whether_the_batch_applied_is_not_split(chain, monkeypatch):
+    """Split only what Shopify refused: after an answer that does not say whether the call applied,
+    nothing else is sent for the batch; the next pass asks about the call first, then writes."""
+    shop = chain.install("lote-incerto", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    real = stock_writer.set_available
+    calls: list[int] = []
+
+    def unclear(client, quantities, **kwargs):
+        calls.append(len(quantities))
+        raise UnexpectedResponse("inventorySetQuantities: HTTP 200 without data")
+
+    monkeypatch.setattr(stock_writer, "set_available", unclear)
+    first = stock.run(shop.shop_id)
+    assert len(calls) == 1 and first.failed
+    monkeypatch.setattr(stock_writer, "set_available", real)
+    stock.run(shop.shop_id)
+    assert unwritten(chain, shop, catalog, None) == {}
