@@ -95,7 +95,6 @@ from jobs.stock_map import (
 from jobs.stock_pending import (
     flag_order_changes,
     pending_orders,
-    pending_payloads,  # noqa: F401 (what a level subtracts, read here by tests)
     pending_since,
 )
 from jobs.stock_writer import BatchWriter, LevelEntry, send_policies

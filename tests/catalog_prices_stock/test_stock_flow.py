@@ -10,7 +10,7 @@ from decimal import ROUND_FLOOR, Decimal
 import pytest
 from sqlalchemy import delete, select, update
 
-from jobs import prices, stock, stock_writer
+from jobs import prices, stock, stock_pending, stock_writer
 from jobs.stock_map import pending_base_by_product
 from ledger import trace, watermarks
 from ledger.crypto import encrypt
@@ -507,7 +507,7 @@ def test_a_pending_order_stored_without_its_company_counts_at_the_store_links(ch
     None in its payload) still holds its units, at the company the store is linked to."""
     shop = chain.install("sem-empresa", 2, 1, [1, 2])
     add_pending_order(shop, 9301, None, [{"sku": "P4E1", "quantity": 2}])
-    assert pending_base_by_product(stock.pending_payloads(shop.shop_id), {}) == {(2, 4): Decimal(2)}
+    assert pending_base_by_product(stock_pending.pending_payloads(shop.shop_id), {}) == {(2, 4): Decimal(2)}
 
 
 def test_an_order_of_a_shop_on_another_erp_does_not_hold_this_erps_stock(chain):
@@ -547,7 +547,7 @@ def test_an_uninstalled_shops_order_and_the_same_erp_written_otherwise_are_told_
         )
     add_pending_order(b, 9402, 1, [{"sku": "P4E1", "quantity": 2}])
     add_pending_order(c, 9403, 1, [{"sku": "P4E1", "quantity": 5}])
-    assert pending_base_by_product(stock.pending_payloads(a.shop_id), {}) == {(1, 4): Decimal(5)}
+    assert pending_base_by_product(stock_pending.pending_payloads(a.shop_id), {}) == {(1, 4): Decimal(5)}
 
 
 def _age_erp_row(chain, company, seq, minutes=5):

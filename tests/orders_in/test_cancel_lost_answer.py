@@ -201,7 +201,7 @@ def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatc
     number through it), but Shopify cancelled and restocked the order: its units no longer count
     as pending (if the ERP holds it, its reservation counts them), and the stock flow rechecks its
     products, whose levels were computed with it."""
-    from jobs import stock
+    from jobs import stock_pending
     from jobs.stock_pending import flag_order_changes
     from ledger import bindings
     from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
@@ -214,7 +214,7 @@ def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatc
     assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN"
     assert world.message(gid).status == MessageStatus.FAILED.value
     name = world.link(gid).shopify_order_name
-    assert [p for p in stock.pending_payloads(world.shop_id) if p.get("order_name") == name] == []
+    assert [p for p in stock_pending.pending_payloads(world.shop_id) if p.get("order_name") == name] == []
     with session_scope() as session:
         flag_order_changes(session, world.shop_id)
         assert world.sku(0) in bindings.get_many(session, world.shop_id, RECHECK_KIND, [world.sku(0)])

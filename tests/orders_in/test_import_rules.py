@@ -10,7 +10,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from bench._order_stack import NRO_EMPRESA
-from jobs import orders, stock
+from jobs import orders, stock_pending
 from jobs.inbox import WebhookEvent
 from jobs.stock_map import SkuUnit, pending_base_by_product
 from ledger import kv, mappings, queues
@@ -204,7 +204,7 @@ def test_an_order_parked_for_a_missing_setting_names_its_company_so_its_stock_is
     message = world.message(gid)
     assert message.status == MessageStatus.PARKED.value and "seqCanalVenda" in message.error_text
     assert message.request_payload["nro_empresa"] == NRO_EMPRESA
-    pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
+    pending = pending_base_by_product(stock_pending.pending_payloads(world.shop_id), {})
     assert pending.get((NRO_EMPRESA, SkuUnit.from_binding(sku, None).seq_produto)) == 2
 
 

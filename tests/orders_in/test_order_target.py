@@ -82,7 +82,7 @@ def test_an_order_shipping_from_two_companies_is_refused_naming_each_holding_its
     and invoice company 2's goods at the wrong store. It fails as MULTI_COMPANY naming each company
     and its lines and saying to move the fulfillment orders to one location, then Retry; meanwhile
     each line holds its stock at its own company. Moved to one location, Retry sends it."""
-    from jobs import orders, stock
+    from jobs import orders, stock_pending
     from jobs.stock_map import SkuUnit, pending_base_by_product
     from ledger.models import MessageStatus
     from shopify_app.admin_api import for_shop
@@ -110,7 +110,7 @@ def test_an_order_shipping_from_two_companies_is_refused_naming_each_holding_its
     english, portuguese = explain(message, "en"), explain(message, "pt-BR")
     assert "Change location" in english["what_to_do"] and "Until they are moved" in english["what_to_do"]
     assert portuguese["title"] == "Parado pela integração" and portuguese["system"] == "app"
-    pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
+    pending = pending_base_by_product(stock_pending.pending_payloads(world.shop_id), {})
     seq = {sku: SkuUnit.from_binding(sku, None).seq_produto for sku in (first, second)}
     assert pending.get((1, seq[first])) == 1 and pending.get((2, seq[second])) == 2
     assert pending.get((1, seq[second])) is None
@@ -144,7 +144,7 @@ def test_a_line_split_across_two_companies_holds_each_companys_units_there(world
     units, 1 from company 1's location and 1 from company 2's. While the order is refused as
     MULTI_COMPANY its stock is held one line per company with that company's units; holding both at
     the first company would hold it one short at company 2 (an oversell) and one too many at 1."""
-    from jobs import stock
+    from jobs import stock_pending
     from jobs.stock_map import SkuUnit, pending_base_by_product
     from shopify_app.admin_api import for_shop
 
@@ -161,7 +161,7 @@ def test_a_line_split_across_two_companies_holds_each_companys_units_there(world
         {"sku": second, "quantity": 1, "nro_empresa": 1},
         {"sku": second, "quantity": 1, "nro_empresa": 2},
     ]
-    pending = pending_base_by_product(stock.pending_payloads(world.shop_id), {})
+    pending = pending_base_by_product(stock_pending.pending_payloads(world.shop_id), {})
     seq = {sku: SkuUnit.from_binding(sku, None).seq_produto for sku in (first, second)}
     assert pending.get((1, seq[first])) == 1
     assert (pending.get((1, seq[second])), pending.get((2, seq[second]))) == (1, 1)
