@@ -812,6 +812,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    "ORDER_TRANSACTIONS_NOT_READ": (
+        (
+            "O pedido tem mais transações de pagamento (tentativas recusadas, capturas, reembolsos) do "
+            "que o Shopify entrega numa leitura (250); sem todas, o app não sabe o que foi pago, "
+            "capturado ou reembolsado, e nada foi capturado, reembolsado ou cancelado no pedido.",
+            "The order has more payment transactions (declined tries, captures, refunds) than Shopify "
+            "gives in one read (250); without all of them the app cannot tell what was paid, captured or "
+            "refunded, so nothing was captured, refunded or cancelled on the order.",
+        ),
+        _by_hand(
+            (
+                "Confira os pagamentos do pedido no admin do Shopify e faça à mão o que o evento do ERP "
+                "pedia (capturar o valor da NF-e, reembolsar ou cancelar o pedido).",
+                "Check the order's payments in the Shopify admin and do by hand what the ERP event asked "
+                "for (capture the NF-e's amount, refund or cancel the order).",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "WEIGHT_ALREADY_ADJUSTED": (
         (
             "A linha já tem um ajuste de peso de outra separação, e esta separação pede outro; o app não "
