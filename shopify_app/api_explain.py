@@ -831,6 +831,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    "ORDER_FULFILLMENTS_NOT_READ": (
+        (
+            "O pedido tem mais envios (fulfillments, contando os cancelados) do que o Shopify entrega "
+            "numa leitura (250); sem todos, o app não sabe qual envio está ativo, e nada foi cancelado, "
+            "enviado ou atualizado com rastreio no pedido.",
+            "The order has more fulfillments (cancelled ones included) than Shopify gives in one read "
+            "(250); without all of them the app cannot tell which one is active, so nothing was "
+            "cancelled, fulfilled or given tracking on the order.",
+        ),
+        _by_hand(
+            (
+                "Abra o pedido no admin do Shopify e faça à mão o que o evento do ERP pedia (cancelar o "
+                "envio ativo antes de cancelar o pedido, marcar o envio ou informar o rastreio).",
+                "Open the order in the Shopify admin and do by hand what the ERP event asked for (cancel "
+                "the active fulfillment before cancelling the order, fulfil it, or add the tracking).",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "WEIGHT_ALREADY_ADJUSTED": (
         (
             "A linha já tem um ajuste de peso de outra separação, e esta separação pede outro; o app não "

@@ -8,8 +8,8 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
 - `settlement(client, order_id)`: total now, capturable money per authorisation (with its captures
   still pending at the gateway or refused, whether it was voided, and its expiry), every capture
   transaction with its status (what one answered PENDING became), tips and gift cards sold (money beside
-  the goods), tags, the `nfe` metafields, fulfillments (with tracking). Every transaction, past the
-  first 50 too (settlement_lists).
+  the goods), tags, the `nfe` metafields, fulfillments (with tracking). Every transaction and
+  fulfillment, past the first 50 too (settlement_lists).
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
 - `fulfillment_tracking_update(client, fulfillment_id, tracking, notify_customer=)`: tracking the
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from shopify_app.admin_api.executor import Executor
 from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
-from shopify_app.admin_api.settlement_lists import every_transaction
+from shopify_app.admin_api.settlement_lists import every_listed
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -283,10 +283,10 @@ def gift_card_value(lines: list[dict[str, Any]]) -> Decimal:
 
 def settlement(client: HasExecutor, order_id: str) -> Settlement | None:
     """The order's settlement state (None: no such order); gift cards sold on every page of lines,
-    every transaction (settlement_lists: Rejected when Shopify will not give them all)."""
+    every transaction and fulfillment (settlement_lists: Rejected when Shopify will not give them all)."""
     raw = client.executor.query("OrderSettlement", {"id": order_id}).get("order")
     if raw:
-        raw = every_transaction(client.executor, order_id, raw)
+        raw = every_listed(client.executor, order_id, raw)
     if not raw:
         return None
     state = parse_settlement(raw)

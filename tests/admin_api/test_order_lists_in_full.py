@@ -2,8 +2,8 @@
 
 Transactions and fulfillments are plain lists (a `first`, no pageInfo): OrderSettlement reads the
 first 50 of each, and an order with as many is read again with Shopify's largest `first` (250);
-still full, the settlement is refused for a person rather than counted on part of them. The
-usual order pays one query.
+still full, the settlement is refused for a person rather than made on part of them. The usual
+order pays one query.
 """
 
 from __future__ import annotations
@@ -156,4 +156,43 @@ def test_more_transactions_than_shopify_gives_at_once_refuse_the_settlement(sand
     with pytest.raises(Rejected) as refused:
         settlement(live, gid)
     assert refused.value.code == "ORDER_TRANSACTIONS_NOT_READ" and refused.value.system == "shopify"
+    assert "250" in str(refused.value)
+
+
+# -- fulfillments ---------------------------------------------------------------------------
+def fulfilled_after_cancelled(live: Any, handle: Any, gid: str, count: int) -> str:
+    """The order fulfilled (its id returned) after `count` fulfillments made and cancelled
+    again and again before it (a shipment redone, a label reprinted)."""
+    from sandbox.shopify import order_store
+
+    [fulfillment_order] = live.fulfillment_orders(gid)
+    fulfillment_id = live.fulfillment_create({fulfillment_order.id: None}, tracking={"number": "BR1"})
+
+    def change(ctx: Any, order: dict[str, Any]) -> None:
+        [live_one] = order["_fulfillments"]
+        gone = {"status": "CANCELLED", "_trackingInfo": []}
+        earlier = [{**live_one, **gone, "id": order_store.new_id(ctx, "Fulfillment")} for _ in range(count)]
+        order["_fulfillments"][:0] = earlier
+
+    change_order(handle, gid, change)
+    return fulfillment_id
+
+
+def test_a_settlement_sees_the_fulfillment_past_the_first_fifty(sandbox_handle, live):
+    """Sixty cancelled fulfillments before the one that shipped: the first 50 held no active
+    one, so a cancellation would not cancel it first and a tracking update would not find it."""
+    gid = place(sandbox_handle)
+    shipped = fulfilled_after_cancelled(live, sandbox_handle, gid, 60)
+    state = settlement(live, gid)
+    assert state is not None and len(state.fulfillments) == 61
+    [active] = state.active_fulfillments
+    assert active.id == shipped and active.tracking_number == "BR1"
+
+
+def test_more_fulfillments_than_shopify_gives_at_once_refuse_the_settlement(sandbox_handle, live):
+    gid = place(sandbox_handle)
+    fulfilled_after_cancelled(live, sandbox_handle, gid, 260)
+    with pytest.raises(Rejected) as refused:
+        settlement(live, gid)
+    assert refused.value.code == "ORDER_FULFILLMENTS_NOT_READ" and refused.value.system == "shopify"
     assert "250" in str(refused.value)

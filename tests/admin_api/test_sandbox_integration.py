@@ -332,6 +332,7 @@ def test_a_lost_bulk_start_never_adopts_another_callers_operation_of_the_same_mu
         ("OrderLineItems", {"id": "gid://shopify/Order/1", "first": 100}),
         ("OrderSettlement", {"id": "gid://shopify/Order/1"}),
         ("OrderSettlementTransactions", {"id": "gid://shopify/Order/1", "first": 250}),
+        ("OrderSettlementFulfillments", {"id": "gid://shopify/Order/1", "first": 250}),
         ("OrderFulfillmentOrders", {"id": "gid://shopify/Order/1", "first": 4}),
         ("FulfillmentOrderLineItems", {"id": "gid://shopify/FulfillmentOrder/1", "first": 100}),
         ("OrderEditBegin", {"id": "gid://shopify/Order/1"}),
