@@ -28,6 +28,7 @@ from shopify_app.admin_api.order_results import (
     parse_order_line,
     parse_transaction,
 )
+from shopify_app.admin_api.order_shipping_lines import with_every_shipping_line
 from shopify_app.admin_api.pagination import QueryRunner, paginate
 from shopify_app.admin_api.results import Money, parse_money_bag
 
@@ -119,7 +120,8 @@ def parse_payment_terms(raw: dict[str, Any] | None) -> PaymentTerms | None:
 
 
 def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = False) -> ErpOrderRead | None:
-    """Read `order_id` for the ERP import with every line; None when the order does not exist.
+    """Read `order_id` for the ERP import with every line and shipping line; None when the order
+    does not exist.
     `where_lines_ship`: an order shipping from several locations gets its fulfillment orders with
     their lines (`AdminClient.fulfillment_orders`), which line ships from where.
 
@@ -144,6 +146,8 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
         lines = read.order.lines + [parse_order_line(line) for line in more]
         read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
     read = _all_fulfillment_orders(runner, order_id, raw, read)
+    order = with_every_shipping_line(runner, "OrderForErpShippingLines", order_id, raw, read.order)
+    read = dataclasses.replace(read, order=order)
     if len(read.order.transactions) >= TRANSACTIONS_FIRST:
         # The first 20 may leave out the payment that went through after declined tries (a Pix or
         # card tried again and again): what each gateway kept needs every transaction.

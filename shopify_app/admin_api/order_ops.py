@@ -24,6 +24,7 @@ from shopify_app.admin_api.order_results import (
     parse_order_summary,
     parse_transaction,
 )
+from shopify_app.admin_api.order_shipping_lines import with_every_shipping_line
 from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import (
     Job,
@@ -48,13 +49,14 @@ class OrderOperations:
         """The order with every line, money, transactions, CPF/CNPJ (None: not found).
 
         One query stays under the 1,000-point ceiling by carrying the first 100 lines; longer
-        orders (a supermarket basket can be) are completed page by page; fulfillment orders
-        come from their own query when asked for.
+        orders (a supermarket basket can be) are completed page by page, and so are shipping lines
+        past the fifth (order_shipping_lines); fulfillment orders come from their own query when
+        asked for.
         """
         raw = self.executor.query("Order", {"id": order_id}).get("order")
         if not raw:
             return None
-        order = parse_order(raw)
+        order = with_every_shipping_line(self.executor, "OrderShippingLines", order_id, raw, parse_order(raw))
         info = (raw.get("lineItems") or {}).get("pageInfo") or {}
         if info.get("hasNextPage") and info.get("endCursor"):
             more = paginate(

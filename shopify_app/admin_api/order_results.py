@@ -381,25 +381,27 @@ def parse_order(raw: dict[str, Any]) -> Order:
         total_shipping=parse_money_bag(raw.get("totalShippingPriceSet")),
         lines=[parse_order_line(line) for line in nodes(raw.get("lineItems"))],
         discounts=[parse_discount(d) for d in nodes(raw.get("discountApplications"))],
-        shipping_lines=[
-            ShippingLine(
-                id=s.get("id"),
-                title=s.get("title", ""),
-                code=s.get("code"),
-                source=s.get("source"),
-                original_price=parse_money_bag(s.get("originalPriceSet")),
-                discounted_price=parse_money_bag(s.get("discountedPriceSet")),
-                current_price=parse_money_bag(s.get("currentDiscountedPriceSet")),
-                removed=bool(s.get("isRemoved")),
-            )
-            for s in nodes(raw.get("shippingLines"))
-        ],
+        shipping_lines=[parse_shipping_line(s) for s in nodes(raw.get("shippingLines"))],
         transactions=[parse_transaction(t) for t in raw.get("transactions") or []],
         metafields={f"{m['namespace']}.{m['key']}": m.get("value", "") for m in nodes(raw.get("metafields"))},
         fulfillment_orders=[parse_fulfillment_order(f) for f in nodes(raw.get("fulfillmentOrders"))],
         tips=parse_money_bag(raw.get("totalTipReceivedSet")),
         current_total=parse_money_bag(raw.get("currentTotalPriceSet")),
         purchasing_entity=(raw.get("purchasingEntity") or {}).get("__typename"),
+    )
+
+
+def parse_shipping_line(raw: dict[str, Any]) -> ShippingLine:
+    """A ShippingLine from OrderShippingLineFields or ErpShippingLineFields."""
+    return ShippingLine(
+        id=raw.get("id"),
+        title=raw.get("title", ""),
+        code=raw.get("code"),
+        source=raw.get("source"),
+        original_price=parse_money_bag(raw.get("originalPriceSet")),
+        discounted_price=parse_money_bag(raw.get("discountedPriceSet")),
+        current_price=parse_money_bag(raw.get("currentDiscountedPriceSet")),
+        removed=bool(raw.get("isRemoved")),
     )
 
 

@@ -49,6 +49,7 @@ def test_every_operation_is_parsed_once_with_the_fragments_it_uses():
         "OrderFields",
         "OrderBuyerFields",
         "OrderLineFields",
+        "OrderShippingLineFields",
         "MailingAddressFields",
         "MoneyBagFields",
     }

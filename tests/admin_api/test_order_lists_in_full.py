@@ -2,8 +2,9 @@
 
 Transactions and fulfillments are plain lists (a `first`, no pageInfo): OrderSettlement reads the
 first 50 of each, and an order with as many is read again with Shopify's largest `first` (250);
-still full, the settlement is refused for a person rather than made on part of them. The usual
-order pays one query.
+still full, the settlement is refused for a person rather than made on part of them. Shipping
+lines are a connection: the pages past Order's and OrderForErp's first 5 are read by cursor. The
+usual order pays one query.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import requests
 
 from ledger.errors import Rejected
 from shopify_app.admin_api.client import build_client
+from shopify_app.admin_api.order_import_ops import read_order_for_erp
 from shopify_app.admin_api.order_settlement import settlement
 
 runner = pytest.importorskip("sandbox.shopify.runner")
@@ -196,3 +198,45 @@ def test_more_fulfillments_than_shopify_gives_at_once_refuse_the_settlement(sand
         settlement(live, gid)
     assert refused.value.code == "ORDER_FULFILLMENTS_NOT_READ" and refused.value.system == "shopify"
     assert "250" in str(refused.value)
+
+
+# -- shipping lines -------------------------------------------------------------------------
+def freight_added_by_edits(count: int, value: Decimal):
+    """`count` shipping lines of `value` added after the checkout's (order edits add them)."""
+    from sandbox.shopify.order_documents import shipping_line_doc
+
+    def change(ctx: Any, order: dict[str, Any]) -> None:
+        for n in range(count):
+            order["_shippingLines"].append(
+                shipping_line_doc(ctx, (f"Frete adicional {n + 1}", "EXTRA", None, str(value)))
+            )
+
+    return change
+
+
+def freight(order: Any) -> Decimal:
+    return sum((s.current_price or s.discounted_price).amount for s in order.shipping_lines if not s.removed)
+
+
+def test_the_freight_counts_the_shipping_lines_past_the_first_five(sandbox_handle, live):
+    """The checkout's PAC (19.90) and six lines of 5.00 the order's edits added: the first five
+    read gave the ERP 39.90 of the 49.90 the customer pays."""
+    gid = place(sandbox_handle, shipping="PAC")
+    change_order(sandbox_handle, gid, freight_added_by_edits(6, Decimal("5.00")))
+    read = read_order_for_erp(live, gid)
+    assert read is not None and len(read.order.shipping_lines) == 7
+    assert freight(read.order) == Decimal("49.90")
+    order = live.order(gid)
+    assert order is not None and len(order.shipping_lines) == 7
+    assert freight(order) == Decimal("49.90")
+
+
+def test_the_usual_order_reads_its_shipping_lines_in_its_one_query(sandbox_handle, live):
+    gid = place(sandbox_handle, shipping="PAC")
+    change_order(sandbox_handle, gid, freight_added_by_edits(4, Decimal("5.00")))
+    sent = counting(live)
+    read = read_order_for_erp(live, gid)
+    order = live.order(gid)
+    assert read is not None and freight(read.order) == Decimal("39.90")
+    assert order is not None and freight(order) == Decimal("39.90")
+    assert sent == ["OrderForErp", "Order"]
