@@ -340,6 +340,46 @@ def test_price_list_fixed_prices_delete_is_all_or_nothing_and_names_what_it_lack
     assert too_many["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
 
 
+def test_price_list_delete_takes_its_prices_and_leaves_its_catalog_without_one(
+    shop: ShopClient, product: dict
+) -> None:
+    """As the admin's "Delete price list": the list and its prices go, its catalog stays listless,
+    and its id answers PRICE_LIST_NOT_FOUND to every fixed-price call from then on."""
+    from sandbox.shopify.state_dump import dump
+
+    market = shop.data("{ markets(first: 1) { nodes { id } } }")["markets"]["nodes"][0]["id"]
+    price_list = shop.data("""mutation { priceListCreate(input: {name: "Loja Removida", currency: BRL,
+        parent: {adjustment: {type: PERCENTAGE_DECREASE, value: 0}}}) {
+        priceList { id } } }""")["priceListCreate"]["priceList"]
+    create = """mutation($m: ID!, $pl: ID!) { catalogCreate(input: {title: "Removida", status: ACTIVE,
+        context: {marketIds: [$m]}, priceListId: $pl}) { catalog { id } } }"""
+    catalog = shop.data(create, {"m": market, "pl": price_list["id"]})["catalogCreate"]["catalog"]
+    first = product["variants"]["nodes"][0]["id"]
+    price = {"amount": "6.99", "currencyCode": "BRL"}
+    shop.data(PRICES_ADD, {"pl": price_list["id"], "prices": [{"variantId": first, "price": price}]})
+    delete = "mutation($id: ID!) { priceListDelete(id: $id) { deletedId userErrors { field code } } }"
+    done = shop.data(delete, {"id": price_list["id"]})["priceListDelete"]
+    assert done == {"deletedId": price_list["id"], "userErrors": []}
+    assert dump(shop.handle.sandbox, "acme")["priceLists"] == []
+    left = shop.data("query($id: ID!) { catalog(id: $id) { ... on MarketCatalog { priceList { id } } } }",
+                     {"id": catalog["id"]})["catalog"]  # fmt: skip
+    assert left == {"priceList": None}
+    again = shop.data(delete, {"id": price_list["id"]})["priceListDelete"]
+    assert again == {"deletedId": None, "userErrors": [{"field": ["id"], "code": "PRICE_LIST_NOT_FOUND"}]}
+    add = shop.data(PRICES_ADD, {"pl": price_list["id"], "prices": [{"variantId": first, "price": price}]})
+    assert add["priceListFixedPricesAdd"]["userErrors"] == [
+        {"field": ["priceListId"], "code": "PRICE_LIST_NOT_FOUND"}
+    ]
+    update = shop.data("""mutation($pl: ID!, $p: [PriceListPriceInput!]!) { priceListFixedPricesUpdate(
+        priceListId: $pl, pricesToAdd: $p, variantIdsToDelete: []) { userErrors { code } } }""",
+                       {"pl": price_list["id"], "p": [{"variantId": first, "price": price}]})  # fmt: skip
+    assert update["priceListFixedPricesUpdate"]["userErrors"] == [{"code": "PRICE_LIST_NOT_FOUND"}]
+    created = shop.data("""mutation { priceListCreate(input: {name: "Loja Removida", currency: BRL,
+        parent: {adjustment: {type: PERCENTAGE_DECREASE, value: 0}}}) {
+        priceList { id } userErrors { code } } }""")["priceListCreate"]
+    assert created["userErrors"] == [] and created["priceList"]["id"] != price_list["id"]  # its name is free
+
+
 def test_input_fields_not_emulated_are_refused_not_dropped(shop: ShopClient) -> None:
     payload = {**two_variant_input(), "collections": ["gid://shopify/Collection/1"]}
     result = shop.data(PRODUCT_SET, {"input": payload})["productSet"]

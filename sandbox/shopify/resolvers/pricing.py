@@ -1,4 +1,4 @@
-"""Price lists, fixed prices and catalogs (per-market prices): priceListCreate,
+"""Price lists, fixed prices and catalogs (per-market prices): priceListCreate / Delete,
 priceListFixedPricesAdd / Update / Delete (<= 250 per call, enforced by cost.py), catalogCreate,
 markets. A market sells in its base currency (currencySettings; BRL unless set otherwise): a
 price list joins a market catalog only in that currency, as Shopify refuses any other."""
@@ -173,6 +173,25 @@ def price_list_create(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         catalog_doc["priceListId"] = doc["id"]
         _save_catalog(ctx, catalog_doc)
     return {"priceList": doc, "userErrors": []}
+
+
+@mutation("priceListDelete")
+def price_list_delete(_src: Any, info: GraphQLResolveInfo, id: str) -> dict:
+    """The list and its fixed prices go; a catalog that had it keeps on without one (its market
+    shows the base prices), as the admin's "Delete price list" does."""
+    ctx: Ctx = info.context
+    if _doc(ctx, id, "PriceList") is None:
+        return {
+            "deletedId": None,
+            "userErrors": [user_error(["id"], "Price list not found.", "PRICE_LIST_NOT_FOUND")],
+        }
+    for price in _prices(ctx, id):
+        ctx.store.delete(ctx.shop, price["id"])
+    for market_catalog in ctx.store.find(ctx.shop, "catalog.price_list", id):
+        market_catalog["priceListId"] = None
+        _save_catalog(ctx, market_catalog)
+    ctx.store.delete(ctx.shop, id)
+    return {"deletedId": id, "userErrors": []}
 
 
 def _price_problems(ctx: Ctx, price_list: dict, prices: list[dict], path: str) -> list[dict]:
