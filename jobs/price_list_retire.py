@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from jobs import price_records
+from jobs import price_list_gone, price_records
 from ledger import bindings, trace, watermarks
 from ledger.bindings import LIST_PRICE_KIND, VARIANT_KIND
 from ledger.db import session_scope
@@ -125,7 +125,10 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
     removed = 0
     for start in range(0, len(ids), MAX_PRICES_PER_CALL):
         batch = ids[start : start + MAX_PRICES_PER_CALL]
-        removed += delete_fixed_prices(shop_id, client, list_, {v: by_variant[v] for v in batch})
+        try:
+            removed += delete_fixed_prices(shop_id, client, list_, {v: by_variant[v] for v in batch})
+        except price_list_gone.ListGone:  # the list itself is gone, and its prices with it
+            break
     with session_scope() as session:
         session.execute(
             delete(Binding).where(
@@ -150,8 +153,9 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
 def delete_fixed_prices(shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, str]) -> int:
     """One priceListFixedPricesDelete call (`batch`: variant gid -> idSku) as one message; fixed
     prices Shopify does not hold are left out and the rest sent again (none left: the call is
-    done, nothing was there to remove). Raises on anything else (the bindings stay for the next
-    pass). Also used by jobs.price_lists for the fixed prices of SKUs whose pair lost its price."""
+    done, nothing was there to remove). A list Shopify no longer has: done, and ListGone raised
+    (jobs.price_list_gone). Raises on anything else (the bindings stay for the next pass). Also
+    used by jobs.price_lists for the fixed prices of SKUs whose pair lost its price."""
     skus = sorted(batch.values())
     unit = f"pricelist:{list_.market}:remove:{digest(skus)[:16]}"
     request = {"price_list_id": list_.list_id, "key": list_.key, "skus": skus}
@@ -159,7 +163,7 @@ def delete_fixed_prices(shop_id: int, client: AdminClient, list_: Stale, batch: 
         message = trace.begin(session, shop_id, FLOW, unit, ERP_TO_SHOPIFY, shopify_id=list_.list_id,
                               search=skus[:40], request=request)  # fmt: skip
         message_id = message.id
-    live, absent = list(batch), []
+    live, absent, gone = list(batch), [], False
     error: BaseException | None = None
     while live:
         try:
@@ -168,8 +172,8 @@ def delete_fixed_prices(shop_id: int, client: AdminClient, list_: Stale, batch: 
             break
         except ShopifyUserErrors as exc:
             error = exc
-            if exc.codes == {"PRICE_LIST_NOT_FOUND"}:  # the list itself is gone: so are its prices
-                absent, live, error = absent + live, [], None
+            if price_list_gone.is_gone(exc):  # the list itself is gone: so are its prices
+                absent, live, error, gone = absent + live, [], None, True
                 break
             named = _not_found(exc, len(live))
             if not named or len(named) < len(exc.errors):
@@ -183,11 +187,14 @@ def delete_fixed_prices(shop_id: int, client: AdminClient, list_: Stale, batch: 
     with session_scope() as session:
         message = session.get(Message, message_id)
         if error is None:
-            trace.succeed(session, message, response={"removed": len(live), "absent": len(absent)})
+            response = {"removed": len(live), "absent": len(absent), **({"list_gone": True} if gone else {})}
+            trace.succeed(session, message, response=response)
         else:
             trace.fail(session, message, error)
     if error is not None:
         raise error
+    if gone:
+        raise price_list_gone.ListGone(list_.list_id)
     return len(live)
 
 

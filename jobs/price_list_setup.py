@@ -5,7 +5,9 @@ binding was lost); otherwise it gets a catalog, then a BRL price list in that ca
 two calls: the catalog's id is remembered first (the pair's "price_list" binding, no Shopify id
 yet, data "catalog_id"), so a pass cut short between them (a refusal, the connection dropped, the
 worker killed) gives that catalog its list on the next pass instead of creating another catalog
-on every pass. A remembered catalog deleted meanwhile (in the admin) is created again.
+on every pass. A remembered catalog deleted meanwhile (in the admin) is created again. The catalog
+stays named in the binding once its list is made, so a list deleted in Shopify (jobs.price_list_gone
+forgets it) is made again in the same catalog rather than in a second one for the market.
 
 The ERP's prices are BRL and Shopify takes a market's price list only in the market's currency
 (CURRENCY_MARKET_MISMATCH). A market selling in another currency, or holding a list in another
@@ -61,10 +63,11 @@ def price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
             f"market {target.market_id} does not exist in Shopify",
         )
     _check_currency(target, market)
-    list_id = bound or market.price_list_id
+    list_id, catalog_id = bound or market.price_list_id, data.get(CATALOG)
     if list_id is None:
-        list_id = _create(shop_id, client, target, market, data.get(CATALOG))
-    _remember(shop_id, target, list_id, {CHECKED: CURRENCY})
+        list_id, catalog_id = _create(shop_id, client, target, market, catalog_id)
+    # the catalog the app made stays named: a list deleted in Shopify is made again in it
+    _remember(shop_id, target, list_id, {CHECKED: CURRENCY, **({CATALOG: catalog_id} if catalog_id else {})})
     return list_id
 
 
@@ -92,18 +95,19 @@ def _check_currency(target: ListTarget, market: Market) -> None:
 
 def _create(
     shop_id: int, client: AdminClient, target: ListTarget, market: Market, catalog_id: str | None
-) -> str:
+) -> tuple[str, str]:
+    """The new list's id and its catalog's."""
     title = f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
-    if catalog_id is not None:  # an earlier pass made the catalog and stopped before its list
-        try:
-            return client.price_list_create(title, CURRENCY, catalog_id=catalog_id).id
+    if catalog_id is not None:  # an earlier pass made the catalog (and stopped before its list, or
+        try:  # its list was deleted in Shopify since: jobs.price_list_gone)
+            return client.price_list_create(title, CURRENCY, catalog_id=catalog_id).id, catalog_id
         except ShopifyUserErrors as exc:
             if "CATALOG_DOES_NOT_EXIST" not in exc.codes:
                 raise
             log.warning("prices: catalog %s of %s is gone from Shopify; a new one", catalog_id, target.key)
     catalog = client.catalog_create(title, [market.id])
     _remember(shop_id, target, None, {CATALOG: catalog.id})
-    return client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id
+    return client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id, catalog.id
 
 
 def _remember(shop_id: int, target: ListTarget, list_id: str | None, data: dict[str, str]) -> None:

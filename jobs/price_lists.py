@@ -17,7 +17,9 @@ price of 0 (Consinco's "no price") is not sent and fails a message of its own pe
 (jobs.price_unpriced, LIST_NO_PRICE: the SKU is not off sale, its market shows the base price); a
 fixed price sent before for that SKU is removed from the list (unit_key "pricelist:<market>:remove:<batch
 key>", as jobs.price_list_retire), so the market falls back to the base price. A price record
-the client cannot read fails alone, the list's watermark held below it (jobs.price_records).
+the client cannot read fails alone, the list's watermark held below it (jobs.price_records). A list
+deleted in Shopify (a call answered PRICE_LIST_NOT_FOUND) is forgotten and the market set up again
+in the same pass, every price of its pair sent (jobs.price_list_gone).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs import price_list_retire, price_list_setup, price_records, price_unpriced
+from jobs import price_list_gone, price_list_retire, price_list_setup, price_records, price_unpriced
 from jobs.price_map import (
     SETTLED_BY_HAND,
     VARIANT_REPLACED,
@@ -114,7 +116,7 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
     failed: set[str] = set()
     for target in mapped:
         try:
-            sent += _sync_list(shop_id, erp, client, target, today)
+            sent += _sync_or_renew(shop_id, erp, client, target, today)
         except IntegrationError as exc:  # the list's setup failed: shown on its own message
             failed.add(target.market_id.rsplit("/", 1)[-1])
             with session_scope() as session:
@@ -135,6 +137,22 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
     if transient is not None:
         raise transient
     return sent
+
+
+def _sync_or_renew(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date) -> int:
+    """The pair's list brought up to date; a list deleted in Shopify meanwhile (jobs.price_list_gone)
+    forgotten, and the market set up again at once: a new list, every price of the pair sent."""
+    try:
+        return _sync_list(shop_id, erp, client, target, today)
+    except price_list_gone.ListGone as gone:
+        price_list_gone.forget(shop_id, client, target.key, target.scope, gone.list_id)
+    try:
+        return _sync_list(shop_id, erp, client, target, today)
+    except price_list_gone.ListGone as gone:  # deleted again while being filled: the next pass
+        price_list_gone.forget(shop_id, client, target.key, target.scope, gone.list_id)
+        raise Transient(
+            f"price list {gone.list_id} was deleted in Shopify again while being filled"
+        ) from gone
 
 
 def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
@@ -284,6 +302,11 @@ def _send(
                 {"sku": live[i][0].erp_id.removeprefix(prefix), "message": why} for i, why in named.items()
             ]
             live = [pair for index, pair in enumerate(live) if index not in named]
+    if price_list_gone.is_gone(error):  # the list was deleted in Shopify: made again, this sent again
+        with session_scope() as session:
+            why = f"price list {list_id} was deleted in Shopify; its prices go to the list made again"
+            trace.skip(session, session.get(Message, message_id), why, words=("price_list_gone_batch", {}))
+        raise price_list_gone.ListGone(list_id) from error
     taken = [row for row, _ in live] if error is None else []
     held = [row for row, _ in batch if row not in taken]
     market = target.market_id.rsplit("/", 1)[-1]

@@ -215,6 +215,16 @@ WORDS: dict[str, Text] = {
         "O mercado não está mais mapeado a um par do ERP: nada a configurar",
         "Its market is no longer mapped to an ERP pair: nothing to set up",
     ),
+    "price_list_recreated": (
+        "A lista de preços do mercado {market} (empresa {company}, segmento {segment}) foi apagada na "
+        "Shopify; recriada e todos os preços reenviados",
+        "The price list of market {market} (company {company}, segment {segment}) was deleted in Shopify; "
+        "made again and every price sent again",
+    ),
+    "price_list_gone_batch": (
+        "A lista de preços deste lote foi apagada na Shopify: os preços vão para a lista recriada",
+        "This batch's price list was deleted in Shopify: its prices go to the list made again",
+    ),
     "price_list_nothing_to_remove": (
         "Nada mais a remover: o par do mercado foi mapeado de novo, ou a lista de preços já foi esvaziada",
         "Nothing to remove any more: the market's pair is mapped again, or its price list was already "
