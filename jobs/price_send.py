@@ -232,7 +232,17 @@ def _close(
 
 def record_applied(session: Any, shop_id: int, applied: list[Line], today: date) -> None:
     """Bindings of the variants Shopify took; a first price or a sale-status flip asks the stock
-    flow to recheck (until priced, a variant is not for sale: jobs.stock)."""
+    flow to recheck (until priced, a variant is not for sale: jobs.stock). A variant the products
+    flow replaced since the pass read it keeps the mark the replacement left (due, awaiting its
+    price: ledger.bindings.on_current_variant); only its stock recheck is asked."""
+    current = bindings.on_current_variant(
+        session, shop_id, {line.id_sku: line.variant_id for line in applied}
+    )
+    replaced = [line.id_sku for line in applied if line.id_sku not in current]
+    bindings.upsert_many(
+        session, shop_id, RECHECK_KIND, [BindingRow(sku, None, None, {}) for sku in replaced]
+    )
+    applied = [line for line in applied if line.id_sku in current]
     rows = [
         BindingRow(
             line.id_sku,
@@ -313,10 +323,14 @@ def record_refused(
     (price_map.WANTED_SALE_ACTIVE) for the pass that sends it again."""
     if error is None or not isinstance(error, IntegrationError) or isinstance(error, Transient):
         return
+    refused = [line for index, line in enumerate(lines) if index in failed_at]
+    current = bindings.on_current_variant(
+        session, shop_id, {line.id_sku: line.variant_id for line in refused}
+    )
     rows = [
         BindingRow(line.id_sku, line.variant_id, None, _refused_data(line, today))
-        for index, line in enumerate(lines)
-        if index in failed_at
+        for line in refused
+        if line.id_sku in current  # a variant replaced meanwhile keeps its replacement's mark
     ]
     bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
 

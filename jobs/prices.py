@@ -252,8 +252,9 @@ def apply(
         # None: a first price (or the first on a replaced variant) asks the stock flow to recheck.
         old_sale = None if old is None or old[2].get("awaiting_price") else old[2].get("sale_active")
         by_product[variant_data["product_id"]].append(Line(id_sku, variant_id, state, target, old_sale))
-    with session_scope() as session:
-        bindings.upsert_many(session, shop_id, PRICE_KIND, quiet)
+    with session_scope() as session:  # a variant replaced since the read keeps its replacement's mark
+        current = bindings.on_current_variant(session, shop_id, {row.erp_id: row.shopify_id for row in quiet})
+        bindings.upsert_many(session, shop_id, PRICE_KIND, [row for row in quiet if row.erp_id in current])
         for seq, skus in waiting.items():
             missing = MappingMissing(
                 VARIANT_KIND,
@@ -341,16 +342,22 @@ def _settled_by_hand(
             b.data = settled_on(b.data, states[k], refused_on)
     settled = {k for k, b in same.items() if still_settled(b.data, states[k], today)}
     first = [k for k in settled if same[k].data.get("awaiting_price")] if newly and client else []
-    first_priced = _priced_in_shopify(session, shop_id, client, first) if first else set()
-    for k in first_priced:  # the variant priced by hand: for sale now, the stock flow sends its level
+    first_priced = _priced_in_shopify(session, shop_id, client, first) if first else {}
+    # The variant priced by hand: for sale now, the stock flow sends its level. The price is the
+    # variant's read there (stock_map.for_sale), not the one a refusal may name (a stale binding).
+    for k, variant_id in first_priced.items():
         same[k].data = {key: v for key, v in same[k].data.items() if key != "awaiting_price"}
+        same[k].shopify_id = variant_id
     bindings.upsert_many(session, shop_id, STOCK_RECHECK_KIND, [BindingRow(k, None) for k in first_priced])
     return {k: s for k, s in states.items() if k not in settled}
 
 
-def _priced_in_shopify(session: Any, shop_id: int, client: AdminClient | None, skus: list[str]) -> set[str]:
-    """Those of `skus` whose variant Shopify shows above R$ 0.00 (one nodes read per 250); none
-    when Shopify cannot be read (they stay off sale: the next pass asks again)."""
+def _priced_in_shopify(
+    session: Any, shop_id: int, client: AdminClient | None, skus: list[str]
+) -> dict[str, str]:
+    """Those of `skus` whose variant Shopify shows above R$ 0.00 (one nodes read per 250), with
+    the variant read; none when Shopify cannot be read (they stay off sale: the next pass asks
+    again)."""
     variants = {k: b.shopify_id for k, b in bindings.get_many(session, shop_id, VARIANT_KIND, skus).items()}
     ids = sorted({v for v in variants.values() if v})
     seen: dict[str, VariantProduct] = {}
@@ -360,8 +367,8 @@ def _priced_in_shopify(session: Any, shop_id: int, client: AdminClient | None, s
     except (Transient, Rejected) as exc:
         log.warning("prices: shop %s: the Shopify price of %s unread (%s); kept off sale", shop_id,
                     ", ".join(sorted(skus)), exc, extra={"shop_id": shop_id, "flow": FLOW})  # fmt: skip
-        return set()
-    return {k for k, v in variants.items() if v in seen and _above_zero(seen[v].price)}
+        return {}
+    return {k: v for k, v in variants.items() if v and v in seen and _above_zero(seen[v].price)}
 
 
 def _above_zero(price: str | None) -> bool:

@@ -684,9 +684,13 @@ def _stock(
                 .order_by(LocationMapping.nro_empresa)
             )
         ]
-        variants = {b.erp_id: b.data or {} for b in session.scalars(
-            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
-        prices = {b.erp_id: b.data or {} for b in session.scalars(
+        variant_rows = session.scalars(
+            select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant")
+        )
+        variants, variant_ids = {}, {}
+        for b in variant_rows:
+            variants[b.erp_id], variant_ids[b.erp_id] = b.data or {}, b.shopify_id
+        prices = {b.erp_id: (b.shopify_id, b.data or {}) for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "price"))}  # fmt: skip
         payloads = pending_payloads(shop_id, session)
     units = {sku: u for sku, data in variants.items() if (u := SkuUnit.from_binding(sku, data))}
@@ -709,7 +713,10 @@ def _stock(
                 if unit is None or not data.get("inventory_item_id"):
                     continue
                 pending_here = pending.get((nro_empresa, unit.seq_produto), Decimal(0))
-                selling = for_sale(data, prices.get(id_sku))
+                priced_variant, price = prices.get(id_sku, (None, None))
+                selling = for_sale(
+                    data, price, variant_id=variant_ids.get(id_sku), priced_variant=priced_variant
+                )
                 target = level_target(base, pending_here, unit, for_sale=selling)
                 if target.quantity is not None:  # no stock control: sold without limit, no level
                     expected[id_sku] = target.quantity

@@ -485,7 +485,13 @@ def _targets(
             waiting.append(BindingRow(f"{company}:{sku}", None, None, {"base": _text(base), "sent": None}))
             continue
         # The first price asks for a recheck (jobs.price_send), so an unpriced SKU comes back.
-        selling = for_sale(data, (prices[sku].data or {}) if sku in prices else None)
+        price = prices.get(sku)
+        selling = for_sale(
+            data,
+            (price.data or {}) if price is not None else None,
+            variant_id=variant.shopify_id,
+            priced_variant=price.shopify_id if price is not None else None,
+        )
         target = level_target(
             base, pending.get((company, unit.seq_produto), Decimal(0)), unit, for_sale=selling
         )

@@ -134,14 +134,27 @@ class LevelTarget:
         return digest({"q": self.quantity, "p": self.policy})
 
 
-def for_sale(variant: Mapping[str, Any], price: Mapping[str, Any] | None) -> bool:
+def for_sale(
+    variant: Mapping[str, Any],
+    price: Mapping[str, Any] | None,
+    *,
+    variant_id: str | None,
+    priced_variant: str | None,
+) -> bool:
     """Whether a SKU is for sale in the store, from its "variant" and "price" binding data: not when
     its packaging is inactive in the ERP (products flow), when it has no price for the linked
     company/segment yet (productSet leaves the price out: Shopify holds it at R$ 0.00), or when
-    its sale status there is 'I' or the ERP's price there is 0, "no price" (prices flow)."""
+    its sale status there is 'I' or the ERP's price there is 0, "no price" (prices flow).
+
+    `variant_id`, `priced_variant`: the Shopify ids of its "variant" and "price" bindings. A price
+    sent to another variant than the SKU's (the products flow replaced it, the new one at R$ 0.00)
+    prices nothing: not for sale until the prices flow prices the new one, whatever the flags say
+    (a prices pass running across the replacement could write the old variant's flags back)."""
     return (
         bool(variant.get("active", True))
         and price is not None
+        and priced_variant is not None
+        and priced_variant == variant_id
         and not price.get("awaiting_price")  # its variant is new (or replaced) and not priced yet
         and bool(price.get("sale_active", True))
     )

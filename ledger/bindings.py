@@ -64,6 +64,30 @@ def get_many(session: Session, shop_id: int, kind: str, erp_ids: Iterable[str]) 
     return found
 
 
+def on_current_variant(session: Session, shop_id: int, sent_to: Mapping[str, str | None]) -> set[str]:
+    """The idSkus of `sent_to` (idSku -> the variant gid a pass read and priced, None: no variant
+    then) whose "variant" binding still names that variant: the ones whose price binding the pass
+    may write. A variant replaced since the pass read it (the products flow made a new one, at
+    R$ 0.00, and marked its price due: jobs.catalog_ledger._reprice) is left to that mark.
+
+    The variant bindings are read FOR UPDATE (PostgreSQL; SQLite has one writer at a time), so
+    the products flow cannot replace one between this and the caller's write in the same
+    transaction: it waits, and its mark lands after that write. Sorted, as the products flow
+    writes them, so the two never wait on each other in a circle."""
+    skus = sorted(str(sku) for sku, variant in sent_to.items() if variant is not None)
+    now: dict[str, str | None] = {}
+    for start in range(0, len(skus), READ_CHUNK):
+        chunk = skus[start : start + READ_CHUNK]
+        stmt = (
+            select(Binding.erp_id, Binding.shopify_id)
+            .where(Binding.shop_id == shop_id, Binding.kind == VARIANT_KIND, Binding.erp_id.in_(chunk))
+            .order_by(Binding.erp_id)
+            .with_for_update()
+        )
+        now.update(dict(session.execute(stmt).tuples().all()))
+    return {str(sku) for sku, variant in sent_to.items() if variant is None or now.get(str(sku)) == variant}
+
+
 def upsert_many(session: Session, shop_id: int, kind: str, rows: Sequence[BindingRow]) -> int:
     """Insert or update these bindings in bulk; returns how many rows were written.
 

@@ -326,9 +326,11 @@ def test_a_first_price_settled_by_hand_puts_the_variant_on_sale(chain):
     prices.run(shop.shop_id)
     assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "7.77"
     with session_scope() as session:
-        price = bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
+        binding = bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD]
+        price, priced = binding.data, binding.shopify_id
         rechecks = bindings.get_many(session, shop.shop_id, "stock_recheck", [BAD])
-    assert "awaiting_price" not in price and for_sale({}, price)
+    variant = catalog[BAD]["variant_id"]
+    assert "awaiting_price" not in price and for_sale({}, price, variant_id=variant, priced_variant=priced)
     assert BAD in rechecks
 
 
@@ -430,6 +432,14 @@ def _price_data(shop) -> dict:
         return bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD].data
 
 
+def _sells(shop, catalog) -> bool:
+    with session_scope() as session:
+        price = bindings.get_many(session, shop.shop_id, "price", [BAD])[BAD]
+        return for_sale(
+            {}, price.data, variant_id=catalog[BAD]["variant_id"], priced_variant=price.shopify_id
+        )
+
+
 def test_a_first_price_still_at_zero_is_not_put_on_sale_by_a_siblings_settlement(chain):
     """The product's message closed for the 6-pack settles the unit's refused first price too, but
     Shopify still holds that variant at R$ 0.00: it stays off sale (and at 0 stock) until priced."""
@@ -444,14 +454,14 @@ def test_a_first_price_still_at_zero_is_not_put_on_sale_by_a_siblings_settlement
 
     assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "0.00"
     assert (chain.level(shop, catalog[BAD]["inventory_item_id"], 1) or 0) == 0
-    assert _price_data(shop).get("awaiting_price") and not for_sale({}, _price_data(shop))
+    assert _price_data(shop).get("awaiting_price") and not _sells(shop, catalog)
 
     # a person prices it in Shopify later: the next pass sees it and puts it on sale
     client = for_shop(shop.domain)
     _price_by_hand(client, catalog, BAD, "5.55")
     client.close()
     prices.run(shop.shop_id)
-    assert "awaiting_price" not in _price_data(shop) and for_sale({}, _price_data(shop))
+    assert "awaiting_price" not in _price_data(shop) and _sells(shop, catalog)
     with session_scope() as session:
         assert BAD in bindings.get_many(session, shop.shop_id, "stock_recheck", [BAD])
     assert chain.variant(shop, catalog[BAD]["variant_id"])["price"] == "5.55"
@@ -478,4 +488,4 @@ def test_a_first_price_settled_while_shopify_cannot_be_read_stays_off_sale(chain
 
     prices.run(shop.shop_id)
 
-    assert "awaiting_price" not in _price_data(shop) and for_sale({}, _price_data(shop))
+    assert "awaiting_price" not in _price_data(shop) and _sells(shop, catalog)
