@@ -26,6 +26,8 @@ the catalog's full sync applies too holds (jobs.absence):
   nothing off sale; on a person's Retry the message says so (absence.untold).
 Why not wait for a second whole read instead: one comes only after another setup move or a reset,
 so the SKUs of a moved pair would stay on sale at the old pair's price indefinitely.
+The same read also says the SKUs in Shopify never priced that the pair does not list
+(jobs.price_never_listed): they are not on sale, but nothing else would name them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jobs import absence, price_records
+from jobs import absence, price_never_listed, price_records
 from jobs.price_map import PriceState
 from ledger import bindings, trace
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
@@ -63,14 +65,17 @@ def sweep(
     again since the snapshot). `confirmed`: the SKUs a person confirmed (those the held message
     named: its Retry, absence.confirmed_by), taken off sale if still missing whatever the read's
     doubt or their count; the others follow the rule."""
+    unread_whole = price_records.unread_skus(read, erp.names)
     with session_scope() as session:
-        missing, priced = _missing(session, shop_id, listed, price_records.unread_skus(read, erp.names))
+        missing, priced = _missing(session, shop_id, listed, unread_whole)
+        never, bound = price_never_listed.candidates(session, shop_id, listed, unread_whole)
     if missing is None:  # an unreadable record's SKU cannot be told: it may be any of them
         _untold(shop_id, confirmed, company, segment, "the full read")
         return {}
-    if not missing:
+    if not missing and not never:
         with session_scope() as session:
             trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": 0})
+            price_never_listed.say(session, shop_id, {}, bound, company, segment, None)
         return {}
     meanwhile = erp.price_items(read.snapshot, company, segment)  # rows that left the read's window
     meanwhile.keep_malformed = True  # (its unreadable records are the next pass's to tell)
@@ -81,6 +86,13 @@ def sweep(
         return newer
     gone = sorted(set(missing) - set(newer) - unread)
     doubt = absence.doubt(read, meanwhile)
+    with session_scope() as session:  # never priced, and not listed meanwhile either: said
+        unpriced = {sku: seq for sku, seq in never.items() if sku not in newer and sku not in unread}
+        price_never_listed.say(session, shop_id, unpriced, bound, company, segment, doubt)
+    if not missing:
+        with session_scope() as session:
+            trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": 0})
+        return newer
     verdict = absence.decide(gone, priced, doubt, confirmed, known_as="SKUs priced",
                              rather="SKUs no longer sold")  # fmt: skip
     with session_scope() as session:

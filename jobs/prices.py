@@ -46,7 +46,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.factory import for_shop as erp_for_shop
-from jobs import absence, price_lists, price_records, price_unlisted
+from jobs import absence, price_lists, price_never_listed, price_records, price_unlisted
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import (
     SETTLED_BY_HAND,
@@ -114,6 +114,8 @@ def replay(message_id: int, *, erp_price_back: bool = False) -> PriceRun:
         with flow_lock(shop_id, FLOW):
             if unit_key == price_unlisted.UNIT:  # a person checked those it names: the pair read whole
                 return _run(shop_id, _today(), whole=True, confirmed=confirmed)
+            if unit_key == price_never_listed.UNIT:  # SKUs never priced: the pair read whole again
+                return _run(shop_id, _today(), whole=True)
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             parts = unit_key.split(":")  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
@@ -164,6 +166,8 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
                 states.setdefault(id_sku, state)
             states = _settled_by_hand(session, shop_id, states, today, client=client)
         result = apply(shop_id, client, states, today)
+        with session_scope() as session:  # SKUs said never priced that have a price now
+            price_never_listed.settle(session, shop_id)
         try:
             result.list_prices = price_lists.sync(shop_id, erp, client, today)
         except Transient as exc:

@@ -1097,6 +1097,28 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "message names them for you to check).",
         ),
     ),
+    "NEVER_PRICED_HELD": (
+        (
+            "A leitura completa dos preços da empresa e segmento da loja não listou SKUs que têm "
+            "variante na Shopify e nunca tiveram preço (a mensagem diz quais): eles ficam a R$ 0,00, fora "
+            "de venda, até o ERP ter um registro de preço (TabelaPrecoItem) para eles nessa empresa e "
+            "segmento. Ditos aqui todos juntos, não um por mensagem: são muitos, ou a resposta do ERP não "
+            "prova que a leitura foi até o fim.",
+            "The full read of the store's company and segment prices did not list SKUs that have a "
+            "variant in Shopify and were never priced (the message names them): they stay at R$ 0.00, "
+            "off sale, until the ERP has a price record (TabelaPrecoItem) for them at that company and "
+            "segment. Said here all at once, not one message each: they are many, or the ERP's answer "
+            "does not prove the read went to the end.",
+        ),
+        (
+            "Confira a empresa e segmento em Configuração e, no ERP, o preço desses SKUs nessa empresa "
+            "e segmento. A mensagem se fecha sozinha quando todos tiverem preço; Tentar de novo lê os "
+            "preços da empresa e segmento inteiros outra vez.",
+            "Check the company and segment under Setup and, in the ERP, these SKUs' price at that "
+            "company and segment. The message closes by itself once they all have a price; Retry "
+            "reads the company and segment's prices whole again.",
+        ),
+    ),
     "UNLISTED_PACKAGINGS_HELD": (
         (
             "A sincronização completa do catálogo não listou embalagens que a loja tem (a mensagem "
