@@ -84,7 +84,7 @@ def on_current_variant(session: Session, shop_id: int, sent_to: Mapping[str, str
             .order_by(Binding.erp_id)
             .with_for_update()
         )
-        now.update(dict(session.execute(stmt).tuples().all()))
+        now.update({erp_id: shopify_id for erp_id, shopify_id in session.execute(stmt)})
     return {str(sku) for sku, variant in sent_to.items() if variant is None or now.get(str(sku)) == variant}
 
 
