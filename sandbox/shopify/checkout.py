@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
 
 GATEWAYS = {"pix": "Pix", "cartao": "Cartão de crédito", "boleto": "Boleto bancário"}
+# Card gateways that are payments apps allowing one capture per authorisation (Brazil's usual card
+# gateway: SandboxOptions.gateway_multi_capture), never picked at random: a test or a person asks.
+CARD_APPS = {"mercadopago": "Mercado Pago"}
+CARDS = ("cartao", *CARD_APPS)
 # Manual payment methods (never picked at random): Shopify's own COD; `gateway_name` names a custom one.
 MANUAL_GATEWAYS = {"cod": "Cash on Delivery (COD)"}
 CAPTURES = ("automatic", "manual")
@@ -153,7 +157,9 @@ def _random_lines(ctx: Ctx, rng: random.Random) -> list[tuple[dict, int, str]]:
 # -- payment -------------------------------------------------------------------------------
 def gateway_name(gateway: str, name: str | None = None) -> str:
     """The Shopify gateway name of a checkout's `gateway` (a manual method's own `name` when given)."""
-    return (name or MANUAL_GATEWAYS[gateway]) if gateway in MANUAL_GATEWAYS else GATEWAYS[gateway]
+    if gateway in MANUAL_GATEWAYS:
+        return name or MANUAL_GATEWAYS[gateway]
+    return CARD_APPS[gateway] if gateway in CARD_APPS else GATEWAYS[gateway]
 
 
 def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str | None = None) -> None:
@@ -161,10 +167,10 @@ def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str 
     boleto a pending sale, a manual method (cash on delivery) a pending sale of a manual gateway."""
     name = gateway_name(gateway, name)
     total = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
-    card = "•••• •••• •••• 4242" if gateway == "cartao" else None
+    card = "•••• •••• •••• 4242" if gateway in CARDS else None
     if gateway in ("boleto", *MANUAL_GATEWAYS):
         kind, status = "SALE", "PENDING"
-    elif gateway == "cartao" and capture == "manual":
+    elif gateway in CARDS and capture == "manual":
         kind, status = "AUTHORIZATION", "SUCCESS"
     else:
         kind, status = "SALE", "SUCCESS"
@@ -196,8 +202,9 @@ def place_order(
     """Place one order and send its webhooks; returns the order gid.
 
     `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None);
-    `gateway`: pix | cartao | boleto | cod (a manual method collected at delivery, named
-    `gateway_name`, else "Cash on Delivery (COD)"); `capture`: automatic | manual (card only);
+    `gateway`: pix | cartao | mercadopago (a card payments app allowing one capture) | boleto | cod
+    (a manual method collected at delivery, named `gateway_name`, else "Cash on Delivery (COD)");
+    `capture`: automatic | manual (card only);
     `tax_id`: a CPF/CNPJ to use; `discount_code` + `discount_percent` force a discount,
     otherwise one comes with probability `discount_rate`; `shipping`: a SHIPPING_RATES code;
     `company_location`: a B2B order, placed by the company's main contact for that CompanyLocation
@@ -207,8 +214,8 @@ def place_order(
     (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it). Raises CheckoutError
     when the lines cannot be bought or the location does not exist.
     """
-    if gateway not in GATEWAYS and gateway not in MANUAL_GATEWAYS:
-        raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *MANUAL_GATEWAYS])}")
+    if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
+        raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
     if gateway_name is not None and (gateway not in MANUAL_GATEWAYS or not str(gateway_name).strip()):
         raise CheckoutError("gateway_name names a manual payment method (gateway cod): non-empty text")
     if capture not in CAPTURES:

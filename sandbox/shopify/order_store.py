@@ -328,4 +328,7 @@ def new_transaction(
         "shopifyPaymentsSet": None,
         "maximumRefundableV2": money_v2(value) if kind in ("SALE", "CAPTURE") else None,
         "_closed": False,
+        # An authorisation of a gateway allowing several captures (SandboxOptions.gateway_multi_capture):
+        # a fact of the authorisation, fixed when it is made (order_totals reads it).
+        "_multiCapturable": kind == "AUTHORIZATION" and ctx.sandbox.options.multi_capturable(gateway),
     }

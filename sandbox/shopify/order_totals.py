@@ -155,22 +155,28 @@ def _recompute_line(line: dict[str, Any], rate: Decimal = ZERO) -> dict[str, Any
     return f
 
 
+def multi_capturable(authorization: dict[str, Any]) -> bool:
+    """Whether the authorisation allows several captures (its gateway's, fixed when it was made:
+    order_store.new_transaction); one made before that was kept allowed several, as all then did."""
+    return authorization["kind"] == "AUTHORIZATION" and authorization.get("_multiCapturable", True)
+
+
 def authorization_remaining(order: dict[str, Any], authorization: dict[str, Any]) -> Decimal:
     """What can still be captured on one authorization (0 once closed by a final capture or void);
-    a capture still pending at the gateway holds its amount (resolvers/order_capture)."""
+    a capture still pending at the gateway holds its amount (resolvers/order_capture) — on an
+    authorisation allowing one capture, all of it: that capture closes it."""
     if authorization.get("_closed") or authorization["status"] != "SUCCESS":
         return ZERO
-    captured = sum(
-        (
-            bag_amount(t["amountSet"])
-            for t in order["_transactions"]
-            if t["kind"] == "CAPTURE"
-            and t["status"] in ("SUCCESS", "PENDING", "AWAITING_RESPONSE")
-            and t.get("parentId") == authorization["id"]
-        ),
-        ZERO,
-    )
-    return max(ZERO, bag_amount(authorization["amountSet"]) - captured)
+    captures = [
+        bag_amount(t["amountSet"])
+        for t in order["_transactions"]
+        if t["kind"] == "CAPTURE"
+        and t["status"] in ("SUCCESS", "PENDING", "AWAITING_RESPONSE")
+        and t.get("parentId") == authorization["id"]
+    ]
+    if captures and not multi_capturable(authorization):
+        return ZERO
+    return max(ZERO, bag_amount(authorization["amountSet"]) - sum(captures, ZERO))
 
 
 def _sum(order: dict[str, Any], kinds: tuple[str, ...]) -> Decimal:
@@ -234,7 +240,7 @@ def _recompute_transactions(order: dict[str, Any]) -> Decimal:
         remaining = authorization_remaining(order, txn) if txn["kind"] == "AUTHORIZATION" else ZERO
         capturable += remaining
         txn["manuallyCapturable"] = remaining > 0
-        txn["multiCapturable"] = txn["kind"] == "AUTHORIZATION"
+        txn["multiCapturable"] = multi_capturable(txn)
         txn["totalUnsettledSet"] = bag(remaining)
         txn["totalUnsettled"] = amount(remaining)
         txn["amount"] = txn["amountSet"]["shopMoney"]["amount"]

@@ -1,7 +1,7 @@
 """Control endpoints of the checkout simulator (not Shopify's), under /_sandbox/:
 
 - `POST /_sandbox/shops/<shop>/checkout` `{"count", "seed", "lines": [{"variantId"|"sku", "quantity"}],
-  "gateway": "pix|cartao|boleto|cod", "gateway_name" (cod: a manual method's name, e.g. "Pagamento
+  "gateway": "pix|cartao|mercadopago|boleto|cod", "gateway_name" (cod: a manual method's name, e.g. "Pagamento
   na entrega"), "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
   "discount_code", "discount_percent", "shipping", "note", "tags", "company_location"}` places orders
   now (`company_location`: a B2B order for that CompanyLocation, by the company's main contact);

@@ -1,8 +1,16 @@
 """orderCapture: take money from a card authorisation, never more than what is still authorised.
 
-Partial captures are allowed (multi-capture); `finalCapture: true` releases whatever is left
-on the authorisation (capturable goes to 0). The order's financial status follows the money
-(PARTIALLY_PAID, PAID). Sends orders/updated, and orders/paid when the order becomes paid.
+Partial captures are allowed. On an authorisation that is multi-capturable (its gateway's:
+SandboxOptions.gateway_multi_capture) several may be taken, and `finalCapture: true` releases
+whatever is left on it (capturable goes to 0). One that is not (Brazil's card gateways are
+payments apps, most of them one capture per authorisation) takes one capture, which closes it
+whatever finalCapture says ("no effect on authorizations which aren't multi-capturable"): the
+rest is released (totalUnsettled and the order's totalCapturable 0, no VOID transaction; the order
+PARTIALLY_PAID with the rest outstanding), and a second capture is refused with a userError on
+parentTransactionId [assumed: Shopify's docs do not give its words] — as while its one capture is
+pending at the gateway; one the gateway refused took nothing, so the capture may be asked again.
+The order's financial status follows the money (PARTIALLY_PAID, PAID). Sends orders/updated, and
+orders/paid when the order becomes paid.
 
 A gateway that is a payments app (every Brazilian card gateway on Shopify) does not answer a
 capture at once: Shopify sends it a capture session, the app answers 201, and later resolves the
@@ -27,7 +35,7 @@ from graphql import GraphQLResolveInfo
 from sandbox.shopify import order_store
 from sandbox.shopify.clock import iso
 from sandbox.shopify.order_payloads import emit_order
-from sandbox.shopify.order_totals import CURRENCY, authorization_remaining, cents
+from sandbox.shopify.order_totals import CURRENCY, authorization_remaining, cents, multi_capturable
 from sandbox.shopify.registry import Ctx, mutation, user_error
 
 if TYPE_CHECKING:
@@ -35,6 +43,7 @@ if TYPE_CHECKING:
 
 IN_FLIGHT = ("PENDING", "AWAITING_RESPONSE")  # a capture the gateway has not answered yet
 REJECTIONS = ("PROCESSING_ERROR", "AUTHORIZATION_EXPIRED")  # CaptureSessionStateRejectedReason
+TAKEN_OR_ASKED = ("SUCCESS", *IN_FLIGHT)
 
 
 def _refuse(path: list[str], message: str, code: str | None = None) -> dict[str, Any]:
@@ -64,6 +73,12 @@ def order_capture(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         return _refuse(["amount"], "Amount is not a valid decimal.", "INVALID")
     if wanted <= 0:
         return _refuse(["amount"], "Amount must be greater than zero.", "GREATER_THAN")
+    if not multi_capturable(parent) and _captured_once(order, parent):
+        return _refuse(
+            ["parentTransactionId"],
+            "The authorization allows one capture only and it was captured already: it is closed.",
+            "INVALID",
+        )
     remaining = authorization_remaining(order, parent)
     if remaining <= 0:
         return _refuse(["parentTransactionId"], "The authorization has nothing left to capture.", "INVALID")
@@ -84,7 +99,7 @@ def order_capture(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         parent_id=parent["id"],
         account=parent["accountNumber"],
     )
-    capture["_final"] = bool(input.get("finalCapture")) or wanted == remaining
+    capture["_final"] = bool(input.get("finalCapture")) or wanted == remaining or not multi_capturable(parent)
     if answer["status"] == "FAILURE":
         _reject(capture, parent, answer.get("reason") or REJECTIONS[0])
     order["_transactions"].append(capture)
@@ -123,6 +138,14 @@ def transaction_void(_src: Any, info: GraphQLResolveInfo, parentTransactionId: s
     order_store.save(ctx, order)
     emit_order(ctx, order, "orders/updated")
     return {"transaction": order_store.transaction(order, void["id"]), "userErrors": []}
+
+
+def _captured_once(order: dict[str, Any], authorization: dict[str, Any]) -> bool:
+    """A capture of the authorisation taken, or asked and not answered yet (a refused one took nothing)."""
+    return any(
+        t["kind"] == "CAPTURE" and t.get("parentId") == authorization["id"] and t["status"] in TAKEN_OR_ASKED
+        for t in order["_transactions"]
+    )
 
 
 def _reject(capture: dict[str, Any], parent: dict[str, Any], reason: str) -> None:
