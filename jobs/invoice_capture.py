@@ -32,7 +32,12 @@ order scheduled for next week) is named as expired, not as an NF-e above what wa
 captured in full or released is not (Authorization.lapsed).
 A capture that is not final (more NF-e expected) names on the order link what stays authorised
 for the next NF-e (`_waiting`): if none comes, a person captures what is owed or voids the rest
-before the authorisation lapses.
+before the authorisation lapses. On a gateway allowing one capture per authorisation (multiCapturable
+false: Brazil's card payments apps, most of them) that capture closes it and its gateway releases the
+rest, named for a person at once; the next NF-e then has nothing to capture from, is not asked of
+Shopify (a second capture is refused) and ends done, its amount named as not charged because the one
+capture was taken (`closed_by_one_capture`), to be charged to the customer another way (Shopify shows
+it outstanding on the order) or absorbed.
 An order paid at delivery (a manual method the shop lists in its setting pay_on_delivery_gateways:
 `delivery_method`) has nothing to capture for what online money does not cover: the driver collects
 it. That part is said on the message ("collected at delivery"), not flagged for a person, and the
@@ -265,6 +270,10 @@ def capture(
         notes = [outcome.note] if outcome.note else []
         if state.pending_captures > ZERO:
             notes.insert(0, f"{state.pending_captures} being captured, pending at the gateway")
+        elif closed_by_one_capture(state) and uncovered > ZERO:
+            notes.insert(
+                0, "nothing left to capture: the authorisation allowing one capture was captured already"
+            )
         elif state.open_authorization() is None and _captured(state):
             notes.insert(0, "already captured")
         else:
@@ -465,6 +474,18 @@ def _named(asked: AskedCapture) -> Authorization:
     return Authorization(asked.authorization, asked.amount, ZERO, False, ZERO)
 
 
+def closed_by_one_capture(state: Settlement) -> list[tuple[Authorization, Decimal]]:
+    """Pure: the authorisations whose gateway allows one capture (multiCapturable false) that one
+    capture closed, each with what its gateway released on it (neither captured nor being captured,
+    and not voided by a person): money the customer authorised that no later NF-e can take from it."""
+    closed = []
+    for a in state.authorizations:
+        released = a.amount - a.captured - a.pending
+        if not a.multi_capturable and a.captured > ZERO and not a.voided and released > ZERO:
+            closed.append((a, released))
+    return closed
+
+
 def _unneeded(state: Settlement, drawn: set[str]) -> list[Authorization]:
     """The open authorisations the NF-e drew nothing from — not one being captured (a capture
     pending at the gateway: checked again first) nor one whose capture the gateway refused (a person
@@ -499,8 +520,10 @@ def _not_charged(
     now: datetime,
 ) -> tuple[str, Words]:
     """For a person: why `due` of the NF-e was not charged — a capture the gateway refused, an
-    authorisation that expired uncaptured, or an NF-e above what the customer paid or authorised —
-    and its words (`nfes`: "the NF-e" and its words)."""
+    authorisation that expired uncaptured, an authorisation allowing one capture that an earlier
+    capture closed (an order invoiced in several NF-e on a payments app without partial captures:
+    the customer is charged the rest another way), or an NF-e above what the customer paid or
+    authorised — and its words (`nfes`: "the NF-e" and its words)."""
     nfe, nfe_words = nfes
     said = {"nfe": nfe_words, "invoiced": money(invoiced), "due": money(due), "paid": money(paid)}
     if refused:
@@ -519,6 +542,17 @@ def _not_charged(
         return (f"{FLOW}: {nfe} total {invoiced}: the card authorisation of {amount} expired uncaptured "
                 f"({paid} taken): {due} was not charged; charge the customer again or absorb it"), (
             "capture_expired", {**said, "amount": money(amount)})  # fmt: skip
+    closed = closed_by_one_capture(state)
+    if closed and sum((released for _, released in closed), ZERO) >= due:
+        named = "; ".join(f"card authorisation {a.id} allowed one capture only, taken already "
+                          f"({a.captured} captured, the other {released} released by its gateway)"
+                          for a, released in closed)  # fmt: skip
+        parts = [("capture_one_taken", {"authorization": a.id, "captured": money(a.captured),
+                                        "released": money(released)}) for a, released in closed]  # fmt: skip
+        return (f"{FLOW}: {nfe} total {invoiced}: {named}: {due} was not charged ({paid} taken); charge "
+                f"the customer {due} another way (Shopify shows it outstanding on the order: send them an "
+                "invoice for it from there) or absorb it"), (
+            "capture_closed_by_one", {**said, "closed": joined(parts, "semicolon")})  # fmt: skip
     return (
         f"{FLOW}: {nfe} total {invoiced} is {due} above what the customer paid or authorised "
         f"({paid} taken): {due} was not charged; collect it or absorb it"

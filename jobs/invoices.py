@@ -44,7 +44,9 @@ nothing (idempotent on the key):
    money taken ahead is no refund; an NF-e applied already — a
    replay, another event of the same key — captures nothing more, so a refund made since stays
    refunded; an authorisation that allows one capture only — OrderTransaction.multiCapturable
-   false — is captured final even so, and what it released is named for a person). Never above
+   false — is captured final even so, and what it released is named for a person; a later NF-e,
+   nothing left to capture from it, ends done with its amount named as not charged, for a person to
+   charge the customer another way: jobs.invoice_capture.closed_by_one_capture). Never above
    what was authorised: when the NF-e asks for more (a weighed item picked heavier, which the order edit
    leaves at its Shopify price for that reason), all that was authorised is captured and the
    part not charged is written on the order link for a person, as is money taken above the NF-e

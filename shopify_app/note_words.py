@@ -388,6 +388,20 @@ WORDS: dict[str, Text] = {
         "{amount} was captured for the NF-e so far and the other {rest} released; charge the NF-e still to "
         "come apart",
     ),
+    "capture_closed_by_one": (
+        "{nfe} (total {invoiced}): {closed}: {due} não foi cobrado ({paid} recebido); cobre {due} do cliente "
+        "de outro jeito (a Shopify mostra esse valor em aberto no pedido: envie dali uma fatura ao cliente) "
+        "ou absorva a diferença",
+        "{nfe} total {invoiced}: {closed}: {due} was not charged ({paid} taken); charge the customer {due} "
+        "another way (Shopify shows it outstanding on the order: send them an invoice for it from there) or "
+        "absorb it",
+    ),
+    "capture_one_taken": (
+        "a autorização do cartão {authorization} aceita uma só captura, já feita ({captured} capturado, os "
+        "outros {released} liberados pelo gateway)",
+        "card authorisation {authorization} allowed one capture only, taken already ({captured} captured, "
+        "the other {released} released by its gateway)",
+    ),
     "capture_left_authorised": (
         "{left} segue autorizado no cartão do cliente, à espera de outra NF-e deste pedido ({nfe} até agora: "
         "total {invoiced}, menos do que o ERP separou). Se não vier outra NF-e, capture o que ainda é devido "

@@ -76,11 +76,12 @@ def _first_part_invoiced(world: World) -> tuple[Any, dict[str, Any], Decimal, An
     return order, items, part_a, first
 
 
-def _first_part_in_the_erp(world: World) -> tuple[Any, dict[str, Any], Decimal]:
-    """An order of (a x2, b x1), manual capture, whose first NF-e (item a with the freight) the ERP
-    issued, its F event not read yet: (order, ERP items by SKU, that NF-e's total)."""
+def _first_part_in_the_erp(world: World, gateway: str = "cartao") -> tuple[Any, dict[str, Any], Decimal]:
+    """An order of (a x2, b x1), manual capture (on the checkout's `gateway`), whose first NF-e (item
+    a with the freight) the ERP issued, its F event not read yet: (order, ERP items by SKU, that
+    NF-e's total)."""
     a, b = world.plain(0), world.plain(1)
-    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    order = world.linked_order([(a, 2), (b, 1)], gateway=gateway, capture="manual")
     erp_order = world.erp.invoice(order.nro)
     [document] = erp_order["documentosFiscais"]
     items = {i["idSku"]: i for i in erp_order["itens"]}

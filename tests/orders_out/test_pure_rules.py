@@ -834,6 +834,32 @@ def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest
     assert parse_settlement(raw).authorizations[0].multi_capturable is False
 
 
+def test_an_nfe_after_a_one_capture_authorisation_was_closed_is_told_to_be_charged_another_way() -> None:
+    """The authorisation (multiCapturable false) was captured once for 60.00 of 100.00, its gateway
+    released the other 40.00: the next NF-e's 40.00 has nothing to be captured from. Not "above what
+    the customer authorised" (they did authorise it): the one capture taken, charge it another way.
+    More due than it released: the part above it is above what was authorised, said as before."""
+    client = SimpleNamespace(order_capture=lambda *a, **k: pytest.fail("nothing to capture from"))
+    closed = Authorization("a0", D("100.00"), D("0"), False, D("60.00"), multi_capturable=False)
+    state = dataclasses.replace(_settled("60.00"), authorizations=[closed], total_capturable=D("0"))
+    told = capture(client, "gid://shopify/Order/1", D("100.00"), state, count=2)  # type: ignore[arg-type]
+    assert told.attention is not None and told.captured == D("60.00")
+    said = ("card authorisation a0 allowed one capture only, taken already (60.00 captured, the other "
+            "40.00 released by its gateway): 40.00 was not charged (60.00 taken); charge the customer "
+            "40.00 another way")  # fmt: skip
+    assert said in told.attention, told.attention
+    assert told.note.startswith("nothing left to capture: the authorisation allowing one capture")
+    assert [key for key, _ in told.words] == ["capture_closed_by_one"]
+
+    above = capture(client, "gid://shopify/Order/1", D("105.00"), state, count=2)  # type: ignore[arg-type]
+    assert (
+        above.attention is not None and "45.00 above what the customer paid or authorised" in above.attention
+    )
+    several = dataclasses.replace(state, authorizations=[dataclasses.replace(closed, multi_capturable=True)])
+    other = capture(client, "gid://shopify/Order/1", D("100.00"), several)  # type: ignore[arg-type]
+    assert "one capture" not in (other.attention or "")
+
+
 def test_settlement_keeps_captures_pending_at_the_gateway_and_refused_apart_from_money_taken() -> None:
     """A payments app answers a capture later: PENDING (or AWAITING_RESPONSE) is neither taken nor
     capturable again; FAILURE/ERROR took nothing and is kept with its errorCode."""
