@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from jobs import catalog_flow
-from jobs.catalog_load import SyncResult, schedule_progress
+from jobs.catalog_load import SyncResult, reset_progress, schedule_progress
 from jobs.locks import LockBusy, flow_lock
 from ledger import trace
 from ledger.db import session_scope
@@ -46,6 +46,9 @@ def run(shop_id: int) -> dict[str, Any]:
         except LockBusy:
             log.info("catalog: full sweep for shop %s skipped, it is already running", shop_id)
             return SyncResult(busy=True).as_dict()
+        # Its bar is on its own Schedule row, which initial_load does not clear (products, skus):
+        # shown running from here, not with the last sweep's count.
+        reset_progress(shop_id, [FLOW])
         try:
             result = catalog_flow.initial_load(
                 shop_id, progress=schedule_progress(shop_id, FLOW), bulk=None, job_id=job.id if job else None

@@ -5,6 +5,7 @@ the dry run tells what a plain sync does apart from what only that sweep does, a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from rq import Queue
 from sqlalchemy import select
@@ -122,3 +123,34 @@ def test_a_moved_products_lost_packaging_is_a_plain_syncs_change_in_the_dry_run(
     for flow in catalog_flow.FLOWS:
         catalog_flow.run_flow(installed.shop_id, flow, client=client)
     assert not _active(installed.shop_id, "P1E6")
+
+
+def _sweep_progress(shop_id: int) -> Any:
+    with session_scope() as session:
+        return session.scalars(
+            select(Schedule.progress).where(Schedule.shop_id == shop_id, Schedule.flow == FULL)
+        ).one()
+
+
+def test_a_full_sweep_starting_does_not_show_the_last_sweeps_count(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """The sweep reports on its own Schedule row (not the products/skus rows initial_load clears):
+    while a new sweep reads, the Flows page must not show the last one's bar (here a sweep that
+    died at 37/38), nor through all of it when nothing is sent."""
+    catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=True)
+    with session_scope() as session:
+        session.add(Schedule(shop_id=installed.shop_id, flow=FULL, cron="0 3 * * *",
+                             progress={"done": 37, "total": 38, "at": "2026-11-29T03:10:00"}))  # fmt: skip
+    seen: list[Any] = []
+    real_read_both = catalog_flow.read_both
+
+    def spying(client: Any) -> Any:
+        seen.append(_sweep_progress(installed.shop_id))  # what the Flows page shows while the sweep reads
+        return real_read_both(client)
+
+    monkeypatch.setattr(catalog_flow, "read_both", spying)
+    result = jobs.catalog_full.run(installed.shop_id)
+    assert result["created"] + result["changed"] == 0  # nothing to send: no progress reported at all
+    assert seen == [None]
+    assert _sweep_progress(installed.shop_id) is None
