@@ -30,6 +30,7 @@ import orjson
 import redis
 import requests
 
+from ledger.errors import Rejected
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
     BulkOperationFailed,
@@ -39,6 +40,7 @@ from shopify_app.admin_api.errors import (
     ShopifyServerError,
     ShopifyTransient,
     ShopifyUserErrors,
+    Throttled,
     UnexpectedResponse,
     UserError,
 )
@@ -66,6 +68,13 @@ NOTIFY_TTL_SECONDS = 86400
 # How long `leftover` waits for an operation a dead run left before it gives up for this run
 # (BulkStillRunning, transient): a sync is not held silently for hours behind it.
 LEFTOVER_WAIT_SECONDS = 60
+# How long after the app asked Shopify to start a bulk mutation the operation may still be created
+# (the call's 30 s timeout, a throttled call's retries) and listed, with a minute of clock skew: an
+# intent (`_start`) whose operation Shopify has not listed by then started nothing.
+INTENT_GRACE_SECONDS = 300
+# A start whose answer was lost is over (the call ended): a minute for Shopify's list to show it.
+LOST_ANSWER_GRACE_SECONDS = 60
+CLOCK_SKEW_SECONDS = 60
 SETTLED_TTL_SECONDS = 86400  # a settled record, kept only so a rerun of its file adopts its results
 # A bulk operation that FAILED for one of these is Shopify's fault, not the lines': sent again.
 SHOPIFY_SIDE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
@@ -441,15 +450,18 @@ class BulkRunner:
     #
     # Each operation started is recorded under its client identifier (the unit of work, e.g.
     # "prices-7") with the digest of its file (and the units its lines are about), until its
-    # results are collected. A worker killed while it waited (or whose wait raised) leaves the
-    # record: the job's next run with the same file waits on that operation and maps its results
-    # instead of starting a second one that sends every line again; with a different file it
-    # first waits for the old operation to finish, so an older price never lands after a newer
-    # one. A caller that also writes the same things outside bulk operations (the catalog: direct
-    # productSet calls) calls `leftover` before writing anything, and `mark_settled` once it has
-    # dealt with the units handed back. The record has no expiry until then: it must outlive the
-    # operation it guards (Shopify runs a bulk mutation for up to 24 h) and the time until a run
-    # looks at it.
+    # results are collected. The record is written before Shopify is asked to start it, as an
+    # intent (its mutation text, no id yet): a worker killed between Shopify's accepting the start
+    # and the app's writing the id (or a lost answer the list does not show yet) still leaves the
+    # operation guarded, and whoever reads the intent finds it by its text (`_resolve`). A worker
+    # killed while it waited (or whose wait raised) leaves the record: the job's next run with the
+    # same file waits on that operation and maps its results instead of starting a second one that
+    # sends every line again; with a different file it first waits for the old operation to finish,
+    # so an older price never lands after a newer one. A caller that also writes the same things
+    # outside bulk operations (the catalog: direct productSet calls) calls `leftover` before
+    # writing anything, and `mark_settled` once it has dealt with the units handed back. The record
+    # has no expiry until then: it must outlive the operation it guards (Shopify runs a bulk
+    # mutation for up to 24 h) and the time until a run looks at it.
 
     def _record_key(self, client_identifier: str) -> str:
         return f"{STARTED_PREFIX}{self.shop}:{client_identifier}"
@@ -469,43 +481,99 @@ class BulkRunner:
         filename = f"{mutation_name}-{token}.jsonl"
         target = self.staged_upload(filename)
         self.upload(target, filename, body)
+        mutation = mutation_text(mutation_name, target.staged_upload_path, client_identifier)
         asked = self.clock()
+        if client_identifier:
+            # The intent, before Shopify is asked: from its answer on, the operation may run.
+            self._write_record(client_identifier, digest, units, mutation=mutation, asked=repr(asked))
         try:
             operation = self.run_mutation(mutation_name, target.staged_upload_path, client_identifier)
         except (ShopifyNetworkError, ShopifyServerError) as exc:
             # The answer was lost: Shopify may have started it. Never send it a second time blind.
-            found = self._started_unseen(
-                mutation_text(mutation_name, target.staged_upload_path, client_identifier), asked
-            )
+            found = self._started_unseen(mutation, asked)
             if found is None:
+                if client_identifier:  # the intent stays: the list may show it later (`_resolve`)
+                    self.conn.hset(self._record_key(client_identifier), "answered", repr(self.clock()))
                 raise ShopifyTransient(f"bulk mutation {mutation_name} not confirmed: {exc}") from exc
             log.warning("shopify bulk: shop=%s the answer starting %s was lost; it runs as %s",
                         self.shop, mutation_name, found.id)  # fmt: skip
             operation = found
-        # Known for as long as a lost answer could be mistaken for it (the set is trimmed, not
-        # emptied when its results are read: a finished operation must not look unrecorded).
+        except BaseException as exc:
+            if client_identifier and _not_started(exc):
+                self.conn.delete(self._record_key(client_identifier))
+            raise
+        self._remember(operation.id)
+        if client_identifier:
+            self._write_record(client_identifier, digest, units, id=operation.id)
+        return operation
+
+    def _write_record(
+        self, client_identifier: str, digest: str, units: Sequence[str] | None, **fields: str
+    ) -> None:
+        """The record of this unit of work's operation: `id` once Shopify answered, else the
+        intent (`mutation`, the moment it was `asked`)."""
+        record: dict[str, Any] = {**fields, "digest": digest}
+        if units is not None:
+            record["units"] = orjson.dumps(list(units))
+        # No expiry: the record guards the operation until its results are collected (deleted)
+        # or it is settled (then it expires), however long Shopify runs it (up to 24 h) and
+        # however long no run comes to look.
+        pipe = self.conn.pipeline()
+        pipe.delete(self._record_key(client_identifier))
+        pipe.hset(self._record_key(client_identifier), mapping=record)
+        pipe.execute()
+
+    def _remember(self, bulk_id: str) -> None:
+        """Known for as long as a lost answer could be mistaken for it (the set is trimmed, not
+        emptied when its results are read: a finished operation must not look unrecorded)."""
         now, keep = self.clock(), int(self.timeout) + 3600
         pipe = self.conn.pipeline()
-        pipe.zadd(self._known_key(), {operation.id: now})
+        pipe.zadd(self._known_key(), {bulk_id: now})
         pipe.zremrangebyscore(self._known_key(), "-inf", now - keep)
         pipe.expire(self._known_key(), keep)
-        if client_identifier:
-            record = {"id": operation.id, "digest": digest}
-            if units is not None:
-                record["units"] = orjson.dumps(list(units))
-            # No expiry: the record guards the operation until its results are collected (deleted)
-            # or it is settled (then it expires), however long Shopify runs it (up to 24 h) and
-            # however long no run comes to look.
-            pipe.delete(self._record_key(client_identifier))
-            pipe.hset(self._record_key(client_identifier), mapping=record)
         pipe.execute()
-        return operation
+
+    def _resolve(self, client_identifier: str, record: dict[bytes, bytes]) -> dict[bytes, bytes] | None:
+        """The record with its operation's id. An intent (no id: the run that asked Shopify to
+        start the operation died before its answer, or the answer was lost) gets the id of the one
+        operation Shopify lists with its very text, which is then guarded like any other; None when
+        Shopify lists none once the start can no longer appear (the intent is dropped: nothing
+        was started). Before that: ShopifyTransient, the intent kept for the next run to look."""
+        if b"id" in record:
+            return record
+        key = self._record_key(client_identifier)
+        asked = float(record[b"asked"])
+        answered = record.get(b"answered")
+        closes = float(answered) + LOST_ANSWER_GRACE_SECONDS if answered else asked + INTENT_GRACE_SECONDS
+        found = self._started_unseen(record[b"mutation"].decode(), asked, until=closes)
+        if found is not None:
+            log.warning("shopify bulk: shop=%s %s: %s was started by a run that stopped before recording it",
+                        self.shop, client_identifier, found.id)  # fmt: skip
+            self._remember(found.id)
+            self.conn.hset(key, "id", found.id)
+            return {**record, b"id": found.id.encode()}
+        now = self.clock()
+        if now < closes:
+            raise ShopifyTransient(
+                f"the bulk operation of {client_identifier} asked of Shopify at {_iso(asked)} may be "
+                "running (its start was never confirmed: the run stopped, or Shopify's answer was lost) "
+                f"and Shopify does not list it yet: nothing is sent before it is found or "
+                f"{int(closes - now) + 1} s have passed, so its lines cannot land over newer ones; the "
+                "next run looks for it again",
+                retry_after=closes - now,
+            )
+        log.info("shopify bulk: shop=%s %s: the start asked at %s never ran; nothing to wait for",
+                 self.shop, client_identifier, _iso(asked))  # fmt: skip
+        self.conn.delete(key)
+        return None
 
     def _adopt(self, client_identifier: str | None, digest: str) -> BulkOperation | None:
         """The operation a killed run of this unit of work left, when its file was this one."""
         if not client_identifier:
             return None
         record = self.conn.hgetall(self._record_key(client_identifier))
+        if record:
+            record = self._resolve(client_identifier, record)
         if not record:
             return None
         bulk_id, their = record[b"id"].decode(), record.get(b"digest", b"").decode()
@@ -543,7 +611,10 @@ class BulkRunner:
         if not record or b"settled" in record:
             return None
         self.conn.persist(key)  # a record written with an expiry (before it had none) outlives it
-        bulk_id = record[b"id"].decode()
+        resolved = self._resolve(client_identifier, record)
+        if resolved is None:
+            return None
+        bulk_id = resolved[b"id"].decode()
         try:
             operation: BulkOperation | None = self.bulk_operation(bulk_id)
         except UnexpectedResponse:
@@ -572,23 +643,27 @@ class BulkRunner:
             keys=[self._record_key(client_identifier)], args=[leftover.bulk_id, SETTLED_TTL_SECONDS]
         )
 
-    def _started_unseen(self, mutation: str, asked: float) -> BulkOperation | None:
+    def _started_unseen(
+        self, mutation: str, asked: float, *, until: float | None = None
+    ) -> BulkOperation | None:
         """The one bulk mutation of this app (running or already done) nobody here recorded,
-        started since `asked` (less a minute of clock skew) with this very text (`mutation_text`:
-        this caller's, this upload's); None when not exactly one."""
+        started since `asked` (and by `until`, when given), a minute of clock skew either side,
+        with this very text (`mutation_text`: this caller's, this upload's); None when not
+        exactly one. `until` bounds the list when it is read long after the start (an intent):
+        the newest operations alone might no longer include it."""
         text = " ".join(mutation.split())
         known = {m.decode() for m in self.conn.zrange(self._known_key(), 0, -1)}
-        since = asked - 60
-        after = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        recent = self.executor.query(
-            "BulkOperationsRecent",
-            {"query": f"operation_type:mutation created_at:>='{after}'", "first": RECENT_OPERATIONS},
-        )
+        since = asked - CLOCK_SKEW_SECONDS
+        before = None if until is None else until + CLOCK_SKEW_SECONDS
+        search = f"operation_type:mutation created_at:>='{_iso(since)}'"
+        if before is not None:
+            search += f" created_at:<='{_iso(before)}'"
+        recent = self.executor.query("BulkOperationsRecent", {"query": search, "first": RECENT_OPERATIONS})
         nodes = (recent.get("bulkOperations") or {}).get("nodes") or []
         found = [op for op in map(parse_bulk_operation, nodes)
                  if op.id not in known and op.type == "MUTATION"
                  and " ".join((op.query or "").split()) == text
-                 and (op.created_at is None or _epoch(op.created_at) >= since)]  # fmt: skip
+                 and (op.created_at is None or _within(_epoch(op.created_at), since, before))]  # fmt: skip
         return found[0] if len(found) == 1 else None
 
     def _forget(self, client_identifier: str | None, bulk_id: str) -> None:
@@ -668,6 +743,20 @@ class BulkRunner:
 
 def _since(operation: BulkOperation | None) -> str:
     return f" (started {operation.created_at})" if operation is not None and operation.created_at else ""
+
+
+def _not_started(exc: BaseException) -> bool:
+    """Shopify answered the start with a refusal (userErrors, a GraphQL or HTTP error, throttled):
+    no operation runs."""
+    return isinstance(exc, (Rejected, Throttled, ValueError)) or isinstance(exc.__cause__, ShopifyUserErrors)
+
+
+def _within(moment: float, since: float, before: float | None) -> bool:
+    return since <= moment and (before is None or moment <= before)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _epoch(moment: str) -> float:

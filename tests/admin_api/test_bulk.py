@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
 from shopify_app.admin_api.bulk import (
+    INTENT_GRACE_SECONDS,
     MAX_CONCURRENT_BULK_OPERATIONS,
     SETTLED_TTL_SECONDS,
     STARTED_PREFIX,
+    BulkRunner,
     map_result_lines,
     notify_bulk_finished,
     split_lines,
@@ -319,3 +322,160 @@ def test_pre_encoded_lines_make_the_same_jsonl_as_the_variables() -> None:
     encoded = [json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode() for v in variables]
     assert to_jsonl(variables, encoded) == to_jsonl(variables) == b"\n".join(encoded) + b"\n"
     assert to_jsonl([], []) == to_jsonl([]) == b""
+
+
+# ---- a start whose answer was never recorded (the worker killed, the answer lost) ---------------
+
+
+class ListingAdmin(FakeAdmin):
+    """FakeAdmin that also lists the operations it started (BulkOperationsRecent), created at the
+    fake clock's time, and can have Shopify's answer to the start lost (a 502) after it started."""
+
+    def __init__(self, clock, redis_conn, *, lose_answer: bool = False) -> None:
+        super().__init__()
+        self.clock, self.redis_conn, self.lose_answer = clock, redis_conn, lose_answer
+        self.started: list[dict] = []
+        self.record_when_asked: dict | None = None
+        self.listed_with: list[str] = []
+        self.lagging = False  # the list does not show what was started yet
+
+    def __call__(self, request, context):
+        body = request.json()
+        name = body["operationName"]
+        if name == "BulkOperationRunMutation":
+            self.record_when_asked = self.redis_conn.hgetall(RECORD)
+            answer = super().__call__(request, context)
+            self.started.append({**bulk_op("CREATED", 0), "createdAt": _iso(self.clock()),
+                                 "query": body["variables"]["mutation"]})  # fmt: skip
+            if self.lose_answer:
+                context.status_code = 502
+                return {"errors": "Bad Gateway"}
+            return answer
+        if name == "BulkOperationsRecent":
+            self.listed_with.append(body["variables"]["query"])
+            return gql_body({"bulkOperations": {"nodes": [] if self.lagging else self.started}})
+        return super().__call__(request, context)
+
+
+RECORD = f"{STARTED_PREFIX}{SHOP}:catalog-1"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _killed_after_the_start(monkeypatch) -> None:
+    real = BulkRunner.run_mutation
+
+    def killed(self, mutation_name, staged_path, client_identifier):
+        real(self, mutation_name, staged_path, client_identifier)
+        raise WorkerKilled  # SIGKILL between Shopify's answer and anything the run writes after it
+
+    monkeypatch.setattr(BulkRunner, "run_mutation", killed)
+
+
+def test_the_intent_to_start_is_recorded_before_shopify_is_asked(runner, http, redis_conn, clock):
+    admin = ListingAdmin(clock, redis_conn)
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    with pytest.raises(WorkerKilled):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", progress=_killed,
+                   units=["5", "7"])  # fmt: skip
+    asked = admin.record_when_asked
+    assert asked and b"id" not in asked  # no id yet: Shopify has not answered
+    assert asked[b"mutation"].decode() == admin.ran_mutation  # the very text Shopify lists it by
+    assert json.loads(asked[b"units"]) == ["5", "7"]
+    assert redis_conn.hget(RECORD, "id") == BULK_ID.encode()  # then the answer's id
+
+
+def test_a_run_killed_before_recording_the_start_leaves_the_operation_guarded_and_handed_back(
+    runner, http, redis_conn, clock, monkeypatch
+):
+    """Shopify started the operation, the worker died before writing its id: `leftover` finds it
+    by its text, waits for it and hands its units back, so nothing newer is sent before it ends."""
+    admin = ListingAdmin(clock, redis_conn)
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    _killed_after_the_start(monkeypatch)
+    with pytest.raises(WorkerKilled):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"])
+    assert redis_conn.hget(RECORD, "id") is None and redis_conn.exists(RECORD)
+
+    clock.now += 30
+    left = runner.leftover("catalog-1")
+    assert left is not None and (left.bulk_id, left.units) == (BULK_ID, ["5", "7"])
+    assert admin.polls >= 3  # waited for it to finish
+    (listed,) = admin.listed_with
+    assert "created_at:>=" in listed and "created_at:<=" in listed  # a window: its start, not the newest 25
+    runner.mark_settled("catalog-1", left)
+    assert runner.leftover("catalog-1") is None
+
+
+def test_the_retry_of_a_run_killed_before_recording_the_start_adopts_the_operation(
+    runner, http, redis_conn, clock, monkeypatch
+):
+    """The same file again (the job's retry): it waits on the operation already started and maps
+    its results, never sending every line a second time."""
+    admin = ListingAdmin(clock, redis_conn)
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    http.get(RESULT_URL, text=RESULT_LINES)
+    real = BulkRunner.run_mutation
+    _killed_after_the_start(monkeypatch)
+    with pytest.raises(WorkerKilled):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
+    monkeypatch.setattr(BulkRunner, "run_mutation", real)
+    result = runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
+    assert len(admin.started) == 1
+    assert [line.line_number for line in result.lines] == [0, 1]
+    assert not redis_conn.exists(RECORD)
+
+
+def test_an_intent_shopify_never_lists_is_dropped_once_the_start_can_no_longer_appear(
+    runner, http, redis_conn, clock
+):
+    """Killed before Shopify had the request: nothing is listed. Until the start could still show
+    up, the run waits (transient, saying why); after that the intent is dropped, nothing held."""
+    redis_conn.hset(RECORD, mapping={"digest": "x", "units": json.dumps(["5"]), "asked": str(clock()),
+                                     "mutation": "mutation ProductSet_catalog_1_0123 { x }"})  # fmt: skip
+    admin = ListingAdmin(clock, redis_conn)
+    http.post(URL, json=admin)
+    with pytest.raises(ShopifyTransient, match="does not list it yet"):
+        runner.leftover("catalog-1")
+    assert redis_conn.exists(RECORD)
+    clock.now += INTENT_GRACE_SECONDS
+    assert runner.leftover("catalog-1") is None
+    assert not redis_conn.exists(RECORD)
+
+
+def test_a_lost_answer_not_listed_keeps_the_intent_for_the_next_run_to_look_again(
+    runner, http, redis_conn, clock
+):
+    """The 502 came after Shopify started it, and the list did not show it yet: the record stays
+    (no id), and the next look, which does find it, guards it."""
+    admin = ListingAdmin(clock, redis_conn, lose_answer=True)
+    admin.lagging = True  # not shown to the first look
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    with pytest.raises(ShopifyTransient, match="not confirmed"):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"])
+    assert redis_conn.exists(RECORD) and redis_conn.hget(RECORD, "id") is None
+    admin.lagging = False
+    clock.now += 10
+    left = runner.leftover("catalog-1")
+    assert left is not None and (left.bulk_id, left.units) == (BULK_ID, ["5", "7"])
+
+
+def test_a_start_shopify_refused_leaves_no_intent(runner, http, redis_conn):
+    def refused(request, context):
+        if request.json()["operationName"] == "BulkOperationRunMutation":
+            return gql_body({"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
+                {"field": None, "message": "A bulk operation is running", "code": "OPERATION_IN_PROGRESS"}
+            ]}})  # fmt: skip
+        return FakeAdmin()(request, context)
+
+    http.post(URL, json=refused)
+    http.post(UPLOAD_URL, status_code=201)
+    with pytest.raises(ShopifyTransient, match="not started"):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
+    assert not redis_conn.exists(RECORD)
