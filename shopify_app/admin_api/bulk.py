@@ -399,26 +399,31 @@ class BulkRunner:
             operation = self.wait(operation.id, token=token, progress=progress)
         finally:
             self.conn.zrem(self.slots_key, token)
-        try:
-            if operation.status == "COMPLETED":
-                return BulkResult(operation, self.download(operation, inputs) if operation.url else [])
-            if operation.partial_data_url:
-                # Stopped part-way: the lines it applied are in the partial file; the ones it
-                # does not list have no result line, which every caller retries (transient).
-                lines = self.download(operation, inputs, url=operation.partial_data_url)
-                log.warning("shopify bulk: shop=%s %s ended %s (%s) after %s of %s lines",
-                            self.shop, operation.id, operation.status, operation.error_code, len(lines),
-                            len(inputs))  # fmt: skip
-                return BulkResult(operation, lines)
-            if operation.status in ("CANCELED", "EXPIRED") or operation.error_code in SHOPIFY_SIDE_CODES:
-                raise ShopifyTransient(
-                    f"bulk operation {operation.id} ended {operation.status}"
-                    + (f" ({operation.error_code})" if operation.error_code else "")
-                    + ": nothing of it reported applied; sent again"
-                )
-            raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
-        finally:
-            self._forget(client_identifier, operation.id)
+        # Its record stays until the results are read: a download that fails (the network, a 5xx,
+        # an expired link) leaves the operation to the retry, which adopts it (`_adopt`, the
+        # operation read again with fresh links) instead of sending the whole file a second time.
+        lines: list[BulkLineResult] = []
+        if operation.status == "COMPLETED" and operation.url:
+            lines = self.download(operation, inputs)
+        elif operation.status != "COMPLETED" and operation.partial_data_url:
+            lines = self.download(operation, inputs, url=operation.partial_data_url)
+        self._forget(client_identifier, operation.id)
+        if operation.status == "COMPLETED":
+            return BulkResult(operation, lines)
+        if operation.partial_data_url:
+            # Stopped part-way: the lines it applied are in the partial file; the ones it
+            # does not list have no result line, which every caller retries (transient).
+            log.warning("shopify bulk: shop=%s %s ended %s (%s) after %s of %s lines",
+                        self.shop, operation.id, operation.status, operation.error_code, len(lines),
+                        len(inputs))  # fmt: skip
+            return BulkResult(operation, lines)
+        if operation.status in ("CANCELED", "EXPIRED") or operation.error_code in SHOPIFY_SIDE_CODES:
+            raise ShopifyTransient(
+                f"bulk operation {operation.id} ended {operation.status}"
+                + (f" ({operation.error_code})" if operation.error_code else "")
+                + ": nothing of it reported applied; sent again"
+            )
+        raise BulkOperationFailed(operation.id, operation.status, operation.error_code)
 
     def _run_parts(
         self,

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+import requests
 
 from shopify_app.admin_api.bulk import (
     INTENT_GRACE_SECONDS,
@@ -478,4 +479,46 @@ def test_a_start_shopify_refused_leaves_no_intent(runner, http, redis_conn):
     http.post(UPLOAD_URL, status_code=201)
     with pytest.raises(ShopifyTransient, match="not started"):
         runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
+    assert not redis_conn.exists(RECORD)
+
+
+class CountingAdmin(FakeAdmin):
+    """FakeAdmin counting the starts, its result link a new one at each read (a signed link)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts = 0
+
+    def __call__(self, request, context):
+        if request.json()["operationName"] == "BulkOperationRunMutation":
+            self.starts += 1
+        answer = super().__call__(request, context)
+        operation = (answer.get("data") or {}).get("bulkOperation")
+        if operation and operation.get("url"):
+            operation["url"] = f"{RESULT_URL}?signature={self.polls}"
+        return answer
+
+
+@pytest.mark.parametrize(
+    "failure", [{"status_code": 503}, {"status_code": 403}, {"exc": requests.ConnectionError}]
+)
+def test_a_result_download_that_fails_leaves_the_operation_for_the_retry_to_read_again(
+    runner, http, redis_conn, failure
+):
+    """The operation finished, its result file did not come (a 5xx, an expired link, the network):
+    the record stays, so the job's retry adopts the finished operation and reads its results from
+    a fresh link, never sending the whole file (up to 100 MB) a second time."""
+    admin = CountingAdmin()
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    results = http.get(RESULT_URL, [failure, {"text": RESULT_LINES}])
+    with pytest.raises(ShopifyTransient, match="download"):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"])
+    assert redis_conn.hget(RECORD, "id") == BULK_ID.encode()
+
+    result = runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"])
+    assert admin.starts == 1
+    assert [line.line_number for line in result.lines] == [0, 1]
+    first, second = (r.url for r in results.request_history)
+    assert first != second  # the link read again with the operation
     assert not redis_conn.exists(RECORD)
