@@ -392,7 +392,7 @@ class BulkRunner:
         token = uuid.uuid4().hex
         self._wait_for_slot(token)
         try:
-            operation = self._adopt(client_identifier, digest)
+            operation = self._adopt(client_identifier, digest, token)
             if operation is None:
                 operation = self._start(mutation_name, body, token, client_identifier, digest, units)
                 log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
@@ -572,8 +572,9 @@ class BulkRunner:
         self.conn.delete(key)
         return None
 
-    def _adopt(self, client_identifier: str | None, digest: str) -> BulkOperation | None:
-        """The operation a killed run of this unit of work left, when its file was this one."""
+    def _adopt(self, client_identifier: str | None, digest: str, token: str) -> BulkOperation | None:
+        """The operation a killed run of this unit of work left, when its file was this one. One
+        left with another file is waited for first, the slot `token` leased meanwhile."""
         if not client_identifier:
             return None
         record = self.conn.hgetall(self._record_key(client_identifier))
@@ -594,7 +595,7 @@ class BulkRunner:
         if not operation.is_finished:
             log.info("shopify bulk: shop=%s %s waits for %s, left running by an earlier run with other lines",
                      self.shop, client_identifier, bulk_id)  # fmt: skip
-            self.wait(bulk_id)
+            self.wait(bulk_id, token=token)
         self.conn.delete(self._record_key(client_identifier))
         return None
 
@@ -704,6 +705,12 @@ class BulkRunner:
         deadline = self.clock() + timeout
         interval = self.poll_initial
         while True:
+            if token is not None:
+                # Renew the lease on our slot (the limit does not apply to a slot already held),
+                # first thing: what came before (an upload, the wait for a leftover) took a while.
+                self._acquire_slot(
+                    keys=[self.slots_key], args=[token, self.clock(), SLOT_LEASE_SECONDS, 10**9]
+                )
             operation = self.bulk_operation(bulk_id)
             if progress is not None:
                 progress(operation)
@@ -714,11 +721,6 @@ class BulkRunner:
                     f"bulk operation {bulk_id} still {operation.status} after {timeout}s",
                     bulk_id=bulk_id, status=operation.status, object_count=operation.object_count,
                 )  # fmt: skip
-            if token is not None:
-                # Renew the lease on our slot (the limit does not apply to a slot already held).
-                self._acquire_slot(
-                    keys=[self.slots_key], args=[token, self.clock(), SLOT_LEASE_SECONDS, 10**9]
-                )
             self._wait_notification(bulk_id, interval)
             interval = min(self.poll_max, interval * 2)
 

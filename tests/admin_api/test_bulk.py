@@ -522,3 +522,33 @@ def test_a_result_download_that_fails_leaves_the_operation_for_the_retry_to_read
     first, second = (r.url for r in results.request_history)
     assert first != second  # the link read again with the operation
     assert not redis_conn.exists(RECORD)
+
+
+def test_waiting_for_an_operation_left_with_other_lines_keeps_the_slot_leased(
+    runner, http, redis_conn, clock
+):
+    """A run waits for the operation an earlier run left (its file another) before starting its
+    own: its slot's lease is renewed meanwhile, or after 10 minutes another worker would take the
+    slot while this one still counts against Shopify's limit."""
+    left = "gid://shopify/BulkOperation/9"
+    redis_conn.hset(RECORD, mapping={"id": left, "digest": "another file"})
+    admin = FakeAdmin()
+    polls = [0]
+    lapsed: list[float] = []
+
+    def answer(request, context):
+        body = request.json()
+        if body["operationName"] == "BulkOperation" and body["variables"]["id"] == left:
+            polls[0] += 1
+            clock.now += 400  # each poll, minutes later
+            leases = [score for _, score in redis_conn.zrange(runner.slots_key, 0, -1, withscores=True)]
+            lapsed.extend(score for score in leases if score < clock.now)
+            status = "RUNNING" if polls[0] < 4 else "COMPLETED"
+            return gql_body({"bulkOperation": {**bulk_op(status, 2), "id": left}})
+        return admin(request, context)
+
+    http.post(URL, json=answer)
+    http.post(UPLOAD_URL, status_code=201)
+    http.get(RESULT_URL, text=RESULT_LINES)
+    runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
+    assert polls[0] >= 4 and lapsed == []
