@@ -178,7 +178,7 @@ def test_a_stock_run_that_failed_for_good_shows_on_its_row_and_is_requeued_from_
     stock = page.get_by_test_id("flows-table").locator("s-table-row").filter(has_text="Estoque")
     expect(stock.get_by_test_id("last-run")).to_have_attribute("data-status", "failed")
     expect(stock.get_by_test_id("last-run")).to_contain_text("Falhou")
-    expect(stock.get_by_test_id("last-error")).to_contain_text("Consinco unreachable")
+    expect(stock.get_by_test_id("last-error")).to_contain_text("O ERP (Consinco) não respondeu")
     failed = page.get_by_test_id("failed-jobs")
     expect(failed).to_contain_text("Execução de Estoque")
     expect(failed).to_contain_text("Consinco unreachable")
