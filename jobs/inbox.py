@@ -242,13 +242,16 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
     with session_scope() as session:
         received = _open_rows(session, InboxStatus.RECEIVED, cutoff, limit)
         enqueued = _open_rows(session, InboxStatus.ENQUEUED, cutoff, limit, after=after)
+    # the next tick reads on from here; from the oldest again once the newest was read, also when
+    # this read found nothing past the window (the rows above it were processed meanwhile)
+    window = enqueued[-1].id if len(enqueued) == limit else 0
     stuck = list({row.id: row for row in (*received, *enqueued)}.values())
-    if not stuck:
-        return []
     try:
+        if window != after:
+            conn.set(SWEEP_WINDOW_KEY, window)
+        if not stuck:
+            return []
         missing = set(queues.missing_jobs([queues.inbox_job_id(row.id) for row in stuck], conn))
-        # the next tick reads on from here; from the oldest again once the newest was read
-        conn.set(SWEEP_WINDOW_KEY, enqueued[-1].id if len(enqueued) == limit else 0)
     except RedisError as exc:
         log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
         return []

@@ -312,6 +312,25 @@ def test_the_sweep_pages_through_a_backlog_across_ticks(jobs_env, deliver, rconn
     assert inbox.sweep(older_than=timedelta(0), limit=5) == [f"inbox-{ids[0]}"]  # from the oldest again
 
 
+def test_the_sweep_window_starts_again_when_nothing_is_left_above_it(jobs_env, deliver, rconn):
+    """The rows above the window were processed meanwhile, so a tick reads nothing past it: the
+    window still goes back to the oldest, and a row below it whose job Redis lost is handed over
+    again (a tick finding nothing used to return before resetting it, stuck for ever)."""
+    from rq.job import Job
+    from sqlalchemy import update
+
+    ids = [deliver("orders/updated", {"id": n}).json["inbox_id"] for n in range(6)]
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == []  # reads ids[0..4]: window at ids[4]
+    with session_scope() as session:
+        session.execute(
+            update(WebhookInbox).where(WebhookInbox.id == ids[5]).values(status=InboxStatus.PROCESSED.value)
+        )
+    Job.fetch(f"inbox-{ids[0]}", connection=rconn).delete()  # Redis lost it (restart without persistence)
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == []  # nothing past the window: back to the oldest
+    assert int(rconn.get(inbox.SWEEP_WINDOW_KEY) or 0) == 0
+    assert inbox.sweep(older_than=timedelta(0), limit=5) == [f"inbox-{ids[0]}"]
+
+
 def _delivery(webhook_id: str, event_id: str | None, topic: str = "orders/create") -> Delivery:
     return Delivery(
         topic=topic,
