@@ -54,6 +54,11 @@ WORDS: dict[str, Text] = {
         "hold it as a live order: look it up in the ERP by its channel order id {channel} and cancel it "
         "there, or fix the cause above and Retry this cancellation.",
     ),
+    "no_reason_recorded": ("nenhum motivo registrado", "no reason recorded"),
+    "reason_on_orders_message": (
+        "o motivo está na mensagem do pedido, na página Mensagens",
+        "the reason is on the order's message, on the Messages page",
+    ),
     "cancel_refused_by_erp": (
         "o ERP recusou o cancelamento. O pedido {name} foi cancelado na Shopify, mas o ERP recusou cancelar "
         "o pedido {nro}: {why} O pedido segue em aberto no ERP e seria separado e faturado: cancele-o no "

@@ -51,7 +51,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from erp.errors import ErpRejected
+from erp.errors import AUTH, ErpRejected
+from erp.errors import SYSTEM as ERP
 from jobs import order_clients, order_generation, order_map, order_posted
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
@@ -71,6 +72,10 @@ FLOW = "cancellations"
 # How the note of a cancellation whose ERP number is unknown starts (`_unsure`): cleared, unlike
 # the invoiced order's note, once the ERP order is cancelled (`clear_unsure_note`).
 UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
+# Why posting the order again failed, as that note says it when the ERP gave no words of its own
+# (`_why_noted`; shopify_app.note_words says them in the merchant's language).
+NO_REASON = "no reason recorded"
+REASON_ON_ORDERS_MESSAGE = "the reason is on the order's message, on the Messages page"
 # The code of a cancellation refused on an invoiced order, however the ERP worded the refusal.
 INVOICED = "PEDIDO_FATURADO"
 # How the note of a cancellation the ERP refused (not invoiced) starts (`_refused`): cleared too.
@@ -336,17 +341,22 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     can post the order again; the link is marked cancelled, so its units stop counting as pending
     stock (Shopify restocked them; if the ERP holds the order, its reservation counts them)."""
     orders_message = _orders_message(session, shop_id, num)
-    why = (orders_message.error_text if orders_message is not None else None) or "no reason recorded"
+    why = (orders_message.error_text if orders_message is not None else None) or NO_REASON
     name = link.shopify_order_name or link.shopify_order_id
-    explanation = (
-        f"Order {name} was cancelled in Shopify. It was sent to the ERP once and the ERP's answer was lost, "
-        f"and sending it again to learn its ERP number failed ({why}). The ERP may hold it as a live order: "
-        f"look it up in the ERP by its channel order id {order_map.channel_order_id(link.shopify_order_id)} "
-        "and cancel it there, or fix the cause above and Retry this cancellation."
-    )
     channel = order_map.channel_order_id(link.shopify_order_id)
-    words = ("cancel_erp_number_unknown", {"name": name, "why": why, "channel": channel})
-    order_notes.put(link, FLOW, f"{UNSURE_NOTE}{explanation}", words=words)
+
+    def explained(why: str) -> str:
+        return (
+            f"Order {name} was cancelled in Shopify. It was sent to the ERP once and the ERP's answer was "
+            f"lost, and sending it again to learn its ERP number failed ({why}). The ERP may hold it as a "
+            f"live order: look it up in the ERP by its channel order id {channel} and cancel it there, or "
+            "fix the cause above and Retry this cancellation."
+        )
+
+    explanation = explained(why)
+    noted, why_words = _why_noted(orders_message)
+    words = ("cancel_erp_number_unknown", {"name": name, "why": why_words, "channel": channel})
+    order_notes.put(link, FLOW, f"{UNSURE_NOTE}{explained(noted)}", words=words)
     link.cancelled_at = link.cancelled_at or utcnow()
     if orders_message is not None:
         orders_message.updated_at = utcnow()  # it stops counting as pending: the stock flow rechecks
@@ -354,6 +364,25 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     return trace.fail(
         session, message, Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN")
     ).value
+
+
+def _why_noted(orders_message: Message | None) -> tuple[str, Any]:
+    """Why the order's POST failed as its note says it (the note is said in the merchant's language,
+    so no English of the app's in its words), and the note's words for it: the ERP's own text when
+    the ERP refused it; else a fragment: none recorded, or the app's reason is on the order's
+    message (the cancellation's message keeps the reason itself)."""
+    if orders_message is None or not orders_message.error_text:
+        return NO_REASON, ("no_reason_recorded", {})
+    detail = orders_message.error_detail
+    if isinstance(detail, dict) and _erp_answered(detail):
+        return orders_message.error_text, orders_message.error_text
+    return REASON_ON_ORDERS_MESSAGE, ("reason_on_orders_message", {})
+
+
+def _erp_answered(detail: dict[str, Any]) -> bool:
+    """Whether a failure's text is the ERP's own answer (erp.errors.ErpRejected built from an HTTP
+    answer: it has a status), not the app's words about the ERP (a refused login's, an address's)."""
+    return detail.get("system") == ERP and detail.get("status") is not None and not detail.get(AUTH)
 
 
 def _handled_by_hand(
