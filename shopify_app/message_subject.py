@@ -6,7 +6,10 @@ The order's name comes from its OrderLink (one query per page, `order_names`), e
 message's search tokens (the flows put the order name there: "#1010", lower-cased). A product's
 title comes from the ERP catalog the app keeps (`subject_names`: the "erp_catalog" bindings of
 jobs.catalog_cache, whose `data.product.description` is the title the catalog sends, as
-jobs.catalog_map names it). `admin_path` says where a gid opens in Shopify's admin.
+jobs.catalog_map names it), for the product a message's unit names: a product's or a price's unit
+by its erp_id, an unreadable ERP record's by the seqProduto its request kept, and one naming only
+its SKU (its erp_id is the idSku) by that SKU's variant binding, so a SKU is never titled by the
+product whose number happens to be its idSku. `admin_path` says where a gid opens in Shopify's admin.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.bindings import VARIANT_KIND
 from ledger.flows import ORDER_FLOWS
 from ledger.models import Binding, Message, OrderLink
 
@@ -26,6 +30,8 @@ ORDER_GID = "gid://shopify/Order/"
 ADMIN_PATHS = {"gid://shopify/Order/": "orders/", "gid://shopify/Product/": "products/"}
 CATALOG_CACHE = "erp_catalog"  # jobs.catalog_cache.CACHE_KIND: the ERP records the catalog keeps
 CATALOG_FLOWS = ("products", "skus", "prices")
+PRODUCT_UNITS = ("product:", "price:")  # catalog units whose erp_id is the seqProduto
+RECORD = "record:"  # jobs.catalog_malformed.UNIT_PREFIX: an unreadable ERP record's units
 REPORT = "report:"  # jobs.reconcile.report_key
 
 
@@ -47,10 +53,47 @@ def order_names(session: Session, shop_id: int, messages: Iterable[Message]) -> 
     return {gid: name for gid, name in rows if name}
 
 
-def product_titles(session: Session, shop_id: int, messages: Iterable[Message]) -> dict[str, str]:
+def _product_of(message: Message) -> tuple[str | None, str | None]:
+    """(seqProduto, idSku) of the ERP thing a catalog message is about, as far as it says. A
+    product's or a price's unit names the product by its erp_id; an unreadable record's erp_id is
+    its idSku when it has one (jobs.catalog_malformed), so its request says which is which."""
+    if message.flow not in CATALOG_FLOWS or not message.erp_id:
+        return None, None
+    if message.unit_key.startswith(PRODUCT_UNITS):
+        return message.erp_id, None
+    if message.unit_key.startswith(RECORD):
+        request = message.request_payload if isinstance(message.request_payload, dict) else {}
+        seq, sku = request.get("seq_produto"), request.get("id_sku")
+        return (str(seq) if seq else None), (str(sku) if sku else None)
+    return None, None
+
+
+def sku_products(session: Session, shop_id: int, messages: Iterable[Message]) -> dict[str, str]:
+    """The products ("sku:<id_sku>" -> seq_produto) of the SKUs unreadable records name without
+    their product, as the SKUs' variant bindings know them, in one query."""
+    skus = {sku for m in messages for seq, sku in [_product_of(m)] if sku and not seq}
+    if not skus:
+        return {}
+    rows = session.execute(
+        select(Binding.erp_id, Binding.data).where(
+            Binding.shop_id == shop_id, Binding.kind == VARIANT_KIND, Binding.erp_id.in_(sorted(skus))
+        )
+    )
+    products = {}
+    for erp_id, data in rows:
+        seq = data.get("seq_produto") if isinstance(data, dict) else None
+        if seq is not None and str(seq).strip():
+            products[f"sku:{erp_id}"] = str(seq)
+    return products
+
+
+def product_titles(
+    session: Session, shop_id: int, messages: Iterable[Message], skus: dict[str, str] | None = None
+) -> dict[str, str]:
     """The titles ("product:<seq_produto>" -> title) of the ERP products these catalog messages
-    are about, as the catalog sends them, in one query; those it does not know are left out."""
-    seqs = {m.erp_id for m in messages if m.flow in CATALOG_FLOWS and m.erp_id}
+    are about, as the catalog sends them, in one query; those it does not know are left out.
+    `skus`: `sku_products` of the messages (the product of a record that names only its SKU)."""
+    seqs = {seq for m in messages if (seq := _seq_of(m, skus or {}))}
     if not seqs:
         return {}
     rows = session.execute(
@@ -67,10 +110,18 @@ def product_titles(session: Session, shop_id: int, messages: Iterable[Message]) 
     return titles
 
 
+def _seq_of(message: Message, names: dict[str, str]) -> str | None:
+    """The seqProduto a catalog message is about: its own, else its SKU's (`names`: sku_products)."""
+    seq, sku = _product_of(message)
+    return seq or (names.get(f"sku:{sku}") if sku else None)
+
+
 def subject_names(session: Session, shop_id: int, messages: Iterable[Message]) -> dict[str, str]:
-    """What `subject` names these messages' things by: order names by gid, product titles."""
+    """What `subject` names these messages' things by: order names by gid, the products of SKUs,
+    product titles."""
     rows = list(messages)
-    return order_names(session, shop_id, rows) | product_titles(session, shop_id, rows)
+    skus = sku_products(session, shop_id, rows)
+    return order_names(session, shop_id, rows) | skus | product_titles(session, shop_id, rows, skus)
 
 
 def admin_path(gid: str | None) -> str | None:
@@ -87,7 +138,8 @@ def _name_token(message: Message) -> str | None:
 
 def subject(message: Message, names: dict[str, str] | None = None) -> dict[str, Any]:
     """`kind` order (`name`, `erp` its NROPEDVENDA, `shopify_number` when no name is known),
-    company (`erp`), product (`erp`, `title` when known), report (`name`: its day), else other
+    company (`erp`), product (`erp`, `title` when known; `sku` for an unreadable SKU or price
+    record, `erp` then its product when known, else None), report (`name`: its day), else other
     (`name`: the unit key). `names`: `subject_names` (or `order_names`) of the messages."""
     gid = _order_gid(message)
     if message.flow in ORDER_FLOWS or gid:
@@ -97,7 +149,12 @@ def subject(message: Message, names: dict[str, str] | None = None) -> dict[str, 
     if message.flow == "stock" and message.erp_id:
         return {"kind": "company", "erp": message.erp_id}
     if message.flow in CATALOG_FLOWS and message.erp_id:
-        title = (names or {}).get(f"product:{message.erp_id}")
+        seq, sku = _product_of(message)
+        if sku:  # an unreadable SKU or price record: its product when known, and the SKU
+            seq = _seq_of(message, names or {})
+            title = (names or {}).get(f"product:{seq}") if seq else None
+            return {"kind": "product", "erp": seq, "title": title, "sku": sku}
+        title = (names or {}).get(f"product:{seq}") if seq else None
         return {"kind": "product", "erp": message.erp_id, "title": title}
     if message.flow == "reconcile" and message.unit_key.startswith(REPORT):
         return {"kind": "report", "name": message.unit_key.removeprefix(REPORT)}

@@ -112,6 +112,35 @@ def test_a_product_is_named_by_its_title_and_a_gid_becomes_an_admin_path(client,
     assert one["shopify_admin_path"] == "products/55"
 
 
+def test_an_unreadable_sku_record_is_named_by_its_own_product(client, settings, shops, message):
+    """An unreadable SKU or price record's message carries the record's idSku as its erp_id
+    (jobs.catalog_malformed): it is titled by the product the record names (its request's
+    seqProduto, else the SKU's variant binding), never by the product whose number is the idSku."""
+    from ledger.models import Binding
+
+    def cached(seq: int, title: str) -> Binding:
+        data = {"product": {"seq_produto": seq, "description": title}, "skus": {}}
+        return Binding(shop_id=shops.a, kind="erp_catalog", erp_id=str(seq), data=data)
+
+    def record(flow: str, unit: str, sku: str | None, seq: str | None) -> int:
+        return message(shops.a, flow, unit, erp_id=sku or seq, request={"id_sku": sku, "seq_produto": seq})
+
+    beer, rice = "CERVEJA HEINEKEN LATA 350ML", "ARROZ TIO JOÃO 5KG"
+    with session_scope(settings.database_url) as session:
+        session.add_all([cached(4021, beer), cached(987, rice)])
+        session.add(Binding(shop_id=shops.a, kind="variant", erp_id="4022", data={"seq_produto": 987}))
+    sku_record = record("skus", "record:4021", "4021", "987")
+    unknown = record("skus", "record:4023", "4023", None)
+    bound = record("prices", "record:1@2:4022", "4022", None)  # its product told by the SKU's binding
+    product_record = record("products", "record:4021", None, "4021")
+    rows = client.get("/api/messages", headers=headers(Role.VIEWER)).get_json()["messages"]
+    about = {m["id"]: m["subject"] for m in rows}
+    assert about[sku_record] == {"kind": "product", "erp": "987", "title": rice, "sku": "4021"}
+    assert about[unknown] == {"kind": "product", "erp": None, "title": None, "sku": "4023"}
+    assert about[bound] == {"kind": "product", "erp": "987", "title": rice, "sku": "4022"}
+    assert about[product_record] == {"kind": "product", "erp": "4021", "title": beer}
+
+
 def test_pii_is_masked_for_a_viewer_and_revealed_for_an_admin(client, shops, message):
     message_id = message(shops.a, "orders", "order-1001", request=CUSTOMER, done=True)
     seen_by_viewer = client.get(f"/api/messages/{message_id}", headers=headers(Role.VIEWER)).get_json()

@@ -63,3 +63,25 @@ def test_a_product_message_reads_by_its_title(open_page, fresh) -> None:
     expect(page.get_by_test_id("detail-subject")).to_have_text("ARROZ TIO JOÃO 5KG (produto 778)")
     expect(page.get_by_test_id("open-in-shopify")).to_have_attribute("href", "shopify://admin/products/91")
     assert page.errors == []
+
+
+def test_an_unreadable_sku_record_reads_by_its_products_title_and_its_sku(open_page, fresh) -> None:
+    """The message of an unreadable SKU record (erp_id: its idSku) is named by the title of the
+    product the record names and by the SKU, not as the product whose number is the idSku."""
+    from ledger import trace
+    from ledger.flows import ERP_TO_SHOPIFY
+
+    page = open_page("/app/messages")
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        for seq, title in ((4021, "CERVEJA HEINEKEN LATA 350ML"), (987, "ARROZ TIO JOÃO 5KG")):
+            data = {"product": {"seq_produto": seq, "description": title}, "skus": {}}
+            db.add(Binding(shop_id=shop, kind="erp_catalog", erp_id=str(seq), data=data))
+        message = trace.begin(db, shop, "skus", "record:4021", ERP_TO_SHOPIFY, erp_id="4021",
+                              request={"id_sku": "4021", "seq_produto": "987"})  # fmt: skip
+        db.flush()
+        message_id = message.id
+    page.reload()
+    row = page.get_by_test_id("messages-results").locator(f"s-table-row[data-message-id='{message_id}']")
+    expect(row.get_by_test_id("message-subject")).to_have_text("ARROZ TIO JOÃO 5KG (SKU 4021)")
+    assert page.errors == []

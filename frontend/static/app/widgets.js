@@ -43,8 +43,11 @@ export function subjectText(m) {
       return [name, erp].filter(Boolean).join(" · ") || m.unit_key;
     }
     case "company": return t("messages.subject.company", { number: s.erp });
-    case "product": return s.title ? t("messages.subject.product_titled", { title: s.title, number: s.erp })
-      : t("messages.subject.product", { number: s.erp });
+    case "product":
+      if (s.sku) return s.title ? t("messages.subject.sku_titled", { title: s.title, sku: s.sku })
+        : t("messages.subject.sku", { sku: s.sku });
+      return s.title ? t("messages.subject.product_titled", { title: s.title, number: s.erp })
+        : t("messages.subject.product", { number: s.erp });
     case "report": return t("messages.subject.report", { day: s.name });
     default: return s.name || m.unit_key;
   }
