@@ -619,9 +619,14 @@ def _changes(
             and old.shopify_id == t.item_id
             and (old.data or {}).get("location") == location
         )
+        # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.
+        tried = tuple((old.data or {}).get("tried") or ()) if here and old is not None else ()
+        unchanged = here and old is not None and old.digest == t.target.digest() and not tried
         data = {
             "base": _text(t.base),
-            "sent": sent if t.target.quantity is None else t.target.quantity,
+            # unchanged: what was sent stays what Shopify shows (below the level computed when
+            # Shopify's ceiling capped it: jobs.stock_writer remembers that level as the digest)
+            "sent": sent if t.target.quantity is None or unchanged else t.target.quantity,
             "location": location,
         }
         if here and old is not None and "at" in (old.data or {}):
@@ -637,9 +642,6 @@ def _changes(
             )
             if current_policy != t.target.policy or (force and t.target.quantity is None):
                 policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))
-        # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.
-        tried = tuple((old.data or {}).get("tried") or ()) if here and old is not None else ()
-        unchanged = here and old is not None and old.digest == t.target.digest() and not tried
         moves = (reread or {}).get(t.id_sku)
         if t.target.quantity is None or (unchanged and not force and moves is None):
             if old is None or old.digest != t.target.digest() or (old.data or {}) != data:

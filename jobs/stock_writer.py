@@ -9,10 +9,11 @@ whose orders/create webhook is not processed yet: the retry must not give it bac
 remembers that drop, so the SKU's next computation counts the order instead of it and a drop
 that was no sale is not held for good), an entry whose total would pass Shopify's ceiling
 (INVALID_QUANTITY_TOO_HIGH: the units orders committed there count) is sent again at what the
-level holds, entries Shopify refuses for themselves are reported per SKU and dropped, and the rest
-is sent again. A drop ending exactly at a level an
-earlier pass sent without ever hearing back (its "stock" binding's "tried", noted before each
-call: Shopify applied it and the answer was lost) is that write, not a sale. Entries Shopify
+level holds (remembered as the level computed, the ceiling, beside that room: the next computation
+at the ceiling matches it and sends nothing), entries Shopify refuses for themselves are reported
+per SKU and dropped, and the rest is sent again. A drop ending exactly at a level an earlier pass
+sent without ever hearing back (its "stock" binding's "tried", noted before each call: Shopify
+applied it and the answer was lost) is that write, not a sale. Entries Shopify
 already shows at the target are not written at all. Each send carries an @idempotent key
 derived from its content and the batch message's attempt (the same levels sent again by a later
 pass are a new operation). Shopify's answers about the key itself (a request under it still in
@@ -86,7 +87,9 @@ class LevelEntry:
     `unsure`: `expected` is the level last confirmed and Shopify may show one of those instead, so
     the entry is sent (compare-and-swap) even when `expected` equals the target. `ceiling`: the
     highest level Shopify takes for it, once it answered INVALID_QUANTITY_TOO_HIGH (its total, the
-    units orders committed there included, may not pass MAX_LEVEL)."""
+    units orders committed there included, may not pass MAX_LEVEL); `computed`: the level computed,
+    once that ceiling capped `target` below it (what its "stock" binding remembers as the level, so
+    the next computation, at the ceiling again, matches it and writes nothing)."""
 
     id_sku: str
     item_id: str
@@ -101,6 +104,7 @@ class LevelEntry:
     tried: tuple[int, ...] = ()
     unsure: bool = False
     ceiling: int = MAX_LEVEL  # the highest level Shopify takes: less the units orders committed there
+    computed: int | None = None  # the level computed, when `ceiling` capped `target` below it
 
 
 @dataclass
@@ -127,6 +131,7 @@ class BatchWriter:
         self.company, self.location_id, self.pending = company, location_id, pending
         self._noted: str | None = None  # the key of the batch's last call, noted before it was sent
         self._answered = False  # ... and whether Shopify answered it
+        self._computed: dict[str, int] = {}  # the levels computed of those capped at their ceiling
 
     def write(self, entries: list[LevelEntry]) -> BatchOutcome:
         skus = sorted(e.id_sku for e in entries)
@@ -159,7 +164,7 @@ class BatchWriter:
         errors: list[dict[str, Any]] = []
         outcome = BatchOutcome()
         due: set[str] = set()  # refused as a whole: sent again by the next pass
-        self._noted, self._answered = None, False
+        self._noted, self._answered, self._computed = None, False, {}
         try:
             self._send(live, done, errors, due, batch_key, attempt)
         except Transient as exc:
@@ -168,12 +173,14 @@ class BatchWriter:
             outcome.bug = exc
         by_sku = {e.id_sku: e for e in entries}
         shown_at = utcnow().isoformat()  # when Shopify showed these levels (what explains a drop)
+        # A level capped at its ceiling is remembered as computed (the digest the next computation
+        # is compared with) beside the level sent, which Shopify shows (its compare-and-swap).
         with session_scope() as session:
             rows = [
                 BindingRow(
                     f"{self.company}:{sku}",
                     by_sku[sku].item_id,
-                    LevelTarget(q, POLICY_DENY).digest(),
+                    LevelTarget(self._computed.get(sku, q), POLICY_DENY).digest(),
                     {
                         "base": _text(by_sku[sku].base),
                         "sent": q,
@@ -310,7 +317,7 @@ class BatchWriter:
                 self._read(unknown, live, done, errors)
                 self._keep_unexplained_drops([e.id_sku for e in unknown if e.id_sku in live], live)
             for sku in [s for s, e in live.items() if e.expected == e.target and not e.unsure]:
-                done[sku] = live.pop(sku).target  # Shopify already shows it: nothing to write
+                self._done(done, live.pop(sku))  # Shopify already shows it: nothing to write
             if not live:
                 return
             order = list(live.values())
@@ -337,13 +344,21 @@ class BatchWriter:
                 raise
             self._answered = True
             for e in order:
-                done[e.id_sku] = live.pop(e.id_sku).target
+                self._done(done, live.pop(e.id_sku))
             return
         raise Transient(
             f"stock batch {batch_key} of company {self.company}: levels kept changing during "
             f"{MAX_ROUNDS} compare-and-swap rounds",
             skus=sorted(live),
         )
+
+    def _done(self, done: dict[str, int], entry: LevelEntry) -> None:
+        """`entry` at its level in Shopify: the level sent, and the level computed when it was capped."""
+        done[entry.id_sku] = entry.target
+        if entry.computed is not None:
+            self._computed[entry.id_sku] = entry.computed
+        else:
+            self._computed.pop(entry.id_sku, None)
 
     def _read(
         self, unknown: list[LevelEntry], live: dict[str, LevelEntry], done: dict[str, int], errors: list[dict]
@@ -418,10 +433,12 @@ class BatchWriter:
         for e in stale:
             fresh = pending.get((self.company, e.unit.seq_produto), Decimal(0))
             target = level_target(e.base, fresh, e.unit, for_sale=e.for_sale).quantity
+            level = (e.target if e.computed is None else e.computed) if target is None else target
             known = (e.expected, e.expected_at) if e.expected is not None and e.expected_at else None
             live[e.id_sku] = replace(
                 e,
-                target=min(e.ceiling, e.target if target is None else target),
+                target=min(e.ceiling, level),
+                computed=level if e.ceiling < level else None,
                 expected=None,
                 expected_at=None,
                 unstocked=False,
@@ -468,7 +485,7 @@ class BatchWriter:
                     self.company,
                     unexplained,
                 )
-                live[e.id_sku] = replace(e, target=max(0, e.target - unexplained))
+                live[e.id_sku] = replace(e, target=max(0, e.target - unexplained), computed=None)
 
 
 def send_policies(

@@ -90,3 +90,38 @@ def test_units_orders_committed_count_towards_the_ceiling(chain):
     assert result.failed == []
     assert chain.level(shop, data["inventory_item_id"], 1) == CEILING - 3
     assert unwritten(chain, shop, catalog, sku) == {}
+
+
+def test_a_level_at_its_room_is_not_sent_again_when_its_row_moves_above_the_ceiling(chain, monkeypatch):
+    """Sent at the room the ceiling leaves (CEILING less the 3 units an order committed), the level
+    is remembered as computed (the ceiling) beside the room sent: its ERP row moving, still above
+    the ceiling, writes nothing, where it sent the batch twice (INVALID_QUANTITY_TOO_HIGH, then
+    the room) on every move."""
+    from jobs import stock_writer
+    from ledger import bindings
+    from ledger.bindings import STOCK_KIND
+    from ledger.db import session_scope
+
+    shop = chain.install("teto-de-novo", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    sku, data = huge(chain, shop, catalog, 5_000_000_000)
+    ctx = Ctx(shop=shop.name, sandbox=chain.shopify.sandbox, api_key="")
+    order_store.commit_stock(ctx, data["variant_id"], shop.locations[1], 3)
+    stock.run(shop.shop_id)
+    assert chain.level(shop, data["inventory_item_id"], 1) == CEILING - 3
+    real, sent = stock_writer.set_available, []
+
+    def counted(client, quantities, **kwargs):
+        sent.extend(q["quantity"] for q in quantities if q["inventoryItemId"] == data["inventory_item_id"])
+        return real(client, quantities, **kwargs)
+
+    monkeypatch.setattr(stock_writer, "set_available", counted)
+    row = {"nroempresa": 1, "seqproduto": data["seq_produto"]}
+    erp_update(chain, t.mrl_produtoempresa, row, estqloja=4_900_000_000)  # its other packagings move
+    result = stock.run(shop.shop_id)
+    assert result.failed == []
+    assert chain.level(shop, data["inventory_item_id"], 1) == CEILING - 3
+    assert sent == [], f"sent again for a level already at its room: {sent}"
+    with session_scope() as session:
+        [binding] = bindings.get_many(session, shop.shop_id, STOCK_KIND, [f"1:{sku}"]).values()
+        assert binding.data["sent"] == CEILING - 3  # what Shopify shows: the stock flow's compare-and-swap
