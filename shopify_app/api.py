@@ -41,6 +41,8 @@ from shopify_app.roles import database_down, json_error
 log = logging.getLogger(__name__)
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE unique_violation
+SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 PAGES = (
@@ -113,11 +115,23 @@ def _database_down(exc: Exception) -> ResponseReturnValue:
 def _changed_meanwhile(exc: IntegrityError) -> ResponseReturnValue:
     """A save that still ran into a unique key (a row another request stored at the same moment,
     past the shop row lock the setup saves take) is the page's view gone stale, not a server fault:
-    409, reload. Only the constraint's name is logged, never the row's values."""
+    409, reload. Only the constraint's name is logged, never the row's values. Any other integrity
+    error (a foreign key, a NOT NULL) is a bug: raised on, answered 500 with its traceback logged."""
+    if not _unique_violation(exc.orig):
+        raise exc
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
     log.warning("api: %s %s ran into %s", request.method, request.path, constraint or type(exc.orig).__name__)
     message = "this was changed meanwhile (another save at the same moment); reload the page"
     return json_error(409, "changed_meanwhile", message)
+
+
+def _unique_violation(error: BaseException | None) -> bool:
+    """Whether the driver's error is a unique (or primary) key violated: PostgreSQL's SQLSTATE
+    23505 (psycopg's UniqueViolation), SQLite's "UNIQUE constraint failed"."""
+    if getattr(error, "sqlstate", None) == UNIQUE_VIOLATION:
+        return True
+    name = getattr(error, "sqlite_errorname", None)
+    return name in SQLITE_UNIQUE or str(error).startswith("UNIQUE constraint failed")
 
 
 @bp.errorhandler(RequestEntityTooLarge)

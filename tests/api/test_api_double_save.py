@@ -4,9 +4,11 @@ the saved value, never a 500 from the second insert of the same row."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 
 import pytest
+from psycopg.errors import ForeignKeyViolation, NotNullViolation, UniqueViolation
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -78,17 +80,74 @@ def test_the_first_erp_connection_saved_twice_at_once(app, settings, monkeypatch
     assert statuses == [200, 200] and count(settings, ErpConnection) == 1
 
 
-def test_a_save_that_collides_anyway_answers_409_reload(client, monkeypatch):
-    """Whatever unique key a save still runs into is the page's stale view, not a server fault."""
+def sqlite_error(statement: str) -> sqlite3.IntegrityError:
+    """The driver's own error for `statement` on a table with a unique, a NOT NULL and a foreign key."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "PRAGMA foreign_keys = ON; CREATE TABLE shop (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE t (code TEXT NOT NULL UNIQUE, shop INTEGER REFERENCES shop (id));"
+        "INSERT INTO t (code) VALUES ('a');"
+    )
+    try:
+        db.execute(statement)
+    except sqlite3.IntegrityError as exc:
+        return exc
+    finally:
+        db.close()
+    raise AssertionError(f"{statement} broke no constraint")
 
+
+def saving_raises(monkeypatch, driver_error: Exception) -> None:
     def collides(*args, **kwargs):
-        raise IntegrityError("INSERT INTO mappings ...", {}, Exception("duplicate key value"))
+        raise IntegrityError("INSERT INTO mappings ...", {}, driver_error)
 
     monkeypatch.setattr(mappings, "upsert_mapping", collides)
-    reply = client.put(
-        "/api/mappings", json={"kind": "carrier", "shopify_code": "PAC", "erp_code": "3"}, headers=headers()
-    )
+
+
+def save(client):
+    body = {"kind": "carrier", "shopify_code": "PAC", "erp_code": "3"}
+    return client.put("/api/mappings", json=body, headers=headers())
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        pytest.param(
+            lambda: UniqueViolation("duplicate key value violates unique constraint"), id="postgresql"
+        ),
+        pytest.param(lambda: sqlite_error("INSERT INTO t (code) VALUES ('a')"), id="sqlite"),
+    ],
+)
+def test_a_save_that_collides_anyway_answers_409_reload(client, monkeypatch, driver_error):
+    """Whatever unique key a save still runs into is the page's stale view, not a server fault."""
+    saving_raises(monkeypatch, driver_error())
+    reply = save(client)
     assert reply.status_code == 409
     assert reply.get_json()["error"]["code"] == "changed_meanwhile"
     assert "reload" in reply.get_json()["error"]["message"]
     assert "duplicate key" not in reply.get_data(as_text=True)  # no database text reaches the page
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        pytest.param(
+            lambda: ForeignKeyViolation("insert violates foreign key constraint"), id="pg-foreign-key"
+        ),
+        pytest.param(lambda: NotNullViolation("null value violates not-null constraint"), id="pg-not-null"),
+        pytest.param(
+            lambda: sqlite_error("INSERT INTO t (code, shop) VALUES ('b', 7)"), id="sqlite-foreign-key"
+        ),
+        pytest.param(lambda: sqlite_error("INSERT INTO t (code) VALUES (NULL)"), id="sqlite-not-null"),
+    ],
+)
+def test_any_other_integrity_error_is_a_bug_answered_500_with_its_traceback(
+    app, monkeypatch, caplog, driver_error
+):
+    """A foreign key or a NOT NULL broken is the app's bug, not a stale page: 500, traceback logged."""
+    saving_raises(monkeypatch, driver_error())
+    app.testing = False  # as in production: an unhandled error is answered 500
+    reply = save(app.test_client())
+    assert reply.status_code == 500
+    assert "changed_meanwhile" not in reply.get_data(as_text=True)
+    assert any(r.exc_info and r.exc_info[0] is IntegrityError for r in caplog.records), caplog.text
