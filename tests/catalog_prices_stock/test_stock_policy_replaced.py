@@ -2,11 +2,12 @@
 deletes and recreates a renamed packaging; Shopify's new variant defaults to DENY), the stock flow
 sends CONTINUE to the new variant: its level is left untouched (0 on a new item), so DENY would
 mean the product cannot be sold at all. The "stock_policy" binding names the variant it was sent
-to: one sent to the variant replaced says nothing of the new one."""
+to: one sent to the variant replaced says nothing of the new one. The new variant is for sale
+(and its policy sent) once the prices flow priced it."""
 
 from __future__ import annotations
 
-from jobs import stock
+from jobs import catalog_ledger, stock
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
@@ -57,6 +58,16 @@ def test_uncontrolled_item_whose_variant_was_replaced_gets_continue_again(chain)
         d = dict(b.data, product_id=result.product.id, inventory_item_id=new.inventory_item_id)
         bindings.upsert_many(session, shop.shop_id, "variant", [BindingRow(sku, new.id, b.digest, d)])
         bindings.upsert_many(session, shop.shop_id, bindings.STOCK_RECHECK_KIND, [BindingRow(sku, None)])
+        catalog_ledger._reprice(session, shop.shop_id, [sku])  # the new variant is at R$ 0.00
+    stock.run(shop.shop_id)  # not for sale until priced: held as it is
+    assert chain.variant(shop, new.id)["inventoryPolicy"] == "DENY"
+    with session_scope() as session:  # the prices flow prices the new variant (price_send.record_applied)
+        bindings.upsert_many(
+            session,
+            shop.shop_id,
+            bindings.PRICE_KIND,
+            [BindingRow(sku, new.id, "priced", {"sale_active": True})],
+        )
     stock.run(shop.shop_id)
     assert chain.variant(shop, new.id)["inventoryPolicy"] == "CONTINUE"
     with session_scope() as session:
