@@ -68,6 +68,12 @@ class ConfigurationError(RuntimeError):
     """Raised when the configuration cannot run in the requested mode."""
 
 
+def key_list(keys: str) -> list[str]:
+    """ENCRYPTION_KEY's keys in order, each stripped, empty entries dropped: the one reading both
+    the production check here and ledger.crypto use, so a key one sees is the key the other does."""
+    return [key for key in (part.strip() for part in keys.split(",")) if key]
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
@@ -269,7 +275,7 @@ class Settings:
             "SHOPIFY_API_SECRET": self.api_secret in ("", DEV_API_SECRET),
             # The public stand-in would verify webhooks and ID tokens as well as the real secret.
             "SHOPIFY_API_SECRET_PREVIOUS": self.api_secret_previous == DEV_API_SECRET,
-            "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY in self.encryption_keys.split(","),
+            "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY in key_list(self.encryption_keys),
             "SECRET_KEY": self.secret_key == DEV_SECRET_KEY,
             "DATABASE_URL": self.database_url.startswith("sqlite"),
             "REDIS_URL": not self.redis_url,
@@ -318,7 +324,7 @@ def _valid_fernet_keys(keys: str) -> bool:
     try:
         from cryptography.fernet import Fernet
 
-        parsed = [Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()]
+        parsed = [Fernet(k.encode()) for k in key_list(keys)]
     except ValueError:
         return False
     return bool(parsed)

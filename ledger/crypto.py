@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from settings import key_list
+
 
 class SecretUnreadable(RuntimeError):
     """A stored secret cannot be decrypted with the configured keys."""
@@ -19,7 +21,7 @@ class SecretUnreadable(RuntimeError):
 
 @lru_cache(maxsize=4)
 def _fernet(keys: str) -> MultiFernet:
-    return MultiFernet([Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()])
+    return MultiFernet([Fernet(k.encode()) for k in key_list(keys)])
 
 
 def _keys() -> str:

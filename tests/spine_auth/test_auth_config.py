@@ -10,7 +10,15 @@ import pytest
 
 from app import create_app
 from ledger import crypto
-from settings import DEFAULT_SCOPES, DEV_API_SECRET, ROOT, ConfigurationError, Settings
+from settings import (
+    DEFAULT_SCOPES,
+    DEV_API_SECRET,
+    DEV_ENCRYPTION_KEY,
+    ROOT,
+    ConfigurationError,
+    Settings,
+    key_list,
+)
 
 PRODUCTION_SECRETS = [
     "SHOPIFY_API_KEY",
@@ -144,6 +152,22 @@ def test_production_refuses_the_public_dev_secret_as_the_previous_secret(product
         Settings.from_env().validate()
     production_env.setenv("SHOPIFY_API_SECRET_PREVIOUS", "the-real-old-secret")
     Settings.from_env().validate()  # a real rotation starts
+
+
+@pytest.mark.parametrize("spacing", ["{real},{dev}", "{real}, {dev}", "{real} ,\t{dev} ", " {dev} ,{real}"])
+def test_production_refuses_the_public_dev_encryption_key_however_the_list_is_spaced(production_env, spacing):
+    """ledger.crypto reads each key stripped: "<real>, <dev key>" keeps the public key a working one."""
+    real = crypto.generate_key()
+    production_env.setenv("ENCRYPTION_KEY", spacing.format(real=real, dev=DEV_ENCRYPTION_KEY))
+    with pytest.raises(ConfigurationError, match="ENCRYPTION_KEY"):
+        Settings.from_env().validate()
+
+
+def test_settings_and_crypto_read_the_key_list_alike():
+    real = crypto.generate_key()
+    assert key_list(f" {real} ,, {DEV_ENCRYPTION_KEY}, ") == [real, DEV_ENCRYPTION_KEY]
+    token = crypto.encrypt("x", DEV_ENCRYPTION_KEY)
+    assert crypto.decrypt(token, f"{real} ,, {DEV_ENCRYPTION_KEY}, ") == "x"
 
 
 @pytest.mark.parametrize(
