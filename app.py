@@ -1,12 +1,22 @@
-"""The app: `create_app()` for `flask --app app run` / gunicorn, and the CLI (worker, cron, demo)."""
+"""The app: `create_app()` for `flask --app app run` / gunicorn, and the CLI (worker, cron, demo).
+
+A configuration the app cannot run on (ConfigurationError: a bad APP_ENV, production on
+development stand-ins, an unreadable CONSINCO_FIELD_MAP...) stops gunicorn with its message
+(gunicorn prints `Error: <message>`); under `flask --app app ...` it is the same one line and
+exit 1, as is a ledger with no tables yet (`alembic upgrade head` creates them).
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
+import click
 from flask import Flask, Response, request
+from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ledger.schema import behind_head
 from settings import ConfigurationError, Settings, get_settings
@@ -34,8 +44,18 @@ def create_app(
     """Build the web app. Refuses (ConfigurationError) to run production on development stand-ins.
 
     `blueprints` / `cli_modules` let a test mount only the parts it exercises; the defaults
-    (what `flask --app app` and gunicorn get) mount them all.
+    (what `flask --app app` and gunicorn get) mount them all. Loaded by the `flask` command (a
+    click context is current), the refusal is click's one-line `Error: <message>`, exit 1.
     """
+    try:
+        return _build(settings, blueprints, cli_modules)
+    except ConfigurationError as exc:
+        if click.get_current_context(silent=True) is None:  # gunicorn, a test: raised as it is
+            raise
+        raise click.ClickException(str(exc)) from None
+
+
+def _build(settings: Settings | None, blueprints: Sequence[str], cli_modules: Sequence[str]) -> Flask:
     settings = settings or get_settings()
     settings.validate()
     if settings.is_production:
@@ -45,6 +65,7 @@ def create_app(
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     app = Flask(__name__, static_folder=None)
+    app.cli = LedgerCommands(name=app.name)
     app.config["SETTINGS"] = settings
     app.config["SECRET_KEY"] = settings.secret_key
     # Every body read stops there unless its part sets its own limit on the request (the webhook
@@ -68,3 +89,44 @@ def create_app(
         return {"ok": True}
 
     return app
+
+
+# What Alembic's `upgrade head` (README) creates: a command meeting a ledger without it says so.
+UNMIGRATED = (
+    "the database at DATABASE_URL has no {table} table: create the schema with "
+    "`alembic upgrade head` (same DATABASE_URL), then run the command again"
+)
+
+
+def _missing_table(exc: OperationalError | ProgrammingError) -> str | None:
+    """The table a statement found missing (SQLite: "no such table: shops"; PostgreSQL: SQLSTATE
+    42P01, undefined_table), or None for any other database error."""
+    text = str(exc.orig)
+    if isinstance(exc, OperationalError) and text.startswith("no such table: "):
+        return text.removeprefix("no such table: ").strip()
+    if getattr(exc.orig, "sqlstate", None) == "42P01":
+        return text.split('"')[1] if text.count('"') >= 2 else "ledger's"
+    return None
+
+
+class LedgerCommand(click.Command):
+    """A CLI command that, meeting a ledger with no schema, says which command creates it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            table = _missing_table(exc)
+            if table is None:
+                raise
+            raise click.ClickException(UNMIGRATED.format(table=table)) from None
+
+
+class LedgerCommands(AppGroup):
+    """`app.cli`: its commands, and those of its groups (`catalog`, `secrets`), are LedgerCommands."""
+
+    command_class = LedgerCommand
+
+    def group(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", LedgerCommands)
+        return super().group(*args, **kwargs)

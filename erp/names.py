@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from settings import ConfigurationError
+
 ENV_VAR = "CONSINCO_FIELD_MAP"
+
+
+class FieldMapError(ConfigurationError, ValueError):
+    """CONSINCO_FIELD_MAP cannot be used (unreadable, not JSON, an unknown name or value): a
+    configuration error, named by the variable, that the CLI and gunicorn print as one line."""
+
 
 PATHS: dict[str, str] = {
     "login": "api/v1/Auth/Login",
@@ -224,16 +232,18 @@ class Names:
         try:
             zone = UTC if name == "UTC" else ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{ENV_VAR}: formats.datetime_zone {name!r} is not an IANA time zone") from None
+            raise FieldMapError(
+                f"{ENV_VAR}: formats.datetime_zone {name!r} is not an IANA time zone"
+            ) from None
         object.__setattr__(self, "zone", zone)
         unit = self.formats["quantity_unit"]
         if unit not in QUANTITY_UNITS:
-            raise ValueError(
+            raise FieldMapError(
                 f"{ENV_VAR}: formats.quantity_unit {unit!r} is not one of {', '.join(QUANTITY_UNITS)}"
             )
         per = self.formats["discount_per"]
         if per not in DISCOUNTS_PER:
-            raise ValueError(
+            raise FieldMapError(
                 f"{ENV_VAR}: formats.discount_per {per!r} is not one of {', '.join(DISCOUNTS_PER)}"
             )
 
@@ -257,13 +267,13 @@ def _defaults() -> dict[str, Any]:
 def _merge(base: dict[str, Any], override: dict[str, Any], where: str) -> None:
     for key, value in override.items():
         if key not in base:
-            raise ValueError(f"{ENV_VAR}: unknown name {where}{key!r} (known: {', '.join(sorted(base))})")
+            raise FieldMapError(f"{ENV_VAR}: unknown name {where}{key!r} (known: {', '.join(sorted(base))})")
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
-                raise ValueError(f"{ENV_VAR}: {where}{key!r} must be an object")
+                raise FieldMapError(f"{ENV_VAR}: {where}{key!r} must be an object")
             _merge(base[key], value, f"{where}{key}.")
         elif not isinstance(value, str) or not value:
-            raise ValueError(f"{ENV_VAR}: {where}{key!r} must be a non-empty string")
+            raise FieldMapError(f"{ENV_VAR}: {where}{key!r} must be a non-empty string")
         else:
             base[key] = value
 
@@ -273,9 +283,14 @@ def load_names(path: str | os.PathLike[str] | None = None) -> Names:
     merged = _defaults()
     source = path if path is not None else os.environ.get(ENV_VAR) or None
     if source:
-        override = json.loads(Path(source).read_text(encoding="utf-8"))
+        try:
+            override = json.loads(Path(source).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise FieldMapError(f"{ENV_VAR}: cannot read {source}: {exc.strerror or exc}") from exc
+        except ValueError as exc:  # not JSON, or not UTF-8
+            raise FieldMapError(f"{ENV_VAR}: {source} is not a JSON file: {exc}") from exc
         if not isinstance(override, dict):
-            raise ValueError(f"{ENV_VAR}: {source} must hold a JSON object")
+            raise FieldMapError(f"{ENV_VAR}: {source} must hold a JSON object")
         _merge(merged, override, "")
     return Names(**merged)
 
