@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from ledger.db import session_scope
+from ledger.errors import IntegrationError
 from ledger.models import Shop, ShopStatus
 
 
@@ -94,7 +95,10 @@ def register(app: Flask) -> None:
         only the daily full sweep (or `sync --full`) retires, and when it runs next."""
         from jobs.catalog_diff import compute
 
-        result = compute(_shop_id(domain), drift=drift)
+        try:
+            result = compute(_shop_id(domain), drift=drift)
+        except IntegrationError as exc:  # no ERP connection, the ERP or Shopify down: said in one line
+            raise click.ClickException(f"catalog diff: {exc.message}") from exc
         if as_json:
             click.echo(json.dumps(result, indent=2, ensure_ascii=False))
             return
@@ -127,7 +131,6 @@ def register(app: Flask) -> None:
         """Run the products and skus flows now, with a progress bar."""
         from jobs import catalog_flow
         from jobs.locks import LockBusy
-        from ledger.errors import Transient
 
         shop_id = _shop_id(domain)
         runs: list[tuple[str, Callable[[_Bar], Any]]]
@@ -142,8 +145,10 @@ def register(app: Flask) -> None:
             bar = _Bar(name)
             try:
                 result = call(bar)
-            except (LockBusy, Transient) as exc:  # another worker holds the catalog
+            except LockBusy as exc:  # another worker holds the catalog
                 raise click.ClickException(f"{name}: {exc}") from exc
+            except IntegrationError as exc:  # no ERP connection, the ERP or Shopify down: said in one line
+                raise click.ClickException(f"{name}: {exc.message}") from exc
             finally:
                 bar.close()
             click.echo(_summary(name, result.as_dict()))
