@@ -64,6 +64,10 @@ def register(app: Flask) -> None:
     @app.cli.command("sweep-inbox")
     def sweep_command() -> None:
         """Enqueue webhook inbox rows that never reached Redis (the tick also does this)."""
-        from jobs.inbox import sweep
+        from jobs.inbox import SweepStopped, sweep
 
-        click.echo(f"enqueued {len(sweep())} inbox rows")
+        try:
+            enqueued = sweep()
+        except SweepStopped as exc:  # rows still wait: not "enqueued 0", exit 0
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"enqueued {len(enqueued)} inbox rows")

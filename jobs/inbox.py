@@ -219,8 +219,23 @@ def _run(handler: Callable[[WebhookEvent], Any], event: WebhookEvent) -> Any:
         raise Transient(f"{event.topic} hung past its job timeout ({exc}): RQ runs it again") from exc
 
 
+class SweepStopped(RedisError):
+    """Redis became unreachable during a sweep: the rows not handed over wait for the next one.
+
+    A RedisError, so a caller that lets Redis blips pass (the schedule tick) keeps doing so;
+    `enqueued` are the job ids handed over before it stopped (the command line says both)."""
+
+    def __init__(self, enqueued: list[str], reason: str) -> None:
+        super().__init__(
+            f"Redis unreachable ({reason}): inbox sweep stopped after enqueueing {len(enqueued)} row(s); "
+            "the rest wait for the next sweep"
+        )
+        self.enqueued = enqueued
+
+
 def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
-    """Enqueue rows whose job is not in RQ; returns the job ids enqueued.
+    """Enqueue rows whose job is not in RQ; returns the job ids enqueued. Raises SweepStopped
+    when Redis cannot be reached (before or midway): never "nothing to do" while rows wait.
 
     Two kinds: rows left `received` (the receiver could not reach Redis), and rows `enqueued`
     whose job RQ does not hold (the process died between the commit and the enqueue, or Redis
@@ -237,8 +252,7 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
     try:
         after = int(conn.get(SWEEP_WINDOW_KEY) or 0)
     except RedisError as exc:
-        log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
-        return []
+        raise SweepStopped([], type(exc).__name__) from exc
     with session_scope() as session:
         received = _open_rows(session, InboxStatus.RECEIVED, cutoff, limit)
         enqueued = _open_rows(session, InboxStatus.ENQUEUED, cutoff, limit, after=after)
@@ -253,8 +267,7 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
             return []
         missing = set(queues.missing_jobs([queues.inbox_job_id(row.id) for row in stuck], conn))
     except RedisError as exc:
-        log.warning("inbox: sweep skipped, Redis unreachable (%s)", type(exc).__name__)
-        return []
+        raise SweepStopped([], type(exc).__name__) from exc
     held = [job_id for row in stuck if (job_id := queues.inbox_job_id(row.id)) not in missing]
     try:
         ended = _ended_without_outcome(held, conn)
@@ -275,8 +288,7 @@ def sweep(older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[str]:
         try:
             queues.enqueue_inbox(inbox_id, topic, conn=conn, unique=True)
         except RedisError as exc:
-            log.warning("inbox: sweep stopped, Redis unreachable (%s)", type(exc).__name__)
-            break
+            raise SweepStopped(enqueued_now, type(exc).__name__) from exc
         _mark_enqueued(inbox_id, job_id)
         enqueued_now.append(job_id)
     if enqueued_now:

@@ -61,8 +61,10 @@ def tick(now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     try:
         inbox.sweep()
-    except RedisError:
-        log.warning("scheduler: inbox sweep skipped, Redis unreachable")
+    except inbox.SweepStopped as exc:  # Redis unreachable: the next tick sweeps again
+        log.warning("scheduler: %s", exc)
+    except RedisError as exc:
+        log.warning("scheduler: inbox sweep skipped, Redis unreachable (%s)", type(exc).__name__)
     enqueued: list[str] = []
     with session_scope() as session:
         rows = session.execute(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 import app as app_module
+from ledger import kv
 from ledger.db import session_scope
 from ledger.models import InboxStatus, WebhookInbox
 
@@ -30,3 +32,16 @@ def test_create_app_receiver_and_burst_worker_command(jobs_env, shop_id, rconn):
 def test_sweep_command(jobs_env):
     result = app_module.create_app().test_cli_runner().invoke(args=["sweep-inbox"])
     assert result.exit_code == 0 and "enqueued 0 inbox rows" in result.output
+
+
+def test_sweep_command_with_redis_unreachable_fails_saying_so(jobs_env):
+    """The row the operator ran it for is still not in Redis: not "enqueued 0 inbox rows", exit 0."""
+    with session_scope() as session:
+        session.add(WebhookInbox(shop_domain="x.myshopify.com", topic="orders/create", webhook_id="w-1",
+                                 raw_body=b'{"id": 1}', status=InboxStatus.RECEIVED.value,
+                                 received_at=datetime.now(UTC) - timedelta(hours=1)))  # fmt: skip
+    jobs_env.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    kv.reset_clients()
+    result = app_module.create_app().test_cli_runner().invoke(args=["sweep-inbox"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Redis unreachable" in result.output and "enqueued 0" not in result.output

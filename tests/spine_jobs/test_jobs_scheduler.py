@@ -11,7 +11,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
-from jobs import scheduler
+from jobs import inbox, scheduler
 from jobs.locks import flow_lock
 from ledger import queues
 from ledger.db import session_scope
@@ -79,6 +79,16 @@ def test_tick_enqueues_due_flows_once_per_minute(shop_id, rconn):
     with session_scope() as session:
         prices = session.scalar(select(Schedule).where(Schedule.flow == "prices"))
         assert prices.last_run_at is None
+
+
+def test_a_sweep_stopped_by_redis_is_logged_and_the_tick_goes_on(shop_id, rconn, monkeypatch, caplog):
+    def stopped(*args, **kwargs):
+        raise inbox.SweepStopped([], "ConnectionError")
+
+    monkeypatch.setattr(inbox, "sweep", stopped)
+    set_schedules(shop_id, order_events="* * * * *")
+    assert scheduler.tick(T0) == [f"flow-{shop_id}-order_events-202611281200"]
+    assert "inbox sweep" in caplog.text and "Redis unreachable" in caplog.text
 
 
 def test_tick_skips_uninstalled_shops(shop_id, rconn):

@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from sqlalchemy import func, select
 
 from jobs import inbox
-from ledger import kv
+from ledger import kv, queues
 from ledger.db import get_engine, session_scope
 from ledger.models import InboxStatus, WebhookInbox
 from settings import get_settings
@@ -212,8 +213,32 @@ def test_sweeper_with_redis_down_leaves_rows_received(jobs_env, deliver, redis_s
     kv.reset_clients()
     with session_scope() as session:
         session.add(WebhookInbox(topic="app/uninstalled", shop_domain=SHOP, raw_body=b"{}", webhook_id="w"))
-    assert inbox.sweep(older_than=timedelta(0)) == []
+    with pytest.raises(inbox.SweepStopped) as stopped:  # not "nothing to do": the row still waits
+        inbox.sweep(older_than=timedelta(0))
+    assert stopped.value.enqueued == []
     assert rows()[0].status == InboxStatus.RECEIVED.value
+
+
+def test_a_sweep_redis_fails_midway_says_what_it_handed_over(jobs_env, deliver, rconn, monkeypatch):
+    with session_scope() as session:
+        for n in range(3):
+            session.add(
+                WebhookInbox(topic="app/uninstalled", shop_domain=SHOP, raw_body=b"{}", webhook_id=f"w{n}")
+            )
+    real = queues.enqueue_inbox
+    calls: list[int] = []
+
+    def enqueue_then_fail(inbox_id: int, *args, **kwargs):
+        calls.append(inbox_id)
+        if len(calls) == 2:
+            raise RedisConnectionError("gone")
+        return real(inbox_id, *args, **kwargs)
+
+    monkeypatch.setattr(queues, "enqueue_inbox", enqueue_then_fail)
+    with pytest.raises(inbox.SweepStopped) as stopped:
+        inbox.sweep(older_than=timedelta(0))
+    assert stopped.value.enqueued == [f"inbox-{calls[0]}"]
+    assert "ConnectionError" in str(stopped.value)
 
 
 def test_concurrent_redeliveries_of_one_event_give_one_row(jobs_env, rconn):
