@@ -48,6 +48,13 @@ def register(app: Flask) -> None:
                 click.echo(f"{shop_domain}: no reconciliation report yet (run without --latest)")
                 continue
             click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
+            not_checked = report.get("summary", {}).get("errors") or []
+            if not_checked:  # a stored report (--latest) whose sections could not be checked
+                failed.append(shop_domain)
+                click.echo(
+                    f"{shop_domain}: reconciliation incomplete (not checked: {', '.join(not_checked)})",
+                    err=True,
+                )
         if failed:
             raise click.ClickException(f"could not reconcile {', '.join(failed)}")
 
