@@ -15,25 +15,21 @@ from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
-from ledger.db import session_scope
+from jobs.cli_shops import active_shops, named_shop
 from ledger.errors import IntegrationError
-from ledger.models import Shop, ShopStatus
 
 
 def _shop_id(domain: str | None) -> int:
-    with session_scope() as session:
-        stmt = select(Shop.id, Shop.domain).where(Shop.status == ShopStatus.ACTIVE.value)
-        if domain:
-            stmt = stmt.where(Shop.domain == domain)
-        rows = session.execute(stmt).all()
-    if not rows:
-        raise click.ClickException(f"no active shop {domain or ''}".strip())
-    if len(rows) > 1:
-        names = ", ".join(d for _, d in rows)
+    if domain:
+        return named_shop(domain)[0]
+    shops = active_shops()
+    if not shops:
+        raise click.ClickException("no active shop")
+    if len(shops) > 1:
+        names = ", ".join(d for _, d in shops)
         raise click.ClickException(f"several active shops ({names}): choose one with --shop")
-    return int(rows[0][0])
+    return shops[0][0]
 
 
 class _Bar:

@@ -13,12 +13,10 @@ from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
 from jobs import reconcile
-from ledger.db import session_scope
+from jobs.cli_shops import active_shops, named_shop
 from ledger.errors import IntegrationError
-from ledger.models import Shop, ShopStatus
 
 
 def register(app: Flask) -> None:
@@ -28,9 +26,10 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
     def reconcile_command(domain: str | None, latest: bool, as_json: bool) -> None:
         """Compare Shopify, the ledger and the ERP; import missed orders; print the drift report."""
-        shops = _shops(domain)
+        # a shop not active is not reconciled (refused, saying why); its last report can be read
+        shops = [named_shop(domain, active=not latest)] if domain else active_shops()
         if not shops:
-            raise click.ClickException(f"no shop {domain!r}" if domain else "no active shop")
+            raise click.ClickException("no active shop")
         failed = []
         for shop_id, shop_domain in shops:
             try:
@@ -57,16 +56,6 @@ def register(app: Flask) -> None:
                 )
         if failed:
             raise click.ClickException(f"could not reconcile {', '.join(failed)}")
-
-
-def _shops(domain: str | None) -> list[tuple[int, str]]:
-    with session_scope() as session:
-        stmt = select(Shop.id, Shop.domain).order_by(Shop.id)
-        if domain:
-            stmt = stmt.where(Shop.domain == domain)
-        else:
-            stmt = stmt.where(Shop.status == ShopStatus.ACTIVE.value)
-        return [(row.id, row.domain) for row in session.execute(stmt)]
 
 
 def render(report: dict[str, Any]) -> str:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 from click.testing import Result
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 import app as app_module
 from ledger.db import session_scope
-from ledger.models import ErpConnection
+from ledger.models import ErpConnection, Shop
 
 from .conftest import InstalledShop
 
@@ -40,3 +40,15 @@ def test_the_erp_down_is_one_line(installed: InstalledShop, command) -> None:
     installed.erp.stop()
     output = _refused(_catalog(command))
     assert "Consinco unreachable" in output
+
+
+@pytest.mark.parametrize(
+    ("status", "why"), [("uninstalled", "is uninstalled"), ("needs_reauth", "needs re-authorization")]
+)
+@pytest.mark.parametrize("command", ["diff", "sync"])
+def test_a_shop_not_active_is_refused_saying_why(installed: InstalledShop, command, status, why) -> None:
+    with session_scope() as session:
+        session.execute(update(Shop).values(status=status))
+    output = _refused(_catalog(command, "--shop", installed.domain))
+    assert f"shop {installed.domain} {why}" in output
+    assert "no active shop" in _refused(_catalog(command))  # none active, none named: as before

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask import Flask
+from sqlalchemy import func, select, update
 
 from jobs import reconcile, reconcile_cli
 from ledger import kv
+from ledger.db import session_scope
+from ledger.models import Message, Shop
 
 from .conftest import World
 
@@ -38,3 +42,24 @@ def test_the_latest_report_with_a_section_not_checked_ends_non_zero(world: World
     report["orders"] = {}
     kv.get_redis().set(reconcile.redis_key(world.shop_id), json.dumps(report))
     assert _reconcile("--latest").exit_code == 0  # a complete report: all well
+
+
+@pytest.mark.parametrize(
+    ("status", "why"), [("uninstalled", "is uninstalled"), ("needs_reauth", "needs re-authorization")]
+)
+def test_a_shop_not_active_is_refused_before_anything_runs(world: World, status, why) -> None:
+    with session_scope() as session:
+        session.execute(update(Shop).values(status=status))
+    result = _reconcile("--shop", world.domain)
+    assert result.exit_code == 1
+    assert f"shop {world.domain} {why}" in result.output
+    assert "Active ERP SKUs not in Shopify" not in result.output
+    with session_scope() as session:  # the ERP not read, no report stored
+        assert (
+            session.scalar(select(func.count()).select_from(Message).where(Message.flow == "reconcile")) == 0
+        )
+
+
+def test_an_unknown_shop_is_named(world: World) -> None:
+    result = _reconcile("--shop", "nowhere.myshopify.com")
+    assert result.exit_code == 1 and "no shop 'nowhere.myshopify.com'" in result.output
