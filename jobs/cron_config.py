@@ -7,7 +7,7 @@ scheduler only has to wake the tick, which decides what is due.
 
 Why the webhooks queue: the tick only reads the schedules and enqueues (each flow on its own
 queue, inbox rows on theirs), so it belongs with the short jobs, served by the low-latency
-`-q orders -q webhooks` worker. On `default` it would wait behind whatever the catalog worker
+`-q webhooks -q orders` worker. On `default` it would wait behind whatever the catalog worker
 (`-q catalog -q default`) runs, one job at a time for hours during a first load: no EventoPedido
 poll (NF-e, capture, cancellations), no orders catch-up, no inbox sweep meanwhile.
 """

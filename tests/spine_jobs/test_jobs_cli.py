@@ -45,3 +45,19 @@ def test_sweep_command_with_redis_unreachable_fails_saying_so(jobs_env):
     result = app_module.create_app().test_cli_runner().invoke(args=["sweep-inbox"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "Redis unreachable" in result.output and "enqueued 0" not in result.output
+
+
+def test_readme_workers_serve_queues_in_the_default_order_webhooks_first():
+    """An uninstall, a GDPR request and the tick must not wait behind an order backlog: the
+    README's production workers list their queues in the worker's own default order."""
+    import re
+
+    from ledger.queues import QUEUE_NAMES
+    from settings import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^flask --app app worker ((?:-q \w+ )+)", readme, flags=re.M)
+    assert commands, "README names no production worker"
+    for flags in commands:
+        named = flags.split()[1::2]
+        assert named == sorted(named, key=QUEUE_NAMES.index), flags

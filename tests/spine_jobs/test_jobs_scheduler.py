@@ -114,7 +114,7 @@ def test_cron_config_registers_the_tick_every_minute(rconn):
 
 
 def test_the_tick_runs_on_the_short_jobs_worker_while_the_catalog_worker_is_hours_into_a_load(shop_id, rconn):
-    """README's layout: `worker -q orders -q webhooks --simple` and `worker -q catalog -q default`.
+    """README's layout: `worker -q webhooks -q orders --simple` and `worker -q catalog -q default`.
     On `default` the tick would wait behind a first catalog load (hours): no EventoPedido poll
     (NF-e keys, captures, ERP cancellations), no orders catch-up, no inbox sweep meanwhile."""
     set_schedules(shop_id, order_events="* * * * *")
