@@ -15,16 +15,16 @@ import os
 
 wsgi_app = "app:create_app()"
 
-bind = f"0.0.0.0:{int(os.environ.get('PORT', '8000'))}"
+bind = f"0.0.0.0:{int(os.environ.get('PORT') or '8000')}"  # empty is unset, as for every variable here
 # gthread: the handlers are short and wait mostly on PostgreSQL and Redis (the webhook receiver
 # makes one round trip to each), so threads cover the waits and processes cover the cores.
 # cores + 1 processes: more only add context switches and database connections on a small
 # machine (measured on 2 cores: docs/benchmarks.md, "Webhook intake (issue 7)").
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(multiprocessing.cpu_count() + 1, 8))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS") or "4")
 worker_class = "gthread"
 # Webhooks must be answered within Shopify's 5 s; nothing legitimate takes 30.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or "30")
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak never grows into an outage.

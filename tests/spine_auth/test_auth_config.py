@@ -209,6 +209,14 @@ def test_gunicorn_config_reads_port_and_concurrency_and_resets_after_fork(monkey
     assert calls == ["db", "redis"]
 
 
+def test_gunicorn_config_takes_an_empty_variable_as_unset(monkeypatch):
+    for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT"):
+        monkeypatch.setenv(name, "")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (config["bind"], config["threads"], config["timeout"]) == ("0.0.0.0:8000", 4, 30)
+    assert config["workers"] >= 2
+
+
 def test_gunicorn_freezes_what_the_master_loaded_before_each_fork(monkeypatch):
     """A worker's garbage collector never rescans the preloaded app (docs/benchmarks.md)."""
     import gc
