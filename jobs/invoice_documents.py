@@ -148,6 +148,9 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
             "NF-e's fulfillment",
             system="app", code="TRACKING_NFE_UNKNOWN",
             detail={"keys": [normalise(d.key) for d in valid], "tracking": tracking.code},
+            words=("tracking_nfe_unknown", {"seq": unit.event.seq_evento, "code": tracking.code,
+                                            "carrier": carrier, "nro": unit.event.nro_pedvenda,
+                                            "count": len(valid), "keys": keys}),
         )  # fmt: skip
     return valid[-1]
 

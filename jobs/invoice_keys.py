@@ -105,6 +105,7 @@ def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
             code="NFE_KEY_INVALID",
             field="documentoFiscal.chaveAcesso",
             detail={"value": exc.value, "rule": exc.rule},
+            words=("nfe_key_refused", {"value": repr(exc.value), "rule": exc.words}) if exc.words else None,
         ) from exc
     _refuse_issue_ahead(invoice, check.now)
     issuer, whose = _issuer(invoice, check)
@@ -133,6 +134,10 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
         code="NFE_KEY_INVALID",
         field="documentoFiscal.dtaHorEmissao",
         detail={"value": invoice.key, "rule": rule},
+        words=(
+            "nfe_issued_ahead",
+            {"number": invoice.number, "key": invoice.key, "issued": issued.isoformat(), "now": local_now},
+        ),
     )
 
 

@@ -65,8 +65,12 @@ def differs(shown: FulfillmentInfo, wanted: dict[str, Any]) -> bool:
 
 def describe(wanted: dict[str, Any]) -> str:
     """Pure: "tracking SB1BR (SANDBOX LOG)" as the message names it."""
-    company = f" ({wanted['company']})" if wanted.get("company") else ""
-    return f"tracking {wanted.get('number')}{company}"
+    return f"tracking {wanted.get('number')}{_company(wanted)}"
+
+
+def _company(wanted: dict[str, Any]) -> str:
+    """The carrier as `describe` names it after the number (" (SANDBOX LOG)"; "" : none given)."""
+    return f" ({wanted['company']})" if wanted.get("company") else ""
 
 
 @dataclass
@@ -141,6 +145,8 @@ def send(
                     system="shopify", code="TRACKING_REFUSED",
                     detail={"fulfillment_id": fulfillment_id, "tracking": wanted,
                             "user_errors": exc.detail.get("user_errors"), "request_id": exc.request_id},
+                    words=("tracking_refused", {"number": wanted.get("number"), "company": _company(wanted),
+                                                "fulfillment": name, "key": key, "message": exc.message}),
                 ) from exc  # fmt: skip
             sent.updated.append(fulfillment_id)
             notes.append(f"{what} sent to fulfillment {after.name or name}"

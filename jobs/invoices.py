@@ -226,6 +226,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             raise Rejected(
                 f"ERP event {event.seq_evento} (invoiced) carries no fiscal document, and ERP order "
                 f"{event.nro_pedvenda} lists none valid", system="consinco", code="DOCUMENTO_AUSENTE",
+                words=("invoice_no_document", {"seq": event.seq_evento, "nro": event.nro_pedvenda}),
             )  # fmt: skip
         event = replace(event, invoice=document)
     _skip_if_cancelled(event, erp_documents)
@@ -282,6 +283,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         raise Rejected(
             f"Shopify order {state.name} is cancelled but the ERP invoiced it (NF-e {key.key})",
             system="shopify", code="ORDER_CANCELLED",
+            words=("invoice_order_cancelled", {"name": state.name, "key": key.key}),
         )  # fmt: skip
     shown = documents.keys[-1] == key.key  # else this is a replay of an earlier NF-e: a later one is
     # The key on the order with no message recording it written: this message's own interrupted run.
@@ -567,7 +569,8 @@ def _cancelled_after(
 def _settlement(client: AdminClient, order_id: str) -> Settlement:
     state = settlement(client, order_id)
     if state is None:
-        raise Rejected(f"Shopify order {order_id} does not exist", system="shopify", code="NOT_FOUND")
+        raise Rejected(f"Shopify order {order_id} does not exist", system="shopify", code="NOT_FOUND",
+                       words=("event_order_gone", {"order": order_id}))  # fmt: skip
     return state
 
 
@@ -690,7 +693,8 @@ def _fulfil(
     are the NF-e's is what tracking given later updates. `notify`: Shopify e-mails the customer."""
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
-        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
+        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND",
+                       words=("event_order_gone", {"order": unit.order_id}))  # fmt: skip
     # The last of several NF-e fulfils the remainder of all the ERP served: an earlier one may have
     # fulfilled nothing (below), and its event may list only its own NF-e's lines.
     lines = erp_order.lines if final and several else event.lines or erp_order.lines

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 KEY_LENGTH = 44
 MODELS = {"55": "NF-e", "65": "NFC-e"}
@@ -61,10 +62,11 @@ _LAYOUT = re.compile(r"^\d{6}[0-9A-Z]{14}\d{24}$")
 class InvalidNfeKey(ValueError):
     """The key breaks a rule; `value` is the key as given and `rule` names what it broke."""
 
-    def __init__(self, value: str, rule: str) -> None:
+    def __init__(self, value: str, rule: str, words: tuple[str, dict[str, Any]] | None = None) -> None:
         super().__init__(f"invalid NF-e key {value!r}: {rule}")
         self.value = value
         self.rule = rule
+        self.words = words  # the rule in the merchant's words (a key of shopify_app.note_words, params)
 
 
 @dataclass(frozen=True)
@@ -118,26 +120,35 @@ def validate_key(
     """
     key = normalise(value)
     if len(key) != KEY_LENGTH:
-        raise InvalidNfeKey(value, f"must have {KEY_LENGTH} characters, has {len(key)}")
+        raise InvalidNfeKey(value, f"must have {KEY_LENGTH} characters, has {len(key)}",
+                            ("nfe_rule_length", {"length": KEY_LENGTH, "has": len(key)}))  # fmt: skip
     if not _LAYOUT.match(key):
         raise InvalidNfeKey(
-            value, "layout: digits everywhere except the issuer CNPJ (positions 7-20, [0-9A-Z])"
+            value,
+            "layout: digits everywhere except the issuer CNPJ (positions 7-20, [0-9A-Z])",
+            ("nfe_rule_layout", {}),
         )
     uf = int(key[0:2])
     if uf not in UF_CODES:
-        raise InvalidNfeKey(value, f"cUF {key[0:2]} is not an IBGE state code")
+        raise InvalidNfeKey(
+            value, f"cUF {key[0:2]} is not an IBGE state code", ("nfe_rule_uf", {"uf": key[0:2]})
+        )
     month = int(key[4:6])
     if not 1 <= month <= 12:
-        raise InvalidNfeKey(value, f"AAMM {key[2:6]}: month {key[4:6]} out of range")
+        raise InvalidNfeKey(value, f"AAMM {key[2:6]}: month {key[4:6]} out of range",
+                            ("nfe_rule_month", {"aamm": key[2:6], "month": key[4:6]}))  # fmt: skip
     if latest_month is not None and key[2:6] > latest_month:  # YYMM of 20YY: compared as text
-        raise InvalidNfeKey(value, f"AAMM {key[2:6]} is later than the current month ({latest_month})")
+        raise InvalidNfeKey(value, f"AAMM {key[2:6]} is later than the current month ({latest_month})",
+                            ("nfe_rule_month_ahead", {"aamm": key[2:6], "latest": latest_month}))  # fmt: skip
     model = key[20:22]
     if model not in models:
         allowed = "/".join(sorted(models))
-        raise InvalidNfeKey(value, f"model {model} is not {allowed} (55 NF-e, 65 NFC-e)")
+        raise InvalidNfeKey(value, f"model {model} is not {allowed} (55 NF-e, 65 NFC-e)",
+                            ("nfe_rule_model", {"model": model, "allowed": allowed}))  # fmt: skip
     expected = check_digit(key[:43])
     if int(key[43]) != expected:
-        raise InvalidNfeKey(value, f"check digit {key[43]} is wrong: modulo 11 gives {expected}")
+        raise InvalidNfeKey(value, f"check digit {key[43]} is wrong: modulo 11 gives {expected}",
+                            ("nfe_rule_check_digit", {"digit": key[43], "expected": expected}))  # fmt: skip
     return NfeKey(
         key=key,
         uf=uf,

@@ -345,7 +345,26 @@ def wait_for_earlier(
                 system="app",
                 code="EARLIER_EVENT_NOT_APPLIED",
                 detail={"waiting_for": row.id},
+                words=_held_words(session, shop_id, event, row, generation),
             )
+
+
+HELD_STATUS = {MessageStatus.FAILED.value: "status_failed", MessageStatus.PARKED.value: "status_parked"}
+
+
+def _held_words(
+    session: Session, shop_id: int, event: OrderEvent, row: Message, generation: int
+) -> trace.Words | None:
+    """The words of an event held behind `row` (an earlier event that failed or is parked): its
+    failure's said as the note it left on the order link says it (None: that note has no words of
+    one part, or its status has none; the note reads as its text)."""
+    link = find_link(session, shop_id, event)
+    seq, status = seq_of(row.unit_key), HELD_STATUS.get(row.status)
+    why = order_notes.words_of_note(link, row.flow, event=seq, generation=generation) if link else None
+    if status is None or not why or len(why) != 1:
+        return None
+    said = {"seq": seq, "flow": row.flow, "nro": event.nro_pedvenda, "status": (status, {}), "why": why[0]}
+    return "event_held_behind", said
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,16 @@ class MappingMissing(IntegrationError):
 
     error_class = ErrorClass.MAPPING_MISSING
 
-    def __init__(self, kind: str, code: str, message: str | None = None, **detail: Any) -> None:
+    def __init__(
+        self, kind: str, code: str, message: str | None = None, *, words: Words | None = None, **detail: Any
+    ) -> None:
         super().__init__(
             message or f"no {kind} mapping for {code!r}",
             detail={"mapping": {"kind": kind, "code": code}, **detail},
         )
         self.kind = kind
         self.code = code
+        self.words = words  # the message in the merchant's words (key, params), for a note it leaves
 
 
 class Rejected(IntegrationError):

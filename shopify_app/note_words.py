@@ -333,6 +333,136 @@ WORDS: dict[str, Text] = {
         "may have been told that other address. A person must tell them the order goes to the address the "
         "ERP order names, then Mark as handled. New delivery text: {delivery}",
     ),
+    # an ERP event that failed (jobs.order_events: the refusal that failed it, in its note)
+    "event_order_gone": ("O pedido {order} não existe na Shopify", "Shopify order {order} does not exist"),
+    "event_held_behind": (
+        "retido: o evento nº {seq} ({flow}) do pedido {nro} do ERP está {status} ({why}); corrija-o e "
+        "reaplique-o, depois reaplique este evento",
+        "held: event #{seq} ({flow}) of ERP order {nro} is {status} ({why}); fix and replay it, then "
+        "replay this event",
+    ),
+    "status_failed": ("com falha", "failed"),
+    "status_parked": ("aguardando um vínculo", "parked"),
+    "invoice_no_document": (
+        "O evento {seq} do ERP (faturado) não traz documento fiscal, e o pedido {nro} do ERP não lista "
+        "nenhum válido",
+        "ERP event {seq} (invoiced) carries no fiscal document, and ERP order {nro} lists none valid",
+    ),
+    "invoice_order_cancelled": (
+        "O pedido {name} está cancelado na Shopify, mas o ERP o faturou (NF-e {key})",
+        "Shopify order {name} is cancelled but the ERP invoiced it (NF-e {key})",
+    ),
+    "nfe_key_refused": (
+        "Chave da NF-e recusada: {value} viola a regra: {rule}",
+        "NF-e key refused: {value} breaks the rule: {rule}",
+    ),
+    "nfe_rule_length": (
+        "deve ter {length} caracteres, tem {has}",
+        "must have {length} characters, has {has}",
+    ),
+    "nfe_rule_layout": (
+        "formato: só dígitos, exceto o CNPJ do emitente (posições 7-20, [0-9A-Z])",
+        "layout: digits everywhere except the issuer CNPJ (positions 7-20, [0-9A-Z])",
+    ),
+    "nfe_rule_uf": ("cUF {uf} não é um código de UF do IBGE", "cUF {uf} is not an IBGE state code"),
+    "nfe_rule_month": (
+        "AAMM {aamm}: mês {month} fora do intervalo",
+        "AAMM {aamm}: month {month} out of range",
+    ),
+    "nfe_rule_month_ahead": (
+        "AAMM {aamm} é posterior ao mês atual ({latest})",
+        "AAMM {aamm} is later than the current month ({latest})",
+    ),
+    "nfe_rule_model": (
+        "modelo {model} não é {allowed} (55 NF-e, 65 NFC-e)",
+        "model {model} is not {allowed} (55 NF-e, 65 NFC-e)",
+    ),
+    "nfe_rule_check_digit": (
+        "dígito verificador {digit} está errado: o módulo 11 dá {expected}",
+        "check digit {digit} is wrong: modulo 11 gives {expected}",
+    ),
+    "nfe_issued_ahead": (
+        "NF-e {number} (chave {key}) recusada: o ERP diz que ela foi emitida em {issued}, depois de agora "
+        "({now})",
+        "NF-e {number} (key {key}) refused: the ERP says it was issued {issued}, later than now ({now})",
+    ),
+    "tracking_refused": (
+        "A Shopify recusou o rastreio {number}{company} do ERP para o processamento {fulfillment} da NF-e "
+        "{key}: {message}",
+        "Shopify refused the ERP's tracking {number}{company} for fulfillment {fulfillment} of NF-e {key}: "
+        "{message}",
+    ),
+    "tracking_nfe_unknown": (
+        "O evento {seq} do ERP traz o rastreio {code}{carrier}, mas não nomeia documento fiscal, e o pedido "
+        "{nro} do ERP tem {count} NF-e aplicadas ({keys}): não dá para saber de qual são as mercadorias. "
+        "Inclua o rastreio na Shopify no processamento dessa NF-e",
+        "ERP event {seq} gives tracking {code}{carrier} but names no fiscal document, and ERP order {nro} "
+        "has {count} NF-e applied ({keys}): which one's goods it is for cannot be told. Add the tracking "
+        "in Shopify to that NF-e's fulfillment",
+    ),
+    "picking_change_refused": (
+        "SKU {sku} (linha {item} do ERP), {kind}: {message}; nada desta separação foi aplicado na Shopify",
+        "SKU {sku} (ERP line {item}), {kind}: {message}; nothing of this picking was applied in Shopify",
+    ),
+    "kind_cut": ("corte", "cut"),
+    "kind_qty": ("quantidade", "qty"),
+    "kind_substitution": ("substituição", "substitution"),
+    "kind_weight": ("peso", "weight"),
+    "picking_weight_adjusted_before": (
+        "o item {sku} já tem '{other}'; esta separação diz '{said}': alguém precisa ajustar o pedido à mão",
+        "line {sku} already carries '{other}'; this picking says '{said}': a person must adjust the order "
+        "by hand",
+    ),
+    "picking_line_not_editable": (
+        "a edição do pedido não tem item para {line}",
+        "order edit has no line for {line}",
+    ),
+    "picking_substitute_added_before": (
+        "O evento nº {other_seq} do ERP incluiu o substituto {other_sku} ({other_qty}) para a linha {item} "
+        "do pedido {nro} do ERP; o evento nº {seq} diz {sku} ({qty}): incluí-lo também cobraria os dois; "
+        "alguém precisa ajustar o pedido à mão",
+        "ERP event #{other_seq} added substitute {other_sku} ({other_qty}) for ERP line {item} of order "
+        "{nro}; event #{seq} says {sku} ({qty}): adding it too would charge both; a person must adjust the "
+        "order by hand",
+    ),
+    "picking_substitute_unbound": (
+        "o substituto {sku} do pedido {nro} do ERP não está na Shopify (sem vínculo de variante): publique o "
+        "SKU, e a edição continua",
+        "substitute {sku} of ERP order {nro} is not in Shopify (no variant binding): publish the SKU, then "
+        "the edit resumes",
+    ),
+    "cancel_failed_in_shopify": (
+        "O cancelamento do pedido {name} falhou na Shopify: o job de cancelamento {job} terminou e o pedido "
+        "não está cancelado (um reembolso recusado na forma de pagamento original, por exemplo). A linha do "
+        "tempo do pedido no admin da Shopify diz o motivo; depois de corrigir, Tentar de novo envia o "
+        "cancelamento outra vez (ou cancele o pedido lá).",
+        "The cancellation of Shopify order {name} failed in Shopify: its cancel job {job} ended and the "
+        "order is not cancelled (a refund to the original payment method declined, for instance). The "
+        "order's timeline in the Shopify admin says why; once that is fixed, Retry sends the cancellation "
+        "again (or cancel the order there).",
+    ),
+    "cancel_fulfillments_undone": (
+        "{refusal} Antes disso, o app cancelou o(s) processamento(s) {fulfillments} do pedido (a Shopify "
+        "não cancela pedido processado): o pedido {name} está ativo na Shopify sem eles (pode aparecer como "
+        "não processado), então pode ser processado e enviado de novo, e essas mercadorias podem já ter "
+        "saído da loja: confira a entrega com a transportadora.",
+        "{refusal} Before that, the app cancelled the order's fulfillment(s) {fulfillments} (Shopify cancels "
+        "no fulfilled order): order {name} is live in Shopify without them (it may show as unfulfilled), so "
+        "it may be fulfilled and shipped again, and those goods may have left the store already: check the "
+        "delivery with the carrier.",
+    ),
+    "cancel_fulfillment_refused": (
+        "A Shopify não consegue cancelar o pedido {name}: ele foi processado {by} e o cancelamento do "
+        "processamento {fulfillment} foi recusado ({message}). Cancele o processamento no admin da Shopify "
+        "e reaplique esta mensagem.",
+        "Shopify cannot cancel order {name}: it was fulfilled {by} and cancelling fulfillment {fulfillment} "
+        "was refused ({message}). Cancel the fulfillment in the Shopify admin, then replay this message.",
+    ),
+    "fulfilled_at_invoicing": ("no faturamento", "at invoicing"),
+    "fulfilled_in_shopify": (
+        "na Shopify (pela loja ou por um app de entrega, antes do faturamento)",
+        "in Shopify (by the store or a delivery app, before invoicing)",
+    ),
     # invoices: the money of an NF-e (jobs.invoice_capture)
     "capture_settled_outside": (
         "a captura da NF-e {key} não foi pedida: o evento nº {seq} foi resolvido fora do app por {by}: "

@@ -133,7 +133,8 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     client = for_shop(unit.shop_domain)
     state = settlement(client, unit.order_id)
     if state is None:
-        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
+        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND",
+                       words=("event_order_gone", {"order": unit.order_id}))  # fmt: skip
     invoiced = event.nfe_cancelled or bool(nfe_key)
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
@@ -214,6 +215,7 @@ def _cancel_order(
             "payment method declined, for instance). The order's timeline in the Shopify admin says "
             "why; once that is fixed, Retry sends the cancellation again (or cancel the order there).",
             system="shopify", code="CANCEL_NOT_APPLIED", detail={"cancel_job": outcome["cancel_job"]},
+            words=("cancel_failed_in_shopify", {"name": state.name, "job": outcome["cancel_job"]}),
         )  # fmt: skip
     return after
 
@@ -232,7 +234,9 @@ def _fulfillments_undone(exc: Rejected, state: Settlement, outcome: dict[str, An
     )
     detail = {**exc.detail, "fulfillments_cancelled": outcome["fulfillments_cancelled"]}
     text = exc.message.rstrip() + words
-    return Rejected(text, system=exc.system, code=exc.code, field=exc.field, detail=detail)
+    said = {"refusal": exc.words, "fulfillments": named, "name": state.name}
+    worded = ("cancel_fulfillments_undone", said) if exc.words else None  # else: its text
+    return Rejected(text, system=exc.system, code=exc.code, field=exc.field, detail=detail, words=worded)
 
 
 def _send_cancel(
@@ -365,6 +369,7 @@ def _cancel_fulfillments(
     answer was lost finds them already cancelled, and must still name them in the link's note."""
     # The app fulfils at invoicing; before it, a fulfillment is the store's or a delivery app's.
     by = "at invoicing" if invoiced else "in Shopify (by the store or a delivery app, before invoicing)"
+    by_words = ("fulfilled_at_invoicing" if invoiced else "fulfilled_in_shopify", {})
     for fulfillment in state.active_fulfillments:
         try:
             fulfillment_cancel(client, fulfillment.id)
@@ -376,7 +381,9 @@ def _cancel_fulfillments(
                 system="shopify",
                 code=exc.code or "FULFILLMENT_CANCEL_REFUSED",
                 detail={"fulfillment_id": fulfillment.id},
-            ) from exc
+                words=("cancel_fulfillment_refused", {"name": state.name, "by": by_words,
+                                                      "fulfillment": fulfillment.id, "message": exc.message}),
+            ) from exc  # fmt: skip
         outcome["fulfillments_cancelled"] = [*outcome.get("fulfillments_cancelled", []), fulfillment.id]
         named = fulfillment.name or fulfillment.id
         tracking = f"tracking {fulfillment.tracking_number}" if fulfillment.tracking_number else "no tracking"

@@ -173,7 +173,11 @@ def weighed_substitutes(event: OrderEvent, others: Iterable[Recorded]) -> Seen:
                 "by hand",
                 system="app",
                 code="SUBSTITUTE_ALREADY_ADDED",
-            )
+                words=("picking_substitute_added_before", {
+                    "other_seq": other.seq_evento, "other_sku": other.sku, "other_qty": other.qty_after,
+                    "item": line.seq_item, "nro": event.nro_pedvenda, "seq": event.seq_evento,
+                    "sku": line.id_sku, "qty": kg}),
+            )  # fmt: skip
     return seen
 
 

@@ -101,6 +101,10 @@ WEIGHT_ADJUSTMENT = "Ajuste de peso"
 WEIGHED_SUBSTITUTE = "Peso do substituto"
 SUBSTITUTE_PRICE = "Preço do substituto"
 
+# A change's kind as a note's words name it (shopify_app.note_words), where Shopify refused it.
+CHANGE_KINDS = {"cut": "kind_cut", "qty": "kind_qty", "substitution": "kind_substitution",
+                "weight": "kind_weight"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class LineChange:
@@ -327,6 +331,7 @@ def _substitute(
             line.id_sku or str(line.seq_produto),
             f"substitute {line.id_sku} of ERP order {event.nro_pedvenda} is not in Shopify (no variant "
             "binding): publish the SKU, then the edit resumes",
+            words=("picking_substitute_unbound", {"sku": line.id_sku, "nro": event.nro_pedvenda}),
         )
     change = LineChange(
         key,
@@ -526,7 +531,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     client = for_shop(unit.shop_domain)
     order = client.order(unit.order_id)
     if order is None:
-        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND")
+        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND",
+                       words=("event_order_gone", {"order": unit.order_id}))  # fmt: skip
     if order.cancelled_at:
         raise order_events.Skipped(
             f"Shopify order {order.name} is cancelled: picking changes not applied",
@@ -665,7 +671,17 @@ def _naming(change: LineChange) -> Iterator[None]:
             code=refused.code,
             field=refused.field,
             detail=refused.detail,
+            words=_change_refused(change, item, refused.message),
         ) from refused
+
+
+def _change_refused(change: LineChange, item: int | None, message: str) -> Words | None:
+    """A change Shopify refused in the merchant's words (None: a kind the pages cannot name)."""
+    kind = CHANGE_KINDS.get(change.kind)
+    if kind is None:
+        return None
+    said = {"sku": change.sku or "?", "item": item if item is not None else "?", "kind": (kind, {})}
+    return "picking_change_refused", {**said, "message": message}
 
 
 def _split(
@@ -872,7 +888,9 @@ def _refuse_other_weighing(
                     f"'{change.discount_description}': a person must adjust the order by hand",
                     system="app",
                     code="WEIGHT_ALREADY_ADJUSTED",
-                )
+                    words=("picking_weight_adjusted_before",
+                           {"sku": change.sku, "other": other, "said": change.discount_description}),
+                )  # fmt: skip
 
 
 def _calculated_line(edit: Any, change: LineChange, lines: Sequence[ShopifyLine]) -> str:
@@ -893,6 +911,7 @@ def _calculated_line(edit: Any, change: LineChange, lines: Sequence[ShopifyLine]
             f"order edit has no line for {change.sku or change.variant_id}",
             system="shopify",
             code="LINE_NOT_EDITABLE",
+            words=("picking_line_not_editable", {"line": change.sku or change.variant_id}),
         )
     return line.id
 

@@ -1,0 +1,148 @@
+"""A failed ERP event's note (jobs.order_events puts it from the refusal that failed the event)
+reads in the merchant's language on the Orders page: the refusals the event flows raise carry their
+words (shopify_app.note_words), which said in English are the refusal as written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+
+from app import create_app
+from jobs.nfe import InvalidNfeKey, check_digit, validate_key
+from ledger import order_notes
+from ledger.db import session_scope
+from ledger.models import MessageStatus, Role, StaffRole
+from settings import Settings
+from shopify_app.note_words import say_note
+
+from .conftest import World
+
+NFE_SP = "35240612345678000195550010000012341000012343"
+
+
+@pytest.fixture
+def orders_api(env, world):
+    env.setenv("SHOPIFY_API_KEY", API_KEY)
+    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
+    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
+    app.testing = True
+    with session_scope() as session:
+        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.VIEWER.value))
+    return app.test_client(), bearer(make_id_token(world.domain, "31"))
+
+
+def _notes(orders_api: Any, link_id: int, locale: str) -> list[dict[str, Any]]:
+    client, auth = orders_api
+    answer = client.get(f"/api/orders/{link_id}?locale={locale}", headers=auth)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["attention_notes"]
+
+
+def _said(words: Any, locale: str) -> str | None:
+    key, params = words
+    return say_note([{"key": key, "params": {k: _part(v) for k, v in params.items()}}], locale)
+
+
+def _part(value: Any) -> Any:
+    return {"key": value[0], "params": value[1]} if isinstance(value, tuple) else value
+
+
+@pytest.mark.parametrize(
+    ("key", "latest"),
+    [
+        (NFE_SP[:-1], None),
+        ("A" + NFE_SP[1:], None),
+        ("99" + NFE_SP[2:], None),
+        (NFE_SP[:4] + "13" + NFE_SP[6:], None),
+        (NFE_SP[:2] + "2803" + NFE_SP[6:], "2611"),
+        (NFE_SP[:20] + "57" + NFE_SP[22:], None),
+        (NFE_SP[:43] + str((check_digit(NFE_SP[:43]) + 1) % 10), None),
+    ],
+)
+def test_every_key_rule_is_said_in_both_languages_as_the_rule_reads(key: str, latest: str | None) -> None:
+    with pytest.raises(InvalidNfeKey) as raised:
+        validate_key(key, latest_month=latest)
+    words = raised.value.words
+    assert words is not None
+    assert _said(words, "en") == raised.value.rule
+    pt = _said(words, "pt-BR")
+    assert pt is not None and pt != raised.value.rule and "{" not in pt
+
+
+def test_an_nfe_key_refused_fails_its_event_with_a_note_in_portuguese(world: World, orders_api: Any) -> None:
+    order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    body = document["chaveAcesso"][:2] + "2803" + document["chaveAcesso"][6:43]  # AAMM March 2028
+    future = body + str(check_digit(body))
+    world.erp_key(order.nro, future, event=False)
+    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(chaveAcesso=future))
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.FAILED.value and message.error_class == "rejected", message.status
+
+    link = world.link(order.gid)
+    [note] = order_notes.notes(link)
+    assert note.event is not None and note.text.endswith(message.error_text or "?")
+    assert say_note(order_notes.words_of(link)[note.label], "en") == message.error_text
+    [pt] = _notes(orders_api, link.id, "pt-BR")
+    assert pt["event"] == note.event and pt["note"] == note.text  # the stored English line, as kept
+    assert pt["text"] == (
+        f"Chave da NF-e recusada: '{future}' viola a regra: AAMM 2803 é posterior ao mês atual "
+        f"({pt['text'].rsplit('(', 1)[1]}"
+    )
+    assert "refused" not in pt["text"]
+    [en] = _notes(orders_api, link.id, "en")
+    assert en["text"] == message.error_text
+
+
+@pytest.mark.parametrize(
+    ("words", "english"),
+    [
+        (
+            ("event_order_gone", {"order": "gid://shopify/Order/9"}),
+            "Shopify order gid://shopify/Order/9 does not exist",
+        ),
+        (
+            (
+                "picking_change_refused",
+                {"sku": "789", "item": 3, "kind": ("kind_cut", {}), "message": "Invalid"},
+            ),
+            "SKU 789 (ERP line 3), cut: Invalid; nothing of this picking was applied in Shopify",
+        ),
+        (
+            (
+                "cancel_fulfillment_refused",
+                {
+                    "name": "#1001",
+                    "by": ("fulfilled_at_invoicing", {}),
+                    "fulfillment": "gid://shopify/Fulfillment/4",
+                    "message": "No",
+                },
+            ),
+            "Shopify cannot cancel order #1001: it was fulfilled at invoicing and cancelling fulfillment "
+            "gid://shopify/Fulfillment/4 was refused (No). Cancel the fulfillment in the Shopify admin, then "
+            "replay this message.",
+        ),
+        (
+            (
+                "event_held_behind",
+                {
+                    "seq": 7,
+                    "flow": "order_edits",
+                    "nro": 55,
+                    "status": ("status_parked", {}),
+                    "why": ("picking_substitute_unbound", {"sku": "789", "nro": 55}),
+                },
+            ),
+            "held: event #7 (order_edits) of ERP order 55 is parked (substitute 789 of ERP order 55 is not "
+            "in Shopify (no variant binding): publish the SKU, then the edit resumes); fix and replay it, "
+            "then replay this event",
+        ),
+    ],
+)
+def test_refusals_nest_their_fragments_in_the_pages_language(words: Any, english: str) -> None:
+    assert _said(words, "en") == english
+    pt = _said(words, "pt-BR")
+    assert pt is not None and pt != english and "{" not in pt
