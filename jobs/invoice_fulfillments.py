@@ -44,6 +44,7 @@ from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger.db import session_scope
 from ledger.models import Message
+from ledger.words import Words
 from shopify_app.admin_api.order_settlement import FulfillmentInfo, Settlement
 
 
@@ -146,6 +147,7 @@ class Placement:
     why: str | None = None  # why nothing carries the tracking (for the message)
     person: bool = False  # a person must place it (else, e.g. a local pickup, nothing ships)
     code: str | None = None  # the failure code when the message must fail for a person
+    words: Words | None = None  # `why` in the merchant's words (shopify_app.note_words)
 
 
 def unrecorded(
@@ -195,14 +197,16 @@ def unrecorded(
             f"the goods of NF-e {key} were fulfilled in Shopify by hand before the app read the NF-e "
             f"(fulfillment {names}: a person's, which the app leaves alone); add the tracking to it in "
             "Shopify if the customer should get it"
-        ), person=True)  # fmt: skip
+        ), person=True, words=("tracking_by_hand", {"key": key, "names": names}))  # fmt: skip
     if pickup:
-        return Placement(why=f"NF-e {key} is a local pickup (marked ready for pickup): nothing ships")
+        return Placement(why=f"NF-e {key} is a local pickup (marked ready for pickup): nothing ships",
+                         words=("tracking_pickup", {"key": key}))  # fmt: skip
     return Placement(why=(
         f"nothing of Shopify order {state.name} is fulfilled to carry it (no active fulfillment: a "
         f"fulfillment order on hold, or every fulfillment cancelled); fulfil NF-e {key}'s goods in Shopify, "
         "then Retry sends the tracking (or add it to the fulfillment yourself)"
-    ), person=True, code="TRACKING_NO_FULFILLMENT")  # fmt: skip
+    ), person=True, code="TRACKING_NO_FULFILLMENT",
+       words=("tracking_no_fulfillment", {"name": state.name, "key": key}))  # fmt: skip
 
 
 def _unknown(state: Settlement, key: str, candidates: list[str], bare: list[str]) -> Placement:
@@ -212,7 +216,9 @@ def _unknown(state: Settlement, key: str, candidates: list[str], bare: list[str]
         f"no fulfillment is recorded for NF-e {key}, and which of fulfillment {names} carries its goods "
         f"cannot be told (NF-e {', '.join(bare)} of the order has none recorded either); add the tracking "
         f"in Shopify to the fulfillment of NF-e {key}'s goods"
-    ), person=True, code="TRACKING_FULFILLMENT_UNKNOWN")  # fmt: skip
+    ), person=True, code="TRACKING_FULFILLMENT_UNKNOWN",
+       words=("tracking_fulfillment_unknown",
+              {"key": key, "names": names, "bare": ", ".join(bare)}))  # fmt: skip
 
 
 def _made_before(fulfillment: FulfillmentInfo, read_at: datetime) -> bool:

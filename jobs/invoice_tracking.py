@@ -38,6 +38,7 @@ from typing import Any
 
 from jobs import invoice_fulfillments, order_events
 from ledger.errors import Rejected
+from ledger.words import Words
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import FulfillmentInfo, Settlement, fulfillment_tracking_update
@@ -81,6 +82,7 @@ class Sent:
     note: str | None = None
     attention: str | None = None  # for a person, on the order link (the message still ends done)
     adopted: dict[str, Any] | None = None  # fulfillments taken as the NF-e's (jobs.invoice_record.ADOPTED)
+    words: Words | None = None  # `attention` in the merchant's words (shopify_app.note_words)
 
 
 def send(
@@ -173,11 +175,29 @@ def _not_placed(
     order flagged for a person when one must act; a `later` event of the NF-e fails for them
     instead when the app cannot tell where the tracking goes (`placed.code`)."""
     note = f"{what} not sent: {placed.why}"
+    tracking = {"number": wanted.get("number"), "company": _company(wanted)}
     if placed.code and later:
+        said = {
+            "seq": unit.event.seq_evento,
+            "nro": unit.event.nro_pedvenda,
+            **tracking,
+            "key": key,
+            "name": state.name,
+            "why": placed.words,
+        }
         raise Rejected(
             f"ERP event #{unit.event.seq_evento} of ERP order {unit.event.nro_pedvenda} gives {what} for "
             f"NF-e {key} (Shopify order {state.name}), not sent: {placed.why}",
             system="app", code=placed.code,
             detail={"nfe_key": key, "tracking": wanted, "order": state.name},
+            words=("tracking_not_sent_later", said) if placed.words else None,
         )  # fmt: skip
-    return Sent(note=note, attention=f"{FLOW}: {note}" if placed.person else None)
+    if not placed.person:
+        return Sent(note=note)
+    words = not_sent(wanted, placed.words) if placed.words else None
+    return Sent(note=note, attention=f"{FLOW}: {note}", words=words)
+
+
+def not_sent(wanted: dict[str, Any], why: Words) -> Words:
+    """ "<tracking> not sent: <why>" (a note's part) in the merchant's words."""
+    return "tracking_not_sent", {"number": wanted.get("number"), "company": _company(wanted), "why": why}

@@ -132,6 +132,7 @@ from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
 from ledger.models import Message, MessageStatus, OrderLink, Shop
+from ledger.words import Words
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_results import FulfillmentOrder
 from shopify_app.admin_api.order_settlement import Settlement, settlement
@@ -146,6 +147,7 @@ ZERO = Decimal("0")
 PICKED_UP_BY_MERCHANT = "the customer collects it at the store; the merchant marks it picked up in Shopify"
 # Why an NF-e that is not the order's last fulfilled nothing (recorded on the message, and for a person).
 FULFILMENT_WAITS = "fulfilment waits for the last NF-e of this order: its lines are not known per NF-e"
+WAITS_WORDS: Words = ("fulfilment_waits", {})  # FULFILMENT_WAITS in the merchant's words
 
 
 def run(shop_id: int) -> None:
@@ -340,7 +342,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     attention = "; ".join(a for a in (capture.attention, on_hold) if a) or None
     if attention:
         done["needs_attention"] = attention
-    said = capture.words if not on_hold else ()  # a part with no words: the note reads as its text
+    # a part with no words: the note reads as its text
+    worded = bool(capture.words or not capture.attention) and bool(fulfilled.words or not on_hold)
+    # each of _fulfil's parts names the flow again ("...; invoices: ..."), but the note's first
+    held = [w if i == 0 and not capture.attention else ("invoices_again", {"part": w})
+            for i, w in enumerate(fulfilled.words)]  # fmt: skip
+    said = (*capture.words, *held) if worded else ()
     told = replace(capture, attention=attention, words=said)
     _update_link(unit.link_id, event if shown else None, told, state,
                  settled=documents.applied_by is None or asked is not None)  # fmt: skip
@@ -368,7 +375,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done[ADOPTED] = tracking.adopted
     if tracking.attention:  # the message ends done: the order link tells a person
         done["needs_attention"] = "; ".join(a for a in (attention, tracking.attention) if a)
-        _flag(unit.link_id, tracking.attention)
+        _flag(unit.link_id, tracking.attention, tracking.words)
     if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
         if capture.asked:
             _remember(unit.message_id, done)
@@ -453,18 +460,21 @@ def _mark(message_id: int, marks: dict[str, Any]) -> None:
             message.response_payload = {**(message.response_payload or {}), **marks}
 
 
-def _flag(link_id: int, note: str) -> None:
+def _flag(link_id: int, note: str, words: Words | None = None) -> None:
     """Add `note` to this flow's note on the order link (`ledger.order_notes`: beside every other
-    flow's, never over one)."""
+    flow's, never over one); `words`: it in the merchant's words, kept after the note's own (none
+    when either part has none: the note reads as its text)."""
     with session_scope() as session:
         link = session.get(OrderLink, link_id)
         if link is None:
             return
         text, flag = note.removeprefix(f"{FLOW}: "), order_notes.note_of(link, FLOW)
         if not flag:
-            order_notes.put(link, FLOW, text)
+            order_notes.put(link, FLOW, text, words=words)
         elif text not in flag:
-            order_notes.put(link, FLOW, f"{flag}; {text}")
+            before = order_notes.words_of_note(link, FLOW)
+            said = [*before, words] if before and words else None
+            order_notes.put(link, FLOW, f"{flag}; {text}", words=said)
 
 
 def _remember(message_id: int, done: dict[str, Any]) -> None:
@@ -663,6 +673,7 @@ class Fulfilled:
     pickup: dict[str, Any] = field(default_factory=dict)
     attention: str | None = None
     waiting: str | None = None  # why nothing was fulfilled yet (FULFILMENT_WAITS), None: not waiting
+    words: tuple[Words, ...] = ()  # `attention` in the merchant's words, one part per note it joins
 
 
 def _fulfil(
@@ -736,25 +747,26 @@ def _fulfil(
         invoice_fulfillments.remember(unit.message_id, key, done.created)
     done.pickup = _ready_for_pickup(client, ready, final)
     done.waiting = waiting
-    notes = (
-        [
-            f"{FLOW}: {waiting} (NF-e total {event.invoice.total} is below what the ERP served, so a "
-            "further NF-e may carry part of the goods; if none is coming, a discount given at "
-            "invoicing, fulfil the goods in Shopify)"
-        ]
-        if waiting
-        else []
-    )
+    notes, said = [], []
+    if waiting:
+        total = event.invoice.total
+        notes.append(f"{FLOW}: {waiting} (NF-e total {total} is below what the ERP served, so a "
+                     "further NF-e may carry part of the goods; if none is coming, a discount given at "
+                     "invoicing, fulfil the goods in Shopify)")  # fmt: skip
+        said.append(("fulfilment_waiting", {"waits": WAITS_WORDS, "total": order_notes.money(total)}))
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
                      "Shopify and were not fulfilled: release the hold and fulfil them")  # fmt: skip
+        said.append(("fulfilment_on_hold", {"held": ", ".join(plan.held)}))
     if plan.left and not final:
         log.info("invoices: order %s: %s wait for the next NF-e", unit.order_id, plan.left)
     elif plan.left:
         left = ", ".join(f"{units} x {sku}" for sku, units in sorted(plan.left.items()))
         notes.append(f"{FLOW}: not on the NF-e: {left} left unfulfilled (added in Shopify after the "
                      "picking, or not picked): ship and charge it apart, or take it off")  # fmt: skip
+        said.append(("fulfilment_left", {"left": left}))
     done.attention = "; ".join(notes) or None
+    done.words = tuple(said)
     return done
 
 
@@ -784,7 +796,8 @@ def _shipped_with_the_last(
         "tracking: if this is another parcel, add it in Shopify"
     )
     log.info("invoices: order %s: %s", unit.order_id, note)
-    return invoice_tracking.Sent(note=note, attention=f"{FLOW}: {note}")
+    words = invoice_tracking.not_sent(wanted, ("tracking_with_the_last", {"key": key, "waits": WAITS_WORDS}))
+    return invoice_tracking.Sent(note=note, attention=f"{FLOW}: {note}", words=words)
 
 
 def _ready_for_pickup(client: AdminClient, ready: list[FulfillmentOrder], final: bool) -> dict[str, Any]:

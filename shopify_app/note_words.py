@@ -463,6 +463,76 @@ WORDS: dict[str, Text] = {
         "na Shopify (pela loja ou por um app de entrega, antes do faturamento)",
         "in Shopify (by the store or a delivery app, before invoicing)",
     ),
+    # invoices: the goods of an NF-e (jobs.invoices._fulfil) and its tracking (jobs.invoice_tracking)
+    "invoices_again": ("{part}", "invoices: {part}"),  # a part of the note naming its flow again
+    "fulfilment_waits": (
+        "o processamento espera a última NF-e deste pedido: os itens de cada NF-e não são conhecidos",
+        "fulfilment waits for the last NF-e of this order: its lines are not known per NF-e",
+    ),
+    "fulfilment_waiting": (
+        "{waits} (o total da NF-e, {total}, é menor do que o ERP separou, então outra NF-e pode levar parte "
+        "das mercadorias; se nenhuma vier, por um desconto dado no faturamento, processe as mercadorias na "
+        "Shopify)",
+        "{waits} (NF-e total {total} is below what the ERP served, so a further NF-e may carry part of the "
+        "goods; if none is coming, a discount given at invoicing, fulfil the goods in Shopify)",
+    ),
+    "fulfilment_on_hold": (
+        "faturado, mas o(s) pedido(s) de processamento {held} estão retidos na Shopify e não foram "
+        "processados: libere a retenção e processe-os",
+        "invoiced, but fulfillment order(s) {held} are on hold in Shopify and were not fulfilled: release "
+        "the hold and fulfil them",
+    ),
+    "fulfilment_left": (
+        "fora da NF-e: {left} ficaram sem processar (incluídos na Shopify depois da separação, ou não "
+        "separados): envie e cobre à parte, ou retire-os do pedido",
+        "not on the NF-e: {left} left unfulfilled (added in Shopify after the picking, or not picked): ship "
+        "and charge it apart, or take it off",
+    ),
+    "tracking_not_sent": (
+        "rastreio {number}{company} não enviado: {why}",
+        "tracking {number}{company} not sent: {why}",
+    ),
+    "tracking_not_sent_later": (
+        "O evento nº {seq} do pedido {nro} do ERP traz o rastreio {number}{company} para a NF-e {key} "
+        "(pedido {name} da Shopify), não enviado: {why}",
+        "ERP event #{seq} of ERP order {nro} gives tracking {number}{company} for NF-e {key} (Shopify order "
+        "{name}), not sent: {why}",
+    ),
+    "tracking_with_the_last": (
+        "a NF-e {key} não processou nada ({waits}); as mercadorias dela foram processadas com a última NF-e "
+        "do pedido, cujo processamento leva o rastreio daquela NF-e: se este for outro volume, inclua-o na "
+        "Shopify",
+        "NF-e {key} fulfilled nothing ({waits}); its goods were fulfilled with the order's last NF-e, whose "
+        "fulfillment carries that NF-e's tracking: if this is another parcel, add it in Shopify",
+    ),
+    "tracking_by_hand": (
+        "as mercadorias da NF-e {key} foram processadas à mão na Shopify antes de o app ler a NF-e "
+        "(processamento {names}: de uma pessoa, que o app não mexe); inclua o rastreio nele na Shopify se "
+        "o cliente deve recebê-lo",
+        "the goods of NF-e {key} were fulfilled in Shopify by hand before the app read the NF-e "
+        "(fulfillment {names}: a person's, which the app leaves alone); add the tracking to it in Shopify "
+        "if the customer should get it",
+    ),
+    "tracking_pickup": (
+        "a NF-e {key} é uma retirada na loja (marcada como pronta para retirada): nada é enviado",
+        "NF-e {key} is a local pickup (marked ready for pickup): nothing ships",
+    ),
+    "tracking_no_fulfillment": (
+        "nada do pedido {name} da Shopify está processado para levá-lo (nenhum processamento ativo: um "
+        "pedido de processamento retido, ou todos os processamentos cancelados); processe na Shopify as "
+        "mercadorias da NF-e {key}, e Tentar de novo envia o rastreio (ou inclua-o você no processamento)",
+        "nothing of Shopify order {name} is fulfilled to carry it (no active fulfillment: a fulfillment "
+        "order on hold, or every fulfillment cancelled); fulfil NF-e {key}'s goods in Shopify, then Retry "
+        "sends the tracking (or add it to the fulfillment yourself)",
+    ),
+    "tracking_fulfillment_unknown": (
+        "nenhum processamento está registrado para a NF-e {key}, e não dá para saber qual dos "
+        "processamentos {names} leva as mercadorias dela (a NF-e {bare} do pedido também não tem nenhum "
+        "registrado); inclua o rastreio na Shopify no processamento das mercadorias da NF-e {key}",
+        "no fulfillment is recorded for NF-e {key}, and which of fulfillment {names} carries its goods "
+        "cannot be told (NF-e {bare} of the order has none recorded either); add the tracking in Shopify "
+        "to the fulfillment of NF-e {key}'s goods",
+    ),
     # invoices: the money of an NF-e (jobs.invoice_capture)
     "capture_settled_outside": (
         "a captura da NF-e {key} não foi pedida: o evento nº {seq} foi resolvido fora do app por {by}: "
