@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from ledger.models import OrderLineChange
 from shopify_app import words
-from shopify_app.words import Text
+from shopify_app.words import MONEY, NUMBER, Text
+
+# The params that are quantities and amounts, said as the page's language writes them ("1,5 kg",
+# "R$ 3,40" in pt-BR); the others (SKUs, ERP item numbers, units, ids, descriptions) as stored.
+KINDS = {
+    "served": NUMBER,
+    "ordered": NUMBER,
+    "kg": NUMBER,
+    "difference": MONEY,
+    "per_unit": MONEY,
+    "residual": MONEY,
+    "alone": MONEY,
+}
 
 WORDS: dict[str, Text] = {
     # picking (ERP -> Shopify: jobs.order_edits.to_shopify)
@@ -87,4 +99,4 @@ WORDS: dict[str, Text] = {
 
 def reason(change: OrderLineChange, locale: str) -> str | None:
     """The change's reason in `locale`; as written when it has no words."""
-    return words.in_locale(WORDS, change.reason_words, change.reason, locale)
+    return words.in_locale(WORDS, change.reason_words, change.reason, locale, KINDS)

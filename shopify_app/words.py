@@ -8,11 +8,47 @@ the English text the job kept beside them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 Text = tuple[str, str]  # (pt-BR, en)
 JOIN = "; "
+# What a param holds, where a catalogue says (its KINDS: param name -> kind), said as the page's
+# language writes it: a NUMBER ("1.5" kg reads "1,5" in pt-BR), MONEY ("1234.5" reads "R$ 1.234,50").
+# English reads both as the jobs write them.
+NUMBER, MONEY = "number", "money"
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _grouped(value: Decimal, places: int | None) -> str:
+    """`value` as pt-BR writes it: "." between thousands, "," before the decimals."""
+    text = f"{value:,.{places}f}" if places is not None else f"{value:,f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def number(value: Any, locale: str) -> str:
+    """A quantity in `locale` ("1.5" -> "1,5" in pt-BR); anything not a plain decimal as it is."""
+    text = str(value)
+    if locale == "en" or not _DECIMAL.match(text):
+        return text
+    return _grouped(Decimal(text), None)
+
+
+def money(value: Any, locale: str) -> str:
+    """An amount in `locale`: as the jobs write it in English ("1234.50"), "R$ 1.234,50" in pt-BR
+    (as shopify_app.note_words says money); anything not an amount as it is."""
+    text = str(value)
+    if locale == "en":
+        return text
+    try:
+        return "R$ " + _grouped(Decimal(text), 2)
+    except InvalidOperation:
+        return text
+
+
+_KINDS = {NUMBER: number, MONEY: money}
 
 
 class _Params(dict[str, Any]):
@@ -22,15 +58,25 @@ class _Params(dict[str, Any]):
         return "{" + key + "}"
 
 
-def say(catalogue: Mapping[str, Text], key: str, params: dict[str, Any] | None, locale: str) -> str | None:
-    """The words of `key` in `locale` with `params` in place (None: no such key)."""
+def say(
+    catalogue: Mapping[str, Text],
+    key: str,
+    params: dict[str, Any] | None,
+    locale: str,
+    kinds: Mapping[str, str] | None = None,
+) -> str | None:
+    """The words of `key` in `locale` with `params` in place (None: no such key); `kinds`: which
+    params are a NUMBER or MONEY, said as `locale` writes them."""
     text = catalogue.get(key)
     if text is None:
         return None
-    return text[1 if locale == "en" else 0].format_map(_Params(params or {}))
+    shown = {k: _KINDS[kinds[k]](v, locale) if kinds and k in kinds else v for k, v in (params or {}).items()}
+    return text[1 if locale == "en" else 0].format_map(_Params(shown))
 
 
-def said(catalogue: Mapping[str, Text], words: Any, locale: str) -> str | None:
+def said(
+    catalogue: Mapping[str, Text], words: Any, locale: str, kinds: Mapping[str, str] | None = None
+) -> str | None:
     """Stored words ({"key", "params"}, or a list of them) in `locale`; None when any part is not
     this catalogue's (or there are none): the caller falls back to the English text."""
     parts = words if isinstance(words, list) else [words]
@@ -39,13 +85,20 @@ def said(catalogue: Mapping[str, Text], words: Any, locale: str) -> str | None:
         if not isinstance(part, dict):
             return None
         params = part.get("params")
-        text = say(catalogue, str(part.get("key")), params if isinstance(params, dict) else None, locale)
+        given = params if isinstance(params, dict) else None
+        text = say(catalogue, str(part.get("key")), given, locale, kinds)
         if text is None:
             return None
         texts.append(text)
     return JOIN.join(texts) if texts else None
 
 
-def in_locale(catalogue: Mapping[str, Text], words: Any, english: str | None, locale: str) -> str | None:
+def in_locale(
+    catalogue: Mapping[str, Text],
+    words: Any,
+    english: str | None,
+    locale: str,
+    kinds: Mapping[str, str] | None = None,
+) -> str | None:
     """The words in `locale`, else the English text the job kept beside them."""
-    return said(catalogue, words, locale) or english
+    return said(catalogue, words, locale, kinds) or english

@@ -170,3 +170,30 @@ def test_an_orders_line_changes_are_said_in_the_requests_language_and_old_rows_a
     ]
     english = ["Cut at picking: 1 of 3 served", "an older row's reason", "Shopify order edit (9)"]
     assert reasons("en") == english
+
+
+def test_an_order_lines_kilograms_and_money_are_written_as_the_pages_language_writes_them(
+    client, settings, shops
+):
+    order = seed_order(settings, shops.a, "#1002", 880124)
+    params = {"served": "1.5", "ordered": "2", "difference": "1234.5", "per_unit": "3.40", "units": 2,
+              "description": "Ajuste de peso: 1,5 kg"}  # fmt: skip
+    with session_scope(settings.database_url) as session:
+        words = [{"key": "line_weight_discount", "params": params}]
+        session.add(OrderLineChange(order_link_id=order, change_key="event:1:item:1",
+                                    direction="erp_to_shopify",
+                                    kind="weight", sku="A", qty_before=Decimal(2), qty_after=Decimal("1.5"),
+                                    reason="weighed 1.5 kg", reason_words=words, applied=True))  # fmt: skip
+
+    def reason(locale: str) -> str:
+        detail = client.get(f"/api/orders/{order}?locale={locale}", headers=headers()).get_json()
+        [change] = detail["changes"]
+        return change["reason"]
+
+    assert reason("pt-BR") == (
+        "Pesado com 1,5 kg em vez de 2 kg: desconto de R$ 1.234,50 no item (R$ 3,40 por unidade x 2) "
+        "'Ajuste de peso: 1,5 kg'"
+    )
+    assert reason("en") == (
+        "Weighed 1.5 kg instead of 2 kg: line discount 1234.5 (3.40 per unit x 2) 'Ajuste de peso: 1,5 kg'"
+    )

@@ -23,5 +23,5 @@ def test_a_cut_and_a_weight_applied_at_picking_are_said_in_portuguese(world: Wor
     assert line_words.reason(cut, "pt-BR") == "Corte na separação: 1 de 3 atendido(s)"
     assert line_words.reason(cut, "en") == "Cut at picking: 1 of 3 served"
     said = line_words.reason(weight, "pt-BR") or ""
-    assert said.startswith("Pesado com 1.5 kg em vez de 2 kg: desconto de "), said
+    assert said.startswith("Pesado com 1,5 kg em vez de 2 kg: desconto de R$ "), said
     assert "'Ajuste de peso: 2,000 kg → 1,500 kg'" in said and "weighed" not in said
