@@ -13,18 +13,13 @@ flows write, so the stored line and its words never tell two stories.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-Text = tuple[str, str]  # (pt-BR, en)
+from shopify_app import words
+from shopify_app.words import JOIN as PARTS  # between a note's parts, as the flows join them
+from shopify_app.words import JOINS, Text
 
-JOINS: dict[str, Text] = {
-    "and": (" e ", " and "),
-    "comma": (", ", ", "),
-    "semicolon": ("; ", "; "),
-    "none": ("", ""),  # sentences that carry their own spacing
-}
-PARTS = "; "  # between a note's parts, as the flows join them
+__all__ = ["JOINS", "PARTS", "WORDS", "say_note"]
 
 WORDS: dict[str, Text] = {
     # fragments said inside a note
@@ -618,58 +613,9 @@ WORDS: dict[str, Text] = {
 }
 
 
-class _Unknown(Exception):
-    """A key this catalogue lacks: the note reads as its English text."""
-
-
-def _money(amount: str, english: bool) -> str:
-    """English as the flows write it ("1234.50"); pt-BR as a Brazilian reads it ("R$ 1.234,50")."""
-    if english:
-        return amount
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        return amount
-    return "R$ " + f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-
-
-def _param(value: Any, english: bool) -> str:
-    if isinstance(value, dict) and "key" in value:
-        return _part(value, english)
-    if isinstance(value, dict) and "money" in value:
-        return _money(str(value["money"]), english)
-    if isinstance(value, dict) and "parts" in value:
-        sep = JOINS.get(str(value.get("join")), JOINS["comma"])[1 if english else 0]
-        return sep.join(_param(v, english) for v in value["parts"] or [])
-    if isinstance(value, list):
-        return JOINS["comma"][1 if english else 0].join(_param(v, english) for v in value)
-    return "" if value is None else str(value)
-
-
-def _part(part: Any, english: bool) -> str:
-    if not isinstance(part, dict):
-        raise _Unknown
-    text = WORDS.get(str(part.get("key")))
-    if text is None:
-        raise _Unknown
-    params = part.get("params") if isinstance(part.get("params"), dict) else {}
-    said = {str(k): _param(v, english) for k, v in params.items()}
-    return text[1 if english else 0].format_map(_Params(said))
-
-
-class _Params(dict[str, str]):
-    """A placeholder the stored params lack reads as itself, not as an error."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def say_note(parts: list[Any] | None, locale: str) -> str | None:
     """A note's words (its stored parts, ledger.order_notes.words_of) in `locale`, "; " between its
     parts; None when it has none or one names a key this catalogue lacks (the page shows the text)."""
     if not parts:
         return None
-    try:
-        return PARTS.join(_part(p, locale == "en") for p in parts)
-    except _Unknown:
-        return None
+    return words.said(WORDS, parts, locale)

@@ -49,6 +49,40 @@ def money(value: Any, locale: str) -> str:
 
 
 _KINDS = {NUMBER: number, MONEY: money}
+# A param of several parts said one after another ({"join": ..., "parts": [...]}: ledger.order_notes.joined).
+JOINS: dict[str, Text] = {
+    "and": (" e ", " and "),
+    "comma": (", ", ", "),
+    "semicolon": ("; ", "; "),
+    "none": ("", ""),  # sentences that carry their own spacing
+}
+
+
+class _Unknown(Exception):
+    """A nested part whose key the catalogue lacks: the words are not said (the English text is)."""
+
+
+def _param(catalogue: Mapping[str, Text], value: Any, locale: str, kind: str | None) -> Any:
+    """A param as said: a part ({"key", "params"}) in the same catalogue and language, an amount
+    ({"money": ...}) as MONEY, parts joined ({"join", "parts"}: JOINS) or a list (commas), a value of
+    a `kind` as that kind; any other value as it is."""
+    if isinstance(value, dict) and "key" in value:
+        params = value.get("params")
+        text = say(catalogue, str(value["key"]), params if isinstance(params, dict) else None, locale)
+        if text is None:
+            raise _Unknown
+        return text
+    if isinstance(value, dict) and MONEY in value:
+        return money(value[MONEY], locale)
+    at = 1 if locale == "en" else 0
+    if isinstance(value, dict) and "parts" in value:
+        sep = JOINS.get(str(value.get("join")), JOINS["comma"])[at]
+        return sep.join(str(_param(catalogue, v, locale, None)) for v in value["parts"] or [])
+    if isinstance(value, list):
+        return JOINS["comma"][at].join(str(_param(catalogue, v, locale, None)) for v in value)
+    if value is None:
+        return ""
+    return _KINDS[kind](value, locale) if kind in _KINDS else value
 
 
 class _Params(dict[str, Any]):
@@ -65,12 +99,15 @@ def say(
     locale: str,
     kinds: Mapping[str, str] | None = None,
 ) -> str | None:
-    """The words of `key` in `locale` with `params` in place (None: no such key); `kinds`: which
-    params are a NUMBER or MONEY, said as `locale` writes them."""
+    """The words of `key` in `locale` with `params` in place (None: no such key, or a nested part's);
+    `kinds`: which params are a NUMBER or MONEY, said as `locale` writes them."""
     text = catalogue.get(key)
     if text is None:
         return None
-    shown = {k: _KINDS[kinds[k]](v, locale) if kinds and k in kinds else v for k, v in (params or {}).items()}
+    try:
+        shown = {k: _param(catalogue, v, locale, (kinds or {}).get(k)) for k, v in (params or {}).items()}
+    except _Unknown:
+        return None
     return text[1 if locale == "en" else 0].format_map(_Params(shown))
 
 
