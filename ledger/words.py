@@ -17,9 +17,25 @@ Words = tuple[str, dict[str, Any]]  # (key, params): ids, numbers, money, names;
 
 
 def stored(words: Words) -> dict[str, Any]:
-    """The words as a JSON column holds them: {"key": ..., "params": {...}} (anything exotic as text)."""
+    """The words as a JSON column holds them: {"key": ..., "params": {...}}, a param that is words
+    itself (a (key, params) part said inside) as words too; anything exotic as text."""
     key, params = words
-    return {"key": key, "params": json.loads(json.dumps(params, default=str))}
+    return {"key": key, "params": json.loads(json.dumps(_nested(params), default=str))}
+
+
+def _nested(value: Any) -> Any:
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], dict)
+    ):
+        return stored(value)
+    if isinstance(value, dict):
+        return {k: _nested(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nested(v) for v in value]
+    return value
 
 
 def joined(parts: list[Words] | tuple[Words, ...]) -> list[dict[str, Any]]:

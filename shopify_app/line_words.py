@@ -10,11 +10,12 @@ kilograms, money, the discount's own description and the edit's id.
 from __future__ import annotations
 
 from ledger.models import OrderLineChange
-from shopify_app import words
+from shopify_app import note_words, words
 from shopify_app.words import MONEY, NUMBER, Text
 
 # The params that are quantities and amounts, said as the page's language writes them ("1,5 kg",
 # "R$ 3,40" in pt-BR); the others (SKUs, ERP item numbers, units, ids, descriptions) as stored.
+FULFILLED = ("fulfilled_more_served", "fulfilled_cut", "cut_not_applied", "cut_applied_down_to")
 KINDS = {
     "served": NUMBER,
     "ordered": NUMBER,
@@ -85,6 +86,10 @@ WORDS: dict[str, Text] = {
         "discounts per unit and {units} units do not divide it, so one unit goes on a line of its own: "
         "{per_unit} per unit x {kept} + {alone} on 1 = {difference}",
     ),
+    "line_not_applied_in_full": (
+        "NÃO aplicado por completo: {unapplied}",
+        "NOT applied in full: {unapplied}",
+    ),
     # edits (Shopify -> ERP: jobs.order_edits.to_erp)
     "line_edit_sent": (
         "Edição do pedido na Shopify ({edit})",
@@ -97,6 +102,11 @@ WORDS: dict[str, Text] = {
 }
 
 
+# What is said inside a reason (a line fulfilled in Shopify, jobs.order_edits.fulfilled): the order
+# note's words for it.
+_SAID = {**WORDS, **{k: note_words.WORDS[k] for k in FULFILLED}}
+
+
 def reason(change: OrderLineChange, locale: str) -> str | None:
     """The change's reason in `locale`; as written when it has no words."""
-    return words.in_locale(WORDS, change.reason_words, change.reason, locale, KINDS)
+    return words.in_locale(_SAID, change.reason_words, change.reason, locale, KINDS)

@@ -129,4 +129,8 @@ def as_recorded(change: Any, unapplied: Unapplied | None) -> Any:
     if unapplied is None:
         return change
     reason = f"{change.reason}; NOT applied in full: {unapplied.text}"
-    return replace(change, reason=reason, shopify_quantity=unapplied.sent)
+    words = change.words if change.words is not None and change.words[0] == change.reason else None
+    said = (
+        (reason, (*words[1], ("line_not_applied_in_full", {"unapplied": unapplied.words}))) if words else None
+    )
+    return replace(change, reason=reason, words=said, shopify_quantity=unapplied.sent)

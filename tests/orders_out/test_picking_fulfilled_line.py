@@ -6,6 +6,7 @@ invoice is not held for it."""
 from __future__ import annotations
 
 from ledger.models import MessageStatus
+from shopify_app import line_words
 from shopify_app.admin_api import for_shop
 
 from .conftest import LinkedOrder, World
@@ -44,6 +45,12 @@ def test_a_cut_of_a_fulfilled_line_is_left_out_named_and_the_rest_applied(world:
     changes = {c.sku: c for c in world.line_changes(order.gid)}
     assert (changes[b].applied, changes[a].applied) == (True, False)
     assert "3 fulfilled in Shopify" in (changes[a].reason or ""), changes[a].reason
+    pt = line_words.reason(changes[a], "pt-BR") or ""  # the row's words, in the merchant's language
+    assert pt == (
+        f"Corte na separação: 1 de 3 atendido(s); NÃO aplicado por completo: SKU {a} (linha "
+        f"{order.lines[a]} do ERP): 3 já processado(s) na Shopify, o corte do ERP para 1 não foi aplicado: "
+        "reembolse 2 na Shopify"
+    ), pt
     note = world.link(order.gid).needs_attention or ""
     expected = f"SKU {a} (ERP line {order.lines[a]}): 3 fulfilled in Shopify, the ERP's cut to 1 not applied"
     assert expected in note and "refund 2" in note, note
