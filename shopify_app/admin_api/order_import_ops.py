@@ -133,16 +133,8 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
     if not raw:
         return None
     read = parse_erp_order(raw)
-    info = (raw.get("lineItems") or {}).get("pageInfo") or {}
-    if info.get("hasNextPage") and info.get("endCursor"):
-        more = paginate(
-            runner,
-            "OrderForErpLines",
-            ("order", "lineItems"),
-            {"id": order_id},
-            first=LINES_PER_PAGE,
-            after=info["endCursor"],
-        )
+    more = _past_first_page(runner, order_id, raw, "lineItems", "OrderForErpLines", LINES_PER_PAGE)
+    if more:
         lines = read.order.lines + [parse_order_line(line) for line in more]
         read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
     read = _all_fulfillment_orders(runner, order_id, raw, read)
@@ -169,19 +161,33 @@ def _all_fulfillment_orders(
     """`read` with the fulfillment orders past OrderForErp's first page (OrderForErpFulfillmentOrders):
     Shopify lists them oldest first, and every move that closes one opens another after it, so the
     open one (the company, a local pickup) can be past the fifth."""
-    info = (raw.get("fulfillmentOrders") or {}).get("pageInfo") or {}
-    if not (info.get("hasNextPage") and info.get("endCursor")):
-        return read
-    more = paginate(
+    more = _past_first_page(
         runner,
+        order_id,
+        raw,
+        "fulfillmentOrders",
         "OrderForErpFulfillmentOrders",
-        ("order", "fulfillmentOrders"),
-        {"id": order_id},
-        first=FULFILLMENT_ORDERS_PER_PAGE,
-        after=info["endCursor"],
+        FULFILLMENT_ORDERS_PER_PAGE,
     )
+    if not more:
+        return read
     found = read.order.fulfillment_orders + [parse_fulfillment_order(fo) for fo in more]
     return dataclasses.replace(read, order=dataclasses.replace(read.order, fulfillment_orders=found))
+
+
+def _past_first_page(
+    runner: QueryRunner, order_id: str, raw: dict[str, Any], field: str, document: str, per_page: int
+) -> list[dict[str, Any]]:
+    """The nodes of the order's connection `field` past the page OrderForErp read (`document` pages
+    the rest, `per_page` at a time); none when that page was the last."""
+    info = (raw.get(field) or {}).get("pageInfo") or {}
+    if not (info.get("hasNextPage") and info.get("endCursor")):
+        return []
+    return list(
+        paginate(
+            runner, document, ("order", field), {"id": order_id}, first=per_page, after=info["endCursor"]
+        )
+    )
 
 
 def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
