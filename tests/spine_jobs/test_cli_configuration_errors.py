@@ -17,6 +17,15 @@ import pytest
 from ledger.schema import upgrade
 from settings import ROOT
 
+_REDIS: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _test_redis(redis_server):
+    """The commands use the tests' Redis: without REDIS_URL a command would start the embedded one
+    in this checkout's instance folder and, stopped by its error, leave that server running."""
+    _REDIS["url"] = redis_server.url
+
 
 def _flask(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {
@@ -25,7 +34,7 @@ def _flask(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedP
         if not k.startswith(("APP_", "SHOPIFY_", "ENCRYPTION", "LOG_", "CONSINCO_", "ERP_", "REDIS_"))
     }
     environ.pop("PYTHONPATH", None)
-    environ.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}", **env})
+    environ.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}", "REDIS_URL": _REDIS["url"], **env})
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
         cwd=ROOT,
@@ -82,7 +91,7 @@ def test_gunicorn_stops_on_a_field_map_it_cannot_read_with_the_message(tmp_path)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "CONSINCO_", "REDIS_"))}
     environ.pop("PYTHONPATH", None)
     environ.update(DATABASE_URL=f"sqlite:///{tmp_path / 'ledger.db'}", CONSINCO_FIELD_MAP="/nonexistent.json",
-                   PORT="0")  # fmt: skip
+                   PORT="0", REDIS_URL=_REDIS["url"])  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"],
         cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120,
@@ -92,7 +101,7 @@ def test_gunicorn_stops_on_a_field_map_it_cannot_read_with_the_message(tmp_path)
 
 
 def test_a_migrated_database_runs_the_command(tmp_path):
-    """The same command on a migrated ledger, with Redis unset (embedded): no refusal."""
+    """The same command on a migrated ledger: no refusal."""
     upgrade(f"sqlite:///{tmp_path / 'ledger.db'}")
     done = _flask(["catalog", "diff"], tmp_path)
     assert "no active shop" in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
