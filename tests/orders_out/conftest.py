@@ -319,3 +319,29 @@ def world(env, chain, shopify) -> Iterator[World]:
 def _note_words_say_the_note(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every note a flow puts with words says in English what it wrote (tests/note_words_check)."""
     yield from note_words_check.checked(monkeypatch)
+
+
+@pytest.fixture
+def orders_api(env, world):
+    """The API's test client and a viewer's bearer header for the world's shop."""
+    from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+
+    from app import create_app
+    from ledger.models import Role, StaffRole
+    from settings import Settings
+
+    env.setenv("SHOPIFY_API_KEY", API_KEY)
+    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
+    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
+    app.testing = True
+    with session_scope() as session:
+        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.VIEWER.value))
+    return app.test_client(), bearer(make_id_token(world.domain, "31"))
+
+
+def attention_notes(orders_api: Any, link_id: int, locale: str) -> list[dict[str, Any]]:
+    """The order's notes as the Orders page gets them in `locale` (GET /api/orders/<id>)."""
+    client, auth = orders_api
+    answer = client.get(f"/api/orders/{link_id}?locale={locale}", headers=auth)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["attention_notes"]

@@ -7,37 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
 
-from app import create_app
 from jobs.nfe import InvalidNfeKey, check_digit, validate_key
 from ledger import order_notes
-from ledger.db import session_scope
-from ledger.models import MessageStatus, Role, StaffRole
-from settings import Settings
+from ledger.models import MessageStatus
 from shopify_app.note_words import say_note
 
-from .conftest import World
+from .conftest import World, attention_notes
 
 NFE_SP = "35240612345678000195550010000012341000012343"
-
-
-@pytest.fixture
-def orders_api(env, world):
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.VIEWER.value))
-    return app.test_client(), bearer(make_id_token(world.domain, "31"))
-
-
-def _notes(orders_api: Any, link_id: int, locale: str) -> list[dict[str, Any]]:
-    client, auth = orders_api
-    answer = client.get(f"/api/orders/{link_id}?locale={locale}", headers=auth)
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()["attention_notes"]
 
 
 def _said(words: Any, locale: str) -> str | None:
@@ -86,14 +64,14 @@ def test_an_nfe_key_refused_fails_its_event_with_a_note_in_portuguese(world: Wor
     [note] = order_notes.notes(link)
     assert note.event is not None and note.text.endswith(message.error_text or "?")
     assert say_note(order_notes.words_of(link)[note.label], "en") == message.error_text
-    [pt] = _notes(orders_api, link.id, "pt-BR")
+    [pt] = attention_notes(orders_api, link.id, "pt-BR")
     assert pt["event"] == note.event and pt["note"] == note.text  # the stored English line, as kept
     assert pt["text"] == (
         f"Chave da NF-e recusada: '{future}' viola a regra: AAMM 2803 é posterior ao mês atual "
         f"({pt['text'].rsplit('(', 1)[1]}"
     )
     assert "refused" not in pt["text"]
-    [en] = _notes(orders_api, link.id, "en")
+    [en] = attention_notes(orders_api, link.id, "en")
     assert en["text"] == message.error_text
 
 

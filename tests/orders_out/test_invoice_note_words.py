@@ -11,11 +11,10 @@ from ledger.models import MessageStatus
 from shopify_app.admin_api import for_shop
 from shopify_app.note_words import say_note
 
-from .conftest import World
-from .test_event_note_words import _notes, orders_api  # noqa: F401  (the Orders API fixture)
+from .conftest import World, attention_notes
 
 
-def test_an_item_not_on_the_nfe_is_named_in_portuguese(world: World, orders_api: Any) -> None:  # noqa: F811
+def test_an_item_not_on_the_nfe_is_named_in_portuguese(world: World, orders_api: Any) -> None:
     sku, extra = world.plain(0), world.plain(2)
     order = world.linked_order([(sku, 3)], gateway="cartao", capture="manual")
     world.erp.separate(order.nro, cuts={str(order.lines[sku]): 2})
@@ -34,8 +33,8 @@ def test_an_item_not_on_the_nfe_is_named_in_portuguese(world: World, orders_api:
     link = world.link(order.gid)
     [note] = [n for n in order_notes.notes(link) if n.flow == "invoices"]
     assert say_note(order_notes.words_of(link)[note.label], "en") == note.text.removeprefix("invoices: ")
-    [pt] = _notes(orders_api, link.id, "pt-BR")
+    [pt] = attention_notes(orders_api, link.id, "pt-BR")
     assert pt["note"] == note.text and f"fora da NF-e: 1 x {extra} ficaram sem processar" in pt["text"], pt
     assert "not on the NF-e" not in pt["text"]
-    [en] = _notes(orders_api, link.id, "en")
+    [en] = attention_notes(orders_api, link.id, "en")
     assert en["text"] == note.text.removeprefix("invoices: ")

@@ -6,36 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
-
-from app import create_app
 from ledger import order_notes
 from ledger.db import session_scope
-from ledger.models import MessageStatus, Role, Shop, StaffRole
-from settings import Settings
+from ledger.models import MessageStatus, Shop
 from shopify_app.note_words import say_note
 
-from .conftest import World
-
-
-@pytest.fixture
-def orders_api(env, world):
-    """The API's test client and a viewer's bearer header for the shop."""
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.VIEWER.value))
-    return app.test_client(), bearer(make_id_token(world.domain, "31"))
-
-
-def _notes(orders_api: Any, link_id: int, locale: str) -> list[dict[str, Any]]:
-    client, auth = orders_api
-    answer = client.get(f"/api/orders/{link_id}?locale={locale}", headers=auth)
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()["attention_notes"]
+from .conftest import World, attention_notes
 
 
 def _words_say_the_text(world: World, gid: str, flow: str) -> str:
@@ -66,12 +42,12 @@ def test_an_nfe_cancelled_in_the_erp_after_invoicing_reads_in_portuguese(
 
     stored = _words_say_the_text(world, order.gid, "cancellations")
     link = world.link(order.gid)
-    [pt] = _notes(orders_api, link.id, "pt-BR")
+    [pt] = attention_notes(orders_api, link.id, "pt-BR")
     assert pt["flow"] == "cancellations" and pt["note"] == stored  # the stored English line, as kept
     assert pt["text"].startswith(f"a NF-e {key} foi cancelada no ERP depois do faturamento (evento nº ")
     assert "O pagamento foi mantido, como pede a configuração cancel_refund (desligada" in pt["text"]
     assert "was cancelled" not in pt["text"]
-    [en] = _notes(orders_api, link.id, "en")
+    [en] = attention_notes(orders_api, link.id, "en")
     assert en["text"] == stored.removeprefix("cancellations: ")
 
 
@@ -85,7 +61,7 @@ def test_an_nfe_above_the_authorisation_reads_in_portuguese_with_its_money(
     assert message.status == MessageStatus.DONE.value, message.error_text
     stored = _words_say_the_text(world, order.gid, "invoices")
     link = world.link(order.gid)
-    [pt] = _notes(orders_api, link.id, "pt-BR")
+    [pt] = attention_notes(orders_api, link.id, "pt-BR")
     assert pt["note"] == stored and pt["text"].startswith("a NF-e (total R$ ")
     assert (
         "do que o cliente pagou ou autorizou" in pt["text"] and "cobre a diferença ou absorva-a" in pt["text"]
@@ -95,5 +71,5 @@ def test_an_nfe_above_the_authorisation_reads_in_portuguese_with_its_money(
         row = session.get(type(link), link.id)
         assert row is not None
         row.attention_words = None
-    [old] = _notes(orders_api, link.id, "pt-BR")
+    [old] = attention_notes(orders_api, link.id, "pt-BR")
     assert old["text"] == stored.removeprefix("invoices: ")
