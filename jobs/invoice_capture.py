@@ -400,24 +400,34 @@ def _outcome(
         beside: Words | str = ("beside_goods", {"items": joined(items, "and")}) if items else ""
         owes = {"paid": money(paid), "of": of_words, "invoiced": money(invoiced), "owed": money(owed)}
         said.append(("capture_refund_owed", {**owes, "beside": beside}))
-    above = None
+    # The note's pieces, each "invoices: ..." with its words (the first piece's may be two parts).
+    told: list[tuple[str, list[Words]]] = [(attention, said)] if attention else []
     if ZERO < asked.held_back <= CENTS_ABSORBED:  # a weight's discount split to the cent: no person's work
         notes.append(_above_total(state, nfe, invoiced, asked.held_back, "absorbed"))
     elif asked.held_back > ZERO:
         above = f"{FLOW}: " + _above_total(state, nfe, invoiced, asked.held_back, "collect it or absorb it")
-        said.append(("capture_above_total", {"nfe": nfe_words, "invoiced": money(invoiced),
-                                             "held_back": money(asked.held_back),
-                                             "total": money(state.current_total or ZERO)}))  # fmt: skip
-    waiting = _waiting(state, asked, answers, nfe) if not final else None
-    told = [*([attention] if attention else []), *([above] if above else []), *closed]
-    attention = "; ".join([*told, *([waiting[0]] if waiting else [])]) or None
-    said += [*closed_words, *([waiting[1]] if waiting else [])]
+        above_words = {"nfe": nfe_words, "invoiced": money(invoiced), "held_back": money(asked.held_back),
+                       "total": money(state.current_total or ZERO)}  # fmt: skip
+        told.append((above, [("capture_above_total", above_words)]))
+    told += [(text, [words]) for text, words in zip(closed, closed_words, strict=True)]
+    if (waiting := _waiting(state, asked, answers, nfe) if not final else None) is not None:
+        told.append((waiting[0], [waiting[1]]))
+    attention = "; ".join(text for text, _ in told) or None
+    said = again(told)
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     captured = (_captured(state) or ZERO) + taken if state.authorizations else None
     record = asked.record() if any(s in IN_FLIGHT for s, _ in answers) else None
     return Capture(captured, "; ".join(notes), attention, tuple(pending), record, paid=state.paid + taken,
                    words=tuple(said) if attention else ())  # fmt: skip
+
+
+def again(pieces: list[tuple[str, list[Words]]]) -> list[Words]:
+    """The words of a note joined from `pieces` ("invoices: ..." each, with its words): a piece after
+    the first names the flow again as its text does ("...; invoices: ..."), so its first part is
+    said inside `invoices_again` (shopify_app.note_words); a part its piece goes on with is not."""
+    return [("invoices_again", {"part": w}) if i and not j else w
+            for i, (_, words) in enumerate(pieces) for j, w in enumerate(words)]  # fmt: skip
 
 
 def _waiting(
