@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "issuer CNPJ",
          "month": "AAMM year-month"}  # fmt: skip
+# Each part in the merchant's words (shopify_app.note_words: "nfe_part_<part>").
+PART_WORDS = {part: f"nfe_part_{part}" for part in PARTS}
 # How far ahead of this clock a document's issue may be (the ERP's clock and ours differ a little).
 CLOCK_TOLERANCE = timedelta(minutes=10)
 
@@ -141,17 +143,21 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
     )
 
 
+DOCUMENTS = "the document's"
+COPYS = "the ERP order's copy of the document's"
 COMPANYS = "the order's ERP company's (the ERP names no issuer for the document)"
+# Whose value the key's is compared with, in the merchant's words (shopify_app.note_words).
+WHOSE_WORDS = {DOCUMENTS: "nfe_theirs_document", COPYS: "nfe_theirs_copy", COMPANYS: "nfe_theirs_company"}
 ROOT = 8  # a CNPJ's root: the company, whatever the establishment (branch) issuing
 
 
 def _issuer(invoice: Invoice, check: _Check) -> tuple[str | None, str]:
     """The issuer CNPJ the key's is compared with, and whose it is (module docstring)."""
     if invoice.issuer_cnpj:
-        return invoice.issuer_cnpj, "the document's"
+        return invoice.issuer_cnpj, DOCUMENTS
     copy = same_document(invoice, check.erp_documents)
     if copy is not None and copy.issuer_cnpj:
-        return copy.issuer_cnpj, "the ERP order's copy of the document's"
+        return copy.issuer_cnpj, COPYS
     found = company_cnpj.of(*check.company) if check.company is not None else None
     return found, COMPANYS
 
@@ -167,7 +173,10 @@ def _refuse_another_documents_key(invoice: Invoice, key: NfeKey, issuer: str | N
         return
     part, in_key, in_document = found
     issued = invoice.issued_at.strftime("%Y-%m-%d %H:%M %Z").strip()
-    theirs = whose if part == "issuer" else "the document's"
+    theirs = whose if part == "issuer" else DOCUMENTS
+    said = {"key": key.key, "number": invoice.number, "series": invoice.series, "model": invoice.model,
+            "issued": issued, "part": (PART_WORDS[part], {}), "in_key": in_key,
+            "theirs": (WHOSE_WORDS[theirs], {}), "in_document": in_document}  # fmt: skip
     raise Rejected(
         f"NF-e key {key.key} is not the key of the document the ERP describes (number {invoice.number}, "
         f"series {invoice.series}, model {invoice.model}, issued {issued}): the key's {PARTS[part]} "
@@ -177,4 +186,5 @@ def _refuse_another_documents_key(invoice: Invoice, key: NfeKey, issuer: str | N
         code="NFE_KEY_MISMATCH",
         field="documentoFiscal.chaveAcesso",
         detail={"value": key.key, "part": part, "in_key": in_key, "in_document": in_document},
+        words=("nfe_key_mismatch", said),
     )

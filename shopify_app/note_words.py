@@ -376,6 +376,30 @@ WORDS: dict[str, Text] = {
         "dígito verificador {digit} está errado: o módulo 11 dá {expected}",
         "check digit {digit} is wrong: modulo 11 gives {expected}",
     ),
+    "nfe_key_mismatch": (
+        "A chave da NF-e {key} não é a chave do documento que o ERP descreve (número {number}, série "
+        "{series}, modelo {model}, emitido em {issued}): {part} da chave ({in_key}) difere {theirs}: "
+        "{in_document}. Corrija a chave (ou o documento) no ERP e use Tentar de novo (o documento do "
+        "pedido no ERP é lido de novo); nada foi escrito no pedido",
+        "NF-e key {key} is not the key of the document the ERP describes (number {number}, series {series}, "
+        "model {model}, issued {issued}): the key's {part} {in_key} disagrees with {theirs} {in_document}. "
+        "Correct the key (or the document) in the ERP, then Retry (the ERP order's document is read "
+        "again); nothing was written on the order",
+    ),
+    "nfe_part_model": ("o modelo", "model"),
+    "nfe_part_series": ("a série", "series"),
+    "nfe_part_number": ("o número", "number"),
+    "nfe_part_issuer": ("o CNPJ do emitente", "issuer CNPJ"),
+    "nfe_part_month": ("o ano-mês AAMM", "AAMM year-month"),
+    "nfe_theirs_document": ("do que o documento traz", "the document's"),
+    "nfe_theirs_copy": (
+        "do que traz a cópia do documento no pedido do ERP",
+        "the ERP order's copy of the document's",
+    ),
+    "nfe_theirs_company": (
+        "do CNPJ da empresa do pedido no ERP (o ERP não nomeia emitente para o documento)",
+        "the order's ERP company's (the ERP names no issuer for the document)",
+    ),
     "nfe_issued_ahead": (
         "NF-e {number} (chave {key}) recusada: o ERP diz que ela foi emitida em {issued}, depois de agora "
         "({now})",

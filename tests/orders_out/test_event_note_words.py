@@ -75,6 +75,36 @@ def test_an_nfe_key_refused_fails_its_event_with_a_note_in_portuguese(world: Wor
     assert en["text"] == message.error_text
 
 
+def test_a_key_of_another_document_fails_its_event_with_a_note_in_portuguese(
+    world: World, orders_api: Any
+) -> None:
+    """NFE_KEY_MISMATCH (the key's series is not the document's): the failed event's note names
+    the part and both values in pt-BR, and in en reads as the refusal as written."""
+    order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    key = document["chaveAcesso"]
+    series = int(key[22:25])
+    body = key[:22] + f"{series + 7:03d}" + key[25:43]
+    forged = body + str(check_digit(body))
+    world.erp_key(order.nro, forged)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert (message.error_detail or {}).get("code") == "NFE_KEY_MISMATCH", message.error_detail
+
+    link = world.link(order.gid)
+    [note] = order_notes.notes(link)
+    assert say_note(order_notes.words_of(link)[note.label], "en") == message.error_text
+    [pt] = attention_notes(orders_api, link.id, "pt-BR")
+    assert pt["note"] == note.text, pt
+    assert pt["text"].startswith(f"A chave da NF-e {forged} não é a chave do documento que o ERP descreve"), (
+        pt
+    )
+    assert f"a série da chave ({series + 7}) difere do que o documento traz: {series}." in pt["text"], pt
+    assert "disagrees" not in pt["text"]
+    [en] = attention_notes(orders_api, link.id, "en")
+    assert en["text"] == message.error_text
+
+
 @pytest.mark.parametrize(
     ("words", "english"),
     [

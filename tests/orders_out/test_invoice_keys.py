@@ -16,6 +16,8 @@ from erp.records import Invoice
 from jobs import company_cnpj, invoice_keys
 from jobs.nfe import check_digit
 from ledger.errors import Rejected
+from ledger.words import stored
+from shopify_app.note_words import say_note
 
 OURS, THEIRS = "20695448000184", "11222333000181"
 ISSUED = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # 10:00 in Sao Paulo
@@ -140,3 +142,38 @@ def _cnpj_digits(base: str) -> list[int]:
     from stdnum.br import cnpj
 
     return [int(d) for d in cnpj.calc_check_digits(base)]
+
+
+# -- the refusal in the merchant's words -------------------------------------------------------
+
+
+def _said(refused: Rejected, locale: str) -> str | None:
+    assert refused.words is not None, "the refusal has no words: the note reads in English only"
+    return say_note([stored(refused.words)], locale)
+
+
+MISMATCHES = {  # part -> (the event's document, the ERP order's documents, what the pt-BR names)
+    "model": (_invoice(_key(), model="65"), [], "o modelo da chave (55)"),
+    "series": (_invoice(_key(), series="2"), [], "a série da chave (1)"),
+    "number": (_invoice(_key(), number=3590), [], "o número da chave (3589)"),
+    "issuer": (_invoice(_key(THEIRS), issuer=OURS), [], "o CNPJ do emitente da chave (11222333000181)"),
+    "issuer_copy": (_invoice(_key(THEIRS)), [_invoice(_key(THEIRS), issuer=OURS)], "cópia do documento"),
+    "issuer_company": (_invoice(_key(THEIRS)), [], "empresa do pedido no ERP"),
+    "month": (_invoice(_key(), issued_at=ISSUED - timedelta(days=90)), [], "o ano-mês AAMM da chave (2611)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISMATCHES))
+def test_a_key_of_another_document_is_refused_in_both_languages_as_its_text_reads(
+    companies: list[tuple[int, int]], case: str
+) -> None:
+    """NFE_KEY_MISMATCH carries its words (shopify_app.note_words): said in English they are the
+    refusal as written, part and whose value alike; in pt-BR they name the same part and values."""
+    invoice, erp_documents, named = MISMATCHES[case]
+    refused = _refusal(invoice, erp_documents, company=(1, 2))
+    assert refused.code == "NFE_KEY_MISMATCH" and refused.detail["part"] == case.split("_")[0]
+    assert _said(refused, "en") == refused.message
+    pt = _said(refused, "pt-BR")
+    assert pt is not None and "{" not in pt and named in pt, pt
+    assert refused.detail["in_key"] in pt and refused.detail["in_document"] in pt, pt
+    assert "disagrees" not in pt and "Corrija a chave (ou o documento) no ERP" in pt, pt
