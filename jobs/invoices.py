@@ -448,7 +448,36 @@ def _hold_behind_unapplied(unit: order_events.EventUnit, key: str) -> None:
         f"{f' ({why})' if why else ''}; a later event of the same NF-e does not capture or fulfil it on "
         f"its own. {way_out}",
         system="app", code="EARLIER_EVENT_NOT_APPLIED", detail={"waiting_for_seq": seq, "nfe_key": key},
+        words=_held_words(unit, key, seq, status, why, money),
     )  # fmt: skip
+
+
+def _held_words(
+    unit: order_events.EventUnit, key: str, seq: int, status: str, why: str | None, money: bool
+) -> Words | None:
+    """EARLIER_EVENT_NOT_APPLIED in the merchant's words: the earlier event's failure (`why`) said as
+    the note it left on the order link says it (None when that note has no words, or its status
+    none: the note reads as its text)."""
+    said_status = order_events.HELD_STATUS.get(status)
+    if said_status is None:
+        return None
+    failure: Words | str = ""
+    if why:
+        with session_scope() as session:
+            link = session.get(OrderLink, unit.link_id)
+            parts = (
+                order_notes.words_of_note(link, FLOW, event=seq, generation=unit.generation) if link else None
+            )
+        if not parts:
+            return None
+        failure = (
+            "held_why",
+            {"why": parts[0] if len(parts) == 1 else order_notes.joined(parts, "semicolon")},
+        )
+    way_out = ("held_way_out_money" if money else "held_way_out_other", {"seq": seq})
+    said = {"seq": seq, "key": key, "nro": unit.event.nro_pedvenda, "status": (said_status, {}),
+            "why": failure, "way_out": way_out}  # fmt: skip
+    return "invoice_held_behind", said
 
 
 def _mark(message_id: int, marks: dict[str, Any]) -> None:

@@ -338,6 +338,31 @@ WORDS: dict[str, Text] = {
     ),
     "status_failed": ("com falha", "failed"),
     "status_parked": ("aguardando um vínculo", "parked"),
+    "invoice_held_behind": (
+        "retido: o evento nº {seq} da NF-e {key} (pedido {nro} do ERP) está {status}{why}; um evento "
+        "posterior da mesma NF-e não a captura nem a processa sozinho. {way_out}",
+        "held: event #{seq} of NF-e {key} (ERP order {nro}) is {status}{why}; a later event of the same "
+        "NF-e does not capture or fulfil it on its own. {way_out}",
+    ),
+    "held_why": (" ({why})", " ({why})"),
+    "held_way_out_money": (
+        "Use Tentar de novo no evento nº {seq} (ele cobra a NF-e) ou, se você acertar o dinheiro dele fora "
+        "do app, feche o evento nº {seq} com “Marcar como resolvida” e uma nota dizendo como foi pago; "
+        "depois use Tentar de novo neste evento: após “Marcar como resolvida” ele grava a NF-e, processa "
+        "e envia o rastreio, e não captura nada",
+        "Either Retry event #{seq} (it charges the NF-e), or, if you settle its money outside the app, "
+        "close event #{seq} with “Mark as handled” and a note saying how it was paid; then Retry this "
+        "event: after “Mark as handled” it writes the NF-e, fulfils and sends the tracking, and captures "
+        "nothing",
+    ),
+    "held_way_out_other": (
+        "Corrija o evento nº {seq} e use Tentar de novo nele, depois neste evento. A falha dele não é "
+        "sobre o dinheiro: se você a corrigir à mão na Shopify e fechar o evento nº {seq} com “Marcar como "
+        "resolvida”, Tentar de novo neste evento ainda captura a NF-e",
+        "Fix and Retry event #{seq}, then Retry this event. Its failure is not about the money: if you "
+        "fix it by hand in Shopify and close event #{seq} with “Mark as handled”, this event's Retry "
+        "still captures the NF-e",
+    ),
     "invoice_no_document": (
         "O evento {seq} do ERP (faturado) não traz documento fiscal, e o pedido {nro} do ERP não lista "
         "nenhum válido",

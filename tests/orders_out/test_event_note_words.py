@@ -105,6 +105,44 @@ def test_a_key_of_another_document_fails_its_event_with_a_note_in_portuguese(
     assert en["text"] == message.error_text
 
 
+def test_a_later_event_of_an_nfe_held_behind_its_parked_first_event_has_a_note_in_portuguese(
+    world: World, orders_api: Any
+) -> None:
+    """EARLIER_EVENT_NOT_APPLIED (jobs.invoices: a tracking event of an NF-e whose first event is
+    parked on a substitute Shopify lacks): the held event's note names the earlier event, its status,
+    its failure (as that event's own note says it) and the way out, in pt-BR; in en, as written."""
+    from sqlalchemy import delete
+
+    from sandbox.consinco import tables as t
+
+    original = world.plain(0)
+    order = world.linked_order([(original, 1)], gateway="cartao", capture="manual")
+    unbound = next(s for s in world.chain.skus if s.id_sku not in world.variants and not s.weighed)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[original], "codAcesso": unbound.ean, "qtd": 1}]
+    )
+    world.erp.invoice(order.nro, tracking=False)
+    with world.erp.store.write() as (conn, _now):  # this ERP reports only the invoice
+        events = t.mad_pedvendaevento
+        conn.execute(delete(events).where(events.c.nropedvenda == order.nro, events.c.tipoevento == "S"))
+    world.poll()
+    world.erp.track(order.nro, "BR000000030BR", carrier="Correios")
+    world.poll()
+    first, later = world.messages("invoices", order)
+    assert first.status == MessageStatus.PARKED.value, (first.status, first.error_text)
+    assert (later.error_detail or {}).get("code") == "EARLIER_EVENT_NOT_APPLIED", later.error_text
+
+    link = world.link(order.gid)
+    [note] = [n for n in order_notes.notes(link) if n.text.endswith(later.error_text or "?")]
+    assert say_note(order_notes.words_of(link)[note.label], "en") == later.error_text
+    [pt] = [n for n in attention_notes(orders_api, link.id, "pt-BR") if n["event"] == note.event]
+    assert pt["text"].startswith(f"retido: o evento nº {first.unit_key.split(':')[1]} da NF-e "), pt
+    assert "aguardando um vínculo" in pt["text"] and "não está na Shopify" in pt["text"], pt
+    assert "ainda captura a NF-e" in pt["text"] and "held" not in pt["text"], pt
+    [en] = [n for n in attention_notes(orders_api, link.id, "en") if n["event"] == note.event]
+    assert en["text"] == later.error_text
+
+
 @pytest.mark.parametrize(
     ("words", "english"),
     [
