@@ -495,6 +495,54 @@ WORDS: dict[str, Text] = {
         "it may be fulfilled and shipped again, and those goods may have left the store already: check the "
         "delivery with the carrier.",
     ),
+    "cancel_held_by_service": (
+        "A Shopify não cancelou o pedido {name}: o serviço de processamento {services} está com ele (ele "
+        "{doing}), e a Shopify não cancela pedido enquanto um serviço de processamento o processa. Para "
+        "cancelá-lo, {to_do}; depois clique em Tentar de novo aqui e o app cancela o pedido. Se o serviço "
+        "já enviou as mercadorias, ele não pode parar: reembolse o cliente ou recupere as mercadorias. A "
+        "Shopify disse: {shopify}",
+        "Shopify did not cancel order {name}: fulfillment service {services} holds it (it {doing}), and "
+        "Shopify cancels no order while a fulfillment service is fulfilling it. To cancel it, {to_do}; then "
+        "click Retry here and the app cancels the order. If the service has shipped the goods already, it "
+        "cannot stop: refund the customer or take the goods back instead. Shopify said: {shopify}",
+    ),
+    "a_fulfillment_service": ("um serviço de processamento", "a fulfillment service"),
+    "service_doing_submitted": (
+        "foi solicitado a processá-lo e ainda não respondeu",
+        "was asked to fulfil it and has not answered yet",
+    ),
+    "service_doing_accepted": (
+        "aceitou a solicitação de processamento e está processando o pedido",
+        "accepted the fulfillment request and is fulfilling it",
+    ),
+    "service_doing_cancellation_requested": (
+        "foi solicitado a cancelar o processamento dele e ainda não respondeu",
+        "was asked to cancel its fulfillment and has not answered yet",
+    ),
+    "service_doing_cancellation_rejected": (
+        "recusou cancelar o processamento dele: as mercadorias podem já estar embaladas ou enviadas",
+        "refused to cancel its fulfillment: the goods may be packed or shipped already",
+    ),
+    "service_to_do_submitted": (
+        "retire a solicitação (Cancelar solicitação no processamento, no admin da Shopify)",
+        "withdraw the request (Cancel request on the fulfillment in the Shopify admin)",
+    ),
+    "service_to_do_accepted": (
+        "peça ao serviço que pare (Solicitar cancelamento no processamento em andamento, no admin da "
+        "Shopify) e espere até que ele aceite",
+        "ask the service to stop (Request cancellation on the fulfillment in progress, in the Shopify "
+        "admin) and wait until it accepts",
+    ),
+    "service_to_do_cancellation_requested": (
+        "espere o serviço aceitar a solicitação de cancelamento (ou entre em contato com ele)",
+        "wait for the service to accept the cancellation request (or contact it)",
+    ),
+    "service_to_do_cancellation_rejected": (
+        "entre em contato com o serviço e peça que cancele o processamento dele (Solicitar cancelamento de "
+        "novo no processamento, no admin da Shopify)",
+        "contact the service and have it cancel its fulfillment (Request cancellation again on the "
+        "fulfillment, in the Shopify admin)",
+    ),
     "cancel_fulfillment_refused": (
         "A Shopify não consegue cancelar o pedido {name}: ele foi processado {by} e o cancelamento do "
         "processamento {fulfillment} foi recusado ({message}). Cancele o processamento no admin da Shopify "

@@ -13,6 +13,7 @@ Shopify's own words kept at the end and in the detail.
 from __future__ import annotations
 
 from ledger.errors import Rejected
+from ledger.order_notes import joined
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_results import FulfillmentOrder
@@ -44,6 +45,13 @@ HOLDING = {
 }
 
 
+# What the service is doing and what the merchant does, in the merchant's words (shopify_app.note_words).
+HOLDING_WORDS = {
+    status: (f"service_doing_{status.lower()}", f"service_to_do_{status.lower()}") for status in HOLDING
+}
+A_SERVICE = "a fulfillment service"  # a service whose location Shopify does not name
+
+
 def held(fulfillment_orders: list[FulfillmentOrder]) -> list[FulfillmentOrder]:
     """Pure: the fulfillment orders a fulfillment service holds (unfinished, in a request status)."""
     return [fo for fo in fulfillment_orders if fo.request_status in HOLDING and fo.status not in FINISHED]
@@ -58,9 +66,10 @@ def explained(client: AdminClient, order_id: str, name: str, refusal: ShopifyUse
 
 def hold_refusal(name: str, holding: list[FulfillmentOrder], refusal: ShopifyUserErrors) -> Rejected:
     """Pure: the merchant's words for an order `holding` fulfillment orders keep from cancelling."""
-    services = sorted({fo.location_name or "a fulfillment service" for fo in holding})
+    services = sorted({fo.location_name or A_SERVICE for fo in holding})
     statuses = [fo.request_status or "" for fo in holding]
-    doing, to_do = HOLDING[next(s for s in PRECEDENCE if s in statuses)]
+    furthest = next(s for s in PRECEDENCE if s in statuses)
+    doing, to_do = HOLDING[furthest]
     words = [e.message for e in refusal.errors]
     text = (
         f"Shopify did not cancel order {name}: fulfillment service {' and '.join(services)} holds it "
@@ -83,4 +92,9 @@ def hold_refusal(name: str, holding: list[FulfillmentOrder], refusal: ShopifyUse
             for fo in holding
         ],
     }
-    return Rejected(text, system="shopify", code=CODE, field=refusal.field, detail=detail)
+    doing_words, to_do_words = HOLDING_WORDS[furthest]
+    named = [("a_fulfillment_service", {}) if service == A_SERVICE else service for service in services]
+    said = {"name": name, "services": joined(named, "and"), "doing": (doing_words, {}),
+            "to_do": (to_do_words, {}), "shopify": " ".join(words)}  # fmt: skip
+    return Rejected(text, system="shopify", code=CODE, field=refusal.field, detail=detail,
+                    words=("cancel_held_by_service", said))  # fmt: skip

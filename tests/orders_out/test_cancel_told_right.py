@@ -252,3 +252,35 @@ def test_a_request_not_accepted_yet_is_withdrawn_and_the_furthest_along_decides(
     both = hold_refusal("#1001", [submitted, rejected], refusal)
     assert "refused to cancel its fulfillment" in both.message and "contact the service" in both.message
     assert both.code == "CANCEL_HELD_BY_FULFILLMENT_SERVICE" and both.detail["shopify_code"] == "INVALID"
+
+
+@pytest.mark.parametrize(
+    "status", ["SUBMITTED", "ACCEPTED", "CANCELLATION_REQUESTED", "CANCELLATION_REJECTED"]
+)
+def test_a_fulfillment_services_hold_is_said_in_both_languages_as_its_text_reads(status: str) -> None:
+    """CANCEL_HELD_BY_FULFILLMENT_SERVICE carries its words (shopify_app.note_words): said in English
+    they are the refusal as written, the services, what they do and what to do alike; in pt-BR they
+    name the same services and keep Shopify's own words."""
+    from jobs.cancellations.service_hold import hold_refusal
+    from ledger.words import stored
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+    from shopify_app.admin_api.order_results import FulfillmentOrder
+    from shopify_app.note_words import say_note
+
+    refusal = ShopifyUserErrors("OrderCancel", [UserError(("orderId",), "Cannot cancel.", "INVALID")])
+    fo = "gid://shopify/FulfillmentOrder/"
+    holding = [
+        FulfillmentOrder(f"{fo}1", "OPEN", None, request_status=status, location_name="Armazém Log"),
+        FulfillmentOrder(f"{fo}2", "OPEN", None, request_status="SUBMITTED"),  # a service not named
+    ]
+    refused = hold_refusal("#1001", holding, refusal)
+    assert refused.words is not None, "the refusal has no words: the note reads in English only"
+    part = [stored(refused.words)]
+    assert say_note(part, "en") == refused.message
+    pt = say_note(part, "pt-BR")
+    assert pt is not None and "{" not in pt and pt.startswith("A Shopify não cancelou o pedido #1001"), pt
+    assert (
+        "Armazém Log e um serviço de processamento" in pt or "um serviço de processamento e Armazém Log" in pt
+    )
+    assert pt.endswith("A Shopify disse: Cannot cancel."), pt
+    assert "Shopify did not" not in pt and "Tentar de novo" in pt, pt
