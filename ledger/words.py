@@ -61,6 +61,17 @@ def stored_for(english: str | None, words: Said | None) -> list[dict[str, Any]] 
     return joined(words[1])
 
 
+def around(words: Said | None, english: str, text: str, key: str, params: dict[str, Any]) -> Said | None:
+    """Words for `text`, which a later step writes around `english` ("<english>: <what it did>"):
+    one part of `key` saying `english`'s own words as its param "said" (several parts joined as
+    they read: "; "); None when `words` do not say `english` as it stands."""
+    if words is None or words[0] != english or not words[1]:
+        return None
+    parts = words[1]
+    inner = parts[0] if len(parts) == 1 else {"join": "semicolon", "parts": list(parts)}
+    return text, ((key, {"said": inner, **params}),)
+
+
 def quantity(value: Decimal) -> str:
     """A quantity as a param: no trailing zeros ("1", "1.5"), as ERP quantities read "1.000"."""
     return format(value.normalize(), "f")

@@ -4,7 +4,8 @@ The per-line ledger (OrderLineChange, written by jobs.order_edits) keeps each ch
 reason and beside it its words (reason_words: parts said one after the other); the order's page
 says them in the request's locale. A reason with no words (a row older than them, or one a later
 step reworded without giving any) reads as it was written. Params: SKUs, ERP item numbers,
-kilograms, money, the discount's own description and the edit's id.
+kilograms, money, the discount's own description, the edit's id, Shopify's own message, and an
+earlier step's words said inside a later one's ("said": "<the substitute's reason>: 1 x ...").
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ KINDS = {
     "per_unit": MONEY,
     "residual": MONEY,
     "alone": MONEY,
+    "shift": MONEY,
+    "taken": MONEY,
+    "below": MONEY,
+    "price": MONEY,
+    "line_price": MONEY,
+    "charged": MONEY,
+    "off": MONEY,
+    "still": MONEY,
 }
 
 WORDS: dict[str, Text] = {
@@ -85,6 +94,82 @@ WORDS: dict[str, Text] = {
         "Weighed {served} kg instead of {ordered} kg: line discount {difference} '{description}'; Shopify "
         "discounts per unit and {units} units do not divide it, so one unit goes on a line of its own: "
         "{per_unit} per unit x {kept} + {alone} on 1 = {difference}",
+    ),
+    # how a planned split went (jobs.order_edits.weight_words: the plan, then what happened)
+    "line_weight_planned": (
+        "Pesado com {served} kg em vez de {ordered} kg: desconto de {difference} no item '{description}'",
+        "Weighed {served} kg instead of {ordered} kg: line discount {difference} '{description}'",
+    ),
+    "line_split_made": (
+        "a Shopify desconta por unidade e {units} unidades não o dividem, então uma unidade foi para um "
+        "item separado: {per_unit} por unidade x {kept} + {alone} em 1",
+        "Shopify discounts per unit and {units} units do not divide it, so one unit went on a line of its "
+        "own: {per_unit} per unit x {kept} + {alone} on 1",
+    ),
+    "line_split_made_shifted": (
+        "a Shopify desconta por unidade e {units} unidades não o dividem, então uma unidade foi para um "
+        "item separado: {per_unit} por unidade x {kept} + {alone} em 1 (mover a unidade mudou o subtotal "
+        "da Shopify em {shift}: o preço atual da variante, os outros descontos do item)",
+        "Shopify discounts per unit and {units} units do not divide it, so one unit went on a line of its "
+        "own: {per_unit} per unit x {kept} + {alone} on 1 (moving the unit changed Shopify's subtotal by "
+        "{shift}: the variant's price now, the line's other discounts)",
+    ),
+    "line_split_off": (
+        "o subtotal da Shopify baixou {taken}, não {difference}: a captura segue o total da NF-e",
+        "Shopify's subtotal went down by {taken}, not {difference}: the capture follows the NF-e total",
+    ),
+    "line_split_refused": (
+        "a Shopify recusou a unidade em um item separado ({message}), então {per_unit} por unidade x "
+        "{units}: a Shopify fica {below} abaixo do item da NF-e, a captura segue a NF-e",
+        "Shopify refused the unit on its own line ({message}), so {per_unit} per unit x {units}: Shopify "
+        "is {below} below the NF-e line, the capture follows the NF-e",
+    ),
+    "line_split_unmatched": (
+        "nenhuma divisão acerta o desconto ao centavo (a variante custa {price} agora, o item "
+        "{line_price}), então {per_unit} por unidade x {units}: a Shopify fica {below} abaixo do item da "
+        "NF-e, a captura segue a NF-e",
+        "no split could match it to the cent (the variant is priced {price} now, the line {line_price}), "
+        "so {per_unit} per unit x {units}: Shopify is {below} below the NF-e line, the capture follows "
+        "the NF-e",
+    ),
+    "line_split_fulfilled": (
+        "{fulfilled} das suas unidades já processada(s) na Shopify, então sem divisão: {per_unit} por "
+        "unidade x {units}, a Shopify fica {below} abaixo do item da NF-e, a captura segue a NF-e",
+        "{fulfilled} of its units fulfilled in Shopify, so not split: {per_unit} per unit x {units}, "
+        "Shopify {below} below the NF-e line, the capture follows the NF-e",
+    ),
+    # a substitute added at Shopify's price ({said}: the substitute's own reason, said inside)
+    "line_substitute_not_above": (
+        "{said}: {units} x {price} na Shopify não fica acima dos {charged} do ERP, então sem desconto; a "
+        "captura segue a NF-e",
+        "{said}: {units} x {price} in Shopify is not above the ERP's {charged}, so no discount; the "
+        "capture follows the NF-e",
+    ),
+    "line_substitute_weighed_less": (
+        "{said}: {units} x {price} na Shopify menos {off} '{description}' = os {charged} do ERP",
+        "{said}: {units} x {price} in Shopify less {off} '{description}' = the ERP's {charged}",
+    ),
+    "line_substitute_weighed_short": (
+        "{said}: {units} x {price} na Shopify menos {off} (o preço inteiro de uma unidade) ainda fica "
+        "{still} acima dos {charged} do ERP: a captura segue a NF-e",
+        "{said}: {units} x {price} in Shopify less {off} (a unit's whole price) is still {still} above the "
+        "ERP's {charged}: the capture follows the NF-e",
+    ),
+    "line_substitute_priced": (
+        "{said}: {units} x {price} na Shopify menos {per_unit} por unidade '{description}' = os {charged} "
+        "do ERP",
+        "{said}: {units} x {price} in Shopify less {per_unit} per unit '{description}' = the ERP's {charged}",
+    ),
+    "line_substitute_priced_below": (
+        "{said}: {units} x {price} na Shopify menos {per_unit} por unidade '{description}': a Shopify fica "
+        "{below} abaixo dos {charged} do ERP, a captura segue a NF-e",
+        "{said}: {units} x {price} in Shopify less {per_unit} per unit '{description}': Shopify is {below} "
+        "below the ERP's {charged}, the capture follows the NF-e",
+    ),
+    # a change another event of the order applied already ({said}: the change's own reason)
+    "line_applied_before": (
+        "{said}: já na Shopify, aplicado pelo evento #{event} do ERP",
+        "{said}: in Shopify already, applied by ERP event #{event}",
     ),
     "line_not_applied_in_full": (
         "NÃO aplicado por completo: {unapplied}",

@@ -62,13 +62,21 @@ class _Unknown(Exception):
     """A nested part whose key the catalogue lacks: the words are not said (the English text is)."""
 
 
-def _param(catalogue: Mapping[str, Text], value: Any, locale: str, kind: str | None) -> Any:
-    """A param as said: a part ({"key", "params"}) in the same catalogue and language, an amount
-    ({"money": ...}) as MONEY, parts joined ({"join", "parts"}: JOINS) or a list (commas), a value of
-    a `kind` as that kind; any other value as it is."""
+def _param(
+    catalogue: Mapping[str, Text],
+    value: Any,
+    locale: str,
+    kind: str | None,
+    kinds: Mapping[str, str] | None = None,
+) -> Any:
+    """A param as said: a part ({"key", "params"}) in the same catalogue, language and `kinds` (an
+    order line's reason said inside a later step's), an amount ({"money": ...}) as MONEY, parts
+    joined ({"join", "parts"}: JOINS) or a list (commas), a value of a `kind` as that kind; any other
+    value as it is."""
     if isinstance(value, dict) and "key" in value:
         params = value.get("params")
-        text = say(catalogue, str(value["key"]), params if isinstance(params, dict) else None, locale)
+        given = params if isinstance(params, dict) else None
+        text = say(catalogue, str(value["key"]), given, locale, kinds)
         if text is None:
             raise _Unknown
         return text
@@ -77,9 +85,9 @@ def _param(catalogue: Mapping[str, Text], value: Any, locale: str, kind: str | N
     at = 1 if locale == "en" else 0
     if isinstance(value, dict) and "parts" in value:
         sep = JOINS.get(str(value.get("join")), JOINS["comma"])[at]
-        return sep.join(str(_param(catalogue, v, locale, None)) for v in value["parts"] or [])
+        return sep.join(str(_param(catalogue, v, locale, None, kinds)) for v in value["parts"] or [])
     if isinstance(value, list):
-        return JOINS["comma"][at].join(str(_param(catalogue, v, locale, None)) for v in value)
+        return JOINS["comma"][at].join(str(_param(catalogue, v, locale, None, kinds)) for v in value)
     if value is None:
         return ""
     return _KINDS[kind](value, locale) if kind in _KINDS else value
@@ -105,7 +113,9 @@ def say(
     if text is None:
         return None
     try:
-        shown = {k: _param(catalogue, v, locale, (kinds or {}).get(k)) for k, v in (params or {}).items()}
+        shown = {
+            k: _param(catalogue, v, locale, (kinds or {}).get(k), kinds) for k, v in (params or {}).items()
+        }
     except _Unknown:
         return None
     return text[1 if locale == "en" else 0].format_map(_Params(shown))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from jobs.order_edits import repeats
+from jobs.order_edits import repeats, weight_words
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
 
 NOTE_TOPIC = "fulfilled lines"  # its note: "order_edits (fulfilled lines): SKU ..."
@@ -115,11 +115,15 @@ def unsplit(splits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[A
         difference = change.discount_total or Decimal("0")
         per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
         below = per_unit * units - difference
-        reason = (f"{change.reason.split(';')[0]}; {found[0]} of its units fulfilled in Shopify, so not "
+        planned, plan = weight_words.planned(change)
+        reason = (f"{planned}; {found[0]} of its units fulfilled in Shopify, so not "
                   f"split: {per_unit} per unit x {units}, Shopify {below} below the NF-e line, the "
                   "capture follows the NF-e")  # fmt: skip
+        not_split = ("line_split_fulfilled", {"fulfilled": found[0], "per_unit": per_unit, "units": units,
+                                              "below": below})  # fmt: skip
+        words = weight_words.after_plan(reason, plan, not_split)
         whole.append(replace(change, split_discount=None, shopify_quantity=None, discount_per_unit=per_unit,
-                             reason=reason))  # fmt: skip
+                             reason=reason, words=words))  # fmt: skip
     return kept, whole
 
 

@@ -81,13 +81,13 @@ from sqlalchemy import select
 
 from erp.records import OrderEvent
 from jobs import order_events, stock_reread
-from jobs.order_edits import fulfilled, repeats
+from jobs.order_edits import fulfilled, repeats, weight_words
 from ledger import bindings, mappings, order_notes
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import OrderLineChange, OrderLink
-from ledger.words import Said, Words, quantity, said, stored_for
+from ledger.words import Said, Words, around, quantity, said, stored_for
 from shopify_app.admin_api import for_shop, order_edit_discounts
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_results import CalculatedLine
@@ -694,13 +694,17 @@ def _split(
     subtotal goes down by exactly the ERP's difference. When no pair of discounts can do it, the
     unit goes back and the line gets the rounded-up per-unit discount of the unsplit rule."""
     executor, calc_id = client.executor, edit.calculated_order_id
-    planned = change.reason.split(";")[0]  # "weighed ...: line discount D 'Ajuste de peso: ...'"
+    planned, plan = weight_words.planned(change)  # "weighed ...: line discount D 'Ajuste de peso: ...'"
     units, difference = change.weighed_units or 0, change.discount_total or Decimal("0")
     kept_line = _calculated_line(edit, change, order.lines)
     shopify_line = next((s for s in order.lines if s.id == change.line_item_id), None)
     kept_price = _unit_price(shopify_line) if shopify_line else Decimal("0")
 
-    def unsplit(alone: order_edit_discounts.Staged | None, why: str) -> tuple[LineChange, Decimal]:
+    def unsplit(
+        alone: order_edit_discounts.Staged | None, why: str, why_words: Words
+    ) -> tuple[LineChange, Decimal]:
+        """`why_words`: `why` and what follows said as one part (its key, its params but the
+        amounts worked out here)."""
         if alone is not None:
             order_edit_discounts.set_quantity(executor, calc_id, alone.line_id or "", 0)
         order_edit_discounts.set_quantity(executor, calc_id, kept_line, units)
@@ -709,10 +713,14 @@ def _split(
         below = per_unit * units - difference
         reason = (f"{planned}; {why}, so {per_unit} per unit x {units}: Shopify is {below} below the "
                   "NF-e line, the capture follows the NF-e")  # fmt: skip
+        key, params = why_words
+        gone = (key, {**params, "per_unit": per_unit, "units": units, "below": below})
         unsplit_change = replace(
             change, discount_per_unit=per_unit, split_discount=None, shopify_quantity=None
         )
-        return replace(unsplit_change, reason=reason), after
+        return replace(
+            unsplit_change, reason=reason, words=weight_words.after_plan(reason, plan, gone)
+        ), after
 
     order_edit_discounts.set_quantity(executor, calc_id, kept_line, units - 1)
     try:
@@ -720,13 +728,15 @@ def _split(
             executor, calc_id, change.variant_id or "", location_id=location
         )
     except ShopifyUserErrors as refused:  # e.g. no stock left to add at the location: no split, not stuck
-        return unsplit(None, f"Shopify refused the unit on its own line ({refused})")
+        refusal = f"Shopify refused the unit on its own line ({refused})"
+        return unsplit(None, refusal, ("line_split_refused", {"message": str(refused)}))
     shift = alone.subtotal - before
     alone_price = alone.unit_price if alone.unit_price is not None else kept_price
     shares = split_shares(difference, units, shift, kept_price, alone_price)
     if shares is None:
+        unmatched = ("line_split_unmatched", {"price": alone_price, "line_price": kept_price})
         return unsplit(alone, f"no split could match it to the cent (the variant is priced {alone_price} "
-                              f"now, the line {kept_price})")  # fmt: skip
+                              f"now, the line {kept_price})", unmatched)  # fmt: skip
     per_unit, on_alone = shares
     after = alone.subtotal
     if per_unit:
@@ -735,15 +745,22 @@ def _split(
         after = _discount(client, edit, alone.line_id or "", on_alone, order, change.discount_description)
     reason = (f"{planned}; Shopify discounts per unit and {units} units do not divide it, so one unit "
               f"went on a line of its own: {per_unit} per unit x {units - 1} + {on_alone} on 1")  # fmt: skip
+    made: dict[str, Any] = {"units": units, "per_unit": per_unit, "kept": units - 1, "alone": on_alone}
+    parts: list[Words] = [("line_split_made", made)]
     if shift:
         reason += (f" (moving the unit changed Shopify's subtotal by {shift}: the variant's price now, "
                    "the line's other discounts)")  # fmt: skip
+        parts = [("line_split_made_shifted", {**made, "shift": shift})]
     if after - before != -difference:
         reason += (f"; Shopify's subtotal went down by {before - after}, not {difference}: the capture "
                    "follows the NF-e total")  # fmt: skip
+        parts.append(("line_split_off", {"taken": before - after, "difference": difference}))
         log.warning("order_edits: split of %s took %s off, not %s (a fixed value not per unit?)",
                     change.sku, before - after, difference)  # fmt: skip
-    return replace(change, discount_per_unit=per_unit, split_discount=on_alone, reason=reason), after
+    words = weight_words.after_plan(reason, plan, *parts)
+    return replace(
+        change, discount_per_unit=per_unit, split_discount=on_alone, reason=reason, words=words
+    ), after
 
 
 def _add_weighed(client: Any, edit: Any, change: LineChange, order: Any, location: str | None) -> LineChange:
@@ -757,17 +774,22 @@ def _add_weighed(client: Any, edit: Any, change: LineChange, order: Any, locatio
     price = alone.unit_price if alone.unit_price is not None else Decimal("0")
     difference = (price * units - charged).quantize(CENT)
     sold = f"{units} x {price} in Shopify"
+    money = {"units": units, "price": price, "charged": charged}
     if difference <= 0:
         reason = (f"{change.reason}: {sold} is not above the ERP's {charged}, so no discount; the "
                   "capture follows the NF-e")  # fmt: skip
-        return replace(change, discount_total=Decimal("0"), reason=reason)
+        words = around(change.words, change.reason, reason, "line_substitute_not_above", money)
+        return replace(change, discount_total=Decimal("0"), reason=reason, words=words)
     off = min(difference, price)
     _discount(client, edit, alone.line_id or "", off, order, change.discount_description)
     reason = f"{change.reason}: {sold} less {off} '{change.discount_description}' = the ERP's {charged}"
+    less = ("line_substitute_weighed_less", {**money, "off": off, "description": change.discount_description})
     if off < difference:
         reason = (f"{change.reason}: {sold} less {off} (a unit's whole price) is still {difference - off} "
                   f"above the ERP's {charged}: the capture follows the NF-e")  # fmt: skip
-    return replace(change, discount_total=off, discount_per_unit=off, reason=reason)
+        less = ("line_substitute_weighed_short", {**money, "off": off, "still": difference - off})
+    words = around(change.words, change.reason, reason, *less)
+    return replace(change, discount_total=off, discount_per_unit=off, reason=reason, words=words)
 
 
 def _add_substitute(
@@ -786,20 +808,26 @@ def _add_substitute(
     price = added.unit_price if added.unit_price is not None else Decimal("0")
     difference = (price * units - charged).quantize(CENT)
     sold = f"{units} x {price} in Shopify"
+    money = {"units": units, "price": price, "charged": charged}
     if difference <= 0 or units <= 0:
         reason = (f"{change.reason}: {sold} is not above the ERP's {charged}, so no discount; the capture "
                   "follows the NF-e")  # fmt: skip
-        return replace(change, reason=reason)
+        words = around(change.words, change.reason, reason, "line_substitute_not_above", money)
+        return replace(change, reason=reason, words=words)
     per_unit = min((difference / units).quantize(CENT, rounding=ROUND_CEILING), price)
     each = f"{(charged / units).quantize(CENT):.2f}".replace(".", ",")
     description = f"{SUBSTITUTE_PRICE}: R$ {each} (item {repeats.item_of(change.change_key)})"
     _discount(client, edit, added.line_id or "", per_unit, order, description)
     reason = f"{change.reason}: {sold} less {per_unit} per unit '{description}' = the ERP's {charged}"
+    less = ("line_substitute_priced", {**money, "per_unit": per_unit, "description": description})
     if per_unit * units != difference:
         reason = (f"{change.reason}: {sold} less {per_unit} per unit '{description}': Shopify is "
                   f"{per_unit * units - difference} below the ERP's {charged}, the capture follows the "
                   "NF-e")  # fmt: skip
-    return replace(change, discount_per_unit=per_unit, discount_description=description, reason=reason)
+        less = ("line_substitute_priced_below", {**less[1], "below": per_unit * units - difference})
+    words = around(change.words, change.reason, reason, *less)
+    return replace(change, discount_per_unit=per_unit, discount_description=description, reason=reason,
+                   words=words)  # fmt: skip
 
 
 def _discount(
@@ -950,7 +978,8 @@ def _added_before(change: LineChange, seen: repeats.Seen, alike: Mapping[str, in
     if by is None or change.adjusted:
         return change
     reason = f"{change.reason}: in Shopify already, applied by ERP event #{by}"
-    return replace(change, adjusted=True, reason=reason)
+    words = around(change.words, change.reason, reason, "line_applied_before", {"event": by})
+    return replace(change, adjusted=True, reason=reason, words=words)
 
 
 def _record(
