@@ -70,6 +70,18 @@ def test_every_run_key_a_failure_is_given_is_in_the_catalogue():
     assert set(run_words.WORDS) <= used
 
 
+def test_every_line_key_is_one_a_job_writes():
+    """An order line's change words are written by jobs/ (jobs.order_edits): every catalogue key is
+    a string there, so none is left unused when a step's text changes."""
+    written = {
+        node.value
+        for path in (ROOT / "jobs").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    assert sorted(set(line_words.WORDS) - written) == []
+
+
 def test_a_runs_error_line_is_said_in_the_requests_language_and_an_old_one_as_written(
     client, settings, shops
 ):
