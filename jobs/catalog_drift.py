@@ -25,9 +25,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ledger.words import Words
 from shopify_app.admin_api.results import OWNED_PRODUCT_FIELDS
 
 _TAG = re.compile(r"<[^>]*>")
+# A field named as the functions below name it, as words (shopify_app.reconcile_words): a product's
+# field by its input name, a variant's "<field> of <SKU>".
+_FIELD_WORDS = {
+    "title": "recon_field_title",
+    "status": "recon_field_status",
+    "vendor": "recon_field_vendor",
+    "productType": "recon_field_product_type",
+    "descriptionHtml": "recon_field_description",
+}
+_VARIANT_FIELD = re.compile(r"^(sku|barcode) of (.+)$")
 
 
 def product_differs(sent: Mapping[str, Any], shopify: Mapping[str, str]) -> list[str]:
@@ -55,6 +66,16 @@ def variant_differs(sent: Mapping[str, Any], id_sku: str, sku: str | None, barco
     if _norm("barcode", barcode) != _norm("barcode", variant.get("barcode")):
         found.append(f"barcode of {id_sku}")
     return found
+
+
+def field_words(field: str) -> Words:
+    """The words of a field as `product_differs` or `variant_differs` name it (one they do not
+    name: a key no catalogue has, so the page shows the English)."""
+    variant = _VARIANT_FIELD.match(field)
+    if variant is not None:
+        key = "recon_field_sku_of" if variant.group(1) == "sku" else "recon_field_barcode_of"
+        return key, {"sku": variant.group(2)}
+    return _FIELD_WORDS.get(field, "recon_field_unknown"), {}
 
 
 def _norm(name: str, value: Any) -> str:

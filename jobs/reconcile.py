@@ -67,6 +67,7 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
 from ledger.handled import unless_handled
 from ledger.models import Binding, LocationMapping, Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.words import Words, beside, stored
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
 from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
@@ -86,6 +87,29 @@ MAX_CATCH_UP = timedelta(days=30)
 IN_FLIGHT = timedelta(minutes=10)  # an order changed this recently may still be on its way in
 IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
 SENT_AGAIN = "the ERP's values are sent again by the next products pass"
+# A row's texts a person reads keep their words beside them (ledger.words.beside: `why_words`...),
+# which the report's page says in the merchant's language (shopify_app.reconcile_words); the
+# English is what the CLI prints. (English, words) of the fixed ones:
+OF_ERP_BEFORE = (
+    "of the ERP connected before (the ERP connection moved since): not compared",
+    ("recon_of_erp_before", {}),
+)
+NEVER_SENT = ("never sent to the ERP (see the orders flow)", ("recon_never_sent", {}))
+NOT_IN_ERP = ("not in the ERP", ("recon_not_in_erp", {}))
+STILL_FOR_SALE = (
+    "inactive in the ERP (or not for sale at the store), still for sale in Shopify",
+    ("recon_still_for_sale", {}),
+)
+NOT_YET_FOR_SALE = ("for sale in the ERP, not for sale in Shopify", ("recon_not_yet_for_sale", {}))
+VARIANT_DELETED = ("variant deleted in Shopify while the ERP sells it", ("recon_variant_deleted", {}))
+NOT_FOR_SALE_IN_SHOPIFY = (
+    "not for sale in Shopify while the ERP sells it",
+    ("recon_not_for_sale_in_shopify", {}),
+)
+FOR_SALE_IN_SHOPIFY = (
+    "for sale in Shopify while the ERP does not sell it",
+    ("recon_for_sale_in_shopify", {}),
+)
 ALL_MISSING = 3  # this many ERP orders looked up, every one a 404: the ERP address is wrong, not the orders
 
 
@@ -348,8 +372,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
             # Its number is of the ERP the shop was connected to before (jobs.order_generation): in
             # the ERP used now the same number is another order. Not looked up, not compared.
             before.append({"order": gid, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda,
-                           "why": "of the ERP connected before (the ERP connection moved since): "
-                                  "not compared"})  # fmt: skip
+                           **beside("why", *OF_ERP_BEFORE)})  # fmt: skip
             continue
         if gid in working or (order is not None and _iso_utc(order.updated_at) >= recent):
             in_flight.append(gid)  # a cancellation or edit on its way (or a webhook): the next report sees it
@@ -473,12 +496,12 @@ def _invoice_messages(shop_id: int, rows: list[dict[str, Any]]) -> None:
         return
     with session_scope() as session:
         messages = session.execute(
-            select(Message.erp_id, Message.status, Message.error_text)
+            select(Message.erp_id, Message.status, Message.error_text, Message.error_detail)
             .where(Message.shop_id == shop_id, Message.flow == "invoices", Message.erp_id.in_(list(invoiced)))
             .order_by(Message.id)
         ).all()
-    for erp_id, status, why in messages:  # the latest event's message last: it wins
-        invoiced[erp_id]["invoices_message"] = {"status": status, "why": why}
+    for erp_id, status, why, detail in messages:  # the latest event's message last: it wins
+        invoiced[erp_id]["invoices_message"] = {"status": status, **_message_why(status, why, detail)}
 
 
 OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, MessageStatus.PARKED.value,
@@ -525,10 +548,36 @@ def _held_in_app(shop_id: int, orders: list[OrderTotal]) -> tuple[dict[str, dict
         never = bool((detail or {}).get("not_for_erp"))  # a test order (jobs.orders.not_for_erp)
         by_hand = isinstance(detail, dict) and isinstance(detail.get(handled.KEY), dict)
         if status in OPEN_MESSAGE or (status == MessageStatus.SKIPPED.value and (unpaid or never or by_hand)):
-            held[order.id] = {"order": order.id, "name": order.name, "status": status, "why": why}
+            held[order.id] = _held_row(order, status, why, detail)
         elif status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value) and not never:
             closed.add(order.id)
     return held, closed
+
+
+def _held_row(order: OrderTotal, status: str, why: str | None, detail: Any) -> dict[str, Any]:
+    """A held order's row: its orders message's status and text (`why`)."""
+    return {"order": order.id, "name": order.name, "status": status, **_message_why(status, why, detail)}
+
+
+def _message_why(status: str, why: str | None, detail: Any) -> dict[str, Any]:
+    """A message's text quoted as a row's `why`, with words where the message has them: a person's
+    note closing it as handled, a skip's own words, the payment it waits for. A failure's text (the
+    ERP's or Shopify's own words, a mapping missing) is quoted as it is: its message explains it."""
+    words = _message_words(status, detail if isinstance(detail, dict) else {})
+    return {"why": why} if words is None or why is None else beside("why", why, words)
+
+
+def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
+    closed = handled.info_of(status, detail)
+    if closed is not None:
+        return ("recon_handled", {"note": closed.get("note") or ""})
+    skipped = detail.get(trace.SKIP)
+    if status == MessageStatus.SKIPPED.value and isinstance(skipped, dict) and skipped.get("key"):
+        params = skipped.get("params")
+        return str(skipped["key"]), params if isinstance(params, dict) else {}
+    if status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
+        return ("recon_waiting_payment", {"status": detail.get("financial_status") or "?"})
+    return None
 
 
 def _iso_utc(text: str | None) -> str:
@@ -565,7 +614,7 @@ def _compare(
         if current.cancelled_at is not None:
             return  # cancelled in Shopify before it reached the ERP: not missing there
         if link.created_at and utcnow() - _utc(link.created_at) > NOT_SENT_AFTER:
-            findings["missing_in_erp"].append({**row, "why": "never sent to the ERP (see the orders flow)"})
+            findings["missing_in_erp"].append({**row, **beside("why", *NEVER_SENT)})
         return
     if looked_up is not None:
         looked_up.asked += 1
@@ -590,12 +639,16 @@ def _compare(
         return
     if erp_order.situacao == "F" and not getattr(link, "nfe_key", None):
         numbers = ", ".join(str(i.number) for i in erp_order.invoices if not i.cancelled)
-        findings["status_differs"].append({
-            **row, "erp": "F", "shopify_cancelled": False,
-            "why": f"invoiced in the ERP{f' (NF-e {numbers})' if numbers else ''}, invoice not applied in "
-                   "Shopify: no NF-e on the order, not fulfilled, payment not captured (the ERP's invoice "
-                   "event was missed or failed; see the order's invoices message)",
-        })  # fmt: skip
+        why = (f"invoiced in the ERP{f' (NF-e {numbers})' if numbers else ''}, invoice not applied in "
+               "Shopify: no NF-e on the order, not fulfilled, payment not captured (the ERP's invoice "
+               "event was missed or failed; see the order's invoices message)")  # fmt: skip
+        words = (
+            "recon_invoiced_not_applied_nfe" if numbers else "recon_invoiced_not_applied",
+            {"numbers": numbers},
+        )
+        findings["status_differs"].append(
+            {**row, "erp": "F", "shopify_cancelled": False, **beside("why", why, words)}
+        )
     erp_total = erp_order.total_served if erp_order.total_served is not None else erp_order.total
     if shopify.current_total is None:
         return
@@ -615,7 +668,7 @@ def _compare(
         findings["totals_differ"].append(differ | _heavier(erp_order, erp_total - expected))
 
 
-def _heavier(erp_order: Any, gap: Decimal) -> dict[str, str]:
+def _heavier(erp_order: Any, gap: Decimal) -> dict[str, Any]:
     """The `why` of a total the ERP holds above Shopify's by what its weighed lines picked heavier
     charge (jobs.order_edits.to_shopify: a heavier pick is not charged above what was authorised,
     the Shopify line keeps its price by design); nothing when they do not explain the gap."""
@@ -626,8 +679,16 @@ def _heavier(erp_order: Any, gap: Decimal) -> dict[str, str]:
         return {}
     picks = ", ".join(f"{line.id_sku or line.seq_produto} {line.qty_ordered} kg -> {line.qty_served} kg"
                       for line in heavier)  # fmt: skip
-    return {"why": f"weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design "
-                   "Shopify keeps its price, not charged above what was authorised",
+    why = (
+        f"weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design "
+        "Shopify keeps its price, not charged above what was authorised"
+    )
+    parts = [
+        stored(("recon_heavier_pick", {"sku": str(line.id_sku or line.seq_produto),
+                                       "ordered": str(line.qty_ordered), "served": str(line.qty_served)}))
+        for line in heavier
+    ]  # fmt: skip
+    return {**beside("why", why, ("recon_heavier", {"picks": parts, "more": {"money": str(more)}})),
             "by_design": True}  # fmt: skip
 
 
@@ -741,11 +802,13 @@ def _closed_store(nro_empresa: int, location_id: str) -> dict[str, Any]:
     """A mapped company the ERP lists inactive (or no longer lists): a store closed. The stock flow
     sets its levels at the location to 0 on purpose (jobs.stock_closed), so the ERP's figures are
     no target to compare with; its stock message says what to do."""
+    note = (
+        f"company {nro_empresa} is inactive in the ERP: the stock flow sets its levels at this "
+        f"location to 0 on purpose (see the stock message stock:{nro_empresa}:inactive); not compared"
+    )
     return {"nro_empresa": nro_empresa, "location_id": location_id, "checked": 0, "from_sku": None,
             "bound_with_stock": 0, "differ": [], "differ_count": 0, "closed": True,
-            "note": f"company {nro_empresa} is inactive in the ERP: the stock flow sets its levels at this "
-                    f"location to 0 on purpose (see the stock message stock:{nro_empresa}:inactive); "
-                    "not compared"}  # fmt: skip
+            **beside("note", note, ("recon_store_closed", {"company": nro_empresa}))}  # fmt: skip
 
 
 def _window(skus: list[str], sample: int, day: date) -> tuple[list[str], int]:
@@ -785,11 +848,10 @@ def _catalog(
     for id_sku in sorted(variants):
         binding_active = bool(variants[id_sku][1].get("active", True))
         if id_sku not in skus:
-            out_of_step.append({"sku": id_sku, "why": "not in the ERP"})
+            out_of_step.append({"sku": id_sku, **beside("why", *NOT_IN_ERP)})
         elif binding_active != (id_sku in sold):
-            why = ("inactive in the ERP (or not for sale at the store), still for sale in Shopify"
-                   if binding_active else "for sale in the ERP, not for sale in Shopify")  # fmt: skip
-            out_of_step.append({"sku": id_sku, "why": why})
+            out_of_step.append({"sku": id_sku, **beside("why", *(STILL_FOR_SALE if binding_active
+                                                                 else NOT_YET_FOR_SALE))})  # fmt: skip
     shopify = _shopify_catalog(client, skus, sold, variants, inactive_status, sample, day or utcnow().date(),
                                prices, shop_id=shop_id)  # fmt: skip
     again = shopify.pop("edited", [])
@@ -845,8 +907,7 @@ def _shopify_catalog(
             variant_id, found = variants[id_sku][0], seen.get(variants[id_sku][0])
             if found is None:
                 if id_sku in sold:
-                    differ.append({"sku": id_sku, "variant": variant_id,
-                                   "why": "variant deleted in Shopify while the ERP sells it"})  # fmt: skip
+                    differ.append({"sku": id_sku, "variant": variant_id, **beside("why", *VARIANT_DELETED)})
                 continue
             price_row = price_differs(id_sku, variant_id, prices.get(id_sku), found.price, found.compare_at)
             if price_row is not None:
@@ -861,10 +922,9 @@ def _shopify_catalog(
                     fields = catalog_drift.product_differs(sent_input, found.owned) + fields
                 erp_status = product_status({}, by_product[seq], inactive_status)
                 if (found.status == ACTIVE) != (erp_status == ACTIVE):
-                    why = ("not for sale in Shopify while the ERP sells it" if erp_status == ACTIVE
-                           else "for sale in Shopify while the ERP does not sell it")  # fmt: skip
+                    why = NOT_FOR_SALE_IN_SHOPIFY if erp_status == ACTIVE else FOR_SALE_IN_SHOPIFY
                     rows[seq] = {"sku": id_sku, "product": found.product_id, "shopify": found.status,
-                                 "erp": erp_status, "why": why}  # fmt: skip
+                                 "erp": erp_status, **beside("why", *why)}  # fmt: skip
                     differ.append(rows[seq])
             if fields:
                 edited.setdefault(seq, []).extend(fields)
@@ -888,8 +948,18 @@ def _edited_row(row: dict[str, Any], seq: int, fields: list[str]) -> None:
     """A product's row of `shopify_differs` names the fields the ERP owns edited in Shopify, and
     says they go back (the caller has the product sent again)."""
     edited = f"edited in Shopify: {', '.join(fields)}"
-    row["why"] = f"{row['why']}; {edited}" if "why" in row else edited
-    row.update(seq_produto=seq, fields=fields, sent_again=SENT_AGAIN)
+    words = [stored(catalog_drift.field_words(name)) for name in fields]
+    said = beside("why", edited, ("recon_edited_in_shopify", {"fields": words}))
+    if "why" in row:  # said after the row's own reason, its words after that reason's (when it has them)
+        before = row.get("why_words")
+        said = {"why": f"{row['why']}; {edited}"}
+        if isinstance(before, list):
+            said["why_words"] = [*before, stored(("recon_edited_in_shopify", {"fields": words}))]
+        else:
+            row.pop("why_words", None)
+    row.update(
+        said, seq_produto=seq, fields=fields, **beside("sent_again", SENT_AGAIN, ("recon_sent_again", {}))
+    )
 
 
 def _as_sent(shop_id: int, seqs: set[int]) -> dict[int, dict[str, Any]]:

@@ -17,6 +17,7 @@ from flask import Flask
 from jobs import reconcile
 from jobs.cli_shops import active_shops, named_shop
 from ledger.errors import IntegrationError
+from ledger.words import SUFFIX
 
 
 def register(app: Flask) -> None:
@@ -117,5 +118,13 @@ def _rows(title: str, rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return []
     return [f"{title}:"] + [
-        "  - " + ", ".join(f"{k}={v}" for k, v in row.items()).replace("\n", "\n    ") for row in rows
+        "  - " + ", ".join(f"{k}={v}" for k, v in _english(row).items()).replace("\n", "\n    ")
+        for row in rows
     ]
+
+
+def _english(value: Any) -> Any:
+    """A row without the words kept beside its texts (ledger.words.SUFFIX: the pages' to say)."""
+    if isinstance(value, dict):
+        return {k: _english(v) for k, v in value.items() if not str(k).endswith(SUFFIX)}
+    return value

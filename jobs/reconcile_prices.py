@@ -27,6 +27,7 @@ from sqlalchemy import select
 from jobs.price_map import SETTLED_BY_HAND, PriceState, erp_today, money, target_price, unit_factor
 from ledger.bindings import PRICE_KIND
 from ledger.models import Binding
+from ledger.words import Words, beside, stored
 from settings import get_settings
 
 
@@ -85,24 +86,36 @@ def price_differs(
     shown, shown_compare = shopify or "none", shopify_compare_at or "none"
     erp_compare = "none" if expected.compare_at is None else str(expected.compare_at)
     why = [] if price_ok else [f"price in Shopify {shown}, ERP {expected.price}"]
+    words: list[Words] = []
+    if not price_ok:
+        words.append(("recon_price_differs", {"shopify": _said(shopify), "erp": _said(expected.price)}))
     if not compare_ok:
-        why.append(
-            f"compare-at price in Shopify {shown_compare}, ERP {erp_compare}"
-            + _meaning(expected, seen_compare)
-        )
+        meaning, meaning_words = _meaning(expected, seen_compare)
+        why.append(f"compare-at price in Shopify {shown_compare}, ERP {erp_compare}" + meaning)
+        words.append(("recon_compare_at_differs", {"shopify": _said(shopify_compare_at),
+                                                    "erp": _said(expected.compare_at),
+                                                    "meaning": meaning_words}))  # fmt: skip
+    fix = (f"Replay the prices message {expected.unit_key} to send the ERP's price and compare-at "
+           "price again")  # fmt: skip
     return {"sku": id_sku, "variant": variant_id, "shopify": shown, "erp": str(expected.price),
-            "shopify_compare_at": shown_compare, "erp_compare_at": erp_compare, "why": "; ".join(why),
-            "message": expected.unit_key,
-            "fix": f"Replay the prices message {expected.unit_key} to send the ERP's price and compare-at "
-                   "price again"}  # fmt: skip
+            "shopify_compare_at": shown_compare, "erp_compare_at": erp_compare,
+            **beside("why", "; ".join(why), *words), "message": expected.unit_key,
+            **beside("fix", fix, ("recon_price_fix", {"message": expected.unit_key}))}  # fmt: skip
 
 
-def _meaning(expected: Expected, seen_compare: Decimal | None) -> str:
+def _said(amount: Decimal | str | None) -> Any:
+    """An amount as a param (money), or the words "none" where a side shows none."""
+    return {"money": str(amount)} if amount not in (None, "") else stored(("recon_price_none", {}))
+
+
+def _meaning(expected: Expected, seen_compare: Decimal | None) -> tuple[str, Any]:
     """What a compare-at shown on one side only means (a strike-through with no promotion, or a
-    promotion shown without its normal price)."""
+    promotion shown without its normal price), and its words ("" : nothing to say)."""
     if expected.compare_at is None:
-        return " (no promotion running in the ERP)"
-    return " (a promotion is running in the ERP)" if seen_compare is None else ""
+        return " (no promotion running in the ERP)", stored(("recon_no_promotion", {}))
+    if seen_compare is None:
+        return " (a promotion is running in the ERP)", stored(("recon_promotion_running", {}))
+    return "", ""
 
 
 def _cents(value: Decimal) -> Decimal:

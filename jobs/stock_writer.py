@@ -56,6 +56,7 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, utcnow
 from ledger.trace_bulk import UnitStart, begin_many, succeed_many
+from ledger.words import beside, stored
 from shopify_app.admin_api import idempotency_key
 from shopify_app.admin_api.bulk import BulkLineResult
 from shopify_app.admin_api.client import AdminClient
@@ -105,6 +106,31 @@ class LevelEntry:
     unsure: bool = False
     ceiling: int = MAX_LEVEL  # the highest level Shopify takes: less the units orders committed there
     computed: int | None = None  # the level computed, when `ceiling` capped `target` below it
+
+
+def above_ceiling_note(company: int, entries: list[LevelEntry], done: dict[str, int]) -> dict[str, Any]:
+    """The note a batch's message carries for the SKUs whose ERP figure passes what a Shopify
+    level holds (jobs.stock_map.MAX_LEVEL): each SKU, its ERP figure and the level sent; the note
+    in English and beside it its words (`note_words`: shopify_app.stock_words says them on the
+    message's page). Nothing when none does."""
+    over = {
+        e.id_sku: {"erp": f"{e.base.normalize():f}", "sent": done.get(e.id_sku)}
+        for e in entries
+        if e.base is not None and above_ceiling(e.base, e.unit)
+    }
+    if not over:
+        return {}
+    named = ", ".join(f"{sku} (ERP {found['erp']})" for sku, found in sorted(over.items()))
+    log.warning("stock: company %s has stock above Shopify's ceiling of %s: %s", company, MAX_LEVEL, named)
+    note = (
+        f"ERP stock above Shopify's ceiling of {MAX_LEVEL:,} units per level, sent at the "
+        f"ceiling (less the units orders committed there): {named}"
+    )
+    skus = [
+        stored(("stock_above_ceiling_sku", {"sku": sku, "erp": found["erp"]}))
+        for sku, found in sorted(over.items())
+    ]
+    return {"above_ceiling": over, **beside("note", note, ("stock_above_ceiling", {"skus": skus}))}
 
 
 @dataclass
@@ -216,26 +242,7 @@ class BatchWriter:
         return outcome
 
     def _above_ceiling(self, entries: list[LevelEntry], done: dict[str, int]) -> dict[str, Any]:
-        """The note a batch's message carries for the SKUs whose ERP figure passes what a Shopify
-        level holds (jobs.stock_map.MAX_LEVEL): each SKU, its ERP figure and the level sent."""
-        over = {
-            e.id_sku: {"erp": f"{e.base.normalize():f}", "sent": done.get(e.id_sku)}
-            for e in entries
-            if e.base is not None and above_ceiling(e.base, e.unit)
-        }
-        if not over:
-            return {}
-        named = ", ".join(f"{sku} (ERP {found['erp']})" for sku, found in sorted(over.items()))
-        log.warning(
-            "stock: company %s has stock above Shopify's ceiling of %s: %s", self.company, MAX_LEVEL, named
-        )
-        return {
-            "above_ceiling": over,
-            "note": (
-                f"ERP stock above Shopify's ceiling of {MAX_LEVEL:,} units per level, sent at the "
-                f"ceiling (less the units orders committed there): {named}"
-            ),
-        }
+        return above_ceiling_note(self.company, entries, done)
 
     def _send(
         self,

@@ -72,6 +72,17 @@ def around(words: Said | None, english: str, text: str, key: str, params: dict[s
     return text, ((key, {"said": inner, **params}),)
 
 
+# A record a page reads whole (a reconciliation report's row, a message's response) keeps a text's
+# words beside it under the text's name and this suffix: {"why": "...", "why_words": [...]}
+# (shopify_app.words.texts_in_locale says each such text in the request's locale).
+SUFFIX = "_words"
+
+
+def beside(name: str, english: str, *parts: Words) -> dict[str, Any]:
+    """{name: english, name + SUFFIX: the parts as stored} (the parts said one after the other)."""
+    return {name: english, name + SUFFIX: joined(parts)}
+
+
 def quantity(value: Decimal) -> str:
     """A quantity as a param: no trailing zeros ("1", "1.5"), as ERP quantities read "1.000"."""
     return format(value.normalize(), "f")

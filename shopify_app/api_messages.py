@@ -25,6 +25,7 @@ from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
+from shopify_app import reconcile_words, stock_words
 from shopify_app.api_common import (
     DEFAULT_LOCALE,
     MAX_ID,
@@ -123,6 +124,18 @@ def _findings(message: Message) -> dict[str, int] | None:
     return drift.findings(message.response_payload) or None
 
 
+# A response's texts said in the request's locale where the flow keeps their words beside them
+# (ledger.words.beside): a reconciliation report's explanations, a stock batch's note.
+RESPONSE_WORDS = {"reconcile": reconcile_words.in_locale, "stock": stock_words.in_locale}
+
+
+def _said(message: Message, where: str) -> Any:
+    """The message's response with its worded texts in `where` (before masking: what is said of
+    a person's note or an ERP's text is masked as the English is)."""
+    say = RESPONSE_WORDS.get(message.flow)
+    return message.response_payload if say is None else say(message.response_payload, where)
+
+
 def _dict_or_none(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -170,7 +183,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
         detail = {
             **summary(message, reveal, stuck, subject_names(session, g.shop.id, [message]), where),
             "request_payload": _dict_or_none(mask_detail(message.request_payload, reveal)),
-            "response_payload": _dict_or_none(mask_detail(message.response_payload, reveal)),
+            "response_payload": _dict_or_none(mask_detail(_said(message, where), reveal)),
             "error_detail": _dict_or_none(mask_detail(message.error_detail, reveal)),
             "pii_masked": not reveal,
             "job_id": message.job_id,

@@ -1,17 +1,21 @@
 """Saying a job's stored words (ledger.words) in the request's locale, from a catalogue of texts.
 
-Each catalogue (skip_words, run_words, dry_run_words, line_words) maps a key to its (pt-BR, en)
-texts; the stored words are {"key": ..., "params": {...}}, or a list of them said one after the
-other. Words this catalogue cannot say (an old row, a key it lacks) give None: the page then shows
-the English text the job kept beside them.
+Each catalogue (skip_words, run_words, dry_run_words, line_words, reconcile_words, stock_words)
+maps a key to its (pt-BR, en) texts; the stored words are {"key": ..., "params": {...}}, or a list
+of them said one after the other (a record read whole keeps them beside its text: `texts_in_locale`).
+Words this catalogue cannot say (an old row, a key it lacks) give None: the page then shows the
+English text the job kept beside them.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from ledger.words import SUFFIX
 
 Text = tuple[str, str]  # (pt-BR, en)
 JOIN = "; "
@@ -149,3 +153,36 @@ def in_locale(
 ) -> str | None:
     """The words in `locale`, else the English text the job kept beside them."""
     return said(catalogue, words, locale, kinds) or english
+
+
+def texts_in_locale(
+    value: Any,
+    catalogue: Mapping[str, Text],
+    locale: str,
+    kinds: Mapping[str, str] | None = None,
+) -> Any:
+    """A copy of a record a page reads whole (a reconciliation report, a message's response) with
+    each text that has its words beside it ({"why": ..., "why_words": ...}: ledger.words.beside)
+    said in `locale`, at any depth; a text with no words (a record stored before them) or words this
+    catalogue cannot say stays as written. The words stay beside it."""
+    said = copy.deepcopy(value)
+    _say_texts(said, catalogue, locale, kinds)
+    return said
+
+
+def _say_texts(
+    value: Any, catalogue: Mapping[str, Text], locale: str, kinds: Mapping[str, str] | None
+) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _say_texts(item, catalogue, locale, kinds)
+        return
+    if not isinstance(value, dict):
+        return
+    for name in list(value):
+        if isinstance(name, str) and not name.endswith(SUFFIX) and name + SUFFIX in value:
+            english = value[name]
+            if english is None or isinstance(english, str):
+                value[name] = in_locale(catalogue, value[name + SUFFIX], english, locale, kinds)
+                continue
+        _say_texts(value[name], catalogue, locale, kinds)

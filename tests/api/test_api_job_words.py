@@ -17,13 +17,27 @@ from ledger import run_outcome
 from ledger.db import session_scope
 from ledger.models import OrderLineChange, Role, Schedule
 from ledger.schedules import ensure_default_schedules
-from shopify_app import dry_run_words, line_words, note_words, run_words, skip_words
+from shopify_app import (
+    dry_run_words,
+    line_words,
+    note_words,
+    reconcile_words,
+    run_words,
+    skip_words,
+    stock_words,
+)
 
 from .conftest import headers
 from .test_api_orders_admin import seed_order
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGUES = {"run": run_words.WORDS, "dry_run": dry_run_words.WORDS, "line": line_words.WORDS}
+CATALOGUES = {
+    "run": run_words.WORDS,
+    "dry_run": dry_run_words.WORDS,
+    "line": line_words.WORDS,
+    "reconcile": reconcile_words.WORDS,
+    "stock": stock_words.WORDS,
+}
 
 
 def _fields(text: str) -> set[str]:

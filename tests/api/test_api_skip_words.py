@@ -10,7 +10,7 @@ from pathlib import Path
 from ledger import handled, trace
 from ledger.db import session_scope
 from ledger.models import Message, Role
-from shopify_app import dry_run_words, line_words, note_words, run_words
+from shopify_app import dry_run_words, line_words, note_words, reconcile_words, run_words, stock_words
 from shopify_app.skip_words import WORDS
 
 from .conftest import headers
@@ -165,7 +165,14 @@ def test_every_skip_key_the_jobs_use_is_in_the_catalogue_and_none_is_unused():
     used = _used_keys()
     assert len(used) >= 25
     # the same (key, params) shape gives the other texts' words (their own catalogues)
-    others = {*run_words.WORDS, *dry_run_words.WORDS, *line_words.WORDS, *note_words.WORDS}
+    others = {
+        *run_words.WORDS,
+        *dry_run_words.WORDS,
+        *line_words.WORDS,
+        *note_words.WORDS,
+        *reconcile_words.WORDS,
+        *stock_words.WORDS,
+    }
     assert {k: v for k, v in used.items() if k not in WORDS and k not in others} == {}
     assert sorted(set(WORDS) - set(used)) == []
 

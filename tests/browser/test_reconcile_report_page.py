@@ -56,8 +56,11 @@ STOCK = {
 CATALOG = {
     "missing_in_shopify": ["FEIJ-1"],
     "missing_in_shopify_count": 1,
-    "orphan_bindings": [],
-    "orphan_bindings_count": 0,
+    # a row's explanation with its words beside it (shopify_app.reconcile_words): said by the API
+    "orphan_bindings": [
+        {"sku": "P6E1", "why": "not in the ERP", "why_words": [{"key": "recon_not_in_erp", "params": {}}]}
+    ],
+    "orphan_bindings_count": 1,
     "shopify_checked": 40,
     "shopify_differs": [],
     "shopify_differs_count": 0,
@@ -116,6 +119,11 @@ def test_the_report_reads_in_sections(open_page, fresh, locale: str) -> None:
     expect(totals).to_contain_text("#1003")
     expect(totals).to_contain_text("152.40")
     expect(totals.get_by_role("link", name="#1003")).to_have_attribute("href", "shopify://admin/orders/7002")
+    orphans = report.get_by_test_id("recon-catalog-orphan_bindings")
+    orphans.locator("summary").click()
+    expect(orphans).to_contain_text("não está no ERP" if locale == "pt-BR" else "not in the ERP")
+    for words in ("why_words", "object Object", "recon_not_in_erp"):  # the words are no column of their own
+        expect(orphans).not_to_contain_text(words)
     expect(page.get_by_text('"missing_in_erp_count"')).to_be_hidden()  # the JSON: closed
     assert "{" not in page.locator("s-page").inner_text().split(SAID[locale][-1])[0]
     assert page.errors == []

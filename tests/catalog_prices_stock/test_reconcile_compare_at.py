@@ -140,6 +140,22 @@ def test_price_and_compare_at_are_equal_to_the_cent_and_null_against_a_value_dif
         "(a promotion is running in the ERP)",
         "message": "price:12",
         "fix": "Replay the prices message price:12 to send the ERP's price and compare-at price again",
+        # the texts' words, which the report's page says in the merchant's language
+        "why_words": [
+            {
+                "key": "recon_price_differs",
+                "params": {"shopify": {"money": "6.00"}, "erp": {"money": "4.80"}},
+            },
+            {
+                "key": "recon_compare_at_differs",
+                "params": {
+                    "shopify": {"key": "recon_price_none", "params": {}},
+                    "erp": {"money": "6.00"},
+                    "meaning": {"key": "recon_promotion_running", "params": {}},
+                },
+            },
+        ],
+        "fix_words": [{"key": "recon_price_fix", "params": {"message": "price:12"}}],
     }
     row = price_differs("P12E1", v, plain, "0.99", None)  # the price alone: its words as before
     assert row is not None and row["why"] == "price in Shopify 0.99, ERP 6.00"

@@ -73,6 +73,12 @@ def test_a_level_above_shopifys_ceiling_is_sent_at_the_ceiling_with_a_note(chain
     assert [m.status for m in batch] == [MessageStatus.DONE.value]
     assert batch[0].response_payload["above_ceiling"] == {sku: {"erp": str(qty), "sent": CEILING}}
     assert f"{sku} (ERP {qty})" in batch[0].response_payload["note"]
+    # the note's words, which the message's page says in the merchant's language (shopify_app.stock_words)
+    [said] = batch[0].response_payload["note_words"]
+    assert said["key"] == "stock_above_ceiling"
+    assert said["params"]["skus"] == [
+        {"key": "stock_above_ceiling_sku", "params": {"sku": sku, "erp": str(qty)}}
+    ]
     assert batch[0].response_payload["levels"][sku] == CEILING
     again = stock.run(shop.shop_id)  # the level sent is remembered: nothing to write again
     assert again.levels_sent == 0 and again.failed == []

@@ -71,6 +71,10 @@ def test_a_title_and_a_barcode_edited_by_hand_are_named_by_the_diff_and_restored
     assert row["fields"] == ["title", f"barcode of {variant['sku']}"]
     assert row["why"] == f"edited in Shopify: title, barcode of {variant['sku']}"
     assert row["sent_again"] == reconcile.SENT_AGAIN
+    fields = [{"key": "recon_field_title", "params": {}},
+              {"key": "recon_field_barcode_of", "params": {"sku": variant["sku"]}}]  # fmt: skip
+    assert row["why_words"] == [{"key": "recon_edited_in_shopify", "params": {"fields": fields}}]
+    assert row["sent_again_words"] == [{"key": "recon_sent_again", "params": {}}]
     assert (catalog["sent_again"], catalog["sent_again_count"]) == ([5], 1)
     assert reconcile.summary({"catalog": catalog})["catalog_differs_in_shopify"] == 1
     assert installed.mutations.count() == sent  # sent by the products flow, not by the report

@@ -439,7 +439,29 @@ def test_a_weighed_item_picked_heavier_is_reported_with_its_reason(world: World,
     assert [row["order"] for row in differ] == [heavier.gid], differ
     why = differ[0].get("why", "")
     assert why.startswith(f"weighed item(s) picked heavier ({weighed} 2") and "2.37" in why, differ
+    [said] = differ[0]["why_words"]  # its words, said on the report's page in the merchant's language
+    assert said["key"] == "recon_heavier" and said["params"]["picks"][0]["params"]["sku"] == weighed, said
     # Listed, not counted as drift: every supermarket weighs heavier every day (by design).
     summary = reconcile.summary(report)
     assert summary["order_totals_differ"] == 0 and summary["order_totals_heavier_by_design"] == 1, summary
     assert "order_totals_differ" not in drift.findings({"summary": summary})
+
+
+def test_the_cli_prints_a_reports_english_not_the_words_beside_it() -> None:
+    """The words kept beside a row's texts are for the pages (shopify_app.reconcile_words): the
+    CLI prints the English texts, as before."""
+    from ledger.words import beside
+
+    invoices = {
+        "status": "skipped",
+        **beside("why", "handled outside the app: ok", ("recon_handled", {"note": "ok"})),
+    }
+    row = {"order": "gid://shopify/Order/1", "nro_pedvenda": 9, **beside("why", *reconcile.NEVER_SENT),
+           "invoices_message": invoices}  # fmt: skip
+    closed = reconcile._closed_store(3, "gid://shopify/Location/1")
+    report = {"shop": "s", "generated_at": "t", "since": "t", "summary": {},
+              "orders": {"missing_in_erp": [row]}, "stock": {"locations": [closed]}}  # fmt: skip
+    printed = reconcile_cli.render(report)
+    assert "why=never sent to the ERP (see the orders flow)" in printed
+    assert "handled outside the app: ok" in printed and closed["note"] in printed
+    assert "_words" not in printed and "recon_" not in printed, printed

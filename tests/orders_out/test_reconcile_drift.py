@@ -72,7 +72,9 @@ def test_a_sku_taken_off_the_ecommerce_and_drafted_as_designed_is_in_step(world:
     try:
         catalog = _catalog(world)
         assert catalog["orphan_bindings"] == [{"sku": sku, "why": "inactive in the ERP (or not for sale at "
-                                               "the store), still for sale in Shopify"}]  # fmt: skip
+                                               "the store), still for sale in Shopify",
+                                               "why_words": [{"key": "recon_still_for_sale",
+                                                              "params": {}}]}]  # fmt: skip
         [active] = catalog["shopify_differs"]  # the product is still ACTIVE in Shopify: sold by mistake
         assert (active["sku"], active["shopify"], active["erp"]) == (sku, "ACTIVE", "DRAFT")
 
@@ -96,7 +98,13 @@ def test_a_sku_taken_off_the_ecommerce_and_drafted_as_designed_is_in_step(world:
     _set_binding(world, other, data={"active": False})
     _set_binding(world, world.plain(0), erp_id="P999999E1")  # a SKU the ERP does not have
     catalog = _catalog(world)
-    assert catalog["orphan_bindings"] == [{"sku": "P999999E1", "why": "not in the ERP"}]
+    assert catalog["orphan_bindings"] == [
+        {
+            "sku": "P999999E1",
+            "why": "not in the ERP",
+            "why_words": [{"key": "recon_not_in_erp", "params": {}}],
+        }
+    ]
 
 
 def test_a_product_archived_or_a_variant_deleted_in_shopify_while_the_erp_sells_it_is_reported(
@@ -165,6 +173,9 @@ def test_an_order_invoiced_in_the_erp_but_not_in_shopify_is_reported(world: Worl
     assert row["erp"] == "F" and row["shopify_cancelled"] is False
     assert f"invoiced in the ERP (NF-e {document['numeroDf']})" in row["why"], row
     assert "invoice not applied in Shopify" in row["why"] and "invoices_message" not in row
+    assert row["why_words"] == [
+        {"key": "recon_invoiced_not_applied_nfe", "params": {"numbers": str(document["numeroDf"])}}
+    ]
 
     world.poll()  # the invoice event applied: NF-e key on the link, fulfilled, captured
     assert world.link(order.gid).nfe_key

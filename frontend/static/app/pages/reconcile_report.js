@@ -4,8 +4,9 @@
  * check, then orders (missing on either side, totals and statuses that differ...), stock differing
  * per location, and the catalog out of step with the ERP. Each list says how many it found and
  * shows the rows the report keeps (it keeps the first few of a long list). The report's own
- * explanations (`why`, `note`) are the job's words and show as they are. The JSON stays below,
- * closed, for support.
+ * explanations (`why`, `note`, `sent_again`, `fix`) come said in the page's language by the API
+ * (shopify_app.reconcile_words, from the words kept beside each: `why_words`...), which are not
+ * shown as columns. The JSON stays below, closed, for support.
  */
 import { h, table } from "../dom.js";
 import { fmtDate, fmtNumber, label, t } from "../i18n.js";
@@ -18,6 +19,12 @@ const CATALOG_LISTS = ["missing_in_shopify", "orphan_bindings", "shopify_differs
 const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "total", "shopify", "tips", "gift_cards", "erp",
   "erp_basis", "status", "shopify_cancelled", "fields", "why", "attention"];
 const ADMIN = { "gid://shopify/Order/": "orders/", "gid://shopify/Product/": "products/" };
+const WORDS = "_words";  // a text's words beside it (ledger.words.SUFFIX): the API said them already
+
+/** An object without the words beside its texts. */
+function shown(value) {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.endsWith(WORDS)));
+}
 
 /** Whether a stored message response is a reconciliation report this module reads. */
 export function isReport(value) {
@@ -40,14 +47,14 @@ function cell(key, value, row) {
   if (key === "order") return gidCell(value, row.name);
   if (Array.isArray(value)) return value.join(", ");
   if (typeof value === "string" && value.startsWith("gid://shopify/")) return gidCell(value);
-  if (typeof value === "object") return h("span", { class: "mono" }, JSON.stringify(value));
+  if (typeof value === "object") return h("span", { class: "mono" }, JSON.stringify(shown(value)));
   if (key === "why" || key === "attention") return h("span", { class: "order-note" }, String(value));
   return String(value);
 }
 
 /** Rows as the report keeps them (objects; a bare gid or SKU becomes {order} / {sku}) in a table. */
 function rowsTable(rows, bare) {
-  const objects = rows.map((r) => (r && typeof r === "object" ? r : { [bare]: r }));
+  const objects = rows.map((r) => (r && typeof r === "object" ? shown(r) : { [bare]: r }));
   const keys = new Set(objects.flatMap((r) => Object.keys(r)));
   keys.delete("name");  // shown as the order's own text
   const known = COLUMNS.filter((k) => keys.has(k));

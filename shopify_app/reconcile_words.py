@@ -1,0 +1,127 @@
+"""A reconciliation report's explanations, in the merchant's words (pt-BR and en).
+
+jobs.reconcile stores its report (the reconcile message's response) with English texts a person
+reads on each row (`why`: why an order, SKU or price is listed; a closed store's `note`; a row's
+`sent_again` and `fix`) and beside each its words (`why_words`...: ledger.words.beside); the
+report page says them in the request's locale (`in_locale`). A text with no words (a report stored
+before them, a held order's failure quoted as its message wrote it) or a key this catalogue lacks
+reads as it was written; the CLI prints the English. A held order's reason may be its orders
+message's skip words, so the skip catalogue's keys are said here too. Params: order names, ERP
+numbers, SKUs, NF-e numbers, kilograms (NUMBER), amounts ({"money": ...}), a person's note.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopify_app import skip_words, words
+from shopify_app.words import NUMBER, Text
+
+KINDS = {"ordered": NUMBER, "served": NUMBER}
+
+_INVOICE_END = (
+    "nota não aplicada na Shopify: o pedido está sem NF-e, não processado e com o pagamento não "
+    "capturado (o evento de faturamento do ERP se perdeu ou falhou; veja a mensagem de notas fiscais "
+    "do pedido)",
+    "invoice not applied in Shopify: no NF-e on the order, not fulfilled, payment not captured (the "
+    "ERP's invoice event was missed or failed; see the order's invoices message)",
+)
+
+WORDS: dict[str, Text] = {
+    # orders
+    "recon_of_erp_before": (
+        "do ERP conectado antes (a conexão com o ERP mudou desde então): não comparado",
+        "of the ERP connected before (the ERP connection moved since): not compared",
+    ),
+    "recon_never_sent": (
+        "nunca enviado ao ERP (veja o fluxo de pedidos)",
+        "never sent to the ERP (see the orders flow)",
+    ),
+    "recon_invoiced_not_applied": (
+        "faturado no ERP, " + _INVOICE_END[0],
+        "invoiced in the ERP, " + _INVOICE_END[1],
+    ),
+    "recon_invoiced_not_applied_nfe": (
+        "faturado no ERP (NF-e {numbers}), " + _INVOICE_END[0],
+        "invoiced in the ERP (NF-e {numbers}), " + _INVOICE_END[1],
+    ),
+    "recon_heavier": (
+        "item(ns) pesável(is) separado(s) com mais peso ({picks}): o ERP cobra {more} a mais; por projeto "
+        "a Shopify mantém o preço, sem cobrar acima do que foi autorizado",
+        "weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design Shopify keeps "
+        "its price, not charged above what was authorised",
+    ),
+    "recon_heavier_pick": ("{sku} de {ordered} kg para {served} kg", "{sku} {ordered} kg -> {served} kg"),
+    "recon_handled": ("resolvida fora do app: {note}", "handled outside the app: {note}"),
+    "recon_waiting_payment": (
+        "aguardando pagamento: a Shopify diz {status}",
+        "waiting for payment: Shopify says {status}",
+    ),
+    # stock
+    "recon_store_closed": (
+        "a empresa {company} está inativa no ERP: o fluxo de estoque zera de propósito os níveis neste "
+        "local (veja a mensagem de estoque stock:{company}:inactive); não comparado",
+        "company {company} is inactive in the ERP: the stock flow sets its levels at this location to 0 "
+        "on purpose (see the stock message stock:{company}:inactive); not compared",
+    ),
+    # catalog: bindings against the ERP
+    "recon_not_in_erp": ("não está no ERP", "not in the ERP"),
+    "recon_still_for_sale": (
+        "inativo no ERP (ou fora de venda na loja), ainda à venda na Shopify",
+        "inactive in the ERP (or not for sale at the store), still for sale in Shopify",
+    ),
+    "recon_not_yet_for_sale": (
+        "à venda no ERP, fora de venda na Shopify",
+        "for sale in the ERP, not for sale in Shopify",
+    ),
+    # catalog: Shopify's own state
+    "recon_variant_deleted": (
+        "variante excluída na Shopify enquanto o ERP a vende",
+        "variant deleted in Shopify while the ERP sells it",
+    ),
+    "recon_not_for_sale_in_shopify": (
+        "fora de venda na Shopify enquanto o ERP o vende",
+        "not for sale in Shopify while the ERP sells it",
+    ),
+    "recon_for_sale_in_shopify": (
+        "à venda na Shopify enquanto o ERP não o vende",
+        "for sale in Shopify while the ERP does not sell it",
+    ),
+    "recon_edited_in_shopify": ("editado na Shopify: {fields}", "edited in Shopify: {fields}"),
+    "recon_field_title": ("título", "title"),
+    "recon_field_status": ("situação", "status"),
+    "recon_field_vendor": ("fabricante", "vendor"),
+    "recon_field_product_type": ("tipo de produto", "productType"),
+    "recon_field_description": ("descrição", "descriptionHtml"),
+    "recon_field_sku_of": ("SKU de {sku}", "sku of {sku}"),
+    "recon_field_barcode_of": ("código de barras de {sku}", "barcode of {sku}"),
+    "recon_sent_again": (
+        "os valores do ERP são enviados de novo pela próxima passagem de produtos",
+        "the ERP's values are sent again by the next products pass",
+    ),
+    # catalog: prices (jobs.reconcile_prices)
+    "recon_price_differs": (
+        "preço na Shopify {shopify}, no ERP {erp}",
+        "price in Shopify {shopify}, ERP {erp}",
+    ),
+    "recon_compare_at_differs": (
+        "preço comparativo na Shopify {shopify}, no ERP {erp}{meaning}",
+        "compare-at price in Shopify {shopify}, ERP {erp}{meaning}",
+    ),
+    "recon_price_none": ("nenhum", "none"),
+    "recon_no_promotion": (" (nenhuma promoção em vigor no ERP)", " (no promotion running in the ERP)"),
+    "recon_promotion_running": (" (há uma promoção em vigor no ERP)", " (a promotion is running in the ERP)"),
+    "recon_price_fix": (
+        "Reenvie (Replay) a mensagem de preços {message} para mandar de novo o preço e o preço comparativo "
+        "do ERP",
+        "Replay the prices message {message} to send the ERP's price and compare-at price again",
+    ),
+}
+
+# A held order's reason may be its orders message's skip words (shopify_app.skip_words).
+_SAID = {**skip_words.WORDS, **WORDS}
+
+
+def in_locale(report: Any, locale: str) -> Any:
+    """A copy of the stored report with each text that has its words said in `locale`."""
+    return words.texts_in_locale(report, _SAID, locale, KINDS)

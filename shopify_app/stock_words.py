@@ -1,0 +1,33 @@
+"""The stock flow's notes on a batch, in the merchant's words (pt-BR and en).
+
+A stock batch message whose SKUs have ERP stock above what a Shopify level holds keeps its note in
+English in its response (`note`, jobs.stock_writer) and beside it its words (`note_words`:
+ledger.words.beside); the message's page says it in the request's locale (`in_locale`). A note
+with no words (a message stored before them) reads as it was written. Params: SKUs and the ERP's
+figures (NUMBER).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopify_app import words
+from shopify_app.words import NUMBER, Text
+
+KINDS = {"erp": NUMBER}
+
+WORDS: dict[str, Text] = {
+    # Shopify's ceiling (jobs.stock_map.MAX_LEVEL) written as each language writes it
+    "stock_above_ceiling": (
+        "Estoque do ERP acima do teto da Shopify de 1.000.000.000 unidades por nível, enviado no teto "
+        "(menos as unidades que pedidos comprometeram lá): {skus}",
+        "ERP stock above Shopify's ceiling of 1,000,000,000 units per level, sent at the ceiling (less "
+        "the units orders committed there): {skus}",
+    ),
+    "stock_above_ceiling_sku": ("{sku} (no ERP {erp})", "{sku} (ERP {erp})"),
+}
+
+
+def in_locale(response: Any, locale: str) -> Any:
+    """A copy of a stock message's response with its note said in `locale`."""
+    return words.texts_in_locale(response, WORDS, locale, KINDS)
