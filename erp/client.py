@@ -261,17 +261,47 @@ class ErpClient:
         try:
             companies = list(self.changed_since("companies", None, page_size=MAX_PAGE_SIZE))
         except ErpAuthError as exc:
-            return ConnectionCheck(False, f"Login refused: check the user and password ({exc.mensagem}).")
+            return ConnectionCheck(
+                False,
+                f"Login refused: check the user and password ({exc.mensagem}).",
+                code="login_refused",
+                detail=exc.mensagem,
+            )
         except ErpAddressRefused as exc:
-            return ConnectionCheck(False, f"The ERP address is not allowed: {exc.mensagem}")
+            return ConnectionCheck(
+                False,
+                f"The ERP address is not allowed: {exc.mensagem}",
+                code="address_refused",
+                detail=exc.mensagem,
+            )
         except ErpTransient as exc:
-            return ConnectionCheck(False, f"Could not reach the ERP at {self.base_url}: {exc.message}")
+            return ConnectionCheck(
+                False,
+                f"Could not reach the ERP at {self.base_url}: {exc.message}",
+                code="unreachable",
+                detail=exc.message,
+            )
         except ErpRejected as exc:
-            return ConnectionCheck(False, f"The ERP refused the request (HTTP {exc.status}): {exc.mensagem}")
+            return ConnectionCheck(
+                False,
+                f"The ERP refused the request (HTTP {exc.status}): {exc.mensagem}",
+                code="refused",
+                detail=f"HTTP {exc.status}: {exc.mensagem}",
+            )
         except ErpUnexpectedShape as exc:
-            return ConnectionCheck(False, f"The ERP answered in an unexpected shape: {exc.message}")
+            return ConnectionCheck(
+                False,
+                f"The ERP answered in an unexpected shape: {exc.message}",
+                code="unexpected_shape",
+                detail=exc.message,
+            )
         except requests.RequestException as exc:  # a malformed base URL typed on the setup page
-            return ConnectionCheck(False, f"Invalid ERP address {self.base_url!r}: {type(exc).__name__}")
+            return ConnectionCheck(
+                False,
+                f"Invalid ERP address {self.base_url!r}: {type(exc).__name__}",
+                code="bad_address",
+                detail=type(exc).__name__,
+            )
         numbers = tuple(c.nro_empresa for c in companies)
         message = f"Connected as {self.transport.username}: {len(numbers)} companies."
         return ConnectionCheck(True, message, numbers)

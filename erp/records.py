@@ -417,8 +417,13 @@ class InsertResult:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionCheck:
-    """The setup page's "test connection" answer: ok plus a message a merchant can act on."""
+    """The setup page's "test connection" answer: ok plus a message a merchant can act on (English,
+    for logs and API clients); when not ok, `code` says why in a word the page turns into its own
+    language ("login_refused", "address_refused", "unreachable", "refused", "unexpected_shape",
+    "bad_address") and `detail` keeps the ERP's (or the transport's) own words."""
 
     ok: bool
     message: str
     companies: tuple[int, ...] = field(default=())
+    code: str | None = None
+    detail: str = ""

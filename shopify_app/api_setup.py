@@ -185,7 +185,7 @@ def test_erp_connection() -> ResponseReturnValue:
         except ApiError as exc:
             if exc.code != "erp_not_configured":
                 raise
-            return jsonify({"ok": False, "message": "No ERP connection saved yet.", "companies": []})
+            return jsonify(api_upstream.failed_test(exc.code, "No ERP connection saved yet."))
         return jsonify(api_upstream.test_connection(client))
     errors: dict[str, str] = {}
     base_url, username = _base_url(body, errors), field_text(body, "username", 200, errors)

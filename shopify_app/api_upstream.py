@@ -107,15 +107,41 @@ def erp_client_for(base_url: str, username: str, password: str, settings: Settin
     )
 
 
+# Why a connection test failed (erp.records.ConnectionCheck.code) as the API's error codes, which
+# the page says in its language (`error.code.<code>`); the ERP's own words go in `upstream_message`.
+CHECK_CODES = {
+    "login_refused": f"{ERP}_login_refused",
+    "address_refused": f"{ERP}_address_refused",
+    "unreachable": f"{ERP}_unavailable",
+    "refused": f"{ERP}_error",
+    "unexpected_shape": f"{ERP}_error",
+    "bad_address": f"{ERP}_bad_address",
+}
+
+
 def test_connection(client: erp.ErpClient) -> dict[str, Any]:
-    """Log in and read one page of companies; a failure is an answer (ok false), not an error."""
+    """Log in and read one page of companies; a failure is an answer (ok false), not an error: its
+    `code` (the page says it in its language), its English `message` and the ERP's own words
+    (`upstream_message`, a technical detail)."""
     try:
-        check = client.test_connection()
-    except (IntegrationError, requests.RequestException, OSError, ValueError) as exc:
-        return {"ok": False, "message": f"The ERP could not be tested: {exc}", "companies": []}
+        check = call(ERP, client.test_connection)
+    except ApiError as exc:
+        return failed_test(
+            exc.code, f"The ERP could not be tested: {exc.message}", exc.extra.get("upstream_message")
+        )
     finally:
         client.close()
-    return {"ok": check.ok, "message": check.message, "companies": list(check.companies)}
+    if not check.ok:
+        return failed_test(CHECK_CODES.get(check.code or "", f"{ERP}_error"), check.message, check.detail)
+    return {"ok": True, "message": check.message, "companies": list(check.companies)}
+
+
+def failed_test(code: str, message: str, upstream: str | None = None) -> dict[str, Any]:
+    """A connection test's failed answer (see `test_connection`)."""
+    answer: dict[str, Any] = {"ok": False, "code": code, "message": message, "companies": []}
+    if upstream:
+        answer["upstream_message"] = upstream
+    return answer
 
 
 def erp_choices(client: erp.ErpClient) -> dict[str, list[dict[str, Any]]]:

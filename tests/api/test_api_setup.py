@@ -139,6 +139,8 @@ def test_unreachable_erp_and_shopify_are_503_naming_the_system(client):
     assert choices.get_json()["error"]["system"] == "consinco"
     tested = client.post("/api/setup/erp-connection/test", headers=headers())
     assert tested.status_code == 200 and tested.get_json()["ok"] is False
+    # the page says why by the code, in its language; the transport's own words are a detail
+    assert tested.get_json()["code"] == "consinco_unavailable" and tested.get_json()["upstream_message"]
     locations = client.get("/api/setup/locations", headers=headers())
     assert locations.status_code == 503
     assert locations.get_json()["error"]["system"] == "shopify"
@@ -150,6 +152,22 @@ def test_unreachable_erp_and_shopify_are_503_naming_the_system(client):
 def test_erp_choices_before_any_connection_is_409(client):
     response = client.get("/api/setup/erp-choices", headers=headers())
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "erp_not_configured"
+    tested = client.post("/api/setup/erp-connection/test", headers=headers())
+    assert tested.get_json() == {
+        "ok": False,
+        "code": "erp_not_configured",
+        "message": "No ERP connection saved yet.",
+        "companies": [],
+    }
+
+
+def test_every_code_a_connection_test_answers_has_words_in_both_languages():
+    from shopify_app.api_upstream import CHECK_CODES
+    from shopify_app.frontend import I18N_DIR
+
+    for language in ("pt-BR", "en"):
+        catalogue = json.loads((I18N_DIR / f"{language}.json").read_text(encoding="utf-8"))
+        assert sorted(c for c in CHECK_CODES.values() if f"error.code.{c}" not in catalogue) == [], language
 
 
 def test_settings_defaults_validation_and_audit(client, settings, shops):

@@ -183,4 +183,5 @@ def test_a_saved_internal_address_is_refused_when_the_client_connects(
     assert reply.status_code == 200
     answer = reply.get_json()
     assert answer["ok"] is False and "not allowed" in answer["message"], answer
+    assert answer["code"] == "consinco_address_refused"
     assert "INTERNAL-ONLY" not in json.dumps(answer) and internal_service.hits == []

@@ -57,6 +57,7 @@ def test_a_host_rebound_to_loopback_after_the_check_is_refused_at_connect(monkey
     client = ErpClient(url, "u", "p", session=policy.protect())
     check = client.test_connection()
     assert not check.ok and "not allowed" in check.message and "127.0.0.1" in check.message
+    assert check.code == "address_refused" and "127.0.0.1" in check.detail
     assert hits == []
     with pytest.raises(ErpAddressRefused):
         client.companies()

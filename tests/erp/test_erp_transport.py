@@ -286,8 +286,9 @@ def test_test_connection_messages(requests_mock, client) -> None:
     fresh = ErpClient(BASE, "ecommerce", "wrong", retry=RetryPolicy(attempts=1))
     check = fresh.test_connection()
     assert not check.ok and "Login refused" in check.message and "Senha inválida." in check.message
+    assert check.code == "login_refused" and "Senha inválida." in check.detail  # the page's word, the ERP's
     down = ErpClient("http://127.0.0.1:9/x", "u", "p", retry=RetryPolicy(attempts=1))
     requests_mock.real_http = False
     requests_mock.post("http://127.0.0.1:9/x/api/v1/Auth/Login", exc=requests.ConnectionError)
     check = down.test_connection()
-    assert not check.ok and "Could not reach" in check.message
+    assert not check.ok and "Could not reach" in check.message and check.code == "unreachable"
