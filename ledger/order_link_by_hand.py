@@ -58,6 +58,7 @@ from sqlalchemy.orm import Session
 
 from ledger import erp_place, handled, order_notes, trace
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcnow
+from ledger.words import Words
 
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.FLOW_BY_KIND
 # jobs.order_events.UNKNOWN_ORDER, as the reconciliation matches it too.
@@ -153,44 +154,64 @@ def taken_by(session: Session, link: OrderLink, nro: int, *, other_shops: bool =
     ).first()
 
 
-def taken_text(link: OrderLink, nro: int, other: OrderLink) -> str:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a number cannot be linked or unlinked (or needs a person's confirmation): the English
+    `text` (API clients, logs) and its `words` (ledger.words: a key the page's catalogue knows,
+    `error.reason.<key>`, and its params: numbers, ids, names), said in the page's language."""
+
+    text: str
+    words: Words
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def taken_text(link: OrderLink, nro: int, other: OrderLink) -> Refusal:
     """Why `nro` is taken: this shop's own order named; another store's neither named nor located
     (its orders and its domain are that store's business)."""
     if other.shop_id != link.shop_id:
-        return (
+        return Refusal(
             f"ERP order {nro} is already linked to an order of another store on the same ERP: "
-            "check the number typed"
+            "check the number typed",
+            ("taken_other_store", {"nro": nro}),
         )
-    return (
-        f"ERP order {nro} is already linked to Shopify order "
-        f"{other.shopify_order_name or other.shopify_order_id}"
+    order = other.shopify_order_name or other.shopify_order_id
+    return Refusal(
+        f"ERP order {nro} is already linked to Shopify order {order}", ("taken", {"nro": nro, "order": order})
     )
 
 
-def refusal(session: Session, link: OrderLink, order: ErpOrder, channel: int | None) -> str | None:
+def refusal(session: Session, link: OrderLink, order: ErpOrder, channel: int | None) -> Refusal | None:
     """Why `order` cannot be linked to `link` (`channel`: the shop's seqCanalVenda), else None."""
-    other = taken_by(session, link, order.nro_pedvenda)
+    nro = order.nro_pedvenda
+    other = taken_by(session, link, nro)
     if other is not None:
-        return taken_text(link, order.nro_pedvenda, other)
+        return taken_text(link, nro, other)
     if order.situacao == "C":
-        return (
-            f"ERP order {order.nro_pedvenda} is cancelled in the ERP: its cancellation would cancel "
-            "this order"
+        return Refusal(
+            f"ERP order {nro} is cancelled in the ERP: its cancellation would cancel this order",
+            ("erp_order_cancelled", {"nro": nro}),
         )
     given = (order.channel_order_id or "").strip()
     own = link.shopify_order_id.rsplit("/", 1)[-1]
     gid = SHOPIFY_ORDER_GID.fullmatch(given)
     if gid is not None and gid.group(1) != own:  # whatever channel: another store's import too
-        return (
-            f"ERP order {order.nro_pedvenda} came from another Shopify order (channel order id "
+        return Refusal(
+            f"ERP order {nro} came from another Shopify order (channel order id "
             f"{order.channel_order_id}, sales channel {order.seq_canal_venda}): it is that order's, "
-            "and its invoice would be applied to this one"
+            "and its invoice would be applied to this one",
+            (
+                "another_shopify_order",
+                {"nro": nro, "channel_order_id": order.channel_order_id, "channel": order.seq_canal_venda},
+            ),
         )
     ours = channel is not None and order.seq_canal_venda == channel
     if ours and given.isdigit() and given != own:
-        return (
-            f"ERP order {order.nro_pedvenda} came from another Shopify order (channel order id "
-            f"{order.channel_order_id}) through this store's sales channel"
+        return Refusal(
+            f"ERP order {nro} came from another Shopify order (channel order id "
+            f"{order.channel_order_id}) through this store's sales channel",
+            ("another_order_same_channel", {"nro": nro, "channel_order_id": order.channel_order_id}),
         )
     return None
 
@@ -217,7 +238,7 @@ def document_forms(value: str | None) -> frozenset[str]:
     return frozenset({compact})
 
 
-def mismatch(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
+def mismatch(order: ErpOrder, shopify: ShopifyOrder) -> Refusal | None:
     """Why the ERP order may not be this Shopify order's buyer's, else None: its customer's CPF/CNPJ
     is none of those the Shopify order carries (compared in `document_forms`, so a leading zero the
     ERP's number lost does not count). Nothing to compare when either side has none. A person who
@@ -227,13 +248,18 @@ def mismatch(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
     carried = frozenset(d for document in shopify.documents if (d := compact_document(document)))
     if not erp_forms or not carried or erp_forms & carried:
         return None
-    return (
+    documents = ", ".join(sorted(carried))
+    return Refusal(
         f"ERP order {order.nro_pedvenda} may be another customer's: its CPF/CNPJ {order.cpf_cnpj} is not "
-        f"the Shopify order's ({', '.join(sorted(carried))}): check it is the right order, then confirm"
+        f"the Shopify order's ({documents}): check it is the right order, then confirm",
+        (
+            "buyer_differs",
+            {"nro": order.nro_pedvenda, "erp_document": order.cpf_cnpj, "documents": documents},
+        ),
     )
 
 
-def total_gap(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
+def total_gap(order: ErpOrder, shopify: ShopifyOrder) -> Refusal | None:
     """The totals differ by more than the tolerance (`TOTAL_TOLERANCE`, at least
     `TOTAL_TOLERANCE_MIN`): what differs, for a person to confirm; else None."""
     if order.total is None or shopify.total is None:
@@ -241,9 +267,10 @@ def total_gap(order: ErpOrder, shopify: ShopifyOrder) -> str | None:
     allowed = max(TOTAL_TOLERANCE_MIN, abs(shopify.total) * TOTAL_TOLERANCE)
     if abs(order.total - shopify.total) <= allowed:
         return None
-    return (
+    return Refusal(
         f"ERP order {order.nro_pedvenda} totals {order.total:.2f}, the Shopify order {shopify.total:.2f} "
-        f"(more than {allowed:.2f} apart): check it is the right order, then confirm"
+        f"(more than {allowed:.2f} apart): check it is the right order, then confirm",
+        ("total_gap", {"nro": order.nro_pedvenda, "allowed": f"{allowed:.2f}"}),
     )
 
 
@@ -368,7 +395,7 @@ def _event_order(message: Message) -> tuple[int, int]:
     return order_notes.event_of(message.unit_key) or (0, 0)
 
 
-def unlink_refusal(session: Session, link: OrderLink) -> str | None:
+def unlink_refusal(session: Session, link: OrderLink) -> Refusal | None:
     """Why the order's ERP number cannot be unlinked, else None: only a number linked by hand, and
     only while none of that ERP order's events has been applied to the Shopify order (an NF-e
     written, an edit, a capture or fulfilment begun, a cancellation): those changed the order, and
@@ -380,37 +407,46 @@ def unlink_refusal(session: Session, link: OrderLink) -> str | None:
     decision on no order — or, linked again elsewhere, let it apply there."""
     nro = link.nro_pedvenda
     if nro is None:
-        return "the order is linked to no ERP order"
+        return Refusal("the order is linked to no ERP order", ("not_linked", {}))
     if link.hand_linked_erp is None:
-        return (
+        return Refusal(
             f"ERP order {nro} was sent by the app's import, not linked by hand: it is the order's own "
-            "and cannot be unlinked"
+            "and cannot be unlinked",
+            ("sent_by_import", {"nro": nro}),
         )
     if link.nfe_key:
-        return (
+        return Refusal(
             f"ERP order {nro}'s NF-e {link.nfe_key} was already written on the Shopify order (its invoice "
-            "event applied): the order was changed by it, unlinking would not undo that"
+            "event applied): the order was changed by it, unlinking would not undo that",
+            ("nfe_written", {"nro": nro, "key": link.nfe_key}),
         )
     for message in _event_messages(session, link, nro, link.hand_linked_erp):
         seq = message.unit_key.split(":")[1]
+        event = {"nro": nro, "seq": seq, "flow": message.flow}
         if message.status == MessageStatus.DONE.value:
-            return (
+            return Refusal(
                 f"ERP event #{seq} ({message.flow}) of ERP order {nro} was already applied to the Shopify "
-                "order: the order was changed by it, unlinking would not undo that"
+                "order: the order was changed by it, unlinking would not undo that",
+                ("event_applied", event),
             )
         if message.status in RUNNING:
-            return f"ERP event #{seq} ({message.flow}) of ERP order {nro} is being applied now: try again"
+            return Refusal(
+                f"ERP event #{seq} ({message.flow}) of ERP order {nro} is being applied now: try again",
+                ("event_running", event),
+            )
         if (closed := handled.info(message)) is not None:
-            return (
+            by, note = closed.get("by") or "?", closed.get("note") or ""
+            return Refusal(
                 f"ERP event #{seq} ({message.flow}) of ERP order {nro} was closed as handled by "
-                f"{closed.get('by') or '?'} ({closed.get('note') or ''}): it was settled for this Shopify "
-                "order, unlinking would not undo that"
+                f"{by} ({note}): it was settled for this Shopify order, unlinking would not undo that",
+                ("event_handled", {**event, "by": by, "note": note}),
             )
         if message.response_payload:
-            return (
+            return Refusal(
                 f"ERP event #{seq} ({message.flow}) of ERP order {nro} was partly applied to the Shopify "
                 f"order before it {message.status}: the order was changed by it, unlinking would not "
-                "undo that"
+                "undo that",
+                ("event_partly_applied", {**event, "status": message.status}),
             )
     return None
 

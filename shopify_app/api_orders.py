@@ -29,6 +29,7 @@ from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
+from ledger.words import stored as stored_words
 from shopify_app import note_words
 from shopify_app.admin_api.order_import_ops import read_order_company
 from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CREDENTIAL_BR, address_digest
@@ -444,10 +445,10 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
         raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
     differs = order_link_by_hand.mismatch(found, shopify)
     if differs is not None and not confirm_buyer:
-        raise ApiError(409, "erp_order_mismatch", differs, differs=["cpf_cnpj"])
+        raise _refused(409, "erp_order_mismatch", differs, differs=["cpf_cnpj"])
     gap = order_link_by_hand.total_gap(found, shopify)
     if gap is not None and not confirm_total:
-        raise ApiError(
+        raise _refused(
             409,
             "erp_total_differs",
             gap,
@@ -462,7 +463,7 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
         channel = shop_settings.get(shop, "seq_canal_venda") if shop is not None else None
         why = order_link_by_hand.refusal(session, link, found, int(channel) if channel is not None else None)
         if why is not None:
-            raise ApiError(409, "erp_order_refused", why)
+            raise _refused(409, "erp_order_refused", why)
         try:
             linked = order_link_by_hand.link(session, link, found, by=str(g.user_id), shopify=shopify)
         except handled.Changed as exc:  # the order's import began again since it was read
@@ -482,7 +483,7 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
                 "shopify_total": decimal_text(shopify.total),
                 "total_confirmed": gap is not None,
                 "buyer_confirmed": differs is not None,
-                **({"buyer_differs": differs} if differs is not None else {}),
+                **({"buyer_differs": differs.text} if differs is not None else {}),
             },
         )
         held = held_messages(session, g.shop.id, [link.shopify_order_id]).get(link.shopify_order_id, ())
@@ -518,7 +519,7 @@ def unlink_erp_order(order_id: int) -> ResponseReturnValue:
             raise ApiError(409, "not_linked", "the order is linked to no ERP order")
         why = order_link_by_hand.unlink_refusal(session, link)
         if why is not None:
-            raise ApiError(409, "erp_order_applied", why, nro_pedvenda=link.nro_pedvenda)
+            raise _refused(409, "erp_order_applied", why, nro_pedvenda=link.nro_pedvenda)
         before = order_link_by_hand.unlink(session, link)
         released = before.pop("events_released")
         write_audit(
@@ -541,7 +542,13 @@ def unlink_erp_order(order_id: int) -> ResponseReturnValue:
 def _refuse_taken(session: Session, link: OrderLink, nro: int, *, other_shops: bool) -> None:
     other = order_link_by_hand.taken_by(session, link, nro, other_shops=other_shops)
     if other is not None:
-        raise ApiError(409, "erp_order_taken", order_link_by_hand.taken_text(link, nro, other))
+        raise _refused(409, "erp_order_taken", order_link_by_hand.taken_text(link, nro, other))
+
+
+def _refused(status: int, code: str, why: order_link_by_hand.Refusal, **extra: Any) -> ApiError:
+    """A refusal of a hand link (or unlink): the English `message` for API clients, and `words`
+    ({"key", "params"}: ledger.words.stored) the page says in its language (`error.reason.<key>`)."""
+    return ApiError(status, code, why.text, words=stored_words(why.words), **extra)
 
 
 def _refuse_unlinkable(session: Session, link: OrderLink) -> None:

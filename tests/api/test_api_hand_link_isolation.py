@@ -63,5 +63,7 @@ def test_another_stores_link_is_told_without_its_order_or_domain(settings, shops
         assert order_link_by_hand.taken_by(session, link, 555, other_shops=False) is None
         other = order_link_by_hand.taken_by(session, link, 555)
         assert other is not None and other.id == theirs
-        text = order_link_by_hand.taken_text(link, 555, other)
+        refused = order_link_by_hand.taken_text(link, 555, other)
+    text = refused.text
     assert "another store on the same ERP" in text and "#B-9001" not in text and "shop-b" not in text
+    assert refused.words == ("taken_other_store", {"nro": 555})  # the page's words name nothing of theirs

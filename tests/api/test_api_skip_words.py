@@ -5,12 +5,14 @@ message's detail and an order's messages; an older row without words reads as it
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 from ledger import handled, trace
 from ledger.db import session_scope
 from ledger.models import Message, Role
 from shopify_app import dry_run_words, line_words, note_words, reconcile_words, run_words, stock_words
+from shopify_app.frontend import I18N_DIR
 from shopify_app.skip_words import WORDS
 
 from .conftest import headers
@@ -173,6 +175,9 @@ def test_every_skip_key_the_jobs_use_is_in_the_catalogue_and_none_is_unused():
         *reconcile_words.WORDS,
         *stock_words.WORDS,
     }
+    # a hand link's refusal (ledger.order_link_by_hand.Refusal): said by the page (error.reason.<key>)
+    page = json.loads((I18N_DIR / "en.json").read_text(encoding="utf-8"))
+    others |= {key.removeprefix("error.reason.") for key in page if key.startswith("error.reason.")}
     assert {k: v for k, v in used.items() if k not in WORDS and k not in others} == {}
     assert sorted(set(WORDS) - set(used)) == []
 

@@ -193,18 +193,24 @@ def test_a_number_that_is_not_the_orders_is_refused(world: World, link_erp_order
     other = world.linked_order(lines)  # the app's import of another order
     status, body = link_erp_order(order_id, other.nro)
     assert (status, body["error"]["code"]) == (409, "erp_order_taken")
+    # the page says it in its language from the words (error.reason.<key>), the message stays English
+    taken_by = world.link(other.gid).shopify_order_name
+    assert body["error"]["words"] == {"key": "taken", "params": {"nro": other.nro, "order": taken_by}}
     # an ERP order another Shopify order of this store's channel placed, not linked here
     foreign = typed_in_the_erp(world, lines, channel_order_id="gid://shopify/Order/99999", channel=7)
     status, body = link_erp_order(order_id, foreign)
     assert (status, body["error"]["code"]) == (409, "erp_order_refused") and "another Shopify order" in body[
         "error"
     ]["message"]
+    assert body["error"]["words"] == {"key": "another_shopify_order", "params": {
+        "nro": foreign, "channel_order_id": "gid://shopify/Order/99999", "channel": 7}}  # fmt: skip
     cancelled = typed_in_the_erp(world, lines)
     world.erp.cancel(cancelled)
     status, body = link_erp_order(order_id, cancelled)
     assert (status, body["error"]["code"]) == (409, "erp_order_refused") and "cancelled" in body["error"][
         "message"
     ]
+    assert body["error"]["words"] == {"key": "erp_order_cancelled", "params": {"nro": cancelled}}
     assert world.link(gid).nro_pedvenda is None
     fine = typed_in_the_erp(world, lines, channel_order_id=world.link(gid).shopify_order_name)
     assert link_erp_order(order_id, fine)[0] == 200
@@ -273,12 +279,16 @@ def test_an_erp_order_of_another_buyer_is_refused_and_another_total_needs_a_conf
     status, body = link_erp_order(order_id, someone_else)
     assert (status, body["error"]["code"]) == (409, "erp_order_mismatch"), body
     assert "11144477735" in body["error"]["message"] and body["error"]["differs"] == ["cpf_cnpj"]
+    assert body["error"]["words"]["key"] == "buyer_differs"
+    assert body["error"]["words"]["params"] | {"documents": None} == {
+        "nro": someone_else, "erp_document": "11144477735", "documents": None}  # fmt: skip
     bigger = typed_in_the_erp(world, [(world.plain(0), 9)])  # the same buyer, nine times the goods
     status, body = link_erp_order(order_id, bigger)
     assert (status, body["error"]["code"]) == (409, "erp_total_differs"), body
     assert (
         body["error"]["differs"] == ["total"] and body["error"]["erp_total"] != body["error"]["shopify_total"]
     )
+    assert body["error"]["words"]["key"] == "total_gap" and body["error"]["words"]["params"]["nro"] == bigger
     assert world.link(gid).nro_pedvenda is None
     status, body = link_erp_order(order_id, bigger, confirm_total=True)  # a person checked it
     assert status == 200, body
@@ -307,6 +317,8 @@ def test_a_wrong_number_is_unlinked_until_its_events_apply(
     assert (status, body["error"]["code"]) == (409, "erp_order_applied") and "being applied" in body["error"][
         "message"
     ]
+    assert body["error"]["words"]["key"] == "event_running"
+    assert body["error"]["words"]["params"]["nro"] == wrong and body["error"]["words"]["params"]["flow"]
     for message in event_messages(wrong):  # the replays lost: left failed before applying anything
         with session_scope() as session:
             trace.fail(session, session.get(Message, message.id), Rejected("test", system="app", code="X"))
@@ -328,6 +340,10 @@ def test_a_wrong_number_is_unlinked_until_its_events_apply(
     assert (status, body["error"]["code"]) == (409, "erp_order_applied") and "NF-e" in body["error"][
         "message"
     ]
+    assert body["error"]["words"] == {
+        "key": "nfe_written",
+        "params": {"nro": right, "key": world.link(gid).nfe_key},
+    }
     assert world.link(gid).nro_pedvenda == right
 
 
