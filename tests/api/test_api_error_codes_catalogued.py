@@ -42,3 +42,26 @@ def test_every_error_code_the_api_answers_with_has_words_in_both_languages() -> 
         catalogue = json.loads((I18N_DIR / f"{language}.json").read_text(encoding="utf-8"))
         missing = sorted(c for c in codes | BUILT | HTTP if f"error.code.{c}" not in catalogue)
         assert missing == [], f"{language}: refusals toasted in the API's English: {missing}"
+
+
+def refusal_keys() -> set[str]:
+    """The words' keys of every hand-link refusal (ledger.order_link_by_hand.Refusal(text, (key, ...)))."""
+    found: set[str] = set()
+    source = ROOT / "ledger" / "order_link_by_hand.py"
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Refusal" and len(node.args) == 2:
+            words = node.args[1]
+            if isinstance(words, ast.Tuple) and isinstance(words.elts[0], ast.Constant):
+                found.add(words.elts[0].value)
+    return found
+
+
+def test_every_hand_link_refusal_has_words_in_both_languages() -> None:
+    """The Orders page says a refused link or unlink from its `words` (api.js knownRefusal:
+    `error.reason.<key>`), not from the API's English message."""
+    keys = refusal_keys()
+    assert {"taken", "taken_other_store", "erp_order_cancelled", "nfe_written"} <= keys  # the scan reads them
+    for language in ("pt-BR", "en"):
+        catalogue = json.loads((I18N_DIR / f"{language}.json").read_text(encoding="utf-8"))
+        missing = sorted(k for k in keys if f"error.reason.{k}" not in catalogue)
+        assert missing == [], f"{language}: hand-link refusals said in the API's English: {missing}"

@@ -146,7 +146,10 @@ def test_a_far_total_is_linked_once_confirmed_then_unlinked(open_page, fresh) ->
     warning = form.locator("s-banner[tone=warning]")
     expect(warning).to_contain_text("R$250.00")  # both totals, in the page's money format
     expect(warning).to_contain_text("R$12.50")
-    expect(warning).to_contain_text(f"ERP order {nro} totals 250.00")  # the API's own words
+    # the refusal's words in the page's language (the API's English stays its `message`)
+    expect(warning).to_contain_text(
+        f"The totals of ERP order {nro} and of the Shopify order differ by more than R$5.00"
+    )
     screenshot(page, "order-link-total-differs-en")
     with session_scope(fresh.settings.database_url) as db:
         assert db.get(OrderLink, order_id).nro_pedvenda is None  # nothing linked before the confirm

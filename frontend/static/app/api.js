@@ -10,11 +10,13 @@
  * and a failure of the shop itself (needs_reauth) is announced with the `app:session-failed`
  * event (detail: the API's `error`), which main.js shows in place of the page.
  * Failures raise ApiError and, unless `quiet`, show it in a toast in the page's language
- * (`refusalText`: the catalogue's words for the error's code, the API's English message only for
- * a code the catalogue does not know); an invalid field's message goes on the page's input of
- * that name (its `error` attribute), the fields the page has no input for are listed in the toast.
+ * (`refusalText`: the catalogue's words for the error's `words` or code, the API's English message
+ * only for a code the catalogue does not know); an invalid field's message goes on the page's input
+ * of that name (its `error` attribute), the fields the page has no input for are listed in the
+ * toast. A page that shows a failure in place (a banner) says it with `failureParts`: never the
+ * API's English as the sentence, which stays a technical detail.
  */
-import { has, label, locale, t } from "./i18n.js";
+import { fmtMoney, has, label, locale, t } from "./i18n.js";
 
 const RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request";
 const SESSION_PATH = "/auth/session";
@@ -161,12 +163,50 @@ export function fieldText(text) {
   return String(text);
 }
 
-/** The refusal in the page's language: `error.code.<code>` filled from the error body's values,
- * else the API's own message. */
-export function refusalText(error) {
+const MONEY_PARAMS = new Set(["allowed", "erp_total", "shopify_total"]);
+
+/** A refusal's values as the catalogue's sentence shows them: a flow and a message status named in
+ * the page's words, money as money; ids, numbers and names as they came. */
+function sayParams(params) {
+  const said = {};
+  for (const [name, value] of Object.entries(params || {})) {
+    if (name === "flow") said[name] = label("flow.", value);
+    else if (name === "status") said[name] = label("status.", value);
+    else if (MONEY_PARAMS.has(name) && value !== null && value !== undefined) said[name] = fmtMoney(value, params.currency);
+    else said[name] = value;
+  }
+  return said;
+}
+
+/** The refusal in the page's language, or null when the catalogue has no words for it: the API's
+ * `words` ({key, params}: the refusal's own case, `error.reason.<key>`, e.g. which order holds an
+ * ERP number) first, else `error.code.<code>` filled from the error body's values. */
+export function knownRefusal(error) {
   const extra = (error.body && error.body.error) || {};
+  const words = extra.words;
+  if (words && has(`error.reason.${words.key}`)) return t(`error.reason.${words.key}`, sayParams(words.params));
   const key = `error.code.${error.code}`;
-  return has(key) ? t(key, { ...extra, message: error.message }) : error.message;
+  return has(key) ? t(key, { ...sayParams(extra), message: error.message }) : null;
+}
+
+/** The refusal in the page's language (`knownRefusal`), else the API's own message. */
+export function refusalText(error) {
+  const known = knownRefusal(error);
+  return known === null ? error.message : known;
+}
+
+/**
+ * What a failure shown in place (a banner) says: `text` in the page's language (`knownRefusal`,
+ * else a generic sentence), `fields` the invalid fields as "name: message" in the page's words,
+ * and `detail` for support, never the sentence: the API's English for a code the catalogue does
+ * not know, else the outside system's own words (`upstream_message`: the ERP's, Shopify's), if any.
+ */
+export function failureParts(error) {
+  const extra = (error.body && error.body.error) || {};
+  const known = error.status === 403 ? t("error.forbidden") : knownRefusal(error);
+  const fields = Object.entries(extra.fields || {}).map(([name, text]) => `${label("field.", name)}: ${fieldText(text)}`);
+  const detail = known === null ? error.message : extra.upstream_message;
+  return { text: known === null ? t("error.unexpected") : known, fields, detail: detail || null };
 }
 
 let marked = []; // the inputs the last refusal put an error on, cleared on the next request

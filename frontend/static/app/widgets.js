@@ -2,6 +2,7 @@
  * Small shared pieces: status badges, a JSON payload block, a section with a loading state, a
  * list read page by page.
  */
+import { failureParts } from "./api.js";
 import { growingTable, h, replace } from "./dom.js";
 import { fmtNumber, has, label, t } from "./i18n.js";
 
@@ -79,6 +80,27 @@ export function banner(tone, heading, ...body) {
   return h("s-banner", { tone, heading }, ...body);
 }
 
+/** A technical detail (the API's or an outside system's own words), folded away under its
+ * summary: there for support, not the sentence the merchant reads. */
+export function technicalDetail(detail) {
+  if (!detail) return null;
+  return h("details", { class: "technical" }, h("summary", {}, t("error.technical_detail")),
+    h("span", { class: "mono" }, String(detail)));
+}
+
+/** A failure's banner body in the page's language (api.js failureParts): its sentence, the invalid
+ * fields it names, and its technical detail folded away. */
+export function failureBody(error) {
+  const { text, fields, detail } = failureParts(error);
+  return [h("s-paragraph", {}, text), fields.length ? h("s-paragraph", {}, fields.join("; ")) : null,
+    technicalDetail(detail)];
+}
+
+/** A banner saying why something failed (`heading`: what failed; a load by default). */
+export function failureBanner(error, heading = t("error.load_failed"), tone = "critical") {
+  return banner(tone, heading, failureBody(error));
+}
+
 /** A section whose body comes from `load()`; errors become a critical banner in place. */
 export function loadingSection(heading, load, attrs) {
   const body = h("div", {}, h("s-spinner", { accessibilityLabel: t("app.loading") }));
@@ -87,7 +109,7 @@ export function loadingSection(heading, load, attrs) {
     try {
       replace(body, await load());
     } catch (error) {
-      replace(body, banner("critical", t("error.load_failed"), error.message));
+      replace(body, failureBanner(error));
     }
   };
   refresh();

@@ -8,7 +8,7 @@
 import { api, download, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
-import { banner } from "../widgets.js";
+import { failureBanner } from "../widgets.js";
 import { actorCell, changeLines, targetCell } from "./audit_words.js";
 
 const ROLES = ["owner", "admin", "operator", "viewer"];
@@ -75,7 +75,7 @@ function rolesSection(ctx) {
       t("roles.you", { role: label("role.", ctx.role) })),
     table([t("roles.name"), t("roles.user_id"), t("roles.role"), t("common.updated_at"), ""], rows), add);
   };
-  load().catch((e) => replace(box, banner("critical", t("error.load_failed"), e.message)));
+  load().catch((e) => replace(box, failureBanner(e)));
   return h("s-section", { heading: t("roles.heading") }, box);
 }
 
@@ -102,7 +102,7 @@ function auditSection(ctx) {
       label("action.", e.action), targetCell(e), changesCell(ctx, e)].map((c) => h("s-table-cell", {}, c)))));
     replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
   };
-  load().catch((e) => replace(box, banner("critical", t("error.load_failed"), e.message)));
+  load().catch((e) => replace(box, failureBanner(e)));
   return h("s-section", { heading: t("audit.heading") }, box, more);
 }
 

@@ -6,12 +6,12 @@
  * no time limit, as the Messages list they link to; done is the last 24 hours'. Live without reloading: every few seconds the page asks
  * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did.
  */
-import { api, toast } from "../api.js";
+import { api, failureParts, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, has, label, t, timeZone } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
-import { banner, driftLine, roleText } from "../widgets.js";
+import { driftLine, failureBanner, roleText } from "../widgets.js";
 
 export const POLL_MS = 3000;
 
@@ -168,7 +168,7 @@ function jobName(job) {
 /** Runs and jobs that failed for good (RQ's failed-job registry, and failed webhook inbox rows):
  * what failed, why, requeue. */
 function failedJobs(ctx, answer, reload) {
-  if (answer instanceof Error) return banner("warning", t("flows.failed_jobs_unreadable"), answer.message);
+  if (answer instanceof Error) return failureBanner(answer, t("flows.failed_jobs_unreadable"), "warning");
   if (!answer.jobs.length) return h("s-text", { color: "subdued", "data-testid": "failed-jobs-none" }, t("flows.failed_jobs_none"));
   return h("div", {}, h("s-paragraph", { "data-testid": "failed-jobs-intro" }, roleText(ctx, "flows.failed_jobs_intro")),
     table([t("flows.failed_job"), t("flows.failed_job_error"), t("flows.failed_job_ended"), ""],
@@ -219,14 +219,14 @@ export async function render(ctx) {
       const change = await api("/api/flows/changes", { quiet: true, query: { since: cursor, running: running.join(",") } });
       if (change.changed) await reload();
     } catch (error) {
-      replace(updated, t("flows.poll_failed", { message: error.message }));
+      replace(updated, t("flows.poll_failed", { message: failureParts(error).text }));
     }
     if (!stopped) timer = setTimeout(tick, POLL_MS);
   };
   try {
     await reload();
   } catch (error) {
-    replace(tableBox, banner("critical", t("error.load_failed"), error.message));
+    replace(tableBox, failureBanner(error));
   }
   timer = setTimeout(tick, POLL_MS);
   const element = h("s-page", { heading: t("flows.heading") },

@@ -8,7 +8,7 @@ import { api, download, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, t } from "../i18n.js";
 import { navigate, href } from "../router.js";
-import { banner, busyButton, savedToast, uncheckedWarning } from "../widgets.js";
+import { banner, busyButton, failureBanner, savedToast, uncheckedWarning } from "../widgets.js";
 import { codeFields, fillSide } from "./mapping_fields.js";
 
 export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
@@ -88,7 +88,7 @@ export async function render(ctx) {
     load();
   };
 
-  load().catch((e) => replace(listBox, banner("critical", t("error.load_failed"), e.message)));
+  load().catch((e) => replace(listBox, failureBanner(e)));
   const element = h("s-page", { heading: t("mappings.heading") },
     h("s-paragraph", {}, t("mappings.intro")), kindPicker(kind),
     h("s-box", { padding: "base" }),

@@ -9,12 +9,14 @@ import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
-import { banner, errorKind, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
+import { banner, errorKind, failureBanner, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
 import { isReport, reconcileReport } from "./reconcile_report.js";
 
-/** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify"). */
+/** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify");
+ * with no system (an unexpected error: the app's own exception), "Technical message:". */
 function systemSaid(system) {
   const own = `detail.system_said.${system}`;
+  if (!system) return t("detail.system_said.none"); // an unexpected error (a bug): no system answered
   return has(own) ? t(own) : t("detail.system_said", { system: label("system.", system) });
 }
 
@@ -95,7 +97,7 @@ export async function renderDetail(ctx, id) {
       shown = m;
       if (!stopped && UNSETTLED.includes(m.status)) timer = setTimeout(tick, POLL_MS);
     } catch (error) {
-      if (!shown) replace(root, h("s-page", { heading: t("detail.heading", { id }) }, banner("critical", t("error.load_failed"), error.message)));
+      if (!shown) replace(root, h("s-page", { heading: t("detail.heading", { id }) }, failureBanner(error)));
       else if (!stopped) timer = setTimeout(tick, POLL_MS);
     }
   };

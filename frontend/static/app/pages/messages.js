@@ -7,7 +7,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, driftLine, errorKind, messageIds, pagedList, roleText, statusBadge, subjectText } from "../widgets.js";
+import { driftLine, errorKind, failureBanner, messageIds, pagedList, roleText, statusBadge, subjectText } from "../widgets.js";
 import { renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
@@ -71,7 +71,7 @@ export async function render(ctx) {
     } }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) })),
     h("div", { class: "muted" }, t("messages.retry_failed_hint")));
   }
-  load().catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
+  load().catch((e) => replace(results, failureBanner(e)));
   const element = h("s-page", { heading: t("messages.heading") },
     h("s-section", {},
       h("div", { class: "toolbar", role: "search" }, text, flow, status,

@@ -15,7 +15,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, fmtMoney, fmtNumber, has, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, pagedList, statusBadge } from "../widgets.js";
+import { banner, failureBanner, failureBody, pagedList, statusBadge } from "../widgets.js";
 
 const FILTERS = ["needs_attention", "not_in_erp", "in_erp", "invoiced", "cancelled"];
 
@@ -88,8 +88,8 @@ function fiscalDocument(o) {
   return o.nfe_cancelled ? `${named} (${t("orders.nfe_cancelled", { model: docName(o) })})` : named;
 }
 
-/** Answers of the link that a person reads in place (the API's words): another customer's or
- * store's order, a poll of the ERP's events running now (try again in a moment). */
+/** Answers of the link that a person reads in place (the API's `words` said in the page's language):
+ * another customer's or store's order, a poll of the ERP's events running now (try again in a moment). */
 const LINK_REFUSALS = ["erp_order_taken", "erp_order_refused", "events_polling"];
 
 /** The ERP order number typed by hand, checked and linked by the API; then the detail again. A
@@ -115,19 +115,19 @@ function linkForm(o, done) {
     const extra = (error.body && error.body.error) || {};
     if (error.code === "erp_order_mismatch") {
       return banner("warning", t("orders.link.buyer_differs"), [
-        h("s-paragraph", {}, error.message),
+        failureBody(error),
         h("s-button", { onclick: () => send(nro, { ...confirmed, confirm_buyer: true }) }, t("orders.link.anyway"))]);
     }
     if (error.code === "erp_total_differs") {
       return banner("warning", t("orders.link.total_differs"), [
         h("s-paragraph", {}, t("orders.link.totals", {
           erp: fmtMoney(extra.erp_total, o.currency), shopify: fmtMoney(extra.shopify_total, o.currency) })),
-        h("s-paragraph", {}, error.message),
+        failureBody(error),
         h("s-button", { onclick: () => send(nro, { ...confirmed, confirm_total: true }) }, t("orders.link.anyway"))]);
     }
-    if (error.code === "events_polling") return banner("info", t("orders.link.polling"), error.message);
-    if (LINK_REFUSALS.includes(error.code)) return banner("critical", t("orders.link.refused"), error.message);
-    return banner("critical", t("orders.link.failed"), error.message);
+    if (error.code === "events_polling") return failureBanner(error, t("orders.link.polling"), "info");
+    if (LINK_REFUSALS.includes(error.code)) return failureBanner(error, t("orders.link.refused"));
+    return failureBanner(error, t("orders.link.failed"));
   };
   const submit = async () => {
     const nro = Number(number.value);
@@ -155,7 +155,7 @@ function unlinkForm(o, done) {
       await api(`/api/orders/${o.id}/erp-order`, { method: "DELETE", quiet: true });
     } catch (error) {
       const heading = error.code === "erp_order_applied" ? t("orders.unlink.applied") : t("orders.unlink.failed");
-      replace(answer, banner(error.code === "events_polling" ? "info" : "critical", heading, error.message));
+      replace(answer, failureBanner(error, heading, error.code === "events_polling" ? "info" : "critical"));
       return;
     }
     toast(t("orders.unlink.done", { nro: o.nro_pedvenda }));
@@ -204,7 +204,7 @@ export async function render(ctx) {
       await show();
       return { element: root };
     } catch (error) {
-      return { element: h("s-page", { heading: t("orders.heading") }, banner("critical", t("error.load_failed"), error.message)) };
+      return { element: h("s-page", { heading: t("orders.heading") }, failureBanner(error)) };
     }
   }
   const q = ctx.query;
@@ -222,7 +222,7 @@ export async function render(ctx) {
     rows: (orders) => orders.map(row),
     empty: () => h("s-text", { color: "subdued" }, t("orders.none")),
   });
-  load().catch((e) => replace(results, banner("critical", t("error.load_failed"), e.message)));
+  load().catch((e) => replace(results, failureBanner(e)));
   const element = h("s-page", { heading: t("orders.heading") },
     h("s-section", {}, h("div", { class: "toolbar", role: "search" }, text, status,
       h("s-button", { variant: "primary", onclick: search }, t("messages.search_button")))),

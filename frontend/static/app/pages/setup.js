@@ -7,7 +7,7 @@
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { label, t } from "../i18n.js";
-import { banner, busyButton, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
+import { banner, busyButton, failureBanner, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
 import { catalogDiffSection } from "./setup_diff.js";
 
 const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "catalog_diff"];
@@ -43,11 +43,13 @@ function erpSection(ctx, changed) {
     };
     const test = async () => {
       replace(result, h("s-spinner", { accessibilityLabel: t("app.loading") }));
+      // A failed test answers ok false with a code (or is refused: the error); said alike.
       const outcome = await api("/api/setup/erp-connection/test", { method: "POST", body: values() })
-        .catch((e) => ({ ok: false, message: e.message }));
+        .catch((error) => ({ ok: false, error }));
       replace(result, outcome.ok
         ? banner("success", t("setup.erp.test_ok"), t("setup.erp.test_companies", { count: (outcome.companies || []).length }))
-        : banner("critical", t("setup.erp.test_failed"), outcome.message));
+        : failureBanner(outcome.error || { code: outcome.code, message: outcome.message, body: { error: outcome } },
+          t("setup.erp.test_failed")));
     };
     const save = async () => {
       const saved = await api("/api/setup/erp-connection", { method: "PUT", body: values() });
@@ -63,10 +65,11 @@ function erpSection(ctx, changed) {
   });
 }
 
-/** The banner when the ERP's choices cannot be read: not set up yet, or the ERP's own answer. */
+/** The banner when the ERP's choices cannot be read: not set up yet, or why in the page's words
+ * (the ERP's own answer a technical detail). */
 function choicesProblem(error) {
   if (error.code === "erp_not_configured") return banner("info", t("setup.needs_erp"), t("setup.needs_erp_help"));
-  return banner("warning", t("setup.erp_unreadable"), error.message);
+  return failureBanner(error, t("setup.erp_unreadable"), "warning");
 }
 
 async function erpChoices() {
@@ -168,7 +171,7 @@ function locationsSection(ctx, onSaved) {
  */
 function channelsField(saved, channels, locked) {
   if (channels.error) {
-    return { element: banner("warning", t("setup.settings.channels_unreadable"), channels.error.message), value: () => undefined };
+    return { element: failureBanner(channels.error, t("setup.settings.channels_unreadable"), "warning"), value: () => undefined };
   }
   const listed = new Set(channels.list.map((p) => p.id));
   const gone = (saved || []).filter((id) => !listed.has(id)).map((id) => ({ id, gone: true }));

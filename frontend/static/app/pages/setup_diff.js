@@ -11,7 +11,7 @@
 import { api } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, label, t } from "../i18n.js";
-import { banner, payload } from "../widgets.js";
+import { banner, failureBanner, payload, technicalDetail } from "../widgets.js";
 
 const POLL_MS = 2000;
 const SHOWN_ITEMS = 20;
@@ -106,13 +106,16 @@ export function catalogDiffSection(ctx, onDone) {
   const poll = async (jobId) => {
     if (disposed) return;
     const state = await api(`/api/setup/catalog-diff/${encodeURIComponent(jobId)}`, { quiet: true })
-      .catch((e) => ({ status: "failed", error: e.message }));
+      .catch((failure) => ({ status: "failed", failure }));
     if (disposed) return;
     if (state.status === "done") {
       replace(body, describe(state.result));
       onDone();
     }
-    else if (state.status === "failed") replace(body, banner("critical", t("diff.failed"), state.error || ""));
+    // Unreadable: why in the page's words; the run's own failure (its exception's last line) a
+    // technical detail under the heading.
+    else if (state.failure) replace(body, failureBanner(state.failure, t("diff.failed")));
+    else if (state.status === "failed") replace(body, banner("critical", t("diff.failed"), technicalDetail(state.error)));
     else {
       replace(body, h("s-stack", { direction: "inline", gap: "small" }, h("s-spinner", {}), t(`diff.${state.status}`)));
       timer = setTimeout(() => poll(jobId), POLL_MS);
