@@ -117,7 +117,7 @@ def test_the_report_reads_in_sections(open_page, fresh, locale: str) -> None:
     totals = report.get_by_test_id("recon-orders-totals_differ")
     totals.locator("summary").click()
     expect(totals).to_contain_text("#1003")
-    expect(totals).to_contain_text("152.40")
+    expect(totals).to_contain_text("R$\xa0152,40" if locale == "pt-BR" else "R$152.40")  # money, not "152.40"
     expect(totals.get_by_role("link", name="#1003")).to_have_attribute("href", "shopify://admin/orders/7002")
     orphans = report.get_by_test_id("recon-catalog-orphan_bindings")
     orphans.locator("summary").click()
@@ -126,4 +126,236 @@ def test_the_report_reads_in_sections(open_page, fresh, locale: str) -> None:
         expect(orphans).not_to_contain_text(words)
     expect(page.get_by_text('"missing_in_erp_count"')).to_be_hidden()  # the JSON: closed
     assert "{" not in page.locator("s-page").inner_text().split(SAID[locale][-1])[0]
+    assert page.errors == []
+
+
+# Rows as the jobs write them (jobs.reconcile: _compare, _heavier, _held_row, _unknown_erp_orders,
+# _stock, _shopify_state; jobs.reconcile_prices.price_differs): the same key is money in one list,
+# a quantity, an ERP status or a product's status in another.
+def _cells_report() -> dict:
+    from decimal import Decimal
+
+    from jobs.reconcile import summary
+    from jobs.reconcile_prices import Expected, price_differs
+    from ledger.words import beside, stored
+
+    heavier = beside(
+        "why",
+        "weighed item(s) picked heavier (ARZ-5 1.500 kg -> 1.620 kg): the ERP charges 1.50 more; by design "
+        "Shopify keeps its price, not charged above what was authorised",
+        (
+            "recon_heavier",
+            {
+                "picks": [
+                    stored(("recon_heavier_pick", {"sku": "ARZ-5", "ordered": "1.500", "served": "1.620"}))
+                ],
+                "more": {"money": "1.50"},
+            },
+        ),
+    )
+    expected = Expected(Decimal("9.49"), None, "price:55")
+    price = price_differs("FEIJ-1", "gid://shopify/ProductVariant/77", expected, "1234.5", "12.00")
+    assert price is not None
+    report = {
+        "shop": SHOP_DOMAIN,
+        "generated_at": "2026-11-28T06:00:00+00:00",
+        "since": "2026-11-21T06:00:00+00:00",
+        "orders": {
+            "checked": 1234,
+            "missing_in_ledger": [{"order": "gid://shopify/Order/9001", "name": "#1001", "total": "2345.60"}],
+            "missing_in_ledger_count": 1,
+            "held_in_app": [
+                {"order": "gid://shopify/Order/9005", "name": "#1005", "status": "parked", "why": "x"}
+            ],
+            "held_in_app_count": 1,
+            "totals_differ": [
+                {
+                    "order": "gid://shopify/Order/9002",
+                    "name": "#1002",
+                    "nro_pedvenda": 880012,
+                    "shopify": "1234.50",
+                    "erp": "1236.00",
+                    "erp_basis": "vlrTotalAtendido",
+                    **heavier,
+                    "by_design": True,
+                },
+                {
+                    "order": "gid://shopify/Order/9004",
+                    "name": "#1004",
+                    "nro_pedvenda": 880014,
+                    "shopify": "89.90",
+                    "tips": "5.00",
+                    "gift_cards": "10.00",
+                    "erp": "79.90",
+                    "erp_basis": "vlrTotalPedido",
+                },
+            ],
+            "totals_differ_count": 1,
+            "totals_differ_by_design_count": 1,
+            "status_differs": [
+                {
+                    "order": "gid://shopify/Order/9003",
+                    "name": "#1003",
+                    "nro_pedvenda": 880013,
+                    "erp": "F",
+                    "shopify_cancelled": False,
+                    "invoices_message": {"status": "failed", "why": "no NF-e key"},
+                },
+            ],
+            "status_differs_count": 1,
+            "unknown_in_erp": [{"nro_pedvenda": "880099", "events": 1200}],
+        },
+        "stock": {
+            "locations": [
+                {
+                    "nro_empresa": 1,
+                    "checked": 58,
+                    "bound_with_stock": 60,
+                    "differ": [{"sku": "ARZ-5", "erp": "12.5", "shopify": 1200}],
+                    "differ_count": 1,
+                },
+            ],
+        },
+        "catalog": {
+            "shopify_checked": 40,
+            "shopify_differs": [
+                {
+                    "sku": "MAC-2",
+                    "product": "gid://shopify/Product/5",
+                    "shopify": "DRAFT",
+                    "erp": "ACTIVE",
+                    **beside(
+                        "why",
+                        "not for sale in Shopify while the ERP sells it",
+                        ("recon_not_for_sale_in_shopify", {}),
+                    ),
+                },
+            ],
+            "shopify_differs_count": 1,
+            "prices_differ": [price],
+            "prices_differ_count": 1,
+        },
+    }
+    report["summary"] = summary(report)
+    return report
+
+
+CELLS = {
+    "pt-BR": {
+        "totals_differ": ["R$ 89,90", "R$ 79,90", "R$ 5,00", "R$ 10,00", "Total do pedido"],
+        "totals_differ_by_design": ["#1002", "R$ 1.234,50", "R$ 1.236,00", "Total atendido", "por projeto"],
+        "missing_in_ledger": ["R$ 2.345,60"],
+        "held_in_app": ["Parada"],
+        "status_differs": ["Faturado", "Falhou"],
+        "unknown_in_erp": ["1.200"],
+        "stock": ["12,5", "1.200"],
+        "shopify_differs": ["Rascunho", "Ativo"],
+        "prices_differ": ["R$ 1.234,50", "R$ 9,49", "R$ 12,00", "nenhum"],
+    },
+    "en": {
+        "totals_differ": ["R$89.90", "R$79.90", "R$5.00", "R$10.00", "Order total"],
+        "totals_differ_by_design": ["#1002", "R$1,234.50", "R$1,236.00", "Total served", "by design"],
+        "missing_in_ledger": ["R$2,345.60"],
+        "held_in_app": ["Parked"],
+        "status_differs": ["Invoiced", "Failed"],
+        "unknown_in_erp": ["1,200"],
+        "stock": ["12.5", "1,200"],
+        "shopify_differs": ["Draft", "Active"],
+        "prices_differ": ["R$1,234.50", "R$9.49", "R$12.00", "none"],
+    },
+}
+# Codes and raw amounts a merchant must not read in a cell (pt-BR: a dot is no decimal separator).
+RAW = {
+    "pt-BR": {
+        "1234.50",
+        "1236.00",
+        "89.90",
+        "79.90",
+        "2345.60",
+        "12.5",
+        "9.49",
+        "12.00",
+        "F",
+        "parked",
+        "failed",
+        "DRAFT",
+        "ACTIVE",
+        "none",
+        "vlrTotalAtendido",
+        "vlrTotalPedido",
+    },
+    "en": {
+        "1234.50",
+        "89.90",
+        "F",
+        "parked",
+        "failed",
+        "DRAFT",
+        "ACTIVE",
+        "vlrTotalAtendido",
+        "vlrTotalPedido",
+    },
+}
+BY_DESIGN = {
+    "pt-BR": (
+        "Totais de pedido diferentes (Shopify × ERP): 1",
+        "Totais maiores no ERP por projeto (pesáveis separados com mais peso; a Shopify mantém o preço): 1",
+    ),
+    "en": (
+        "Order totals that differ (Shopify vs ERP): 1",
+        "Totals higher in the ERP by design (weighed items picked heavier; Shopify keeps its price): 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+def test_the_report_cells_read_in_the_page_language(open_page, fresh, locale: str) -> None:
+    """Amounts as money, quantities and counts as numbers, the ERP's status letter, a product's
+    status and the ERP's total field by name, in the page's language; every column headed by a
+    label, not a key; a total higher by design listed apart, so a list's count is its rows'."""
+    db_url = fresh.settings.database_url
+    page = open_page("/app/messages", locale=locale)
+    with session_scope(db_url) as db:
+        report = _cells_report()
+        message = trace.begin(db, shop_id(db_url, SHOP_DOMAIN), "reconcile", "report:2026-11-28", "both")
+        trace.succeed(db, message, response=report)
+        message.error_text = drift.line(drift.findings(report))
+        message_id = message.id
+    page.goto(fresh.page_url(f"/app/messages/{message_id}", locale=locale))
+    shown = page.get_by_test_id("reconcile-report")
+    expect(shown).to_be_visible()
+    lists = {
+        name: shown.get_by_test_id(f"recon-{section}-{name}")
+        for section, names in (
+            (
+                "orders",
+                (
+                    "totals_differ",
+                    "totals_differ_by_design",
+                    "missing_in_ledger",
+                    "held_in_app",
+                    "status_differs",
+                    "unknown_in_erp",
+                ),
+            ),
+            ("catalog", ("shopify_differs", "prices_differ")),
+        )
+        for name in names
+    } | {"stock": shown.get_by_test_id("recon-stock-1")}
+    for name, details in lists.items():
+        details.locator("summary").click()
+        cells = [c.replace("\xa0", " ").strip() for c in details.locator("s-table-cell").all_inner_texts()]
+        for text in CELLS[locale][name]:
+            assert any(text in c for c in cells), (name, text, cells)
+        assert sorted(RAW[locale] & set(cells)) == [], (name, cells)
+        headers = details.locator("s-table-header").all_inner_texts()
+        assert [h for h in headers if "_" in h or h.startswith("erp") or h == "events"] == [], (name, headers)
+        assert not [c for c in cells if "{" in c], (name, cells)  # no object as JSON
+    # The count over a list is its rows': the by-design row is listed apart, under its own heading.
+    differ, by_design = BY_DESIGN[locale]
+    expect(lists["totals_differ"].locator("summary")).to_have_text(differ)
+    expect(lists["totals_differ"].locator("s-table-row")).to_have_count(1)  # #1004's
+    expect(lists["totals_differ"]).not_to_contain_text("#1002")
+    expect(lists["totals_differ_by_design"].locator("summary")).to_have_text(by_design)
+    assert "by_design" not in shown.inner_text()
     assert page.errors == []

@@ -6,20 +6,81 @@
  * shows the rows the report keeps (it keeps the first few of a long list). The report's own
  * explanations (`why`, `note`, `sent_again`, `fix`) come said in the page's language by the API
  * (shopify_app.reconcile_words, from the words kept beside each: `why_words`...), which are not
- * shown as columns. The JSON stays below, closed, for support.
+ * shown as columns. A cell reads as the page's language writes it (KINDS: an amount as money, a
+ * quantity as a number, the ERP's status letter, a product's status and the ERP's total field by
+ * name), and a total the ERP holds higher by design (a weighed item picked heavier) is listed
+ * apart from the totals that differ, so each list's count is its rows'. The JSON stays below,
+ * closed, for support.
  */
 import { h, table } from "../dom.js";
-import { fmtDate, fmtNumber, label, t } from "../i18n.js";
+import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
 import { payload } from "../widgets.js";
 
-const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ", "status_differs",
-  "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before"];
+const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ",
+  "totals_differ_by_design", "status_differs", "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before"];
 const CATALOG_LISTS = ["missing_in_shopify", "orphan_bindings", "shopify_differs", "prices_differ"];
 // The columns a row may have, in the order they read; any other key follows under its own name.
 const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "total", "shopify", "tips", "gift_cards", "erp",
-  "erp_basis", "status", "shopify_cancelled", "fields", "why", "attention"];
+  "erp_basis", "shopify_compare_at", "erp_compare_at", "status", "shopify_cancelled", "invoices_message", "events",
+  "fields", "why", "attention", "message", "fix"];
+// What a list's columns hold (jobs.reconcile, jobs.reconcile_prices write them): the same key is an
+// amount in one list, a quantity, the ERP's status letter or a product's status in another.
+const TOTALS = { shopify: "money", tips: "money", gift_cards: "money", erp: "money", erp_basis: "erp_basis" };
+const KINDS = {
+  "orders.missing_in_ledger": { total: "money" },
+  "orders.totals_differ": TOTALS,
+  "orders.totals_differ_by_design": TOTALS,
+  "orders.held_in_app": { status: "message_status" },
+  "orders.status_differs": { erp: "erp_status" },
+  "orders.unknown_in_erp": { events: "number" },
+  "stock.differ": { erp: "number", shopify: "number" },
+  "catalog.shopify_differs": { shopify: "product_status", erp: "product_status" },
+  "catalog.prices_differ": { shopify: "money", erp: "money", shopify_compare_at: "money", erp_compare_at: "money" },
+};
+const SAY = {
+  money: (v) => (v === "none" ? t("recon.none") : amount(v, fmtMoney)),  // "none": that side shows no price
+  number: (v) => amount(v, fmtNumber),
+  erp_status: (v) => label("erp_status.", v),
+  message_status: (v) => label("status.", v),
+  product_status: (v) => label("product_status.", v),
+  erp_basis: (v) => label("recon.erp_basis.", v),
+};
 const ADMIN = { "gid://shopify/Order/": "orders/", "gid://shopify/Product/": "products/" };
 const WORDS = "_words";  // a text's words beside it (ledger.words.SUFFIX): the API said them already
+
+/** A number (a decimal string as the report keeps it) in the page's language; anything else as it is. */
+function amount(value, format) {
+  return typeof value === "boolean" || Number.isNaN(Number(value)) ? value : format(value);
+}
+
+/** A row with the columns `kinds` names said as a person reads them (the table shows them as text). */
+function said(row, kinds) {
+  if (!row || typeof row !== "object" || !kinds) return row;
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k,
+    k in kinds && v !== null && v !== undefined && v !== "" ? SAY[kinds[k]](v) : v]));
+}
+
+/** `part`'s lists of `section` with their columns said (KINDS). */
+function saidLists(part, section) {
+  return Object.fromEntries(Object.entries(part).map(([key, value]) => [key,
+    Array.isArray(value) ? value.map((row) => said(row, KINDS[`${section}.${key}`])) : value]));
+}
+
+/** The orders with the totals the ERP holds higher by design (jobs.reconcile._heavier: a weighed
+ * item picked heavier keeps Shopify's price) apart from those that differ: the report counts them
+ * apart (`totals_differ_by_design_count`), and a list's count is its rows'. */
+function byDesignApart(orders) {
+  const rows = Array.isArray(orders.totals_differ) ? orders.totals_differ : [];
+  const designed = (r) => Boolean(r && typeof r === "object" && r.by_design);
+  return { ...orders, totals_differ: rows.filter((r) => !designed(r)),
+    totals_differ_by_design: rows.filter(designed).map(({ by_design: _, ...r }) => r) };
+}
+
+/** An order's invoices message on its row: its status and what it says. */
+function messageCell(value) {
+  const status = label("status.", value.status);
+  return value.why ? h("span", { class: "order-note" }, `${status}: ${value.why}`) : status;
+}
 
 /** An object without the words beside its texts. */
 function shown(value) {
@@ -47,8 +108,9 @@ function cell(key, value, row) {
   if (key === "order") return gidCell(value, row.name);
   if (Array.isArray(value)) return value.join(", ");
   if (typeof value === "string" && value.startsWith("gid://shopify/")) return gidCell(value);
+  if (key === "invoices_message" && typeof value === "object") return messageCell(value);
   if (typeof value === "object") return h("span", { class: "mono" }, JSON.stringify(shown(value)));
-  if (key === "why" || key === "attention") return h("span", { class: "order-note" }, String(value));
+  if (key === "why" || key === "attention" || key === "fix") return h("span", { class: "order-note" }, String(value));
   return String(value);
 }
 
@@ -81,7 +143,8 @@ function notChecked(part, name) {
 
 function ordersSection(orders) {
   if (!orders || orders.error) return notChecked(orders, "orders");
-  const found = ORDER_LISTS.map((k) => finding(orders, "orders", k, "order")).filter(Boolean);
+  const lists = saidLists(byDesignApart(orders), "orders");
+  const found = ORDER_LISTS.map((k) => finding(lists, "orders", k, "order")).filter(Boolean);
   const notes = [
     orders.in_flight_count ? t("recon.orders.in_flight", { count: fmtNumber(orders.in_flight_count) }) : null,
     orders.placed_before_install_count
@@ -103,7 +166,7 @@ function stockSection(stock) {
       const counted = { company, checked: fmtNumber(l.checked || 0), bound: fmtNumber(l.bound_with_stock || 0) };
       const count = typeof l.differ_count === "number" ? l.differ_count : (l.differ || []).length;
       if (!count) return h("s-paragraph", {}, t("recon.stock.same", counted));
-      const rows = l.differ || [];
+      const rows = (l.differ || []).map((r) => said(r, KINDS["stock.differ"]));
       return h("details", { "data-testid": `recon-stock-${company}` },
         h("summary", {}, t("recon.stock.differ", { ...counted, count: fmtNumber(count) })),
         rows.length < count ? h("s-paragraph", {}, h("s-text", { color: "subdued" },
@@ -114,7 +177,8 @@ function stockSection(stock) {
 
 function catalogSection(catalog) {
   if (!catalog || catalog.error) return notChecked(catalog, "catalog");
-  const found = CATALOG_LISTS.map((k) => finding(catalog, "catalog", k, "sku")).filter(Boolean);
+  const lists = saidLists(catalog, "catalog");
+  const found = CATALOG_LISTS.map((k) => finding(lists, "catalog", k, "sku")).filter(Boolean);
   const sentAgain = Array.isArray(catalog.sent_again) && catalog.sent_again.length
     ? h("s-paragraph", {}, t("recon.catalog.sent_again", { count: fmtNumber(catalog.sent_again.length) })) : null;
   return h("div", { "data-testid": "recon-catalog" }, h("s-heading", {}, t("recon.section.catalog")),
