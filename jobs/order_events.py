@@ -43,10 +43,11 @@ from erp.records import OrderEvent
 from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
+from jobs.order_edits import held as held_edits
 from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_generation import current as erp_generation
 from jobs.order_generation import of_link
-from ledger import handled, order_notes, queues, shop_settings, trace, watermarks
+from ledger import flows, handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 FLOW = "order_events"  # the watermark's name and the schedule's
 CANCELLATIONS = "cancellations"
 FLOW_BY_KIND = {"S": "order_edits", "F": "invoices", "C": CANCELLATIONS}
+PICKED = frozenset({"S", "F"})  # the ERP order no longer takes an edit (jobs.order_edits.to_erp.EDITABLE)
 JOB_BY_FLOW = {
     "order_edits": "jobs.order_edits.to_shopify.apply_event",
     "invoices": "jobs.invoices.apply_event",
@@ -204,11 +206,38 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                     words=("event_unknown_order", {"nro": event.nro_pedvenda}),
                 )
                 return "unknown"
+        held_edits = _held_edits(session, shop_id, event)
     # Enqueued after the commit so the job finds its message; a Redis error propagates and the
     # watermark stays put, so the next poll takes the event again (its message is pending).
     args = (shop_id, event.seq_evento) + ((generation,) if generation else ())
     queues.enqueue(JOB_BY_FLOW[flow], *args, queue=queues.ORDERS, job_id=jid)
+    _replay_held_edits(shop_id, held_edits)
     return "enqueued"
+
+
+def _held_edits(session: Session, shop_id: int, event: OrderEvent) -> list[tuple[int, int]]:
+    """(message id, attempts) of the order's Shopify edits held back while it was editable
+    (jobs.order_edits.held), when this event says the ERP started picking it (S) or invoiced it
+    (F): no edit reaches it now, so each must end flagged as too late, not wait for one."""
+    if event.kind not in PICKED:
+        return []
+    link = find_link(session, shop_id, event)
+    return held_edits.to_replay(session, link) if link is not None else []
+
+
+def _replay_held_edits(shop_id: int, found: list[tuple[int, int]]) -> None:
+    """Enqueue the replay of each held edit (the order's lock puts it after the event's job; its
+    picking not in Shopify yet, it waits for it: jobs.order_edits.picking_state)."""
+    flow = flows.get(held_edits.FLOW)
+    for message_id, attempts in found:
+        queues.enqueue(
+            flow.replay_job,
+            message_id,
+            queue=flow.queue,
+            job_id=queues.job_key("replay", shop_id, message_id, attempts),
+            replace_ended=True,
+            description=f"replay {flow.name} message {message_id}: the ERP is picking its order",
+        )
 
 
 def _same_channel(session: Session, shop_id: int, event: OrderEvent) -> bool:

@@ -663,6 +663,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "cannot.",
         ),
     ),
+    "EDIT_NOT_ERP_PRODUCT": (
+        (
+            "A edição do pedido no Shopify incluiu um item que não é um produto do ERP (criado no Shopify, "
+            "como sacola ou embalagem para presente, ou um item avulso): o ERP não pode vendê-lo, então a "
+            "edição inteira NÃO foi aplicada, e o pedido do ERP seria separado e faturado como estava.",
+            "The order edit in Shopify added a line that is not an ERP product (made in Shopify, like a "
+            "bag or gift wrap, or a custom item): the ERP cannot sell it, so the whole edit was NOT "
+            "applied, and the ERP order would be picked and invoiced as it was.",
+        ),
+        (
+            "Troque esse item por um produto do catálogo ou remova-o com outra edição do pedido no "
+            "Shopify: essa edição leva ao ERP as demais mudanças desta, e a mensagem se encerra. Nenhum "
+            "vínculo virá para esse item, então Tentar de novo dará a mesma resposta enquanto ele estiver "
+            "no pedido.",
+            "Replace that line with a catalog product or remove it by another order edit in Shopify: that "
+            "edit carries this one's other changes to the ERP, and this message closes. No binding will "
+            "come for that line, so Retry gets the same answer while it is on the order.",
+        ),
+    ),
     "DELIVERY_ADDRESS_NOT_SENT": (
         (
             "O endereço de entrega mudou no Shopify, mas o pedido no ERP já está em separação ou faturado: "

@@ -142,6 +142,29 @@ WORDS: dict[str, Text] = {
         "Order {name} was {changed} in Shopify ({summary}), but ERP order {nro} {state}, so the change was "
         "NOT applied in the ERP. {advice}",
     ),
+    "edit_held_not_erp": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas um item dele não é um produto do ERP "
+        "(criado na Shopify, ou um item avulso) e o ERP não pode vendê-lo, então a mudança NÃO foi "
+        "aplicada: o pedido {nro} do ERP segue com os itens anteriores, e seria separado e faturado assim. "
+        "Troque ou remova esse item com outra edição do pedido na Shopify: essa edição leva esta mudança "
+        "ao ERP.",
+        "Order {name} was {changed} in Shopify ({summary}), but a line of it is not an ERP product (made "
+        "in Shopify, or a custom item) and the ERP cannot sell it, so the change was NOT applied: ERP "
+        "order {nro} keeps its earlier lines, and would be picked and invoiced so. Replace or remove that "
+        "line by another order edit in Shopify: that edit carries this change to the ERP.",
+    ),
+    "edit_held_not_bound": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas o produto do ERP de um item ainda não "
+        "está vinculado na Shopify, então a mudança ainda NÃO foi aplicada: o pedido {nro} do ERP segue "
+        "com os itens anteriores até a sincronização do catálogo vinculá-lo, e esta mudança vai então. Se "
+        "o ERP não tiver esse produto ativo para o e-commerce, troque ou remova o item com outra edição do "
+        "pedido na Shopify: essa edição leva esta mudança ao ERP.",
+        "Order {name} was {changed} in Shopify ({summary}), but the ERP product of a line is not bound to "
+        "Shopify yet, so the change was NOT applied yet: ERP order {nro} keeps its earlier lines until the "
+        "catalog sync binds it, and this change goes then. If the ERP has no such product active for "
+        "e-commerce, replace or remove the line by another order edit in Shopify: that edit carries this "
+        "change to the ERP.",
+    ),
     "changed_edited": ("editado", "edited"),
     "changed_refunded_items": ("reembolsado (itens devolvidos)", "refunded (items taken back)"),
     "changed_refunded": ("reembolsado", "refunded"),

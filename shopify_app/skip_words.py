@@ -169,6 +169,20 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} already has these lines (an earlier attempt's answer was lost: {lost} line "
         "change(s) recorded)",
     ),
+    "edit_superseded_sent": (
+        "Substituída pela mensagem #{id}: o pedido {nro} do ERP já tem os itens atuais do pedido, então "
+        "nada desta mudança resta a enviar",
+        "Superseded by message #{id}: ERP order {nro} has the order's current lines now, so nothing of "
+        "this change is left to send",
+    ),
+    "edit_superseded_held": (
+        "Substituída pela mensagem #{id}, uma mudança posterior do pedido, que cita esta mudança também",
+        "Superseded by message #{id}, a later change of the order, which names this change too",
+    ),
+    "edit_held_cancelled": (
+        "O pedido está cancelado: esta mudança retida não vai mais ao ERP",
+        "The order is cancelled: this change held back no longer goes to the ERP",
+    ),
     "edit_flagged_already": (
         "A mesma alteração já foi sinalizada pela mensagem #{id}: nada de novo a avisar",
         "The same change is flagged already, by message #{id}: nothing new to tell",

@@ -170,7 +170,7 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
         )
         if link.erp_status == "C":
             clear_unsure_note(link)  # cancelled in the ERP by hand, as the note asked
-            edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
+            edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
             settle_erp_side(session, shop_id, link)
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled",
                        words=("erp_order_already_cancelled", {"nro": link.nro_pedvenda}))  # fmt: skip
@@ -262,7 +262,7 @@ def _cancelled(
     nro = link.nro_pedvenda
     link.erp_status = situacao
     link.cancelled_at = link.cancelled_at or utcnow()
-    edits_to_erp.clear_note(link)  # an edit flagged earlier no longer matters: the sale is off
+    edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
     address_change.settle_cancelled(session, shop_id, link)  # nor a delivery address not taken
     clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
     settle_erp_side(session, shop_id, link)

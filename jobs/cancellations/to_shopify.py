@@ -428,7 +428,7 @@ def _update_link(
         link.shopify_status = state.financial_status or link.shopify_status
         link.cancelled_at = link.cancelled_at or utcnow()
         _cancelled_as_asked(session, unit, link)
-        edits_to_erp.clear_note(link)  # a Shopify edit flagged earlier no longer matters: the sale is off
+        edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
         address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
             check, check_words = _money_to_check(state, outcome)

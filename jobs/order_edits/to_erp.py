@@ -70,7 +70,7 @@ from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
 from jobs import order_clients, order_generation, order_map
 from jobs.inbox import Ignored, not_installed
-from jobs.order_edits import picking_state
+from jobs.order_edits import held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
@@ -221,10 +221,12 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
             trace.skip(session, message, why, words=words)
             return "skipped"
         if link.erp_status == "C":
+            held.settle_cancelled(session, link, but=message.id)
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled: nothing to edit",
                        words=("edit_erp_cancelled", {"nro": link.nro_pedvenda}))  # fmt: skip
             return "skipped"
         if link.cancelled_at is not None:  # cancelled in Shopify, not (yet) in the ERP
+            held.settle_cancelled(session, link, but=message.id)
             trace.skip(session, message, f"the order is cancelled in Shopify: its cancellation, not this "
                        f"edit, goes to ERP order {link.nro_pedvenda}",
                        words=("edit_cancelled_in_shopify",
@@ -246,6 +248,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         raise Rejected(f"Shopify has no order {link.shopify_order_id}", system="shopify", code="NOT_FOUND")
     if read.order.cancelled_at:  # webhooks are not ordered: the cancellation may have run already
         name = read.order.name
+        held.settle_cancelled(session, link, but=message.id)
         trace.skip(session, message, f"order {name} is cancelled in Shopify: its cancellation, not this "
                    f"edit, goes to ERP order {nro}",
                    words=("edit_cancelled_in_shopify", {"name": name, "nro": nro}))  # fmt: skip
@@ -273,9 +276,9 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     variants = variants_for(session, shop_id, read.order.lines)
     try:
         mapped = order_map.map_lines(read, variants)
-    except MappingMissing:  # a line the ERP cannot sell: parked while the ERP still takes the edit
-        if editable:
-            raise
+    except MappingMissing as missing:  # a line the ERP cannot sell
+        if editable:  # held back (jobs.order_edits.held): parked on a SKU not bound yet, else failed
+            return _held(session, link, message, edit_id, read, variants, current, missing)
         return _not_erp_products(session, link, message, edit_id, read, variants, current, served)
     freight = order_map.freight_of(read.order)
     changes = diff(current, mapped, served=served)
@@ -291,6 +294,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         freight_change = None if freight == current.freight else (current.freight, freight)
         if current.situacao != "C" and freight_change is None and matches_served(current, mapped):
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
+            held.supersede(session, link, message, sent=True)
             trace.skip(
                 session,
                 message,
@@ -302,6 +306,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
                          freight_change)  # fmt: skip
     if not changes and freight == current.freight:
         clear_note(link)
+        held.supersede(session, link, message, sent=True)
         link.total, link.erp_status = current.total, current.situacao  # an earlier answer may be lost
         lost = record_lost_answer(session, link, edit_id, earlier, lines)
         found = f" (an earlier attempt's answer was lost: {lost} line change(s) recorded)" if lost else ""
@@ -338,6 +343,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     record_changes(session, link, edit_id, changes, applied=True, **sent)
     link.total, link.erp_status = updated.total, updated.situacao
     clear_note(link)
+    held.supersede(session, link, message, sent=True)
     trace.succeed(
         session,
         message,
@@ -364,6 +370,24 @@ def _not_erp_products(
     naming that line, not parked waiting for a binding that would resume nothing. The other lines'
     changes are counted by quantity alone: their value is Shopify's split of the order's discounts
     over lines the ERP does not have, which says nothing of a price changed."""
+    changes, moved = _changes_beside_unsold(message, link, read, variants, current, served)
+    return _too_late(
+        session, link, message, edit_id, changes, current.situacao or "S", read.order.name, moved
+    )
+
+
+def _changes_beside_unsold(
+    message: Message,
+    link: OrderLink,
+    read: ErpOrderRead,
+    variants: dict[str, order_map.VariantInfo],
+    current: ErpOrder,
+    served: bool,
+) -> tuple[list[LineChange], tuple[Decimal, Decimal] | None]:
+    """The changes of an order with lines the ERP cannot sell (each named as such) and its freight
+    change (ERP's, Shopify's; None when equal), kept on the message's request_payload. The other
+    lines' changes are counted by quantity alone: their value is Shopify's split of the order's
+    discounts over lines the ERP does not have, which says nothing of a price changed."""
     missing = order_map.missing_variants(read.order, variants)
     unknown = {line.id for line in missing}
     known = replace(read.order, lines=[line for line in read.order.lines if line.id not in unknown])
@@ -379,10 +403,45 @@ def _not_erp_products(
         "changes": [c.payload() for c in changes],
         "freight": str(freight),
     }
-    moved = None if freight == current.freight else (current.freight, freight)
-    return _too_late(
-        session, link, message, edit_id, changes, current.situacao or "S", read.order.name, moved
-    )
+    return changes, None if freight == current.freight else (current.freight, freight)
+
+
+def _held(
+    session: Session,
+    link: OrderLink,
+    message: Message,
+    edit_id: str,
+    read: ErpOrderRead,
+    variants: dict[str, order_map.VariantInfo],
+    current: ErpOrder,
+    missing: MappingMissing,
+) -> str:
+    """The ERP order still takes edits, but one of Shopify's lines it cannot sell: nothing is
+    applied (jobs.order_edits.held). The link is flagged naming the changes held back; the edit
+    parks on the SKU when each such line is an ERP idSku not bound yet (the catalog sync binds it
+    and the edit resumes), else fails for a person (a product made in Shopify, a custom item: no
+    binding will come; another edit replacing or removing the line carries the change). The
+    order's earlier held edits are superseded by this one, read later."""
+    nro = link.nro_pedvenda
+    assert nro is not None
+    changes, moved = _changes_beside_unsold(message, link, read, variants, current, served=False)
+    bindable = all(c.note != NOT_ERP for c in changes)
+    explanation, words = held.note(read.order.name, nro, _changed(is_refund(edit_id), bool(changes)),
+                                   summarise(changes, moved), bindable=bindable)  # fmt: skip
+    held.supersede(session, link, message, sent=False)
+    _note(link, explanation, words)
+    record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
+    log.warning("order_edits: edit %s of %s held: %s", edit_id, read.order.name, explanation)
+    if bindable:
+        parked = MappingMissing(order_map.VARIANT, missing.code, explanation, **_mapping_detail(missing))
+        return trace.fail(session, message, parked).value
+    refusal = Rejected(explanation, system="app", code=held.NOT_ERP_PRODUCT, detail={"nro_pedvenda": nro})
+    return trace.fail(session, message, refusal).value
+
+
+def _mapping_detail(missing: MappingMissing) -> dict[str, Any]:
+    """What the import's MappingMissing keeps beside its mapping (the lines it names)."""
+    return {k: v for k, v in (missing.detail or {}).items() if k != "mapping"}
 
 
 def not_erp_product(line: ShopifyLine) -> LineChange:
@@ -523,6 +582,7 @@ def _too_late(
     nothing for a person to pick or undo, and the ERP's cancellation reaches Shopify by its event.
     Separated or invoiced: flagged for a person. `freight`: the ERP's and Shopify's, when they differ."""
     if situacao == "C":
+        held.settle_cancelled(session, link, but=message.id)
         trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: nothing to "
                    "edit (its cancellation reaches Shopify with the ERP's events)",
                    words=("edit_erp_cancelled_events", {"nro": link.nro_pedvenda}))  # fmt: skip
@@ -541,16 +601,9 @@ def _flag(
     freight: tuple[Decimal, Decimal] | None = None,
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
-    told, said = [c.describe() for c in changes], [c.words() for c in changes]
-    if freight:
-        told.append(f"freight {brl(freight[0])} -> {brl(freight[1])}")
-        said.append(("freight_changed", {"was": brl(freight[0]), "now": brl(freight[1])}))
-    summary = "; ".join(told) or "no line change"
+    summary, summed = summarise(changes, freight)
     refund = is_refund(edit_id)
-    changed = ("refunded (items taken back)" if changes else "refunded") if refund else "edited"
-    changed_key = "changed_edited"
-    if refund:
-        changed_key = "changed_refunded_items" if changes else "changed_refunded"
+    changed, changed_key = _changed(refund, bool(changes))
     lines = changes or not freight
     advice = what_to_do(refund, situacao) if lines else freight_to_do(refund, situacao)
     advice_key = _todo_key(refund, situacao, freight=not lines)
@@ -562,7 +615,6 @@ def _flag(
     )
     state_words = (STATE_WORDS.get(situacao, "state_other"), {"situacao": situacao})
     advised = [(advice_key, {}), *([("freight_too", {})] if changes and freight else [])]
-    summed = order_notes.joined(said, "semicolon") if said else ("no_line_change", {})
     words = (
         "edit_not_applied",
         {
@@ -581,6 +633,7 @@ def _flag(
                    words=("edit_flagged_already", {"id": twin.id}))  # fmt: skip
         return "skipped"
     _note(link, explanation, words)
+    held.supersede(session, link, message, sent=False)  # this flag names their changes too
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning(
         "order_edits: edit %s of %s flagged: ERP order %s %s", edit_id, name, link.nro_pedvenda, state
@@ -590,6 +643,26 @@ def _flag(
         message,
         Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda}),
     ).value
+
+
+def summarise(changes: list[LineChange], freight: tuple[Decimal, Decimal] | None) -> tuple[str, Any]:
+    """The changes (and the freight's, ERP's -> Shopify's) as a note names them, with their words."""
+    told, parts = [c.describe() for c in changes], [c.words() for c in changes]
+    if freight:
+        told.append(f"freight {brl(freight[0])} -> {brl(freight[1])}")
+        parts.append(("freight_changed", {"was": brl(freight[0]), "now": brl(freight[1])}))
+    summed = order_notes.joined(parts, "semicolon") if parts else ("no_line_change", {})
+    return "; ".join(told) or "no line change", summed
+
+
+def _changed(refund: bool, lines: bool) -> tuple[str, str]:
+    """How the order changed in Shopify (an edit; a refund, with `lines` taken back or not), and its
+    words' key."""
+    if not refund:
+        return "edited", "changed_edited"
+    if lines:
+        return "refunded (items taken back)", "changed_refunded_items"
+    return "refunded", "changed_refunded"
 
 
 def flagged_already(session: Session, link: OrderLink, message: Message, explanation: str) -> Message | None:
@@ -787,6 +860,13 @@ def clear_note(link: OrderLink) -> None:
     cancelled in both). Another flow's note, or the ERP's picking edit that failed, is not this
     one's to clear."""
     order_notes.clear(link, FLOW, starting=NOTE)
+
+
+def settle_cancelled(session: Session, link: OrderLink) -> None:
+    """The order is cancelled (in Shopify or in the ERP): an edit flagged earlier no longer matters
+    (this flow's note goes) and one held back no longer goes to the ERP (its message ends skipped)."""
+    clear_note(link)
+    held.settle_cancelled(session, link)
 
 
 def record_lost_answer(

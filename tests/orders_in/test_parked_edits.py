@@ -31,7 +31,8 @@ BAG = SimpleNamespace(id_sku="SACOLA-01", unit="UN", description="Sacola retornÃ
 
 def edit_messages():
     with session_scope() as session:
-        return list(session.scalars(select(Message).where(Message.flow == "order_edits").order_by(Message.id)))
+        query = select(Message).where(Message.flow == "order_edits")
+        return list(session.scalars(query.order_by(Message.id)))
 
 
 def items(world, nro: int) -> list[tuple[str, int]]:
@@ -99,14 +100,15 @@ def test_a_later_edit_still_held_supersedes_the_earlier_one(world):
     """Two edits, the bag still there: one open message for the order, the latest (its lines are
     the order's current ones)."""
     a = world.sku(0)
-    gid, nro, _ = bag_and_one_more_b(world)
+    gid, _, _ = bag_and_one_more_b(world)
     client = for_shop(world.domain)
     edit = client.order_edit_begin(gid)
     client.order_edit_set_quantity(edit.calculated_order_id, edit.line_for_variant(world.variants[a]).id, 3)
     client.order_edit_commit(edit.calculated_order_id)
     world.drain()
     first, second = edit_messages()
-    assert second.status == MessageStatus.FAILED.value and second.error_detail["code"] == "EDIT_NOT_ERP_PRODUCT"
+    assert second.status == MessageStatus.FAILED.value, (second.status, second.error_text)
+    assert second.error_detail["code"] == "EDIT_NOT_ERP_PRODUCT"
     assert first.status == MessageStatus.SKIPPED.value, (first.status, first.error_text)
     assert first.error_detail["skip"]["key"] == "edit_superseded_held"
     assert f"{a} 2 -> 3" in world.link(gid).needs_attention

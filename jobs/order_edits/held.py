@@ -1,0 +1,124 @@
+"""Order edits held back from the ERP while its order is still editable (jobs.order_edits.to_erp).
+
+An edit that puts on the order a line the ERP cannot sell is not applied at all: the ERP order keeps
+its earlier lines, so the edit's other changes (a quantity raised) wait with it, and the ERP would
+pick and invoice the old quantities. Two cases, by whether a binding can still come:
+
+- an ERP idSku (P{seq}E{qtd}) the catalog sync has not bound yet: the edit parks on that SKU
+  (MappingMissing "variant") and resumes once it is bound (the orders catch-up);
+- a product made in Shopify (a bag, gift wrap: no ERP idSku) or a custom item (no SKU): no binding
+  will ever come, so nothing would resume a park. The edit fails (NOT_ERP_PRODUCT) for a person,
+  who replaces or removes the line by another order edit, which carries the change to the ERP.
+
+Either way the order link is flagged (the edit flow's note, `to_erp.NOTE`) while the edit is held,
+so the Orders page shows the order needs attention. A held edit never stays open for ever:
+
+- a later change of the order supersedes it (each reads the order's current lines, so the later
+  one carries this one's changes): applied, or skipped as the ERP already has them, it closes the
+  held ones (`supersede`, sent); held or flagged itself, it takes their place (one open message
+  per order, the latest);
+- the order cancelled, in Shopify or in the ERP: nothing of it goes to the ERP (`settle_cancelled`);
+- the ERP starts picking (its S or F event read by jobs.order_events): the held edit is replayed
+  (`to_replay`) and ends flagged as too late like any change made after picking.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from ledger import trace
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, MessageStatus, OrderLink
+
+FLOW = "order_edits"
+NOT_ERP_PRODUCT = "EDIT_NOT_ERP_PRODUCT"  # the failure's code: a line the ERP can never sell
+
+
+def held(session: Session, link: OrderLink, *, but: int | None = None) -> list[Message]:
+    """The order's edits held back (parked, or failed as NOT_ERP_PRODUCT), oldest first; `but`:
+    leave out that message (the one running). An edit of an order is unit "edit:<id>" (a refund's
+    "edit:refund-<id>"), never a delivery address's."""
+    code = Message.error_detail["code"].as_string()
+    stmt = select(Message).where(
+        Message.shop_id == link.shop_id,
+        Message.flow == FLOW,
+        Message.direction == SHOPIFY_TO_ERP,
+        Message.shopify_id == link.shopify_order_id,
+        Message.unit_key.like("edit:%"),
+        or_(
+            Message.status == MessageStatus.PARKED.value,
+            and_(Message.status == MessageStatus.FAILED.value, code == NOT_ERP_PRODUCT),
+        ),
+    )
+    if but is not None:
+        stmt = stmt.where(Message.id != but)
+    return list(session.scalars(stmt.order_by(Message.id)))
+
+
+def close(
+    session: Session, link: OrderLink, reason: str, words: trace.Words, *, but: int | None = None
+) -> int:
+    """Close the order's held edits as skipped with `reason` (and its `words`); how many."""
+    found = held(session, link, but=but)
+    for message in found:
+        trace.skip(session, message, reason, words=words)
+    return len(found)
+
+
+def supersede(session: Session, link: OrderLink, message: Message, *, sent: bool) -> int:
+    """`message`, a change of the order read after the held ones, takes their place. `sent`: the ERP
+    order has the order's current lines now (applied, or found already there): nothing of theirs is
+    left to send. Else it is held or flagged itself, naming their changes with its own."""
+    if sent:
+        nro = link.nro_pedvenda
+        reason = (
+            f"superseded by message #{message.id}: ERP order {nro} has the order's current lines now, so "
+            "nothing of this change is left to send"
+        )
+        words: trace.Words = ("edit_superseded_sent", {"id": message.id, "nro": nro})
+        return close(session, link, reason, words, but=message.id)
+    reason = f"superseded by message #{message.id}, a later change of the order, which names this change too"
+    return close(session, link, reason, ("edit_superseded_held", {"id": message.id}), but=message.id)
+
+
+def settle_cancelled(session: Session, link: OrderLink, *, but: int | None = None) -> int:
+    """The order is cancelled (in Shopify or in the ERP): its held edits no longer go to the ERP."""
+    reason = "the order is cancelled: this change held back no longer goes to the ERP"
+    return close(session, link, reason, ("edit_held_cancelled", {}), but=but)
+
+
+def to_replay(session: Session, link: OrderLink) -> list[tuple[int, int]]:
+    """(message id, attempts) of the order's held edits: the ERP started picking it (its event
+    read), so each is replayed and ends flagged as too late instead of waiting for an edit the ERP
+    no longer takes."""
+    return [(message.id, message.attempts) for message in held(session, link)]
+
+
+def note(
+    name: str,
+    nro: int,
+    changed: tuple[str, str],
+    summary: tuple[str, trace.Words | dict[str, object]],
+    *,
+    bindable: bool,
+) -> tuple[str, trace.Words]:
+    """The held edit's note and its words. `changed`: how the order changed (English, words key);
+    `summary`: its changes (English, words). `bindable`: every line the ERP cannot take is an ERP
+    SKU not bound yet (the edit parks and goes once bound); else a line no binding will ever come
+    for (made in Shopify, a custom item) holds it until another edit replaces or removes it."""
+    params = {"name": name, "changed": (changed[1], {}), "summary": summary[1], "nro": nro}
+    head = f"Order {name} was {changed[0]} in Shopify ({summary[0]}), but "
+    another = "by another order edit in Shopify: that edit carries this change to the ERP."
+    if bindable:
+        return (
+            f"{head}the ERP product of a line is not bound to Shopify yet, so the change was NOT applied "
+            f"yet: ERP order {nro} keeps its earlier lines until the catalog sync binds it, and this change "
+            "goes then. If the ERP has no such product active for e-commerce, replace or remove the line "
+            f"{another}"
+        ), ("edit_held_not_bound", params)
+    return (
+        f"{head}a line of it is not an ERP product (made in Shopify, or a custom item) and the ERP cannot "
+        f"sell it, so the change was NOT applied: ERP order {nro} keeps its earlier lines, and would be "
+        f"picked and invoiced so. Replace or remove that line {another}"
+    ), ("edit_held_not_erp", params)
