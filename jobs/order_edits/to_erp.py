@@ -50,7 +50,10 @@ edit the ERP refuses for a reason of its own (not "too late") fails with the ERP
 flags the link (`refused`): the edit was NOT applied; the note is cleared when an edit applies.
 An edit the ERP no longer takes that added a line it cannot sell (a product made in Shopify, a
 custom item) is flagged as too late, the line named "not an ERP product": not parked waiting for a
-binding, which would resume nothing.
+binding, which would resume nothing. One the ERP would still take is held back whole and the order
+flagged (jobs.order_edits.held): parked only on an ERP SKU not bound yet, else failed for a person
+(EDIT_NOT_ERP_PRODUCT: another edit replacing or removing the line carries the change); a later
+change of the order, its cancellation or the ERP's picking closes it.
 """
 
 from __future__ import annotations
@@ -367,9 +370,7 @@ def _not_erp_products(
 ) -> str:
     """An edit the ERP no longer takes that put on the order a line the ERP cannot sell (a product
     made in Shopify, a custom item, an ERP SKU not bound yet): too late like any other, so flagged
-    naming that line, not parked waiting for a binding that would resume nothing. The other lines'
-    changes are counted by quantity alone: their value is Shopify's split of the order's discounts
-    over lines the ERP does not have, which says nothing of a price changed."""
+    naming that line, not parked waiting for a binding that would resume nothing."""
     changes, moved = _changes_beside_unsold(message, link, read, variants, current, served)
     return _too_late(
         session, link, message, edit_id, changes, current.situacao or "S", read.order.name, moved
