@@ -52,7 +52,13 @@ def create_app(
     except ConfigurationError as exc:
         if click.get_current_context(silent=True) is None:  # gunicorn, a test: raised as it is
             raise
-        raise click.ClickException(str(exc)) from None
+        # Shown here, then the process exits 1 as click would for a ClickException: Flask's
+        # `--help` loads the app to list its commands and prints any Exception doing so as a
+        # traceback (FlaskGroup.list_commands), then lists only its own commands, exit 0.
+        # SystemExit is no Exception: it passes through there as through a command's lookup.
+        error = click.ClickException(str(exc))
+        error.show()
+        raise SystemExit(error.exit_code) from None
 
 
 def _build(settings: Settings | None, blueprints: Sequence[str], cli_modules: Sequence[str]) -> Flask:

@@ -67,6 +67,17 @@ def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path, env, na
     assert named in _one_line_error(_flask(["sweep-inbox"], tmp_path, **env))
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [({"APP_ENV": "production"}, "SHOPIFY_API_KEY"), ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL")],
+)
+@pytest.mark.parametrize("args", [["--help"], ["catalog", "--help"], ["routes"]])
+def test_help_and_flasks_own_commands_say_the_configuration_error_in_one_line(tmp_path, env, named, args):
+    """`flask --app app --help` loads the app to list its commands: Flask prints any error doing so as
+    a traceback and lists only its own commands, exit 0. The same one line as every command instead."""
+    assert named in _one_line_error(_flask(args, tmp_path, **env))
+
+
 @pytest.mark.parametrize("content", ["{not json", '{"formats": {"quantity_unit": "bse"}}', '{"pathz": {}}'])
 def test_a_field_map_that_cannot_be_used_is_named_with_its_problem(tmp_path, content):
     field_map = tmp_path / "names.json"
