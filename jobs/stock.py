@@ -64,6 +64,8 @@ cancelled in Shopify before the ERP had it: jobs.stock_reread) is read before it
 whatever the ledger says. A company mapped to a location but inactive in the ERP (a store closed)
 is not skipped silently: its levels are set to 0 and a failed message names it (jobs.stock_closed);
 units the app's own restocking cancel or picking edit puts back there later are set to 0 again.
+A batch's message left failed or retrying is closed as superseded once later passes set every level
+it carried, its error kept (jobs.stock_superseded): the later pass seldom sends the same SKUs.
 """
 
 from __future__ import annotations
@@ -80,7 +82,14 @@ from sqlalchemy import delete, or_, select
 from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
-from jobs import catalog_tracking, stock_closed, stock_in_flight, stock_reread, stock_vacate
+from jobs import (
+    catalog_tracking,
+    stock_closed,
+    stock_in_flight,
+    stock_reread,
+    stock_superseded,
+    stock_vacate,
+)
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import POLICY_DENY
 from jobs.stock_map import (
@@ -392,15 +401,26 @@ def _sync_levels(
     writer = BatchWriter(
         shop.shop_id, shop.domain, client, company, location, lambda: pending_since(before, shop.shop_id)
     )
+    landed: dict[str, int] = {}  # SKU -> the batch message that got its level in
+    written: set[int] = set()
+    stop: BaseException | None = None
     for start in range(0, len(entries), BATCH_SIZE):
         outcome = writer.write(entries[start : start + BATCH_SIZE])
         result.batches += 1
         result.levels_sent += outcome.written
         result.failed.extend(outcome.failed)
+        landed.update(dict.fromkeys(outcome.levels, outcome.message_id))
+        written.add(outcome.message_id)
         if outcome.transient is not None:
-            return failure or outcome.transient  # the watermark stays: the next attempt re-reads it
+            stop = failure or outcome.transient  # the watermark stays: the next attempt re-reads it
+            break
         if outcome.bug is not None:
-            return outcome.bug
+            stop = outcome.bug
+            break
+    with session_scope() as session:  # earlier batches whose levels are all in now: closed
+        stock_superseded.settle(session, shop.shop_id, company, location, landed, written)
+    if stop is not None:
+        return stop
     if policies:
         sent, failed, transient = send_policies(
             shop.shop_id, client, company, policies, bulk_threshold=shop.bulk_threshold

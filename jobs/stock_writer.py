@@ -139,6 +139,8 @@ class BatchOutcome:
     failed: list[str] = field(default_factory=list)
     transient: Transient | None = None
     bug: BaseException | None = None
+    message_id: int = 0  # the batch's message
+    levels: dict[str, int] = field(default_factory=dict)  # the levels Shopify shows now, by SKU
 
 
 class BatchWriter:
@@ -234,11 +236,13 @@ class BatchWriter:
             if failure is None:
                 trace.succeed(session, message, response={"levels": done, **above})
             else:
-                if above:
-                    message.response_payload = {"levels": done, **above}
+                # What landed all the same: a later pass that sets the rest closes the message
+                # (jobs.stock_superseded), and the levels it sent are its history.
+                message.response_payload = {"levels": done, **above}
                 trace.fail(session, message, failure)
         outcome.written = len(done)
         outcome.failed = [e["sku"] for e in errors]
+        outcome.message_id, outcome.levels = message_id, dict(done)
         return outcome
 
     def _above_ceiling(self, entries: list[LevelEntry], done: dict[str, int]) -> dict[str, Any]:

@@ -270,6 +270,32 @@ def skip(session: Session, message: Message, reason: str, *, words: Words | None
     session.flush()
 
 
+# A unit closed because later units of its flow did its work (`supersede`): its error detail keeps
+# under this key which messages, when, and the status, class and text of the error it was left with.
+SUPERSEDED = "superseded"
+
+
+def supersede(
+    session: Session, message: Message, reason: str, *, words: Words, by: Iterable[int] = ()
+) -> None:
+    """Close an open unit (failed, retrying, left pending) whose work later units of its flow did:
+    skipped (nothing more to do) with why, in English and in the merchant's `words` (SKIP), like a
+    skip. Unlike `succeed`, its error stays for history: what it had in its detail (the target's
+    words, a traceback) and, under SUPERSEDED, the messages `by` that did the work, when, and the
+    status, class and text of the error it closes. The class is cleared, so it lists as closed."""
+    detail = dict(message.error_detail) if isinstance(message.error_detail, dict) else {}
+    detail[SUPERSEDED] = {
+        "by": list(by),
+        "at": utcnow().isoformat(),
+        "status": message.status,
+        "error_class": message.error_class,
+        "error_text": message.error_text,
+    }
+    message.error_detail = detail
+    message.error_class = None
+    skip(session, message, reason, words=words)
+
+
 def fail(session: Session, message: Message, exc: BaseException) -> MessageStatus:
     """Record a classified failure and return the status it put the unit in.
 

@@ -224,6 +224,19 @@ WORDS: dict[str, Text] = {
         "Sem mudança: a Shopify já tem este produto",
         "Unchanged: Shopify already has this product",
     ),
+    # stock (jobs.stock_superseded: a batch's levels set by later passes)
+    "stock_superseded": (
+        "Substituída: os níveis deste lote no local da empresa {company} foram gravados depois pela(s) "
+        "mensagem(ns) {ids}; nada mais a fazer (o erro original fica no detalhe)",
+        "Superseded: this batch's levels at company {company}'s location were set later by message(s) "
+        "{ids}; nothing left to do (the original error is kept in the detail)",
+    ),
+    "stock_superseded_earlier": (
+        "Substituída: passagens de estoque posteriores gravaram os níveis deste lote no local da empresa "
+        "{company}, ou eles não são mais devidos; nada mais a fazer (o erro original fica no detalhe)",
+        "Superseded: later stock passes set this batch's levels at company {company}'s location, or they "
+        "are no longer due; nothing left to do (the original error is kept in the detail)",
+    ),
     # price lists
     "price_list_market_unmapped": (
         "O mercado não está mais mapeado a um par do ERP: nada a configurar",

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
-from jobs import stock, stock_in_flight
+from jobs import stock, stock_in_flight, stock_writer
 from ledger.db import session_scope
 from ledger.digest import digest
-from ledger.errors import Transient
+from ledger.errors import Rejected, Transient
 from ledger.models import Binding, LocationMapping, MessageStatus
 from sandbox.consinco import tables as t
 
@@ -176,8 +176,10 @@ def test_an_unmapped_companys_stray_note_leaves_its_levels_alone(chain, state):
 
 def test_a_write_refused_as_a_whole_when_asked_about_is_dropped_and_named(chain):
     """The call under the key is refused as a whole (a GraphQL error: an input an older version
-    built, a field the API no longer has): nothing of it ran, nothing under the key still runs. Its
-    SKU is written in the same pass, the batch's message fails naming it, and its replay ends done."""
+    built, a field the API no longer has): nothing of it ran, nothing under the key still runs. The
+    batch's message fails naming its SKU; the same pass then writes that SKU's level, so the message
+    is closed as superseded (jobs.stock_superseded), the refusal kept in its detail. Its replay ends
+    done."""
     shop = chain.install("voo-recusado", 1, 1, [1])
     catalog = chain.load_catalog(shop, priced=True)
     sku, data = pick(catalog, chain, shop, 1)
@@ -187,8 +189,14 @@ def test_a_write_refused_as_a_whole_when_asked_about_is_dropped_and_named(chain)
     assert 1 in run.companies and _notes(shop) == []
     assert chain.level(shop, item, 1) == expected(*erp_stock(chain, 1)[sku])
     [named] = [m for m in messages(shop.shop_id, "stock") if m.unit_key == f"stock:1:{digest([sku])[:16]}"]
-    assert named.status == MessageStatus.FAILED.value and named.error_class == "rejected"
-    assert sku in named.error_text and sku.lower() in named.search_text
+    assert (
+        named.status == MessageStatus.SKIPPED.value
+        and named.error_detail["skip"]["key"] == "stock_superseded"
+    )
+    refusal = named.error_detail["superseded"]
+    assert (refusal["status"], refusal["error_class"]) == (MessageStatus.FAILED.value, "rejected")
+    assert sku in refusal["error_text"] and named.error_detail["skus"] == [sku]
+    assert sku.lower() in named.search_text
     stock.replay(named.id)
     named = next(m for m in messages(shop.shop_id, "stock") if m.id == named.id)
     assert named.status == MessageStatus.DONE.value
@@ -228,19 +236,29 @@ def test_a_stray_write_refused_as_a_whole_of_a_company_writing_nowhere_ends_done
 
 
 @pytest.mark.parametrize("state", ["refused", "ignored"])
-def test_replaying_a_batch_of_a_company_writing_nowhere_ends_it_done_saying_why(chain, state):
-    """A batch's message failed (a call refused as a whole, company 1 still mapped); company 1 is
-    then mapped nowhere, or marked not sold here. Its Retry has nothing to write: it ends done,
+def test_replaying_a_batch_of_a_company_writing_nowhere_ends_it_done_saying_why(chain, monkeypatch, state):
+    """A batch's message failed (a SKU's level refused as a whole, company 1 still mapped); company 1
+    is then mapped nowhere, or marked not sold here. Its Retry has nothing to write: it ends done,
     saying why, not failed as it was."""
     shop = chain.install(f"voo-replay-{state}", 1, 1, [1, 2])
     catalog = chain.load_catalog(shop, priced=True)
     sku, data = pick(catalog, chain, shop, 1)
-    _note(
-        shop, 1, f"old-key-{state}", data["inventory_item_id"], shop.locations[1], 10, sku, compareQuantity=0
-    )
-    stock.run(shop.shop_id)
-    [named] = [m for m in messages(shop.shop_id, "stock") if m.unit_key == f"stock:1:{digest([sku])[:16]}"]
-    assert named.status == MessageStatus.FAILED.value
+    real = stock_writer.set_available
+
+    def refuses_it(client, quantities, **kwargs):
+        if any(q["inventoryItemId"] == data["inventory_item_id"] for q in quantities):
+            raise Rejected("Shopify refused the request", system="shopify", code="REFUSED")
+        return real(client, quantities, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_writer, "set_available", refuses_it)
+        stock.run(shop.shop_id)
+    [named] = [
+        m
+        for m in messages(shop.shop_id, "stock")
+        if m.status == MessageStatus.FAILED.value and m.unit_key.startswith("stock:1:")
+    ]
+    assert sku in named.request_payload["skus"]
     _unmap(shop, 1)
     if state == "ignored":
         _set_ignored(shop, [1, 3, 4])
