@@ -62,14 +62,25 @@ class Flights:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     running: set[Claim] = field(default_factory=set)
-    holds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    holds: dict[tuple[str, str], list[float | threading.Event]] = field(default_factory=dict)
     failures: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def hold_next(sandbox: Sandbox, shop: str, field_name: str, seconds: float) -> None:
-    """The shop's next request of `field_name` runs `seconds` longer (a slow Shopify)."""
+HOLD_MAX = 60.0  # a hold until released ends by itself after this long (a test that forgot it)
+
+
+def hold_next(sandbox: Sandbox, shop: str, field_name: str, seconds: float | threading.Event) -> None:
+    """The shop's next request of `field_name` runs `seconds` longer (a slow Shopify), or, given an
+    event, until the test sets it (a test that must not depend on the machine's speed)."""
+    hold = seconds if isinstance(seconds, threading.Event) else float(seconds)
     with sandbox.idempotency.lock:
-        sandbox.idempotency.holds.setdefault((shop, field_name), []).append(float(seconds))
+        sandbox.idempotency.holds.setdefault((shop, field_name), []).append(hold)
+
+
+def running(sandbox: Sandbox, shop: str, field_name: str) -> bool:
+    """Whether a request of `field_name` for the shop is running now (its keys claimed)."""
+    with sandbox.idempotency.lock:
+        return any(c[0] == shop and c[3] == field_name for c in sandbox.idempotency.running)
 
 
 def fail_next(sandbox: Sandbox, shop: str, field_name: str) -> None:
@@ -104,6 +115,7 @@ def in_flight(ctx: Ctx, operation: OperationDefinitionNode, variables: dict[str,
     claimed: list[Claim] = []
     busy: set[tuple[str, str]] = set()
     hold = 0.0
+    release: threading.Event | None = None
     with flights.lock:
         for key, field_name in _keys(operation, variables):
             claim = (ctx.shop, ctx.api_key, key, field_name)
@@ -114,11 +126,17 @@ def in_flight(ctx: Ctx, operation: OperationDefinitionNode, variables: dict[str,
             claimed.append(claim)
             waiting = flights.holds.get((ctx.shop, field_name))
             if waiting:
-                hold = max(hold, waiting.pop(0))
+                given = waiting.pop(0)
+                if isinstance(given, threading.Event):
+                    release = given
+                else:
+                    hold = max(hold, given)
     ctx.notes[_BUSY] = busy
     try:
         if hold:
             time.sleep(hold)
+        if release is not None:
+            release.wait(HOLD_MAX)
         yield
     finally:
         with flights.lock:

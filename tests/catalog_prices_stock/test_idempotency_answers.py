@@ -6,6 +6,7 @@ answering as Shopify does (sandbox/shopify/idempotency.py)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -112,17 +113,22 @@ def test_a_first_request_applied_late_does_not_undo_the_retry_of_an_item_not_sto
     sku, data = pick(catalog, chain, shop, 1)
     item = data["inventory_item_id"]
     _erp_level(chain, 1, data["seq_produto"], 10)
-    idempotency.hold_next(chain.shopify.sandbox, shop.name, FIELD, 4.0)  # a slow Shopify
-    started = time.monotonic()
-    with pytest.raises(Transient):  # still in progress after the executor's waits: RQ retries the pass
-        stock.run(shop.shop_id)
-    assert time.monotonic() - started < 3.0, "the test needs R1 still running for the retry"
-    _erp_level(chain, 1, data["seq_produto"], 4)  # meanwhile the ERP sold 6 at the counter
-    with pytest.raises(Transient):  # RQ's retry: R1 still runs, so nothing is sent for the item
-        stock.run(shop.shop_id)
-    assert time.monotonic() - started < 4.0, "the retry must have run while R1 was still running"
-    assert chain.level(shop, item, 1) is None  # no second request beside R1
-    time.sleep(max(0.0, 4.5 - (time.monotonic() - started)))  # R1 ends: it sets 10
+    release = threading.Event()  # a slow Shopify: R1 runs until the test lets it end
+    idempotency.hold_next(chain.shopify.sandbox, shop.name, FIELD, release)
+    try:
+        with pytest.raises(Transient):  # still in progress after the executor's waits: RQ retries the pass
+            stock.run(shop.shop_id)
+        assert idempotency.running(chain.shopify.sandbox, shop.name, FIELD), "R1 must still be running"
+        _erp_level(chain, 1, data["seq_produto"], 4)  # meanwhile the ERP sold 6 at the counter
+        with pytest.raises(Transient):  # RQ's retry: R1 still runs, so nothing is sent for the item
+            stock.run(shop.shop_id)
+        assert idempotency.running(chain.shopify.sandbox, shop.name, FIELD), "the retry ran beside R1"
+        assert chain.level(shop, item, 1) is None  # no second request beside R1
+    finally:
+        release.set()  # R1 ends: it sets 10
+    deadline = time.monotonic() + 30
+    while idempotency.running(chain.shopify.sandbox, shop.name, FIELD) and time.monotonic() < deadline:
+        time.sleep(0.05)
     stock.run(shop.shop_id)  # RQ's next retry
     want = expected(*erp_stock(chain, 1)[sku])
     assert want == 4

@@ -133,7 +133,8 @@ def test_a_resend_while_the_first_request_runs_is_answered_in_progress(
     Shopify's IDEMPOTENCY_CONCURRENT_REQUEST; once the first one is done, the key replays it."""
     item = product["variants"]["nodes"][0]["inventoryItem"]["id"]
     variables = {"input": _input(item, location_id, 6, None), "key": "slow"}
-    idempotency.hold_next(shop.handle.sandbox, shop.shop, "inventorySetQuantities", 1.0)
+    release = threading.Event()  # the first request runs until the test lets it end
+    idempotency.hold_next(shop.handle.sandbox, shop.shop, "inventorySetQuantities", release)
     first: list[dict] = []
     running = threading.Thread(target=lambda: first.append(shop.data(SET, variables)))
     running.start()
@@ -143,6 +144,7 @@ def test_a_resend_while_the_first_request_runs_is_answered_in_progress(
         busy = shop.data(SET, variables)["inventorySetQuantities"]
         other = shop.data(SET, {**variables, "key": "another"})["inventorySetQuantities"]
     finally:
+        release.set()
         running.join()
     assert busy["inventoryAdjustmentGroup"] is None
     assert busy["userErrors"] == [
