@@ -257,6 +257,10 @@ def is_stale(message: Message, now: datetime | None = None) -> bool:
 # {...}}, which the pages say in the merchant's language (shopify_app.skip_words); error_text keeps
 # the English reason, for logs and search.
 SKIP = "skip"
+# A failed, parked or retrying message's detail carries its failure's words under this key (an
+# IntegrationError's `words`, when it has them), which the pages say in the merchant's language
+# (shopify_app.fail_words); error_text keeps the English message.
+FAIL = "fail"
 
 
 def skip(session: Session, message: Message, reason: str, *, words: Words | None = None) -> None:
@@ -301,7 +305,8 @@ def fail(session: Session, message: Message, exc: BaseException) -> MessageStatu
 
     mapping_missing -> parked (resumes when the mapping appears), transient -> retrying,
     rejected -> failed with the target's own words, anything else -> failed as a bug with
-    the traceback kept in `error_detail` for whoever fixes it.
+    the traceback kept in `error_detail` for whoever fixes it. A failure given words keeps them
+    there too (FAIL), for the pages to say it in the merchant's language.
     """
     error_class = classify(exc)
     status = STATUS_FOR_CLASS[error_class]
@@ -309,6 +314,9 @@ def fail(session: Session, message: Message, exc: BaseException) -> MessageStatu
     # for Rejected, the target's own words
     message.error_text = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
     message.error_detail = error_detail(exc)
+    words = exc.words if isinstance(exc, IntegrationError) else None
+    if words is not None:
+        message.error_detail = {**message.error_detail, FAIL: stored(words)}
     _finish(message, status)
     session.flush()
     log.info(

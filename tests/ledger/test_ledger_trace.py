@@ -285,3 +285,26 @@ def test_search_text_tokens_are_each_values_own_lower_cased_and_deduplicated() -
     assert search_text(["ΟΔΟΣ", "ΣΑΣ"]) == "οδος σας"  # a final sigma stays final at each value's end
     assert search_text([], [None]) == ""
     assert len(search_text(["x" * 300, "y" * 300])) == SEARCH_TEXT_MAX
+
+
+def test_fail_keeps_the_failures_words_beside_its_english_text(session, shop):
+    """A classified failure given words (ledger.words) keeps them under trace.FAIL, so the pages say
+    it in the merchant's language; error_text stays the English message and the detail what the
+    UI needs (the mapping a parked unit waits for)."""
+    worded = trace.begin(session, shop.id, FLOW, "order:w", OUT)
+    missing = MappingMissing("payment_method", "pix", "order #1: gateway 'pix' has no ERP payment form",
+                             words=("payment_unmapped_one", {"order": "#1", "gateway": "pix"}))  # fmt: skip
+    trace.fail(session, worded, missing)
+    refused = trace.begin(session, shop.id, FLOW, "order:r", OUT)
+    trace.fail(session, refused, Transient("Consinco down").worded("erp_unreachable", endpoint="/x", error="t"))
+    plain = trace.begin(session, shop.id, FLOW, "order:p", OUT)
+    trace.fail(session, plain, Rejected("CPF inválido", system="consinco"))
+    session.commit()
+    session.expire_all()
+    row = session.get(Message, worded.id)
+    assert row.error_text == "order #1: gateway 'pix' has no ERP payment form"
+    assert row.error_detail[trace.FAIL] == {"key": "payment_unmapped_one", "params": {"order": "#1", "gateway": "pix"}}
+    assert row.error_detail["mapping"] == {"kind": "payment_method", "code": "pix"}
+    assert trace.parked_waiting_for(session, shop.id, "payment_method", "pix") == [row]
+    assert session.get(Message, refused.id).error_detail[trace.FAIL]["key"] == "erp_unreachable"
+    assert trace.FAIL not in session.get(Message, plain.id).error_detail  # no words: the English text
