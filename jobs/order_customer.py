@@ -86,6 +86,7 @@ from stdnum.exceptions import ValidationError
 
 from erp.records import CustomerInput
 from ledger.errors import Rejected
+from ledger.words import Words
 from shopify_app.admin_api.order_results import (
     SHIPPING_CREDENTIAL_BR,
     TAX_CREDENTIAL_BR,
@@ -102,7 +103,11 @@ COMPANY_TAX_SETTINGS = "Customers > Companies > {company} > {location} > Tax set
 class InvalidTaxId(Rejected):
     """The buyer's CPF/CNPJ breaks a rule: shown to the merchant with the value and the rule."""
 
-    def __init__(self, value: str | None, rule: str, key: str = TAX_CREDENTIAL_BR) -> None:
+    rule_words: Words | None = None
+
+    def __init__(
+        self, value: str | None, rule: str, key: str = TAX_CREDENTIAL_BR, rule_words: Words | None = None
+    ) -> None:
         shown = value if value else "(empty)"
         super().__init__(
             f"CPF/CNPJ {shown!r} is invalid: {rule}",
@@ -113,6 +118,10 @@ class InvalidTaxId(Rejected):
         )
         self.value = value
         self.rule = rule
+        self.rule_words = rule_words  # the rule in the merchant's words (shopify_app.fail_words)
+        if rule_words is not None:
+            self.words = ("tax_id_invalid", {"value": value, "rule": rule_words}) if value else (
+                "tax_id_invalid_empty", {"rule": rule_words})  # fmt: skip
 
 
 class CompanyTaxIdMissing(InvalidTaxId):
@@ -157,29 +166,38 @@ def validate_tax_id(value: str | None) -> TaxId:
         InvalidTaxId: missing, wrong length, repeated digit or wrong check digits; names the rule.
     """
     if value is None or not value.strip():
-        raise InvalidTaxId(value, "the order carries no CPF/CNPJ (localizedFields TAX_CREDENTIAL_BR)")
+        raise InvalidTaxId(value, "the order carries no CPF/CNPJ (localizedFields TAX_CREDENTIAL_BR)",
+                           rule_words=("tax_id_none", {}))  # fmt: skip
     compact = re.sub(r"[\s./-]", "", value).upper()
     if len(compact) == 11:
         if not compact.isdigit():
-            raise InvalidTaxId(value, "a CPF has 11 digits only")
+            raise InvalidTaxId(value, "a CPF has 11 digits only", rule_words=("cpf_digits_only", {}))
         if len(set(compact)) == 1:
-            raise InvalidTaxId(value, "a CPF made of one repeated digit is not valid")
+            raise InvalidTaxId(
+                value, "a CPF made of one repeated digit is not valid", rule_words=("cpf_repeated", {})
+            )
         try:
             stdnum_cpf.validate(compact)
         except ValidationError:
-            raise InvalidTaxId(value, "CPF check digits (modulo 11) do not match") from None
+            raise InvalidTaxId(value, "CPF check digits (modulo 11) do not match",
+                               rule_words=("cpf_check_digits", {})) from None  # fmt: skip
         return TaxId(compact, "F")
     if len(compact) == 14:
         if not re.fullmatch(r"[0-9A-Z]{12}\d{2}", compact):
-            raise InvalidTaxId(value, "a CNPJ has 12 characters [0-9A-Z] then 2 check digits")
+            raise InvalidTaxId(value, "a CNPJ has 12 characters [0-9A-Z] then 2 check digits",
+                               rule_words=("cnpj_shape", {}))  # fmt: skip
         if len(set(compact)) == 1:
-            raise InvalidTaxId(value, "a CNPJ made of one repeated digit is not valid")
+            raise InvalidTaxId(
+                value, "a CNPJ made of one repeated digit is not valid", rule_words=("cnpj_repeated", {})
+            )
         try:
             stdnum_cnpj.validate(compact)
         except ValidationError:
-            raise InvalidTaxId(value, "CNPJ check digits (modulo 11) do not match") from None
+            raise InvalidTaxId(value, "CNPJ check digits (modulo 11) do not match",
+                               rule_words=("cnpj_check_digits", {})) from None  # fmt: skip
         return TaxId(compact, "J")
-    raise InvalidTaxId(value, f"a CPF has 11 digits and a CNPJ 14 characters; this has {len(compact)}")
+    raise InvalidTaxId(value, f"a CPF has 11 digits and a CNPJ 14 characters; this has {len(compact)}",
+                       rule_words=("tax_id_length", {"length": len(compact)}))  # fmt: skip
 
 
 def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
@@ -353,7 +371,7 @@ def _validated(value: str | None, key: str) -> TaxId:
     except InvalidTaxId as exc:
         if key == TAX_CREDENTIAL_BR:
             raise
-        raise InvalidTaxId(exc.value, exc.rule, key) from None
+        raise InvalidTaxId(exc.value, exc.rule, key, exc.rule_words) from None
 
 
 def _person(who: Address | Customer | None) -> str:

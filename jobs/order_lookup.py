@@ -112,12 +112,18 @@ def resolve_target(
         MappingMissing: a required setting, or both the store link and a location mapping, missing
             (parked on the fulfilling location when the order has one, else on the store link).
     """
-    for key, label in (
-        ("seq_canal_venda", "the sales channel (seqCanalVenda)"),
-        ("cod_geral_oper", "the fiscal operation code (codGeralOper)"),
+    for key, label, said in (
+        ("seq_canal_venda", "the sales channel (seqCanalVenda)", ("setting_sales_channel_missing", {})),
+        (
+            "cod_geral_oper",
+            "the fiscal operation code (codGeralOper)",
+            ("setting_fiscal_operation_missing", {}),
+        ),
     ):
         if settings.get(key) in (None, ""):
-            raise MappingMissing(SETTING, key, f"configure {label} under Settings: orders wait for it")
+            raise MappingMissing(
+                SETTING, key, f"configure {label} under Settings: orders wait for it", words=said
+            )
     places = places or Places(session, shop_id)
     nro_empresa = company_for(session, shop_id, location_ids, places)
     if nro_empresa is None:  # no location of the order is mapped and the store is linked to none
@@ -127,6 +133,7 @@ def resolve_target(
                 location_ids[0],
                 f"the order ships from location {location_ids[0]}, which no ERP company is mapped to, "
                 "and the store is linked to no company: map the location (or link the store)",
+                words=("location_unmapped", {"location": location_ids[0]}),
             )
         nro_empresa = mappings.store_link(session, shop_id).nro_empresa  # MappingMissing("store_link")
     link = places.store
@@ -270,6 +277,7 @@ def _payment_codes(rows: list[Any], gateways: list[str]) -> dict[str, int]:
                 "NROFORMAPAGTO number",
                 system="app",
                 code="BAD_MAPPING",
+                words=("payment_mapping_not_number", {"gateway": row.shopify_code, "code": row.erp_code}),
             )
         codes[gateway] = int(row.erp_code)
     return codes

@@ -58,6 +58,7 @@ from jobs.order_discounts import (
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
 from ledger.mappings import NO_PAYMENT, gateway_key
+from ledger.words import Words
 from shopify_app.admin_api.order_import_ops import ENDED, ErpOrderRead
 from shopify_app.admin_api.order_results import PICK_UP, FulfillmentOrder, Order, OrderLine, Transaction
 
@@ -388,11 +389,13 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             VARIANT,
             first.sku or first.variant_id or first.id,
             f"order {order.name}: {_missing_text(missing)}{_unmatched_tip(order, missing)}",
+            words=("order_lines_held", {"order": order.name, "why": _missing_words(order, missing)}),
             lines=[{"sku": line.sku, "name": line.name, "variant_id": line.variant_id} for line in missing],
         )
     current = goods_lines(order)
     if not current:
-        raise Rejected(f"order {order.name} has no line left to send", system="app", code="NO_LINES")
+        raise Rejected(f"order {order.name} has no line left to send", system="app", code="NO_LINES",
+                       words=("order_no_lines", {"order": order.name}))  # fmt: skip
     figures = [line_money(line) for line in current]
     gross_total = sum((f.gross for f in figures), ZERO)
     if read.current_subtotal is not None:
@@ -456,6 +459,27 @@ def _missing_text(missing: list[OrderLine]) -> str:
             "replace it with a catalog product (or remove it) by an order edit and the order resumes"
         )
     return "; ".join(parts)
+
+
+def _missing_words(order: Order, missing: list[OrderLine]) -> dict[str, Any]:
+    """`_missing_text` and `_unmatched_tip` in the merchant's words (shopify_app.fail_words): its
+    parts, "; " between them."""
+    unbound = [line for line in missing if line.sku and parse_sku(line.sku)]
+    custom = [line for line in missing if not (line.variant_id or line.sku)]
+    own = [line for line in missing if line not in unbound and line not in custom]
+    parts: list[Words] = []
+    if unbound:
+        parts.append(("lines_unbound", {"lines": [f"{line.sku} ({line.name})" for line in unbound]}))
+    if own:
+        lines = [f"{line.name!r} (SKU {line.sku or '-'})" for line in own]
+        parts.append(
+            ("lines_made_in_shopify", {"lines": lines, "was": ("was" if len(own) == 1 else "were", {})})
+        )
+    if custom:
+        parts.append(("lines_custom", {"lines": [repr(line.name) for line in custom]}))
+    if _unmatched_tip(order, missing) and order.tips:
+        parts.append(("lines_tip_unmatched", {"tip": {"money": str(order.tips.amount)}}))
+    return {"join": "semicolon", "parts": parts}
 
 
 def _unmatched_tip(order: Order, missing: list[OrderLine]) -> str:
@@ -645,7 +669,11 @@ def map_payments(
         # Parked on the first (its De:Para line resumes the order, which parks on the next if it is
         # still missing); every one named, so the merchant maps them all at once.
         raise MappingMissing(
-            PAYMENT_METHOD, unmapped[0], _unmapped_payment(order, unmapped, total), gateways=unmapped
+            PAYMENT_METHOD,
+            unmapped[0],
+            _unmapped_payment(order, unmapped, total),
+            words=_unmapped_payment_words(order, unmapped, total),
+            gateways=unmapped,
         )
     amounts: list[Decimal] = []
     left = total
@@ -696,6 +724,21 @@ def _unmapped_payment(order: Order, unmapped: list[str], total: Decimal) -> str:
         f"order {order.name}: payment gateways {', '.join(map(repr, unmapped))} have no ERP payment "
         "form; map each under De:Para > payment methods and the order resumes by itself once they all are"
     )
+
+
+def _unmapped_payment_words(order: Order, unmapped: list[str], total: Decimal) -> Words:
+    """`_unmapped_payment` in the merchant's words (shopify_app.fail_words)."""
+    if unmapped == [NO_PAYMENT]:
+        status, amount = order.financial_status or "paid", {"money": str(total)}
+        return "payment_unmapped_none", {
+            "order": order.name,
+            "status": status,
+            "total": amount,
+            "none": NO_PAYMENT,
+        }
+    if len(unmapped) == 1:
+        return "payment_unmapped_one", {"order": order.name, "gateway": unmapped[0]}
+    return "payment_unmapped_many", {"order": order.name, "gateways": [repr(g) for g in unmapped]}
 
 
 def delivery_type(order: Order) -> str:
@@ -755,6 +798,7 @@ def map_carrier(order: Order, carrier_codes: Mapping[str, int]) -> int | None:
             method,
             f"order {order.name}: shipping method {method!r} has no ERP carrier; the store maps carriers, "
             "so map it under De:Para > carriers and the order resumes by itself",
+            words=("carrier_unmapped", {"order": order.name, "method": method}),
         )
     return code
 

@@ -306,7 +306,8 @@ def _import_locked(
         client = order_clients.admin_client(domain)
         read = read_order_for_erp(client, gid, where_lines_ship=True)
         if read is None:
-            raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND")
+            raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND",
+                           words=("shopify_order_missing", {"gid": gid}))  # fmt: skip
         if _will_wait(read, settings):
             read = dataclasses.replace(read, payment_terms=read_payment_terms(client, gid))
         if read.order.bought_by_company:  # B2B: the ERP customer is the company (jobs.order_customer)

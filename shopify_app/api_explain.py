@@ -26,6 +26,7 @@ from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
+from shopify_app.fail_words import reason as fail_reason
 from shopify_app.role_words import for_viewer
 
 Text = tuple[str, str]  # (pt-BR, en)
@@ -1776,7 +1777,11 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
     ):
         happened_code, todo_code = CANCEL_REFUSED
         what_happened, what_to_do = _pick(happened_code, english), _pick(todo_code, english)
-    own_words = None if mapping is not None else mask_text(message.error_text, reveal)
+    # the failure's words in the page's language when it has them (shopify_app.fail_words), else as
+    # the target or the app wrote them
+    own_words = (
+        None if mapping is not None else mask_text(fail_reason(message, locale) or message.error_text, reveal)
+    )
     return {
         "title": _pick(title, english),
         "what_happened": what_happened,

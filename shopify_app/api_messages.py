@@ -47,6 +47,7 @@ from shopify_app.api_common import (
 )
 from shopify_app.api_explain import explain, stopped_by_app
 from shopify_app.enqueue import enqueue_replay, replay_job_id
+from shopify_app.fail_words import reason as fail_reason
 from shopify_app.message_subject import admin_path, subject, subject_names
 from shopify_app.roles import require_role
 from shopify_app.skip_words import reason as skip_reason
@@ -90,7 +91,7 @@ def summary(
     unit whose job was lost (`is_stuck`), which reads "interrupted", not plain "pending". `names`:
     what the page's messages are about is named by (`message_subject.subject_names`: order names,
     product titles), for its `subject`; `shopify_admin_path` is where its gid opens in the admin.
-    `where`: the locale its skip `reason` is said in (the request's: `locale()`)."""
+    `where`: the locale its skip `reason` and `failure_reason` are said in (the request's: `locale()`)."""
     return {
         "id": message.id,
         "flow": message.flow,
@@ -106,6 +107,9 @@ def summary(
         "error_text": mask_text(message.error_text, reveal),
         # why it was skipped, in the merchant's language (its error_text when it has no words)
         "reason": mask_text(skip_reason(message, where), reveal),
+        # why it failed, is parked or retrying, in the merchant's language (its error_text when its
+        # failure gave no words: a bug's, the ERP's own refusal, an older row); None otherwise
+        "failure_reason": mask_text(fail_reason(message, where), reveal),
         # refused by the app's own check, not by a target: the pages name it so, not "rejected"
         "stopped_by_app": stopped_by_app(message),
         "stuck": is_stuck(message) if stuck is None else stuck,

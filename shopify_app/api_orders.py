@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 import erp
 from erp.errors import ErpRejected
-from ledger import flows, handled, order_link_by_hand, order_notes, shop_settings
+from ledger import flows, handled, order_link_by_hand, order_notes, shop_settings, trace
 from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
 from ledger.words import stored as stored_words
-from shopify_app import note_words
+from shopify_app import fail_words, note_words
 from shopify_app.admin_api.order_import_ops import read_order_company
 from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CREDENTIAL_BR, address_digest
 from shopify_app.api_common import (
@@ -75,6 +75,20 @@ class Held:
     text: str
     generation: int = 0
     topic: str = ""  # the note it leaves is on a topic of its flow's (ledger.order_notes.topic_of)
+    words: Any = None  # its failure's words (ledger.trace.FAIL), said in the page's language
+
+    @property
+    def slot(self) -> tuple[str, int | None, int, str]:
+        """The note it is shown as (ledger.order_notes.Note.slot)."""
+        return self.flow, self.event, self.generation, self.topic
+
+    @property
+    def label(self) -> str:
+        """What its note is named ("orders", "invoices (ERP event #12)"): its slot's label."""
+        if self.event is not None:
+            of = f", erp{self.generation}" if self.generation else ""
+            return f"{self.flow} (ERP event #{self.event}{of})"
+        return f"{self.flow} ({self.topic})" if self.topic else self.flow
 
 
 def _held_orders(shop_id: int) -> Select[tuple[str | None]]:
@@ -95,7 +109,13 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
     if not order_ids:
         return found
     rows = session.execute(
-        select(Message.shopify_id, Message.flow, Message.unit_key, Message.error_text)
+        select(
+            Message.shopify_id,
+            Message.flow,
+            Message.unit_key,
+            Message.error_text,
+            Message.error_detail[trace.FAIL],
+        )
         .where(
             Message.shop_id == shop_id,
             Message.flow.in_(ORDER_FLOWS),
@@ -104,10 +124,10 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
         )
         .order_by(Message.id)
     )
-    for gid, flow, key, text in rows:
+    for gid, flow, key, text, words in rows:
         event = order_notes.event_of(key)
         held = Held(flow, event[0] if event else None, text or "no reason recorded", event[1] if event else 0,
-                    order_notes.topic_of(key))  # fmt: skip
+                    order_notes.topic_of(key), words)  # fmt: skip
         found.setdefault(gid, []).append(held)
     return found
 
@@ -145,31 +165,27 @@ def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -
     one a refusal leaves), any other's beside its flow's own note (its import's, its edits' ...)."""
     shown = order_notes.notes(link)
     for message in held:
-        slot = (message.flow, message.event, message.generation, message.topic)
-        if any(n.slot == slot for n in shown):
+        if any(n.slot == message.slot for n in shown):
             continue
-        name = message.flow
-        if message.event is not None:
-            of = f", erp{message.generation}" if message.generation else ""
-            name = f"{message.flow} (ERP event #{message.event}{of})"
-        elif message.topic:
-            name = f"{message.flow} ({message.topic})"
-        shown.append(order_notes.Note(message.flow, message.event, f"{name}: {message.text}",
+        shown.append(order_notes.Note(message.flow, message.event, f"{message.label}: {message.text}",
                                       message.generation, message.topic))  # fmt: skip
     return shown
 
 
 def _note_json(
-    note: order_notes.Note, reveal: bool, said: dict[str, list[Any]], where: str
+    note: order_notes.Note, reveal: bool, said: dict[str, list[Any]], where: str, failed: dict[str, Any]
 ) -> dict[str, Any]:
     """One note: `note` as written ("invoices (ERP event #12): ..."); its slot apart (`flow`,
     `event`, `generation`, `topic`) and `text` its words without that prefix, for the page to name
     the flow in its own language: said in `where` (the request's locale) from the words the flow
-    kept (`said`, ledger.order_notes.words_of), else, a row written before them or a key unknown,
-    as written."""
+    kept (`said`, ledger.order_notes.words_of), or for a held message's note the words its failure
+    kept (`failed`, by label: shopify_app.fail_words), else, a row written before them or a key
+    unknown, as written."""
     words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
     if note.label and where != "en":
         words = note_words.say_note(said.get(note.label), where) or words
+    if note.label in failed:
+        words = fail_words.said(failed[note.label], where) or words
     return {
         "flow": note.flow or None,
         "event": note.event,
@@ -189,7 +205,15 @@ def order_json(
     left none. `attention_notes` lists the notes one per flow, each `text` in `where` (the request's
     locale); `needs_attention` is all of them as stored (English), one a line."""
     said = order_notes.words_of(link)
-    notes = [_note_json(n, reveal, said, where) for n in attention_notes(link, held)]
+    shown = attention_notes(link, held)
+    # a held message's note (one its flow left no note of its own for): its failure's words
+    own, failed = {n.slot for n in order_notes.notes(link)}, {}
+    for message in held:  # the first of a slot is its note (attention_notes)
+        if message.slot not in own:
+            own.add(message.slot)
+            if message.words:
+                failed[message.label] = message.words
+    notes = [_note_json(n, reveal, said, where, failed) for n in shown]
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,

@@ -1,7 +1,8 @@
 """Texts the jobs write in English, said on the pages in the request's language: a flow's last
-run's error line (shopify_app.run_words), the catalog dry run's reasons (dry_run_words) and an
-order line's change reason (line_words). Each keeps the English beside its words; a row older
-than them, or words under a key the catalogue lacks, read as the English."""
+run's error line (shopify_app.run_words), the catalog dry run's reasons (dry_run_words), an
+order line's change reason (line_words) and a failure's words (fail_words). Each keeps the
+English beside its words; a row older than them, or words under a key the catalogue lacks, read
+as the English."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ledger.models import OrderLineChange, Role, Schedule
 from ledger.schedules import ensure_default_schedules
 from shopify_app import (
     dry_run_words,
+    fail_words,
     line_words,
     note_words,
     reconcile_words,
@@ -29,6 +31,7 @@ from shopify_app import (
 
 from .conftest import headers
 from .test_api_orders_admin import seed_order
+from .test_api_skip_words import _used_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = {
@@ -37,6 +40,7 @@ CATALOGUES = {
     "line": line_words.WORDS,
     "reconcile": reconcile_words.WORDS,
     "stock": stock_words.WORDS,
+    "fail": fail_words.WORDS,
 }
 
 
@@ -94,6 +98,38 @@ def test_every_line_key_is_one_a_job_writes():
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
     assert sorted(set(line_words.WORDS) - written) == []
+
+
+def test_every_failure_key_is_given_by_a_job_and_every_key_a_failure_is_given_is_said():
+    """fail_words' own keys are all given by jobs (as words=("key", {...}) or a part inside them);
+    the words a classified failure is given (`words=` on a raise, `.worded`) all have a text in
+    FAILURES, the catalogue the pages say failures from."""
+    used = _used_keys()
+    assert sorted(set(fail_words.WORDS) - set(used)) == []
+    given = _worded_keys() | _raised_keys()
+    assert len(given) >= 15
+    assert sorted(given - set(fail_words.FAILURES)) == []
+
+
+def _raised_keys() -> set[str]:
+    """The keys of the words given to a failure raised in erp/, jobs/ and ledger/ (`words=(...)`
+    on the raise; a conditional key counts both); not a skip raised (order_events.Skipped: the
+    skip's words, shopify_app.skip_words)."""
+    found: set[str] = set()
+    for folder in ("erp", "jobs", "ledger"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                if ast.unparse(node.exc.func).endswith("Skipped"):
+                    continue
+                for keyword in node.exc.keywords:
+                    value = keyword.value
+                    if keyword.arg == "words" and isinstance(value, ast.Tuple) and value.elts:
+                        first = value.elts[0]
+                        options = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+                        found |= {o.value for o in options if isinstance(o, ast.Constant)}
+    return found
 
 
 def test_a_runs_error_line_is_said_in_the_requests_language_and_an_old_one_as_written(

@@ -11,7 +11,15 @@ from pathlib import Path
 from ledger import handled, trace
 from ledger.db import session_scope
 from ledger.models import Message, Role
-from shopify_app import dry_run_words, line_words, note_words, reconcile_words, run_words, stock_words
+from shopify_app import (
+    dry_run_words,
+    fail_words,
+    line_words,
+    note_words,
+    reconcile_words,
+    run_words,
+    stock_words,
+)
 from shopify_app.frontend import I18N_DIR
 from shopify_app.skip_words import WORDS
 
@@ -174,6 +182,7 @@ def test_every_skip_key_the_jobs_use_is_in_the_catalogue_and_none_is_unused():
         *note_words.WORDS,
         *reconcile_words.WORDS,
         *stock_words.WORDS,
+        *fail_words.WORDS,
     }
     # a hand link's refusal (ledger.order_link_by_hand.Refusal): said by the page (error.reason.<key>)
     page = json.loads((I18N_DIR / "en.json").read_text(encoding="utf-8"))

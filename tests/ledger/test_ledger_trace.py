@@ -296,14 +296,19 @@ def test_fail_keeps_the_failures_words_beside_its_english_text(session, shop):
                              words=("payment_unmapped_one", {"order": "#1", "gateway": "pix"}))  # fmt: skip
     trace.fail(session, worded, missing)
     refused = trace.begin(session, shop.id, FLOW, "order:r", OUT)
-    trace.fail(session, refused, Transient("Consinco down").worded("erp_unreachable", endpoint="/x", error="t"))
+    trace.fail(
+        session, refused, Transient("Consinco down").worded("erp_unreachable", endpoint="/x", error="t")
+    )
     plain = trace.begin(session, shop.id, FLOW, "order:p", OUT)
     trace.fail(session, plain, Rejected("CPF inválido", system="consinco"))
     session.commit()
     session.expire_all()
     row = session.get(Message, worded.id)
     assert row.error_text == "order #1: gateway 'pix' has no ERP payment form"
-    assert row.error_detail[trace.FAIL] == {"key": "payment_unmapped_one", "params": {"order": "#1", "gateway": "pix"}}
+    assert row.error_detail[trace.FAIL] == {
+        "key": "payment_unmapped_one",
+        "params": {"order": "#1", "gateway": "pix"},
+    }
     assert row.error_detail["mapping"] == {"kind": "payment_method", "code": "pix"}
     assert trace.parked_waiting_for(session, shop.id, "payment_method", "pix") == [row]
     assert session.get(Message, refused.id).error_detail[trace.FAIL]["key"] == "erp_unreachable"

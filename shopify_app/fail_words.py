@@ -1,0 +1,168 @@
+"""Why a unit failed, is parked or is retrying, in the merchant's words (pt-BR and en).
+
+A classified failure (ledger.errors.IntegrationError) may carry its words beside its English
+message; ledger.trace.fail keeps them in the message's error detail (trace.FAIL: {"key": ...,
+"params": {...}}) and error_text keeps the English. The pages (the Messages list and detail, an
+order's "needs attention" notes) say them in the request's locale from FAILURES: this catalogue's
+own keys (an order's import parked or refused by the app's own checks) and those the jobs already
+give their failures for the other texts (run_words: the ERP unreachable, the catalog busy;
+note_words: an ERP event's refusal; dry_run_words: an unreadable ERP record). A failure with no
+words (a bug's, the ERP's own refusal, a row older than them) or with a key FAILURES lacks reads as
+its error_text. Params are ids, names, numbers and amounts ({"money": ...}), never English text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger import trace
+from ledger.models import Message, MessageStatus
+from shopify_app import dry_run_words, note_words, run_words
+from shopify_app import words as rendering
+from shopify_app.words import Text
+
+WORDS: dict[str, Text] = {
+    # an order's lines the ERP cannot sell (jobs.order_map.map_lines): parked on the first
+    "order_lines_held": ("pedido {order}: {why}", "order {order}: {why}"),
+    "lines_unbound": (
+        "nenhum SKU do ERP vinculado a {lines} ainda; o pedido segue assim que a sincronização do catálogo "
+        "o vincular (se o ERP não tem esse produto ativo para e-commerce, troque ou remova o item por uma "
+        "edição do pedido)",
+        "no ERP SKU bound to {lines} yet; it resumes once the catalog sync binds it (if the ERP has no such "
+        "product active for e-commerce, replace or remove the line by an order edit)",
+    ),
+    "lines_made_in_shopify": (
+        "{lines} {was} criado(s) na Shopify, não publicado(s) do ERP (sem idSku do ERP P{{seq}}E{{qtd}}), "
+        "então nenhuma sincronização do catálogo vai vinculá-lo(s) e o ERP não pode vendê-lo(s); troque por "
+        "um produto do catálogo (ou remova) por uma edição do pedido e o pedido segue",
+        "{lines} {was} made in Shopify, not published from the ERP (no ERP idSku P{{seq}}E{{qtd}}), so no "
+        "catalog sync will bind it and the ERP cannot sell it; replace it with a catalog product (or remove "
+        "it) by an order edit and the order resumes",
+    ),
+    "was": ("foi", "was"),
+    "were": ("foram", "were"),
+    "lines_custom": (
+        "o item personalizado {lines} não tem SKU nem variante de produto, então o ERP não pode vendê-lo; "
+        "troque-o por um produto do catálogo (ou remova-o) por uma edição do pedido e o pedido segue",
+        "custom item {lines} has no SKU and no product variant, so the ERP cannot sell it; replace it with "
+        "a catalog product (or remove it) by an order edit and the order resumes",
+    ),
+    "lines_tip_unmatched": (
+        "a gorjeta do pedido, de {tip}, não é formada por nenhum conjunto de seus itens sem variante, então "
+        "nenhum deles é tomado como a gorjeta",
+        "the order's tip of {tip} is made up by no set of its lines without a variant, so none of them is "
+        "taken as the tip",
+    ),
+    "order_no_lines": (
+        "o pedido {order} não tem mais nenhum item a enviar",
+        "order {order} has no line left to send",
+    ),
+    # payment forms and carriers (jobs.order_map): parked until the De:Para line exists
+    "payment_unmapped_none": (
+        "pedido {order}: a Shopify o mostra como {status}, mas não registrou nenhum pagamento dos seus "
+        "{total} (criado como pago por outro app, um conector de marketplace ou uma importação), então "
+        "nenhum gateway indica a forma de pagamento do ERP; mapeie '{none}' em De:Para > formas de pagamento "
+        "para a forma em que esses pedidos são lançados e o pedido segue sozinho",
+        "order {order}: Shopify shows it {status} but recorded no payment for its {total} (created as paid "
+        "by another app, a marketplace connector or an import), so no gateway names its ERP payment form; "
+        "map '{none}' under De:Para > payment methods to the form such orders are booked under and the order "
+        "resumes by itself",
+    ),
+    "payment_unmapped_one": (
+        "pedido {order}: o gateway de pagamento '{gateway}' não tem forma de pagamento do ERP; mapeie-o em "
+        "De:Para > formas de pagamento e o pedido segue sozinho",
+        "order {order}: payment gateway '{gateway}' has no ERP payment form; map it under De:Para > payment "
+        "methods and the order resumes by itself",
+    ),
+    "payment_unmapped_many": (
+        "pedido {order}: os gateways de pagamento {gateways} não têm forma de pagamento do ERP; mapeie cada "
+        "um em De:Para > formas de pagamento e o pedido segue sozinho quando todos estiverem",
+        "order {order}: payment gateways {gateways} have no ERP payment form; map each under De:Para > "
+        "payment methods and the order resumes by itself once they all are",
+    ),
+    "carrier_unmapped": (
+        "pedido {order}: a forma de envio '{method}' não tem transportadora do ERP; a loja mapeia "
+        "transportadoras, então mapeie-a em De:Para > transportadoras e o pedido segue sozinho",
+        "order {order}: shipping method '{method}' has no ERP carrier; the store maps carriers, so map it "
+        "under De:Para > carriers and the order resumes by itself",
+    ),
+    # the buyer's document (jobs.order_customer.validate_tax_id): refused by the app's own check
+    "tax_id_invalid": ("CPF/CNPJ '{value}' inválido: {rule}", "CPF/CNPJ '{value}' is invalid: {rule}"),
+    "tax_id_invalid_empty": ("CPF/CNPJ (vazio) inválido: {rule}", "CPF/CNPJ '(empty)' is invalid: {rule}"),
+    "tax_id_none": (
+        "o pedido não traz CPF/CNPJ (localizedFields TAX_CREDENTIAL_BR)",
+        "the order carries no CPF/CNPJ (localizedFields TAX_CREDENTIAL_BR)",
+    ),
+    "cpf_digits_only": ("um CPF tem só 11 dígitos", "a CPF has 11 digits only"),
+    "cpf_repeated": (
+        "um CPF feito de um só dígito repetido não é válido",
+        "a CPF made of one repeated digit is not valid",
+    ),
+    "cpf_check_digits": (
+        "os dígitos verificadores do CPF (módulo 11) não conferem",
+        "CPF check digits (modulo 11) do not match",
+    ),
+    "cnpj_shape": (
+        "um CNPJ tem 12 caracteres [0-9A-Z] e depois 2 dígitos verificadores",
+        "a CNPJ has 12 characters [0-9A-Z] then 2 check digits",
+    ),
+    "cnpj_repeated": (
+        "um CNPJ feito de um só dígito repetido não é válido",
+        "a CNPJ made of one repeated digit is not valid",
+    ),
+    "cnpj_check_digits": (
+        "os dígitos verificadores do CNPJ (módulo 11) não conferem",
+        "CNPJ check digits (modulo 11) do not match",
+    ),
+    "tax_id_length": (
+        "um CPF tem 11 dígitos e um CNPJ 14 caracteres; este tem {length}",
+        "a CPF has 11 digits and a CNPJ 14 characters; this has {length}",
+    ),
+    # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
+    "shopify_order_missing": ("A Shopify não tem o pedido {gid}", "Shopify has no order {gid}"),
+    "setting_sales_channel_missing": (
+        "configure o canal de venda (seqCanalVenda) em Configurações: os pedidos esperam por ele",
+        "configure the sales channel (seqCanalVenda) under Settings: orders wait for it",
+    ),
+    "setting_fiscal_operation_missing": (
+        "configure o código da operação fiscal (codGeralOper) em Configurações: os pedidos esperam por ele",
+        "configure the fiscal operation code (codGeralOper) under Settings: orders wait for it",
+    ),
+    "location_unmapped": (
+        "o pedido sai da localização {location}, que não está mapeada a nenhuma empresa do ERP, e a loja não "
+        "está vinculada a nenhuma empresa: mapeie a localização (ou vincule a loja)",
+        "the order ships from location {location}, which no ERP company is mapped to, and the store is "
+        "linked to no company: map the location (or link the store)",
+    ),
+    "payment_mapping_not_number": (
+        "o gateway de pagamento '{gateway}' está mapeado para '{code}', que não é um número NROFORMAPAGTO "
+        "do ERP",
+        "payment gateway '{gateway}' is mapped to '{code}', not an ERP NROFORMAPAGTO number",
+    ),
+}
+
+# Every key a failure's words may name: this catalogue's and those the jobs give their failures from
+# the other texts' catalogues (no key is in two: tests/api/test_api_job_words.py).
+FAILURES: dict[str, Text] = {**run_words.WORDS, **note_words.WORDS, **dry_run_words.WORDS, **WORDS}
+
+# A message in one of these says why with its failure's words (when it has them).
+HELD = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
+
+
+def said(words: Any, locale: str) -> str | None:
+    """A failure's stored words in `locale`; None: none, or a key FAILURES lacks."""
+    return rendering.said(FAILURES, words, locale) if words else None
+
+
+def words_of(message: Message) -> Any:
+    """The failure's stored words (trace.FAIL), None when it has none."""
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    return detail.get(trace.FAIL)
+
+
+def reason(message: Message, locale: str) -> str | None:
+    """Why a failed, parked or retrying message stopped, in `locale`: its failure's words, else its
+    English error_text (a bug's, an old row's); None for a message in any other status."""
+    if message.status not in HELD:
+        return None
+    return said(words_of(message), locale) or message.error_text

@@ -1,0 +1,83 @@
+"""An order's import parked or refused by the app's own checks carries its failure's words
+(ledger.errors.IntegrationError.words): the unit keeps them (ledger.trace.fail) and the pages say
+them in pt-BR or en (shopify_app.fail_words); said in English they read as the message the flow
+wrote."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jobs import order_map
+from jobs.order_map import InvalidTaxId, validate_tax_id
+from ledger import mappings
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.models import MessageStatus
+from ledger.words import stored
+from shopify_app import fail_words
+from shopify_app.admin_api.order_import_ops import parse_erp_order
+
+from .test_order_map import TARGET, raw_order, variants_for
+
+
+def _said(exc, locale: str) -> str | None:
+    return fail_words.said(stored(exc.words), locale)
+
+
+@pytest.mark.parametrize(
+    ("value", "pt"),
+    [
+        ("529.982.247-24", "CPF/CNPJ '529.982.247-24' inválido: os dígitos verificadores do CPF (módulo 11)"),
+        ("111.111.111-11", "CPF/CNPJ '111.111.111-11' inválido: um CPF feito de um só dígito repetido"),
+        ("12ABC34501DE36", "CPF/CNPJ '12ABC34501DE36' inválido: os dígitos verificadores do CNPJ"),
+        ("1234", "CPF/CNPJ '1234' inválido: um CPF tem 11 dígitos e um CNPJ 14 caracteres; este tem 4"),
+        (None, "CPF/CNPJ (vazio) inválido: o pedido não traz CPF/CNPJ"),
+    ],
+)
+def test_an_invalid_tax_id_is_said_in_the_merchants_language(value, pt):
+    with pytest.raises(InvalidTaxId) as caught:
+        validate_tax_id(value)
+    assert _said(caught.value, "pt-BR").startswith(pt)
+    assert _said(caught.value, "en") == caught.value.message
+
+
+def test_lines_the_erp_cannot_sell_are_said_in_the_merchants_language() -> None:
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0)), (Decimal("0.50"), 1, 1, Decimal(0))])
+    raw["lineItems"]["nodes"][1].update({"sku": "SACOLA-01", "name": "Sacola retornável"})
+    with pytest.raises(MappingMissing) as made:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert made.value.words[0] == "order_lines_held"
+    assert _said(made.value, "en") == made.value.message
+    assert _said(made.value, "pt-BR").startswith(
+        f"pedido {raw['name']}: 'Sacola retornável' (SKU SACOLA-01) foi criado(s) na Shopify"
+    )
+    raw["lineItems"]["nodes"][1].update({"sku": "P77E1", "name": "Feijão 1kg"})
+    with pytest.raises(MappingMissing) as unbound:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert _said(unbound.value, "en") == unbound.value.message
+    assert "nenhum SKU do ERP vinculado a P77E1 (Feijão 1kg) ainda" in _said(unbound.value, "pt-BR")
+
+
+def test_a_payment_gateway_not_mapped_is_said_in_the_merchants_language() -> None:
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    with pytest.raises(MappingMissing) as parked:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {})
+    assert parked.value.kind == "payment_method"
+    assert _said(parked.value, "en") == parked.value.message
+    assert "não tem forma de pagamento do ERP; mapeie-o em De:Para > formas de pagamento" in _said(
+        parked.value, "pt-BR"
+    )
+
+
+def test_a_parked_orders_unit_keeps_its_words(world):
+    with session_scope() as session:
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    gid = world.place(gateway="pix")
+    world.drain()
+    message = world.message(gid)
+    assert message.status == MessageStatus.PARKED.value
+    assert message.error_detail["fail"]["key"] == "payment_unmapped_one"
+    assert fail_words.reason(message, "en") == message.error_text  # the English as the flow wrote it
+    assert fail_words.reason(message, "pt-BR").startswith("pedido #")
