@@ -30,7 +30,7 @@ from rq.job import Job
 from sqlalchemy import text
 
 from ledger import db, flows, kv, run_outcome
-from ledger.queues import QUEUE_NAMES, get_queue
+from ledger.queues import QUEUE_NAMES, get_queue, keep_failure_words
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,8 @@ def build_worker(
     conn = conn or kv.get_redis()
     queues = [get_queue(name, conn) for name in (queue_names or QUEUE_NAMES)]
     worker_class = LedgerSimpleWorker if simple else LedgerWorker
-    return worker_class(queues, connection=conn)
+    # a failure's words kept on its job, for the failed-jobs list (ledger.queues.keep_failure_words)
+    return worker_class(queues, connection=conn, exception_handlers=[keep_failure_words])
 
 
 def run_worker(

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 from redis import Redis
@@ -24,7 +25,9 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from ledger import run_outcome
+from ledger.errors import IntegrationError
 from ledger.kv import get_redis
+from ledger.words import stored
 
 log = logging.getLogger(__name__)
 
@@ -251,8 +254,35 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# job.meta[FAILURE_WORDS]: the words of the failure that ended the job's last try (ledger.words, as
+# stored), when it was one of ours given words; the failed-jobs list says them in the page's language.
+FAILURE_WORDS = "failure_words"
+
+
+def keep_failure_words(
+    job: Job,
+    exc_type: type[BaseException] | None,
+    exc_value: BaseException | None,
+    tb: TracebackType | None,
+) -> bool:
+    """The workers' RQ exception handler: keep a classified failure's words on its job
+    (FAILURE_WORDS); a try that failed without words drops an earlier try's. Never raises (RQ
+    would take it for the job's own error): a failure to keep them only loses the words."""
+    words = exc_value.words if isinstance(exc_value, IntegrationError) else None
+    try:
+        if words is not None:
+            job.meta[FAILURE_WORDS] = stored(words)
+        elif job.meta.pop(FAILURE_WORDS, None) is None:
+            return True
+        job.save_meta()
+    except Exception:
+        log.exception("queues: could not keep the failure's words on job %s", job.id)
+    return True
+
+
 def failed_jobs(queue_name: str, limit: int = 100, conn: Redis | None = None) -> list[dict[str, Any]]:
-    """What the dashboard shows of the failed-job registry: id, func, exception text, ended_at."""
+    """What the dashboard shows of the failed-job registry: id, func, exception text, ended_at, and
+    the failure's words when the worker kept them (FAILURE_WORDS)."""
     queue = get_queue(queue_name, conn)
     registry = FailedJobRegistry(queue=queue)
     rows: list[dict[str, Any]] = []
@@ -269,6 +299,7 @@ def failed_jobs(queue_name: str, limit: int = 100, conn: Redis | None = None) ->
                 "func": job.func_name,
                 "args": [repr(a) for a in job.args],
                 "exc": (result.exc_string if result else None) or "",
+                "words": (job.meta or {}).get(FAILURE_WORDS),
                 "ended_at": _when(job.ended_at),
                 "enqueued_at": _when(job.enqueued_at),
             }

@@ -29,7 +29,8 @@ from ledger import queues
 from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import InboxStatus, Message, Role, WebhookInbox
-from shopify_app.api_common import ApiError, app_settings, db, iso, not_found, write_audit
+from shopify_app.api_common import ApiError, app_settings, db, iso, locale, not_found, write_audit
+from shopify_app.fail_words import job_reason
 from shopify_app.roles import require_role
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/jobs")
@@ -113,7 +114,7 @@ def _last_line(text: str | None) -> str:
 @bp.get("/failed")
 @require_role(Role.VIEWER)
 def list_failed() -> ResponseReturnValue:
-    reveal = g.role.at_least(Role.ADMIN)
+    reveal, where = g.role.at_least(Role.ADMIN), locale()
     with db() as session:
         jobs = _shop_failed_jobs(session)
     return jsonify(
@@ -123,6 +124,8 @@ def list_failed() -> ResponseReturnValue:
                     "id": job["id"],
                     "queue": job["queue"],
                     "func": job["func"],
+                    # why it stopped, in the page's language; `error`: RQ's raw line, the technical detail
+                    "reason": mask_text(job_reason(job.get("words"), where), reveal),
                     "error": mask_text(job["error"], reveal),
                     "ended_at": job.get("ended_at"),
                     "enqueued_at": job.get("enqueued_at"),

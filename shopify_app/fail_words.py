@@ -149,6 +149,20 @@ FAILURES: dict[str, Text] = {**run_words.WORDS, **note_words.WORDS, **dry_run_wo
 HELD = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
 
 
+# A failed job (the Flows page's failed-jobs list) whose failure gave no words (a bug, a failed webhook
+# delivery): what it means, RQ's raw exception line shown below it as the technical detail.
+JOB_STOPPED: Text = (
+    "O job parou com um erro no app; os detalhes técnicos estão abaixo",
+    "The job stopped with an error in the app; technical details below",
+)
+
+
+def job_reason(words: Any, locale: str) -> str:
+    """Why a failed job stopped, in `locale`: its failure's words (kept by the worker,
+    ledger.queues.FAILURE_WORDS), else JOB_STOPPED."""
+    return said(words, locale) or JOB_STOPPED[1 if locale == "en" else 0]
+
+
 def said(words: Any, locale: str) -> str | None:
     """A failure's stored words in `locale`; None: none, or a key FAILURES lacks."""
     return rendering.said(FAILURES, words, locale) if words else None

@@ -194,3 +194,48 @@ def test_a_retry_of_a_webhook_rq_already_runs_again_is_a_409(client, shops, rq, 
     assert _requeue_audits(settings, shops.a) == []
     assert _inbox_status(settings, inbox_id) == InboxStatus.FAILED.value  # rolled back with the audit
     assert Queue("webhooks", connection=rq).job_ids == [job_id]
+
+
+def erp_down(*_args: object) -> None:
+    from ledger.errors import Transient
+
+    raise Transient("Consinco unreachable at /pedido (timeout)").worded(
+        "erp_unreachable", endpoint="/pedido", error="timeout"
+    )
+
+
+def test_a_failed_job_says_why_in_the_merchants_language_with_the_raw_text_kept(
+    client, shops, rq, monkeypatch
+):
+    """A bug's failure reads as a sentence in the page's language (`reason`), RQ's exception line kept
+    as the technical detail (`error`); one of ours given words (kept on the job by the worker,
+    ledger.queues.keep_failure_words) is said in those words."""
+    from jobs.worker import build_worker
+
+    monkeypatch.setattr(sys.modules[PROBE], "poll", erp_down, raising=False)
+    queue = Queue("catalog", connection=rq)
+    queue.enqueue(f"{PROBE}.run", shops.a, job_id="run-a")
+    queue.enqueue(f"{PROBE}.poll", shops.a, job_id="poll-a")
+    build_worker(["catalog"], simple=True, conn=rq).work(burst=True)
+    assert {"run-a", "poll-a"} <= set(FailedJobRegistry(queue=queue).get_job_ids())
+
+    def listed(locale: str) -> dict[str, dict]:
+        answer = client.get(f"/api/jobs/failed?locale={locale}", headers=headers()).get_json()
+        return {j["id"]: j for j in answer["jobs"]}
+
+    pt, en = listed("pt-BR"), listed("en")
+    assert pt["run-a"]["reason"] == "O job parou com um erro no app; os detalhes técnicos estão abaixo"
+    assert en["run-a"]["reason"] == "The job stopped with an error in the app; technical details below"
+    assert pt["run-a"]["error"] == en["run-a"]["error"] == "RuntimeError: ERP said no for 52998224725"
+    assert pt["poll-a"]["reason"].startswith("O ERP (Consinco) não respondeu em /pedido (timeout)")
+    assert en["poll-a"]["reason"].startswith("Consinco (the ERP) did not answer at /pedido (timeout)")
+    assert "Consinco unreachable at /pedido" in en["poll-a"]["error"]
+
+
+def test_a_failed_webhook_row_reads_as_the_sentence_with_its_reason_kept(client, shops, rq, settings):
+    with session_scope(settings.database_url) as session:
+        session.add(WebhookInbox(shop_domain=SHOP_A, topic="orders/create", webhook_id="w-1", raw_body=b"{}",
+                                 status=InboxStatus.FAILED.value, reason="KeyError: 'id'"))  # fmt: skip
+    [job] = client.get("/api/jobs/failed?locale=pt-BR", headers=headers()).get_json()["jobs"]
+    assert job["reason"] == "O job parou com um erro no app; os detalhes técnicos estão abaixo"
+    assert job["error"] == "KeyError: 'id'"

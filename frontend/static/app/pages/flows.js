@@ -165,6 +165,14 @@ function jobName(job) {
   return name === "run" && module ? t("flows.failed_run_of", { flow: label("flow.", module) }) : job.func;
 }
 
+/** Why a job failed, in the page's language (`reason`: its failure's words, or what a bug's failure
+ * means), RQ's raw exception line kept below it as the technical detail. */
+function failedWhy(job) {
+  const raw = job.error && job.error !== job.reason ? h("details", { "data-testid": "failed-job-technical" },
+    h("summary", {}, t("detail.technical")), h("span", { class: "mono" }, job.error)) : null;
+  return h("div", {}, h("div", { "data-testid": "failed-job-reason" }, job.reason || job.error || "—"), raw);
+}
+
 /** Runs and jobs that failed for good (RQ's failed-job registry, and failed webhook inbox rows):
  * what failed, why, requeue. */
 function failedJobs(ctx, answer, reload) {
@@ -174,7 +182,7 @@ function failedJobs(ctx, answer, reload) {
     table([t("flows.failed_job"), t("flows.failed_job_error"), t("flows.failed_job_ended"), ""],
       answer.jobs.map((job) => [
         h("div", {}, jobName(job), jobName(job) !== job.func ? h("div", { class: "muted mono" }, job.func) : null),
-        h("span", { class: "mono" }, job.error || "—"), fmtDate(job.ended_at),
+        failedWhy(job), fmtDate(job.ended_at),
         ctx.can("operate") ? h("s-button", { accessibilityLabel: t("flows.requeue_of", { job: jobName(job) }),
           onclick: async () => {
             await api(`/api/jobs/failed/${encodeURIComponent(job.id)}/requeue`, { method: "POST" });

@@ -22,8 +22,10 @@ function errorCell(ctx, m) {
   // Skipped (why in the page's language: `reason`), or pending on purpose (waiting for payment): in the subdued tone.
   const why = m.reason || m.error_text;
   if (!m.error_class) return ["skipped", "pending"].includes(m.status) && why ? h("s-text", { color: "subdued" }, why) : "—";
+  // The refusal in the page's language (`failure_reason`: its words, else the English error_text).
+  const said = m.failure_reason || m.error_text;
   return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical", "data-testid": "error-kind" }, errorKind(m)),
-    m.error_class === "rejected" && m.error_text ? h("div", { class: "muted" }, m.error_text) : null);
+    m.error_class === "rejected" && said ? h("div", { class: "muted", "data-testid": "failure-reason" }, said) : null);
 }
 
 function resultRows(ctx, messages) {

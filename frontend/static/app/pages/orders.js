@@ -192,7 +192,7 @@ async function detail(ctx, id, reload) {
     h("s-section", { heading: t("orders.messages") }, o.messages.length
       ? table(["#", t("messages.flow"), t("messages.status"), t("messages.error"), t("common.updated_at")],
         o.messages.map((m) => [h("s-link", { href: href(`messages/${m.id}`) }, `#${m.id}`), label("flow.", m.flow),
-          statusBadge(m.status), m.reason || m.error_text || "—", fmtDate(m.updated_at)]))
+          statusBadge(m.status), m.reason || m.failure_reason || m.error_text || "—", fmtDate(m.updated_at)]))
       : h("s-text", { color: "subdued" }, t("messages.none"))));
 }
 
