@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 import redis
 from playwright.sync_api import expect
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select, update
 
 from jobs.locks import flow_lock
+from jobs.worker import build_worker
 from ledger import mappings, queues, trace
 from ledger.crypto import encrypt
 from ledger.db import session_scope
@@ -172,7 +173,7 @@ def test_a_stock_run_that_failed_for_good_shows_on_its_row_and_is_requeued_from_
     )
     job.retries_left = 0  # its last try
     job.save()
-    SimpleWorker([catalog], connection=conn).work(burst=True, with_scheduler=False)
+    build_worker(["catalog"], simple=True, conn=conn).work(burst=True, with_scheduler=False)
     assert FailedJobRegistry(queue=catalog).get_job_ids() == ["flow-stock-due"]
 
     stock = page.get_by_test_id("flows-table").locator("s-table-row").filter(has_text="Estoque")
@@ -181,7 +182,9 @@ def test_a_stock_run_that_failed_for_good_shows_on_its_row_and_is_requeued_from_
     expect(stock.get_by_test_id("last-error")).to_contain_text("O ERP (Consinco) não respondeu")
     failed = page.get_by_test_id("failed-jobs")
     expect(failed).to_contain_text("Execução de Estoque")
-    expect(failed).to_contain_text("Consinco unreachable")
+    # why, in the page's language (the failure's words the worker kept); RQ's line under the details
+    expect(failed.get_by_test_id("failed-job-reason")).to_contain_text("O ERP (Consinco) não respondeu")
+    expect(failed.get_by_test_id("failed-job-technical")).to_contain_text("Consinco unreachable")
     screenshot(page, "flows-failed-run-pt-BR")
     page.get_by_role("button", name="Tentar Execução de Estoque de novo").click()
     expect(page.get_by_text("Enfileirada de novo")).to_be_visible()
