@@ -18,9 +18,11 @@ Sections:
   compared: changed within IN_FLIGHT, or a cancellation or edit still being processed; linked to
   the ERP the shop was connected to before (jobs.order_generation): counted, never looked up;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
-  in the ERP yet, whole Shopify units, 0 when not for sale) vs Shopify `available` for the bound
-  SKUs: `stock_sample` of them per company, read 250 a call, a window that moves on by that many
-  each day, so a catalog larger than the sample is covered whole every ceil(SKUs / sample) days;
+  in the ERP yet, taken before and after the ERP read: an order reaching the ERP meanwhile is in
+  step counted either way, never twice nor in neither; whole Shopify units, 0 when not for sale)
+  vs Shopify `available` for the bound SKUs: `stock_sample` of them per company, read 250 a call,
+  a window that moves on by that many each day, so a catalog larger than the sample is covered
+  whole every ceil(SKUs / sample) days;
   A mapped company the ERP lists inactive (a store closed) is not compared: the stock flow sets
   its levels to 0 on purpose (jobs.stock_closed); its row says so and points to that message;
 - catalog: active ERP SKUs without a variant binding; bindings out of step with the ERP (the SKU
@@ -725,7 +727,16 @@ def _stock(
     """Shopify's `available` against what the stock flow would set now (jobs.stock's own rule:
     the ERP's figure less the orders not in the ERP yet, in whole Shopify units, 0 for a SKU not
     for sale), so a weighed item, a pending order or an unpriced variant is not drift. `sample`
-    SKUs per company, from where `day` puts the window (the whole catalog when it is larger)."""
+    SKUs per company, from where `day` puts the window (the whole catalog when it is larger).
+
+    An order reaching the ERP while its rows are read (the orders job's POST: the ERP reserves it,
+    its message closes) may be in the ERP's figure or not. The orders pending are taken before the
+    read and again after it, so such an order is never missed (read after only, it would be in
+    neither: Shopify one sale lower than the target). But a level counting it both as reserved and
+    as pending is no target either (the stock flow accepts that for one pass, the safe direction; a
+    report would call it drift): for a product with an order settled during the read, Shopify's
+    level is in step with the order subtracted or without it (a differing row names both,
+    `erp_if_reserved` the latter)."""
     from jobs.stock_map import (
         SkuUnit,
         for_sale,
@@ -734,7 +745,7 @@ def _stock(
         sellable_base,
         sku_ids,
     )
-    from jobs.stock_pending import pending_payloads
+    from jobs.stock_pending import pending_orders
 
     with session_scope() as session:
         locations = [
@@ -753,12 +764,10 @@ def _stock(
             variants[b.erp_id], variant_ids[b.erp_id] = b.data or {}, b.shopify_id
         prices = {b.erp_id: (b.shopify_id, b.data or {}) for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "price"))}  # fmt: skip
-        payloads = pending_payloads(shop_id, session)
     units = {sku: u for sku, data in variants.items() if (u := SkuUnit.from_binding(sku, data))}
     by_product: dict[int, list[str]] = {}
     for sku, unit in units.items():
         by_product.setdefault(unit.seq_produto, []).append(sku)
-    pending = pending_base_by_product(payloads, units)
     listed = {company.nro_empresa: company.active for company in erp_client.companies()}
     closed = stock_closed.closed_at(listed, dict(locations))
     result = []
@@ -766,21 +775,34 @@ def _stock(
         if nro_empresa in closed:
             result.append(_closed_store(nro_empresa, location_id))
             continue
-        expected: dict[str, int] = {}
+        # The orders pending before the ERP rows are read and after (the docstring says why).
+        before = pending_orders(shop_id)
+        bases: dict[str, tuple[Decimal | None, SkuUnit, bool]] = {}
         for stock in erp_client.stock(None, nro_empresa):
             base = sellable_base(stock)
             for id_sku in sku_ids(stock, lambda: by_product):
                 unit, data = units.get(id_sku), variants.get(id_sku, {})
                 if unit is None or not data.get("inventory_item_id"):
                     continue
-                pending_here = pending.get((nro_empresa, unit.seq_produto), Decimal(0))
                 priced_variant, price = prices.get(id_sku, (None, None))
                 selling = for_sale(
                     data, price, variant_id=variant_ids.get(id_sku), priced_variant=priced_variant
                 )
-                target = level_target(base, pending_here, unit, for_sale=selling)
-                if target.quantity is not None:  # no stock control: sold without limit, no level
-                    expected[id_sku] = target.quantity
+                bases[id_sku] = (base, unit, selling)
+        after = pending_orders(shop_id)
+        with_settled = pending_base_by_product({**before, **after}.values(), units)
+        without_settled = pending_base_by_product(after.values(), units)
+        expected: dict[str, int] = {}
+        also: dict[str, int] = {}  # the level in step too, had the ERP reserved the orders settled meanwhile
+        for id_sku, (base, unit, selling) in bases.items():
+            key = (nro_empresa, unit.seq_produto)
+            target = level_target(base, with_settled.get(key, Decimal(0)), unit, for_sale=selling)
+            if target.quantity is None:  # no stock control: sold without limit, no level
+                continue
+            expected[id_sku] = target.quantity
+            other = level_target(base, without_settled.get(key, Decimal(0)), unit, for_sale=selling)
+            if other.quantity is not None and other.quantity != target.quantity:
+                also[id_sku] = other.quantity
         chosen, start = _window(sorted(expected), sample, day or utcnow().date())
         differ = []
         for at in range(0, len(chosen), MAX_ITEMS_PER_CALL):
@@ -789,8 +811,11 @@ def _stock(
             for id_sku in batch:
                 item = seen.get(variants[id_sku]["inventory_item_id"])
                 shopify = None if item is None else item.available  # None: not stocked there
-                if shopify != expected[id_sku]:
-                    differ.append({"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify})
+                if shopify not in (expected[id_sku], also.get(id_sku, expected[id_sku])):
+                    row = {"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify}
+                    if id_sku in also:
+                        row["erp_if_reserved"] = str(also[id_sku])
+                    differ.append(row)
         result.append({"nro_empresa": nro_empresa, "location_id": location_id, "checked": len(chosen),
                        "from_sku": chosen[0] if chosen and start else None,
                        "bound_with_stock": len(expected), "differ": differ[:LISTED],
