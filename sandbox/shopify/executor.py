@@ -96,9 +96,12 @@ def run(
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
     bulk: bool = False,
+    scopes: str | None = None,
 ) -> dict[str, Any]:
     """Execute one request and return Shopify's response body (always with extensions.cost
-    unless `bulk`, which is neither charged nor throttled)."""
+    unless `bulk`, which is neither charged nor throttled). `scopes`: the token's grant
+    (comma-separated), which bounds what the request reads (sandbox.shopify.order_store.readable);
+    None sees everything."""
     schema = admin_schema()
     tier = sandbox.shops.tier(shop)
     bucket = sandbox.throttle.bucket(api_key, shop, *TIERS[tier])
@@ -134,7 +137,8 @@ def run(
         return body(
             errors=[{"message": "An operation name is required", "extensions": {"code": "BAD_REQUEST"}}]
         )
-    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=api_key, bulk=bulk)
+    granted = None if scopes is None else frozenset(s.strip() for s in scopes.split(",") if s.strip())
+    ctx = Ctx(shop=shop, sandbox=sandbox, api_key=api_key, bulk=bulk, scopes=granted)
     # One executor coerces the variables once: the cost walk and the execution share them.
     executor = PlainFieldsExecutor.build(
         schema,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +64,38 @@ def save(ctx: Ctx, order: dict[str, Any], touch: bool = True) -> dict[str, Any]:
 def get(ctx: Ctx, order_id: str | None) -> dict[str, Any] | None:
     doc = ctx.store.get(ctx.shop, order_id)
     return doc if doc and doc.get("__typename") == "Order" else None
+
+
+# Shopify lets an app read the last 60 days of orders only, unless it holds read_all_orders (the
+# Order object's description in the 2026-10 schema): an older order reads null and is not listed.
+READABLE_DAYS = 60
+ALL_ORDERS_SCOPE = "read_all_orders"
+
+
+def readable(ctx: Ctx, doc: dict[str, Any] | None) -> bool:
+    """Whether the request may read this document: any but an order older than READABLE_DAYS when
+    its token lacks read_all_orders (a request of no app's token, ctx.scopes None, reads all)."""
+    if (
+        doc is None
+        or doc.get("__typename") != "Order"
+        or ctx.scopes is None
+        or ALL_ORDERS_SCOPE in ctx.scopes
+    ):
+        return True
+    created = _seconds(doc.get("createdAt"))
+    return created is None or created >= ctx.now() - READABLE_DAYS * 86400
+
+
+def read(ctx: Ctx, order_id: str | None) -> dict[str, Any] | None:
+    """`get` as an app's read sees it (None for an order older than its grant reaches)."""
+    doc = get(ctx, order_id)
+    return doc if readable(ctx, doc) else None
+
+
+def _seconds(text: Any) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 @contextmanager

@@ -36,6 +36,9 @@ class Ctx:
     sandbox: Sandbox
     api_key: str
     bulk: bool = False
+    # The access scopes of the request's token (what an app may read); None: not an app's request
+    # (the checkout, control endpoints), which sees everything.
+    scopes: frozenset[str] | None = None
     notes: dict[str, Any] = dc_field(default_factory=dict)
 
     @property

@@ -46,6 +46,12 @@ def graphql(version: str) -> Response:
     if not isinstance(variables, dict):
         return _answer({"errors": [{"message": "Variables must be an object"}]}, 400)
     body = executor.run(
-        sandbox, shop, token["api_key"], payload["query"], variables, payload.get("operationName")
+        sandbox,
+        shop,
+        token["api_key"],
+        payload["query"],
+        variables,
+        payload.get("operationName"),
+        scopes=token.get("scope") or "",
     )
     return _answer(body)

@@ -96,19 +96,19 @@ def _matches(order: dict[str, Any], term: Term) -> bool:
 
 @query("order")
 def resolve_order(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
-    return order_store.get(info.context, id)
+    return order_store.read(info.context, id)
 
 
 @query("orderByIdentifier")
 def resolve_order_by_identifier(_src: Any, info: GraphQLResolveInfo, identifier: dict) -> dict | None:
     ctx: Ctx = info.context
     if identifier.get("id"):
-        return order_store.get(ctx, identifier["id"])
+        return order_store.read(ctx, identifier["id"])
     custom = identifier.get("customId") or {}
     owner = metafield_store.owner_by_unique_value(
         ctx, "ORDER", custom.get("namespace"), custom.get("key", ""), custom.get("value", "")
     )
-    return order_store.get(ctx, owner)
+    return order_store.read(ctx, owner)
 
 
 @query("orders")
@@ -120,7 +120,7 @@ def resolve_orders(_src: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
         candidates = ctx.store.find(ctx.shop, "order.name", f"#{name_term.value.lstrip('#')}")
     else:
         candidates = ctx.store.scan(ctx.shop, "Order")
-    found = [o for o in candidates if all(_matches(o, t) for t in terms)]
+    found = [o for o in candidates if order_store.readable(ctx, o) and all(_matches(o, t) for t in terms)]
     sort = _SORT_KEYS.get(args.get("sortKey") or "ID")
     if sort is not None:
         found.sort(key=sort)
