@@ -17,6 +17,10 @@ Sections:
   jobs.cancellations.to_erp.cancel_in_erp enqueued (jobs.reconcile_cancels); in flight, not
   compared: changed within IN_FLIGHT, or a cancellation or edit still being processed; linked to
   the ERP the shop was connected to before (jobs.order_generation): counted, never looked up;
+  Shopify answers null for an order older than 60 days unless the app holds read_all_orders (it
+  does not ask for it): an order the app first saw longer ago than that (its link or its orders
+  message) which reads null while the shop's grant lacks the scope is listed apart
+  (`not_readable_in_shopify`, not compared, no drift), not as missing in Shopify;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, taken before and after the ERP read: an order reaching the ERP meanwhile is in
   step counted either way, never twice nor in neither; whole Shopify units, 0 when not for sale)
@@ -74,6 +78,7 @@ from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
 from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
 from shopify_app.admin_api.variant_products import MAX_VARIANTS_PER_CALL, variant_products
+from shopify_app.scopes import ORDERS_READABLE, reads_all_orders
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +325,9 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         installed_first = _utc(shop.created_at).replace(microsecond=0).isoformat() if shop is not None else ""
         links, of_erp_before = _links(session, shop_id, list(listed), since)
         unknown = _unknown_erp_orders(session, shop_id, since)
+        all_orders = shop is not None and reads_all_orders(shop.scopes or "")
+        unlisted = [link for link in links if link.shopify_order_id not in listed]
+        too_old = frozenset() if all_orders else _seen_before(session, shop_id, unlisted)
     linked = {link.shopify_order_id for link in links}
     recent = (utcnow() - IN_FLIGHT).isoformat()
     cancel_reached, working = reconcile_cancels.messages_of(shop_id, list(linked | set(listed)))
@@ -362,7 +370,8 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         elif _enqueue_import(shop_id, order.id):
             enqueued.append(order.id)
     findings: dict[str, list[dict[str, Any]]] = {
-        "missing_in_erp": [], "missing_in_shopify": [], "totals_differ": [], "status_differs": []
+        "missing_in_erp": [], "missing_in_shopify": [], "not_readable_in_shopify": [], "totals_differ": [],
+        "status_differs": [],
     }  # fmt: skip
     before: list[dict[str, Any]] = []
     looked_up = _Lookups()
@@ -379,7 +388,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         if gid in working or (order is not None and _iso_utc(order.updated_at) >= recent):
             in_flight.append(gid)  # a cancellation or edit on its way (or a webhook): the next report sees it
             continue
-        _compare(link, order, client, erp_client, findings, looked_up)
+        _compare(link, order, client, erp_client, findings, looked_up, too_old=too_old)
     looked_up.check()
     _invoice_messages(shop_id, findings["status_differs"])
     return {
@@ -467,6 +476,34 @@ def _missed_cancels(
         else:
             in_flight.append(order.id)  # enqueued by an earlier report, its job still waiting
     return live, enqueued, in_flight
+
+
+def _seen_before(session: Any, shop_id: int, links: list[OrderLink]) -> frozenset[str]:
+    """The orders of these links the app first saw longer ago than Shopify lets an app without
+    read_all_orders read (shopify_app.scopes.ORDERS_READABLE): their link, or their orders message
+    (opened when the order came in), is older. An order is older still than either, so Shopify's
+    null for it says nothing of the order (not readable, not "missing in Shopify"). One the app
+    first saw lately reads null only when it is gone (or was placed long before the app saw it,
+    which nothing here can tell)."""
+    cutoff = utcnow() - ORDERS_READABLE
+    old = {link.shopify_order_id for link in links if link.created_at and _utc(link.created_at) < cutoff}
+    keys = {f"order:{link.shopify_order_id.rsplit('/', 1)[-1]}": link.shopify_order_id for link in links}
+    for chunk in _chunks(sorted(keys)):
+        old.update(
+            keys[key]
+            for key in session.scalars(
+                select(Message.unit_key).where(
+                    Message.shop_id == shop_id,
+                    Message.flow == "orders",
+                    Message.unit_key.in_(chunk),
+                    Message.created_at < cutoff,
+                )
+            )
+        )
+    return frozenset(old)
+
+
+NOT_READABLE = "not readable: older than 60 days without read_all_orders"
 
 
 def _chunks(items: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
@@ -596,8 +633,12 @@ def _compare(
     erp_client: ErpClient,
     findings: dict[str, list[dict[str, Any]]],
     looked_up: _Lookups | None = None,
+    *,
+    too_old: frozenset[str] = frozenset(),
 ) -> None:
-    """One linked order against both sides. A link without an ERP order is "missing in the ERP"
+    """One linked order against both sides. An order Shopify answers null for is "missing in
+    Shopify", but for one in `too_old` (older than Shopify lets the app read: _seen_before), which
+    is not readable, not compared. A link without an ERP order is "missing in the ERP"
     unless Shopify shows the order cancelled: the ERP refused it (or it was never sent) and the
     store cancelled it since, so there is nothing the ERP should hold. An order the ERP invoiced
     (F) whose invoice the app never applied (no NF-e key on the link) differs in status: Shopify
@@ -610,7 +651,10 @@ def _compare(
         row["attention"] = attention
     current = shopify if shopify is not None else client.order(link.shopify_order_id)
     if current is None:
-        findings["missing_in_shopify"].append(row)
+        if link.shopify_order_id in too_old:
+            findings["not_readable_in_shopify"].append({**row, "why": NOT_READABLE})
+        else:
+            findings["missing_in_shopify"].append(row)
         return
     if link.nro_pedvenda is None:
         if current.cancelled_at is not None:
@@ -1009,6 +1053,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "orders_of_erp_before": orders.get("of_erp_before_count"),
         "orders_missing_in_erp": orders.get("missing_in_erp_count"),
         "orders_missing_in_shopify": orders.get("missing_in_shopify_count"),
+        "orders_not_readable_in_shopify": orders.get("not_readable_in_shopify_count"),
         "order_totals_differ": orders.get("totals_differ_count"),
         "order_totals_heavier_by_design": orders.get("totals_differ_by_design_count"),
         "order_status_differs": orders.get("status_differs_count"),

@@ -87,6 +87,10 @@ def render(report: dict[str, Any]) -> str:
         ("Orders of the ERP connected before (the connection moved since: not compared)", "of_erp_before"),
         ("Orders missing in the ERP", "missing_in_erp"),
         ("Orders missing in Shopify", "missing_in_shopify"),
+        (
+            "Orders Shopify does not let the app read (older than 60 days, no read_all_orders): not compared",
+            "not_readable_in_shopify",
+        ),
         ("Order totals that differ (Shopify vs ERP)", "totals_differ"),
         ("Order status that differs", "status_differs"),
         ("ERP orders the app does not know", "unknown_in_erp"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,20 @@ RESTORED = "shop.scopes_restored"
 # before still marks the reasons stored with it.
 MISSING_REASON_START = "Shopify does not grant the app"
 _EARLIER_MISSING_REASON_START = "Shopify no longer grants the app"
+
+
+# Shopify lets an app read the last 60 days of a store's orders only, unless it holds this scope
+# (the Order object's description in the vendored 2026-10 schema): an older order reads null, as a
+# deleted one does. The app does not ask for it (settings.DEFAULT_SCOPES; Shopify grants it on
+# request only).
+ALL_ORDERS = "read_all_orders"
+ORDERS_READABLE = timedelta(days=60)
+
+
+def reads_all_orders(granted: str | Iterable[str]) -> bool:
+    """Whether a grant (a shop's `scopes`, comma-separated, or a list) reads orders of any age."""
+    scopes = granted.split(",") if isinstance(granted, str) else granted
+    return ALL_ORDERS in {scope.strip() for scope in scopes}
 
 
 def _implied(scope: str) -> str | None:
