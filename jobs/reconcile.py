@@ -41,7 +41,10 @@ Sections:
   them sent again by the next products pass (jobs.catalog_ledger.forget_sent; the row says so,
   `sent_again` lists the products); or a variant's price or compare-at price not the one the
   prices flow set from the ERP (edited by hand, a write lost: jobs.reconcile_prices; the row
-  names the prices message whose Replay sends them again).
+  names the prices message whose Replay sends them again); and bound SKUs the ERP sells that the
+  store's (company, segment) has no price record for (never priced: held at 0, not for sale; the
+  prices flow says so only after a whole read of the pair, jobs.price_never_listed): when one has
+  no price binding, the pair's prices are read whole (`never_priced`, `_never_priced`).
 A section the ERP or Shopify cannot answer carries its error; the others still report. Such a
 report is incomplete: it is stored (message and Redis) so it stays visible, but the run does not
 end done: it raises a Transient naming the sections (RQ retries it; the schedule shows retrying,
@@ -62,7 +65,16 @@ from sqlalchemy import select
 
 import erp
 from erp.client import ErpClient
-from jobs import catalog_drift, catalog_ledger, order_generation, reconcile_cancels, stock_closed
+from jobs import (
+    catalog_drift,
+    catalog_ledger,
+    order_generation,
+    price_never_listed,
+    price_records,
+    price_unpriced,
+    reconcile_cancels,
+    stock_closed,
+)
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
@@ -72,7 +84,16 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
 from ledger.handled import unless_handled
-from ledger.models import Binding, LocationMapping, Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.models import (
+    Binding,
+    LocationMapping,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Shop,
+    StoreLink,
+    utcnow,
+)
 from ledger.words import Words, beside, stored
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
@@ -927,6 +948,7 @@ def _catalog(
     if again:  # the ERP owns the catalog: its values go back with the next products pass
         with session_scope() as session:
             catalog_ledger.forget_sent(session, shop_id, [str(seq) for seq in again])
+    never = _never_priced(shop_id, erp_client, active, variants)
     return {
         "erp_active": len(active),
         "bound": len(variants),
@@ -937,7 +959,63 @@ def _catalog(
         **shopify,
         "sent_again": again[:LISTED],
         "sent_again_count": len(again),
+        **never,
     }
+
+
+def _never_priced(
+    shop_id: int, erp_client: ErpClient, active: set[str], variants: dict[str, tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """Bound SKUs the ERP sells (`active`) that the store's (company, segment) has no price record
+    for: their variants, created at R$ 0.00, were never priced, and the stock flow holds them at 0
+    (jobs.stock_map.for_sale). The prices flow says so only after a whole read of the pair
+    (jobs.price_never_listed), which is rare. Read here whole when a bound SKU has no price binding
+    at all (none: no read); one the read lists got its record since (the next prices pass prices
+    it). A read the client cannot prove whole, or a record whose SKU cannot be told, lists none:
+    the row would be a guess (`never_priced_note` says so). Rows point to the SKU's open prices
+    message (NO_PRICE_RECORD), when the prices flow wrote one."""
+    with session_scope() as session:
+        link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).first()
+        unpriced, _bound = price_never_listed.candidates(session, shop_id, (), set())
+    unpriced = {sku: seq for sku, seq in unpriced.items() if sku in active}
+    none: dict[str, Any] = {"never_priced": [], "never_priced_count": 0}
+    if not unpriced or link is None:  # no store link: the prices flow parks, its message says so
+        return none
+    company, segment = link.nro_empresa, link.nro_segmento
+    read = erp_client.price_items(None, company, segment)
+    read.keep_malformed = True
+    listed = {item.id_sku for item in read}
+    unread = price_records.unread_skus(read, erp_client.names)
+    pair = f"company {company} segment {segment}"
+    if not read.complete or None in unread:
+        why = "could not be read whole" if not read.complete else "has a record whose SKU cannot be read"
+        note = f"the ERP's price list of {pair} {why}: SKUs never priced are not listed today"
+        return {**none, "never_priced_note": note}
+    units = {
+        price_unpriced.store_unit(seq, sku): sku
+        for sku, seq in sorted(unpriced.items())
+        if sku not in listed and sku not in unread
+    }
+    with session_scope() as session:
+        said = set(
+            session.scalars(
+                select(Message.unit_key).where(
+                    Message.shop_id == shop_id,
+                    Message.flow == "prices",
+                    Message.unit_key.in_(sorted(units)),
+                    Message.status == MessageStatus.FAILED.value,
+                )
+            )
+        )
+    why = (
+        f"no price record (TabelaPrecoItem) in the ERP for {pair}: its variant was never priced "
+        "(R$ 0.00) and is held at 0, not for sale, until the ERP has one"
+    )
+    rows = [
+        {"sku": sku, "variant": variants[sku][0], "why": why} | ({"message": unit} if unit in said else {})
+        for unit, sku in units.items()
+    ]
+    return {"never_priced": rows[:LISTED], "never_priced_count": len(rows)}
 
 
 def _shopify_catalog(
@@ -1064,6 +1142,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "orphan_bindings": catalog.get("orphan_bindings_count"),
         "catalog_differs_in_shopify": catalog.get("shopify_differs_count"),
         "prices_differ_in_shopify": catalog.get("prices_differ_count"),
+        "skus_never_priced": catalog.get("never_priced_count"),
         "errors": [name for name in SECTIONS if "error" in report.get(name, {})],
     }
 

@@ -112,6 +112,10 @@ def render(report: dict[str, Any]) -> str:
     lines += _rows(title, catalog.get("shopify_differs") or [])
     lines += _rows("Prices that differ (Shopify vs the ERP's, as the prices flow set them)",
                    catalog.get("prices_differ") or [])  # fmt: skip
+    lines += _rows("SKUs with no price record in the ERP for the store (never priced, held at 0)",
+                   catalog.get("never_priced") or [])  # fmt: skip
+    if catalog.get("never_priced_note"):
+        lines.append(f"SKUs never priced: {catalog['never_priced_note']}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,65 @@
+"""The daily reconciliation names the SKUs in Shopify the store's (company, segment) has no price
+record for: their variants (created at R$ 0.00 by the products flow) were never priced and the
+stock flow holds them at 0, not for sale. Only the prices flow's whole read said so before
+(jobs.price_never_listed), and a whole read is rare (the pair's first pass, a Retry). The catalog
+section reads the pair's prices whole when a bound SKU the ERP sells has no price binding, and
+lists those the ERP has no record for; one whose record appeared since (the prices pass not past
+yet) is not listed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from jobs import prices, reconcile, reconcile_cli
+from ledger import drift
+from shopify_app.admin_api import for_shop
+
+from .test_never_priced import _drop_records, _put_back
+
+
+def _catalog(chain, shop) -> dict[str, Any]:
+    erp = chain.erp()
+    client = for_shop(shop.domain)
+    try:
+        return reconcile._catalog(shop.shop_id, client, erp, 1000)
+    finally:
+        client.close()
+        erp.close()
+
+
+def test_a_sku_with_no_price_record_for_the_pair_is_reported_by_the_daily_check(chain):
+    shop = chain.install("concilia-sem-preco", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)
+    assert _catalog(chain, shop)["never_priced"] == []  # every bound SKU the ERP sells has its price
+
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    kept = _drop_records(chain, [data["seq_produto"]])
+    assert len(kept) == 1
+    put_back = False
+    try:
+        # Another store on the pair, installed now: its first prices pass finds no record for it.
+        shop = chain.install("concilia-sem-preco-2", 1, 1, [1])
+        catalog = chain.load_catalog(shop)
+        prices.run(shop.shop_id)
+        found = _catalog(chain, shop)
+        [row] = found["never_priced"]
+        assert (row["sku"], row["variant"]) == (sku, catalog[sku]["variant_id"]), row
+        assert "no price record (TabelaPrecoItem) in the ERP for company 1 segment 1" in row["why"], row
+        assert "held at 0" in row["why"], row
+        assert row["message"] == f"price:{data['seq_produto']}:{sku}"  # the prices flow's own message
+        assert found["never_priced_count"] == 1
+        report = {"shop": shop.domain, "generated_at": "today", "since": "yesterday", "catalog": found}
+        report["summary"] = reconcile.summary(report)
+        assert report["summary"]["skus_never_priced"] == 1
+        assert drift.findings(report)["skus_never_priced"] == 1
+        printed = reconcile_cli.render(report)
+        assert "SKUs with no price record in the ERP for the store" in printed and sku in printed
+
+        _put_back(chain, kept)  # the ERP has the record now; the prices flow has not been past yet
+        put_back = True
+        assert _catalog(chain, shop)["never_priced"] == []
+    finally:
+        if not put_back:
+            _put_back(chain, kept)
