@@ -524,7 +524,7 @@ def _seen_before(session: Any, shop_id: int, links: list[OrderLink]) -> frozense
     return frozenset(old)
 
 
-NOT_READABLE = "not readable: older than 60 days without read_all_orders"
+NOT_READABLE = ("not readable: older than 60 days without read_all_orders", ("recon_not_readable", {}))
 
 
 def _chunks(items: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
@@ -673,7 +673,7 @@ def _compare(
     current = shopify if shopify is not None else client.order(link.shopify_order_id)
     if current is None:
         if link.shopify_order_id in too_old:
-            findings["not_readable_in_shopify"].append({**row, "why": NOT_READABLE})
+            findings["not_readable_in_shopify"].append({**row, **beside("why", *NOT_READABLE)})
         else:
             findings["missing_in_shopify"].append(row)
         return
@@ -990,7 +990,8 @@ def _never_priced(
     if not read.complete or None in unread:
         why = "could not be read whole" if not read.complete else "has a record whose SKU cannot be read"
         note = f"the ERP's price list of {pair} {why}: SKUs never priced are not listed today"
-        return {**none, "never_priced_note": note}
+        key = "recon_never_priced_unread" if not read.complete else "recon_never_priced_unreadable"
+        return {**none, **beside("never_priced_note", note, (key, {"company": company, "segment": segment}))}
     units = {
         price_unpriced.store_unit(seq, sku): sku
         for sku, seq in sorted(unpriced.items())
@@ -1011,8 +1012,10 @@ def _never_priced(
         f"no price record (TabelaPrecoItem) in the ERP for {pair}: its variant was never priced "
         "(R$ 0.00) and is held at 0, not for sale, until the ERP has one"
     )
+    never = ("recon_never_priced", {"company": company, "segment": segment})
     rows = [
-        {"sku": sku, "variant": variants[sku][0], "why": why} | ({"message": unit} if unit in said else {})
+        {"sku": sku, "variant": variants[sku][0], **beside("why", why, never)}
+        | ({"message": unit} if unit in said else {})
         for unit, sku in units.items()
     ]
     return {"never_priced": rows[:LISTED], "never_priced_count": len(rows)}

@@ -33,6 +33,28 @@ WORDS: dict[str, Text] = {
         "do ERP conectado antes (a conexão com o ERP mudou desde então): não comparado",
         "of the ERP connected before (the ERP connection moved since): not compared",
     ),
+    "recon_not_readable": (
+        "não legível: com mais de 60 dias, e o app não tem a permissão read_all_orders",
+        "not readable: older than 60 days without read_all_orders",
+    ),
+    "recon_never_priced": (
+        "sem registro de preço (TabelaPrecoItem) no ERP para a empresa {company} segmento {segment}: a "
+        "variante nunca teve preço (R$ 0,00) e fica com estoque 0, fora de venda, até o ERP ter um",
+        "no price record (TabelaPrecoItem) in the ERP for company {company} segment {segment}: its "
+        "variant was never priced (R$ 0.00) and is held at 0, not for sale, until the ERP has one",
+    ),
+    "recon_never_priced_unread": (
+        "a lista de preços do ERP da empresa {company} segmento {segment} não pôde ser lida inteira: "
+        "os SKUs nunca precificados não são listados hoje",
+        "the ERP's price list of company {company} segment {segment} could not be read whole: SKUs "
+        "never priced are not listed today",
+    ),
+    "recon_never_priced_unreadable": (
+        "a lista de preços do ERP da empresa {company} segmento {segment} tem um registro cujo SKU não "
+        "pode ser lido: os SKUs nunca precificados não são listados hoje",
+        "the ERP's price list of company {company} segment {segment} has a record whose SKU cannot be "
+        "read: SKUs never priced are not listed today",
+    ),
     "recon_never_sent": (
         "nunca enviado ao ERP (veja o fluxo de pedidos)",
         "never sent to the ERP (see the orders flow)",

@@ -13,7 +13,9 @@ from typing import Any
 
 from jobs import prices, reconcile, reconcile_cli
 from ledger import drift
+from shopify_app import reconcile_words
 from shopify_app.admin_api import for_shop
+from shopify_app.words import texts_in_locale
 
 from .test_never_priced import _drop_records, _put_back
 
@@ -48,6 +50,11 @@ def test_a_sku_with_no_price_record_for_the_pair_is_reported_by_the_daily_check(
         assert (row["sku"], row["variant"]) == (sku, catalog[sku]["variant_id"]), row
         assert "no price record (TabelaPrecoItem) in the ERP for company 1 segment 1" in row["why"], row
         assert "held at 0" in row["why"], row
+        said = texts_in_locale(row, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["why"]
+        assert said.startswith(
+            "sem registro de preço (TabelaPrecoItem) no ERP para a empresa 1 segmento 1"
+        ), said
+        assert texts_in_locale(row, reconcile_words.WORDS, "en", reconcile_words.KINDS)["why"] == row["why"]
         assert row["message"] == f"price:{data['seq_produto']}:{sku}"  # the prices flow's own message
         assert found["never_priced_count"] == 1
         report = {"shop": shop.domain, "generated_at": "today", "since": "yesterday", "catalog": found}

@@ -17,6 +17,8 @@ from ledger.db import session_scope
 from ledger.models import Message, OrderLink, Shop, utcnow
 from sandbox.shopify import order_store
 from sandbox.shopify.checkout import context
+from shopify_app import reconcile_words
+from shopify_app.words import texts_in_locale
 
 from .conftest import World
 
@@ -71,6 +73,9 @@ def test_an_order_older_than_60_days_without_read_all_orders_is_not_missing_in_s
     [row] = orders["not_readable_in_shopify"]
     assert row["order"] == old.gid and row["nro_pedvenda"] == old.nro
     assert row["why"] == "not readable: older than 60 days without read_all_orders"
+    said = texts_in_locale(row, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["why"]
+    assert said.startswith("não legível: com mais de 60 dias"), said  # the page says it in pt-BR
+    assert texts_in_locale(row, reconcile_words.WORDS, "en", reconcile_words.KINDS)["why"] == row["why"]
     assert orders["not_readable_in_shopify_count"] == 1
     summary = report["summary"]
     assert summary["orders_missing_in_shopify"] == 1 and summary["orders_not_readable_in_shopify"] == 1

@@ -185,7 +185,9 @@ function catalogSection(catalog) {
   return h("div", { "data-testid": "recon-catalog" }, h("s-heading", {}, t("recon.section.catalog")),
     typeof catalog.shopify_checked === "number"
       ? h("s-paragraph", {}, t("recon.catalog.checked", { count: fmtNumber(catalog.shopify_checked) })) : null,
-    found.length ? found : h("s-paragraph", {}, t("recon.in_step")), sentAgain);
+    found.length ? found : h("s-paragraph", {}, t("recon.in_step")), sentAgain,
+    catalog.never_priced_note  // why SKUs never priced could not be listed (said by the API)
+      ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, String(catalog.never_priced_note))) : null);
 }
 
 /** The report in sections, its JSON closed below. `findings`: the drift the API counted in it
