@@ -62,6 +62,25 @@ WORDS: dict[str, Text] = {
         "order {nro}: {why} The ERP order is still live and would be picked and invoiced: cancel it in the "
         "ERP, or fix the cause and Retry this cancellation.",
     ),
+    "cancel_erp_order_not_found": (
+        "o ERP não tem esse pedido. O pedido {name} foi cancelado na Shopify, mas o ERP respondeu que não "
+        "tem o pedido {nro}: {why} Se ele foi excluído no ERP, não há nada a cancelar: marque este "
+        "cancelamento como resolvido. Se o ERP deveria tê-lo, confira o endereço da conexão com o ERP em "
+        "Configuração e depois use Tentar de novo neste cancelamento.",
+        "the ERP has no such order. Order {name} was cancelled in Shopify, but the ERP answered it has no "
+        "order {nro}: {why} If it was deleted in the ERP, there is nothing left to cancel: mark this "
+        "cancellation handled. If the ERP should have it, check the ERP connection's address under Setup, "
+        "then Retry this cancellation.",
+    ),
+    "cancel_login_refused": (
+        "o ERP recusou o login do app. O pedido {name} foi cancelado na Shopify, mas o pedido {nro} do ERP "
+        "não foi cancelado, pois o ERP recusou o login do app: {why} O pedido segue em aberto no ERP: "
+        "corrija o usuário e a senha do ERP em Configuração (ao salvar, este cancelamento é tentado de "
+        "novo), ou cancele-o no ERP.",
+        "the ERP refused the app's login. Order {name} was cancelled in Shopify, but ERP order {nro} was not "
+        "cancelled, as the ERP refused the app's login: {why} The ERP order is still live: fix the ERP user "
+        "and password under Setup (saving them retries this cancellation), or cancel it in the ERP.",
+    ),
     "cancel_fulfillments_before_refusal": (
         "o ERP cancelou o pedido {name} (evento nº {seq}) e o app cancelou o(s) processamento(s) "
         "{fulfillments} antes de a Shopify recusar o cancelamento; depois ele foi cancelado na Shopify. As "

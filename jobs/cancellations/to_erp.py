@@ -13,6 +13,11 @@ unit_key "cancel:<numeric order id>".
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
+  The ERP having no such order (404, on the cancel or on the status read again after a 409) is not
+  that: deleted there, or the connection's address points at another ERP (NOT_FOUND_NOTE: mark it
+  handled, or check the address and Retry). Nor is the integration's login refused (LOGIN_NOTE:
+  the message fails flagged AUTH, retried once the ERP connection is saved again). The ERP down
+  for the status read again is transient, as any call.
 - Cancelled (or already: 409 PEDIDO_CANCELADO, or a 409 on an order whose status, read again, is
   C; or the link says the ERP cancelled it): a flagged Shopify -> ERP edit's note on the order link
   is cleared (the sale is off), and an ERP -> Shopify cancellation of the order that failed in
@@ -51,7 +56,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from erp.errors import AUTH, ErpRejected
+from erp.errors import AUTH, ErpAuthError, ErpRejected
 from erp.errors import SYSTEM as ERP
 from jobs import order_clients, order_generation, order_map, order_posted
 from jobs import orders as orders_flow
@@ -80,6 +85,10 @@ REASON_ON_ORDERS_MESSAGE = "the reason is on the order's message, on the Message
 INVOICED = "PEDIDO_FATURADO"
 # How the note of a cancellation the ERP refused (not invoiced) starts (`_refused`): cleared too.
 REFUSED_NOTE = f"{FLOW}: the ERP refused to cancel. "
+# How the notes of a cancellation not sent start when the ERP has no such order (404) or refused
+# the integration's login (`_refused`): cleared too.
+NOT_FOUND_NOTE = f"{FLOW}: the ERP has no such order. "
+LOGIN_NOTE = f"{FLOW}: the ERP refused the app's login. "
 # The ERP's code for a command on an order it holds cancelled (docs/consinco-api.md).
 ALREADY_CANCELLED = "PEDIDO_CANCELADO"
 OPEN = (
@@ -215,15 +224,22 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         cancelled = erp.cancel_order(nro, reason=motive[:200])
     except ErpRejected as exc:
         # The ERP's code says which state forbids it; a conflict worded otherwise (another
-        # installation's) is read by the order's status, read again.
-        reread = exc.status == 409 and exc.codigo not in (INVOICED, ALREADY_CANCELLED)
-        situacao = erp.get_order(nro).situacao if reread else None
+        # installation's) is read by the order's status, read again (the ERP down for that read:
+        # Transient, retried; the order gone, or the login refused: said as such, below).
+        situacao, refusal = None, exc
+        if exc.status == 409 and exc.codigo not in (INVOICED, ALREADY_CANCELLED):
+            try:
+                situacao = erp.get_order(nro).situacao
+            except ErpRejected as reread:
+                refusal = reread
         if exc.codigo == ALREADY_CANCELLED or situacao == "C":  # cancelled in the ERP already: done
             return _cancelled(session, shop_id, link, message, "C", erp_code=exc.codigo)
         invoiced = exc.codigo == INVOICED or situacao == "F"
-        if not invoiced:  # refused for good, for a reason of the ERP's: a person must know
-            _refused(link, nro, exc.mensagem)
-            raise
+        if not invoiced:  # not cancelled, and a retry alone changes nothing: a person must know
+            _refused(link, nro, refusal)
+            if refusal is exc:
+                raise
+            raise refusal from exc
         nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
         name = link.shopify_order_name or link.shopify_order_id
         explanation = (
@@ -404,27 +420,49 @@ def _handled_by_hand(
     ).value
 
 
-def _refused(link: OrderLink, nro: int, why: str) -> None:
-    """The ERP refused the cancellation for a reason of its own (an order in a load, a rule of the
-    installation): the same request gets the same answer, and the ERP order stays live, to be picked
-    and invoiced. The link is flagged (REFUSED_NOTE, cleared once a Retry cancels it) so the Orders
-    page does not show it as a live order like any other; the message fails with the ERP's words."""
+def _refused(link: OrderLink, nro: int, refusal: ErpRejected) -> None:
+    """The ERP did not cancel the order, and the same request gets the same answer: the link is
+    flagged (cleared once a Retry cancels it) so the Orders page does not show it as a live order
+    like any other, saying why. The ERP refused the integration's login (ErpAuthError: the message
+    fails flagged AUTH, retried once the ERP connection is saved again): LOGIN_NOTE. The ERP has no
+    such order (404: deleted there, or the connection's address points at another ERP, which answers
+    404 for any order): NOT_FOUND_NOTE, never "still live". Else the ERP refused it for a reason of
+    its own (an order in a load, a rule of the installation): REFUSED_NOTE, the ERP order stays live,
+    to be picked and invoiced."""
     name = link.shopify_order_name or link.shopify_order_id
-    why = why.strip().rstrip(".") + "."
-    explanation = (
-        f"Order {name} was cancelled in Shopify, but the ERP refused to cancel ERP order {nro}: {why} "
-        "The ERP order is still live and would be picked and invoiced: cancel it in the ERP, or fix the "
-        "cause and Retry this cancellation."
-    )
-    words = ("cancel_refused_by_erp", {"name": name, "nro": nro, "why": why})
-    order_notes.put(link, FLOW, f"{REFUSED_NOTE}{explanation}", words=words)
-    log.warning("cancellations: the ERP refused to cancel ERP order %s (Shopify %s): %s", nro, name, why)
+    why = refusal.mensagem.strip().rstrip(".") + "."
+    words = {"name": name, "nro": nro, "why": why}
+    if isinstance(refusal, ErpAuthError):
+        explanation = (
+            f"Order {name} was cancelled in Shopify, but ERP order {nro} was not cancelled, as the ERP "
+            f"refused the app's login: {why} The ERP order is still live: fix the ERP user and password "
+            "under Setup (saving them retries this cancellation), or cancel it in the ERP."
+        )
+        order_notes.put(link, FLOW, f"{LOGIN_NOTE}{explanation}", words=("cancel_login_refused", words))
+    elif refusal.status == 404:
+        explanation = (
+            f"Order {name} was cancelled in Shopify, but the ERP answered it has no order {nro}: {why} If "
+            "it was deleted in the ERP, there is nothing left to cancel: mark this cancellation handled. If "
+            "the ERP should have it, check the ERP connection's address under Setup, then Retry this "
+            "cancellation."
+        )
+        order_notes.put(
+            link, FLOW, f"{NOT_FOUND_NOTE}{explanation}", words=("cancel_erp_order_not_found", words)
+        )
+    else:
+        explanation = (
+            f"Order {name} was cancelled in Shopify, but the ERP refused to cancel ERP order {nro}: {why} "
+            "The ERP order is still live and would be picked and invoiced: cancel it in the ERP, or fix the "
+            "cause and Retry this cancellation."
+        )
+        order_notes.put(link, FLOW, f"{REFUSED_NOTE}{explanation}", words=("cancel_refused_by_erp", words))
+    log.warning("cancellations: ERP order %s not cancelled (Shopify %s): %s", nro, name, why)
 
 
 def clear_unsure_note(link: OrderLink) -> None:
     """Clear the note `_unsure` or `_refused` left (the ERP order is cancelled); the note asking a
     person to cancel an invoiced order's NF-e is not one of these and stays."""
-    order_notes.clear(link, FLOW, starting=(UNSURE_NOTE, REFUSED_NOTE))
+    order_notes.clear(link, FLOW, starting=(UNSURE_NOTE, REFUSED_NOTE, NOT_FOUND_NOTE, LOGIN_NOTE))
 
 
 def _orders_message(session: Session, shop_id: int, num: str) -> Message | None:
