@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 FLOW = "order_events"  # the watermark's name and the schedule's
 CANCELLATIONS = "cancellations"
 FLOW_BY_KIND = {"S": "order_edits", "F": "invoices", "C": CANCELLATIONS}
-PICKED = frozenset({"S", "F"})  # the ERP order no longer takes an edit (jobs.order_edits.to_erp.EDITABLE)
+PICKED = frozenset({"S", "F"})  # the ERP order no longer takes an edit (jobs.order_edits.to_erp.NOT_EDITABLE)
 JOB_BY_FLOW = {
     "order_edits": "jobs.order_edits.to_shopify.apply_event",
     "invoices": "jobs.invoices.apply_event",

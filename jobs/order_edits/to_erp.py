@@ -4,7 +4,10 @@ Source: orders/edited (`{"order_edit": {id, order_id, ...}}`). Unit of work: one
 unit_key "edit:<order edit id>". The job re-reads the order (the payload only lists deltas,
 and a later edit may already have superseded it), maps its current lines exactly as the import
 does (same SKU bindings, same discount distribution, so totals stay equal to the cent) and
-replaces the ERP order's lines while the ERP still allows it (SITUACAOPED D/A/L).
+replaces the ERP order's lines while the ERP still allows it: the PUT is sent unless SITUACAOPED is
+one known to take no edit (S picking, F invoiced, C cancelled: NOT_EDITABLE), and the ERP's answer
+decides in any other (D/A/L, and R, W, P, which some installations use: R released, the others
+unexplained), its refusal handled as below.
 
 Once the ERP is separating or has invoiced the order (409 PEDIDO_EM_SEPARACAO / FATURADO), an
 edit cannot be applied silently: the OrderLink is flagged `needs_attention` and the message
@@ -92,12 +95,15 @@ log = logging.getLogger(__name__)
 
 FLOW = "order_edits"
 NOTE = f"{FLOW}: "  # how its note on the order link starts (a failed picking edit's: "order_edits (ERP")
-EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
     "F": ("PEDIDO_FATURADO", "is already invoiced (faturado): its NF-e cannot change"),
     "C": ("PEDIDO_CANCELADO", "is cancelled in the ERP"),
 }
+# The states known to take no edit. Not a list of those that do (D/A/L): installations use others
+# (R grouped with L by some, W and P unexplained: the shared Consinco reference), and an edit the app
+# held back there would be flagged "is in state R" with picking advice; the ERP's refusal decides.
+NOT_EDITABLE = frozenset(TOO_LATE)
 STATE_WORDS = {"S": "state_separating", "F": "state_invoiced", "C": "state_cancelled"}  # TOO_LATE's, said
 NOT_BOUND, NOT_ERP = "its ERP product not bound to Shopify yet", "not an ERP product"  # LineChange.note
 NOTE_WORDS = {NOT_BOUND: "line_not_bound", NOT_ERP: "line_not_erp"}
@@ -258,7 +264,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         return "skipped"
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
-    editable = current.situacao in EDITABLE
+    editable = current.situacao not in NOT_EDITABLE
     if not order_map.goods_lines(read.order):  # every item removed: not an edit the ERP order can take
         if current.situacao == "C":
             return _too_late(session, link, message, edit_id, [], "C", read.order.name)
@@ -338,7 +344,7 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
             return _too_late(session, link, message, edit_id, changes, status, read.order.name)
         if exc.status == 409:  # another wording of "too late": the order's status, read again, says which
             status = erp.get_order(nro).situacao or "S"
-            if status not in EDITABLE:
+            if status in NOT_EDITABLE:
                 return _too_late(session, link, message, edit_id, changes, status, read.order.name)
         _note(link, *refused(read.order.name, nro, is_refund(edit_id), exc.mensagem))  # final: a person acts
         raise

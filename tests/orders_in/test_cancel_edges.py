@@ -1,8 +1,12 @@
-"""A Shopify -> ERP cancellation the ERP did not refuse for a reason of its own: it has no such order
-(404), or it refused the integration's login, or it could not be read again after a conflict. The
-note on the order says what happened, not "the ERP order is still live"."""
+"""Shopify -> ERP cancellations and edits at the edges of what the ERP answers. A cancellation the
+ERP did not refuse for a reason of its own (it has no such order, it refused the integration's
+login, or the order could not be read again after a conflict) is noted as what happened, not as
+"the ERP order is still live". An edit of an order in a status the app does not know is sent, and
+the ERP's answer decides."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
@@ -13,7 +17,7 @@ from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import MessageStatus
 from ledger.trace import failed_flagged
-from tests.orders_in.test_edits_and_cancels import cancel_in_shopify, imported
+from tests.orders_in.test_edits_and_cancels import cancel_in_shopify, edit_in_shopify, edit_message, imported
 
 
 def _cancel_message(world, gid: str):
@@ -95,3 +99,50 @@ def test_a_conflict_whose_order_the_erp_no_longer_has_is_noted_as_not_found(worl
     assert cancels_to_erp.cancel_in_erp(world.shop_id, gid, "customer") == MessageStatus.FAILED.value
     note = world.link(gid).needs_attention
     assert note is not None and note.startswith(cancels_to_erp.NOT_FOUND_NOTE), note
+
+
+def test_an_edit_of_an_order_in_a_status_the_app_does_not_know_is_sent_for_the_erp_to_decide(
+    world, monkeypatch
+):
+    """SITUACAOPED R is grouped with L (released) by some installations; W and P appear without
+    explanation (shared reference). Only S/F/C are known to take no edit: in any other status the
+    edit is sent, and the ERP's answer decides, instead of flagging it "is in state R"."""
+    real = ErpClient.get_order
+
+    def released_as_r(self, nro):
+        order = real(self, nro)
+        return dataclasses.replace(order, situacao="R") if order.situacao == "L" else order
+
+    monkeypatch.setattr(ErpClient, "get_order", released_as_r)
+    gid, nro = imported(world)
+    edit_in_shopify(world, gid, world.sku(0), 3)  # 2 -> 3
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.DONE.value, (message.status, message.error_text)
+    assert {i["idSku"]: i["qtdPedida"] for i in world.chain.order(nro)["itens"]}[world.sku(0)] == 3
+    assert world.link(gid).needs_attention is None
+
+
+def test_an_edit_the_erp_refuses_in_a_status_the_app_does_not_know_is_flagged_with_its_words(
+    world, monkeypatch
+):
+    """Sent in an unknown status (W), the ERP's refusal decides: a 409 of its own wording, the status
+    read again still W, is the ERP refusing the edit for a reason of its own, said in its words."""
+    real = ErpClient.get_order
+
+    def waiting(self, nro):
+        order = real(self, nro)
+        return dataclasses.replace(order, situacao="W") if order.situacao == "L" else order
+
+    def refused(self, *args, **kwargs):
+        raise ErpRejected("Pedido aguardando liberação de crédito.", codigo="PEDIDO_BLOQUEADO", status=409)
+
+    monkeypatch.setattr(ErpClient, "get_order", waiting)
+    monkeypatch.setattr(ErpClient, "edit_order", refused)
+    gid, _ = imported(world)
+    edit_in_shopify(world, gid, world.sku(0), 3)
+    world.drain()
+    message = edit_message(world, gid)
+    assert message.status == MessageStatus.FAILED.value
+    note = world.link(gid).needs_attention
+    assert "Pedido aguardando liberação de crédito." in note and "is in state W" not in note, note
