@@ -31,23 +31,33 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
-/** A Polaris table: headers is a list of labels (or {label, format}), rows a list of cell lists. */
-export function table(headers, rows, attrs) {
-  const grown = growingTable(headers, attrs);
+/** A Polaris table: headers is a list of labels (or {label, format}), rows a list of cell lists.
+ * Returns the table in its scrolling wrapper (`scrolling`); `attrs` go on the s-table, `wrapperAttrs`
+ * on the wrapper. */
+export function table(headers, rows, attrs, wrapperAttrs) {
+  const grown = growingTable(headers, attrs, wrapperAttrs);
   grown.add(rows);
   return grown.element;
 }
 
+/** `el` (a table) in a wrapper that scrolls it sideways when it is wider than its card: on a phone
+ * (Shopify's admin at 375 px) a table wider than the screen widened the whole document, and every
+ * page scrolled sideways. The wrapper is the app's own element, so it holds whatever the Polaris
+ * on the page (Shopify's, or the local stand-in) draws inside s-table. */
+export function scrolling(el, attrs) {
+  return h("div", { ...(attrs || {}), class: ["table-scroll", attrs && attrs.class].filter(Boolean).join(" ") }, el);
+}
+
 /**
  * A table rows are added to later (a list read page by page): {element, add(rows)}, rows being
- * cell lists or ready s-table-row nodes.
+ * cell lists or ready s-table-row nodes; `element` is the table in its scrolling wrapper.
  */
-export function growingTable(headers, attrs) {
+export function growingTable(headers, attrs, wrapperAttrs) {
   const formats = headers.map((c) => (typeof c === "string" ? null : c.format));
   const body = h("s-table-body", {});
-  const element = h("s-table", attrs || {},
+  const element = scrolling(h("s-table", attrs || {},
     h("s-table-header-row", {}, headers.map((c) => (typeof c === "string"
-      ? h("s-table-header", {}, c) : h("s-table-header", { format: c.format }, c.label)))), body);
+      ? h("s-table-header", {}, c) : h("s-table-header", { format: c.format }, c.label)))), body), wrapperAttrs);
   const add = (rows) => append(body, rows.map((cells) => (cells instanceof Node ? cells
     : h("s-table-row", {}, cells.map((c, i) => h("s-table-cell", { format: formats[i] }, c))))));
   return { element, add };

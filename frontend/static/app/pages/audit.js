@@ -6,7 +6,7 @@
  * Each event reads in words (pages/audit_words.js): who, which thing, and what changed.
  */
 import { api, download, toast } from "../api.js";
-import { h, replace, select, table } from "../dom.js";
+import { growingTable, h, replace, select, table } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
 import { failureBanner } from "../widgets.js";
 import { actorCell, changeLines, targetCell } from "./audit_words.js";
@@ -90,16 +90,15 @@ function changesCell(ctx, e) {
 function auditSection(ctx) {
   const box = h("div", { "data-testid": "audit" });
   const more = h("div", {});
-  let body = null;
+  let grown = null;
   const load = async (beforeId) => {
     const page = await api("/api/audit", { query: { before_id: beforeId } });
     if (!beforeId) {
-      body = h("s-table-body", {});
-      replace(box, h("s-table", {}, h("s-table-header-row", {}, [t("audit.when"), t("audit.actor"), t("audit.action"),
-        t("audit.target"), t("audit.changes")].map((c) => h("s-table-header", {}, c))), body));
+      grown = growingTable([t("audit.when"), t("audit.actor"), t("audit.action"), t("audit.target"), t("audit.changes")]);
+      replace(box, grown.element);
     }
-    page.events.forEach((e) => body.appendChild(h("s-table-row", {}, [fmtDate(e.created_at), actorCell(e),
-      label("action.", e.action), targetCell(e), changesCell(ctx, e)].map((c) => h("s-table-cell", {}, c)))));
+    grown.add(page.events.map((e) => [fmtDate(e.created_at), actorCell(e), label("action.", e.action), targetCell(e),
+      changesCell(ctx, e)]));
     replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
   };
   load().catch((e) => replace(box, failureBanner(e)));

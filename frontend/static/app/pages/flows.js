@@ -122,7 +122,7 @@ function flowName(flow) {
 }
 
 function rows(ctx, flows, reload) {
-  return h("div", { class: "table-scroll", "data-testid": "flows-table-scroll" }, table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
+  return table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
     t("flows.counts_open"), t("flows.status"), ""],
   flows.map((f) => [
     flowName(f),
@@ -134,7 +134,7 @@ function rows(ctx, flows, reload) {
         const job = await api(`/api/flows/${f.name}/run`, { method: "POST" });
         toast(job.enqueued ? t("flows.enqueued") : t("flows.already_waiting"));
       } }, t("flows.run_now")) : "",
-  ]), { "data-testid": "flows-table" }));
+  ]), { "data-testid": "flows-table" }, { "data-testid": "flows-table-scroll" });
 }
 
 function charts(metrics) {

@@ -31,7 +31,10 @@ function erpSection(ctx, changed) {
   return loadingSection(t("setup.erp.heading"), async () => {
     const conn = await api("/api/setup/erp-connection");
     const url = h("s-text-field", { label: t("setup.erp.base_url"), name: "base_url", disabled: locked,
-      details: t("setup.erp.base_url_help"), ".value": conn.base_url || "" });
+      ".value": conn.base_url || "" });
+    // The example address is one unbroken word wider than a phone: in the field's `details` it sat in
+    // Polaris' shadow DOM, out of the page's CSS, and widened the page; here it breaks (.url-text).
+    const urlHelp = h("div", { class: "field-help url-text", "data-testid": "base-url-help" }, t("setup.erp.base_url_help"));
     const user = h("s-text-field", { label: t("setup.erp.username"), name: "username", disabled: locked,
       ".value": conn.username || "" });
     const password = h("s-password-field", { label: t("setup.erp.password"), name: "password", disabled: locked,
@@ -58,7 +61,7 @@ function erpSection(ctx, changed) {
       savedToast(saved.resumed);
       changed();
     };
-    return h("div", {}, url, user, password, result,
+    return h("div", {}, url, urlHelp, user, password, result,
       locked ? null : h("s-stack", { direction: "inline", gap: "small" },
         h("s-button", { onclick: test }, t("setup.erp.test")),
         busyButton({ variant: "primary" }, t("common.save"), save)));
