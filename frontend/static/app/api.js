@@ -130,7 +130,8 @@ async function failure(response) {
 }
 
 /** A field's message from the API ("must be an integer") in the page's language: each known
- * wording's catalogue key, its numbers and names kept; an unknown one as the API wrote it. */
+ * wording's catalogue key, its numbers and names kept; an unknown one as the API wrote it. Every
+ * message the API can answer has its line here (tests/api/test_api_field_messages_catalogued.py). */
 const FIELD_WORDS = [
   [/^is required$/, "required"],
   [/^is required \(5 fields, UTC\)/, "cron_required"],
@@ -149,10 +150,41 @@ const FIELD_WORDS = [
   [/^the ERP has no order (?<nro>\d+)$/, "no_erp_order"],
   [/^'(?<cron>.*)' is not a valid 5-field cron expression/, "cron_invalid"],
   [/^'(?<cron>.*)' never fires/, "cron_never"],
-  [/^the NROEMPRESA must be a number of at most 9 digits$/, "company_number"],
+  [/^(?:the )?NROEMPRESA must be a number of at most 9 digits(?:, got .*)?$/, "company_number"],
   [/^must be ERP company numbers/, "company_numbers"],
   [/^company (?<company>\d+) appears twice$/, "company_twice"],
   [/^location (?<location>\S+) appears twice$/, "location_twice"],
+  [/^a JSON object is required$/, "json_object"],
+  [/^a location id has at most (?<max>\d+) characters$/, "location_id_length"],
+  [/^both the Shopify code and the ERP code are required$/, "codes_required"],
+  [/^contains NUL$/, "nul"],
+  [/^(?<location>\S+) is not one of the shop's locations/, "location_not_in_shop"],
+  [/^“(?<location>.*)” is not a Shopify location/, "not_a_location"],
+  [/^must be a list of at most (?<max>\d+) ERP company numbers$/, "companies_max"],
+  [/^must be a list of at most (?<max>\d+) order source names$/, "sources_max"],
+  [/^must be a list of at most (?<max>\d+) payment method names$/, "gateways_max"],
+  [/^must be a list of at most (?<max>\d+) items$/, "list_max"],
+  [/^must be an http\(s\) URL/, "url"],
+  [/^must be an object$/, "object"],
+  [/^must be null or a list of at most (?<max>\d+) publication ids$/, "publications_max"],
+  [/^must be order source names \(text of 1 to (?<max>\d+) characters\)$/, "sources"],
+  [/^must be payment method names \(text of 1 to (?<max>\d+) characters\)$/, "gateways"],
+  [/^must be publication ids/, "publications"],
+  [/^must be the CSV text$/, "csv"],
+  [/^must not hold a user or password/, "url_credentials"],
+  [/^name at least one setting$/, "setting_required"],
+  [/^nested more than (?<max>\d+) levels deep$/, "nesting"],
+  [/^the ERP address (?<host>\S+) points to (?<ip>\S+), an internal address/, "address_internal"],
+  [/^the ERP address must start with https:\/\/ \(not (?<scheme>[^:]*):\/\/\)/, "address_https"],
+  [/^the ERP carrier \(SEQTRANSPORTADOR\) must be a number/, "carrier_number"],
+  [/^the ERP code must be '<empresa>:<segmento>'/, "segment_market_code"],
+  [/^the ERP host '(?<host>.*)' was not found/, "address_unknown_host"],
+  [/^the ERP payment method \(NROFORMAPAGTO\) must be a number/, "payment_method_number"],
+  [/^too long$/, "too_long"],
+  [/^unknown field\(s\): (?<fields>.+)$/, "unknown_fields"],
+  [/^unknown mapping kind '(?<kind>.*)'$/, "mapping_kind"],
+  [/^unknown setting$/, "unknown_setting"],
+  [/^unstorable text$/, "unstorable"],
 ];
 
 export function fieldText(text) {

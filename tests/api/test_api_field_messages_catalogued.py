@@ -1,0 +1,51 @@
+"""A refused form shows each invalid field's message on its input, or in its fields line, in the
+page's language (api.js fieldText: FIELD_WORDS -> `error.field.<key>`): every field message the
+API can answer has a pattern there and words in both catalogues. json_body's "a JSON object is
+required" had none, and read in English on a pt-BR page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from shopify_app.frontend import I18N_DIR
+from tests.api.field_messages import field_messages, field_words
+
+
+def test_the_scan_reads_the_api_and_api_js() -> None:
+    messages = field_messages()
+    assert {"a JSON object is required", "is required", "unknown field", "must be true or false"} <= set(
+        messages
+    )
+    assert any(m.endswith(" payment method names") for m in messages)  # every setting's noun
+    assert any(m.startswith("the ERP payment method (NROFORMAPAGTO)") for m in messages)  # relayed ones
+    assert len(field_words()) >= 20
+
+
+def test_every_field_message_the_api_answers_has_words_in_both_languages() -> None:
+    words = field_words()
+    catalogues = {
+        lang: json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8")) for lang in ("pt-BR", "en")
+    }
+    unsaid: list[str] = []
+    for message in field_messages():
+        found = next(((p.match(message), key) for p, key in words if p.match(message)), None)
+        if found is None:
+            unsaid.append(f"no FIELD_WORDS pattern: {message}")
+            continue
+        match, key = found
+        for lang, catalogue in catalogues.items():
+            text = catalogue.get(f"error.field.{key}")
+            if text is None:
+                unsaid.append(f"{lang}: no error.field.{key}: {message}")
+            elif set(re.findall(r"\{(\w+)\}", text)) - set(match.groupdict()):
+                unsaid.append(f"{lang}: error.field.{key} names values the pattern does not catch: {message}")
+    assert unsaid == [], "\n".join(unsaid)
+
+
+def test_every_field_words_key_is_in_both_catalogues() -> None:
+    for lang in ("pt-BR", "en"):
+        catalogue = json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+        assert (
+            sorted({k for _, k in field_words()} - {k.removeprefix("error.field.") for k in catalogue}) == []
+        ), lang
