@@ -982,11 +982,17 @@ def _never_priced(
     if not unpriced or link is None:  # no store link: the prices flow parks, its message says so
         return none
     company, segment = link.nro_empresa, link.nro_segmento
-    read = erp_client.price_items(None, company, segment)
-    read.keep_malformed = True
-    listed = {item.id_sku for item in read}
-    unread = price_records.unread_skus(read, erp_client.names)
     pair = f"company {company} segment {segment}"
+    try:
+        read = erp_client.price_items(None, company, segment)
+        read.keep_malformed = True
+        listed = {item.id_sku for item in read}
+        unread = price_records.unread_skus(read, erp_client.names)
+    except IntegrationError as exc:  # the ERP down or refusing: the rest of the section stands
+        note = (f"the ERP's price list of {pair} could not be read ({exc.message}): SKUs never priced "
+                "are not listed today")  # fmt: skip
+        failed = ("recon_never_priced_failed", {"company": company, "segment": segment, "error": exc.message})
+        return {**none, **beside("never_priced_note", note, failed)}
     if not read.complete or None in unread:
         why = "could not be read whole" if not read.complete else "has a record whose SKU cannot be read"
         note = f"the ERP's price list of {pair} {why}: SKUs never priced are not listed today"

@@ -49,6 +49,12 @@ WORDS: dict[str, Text] = {
         "the ERP's price list of company {company} segment {segment} could not be read whole: SKUs "
         "never priced are not listed today",
     ),
+    "recon_never_priced_failed": (
+        "a lista de preços do ERP da empresa {company} segmento {segment} não pôde ser lida ({error}): "
+        "os SKUs nunca precificados não são listados hoje",
+        "the ERP's price list of company {company} segment {segment} could not be read ({error}): SKUs "
+        "never priced are not listed today",
+    ),
     "recon_never_priced_unreadable": (
         "a lista de preços do ERP da empresa {company} segmento {segment} tem um registro cujo SKU não "
         "pode ser lido: os SKUs nunca precificados não são listados hoje",

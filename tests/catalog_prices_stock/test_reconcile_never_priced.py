@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from erp.client import ErpClient
+from erp.errors import ErpTransient
 from jobs import prices, reconcile, reconcile_cli
 from ledger import drift
 from shopify_app import reconcile_words
@@ -70,3 +72,22 @@ def test_a_sku_with_no_price_record_for_the_pair_is_reported_by_the_daily_check(
     finally:
         if not put_back:
             _put_back(chain, kept)
+
+
+def test_the_erp_failing_the_never_priced_read_keeps_the_rest_of_the_catalog_section(chain, monkeypatch):
+    """The pair's price list read for the SKUs never priced fails (the ERP down mid-read): the
+    section keeps what it found and says why the never-priced list is empty, in pt-BR too."""
+    shop = chain.install("concilia-sem-preco-erp", 1, 1, [1])
+    chain.load_catalog(shop)  # no prices pass: every bound SKU lacks a price binding
+
+    def down(self, *args, **kwargs):
+        raise ErpTransient("Consinco unreachable at api/v1/TabelaPrecoItem: ConnectionError")
+
+    monkeypatch.setattr(ErpClient, "price_items", down)
+    found = _catalog(chain, shop)
+    assert "error" not in found and isinstance(found["shopify_checked"], int), found
+    assert found["never_priced"] == [] and found["never_priced_count"] == 0
+    note = found["never_priced_note"]
+    assert note.startswith("the ERP's price list of company 1 segment 1 could not be read (Consinco"), note
+    said = texts_in_locale(found, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["never_priced_note"]
+    assert said.startswith("a lista de preços do ERP da empresa 1 segmento 1 não pôde ser lida"), said
