@@ -73,7 +73,7 @@ def str_(raw: dict[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if type(value) is str:
         return value
-    if type(value) is int:  # codes such as NCM or EAN sometimes arrive as numbers
+    if type(value) is int:  # codes sometimes arrive as numbers (EAN, NCM, CEST: erp.codes pads them)
         return str(value)
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a string", value)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from erp import codes
 from erp import fields as f
 from erp.errors import ErpUnexpectedShape
 from erp.names import NAMES, Names
@@ -44,8 +45,8 @@ def parse_product(raw: Any, names: Names = NAMES) -> Product:
         category=f.opt_str(r, n["category"], w),
         weighed=f.flag(r, n["weighed"], w, default=False),
         decimal_qty=f.flag(r, n["decimal_qty"], w, default=False),
-        ncm=f.opt_str(r, n["ncm"], w),
-        cest=f.opt_str(r, n["cest"], w),
+        ncm=codes.opt_padded(r, n["ncm"], w, codes.NCM_DIGITS),  # (a number lost its leading zeros)
+        cest=codes.opt_padded(r, n["cest"], w, codes.CEST_DIGITS),
         manufacturer_ref=f.opt_str(r, n["manufacturer_ref"], w),
         integrate_ecommerce=f.flag(r, n["integrate_ecommerce"], w, default=True),
         created_at=f.opt_when(r, n["created_at"], w, names.zone),
@@ -56,6 +57,7 @@ def parse_product(raw: Any, names: Names = NAMES) -> Product:
 def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
     n, w = names.fields["sku"], names.paths["skus"]
     r = f.obj(raw, w)
+    weighed = f.flag(r, n["weighed"], w, default=False)
     return Sku(
         id_sku=f.str_(r, n["id_sku"], w),
         seq_produto=f.int_(r, n["seq_produto"], w),
@@ -63,8 +65,8 @@ def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
         packaging=f.str_(r, n["packaging"], w),
         unit=f.opt_str(r, n["unit"], w),  # not used by the catalog: a record without it is read
         description=f.opt_str(r, n["description"], w),
-        ean=f.opt_str(r, n["ean"], w),
-        weighed=f.flag(r, n["weighed"], w, default=False),
+        ean=codes.opt_ean(r, n["ean"], w, weighed),  # (a number lost its leading zeros)
+        weighed=weighed,
         gross_weight=f.opt_dec(r, n["gross_weight"], w),
         net_weight=f.opt_dec(r, n["net_weight"], w),
         packaging_status=f.opt_str(r, n["packaging_status"], w),

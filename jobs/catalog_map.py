@@ -64,6 +64,7 @@ from typing import Any
 import orjson
 from stdnum import ean as gtin
 
+from erp.codes import GTIN_LENGTHS
 from erp.records import Product, Sku
 
 CUSTOM_ID_NAMESPACE = "consinco"
@@ -72,7 +73,6 @@ OPTION_NAME = "Embalagem"
 WEIGHED_SALE_UNIT_KG = Decimal("1")
 ACTIVE = "ACTIVE"
 INACTIVE_STATUSES = ("DRAFT", "ARCHIVED")
-GTIN_LENGTHS = (8, 12, 13, 14)  # GTIN-8, UPC-A (GTIN-12), EAN-13, GTIN-14
 SCALE_CODE = "scale_code"  # a weighed item's short code (PLU): not a GTIN, and not a mistake
 UNCHECKED = "unchecked"  # a `problem` argument meaning: not looked at yet
 
