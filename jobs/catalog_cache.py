@@ -164,17 +164,6 @@ def overlay(
     return dirty
 
 
-def retire_missing(
-    entries: Mapping[int, CachedProduct],
-    products_read: Collection[int],
-    skus_read: Mapping[int, Collection[str]],
-    spare: Collection[int | None] = (),
-) -> list[int]:
-    """`retire` what `missing` finds, at once: the rule the dry run (jobs.catalog_diff) and the skus
-    pass's product moves (`retire_after_product_change`) apply. Returns the products changed."""
-    return retire(entries, missing(entries, products_read, skus_read, spare))
-
-
 def missing(
     entries: Mapping[int, CachedProduct],
     products_read: Collection[int],
@@ -220,24 +209,27 @@ def retire(entries: Mapping[int, CachedProduct], packagings: Mapping[int, Collec
     return sorted(set(changed))
 
 
-def retire_after_product_change(
+def moved_away(
     entries: Mapping[int, CachedProduct],
     skus_read: Mapping[int, Collection[str]],
     since: datetime | None,
     spare: Collection[int | None] = (),
-) -> list[int]:
-    """After an incremental SKU read: `retire_missing` on the products whose own record (ProdutoCV,
-    as cached) changed at or after the read's `since` and of which the read returned a packaging.
+) -> dict[int, list[str]]:
+    """After an incremental SKU read: what `missing` finds on the products whose own record
+    (ProdutoCV, as cached) changed at or after the read's `since` and of which the read returned a
+    packaging; the skus pass retires them once their absence is checked (jobs.catalog_flow
+    _retire_moved).
 
     Why: ProdutoSku's change time is the greater of the product's and the packaging's
     (docs/consinco-api.md, section 4), so once a product changes (it moved to another family),
     every packaging it still has comes back with a change time at or after the product's: the read
-    holds them all, and a cached one it lacks is gone from the ERP. Without this only a full sync
-    would retire it, and the variant would stay on sale. A product the read returned nothing of is
-    left alone (its new records are later than the read's snapshot), and so is one whose cached
-    record is older than `since` (the read only returns what changed). `entries`: the products as
-    the read left them, changed in place; `skus_read`: the idSkus read per product; `spare`: as
-    `retire_missing`. Returns the products changed.
+    holds them all, and a cached one it lacks is gone from the ERP; unless the product changed
+    again while the read ran (its packagings not served yet then left the read's window: the
+    check's re-read lists them). Without this only a full sync would retire it, and the variant
+    would stay on sale. A product the read returned nothing of is left alone (its new records are
+    later than the read's snapshot), and so is one whose cached record is older than `since` (the
+    read only returns what changed). `entries`: the products as the read left them; `skus_read`:
+    the idSkus read per product; `spare`: as `missing`. Pure: nothing is changed.
     """
     whole = {
         seq: entries[seq]
@@ -247,7 +239,7 @@ def retire_after_product_change(
         and entries[seq].product is not None
         and (since is None or datetime.fromisoformat(entries[seq].product["changed_at"]) >= since)
     }
-    return retire_missing(whole, (), skus_read, spare)
+    return missing(whole, (), skus_read, spare)
 
 
 def load(session: Session, shop_id: int, seqs: Iterable[int]) -> dict[int, CachedProduct]:

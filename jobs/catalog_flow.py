@@ -29,7 +29,9 @@ runs the full sync again `confirmed` for the packagings it named, and only those
 (jobs.catalog_unlisted). The skus pass retires them too for a product whose own record changed
 since its read: the move changes the product, and ProdutoSku's change time includes the
 product's, so that read returns every packaging the product still has
-(catalog_cache.retire_after_product_change). A changed `inactive_sku_status` setting is applied
+(catalog_cache.moved_away); unless the product changed again while the read ran, so the pass
+checks the absence first by the same rule (a re-read of the changes since its snapshot; an
+unsure read retires nothing). A changed `inactive_sku_status` setting is applied
 by the next products pass to the products Shopify holds in the other inactive status.
 """
 
@@ -347,6 +349,7 @@ def _incremental(
         changed = datetime.fromisoformat(record["changed_at"])
         seq = int(record["seq_produto"])
         latest[seq] = max(changed, latest.get(seq, changed))
+    missing: dict[int, list[str]] = {}
     with session_scope() as session:
         # Products whose sale status in the store flipped (the prices flow asks for it): read before
         # the off-sale set (load_context), so a flip written after this read is newer than both
@@ -357,12 +360,14 @@ def _incremental(
             catalog_cache.merge(session, shop_id, products=records)
         else:
             merged = catalog_cache.merge(session, shop_id, skus=records)
-            _retire_moved(session, shop_id, merged, records, since, read, erp_client.names)
+            missing = _moved_away(merged, records, since, read, erp_client.names)
         # Products left in the other inactive status (the merchant changed `inactive_sku_status`)
         # are re-planned with this pass, although the ERP did not change them.
         restatus = _other_inactive_status(session, shop_id, ctx.inactive_status) if flow == "products" else []
         # Until every product was planned with its items tracked (jobs/catalog_tracking.py), once.
         retrack = catalog_tracking.products_to_retrack(session, shop_id) if flow == "products" else []
+    if missing:  # checked outside the transaction: the check reads the ERP again
+        _retire_moved(shop_id, merged, missing, read, erp_client)
     again = set(restatus).union(rechecks, retrack) - set(latest)
     seqs = sorted(latest, key=lambda s: (latest[s], s)) + sorted(again)
 
@@ -389,30 +394,77 @@ def _incremental(
     return result
 
 
-def _retire_moved(
-    session: Any,
-    shop_id: int,
+def _moved_away(
     merged: dict[int, catalog_cache.CachedProduct],
     records: Sequence[dict[str, Any]],
     since: datetime | None,
     read: erp.ChangeRead,
     names: Names,
-) -> None:
-    """Packagings a changed product no longer has (it moved to another family), retired in the
-    cache as a full sync retires them (catalog_cache.retire_after_product_change): the product is
-    in this pass's push already (its packagings were read), so its retired variants go off sale
-    with it (inventoryPolicy DENY, binding inactive). Products with an unreadable packaging record
-    are left alone, and nothing is retired when one's product cannot be told (as a full sync)."""
+) -> dict[int, list[str]]:
+    """The cached packagings a changed product no longer lists (it moved to another family:
+    catalog_cache.moved_away), to retire once their absence is checked (`_retire_moved`). Products
+    with an unreadable packaging record are left alone, and none is missing when one's product
+    cannot be told (as a full sync)."""
     unread = catalog_malformed.unread_products(read, names)
     if None in unread:
-        return
+        return {}
     ids_read: dict[int, set[str]] = {}
     for record in records:
         ids_read.setdefault(int(record["seq_produto"]), set()).add(record["id_sku"])
-    changed = catalog_cache.retire_after_product_change(merged, ids_read, since, spare=unread)
+    return catalog_cache.moved_away(merged, ids_read, since, spare=unread)
+
+
+def _retire_moved(
+    shop_id: int,
+    merged: dict[int, catalog_cache.CachedProduct],
+    missing: dict[int, list[str]],
+    read: erp.ChangeRead,
+    erp_client: erp.ErpClient,
+) -> None:
+    """Packagings a changed product no longer has (`missing`: `_moved_away`), retired in the cache
+    as a full sync retires them: the product is in this pass's push already (its packagings were
+    read), so its retired variants go off sale with it (inventoryPolicy DENY, binding inactive).
+
+    Their absence is checked first, as the full sync checks it (jobs.catalog_unlisted): a product
+    changed again while the read ran left its window (ProdutoSku's change time includes the
+    product's), and its packagings not served yet are missing from the read though the ERP has
+    them. So the SKU changes since the read's snapshot are read again: a packaging it lists is
+    kept (its new record comes with the next pass, which reads from that snapshot); a read the
+    client cannot prove whole (`ChangeRead.unsure`, the pass's or the check's) retires nothing,
+    and the full sync settles them (jobs.catalog_full)."""
+    gone = _still_missing(erp_client, read, missing)
+    changed = catalog_cache.retire(merged, gone)
     if changed:
         log.info("catalog: %d changed product(s) lost packagings the ERP no longer lists", len(changed))
-        catalog_cache.write(session, shop_id, [merged[seq] for seq in changed])
+        with session_scope() as session:
+            catalog_cache.write(session, shop_id, [merged[seq] for seq in changed])
+
+
+def _still_missing(
+    erp_client: erp.ErpClient, read: erp.ChangeRead, missing: dict[int, list[str]]
+) -> dict[int, list[str]]:
+    """Those of `missing` (idSkus per product) a read of the SKU changes since `read`'s snapshot
+    does not list either; none when either read cannot prove a row absent."""
+    held = sum(len(ids) for ids in missing.values())
+    if read.snapshot is None or not read.complete or read.unsure:
+        log.warning("catalog: %d packaging(s) missing from the SKU read kept, the read proves no absence: %s",
+                    held, read.unsure or "no snapshot")  # fmt: skip
+        return {}
+    meanwhile = erp_client.skus(read.snapshot)  # rows that left the read's window
+    meanwhile.keep_malformed = True  # (its unreadable records are the next pass's to tell)
+    listed = {record.id_sku for record in meanwhile}
+    unread = catalog_malformed.unread_products(meanwhile, erp_client.names)
+    if None in unread or meanwhile.unsure:
+        why = meanwhile.unsure or "an unreadable record names no product"
+        log.warning("catalog: %d packaging(s) missing from the SKU read kept, the re-check proves no "
+                    "absence: %s", held, why)  # fmt: skip
+        return {}
+    return {
+        seq: left
+        for seq, ids in missing.items()
+        if seq not in unread
+        if (left := [i for i in ids if i not in listed])
+    }
 
 
 def _set_aside(
