@@ -189,8 +189,9 @@ def _who_retires(
     """The packagings to retire split by who retires them: (a plain sync, only the full sweep).
 
     A plain sync's skus pass retires the missing packagings of a product whose own record changed
-    since its watermark and of which it still reads a packaging (catalog_cache.
-    retire_after_product_change: the product moved to another family), and all of them when it
+    since its watermark and of which it still reads a packaging (catalog_cache.moved_away,
+    checked by a re-read as jobs.catalog_flow._retire_moved does: the product moved to another
+    family), and all of them when it
     never ran (it then reads every packaging); one whose row was only deleted changes nothing it
     reads, and waits for the full sweep (jobs.catalog_full). `read`: the idSkus read per product."""
     plain: dict[int, list[str]] = {}
