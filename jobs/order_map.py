@@ -471,7 +471,12 @@ def _missing_words(order: Order, missing: list[OrderLine]) -> dict[str, Any]:
     if unbound:
         parts.append(("lines_unbound", {"lines": [f"{line.sku} ({line.name})" for line in unbound]}))
     if own:
-        lines = [f"{line.name!r} (SKU {line.sku or '-'})" for line in own]
+        lines = [
+            f"{line.name!r} (SKU {line.sku})"  # names and ids only
+            if line.sku
+            else ("line_without_sku", {"name": repr(line.name)})
+            for line in own
+        ]
         parts.append(
             ("lines_made_in_shopify", {"lines": lines, "was": ("was" if len(own) == 1 else "were", {})})
         )

@@ -991,7 +991,7 @@ def _never_priced(
     except IntegrationError as exc:  # the ERP down or refusing: the rest of the section stands
         note = (f"the ERP's price list of {pair} could not be read ({exc.message}): SKUs never priced "
                 "are not listed today")  # fmt: skip
-        failed = ("recon_never_priced_failed", {"company": company, "segment": segment, "error": exc.message})
+        failed = ("recon_never_priced_failed", {"company": company, "segment": segment})  # the error: English
         return {**none, **beside("never_priced_note", note, failed)}
     if not read.complete or None in unread:
         why = "could not be read whole" if not read.complete else "has a record whose SKU cannot be read"

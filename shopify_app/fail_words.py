@@ -31,6 +31,7 @@ WORDS: dict[str, Text] = {
         "no ERP SKU bound to {lines} yet; it resumes once the catalog sync binds it (if the ERP has no such "
         "product active for e-commerce, replace or remove the line by an order edit)",
     ),
+    "line_without_sku": ("{name} (sem SKU)", "{name} (SKU none)"),  # the English as _missing_text writes it
     "lines_made_in_shopify": (
         "{lines} {was} criado(s) na Shopify, não publicado(s) do ERP (sem idSku do ERP P{{seq}}E{{qtd}}), "
         "então nenhuma sincronização do catálogo vai vinculá-lo(s) e o ERP não pode vendê-lo(s); troque por "

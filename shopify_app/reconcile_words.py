@@ -50,10 +50,10 @@ WORDS: dict[str, Text] = {
         "never priced are not listed today",
     ),
     "recon_never_priced_failed": (
-        "a lista de preços do ERP da empresa {company} segmento {segment} não pôde ser lida ({error}): "
-        "os SKUs nunca precificados não são listados hoje",
-        "the ERP's price list of company {company} segment {segment} could not be read ({error}): SKUs "
-        "never priced are not listed today",
+        "a lista de preços do ERP da empresa {company} segmento {segment} não pôde ser lida (o ERP não "
+        "respondeu ou recusou a leitura): os SKUs nunca precificados não são listados hoje",
+        "the ERP's price list of company {company} segment {segment} could not be read (the ERP did not "
+        "answer or refused the read): SKUs never priced are not listed today",
     ),
     "recon_never_priced_unreadable": (
         "a lista de preços do ERP da empresa {company} segmento {segment} tem um registro cujo SKU não "
@@ -74,7 +74,7 @@ WORDS: dict[str, Text] = {
         "invoiced in the ERP (NF-e {numbers}), " + _INVOICE_END[1],
     ),
     "recon_heavier": (
-        "item(ns) pesável(is) separado(s) com mais peso ({picks}): o ERP cobra {more} a mais; por projeto "
+        "item(ns) pesável(is) separado(s) com mais peso ({picks}): o ERP cobra {more} a mais; como previsto, "
         "a Shopify mantém o preço, sem cobrar acima do que foi autorizado",
         "weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design Shopify keeps "
         "its price, not charged above what was authorised",

@@ -135,7 +135,7 @@ def test_a_reports_explanations_are_said_in_the_requests_language(client, settin
     assert en["orders"]["missing_in_erp"][0]["why"] == "never sent to the ERP (see the orders flow)"
     assert pt["orders"]["totals_differ"][0]["why"] == (
         "item(ns) pesável(is) separado(s) com mais peso (PES-1 de 2,000 kg para 2,370 kg): o ERP cobra "
-        "R$ 3,70 a mais; por projeto a Shopify mantém o preço, sem cobrar acima do que foi autorizado"
+        "R$ 3,70 a mais; como previsto, a Shopify mantém o preço, sem cobrar acima do que foi autorizado"
     )
     assert en["orders"]["totals_differ"][0]["why"] == (
         "weighed item(s) picked heavier (PES-1 2.000 kg -> 2.370 kg): the ERP charges 3.70 more; by design "

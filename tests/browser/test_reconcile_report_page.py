@@ -243,7 +243,13 @@ def _cells_report() -> dict:
 CELLS = {
     "pt-BR": {
         "totals_differ": ["R$ 89,90", "R$ 79,90", "R$ 5,00", "R$ 10,00", "Total do pedido"],
-        "totals_differ_by_design": ["#1002", "R$ 1.234,50", "R$ 1.236,00", "Total atendido", "por projeto"],
+        "totals_differ_by_design": [
+            "#1002",
+            "R$ 1.234,50",
+            "R$ 1.236,00",
+            "Total atendido",
+            "como previsto",
+        ],
         "missing_in_ledger": ["R$ 2.345,60"],
         "held_in_app": ["Parada"],
         "status_differs": ["Faturado", "Falhou"],
@@ -299,7 +305,8 @@ RAW = {
 BY_DESIGN = {
     "pt-BR": (
         "Totais de pedido diferentes (Shopify × ERP): 1",
-        "Totais maiores no ERP por projeto (pesáveis separados com mais peso; a Shopify mantém o preço): 1",
+        "Totais maiores no ERP propositalmente (pesáveis separados com mais peso; "
+        "a Shopify mantém o preço): 1",
     ),
     "en": (
         "Order totals that differ (Shopify vs ERP): 1",

@@ -91,3 +91,4 @@ def test_the_erp_failing_the_never_priced_read_keeps_the_rest_of_the_catalog_sec
     assert note.startswith("the ERP's price list of company 1 segment 1 could not be read (Consinco"), note
     said = texts_in_locale(found, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["never_priced_note"]
     assert said.startswith("a lista de preços do ERP da empresa 1 segmento 1 não pôde ser lida"), said
+    assert "unreachable" not in said, said  # the app's English error stays in the English note

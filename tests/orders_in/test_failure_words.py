@@ -81,3 +81,23 @@ def test_a_parked_orders_unit_keeps_its_words(world):
     assert message.error_detail["fail"]["key"] == "payment_unmapped_one"
     assert fail_words.reason(message, "en") == message.error_text  # the English as the flow wrote it
     assert fail_words.reason(message, "pt-BR").startswith("pedido #")
+
+
+def test_a_line_made_in_shopify_without_a_sku_reads_in_en_as_the_stored_english():
+    """A line made in Shopify with no SKU: the words said in en are the English error_text
+    ("(SKU none)"), and pt-BR says it has none ("sem SKU")."""
+    from jobs.order_map import _missing_text, _missing_words
+    from ledger.words import stored
+    from shopify_app import fail_words
+    from shopify_app.words import said
+
+    class Line:
+        sku, variant_id, name = None, "gid://shopify/ProductVariant/1", "Sacola"
+
+    class Order:
+        name, tips = "#1001", None
+
+    english = _missing_text([Line()])
+    words = stored(("order_lines_held", {"order": "#1001", "why": _missing_words(Order(), [Line()])}))
+    assert said(fail_words.FAILURES, words, "en") == f"order #1001: {english}"
+    assert "'Sacola' (sem SKU)" in said(fail_words.FAILURES, words, "pt-BR")
