@@ -276,6 +276,41 @@ WORDS: dict[str, Text] = {
         "applied in the ERP; fix the cause and Retry, or change the ERP order by hand (a refund cannot be "
         "reversed).",
     ),
+    "edit_refund_login_refused": (
+        "O ERP recusou o login do app, então a mudança pelo reembolso do pedido {name} NÃO foi aplicada no "
+        "pedido {nro} do ERP: {why} Corrija o usuário e a senha do ERP em Configuração (ao salvar, esta "
+        "mudança é tentada de novo), ou altere o pedido no ERP à mão (um reembolso não se desfaz).",
+        "The ERP refused the app's login, so the change for the refund of order {name} was NOT applied in "
+        "ERP order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this change), "
+        "or change the ERP order by hand (a refund cannot be reversed).",
+    ),
+    "edit_login_refused": (
+        "O ERP recusou o login do app, então a edição do pedido {name} NÃO foi aplicada no pedido {nro} do "
+        "ERP: {why} Corrija o usuário e a senha do ERP em Configuração (ao salvar, esta edição é tentada de "
+        "novo), ou desfaça a edição na Shopify.",
+        "The ERP refused the app's login, so the edit of order {name} was NOT applied in ERP order {nro}: "
+        "{why} Fix the ERP user and password under Setup (saving them retries this edit), or undo the edit "
+        "in Shopify.",
+    ),
+    "edit_refund_erp_order_not_found": (
+        "O ERP respondeu que não tem o pedido {nro}, então a mudança pelo reembolso do pedido {name} NÃO foi "
+        "aplicada no ERP: {why} Se ele foi excluído no ERP, não há nada a alterar: marque esta mudança como "
+        "resolvida. Se o ERP deveria tê-lo, confira o endereço da conexão com o ERP em Configuração e depois "
+        "use Tentar de novo nesta mudança.",
+        "The ERP answered it has no order {nro}, so the change for the refund of order {name} was NOT "
+        "applied in the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark this "
+        "change handled. If the ERP should have it, check the ERP connection's address under Setup, then "
+        "Retry this change.",
+    ),
+    "edit_erp_order_not_found": (
+        "O ERP respondeu que não tem o pedido {nro}, então a edição do pedido {name} NÃO foi aplicada no "
+        "ERP: {why} Se ele foi excluído no ERP, não há nada a alterar: marque esta edição como resolvida. Se "
+        "o ERP deveria tê-lo, confira o endereço da conexão com o ERP em Configuração e depois use Tentar de "
+        "novo nesta edição.",
+        "The ERP answered it has no order {nro}, so the edit of order {name} was NOT applied in the ERP: "
+        "{why} If it was deleted in the ERP, there is nothing left to change: mark this edit handled. If the "
+        "ERP should have it, check the ERP connection's address under Setup, then Retry this edit.",
+    ),
     "edit_refused": (
         "O ERP recusou a edição do pedido {name} (pedido {nro} do ERP): {why} A edição NÃO foi aplicada no "
         "ERP; corrija a causa e use Tentar de novo, ou desfaça a edição na Shopify.",

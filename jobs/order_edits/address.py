@@ -33,13 +33,15 @@ compares it with the ERP order's obsPedido. Then:
   nothing is sent;
 - else the ERP order is read: already holding this obsPedido (an earlier answer lost; as `names`
   compares text): recorded;
-  not separated yet (D/A/L): PUT PedidoVenda/{nro} with obsPedido only (lines, freight and payments
-  untouched), recorded;
-- separated or invoiced (S/F, or the PUT's 409): the link is flagged for a person, note
-  "order_edits (delivery address): ..." (a topic of its own, beside a Shopify edit's note:
-  ledger.order_notes) ending with the new delivery text (as obsPedido would carry it, behind
-  ledger.privacy.NEW_DELIVERY, which its scrub removes whole); the ERP order's obsPedido (the old
-  one, maybe typed by hand) is the ERP's and is not quoted. The message fails (rejected,
+  in any status but those known to take no change (S/F/C: jobs.order_edits.to_erp.NOT_EDITABLE,
+  the edits' rule; D/A/L, and R, W, P, which some installations use, are sent and the ERP's answer
+  decides): PUT PedidoVenda/{nro} with obsPedido only (lines, freight and payments untouched),
+  recorded;
+- separated or invoiced (S/F, or the PUT's 409 with the status, read again, S/F): the link is
+  flagged for a person, note "order_edits (delivery address): ..." (a topic of its own, beside a
+  Shopify edit's note: ledger.order_notes) ending with the new delivery text (as obsPedido would
+  carry it, behind ledger.privacy.NEW_DELIVERY, which its scrub removes whole); the ERP order's
+  obsPedido (the old one, maybe typed by hand) is the ERP's and is not quoted. The message fails (rejected,
   DELIVERY_ADDRESS_NOT_SENT; the ERP's code in its detail). The change is recorded as told, so the
   next orders/updated is quiet, and beside it the delivery the ERP order still holds (IN_ERP); its
   Retry reads the ERP order again. The note is cleared once the ERP order's obsPedido carries the
@@ -50,11 +52,12 @@ compares it with the ERP order's obsPedido. Then:
   marked the flag handled: the team may have been told the other address, flagged again), or once
   the order is cancelled (in Shopify, or in the ERP, also told by the PUT's 409:
   `settle_cancelled`). Told another way, a person marks the message as handled.
-- the ERP refusing the read or the PUT otherwise, or the ERP order being of the ERP the shop was
-  connected to before (jobs.order_generation: ORDER_OF_OTHER_ERP, nothing sent): the message fails
-  with those words and the change is recorded as tried (with the delivery the ERP order holds, as a
-  flag), so later orders/updated with this address stay quiet until Retry; another address is a
-  new change, tried (and refused) again.
+- the ERP refusing the read or the PUT otherwise (a 409 with the status, read again, still one
+  that takes changes: the ERP's own reason, in its words), or the ERP order being of the ERP the
+  shop was connected to before (jobs.order_generation: ORDER_OF_OTHER_ERP, nothing sent): the
+  message fails with those words and the change is recorded as tried (with the delivery the ERP
+  order holds, as a flag), so later orders/updated with this address stay quiet until Retry;
+  another address is a new change, tried (and refused) again.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ from erp.errors import ErpRejected
 from erp.records import Order as ErpOrder
 from jobs import order_clients, order_generation, order_map
 from jobs.order_customer import delivery_obs
+from jobs.order_edits.to_erp import NOT_EDITABLE
 from jobs.order_lookup import find_link
 from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, order_lock, redis_down, run_classified
@@ -100,7 +104,6 @@ IN_ERP = "in_erp"  # in a record of a change flagged or refused: the delivery th
 # a transient failure or a refusal must still tell the team, not clear the flag quietly.
 BACK_AFTER_HANDLED = "back_after_handled"
 PICKUP = "a pickup"  # what `_settle` says an order whose delivery became a pickup is now
-EDITABLE = frozenset({"D", "A", "L"})
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
     "F": ("PEDIDO_FATURADO", "is already invoiced (faturado)"),
@@ -337,12 +340,12 @@ def _put(
         return _cancelled_in_erp(session, link, message)
     if back is not None and _holds(current, obs, part, back):  # else the ERP holds another: sent or flagged
         return _back_to_erp(session, shop_id, link, message, order, part, back)
-    if same_text(current.obs, obs) or (current.situacao not in EDITABLE and names(current.obs, part)):
+    if same_text(current.obs, obs) or (current.situacao in NOT_EDITABLE and names(current.obs, part)):
         _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
         trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send",
                    words=("address_already_in_erp", {"nro": nro}))  # fmt: skip
         return "skipped"
-    if current.situacao not in EDITABLE:
+    if current.situacao in NOT_EDITABLE:  # known to take no change; any other: the ERP's answer decides
         return _flag(session, shop_id, link, message, order, part, current, told)
     try:
         updated = erp.edit_order(nro, obs=obs)
@@ -352,7 +355,7 @@ def _put(
         current = erp.get_order(nro)  # the order's status, read again, says which
         if current.situacao == "C":  # cancelled meanwhile (PEDIDO_CANCELADO): nothing to deliver
             return _cancelled_in_erp(session, link, message)
-        if current.situacao in EDITABLE:
+        if current.situacao not in NOT_EDITABLE:  # refused for a reason of its own: its words
             raise
         return _flag(session, shop_id, link, message, order, part, current, told)
     link.erp_status = updated.situacao

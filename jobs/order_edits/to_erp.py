@@ -71,7 +71,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from erp.errors import ErpRejected
+from erp.errors import ErpAuthError, ErpRejected
 from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
 from jobs import order_clients, order_generation, order_map
@@ -263,7 +263,11 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
                    words=("edit_cancelled_in_shopify", {"name": name, "nro": nro}))  # fmt: skip
         return "skipped"
     erp = order_clients.erp_client(shop_id)
-    current = erp.get_order(nro)
+    try:
+        current = erp.get_order(nro)
+    except ErpRejected as exc:  # the order gone (404), the login refused: said on the order (`not_applied`)
+        _note(link, *not_applied(read.order.name, nro, is_refund(edit_id), exc))
+        raise
     editable = current.situacao not in NOT_EDITABLE
     if not order_map.goods_lines(read.order):  # every item removed: not an edit the ERP order can take
         if current.situacao == "C":
@@ -342,12 +346,19 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         if exc.codigo in {code for code, _ in TOO_LATE.values()}:
             status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
             return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+        refusal = exc
         if exc.status == 409:  # another wording of "too late": the order's status, read again, says which
-            status = erp.get_order(nro).situacao or "S"
-            if status in NOT_EDITABLE:
-                return _too_late(session, link, message, edit_id, changes, status, read.order.name)
-        _note(link, *refused(read.order.name, nro, is_refund(edit_id), exc.mensagem))  # final: a person acts
-        raise
+            try:  # the ERP down for that read: Transient, retried; gone, or the login refused: said so
+                status = erp.get_order(nro).situacao or "S"
+            except ErpRejected as reread:
+                refusal = reread
+            else:
+                if status in NOT_EDITABLE:
+                    return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+        _note(link, *not_applied(read.order.name, nro, is_refund(edit_id), refusal))  # final: a person acts
+        if refusal is exc:
+            raise
+        raise refusal from exc
     sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
     record_changes(session, link, edit_id, changes, applied=True, **sent)
     link.total, link.erp_status = updated.total, updated.situacao
@@ -770,6 +781,59 @@ def cut_every_item(name: str, nro: int, situacao: str | None) -> tuple[str, trac
         f"ERP order {nro} was picked with every item cut (nothing was separated), and order {name} was "
         "changed in Shopify to match: nothing is left to deliver. Cancel the order in Shopify, refunding "
         f"what the customer paid (the ERP order is cancelled with it){nfe}."
+    ), words
+
+
+def not_applied(name: str, nro: int, refund: bool, refusal: ErpRejected) -> tuple[str, trace.Words]:
+    """The note of a change the ERP did not take, and that a retry alone does not change, saying
+    why. The ERP refused the integration's login (ErpAuthError: the message fails flagged AUTH,
+    retried once the ERP connection is saved again): `login_refused`. The ERP has no such order
+    (404: deleted there, or the connection's address points at another ERP, which answers 404 for
+    any order): `erp_order_not_found`, never "the ERP refused the edit". Else the ERP refused it for
+    a reason of its own: `refused`, in its words."""
+    if isinstance(refusal, ErpAuthError):
+        return login_refused(name, nro, refund, refusal.mensagem)
+    if refusal.status == 404:
+        return erp_order_not_found(name, nro, refund, refusal.mensagem)
+    return refused(name, nro, refund, refusal.mensagem)
+
+
+def login_refused(name: str, nro: int, refund: bool, why: str) -> tuple[str, trace.Words]:
+    """The note of a change not applied because the ERP refused the app's login (`not_applied`).
+    With its words."""
+    why = why.strip().rstrip(".") + "."
+    if refund:
+        words = ("edit_refund_login_refused", {"name": name, "nro": nro, "why": why})
+        return (
+            f"The ERP refused the app's login, so the change for the refund of order {name} was NOT applied "
+            f"in ERP order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this "
+            "change), or change the ERP order by hand (a refund cannot be reversed)."
+        ), words
+    words = ("edit_login_refused", {"name": name, "nro": nro, "why": why})
+    return (
+        f"The ERP refused the app's login, so the edit of order {name} was NOT applied in ERP order {nro}: "
+        f"{why} Fix the ERP user and password under Setup (saving them retries this edit), or undo the edit "
+        "in Shopify."
+    ), words
+
+
+def erp_order_not_found(name: str, nro: int, refund: bool, why: str) -> tuple[str, trace.Words]:
+    """The note of a change not applied because the ERP has no such order (`not_applied`). With
+    its words."""
+    why = why.strip().rstrip(".") + "."
+    if refund:
+        words = ("edit_refund_erp_order_not_found", {"name": name, "nro": nro, "why": why})
+        return (
+            f"The ERP answered it has no order {nro}, so the change for the refund of order {name} was NOT "
+            f"applied in the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark "
+            "this change handled. If the ERP should have it, check the ERP connection's address under "
+            "Setup, then Retry this change."
+        ), words
+    words = ("edit_erp_order_not_found", {"name": name, "nro": nro, "why": why})
+    return (
+        f"The ERP answered it has no order {nro}, so the edit of order {name} was NOT applied in the ERP: "
+        f"{why} If it was deleted in the ERP, there is nothing left to change: mark this edit handled. If "
+        "the ERP should have it, check the ERP connection's address under Setup, then Retry this edit."
     ), words
 
 
