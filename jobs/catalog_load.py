@@ -54,7 +54,12 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.bulk import BulkLineResult
-from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyServerError, ShopifyUserErrors
+from shopify_app.admin_api.errors import (
+    ShopifyGraphQLError,
+    ShopifyServerError,
+    ShopifyUserErrors,
+    refused_words,
+)
 from shopify_app.admin_api.results import ProductRef, parse_product_set
 
 log = logging.getLogger(__name__)
@@ -326,6 +331,7 @@ def _naming_skus(exc: BaseException, mapped: MappedProduct) -> BaseException:
     )
     named.message = f"{exc.operation} rejected: {text}"
     named.args = (named.message,)
+    named.words = refused_words(exc.operation, text)  # they say the text as it now reads
     named.detail["user_errors"] = [
         {**e.as_dict(), "sku": sku} if sku else e.as_dict() for e, sku in zip(exc.errors, skus, strict=True)
     ]

@@ -405,6 +405,26 @@ WORDS: dict[str, Text] = {
         "may have been told that other address. A person must tell them the order goes to the address the "
         "ERP order names, then Mark as handled. New delivery text: {delivery}",
     ),
+    # Shopify refused what a flow asked (a userError: shopify_app.admin_api.errors.ShopifyUserErrors);
+    # {message} is Shopify's own words as they came, {what} the operation (its English: its name)
+    "shopify_refused": ("A Shopify recusou {what}: {message}", "{what} rejected: {message}"),
+    "refused_operation": ("a operação {operation}", "{operation}"),
+    "refused_capture": ("a captura", "OrderCapture"),
+    "refused_void": ("a liberação da autorização do cartão", "TransactionVoid"),
+    "refused_fulfillment": ("o processamento", "FulfillmentCreate"),
+    "refused_fulfillment_cancel": ("o cancelamento do processamento", "FulfillmentCancel"),
+    "refused_fulfillment_order_open": ("a abertura do pedido de processamento", "FulfillmentOrderOpen"),
+    "refused_ready_for_pickup": ("a marcação como pronto para retirada", "FulfillmentOrderPreparedForPickup"),
+    "refused_tracking": ("o rastreio do processamento", "FulfillmentTrackingInfoUpdate"),
+    "refused_order_cancel": ("o cancelamento do pedido", "OrderCancel"),
+    "refused_edit_begin": ("o início da edição do pedido", "OrderEditBegin"),
+    "refused_edit_add_variant": ("a inclusão de um item na edição do pedido", "OrderEditAddVariant"),
+    "refused_edit_set_quantity": ("a mudança de quantidade na edição do pedido", "OrderEditSetQuantity"),
+    "refused_edit_discount": ("o desconto de item na edição do pedido", "OrderEditAddLineItemDiscount"),
+    "refused_edit_commit": ("a conclusão da edição do pedido", "OrderEditCommit"),
+    "refused_metafields_set": ("a gravação dos metacampos", "MetafieldsSet"),
+    "refused_metafields_delete": ("a remoção dos metacampos", "MetafieldsDelete"),
+    "refused_tags_add": ("a inclusão das tags", "TagsAdd"),
     # an ERP event that failed (jobs.order_events: the refusal that failed it, in its note)
     "event_order_gone": ("O pedido {order} não existe na Shopify", "Shopify order {order} does not exist"),
     "event_held_behind": (

@@ -12,8 +12,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.words import Words
 
 SYSTEM = "shopify"
+# The operation a refusal names, as a note's words say it (shopify_app.note_words: a fragment whose
+# English is the operation's name, as the refusal's English text writes it); any other operation is
+# said by its name (refused_operation).
+REFUSED_WHAT = {
+    "OrderCapture": "refused_capture",
+    "TransactionVoid": "refused_void",
+    "FulfillmentCreate": "refused_fulfillment",
+    "FulfillmentCancel": "refused_fulfillment_cancel",
+    "FulfillmentOrderOpen": "refused_fulfillment_order_open",
+    "FulfillmentOrderPreparedForPickup": "refused_ready_for_pickup",
+    "FulfillmentTrackingInfoUpdate": "refused_tracking",
+    "OrderCancel": "refused_order_cancel",
+    "OrderEditBegin": "refused_edit_begin",
+    "OrderEditAddVariant": "refused_edit_add_variant",
+    "OrderEditSetQuantity": "refused_edit_set_quantity",
+    "OrderEditAddLineItemDiscount": "refused_edit_discount",
+    "OrderEditCommit": "refused_edit_commit",
+    "MetafieldsSet": "refused_metafields_set",
+    "MetafieldsDelete": "refused_metafields_delete",
+    "TagsAdd": "refused_tags_add",
+}
 
 
 @dataclass(frozen=True)
@@ -29,8 +51,18 @@ class UserError:
         return {"field": list(self.field), "message": self.message, "code": self.code}
 
 
+def refused_words(operation: str, said: str) -> Words:
+    """ "<operation> rejected: <said>" in the merchant's words (shopify_refused): the operation as a
+    fragment of its own, Shopify's words (`said`: field paths, messages, codes) as they came."""
+    what = REFUSED_WHAT.get(operation)
+    fragment: Words = (what, {}) if what else ("refused_operation", {"operation": operation})
+    return "shopify_refused", {"what": fragment, "message": said}
+
+
 class ShopifyUserErrors(Rejected):
-    """A mutation answered with userErrors: the target refused the input."""
+    """A mutation answered with userErrors: the target refused the input. Its words say the
+    sentence around Shopify's own message in the merchant's language (`refused_words`), for the
+    note a failed event leaves on its order."""
 
     def __init__(self, operation: str, errors: list[UserError], *, request_id: str | None = None) -> None:
         first = errors[0]
@@ -47,6 +79,7 @@ class ShopifyUserErrors(Rejected):
                 "user_errors": [e.as_dict() for e in errors],
                 "request_id": request_id,
             },
+            words=refused_words(operation, text),
         )
         self.operation = operation
         self.errors = errors
