@@ -408,6 +408,12 @@ WORDS: dict[str, Text] = {
     # Shopify refused what a flow asked (a userError: shopify_app.admin_api.errors.ShopifyUserErrors);
     # {message} is Shopify's own words as they came, {what} the operation (its English: its name)
     "shopify_refused": ("A Shopify recusou {what}: {message}", "{what} rejected: {message}"),
+    # ... a request refused as a whole (GraphQL errors: access denied, a query too costly; an HTTP 4xx)
+    "shopify_refused_request": ("A Shopify recusou {what}: {message}", "{what}: {message}"),
+    "shopify_answered_http": (
+        "A Shopify respondeu HTTP {status}: {body}",
+        "Shopify answered HTTP {status}: {body}",
+    ),
     "refused_operation": ("a operação {operation}", "{operation}"),
     "refused_capture": ("a captura", "OrderCapture"),
     "refused_void": ("a liberação da autorização do cartão", "TransactionVoid"),

@@ -51,12 +51,13 @@ class UserError:
         return {"field": list(self.field), "message": self.message, "code": self.code}
 
 
-def refused_words(operation: str, said: str) -> Words:
-    """ "<operation> rejected: <said>" in the merchant's words (shopify_refused): the operation as a
-    fragment of its own, Shopify's words (`said`: field paths, messages, codes) as they came."""
+def refused_words(operation: str, said: str, key: str = "shopify_refused") -> Words:
+    """The refusal "<operation> rejected: <said>" in the merchant's words (shopify_refused; `key`
+    shopify_refused_request: "<operation>: <said>", a request refused as a whole): the operation as
+    a fragment of its own, Shopify's words (`said`: field paths, messages, codes) as they came."""
     what = REFUSED_WHAT.get(operation)
     fragment: Words = (what, {}) if what else ("refused_operation", {"operation": operation})
-    return "shopify_refused", {"what": fragment, "message": said}
+    return key, {"what": fragment, "message": said}
 
 
 class ShopifyUserErrors(Rejected):
@@ -103,6 +104,7 @@ class ShopifyGraphQLError(Rejected):
             system=SYSTEM,
             code=next((c for c in codes if c), None),
             detail={"operation": operation, "errors": errors, "request_id": request_id},
+            words=refused_words(operation, message, "shopify_refused_request"),
         )
         self.operation = operation
         self.errors = errors
@@ -122,6 +124,7 @@ class ShopifyHTTPError(Rejected):
             system=SYSTEM,
             code=f"HTTP_{status}",
             detail={"status": status, "request_id": request_id},
+            words=("shopify_answered_http", {"status": status, "body": body[:300]}),
         )
         self.status = status
         self.request_id = request_id

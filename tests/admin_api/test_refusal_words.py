@@ -6,10 +6,20 @@ either way in en)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shopify_app.admin_api import documents
-from shopify_app.admin_api.errors import REFUSED_WHAT, ShopifyUserErrors, UserError
+from shopify_app.admin_api.errors import (
+    REFUSED_WHAT,
+    MaxCostExceeded,
+    ShopifyGraphQLError,
+    ShopifyHTTPError,
+    ShopifyUnauthorized,
+    ShopifyUserErrors,
+    UserError,
+)
 from shopify_app.note_words import WORDS, say_note
 
 ERRORS = [
@@ -19,12 +29,14 @@ ERRORS = [
 SHOPIFY_SAID = "input.amount: Amount must be greater than zero. (GREATER_THAN); -: Something else."
 
 
-def _said(exc: ShopifyUserErrors, locale: str) -> str | None:
+def _said(exc: Any, locale: str) -> str | None:
+    """The refusal's words said as a note's (stored as ledger.order_notes keeps them)."""
     assert exc.words is not None
     key, params = exc.words
-    what_key, what_params = params["what"]
-    part = {"key": key, "params": {**params, "what": {"key": what_key, "params": what_params}}}
-    return say_note([part], locale)
+    if "what" in params:
+        what_key, what_params = params["what"]
+        params = {**params, "what": {"key": what_key, "params": what_params}}
+    return say_note([{"key": key, "params": params}], locale)
 
 
 def test_every_operation_named_is_a_mutation_and_its_fragment_says_its_name_in_english() -> None:
@@ -71,3 +83,18 @@ def test_a_refusal_renamed_with_its_skus_keeps_words_that_say_its_new_text() -> 
         "A Shopify recusou a operação productSet: SKU P1E6 (input.variants.1.barcode): Barcode is invalid "
         "(INVALID)"
     )
+
+
+@pytest.mark.parametrize("kind", [ShopifyGraphQLError, MaxCostExceeded])
+def test_a_request_shopify_refused_as_a_whole_says_its_errors_as_they_came(kind: type) -> None:
+    errors = [{"message": "Access denied for orderCapture field.", "extensions": {"code": "ACCESS_DENIED"}}]
+    exc = kind("OrderCapture", errors)
+    assert _said(exc, "en") == exc.message == "OrderCapture: Access denied for orderCapture field."
+    assert _said(exc, "pt-BR") == "A Shopify recusou a captura: Access denied for orderCapture field."
+
+
+@pytest.mark.parametrize("kind", [ShopifyHTTPError, ShopifyUnauthorized])
+def test_an_http_refusal_says_shopifys_body_as_it_came(kind: type) -> None:
+    exc = kind(403, "Forbidden" + "x" * 400)
+    assert _said(exc, "en") == exc.message
+    assert _said(exc, "pt-BR") == f"A Shopify respondeu HTTP 403: Forbidden{'x' * 291}"

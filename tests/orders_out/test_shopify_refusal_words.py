@@ -120,3 +120,29 @@ def test_a_later_event_held_behind_a_refused_capture_has_a_note_in_portuguese(
     assert "rejected" not in pt["text"] and "held" not in pt["text"], pt
     [en] = [n for n in attention_notes(orders_api, link.id, "en") if n["event"] == note.event]
     assert en["text"] == later.error_text
+
+
+def test_a_capture_shopify_answered_with_a_4xx_fails_its_event_with_a_note_in_portuguese(
+    world: World, orders_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request refused as a whole (HTTP 403: access removed) names no operation: the note says
+    Shopify's answer as it came, the sentence around it in pt-BR."""
+    from shopify_app.admin_api.transport import AdminTransport, RawResponse
+
+    real = AdminTransport.send
+    forbidden = RawResponse(403, None, None, None, "rid", None, text="Forbidden")
+
+    def send(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        return forbidden if op.name == "OrderCapture" else real(self, op, variables, token)
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    world.erp.invoice(order.nro, tracking=False)
+    monkeypatch.setattr(AdminTransport, "send", send)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.error_text == "Shopify answered HTTP 403: Forbidden", message.error_text
+    link = world.link(order.gid)
+    [en] = attention_notes(orders_api, link.id, "en")
+    assert en["text"] == message.error_text
+    [pt] = attention_notes(orders_api, link.id, "pt-BR")
+    assert pt["text"] == "A Shopify respondeu HTTP 403: Forbidden", pt
