@@ -45,6 +45,7 @@ from shopify_app.api_common import (
     write_audit,
 )
 from shopify_app.enqueue import enqueue_run
+from shopify_app.fail_words import FAILURES
 from shopify_app.roles import require_role
 from shopify_app.run_words import last_error
 
@@ -132,7 +133,7 @@ def _schedule_json(
         "last_run_at": iso(row.last_run_at),
         "last_status": row.last_status,
         "last_ended_at": iso(row.last_ended_at),
-        "last_error": mask_text(last_error(row, lang), reveal),
+        "last_error": mask_text(last_error(row, lang, FAILURES), reveal),
         "last_findings": findings or None,
         "next_run_at": iso(next_run(row.cron, row.enabled, now)),
     }

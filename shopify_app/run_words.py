@@ -9,6 +9,7 @@ message as it came.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ledger.models import Schedule
@@ -60,7 +61,9 @@ WORDS: dict[str, Text] = {
 }
 
 
-def last_error(row: Schedule, locale: str) -> str | None:
-    """The schedule's last run's error line in `locale`; as written when it has no words."""
+def last_error(row: Schedule, locale: str, catalogue: Mapping[str, words.Text] = WORDS) -> str | None:
+    """The schedule's last run's error line in `locale` from `catalogue` (the Flows page gives
+    shopify_app.fail_words.FAILURES: a run can fail with any classified failure's words, a
+    Shopify refusal's among them); as written when it has no words."""
     stored: Any = row.last_error_words
-    return words.in_locale(WORDS, stored, row.last_error, locale) if row.last_error else None
+    return words.in_locale(catalogue, stored, row.last_error, locale) if row.last_error else None

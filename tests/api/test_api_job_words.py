@@ -151,6 +151,12 @@ def test_a_runs_error_line_is_said_in_the_requests_language_and_an_old_one_as_wr
     assert en["stock"] == "The worker process running it died (signal 9; out of memory?)"
     assert pt["prices"] == en["prices"] == "Consinco down, as an older row says"
     assert pt["orders"] == "a key since retired"
+    # a run stopped by a Shopify refusal (its words are the notes' catalogue's: fail_words.FAILURES)
+    refused = ("shopify_refused", {"what": ("refused_capture", {}), "message": "nothing left to capture"})
+    assert run_outcome.record(
+        shops.a, "products", "failed", "OrderCapture rejected: nothing left to capture", refused
+    )
+    assert errors("pt-BR")["products"] == "A Shopify recusou a captura: nothing left to capture"
     with session_scope(settings.database_url) as session:
         row = session.query(Schedule).filter_by(shop_id=shops.a, flow="stock").one()
         assert row.last_error == line  # the English line stays, for logs and search
