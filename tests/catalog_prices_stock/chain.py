@@ -76,8 +76,9 @@ def counting(monkeypatch: Any = None) -> Iterator[ShopifyCalls]:
         variables: Any = None,
         operation_name: Any = None,
         bulk: bool = False,
+        scopes: str | None = None,
     ) -> dict:
-        body = original(sandbox, shop, api_key, query, variables, operation_name, bulk)
+        body = original(sandbox, shop, api_key, query, variables, operation_name, bulk, scopes)
         match = OPERATION.match(query)
         if not bulk and match:
             cost = ((body.get("extensions") or {}).get("cost") or {}).get("actualQueryCost") or 0
