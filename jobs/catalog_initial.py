@@ -129,6 +129,8 @@ class Stager:
             self._cache_empty = not _any(session, ctx.shop_id, catalog_cache.CACHE_KIND)
             self._sent_empty = not _any(session, ctx.shop_id, PRODUCT_KIND)
         self._sent: dict[str, Binding] = {}
+        self._variants: dict[str, cl.BoundVariant] = {}  # variant bindings of bound products' SKUs
+        self._variants_read: set[str] = set()
         self._cache_dirty: set[int] = set()  # products whose cache row changed: written by write_cache
 
     def stage(self, seqs: Iterable[int], *, changed: Iterable[int] = ()) -> None:
@@ -147,11 +149,12 @@ class Stager:
         begin: list[cl.MappedProduct] = []
         restate: list[cl.MappedProduct] = []
         dropped: list[int] = []
+        self._load_variants([s for s in seqs if s in dirty or s not in self.planned])
         for seq in seqs:
             if seq not in dirty and seq in self.planned:
                 continue  # nothing new for this product
             before = self.planned.get(seq)
-            item = cl.plan_one(self.ctx, self.entries[seq], self._sent.get(str(seq)))
+            item = cl.plan_one(self.ctx, self.entries[seq], self._sent.get(str(seq)), variants=self._variants)
             self.planned[seq] = item
             sending, sent_before = item.verdict in SEND, before is not None and before.verdict in SEND
             self._sending += sending - sent_before
@@ -230,6 +233,23 @@ class Stager:
             if not self._sent_empty:
                 found = bindings.get_many(session, self.ctx.shop_id, PRODUCT_KIND, (str(s) for s in seqs))
                 self._sent.update(found)  # detached once the session ends, still loaded
+
+    def _load_variants(self, seqs: list[int]) -> None:
+        """The variant bindings of the packagings of these products bound to Shopify, not read yet:
+        their ids go in the input (catalog_ledger.plan_one), as `plan` sends them."""
+        if self._sent_empty:
+            return
+        skus = [
+            sku
+            for seq in seqs
+            if cl.in_shopify(self._sent.get(str(seq)))
+            for sku in self.entries[seq].skus
+            if sku not in self._variants_read
+        ]
+        if skus:
+            with session_scope() as session:
+                self._variants.update(cl.bound_variants(session, self.ctx.shop_id, skus))
+            self._variants_read.update(skus)
 
     def finish(self) -> list[cl.Planned]:
         """Stage the products no packaging touched, commit every write; the plan in seq order."""

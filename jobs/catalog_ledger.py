@@ -22,7 +22,7 @@ Bindings written (shared with the price, stock and order flows, see /work/notes/
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,10 +128,54 @@ def plan(
     force: bool = False,
     entries: Mapping[int, catalog_cache.CachedProduct] | None = None,
 ) -> list[Planned]:
-    """Map every product from the cache (or `entries`) and compare with what was last sent."""
+    """Map every product from the cache (or `entries`) and compare with what was last sent; the
+    packagings bound to a variant of their product send its id (bound_variants)."""
     cached = entries if entries is not None else catalog_cache.load(session, ctx.shop_id, seqs)
     sent = bindings.get_many(session, ctx.shop_id, PRODUCT_KIND, (str(s) for s in seqs))
-    return [plan_one(ctx, cached[seq], sent.get(str(seq)), force=force) for seq in seqs]
+    skus = (sku for seq in seqs if in_shopify(sent.get(str(seq))) for sku in cached[seq].skus)
+    variants = bound_variants(session, ctx.shop_id, skus)
+    return [plan_one(ctx, cached[seq], sent.get(str(seq)), force=force, variants=variants) for seq in seqs]
+
+
+BoundVariant = tuple[str, str | None]  # (ProductVariant gid, the Product gid it was bound under)
+
+
+def in_shopify(binding: Binding | None) -> bool:
+    return binding is not None and binding.shopify_id is not None
+
+
+def bound_variants(session: Session, shop_id: int, skus: Iterable[str]) -> dict[str, BoundVariant]:
+    """{idSku: (variant gid, product gid)} of these packagings' "variant" bindings, read as plain
+    columns (a whole-catalog plan reads one per packaging)."""
+    wanted = list(dict.fromkeys(skus))
+    found: dict[str, BoundVariant] = {}
+    for start in range(0, len(wanted), bindings.READ_CHUNK):
+        stmt = select(Binding.erp_id, Binding.shopify_id, Binding.data["product_id"].as_string()).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == VARIANT_KIND,
+            Binding.erp_id.in_(wanted[start : start + bindings.READ_CHUNK]),
+            Binding.shopify_id.is_not(None),
+        )
+        for sku, variant_id, product_id in session.execute(stmt):
+            found[sku] = (variant_id, product_id)
+    return found
+
+
+def variant_ids(
+    entry: catalog_cache.CachedProduct, binding: Binding | None, variants: Mapping[str, BoundVariant]
+) -> dict[str, str]:
+    """{idSku: variant gid} the product's input names its variants by (jobs.catalog_map): its
+    packagings bound to a variant of the Shopify product it is bound to. A packaging bound under
+    another product (its family moved it, a product made again) sends none: productSet would
+    refuse an id that is not one of this product's variants."""
+    if binding is None or binding.shopify_id is None:
+        return {}
+    ids: dict[str, str] = {}
+    for sku in entry.skus:
+        bound = variants.get(sku)
+        if bound is not None and bound[1] == binding.shopify_id and bound[0] not in ids.values():
+            ids[sku] = bound[0]
+    return ids
 
 
 def plan_one(
@@ -141,9 +185,11 @@ def plan_one(
     mapped: MappedProduct | None = None,
     *,
     force: bool = False,
+    variants: Mapping[str, BoundVariant] | None = None,
 ) -> Planned:
     """One product's verdict (see plan): `binding` is its product binding, `mapped` its mapping
-    from exactly `entry` when already made."""
+    from exactly `entry` when already made, `variants` the variant bindings of its packagings
+    (bound_variants: their ids go in the input, not in the digest)."""
     seq = entry.seq_produto
     was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
     unmarked = binding.shopify_id if binding is not None and (binding.data or {}).get(MISSING) else None
@@ -154,7 +200,8 @@ def plan_one(
         return Planned(seq, None, "waiting", "waiting for its packagings (ProdutoSku)",
                        words=("waiting_packagings", {}))  # fmt: skip
     if mapped is None:
-        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale)
+        ids = variant_ids(entry, binding, variants or {})
+        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale, ids)
     if not force and bindings.unchanged(binding, mapped.digest):
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"
@@ -265,8 +312,10 @@ def record_sent(
             kept = existing.get(sku["id_sku"])
             data = dict(kept.data or {}) if kept is not None else {}
             new_packaging = kept is None and known_product
-            # A variant Shopify replaced (productSet matches variants by option value: a renamed
-            # packaging is deleted and created again) has no stock and no price yet.
+            # A variant Shopify replaced has no stock and no price yet. The input names the bound
+            # variants by id, so a renamed packaging keeps its variant; one is still made anew when
+            # its id was stale (deleted by hand: sent again without ids, jobs.catalog_load._send),
+            # or when its binding was under another product (catalog_ledger.variant_ids).
             replaced = kept is not None and kept.shopify_id is not None and kept.shopify_id != variant.id
             if replaced:
                 repriced.append(sku["id_sku"])
@@ -274,6 +323,7 @@ def record_sent(
                 new_packaging
                 or replaced
                 or (kept is not None and bool(data.get("active", True)) != bool(sku["active"]))
+                or (kept is not None and _recounted(data, sku))
             ):
                 rechecks.append(sku["id_sku"])
             if not sku["active"]:
@@ -350,6 +400,17 @@ def record_sent(
     )
     session.flush()
     return to_publish
+
+
+def _recounted(bound: Mapping[str, Any], sku: Mapping[str, Any]) -> bool:
+    """The variant kept (sent by id) counts its stock in other units than its binding says: the
+    family's PESAVEL flipped (boxes <-> kg: jobs.stock_map.SkuUnit) or the packaging's quantity
+    changed. No ERP stock movement follows, so the stock flow is asked to recheck it, as it was
+    when such a variant was made anew."""
+    if "weighed" not in bound:  # bound before these facts were kept: nothing to compare with
+        return False
+    weighed = bool(bound.get("weighed")) != bool(sku["weighed"])
+    return weighed or str(bound.get("qtd_embalagem")) != str(sku["qtd_embalagem"])
 
 
 def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:

@@ -26,11 +26,16 @@ wait failed while the catalog lock lapsed) is waited for at the start of the nex
 path, before anything is sent, and its products are sent again (`settle_leftover`), so its older
 lines never stay over what a later pass sent directly; one still running after a short wait ends
 the sync transient, naming it, and the next run looks again.
-Either path: a product Shopify answers without its custom id (productSet need not set it on the
-products it creates) gets it with metafieldsSet before its binding is final, and one bound so is
-given it before it is sent again (jobs/catalog_custom_id.py); a product sent closes its open
-message of the other catalog flow, and one planned unchanged its open messages of either flow
-(jobs/catalog_messages.py), so no message says "retrying" for a product Shopify has.
+Either path: a product bound to Shopify variants names them by id (jobs/catalog_map.py: a
+renamed packaging keeps its variant); an id Shopify refuses as none of the product's variants
+(PRODUCT_VARIANT_DOES_NOT_EXIST: deleted by hand) has the product sent again at once, directly and
+without ids (`_send`; a bulk line refused so likewise, after its part), so a stale binding never
+fails its product pass after pass. A product Shopify answers without its custom id (productSet
+need not set it on the products it creates) gets it with metafieldsSet before its binding is
+final, and one bound so is given it before it is sent again (jobs/catalog_custom_id.py); a
+product sent closes its open message of the other catalog flow, and one planned unchanged its
+open messages of either flow (jobs/catalog_messages.py), so no message says "retrying" for a
+product Shopify has.
 Progress ({"done", "total"}) goes to the callback given (Schedule.progress for the dashboard,
 a click progress bar in the CLI); a pass starting clears its flows' bar (`reset_progress`).
 """
@@ -65,6 +70,7 @@ from shopify_app.admin_api.results import ProductRef, parse_product_set
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
+STALE_VARIANT = "PRODUCT_VARIANT_DOES_NOT_EXIST"  # productSet: a variant id none of the product's
 DEFINITION = f"{CUSTOM_ID_NAMESPACE}.{CUSTOM_ID_KEY}"
 Progress = Callable[[int, int], None]
 Accepted = Callable[[Session, Sequence[int]], None]
@@ -260,7 +266,7 @@ def _push_direct(
         transient: Transient | None = None
         for mapped in sending:
             try:
-                answer = client.product_set(mapped.input, custom_id=custom_id(mapped.seq_produto))
+                sent, product = _send(client, mapped)
             except Transient as exc:
                 failures.append((mapped, exc))
                 transient = exc
@@ -268,7 +274,7 @@ def _push_direct(
             except Exception as exc:  # rejected or a bug: this product only, the others go on
                 failures.append((mapped, exc))
                 continue
-            outcomes.append((mapped, answer.product, ids.get(mapped.seq_produto)))
+            outcomes.append((sent, product, ids.get(mapped.seq_produto)))
         marks = _set_custom_ids(client, outcomes)
         kept = catalog_custom_id.still_there(outcomes, marks)
         with session_scope() as session:
@@ -284,6 +290,28 @@ def _push_direct(
         done += len(sending)
         if progress is not None:
             progress(done, total)
+
+
+def _send(client: AdminClient, mapped: MappedProduct) -> tuple[MappedProduct, ProductRef]:
+    """productSet of one product: (what was sent, Shopify's product). A variant id Shopify does
+    not know for the product (the merchant deleted that variant, or the whole product, by hand:
+    PRODUCT_VARIANT_DOES_NOT_EXIST) sends it again without ids, its variants matched by option
+    value as before ids were sent (jobs.catalog_map); the bindings then name the variants
+    Shopify made (catalog_ledger.record_sent, which has them repriced and their stock rechecked)."""
+    try:
+        return mapped, client.product_set(mapped.input, custom_id=custom_id(mapped.seq_produto)).product
+    except ShopifyUserErrors as exc:
+        if not _stale_ids(mapped, exc):
+            raise
+        log.info("catalog: product %s names a variant Shopify no longer has; sent again without variant ids",
+                 mapped.seq_produto)  # fmt: skip
+    plain = mapped.without_variant_ids()
+    return plain, client.product_set(plain.input, custom_id=custom_id(plain.seq_produto)).product
+
+
+def _stale_ids(mapped: MappedProduct, exc: BaseException) -> bool:
+    """Shopify refused a variant id this product's input carried (see _send)."""
+    return mapped.sends_variant_ids and isinstance(exc, ShopifyUserErrors) and STALE_VARIANT in exc.codes
 
 
 def _publish(
@@ -373,7 +401,7 @@ def _push_bulk(
                 _fail(session, result, mapped, ids[mapped.seq_produto], _too_large(mapped, limit))
         to_send = [m for m in to_send if len(m.line) + 1 <= limit]
     total = len(to_send)
-    encoded = [m.line for m in to_send]  # the bytes the digest hashed, not a second encoding
+    encoded = [m.line for m in to_send]  # made at mapping time, not a second encoding
     unknown: Transient | None = None
     for part in client.bulk.parts(encoded):
         sending = to_send[part.start : part.stop]
@@ -431,6 +459,7 @@ def _record_part(
     by_line = {line.line_number: line for line in lines}
     outcomes = []
     failures: list[tuple[MappedProduct, Exception]] = []
+    stale: list[MappedProduct] = []  # refused for a variant id Shopify no longer has (see _send)
     unknown: Transient | None = None
     for number, mapped in enumerate(sending):
         line = by_line.get(number)
@@ -445,6 +474,9 @@ def _record_part(
             unknown = unknown or exc
         elif line.user_errors:
             exc = ShopifyUserErrors("productSet", line.user_errors)
+            if _stale_ids(mapped, exc):
+                stale.append(mapped)
+                continue
         elif line.shopify_side:  # what the direct call would have raised: sent again, not refused
             exc = ShopifyServerError(f"productSet failed on Shopify's side: {_texts(line.errors)}")
             unknown = unknown or exc
@@ -452,6 +484,22 @@ def _record_part(
             errors = list(line.errors) or [{"message": "no product returned"}]
             exc = ShopifyGraphQLError("productSet", errors)
         failures.append((mapped, exc))
+    # Sent again at once, alone and without ids (a few: what the merchant deleted by hand).
+    down: Transient | None = None  # a resend met Shopify down: the rest wait for the retry too
+    for mapped in stale:
+        if down is not None:
+            failures.append((mapped, down))
+            continue
+        try:
+            sent, product = _send(client, mapped.without_variant_ids())
+        except Transient as exc:
+            failures.append((mapped, exc))
+            down = exc
+            unknown = unknown or exc
+        except Exception as exc:  # rejected for another reason, or a bug: this product only
+            failures.append((mapped, exc))
+        else:
+            outcomes.append((sent, product, ids[mapped.seq_produto]))
     marks = _set_custom_ids(client, outcomes)
     kept = catalog_custom_id.still_there(outcomes, marks)
     with session_scope() as session:

@@ -48,10 +48,21 @@ Decisions (issue 6):
   re-plans every cached product once (jobs/catalog_tracking.py).
 - Price, compareAtPrice, stock, tags and metafields are left out of the input on purpose: the
   prices / stock flows and the merchant own them, and productSet leaves absent fields alone.
+- A packaging already bound to a variant of the product sends that variant's `id`
+  (`variant_ids`, from the "variant" bindings: jobs.catalog_ledger.plan). productSet matches a
+  variant without an id by its option values, so a label that changes (the packaging renamed in
+  the ERP, CX -> FD; a family whose PESAVEL flips, CX-6 -> KG) would delete the variant and
+  create another: new variant and inventory item ids, orders cut from the variant they sold.
+  With its id the variant is updated in place. The ids are added after the digest is taken
+  (they are Shopify's, not the ERP's content: an unchanged catalog still costs nothing) and go
+  in `input` and `line` alike. An id can be stale (the merchant deleted the variant or the
+  product by hand): Shopify refuses it (PRODUCT_VARIANT_DOES_NOT_EXIST) and the product is sent
+  again `without_variant_ids` (jobs.catalog_load).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import html
@@ -283,7 +294,8 @@ class MappedProduct:
 
     `line` is the product's bulk JSONL line (the ProductSet variables as JSON), made once at
     mapping time around the input's bytes, which the digest hashes too: a product is never
-    serialised twice on a whole-catalog load.
+    serialised twice on a first load (a product bound to Shopify variants is encoded a second
+    time, with their ids, which the digest leaves out).
     """
 
     seq_produto: int
@@ -292,6 +304,21 @@ class MappedProduct:
     status: str
     skus: list[dict[str, Any]]  # [{id_sku, qtd_embalagem, weighed, ean, active, label[, barcode_problem]}]
     line: bytes = b""
+
+    @property
+    def sends_variant_ids(self) -> bool:
+        """Some variant of the input names the bound variant it updates (module docstring)."""
+        return any("id" in v for v in self.input.get("variants") or ())
+
+    def without_variant_ids(self) -> MappedProduct:
+        """The same product with no variant id: what is sent again when Shopify refuses a stale
+        one (its variants matched by option value, as productSet does without ids). The input
+        and line are then exactly those of a mapping that had no ids."""
+        if not self.sends_variant_ids:
+            return self
+        variants = [{k: v for k, v in variant.items() if k != "id"} for variant in self.input["variants"]]
+        payload = {**self.input, "variants": variants}  # the key order kept: the same bytes
+        return dataclasses.replace(self, input=payload, line=_line(self.seq_produto, orjson.dumps(payload)))
 
     @property
     def variables(self) -> dict[str, Any]:
@@ -314,11 +341,14 @@ def map_product(
     skus: Iterable[Mapping[str, Any]],
     inactive_status: str = "DRAFT",
     off_sale: Collection[str] = (),
+    variant_ids: Mapping[str, str] | None = None,
 ) -> MappedProduct:
     """ERP product + all its SKUs -> the ProductSetInput (and digest) for Shopify. `off_sale`: the
     SKUs whose statusVenda is 'I' for the store's company and segment (the prices flow's "price"
     bindings): inactive like a packaging the ERP deactivated (consinco.md: a SKU is active when
-    the packaging, statusVenda and INDINTEGRAECOMMERCE all say so).
+    the packaging, statusVenda and INDINTEGRAECOMMERCE all say so). `variant_ids`: {idSku:
+    ProductVariant gid} of the packagings bound to a variant of this product, sent as the
+    variants' `id` and left out of the digest (module docstring).
 
     Raises:
         ValueError: no SKU (a product needs at least one packaging to become a variant).
@@ -376,8 +406,17 @@ def map_product(
     encoded = orjson.dumps(payload)
     # Weighed items always sell in the same unit; carrying it in the digest re-sends on a change.
     digest = _digest(encoded, _WEIGHED_TAIL if weighed else _UNWEIGHED_TAIL)
-    line = b"".join((_LINE_HEAD, b'"%d"}},"input":' % seq, encoded, b"}"))
-    return MappedProduct(seq, payload, digest, status, facts, line)
+    if variant_ids:
+        bound = [variant_ids.get(fact["id_sku"]) for fact in facts]
+        if any(bound):  # after the digest: Shopify's ids are no content of the ERP's
+            variants[:] = [v if i is None else {"id": i, **v} for i, v in zip(bound, variants, strict=True)]
+            encoded = orjson.dumps(payload)
+    return MappedProduct(seq, payload, digest, status, facts, _line(seq, encoded))
+
+
+def _line(seq: int, encoded_input: bytes) -> bytes:
+    """The bulk JSONL line of a product: its ProductSet variables around the input's bytes."""
+    return b"".join((_LINE_HEAD, b'"%d"}},"input":' % seq, encoded_input, b"}"))
 
 
 _BY_QTY_AND_ID = operator.itemgetter(0, 1)

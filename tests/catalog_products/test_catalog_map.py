@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import orjson
 import pytest
 from stdnum import ean as gtin
 
@@ -61,6 +62,23 @@ def test_one_product_with_one_variant_per_packaging() -> None:
     assert mapped.variables["identifier"] == {
         "customId": {"namespace": "consinco", "key": "seq_produto", "value": "919"}
     }
+
+
+def test_bound_variant_ids_are_sent_but_not_hashed() -> None:
+    """The ids of the bound variants go in the input and the bulk line (productSet updates those
+    variants in place), not in the digest: an unchanged catalog still costs nothing."""
+    plain = map_product(product(), [sku(12), sku(1, "UN")])
+    ids = {"P919E12": "gid://shopify/ProductVariant/12", "P919E404": "gid://shopify/ProductVariant/4"}
+    bound = map_product(product(), [sku(12), sku(1, "UN")], variant_ids=ids)
+    assert bound.digest == plain.digest
+    assert [v.get("id") for v in bound.input["variants"]] == [None, "gid://shopify/ProductVariant/12"]
+    sent = orjson.loads(bound.line)
+    assert sent["input"]["variants"][1]["id"] == "gid://shopify/ProductVariant/12"
+    assert sent == bound.variables
+    assert bound.sends_variant_ids and not plain.sends_variant_ids
+    stripped = bound.without_variant_ids()
+    assert (stripped.input, stripped.line, stripped.digest) == (plain.input, plain.line, plain.digest)
+    assert plain.without_variant_ids() is plain
 
 
 def test_digest_ignores_record_order_and_change_times_but_not_content() -> None:

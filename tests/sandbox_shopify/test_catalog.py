@@ -460,3 +460,36 @@ def test_a_product_product_set_creates_is_on_no_sales_channel_until_publishable_
     assert after["publishedAt"] is not None and after["publishedOnPublication"] is True
     pos = shop.data(PUBLISHED, {"id": product["id"], "pub": publications["Point of Sale"]})["product"]
     assert pos["publishedOnPublication"] is False
+
+
+def test_a_variant_id_not_of_the_product_is_refused_and_nothing_is_written(shop: ShopClient) -> None:
+    """productSet updates the variant an `id` names; an id that is none of the product's variants
+    (deleted, or another product's) is refused before anything is written, as Shopify's mutation
+    fails whole: no half-made product left by a create, no variant changed by an update."""
+    assert shop.data(CUSTOM_ID_DEFINITION)["metafieldDefinitionCreate"]["userErrors"] == []
+    stale = "gid://shopify/ProductVariant/999999"
+    made = two_variant_input()
+    made["variants"][1]["id"] = stale
+    refused = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": made})["productSet"]
+    assert refused["product"] is None
+    assert refused["userErrors"][0]["field"] == ["input", "variants", "1", "id"]
+    assert refused["userErrors"][0]["code"] == "PRODUCT_VARIANT_DOES_NOT_EXIST"
+    assert shop.handle.sandbox.store.count("acme", "Product") == 0
+
+    first = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": two_variant_input()})["productSet"]
+    kept = first["product"]["variants"]["nodes"]
+    renamed = two_variant_input("Arroz Renomeado")
+    renamed["productOptions"] = [{"name": "Peso", "values": [{"name": "1 kg"}, {"name": "5 kg"}]}]
+    for variant, name, was in zip(renamed["variants"], ("1 kg", "5 kg"), kept, strict=True):
+        variant["optionValues"] = [{"optionName": "Peso", "name": name}]
+        variant["id"] = was["id"]
+    renamed["variants"][1]["id"] = stale
+    refused = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": renamed})["productSet"]
+    assert refused["userErrors"][0]["code"] == "PRODUCT_VARIANT_DOES_NOT_EXIST"
+    variant = shop.handle.sandbox.store.get("acme", kept[0]["id"])
+    assert [o["value"] for o in variant["selectedOptions"]] == ["1kg"]  # untouched
+
+    renamed["variants"][1]["id"] = kept[1]["id"]
+    done = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": renamed})["productSet"]
+    assert done["userErrors"] == [] and done["product"]["title"] == "Arroz Renomeado"
+    assert [v["id"] for v in done["product"]["variants"]["nodes"]] == [v["id"] for v in kept]

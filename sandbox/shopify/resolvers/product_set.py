@@ -2,8 +2,10 @@
 
 Identifier by id, handle or customId (a metafield of type `id`, set on a product created for it
 unless SandboxOptions.product_set_sets_custom_id is off); list fields are replaced whole
-(variants and metafields left out are deleted; the custom id metafield is kept). Variants without
-an id are matched to existing ones by their option values, else created.
+(variants and metafields left out are deleted; the custom id metafield is kept). A variant with
+an id updates that variant of the product (an id that is none of them is refused before anything
+is written: PRODUCT_VARIANT_DOES_NOT_EXIST); one without is matched to an existing one by its
+option values, else created.
 """
 
 from __future__ import annotations
@@ -167,6 +169,9 @@ def product_set(
     product, failed = _find(ctx, identifier, input)
     if failed:
         return failed
+    unknown = _unknown_variant(ctx, product, input.get("variants") or [])
+    if unknown:
+        return unknown
     creating = product is None
     product = product or catalog.new_product(ctx)
     wanted_handle = input.get("handle") or (identifier or {}).get("handle")
@@ -226,6 +231,21 @@ def product_set(
     return {"product": saved, "productSetOperation": None, "userErrors": []}
 
 
+def _unknown_variant(ctx: Ctx, product: dict | None, variants: list[dict[str, Any]]) -> dict | None:
+    """A variant `id` that is none of this product's variants (deleted, another product's, or a
+    product about to be created): refused before anything is written, as Shopify's mutation
+    fails whole."""
+    known = {v["id"] for v in catalog.variants_of(ctx, product["id"])} if product is not None else set()
+    for index, data in enumerate(variants):
+        if data.get("id") and data["id"] not in known:
+            return _error(
+                ["input", "variants", str(index), "id"],
+                "Product variant does not exist",
+                "PRODUCT_VARIANT_DOES_NOT_EXIST",
+            )
+    return None
+
+
 def _custom_id(ctx: Ctx, product: dict, identifier: dict | None, *, write: bool) -> set[tuple[str, str]]:
     """Write the identifier's custom id on the product (unless `write` is off: a product created
     while the options say productSet does not set it); it is never deleted by list replacement."""
@@ -246,13 +266,7 @@ def _set_variants(ctx: Ctx, product: dict, inputs: list[dict[str, Any]]) -> dict
     kept: set[str] = set()
     for position, data in enumerate(inputs, start=1):
         if data.get("id"):
-            variant = by_id.get(data["id"])
-            if variant is None:
-                return _error(
-                    ["input", "variants", str(position - 1), "id"],
-                    "Product variant does not exist",
-                    "PRODUCT_VARIANT_DOES_NOT_EXIST",
-                )
+            variant = by_id[data["id"]]  # one of the product's (_unknown_variant)
         else:
             key = _option_key(data.get("optionValues") or []) or (("title", "default title"),)
             variant = by_options.get(key)
