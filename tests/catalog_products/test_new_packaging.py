@@ -17,6 +17,8 @@ from jobs.price_map import erp_today
 from ledger.db import session_scope
 from ledger.mappings import set_location_mapping
 from sandbox.consinco import tables as t
+from sandbox.shopify import catalog
+from sandbox.shopify.registry import Ctx
 from settings import get_settings
 
 from .conftest import SHOP_NAME, InstalledShop
@@ -116,23 +118,56 @@ def test_a_packaging_new_to_a_product_gets_its_price_and_its_stock(installed: In
     client.close()
 
 
-def test_a_renamed_packaging_is_priced_and_stocked_again_and_not_sold_at_zero_meanwhile(
-    installed: InstalledShop,
-) -> None:
-    """productSet matches variants by option value: the ERP renaming the unit's packaging (UN ->
-    PC) makes Shopify replace its variant, which comes with no price and no stock. Until the prices
-    flow prices it, the stock flow keeps it off sale (not at R$ 0.00); then both come back."""
-    client = installed.client()
-    location, seq, family, _ = _stocked_product(installed, client)
-    before = _variant(installed, f"P{seq}E1")
-    store = installed.erp.erp.store
-    with store.write() as (conn, now):
+def _rename_unit(installed: InstalledShop, family: int) -> None:
+    """The ERP renames the unit's packaging (UN -> PC): the variant's option value changes."""
+    with installed.erp.erp.store.write() as (conn, now):
         e = t.map_famembalagem
         conn.execute(
             e.update()
             .where(e.c.seqfamilia == family, e.c.qtdembalagem == 1)
             .values(embalagem="PC", dtahoraltembpreco=now)
         )
+
+
+def _replaced_by_hand(installed: InstalledShop, seq: int, family: int) -> None:
+    """The merchant deletes the unit's variant in Shopify, then the ERP renames its packaging: the
+    id the products flow sends is stale, the product goes again without ids (jobs.catalog_load._send)
+    and Shopify makes the variant anew."""
+    gone = installed.shopify.sandbox.store.get(SHOP_NAME, _variant(installed, f"P{seq}E1")["id"])
+    assert gone is not None
+    catalog.delete_variant(Ctx(shop=SHOP_NAME, sandbox=installed.shopify.sandbox, api_key=""), gone)
+    _rename_unit(installed, family)
+
+
+def test_a_renamed_packaging_keeps_its_variant_its_price_and_its_stock(installed: InstalledShop) -> None:
+    """The ERP renaming the unit's packaging (UN -> PC) changes its variant's option value in place
+    (its id is sent): the variant keeps its price and stock, never off sale in between."""
+    client = installed.client()
+    location, seq, family, _ = _stocked_product(installed, client)
+    before = _variant(installed, f"P{seq}E1")
+    _rename_unit(installed, family)
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    renamed = _variant(installed, f"P{seq}E1")
+    assert (renamed["id"], renamed["inventoryItemId"], renamed["title"]) == (
+        before["id"], before["inventoryItemId"], "PC",
+    )  # fmt: skip
+    stock.run(installed.shop_id)  # no prices pass needed: it kept its price
+    assert Decimal(str(_variant(installed, f"P{seq}E1")["price"])) == Decimal(str(before["price"])) > 0
+    level = client.inventory_level(renamed["inventoryItemId"], location, ("available",))
+    assert level is not None and level.quantities["available"] == 100
+    client.close()
+
+
+def test_a_variant_made_anew_is_priced_and_stocked_again_and_not_sold_at_zero_meanwhile(
+    installed: InstalledShop,
+) -> None:
+    """A variant Shopify made anew (the bound one was deleted by hand) comes with no price and no
+    stock. Until the prices flow prices it, the stock flow keeps it off sale (not at R$ 0.00);
+    then both come back."""
+    client = installed.client()
+    location, seq, family, _ = _stocked_product(installed, client)
+    before = _variant(installed, f"P{seq}E1")
+    _replaced_by_hand(installed, seq, family)
     catalog_flow.run_flow(installed.shop_id, "skus", client=client)
     replaced = _variant(installed, f"P{seq}E1")
     assert replaced["id"] != before["id"] and replaced["title"] == "PC"
@@ -167,14 +202,7 @@ def test_a_variant_replaced_late_in_the_erps_evening_is_repriced_the_same_erp_da
     monkeypatch.setattr(
         prices_flow, "erp_for_shop", lambda shop_id, **o: real(shop_id, overlap=timedelta(0), **o)
     )
-    store = installed.erp.erp.store
-    with store.write() as (conn, now):
-        e = t.map_famembalagem
-        conn.execute(
-            e.update()
-            .where(e.c.seqfamilia == family, e.c.qtdembalagem == 1)
-            .values(embalagem="PC", dtahoraltembpreco=now)
-        )
+    _replaced_by_hand(installed, seq, family)
     catalog_flow.run_flow(installed.shop_id, "skus", client=client)
     replaced = _variant(installed, f"P{seq}E1")
     assert replaced["id"] != before["id"]
