@@ -939,6 +939,22 @@ def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
         f"the ERP order would total {mapped.erp_total} (goods {mapped.goods_total} + freight "
         f"{mapped.freight}) but Shopify charges {expected} (current total {mapped.shopify_total}{beside})"
     )
+    less = [
+        part
+        for part, value in (
+            (("less_tips", {"value": {"money": str(tips)}}), tips),
+            (("less_gift_cards", {"value": {"money": str(cards)}}), cards),
+        )
+        if value
+    ]
+    said: Words = ("totals_figures", {
+        "erp_total": {"money": str(mapped.erp_total)},
+        "goods": {"money": str(mapped.goods_total)},
+        "freight": {"money": str(mapped.freight)},
+        "expected": {"money": str(expected)},
+        "shopify_total": {"money": str(mapped.shopify_total)},
+        "less": {"join": "none", "parts": less},
+    })  # fmt: skip
     tax = read.current_tax.amount if read.current_tax else ZERO
     if read.taxes_included is False and tax:
         raise Rejected(
@@ -949,10 +965,12 @@ def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
             system="app",
             code="TAXES_ADDED",
             detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
+            words=("taxes_added", {"order": order.name, "figures": said, "tax": {"money": str(tax)}}),
         )
     raise Rejected(
         f"order {order.name}: {figures}; it is not sent short",
         system="app",
         code="TOTALS_MISMATCH",
         detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
+        words=("totals_mismatch", {"order": order.name, "figures": said}),
     )

@@ -32,6 +32,29 @@ WORDS: dict[str, Text] = {
         "product active for e-commerce, replace or remove the line by an order edit)",
     ),
     "line_without_sku": ("{name} (sem SKU)", "{name} (SKU none)"),  # the English as _missing_text writes it
+    "totals_figures": (
+        "o pedido no ERP totalizaria {erp_total} (mercadorias {goods} + frete {freight}), mas a Shopify "
+        "cobra {expected} (total atual {shopify_total}{less})",
+        "the ERP order would total {erp_total} (goods {goods} + freight {freight}) but Shopify charges "
+        "{expected} (current total {shopify_total}{less})",
+    ),
+    "less_tips": (" menos gorjetas {value}", " less tips {value}"),
+    "less_gift_cards": (" menos vale-presentes vendidos {value}", " less gift cards sold {value}"),
+    "totals_mismatch": (
+        "pedido {order}: {figures}; ele não é enviado ao ERP com valor a menor",
+        "order {order}: {figures}; it is not sent short",
+    ),
+    "taxes_added": (
+        "pedido {order}: {figures}: a loja soma {tax} de imposto por cima dos preços (impostos incluídos: "
+        "não). Os preços no Brasil já incluem seus impostos e o ERP os calcula na NF-e, então o pedido não "
+        "é enviado com valor a menor. Este pedido mantém o imposto que foi cobrado: lance-o no ERP à mão, "
+        "ou cancele-o; e configure os preços da loja para incluir impostos, para os próximos pedidos "
+        "entrarem",
+        "order {order}: {figures}: the store adds {tax} of tax on top of the prices (taxes included: no). "
+        "Brazilian prices include their taxes and the ERP computes them on the NF-e, so the order is not "
+        "sent short. This order keeps the tax it was charged: enter it in the ERP by hand, or cancel it; "
+        "and set the store's prices to include tax so later orders come in",
+    ),
     "lines_made_in_shopify": (
         "{lines} {was} criado(s) na Shopify, não publicado(s) do ERP (sem idSku do ERP P{{seq}}E{{qtd}}), "
         "então nenhuma sincronização do catálogo vai vinculá-lo(s) e o ERP não pode vendê-lo(s); troque por "

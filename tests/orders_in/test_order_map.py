@@ -994,3 +994,30 @@ def test_a_product_made_in_shopify_is_told_apart_from_an_erp_sku_not_bound_yet()
     with pytest.raises(MappingMissing) as waiting:
         order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
     assert "P77E1 (Feijão 1kg) yet; it resumes once the catalog sync binds it" in waiting.value.message
+
+
+def test_a_total_refused_is_said_in_the_merchants_words_as_its_english_text() -> None:
+    """TAXES_ADDED and TOTALS_MISMATCH carry their words: said in en they are the English message
+    (figures and the tips taken off included), in pt-BR Portuguese with amounts as R$."""
+    from ledger.errors import Rejected
+    from ledger.words import stored
+    from shopify_app import fail_words
+    from shopify_app.words import said
+
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))], shipping=Decimal("19.90"))
+    raw["currentTotalPriceSet"] = money_bag(Decimal("75.90"))
+    raw["transactions"][0]["amountSet"] = money_bag(Decimal("75.90"))
+    raw["taxesIncluded"] = False
+    raw["currentTotalTaxSet"] = money_bag(Decimal("6.00"))
+    with pytest.raises(Rejected) as taxed:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    raw["taxesIncluded"] = True  # the same 6.00 gap, not a tax added on top: a difference named
+    with pytest.raises(Rejected) as short:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert (taxed.value.code, short.value.code) == ("TAXES_ADDED", "TOTALS_MISMATCH")
+    for refusal in (taxed.value, short.value):
+        words = stored(refusal.words)
+        assert said(fail_words.FAILURES, words, "en") == refusal.message
+        pt = said(fail_words.FAILURES, words, "pt-BR")
+        assert pt.startswith("pedido ") and "R$ 75,90" in pt and "R$ 69,90" in pt, pt
+    assert "R$ 6,00 de imposto" in said(fail_words.FAILURES, stored(taxed.value.words), "pt-BR")
