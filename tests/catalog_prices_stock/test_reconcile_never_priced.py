@@ -9,27 +9,16 @@ yet) is not listed."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from erp.client import ErpClient
 from erp.errors import ErpTransient
 from jobs import prices, reconcile, reconcile_cli
 from ledger import drift
 from shopify_app import reconcile_words
-from shopify_app.admin_api import for_shop
 from shopify_app.words import texts_in_locale
 
 from .test_never_priced import _drop_records, _put_back
-
-
-def _catalog(chain, shop) -> dict[str, Any]:
-    erp = chain.erp()
-    client = for_shop(shop.domain)
-    try:
-        return reconcile._catalog(shop.shop_id, client, erp, 1000)
-    finally:
-        client.close()
-        erp.close()
+from .test_reconcile_compare_at import _catalog
 
 
 def test_a_sku_with_no_price_record_for_the_pair_is_reported_by_the_daily_check(chain):
