@@ -3,6 +3,8 @@
 Two passes read something whole and act on what it does not list: the prices flow's read from the
 beginning takes off sale the SKUs the store's pair has no price record for (jobs.price_unlisted),
 and the catalog's full sync retires the packagings ProdutoSku no longer lists (jobs.catalog_unlisted).
+The skus pass too retires the packagings a changed product's read no longer lists, checked the
+same way and held past the same caps (jobs.catalog_unlisted.moved): its read is whole per product.
 Absence from one read is no proof, and both apply the same rule before acting on it:
 - a row changed while the read ran left its window (docs/consinco-api.md, "Why paging is stable":
   it comes in the next incremental read, not this one): each flow checks what is missing against a

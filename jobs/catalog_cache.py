@@ -255,6 +255,20 @@ def load(session: Session, shop_id: int, seqs: Iterable[int]) -> dict[int, Cache
     return result
 
 
+def known_packagings(session: Session, shop_id: int) -> int:
+    """How many packagings the cache holds not retired: the catalog's, which a share of missing
+    ones is measured against (jobs.absence)."""
+    stmt = (
+        select(Binding.data)
+        .where(Binding.shop_id == shop_id, Binding.kind == CACHE_KIND)
+        .execution_options(yield_per=1000)
+    )
+    return sum(
+        1 for data in session.scalars(stmt) for record in ((data or {}).get("skus") or {}).values()
+        if not record.get("gone")
+    )  # fmt: skip
+
+
 def all_seqs(session: Session, shop_id: int) -> list[int]:
     """Every product the cache knows, ascending."""
     stmt = select(Binding.erp_id).where(Binding.shop_id == shop_id, Binding.kind == CACHE_KIND)

@@ -31,7 +31,8 @@ since its read: the move changes the product, and ProdutoSku's change time inclu
 product's, so that read returns every packaging the product still has
 (catalog_cache.moved_away); unless the product changed again while the read ran, so the pass
 checks the absence first by the same rule (a re-read of the changes since its snapshot; an
-unsure read retires nothing). A changed `inactive_sku_status` setting is applied
+unsure read retires nothing; many missing, a large share of the catalog, are held for a person
+in the same message, jobs.catalog_unlisted.moved). A changed `inactive_sku_status` setting is applied
 by the next products pass to the products Shopify holds in the other inactive status.
 """
 
@@ -431,13 +432,25 @@ def _retire_moved(
     them. So the SKU changes since the read's snapshot are read again: a packaging it lists is
     kept (its new record comes with the next pass, which reads from that snapshot); a read the
     client cannot prove whole (`ChangeRead.unsure`, the pass's or the check's) retires nothing,
-    and the full sync settles them (jobs.catalog_full)."""
+    and the full sync settles them (jobs.catalog_full). Many of them, a large share of the catalog,
+    are held for a person as a full sync holds them (jobs.catalog_unlisted.moved): one failed
+    message, none retired."""
     gone = _still_missing(erp_client, read, missing)
-    changed = catalog_cache.retire(merged, gone)
+    if not gone:
+        return
+    with session_scope() as session:
+        known = catalog_cache.known_packagings(session, shop_id)
+    found = catalog_unlisted.moved(shop_id, gone, merged, known)
+    changed = catalog_cache.retire(merged, found.gone)
+    if found.held:
+        log.warning("catalog: %d packaging(s) of changed products missing from the SKU read held for a "
+                    "person: %s", len(found.held), found.why)  # fmt: skip
     if changed:
         log.info("catalog: %d changed product(s) lost packagings the ERP no longer lists", len(changed))
-        with session_scope() as session:
+    with session_scope() as session:
+        if changed:
             catalog_cache.write(session, shop_id, [merged[seq] for seq in changed])
+        found.record(session)
 
 
 def _still_missing(

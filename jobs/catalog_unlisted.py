@@ -46,7 +46,8 @@ from ledger import trace
 from ledger.words import Words
 
 FLOW = "skus"
-UNIT = "catalog:unlisted"  # the full sync's message when the packagings missing were held for a person
+UNIT = "catalog:unlisted"  # the message when the packagings missing were held for a person
+MOVED_CODE = "MOVED_PACKAGINGS_HELD"  # ... by the skus pass (`moved`), not a full sync
 
 
 @dataclass
@@ -155,6 +156,52 @@ def _close(shop_id: int, count: int, confirmed: int) -> Callable[[Any], None]:
     return record
 
 
+def moved(
+    shop_id: int, gone: Mapping[int, list[str]], entries: Mapping[int, CachedProduct], known: int
+) -> Sweep:
+    """The skus pass's packagings of changed products that its read no longer listed (`gone`, their
+    absence checked: catalog_flow._retire_moved): retired, unless they are more than
+    absence.HELD_MIN and absence.HELD_SHARE of the `known` packagings of the catalog. An ERP serving,
+    in one window, many changed products with some of their packagings only (a wrong store pair, a
+    glitch) looks the same as those products moved to smaller families, and would have taken them
+    off sale at once: then none is retired and one failed message (`UNIT`, code
+    MOVED_PACKAGINGS_HELD) asks a person. Its Retry runs the full sync `confirmed` for what it names,
+    as the full sync's own held message (catalog_flow.replay); a later full sync that finds them
+    listed again closes it, one that misses them too names them in its own words."""
+    verdict = absence.decide(_in_order(gone), known, None, (), known_as="packagings in the catalog",
+                             rather="packagings the ERP no longer has")  # fmt: skip
+    if verdict.why is None:
+        return Sweep(dict(gone))
+    held = _by_product(gone, verdict.held)
+    off = _left_without_any(held, entries)
+    skus = _in_order(held)
+    leaving = _leaving(off)
+    text = (f"The skus pass's read of the catalog changes (ProdutoSku) no longer listed {len(skus)} "
+            f"packaging(s) of {len(held)} product(s) changed in the ERP ({absence.named(_shown(held))}); "
+            f"none was retired, they stay as they were: {verdict.why}. Retired, each would be kept as an "
+            f"inactive variant, off sale, its stock zeroed{leaving}. Check in the ERP that these products' "
+            f"packagings still exist (their family, MAP_FAMEMBALAGEM) and that ProdutoSku serves them "
+            f"for the store's company and segment. If they are indeed gone, Retry: a full read of the "
+            f"catalog retires those of them it still does not list.")  # fmt: skip
+    record = _record(shop_id, MOVED_CODE, text, held, off, known, None)
+    words = absence.held_words(len(skus), known, None, known_as="packagings")
+    return Sweep(record=record, held=skus, why=verdict.why, words=words)
+
+
+def _shown(gone: Mapping[int, list[str]]) -> list[str]:
+    """Each idSku of `gone` (idSkus per product) with its product, in order."""
+    product_of = {i: seq for seq, ids in gone.items() for i in ids}
+    return [f"{i} of product {product_of[i]}" for i in _in_order(gone)]
+
+
+def _leaving(off: list[int]) -> str:
+    """The products that would leave the sale, said after "its stock zeroed"."""
+    if not off:
+        return ""
+    shown = absence.named([str(s) for s in off])
+    return f"; {len(off)} product(s) would leave the sale, no active packaging left: {shown}"
+
+
 def _hold(
     shop_id: int,
     gone: Mapping[int, list[str]],
@@ -167,25 +214,35 @@ def _hold(
     """One failed message: the packagings missing stay as they were, for a person (`retired`: how
     many others the Retry of its earlier text retired, those that message named)."""
     skus = _in_order(gone)
-    product_of = {i: seq for seq, ids in gone.items() for i in ids}
-    shown = [f"{i} of product {product_of[i]}" for i in skus]
-    leaving = (f"; {len(off)} product(s) would leave the sale, no active packaging left: "
-               f"{absence.named([str(s) for s in off])}" if off else "")  # fmt: skip
     text = (f"The full read of the catalog (ProdutoSku) did not list {len(skus)} packaging(s) the store "
-            f"has ({absence.named(shown)}); none was retired, they stay as they were: {why}. Retired, each "
-            f"would be kept as an inactive variant, off sale, its stock zeroed{leaving}. Check in the ERP "
-            f"that these packagings still exist (the product's family, MAP_FAMEMBALAGEM) and that "
+            f"has ({absence.named(_shown(gone))}); none was retired, they stay as they were: {why}. Retired, "
+            f"each would be kept as an inactive variant, off sale, its stock zeroed{_leaving(off)}. Check in "
+            f"the ERP that these packagings still exist (the product's family, MAP_FAMEMBALAGEM) and that "
             f"ProdutoSku is served whole (its paging). If they are indeed gone, Retry: a new full read "
             f"retires those it still does not list.")  # fmt: skip
     if retired:
         text = (f"{text} Besides, the {retired} packaging(s) confirmed by the Retry were retired; those "
                 f"above were not named then.")  # fmt: skip
+    return _record(shop_id, "UNLISTED_PACKAGINGS_HELD", text, gone, off, known, doubt)
+
+
+def _record(
+    shop_id: int,
+    code: str,
+    text: str,
+    gone: Mapping[int, list[str]],
+    off: list[int],
+    known: int,
+    doubt: str | None,
+) -> Callable[[Any], None]:
+    """The write of the one held message (`UNIT`) naming `gone` (idSkus per product)."""
+    skus = _in_order(gone)
     products = sorted(gone)
     detail = {"products": products[:1000], "products_off_sale": off[:1000], "known": known, "doubt": doubt}
     search = [*skus[: absence.SHOWN], *products[: absence.SHOWN]]
 
     def record(session: Any) -> None:
-        absence.hold(session, shop_id, FLOW, UNIT, text, code="UNLISTED_PACKAGINGS_HELD", items=skus,
-                     search=search, request={"products": len(products)}, detail=detail)  # fmt: skip
+        absence.hold(session, shop_id, FLOW, UNIT, text, code=code, items=skus, search=search,
+                     request={"products": len(products)}, detail=detail)  # fmt: skip
 
     return record

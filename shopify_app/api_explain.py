@@ -1139,6 +1139,32 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "reads the company and segment's prices whole again.",
         ),
     ),
+    "MOVED_PACKAGINGS_HELD": (
+        (
+            "A leitura das alterações do catálogo deixou de listar, de uma vez, muitas embalagens de "
+            "produtos alterados no ERP (a mensagem diz quais, e os produtos que sairiam de venda). "
+            "Nenhuma foi retirada: são muitas para uma alteração comum, o que indica um problema de "
+            "leitura ou de configuração do ERP, e não embalagens que saíram. Elas seguem como estavam, "
+            "à venda.",
+            "The read of the catalog changes no longer listed, all at once, many packagings of products "
+            "changed in the ERP (the message names them, and the products that would leave the sale). "
+            "None was retired: they are too many for an ordinary change, more likely an ERP read or "
+            "setup problem than packagings gone. They stay as they were, on sale.",
+        ),
+        (
+            "Confira no ERP se as embalagens da mensagem ainda existem (na família do produto) e se o "
+            "ERP as entrega para a empresa e segmento da loja. Se elas de fato saíram do ERP, clique em "
+            "Tentar de novo: uma sincronização completa retira as embalagens desta mensagem que ela não "
+            "listar (variantes mantidas, fora de venda; um produto sem nenhuma ativa sai de venda); "
+            "outras que faltarem nela seguem a regra de sempre (uma nova mensagem as lista).",
+            "Check in the ERP that the packagings the message names still exist (in the product's "
+            "family) and that the ERP serves them for the store's company and segment. If they are "
+            "indeed gone from the ERP, click Retry: a full sync retires the packagings this message "
+            "names that it does not list (variants kept, off sale; a product left without an active "
+            "one leaves the sale); any others it misses follow the usual rule (a new message names "
+            "them).",
+        ),
+    ),
     "UNLISTED_PACKAGINGS_HELD": (
         (
             "A sincronização completa do catálogo não listou embalagens que a loja tem (a mensagem "

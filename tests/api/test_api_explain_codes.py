@@ -119,12 +119,12 @@ def test_a_stock_company_waiting_for_its_location_names_the_not_sold_box() -> No
 def test_codes_the_jobs_name_by_constant_and_flow_codes_are_explained_in_both_languages() -> None:
     """Codes a job sets through a constant (the scan above reads only literals), and the words a
     code has in one flow (FLOW_CODES), are as complete as the rest."""
-    from jobs import price_unpriced
+    from jobs import catalog_unlisted, price_unpriced
     from jobs.cancellations import to_erp as cancellations_to_erp
     from shopify_app.api_explain import FLOW_CODES
 
     constants = {price_unpriced.CODE, price_unpriced.UNLISTED_CODE, price_unpriced.LIST_CODE,
-                 cancellations_to_erp.INVOICED}  # fmt: skip
+                 cancellations_to_erp.INVOICED, catalog_unlisted.MOVED_CODE}  # fmt: skip
     assert sorted(constants - set(KNOWN_CODES)) == []
     for (flow, code), ((what_pt, what_en), (todo_pt, todo_en)) in FLOW_CODES.items():
         assert flow in BY_NAME, flow
