@@ -259,7 +259,7 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
         _park(settings, domain, current, f"token refresh refused: {exc.error or 'HTTP ' + str(exc.status)}")
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
-        _unless_replaced(shop, domain, current)  # an install stored a new grant: keep it
+        _unless_replaced(shop, domain, current, settings)  # an install stored a new grant: keep it
         if shop is None or shop.status != ShopStatus.ACTIVE.value:
             status = shop.status if shop is not None else "not_installed"
             raise ShopNeedsReauth(domain, status, "the shop changed state during the refresh")
@@ -280,7 +280,7 @@ def _park_unreadable(settings: Settings, domain: str, snapshot: _Snapshot) -> No
     """Park the shop whose stored token no key reads, unless a new token replaced it meanwhile."""
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
-        _unless_replaced(shop, domain, snapshot)
+        _unless_replaced(shop, domain, snapshot, settings)
         _unless_written_during_a_key_rollout(shop, domain)
         if shop is not None and shop.status == ShopStatus.ACTIVE.value:
             mark_needs_reauth(session, shop, UNREADABLE_REASON)
@@ -312,22 +312,50 @@ def _park(settings: Settings, domain: str, snapshot: _Snapshot, reason: str) -> 
     token replaced the one `snapshot` read meanwhile (the refused grant is no longer the shop's)."""
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
-        _unless_replaced(shop, domain, snapshot)
+        _unless_replaced(shop, domain, snapshot, settings)
         if shop is not None:
             mark_needs_reauth(session, shop, reason)
     log.warning("tokens: %s needs re-authorization: %s", domain, reason)
     raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, reason)
 
 
-def _unless_replaced(shop: Shop | None, domain: str, snapshot: _Snapshot) -> None:
+def _unless_replaced(shop: Shop | None, domain: str, snapshot: _Snapshot, settings: Settings) -> None:
     """Raise Transient when the (locked) shop row holds another token than `snapshot` read: an
     install (OAuth callback, token exchange) stored a new grant while this refresh ran, so what
     Shopify said about the old one neither parks the shop nor overwrites the new token. The
-    retry reads the new token."""
+    retry reads the new token.
+
+    "Another token" means other plain text: `secrets rotate` re-encrypts the same tokens with the
+    newest key meanwhile (other ciphertext, same grant), and taking that for a new install would
+    throw away the token set Shopify just issued while its refresh token is already spent."""
     token = shop.token if shop is not None else None
-    if token is not None and bytes(token.access_token_enc) != snapshot.access_enc:
+    if token is not None and not _same_grant(token, snapshot, settings):
         log.info("tokens: the offline token of %s was replaced meanwhile; retrying with it", domain)
         raise Transient(
             f"the offline token of {domain} was replaced meanwhile (a new install): retry with it",
             shop=domain,
         )
+
+
+def _same_grant(token: OfflineToken, snapshot: _Snapshot, settings: Settings) -> bool:
+    """Whether the stored token is still the one `snapshot` read: the same ciphertext, or the
+    same plain access and refresh tokens under other ciphertext (re-encrypted by a key rotation).
+    Every install and refresh stores a token Shopify issued anew, so equal plain text is the same
+    grant whoever wrote it; a version column would instead have to be bumped by every writer and
+    left alone by the rotation (updated_at is not: the rotation's UPDATE sets it). When either
+    side is unreadable it is taken for replaced: the retry reads the row again."""
+    refresh_enc = bytes(token.refresh_token_enc) if token.refresh_token_enc is not None else None
+    if bytes(token.access_token_enc) == snapshot.access_enc and refresh_enc == snapshot.refresh_enc:
+        return True
+    if (refresh_enc is None) != (snapshot.refresh_enc is None):
+        return False
+    keys = settings.encryption_keys
+    try:
+        pairs = [
+            (crypto.decrypt(bytes(token.access_token_enc), keys), crypto.decrypt(snapshot.access_enc, keys)),
+        ]
+        if refresh_enc is not None and snapshot.refresh_enc is not None:
+            pairs.append((crypto.decrypt(refresh_enc, keys), crypto.decrypt(snapshot.refresh_enc, keys)))
+    except crypto.SecretUnreadable:
+        return False
+    return all(stored == read for stored, read in pairs)
