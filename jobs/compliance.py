@@ -5,8 +5,10 @@ that carries counts, never PII. The scrubbing itself lives in ledger.privacy (pu
 plus the ledger queries), so it is tested on its own. Redis holds copies too: customers/redact
 deletes the reconcile report kept there (it quotes order errors; the database copy is scrubbed
 and served until the next report), shop/redact every key the app keeps for the shop
-(`_shop_redis_keys`). The keys go before the transaction commits: if Redis is down, the job
-fails whole and runs again.
+(`_shop_redis_keys`). RQ's failed jobs quote them as well (a handler's traceback, kept a year):
+customers/redact deletes those of the customer's inbox rows and any naming them, shop/redact the
+shop's. The keys and jobs go before the transaction commits: if Redis is down, the job fails whole
+and runs again.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ import re
 from datetime import UTC, timedelta
 from typing import Any
 
+from rq.job import Job
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from jobs import reconcile
 from jobs.catalog_diff import result_key as catalog_diff_key
 from jobs.inbox import WebhookEvent
-from ledger import kv, privacy
+from ledger import kv, privacy, queues, run_outcome
 from ledger.db import session_scope
-from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, utcnow
+from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, WebhookInbox, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
 from shopify_app.admin_api.bulk import STARTED_PREFIX as BULK_STARTED_PREFIX
 from shopify_app.admin_api.bulk import finished_key as bulk_finished_key
@@ -162,8 +165,11 @@ def customers_redact(event: WebhookEvent) -> None:
         if shop is None:
             log.info("compliance: customer redact for unknown shop %s", event.shop_domain)
             return
-        counts = privacy.redact_customer(session, shop, ref)
-        kv.get_redis().delete(reconcile.redis_key(shop.id))
+        rows = privacy.customer_rows(session, shop, ref)
+        counts = privacy.redact_customer(session, shop, ref, rows)
+        conn = kv.get_redis()
+        conn.delete(reconcile.redis_key(shop.id))
+        counts["failed_jobs"] = _drop_customer_failed_jobs(conn, rows, ref)
         _audit(
             session,
             shop,
@@ -187,8 +193,10 @@ def shop_redact(event: WebhookEvent) -> None:
             log.warning("compliance: shop/redact for %s ignored: %s", event.shop_domain, reason)
             return
         redis_keys = _drop_shop_redis_keys(shop.id if shop else None, event.shop_domain)
+        failed_jobs = _drop_shop_failed_jobs(session, shop.id if shop else None, event.shop_domain)
         counts = privacy.redact_shop(session, event.shop_domain)
         counts["redis_keys"] = redis_keys
+        counts["failed_jobs"] = failed_jobs
         _audit(session, None, event.shop_domain, "shop.redacted", event.shop_domain, {"deleted": counts})
     log.info("compliance: redacted shop %s: %s", event.shop_domain, counts)
 
@@ -214,3 +222,35 @@ def _drop_shop_redis_keys(shop_id: int | None, domain: str) -> int:
     for pattern in patterns:
         keys.extend(conn.scan_iter(match=pattern, count=500))
     return int(conn.delete(*keys))
+
+
+def _drop_customer_failed_jobs(conn: Any, rows: privacy.CustomerRows, ref: privacy.CustomerRef) -> int:
+    """Delete RQ's failed jobs about the customer: those of their inbox rows (the handler's
+    traceback may quote the payload: RQ keeps it a year and GET /api/jobs/failed shows it) and any
+    other failed job whose exception text names them. A job still queued, running or waiting for a
+    retry stays (the customers/redact job itself is one of their inbox rows); its row's body is
+    scrubbed, so what it says next no longer names them. The inbox rows stay in the ledger, their
+    failure text scrubbed: a person can still run one again from there."""
+    inbox = [row.job_id or queues.inbox_job_id(row.id) for row, _payload in rows.webhooks]
+    naming = queues.failed_job_ids(lambda _job, exc: privacy.text_mentions(exc, ref), conn=conn)
+    return queues.delete_failed_jobs([*inbox, *naming], conn=conn)
+
+
+def _drop_shop_failed_jobs(session: Session, shop_id: int | None, domain: str) -> int:
+    """Delete RQ's failed jobs of the shop (their tracebacks quote its orders and customers): those
+    of its webhook inbox rows, its scheduled runs (`func(shop_id)`, marked by ledger.run_outcome),
+    and any other failed job whose arguments or exception text name the shop's domain. Called
+    before privacy.redact_shop deletes the inbox rows."""
+    inbox_ids = session.execute(
+        select(WebhookInbox.id, WebhookInbox.job_id).where(WebhookInbox.shop_domain == domain)
+    ).all()
+    inbox = [job_id or queues.inbox_job_id(row_id) for row_id, job_id in inbox_ids]
+    domain_text = re.compile(rf"(?<![\w.-]){re.escape(domain)}(?![\w-])", re.IGNORECASE)
+
+    def of_shop(job: Job, exc: str) -> bool:
+        scheduled = run_outcome.META_KEY in (job.meta or {}) and shop_id is not None
+        if scheduled and list(job.args[:1]) == [shop_id]:
+            return True
+        return any(domain_text.search(text) for text in (exc, *(repr(a) for a in job.args)))
+
+    return queues.delete_failed_jobs([*inbox, *queues.failed_job_ids(of_shop)])

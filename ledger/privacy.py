@@ -24,7 +24,17 @@ from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.masking import replace_documents
-from ledger.models import AuditEvent, Base, Binding, Message, OrderLineChange, OrderLink, Shop, WebhookInbox
+from ledger.models import (
+    AuditEvent,
+    Base,
+    Binding,
+    Message,
+    OrderLineChange,
+    OrderLink,
+    Schedule,
+    Shop,
+    WebhookInbox,
+)
 
 REDACTED = "[redacted]"
 DATA_EXPORTED = "customer.data_exported"  # the audit action of a customers/data_request
@@ -222,7 +232,8 @@ def mentions(obj: Any, ref: CustomerRef, _key: str = "") -> bool:
     return False
 
 
-def _text_mentions(text: str | None, ref: CustomerRef) -> bool:
+def text_mentions(text: str | None, ref: CustomerRef) -> bool:
+    """Whether a free text names the customer (their e-mail or phone, as a whole value)."""
     return bool(text) and (_has(text, ref.email) or _has(text, ref.phone))
 
 
@@ -260,8 +271,8 @@ def _candidate_messages(session: Session, shop: Shop, ref: CustomerRef) -> list[
             msg.shopify_id in ref.order_gids
             or mentions(msg.request_payload, ref)
             or mentions(msg.response_payload, ref)
-            or _text_mentions(msg.error_text, ref)
-            or _text_mentions(msg.search_text, ref)
+            or text_mentions(msg.error_text, ref)
+            or text_mentions(msg.search_text, ref)
         ):
             rows.append(msg)
     return rows
@@ -274,9 +285,7 @@ def _candidate_inbox(session: Session, shop_domain: str, ref: CustomerRef) -> li
     )
     for row in session.scalars(query):
         payload, text = _decode_body(row.raw_body)
-        if (payload is not None and mentions(payload, ref)) or (
-            payload is None and _text_mentions(text, ref)
-        ):
+        if (payload is not None and mentions(payload, ref)) or (payload is None and text_mentions(text, ref)):
             rows.append((row, payload))
     return rows
 
@@ -308,7 +317,7 @@ def _candidate_audit(session: Session, shop: Shop, ref: CustomerRef, targets: se
         if a.target in targets
         or mentions(a.before, ref)
         or mentions(a.after, ref)
-        or _text_mentions(a.target, ref)
+        or text_mentions(a.target, ref)
     ]
 
 
@@ -471,10 +480,17 @@ def export_recorded(
     return export_document(session, shop, found, {"id": customer_id})
 
 
-def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, int]:
-    """Remove the customer's PII from every table of the ledger; returns counts per table."""
+def redact_customer(
+    session: Session, shop: Shop, ref: CustomerRef, rows: CustomerRows | None = None
+) -> dict[str, int]:
+    """Remove the customer's PII from every table of the ledger; returns counts per table.
+
+    `rows` are the customer's rows when the caller found them already (`customer_rows`: the
+    compliance job also drops RQ's failed jobs of their inbox rows). An inbox row's failure text
+    (`reason`, the handler's exception) is scrubbed with its body, and so is a schedule's last
+    error naming the customer (a run's exception line may quote an order's e-mail)."""
     known = ref.known_values
-    rows = customer_rows(session, shop, ref)
+    rows = rows if rows is not None else customer_rows(session, shop, ref)
     for msg in rows.messages:
         msg.request_payload = scrub(msg.request_payload, known)
         msg.response_payload = scrub(msg.response_payload, known)
@@ -488,6 +504,7 @@ def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
             else scrub_text(bytes(row.raw_body).decode("utf-8", errors="replace"), known)
         )
         row.raw_body = (json.dumps(cleaned) if payload is not None else cleaned).encode()
+        row.reason = scrub_text(row.reason, known) if row.reason else row.reason
     for event in rows.audit_events:
         event.before = scrub(event.before, known)
         event.after = scrub(event.after, known)
@@ -499,6 +516,10 @@ def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
             change.reason = scrub_text(change.reason, known) if change.reason else change.reason
     for binding in rows.bindings:
         binding.data = scrub(binding.data, known)
+    schedules = _schedules_naming(session, shop, ref)
+    for schedule in schedules:
+        schedule.last_error = scrub_text(schedule.last_error, known) if schedule.last_error else None
+        schedule.last_error_words = _scrub_param(schedule.last_error_words, known)
     session.flush()
     return {
         "messages": len(rows.messages),
@@ -506,7 +527,22 @@ def redact_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
         "audit_events": len(rows.audit_events),
         "order_links": len(rows.order_links),
         "bindings": len(rows.bindings),
+        "schedules": len(schedules),
     }
+
+
+def _schedules_naming(session: Session, shop: Shop, ref: CustomerRef) -> list[Schedule]:
+    """The shop's schedules whose last error names the customer (their e-mail or phone)."""
+    if not ref.known_values:
+        return []
+    query = select(Schedule).where(
+        Schedule.shop_id == shop.id, _like_any(Schedule.last_error, list(ref.known_values))
+    )
+    return [
+        schedule
+        for schedule in session.scalars(query)
+        if text_mentions(schedule.last_error, ref) or mentions(schedule.last_error_words, ref)
+    ]
 
 
 def redact_shop(session: Session, shop_domain: str) -> dict[str, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -321,3 +321,38 @@ def requeue_failed(job_id: str, conn: Redis | None = None) -> Job:
         redis_conn.hset(job.key, "retries_left", job.retries_left)
     registry = FailedJobRegistry(job.origin, connection=redis_conn)
     return registry.requeue(job)
+
+
+def delete_failed_jobs(job_ids: Iterable[str | None], conn: Redis | None = None) -> int:
+    """Delete those of `job_ids` RQ holds as failed: the job's record, its results (the exception
+    text: RQ keeps a failed job for a year) and its place in the failed-job registry. A job still
+    queued, running or waiting for a retry is left alone, and so is a finished one. Returns how
+    many were deleted (what a compliance redaction drops: the traceback may quote the person)."""
+    redis_conn = conn or connection()
+    deleted = 0
+    for job_id in sorted({job_id for job_id in job_ids if job_id}):
+        try:
+            job = Job.fetch(job_id, connection=redis_conn)
+        except NoSuchJobError:
+            continue
+        if job.get_status(refresh=False) == JobStatus.FAILED:
+            job.delete()
+            deleted += 1
+    return deleted
+
+
+def failed_job_ids(where: Callable[[Job, str], bool], conn: Redis | None = None) -> list[str]:
+    """The ids of the jobs in every queue's failed-job registry for which `where(job, exc)` holds,
+    `exc` being the exception text of its last try ("" when RQ kept none)."""
+    redis_conn = conn or connection()
+    found: list[str] = []
+    for name in QUEUE_NAMES:
+        registry = FailedJobRegistry(queue=get_queue(name, redis_conn))
+        ids = registry.get_job_ids()
+        for job in Job.fetch_many(ids, connection=redis_conn):
+            if job is None:
+                continue
+            result = job.latest_result()
+            if where(job, (result.exc_string if result else None) or ""):
+                found.append(job.id)
+    return found
