@@ -205,9 +205,28 @@ def replace_documents(text: str, replace: Callable[[str], str]) -> str:
     return TEXT_DOCUMENT.sub(lambda m: m.group(0) if m.group("gid") else replace(m.group(0)), text)
 
 
+# A delivery address the ERP order did not take (jobs.order_edits.address): its note and message end
+# with the new delivery behind NEW_DELIVERY ("Novo texto de entrega:" in its pt-BR words), as
+# obsPedido names it ("Entrega: <name>, <street>, <city>, CEP <zip>, <phone>"). The text after the
+# label, to the end of its line or quote, is the customer's name, address and phone: hidden whole.
+NEW_DELIVERY = "New delivery text:"
+DELIVERY_HIDDEN = "***"
+_TEXT_DELIVERY = re.compile(
+    rf"(?P<label>{re.escape(NEW_DELIVERY)}|\bNovo texto de entrega:|\bEntrega:)[ \t]*[^\"\n]*", re.IGNORECASE
+)
+
+
 def mask_text(text: str | None, reveal: bool) -> str | None:
-    """Mask e-mails and CPF/CNPJ-shaped tokens inside free text (EANs, NF-e keys and gids stay)."""
+    """Mask e-mails, CPF/CNPJ-shaped tokens (EANs, NF-e keys and gids stay) and a delivery address
+    (`mask_delivery`) inside free text."""
     if text is None or reveal:
         return text
+    text = mask_delivery(text)
     text = _TEXT_EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     return replace_documents(text, mask_document)
+
+
+def mask_delivery(text: str) -> str:
+    """The delivery text after NEW_DELIVERY, its pt-BR words or "Entrega:" hidden to the end of its
+    line or quote, its label kept: "New delivery text: Entrega: Ana, Rua X, 1" -> "New delivery text: ***"."""
+    return _TEXT_DELIVERY.sub(lambda m: f"{m.group('label')} {DELIVERY_HIDDEN}", text)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.masking import replace_documents
+from ledger.masking import NEW_DELIVERY, replace_documents
 from ledger.models import (
     AuditEvent,
     Base,
@@ -64,7 +64,6 @@ CONTEXT_PII_KEYS = frozenset({"name", "city", "cidade", "province", "uf", "value
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # A delivery address not taken by the ERP order (jobs.order_edits.address): its note and message end
 # with the new delivery behind NEW_DELIVERY, scrubbed whole to the end of the line, whatever it holds.
-NEW_DELIVERY = "New delivery text:"
 _NEW_DELIVERY = re.compile(re.escape(NEW_DELIVERY) + r".*", re.IGNORECASE)
 # Notes written before (rows kept): the new delivery and the ERP order's obsPedido quoted whole,
 # between words of their own (a quote inside an address, a hand-typed obsPedido, scrubbed all).
