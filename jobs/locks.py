@@ -3,6 +3,7 @@
 from ledger.locks import (  # noqa: F401
     FLOW_LOCK_TTL,
     RECORD_LOCK_TTL,
+    DeadRunHoldsLock,
     LockBusy,
     flow_lock,
     is_locked,

@@ -76,7 +76,7 @@ from jobs import (
     stock_closed,
 )
 from jobs.catalog_map import ACTIVE, product_status
-from jobs.locks import LockBusy, flow_lock
+from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
 from ledger import drift, handled, kv, queues, shop_settings, trace
@@ -164,13 +164,24 @@ def redis_key(shop_id: int) -> str:
 
 
 def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_SAMPLE) -> dict[str, Any]:
-    """Build, store and return today's report for one shop ({"busy": True} if one is running)."""
+    """Build, store and return today's report for one shop ({"busy": True} if one is running).
+
+    Raises:
+        DeadRunHoldsLock: an earlier try of this job died mid-report holding the lock (Transient:
+            RQ runs it again once the lock lapsed); the report it left pending says it is waiting.
+    """
     try:
         with flow_lock(shop_id, FLOW):
             return _run(shop_id, window, stock_sample)
     except LockBusy:
         log.info("reconcile: shop %s already running", shop_id)
         return {"busy": True}
+    except DeadRunHoldsLock as exc:
+        with session_scope() as session:
+            for left in trace.open_units(session, shop_id, FLOW, "report:%"):
+                if left.status == MessageStatus.PENDING.value:  # begun by the dead try, never ended
+                    trace.fail(session, left, exc)
+        raise
 
 
 def report_key(at: datetime) -> str:

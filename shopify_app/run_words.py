@@ -49,6 +49,19 @@ WORDS: dict[str, Text] = {
         "tentada de novo mais tarde",
         "The catalog was busy (another pass or a replay running): the full sweep is tried again later",
     ),
+    # the flow lock (ledger.locks, ledger.fence)
+    "flow_lock_dead_try": (
+        "Aguardando: a tentativa anterior desta execução parou no meio (o processo do worker morreu) e a "
+        "trava do fluxo ainda não expirou; a execução é tentada de novo assim que ela expirar",
+        "Waiting: the previous try of this run stopped midway (its worker process died) and the flow's lock "
+        "has not expired yet; the run is tried again once it has",
+    ),
+    "flow_lock_lost": (
+        "A execução perdeu a trava do fluxo enquanto rodava (o Redis reiniciou ou a execução travou): ela "
+        "parou sem avançar e é tentada de novo, pois outra execução pode estar rodando",
+        "The run lost the flow's lock while running (Redis restarted or the run stalled): it stopped "
+        "without moving on and is tried again, as another run may be running",
+    ),
     # the worker (ledger.run_outcome.horse_killed)
     "worker_killed_signal": (
         "O processo do worker que rodava esta execução morreu (sinal {signal}; falta de memória?)",

@@ -115,3 +115,31 @@ def test_a_run_that_lost_its_flow_lock_moves_no_watermark(shop_id, rconn):
     with session_scope() as session:
         assert watermarks.read(session, shop_id, "stock", "1").last_changed_at == moment
     assert not lost()  # outside the block nothing is fenced
+
+
+def test_a_lock_left_by_a_dead_try_of_the_same_job_is_waited_for(rconn, monkeypatch):
+    """Inside an RQ job the lock's token names the job: held by an earlier try of this very job
+    (its worker died) it is DeadRunHoldsLock (transient, retried once it lapsed); held by anyone
+    else, or by this job itself in this process, it is LockBusy as ever."""
+    from types import SimpleNamespace
+
+    from jobs.locks import DeadRunHoldsLock
+    from ledger import locks
+    from ledger.errors import Transient
+
+    monkeypatch.setattr(locks, "get_current_job", lambda: SimpleNamespace(id="stock-tick-1"))
+    name = "lock:flow:1:stock"
+    rconn.set(name, "stock-tick-1/0f0f", px=60_000)  # the dead try's token
+    with pytest.raises(DeadRunHoldsLock) as waiting, flow_lock(1, "stock", conn=rconn):
+        pass
+    assert isinstance(waiting.value, Transient) and waiting.value.words[0] == "flow_lock_dead_try"
+    rconn.set(name, "run-now-1/0f0f", px=60_000)  # another job's run (a manual one), alive
+    with pytest.raises(LockBusy) as busy, flow_lock(1, "stock", conn=rconn):
+        pass
+    assert not isinstance(busy.value, DeadRunHoldsLock)
+    rconn.delete(name)
+    with flow_lock(1, "stock", conn=rconn) as held:
+        assert rconn.get(name).decode().startswith("stock-tick-1/")  # this try's token names the job
+        with pytest.raises(LockBusy), flow_lock(1, "stock", conn=rconn):
+            pass  # held by this very try: busy, not a dead one
+    assert not held.owned()
