@@ -3,17 +3,21 @@ ERP when the event's own is refused.
 
 The key must be valid (jobs.nfe.validate_key: layout, model 55/65, modulo 11, a year-month not
 later than the current one at the ERP: NFE_KEY_INVALID), of a document issued by now (its
-dtaHorEmissao at most CLOCK_TOLERANCE ahead of this clock: NFE_KEY_INVALID too) and be this
+dtaHorEmissao at most CLOCK_TOLERANCE ahead of this clock: NFE_KEY_INVALID too) and not before the
+order existed (the ERP order's creation less BEFORE_ORDER_TOLERANCE: NFE_KEY_INVALID), be this
 document's (jobs.nfe.document_mismatch: its model, series, number, issuer CNPJ and year-month agree
-with the document the event describes: NFE_KEY_MISMATCH). Nothing is written on the order before it
-is.
+with the document the event describes: NFE_KEY_MISMATCH), be of the order's company (the key's
+issuer has the CNPJ root of the order's ERP company, whoever the document names: NFE_KEY_MISMATCH,
+part "company") and carry its issuer's state (the cUF of the ERP company whose CNPJ the key
+carries: NFE_KEY_MISMATCH, part "uf"). Nothing is written on the order before it is.
 
 The issuer CNPJ the key's is compared with: the event's cnpjEmitente; when the event omits it, the
 ERP order's copy of the document's; when that omits it too, the CNPJ of the ERP company the order
-is of (jobs.company_cnpj, read only then), by its 8-character root alone (another branch of the
-company, a distribution centre, may issue the store's NF-e). Only when none is known is the issuer
-left unchecked: a key carrying another company's CNPJ names another company's NF-e, whoever
-omitted the field.
+is of (jobs.company_cnpj), by its 8-character root alone (another branch of the company, a
+distribution centre, may issue the store's NF-e). Only when none is known is the issuer left
+unchecked: a key carrying another company's CNPJ names another company's NF-e, whoever omitted the
+field. Whoever names the issuer, the key's must then have the order's company's root too: a
+document that agrees with its own key but is another company's is not this order's.
 
 Why the ERP order is read again: an event is immutable and its message keeps it (its
 request_payload), so a Retry replays the same event, whose documentoFiscal keeps the key that was
@@ -34,25 +38,33 @@ from zoneinfo import ZoneInfo
 
 from erp.records import Invoice
 from jobs import company_cnpj
-from jobs.nfe import InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key, year_month_at
+from jobs.nfe import UF_CODE, InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key, year_month_at
 from ledger.errors import Rejected
 from settings import get_settings
 
 log = logging.getLogger(__name__)
 
 PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "issuer CNPJ",
-         "month": "AAMM year-month"}  # fmt: skip
+         "month": "AAMM year-month", "company": "issuer CNPJ root (the company)",
+         "uf": "cUF (state code)"}  # fmt: skip
 # Each part in the merchant's words (shopify_app.note_words: "nfe_part_<part>").
 PART_WORDS = {part: f"nfe_part_{part}" for part in PARTS}
 # How far ahead of this clock a document's issue may be (the ERP's clock and ours differ a little).
 CLOCK_TOLERANCE = timedelta(minutes=10)
+# How much earlier than the ERP order's creation a document's issue may read. An NF-e is issued for
+# an order that exists, but the ERP's dates may be of day precision (a date alone reads as midnight:
+# up to a day early) and a date-time without offset read in another zone than it was written in is
+# off by hours: two days (and the clocks' tolerance) cannot refuse a genuine invoice of the order's
+# day, and still refuse another order's document of an earlier week, month or year.
+BEFORE_ORDER_TOLERANCE = timedelta(days=2)
 
 
 @dataclass(frozen=True)
 class _Check:
     erp_documents: Sequence[Invoice]
-    company: tuple[int, int] | None  # (shop id, NROEMPRESA): its CNPJ is read only when needed
+    company: tuple[int, int] | None  # (shop id, NROEMPRESA): its CNPJ and state, read once per client
     now: datetime
+    order_created: datetime | None  # the ERP order's creation (None: unknown, not checked)
 
 
 def checked(
@@ -61,16 +73,19 @@ def checked(
     *,
     company: tuple[int, int] | None = None,
     now: datetime | None = None,
+    order_created: datetime | None = None,
 ) -> tuple[Invoice, NfeKey]:
     """The document to apply, its key as validated (the 44 characters), and that key's fields.
-    `company`: (shop id, NROEMPRESA) of the order, whose CNPJ is the issuer's when no copy of the
-    document names one (None: unknown); `now`: this clock (tests).
+    `company`: (shop id, NROEMPRESA) of the order, whose CNPJ root the key's issuer must have, and
+    whose CNPJ is the issuer's when no copy of the document names one (None: unknown, neither is
+    checked, nor the key's cUF); `now`: this clock (tests); `order_created`: the ERP order's
+    creation, which the document's issue may not precede (None: unknown, not checked).
 
     Raises:
         Rejected: NFE_KEY_INVALID / NFE_KEY_MISMATCH, for the ERP order's copy of the document when
             it has one with another key (what the ERP says now), else for the event's.
     """
-    check = _Check(erp_documents, company, now or datetime.now(UTC))
+    check = _Check(erp_documents, company, now or datetime.now(UTC), order_created)
     try:
         return _checked(invoice, check)
     except Rejected:
@@ -110,6 +125,7 @@ def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
             words=("nfe_key_refused", {"value": repr(exc.value), "rule": exc.words}) if exc.words else None,
         ) from exc
     _refuse_issue_ahead(invoice, check.now)
+    _refuse_issue_before_order(invoice, check.order_created)
     issuer, whose = _issuer(invoice, check)
     if whose == COMPANYS and issuer and issuer[:ROOT] == key.issuer[:ROOT]:
         # Held only to the order's company: another branch of it (the CNPJ's 8-character root,
@@ -117,6 +133,9 @@ def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
         # store's orders) may issue the NF-e; another company's root may not.
         issuer = key.issuer
     _refuse_another_documents_key(invoice, key, issuer, whose)
+    if check.company is not None:
+        _refuse_another_company(invoice, key, check.company)
+        _refuse_another_state(invoice, key, check.company)
     # The key as validated (a DANFE prints it in groups of four): the metafield, the comparison
     # that makes a replay free, and the link's 44-character column all take the 44 digits.
     return replace(invoice, key=key.key), key
@@ -146,9 +165,47 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
 DOCUMENTS = "the document's"
 COPYS = "the ERP order's copy of the document's"
 COMPANYS = "the order's ERP company's (the ERP names no issuer for the document)"
+ORDER_COMPANYS = "the order's ERP company's"
+ISSUERS_STATE = "the state of the ERP company with the key's CNPJ"
 # Whose value the key's is compared with, in the merchant's words (shopify_app.note_words).
-WHOSE_WORDS = {DOCUMENTS: "nfe_theirs_document", COPYS: "nfe_theirs_copy", COMPANYS: "nfe_theirs_company"}
+WHOSE_WORDS = {
+    DOCUMENTS: "nfe_theirs_document",
+    COPYS: "nfe_theirs_copy",
+    COMPANYS: "nfe_theirs_company",
+    ORDER_COMPANYS: "nfe_theirs_order_company",
+    ISSUERS_STATE: "nfe_theirs_issuer_state",
+}
 ROOT = 8  # a CNPJ's root: the company, whatever the establishment (branch) issuing
+
+
+def _refuse_issue_before_order(invoice: Invoice, created: datetime | None) -> None:
+    """Refuse (NFE_KEY_INVALID, nothing written) a document issued before the order existed (its
+    dtaHorEmissao earlier than the ERP order's creation less BEFORE_ORDER_TOLERANCE and
+    CLOCK_TOLERANCE): it is another order's document, or its date is wrong."""
+    if created is None:
+        return
+    issued = invoice.issued_at if invoice.issued_at.tzinfo else invoice.issued_at.replace(tzinfo=UTC)
+    created = created if created.tzinfo else created.replace(tzinfo=UTC)
+    if issued >= created - BEFORE_ORDER_TOLERANCE - CLOCK_TOLERANCE:
+        return
+    local_created = created.astimezone(issued.tzinfo).isoformat(timespec="seconds")
+    rule = f"issued {issued.isoformat()}, before the order existed (ERP order created {local_created})"
+    raise Rejected(
+        f"NF-e {invoice.number} (key {invoice.key}) refused: the ERP says it was {rule}",
+        system="app",
+        code="NFE_KEY_INVALID",
+        field="documentoFiscal.dtaHorEmissao",
+        detail={"value": invoice.key, "rule": rule},
+        words=(
+            "nfe_issued_before_order",
+            {
+                "number": invoice.number,
+                "key": invoice.key,
+                "issued": issued.isoformat(),
+                "created": local_created,
+            },
+        ),
+    )
 
 
 def _issuer(invoice: Invoice, check: _Check) -> tuple[str | None, str]:
@@ -172,8 +229,35 @@ def _refuse_another_documents_key(invoice: Invoice, key: NfeKey, issuer: str | N
     if found is None:
         return
     part, in_key, in_document = found
+    _mismatch(invoice, key, part, in_key, whose if part == "issuer" else DOCUMENTS, in_document)
+
+
+def _refuse_another_company(invoice: Invoice, key: NfeKey, company: tuple[int, int]) -> None:
+    """Refuse (NFE_KEY_MISMATCH, part "company", nothing written) a key whose issuer is not of the
+    order's ERP company (another CNPJ root), whoever the document names as its issuer: a document
+    self-consistent but of another company is not this order's. Another branch of the company
+    (the same root) passes; a company the ERP lists with no CNPJ is not checked."""
+    ours = company_cnpj.of(*company)
+    if not ours or ours[:ROOT] == key.issuer[:ROOT]:
+        return
+    _mismatch(invoice, key, "company", key.issuer[:ROOT], ORDER_COMPANYS, f"{ours[:ROOT]} (CNPJ {ours})")
+
+
+def _refuse_another_state(invoice: Invoice, key: NfeKey, company: tuple[int, int]) -> None:
+    """Refuse (NFE_KEY_MISMATCH, part "uf", nothing written) a key whose cUF is not the state of
+    the ERP company whose CNPJ the key carries exactly: an NF-e is authorised by its issuer's state
+    (SEFAZ rejects another cUF), so such a key names no authorised NF-e. A CNPJ no listed company
+    has, or a company without a known UF, leaves the cUF unchecked."""
+    uf = company_cnpj.state_of(*company, key.issuer)
+    code = UF_CODE.get(uf or "")
+    if code is None or code == key.uf:
+        return
+    _mismatch(invoice, key, "uf", f"{key.uf:02d}", ISSUERS_STATE, f"{code:02d} ({uf})")
+
+
+def _mismatch(invoice: Invoice, key: NfeKey, part: str, in_key: str, theirs: str, in_document: str) -> None:
+    """Raise NFE_KEY_MISMATCH: the key's `part` (`in_key`) disagrees with `theirs` (`in_document`)."""
     issued = invoice.issued_at.strftime("%Y-%m-%d %H:%M %Z").strip()
-    theirs = whose if part == "issuer" else DOCUMENTS
     said = {"key": key.key, "number": invoice.number, "series": invoice.series, "model": invoice.model,
             "issued": issued, "part": (PART_WORDS[part], {}), "in_key": in_key,
             "theirs": (WHOSE_WORDS[theirs], {}), "in_document": in_document}  # fmt: skip

@@ -8,7 +8,9 @@ nothing (idempotent on the key):
 1. validate the 44-character key (layout, model 55/65, modulo 11: jobs.nfe) — an invalid key
    is rejected with the value and the rule, and nothing is written; so is a valid key whose own
    model, series, number, issuer CNPJ or year-month disagree with the document the event
-   describes (NFE_KEY_MISMATCH: it is another document's key). A refused key is checked again as
+   describes (NFE_KEY_MISMATCH: it is another document's key), whose issuer is not of the order's
+   company (its CNPJ root) or whose cUF is not its issuer's state (NFE_KEY_MISMATCH too), or whose
+   document was issued before the ERP order existed (NFE_KEY_INVALID). A refused key is checked again as
    the ERP order now lists the same document (jobs.invoice_keys): the event stays as it was read,
    so a Retry after the merchant corrects the key in the ERP applies the corrected one;
 2. order metafields, namespace "nfe" (chave, numero, serie, modelo, data_emissao, danfe_url,
@@ -235,7 +237,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # Checked before any write; a refused key is read again from the ERP order (jobs.invoice_keys):
     # the merchant corrects it there and clicks Retry, which replays the event's stored copy.
     invoice, key = invoice_keys.checked(
-        event.invoice, erp_documents, company=(unit.shop_id, erp_order.nro_empresa)
+        event.invoice,
+        erp_documents,
+        company=(unit.shop_id, erp_order.nro_empresa),
+        order_created=erp_order.created_at,
     )
     refused = event.invoice.key if normalise(event.invoice.key) != invoice.key else None
     event = replace(event, invoice=invoice)

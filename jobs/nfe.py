@@ -24,38 +24,14 @@ from typing import Any
 
 KEY_LENGTH = 44
 MODELS = {"55": "NF-e", "65": "NFC-e"}
-# IBGE state codes (cUF) of the 27 federative units.
-UF_CODES = frozenset(
-    {
-        11,
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        21,
-        22,
-        23,
-        24,
-        25,
-        26,
-        27,
-        28,
-        29,
-        31,
-        32,
-        33,
-        35,
-        41,
-        42,
-        43,
-        50,
-        51,
-        52,
-        53,
-    }
-)
+# IBGE state code (cUF) of each of the 27 federative units, by its abbreviation (the ERP's UF).
+UF_CODE = {
+    "RO": 11, "AC": 12, "AM": 13, "RR": 14, "PA": 15, "AP": 16, "TO": 17,
+    "MA": 21, "PI": 22, "CE": 23, "RN": 24, "PB": 25, "PE": 26, "AL": 27,
+    "SE": 28, "BA": 29, "MG": 31, "ES": 32, "RJ": 33, "SP": 35, "PR": 41,
+    "SC": 42, "RS": 43, "MS": 50, "MT": 51, "GO": 52, "DF": 53,
+}  # fmt: skip
+UF_CODES = frozenset(UF_CODE.values())
 _LAYOUT = re.compile(r"^\d{6}[0-9A-Z]{14}\d{24}$")
 
 

@@ -219,11 +219,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         (
             "A chave de acesso da NF-e é de outro documento: o modelo, a série, o número, o CNPJ do "
             "emitente ou o ano-mês gravados na chave não batem com a nota que o ERP informou (sem CNPJ "
-            "do emitente na nota, vale o CNPJ da empresa do pedido no ERP). Nada foi gravado no pedido.",
+            "do emitente na nota, vale o CNPJ da empresa do pedido no ERP), o emitente não é da empresa "
+            "do pedido (outra raiz de CNPJ) ou o cUF não é a UF da empresa emitente. Nada foi gravado no "
+            "pedido.",
             "The NF-e access key belongs to another fiscal document: the model, series, number, issuer "
             "CNPJ or year-month inside the key do not match the invoice the ERP described (when the "
-            "invoice names no issuer CNPJ, the CNPJ of the order's ERP company counts). Nothing was "
-            "written on the order.",
+            "invoice names no issuer CNPJ, the CNPJ of the order's ERP company counts), the issuer is "
+            "not of the order's company (another CNPJ root) or the cUF is not the issuing company's "
+            "state. Nothing was written on the order.",
         ),
         (
             "Compare no ERP a chave com a nota (a mensagem do sistema mostra o campo e os dois valores), "
@@ -605,10 +608,10 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         (
             "A chave de acesso que o ERP informou para a nota não é válida (44 dígitos, dígito "
             "verificador, modelo 55/65, ano-mês que ainda não chegou) ou a nota tem data de emissão no "
-            "futuro; nada foi escrito no pedido, capturado ou enviado.",
+            "futuro, ou anterior à criação do pedido; nada foi escrito no pedido, capturado ou enviado.",
             "The access key the ERP gave for the invoice is not valid (44 digits, check digit, model "
-            "55/65, a year-month still to come) or the invoice's issue date is in the future; nothing "
-            "was written on the order, captured or shipped.",
+            "55/65, a year-month still to come) or the invoice's issue date is in the future, or "
+            "before the order was created; nothing was written on the order, captured or shipped.",
         ),
         (
             "Confira a nota no ERP (a mensagem do sistema mostra a regra que falhou). Quando o ERP "

@@ -519,6 +519,8 @@ WORDS: dict[str, Text] = {
     "nfe_part_number": ("o número", "number"),
     "nfe_part_issuer": ("o CNPJ do emitente", "issuer CNPJ"),
     "nfe_part_month": ("o ano-mês AAMM", "AAMM year-month"),
+    "nfe_part_company": ("a raiz do CNPJ do emitente (a empresa)", "issuer CNPJ root (the company)"),
+    "nfe_part_uf": ("o cUF (código da UF)", "cUF (state code)"),
     "nfe_theirs_document": ("do que o documento traz", "the document's"),
     "nfe_theirs_copy": (
         "do que traz a cópia do documento no pedido do ERP",
@@ -527,6 +529,17 @@ WORDS: dict[str, Text] = {
     "nfe_theirs_company": (
         "do CNPJ da empresa do pedido no ERP (o ERP não nomeia emitente para o documento)",
         "the order's ERP company's (the ERP names no issuer for the document)",
+    ),
+    "nfe_theirs_order_company": ("da empresa do pedido no ERP", "the order's ERP company's"),
+    "nfe_theirs_issuer_state": (
+        "da UF da empresa do ERP com o CNPJ da chave",
+        "the state of the ERP company with the key's CNPJ",
+    ),
+    "nfe_issued_before_order": (
+        "NF-e {number} (chave {key}) recusada: o ERP diz que ela foi emitida em {issued}, antes de o pedido "
+        "existir (pedido criado no ERP em {created})",
+        "NF-e {number} (key {key}) refused: the ERP says it was issued {issued}, before the order existed "
+        "(ERP order created {created})",
     ),
     "nfe_issued_ahead": (
         "NF-e {number} (chave {key}) recusada: o ERP diz que ela foi emitida em {issued}, depois de agora "

@@ -1,6 +1,7 @@
 """jobs.invoice_keys without an ERP: which issuer CNPJ a key is held to when the event omits
-cnpjEmitente, and a key or an issue that is still to come. (The same through the sandboxes:
-test_invoice_key_guards.py.)"""
+cnpjEmitente, the order's company and its issuer's state it is held to whatever the event names,
+and a key or an issue that is still to come or older than the order. (The same through the
+sandboxes: test_invoice_key_guards.py, test_invoice_key_company.py.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,8 +26,8 @@ ISSUED = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # 10:00 in Sao Paulo
 NOW = ISSUED + timedelta(minutes=5)
 
 
-def _key(issuer: str = OURS, year_month: str = "2611") -> str:
-    body = "35" + year_month + issuer + "55" + "001" + "000003589" + "1" + "98183992"
+def _key(issuer: str = OURS, year_month: str = "2611", uf: str = "35") -> str:
+    body = uf + year_month + issuer + "55" + "001" + "000003589" + "1" + "98183992"
     return body + str(check_digit(body))
 
 
@@ -38,7 +40,8 @@ def _invoice(key: str, *, issuer: str | None = None, seq_nf: int | None = 7, **c
 
 @pytest.fixture
 def companies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """The order's ERP company has CNPJ OURS; the (shop, company) pairs asked."""
+    """The order's ERP company has CNPJ OURS, in SP (the only company of a known state); the
+    (shop, company) pairs whose CNPJ was asked."""
     asked: list[tuple[int, int]] = []
 
     def of(shop_id: int, nro_empresa: int) -> str | None:
@@ -46,6 +49,7 @@ def companies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
         return OURS
 
     monkeypatch.setattr(company_cnpj, "of", of)
+    monkeypatch.setattr(company_cnpj, "state_of", lambda shop_id, nro, cnpj: "SP" if cnpj == OURS else None)
     return asked
 
 
@@ -108,12 +112,16 @@ def test_the_companies_are_read_once_per_erp_client(monkeypatch: pytest.MonkeyPa
     class Client:
         def companies(self) -> list[Any]:
             reads.append("read")
-            return [SimpleNamespace(nro_empresa=2, cnpj=OURS), SimpleNamespace(nro_empresa=3, cnpj=None)]
+            return [SimpleNamespace(nro_empresa=2, cnpj=OURS, uf="sp "),
+                    SimpleNamespace(nro_empresa=3, cnpj="1222333000181", uf=None)]  # fmt: skip
 
     client = Client()
     monkeypatch.setattr(company_cnpj.order_clients, "erp_client", lambda shop_id: client)
     company_cnpj.reset()
-    assert company_cnpj.of(1, 2) == OURS and company_cnpj.of(1, 3) is None
+    assert company_cnpj.of(1, 2) == OURS and company_cnpj.of(1, 3) == "01222333000181"  # zeros put back
+    assert company_cnpj.state_of(1, 2, "20.695.448/0001-84") == "SP"  # the company with that CNPJ
+    assert company_cnpj.state_of(1, 2, "01222333000181") is None  # listed with no UF
+    assert company_cnpj.state_of(1, 2, THEIRS) is None  # no listed company has it
     assert company_cnpj.of(1, 9) is None  # not listed: read again only after REREAD_AFTER
     assert reads == ["read"]
     monkeypatch.setattr(company_cnpj, "REREAD_AFTER", 0.0)
@@ -152,6 +160,64 @@ def _said(refused: Rejected, locale: str) -> str | None:
     return say_note([stored(refused.words)], locale)
 
 
+def test_the_orders_company_is_held_to_whatever_issuer_the_event_names(companies) -> None:
+    """The event's document names THEIRS, and so does its key (self-consistent): another company's
+    root than the order's company (OURS) is refused all the same; another branch of OURS passes."""
+    refused = _refusal(_invoice(_key(THEIRS), issuer=THEIRS), [], company=(1, 2))
+    assert refused.code == "NFE_KEY_MISMATCH" and refused.detail["part"] == "company", refused.detail
+    assert (refused.detail["in_key"], refused.detail["in_document"]) == (
+        THEIRS[:8],
+        f"{OURS[:8]} (CNPJ {OURS})",
+    )
+    assert "the order's ERP company's" in str(refused) and "nothing was written" in str(refused)
+    branch = OURS[:8] + "0002"
+    branch += "".join(str(d) for d in _cnpj_digits(branch))
+    _invoice_ok, key = invoice_keys.checked(
+        _invoice(_key(branch), issuer=branch), [], company=(1, 2), now=NOW
+    )
+    assert key.issuer == branch
+    # No company given (unknown): the event's issuer is all the key is held to.
+    assert invoice_keys.checked(_invoice(_key(THEIRS), issuer=THEIRS), [], now=NOW)[1].issuer == THEIRS
+
+
+def test_the_keys_cuf_is_the_state_of_the_erp_company_with_its_cnpj(companies) -> None:
+    """OURS is in SP (35): its key with RJ's code (33) names no authorised NF-e. A branch the ERP
+    does not list (its state unknown) leaves the cUF unchecked."""
+    refused = _refusal(_invoice(_key(uf="33"), issuer=OURS), [], company=(1, 2))
+    assert refused.code == "NFE_KEY_MISMATCH" and refused.detail["part"] == "uf", refused.detail
+    assert (refused.detail["in_key"], refused.detail["in_document"]) == ("33", "35 (SP)")
+    assert invoice_keys.checked(_invoice(_key(), issuer=OURS), [], company=(1, 2), now=NOW)[1].uf == 35
+    branch = OURS[:8] + "0002"
+    branch += "".join(str(d) for d in _cnpj_digits(branch))
+    assert invoice_keys.checked(_invoice(_key(branch, uf="33")), [], company=(1, 2), now=NOW)[1].uf == 33
+    assert invoice_keys.checked(_invoice(_key(uf="33")), [], now=NOW)[1].uf == 33  # no company: unknown
+
+
+def test_a_document_issued_before_the_order_existed_is_invalid_beyond_the_tolerance() -> None:
+    """The order's creation less BEFORE_ORDER_TOLERANCE (and the clocks'): a date alone of the
+    order's day (midnight, in the ERP's zone or read as UTC) passes; a minute beyond the limit does not."""
+    created = datetime(2026, 11, 30, 23, 59, tzinfo=ZoneInfo("America/Sao_Paulo"))  # 02:59 UTC next day
+    for issued in (
+        datetime(2026, 11, 30, tzinfo=UTC),
+        datetime(2026, 11, 30, tzinfo=ZoneInfo("America/Sao_Paulo")),
+    ):
+        invoice_keys.checked(_invoice(_key(), issued_at=issued), [], now=NOW + timedelta(days=1),
+                             order_created=created)  # fmt: skip
+    limit = created - invoice_keys.BEFORE_ORDER_TOLERANCE - invoice_keys.CLOCK_TOLERANCE
+    invoice_keys.checked(_invoice(_key(), issued_at=limit), [], now=NOW, order_created=created)
+    early = limit - timedelta(minutes=1)
+    refused = _refusal(_invoice(_key(), issued_at=early), [], order_created=created)
+    assert refused.code == "NFE_KEY_INVALID" and refused.field == "documentoFiscal.dtaHorEmissao"
+    assert (
+        "before the order existed" in refused.detail["rule"] and early.isoformat() in refused.detail["rule"]
+    )
+    assert _said(refused, "en") == refused.message
+    pt = _said(refused, "pt-BR")
+    assert pt is not None and "antes de o pedido existir" in pt and early.isoformat() in pt, pt
+    # Unknown creation: not checked.
+    invoice_keys.checked(_invoice(_key(), issued_at=early), [], now=NOW)
+
+
 MISMATCHES = {  # part -> (the event's document, the ERP order's documents, what the pt-BR names)
     "model": (_invoice(_key(), model="65"), [], "o modelo da chave (55)"),
     "series": (_invoice(_key(), series="2"), [], "a série da chave (1)"),
@@ -160,6 +226,8 @@ MISMATCHES = {  # part -> (the event's document, the ERP order's documents, what
     "issuer_copy": (_invoice(_key(THEIRS)), [_invoice(_key(THEIRS), issuer=OURS)], "cópia do documento"),
     "issuer_company": (_invoice(_key(THEIRS)), [], "empresa do pedido no ERP"),
     "month": (_invoice(_key(), issued_at=ISSUED - timedelta(days=90)), [], "o ano-mês AAMM da chave (2611)"),
+    "company": (_invoice(_key(THEIRS), issuer=THEIRS), [], "a raiz do CNPJ do emitente (a empresa) da chave"),
+    "uf": (_invoice(_key(uf="33"), issuer=OURS), [], "o cUF (código da UF) da chave (33)"),
 }
 
 
