@@ -135,7 +135,8 @@ def promotion_running(state: PriceState, today: date) -> bool:
     goes stale by the next day); without dates the ERP's flag is all there is. Only one of the two
     dates is no period at all: the ERP does not run such a promotion, and neither do we. A
     "promotional" price at or above the normal one (typed by mistake, a stale one kept) is no
-    promotion: it would raise the shop's price, a market's list price with it.
+    promotion: it would raise the shop's price, a market's list price with it. Nor is one at 0 or
+    below (a typing error: Shopify refuses a negative price, NEGATIVE_PRICE_VALUE, on every pass).
     """
     if not _lowers(state):
         return False
@@ -147,8 +148,9 @@ def promotion_running(state: PriceState, today: date) -> bool:
 
 
 def _lowers(state: PriceState) -> bool:
-    """A promotional price below the normal price (a price of 0 is none: `PriceState.priced`)."""
-    return state.promotional is not None and state.promotional < state.normal
+    """A promotional price above 0 and below the normal price (a normal price of 0 is none:
+    `PriceState.priced`; a promotional one of 0 or below is no price to sell at)."""
+    return state.promotional is not None and 0 < state.promotional < state.normal
 
 
 def settled_on(data: dict[str, Any], state: PriceState, day: date) -> dict[str, Any]:
@@ -205,9 +207,13 @@ def recheck_on(state: PriceState, today: date) -> date | None:
 def variant_input(variant_id: str, target: VariantPrice) -> dict[str, Any]:
     """A ProductVariantsBulkInput. A SKU not for sale also gets inventoryPolicy DENY (overselling
     off); its quantity is zeroed by the stock flow, its product status stays the products flow's.
-    Without a price, none is sent: Shopify keeps the last one, off sale."""
+    Without a price, none is sent: Shopify keeps the last one, off sale, but its compareAtPrice is
+    cleared, so a promotion's strike-through does not outlive it (as a price list's fixed price,
+    compare-at with it, is removed then: jobs.price_lists)."""
     data: dict[str, Any] = {"id": variant_id}
-    if target.price is not None:
+    if target.price is None:
+        data["compareAtPrice"] = None
+    else:
         data.update(price=money(target.price), compareAtPrice=money(target.compare_at))
     if not target.for_sale:
         data["inventoryPolicy"] = POLICY_DENY

@@ -100,7 +100,8 @@ def test_no_price_in_the_erp_is_no_price_sent_and_not_for_sale():
     """A normal price of 0 is Consinco's "no price": nothing to send (not R$ 0.00), off sale."""
     target = target_price(state(normal=D("0"), promotional=D("5"), promotion_flag=True), TODAY)
     assert (target.price, target.compare_at, target.for_sale) == (None, None, False)
-    assert variant_input("gid://v/1", target) == {"id": "gid://v/1", "inventoryPolicy": "DENY"}
+    sent = variant_input("gid://v/1", target)
+    assert sent == {"id": "gid://v/1", "compareAtPrice": None, "inventoryPolicy": "DENY"}
     assert PriceState.from_data(state(normal=D("0")).to_data()).sale_active is False
 
 
