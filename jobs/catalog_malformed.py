@@ -13,7 +13,8 @@ Consinco, or a field renamed in CONSINCO_FIELD_MAP) it is cached and pushed like
 its message is done. Replay of the message runs a pass of its flow at once.
 
 The prices flow reads TabelaPrecoItem the same way (jobs.price_records): one unit prefix per read
-(the store's pair, each price list), so each read settles only the messages of its own records.
+(the store's pair, each price list), so each read settles only the messages of its own records; so
+does the stock flow ProdutoEstoque (jobs.stock_records: one prefix per company).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ from ledger.flows import ERP_TO_SHOPIFY
 
 UNIT_PREFIX = "record:"
 # the flow -> its record's field names (erp.names)
-RECORD_NAMES = {"products": "product", "skus": "sku", "prices": "price_item"}
+RECORD_NAMES = {"products": "product", "skus": "sku", "prices": "price_item", "stock": "stock"}
 WHAT = {
     "products": "product record (ProdutoCV)",
     "skus": "SKU record (ProdutoSku)",
     "prices": "price record (TabelaPrecoItem)",
+    "stock": "stock record (ProdutoEstoque)",
 }
 SKU_RECORDS = {"skus", "prices"}  # records of one SKU (named by idSku), not of a whole product
 
@@ -78,9 +80,11 @@ def describe(
     *,
     prefix: str = UNIT_PREFIX,
     where: str = "",
+    **params: Any,
 ) -> Malformed:
     """The record's ids and change time as far as they can be read, and the merchant's text
-    (`where`: which read it came in, said after its ids)."""
+    (`where`: which read it came in, said after its ids; `params`: what else its words say of
+    it, as the company of a stock record)."""
     n = names.fields[RECORD_NAMES[flow]]
     record = raw if isinstance(raw, dict) else {}
     id_sku = _text(record.get(n["id_sku"])) if flow in SKU_RECORDS else None
@@ -104,7 +108,7 @@ def describe(
         detail={"endpoint": error.endpoint, "problem": error.problem},
     )
     # (the problem is the client's English detail: the words name the field, the text keeps it)
-    rejected.worded(f"unreadable_{flow}", sku=id_sku, product=seq or "?", field=error.field)
+    rejected.worded(f"unreadable_{flow}", sku=id_sku, product=seq or "?", field=error.field, **params)
     return Malformed(prefix + ident, id_sku, seq, changed_at, rejected)
 
 

@@ -66,6 +66,10 @@ is not skipped silently: its levels are set to 0 and a failed message names it (
 units the app's own restocking cancel or picking edit puts back there later are set to 0 again.
 A batch's message left failed or retrying is closed as superseded once later passes set every level
 it carried, its error kept (jobs.stock_superseded): the later pass seldom sends the same SKUs.
+A ProdutoEstoque record the client cannot read fails a message of its own, the company's watermark
+held below it, while every other level is written; a company whose read the ERP refuses (not a
+transient failure: RQ retries those) fails a message naming it while the other companies sync
+(jobs.stock_records).
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ from jobs import (
     catalog_tracking,
     stock_closed,
     stock_in_flight,
+    stock_records,
     stock_reread,
     stock_superseded,
     stock_vacate,
@@ -112,11 +117,20 @@ from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, 
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
-from ledger.errors import MappingMissing, Transient
+from ledger.errors import IntegrationError, MappingMissing, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
 from ledger.mappings import MappingKind
-from ledger.models import Binding, LocationMapping, Message, MessageStatus, Shop, StoreLink, utcnow
+from ledger.models import (
+    Binding,
+    ErrorClass,
+    LocationMapping,
+    Message,
+    MessageStatus,
+    Shop,
+    StoreLink,
+    utcnow,
+)
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
 
@@ -286,6 +300,9 @@ def _run(
             result.companies.append(company)
             waiting = strays.held.get(location, set())
             _sync_company(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
+        if every_company and only is None:
+            with session_scope() as session:  # companies not synced any more: their records unread
+                stock_records.forget_unread(session, shop_id, result.companies)
         if only is None:
             vacated = stock_vacate.run(shop_id, shop.domain, client, open_locations, retry_vacate, closed)
             result.vacated = vacated.zeroed
@@ -332,8 +349,22 @@ def _sync_company(
     waiting: set[str],
 ) -> None:
     """One company's pass. Its own failure alone (`failure`) keeps its watermark and markers: the
-    pass's combined transient is raised once every company had its turn (jobs.stock._run)."""
-    failure = _sync_levels(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
+    pass's combined transient is raised once every company had its turn (jobs.stock._run). One that
+    ends its pass otherwise (the ERP refused its read, or answered it unreadably) fails a message
+    naming the company (jobs.stock_records.stopped) and the other companies sync; a transient one
+    is raised at once, for RQ to retry the pass."""
+    try:
+        failure = _sync_levels(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
+    except Transient:
+        raise
+    except IntegrationError as exc:
+        result.unfinished.append(company)
+        stock_records.stopped(shop.shop_id, company, exc)
+        if exc.error_class is ErrorClass.BUG:  # raised once every company had its turn: loud
+            result.bug = result.bug or exc
+        return
+    with session_scope() as session:
+        stock_records.went_through(session, shop.shop_id, company)
     if failure is not None:
         result.unfinished.append(company)
         if isinstance(failure, Transient):
@@ -380,6 +411,7 @@ def _sync_levels(
     # other, never in neither (jobs.stock_pending.pending_since).
     before = pending_orders(shop.shop_id)
     read = erp.stock(since, company)
+    read.keep_malformed = True  # one unreadable record fails alone (jobs.stock_records)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
     by_product = _SkusByProduct(shop.shop_id)
     for stock in read:
@@ -387,6 +419,7 @@ def _sync_levels(
         for id_sku in sku_ids(stock, by_product):
             if only is None or id_sku in only:
                 bases[id_sku] = (base, stock)
+    unread = stock_records.set_aside(shop.shop_id, read, erp.names, since, company)
     reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
         targets = _targets(
@@ -429,8 +462,10 @@ def _sync_levels(
         result.failed.extend(failed)
         failure = failure or transient
     if only is None and read.complete and read.snapshot is not None and failure is None:
+        at = unread.cap(read.snapshot)  # not past a record it could not read: read again next pass
         with session_scope() as session:
-            watermarks.advance(session, shop.shop_id, FLOW, scope, read.snapshot, 0, started)
+            if at is not None:
+                watermarks.advance(session, shop.shop_id, FLOW, scope, at, 0, started)
             if moved:
                 bindings.upsert_many(session, shop.shop_id, LOCATION_KIND, [BindingRow(scope, location)])
             if policy_moved:

@@ -63,6 +63,12 @@ WORDS: dict[str, Text] = {
         "The ERP price record (TabelaPrecoItem) of SKU {sku} (product {product}) could not be read: field "
         "'{field}' is missing or unreadable; " + _UNREADABLE_END[1],
     ),
+    "unreadable_stock": (
+        "O registro de estoque do produto {product} na empresa {company} no ERP (ProdutoEstoque) não pôde "
+        "ser lido: o campo '{field}' está ausente ou ilegível; " + _UNREADABLE_END[0],
+        "The ERP stock record (ProdutoEstoque) of product {product} at company {company} could not be read: "
+        "field '{field}' is missing or unreadable; " + _UNREADABLE_END[1],
+    ),
 }
 
 

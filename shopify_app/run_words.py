@@ -38,6 +38,21 @@ WORDS: dict[str, Text] = {
         "O ERP (Consinco) recusou um acesso recém-emitido para o usuário {user}: {message}",
         "Consinco (the ERP) refused a freshly issued token for user {user}: {message}",
     ),
+    # one company's stock pass stopped, the others synced (jobs.stock_records.stopped)
+    "stock_company_stopped": (
+        "A passagem de estoque da empresa {company} parou: {said}. As demais empresas foram "
+        "sincronizadas; os níveis desta ficam como estavam e cada passagem tenta de novo",
+        "The stock pass of company {company} stopped: {said}. The other companies were synced; this "
+        "one's levels stay as they were and every pass tries it again",
+    ),
+    "stock_company_unreadable": (
+        "A passagem de estoque da empresa {company} parou: a resposta do ERP (Consinco) em {endpoint} não "
+        "pôde ser lida (campo '{field}' ausente ou ilegível). As demais empresas foram sincronizadas; os "
+        "níveis desta ficam como estavam e cada passagem tenta de novo",
+        "The stock pass of company {company} stopped: the ERP's (Consinco) answer at {endpoint} could not "
+        "be read (field '{field}' missing or unreadable). The other companies were synced; this one's "
+        "levels stay as they were and every pass tries it again",
+    ),
     # the catalog's lock (jobs.catalog_flow, jobs.catalog_full)
     "catalog_busy": (
         "O catálogo estava ocupado (outra passagem ou um reenvio em andamento): esta passagem é tentada de "
