@@ -58,7 +58,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from erp.records import Invoice, OrderEvent, OrderLine
-from jobs import order_events
+from jobs import old_orders, order_events
 from jobs.invoice_capture import ASKED, Asked, not_asked
 from jobs.invoice_lines import carries_all_served, issued_for_every_unit
 from jobs.invoice_record import CAPTURING, KEY, SETTLED, WRITTEN
@@ -198,11 +198,15 @@ def about_money(message: Message) -> bool:
     the capture when it failed (CAPTURING, written before the orderCapture call: a userError, an
     HTTP 4xx or anything else from there on), it asked a capture already (ASKED: answered pending,
     then the message failed or was closed), or, for a message failed before CAPTURING was written,
-    its error came from the capture (the executor's operation OrderCapture in the detail). Anything
-    else (an unbound substitute SKU, an invalid NF-e key, a tracking Shopify refused) left the money
-    to the app."""
+    its error came from the capture (the executor's operation OrderCapture in the detail), or it
+    failed as ORDER_TOO_OLD_TO_READ (jobs.old_orders: its words ask a person to apply the NF-e by
+    hand, its payment captured). Anything else (an unbound substitute SKU, an invalid NF-e key, a
+    tracking Shopify refused) left the money to the app."""
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
-    if str(detail.get("operation") or "").lower() == CAPTURE_OPERATION:
+    if (
+        str(detail.get("operation") or "").lower() == CAPTURE_OPERATION
+        or detail.get("code") == old_orders.TOO_OLD
+    ):
         return True
     response = message.response_payload or {}
     return bool(response.get(CAPTURING)) or isinstance(response.get(ASKED), dict)

@@ -119,6 +119,7 @@ from jobs import (
     invoice_keys,
     invoice_lines,
     invoice_tracking,
+    old_orders,
     order_clients,
     order_events,
     order_map,
@@ -273,6 +274,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             done["picking"] = skipped.reason
     client = for_shop(unit.shop_domain)
     state = _settlement(client, unit.order_id)
+    if state is None:
+        raise _unreadable(unit, key.key)
     # An earlier NF-e a person closed as handled counts what Shopify never held as paid outside.
     documents = invoice_documents.settle(documents, state)
     if len(documents.keys) > 1:
@@ -610,12 +613,19 @@ def _cancelled_after(
     return None
 
 
-def _settlement(client: AdminClient, order_id: str) -> Settlement:
-    state = settlement(client, order_id)
-    if state is None:
-        raise Rejected(f"Shopify order {order_id} does not exist", system="shopify", code="NOT_FOUND",
-                       words=("event_order_gone", {"order": order_id}))  # fmt: skip
-    return state
+def _settlement(client: AdminClient, order_id: str) -> Settlement | None:
+    """The order as invoicing reads it; None: Shopify reads it null (`_unreadable`)."""
+    return settlement(client, order_id)
+
+
+def _unreadable(unit: order_events.EventUnit, key: str) -> Rejected:
+    """The refusal of an NF-e whose Shopify order read null: deleted, or too old for the app to
+    read (jobs.old_orders): then a person applies NF-e `key` by hand."""
+    return old_orders.unreadable(
+        unit.shop_id, unit.order_id,
+        f"Apply NF-e {key} to the order (fulfil its items, capture its payment)",
+        ("too_old_todo_invoice", {"key": key}),
+    )  # fmt: skip
 
 
 def kept_keys(state: Settlement) -> list[str]:
@@ -738,8 +748,7 @@ def _fulfil(
     are the NF-e's is what tracking given later updates. `notify`: Shopify e-mails the customer."""
     order = client.order(unit.order_id, with_fulfillment_orders=True)
     if order is None:
-        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND",
-                       words=("event_order_gone", {"order": unit.order_id}))  # fmt: skip
+        raise _unreadable(unit, key)
     # The last of several NF-e fulfils the remainder of all the ERP served: an earlier one may have
     # fulfilled nothing (below), and its event may list only its own NF-e's lines.
     lines = erp_order.lines if final and several else event.lines or erp_order.lines

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 import erp
 from erp.records import OrderEvent
+from jobs import old_orders
 from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
@@ -368,6 +369,22 @@ def wait_for_earlier(
             MessageStatus.DONE.value,
             MessageStatus.SKIPPED.value,
         ):
+            if (row.error_detail or {}).get("code") == old_orders.TOO_OLD:
+                # Only a person settles it (by hand in Shopify, then "Mark as handled"), and this
+                # one resumes by itself then (jobs.order_catch_up: `waiting_for`): nothing to fix.
+                raise Rejected(
+                    f"held: event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} failed: Shopify no "
+                    "longer lets the app read this order (older than 60 days, no read_all_orders access); "
+                    f"once event #{seq} is applied by hand in the Shopify admin and marked as handled, this "
+                    "event resumes by itself",
+                    system="app",
+                    code="EARLIER_EVENT_NOT_APPLIED",
+                    detail={"waiting_for": row.id},
+                    words=(
+                        "event_held_behind_too_old",
+                        {"seq": seq, "flow": row.flow, "nro": event.nro_pedvenda},
+                    ),
+                )
             raise Rejected(
                 f"held: event #{seq} ({row.flow}) of ERP order {event.nro_pedvenda} is {row.status} "
                 f"({row.error_text}); fix and replay it, then replay this event",

@@ -68,6 +68,7 @@ from erp.client import ErpClient
 from jobs import (
     catalog_drift,
     catalog_ledger,
+    old_orders,
     order_generation,
     price_never_listed,
     price_records,
@@ -99,7 +100,7 @@ from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
 from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
 from shopify_app.admin_api.variant_products import MAX_VARIANTS_PER_CALL, variant_products
-from shopify_app.scopes import ORDERS_READABLE, reads_all_orders
+from shopify_app.scopes import reads_all_orders
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +360,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         unknown = _unknown_erp_orders(session, shop_id, since)
         all_orders = shop is not None and reads_all_orders(shop.scopes or "")
         unlisted = [link for link in links if link.shopify_order_id not in listed]
-        too_old = frozenset() if all_orders else _seen_before(session, shop_id, unlisted)
+        too_old = frozenset() if all_orders else old_orders.seen_before(session, shop_id, unlisted)
     linked = {link.shopify_order_id for link in links}
     recent = (utcnow() - IN_FLIGHT).isoformat()
     cancel_reached, working = reconcile_cancels.messages_of(shop_id, list(linked | set(listed)))
@@ -510,31 +511,6 @@ def _missed_cancels(
     return live, enqueued, in_flight
 
 
-def _seen_before(session: Any, shop_id: int, links: list[OrderLink]) -> frozenset[str]:
-    """The orders of these links the app first saw longer ago than Shopify lets an app without
-    read_all_orders read (shopify_app.scopes.ORDERS_READABLE): their link, or their orders message
-    (opened when the order came in), is older. An order is older still than either, so Shopify's
-    null for it says nothing of the order (not readable, not "missing in Shopify"). One the app
-    first saw lately reads null only when it is gone (or was placed long before the app saw it,
-    which nothing here can tell)."""
-    cutoff = utcnow() - ORDERS_READABLE
-    old = {link.shopify_order_id for link in links if link.created_at and _utc(link.created_at) < cutoff}
-    keys = {f"order:{link.shopify_order_id.rsplit('/', 1)[-1]}": link.shopify_order_id for link in links}
-    for chunk in _chunks(sorted(keys)):
-        old.update(
-            keys[key]
-            for key in session.scalars(
-                select(Message.unit_key).where(
-                    Message.shop_id == shop_id,
-                    Message.flow == "orders",
-                    Message.unit_key.in_(chunk),
-                    Message.created_at < cutoff,
-                )
-            )
-        )
-    return frozenset(old)
-
-
 NOT_READABLE = ("not readable: older than 60 days without read_all_orders", ("recon_not_readable", {}))
 
 
@@ -668,15 +644,14 @@ def _compare(
     *,
     too_old: frozenset[str] = frozenset(),
 ) -> None:
-    """One linked order against both sides. An order Shopify answers null for is "missing in
-    Shopify", but for one in `too_old` (older than Shopify lets the app read: _seen_before), which
-    is not readable, not compared. A link without an ERP order is "missing in the ERP"
-    unless Shopify shows the order cancelled: the ERP refused it (or it was never sent) and the
-    store cancelled it since, so there is nothing the ERP should hold. An order the ERP invoiced
-    (F) whose invoice the app never applied (no NF-e key on the link) differs in status: Shopify
-    shows it unfulfilled, its payment not captured, no NF-e. A row of an order the app already
-    flagged for a person carries the reasons (`attention`: every flow's note, one a line, as
-    `ledger.order_notes` keeps them)."""
+    """One linked order against both sides. An order Shopify answers null for is "missing in Shopify", but
+    for one in `too_old` (older than Shopify lets the app read: jobs.old_orders.seen_before), which is
+    not readable, not compared. A link without an ERP order is "missing in the ERP" unless Shopify shows
+    the order cancelled: the ERP refused it (or it was never sent) and the store cancelled it since, so
+    there is nothing the ERP should hold. An order the ERP invoiced (F) whose invoice the app never
+    applied (no NF-e key on the link) differs in status: Shopify shows it unfulfilled, its payment not
+    captured, no NF-e. A row of an order the app already flagged for a person carries the reasons
+    (`attention`: every flow's note, one a line, as `ledger.order_notes` keeps them)."""
     row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
     attention = getattr(link, "needs_attention", None)
     if attention:

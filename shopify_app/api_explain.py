@@ -262,6 +262,27 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "can be written on it, and Retry gets the same answer; settle the ERP order by hand.",
         ),
     ),
+    # jobs.old_orders: an ERP event for an order Shopify no longer lets the app read (not deleted)
+    "ORDER_TOO_OLD_TO_READ": (
+        (
+            "O pedido tem mais de 60 dias: a Shopify só deixa um app ler pedidos mais antigos com o acesso "
+            "read_all_orders, que o app não tem (a Shopify o concede a pedido). O pedido existe; o app não "
+            "pode lê-lo nem alterá-lo.",
+            "The order is older than 60 days: Shopify lets an app read older orders only with the "
+            "read_all_orders access, which the app lacks (Shopify grants it on request). The order "
+            "exists; the app can neither read nor change it.",
+        ),
+        (
+            "Faça à mão no admin da Shopify o que o evento pede (a mensagem abaixo diz o quê: a NF-e a "
+            "aplicar, o cancelamento e o motivo do ERP) e marque esta mensagem como resolvida: os eventos "
+            "seguintes do pedido seguem. Ou peça à Shopify o acesso read_all_orders e, concedido, clique "
+            "em Tentar de novo.",
+            "Do by hand in the Shopify admin what the event asks (the message below says what: the NF-e "
+            "to apply, the cancellation and the ERP's reason) and mark this message as handled: the "
+            "order's later events go on. Or ask Shopify for the read_all_orders access and, once it is "
+            "granted, click Retry.",
+        ),
+    ),
     "INVALID_LOCATION": (
         (
             "O local do Shopify mapeado para esta empresa do ERP não existe mais (ou foi desativado).",
@@ -1339,6 +1360,7 @@ STUCK: tuple[Text, Text, Text] = (
 # A title other than the error class's: these are not a refusal of the target system.
 CODE_TITLES: dict[str, Text] = {
     "RECORD_UNREADABLE": ("Registro do ERP ilegível", "ERP record the app cannot read"),
+    "ORDER_TOO_OLD_TO_READ": ("Pedido antigo demais para o app ler", "Order too old for the app to read"),
 }
 # A refusal of the app's own (system "app"): it stopped the unit, no target refused it.
 APP_STOPPED: tuple[Text, Text, Text] = (

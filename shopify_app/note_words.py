@@ -433,11 +433,44 @@ WORDS: dict[str, Text] = {
     "refused_tags_add": ("a inclusão das tags", "TagsAdd"),
     # an ERP event that failed (jobs.order_events: the refusal that failed it, in its note)
     "event_order_gone": ("O pedido {order} não existe na Shopify", "Shopify order {order} does not exist"),
+    # ...an order the app may no longer read (jobs.old_orders): older than 60 days, no read_all_orders
+    "event_order_too_old": (
+        "A Shopify não deixa mais o app ler o pedido {order}: ele tem mais de 60 dias e o app não tem o "
+        "acesso read_all_orders (a Shopify o concede a pedido). {todo} à mão no admin da Shopify e marque "
+        "esta mensagem como resolvida; ou peça à Shopify o acesso read_all_orders e clique em Tentar de "
+        "novo quando ele for concedido",
+        "Shopify no longer lets the app read order {order}: it is older than 60 days and the app lacks the "
+        "read_all_orders access (Shopify grants it on request). {todo} by hand in the Shopify admin and "
+        "mark this message as handled; or ask Shopify for read_all_orders and click Retry once it is "
+        "granted",
+    ),
+    "too_old_todo_invoice": (
+        "Aplique a NF-e {key} ao pedido (atenda os itens, capture o pagamento)",
+        "Apply NF-e {key} to the order (fulfil its items, capture its payment)",
+    ),
+    "too_old_todo_cancel": (
+        "Cancele o pedido (motivo no ERP: {reason})",
+        "Cancel the order (the ERP's reason: {reason})",
+    ),
+    "too_old_todo_cancel_plain": ("Cancele o pedido", "Cancel the order"),
+    "too_old_todo_picking": (
+        "Aplique ao pedido as mudanças da separação do evento nº {seq} do ERP (itens cortados, trocados ou "
+        "pesados)",
+        "Apply the ERP's picking changes of event #{seq} to the order (items cut, replaced or weighed)",
+    ),
     "event_held_behind": (
         "retido: o evento nº {seq} ({flow}) do pedido {nro} do ERP está {status} ({why}); corrija-o e "
         "reaplique-o, depois reaplique este evento",
         "held: event #{seq} ({flow}) of ERP order {nro} is {status} ({why}); fix and replay it, then "
         "replay this event",
+    ),
+    "event_held_behind_too_old": (
+        "retido: o evento nº {seq} ({flow}) do pedido {nro} do ERP falhou: a Shopify não deixa mais o app "
+        "ler este pedido (mais de 60 dias, sem o acesso read_all_orders); quando o evento nº {seq} for "
+        "aplicado à mão no admin da Shopify e marcado como resolvido, este evento segue sozinho",
+        "held: event #{seq} ({flow}) of ERP order {nro} failed: Shopify no longer lets the app read this "
+        "order (older than 60 days, no read_all_orders access); once event #{seq} is applied by hand in the "
+        "Shopify admin and marked as handled, this event resumes by itself",
     ),
     "status_failed": ("com falha", "failed"),
     "status_parked": ("aguardando um vínculo", "parked"),

@@ -47,7 +47,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from erp.records import OrderEvent
-from jobs import order_events, stock_reread
+from jobs import old_orders, order_events, stock_reread
 from jobs.cancellations import service_hold, to_erp
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
@@ -132,9 +132,13 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
         nfe_key = (event.invoice.key if event.invoice else None) or (link.nfe_key if link else None)
     client = for_shop(unit.shop_domain)
     state = settlement(client, unit.order_id)
-    if state is None:
-        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND",
-                       words=("event_order_gone", {"order": unit.order_id}))  # fmt: skip
+    if state is None:  # deleted in Shopify, or too old for the app to read: cancelled by hand then
+        reason = (event.cancel_reason or "").strip()
+        raise old_orders.unreadable(
+            unit.shop_id, unit.order_id,
+            f"Cancel the order (the ERP's reason: {reason})" if reason else "Cancel the order",
+            ("too_old_todo_cancel", {"reason": reason}) if reason else ("too_old_todo_cancel_plain", {}),
+        )  # fmt: skip
     invoiced = event.nfe_cancelled or bool(nfe_key)
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)

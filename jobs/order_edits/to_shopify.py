@@ -80,7 +80,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.records import OrderEvent
-from jobs import order_events, stock_reread
+from jobs import old_orders, order_events, stock_reread
 from jobs.order_edits import fulfilled, repeats, weight_words
 from ledger import bindings, mappings, order_notes
 from ledger.db import session_scope
@@ -530,9 +530,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             location = None  # Shopify assigns the added line to the order's location
     client = for_shop(unit.shop_domain)
     order = client.order(unit.order_id)
-    if order is None:
-        raise Rejected(f"Shopify order {unit.order_id} does not exist", system="shopify", code="NOT_FOUND",
-                       words=("event_order_gone", {"order": unit.order_id}))  # fmt: skip
+    if order is None:  # deleted in Shopify, or too old for the app to read: edited by hand then
+        raise old_orders.unreadable(
+            unit.shop_id, unit.order_id,
+            f"Apply the ERP's picking changes of event #{event.seq_evento} to the order (items cut, "
+            "replaced or weighed)",
+            ("too_old_todo_picking", {"seq": event.seq_evento}),
+        )  # fmt: skip
     if order.cancelled_at:
         raise order_events.Skipped(
             f"Shopify order {order.name} is cancelled: picking changes not applied",

@@ -1,0 +1,86 @@
+"""Orders Shopify no longer lets the app read: older than 60 days, the shop's grant lacking
+read_all_orders (shopify_app.scopes: the app does not ask for it, Shopify grants it on request).
+Shopify reads such an order null, as it reads a deleted one; the app tells them apart by when it
+first saw the order.
+
+`seen_before`: the orders (of given links) the app first saw longer ago than Shopify lets it read
+— their link, or their orders message (opened when the order came in), is older; the order is
+older still. The reconciliation lists those apart (not "missing in Shopify"), and `unreadable` is
+the refusal of an ERP event (an NF-e of an order paid on its 70th day, B2B payment terms; a late
+cancellation; a picking edit) whose order read null: ORDER_TOO_OLD_TO_READ for such an order of a
+shop without the scope — it exists, the app may not read it: a person applies the event by hand in
+the Shopify admin and marks the message handled, or asks Shopify for the scope and clicks Retry —
+else NOT_FOUND (the order deleted in Shopify, which cannot come back). An order the app first saw
+lately reads null only when it is gone (or was placed long before the app saw it, which nothing
+here can tell).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.db import session_scope
+from ledger.errors import Rejected
+from ledger.models import Message, OrderLink, Shop, as_utc, utcnow
+from ledger.words import Words
+from shopify_app.scopes import ALL_ORDERS, ORDERS_READABLE, reads_all_orders
+
+TOO_OLD = "ORDER_TOO_OLD_TO_READ"
+IN_CHUNK = 5000  # keys per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
+
+
+def seen_before(session: Any, shop_id: int, links: list[OrderLink]) -> frozenset[str]:
+    """The Shopify order ids of these links the app first saw longer ago than Shopify lets an app
+    without read_all_orders read (ORDERS_READABLE): their link, or their orders message, is older."""
+    cutoff = utcnow() - ORDERS_READABLE
+    old = {link.shopify_order_id for link in links if link.created_at and as_utc(link.created_at) < cutoff}
+    keys = {f"order:{link.shopify_order_id.rsplit('/', 1)[-1]}": link.shopify_order_id for link in links}
+    ordered = sorted(keys)
+    for at in range(0, len(ordered), IN_CHUNK):
+        old.update(
+            keys[key]
+            for key in session.scalars(
+                select(Message.unit_key).where(
+                    Message.shop_id == shop_id,
+                    Message.flow == "orders",
+                    Message.unit_key.in_(ordered[at : at + IN_CHUNK]),
+                    Message.created_at < cutoff,
+                )
+            )
+        )
+    return frozenset(old)
+
+
+def too_old_to_read(shop_id: int, order_id: str) -> bool:
+    """Whether Shopify's null for order `order_id` says only that the app may not read it: the
+    order is linked in the ledger (the app imported it), the app first saw it more than 60 days
+    ago, and the shop's grant lacks read_all_orders."""
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or reads_all_orders(shop.scopes or ""):
+            return False
+        link = session.scalars(
+            select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == order_id)
+        ).first()
+        return link is not None and order_id in seen_before(session, shop_id, [link])
+
+
+def unreadable(shop_id: int, order_id: str, todo: str, todo_words: Words) -> Rejected:
+    """The refusal of an ERP event whose Shopify order `order_id` read null: ORDER_TOO_OLD_TO_READ
+    when it is too old for the app to read (`too_old_to_read`), saying what to apply by hand
+    (`todo`: "apply NF-e <key> to the order", in words `todo_words`); else NOT_FOUND, the order
+    deleted in Shopify."""
+    if not too_old_to_read(shop_id, order_id):
+        return Rejected(f"Shopify order {order_id} does not exist", system="shopify", code="NOT_FOUND",
+                        words=("event_order_gone", {"order": order_id}))  # fmt: skip
+    return Rejected(
+        f"Shopify no longer lets the app read order {order_id}: it is older than 60 days and the app "
+        f"lacks the {ALL_ORDERS} access (Shopify grants it on request). {todo} by hand in the Shopify "
+        f"admin and mark this message as handled; or ask Shopify for {ALL_ORDERS} and click Retry once "
+        "it is granted",
+        system="shopify",
+        code=TOO_OLD,
+        words=("event_order_too_old", {"order": order_id, "todo": todo_words}),
+    )
