@@ -7,6 +7,11 @@ two schedulers ticking the same minute, or a tick run twice, enqueue each run on
 sweeps webhook inbox rows the receiver could not hand to Redis. Cron expressions are read in
 UTC with croniter (the library RQ's own cron scheduler uses).
 
+The row remembers the id of the run it enqueued (`last_job_id`): the tick asks RQ about that
+run, never one the current cron names (an edited cron names runs that were never enqueued). A
+person's edit of the cron is a new start: a due time before the edit (`cron_changed_at`) is not
+caught up, so moving a daily run from 05:00 to 04:00 at 14:00 runs it tomorrow at 04:00.
+
 Each run carries its schedule's name, so what became of it (ok, retrying, failed) is written
 on the row when it ends (ledger.run_outcome); the tick writes "enqueued" only over no outcome,
 so a failed run stays shown on the Flows page while the next one waits.
@@ -92,11 +97,13 @@ def tick(now: datetime | None = None) -> list[str]:
                 log.warning("scheduler: %s for %s due %s is gone from RQ (Redis restarted?); enqueued again",
                             schedule.flow, domain, f"{due_at:%Y-%m-%d %H:%M}Z")  # fmt: skip
                 job_id = previous
+            elif _before_edit(schedule, due_at):
+                continue  # a person changed the cron after this due time: it starts at the next one
             elif state in WAITING:
                 continue  # the last run has not started yet: it reads every change up to its start
             else:
                 job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)
-            schedule.last_run_at = now
+            schedule.last_run_at, schedule.last_job_id = now, job_id
             if schedule.last_status not in (ENQUEUED, *RUN_OUTCOMES):
                 schedule.last_status = ENQUEUED
             session.flush()  # the row is locked before the run exists: its outcome lands after this
@@ -126,13 +133,19 @@ WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def _previous_job(schedule: Schedule, last: datetime | None) -> str | None:
-    """The id of the run the last tick enqueued (its due time is the cron's latest at `last`)."""
+    """The id of the run the last tick enqueued, as it recorded it (None on a row no tick has
+    enqueued a run for since the id was recorded: nothing to ask RQ about)."""
     if last is None or schedule.last_status not in (ENQUEUED, *RUN_OUTCOMES):
         return None
-    try:
-        return flow_job_id(schedule.shop_id, schedule.flow, latest_due(schedule.cron, last))
-    except (ValueError, KeyError):
-        return None
+    return schedule.last_job_id
+
+
+def _before_edit(schedule: Schedule, due_at: datetime) -> bool:
+    """Whether `due_at` came before a person's last change of the cron."""
+    changed = schedule.cron_changed_at
+    if changed is None:
+        return False
+    return due_at < (changed if changed.tzinfo else changed.replace(tzinfo=UTC))
 
 
 def _job_state(job_id: str | None) -> JobStatus | None:

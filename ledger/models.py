@@ -417,6 +417,8 @@ class Schedule(Base):
     cron: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
     last_run_at: Mapped[datetime | None]  # when the tick last enqueued it
+    last_job_id: Mapped[str | None] = mapped_column(String(100))  # the id of the run it enqueued then
+    cron_changed_at: Mapped[datetime | None]  # when a person last changed `cron`: no earlier due time runs
     last_status: Mapped[str | None] = mapped_column(String(20))  # ledger.schedules.LAST_STATUSES
     last_ended_at: Mapped[datetime | None]  # when its last run ended (ledger.run_outcome)
     last_error: Mapped[str | None] = mapped_column(Text)  # that run's exception line, when it raised

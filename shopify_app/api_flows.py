@@ -343,6 +343,8 @@ def put_schedule(flow: str) -> ResponseReturnValue:
         if row is None:
             row = Schedule(shop_id=g.shop.id, flow=spec.schedule, cron=cron, enabled=enabled is not False)
             session.add(row)
+        elif row.cron != cron:  # a new start: the tick runs no due time from before the edit
+            row.cron_changed_at = utcnow()
         row.cron = cron
         if enabled is not None:
             row.enabled = enabled

@@ -169,6 +169,31 @@ def test_changing_only_the_cron_keeps_a_schedule_the_merchant_stopped_stopped(cl
     assert fresh.get_json()["enabled"] is True  # a schedule written the first time starts on
 
 
+def test_editing_a_schedules_time_runs_nothing_until_its_next_due_time(client, settings, shops, rq):
+    """A daily run moved to a time already past today: the edit is a new start, the tick does not
+    catch up today's (jobs.scheduler: cron_changed_at)."""
+    now = utcnow()
+    with session_scope(settings.database_url) as session:
+        for row in session.query(Schedule).all():
+            row.enabled = row.shop_id == shops.a and row.flow == "catalog_full"
+    [ran] = scheduler.tick(now - timedelta(hours=2))  # the sweep's run two hours ago
+    Job.fetch(ran, connection=rq).set_status(JobStatus.FINISHED)
+    past = now - timedelta(minutes=2)
+    cron = f"{past.minute} {past.hour} * * *"
+    moved = client.put("/api/flows/catalog_full/schedule", json={"cron": cron}, headers=headers())
+    assert moved.status_code == 200
+    assert scheduler.tick(now) == [], "editing the schedule's time ran the sweep at once"
+    assert len(scheduler.tick(past + timedelta(days=1))) == 1  # tomorrow at the new time
+    with session_scope(settings.database_url) as session:
+        row = session.query(Schedule).filter_by(shop_id=shops.a, flow="catalog_full").one()
+        edited = row.cron_changed_at
+        assert edited is not None
+    client.put("/api/flows/catalog_full/schedule", json={"cron": cron, "enabled": False}, headers=headers())
+    with session_scope(settings.database_url) as session:
+        row = session.query(Schedule).filter_by(shop_id=shops.a, flow="catalog_full").one()
+        assert row.cron_changed_at == edited  # stopping it is no change of time
+
+
 def _rows(client, locale: str = "pt-BR") -> dict[str, dict]:
     answer = client.get(f"/api/flows?locale={locale}", headers=headers(Role.VIEWER)).get_json()
     return {f["name"]: f for f in answer["flows"]}
