@@ -17,8 +17,10 @@ from __future__ import annotations
 from rq import cron
 
 from jobs.scheduler import tick
-from ledger.queues import WEBHOOKS
+from ledger.queues import FAILURE_TTL, WEBHOOKS
 
 TICK_JOB_TIMEOUT = 50  # a tick must finish before the next one
 
-cron.register(tick, WEBHOOKS, cron="* * * * *", job_timeout=TICK_JOB_TIMEOUT, result_ttl=300)
+cron.register(
+    tick, WEBHOOKS, cron="* * * * *", job_timeout=TICK_JOB_TIMEOUT, result_ttl=300, failure_ttl=FAILURE_TTL
+)

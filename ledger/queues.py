@@ -45,6 +45,10 @@ RETRY_INTERVALS = [10, 30, 60, 120, 300]
 # its timeout is a hung one: RQ kills it and its Retry runs it again.
 JOB_TIMEOUTS = {WEBHOOKS: 10 * 60, ORDERS: 15 * 60, CATALOG: 7 * 3600, DEFAULT: 2 * 3600}
 MAX_JOB_ID = 100
+# How long RQ keeps a job that failed for good (its record and its line in the failed-job
+# registry): 30 days, long enough to fix the cause and requeue it from the Failed jobs page.
+# RQ's own default is a year, over which a shop's outage could grow the registry without end.
+FAILURE_TTL = 30 * 24 * 3600
 # A job in one of these states is over: its id no longer stands for work still to do.
 ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 HELD = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)  # still to run
@@ -118,7 +122,7 @@ def enqueue(
         result_ttl: seconds RQ keeps the finished job's record (RQ's default when None).
         replace_ended: a job under this id that has ended (`ENDED`) is deleted first, so the id
             only refuses work still waiting or running (RQ keeps a finished job ~500 s and a
-            failed one for a year: without this the same unit could not be enqueued again).
+            failed one FAILURE_TTL: without this the same unit could not be enqueued again).
         schedule: the job is a run of this Schedule.flow (`func_path(shop_id)`): its outcome
             (ok, retrying, failed) is written on the shop's schedule row (ledger.run_outcome).
         kwargs: the job's keyword arguments (RQ keeps them apart from its own options).
@@ -139,6 +143,7 @@ def enqueue(
             retry=retry_policy() if retry else None,
             job_timeout=job_timeout or JOB_TIMEOUTS[queue],
             description=description,
+            failure_ttl=FAILURE_TTL,
             **({} if result_ttl is None else {"result_ttl": result_ttl}),
             **({} if schedule is None else _outcome_callbacks(schedule)),
         )
@@ -213,6 +218,7 @@ def enqueue_inbox(inbox_id: int, topic: str, *, conn: Redis, unique: bool = Fals
         "job_timeout": JOB_TIMEOUTS[queue.name],
         "retry": retry_policy(),
         "description": f"webhook {topic} inbox {inbox_id}",
+        "failure_ttl": FAILURE_TTL,
     }
     if unique:
         try:
@@ -281,30 +287,65 @@ def keep_failure_words(
 
 
 def failed_jobs(queue_name: str, limit: int = 100, conn: Redis | None = None) -> list[dict[str, Any]]:
-    """What the dashboard shows of the failed-job registry: id, func, exception text, ended_at, and
-    the failure's words when the worker kept them (FAILURE_WORDS)."""
+    """What the dashboard shows of the failed-job registry, newest first: id, func, exception
+    text, ended_at, and the failure's words when the worker kept them (FAILURE_WORDS)."""
+    rows, _more = failed_jobs_where(queue_name, lambda found: found, limit=limit, scan=limit, conn=conn)
+    return rows
+
+
+FailedFilter = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+FAILED_CHUNK = 200  # registry entries read (one pipelined fetch) per step of a scan
+
+
+def failed_jobs_where(
+    queue_name: str,
+    keep: FailedFilter,
+    *,
+    limit: int,
+    scan: int,
+    conn: Redis | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The failed jobs `keep` keeps (one shop's), newest first, up to `limit`, and whether more may
+    exist past those read.
+
+    The registry is read in chunks, newest first, until `limit` jobs are kept or `scan` entries
+    were read: another shop's outage (hundreds of failures since) neither hides a shop's own
+    failures behind a fixed window nor makes one request read a registry of any size. `keep` sees
+    each chunk's rows as id, queue, func and args (repr'd), and returns those to show; only those
+    have their result (the exception text) read.
+    """
     queue = get_queue(queue_name, conn)
     registry = FailedJobRegistry(queue=queue)
     rows: list[dict[str, Any]] = []
-    for job_id in registry.get_job_ids(0, limit - 1, desc=True):
-        try:
-            job = Job.fetch(job_id, connection=queue.connection)
-        except NoSuchJobError:
-            continue
-        result = job.latest_result()
-        rows.append(
-            {
-                "id": job.id,
-                "queue": queue_name,
-                "func": job.func_name,
-                "args": [repr(a) for a in job.args],
-                "exc": (result.exc_string if result else None) or "",
-                "words": (job.meta or {}).get(FAILURE_WORDS),
-                "ended_at": _when(job.ended_at),
-                "enqueued_at": _when(job.enqueued_at),
-            }
-        )
-    return rows
+    start = 0
+    while (want := min(FAILED_CHUNK, scan - start)) > 0:
+        ids = registry.get_job_ids(start, start + want - 1, desc=True, cleanup=start == 0)
+        start += len(ids)
+        jobs = {job.id: job for job in Job.fetch_many(ids, connection=queue.connection) if job is not None}
+        found = [
+            {"id": job.id, "queue": queue_name, "func": job.func_name, "args": [repr(a) for a in job.args]}
+            for job in jobs.values()
+        ]
+        kept, room = keep(found), limit - len(rows)
+        rows.extend(_failed_row(jobs[row["id"]], row) for row in kept[:room])
+        if len(kept) > room:
+            return rows, True  # the page is full before this chunk's end
+        if len(ids) < want:
+            return rows, False  # the registry's end
+        if len(rows) == limit:
+            break
+    return rows, registry.get_job_count(cleanup=False) > start
+
+
+def _failed_row(job: Job, row: dict[str, Any]) -> dict[str, Any]:
+    result = job.latest_result()
+    return {
+        **row,
+        "exc": (result.exc_string if result else None) or "",
+        "words": (job.meta or {}).get(FAILURE_WORDS),
+        "ended_at": _when(job.ended_at),
+        "enqueued_at": _when(job.enqueued_at),
+    }
 
 
 def requeue_failed(job_id: str, conn: Redis | None = None) -> Job:

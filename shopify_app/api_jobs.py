@@ -22,6 +22,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,11 @@ from shopify_app.roles import require_role
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/jobs")
 
-LIMIT = 200
+LIMIT = 200  # the shop's failed jobs listed per queue (newest first)
+# Registry entries read per queue for one listing: the shop's failures among other shops' (an
+# outage of another shop fails hundreds in a weekend), with bounded work per request; past it the
+# answer says `more` (RQ drops a failed job after queues.FAILURE_TTL, so the registry ends).
+SCAN = 5000
 # An inbox row in one of these has nothing left to run: a failed job of it is not offered.
 INBOX_DONE = (InboxStatus.PROCESSED.value, InboxStatus.REJECTED.value)
 
@@ -45,26 +50,51 @@ def _first_id(job: dict[str, Any]) -> int | None:
     return int(args[0]) if args and str(args[0]).isdigit() else None  # args come as reprs: '42'
 
 
-def _belongs_to_shop(session: Session, job: dict[str, Any], shop_id: int, shop_domain: str) -> bool:
-    func, first = job.get("func") or "", _first_id(job)
-    if first is None:
-        return False
-    if func == queues.INBOX_JOB:
-        row = session.get(WebhookInbox, first)
-        if row is None or row.shop_domain != shop_domain or row.status in INBOX_DONE:
-            return False
-        job["topic"] = row.topic
-        return True
-    if func.endswith(".replay"):
-        message = session.get(Message, first)
-        return message is not None and message.shop_id == shop_id
-    return func.startswith("jobs.") and first == shop_id
+def _shops_jobs(
+    session: Session, found: list[dict[str, Any]], shop_id: int, shop_domain: str
+) -> list[dict[str, Any]]:
+    """Those of `found` (failed jobs: id, func, args) that concern the shop, in their order: a run
+    or event job whose first argument is the shop's id, a replay of one of its messages, a webhook
+    inbox row of it with something left to run (its `topic` added). One query per kind for them all."""
+    firsts = {job["id"]: _first_id(job) for job in found}
+    inbox_ids = {firsts[job["id"]] for job in found if job.get("func") == queues.INBOX_JOB} - {None}
+    replayed = {firsts[job["id"]] for job in found if (job.get("func") or "").endswith(".replay")} - {None}
+    inbox: dict[int, str] = {}
+    if inbox_ids:
+        live = WebhookInbox.status.not_in(INBOX_DONE)
+        inbox = {
+            row.id: row.topic
+            for row in session.execute(
+                select(WebhookInbox.id, WebhookInbox.topic).where(
+                    WebhookInbox.id.in_(inbox_ids), WebhookInbox.shop_domain == shop_domain, live
+                )
+            )
+        }
+    messages: set[int] = set()
+    if replayed:
+        mine = select(Message.id).where(Message.id.in_(replayed), Message.shop_id == shop_id)
+        messages = set(session.scalars(mine))
+    kept = []
+    for job in found:
+        func, first = job.get("func") or "", firsts[job["id"]]
+        if first is None:
+            continue
+        if func == queues.INBOX_JOB:
+            if first in inbox:
+                job["topic"] = inbox[first]
+                kept.append(job)
+        elif func.endswith(".replay"):
+            if first in messages:
+                kept.append(job)
+        elif func.startswith("jobs.") and first == shop_id:
+            kept.append(job)
+    return kept
 
 
-def _failed_inbox_rows(session: Session, shop_domain: str) -> list[dict[str, Any]]:
+def _failed_inbox_rows(session: Session, shop_domain: str, job_id: str | None = None) -> list[dict[str, Any]]:
     """The shop's failed webhook inbox rows, newest first, shaped as failed jobs (`error`: the
-    reason the row keeps)."""
-    rows = session.execute(
+    reason the row keeps); only the row of `job_id` when given."""
+    query = (
         select(
             WebhookInbox.id,
             WebhookInbox.topic,
@@ -75,7 +105,13 @@ def _failed_inbox_rows(session: Session, shop_domain: str) -> list[dict[str, Any
         .where(WebhookInbox.shop_domain == shop_domain, WebhookInbox.status == InboxStatus.FAILED.value)
         .order_by(WebhookInbox.id.desc())
         .limit(LIMIT)
-    ).all()
+    )
+    inbox_id = job_id.removeprefix(queues.INBOX_JOB_PREFIX) if job_id else None
+    if inbox_id is not None:
+        if not inbox_id.isdigit():
+            return []
+        query = query.where(WebhookInbox.id == int(inbox_id))
+    rows = session.execute(query).all()
     return [
         {
             "id": queues.inbox_job_id(row.id),
@@ -91,18 +127,51 @@ def _failed_inbox_rows(session: Session, shop_domain: str) -> list[dict[str, Any
     ]
 
 
-def _shop_failed_jobs(session: Session) -> list[dict[str, Any]]:
+def _shop_failed_jobs(session: Session) -> tuple[list[dict[str, Any]], bool]:
+    """The shop's failed jobs, newest first, and whether more may exist than were read (a queue's
+    registry read up to SCAN entries without reaching its end, or LIMIT of the shop's found)."""
     conn = get_redis(app_settings().redis_url)
-    jobs = []
+    jobs, more = [], False
     for name in queues.QUEUE_NAMES:
-        for job in queues.failed_jobs(name, limit=LIMIT, conn=conn):
-            if _belongs_to_shop(session, job, g.shop.id, g.shop.domain):
-                job["error"] = _last_line(job.get("exc"))
-                jobs.append(job)
+        found, beyond = queues.failed_jobs_where(
+            name,
+            lambda chunk: _shops_jobs(session, chunk, g.shop.id, g.shop.domain),
+            limit=LIMIT,
+            scan=SCAN,
+            conn=conn,
+        )
+        more = more or beyond
+        for job in found:
+            job["error"] = _last_line(job.get("exc"))
+            jobs.append(job)
     held = {job["id"] for job in jobs}
     jobs.extend(job for job in _failed_inbox_rows(session, g.shop.domain) if job["id"] not in held)
     jobs.sort(key=lambda job: job.get("ended_at") or "", reverse=True)  # newest first (ISO UTC texts)
-    return jobs
+    return jobs, more
+
+
+def _shop_failed_job(session: Session, job_id: str) -> dict[str, Any] | None:
+    """One of the shop's failed jobs by its id (as listed: in RQ's failed registry, or a failed
+    webhook inbox row of the shop), however far down the registry it is; None when it is not."""
+    conn = get_redis(app_settings().redis_url)
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except (NoSuchJobError, ValueError):  # ValueError: not an id RQ could have given (none of ours)
+        job = None
+    if job is not None and job.get_status(refresh=False) == JobStatus.FAILED:
+        found = {
+            "id": job.id,
+            "queue": job.origin,
+            "func": job.func_name,
+            "args": [repr(a) for a in job.args],
+        }
+        if _shops_jobs(session, [found], g.shop.id, g.shop.domain):
+            return found
+    if job_id.startswith(queues.INBOX_JOB_PREFIX):
+        return next(
+            (row for row in _failed_inbox_rows(session, g.shop.domain, job_id) if row["id"] == job_id), None
+        )
+    return None
 
 
 def _last_line(text: str | None) -> str:
@@ -116,9 +185,10 @@ def _last_line(text: str | None) -> str:
 def list_failed() -> ResponseReturnValue:
     reveal, where = g.role.at_least(Role.ADMIN), locale()
     with db() as session:
-        jobs = _shop_failed_jobs(session)
+        jobs, more = _shop_failed_jobs(session)
     return jsonify(
         {
+            "more": more,  # more of the shop's failed jobs may exist than were read (SCAN, LIMIT)
             "jobs": [
                 {
                     "id": job["id"],
@@ -132,7 +202,7 @@ def list_failed() -> ResponseReturnValue:
                     **({"topic": job["topic"]} if "topic" in job else {}),
                 }
                 for job in jobs
-            ]
+            ],
         }
     )
 
@@ -145,7 +215,7 @@ def _not_failed(job_id: str) -> ApiError:
 @require_role(Role.OPERATOR)
 def requeue(job_id: str) -> ResponseReturnValue:
     with db() as session:
-        job = next((job for job in _shop_failed_jobs(session) if job["id"] == job_id), None)
+        job = _shop_failed_job(session, job_id)
         if job is None:
             raise not_found("failed job")
         if job["func"] == queues.INBOX_JOB:

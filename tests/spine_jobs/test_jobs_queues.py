@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from rq import Queue
+from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
@@ -49,3 +51,18 @@ def test_a_requeued_failed_job_starts_again_with_its_retries(jobs_env, rconn):
     again = queues.requeue_failed("spent", conn=rconn)
     assert Job.fetch(again.id, connection=rconn).retries_left == len(queues.RETRY_INTERVALS)
     assert Queue("catalog", connection=rconn).job_ids == ["spent"]
+
+
+def test_a_job_that_fails_for_good_is_kept_thirty_days_not_rqs_year(jobs_env, rconn):
+    """RQ keeps a failed job a year by default: every enqueue says FAILURE_TTL (30 days), so the
+    failed-job registry of a shop's long outage empties itself."""
+    assert queues.FAILURE_TTL == 30 * 24 * 3600
+    job = queues.enqueue("jobs.no_such_module.run", 1, queue=queues.CATALOG, job_id="boom", retry=False)
+    inbox = queues.enqueue_inbox(7, "products/update", conn=rconn)
+    assert job.failure_ttl == Job.fetch(inbox, connection=rconn).failure_ttl == queues.FAILURE_TTL
+    catalog = Queue("catalog", connection=rconn)
+    SimpleWorker([catalog], connection=rconn).work(burst=True, with_scheduler=False)
+    registry = FailedJobRegistry(queue=catalog)
+    assert registry.get_job_ids() == ["boom"]
+    expires = registry.get_expiration_time(job)
+    assert abs((expires - datetime.now(UTC)).total_seconds() - queues.FAILURE_TTL) < 120

@@ -111,6 +111,7 @@ def test_cron_config_registers_the_tick_every_minute(rconn):
     cron.load_config_from_file("jobs.cron_config")
     [job] = cron.get_jobs()
     assert (job.func_name, job.cron, job.queue_name) == ("jobs.scheduler.tick", "* * * * *", "webhooks")
+    assert job.job_options["failure_ttl"] == queues.FAILURE_TTL  # a tick failing every minute: kept 30 days
 
 
 def test_the_tick_runs_on_the_short_jobs_worker_while_the_catalog_worker_is_hours_into_a_load(shop_id, rconn):

@@ -177,8 +177,10 @@ function failedWhy(job) {
  * what failed, why, requeue. */
 function failedJobs(ctx, answer, reload) {
   if (answer instanceof Error) return failureBanner(answer, t("flows.failed_jobs_unreadable"), "warning");
-  if (!answer.jobs.length) return h("s-text", { color: "subdued", "data-testid": "failed-jobs-none" }, t("flows.failed_jobs_none"));
-  return h("div", {}, h("s-paragraph", { "data-testid": "failed-jobs-intro" }, roleText(ctx, "flows.failed_jobs_intro")),
+  // more: the shop's failures lie among more of other shops' than one listing reads (api_jobs.SCAN)
+  const more = answer.more ? h("s-text", { color: "subdued", "data-testid": "failed-jobs-more" }, t("flows.failed_jobs_more")) : null;
+  if (!answer.jobs.length) return more || h("s-text", { color: "subdued", "data-testid": "failed-jobs-none" }, t("flows.failed_jobs_none"));
+  return h("div", {}, h("s-paragraph", { "data-testid": "failed-jobs-intro" }, roleText(ctx, "flows.failed_jobs_intro")), more,
     table([t("flows.failed_job"), t("flows.failed_job_error"), t("flows.failed_job_ended"), ""],
       answer.jobs.map((job) => [
         h("div", {}, jobName(job), jobName(job) !== job.func ? h("div", { class: "muted mono" }, job.func) : null),
