@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rq import get_current_job
 from sqlalchemy import ColumnElement, Select, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -66,6 +67,12 @@ def search_text(*groups: Iterable[str | int | None]) -> str:
     return " ".join(dict.fromkeys(" ".join(texts).lower().split()))[:SEARCH_TEXT_MAX]
 
 
+def current_job_id() -> str | None:
+    """The id of the RQ job this code runs in (None outside a job: a CLI command, a request)."""
+    job = get_current_job()
+    return job.id if job is not None else None
+
+
 def begin(
     session: Session,
     shop_id: int,
@@ -87,10 +94,15 @@ def begin(
     the stored ones, ids not given are kept; search ids add to the stored ones, so a replay
     stays findable by the ERP id an earlier attempt got back.
 
+    `job_id` is the RQ job doing the work, by default the one this runs in (`current_job_id`): a
+    unit pending past STALE_AFTER_SECONDS (a bulk operation hours long) is stuck only when RQ
+    holds no such job, so every flow's units name theirs.
+
     In the replay of this very unit (`replaying`), a row closed as handled is left as it is, in the
     same statement, and ClosedMeanwhile raised: the replay ends before any outside call.
     """
     now = utcnow()
+    job_id = job_id if job_id is not None else current_job_id()
     text = search_text([shopify_id, erp_id], search)
     values = {
         "shop_id": shop_id,

@@ -54,9 +54,11 @@ def begin_many(
 ) -> list[int]:
     """One pending message per unit; the message ids in the order of `units`. Commit before any
     outside call is made for them (the caller owns the transaction). The unit a replay runs goes
-    through trace.begin, which leaves it closed as handled if it was meanwhile (`trace.replaying`)."""
+    through trace.begin, which leaves it closed as handled if it was meanwhile (`trace.replaying`).
+    `job_id`: as trace.begin's, by default the RQ job this runs in."""
     if not units:
         return []
+    job_id = job_id if job_id is not None else trace.current_job_id()
     replayed = trace.replaying.get()
     if replayed is not None and replayed[:2] == (shop_id, flow):
         own = next((u for u in units if u.unit_key == replayed[2]), None)
