@@ -712,10 +712,37 @@ def map_payments(
     return payments
 
 
+# Shopify's financial status (OrderDisplayFinancialStatus) as `_unmapped_payment` says it, and its
+# words (shopify_app.fail_words): the English reads as Shopify's admin says it ("partially paid").
+FINANCIAL_STATUS_WORDS: dict[str, Words] = {
+    "AUTHORIZED": ("financial_authorized", {}),
+    "EXPIRED": ("financial_expired", {}),
+    "PAID": ("financial_paid", {}),
+    "PARTIALLY_PAID": ("financial_partially_paid", {}),
+    "PARTIALLY_REFUNDED": ("financial_partially_refunded", {}),
+    "PENDING": ("financial_pending", {}),
+    "REFUNDED": ("financial_refunded", {}),
+    "VOIDED": ("financial_voided", {}),
+}
+
+
+def _financial_status(order: Order) -> str:
+    """The order's financial status in English words ("partially paid"); none read: "paid" (the
+    order went as paid); a status Shopify added since: its code as it came."""
+    status = order.financial_status or "PAID"
+    return status.lower().replace("_", " ") if status.upper() in FINANCIAL_STATUS_WORDS else status
+
+
+def _financial_status_words(order: Order) -> Words | str:
+    """`_financial_status` as a part of the words; an unknown status: its code as it came."""
+    status = order.financial_status or "PAID"
+    return FINANCIAL_STATUS_WORDS.get(status.upper(), status)
+
+
 def _unmapped_payment(order: Order, unmapped: list[str], total: Decimal) -> str:
     if unmapped == [NO_PAYMENT]:
         return (
-            f"order {order.name}: Shopify shows it {order.financial_status or 'paid'} but recorded no "
+            f"order {order.name}: Shopify shows it {_financial_status(order)} but recorded no "
             f"payment for its {total} (created as paid by another app, a marketplace connector or an "
             f"import), so no gateway names its ERP payment form; map {NO_PAYMENT!r} under De:Para > "
             "payment methods to the form such orders are booked under and the order resumes by itself"
@@ -734,7 +761,7 @@ def _unmapped_payment(order: Order, unmapped: list[str], total: Decimal) -> str:
 def _unmapped_payment_words(order: Order, unmapped: list[str], total: Decimal) -> Words:
     """`_unmapped_payment` in the merchant's words (shopify_app.fail_words)."""
     if unmapped == [NO_PAYMENT]:
-        status, amount = order.financial_status or "paid", {"money": str(total)}
+        status, amount = _financial_status_words(order), {"money": str(total)}
         return "payment_unmapped_none", {
             "order": order.name,
             "status": status,

@@ -92,6 +92,15 @@ WORDS: dict[str, Text] = {
         "map '{none}' under De:Para > payment methods to the form such orders are booked under and the order "
         "resumes by itself",
     ),
+    # Shopify's financial status as payment_unmapped_none's {status} (jobs.order_map.FINANCIAL_STATUS_WORDS)
+    "financial_authorized": ("autorizado", "authorized"),
+    "financial_expired": ("expirado", "expired"),
+    "financial_paid": ("pago", "paid"),
+    "financial_partially_paid": ("parcialmente pago", "partially paid"),
+    "financial_partially_refunded": ("parcialmente reembolsado", "partially refunded"),
+    "financial_pending": ("pendente", "pending"),
+    "financial_refunded": ("reembolsado", "refunded"),
+    "financial_voided": ("anulado", "voided"),
     "payment_unmapped_one": (
         "pedido {order}: o gateway de pagamento '{gateway}' não tem forma de pagamento do ERP; mapeie-o em "
         "De:Para > formas de pagamento e o pedido segue sozinho",

@@ -101,3 +101,28 @@ def test_a_line_made_in_shopify_without_a_sku_reads_in_en_as_the_stored_english(
     words = stored(("order_lines_held", {"order": "#1001", "why": _missing_words(Order(), [Line()])}))
     assert said(fail_words.FAILURES, words, "en") == f"order #1001: {english}"
     assert "'Sacola' (sem SKU)" in said(fail_words.FAILURES, words, "pt-BR")
+
+
+@pytest.mark.parametrize(
+    ("status", "pt", "en"),
+    [
+        ("PAID", "a Shopify o mostra como pago, mas", "Shopify shows it paid but"),
+        ("AUTHORIZED", "a Shopify o mostra como autorizado, mas", "Shopify shows it authorized but"),
+        ("PARTIALLY_PAID", "como parcialmente pago, mas", "Shopify shows it partially paid but"),
+        ("PENDING", "a Shopify o mostra como pendente, mas", "Shopify shows it pending but"),
+        ("SOME_NEW_STATUS", "a Shopify o mostra como SOME_NEW_STATUS, mas", "shows it SOME_NEW_STATUS but"),
+    ],
+)
+def test_an_order_with_no_payment_recorded_says_shopifys_status_in_the_merchants_language(status, pt, en):
+    """Shopify's financial status is said in words (pt-BR "pago", en "paid"), not as its raw code
+    (PAID); a status the app does not know keeps its code."""
+    raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))])
+    raw["transactions"], raw["paymentGatewayNames"], raw["displayFinancialStatus"] = [], [], status
+    with pytest.raises(MappingMissing) as parked:
+        order_map.map_order(parse_erp_order(raw), TARGET, variants_for(1), {"Pix": 2})
+    assert parked.value.words[0] == "payment_unmapped_none"
+    said_pt, said_en = _said(parked.value, "pt-BR"), _said(parked.value, "en")
+    assert pt in said_pt and en in said_en and en in parked.value.message
+    assert said_en == parked.value.message
+    if status != "SOME_NEW_STATUS":
+        assert status not in said_pt and status not in said_en
