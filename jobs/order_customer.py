@@ -129,8 +129,11 @@ class CompanyTaxIdMissing(InvalidTaxId):
     CNPJ either: it is the company's order, so it is not sent under the contact's CPF nor anyone
     else's. Retry sends it once the location has its CNPJ."""
 
-    def __init__(self, company: CompanyBuyer, rule: str, typed: str | None) -> None:
+    def __init__(
+        self, company: CompanyBuyer, rule: str, typed: str | None, rule_words: tuple[Words, Words]
+    ) -> None:
         where = COMPANY_TAX_SETTINGS.format(company=company.name, location=company.location_name)
+        location_rule, checkout_rule = rule_words  # the location's, then the checkout's, in words
         # Its own words, not InvalidTaxId's: the fix is in the company location, not at checkout.
         Rejected.__init__(
             self,
@@ -138,6 +141,15 @@ class CompanyTaxIdMissing(InvalidTaxId):
             f"customer of a B2B order is the company, so it is not sent under another document; fill "
             f"in the location's CNPJ in Shopify ({where}), then click Retry",
             system="app",
+            words=(
+                "company_tax_id_missing",
+                {
+                    "company": company.name,
+                    "location": company.location_name,
+                    "rule": location_rule,
+                    "typed": checkout_rule,
+                },
+            ),
             code="COMPANY_TAX_ID_MISSING",
             field="purchasingEntity.location.taxSettings.taxRegistrationId",
             detail={
@@ -408,28 +420,35 @@ def company_tax_id(order: Order) -> TaxId:
     registered = company.tax_registration_id
     if not registered or not registered.strip():
         rule = "the location has no tax registration ID (its CNPJ) in Shopify"
+        said: Words = ("company_location_no_tax_id", {})
     else:
         try:
             tax = validate_tax_id(registered)
         except InvalidTaxId as exc:
             rule = f"the location's tax registration ID {registered!r} is not a valid CNPJ ({exc.rule})"
+            rule_said = exc.rule_words or exc.rule
+            said = ("company_location_tax_id_invalid", {"value": registered, "rule": rule_said})
         else:
             if tax.person_type == "J":
                 return tax
             rule = f"the location's tax registration ID {registered!r} is a CPF, not a CNPJ"
+            said = ("company_location_tax_id_cpf", {"value": registered})
     typed = order.localized(TAX_CREDENTIAL_BR)
     if not typed:
-        raise CompanyTaxIdMissing(company, f"{rule}, and the checkout gave no CNPJ either", typed)
+        raise CompanyTaxIdMissing(company, f"{rule}, and the checkout gave no CNPJ either", typed,
+                                  (said, ("checkout_no_cnpj", {})))  # fmt: skip
     try:
         tax = validate_tax_id(typed)
     except InvalidTaxId as exc:
+        typed_words = ("checkout_tax_id_invalid", {"typed": typed, "rule": exc.rule_words or exc.rule})
         raise CompanyTaxIdMissing(
-            company, f"{rule}, and the CPF/CNPJ typed at checkout {typed!r} is invalid ({exc.rule})", typed
-        ) from None
+            company, f"{rule}, and the CPF/CNPJ typed at checkout {typed!r} is invalid ({exc.rule})", typed,
+            (said, typed_words),
+        ) from None  # fmt: skip
     if tax.person_type != "J":
         raise CompanyTaxIdMissing(
             company, f"{rule}, and the document typed at checkout {typed!r} is a CPF (the contact's, not the "
-            "company's)", typed,
+            "company's)", typed, (said, ("checkout_tax_id_cpf", {"typed": typed})),
         )  # fmt: skip
     return tax
 

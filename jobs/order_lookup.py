@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jobs import order_map
-from ledger import mappings
+from ledger import mappings, order_notes
 from ledger.errors import MappingMissing, Rejected
 from ledger.models import Binding, LocationMapping, Mapping, OrderLink, Shop, StoreLink, utcnow
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
@@ -204,7 +204,7 @@ def refuse_several_companies(order: Order, shipping: list[Shipping]) -> None:
     """
     if len(shipping) < 2:
         return
-    parts, named = [], []
+    parts, named, said = [], [], []
     for company in shipping:
         lines = [{"sku": line.sku, "name": line.name, "quantity": units} for line, units in company.lines]
         shown = ", ".join(f"{x['sku'] or '(no SKU)'} ({x['name']}) x{x['quantity']}" for x in lines)
@@ -212,12 +212,21 @@ def refuse_several_companies(order: Order, shipping: list[Shipping]) -> None:
         parts.append(f"company {company.nro_empresa} (location {where}): {shown}")
         named.append({"nro_empresa": company.nro_empresa, "location_id": company.location_id,
                       "location_name": company.location_name, "lines": lines})  # fmt: skip
+        lines_said = [  # a line with a SKU is its data alone (no words to say)
+            f"{x['sku']} ({x['name']}) x{x['quantity']}" if x["sku"]
+            else ("multi_company_line_no_sku", {"name": x["name"], "quantity": x["quantity"]})
+            for x in lines
+        ]  # fmt: skip
+        said.append(("multi_company_part", {"company": company.nro_empresa, "location": where,
+                                             "lines": order_notes.joined(lines_said)}))  # fmt: skip
+    companies = order_notes.joined(said, "semicolon")
     # The data only: what it means and what to do are the Messages page's (api_explain MULTI_COMPANY).
     raise Rejected(
         f"order {order.name} ships from {len(shipping)} ERP companies: {'; '.join(parts)}",
         system="app",
         code="MULTI_COMPANY",
         detail={"companies": named},
+        words=("multi_company", {"order": order.name, "count": len(shipping), "companies": companies}),
     )
 
 

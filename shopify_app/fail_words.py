@@ -151,6 +151,50 @@ WORDS: dict[str, Text] = {
         "um CPF tem 11 dígitos e um CNPJ 14 caracteres; este tem {length}",
         "a CPF has 11 digits and a CNPJ 14 characters; this has {length}",
     ),
+    # a B2B order's company with no valid CNPJ (jobs.order_customer.CompanyTaxIdMissing): {rule} the
+    # location's, {typed} the checkout's
+    "company_tax_id_missing": (
+        "pedido B2B da empresa '{company}', local '{location}': {rule}, e {typed}. O cliente no ERP de um "
+        "pedido B2B é a empresa, então ele não é enviado com outro documento; preencha o CNPJ do local na "
+        "Shopify (Clientes > Empresas > {company} > {location} > Configurações de impostos (ID de registro "
+        "fiscal)) e depois clique em Tentar de novo",
+        "B2B order of company '{company}', location '{location}': {rule}, and {typed}. The ERP customer of a "
+        "B2B order is the company, so it is not sent under another document; fill in the location's CNPJ in "
+        "Shopify (Customers > Companies > {company} > {location} > Tax settings (tax registration ID)), then "
+        "click Retry",
+    ),
+    "company_location_no_tax_id": (
+        "o local não tem ID de registro fiscal (seu CNPJ) na Shopify",
+        "the location has no tax registration ID (its CNPJ) in Shopify",
+    ),
+    "company_location_tax_id_invalid": (
+        "o ID de registro fiscal do local '{value}' não é um CNPJ válido ({rule})",
+        "the location's tax registration ID '{value}' is not a valid CNPJ ({rule})",
+    ),
+    "company_location_tax_id_cpf": (
+        "o ID de registro fiscal do local '{value}' é um CPF, não um CNPJ",
+        "the location's tax registration ID '{value}' is a CPF, not a CNPJ",
+    ),
+    "checkout_no_cnpj": ("o checkout também não trouxe CNPJ", "the checkout gave no CNPJ either"),
+    "checkout_tax_id_invalid": (
+        "o CPF/CNPJ digitado no checkout '{typed}' é inválido ({rule})",
+        "the CPF/CNPJ typed at checkout '{typed}' is invalid ({rule})",
+    ),
+    "checkout_tax_id_cpf": (
+        "o documento digitado no checkout '{typed}' é um CPF (do contato, não da empresa)",
+        "the document typed at checkout '{typed}' is a CPF (the contact's, not the company's)",
+    ),
+    # an order whose lines ship from several ERP companies (jobs.order_lookup.refuse_several_companies)
+    "multi_company": (
+        "o pedido {order} sai de {count} empresas do ERP: {companies}",
+        "order {order} ships from {count} ERP companies: {companies}",
+    ),
+    "multi_company_part": (
+        "empresa {company} (local {location}): {lines}",
+        "company {company} (location {location}): {lines}",
+    ),
+    "multi_company_line_no_sku": ("(sem SKU) ({name}) x{quantity}", "(no SKU) ({name}) x{quantity}"),  # with
+    # a SKU a line is its data alone: "{sku} ({name}) x{quantity}"
     # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
     "shopify_order_missing": ("A Shopify não tem o pedido {gid}", "Shopify has no order {gid}"),
     "setting_sales_channel_missing": (

@@ -87,11 +87,15 @@ def test_order_notes_give_the_flow_apart_from_the_text(client, settings, shops, 
     message(
         shops.a, "orders", "order:46159", shopify_id="gid://shopify/Order/46159", error=_several_companies()
     )
-    listed = client.get("/api/orders", headers=headers(Role.VIEWER)).get_json()
-    row = next(o for o in listed["orders"] if o["id"] == order_id)
-    notes = row["attention_notes"]
-    assert notes and notes[0]["flow"] == "orders", notes
-    assert notes[0]["text"].startswith("order #1008 ships from 2 ERP companies"), notes
+    for locale, said in (
+        ("en", "order #1008 ships from 2 ERP companies"),
+        ("pt-BR", "o pedido #1008 sai de 2"),
+    ):
+        listed = client.get(f"/api/orders?locale={locale}", headers=headers(Role.VIEWER)).get_json()
+        row = next(o for o in listed["orders"] if o["id"] == order_id)
+        notes = row["attention_notes"]
+        assert notes and notes[0]["flow"] == "orders", notes
+        assert notes[0]["text"].startswith(said), notes  # its words, in the page's language
 
 
 def test_every_list_row_says_whether_the_app_stopped_it_or_a_target_refused_it(client, shops, message):

@@ -132,3 +132,37 @@ def test_every_failure_key_is_said_in_both_languages_with_the_same_placeholders(
 
     assert fail_words.WORDS
     assert {k: t for k, t in fail_words.WORDS.items() if fields(t[0]) != fields(t[1]) or t[0] == t[1]} == {}
+
+
+def test_an_order_shipping_from_several_companies_is_said_in_the_requests_language(client, shops, message):
+    """MULTI_COMPANY's failure reason (the Messages page) is its words: the companies, locations and
+    lines in pt-BR; in en as the message the flow wrote."""
+    from .test_api_app_checks_explained import _several_companies
+
+    refused = _several_companies()
+    failed = message(shops.a, "orders", "order-1008", error=refused)
+    assert _failures(client, "pt-BR", "failed")[failed] == (
+        "o pedido #1008 sai de 2 empresas do ERP: empresa 1 (local Loja Centro): P39E1 (PAPEL) x1; empresa 3 "
+        "(local CD): P16E1 (PRESUNTO) x1"
+    )
+    assert _failures(client, "en", "failed")[failed] == refused.message
+
+
+def test_a_b2b_order_without_a_cnpj_is_said_in_the_requests_language(client, shops, message):
+    from jobs.order_customer import CompanyTaxIdMissing
+    from shopify_app.admin_api.order_results import CompanyBuyer
+
+    location = "gid://shopify/CompanyLocation/2"
+    buyer = CompanyBuyer("gid://shopify/Company/1", "Atacado", location, "Loja Centro", None)
+    words = (("company_location_no_tax_id", {}), ("checkout_no_cnpj", {}))
+    rule = (
+        "the location has no tax registration ID (its CNPJ) in Shopify, and the checkout gave no CNPJ either"
+    )
+    refused = CompanyTaxIdMissing(buyer, rule, None, words)
+    failed = message(shops.a, "orders", "order-1009", error=refused)
+    pt = _failures(client, "pt-BR", "failed")[failed]
+    assert pt is not None and pt.startswith(
+        "pedido B2B da empresa 'Atacado', local 'Loja Centro': o local não tem ID de registro fiscal (seu "
+        "CNPJ) na Shopify, e o checkout também não trouxe CNPJ. O cliente no ERP de um pedido B2B é a empresa"
+    ), pt
+    assert _failures(client, "en", "failed")[failed] == refused.message

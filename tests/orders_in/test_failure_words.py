@@ -126,3 +126,35 @@ def test_an_order_with_no_payment_recorded_says_shopifys_status_in_the_merchants
     assert said_en == parked.value.message
     if status != "SOME_NEW_STATUS":
         assert status not in said_pt and status not in said_en
+
+
+@pytest.mark.parametrize(
+    ("registered", "typed", "pt"),
+    [
+        (None, None, "o local não tem ID de registro fiscal (seu CNPJ) na Shopify, e o checkout também não"),
+        ("  ", "529.982.247-25", "e o documento digitado no checkout '529.982.247-25' é um CPF (do contato"),
+        (
+            "11.222.333/0001-80",
+            None,
+            "'11.222.333/0001-80' não é um CNPJ válido (os dígitos verificadores do",
+        ),
+        ("529.982.247-25", None, "o ID de registro fiscal do local '529.982.247-25' é um CPF, não um CNPJ"),
+        (None, "11.222.333/0001-80", "no checkout '11.222.333/0001-80' é inválido (os dígitos verificadores"),
+    ],
+)
+def test_a_b2b_order_without_a_valid_cnpj_is_said_in_the_merchants_language(registered, typed, pt):
+    """CompanyTaxIdMissing has words of its own (the company, its location, what the location and
+    the checkout lack): the Messages and Orders pages say it in pt-BR, in en as its message."""
+    from jobs.order_customer import CompanyTaxIdMissing, map_customer
+
+    from .test_b2b_orders import b2b_order, company_entity
+
+    with pytest.raises(CompanyTaxIdMissing) as refused:
+        map_customer(b2b_order(company_entity(registered), typed))
+    said = _said(refused.value, "pt-BR")
+    assert said is not None and said.startswith(
+        "pedido B2B da empresa 'Atacado Bom Preço Ltda', local 'Loja Centro': "
+    ), said
+    assert pt in said and "Clientes > Empresas > Atacado Bom Preço Ltda > Loja Centro" in said, said
+    assert "is a CPF" not in said and "Retry" not in said and "checkout gave" not in said
+    assert _said(refused.value, "en") == refused.value.message
