@@ -503,7 +503,11 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
             _settled(session, unit)
         return MessageStatus.SKIPPED.value
     except LockBusy as busy:
-        return _failed(unit, Transient(f"order {unit.order_id} is busy: {busy}"), extra)
+        num = str(unit.order_id).rsplit("/", 1)[-1]  # its numeric id, as jobs.orders.order_lock says it
+        busy_now = Transient(f"order {num} is being handled by another worker ({busy})").worded(
+            "order_busy", order=num
+        )
+        return _failed(unit, busy_now, extra)
     except Exception as exc:  # classified below: only Transient is retried
         return _failed(unit, exc, extra)
     with session_scope() as session:

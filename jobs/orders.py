@@ -111,7 +111,9 @@ def order_lock(shop_id: int, order_id: str | int) -> Iterator[Lock]:
         with record_lock(f"shop:{shop_id}:order:{num}", wait=ORDER_LOCK_WAIT) as held:
             yield held
     except LockBusy as exc:
-        raise Transient(f"order {num} is being handled by another worker") from exc
+        raise Transient(f"order {num} is being handled by another worker").worded(
+            "order_busy", order=num
+        ) from exc
 
 
 def still_held(lock: Lock | None) -> bool:

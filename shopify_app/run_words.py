@@ -77,6 +77,11 @@ WORDS: dict[str, Text] = {
         "The run lost the flow's lock while running (Redis restarted or the run stalled): it stopped "
         "without moving on and is tried again, as another run may be running",
     ),
+    # an order's lock (jobs.orders.order_lock, jobs.order_events): another job of the order holds it
+    "order_busy": (
+        "O pedido {order} está sendo tratado por outro worker: esta mensagem é tentada de novo mais tarde",
+        "Order {order} is being handled by another worker: this message is tried again later",
+    ),
     # the worker (ledger.run_outcome.horse_killed)
     "worker_killed_signal": (
         "O processo do worker que rodava esta execução morreu (sinal {signal}; falta de memória?)",

@@ -166,3 +166,26 @@ def test_a_b2b_order_without_a_cnpj_is_said_in_the_requests_language(client, sho
         "CNPJ) na Shopify, e o checkout também não trouxe CNPJ. O cliente no ERP de um pedido B2B é a empresa"
     ), pt
     assert _failures(client, "en", "failed")[failed] == refused.message
+
+
+def test_an_order_busy_with_another_worker_is_said_in_the_requests_language(
+    client, shops, message, monkeypatch
+):
+    """The order's lock held by another job (jobs.orders.order_lock): the retrying message's reason
+    on the Messages page is its words, not the English "is being handled by another worker"."""
+    import pytest
+
+    from jobs import orders
+    from jobs.locks import record_lock
+
+    monkeypatch.setattr(orders, "ORDER_LOCK_WAIT", 0.1)
+    lock = orders.order_lock(shops.a, "gid://shopify/Order/4242")
+    with record_lock(f"shop:{shops.a}:order:4242"), pytest.raises(Transient) as busy, lock:
+        raise AssertionError("the lock was free")
+    retrying = message(shops.a, "orders", "order:4242", error=busy.value)
+    assert _failures(client, "pt-BR", "retrying")[retrying] == (
+        "O pedido 4242 está sendo tratado por outro worker: esta mensagem é tentada de novo mais tarde"
+    )
+    assert _failures(client, "en", "retrying")[retrying] == (
+        "Order 4242 is being handled by another worker: this message is tried again later"
+    )
