@@ -320,7 +320,11 @@ def _section(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return build()
     except IntegrationError as exc:
-        return {"error": f"{type(exc).__name__}: {exc.message}", "retryable": isinstance(exc, Transient)}
+        retryable = isinstance(exc, Transient)
+        # its words: the failure's own (the ERP unreachable, its login refused), else its message as it came
+        said = exc.words if exc.words is not None else exc.message
+        part = ("recon_section_retried" if retryable else "recon_section_failed", {"said": said})
+        return {**beside("error", f"{type(exc).__name__}: {exc.message}", part), "retryable": retryable}
 
 
 SECTIONS = ("orders", "stock", "catalog")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopify_app import skip_words, words
+from shopify_app import fail_words, skip_words, words
 from shopify_app.words import NUMBER, Text
 
 KINDS = {"ordered": NUMBER, "served": NUMBER}
@@ -28,6 +28,13 @@ _INVOICE_END = (
 )
 
 WORDS: dict[str, Text] = {
+    # a section that could not be read (jobs.reconcile._section): {said} the failure's own words
+    # (shopify_app.fail_words.FAILURES: the ERP unreachable, its login refused), else its message as it came
+    "recon_section_retried": (
+        "não pôde ser lida agora e é tentada de novo: {said}",
+        "could not be read now and is tried again: {said}",
+    ),
+    "recon_section_failed": ("não pôde ser lida: {said}", "could not be read: {said}"),
     # orders
     "recon_of_erp_before": (
         "do ERP conectado antes (a conexão com o ERP mudou desde então): não comparado",
@@ -146,8 +153,9 @@ WORDS: dict[str, Text] = {
     ),
 }
 
-# A held order's reason may be its orders message's skip words (shopify_app.skip_words).
-_SAID = {**skip_words.WORDS, **WORDS}
+# A held order's reason may be its orders message's skip words (shopify_app.skip_words); a section's
+# error, a failure's words (shopify_app.fail_words.FAILURES).
+_SAID = {**fail_words.FAILURES, **skip_words.WORDS, **WORDS}
 
 
 def in_locale(report: Any, locale: str) -> Any:

@@ -240,3 +240,30 @@ def test_a_stock_batchs_above_ceiling_note_is_said_in_the_requests_language(clie
     )
     old = {"levels": {"ARZ-5": 10**9}, "note": "an older note"}
     assert _seen(client, _stored(settings, shops.a, "stock", "stock:1:old", old), "pt-BR") == old
+
+
+def test_a_section_that_could_not_be_read_says_its_error_in_the_requests_language(client, settings, shops):
+    """A section whose read failed (jobs.reconcile._section) keeps its error, shown on the report:
+    said with the failure's words in pt-BR (the ERP unreachable), or its message as it came."""
+    from ledger.errors import Rejected, Transient
+
+    def down() -> dict[str, Any]:
+        raise Transient("Consinco unreachable at /pedido (timeout)").worded(
+            "erp_unreachable", endpoint="/pedido", error="timeout"
+        )
+
+    def refused() -> dict[str, Any]:
+        raise Rejected("Acesso negado ao estoque.", system="consinco")
+
+    response = {"orders": reconcile._section(down), "stock": reconcile._section(refused)}
+    assert response["orders"]["error"] == "Transient: Consinco unreachable at /pedido (timeout)"
+    message_id = _stored(settings, shops.a, "reconcile", "report:section-error", response)
+    pt = _seen(client, message_id, "pt-BR")
+    assert pt["orders"]["error"] == (
+        "não pôde ser lida agora e é tentada de novo: O ERP (Consinco) não respondeu em /pedido (timeout), "
+        "nem depois das novas tentativas: ele está fora do ar ou inacessível daqui"
+    )
+    assert pt["stock"]["error"] == "não pôde ser lida: Acesso negado ao estoque."
+    en = _seen(client, message_id, "en")
+    assert en["stock"]["error"] == "could not be read: Acesso negado ao estoque."
+    assert "Transient" not in pt["orders"]["error"] and "unreachable" not in pt["orders"]["error"]
