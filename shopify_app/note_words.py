@@ -395,6 +395,25 @@ WORDS: dict[str, Text] = {
         "the new delivery text below, as it is, into the ERP order's observation, then Retry (it clears "
         "once the observation carries that text); or change the address back in Shopify (this clears).",
     ),
+    "address_login_refused": (
+        "O ERP recusou o login do app, então o endereço de entrega do pedido {name} NÃO foi alterado no "
+        "pedido {nro} do ERP: {why} Corrija o usuário e a senha do ERP em Configuração (ao salvar, esta "
+        "mudança é tentada de novo), ou avise a equipe de separação e entrega do novo endereço e depois "
+        "marque como resolvida.",
+        "The ERP refused the app's login, so the delivery address of order {name} was NOT changed in ERP "
+        "order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this change), or "
+        "tell the picking and delivery team the new address, then Mark as handled.",
+    ),
+    "address_erp_order_not_found": (
+        "O ERP respondeu que não tem o pedido {nro}, então o endereço de entrega do pedido {name} NÃO foi "
+        "alterado no ERP: {why} Se ele foi excluído no ERP, não há nada a alterar: marque esta mudança como "
+        "resolvida. Se o ERP deveria tê-lo, confira o endereço da conexão com o ERP em Configuração e depois "
+        "use Tentar de novo nesta mudança.",
+        "The ERP answered it has no order {nro}, so the delivery address of order {name} was NOT changed in "
+        "the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark this change "
+        "handled. If the ERP should have it, check the ERP connection's address under Setup, then Retry this "
+        "change.",
+    ),
     "address_back_after_handled": (
         "O endereço de entrega do pedido {name} voltou na Shopify para o que o pedido {nro} do ERP tem, "
         "depois que a mudança para outro endereço foi marcada como resolvida: a equipe de separação e "

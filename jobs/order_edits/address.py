@@ -72,7 +72,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from erp.errors import ErpRejected
+from erp.errors import ErpAuthError, ErpRejected
 from erp.records import Order as ErpOrder
 from jobs import order_clients, order_generation, order_map
 from jobs.order_customer import delivery_obs
@@ -314,9 +314,40 @@ def _send(
 ) -> str:
     try:
         return _put(session, shop_id, link, message, order, told, back)
-    except Rejected:  # refused for good (the ERP, another ERP's order): tried once, quiet until Retry
+    except Rejected as exc:  # refused for good (the ERP, another ERP's order): tried once, quiet until Retry
         _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
+        if isinstance(exc, ErpRejected):
+            _not_reached(link, order, exc)
         raise
+
+
+def _not_reached(link: OrderLink, order: Order, refusal: ErpRejected) -> None:
+    """The ERP refused the app's login (ErpAuthError: the message fails flagged AUTH, retried once
+    the ERP connection is saved again) or has no such order (404: deleted there, or the connection's
+    address points at another ERP): the link gets this topic's note saying so, as an edit's and a
+    cancellation's do (cleared once the delivery is sent, or the order cancelled). Any other refusal
+    is the ERP's own reason, told by the failed message in its words."""
+    if not isinstance(refusal, ErpAuthError) and refusal.status != 404:
+        return
+    name, nro = order.name, link.nro_pedvenda
+    why = refusal.mensagem.strip().rstrip(".") + "."
+    if isinstance(refusal, ErpAuthError):
+        explanation = (
+            f"The ERP refused the app's login, so the delivery address of order {name} was NOT changed in "
+            f"ERP order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this "
+            "change), or tell the picking and delivery team the new address, then Mark as handled."
+        )
+        words = ("address_login_refused", {"name": name, "nro": nro, "why": why})
+    else:
+        explanation = (
+            f"The ERP answered it has no order {nro}, so the delivery address of order {name} was NOT "
+            f"changed in the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark "
+            "this change handled. If the ERP should have it, check the ERP connection's address under Setup, "
+            "then Retry this change."
+        )
+        words = ("address_erp_order_not_found", {"name": name, "nro": nro, "why": why})
+    order_notes.put(link, FLOW, explanation, topic=TOPIC, words=words)
+    link.updated_at = utcnow()
 
 
 def _put(

@@ -12,6 +12,7 @@ import pytest
 
 from erp.client import ErpClient
 from erp.errors import AUTH, ErpAuthError, ErpRejected, ErpTransient
+from jobs.order_edits import address
 from jobs.order_edits import to_erp as edits_to_erp
 from ledger import order_notes
 from ledger.db import session_scope
@@ -168,3 +169,52 @@ def test_an_address_the_erp_refuses_in_a_status_the_app_does_not_know_fails_with
     assert message.status == MessageStatus.FAILED.value
     assert "Pedido aguardando liberação de crédito." in message.error_text, message.error_text
     assert order_notes.note_of(world.link(gid), "order_edits", topic="delivery address") is None
+
+
+def _address_note_in(world, gid: str, locale: str) -> str | None:
+    from shopify_app.note_words import say_note
+
+    link = world.link(gid)
+    label = next(iter(k for k in order_notes.words_of(link) if "delivery address" in k), None)
+    return say_note(order_notes.words_of(link)[label], locale) if label else None
+
+
+def test_an_address_whose_erp_login_is_refused_is_noted_and_waits_for_the_credentials(world, monkeypatch):
+    """As an edit's and a cancellation's: the ERP refused the app's login, so the order is noted
+    (in the merchant's words), and the note goes once the credentials are fixed and it is sent."""
+
+    def login_refused(self, *args, **kwargs):
+        raise ErpAuthError("Usuário ou senha inválidos.", codigo="LOGIN_INVALIDO", status=401)
+
+    gid, nro = imported(world)
+    real = ErpClient.get_order
+    monkeypatch.setattr(ErpClient, "get_order", login_refused)
+    order_update(world, gid, shippingAddress=NEW)
+    world.drain()
+    message = address_message(world, gid)
+    assert message.status == MessageStatus.FAILED.value and message.error_detail.get(AUTH) is True
+    note = order_notes.note_of(world.link(gid), "order_edits", topic="delivery address")
+    assert note is not None and "refused the app's login" in note and f"ERP order {nro}" in note, note
+    assert "Usuário ou senha inválidos." in note and "Setup" in note, note
+    pt = _address_note_in(world, gid, "pt-BR")
+    assert pt is not None and pt.startswith("O ERP recusou o login do app, então o endereço de entrega"), pt
+    monkeypatch.setattr(ErpClient, "get_order", real)  # the credentials fixed
+    assert address.replay(message.id) == "done"
+    assert order_notes.note_of(world.link(gid), "order_edits", topic="delivery address") is None
+
+
+def test_an_address_of_an_erp_order_the_erp_does_not_have_is_noted(world, monkeypatch):
+    def not_found(self, nro, *args, **kwargs):
+        raise ErpRejected(f"Pedido {nro} não encontrado.", codigo="PEDIDO_NAO_ENCONTRADO", status=404)
+
+    gid, nro = imported(world)
+    monkeypatch.setattr(ErpClient, "get_order", not_found)
+    order_update(world, gid, shippingAddress=NEW)
+    world.drain()
+    assert address_message(world, gid).status == MessageStatus.FAILED.value
+    note = order_notes.note_of(world.link(gid), "order_edits", topic="delivery address")
+    assert note is not None and f"has no order {nro}" in note and "ERP connection" in note, note
+    pt = _address_note_in(world, gid, "pt-BR")
+    assert pt is not None and pt.startswith(
+        f"O ERP respondeu que não tem o pedido {nro}, então o endereço"
+    ), pt
