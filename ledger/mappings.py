@@ -65,8 +65,9 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
-    # Shopify code -> (ERP code before or None when created, ERP code after): what the audit keeps.
-    changed: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # Shopify code -> (ERP code before or None when created, ERP code after or None when the line is
+    # gone: a location whose company moved to another location): what the audit keeps.
+    changed: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 CSV_COLUMNS = ("shopify_code", "erp_code", "label")
@@ -406,7 +407,12 @@ def import_csv(
     """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land
     (each line in a savepoint, values checked against the columns first: a database error would
     abort the whole import). `changed` keeps each line's ERP code before and after, for the audit.
-    A location line must name one of `known_locations` when the caller could read them."""
+    A location line must name one of `known_locations` when the caller could read them, and a
+    location or a company a line of the file already mapped is refused on the repeated line with
+    the setup page's words (`api_location_mappings._location_input`): the last line would
+    otherwise silently undo the first. Since a location line can move a company's row (the line
+    of the location it left is gone), a location import's `changed` is every location whose
+    company differs between before and after the import."""
     mapping_kind = _kind(kind)
     result = ImportResult()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -416,6 +422,8 @@ def import_csv(
         return result
     code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
     before = {code_key(kind, row.shopify_code): row.erp_code for row in list_mappings(session, shop_id, kind)}
+    locations_seen: set[str] = set()
+    companies_seen: set[int] = set()
     try:
         for record in reader:
             shopify_code, erp_code = (
@@ -431,21 +439,48 @@ def import_csv(
             if problem:
                 result.errors.append((reader.line_num, problem))
                 continue
+            company = company_number(erp_code) if location else None  # None: upsert_mapping says why
+            twice = _twice(company, shopify_code, companies_seen, locations_seen)
+            if twice:
+                result.errors.append((reader.line_num, twice))
+                continue
             try:
                 with session.begin_nested():
                     row, created = upsert_mapping(session, shop_id, kind, shopify_code, erp_code, label)
             except ValueError as exc:  # MappingConflict included
                 result.errors.append((reader.line_num, str(exc)))
                 continue
-            saved = str(row.nro_empresa) if isinstance(row, LocationMapping) else row.erp_code
-            was = before.get(code_key(kind, shopify_code))
-            if was != saved:
-                result.changed[shopify_code] = (was, saved)
+            if isinstance(row, LocationMapping):  # its `changed` is read after the loop
+                companies_seen.add(row.nro_empresa)
+                locations_seen.add(row.location_id)
+            else:
+                was = before.get(code_key(kind, shopify_code))
+                if was != row.erp_code:
+                    result.changed[shopify_code] = (was, row.erp_code)
             result.created += int(created)
             result.updated += int(not created)
     except csv.Error as exc:
         result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    if mapping_kind is MappingKind.LOCATION:
+        after = {row.shopify_code: row.erp_code for row in list_mappings(session, shop_id, kind)}
+        result.changed = {
+            code: (before.get(code), after.get(code))
+            for code in sorted(before.keys() | after.keys())
+            if before.get(code) != after.get(code)
+        }
     return result
+
+
+def _twice(company: int | None, location_id: str, companies: set[int], locations: set[str]) -> str | None:
+    """Why a location line repeats one a line before it landed (a company or a location it
+    already mapped), in `_location_input`'s words; None when it does not (or is no location line)."""
+    if company is None:
+        return None
+    if company in companies:
+        return f"company {company} appears twice"
+    if location_id in locations:
+        return f"location {location_id} appears twice"
+    return None
 
 
 def _mapped_codes(session: Session, shop_id: int, kind: str) -> set[str]:

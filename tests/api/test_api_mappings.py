@@ -247,3 +247,42 @@ def test_an_edited_location_csv_reimports_without_errors(client, settings, shops
     action, before, after = _last_audit(settings, shops.a)
     assert action == "mapping.imported"
     assert before == {"gid://shopify/Location/1": "5"} and after["lines"] == {"gid://shopify/Location/1": "6"}
+
+
+def test_a_location_csv_line_moving_a_company_audits_the_line_it_removed(client, settings, shops):
+    """`L2,5` while company 5 is at L1: the company's row moves, so L1's line is gone. The import's
+    audit names both locations before and after, as the single-line PUT names the one it left."""
+    l1, l2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
+    client.put(
+        "/api/mappings", json={"kind": "location", "shopify_code": l1, "erp_code": "5"}, headers=headers()
+    )
+    csv_text = f"shopify_code,erp_code,label\n{l2},5,\n"
+    reply = client.post("/api/mappings/import", json={"kind": "location", "csv": csv_text}, headers=headers())
+    assert reply.get_json()["errors"] == [], reply.get_json()
+    listed = client.get("/api/mappings?kind=location", headers=headers()).get_json()["mappings"]
+    assert [(m["shopify_code"], m["erp_code"]) for m in listed] == [(l2, "5")]
+    action, before, after = _last_audit(settings, shops.a)
+    assert action == "mapping.imported"
+    assert before == {l1: "5", l2: None} and after["lines"] == {l1: None, l2: "5"}
+
+
+def test_a_location_csv_naming_a_location_or_a_company_twice_reports_the_repeated_line(client, shops):
+    """The setup page refuses two companies on one location (or one company at two); the import
+    says so on the repeated line, in the same words, instead of letting the last line win. The
+    other lines still land, as with any bad line of an import."""
+    l1, l2, l3 = (f"gid://shopify/Location/{n}" for n in (1, 2, 3))
+    twice = {"mappings": [{"nro_empresa": 5, "location_id": l1}, {"nro_empresa": 6, "location_id": l1}]}
+    refused = client.put("/api/setup/location-mappings", json=twice, headers=headers())
+    assert refused.status_code == 400
+    assert f"location {l1} appears twice" in refused.get_json()["error"]["fields"].values()
+
+    csv_text = f"shopify_code,erp_code,label\n{l1},5,\n{l1},6,\n{l2},005,\n{l3},7,\n"
+    reply = client.post("/api/mappings/import", json={"kind": "location", "csv": csv_text}, headers=headers())
+    answer = reply.get_json()
+    assert answer["errors"] == [
+        {"line": 3, "message": f"location {l1} appears twice"},
+        {"line": 4, "message": "company 5 appears twice"},
+    ]
+    assert (answer["created"], answer["updated"]) == (2, 0)
+    listed = client.get("/api/mappings?kind=location", headers=headers()).get_json()["mappings"]
+    assert [(m["shopify_code"], m["erp_code"]) for m in listed] == [(l1, "5"), (l3, "7")]

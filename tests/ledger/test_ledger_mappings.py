@@ -162,7 +162,21 @@ def test_csv_import_reports_bad_lines_and_keeps_good_ones(session, shop):
     result = mappings.import_csv(session, shop.id, "location", locations)
     assert (result.created, result.updated) == (1, 0)
     assert [line for line, _ in result.errors] == [3, 4]
+    assert result.errors[0][1] == "company 2 appears twice"  # the setup page's words
+    assert result.errors[1][1].startswith("NROEMPRESA must be a number")  # a bad company, not LOC_B twice
     assert mappings.import_csv(session, shop.id, "carrier", "code,erp\n1,2\n").errors[0][0] == 1
+
+
+def test_a_location_csv_audits_every_location_whose_company_changed(session, shop):
+    """`changed` of a location import is the location -> company snapshot's difference: a company
+    moved to LOC_B leaves LOC_A without a line (None after), what the audit keeps."""
+    mappings.set_location_mapping(session, shop.id, 5, LOC_A)
+    session.commit()
+    result = mappings.import_csv(session, shop.id, "location", f"shopify_code,erp_code\n{LOC_B},5\n")
+    assert (result.created, result.updated, result.errors) == (0, 1, [])
+    assert result.changed == {LOC_A: ("5", None), LOC_B: (None, "5")}
+    again = mappings.import_csv(session, shop.id, "location", f"shopify_code,erp_code\n{LOC_B},5\n")
+    assert (again.updated, again.changed) == (1, {})
 
 
 def test_every_gateway_an_order_waits_for_is_seen_not_only_the_one_it_parked_on(session, shop):
