@@ -124,6 +124,23 @@ def test_csv_import_then_export(open_page, fresh, tmp_path) -> None:
     assert download.value.suggested_filename == "depara-carrier.csv"
 
 
+def test_a_location_csv_naming_a_location_twice_says_so_in_the_pages_language(
+    open_page, fresh, tmp_path
+) -> None:
+    """The import's line errors read like the setup page's: a location named twice is "o local ...
+    aparece duas vezes" on a pt-BR page (api.js fieldText), not the API's English."""
+    page = open_page("/app/setup")  # installs the shop
+    location = json.loads(api_call(page, "GET", "/api/setup/locations")["body"])["locations"][0]["id"]
+    page = open_page("/app/mappings", kind="location")
+    sheet = tmp_path / "locais.csv"
+    sheet.write_text(f"shopify_code,erp_code,label\n{location},5,\n{location},6,\n")
+    page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)").set_input_files(str(sheet))
+    page.get_by_role("button", name="Importar").click()
+    expect(page.get_by_text("Importado: 1 criada(s)")).to_be_visible()
+    expect(page.get_by_text(f"Linha 3: o local {location} aparece duas vezes")).to_be_visible()
+    assert page.errors == []
+
+
 def test_a_company_waiting_for_its_location_is_filled_in_on_the_company_side(open_page, fresh) -> None:
     """The stock flow parks an ERP company with no location on its number: its message's link and
     the unmapped list's "Map it" fill in the company, and the location is picked from the shop's

@@ -4,7 +4,7 @@
  * prefilled form (the code on its own side: a company waiting for its location in the company
  * field); saving a line resumes the units waiting for it. CSV export and import.
  */
-import { api, download, toast } from "../api.js";
+import { api, download, fieldText, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, t } from "../i18n.js";
 import { navigate, href } from "../router.js";
@@ -83,7 +83,7 @@ export async function render(ctx) {
     const result = await api("/api/mappings/import", { method: "POST", body: { kind, csv: await file.text() } });
     replace(importBox, banner(result.errors.length ? "warning" : "success",
       t("mappings.imported", { created: result.created, updated: result.updated, resumed: result.resumed }),
-      result.errors.map((e) => h("div", {}, t("mappings.import_error", { line: e.line, message: e.message })))),
+      result.errors.map((e) => h("div", {}, t("mappings.import_error", { line: e.line, message: fieldText(e.message) })))),
     uncheckedWarning(result));
     load();
   };
