@@ -66,7 +66,10 @@ def dec(raw: dict[str, Any], key: str, where: str) -> Decimal:
 
 
 def opt_dec(raw: dict[str, Any], key: str, where: str) -> Decimal | None:
-    return None if raw.get(key) is None else dec(raw, key, where)
+    value = raw.get(key)
+    if value is None or type(value) is Decimal:  # (dec's first case, without a second call)
+        return value
+    return dec(raw, key, where)
 
 
 def str_(raw: dict[str, Any], key: str, where: str) -> str:
@@ -79,7 +82,10 @@ def str_(raw: dict[str, Any], key: str, where: str) -> str:
 
 
 def opt_str(raw: dict[str, Any], key: str, where: str) -> str | None:
-    return None if raw.get(key) is None else str_(raw, key, where)
+    value = raw.get(key)
+    if value is None or type(value) is str:  # (str_'s first case, without a second call)
+        return value
+    return str_(raw, key, where)
 
 
 def flag(raw: dict[str, Any], key: str, where: str, default: bool | None = None) -> bool:
