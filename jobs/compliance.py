@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from jobs import reconcile
 from jobs.catalog_diff import result_key as catalog_diff_key
 from jobs.inbox import WebhookEvent
-from ledger import kv, privacy, queues, run_outcome
+from ledger import failed_job_shops, kv, privacy, queues, run_outcome
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, WebhookInbox, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
@@ -169,7 +169,7 @@ def customers_redact(event: WebhookEvent) -> None:
         counts = privacy.redact_customer(session, shop, ref, rows)
         conn = kv.get_redis()
         conn.delete(reconcile.redis_key(shop.id))
-        counts["failed_jobs"] = _drop_customer_failed_jobs(conn, rows, ref)
+        counts["failed_jobs"] = _drop_customer_failed_jobs(session, shop, conn, rows, ref)
         _audit(
             session,
             shop,
@@ -224,15 +224,28 @@ def _drop_shop_redis_keys(shop_id: int | None, domain: str) -> int:
     return int(conn.delete(*keys))
 
 
-def _drop_customer_failed_jobs(conn: Any, rows: privacy.CustomerRows, ref: privacy.CustomerRef) -> int:
-    """Delete RQ's failed jobs about the customer: those of their inbox rows (the handler's
-    traceback may quote the payload: RQ keeps it a year and GET /api/jobs/failed shows it) and any
-    other failed job whose exception text names them. A job still queued, running or waiting for a
-    retry stays (the customers/redact job itself is one of their inbox rows); its row's body is
-    scrubbed, so what it says next no longer names them. The inbox rows stay in the ledger, their
-    failure text scrubbed: a person can still run one again from there."""
+def _drop_customer_failed_jobs(
+    session: Session, shop: Shop, conn: Any, rows: privacy.CustomerRows, ref: privacy.CustomerRef
+) -> int:
+    """Delete the shop's RQ failed jobs about the customer: those of their inbox rows (the handler's
+    traceback may quote the payload: RQ keeps it and GET /api/jobs/failed shows it) and any other
+    failed job of the shop (ledger.failed_job_shops) whose exception text names them. Another
+    shop's failed job naming the same e-mail stays: the same person buying in two shops of the
+    installation is redacted by each shop's own request, and that shop can still requeue its job.
+    A job still queued, running or waiting for a retry stays (the customers/redact job itself is one
+    of their inbox rows); its row's body is scrubbed, so what it says next no longer names them.
+    The inbox rows stay in the ledger, their failure text scrubbed: a failed one is still listed on
+    the Failed jobs page from its row, and its Retry enqueues it anew."""
     inbox = [row.job_id or queues.inbox_job_id(row.id) for row, _payload in rows.webhooks]
-    naming = queues.failed_job_ids(lambda _job, exc: privacy.text_mentions(exc, ref), conn=conn)
+
+    def of_shop_naming(job: Job, exc: str) -> bool:
+        if not privacy.text_mentions(exc, ref):
+            return False
+        return bool(
+            failed_job_shops.shops_jobs(session, [failed_job_shops.job_row(job)], shop.id, shop.domain)
+        )
+
+    naming = queues.failed_job_ids(of_shop_naming, conn=conn)
     return queues.delete_failed_jobs([*inbox, *naming], conn=conn)
 
 

@@ -26,10 +26,10 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ledger import queues
+from ledger import failed_job_shops, queues
 from ledger.kv import get_redis
 from ledger.masking import mask_text
-from ledger.models import InboxStatus, Message, Role, WebhookInbox
+from ledger.models import InboxStatus, Role, WebhookInbox
 from shopify_app.api_common import ApiError, app_settings, db, iso, locale, not_found, write_audit
 from shopify_app.fail_words import job_reason
 from shopify_app.roles import require_role
@@ -45,50 +45,12 @@ SCAN = 5000
 INBOX_DONE = (InboxStatus.PROCESSED.value, InboxStatus.REJECTED.value)
 
 
-def _first_id(job: dict[str, Any]) -> int | None:
-    args = job.get("args") or []
-    return int(args[0]) if args and str(args[0]).isdigit() else None  # args come as reprs: '42'
-
-
 def _shops_jobs(
     session: Session, found: list[dict[str, Any]], shop_id: int, shop_domain: str
 ) -> list[dict[str, Any]]:
-    """Those of `found` (failed jobs: id, func, args) that concern the shop, in their order: a run
-    or event job whose first argument is the shop's id, a replay of one of its messages, a webhook
-    inbox row of it with something left to run (its `topic` added). One query per kind for them all."""
-    firsts = {job["id"]: _first_id(job) for job in found}
-    inbox_ids = {firsts[job["id"]] for job in found if job.get("func") == queues.INBOX_JOB} - {None}
-    replayed = {firsts[job["id"]] for job in found if (job.get("func") or "").endswith(".replay")} - {None}
-    inbox: dict[int, str] = {}
-    if inbox_ids:
-        live = WebhookInbox.status.not_in(INBOX_DONE)
-        inbox = {
-            row.id: row.topic
-            for row in session.execute(
-                select(WebhookInbox.id, WebhookInbox.topic).where(
-                    WebhookInbox.id.in_(inbox_ids), WebhookInbox.shop_domain == shop_domain, live
-                )
-            )
-        }
-    messages: set[int] = set()
-    if replayed:
-        mine = select(Message.id).where(Message.id.in_(replayed), Message.shop_id == shop_id)
-        messages = set(session.scalars(mine))
-    kept = []
-    for job in found:
-        func, first = job.get("func") or "", firsts[job["id"]]
-        if first is None:
-            continue
-        if func == queues.INBOX_JOB:
-            if first in inbox:
-                job["topic"] = inbox[first]
-                kept.append(job)
-        elif func.endswith(".replay"):
-            if first in messages:
-                kept.append(job)
-        elif func.startswith("jobs.") and first == shop_id:
-            kept.append(job)
-    return kept
+    """Those of `found` that concern the shop (ledger.failed_job_shops), a webhook's only while its
+    inbox row has something left to run."""
+    return failed_job_shops.shops_jobs(session, found, shop_id, shop_domain, inbox_done=INBOX_DONE)
 
 
 def _failed_inbox_rows(session: Session, shop_domain: str, job_id: str | None = None) -> list[dict[str, Any]]:
@@ -159,12 +121,7 @@ def _shop_failed_job(session: Session, job_id: str) -> dict[str, Any] | None:
     except (NoSuchJobError, ValueError):  # ValueError: not an id RQ could have given (none of ours)
         job = None
     if job is not None and job.get_status(refresh=False) == JobStatus.FAILED:
-        found = {
-            "id": job.id,
-            "queue": job.origin,
-            "func": job.func_name,
-            "args": [repr(a) for a in job.args],
-        }
+        found = failed_job_shops.job_row(job)
         if _shops_jobs(session, [found], g.shop.id, g.shop.domain):
             return found
     if job_id.startswith(queues.INBOX_JOB_PREFIX):
@@ -219,7 +176,7 @@ def requeue(job_id: str) -> ResponseReturnValue:
         if job is None:
             raise not_found("failed job")
         if job["func"] == queues.INBOX_JOB:
-            _requeue_inbox(session, job_id, _first_id(job) or 0)
+            _requeue_inbox(session, job_id, failed_job_shops.first_id(job) or 0)
         else:
             try:
                 queues.requeue_failed(job_id, conn=get_redis(app_settings().redis_url))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from rq import Queue, SimpleWorker
-from spine_auth.factories import SHOP_A
+from spine_auth.factories import SHOP_A, SHOP_B
 from sqlalchemy import select, update
 
 import jobs.orders
@@ -24,12 +24,12 @@ EMAIL = "ana.cliente@example.com.br"
 OTHER = "bruno.outro@example.com.br"
 
 
-def _store(topic: str, payload: dict, webhook_id: str | None = None) -> int:
+def _store(topic: str, payload: dict, webhook_id: str | None = None, shop: str = SHOP_A) -> int:
     with session_scope() as session:
         row = WebhookInbox(
             webhook_id=webhook_id or f"w-{topic}",
             topic=topic,
-            shop_domain=SHOP_A,
+            shop_domain=shop,
             raw_body=json.dumps(payload).encode(),
             headers={},
             status=InboxStatus.ENQUEUED.value,
@@ -40,7 +40,7 @@ def _store(topic: str, payload: dict, webhook_id: str | None = None) -> int:
         return row.id
 
 
-def _fail_orders(rq, monkeypatch, *orders: dict) -> list[int]:
+def _fail_orders(rq, monkeypatch, *orders: dict, shop: str = SHOP_A) -> list[int]:
     """Store each order's orders/create webhook and run it through a failing handler whose text
     quotes the customer's e-mail: one failed RQ job per order."""
 
@@ -50,7 +50,7 @@ def _fail_orders(rq, monkeypatch, *orders: dict) -> list[int]:
     monkeypatch.setattr(jobs.orders, "on_webhook", handler)
     ids = []
     for order in orders:
-        inbox_id = _store("orders/create", order, webhook_id=f"w-{order['id']}")
+        inbox_id = _store("orders/create", order, webhook_id=f"w-{shop}-{order['id']}", shop=shop)
         queues.enqueue_inbox(inbox_id, "orders/create", conn=rq)
         ids.append(inbox_id)
     queue = Queue(queues.inbox_queue("orders/create"), connection=rq)
@@ -120,3 +120,50 @@ def test_shop_redact_drops_the_shops_failed_jobs(shops, rq, monkeypatch):
     compliance.shop_redact(event)
 
     assert not any(EMAIL in exc for exc in _failed_exc(rq))
+
+
+def _redact_in_a(email: str, customer_id: int, order_ids: list[int]) -> None:
+    redact = {
+        "shop_domain": SHOP_A,
+        "customer": {"id": customer_id, "email": email},
+        "orders_to_redact": order_ids,
+    }
+    redact_id = _store("customers/redact", redact)
+    compliance.customers_redact(
+        WebhookEvent(redact_id, "customers/redact", SHOP_A, None, None, None, utcnow(), redact)
+    )
+
+
+def test_redact_keeps_another_shops_failed_job_naming_the_same_email(client, shops, rq, monkeypatch):
+    """The same person bought in two shops of the installation: shop A's customers/redact drops
+    shop A's failed job about them, not shop B's (B can still requeue it from its Failed jobs page)."""
+    (in_a,) = _fail_orders(rq, monkeypatch, _order(5001, 115310627314723954, EMAIL))
+    (in_b,) = _fail_orders(rq, monkeypatch, _order(6001, 9911, EMAIL), shop=SHOP_B)
+    assert {queues.inbox_job_id(in_a), queues.inbox_job_id(in_b)} <= {
+        j["id"] for name in queues.QUEUE_NAMES for j in queues.failed_jobs(name, conn=rq)
+    }
+    with session_scope() as session:  # A's row is no longer A's customer's: only the text names them
+        session.execute(update(WebhookInbox).where(WebhookInbox.id == in_a).values(raw_body=b"{}"))
+
+    _redact_in_a(EMAIL, 115310627314723954, [5001])
+
+    left = {j["id"] for name in queues.QUEUE_NAMES for j in queues.failed_jobs(name, conn=rq)}
+    assert queues.inbox_job_id(in_a) not in left  # A's, found by its text, dropped
+    assert queues.inbox_job_id(in_b) in left  # B's stays
+    b_page = client.get("/api/jobs/failed", headers=headers(Role.OWNER, shop=SHOP_B)).get_json()
+    assert queues.inbox_job_id(in_b) in {job["id"] for job in b_page["jobs"]}
+
+
+def test_a_failed_row_whose_job_redact_dropped_is_still_retried_from_the_row(client, shops, rq, monkeypatch):
+    (inbox_id,) = _fail_orders(rq, monkeypatch, _order(5002, 115310627314723954, EMAIL))
+    _redact_in_a(EMAIL, 115310627314723954, [5002])
+    job_id = queues.inbox_job_id(inbox_id)
+    assert job_id not in {j["id"] for name in queues.QUEUE_NAMES for j in queues.failed_jobs(name, conn=rq)}
+
+    page = client.get("/api/jobs/failed", headers=headers(Role.OWNER)).get_json()
+    (row,) = [job for job in page["jobs"] if job["id"] == job_id]  # listed from the inbox row
+    assert "ValueError" in row["error"] and EMAIL not in row["error"]
+    answer = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR))
+    assert answer.status_code == 202, answer.get_json()
+    queue = Queue(queues.inbox_queue("orders/create"), connection=rq)
+    assert job_id in queue.get_job_ids()  # enqueued anew: the row runs again
