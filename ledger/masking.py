@@ -207,13 +207,21 @@ def replace_documents(text: str, replace: Callable[[str], str]) -> str:
 
 # A delivery address the ERP order did not take (jobs.order_edits.address): its note and message end
 # with the new delivery behind NEW_DELIVERY ("Novo texto de entrega:" in its pt-BR words), as
-# obsPedido names it ("Entrega: <name>, <street>, <city>, CEP <zip>, <phone>"). The text after the
-# label, to the end of its line or quote, is the customer's name, address and phone: hidden whole.
+# obsPedido names it. The text after the label, to the end of its line or quote, is the customer's
+# name, address and phone: hidden whole.
 NEW_DELIVERY = "New delivery text:"
+NEW_DELIVERY_PT = "Novo texto de entrega:"
 DELIVERY_HIDDEN = "***"
-_TEXT_DELIVERY = re.compile(
-    rf"(?P<label>{re.escape(NEW_DELIVERY)}|\bNovo texto de entrega:|\bEntrega:)[ \t]*[^\"\n]*", re.IGNORECASE
+_LABELLED_DELIVERY = re.compile(
+    rf"(?P<label>{re.escape(NEW_DELIVERY)}|(?<!\w){re.escape(NEW_DELIVERY_PT)})[ \t]*[^\"\n]*"
 )
+# The delivery as the app writes it anywhere else (jobs.order_customer.delivery_obs, quoted from
+# obsPedido by an ERP answer or a note): "Entrega: <who>, <street>, ..., CEP <zip>, <phone>", with
+# that capital and one space, not after a word ("Prazo de entrega: 3 dias", "Data de Entrega: ..."
+# are not it), its first part begun by a letter or digit and followed by ", " (order_map keeps the
+# parts that begin within its first 100 characters: who and street). "Entrega: agendada" is no
+# address: it stays. The rest of its line or quote goes (obsPedido's buyer note after it too).
+_APP_DELIVERY = re.compile(r"(?<!\w)(?<!\w )(?P<label>Entrega:) (?=\w)[^\"\n,]+, [^\"\n]*")
 
 
 def mask_text(text: str | None, reveal: bool) -> str | None:
@@ -227,6 +235,9 @@ def mask_text(text: str | None, reveal: bool) -> str | None:
 
 
 def mask_delivery(text: str) -> str:
-    """The delivery text after NEW_DELIVERY, its pt-BR words or "Entrega:" hidden to the end of its
-    line or quote, its label kept: "New delivery text: Entrega: Ana, Rua X, 1" -> "New delivery text: ***"."""
-    return _TEXT_DELIVERY.sub(lambda m: f"{m.group('label')} {DELIVERY_HIDDEN}", text)
+    """The delivery text the app writes hidden, its label kept: after NEW_DELIVERY or its pt-BR
+    words to the end of the line or quote ("New delivery text: Entrega: Ana, Rua X, 1" -> "New
+    delivery text: ***"), else a delivery shaped as delivery_obs writes it ("Shopify #1001 -
+    Entrega: Ana, Rua X, 1" -> "Shopify #1001 - Entrega: ***")."""
+    text = _LABELLED_DELIVERY.sub(lambda m: f"{m.group('label')} {DELIVERY_HIDDEN}", text)
+    return _APP_DELIVERY.sub(lambda m: f"{m.group('label')} {DELIVERY_HIDDEN}", text)

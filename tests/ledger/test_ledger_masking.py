@@ -2,7 +2,7 @@
 
 import copy
 
-from ledger.masking import mask_document, mask_email, mask_name, mask_phone, mask_pii, mask_zip
+from ledger.masking import mask_document, mask_email, mask_name, mask_phone, mask_pii, mask_text, mask_zip
 
 SHOPIFY_ORDER = {
     "name": "#1001",
@@ -149,3 +149,37 @@ def test_a_shopify_gid_is_not_a_document():
     text = "variant gid://shopify/ProductVariant/44012345678901 for CPF 52998224726"
     for shown in (mask_text(text, reveal=False), scrub_text(text)):
         assert "gid://shopify/ProductVariant/44012345678901" in shown and "52998224726" not in shown
+
+
+def test_mask_text_hides_the_delivery_text_the_app_writes():
+    """The delivery as jobs.order_customer.delivery_obs writes it ("Entrega: <name>, <street>, ...")
+    wherever a text quotes it (an ERP answer quoting obsPedido, a note's new delivery behind its label)."""
+    delivery = "Entrega: Maria Souza, Rua das Flores, 1234, Sao Paulo/SP, CEP 01310-100, +55 11 98765-4321"
+    texts = [
+        f"obsPedido rejected: Shopify #1001 - {delivery} - deixar na portaria",
+        delivery,
+        f'its observation still says "Shopify #1001 - {delivery}"',
+        f"Do this. New delivery text: {delivery}",
+        f"Faça isto. Novo texto de entrega: {delivery}",
+    ]
+    for text in texts:
+        shown = mask_text(text, reveal=False)
+        assert not any(v in shown for v in ("Maria", "Flores", "1234", "01310", "98765")), shown
+    assert mask_text(f"New delivery text: {delivery}", reveal=False) == "New delivery text: ***"
+    assert mask_text(f"x - {delivery}", reveal=False) == "x - Entrega: ***"
+    assert mask_text(f"x - {delivery}", reveal=True) == f"x - {delivery}"
+
+
+def test_mask_text_leaves_an_ordinary_delivery_phrase_alone():
+    """ "Entrega" in a text the app did not shape as a delivery (no "<who>, <where>" after it, or a
+    word before it: "Prazo de entrega:") says no address: a viewer reads it."""
+    texts = [
+        "Prazo de entrega: 3 dias",
+        "O pedido 77 do ERP já indica esta entrega: nada a enviar",  # skip_words, said to viewers too
+        "Entrega: agendada",
+        "ERP answered: Data de Entrega: 02/12/2026, manhã",
+        "Forma de entrega: Entrega expressa, 14,90",
+        "a observação traz o texto da nova entrega como a nota o mostra (“Entrega: …”, copie-o da nota)",
+    ]
+    for text in texts:
+        assert mask_text(text, reveal=False) == text
