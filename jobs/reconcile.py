@@ -78,7 +78,7 @@ from jobs import (
 )
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
-from jobs.order_map import WILL_NOT_BE_PAID, erp_total_expected
+from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
 from ledger import drift, handled, kv, queues, shop_settings, trace
 from ledger.db import session_scope
@@ -627,7 +627,8 @@ def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
         params = skipped.get("params")
         return str(skipped["key"]), params if isinstance(params, dict) else {}
     if status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
-        return ("recon_waiting_payment", {"status": detail.get("financial_status") or "?"})
+        status = detail.get("financial_status") or "?"  # in words (order_map's): a new status as it came
+        return ("recon_waiting_payment", {"status": FINANCIAL_STATUS_WORDS.get(str(status).upper(), status)})
     return None
 
 

@@ -234,6 +234,15 @@ JOB_STOPPED: Text = (
 )
 
 
+def financial_status(code: str | None, locale: str) -> str:
+    """Shopify's financial status (PENDING, PARTIALLY_PAID...) in words (its financial_* key, as
+    jobs.order_map.FINANCIAL_STATUS_WORDS names them); a status Shopify added since as its code,
+    none as "?"."""
+    if not code:
+        return "?"
+    return rendering.say(WORDS, f"financial_{code.lower()}", None, locale) or code
+
+
 def job_reason(words: Any, locale: str) -> str:
     """Why a failed job stopped, in `locale`: its failure's words (kept by the worker,
     ledger.queues.FAILURE_WORDS), else JOB_STOPPED."""

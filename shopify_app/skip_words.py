@@ -15,6 +15,7 @@ from typing import Any
 from ledger import trace
 from ledger.handled import info_of
 from ledger.models import Message, MessageStatus
+from shopify_app import fail_words
 from shopify_app import words as rendering
 from shopify_app.words import Text
 
@@ -284,7 +285,7 @@ def reason(message: Message, locale: str) -> str | None:
 
 def _waiting(detail: dict[str, Any], locale: str) -> str:
     at = 1 if locale == "en" else 0
-    said = WAITING[at].format(status=detail.get("financial_status") or "?")
+    said = WAITING[at].format(status=fail_words.financial_status(detail.get("financial_status"), locale))
     if detail.get("unpaid") and detail.get("total"):
         said += UNPAID[at].format(unpaid=detail["unpaid"], total=detail["total"])
     return said

@@ -144,10 +144,10 @@ def test_a_reports_explanations_are_said_in_the_requests_language(client, settin
     assert [row["why"] for row in pt["orders"]["held_in_app"]] == [
         "resolvida fora do app: entered in the ERP by hand",
         "Pedido de teste da Shopify (provedor de pagamento em modo de teste): não enviado ao ERP",
-        "aguardando pagamento: a Shopify diz PENDING",
+        "aguardando pagamento: a Shopify diz pendente",  # the status in words, not its code
         "order #1004: payment gateway 'Pix' has no ERP payment form",  # a failure's own text, as written
     ]
-    assert en["orders"]["held_in_app"][2]["why"] == "waiting for payment: Shopify says PENDING"
+    assert en["orders"]["held_in_app"][2]["why"] == "waiting for payment: Shopify says pending"
     [closed] = pt["stock"]["locations"]
     assert closed["note"].startswith("a empresa 3 está inativa no ERP: o fluxo de estoque zera")
     assert en["stock"]["locations"][0]["note"] == stored["stock"]["locations"][0]["note"]

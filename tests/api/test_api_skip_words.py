@@ -213,5 +213,9 @@ def test_an_order_waiting_for_its_payment_says_so_in_the_requests_language(clien
         assert response.status_code == 200, response.get_json()
         return response.get_json()["reason"]
 
-    assert reason("pt-BR") == "aguardando pagamento: o Shopify diz PENDING; faltam 10.00 do total 50.00"
-    assert reason("en") == "waiting for payment: Shopify says PENDING; 10.00 of its total 50.00 not paid"
+    # Shopify's financial status in words (fail_words' financial_*), not its code
+    assert reason("pt-BR") == "aguardando pagamento: o Shopify diz pendente; faltam 10.00 do total 50.00"
+    assert reason("en") == "waiting for payment: Shopify says pending; 10.00 of its total 50.00 not paid"
+    with session_scope(settings.database_url) as session:  # a status Shopify added since: its code
+        session.get(Message, waiting).error_detail = {"waiting": "payment", "financial_status": "ON_HOLD_NEW"}
+    assert reason("pt-BR") == "aguardando pagamento: o Shopify diz ON_HOLD_NEW"
