@@ -95,7 +95,7 @@ from ledger.models import (
     StoreLink,
     utcnow,
 )
-from ledger.words import Words, beside, stored
+from ledger.words import SUFFIX, Words, beside, stored
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
 from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
@@ -146,18 +146,20 @@ class ReportIncomplete(Transient):
     """A section could not be checked and retrying may help (Shopify or the ERP down): the partial
     report is stored, and RQ runs the report again. `report` is the partial report."""
 
-    def __init__(self, message: str, report: dict[str, Any]) -> None:
+    def __init__(self, message: str, report: dict[str, Any], words: Words | None = None) -> None:
         super().__init__(message)
         self.report = report
+        self.words = words
 
 
 class ReportRefused(Rejected):
     """A section could not be checked and retrying the same will not help (a refusal): the partial
     report is stored; the run fails with the sections' errors. `report` is the partial report."""
 
-    def __init__(self, message: str, report: dict[str, Any]) -> None:
+    def __init__(self, message: str, report: dict[str, Any], words: Words | None = None) -> None:
         super().__init__(message, system="app", code="SECTIONS_FAILED")
         self.report = report
+        self.words = words
 
 
 def redis_key(shop_id: int) -> str:
@@ -337,9 +339,26 @@ def _incomplete(report: dict[str, Any]) -> ReportIncomplete | ReportRefused | No
     if not failed:
         return None
     text = "reconciliation incomplete: " + "; ".join(f"{name}: {report[name]['error']}" for name in failed)
+    sections = {"join": "semicolon", "parts": [_section_said(name, report[name]) for name in failed]}
+    words = ("reconcile_incomplete", {"sections": sections})
     if any(report[name].get("retryable") for name in failed):
-        return ReportIncomplete(text, report)
-    return ReportRefused(text, report)
+        return ReportIncomplete(text, report, words)
+    return ReportRefused(text, report, words)
+
+
+def _section_said(name: str, section: dict[str, Any]) -> Words:
+    """A failed section in the failure's words: its name, and its error's words as `_section` kept
+    them (the failure's own, else its message as it came); a section stored without them: its text."""
+    kept = section.get("error" + SUFFIX)  # as `beside` keeps them: a list of one part
+    kept = kept[0] if isinstance(kept, list) and len(kept) == 1 else kept
+    params = kept.get("params") if isinstance(kept, dict) else None
+    said = params["said"] if isinstance(params, dict) and "said" in params else section["error"]
+    parts: dict[str, Words] = {
+        "orders": ("reconcile_incomplete_orders", {"said": said}),
+        "stock": ("reconcile_incomplete_stock", {"said": said}),
+        "catalog": ("reconcile_incomplete_catalog", {"said": said}),
+    }
+    return parts[name]
 
 
 def _no_retry() -> None:

@@ -92,6 +92,12 @@ WORDS: dict[str, Text] = {
         "map '{none}' under De:Para > payment methods to the form such orders are booked under and the order "
         "resumes by itself",
     ),
+    # a reconciliation whose sections could not all be read (jobs.reconcile._incomplete): {sections}
+    # the failed ones joined, each with its error's words (the failure's own, else its text as it came)
+    "reconcile_incomplete": ("conciliação incompleta: {sections}", "reconciliation incomplete: {sections}"),
+    "reconcile_incomplete_orders": ("pedidos: {said}", "orders: {said}"),
+    "reconcile_incomplete_stock": ("estoque: {said}", "stock: {said}"),
+    "reconcile_incomplete_catalog": ("catálogo: {said}", "catalog: {said}"),
     # Shopify's financial status as payment_unmapped_none's {status} (jobs.order_map.FINANCIAL_STATUS_WORDS)
     "financial_authorized": ("autorizado", "authorized"),
     "financial_expired": ("expirado", "expired"),

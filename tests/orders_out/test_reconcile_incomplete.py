@@ -17,6 +17,7 @@ from ledger import kv, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.models import Message, MessageStatus, OrderLink, utcnow
+from shopify_app import fail_words
 from shopify_app.admin_api.order_settlement import OrderTotal
 from shopify_app.api_explain import explain
 
@@ -71,6 +72,14 @@ def test_a_report_whose_sections_failed_is_kept_but_retried_not_done(world: Worl
         assert message.status == MessageStatus.RETRYING.value
         assert message.error_text.startswith("reconciliation incomplete: orders:")
         assert message.response_payload == partial
+        # in the merchant's words: each section's error's own words (the ERP unreachable), else its text
+        pt, en = fail_words.reason(message, "pt-BR"), fail_words.reason(message, "en")
+    assert pt.startswith("conciliação incompleta: pedidos: Shopify unreachable; estoque: "), pt
+    assert "catálogo: " in pt and "reconciliation" not in pt and "Transient" not in pt, pt
+    [stock_error] = partial["stock"]["error_words"]
+    stock_said = fail_words.said(stock_error["params"]["said"], "pt-BR")
+    assert stock_said and f"estoque: {stock_said}; " in pt, (stock_said, pt)  # the ERP's failure in pt-BR
+    assert en.startswith("reconciliation incomplete: orders: Shopify unreachable; stock: "), en
     assert reconcile.latest(world.shop_id) == partial
     kv.get_redis().delete(reconcile.redis_key(world.shop_id))
     assert reconcile.latest(world.shop_id) == partial  # from the message, though not done
@@ -98,6 +107,14 @@ def test_a_section_refused_fails_the_report_and_the_cli_prints_what_was_checked(
         assert message.status == MessageStatus.FAILED.value
         assert message.response_payload["summary"]["errors"] == ["catalog"]
         assert "error" not in message.response_payload["orders"]
+        assert (
+            fail_words.reason(message, "pt-BR")
+            == "conciliação incompleta: catálogo: access denied to products"
+        )
+        assert (
+            fail_words.reason(message, "en")
+            == "reconciliation incomplete: catalog: access denied to products"
+        )
         shown = explain(message, "pt-BR")  # the Messages page explains it in the merchant's words
         assert shown is not None and shown["what_happened"].startswith("A conciliação diária não conseguiu")
         assert explain(message, "en")["what_to_do"].endswith("the report is made again.")
