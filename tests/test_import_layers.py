@@ -18,12 +18,17 @@ FORBIDDEN = {
     "ledger": {"jobs", "shopify_app", "erp", "sandbox", "app"},
     "erp": {"jobs", "shopify_app", "sandbox", "app"},
     "shopify_app": {"jobs", "sandbox", "app"},
-    "jobs": {"app"},
+    "jobs": {"app", "sandbox"},
+    "app.py": {"sandbox"},
     "sandbox": {"jobs", "shopify_app", "erp", "ledger", "app"},
 }
-# the demo's stack (README's demo command) starts both sandboxes and the app in-process: the one
-# module allowed to reach up to app.py and across to the sandbox
-DEMO_STACK = "jobs/demo_stack.py"
+# the demo (README's demo command) starts both sandboxes and the app in-process and drives them:
+# its modules may reach across to the sandbox, and its stack up to app.py
+DEMO_MAY_IMPORT = {
+    "jobs/demo_stack.py": {"sandbox", "app"},
+    "jobs/demo_catalog.py": {"sandbox"},
+    "jobs/demo_orders.py": {"sandbox"},
+}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -39,13 +44,14 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 def _crossings(package: str) -> list[str]:
     bad = []
-    for path in sorted((ROOT / package).rglob("*.py")):
+    paths = [ROOT / package] if package.endswith(".py") else sorted((ROOT / package).rglob("*.py"))
+    for path in paths:
         rel = path.relative_to(ROOT).as_posix()
         for lineno, module in _imports(path):
             top = module.split(".")[0]
             if top not in FORBIDDEN[package]:
                 continue
-            if top in {"sandbox", "app"} and rel == DEMO_STACK:
+            if top in DEMO_MAY_IMPORT.get(rel, ()):
                 continue
             bad.append(f"{rel}:{lineno} imports {module}")
     return bad
@@ -63,3 +69,18 @@ def test_the_check_sees_a_crossing(tmp_path, monkeypatch) -> None:
     (pkg / "x.py").write_text("def f():\n    from jobs import orders\n    return orders\n", encoding="utf-8")
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     assert _crossings("ledger") == ["ledger/x.py:2 imports jobs"]
+
+
+def test_the_check_sees_a_flow_or_the_app_reaching_the_sandbox(tmp_path, monkeypatch) -> None:
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "orders.py").write_text("from sandbox.shopify import checkout\n", encoding="utf-8")
+    (tmp_path / "jobs" / "demo_orders.py").write_text(
+        "import sandbox.consinco\nimport app\n", encoding="utf-8"
+    )
+    (tmp_path / "app.py").write_text("def f():\n    import sandbox\n", encoding="utf-8")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    assert _crossings("jobs") == [
+        "jobs/demo_orders.py:2 imports app",
+        "jobs/orders.py:1 imports sandbox.shopify",
+    ]
+    assert _crossings("app.py") == ["app.py:2 imports sandbox"]
