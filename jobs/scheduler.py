@@ -12,6 +12,11 @@ run, never one the current cron names (an edited cron names runs that were never
 person's edit of the cron is a new start: a due time before the edit (`cron_changed_at`) is not
 caught up, so moving a daily run from 05:00 to 04:00 at 14:00 runs it tomorrow at 04:00.
 
+A run RQ no longer knows is enqueued again (Redis lost it) only when the row says it has not
+ended and its due time is not before an edit: RQ drops an ended run's record on its TTLs (a
+finished one's worked out from the cron it ran under, a failed one's FAILURE_TTL, shorter than
+a monthly cron's gap), and a run that ended is never run again because its record lapsed.
+
 Each run carries its schedule's name, so what became of it (ok, retrying, failed) is written
 on the row when it ends (ledger.run_outcome); the tick writes "enqueued" only over no outcome,
 so a failed run stays shown on the Flows page while the next one waits.
@@ -32,7 +37,7 @@ from jobs import inbox
 from ledger import queues
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
-from ledger.schedules import BAD_CRON, ENQUEUED, RUN_OUTCOMES
+from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_OK, RUN_OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +94,17 @@ def tick(now: datetime | None = None) -> list[str]:
             last = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
             previous = _previous_job(schedule, last)
             state = _job_state(previous)
+            if _before_edit(schedule, due_at):
+                continue  # a person changed the cron after this due time: it starts at the next one
             if last is not None and last >= due_at:
-                if previous is None or state is not None:
-                    continue  # enqueued for this due time, and RQ holds it (or its result)
-                # RQ has no record of the run enqueued for this due time and it never finished
-                # (a finished one is kept until the next due time): Redis lost it. Again, once.
+                if previous is None or state is not None or _ended(schedule, last):
+                    continue  # enqueued for this due time, and RQ holds it or the row says it ended
+                # RQ has no record of the run enqueued for this due time and the row says it has not
+                # ended (RQ dropping an ended run's record on its result/failure TTL is not a loss):
+                # Redis lost it. Again, once.
                 log.warning("scheduler: %s for %s due %s is gone from RQ (Redis restarted?); enqueued again",
                             schedule.flow, domain, f"{due_at:%Y-%m-%d %H:%M}Z")  # fmt: skip
                 job_id = previous
-            elif _before_edit(schedule, due_at):
-                continue  # a person changed the cron after this due time: it starts at the next one
             elif state in WAITING:
                 continue  # the last run has not started yet: it reads every change up to its start
             else:
@@ -146,6 +152,16 @@ def _before_edit(schedule: Schedule, due_at: datetime) -> bool:
     if changed is None:
         return False
     return due_at < (changed if changed.tzinfo else changed.replace(tzinfo=UTC))
+
+
+def _ended(schedule: Schedule, last: datetime) -> bool:
+    """Whether the row records how the run enqueued at `last` ended (ok, or failed with no retry
+    left: ledger.run_outcome writes it with its end time). An outcome older than `last` is an
+    earlier run's, which the row keeps shown while the next one waits."""
+    ended = schedule.last_ended_at
+    if schedule.last_status not in (RUN_OK, RUN_FAILED) or ended is None:
+        return False
+    return (ended if ended.tzinfo else ended.replace(tzinfo=UTC)) >= last
 
 
 def _job_state(job_id: str | None) -> JobStatus | None:
