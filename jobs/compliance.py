@@ -252,8 +252,10 @@ def _drop_customer_failed_jobs(
 def _drop_shop_failed_jobs(session: Session, shop_id: int | None, domain: str) -> int:
     """Delete RQ's failed jobs of the shop (their tracebacks quote its orders and customers): those
     of its webhook inbox rows, its scheduled runs (`func(shop_id)`, marked by ledger.run_outcome),
-    and any other failed job whose arguments or exception text name the shop's domain. Called
-    before privacy.redact_shop deletes the inbox rows."""
+    any job ledger.failed_job_shops attributes to it (a `jobs.*` job whose first argument is its
+    id, such as a reconcile order import; a replay of one of its messages), and any other failed
+    job whose arguments or exception text name the shop's domain. Called before
+    privacy.redact_shop deletes the inbox rows and messages that attribution reads."""
     inbox_ids = session.execute(
         select(WebhookInbox.id, WebhookInbox.job_id).where(WebhookInbox.shop_domain == domain)
     ).all()
@@ -263,6 +265,9 @@ def _drop_shop_failed_jobs(session: Session, shop_id: int | None, domain: str) -
     def of_shop(job: Job, exc: str) -> bool:
         scheduled = run_outcome.META_KEY in (job.meta or {}) and shop_id is not None
         if scheduled and list(job.args[:1]) == [shop_id]:
+            return True
+        row = failed_job_shops.job_row(job)
+        if shop_id is not None and failed_job_shops.shops_jobs(session, [row], shop_id, domain):
             return True
         return any(domain_text.search(text) for text in (exc, *(repr(a) for a in job.args)))
 
