@@ -434,7 +434,8 @@ def _retire_moved(
     client cannot prove whole (`ChangeRead.unsure`, the pass's or the check's) retires nothing,
     and the full sync settles them (jobs.catalog_full). Many of them, a large share of the catalog,
     are held for a person as a full sync holds them (jobs.catalog_unlisted.moved): one failed
-    message, none retired."""
+    message of their own ("catalog:unlisted:moved", still naming those an earlier pass held), none
+    retired."""
     gone = _still_missing(erp_client, read, missing)
     if not gone:
         return
@@ -529,9 +530,10 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
 
     The ERP API has no by-id filter, so replay does not re-read the ERP: the cache holds the
     newest records the flows have read, and anything newer arrives with the next scheduled pass.
-    A full sync's held "catalog:unlisted" message runs the full sync again, `confirmed` for the
-    packagings it names while it is failed (absence.confirmed_by); done (a later full sync closed
-    it), its Replay is an ordinary full sync that confirms nothing (jobs.catalog_unlisted).
+    A held "catalog:unlisted" message (a full sync's, or the skus pass's "catalog:unlisted:moved")
+    runs the full sync again, `confirmed` for the packagings it names while it is failed
+    (absence.confirmed_by); done (a later full sync closed it), its Replay is an ordinary full sync
+    that confirms nothing (jobs.catalog_unlisted).
     Raises Transient while a catalog flow holds the catalog (RQ retries the replay later).
     """
     with session_scope() as session:
@@ -545,10 +547,10 @@ def replay(message_id: int, *, client: AdminClient | None = None) -> SyncResult:
         if result.busy:
             raise Transient(f"catalog of shop {shop_id} is busy; replay of {key} retried later")
         return result
-    if flow == catalog_unlisted.FLOW and key == catalog_unlisted.UNIT:
-        # Packagings a full sync held for a person: they checked those the message names, so a new
-        # full sync retires those of them its read still does not list (mid-read changes still
-        # checked); anything else it misses follows the ordinary rule.
+    if flow == catalog_unlisted.FLOW and key in catalog_unlisted.UNITS:
+        # Packagings a full sync (or the skus pass) held for a person: they checked those the
+        # message names, so a new full sync retires those of them its read still does not list
+        # (mid-read changes still checked); anything else it misses follows the ordinary rule.
         try:
             return initial_load(shop_id, client=client, bulk=None, confirmed=confirmed)
         except LockBusy as exc:

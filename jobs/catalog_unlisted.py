@@ -31,6 +31,14 @@ inactive: it leaves the sale through the ordinary path (jobs.catalog_map), read 
 An unreadable SKU record whose product cannot be told, in the full read or the re-check, leaves
 everything as it was (the same rule as the full read's, jobs.catalog_malformed); on a person's
 Retry the held message says so (`untold`), still naming the packagings for the next Retry.
+
+The skus pass holds in the same way the packagings of changed products its read no longer lists
+(`moved`), in a message of its own (`MOVED_UNIT`, code MOVED_PACKAGINGS_HELD): one message for
+both let a later hold of either rewrite the other's, and the packagings that one named stayed on
+sale, named nowhere, its Retry confirming them no more. A later skus pass holding others names
+them with those still held; a full sync decides them all again (it reads every packaging): it
+closes the skus pass's message saying how many it retired, held again (its own message names
+those) and left as they were (`_settle_moved`).
 """
 
 from __future__ import annotations
@@ -43,11 +51,15 @@ from erp import ChangeRead, ErpClient
 from jobs import absence, catalog_malformed
 from jobs.catalog_cache import CachedProduct
 from ledger import trace
-from ledger.words import Words
+from ledger.models import Message, MessageStatus
+from ledger.words import Words, beside
 
 FLOW = "skus"
-UNIT = "catalog:unlisted"  # the message when the packagings missing were held for a person
-MOVED_CODE = "MOVED_PACKAGINGS_HELD"  # ... by the skus pass (`moved`), not a full sync
+UNIT = "catalog:unlisted"  # the full sync's message when the packagings missing were held for a person
+MOVED_UNIT = "catalog:unlisted:moved"  # ... the skus pass's (`moved`), apart: neither rewrites the other
+UNITS = (UNIT, MOVED_UNIT)  # a person's Retry of either runs the full sync confirmed (catalog_flow.replay)
+MOVED_CODE = "MOVED_PACKAGINGS_HELD"
+SETTLED_KEY = "moved_hold_settled"  # the words of the skus pass's message a full sync closed
 
 
 @dataclass
@@ -77,7 +89,7 @@ def sweep(
     others follow the rule. The message's write (`record`) goes into the load's own transaction
     (catalog_initial.LedgerWriter), with the plan."""
     if not missing:
-        return Sweep(record=_close(shop_id, 0, 0))
+        return Sweep(record=_close(shop_id, 0, 0, ()))
     meanwhile = erp_client.skus(read.snapshot)  # rows that left the full read's window
     meanwhile.keep_malformed = True  # (its unreadable records are the next pass's to tell)
     listed = {record.id_sku for record in meanwhile}
@@ -96,10 +108,15 @@ def sweep(
                              rather="packagings the ERP no longer has")  # fmt: skip
     now = _by_product(gone, verdict.now)
     if verdict.why is None:
-        return Sweep(now, _close(shop_id, len(verdict.now), verdict.confirmed))
+        return Sweep(now, _close(shop_id, len(verdict.now), verdict.confirmed, verdict.now))
     held = _by_product(gone, verdict.held)
     off = [seq for seq in _left_without_any(gone, entries) if seq in held]
-    record = _hold(shop_id, held, off, known, doubt, verdict.why, verdict.confirmed)
+    hold = _hold(shop_id, held, off, known, doubt, verdict.why, verdict.confirmed)
+
+    def record(session: Any) -> None:
+        hold(session)
+        _settle_moved(session, shop_id, verdict.now, verdict.held)
+
     words = absence.held_words(len(verdict.held), known, doubt, known_as="packagings")
     return Sweep(now, record=record, held=verdict.held, why=verdict.why, words=words)
 
@@ -118,7 +135,8 @@ def untold(shop_id: int, confirmed: Collection[str], where: str = "the full read
                 f"right, Retry again: a new full read retires those it still does not list.")  # fmt: skip
 
     def record(session: Any) -> None:
-        absence.untold(session, shop_id, FLOW, UNIT, text, where)
+        for unit in UNITS:  # (the Retry was one of them: both still hold what they named)
+            absence.untold(session, shop_id, FLOW, unit, text, where)
 
     return Sweep(record=record)
 
@@ -147,13 +165,39 @@ def _by_product(gone: Mapping[int, list[str]], skus: Collection[str]) -> dict[in
     return {seq: kept for seq, ids in gone.items() if (kept := [i for i in ids if i in chosen])}
 
 
-def _close(shop_id: int, count: int, confirmed: int) -> Callable[[Any], None]:
-    """The held message done: `count` packagings retired, `confirmed` of them named by it."""
+def _close(shop_id: int, count: int, confirmed: int, retired: Collection[str]) -> Callable[[Any], None]:
+    """The held message done: `count` packagings retired (`retired`), `confirmed` of them named by
+    it; and the skus pass's, its packagings decided (`_settle_moved`)."""
 
     def record(session: Any) -> None:
         trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": count, "confirmed": confirmed})
+        _settle_moved(session, shop_id, retired, ())
 
     return record
+
+
+def _settle_moved(session: Any, shop_id: int, retired: Collection[str], held: Collection[str]) -> None:
+    """A full sync decided every packaging again: the skus pass's held message (`MOVED_UNIT`) done,
+    saying of the packagings it named how many the full sync retired, how many it held again (its
+    own message, `UNIT`, names those) and how many it left as they were (its read, or the re-check
+    of the changes made meanwhile, listed them). Its Retry then confirms nothing (absence.confirmed_by)."""
+    retired, held = set(retired), set(held)
+    for message in trace.unit_messages(session, shop_id, FLOW, [MOVED_UNIT],
+                                       Message.status != MessageStatus.DONE.value,
+                                       ~trace.closed_as_handled()):  # fmt: skip
+        detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+        named = [str(i) for i in detail.get("skus") or ()]
+        counts = {
+            "count": len(named),
+            "retired": sum(1 for i in named if i in retired),
+            "held": sum(1 for i in named if i in held),
+        }
+        counts["kept"] = counts["count"] - counts["retired"] - counts["held"]
+        note = (f"A full sync read the catalog whole and decided the {counts['count']} packaging(s) this "
+                f"message named: {counts['retired']} retired, {counts['held']} held again for a person (the "
+                f"full sync's own message names them), {counts['kept']} left as they were (its read "
+                f"listed them, or did not prove them gone).")  # fmt: skip
+        trace.succeed(session, message, response={**counts, **beside("note", note, (SETTLED_KEY, counts))})
 
 
 def moved(
@@ -164,10 +208,11 @@ def moved(
     absence.HELD_MIN and absence.HELD_SHARE of the `known` packagings of the catalog. An ERP serving,
     in one window, many changed products with some of their packagings only (a wrong store pair, a
     glitch) looks the same as those products moved to smaller families, and would have taken them
-    off sale at once: then none is retired and one failed message (`UNIT`, code
+    off sale at once: then none is retired and one failed message (`MOVED_UNIT`, code
     MOVED_PACKAGINGS_HELD) asks a person. Its Retry runs the full sync `confirmed` for what it names,
-    as the full sync's own held message (catalog_flow.replay); a later full sync that finds them
-    listed again closes it, one that misses them too names them in its own words."""
+    as the full sync's own held message (catalog_flow.replay). Its own unit, so it never rewrites
+    a full sync's held message; one it still has failed keeps naming what it held (`_moved_record`:
+    the union). A full sync decides them all again and closes it (`_settle_moved`)."""
     verdict = absence.decide(_in_order(gone), known, None, (), known_as="packagings in the catalog",
                              rather="packagings the ERP no longer has")  # fmt: skip
     if verdict.why is None:
@@ -175,17 +220,47 @@ def moved(
     held = _by_product(gone, verdict.held)
     off = _left_without_any(held, entries)
     skus = _in_order(held)
-    leaving = _leaving(off)
-    text = (f"The skus pass's read of the catalog changes (ProdutoSku) no longer listed {len(skus)} "
-            f"packaging(s) of {len(held)} product(s) changed in the ERP ({absence.named(_shown(held))}); "
-            f"none was retired, they stay as they were: {verdict.why}. Retired, each would be kept as an "
-            f"inactive variant, off sale, its stock zeroed{leaving}. Check in the ERP that these products' "
-            f"packagings still exist (their family, MAP_FAMEMBALAGEM) and that ProdutoSku serves them "
-            f"for the store's company and segment. If they are indeed gone, Retry: a full read of the "
-            f"catalog retires those of them it still does not list.")  # fmt: skip
-    record = _record(shop_id, MOVED_CODE, text, held, off, known, None)
+    record = _moved_record(shop_id, held, off, known, verdict.why)
     words = absence.held_words(len(skus), known, None, known_as="packagings")
     return Sweep(record=record, held=skus, why=verdict.why, words=words)
+
+
+def _moved_record(
+    shop_id: int, held: Mapping[int, list[str]], off: list[int], known: int, why: str
+) -> Callable[[Any], None]:
+    """The write of the skus pass's held message naming `held`, and what the one it has failed
+    still holds (its detail's "by_product"): a later pass's hold adds to it, never drops it."""
+
+    def record(session: Any) -> None:
+        before = _moved_held(session, shop_id)
+        earlier = {int(seq): [str(i) for i in ids] for seq, ids in (before.get("by_product") or {}).items()}
+        union = {seq: sorted({*earlier.get(seq, ()), *held.get(seq, ())}) for seq in {*earlier, *held}}
+        was = {i for ids in earlier.values() for i in ids} - {i for ids in held.values() for i in ids}
+        leaving = sorted({*off, *(int(s) for s in before.get("products_off_sale") or ())})
+        skus = _in_order(union)
+        text = (f"The skus pass's read of the catalog changes (ProdutoSku) no longer listed {len(skus)} "
+                f"packaging(s) of {len(union)} product(s) changed in the ERP ({absence.named(_shown(union))}"
+                f"); none was retired, they stay as they were: {why}. Retired, each would be kept as an "
+                f"inactive variant, off sale, its stock zeroed{_leaving(leaving)}. Check in the ERP that "
+                f"these products' packagings still exist (their family, MAP_FAMEMBALAGEM) and that "
+                f"ProdutoSku serves them for the store's company and segment. If they are indeed gone, "
+                f"Retry: a full read of the catalog retires those of them it still does not "
+                f"list.")  # fmt: skip
+        if was:
+            text = f"{text} {len(was)} of them were held by an earlier pass, still held and named here."
+        _record(shop_id, MOVED_UNIT, MOVED_CODE, text, union, leaving, known, None,
+                by_product={str(seq): ids for seq, ids in sorted(union.items())[:1000]})(session)  # fmt: skip
+
+    return record
+
+
+def _moved_held(session: Any, shop_id: int) -> dict[str, Any]:
+    """The detail of the skus pass's held message while it holds (failed), else {}."""
+    for message in trace.unit_messages(session, shop_id, FLOW, [MOVED_UNIT],
+                                       Message.status == MessageStatus.FAILED.value):  # fmt: skip
+        if isinstance(message.error_detail, dict):
+            return message.error_detail
+    return {}
 
 
 def _shown(gone: Mapping[int, list[str]]) -> list[str]:
@@ -223,26 +298,30 @@ def _hold(
     if retired:
         text = (f"{text} Besides, the {retired} packaging(s) confirmed by the Retry were retired; those "
                 f"above were not named then.")  # fmt: skip
-    return _record(shop_id, "UNLISTED_PACKAGINGS_HELD", text, gone, off, known, doubt)
+    return _record(shop_id, UNIT, "UNLISTED_PACKAGINGS_HELD", text, gone, off, known, doubt)
 
 
 def _record(
     shop_id: int,
+    unit: str,
     code: str,
     text: str,
     gone: Mapping[int, list[str]],
     off: list[int],
     known: int,
     doubt: str | None,
+    **more: Any,
 ) -> Callable[[Any], None]:
-    """The write of the one held message (`UNIT`) naming `gone` (idSkus per product)."""
+    """The write of a held message (`unit`: `UNIT` or `MOVED_UNIT`) naming `gone` (idSkus per
+    product); `more`: further detail."""
     skus = _in_order(gone)
     products = sorted(gone)
-    detail = {"products": products[:1000], "products_off_sale": off[:1000], "known": known, "doubt": doubt}
+    detail = {"products": products[:1000], "products_off_sale": off[:1000], "known": known, "doubt": doubt,
+              **more}  # fmt: skip
     search = [*skus[: absence.SHOWN], *products[: absence.SHOWN]]
 
     def record(session: Any) -> None:
-        absence.hold(session, shop_id, FLOW, UNIT, text, code=code, items=skus, search=search,
+        absence.hold(session, shop_id, FLOW, unit, text, code=code, items=skus, search=search,
                      request={"products": len(products)}, detail=detail)  # fmt: skip
 
     return record

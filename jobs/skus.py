@@ -11,9 +11,10 @@ ProdutoCV records; both push the touched products through the same function
 costs nothing (digest). A SKU inactive in the ERP keeps its variant with inventoryPolicy DENY
 (binding `active: false`, the stock flow sends 0); see jobs/catalog_map.py. The flow's
 "catalog:unlisted" message is a full sync's: packagings its read did not list, held for a person
-rather than retired; or this pass's, packagings of changed products its read no longer listed,
-held when they are many (jobs.catalog_unlisted.moved). Its Retry runs the full sync again,
-retiring those it named that are still missing (jobs.catalog_unlisted).
+rather than retired; its "catalog:unlisted:moved" message is this pass's, packagings of changed
+products its read no longer listed, held when they are many (jobs.catalog_unlisted.moved), apart so
+neither rewrites the other. Either's Retry runs the full sync again, retiring those it named that
+are still missing; a full sync closes the moved one, saying what it decided (jobs.catalog_unlisted).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
-from shopify_app import reconcile_words, stock_words
+from shopify_app import catalog_hold_words, reconcile_words, stock_words
 from shopify_app.api_common import (
     DEFAULT_LOCALE,
     MAX_ID,
@@ -129,8 +129,13 @@ def _findings(message: Message) -> dict[str, int] | None:
 
 
 # A response's texts said in the request's locale where the flow keeps their words beside them
-# (ledger.words.beside): a reconciliation report's explanations, a stock batch's note.
-RESPONSE_WORDS = {"reconcile": reconcile_words.in_locale, "stock": stock_words.in_locale}
+# (ledger.words.beside): a reconciliation report's explanations, a stock batch's note, the note
+# of the skus pass's held packagings a full sync decided.
+RESPONSE_WORDS = {
+    "reconcile": reconcile_words.in_locale,
+    "stock": stock_words.in_locale,
+    "skus": catalog_hold_words.in_locale,
+}
 
 
 def _said(message: Message, where: str) -> Any:

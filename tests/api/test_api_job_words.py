@@ -19,6 +19,7 @@ from ledger.db import session_scope
 from ledger.models import OrderLineChange, Role, Schedule
 from ledger.schedules import ensure_default_schedules
 from shopify_app import (
+    catalog_hold_words,
     dry_run_words,
     fail_words,
     line_words,
@@ -40,6 +41,7 @@ CATALOGUES = {
     "line": line_words.WORDS,
     "reconcile": reconcile_words.WORDS,
     "stock": stock_words.WORDS,
+    "catalog_hold": catalog_hold_words.WORDS,
     "fail": fail_words.WORDS,
 }
 

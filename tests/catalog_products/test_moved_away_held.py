@@ -28,7 +28,7 @@ def _held(shop: InstalledShop) -> Message | None:
             select(Message).where(
                 Message.shop_id == shop.shop_id,
                 Message.flow == catalog_unlisted.FLOW,
-                Message.unit_key == catalog_unlisted.UNIT,
+                Message.unit_key == catalog_unlisted.MOVED_UNIT,
             )
         ).one_or_none()
         if found is not None:
