@@ -149,9 +149,10 @@ def resolve_target(
 
 @dataclass(frozen=True)
 class Shipping:
-    """Lines of an order that one ERP company ships (from its mapped location)."""
+    """Lines of an order that one ERP company ships (from its mapped location, or from a location
+    mapped to none: the store link's company, None when the store is linked to none)."""
 
-    nro_empresa: int
+    nro_empresa: int | None
     location_id: str
     location_name: str | None
     lines: list[tuple[OrderLine, int]]  # (line, units in its fulfillment orders there)
@@ -161,19 +162,27 @@ def companies_shipping(
     session: Session, shop_id: int, read: ErpOrderRead, places: Places | None = None
 ) -> list[Shipping]:
     """The ERP companies the order's live fulfillment orders ship from, first one first, each
-    with its goods lines; locations mapped to no company are left out. Lines are known only when
-    the fulfillment orders were read with them (`read_order_for_erp(where_lines_ship=True)`, an
-    order shipping from several locations): otherwise every list is empty."""
-    mapped = (places or Places(session, shop_id)).locations
+    with its goods lines. A location mapped to no company ships for the store link's company, the
+    one an order from it alone goes to (`resolve_target`): its lines are not posted to another
+    location's company, which would reserve, pick and invoice goods Shopify fulfils elsewhere. With
+    no store link its company is None, and `park_unmapped` parks the order on that location. Lines
+    are known only when the fulfillment orders were read with them
+    (`read_order_for_erp(where_lines_ship=True)`, an order shipping from several locations):
+    otherwise every list is empty."""
+    places = places or Places(session, shop_id)
+    store = places.store
     goods = {line.id: line for line in order_map.goods_lines(read.order)}
-    found: dict[int, Shipping] = {}
+    found: dict[int | None, Shipping] = {}
     for fulfillment_order in read.live_fulfillment_orders:
-        row = mapped.get(fulfillment_order.location_id or "")
-        if row is None:
+        if not fulfillment_order.location_id:
             continue
-        shipping = found.setdefault(
-            row.nro_empresa, Shipping(row.nro_empresa, row.location_id, row.location_name, [])
-        )
+        row = places.locations.get(fulfillment_order.location_id)
+        if row is not None:
+            company, location, name = row.nro_empresa, row.location_id, row.location_name
+        else:
+            company = store.nro_empresa if store is not None else None
+            location, name = fulfillment_order.location_id, fulfillment_order.location_name
+        shipping = found.setdefault(company, Shipping(company, location, name, []))
         for fo_line in fulfillment_order.lines:
             line = goods.get(fo_line.line_item_id or "")
             if line is not None and fo_line.total_quantity > 0:
@@ -181,11 +190,34 @@ def companies_shipping(
     return [shipping for shipping in found.values() if shipping.lines or len(found) == 1]
 
 
-def line_companies(shipping: list[Shipping]) -> dict[str, list[tuple[int, int]]]:
+def park_unmapped(shipping: list[Shipping]) -> None:
+    """An order with lines shipping from a location mapped to no company, in a store linked to
+    none, waits for that location's mapping (the orders catch-up resumes it once mapped), as an
+    order shipping from it alone does (`resolve_target`), rather than going whole to the company
+    of its other lines.
+
+    Raises:
+        MappingMissing ("location"): naming the location.
+    """
+    for company in shipping:
+        if company.nro_empresa is None:
+            where = company.location_name or company.location_id
+            raise MappingMissing(
+                "location",
+                company.location_id,
+                f"lines of the order ship from location {where} ({company.location_id}), which no ERP "
+                "company is mapped to, and the store is linked to no company: map the location (or link "
+                "the store)",
+                words=("location_unmapped", {"location": where}),
+            )
+
+
+def line_companies(shipping: list[Shipping]) -> dict[str, list[tuple[int | None, int]]]:
     """Line id -> [(company, units it ships there)], first company first. Shopify's routing can
     split one line across locations (1 unit from each of two stores): each company takes its own
-    units, so the stock flow holds them where they ship (jobs.order_map.stock_lines)."""
-    companies: dict[str, dict[int, int]] = {}
+    units, so the stock flow holds them where they ship (jobs.order_map.stock_lines); units at a
+    location mapped to no company, in a store linked to none, are held at none (None)."""
+    companies: dict[str, dict[int | None, int]] = {}
     for company in shipping:
         for line, units in company.lines:
             at = companies.setdefault(line.id, {})

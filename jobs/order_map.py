@@ -328,14 +328,15 @@ def pays_on_delivery(order: Order, payment_confirmation: str, on_delivery: froze
 
 
 def stock_lines(
-    order: Order, companies: Mapping[str, list[tuple[int, int]]] | None = None
+    order: Order, companies: Mapping[str, list[tuple[int | None, int]]] | None = None
 ) -> list[dict[str, Any]]:
     """{"sku", "quantity"} per current line: what the stock flow subtracts until the ERP has it.
     `companies` (line id -> [(NROEMPRESA, units shipped there)], an order shipping from several
     companies; jobs.order_lookup.line_companies) gives one entry per company a line ships from,
     naming it ("nro_empresa"; else the payload's counts) with its units: a line split across two
-    stores holds each store's units there. Units no company is named for (a location mapped to
-    none) stay with the line's first company."""
+    stores holds each store's units there; units at a location mapped to no company in a store
+    linked to none name None, held at no company (the order waits for that mapping). Units no
+    company is named for stay with the line's first company."""
     found: list[dict[str, Any]] = []
     for line in goods_lines(order):
         shares = (companies or {}).get(line.id)

@@ -66,6 +66,7 @@ from jobs.order_lookup import (
     find_link,
     line_companies,
     mark_unsent_cancelled,
+    park_unmapped,
     payment_and_carrier_codes,
     refuse_several_companies,
     resolve_target,
@@ -569,6 +570,7 @@ def _prepare(
             return MessageStatus.SKIPPED.value
         try:
             target = resolve_target(session, shop_id, settings, read.location_ids, places)
+            park_unmapped(shipping)  # a line from a location no company is mapped to waits for it
             request = {**request, "nro_empresa": target.nro_empresa}
             message.request_payload = request
             if not order_map.is_ready(order, settings["payment_confirmation"], target.pay_on_delivery):
