@@ -33,6 +33,15 @@ tell cheaply whether GE_PESSOA holds a document (SmPedidoVendaAPI has no custome
 upsert happens inside POST PedidoVenda), and consinco.md names no rule requiring the name. Should a
 customer's ERP refuse a new document without one, the order stops with the ERP's own words, the
 merchant adds the name to the order's address in Shopify and clicks Retry: a stop, not a rename.
+A foreign address (a relative abroad buying groceries delivered in Brazil, a foreign card's
+billing address) is never sent as a Brazilian one: GE_PESSOA would take "New York" with UF "NY" and
+country BRASIL over the register's real address, and the NF-e's UF would be none, refused by SEFAZ
+at invoicing after picking. The register takes the document's own person's address when it is in
+Brazil (country BR, or none given), else the order's other address when that one is, else none (the
+register keeps its own); the phone only a Brazilian one (+55, or no country code on a Brazilian
+address or the order's own). A shipping address abroad is not refused here: it still goes in
+obsPedido (`delivery_obs`) for whoever delivers, who sees where it goes; a store that does not
+ship abroad has no shipping zone for it in Shopify.
 A CEP is 8 digits; 7 are one whose leading zero was lost (an API's or marketplace's "1310-100"),
 padded back; any other length is no CEP, sent as "" (the address goes whole), never cut into
 another CEP. Nothing in consinco.md says the ERP needs it to take an order (and the NF-e layout
@@ -210,6 +219,24 @@ def validate_tax_id(value: str | None) -> TaxId:
         return TaxId(compact, "J")
     raise InvalidTaxId(value, f"a CPF has 11 digits and a CNPJ 14 characters; this has {len(compact)}",
                        rule_words=("tax_id_length", {"length": len(compact)}))  # fmt: skip
+
+
+def _brazilian(address: Address | None) -> bool:
+    """Whether an address is in Brazil: its country BR, or none given (a checkout that asks none)."""
+    return address is not None and (address.country_code or "BR").strip().upper() == "BR"
+
+
+def _brazilian_phone(phone: str | None, brazilian_place: bool) -> str | None:
+    """A phone the register can take (DDD + number): one dialled with Brazil's country code (+55,
+    0055), or one with no country code from a Brazilian address or the order's own; None for
+    another country's (+1 212 ... would read as DDD 12) or a foreign address's without a code."""
+    typed = (phone or "").strip()
+    if not typed:
+        return None
+    international = re.match(r"\+|00", typed)
+    if international:
+        return phone if re.sub(r"\D", "", typed[international.end() :]).startswith("55") else None
+    return phone if brazilian_place else None
 
 
 def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
@@ -486,11 +513,31 @@ def _email(order: Order) -> str | None:
     return order.email or (order.customer.email if order.customer else None)
 
 
+def _register_source(order: Order, address: Address | None) -> Address | None:
+    """The address the register takes: the document's own person's when it is in Brazil, else the
+    order's other address when that one is (the buyer abroad, the goods delivered in Brazil), else
+    none. A foreign address sent as a Brazilian one (city "New York", UF "NY", country BRASIL)
+    would overwrite the register's real address and put a UF that is none on the NF-e, which SEFAZ
+    refuses at invoicing; with none, the register keeps its own, as for a partial address."""
+    if address is None or _brazilian(address):
+        return address
+    other = order.shipping_address if address is order.billing_address else order.billing_address
+    return other if _brazilian(other) else None
+
+
+def _phone(order: Order, address: Address | None) -> str | None:
+    """The register's phone: the document's own person's address's, else the order's, each only
+    when Brazilian (`_brazilian_phone`)."""
+    own = _brazilian_phone(address.phone, _brazilian(address)) if address else None
+    return own or _brazilian_phone(order.phone, True)
+
+
 def _customer_input(
     order: Order, tax: TaxId, name: str | None, trade_name: str | None, address: Address | None
 ) -> CustomerInput:
-    ddd, number = _split_phone((address.phone if address else None) or order.phone)
-    where = _register_address(address) if address else {}
+    ddd, number = _split_phone(_phone(order, address))
+    registered = _register_source(order, address)
+    where = _register_address(registered) if registered else {}
     email = _email(order)
     return CustomerInput(
         cpf_cnpj=tax.document,
