@@ -12,6 +12,7 @@ from typing import Any
 
 from erp.fields import iso
 from erp.names import NAMES, Names
+from erp.nfe_text import nfe_text
 from erp.records import CustomerInput, OrderInput, OrderLineInput, PaymentInput
 
 PER_PACKAGING = Decimal("0.000001")  # VLREMBDESCONTO NUMERIC(17,6)
@@ -34,16 +35,25 @@ CUSTOMER_WIDTHS: dict[str, int] = {
 }  # fmt: skip
 
 
+# The texts the NF-e prints (TString, Latin-1 only): the name and the address (erp.nfe_text).
+NFE_TEXTS = ("name", "trade_name", "street", "number", "complement", "district", "city")
+
+
 def customer_payload(customer: CustomerInput, names: Names = NAMES) -> dict[str, Any]:
-    """clienteDto: every text cut to its column (CUSTOMER_WIDTHS); fields the order does not know
-    are left out, not sent as null, so the ERP's upsert by document keeps what it has on file (a
-    company's state registration, its ICMS contributor flag)."""
+    """clienteDto: the NF-e's texts within its character set (`nfe_text`), then every text cut to
+    its column (CUSTOMER_WIDTHS, measured after), so what the ERP stores is what the NF-e can print;
+    fields the order does not know are left out, not sent as null, so the ERP's upsert by document
+    keeps what it has on file (a company's state registration, its ICMS contributor flag). A name
+    left with nothing (all emoji) is left out too, so the register keeps its own."""
+    texts = {key: nfe_text(value) for key in NFE_TEXTS if isinstance(value := getattr(customer, key), str)}
+    c = replace(customer, **{key: None if key in ("name", "trade_name") and not value else value
+                             for key, value in texts.items()})  # fmt: skip
     c = replace(
-        customer,
+        c,
         **{
             key: value[:width].rstrip()
             for key, width in CUSTOMER_WIDTHS.items()
-            if isinstance(value := getattr(customer, key), str) and len(value) > width
+            if isinstance(value := getattr(c, key), str) and len(value) > width
         },
     )
     return {key: value for key, value in _customer_fields(c, names).items() if value is not None}

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from erp.nfe_text import nfe_text
 from erp.records import (
     OWN_PLATFORM,
     THIRD_PARTY_PLATFORM,
@@ -852,21 +853,29 @@ def observation(order: Order) -> str:
     nowhere whatever address it carries) and the buyer's note, within the ERP's 200 characters.
     When they do not fit, the delivery gives way first (`_squeezed`: whole parts from its end,
     down to those that begin within its first 100 characters while they leave the note its first
-    40), then the note is cut at its end."""
-    return " - ".join(p for p in (_head(order), observation_where(order), order.note) if p)[:OBS_WIDTH]
+    40), then the note is cut at its end. Each part within the NF-e's characters (erp.nfe_text: the
+    ERP may print the observation on the invoice), measured after."""
+    parts = (nfe_text(_head(order)), observation_where(order), _note(order))
+    return " - ".join(p for p in parts if p)[:OBS_WIDTH]
+
+
+def _note(order: Order) -> str | None:
+    return nfe_text(order.note) if order.note else None
 
 
 def observation_where(order: Order) -> str | None:
     """The delivery part of the order's obsPedido ("Entrega: ...", `_squeezed` to leave the buyer's
     note its room), as `observation` writes it, on one line (an address typed with a line break or
     runs of spaces has them as one space: a flag's note ends with this part, which ledger.privacy
-    scrubs to the end of its line); None when nothing is delivered."""
+    scrubs to the end of its line) and within the NF-e's characters (erp.nfe_text); None when
+    nothing is delivered."""
     where = delivery_obs(order) if delivery_type(order) == "E" else None
     if not where:
         return None
-    where = " ".join(where.split())
-    most = OBS_WIDTH - len(_head(order)) - len(" - ")
-    note = len(order.note) + len(" - ") if order.note else 0
+    where = nfe_text(where)
+    most = OBS_WIDTH - len(nfe_text(_head(order))) - len(" - ")
+    typed = _note(order)
+    note = len(typed) + len(" - ") if typed else 0
     return _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))
 
 
