@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from erp.address import policy_for
 from erp.client import ErpClient
-from ledger import erp_place
+from ledger import erp_place, fence
 from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
@@ -39,6 +39,8 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
     with session_scope(database_url) as session:
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one_or_none()
         found = None if row is None else (row.base_url, row.username, bytes(row.password_enc))
+        if row is not None:  # the ERP this run reads: its cursors move only while it stays (ledger.fence)
+            fence.note_erp(shop_id, row.moves or 0)
     if found is not None:
         base_url, username, password_enc = found
         policy = policy_for(get_settings())

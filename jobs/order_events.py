@@ -47,7 +47,7 @@ from jobs.locks import LockBusy, flow_lock, record_lock
 from jobs.order_edits import held as held_edits
 from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_generation import current as erp_generation
-from jobs.order_generation import of_link
+from jobs.order_generation import ever_moved, of_link
 from ledger import flows, handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
@@ -316,16 +316,18 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
         .order_by(OrderLink.id.desc())
     )
     current: int | None = None
+    moved = False
     for candidate in links:
-        current = erp_generation(session, shop_id) if current is None else current
+        if current is None:
+            current, moved = erp_generation(session, shop_id), ever_moved(session, shop_id)
         if candidate.hand_linked_erp is not None:
             if candidate.hand_linked_erp == current:
                 return candidate
         elif named:
             if candidate.shopify_order_id.rsplit("/", 1)[-1] == named:
                 return candidate  # the Shopify order the ERP order says it came from
-        # A shop never moved (generation 0) has every link of its one ERP: no query a candidate.
-        elif current == 0 or of_link(session, candidate) == current:
+        # A shop never moved has every link of its one ERP: no query a candidate.
+        elif not moved or of_link(session, candidate) == current:
             return candidate
     return None
 

@@ -1,7 +1,8 @@
 """Which ERP an order link's NROPEDVENDA belongs to (ErpConnection.generation).
 
 Why: each ERP numbers its orders on its own. After the shop's ERP connection moved to another ERP
-(homologation -> production: ledger.setup_moves.erp_moved bumps the generation), a number the
+(homologation -> production: ledger.setup_moves.erp_moved gives it that ERP's generation, the one
+it had if the shop was on it before, else a new one), a number the
 app learned from the ERP it was connected to before is that ERP's, and the same number in the ERP
 used now is another customer's order. The ERP -> Shopify side skips the old ERP's events
 (jobs.order_events OTHER_ERP); `refusal` is the Shopify -> ERP side's guard: a cancellation, an
@@ -42,6 +43,13 @@ def current(session: Session, shop_id: int) -> int:
     """The generation of the ERP the shop is connected to now (0 without a connection saved)."""
     found = session.scalar(select(ErpConnection.generation).where(ErpConnection.shop_id == shop_id))
     return found or 0
+
+
+def ever_moved(session: Session, shop_id: int) -> bool:
+    """Whether the shop's ERP connection ever moved to another ERP (a shop on generation 0 may
+    have: moved back to its first ERP, its orders of the ERP in between are that one's)."""
+    moves = session.scalar(select(ErpConnection.moves).where(ErpConnection.shop_id == shop_id))
+    return bool(moves)
 
 
 def of_link(session: Session, link: OrderLink) -> int:
@@ -85,10 +93,10 @@ def before_current(session: Session, shop_id: int, links: list[OrderLink]) -> se
     """The ids of those of the shop's `links` whose NROPEDVENDA is of an ERP the shop was connected
     to before (`of_link` of each, for the many links of a reconciliation's window: the orders
     messages read IN_CHUNK a statement and the moves once, not a query or two a link). A shop
-    never moved (generation 0) has none: generations only grow."""
+    never moved has none."""
     now = current(session, shop_id)
     numbered = [link for link in links if link.nro_pedvenda is not None]
-    if now == 0 or not numbered:
+    if not numbered or not ever_moved(session, shop_id):
         return set()
     units = {link.id: f"order:{order_map.numeric_id(link.shopify_order_id)}" for link in numbered}
     wanted = sorted({units[link.id] for link in numbered if link.hand_linked_erp is None})

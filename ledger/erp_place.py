@@ -9,6 +9,7 @@ ledger.order_link_by_hand.shops_on_same_erp (an ERP number linked by hand by ano
 - `normalised`: as the client sends it (one trailing slash), scheme and host in lower case.
 - `place`: what identifies the ERP — host (and a port other than a default one) and path; the
   scheme is not (http -> https of one host is the same Consinco, its numbers the same).
+  `place_key` is it as one text (ErpConnection.places: the generation of each ERP the shop was on).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ def place(base_url: str) -> tuple[str, str]:
         return parts.netloc, parts.path
     netloc = host if port in DEFAULT_PORTS else f"{host}:{port}"
     return netloc, parts.path
+
+
+def place_key(base_url: str) -> str:
+    """`place` as one text ("host[:port]/path/"), to key what is kept per ERP in JSON."""
+    netloc, path = place(base_url)
+    return f"{netloc}{path}"
 
 
 def same(before: str, after: str) -> bool:

@@ -17,7 +17,9 @@ raises DeadRunHoldsLock (Transient: RQ runs it again once the lock lapsed; RETRY
 to well past the TTL). A different holder (a manual run while the tick comes) is LockBusy.
 
 The fence (ledger.fence) asks Redis whether the lock is still this run's token at every
-watermark advance: the heartbeat notices a lost lock only at its next beat.
+watermark advance: the heartbeat notices a lost lock only at its next beat. A flow lock's block is
+also one run for the fence's ERP check (`fence.erp_run`: no ERP cursor moves once the shop's ERP
+connection moved to another ERP since the run built its ERP client).
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ def flow_lock(
                 f"worker died; it waits for the lock to lapse (up to {ttl:.0f} s) and is tried again"
             ).worded("flow_lock_dead_try") from busy
         raise
-    with _held(lock, ttl, token) as held:
+    with _held(lock, ttl, token) as held, fence.erp_run():  # the run's ERP connection, noted
         yield held
 
 

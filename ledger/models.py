@@ -180,9 +180,16 @@ class ErpConnection(Base):
     base_url: Mapped[str] = mapped_column(String(500))
     username: Mapped[str] = mapped_column(String(200))
     password_enc: Mapped[bytes]
-    # Bumped each time base_url moves to another ERP: the order events of each ERP are units of
-    # their own (jobs.order_events.unit_key), its seqEvento numbers being another ERP's own.
+    # Which ERP base_url reaches, as a number stable for that ERP (ledger.setup_moves.erp_moved):
+    # the order events of each ERP are units of their own (jobs.order_events.unit_key), its
+    # seqEvento and NROPEDVENDA numbers being that ERP's own. Moving back to an ERP the shop was
+    # on before gives that ERP's number back (`places`), so its orders are its own again.
     generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # {ledger.erp_place.place_key of an ERP the shop was on: its generation}
+    places: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Bumped by every move to another ERP (back to one seen before too): a flow run notes it when
+    # it builds its ERP client and moves no ERP cursor when it changed since (ledger.fence).
+    moves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -19,6 +19,17 @@ from sqlalchemy.orm import Session
 from ledger import fence
 from ledger.models import Watermark, as_utc, utcnow
 
+# The flows whose watermarks are positions in the ERP's change stream (every scope of each)...
+ERP_CURSOR_FLOWS = ("products", "skus", "prices", "stock", "order_events")
+# ...but for this one, a cursor over the ledger's own rows (jobs.stock_pending.CLOSED_SCOPE).
+LEDGER_CURSOR = ("stock", "orders_closed")
+
+
+def of_erp(flow: str, scope: str) -> bool:
+    """Whether the (flow, scope) cursor is a position in the ERP's change stream (forgotten when
+    the connection moves to another ERP: ledger.setup_moves.erp_moved)."""
+    return flow in ERP_CURSOR_FLOWS and (flow, scope) != LEDGER_CURSOR
+
 
 @dataclass(frozen=True)
 class WatermarkState:
@@ -54,9 +65,13 @@ def advance(
     row is locked (PostgreSQL) while compared, so two runs cannot move it backwards together.
 
     Raises:
-        Transient: the run lost the flow lock it holds (ledger.fence).
+        Transient: the run lost the flow lock it holds, or (a cursor in the ERP's change stream,
+            `of_erp`) the shop's ERP connection moved to another ERP since the run built its ERP
+            client (ledger.fence): the cursor is not written, the next run reads the new ERP whole.
     """
     fence.check()  # a run that lost its flow lock moves nothing: another may be running
+    if of_erp(flow, scope):  # nor one that read an ERP the shop's connection has moved away from
+        fence.check_erp(session, shop_id)
     changed_at, run_started_at = _utc(changed_at), _utc(run_started_at)
     assert changed_at is not None and run_started_at is not None
     if changed_at > run_started_at:

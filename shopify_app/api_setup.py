@@ -10,7 +10,7 @@ The ERP password is write-only: stored encrypted (ledger.crypto), never returned
 moved to another host or path is another ERP (the same host over https, or with its default port
 written out, is not: erp.factory.same_erp): every ERP cursor of the shop is forgotten (the flows read
 it whole, ledger.setup_moves) and its order events are units of their own (ErpConnection.generation,
-jobs.order_events.unit_key); the audit row says so.
+jobs.order_events.unit_key; back on an ERP it was on before, that ERP's own again); the audit row says so.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def put_erp_connection() -> ResponseReturnValue:
         after: dict[str, Any] = {"base_url": base_url, "username": username}
         if moved and not same_erp(before["base_url"] if before else "", base_url):
             # another ERP: its change stream, its event and order numbers are its own
-            after.update(setup_moves.erp_moved(session, row))
+            after.update(setup_moves.erp_moved(session, row, before["base_url"] if before else None))
         if password is not None:
             after["password"] = "changed"  # noqa: S105 (stored as "***" by the audit scrubber)
         write_audit(session, "erp_connection.saved", "erp_connection", before, after)

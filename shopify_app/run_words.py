@@ -82,6 +82,13 @@ WORDS: dict[str, Text] = {
         "O pedido {order} está sendo tratado por outro worker: esta mensagem é tentada de novo mais tarde",
         "Order {order} is being handled by another worker: this message is tried again later",
     ),
+    # the ERP connection moved under the run (ledger.fence.check_erp)
+    "erp_moved_during_run": (
+        "A conexão com o ERP mudou durante a execução: nada do que ela leu do ERP anterior foi guardado "
+        "como lido; a próxima execução lê o novo ERP desde o início",
+        "The ERP connection changed during the run: nothing it read from the previous ERP was kept as "
+        "read; the next run reads the new ERP from the start",
+    ),
     # the worker (ledger.run_outcome.horse_killed)
     "worker_killed_signal": (
         "O processo do worker que rodava esta execução morreu (sinal {signal}; falta de memória?)",
