@@ -48,7 +48,7 @@ from jobs.order_edits import held as held_edits
 from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_generation import current as erp_generation
 from jobs.order_generation import ever_moved, of_link
-from ledger import flows, handled, order_notes, queues, shop_settings, trace, watermarks
+from ledger import fence, flows, handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
@@ -176,6 +176,9 @@ def _take(shop_id: int, event: OrderEvent) -> str:
         log.warning("order_events: event %s has unknown kind %r", event.seq_evento, event.kind)
         return "ignored"
     with session_scope() as session:
+        # the event is of the ERP the run's client reads: the connection moved since, it is no longer
+        # the one `generation` names (ledger.fence: transient, the next poll reads the new ERP whole)
+        fence.check_erp(session, shop_id)
         generation = erp_generation(session, shop_id)
         key, jid = unit_key(event.seq_evento, generation), job_id(shop_id, event.seq_evento, generation)
         existing = message_for(session, shop_id, flow, event.seq_evento, generation)

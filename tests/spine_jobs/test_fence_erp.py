@@ -71,3 +71,27 @@ def test_a_second_flow_lock_is_part_of_the_same_run(connected, rconn) -> None:
             pytest.raises(Transient),
         ):
             watermarks.advance(session, connected, "products", "", STARTED, 0, STARTED)
+
+
+def test_an_event_of_the_erp_left_is_not_taken_as_the_new_ones(connected, rconn) -> None:
+    """The poller read homologation's events; the connection moved to production meanwhile: an
+    event it takes now would be keyed and looked up as production's (its number another order
+    there), so the poll stops (transient) and writes no message."""
+    from decimal import Decimal
+
+    from erp.records import OrderEvent
+    from jobs import order_events
+    from ledger.models import Message
+
+    event = OrderEvent(seq_evento=7, kind="C", nro_pedvenda=77, seq_canal_venda=None, channel_order_id=None,
+                       nro_empresa=1, situacao=None, occurred_at=STARTED, altered=False, total=Decimal(0),
+                       total_served=None, lines=(), invoice=None, tracking=None, cancel_reason=None,
+                       nfe_cancelled=False)  # fmt: skip
+    with flow_lock(connected, order_events.FLOW, conn=rconn):
+        factory.for_shop(connected).close()
+        _move(connected)
+        with pytest.raises(Transient) as stopped:
+            order_events._take(connected, event)
+    assert stopped.value.words[0] == "erp_moved_during_run"
+    with session_scope() as session:
+        assert session.scalars(select(Message).where(Message.shop_id == connected)).all() == []
