@@ -125,6 +125,58 @@ def written_messages() -> list[tuple[str, ast.expr]]:
     return found
 
 
+# The CSV import's line errors (ledger.mappings.import_csv: `result.errors.append((line, message))`),
+# which the De:Para page also says through fieldText; a relayed one's sources, as RELAYED.
+IMPORT_RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
+    "problem": lambda: _returns("ledger/mappings.py", "location_problem"),
+    "twice": lambda: _returns("ledger/mappings.py", "_twice"),
+    # upsert_mapping's ValueError (MappingConflict included), location_problem's via `problem`
+    "str(exc)": lambda: (
+        [
+            (m, e)
+            for m, e in _sources("ledger/mappings.py", _raised("ValueError"))
+            + _sources("ledger/mappings.py", _raised("MappingConflict"))
+            if ast.unparse(e) != "problem"
+        ]
+        + _returns("ledger/mappings.py", "location_problem")
+    ),
+}
+
+
+def _appended_line_error(node: ast.AST) -> ast.expr | None:
+    """The message of `result.errors.append((line, message))`, else None."""
+    if not (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+    ):
+        return None
+    owner = node.func.value
+    if not (isinstance(owner, ast.Attribute) and owner.attr == "errors" and node.args):
+        return None
+    pair = node.args[0]
+    return pair.elts[1] if isinstance(pair, ast.Tuple) and len(pair.elts) == 2 else None
+
+
+def import_messages() -> list[str]:
+    """Every line error a De:Para CSV import can answer, with sample values, sorted, no repeats."""
+    module = "ledger.mappings"
+    tree = ast.parse((ROOT / "ledger" / "mappings.py").read_text(encoding="utf-8"))
+    found: list[tuple[str, ast.expr]] = []
+    for node in ast.walk(tree):
+        expr = _appended_line_error(node)
+        if expr is None:
+            continue
+        relay = ast.unparse(expr)
+        if isinstance(expr, ast.Constant | ast.JoinedStr):
+            found.append((module, expr))
+        elif relay in IMPORT_RELAYED:
+            found += IMPORT_RELAYED[relay]()
+        else:
+            raise AssertionError(
+                f"{module}: an import line error relayed from {relay!r}: name it in IMPORT_RELAYED"
+            )
+    return sorted({text for where, expr in found for text in _said(where, expr)})
+
+
 def _setting_rules(kind: str) -> list[Any]:
     settings = importlib.import_module("shopify_app.api_settings")
     return [r for r in settings.SETTINGS.values() if type(r).__name__ == kind]
@@ -149,6 +201,13 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "location_id": ["gid://shopify/Location/3"],
         "erp_code": ["A1"],
         "kind": ["cor"],
+        "', '.join(missing)": ["erp_code", "shopify_code, erp_code"],
+        "code_max": [100, 255],
+        "exc": ["line contains NUL"],
+        "company": [5],
+        "nro_empresa": [5],
+        "other.nro_empresa": [6],
+        "row.location_id": ["gid://shopify/Location/4"],
     }
     if source in samples:
         return samples[source]

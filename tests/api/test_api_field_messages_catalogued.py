@@ -9,7 +9,7 @@ import json
 import re
 
 from shopify_app.frontend import I18N_DIR
-from tests.api.field_messages import field_messages, field_words
+from tests.api.field_messages import field_messages, field_words, import_messages
 
 
 def test_the_scan_reads_the_api_and_api_js() -> None:
@@ -22,13 +22,14 @@ def test_the_scan_reads_the_api_and_api_js() -> None:
     assert len(field_words()) >= 20
 
 
-def test_every_field_message_the_api_answers_has_words_in_both_languages() -> None:
+def _unsaid(messages: list[str]) -> list[str]:
+    """Each of `messages` FIELD_WORDS has no pattern for, or whose key a catalogue lacks."""
     words = field_words()
     catalogues = {
         lang: json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8")) for lang in ("pt-BR", "en")
     }
     unsaid: list[str] = []
-    for message in field_messages():
+    for message in messages:
         found = next(((p.match(message), key) for p, key in words if p.match(message)), None)
         if found is None:
             unsaid.append(f"no FIELD_WORDS pattern: {message}")
@@ -40,6 +41,27 @@ def test_every_field_message_the_api_answers_has_words_in_both_languages() -> No
                 unsaid.append(f"{lang}: no error.field.{key}: {message}")
             elif set(re.findall(r"\{(\w+)\}", text)) - set(match.groupdict()):
                 unsaid.append(f"{lang}: error.field.{key} names values the pattern does not catch: {message}")
+    return unsaid
+
+
+def test_every_field_message_the_api_answers_has_words_in_both_languages() -> None:
+    unsaid = _unsaid(field_messages())
+    assert unsaid == [], "\n".join(unsaid)
+
+
+def test_the_import_scan_reads_every_line_error() -> None:
+    messages = import_messages()
+    assert "a value is too long (codes at most 100/255)" in messages
+    assert "location gid://shopify/Location/3 appears twice" in messages  # relayed: _twice
+    assert any(m.startswith("location gid://shopify/Location/3 is mapped to company 6") for m in messages)
+    assert any(m.startswith("“gid://shopify/Location/3” is not a Shopify location") for m in messages)
+
+
+def test_every_line_error_of_a_csv_import_has_words_in_both_languages() -> None:
+    """The De:Para page says each import line error through fieldText as well (mappings.js): a
+    location mapped to another company, a value too long, a missing column, an unreadable CSV
+    read in English on a pt-BR page."""
+    unsaid = _unsaid(import_messages())
     assert unsaid == [], "\n".join(unsaid)
 
 

@@ -141,6 +141,38 @@ def test_a_location_csv_naming_a_location_twice_says_so_in_the_pages_language(
     assert page.errors == []
 
 
+def test_a_location_csv_whose_lines_conflict_or_run_long_says_so_in_the_pages_language(
+    open_page, fresh, tmp_path
+) -> None:
+    """A location already mapped to another company (MappingConflict) and a value too long read in
+    pt-BR on a pt-BR page too (api.js FIELD_WORDS), not in the API's English."""
+    page = open_page("/app/setup")  # installs the shop
+    found = json.loads(api_call(page, "GET", "/api/setup/locations")["body"])["locations"]
+    first, second = found[0]["id"], found[1]["id"]
+    page = open_page("/app/mappings", kind="location")
+    upload = page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)")
+    sheet = tmp_path / "locais.csv"
+    sheet.write_text(f"shopify_code,erp_code,label\n{first},5,\n{second},6,\n")
+    upload.set_input_files(str(sheet))
+    page.get_by_role("button", name="Importar").click()
+    expect(page.get_by_text("Importado: 2 criada(s)")).to_be_visible()
+
+    again = tmp_path / "locais-de-novo.csv"
+    again.write_text(f"shopify_code,erp_code,label\n{first},6,\n{first},7,{'x' * 300}\n")
+    upload.set_input_files(str(again))
+    page.get_by_role("button", name="Importar").click()
+    expect(page.get_by_text("Importado: 0 criada(s)")).to_be_visible()
+    expect(
+        page.get_by_text(
+            f"Linha 2: o local {first} está mapeado para a empresa 5 e a empresa 6, para o local {second}"
+        )
+    ).to_be_visible()
+    expect(
+        page.get_by_text("Linha 3: um valor é longo demais (o código da Shopify tem no máximo 100")
+    ).to_be_visible()
+    assert page.errors == []
+
+
 def test_a_company_waiting_for_its_location_is_filled_in_on_the_company_side(open_page, fresh) -> None:
     """The stock flow parks an ERP company with no location on its number: its message's link and
     the unmapped list's "Map it" fill in the company, and the location is picked from the shop's
