@@ -24,7 +24,9 @@ So before anything is retired (`sweep`) the rule of the prices flow's unlisted S
   person checked: catalog_flow.replay) runs the full sync again, `confirmed` for the packagings
   that message named (absence.confirmed_by): it retires those of them still missing (mid-read
   changes still checked); what else the new read misses follows the rule above (held again, the
-  message then naming those, and how many the Retry retired). A held message a later full sync
+  message then naming those, and how many the Retry retired). A later full sync that holds
+  nothing (the ERP lists them again, or the Retry retired them) closes it saying in words how many
+  of them it retired and left as they were (`_settle_held`). A held message a later full sync
   closed confirms nothing: its Replay is an ordinary full sync.
 A packaging the ERP deactivated (its status, statusVenda, INDINTEGRAECOMMERCE) is still listed,
 inactive: it leaves the sale through the ordinary path (jobs.catalog_map), read or held alike.
@@ -60,6 +62,7 @@ MOVED_UNIT = "catalog:unlisted:moved"  # ... the skus pass's (`moved`), apart: n
 UNITS = (UNIT, MOVED_UNIT)  # a person's Retry of either runs the full sync confirmed (catalog_flow.replay)
 MOVED_CODE = "MOVED_PACKAGINGS_HELD"
 SETTLED_KEY = "moved_hold_settled"  # the words of the skus pass's message a full sync closed
+HELD_SETTLED_KEY = "unlisted_hold_settled"  # ... of the full sync's own held message it closed
 
 
 @dataclass
@@ -167,13 +170,40 @@ def _by_product(gone: Mapping[int, list[str]], skus: Collection[str]) -> dict[in
 
 def _close(shop_id: int, count: int, confirmed: int, retired: Collection[str]) -> Callable[[Any], None]:
     """The held message done: `count` packagings retired (`retired`), `confirmed` of them named by
-    it; and the skus pass's, its packagings decided (`_settle_moved`)."""
+    it (`_settle_held`); and the skus pass's, its packagings decided (`_settle_moved`)."""
 
     def record(session: Any) -> None:
-        trace.succeed_open(session, shop_id, FLOW, [UNIT], {"unlisted": count, "confirmed": confirmed})
+        _settle_held(session, shop_id, count, confirmed, retired)
         _settle_moved(session, shop_id, retired, ())
 
     return record
+
+
+def _named(message: Message) -> list[str]:
+    """The idSkus a held message's detail names."""
+    detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+    return [str(i) for i in detail.get("skus") or ()]
+
+
+def _settle_held(session: Any, shop_id: int, count: int, confirmed: int, retired: Collection[str]) -> None:
+    """A full sync held nothing (the ERP listed the packagings again, or few enough were missing,
+    or a person's Retry confirmed them): the full sync's held message (`UNIT`) done, saying of the
+    packagings it named how many were retired and how many left as they were, and how many the
+    sync retired in all (`count`; `confirmed`: those the Retry confirmed), in the merchant's words
+    beside the English (catalog_hold_words)."""
+    retired = set(retired)
+    for message in trace.unit_messages(session, shop_id, FLOW, [UNIT],
+                                       Message.status != MessageStatus.DONE.value,
+                                       ~trace.closed_as_handled()):  # fmt: skip
+        named = _named(message)
+        counts = {"count": len(named), "retired": sum(1 for i in named if i in retired), "unlisted": count}
+        counts["kept"] = counts["count"] - counts["retired"]
+        note = (f"A full sync read the catalog whole and holds no packaging for a person any more. Of the "
+                f"{counts['count']} packaging(s) this message named: {counts['retired']} retired, "
+                f"{counts['kept']} left as they were (its read listed them again, or did not prove them "
+                f"gone). It retired {count} packaging(s) in all.")  # fmt: skip
+        response = {"confirmed": confirmed, **counts, **beside("note", note, (HELD_SETTLED_KEY, counts))}
+        trace.succeed(session, message, response=response)
 
 
 def _settle_moved(session: Any, shop_id: int, retired: Collection[str], held: Collection[str]) -> None:
@@ -185,8 +215,7 @@ def _settle_moved(session: Any, shop_id: int, retired: Collection[str], held: Co
     for message in trace.unit_messages(session, shop_id, FLOW, [MOVED_UNIT],
                                        Message.status != MessageStatus.DONE.value,
                                        ~trace.closed_as_handled()):  # fmt: skip
-        detail = message.error_detail if isinstance(message.error_detail, dict) else {}
-        named = [str(i) for i in detail.get("skus") or ()]
+        named = _named(message)
         counts = {
             "count": len(named),
             "retired": sum(1 for i in named if i in retired),

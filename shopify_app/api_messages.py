@@ -130,7 +130,8 @@ def _findings(message: Message) -> dict[str, int] | None:
 
 # A response's texts said in the request's locale where the flow keeps their words beside them
 # (ledger.words.beside): a reconciliation report's explanations, a stock batch's note, the note
-# of the skus pass's held packagings a full sync decided.
+# of the skus pass's held packagings a full sync decided and of a full sync's held message a later
+# one closed (catalog_hold_words).
 RESPONSE_WORDS = {
     "reconcile": reconcile_words.in_locale,
     "stock": stock_words.in_locale,
