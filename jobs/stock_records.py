@@ -78,7 +78,7 @@ def stopped(shop_id: int, company: int, exc: IntegrationError) -> None:
     """The company's pass ended on `exc` (not transient): a failed (or parked) message naming the
     company, in words. `exc` is given the company in its text and words (it is the pass's to raise
     when a bug's)."""
-    said = exc.message
+    said = exc.message.rstrip(". ")  # the ERP's own sentence may end in its full stop: one is enough
     exc.message = (
         f"The stock pass of company {company} stopped: {said}. The other companies were synced; this "
         "one's levels stay as they were and every pass tries it again"
