@@ -26,6 +26,7 @@ from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
+from shopify_app.fail_words import financial_status
 from shopify_app.fail_words import reason as fail_reason
 from shopify_app.role_words import for_viewer
 
@@ -1573,7 +1574,8 @@ def _setting_text(key: str, english: bool) -> tuple[str, str]:
 
 def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
     """An order not paid yet (jobs.orders): pending on purpose, it goes to the ERP by itself."""
-    status = str(detail.get("financial_status") or "?")
+    code = detail.get("financial_status")
+    status = financial_status(str(code) if code else None, "en" if english else "pt-BR")
     if english:
         happened = (
             f"Shopify shows the order as {status}, not paid yet. It is sent to the ERP by itself once "

@@ -412,7 +412,7 @@ def test_an_order_waiting_for_payment_says_so_and_is_not_offered_as_a_stuck_retr
     en = _explanation(client, waiting_id, "en")
     assert (pt["status"], pt["can_retry"], pt["can_replay"]) == ("pending", False, False)
     assert (
-        "pagamento" in pt["explanation"]["title"].lower() and "PENDING" in pt["explanation"]["what_happened"]
+        "pagamento" in pt["explanation"]["title"].lower() and "pendente" in pt["explanation"]["what_happened"]
     )
     assert (
         en["explanation"]["title"] == "Waiting for payment"
