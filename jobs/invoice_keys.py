@@ -34,6 +34,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from erp.records import Invoice
@@ -44,9 +45,10 @@ from settings import get_settings
 
 log = logging.getLogger(__name__)
 
+# The parts of a key held to the document it is given for (its company and cUF have their own
+# refusals: _another_company, _another_state).
 PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "issuer CNPJ",
-         "month": "AAMM year-month", "company": "issuer CNPJ root (the company)",
-         "uf": "cUF (state code)"}  # fmt: skip
+         "month": "AAMM year-month"}  # fmt: skip
 # Each part in the merchant's words (shopify_app.note_words: "nfe_part_<part>").
 PART_WORDS = {part: f"nfe_part_{part}" for part in PARTS}
 # How far ahead of this clock a document's issue may be (the ERP's clock and ours differ a little).
@@ -147,8 +149,8 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
     issued = invoice.issued_at if invoice.issued_at.tzinfo else invoice.issued_at.replace(tzinfo=UTC)
     if issued <= now + CLOCK_TOLERANCE:
         return
-    local_now = now.astimezone(issued.tzinfo).isoformat(timespec="seconds")
-    rule = f"issued {issued.isoformat()}, later than now ({local_now})"
+    local_now = _when(now.astimezone(issued.tzinfo))
+    rule = f"issued {_when(issued)}, later than now ({local_now})"
     raise Rejected(
         f"NF-e {invoice.number} (key {invoice.key}) refused: the ERP says it was {rule}",
         system="app",
@@ -157,7 +159,7 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
         detail={"value": invoice.key, "rule": rule},
         words=(
             "nfe_issued_ahead",
-            {"number": invoice.number, "key": invoice.key, "issued": issued.isoformat(), "now": local_now},
+            {"number": invoice.number, "key": invoice.key, "issued": _when(issued), "now": local_now},
         ),
     )
 
@@ -165,15 +167,11 @@ def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
 DOCUMENTS = "the document's"
 COPYS = "the ERP order's copy of the document's"
 COMPANYS = "the order's ERP company's (the ERP names no issuer for the document)"
-ORDER_COMPANYS = "the order's ERP company's"
-ISSUERS_STATE = "the state of the ERP company with the key's CNPJ"
 # Whose value the key's is compared with, in the merchant's words (shopify_app.note_words).
 WHOSE_WORDS = {
     DOCUMENTS: "nfe_theirs_document",
     COPYS: "nfe_theirs_copy",
     COMPANYS: "nfe_theirs_company",
-    ORDER_COMPANYS: "nfe_theirs_order_company",
-    ISSUERS_STATE: "nfe_theirs_issuer_state",
 }
 ROOT = 8  # a CNPJ's root: the company, whatever the establishment (branch) issuing
 
@@ -188,8 +186,8 @@ def _refuse_issue_before_order(invoice: Invoice, created: datetime | None) -> No
     created = created if created.tzinfo else created.replace(tzinfo=UTC)
     if issued >= created - BEFORE_ORDER_TOLERANCE - CLOCK_TOLERANCE:
         return
-    local_created = created.astimezone(issued.tzinfo).isoformat(timespec="seconds")
-    rule = f"issued {issued.isoformat()}, before the order existed (ERP order created {local_created})"
+    local_created = _when(created.astimezone(issued.tzinfo))
+    rule = f"issued {_when(issued)}, before the order existed (ERP order created {local_created})"
     raise Rejected(
         f"NF-e {invoice.number} (key {invoice.key}) refused: the ERP says it was {rule}",
         system="app",
@@ -201,11 +199,17 @@ def _refuse_issue_before_order(invoice: Invoice, created: datetime | None) -> No
             {
                 "number": invoice.number,
                 "key": invoice.key,
-                "issued": issued.isoformat(),
+                "issued": _when(issued),
                 "created": local_created,
             },
         ),
     )
+
+
+def _when(moment: datetime) -> str:
+    """A document's date and time as the merchant reads it: "2026-11-30 13:00 UTC" (its zone's
+    name, if it has one)."""
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
 def _issuer(invoice: Invoice, check: _Check) -> tuple[str | None, str]:
@@ -240,7 +244,14 @@ def _refuse_another_company(invoice: Invoice, key: NfeKey, company: tuple[int, i
     ours = company_cnpj.of(*company)
     if not ours or ours[:ROOT] == key.issuer[:ROOT]:
         return
-    _mismatch(invoice, key, "company", key.issuer[:ROOT], ORDER_COMPANYS, f"{ours[:ROOT]} (CNPJ {ours})")
+    root, company = key.issuer[:ROOT], f"{ours[:ROOT]} (CNPJ {ours})"
+    _refuse_key(
+        invoice, key, ("company", root, company), "nfe_key_another_company",
+        f"NF-e key {key.key} ({_described(invoice)}) is another company's NF-e, not an NF-e of the order's "
+        f"ERP company: the key's issuer CNPJ root {root} is not the order's ERP company's {company}. "
+        "Give the ERP order its own company's document (or correct the key, if it was typed wrong), "
+        f"then Retry ({REREAD}); nothing was written on the order",
+    )  # fmt: skip
 
 
 def _refuse_another_state(invoice: Invoice, key: NfeKey, company: tuple[int, int]) -> None:
@@ -252,23 +263,58 @@ def _refuse_another_state(invoice: Invoice, key: NfeKey, company: tuple[int, int
     code = UF_CODE.get(uf or "")
     if code is None or code == key.uf:
         return
-    _mismatch(invoice, key, "uf", f"{key.uf:02d}", ISSUERS_STATE, f"{code:02d} ({uf})")
+    in_key, state = f"{key.uf:02d}", f"{code:02d} ({uf})"
+    _refuse_key(
+        invoice, key, ("uf", in_key, state), "nfe_key_another_state",
+        f"NF-e key {key.key} ({_described(invoice)}) names no authorised NF-e: its cUF {in_key} is not "
+        f"the state of the issuing company (the ERP company with the key's CNPJ is in {state}), and an "
+        "NF-e is authorised by its issuer's state. Correct the key in the ERP (or the company's state "
+        f"in the ERP, if that is what is wrong), then Retry ({REREAD}); nothing was written on the order",
+    )  # fmt: skip
 
 
-def _mismatch(invoice: Invoice, key: NfeKey, part: str, in_key: str, theirs: str, in_document: str) -> None:
-    """Raise NFE_KEY_MISMATCH: the key's `part` (`in_key`) disagrees with `theirs` (`in_document`)."""
-    issued = invoice.issued_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+REREAD = "the ERP order's document is read again"
+
+
+def _described(invoice: Invoice) -> str:
+    """The document the ERP describes, as the refusals name it."""
+    return (
+        f"number {invoice.number}, series {invoice.series}, model {invoice.model}, "
+        f"issued {_when(invoice.issued_at)}"
+    )
+
+
+def _refuse_key(
+    invoice: Invoice,
+    key: NfeKey,
+    held: tuple[str, str, str],
+    words: str,
+    text: str,
+    more: dict[str, Any] | None = None,
+) -> None:
+    """Raise NFE_KEY_MISMATCH on the key's part `held` (part, its value in the key, what it is held
+    to), said by `text` and the note words `words` (shopify_app.note_words) given `more` besides."""
+    part, in_key, in_document = held
     said = {"key": key.key, "number": invoice.number, "series": invoice.series, "model": invoice.model,
-            "issued": issued, "part": (PART_WORDS[part], {}), "in_key": in_key,
-            "theirs": (WHOSE_WORDS[theirs], {}), "in_document": in_document}  # fmt: skip
+            "issued": _when(invoice.issued_at), "in_key": in_key, "in_document": in_document,
+            **(more or {})}  # fmt: skip
     raise Rejected(
-        f"NF-e key {key.key} is not the key of the document the ERP describes (number {invoice.number}, "
-        f"series {invoice.series}, model {invoice.model}, issued {issued}): the key's {PARTS[part]} "
-        f"{in_key} disagrees with {theirs} {in_document}. Correct the key (or the document) in "
-        f"the ERP, then Retry (the ERP order's document is read again); nothing was written on the order",
+        text,
         system="app",
         code="NFE_KEY_MISMATCH",
         field="documentoFiscal.chaveAcesso",
         detail={"value": key.key, "part": part, "in_key": in_key, "in_document": in_document},
-        words=("nfe_key_mismatch", said),
+        words=(words, said),
     )
+
+
+def _mismatch(invoice: Invoice, key: NfeKey, part: str, in_key: str, theirs: str, in_document: str) -> None:
+    """Raise NFE_KEY_MISMATCH: the key's `part` (`in_key`) disagrees with `theirs` (`in_document`):
+    it is the key of another document than the one the ERP describes."""
+    _refuse_key(
+        invoice, key, (part, in_key, in_document), "nfe_key_mismatch",
+        f"NF-e key {key.key} is not the key of the document the ERP describes ({_described(invoice)}): "
+        f"the key's {PARTS[part]} {in_key} disagrees with {theirs} {in_document}. Correct the key (or the "
+        f"document) in the ERP, then Retry ({REREAD}); nothing was written on the order",
+        {"part": (PART_WORDS[part], {}), "theirs": (WHOSE_WORDS[theirs], {})},
+    )  # fmt: skip

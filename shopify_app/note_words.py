@@ -566,13 +566,35 @@ WORDS: dict[str, Text] = {
         "Correct the key (or the document) in the ERP, then Retry (the ERP order's document is read "
         "again); nothing was written on the order",
     ),
+    "nfe_key_another_company": (
+        "A chave da NF-e {key} (número {number}, série {series}, modelo {model}, emitido em {issued}) é "
+        "de uma NF-e de outra empresa, não da empresa do pedido no ERP: a raiz do CNPJ do emitente da "
+        "chave ({in_key}) não é a da empresa do pedido no ERP: {in_document}. Dê ao pedido no ERP o "
+        "documento da própria empresa (ou corrija a chave, se foi digitada errada) e use Tentar de novo "
+        "(o documento do pedido no ERP é lido de novo); nada foi escrito no pedido",
+        "NF-e key {key} (number {number}, series {series}, model {model}, issued {issued}) is another "
+        "company's NF-e, not an NF-e of the order's ERP company: the key's issuer CNPJ root {in_key} is not "
+        "the order's ERP company's {in_document}. Give the ERP order its own company's document (or "
+        "correct the key, if it was typed wrong), then Retry (the ERP order's document is read again); "
+        "nothing was written on the order",
+    ),
+    "nfe_key_another_state": (
+        "A chave da NF-e {key} (número {number}, série {series}, modelo {model}, emitido em {issued}) não "
+        "nomeia uma NF-e autorizada: o cUF da chave ({in_key}) não é a UF da empresa emitente (a empresa "
+        "do ERP com o CNPJ da chave é de {in_document}), e uma NF-e é autorizada pela UF de quem a emite. "
+        "Corrija a chave no ERP (ou a UF da empresa no ERP, se é ela que está errada) e use Tentar de "
+        "novo (o documento do pedido no ERP é lido de novo); nada foi escrito no pedido",
+        "NF-e key {key} (number {number}, series {series}, model {model}, issued {issued}) names no "
+        "authorised NF-e: its cUF {in_key} is not the state of the issuing company (the ERP company with "
+        "the key's CNPJ is in {in_document}), and an NF-e is authorised by its issuer's state. Correct "
+        "the key in the ERP (or the company's state in the ERP, if that is what is wrong), then Retry "
+        "(the ERP order's document is read again); nothing was written on the order",
+    ),
     "nfe_part_model": ("o modelo", "model"),
     "nfe_part_series": ("a série", "series"),
     "nfe_part_number": ("o número", "number"),
     "nfe_part_issuer": ("o CNPJ do emitente", "issuer CNPJ"),
     "nfe_part_month": ("o ano-mês AAMM", "AAMM year-month"),
-    "nfe_part_company": ("a raiz do CNPJ do emitente (a empresa)", "issuer CNPJ root (the company)"),
-    "nfe_part_uf": ("o cUF (código da UF)", "cUF (state code)"),
     "nfe_theirs_document": ("do que o documento traz", "the document's"),
     "nfe_theirs_copy": (
         "do que traz a cópia do documento no pedido do ERP",
@@ -581,11 +603,6 @@ WORDS: dict[str, Text] = {
     "nfe_theirs_company": (
         "do CNPJ da empresa do pedido no ERP (o ERP não nomeia emitente para o documento)",
         "the order's ERP company's (the ERP names no issuer for the document)",
-    ),
-    "nfe_theirs_order_company": ("da empresa do pedido no ERP", "the order's ERP company's"),
-    "nfe_theirs_issuer_state": (
-        "da UF da empresa do ERP com o CNPJ da chave",
-        "the state of the ERP company with the key's CNPJ",
     ),
     "nfe_issued_before_order": (
         "NF-e {number} (chave {key}) recusada: o ERP diz que ela foi emitida em {issued}, antes de o pedido "

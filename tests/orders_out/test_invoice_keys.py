@@ -103,7 +103,9 @@ def test_a_document_issued_later_than_now_is_invalid_beyond_the_clocks_tolerance
     later = NOW + ahead + timedelta(minutes=1)
     refused = _refusal(_invoice(_key(), issued_at=later), [])
     assert refused.code == "NFE_KEY_INVALID" and refused.field == "documentoFiscal.dtaHorEmissao"
-    assert "later than now" in refused.detail["rule"] and later.isoformat() in refused.detail["rule"]
+    assert "later than now" in refused.detail["rule"] and "2026-11-30 13:16 UTC" in refused.detail["rule"]
+    pt = _said(refused, "pt-BR")
+    assert pt is not None and "em 2026-11-30 13:16 UTC, depois de agora (2026-11-30 13:05 UTC)" in pt, pt
 
 
 def test_the_companies_are_read_once_per_erp_client(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,12 +210,12 @@ def test_a_document_issued_before_the_order_existed_is_invalid_beyond_the_tolera
     early = limit - timedelta(minutes=1)
     refused = _refusal(_invoice(_key(), issued_at=early), [], order_created=created)
     assert refused.code == "NFE_KEY_INVALID" and refused.field == "documentoFiscal.dtaHorEmissao"
-    assert (
-        "before the order existed" in refused.detail["rule"] and early.isoformat() in refused.detail["rule"]
-    )
+    rule = refused.detail["rule"]
+    assert "before the order existed" in rule and "2026-11-28 23:48 -03" in rule, rule  # not raw ISO
     assert _said(refused, "en") == refused.message
     pt = _said(refused, "pt-BR")
-    assert pt is not None and "antes de o pedido existir" in pt and early.isoformat() in pt, pt
+    assert pt is not None and "antes de o pedido existir" in pt and "em 2026-11-28 23:48 -03, antes" in pt, pt
+    assert "(pedido criado no ERP em 2026-11-30 23:59 -03)" in pt and "T23" not in pt, pt  # not raw ISO
     # Unknown creation: not checked.
     invoice_keys.checked(_invoice(_key(), issued_at=early), [], now=NOW)
 
@@ -226,8 +228,13 @@ MISMATCHES = {  # part -> (the event's document, the ERP order's documents, what
     "issuer_copy": (_invoice(_key(THEIRS)), [_invoice(_key(THEIRS), issuer=OURS)], "cópia do documento"),
     "issuer_company": (_invoice(_key(THEIRS)), [], "empresa do pedido no ERP"),
     "month": (_invoice(_key(), issued_at=ISSUED - timedelta(days=90)), [], "o ano-mês AAMM da chave (2611)"),
-    "company": (_invoice(_key(THEIRS), issuer=THEIRS), [], "a raiz do CNPJ do emitente (a empresa) da chave"),
-    "uf": (_invoice(_key(uf="33"), issuer=OURS), [], "o cUF (código da UF) da chave (33)"),
+    "company": (_invoice(_key(THEIRS), issuer=THEIRS), [], "é de uma NF-e de outra empresa"),
+    "uf": (_invoice(_key(uf="33"), issuer=OURS), [], "o cUF da chave (33) não é a UF da empresa emitente"),
+}
+# What the merchant is told to do: a key of another document, of another company, of another state.
+TO_DO = {
+    "company": "Dê ao pedido no ERP o documento da própria empresa",
+    "uf": "Corrija a chave no ERP (ou a UF da empresa no ERP",
 }
 
 
@@ -244,4 +251,6 @@ def test_a_key_of_another_document_is_refused_in_both_languages_as_its_text_read
     pt = _said(refused, "pt-BR")
     assert pt is not None and "{" not in pt and named in pt, pt
     assert refused.detail["in_key"] in pt and refused.detail["in_document"] in pt, pt
-    assert "disagrees" not in pt and "Corrija a chave (ou o documento) no ERP" in pt, pt
+    assert "disagrees" not in pt and TO_DO.get(case, "Corrija a chave (ou o documento) no ERP") in pt, pt
+    # only a key naming another document than the ERP's is said to be another document's key
+    assert ("não é a chave do documento que o ERP descreve" in pt) == (case not in TO_DO), pt
