@@ -67,20 +67,33 @@ def too_old_to_read(shop_id: int, order_id: str) -> bool:
         return link is not None and order_id in seen_before(session, shop_id, [link])
 
 
+def order_named(shop_id: int, order_id: str) -> str:
+    """Order `order_id` (a gid) as the merchant knows it: its name (#1001) when the app linked it,
+    else its number in Shopify's admin (the gid's last part), never the gid."""
+    with session_scope() as session:
+        name = session.scalars(
+            select(OrderLink.shopify_order_name).where(
+                OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == order_id
+            )
+        ).first()
+    return name or order_id.rsplit("/", 1)[-1]
+
+
 def unreadable(shop_id: int, order_id: str, todo: str, todo_words: Words) -> Rejected:
     """The refusal of an ERP event whose Shopify order `order_id` read null: ORDER_TOO_OLD_TO_READ
     when it is too old for the app to read (`too_old_to_read`), saying what to apply by hand
     (`todo`: "apply NF-e <key> to the order", in words `todo_words`); else NOT_FOUND, the order
     deleted in Shopify."""
+    order = order_named(shop_id, order_id)
     if not too_old_to_read(shop_id, order_id):
-        return Rejected(f"Shopify order {order_id} does not exist", system="shopify", code="NOT_FOUND",
-                        words=("event_order_gone", {"order": order_id}))  # fmt: skip
+        return Rejected(f"Shopify order {order} does not exist", system="shopify", code="NOT_FOUND",
+                        words=("event_order_gone", {"order": order}))  # fmt: skip
     return Rejected(
-        f"Shopify no longer lets the app read order {order_id}: it is older than 60 days and the app "
+        f"Shopify no longer lets the app read order {order}: it is older than 60 days and the app "
         f"lacks the {ALL_ORDERS} access (Shopify grants it on request). {todo} by hand in the Shopify "
         f"admin and mark this message as handled; or ask Shopify for {ALL_ORDERS} and click Retry once "
         "it is granted",
         system="shopify",
         code=TOO_OLD,
-        words=("event_order_too_old", {"order": order_id, "todo": todo_words}),
+        words=("event_order_too_old", {"order": order, "todo": todo_words}),
     )

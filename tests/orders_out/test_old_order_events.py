@@ -36,7 +36,10 @@ def _too_old(message: Message) -> None:
     assert "does not exist" not in (message.error_text or ""), message.error_text
     assert reason(message, "en") == message.error_text  # the words say what the English says
     said = reason(message, "pt-BR") or ""
-    assert said.startswith("A Shopify não deixa mais o app ler o pedido") and "read_all_orders" in said, said
+    assert said.startswith("A Shopify não deixa mais o app ler o pedido #") and "read_all_orders" in said, (
+        said
+    )
+    assert "gid://" not in said, said  # the order by its name (#1001), as the merchant knows it
     assert "marque esta mensagem como resolvida" in said and "Tentar de novo" in said, said
 
 
@@ -108,8 +111,11 @@ def test_an_order_deleted_in_shopify_still_does_not_exist(world: World) -> None:
     edit, invoice = _invoiced(world, order)
 
     assert (edit.error_detail or {}).get("code") == "NOT_FOUND", edit.error_detail
-    assert edit.error_text == f"Shopify order {order.gid} does not exist"
-    assert f"(Shopify order {order.gid} does not exist); fix and replay it" in (invoice.error_text or "")
+    name = old_orders.order_named(world.shop_id, order.gid)
+    assert name.startswith("#"), name  # the link's name, not the gid
+    assert edit.error_text == f"Shopify order {name} does not exist"
+    assert f"(Shopify order {name} does not exist); fix and replay it" in (invoice.error_text or "")
+    assert reason(edit, "pt-BR") == f"O pedido {name} não existe na Shopify"
 
 
 def test_with_read_all_orders_an_old_order_that_reads_null_does_not_exist(world: World) -> None:
