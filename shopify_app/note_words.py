@@ -433,6 +433,45 @@ WORDS: dict[str, Text] = {
         "A Shopify respondeu HTTP {status}: {body}",
         "Shopify answered HTTP {status}: {body}",
     ),
+    # Shopify could not serve a request just now (shopify_app.admin_api.errors.ShopifyTransient and its
+    # kinds): retried by the app, said wherever the failure shows (a reconciliation's section too)
+    "shopify_unavailable": (
+        "A Shopify não concluiu agora o que o app pediu; o app tenta de novo mais tarde",
+        "Shopify did not complete what the app asked just now; the app tries again later",
+    ),
+    "shopify_unreachable": (
+        "A Shopify não respondeu ({error}), nem depois das novas tentativas: ela está fora do ar ou "
+        "inacessível daqui; o app tenta de novo mais tarde",
+        "Shopify did not answer ({error}), not even after retries: it is down or unreachable from here; "
+        "the app tries again later",
+    ),
+    "shopify_answer_lost": (
+        "A resposta da Shopify se perdeu antes de ser lida; o app tenta de novo mais tarde",
+        "Shopify's answer was lost before it was read; the app tries again later",
+    ),
+    "shopify_server_error": (
+        "A Shopify falhou do lado dela, nem depois das novas tentativas; o app tenta de novo mais tarde",
+        "Shopify failed on its side, even after retries; the app tries again later",
+    ),
+    "shopify_throttled": (
+        "A Shopify pediu ao app que fosse mais devagar (o limite de requisições da loja se esgotou); o app "
+        "tenta de novo mais tarde",
+        "Shopify asked the app to slow down (the shop's request limit ran out); the app tries again later",
+    ),
+    "shopify_request_in_progress": (
+        "A Shopify ainda está processando o mesmo pedido enviado antes; nada foi recusado, e o app tenta de "
+        "novo mais tarde",
+        "Shopify is still processing the same request sent earlier; nothing was refused, and the app tries "
+        "again later",
+    ),
+    "shopify_request_failing": (
+        "A Shopify segue falhando o pedido do lado dela; nada foi recusado, e o app tenta de novo mais tarde",
+        "Shopify keeps failing the request on its side; nothing was refused, and the app tries again later",
+    ),
+    "shopify_bulk_running": (
+        "Uma operação em massa ainda está em andamento na Shopify; o app confere de novo mais tarde",
+        "A bulk operation is still running in Shopify; the app checks again later",
+    ),
     "refused_operation": ("a operação {operation}", "{operation}"),
     "refused_capture": ("a captura", "OrderCapture"),
     "refused_void": ("a liberação da autorização do cartão", "TransactionVoid"),

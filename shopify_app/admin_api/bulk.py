@@ -314,7 +314,8 @@ class BulkRunner:
                 timeout=120,
             )
         except requests.RequestException as exc:
-            raise ShopifyNetworkError(f"staged upload failed: {type(exc).__name__}") from exc
+            error = type(exc).__name__
+            raise ShopifyNetworkError(f"staged upload failed: {error}", error=error) from exc
         if response.status_code >= 500:
             raise ShopifyServerError(
                 f"staged upload answered {response.status_code}", status=response.status_code
@@ -684,7 +685,8 @@ class BulkRunner:
         try:
             response = self.http.get(url or operation.url or "", timeout=120)
         except requests.RequestException as exc:
-            raise ShopifyNetworkError(f"bulk result download failed: {type(exc).__name__}") from exc
+            error = type(exc).__name__
+            raise ShopifyNetworkError(f"bulk result download failed: {error}", error=error) from exc
         if response.status_code >= 400:
             raise ShopifyServerError(
                 f"bulk result download answered {response.status_code}", status=response.status_code

@@ -135,7 +135,11 @@ class ShopifyUnauthorized(ShopifyHTTPError):
 
 
 class ShopifyTransient(Transient):
-    """Worth retrying: network error, 5xx, throttled. Raised once the client's own retries are spent."""
+    """Worth retrying: network error, 5xx, throttled. Raised once the client's own retries are spent.
+    Each kind is said in the merchant's words (`said_as`, shopify_app.note_words), whatever page
+    shows it (a message's reason, a reconciliation's section, a flow's last run)."""
+
+    said_as = "shopify_unavailable"
 
     def __init__(
         self,
@@ -150,11 +154,14 @@ class ShopifyTransient(Transient):
         )
         self.status = status
         self.request_id = request_id
+        self.words = (self.said_as, {})
 
 
 class BulkStillRunning(ShopifyTransient):
     """A bulk operation still running when its waiter's time was up: it goes on in Shopify (a bulk
     mutation may run up to 24 h); whoever waited tries again later."""
+
+    said_as = "shopify_bulk_running"
 
     def __init__(self, message: str, *, bulk_id: str, status: str, object_count: int = 0) -> None:
         super().__init__(message)
@@ -169,22 +176,35 @@ class IdempotencyInProgress(ShopifyTransient):
     idempotency key ("This request is currently in progress, please try again"), answered to the
     client's own resend after a timeout. Nothing was refused: the first request may yet apply."""
 
+    said_as = "shopify_request_in_progress"
+
 
 class IdempotencyKeyFailed(ShopifyTransient):
     """IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED answered to every new key the client's retries tried:
     Shopify keeps failing the request on its side. Nothing was refused; RQ runs it again later."""
 
+    said_as = "shopify_request_failing"
+
 
 class Throttled(ShopifyTransient):
     """THROTTLED in the body (HTTP 200) or HTTP 429: the shop's bucket is empty."""
+
+    said_as = "shopify_throttled"
 
 
 class ShopifyServerError(ShopifyTransient):
     """HTTP 5xx from Shopify."""
 
+    said_as = "shopify_server_error"
+
 
 class ShopifyNetworkError(ShopifyTransient):
-    """The request did not get an HTTP answer (connection refused, reset, timeout)."""
+    """The request did not get an HTTP answer (connection refused, reset, timeout): `error`, the
+    network error's name (ConnectTimeout), when there was one; none, the answer was lost."""
+
+    def __init__(self, message: str, *, error: str | None = None) -> None:
+        super().__init__(message)
+        self.words = ("shopify_unreachable", {"error": error}) if error else ("shopify_answer_lost", {})
 
 
 class BulkOperationFailed(Rejected):

@@ -120,7 +120,8 @@ class AdminTransport:
             # Headers per call (not on the shared transport): one client may serve several threads.
             result = transport.execute(call, extra_args={"headers": headers})
         except TransportConnectionFailed as exc:
-            raise ShopifyNetworkError(f"no answer from Shopify: {type(exc.__cause__).__name__}") from exc
+            error = type(exc.__cause__).__name__
+            raise ShopifyNetworkError(f"no answer from Shopify: {error}", error=error) from exc
         except (TransportProtocolError, TransportServerError):
             # Not JSON, or JSON without data/errors: an HTTP error page, a proxy, an outage.
             return _raw_from(transport.last_response, None, None, None)
