@@ -68,12 +68,11 @@ def held_why(missing: int, known: int, doubt: str | None, *, known_as: str, rath
     return None
 
 
-def held_words(missing: int, known: int, doubt: str | None, *, known_as: str) -> Words | None:
-    """`held_why` in the merchant's words (ledger.words; `known_as`: the key's end naming the items,
-    "packagings"). The read's doubt is the ERP client's English detail: the words say what it
-    means, and the English text keeps the detail."""
-    if held_why(missing, known, doubt, known_as="", rather="") is None:
-        return None
+def held_words(missing: int, known: int, doubt: str | None, *, known_as: str) -> Words:
+    """Why `missing` items were held (the reason `held_why` gave) in the merchant's words
+    (ledger.words; `known_as`: the key's end naming the items, "packagings"). The read's doubt is
+    the ERP client's English detail: the words say what it means, and the English text keeps the
+    detail."""
     if doubt:
         return ("held_read_unsure", {})
     return (f"held_too_many_{known_as}", {"share": missing * 100 // max(known, 1), "known": known})
@@ -142,12 +141,14 @@ def hold(
     search: Iterable[str | int | None],
     request: dict[str, Any],
     detail: dict[str, Any],
+    words: Words | None = None,
 ) -> None:
-    """The one failed message of a pass whose missing `items` (its detail's "skus") were held."""
+    """The one failed message of a pass whose missing `items` (its detail's "skus") were held;
+    `words`: `text` in the merchant's words (ledger.words)."""
     message = trace.begin(session, shop_id, flow, unit, ERP_TO_SHOPIFY, search=search, request=request)
     # RETRY_ALONE: its Retry is a person's confirmation, never part of a flow's "Retry failed"
     full = {"skus": list(items[:1000]), "count": len(items), **detail, trace.RETRY_ALONE: True}
-    trace.fail(session, message, Rejected(text, system="consinco", code=code, detail=full))
+    trace.fail(session, message, Rejected(text, system="consinco", code=code, detail=full, words=words))
 
 
 def untold(
@@ -171,6 +172,7 @@ def untold(
     kept = dict(message.error_detail)
     code, system = kept.pop("code", None), kept.pop("system", None) or "consinco"
     kept.pop("field", None)
+    kept.pop(trace.FAIL, None)  # the held text's words: this one says something else
     items = [str(item) for item in kept.get("skus") or ()]
     again = trace.begin(session, shop_id, flow, unit, ERP_TO_SHOPIFY)
     trace.fail(

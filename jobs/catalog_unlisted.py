@@ -120,8 +120,7 @@ def sweep(
         hold(session)
         _settle_moved(session, shop_id, verdict.now, verdict.held)
 
-    words = absence.held_words(len(verdict.held), known, doubt, known_as="packagings")
-    return Sweep(now, record=record, held=verdict.held, why=verdict.why, words=words)
+    return Sweep(now, record=record, held=verdict.held, why=verdict.why, words=_held_why(held, known, doubt))
 
 
 def untold(shop_id: int, confirmed: Collection[str], where: str = "the full read") -> Sweep:
@@ -250,8 +249,7 @@ def moved(
     off = _left_without_any(held, entries)
     skus = _in_order(held)
     record = _moved_record(shop_id, held, off, known, verdict.why)
-    words = absence.held_words(len(skus), known, None, known_as="packagings")
-    return Sweep(record=record, held=skus, why=verdict.why, words=words)
+    return Sweep(record=record, held=skus, why=verdict.why, words=_held_why(held, known, None))
 
 
 def _moved_record(
@@ -277,7 +275,11 @@ def _moved_record(
                 f"list.")  # fmt: skip
         if was:
             text = f"{text} {len(was)} of them were held by an earlier pass, still held and named here."
-        _record(shop_id, MOVED_UNIT, MOVED_CODE, text, union, leaving, known, None,
+        earlier = ("moved_held_earlier", {"count": len(was)}) if was else None
+        words = ("moved_held", {"count": len(skus), "products": len(union), **_shown_words(union),
+                                "why": _held_why(held, known, None), "leaving": _leaving_words(leaving),
+                                "earlier": earlier})  # fmt: skip
+        _record(shop_id, MOVED_UNIT, MOVED_CODE, text, union, leaving, known, None, words,
                 by_product={str(seq): ids for seq, ids in sorted(union.items())[:1000]})(session)  # fmt: skip
 
     return record
@@ -296,6 +298,34 @@ def _shown(gone: Mapping[int, list[str]]) -> list[str]:
     """Each idSku of `gone` (idSkus per product) with its product, in order."""
     product_of = {i: seq for seq, ids in gone.items() for i in ids}
     return [f"{i} of product {product_of[i]}" for i in _in_order(gone)]
+
+
+def _held_why(held: Mapping[int, list[str]], known: int, doubt: str | None) -> Words:
+    """Why `held` (idSkus per product) were held, in the merchant's words (absence.held_words)."""
+    return absence.held_words(len(_in_order(held)), known, doubt, known_as="packagings")
+
+
+def _shown_words(gone: Mapping[int, list[str]]) -> dict[str, Any]:
+    """`_shown` as absence.named says it, in words: the params "named" (the first absence.SHOWN
+    idSkus, each with its product) and "more" (how many others)."""
+    product_of = {i: seq for seq, ids in gone.items() for i in ids}
+    skus = _in_order(gone)
+    named = [("held_sku_of_product", {"sku": i, "product": product_of[i]}) for i in skus[: absence.SHOWN]]
+    return {"named": named, "more": _more(len(skus))}
+
+
+def _more(count: int) -> Words | None:
+    """The " and N more" after the first absence.SHOWN of `count` named, in words (None: no more)."""
+    more = count - absence.SHOWN
+    return ("held_more", {"count": more}) if more > 0 else None
+
+
+def _leaving_words(off: list[int]) -> Words | None:
+    """`_leaving` in words (None: no product would leave the sale)."""
+    if not off:
+        return None
+    named = [str(seq) for seq in off[: absence.SHOWN]]
+    return ("held_leaving", {"count": len(off), "named": named, "more": _more(len(off))})
 
 
 def _leaving(off: list[int]) -> str:
@@ -327,7 +357,10 @@ def _hold(
     if retired:
         text = (f"{text} Besides, the {retired} packaging(s) confirmed by the Retry were retired; those "
                 f"above were not named then.")  # fmt: skip
-    return _record(shop_id, UNIT, "UNLISTED_PACKAGINGS_HELD", text, gone, off, known, doubt)
+    besides = ("unlisted_held_retired", {"count": retired}) if retired else None
+    words = ("unlisted_held", {"count": len(skus), **_shown_words(gone), "why": _held_why(gone, known, doubt),
+                               "leaving": _leaving_words(off), "retired": besides})  # fmt: skip
+    return _record(shop_id, UNIT, "UNLISTED_PACKAGINGS_HELD", text, gone, off, known, doubt, words)
 
 
 def _record(
@@ -339,10 +372,11 @@ def _record(
     off: list[int],
     known: int,
     doubt: str | None,
+    words: Words,
     **more: Any,
 ) -> Callable[[Any], None]:
     """The write of a held message (`unit`: `UNIT` or `MOVED_UNIT`) naming `gone` (idSkus per
-    product); `more`: further detail."""
+    product), `text` in `words`; `more`: further detail."""
     skus = _in_order(gone)
     products = sorted(gone)
     detail = {"products": products[:1000], "products_off_sale": off[:1000], "known": known, "doubt": doubt,
@@ -351,6 +385,6 @@ def _record(
 
     def record(session: Any) -> None:
         absence.hold(session, shop_id, FLOW, unit, text, code=code, items=skus, search=search,
-                     request={"products": len(products)}, detail=detail)  # fmt: skip
+                     request={"products": len(products)}, detail=detail, words=words)  # fmt: skip
 
     return record

@@ -1362,6 +1362,9 @@ STUCK: tuple[Text, Text, Text] = (
 CODE_TITLES: dict[str, Text] = {
     "RECORD_UNREADABLE": ("Registro do ERP ilegível", "ERP record the app cannot read"),
     "ORDER_TOO_OLD_TO_READ": ("Pedido antigo demais para o app ler", "Order too old for the app to read"),
+    # the app held them itself, for a person: no target refused anything
+    "MOVED_PACKAGINGS_HELD": ("Embalagens retidas para uma pessoa", "Packagings held for a person"),
+    "UNLISTED_PACKAGINGS_HELD": ("Embalagens retidas para uma pessoa", "Packagings held for a person"),
 }
 # A refusal of the app's own (system "app"): it stopped the unit, no target refused it.
 APP_STOPPED: tuple[Text, Text, Text] = (

@@ -217,6 +217,55 @@ WORDS: dict[str, Text] = {
         "the order ships from location {location}, which no ERP company is mapped to, and the store is "
         "linked to no company: map the location (or link the store)",
     ),
+    # packagings a catalog read no longer listed, held for a person (jobs.catalog_unlisted): the skus
+    # pass's (MOVED_PACKAGINGS_HELD) and the full sync's (UNLISTED_PACKAGINGS_HELD); {why}: the held
+    # reason's words (dry_run_words), {named}: held_sku_of_product parts, {more}: held_more
+    "moved_held": (
+        "A leitura das alterações do catálogo (ProdutoSku) deixou de listar {count} embalagem(ns) de "
+        "{products} produto(s) alterado(s) no ERP ({named}{more}); nenhuma foi retirada, elas seguem como "
+        "estavam: {why}. Retirada, cada uma ficaria como variante inativa, fora de venda, com o estoque "
+        "zerado{leaving}. Confira no ERP se as embalagens desses produtos ainda existem (a família, "
+        "MAP_FAMEMBALAGEM) e se o ProdutoSku as entrega para a empresa e segmento da loja. Se de fato "
+        "saíram, use Tentar de novo: uma leitura completa do catálogo retira as que ela ainda não "
+        "listar.{earlier}",
+        "The skus pass's read of the catalog changes (ProdutoSku) no longer listed {count} packaging(s) of "
+        "{products} product(s) changed in the ERP ({named}{more}); none was retired, they stay as they "
+        "were: {why}. Retired, each would be kept as an inactive variant, off sale, its stock "
+        "zeroed{leaving}. Check in the ERP that these products' packagings still exist (their family, "
+        "MAP_FAMEMBALAGEM) and that ProdutoSku serves them for the store's company and segment. If they "
+        "are indeed gone, Retry: a full read of the catalog retires those of them it still does not "
+        "list.{earlier}",
+    ),
+    "moved_held_earlier": (
+        " {count} delas foram retidas por uma passagem anterior, seguem retidas e estão listadas aqui.",
+        " {count} of them were held by an earlier pass, still held and named here.",
+    ),
+    "unlisted_held": (
+        "A leitura completa do catálogo (ProdutoSku) não listou {count} embalagem(ns) que a loja tem "
+        "({named}{more}); nenhuma foi retirada, elas seguem como estavam: {why}. Retirada, cada uma "
+        "ficaria como variante inativa, fora de venda, com o estoque zerado{leaving}. Confira no ERP se "
+        "essas embalagens ainda existem (a família do produto, MAP_FAMEMBALAGEM) e se o ProdutoSku é "
+        "entregue inteiro (a paginação). Se de fato saíram, use Tentar de novo: uma nova leitura completa "
+        "retira as que ela ainda não listar.{retired}",
+        "The full read of the catalog (ProdutoSku) did not list {count} packaging(s) the store has "
+        "({named}{more}); none was retired, they stay as they were: {why}. Retired, each would be kept as "
+        "an inactive variant, off sale, its stock zeroed{leaving}. Check in the ERP that these packagings "
+        "still exist (the product's family, MAP_FAMEMBALAGEM) and that ProdutoSku is served whole (its "
+        "paging). If they are indeed gone, Retry: a new full read retires those it still does not "
+        "list.{retired}",
+    ),
+    "unlisted_held_retired": (
+        " Além disso, as {count} embalagem(ns) confirmada(s) pelo Tentar de novo foram retiradas; as acima "
+        "não tinham sido listadas então.",
+        " Besides, the {count} packaging(s) confirmed by the Retry were retired; those above were not named "
+        "then.",
+    ),
+    "held_sku_of_product": ("{sku} do produto {product}", "{sku} of product {product}"),
+    "held_more": (" e mais {count}", " and {count} more"),
+    "held_leaving": (
+        "; {count} produto(s) sairia(m) de venda, sem nenhuma embalagem ativa: {named}{more}",
+        "; {count} product(s) would leave the sale, no active packaging left: {named}{more}",
+    ),
     "payment_mapping_not_number": (
         "o gateway de pagamento '{gateway}' está mapeado para '{code}', que não é um número NROFORMAPAGTO "
         "do ERP",
