@@ -145,26 +145,29 @@ def record(
     job_id: str | None = None,
     *,
     prefix: str = UNIT_PREFIX,
+    company: int | None = None,
 ) -> None:
     """One failed message per unreadable record, and the read's earlier ones (unit `prefix`) done
     when their record is not unreadable any more. Only after a read consumed whole: the watermark
-    held every record that failed before, so this read had it again (read now, or gone)."""
+    held every record that failed before, so this read had it again (read now, or gone).
+
+    A company's record (the stock flow's, jobs.stock_records) is a message about its company
+    (shopify_app.message_subject): the company is its erp_id and is searchable."""
     failing = {m.unit_key for m in malformed}
     for message in trace.open_units(session, shop_id, flow, prefix + "%"):
         if message.unit_key not in failing:
             trace.succeed(session, message, response={"read": True})
     for m in malformed:
+        if company is None:
+            erp_id, search = m.id_sku or m.seq_produto, [m.id_sku, m.seq_produto]
+            request: dict[str, Any] = {"id_sku": m.id_sku, "seq_produto": m.seq_produto}
+        else:
+            erp_id, search = str(company), [m.seq_produto, f"empresa-{company}"]
+            request = {"nro_empresa": company, "seq_produto": m.seq_produto}
         message = trace.begin(
-            session,
-            shop_id,
-            flow,
-            m.unit_key,
-            ERP_TO_SHOPIFY,
-            erp_id=m.id_sku or m.seq_produto,
-            search=[m.id_sku, m.seq_produto],
-            request={"id_sku": m.id_sku, "seq_produto": m.seq_produto},
-            job_id=job_id,
-        )
+            session, shop_id, flow, m.unit_key, ERP_TO_SHOPIFY,
+            erp_id=erp_id, search=search, request=request, job_id=job_id,
+        )  # fmt: skip
         trace.fail(session, message, m.error)
 
 

@@ -54,23 +54,8 @@ def set_aside(
         )
         for raw, exc in read.malformed
     ]
-    failing = {m.unit_key for m in malformed}
     with session_scope() as session:
-        for message in trace.open_units(session, shop_id, FLOW, prefix + "%"):
-            if message.unit_key not in failing:
-                trace.succeed(session, message, response={"read": True})
-        for m in malformed:
-            message = trace.begin(
-                session,
-                shop_id,
-                FLOW,
-                m.unit_key,
-                ERP_TO_SHOPIFY,
-                erp_id=str(company),  # a stock message is about its company (shopify_app.message_subject)
-                search=[m.seq_produto, f"empresa-{company}"],
-                request={"nro_empresa": company, "seq_produto": m.seq_produto},
-            )
-            trace.fail(session, message, m.error)
+        catalog_malformed.record(session, shop_id, FLOW, malformed, prefix=prefix, company=company)
     return catalog_malformed.hold(malformed, since)
 
 
