@@ -146,22 +146,12 @@ def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
 def _refuse_issue_ahead(invoice: Invoice, now: datetime) -> None:
     """Refuse (NFE_KEY_INVALID, nothing written) a document issued later than now (beyond
     CLOCK_TOLERANCE): no NF-e is issued ahead of time, so its date, or the document, is wrong."""
-    issued = invoice.issued_at if invoice.issued_at.tzinfo else invoice.issued_at.replace(tzinfo=UTC)
+    issued = _aware(invoice.issued_at)
     if issued <= now + CLOCK_TOLERANCE:
         return
     local_now = _when(now.astimezone(issued.tzinfo))
     rule = f"issued {_when(issued)}, later than now ({local_now})"
-    raise Rejected(
-        f"NF-e {invoice.number} (key {invoice.key}) refused: the ERP says it was {rule}",
-        system="app",
-        code="NFE_KEY_INVALID",
-        field="documentoFiscal.dtaHorEmissao",
-        detail={"value": invoice.key, "rule": rule},
-        words=(
-            "nfe_issued_ahead",
-            {"number": invoice.number, "key": invoice.key, "issued": _when(issued), "now": local_now},
-        ),
-    )
+    raise _date_refused(invoice, rule, "nfe_issued_ahead", issued=_when(issued), now=local_now)
 
 
 DOCUMENTS = "the document's"
@@ -182,27 +172,29 @@ def _refuse_issue_before_order(invoice: Invoice, created: datetime | None) -> No
     CLOCK_TOLERANCE): it is another order's document, or its date is wrong."""
     if created is None:
         return
-    issued = invoice.issued_at if invoice.issued_at.tzinfo else invoice.issued_at.replace(tzinfo=UTC)
-    created = created if created.tzinfo else created.replace(tzinfo=UTC)
+    issued, created = _aware(invoice.issued_at), _aware(created)
     if issued >= created - BEFORE_ORDER_TOLERANCE - CLOCK_TOLERANCE:
         return
     local_created = _when(created.astimezone(issued.tzinfo))
     rule = f"issued {_when(issued)}, before the order existed (ERP order created {local_created})"
-    raise Rejected(
+    raise _date_refused(invoice, rule, "nfe_issued_before_order", issued=_when(issued), created=local_created)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A date-time without offset is UTC's."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _date_refused(invoice: Invoice, rule: str, words: str, **params: str) -> Rejected:
+    """The refusal of a document whose issue date breaks `rule` (NFE_KEY_INVALID on dtaHorEmissao),
+    in the merchant's words `words` with the document's number and key beside `params`."""
+    return Rejected(
         f"NF-e {invoice.number} (key {invoice.key}) refused: the ERP says it was {rule}",
         system="app",
         code="NFE_KEY_INVALID",
         field="documentoFiscal.dtaHorEmissao",
         detail={"value": invoice.key, "rule": rule},
-        words=(
-            "nfe_issued_before_order",
-            {
-                "number": invoice.number,
-                "key": invoice.key,
-                "issued": _when(issued),
-                "created": local_created,
-            },
-        ),
+        words=(words, {"number": invoice.number, "key": invoice.key, **params}),
     )
 
 
