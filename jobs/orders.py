@@ -162,7 +162,7 @@ def on_webhook(event: Any) -> str | Ignored:
 
             return address.on_updated(shop_id, num, payload)
         return "already"
-    result = import_order(shop_id, num, trigger=event.topic)
+    result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"))
     if event.topic == "orders/updated" and result in ("already", "done"):
         # In the ERP now (both answers mean its link holds the number), but the import may have
         # posted the delivery of before: the change came while it ran (it waited on the lock), or
@@ -215,9 +215,12 @@ def run(shop_id: int, stale_after_seconds: float | None = None) -> dict[str, int
     return run_catch_up(shop_id, stale_after_seconds)
 
 
-def import_order(shop_id: int, order_id: str | int, *, trigger: str = "replay") -> str:
+def import_order(
+    shop_id: int, order_id: str | int, *, trigger: str = "replay", name: str | None = None
+) -> str:
     """Send one Shopify order to the ERP once; returns done | already | waiting | skipped | parked |
-    failed | handled (closed by a person as handled outside the app: nothing sent).
+    failed | handled (closed by a person as handled outside the app: nothing sent). `name`: the
+    order's name (#1001) when the caller knows it (a webhook's payload), for a failure that names it.
 
     Raises:
         Transient: Shopify or the ERP unreachable / throttled, or the order locked (RQ retries).
@@ -225,7 +228,7 @@ def import_order(shop_id: int, order_id: str | int, *, trigger: str = "replay") 
     num = order_map.numeric_id(order_id)
     try:
         with order_lock(shop_id, num) as held:
-            return _import_locked(shop_id, num, trigger, held)
+            return _import_locked(shop_id, num, trigger, held, name=name)
     except RedisError as exc:  # the lock or the Admin client's pacer: Redis is restarting
         raise redis_down(exc) from exc
 
@@ -268,7 +271,13 @@ def import_locked(shop_id: int, num: str, trigger: str) -> str:
 
 
 def _import_locked(
-    shop_id: int, num: str, trigger: str, held: Lock | None, *, follow_cancellation: bool = True
+    shop_id: int,
+    num: str,
+    trigger: str,
+    held: Lock | None,
+    *,
+    follow_cancellation: bool = True,
+    name: str | None = None,
 ) -> str:
     gid = order_map.order_gid(num)
     extra = {"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": trigger}
@@ -304,13 +313,14 @@ def _import_locked(
             known.created_at,
         )
         generation = known.generation or 0  # the ERP the number will be of (order_generation.current)
+        named = name or known.shopify_order_name or num  # as the merchant knows it; never the gid
     earlier: bool | None = None  # once the POST is under way: whether an earlier one may be in the ERP
     try:
         client = order_clients.admin_client(domain)
         read = read_order_for_erp(client, gid, where_lines_ship=True)
         if read is None:
-            raise Rejected(f"Shopify has no order {gid}", system="shopify", code="NOT_FOUND",
-                           words=("shopify_order_missing", {"gid": gid}))  # fmt: skip
+            raise Rejected(f"Shopify has no order {named}", system="shopify", code="NOT_FOUND",
+                           words=("shopify_order_not_found", {"order": named}))  # fmt: skip
         if _will_wait(read, settings):
             read = dataclasses.replace(read, payment_terms=read_payment_terms(client, gid))
         if read.order.bought_by_company:  # B2B: the ERP customer is the company (jobs.order_customer)
@@ -474,8 +484,8 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
 
 def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
     """What the import reads before it begins, in one SELECT: the shop (domain, settings, created_at),
-    the generation of its ERP connection (None without one), the order link's NROPEDVENDA and the
-    order message's status and error_detail (None when there is no link / message yet)."""
+    the generation of its ERP connection (None without one), the order link's NROPEDVENDA and name
+    (#1001) and the order message's status and error_detail (None when there is no link / message yet)."""
     row = session.execute(
         select(
             Shop.domain,
@@ -483,6 +493,7 @@ def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
             Shop.created_at,
             ErpConnection.generation,
             OrderLink.nro_pedvenda,
+            OrderLink.shopify_order_name,
             Message.status,
             Message.error_detail,
         )

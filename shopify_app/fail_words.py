@@ -202,7 +202,7 @@ WORDS: dict[str, Text] = {
     "multi_company_line_no_sku": ("(sem SKU) ({name}) x{quantity}", "(no SKU) ({name}) x{quantity}"),  # with
     # a SKU a line is its data alone: "{sku} ({name}) x{quantity}"
     # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
-    "shopify_order_missing": ("A Shopify não tem o pedido {gid}", "Shopify has no order {gid}"),
+    "shopify_order_not_found": ("A Shopify não tem o pedido {order}", "Shopify has no order {order}"),
     "setting_sales_channel_missing": (
         "configure o canal de venda (seqCanalVenda) em Configurações: os pedidos esperam por ele",
         "configure the sales channel (seqCanalVenda) under Settings: orders wait for it",

@@ -158,3 +158,47 @@ def test_a_b2b_order_without_a_valid_cnpj_is_said_in_the_merchants_language(regi
     assert pt in said and "Clientes > Empresas > Atacado Bom Preço Ltda > Loja Centro" in said, said
     assert "is a CPF" not in said and "Retry" not in said and "checkout gave" not in said
     assert _said(refused.value, "en") == refused.value.message
+
+
+def test_an_order_shopify_no_longer_has_is_named_as_the_merchant_knows_it(world, monkeypatch):
+    """An order Shopify reads as null (deleted there) is named by its name (#1001), from the
+    webhook's payload or the order's link, never by its gid; with neither, by its number."""
+    from jobs import orders
+
+    gid = world.place(gateway="pix")
+    name = world.order_doc(gid)["name"]
+    num = gid.rsplit("/", 1)[-1]
+    real, gone = orders.read_order_for_erp, [True]
+    monkeypatch.setattr(orders, "read_order_for_erp", lambda *a, **k: None if gone[0] else real(*a, **k))
+    world.drain()  # orders/create: the payload names it
+    message = world.message(gid)
+    assert message.status == MessageStatus.FAILED.value
+    assert message.error_detail["fail"] == {"key": "shopify_order_not_found", "params": {"order": name}}
+    assert message.error_text.endswith(f"Shopify has no order {name}")
+    assert fail_words.reason(message, "pt-BR") == f"A Shopify não tem o pedido {name}"
+    assert fail_words.reason(message, "en") == f"Shopify has no order {name}"
+    assert "gid://" not in message.error_text
+
+    assert world.link(gid) is None  # a Retry knows no name: the order's number
+    assert orders.import_order(world.shop_id, num, trigger="retry") == MessageStatus.FAILED.value
+    assert world.message(gid).error_detail["fail"]["params"] == {"order": num}
+
+    gone[0] = False  # read again, parked (the gateway unmapped): linked, with its name
+    with session_scope() as session:
+        mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    assert orders.import_order(world.shop_id, num, trigger="retry") == MessageStatus.PARKED.value
+    assert world.link(gid).shopify_order_name == name
+    gone[0] = True
+    assert orders.import_order(world.shop_id, num, trigger="retry") == MessageStatus.FAILED.value
+    message = world.message(gid)
+    assert message.error_detail["fail"]["params"] == {"order": name}
+    assert fail_words.reason(message, "pt-BR") == f"A Shopify não tem o pedido {name}"
+
+
+def test_a_row_stored_when_the_order_was_named_by_its_gid_reads_as_its_english_error_text():
+    """shopify_order_missing ({gid}) is retired for shopify_order_not_found ({order}): a row stored
+    before has words no catalogue says, so the page shows its error_text, as it did before words."""
+    from ledger.words import stored
+
+    old = stored(("shopify_order_missing", {"gid": "gid://shopify/Order/7"}))
+    assert fail_words.said(old, "pt-BR") is None
