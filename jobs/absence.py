@@ -152,11 +152,18 @@ def hold(
 
 
 def untold(
-    session: Any, shop_id: int, flow: str, unit: str, text: Callable[[list[str]], str], unread: str
+    session: Any,
+    shop_id: int,
+    flow: str,
+    unit: str,
+    text: Callable[[list[str]], str],
+    unread: str,
+    words: Callable[[list[str]], Words] | None = None,
 ) -> None:
     """A person's Retry whose new read could not tell anything (`unread`: an unreadable record
     whose item cannot be told, so any of them may be it; nothing was taken off): its held message
-    fails again, one more attempt, with `text(items)` saying why this time, keeping its code and
+    fails again, one more attempt, with `text(items)` saying why this time (`words(items)`: the
+    same in the merchant's words; without them the page shows the English), keeping its code and
     detail (the same items, so the next Retry confirms them). Without it the message kept its old
     text and attempt count, and the Retry looked as if it had not run."""
     message = session.scalars(
@@ -175,6 +182,9 @@ def untold(
     kept.pop(trace.FAIL, None)  # the held text's words: this one says something else
     items = [str(item) for item in kept.get("skus") or ()]
     again = trace.begin(session, shop_id, flow, unit, ERP_TO_SHOPIFY)
+    said = words(items) if words is not None else None
     trace.fail(
-        session, again, Rejected(text(items), system=system, code=code, detail={**kept, "untold": unread})
+        session,
+        again,
+        Rejected(text(items), system=system, code=code, detail={**kept, "untold": unread}, words=said),
     )

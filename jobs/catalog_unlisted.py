@@ -63,6 +63,11 @@ UNITS = (UNIT, MOVED_UNIT)  # a person's Retry of either runs the full sync conf
 MOVED_CODE = "MOVED_PACKAGINGS_HELD"
 SETTLED_KEY = "moved_hold_settled"  # the words of the skus pass's message a full sync closed
 HELD_SETTLED_KEY = "unlisted_hold_settled"  # ... of the full sync's own held message it closed
+FULL_READ, MEANWHILE = "the full read", "the read of the changes made meanwhile"  # `untold`'s reads
+WHERE_WORDS: dict[str, Words] = {  # ... in the merchant's words
+    FULL_READ: ("untold_full_read", {}),
+    MEANWHILE: ("untold_read_meanwhile", {}),
+}
 
 
 @dataclass
@@ -98,7 +103,7 @@ def sweep(
     listed = {record.id_sku for record in meanwhile}
     unread = catalog_malformed.unread_products(meanwhile, erp_client.names)
     if None in unread:
-        return untold(shop_id, confirmed, "the read of the changes made meanwhile")
+        return untold(shop_id, confirmed, MEANWHILE)
     gone = {
         seq: left
         for seq, ids in missing.items()
@@ -123,9 +128,10 @@ def sweep(
     return Sweep(now, record=record, held=verdict.held, why=verdict.why, words=_held_why(held, known, doubt))
 
 
-def untold(shop_id: int, confirmed: Collection[str], where: str = "the full read") -> Sweep:
-    """Nothing retired: an unreadable SKU record of `where` names no product, so any packaging may
-    be that one. On a person's Retry (`confirmed`) its held message says so (absence.untold)."""
+def untold(shop_id: int, confirmed: Collection[str], where: str = FULL_READ) -> Sweep:
+    """Nothing retired: an unreadable SKU record of `where` (a WHERE_WORDS read) names no product,
+    so any packaging may be that one. On a person's Retry (`confirmed`) its held message says so
+    (absence.untold), in words beside the English (fail_words: the page says it in its language)."""
     if not confirmed:
         return Sweep()
 
@@ -136,9 +142,13 @@ def untold(shop_id: int, confirmed: Collection[str], where: str = "the full read
                 f"names ({absence.named(skus)}); they stay as they were. Once the ERP serves that record "
                 f"right, Retry again: a new full read retires those it still does not list.")  # fmt: skip
 
+    def words(skus: list[str]) -> Words:
+        return ("unlisted_untold", {"where": WHERE_WORDS[where], "count": len(skus),
+                                    "named": skus[: absence.SHOWN], "more": _more(len(skus))})  # fmt: skip
+
     def record(session: Any) -> None:
         for unit in UNITS:  # (the Retry was one of them: both still hold what they named)
-            absence.untold(session, shop_id, FLOW, unit, text, where)
+            absence.untold(session, shop_id, FLOW, unit, text, where, words)
 
     return Sweep(record=record)
 

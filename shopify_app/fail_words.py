@@ -260,6 +260,25 @@ WORDS: dict[str, Text] = {
         " Besides, the {count} packaging(s) confirmed by the Retry were retired; those above were not named "
         "then.",
     ),
+    # the held message after a Retry whose new read served a SKU record naming no product (nothing
+    # retired: absence.untold); {where}: untold_full_read or untold_read_meanwhile, {named}: idSkus
+    "unlisted_untold": (
+        "O Tentar de novo leu o catálogo (ProdutoSku) inteiro outra vez, mas um registro de SKU {where} "
+        "não pôde ser lido e não indica o produto (a mensagem dele diz qual): qualquer embalagem pode ser "
+        "essa, então nenhuma das {count} embalagem(ns) desta mensagem ({named}{more}) foi retirada desta "
+        "vez; elas seguem como estavam. Quando o ERP entregar esse registro corretamente, use Tentar de "
+        "novo outra vez: uma nova leitura completa retira as que ela ainda não listar.",
+        "The Retry read the catalog (ProdutoSku) whole again, but a SKU record of {where} could not be "
+        "read and names no product (its own message says which): any packaging may be that one, so none "
+        "was retired this time of the {count} packaging(s) this message names ({named}{more}); they stay "
+        "as they were. Once the ERP serves that record right, Retry again: a new full read retires those "
+        "it still does not list.",
+    ),
+    "untold_full_read": ("da leitura completa", "the full read"),
+    "untold_read_meanwhile": (
+        "da leitura das alterações feitas nesse meio-tempo",
+        "the read of the changes made meanwhile",
+    ),
     "held_sku_of_product": ("{sku} do produto {product}", "{sku} of product {product}"),
     "held_more": (" e mais {count}", " and {count} more"),
     "held_leaving": (

@@ -67,6 +67,31 @@ def test_the_full_syncs_held_packagings_are_said_in_portuguese(client, shops, se
     assert en["failure_reason"] == en["error_text"], en
 
 
+def test_a_retry_that_could_not_tell_the_held_packagings_is_said_in_portuguese(client, shops, settings):
+    """The held message after a Retry whose new read served a SKU record that names no product
+    (absence.untold: nothing retired this time) says why in the page's language, not English."""
+    from jobs import absence, catalog_unlisted
+
+    gone = {seq: [f"P{seq}E1"] for seq in range(1, 23)}  # 22 held: 20 named and 2 more
+    why = absence.held_why(60, 100, None, known_as="packagings in the catalog",
+                           rather="packagings the ERP no longer has")  # fmt: skip
+    assert why is not None
+    skus = [i for ids in gone.values() for i in ids]
+    with session_scope(settings.database_url) as session:
+        catalog_unlisted._hold(shops.a, gone, [], 100, None, why)(session)
+        catalog_unlisted.untold(shops.a, skus, "the read of the changes made meanwhile").record(session)
+        [mid] = [m.id for m in trace.unit_messages(session, shops.a, "skus", [catalog_unlisted.UNIT])]
+    said = _detail(client, mid, "pt-BR")
+    reason = said["failure_reason"] or ""
+    assert not ENGLISH.search(reason), reason
+    assert "um registro de SKU da leitura das alterações feitas nesse meio-tempo não pôde ser lido" in reason
+    assert "nenhuma das 22 embalagem(ns) desta mensagem (P1E1, P2E1, " in reason, reason
+    assert "P20E1 e mais 2) foi retirada desta vez" in reason, reason
+    en = _detail(client, mid, "en")
+    assert en["failure_reason"] == en["error_text"], en  # the words say what the English says
+    assert "of the 22 packaging(s) this message names (P1E1, P2E1, " in en["error_text"]
+
+
 # 2. An order waiting for payment: the explanation beside the reason still says PENDING -----------
 def test_waiting_for_payment_explanation_says_the_status_in_words(client, settings, shops):
     with session_scope(settings.database_url) as session:

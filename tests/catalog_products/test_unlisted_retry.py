@@ -11,6 +11,7 @@ from erp import paging
 from jobs import absence, catalog_flow
 from ledger.models import MessageStatus
 from sandbox.consinco import tables as t
+from shopify_app import fail_words
 
 from .conftest import InstalledShop
 from .erp_writes import family_of
@@ -141,6 +142,8 @@ def test_a_confirmed_retry_that_cannot_tell_says_why_nothing_was_retired(
     assert sorted(after.error_detail["skus"]) == seen and after.error_detail.get("retry_alone")
     assert "could not be read" in after.error_text and "none was retired this time" in after.error_text
     assert after.error_text != before.error_text
+    assert fail_words.reason(after, "en") == after.error_text  # said as written; and in pt-BR
+    assert "não pôde ser lido e não indica o produto" in fail_words.reason(after, "pt-BR")
 
     catalog_flow.replay(after.id, client=client)  # the record reads again: the Retry acts
     assert not any(_active(installed)[s] for s in seen)
