@@ -415,40 +415,48 @@ def import_csv(
     company differs between before and after the import."""
     mapping_kind = _kind(kind)
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [name for name in CSV_COLUMNS[:2] if name not in (reader.fieldnames or [])]
-    if missing:
-        result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
-        return result
+    # strict: a quote never closed is an error, not the rest of the file read as one value
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
     code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
     before = {code_key(kind, row.shopify_code): row.erp_code for row in list_mappings(session, shop_id, kind)}
     locations_seen: set[str] = set()
     companies_seen: set[int] = set()
+    read = 0  # the last line of the last record read whole (a quoted value may span lines)
     try:
-        for record in reader:
+        header = next(reader, [])
+        read = reader.line_num
+        missing = [name for name in CSV_COLUMNS[:2] if name not in header]
+        if missing:
+            result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
+            return result
+        for cells in reader:
+            line, read = read + 1, reader.line_num  # a line error names the record's first line
+            if not cells:  # a blank line
+                continue
+            record = dict(zip(header, cells, strict=False))
             shopify_code, erp_code = (
                 _read_cell(record.get("shopify_code")),
                 _read_cell(record.get("erp_code")),
             )
             label = _read_cell(record.get("label")) or None
             if len(shopify_code) > code_max or len(erp_code) > 255 or len(label or "") > 255:
-                result.errors.append((reader.line_num, f"a value is too long (codes at most {code_max}/255)"))
+                result.errors.append((line, f"a value is too long (codes at most {code_max}/255)"))
                 continue
             location = mapping_kind is MappingKind.LOCATION and shopify_code
             problem = location and location_problem(shopify_code, known_locations)
             if problem:
-                result.errors.append((reader.line_num, problem))
+                result.errors.append((line, problem))
                 continue
             company = company_number(erp_code) if location else None  # None: upsert_mapping says why
             twice = _twice(company, shopify_code, companies_seen, locations_seen)
             if twice:
-                result.errors.append((reader.line_num, twice))
+                result.errors.append((line, twice))
                 continue
             try:
                 with session.begin_nested():
                     row, created = upsert_mapping(session, shop_id, kind, shopify_code, erp_code, label)
             except ValueError as exc:  # MappingConflict included
-                result.errors.append((reader.line_num, str(exc)))
+                result.errors.append((line, str(exc)))
                 continue
             if isinstance(row, LocationMapping):  # its `changed` is read after the loop
                 companies_seen.add(row.nro_empresa)
@@ -459,8 +467,8 @@ def import_csv(
                     result.changed[shopify_code] = (was, row.erp_code)
             result.created += int(created)
             result.updated += int(not created)
-    except csv.Error as exc:
-        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    except csv.Error as exc:  # nothing after it can be read: the lines before it landed
+        result.errors.append((read + 1, _unreadable(exc)))
     if mapping_kind is MappingKind.LOCATION:
         after = {row.shopify_code: row.erp_code for row in list_mappings(session, shop_id, kind)}
         result.changed = {
@@ -469,6 +477,22 @@ def import_csv(
             if before.get(code) != after.get(code)
         }
     return result
+
+
+def _unreadable(exc: csv.Error) -> str:
+    """Why csv cannot read a file from a record on, in a sentence of the app's own (the page says
+    it in its language: api.js FIELD_WORDS), never csv's text (Python's, in English). A NUL never
+    comes here: the API refuses a body holding one (api_common.json_body, "unstorable text")."""
+    problem = str(exc)
+    if problem.startswith("field larger than field limit"):
+        return f"unreadable CSV: a value longer than {csv.field_size_limit()} characters"
+    if problem.startswith("new-line character seen in unquoted field"):
+        return "unreadable CSV: a line break inside a value not in quotes"
+    if problem == "unexpected end of data":  # (strict) at the file's end: the quote opened earlier
+        return "unreadable CSV: a quote opened from this line on is never closed"
+    if problem.endswith("expected after '\"'"):  # (strict) '"a"b'
+        return "unreadable CSV: text after a value's closing quote"
+    return "unreadable CSV"
 
 
 def _twice(company: int | None, location_id: str, companies: set[int], locations: set[str]) -> str | None:

@@ -130,6 +130,7 @@ def written_messages() -> list[tuple[str, ast.expr]]:
 IMPORT_RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
     "problem": lambda: _returns("ledger/mappings.py", "location_problem"),
     "twice": lambda: _returns("ledger/mappings.py", "_twice"),
+    "_unreadable(exc)": lambda: _returns("ledger/mappings.py", "_unreadable"),
     # upsert_mapping's ValueError (MappingConflict included), location_problem's via `problem`
     "str(exc)": lambda: (
         [
@@ -203,7 +204,6 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "kind": ["cor"],
         "', '.join(missing)": ["erp_code", "shopify_code, erp_code"],
         "code_max": [100, 255],
-        "exc": ["line contains NUL"],
         "company": [5],
         "nro_empresa": [5],
         "other.nro_empresa": [6],

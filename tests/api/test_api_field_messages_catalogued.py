@@ -71,3 +71,26 @@ def test_every_field_words_key_is_in_both_catalogues() -> None:
         assert (
             sorted({k for _, k in field_words()} - {k.removeprefix("error.field.") for k in catalogue}) == []
         ), lang
+
+
+def _said_in(lang: str, message: str) -> str:
+    """`message` as the page says it (api.js fieldText): its FIELD_WORDS key's text, values in place."""
+    catalogue = json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    match, key = next((p.match(message), key) for p, key in field_words() if p.match(message))
+    return re.sub(r"\{(\w+)\}", lambda m: match.group(m.group(1)), catalogue[f"error.field.{key}"])
+
+
+def test_a_csv_the_csv_module_cannot_read_says_why_in_the_pages_words_not_pythons() -> None:
+    """ledger.mappings._unreadable's sentences each have words of their own (csv's English text,
+    "field larger than field limit (131072)", was shown inside the pt-BR sentence)."""
+    unreadable = [m for m in import_messages() if m.startswith("unreadable CSV")]
+    assert len(unreadable) == 5, unreadable
+    assert _said_in("pt-BR", "unreadable CSV: a value longer than 131072 characters") == (
+        "o CSV não pôde ser lido a partir desta linha: um valor passa de 131072 caracteres; as linhas "
+        "anteriores sem erro foram importadas"
+    )
+    for message in unreadable:
+        pt = _said_in("pt-BR", message)
+        assert pt.startswith("o CSV não pôde ser lido a partir desta linha"), pt
+        assert not re.search(r"\b(the|of|value|quote|line)\b", pt), pt
+        assert _said_in("en", message).startswith("the CSV could not be read from this line on")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from spine_auth.factories import SHOP_B
 from sqlalchemy import select
 
@@ -286,3 +287,34 @@ def test_a_location_csv_naming_a_location_or_a_company_twice_reports_the_repeate
     assert (answer["created"], answer["updated"]) == (2, 0)
     listed = client.get("/api/mappings?kind=location", headers=headers()).get_json()["mappings"]
     assert [(m["shopify_code"], m["erp_code"]) for m in listed] == [(l1, "5"), (l3, "7")]
+
+
+@pytest.mark.parametrize(
+    ("bad", "line", "message"),
+    [
+        ("y" * 131_073 + ",2,\n", 4, "unreadable CSV: a value longer than 131072 characters"),
+        ("y,2\r,\n", 4, "unreadable CSV: a line break inside a value not in quotes"),
+        ('"y,2,\nz,3,\n', 4, "unreadable CSV: a quote opened from this line on is never closed"),
+        ('"y"z,2,\n', 4, "unreadable CSV: text after a value's closing quote"),
+    ],
+)
+def test_a_csv_the_csv_module_cannot_read_names_its_line_and_why_in_words(client, shops, bad, line, message):
+    """A file csv cannot read from a line on: the lines before it land; the error names the line
+    where reading stopped (the bad record's, not the last good one's) and why, in a sentence the
+    page says in its language (api.js FIELD_WORDS), never Python's own csv text."""
+    text = "shopify_code,erp_code,label\nLoggi,7,\n\n" + bad + "Correios,8,\n"
+    result = client.post(
+        "/api/mappings/import", json={"kind": "carrier", "csv": text}, headers=headers()
+    ).get_json()
+    assert result["errors"] == [{"line": line, "message": message}]
+    assert result["created"] == 1
+
+
+def test_a_csv_whose_header_cannot_be_read_says_so_on_line_1(client, shops):
+    text = 'shopify_code,erp_code,"label\nLoggi,7,\n'
+    result = client.post(
+        "/api/mappings/import", json={"kind": "carrier", "csv": text}, headers=headers()
+    ).get_json()
+    assert result["errors"] == [
+        {"line": 1, "message": "unreadable CSV: a quote opened from this line on is never closed"}
+    ]
