@@ -97,9 +97,9 @@ CLASS_TEXT: dict[str, tuple[Text, Text, Text]] = {
 # the message; unlinked, its NF-e, capture and fulfilment never reach Shopify by themselves.
 BY_HAND_ORDER: Text = (
     " Lançado à mão, abra o pedido na página Pedidos e use “Vincular ao pedido do ERP” com o número "
-    "do pedido no ERP: a mensagem é encerrada e a nota, a captura e o envio do ERP chegam ao Shopify. "
+    "do pedido no ERP: a mensagem é encerrada e a nota, a captura e o envio do ERP chegam à Shopify. "
     "Sem o vínculo, emita a nota, capture o pagamento (uma autorização expira em cerca de 7 dias) e "
-    "marque o envio no Shopify à mão, e use “Marcar como resolvida” aqui.",
+    "marque o envio na Shopify à mão, e use “Marcar como resolvida” aqui.",
     " Once entered by hand, open the order on the Orders page and use “Link to ERP order” with its "
     "ERP order number: the message is closed and the ERP's NF-e, capture and fulfilment reach Shopify. "
     "Without the link, the NF-e, the capture (an authorisation expires in about 7 days) and the "
@@ -118,7 +118,7 @@ def _by_hand(text: Text, tail: Text) -> Text:
 
 # What to do when Shopify denies the app a permission (HTTP 403, ACCESS_DENIED).
 SCOPES_WHAT_TO_DO: Text = (
-    "Abra o app pelo admin do Shopify e aprove as permissões que o Shopify pedir (após uma "
+    "Abra o app pelo admin da Shopify e aprove as permissões que a Shopify pedir (após uma "
     "atualização do app, escopos novos precisam da sua aprovação); se ele não pedir nenhuma, "
     "reinstale o app. Depois, clique em Tentar de novo.",
     "Open the app from the Shopify admin and approve the permissions Shopify asks for (after an "
@@ -138,7 +138,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "PRODUTO_INATIVO": (
         ("Um produto do pedido está inativo no ERP.", "A product of the order is inactive in the ERP."),
         (
-            "Reative o produto no ERP ou ajuste o pedido no Shopify.",
+            "Reative o produto no ERP ou ajuste o pedido na Shopify.",
             "Reactivate the product in the ERP or edit the order in Shopify.",
         ),
     ),
@@ -171,7 +171,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         (
             "A NF-e não muda. Itens reembolsados ou devolvidos: emita a nota de devolução no ERP e acerte "
             "a devolução com o cliente. Cancelamento: cancele a NF-e no ERP (dentro do prazo legal) ou "
-            "emita a nota de devolução. Uma edição pode, em vez disso, ser desfeita no Shopify.",
+            "emita a nota de devolução. Uma edição pode, em vez disso, ser desfeita na Shopify.",
             "The NF-e cannot change. Items refunded or returned: issue a return invoice (nota de "
             "devolução) in the ERP and settle their return with the customer. A cancellation: cancel the "
             "NF-e in the ERP (within the legal deadline) or issue a return invoice. An edit can instead "
@@ -180,14 +180,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "PEDIDO_EM_SEPARACAO": (
         (
-            "O pedido está em separação no ERP e não aceita mais mudanças do Shopify; nada mudou no ERP.",
+            "O pedido está em separação no ERP e não aceita mais mudanças da Shopify; nada mudou no ERP.",
             "The order is being picked in the ERP and no longer takes changes from Shopify; nothing "
             "changed in the ERP.",
         ),
         (
-            "Ajuste o pedido na separação do ERP para entregar o que o Shopify mostra (após um reembolso "
+            "Ajuste o pedido na separação do ERP para entregar o que a Shopify mostra (após um reembolso "
             "de itens, só o que segue pago: um reembolso não se desfaz); uma edição pode, em vez disso, "
-            "ser desfeita no Shopify. Com os dois lados iguais, Tentar de novo encerra a mensagem.",
+            "ser desfeita na Shopify. Com os dois lados iguais, Tentar de novo encerra a mensagem.",
             "Change the order at picking in the ERP so it delivers what Shopify shows (after a refund of "
             "items, only what is still paid for: a refund cannot be reversed); an edit can instead be "
             "undone in Shopify. Once both sides match, Retry closes the message.",
@@ -196,7 +196,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "PEDIDO_CANCELADO": (
         ("O pedido já está cancelado no ERP.", "The order is already cancelled in the ERP."),
         (
-            "Confira o pedido no Shopify; nada a enviar ao ERP.",
+            "Confira o pedido na Shopify; nada a enviar ao ERP.",
             "Check the order in Shopify; nothing to send.",
         ),
     ),
@@ -239,22 +239,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
     ),
     "TAKEN": (
-        ("O Shopify já tem um registro com este valor.", "Shopify already has a record with this value."),
+        ("A Shopify já tem um registro com este valor.", "Shopify already has a record with this value."),
         (
-            "Procure o duplicado no Shopify (SKU ou handle) e remova-o.",
+            "Procure o duplicado na Shopify (SKU ou handle) e remova-o.",
             "Find the duplicate in Shopify (SKU or handle) and remove it.",
         ),
     ),
     "INVALID": (
-        ("O Shopify recusou um valor.", "Shopify refused a value."),
+        ("A Shopify recusou um valor.", "Shopify refused a value."),
         ("Corrija no ERP o campo indicado e tente de novo.", "Fix the named field in the ERP and retry."),
     ),
     "NOT_FOUND": (
-        ("O registro não existe mais no Shopify.", "The record no longer exists in Shopify."),
+        ("O registro não existe mais na Shopify.", "The record no longer exists in Shopify."),
         (
             "Um produto ou variante: clique em Tentar de novo, ele é criado outra vez (o catálogo se guia "
             "pelo código do ERP). Um local: aponte a empresa para um local existente na Configuração e "
-            "tente de novo. Um pedido apagado no Shopify não volta (o Shopify não restaura pedidos "
+            "tente de novo. Um pedido apagado na Shopify não volta (a Shopify não restaura pedidos "
             "apagados): nada mais pode ser escrito nele, e Tentar de novo dará a mesma resposta; acerte "
             "o pedido do ERP à mão.",
             "A product or variant: click Retry, it is created anew (the catalog goes by the ERP's id). A "
@@ -286,7 +286,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "INVALID_LOCATION": (
         (
-            "O local do Shopify mapeado para esta empresa do ERP não existe mais (ou foi desativado).",
+            "O local da Shopify mapeado para esta empresa do ERP não existe mais (ou foi desativado).",
             "The Shopify location this ERP company is mapped to no longer exists (or was deactivated).",
         ),
         (
@@ -298,27 +298,27 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "FULFILLMENT_CANCEL_REFUSED": (
         (
-            "O Shopify recusou cancelar um atendimento (fulfillment) deste pedido: por exemplo um "
+            "A Shopify recusou cancelar um atendimento (fulfillment) deste pedido: por exemplo um "
             "vale-presente atendido automaticamente, ou um envio já entregue.",
             "Shopify refused to cancel a fulfillment of this order: for example a gift card fulfilled "
             "automatically, or a shipment already delivered.",
         ),
         (
-            "Trate esse atendimento no admin do Shopify (cancele-o ou registre a devolução) e tente de novo.",
+            "Trate esse atendimento no admin da Shopify (cancele-o ou registre a devolução) e tente de novo.",
             "Handle that fulfillment in the Shopify admin (cancel it or record the return), then retry.",
         ),
     ),
     "TRACKING_REFUSED": (
         (
-            "A NF-e já está no pedido e atendida, mas o Shopify recusou o rastreio que o ERP informou "
+            "A NF-e já está no pedido e atendida, mas a Shopify recusou o rastreio que o ERP informou "
             "depois para o atendimento (fulfillment) dessa nota: por exemplo o atendimento foi "
-            "cancelado no Shopify.",
+            "cancelado na Shopify.",
             "The NF-e is on the order and fulfilled, but Shopify refused the tracking the ERP gave "
             "afterwards for that NF-e's fulfillment: for example the fulfillment was cancelled in "
             "Shopify.",
         ),
         (
-            "Veja na mensagem do sistema qual atendimento e por quê; informe o rastreio no admin do "
+            "Veja na mensagem do sistema qual atendimento e por quê; informe o rastreio no admin da "
             "Shopify nesse pedido (ou no atendimento que ficou no lugar), ou corrija a causa e clique "
             "em Tentar de novo.",
             "The system's message names the fulfillment and why; add the tracking to the order in the "
@@ -337,7 +337,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "the wrong fulfillment would give the customer another shipment's tracking.",
         ),
         (
-            "A mensagem cita o pedido, a NF-e e o código: informe o rastreio no admin do Shopify no "
+            "A mensagem cita o pedido, a NF-e e o código: informe o rastreio no admin da Shopify no "
             "atendimento das mercadorias dessa nota.",
             "The message names the order, the NF-e and the code: add the tracking in the Shopify admin "
             "to the fulfillment of that NF-e's goods.",
@@ -345,13 +345,13 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "TRACKING_NO_FULFILLMENT": (
         (
-            "O ERP informou o rastreio de uma NF-e já aplicada, mas nada do pedido está atendido no "
+            "O ERP informou o rastreio de uma NF-e já aplicada, mas nada do pedido está atendido na "
             "Shopify para levá-lo (um pedido de atendimento em espera, ou os atendimentos cancelados).",
             "The ERP gave the tracking of an NF-e applied already, but nothing of the order is fulfilled "
             "in Shopify to carry it (a fulfillment order on hold, or the fulfillments cancelled).",
         ),
         (
-            "Atenda as mercadorias da nota no Shopify (libere a espera) e clique em Tentar de novo: o "
+            "Atenda as mercadorias da nota na Shopify (libere a espera) e clique em Tentar de novo: o "
             "app envia o rastreio; ou informe-o você mesmo no atendimento.",
             "Fulfil the NF-e's goods in Shopify (release the hold) and click Retry: the app sends the "
             "tracking; or add it to the fulfillment yourself.",
@@ -366,7 +366,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "order has more than one NF-e applied: which NF-e's shipment it follows cannot be told.",
         ),
         (
-            "A mensagem cita o código e as chaves: informe o rastreio no admin do Shopify no atendimento "
+            "A mensagem cita o código e as chaves: informe o rastreio no admin da Shopify no atendimento "
             "da nota certa.",
             "The message names the code and the keys: add the tracking in the Shopify admin to the right "
             "NF-e's fulfillment.",
@@ -391,12 +391,12 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "TOTALS_MISMATCH": (
         (
-            "O total do pedido no ERP não bateria com o que o Shopify cobrou; nada foi enviado.",
+            "O total do pedido no ERP não bateria com o que a Shopify cobrou; nada foi enviado.",
             "The ERP order's total would not match what Shopify charged; nothing was sent.",
         ),
         _by_hand(
             (
-                "Compare os dois totais na mensagem do sistema; ajuste o pedido no Shopify por uma edição "
+                "Compare os dois totais na mensagem do sistema; ajuste o pedido na Shopify por uma edição "
                 "e use Tentar de novo, ou lance-o à mão no ERP.",
                 "Compare the two totals in the system's message; fix the order in Shopify with an order "
                 "edit and Retry, or enter it in the ERP by hand.",
@@ -406,7 +406,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CANCEL_HANDLED_BY_HAND": (
         (
-            "O pedido foi cancelado no Shopify, mas a importação dele foi resolvida fora do app e nenhum "
+            "O pedido foi cancelado na Shopify, mas a importação dele foi resolvida fora do app e nenhum "
             "pedido do ERP está vinculado a ele: o app não tem o que cancelar no ERP.",
             "The order was cancelled in Shopify, but its import was handled outside the app and no ERP "
             "order is linked to it: the app has nothing to cancel in the ERP.",
@@ -422,7 +422,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CANCEL_ERP_NUMBER_UNKNOWN": (
         (
-            "O pedido foi cancelado no Shopify. Ele já tinha sido enviado ao ERP, a resposta do ERP se "
+            "O pedido foi cancelado na Shopify. Ele já tinha sido enviado ao ERP, a resposta do ERP se "
             "perdeu, e o reenvio para descobrir o número do pedido no ERP falhou; o ERP pode ter o "
             "pedido ativo, que seria separado e faturado.",
             "The order was cancelled in Shopify. It had been sent to the ERP, the ERP's answer was "
@@ -448,7 +448,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         _by_hand(
             (
                 "Confirme o documento com o cliente. Tentar de novo lê o pedido outra vez e só adianta se "
-                "o documento mudou no Shopify; senão, lance o pedido no ERP à mão ou cancele-o.",
+                "o documento mudou na Shopify; senão, lance o pedido no ERP à mão ou cancele-o.",
                 "Check the document with the customer. Retry reads the order again and only helps once "
                 "the document changed in Shopify; otherwise enter the order in the ERP by hand or cancel it.",
             ),
@@ -457,7 +457,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "COMPANY_TAX_ID_MISSING": (
         (
-            "Pedido B2B: o cliente no ERP é a empresa, e o local da empresa no Shopify não tem um CNPJ "
+            "Pedido B2B: o cliente no ERP é a empresa, e o local da empresa na Shopify não tem um CNPJ "
             "válido (nem o checkout trouxe um CNPJ; um CPF digitado ali é do contato, não da empresa). "
             "Nada foi enviado ao ERP, para a nota não sair em nome de outra pessoa.",
             "B2B order: the ERP customer is the company, and its company location in Shopify has no "
@@ -466,7 +466,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         _by_hand(
             (
-                "No Shopify, abra Clientes > Empresas > a empresa > o local citado > Configurações de "
+                "Na Shopify, abra Clientes > Empresas > a empresa > o local citado > Configurações de "
                 "impostos e preencha o CNPJ (ID de registro fiscal); depois clique em Tentar de novo. Ou "
                 "lance o pedido à mão no ERP.",
                 "In Shopify, open Customers > Companies > the company > the location named > Tax settings "
@@ -478,34 +478,34 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "COMPANY_NOT_READ": (
         (
-            "Pedido B2B: o Shopify não informou a empresa e o local da empresa do pedido (o pedido "
+            "Pedido B2B: a Shopify não informou a empresa e o local da empresa do pedido (o pedido "
             "pode ter sido apagado entre as leituras). Nada foi enviado ao ERP.",
             "B2B order: Shopify gave no company and company location for the order (it may have been "
             "deleted between the reads). Nothing was sent to the ERP.",
         ),
         (
-            "Confira o pedido no Shopify e clique em Tentar de novo: o pedido é lido outra vez.",
+            "Confira o pedido na Shopify e clique em Tentar de novo: o pedido é lido outra vez.",
             "Check the order in Shopify and click Retry: the order is read again.",
         ),
     ),
     "PUBLISH_FAILED": (
         (
-            "O produto foi criado no Shopify, mas não foi publicado nos canais de venda (Loja virtual "
+            "O produto foi criado na Shopify, mas não foi publicado nos canais de venda (Loja virtual "
             "ou os da configuração publish_to): ele ainda não aparece na loja.",
             "The product was created in Shopify but not published to its sales channels (the Online "
             "Store, or those of the publish_to setting): it does not show on the storefront yet.",
         ),
         (
             "Confira o motivo acima (canal inexistente, permissão). Corrija o canal ou a configuração "
-            "e clique em Tentar de novo: o produto é publicado. Ou publique-o à mão no Shopify.",
+            "e clique em Tentar de novo: o produto é publicado. Ou publique-o à mão na Shopify.",
             "Check the reason above (a missing channel, a permission). Fix the channel or the setting "
             "and click Retry: the product is published then. Or publish it by hand in Shopify.",
         ),
     ),
     "BULK_LINE_TOO_LARGE": (
         (
-            "O produto não foi enviado ao Shopify: sozinho, ele passa do tamanho de um arquivo de "
-            "envio em lote do Shopify (o tamanho e o limite estão acima). Os outros produtos foram.",
+            "O produto não foi enviado à Shopify: sozinho, ele passa do tamanho de um arquivo de "
+            "envio em lote da Shopify (o tamanho e o limite estão acima). Os outros produtos foram.",
             "The product was not sent to Shopify: on its own it is larger than one bulk upload file "
             "Shopify takes (its size and the limit are above). The other products went.",
         ),
@@ -516,8 +516,8 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "PUBLISH_RETRYING": (
         (
-            "O produto foi criado no Shopify, mas a publicação nos canais de venda (Loja virtual ou os "
-            "da configuração publish_to) falhou por um problema passageiro do Shopify: ele ainda não "
+            "O produto foi criado na Shopify, mas a publicação nos canais de venda (Loja virtual ou os "
+            "da configuração publish_to) falhou por um problema passageiro da Shopify: ele ainda não "
             "aparece na loja.",
             "The product was created in Shopify but publishing it to its sales channels (the Online "
             "Store, or those of the publish_to setting) failed for a passing problem at Shopify: it "
@@ -532,8 +532,8 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CUSTOM_ID_RETRYING": (
         (
-            "O produto está no Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
-            "gravá-lo falhou por um problema passageiro do Shopify. O produto não é enviado de novo "
+            "O produto está na Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
+            "gravá-lo falhou por um problema passageiro da Shopify. O produto não é enviado de novo "
             "antes disso, para não criar um segundo produto.",
             "The product is in Shopify but without its ERP id (metafield consinco.seq_produto): "
             "setting it failed for a passing problem at Shopify. The product is not sent again before "
@@ -546,7 +546,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CUSTOM_ID_FAILED": (
         (
-            "O produto está no Shopify, mas sem o código do ERP (metafield consinco.seq_produto): o "
+            "O produto está na Shopify, mas sem o código do ERP (metafield consinco.seq_produto): a "
             "Shopify recusou gravá-lo. O produto não é enviado de novo antes disso, para não criar um "
             "segundo produto.",
             "The product is in Shopify but without its ERP id (metafield consinco.seq_produto): "
@@ -554,20 +554,20 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "product is created.",
         ),
         (
-            "Corrija a causa que o Shopify indica acima e clique em Tentar de novo.",
+            "Corrija a causa que a Shopify indica acima e clique em Tentar de novo.",
             "Fix the cause Shopify gives above, then click Retry.",
         ),
     ),
     "CUSTOM_ID_TAKEN": (
         (
-            "O produto está no Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
-            "outro produto do Shopify, indicado acima, já tem esse código. Um dos dois é duplicado.",
+            "O produto está na Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
+            "outro produto da Shopify, indicado acima, já tem esse código. Um dos dois é duplicado.",
             "The product is in Shopify but without its ERP id (metafield consinco.seq_produto): "
             "another Shopify product, named above, already holds that id. One of the two is a "
             "duplicate.",
         ),
         (
-            "No Shopify, fique com um dos dois (copie do outro o que precisar) e apague o outro; "
+            "Na Shopify, fique com um dos dois (copie do outro o que precisar) e apague o outro; "
             "depois clique em Tentar de novo.",
             "In Shopify admin, keep one of the two (copy over anything of the other you need) and "
             "delete the other; then click Retry.",
@@ -575,7 +575,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CUSTOM_ID_PRODUCT_GONE": (
         (
-            "O produto foi apagado no Shopify antes de o app gravar nele o código do ERP (metafield "
+            "O produto foi apagado na Shopify antes de o app gravar nele o código do ERP (metafield "
             "consinco.seq_produto).",
             "The product was deleted in Shopify before the app could set its ERP id (metafield "
             "consinco.seq_produto) on it.",
@@ -618,7 +618,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         _by_hand(
             (
-                "Faça a mudança à mão no ERP que tem o pedido (cancele-o lá, se foi cancelado no Shopify), "
+                "Faça a mudança à mão no ERP que tem o pedido (cancele-o lá, se foi cancelado na Shopify), "
                 "ou acerte-a de outro modo.",
                 "Make the change by hand in the ERP that holds the order (cancel it there, if it was "
                 "cancelled in Shopify), or settle it otherwise.",
@@ -659,7 +659,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "ORDER_CANCELLED": (
         (
-            "O pedido está cancelado no Shopify, mas o ERP o faturou: há uma nota emitida para um pedido "
+            "O pedido está cancelado na Shopify, mas o ERP o faturou: há uma nota emitida para um pedido "
             "que o cliente não vai receber nem pagar.",
             "The order is cancelled in Shopify, but the ERP invoiced it: there is an invoice for an order "
             "the customer will neither receive nor pay for.",
@@ -674,13 +674,13 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "EDIT_LEFT_NO_ITEM": (
         (
-            "O pedido ficou sem itens no Shopify (editado, ou com todos os itens reembolsados), mas o "
+            "O pedido ficou sem itens na Shopify (editado, ou com todos os itens reembolsados), mas o "
             "pedido no ERP ainda tem os seus; nada mudou no ERP.",
             "The order was left with no item in Shopify (edited, or every item refunded), but the ERP "
             "order still has its items; nothing changed in the ERP.",
         ),
         (
-            "Pedido ainda não faturado: se a venda acabou, cancele o pedido no Shopify (o pedido do ERP é "
+            "Pedido ainda não faturado: se a venda acabou, cancele o pedido na Shopify (o pedido do ERP é "
             "cancelado junto). Já faturado: emita a nota de devolução no ERP para os itens (ou cancele a "
             "NF-e no prazo legal). Uma edição pode, em vez disso, ser desfeita; um reembolso não.",
             "Not invoiced yet: if the sale is off, cancel the order in Shopify (the ERP order is cancelled "
@@ -691,7 +691,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "EDIT_NOT_ERP_PRODUCT": (
         (
-            "A edição do pedido no Shopify incluiu um item que não é um produto do ERP (criado no Shopify, "
+            "A edição do pedido na Shopify incluiu um item que não é um produto do ERP (criado na Shopify, "
             "como sacola ou embalagem para presente, ou um item avulso): o ERP não pode vendê-lo, então a "
             "edição inteira NÃO foi aplicada, e o pedido do ERP seria separado e faturado como estava.",
             "The order edit in Shopify added a line that is not an ERP product (made in Shopify, like a "
@@ -699,7 +699,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "applied, and the ERP order would be picked and invoiced as it was.",
         ),
         (
-            "Troque esse item por um produto do catálogo ou remova-o com outra edição do pedido no "
+            "Troque esse item por um produto do catálogo ou remova-o com outra edição do pedido na "
             "Shopify: essa edição leva ao ERP as demais mudanças desta, e a mensagem se encerra. Nenhum "
             "vínculo virá para esse item, então Tentar de novo dará a mesma resposta enquanto ele estiver "
             "no pedido.",
@@ -710,7 +710,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "DELIVERY_ADDRESS_NOT_SENT": (
         (
-            "O endereço de entrega mudou no Shopify, mas o pedido no ERP já está em separação ou faturado: "
+            "O endereço de entrega mudou na Shopify, mas o pedido no ERP já está em separação ou faturado: "
             "a observação do pedido no ERP (o único registro de para onde ele vai) segue com o endereço "
             "antigo.",
             "The delivery address changed in Shopify, but the ERP order is already being picked or "
@@ -718,7 +718,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         (
             "Avise a separação e a entrega do novo endereço (já faturado: a transportadora ou o "
-            "motorista) e use “Marcar como resolvida”; ou volte o endereço no Shopify (a mensagem se "
+            "motorista) e use “Marcar como resolvida”; ou volte o endereço na Shopify (a mensagem se "
             "encerra). Tentar de novo só encerra a mensagem quando a observação do pedido no ERP traz o "
             "texto da nova entrega exatamente como a nota o mostra (“Entrega: …”, copie-o da nota); "
             "escrito de outro jeito, use “Marcar como resolvida”.",
@@ -731,13 +731,13 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "ERP_CUT_EVERY_ITEM": (
         (
-            "O ERP cortou todos os itens na separação e o pedido do Shopify foi ajustado para ficar igual: "
+            "O ERP cortou todos os itens na separação e o pedido da Shopify foi ajustado para ficar igual: "
             "não sobrou nada a entregar, mas o pedido segue ativo no ERP.",
             "The ERP cut every item at picking and the Shopify order was changed to match: nothing is "
             "left to deliver, yet the order is still live in the ERP.",
         ),
         (
-            "Cancele o pedido no Shopify, reembolsando o que o cliente pagou (o pedido do ERP é cancelado "
+            "Cancele o pedido na Shopify, reembolsando o que o cliente pagou (o pedido do ERP é cancelado "
             "junto). Não desfaça a edição: ela é do ERP, e venderia o que a loja não tem.",
             "Cancel the order in Shopify, refunding what the customer paid (the ERP order is cancelled "
             "with it). Do not undo the edit: it is the ERP's, and would sell what the store does not have.",
@@ -750,7 +750,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "The order has no item left to send (all removed or refunded); nothing was sent to the ERP.",
         ),
         (
-            "Nada a enviar: se a venda acabou, cancele o pedido no Shopify. Tentar de novo só adianta se "
+            "Nada a enviar: se a venda acabou, cancele o pedido na Shopify. Tentar de novo só adianta se "
             "itens voltarem ao pedido.",
             "Nothing to send: if the sale is off, cancel the order in Shopify. Retry only helps if items "
             "come back to the order.",
@@ -771,7 +771,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "dinheiro da NF-e fora do app (o cliente pagou de outro jeito, um Pix no balcão), feche o "
             "evento anterior com “Marcar como resolvida” e uma nota dizendo como foi pago; então clique em "
             "Tentar de novo aqui: a NF-e é gravada, o pedido é enviado com o rastreio, e nada é capturado. "
-            "Fechado por outro motivo (um item acertado à mão no Shopify), ele não acerta dinheiro: este "
+            "Fechado por outro motivo (um item acertado à mão na Shopify), ele não acerta dinheiro: este "
             "evento ainda captura a NF-e.",
             "Fix the earlier event the message names and retry it (it charges the NF-e); then click Retry "
             "here. If the earlier event failed on its capture and you settle the NF-e's money outside the "
@@ -783,13 +783,13 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CANCEL_NOT_APPLIED": (
         (
-            "O cancelamento pedido pelo ERP falhou no Shopify (um reembolso recusado, por exemplo): o "
+            "O cancelamento pedido pelo ERP falhou na Shopify (um reembolso recusado, por exemplo): o "
             "pedido não foi cancelado.",
             "The cancellation the ERP asked for failed in Shopify (a refund declined, for instance): "
             "the order is not cancelled.",
         ),
         (
-            "Veja na linha do tempo do pedido, no admin do Shopify, por que falhou; resolvida a causa, "
+            "Veja na linha do tempo do pedido, no admin da Shopify, por que falhou; resolvida a causa, "
             "clique em Tentar de novo: o cancelamento é enviado outra vez. Ou cancele-o à mão.",
             "See why in the order's timeline in the Shopify admin; once the cause is fixed, click "
             "Retry: the cancellation is sent again. Or cancel the order by hand.",
@@ -797,13 +797,13 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "CANCEL_HELD_BY_FULFILLMENT_SERVICE": (
         (
-            "O Shopify não cancelou o pedido: um serviço de fulfillment (um operador logístico) está "
-            "atendendo o pedido, e o Shopify não cancela pedido com fulfillment em andamento.",
+            "A Shopify não cancelou o pedido: um serviço de fulfillment (um operador logístico) está "
+            "atendendo o pedido, e a Shopify não cancela pedido com fulfillment em andamento.",
             "Shopify did not cancel the order: a fulfillment service (a 3PL or warehouse app) is "
             "fulfilling it, and Shopify cancels no order whose fulfillment is in progress.",
         ),
         (
-            "Peça ao serviço de fulfillment que pare: no admin do Shopify, abra o pedido e use "
+            "Peça ao serviço de fulfillment que pare: no admin da Shopify, abra o pedido e use "
             "“Solicitar cancelamento” no fulfillment em andamento (ou “Cancelar solicitação” se ainda "
             "não foi aceito). Aceito o cancelamento, clique em Tentar de novo. Se as mercadorias já "
             "saíram, reembolse o cliente ou receba-as de volta.",
@@ -825,14 +825,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "LINE_NOT_EDITABLE": (
         (
-            "A edição vinda da separação no ERP não achou no pedido do Shopify a linha a mudar (removida, "
+            "A edição vinda da separação no ERP não achou no pedido da Shopify a linha a mudar (removida, "
             "já processada ou trocada).",
             "The picking change from the ERP found no line to change on the Shopify order (removed, "
             "already fulfilled or replaced).",
         ),
         _by_hand(
             (
-                "Ajuste o pedido no Shopify à mão para ficar igual ao separado no ERP; Tentar de novo dará "
+                "Ajuste o pedido na Shopify à mão para ficar igual ao separado no ERP; Tentar de novo dará "
                 "a mesma resposta enquanto a linha não existir.",
                 "Adjust the Shopify order by hand to match what the ERP picked; Retry gets the same answer "
                 "while the line does not exist.",
@@ -842,14 +842,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "EDIT_LINES_NOT_READ": (
         (
-            "O pedido tem mais linhas do que o Shopify deu na edição (250 por vez) e o resto não pôde ser "
+            "O pedido tem mais linhas do que a Shopify deu na edição (250 por vez) e o resto não pôde ser "
             "lido; a edição vinda da separação no ERP não foi feita, nem em parte.",
             "The order has more lines than Shopify gave in the edit (250 at a time) and the rest could not "
             "be read; the picking change from the ERP was not made, not even in part.",
         ),
         _by_hand(
             (
-                "Clique em Tentar de novo; se a resposta for a mesma, ajuste o pedido no Shopify à mão para "
+                "Clique em Tentar de novo; se a resposta for a mesma, ajuste o pedido na Shopify à mão para "
                 "ficar igual ao separado no ERP.",
                 "Click Retry; if the answer is the same, adjust the Shopify order by hand to match what the "
                 "ERP picked.",
@@ -860,7 +860,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "ORDER_TRANSACTIONS_NOT_READ": (
         (
             "O pedido tem mais transações de pagamento (tentativas recusadas, capturas, reembolsos) do "
-            "que o Shopify entrega numa leitura (250); sem todas, o app não sabe o que foi pago, "
+            "que a Shopify entrega numa leitura (250); sem todas, o app não sabe o que foi pago, "
             "capturado ou reembolsado, e nada foi capturado, reembolsado ou cancelado no pedido.",
             "The order has more payment transactions (declined tries, captures, refunds) than Shopify "
             "gives in one read (250); without all of them the app cannot tell what was paid, captured or "
@@ -868,7 +868,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         _by_hand(
             (
-                "Confira os pagamentos do pedido no admin do Shopify e faça à mão o que o evento do ERP "
+                "Confira os pagamentos do pedido no admin da Shopify e faça à mão o que o evento do ERP "
                 "pedia (capturar o valor da NF-e, reembolsar ou cancelar o pedido).",
                 "Check the order's payments in the Shopify admin and do by hand what the ERP event asked "
                 "for (capture the NF-e's amount, refund or cancel the order).",
@@ -878,7 +878,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "ORDER_FULFILLMENTS_NOT_READ": (
         (
-            "O pedido tem mais envios (fulfillments, contando os cancelados) do que o Shopify entrega "
+            "O pedido tem mais envios (fulfillments, contando os cancelados) do que a Shopify entrega "
             "numa leitura (250); sem todos, o app não sabe qual envio está ativo, e nada foi cancelado, "
             "enviado ou atualizado com rastreio no pedido.",
             "The order has more fulfillments (cancelled ones included) than Shopify gives in one read "
@@ -887,7 +887,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         _by_hand(
             (
-                "Abra o pedido no admin do Shopify e faça à mão o que o evento do ERP pedia (cancelar o "
+                "Abra o pedido no admin da Shopify e faça à mão o que o evento do ERP pedia (cancelar o "
                 "envio ativo antes de cancelar o pedido, marcar o envio ou informar o rastreio).",
                 "Open the order in the Shopify admin and do by hand what the ERP event asked for (cancel "
                 "the active fulfillment before cancelling the order, fulfil it, or add the tracking).",
@@ -904,7 +904,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         _by_hand(
             (
-                "Ajuste o valor da linha no Shopify à mão para ficar igual à nota do ERP.",
+                "Ajuste o valor da linha na Shopify à mão para ficar igual à nota do ERP.",
                 "Adjust the line's value in Shopify by hand to match the ERP's invoice.",
             ),
             BY_HAND_DONE,
@@ -912,7 +912,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "SUBSTITUTE_ALREADY_ADDED": (
         (
-            "Outro evento do ERP deste pedido já pôs no Shopify um substituto pesado para este item, e "
+            "Outro evento do ERP deste pedido já pôs na Shopify um substituto pesado para este item, e "
             "este evento diz outro (outro produto ou outro peso); o app não soma os dois sozinho.",
             "Another ERP event of this order already added a weighed substitute for this item to the "
             "Shopify order, and this event says another (another product or weight); the app does not "
@@ -920,7 +920,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
         ),
         _by_hand(
             (
-                "Ajuste o pedido no Shopify à mão para ficar igual à nota do ERP (retire o substituto que "
+                "Ajuste o pedido na Shopify à mão para ficar igual à nota do ERP (retire o substituto que "
                 "sobra ou corrija o valor).",
                 "Adjust the Shopify order by hand to match the ERP's invoice (take off the substitute "
                 "left over or correct its value).",
@@ -938,7 +938,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "its lines.",
         ),
         (
-            "No admin do Shopify, abra o pedido e mova os pedidos de processamento para um só local "
+            "No admin da Shopify, abra o pedido e mova os pedidos de processamento para um só local "
             "(em cada grupo não processado: ... > Alterar local); depois clique em Tentar de novo. "
             "Enquanto eles não forem movidos, uma nova tentativa terá a mesma resposta.",
             "In the Shopify admin, open the order and move its fulfillment orders to one location (on "
@@ -949,7 +949,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "SECTIONS_FAILED": (
         (
             "A conciliação diária não conseguiu conferir uma ou mais partes (pedidos, estoque, "
-            "catálogo): o ERP ou o Shopify recusou a leitura. O relatório parcial foi guardado; a "
+            "catálogo): o ERP ou a Shopify recusou a leitura. O relatório parcial foi guardado; a "
             "mensagem do sistema diz qual parte e por quê.",
             "The daily reconciliation could not check one or more parts (orders, stock, catalog): the "
             "ERP or Shopify refused the read. The partial report was kept; the system's message names "
@@ -965,7 +965,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "COMPANY_INACTIVE": (
         (
             "A empresa do ERP está inativa (ou o ERP não a lista mais), mas continua ligada a um local "
-            "do Shopify: uma loja fechada não pode vender, então os estoques dela nesse local foram "
+            "da Shopify: uma loja fechada não pode vender, então os estoques dela nesse local foram "
             "zerados e não são mais enviados.",
             "The ERP company is inactive (or the ERP no longer lists it) but still mapped to a Shopify "
             "location: a closed store must not sell, so its levels at that location were set to 0 and "
@@ -1009,15 +1009,15 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "MARKET_CURRENCY": (
         (
             "Este mercado vende em {currency}, e os preços do ERP para a empresa e o segmento ligados a "
-            "ele{pair} são em BRL: o Shopify só aceita no mercado uma lista de preços na moeda dele. Nada "
-            "foi criado nem enviado a este mercado, que segue com os preços que o Shopify já mostra.",
+            "ele{pair} são em BRL: a Shopify só aceita no mercado uma lista de preços na moeda dele. Nada "
+            "foi criado nem enviado a este mercado, que segue com os preços que a Shopify já mostra.",
             "This market sells in {currency}, and the ERP prices of the company and segment mapped to "
             "it{pair} are in BRL: Shopify takes a market's price list only in the market's currency. "
             "Nothing was created or sent to this market; it keeps the prices Shopify already shows.",
         ),
         (
             "Se o mercado deve ter os preços do ERP, mude a moeda dele para BRL em Configurações > "
-            "Mercados do Shopify (e retire uma lista de preços em outra moeda); senão, desfaça o De:Para "
+            "Mercados da Shopify (e retire uma lista de preços em outra moeda); senão, desfaça o De:Para "
             "segmento / mercado dele. A mensagem se fecha sozinha na próxima sincronização.",
             "If the market should have the ERP prices, set its currency to BRL under Settings > Markets "
             "in Shopify (and remove any price list in another currency); otherwise delete its segment / "
@@ -1044,26 +1044,26 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "HTTP_401": (
         (
-            "O Shopify não aceita mais o token de acesso do app, nem depois de renová-lo (o acesso foi "
+            "A Shopify não aceita mais o token de acesso do app, nem depois de renová-lo (o acesso foi "
             "revogado); nada foi gravado.",
             "Shopify no longer accepts the app's access token, even renewed (its access was revoked); "
             "nothing was written.",
         ),
         (
-            "Reinstale o app pelo admin do Shopify (a instalação dá a ele um token novo); depois, clique "
+            "Reinstale o app pelo admin da Shopify (a instalação dá a ele um token novo); depois, clique "
             "em Tentar de novo.",
             "Reinstall the app from the Shopify admin (installing gives it a new token); then click Retry.",
         ),
     ),
     "NEEDS_REAUTH": (
         (
-            "O Shopify recusou renovar o acesso do app: até alguém abrir o app, nenhuma chamada ao "
+            "A Shopify recusou renovar o acesso do app: até alguém abrir o app, nenhuma chamada à "
             "Shopify é feita; nada foi gravado.",
             "Shopify refused to renew the app's access: until someone opens the app, no call goes to "
             "Shopify; nothing was written.",
         ),
         (
-            "Abra o app pelo admin do Shopify (ele se autoriza de novo) ou reinstale-o; depois, clique "
+            "Abra o app pelo admin da Shopify (ele se autoriza de novo) ou reinstale-o; depois, clique "
             "em Tentar de novo.",
             "Open the app from the Shopify admin (it authorizes itself again) or reinstall it; then "
             "click Retry.",
@@ -1071,7 +1071,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "HTTP_403": (
         (
-            "O Shopify negou o acesso: falta ao app uma permissão (escopo) que esta chamada exige, ou o "
+            "A Shopify negou o acesso: falta ao app uma permissão (escopo) que esta chamada exige, ou o "
             "acesso da loja foi restrito; nada foi gravado.",
             "Shopify denied access: the app lacks a permission (scope) this call needs, or the store's "
             "access was restricted; nothing was written.",
@@ -1080,7 +1080,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "ACCESS_DENIED": (
         (
-            "O Shopify negou o acesso: falta ao app uma permissão (escopo) que esta operação exige (a "
+            "A Shopify negou o acesso: falta ao app uma permissão (escopo) que esta operação exige (a "
             "mensagem do sistema diz qual); nada foi gravado.",
             "Shopify denied access: the app lacks a permission (scope) this operation needs (the "
             "system's message names it); nothing was written.",
@@ -1089,7 +1089,7 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "FAILED": (
         (
-            "Uma operação em lote do Shopify terminou com falha sem dizer por quê; nada dela consta como "
+            "Uma operação em lote da Shopify terminou com falha sem dizer por quê; nada dela consta como "
             "aplicado.",
             "A Shopify bulk operation ended failed without saying why; nothing of it is reported applied.",
         ),
@@ -1228,7 +1228,7 @@ _ORDER_NUMBER_UNKNOWN_EN = (
 FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
     ("cancellations", "PEDIDO_EM_SEPARACAO"): (
         (
-            "O pedido foi cancelado no Shopify, mas o ERP recusou cancelá-lo porque ele está em separação: "
+            "O pedido foi cancelado na Shopify, mas o ERP recusou cancelá-lo porque ele está em separação: "
             "o pedido segue ativo no ERP e seria faturado e entregue.",
             "The order was cancelled in Shopify, but the ERP refused to cancel it because it is being "
             "picked: the ERP order is still live and would be invoiced and delivered.",
@@ -1244,7 +1244,7 @@ FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
     ),
     ("cancellations", "PEDIDO_FATURADO"): (
         (
-            "O pedido foi cancelado no Shopify, mas o pedido no ERP já está faturado: a integração não "
+            "O pedido foi cancelado na Shopify, mas o pedido no ERP já está faturado: a integração não "
             "desfaz uma NF-e, e o pedido segue no ERP.",
             "The order was cancelled in Shopify, but the ERP order is already invoiced: the integration "
             "does not undo an NF-e, so the ERP order stands.",
@@ -1260,7 +1260,7 @@ FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
     ),
     ("cancellations", "PEDIDO_NAO_ENCONTRADO"): (
         (
-            "O pedido foi cancelado no Shopify, mas o ERP não tem pedido com o número ao qual ele está "
+            "O pedido foi cancelado na Shopify, mas o ERP não tem pedido com o número ao qual ele está "
             "ligado; nada foi cancelado no ERP.",
             "The order was cancelled in Shopify, but the ERP has no order under the number it is "
             "linked to; nothing was cancelled in the ERP.",
@@ -1274,14 +1274,14 @@ FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
     ),
     ("order_edits", "PEDIDO_NAO_ENCONTRADO"): (
         (
-            "O ERP não tem pedido com o número ao qual este pedido do Shopify está ligado; a mudança não "
+            "O ERP não tem pedido com o número ao qual este pedido da Shopify está ligado; a mudança não "
             "foi aplicada.",
             "The ERP has no order under the number this Shopify order is linked to; the change was not "
             "applied.",
         ),
         (
             f"{_ORDER_NUMBER_UNKNOWN_PT}: se ele estiver lá com outro número, acerte os dois lados à mão; "
-            "se foi cancelado ou apagado no ERP e a venda acabou, cancele o pedido no Shopify. Tentar de "
+            "se foi cancelado ou apagado no ERP e a venda acabou, cancele o pedido na Shopify. Tentar de "
             "novo dará a mesma resposta.",
             f"{_ORDER_NUMBER_UNKNOWN_EN}: if it is there under another number, bring the two sides in "
             "line by hand; if it was cancelled or deleted in the ERP and the sale is off, cancel the "
@@ -1292,11 +1292,11 @@ FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
 # An order deleted in Shopify: Shopify does not restore it, so nothing more can be written on it.
 _ORDER_GONE: tuple[Text, Text] = (
     (
-        "O pedido não existe mais no Shopify (foi apagado lá).",
+        "O pedido não existe mais na Shopify (foi apagado lá).",
         "The order no longer exists in Shopify (it was deleted there).",
     ),
     (
-        "O Shopify não restaura pedidos apagados: esta mudança não tem onde ser gravada, e Tentar de novo "
+        "A Shopify não restaura pedidos apagados: esta mudança não tem onde ser gravada, e Tentar de novo "
         "dará a mesma resposta. Acerte o pedido do ERP à mão (cancele-o lá se a venda acabou; uma nota "
         "já emitida pede a nota de devolução).",
         "Shopify does not restore deleted orders: this change has nowhere to go, and Retry gets the "
@@ -1311,7 +1311,7 @@ for _flow in ("invoices", "cancellations", "order_edits"):
 # `_refused`): the ERP order is still live, which the error class's text does not say.
 CANCEL_REFUSED: tuple[Text, Text] = (
     (
-        "O pedido foi cancelado no Shopify, mas o ERP recusou cancelá-lo (as palavras do ERP estão "
+        "O pedido foi cancelado na Shopify, mas o ERP recusou cancelá-lo (as palavras do ERP estão "
         "abaixo): o pedido segue ativo no ERP e seria separado e faturado.",
         "The order was cancelled in Shopify, but the ERP refused to cancel it (the ERP's words are "
         "below): the ERP order is still live and would be picked and invoiced.",
@@ -1440,16 +1440,16 @@ WAITING_FOR_PAYMENT: tuple[Text, Text] = (
     ("Aguardando pagamento", "Waiting for payment"),
     (
         "Nada a fazer: o pedido é lido de novo até ser pago. Se a venda não vai acontecer, cancele o "
-        "pedido no Shopify.",
+        "pedido na Shopify.",
         "Nothing to do: the order is read again until it is paid. If the sale is off, cancel the "
         "order in Shopify.",
     ),
 )
 # Partly paid, the rest not coming by itself (jobs.orders: error_detail "unpaid").
 REST_UNPAID: Text = (
-    "Peça ao comprador que pague o restante (no pedido do Shopify, envie uma fatura / link de "
+    "Peça ao comprador que pague o restante (no pedido da Shopify, envie uma fatura / link de "
     "pagamento do valor em aberto); o pedido vai ao ERP sozinho quando estiver pago. Se a venda não "
-    "vai acontecer, cancele o pedido no Shopify.",
+    "vai acontecer, cancele o pedido na Shopify.",
     "Ask the buyer to pay the rest (from the Shopify order, send an invoice / payment link for the "
     "balance); the order goes to the ERP by itself once it is paid. If the sale is off, cancel the "
     "order in Shopify.",
@@ -1458,9 +1458,9 @@ REST_UNPAID: Text = (
 # Unpaid with payment terms (jobs.orders: error_detail "payment_terms"): Shopify took no payment at
 # checkout and the buyer pays later, after fulfilment for FULFILLMENT terms, which needs the ERP first.
 TERMS_WHAT_TO_DO: Text = (
-    "Para enviá-lo ao ERP agora, marque o pedido como pago no Shopify (o ERP o lança na forma de "
+    "Para enviá-lo ao ERP agora, marque o pedido como pago na Shopify (o ERP o lança na forma de "
     "pagamento do De:Para do gateway manual) ou lance-o no ERP à mão e vincule-o na página Pedidos "
-    "(“Vincular ao pedido do ERP”), para a nota, a captura e o envio chegarem ao Shopify. Senão, ele vai "
+    "(“Vincular ao pedido do ERP”), para a nota, a captura e o envio chegarem à Shopify. Senão, ele vai "
     "ao ERP sozinho quando for pago.",
     "To send it to the ERP now, mark the order as paid in Shopify (the ERP books it under the payment "
     "form mapped for the manual gateway) or enter it in the ERP by hand and link it on the Orders page "
@@ -1471,7 +1471,7 @@ TERMS_WHAT_TO_DO: Text = (
 MANUAL_PAYMENT_WHAT_TO_DO: Text = (
     "Se essa forma é paga na entrega (dinheiro ou a maquininha do entregador), inclua-a em Configuração > "
     "“Formas de pagamento na entrega” (pay_on_delivery_gateways): o pedido vai ao ERP sozinho, o valor na "
-    "forma de pagamento do De:Para dela. Senão, marque o pedido como pago no Shopify quando for pago.",
+    "forma de pagamento do De:Para dela. Senão, marque o pedido como pago na Shopify quando for pago.",
     "If that method is paid at delivery (cash or the driver's card machine), add it under Setup > "
     "“Payment methods collected at delivery” (pay_on_delivery_gateways): the order goes to the ERP by "
     "itself, the amount under the payment form mapped to it in De:Para. Otherwise mark the order paid in "
@@ -1480,7 +1480,7 @@ MANUAL_PAYMENT_WHAT_TO_DO: Text = (
 # Paid with no payment recorded (jobs.order_map.map_payments: parked on payment_method NO_PAYMENT).
 NO_PAYMENT_TEXT: tuple[Text, Text] = (
     (
-        "O Shopify mostra o pedido como pago, mas não registrou nenhum pagamento (foi criado já pago por "
+        "A Shopify mostra o pedido como pago, mas não registrou nenhum pagamento (foi criado já pago por "
         "outro app, um conector de marketplace ou uma importação): nenhum gateway indica a forma de "
         "pagamento do ERP. Sem ela, o ERP lançaria uma venda sem pagamento.",
         "Shopify shows the order as paid but recorded no payment (it was created as paid by another "
@@ -1512,22 +1512,22 @@ CUSTOM_ITEM = "gid://shopify/LineItem/"  # what an order parks on for a line wit
 VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
     "custom": (
         (
-            "Uma linha do pedido não tem SKU (item avulso criado no Shopify): o ERP não pode recebê-la.",
+            "Uma linha do pedido não tem SKU (item avulso criado na Shopify): o ERP não pode recebê-la.",
             "A line of the order has no SKU (a custom item made in Shopify): the ERP cannot take it.",
         ),
         (
-            "Troque-a por um produto do catálogo ou remova-a com uma edição do pedido no Shopify; o "
+            "Troque-a por um produto do catálogo ou remova-a com uma edição do pedido na Shopify; o "
             "pedido segue sozinho.",
             "Replace it with a catalog product or remove it with an order edit in Shopify; the order "
             "resumes by itself.",
         ),
     ),
     "sku": (
-        ("Um SKU ainda não está publicado no Shopify.", "A SKU is not published in Shopify yet."),
+        ("Um SKU ainda não está publicado na Shopify.", "A SKU is not published in Shopify yet."),
         (
             "A mensagem segue sozinha quando a sincronização do catálogo publicar o SKU; confira se o "
             "produto está ativo para o e-commerce no ERP. Se o ERP não tiver esse produto, troque-o ou "
-            "remova-o com uma edição do pedido no Shopify.",
+            "remova-o com uma edição do pedido na Shopify.",
             "It resumes by itself once the catalog sync publishes the SKU; check that the product is "
             "active for e-commerce in the ERP. If the ERP has no such product, replace or remove it "
             "with an order edit in Shopify.",
@@ -1535,13 +1535,13 @@ VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
     ),
     "shopify": (  # a SKU that is no ERP idSku (P{seq}E{qtd}), or none: a product made in Shopify
         (
-            "Um produto do pedido foi criado no Shopify (sacola, embalagem para presente...) e não vem "
+            "Um produto do pedido foi criado na Shopify (sacola, embalagem para presente...) e não vem "
             "do ERP: nenhuma sincronização do catálogo vai vinculá-lo.",
             "A product of the order was made in Shopify (a bag, gift wrap...), not published from the "
             "ERP: no catalog sync will ever bind it.",
         ),
         (
-            "Troque-o por um produto do catálogo ou remova-o com uma edição do pedido no Shopify; o "
+            "Troque-o por um produto do catálogo ou remova-o com uma edição do pedido na Shopify; o "
             "pedido segue sozinho. O produto e o SKU estão na mensagem.",
             "Replace it with a catalog product or remove it with an order edit in Shopify; the order "
             "resumes by itself. The message names the product and its SKU.",
@@ -1586,7 +1586,7 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
         )
     else:
         happened = (
-            f"O Shopify mostra o pedido como {status}, ainda não pago. Ele vai ao ERP sozinho quando o "
+            f"A Shopify mostra o pedido como {status}, ainda não pago. Ele vai ao ERP sozinho quando a "
             "Shopify o marcar como pago (ou autorizado, conforme a configuração de pagamento)."
         )
     title, todo = WAITING_FOR_PAYMENT
@@ -1600,7 +1600,7 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
             )
         else:
             happened = (
-                f"O Shopify mostra o pedido como {status}, mas os pagamentos cobrem só parte do total "
+                f"A Shopify mostra o pedido como {status}, mas os pagamentos cobrem só parte do total "
                 f"de {total}: {unpaid} não foi pago (um pagamento falhou, ou ainda está pendente). "
                 "Enviado agora, o ERP lançaria o pedido todo como pago."
             )
@@ -1609,7 +1609,7 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
         names = ", ".join(str(name) for name in detail["manual_payment"])
         happened = _pick(
             (
-                f"O Shopify mostra o pedido como {status}: ele é pago por {names}, uma forma de pagamento "
+                f"A Shopify mostra o pedido como {status}: ele é pago por {names}, uma forma de pagamento "
                 "manual, e nada foi cobrado online.",
                 f"Shopify shows the order as {status}: it is paid by {names}, a manual payment method, and "
                 "nothing was taken online.",
@@ -1629,7 +1629,7 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
                 happened += " This one cannot be paid first: the ERP fulfils it only once it has it."
         else:
             happened = (
-                f"O Shopify mostra o pedido como {status}: ele tem prazo de pagamento ({terms}: {due}), "
+                f"A Shopify mostra o pedido como {status}: ele tem prazo de pagamento ({terms}: {due}), "
                 "então nada foi cobrado no checkout. Os pedidos vão ao ERP quando pagos."
             )
             if terms == "FULFILLMENT":
@@ -1683,7 +1683,7 @@ BARCODES_NOT_SENT: tuple[Text, Text, Text, Text] = (
     ("Enviado sem código de barras", "Sent without a barcode"),
     (
         "O código do ERP de {skus} não é um GTIN válido (EAN/UPC: 8, 12, 13 ou 14 dígitos com o "
-        "dígito verificador certo), então o produto foi ao Shopify sem ele como código de barras, em "
+        "dígito verificador certo), então o produto foi à Shopify sem ele como código de barras, em "
         "vez de um código que não lê em leitor nenhum. O resto do produto foi enviado.",
         "The ERP's code of {skus} is not a valid GTIN (EAN/UPC: 8, 12, 13 or 14 digits with the right "
         "check digit), so the product went to Shopify without it as the barcode, rather than with a "

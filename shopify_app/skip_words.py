@@ -21,7 +21,7 @@ from shopify_app.words import Text
 
 # An order waiting for its payment (jobs.orders: error_detail {"waiting": "payment", ...}); the
 # detail page's explanation says what to do (api_explain).
-WAITING: Text = ("aguardando pagamento: o Shopify diz {status}", "waiting for payment: Shopify says {status}")
+WAITING: Text = ("aguardando pagamento: a Shopify diz {status}", "waiting for payment: Shopify says {status}")
 UNPAID: Text = (
     "; faltam {unpaid} do total {total}",
     "; {unpaid} of its total {total} not paid",

@@ -218,7 +218,7 @@ def _learn_erp_number(
 def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, reason: str | None) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
-    motive = f"Cancelado no Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
+    motive = f"Cancelado na Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
     erp = order_clients.erp_client(shop_id)
     try:
         cancelled = erp.cancel_order(nro, reason=motive[:200])

@@ -100,9 +100,9 @@ def test_waiting_for_payment_explanation_says_the_status_in_words(client, settin
         message.error_detail = {"waiting": "payment", "financial_status": "PENDING"}
         waiting = message.id
     said = _detail(client, waiting, "pt-BR", Role.VIEWER)
-    assert said["reason"] == "aguardando pagamento: o Shopify diz pendente"  # today's fix, list/reason
+    assert said["reason"] == "aguardando pagamento: a Shopify diz pendente"  # today's fix, list/reason
     happened = said["explanation"]["what_happened"]
-    assert "PENDING" not in happened, happened  # "O Shopify mostra o pedido como PENDING, ainda não pago."
+    assert "PENDING" not in happened, happened  # "A Shopify mostra o pedido como PENDING, ainda não pago."
 
 
 # 3. ORDER_TOO_OLD_TO_READ: the sentence names the order by its raw gid --------------------------

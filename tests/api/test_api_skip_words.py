@@ -214,8 +214,8 @@ def test_an_order_waiting_for_its_payment_says_so_in_the_requests_language(clien
         return response.get_json()["reason"]
 
     # Shopify's financial status in words (fail_words' financial_*), not its code
-    assert reason("pt-BR") == "aguardando pagamento: o Shopify diz pendente; faltam 10.00 do total 50.00"
+    assert reason("pt-BR") == "aguardando pagamento: a Shopify diz pendente; faltam 10.00 do total 50.00"
     assert reason("en") == "waiting for payment: Shopify says pending; 10.00 of its total 50.00 not paid"
     with session_scope(settings.database_url) as session:  # a status Shopify added since: its code
         session.get(Message, waiting).error_detail = {"waiting": "payment", "financial_status": "ON_HOLD_NEW"}
-    assert reason("pt-BR") == "aguardando pagamento: o Shopify diz ON_HOLD_NEW"
+    assert reason("pt-BR") == "aguardando pagamento: a Shopify diz ON_HOLD_NEW"

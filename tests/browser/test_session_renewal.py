@@ -210,10 +210,10 @@ def test_opening_the_app_with_a_grant_lacking_scopes_says_so_and_asks_again(brow
 def _pt_banner_says_what_is_missing(banner: Any) -> None:
     """The banner in the page's language (pt-BR): the catalogue's words, the missing scopes
     listed, no English reason, nothing telling a merchant inside the app to open it."""
-    expect(banner).to_contain_text("O Shopify não concede ao app", timeout=WAIT_MS)
+    expect(banner).to_contain_text("A Shopify não concede ao app", timeout=WAIT_MS)
     expect(banner).to_contain_text("read_orders, write_orders")
     expect(banner).to_have_attribute("heading", "Não foi possível abrir a sessão")
-    expect(banner.locator("s-button")).to_have_text("Aprovar as permissões no Shopify")
+    expect(banner.locator("s-button")).to_have_text("Aprovar as permissões na Shopify")
     text = banner.inner_text()
     assert "Shopify does not grant" not in text and "permission(s)" not in text, text
     assert "Abra o app" not in text and "no longer" not in text, text

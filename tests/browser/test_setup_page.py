@@ -64,7 +64,7 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     rules = page.locator("s-section").filter(has_text="Canal de venda e regras")
     rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
     rules.get_by_label("Código geral de operação (codGeralOper)").fill("207")
-    rules.get_by_label("Estornar o pagamento no Shopify").select_option("false")
+    rules.get_by_label("Estornar o pagamento na Shopify").select_option("false")
     sources = rules.get_by_label("Origens de pedidos de marketplace (indIntermediador)")
     sources.fill(" Mercado Livre , amazon-channel, mercado livre ")
     on_delivery = rules.get_by_label("Formas de pagamento na entrega")
