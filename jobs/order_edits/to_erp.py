@@ -559,18 +559,21 @@ def _add(
 
 
 def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> bool:
-    """Shopify's lines equal what the ERP separated (weighed lines aside), in quantities and in
-    money: an echo of an ERP edit. A discount or a price changed in Shopify after separation
-    keeps the quantities but not the money: not an echo, flagged for a person. Each line's value
-    may differ by a cent of rounding (Shopify and the ERP each prorate a cut line's discount)."""
+    """Shopify's lines equal what the ERP separated, in quantities and in money: an echo of an
+    ERP edit. Quantities as Shopify shows the picking (`picked`): a weighed line by its ordered
+    units (0 when cut), so the meat removed or raised in Shopify after separation is not an echo;
+    its money is the weighing's (a discount, a split), so not compared. A discount or a price
+    changed in Shopify after separation keeps the quantities but not the money: not an echo,
+    flagged for a person. Each line's value may differ by a cent of rounding (Shopify and the ERP
+    each prorate a cut line's discount)."""
     served: dict[tuple[int, Decimal], Decimal] = {}
     served_value: dict[tuple[int, Decimal], Decimal] = {}
     weighed: set[tuple[int, Decimal]] = set()
     for line in current.lines:
         key = (line.seq_produto, Decimal(line.qtd_embalagem))
-        qty = line.qty_served if line.qty_served is not None else line.qty_ordered
+        qty, value = picked(line)
         served[key] = served.get(key, Decimal(0)) + qty
-        served_value[key] = served_value.get(key, ZERO) + picked(line)[1]
+        served_value[key] = served_value.get(key, ZERO) + value
         if line.weighed:
             weighed.add(key)
     wanted: dict[tuple[int, Decimal], Decimal] = {}
@@ -579,11 +582,12 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
         key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
         wanted[key] = wanted.get(key, Decimal(0)) + m.line.qty
         wanted_value[key] = wanted_value.get(key, ZERO) + m.net
-    keys = (set(served) | set(wanted)) - weighed
+    keys = set(served) | set(wanted)
     if not all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys):
         return False
-    money = sum((abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) for k in keys), ZERO)
-    return money <= CENT * max(len(keys), 1)
+    priced = keys - weighed
+    money = sum((abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) for k in priced), ZERO)
+    return money <= CENT * max(len(priced), 1)
 
 
 def _too_late(
