@@ -16,7 +16,13 @@ from shopify_app.words import MONEY, NUMBER, Text
 
 # The params that are quantities and amounts, said as the page's language writes them ("1,5 kg",
 # "R$ 3,40" in pt-BR); the others (SKUs, ERP item numbers, units, ids, descriptions) as stored.
-FULFILLED = ("fulfilled_more_served", "fulfilled_cut", "cut_not_applied", "cut_applied_down_to")
+FULFILLED = (
+    "fulfilled_more_served",
+    "fulfilled_cut",
+    "cut_not_applied",
+    "cut_applied_down_to",
+    "lowered_cut",
+)
 KINDS = {
     "served": NUMBER,
     "ordered": NUMBER,
@@ -187,8 +193,8 @@ WORDS: dict[str, Text] = {
 }
 
 
-# What is said inside a reason (a line fulfilled in Shopify, jobs.order_edits.fulfilled): the order
-# note's words for it.
+# What is said inside a reason (a line fulfilled in Shopify, jobs.order_edits.fulfilled; one lowered
+# there before the ERP's cut, jobs.order_edits.lowered): the order note's words for it.
 _SAID = {**WORDS, **{k: note_words.WORDS[k] for k in FULFILLED}}
 
 

@@ -368,6 +368,15 @@ WORDS: dict[str, Text] = {
     ),
     "cut_not_applied": ("não foi aplicado", "not applied"),
     "cut_applied_down_to": ("foi aplicado só até {sent}", "applied down to {sent} only"),
+    # the ERP's cut of a line a person lowered in Shopify before it got there (jobs.order_edits.lowered)
+    "lowered_cut": (
+        "SKU {sku} (linha {item} do ERP): {current} na Shopify, abaixo do corte do ERP para {target}: não "
+        "aplicado (um corte nunca devolve unidades); o ERP separa e fatura {target}: altere a separação no "
+        "ERP para {current} ou ajuste para {target} na Shopify",
+        "SKU {sku} (ERP line {item}): {current} in Shopify, below the ERP's cut to {target}: not applied (a "
+        "cut never puts units back); the ERP serves and invoices {target}: change its picking to {current}, "
+        "or set {target} in Shopify",
+    ),
     # delivery address (jobs.order_edits.address); {delivery} is the new delivery's own text
     "address_not_sent": (
         "O endereço de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do ERP {state}, "

@@ -81,7 +81,7 @@ from sqlalchemy import select
 
 from erp.records import OrderEvent
 from jobs import old_orders, order_events, stock_reread
-from jobs.order_edits import fulfilled, repeats, weight_words
+from jobs.order_edits import fulfilled, lowered, repeats, weight_words
 from ledger import bindings, mappings, order_notes
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
@@ -128,6 +128,7 @@ class LineChange:
     charge_total: Decimal | None = None  # weighed substitute: what the ERP charges for it
     substitute_charge: Decimal | None = None  # a substitute by the unit: what the ERP charges for its units
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
+    never_raises: bool = False  # a cut: takes units off its line, never puts back (jobs.order_edits.lowered)
     words: Said | None = None  # the reason in the merchant's words (ledger.words.said), while it says it
 
     @property
@@ -225,7 +226,7 @@ def plan_changes(
                 f"replaced at picking by {replaced_by.id_sku} (ERP line {replaced_by.seq_item})",
                 ("line_replaced", {"sku": replaced_by.id_sku, "item": replaced_by.seq_item}),
             )
-            changes.append(LineChange(key, "substitution", shopify_quantity=target,
+            changes.append(LineChange(key, "substitution", shopify_quantity=target, never_raises=not receives,
                                       substitute_sku=replaced_by.id_sku, **reason, **base))  # fmt: skip
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
@@ -236,7 +237,8 @@ def plan_changes(
                 f"cut at picking: {line.qty_served} of {line.qty_ordered} served",
                 ("line_cut", {"served": quantity(line.qty_served), "ordered": quantity(line.qty_ordered)}),
             )
-            changes.append(LineChange(key, "cut", shopify_quantity=target, **reason, **base))
+            changes.append(LineChange(key, "cut", shopify_quantity=target, never_raises=not receives,
+                                      **reason, **base))  # fmt: skip
         elif line.qty_served > line.qty_ordered:
             reason = said(
                 f"more served than ordered: {line.qty_served} of {line.qty_ordered}",
@@ -579,11 +581,14 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     )
     unsplit_of = {change.change_key: change for change in whole}
     pending = [unsplit_of.get(change.change_key, change) for change in pending]
-    edits, unapplied = fulfilled.hold_back(
+    # A cut never puts back units a person took off in Shopify before it got there (jobs.order_edits.lowered).
+    edits, lowered_lines = lowered.hold_back(
         _pending_edits([change for change in pending if change not in splits], order.lines), order.lines
     )
+    edits, unapplied = fulfilled.hold_back(edits, order.lines)
+    left_out: dict[str, Any] = {**unapplied, **lowered_lines}
     changes = [
-        fulfilled.as_recorded(unsplit_of.get(c.change_key, c), unapplied.get(c.change_key)) for c in changes
+        fulfilled.as_recorded(unsplit_of.get(c.change_key, c), left_out.get(c.change_key)) for c in changes
     ]
     discounts = [c for c in pending if c.takes_discount and c.line_item_id is not None]
     calculated, total = None, None
@@ -638,8 +643,14 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                 order_notes.put(link, FLOW, text, topic=fulfilled.NOTE_TOPIC, words=words)
             else:
                 order_notes.clear(link, FLOW, topic=fulfilled.NOTE_TOPIC)
-    for left_out in unapplied.values():
-        log.warning("order_edits: order %s event %s: %s", unit.order_id, event.seq_evento, left_out.text,
+            if lowered_lines:  # for a person; their own edit is flagged by jobs.order_edits.to_erp
+                text = "; ".join(u.text for u in lowered_lines.values())
+                words = [u.words for u in lowered_lines.values()]
+                order_notes.put(link, FLOW, text, topic=lowered.NOTE_TOPIC, words=words)
+            else:
+                order_notes.clear(link, FLOW, topic=lowered.NOTE_TOPIC)
+    for unsent in left_out.values():
+        log.warning("order_edits: order %s event %s: %s", unit.order_id, event.seq_evento, unsent.text,
                     extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     log.info("order_edits: order %s event %s: %d change(s), %d edited, %d discounted, %d split, "
              "%d weighed added", unit.order_id, event.seq_evento, len(changes), len(edits), len(discounts),
@@ -655,7 +666,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         "calculated_order_id": calculated,
         "changes": [_jsonable(change) for change in changes],
         "not_applied": [
-            {"change_key": u.change_key, "sku": u.sku, "text": u.text} for u in unapplied.values()
+            {"change_key": u.change_key, "sku": u.sku, "text": u.text} for u in left_out.values()
         ],
     }
 

@@ -1,0 +1,71 @@
+"""Picking cuts that would RAISE a Shopify line (flow `order_edits`, ERP -> Shopify).
+
+A cut (or a line replaced by a substitute) takes units off: its target is the ERP's served units,
+set as an absolute quantity so a replay converges. But the picking reaches Shopify a while after
+the ERP separated the order (the poller, the queue), and in between a person may have lowered the
+line in Shopify (an edit, a refund: the customer wants fewer). Set to the target there, the line
+would get back units the person took off, and their edit, which waits for the picking
+(jobs.order_edits.picking_state), would then read as an echo of it: the customer's change undone
+silently, the ERP invoicing and delivering what they no longer want.
+
+So a cut never raises its line (`to_shopify.LineChange.never_raises`): one whose line holds fewer
+units than the target is left out, the rest of the picking applied, and the line is named for a
+person (`Lowered.text`: "SKU P1E1 (ERP line 1): 1 in Shopify, below the ERP's cut to 2: ...") in
+its ledger row's reason (not applied) and on the order link (`NOTE_TOPIC`, a note of its own,
+replaced or cleared by the order's next picking edit, as jobs.order_edits.fulfilled's). The
+person's own edit, counted against what the ERP served (jobs.order_edits.to_erp), is flagged too:
+the ERP serves the target, Shopify has less. A line added to by a substitute (its receiving line)
+is raised on purpose, and is not such a cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.order_edits import repeats
+from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
+
+NOTE_TOPIC = "lowered lines"  # its note: "order_edits (lowered lines): SKU ..."
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A cut of one ERP line left out: its Shopify line holds fewer units than the cut's target."""
+
+    change_key: str
+    sku: str | None
+    current: int  # the line's units in Shopify now
+    target: int  # what the ERP served (the cut's target)
+    sent: None = None  # as jobs.order_edits.fulfilled.Unapplied: nothing set on the line
+
+    @property
+    def text(self) -> str:
+        item = repeats.item_of(self.change_key)
+        line = f"SKU {self.sku or '?'} (ERP line {item if item is not None else '?'})"
+        return (f"{line}: {self.current} in Shopify, below the ERP's cut to {self.target}: not applied (a "
+                f"cut never puts units back); the ERP serves and invoices {self.target}: change its picking "
+                f"to {self.current}, or set {self.target} in Shopify")  # fmt: skip
+
+    @property
+    def words(self) -> tuple[str, dict[str, Any]]:
+        """`text` as the note's words (shopify_app.note_words)."""
+        item = repeats.item_of(self.change_key)
+        named = item if item is not None else "?"
+        return "lowered_cut", {"sku": self.sku or "?", "item": named, "current": self.current,
+                               "target": self.target}  # fmt: skip
+
+
+def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[Any], dict[str, Lowered]]:
+    """Pure: the quantity edits (`to_shopify.LineChange`s Shopify does not show yet) but the cuts
+    that would raise their line, and those, by change key."""
+    kept, lowered = [], {}
+    for change in edits:
+        line = next((s for s in lines if s.id == change.line_item_id), None)
+        target = change.shopify_quantity
+        if change.never_raises and line is not None and target is not None and line.current_quantity < target:
+            lowered[change.change_key] = Lowered(change.change_key, change.sku, line.current_quantity, target)
+            continue
+        kept.append(change)
+    return kept, lowered

@@ -1,0 +1,62 @@
+"""A picking cut never raises a Shopify line. The race: the ERP separates the order cutting A from
+3 to 2; before the poller brings that picking to Shopify, the merchant lowers A to 1 there (the
+customer wants one). Setting A to the cut's absolute target would put back the unit the merchant
+took off, and the merchant's edit, run after the picking (it waits for it), would then read as an
+echo: the customer's change undone silently, the ERP invoicing and delivering 2. So A keeps its 1,
+the picking names the line for a person, and the merchant's edit is flagged (the ERP serves 2)."""
+
+from __future__ import annotations
+
+from jobs.order_edits import to_erp
+from ledger.models import MessageStatus
+from shopify_app import line_words
+from shopify_app.admin_api import for_shop
+
+from .conftest import World, attention_notes
+
+
+def _set_qty(world: World, gid: str, sku: str, qty: int) -> None:
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(gid)
+    line = edit.line_for_variant(world.variants[sku])
+    client.order_edit_set_quantity(edit.calculated_order_id, line.id, qty)
+    client.order_edit_commit(edit.calculated_order_id)
+
+
+def test_a_cut_does_not_raise_a_line_the_merchant_lowered_meanwhile(world: World, orders_api) -> None:
+    a, b, c = world.plain(0), world.plain(1), world.plain(2)
+    order = world.linked_order([(a, 3), (b, 2), (c, 1)], gateway="pix")
+    item = order.lines[a]
+    world.erp.separate(order.nro, cuts={str(item): 2, str(order.lines[b]): 1}, weights={})
+    _set_qty(world, order.gid, a, 1)  # the merchant's edit, before the picking reached Shopify
+    world.poll()  # the S event's picking edit
+
+    [picking] = world.messages("order_edits", order)
+    assert picking.status == MessageStatus.DONE.value, picking.error_text
+    quantities = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert (quantities[a], quantities[b]) == (1, 1), quantities  # A kept, B's cut applied
+    [cut] = [row for row in world.line_changes(order.gid) if row.sku == a]
+    assert not cut.applied and "a cut never puts units back" in (cut.reason or ""), cut.reason
+    assert "um corte nunca devolve unidades" in (line_words.reason(cut, "pt-BR") or ""), cut.reason_words
+    link = world.link(order.gid)
+    said = f"SKU {a} (ERP line {item}): 1 in Shopify, below the ERP's cut to 2"
+    assert said in (link.needs_attention or ""), link.needs_attention
+    pt = " ".join(n["text"] for n in attention_notes(orders_api, link.id, "pt-BR"))
+    assert f"SKU {a} (linha {item} do ERP): 1 na Shopify, abaixo do corte do ERP para 2" in pt, pt
+
+    # The merchant's orders/edited, counted against what the ERP served: A 2 -> 1, flagged.
+    assert to_erp.apply_edit(world.shop_id, order.gid, "777") == "failed"
+    assert f"{a} 2 -> 1" in (world.link(order.gid).needs_attention or "")
+
+
+def test_a_cut_still_lowers_a_line_the_merchant_raised(world: World) -> None:
+    """Above the target (the merchant added one): the cut sets the ERP's served units, as before."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 1)], gateway="pix")
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 2}, weights={})
+    _set_qty(world, order.gid, a, 4)
+    world.poll()
+
+    quantities = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert quantities[a] == 2, quantities
+    assert not world.link(order.gid).needs_attention
