@@ -60,7 +60,9 @@ variant's price now, which may lag the ERP's) and, when that is above the ERP's 
 discount per unit down to it ("Preço do substituto: R$ 40,57 (item 3)"; below it, none, as a
 weighed substitute), so the echo of the edit is not a merchant's price change. A change Shopify
 cannot make on units a person fulfilled is left out, the rest applied, and named for a person
-(jobs.order_edits.fulfilled); one it refuses still fails the edit naming the SKU and ERP line.
+(jobs.order_edits.fulfilled); one it refuses still fails the edit naming the SKU and ERP line. A
+cut never raises a line a person lowered in Shopify before the picking got there: left out and
+named for a person too (jobs.order_edits.lowered).
 
 Which Shopify line is an ERP line's (`own_lines`): the nth ERP line of a SKU is the nth line of
 its variant, passing a line at 0 units the ERP never had (a merchant removed it before picking:
