@@ -152,6 +152,8 @@ def _load_event(inbox_id: int) -> WebhookEvent | None:
         payload = json.loads(bytes(row.raw_body).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         payload, reason = None, f"body is not valid JSON: {exc}"
+    except RecursionError:
+        payload, reason = None, "body is JSON nested too deeply to read (past Python's recursion limit)"
     else:
         reason = None if isinstance(payload, dict) else "body is JSON but not an object"
     if reason or not isinstance(payload, dict):

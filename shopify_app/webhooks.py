@@ -60,6 +60,8 @@ def parse_body(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"body is not UTF-8: {exc.reason} at byte {exc.start}"
     except json.JSONDecodeError as exc:
         return None, f"body is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+    except RecursionError:  # json.loads recurses once per level: a retry cannot fix such a body
+        return None, "body is JSON nested too deeply to read (past Python's recursion limit)"
     if not isinstance(payload, dict):
         return None, f"body is JSON but not an object (got {type(payload).__name__})"
     return payload, None

@@ -134,6 +134,23 @@ def test_a_hung_handler_is_retried_not_failed_as_a_bug(monkeypatch, deliver, rco
     assert row.reason.startswith("transient (retrying): ") and "timeout" in row.reason
 
 
+def test_a_stored_body_nested_past_the_recursion_limit_is_rejected_not_a_crash(jobs_env, rconn):
+    """A row stored before the receiver refused such bodies (or written by hand): the inbox rejects
+    it with the reason instead of crashing on RecursionError."""
+    body = b'{"id": 1, "note_attributes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with session_scope() as session:
+        row = WebhookInbox(
+            topic="orders/create", shop_domain=SHOP, raw_body=body, status=InboxStatus.ENQUEUED.value
+        )
+        session.add(row)
+        session.flush()
+        inbox_id = row.id
+    assert inbox.process(inbox_id) == "skipped"
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.REJECTED.value
+    assert "nested too deeply" in row.reason
+
+
 @pytest.mark.parametrize(
     ("topic", "payload"),
     [

@@ -185,6 +185,18 @@ def test_malformed_body_is_kept_as_rejected(deliver, rconn, body, reason):
     assert Queue("orders", connection=rconn).count == 0
 
 
+def test_json_nested_past_the_recursion_limit_is_kept_as_rejected_not_a_500(deliver, rconn):
+    """json.loads raises RecursionError, not JSONDecodeError, on a body nested deeper than Python's
+    recursion limit: it is as unusable as any malformed body, so it is kept and answered 200."""
+    body = b'{"id": 1, "note_attributes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = deliver("orders/create", body)
+    assert response.status_code == 200
+    [row] = rows()
+    assert row.status == InboxStatus.REJECTED.value
+    assert "nested too deeply" in row.reason
+    assert Queue("orders", connection=rconn).count == 0
+
+
 def test_row_is_committed_before_answer_and_sweeper_recovers_redis_outage(jobs_env, deliver, rconn):
     # Redis down while the request runs: the app's REDIS_URL points at a closed port.
     closed = "redis://127.0.0.1:1/0"
