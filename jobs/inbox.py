@@ -5,8 +5,9 @@ TOPIC_HANDLERS, a registry of dotted names imported lazily, so a handler module 
 plugs in by name. A handler receives one WebhookEvent and opens its own session.
 
 Failures are classified: ledger.errors.Transient keeps RQ's retries (Retry with backoff), and
-so does a RedisError out of any handler (Redis restarting or failing over mid-job: a blip,
-never a bug; the handler's transaction has rolled back, so the retry starts whole) and RQ's job
+so does Redis or the database failing under any handler (ledger.errors.outage: a restart, a
+failover, a deadlock; a blip, never a bug; the handler's transaction has rolled back, so the
+retry starts whole) and RQ's job
 timeout (a handler hung on an outside call: ledger.queues.JOB_TIMEOUTS, its Retry runs it again);
 any other error marks the row failed with the reason and is re-raised with no retries left,
 so RQ's failed registry shows it. `sweep()` enqueues rows whose job RQ does not hold (Redis
@@ -29,12 +30,13 @@ from rq import get_current_job
 from rq.job import Job, JobStatus
 from rq.timeouts import BaseTimeoutException
 from sqlalchemy import Row, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from jobs.order_catch_up import ORDER_TOPICS
 from ledger import queues
 from ledger.db import read_scope, session_scope
-from ledger.errors import Transient
+from ledger.errors import Transient, as_transient
 from ledger.models import InboxStatus, WebhookInbox, utcnow
 
 log = logging.getLogger(__name__)
@@ -211,12 +213,15 @@ def process(inbox_id: int) -> str:
 
 
 def _run(handler: Callable[[WebhookEvent], Any], event: WebhookEvent) -> Any:
-    """The handler's outcome; Redis unreachable mid-handler, or the handler past its job timeout
-    (hung on an outside call), is Transient for every topic."""
+    """The handler's outcome; Redis or the database failing mid-handler (ledger.errors.outage), or
+    the handler past its job timeout (hung on an outside call), is Transient for every topic."""
     try:
         return handler(event)
-    except RedisError as exc:
-        raise Transient(f"Redis unreachable ({type(exc).__name__}): {event.topic} waits for it") from exc
+    except (RedisError, DBAPIError) as exc:
+        transient = as_transient(exc, f"{event.topic} waits for it")
+        if transient is None:
+            raise
+        raise transient from exc
     except BaseTimeoutException as exc:
         raise Transient(f"{event.topic} hung past its job timeout ({exc}): RQ runs it again") from exc
 

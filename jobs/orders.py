@@ -74,7 +74,7 @@ from jobs.order_lookup import (
 )
 from ledger import handled, queues, shop_settings, trace
 from ledger.db import read_scope, session_scope
-from ledger.errors import IntegrationError, Rejected, Transient
+from ledger.errors import IntegrationError, Rejected, Transient, as_transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import unless_handled
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, utcnow
@@ -235,15 +235,23 @@ def import_order(
 
 def redis_down(exc: RedisError) -> Transient:
     """Redis unreachable mid-job is worth a retry, never a failed order."""
-    return Transient(f"Redis unreachable ({type(exc).__name__}): the order waits for it")
+    transient = outage_of(exc)
+    assert transient is not None
+    return transient
+
+
+def outage_of(exc: BaseException) -> Transient | None:
+    """Redis or the database failing mid-job (ledger.errors.outage) as the Transient it is: the
+    order waits for it (RQ's Retry, then the orders catch-up), never a failed order."""
+    return as_transient(exc, "the order waits for it")
 
 
 def run_classified(session: Session, message: Message, work: Callable[[], str]) -> str:
     """Run one unit's outside calls and classify a failure on its message (ledger.trace.fail).
 
-    Transient failures (Redis down included) are recorded and re-raised for RQ's Retry; a
-    rejection or a missing mapping ends the unit with its status; a bug is recorded and
-    re-raised loudly. The message row must already be committed.
+    Transient failures (Redis or the database down included: `outage_of`) are recorded and
+    re-raised for RQ's Retry; a rejection or a missing mapping ends the unit with its status; a
+    bug is recorded and re-raised loudly. The message row must already be committed.
     """
     try:
         return work()
@@ -251,17 +259,18 @@ def run_classified(session: Session, message: Message, work: Callable[[], str]) 
         trace.fail(session, message, exc)
         session.commit()
         raise
-    except RedisError as exc:
-        transient = redis_down(exc)
-        trace.fail(session, message, transient)
-        session.commit()
-        raise transient from exc
     except IntegrationError as exc:
         return trace.fail(session, message, exc).value
     except Exception as exc:
-        trace.fail(session, message, exc)
+        transient = outage_of(exc)
+        if transient is None:
+            trace.fail(session, message, exc)
+            session.commit()
+            raise
+        session.rollback()  # the database's blip may have broken the transaction: the work is undone
+        trace.fail(session, message, transient)
         session.commit()
-        raise
+        raise transient from exc
 
 
 def import_locked(shop_id: int, num: str, trigger: str) -> str:
@@ -340,13 +349,13 @@ def _import_locked(
         if isinstance(exc, Transient):
             raise
         return status
-    except RedisError as exc:
-        transient = redis_down(exc)
+    except Exception as exc:
+        transient = outage_of(exc)  # Redis or the database failing mid-import
+        if transient is None:
+            _record_failure(message_id, exc, earlier)
+            raise
         _record_failure(message_id, transient, earlier)
         raise transient from exc
-    except Exception as exc:
-        _record_failure(message_id, exc, earlier)
-        raise
     with session_scope() as session:
         linked = session.execute(
             update(OrderLink)

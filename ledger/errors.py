@@ -6,7 +6,8 @@ classifies any failure by `error_class` without knowing which system raised it.
 - MappingMissing: parked; resumes by itself when the mapping appears.
 - Rejected: the target said no (userErrors, an ERP rule); shown with the target's own words.
 - Transient: retried with backoff (RQ Retry). So is a job past its RQ timeout (a hung one:
-  ledger.queues.JOB_TIMEOUTS), whatever the flow was waiting on.
+  ledger.queues.JOB_TIMEOUTS), whatever the flow was waiting on, and Redis or the database
+  failing under a job (`outage`: a restart, a failover, a deadlock, SQLite's lock).
 - anything else is a bug: a traceback, surfaced loudly.
 """
 
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq.timeouts import BaseTimeoutException
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger.models import ErrorClass
 from ledger.words import Words
@@ -97,3 +100,30 @@ def classify(exc: BaseException) -> ErrorClass:
     if isinstance(exc, BaseTimeoutException):
         return ErrorClass.TRANSIENT
     return ErrorClass.BUG
+
+
+def outage(exc: BaseException) -> str | None:
+    """What failed when `exc` is Redis or the database failing under a job, not the job's fault;
+    None for anything else.
+
+    The database's: OperationalError (a deadlock or serialization failure, PostgreSQL restarting
+    or failing over, SQLite's "database is locked"), InterfaceError (a connection already closed)
+    and any DBAPIError that invalidated its connection. The job's transaction rolled back, so its
+    retry starts whole. A statement the database refuses (IntegrityError, ProgrammingError, ...) is
+    the job's own fault: a bug.
+    """
+    if isinstance(exc, RedisError):
+        return f"Redis unreachable ({type(exc).__name__})"
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        said = str(exc.orig).strip().splitlines()[0][:200] if exc.orig is not None else ""
+        return f"database unavailable ({type(exc).__name__}: {said})"
+    return None
+
+
+def as_transient(exc: BaseException, waits: str) -> Transient | None:
+    """`exc` as the Transient it is when it is an `outage` (`waits`: who waits for it, for the
+    message), else None: the caller lets it through as it was."""
+    cause = outage(exc)
+    return None if cause is None else Transient(f"{cause}: {waits}")

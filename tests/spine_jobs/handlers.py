@@ -42,3 +42,35 @@ def hangs(event) -> None:
     import time
 
     time.sleep(5)
+
+
+class _DriverError(Exception):
+    """What a database driver raises; SQLAlchemy wraps it."""
+
+
+def database_blips(kind: str):
+    """The database failing under a handler, as SQLAlchemy raises it."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+    if kind == "deadlock":
+        return OperationalError("UPDATE order_links ...", {}, _DriverError("deadlock detected"))
+    if kind == "restart":
+        return OperationalError("SELECT ...", {}, _DriverError("server closed the connection unexpectedly"))
+    if kind == "locked":
+        return OperationalError("INSERT ...", {}, _DriverError("database is locked"))
+    if kind == "interface":
+        return InterfaceError("SELECT ...", {}, _DriverError("connection already closed"))
+    if kind == "invalidated":
+        return DBAPIError(
+            "SELECT ...", {}, _DriverError("terminating connection"), connection_invalidated=True
+        )
+    if kind == "integrity":  # the statement's fault, not the database's: a bug
+        return IntegrityError("INSERT ...", {}, _DriverError("duplicate key value"))
+    raise ValueError(kind)
+
+
+BLIP = {"kind": "deadlock"}
+
+
+def database_blip(event) -> None:
+    raise database_blips(BLIP["kind"])

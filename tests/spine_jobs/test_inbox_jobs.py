@@ -118,6 +118,50 @@ def test_bug_fails_at_once_into_the_failed_registry(monkeypatch, deliver, rconn)
     assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
 
 
+@pytest.mark.parametrize("kind", ["deadlock", "restart", "locked", "interface", "invalidated"])
+def test_a_database_blip_in_a_handler_is_retried_not_failed_as_a_bug(monkeypatch, deliver, rconn, kind):
+    """A deadlock, a restart or failover of PostgreSQL, SQLite's lock: the database failing under
+    the handler is worth RQ's retries, like Redis's; the handler's transaction rolled back."""
+    monkeypatch.setitem(handlers.BLIP, "kind", kind)
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "customers/redact", "spine_jobs.handlers.database_blip")
+    inbox_id = deliver("customers/redact", {"shop_id": 1, "customer": {"id": 42}}).json["inbox_id"]
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    job = Job.fetch(f"inbox-{inbox_id}", connection=rconn)
+    assert job.get_status() == JobStatus.SCHEDULED
+    assert job.retries_left == len(queues.RETRY_INTERVALS) - 1
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.ENQUEUED.value
+    assert row.reason.startswith("transient (retrying): database unavailable")
+
+
+def test_a_database_blip_past_its_retries_ends_failed_and_retryable(monkeypatch, deliver, rconn):
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "customers/redact", "spine_jobs.handlers.database_blip")
+    inbox_id = deliver("customers/redact", {"shop_id": 1, "customer": {"id": 42}}).json["inbox_id"]
+    job = Job.fetch(f"inbox-{inbox_id}", connection=rconn)
+    job.retries_left = 0  # its last try
+    job.save()
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    assert Job.fetch(job.id, connection=rconn).get_status() == JobStatus.FAILED
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.FAILED.value
+    assert row.reason.startswith("transient, retries exhausted: database unavailable")
+    # Retried from the failed jobs page once the database is back: processed.
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "customers/redact", "spine_jobs.handlers.record")
+    queues.requeue_failed(job.id, conn=rconn)
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    assert inbox_row(inbox_id).status == InboxStatus.PROCESSED.value
+
+
+def test_a_statement_the_database_refuses_is_still_a_bug(monkeypatch, deliver, rconn):
+    monkeypatch.setitem(handlers.BLIP, "kind", "integrity")
+    monkeypatch.setitem(inbox.TOPIC_HANDLERS, "customers/redact", "spine_jobs.handlers.database_blip")
+    inbox_id = deliver("customers/redact", {"shop_id": 1, "customer": {"id": 42}}).json["inbox_id"]
+    run_worker(["webhooks"], burst=True, simple=True, with_scheduler=False, conn=rconn)
+    assert Job.fetch(f"inbox-{inbox_id}", connection=rconn).get_status() == JobStatus.FAILED
+    row = inbox_row(inbox_id)
+    assert row.status == InboxStatus.FAILED.value and row.reason.startswith("IntegrityError")
+
+
 def test_a_hung_handler_is_retried_not_failed_as_a_bug(monkeypatch, deliver, rconn):
     """A job past its timeout is a hung one (ledger.queues.JOB_TIMEOUTS): RQ kills it and its
     Retry runs it again; the row stays open, saying why, instead of failed as a bug."""
