@@ -139,6 +139,18 @@ def _networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
     return tuple(networks)
 
 
+def _seconds(name: str, default: str) -> float:
+    """A positive number of seconds: a typo must not silently become "wait for ever"."""
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
 def _fraction(name: str, default: str) -> float:
     """A share in [0, 1): a typo must not silently become "no floor" or "never send"."""
     raw = _env(name, default)
@@ -205,6 +217,15 @@ class Settings:
             "leave free, so orders never queue behind a catalog sync",
         }
     )
+    redis_socket_timeout: float = field(
+        default=2.0,
+        metadata={
+            "env": "REDIS_SOCKET_TIMEOUT",
+            "doc": "seconds a Redis command may wait for its answer (connecting: 1 s) before it "
+            "fails as Redis unreachable, so a silent Redis cannot hold a webhook's answer past "
+            "Shopify's 5 s; RQ's workers keep their own longer one for their blocking dequeue",
+        },
+    )
     erp_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         default=(),
         metadata={
@@ -243,6 +264,7 @@ class Settings:
             shopify_base_url=_env("SHOPIFY_BASE_URL", "").rstrip("/"),
             database_url=database_url_from_env(),
             redis_url=_env("REDIS_URL", ""),
+            redis_socket_timeout=_seconds("REDIS_SOCKET_TIMEOUT", "2"),
             encryption_keys=_env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),

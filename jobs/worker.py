@@ -117,7 +117,7 @@ class LedgerSimpleWorker(QuietHeartbeat, SimpleWorker):
 def build_worker(
     queue_names: Sequence[str] = QUEUE_NAMES, *, simple: bool = False, conn: Redis | None = None
 ) -> Worker | SimpleWorker:
-    conn = conn or kv.get_redis()
+    conn = conn or kv.worker_redis()  # not kv.get_redis(): RQ lengthens its socket timeout for BLPOP
     queues = [get_queue(name, conn) for name in (queue_names or QUEUE_NAMES)]
     worker_class = LedgerSimpleWorker if simple else LedgerWorker
     # a failure's words kept on its job, for the failed-jobs list (ledger.queues.keep_failure_words)

