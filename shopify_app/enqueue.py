@@ -14,12 +14,15 @@ from collections.abc import Iterable
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from erp.errors import AUTH
 from ledger import flows, order_link_by_hand, queues, trace
+from ledger.db import session_scope
 from ledger.kv import get_redis
 from ledger.models import Message, MessageStatus
+from shopify_app.tokens import REAUTH
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +114,19 @@ def enqueue_catch_up(redis_url: str | None, shop_id: int, shop: str, *, after: s
     """Orders placed while the shop was uninstalled sent the app no webhook, and those delivered
     while it was parked were refused: the reconciliation, which lists Shopify's orders back to
     its last report and imports what the ledger lacks, runs now instead of at its next due time
-    (up to a day later). `after` says what made the shop usable again (for the log). Best
-    effort: if Redis refuses, the schedule runs it when due. Call it after the commit."""
+    (up to a day later), and the units refused meanwhile are replayed (`retry_reauth_failed`:
+    the reconciliation counts a failed order as held in the app, not as missing). `after` says
+    what made the shop usable again (for the log). Best effort: if Redis refuses, the schedule
+    runs the reconciliation when due and the refused units wait for their Retry. Call it after
+    the commit."""
+    conn = get_redis(redis_url)
     try:
-        enqueue_run(shop_id, "reconcile", conn=get_redis(redis_url))
+        with session_scope() as session:
+            retry_reauth_failed(session, shop_id, conn)
+    except SQLAlchemyError as exc:  # the install is committed: the refused units wait for their Retry
+        log.warning("catch-up: refused units of %s after %s not retried (%s)", shop, after, exc)
+    try:
+        enqueue_run(shop_id, "reconcile", conn=conn)
     except RedisError as exc:
         log.warning("catch-up: reconciliation for %s after %s not enqueued (%s)", shop, after, exc)
     else:
@@ -215,6 +227,38 @@ def retry_auth_failed(session: Session, shop_id: int, conn: Redis | None = None)
         retried += 1
     if retried:
         log.info("enqueue: retried %s unit(s) refused by the ERP login", retried, extra={"shop_id": shop_id})
+    return retried
+
+
+def retry_reauth_failed(session: Session, shop_id: int, conn: Redis | None = None) -> int:
+    """Enqueue the replay of every unit of the order flows (ledger.flows.ORDER_FLOWS: imports,
+    edits, invoices, cancellations) that failed because the shop could not be used (REAUTH in its
+    detail: ShopNeedsReauth), oldest first; returns how many.
+
+    Called once the shop is usable again (an install, a grant made whole): the orders refused
+    meanwhile are sent then, not left for a person's Retry. The catalog flows' units are not:
+    their next run sends the whole catalog's state. Job ids are the replay's own (one per message
+    attempt), so a second install enqueues each once; a unit only its own Retry may redo is left
+    to it; one that cannot be enqueued stays failed, logged.
+    """
+    found = {
+        m.id: (m, REAUTH)
+        for m in trace.failed_flagged(session, shop_id, REAUTH)
+        if m.flow in flows.ORDER_FLOWS and not trace.retried_alone(m)
+    }
+    _commit_first(session, found)
+    retried = 0
+    for message, _ in found.values():
+        try:
+            enqueue_replay(message, conn)
+        except (RedisError, KeyError) as exc:
+            log.warning("enqueue: could not retry message %s (shop re-authorized): %s", message.id, exc,
+                        extra={"shop_id": shop_id, "flow": message.flow})  # fmt: skip
+            continue
+        retried += 1
+    if retried:
+        log.info("enqueue: retried %s order unit(s) refused while the shop needed re-authorization", retried,
+                 extra={"shop_id": shop_id})  # fmt: skip
     return retried
 
 

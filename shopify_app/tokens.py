@@ -77,15 +77,25 @@ UNREADABLE_REASON = (
 )
 
 
+# The error detail's flag of a unit refused because the shop could not be used (ShopNeedsReauth):
+# the install that makes it usable again replays them (shopify_app.enqueue.retry_reauth_failed).
+REAUTH = "shop_reauth"
+
+
 class ShopNeedsReauth(Rejected):
-    """The shop has no usable token until a staff member opens the app again; do not retry."""
+    """The shop has no usable token until a staff member opens the app again; do not retry (the
+    install that makes the shop usable replays the units refused so: their detail says REAUTH)."""
 
     def __init__(self, shop: str, status: str, reason: str) -> None:
         super().__init__(
             f"{shop} needs re-authorization: {reason}",
             system="shopify",
             code=status,
-            detail={"shop": shop, "fix": "open the app from the Shopify admin to re-authorize it"},
+            detail={
+                "shop": shop,
+                "fix": "open the app from the Shopify admin to re-authorize it",
+                REAUTH: True,
+            },
         )
         self.shop = shop
         self.status = status
