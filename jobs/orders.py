@@ -267,7 +267,8 @@ def run_classified(session: Session, message: Message, work: Callable[[], str]) 
             trace.fail(session, message, exc)
             session.commit()
             raise
-        session.rollback()  # the database's blip may have broken the transaction: the work is undone
+        if not isinstance(exc, RedisError):  # the database's: its transaction is broken, undone
+            session.rollback()
         trace.fail(session, message, transient)
         session.commit()
         raise transient from exc
