@@ -2,7 +2,8 @@
 
 The ERP's lines say what was picked and invoiced (its served quantities), and the picking edit
 (jobs.order_edits.to_shopify) set the Shopify order to them: an item sold by the unit at its
-served units; a weighed item at the units it was sold in (a lighter or heavier weighing is a
+served units (a part of a unit served, 1,5 boxes, rounded up: the part not served is a discount);
+a weighed item at the units it was sold in (a lighter or heavier weighing is a
 discount or a record, never a quantity; cut to zero it is a cut); a weighed substitute at its
 kilograms rounded up. So per SKU, the invoice fulfils at most those units, less what is already
 fulfilled (a replay, a person's partial shipment): a unit a person added in Shopify after the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from erp.records import OrderLine as ErpLine
@@ -45,7 +46,7 @@ def _units(line: ErpLine) -> int:
         return int(served.to_integral_value(rounding=ROUND_CEILING))
     if line.weighed:
         return int(line.qty_ordered.to_integral_value(rounding=ROUND_CEILING))
-    return int(served.to_integral_value(rounding=ROUND_FLOOR))
+    return int(served.to_integral_value(rounding=ROUND_CEILING))  # 1,5 boxes: 2 in Shopify, half off
 
 
 @dataclass

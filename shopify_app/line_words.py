@@ -101,6 +101,29 @@ WORDS: dict[str, Text] = {
         "discounts per unit and {units} units do not divide it, so one unit goes on a line of its own: "
         "{per_unit} per unit x {kept} + {alone} on 1 = {difference}",
     ),
+    # a line sold by the unit served in part of one (1,5 of 2 boxes): its units rounded up, the part off
+    "line_part_served": (
+        "Atendido em parte na separação: {served} de {ordered}, então {units} unidade(s) na Shopify com "
+        "desconto de {difference} no item ({per_unit} por unidade x {units}) '{description}'",
+        "Served in part at picking: {served} of {ordered} served, so {units} units in Shopify with line "
+        "discount {difference} ({per_unit} per unit x {units}) '{description}'",
+    ),
+    "line_part_split": (
+        "Atendido em parte na separação: {served} de {ordered}, então {units} unidade(s) na Shopify com "
+        "desconto de {difference} no item '{description}'; a Shopify desconta por unidade e {units} "
+        "unidades não o dividem, então uma unidade vai para um item separado: {per_unit} por unidade x "
+        "{kept} + {alone} em 1 = {difference}",
+        "Served in part at picking: {served} of {ordered} served, so {units} units in Shopify with line "
+        "discount {difference} '{description}'; Shopify discounts per unit and {units} units do not "
+        "divide it, so one unit goes on a line of its own: {per_unit} per unit x {kept} + {alone} on 1 "
+        "= {difference}",
+    ),
+    "line_part_planned": (
+        "Atendido em parte na separação: {served} de {ordered}, então {units} unidade(s) na Shopify com "
+        "desconto de {difference} no item '{description}'",
+        "Served in part at picking: {served} of {ordered} served, so {units} units in Shopify with line "
+        "discount {difference} '{description}'",
+    ),
     # how a planned split went (jobs.order_edits.weight_words: the plan, then what happened)
     "line_weight_planned": (
         "Pesado com {served} kg em vez de {ordered} kg: desconto de {difference} no item '{description}'",

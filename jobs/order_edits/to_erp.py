@@ -532,7 +532,8 @@ def picked(line: ErpLine) -> tuple[Decimal, Decimal]:
     """A line as the ERP separated it and Shopify shows it once the picking is applied there: its
     quantity (qty_served, qty_ordered before separation) and value (total_served, else the served
     share of the line's value). A weighed line keeps its ordered units in Shopify (a weight is a
-    discount there) unless cut to zero; a weighed substitute goes in as its kilograms rounded up."""
+    discount there) unless cut to zero; a weighed substitute goes in as its kilograms rounded up, and
+    so does a part of a unit served (1,5 boxes: 2 in Shopify, the half off by a discount)."""
     qty = line.qty_served if line.qty_served is not None else line.qty_ordered
     value = line.total_served
     if value is None:
@@ -540,7 +541,7 @@ def picked(line: ErpLine) -> tuple[Decimal, Decimal]:
         value = qty * line.unit_price - line.discount * share
     if line.weighed and line.qty_served:
         qty = line.qty_ordered or line.qty_served.to_integral_value(ROUND_CEILING)
-    return qty, value
+    return qty.to_integral_value(ROUND_CEILING), value
 
 
 def nothing_served(current: ErpOrder) -> bool:

@@ -76,7 +76,7 @@ import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -101,6 +101,7 @@ FLOW = "order_edits"
 CENT = Decimal("0.01")
 WEIGHT_ADJUSTMENT = "Ajuste de peso"
 WEIGHED_SUBSTITUTE = "Peso do substituto"
+PART_SERVED = "Atendido em parte"
 SUBSTITUTE_PRICE = "Preço do substituto"
 
 # A change's kind as a note's words name it (shopify_app.note_words), where Shopify refused it.
@@ -234,6 +235,8 @@ def plan_changes(
             if line.qty_served != line.qty_ordered:
                 shared = line.id_sku in shared_skus
                 changes.append(_weight(key, line, lines, shopify_line, carried or {}, base, shared))
+        elif _in_part(line) and shopify_line is not None and not receives:
+            changes.append(_part_served(key, line, lines, shopify_line, carried or {}, base))
         elif line.qty_served < line.qty_ordered:
             reason = said(
                 f"cut at picking: {line.qty_served} of {line.qty_ordered} served",
@@ -444,6 +447,75 @@ def _weight(
     return LineChange(key, "weight", **said(reason, *parts), discount_per_unit=per_unit, **money, **base)
 
 
+def _in_part(line: Any) -> bool:
+    """A line sold by the unit served in part of one (1,5 of 2 boxes)."""
+    served = line.qty_served
+    return not line.weighed and served is not None and served != served.to_integral_value()
+
+
+def _part_served(
+    key: str,
+    line: Any,
+    lines: Sequence[ShopifyLine],
+    shopify_line: ShopifyLine,
+    carried: Mapping[str, Sequence[str]],
+    base: dict[str, Any],
+) -> LineChange:
+    """A line served in part of a unit (1,5 of 2 boxes): Shopify sells whole units, so its line
+    keeps the units rounded up (`_units`) and a fixed discount ("Atendido em parte: 1,5 de 2") takes
+    off what the ERP charges less than for them, as a lighter weighed line (`_weight`: one unit on a
+    line of its own when the units do not divide it), so Shopify's total is the NF-e's. Dropped to
+    the units rounded down, Shopify would fall below the NF-e by the part served, and the echo of
+    that edit would read as the merchant's (jobs.order_edits.to_erp `picked` counts the same units)."""
+    ordered, served = line.qty_ordered, line.qty_served
+    units = _units(served)
+    kind = "cut" if served < ordered else "qty"
+    difference = part_difference(line, units)
+    description = f"{PART_SERVED}: {_number(served)} de {_number(ordered)}"
+    said_units = {"served": quantity(served), "ordered": quantity(ordered), "units": units,
+                  "difference": difference, "description": description}  # fmt: skip
+    head = (f"served in part at picking: {served} of {ordered} served, so {units} units in Shopify with line "
+            f"discount {difference}")  # fmt: skip
+    same = _variant_lines(lines, shopify_line)
+    money = {"discount_description": description, "discount_total": difference, "weighed_units": units,
+             "adjusted": any(description in carried.get(s.id, ()) for s in same)}  # fmt: skip
+    if difference <= 0:  # a part worth less than a cent: the units rounded up, nothing off
+        reason = said(f"cut at picking: {served} of {ordered} served",
+                      ("line_cut", {"served": quantity(served), "ordered": quantity(ordered)}))  # fmt: skip
+        return LineChange(key, kind, shopify_quantity=units, **reason, **base)
+    if units > 1 and (difference / CENT) % units and len(same) <= 1:
+        price = _unit_price(shopify_line)
+        shares = split_shares(difference, units, Decimal("0"), price, price)
+        if shares is not None:
+            per_unit, alone = shares
+            reason = (f"{head} '{description}'; Shopify discounts per unit and {units} units do not divide "
+                      f"it, so one unit goes on a line of its own: {per_unit} per unit x {units - 1} + "
+                      f"{alone} on 1 = {difference}")  # fmt: skip
+            split = {**said_units, "per_unit": per_unit, "kept": units - 1, "alone": alone}
+            return LineChange(key, kind, **said(reason, ("line_part_split", split)),
+                              shopify_quantity=units - 1, discount_per_unit=per_unit, split_discount=alone,
+                              **money, **base)  # fmt: skip
+    per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
+    reason = f"{head} ({per_unit} per unit x {units}) '{description}'"
+    parts: list[Words] = [("line_part_served", {**said_units, "per_unit": per_unit})]
+    residual = per_unit * units - difference
+    if residual:
+        reason += (f"; Shopify discounts per unit, so its line is {residual} below the NF-e line, "
+                   "and the capture follows the NF-e total")  # fmt: skip
+        parts.append(("line_weight_residual", {"residual": residual}))
+    return LineChange(key, kind, **said(reason, *parts), shopify_quantity=units, discount_per_unit=per_unit,
+                      **money, **base)  # fmt: skip
+
+
+def part_difference(line: Any, units: int) -> Decimal:
+    """What the ERP charges less for a line served in part of a unit than for `units` (its served
+    quantity rounded up, what Shopify's line holds): the ordered line total's share of those units
+    minus the served total (its rounding, its pro-rata discount), else (units − served) × price."""
+    if line.total_ordered is not None and line.total_served is not None and line.qty_ordered:
+        return (line.total_ordered * units / line.qty_ordered - line.total_served).quantize(CENT)
+    return ((units - line.qty_served) * line.unit_price).quantize(CENT)
+
+
 def split_shares(
     difference: Decimal, units: int, shift: Decimal, kept_price: Decimal, alone_price: Decimal
 ) -> tuple[Decimal, Decimal] | None:
@@ -492,8 +564,16 @@ def _kg(quantity: Decimal) -> str:
     return f"{quantity:.3f}".replace(".", ",")
 
 
+def _number(quantity: Decimal) -> str:
+    """A quantity the Brazilian way, no trailing zeros: 1,5; 2."""
+    return format(quantity.normalize(), "f").replace(".", ",")
+
+
 def _units(quantity: Decimal) -> int:
-    return int(quantity.to_integral_value(rounding=ROUND_FLOOR))
+    """The Shopify units of an ERP quantity sold by the unit: a part of a unit served (1,5 boxes)
+    counts as a whole one, its price off by a discount (`_part_served`, a substitute's down to the
+    ERP's charge: `_add_substitute`), never dropped (Shopify would fall below the NF-e)."""
+    return int(quantity.to_integral_value(rounding=ROUND_CEILING))
 
 
 # ---------------------------------------------------------------------------- jobs
@@ -860,11 +940,15 @@ def _discount(
 
 def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[str]]:
     """The manual discount descriptions of the order's lines, read only when a weighed line came
-    out lighter (what tells a replay its adjustment is already in Shopify)."""
+    out lighter, or a line sold by the unit was served in part of one (what tells a replay its
+    adjustment is already in Shopify)."""
     if not any(
-        line.weighed
-        and line.qty_served is not None
-        and (0 < line.qty_served < line.qty_ordered or (line.is_substitute and line.qty_served > 0))
+        (
+            line.weighed
+            and line.qty_served is not None
+            and (0 < line.qty_served < line.qty_ordered or (line.is_substitute and line.qty_served > 0))
+        )
+        or _in_part(line)
         for line in event.lines
     ):
         return {}
@@ -926,7 +1010,8 @@ def _refuse_other_weighing(
             continue
         shopify_line = next((s for s in lines if s.id == change.line_item_id), None)
         for same in _variant_lines(lines, shopify_line):
-            other = next((d for d in carried.get(same.id, ()) if d.startswith(WEIGHT_ADJUSTMENT)), None)
+            adjustments = (WEIGHT_ADJUSTMENT, PART_SERVED)
+            other = next((d for d in carried.get(same.id, ()) if d.startswith(adjustments)), None)
             if other is not None:
                 raise Rejected(
                     f"line {change.sku} already carries '{other}'; this picking says "
