@@ -132,6 +132,7 @@ class LineChange:
     substitute_charge: Decimal | None = None  # a substitute by the unit: what the ERP charges for its units
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
     never_raises: bool = False  # a cut: takes units off its line, never puts back (jobs.order_edits.lowered)
+    split_lines: tuple[str, ...] = ()  # a weighed line cut: its weight split's unit lines, set with it
     words: Said | None = None  # the reason in the merchant's words (ledger.words.said), while it says it
 
     @property
@@ -253,10 +254,47 @@ def plan_changes(
                 ),
             )
             changes.append(LineChange(key, "qty", shopify_quantity=target, **reason, **base))
+    changes = _with_split_units(changes, event, lines, own_line, carried or {}, shared_skus)
     if not any(change.change_key in tried for change in changes):
         return changes  # a first attempt: units of the variant already there are not this event's
     matched = {s.id for s in own_line.values() if s is not None}
     return _weighed_adds_found(changes, lines, matched, carried or {})
+
+
+def _with_split_units(
+    changes: list[LineChange],
+    event: OrderEvent,
+    lines: Sequence[ShopifyLine],
+    own_line: Mapping[int, ShopifyLine | None],
+    carried: Mapping[str, Sequence[str]],
+    shared_skus: Collection[str | None],
+) -> list[LineChange]:
+    """A weighed line cut (to zero) after an earlier event split it (`_split`: one unit on a line
+    of its own, the extra of its weight adjustment) is cut on all of its Shopify lines: its own
+    line alone would leave the split's unit on the order, charged but neither delivered nor
+    invoiced. The split's lines are the variant's lines no ERP line owns that carry an "Ajuste de
+    peso" discount (a weighed substitute's carry its own, a person's addition none); on a SKU of
+    several ERP lines, the ones carrying the adjustment its own line carries too."""
+    erp_line = {line.seq_item: line for line in event.lines}
+    own = {s.id for s in own_line.values() if s is not None}
+    found = []
+    for change in changes:
+        line = erp_line.get(repeats.item_of(change.change_key) or -1)
+        shopify_line = own_line.get(line.seq_item) if line is not None else None
+        cut = line is not None and line.weighed and change.kind == "cut" and change.shopify_quantity == 0
+        if not cut or shopify_line is None or shopify_line.variant_id is None:
+            found.append(change)
+            continue
+        mine = {d for d in carried.get(shopify_line.id, ()) if d.startswith(WEIGHT_ADJUSTMENT)}
+        split = []
+        for s in lines:
+            if s.variant_id != shopify_line.variant_id or s.id in own or s.current_quantity <= 0:
+                continue
+            adjusted = {d for d in carried.get(s.id, ()) if d.startswith(WEIGHT_ADJUSTMENT)}
+            if adjusted and (line.id_sku not in shared_skus or adjusted & mine):
+                split.append(s.id)
+        found.append(replace(change, split_lines=tuple(split)) if split else change)
+    return found
 
 
 def _weighed_adds_found(
@@ -683,10 +721,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         for change in edits:
             with _naming(change):
                 if change.line_item_id is not None:
-                    calc_line = _calculated_line(edit, change, order.lines)
-                    client.order_edit_set_quantity(
-                        edit.calculated_order_id, calc_line, change.shopify_quantity or 0
-                    )
+                    for line_id in _lines_set(change, order.lines):  # a weighed cut's split unit too
+                        calc_line = _calculated_line(edit, replace(change, line_item_id=line_id), order.lines)
+                        client.order_edit_set_quantity(
+                            edit.calculated_order_id, calc_line, change.shopify_quantity or 0
+                        )
                 elif change.substitute_charge is not None:
                     done[change.change_key] = _add_substitute(client, edit, change, order, location)
                 else:
@@ -711,7 +750,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     elif any(change.adjusted for change in changes):  # committed before (its answer lost): Shopify's now
         total = order.current_total
     _record(unit.link_id, changes, applied=True, legacy=legacy)
-    committed = [*edits, *weighed_adds] if calculated else []  # Shopify restocked / committed their units
+    # Shopify restocked / committed their units (a weighed cut's split unit on a line of its own)
+    set_lines = [replace(c, line_item_id=line, split_lines=()) for c in edits if c.line_item_id
+                 for line in _lines_set(c, order.lines)]  # fmt: skip
+    committed = [*[c for c in edits if not c.line_item_id], *set_lines, *weighed_adds] if calculated else []
     stock_reread.edited(unit.shop_id, event.nro_empresa, event.seq_evento, changes, committed, order.lines)
     with session_scope() as session:
         link = session.get(OrderLink, unit.link_id)
@@ -940,13 +982,14 @@ def _discount(
 
 def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[str]]:
     """The manual discount descriptions of the order's lines, read only when a weighed line came
-    out lighter, or a line sold by the unit was served in part of one (what tells a replay its
-    adjustment is already in Shopify)."""
+    out lighter or was cut (its weight split's unit goes with it: `_with_split_units`), or a line
+    sold by the unit was served in part of one (what tells a replay its adjustment is already in
+    Shopify)."""
     if not any(
         (
             line.weighed
             and line.qty_served is not None
-            and (0 < line.qty_served < line.qty_ordered or (line.is_substitute and line.qty_served > 0))
+            and (line.qty_served < line.qty_ordered or (line.is_substitute and line.qty_served > 0))
         )
         or _in_part(line)
         for line in event.lines
@@ -973,7 +1016,7 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
         for change in changes
         if change.shopify_quantity is not None
         and change.line_item_id is not None
-        and _current(lines, change.line_item_id) != change.shopify_quantity
+        and any(_current(lines, s) != change.shopify_quantity for s in _with_split(change))
     }
     for change in changes:
         if change.shopify_quantity is None:
@@ -994,6 +1037,20 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
         elif existing.current_quantity != change.shopify_quantity and existing.id not in set_lines:
             pending.append(LineChange(**{**asdict(change), "line_item_id": existing.id}))
     return pending
+
+
+def _with_split(change: LineChange) -> tuple[str | None, ...]:
+    return (change.line_item_id, *change.split_lines)
+
+
+def _lines_set(change: LineChange, lines: Sequence[ShopifyLine]) -> list[str]:
+    """The Shopify lines a quantity change sets: its line and, a weighed line cut to zero, its
+    weight split's unit lines still holding units (`_with_split_units`); its line not again when
+    it is at the target already (a person emptied it) and only the split's unit is left."""
+    split = [s for s in change.split_lines if change.shopify_quantity == 0 and _current(lines, s)]
+    own = change.line_item_id
+    kept = own is not None and not (split and _current(lines, own) == change.shopify_quantity)
+    return [own, *split] if kept and own is not None else split
 
 
 def _current(lines: Sequence[ShopifyLine], line_item_id: str) -> int | None:
