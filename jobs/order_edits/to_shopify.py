@@ -274,12 +274,23 @@ def _with_split_units(
     line alone would leave the split's unit on the order, charged but neither delivered nor
     invoiced. The split's lines are the variant's lines no ERP line owns that carry an "Ajuste de
     peso" discount (a weighed substitute's carry its own, a person's addition none); on a SKU of
-    several ERP lines, the ones carrying the adjustment its own line carries too."""
+    several ERP lines, the ones carrying the adjustment its own line carries too. So is a weighed
+    substitute an earlier event added (`_add_weighed`: units − 1 on a line, one on a line of its own)
+    then cut to zero: all of the variant's lines no ERP line owns that carry no "Ajuste de peso" (as
+    `_weighed_adds_found` counts them), not merely the variant's first line."""
     erp_line = {line.seq_item: line for line in event.lines}
     own = {s.id for s in own_line.values() if s is not None}
     found = []
     for change in changes:
         line = erp_line.get(repeats.item_of(change.change_key) or -1)
+        if line is not None and line.is_substitute and line.weighed and change.shopify_quantity == 0:
+            added = [s.id for s in lines if s.variant_id == change.variant_id and s.id not in own
+                     and s.current_quantity > 0
+                     and not any(d.startswith(WEIGHT_ADJUSTMENT) for d in carried.get(s.id, ()))]  # fmt: skip
+            if change.line_item_id is None and added:
+                change = replace(change, line_item_id=added[0], split_lines=tuple(added[1:]))
+            found.append(change)
+            continue
         shopify_line = own_line.get(line.seq_item) if line is not None else None
         cut = line is not None and line.weighed and change.kind == "cut" and change.shopify_quantity == 0
         if not cut or shopify_line is None or shopify_line.variant_id is None:
