@@ -6,10 +6,17 @@ invoice captures the NF-e's total."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
+from jobs.invoice_lines import invoiced_units
+from jobs.order_edits import to_erp
+from jobs.order_edits.to_shopify import plan_changes
 from ledger.models import MessageStatus
+from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
+from shopify_app.admin_api.results import Money
 from tests.orders_out.conftest import LinkedOrder, World
+from tests.orders_out.test_pure_rules import VARIANTS, event, line, shopify_line
 
 
 def _box(world: World) -> str:
@@ -57,8 +64,6 @@ def test_part_of_a_box_its_units_do_not_divide_is_split(world: World) -> None:
 
 
 def test_the_echo_of_a_part_of_a_box_cut_is_not_the_merchants_edit(world: World) -> None:
-    from jobs.order_edits import to_erp
-
     _, order = _served_in_part(world, 2, 1.5, gateway="pix")
     result = to_erp.apply_edit(world.shop_id, order.gid, "echo-1")  # Shopify's orders/edited of that edit
     assert result == "skipped", (result, world.link(order.gid).needs_attention)
@@ -70,3 +75,45 @@ def test_part_of_a_box_invoice_captures_the_nfe(world: World) -> None:
     link = world.link(order.gid)
     assert world.settlement(order.gid).paid == nfe, (message.status, message.error_text, link.needs_attention)
     assert not link.needs_attention, link.needs_attention
+
+
+# ---------------------------------------------------------------- the plan, pure
+
+
+def _priced(sku: str, quantity: int, suffix: str = "") -> ShopifyLine:
+    return dataclasses.replace(
+        shopify_line(sku, quantity), id=f"gid://shopify/LineItem/{sku}{suffix}",
+        original_unit_price=Money(Decimal("10.00"), "BRL"),
+    )  # fmt: skip
+
+
+def test_a_part_served_plans_its_units_rounded_up_and_the_part_off() -> None:
+    [change] = plan_changes(event(line(1, "A", "2", "1.5")), [_priced("A", 2)], VARIANTS)
+    assert (change.kind, change.shopify_quantity, change.discount_per_unit) == ("cut", 2, Decimal("2.50"))
+    assert (
+        change.discount_total == Decimal("5.00")
+        and change.discount_description == "Atendido em parte: 1,5 de 2"
+    )
+    assert change.words[1][0][0] == "line_part_served"
+
+
+def test_a_part_served_its_units_do_not_divide_is_split() -> None:
+    [change] = plan_changes(event(line(1, "A", "3", "2.5")), [_priced("A", 3)], VARIANTS)
+    assert change.splits and change.weighed_units == 3 and change.shopify_quantity == 2
+    assert change.discount_per_unit * 2 + change.split_discount == Decimal("5.00")
+
+
+def test_the_units_of_a_part_served_are_fulfilled_whole() -> None:
+    assert invoiced_units([line(1, "A", "2", "1.5")]) == {"A": 2}
+
+
+def test_picked_counts_a_part_served_as_shopify_holds_it() -> None:
+    assert to_erp.picked(line(1, "A", "2", "1.5"))[0] == 2
+
+
+def test_a_weighed_line_cut_takes_its_splits_unit_along() -> None:
+    own, alone = _priced("K", 2), _priced("K", 1, "-alone")
+    adjustment = "Ajuste de peso: 3,000 kg → 2,900 kg"
+    carried = {own.id: [adjustment], alone.id: [adjustment]}
+    [change] = plan_changes(event(line(1, "K", "3", "0", weighed=True)), [own, alone], VARIANTS, carried)
+    assert (change.line_item_id, change.split_lines, change.shopify_quantity) == (own.id, (alone.id,), 0)
