@@ -47,13 +47,18 @@ A line picked HEAVIER is recorded only (applied False): the customer is not char
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. So is a line picked lighter whose ERP line totals round to the same cents (a
 gram light on a cheap item): there is nothing to take off, and Shopify takes no discount of
-zero. A weighed line cut to zero is an ordinary cut. Idempotent like the quantities:
-an adjustment whose description one of the variant's Shopify lines already carries is not sent
-again (an order edit commits all of its changes or none, so the description means the split,
-its quantities and both discounts are in); the units of a weighed variant are counted over all
-of its lines, so a replay after a split plans the same adjustment. A weighed SKU on several ERP
-lines (ordered twice) is on as many Shopify lines: each ERP line's cut or weighing is its own
+zero. A weighed line cut to zero is an ordinary cut, on all of its lines (an earlier event's split
+unit too; a weighed substitute cut later, on every line it was added on). Idempotent like the
+quantities: an adjustment whose description one of the variant's Shopify lines already carries is
+not sent again (an order edit commits all of its changes or none, so the description means the
+split, its quantities and both discounts are in); the units of a weighed variant are counted over
+all of its lines, so a replay after a split plans the same adjustment. A weighed SKU on several
+ERP lines (ordered twice) is on as many Shopify lines: each ERP line's cut or weighing is its own
 line's, with that line's units (a split's unit goes on a line of its own after the order's).
+
+A line sold by the unit served in part of one (1,5 of 2 boxes) is treated like a lighter weighed
+line: Shopify keeps its units rounded up and a fixed discount ("Atendido em parte: 1,5 de 2") takes
+the part not served off, split alike when its units do not divide it (`_part_served`).
 
 A substitute sold by the unit that the order lacks is added at the price Shopify gives it (the
 variant's price now, which may lag the ERP's) and, when that is above the ERP's charge, with a
