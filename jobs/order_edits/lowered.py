@@ -58,12 +58,15 @@ class Lowered:
 
 
 def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[Any], dict[str, Lowered]]:
-    """Pure: the quantity edits (`to_shopify.LineChange`s Shopify does not show yet) but the cuts
-    that would raise their line, and those, by change key."""
+    """Pure: the picking's changes (`to_shopify.LineChange`s) but the cuts that would raise their
+    line, and those, by change key. A split change (a part of a box served whose units do not divide
+    its discount) targets its units on its line plus the one it puts on a line of its own."""
     kept, lowered = [], {}
     for change in edits:
         line = next((s for s in lines if s.id == change.line_item_id), None)
         target = change.shopify_quantity
+        if target is not None and change.split_discount is not None:
+            target += 1
         if change.never_raises and line is not None and target is not None and line.current_quantity < target:
             lowered[change.change_key] = Lowered(change.change_key, change.sku, line.current_quantity, target)
             continue

@@ -523,7 +523,8 @@ def _part_served(
     that edit would read as the merchant's (jobs.order_edits.to_erp `picked` counts the same units)."""
     ordered, served = line.qty_ordered, line.qty_served
     units = _units(served)
-    kind = "cut" if served < ordered else "qty"
+    cut = served < ordered  # a cut never raises its line (jobs.order_edits.lowered), as a whole one
+    kind = "cut" if cut else "qty"
     difference = part_difference(line, units)
     description = f"{PART_SERVED}: {_number(served)} de {_number(ordered)}"
     said_units = {"served": quantity(served), "ordered": quantity(ordered), "units": units,
@@ -536,7 +537,7 @@ def _part_served(
     if difference <= 0:  # a part worth less than a cent: the units rounded up, nothing off
         reason = said(f"cut at picking: {served} of {ordered} served",
                       ("line_cut", {"served": quantity(served), "ordered": quantity(ordered)}))  # fmt: skip
-        return LineChange(key, kind, shopify_quantity=units, **reason, **base)
+        return LineChange(key, kind, shopify_quantity=units, never_raises=cut, **reason, **base)
     if units > 1 and (difference / CENT) % units and len(same) <= 1:
         price = _unit_price(shopify_line)
         shares = split_shares(difference, units, Decimal("0"), price, price)
@@ -548,7 +549,7 @@ def _part_served(
             split = {**said_units, "per_unit": per_unit, "kept": units - 1, "alone": alone}
             return LineChange(key, kind, **said(reason, ("line_part_split", split)),
                               shopify_quantity=units - 1, discount_per_unit=per_unit, split_discount=alone,
-                              **money, **base)  # fmt: skip
+                              never_raises=cut, **money, **base)  # fmt: skip
     per_unit = (difference / units).quantize(CENT, rounding=ROUND_CEILING)
     reason = f"{head} ({per_unit} per unit x {units}) '{description}'"
     parts: list[Words] = [("line_part_served", {**said_units, "per_unit": per_unit})]
@@ -558,7 +559,7 @@ def _part_served(
                    "and the capture follows the NF-e total")  # fmt: skip
         parts.append(("line_weight_residual", {"residual": residual}))
     return LineChange(key, kind, **said(reason, *parts), shopify_quantity=units, discount_per_unit=per_unit,
-                      **money, **base)  # fmt: skip
+                      never_raises=cut, **money, **base)  # fmt: skip
 
 
 def part_difference(line: Any, units: int) -> Decimal:
@@ -711,17 +712,19 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # description or its units on lines of their own in Shopify (`adjusted`), or its ledger row.
     weighed_adds = [c for c in pending if c.adds_weighed and c.change_key not in applied_before]
     pending = [change for change in pending if not change.adds_weighed]
+    # A cut never puts back units a person took off in Shopify before it got there
+    # (jobs.order_edits.lowered): held back before anything is planned for its line, its discount and
+    # split (a part of a box served) included.
+    pending, lowered_lines = lowered.hold_back(pending, order.lines)
     # Shopify edits only unfulfilled units: what it would refuse is left out, named per ERP line.
     splits, whole = fulfilled.unsplit(
         [change for change in pending if change.splits and change.line_item_id is not None], order.lines
     )
     unsplit_of = {change.change_key: change for change in whole}
     pending = [unsplit_of.get(change.change_key, change) for change in pending]
-    # A cut never puts back units a person took off in Shopify before it got there (jobs.order_edits.lowered).
-    edits, lowered_lines = lowered.hold_back(
+    edits, unapplied = fulfilled.hold_back(
         _pending_edits([change for change in pending if change not in splits], order.lines), order.lines
     )
-    edits, unapplied = fulfilled.hold_back(edits, order.lines)
     left_out: dict[str, Any] = {**unapplied, **lowered_lines}
     changes = [
         fulfilled.as_recorded(unsplit_of.get(c.change_key, c), left_out.get(c.change_key)) for c in changes

@@ -60,3 +60,30 @@ def test_a_cut_still_lowers_a_line_the_merchant_raised(world: World) -> None:
     quantities = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
     assert quantities[a] == 2, quantities
     assert not world.link(order.gid).needs_attention
+
+
+def _box(world: World) -> str:
+    box = next(s for s in world.chain.skus if not s.weighed and s.qtd_embalagem > 1)
+    world.publish(box)
+    return box.id_sku
+
+
+def test_a_box_served_in_part_does_not_raise_a_line_the_merchant_lowered(world: World) -> None:
+    """A part of a box served (2,5 of 3: its line would keep 3 boxes, split 2 + 1, with the part off)
+    is a cut too: the merchant lowered the line to 1 box meanwhile, so it keeps its 1, takes no
+    discount meant for 3 boxes, and is named for a person."""
+    box, b = _box(world), world.plain(1)
+    order = world.linked_order([(box, 3), (b, 2)], gateway="pix")
+    world.erp.separate(order.nro, cuts={str(order.lines[box]): 2.5, str(order.lines[b]): 1}, weights={})
+    _set_qty(world, order.gid, box, 1)
+    before = {line["sku"]: line for line in world.order_doc(order.gid)["_lines"]}
+    world.poll()
+
+    [picking] = world.messages("order_edits", order)
+    assert picking.status == MessageStatus.DONE.value, picking.error_text
+    lines = world.order_doc(order.gid)["_lines"]
+    assert sum(line["currentQuantity"] for line in lines if line["sku"] == box) == 1, lines
+    assert [line for line in lines if line["sku"] == box] == [before[box]]  # no discount, no split line
+    assert sum(line["currentQuantity"] for line in lines if line["sku"] == b) == 1, lines
+    said = f"SKU {box} (ERP line {order.lines[box]}): 1 in Shopify, below the ERP's cut to 3"
+    assert said in (world.link(order.gid).needs_attention or ""), world.link(order.gid).needs_attention
