@@ -715,7 +715,8 @@ def map_payments(
 
 
 # Shopify's financial status (OrderDisplayFinancialStatus) as `_unmapped_payment` says it, and its
-# words (shopify_app.fail_words): the English reads as Shopify's admin says it ("partially paid").
+# words (shopify_app.note_words, which shopify_app.fail_words.FAILURES holds): the English reads as
+# Shopify's admin says it ("partially paid").
 FINANCIAL_STATUS_WORDS: dict[str, Words] = {
     "AUTHORIZED": ("financial_authorized", {}),
     "EXPIRED": ("financial_expired", {}),

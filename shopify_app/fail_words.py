@@ -98,15 +98,6 @@ WORDS: dict[str, Text] = {
     "reconcile_incomplete_orders": ("pedidos: {said}", "orders: {said}"),
     "reconcile_incomplete_stock": ("estoque: {said}", "stock: {said}"),
     "reconcile_incomplete_catalog": ("catálogo: {said}", "catalog: {said}"),
-    # Shopify's financial status as payment_unmapped_none's {status} (jobs.order_map.FINANCIAL_STATUS_WORDS)
-    "financial_authorized": ("autorizado", "authorized"),
-    "financial_expired": ("expirado", "expired"),
-    "financial_paid": ("pago", "paid"),
-    "financial_partially_paid": ("parcialmente pago", "partially paid"),
-    "financial_partially_refunded": ("parcialmente reembolsado", "partially refunded"),
-    "financial_pending": ("pendente", "pending"),
-    "financial_refunded": ("reembolsado", "refunded"),
-    "financial_voided": ("anulado", "voided"),
     "payment_unmapped_one": (
         "pedido {order}: o gateway de pagamento '{gateway}' não tem forma de pagamento do ERP; mapeie-o em "
         "De:Para > formas de pagamento e o pedido segue sozinho",
@@ -314,7 +305,7 @@ def financial_status(code: str | None, locale: str) -> str:
     none as "?"."""
     if not code:
         return "?"
-    return rendering.say(WORDS, f"financial_{code.lower()}", None, locale) or code
+    return rendering.say(FAILURES, f"financial_{code.lower()}", None, locale) or code
 
 
 def job_reason(words: Any, locale: str) -> str:

@@ -26,6 +26,16 @@ WORDS: dict[str, Text] = {
     "nfe_key": (" (NF-e {key})", " (NF-e {key})"),
     "key_unknown": ("(chave desconhecida)", "(key unknown)"),
     "no_status": ("sem status", "no status"),
+    # Shopify's financial status (jobs.order_map.FINANCIAL_STATUS_WORDS): a note's {status}, and
+    # payment_unmapped_none's (fail_words.FAILURES holds this catalogue), fail_words.financial_status
+    "financial_authorized": ("autorizado", "authorized"),
+    "financial_expired": ("expirado", "expired"),
+    "financial_paid": ("pago", "paid"),
+    "financial_partially_paid": ("parcialmente pago", "partially paid"),
+    "financial_partially_refunded": ("parcialmente reembolsado", "partially refunded"),
+    "financial_pending": ("pendente", "pending"),
+    "financial_refunded": ("reembolsado", "refunded"),
+    "financial_voided": ("anulado", "voided"),
     "the_nfe": ("a NF-e", "the NF-e"),
     "the_nfes": ("as {count} NF-e", "the {count} NF-e"),
     "an_nfe": ("uma NF-e", "an NF-e"),
@@ -149,6 +159,10 @@ WORDS: dict[str, Text] = {
         "cancel_refund)",
         "was not charged: Shopify voided the open authorisation (it does whatever the cancel_refund setting "
         "says)",
+    ),
+    "payment_as_shown": (
+        "foi acertado por quem cancelou o pedido na Shopify, não pelo app",
+        "was settled by whoever cancelled the order in Shopify, not by the app",
     ),
     "payment_kept": (
         "foi mantido, como pede a configuração cancel_refund (desligada)",

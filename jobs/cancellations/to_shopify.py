@@ -51,6 +51,7 @@ from jobs import old_orders, order_events, stock_reread
 from jobs.cancellations import service_hold, to_erp
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
+from jobs.order_map import FINANCIAL_STATUS_WORDS
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -143,7 +144,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
     if state.cancelled_at and not previous.get("cancel_job") and not _asked_before(previous, state, event):
-        _update_link(unit, state, invoiced, nfe_key, previous)
+        _update_link(unit, state, invoiced, nfe_key, _as_found(previous))
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled",
             {"cancelled_at": state.cancelled_at},
@@ -317,6 +318,17 @@ def _answer_lost(state: Settlement, outcome: dict[str, Any]) -> str:
     )
 
 
+def _as_found(previous: dict[str, Any]) -> dict[str, Any]:
+    """Pure: what an earlier attempt stored, as the note of an order found cancelled may tell it.
+    What it asked of orderCancel (ASKED: refund, restock...) is what happened only when that
+    cancellation took effect (`done`): an attempt whose cancellation failed (its job ended without
+    cancelling, a fulfillment service's hold refused it) asked for nothing that happened, and the
+    order was cancelled since by someone else, keeping or refunding the money as they chose."""
+    if previous.get("done"):
+        return dict(previous)
+    return {k: v for k, v in previous.items() if k not in ASKED}
+
+
 def _unsent(outcome: dict[str, Any]) -> dict[str, Any]:
     """The outcome once its orderCancel is known not to have cancelled (its job ended without, or
     unknown to Shopify): no job to poll, nothing sent that may still take."""
@@ -464,12 +476,27 @@ def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: Or
     )
 
 
+def _status_shown(state: Settlement) -> str:
+    """Pure: the order's financial status as a note says it in English, as Shopify's admin does
+    ("partially refunded"); a status Shopify added since as its code; none: "no status"."""
+    code = state.financial_status
+    if not code:
+        return "no status"
+    return code.lower().replace("_", " ") if code.upper() in FINANCIAL_STATUS_WORDS else code
+
+
+def _status_words(state: Settlement) -> trace.Words | str:
+    """Pure: `_status_shown` as a note's words (financial_paid...), said in the page's language."""
+    code = state.financial_status
+    return FINANCIAL_STATUS_WORDS.get(code.upper(), code) if code else ("no_status", {})
+
+
 def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> tuple[str, trace.Words]:
     """What a person checks of the goods and the money of an invoiced order cancelled, by what the
     cancellation did with the payment (the cancel_refund setting; not told when no attempt of this
     message asked: the order was cancelled in Shopify before it), and its words."""
-    shown = state.financial_status or "no status"
-    status = {"status": state.financial_status or ("no_status", {})}
+    shown = _status_shown(state)
+    status = {"status": _status_words(state)}
     if outcome.get("refund"):
         said = "Check whether goods left the store and that the refund reached the customer."
         return said, ("check_refunded", {})
@@ -496,7 +523,9 @@ def _fulfilled_before_invoicing_note(
     fulfillments were cancelled with the order, but the goods may be on their way. The note and its
     words."""
     named = ", ".join(outcome.get("fulfillments_named") or outcome["fulfillments_cancelled"])
-    if outcome.get("refund"):
+    if "refund" not in outcome:  # no cancellation of the app's took effect: cancelled by someone else
+        money, payment = "was settled by whoever cancelled the order in Shopify, not by the app", "as_shown"
+    elif outcome.get("refund"):
         money = "was refunded (or its authorisation voided), as the cancel_refund setting asks"
         payment = "refunded"
     elif _voided(state):
@@ -512,13 +541,13 @@ def _fulfilled_before_invoicing_note(
         "seq": unit.event.seq_evento,
         "fulfillments": named,
         "payment": (f"payment_{payment}", {}),
-        "status": state.financial_status or ("no_status", {}),
+        "status": _status_words(state),
     }
     words = ("cancel_fulfilled_before_invoicing", said)
     return (
         f"{FLOW}: the ERP cancelled order {state.name} before invoicing it (event #{unit.event.seq_evento}), "
         f"but it was fulfilled in Shopify: fulfillment(s) {named} were cancelled with the order, and "
-        f"the payment {money} (Shopify shows {state.financial_status or 'no status'}). The goods may "
+        f"the payment {money} (Shopify shows {_status_shown(state)}). The goods may "
         "have left the store: check the delivery with the carrier, and get them back or charge the "
         "customer again."
     ), words

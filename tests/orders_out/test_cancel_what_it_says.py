@@ -79,7 +79,7 @@ def test_nfe_cancelled_with_refund_off_does_not_say_a_refund_reached_the_custome
     assert world.order_doc(order.gid)["displayFinancialStatus"] == "PAID"
     note = world.link(order.gid).needs_attention or ""
     assert "the refund reached the customer" not in note, note
-    assert "payment was kept" in note and "PAID" in note, note
+    assert "payment was kept" in note and "Shopify shows paid" in note, note
 
 
 def test_nfe_cancelled_with_refund_on_says_to_check_the_refund(world) -> None:
@@ -153,3 +153,42 @@ def test_a_lost_answer_on_a_voided_order_does_not_say_the_payment_was_kept() -> 
     words = _answer_lost(state, {"restock": True, "refund": False})
     assert "payment kept" not in words and "nothing was charged" in words, words
     assert "was kept" not in _money_to_check(state, {"refund": False})
+
+
+def test_a_hand_cancellation_after_a_failed_one_does_not_tell_its_refund_as_done(world) -> None:
+    """The app's cancellation failed in Shopify (CANCEL_NOT_APPLIED) after it cancelled the store's
+    fulfillment; the merchant cancels by hand keeping the payment; the Retry finds it cancelled. The
+    failed attempt's settings (refund on) are not what happened: the note says what Shopify shows."""
+    import time
+
+    from jobs.cancellations import to_shopify
+    from ledger import order_notes
+    from shopify_app.note_words import say_note
+
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    _fulfilled_by_the_store(world, order)
+    fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.error_detail["code"] == "CANCEL_NOT_APPLIED"
+
+    client = for_shop(world.domain)  # the merchant, in the Shopify admin: cancel, keep the payment
+    job = client.order_cancel(order.gid, reason="OTHER", restock=False, refund_to_original=False)
+    for _ in range(100):
+        if job.done:
+            break
+        time.sleep(0.05)
+        job = client.job(job.id)
+    assert world.settlement(order.gid).financial_status == "PAID"
+
+    to_shopify.replay(message.id)
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.SKIPPED.value, message.error_text
+    link = world.link(order.gid)
+    note = order_notes.note_of(link, "cancellations") or ""
+    assert "was refunded" not in note and "setting asks" not in note, note
+    assert "was settled by whoever cancelled the order" in note and "Shopify shows paid" in note, note
+    parts = order_notes.words_of(link)
+    [said] = [say_note(p, "pt-BR") for label, p in parts.items() if label.startswith("cancellations")]
+    assert said and "reembolsado" not in said and "PAID" not in said and "pago" in said, said
