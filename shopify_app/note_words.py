@@ -59,6 +59,15 @@ WORDS: dict[str, Text] = {
         "hold it as a live order: look it up in the ERP by its channel order id {channel} and cancel it "
         "there, or fix the cause above and Retry this cancellation.",
     ),
+    # a cancellation's failure (not a note): the order's import was closed as handled by hand
+    "cancel_handled_by_hand": (
+        'O pedido {name} foi cancelado na Shopify. A importação dele foi resolvida fora do app ("{note}") '
+        "e nenhum pedido do ERP está vinculado a ele, então o app não pode cancelar nenhum: se ele foi "
+        "lançado no ERP à mão, cancele-o lá e depois marque esta mensagem como resolvida.",
+        'Order {name} was cancelled in Shopify. Its import was handled outside the app ("{note}"), and no '
+        "ERP order is linked to it, so the app cannot cancel one: if it was entered in the ERP by hand, "
+        "cancel it there, then mark this message handled.",
+    ),
     "no_reason_recorded": ("nenhum motivo registrado", "no reason recorded"),
     "reason_on_orders_message": (
         "o motivo está na mensagem do pedido, na página Mensagens",

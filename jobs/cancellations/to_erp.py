@@ -260,7 +260,7 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         # PEDIDO_FATURADO whatever the ERP's codigo (its wording of a conflict on an invoiced order
         # may be its own): the Messages page explains a cancellation's by it (api_explain FLOW_CODES).
         rejected = Rejected(explanation, system="consinco", code=INVOICED,
-                            detail={"nro_pedvenda": nro, "erp_code": exc.codigo})  # fmt: skip
+                            detail={"nro_pedvenda": nro, "erp_code": exc.codigo}, words=words)  # fmt: skip
         return trace.fail(session, message, rejected).value
     return _cancelled(session, shop_id, link, message, cancelled.situacao)
 
@@ -377,9 +377,9 @@ def _unsure(session: Session, shop_id: int, num: str, link: OrderLink, message: 
     if orders_message is not None:
         orders_message.updated_at = utcnow()  # it stops counting as pending: the stock flow rechecks
     log.warning("cancellations: order %s cancelled in Shopify; its ERP number is unknown (%s)", num, why)
-    return trace.fail(
-        session, message, Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN")
-    ).value
+    # The failure says it in the note's words (the ERP's own text, else where the reason is).
+    refused = Rejected(explanation, system="app", code="CANCEL_ERP_NUMBER_UNKNOWN", words=words)
+    return trace.fail(session, message, refused).value
 
 
 def _why_noted(orders_message: Message | None) -> tuple[str, Any]:
@@ -415,9 +415,9 @@ def _handled_by_hand(
         "if it was entered in the ERP by hand, cancel it there, then mark this message handled."
     )
     log.warning("cancellations: order %s cancelled in Shopify; its import was handled by hand", gid)
-    return trace.fail(
-        session, message, Rejected(explanation, system="app", code="CANCEL_HANDLED_BY_HAND")
-    ).value
+    words = ("cancel_handled_by_hand", {"name": name, "note": by_hand.get("note")})
+    refused = Rejected(explanation, system="app", code="CANCEL_HANDLED_BY_HAND", words=words)
+    return trace.fail(session, message, refused).value
 
 
 def _refused(link: OrderLink, nro: int, refusal: ErpRejected) -> None:

@@ -62,3 +62,26 @@ def test_the_apps_english_reason_stays_out_of_the_portuguese_note(monkeypatch):
     assert "mensagem do pedido" in said(link, "pt-BR")
     assert reason not in (order_notes.note_of(link, to_erp.FLOW) or "")
     assert reason in failure.message
+
+
+def test_a_cancellation_of_an_order_handled_by_hand_fails_in_portuguese(monkeypatch):
+    """Its import closed as handled outside the app, no ERP order linked: the failure asks a person
+    in the merchant's language, the person's note as they wrote it."""
+    failed: list[Any] = []
+    monkeypatch.setattr(to_erp.trace, "fail", lambda s, m, exc: failed.append(exc) or MessageStatus.FAILED)
+    link = OrderLink(shop_id=1, shopify_order_id="gid://shopify/Order/77", shopify_order_name="#1077")
+    to_erp._handled_by_hand(None, link, SimpleNamespace(), link.shopify_order_id, {"note": "lançado à mão"})
+    [failure] = failed
+    assert failure.code == "CANCEL_HANDLED_BY_HAND" and failure.words is not None
+    key, params = failure.words
+    pt = say_note([{"key": key, "params": params}], "pt-BR")
+    assert pt and "#1077" in pt and '"lançado à mão"' in pt and "cancele-o lá" in pt, pt
+    assert say_note([{"key": key, "params": params}], "en") == failure.message
+
+
+def test_the_unsure_failure_says_it_in_the_notes_words(monkeypatch):
+    refused = {"system": "consinco", "code": "CLIENTE_BLOQUEADO", "status": 422, "endpoint": "/PedidoVenda"}
+    _, failure = unsure(monkeypatch, orders_message("cliente bloqueado", refused))
+    assert failure.words is not None and failure.words[0] == "cancel_erp_number_unknown"
+    pt = say_note([order_notes._stored(failure.words)], "pt-BR")
+    assert pt and "falhou (cliente bloqueado)" in pt, pt

@@ -15,6 +15,7 @@ from ledger import mappings
 from ledger.db import session_scope
 from ledger.models import MessageStatus, OrderLineChange
 from sandbox.shopify.checkout import place_order
+from shopify_app import fail_words
 from shopify_app.admin_api import for_shop, order_edit_discounts
 
 
@@ -204,6 +205,8 @@ def test_cancel_after_invoice_is_flagged_not_undone(world):
     assert message.status == MessageStatus.FAILED.value and "already invoiced" in message.error_text
     assert "NF-e" in world.link(gid).needs_attention
     assert world.chain.order(nro)["situacaoPed"] == "F"
+    said = fail_words.reason(message, "pt-BR")  # the Messages page, to a pt-BR merchant
+    assert said and "já está faturado" in said and "already invoiced" not in said, said
 
 
 def test_an_erp_that_words_its_conflicts_otherwise_is_read_by_the_orders_status(world, monkeypatch):
@@ -502,6 +505,8 @@ def test_a_cancel_whose_erp_number_cannot_be_learned_fails_for_a_person_not_clos
     assert (message.error_detail or {}).get("code") == "CANCEL_ERP_NUMBER_UNKNOWN", message.error_detail
     assert "cliente bloqueado" in message.error_text and "look it up in the ERP" in message.error_text
     assert world.link(gid).needs_attention.startswith("cancellations: ")
+    said = fail_words.reason(message, "pt-BR")  # the Messages page, to a pt-BR merchant
+    assert said and "cliente bloqueado" in said and "procure-o no ERP" in said, said
     assert world.message(gid).status != MessageStatus.SKIPPED.value  # not closed as never sent
     [erp_order] = world.erp_orders_for(gid)
     assert erp_order["situacaoped"] != "C"  # the ERP still holds it: that is what the flag says
