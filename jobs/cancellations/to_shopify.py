@@ -387,21 +387,23 @@ def _cancel_fulfillments(
     by = "at invoicing" if invoiced else "in Shopify (by the store or a delivery app, before invoicing)"
     by_words = ("fulfilled_at_invoicing" if invoiced else "fulfilled_in_shopify", {})
     for fulfillment in state.active_fulfillments:
+        named = fulfillment.name or fulfillment.id  # as the admin names it (#1001-F1), not its gid
         try:
             fulfillment_cancel(client, fulfillment.id)
         except Rejected as exc:
+            # Shopify's refusal in its own words when it has them (ShopifyUserErrors), else as it came.
+            refusal = exc.words or exc.message
             raise Rejected(
                 f"Shopify cannot cancel order {state.name}: it was fulfilled {by} and cancelling "
-                f"fulfillment {fulfillment.id} was refused ({exc.message}). Cancel the fulfillment in the "
+                f"fulfillment {named} was refused ({exc.message}). Cancel the fulfillment in the "
                 "Shopify admin, then replay this message.",
                 system="shopify",
                 code=exc.code or "FULFILLMENT_CANCEL_REFUSED",
                 detail={"fulfillment_id": fulfillment.id},
                 words=("cancel_fulfillment_refused", {"name": state.name, "by": by_words,
-                                                      "fulfillment": fulfillment.id, "message": exc.message}),
+                                                      "fulfillment": named, "message": refusal}),
             ) from exc  # fmt: skip
         outcome["fulfillments_cancelled"] = [*outcome.get("fulfillments_cancelled", []), fulfillment.id]
-        named = fulfillment.name or fulfillment.id
         tracking = f"tracking {fulfillment.tracking_number}" if fulfillment.tracking_number else "no tracking"
         outcome["fulfillments_named"] = [*outcome.get("fulfillments_named", []), f"{named} ({tracking})"]
         _remember(message_id, outcome)

@@ -192,3 +192,33 @@ def test_a_hand_cancellation_after_a_failed_one_does_not_tell_its_refund_as_done
     parts = order_notes.words_of(link)
     [said] = [say_note(p, "pt-BR") for label, p in parts.items() if label.startswith("cancellations")]
     assert said and "reembolsado" not in said and "PAID" not in said and "pago" in said, said
+
+
+def test_a_refused_fulfillment_cancel_is_said_in_portuguese_naming_it(world, monkeypatch) -> None:
+    """Shopify refuses to cancel the store's fulfillment: the failure says it in the merchant's
+    words (Shopify's refusal nested in its own words, not "FulfillmentCancel rejected: ..."), naming
+    the fulfillment as the admin shows it (#1001-F1), not by its gid."""
+    from jobs.cancellations import to_shopify
+    from shopify_app import fail_words
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")
+    _fulfilled_by_the_store(world, order)
+    [fulfillment] = world.settlement(order.gid).active_fulfillments
+    assert fulfillment.name
+
+    def refuse(_client, fid):
+        raise ShopifyUserErrors(
+            "FulfillmentCancel", [UserError(("id",), "Fulfillment cannot be cancelled.", "INVALID")]
+        )
+
+    monkeypatch.setattr(to_shopify, "fulfillment_cancel", refuse)
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value
+    said = fail_words.reason(message, "pt-BR")
+    assert said and "rejected" not in said and "o cancelamento do processamento" in said, said
+    assert fulfillment.name in said and fulfillment.id not in said, said
+    assert fulfillment.name in message.error_text and fulfillment.id not in message.error_text
+    assert fail_words.reason(message, "en") == message.error_text
