@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp.records import OrderEvent
@@ -55,6 +56,7 @@ from jobs.order_map import FINANCIAL_STATUS_WORDS
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
+from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, OrderLink, Shop, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.errors import ShopifyUserErrors
@@ -63,6 +65,7 @@ from shopify_app.admin_api.order_settlement import Settlement, fulfillment_cance
 log = logging.getLogger(__name__)
 
 FLOW = "cancellations"
+INVOICES = "invoices"  # jobs.invoices.FLOW: an invoice the ERP's cancellation settles
 NFE_CANCELLED_TAG = "NF-e cancelada"
 POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backoff
 # What a rerun keeps of the stored outcome: the job to poll, the fulfillments already cancelled,
@@ -446,6 +449,7 @@ def _update_link(
         link.shopify_status = state.financial_status or link.shopify_status
         link.cancelled_at = link.cancelled_at or utcnow()
         _cancelled_as_asked(session, unit, link)
+        _invoices_settled(session, unit, link, state.name)
         edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
         address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
@@ -476,6 +480,37 @@ def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: Or
         [to_erp.unit_key(order_id)],
         {"cancelled_in_erp": True, "event": unit.event.seq_evento},
     )
+
+
+def _invoices_settled(session: Session, unit: order_events.EventUnit, link: OrderLink, name: str) -> None:
+    """The ERP cancelled the order (this C event is applied, or found it cancelled in Shopify): an
+    invoice of it whose event failed before (its NF-e key refused, or ORDER_CANCELLED: "cancelled in
+    Shopify but the ERP invoiced it", whose advice a person followed by cancelling the NF-e) has
+    nothing left to do. Its message is closed as skipped saying which event cancelled the order, and
+    its note goes, as jobs.cancellations.to_erp.settle_erp_side does the other way; in the words its
+    own Retry would skip it with (jobs.invoices._cancelled_after). Only the same ERP's events before
+    this one: a later invoice is another story (the ERP invoiced again)."""
+    seq, generation, nro = unit.event.seq_evento, unit.generation, unit.event.nro_pedvenda
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == unit.shop_id,
+            Message.flow == INVOICES,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.erp_id == str(nro),
+            Message.unit_key.like("event:%"),
+            Message.status.in_(to_erp.STUCK),
+        )
+    )
+    for row in rows:
+        event = order_notes.event_of(row.unit_key)
+        if event is None or event[1] != generation or event[0] >= seq:
+            continue  # another ERP's order of the same number, or an invoice after the cancellation
+        order_notes.clear(link, INVOICES, event=event[0], generation=generation)
+        row.response_payload = {**(row.response_payload or {}), "cancelled_by_event": seq}
+        why = f"ERP event #{seq} cancelled ERP order {nro} after this invoice"
+        words = ("invoice_cancelled_by_event", {"name": name, "seq": seq, "nro": nro})
+        trace.skip(session, row, f"Shopify order {name} is cancelled and {why}: nothing to invoice",
+                   words=words)  # fmt: skip
 
 
 def _status_shown(state: Settlement) -> str:
