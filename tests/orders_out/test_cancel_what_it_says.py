@@ -80,6 +80,11 @@ def test_nfe_cancelled_with_refund_off_does_not_say_a_refund_reached_the_custome
     note = world.link(order.gid).needs_attention or ""
     assert "the refund reached the customer" not in note, note
     assert "payment was kept" in note and "Shopify shows paid" in note, note
+    from ledger import order_notes
+    from shopify_app.note_words import say_note
+
+    [said] = [say_note(p, "pt-BR") for p in order_notes.words_of(world.link(order.gid)).values()]
+    assert said and "a Shopify mostra pago" in said and "PAID" not in said, said  # no raw status code
 
 
 def test_nfe_cancelled_with_refund_on_says_to_check_the_refund(world) -> None:
