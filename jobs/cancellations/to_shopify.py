@@ -31,6 +31,8 @@ it is cancelled too, as the ERP called the sale off, and the link is flagged nam
 tracking number, since those goods may have left as well.
 Either way a delivery address flagged earlier (jobs.order_edits.address) no longer matters: its
 note goes and its message ends skipped; so does a Shopify edit's note (jobs.order_edits.to_erp).
+An invoice event of the order that failed before this one (its NF-e key refused, or "cancelled but
+the ERP invoiced it") has nothing left to do either: it ends skipped and its note goes.
 Shopify's cancellation failing (or refused) after the app cancelled fulfillments leaves the order
 live without them: the failure names them with their tracking (`_fulfillments_undone`), as the
 event's note on the link does. The invoiced order's note says what to check of the money by what
