@@ -20,7 +20,10 @@ Sections:
   Shopify answers null for an order older than 60 days unless the app holds read_all_orders (it
   does not ask for it): an order the app first saw longer ago than that (its link or its orders
   message) which reads null while the shop's grant lacks the scope is listed apart
-  (`not_readable_in_shopify`, not compared, no drift), not as missing in Shopify;
+  (`not_readable_in_shopify`, not compared, no drift), not as missing in Shopify; an order the
+  ERP will not show (GET PedidoVenda/{nro} refused for that order, or answered unreadably) is
+  listed as not checked (`not_checked`, the refusal in words), the others still compared, and the
+  next report looks it up again (`not_checked_orders`), whether or not Shopify lists it then;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, taken before and after the ERP read: an order reaching the ERP meanwhile is in
   step counted either way, never twice nor in neither; whole Shopify units, 0 when not for sale)
@@ -97,7 +100,12 @@ from ledger.models import (
 )
 from ledger.words import SUFFIX, Words, beside, stored
 from shopify_app.admin_api import AdminClient, for_shop
-from shopify_app.admin_api.order_settlement import OrderTotal, gift_cards_sold, orders_with_totals_since
+from shopify_app.admin_api.order_settlement import (
+    OrderTotal,
+    gift_cards_sold,
+    orders_with_totals_since,
+    settlement,
+)
 from shopify_app.admin_api.stock_ops import MAX_ITEMS_PER_CALL, item_levels_at
 from shopify_app.admin_api.variant_products import MAX_VARIANTS_PER_CALL, variant_products
 from shopify_app.scopes import reads_all_orders
@@ -140,6 +148,9 @@ FOR_SALE_IN_SHOPIFY = (
     ("recon_for_sale_in_shopify", {}),
 )
 ALL_MISSING = 3  # this many ERP orders looked up, every one a 404: the ERP address is wrong, not the orders
+# Orders the ERP would not show that the next report looks up again (read from Shopify one by one):
+# more than this many refused is the connection's matter, not an order's, and they stay counted.
+CHECK_AGAIN_MAX = 250
 
 
 class ReportIncomplete(Transient):
@@ -240,15 +251,7 @@ def _since(session: Any, shop_id: int, started: datetime, window: timedelta) -> 
     overlap) when runs were missed or could not check the orders (Shopify or the ERP down), so
     such days leave no gap; at most MAX_CATCH_UP back. No report at all yet: the window alone."""
     since = started - window
-    rows = session.execute(
-        select(Message.created_at, Message.response_payload)
-        .where(
-            Message.shop_id == shop_id,
-            Message.flow == FLOW,
-            Message.created_at >= started - MAX_CATCH_UP - OVERLAP,
-        )
-        .order_by(Message.created_at.desc())
-    ).all()
+    rows = _recent_reports(session, shop_id, started)
     any_report = (
         bool(rows)
         or session.scalars(
@@ -263,6 +266,32 @@ def _since(session: Any, shop_id: int, started: datetime, window: timedelta) -> 
     return min(since, reach)
 
 
+def _check_again(session: Any, shop_id: int, started: datetime) -> list[str]:
+    """The orders the last report whose orders section was checked could not check (the ERP would not
+    show them: `not_checked_orders`): looked up again whether or not the window reaches them, or
+    one Shopify left unchanged since would never be compared again."""
+    for _created, payload in _recent_reports(session, shop_id, started):
+        if _orders_checked(payload):
+            again = payload["orders"].get("not_checked_orders")
+            return [str(gid) for gid in again] if isinstance(again, list) else []
+    return []
+
+
+def _recent_reports(session: Any, shop_id: int, started: datetime) -> list[Any]:
+    """(created_at, report) of the reports within MAX_CATCH_UP of `started`, newest first."""
+    return list(
+        session.execute(
+            select(Message.created_at, Message.response_payload)
+            .where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.created_at >= started - MAX_CATCH_UP - OVERLAP,
+            )
+            .order_by(Message.created_at.desc())
+        ).all()
+    )
+
+
 def _orders_checked(payload: Any) -> bool:
     """Whether a stored report compared the orders (its orders section has no error)."""
     orders = payload.get("orders") if isinstance(payload, dict) else None
@@ -273,6 +302,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
     started = utcnow()
     with session_scope() as session:
         since = _since(session, shop_id, started, window)
+        again = _check_again(session, shop_id, started)
         shop = session.get(Shop, shop_id)
         if shop is None:
             raise LookupError(f"shop {shop_id} does not exist")
@@ -288,7 +318,7 @@ def _run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
             "since": since.isoformat(),
         }
         day = started.date()
-        report["orders"] = _section(lambda: _orders(shop_id, client, erp_client, since))
+        report["orders"] = _section(lambda: _orders(shop_id, client, erp_client, since, again))
         report["stock"] = _section(lambda: _stock(shop_id, client, erp_client, stock_sample, day))
         report["catalog"] = _section(lambda: _catalog(shop_id, client, erp_client, stock_sample, day))
         report["summary"] = summary(report)
@@ -373,13 +403,20 @@ def _no_retry() -> None:
 # ---------------------------------------------------------------------------- orders
 
 
-def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: datetime) -> dict[str, Any]:
+def _orders(
+    shop_id: int, client: AdminClient, erp_client: ErpClient, since: datetime, again: list[str] | None = None
+) -> dict[str, Any]:
+    """The orders section; `again`: orders the last report could not check, looked up again (those
+    Shopify does not list in the window are read one by one)."""
     listed: dict[str, OrderTotal] = {o.id: o for o in orders_with_totals_since(client, since.isoformat())}
+    for gid in again or ():
+        if gid not in listed and (total := _order_total(client, gid)) is not None:
+            listed[gid] = total
     with session_scope() as session:
         shop = session.get(Shop, shop_id)
         # Shopify's times are whole seconds: an order of the install's own second is the app's.
         installed_first = _utc(shop.created_at).replace(microsecond=0).isoformat() if shop is not None else ""
-        links, of_erp_before = _links(session, shop_id, list(listed), since)
+        links, of_erp_before = _links(session, shop_id, list(dict.fromkeys([*listed, *(again or ())])), since)
         unknown = _unknown_erp_orders(session, shop_id, since)
         all_orders = shop is not None and reads_all_orders(shop.scopes or "")
         unlisted = [link for link in links if link.shopify_order_id not in listed]
@@ -427,7 +464,7 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
             enqueued.append(order.id)
     findings: dict[str, list[dict[str, Any]]] = {
         "missing_in_erp": [], "missing_in_shopify": [], "not_readable_in_shopify": [], "totals_differ": [],
-        "status_differs": [],
+        "status_differs": [], "not_checked": [],
     }  # fmt: skip
     before: list[dict[str, Any]] = []
     looked_up = _Lookups()
@@ -467,7 +504,20 @@ def _orders(shop_id: int, client: AdminClient, erp_client: ErpClient, since: dat
         "totals_differ_count": sum(1 for row in findings["totals_differ"] if not row.get("by_design")),
         "totals_differ_by_design_count": sum(1 for row in findings["totals_differ"] if row.get("by_design")),
         "unknown_in_erp": unknown[:LISTED],
+        # looked up again by the next report (_since), the window reaching them or not
+        "not_checked_orders": [row["order"] for row in findings["not_checked"]][:CHECK_AGAIN_MAX],
     }
+
+
+def _order_total(client: AdminClient, gid: str) -> OrderTotal | None:
+    """One order as the listing reads it, from its settlement (None: Shopify answers null for it).
+    Its change time is not read: the order is not taken as in flight."""
+    found = settlement(client, gid)
+    if found is None:
+        return None
+    return OrderTotal(id=found.id, name=found.name, created_at=None, updated_at="",
+                      cancelled_at=found.cancelled_at, financial_status=found.financial_status,
+                      current_total=found.current_total, tips=found.tips)  # fmt: skip
 
 
 def _enqueue_import(shop_id: int, order_id: str) -> bool:
@@ -703,7 +753,13 @@ def _compare(
                 looked_up.missing += 1
             findings["missing_in_erp"].append({**row, "why": exc.mensagem})
             return
-        raise
+        if type(exc) is not erp.ErpRejected:  # the login or the address refused: every order's, the section's
+            raise
+        findings["not_checked"].append({**row, **_not_shown(link.nro_pedvenda, exc)})
+        return
+    except erp.ErpUnexpectedShape as exc:
+        findings["not_checked"].append({**row, **_not_shown(link.nro_pedvenda, exc)})
+        return
     if shopify is None:
         return
     erp_cancelled, shop_cancelled = erp_order.situacao == "C", shopify.cancelled_at is not None
@@ -743,6 +799,21 @@ def _compare(
         shop |= {"gift_cards": _text(cards)} if cards else {}
         differ = {**row, **shop, "erp": _text(erp_total), "erp_basis": basis}
         findings["totals_differ"].append(differ | _heavier(erp_order, erp_total - expected))
+
+
+def _not_shown(nro: int, exc: erp.ErpRejected | erp.ErpUnexpectedShape) -> dict[str, Any]:
+    """The `why` of an order the ERP would not show: refused for this order alone (another user's or
+    company's, say), or answered in a shape the client cannot read. The order is not compared today
+    (the others are), and the next report looks it up again."""
+    then = "not compared today, the next report looks it up again"
+    if isinstance(exc, erp.ErpUnexpectedShape):  # the field, not the value (it may be anything)
+        where = f"field {exc.field} at {exc.endpoint}"
+        why = f"the ERP's answer for order {nro} could not be read ({where}): {then}"
+        return beside("why", why, ("recon_order_unreadable", {"nro": nro, "field": exc.field,
+                                                              "endpoint": exc.endpoint}))  # fmt: skip
+    said = exc.words if exc.words is not None else exc.mensagem  # its own words, else the ERP's as it came
+    why = f"the ERP refused to show order {nro}: {exc.mensagem}; {then}"
+    return beside("why", why, ("recon_order_refused", {"nro": nro, "said": said}))
 
 
 def _heavier(erp_order: Any, gap: Decimal) -> dict[str, Any]:
@@ -1154,6 +1225,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "order_totals_differ": orders.get("totals_differ_count"),
         "order_totals_heavier_by_design": orders.get("totals_differ_by_design_count"),
         "order_status_differs": orders.get("status_differs_count"),
+        "orders_not_checked": orders.get("not_checked_count"),
         "stock_differs": None
         if "error" in stock
         else sum(loc["differ_count"] for loc in stock.get("locations", [])),

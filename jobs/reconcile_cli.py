@@ -93,6 +93,10 @@ def render(report: dict[str, Any]) -> str:
         ),
         ("Order totals that differ (Shopify vs ERP)", "totals_differ"),
         ("Order status that differs", "status_differs"),
+        (
+            "Orders the ERP would not show (not compared today; the next report looks them up again)",
+            "not_checked",
+        ),
         ("ERP orders the app does not know", "unknown_in_erp"),
     ):
         lines += _rows(title, orders.get(key) or [])

@@ -44,6 +44,17 @@ WORDS: dict[str, Text] = {
         "não legível: com mais de 60 dias, e o app não tem a permissão read_all_orders",
         "not readable: older than 60 days without read_all_orders",
     ),
+    "recon_order_refused": (
+        "o ERP recusou a consulta do pedido {nro}: {said}; não comparado hoje, o próximo relatório o "
+        "consulta de novo",
+        "the ERP refused to show order {nro}: {said}; not compared today, the next report looks it up again",
+    ),
+    "recon_order_unreadable": (
+        "a resposta do ERP para o pedido {nro} não pôde ser lida (campo {field} em {endpoint}): não "
+        "comparado hoje, o próximo relatório o consulta de novo",
+        "the ERP's answer for order {nro} could not be read (field {field} at {endpoint}): not compared "
+        "today, the next report looks it up again",
+    ),
     "recon_never_priced": (
         "sem registro de preço (TabelaPrecoItem) no ERP para a empresa {company} segmento {segment}: a "
         "variante nunca teve preço (R$ 0,00) e fica com estoque 0, fora de venda, até o ERP ter um",

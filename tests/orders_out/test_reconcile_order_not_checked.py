@@ -1,0 +1,136 @@
+"""One linked order the ERP will not show (GET PedidoVenda/{nro} refused, say a 422 for an order
+another user or company owns) or answers unreadably made the whole orders section an error: every
+other order's drift went unreported, the run failed without retry, and the window reached back to
+the last report whose orders were checked (up to 30 days) every day the order stayed refused. Now
+that one order is listed as not checked (`not_checked`, the refusal in words) and the others are
+compared; the next report looks it up again, whether or not Shopify lists it then."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import erp
+from erp.client import ErpClient
+from erp.errors import ErpAuthError, ErpRejected, ErpUnexpectedShape
+from jobs import reconcile, reconcile_cli
+from ledger import trace
+from ledger.db import session_scope
+from ledger.models import utcnow
+from shopify_app import reconcile_words
+from shopify_app.admin_api import for_shop
+from shopify_app.words import texts_in_locale
+
+from .conftest import World
+
+
+def _refusing(monkeypatch, nro: int, error: Exception) -> set[int]:
+    """The ERP refuses order `nro` while it is in the set returned (empty it: the ERP shows it)."""
+    real, refused = ErpClient.get_order, {nro}
+
+    def get_order(self, asked):
+        if asked in refused:
+            raise error
+        return real(self, asked)
+
+    monkeypatch.setattr(ErpClient, "get_order", get_order)
+    return refused
+
+
+def _said(row: dict, locale: str) -> str:
+    return texts_in_locale(row, reconcile_words.WORDS, locale, reconcile_words.KINDS)["why"]
+
+
+def test_one_refused_lookup_does_not_hide_the_other_orders_drift(world: World, monkeypatch) -> None:
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    refused = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    drifted = world.linked_order([(world.plain(1), 3)], gateway="pix", seed=6)
+    world.erp.separate(drifted.nro, cuts={str(drifted.lines[world.plain(1)]): 1})
+    _refusing(monkeypatch, refused.nro, ErpRejected("Pedido não pode ser consultado por este usuário",
+                                                    codigo="PEDIDO_BLOQUEADO", status=422))  # fmt: skip
+
+    report = reconcile.run(world.shop_id, stock_sample=10)  # done: no section failed
+
+    orders = report["orders"]
+    assert "error" not in orders, orders
+    assert [row["order"] for row in orders["totals_differ"]] == [drifted.gid]
+    [row] = orders["not_checked"]
+    assert (row["order"], row["nro_pedvenda"]) == (refused.gid, refused.nro), row
+    assert "Pedido não pode ser consultado por este usuário" in row["why"], row
+    assert _said(row, "en") == row["why"]
+    assert _said(row, "pt-BR").startswith(
+        f"o ERP recusou a consulta do pedido {refused.nro}: Pedido não pode"
+    ), row
+    assert orders["not_checked_count"] == 1 and report["summary"]["orders_not_checked"] == 1
+    assert reconcile._orders_checked(report)  # the section was checked: the window moves on
+    printed = reconcile_cli.render(report)
+    assert "Orders the ERP would not show (not compared today" in printed and refused.gid in printed
+
+
+def test_an_unreadable_answer_for_one_order_is_listed_not_checked(world: World, monkeypatch) -> None:
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    unreadable = ErpUnexpectedShape("api/v1/PedidoVenda", "vlrTotalPedido", "is not a number", "abc")
+    _refusing(monkeypatch, order.nro, unreadable)
+
+    orders = reconcile.run(world.shop_id, stock_sample=10)["orders"]
+
+    [row] = orders["not_checked"]
+    assert row["order"] == order.gid and "field vlrTotalPedido at api/v1/PedidoVenda" in row["why"], row
+    said = _said(row, "pt-BR")
+    assert "vlrTotalPedido" in said and said.startswith("a resposta do ERP para o pedido"), said
+
+
+def test_a_refusal_of_the_erp_login_still_fails_the_section(world: World, monkeypatch) -> None:
+    """A login refused is the connection's, not the order's: every order would be refused."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    _refusing(monkeypatch, order.nro, ErpAuthError("usuário ou senha inválidos"))
+    with pytest.raises(reconcile.ReportRefused) as refused:
+        reconcile.run(world.shop_id, stock_sample=10)
+    assert "error" in refused.value.report["orders"]
+
+
+def test_an_order_not_checked_is_looked_up_again_by_the_next_report(world: World, monkeypatch) -> None:
+    """The next report's window may no longer reach the order (Shopify changed it days ago): it is
+    looked up again all the same, read from Shopify on its own, and compared once the ERP shows it."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order = world.linked_order([(world.plain(1), 3)], gateway="pix", seed=6)
+    world.erp.separate(order.nro, cuts={str(order.lines[world.plain(1)]): 1})  # its totals differ
+    refused = _refusing(
+        monkeypatch, order.nro, ErpRejected("Acesso negado ao pedido", codigo="NEGADO", status=403)
+    )
+    report = reconcile.run(world.shop_id, stock_sample=10)
+    assert [row["order"] for row in report["orders"]["not_checked"]] == [order.gid]
+
+    with session_scope() as session:
+        again = reconcile._check_again(session, world.shop_id, utcnow())
+    assert again == [order.gid], again
+    since = utcnow() + timedelta(minutes=1)  # a window past the order's last change: Shopify lists it no more
+    still = reconcile._orders(
+        world.shop_id, for_shop(world.domain), erp.for_shop(world.shop_id), since, again
+    )
+    assert [row["order"] for row in still["not_checked"]] == [order.gid], still  # refused still: listed again
+
+    refused.clear()  # the ERP shows it now: compared, its drift reported
+    found = reconcile._orders(
+        world.shop_id, for_shop(world.domain), erp.for_shop(world.shop_id), since, again
+    )
+    assert found["not_checked"] == [], found
+    assert [row["order"] for row in found["totals_differ"]] == [order.gid], found
+
+
+def test_orders_not_checked_by_an_older_report_are_not_carried_past_a_newer_checked_one(world: World) -> None:
+    def stored(key: str, days_ago: float, orders: dict) -> None:
+        with session_scope() as session:
+            message = trace.begin(session, world.shop_id, "reconcile", key, "both")
+            trace.succeed(session, message, response={"orders": orders})
+            message.created_at = utcnow() - timedelta(days=days_ago)
+
+    stored("report:a", 2, {"not_checked_orders": ["gid://shopify/Order/1"]})
+    stored("report:b", 1, {"not_checked_orders": ["gid://shopify/Order/2"]})
+    stored("report:c", 0.5, {"error": "Transient: Shopify unreachable"})  # not checked: the one before counts
+    with session_scope() as session:
+        again = reconcile._check_again(session, world.shop_id, utcnow())
+    assert again == ["gid://shopify/Order/2"]
