@@ -15,7 +15,8 @@ Sections:
   cancelled on one side only; ERP events about orders the app does not know; cancelled in Shopify
   while the app holds them live and no cancellation reached it (webhooks missed) ->
   jobs.cancellations.to_erp.cancel_in_erp enqueued (jobs.reconcile_cancels); in flight, not
-  compared: changed within IN_FLIGHT, or a cancellation or edit still being processed; linked to
+  compared: changed within IN_FLIGHT, or a cancellation, edit or invoice still being processed (its
+  message pending or retrying: jobs.reconcile_cancels); linked to
   the ERP the shop was connected to before (jobs.order_generation): counted, never looked up;
   Shopify answers null for an order older than 60 days unless the app holds read_all_orders (it
   does not ask for it): an order the app first saw longer ago than that (its link or its orders
@@ -479,7 +480,7 @@ def _orders(
                            **beside("why", *OF_ERP_BEFORE)})  # fmt: skip
             continue
         if gid in working or (order is not None and _iso_utc(order.updated_at) >= recent):
-            in_flight.append(gid)  # a cancellation or edit on its way (or a webhook): the next report sees it
+            in_flight.append(gid)  # a cancellation, edit, invoice (or a webhook) on its way: judged next time
             continue
         _compare(link, order, client, erp_client, findings, looked_up, too_old=too_old)
     looked_up.check()

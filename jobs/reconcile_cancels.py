@@ -10,8 +10,10 @@ cancels an ERP order, or fails for a person where it cannot) when Shopify lists 
 cancelled, the app holds it (a link not marked cancelled, or an open orders message) and no
 cancellations message of it exists: once its job ran, that message exists, so it is enqueued once.
 
-An order whose cancellation or edit the app is still processing (its message pending or
-retrying: the ERP down a moment) differs between the sides until it lands: in flight, not drift.
+An order whose cancellation, edit or invoice the app is still processing (its message pending or
+retrying: the ERP down a moment, a job queued behind a backlog, a Shopify capture retried) differs
+between the sides until it lands: in flight, not drift. An invoice the ERP issued whose invoices
+message is still open that way is not "missed or failed" yet; once it fails, it is drift.
 """
 
 from __future__ import annotations
@@ -27,15 +29,15 @@ from ledger.models import Message, MessageStatus
 
 CANCEL_JOB = "jobs.cancellations.to_erp.cancel_in_erp"
 CANCELLATIONS = "cancellations"  # jobs.cancellations.to_erp.FLOW (not imported: it imports jobs.orders)
-IN_FLIGHT_FLOWS = (CANCELLATIONS, "order_edits")
+IN_FLIGHT_FLOWS = (CANCELLATIONS, "order_edits", "invoices")
 WORKING = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
 
 
 def messages_of(shop_id: int, order_ids: list[str]) -> tuple[set[str], set[str]]:
     """Of the orders `order_ids` (gids): those the Shopify -> ERP cancellation reached (a message of
-    any status: done, skipped, or failed for a person, who sees it), and those with a cancellation
-    or an edit still being processed, either way (a message pending or retrying)."""
+    any status: done, skipped, or failed for a person, who sees it), and those with a cancellation,
+    an edit or an invoice still being processed, either way (a message pending or retrying)."""
     ids = sorted(set(order_ids))
     cancelled, working = set(), set()
     with session_scope() as session:
