@@ -1080,6 +1080,11 @@ def _never_priced(
         note = f"the ERP's price list of {pair} {why}: SKUs never priced are not listed today"
         key = "recon_never_priced_unread" if not read.complete else "recon_never_priced_unreadable"
         return {**none, **beside("never_priced_note", note, (key, {"company": company, "segment": segment}))}
+    if read.unsure:  # whole as far as it went, but no proof of a record's absence (jobs.absence)
+        note = (f"the ERP's answer does not prove the price list of {pair} read whole ({read.unsure}): SKUs "
+                "never priced are not listed today")  # fmt: skip
+        unsure = ("recon_never_priced_unsure", {"company": company, "segment": segment})  # the doubt: English
+        return {**none, **beside("never_priced_note", note, unsure)}
     units = {
         price_unpriced.store_unit(seq, sku): sku
         for sku, seq in sorted(unpriced.items())

@@ -73,6 +73,14 @@ WORDS: dict[str, Text] = {
         "the ERP's price list of company {company} segment {segment} could not be read (the ERP did not "
         "answer or refused the read): SKUs never priced are not listed today",
     ),
+    "recon_never_priced_unsure": (
+        "a resposta do ERP não prova que a lista de preços da empresa {company} segmento {segment} foi lida "
+        "inteira (páginas pedidas por número sem conferência, ou um fim que nenhuma resposta confirmou): os "
+        "SKUs nunca precificados não são listados hoje",
+        "the ERP's answer does not prove the price list of company {company} segment {segment} read whole "
+        "(pages asked by number unchecked, or an end no answer attested): SKUs never priced are not listed "
+        "today",
+    ),
     "recon_never_priced_unreadable": (
         "a lista de preços do ERP da empresa {company} segmento {segment} tem um registro cujo SKU não "
         "pode ser lido: os SKUs nunca precificados não são listados hoje",

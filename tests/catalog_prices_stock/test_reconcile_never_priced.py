@@ -81,3 +81,46 @@ def test_the_erp_failing_the_never_priced_read_keeps_the_rest_of_the_catalog_sec
     said = texts_in_locale(found, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["never_priced_note"]
     assert said.startswith("a lista de preços do ERP da empresa 1 segmento 1 não pôde ser lida"), said
     assert "unreachable" not in said, said  # the app's English error stays in the English note
+
+
+class _UnsureRead:
+    """A price read that ends (complete) but that the client cannot prove whole: pages asked by
+    number went unchecked, so the page holding a SKU's record may have been skipped over."""
+
+    def __init__(self) -> None:
+        self.keep_malformed = False
+        self.malformed: list = []
+        self.complete = False
+        self.unsure = "3 page(s) asked by number went unchecked"
+
+    def __iter__(self):
+        yield from ()  # the page with the SKU's record never came
+        self.complete = True
+
+
+def test_a_price_read_not_proven_whole_lists_no_sku_as_never_priced(env) -> None:
+    """_never_priced's rule: a read the client cannot prove whole lists none (the row would be a
+    guess); `never_priced_note` says why, in words."""
+    from erp.names import load_names
+    from ledger import bindings, mappings
+    from ledger.db import session_scope
+    from ledger.models import Shop
+
+    with session_scope() as session:
+        shop = Shop(domain="np-unsure.myshopify.com", settings={})
+        session.add(shop)
+        session.flush()
+        shop_id = shop.id
+        mappings.set_store_link(session, shop_id, 1, 1)
+        data = {"seq_produto": 10, "qtd_embalagem": "1", "product_id": "gid://shopify/Product/1"}
+        variant = bindings.BindingRow("S1", "gid://shopify/ProductVariant/1", None, data)
+        bindings.upsert_many(session, shop_id, "variant", [variant])
+    erp = type("Erp", (), {"names": load_names(), "price_items": lambda self, *a: _UnsureRead()})()
+
+    found = reconcile._never_priced(shop_id, erp, {"S1"}, {"S1": ("gid://shopify/ProductVariant/1", data)})
+
+    assert found["never_priced"] == [] and found["never_priced_count"] == 0, found
+    assert "3 page(s) asked by number went unchecked" in found["never_priced_note"], found
+    said = texts_in_locale(found, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["never_priced_note"]
+    assert said.startswith("a resposta do ERP não prova que a lista de preços da empresa 1 segmento 1"), said
+    assert "nunca precificados não são listados hoje" in said, said
