@@ -127,6 +127,12 @@ def unread_products(skus_read: Any, names: Names) -> set[int | None]:
     return {seq_of(raw, names) for raw, _ in skus_read.malformed}
 
 
+def unread_skus(skus_read: Any, names: Names) -> set[str | None]:
+    """The idSkus of a SKU read's unreadable records (None: one whose SKU cannot be told)."""
+    key = names.fields[RECORD_NAMES["skus"]]["id_sku"]
+    return {_text(raw.get(key)) if isinstance(raw, dict) else None for raw, _ in skus_read.malformed}
+
+
 def hold(malformed: Sequence[Malformed], since: datetime | None) -> Hold:
     """Not past the earliest unreadable record (the read is inclusive: it is read again), nor past
     `since` when one's change time is unknown."""

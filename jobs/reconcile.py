@@ -72,6 +72,7 @@ from erp.client import ErpClient
 from jobs import (
     catalog_drift,
     catalog_ledger,
+    catalog_malformed,
     old_orders,
     order_generation,
     price_never_listed,
@@ -1004,8 +1005,20 @@ def _catalog(
     stock sample's turn): a variant deleted, a product whose status does not sell what the ERP
     sells. The catalog rule (jobs.catalog_map) decides what is in step: a SKU is sold when the ERP
     has it active and the prices flow found it for sale (not `off_sale`); a binding says so in
-    `active`; a product is ACTIVE when one of its SKUs is sold, else the shop's inactive status."""
-    skus = {sku.id_sku: sku for sku in erp_client.skus()}
+    `active`; a product is ACTIVE when one of its SKUs is sold, else the shop's inactive status.
+
+    A SKU record the client cannot read is set aside (the catalog flow fails a message of its own
+    for it, jobs.catalog_malformed), not the section failed: its binding is not reported "not in
+    the ERP", nor its product's status judged from its other packagings (`skus_unread_note`). Nor
+    does a read the client cannot prove whole (`unsure`: jobs.absence) prove a SKU gone: bindings
+    whose SKU it did not list are counted in `orphan_bindings_note`, not listed."""
+    read = erp_client.skus()
+    read.keep_malformed = True
+    skus = {sku.id_sku: sku for sku in read}
+    unread = catalog_malformed.unread_skus(read, erp_client.names)
+    unread_products = catalog_malformed.unread_products(read, erp_client.names)
+    # absence proves nothing from a read not proven whole, or when an unreadable record may be any SKU
+    doubt = read.unsure or ("a SKU record whose idSku cannot be read" if None in unread else None)
     with session_scope() as session:
         variants = {b.erp_id: (b.shopify_id, b.data or {}) for b in session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == "variant"))}  # fmt: skip
@@ -1016,16 +1029,21 @@ def _catalog(
     active = {id_sku for id_sku, sku in skus.items() if sku.active}
     sold = {id_sku for id_sku in active if id_sku not in off}
     missing = sorted(active - set(variants))
-    out_of_step = []
+    out_of_step, unproven = [], 0
     for id_sku in sorted(variants):
         binding_active = bool(variants[id_sku][1].get("active", True))
         if id_sku not in skus:
+            if id_sku in unread:  # its record came, unreadable: in the ERP, its state unknown
+                continue
+            if doubt:
+                unproven += 1
+                continue
             out_of_step.append({"sku": id_sku, **beside("why", *NOT_IN_ERP)})
         elif binding_active != (id_sku in sold):
             out_of_step.append({"sku": id_sku, **beside("why", *(STILL_FOR_SALE if binding_active
                                                                  else NOT_YET_FOR_SALE))})  # fmt: skip
     shopify = _shopify_catalog(client, skus, sold, variants, inactive_status, sample, day or utcnow().date(),
-                               prices, shop_id=shop_id)  # fmt: skip
+                               prices, shop_id=shop_id, unread_products=unread_products)  # fmt: skip
     again = shopify.pop("edited", [])
     if again:  # the ERP owns the catalog: its values go back with the next products pass
         with session_scope() as session:
@@ -1038,10 +1056,33 @@ def _catalog(
         "missing_in_shopify_count": len(missing),
         "orphan_bindings": out_of_step[:LISTED],
         "orphan_bindings_count": len(out_of_step),
+        **_unproven_note(unproven, doubt),
+        **_unread_note(len(read.malformed)),
         **shopify,
         "sent_again": again[:LISTED],
         "sent_again_count": len(again),
         **never,
+    }
+
+
+def _unproven_note(count: int, doubt: str | None) -> dict[str, Any]:
+    """Why `count` bindings whose SKU the read did not list are not reported "not in the ERP"."""
+    if not count:
+        return {}
+    note = (f"{count} binding(s) whose SKU the ERP's SKU read did not list are not reported as not in the "
+            f"ERP: the read does not prove them gone ({doubt})")  # fmt: skip
+    return beside("orphan_bindings_note", note, ("recon_orphans_unproven", {"count": count}))
+
+
+def _unread_note(count: int) -> dict[str, Any]:
+    """How many SKU records the client could not read (their SKUs are not compared)."""
+    if not count:
+        return {}
+    note = (f"{count} SKU record(s) of the ERP could not be read: their SKUs are not compared today (the "
+            "catalog flow fails a message for each, naming the record and the field)")  # fmt: skip
+    return {
+        "skus_unread": count,
+        **beside("skus_unread_note", note, ("recon_skus_unreadable", {"count": count})),
     }
 
 
@@ -1125,13 +1166,17 @@ def _shopify_catalog(
     prices: dict[str, Expected] | None = None,
     *,
     shop_id: int | None = None,
+    unread_products: set[int | None] | None = None,
 ) -> dict[str, Any]:
     """The sample's variants as Shopify has them (250 a call): deleted while the ERP sells them,
     their product's status selling what the ERP does not (or not selling what it does), fields the
     ERP owns edited in Shopify (with `shop_id`: against what the catalog flows would send; their
     products listed in `edited`, the caller's to send again), or their price or compare-at price
-    not the one the prices flow set (`prices`: jobs.reconcile_prices)."""
+    not the one the prices flow set (`prices`: jobs.reconcile_prices). A product with a packaging
+    whose record could not be read (`unread_products`; None in it: any product may have one) has
+    its status not judged: what the ERP sells of it is not known."""
     prices = prices or {}
+    unread_products = unread_products or set()
     by_product: dict[int, list[dict[str, Any]]] = {}
     for id_sku, sku in skus.items():
         by_product.setdefault(sku.seq_produto, []).append({"active": id_sku in sold})
@@ -1164,7 +1209,8 @@ def _shopify_catalog(
                 if sent_input is not None:
                     fields = catalog_drift.product_differs(sent_input, found.owned) + fields
                 erp_status = product_status({}, by_product[seq], inactive_status)
-                if (found.status == ACTIVE) != (erp_status == ACTIVE):
+                judged = seq not in unread_products and None not in unread_products
+                if judged and (found.status == ACTIVE) != (erp_status == ACTIVE):
                     why = NOT_FOR_SALE_IN_SHOPIFY if erp_status == ACTIVE else FOR_SALE_IN_SHOPIFY
                     rows[seq] = {"sku": id_sku, "product": found.product_id, "shopify": found.status,
                                  "erp": erp_status, **beside("why", *why)}  # fmt: skip

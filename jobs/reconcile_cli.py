@@ -112,6 +112,9 @@ def render(report: dict[str, Any]) -> str:
         "Active ERP SKUs not in Shopify", [{"sku": s} for s in catalog.get("missing_in_shopify", [])]
     )
     lines += _rows("Bindings out of step with the ERP", catalog.get("orphan_bindings") or [])
+    for key in ("orphan_bindings_note", "skus_unread_note"):  # left out, and why
+        if catalog.get(key):
+            lines.append(f"Bindings not compared: {catalog[key]}")
     title = f"Catalog differs in Shopify ({catalog.get('shopify_checked', 0)} variants checked today)"
     lines += _rows(title, catalog.get("shopify_differs") or [])
     lines += _rows("Prices that differ (Shopify vs the ERP's, as the prices flow set them)",

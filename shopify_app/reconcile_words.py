@@ -120,6 +120,19 @@ WORDS: dict[str, Text] = {
     ),
     # catalog: bindings against the ERP
     "recon_not_in_erp": ("não está no ERP", "not in the ERP"),
+    "recon_orphans_unproven": (
+        "{count} vínculo(s) cujo SKU a leitura de SKUs do ERP não listou não são dados como fora do ERP: a "
+        "resposta do ERP não prova que a leitura foi inteira (ou um registro de SKU ilegível pode ser "
+        "qualquer um deles)",
+        "{count} binding(s) whose SKU the ERP's SKU read did not list are not reported as not in the ERP: "
+        "the ERP's answer does not prove the read whole (or an unreadable SKU record may be any of them)",
+    ),
+    "recon_skus_unreadable": (
+        "{count} registro(s) de SKU do ERP não puderam ser lidos: seus SKUs não são comparados hoje (o fluxo "
+        "de catálogo falha uma mensagem para cada um, com o registro e o campo)",
+        "{count} SKU record(s) of the ERP could not be read: their SKUs are not compared today (the catalog "
+        "flow fails a message for each, naming the record and the field)",
+    ),
     "recon_still_for_sale": (
         "inativo no ERP (ou fora de venda na loja), ainda à venda na Shopify",
         "inactive in the ERP (or not for sale at the store), still for sale in Shopify",

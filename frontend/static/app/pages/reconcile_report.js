@@ -186,8 +186,9 @@ function catalogSection(catalog) {
     typeof catalog.shopify_checked === "number"
       ? h("s-paragraph", {}, t("recon.catalog.checked", { count: fmtNumber(catalog.shopify_checked) })) : null,
     found.length ? found : h("s-paragraph", {}, t("recon.in_step")), sentAgain,
-    catalog.never_priced_note  // why SKUs never priced could not be listed (said by the API)
-      ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, String(catalog.never_priced_note))) : null);
+    // why some could not be listed: SKUs never priced, bindings gone from the ERP, records unread (said by the API)
+    ["never_priced_note", "orphan_bindings_note", "skus_unread_note"].filter((k) => catalog[k])
+      .map((k) => h("s-paragraph", {}, h("s-text", { color: "subdued" }, String(catalog[k])))));
 }
 
 /** The report in sections, its JSON closed below. `findings`: the drift the API counted in it
