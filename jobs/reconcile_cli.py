@@ -107,6 +107,8 @@ def render(report: dict[str, Any]) -> str:
         title = (f"Stock differs at company {location['nro_empresa']} ({location['checked']} of "
                  f"{location['bound_with_stock']} SKUs checked today)")  # fmt: skip
         lines += _rows(title, location["differ"])
+        if location.get("unreadable_note"):  # records set aside: their SKUs not compared
+            lines.append(f"Stock at company {location['nro_empresa']}: {location['unreadable_note']}")
     catalog = report.get("catalog", {})
     lines += _rows(
         "Active ERP SKUs not in Shopify", [{"sku": s} for s in catalog.get("missing_in_shopify", [])]

@@ -118,6 +118,12 @@ WORDS: dict[str, Text] = {
         "company {company} is inactive in the ERP: the stock flow sets its levels at this location to 0 "
         "on purpose (see the stock message stock:{company}:inactive); not compared",
     ),
+    "recon_stock_unreadable": (
+        "{count} registro(s) de estoque da empresa {company} não puderam ser lidos: seus SKUs não são "
+        "comparados hoje (o fluxo de estoque falha uma mensagem para cada um, com o registro e o campo)",
+        "{count} stock record(s) of company {company} could not be read: their SKUs are not compared today "
+        "(the stock flow fails a message for each, naming the record and the field)",
+    ),
     # catalog: bindings against the ERP
     "recon_not_in_erp": ("não está no ERP", "not in the ERP"),
     "recon_orphans_unproven": (

@@ -161,19 +161,24 @@ function stockSection(stock) {
   if (!stock || stock.error) return notChecked(stock, "stock");
   const locations = Array.isArray(stock.locations) ? stock.locations : [];
   return h("div", { "data-testid": "recon-stock" }, h("s-heading", {}, t("recon.section.stock")),
-    locations.length ? locations.map((l) => {
-      const company = l.nro_empresa;
-      if (l.closed || l.note) return h("s-paragraph", {}, t("recon.stock.closed", { company }));
-      const counted = { company, checked: fmtNumber(l.checked || 0), bound: fmtNumber(l.bound_with_stock || 0) };
-      const count = typeof l.differ_count === "number" ? l.differ_count : (l.differ || []).length;
-      if (!count) return h("s-paragraph", {}, t("recon.stock.same", counted));
-      const rows = (l.differ || []).map((r) => said(r, KINDS["stock.differ"]));
-      return h("details", { "data-testid": `recon-stock-${company}` },
-        h("summary", {}, t("recon.stock.differ", { ...counted, count: fmtNumber(count) })),
-        rows.length < count ? h("s-paragraph", {}, h("s-text", { color: "subdued" },
-          t("recon.showing", { shown: fmtNumber(rows.length), count: fmtNumber(count) }))) : null,
-        rows.length ? rowsTable(rows, "sku") : null);
-    }) : h("s-paragraph", {}, t("recon.stock.none")));
+    locations.length ? locations.map((l) => [location(l), l.unreadable_note  // records set aside (said by the API)
+      ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, String(l.unreadable_note))) : null])
+      : h("s-paragraph", {}, t("recon.stock.none")));
+}
+
+/** One location's stock: closed, in step, or the SKUs that differ. */
+function location(l) {
+  const company = l.nro_empresa;
+  if (l.closed || l.note) return h("s-paragraph", {}, t("recon.stock.closed", { company }));
+  const counted = { company, checked: fmtNumber(l.checked || 0), bound: fmtNumber(l.bound_with_stock || 0) };
+  const count = typeof l.differ_count === "number" ? l.differ_count : (l.differ || []).length;
+  if (!count) return h("s-paragraph", {}, t("recon.stock.same", counted));
+  const rows = (l.differ || []).map((r) => said(r, KINDS["stock.differ"]));
+  return h("details", { "data-testid": `recon-stock-${company}` },
+    h("summary", {}, t("recon.stock.differ", { ...counted, count: fmtNumber(count) })),
+    rows.length < count ? h("s-paragraph", {}, h("s-text", { color: "subdued" },
+      t("recon.showing", { shown: fmtNumber(rows.length), count: fmtNumber(count) }))) : null,
+    rows.length ? rowsTable(rows, "sku") : null);
 }
 
 function catalogSection(catalog) {
