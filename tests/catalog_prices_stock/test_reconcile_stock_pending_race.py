@@ -30,6 +30,13 @@ def _sold_in_shopify(chain, shop) -> tuple[str, dict[str, Any]]:
     return sku, data
 
 
+class _Taken(list):
+    """The rows of a read taken whole, as the read hands them over (none it could not read)."""
+
+    keep_malformed = False
+    malformed: list = []
+
+
 def _stock_check(chain, shop, *, reaches_erp: str | None = None, seq: int = 0) -> dict[str, Any]:
     """The report's stock section for company 1; `reaches_erp` "before_rows" or "after_rows": the
     order reaches the ERP during the check's ERP read, before or after its rows are taken."""
@@ -39,7 +46,7 @@ def _stock_check(chain, shop, *, reaches_erp: str | None = None, seq: int = 0) -
     def stock_read(since, company):
         if reaches_erp == "before_rows":
             _order_reaches_erp(chain, seq, 9401, 2)
-        rows = list(read(since, company))
+        rows = _Taken(read(since, company))
         if reaches_erp == "after_rows":
             _order_reaches_erp(chain, seq, 9401, 2)
         return rows
