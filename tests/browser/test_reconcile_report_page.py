@@ -366,3 +366,55 @@ def test_the_report_cells_read_in_the_page_language(open_page, fresh, locale: st
     expect(lists["totals_differ_by_design"].locator("summary")).to_have_text(by_design)
     assert "by_design" not in shown.inner_text()
     assert page.errors == []
+
+
+LEFT_OUT = {
+    "pt-BR": (
+        "Pedidos que o ERP não mostrou (não comparados hoje; o próximo relatório os consulta de novo): 1",
+        "o ERP recusou a consulta do pedido 880021: Pedido bloqueado; não comparado hoje",
+        "1 registro(s) de estoque da empresa 1 não puderam ser lidos",
+        "2 vínculo(s) cujo SKU a leitura de SKUs do ERP não listou não são dados como fora do ERP",
+        "1 registro(s) de SKU do ERP não puderam ser lidos",
+    ),
+    "en": (
+        "Orders the ERP would not show (not compared today; the next report looks them up again): 1",
+        "the ERP refused to show order 880021: Pedido bloqueado; not compared today",
+        "1 stock record(s) of company 1 could not be read",
+        "2 binding(s) whose SKU the ERP's SKU read did not list are not reported as not in the ERP",
+        "1 SKU record(s) of the ERP could not be read",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+def test_what_the_report_left_out_is_said_in_the_page_language(open_page, fresh, locale: str) -> None:
+    """An order the ERP would not show (listed, not compared), a location's stock records and the
+    catalog's SKU records the client could not read, and bindings a read not proven whole did not
+    list: each said on the page, as the job wrote them (jobs.reconcile)."""
+    from erp.errors import ErpRejected
+    from jobs import reconcile
+
+    refused = ErpRejected("Pedido bloqueado", codigo="PEDIDO_BLOQUEADO", status=422)
+    row = {"order": "gid://shopify/Order/9021", "name": "#1021", "nro_pedvenda": 880021,
+           **reconcile._not_shown(880021, refused)}  # fmt: skip
+    unread = reconcile._stock_unread(1, 1)
+    location = {"nro_empresa": 1, "location_id": "gid://shopify/Location/1", "checked": 3,
+                "bound_with_stock": 3, "differ": [], "differ_count": 0, **unread}  # fmt: skip
+    catalog = {**CATALOG, **reconcile._unproven_note(2, "no hasNext"), **reconcile._unread_note(1)}
+    orders = {**ORDERS, "not_checked": [row], "not_checked_count": 1}
+    report = {"shop": SHOP_DOMAIN, "generated_at": "2026-11-28T09:00:00+00:00",
+              "since": "2026-11-26T09:00:00+00:00", "orders": orders,
+              "stock": {"locations": [location], "sample": 40}, "catalog": catalog}  # fmt: skip
+    report["summary"] = reconcile.summary(report)
+    db_url = fresh.settings.database_url
+    page = open_page("/app/messages", locale=locale)
+    with session_scope(db_url) as db:
+        message = trace.begin(db, shop_id(db_url, SHOP_DOMAIN), "reconcile", "report:2026-11-28", "both")
+        trace.succeed(db, message, response=report)
+        message_id = message.id
+    page.goto(fresh.page_url(f"/app/messages/{message_id}", locale=locale))
+    shown = page.get_by_test_id("reconcile-report")
+    shown.get_by_test_id("recon-orders-not_checked").locator("summary").click()
+    for text in LEFT_OUT[locale]:
+        expect(shown).to_contain_text(text)
+    assert page.errors == []
