@@ -49,6 +49,11 @@ Sections:
   store's (company, segment) has no price record for (never priced: held at 0, not for sale; the
   prices flow says so only after a whole read of the pair, jobs.price_never_listed): when one has
   no price binding, the pair's prices are read whole (`never_priced`, `_never_priced`).
+One record of the ERP the client cannot read (a stock record, a SKU record) is set aside as the
+flows set it aside (jobs.stock_records, jobs.catalog_malformed): its SKUs are not compared and
+the section says how many (`unreadable_note`, `skus_unread_note`); it fails no section. A read the
+client cannot prove whole (`unsure`: jobs.absence) proves no absence: no binding is reported "not
+in the ERP" (`orphan_bindings_note`), no SKU "never priced" (`never_priced_note`) from it.
 A section the ERP or Shopify cannot answer carries its error; the others still report. Such a
 report is incomplete: it is stored (message and Redis) so it stays visible, but the run does not
 end done: it raises a Transient naming the sections (RQ retries it; the schedule shows retrying,

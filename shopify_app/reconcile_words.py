@@ -17,7 +17,7 @@ from typing import Any
 from shopify_app import fail_words, skip_words, words
 from shopify_app.words import NUMBER, Text
 
-KINDS = {"ordered": NUMBER, "served": NUMBER}
+KINDS = {"ordered": NUMBER, "served": NUMBER, "count": NUMBER}  # "count": records or bindings left out
 
 _INVOICE_END = (
     "nota não aplicada na Shopify: o pedido está sem NF-e, não processado e com o pagamento não "
