@@ -288,8 +288,9 @@ def record_sent(
     caller's to fail.
 
     Returns the products to publish to the sales channels: those this pass created (no product
-    binding before) and those whose publishing failed before (publish_pending kept); a product
-    created earlier is never published again (the merchant may have taken it off a channel)."""
+    binding before, or one to a Shopify product since deleted: made anew) and those whose
+    publishing failed before (publish_pending kept); a product created earlier is never published
+    again (the merchant may have taken it off a channel)."""
     if not outcomes:
         return []
     before = bindings.get_many(
@@ -349,7 +350,7 @@ def record_sent(
                 BindingRow(sku["id_sku"], variant.id, kept.digest if kept is not None else None, data)
             )
         known = before.get(str(mapped.seq_produto))
-        pending = known is None or known.shopify_id is None or bool((known.data or {}).get("publish_pending"))
+        pending = _unpublished_yet(known, product.id)
         if pending:
             to_publish.append(mapped.seq_produto)
         held = mapped.seq_produto in unmarked
@@ -407,6 +408,17 @@ def record_sent(
     )
     session.flush()
     return to_publish
+
+
+def _unpublished_yet(known: Binding | None, product_id: str) -> bool:
+    """The product Shopify answered with is one the app has not published: made by this pass (no
+    binding, or one to another Shopify product: the bound one was deleted by hand and productSet
+    made it anew, see jobs.catalog_load._send), or its publish is still owed (publish_pending).
+    The merchant may take a product off a channel: that product is never published again, but a
+    product made anew is on no channel and would sell nowhere."""
+    if known is None or known.shopify_id != product_id:
+        return True
+    return bool((known.data or {}).get("publish_pending"))
 
 
 def _recounted(bound: Mapping[str, Any], sku: Mapping[str, Any]) -> bool:

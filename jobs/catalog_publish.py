@@ -10,8 +10,9 @@ Store's: the APP publication whose catalog title is "Online Store" (the channel'
 Shopify does not translate). A shop without an Online Store gets nothing published and each new
 product's message says so. `publish_to: []` publishes nowhere (the merchant does it by hand).
 
-Only once: record_sent (jobs/catalog_ledger.py) marks a product it created `publish_pending`; the
-flag goes when the publish succeeds. A product created earlier is never published again, so a
+Only once: record_sent (jobs/catalog_ledger.py) marks a product it created `publish_pending` (one
+deleted by hand in Shopify and made anew too: a new product, on no channel); the flag goes when
+the publish succeeds. A product created earlier is never published again, so a
 merchant who takes it off a channel keeps it off. A failed publish keeps the flag and says so on
 the product's message with Shopify's words: the product itself is in Shopify and bound. Refused
 (a publication that does not exist, no Online Store), the message fails (PUBLISH_FAILED) and a

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from jobs import catalog_flow
-from jobs.catalog_ledger import VARIANT_KIND
+from jobs.catalog_ledger import PRODUCT_KIND, VARIANT_KIND
 from ledger import bindings
 from ledger.db import session_scope
 from ledger.models import Binding, Message, MessageStatus
 from sandbox.consinco import tables as t
 from sandbox.shopify import catalog
 from sandbox.shopify.registry import Ctx
+from sandbox.shopify.resolvers.publications import ONLINE_STORE
 
 from .conftest import SHOP_NAME, InstalledShop
 from .erp_writes import family_of
@@ -113,29 +114,48 @@ def test_a_variant_deleted_by_hand_is_made_again_on_the_bulk_path(installed: Ins
     _stale_variant_lands(installed, bulk=True)
 
 
-def test_a_product_deleted_by_hand_is_made_again_once(installed: InstalledShop) -> None:
+def _deleted_product_lands(installed: InstalledShop, *, bulk: bool) -> None:
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
     product: dict[str, Any] = products_by_seq(installed)[1]
     ctx, store = _by_hand(installed), installed.shopify.sandbox.store
+    assert store.get(SHOP_NAME, product["id"])["publishedOn"] == [ONLINE_STORE]
     for variant in product["variants"]:
         catalog.delete_variant(ctx, doc(installed, variant["id"]))
     for metafield in store.scan(SHOP_NAME, "Metafield"):
         if metafield["ownerId"] == product["id"]:
             store.delete(SHOP_NAME, metafield["id"])
     store.delete(SHOP_NAME, product["id"])
+    if bulk:
+        installed.set_setting("bulk_threshold", 0)
     _rename_packaging(installed, 1, 6, "FD")
 
     result = catalog_flow.run_flow(installed.shop_id, "skus", client=client)
 
-    assert result.failed == 0 and result.changed
+    assert (result.failed, result.bulk) == (0, bulk) and result.changed
     again = products_by_seq(installed)[1]
-    assert again["id"] != product["id"]
+    assert again["id"] != product["id"] and again["status"] == "ACTIVE"
     titles = [p["title"] for p in installed.state()["products"]]
     assert titles.count(product["title"]) == 1  # one product, no half-made one left by the refusal
     after = _variants(installed, 1)
     assert _bound(installed, list(after)) == after
+    # A product made anew is published like any product the app creates: the "published once" rule
+    # keeps off a channel only the product the merchant took off it, not its successor.
+    assert store.get(SHOP_NAME, again["id"])["publishedOn"] == [ONLINE_STORE]
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, PRODUCT_KIND, ["1"])["1"]
+        assert bound.shopify_id == again["id"] and not (bound.data or {}).get("publish_pending")
     client.close()
+
+
+def test_a_product_deleted_by_hand_is_made_again_once_and_published(installed: InstalledShop) -> None:
+    _deleted_product_lands(installed, bulk=False)
+
+
+def test_a_product_deleted_by_hand_is_made_again_and_published_on_the_bulk_path(
+    installed: InstalledShop,
+) -> None:
+    _deleted_product_lands(installed, bulk=True)
 
 
 def test_a_family_turned_weighed_keeps_its_variants_and_has_their_stock_rechecked(
