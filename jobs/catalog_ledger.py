@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_cache, catalog_messages
 from jobs.catalog_custom_id import MISSING
-from jobs.catalog_map import SCALE_CODE, WEIGHED_SALE_UNIT_KG, MappedProduct, map_product
+from jobs.catalog_map import SCALE_CODE, WEIGHED_SALE_UNIT_KG, MappedProduct, map_product, shows_unit_price
 from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
@@ -137,7 +137,8 @@ def plan(
     return [plan_one(ctx, cached[seq], sent.get(str(seq)), force=force, variants=variants) for seq in seqs]
 
 
-BoundVariant = tuple[str, str | None]  # (ProductVariant gid, the Product gid it was bound under)
+# (ProductVariant gid, the Product gid it was bound under, whether it was sent a unit price)
+BoundVariant = tuple[str, str | None, bool]
 
 
 def in_shopify(binding: Binding | None) -> bool:
@@ -145,19 +146,28 @@ def in_shopify(binding: Binding | None) -> bool:
 
 
 def bound_variants(session: Session, shop_id: int, skus: Iterable[str]) -> dict[str, BoundVariant]:
-    """{idSku: (variant gid, product gid)} of these packagings' "variant" bindings, read as plain
-    columns (a whole-catalog plan reads one per packaging)."""
+    """{idSku: (variant gid, product gid, unit priced)} of these packagings' "variant" bindings,
+    read as plain columns (a whole-catalog plan reads one per packaging). Unit priced: its
+    binding's `weighed` / `qtd_embalagem` say the variant was sent a unit price
+    (catalog_map.shows_unit_price; a binding without them, from before they were kept: no)."""
     wanted = list(dict.fromkeys(skus))
     found: dict[str, BoundVariant] = {}
+    data = Binding.data
     for start in range(0, len(wanted), bindings.READ_CHUNK):
-        stmt = select(Binding.erp_id, Binding.shopify_id, Binding.data["product_id"].as_string()).where(
+        stmt = select(
+            Binding.erp_id,
+            Binding.shopify_id,
+            data["product_id"].as_string(),
+            data["weighed"].as_boolean(),
+            data["qtd_embalagem"].as_string(),
+        ).where(
             Binding.shop_id == shop_id,
             Binding.kind == VARIANT_KIND,
             Binding.erp_id.in_(wanted[start : start + bindings.READ_CHUNK]),
             Binding.shopify_id.is_not(None),
         )
-        for sku, variant_id, product_id in session.execute(stmt):
-            found[sku] = (variant_id, product_id)
+        for sku, variant_id, product_id, weighed, qtd in session.execute(stmt):
+            found[sku] = (variant_id, product_id, qtd is not None and shows_unit_price(weighed, qtd))
     return found
 
 
@@ -189,7 +199,8 @@ def plan_one(
 ) -> Planned:
     """One product's verdict (see plan): `binding` is its product binding, `mapped` its mapping
     from exactly `entry` when already made, `variants` the variant bindings of its packagings
-    (bound_variants: their ids go in the input, not in the digest)."""
+    (bound_variants: their ids go in the input, not in the digest, and so does the unit price a
+    kept variant is told to stop showing: catalog_map.map_product's `unit_priced`)."""
     seq = entry.seq_produto
     was_active = None if binding is None else (binding.data or {}).get("status") == "ACTIVE"
     unmarked = binding.shopify_id if binding is not None and (binding.data or {}).get(MISSING) else None
@@ -201,7 +212,10 @@ def plan_one(
                        words=("waiting_packagings", {}))  # fmt: skip
     if mapped is None:
         ids = variant_ids(entry, binding, variants or {})
-        mapped = map_product(entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale, ids)
+        priced = [sku for sku in ids if variants and variants[sku][2]]  # (what a kept variant shows)
+        mapped = map_product(
+            entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale, ids, priced
+        )
     if not force and bindings.unchanged(binding, mapped.digest):
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"

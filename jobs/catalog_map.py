@@ -57,7 +57,11 @@ Decisions (issue 6):
   (they are Shopify's, not the ERP's content: an unchanged catalog still costs nothing) and go
   in `input` and `line` alike. An id can be stale (the merchant deleted the variant or the
   product by hand): Shopify refuses it (PRODUCT_VARIANT_DOES_NOT_EXIST) and the product is sent
-  again `without_variant_ids` (jobs.catalog_load).
+  again `without_variant_ids` (jobs.catalog_load). A bound variant that was sent a unit price
+  and has none now (its family no longer weighed: KG -> UN, one unit) is sent `showUnitPrice:
+  false` with its id, likewise out of the digest: productSet keeps an absent unit price, which
+  would show "R$ x / kg" on one unit. (Its unitPriceMeasurement stays in Shopify, unshown: the
+  2026-10 schema has no documented way to clear it, and null is not said to.)
 """
 
 from __future__ import annotations
@@ -205,6 +209,17 @@ def _items_per_box(qty: Decimal) -> float | None:
     return float(qty) if qty > 1 and qty == qty.to_integral_value() else None
 
 
+def shows_unit_price(weighed: Any, qtd_embalagem: Any) -> bool:
+    """The variant of a packaging so (a "variant" binding's `weighed`, `qtd_embalagem`) was sent
+    a unit price (_variant): per kg when weighed, per item for a box."""
+    if weighed:
+        return True
+    try:
+        return _items_per_box(_quantity(str(qtd_embalagem))) is not None
+    except ArithmeticError:  # (decimal.InvalidOperation: no quantity kept)
+        return False
+
+
 _KG_UNIT_PRICE = {
     "quantityUnit": "KG",
     "quantityValue": float(WEIGHED_SALE_UNIT_KG),
@@ -338,7 +353,9 @@ class MappedProduct:
     def without_variant_ids(self) -> MappedProduct:
         """The same product with no variant id: what is sent again when Shopify refuses a stale
         one (its variants matched by option value, as productSet does without ids). The input
-        and line are then exactly those of a mapping that had no ids."""
+        and line are then exactly those of a mapping that had no ids, but for a `showUnitPrice:
+        false` told to a variant that no longer has a unit price (map_product's `unit_priced`):
+        kept, for the variant matched by its option value, and a variant made anew shows none."""
         if not self.sends_variant_ids:
             return self
         variants = [{k: v for k, v in variant.items() if k != "id"} for variant in self.input["variants"]]
@@ -367,13 +384,17 @@ def map_product(
     inactive_status: str = "DRAFT",
     off_sale: Collection[str] = (),
     variant_ids: Mapping[str, str] | None = None,
+    unit_priced: Collection[str] = (),
 ) -> MappedProduct:
     """ERP product + all its SKUs -> the ProductSetInput (and digest) for Shopify. `off_sale`: the
     SKUs whose statusVenda is 'I' for the store's company and segment (the prices flow's "price"
     bindings): inactive like a packaging the ERP deactivated (consinco.md: a SKU is active when
     the packaging, statusVenda and INDINTEGRAECOMMERCE all say so). `variant_ids`: {idSku:
     ProductVariant gid} of the packagings bound to a variant of this product, sent as the
-    variants' `id` and left out of the digest (module docstring).
+    variants' `id` and left out of the digest (module docstring). `unit_priced`: those of them
+    whose variant was sent a unit price (their binding: shows_unit_price); one that has none now
+    (its family no longer weighed: KG -> UN) is sent `showUnitPrice: false`, also left out of the
+    digest, since productSet leaves an absent unit price as it was ("R$ x / kg" on one unit).
 
     Raises:
         ValueError: no SKU (a product needs at least one packaging to become a variant).
@@ -441,9 +462,22 @@ def map_product(
     if variant_ids:
         bound = [variant_ids.get(fact["id_sku"]) for fact in facts]
         if any(bound):  # after the digest: Shopify's ids are no content of the ERP's
-            variants[:] = [v if i is None else {"id": i, **v} for i, v in zip(bound, variants, strict=True)]
+            variants[:] = [
+                v if i is None else _bound_variant(i, v, fact["id_sku"] in unit_priced)
+                for i, v, fact in zip(bound, variants, facts, strict=True)
+            ]
             encoded = orjson.dumps(payload)
     return MappedProduct(seq, payload, digest, status, facts, _line(seq, encoded))
+
+
+def _bound_variant(variant_id: str, variant: dict[str, Any], unit_priced: bool) -> dict[str, Any]:
+    """A variant's input naming the bound variant it updates; told to stop showing the unit price
+    it was sent before when it has none now (map_product's `unit_priced`). Neither is in the
+    digest: a product whose family stopped being weighed changed its labels, so it is sent anyway,
+    and the next send, its binding no longer weighed, adds nothing (no digest of the catalog moves)."""
+    if unit_priced and "showUnitPrice" not in variant:
+        return {"id": variant_id, **variant, "showUnitPrice": False}
+    return {"id": variant_id, **variant}
 
 
 def _line(seq: int, encoded_input: bytes) -> bytes:

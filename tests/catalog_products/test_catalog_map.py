@@ -10,7 +10,7 @@ import pytest
 from stdnum import ean as gtin
 
 from erp.records import Product, Sku
-from jobs import catalog_ledger
+from jobs import catalog_ledger, catalog_map
 from jobs.catalog_map import cache_product, cache_sku, map_product, option_label
 
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -79,6 +79,27 @@ def test_bound_variant_ids_are_sent_but_not_hashed() -> None:
     stripped = bound.without_variant_ids()
     assert (stripped.input, stripped.line, stripped.digest) == (plain.input, plain.line, plain.digest)
     assert plain.without_variant_ids() is plain
+
+
+def test_a_bound_variant_that_lost_its_unit_price_is_told_to_stop_showing_it_outside_the_digest() -> None:
+    """A bound variant whose binding says it was sent a unit price (weighed, a box) and whose input
+    has none now (its family no longer weighed) is sent showUnitPrice false: productSet keeps an
+    absent unit price. Out of the digest like the ids: no other product is sent again for it."""
+    plain = map_product(product(), [sku(12), sku(1, "UN")])
+    ids = {"P919E1": "gid://shopify/ProductVariant/1", "P919E12": "gid://shopify/ProductVariant/12"}
+    bound = map_product(product(), [sku(12), sku(1, "UN")], variant_ids=ids, unit_priced=list(ids))
+    assert bound.digest == plain.digest
+    unit, box = bound.input["variants"]
+    assert unit["showUnitPrice"] is False and "unitPriceMeasurement" not in unit
+    assert box["showUnitPrice"] is True and box["unitPriceMeasurement"]["quantityUnit"] == "ITEM"
+    assert orjson.loads(bound.line) == bound.variables
+    assert bound.without_variant_ids().input["variants"][0] == {
+        **plain.input["variants"][0],
+        "showUnitPrice": False,
+    }
+    assert "showUnitPrice" not in map_product(product(), [sku(1, "UN")], variant_ids=ids).input["variants"][0]
+    assert catalog_map.shows_unit_price(True, "1") and catalog_map.shows_unit_price(False, "12")
+    assert not catalog_map.shows_unit_price(False, "1") and not catalog_map.shows_unit_price(False, None)
 
 
 def test_digest_ignores_record_order_and_change_times_but_not_content() -> None:

@@ -158,6 +158,15 @@ def test_a_product_deleted_by_hand_is_made_again_and_published_on_the_bulk_path(
     _deleted_product_lands(installed, bulk=True)
 
 
+def _pesavel(installed: InstalledShop, seq: int, flag: str) -> None:
+    """The product's family is sold by weight (S) or not (N) from now on."""
+    family = family_of(installed.erp, seq)
+    with installed.erp.erp.store.write() as (conn, now):
+        conn.execute(t.map_familia.update().where(t.map_familia.c.seqfamilia == family).values(pesavel=flag))
+        e = t.map_famembalagem
+        conn.execute(e.update().where(e.c.seqfamilia == family).values(dtahoraltembpreco=now))
+
+
 def test_a_family_turned_weighed_keeps_its_variants_and_has_their_stock_rechecked(
     installed: InstalledShop,
 ) -> None:
@@ -167,11 +176,7 @@ def test_a_family_turned_weighed_keeps_its_variants_and_has_their_stock_rechecke
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
     before = _variants(installed, 1)
-    family = family_of(installed.erp, 1)
-    with installed.erp.erp.store.write() as (conn, now):
-        conn.execute(t.map_familia.update().where(t.map_familia.c.seqfamilia == family).values(pesavel="S"))
-        e = t.map_famembalagem
-        conn.execute(e.update().where(e.c.seqfamilia == family).values(dtahoraltembpreco=now))
+    _pesavel(installed, 1, "S")
     with session_scope() as session:  # what earlier passes asked for is not this test's
         session.query(Binding).filter(
             Binding.shop_id == installed.shop_id, Binding.kind == "stock_recheck"
@@ -187,4 +192,37 @@ def test_a_family_turned_weighed_keeps_its_variants_and_has_their_stock_rechecke
         variants = bindings.get_many(session, installed.shop_id, VARIANT_KIND, list(before))
         assert set(rechecks) == set(before)
         assert all(v.data["weighed"] for v in variants.values())
+    client.close()
+
+
+def test_a_family_no_longer_weighed_stops_showing_its_per_kg_unit_price(installed: InstalledShop) -> None:
+    """PESAVEL S -> N: the single unit (KG -> UN) has no unit price, and an input without one
+    leaves the kept variant's alone (productSet keeps absent fields): the variant is told to stop
+    showing it (showUnitPrice false), once, while the digests of every other product stay."""
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    unit = _variants(installed, 1)["P1E1"]
+    assert doc(installed, unit)["unitPriceMeasurement"] is None  # a unit item: no unit price
+    _pesavel(installed, 1, "S")
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    weighed = doc(installed, unit)
+    assert weighed["unitPriceMeasurement"]["quantityUnit"] == "KG" and weighed["showUnitPrice"]
+
+    _pesavel(installed, 1, "N")
+    result = catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+
+    assert result.failed == 0 and _variants(installed, 1)["P1E1"] == unit  # kept, updated in place
+    back = doc(installed, unit)
+    assert [o["value"] for o in back["selectedOptions"]] == ["UN"]
+    assert back["showUnitPrice"] is False  # the storefront shows no "R$ x / kg" for one unit
+    box = doc(installed, _variants(installed, 1)["P1E6"])
+    assert box["unitPriceMeasurement"]["quantityUnit"] == "ITEM" and box["showUnitPrice"]
+    with session_scope() as session:
+        assert not bindings.get_many(session, installed.shop_id, VARIANT_KIND, ["P1E1"])["P1E1"].data[
+            "weighed"
+        ]
+    sent = installed.mutations.count()
+    for flow in ("products", "skus"):
+        catalog_flow.run_flow(installed.shop_id, flow, client=client)
+    assert installed.mutations.count() == sent  # settled: no digest moved, nothing sent again
     client.close()
