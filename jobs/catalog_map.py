@@ -22,7 +22,8 @@ Decisions (issue 6):
   20-29, valid by their check digit: sent as before; a short code of a weighed item (a scale PLU,
   fewer than 8 digits) is its internal code, not a wrong EAN ("scale_code": not sent, its note
   says nothing needs correcting). A valid code goes exactly as before, so the digests of a
-  catalog whose codes are right do not change.
+  catalog whose codes are right do not change; the wrong codes are hashed with the input
+  (`_not_sent_tail`), so one corrected to another wrong code is recorded and told anew.
 - Weighed items (PESAVEL) are sold in units of 1 kg (`WEIGHED_SALE_UNIT_KG`): one Shopify unit
   = 1 kg, so the ERP's price per kg is the variant price and the stock in kg (rounded down)
   is the inventory quantity, with no conversion anywhere. The variant shows a unit price per
@@ -419,6 +420,7 @@ def map_product(
     labels: list[str] = []
     facts: list[dict[str, Any]] = []
     variants: list[dict[str, Any]] = []
+    wrong: list[tuple[str, str]] = []  # (idSku, code) of the wrong codes, not sent: in the digest
     weighed = bool(product.get("weighed"))
     for qty, _, sku, text in keyed:
         sku_weighed = bool(sku.get("weighed"))
@@ -444,6 +446,8 @@ def map_product(
         }
         if problem is not None:  # only then: the usual facts stay as they were
             fact["barcode_problem"] = problem
+            if problem != SCALE_CODE:
+                wrong.append((fact["id_sku"], code))
         facts.append(fact)
         variants.append(_variant(sku, label, qty, code if code and problem is None else None, sellable))
     payload: dict[str, Any] = {
@@ -458,7 +462,8 @@ def map_product(
     seq = int(product["seq_produto"])
     encoded = orjson.dumps(payload)
     # Weighed items always sell in the same unit; carrying it in the digest re-sends on a change.
-    digest = _digest(encoded, _WEIGHED_TAIL if weighed else _UNWEIGHED_TAIL)
+    tail = _WEIGHED_TAIL if weighed else _UNWEIGHED_TAIL
+    digest = _digest(encoded, _not_sent_tail(tail, wrong) if wrong else tail)
     if variant_ids:
         bound = [variant_ids.get(fact["id_sku"]) for fact in facts]
         if any(bound):  # after the digest: Shopify's ids are no content of the ERP's
@@ -490,9 +495,18 @@ _WEIGHED_TAIL = b',"unit_kg":' + orjson.dumps(_text(WEIGHED_SALE_UNIT_KG)) + b"}
 _UNWEIGHED_TAIL = b',"unit_kg":null}'
 
 
+def _not_sent_tail(tail: bytes, wrong: list[tuple[str, str]]) -> bytes:
+    """The digest's tail with the wrong codes not sent as barcodes ([[idSku, code]...]): a wrong
+    code changed in the ERP to another wrong one sends the same input (no barcode either way), yet
+    the product is sent once more, so its variant binding keeps the ERP's code and its message
+    names the code to correct now, not the one already corrected. Only products with a wrong code
+    hash it: every other digest stays (a scale code, no mistake, is left out likewise)."""
+    return tail[:-1] + b',"barcodes_not_sent":' + orjson.dumps(wrong) + b"}"
+
+
 def _digest(encoded_input: bytes, tail: bytes) -> str:
-    """SHA-256 of {"input": <input>, "unit_kg": ...} as orjson writes it (no whitespace, UTF-8),
-    from the input's bytes.
+    """SHA-256 of {"input": <input>, "unit_kg": ...[, "barcodes_not_sent": ...]} as orjson writes
+    it (no whitespace, UTF-8), from the input's bytes.
 
     The input holds plain JSON values only, built by this module in a fixed key order, so the
     serialisation alone is canonical (no key sort needed) and far cheaper than ledger.digest's

@@ -129,6 +129,37 @@ def test_an_ean_with_a_wrong_check_digit_goes_as_no_barcode_and_its_message_says
     assert barcodes["P7E1"] == "7899999999999"
 
 
+def test_a_wrong_ean_changed_to_another_wrong_one_is_recorded_and_its_message_names_the_new_one(
+    installed: InstalledShop,
+) -> None:
+    """Both wrong codes go to Shopify as no barcode, so the input is the same; the codes not sent
+    are in the digest (catalog_map), so the product is sent again once: the variant binding keeps
+    the ERP's code now, and the message names the code the merchant has to correct now."""
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    set_ean(installed.erp, 7, 1, "7899999999993")  # its check digit should be 9
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    set_ean(installed.erp, 7, 1, "7899999999995")  # still wrong, another code
+
+    result = catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+
+    assert (result.changed, result.failed) == (1, 0)
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, ["P7E1"])["P7E1"]
+        assert bound.data["ean"] == "7899999999995"
+        message = session.scalars(
+            select(Message)
+            .where(Message.flow == "skus", Message.unit_key == "product:7")
+            .order_by(Message.id.desc())
+        ).first()
+        assert message is not None and message.status == MessageStatus.DONE.value
+        assert message.request_payload["barcodes_not_sent"] == [
+            {"id_sku": "P7E1", "ean": "7899999999995", "why": "check_digit"}
+        ]
+    sent = installed.mutations.count()
+    catalog_flow.run_flow(installed.shop_id, "skus", client=installed.client())
+    assert installed.mutations.count() == sent  # recorded once, not re-sent pass after pass
+
+
 def test_changing_the_inactive_status_setting_moves_the_inactive_products_without_an_erp_change(
     installed: InstalledShop, monkeypatch
 ) -> None:

@@ -187,6 +187,18 @@ def test_valid_eans_keep_the_digest_the_catalog_was_sent_with() -> None:
     assert weighed.digest == "ffed73bb2d21bf5134bd57b5ce6af1e8c5e9f14a1046d1d058239e45a855fe6f"
 
 
+def test_a_wrong_code_is_in_the_digest_though_not_in_the_input() -> None:
+    """A wrong code changed to another wrong one sends the same input (no barcode either way); the
+    codes not sent are hashed with it, so the product is sent once and its binding and message say
+    the code the ERP has now. Right codes and scale codes (PLU) add nothing: their digests stay."""
+    one = map_product(product(), [sku(1, "UN", ean="7891234567890"), sku(12)])
+    other = map_product(product(), [sku(1, "UN", ean="7891234567891"), sku(12)])
+    assert one.input == other.input and one.digest != other.digest
+    plu = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="1234")])
+    plu2 = map_product(product(weighed=True), [sku(1, "KG", weighed=True, ean="1235")])
+    assert plu.digest == plu2.digest
+
+
 def test_a_weighed_items_store_codes() -> None:
     """brazil.md: scale labels are EAN-13 in the GS1 restricted range 20-29. Such a code with a
     right check digit is the ERP's own code for the item (the store's scanners read it): the
