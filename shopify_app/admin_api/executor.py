@@ -132,12 +132,33 @@ def cost_key(operation: str, variables: dict[str, Any] | None) -> str:
 
 
 # Mutations never sent a second time after an answer that may hide their success (a network
-# error, a 5xx): Shopify has no idempotency key for them, and the second call either repeats the
-# work (a bulk operation runs every line of its file twice) or is refused as already done ("has
-# already been cancelled", "already committed", "nothing left to capture"), which reads as a
-# refusal. The error goes up as transient instead: the bulk runner looks for the operation it
-# started, the ERP event appliers re-read the order on their retry and do what is left.
-NOT_RESENT = frozenset({"BulkOperationRunMutation", "OrderCancel", "OrderEditCommit", "OrderCapture"})
+# error, a 5xx): Shopify has no idempotency key for them (no `@idempotent` in their 2026-10 schema
+# description), and the second call either repeats the work (a bulk operation runs every line of its
+# file twice, a fulfillment fulfils the same units twice while the fulfillment order has that many
+# left, an order edit stages a second line of the variant, a second catalog or price list) or is
+# refused as already done ("has already been cancelled", "already committed", "nothing left to
+# capture", a fulfillment order no longer SCHEDULED, an authorisation already voided), which reads
+# as a refusal. The error goes up as transient instead, after one attempt: the caller's retry looks
+# before it sends again. The bulk runner looks for the operation it started; the ERP event
+# appliers re-read the order and do what is left (the invoice plans its fulfillments from the
+# fulfillment orders' remaining quantities, jobs/invoice_lines.py; a cancellation cancels only the
+# fulfillments still active; a void only what is still authorised); an order edit's retry begins a
+# new edit (the one left uncommitted changes nothing); a price list's retry finds the list on its
+# market (a catalog made whose answer was lost is made again: nothing names it back yet).
+# Every other mutation the app sends is resent: `@idempotent` ones under the same key
+# (InventorySetAvailable, InventorySetQuantities, InventoryActivate) and those whose second call does
+# what the first did: they set or delete named values (ProductSet by identifier,
+# ProductVariantsBulkUpdate, MetafieldsSet, MetafieldsDelete, PriceListFixedPrices{Add,Update,Delete},
+# FulfillmentTrackingInfoUpdate, OrderEditSetQuantity), add to a set (TagsAdd, PublishablePublish),
+# make nothing lasting (OrderEditBegin: an edit never committed; StagedUploadsCreate: upload targets),
+# or answer "done already" with a code the caller reads (MetafieldDefinitionCreate: TAKEN;
+# FulfillmentOrderPreparedForPickup: NO_LINE_ITEMS_TO_PREPARE_FOR_FULFILLMENT_ORDER).
+# tests/admin_api/test_not_resent.py holds every mutation document to one of these answers.
+NOT_RESENT = frozenset({
+    "BulkOperationRunMutation", "OrderCancel", "OrderEditCommit", "OrderCapture",
+    "FulfillmentCreate", "FulfillmentCancel", "FulfillmentOrderOpen", "TransactionVoid",
+    "OrderEditAddVariant", "OrderEditAddLineItemDiscount", "CatalogCreate", "PriceListCreate",
+})  # fmt: skip
 
 
 class Executor:
