@@ -5,6 +5,12 @@ needs), the timeout, and gives back `data`, `errors` and `extensions`. It does n
 status of an answer that still carries a JSON body (Shopify's 401 is `{"errors": "..."}`), and
 the client must tell 401 from 5xx from THROTTLED, so this subclass records status and headers.
 It never retries by itself: retrying is the client's decision (rejected errors never are).
+
+gql wraps *any* exception raised while the request is made in TransportConnectionFailed. Only the
+network's own (requests', the socket's: NETWORK_ERRORS) become ShopifyNetworkError, which the
+executor retries; anything else goes up as itself. RQ's job timeout (rq.timeouts.JobTimeoutException,
+an Exception raised by SIGALRM in the job) arriving while a call is on the wire must reach the job:
+as a "network error" it would be swallowed and the call sent again past the job's timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
     from shopify_app.admin_api.documents import Operation
 
 DEFAULT_TIMEOUT_SECONDS = 30
+# What a failed HTTP exchange raises (requests wraps urllib3's; OSError: a socket error unwrapped).
+NETWORK_ERRORS = (requests.RequestException, OSError)
 # Seconds, or (connect, read) seconds as requests takes them.
 Timeout = float | tuple[float, float]
 
@@ -120,7 +128,10 @@ class AdminTransport:
             # Headers per call (not on the shared transport): one client may serve several threads.
             result = transport.execute(call, extra_args={"headers": headers})
         except TransportConnectionFailed as exc:
-            error = type(exc.__cause__).__name__
+            cause = exc.__cause__
+            if cause is not None and not isinstance(cause, NETWORK_ERRORS):
+                raise cause from None  # not the network's (module docstring): never retried as one
+            error = type(cause).__name__
             raise ShopifyNetworkError(f"no answer from Shopify: {error}", error=error) from exc
         except (TransportProtocolError, TransportServerError):
             # Not JSON, or JSON without data/errors: an HTTP error page, a proxy, an outage.

@@ -304,3 +304,28 @@ def test_throttled_gives_up_as_transient_when_it_never_clears(make_client, http)
     with pytest.raises(Throttled):
         client.job("gid://shopify/Job/1")
     assert http.call_count == 2
+
+
+def test_a_job_timeout_raised_during_a_shopify_call_reaches_the_job_and_is_not_sent_again(client, http):
+    """gql wraps any exception of the HTTP call as a connection failure; only the network's own
+    (requests', the socket's) are one. RQ's job timeout (an Exception raised by SIGALRM in the job)
+    arriving while a call is on the wire reaches the job at once, not retried as a network error
+    (past the job's timeout: for as long as it likes under SimpleWorker, SIGKILLed under Worker)."""
+    from rq.timeouts import JobTimeoutException
+
+    def timed_out(request, context):
+        raise JobTimeoutException("Task exceeded maximum timeout value (600 seconds)")
+
+    http.post(URL, [{"text": timed_out}, {"json": gql_body({"shop": {"ianaTimezone": "America/Sao_Paulo"}})}])
+    with pytest.raises(JobTimeoutException):
+        client.shop_timezone()
+    assert len(sent(http)) == 1
+
+
+def test_a_connection_reset_is_still_a_network_error_sent_again(client, http):
+    http.post(
+        URL,
+        [{"exc": ConnectionResetError}, {"json": gql_body({"shop": {"ianaTimezone": "America/Sao_Paulo"}})}],
+    )
+    assert client.shop_timezone() == "America/Sao_Paulo"
+    assert len(sent(http)) == 2
