@@ -32,7 +32,7 @@ from ledger.schedules import STOPPED_BY_UNINSTALL
 from shopify_app.admin_api.bulk import STARTED_PREFIX as BULK_STARTED_PREFIX
 from shopify_app.admin_api.bulk import finished_key as bulk_finished_key
 from shopify_app.admin_api.bulk import shop_keys as bulk_shop_keys
-from shopify_app.admin_api.pacing import bucket_key
+from shopify_app.admin_api.pacing import bucket_key, leases_key
 
 log = logging.getLogger(__name__)
 
@@ -209,12 +209,12 @@ def _drop_shop_redis_keys(shop_id: int | None, domain: str) -> int:
     """Delete the Redis keys the app keeps for one shop; returns how many there were.
 
     The reconcile report (jobs.reconcile), catalog diff results (jobs.catalog_diff), the Shopify
-    pacer's bucket (admin_api.pacing) and the bulk-operation records (admin_api.bulk). Locks
-    (jobs.locks, the token lock) are left to expire: deleting one a worker still holds would let
-    a second run start beside it, and they hold no data.
+    pacer's bucket and its leases (admin_api.pacing) and the bulk-operation records
+    (admin_api.bulk). Locks (jobs.locks, the token lock) are left to expire: deleting one a worker
+    still holds would let a second run start beside it, and they hold no data.
     """
     conn = kv.get_redis()
-    keys = [bucket_key(domain), *bulk_shop_keys(domain)]
+    keys = [bucket_key(domain), leases_key(domain), *bulk_shop_keys(domain)]
     patterns = [f"{BULK_STARTED_PREFIX}{_glob(domain)}:*", bulk_finished_key(_glob(domain), "*")]
     if shop_id is not None:
         keys.append(reconcile.redis_key(shop_id))

@@ -58,7 +58,7 @@ from shopify_app.admin_api.errors import (
     UserError,
 )
 from shopify_app.admin_api.idempotency import renewed_key
-from shopify_app.admin_api.pacing import BucketPacer, QueryCost, parse_cost
+from shopify_app.admin_api.pacing import BucketPacer, QueryCost, new_lease, parse_cost
 from shopify_app.admin_api.results import parse_user_errors
 from shopify_app.admin_api.transport import AdminTransport, RawResponse
 
@@ -193,17 +193,20 @@ class Executor:
         while True:
             token = self.token_provider(refused)
             refused = None
-            reserved = self._reserve(key)
+            reserved, lease = self._reserve(key)
             try:
                 raw = self.transport.send(op, variables, token)
+                cost = parse_cost(raw.extensions)
             except ShopifyTransient as exc:
-                self._settle(key, reserved, None)
+                self._settle(key, reserved, None, lease)
                 if name in NOT_RESENT and isinstance(exc, (ShopifyNetworkError, ShopifyServerError)):
                     raise  # it may have run: the caller finds out before anything is sent again
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
                 continue
-            cost = parse_cost(raw.extensions)
-            self._settle(key, reserved, cost)
+            except BaseException:  # RQ's job timeout on the wire, anything else: the points go back
+                self._settle(key, reserved, None, lease)
+                raise
+            self._settle(key, reserved, cost, lease)
             if self.observer is not None:
                 self.observer(name, raw)
             try:
@@ -260,17 +263,19 @@ class Executor:
         """Run a query; its data."""
         return self.execute(name, variables).data
 
-    def _reserve(self, key: str) -> float:
+    def _reserve(self, key: str) -> tuple[float, str | None]:
+        """The points reserved for the call and their lease (a wait cut short gives them back)."""
         if self.pacer is None:
-            return 0.0
+            return 0.0, None
         reserved = self.pacer.estimate(key)
-        self.pacer.acquire(reserved)
-        return reserved
+        lease = new_lease(reserved)
+        self.pacer.acquire(reserved, lease)
+        return reserved, lease
 
-    def _settle(self, key: str, reserved: float, cost: QueryCost | None) -> None:
+    def _settle(self, key: str, reserved: float, cost: QueryCost | None, lease: str | None) -> None:
         if self.pacer is None:
             return
-        self.pacer.reconcile(reserved, cost)
+        self.pacer.reconcile(reserved, cost, lease)
         if cost is not None:
             self.pacer.remember(key, cost)
 

@@ -27,12 +27,25 @@ long as foreground calls take no more than the floor meanwhile, Shopify still ad
 floor is capped at `max - cost`, so a background call larger than `max - floor` still runs
 (from a fuller bucket) instead of waiting for a level the bucket cannot reach. The floor only
 acts on `reserve`: `reconcile` (refunds, re-basing on Shopify's figures) is lane-blind.
+
+Reservations in flight are leases, so one never settled cannot shrink the bucket for good. Each
+reservation is a member of the shop's lease set (a ZSET next to the bucket hash: "<id>|<cost>",
+scored by when it lapses: the moment its wait ends plus LEASE_SECONDS, four times the transport's
+timeout), and `pending` is the sum of the live members, computed by each script after dropping the
+lapsed ones. `reconcile` ends its own lease by name (a lease that lapsed already is not subtracted
+twice). In the process, the executor settles a reservation on every way out of a call (an answer,
+a network error, or any other exception: RQ's job timeout raised while the pacer sleeps or while
+the call is on the wire), and `acquire` gives back a reservation whose wait was interrupted. A
+worker killed outside Python (SIGKILL, the machine gone) leaves its lease behind: it stops counting
+once it lapses. A single running sum of pending, refreshed with the hash's TTL by every call, kept
+such a leak for as long as the shop had traffic.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -55,17 +68,35 @@ LANES: tuple[Lane, ...] = (FOREGROUND, BACKGROUND)
 # points, enough for an order read's requested ~474 while a catalog sync runs).
 DEFAULT_BACKGROUND_FLOOR = 0.25
 
-# KEYS[1] bucket hash. ARGV: cost, now, default_max, default_rate, ttl, floor (a fraction of the
-# maximum to leave in the bucket after this reservation; 0 for foreground). Returns the wait.
-_RESERVE = """
-local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts', 'pending')
+# How long a reservation counts as in flight once its wait is over (its call's answer, settled by
+# `reconcile`, comes within the transport's 30 s timeout): then it lapses (module docstring).
+LEASE_SECONDS = 120.0
+
+# The reservations in flight: the live members of the lease set (KEYS[2]), each "<id>|<cost>",
+# lapsed ones dropped first. `now` and `max` are the script's locals.
+_PENDING = """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local pending = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  pending = pending + math.min(max, tonumber(string.match(member, '|([^|]*)$')) or 0)
+end
+"""
+
+# KEYS[1] bucket hash, KEYS[2] lease set. ARGV: cost, now, default_max, default_rate, ttl, floor (a
+# fraction of the maximum to leave in the bucket after this reservation; 0 for foreground), lease
+# (its member), lease seconds. Returns the wait.
+_RESERVE = (
+    """
+local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts')
 local cost = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local max = tonumber(s[2]) or tonumber(ARGV[3])
 local rate = tonumber(s[3]) or tonumber(ARGV[4])
 local avail = tonumber(s[1]) or max
 local ts = tonumber(s[4]) or now
-local pending = tonumber(s[5]) or 0
+"""
+    + _PENDING
+    + """
 if now > ts then
   avail = math.min(max, avail + (now - ts) * rate)
   ts = now
@@ -77,16 +108,21 @@ avail = avail - cost
 pending = pending + cost
 local wait = 0
 if avail < floor then wait = (floor - avail) / rate end
+redis.call('ZADD', KEYS[2], now + wait + tonumber(ARGV[8]), ARGV[7])
 redis.call('HSET', KEYS[1], 'available', tostring(avail), 'max', tostring(max), 'rate', tostring(rate),
   'ts', tostring(ts), 'pending', tostring(pending))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[5]))
 return tostring(wait)
 """
+)
 
-# KEYS[1] bucket hash. ARGV: reserved, actual (-1 unknown), shopify_available (-1 unknown),
-# shopify_max, shopify_rate, now, ttl. Returns the new available (string).
-_RECONCILE = """
-local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts', 'pending')
+# KEYS[1] bucket hash, KEYS[2] lease set. ARGV: reserved, actual (-1 unknown), shopify_available
+# (-1 unknown), shopify_max, shopify_rate, now, ttl, lease (its member; '' for none). Returns the
+# new available (string).
+_RECONCILE = (
+    """
+local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts')
 local reserved = tonumber(ARGV[1])
 local actual = tonumber(ARGV[2])
 local remote = tonumber(ARGV[3])
@@ -95,8 +131,10 @@ local max = tonumber(s[2]) or tonumber(ARGV[4])
 local rate = tonumber(s[3]) or tonumber(ARGV[5])
 local avail = tonumber(s[1]) or max
 local ts = tonumber(s[4]) or now
-local pending = tonumber(s[5]) or 0
-pending = math.max(0, pending - reserved)
+if ARGV[8] ~= '' then redis.call('ZREM', KEYS[2], ARGV[8]) end
+"""
+    + _PENDING
+    + """
 if now > ts then
   avail = math.min(max, avail + (now - ts) * rate)
   ts = now
@@ -114,13 +152,25 @@ avail = math.min(max, avail)
 redis.call('HSET', KEYS[1], 'available', tostring(avail), 'max', tostring(max), 'rate', tostring(rate),
   'ts', tostring(ts), 'pending', tostring(pending))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+if pending > 0 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7])) end
 return tostring(avail)
 """
+)
 
 
 def bucket_key(shop: str) -> str:
     """The Redis key of a shop's cost bucket (also what shop/redact deletes)."""
     return f"shopify:bucket:{shop}"
+
+
+def leases_key(shop: str) -> str:
+    """The Redis key of a shop's reservations in flight (a ZSET; also deleted by shop/redact)."""
+    return f"shopify:bucket:{shop}:leases"
+
+
+def new_lease(cost: float) -> str:
+    """A reservation's name in the lease set, carrying its cost (the scripts sum them)."""
+    return f"{uuid.uuid4().hex}|{float(cost)!r}"
 
 
 @dataclass(frozen=True)
@@ -183,6 +233,7 @@ class BucketPacer:
         self.default_maximum = maximum
         self.default_restore_rate = restore_rate
         self.bucket_key = bucket_key(shop)
+        self.leases_key = leases_key(shop)
         self.cost_key = "shopify:cost"
         self._reserve = conn.register_script(_RESERVE)
         self._reconcile = conn.register_script(_RECONCILE)
@@ -198,11 +249,12 @@ class BucketPacer:
         if cost.requested is not None:
             self.conn.hset(self.cost_key, operation, str(cost.requested))
 
-    def reserve(self, cost: float) -> float:
-        """Reserve `cost` points now; the seconds the caller must wait before sending (for a
-        background caller: until the bucket still holds its floor after the call)."""
+    def reserve(self, cost: float, lease: str | None = None) -> float:
+        """Reserve `cost` points now, under `lease` (`new_lease(cost)`, what `reconcile` ends; None:
+        one that only lapses); the seconds the caller must wait before sending (for a background
+        caller: until the bucket still holds its floor after the call)."""
         wait = self._reserve(
-            keys=[self.bucket_key],
+            keys=[self.bucket_key, self.leases_key],
             args=[
                 cost,
                 self.clock(),
@@ -210,13 +262,17 @@ class BucketPacer:
                 self.default_restore_rate,
                 STATE_TTL_SECONDS,
                 self.floor,
+                lease or new_lease(cost),
+                LEASE_SECONDS,
             ],
         )
         return float(wait)
 
-    def acquire(self, cost: float) -> float:
-        """Reserve `cost` and wait just long enough for the bucket to hold it. Returns the wait."""
-        wait = self.reserve(cost)
+    def acquire(self, cost: float, lease: str | None = None) -> float:
+        """Reserve `cost` and wait just long enough for the bucket to hold it. Returns the wait.
+        A wait cut short by an exception (RQ's job timeout) gives the reservation back."""
+        lease = lease or new_lease(cost)
+        wait = self.reserve(cost, lease)
         if wait > 0:
             log.debug(
                 "shopify pacer: shop=%s waits %.3fs for %.0f points (floor %.2f)",
@@ -225,23 +281,40 @@ class BucketPacer:
                 cost,
                 self.floor,
             )
-            self.sleep(wait)
+            try:
+                self.sleep(wait)
+            except BaseException:
+                self.reconcile(cost, None, lease)
+                raise
         return wait
 
-    def reconcile(self, reserved: float, cost: QueryCost | None) -> float:
-        """Settle a reservation with what Shopify reported (None: the call never reached Shopify)."""
+    def reconcile(self, reserved: float, cost: QueryCost | None, lease: str | None = None) -> float:
+        """Settle a reservation (`reserved` points under `lease`; 0 and None: a re-base alone) with
+        what Shopify reported (None: the call never reached Shopify)."""
         actual = cost.actual if cost and cost.actual is not None else -1.0
         if cost is not None and cost.has_status:
             remote = (cost.currently_available, cost.maximum_available, cost.restore_rate)
         else:
             remote = (-1.0, self.default_maximum, self.default_restore_rate)
         available = self._reconcile(
-            keys=[self.bucket_key],
-            args=[reserved, actual, remote[0], remote[1], remote[2], self.clock(), STATE_TTL_SECONDS],
+            keys=[self.bucket_key, self.leases_key],
+            args=[
+                reserved,
+                actual,
+                remote[0],
+                remote[1],
+                remote[2],
+                self.clock(),
+                STATE_TTL_SECONDS,
+                lease or "",
+            ],
         )
         return float(available)
 
     def state(self) -> dict[str, float]:
-        """The stored bucket (for the dashboard and tests)."""
+        """The stored bucket (for the dashboard and tests); `pending`: the leases live now."""
         raw = self.conn.hgetall(self.bucket_key)
-        return {k.decode(): float(v) for k, v in raw.items()}
+        found = {k.decode(): float(v) for k, v in raw.items()}
+        live = self.conn.zrangebyscore(self.leases_key, f"({self.clock()}", "+inf")
+        found["pending"] = sum(float(m.decode().rsplit("|", 1)[1]) for m in live)
+        return found

@@ -7,8 +7,17 @@ import threading
 import pytest
 import redis
 
-from shopify_app.admin_api.pacing import DEFAULT_ESTIMATE, BucketPacer, QueryCost, parse_cost
-from tests.admin_api.conftest import SHOP, URL, FakeClock, cost_ext, gql_body
+from shopify_app.admin_api.client import build_client
+from shopify_app.admin_api.executor import RetryPolicy
+from shopify_app.admin_api.pacing import (
+    DEFAULT_ESTIMATE,
+    LEASE_SECONDS,
+    BucketPacer,
+    QueryCost,
+    new_lease,
+    parse_cost,
+)
+from tests.admin_api.conftest import BASE, SHOP, URL, FakeClock, cost_ext, gql_body
 
 
 def status(available: float, actual: float | None = 10, requested: float = 10) -> QueryCost:
@@ -63,20 +72,22 @@ def test_reconcile_rebases_on_shopify_minus_reservations_in_flight(redis_conn, c
     b = BucketPacer(
         redis.Redis(connection_pool=redis_conn.connection_pool), SHOP, clock=clock, sleep=clock.sleep
     )
-    a.reserve(100)
+    own = new_lease(100)
+    a.reserve(100, own)
     b.reserve(100)  # b's call is in flight: Shopify has not seen it yet
-    assert a.reconcile(100, status(available=1500)) == 1400
+    assert a.reconcile(100, status(available=1500), own) == 1400
     assert a.state()["pending"] == 100
 
 
 def test_estimate_over_reservation_is_refunded_without_throttle_status(redis_conn, clock):
     pacer = BucketPacer(redis_conn, SHOP, clock=clock, sleep=clock.sleep)
-    pacer.reserve(100)
-    pacer.reconcile(100, QueryCost(100, 12, None, None, None))
+    first, second = new_lease(100), new_lease(100)
+    pacer.reserve(100, first)
+    pacer.reconcile(100, QueryCost(100, 12, None, None, None), first)
     assert pacer.state()["available"] == 1988
-    pacer.reserve(100)
-    pacer.reconcile(100, None)  # never reached Shopify: everything back
-    assert pacer.state()["available"] == 1988
+    pacer.reserve(100, second)
+    pacer.reconcile(100, None, second)  # never reached Shopify: everything back
+    assert pacer.state() == {**pacer.state(), "available": 1988, "pending": 0}
 
 
 def test_two_workers_sharing_redis_do_not_spend_the_same_points(redis_server, clock):
@@ -129,3 +140,73 @@ def test_client_waits_for_the_bucket_before_sending(client, http, redis_conn, cl
 def test_fake_clock_is_the_only_time_source(clock: FakeClock):
     clock.sleep(1.5)
     assert clock() == 1_000_001.5
+
+
+class JobTimeout(Exception):
+    """What RQ's death penalty raises in the work horse (rq.timeouts.JobTimeoutException)."""
+
+
+def test_a_reservation_whose_wait_the_job_timeout_cuts_short_is_given_back(redis_conn, http):
+    """The job's timeout fires while the pacer sleeps for points (a catalog sync emptied the bucket):
+    the reservation goes back at once, so Shopify's full bucket later reads as full."""
+    clock = FakeClock()
+
+    def timed_out(seconds: float) -> None:
+        raise JobTimeout("Task exceeded maximum timeout value")
+
+    pacer = BucketPacer(redis_conn, SHOP, clock=clock, sleep=clock.sleep)
+    pacer.reconcile(0, status(available=0))
+    client = build_client(SHOP, base_url=BASE, api_version="2026-10", extra_headers={"Host": SHOP},
+                          token_provider=lambda refused: "tok", redis_conn=redis_conn,
+                          retry=RetryPolicy(max_attempts=2), sleep=timed_out, clock=clock)  # fmt: skip
+    with pytest.raises(JobTimeout):
+        client.executor.query("ShopTimezone")
+    assert pacer.state()["pending"] == 0
+    clock.now += 600
+    http.post(URL, json=gql_body({"shop": {"ianaTimezone": "America/Sao_Paulo"}}, available=2000))
+    client.executor.pacer.sleep = clock.sleep
+    client.executor.query("ShopTimezone")
+    assert pacer.state()["pending"] == 0 and pacer.state()["available"] == pytest.approx(2000)
+
+
+def test_a_reservation_the_job_timeout_interrupts_on_the_wire_is_given_back(redis_conn, http, clock):
+    def timed_out(request, context):
+        raise JobTimeout("Task exceeded maximum timeout value")
+
+    http.post(URL, text=timed_out)
+    client = build_client(SHOP, base_url=BASE, api_version="2026-10", extra_headers={"Host": SHOP},
+                          token_provider=lambda refused: "tok", redis_conn=redis_conn, sleep=clock.sleep,
+                          clock=clock)  # fmt: skip
+    with pytest.raises(JobTimeout):
+        client.executor.query("ShopTimezone")
+    assert BucketPacer(redis_conn, SHOP, clock=clock).state()["pending"] == 0
+    assert len(http.request_history) == 1
+
+
+def test_a_reservation_never_settled_stops_counting_once_its_lease_lapses(redis_conn, clock):
+    """A worker killed mid-call (SIGKILL: no finally) leaves its reservation behind. It counts as in
+    flight for its lease only; a later re-base on Shopify's full bucket then reads full, and leaks
+    never add up however busy the shop stays."""
+    pacer = BucketPacer(redis_conn, SHOP, clock=clock, sleep=clock.sleep)
+    pacer.reserve(100)  # the killed call's
+    assert pacer.reconcile(0, status(available=2000)) == 1900  # in flight: Shopify has not seen it
+    clock.now += LEASE_SECONDS + 1
+    assert pacer.state()["pending"] == 0
+    assert pacer.reconcile(0, status(available=2000)) == 2000
+    for _ in range(25):  # one killed call every 20 min, and the shop never idle for an hour
+        pacer.reserve(100)
+        clock.now += 1200
+        pacer.reconcile(0, status(available=2000))
+    assert pacer.reserve(10) == 0.0 and pacer.state()["pending"] == 10
+
+
+def test_a_lease_counts_from_the_end_of_its_wait(redis_conn, clock):
+    """A reservation that waits long for points (a big call from an empty bucket) is still in flight
+    until LEASE_SECONDS after its wait ends, not LEASE_SECONDS after it was made."""
+    pacer = BucketPacer(redis_conn, SHOP, clock=clock, sleep=clock.sleep)
+    pacer.reconcile(0, status(available=0))
+    assert pacer.reserve(1500) == pytest.approx(15)
+    clock.now += LEASE_SECONDS + 10
+    assert pacer.state()["pending"] == 1500
+    clock.now += 10
+    assert pacer.state()["pending"] == 0

@@ -8,7 +8,7 @@ import redis
 
 from settings import ConfigurationError, Settings
 from shopify_app.admin_api import build_client, for_shop
-from shopify_app.admin_api.pacing import BucketPacer, QueryCost
+from shopify_app.admin_api.pacing import BucketPacer, QueryCost, new_lease
 from tests.admin_api.conftest import BASE, SHOP, URL, FakeClock, gql_body
 
 FLOOR = 0.25  # 500 of Standard's 2000 points
@@ -80,11 +80,12 @@ def test_the_floor_is_capped_so_a_large_background_call_still_runs(redis_conn, c
 
 def test_reconcile_is_the_same_for_both_lanes(redis_conn, clock):
     background, foreground = pacers(redis_conn, clock)
-    background.reserve(100)
-    foreground.reserve(100)  # the foreground call is in flight: Shopify has not seen it yet
-    assert background.reconcile(100, status(available=1500)) == 1400
+    behind, ahead = new_lease(100), new_lease(100)
+    background.reserve(100, behind)
+    foreground.reserve(100, ahead)  # the foreground call is in flight: Shopify has not seen it yet
+    assert background.reconcile(100, status(available=1500), behind) == 1400
     assert background.state()["pending"] == 100
-    assert foreground.reconcile(100, QueryCost(100, 12, None, None, None)) == 1488  # refund 88
+    assert foreground.reconcile(100, QueryCost(100, 12, None, None, None), ahead) == 1488  # refund 88
     assert foreground.state()["pending"] == 0
 
 

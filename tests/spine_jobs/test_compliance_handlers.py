@@ -294,8 +294,9 @@ def test_customer_redact_drops_the_reconcile_report_kept_in_redis(shop_id, deliv
 
 def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
     """shop/redact deletes what the app keeps in Redis for the shop (the reconcile report,
-    catalog diff results, the Shopify pacer's bucket, bulk-operation records); another shop's
-    keys and the shared ones stay. Locks expire on their own (deleting a held one is unsafe)."""
+    catalog diff results, the Shopify pacer's bucket and its leases, bulk-operation records);
+    another shop's keys and the shared ones stay. Locks expire on their own (deleting a held one
+    is unsafe)."""
     from jobs import reconcile
     from jobs.catalog_diff import result_key
     from ledger import kv
@@ -307,6 +308,7 @@ def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
         reconcile.redis_key(shop_id),
         result_key(shop_id, "job1"),
         f"shopify:bucket:{SHOP}",
+        f"shopify:bucket:{SHOP}:leases",
         f"shopify:bulk:recent:{SHOP}",
         f"shopify:bulk:slots:{SHOP}",
         f"shopify:bulk:started:{SHOP}:prices-7",
