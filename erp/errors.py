@@ -17,7 +17,12 @@ AUTH = "auth"  # the error detail's flag of a refused login (ErpAuthError)
 
 
 class ErpRejected(Rejected):
-    """The ERP refused the request (400/404/409/422): the same request gets the same answer."""
+    """The ERP refused the request (400/404/409/422): the same request gets the same answer.
+
+    `maybe_taken`: an earlier attempt of the same write, sent again by the transport's retries,
+    may have been taken (its answer lost: a read timeout, the connection dropped after sending, a
+    5xx); the refusal speaks for the last attempt only, so the ERP may hold the write all the same
+    (jobs.orders keeps the order maybe taken)."""
 
     def __init__(
         self,
@@ -27,6 +32,7 @@ class ErpRejected(Rejected):
         campo: str | None = None,
         status: int | None = None,
         endpoint: str | None = None,
+        maybe_taken: bool = False,
     ) -> None:
         super().__init__(
             mensagem,
@@ -40,6 +46,7 @@ class ErpRejected(Rejected):
         self.campo = campo
         self.status = status
         self.endpoint = endpoint
+        self.maybe_taken = maybe_taken
 
 
 class ErpAuthError(ErpRejected):

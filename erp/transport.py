@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.names import NAMES, Names
@@ -130,32 +131,46 @@ class Transport:
     ) -> tuple[int, Any]:
         """(HTTP status, decoded body) of an authenticated call, after at most one re-login."""
         relogged = False
+        taken = False  # an attempt of this write may have been taken (`_send`)
         while True:
-            token = self.token()
             try:
-                return self._send(method, path_key, params, body, token=token, path_args=path_args)
+                token = self.token()
+            except ErpRejected as exc:
+                exc.maybe_taken = exc.maybe_taken or taken
+                raise
+            try:
+                return self._send(
+                    method, path_key, params, body, token=token, path_args=path_args, taken=taken
+                )
             except _Unauthorized as exc:
+                taken = exc.maybe_taken
                 self.invalidate(token)
                 if relogged:
                     raise ErpAuthError(
                         f"Consinco refused a fresh token for {self.username}: {exc.error.mensagem}",
-                        codigo=exc.error.codigo, status=401, endpoint=exc.error.endpoint,
+                        codigo=exc.error.codigo, status=401, endpoint=exc.error.endpoint, maybe_taken=taken,
                     ).worded("erp_token_refused", user=self.username,
                              message=exc.error.mensagem) from None  # fmt: skip
                 logger.info("consinco: token refused (%s), logging in again", exc.error.codigo)
                 relogged = True
 
     def _send(self, method: str, path_key: str, params: dict[str, Any] | None, body: Any, *,
-              token: str | None, path_args: dict[str, Any] | None = None) -> tuple[int, Any]:  # fmt: skip
+              token: str | None, path_args: dict[str, Any] | None = None,
+              taken: bool = False) -> tuple[int, Any]:  # fmt: skip
         """One request, with bounded retries of transient failures: (status, decoded body).
 
-        Retrying after a timeout is safe for every call this client makes: reads are reads, an
-        insert is idempotent by (seqCanalVenda, idPedidoCanalVenda), an edit replaces all lines,
-        and cancelling twice answers 200.
+        Retrying after a timeout is meant to be safe for every call this client makes: reads are
+        reads, an insert is idempotent by (seqCanalVenda, idPedidoCanalVenda), an edit replaces all
+        lines, and cancelling twice answers 200. But a write whose answer was lost (a read timeout,
+        the connection dropped once the request may have gone out, a 5xx: `taken`, also given by
+        `call` across a re-login) may be in the ERP whatever a later attempt answers: a refusal of
+        the retry (the ERP's duplicate-key error, a client blocked meanwhile) is raised as
+        ErpRejected flagged `maybe_taken`, never as a clean "the ERP holds nothing from this call".
         """
         endpoint = self.names.paths[path_key]
         url = self.url(path_key, **(path_args or {}))
         headers = {"Authorization": f"Bearer {token}"} if token else None
+        writes = method != "GET" and token is not None  # the login is no write of ours
         attempt = 0
         while True:
             attempt += 1
@@ -164,7 +179,14 @@ class Transport:
                                                 timeout=self.timeout, stream=True)  # fmt: skip
                 content = b"".join(response.iter_content(BODY_CHUNK))
                 return self._decode(response, content, endpoint, token)
+            except ErpRejected as exc:
+                exc.maybe_taken = exc.maybe_taken or taken
+                raise
+            except _Unauthorized as exc:
+                exc.maybe_taken = taken
+                raise
             except ErpTransient as exc:
+                taken = taken or (writes and (exc.status or 0) >= 500)
                 if not self.retry.should_retry(attempt, exc.retry_after):
                     raise
                 wait = self.retry.delay(attempt, exc.retry_after)
@@ -172,6 +194,7 @@ class Transport:
                                attempt, wait)  # fmt: skip
                 self.retry.sleep(wait)
             except _NETWORK_ERRORS as exc:
+                taken = taken or (writes and _may_have_arrived(exc))
                 if not self.retry.should_retry(attempt):
                     raise ErpTransient(f"Consinco unreachable at {endpoint}: {type(exc).__name__}",
                                        endpoint=endpoint).worded(
@@ -239,6 +262,19 @@ class _Unauthorized(Exception):
     def __init__(self, error: ErpRejected) -> None:
         super().__init__(error.mensagem)
         self.error = error
+        self.maybe_taken = False  # an earlier attempt of the write may have been taken (`_send`)
+
+
+def _may_have_arrived(exc: Exception) -> bool:
+    """Whether a request that failed so may have reached the ERP: all but a connection never made
+    (connect timeout, refused, the name not resolved)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if isinstance(getattr(reason, "reason", reason), NewConnectionError):
+            return False
+    return True
 
 
 def _short(value: Any) -> str | None:

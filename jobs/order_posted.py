@@ -22,7 +22,9 @@ kept input, set True (committed) just before each POST, so a POST whose outcome 
 timeout, an answer the client cannot read, the worker killed mid-call) leaves it True. The ERP
 answering a POST with a refusal (ErpRejected: the body refused, the login refused, no such
 endpoint) means it holds nothing from that POST: the mark goes back to what the earlier POSTs
-left. A kept input with no such key (kept before it was recorded) counts as maybe taken.
+left. Unless the refusal answered an attempt the transport sent again after one whose answer was
+lost (ErpRejected.maybe_taken: erp/transport.py): that earlier attempt may be in the ERP. A kept
+input with no such key (kept before it was recorded) counts as maybe taken.
 
 The kept input is dropped when the ERP refuses a POST and no earlier POST may have been taken
 (then the ERP holds nothing under the key): the next attempt maps the order as it is now, so a

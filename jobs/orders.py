@@ -483,12 +483,15 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
     """Classify the failure on the message. The ERP refusing the POST (`earlier` is not None once
     it is under way) holds nothing from it: the order is maybe taken as the earlier POSTs left it,
     and with none of them maybe taken the kept input is dropped, so the next attempt maps the order
-    as it is then. Any other failure of the POST leaves it maybe taken."""
+    as it is then. Any other failure of the POST leaves it maybe taken, and so does a refusal of an
+    attempt the transport sent again after one that may have been taken (ErpRejected.maybe_taken)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None
         if earlier is not None and isinstance(exc, ErpRejected):
-            message.request_payload = order_posted.refused(message.request_payload, earlier)
+            message.request_payload = order_posted.refused(
+                message.request_payload, earlier or exc.maybe_taken
+            )
         return trace.fail(session, message, exc).value
 
 

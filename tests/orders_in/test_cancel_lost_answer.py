@@ -218,3 +218,40 @@ def test_a_cancelled_order_left_unsure_stops_holding_its_stock(world, monkeypatc
     with session_scope() as session:
         flag_order_changes(session, world.shop_id)
         assert world.sku(0) in bindings.get_many(session, world.shop_id, RECHECK_KIND, [world.sku(0)])
+
+
+def test_a_refusal_of_the_transports_retry_after_a_lost_answer_keeps_the_order_maybe_taken(
+    world, monkeypatch
+):
+    """The ERP committed the first attempt of the POST and its answer was lost (a read timeout, a
+    504); the transport sent it again and the ERP refused that attempt (erp.transport flags the
+    refusal `maybe_taken`). The order stays maybe taken with its input kept, so its cancellation
+    learns the number of the order the ERP holds and cancels it, rather than closing it as never
+    sent."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+    from jobs import cancellations, orders
+    from jobs.order_posted import KEY, TAKEN
+
+    real = ErpClient.insert_order
+
+    def retry_refused(self, order):
+        real(self, order)  # attempt 1: committed, its answer lost
+        raise ErpRejected(
+            "ORA-00001: restrição exclusiva violada", codigo="ERRO", status=400, maybe_taken=True
+        )
+
+    monkeypatch.setattr(ErpClient, "insert_order", retry_refused)
+    gid = place_order(world.shopify.sandbox, world.name, lines=[{"sku": world.sku(0), "quantity": 1}],
+                      gateway="pix", discount_rate=0.0)  # fmt: skip
+    world.delivered()
+    num = gid.rsplit("/", 1)[-1]
+    assert orders.import_order(world.shop_id, num, trigger="orders/create") == MessageStatus.FAILED.value
+    request = world.message(gid).request_payload
+    assert KEY in request and request[TAKEN] is True
+    [held] = world.erp_orders_for(gid)
+    message = cancelled_while_the_erp_refuses(world, monkeypatch, gid, num)
+    monkeypatch.setattr(ErpClient, "insert_order", real)
+    assert cancellations.to_erp.replay(message.id) == "done"
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["nropedvenda"] == held["nropedvenda"] and erp_order["situacaoped"] == "C"
