@@ -7,14 +7,17 @@ classifies any failure by `error_class` without knowing which system raised it.
 - Rejected: the target said no (userErrors, an ERP rule); shown with the target's own words.
 - Transient: retried with backoff (RQ Retry). So is a job past its RQ timeout (a hung one:
   ledger.queues.JOB_TIMEOUTS), whatever the flow was waiting on, and Redis or the database
-  failing under a job (`outage`: a restart, a failover, a deadlock, SQLite's lock).
+  failing under a job (`outage`: a restart, a failover, a deadlock, SQLite's lock; never a
+  statement the database cannot run).
 - anything else is a bug: a traceback, surfaced loudly.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 from redis.exceptions import RedisError
 from rq.timeouts import BaseTimeoutException
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -102,24 +105,59 @@ def classify(exc: BaseException) -> ErrorClass:
     return ErrorClass.BUG
 
 
+# PostgreSQL's SQLSTATEs (a class, or one code) that a wait heals: 08 the connection failed, 40 a
+# transaction rolled back (deadlock, serialization failure), 53 the server out of resources (too
+# many connections, memory, disk), 57P01-57P03 the server shutting down, crashed or starting up.
+PG_OUTAGE_STATES = ("08", "40", "53", "57P01", "57P02", "57P03")
+# SQLite's primary result codes for another connection holding the database (extended codes add
+# bits above the low byte): "database is locked", "database table is locked".
+SQLITE_OUTAGE_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+SQLITE_OUTAGE_SAID = ("database is locked", "database table is locked", "database is busy")
+
+
 def outage(exc: BaseException) -> str | None:
     """What failed when `exc` is Redis or the database failing under a job, not the job's fault;
     None for anything else.
 
-    The database's: OperationalError (a deadlock or serialization failure, PostgreSQL restarting
-    or failing over, SQLite's "database is locked"), InterfaceError (a connection already closed)
-    and any DBAPIError that invalidated its connection. The job's transaction rolled back, so its
-    retry starts whole. A statement the database refuses (IntegrityError, ProgrammingError, ...) is
-    the job's own fault: a bug.
+    The database's, only where a wait heals it: any DBAPIError that invalidated its connection,
+    InterfaceError (a connection already closed), and an OperationalError whose driver error says
+    so (`database_outage`). The job's transaction rolled back, so its retry starts whole.
+    Everything else the database raises is the job's own fault, or its schema's, and fails the
+    same on every retry: a bug, with its traceback (IntegrityError, ProgrammingError, SQLite's
+    "no such table" / "no such column" -- code newer than its migration --, PostgreSQL's class 54
+    "program limit exceeded", a statement timeout).
     """
     if isinstance(exc, RedisError):
         return f"Redis unreachable ({type(exc).__name__})"
-    if isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated
+        or isinstance(exc, InterfaceError)
+        or (isinstance(exc, OperationalError) and database_outage(exc.orig))
     ):
         said = str(exc.orig).strip().splitlines()[0][:200] if exc.orig is not None else ""
         return f"database unavailable ({type(exc).__name__}: {said})"
     return None
+
+
+def database_outage(orig: BaseException | None) -> bool:
+    """Pure: whether the driver's error under an OperationalError is the database unavailable.
+
+    psycopg: decided by the SQLSTATE's class (PG_OUTAGE_STATES); one without a SQLSTATE is the
+    client's own (the server closed the connection, none could be made). SQLite: its busy and
+    locked result codes (by message where the code is not on the error). Any other driver error
+    says nothing a wait would change: not an outage.
+    """
+    if isinstance(orig, psycopg.Error):
+        state = orig.sqlstate
+        if state is None:
+            return isinstance(orig, psycopg.OperationalError)
+        return state.startswith(PG_OUTAGE_STATES)
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in SQLITE_OUTAGE_CODES
+        return str(orig).strip().lower().startswith(SQLITE_OUTAGE_SAID)
+    return False
 
 
 def as_transient(exc: BaseException, waits: str) -> Transient | None:

@@ -4,6 +4,8 @@ no catch-up sends and only a person's Retry would."""
 
 from __future__ import annotations
 
+import psycopg
+from psycopg import errors as pg
 from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
@@ -17,10 +19,6 @@ from ledger.db import session_scope
 from ledger.models import ErrorClass, InboxStatus, MessageStatus, WebhookInbox
 
 
-class _Blip(Exception):
-    pass
-
-
 def test_a_database_blip_during_an_import_leaves_the_order_retrying_and_it_is_imported(world, monkeypatch):
     real = orders.variants_for
     blips = []
@@ -28,7 +26,9 @@ def test_a_database_blip_during_an_import_leaves_the_order_retrying_and_it_is_im
     def blip_twice(*args, **kwargs):
         if len(blips) < 2:  # a failover of a few seconds: both deliveries (create, paid) meet it
             blips.append(1)
-            raise OperationalError("SELECT ... FROM bindings", {}, _Blip("server closed the connection"))
+            raise OperationalError(
+                "SELECT ... FROM bindings", {}, psycopg.OperationalError("server closed the connection")
+            )
         return real(*args, **kwargs)
 
     monkeypatch.setattr(orders, "variants_for", blip_twice)
@@ -62,7 +62,7 @@ def test_a_database_blip_past_rqs_retries_is_sent_by_the_orders_catch_up(world, 
 
     def blip(*args, **kwargs):
         if down["yes"]:
-            raise OperationalError("SELECT ... FROM bindings", {}, _Blip("deadlock detected"))
+            raise OperationalError("SELECT ... FROM bindings", {}, pg.DeadlockDetected("deadlock detected"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(orders, "variants_for", blip)

@@ -50,14 +50,20 @@ class _DriverError(Exception):
 
 def database_blips(kind: str):
     """The database failing under a handler, as SQLAlchemy raises it."""
+    import sqlite3
+
+    import psycopg
+    from psycopg import errors as pg
     from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
     if kind == "deadlock":
-        return OperationalError("UPDATE order_links ...", {}, _DriverError("deadlock detected"))
+        return OperationalError("UPDATE order_links ...", {}, pg.DeadlockDetected("deadlock detected"))
     if kind == "restart":
-        return OperationalError("SELECT ...", {}, _DriverError("server closed the connection unexpectedly"))
+        return OperationalError(
+            "SELECT ...", {}, psycopg.OperationalError("server closed the connection unexpectedly")
+        )
     if kind == "locked":
-        return OperationalError("INSERT ...", {}, _DriverError("database is locked"))
+        return OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
     if kind == "interface":
         return InterfaceError("SELECT ...", {}, _DriverError("connection already closed"))
     if kind == "invalidated":

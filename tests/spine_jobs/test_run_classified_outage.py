@@ -4,6 +4,7 @@ under the work is recorded as retrying and re-raised as Transient for RQ's Retry
 from __future__ import annotations
 
 import pytest
+from psycopg import errors as pg
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -37,7 +38,10 @@ def _run(shop_id: int, exc: Exception) -> tuple[BaseException, Message]:
 @pytest.mark.parametrize(
     ("exc", "said"),
     [
-        (OperationalError("UPDATE ...", {}, _Driver("deadlock detected")), "database unavailable"),
+        (
+            OperationalError("UPDATE ...", {}, pg.DeadlockDetected("deadlock detected")),
+            "database unavailable",
+        ),
         (RedisConnectionError("Connection refused"), "Redis unreachable"),
     ],
 )
