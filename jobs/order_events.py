@@ -50,7 +50,7 @@ from jobs.order_generation import current as erp_generation
 from jobs.order_generation import ever_moved, of_link
 from ledger import fence, flows, handled, order_notes, queues, shop_settings, trace, watermarks
 from ledger.db import session_scope
-from ledger.errors import MappingMissing, Rejected, Transient
+from ledger.errors import MappingMissing, Rejected, Transient, as_transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
 
@@ -448,7 +448,8 @@ class Skipped(Exception):
 def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str:
     """Run `work` for the event message under the order's lock; record the outcome; its status.
 
-    Transient failures re-raise (RQ retries with backoff); rejected / mapping-missing ones are
+    Transient failures (Redis or the database failing under the work: ledger.errors.outage) are
+    recorded as retrying and re-raise (RQ retries with backoff); rejected / mapping-missing ones are
     recorded (failed / parked, the order link given this event's note: `ledger.order_notes`, beside
     the notes of other flows, cleared once the event is applied or skipped) and the job ends; a bug
     is recorded with its traceback and re-raised without further retries.
@@ -514,7 +515,14 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
         )
         return _failed(unit, busy_now, extra)
     except Exception as exc:  # classified below: only Transient is retried
-        return _failed(unit, exc, extra)
+        # Redis or the database failing under the work or its lock (ledger.errors.outage) is
+        # retried, never a bug: the work's sessions rolled back as they closed, _failed records it
+        # in a fresh one.
+        transient = as_transient(exc, f"{unit.flow} event {event.seq_evento} waits for it")
+        if transient is None:
+            return _failed(unit, exc, extra)
+        transient.__cause__ = exc
+        return _failed(unit, transient, extra)
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None

@@ -1,0 +1,98 @@
+"""The ERP -> Shopify event units (invoices, picking edits, cancellations to Shopify) run through
+jobs.order_events.execute: Redis or the database failing under them or their order's lock (a Redis
+stall past REDIS_SOCKET_TIMEOUT's 2 s included) is Transient, left retrying for RQ's Retry and the
+orders catch-up, as the inbox and the Shopify -> ERP order flows do -- not a bug with its retries
+zeroed, the invoice failed until a person clicks Retry. A statement that fails the same on every
+retry is still a bug."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import psycopg
+import pytest
+from psycopg import errors as pg
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import OperationalError
+
+from erp.records import OrderEvent
+from jobs import order_events
+from jobs.order_event_codec import event_payload
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import ErpConnection, ErrorClass, MessageStatus, OrderLink, Shop
+
+
+def _invoice_message() -> int:
+    event = OrderEvent(7, "F", 500, 7, None, 1, "F", datetime(2026, 11, 28, tzinfo=UTC), False,
+                       Decimal("50.00"), Decimal("50.00"), (), None, None, None, False)  # fmt: skip
+    with session_scope() as session:
+        shop = Shop(domain="blip.myshopify.com", settings={"seq_canal_venda": 7})
+        session.add(shop)
+        session.flush()
+        session.add(ErpConnection(shop_id=shop.id, base_url="https://homolog.example", username="u",
+                                  password_enc=b""))  # fmt: skip
+        session.add(OrderLink(shop_id=shop.id, shopify_order_id="gid://shopify/Order/1001", nro_pedvenda=500))
+        message = trace.begin(session, shop.id, "invoices", order_events.unit_key(7), ERP_TO_SHOPIFY,
+                              erp_id="500", request=event_payload(event))  # fmt: skip
+        session.flush()
+        return message.id
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RedisTimeoutError("Timeout reading from socket"),
+        OperationalError(
+            "UPDATE ...", {}, psycopg.OperationalError("server closed the connection unexpectedly")
+        ),
+    ],
+    ids=["redis-timeout", "db-failover"],
+)
+def test_an_outage_under_an_erp_event_unit_is_retried_not_a_bug(env, exc, monkeypatch):
+    message_id = _invoice_message()
+    job = _Job()
+    monkeypatch.setattr(order_events, "get_current_job", lambda: job)
+
+    def work(unit: order_events.EventUnit) -> dict:
+        raise exc
+
+    with pytest.raises(Transient) as raised:
+        order_events.execute(message_id, work)
+    assert raised.value.__cause__ is exc
+    assert job.retries_left == 3  # RQ's Retry runs it again
+    with session_scope() as session:
+        message = trace.get_message(session, message_id)
+        assert (message.status, message.error_class) == (
+            MessageStatus.RETRYING.value,
+            ErrorClass.TRANSIENT.value,
+        ), message.error_text
+        assert message.error_text.startswith(("Redis unreachable", "database unavailable"))
+
+
+def test_a_statement_past_a_postgresql_limit_under_an_erp_event_unit_is_a_bug(env, monkeypatch):
+    message_id = _invoice_message()
+    job = _Job()
+    monkeypatch.setattr(order_events, "get_current_job", lambda: job)
+    exc = OperationalError(
+        "INSERT ...", {}, pg.ProgramLimitExceeded("index row size 3000 exceeds maximum 2704")
+    )
+
+    def work(unit: order_events.EventUnit) -> dict:
+        raise exc
+
+    with pytest.raises(OperationalError):
+        order_events.execute(message_id, work)
+    assert job.retries_left == 0
+    with session_scope() as session:
+        message = trace.get_message(session, message_id)
+        assert (message.status, message.error_class) == (MessageStatus.FAILED.value, ErrorClass.BUG.value)
+
+
+class _Job:
+    """The RQ job running the unit: its retries left."""
+
+    retries_left = 3
