@@ -96,3 +96,67 @@ class _Job:
     """The RQ job running the unit: its retries left."""
 
     retries_left = 3
+
+
+def test_an_invoice_meeting_a_redis_stall_is_retried_by_rq_then_left_for_the_catch_up(world, monkeypatch):
+    """Through RQ: the stall leaves the invoice retrying with its job scheduled by RQ's Retry; past
+    the last retry the job is in RQ's failed registry (the failed jobs page) and the message still
+    retrying, so the orders catch-up applies it once Redis answers."""
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+    from jobs import invoices
+    from jobs.order_catch_up import run_catch_up
+    from jobs.worker import run_worker
+    from ledger import kv, queues
+
+    real = invoices._apply
+    down = {"yes": True}
+
+    def stalls(unit):
+        if down["yes"]:
+            raise RedisTimeoutError("Timeout reading from socket")
+        return real(unit)
+
+    monkeypatch.setattr(invoices, "_apply", stalls)
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    _, message = world.invoice(order)
+    assert (message.status, message.error_class) == (MessageStatus.RETRYING.value, ErrorClass.TRANSIENT.value)
+    redis = kv.get_redis()
+    queue = Queue(queues.ORDERS, connection=redis)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    [job_id] = scheduled.get_job_ids()
+    job = queue.fetch_job(job_id)
+    assert job.retries_left == len(queues.RETRY_INTERVALS) - 1
+    job.retries_left = 0  # its last try
+    job.save()
+    scheduled.requeue(job)
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    assert job_id in FailedJobRegistry(queue=queue).get_job_ids()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.RETRYING.value, message.error_text
+    down["yes"] = False
+    assert run_catch_up(world.shop_id, stale_after_seconds=0)
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+
+
+def test_the_orders_lock_meeting_a_redis_stall_is_retried_not_a_bug(env, monkeypatch):
+    """record_lock itself on a Redis timeout (REDIS_SOCKET_TIMEOUT's 2 s): the same outage."""
+    message_id = _invoice_message()
+    stall = RedisTimeoutError("Timeout reading from socket")
+
+    def stalled_lock(*args, **kwargs):
+        raise stall
+
+    monkeypatch.setattr(order_events, "record_lock", stalled_lock)
+    with pytest.raises(Transient) as raised:
+        order_events.execute(message_id, lambda unit: {})
+    assert raised.value.__cause__ is stall
+    with session_scope() as session:
+        message = trace.get_message(session, message_id)
+        assert (message.status, message.error_class) == (
+            MessageStatus.RETRYING.value,
+            ErrorClass.TRANSIENT.value,
+        )
