@@ -24,7 +24,9 @@ Sections:
   (`not_readable_in_shopify`, not compared, no drift), not as missing in Shopify; an order the
   ERP will not show (GET PedidoVenda/{nro} refused for that order, or answered unreadably) is
   listed as not checked (`not_checked`, the refusal in words), the others still compared, and the
-  next report looks it up again (`not_checked_orders`), whether or not Shopify lists it then;
+  next report looks it up again (`not_checked_orders`), whether or not Shopify lists it then,
+  and each report after until one compares it (in flight then, it is carried on; past
+  CHECK_AGAIN_MAX the oldest carried are dropped, `not_checked_orders_dropped` says how many);
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, taken before and after the ERP read: an order reaching the ERP meanwhile is in
   step counted either way, never twice nor in neither; whole Shopify units, 0 when not for sale)
@@ -475,6 +477,7 @@ def _orders(
     }  # fmt: skip
     before: list[dict[str, Any]] = []
     looked_up = _Lookups()
+    compared: set[str] = set()
     for link in links:
         gid, order = link.shopify_order_id, listed.get(link.shopify_order_id)
         if gid in held or gid in reimport or gid in cancelling:
@@ -489,7 +492,9 @@ def _orders(
             in_flight.append(gid)  # a cancellation, edit, invoice (or a webhook) on its way: judged next time
             continue
         _compare(link, order, client, erp_client, findings, looked_up, too_old=too_old)
+        compared.add(gid)
     looked_up.check()
+    carried, dropped = _carry_over(findings["not_checked"], again or (), links, compared, of_erp_before)
     _invoice_messages(shop_id, findings["status_differs"])
     return {
         "checked": len(listed),
@@ -511,9 +516,30 @@ def _orders(
         "totals_differ_count": sum(1 for row in findings["totals_differ"] if not row.get("by_design")),
         "totals_differ_by_design_count": sum(1 for row in findings["totals_differ"] if row.get("by_design")),
         "unknown_in_erp": unknown[:LISTED],
-        # looked up again by the next report (_since), the window reaching them or not
-        "not_checked_orders": [row["order"] for row in findings["not_checked"]][:CHECK_AGAIN_MAX],
+        # looked up again by the next report (_check_again), the window reaching them or not
+        "not_checked_orders": carried,
+        "not_checked_orders_dropped": dropped,
     }
+
+
+def _carry_over(
+    not_checked: list[dict[str, Any]],
+    again: Any,
+    links: list[OrderLink],
+    compared: set[str],
+    before: set[int],
+) -> tuple[list[str], int]:
+    """The orders the next report looks up again, and how many CHECK_AGAIN_MAX left out: this report's
+    not checked, then those carried to it that it did not compare (in flight, a cancellation or edit
+    working, held): left out, one whose window moved past it would never be looked at again. One
+    compared (drift or none) is carried no more, nor one of the ERP before (never compared) or
+    without a link (nothing to compare). Newest first, so capped the newest stay: this report's,
+    then the carried ones in the order they came (newest first too)."""
+    fresh = [row["order"] for row in not_checked]
+    linked = {link.shopify_order_id for link in links if link.id not in before}
+    still = [gid for gid in again if gid in linked and gid not in compared]
+    carry = list(dict.fromkeys([*fresh, *still]))
+    return carry[:CHECK_AGAIN_MAX], max(0, len(carry) - CHECK_AGAIN_MAX)
 
 
 def _order_total(client: AdminClient, gid: str) -> OrderTotal | None:

@@ -77,6 +77,9 @@ def render(report: dict[str, Any]) -> str:
     ):  # fmt: skip
         if orders.get(key) is not None:
             lines.append(f"  {text}: {orders[key]} ({why})")
+    if dropped := orders.get("not_checked_orders_dropped"):  # past reconcile.CHECK_AGAIN_MAX
+        lines.append(f"  orders the ERP would not show, not looked up again: {dropped} (too many not "
+                     "checked: the ERP connection's matter, not an order's)")  # fmt: skip
     for name in report.get("summary", {}).get("errors", []):
         lines.append(f"  {name}: could not be checked: {report[name]['error']}")
     cancels = [{"order": gid} for gid in orders.get("cancellations_enqueued") or []]

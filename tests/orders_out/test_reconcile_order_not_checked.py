@@ -17,7 +17,8 @@ from erp.errors import ErpAuthError, ErpRejected, ErpUnexpectedShape
 from jobs import reconcile, reconcile_cli
 from ledger import trace
 from ledger.db import session_scope
-from ledger.models import utcnow
+from ledger.flows import ERP_TO_SHOPIFY
+from ledger.models import MessageStatus, utcnow
 from shopify_app import reconcile_words
 from shopify_app.admin_api import for_shop
 from shopify_app.words import texts_in_locale
@@ -134,3 +135,71 @@ def test_orders_not_checked_by_an_older_report_are_not_carried_past_a_newer_chec
     with session_scope() as session:
         again = reconcile._check_again(session, world.shop_id, utcnow())
     assert again == ["gid://shopify/Order/2"]
+
+
+def test_an_order_not_checked_then_in_flight_is_still_looked_up_again(world: World, monkeypatch) -> None:
+    """Carried (the ERP would not show it), the order is in flight the next day (an invoice message of
+    it retrying: an order the ERP refuses makes those flows retry too): not compared, so carried on,
+    or once Shopify's window has moved past it no report would ever look at it again."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order = world.linked_order([(world.plain(1), 3)], gateway="pix", seed=6)
+    world.erp.separate(order.nro, cuts={str(order.lines[world.plain(1)]): 1})  # its totals differ
+    refused = _refusing(
+        monkeypatch, order.nro, ErpRejected("Acesso negado ao pedido", codigo="NEGADO", status=403)
+    )
+    since = utcnow() + timedelta(minutes=1)  # Shopify's window no longer lists it
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "invoices", "event:91", ERP_TO_SHOPIFY,
+                              shopify_id=order.gid, erp_id=str(order.nro))  # fmt: skip
+        message.status = MessageStatus.RETRYING.value
+        message_id = message.id
+
+    def orders(again: list[str]) -> dict:
+        return reconcile._orders(
+            world.shop_id, for_shop(world.domain), erp.for_shop(world.shop_id), since, again
+        )
+
+    in_flight = orders([order.gid])
+    assert in_flight["not_checked"] == [] and in_flight["totals_differ"] == [], in_flight
+    assert in_flight["not_checked_orders"] == [order.gid], in_flight  # carried on
+
+    refused.clear()  # the ERP shows it, the invoice message settled: compared, its drift reported
+    with session_scope() as session:
+        trace.get_message(session, message_id).status = MessageStatus.FAILED.value
+    found = orders(in_flight["not_checked_orders"])
+    assert [row["order"] for row in found["totals_differ"]] == [order.gid], found
+    assert found["not_checked_orders"] == [], found  # compared: carried no more
+
+
+def test_an_order_carried_and_compared_without_drift_is_carried_no_more(world: World, monkeypatch) -> None:
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    since = utcnow() + timedelta(minutes=1)
+    found = reconcile._orders(
+        world.shop_id, for_shop(world.domain), erp.for_shop(world.shop_id), since, [order.gid]
+    )
+    assert found["totals_differ"] == [] and found["not_checked"] == [], found
+    assert found["not_checked_orders"] == [], found
+
+
+def test_the_orders_carried_are_capped_keeping_the_newest(world: World, monkeypatch) -> None:
+    """Past CHECK_AGAIN_MAX the orders carried from before go first (this report's not checked
+    stay), and the section says how many were dropped."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    monkeypatch.setattr(reconcile, "CHECK_AGAIN_MAX", 1)
+    carried = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    fresh = world.linked_order([(world.plain(1), 1)], gateway="pix", seed=6)
+    _refusing(monkeypatch, fresh.nro, ErpRejected("Acesso negado ao pedido", codigo="NEGADO", status=403))
+    with session_scope() as session:
+        message = trace.begin(session, world.shop_id, "invoices", "event:92", ERP_TO_SHOPIFY,
+                              shopify_id=carried.gid, erp_id=str(carried.nro))  # fmt: skip
+        message.status = MessageStatus.RETRYING.value
+    found = reconcile._orders(
+        world.shop_id, for_shop(world.domain), erp.for_shop(world.shop_id), utcnow() - timedelta(days=1),
+        [carried.gid],
+    )  # fmt: skip
+    assert [row["order"] for row in found["not_checked"]] == [fresh.gid], found
+    assert found["not_checked_orders"] == [fresh.gid], found
+    assert found["not_checked_orders_dropped"] == 1, found
+    printed = reconcile_cli.render({"shop": world.domain, "generated_at": "", "since": "", "orders": found})
+    assert "orders the ERP would not show, not looked up again: 1" in printed, printed

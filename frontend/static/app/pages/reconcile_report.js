@@ -150,6 +150,8 @@ function ordersSection(orders) {
     orders.in_flight_count ? t("recon.orders.in_flight", { count: fmtNumber(orders.in_flight_count) }) : null,
     orders.placed_before_install_count
       ? t("recon.orders.before_install", { count: fmtNumber(orders.placed_before_install_count) }) : null,
+    orders.not_checked_orders_dropped
+      ? t("recon.orders.not_looked_up_again", { count: fmtNumber(orders.not_checked_orders_dropped) }) : null,
   ].filter(Boolean);
   return h("div", { "data-testid": "recon-orders" }, h("s-heading", {}, t("recon.section.orders")),
     typeof orders.checked === "number" ? h("s-paragraph", {}, t("recon.orders.checked", { count: fmtNumber(orders.checked) })) : null,
