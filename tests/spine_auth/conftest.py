@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
+import requests
 from flask import Blueprint, Flask, g, jsonify
 
 from app import create_app
@@ -16,6 +18,19 @@ from shopify_app.roles import require_role
 from shopify_app.shops import find_shop
 from shopify_app.token_endpoint import TokenSet
 from spine_auth.factories import API_KEY, API_SECRET, APP_URL, SHOP_A, token_response
+
+
+@pytest.fixture(autouse=True)
+def shopify_unreachable(request) -> None:
+    """A test mocking HTTP with requests_mock and no Admin API: the Admin API is unreachable, as a
+    real network says it (requests' ConnectionError). Unmatched, requests_mock raises an error of
+    its own that is not the network's, and the Admin API transport (rightly) lets such an error go
+    up as itself. Reads the app makes on the side (the shop's time zone at install) then fail as a
+    network failure they tolerate; a test's own graphql mocks, registered later, take precedence."""
+    if "requests_mock" not in request.fixturenames:
+        return
+    mock = request.getfixturevalue("requests_mock")
+    mock.post(re.compile(r"/admin/api/[^/]+/graphql\.json$"), exc=requests.exceptions.ConnectionError)
 
 
 @pytest.fixture
