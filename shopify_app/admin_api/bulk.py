@@ -727,22 +727,30 @@ class BulkRunner:
             interval = min(self.poll_max, interval * 2)
 
     def _wait_notification(self, bulk_id: str, seconds: float) -> bool:
-        """Whether the finish webhook woke us within `seconds`. The BLPOP waits in steps shorter
-        than the client's socket timeout (ledger.kv.get_redis: REDIS_SOCKET_TIMEOUT), which would
-        otherwise end a quiet wait as "Redis unreachable"."""
+        """Whether the finish webhook woke us within `seconds`. The BLPOP waits in steps of at most
+        a quarter of the client's socket timeout (ledger.kv.get_redis: REDIS_SOCKET_TIMEOUT), which would
+        otherwise end a quiet wait as "Redis unreachable". The webhook only wakes the wait early:
+        Shopify's status, polled after it, is what the runner trusts, so a Redis slow to answer or
+        gone (a loaded machine, a failover) ends the wait as no news, its time slept out."""
         key = finished_key(self.shop, bulk_id)
-        if seconds <= 0:
-            return self.conn.lpop(key) is not None
-        socket_timeout = self.conn.connection_pool.connection_kwargs.get("socket_timeout")
-        step = seconds if socket_timeout is None else max(0.1, socket_timeout - 1.0)
         deadline = time.monotonic() + seconds
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            # BLPOP's timeout is in seconds, fractions allowed (Redis 6+)
-            if self.conn.blpop([key], timeout=min(left, step)) is not None:
-                return True
+        try:
+            if seconds <= 0:
+                return self.conn.lpop(key) is not None
+            socket_timeout = self.conn.connection_pool.connection_kwargs.get("socket_timeout")
+            step = seconds if socket_timeout is None else max(0.1, socket_timeout / 4)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                # BLPOP's timeout is in seconds, fractions allowed (Redis 6+)
+                if self.conn.blpop([key], timeout=min(left, step)) is not None:
+                    return True
+        except redis.RedisError as exc:
+            log.warning("shopify bulk: shop=%s waiting for %s's finish webhook: Redis did not answer (%s); "
+                        "polling Shopify instead", self.shop, bulk_id, exc)  # fmt: skip
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            return False
 
     def _wait_for_slot(self, token: str) -> None:
         interval = self.poll_initial
