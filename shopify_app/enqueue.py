@@ -215,19 +215,8 @@ def retry_auth_failed(session: Session, shop_id: int, conn: Redis | None = None)
     found = {
         m.id: (m, AUTH) for m in trace.failed_flagged(session, shop_id, AUTH) if not trace.retried_alone(m)
     }
-    _commit_first(session, found)
-    retried = 0
-    for message, _ in found.values():
-        try:
-            enqueue_replay(message, conn)
-        except (RedisError, KeyError) as exc:
-            log.warning("enqueue: could not retry message %s (ERP login): %s", message.id, exc,
-                        extra={"shop_id": shop_id, "flow": message.flow})  # fmt: skip
-            continue
-        retried += 1
-    if retried:
-        log.info("enqueue: retried %s unit(s) refused by the ERP login", retried, extra={"shop_id": shop_id})
-    return retried
+    return _replay_found(session, shop_id, found, conn, why="ERP login",
+                         done="unit(s) refused by the ERP login")  # fmt: skip
 
 
 def retry_reauth_failed(session: Session, shop_id: int, conn: Redis | None = None) -> int:
@@ -246,19 +235,28 @@ def retry_reauth_failed(session: Session, shop_id: int, conn: Redis | None = Non
         for m in trace.failed_flagged(session, shop_id, REAUTH)
         if m.flow in flows.ORDER_FLOWS and not trace.retried_alone(m)
     }
+    return _replay_found(session, shop_id, found, conn, why="shop re-authorized",
+                         done="order unit(s) refused while the shop needed re-authorization")  # fmt: skip
+
+
+def _replay_found(
+    session: Session, shop_id: int, found: dict[int, tuple[Message, str]], conn: Redis | None, *, why: str,
+    done: str,
+) -> int:  # fmt: skip
+    """Commit, then enqueue the replay of each unit found (retry_auth_failed, retry_reauth_failed);
+    one that cannot be enqueued stays failed, logged. Returns how many were enqueued."""
     _commit_first(session, found)
     retried = 0
     for message, _ in found.values():
         try:
             enqueue_replay(message, conn)
         except (RedisError, KeyError) as exc:
-            log.warning("enqueue: could not retry message %s (shop re-authorized): %s", message.id, exc,
+            log.warning("enqueue: could not retry message %s (%s): %s", message.id, why, exc,
                         extra={"shop_id": shop_id, "flow": message.flow})  # fmt: skip
             continue
         retried += 1
     if retried:
-        log.info("enqueue: retried %s order unit(s) refused while the shop needed re-authorization", retried,
-                 extra={"shop_id": shop_id})  # fmt: skip
+        log.info("enqueue: retried %s %s", retried, done, extra={"shop_id": shop_id})
     return retried
 
 
