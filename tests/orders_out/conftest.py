@@ -339,6 +339,15 @@ def orders_api(env, world):
     return app.test_client(), bearer(make_id_token(world.domain, "31"))
 
 
+def set_quantity(world: World, gid: str, sku: str, qty: int) -> None:
+    """The merchant's order edit in Shopify: the variant's (first) line set to `qty` units."""
+    client = for_shop(world.domain)
+    edit = client.order_edit_begin(gid)
+    line = edit.line_for_variant(world.variants[sku])
+    client.order_edit_set_quantity(edit.calculated_order_id, line.id, qty)
+    client.order_edit_commit(edit.calculated_order_id)
+
+
 def attention_notes(orders_api: Any, link_id: int, locale: str) -> list[dict[str, Any]]:
     """The order's notes as the Orders page gets them in `locale` (GET /api/orders/<id>)."""
     client, auth = orders_api

@@ -10,17 +10,8 @@ from __future__ import annotations
 from jobs.order_edits import to_erp
 from ledger.models import MessageStatus
 from shopify_app import line_words
-from shopify_app.admin_api import for_shop
 
-from .conftest import World, attention_notes
-
-
-def _set_qty(world: World, gid: str, sku: str, qty: int) -> None:
-    client = for_shop(world.domain)
-    edit = client.order_edit_begin(gid)
-    line = edit.line_for_variant(world.variants[sku])
-    client.order_edit_set_quantity(edit.calculated_order_id, line.id, qty)
-    client.order_edit_commit(edit.calculated_order_id)
+from .conftest import World, attention_notes, set_quantity
 
 
 def test_a_cut_does_not_raise_a_line_the_merchant_lowered_meanwhile(world: World, orders_api) -> None:
@@ -28,7 +19,7 @@ def test_a_cut_does_not_raise_a_line_the_merchant_lowered_meanwhile(world: World
     order = world.linked_order([(a, 3), (b, 2), (c, 1)], gateway="pix")
     item = order.lines[a]
     world.erp.separate(order.nro, cuts={str(item): 2, str(order.lines[b]): 1}, weights={})
-    _set_qty(world, order.gid, a, 1)  # the merchant's edit, before the picking reached Shopify
+    set_quantity(world, order.gid, a, 1)  # the merchant's edit, before the picking reached Shopify
     world.poll()  # the S event's picking edit
 
     [picking] = world.messages("order_edits", order)
@@ -54,7 +45,7 @@ def test_a_cut_still_lowers_a_line_the_merchant_raised(world: World) -> None:
     a, b = world.plain(0), world.plain(1)
     order = world.linked_order([(a, 3), (b, 1)], gateway="pix")
     world.erp.separate(order.nro, cuts={str(order.lines[a]): 2}, weights={})
-    _set_qty(world, order.gid, a, 4)
+    set_quantity(world, order.gid, a, 4)
     world.poll()
 
     quantities = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
@@ -75,7 +66,7 @@ def test_a_box_served_in_part_does_not_raise_a_line_the_merchant_lowered(world: 
     box, b = _box(world), world.plain(1)
     order = world.linked_order([(box, 3), (b, 2)], gateway="pix")
     world.erp.separate(order.nro, cuts={str(order.lines[box]): 2.5, str(order.lines[b]): 1}, weights={})
-    _set_qty(world, order.gid, box, 1)
+    set_quantity(world, order.gid, box, 1)
     before = {line["sku"]: line for line in world.order_doc(order.gid)["_lines"]}
     world.poll()
 

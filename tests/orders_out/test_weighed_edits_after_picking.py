@@ -9,18 +9,8 @@ from decimal import Decimal
 
 from jobs.order_edits import to_erp
 from ledger.models import MessageStatus
-from shopify_app.admin_api import for_shop
 
-from .conftest import LinkedOrder, World
-
-
-def _set_qty(world: World, gid: str, sku: str, qty: int) -> None:
-    """The merchant's order edit in Shopify: the variant's (first) line set to `qty` units."""
-    client = for_shop(world.domain)
-    edit = client.order_edit_begin(gid)
-    line = edit.line_for_variant(world.variants[sku])
-    client.order_edit_set_quantity(edit.calculated_order_id, line.id, qty)
-    client.order_edit_commit(edit.calculated_order_id)
+from .conftest import LinkedOrder, World, set_quantity
 
 
 def _weighed_picked(world: World, kg: float, units: int = 1) -> tuple[LinkedOrder, str]:
@@ -56,14 +46,14 @@ def test_the_echo_of_a_weighed_substitute_is_skipped(world: World) -> None:
     assert picking.status == MessageStatus.DONE.value, picking.error_text
 
     assert to_erp.apply_edit(world.shop_id, order.gid, "echo") == "skipped"
-    _set_qty(world, order.gid, weighed, 0)  # then the merchant takes the substitute off
+    set_quantity(world, order.gid, weighed, 0)  # then the merchant takes the substitute off
     assert to_erp.apply_edit(world.shop_id, order.gid, "9003") == "failed"
     assert f"{weighed} 1 -> 0" in (world.link(order.gid).needs_attention or "")
 
 
 def test_a_weighed_line_removed_after_picking_is_flagged(world: World) -> None:
     order, weighed = _weighed_picked(world, 0.8)
-    _set_qty(world, order.gid, weighed, 0)  # the customer no longer wants the meat
+    set_quantity(world, order.gid, weighed, 0)  # the customer no longer wants the meat
 
     assert to_erp.apply_edit(world.shop_id, order.gid, "9001") == "failed"
 
@@ -76,7 +66,7 @@ def test_a_weighed_line_removed_after_picking_is_flagged(world: World) -> None:
 
 def test_a_weighed_line_raised_after_picking_is_flagged(world: World) -> None:
     order, weighed = _weighed_picked(world, 0.8)
-    _set_qty(world, order.gid, weighed, 3)  # 2 kg more, after the ERP weighed 0.8 kg
+    set_quantity(world, order.gid, weighed, 3)  # 2 kg more, after the ERP weighed 0.8 kg
 
     assert to_erp.apply_edit(world.shop_id, order.gid, "9002") == "failed"
 
