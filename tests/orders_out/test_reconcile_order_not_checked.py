@@ -15,7 +15,7 @@ import erp
 from erp.client import ErpClient
 from erp.errors import ErpAuthError, ErpRejected, ErpUnexpectedShape
 from jobs import reconcile, reconcile_cli
-from ledger import trace
+from ledger import drift, trace
 from ledger.db import session_scope
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import MessageStatus, utcnow
@@ -64,6 +64,9 @@ def test_one_refused_lookup_does_not_hide_the_other_orders_drift(world: World, m
         f"o ERP recusou a consulta do pedido {refused.nro}: Pedido não pode"
     ), row
     assert orders["not_checked_count"] == 1 and report["summary"]["orders_not_checked"] == 1
+    # counted among the findings, so no page says "nothing out of place" beside an order not compared
+    assert drift.findings(report)["orders_not_checked"] == 1
+    assert "orders not checked 1" in drift.line(drift.findings(report))
     assert reconcile._orders_checked(report)  # the section was checked: the window moves on
     printed = reconcile_cli.render(report)
     assert "Orders the ERP would not show (not compared today" in printed and refused.gid in printed
