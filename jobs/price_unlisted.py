@@ -45,9 +45,15 @@ from ledger import bindings, trace
 from ledger.bindings import PRICE_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.models import Binding
+from ledger.words import Words
 
 FLOW = "prices"
 UNIT = "price:unlisted"  # the pass's message when SKUs missing were held on sale for a person
+FULL_READ, MEANWHILE = "the full read", "the read of the changes made meanwhile"  # `_untold`'s reads
+WHERE_WORDS: dict[str, Words] = {  # ... in the merchant's words
+    FULL_READ: ("untold_full_read", {}),
+    MEANWHILE: ("untold_read_meanwhile", {}),
+}
 
 
 def sweep(
@@ -70,7 +76,7 @@ def sweep(
         missing, priced = _missing(session, shop_id, listed, unread_whole)
         never, bound = price_never_listed.candidates(session, shop_id, listed, unread_whole)
     if missing is None:  # an unreadable record's SKU cannot be told: it may be any of them
-        _untold(shop_id, confirmed, company, segment, "the full read")
+        _untold(shop_id, confirmed, company, segment, FULL_READ)
         return {}
     if not missing and not never:
         with session_scope() as session:
@@ -82,7 +88,7 @@ def sweep(
     newer = {item.id_sku: PriceState.from_item(item) for item in meanwhile}
     unread = price_records.unread_skus(meanwhile, erp.names)
     if None in unread:
-        _untold(shop_id, confirmed, company, segment, "the read of the changes made meanwhile")
+        _untold(shop_id, confirmed, company, segment, MEANWHILE)
         return newer
     gone = sorted(set(missing) - set(newer) - unread)
     doubt = absence.doubt(read, meanwhile)
@@ -111,6 +117,11 @@ def _untold(shop_id: int, confirmed: Collection[str], company: int, segment: int
     if not confirmed:
         return
 
+    def words(skus: list[str]) -> Words:
+        pair = {"company": company, "segment": segment}
+        return ("prices_unlisted_untold", {**pair, "where": WHERE_WORDS[where], "count": len(skus),
+                                           **_named(skus)})  # fmt: skip
+
     def text(skus: list[str]) -> str:
         return (f"The Retry read company {company} segment {segment}'s prices whole again, but a price "
                 f"record of {where} could not be read and names no SKU (its own message says which): any "
@@ -120,7 +131,7 @@ def _untold(shop_id: int, confirmed: Collection[str], company: int, segment: int
                 f"list.")  # fmt: skip
 
     with session_scope() as session:
-        absence.untold(session, shop_id, FLOW, UNIT, text, where)
+        absence.untold(session, shop_id, FLOW, UNIT, text, where, words)
 
 
 def _missing(
@@ -186,5 +197,18 @@ def _hold(
                 f"above were not named then.")  # fmt: skip
     pair = {"company": company, "segment": segment}
     detail = {"priced": priced, **pair, "doubt": doubt}
+    why_words: Words = (
+        ("prices_held_read_unsure", {}) if doubt
+        else absence.held_words(len(skus), priced, None, known_as="skus_priced")
+    )  # fmt: skip
+    besides = ("prices_unlisted_held_retired", {"count": retired}) if retired else None
+    words = ("prices_unlisted_held", {**pair, "count": len(skus), **_named(skus), "why": why_words,
+                                      "retired": besides})  # fmt: skip
     absence.hold(session, shop_id, FLOW, UNIT, text, code="UNLISTED_HELD", items=skus,
-                 search=skus[: absence.SHOWN], request=pair, detail=detail)  # fmt: skip
+                 search=skus[: absence.SHOWN], request=pair, detail=detail, words=words)  # fmt: skip
+
+
+def _named(skus: list[str]) -> dict[str, Any]:
+    """absence.named(skus) in words: the params "named" (the first absence.SHOWN) and "more"."""
+    more = len(skus) - absence.SHOWN
+    return {"named": skus[: absence.SHOWN], "more": ("held_more", {"count": more}) if more > 0 else None}

@@ -270,6 +270,51 @@ WORDS: dict[str, Text] = {
         "da leitura das alterações feitas nesse meio-tempo",
         "the read of the changes made meanwhile",
     ),
+    # the prices flow's held message (jobs.price_unlisted): SKUs a whole read of the store's pair did
+    # not list, kept on sale at their last price; {why}: prices_held_read_unsure or held_too_many_skus_priced
+    "prices_unlisted_held": (
+        "A leitura completa dos preços da empresa {company} segmento {segment} não listou {count} SKU(s) "
+        "com preço antes ({named}{more}); nenhum saiu de venda, eles mantêm o último preço: {why}. Confira "
+        "no ERP se eles têm registro de preço (TabelaPrecoItem) para a empresa {company} segmento "
+        "{segment}, e se a empresa e o segmento da loja (Configuração) estão certos. Se esses SKUs de fato "
+        "não são vendidos lá, use Tentar de novo: uma nova leitura completa tira de venda os que ela ainda "
+        "não listar.{retired}",
+        "The full read of company {company} segment {segment}'s prices did not list {count} SKU(s) priced "
+        "before ({named}{more}); none was taken off sale, they keep their last price: {why}. Check in the "
+        "ERP that they have a price record (TabelaPrecoItem) for company {company} segment {segment}, and "
+        "that the store's company and segment (Setup) are right. If these SKUs are indeed not sold there, "
+        "Retry: a new full read takes off sale those it still does not list.{retired}",
+    ),
+    "prices_unlisted_held_retired": (
+        " Além disso, os {count} SKU(s) confirmado(s) pelo Tentar de novo saíram de venda; os acima não "
+        "tinham sido listados então.",
+        " Besides, the {count} SKU(s) confirmed by the Retry were taken off sale; those above were not named "
+        "then.",
+    ),
+    "prices_held_read_unsure": (
+        "a resposta do ERP não prova que a leitura veio inteira (a paginação do TabelaPrecoItem não pôde "
+        "ser conferida)",
+        "the ERP's answer does not prove the read whole (TabelaPrecoItem's paging could not be checked)",
+    ),
+    "held_too_many_skus_priced": (
+        "isso é {share}% dos {known} SKUs com preço: mais provável um problema de leitura ou de "
+        "configuração do que SKUs que não são mais vendidos",
+        "that is {share}% of the {known} SKUs priced: more likely a read or setup problem than SKUs no "
+        "longer sold",
+    ),
+    # ... after a Retry whose new read served a price record naming no SKU (absence.untold)
+    "prices_unlisted_untold": (
+        "O Tentar de novo leu os preços da empresa {company} segmento {segment} inteiros outra vez, mas um "
+        "registro de preço {where} não pôde ser lido e não indica o SKU (a mensagem dele diz qual): qualquer "
+        "SKU pode ser esse, então nenhum dos {count} SKU(s) desta mensagem ({named}{more}) saiu de venda "
+        "desta vez; eles mantêm o último preço. Quando o ERP entregar esse registro corretamente, use "
+        "Tentar de novo outra vez: uma nova leitura completa tira de venda os que ela ainda não listar.",
+        "The Retry read company {company} segment {segment}'s prices whole again, but a price record of "
+        "{where} could not be read and names no SKU (its own message says which): any SKU may be that one, "
+        "so none was taken off sale this time of the {count} SKU(s) this message names ({named}{more}); they "
+        "keep their last price. Once the ERP serves that record right, Retry again: a new full read takes "
+        "off sale those it still does not list.",
+    ),
     "held_sku_of_product": ("{sku} do produto {product}", "{sku} of product {product}"),
     "held_more": (" e mais {count}", " and {count} more"),
     "held_leaving": (

@@ -92,6 +92,48 @@ def test_a_retry_that_could_not_tell_the_held_packagings_is_said_in_portuguese(c
     assert "of the 22 packaging(s) this message names (P1E1, P2E1, " in en["error_text"]
 
 
+def test_the_prices_held_skus_are_said_in_portuguese(client, shops, settings):
+    """The prices flow's held message (SKUs a whole read of the store's pair did not list, kept on
+    sale at their last price) and, after a Retry that could not tell (absence.untold), its new
+    reason: both in the page's language, saying what the English says."""
+    from jobs import absence, price_unlisted
+
+    skus = [f"P{seq}E1" for seq in range(1, 61)]  # 60 of 100 priced: held, 20 named and 40 more
+    why = absence.held_why(60, 100, None, known_as="SKUs priced", rather="SKUs no longer sold")
+    assert why is not None
+    with session_scope(settings.database_url) as session:
+        price_unlisted._hold(session, shops.a, skus, 100, 7, 2, None, why, retired=3)
+        [mid] = [m.id for m in trace.unit_messages(session, shops.a, "prices", [price_unlisted.UNIT])]
+    said = _detail(client, mid, "pt-BR")
+    reason = said["failure_reason"] or ""
+    assert not ENGLISH.search(reason), reason
+    assert "empresa 7 segmento 2" in reason and "não listou 60 SKU(s)" in reason, reason
+    assert "(P1E1, P2E1, " in reason and "P20E1 e mais 40)" in reason, reason
+    assert "isso é 60% dos 100 SKUs com preço" in reason, reason
+    assert reason.endswith("os 3 SKU(s) confirmado(s) pelo Tentar de novo saíram de venda; os acima não "
+                           "tinham sido listados então."), reason  # fmt: skip
+    en = _detail(client, mid, "en")
+    assert en["failure_reason"] == en["error_text"], en  # the words say what the English says
+
+    with session_scope(settings.database_url) as session:
+        price_unlisted._untold(shops.a, skus, 7, 2, "the read of the changes made meanwhile")
+    [mid] = _prices_held(settings, shops.a)  # (the same message, failed again)
+    said = _detail(client, mid, "pt-BR")
+    reason = said["failure_reason"] or ""
+    assert not ENGLISH.search(reason), reason
+    assert "um registro de preço da leitura das alterações feitas nesse meio-tempo não pôde" in reason
+    assert "nenhum dos 60 SKU(s) desta mensagem (P1E1, P2E1, " in reason and "P20E1 e mais 40)" in reason
+    en = _detail(client, mid, "en")
+    assert en["failure_reason"] == en["error_text"], en
+
+
+def _prices_held(settings, shop_id: int) -> list[int]:
+    from jobs import price_unlisted
+
+    with session_scope(settings.database_url) as session:
+        return sorted(m.id for m in trace.unit_messages(session, shop_id, "prices", [price_unlisted.UNIT]))
+
+
 # 2. An order waiting for payment: the explanation beside the reason still says PENDING -----------
 def test_waiting_for_payment_explanation_says_the_status_in_words(client, settings, shops):
     with session_scope(settings.database_url) as session:
