@@ -22,6 +22,7 @@ from urllib3.exceptions import NewConnectionError
 from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.names import NAMES, Names
 from erp.retry import RetryPolicy
+from ledger.errors import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -344,10 +345,4 @@ def _excerpt(response: requests.Response, content: bytes, body: Any) -> str | No
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+    return retry_after_seconds(response.headers.get("Retry-After"))

@@ -15,6 +15,8 @@ classifies any failure by `error_class` without knowing which system raised it.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import psycopg
@@ -93,6 +95,24 @@ class Transient(IntegrationError):
     def __init__(self, message: str, *, retry_after: float | None = None, **detail: Any) -> None:
         super().__init__(message, detail=detail)
         self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header's wait in seconds (RFC 9110: delay-seconds, or an HTTP-date, which
+    IIS and proxies in front of an ERP send; one past is 0), None when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # (an HTTP-date is GMT; "-0000" parses naive)
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def classify(exc: BaseException) -> ErrorClass:

@@ -29,6 +29,7 @@ from gql.transport.exceptions import (
 )
 from gql.transport.requests import RequestsHTTPTransport
 
+from ledger.errors import retry_after_seconds
 from shopify_app.admin_api.errors import ShopifyNetworkError
 
 if TYPE_CHECKING:
@@ -147,11 +148,7 @@ def _raw_from(response: requests.Response | None, data: Any, errors: Any, extens
     if response is None:
         raise ShopifyNetworkError("Shopify's answer was lost before it was read")
     headers = dict(response.headers)
-    retry_after: float | None
-    try:
-        retry_after = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        retry_after = None
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
     if data is None and errors is None and extensions is None:
         try:
             body = json.loads(response.text)

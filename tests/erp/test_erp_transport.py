@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -232,6 +233,30 @@ def test_503_retry_after_honoured_or_handed_to_the_job_layer(requests_mock, clie
     with pytest.raises(ErpTransient) as caught:
         client.get_order(1001)
     assert long.call_count == 1 and caught.value.retry_after == 120.0 and sleeps == [2.0]
+
+
+def test_a_retry_after_given_as_an_http_date_is_read_as_the_seconds_until_then(requests_mock, client) -> None:
+    """RFC 9110 allows Retry-After as an HTTP-date (IIS and proxies in front of the ERP send it so):
+    read as the seconds until then, not ignored (which retried a maintenance window at once)."""
+    from email.utils import format_datetime
+
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    until = format_datetime(datetime.now(UTC) + timedelta(minutes=10), usegmt=True)
+    down = _error("INDISPONIVEL", "Em manutenção.")
+    requests_mock.get(ORDER_URL, status_code=503, json=down, headers={"Retry-After": until})
+    with pytest.raises(ErpTransient) as caught:
+        client.get_order(1001)
+    assert caught.value.retry_after is not None and 590 <= caught.value.retry_after <= 600, (
+        caught.value.retry_after
+    )
+
+
+def test_a_retry_after_in_the_past_or_unreadable() -> None:
+    from ledger.errors import retry_after_seconds
+
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    assert retry_after_seconds(" 2.5 ") == 2.5 and retry_after_seconds("-3") == 0.0
 
 
 @pytest.mark.parametrize(
