@@ -5,7 +5,11 @@ binding was lost); otherwise it gets a catalog, then a BRL price list in that ca
 two calls: the catalog's id is remembered first (the pair's "price_list" binding, no Shopify id
 yet, data "catalog_id"), so a pass cut short between them (a refusal, the connection dropped, the
 worker killed) gives that catalog its list on the next pass instead of creating another catalog
-on every pass. A remembered catalog deleted meanwhile (in the admin) is created again. The catalog
+on every pass. A remembered catalog deleted meanwhile (in the admin) is created again. Neither
+creation is sent again after an answer that may hide its success (executor.NOT_RESENT): before
+creating, the market's catalogs are read (MarketCatalogs), and the one an earlier pass made whose
+answer was lost (its exact title, "Consinco <emp>/<seg> <market handle>") is adopted, with the
+list it holds if priceListCreate's answer was the one lost. The catalog
 stays named in the binding once its list is made, so a list deleted in Shopify (jobs.price_list_gone
 forgets it) is made again in the same catalog rather than in a second one for the market.
 
@@ -29,7 +33,7 @@ from ledger.errors import MappingMissing, Rejected
 from ledger.mappings import MappingKind
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
-from shopify_app.admin_api.results import Market
+from shopify_app.admin_api.results import Catalog, Market
 
 if TYPE_CHECKING:
     from jobs.price_lists import ListTarget
@@ -96,18 +100,37 @@ def _check_currency(target: ListTarget, market: Market) -> None:
 def _create(
     shop_id: int, client: AdminClient, target: ListTarget, market: Market, catalog_id: str | None
 ) -> tuple[str, str]:
-    """The new list's id and its catalog's."""
+    """The new list's id and its catalog's: or what an earlier pass made whose answer was lost."""
     title = f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
-    if catalog_id is not None:  # an earlier pass made the catalog (and stopped before its list, or
-        try:  # its list was deleted in Shopify since: jobs.price_list_gone)
-            return client.price_list_create(title, CURRENCY, catalog_id=catalog_id).id, catalog_id
-        except ShopifyUserErrors as exc:
+    found = client.market_catalogs(market.id)
+    catalog = next((c for c in found if c.id == catalog_id), None) if catalog_id else None
+    if catalog_id is not None and catalog is None:
+        log.warning("prices: catalog %s of %s is gone from Shopify; a new one", catalog_id, target.key)
+    if catalog is None:  # catalogCreate's answer lost (never sent again: executor.NOT_RESENT)
+        catalog = _made_before(found, title)
+        if catalog is not None:
+            log.warning("prices: catalog %s (%r) found on %s, made by a pass that lost its answer",
+                        catalog.id, title, market.id)  # fmt: skip
+            _remember(shop_id, target, None, {CATALOG: catalog.id})
+    if catalog is not None:
+        if catalog.price_list_id:  # priceListCreate's answer lost: that list is the pair's
+            return catalog.price_list_id, catalog.id
+        try:  # an earlier pass made the catalog and stopped before its list, or its list was
+            return client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id, catalog.id
+        except ShopifyUserErrors as exc:  # deleted in Shopify since (jobs.price_list_gone)
             if "CATALOG_DOES_NOT_EXIST" not in exc.codes:
                 raise
-            log.warning("prices: catalog %s of %s is gone from Shopify; a new one", catalog_id, target.key)
-    catalog = client.catalog_create(title, [market.id])
-    _remember(shop_id, target, None, {CATALOG: catalog.id})
-    return client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id, catalog.id
+            log.warning("prices: catalog %s of %s is gone from Shopify; a new one", catalog.id, target.key)
+    made = client.catalog_create(title, [market.id])
+    _remember(shop_id, target, None, {CATALOG: made.id})
+    return client.price_list_create(title, CURRENCY, catalog_id=made.id).id, made.id
+
+
+def _made_before(found: list[Catalog], title: str) -> Catalog | None:
+    """The market's catalog bearing the exact title the app gives the pair's: one whose creation
+    answer was lost (one holding a list first, should an older version have left two)."""
+    named = [c for c in found if c.title == title]
+    return next((c for c in named if c.price_list_id), named[0] if named else None)
 
 
 def _remember(shop_id: int, target: ListTarget, list_id: str | None, data: dict[str, str]) -> None:

@@ -262,6 +262,12 @@ class CatalogOperations:
         )
         return parse_catalog(payload.get("catalog") or {})
 
+    def market_catalogs(self, market_id: str) -> list[Catalog]:
+        """The market's catalogs (the merchant's and the app's), each with its price list's id."""
+        path, variables = ("market", "catalogs"), {"id": market_id}
+        found = paginate(self.executor, "MarketCatalogs", path, variables, first=MARKETS_PAGE_SIZE)
+        return [parse_catalog(raw) for raw in found]
+
     def markets(self) -> Iterator[Market]:
         # 100 a page: at 250, each market's currency and price list take the page over the
         # single-query cost ceiling (1000); a shop has far fewer markets than that.

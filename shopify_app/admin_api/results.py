@@ -258,6 +258,7 @@ class Catalog:
     id: str
     title: str
     status: str
+    price_list_id: str | None = None  # when the selection asked for its priceList
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,9 @@ def parse_price_list(raw: dict[str, Any]) -> PriceList:
 
 
 def parse_catalog(raw: dict[str, Any]) -> Catalog:
-    return Catalog(require(raw, "id", "catalog"), raw.get("title", ""), raw.get("status", ""))
+    return Catalog(
+        require(raw, "id", "catalog"), raw.get("title", ""), raw.get("status", ""), gid(raw.get("priceList"))
+    )
 
 
 def parse_market(raw: dict[str, Any]) -> Market:

@@ -345,6 +345,7 @@ def test_a_lost_bulk_start_never_adopts_another_callers_operation_of_the_same_mu
         ("Locations", {"first": 250}),
         ("OrdersUpdatedSince", {"query": "updated_at:>='2026-01-01'", "first": 100}),
         ("Markets", {"first": 100}),  # catalog_ops.MARKETS_PAGE_SIZE
+        ("MarketCatalogs", {"id": "gid://shopify/Market/1", "first": 100}),
         ("VariantProducts", {"ids": [f"gid://shopify/ProductVariant/{n}" for n in range(1, 251)]}),
         (
             "ProductsPublished",

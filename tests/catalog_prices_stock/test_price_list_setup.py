@@ -1,5 +1,7 @@
 """A pair's price list set up once per market: a catalog, then a BRL price list in it. A setup cut
-short between the two creations creates no second catalog; a market selling in another currency
+short between the two creations creates no second catalog, nor does a creation whose answer was
+lost after Shopify made it (catalogCreate and priceListCreate are never sent again blindly: the
+next pass finds what it made among the market's catalogs); a market selling in another currency
 (Shopify takes only a list in the market's currency) gets one clear message and nothing created or
 sent, pass after pass."""
 
@@ -17,6 +19,8 @@ from ledger.models import MessageStatus
 from sandbox.shopify.resolvers.pricing import currency_settings
 from shopify_app.admin_api import for_shop
 from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyNetworkError
+from shopify_app.admin_api.transport import AdminTransport
 from shopify_app.api_explain import explain
 
 from .chain import messages
@@ -61,6 +65,24 @@ def _cut_short(shop, monkeypatch) -> None:
         prices.run(shop.shop_id)
 
 
+def _answer_lost(shop, monkeypatch, operation: str) -> None:
+    """One pass whose `operation` Shopify carries out but whose answer never reaches the app (a
+    read timeout); later answers come back."""
+    real = AdminTransport.send
+    lost = {"left": 1}
+
+    def lossy(self, op, variables, token):
+        answer = real(self, op, variables, token)
+        if op.name == operation and lost["left"]:
+            lost["left"] -= 1
+            raise ShopifyNetworkError("read timed out")
+        return answer
+
+    monkeypatch.setattr(AdminTransport, "send", lossy)
+    with contextlib.suppress(Transient):
+        prices.run(shop.shop_id)
+
+
 def _list_calls(calls, mark) -> list[str]:
     return [m for m in calls.mutations(mark) if m.startswith(("Catalog", "PriceList"))]
 
@@ -84,6 +106,49 @@ def test_a_failure_between_catalog_and_price_list_creation_creates_no_second_cat
     (only,) = _catalogs(chain, shop)  # the first pass's catalog got the list
     (price_list,) = chain.shopify.sandbox.store.scan(shop.name, "PriceList")
     assert only["priceListId"] == price_list["id"] and result.list_prices == len(catalog)
+    assert [m.status for m in _setups(shop)] == [MessageStatus.DONE.value]
+
+
+def test_a_catalog_whose_answer_was_lost_is_found_and_given_its_list_not_made_again(
+    chain, calls, monkeypatch
+):
+    """Shopify made the catalog and the answer was lost (nothing remembered): the next pass finds it
+    on the market by the title the app gives it, not a second catalog for the market."""
+    shop = chain.install("catalogo-sem-resposta", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    market = _map_market(chain, shop)
+    mark = calls.mark()
+    _answer_lost(shop, monkeypatch, "CatalogCreate")
+    (made,) = _catalogs(chain, shop)  # Shopify has it; the app never heard
+    assert made["priceListId"] is None and made["marketIds"] == [market]
+    assert [m.status for m in _setups(shop)] == [MessageStatus.RETRYING.value]
+    result = prices.run(shop.shop_id)
+    sent = calls.mutations(mark)
+    assert sent.count("CatalogCreate") == 1 and sent.count("PriceListCreate") == 1
+    (only,) = _catalogs(chain, shop)
+    (price_list,) = chain.shopify.sandbox.store.scan(shop.name, "PriceList")
+    assert only["id"] == made["id"] and only["priceListId"] == price_list["id"]
+    assert result.list_prices == len(catalog)
+    assert [m.status for m in _setups(shop)] == [MessageStatus.DONE.value]
+    with session_scope() as session:
+        bound = bindings.get_many(session, shop.shop_id, "price_list", [f"2:2@{market}"])[f"2:2@{market}"]
+    assert (bound.shopify_id, bound.data["catalog_id"]) == (price_list["id"], made["id"])
+
+
+def test_a_price_list_whose_answer_was_lost_is_found_in_its_catalog_not_made_again(chain, calls, monkeypatch):
+    shop = chain.install("lista-sem-resposta", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _map_market(chain, shop)
+    mark = calls.mark()
+    _answer_lost(shop, monkeypatch, "PriceListCreate")
+    (made,) = chain.shopify.sandbox.store.scan(shop.name, "PriceList")
+    result = prices.run(shop.shop_id)
+    sent = calls.mutations(mark)
+    assert sent.count("CatalogCreate") == 1 and sent.count("PriceListCreate") == 1
+    (only,) = _catalogs(chain, shop)
+    assert only["priceListId"] == made["id"]
+    assert [p["id"] for p in chain.shopify.sandbox.store.scan(shop.name, "PriceList")] == [made["id"]]
+    assert result.list_prices == len(catalog)
     assert [m.status for m in _setups(shop)] == [MessageStatus.DONE.value]
 
 
