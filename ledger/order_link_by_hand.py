@@ -57,6 +57,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import erp_place, handled, order_notes, trace
+from ledger.masking import mask_document
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcnow
 from ledger.words import Words
 
@@ -238,24 +239,25 @@ def document_forms(value: str | None) -> frozenset[str]:
     return frozenset({compact})
 
 
-def mismatch(order: ErpOrder, shopify: ShopifyOrder) -> Refusal | None:
+def mismatch(order: ErpOrder, shopify: ShopifyOrder, *, reveal: bool = True) -> Refusal | None:
     """Why the ERP order may not be this Shopify order's buyer's, else None: its customer's CPF/CNPJ
     is none of those the Shopify order carries (compared in `document_forms`, so a leading zero the
     ERP's number lost does not count). Nothing to compare when either side has none. A person who
     checked it is the same buyer (the ERP customer registered under another document) confirms
-    explicitly (`confirm_buyer`, audited)."""
+    explicitly (`confirm_buyer`, audited). `reveal` False (a caller below admin): the documents
+    masked (ledger.masking), as every page shows them to such a caller: an ERP order number typed
+    at random must not tell whose CPF it carries."""
     erp_forms = document_forms(order.cpf_cnpj)
     carried = frozenset(d for document in shopify.documents if (d := compact_document(document)))
     if not erp_forms or not carried or erp_forms & carried:
         return None
-    documents = ", ".join(sorted(carried))
+    shown = (lambda document: document) if reveal else mask_document
+    documents = ", ".join(shown(document) for document in sorted(carried))
+    theirs = shown(str(order.cpf_cnpj))
     return Refusal(
-        f"ERP order {order.nro_pedvenda} may be another customer's: its CPF/CNPJ {order.cpf_cnpj} is not "
+        f"ERP order {order.nro_pedvenda} may be another customer's: its CPF/CNPJ {theirs} is not "
         f"the Shopify order's ({documents}): check it is the right order, then confirm",
-        (
-            "buyer_differs",
-            {"nro": order.nro_pedvenda, "erp_document": order.cpf_cnpj, "documents": documents},
-        ),
+        ("buyer_differs", {"nro": order.nro_pedvenda, "erp_document": theirs, "documents": documents}),
     )
 
 

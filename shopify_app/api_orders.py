@@ -467,9 +467,10 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
     shopify = _read_shopify_order(gid)
     if shopify is None:
         raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
-    differs = order_link_by_hand.mismatch(found, shopify)
+    differs = order_link_by_hand.mismatch(found, shopify)  # (audited in full: the audit masks per reader)
     if differs is not None and not confirm_buyer:
-        raise _refused(409, "erp_order_mismatch", differs, differs=["cpf_cnpj"])
+        shown = order_link_by_hand.mismatch(found, shopify, reveal=g.role.at_least(Role.ADMIN))
+        raise _refused(409, "erp_order_mismatch", shown or differs, differs=["cpf_cnpj"])
     gap = order_link_by_hand.total_gap(found, shopify)
     if gap is not None and not confirm_total:
         raise _refused(
