@@ -19,10 +19,12 @@ unit_key "cancel:<numeric order id>".
   the message fails flagged AUTH, retried once the ERP connection is saved again). The ERP down
   for the status read again is transient, as any call.
 - Cancelled (or already: 409 PEDIDO_CANCELADO, or a 409 on an order whose status, read again, is
-  C; or the link says the ERP cancelled it): a flagged Shopify -> ERP edit's note on the order link
-  is cleared (the sale is off), and an ERP -> Shopify cancellation of the order that failed in
-  Shopify (its message said "or cancel the order there") is closed, its note gone
-  (`settle_erp_side`).
+  C; or the link says the ERP cancelled it; or an attempt's answer lost, a timeout, and the
+  transport's resend refused however worded, erp.errors.ErpRejected.maybe_taken, on an order whose
+  status, read again, is C): a flagged Shopify -> ERP edit's note on the order link is cleared (the
+  sale is off), and an ERP -> Shopify cancellation of the order that failed in Shopify (its message
+  said "or cancel the order there") is closed, its note gone (`settle_erp_side`). Read again and
+  not C, that resend's refusal is the ERP's answer, as above.
 - Linked to an ERP order of the ERP the shop was connected to before (jobs.order_generation: the
   connection moved since, and the same number there is another order): nothing is sent; the link
   is flagged and the message fails (ORDER_OF_OTHER_ERP) for a person to cancel it where it is.
@@ -225,15 +227,19 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
     except ErpRejected as exc:
         # The ERP's code says which state forbids it; a conflict worded otherwise (another
         # installation's) is read by the order's status, read again (the ERP down for that read:
-        # Transient, retried; the order gone, or the login refused: said as such, below).
+        # Transient, retried; the order gone, or the login refused: said as such, below). So is any
+        # refusal of the transport's resend after an attempt whose answer was lost (`maybe_taken`: a
+        # timeout): that attempt may have cancelled it, and the resend's refusal speaks for itself only.
         situacao, refusal = None, exc
-        if exc.status == 409 and exc.codigo not in (INVOICED, ALREADY_CANCELLED):
+        conflict = exc.status == 409 and exc.codigo != INVOICED
+        if exc.codigo != ALREADY_CANCELLED and (conflict or exc.maybe_taken):
             try:
                 situacao = erp.get_order(nro).situacao
             except ErpRejected as reread:
                 refusal = reread
         if exc.codigo == ALREADY_CANCELLED or situacao == "C":  # cancelled in the ERP already: done
-            return _cancelled(session, shop_id, link, message, "C", erp_code=exc.codigo)
+            return _cancelled(session, shop_id, link, message, "C", erp_code=exc.codigo,
+                              answer_lost=exc.maybe_taken)  # fmt: skip
         invoiced = exc.codigo == INVOICED or situacao == "F"
         if not invoiced:  # not cancelled, and a retry alone changes nothing: a person must know
             _refused(link, nro, refusal)
@@ -273,8 +279,11 @@ def _cancelled(
     situacao: str | None,
     *,
     erp_code: str | None = None,
+    answer_lost: bool = False,
 ) -> str:
-    """The ERP order is cancelled (`erp_code`: the ERP refused as it was cancelled already)."""
+    """The ERP order is cancelled (`erp_code`: the ERP refused as it was cancelled already, or
+    refused the resend of an attempt whose answer was lost, `answer_lost`, and the order read back
+    is cancelled)."""
     nro = link.nro_pedvenda
     link.erp_status = situacao
     link.cancelled_at = link.cancelled_at or utcnow()
@@ -285,6 +294,8 @@ def _cancelled(
     response: dict[str, Any] = {"nro_pedvenda": nro, "situacao": situacao}
     if erp_code is not None:
         response["already_cancelled_in_erp"] = erp_code
+    if answer_lost:
+        response["answer_lost"] = True  # the ERP took an attempt whose answer was lost
     trace.succeed(session, message, response=response, erp_id=str(nro), search=[nro])
     log.info("cancellations: ERP order %s cancelled%s (Shopify %s)", nro,
              " already" if erp_code else "", link.shopify_order_id)  # fmt: skip

@@ -52,6 +52,9 @@ compares it with the ERP order's obsPedido. Then:
   marked the flag handled: the team may have been told the other address, flagged again), or once
   the order is cancelled (in Shopify, or in the ERP, also told by the PUT's 409:
   `settle_cancelled`). Told another way, a person marks the message as handled.
+- the PUT's resend by the transport refused (any status) after an attempt whose answer was lost
+  (a timeout: erp.errors.ErpRejected.maybe_taken): the ERP order read again holding this obsPedido,
+  that attempt was taken: done, not flagged; else as below (or as a 409, for its status).
 - the ERP refusing the read or the PUT otherwise (a 409 with the status, read again, still one
   that takes changes: the ERP's own reason, in its words), or the ERP order being of the ERP the
   shop was connected to before (jobs.order_generation: ORDER_OF_OTHER_ERP, nothing sent): the
@@ -381,14 +384,21 @@ def _put(
     try:
         updated = erp.edit_order(nro, obs=obs)
     except ErpRejected as exc:
-        if exc.status != 409:
+        if exc.status != 409 and not exc.maybe_taken:
             raise
-        current = erp.get_order(nro)  # the order's status, read again, says which
+        # The order's status, read again, says which; a refusal of the transport's resend after an
+        # attempt whose answer was lost (`maybe_taken`: a timeout) speaks for the resend alone, so
+        # the obsPedido read back says whether that attempt was taken.
+        current = erp.get_order(nro)
         if current.situacao == "C":  # cancelled meanwhile (PEDIDO_CANCELADO): nothing to deliver
             return _cancelled_in_erp(session, link, message)
-        if current.situacao not in NOT_EDITABLE:  # refused for a reason of its own: its words
-            raise
-        return _flag(session, shop_id, link, message, order, part, current, told)
+        if not (exc.maybe_taken and same_text(current.obs, obs)):
+            if current.situacao not in NOT_EDITABLE:  # refused for a reason of its own: its words
+                raise
+            return _flag(session, shop_id, link, message, order, part, current, told)
+        updated = current  # taken by the attempt whose answer was lost
+        log.warning("order_edits: ERP order %s refused the resend of a delivery address (%s) but holds "
+                    "it: an earlier attempt's answer was lost", nro, exc.mensagem)  # fmt: skip
     link.erp_status = updated.situacao
     _done(session, shop_id, link, message, order)
     trace.succeed(session, message, response={"nro_pedvenda": nro, "situacao": updated.situacao},

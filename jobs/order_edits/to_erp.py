@@ -32,7 +32,11 @@ warning, a cancellation's, the ERP's picking edit that failed: "order_edits (ERP
 
 Lost answers: a retry that finds the ERP already has Shopify's lines (the earlier attempt's PUT was
 taken, its answer lost) refreshes the link's total and status from the ERP and records the line
-changes that attempt sent (its request_payload, when it sent exactly these lines) as applied.
+changes that attempt sent (its request_payload, when it sent exactly these lines) as applied. So
+does a PUT whose resend by the transport (after an attempt's answer was lost: a timeout) the ERP
+refused, "too late" or otherwise (ErpRejected.maybe_taken): the ERP order is read back, and holding
+these lines and this freight the edit is done (`holds_edit`), never flagged "NOT applied"; not
+holding them, the refusal is handled as any.
 
 Echoes: when the ERP -> Shopify side edits the Shopify order after picking, Shopify sends
 orders/edited back; the Shopify lines then already equal the ERP's served quantities and its
@@ -340,26 +344,35 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         **message.request_payload,
         "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in payments],
     }
+    sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
+    response: dict[str, Any] = {"nro_pedvenda": nro}
     try:
         updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight, payments=payments or None)
     except ErpRejected as exc:
-        if exc.codigo in {code for code, _ in TOO_LATE.values()}:
-            status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
-            return _too_late(session, link, message, edit_id, changes, status, read.order.name)
-        refusal = exc
-        if exc.status == 409:  # another wording of "too late": the order's status, read again, says which
-            try:  # the ERP down for that read: Transient, retried; gone, or the login refused: said so
-                status = erp.get_order(nro).situacao or "S"
-            except ErpRejected as reread:
-                refusal = reread
-            else:
-                if status in NOT_EDITABLE:
-                    return _too_late(session, link, message, edit_id, changes, status, read.order.name)
-        _note(link, *not_applied(read.order.name, nro, is_refund(edit_id), refusal))  # final: a person acts
-        if refusal is exc:
-            raise
-        raise refusal from exc
-    sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
+        taken = holds_edit(erp, nro, mapped, freight) if exc.maybe_taken else None
+        if taken is None:
+            if exc.codigo in {code for code, _ in TOO_LATE.values()}:
+                status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
+                return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+            refusal = exc
+            if exc.status == 409:  # another wording of "too late": the order's status, read again, says
+                try:  # the ERP down for that read: Transient, retried; gone, or the login refused: said so
+                    status = erp.get_order(nro).situacao or "S"
+                except ErpRejected as reread:
+                    refusal = reread
+                else:
+                    if status in NOT_EDITABLE:
+                        return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+            # final: a person acts
+            _note(link, *not_applied(read.order.name, nro, is_refund(edit_id), refusal))
+            if refusal is exc:
+                raise
+            raise refusal from exc
+        updated, response["answer_lost"] = taken, True
+        sent = said(f"Shopify order edit {edit_id} (the ERP took it; its answer was lost)",
+                    ("line_edit_lost", {"edit": edit_id}))  # fmt: skip
+        log.warning("order_edits: ERP order %s refused the resend of edit %s (%s) but holds it: an earlier "
+                    "attempt's answer was lost", nro, edit_id, exc.mensagem)  # fmt: skip
     record_changes(session, link, edit_id, changes, applied=True, **sent)
     link.total, link.erp_status = updated.total, updated.situacao
     clear_note(link)
@@ -367,12 +380,32 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     trace.succeed(
         session,
         message,
-        response={"nro_pedvenda": nro, "total": str(updated.total), "situacao": updated.situacao},
+        response={**response, "total": str(updated.total), "situacao": updated.situacao},
         erp_id=str(nro),
         search=[nro],
     )
     log.info("order_edits: edit %s applied to ERP order %s (%s changes)", edit_id, nro, len(changes))
     return "done"
+
+
+def holds_edit(erp: Any, nro: int, mapped: list[order_map.MappedLine], freight: Decimal) -> ErpOrder | None:
+    """The ERP order read back, when it holds the lines and freight an edit sent; else None (the
+    order unreadable too: the refusal is then handled as it came). Asked when the ERP refused the
+    transport's resend of the PUT after an attempt whose answer was lost (ErpRejected.maybe_taken):
+    that attempt may have been taken (and the order gone on to picking since, which is why the
+    resend is refused), so the refusal says nothing of it. A PUT replaces the lines whole, so
+    holding them means the edit is applied, once, whatever the resend answered.
+
+    Raises:
+        Transient: the ERP unreachable for the read (RQ retries; the retry reads it first).
+    """
+    try:
+        after = erp.get_order(nro)
+    except ErpRejected:
+        return None
+    if after.situacao == "C" or diff(after, mapped) or after.freight != freight:
+        return None  # cancelled since (the refusal, or the status read again, says so) or not taken
+    return after
 
 
 def _not_erp_products(
