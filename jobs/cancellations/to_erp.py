@@ -20,11 +20,12 @@ unit_key "cancel:<numeric order id>".
   for the status read again is transient, as any call.
 - Cancelled (or already: 409 PEDIDO_CANCELADO, or a 409 on an order whose status, read again, is
   C; or the link says the ERP cancelled it; or an attempt's answer lost, a timeout, and the
-  transport's resend refused however worded, erp.errors.ErpRejected.maybe_taken, on an order whose
-  status, read again, is C): a flagged Shopify -> ERP edit's note on the order link is cleared (the
-  sale is off), and an ERP -> Shopify cancellation of the order that failed in Shopify (its message
-  said "or cancel the order there") is closed, its note gone (`settle_erp_side`). Read again and
-  not C, that resend's refusal is the ERP's answer, as above.
+  transport's resend refused however worded, erp.errors.ErpRejected.maybe_taken, or a run after an
+  earlier one of the unit refused so, on an order whose status, read again, is C): a flagged
+  Shopify -> ERP edit's note on the order link is cleared (the sale is off), and an ERP -> Shopify
+  cancellation of the order that failed in Shopify (its message said "or cancel the order there")
+  is closed, its note gone (`settle_erp_side`). Read again and not C, that refusal is the ERP's
+  answer, as above.
 - Linked to an ERP order of the ERP the shop was connected to before (jobs.order_generation: the
   connection moved since, and the same number there is another order): nothing is sent; the link
   is flagged and the message fails (ORDER_OF_OTHER_ERP) for a person to cancel it where it is.
@@ -229,17 +230,19 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         # installation's) is read by the order's status, read again (the ERP down for that read:
         # Transient, retried; the order gone, or the login refused: said as such, below). So is any
         # refusal of the transport's resend after an attempt whose answer was lost (`maybe_taken`: a
-        # timeout): that attempt may have cancelled it, and the resend's refusal speaks for itself only.
+        # timeout), or of a run after an earlier one of this unit (whose answers may all have been
+        # lost): that attempt may have cancelled it, and a refusal speaks for its own attempt only.
         situacao, refusal = None, exc
         conflict = exc.status == 409 and exc.codigo != INVOICED
-        if exc.codigo != ALREADY_CANCELLED and (conflict or exc.maybe_taken):
+        maybe_taken = exc.maybe_taken or message.attempts > 1
+        if exc.codigo != ALREADY_CANCELLED and (conflict or maybe_taken):
             try:
                 situacao = erp.get_order(nro).situacao
             except ErpRejected as reread:
                 refusal = reread
         if exc.codigo == ALREADY_CANCELLED or situacao == "C":  # cancelled in the ERP already: done
             return _cancelled(session, shop_id, link, message, "C", erp_code=exc.codigo,
-                              answer_lost=exc.maybe_taken)  # fmt: skip
+                              answer_lost=maybe_taken and not conflict)  # fmt: skip
         invoiced = exc.codigo == INVOICED or situacao == "F"
         if not invoiced:  # not cancelled, and a retry alone changes nothing: a person must know
             _refused(link, nro, refusal)

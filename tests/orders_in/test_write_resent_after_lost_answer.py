@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 import requests
 
 from jobs import order_clients
@@ -55,9 +56,11 @@ def answer_lost_once(
     taken: bool = True,
     meanwhile: Callable[[], None] | None = None,
     resend: tuple[int, dict] | None = None,
+    lost: int = 1,
 ) -> list[str]:
     """The first `method` request to `path` (under the API) is taken by the ERP (`taken`; else it
-    never arrives there) and its answer lost; the URLs of those requests sent."""
+    never arrives there) and its answer lost, and so are the `lost` - 1 after it (not taken: the
+    ERP slow); `resend` answers the one after those. The URLs of those requests sent."""
     session = order_clients.erp_client(world.shop_id).transport.session
     real = session.request
     sent: list[str] = []
@@ -72,7 +75,9 @@ def answer_lost_once(
             if meanwhile is not None:
                 meanwhile()
             raise requests.exceptions.ReadTimeout("read timed out (answer lost)")
-        if len(sent) == 2 and resend is not None:
+        if len(sent) <= lost:
+            raise requests.exceptions.ReadTimeout("read timed out (answer lost)")
+        if len(sent) == lost + 1 and resend is not None:
             return _answer(*resend)
         return real(m, url, *args, **kwargs)
 
@@ -100,6 +105,32 @@ def test_a_cancel_taken_whose_resend_is_refused_is_cancelled_not_refused(world, 
     assert message.status == MessageStatus.DONE.value, message.error_text
     link = world.link(gid)
     assert link.erp_status == "C" and link.needs_attention is None
+
+
+def test_a_cancel_taken_whose_answer_every_attempt_lost_is_cancelled_on_the_jobs_retry(world, monkeypatch):
+    """The ERP cancels at the first attempt, and every attempt of the transport times out (the ERP
+    slow): the job fails transient. Its retry sends the cancel afresh and the installation refuses
+    the repeat: a clean refusal to the transport, yet the run before may have cancelled it. Read
+    back, the ERP order is cancelled: done, not "the ERP refused to cancel; still live"."""
+    from jobs import inbox
+    from jobs.cancellations import to_erp
+    from ledger.errors import Transient
+    from tests.orders_in.test_edit_and_cancel_flags import inbox_ids
+
+    gid, nro = imported(world)
+    cancel = f"PedidoVenda/{nro}/Cancelamento"
+    sent = answer_lost_once(world, monkeypatch, "POST", cancel, lost=3, resend=REPEAT_REFUSED)
+    cancel_in_shopify(world, gid)
+    world.delivered()
+    [cancelled] = inbox_ids("orders/cancelled")
+    with pytest.raises(Transient):
+        inbox.process(cancelled)
+    assert len(sent) == 3 and world.chain.order(nro)["situacaoPed"] == "C"
+    assert to_erp.replay(cancel_message(world, gid).id) == "done"  # RQ's retry
+    assert len(sent) == 4
+    message = cancel_message(world, gid)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.link(gid).erp_status == "C" and world.link(gid).needs_attention is None
 
 
 def test_a_cancel_refused_after_an_attempt_that_never_arrived_stays_refused(world, monkeypatch):
