@@ -8,7 +8,9 @@ rule is added here. A broken one is a Rejected naming the value and the rule it 
 Addresses: Brazilian checkouts write "street, number" in address1 (a number typed without the
 comma is found too; none is "S/N"; what follows the number, "apto 12", is a complement; a street
 named by a number, "Rua 2", keeps it) and "complement, district" in address2; the phone's DDD is
-its first two digits after the country code (and the long-distance 0). An address is sent whole,
+its first two digits after the country code (+55 or 0055) and the long-distance 0; only the first
+number of the field is read (not "ramal 25" nor a second number), and a phone that is not one valid
+Brazilian number (DDD + 8 or 9 digits) is not sent, so the register keeps its own. An address is sent whole,
 "" for what it lacks: the ERP upserts GE_PESSOA by document and keeps a field left out, so a new
 address without a complement would keep the old one's. A partial one (no street, city or state: a
 wallet's billing address on a pickup) is no address: none of its fields is sent, so the register
@@ -230,23 +232,45 @@ def _brazilian_phone(phone: str | None, brazilian_place: bool) -> str | None:
     """A phone the register can take (DDD + number): one dialled with Brazil's country code (+55,
     0055), or one with no country code from a Brazilian address or the order's own; None for
     another country's (+1 212 ... would read as DDD 12) or a foreign address's without a code."""
-    typed = (phone or "").strip()
+    typed = _first_number(phone or "")
     if not typed:
         return None
-    international = re.match(r"\+|00", typed)
+    international = re.match(r"\(?(?:\+|00)", typed)
     if international:
         return phone if re.sub(r"\D", "", typed[international.end() :]).startswith("55") else None
     return phone if brazilian_place else None
 
 
+# A Brazilian phone's digits after the country code and the long-distance 0: a DDD (11 to 99, no 0 in
+# it), then a landline's 8 digits (beginning 2 to 5) or a mobile's 9 (beginning 9).
+_BRAZILIAN_NUMBER = re.compile(r"[1-9]{2}(?:[2-5]\d{7}|9\d{8})")
+
+
+def _first_number(phone: str) -> str:
+    """The first number of a phone field as typed: what comes before an extension or a second number
+    ("(11) 3222-1234 ramal 25", "... / 3222-5678", "..., 3222-5678", "... ou ..."), which begin with
+    a character no number is written with; "0xx11" (the long-distance 0, any carrier) is "011"."""
+    typed = re.sub(r"(?i)(?<=0)\s*xx", "", phone)
+    found = re.search(r"[+(\d][\d\s()+.-]*", typed)  # from its first digit, "+" or "(": "Tel: (11) ..."
+    return found.group().strip() if found else ""
+
+
 def _split_phone(phone: str | None) -> tuple[str | None, str | None]:
-    digits = re.sub(r"\D", "", phone or "")
-    if digits.startswith("55") and len(digits) > 11:
+    """(DDD, number) of a Brazilian phone (`_brazilian_phone`), or (None, None) when its first number
+    is not one valid Brazilian number: a wrong one sent would overwrite the register's good phone
+    (the ERP upserts GE_PESSOA by document), one left out keeps it. Brazil's country code goes (+55,
+    0055, or 55 before 10 or 11 digits), then the long-distance 0 ("(011) 3222-1234")."""
+    first = _first_number(phone or "")
+    digits = re.sub(r"\D", "", first)
+    international = re.match(r"\(?(?:\+|00)", first)
+    if international:  # `_brazilian_phone` let only Brazil's code through
+        digits = re.sub(r"^(?:00)?55", "", digits)
+    elif digits.startswith("55") and len(digits) in (12, 13):
         digits = digits[2:]
-    if digits.startswith("0") and len(digits) > 10:  # the long-distance 0: "(011) 3222-1234"
+    if digits.startswith("0"):
         digits = digits[1:]
-    if len(digits) < 10:
-        return None, digits or None
+    if not _BRAZILIAN_NUMBER.fullmatch(digits):
+        return None, None
     return digits[:2], digits[2:]
 
 
@@ -525,17 +549,19 @@ def _register_source(order: Order, address: Address | None) -> Address | None:
     return other if _brazilian(other) else None
 
 
-def _phone(order: Order, address: Address | None) -> str | None:
-    """The register's phone: the document's own person's address's, else the order's, each only
-    when Brazilian (`_brazilian_phone`)."""
+def _phone(order: Order, address: Address | None) -> tuple[str | None, str | None]:
+    """The register's phone as (DDD, number): the document's own person's address's, else the
+    order's, each only when Brazilian (`_brazilian_phone`) and one valid number (`_split_phone`);
+    (None, None) for none, so the register keeps its own."""
     own = _brazilian_phone(address.phone, _brazilian(address)) if address else None
-    return own or _brazilian_phone(order.phone, True)
+    ddd, number = _split_phone(own)
+    return (ddd, number) if number else _split_phone(_brazilian_phone(order.phone, True))
 
 
 def _customer_input(
     order: Order, tax: TaxId, name: str | None, trade_name: str | None, address: Address | None
 ) -> CustomerInput:
-    ddd, number = _split_phone(_phone(order, address))
+    ddd, number = _phone(order, address)
     registered = _register_source(order, address)
     where = _register_address(registered) if registered else {}
     email = _email(order)
