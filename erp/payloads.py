@@ -14,6 +14,7 @@ from erp.fields import iso
 from erp.names import NAMES, Names
 from erp.nfe_text import nfe_text
 from erp.records import CustomerInput, OrderInput, OrderLineInput, PaymentInput
+from erp.text_width import within
 
 PER_PACKAGING = Decimal("0.000001")  # VLREMBDESCONTO NUMERIC(17,6)
 
@@ -27,12 +28,15 @@ def _num(value: Decimal | None) -> int | float | None:
 # The widths of the GE_PESSOA columns clienteDto is upserted into (as the ERP sandbox models them;
 # the NF-e's own limits for the recipient are 60): a longer value would fail the whole order, so
 # it is cut here. Shopify allows 255 characters per address line. Not the CEP: one cut is another
-# CEP (jobs.order_customer sends 8 digits or none).
+# CEP (jobs.order_customer sends 8 digits or none). The address's texts (WHOLE_PARTS) give up whole
+# ", " parts from their end and are cut between words, never inside a number (erp.text_width.within:
+# "Condominio ..., Torre B, Apto 1203" cut by characters read "..., Apto 1", another apartment).
 CUSTOMER_WIDTHS: dict[str, int] = {
     "name": 100, "trade_name": 100, "city": 60, "district": 60, "street": 100, "number": 10,
     "complement": 60, "email": 100, "nfe_email": 100, "phone_ddd": 3, "phone_number": 12,
     "state_registration": 20, "uf": 2,
 }  # fmt: skip
+WHOLE_PARTS = frozenset({"street", "complement", "district"})
 
 
 # The texts the NF-e prints (TString, Latin-1 only): the name and the address (erp.nfe_text).
@@ -41,8 +45,9 @@ NFE_TEXTS = ("name", "trade_name", "street", "number", "complement", "district",
 
 def customer_payload(customer: CustomerInput, names: Names = NAMES) -> dict[str, Any]:
     """clienteDto: the NF-e's texts within its character set (`nfe_text`), then every text cut to
-    its column (CUSTOMER_WIDTHS, measured after), so what the ERP stores is what the NF-e can print;
-    fields the order does not know are left out, not sent as null, so the ERP's upsert by document
+    its column (CUSTOMER_WIDTHS, measured after; the address's by whole parts, then between words),
+    so what the ERP stores is what the NF-e can print; fields the order does not know are left
+    out, not sent as null, so the ERP's upsert by document
     keeps what it has on file (a company's state registration, its ICMS contributor flag). A name
     left with nothing (all emoji) is left out too, so the register keeps its own."""
     texts = {key: nfe_text(value) for key in NFE_TEXTS if isinstance(value := getattr(customer, key), str)}
@@ -51,7 +56,7 @@ def customer_payload(customer: CustomerInput, names: Names = NAMES) -> dict[str,
     c = replace(
         c,
         **{
-            key: value[:width].rstrip()
+            key: within(value, width) if key in WHOLE_PARTS else value[:width].rstrip()
             for key, width in CUSTOMER_WIDTHS.items()
             if isinstance(value := getattr(c, key), str) and len(value) > width
         },

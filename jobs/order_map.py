@@ -45,6 +45,7 @@ from erp.records import (
     PaymentInput,
     parse_sku,
 )
+from erp.text_width import whole_parts
 from jobs.order_customer import InvalidTaxId, TaxId, delivery_obs, map_customer, validate_tax_id
 from jobs.order_discounts import (
     CENT,
@@ -886,17 +887,15 @@ def _head(order: Order) -> str:
 
 def _squeezed(where: str, room: int, most: int) -> str:
     """The delivery's words in `room` characters, cut only between its ", " parts (a number is never
-    cut in two: "..., 1234" never reads "..., 12"): trailing parts (phone, CEP, city, complement) are
-    dropped while it is longer than `room`, except those that begin within its first OBS_WHERE_KEPT
-    characters, which stay whole while it fits `most` (the whole obsPedido after its head)."""
-    parts = where.split(", ")
-    while len(parts) > 1:
-        text = ", ".join(parts)
-        begins = len(text) - len(parts[-1])
-        if len(text) <= room or (begins < OBS_WHERE_KEPT and len(text) <= most):
-            break
-        parts.pop()
-    return ", ".join(parts)
+    cut in two: "..., 1234" never reads "..., 12"; erp.text_width.whole_parts): trailing parts (phone,
+    CEP, city, complement) are dropped while it is longer than `room`, except those that begin within
+    its first OBS_WHERE_KEPT characters, which stay whole while it fits `most` (the whole obsPedido
+    after its head)."""
+
+    def fits(text: str, last: str) -> bool:
+        return len(text) <= room or (len(text) - len(last) < OBS_WHERE_KEPT and len(text) <= most)
+
+    return whole_parts(where, fits)
 
 
 def map_order(
