@@ -61,6 +61,21 @@ def test_a_name_left_with_nothing_is_not_sent_and_widths_count_after():
     assert body["complementoLogradouro"] == "Bloco"
 
 
+def test_letters_outside_latin_1_are_transliterated_not_dropped():
+    """A Polish, Vietnamese or Turkish name is written with letters Latin-1 has not: each becomes
+    its base letter (Ł, which has no decomposition, L), never deleted ("UKASZ WINIEWSKI")."""
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"] = {
+        **raw["shippingAddress"], "firstName": "Łukasz", "lastName": "Wiśniewski",
+        "address1": "Rua Nguyễn Văn Trỗi, 100", "address2": "Œuvre Ştefan ★, Đông Ørestad",
+        "city": "São Paulo",
+    }  # fmt: skip
+    body = _body(raw)
+    assert body["nomeRazaoSocial"] == "LUKASZ WISNIEWSKI"
+    assert (body["logradouro"], body["complementoLogradouro"]) == ("Rua Nguyen Van Troi", "OEuvre Stefan")
+    assert (body["bairro"], body["cidade"]) == ("Dông Ørestad", "São Paulo")  # ô is Latin-1: kept
+
+
 def test_the_observation_stays_within_the_nfe_character_set():
     raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
     raw["shippingAddress"] = {**raw["shippingAddress"], "address1": "Rua Sant’Ana, 100"}
