@@ -13,8 +13,9 @@ against the shop's locations when the caller could read them.
 Payment gateways are names people type: a line "PIX" or "cartão  de crédito" is Shopify's "Pix"
 or "Cartão de crédito". Every comparison of a gateway name (the import's look-up, the catch-up,
 resuming parked orders, the page's "seen, not mapped", saving a line) goes through `code_key`:
-case-folded, whitespace collapsed. Saving a line that differs from an existing one only so
-changes that line instead of adding a second one.
+case-folded, whitespace collapsed, Unicode-normalised (NFC: a name written decomposed by a Mac's
+CSV is the one Shopify writes composed). Saving a line that differs from an existing one only so
+changes that line instead of adding a second one; a name is stored composed (`stored_name`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import csv
 import enum
 import io
 import re
+import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,8 +84,11 @@ ERP_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
 
 
 def gateway_key(name: str) -> str:
-    """A payment gateway's name as it is compared: case-folded, whitespace collapsed."""
-    return " ".join(name.split()).casefold()
+    """A payment gateway's name as it is compared: case-folded, whitespace collapsed, NFC (canonical
+    caseless: a "Cartão" written decomposed, "a" + a combining tilde, by a CSV saved on a Mac, is
+    Shopify's composed "Cartão")."""
+    folded = unicodedata.normalize("NFD", " ".join(name.split())).casefold()
+    return unicodedata.normalize("NFC", folded)
 
 
 # The payment_method code of an order Shopify shows paid with no payment recorded (created as paid by
@@ -96,8 +101,15 @@ BY_NAME = frozenset({"payment_method", "carrier"})  # kinds whose Shopify code i
 
 def code_key(kind: str, code: str) -> str:
     """A Shopify code as the kind compares it: gateway and shipping method names by `gateway_key`
-    (case-folded, whitespace collapsed), others exactly."""
+    (case-folded, whitespace collapsed, NFC), others exactly."""
     return gateway_key(code) if kind in BY_NAME else code
+
+
+def stored_name(kind: str, code: str) -> str:
+    """A Shopify code as a De:Para line stores it: trimmed; a name (`BY_NAME`) composed (NFC), as
+    Shopify writes names, so the page and the CSV show it as the orders name it."""
+    code = code.strip()
+    return unicodedata.normalize("NFC", code) if kind in BY_NAME else code
 
 
 def find_mapping(session: Session, shop_id: int, kind: str, shopify_code: str) -> Mapping | None:
@@ -276,7 +288,7 @@ def upsert_mapping(
         MappingConflict: see `set_location_mapping`.
     """
     mapping_kind = _kind(kind)
-    shopify_code, erp_code = shopify_code.strip(), erp_code.strip()
+    shopify_code, erp_code = stored_name(kind, shopify_code), erp_code.strip()
     if not shopify_code or not erp_code:
         raise ValueError("both the Shopify code and the ERP code are required")
     if mapping_kind is MappingKind.LOCATION:
@@ -464,7 +476,7 @@ def import_csv(
             else:
                 was = before.get(code_key(kind, shopify_code))
                 if was != row.erp_code:
-                    result.changed[shopify_code] = (was, row.erp_code)
+                    result.changed[row.shopify_code] = (was, row.erp_code)
             result.created += int(created)
             result.updated += int(not created)
     except csv.Error as exc:  # nothing after it can be read: the lines before it landed

@@ -197,3 +197,32 @@ def test_every_gateway_an_order_waits_for_is_seen_not_only_the_one_it_parked_on(
         ("shopify_payments", 2),  # spelt as first seen: "SHOPIFY_PAYMENTS" is the same gateway
         ("pix", 1),
     ]
+
+
+NFD_CARD = "Carta\u0303o de cre\u0301dito"  # "Cartão de crédito" as a CSV written on a Mac spells it
+NFC_CARD = "Cartão de crédito"  # as Shopify names the gateway
+
+
+def test_a_name_written_decomposed_is_the_gateway_shopify_names_composed(session, shop):
+    """A De:Para line saved in NFD (a letter, then its accent) is the gateway Shopify names in NFC:
+    names compare NFC-normalised (ledger.mappings.gateway_key), and are stored so; else the order
+    stayed parked on a line that looks mapped on the page."""
+    assert mappings.gateway_key(NFD_CARD) == mappings.gateway_key(NFC_CARD) == "cartão de crédito"
+    missing = MappingMissing("payment_method", NFC_CARD)
+    trace.fail(session, trace.begin(session, shop.id, "orders", "o1", "shopify_to_erp"), missing)
+    result = mappings.import_csv(session, shop.id, "payment_method", f"shopify_code,erp_code\n{NFD_CARD},3\n")
+    assert (result.created, result.errors) == (1, [])
+    mappings.upsert_mapping(session, shop.id, "carrier", "Entrega Rapida Sa\u0303o Paulo", "7")
+    session.commit()
+    assert mappings.erp_code(session, shop.id, "payment_method", NFC_CARD) == "3"
+    assert mappings.erp_code(session, shop.id, "carrier", "ENTREGA RAPIDA SÃO PAULO") == "7"
+    assert [r.shopify_code for r in mappings.list_mappings(session, shop.id, "payment_method")] == [NFC_CARD]
+    assert mappings.unmapped_codes_seen(session, shop.id, "payment_method") == []
+    assert len(trace.parked_waiting_for(session, shop.id, "payment_method", NFD_CARD)) == 1
+    # a line stored decomposed before the rule: found, and saved again it is that line, not a second
+    boleto = "Boleto Banca\u0301rio"
+    session.add(Mapping(shop_id=shop.id, kind="payment_method", shopify_code=boleto, erp_code="4"))
+    session.commit()
+    assert mappings.erp_code(session, shop.id, "payment_method", "boleto bancário") == "4"
+    _, created = mappings.upsert_mapping(session, shop.id, "payment_method", "Boleto Bancário", "5")
+    assert not created and count(session, Mapping) == 3

@@ -504,3 +504,10 @@ def test_an_order_with_more_transactions_than_the_first_read_holds_is_paid_by_al
     total = sum(Decimal(str(p["vlrPagto"])) for p in erp_order["formasPagto"])
     assert len(erp_order["formasPagto"]) == 1  # the Pix, not the declined tries
     assert total == Decimal(str(erp_order["vlrTotalPedido"]))
+
+
+def test_a_de_para_line_written_decomposed_pays_the_gateway_shopify_names_composed():
+    """A "Cartão" from a CSV written on a Mac is "Carta" + a combining tilde (NFD); Shopify names the
+    gateway in NFC. Compared as typed, the order stayed parked on a gateway the page shows mapped."""
+    order = order_of("PAID", txn(1, "Cartão de crédito", "SALE", "SUCCESS", "100.00"))
+    assert forms(order, "100.00", {"Carta\u0303o de cre\u0301dito": 3}) == [(3, Decimal("100.00"))]
