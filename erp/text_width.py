@@ -1,4 +1,5 @@
-"""Text cut to a width the way a person reads it: whole ", " parts given up from the end, and a part
+"""Text cut to a width the way a person reads it: whole ", " parts given up (`within`: the long
+wordy ones first, then from the end; `whole_parts`: from the end), and a part
 alone too long cut between words, so a number is never cut in two ("Apto 1203" never reads "Apto 1",
 "..., 1234" never "..., 12"). Used for the customer's address within GE_PESSOA's columns
 (erp.payloads) and for the delivery within obsPedido (jobs.order_map.observation_where)."""
@@ -20,10 +21,19 @@ def whole_parts(text: str, fits: Callable[[str, str], bool]) -> str:
 
 
 def within(text: str, width: int) -> str:
-    """`text` in `width` characters: whole parts from its end (`whole_parts`), then, when its first
-    part alone is longer, cut at the last space that keeps it within, never inside a word (nor a
-    number); by characters only when its first word alone is longer than `width`."""
-    kept = whole_parts(text, lambda kept, _last: len(kept) <= width)
+    """`text` in `width` characters: first its longest ", " parts holding no digit are given up (a
+    condominium's name, "entrada pela lateral": the tower, block and apartment a delivery needs are
+    short and numbered: "Condominio Residencial Parque Jardim Europa, Torre B, Apto 1203" keeps
+    "Torre B, Apto 1203"), one part kept at least; then whole parts from its end (`whole_parts`);
+    then, when one part alone is longer, cut at the last space that keeps it within, never inside a
+    word (nor a number); by characters only when its first word alone is longer than `width`."""
+    parts = text.split(PARTS)
+    while len(PARTS.join(parts)) > width and len(parts) > 1:
+        wordy = [part for part in parts if not any(c.isdigit() for c in part)]
+        if not wordy:
+            break
+        parts.remove(max(wordy, key=len))  # (the first of the longest)
+    kept = whole_parts(PARTS.join(parts), lambda kept, _last: len(kept) <= width)
     if len(kept) <= width:
         return kept
     cut = kept[: width + 1]  # the character after the width tells whether the cut ends a word

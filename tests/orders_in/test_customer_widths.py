@@ -21,10 +21,15 @@ def _body(**address) -> dict:
 def test_a_long_complement_drops_whole_parts_never_cuts_an_apartment_number():
     body = _body(address2="Condominio Residencial Parque Jardim Europa, Torre B, Apto 1203, Pinheiros")
     assert body["bairro"] == "Pinheiros"
-    # "..., Torre B, Apto 1203" is 64 characters: the last part goes whole, never "..., Apto 1"
-    assert body["complementoLogradouro"] == "Condominio Residencial Parque Jardim Europa, Torre B"
+    # "..., Torre B, Apto 1203" is 64 characters: never "..., Apto 1", and what a delivery needs (the
+    # tower and the apartment: short, numbered) kept over the condominium's long name
+    assert body["complementoLogradouro"] == "Torre B, Apto 1203"
     body = _body(address2="Bloco C, Apartamento 1203, entrada pela rua lateral ao lado da padaria, Centro")
     assert body["complementoLogradouro"] == "Bloco C, Apartamento 1203"
+    body = _body(address2="Condominio Residencial Parque Jardim Europa das Flores, Casa 12, Pinheiros")
+    assert body["complementoLogradouro"] == "Casa 12"
+    body = _body(address2="Apartamento 1203 Bloco C Torre Sul Condominio Parque das Flores, Rua de tras 1234")
+    assert body["complementoLogradouro"] == "Apartamento 1203 Bloco C Torre Sul Condominio Parque das"
 
 
 def test_one_part_too_long_is_cut_between_words_never_inside_a_number():
