@@ -109,6 +109,13 @@ def _in_table(values: dict[int, float], lines: list, unit: str) -> dict[int, flo
     return {k: to_table(v, packaging[k], unit) if k in packaging else v for k, v in values.items()}
 
 
+def _served_before(line: dict[str, Any], again: bool) -> float:
+    """What a line holds reserved before this picking: the last picking's served quantity on a
+    re-pick, else what was ordered."""
+    served = line["qtdatendida"]
+    return float(served) if again and served is not None else float(line["qtdpedida"])
+
+
 def separate(
     store: Store,
     nro: int,
@@ -120,12 +127,18 @@ def separate(
     """Pick the order: `cuts` {seqItem: qty served}, `substitutions` [{seqItem, codAcesso|seqProduto,
     qtdEmbalagem?, qtd}], `weights` {seqItem: kg}, quantities as the API counts them
     (Store.quantity_unit). Weighed lines not in `weights` get a weight that differs from the
-    ordered one (seeded by the order number) unless `weights` is given."""
+    ordered one (seeded by the order number) unless `weights` is given.
+
+    An order separated already (S, not invoiced) is picked AGAIN (the store re-picks before the
+    NF-e: a box found after all, a piece of meat weighed again): the lines not in `cuts` /
+    `weights` keep what the last picking served, the reservation moves by the difference, and a
+    new S event reports the picking as it is now."""
     unit = store.quantity_unit
     rng = random.Random(nro)
     with store.write() as (conn, now):
         order = load_order(conn, nro, for_update=True)
-        if order["situacaoped"] not in EDITABLE:
+        again = order["situacaoped"] == "S"
+        if order["situacaoped"] not in EDITABLE and not again:
             raise _conflict(order)
         lines = order_lines(conn, nro)
         cut_map, weight_map = (
@@ -133,13 +146,14 @@ def separate(
             _in_table(_int_keys(weights), lines, unit),
         )
         served: dict[int, float] = {}
+        before = {line["seqitem"]: _served_before(line, again) for line in lines}
         for line in lines:
-            qty = line["qtdpedida"]
+            qty = before[line["seqitem"]]
             if line["seqitem"] in cut_map:
-                qty = max(0.0, min(qty, cut_map[line["seqitem"]]))
+                qty = max(0.0, min(line["qtdpedida"], cut_map[line["seqitem"]]))
             elif line["seqitem"] in weight_map:
                 qty = round(weight_map[line["seqitem"]], 3)
-            elif line["pesavel"] == "S" and weights is None:
+            elif line["pesavel"] == "S" and weights is None and not again:
                 qty = round(qty * rng.choice([0.92, 0.96, 1.03, 1.07]), 3)
             served[line["seqitem"]] = qty
         next_item = max(line["seqitem"] for line in lines) + 1
@@ -185,7 +199,7 @@ def separate(
                 .where(pvi.c.nropedvenda == nro, pvi.c.seqitem == line["seqitem"])
                 .values(qtdatendida=qty)
             )
-            delta = qty - line["qtdpedida"]
+            delta = qty - before[line["seqitem"]]
             if delta:
                 move_stock(conn, now, order["nroempresa"], line["seqproduto"], reserva=delta)
         if new_lines:

@@ -356,3 +356,22 @@ def add_line_discount(line: dict[str, Any], application: dict[str, Any], per_uni
         {"allocatedAmountSet": bag(allocated), "discountApplication": application},
     ]
     return allocated
+
+
+def remove_line_discount(line: dict[str, Any], index: int) -> Decimal:
+    """Take a manual per-unit discount (the order's discount application `index`) off one line,
+    exactly as `add_line_discount` put it on; the amount that was allocated (0: not on the line)."""
+    kept, removed = [], ZERO
+    for allocation in line.get("discountAllocations", []):
+        application = allocation["discountApplication"]
+        if application.get("index") != index or application.get("__typename") != "ManualDiscountApplication":
+            kept.append(allocation)
+            continue
+        per_unit = Decimal(str(application.get("_perUnit") or application["value"]["amount"]))
+        allocated = bag_amount(allocation["allocatedAmountSet"])
+        line["_discount"] = f"{cents(Decimal(line['_discount']) - per_unit * line['quantity'])}"
+        unallocated = Decimal(line.get("_editUnallocated") or "0") - (per_unit * line["quantity"] - allocated)
+        line["_editUnallocated"] = f"{cents(unallocated)}"
+        removed += allocated
+    line["discountAllocations"] = kept
+    return removed

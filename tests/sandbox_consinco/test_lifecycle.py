@@ -190,3 +190,17 @@ def test_tracking_given_after_invoicing_is_a_new_f_event_of_the_same_nfe(served,
     }
     assert invoices[2]["rastreio"]["transportadora"] == "SANDBOX LOG"
     assert invoices[2]["rastreio"]["url"].endswith("/_sandbox/rastreio/LG2")
+
+
+def test_an_order_separated_is_picked_again_before_its_invoice(erp):
+    """The store re-picks an order in S: the lines named change, the others keep the last picking
+    (a weighed line is not weighed anew), and the invoice is of the picking as it is now."""
+    nro, _, _ = _place(erp, "life-repick")
+    first = erp.separate(nro, cuts={1: 1}, weights={3: 1.2})
+    again = erp.separate(nro, cuts={1: 3}, weights={})
+    before = {i["seqItem"]: i["qtdAtendida"] for i in first["itens"]}
+    now = {i["seqItem"]: i["qtdAtendida"] for i in again["itens"]}
+    assert (before[1], now[1]) == (1, 3) and now[2] == before[2] == 3 and now[3] == before[3] == 1.2
+    assert again["situacaoPed"] == "S"
+    invoiced = erp.invoice(nro, model="55")
+    assert {i["seqItem"]: i["qtdAtendida"] for i in invoiced["itens"]} == now

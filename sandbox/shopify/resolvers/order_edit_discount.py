@@ -1,4 +1,5 @@
-"""orderEditAddLineItemDiscount: a manual discount on one line of an open order edit.
+"""orderEditAddLineItemDiscount: a manual discount on one line of an open order edit; and
+orderEditRemoveDiscount: a discount taken off in one (staged in it, or committed by an earlier edit).
 
 Why: a supermarket adjusts a line's price after picking (a weighed item lighter than ordered),
 and Shopify's order edit is the way to lower what the order costs before the payment is
@@ -13,6 +14,14 @@ taken of the line's discounted unit price. userErrors follow Shopify's `UserErro
 message): an unknown or removed line, a second discount on the same line in one edit, both or
 neither of fixedValue / percentValue, a currency other than the shop's, a value not positive or
 above the unit price, a percentage above 100.
+
+orderEditRemoveDiscount names a CalculatedDiscountApplication: one staged in this edit (the
+staged discount is dropped) or one the order carries from an earlier edit (its calculated id,
+given by the edit's `calculatedDiscountAllocations`): the commit takes its allocation off every
+line, as `add_line_discount` put it on (order_totals.remove_line_discount; the application stays in
+the order's list, its index referenced by the REST payloads). Only a manual discount: a code or
+automatic discount is refused here (the sandbox does not model removing those). Refusals are
+OrderEditRemoveDiscountUserError code INVALID: an unknown id, one removed already in this edit.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from graphql import GraphQLResolveInfo
 from sandbox.shopify import order_store
 from sandbox.shopify.order_totals import CURRENCY, ZERO, bag_amount, cents, money_v2
 from sandbox.shopify.registry import Ctx, mutation, user_error
-from sandbox.shopify.resolvers.order_edits import _calc_line_id, _open_calc, _payload
+from sandbox.shopify.resolvers.order_edits import _calc_line_id, _open_calc, _payload, application_ids
 
 _NONE = {
     "addedDiscountStagedChange": None,
@@ -121,3 +130,43 @@ def order_edit_add_line_item_discount(
         "value": value,
     }
     return {**_payload(ctx, calc, lineItemId), "addedDiscountStagedChange": change}
+
+
+def _remove_refused(message: str) -> dict[str, Any]:
+    return {"calculatedOrder": None, "orderEditSession": None,
+            "userErrors": [user_error(["discountApplicationId"], message, "INVALID")]}  # fmt: skip
+
+
+@mutation("orderEditRemoveDiscount")
+def order_edit_remove_discount(
+    _src: Any, info: GraphQLResolveInfo, id: str, discountApplicationId: str
+) -> dict:
+    ctx: Ctx = info.context
+    calc, order, errors = _open_calc(ctx, id)
+    if errors:
+        return {"calculatedOrder": None, "orderEditSession": None,
+                "userErrors": [{**e, "code": "INVALID"} for e in errors]}  # fmt: skip
+    staged = calc.get("_discounts", [])
+    entry = next((d for d in staged if d["id"] == discountApplicationId), None)
+    if entry is not None:
+        staged.remove(entry)
+        ctx.store.put(ctx.shop, calc)
+        return {key: value for key, value in _payload(ctx, calc).items() if key != "calculatedLineItem"}
+    ids = application_ids(ctx, calc, order)
+    if discountApplicationId not in ids:
+        return _remove_refused("The discount application does not exist.")
+    index = ids.index(discountApplicationId)
+    application = order["_discountApplications"][index]
+    if application.get("__typename") != "ManualDiscountApplication":
+        return _remove_refused("Only a manual discount can be removed from the order in this edit.")
+    removed = calc.setdefault("_removedDiscounts", [])
+    carried = any(
+        a["discountApplication"].get("index") == index
+        for line in order["_lines"]
+        for a in line.get("discountAllocations", [])
+    )
+    if index in removed or not carried:
+        return _remove_refused("The discount application does not exist.")
+    removed.append(index)
+    ctx.store.put(ctx.shop, calc)
+    return {key: value for key, value in _payload(ctx, calc).items() if key != "calculatedLineItem"}

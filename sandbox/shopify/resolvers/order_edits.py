@@ -22,7 +22,15 @@ from sandbox.shopify.connections import connection
 from sandbox.shopify.gids import gid, kind_of, num_of
 from sandbox.shopify.order_documents import line_item_doc
 from sandbox.shopify.order_payloads import emit_order, order_edit
-from sandbox.shopify.order_totals import ZERO, add_line_discount, bag, bag_amount, cents, recompute
+from sandbox.shopify.order_totals import (
+    ZERO,
+    add_line_discount,
+    bag,
+    bag_amount,
+    cents,
+    recompute,
+    remove_line_discount,
+)
 from sandbox.shopify.registry import Ctx, field, mutation, user_error
 
 _EDIT_PAYLOAD_NONE = {"calculatedOrder": None, "calculatedLineItem": None, "orderEditSession": None}
@@ -75,6 +83,9 @@ def _apply(ctx: Ctx, order: dict[str, Any], calc: dict[str, Any], move_stock: bo
             order_store.add_to_fulfillment_order(ctx, order, line, added["locationId"])
             order_store.commit_stock(ctx, variant["id"], added["locationId"], added["quantity"])
         additions.append({"id": num_of(line["id"]), "delta": added["quantity"]})
+    for index in calc.get("_removedDiscounts", []):  # orderEditRemoveDiscount (order_edit_discount.py)
+        for line in order["_lines"]:
+            remove_line_discount(line, index)
     for staged in calc.get("_discounts", []):  # orderEditAddLineItemDiscount (order_edit_discount.py)
         target = next((item for item in order["_lines"] if item["id"] == staged["lineId"]), None)
         if target is not None and target["currentQuantity"] > 0:
@@ -94,6 +105,7 @@ def _manual_application(staged: dict[str, Any], index: int, committed: bool) -> 
         "description": staged["description"],
         "value": staged["value"],
         "index": index,
+        "_perUnit": staged["perUnit"],  # what one unit had off (a percentage's too): its removal
     }
     if committed:
         return {
@@ -105,11 +117,37 @@ def _manual_application(staged: dict[str, Any], index: int, committed: bool) -> 
             "_staged": True, **common}  # fmt: skip
 
 
-def _calc_line(line: dict[str, Any], quantity: int, restocking: bool, added: bool) -> dict[str, Any]:
+def application_ids(ctx: Ctx, calc: dict[str, Any], order: dict[str, Any]) -> list[str]:
+    """The ids the edit gives the order's discount applications (by index): a committed discount
+    is a CalculatedDiscountApplication in the edit, which orderEditRemoveDiscount names. Given
+    when first asked, kept for the edit (the calculated order is stored again by its caller)."""
+    ids = calc.setdefault("_applicationIds", [])
+    for application in order["_discountApplications"][len(ids) :]:
+        ids.append(order_store.new_id(ctx, f"Calculated{application['__typename']}"))
+    return ids
+
+
+def _calculated_allocation(allocation: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """An order line's discount allocation as the edit shows it (`calculatedDiscountAllocations`):
+    a staged one as it is, a committed one with its application's calculated id."""
+    application = allocation["discountApplication"]
+    if application.get("_staged"):
+        return allocation
+    index = application.get("index", 0)
+    calculated = {**application, "__typename": f"Calculated{application['__typename']}", "appliedTo": "LINE",
+                  "description": application.get("description"),
+                  "id": ids[index] if index < len(ids) else None}  # fmt: skip
+    return {**allocation, "discountApplication": calculated}
+
+
+def _calc_line(
+    line: dict[str, Any], quantity: int, restocking: bool, added: bool, ids: list[str]
+) -> dict[str, Any]:
     price = Decimal(line["_unitPrice"])
     fulfilled = line["_fulfilled"]
     unit_after = bag_amount(line["discountedUnitPriceSet"]) if line.get("discountedUnitPriceSet") else price
-    staged = [a for a in line.get("discountAllocations", []) if a["discountApplication"].get("_staged")]
+    allocations = line.get("discountAllocations", [])
+    staged = [a for a in allocations if a["discountApplication"].get("_staged")]
     return {
         "__typename": "CalculatedLineItem",
         "id": _calc_line_id(line["id"]),
@@ -128,7 +166,7 @@ def _calc_line(line: dict[str, Any], quantity: int, restocking: bool, added: boo
         "hasStagedLineItemDiscount": bool(staged),
         "stagedChanges": [],
         "customAttributes": [],
-        "calculatedDiscountAllocations": staged,
+        "calculatedDiscountAllocations": [_calculated_allocation(a, ids) for a in allocations],
         "image": None,
         "_variantId": line["_variantId"],
         "_added": added,
@@ -142,12 +180,14 @@ def _view(ctx: Ctx, calc: dict[str, Any]) -> dict[str, Any]:
     _apply(ctx, preview, calc, move_stock=False)
     recompute(preview)
     original_ids = {line["id"] for line in order["_lines"]}
+    ids = application_ids(ctx, calc, order)
     lines = [
         _calc_line(
             line,
             line["currentQuantity"],
             bool(calc["_restock"].get(line["id"])),
             line["id"] not in original_ids,
+            ids,
         )
         for line in preview["_lines"]
     ]
@@ -214,6 +254,7 @@ def order_edit_begin(_src: Any, info: GraphQLResolveInfo, id: str) -> dict:
         "_committed": False,
         "_createdAt": iso(ctx.now()),
     }
+    application_ids(ctx, calc, order)
     ctx.store.put(ctx.shop, calc)
     return _payload(ctx, calc)
 
@@ -355,7 +396,7 @@ def order_edit_commit(
                 ],
             }
     additions, removals = _apply(ctx, order, calc, move_stock=True)
-    if additions or removals or calc.get("_discounts"):
+    if additions or removals or calc.get("_discounts") or calc.get("_removedDiscounts"):
         order["edited"] = True
         order["_edits"] = [*order.get("_edits", []), calc["id"]]
     order_store.save(ctx, order)
