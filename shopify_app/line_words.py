@@ -47,6 +47,17 @@ WORDS: dict[str, Text] = {
         "Corte na separação: {served} de {ordered} atendido(s)",
         "Cut at picking: {served} of {ordered} served",
     ),
+    # an ERP line picked again (a later 'S' event) otherwise than the picking that adjusted it
+    "line_picked_again": (
+        "Separado de novo: {served} de {ordered} atendido(s)",
+        "Picked again: {served} of {ordered} served",
+    ),
+    "line_adjustment_removed": (
+        "o desconto '{description}' de uma separação anterior foi retirado: a Shopify cobra o item como "
+        "separado agora",
+        "the discount '{description}' of an earlier picking taken off: Shopify charges the line as picked "
+        "now",
+    ),
     "line_more_served": (
         "Atendido mais que o pedido: {served} de {ordered}",
         "More served than ordered: {served} of {ordered}",

@@ -60,6 +60,15 @@ A line sold by the unit served in part of one (1,5 of 2 boxes) is treated like a
 line: Shopify keeps its units rounded up and a fixed discount ("Atendido em parte: 1,5 de 2") takes
 the part not served off, split alike when its units do not divide it (`_part_served`).
 
+Picked AGAIN (a later 'S' event before the NF-e) so that the line takes no adjustment now (the box
+served whole, 1 box, the meat weighed at the ordered weight or heavier), the earlier picking's
+"Atendido em parte" / "Ajuste de peso" discount is taken off its line and its split's unit line
+(orderEditRemoveDiscount), the units set as the picking says (the split's unit line emptied when
+fewer are served): kept, Shopify's total and the capture would stay below the NF-e. Only a
+discount the app's own ledger rows name for the order (`_stale_adjustments`, `_app_made`): a
+person's discount stays. Picked again to ANOTHER part or weight is still refused for a person
+(WEIGHT_ALREADY_ADJUSTED).
+
 A substitute sold by the unit that the order lacks is added at the price Shopify gives it (the
 variant's price now, which may lag the ERP's) and, when that is above the ERP's charge, with a
 discount per unit down to it ("Preço do substituto: R$ 40,57 (item 3)"; below it, none, as a
@@ -108,6 +117,9 @@ WEIGHT_ADJUSTMENT = "Ajuste de peso"
 WEIGHED_SUBSTITUTE = "Peso do substituto"
 PART_SERVED = "Atendido em parte"
 SUBSTITUTE_PRICE = "Preço do substituto"
+# The discounts a picking of the app puts on an order line of its own (what a later picking of the
+# line may take off again: `_stale_adjustments`); never a person's, whatever it says.
+APP_ADJUSTMENTS = (WEIGHT_ADJUSTMENT, PART_SERVED)
 
 # A change's kind as a note's words name it (shopify_app.note_words), where Shopify refused it.
 CHANGE_KINDS = {"cut": "kind_cut", "qty": "kind_qty", "substitution": "kind_substitution",
@@ -138,12 +150,17 @@ class LineChange:
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
     never_raises: bool = False  # a cut: takes units off its line, never puts back (jobs.order_edits.lowered)
     split_lines: tuple[str, ...] = ()  # a weighed line cut: its weight split's unit lines, set with it
+    removes: tuple[str, ...] = ()  # an earlier picking's adjustments (descriptions) taken off its lines
+    removed_from: tuple[str, ...] = ()  # the lines they are on: its line, that picking's split unit line
+    emptied: tuple[
+        str, ...
+    ] = ()  # that adjustment's split unit lines, set to 0 with it (`_stale_adjustments`)
     words: Said | None = None  # the reason in the merchant's words (ledger.words.said), while it says it
 
     @property
     def sends(self) -> bool:
         """Whether this change is applied to Shopify (a quantity or a discount)."""
-        return self.adjusted or self.shopify_quantity is not None or self.takes_discount
+        return self.adjusted or self.shopify_quantity is not None or self.takes_discount or bool(self.removes)
 
     @property
     def takes_discount(self) -> bool:
@@ -169,6 +186,7 @@ def plan_changes(
     tried: Collection[str] = (),
     generation: int = 0,
     recorded: Collection[int] = (),
+    ours: Collection[str] = (),
 ) -> list[LineChange]:
     """Pure: the picking differences of an 'S' event against the Shopify order's lines.
 
@@ -178,7 +196,9 @@ def plan_changes(
     picking, jobs.order_edits.repeats) recorded before its commit; `generation` the ERP the event
     came from (its change keys are "event:<seq>:item:<seqItem>", "event:<seq>:erp<n>:item:..."
     of the n-th ERP the connection moved to); `recorded` the ERP lines (seqItems) another event of
-    the same picking recorded a change of (`own_lines`: their lines may show it already).
+    the same picking recorded a change of (`own_lines`: their lines may show it already); `ours` the
+    carried descriptions the app's own ledger says an earlier picking of the order put on
+    (`_stale_adjustments`: taken off when this picking plans none for the line).
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
@@ -260,6 +280,7 @@ def plan_changes(
             )
             changes.append(LineChange(key, "qty", shopify_quantity=target, **reason, **base))
     changes = _with_split_units(changes, event, lines, own_line, carried or {}, shared_skus)
+    changes = _stale_adjustments(changes, event, lines, own_line, carried or {}, set(ours), generation)
     if not any(change.change_key in tried for change in changes):
         return changes  # a first attempt: units of the variant already there are not this event's
     matched = {s.id for s in own_line.values() if s is not None}
@@ -311,6 +332,81 @@ def _with_split_units(
                 split.append(s.id)
         found.append(replace(change, split_lines=tuple(split)) if split else change)
     return found
+
+
+def _stale_adjustments(
+    changes: list[LineChange],
+    event: OrderEvent,
+    lines: Sequence[ShopifyLine],
+    own_line: Mapping[int, ShopifyLine | None],
+    carried: Mapping[str, Sequence[str]],
+    ours: set[str],
+    generation: int,
+) -> list[LineChange]:
+    """An ERP line picked again (a later 'S' event) otherwise than the picking that put an
+    adjustment of the app's on its Shopify line ("Atendido em parte: 1,5 de 2" and now 2 of 2, or 1;
+    "Ajuste de peso: 1,000 kg → 0,800 kg" and now 1 kg, or heavier): this picking plans no discount
+    for it, so the old one is taken off (`removes`), on its line and on its split's unit line, or
+    Shopify's total, and the capture, would stay below the NF-e. The units follow the picking as
+    a cut's do: a line sold by the unit holds what was served (rounded up), the split's unit line
+    emptied when there are more units than that; a weighed line keeps its units. Only descriptions
+    of the app's own (`APP_ADJUSTMENTS` its ledger wrote for the order: `ours`): a person's discount
+    stays, whatever it says. A line whose picking plans ANOTHER adjustment is left to
+    `_refuse_other_weighing` (a person adjusts it), one replaced by a substitute or cut to zero with its
+    weight split (`_with_split_units`) is set as planned."""
+    if not ours:
+        return changes
+    by_key = {change.change_key: change for change in changes}
+    own = {s.id for s in own_line.values() if s is not None}
+    found: dict[str, LineChange] = {}
+    for line in event.lines:
+        shopify_line = own_line.get(line.seq_item)
+        if line.is_substitute or line.qty_served is None or shopify_line is None:
+            continue
+        mine = [d for d in carried.get(shopify_line.id, ()) if d.startswith(APP_ADJUSTMENTS) and d in ours]
+        key = repeats.change_key(event.seq_evento, line.seq_item, generation)
+        change = by_key.get(key)
+        if not mine or (
+            change is not None
+            and (
+                change.discount_description is not None
+                or change.adjusted
+                or change.kind == "substitution"
+                or change.split_lines
+            )
+        ):
+            continue  # fmt: skip
+        split = [s for s in lines if s.variant_id == shopify_line.variant_id and s.id not in own
+                 and s.current_quantity > 0 and set(carried.get(s.id, ())) & set(mine)]  # fmt: skip
+        units = shopify_line.current_quantity + sum(s.current_quantity for s in split)
+        target = change.shopify_quantity if change is not None else None
+        emptied: tuple[str, ...] = ()
+        if not line.weighed or target == 0:
+            wanted = target if target is not None else _units(line.qty_served)
+            target = wanted - (units - shopify_line.current_quantity) if wanted >= units else wanted
+            emptied = () if wanted >= units else tuple(s.id for s in split)
+        descriptions = tuple(dict.fromkeys(mine))
+        if change is None:
+            served, ordered = line.qty_served, line.qty_ordered
+            kind = "weight" if line.weighed else "cut" if served < ordered else "qty"
+            change = LineChange(
+                key, kind, sku=line.id_sku, qty_before=ordered, qty_after=served,
+                line_item_id=shopify_line.id, variant_id=shopify_line.variant_id, never_raises=kind == "cut",
+                **said(f"Picked again: {served} of {ordered} served",
+                       ("line_picked_again", {"served": quantity(served), "ordered": quantity(ordered)})),
+            )  # fmt: skip
+        named = "', '".join(descriptions)
+        off = (
+            f"the discount '{named}' of an earlier picking taken off: Shopify charges the line as picked now"
+        )
+        reason = f"{change.reason}; {off}"
+        parts = change.words[1] if change.words is not None and change.words[0] == change.reason else None
+        words = (reason, (*parts, ("line_adjustment_removed", {"description": named}))) if parts else None
+        found[key] = replace(change, removes=descriptions, emptied=emptied, shopify_quantity=target,
+                             removed_from=(shopify_line.id, *(s.id for s in split)), reason=reason,
+                             words=words)  # fmt: skip
+    kept = [found.pop(change.change_key, change) for change in changes]
+    return kept + list(found.values())
 
 
 def _weighed_adds_found(
@@ -681,10 +777,11 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             f"Shopify order {order.name} is cancelled: picking changes not applied",
             words=("picking_order_cancelled", {"name": order.name}),
         )
-    carried = _carried(client, unit.order_id, event)
     # The same picking reported by another event (an 'S' sent twice, the tracking's 'F' copy of an
     # altered invoice): a weighed substitute it added is not added again (jobs.order_edits.repeats).
     others = repeats.recorded(unit.link_id, event, unit.generation)
+    carried = _carried(client, unit.order_id, event, again=bool(others))
+    ours = _app_made(unit.link_id, carried)  # an earlier picking's adjustments (`_stale_adjustments`)
     seen = repeats.weighed_substitutes(event, others)
     # rows this event recorded before the change keys named the ERP generation count as its own
     legacy = repeats.legacy(unit.link_id, event.seq_evento, unit.generation)
@@ -694,7 +791,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         | repeats.tried_keys(event, seen, unit.generation)
     )
     recorded = {row.seq_item for row in others}
-    changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation, recorded)
+    changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation, recorded, ours)
     # ...nor is any change the last event of its ERP line applied alike (the same picking under a
     # re-issued NF-e's key, an 'S' sent twice) and Shopify still shows: sent again, it would undo a
     # person's refund since; a line holding more units than the ERP served is set to its target.
@@ -730,21 +827,28 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         fulfilled.as_recorded(unsplit_of.get(c.change_key, c), left_out.get(c.change_key)) for c in changes
     ]
     discounts = [c for c in pending if c.takes_discount and c.line_item_id is not None]
+    removals = [c for c in pending if c.removes]
     calculated, total = None, None
     done: dict[str, LineChange] = {}  # change key -> the change as staged (its measured discounts)
-    if edits or discounts or weighed_adds:
+    if edits or discounts or weighed_adds or removals:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
+        on_lines = (
+            order_edit_discounts.calculated_discounts(client.executor, edit.calculated_order_id)
+            if removals
+            else {}
+        )
+        for change in removals:  # an earlier picking's adjustment off, before anything is measured
+            with _naming(change):
+                subtotal = _remove_adjustments(client, edit, change, order.lines, subtotal, on_lines)
         for change in splits:  # first: each is measured from the subtotal the one before left
             with _naming(change):
                 done[change.change_key], subtotal = _split(client, edit, change, order, location, subtotal)
         for change in edits:
             with _naming(change):
                 if change.line_item_id is not None:
-                    for line_id in _lines_set(change, order.lines):  # a weighed cut's split unit too
+                    for line_id, target in _lines_set(change, order.lines):  # a split unit line too
                         calc_line = _calculated_line(edit, replace(change, line_item_id=line_id), order.lines)
-                        client.order_edit_set_quantity(
-                            edit.calculated_order_id, calc_line, change.shopify_quantity or 0
-                        )
+                        client.order_edit_set_quantity(edit.calculated_order_id, calc_line, target)
                 elif change.substitute_charge is not None:
                     done[change.change_key] = _add_substitute(client, edit, change, order, location)
                 else:
@@ -770,8 +874,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         total = order.current_total
     _record(unit.link_id, changes, applied=True, legacy=legacy)
     # Shopify restocked / committed their units (a weighed cut's split unit on a line of its own)
-    set_lines = [replace(c, line_item_id=line, split_lines=()) for c in edits if c.line_item_id
-                 for line in _lines_set(c, order.lines)]  # fmt: skip
+    set_lines = [replace(c, line_item_id=line, shopify_quantity=target, split_lines=(), emptied=())
+                 for c in edits if c.line_item_id for line, target in _lines_set(c, order.lines)]  # fmt: skip
     committed = [*[c for c in edits if not c.line_item_id], *set_lines, *weighed_adds] if calculated else []
     stock_reread.edited(unit.shop_id, event.nro_empresa, event.seq_evento, changes, committed, order.lines)
     with session_scope() as session:
@@ -804,7 +908,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         if (c.adds_weighed or c.substitute_charge is not None) and c.discount_per_unit
     ]
     return {
-        "edited": bool(edits or discounts or weighed_adds),
+        "edited": bool(edits or discounts or weighed_adds or removals),
         "discounted": [change.change_key for change in discounted],
         "calculated_order_id": calculated,
         "changes": [_jsonable(change) for change in changes],
@@ -999,12 +1103,13 @@ def _discount(
     return staged.subtotal
 
 
-def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[str]]:
+def _carried(client: Any, order_id: str, event: OrderEvent, again: bool = False) -> dict[str, list[str]]:
     """The manual discount descriptions of the order's lines, read only when a weighed line came
     out lighter or was cut (its weight split's unit goes with it: `_with_split_units`), or a line
     sold by the unit was served in part of one (what tells a replay its adjustment is already in
-    Shopify)."""
-    if not any(
+    Shopify), or the order was picked before (`again`: an earlier picking's adjustment the line may
+    no longer take, `_stale_adjustments`)."""
+    if not again and not any(
         (
             line.weighed
             and line.qty_served is not None
@@ -1016,6 +1121,48 @@ def _carried(client: Any, order_id: str, event: OrderEvent) -> dict[str, list[st
         return {}
     found = order_edit_discounts.line_discounts(client.executor, order_id)
     return {line_id: [d.description or "" for d in items] for line_id, items in found.items()}
+
+
+def _app_made(link_id: int, carried: Mapping[str, Sequence[str]]) -> set[str]:
+    """The carried descriptions of the app's adjustments (`APP_ADJUSTMENTS`) that the order's own
+    picking ledger rows name ("... '<description>'"): made by the app, so a later picking may take
+    them off. A person's discount worded alike is on no row of the app's, and stays."""
+    wanted = {d for descriptions in carried.values() for d in descriptions if d.startswith(APP_ADJUSTMENTS)}
+    if not wanted:
+        return set()
+    with session_scope() as session:
+        reasons = session.scalars(
+            select(OrderLineChange.reason).where(
+                OrderLineChange.order_link_id == link_id,
+                OrderLineChange.direction == ERP_TO_SHOPIFY,
+                OrderLineChange.reason.is_not(None),
+            )
+        ).all()
+    return {d for d in wanted if any(f"'{d}'" in (reason or "") for reason in reasons)}
+
+
+def _remove_adjustments(
+    client: Any,
+    edit: Any,
+    change: LineChange,
+    lines: Sequence[ShopifyLine],
+    subtotal: Decimal,
+    on_lines: Mapping[str, Sequence[tuple[str, str | None]]],
+) -> Decimal:
+    """Stage the removal of an earlier picking's adjustment (`change.removes`, by description) from
+    the change's line and its split unit lines: each discount application of those lines' that
+    carries one of the descriptions, once (`on_lines`: the edit's discounts by calculated line,
+    order_edit_discounts.calculated_discounts); the calculated subtotal after."""
+    removed: set[str] = set()
+    for line_id in change.removed_from:
+        calc_id = _calculated_line(edit, replace(change, line_item_id=line_id), lines)
+        for application, description in on_lines.get(calc_id, ()):
+            if description in change.removes and application not in removed:
+                subtotal = order_edit_discounts.remove_discount(
+                    client.executor, edit.calculated_order_id, application
+                )
+                removed.add(application)
+    return subtotal
 
 
 def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) -> list[LineChange]:
@@ -1035,7 +1182,10 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
         for change in changes
         if change.shopify_quantity is not None
         and change.line_item_id is not None
-        and any(_current(lines, s) != change.shopify_quantity for s in _with_split(change))
+        and (
+            any(_current(lines, s) != change.shopify_quantity for s in _with_split(change))
+            or any(_current(lines, s) for s in change.emptied)
+        )
     }
     for change in changes:
         if change.shopify_quantity is None:
@@ -1062,14 +1212,19 @@ def _with_split(change: LineChange) -> tuple[str | None, ...]:
     return (change.line_item_id, *change.split_lines)
 
 
-def _lines_set(change: LineChange, lines: Sequence[ShopifyLine]) -> list[str]:
-    """The Shopify lines a quantity change sets: its line and, a weighed line cut to zero, its
-    weight split's unit lines still holding units (`_with_split_units`); its line not again when
-    it is at the target already (a person emptied it) and only the split's unit is left."""
+def _lines_set(change: LineChange, lines: Sequence[ShopifyLine]) -> list[tuple[str, int]]:
+    """The Shopify lines a quantity change sets, each with its target: its line and, a weighed line
+    cut to zero, its weight split's unit lines still holding units (`_with_split_units`), or an
+    earlier picking's split unit line emptied as its adjustment is taken off (`_stale_adjustments`:
+    to 0); its line not again when it is at the target already (a person emptied it, or the
+    units are there) and only such a unit line is left to set."""
+    target = change.shopify_quantity or 0
     split = [s for s in change.split_lines if change.shopify_quantity == 0 and _current(lines, s)]
+    emptied = [s for s in change.emptied if _current(lines, s)]
     own = change.line_item_id
-    kept = own is not None and not (split and _current(lines, own) == change.shopify_quantity)
-    return [own, *split] if kept and own is not None else split
+    kept = own is not None and not ((split or emptied) and _current(lines, own) == change.shopify_quantity)
+    found = [(own, target)] if kept and own is not None else []
+    return found + [(s, target) for s in split] + [(s, 0) for s in emptied]
 
 
 def _current(lines: Sequence[ShopifyLine], line_item_id: str) -> int | None:

@@ -157,7 +157,8 @@ def cost_key(operation: str, variables: dict[str, Any] | None) -> str:
 NOT_RESENT = frozenset({
     "BulkOperationRunMutation", "OrderCancel", "OrderEditCommit", "OrderCapture",
     "FulfillmentCreate", "FulfillmentCancel", "FulfillmentOrderOpen", "TransactionVoid",
-    "OrderEditAddVariant", "OrderEditAddLineItemDiscount", "CatalogCreate", "PriceListCreate",
+    "OrderEditAddVariant", "OrderEditAddLineItemDiscount", "OrderEditRemoveDiscount", "CatalogCreate",
+    "PriceListCreate",
 })  # fmt: skip
 
 

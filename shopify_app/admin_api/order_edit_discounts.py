@@ -142,6 +142,33 @@ def add_line_item_discount(
     )
 
 
+def remove_discount(executor: Executor, calculated_order_id: str, discount_application_id: str) -> Decimal:
+    """orderEditRemoveDiscount: a discount off the open edit (a calculated discount application's
+    id: one an earlier edit committed, as the edit's lines list it); the calculated subtotal after.
+    Raises ShopifyUserErrors when Shopify refuses it."""
+    payload = executor.mutate(
+        "OrderEditRemoveDiscount",
+        {"id": calculated_order_id, "discountApplicationId": discount_application_id},
+        "orderEditRemoveDiscount",
+    )
+    return _subtotal(payload, "orderEditRemoveDiscount.calculatedOrder")
+
+
+def calculated_discounts(
+    executor: Executor, calculated_order_id: str
+) -> dict[str, list[tuple[str, str | None]]]:
+    """The discounts on each line of an open edit, committed ones too: {calculated line id:
+    [(calculated discount application id, description)]} (lines without: absent)."""
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for line in paginate(executor, "CalculatedOrderDiscounts", ("node", "lineItems"),
+                         {"id": calculated_order_id}, first=LINES_PER_PAGE):  # fmt: skip
+        for allocation in line.get("calculatedDiscountAllocations") or []:
+            application = allocation.get("discountApplication") or {}
+            if application.get("id"):
+                found.setdefault(line["id"], []).append((application["id"], application.get("description")))
+    return found
+
+
 def line_discounts(executor: Executor, order_id: str) -> dict[str, list[LineDiscount]]:
     """The manual discounts of every line of the order, by line item id (lines without: absent)."""
     found: dict[str, list[LineDiscount]] = {}

@@ -1,0 +1,156 @@
+"""The ERP picks an order AGAIN before its NF-e (a new 'S' event: the box found after all, the meat
+weighed again), after an earlier picking put a discount of the app's own on a line: "Atendido em
+parte: 1,5 de 2" on a box served in part, "Ajuste de peso: ..." on a lighter weighed line. The old
+discount describes a picking that is no more: kept, Shopify's total (and the capture) stays below
+the NF-e, money not charged. So the picking edit removes the app's discount of the line (of its
+split's unit too) when the picking now plans none; a discount a person gave is never touched."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger.models import MessageStatus
+from shopify_app.admin_api import for_shop, order_edit_discounts
+from tests.orders_out.conftest import LinkedOrder, World
+from tests.orders_out.test_picking_part_of_a_box import _served_in_part
+from tests.orders_out.test_weighed_discount import _uneven_weight
+
+APP_MADE = ("Atendido em parte", "Ajuste de peso")
+
+
+def _pick_again(world: World, order: LinkedOrder, **picking: dict) -> None:
+    """The ERP separates the order again (its sandbox re-picks an order in S: a new S event)."""
+    world.erp.separate(order.nro, **picking)
+    world.poll()
+    last = world.messages("order_edits", order)[-1]
+    assert last.status == MessageStatus.DONE.value, (last.status, last.error_text)
+
+
+def _lines_of(world: World, order: LinkedOrder, sku: str) -> list[dict]:
+    return [line for line in world.order_doc(order.gid)["_lines"] if line["sku"] == sku]
+
+
+def _descriptions(lines: list[dict]) -> list[str]:
+    return [a["discountApplication"].get("description") or "" for line in lines
+            for a in line.get("discountAllocations", [])]  # fmt: skip
+
+
+def _total(world: World, order: LinkedOrder) -> Decimal:
+    return Decimal(world.order_doc(order.gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+
+
+def _nfe(world: World, order: LinkedOrder) -> Decimal:
+    return Decimal(str(world.erp.order(order.nro)["vlrTotalAtendido"]))
+
+
+def test_a_box_served_in_part_then_picked_whole_loses_its_part_discount(world: World) -> None:
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    lines = _lines_of(world, order, box)
+    assert sum(line["currentQuantity"] for line in lines) == 2
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(lines)), _descriptions(lines)
+    assert _total(world, order) == _nfe(world, order)
+
+
+def test_a_box_served_in_part_then_cut_to_one_box_is_charged_one_box(world: World) -> None:
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    _pick_again(world, order, cuts={str(order.lines[box]): 1}, weights={})
+    lines = _lines_of(world, order, box)
+    assert sum(line["currentQuantity"] for line in lines) == 1
+    assert _total(world, order) == _nfe(world, order), _descriptions(lines)
+
+
+def test_a_split_part_of_a_box_picked_whole_again_is_charged_whole(world: World) -> None:
+    """2,5 of 3 boxes went on two lines (2 + 1, each discounted): picked 3 of 3 now, both lose it."""
+    box, order = _served_in_part(world, 3, 2.5, gateway="pix")
+    assert sorted(line["currentQuantity"] for line in _lines_of(world, order, box)) == [1, 2]
+    _pick_again(world, order, cuts={str(order.lines[box]): 3}, weights={})
+    lines = _lines_of(world, order, box)
+    assert sum(line["currentQuantity"] for line in lines) == 3
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(lines)), _descriptions(lines)
+    assert _total(world, order) == _nfe(world, order)
+
+
+def test_a_split_part_of_a_box_cut_to_two_boxes_leaves_no_third(world: World) -> None:
+    box, order = _served_in_part(world, 3, 2.5, gateway="pix")
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    lines = _lines_of(world, order, box)
+    assert sum(line["currentQuantity"] for line in lines) == 2, lines
+    assert _total(world, order) == _nfe(world, order), _descriptions(lines)
+
+
+def test_a_weighed_line_weighed_again_at_the_ordered_weight_loses_its_adjustment(world: World) -> None:
+    weighed, plain = world.weighed(), world.plain(0)
+    order = world.linked_order([(weighed, 1), (plain, 2)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, weights={str(order.lines[weighed]): 0.8})
+    world.poll()
+    assert any(d.startswith("Ajuste de peso") for d in _descriptions(_lines_of(world, order, weighed)))
+    _pick_again(world, order, weights={str(order.lines[weighed]): 1.0})
+    lines = _lines_of(world, order, weighed)
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(lines)), _descriptions(lines)
+    assert _total(world, order) == _nfe(world, order)
+    nfe, message = world.invoice(order)
+    assert world.settlement(order.gid).paid == nfe, (message.status, message.error_text)
+    assert not world.link(order.gid).needs_attention, world.link(order.gid).needs_attention
+
+
+def test_a_split_weighed_line_weighed_again_at_the_ordered_weight_is_charged_whole(world: World) -> None:
+    weighed, plain = world.weighed(), world.plain(2)
+    order = world.linked_order([(weighed, 3), (plain, 1)], gateway="cartao", capture="manual")
+    kg, _ = _uneven_weight(world.chain.prices[weighed], 3)
+    world.erp.separate(order.nro, weights={str(order.lines[weighed]): float(kg)})
+    world.poll()
+    assert sorted(line["currentQuantity"] for line in _lines_of(world, order, weighed)) == [1, 2]
+    _pick_again(world, order, weights={str(order.lines[weighed]): 3.0})
+    lines = _lines_of(world, order, weighed)
+    assert sum(line["currentQuantity"] for line in lines) == 3
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(lines)), _descriptions(lines)
+    assert _total(world, order) == _nfe(world, order)
+
+
+def test_a_heavier_weighing_after_a_lighter_one_charges_what_was_authorised(world: World) -> None:
+    """Weighed 1,05 kg now (heavier): never above the authorisation, but no longer 0,8 kg either."""
+    weighed, plain = world.weighed(), world.plain(0)
+    order = world.linked_order([(weighed, 1), (plain, 2)], gateway="pix")
+    placed = _total(world, order)
+    world.erp.separate(order.nro, weights={str(order.lines[weighed]): 0.8})
+    world.poll()
+    _pick_again(world, order, weights={str(order.lines[weighed]): 1.05})
+    assert _total(world, order) == placed
+    assert not _descriptions(_lines_of(world, order, weighed))
+
+
+def test_a_discount_a_person_gave_stays_when_the_apps_goes(world: World) -> None:
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    client = for_shop(world.domain)
+    edit, _ = order_edit_discounts.begin(client.executor, order.gid)  # the merchant's own discount
+    line = edit.line_for_variant(world.variants[box])
+    assert line is not None
+    order_edit_discounts.add_line_item_discount(
+        client.executor, edit.calculated_order_id, line.id, Decimal("1.00"), "BRL", description="Cortesia"
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    said = _descriptions(_lines_of(world, order, box))
+    assert "Cortesia" in said and not any(d.startswith(APP_MADE) for d in said), said
+    assert _total(world, order) == _nfe(world, order) - Decimal("2.00")  # 1,00 off each of 2 boxes
+
+
+def test_the_echo_of_the_second_picking_is_the_erps_and_a_replay_sends_nothing(world: World) -> None:
+    """Shopify now shows what the ERP served (2 boxes, nothing off): its orders/edited is the ERP's
+    own picking coming back, not a merchant's price change; the event replayed changes nothing."""
+    from jobs.order_edits import to_erp, to_shopify
+
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    echo = to_erp.apply_edit(world.shop_id, order.gid, "echo-2")
+    assert echo == "skipped", world.link(order.gid).needs_attention
+    edits = len(world.shopify.sandbox.store.scan(world.name, "CalculatedOrder"))
+    last = world.messages("order_edits", order)[-1]
+    to_shopify.replay(last.id)
+    assert len(world.shopify.sandbox.store.scan(world.name, "CalculatedOrder")) == edits  # no edit begun
+    assert _total(world, order) == _nfe(world, order)
+    [*_, change] = [c for c in world.line_changes(order.gid) if c.sku == box]
+    assert change.applied and "of an earlier picking taken off" in change.reason, change.reason
+    assert [part["key"] for part in change.reason_words] == ["line_picked_again", "line_adjustment_removed"]
