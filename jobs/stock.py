@@ -66,6 +66,9 @@ is not skipped silently: its levels are set to 0 and a failed message names it (
 units the app's own restocking cancel or picking edit puts back there later are set to 0 again.
 A batch's message left failed or retrying is closed as superseded once later passes set every level
 it carried, its error kept (jobs.stock_superseded): the later pass seldom sends the same SKUs.
+A product's policy message left open is closed likewise once the deciding company's pass (or its
+Retry) finds its variants at the policy their stock control asks, or once its company no longer
+decides the policy (jobs.stock_policy_settled): nothing is sent under its unit any more.
 A ProdutoEstoque record the client cannot read fails a message of its own, the company's watermark
 held below it, while every other level is written; a company whose read the ERP refuses (not a
 transient failure: RQ retries those) fails a message naming it while the other companies sync
@@ -90,13 +93,13 @@ from jobs import (
     catalog_tracking,
     stock_closed,
     stock_in_flight,
+    stock_policy_settled,
     stock_records,
     stock_reread,
     stock_superseded,
     stock_vacate,
 )
 from jobs.locks import LockBusy, flow_lock
-from jobs.price_map import POLICY_DENY
 from jobs.stock_map import (
     LevelTarget,
     SkuUnit,
@@ -202,7 +205,9 @@ def replay(message_id: int) -> StockRun:
     a batch's SKUs (re-read from the ERP, sent whatever their digest; done saying why when the
     company writes no level now), the levels Shopify refused to set to 0 at a location a company
     left (jobs.stock_vacate), or a stray write never answered that could not be asked about
-    (jobs.stock_in_flight: asked again in a whole pass, which puts right what it applied)."""
+    (jobs.stock_in_flight: asked again in a whole pass, which puts right what it applied). A
+    product's policy message is closed when its variants have the policy the ERP asks now, or its
+    company no longer decides it (jobs.stock_policy_settled)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
@@ -311,6 +316,8 @@ def _run(
     finally:
         erp.close()
         client.close()
+    with session_scope() as session:  # policy messages of a company that no longer decides: closed
+        stock_policy_settled.settle_undecided(session, shop_id, shop.policy_company)
     if (rechecks or moves.found) and every_company and only is None:
         _forget_done(shop_id, result, read_rechecks, moves)
     if result.transient is not None:
@@ -461,6 +468,14 @@ def _sync_levels(
         result.policies_sent += sent
         result.failed.extend(failed)
         failure = failure or transient
+    if shop.policy_company in (None, company) and targets:
+        # a policy message left open whose product's variants are as the ERP asks now: closed
+        wanted = {
+            t.id_sku: stock_policy_settled.Wanted(t.variant_id, t.product_id, t.target.policy)
+            for t in targets
+        }
+        with session_scope() as session:
+            stock_policy_settled.settle_in_place(session, shop.shop_id, company, wanted, policies)
     if only is None and read.complete and read.snapshot is not None and failure is None:
         at = unread.cap(read.snapshot)  # not past a record it could not read: read again next pass
         with session_scope() as session:
@@ -689,12 +704,7 @@ def _changes(
         if shop.policy_company in (None, company):
             # What was sent holds for the variant it was sent to: one the catalog flow replaced
             # since (a renamed packaging) is a new variant, at Shopify's default DENY.
-            sent_policy = policy_known.get(t.id_sku)
-            current_policy = (
-                sent_policy.digest
-                if sent_policy is not None and sent_policy.shopify_id == t.variant_id
-                else POLICY_DENY
-            )
+            current_policy = stock_policy_settled.current(policy_known.get(t.id_sku), t.variant_id)
             if current_policy != t.target.policy or (force and t.target.quantity is None):
                 policies[t.product_id].append((t.id_sku, t.variant_id, t.target.policy))
         moves = (reread or {}).get(t.id_sku)

@@ -238,6 +238,21 @@ WORDS: dict[str, Text] = {
         "Superseded: later stock passes set this batch's levels at company {company}'s location, or they "
         "are no longer due; nothing left to do (the original error is kept in the detail)",
     ),
+    # stock (jobs.stock_policy_settled: a product's inventoryPolicy message no longer wanted)
+    "stock_policy_in_place": (
+        "Nada mais a fazer: as variantes deste produto já estão na Shopify como pede o controle de estoque "
+        "da empresa {company} no ERP (vender ou não quando sem estoque); o erro original fica no detalhe",
+        "Nothing left to do: this product's variants already are in Shopify as company {company}'s stock "
+        "control in the ERP asks (whether to sell when out of stock); the original error is kept in the "
+        "detail",
+    ),
+    "stock_policy_not_decided": (
+        "Nada mais a fazer: a empresa {company} não decide mais se este produto vende quando sem estoque; "
+        "quem decide é a empresa {now}, e a passagem dela envia o que mudar; o erro original fica no detalhe",
+        "Nothing left to do: company {company} no longer decides whether this product sells when out of "
+        "stock; company {now} does, and its pass sends what differs; the original error is kept in the "
+        "detail",
+    ),
     # price lists
     "price_list_market_unmapped": (
         "O mercado não está mais mapeado a um par do ERP: nada a configurar",
