@@ -31,8 +31,17 @@ from sqlalchemy import select
 
 from ledger import queues
 from ledger.kv import get_redis
+from ledger.masking import mask_text
 from ledger.models import Role, StaffRole
-from shopify_app.api_common import ApiError, app_settings, db, locale, not_found, write_audit
+from shopify_app.api_common import (
+    ApiError,
+    app_settings,
+    db,
+    exception_line,
+    locale,
+    not_found,
+    write_audit,
+)
 from shopify_app.dry_run_words import in_locale
 from shopify_app.roles import require_role
 
@@ -104,8 +113,15 @@ def _state(shop_id: int, job_id: str) -> dict[str, Any]:
     status = job.get_status(refresh=False)
     if status == JobStatus.FAILED:
         latest = job.latest_result()
-        text = (latest.exc_string if latest else None) or "the dry run failed"
-        return {"job_id": job_id, "status": "failed", "result": None, "error": text.strip().splitlines()[-1]}
+        # masked as the failed jobs page masks RQ's line (shopify_app.api_jobs): an ERP's refusal
+        # may carry a CPF/CNPJ or an e-mail, shown whole to an admin only
+        line = exception_line((latest.exc_string if latest else None) or "the dry run failed")
+        return {
+            "job_id": job_id,
+            "status": "failed",
+            "result": None,
+            "error": mask_text(line, g.role.at_least(Role.ADMIN)),
+        }
     if status == JobStatus.FINISHED:
         return {"job_id": job_id, "status": "failed", "result": None, "error": "the dry run stored no result"}
     running = status == JobStatus.STARTED

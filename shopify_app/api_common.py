@@ -215,6 +215,12 @@ def locale() -> str:
     return "en" if first.startswith("en") else DEFAULT_LOCALE
 
 
+def exception_line(text: str | None) -> str:
+    """The exception line of a traceback (RQ's exc_string): what a person reads first."""
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def iso(value: datetime | None) -> str | None:
     """A UTC ISO 8601 timestamp (naive values from SQLite are UTC)."""
     if value is None:

@@ -30,7 +30,16 @@ from ledger import failed_job_shops, queues
 from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import InboxStatus, Role, WebhookInbox
-from shopify_app.api_common import ApiError, app_settings, db, iso, locale, not_found, write_audit
+from shopify_app.api_common import (
+    ApiError,
+    app_settings,
+    db,
+    exception_line,
+    iso,
+    locale,
+    not_found,
+    write_audit,
+)
 from shopify_app.fail_words import job_reason
 from shopify_app.roles import require_role
 
@@ -104,7 +113,7 @@ def _shop_failed_jobs(session: Session) -> tuple[list[dict[str, Any]], bool]:
         )
         more = more or beyond
         for job in found:
-            job["error"] = _last_line(job.get("exc"))
+            job["error"] = exception_line(job.get("exc"))
             jobs.append(job)
     held = {job["id"] for job in jobs}
     jobs.extend(job for job in _failed_inbox_rows(session, g.shop.domain) if job["id"] not in held)
@@ -129,12 +138,6 @@ def _shop_failed_job(session: Session, job_id: str) -> dict[str, Any] | None:
             (row for row in _failed_inbox_rows(session, g.shop.domain, job_id) if row["id"] == job_id), None
         )
     return None
-
-
-def _last_line(text: str | None) -> str:
-    """The exception line of a traceback: what a person reads first."""
-    lines = (text or "").strip().splitlines()
-    return lines[-1] if lines else ""
 
 
 @bp.get("/failed")
