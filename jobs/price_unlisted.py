@@ -197,10 +197,12 @@ def _hold(
                 f"above were not named then.")  # fmt: skip
     pair = {"company": company, "segment": segment}
     detail = {"priced": priced, **pair, "doubt": doubt}
+    share = len(skus) * 100 // max(priced, 1)  # (absence.held_why's figures)
     why_words: Words = (
-        ("prices_held_read_unsure", {}) if doubt
-        else absence.held_words(len(skus), priced, None, known_as="skus_priced")
-    )  # fmt: skip
+        ("prices_held_read_unsure", {})
+        if doubt
+        else ("held_too_many_skus_priced", {"share": share, "known": priced})
+    )
     besides = ("prices_unlisted_held_retired", {"count": retired}) if retired else None
     words = ("prices_unlisted_held", {**pair, "count": len(skus), **_named(skus), "why": why_words,
                                       "retired": besides})  # fmt: skip
