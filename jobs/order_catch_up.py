@@ -7,10 +7,13 @@ order must resume when its mapping appears even if whoever created it did not sa
 
 - order webhooks (orders/create, paid, updated, edited, cancelled) still `received`/`enqueued`
   in the inbox after `stale_after` seconds: `jobs.inbox.process` again (handlers are idempotent);
-- order messages still `pending`/`retrying` after `stale_after` (a lost job, or an unpaid order
-  whose orders/paid never came): `jobs.orders.replay`, which re-reads Shopify; and so ERP event
-  messages (picking edits, invoices, cancellations) whose job was lost or ran out of retries
-  while held behind an earlier event or waiting for Shopify's cancel job: their flow's replay;
+- order messages still `pending`/`retrying` after `stale_after` (a lost job): `jobs.orders.replay`,
+  which re-reads Shopify; and so ERP event messages (picking edits, invoices, cancellations) whose
+  job was lost or ran out of retries while held behind an earlier event or waiting for Shopify's
+  cancel job: their flow's replay;
+- orders waiting for their payment (an unpaid order whose orders/paid never came), read apart and
+  after the lost ones, least recently re-read first: thousands of unpaid orders take their turns and
+  never hide a lost one;
 - parked order and order-edit messages whose missing mapping, binding, setting or link now
   exists (a picking substitute, an added SKU: the catalog sync binds it);
 - ERP events held behind an earlier event of their order (an invoice waiting for its picking
@@ -85,20 +88,11 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
             .order_by(WebhookInbox.id)
             .limit(LIMIT)
         ).all()
-        stale_messages = session.execute(
-            select(Message.id, Message.attempts, Message.job_id, Message.flow)
-            .where(
-                Message.shop_id == shop_id,
-                Message.flow.in_((FLOW, *EVENT_FLOWS)),
-                Message.status.in_((MessageStatus.PENDING.value, MessageStatus.RETRYING.value)),
-                Message.updated_at <= cutoff,
-            )
-            .order_by(Message.id)
-            .limit(LIMIT)
-        ).all()
+        stale_rows = _stale(session, shop_id, cutoff, waiting=False)
+        waiting_rows = _stale(session, shop_id, cutoff, waiting=True)
         resumable = _parked_and_free(session, shop_id, effective(shop))
         resumable += [(m.id, m.attempts, None, m.flow) for m in _held_and_free(session, shop_id)]
-    counts = {"inbox": 0, "stale": 0, "resumed": 0}
+    counts = {"inbox": 0, "stale": 0, "resumed": 0, "waiting": 0}
     try:
         for inbox_id, topic, job_id in inbox_rows:
             job = _enqueue_unless_alive(
@@ -111,8 +105,8 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
                 description=f"catch-up {topic} inbox {inbox_id}",
             )
             counts["inbox"] += job is not None
-        stale_rows = [tuple(row) for row in stale_messages]
-        for name, rows in (("stale", stale_rows), ("resumed", resumable)):
+        # what lost its job first: a queue filled with re-reads of unpaid orders must not delay it
+        for name, rows in (("stale", stale_rows), ("resumed", resumable), ("waiting", waiting_rows)):
             for message_id, attempts, job_id, flow_name in rows:
                 flow = flows.get(flow_name)
                 job = _enqueue_unless_alive(
@@ -130,6 +124,30 @@ def run_catch_up(shop_id: int, stale_after_seconds: float | None = None) -> dict
     if any(counts.values()):
         log.info("orders: catch-up for shop %s enqueued %s", shop_id, counts, extra={"shop_id": shop_id})
     return counts
+
+
+def _stale(
+    session: Session, shop_id: int, cutoff: datetime, *, waiting: bool
+) -> list[tuple[int, int, str | None, str]]:
+    """Order and ERP event messages still pending or retrying, untouched since `cutoff`, up to LIMIT
+    of them, least recently touched first. `waiting=False`: those whose job was lost (a worker killed,
+    Redis restarted). `waiting=True`: orders pending on purpose, waiting for their payment (a boleto
+    never paid, B2B on terms), each re-read touching it: read apart, so thousands of them re-read on
+    every pass do not hide a newer lost one, and the ones re-read last go to the back of the line."""
+    wait = Message.error_detail["waiting"].as_string()
+    rows = session.execute(
+        select(Message.id, Message.attempts, Message.job_id, Message.flow)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow.in_((FLOW, *EVENT_FLOWS)),
+            Message.status.in_((MessageStatus.PENDING.value, MessageStatus.RETRYING.value)),
+            Message.updated_at <= cutoff,
+            wait.is_not(None) if waiting else wait.is_(None),
+        )
+        .order_by(Message.updated_at, Message.id)
+        .limit(LIMIT)
+    ).all()
+    return [tuple(row) for row in rows]
 
 
 def _parked_and_free(

@@ -220,7 +220,7 @@ def test_order_page_reads_through_indexes(big, client, settings):
 
 def test_job_queries_read_through_indexes(big, settings):
     from jobs.invoices import _picking_applied
-    from jobs.order_catch_up import _held_and_free
+    from jobs.order_catch_up import _held_and_free, _stale
     from jobs.stock_pending import sold_since
 
     unit = SimpleNamespace(
@@ -229,6 +229,9 @@ def test_job_queries_read_through_indexes(big, settings):
     with captured() as seen, session_scope(settings.database_url) as session:
         _picking_applied(session, unit, "3" * 44)
         _held_and_free(session, big.a)  # the orders catch-up, every few minutes per shop
+        cutoff = utcnow() - timedelta(minutes=15)
+        _stale(session, big.a, cutoff, waiting=False)  # its lost jobs, then its unpaid orders
+        _stale(session, big.a, cutoff, waiting=True)
     with captured() as sold:
         sold_since(big.a, 1, utcnow() - timedelta(hours=1))
     assert_bounded(settings.database_url, seen + sold, bound=UNIT_BOUND)

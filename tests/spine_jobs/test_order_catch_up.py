@@ -138,3 +138,62 @@ def test_an_order_webhook_whose_catch_up_job_also_failed_is_enqueued_again(shop_
     assert run_catch_up(shop_id, stale_after_seconds=0)["inbox"] == 1
     assert run_catch_up(shop_id, stale_after_seconds=0)["inbox"] == 0
     assert orders.job_ids == [f"inbox-catchup-{inbox_id}"]
+
+
+def test_a_lost_order_is_re_driven_before_many_orders_waiting_for_their_payment(shop_id, rconn, monkeypatch):
+    """Orders waiting for their payment on purpose (expired boletos, B2B on terms) are re-read on
+    every pass and each re-read touches them: more of them than a pass reads must not hide a newer
+    paid order whose job was lost (worker killed, Redis restarted). The lost one has its own read and
+    goes first; the waiting ones are re-read least recently touched first, so each pass reaches others."""
+    from datetime import timedelta
+
+    from rq import Queue
+    from sqlalchemy import insert, select, update
+
+    from jobs import order_catch_up
+    from ledger.models import utcnow
+
+    monkeypatch.setattr(order_catch_up, "LIMIT", 40)  # a pass's read, small to keep the test fast
+    old = utcnow() - timedelta(days=3)
+    waiting = [
+        dict(shop_id=shop_id, flow="orders", direction="shopify_to_erp", unit_key=f"order:{n}",
+             status="pending", attempts=1, search_text="", job_id=f"inbox-{n}",
+             error_detail={"waiting": "payment", "financial_status": "PENDING"},
+             created_at=old, updated_at=old)
+        for n in range(1, 101)
+    ]  # fmt: skip
+    hour_ago = utcnow() - timedelta(hours=1)  # a paid order whose job was lost an hour ago
+    lost = dict(shop_id=shop_id, flow="orders", direction="shopify_to_erp", unit_key="order:999999",
+                status="pending", attempts=1, search_text="", job_id="inbox-lost", error_detail=None,
+                created_at=hour_ago, updated_at=hour_ago)  # fmt: skip
+    with session_scope() as session:
+        session.execute(insert(Message), waiting)
+        session.execute(insert(Message), [lost])
+        lost_id = session.scalar(select(Message.id).where(Message.unit_key == "order:999999"))
+        waiting_ids = list(
+            session.scalars(select(Message.id).where(Message.id != lost_id).order_by(Message.id))
+        )
+    orders = Queue("orders", connection=rconn)
+
+    counts = order_catch_up.run_catch_up(shop_id)
+    enqueued = [job.args[0] for job in orders.get_jobs()]
+    assert enqueued == [lost_id, *waiting_ids[:40]]  # the lost order first, ahead of the re-reads
+    assert (counts["stale"], counts["waiting"]) == (1, 40)
+
+    # each pass: the replays ran, the lost order went to the ERP, each waiting one was read from
+    # Shopify and waits again (its begin touched it); the next pass reads those not re-read yet first
+    expected = (waiting_ids[40:80], [*waiting_ids[80:], *waiting_ids[:20]])
+    for days, then in zip((2, 1), expected, strict=True):
+        with session_scope() as session:
+            session.execute(update(Message).where(Message.id == lost_id).values(status="done"))
+            session.execute(
+                update(Message)
+                .where(Message.id.in_(enqueued))
+                .values(attempts=Message.attempts + 1, updated_at=utcnow() - timedelta(days=days))
+            )
+        for job in orders.get_jobs():
+            job.delete()
+        counts = order_catch_up.run_catch_up(shop_id)
+        enqueued = [job.args[0] for job in orders.get_jobs()]
+        assert enqueued == then
+        assert (counts["stale"], counts["waiting"]) == (0, 40)
