@@ -25,7 +25,6 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from ledger import run_outcome
-from ledger.errors import IntegrationError
 from ledger.kv import get_redis
 from ledger.words import stored
 
@@ -272,9 +271,11 @@ def keep_failure_words(
     tb: TracebackType | None,
 ) -> bool:
     """The workers' RQ exception handler: keep a classified failure's words on its job
-    (FAILURE_WORDS); a try that failed without words drops an earlier try's. Never raises (RQ
-    would take it for the job's own error): a failure to keep them only loses the words."""
-    words = exc_value.words if isinstance(exc_value, IntegrationError) else None
+    (FAILURE_WORDS), or a dead worker's (RQ's maintenance passes the handlers an AbandonedJobError
+    for a job whose SimpleWorker was killed under it: ledger.run_outcome.failure_words); a try that
+    failed without words drops an earlier try's. Never raises (RQ would take it for the job's own
+    error): a failure to keep them only loses the words."""
+    words = run_outcome.failure_words(exc_type, exc_value)
     try:
         if words is not None:
             job.meta[FAILURE_WORDS] = stored(words)

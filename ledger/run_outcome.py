@@ -15,7 +15,9 @@ which the Flows page says in the merchant's language (shopify_app.run_words); a 
 
 RQ calls the failure callback before it decides on the retry, and decides from the same
 `job.retries_left` (a job that zeroes it for a bug fails at once, and is shown failed); a job
-whose worker died (AbandonedJobError) goes through it too. A forked work horse killed under the
+whose worker died (AbandonedJobError: a SimpleWorker, the orders and webhooks queues' mode,
+killed under it, found by a later worker's maintenance) goes through it too, and is given the
+dead worker's words (`failure_words`). A forked work horse killed under the
 job (the OOM killer, RQ's hard kill at the timeout) is failed and retried by RQ without that
 callback: jobs.worker.LedgerWorker reports it here (`horse_killed`). The run job's first argument is the
 shop id (`run(shop_id)`, ledger.flows). A callback never raises: RQ takes a raising success
@@ -29,6 +31,7 @@ import os
 from types import TracebackType
 from typing import Any
 
+from rq.exceptions import AbandonedJobError
 from sqlalchemy import or_, update
 
 from ledger.db import session_scope
@@ -43,6 +46,11 @@ META_KEY = "schedule"  # job.meta[META_KEY]: the Schedule.flow the run belongs t
 ON_SUCCESS = f"{__name__}.succeeded"
 ON_FAILURE = f"{__name__}.failed"
 ERROR_MAX = 1000
+# A job whose worker died under it, as RQ's cleanup of the started-job registry fails it.
+ABANDONED_LINE = (
+    "AbandonedJobError: the worker process running it stopped midway (killed or restarted; out of memory?)"
+)
+ABANDONED_WORDS: Words = ("worker_abandoned", {})
 
 
 def succeeded(job: Any, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
@@ -61,13 +69,30 @@ def failed(
 ) -> None:
     """RQ's failure callback: "retrying" while RQ will run it again, "failed" once it will not."""
     status = RUN_RETRYING if job.should_retry else RUN_FAILED
-    words = exc_value.words if isinstance(exc_value, IntegrationError) else None
-    _record(job, status, error_line(exc_type, exc_value), words)
+    _record(job, status, error_line(exc_type, exc_value), failure_words(exc_type, exc_value))
+
+
+def failure_words(exc_type: type[BaseException] | None, exc_value: BaseException | None) -> Words | None:
+    """A failure's words: a classified failure's own, a dead worker's (ABANDONED_WORDS); None for a bug."""
+    if isinstance(exc_value, IntegrationError):
+        return exc_value.words
+    if _abandoned(exc_type, exc_value):
+        return ABANDONED_WORDS
+    return None
+
+
+def _abandoned(exc_type: type[BaseException] | None, exc_value: BaseException | None) -> bool:
+    return isinstance(exc_value, AbandonedJobError) or (
+        isinstance(exc_type, type) and issubclass(exc_type, AbandonedJobError)
+    )
 
 
 def error_line(exc_type: type[BaseException] | None, exc_value: BaseException | None) -> str:
     """What a person reads first: a classified failure's own words ("Consinco unreachable at
-    ..."), anything else (a bug) its exception class and the first line of its text."""
+    ..."), a dead worker's ABANDONED_LINE, anything else (a bug) its exception class and the
+    first line of its text."""
+    if _abandoned(exc_type, exc_value):
+        return ABANDONED_LINE
     text = str(exc_value or "").strip()
     first = text.splitlines()[0] if text else ""
     if isinstance(exc_value, IntegrationError) and first:

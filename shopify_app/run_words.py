@@ -98,6 +98,12 @@ WORDS: dict[str, Text] = {
         "O processo do worker que rodava esta execução morreu (status {status}; falta de memória?)",
         "The worker process running it died (status {status}; out of memory?)",
     ),
+    # a SimpleWorker's death found later by RQ's maintenance (ledger.run_outcome.ABANDONED_WORDS)
+    "worker_abandoned": (
+        "O processo do worker que rodava esta execução parou no meio dela (foi morto ou reiniciado; falta "
+        "de memória?)",
+        "The worker process running it stopped midway (killed or restarted; out of memory?)",
+    ),
 }
 
 

@@ -85,7 +85,8 @@ def _worded_keys() -> set[str]:
 
 
 def test_every_run_key_a_failure_is_given_is_in_the_catalogue():
-    used = _worded_keys() | {"worker_killed_signal", "worker_killed_status"}  # ledger.run_outcome
+    # and the dead worker's (ledger.run_outcome)
+    used = _worded_keys() | {"worker_killed_signal", "worker_killed_status", "worker_abandoned"}
     assert used and used <= set(run_words.WORDS)
     assert set(run_words.WORDS) <= used
 

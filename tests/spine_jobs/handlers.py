@@ -80,3 +80,12 @@ BLIP = {"kind": "deadlock"}
 
 def database_blip(event) -> None:
     raise database_blips(BLIP["kind"])
+
+
+def slow_run(shop_id: int) -> str:
+    """A scheduled run(shop_id) that takes a while (a poll reading many events): long enough to be
+    killed under."""
+    import time
+
+    time.sleep(60)
+    return "ok"

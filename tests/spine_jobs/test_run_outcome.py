@@ -5,14 +5,20 @@ ended and its error line. Without it, a stock pass with the ERP down through eve
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from rq import Queue, SimpleWorker
+from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select, text
 
 from jobs import order_events, scheduler
@@ -23,11 +29,18 @@ from ledger.errors import Transient
 from ledger.models import Schedule
 from ledger.schedules import STOPPED_BY_UNINSTALL, ensure_default_schedules
 from shopify_app.enqueue import enqueue_run
+from shopify_app.fail_words import FAILURES, job_reason
+from shopify_app.run_words import last_error
 
 from . import handlers
 
 ERP_RUN = "spine_jobs.handlers.run_against_the_erp"
 T0 = datetime(2026, 11, 28, 12, 0, 20, tzinfo=UTC)
+ABANDONED_PT = (
+    "O processo do worker que rodava esta execução parou no meio dela (foi morto ou reiniciado; falta de "
+    "memória?)"
+)
+ABANDONED_EN = "The worker process running it stopped midway (killed or restarted; out of memory?)"
 
 
 @pytest.fixture
@@ -100,6 +113,73 @@ def test_a_run_whose_worker_died_is_shown_retrying(schedules, rconn):
     job.retries_left = 0
     run_outcome.failed(job, rconn, None, None, None)
     assert (row(shop_id, "stock").last_status, row(shop_id, "stock").last_error) == ("failed", "Error")
+
+
+def test_a_run_abandoned_by_its_dead_worker_says_so_in_words(schedules, rconn):
+    """RQ's cleanup of a run whose SimpleWorker died (the recommended mode for the orders and webhooks
+    queues; SIGKILL, the OOM killer) calls the failure callback with AbandonedJobError: the Flows page
+    says it in the merchant's language, as it does a forked horse's death, not the bare class name;
+    and the worker's exception handler keeps the same words for the failed-jobs list."""
+    shop_id = schedules
+    job = queues.enqueue(
+        "jobs.order_events.run", shop_id, queue=queues.ORDERS, job_id="poll-lost", schedule="order_events"
+    )
+    run_outcome.failed(job, rconn, AbandonedJobError, AbandonedJobError(), None)
+    events = row(shop_id, "order_events")
+    assert events.last_status == "retrying"
+    assert events.last_error.startswith("AbandonedJobError: the worker process running it stopped")
+    assert last_error(events, "pt-BR", FAILURES) == ABANDONED_PT
+    assert last_error(events, "en", FAILURES) == ABANDONED_EN
+    job.retries_left = 0
+    run_outcome.failed(job, rconn, AbandonedJobError, AbandonedJobError(), None)
+    events = row(shop_id, "order_events")
+    assert (events.last_status, last_error(events, "pt-BR", FAILURES)) == ("failed", ABANDONED_PT)
+
+    assert queues.keep_failure_words(job, AbandonedJobError, AbandonedJobError(), None) is True
+    kept = Job.fetch("poll-lost", connection=rconn).meta[queues.FAILURE_WORDS]
+    assert job_reason(kept, "pt-BR") == ABANDONED_PT
+
+
+def test_a_run_whose_simple_worker_is_killed_says_so_in_words(schedules, rconn):
+    """The same, end to end: a real SimpleWorker process SIGKILLed under a run; a worker's
+    maintenance later finds the run abandoned and RQ retries it."""
+    shop_id = schedules
+    job = queues.enqueue(
+        "spine_jobs.handlers.slow_run",
+        shop_id,
+        queue=queues.ORDERS,
+        job_id="poll-due",
+        schedule="order_events",
+    )
+    root = Path(__file__).resolve().parents[2]
+    worker = (
+        f"import sys; sys.path[:0] = [{str(root)!r}, {str(root / 'tests')!r}];"
+        "from jobs.worker import build_worker; from ledger import kv;"
+        "build_worker(['orders'], simple=True, conn=kv.worker_redis()).work(burst=True, with_scheduler=False)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", worker], env=dict(os.environ), cwd=root)
+    try:
+        for _ in range(200):
+            if job.get_status() == JobStatus.STARTED:
+                break
+            time.sleep(0.05)
+        assert job.get_status() == JobStatus.STARTED
+        os.kill(proc.pid, signal.SIGKILL)  # the OOM killer
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    # a live worker's maintenance, an hour on (the run's execution lapsed), with the workers'
+    # exception handler (jobs.worker.build_worker)
+    orders = Queue("orders", connection=rconn)
+    StartedJobRegistry(queue=orders).cleanup(time.time() + 3600, [queues.keep_failure_words])
+    assert Job.fetch("poll-due", connection=rconn).get_status() == JobStatus.SCHEDULED  # RQ retries it
+    events = row(shop_id, "order_events")
+    assert events.last_status == "retrying"
+    assert last_error(events, "pt-BR", FAILURES) == ABANDONED_PT
+    kept = Job.fetch("poll-due", connection=rconn).meta[queues.FAILURE_WORDS]
+    assert job_reason(kept, "en") == ABANDONED_EN
 
 
 def test_a_run_whose_forked_horse_is_killed_is_shown_retrying_then_failed(schedules, rconn):
