@@ -72,6 +72,13 @@ FINAL = {
     MessageStatus.PARKED.value,
 }
 WAITING = {MessageStatus.PENDING.value, MessageStatus.RETRYING.value}
+# An event of a kind the app does not know (Consinco's S, F and C are the ones it applies): traced
+# skipped among the order's changes, so it is seen on the Messages list and the order's page.
+UNKNOWN_KIND_FLOW = "order_edits"
+UNKNOWN_KIND = (
+    "ERP event {seq} of ERP order {nro} is of a kind the app does not know ({kind}): nothing was applied "
+    "in Shopify; check whether the order in Shopify needs a change"
+)
 UNKNOWN_ORDER = (
     "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from "
     "another channel): nothing to change in Shopify"
@@ -170,11 +177,12 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
 
 
 def _take(shop_id: int, event: OrderEvent) -> str:
-    """Trace and enqueue one event; which count it adds to."""
-    flow = FLOW_BY_KIND.get(event.kind)
-    if flow is None:
-        log.warning("order_events: event %s has unknown kind %r", event.seq_evento, event.kind)
-        return "ignored"
+    """Trace and enqueue one event; which count it adds to. An event of a kind the app does not know
+    is traced skipped under UNKNOWN_KIND_FLOW, saying its kind and order, and not enqueued: nothing
+    applies it, a later event of its order does not wait for it, and a read that sees it again finds
+    its message (the watermark moves past it as past any other)."""
+    known = FLOW_BY_KIND.get(event.kind)
+    flow = known or UNKNOWN_KIND_FLOW
     with session_scope() as session:
         # the event is of the ERP the run's client reads: the connection moved since, it is no longer
         # the one `generation` names (ledger.fence: transient, the next poll reads the new ERP whole)
@@ -199,8 +207,13 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                     link.shopify_order_name if link else None,
                 ],
                 request=event_payload(event),
-                job_id=jid,
+                job_id=jid if known else None,
             )
+            if known is None:
+                log.warning("order_events: event %s has unknown kind %r", event.seq_evento, event.kind)
+                said = {"seq": event.seq_evento, "nro": event.nro_pedvenda, "kind": event.kind}
+                trace.skip(session, message, UNKNOWN_KIND.format(**said), words=("event_unknown_kind", said))
+                return "ignored"
             # An ERP order linked by hand may have been typed under another sales channel.
             if link is None or (link.hand_linked_erp is None and not _same_channel(session, shop_id, event)):
                 trace.skip(
@@ -210,6 +223,8 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                     words=("event_unknown_order", {"nro": event.nro_pedvenda}),
                 )
                 return "unknown"
+        if known is None:
+            return "ignored"  # never left pending: skipped as it was traced
         held_edits = _held_edits(session, shop_id, event)
     # Enqueued after the commit so the job finds its message; a Redis error propagates and the
     # watermark stays put, so the next poll takes the event again (its message is pending).

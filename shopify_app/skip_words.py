@@ -38,6 +38,12 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from another "
         "channel): nothing to change in Shopify",
     ),
+    "event_unknown_kind": (
+        "O evento {seq} do pedido {nro} do ERP é de um tipo que o app não conhece ({kind}): nada foi "
+        "aplicado na Shopify; confira se o pedido na Shopify precisa de alguma mudança",
+        "ERP event {seq} of ERP order {nro} is of a kind the app does not know ({kind}): nothing was applied "
+        "in Shopify; check whether the order in Shopify needs a change",
+    ),
     "event_unlinked_by_hand": (
         "O pedido {nro} do ERP foi desvinculado à mão do pedido {order}: nada a mudar na Shopify",
         "ERP order {nro} was unlinked by hand from order {order}: nothing to change in Shopify",

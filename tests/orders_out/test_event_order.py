@@ -216,28 +216,59 @@ def test_a_shopify_side_edit_applied_before_the_picking_does_not_count_as_the_pi
     assert state.current_total == state.paid == Decimal(str(document["vlrTotal"]))
 
 
-def test_an_event_of_an_unknown_kind_is_ignored_and_the_others_are_applied(world: World) -> None:
-    """An EventoPedido of a kind the app does not know ('X') is counted as ignored; the invoice
-    beside it is applied (the whole poll used to stop on it)."""
+def test_an_event_of_an_unknown_kind_is_traced_skipped_and_the_others_are_applied(world: World) -> None:
+    """An EventoPedido of a kind the app does not know ('X') ahead of the order's invoice: it is not
+    dropped with only a log line, but traced as a skipped message saying its kind and its ERP order
+    (on the Messages list and the order's page); the invoice after it is applied (the whole poll
+    used to stop on it; a failed one would hold the invoice), and a poll reading it again finds it
+    traced, neither retried nor written twice."""
     import json
 
-    from sqlalchemy import select
+    from sqlalchemy import select, update
 
+    from ledger import watermarks
+    from ledger.db import session_scope
     from sandbox.consinco import tables as t
+    from shopify_app import skip_words
 
     order = world.linked_order([(world.plain(0), 1)], gateway="pix")
     world.erp.invoice(order.nro)
-    with world.erp.store.write() as (conn, now):
+    with world.erp.store.write() as (conn, _now):
         events = t.mad_pedvendaevento
-        row = conn.execute(select(events).where(events.c.nropedvenda == order.nro)).mappings().first()
-        data = {**json.loads(row["dados"]), "tipoEvento": "X"}
-        seq = world.erp.store.next_id(conn, events.c.seqevento)
-        conn.execute(events.insert().values({**row, "seqevento": seq, "tipoevento": "X", "dtahorevento": now,
+        rows = (
+            conn.execute(select(events).where(events.c.nropedvenda == order.nro).order_by(events.c.seqevento))
+            .mappings()
+            .all()
+        )
+        unknown = rows[0]["seqevento"]  # the ERP's unknown event comes first, the order's own after it
+        for row in rows:
+            later = world.erp.store.next_id(conn, events.c.seqevento)
+            conn.execute(update(events).where(events.c.seqevento == row["seqevento"]).values(seqevento=later))
+        data = {**json.loads(rows[0]["dados"]), "tipoEvento": "X"}
+        conn.execute(events.insert().values({**rows[0], "seqevento": unknown, "tipoevento": "X",
                                              "dados": json.dumps(data)}))  # fmt: skip
     counts = world.poll()
     assert counts["ignored"] == 1
     [invoice] = world.messages("invoices", order)
     assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    [traced] = [m for m in world.messages("order_edits", order) if m.unit_key == f"event:{unknown}"]
+    assert traced.status == MessageStatus.SKIPPED.value
+    assert traced.shopify_id == order.gid
+    assert skip_words.reason(traced, "pt-BR") == (
+        f"O evento {unknown} do pedido {order.nro} do ERP é de um tipo que o app não conhece (X): nada foi "
+        "aplicado na Shopify; confira se o pedido na Shopify precisa de alguma mudança"
+    )
+    assert skip_words.reason(traced, "en") == (
+        f"ERP event {unknown} of ERP order {order.nro} is of a kind the app does not know (X): nothing was "
+        "applied in Shopify; check whether the order in Shopify needs a change"
+    )
+
+    with session_scope() as session:
+        watermarks.reset(session, world.shop_id, "order_events")  # re-read every event from the start
+    again = world.poll()
+    assert again["ignored"] == 0 and again["enqueued"] == 0 and again["seen"] == again["read"]
+    [still] = [m for m in world.messages("order_edits", order) if m.unit_key == f"event:{unknown}"]
+    assert (still.id, still.status, still.attempts) == (traced.id, traced.status, traced.attempts)
 
 
 def test_two_failed_events_of_one_flow_each_keep_their_note_until_each_is_settled(
