@@ -12,8 +12,10 @@ An NF-e applied already (a done invoices message of its key, or this message's e
 replay) is charged nothing more (`applied_by`): its money was taken when it was applied, and a
 refund made since is the merchant's decision, not money still due. For the same reason the next
 NF-e does not take such a refund back: the money kept counts only the refunds made before the
-order's first NF-e still counted was charged (`charged_since`, Settlement.kept_before: when its
-message finished, or when it asked for the money if a capture was answered PENDING). (An NF-e
+order's first NF-e was charged (`charged_since`, Settlement.kept_before: when its message asked
+for the money, else when it finished) — a cancelled one included: the money taken for it was
+taken then, so an NF-e re-issued in its place after a refund does not capture the refund back
+either. (An NF-e
 counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
 are written before the capture, so a retry after a capture that failed finds the key there and
 must still capture.) An NF-e whose earlier event a person closed as handled (they settled its money
@@ -85,8 +87,9 @@ class Documents:
     total: Decimal  # their totals added
     served: Decimal | None  # the ERP order's served total (None: the event does not say)
     applied_by: int | None = None  # the message that applied the current NF-e already (None: never)
-    # When the order's first NF-e still counted was charged (None: this is the first): a refund
-    # made since is the merchant's, not money the next NF-e takes back (Settlement.kept_before).
+    # When the order was first charged for an NF-e (None: never), one the ERP cancelled since
+    # included: a refund made since is the merchant's, not money the next NF-e — nor a re-issue of
+    # a cancelled one — takes back (Settlement.kept_before).
     charged_since: datetime | None = None
     face: Decimal | None = None  # the NF-e totals as issued, none less money settled outside (None: `total`)
     # Every line the ERP served is carried by these NF-e: their events list it and their totals leave
@@ -281,13 +284,16 @@ def known(
     if _applied_before(unit) == invoice.key:  # this message ran to the end before: a replay
         applied_by = min(applied_by or unit.message_id, unit.message_id)
     applied = {key: (at, *totals[key]) for key, at in places.items() if key != invoice.key}
+    # When the order was first charged: by any NF-e another message charged, one the ERP cancelled
+    # since included — money taken for it was taken then, and a refund made after it is the
+    # merchant's (a re-issue of a cancelled NF-e must not capture it back).
+    earlier = [at for key, at in finished.items() if key != invoice.key]
     if applied:
         cancelled = {normalise(d.key) for d in documents if d.cancelled}
         for key in applied.keys() & cancelled:
             log.info("invoices: order %s: NF-e %s is cancelled in the ERP, no longer counted",
                      unit.order_id, key)  # fmt: skip
             del applied[key]
-    earlier = [finished[key] for key in applied if finished.get(key) is not None]
     # Ordered where it was first applied: a later event of an earlier NF-e (the carrier's tracking
     # given after it) does not make it the order's latest NF-e again.
     applied[invoice.key] = (applied_by or unit.message_id, invoice.total, invoice.total)

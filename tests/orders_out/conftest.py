@@ -348,6 +348,24 @@ def set_quantity(world: World, gid: str, sku: str, qty: int) -> None:
     client.order_edit_commit(edit.calculated_order_id)
 
 
+def refund(world: World, order: LinkedOrder, amount: Decimal, at: datetime | None = None) -> None:
+    """The merchant refunds `amount` of the order's (first) capture in Shopify (a damaged item), `at`
+    (now)."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        doc = order_store.get(ctx, order.gid)
+        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
+        made = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], amount,
+                                           parent_id=capture["id"])  # fmt: skip
+        if at is not None:
+            made["processedAt"] = at.isoformat().replace("+00:00", "Z")
+        doc["_transactions"].append(made)
+        order_store.save(ctx, doc, touch=True)
+
+
 def attention_notes(orders_api: Any, link_id: int, locale: str) -> list[dict[str, Any]]:
     """The order's notes as the Orders page gets them in `locale` (GET /api/orders/<id>)."""
     client, auth = orders_api

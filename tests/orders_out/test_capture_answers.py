@@ -16,7 +16,7 @@ from ledger.models import Message, MessageStatus
 from sandbox.shopify.checkout import expire_authorizations
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
 
-from .conftest import LinkedOrder, World
+from .conftest import LinkedOrder, World, refund
 from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
 
 
@@ -105,23 +105,6 @@ def test_an_authorisation_that_expired_before_the_invoice_is_named_as_expired(wo
     assert "above what the customer" not in note and Decimal(nfe_total) > 0
 
 
-def _refund(world: World, order: LinkedOrder, amount: Decimal, at: datetime | None = None) -> None:
-    """The merchant refunds `amount` of the order's capture in Shopify (a damaged item), `at` (now)."""
-    from sandbox.shopify import order_store
-    from sandbox.shopify.checkout import context
-
-    ctx = context(world.shopify.sandbox, world.name)
-    with ctx.store.transaction():
-        doc = order_store.get(ctx, order.gid)
-        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
-        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], amount,
-                                             parent_id=capture["id"])  # fmt: skip
-        if at is not None:
-            refund["processedAt"] = at.isoformat().replace("+00:00", "Z")
-        doc["_transactions"].append(refund)
-        order_store.save(ctx, doc, touch=True)
-
-
 def _amounts(world: World, order: LinkedOrder) -> list[tuple[str, str]]:
     return [(c["status"], c["amountSet"]["shopMoney"]["amount"]) for c in _captures(world, order)]
 
@@ -149,7 +132,7 @@ def test_the_recheck_of_a_pending_capture_does_not_take_back_a_refund_made_since
         assert message is not None
         message.response_payload = {**message.response_payload, "capture_asked": asked}
     settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
-    _refund(world, order, Decimal("5.00"), datetime.now(UTC) - timedelta(seconds=30))
+    refund(world, order, Decimal("5.00"), datetime.now(UTC) - timedelta(seconds=30))
     assert invoices.replay(first.id) == MessageStatus.DONE.value  # the re-check (RQ retry / catch-up)
     [first] = world.messages("invoices", order)
     assert _amounts(world, order) == [("SUCCESS", str(part_a))], first.response_payload["capture"]
@@ -178,7 +161,7 @@ def test_the_recheck_of_a_pending_final_capture_does_not_ask_to_collect_a_refund
     nfe_total, message = world.invoice(order)
     assert message.status == MessageStatus.RETRYING.value
     settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
-    _refund(world, order, Decimal("5.00"))
+    refund(world, order, Decimal("5.00"))
     assert invoices.replay(message.id) == MessageStatus.DONE.value
     link = world.link(order.gid)
     assert link.needs_attention is None, link.needs_attention

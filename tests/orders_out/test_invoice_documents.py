@@ -22,7 +22,7 @@ from sandbox.consinco.order_records import company_cnpj, format_time
 from shopify_app.admin_api import for_shop
 from shopify_app.api_explain import explain
 
-from .conftest import World
+from .conftest import World, refund
 
 
 def _another_nfe(
@@ -277,6 +277,60 @@ def test_a_reissued_nfe_replaces_the_cancelled_one_and_is_not_charged_twice(worl
     assert second_key in state.nfe["danfe_url"]
 
 
+def _captured(world: World, gid: str) -> list[str]:
+    """The amounts of the order's successful captures, in order."""
+    found = world.order_doc(gid)["_transactions"]
+    return [
+        x["amountSet"]["shopMoney"]["amount"]
+        for x in found
+        if x["kind"] == "CAPTURE" and x["status"] == "SUCCESS"
+    ]
+
+
+def test_a_reissued_nfe_does_not_take_back_a_refund_made_after_the_first_was_charged(world: World) -> None:
+    """NF-e A (item a with the freight) is charged, not final: the rest stays authorised for item b's
+    NF-e. The merchant refunds R$5.00 (a damaged item of the first delivery); then the ERP cancels A
+    and re-issues it as A' for the very same goods and total. The money taken for A was taken then,
+    cancelled since or not: the refund is the merchant's decision, and A' captures nothing more (it
+    does not take the R$5.00 back from the authorisation kept for item b)."""
+    order, items, part_a, _first = _first_part_invoiced(world)
+    refund(world, order, Decimal("5.00"))
+    reissued = _another_nfe(
+        world, order.nro, part_a, items=[items[world.plain(0)]["seqItem"]], cancel_first=True
+    )
+    world.poll()
+    messages = world.messages("invoices", order)
+    assert [m.status for m in messages] == [MessageStatus.DONE.value] * 2, messages[-1].error_text
+    assert _captured(world, order.gid) == [str(part_a)], messages[-1].response_payload.get("capture")
+    state = world.settlement(order.gid)
+    assert state.paid == part_a and state.refunded == Decimal("5.00")
+    assert state.open_authorization() is not None  # still kept for item b's NF-e
+    assert _kept_keys(world, order.gid) == [reissued]
+    assert "above what the customer" not in (world.link(order.gid).needs_attention or "")
+
+
+def test_a_reissued_nfe_after_a_refund_on_a_closed_authorisation_names_nothing_as_not_charged(
+    world: World,
+) -> None:
+    """The order's only NF-e is charged (a final capture: nothing stays authorised); the merchant
+    refunds R$5.00, then the ERP cancels the NF-e and re-issues it for the same goods and total. The
+    re-issue owes nothing: the order link does not say it is R$5.00 above what the customer paid
+    (the refund is the merchant's decision, not money the customer still owes)."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    total, first = world.invoice(order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    assert world.settlement(order.gid).open_authorization() is None
+    refund(world, order, Decimal("5.00"))
+    _another_nfe(world, order.nro, total, cancel_first=True)
+    world.poll()
+    [_, second] = world.messages("invoices", order)
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    link = world.link(order.gid)
+    assert link.needs_attention is None, link.needs_attention
+    assert _captured(world, order.gid) == [str(total)]
+    assert world.settlement(order.gid).refunded == Decimal("5.00")
+
+
 def test_an_nfe_a_cent_below_the_served_total_is_the_last_and_closes_the_authorisation(world: World) -> None:
     """The NF-e apportions the discount per item and rounds each share, the ERP order's served total
     rounds once: the order's only NF-e may total R$0.01 below vlrTotalAtendido. Within a cent per
@@ -322,18 +376,8 @@ def test_a_replay_of_an_applied_nfe_captures_nothing_more_even_after_a_refund(wo
     merchant then refunds R$5.00 in Shopify (a damaged item of the first delivery). A replay of A's
     message — the same invoice twice changes nothing — captures nothing more for A: its money was
     taken when it was applied, and the refund is the merchant's, not money still due."""
-    from sandbox.shopify import order_store
-    from sandbox.shopify.checkout import context
-
     order, _items, part_a, first = _first_part_invoiced(world)
-    ctx = context(world.shopify.sandbox, world.name)
-    with ctx.store.transaction():
-        doc = order_store.get(ctx, order.gid)
-        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
-        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], Decimal("5.00"),
-                                             parent_id=capture["id"])  # fmt: skip
-        doc["_transactions"].append(refund)
-        order_store.save(ctx, doc, touch=True)
+    refund(world, order, Decimal("5.00"))
     assert world.settlement(order.gid).refunded == Decimal("5.00")
 
     assert invoices.replay(first.id) == MessageStatus.DONE.value
@@ -388,20 +432,10 @@ def test_a_refund_made_between_two_nfe_is_not_taken_back_by_the_second(world: Wo
     refunds R$5.00 (a damaged item of the first delivery). NF-e B captures its own total, not B plus
     the R$5.00: a refund made after the order's first NF-e was charged is the merchant's decision,
     not money still due, so the second capture does not undo it."""
-    from sandbox.shopify import order_store
-    from sandbox.shopify.checkout import context
-
     order, items, part_a, _first = _first_part_invoiced(world)
     b = world.plain(1)
     part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
-    ctx = context(world.shopify.sandbox, world.name)
-    with ctx.store.transaction():
-        doc = order_store.get(ctx, order.gid)
-        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
-        refund = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], Decimal("5.00"),
-                                             parent_id=capture["id"])  # fmt: skip
-        doc["_transactions"].append(refund)
-        order_store.save(ctx, doc, touch=True)
+    refund(world, order, Decimal("5.00"))
     _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
     world.poll()
     messages = world.messages("invoices", order)
