@@ -20,7 +20,9 @@ may answer:
   on the message (`Asked`, before the Transient): the re-check (`recheck`) reads what those very
   captures became and plans nothing — worked out again, what is due would count a refund the
   merchant made meanwhile as money owed and capture it back — and the time it was asked is when
-  the NF-e was charged (jobs.invoice_documents);
+  the NF-e was charged (jobs.invoice_documents). It is kept whatever the answer (SUCCESS and a
+  refusal too), at once after the captures: a run that fails after them (a fulfillment refused, a
+  network error, a crash) is rerun by the same re-check, for the same reason;
 - FAILURE / ERROR: the gateway refused it: nothing was taken. It is named for a person with the
   amount and the authorisation, and that authorisation is not captured again by the app (the
   gateway's answer; a person may capture it from the order in Shopify, or charge apart).
@@ -69,8 +71,8 @@ class Capture:
     attention: str | None = None  # for a person: money the NF-e asks for and nobody paid, or a refund owed
     # Captures the gateway has not answered yet ("<amount> from authorisation <id>"): check again later.
     pending: tuple[str, ...] = field(default=())
-    # What this NF-e's money asked for (`Asked.record`), when a capture was answered PENDING: kept on
-    # the message, so the re-check follows those captures (`recheck`) and never plans anew.
+    # What this NF-e's money asked for (`Asked.record`), when a capture was asked (whatever the
+    # answer): kept on the message, so a rerun follows those captures (`recheck`), never plans anew.
     asked: dict[str, Any] | None = None
     # The money the order was paid after it (successful SALE and CAPTURE, refunds not taken off, as
     # Shopify's "Paid"; None: the Settlement read before it says), and the order's
@@ -97,10 +99,11 @@ class AskedCapture:
 @dataclass(frozen=True)
 class Asked:
     """What one run asked for an NF-e's money: its captures, and what no authorisation could give.
-    Kept on the message (`record`) when a capture is answered PENDING: what is due is never worked
-    out again for that NF-e (a refund the merchant makes before the gateway answers would count as
-    money still owed and be captured again), and the time it was asked is when the NF-e was charged
-    (jobs.invoice_documents: a refund made after it is the merchant's)."""
+    Kept on the message (`record`) whenever a capture was asked: what is due is never worked out
+    again for that NF-e (a refund the merchant makes before the gateway answers, or before the rerun
+    of a run that failed after its capture, would count as money still owed and be captured again),
+    and the time it was asked is when the NF-e was charged (jobs.invoice_documents: a refund made
+    after it is the merchant's)."""
 
     at: datetime
     invoiced: Decimal  # the order's NF-e total then
@@ -290,9 +293,10 @@ def recheck(
     now: datetime | None = None,
     on_delivery: str | None = None,
 ) -> Capture:
-    """The NF-e's money was asked for before (`asked`, kept on its message) and a capture answered
-    PENDING: nothing is planned anew — a refund the merchant made since is theirs, not money still
-    due — only what those captures became is read and reported (still pending: checked again)."""
+    """The NF-e's money was asked for before (`asked`, kept on its message) by a run that did not end
+    (a capture answered PENDING, or a failure after the captures): nothing is planned anew — a refund
+    the merchant made since is theirs, not money still due — only what those captures became is read
+    and reported (still pending: checked again)."""
     answers = []
     for asked_capture in asked.captures:
         found = state.capture(asked_capture.transaction) if asked_capture.transaction else None
@@ -417,7 +421,7 @@ def _outcome(
     if attention:
         notes.append(attention.removeprefix(f"{FLOW}: "))
     captured = (_captured(state) or ZERO) + taken if state.authorizations else None
-    record = asked.record() if any(s in IN_FLIGHT for s, _ in answers) else None
+    record = asked.record() if asked.captures else None  # kept on the message whatever the answer
     return Capture(captured, "; ".join(notes), attention, tuple(pending), record, paid=state.paid + taken,
                    words=tuple(said) if attention else ())  # fmt: skip
 

@@ -199,8 +199,8 @@ def handled_before(unit: order_events.EventUnit, key: str) -> Settled | None:
 def about_money(message: Message) -> bool:
     """Whether a message closed as handled was about its NF-e's money: its run was asking Shopify for
     the capture when it failed (CAPTURING, written before the orderCapture call: a userError, an
-    HTTP 4xx or anything else from there on), it asked a capture already (ASKED: answered pending,
-    then the message failed or was closed), or, for a message failed before CAPTURING was written,
+    HTTP 4xx or anything else from there on), it asked a capture already (ASKED, whatever the
+    answer: then the message failed or was closed), or, for a message failed before CAPTURING was written,
     its error came from the capture (the executor's operation OrderCapture in the detail), or it
     failed as ORDER_TOO_OLD_TO_READ (jobs.old_orders: its words ask a person to apply the NF-e by
     hand, its payment captured). Anything else (an unbound substitute SKU, an invalid NF-e key, a
@@ -398,11 +398,12 @@ def _lines(message: Message) -> tuple[OrderLine, ...]:
 
 
 def _charged_at(message: Message) -> datetime | None:
-    """When a done invoices message charged its NF-e: when it asked for the money if a capture was
-    answered PENDING (its message finishes only when a re-check sees the gateway's answer, and a
-    refund made in between is the merchant's, not money the next NF-e takes back), else when it
-    finished. None when the app asked nothing for it because a person settled it outside the app
-    (SETTLED): no charge of the app's to date refunds by."""
+    """When a done invoices message charged its NF-e: when it asked for the money (its capture record,
+    kept whatever the answer: a message finishes only when a re-check sees a pending capture's answer,
+    or after the rerun of a run that failed after its capture, and a refund made in between is the
+    merchant's, not money the next NF-e takes back), else (a message recorded before, or that asked
+    no capture) when it finished. None when the app asked nothing for it because a person settled it
+    outside the app (SETTLED): no charge of the app's to date refunds by."""
     if _settled_amount(message) > ZERO:
         return None
     asked = (message.response_payload or {}).get(ASKED)

@@ -4,10 +4,15 @@ A leaf (no imports): jobs.order_events reads them to tell an old ERP's half-done
 that did nothing, and jobs.invoice_tracking imports jobs.order_events, so the names cannot live
 there. What each one means:
 
-- KEY: the NF-e the message applied. Written when the run ends, or before it ends retrying with a
-  capture asked (jobs.invoice_capture.ASKED beside it): a rerun that finds it takes the NF-e as
-  applied by this message before (a replay captures nothing more), so it never names a run that
-  stopped before its capture was asked or taken.
+- KEY: the NF-e the message applied. Written when the run ends, or at once when a capture was
+  asked (jobs.invoice_capture.ASKED beside it, whatever Shopify answered): a rerun that finds it
+  takes the NF-e as applied by this message before (a replay captures nothing more; a rerun of a
+  run that did not end follows the captures ASKED records: jobs.invoice_capture.recheck), so it
+  never names a run that stopped before its capture was asked.
+- ENDED: the run that wrote the response ran to the end (the message done, every capture it asked
+  answered): its ASKED record is then only when the NF-e was charged (jobs.invoice_documents), and a
+  replay captures and rechecks nothing. Without it, ASKED beside KEY is a run that stopped after
+  asking (pending at the gateway, or a failure after the capture): its rerun re-checks.
 - WRITTEN: the NF-e whose metafields a run wrote on the Shopify order, written on the message at
   once: Shopify-side work begun, whatever happens next.
 - FULFILLMENTS / FULFILLED_FOR: the fulfillments the message created, and the NF-e they were
@@ -33,3 +38,4 @@ FULFILLED_FOR = "fulfillments_for"
 ADOPTED = "fulfillments_adopted"
 SETTLED = "settled_outside"
 CAPTURING = "capture_begun"
+ENDED = "run_ended"

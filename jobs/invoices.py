@@ -61,9 +61,11 @@ nothing (idempotent on the key):
    (jobs.invoice_capture): one PENDING at the gateway (a payments app resolves it later) is not
    asked again, and the message, written and fulfilled, is checked again (Transient) until Shopify
    shows it taken or refused — the re-check follows the captures the message recorded it asked
-   (`capture_asked`) and plans nothing anew; one refused (FAILURE) is named for a person with the
-   amount and the authorisation, as is an authorisation that expired uncaptured. While one is
-   refused or pending, the order's other authorisations are not released;
+   (`capture_asked`, kept at once whatever the answer: a run failing after its capture — a
+   fulfillment refused, a crash — is rerun by the same re-check) and plans nothing anew; one
+   refused (FAILURE) is named for a person with the amount and the authorisation, as is an
+   authorisation that expired uncaptured. While one is refused or pending, the order's other
+   authorisations are not released;
 6. tracking the ERP gives after the NF-e was applied — a later F event of the same key (a
    carrier's code comes after invoicing; a changed code, carrier or url), which finds nothing left
    to fulfil — goes to the fulfillments made at that NF-e (fulfillmentTrackingInfoUpdate, the
@@ -126,7 +128,7 @@ from jobs import (
 )
 from jobs.carrier_names import shopify_carrier
 from jobs.invoice_capture import ASKED, Asked, Capture
-from jobs.invoice_record import ADOPTED, CAPTURING, FULFILLMENTS, SETTLED, WRITTEN
+from jobs.invoice_record import ADOPTED, CAPTURING, ENDED, FULFILLMENTS, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings, order_notes, shop_settings
@@ -309,11 +311,12 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if made_before:
         done[FULFILLMENTS] = made_before
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
-    asked = _asked_before(unit, key.key)
+    asked, ended = _asked_before(unit, key.key)
+    recheck = asked is not None and not ended  # a run asked the capture and did not end: follow it
     if (outside := _settled_before(unit, key.key)) is not None:  # a replay keeps what its first run left
         done[SETTLED] = outside
     on_delivery = invoice_capture.delivery_method(state, _pay_on_delivery(unit.shop_id))
-    if asked is not None:  # asked before and answered PENDING: only what those captures became is read
+    if recheck and asked is not None:  # asked before (any answer): only what those captures became is read
         capture = invoice_capture.recheck(client, state, asked, on_delivery=on_delivery)
     elif documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
         capture = invoice_capture.applied_already(key.key, documents.applied_by, unit.message_id, state)
@@ -336,6 +339,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if capture.asked:  # kept at once: a retry after any failure below follows these captures, never asks anew
         done[ASKED] = capture.asked
         _remember(unit.message_id, done)
+    elif asked is not None:  # a replay of the done message keeps when the NF-e was charged
+        done[ASKED] = asked.record()
     notify = _notify_customer(unit.shop_id)
     fulfilled = _fulfil(client, unit, event, key.key, erp_order, made_before, final=documents.final,
                         several=len(documents.keys) > 1, notify=notify)  # fmt: skip
@@ -358,7 +363,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     said = (*capture.words, *held) if worded else ()
     told = replace(capture, attention=attention, words=said)
     _update_link(unit.link_id, event if shown else None, told, state,
-                 settled=documents.applied_by is None or asked is not None)  # fmt: skip
+                 settled=documents.applied_by is None or recheck)  # fmt: skip
     # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
     # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
     # Its fulfilment waiting for the last NF-e, nothing carries it: that NF-e's fulfillment gets its own.
@@ -393,20 +398,25 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             "refused",
             pending=list(capture.pending),
         )
+    done[ENDED] = True  # the run ends: its captures answered, a replay asks and rechecks nothing
     log.info("invoices: order %s NF-e %s: %s", unit.order_id, key.key, done,
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return done
 
 
-def _asked_before(unit: order_events.EventUnit, key: str) -> Asked | None:
-    """The captures an earlier run of this message asked for NF-e `key`'s money, one of them answered
-    PENDING (kept in its response: jobs.invoice_capture.Asked); None: none."""
+def _asked_before(unit: order_events.EventUnit, key: str) -> tuple[Asked | None, bool]:
+    """The captures an earlier run of this message asked for NF-e `key`'s money, whatever Shopify
+    answered (kept in its response at once: jobs.invoice_capture.Asked; None: none), and whether
+    that run ended (ENDED: the message was done, every capture answered). One that did not end — a
+    capture pending at the gateway, or a failure after the capture (a fulfillment refused, a
+    network error, a crash) — is followed by the rerun (invoice_capture.recheck), never planned
+    anew: worked out again, what is due would count a refund made since as money owed."""
     with session_scope() as session:
         message = session.get(Message, unit.message_id)
         response = (message.response_payload or {}) if message is not None else {}
     if response.get("key") != key or not isinstance(response.get(ASKED), dict):
-        return None
-    return Asked.from_record(response[ASKED])
+        return None, False
+    return Asked.from_record(response[ASKED]), bool(response.get(ENDED))
 
 
 def _settled_before(unit: order_events.EventUnit, key: str) -> dict[str, Any] | None:
@@ -515,8 +525,9 @@ def _flag(link_id: int, note: str, words: Words | None = None) -> None:
 
 
 def _remember(message_id: int, done: dict[str, Any]) -> None:
-    """Keep what this run did on its message before it ends retrying (a capture pending at the
-    gateway): the re-check reads what was asked from there."""
+    """Keep what this run did on its message before it goes on (a capture asked: any failure after
+    it leaves the message to a rerun) or ends retrying (a capture pending at the gateway): the
+    rerun's re-check reads what was asked from there."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is not None:

@@ -15,6 +15,8 @@ from ledger.errors import Transient
 from ledger.models import Message, MessageStatus
 from sandbox.shopify.checkout import expire_authorizations
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
+from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
 
 from .conftest import LinkedOrder, World, refund
 from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
@@ -182,3 +184,55 @@ def test_a_pending_capture_the_gateway_then_refuses_is_reported_by_the_recheck(w
     note = world.link(order.gid).needs_attention or ""
     assert f"the gateway refused the capture of {nfe_total}" in note and "PROCESSING_ERROR" in note, note
     assert _amounts(world, order) == [("FAILURE", str(nfe_total))]
+
+
+class _Crash(Exception):
+    """A failure no class names (a bug in the run after the capture): the message fails, a person retries."""
+
+
+def _fulfillment_fails(how: str) -> Exception:
+    if how == "refused":  # Shopify refuses the fulfillment: a person fixes it and clicks Retry
+        return ShopifyUserErrors(
+            "FulfillmentCreate", [UserError(("fulfillment",), "Location inactive", None)]
+        )
+    if how == "transient":  # the network fails under it: RQ retries, then the orders catch-up
+        return Transient("fulfillmentCreate: connection reset")
+    return _Crash("the run crashed after the capture")
+
+
+@pytest.mark.parametrize("how", ["refused", "transient", "crash"])
+def test_a_rerun_after_the_capture_does_not_take_back_a_refund_made_in_between(
+    world: World, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """NF-e A (not the last: item b's NF-e is to come, the rest stays authorised) is captured
+    (SUCCESS), then the run fails before its message is done (fulfillmentCreate refused, a network
+    failure, a crash). Meanwhile the merchant refunds R$5.00. The rerun follows the capture its first
+    run recorded asking (capture_asked) and plans nothing anew: worked out again, what is due would
+    count the refund as money owed and capture it back from the authorisation kept for item b."""
+    order, _items, part_a = _first_part_in_the_erp(world)
+    real = AdminClient.fulfillment_create
+
+    def failing(self: AdminClient, *args: object, **kwargs: object) -> str:
+        raise _fulfillment_fails(how)
+
+    monkeypatch.setattr(AdminClient, "fulfillment_create", failing)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    expected = MessageStatus.RETRYING if how == "transient" else MessageStatus.FAILED
+    assert first.status == expected.value, (first.status, first.error_text)
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))]  # taken before the failure
+    asked = first.response_payload.get("capture_asked")
+    assert asked and [c["amount"] for c in asked["captures"]] == [str(part_a)], first.response_payload
+
+    refund(world, order, Decimal("5.00"))
+    monkeypatch.setattr(AdminClient, "fulfillment_create", real)  # fixed: the rerun (Retry, RQ retry)
+    assert invoices.replay(first.id) == MessageStatus.DONE.value
+    [first] = world.messages("invoices", order)
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))], first.response_payload["capture"]
+    assert "checked again (nothing asked anew)" in first.response_payload["capture"]
+    state = world.settlement(order.gid)
+    assert state.paid == part_a and state.refunded == Decimal("5.00")
+    assert state.open_authorization() is not None and state.active_fulfillments  # kept for item b
+    assert invoices.replay(first.id) == MessageStatus.DONE.value  # done: a replay captures nothing either
+    assert "applied already" in world.messages("invoices", order)[0].response_payload["capture"]
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))]
