@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledger.mappings import gateway_key
@@ -62,6 +62,13 @@ from shopify_app.admin_api.order_settlement import IN_FLIGHT, Authorization, Set
 FLOW = "invoices"
 ZERO = Decimal("0")
 ASKED = "capture_asked"  # the message response's key of what an NF-e's money asked for (Asked.record)
+CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Pure: money to the cent, half up (as jobs.price_map): an ERP total may carry a third decimal
+    (R$ 10.005), and orderCapture is asked for whole cents, as Shopify's money is kept."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -199,8 +206,9 @@ def capture_plan(
     kept (successful SALE and CAPTURE transactions, whatever the gateway, less refunds; `since`:
     when the order's first NF-e was charged, and a refund made after it is the merchant's, not
     money the next NF-e takes back) and minus the captures still pending at the gateway (asked
-    once: never asked again). Each open authorisation gives at most what it still holds."""
-    due = invoiced + state.beside_goods - state.kept_before(since) - state.pending_captures
+    once: never asked again). Each open authorisation gives at most what it still holds. All to the
+    cent (`cents`): so is every amount it plans."""
+    due = cents(invoiced) + state.beside_goods - state.kept_before(since) - state.pending_captures
     plan: list[tuple[Authorization, Decimal]] = []
     for authorization in state.authorizations:
         if due <= ZERO:
@@ -251,6 +259,7 @@ def capture(
     the module). `on_delivery`: the manual method the rest is collected by (`delivery_method`): what
     the authorisations do not cover is left to it, not flagged."""
     now = now or datetime.now(UTC)
+    invoiced = cents(invoiced)  # what the NF-e ask for, as captured: no half cent named as a refund owed
     plan, uncovered = capture_plan(invoiced, state, since)
     plan, held_back = within_total(plan, state)
     asked, answers, answered = [], [], None
@@ -258,6 +267,7 @@ def capture(
         # A gateway without multi-capture closes the authorisation on its one capture whatever
         # finalCapture says: say so (final), and name what it released for the NF-e still to come.
         closes = final or not authorization.multi_capturable
+        amount = cents(amount)  # the plan's is (Shopify's money is in cents): never a fraction of one sent
         transaction = client.order_capture(
             order_id, authorization.id, amount, currency=state.currency, final_capture=closes
         )

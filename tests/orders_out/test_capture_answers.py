@@ -236,3 +236,33 @@ def test_a_rerun_after_the_capture_does_not_take_back_a_refund_made_in_between(
     assert invoices.replay(first.id) == MessageStatus.DONE.value  # done: a replay captures nothing either
     assert "applied already" in world.messages("invoices", order)[0].response_payload["capture"]
     assert _amounts(world, order) == [("SUCCESS", str(part_a))]
+
+
+def test_an_nfe_total_below_the_cent_is_captured_rounded_to_the_cent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ERP gives the order's only NF-e a total with a third decimal (R$ x.xx5, half a cent below
+    the served total). orderCapture is asked for whole cents (rounded half up: the served total),
+    never a fraction of one; the capture is final and no refund of the half cent is named."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro)
+    served = Decimal(str(erp_order["vlrTotalAtendido"]))
+    sub_cent = served - Decimal("0.005")
+    world.rewrite_event(order.nro, "F", lambda d: d["documentoFiscal"].update(vlrTotal=float(sub_cent)))
+    sent: list[Decimal] = []
+    real = AdminClient.order_capture
+
+    def spying(self: AdminClient, order_id: str, parent: str, amount: Decimal, **kwargs: object) -> object:
+        sent.append(amount)
+        return real(self, order_id, parent, amount, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AdminClient, "order_capture", spying)
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert sent == [served] and all(a.as_tuple().exponent == -2 for a in sent), sent
+    assert _amounts(world, order) == [("SUCCESS", str(served))]
+    assert message.response_payload["final_capture"] is True
+    link = world.link(order.gid)
+    assert link.needs_attention is None, link.needs_attention
+    assert world.settlement(order.gid).open_authorization() is None

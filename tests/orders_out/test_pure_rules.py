@@ -410,6 +410,20 @@ def test_the_capture_never_takes_above_what_shopifys_order_total_still_asks_for(
     assert pending.asked is not None and Asked.from_record(pending.asked).held_back == D("18.50")
 
 
+def test_an_nfe_total_with_a_third_decimal_is_captured_to_the_cent() -> None:
+    """An ERP total of 100.005 (a third decimal): the plan and every orderCapture are whole cents
+    (half up: 100.01), what stays due is in cents too, and the half cent is no refund owed."""
+    state = _settled("0", ("150.00", "150.00"))
+    plan, due = capture_plan(D("100.005"), state)
+    assert [str(amount) for _, amount in plan] == ["100.01"] and due == 0
+    assert capture_plan(D("100.004"), state)[0][0][1] == D("100.00")
+    assert capture_plan(D("160.005"), state)[1] == D("10.01")  # above the authorisation: in cents
+    client, asked = _answering("SUCCESS")
+    taken = capture(client, "gid://shopify/Order/1", D("100.005"), state)  # type: ignore[arg-type]
+    assert asked == [D("100.01")] and asked[0].as_tuple().exponent == -2, asked
+    assert taken.attention is None, taken.attention
+
+
 def test_settlement_counts_refunds_apart_and_ignores_failed_transactions() -> None:
     money = lambda v: {"shopMoney": {"amount": v, "currencyCode": "BRL"}}  # noqa: E731
     raw = {
