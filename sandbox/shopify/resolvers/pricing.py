@@ -122,7 +122,15 @@ def _currency_mismatch(ctx: Ctx, market_ids: list[str], currency: str) -> bool:
 
 @field("Market", "catalogs")
 def market_catalogs(market: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
+    """The market's catalogs in id order, each with its own priceList (null when it has none):
+    what replaces the deprecated Market.priceList."""
     return connection(info.context.store.find(info.context.shop, "catalog.market", market["id"]), args)
+
+
+@field("Market", "catalogsCount")
+def market_catalogs_count(market: dict, info: GraphQLResolveInfo) -> dict:
+    return {"count": len(info.context.store.find(info.context.shop, "catalog.market", market["id"])),
+            "precision": "EXACT"}  # fmt: skip
 
 
 @mutation("priceListCreate")
@@ -405,7 +413,8 @@ def catalog_create(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
 
 @field("Market", "priceList")
 def market_price_list(market: dict, info: GraphQLResolveInfo) -> dict | None:
-    """The price list of the market's first catalog that has one."""
+    """The price list of the market's first catalog that has one. Deprecated in 2026-10 ("Use
+    `catalogs` instead") and still answered, as Shopify does; the app reads Market.catalogs."""
     ctx: Ctx = info.context
     for market_catalog in ctx.store.find(ctx.shop, "catalog.market", market["id"]):
         if market_catalog.get("priceListId"):
