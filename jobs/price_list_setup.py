@@ -1,17 +1,20 @@
 """The price list of a (company, segment) pair's market, set up once (part of jobs.price_lists).
 
 A market that has a price list keeps it (the merchant's own, or one an earlier pass made whose
-binding was lost); otherwise it gets a catalog, then a BRL price list in that catalog. These are
-two calls: the catalog's id is remembered first (the pair's "price_list" binding, no Shopify id
-yet, data "catalog_id"), so a pass cut short between them (a refusal, the connection dropped, the
-worker killed) gives that catalog its list on the next pass instead of creating another catalog
-on every pass. A remembered catalog deleted meanwhile (in the admin) is created again. Neither
-creation is sent again after an answer that may hide its success (executor.NOT_RESENT): before
-creating, the market's catalogs are read (MarketCatalogs), and the one an earlier pass made whose
-answer was lost (its exact title, "Consinco <emp>/<seg> <market handle>") is adopted, with the
-list it holds if priceListCreate's answer was the one lost. The catalog
-stays named in the binding once its list is made, so a list deleted in Shopify (jobs.price_list_gone
-forgets it) is made again in the same catalog rather than in a second one for the market.
+binding was lost); otherwise it gets a catalog, then a BRL price list in that catalog. A market's
+price lists are its catalogs' (MarketCatalogs: Market.catalogs -> MarketCatalog.priceList, as the
+market's own `priceList` is deprecated): the pair's catalog (its exact title) first, then an
+active catalog's, then any other's. The creations are two calls: the catalog's id is remembered
+first (the pair's "price_list" binding, no Shopify id yet, data "catalog_id"), so a pass cut short
+between them (a refusal, the connection dropped, the worker killed) gives that catalog its list on
+the next pass instead of creating another catalog on every pass. A remembered catalog deleted
+meanwhile (in the admin) is created again. Neither creation is sent again after an answer that may
+hide its success (executor.NOT_RESENT): the market's catalogs, read before anything is created,
+show what an earlier pass made whose answer was lost (its exact title, "Consinco <emp>/<seg>
+<market handle>"): that catalog is adopted, with the list it holds if priceListCreate's answer was
+the one lost. The catalog stays named in the binding once its list is made, so a list deleted in
+Shopify (jobs.price_list_gone forgets it) is made again in the same catalog rather than in a second
+one for the market.
 
 The ERP's prices are BRL and Shopify takes a market's price list only in the market's currency
 (CURRENCY_MARKET_MISMATCH). A market selling in another currency, or holding a list in another
@@ -66,21 +69,41 @@ def price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
             target.market_id,
             f"market {target.market_id} does not exist in Shopify",
         )
-    _check_currency(target, market)
-    list_id, catalog_id = bound or market.price_list_id, data.get(CATALOG)
+    catalogs = client.market_catalogs(market.id)
+    title = _title(target, market)
+    listed = _market_list(catalogs, title)
+    _check_currency(target, market, listed)
+    list_id = bound or (listed.price_list_id if listed is not None else None)
+    catalog_id = data.get(CATALOG) or (listed.id if listed is not None and listed.title == title else None)
     if list_id is None:
-        list_id, catalog_id = _create(shop_id, client, target, market, catalog_id)
+        list_id, catalog_id = _create(shop_id, client, target, market, catalog_id, catalogs, title)
     # the catalog the app made stays named: a list deleted in Shopify is made again in it
     _remember(shop_id, target, list_id, {CHECKED: CURRENCY, **({CATALOG: catalog_id} if catalog_id else {})})
     return list_id
 
 
-def _check_currency(target: ListTarget, market: Market) -> None:
+def _title(target: ListTarget, market: Market) -> str:
+    """The title the app gives the pair's catalog and list on this market."""
+    return f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
+
+
+def _market_list(found: list[Catalog], title: str) -> Catalog | None:
+    """The market's catalog whose price list the pair takes (None: no catalog of it holds one): the
+    pair's own (its exact title), else an active catalog's (the list the market sells at), else
+    the first other's (a list on a draft or archived catalog is still the market's: not doubled)."""
+    holding = [c for c in found if c.price_list_id]
+    return next(
+        (c for c in holding if c.title == title),
+        next((c for c in holding if c.status == "ACTIVE"), holding[0] if holding else None),
+    )
+
+
+def _check_currency(target: ListTarget, market: Market, listed: Catalog | None) -> None:
     """A market selling (or holding a list) in another currency than the ERP's prices: stopped."""
-    currency = market.price_list_currency if market.price_list_id else market.currency
+    currency = listed.price_list_currency if listed is not None else market.currency
     if currency is None or currency == CURRENCY:
         return
-    whose = "its price list is in" if market.price_list_id else "it sells in"
+    whose = "its price list is in" if listed is not None else "it sells in"
     raise Rejected(
         f"market {market.name or market.id} ({market.id}): {whose} {currency}, the ERP prices of company "
         f"{target.company} segment {target.segment} are {CURRENCY}; Shopify takes a market's price list "
@@ -98,11 +121,17 @@ def _check_currency(target: ListTarget, market: Market) -> None:
 
 
 def _create(
-    shop_id: int, client: AdminClient, target: ListTarget, market: Market, catalog_id: str | None
+    shop_id: int,
+    client: AdminClient,
+    target: ListTarget,
+    market: Market,
+    catalog_id: str | None,
+    found: list[Catalog],
+    title: str,
 ) -> tuple[str, str]:
-    """The new list's id and its catalog's: or what an earlier pass made whose answer was lost."""
-    title = f"Consinco {target.company}/{target.segment} {market.handle or market.name}"
-    found = client.market_catalogs(market.id)
+    """The new list's id and its catalog's, the catalog being what an earlier pass made (remembered,
+    or its answer lost) when there is one. `found`: the market's catalogs, none holding a list (a
+    list whose priceListCreate answer was lost is the pair's catalog's: `_market_list` took it)."""
     catalog = next((c for c in found if c.id == catalog_id), None) if catalog_id else None
     if catalog_id is not None and catalog is None:
         log.warning("prices: catalog %s of %s is gone from Shopify; a new one", catalog_id, target.key)
@@ -113,8 +142,6 @@ def _create(
                         catalog.id, title, market.id)  # fmt: skip
             _remember(shop_id, target, None, {CATALOG: catalog.id})
     if catalog is not None:
-        if catalog.price_list_id:  # priceListCreate's answer lost: that list is the pair's
-            return catalog.price_list_id, catalog.id
         try:  # an earlier pass made the catalog and stopped before its list, or its list was
             return client.price_list_create(title, CURRENCY, catalog_id=catalog.id).id, catalog.id
         except ShopifyUserErrors as exc:  # deleted in Shopify since (jobs.price_list_gone)
@@ -128,9 +155,8 @@ def _create(
 
 def _made_before(found: list[Catalog], title: str) -> Catalog | None:
     """The market's catalog bearing the exact title the app gives the pair's: one whose creation
-    answer was lost (one holding a list first, should an older version have left two)."""
-    named = [c for c in found if c.title == title]
-    return next((c for c in named if c.price_list_id), named[0] if named else None)
+    answer was lost."""
+    return next((c for c in found if c.title == title), None)
 
 
 def _remember(shop_id: int, target: ListTarget, list_id: str | None, data: dict[str, str]) -> None:

@@ -263,14 +263,15 @@ class CatalogOperations:
         return parse_catalog(payload.get("catalog") or {})
 
     def market_catalogs(self, market_id: str) -> list[Catalog]:
-        """The market's catalogs (the merchant's and the app's), each with its price list's id."""
+        """The market's catalogs (the merchant's and the app's), each with its price list's id and
+        currency: what a market's price lists are (Market.priceList is deprecated for `catalogs`)."""
         path, variables = ("market", "catalogs"), {"id": market_id}
         found = paginate(self.executor, "MarketCatalogs", path, variables, first=MARKETS_PAGE_SIZE)
         return [parse_catalog(raw) for raw in found]
 
     def markets(self) -> Iterator[Market]:
-        # 100 a page: at 250, each market's currency and price list take the page over the
-        # single-query cost ceiling (1000); a shop has far fewer markets than that.
+        # 100 a page, as MarketCatalogs; a shop has far fewer markets than that. Its price lists
+        # are its catalogs' (market_catalogs).
         for raw in paginate(self.executor, "Markets", ("markets",), first=MARKETS_PAGE_SIZE):
             yield parse_market(raw)
 

@@ -259,17 +259,19 @@ class Catalog:
     title: str
     status: str
     price_list_id: str | None = None  # when the selection asked for its priceList
+    price_list_currency: str | None = None  # the list's currency, when asked for
 
 
 @dataclass(frozen=True)
 class Market:
+    """A market; its price lists are its catalogs' (CatalogOperations.market_catalogs: the
+    market's own `priceList` field is deprecated for `catalogs`)."""
+
     id: str
     name: str
     handle: str
     status: str
-    price_list_id: str | None
     currency: str | None = None  # its base currency (currencySettings): what it sells in
-    price_list_currency: str | None = None
 
 
 def parse_price_list(raw: dict[str, Any]) -> PriceList:
@@ -277,8 +279,13 @@ def parse_price_list(raw: dict[str, Any]) -> PriceList:
 
 
 def parse_catalog(raw: dict[str, Any]) -> Catalog:
+    price_list = raw.get("priceList") or {}
     return Catalog(
-        require(raw, "id", "catalog"), raw.get("title", ""), raw.get("status", ""), gid(raw.get("priceList"))
+        require(raw, "id", "catalog"),
+        raw.get("title", ""),
+        raw.get("status", ""),
+        gid(raw.get("priceList")),
+        price_list.get("currency"),
     )
 
 
@@ -288,9 +295,7 @@ def parse_market(raw: dict[str, Any]) -> Market:
         name=raw.get("name", ""),
         handle=raw.get("handle", ""),
         status=raw.get("status", ""),
-        price_list_id=gid(raw.get("priceList")),
         currency=((raw.get("currencySettings") or {}).get("baseCurrency") or {}).get("currencyCode"),
-        price_list_currency=(raw.get("priceList") or {}).get("currency"),
     )
 
 

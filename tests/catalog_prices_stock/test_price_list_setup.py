@@ -17,6 +17,7 @@ from ledger.errors import Transient
 from ledger.mappings import upsert_mapping
 from ledger.models import MessageStatus
 from sandbox.shopify.resolvers.pricing import currency_settings
+from sandbox.shopify.state_dump import dump
 from shopify_app.admin_api import for_shop
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyNetworkError
@@ -237,4 +238,49 @@ def test_a_list_bound_before_the_currency_check_is_checked_once(chain, calls):
         assert (stamped.shopify_id, stamped.data) == (usd.id, {"currency": "BRL"})
     mark = calls.mark()
     prices.run(shop.shop_id)
-    assert "Markets" not in calls.names(mark)
+    assert not {"Markets", "MarketCatalogs"} & set(calls.names(mark))
+
+
+def _merchant_catalog(shop, market: str, title: str, status: str = "ACTIVE", currency: str = "") -> str:
+    """A catalog the merchant made on the market in the admin, with a list in `currency` if given."""
+    client = for_shop(shop.domain)
+    list_id = client.price_list_create(f"{title} list", currency).id if currency else None
+    made = client.catalog_create(title, [market], price_list_id=list_id, status=status)
+    client.close()
+    return list_id or made.id
+
+
+def test_the_merchants_own_list_on_the_market_is_kept_found_through_its_catalogs(chain, calls):
+    """The market's lists are its catalogs' (Market.catalogs -> MarketCatalog.priceList; the
+    market's own priceList field is deprecated): a catalog of the merchant's holding no list is
+    passed over, an active one's BRL list is the pair's, and nothing is created."""
+    shop = chain.install("lista-do-lojista", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    market = _map_market(chain, shop)
+    _merchant_catalog(shop, market, "Vitrine")  # no list
+    draft = _merchant_catalog(shop, market, "Rascunho", status="DRAFT", currency="BRL")
+    own = _merchant_catalog(shop, market, "Tabela Moema", currency="BRL")
+    mark = calls.mark()
+    result = prices.run(shop.shop_id)
+    assert _list_calls(calls, mark) == ["PriceListFixedPricesAdd"] and result.list_prices == len(catalog)
+    assert "MarketCatalogs" in calls.names(mark)
+    prices_in = {p["id"]: p["prices"] for p in dump(chain.shopify.sandbox, shop.name)["priceLists"]}
+    assert len(prices_in[own]) == len(catalog) and prices_in[draft] == {}
+    key = f"2:2@{market}"
+    with session_scope() as session:
+        bound = bindings.get_many(session, shop.shop_id, "price_list", [key])[key]
+    assert (bound.shopify_id, bound.data) == (own, {"currency": "BRL"})
+    assert _setups(shop) == []  # no setup failed
+
+
+def test_a_list_on_a_draft_catalog_only_is_still_the_markets_and_not_doubled(chain, calls):
+    shop = chain.install("lista-rascunho", 1, 1, [1])
+    chain.load_catalog(shop)
+    market = _map_market(chain, shop)
+    draft = _merchant_catalog(shop, market, "Rascunho", status="DRAFT", currency="BRL")
+    mark = calls.mark()
+    prices.run(shop.shop_id)
+    assert _list_calls(calls, mark) == ["PriceListFixedPricesAdd"]
+    key = f"2:2@{market}"
+    with session_scope() as session:
+        assert bindings.get_many(session, shop.shop_id, "price_list", [key])[key].shopify_id == draft
