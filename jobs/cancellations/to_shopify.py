@@ -12,8 +12,9 @@ Retry sends orderCancel again. Restock, refund and customer notification follow 
 settings cancel_restock / cancel_refund / cancel_notify_customer. An order already cancelled
 in Shopify is a no-op. orderCancel's answer can be lost after Shopify took it (a timeout): the
 message records that orderCancel was sent (`cancel_sent`, committed before the call, dropped when
-Shopify refused it other than as already cancelled, whatever an earlier attempt sent, or its job
-ended without cancelling), so the retry that finds the order
+Shopify refused it and the order, read again, is not cancelled and no earlier call of the app's
+may still be cancelling it, or its job ended without cancelling: Shopify's refusal words are not
+relied on, `_refused`), so the retry that finds the order
 cancelled tells the app's own cancellation (done, its answer lost: `answer_lost`) from one made
 before the app asked (skipped, "already cancelled"), and a cancellation with another staff note
 than the app's is someone else's. A refusal because a fulfillment service holds the order is told
@@ -44,6 +45,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -77,6 +79,10 @@ CARRIED = ("cancel_job", "fulfillments_cancelled", "fulfillments_named", SENT)
 # What orderCancel was sent with: kept while Shopify may have taken it (the settings may change).
 ASKED = ("reason", "restock", "refund", "notify_customer")
 ANSWER_LOST = "answer_lost"
+# How long an orderCancel whose answer was lost may still be cancelling the order (Shopify's cancel
+# job takes seconds): past it, a refusal of the order not cancelled is Shopify's own, not "under
+# way". Longer than RQ's whole retry schedule (ledger.queues.RETRY_INTERVALS, about 9 minutes).
+UNDER_WAY_FOR = timedelta(minutes=10)
 # First match wins. Payment words come before stock words, and stock words name the goods: a bare
 # "falta" or "indisponível" also reads "Falta de pagamento" or "Cliente indisponível", and
 # INVENTORY tells the customer (in Shopify's cancellation email) that the store had no stock. A
@@ -260,14 +266,15 @@ def _send_cancel(
     may be lost after Shopify took it) and its job id once answered. The order as read before
     (not cancelled yet), or as it is now when an earlier attempt's orderCancel cancelled it.
 
-    A refusal other than "already cancelled / being cancelled" (a fulfillment service holding the
-    order, any other userError, a request refused as a whole) comes with the order read not
-    cancelled just before: neither this call nor an earlier attempt's cut one took, so the mark
-    goes (and with it what that earlier call asked, `_apply`), whatever an earlier attempt sent. A
-    cancellation found on a later Retry is then not the app's (a person's by hand: skipped)."""
+    A userError refusal is decided by the order read again (`_refused`), whatever Shopify's words.
+    A request refused as a whole comes with the order read not cancelled just before: neither this
+    call nor an earlier attempt's cut one took, so the mark goes (and with it what that earlier call
+    asked, `_apply`), whatever an earlier attempt sent; so it does for a userError refusal of an order
+    not cancelled that no earlier call may still cancel. A cancellation found on a later Retry is
+    then not the app's (a person's by hand: skipped)."""
     event = unit.event
     _cancel_fulfillments(client, state, unit.message_id, outcome, invoiced)
-    sent_before = bool(outcome.get(SENT))
+    earlier = outcome.get(SENT)  # an earlier attempt's call, that may have taken (its answer lost)
     outcome[SENT] = utcnow().isoformat()
     _remember(unit.message_id, outcome)
     try:
@@ -279,18 +286,13 @@ def _send_cancel(
             notify_customer=outcome["notify_customer"],
             staff_note=staff_note(event.nro_pedvenda, event.cancel_reason),
         )
-    except ShopifyUserErrors as exc:  # refused: this call did nothing
-        if not _already(exc):  # the order is not cancelled, so no earlier call took either
-            outcome.pop(SENT)
-            _remember(unit.message_id, outcome)
-            held = service_hold.explained(client, unit.order_id, state.name, exc)
-            if held is None:  # another refusal: as Shopify said it
-                raise
-            raise held from exc
-        if not sent_before:
+    except ShopifyUserErrors as exc:  # refused: this call did nothing, the mark is the earlier call's
+        if earlier:
+            outcome[SENT] = earlier
+        else:
             outcome.pop(SENT)
         _remember(unit.message_id, outcome)
-        return _cancelled_by_an_earlier_attempt(client, unit, state.name, exc, sent_before)
+        return _refused(client, unit, state.name, exc, outcome)
     except Rejected:  # refused as a whole (a GraphQL error, a 4xx): nothing cancelled it, read just now
         outcome.pop(SENT)
         _remember(unit.message_id, outcome)
@@ -352,22 +354,58 @@ def _ours(state: Settlement, event: OrderEvent) -> bool:
     return state.cancel_note is None or state.cancel_note.strip() == ours.strip()
 
 
-def _cancelled_by_an_earlier_attempt(
-    client: AdminClient, unit: order_events.EventUnit, name: str, exc: ShopifyUserErrors, sent_before: bool
+def _refused(
+    client: AdminClient,
+    unit: order_events.EventUnit,
+    name: str,
+    exc: ShopifyUserErrors,
+    outcome: dict[str, Any],
 ) -> Settlement:
-    """orderCancel refused as already done (`_already`): an earlier attempt cancelled it and its
-    answer (with the job id) was lost; the order as it is now when cancelled, Transient while that
-    cancellation is still under way (or was someone else's: the rerun finds it cancelled and skips
-    it)."""
+    """orderCancel refused (`exc`): the order as it is now when an earlier attempt's orderCancel,
+    whose answer was lost, cancelled it. Shopify publishes no words for "already cancelled / being
+    cancelled" (OrderCancelUserErrorCode: INVALID for that and much else), so the order read again
+    decides, not the refusal's text:
+
+    - cancelled, with the app's staff note, after an earlier attempt sent orderCancel: that call
+      took (returned); cancelled otherwise: someone else's, or a job that just ended — Transient,
+      the rerun reads it cancelled and tells which (skipped "already cancelled", or done);
+    - not cancelled, a fulfillment service holding it: that refusal, told (service_hold), the mark
+      dropped (Shopify refused the earlier call too);
+    - not cancelled, an earlier attempt's orderCancel sent less than UNDER_WAY_FOR ago (its job may
+      still be running), or Shopify's words say "already" (a hint: someone's cancellation under
+      way): Transient, checked again;
+    - else Shopify's refusal as it said it, the mark dropped: no call of the app's took."""
     state = settlement(client, unit.order_id)
-    if not sent_before or state is None or not state.cancelled_at or not _ours(state, unit.event):
-        raise Transient(f"Shopify says {exc.message!r}: a cancellation already started is still "
-                        "under way; checked again") from exc  # fmt: skip
-    return state
+    earlier = outcome.get(SENT)
+    if state is not None and state.cancelled_at:
+        if earlier and _ours(state, unit.event):
+            return state
+        raise Transient(
+            f"Shopify says {exc.message!r} and the order is cancelled now: checked again"
+        ) from exc
+    held = service_hold.explained(client, unit.order_id, name, exc) if state is not None else None
+    if held is None and (_under_way(earlier) or _already(exc)):
+        raise Transient(f"Shopify says {exc.message!r}: a cancellation already started may still be under "
+                        "way; checked again") from exc  # fmt: skip
+    if earlier:  # the order is not cancelled and the earlier call had time to: it did not take
+        outcome.pop(SENT)
+        _remember(unit.message_id, outcome)
+    if held is not None:
+        raise held from exc
+    raise exc
+
+
+def _under_way(sent: str | None) -> bool:
+    """An orderCancel sent at `sent` (isoformat, None: never) may still be cancelling the order."""
+    if not sent:
+        return False
+    when = datetime.fromisoformat(sent)
+    return utcnow() - (when if when.tzinfo else when.replace(tzinfo=UTC)) < UNDER_WAY_FOR
 
 
 def _already(exc: ShopifyUserErrors) -> bool:
-    """Pure: orderCancel refused because the order is cancelled, or being cancelled, already."""
+    """Pure: a hint only (Shopify publishes no wording): the refusal's words say the order is
+    cancelled, or being cancelled, already."""
     return "already" in exc.message.lower()
 
 

@@ -284,3 +284,148 @@ def test_a_fulfillment_services_hold_is_said_in_both_languages_as_its_text_reads
     )
     assert pt.endswith("A Shopify disse: Cannot cancel."), pt
     assert "Shopify did not" not in pt and "Tentar de novo" in pt, pt
+
+
+def _reworded(monkeypatch: Any) -> None:
+    """Shopify refuses a second orderCancel in words of its own: it publishes none (its
+    OrderCancelUserErrorCode says INVALID), so the sandbox's "already been cancelled" is said
+    without "already" here, and the app must decide from the order, not from the words."""
+    from sandbox.shopify.resolvers import order_cancel as resolver
+
+    real = resolver._error
+
+    def error(field: Any, message: str, code: str) -> dict[str, Any]:
+        if "already" in message.lower():
+            message = "Order cannot be cancelled."
+        return real(field, message, code)
+
+    monkeypatch.setattr(resolver, "_error", error)
+
+
+def test_a_retry_refused_while_the_lost_cancel_still_runs_waits_whatever_shopify_says(
+    world: World, monkeypatch: Any
+) -> None:
+    """orderCancel's answer was lost and Shopify's cancel job still runs: the retry's orderCancel
+    is refused in words without "already". The order is not cancelled yet and the earlier call was
+    just sent: it may still take, so the message keeps retrying (the mark kept), and ends done as the
+    app's own cancellation once Shopify's job has run."""
+    from sandbox.shopify.resolvers import order_cancel as resolver
+
+    _reworded(monkeypatch)
+    monkeypatch.setattr(resolver, "CANCEL_DELAY_SECONDS", 2.0)  # the retry comes while it runs
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    sent = _lose_the_first_answer(monkeypatch, "OrderCancel")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value, message.error_text
+
+    with pytest.raises(Transient):
+        cancel_side.replay(message.id)
+    [message] = world.messages("cancellations", order)
+    assert sent == ["OrderCancel", "OrderCancel"]  # sent again, refused
+    assert message.status == MessageStatus.RETRYING.value, message.error_text
+    assert message.response_payload.get("cancel_sent"), "the earlier call, that may take, forgotten"
+    assert "Order cannot be cancelled." in (message.error_text or "")
+
+    _cancelled_in_shopify(world, order.gid)
+    message = _replayed(world, order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert message.response_payload["answer_lost"].startswith(
+        "The cancellation the app asked for took effect"
+    )
+
+
+def test_a_refusal_that_finds_the_order_cancelled_by_the_lost_call_is_the_apps_own_whatever_its_words(
+    world: World, monkeypatch: Any
+) -> None:
+    """orderCancel's answer was lost; the retry reads the order not cancelled yet, and Shopify's job
+    ends before the retry's orderCancel, which is refused in words without "already". The order,
+    read again, is cancelled with the app's staff note: done, the app's own cancellation."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.resolvers import order_cancel as resolver
+
+    _reworded(monkeypatch)
+    monkeypatch.setattr(resolver, "CANCEL_DELAY_SECONDS", 30.0)  # ended below, by hand
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    sent = _lose_the_first_answer(monkeypatch, "OrderCancel")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value, message.error_text
+    real = cancel_side._cancel_fulfillments
+
+    def then_the_job_ends(*args: Any, **kwargs: Any) -> None:  # between the read and orderCancel
+        real(*args, **kwargs)
+        with order_store.for_control(world.shopify.sandbox, world.name, order.gid) as (ctx, doc):
+            resolver.complete_if_due(ctx, ctx.store.get(ctx.shop, doc["_cancelJob"]), force=True)
+        assert world.order_doc(order.gid)["cancelledAt"]
+
+    monkeypatch.setattr(cancel_side, "_cancel_fulfillments", then_the_job_ends)
+    assert cancel_side.replay(message.id) == MessageStatus.DONE.value
+    [message] = world.messages("cancellations", order)
+    assert sent == ["OrderCancel", "OrderCancel"]
+    assert message.response_payload["answer_lost"].startswith(
+        "The cancellation the app asked for took effect"
+    )
+
+
+@pytest.mark.parametrize("sent", ["just now", "long ago"])
+def test_a_refusal_in_other_words_after_a_cut_call_waits_only_while_that_call_may_still_take(
+    world: World, monkeypatch: Any, sent: str
+) -> None:
+    """orderCancel cut off (marked sent: the app cannot tell whether Shopify got it); the retry's is
+    refused in words of Shopify's own, no fulfillment service holds the order and it is not
+    cancelled. Sent just now, the cut call may still be cancelling it: retried, the mark kept. Sent
+    long ago (longer than any cancel job takes), it did not take: the refusal is Shopify's, the
+    message failed with its words and the mark dropped."""
+    from datetime import timedelta
+
+    from ledger.db import session_scope
+    from ledger.models import Message, utcnow
+    from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
+    from shopify_app.admin_api.order_ops import OrderOperations
+    from shopify_app.admin_api.transport import AdminTransport
+
+    real_send = AdminTransport.send
+
+    def cut(self: Any, op: Any, variables: Any, token: Any) -> Any:
+        if op.name == "OrderCancel":
+            raise ShopifyNetworkError("connection reset")
+        return real_send(self, op, variables, token)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise ShopifyUserErrors(
+            "OrderCancel", [UserError(("orderId",), "Order cannot be cancelled.", "INVALID")]
+        )
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    with monkeypatch.context() as patched:
+        patched.setattr(AdminTransport, "send", cut)
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_sent")
+    if sent == "long ago":
+        with session_scope() as session:
+            row = session.get(Message, message.id)
+            row.response_payload = {
+                **row.response_payload,
+                "cancel_sent": (utcnow() - timedelta(hours=1)).isoformat(),
+            }
+
+    monkeypatch.setattr(OrderOperations, "order_cancel", refuse)
+    if sent == "just now":
+        with pytest.raises(Transient):
+            cancel_side.replay(message.id)
+    else:
+        assert cancel_side.replay(message.id) == MessageStatus.FAILED.value
+    [message] = world.messages("cancellations", order)
+    assert "Order cannot be cancelled." in (message.error_text or ""), message.error_text
+    if sent == "just now":
+        assert message.status == MessageStatus.RETRYING.value, message.error_text
+        assert message.response_payload.get("cancel_sent")
+    else:
+        assert message.status == MessageStatus.FAILED.value, message.error_text
+        assert "cancel_sent" not in (message.response_payload or {})
+    assert world.order_doc(order.gid)["cancelledAt"] is None
