@@ -32,12 +32,13 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jobs import inbox
-from ledger import queues
+from ledger import queues, run_outcome
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
-from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_OK, RUN_OUTCOMES
+from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_OK, RUN_OUTCOMES, RUN_RETRYING
 
 log = logging.getLogger(__name__)
 
@@ -66,71 +67,123 @@ def is_valid_cron(expression: str) -> bool:
     return croniter.is_valid(expression)
 
 
+class TickFailed(Exception):
+    """Part of a tick failed (the inbox sweep, or starting some schedules' runs) while the rest ran:
+    raised at its end so RQ keeps the tick as failed (the Failed jobs page), its text naming what."""
+
+
 def tick(now: datetime | None = None) -> list[str]:
-    """Enqueue every due flow once; returns the job ids enqueued by this tick."""
+    """Enqueue every due flow once; returns the job ids enqueued by this tick.
+
+    Each part runs on its own: the inbox sweep, then each schedule in its own transaction. A part
+    failing (a bug, rq refusing a job record it cannot read, the database) is logged with its
+    traceback and stops only itself; a schedule that could not be started says so on its row
+    (retrying, its error line and words: the next tick tries again). Redis unreachable while
+    starting runs stops the rest (they would all meet it). Once every part ran, TickFailed names
+    those that failed.
+
+    Raises:
+        TickFailed: some part failed; everything else ran.
+    """
     now = now or utcnow()
+    failures: list[str] = []
     try:
         inbox.sweep()
     except inbox.SweepStopped as exc:  # Redis unreachable: the next tick sweeps again
         log.warning("scheduler: %s", exc)
     except RedisError as exc:
         log.warning("scheduler: inbox sweep skipped, Redis unreachable (%s)", type(exc).__name__)
-    enqueued: list[str] = []
+    except Exception as exc:
+        log.exception("scheduler: inbox sweep failed; the schedules run all the same")
+        failures.append(f"inbox sweep: {run_outcome.error_line(type(exc), exc)}")
     with session_scope() as session:
         rows = session.execute(
-            select(Schedule, Shop.domain)
+            select(Schedule.id, Schedule.shop_id, Schedule.flow, Shop.domain)
             .join(Shop, Shop.id == Schedule.shop_id)
             .where(Schedule.enabled.is_(True), Shop.status == ShopStatus.ACTIVE.value)
             .order_by(Schedule.shop_id, Schedule.flow)
         ).all()
-        for schedule, domain in rows:
-            try:
-                due_at = latest_due(schedule.cron, now)
-            except (ValueError, KeyError) as exc:
-                log.error("scheduler: bad cron %r for %s/%s: %s", schedule.cron, domain, schedule.flow, exc)
-                schedule.last_status = BAD_CRON
-                continue
-            last = schedule.last_run_at
-            last = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
-            previous = _previous_job(schedule, last)
-            state = _job_state(previous)
-            if _before_edit(schedule, due_at):
-                continue  # a person changed the cron after this due time: it starts at the next one
-            if last is not None and last >= due_at:
-                if previous is None or state is not None or _ended(schedule, last):
-                    continue  # enqueued for this due time, and RQ holds it or the row says it ended
-                # RQ has no record of the run enqueued for this due time and the row says it has not
-                # ended (RQ dropping an ended run's record on its result/failure TTL is not a loss):
-                # Redis lost it. Again, once.
-                log.warning("scheduler: %s for %s due %s is gone from RQ (Redis restarted?); enqueued again",
-                            schedule.flow, domain, f"{due_at:%Y-%m-%d %H:%M}Z")  # fmt: skip
-                job_id = previous
-            elif state in WAITING:
-                continue  # the last run has not started yet: it reads every change up to its start
-            else:
-                job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)
-            schedule.last_run_at, schedule.last_job_id = now, job_id
-            if schedule.last_status not in (ENQUEUED, *RUN_OUTCOMES):
-                schedule.last_status = ENQUEUED
-            session.flush()  # the row is locked before the run exists: its outcome lands after this
-            job = queues.enqueue(
-                f"jobs.{schedule.flow}.run",
-                schedule.shop_id,
-                queue=flow_queue(schedule.flow),
-                job_id=job_id,
-                description=f"{schedule.flow} for {domain} due {due_at:%Y-%m-%d %H:%M}Z",
-                result_ttl=_kept_until_next(schedule.cron, due_at, now),
-                schedule=schedule.flow,
-            )
-            if job is not None:
+    enqueued: list[str] = []
+    for row_id, shop_id, flow, domain in rows:
+        try:
+            with session_scope() as session:
+                schedule = session.get(Schedule, row_id)
+                job_id = _start(session, schedule, domain, now) if schedule is not None else None
+            if job_id is not None:
                 enqueued.append(job_id)
-                log.info(
-                    "scheduler: enqueued %s for %s",
-                    schedule.flow,
-                    domain,
-                    extra={"shop": domain, "flow": schedule.flow, "job_id": job_id},
-                )
+        except Exception as exc:
+            line = run_outcome.error_line(type(exc), exc)
+            log.exception("scheduler: could not start %s for %s; the other schedules run all the same", flow,
+                          domain, extra={"shop": domain, "flow": flow})  # fmt: skip
+            failures.append(f"{flow} for {domain}: {line}")
+            _could_not_start(shop_id, flow, line)
+            if isinstance(exc, RedisError):
+                failures.append("the schedules after it wait for the next tick (Redis unreachable)")
+                break
+    if failures:
+        raise TickFailed(f"the tick ran, but part of it failed: {'; '.join(failures)}")
     return enqueued
+
+
+def _start(session: Session, schedule: Schedule, domain: str, now: datetime) -> str | None:
+    """Enqueue the schedule's run when it is due; its job id when newly enqueued."""
+    try:
+        due_at = latest_due(schedule.cron, now)
+    except (ValueError, KeyError) as exc:
+        log.error("scheduler: bad cron %r for %s/%s: %s", schedule.cron, domain, schedule.flow, exc)
+        schedule.last_status = BAD_CRON
+        return None
+    last = schedule.last_run_at
+    last = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
+    previous = _previous_job(schedule, last)
+    state = _job_state(previous)
+    if _before_edit(schedule, due_at):
+        return None  # a person changed the cron after this due time: it starts at the next one
+    if last is not None and last >= due_at:
+        if previous is None or state is not None or _ended(schedule, last):
+            return None  # enqueued for this due time, and RQ holds it or the row says it ended
+        # RQ has no record of the run enqueued for this due time and the row says it has not
+        # ended (RQ dropping an ended run's record on its result/failure TTL is not a loss):
+        # Redis lost it. Again, once.
+        log.warning("scheduler: %s for %s due %s is gone from RQ (Redis restarted?); enqueued again",
+                    schedule.flow, domain, f"{due_at:%Y-%m-%d %H:%M}Z")  # fmt: skip
+        job_id = previous
+    elif state in WAITING:
+        return None  # the last run has not started yet: it reads every change up to its start
+    else:
+        job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)
+    schedule.last_run_at, schedule.last_job_id = now, job_id
+    if schedule.last_status not in (ENQUEUED, *RUN_OUTCOMES):
+        schedule.last_status = ENQUEUED
+    session.flush()  # the row is locked before the run exists: its outcome lands after this
+    job = queues.enqueue(
+        f"jobs.{schedule.flow}.run",
+        schedule.shop_id,
+        queue=flow_queue(schedule.flow),
+        job_id=job_id,
+        description=f"{schedule.flow} for {domain} due {due_at:%Y-%m-%d %H:%M}Z",
+        result_ttl=_kept_until_next(schedule.cron, due_at, now),
+        schedule=schedule.flow,
+    )
+    if job is None:
+        return None
+    log.info(
+        "scheduler: enqueued %s for %s",
+        schedule.flow,
+        domain,
+        extra={"shop": domain, "flow": schedule.flow, "job_id": job_id},
+    )
+    return job_id
+
+
+def _could_not_start(shop_id: int, flow: str, line: str) -> None:
+    """Say on the schedule's row that the tick could not start its run (retrying: the next tick
+    tries again); never raises (the tick goes on to the other schedules)."""
+    try:
+        run_outcome.record(shop_id, flow, RUN_RETRYING, f"The scheduler could not start this run: {line}",
+                           ("tick_could_not_start", {"error": line}))  # fmt: skip
+    except Exception:
+        log.exception("scheduler: could not record on %s of shop %s that it was not started", flow, shop_id)
 
 
 # A run in these states has not started: a later due time adds nothing to it (it reads every

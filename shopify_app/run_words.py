@@ -89,6 +89,11 @@ WORDS: dict[str, Text] = {
         "The ERP connection changed during the run: nothing it read from the previous ERP was kept as "
         "read; the next run reads the new ERP from the start",
     ),
+    # the schedule tick could not start the run (jobs.scheduler._could_not_start): a bug, the database
+    "tick_could_not_start": (
+        "O agendador não conseguiu iniciar esta execução ({error}); ele tenta de novo a cada minuto",
+        "The scheduler could not start this run ({error}); it tries again every minute",
+    ),
     # the worker (ledger.run_outcome.horse_killed)
     "worker_killed_signal": (
         "O processo do worker que rodava esta execução morreu (sinal {signal}; falta de memória?)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 from rq.job import Job, JobStatus
@@ -216,3 +217,66 @@ def test_a_pass_still_meeting_a_busy_catalog_on_its_last_try_is_skipped_not_fail
         SimpleWorker([catalog], connection=rconn).work(burst=True, with_scheduler=False)
     assert job.get_status() == JobStatus.FINISHED and job.return_value()["busy"] is True
     assert FailedJobRegistry(queue=catalog).get_job_ids() == []
+
+
+def test_a_sweep_failing_with_a_bug_is_logged_loudly_and_every_shops_schedules_still_run(
+    shop_id, rconn, monkeypatch, caplog
+):
+    """Not Redis: a bug in the inbox sweep (or rq refusing a job hash it cannot read) fails the
+    sweep only. Every due run is still enqueued; the failure is logged with its traceback, and the
+    tick ends failed saying what failed (RQ keeps it on the Failed jobs page)."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the sweep's own bug")
+
+    monkeypatch.setattr(inbox, "sweep", broken)
+    set_schedules(shop_id, order_events="* * * * *")
+    with pytest.raises(scheduler.TickFailed, match=r"inbox sweep.*RuntimeError: the sweep's own bug"):
+        scheduler.tick(T0)
+    assert Queue("orders", connection=rconn).job_ids == [f"flow-{shop_id}-order_events-202611281200"]
+    failed = [r for r in caplog.records if "inbox sweep" in r.getMessage() and r.levelname == "ERROR"]
+    assert failed and failed[0].exc_info and "the sweep's own bug" in caplog.text
+
+
+def test_one_schedule_failing_leaves_the_others_running_and_its_row_says_why(
+    shop_id, rconn, monkeypatch, caplog
+):
+    """A bug while starting one shop's run (here its enqueue) stops that run only: the other shop's
+    runs (and the same shop's other flows) are enqueued, the failure is logged with its traceback,
+    and the failing schedule's row says in words that the scheduler could not start it (tried
+    again at the next tick); the tick ends failed naming it."""
+    from ledger.schedules import RUN_RETRYING
+    from shopify_app.run_words import last_error
+
+    with session_scope() as session:
+        other = Shop(domain="outra-loja.myshopify.com", scopes="read_products", status="active")
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    set_schedules(shop_id, order_events="* * * * *", stock="* * * * *")
+    set_schedules(other_id, order_events="* * * * *")
+    real = queues.enqueue
+
+    def enqueue(func_path, *args, **kwargs):
+        if func_path == "jobs.order_events.run" and args[0] == shop_id:
+            raise RuntimeError("one shop's bug")
+        return real(func_path, *args, **kwargs)
+
+    monkeypatch.setattr(queues, "enqueue", enqueue)
+    with pytest.raises(scheduler.TickFailed, match="order_events"):
+        scheduler.tick(T0)
+    assert Queue("orders", connection=rconn).job_ids == [f"flow-{other_id}-order_events-202611281200"]
+    assert Queue("catalog", connection=rconn).job_ids == [f"flow-{shop_id}-stock-202611281200"]
+    assert any(r.exc_info and r.levelname == "ERROR" for r in caplog.records), caplog.text
+    with session_scope() as session:
+        row = session.scalar(
+            select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow == "order_events")
+        )
+        assert row.last_status == RUN_RETRYING and "RuntimeError: one shop's bug" in row.last_error
+        assert row.last_run_at is None  # not enqueued: the next tick starts it
+        said = last_error(row, "pt-BR")
+        assert said and "agendador" in said and "one shop's bug" in said, said
+        assert "scheduler could not start" in (last_error(row, "en") or "")
+
+    monkeypatch.setattr(queues, "enqueue", real)  # the bug gone: the next tick starts it
+    assert scheduler.tick(T0.replace(second=50)) == [f"flow-{shop_id}-order_events-202611281200"]
