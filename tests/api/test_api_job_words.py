@@ -85,8 +85,10 @@ def _worded_keys() -> set[str]:
 
 
 def test_every_run_key_a_failure_is_given_is_in_the_catalogue():
-    # and the dead worker's (ledger.run_outcome)
-    used = _worded_keys() | {"worker_killed_signal", "worker_killed_status", "worker_abandoned"}
+    # ledger.run_outcome's (the dead worker's), and jobs.scheduler's for a run it could not start
+    # (given as words, not .worded)
+    dead = {"worker_killed_signal", "worker_killed_status", "worker_abandoned"}
+    used = _worded_keys() | dead | {"tick_could_not_start"}
     assert used and used <= set(run_words.WORDS)
     assert set(run_words.WORDS) <= used
 
