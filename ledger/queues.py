@@ -108,6 +108,7 @@ def enqueue(
     replace_ended: bool = False,
     schedule: str | None = None,
     kwargs: dict[str, Any] | None = None,
+    on_failure: str | None = None,
 ) -> Job | None:
     """Enqueue `func_path(*args, **kwargs)`; None when a job with this id already exists (refused duplicate).
 
@@ -125,6 +126,8 @@ def enqueue(
         schedule: the job is a run of this Schedule.flow (`func_path(shop_id)`): its outcome
             (ok, retrying, failed) is written on the shop's schedule row (ledger.run_outcome).
         kwargs: the job's keyword arguments (RQ keeps them apart from its own options).
+        on_failure: the dotted name of RQ's failure callback for the job (not with `schedule`,
+            which brings its own): a replay's (ledger.replay_outcome).
     Raises:
         redis.exceptions.RedisError: Redis is unreachable (callers decide whether to swallow it).
     """
@@ -145,6 +148,7 @@ def enqueue(
             failure_ttl=FAILURE_TTL,
             **({} if result_ttl is None else {"result_ttl": result_ttl}),
             **({} if schedule is None else _outcome_callbacks(schedule)),
+            **({} if on_failure is None else {"on_failure": Callback(on_failure)}),
         )
     except DuplicateJobError:
         log.info("queues: %s already enqueued as %s", func_path, job_id)

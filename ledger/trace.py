@@ -342,6 +342,31 @@ def fail(session: Session, message: Message, exc: BaseException) -> MessageStatu
     return status
 
 
+RETRIES_RAN_OUT = "RETRIES_RAN_OUT"  # error_detail["code"] of a unit its job's retries ran out on
+
+
+def retries_ran_out(session: Session, message: Message, last: str) -> None:
+    """The job that ran the unit (a replay) failed through every RQ retry and nothing runs it again,
+    the unit still retrying or pending: failed, saying the retries ran out and the `last` error (its
+    words, as stored, when it had them), for a person's Retry. Its class stays transient (the
+    cause was a passing one); its code (RETRIES_RAN_OUT) tells the pages it is not retried."""
+    detail = dict(message.error_detail) if isinstance(message.error_detail, dict) else {}
+    detail.pop(FAIL, None)
+    words: Words = ("retries_ran_out", {"last": last})
+    message.error_class = ErrorClass.TRANSIENT.value
+    message.error_text = (
+        f"The automatic retries ran out: every retry failed and nothing runs this again by itself. "
+        f"The last error: {last}"
+    )
+    message.error_detail = {**detail, "code": RETRIES_RAN_OUT, "last_error": last, FAIL: stored(words)}
+    _finish(message, MessageStatus.FAILED)
+    session.flush()
+    extra = {"shop_id": message.shop_id, "flow": message.flow, "unit_key": message.unit_key}
+    log.warning(
+        "trace: %s/%s failed, its retries ran out (%s)", message.flow, message.unit_key, last, extra=extra
+    )
+
+
 def error_detail(exc: BaseException) -> dict[str, Any]:
     """What a failed message keeps of its error: an IntegrationError's detail (what the UI needs
     to offer the fix), else the traceback for whoever fixes the bug."""

@@ -128,6 +128,20 @@ SCOPES_WHAT_TO_DO: Text = (
 
 
 KNOWN_CODES: dict[str, tuple[Text, Text]] = {
+    # ledger.trace.retries_ran_out: a replay's retries all failed (class transient, status failed)
+    "RETRIES_RAN_OUT": (
+        (
+            "O sistema de destino não respondeu a tempo ou estava indisponível em todas as novas "
+            "tentativas automáticas (o último erro está abaixo); elas se esgotaram e nada mais tenta "
+            "esta mensagem sozinho.",
+            "The target system did not answer in time or was unavailable on every automatic retry (the "
+            "last error is below); they ran out, and nothing tries this message again by itself.",
+        ),
+        (
+            "Quando a causa passar (o sistema voltar a responder), clique em Tentar de novo.",
+            "Once the cause is gone (the system answers again), click Retry.",
+        ),
+    ),
     "PRODUTO_NAO_ENCONTRADO": (
         ("O ERP não conhece um produto do pedido.", "The ERP does not know a product of the order."),
         (
@@ -1360,6 +1374,7 @@ STUCK: tuple[Text, Text, Text] = (
 
 # A title other than the error class's: these are not a refusal of the target system.
 CODE_TITLES: dict[str, Text] = {
+    "RETRIES_RAN_OUT": ("Novas tentativas esgotadas", "Automatic retries ran out"),
     "RECORD_UNREADABLE": ("Registro do ERP ilegível", "ERP record the app cannot read"),
     "ORDER_TOO_OLD_TO_READ": ("Pedido antigo demais para o app ler", "Order too old for the app to read"),
     # the app held them itself, for a person: no target refused anything

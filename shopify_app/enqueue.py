@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from erp.errors import AUTH
-from ledger import flows, order_link_by_hand, queues, trace
+from ledger import flows, order_link_by_hand, queues, replay_outcome, trace
 from ledger.db import session_scope
 from ledger.kv import get_redis
 from ledger.models import Message, MessageStatus
@@ -59,6 +59,9 @@ def enqueue_replay(
         conn=conn,
         replace_ended=True,  # "retry" right after the previous replay ended is not a duplicate
         kwargs={"erp_price_back": True} if person_replay and message.flow == ERP_PRICE_BACK_FLOW else None,
+        # RQ's last retry failing leaves the message failed, not "retrying" for ever; an order flow's
+        # catch-up replays its retrying messages itself (ledger.replay_outcome)
+        on_failure=None if message.flow in flows.ORDER_FLOWS else replay_outcome.ON_FAILURE,
     )
     return job_id, job is not None
 

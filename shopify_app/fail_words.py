@@ -22,6 +22,14 @@ from shopify_app import words as rendering
 from shopify_app.words import Text
 
 WORDS: dict[str, Text] = {
+    # a replay RQ gave up on, the message still retrying (ledger.trace.retries_ran_out); {last}: the
+    # last failure's line as it came (its own words would say it is tried again later)
+    "retries_ran_out": (
+        "As novas tentativas automáticas se esgotaram: todas falharam e nada mais a tenta sozinho. O "
+        "último erro: {last}",
+        "The automatic retries ran out: every retry failed and nothing runs this again by itself. The "
+        "last error: {last}",
+    ),
     # an order's lines the ERP cannot sell (jobs.order_map.map_lines): parked on the first
     "order_lines_held": ("pedido {order}: {why}", "order {order}: {why}"),
     "lines_unbound": (
