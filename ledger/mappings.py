@@ -26,6 +26,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
+from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -226,6 +227,9 @@ def set_location_mapping(
     company has no location changes company instead (the De:Para line of a location, keyed by
     its gid, edited to a new NROEMPRESA). Either way the stock flow's next pass finds the company
     at a location it did not write at ("stock_location" marker, jobs.stock) and writes it whole.
+    `location_name` is the location's: written when given, and on a move to another location
+    even when not (None), so a moved company's row never names the location it left; callers
+    that read the shop's locations give Shopify's name.
 
     Raises:
         ValueError: `location_id` is not a Shopify location gid (`location_problem`).
@@ -260,9 +264,12 @@ def set_location_mapping(
     if row is None:
         row = LocationMapping(shop_id=shop_id, nro_empresa=nro_empresa, location_id=location_id)
         session.add(row)
-    row.location_id, row.updated_at = location_id, utcnow()
-    if location_name is not None:
+    # The name is the location's: a company moved to another location drops the one it left
+    # (None when no name is given: unknown rather than another store's); the same location
+    # saved with no name keeps its own.
+    if location_name is not None or row.location_id != location_id or created:
         row.location_name = location_name
+    row.location_id, row.updated_at = location_id, utcnow()
     session.flush()
     return row, created
 
@@ -414,7 +421,11 @@ def export_csv(session: Session, shop_id: int, kind: str) -> str:
 
 
 def import_csv(
-    session: Session, shop_id: int, kind: str, text: str, known_locations: Collection[str] | None = None
+    session: Session,
+    shop_id: int,
+    kind: str,
+    text: str,
+    known_locations: MappingOf[str, str | None] | None = None,
 ) -> ImportResult:
     """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land
     (each line in a savepoint, values checked against the columns first: a database error would
@@ -422,17 +433,24 @@ def import_csv(
     A location line must name one of `known_locations` when the caller could read them, and a
     location or a company a line of the file already mapped is refused on the repeated line with
     the setup page's words (`api_location_mappings._location_input`): the last line would
-    otherwise silently undo the first. Since a location line can move a company's row (the line
-    of the location it left is gone), a location import's `changed` is every location whose
-    company differs between before and after the import."""
+    otherwise silently undo the first. So is, for the other kinds, a Shopify code a line of the file
+    already mapped, compared by `code_key` ("PIX " repeats "Pix"). `known_locations` (gid -> name)
+    also names a location line with no label as Shopify names the location. Since a location line
+    can move a company's row (the line of the location it left is gone), a location import's
+    `changed` is every location whose company differs between before and after the import.
+
+    A file saved by Excel in Portuguese separates values with ";" (the comma is the decimal mark):
+    a header holding ";" and no "," is read so. A value holding U+FFFD, the replacement character
+    a file not in UTF-8 (Excel's "CSV" is Windows-1252) becomes when read as UTF-8, is a line error
+    (the page decodes such a file itself, mappings.js; this catches one read wrong anyway)."""
     mapping_kind = _kind(kind)
     result = ImportResult()
+    text = text.lstrip("\ufeff")
     # strict: a quote never closed is an error, not the rest of the file read as one value
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    reader = csv.reader(io.StringIO(text), delimiter=_separator(text), strict=True)
     code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
     before = {code_key(kind, row.shopify_code): row.erp_code for row in list_mappings(session, shop_id, kind)}
-    locations_seen: set[str] = set()
-    companies_seen: set[int] = set()
+    landed: dict[tuple[str, object], int] = {}  # what the lines that landed mapped -> their line
     read = 0  # the last line of the last record read whole (a quoted value may span lines)
     try:
         header = next(reader, [])
@@ -444,6 +462,15 @@ def import_csv(
         for cells in reader:
             line, read = read + 1, reader.line_num  # a line error names the record's first line
             if not cells:  # a blank line
+                continue
+            if any("\ufffd" in cell for cell in cells):
+                result.errors.append(
+                    (
+                        line,
+                        "a value holds “\ufffd”: the file is not UTF-8; "
+                        "save it as CSV UTF-8 and import it again",
+                    )
+                )
                 continue
             record = dict(zip(header, cells, strict=False))
             shopify_code, erp_code = (
@@ -460,10 +487,12 @@ def import_csv(
                 result.errors.append((line, problem))
                 continue
             company = company_number(erp_code) if location else None  # None: upsert_mapping says why
-            twice = _twice(company, shopify_code, companies_seen, locations_seen)
+            twice = _twice(kind, shopify_code, company, landed)
             if twice:
                 result.errors.append((line, twice))
                 continue
+            if location and label is None and known_locations is not None:
+                label = known_locations.get(shopify_code)  # Shopify's name for it
             try:
                 with session.begin_nested():
                     row, created = upsert_mapping(session, shop_id, kind, shopify_code, erp_code, label)
@@ -471,9 +500,9 @@ def import_csv(
                 result.errors.append((line, str(exc)))
                 continue
             if isinstance(row, LocationMapping):  # its `changed` is read after the loop
-                companies_seen.add(row.nro_empresa)
-                locations_seen.add(row.location_id)
+                landed[("company", row.nro_empresa)] = landed[("location", row.location_id)] = line
             else:
+                landed[("code", code_key(kind, shopify_code))] = line
                 was = before.get(code_key(kind, shopify_code))
                 if was != row.erp_code:
                     result.changed[row.shopify_code] = (was, row.erp_code)
@@ -507,16 +536,34 @@ def _unreadable(exc: csv.Error) -> str:
     return "unreadable CSV"
 
 
-def _twice(company: int | None, location_id: str, companies: set[int], locations: set[str]) -> str | None:
-    """Why a location line repeats one a line before it landed (a company or a location it
-    already mapped), in `_location_input`'s words; None when it does not (or is no location line)."""
-    if company is None:
+def _separator(text: str) -> str:
+    """The CSV's separator: ";" when its header line holds ";" and no "," (Excel in Portuguese,
+    whose decimal mark is the comma), else ","."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+def _twice(
+    kind: str, shopify_code: str, company: int | None, landed: dict[tuple[str, object], int]
+) -> str | None:
+    """Why a line repeats one before it that landed (`landed`: what those lines mapped -> their
+    line), None when it does not. A location line: a company or a location already mapped, in
+    `_location_input`'s words (None for a line whose company is no number: upsert_mapping says
+    why). Another kind: a Shopify code already mapped, compared by `code_key`."""
+    if kind == MappingKind.LOCATION:
+        location_id = shopify_code
+        if company is None:
+            return None
+        if ("company", company) in landed:
+            return f"company {company} appears twice"
+        if ("location", location_id) in landed:
+            return f"location {location_id} appears twice"
         return None
-    if company in companies:
-        return f"company {company} appears twice"
-    if location_id in locations:
-        return f"location {location_id} appears twice"
-    return None
+    first_line = landed.get(("code", code_key(kind, shopify_code)))
+    if first_line is None:
+        return None
+    repeated = shopify_code
+    return f"“{repeated}” appears twice: line {first_line} already maps it"
 
 
 def _mapped_codes(session: Session, shop_id: int, kind: str) -> set[str]:

@@ -115,7 +115,8 @@ def list_mappings() -> ResponseReturnValue:
 
 def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, bool | None]:
     """kind, Shopify code, ERP code, label, and for a location line whether its location was
-    checked against the shop's (None for other kinds)."""
+    checked against the shop's (None for other kinds). A location line typed with no label is
+    named as Shopify names the location, when Shopify could be read."""
     reject_unknown(body, {"kind", "shopify_code", "erp_code", "label"})
     errors: dict[str, str] = {}
     kind = body.get("kind")
@@ -140,9 +141,11 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
     if errors:
         raise invalid(errors)
     checked = None
+    label = (label or "").strip() or None
     if kind == MappingKind.LOCATION:
-        checked = refuse_unknown_locations({"shopify_code": codes["shopify_code"]})
-    return str(kind), codes["shopify_code"], codes["erp_code"], (label or "").strip() or None, checked
+        checked, names = refuse_unknown_locations({"shopify_code": codes["shopify_code"]})
+        label = label or names.get(codes["shopify_code"])  # no label typed: Shopify's name for it
+    return str(kind), codes["shopify_code"], codes["erp_code"], label, checked
 
 
 @bp.put("")
@@ -227,8 +230,10 @@ def export_csv() -> ResponseReturnValue:
     kind = _kind_arg()
     with db() as session:
         text = mappings.export_csv(session, g.shop.id, kind)
+    # With the UTF-8 byte order mark: Excel opens a CSV without one in the machine's code page
+    # ("Cartão" shown "CartÃ£o"); the import takes it off again.
     return Response(
-        text,
+        "\ufeff" + text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="de-para-{kind}.csv"'},
     )

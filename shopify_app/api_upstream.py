@@ -220,13 +220,13 @@ def shopify_locations(shop_domain: str, settings: Settings) -> list[dict[str, An
     )
 
 
-def shop_location_ids(shop_domain: str, settings: Settings) -> set[str] | None:
-    """The gids of the shop's locations (active and inactive), read live as the Setup page lists
+def shop_location_names(shop_domain: str, settings: Settings) -> dict[str, str | None] | None:
+    """The shop's locations (active and inactive), gid -> name, read live as the Setup page lists
     them; None when Shopify cannot be read now (unreachable, refused): a location line is then
-    checked by its shape only, and a location deleted in Shopify is refused by Shopify's own
-    answer to the flow that writes there."""
+    checked by its shape only (and saved with the name it was given), and a location deleted in
+    Shopify is refused by Shopify's own answer to the flow that writes there."""
     try:
-        return {location["id"] for location in shopify_locations(shop_domain, settings)}
+        return {location["id"]: location["name"] for location in shopify_locations(shop_domain, settings)}
     except ApiError as exc:
         log.info("the locations of %s could not be read to check a location line: %s", shop_domain, exc)
         return None

@@ -144,3 +144,13 @@ def message(settings) -> Callable[..., int]:
 
 def parked_for(kind: str, code: str) -> MappingMissing:
     return MappingMissing(kind, code)
+
+
+def save_location_set(client: FlaskClient, mappings: list[dict[str, Any]], **header: Any) -> Any:
+    """PUT the Setup page's company <-> location set as the page does: with the version of the set
+    a GET answered just before (a stale version is refused, 409 `location_mappings_changed`)."""
+    given = headers(**header)
+    version = client.get("/api/setup/location-mappings", headers=given).get_json()["version"]
+    return client.put(
+        "/api/setup/location-mappings", json={"version": version, "mappings": mappings}, headers=given
+    )

@@ -208,6 +208,8 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "nro_empresa": [5],
         "other.nro_empresa": [6],
         "row.location_id": ["gid://shopify/Location/4"],
+        "repeated": ["PIX"],  # ledger.mappings._twice: a name a line before it mapped
+        "first_line": [2],
     }
     if source in samples:
         return samples[source]

@@ -21,7 +21,7 @@ from settings import Settings
 from shopify_app.token_endpoint import TokenSet
 from shopify_app.tokens import store_tokens
 
-from .conftest import headers
+from .conftest import headers, save_location_set
 
 LOCATIONS = (("Loja Centro", "Rua A, 1", "São Paulo", "SP"), ("CD Campinas", "Rod. B km 1", "Campinas", "SP"))
 
@@ -66,11 +66,7 @@ def test_a_location_that_is_no_shopify_location_is_refused_everywhere(client, sh
     assert (
         error["code"] == "unknown_location" and "gid://shopify/Location/" in error["fields"]["shopify_code"]
     )
-    setup = client.put(
-        "/api/setup/location-mappings",
-        headers=headers(),
-        json={"mappings": [{"nro_empresa": 4, "location_id": "4"}]},
-    )
+    setup = save_location_set(client, [{"nro_empresa": 4, "location_id": "4"}])
     assert setup.status_code == 422, setup.get_json()
     assert "mappings[0].location_id" in setup.get_json()["error"]["fields"]
     imported = client.post(
@@ -116,11 +112,7 @@ def test_a_location_the_shop_does_not_have_is_refused_when_shopify_can_be_read(l
     )
     assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "unknown_location"
     assert gone in refused.get_json()["error"]["message"]
-    setup = client.put(
-        "/api/setup/location-mappings",
-        headers=headers(),
-        json={"mappings": [{"nro_empresa": 4, "location_id": gone}]},
-    )
+    setup = save_location_set(client, [{"nro_empresa": 4, "location_id": gone}])
     assert setup.status_code == 422, setup.get_json()
     csv_text = f"shopify_code,erp_code\n{gone},4\n{gids[1]},5\n"
     imported = client.post(
@@ -135,9 +127,39 @@ def test_a_location_the_shop_does_not_have_is_refused_when_shopify_can_be_read(l
     )
     assert saved.status_code == 200 and saved.get_json()["resumed"] == 1, saved.get_json()
     assert saved.get_json()["location_checked"] is True  # found among the shop's locations
-    table = client.put(
-        "/api/setup/location-mappings",
-        headers=headers(),
-        json={"mappings": [{"nro_empresa": 4, "location_id": gids[0]}]},
-    )
+    table = save_location_set(client, [{"nro_empresa": 4, "location_id": gids[0]}])
     assert table.status_code == 200 and table.get_json()["location_checked"] is True, table.get_json()
+
+
+def test_a_company_moved_to_another_location_takes_that_locations_name_from_shopify(live, shops):
+    """A line saved without a name (the De:Para form's optional label, the CSV's empty label, a
+    Setup set sent without `location_name`) is named as Shopify names the location, read when
+    the line was checked: company 4 moved from "Loja Centro" to the other location was named
+    "Loja Centro" still, the old location's name."""
+    live_settings, gids = live
+    client = create_app(live_settings, blueprints=("shopify_app.api",), cli_modules=()).test_client()
+    shown = client.get("/api/setup/locations", headers=headers()).get_json()["locations"]
+    names = {location["id"]: location["name"] for location in shown}
+    centro, campinas = (next(g for g in gids if names[g] == n) for n in ("Loja Centro", "CD Campinas"))
+    assert save_location_set(client, [{"nro_empresa": 4, "location_id": centro}]).status_code == 200
+    listed = client.get("/api/setup/location-mappings", headers=headers()).get_json()["mappings"]
+    assert [(m["location_id"], m["location_name"]) for m in listed] == [(centro, "Loja Centro")]
+    moved = client.put(
+        "/api/mappings",
+        headers=headers(),
+        json={"kind": "location", "shopify_code": campinas, "erp_code": "4"},
+    )
+    assert moved.status_code == 200 and moved.get_json()["mapping"]["label"] == "CD Campinas", (
+        moved.get_json()
+    )
+    imported = client.post(
+        "/api/mappings/import",
+        headers=headers(),
+        json={"kind": "location", "csv": f"shopify_code,erp_code\n{centro},5\n"},
+    ).get_json()
+    assert imported["errors"] == [] and imported["created"] == 1
+    listed = client.get("/api/setup/location-mappings", headers=headers()).get_json()["mappings"]
+    assert [(m["nro_empresa"], m["location_name"]) for m in listed] == [
+        (4, "CD Campinas"),
+        (5, "Loja Centro"),
+    ]

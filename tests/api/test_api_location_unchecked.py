@@ -18,7 +18,7 @@ from ledger.models import LocationMapping
 from settings import Settings
 from shopify_app import api_upstream
 
-from .conftest import headers
+from .conftest import headers, save_location_set
 
 LOCATION = "gid://shopify/Location/1"
 READ_TIMEOUT = 1.5  # seconds: the interactive read timeout, made short to keep the test fast
@@ -66,13 +66,7 @@ def test_a_location_saved_while_shopify_never_answers_says_it_was_not_checked(cl
     assert took < 15, f"the save waited {took:.1f}s on Shopify"
     assert form.get_json()["location_checked"] is False
 
-    table, took = _timed(
-        lambda: client.put(
-            "/api/setup/location-mappings",
-            headers=headers(),
-            json={"mappings": [{"nro_empresa": 5, "location_id": LOCATION}]},
-        )
-    )
+    table, took = _timed(lambda: save_location_set(client, [{"nro_empresa": 5, "location_id": LOCATION}]))
     assert table.status_code == 200 and took < 15, (table.get_json(), took)
     assert table.get_json()["location_checked"] is False
 

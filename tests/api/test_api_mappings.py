@@ -10,7 +10,7 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing
 from ledger.models import AuditEvent, Role
 
-from .conftest import headers, queued
+from .conftest import headers, queued, save_location_set
 
 
 def test_creating_a_mapping_resumes_the_units_parked_for_it(client, shops, message, rq):
@@ -90,7 +90,8 @@ def test_csv_round_trip_with_line_numbered_errors(client, shops, message, rq):
     exported = client.get("/api/mappings/export.csv?kind=carrier", headers=headers(Role.VIEWER))
     assert exported.mimetype == "text/csv"
     assert (
-        exported.get_data(as_text=True) == "shopify_code,erp_code,label\nCorreios,8,\nLoggi,7,Loggi Express\n"
+        exported.get_data(as_text=True)
+        == "\ufeffshopify_code,erp_code,label\nCorreios,8,\nLoggi,7,Loggi Express\n"
     )
     again = client.post(
         "/api/mappings/import",
@@ -106,7 +107,7 @@ def test_csv_round_trip_with_line_numbered_errors(client, shops, message, rq):
         client.get("/api/mappings/export.csv?kind=carrier", headers=headers(shop=SHOP_B)).get_data(
             as_text=True
         )
-        == "shopify_code,erp_code,label\n"
+        == "\ufeffshopify_code,erp_code,label\n"
     )
 
 
@@ -272,8 +273,8 @@ def test_a_location_csv_naming_a_location_or_a_company_twice_reports_the_repeate
     says so on the repeated line, in the same words, instead of letting the last line win. The
     other lines still land, as with any bad line of an import."""
     l1, l2, l3 = (f"gid://shopify/Location/{n}" for n in (1, 2, 3))
-    twice = {"mappings": [{"nro_empresa": 5, "location_id": l1}, {"nro_empresa": 6, "location_id": l1}]}
-    refused = client.put("/api/setup/location-mappings", json=twice, headers=headers())
+    twice = [{"nro_empresa": 5, "location_id": l1}, {"nro_empresa": 6, "location_id": l1}]
+    refused = save_location_set(client, twice)
     assert refused.status_code == 400
     assert f"location {l1} appears twice" in refused.get_json()["error"]["fields"].values()
 
@@ -318,3 +319,117 @@ def test_a_csv_whose_header_cannot_be_read_says_so_on_line_1(client, shops):
     assert result["errors"] == [
         {"line": 1, "message": "unreadable CSV: a quote opened from this line on is never closed"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "first", "again"), [("payment_method", "Pix", "PIX "), ("carrier", "Sedex", " sedex")]
+)
+def test_a_csv_naming_a_gateway_or_a_carrier_twice_reports_the_repeated_line(
+    client, settings, shops, kind, first, again
+):
+    """A spreadsheet holding "Pix" twice (or "Pix" and "PIX ", the same gateway by `code_key`) with
+    two ERP codes: the last line won with no error, and the audit listed two created lines. As for
+    a location named twice, the repeated line is refused in words naming the line it repeats; the
+    first line and the other lines land."""
+    text = f"shopify_code,erp_code,label\n{first},1,um\n{again},7,sete\nOutro,2,\n"
+    answer = client.post(
+        "/api/mappings/import", json={"kind": kind, "csv": text}, headers=headers()
+    ).get_json()
+    assert answer["errors"] == [
+        {"line": 3, "message": f"“{again.strip()}” appears twice: line 2 already maps it"}
+    ]
+    assert (answer["created"], answer["updated"]) == (2, 0)
+    listed = client.get(f"/api/mappings?kind={kind}", headers=headers()).get_json()["mappings"]
+    assert sorted((m["shopify_code"], m["erp_code"]) for m in listed) == [("Outro", "2"), (first, "1")]
+    action, _, after = _last_audit(settings, shops.a)
+    assert action == "mapping.imported" and after["lines"] == {first: "1", "Outro": "2"}
+    assert (after["created"], after["errors"]) == (2, 1)
+
+
+def test_a_company_moved_to_another_location_on_the_de_para_page_drops_the_old_locations_name(
+    client, settings, shops
+):
+    """Company 1 at L1 "Loja Centro", its De:Para line changed to L2 with the (optional) label left
+    empty: the row kept "Loja Centro" as L2's name, and the refusals that name where an order ships
+    from and the Setup page named the wrong store. Shopify cannot be read here: no name is known."""
+    from ledger.models import LocationMapping
+
+    l1, l2 = "gid://shopify/Location/101", "gid://shopify/Location/102"
+    first = [{"nro_empresa": 1, "location_id": l1, "location_name": "Loja Centro"}]
+    assert save_location_set(client, first).status_code == 200
+    moved = client.put(
+        "/api/mappings", json={"kind": "location", "shopify_code": l2, "erp_code": "1"}, headers=headers()
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["mapping"]["label"] is None
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(LocationMapping).where(LocationMapping.nro_empresa == 1)).one()
+        assert (row.location_id, row.location_name) == (l2, None)
+    # The same location saved again without a label keeps its name.
+    assert (
+        save_location_set(
+            client, [{"nro_empresa": 1, "location_id": l2, "location_name": "Loja Sul"}]
+        ).status_code
+        == 200
+    )
+    again = client.put(
+        "/api/mappings", json={"kind": "location", "shopify_code": l2, "erp_code": "1"}, headers=headers()
+    )
+    assert again.get_json()["mapping"]["label"] == "Loja Sul"
+
+
+def test_a_csv_saved_in_windows_1252_is_refused_line_by_line_not_imported_as_replacement_characters(
+    client, settings, shops
+):
+    """Excel (pt-BR) saves "CSV" in Windows-1252; read as UTF-8, "Cartão de crédito" arrives as
+    "Cart\ufffdo de cr\ufffddito" and was imported so, the orders parked on Shopify's "Cartão de
+    crédito" left parked beside a line that looks like theirs. (The page now decodes such a file
+    itself, mappings.js; a file read wrong anyway is refused on its line, in words.)"""
+    raw = "shopify_code,erp_code,label\nCartão de crédito,3,\nPix,1,Pix à vista\n".encode("cp1252")
+    as_read = raw.decode("utf-8", errors="replace")
+    answer = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": as_read}, headers=headers()
+    ).get_json()
+    message = "a value holds “\ufffd”: the file is not UTF-8; save it as CSV UTF-8 and import it again"
+    assert answer["errors"] == [{"line": 2, "message": message}, {"line": 3, "message": message}]
+    assert answer["created"] == 0
+    # The same file decoded right lands (the page's windows-1252 fallback).
+    decoded = raw.decode("cp1252")
+    answer = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": decoded}, headers=headers()
+    ).get_json()
+    assert (answer["created"], answer["errors"]) == (2, [])
+
+
+def test_a_csv_saved_by_excel_pt_br_with_semicolons_is_read(client, settings, shops):
+    """Excel in Portuguese separates values with ";" (the comma is the decimal mark): the header
+    "shopify_code;erp_code;label" was one unknown column, and the import answered "missing
+    column(s)" on line 1. A header holding ";" and no "," is read with ";"; a value may then hold
+    commas."""
+    text = "\ufeffshopify_code;erp_code;label\nCartão de crédito;3;Crédito, à vista\nPix;1;\n"
+    answer = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": text}, headers=headers()
+    ).get_json()
+    assert (answer["created"], answer["errors"]) == (2, []), answer
+    listed = client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"]
+    assert [(m["shopify_code"], m["erp_code"], m["label"]) for m in listed] == [
+        ("Cartão de crédito", "3", "Crédito, à vista"),
+        ("Pix", "1", None),
+    ]
+
+
+def test_the_export_starts_with_a_bom_so_excel_reads_it_as_utf_8(client, settings, shops):
+    """Excel opens a CSV without a byte order mark in the machine's code page: "Cartão" showed as
+    "CartÃ£o". The export starts with the UTF-8 BOM, which the import takes off again."""
+    line = {"kind": "payment_method", "shopify_code": "Cartão de crédito", "erp_code": "3"}
+    assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+    exported = client.get("/api/mappings/export.csv?kind=payment_method", headers=headers())
+    assert exported.get_data().startswith(b"\xef\xbb\xbfshopify_code,erp_code,label\n")
+    assert exported.get_data().decode("utf-8-sig") == "shopify_code,erp_code,label\nCartão de crédito,3,\n"
+    assert "charset=utf-8" in exported.headers["Content-Type"]
+    again = client.post(
+        "/api/mappings/import",
+        json={"kind": "payment_method", "csv": exported.get_data(as_text=True)},
+        headers=headers(),
+    ).get_json()
+    assert (again["updated"], again["errors"]) == (1, [])

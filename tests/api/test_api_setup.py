@@ -13,8 +13,9 @@ from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
 from ledger.models import AuditEvent, ErpConnection, Message, Role, Shop
+from shopify_app.frontend import I18N_DIR
 
-from .conftest import headers, queued
+from .conftest import headers, queued, save_location_set
 
 SECRET = "s3nha-do-erp"
 
@@ -361,20 +362,20 @@ def test_store_link_location_mappings_and_status(client, shops, message, rq):
     body = {
         "mappings": [{"nro_empresa": 3, "location_id": "gid://shopify/Location/9", "location_name": "CD"}]
     }
-    saved = client.put("/api/setup/location-mappings", json=body, headers=headers())
+    saved = save_location_set(client, body["mappings"])
     assert saved.status_code == 200 and saved.get_json()["resumed"] == 1
     assert ("jobs.stock.replay", (parked,)) in queued(rq, "catalog")
-    dup = {"mappings": [body["mappings"][0], {"nro_empresa": 4, "location_id": "gid://shopify/Location/9"}]}
-    refused = client.put("/api/setup/location-mappings", json=dup, headers=headers())
+    dup = [body["mappings"][0], {"nro_empresa": 4, "location_id": "gid://shopify/Location/9"}]
+    refused = save_location_set(client, dup)
     assert refused.status_code == 400 and "mappings[1].location_id" in refused.get_json()["error"]["fields"]
     # Swapping is allowed: the whole set is replaced at once.
-    swap = {"mappings": [{"nro_empresa": 4, "location_id": "gid://shopify/Location/9"}]}
-    assert client.put("/api/setup/location-mappings", json=swap, headers=headers()).status_code == 200
+    swap = [{"nro_empresa": 4, "location_id": "gid://shopify/Location/9"}]
+    assert save_location_set(client, swap).status_code == 200
     got = client.get("/api/setup/location-mappings", headers=headers()).get_json()["mappings"]
     assert [(m["nro_empresa"], m["location_id"]) for m in got] == [(4, "gid://shopify/Location/9")]
-    assert client.get("/api/setup/location-mappings", headers=headers(shop=SHOP_B)).get_json() == {
-        "mappings": []
-    }
+    assert (
+        client.get("/api/setup/location-mappings", headers=headers(shop=SHOP_B)).get_json()["mappings"] == []
+    )
     steps = {
         s["key"]: s["done"] for s in client.get("/api/setup/status", headers=headers()).get_json()["steps"]
     }
@@ -431,8 +432,7 @@ def test_catalog_diff_contract(client, shops, rq):
 def test_every_change_writes_an_audit_row_with_before_and_after(client, settings, shops):
     client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 2}, headers=headers())
     client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 3}, headers=headers())
-    mapping = {"mappings": [{"nro_empresa": 1, "location_id": "gid://shopify/Location/1"}]}
-    client.put("/api/setup/location-mappings", json=mapping, headers=headers())
+    save_location_set(client, [{"nro_empresa": 1, "location_id": "gid://shopify/Location/1"}])
     client.put("/api/flows/stock/schedule", json={"cron": "*/5 * * * *"}, headers=headers())
     client.post("/api/flows/stock/run", headers=headers())
     client.post("/api/setup/catalog-diff", headers=headers())
@@ -502,3 +502,55 @@ def test_the_resumed_replay_sees_the_new_payment_confirmation(
     saved = client.put("/api/setup/settings", json={"payment_confirmation": "authorized"}, headers=headers())
     assert saved.get_json()["resumed"] == 1
     assert seen == ["authorized"], seen
+
+
+def test_a_location_set_saved_from_a_stale_page_is_refused_not_dropping_another_admins_line(
+    client, settings, shops
+):
+    """Two admins open the Setup page on {1 -> L1}. A maps company 3 to L3 and saves; B, still on
+    the old page, maps company 2 to L2 and saves the set his page holds. The PUT replaces the whole
+    set, so without a version B's save deleted company 3's line and an order fulfilled at L3 went to
+    the store link's company. The GET answers the set's version, the PUT sends it back: B's stale
+    save is a 409 in words ("reload"), A's line stays, and an L3 order ships from company 3."""
+    from jobs.order_lookup import company_for
+    from ledger.models import LocationMapping
+
+    l1, l2, l3 = (f"gid://shopify/Location/{n}" for n in (101, 102, 103))
+    client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 1}, headers=headers())
+    first = [{"nro_empresa": 1, "location_id": l1, "location_name": "Centro"}]
+    assert save_location_set(client, first).status_code == 200
+    seen_by_b = client.get("/api/setup/location-mappings", headers=headers()).get_json()
+    a = [*first, {"nro_empresa": 3, "location_id": l3, "location_name": "Sul"}]
+    saved_by_a = save_location_set(client, a)
+    assert saved_by_a.status_code == 200
+    after_a = client.get("/api/setup/location-mappings", headers=headers()).get_json()
+    assert saved_by_a.get_json()["version"] == after_a["version"] != seen_by_b["version"]
+    b = [{k: m[k] for k in ("nro_empresa", "location_id", "location_name")} for m in seen_by_b["mappings"]]
+    b.append({"nro_empresa": 2, "location_id": l2, "location_name": "Norte"})
+    stale = client.put(
+        "/api/setup/location-mappings",
+        json={"version": seen_by_b["version"], "mappings": b},
+        headers=headers(),
+    )
+    assert stale.status_code == 409, stale.get_json()
+    error = stale.get_json()["error"]
+    assert error["code"] == "location_mappings_changed"
+    assert "reload" in error["message"]
+    for lang, words in (("en", "reload"), ("pt-BR", "recarregue")):
+        catalogue = json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+        assert words in catalogue["error.code.location_mappings_changed"]
+    with session_scope(settings.database_url) as session:
+        mapped = {r.nro_empresa: r.location_id for r in session.scalars(select(LocationMapping))}
+        assert mapped == {1: l1, 3: l3}
+        assert company_for(session, shops.a, [l3]) == 3
+    # B reloads (a new version) and saves his line on top of A's.
+    assert save_location_set(client, [*a, b[-1]]).status_code == 200
+    # A line changed on the De:Para page changes the set the Setup page shows: its version too.
+    before = client.get("/api/setup/location-mappings", headers=headers()).get_json()["version"]
+    line = {"kind": "location", "shopify_code": l2, "erp_code": "4"}
+    assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+    assert client.get("/api/setup/location-mappings", headers=headers()).get_json()["version"] != before
+    # The version is required: a save that does not say which set it replaces is refused.
+    unversioned = client.put("/api/setup/location-mappings", json={"mappings": a}, headers=headers())
+    assert unversioned.status_code == 400
+    assert unversioned.get_json()["error"]["fields"] == {"version": "is required"}

@@ -75,7 +75,9 @@ def _configure(page: Any, fresh: Stack) -> None:
     locations = json.loads(api_call(page, "GET", "/api/setup/locations")["body"])["locations"]
     pairs = [{"nro_empresa": n, "location_id": loc["id"], "location_name": loc["name"]}
              for n, loc in zip(companies, locations, strict=False)]  # fmt: skip
-    assert api_call(page, "PUT", "/api/setup/location-mappings", {"mappings": pairs})["status"] == 200
+    version = json.loads(api_call(page, "GET", "/api/setup/location-mappings")["body"])["version"]
+    saved = api_call(page, "PUT", "/api/setup/location-mappings", {"version": version, "mappings": pairs})
+    assert saved["status"] == 200, saved
     settings = {"seq_canal_venda": 3, "cod_geral_oper": 207, "payment_confirmation": "authorized"}
     assert api_call(page, "PUT", "/api/setup/settings", settings)["status"] == 200
 

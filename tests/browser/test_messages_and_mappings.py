@@ -226,3 +226,24 @@ def test_save_double_clicked_sends_one_request(open_page, fresh) -> None:
     expect(page.get_by_role("button", name="Salvar")).to_be_enabled()  # usable again once answered
     assert len(puts) == 1, puts
     assert page.errors == []
+
+
+def test_a_csv_saved_by_excel_in_portuguese_keeps_its_accents(open_page, fresh, tmp_path) -> None:
+    """Excel in Portuguese saves "CSV" in Windows-1252 with ";" between values: the page read it as
+    UTF-8 ("Cartão" arriving as "Cart\ufffdo", a name no order has) and the API answered "missing
+    column(s)". The page decodes it as Windows-1252 when it is no UTF-8; the API reads the ";"."""
+    page = open_page("/app/mappings", kind="payment_method")
+    sheet = tmp_path / "formas.csv"
+    sheet.write_bytes(
+        "shopify_code;erp_code;label\r\nCartão de crédito;3;Crédito, à vista\r\n".encode("cp1252")
+    )
+    page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)").set_input_files(str(sheet))
+    page.get_by_role("button", name="Importar").click()
+    expect(page.get_by_text("Importado: 1 criada(s)")).to_be_visible()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("Cartão de crédito")
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop_id(fresh.settings.database_url, SHOP_DOMAIN), "payment_method")
+        assert [(r.shopify_code, r.erp_code, r.label) for r in rows] == [
+            ("Cartão de crédito", "3", "Crédito, à vista")
+        ]
+    assert page.errors == []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ledger.db import session_scope
 from ledger.models import ErpConnection, LocationMapping, Shop, StoreLink
 
-from .conftest import api_call, screenshot
+from .conftest import api_call, connect_erp, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -233,4 +233,55 @@ def test_the_dry_run_shows_every_part_of_its_result_in_words(open_page, locale: 
 
     expect(page.get_by_test_id("catalog-diff-full-sweep")).to_contain_text(said["off_sale"])
     screenshot(page, f"setup-dry-run-{locale}")
+    assert page.errors == []
+
+
+def test_a_location_set_changed_since_the_page_opened_is_not_replaced(open_page, fresh) -> None:
+    """Two admins on the Setup page: the other one links a location meanwhile. This page's save
+    would have replaced the set with its older one, deleting that line (orders fulfilled there then
+    post to the store link's company): it is refused, the section says so in the page's words with
+    a button to reload, and saving after the reload keeps both lines."""
+    page = open_page("/app/setup")  # installs the shop
+    connect_erp(page, fresh)
+    page = open_page("/app/setup")
+    locations = page.locator("s-section").filter(has_text="Empresas do ERP ↔ locais da Shopify")
+    first_location = locations.locator("select").first
+    expect(first_location.locator("option")).not_to_have_count(1)  # the page holds the set now
+
+    companies = [
+        c["nro_empresa"]
+        for c in json.loads(api_call(page, "GET", "/api/setup/erp-choices")["body"])["companies"]
+    ]
+    shop_locations = json.loads(api_call(page, "GET", "/api/setup/locations")["body"])["locations"]
+    version = json.loads(api_call(page, "GET", "/api/setup/location-mappings")["body"])["version"]
+    theirs = {"nro_empresa": companies[-1], "location_id": shop_locations[-1]["id"], "location_name": "Deles"}
+    other_admin = api_call(
+        page, "PUT", "/api/setup/location-mappings", {"version": version, "mappings": [theirs]}
+    )
+    assert other_admin["status"] == 200, other_admin
+
+    first_location.select_option(str(companies[0]))
+    locations.get_by_role("button", name="Salvar").click()
+    stale = locations.get_by_test_id("location-mappings-stale")
+    expect(stale).to_contain_text("Não salvo: os vínculos mudaram desde que você abriu esta página")
+    expect(stale).to_contain_text("recarregue a página")
+    with session_scope(fresh.settings.database_url) as db:
+        assert [(r.nro_empresa, r.location_id) for r in db.scalars(select(LocationMapping))] == [
+            (companies[-1], shop_locations[-1]["id"])
+        ]
+    screenshot(page, "setup-locations-stale-pt-BR")
+
+    stale.get_by_role("button", name="Recarregar os vínculos").click()
+    expect(locations.get_by_test_id("location-mappings-stale")).to_be_empty()
+    expect(locations.locator("select").last).to_have_value(str(companies[-1]))  # their line shown
+    locations.locator("select").first.select_option(str(companies[0]))
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/setup/location-mappings") and r.request.method == "PUT"
+    ) as saved:
+        locations.get_by_role("button", name="Salvar").click()
+    assert saved.value.status == 200
+    with session_scope(fresh.settings.database_url) as db:
+        assert sorted((r.nro_empresa, r.location_id) for r in db.scalars(select(LocationMapping))) == sorted(
+            [(companies[0], shop_locations[0]["id"]), (companies[-1], shop_locations[-1]["id"])]
+        )
     assert page.errors == []

@@ -226,3 +226,27 @@ def test_a_name_written_decomposed_is_the_gateway_shopify_names_composed(session
     assert mappings.erp_code(session, shop.id, "payment_method", "boleto bancário") == "4"
     _, created = mappings.upsert_mapping(session, shop.id, "payment_method", "Boleto Bancário", "5")
     assert not created and count(session, Mapping) == 3
+
+
+def test_a_csv_name_repeated_after_a_refused_line_still_lands(session, shop):
+    """The repeat check counts the lines that landed: "PIX" after a refused "pix" (no ERP code) is
+    the file's first line for that gateway and lands; a third spelling repeats it."""
+    text = "shopify_code,erp_code\npix,x\nPIX,2\n Pix ,3\n"
+    result = mappings.import_csv(session, shop.id, "payment_method", text)
+    assert (result.created, [line for line, _ in result.errors]) == (1, [2, 4])
+    assert result.errors[1][1] == "“Pix” appears twice: line 3 already maps it"
+    assert mappings.erp_code(session, shop.id, "payment_method", "Pix") == "2"
+
+
+def test_a_company_moved_to_another_location_is_named_as_given_or_not_at_all(session, shop):
+    """`set_location_mapping` wrote a name only when given: a company moved from LOC_A "Loja Centro"
+    to LOC_B without a name kept "Loja Centro" as LOC_B's. A move writes the name given (None:
+    unknown); the same location saved with no name keeps its own."""
+    mappings.set_location_mapping(session, shop.id, 1, LOC_A, "Loja Centro")
+    row, _ = mappings.set_location_mapping(session, shop.id, 1, LOC_B)
+    assert (row.location_id, row.location_name) == (LOC_B, None)
+    mappings.set_location_mapping(session, shop.id, 1, LOC_B, "CD")
+    row, _ = mappings.set_location_mapping(session, shop.id, 1, LOC_B)
+    assert row.location_name == "CD"
+    row, _ = mappings.set_location_mapping(session, shop.id, 2, LOC_B)  # the location changes company
+    assert (row.nro_empresa, row.location_name) == (2, "CD")

@@ -13,6 +13,18 @@ import { codeFields, fillSide } from "./mapping_fields.js";
 
 export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
 
+/** A CSV file's text: UTF-8 when it is (its BOM dropped), else Windows-1252, what Excel in
+ * Portuguese saves as "CSV". Read as UTF-8, such a file's "Cartão" became "Cart\uFFFDo", a name no
+ * order has (the API refuses a line holding U+FFFD, in case a file is read wrong anyway). */
+export async function csvText(file) {
+  const bytes = await file.arrayBuffer();
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    return new TextDecoder("windows-1252").decode(bytes);
+  }
+}
+
 function kindPicker(kind) {
   return h("s-stack", { direction: "inline", gap: "small", role: "group", "aria-label": t("mappings.kind") },
     KINDS.map((k) => h("s-button", { variant: k === kind ? "primary" : "secondary", "aria-pressed": String(k === kind),
@@ -80,7 +92,7 @@ export async function render(ctx) {
   const importCsv = async () => {
     const file = fileInput.files[0];
     if (!file) return;
-    const result = await api("/api/mappings/import", { method: "POST", body: { kind, csv: await file.text() } });
+    const result = await api("/api/mappings/import", { method: "POST", body: { kind, csv: await csvText(file) } });
     replace(importBox, banner(result.errors.length ? "warning" : "success",
       t("mappings.imported", { created: result.created, updated: result.updated, resumed: result.resumed }),
       result.errors.map((e) => h("div", {}, t("mappings.import_error", { line: e.line, message: fieldText(e.message) })))),

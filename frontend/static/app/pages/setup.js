@@ -4,7 +4,7 @@
  * this store does not sell), sales channel and rules, and the catalog dry run before the first
  * publish. Viewers see the values with every control disabled.
  */
-import { api, toast } from "../api.js";
+import { api, refusalText, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { label, t } from "../i18n.js";
 import { banner, busyButton, failureBanner, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
@@ -126,13 +126,20 @@ function notSoldField(saved, companies, mappedCompanies, locked) {
   return { element, value };
 }
 
+/**
+ * The companies <-> locations table, saved as a whole set with the `version` the page was shown:
+ * a set another admin changed meanwhile (here or on the De:Para page) is refused (409
+ * `location_mappings_changed`) rather than replaced, and the section says so, with a button to
+ * reload it (the other admin's lines would otherwise be deleted by this page's older set).
+ */
 function locationsSection(ctx, onSaved) {
   const locked = !ctx.can("configure");
   const unchecked = h("div", { "data-testid": "location-unchecked" });  // outlives the refresh
   const section = loadingSection(t("setup.locations.heading"), async () => {
-    const [{ locations }, { mappings }, { choices, error }, settings] = await Promise.all([
+    const [{ locations }, { mappings, version }, { choices, error }, settings] = await Promise.all([
       api("/api/setup/locations"), api("/api/setup/location-mappings"), erpChoices(), api("/api/setup/settings")]);
     if (error) return choicesProblem(error);
+    const stale = h("div", { "data-testid": "location-mappings-stale" });
     const saved = settings.ignored_companies || [];
     const notSold = notSoldField(saved, choices.companies, new Set(mappings.map((m) => m.nro_empresa)), locked);
     const byLocation = Object.fromEntries(mappings.map((m) => [m.location_id, m.nro_empresa]));
@@ -144,9 +151,17 @@ function locationsSection(ctx, onSaved) {
         options, byLocation[loc.id] ?? ""),
     }));
     const save = async () => {
-      const body = { mappings: pickers.filter((p) => p.field.value).map((p) => ({
+      const body = { version, mappings: pickers.filter((p) => p.field.value).map((p) => ({
         nro_empresa: intValue(p.field), location_id: p.loc.id, location_name: p.loc.name })) };
-      const done = await api("/api/setup/location-mappings", { method: "PUT", body });
+      let done;
+      try {
+        done = await api("/api/setup/location-mappings", { method: "PUT", body });
+      } catch (failed) {
+        if (failed.code !== "location_mappings_changed") throw failed;
+        replace(stale, banner("warning", t("setup.locations.stale"), h("s-paragraph", {}, refusalText(failed)),
+          h("s-button", { onclick: () => section.refresh() }, t("setup.locations.reload"))));
+        return;
+      }
       replace(unchecked, uncheckedWarning(done));
       let resumed = done.resumed;
       const ignored = notSold.value(new Set(body.mappings.map((m) => m.nro_empresa)));
@@ -157,7 +172,7 @@ function locationsSection(ctx, onSaved) {
       onSaved();
       section.refresh();  // the companies left without a location are those of the new mappings
     };
-    return h("div", {}, h("s-paragraph", {}, t("setup.locations.help")),
+    return h("div", {}, h("s-paragraph", {}, t("setup.locations.help")), stale,
       table([t("setup.locations.location"), t("setup.locations.city"), t("setup.locations.company")],
         pickers.map((p) => [p.loc.name, [p.loc.city, p.loc.province_code].filter(Boolean).join("/") || "—", p.field])),
       notSold.element,
