@@ -118,14 +118,16 @@ def install_and_configure(page: EmbeddedPage, erp_url: str, echo: Any) -> SetupR
     if len(locations) < len(companies):
         raise DemoApiError(f"{len(companies)} ERP companies but only {len(locations)} Shopify locations")
     pairs = dict(zip(sorted(companies), locations, strict=False))
+    version = page.call("GET", "/api/setup/location-mappings")["version"]  # the set it replaces
     page.call(
         "PUT",
         "/api/setup/location-mappings",
         {
+            "version": version,
             "mappings": [
                 {"nro_empresa": nro, "location_id": loc["id"], "location_name": loc["name"]}
                 for nro, loc in pairs.items()
-            ]
+            ],
         },
     )
     for nro, loc in pairs.items():
