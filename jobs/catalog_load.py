@@ -25,7 +25,10 @@ one client identifier (`bulk_identifier`): one that outlives its pass (the worke
 wait failed while the catalog lock lapsed) is waited for at the start of the next sync of any
 path, before anything is sent, and its products are sent again (`settle_leftover`), so its older
 lines never stay over what a later pass sent directly; one still running after a short wait ends
-the sync transient, naming it, and the next run looks again.
+the sync transient, naming it, and the next run looks again. The products such an operation
+created without their custom id get it first (its result file read again), and a pass's own
+operation is forgotten only once its part is recorded (`_record_part`): a worker killed between
+reading the results and recording them never has the restart create those products twice.
 Either path: a product bound to Shopify variants names them by id (jobs/catalog_map.py: a
 renamed packaging keeps its variant); an id Shopify refuses as none of the product's variants
 (PRODUCT_VARIANT_DOES_NOT_EXIST: deleted by hand) has the product sent again at once, directly and
@@ -58,7 +61,7 @@ from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.models import Schedule, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
-from shopify_app.admin_api.bulk import BulkLineResult
+from shopify_app.admin_api.bulk import BulkLineResult, Leftover
 from shopify_app.admin_api.errors import (
     ShopifyGraphQLError,
     ShopifyServerError,
@@ -123,6 +126,8 @@ def settle_leftover(ctx: cl.CatalogContext, client: AdminClient | None = None) -
     pass sends them as the cache has them now (this sync sends at once those it plans). The
     operation is marked settled only once that is committed: a failure in between (the database,
     the worker) leaves it to the next sync, which forgets the same products again (harmless).
+    First, the products it created without their custom id get it (`_mark_leftover`): unbound
+    and unmarked, each would be created a second time by the resend.
 
     An operation still running after BulkRunner's wait for it raises BulkStillRunning (transient,
     naming it): this sync ends retrying, nothing sent, and the next run waits for it again."""
@@ -137,12 +142,56 @@ def settle_leftover(ctx: cl.CatalogContext, client: AdminClient | None = None) -
         if seqs:
             log.warning("catalog: %s products of a bulk operation left by a dead pass are sent again (%s)",
                         len(seqs), ctx.shop_domain, extra={"shop": ctx.shop_domain})  # fmt: skip
+            held = _mark_leftover(ctx, client, left)
             with session_scope() as session:
+                if held:  # in Shopify without their custom id: the next plan sets it before sending
+                    unmarked = [m.seq_produto for m, _, _ in held]
+                    cl.record_sent(session, ctx, held, flow="products", unmarked=unmarked)
                 cl.forget_sent(session, ctx.shop_id, seqs)
         client.bulk.mark_settled(identifier, left)
     finally:
         if owned:
             client.close()
+
+
+def _mark_leftover(
+    ctx: cl.CatalogContext, client: AdminClient, left: Leftover
+) -> list[tuple[MappedProduct, ProductRef, int | None]]:
+    """The custom id on the products the leftover operation created without it, read from its
+    result file (client.bulk.leftover_lines): productSet need not set it on the products it
+    creates, and such a product, unbound, would be created a second time by the next send of it.
+    Nothing is bound otherwise: a run of the same file adopts the operation and records its
+    results as any part's; another file finds each product by its custom id.
+
+    Returns the products whose id Shopify refused (a duplicate holds it: CUSTOM_ID_TAKEN...), to
+    bind with MISSING, so their messages say why and they are not sent before it is set
+    (catalog_custom_id); one the cache cannot map is only logged. A transient failure raises: the
+    leftover stays unsettled and the next sync sets the ids again (setting one twice is harmless)."""
+    lacking: dict[int, ProductRef] = {}
+    for line in client.bulk.leftover_lines(left):
+        unit = left.units[line.line_number] if 0 <= line.line_number < len(left.units) else ""
+        if unit.isdigit() and line.ok and (line.payload or {}).get("product"):
+            product = parse_product_set(line.payload or {}).product
+            if product.custom_id != unit:
+                lacking[int(unit)] = product
+    if not lacking:
+        return []
+    failures = catalog_custom_id.set_ids(client, {seq: product.id for seq, product in lacking.items()})
+    log.info("catalog: custom id set on %s products a bulk operation left by a dead pass created without it "
+             "(%s)", len(lacking) - len(failures), ctx.shop_domain)  # fmt: skip
+    retry = next((e for e in failures.values() if isinstance(e, Transient)), None)
+    if retry is not None:
+        raise retry
+    refused = {seq: exc for seq, exc in failures.items() if not catalog_custom_id.gone(exc)}
+    if not refused:
+        return []
+    with session_scope() as session:
+        mapped = {p.seq_produto: p.mapped for p in cl.plan(session, ctx, list(refused), force=True)}
+    for seq, exc in refused.items():
+        if mapped.get(seq) is None:
+            log.warning("catalog: product %s, created by a bulk operation left by a dead pass, is in Shopify "
+                        "without its custom id: %s", seq, exc)  # fmt: skip
+    return [(m, lacking[seq], None) for seq, m in mapped.items() if m is not None]
 
 
 def reset_progress(shop_id: int, flows: Sequence[str]) -> None:
@@ -419,13 +468,14 @@ def _push_bulk(
                 client_identifier=bulk_identifier(ctx.shop_id),
                 progress=on_progress,
                 encoded=encoded[part.start : part.stop],
-                units=[str(m.seq_produto) for m in sending],  # what settle_leftover sends again
+                units=[str(m.seq_produto) for m in sending],  # what settle_leftover marks and sends again
+                keep_record=True,  # until the part is recorded (_record_part forgets it)
             )
         except IntegrationError as exc:  # this part as a whole: it and the parts after it say why
             with session_scope() as session:
                 cl.fail_many(session, [ids[m.seq_produto] for m in to_send[part.start :]], exc)
             raise
-        unanswered = _record_part(ctx, flow, client, result, sending, answer.lines, ids)
+        unanswered = _record_part(ctx, flow, client, result, sending, answer.lines, ids, answer.operation.id)
         unknown = unknown or unanswered
         if progress is not None:
             progress(part.stop, total)
@@ -453,9 +503,15 @@ def _record_part(
     sending: Sequence[MappedProduct],
     lines: Sequence[BulkLineResult],
     ids: Mapping[int, int],
+    operation_id: str,
 ) -> Transient | None:
     """One operation's result lines (numbered in its own file) mapped back to its products and
-    recorded, its new products published; the first line whose fate is unknown, if any."""
+    recorded, its new products published; the first line whose fate is unknown, if any.
+
+    The operation's record (client.bulk.run(keep_record=True)) is forgotten once the custom ids
+    are set and the bindings committed, not before: a worker killed in between leaves it to the
+    next sync (settle_leftover), which reads its results again, so the products it created
+    without their custom id are never created a second time."""
     by_line = {line.line_number: line for line in lines}
     outcomes = []
     failures: list[tuple[MappedProduct, Exception]] = []
@@ -507,6 +563,8 @@ def _record_part(
             _fail(session, result, mapped, ids[mapped.seq_produto], exc)
         new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
         unknown = unknown or _hold_unmarked(session, ctx, result, outcomes, marks, ids)
+    # Recorded: the operation is forgotten. The publish after it owes itself (publish_pending).
+    client.bulk.forget(bulk_identifier(ctx.shop_id), operation_id)
     _publish(ctx, client, result, kept, new, ids, bulk=True)
     return unknown
 

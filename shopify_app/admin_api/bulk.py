@@ -105,6 +105,14 @@ end
 return 0
 """
 
+# KEYS[1] an operation's record. ARGV: its bulk id. 1 = deleted (the record was still that operation's).
+_FORGET = """
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class Leftover:
@@ -280,6 +288,7 @@ class BulkRunner:
         self.max_upload_bytes = max_upload_bytes
         self._acquire_slot = conn.register_script(_ACQUIRE_SLOT)
         self._mark_settled = conn.register_script(_MARK_SETTLED)
+        self._forget_script = conn.register_script(_FORGET)
         self.slots_key = shop_keys(self.shop)[0]
 
     # ---- the Shopify calls --------------------------------------------------------------------
@@ -375,6 +384,7 @@ class BulkRunner:
         progress: Callable[[BulkOperation], None] | None = None,
         encoded: Sequence[bytes] | None = None,
         units: Sequence[str] | None = None,
+        keep_record: bool = False,
     ) -> BulkResult:
         """Upload `variables` (one mutation call each), run, wait, and map every line's outcome.
 
@@ -382,12 +392,21 @@ class BulkRunner:
         what the lines are about (the caller's keys), kept with the operation's record for
         `settle`. Over `max_upload_bytes`, the parts run one after the other (`progress` hears
         each part's operation); the first that fails raises, and the parts answered before it
-        are lost to the caller: one that must keep them runs `parts` itself."""
+        are lost to the caller: one that must keep them runs `parts` itself.
+
+        `keep_record`: the operation's record under `client_identifier` outlives the result
+        read, until the caller has recorded what the lines did and calls `forget` (the catalog:
+        the custom ids set, the bindings committed). A worker killed in between leaves the
+        finished operation guarded: the next run adopts it (`_adopt`) or `leftover` hands it back
+        (`leftover_lines` reads its results again), instead of its lines being sent again. Only
+        for one upload (the caller runs `parts` itself)."""
         inputs = list(variables)
         if encoded is not None and len(encoded) != len(inputs):
             raise ValueError(f"{len(encoded)} encoded lines for {len(inputs)} variables")
         body = to_jsonl(inputs, encoded)
         if len(body) > self.max_upload_bytes:
+            if keep_record:
+                raise ValueError("keep_record is for one upload: run each of `parts` separately")
             return self._run_parts(mutation_name, inputs, body, client_identifier, progress, units)
         digest = hashlib.sha256(mutation_name.encode() + b"\n" + body).hexdigest()
         token = uuid.uuid4().hex
@@ -408,7 +427,9 @@ class BulkRunner:
             lines = self.download(operation, inputs)
         elif operation.status != "COMPLETED" and operation.partial_data_url:
             lines = self.download(operation, inputs, url=operation.partial_data_url)
-        self._forget(client_identifier, operation.id)
+        answered = operation.status == "COMPLETED" or bool(operation.partial_data_url)
+        if not (keep_record and answered):  # else the caller forgets it once it has recorded the lines
+            self._forget(client_identifier, operation.id)
         if operation.status == "COMPLETED":
             return BulkResult(operation, lines)
         if operation.partial_data_url:
@@ -465,7 +486,11 @@ class BulkRunner:
     # sends every line again; with a different file it first waits for the old operation to finish,
     # so an older price never lands after a newer one. A caller that also writes the same things
     # outside bulk operations (the catalog: direct productSet calls) calls `leftover` before
-    # writing anything, and `mark_settled` once it has dealt with the units handed back. The record
+    # writing anything, and `mark_settled` once it has dealt with the units handed back
+    # (`leftover_lines`: its results, read again). A caller that records the lines after the run
+    # (the catalog: custom ids, bindings) keeps the record past the result read (`keep_record`)
+    # and `forget`s it once that is committed: killed in between, the operation is still guarded,
+    # its results read again by the next run instead of its lines being sent again. The record
     # has no expiry until then: it must outlive the operation it guards (Shopify runs a bulk
     # mutation for up to 24 h) and the time until a run looks at it.
 
@@ -678,6 +703,26 @@ class BulkRunner:
         finished operation would pass for the one a later lost answer started."""
         if client_identifier:
             self.conn.delete(self._record_key(client_identifier))
+
+    def forget(self, client_identifier: str, bulk_id: str) -> None:
+        """The caller of `run(keep_record=True)` has recorded what operation `bulk_id`'s lines did
+        (committed): its record goes, unless it is already another operation's."""
+        self._forget_script(keys=[self._record_key(client_identifier)], args=[bulk_id])
+
+    def leftover_lines(self, leftover: Leftover) -> list[BulkLineResult]:
+        """The result lines of the finished operation `leftover` names (`variables` None: the
+        inputs are not kept; `line_number` counts in its own file, as `units` does), read from the
+        links Shopify gives now (a signed link expires); the partial file of one that stopped
+        part-way. [] when it has none: nothing applied, or Shopify no longer knows it. A download
+        that fails raises (transient): the leftover is not settled, the next run reads it again."""
+        try:
+            operation = self.bulk_operation(leftover.bulk_id)
+        except UnexpectedResponse:
+            return []
+        url = operation.url if operation.status == "COMPLETED" else operation.partial_data_url
+        if not operation.is_finished or not url:
+            return []
+        return self.download(operation, url=url)
 
     def download(
         self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None, *, url: str | None = None

@@ -552,3 +552,70 @@ def test_waiting_for_an_operation_left_with_other_lines_keeps_the_slot_leased(
     http.get(RESULT_URL, text=RESULT_LINES)
     runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
     assert polls[0] >= 4 and lapsed == []
+
+
+def test_a_run_that_keeps_its_record_leaves_the_operation_guarded_until_the_caller_forgets_it(
+    runner, http, redis_conn
+):
+    """The catalog records a part (custom ids set with ~800 metafieldsSet calls for 20k products,
+    the bindings committed) after the results are read: until it calls `forget`, a worker killed
+    in between leaves the finished operation to the next run, which reads its results again
+    (`_adopt`, `leftover_lines`) instead of sending its lines a second time."""
+    admin = CountingAdmin()
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    results = http.get(RESULT_URL, text=RESULT_LINES)
+    first = runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"],
+                       keep_record=True)  # fmt: skip
+    assert [line.line_number for line in first.lines] == [0, 1]
+    assert redis_conn.hget(RECORD, "id") == BULK_ID.encode()  # read, not yet recorded: still guarded
+
+    # the worker died there: the next sync finds it handed back, its results read from a fresh link
+    left = runner.leftover("catalog-1")
+    assert left is not None and (left.bulk_id, left.units) == (BULK_ID, ["5", "7"])
+    lines = runner.leftover_lines(left)
+    assert [(line.line_number, line.ok) for line in lines] == [(0, True), (1, False)]
+    assert len({r.url for r in results.request_history}) == 2
+    # ... and a run of the same file adopts it: nothing started a second time
+    again = runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"],
+                       keep_record=True)  # fmt: skip
+    assert admin.starts == 1 and [line.line_number for line in again.lines] == [0, 1]
+
+    runner.forget("catalog-1", "gid://shopify/BulkOperation/another")  # not this record's operation
+    assert redis_conn.exists(RECORD)
+    runner.forget("catalog-1", BULK_ID)  # the caller committed what the lines did
+    assert not redis_conn.exists(RECORD)
+
+
+def test_a_run_that_does_not_keep_its_record_forgets_the_operation_once_its_results_are_read(
+    runner, http, redis_conn
+):
+    """The other callers (prices, stock policy, publish) collect the results in the run: unchanged."""
+    http.post(URL, json=CountingAdmin())
+    http.post(UPLOAD_URL, status_code=201)
+    http.get(RESULT_URL, text=RESULT_LINES)
+    runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="prices-1")
+    assert not redis_conn.exists(f"{STARTED_PREFIX}{SHOP}:prices-1")
+
+
+def test_a_kept_run_that_ends_with_no_result_forgets_the_operation(runner, http, redis_conn):
+    """Nothing of it to record (it failed, nothing applied): a rerun of the same file must not adopt
+    the failed operation again, it sends anew."""
+    http.post(URL, json=FakeAdmin(final_status="FAILED", error_code="ACCESS_DENIED"))
+    http.post(UPLOAD_URL, status_code=201)
+    with pytest.raises(BulkOperationFailed):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", keep_record=True)
+    assert not redis_conn.exists(RECORD)
+
+
+def test_keeping_the_record_is_for_one_upload(runner):
+    runner.max_upload_bytes = 200
+    with pytest.raises(ValueError, match="keep_record"):
+        runner.run("ProductVariantsBulkUpdate", INPUTS * 3, client_identifier="catalog-1", keep_record=True)
+
+
+def test_the_lines_of_a_leftover_shopify_no_longer_knows_are_none(runner, http, redis_conn):
+    from shopify_app.admin_api.bulk import Leftover
+
+    http.post(URL, json=gql_body({"bulkOperation": None}))
+    assert runner.leftover_lines(Leftover(BULK_ID, ["5"])) == []
