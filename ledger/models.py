@@ -503,5 +503,9 @@ class OrderLineChange(Base):
     substitute_sku: Mapped[str | None] = mapped_column(String(60))
     reason: Mapped[str | None] = mapped_column(Text)
     reason_words: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # its words (ledger.words)
+    # An ERP picking's own line discounts ("Atendido em parte", "Ajuste de peso") its edit put on the
+    # Shopify order or took off: [{"description", "per_unit", "taken_off"}] (jobs.order_edits
+    # .to_shopify `_app_made`: a later picking takes off only those); NULL on rows written before.
+    discounts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     applied: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

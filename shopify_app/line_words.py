@@ -22,6 +22,7 @@ FULFILLED = (
     "cut_not_applied",
     "cut_applied_down_to",
     "lowered_cut",
+    "lowered_picked_again",
 )
 KINDS = {
     "served": NUMBER,
@@ -57,6 +58,12 @@ WORDS: dict[str, Text] = {
         "separado agora",
         "the discount '{description}' of an earlier picking taken off: Shopify charges the line as picked "
         "now",
+    ),
+    "line_adjustment_removed_kept": (
+        "o desconto '{description}' de uma separação anterior foi retirado: a Shopify cobra por inteiro as "
+        "unidades que uma pessoa deixou no item",
+        "the discount '{description}' of an earlier picking taken off: Shopify charges in full the units a "
+        "person left on the line",
     ),
     "line_more_served": (
         "Atendido mais que o pedido: {served} de {ordered}",

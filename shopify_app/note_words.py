@@ -400,6 +400,18 @@ WORDS: dict[str, Text] = {
         "cut never puts units back); the ERP serves and invoices {target}: change its picking to {current}, "
         "or set {target} in Shopify",
     ),
+    # the ERP's picking again of a line a person lowered since the earlier one (jobs.order_edits.lowered)
+    "lowered_picked_again": (
+        "SKU {sku} (linha {item} do ERP): {current} na Shopify, abaixo dos {target} que o ERP separou de "
+        "novo: mantido (uma separação nunca devolve unidades que uma pessoa tirou), o desconto "
+        "'{description}' da separação anterior foi retirado, a Shopify cobra os {current} por inteiro; o "
+        "ERP separa e fatura "
+        "{target}: altere a separação no ERP para {current} ou ajuste para {target} na Shopify",
+        "SKU {sku} (ERP line {item}): {current} in Shopify, below the {target} the ERP picked again: kept (a "
+        "picking never puts back units a person took off), the earlier picking's discount '{description}' "
+        "taken off, so Shopify charges the {current} in full; the ERP serves and invoices {target}: change "
+        "its picking to {current}, or set {target} in Shopify",
+    ),
     # delivery address (jobs.order_edits.address); {delivery} is the new delivery's own text
     "address_not_sent": (
         "O endereço de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do ERP {state}, "

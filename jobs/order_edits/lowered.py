@@ -16,6 +16,13 @@ replaced or cleared by the order's next picking edit, as jobs.order_edits.fulfil
 person's own edit, counted against what the ERP served (jobs.order_edits.to_erp), is flagged too:
 the ERP serves the target, Shopify has less. A line added to by a substitute (its receiving line)
 is raised on purpose, and is not such a cut.
+
+So is a line the ERP picks AGAIN after a person lowered it (to_shopify `_stale_adjustments`: 1,5 of 2
+boxes, 2 in Shopify with "Atendido em parte: 1,5 de 2", the customer wants 1; the ERP picks 2 of 2):
+its units stay, the earlier picking's discount alone is taken off (each unit held is served whole:
+Shopify charges them in full, what the ERP would invoice for them), and it is named alike
+(`Lowered.removed`: "... 1 in Shopify, below the 2 the ERP picked again: kept, the earlier
+picking's discount '...' taken off ...").
 """
 
 from __future__ import annotations
@@ -39,11 +46,18 @@ class Lowered:
     current: int  # the line's units in Shopify now
     target: int  # what the ERP served (the cut's target)
     sent: None = None  # as jobs.order_edits.fulfilled.Unapplied: nothing set on the line
+    removed: str | None = None  # picked again: the earlier picking's discount taken off (its description)
 
     @property
     def text(self) -> str:
         item = repeats.item_of(self.change_key)
         line = f"SKU {self.sku or '?'} (ERP line {item if item is not None else '?'})"
+        if self.removed is not None:
+            return (f"{line}: {self.current} in Shopify, below the {self.target} the ERP picked again: kept "
+                    f"(a picking never puts back units a person took off), the earlier picking's discount "
+                    f"'{self.removed}' taken off, so Shopify charges the {self.current} in full; the ERP "
+                    f"serves and invoices {self.target}: change its picking to {self.current}, or set "
+                    f"{self.target} in Shopify")  # fmt: skip
         return (f"{line}: {self.current} in Shopify, below the ERP's cut to {self.target}: not applied (a "
                 f"cut never puts units back); the ERP serves and invoices {self.target}: change its picking "
                 f"to {self.current}, or set {self.target} in Shopify")  # fmt: skip
@@ -53,6 +67,9 @@ class Lowered:
         """`text` as the note's words (shopify_app.note_words)."""
         item = repeats.item_of(self.change_key)
         named = item if item is not None else "?"
+        if self.removed is not None:
+            return "lowered_picked_again", {"sku": self.sku or "?", "item": named, "current": self.current,
+                                            "target": self.target, "description": self.removed}  # fmt: skip
         return "lowered_cut", {"sku": self.sku or "?", "item": named, "current": self.current,
                                "target": self.target}  # fmt: skip
 
@@ -60,9 +77,18 @@ class Lowered:
 def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[Any], dict[str, Lowered]]:
     """Pure: the picking's changes (`to_shopify.LineChange`s) but the cuts that would raise their
     line, and those, by change key. A split change (a part of a box served whose units do not divide
-    its discount) targets its units on its line plus the one it puts on a line of its own."""
+    its discount) targets its units on its line plus the one it puts on a line of its own. A line
+    picked again below what a person left it with (`below`) is kept, for its discount alone, and named."""
     kept, lowered = [], {}
     for change in edits:
+        if getattr(change, "below", None) is not None:
+            held = sum(s.current_quantity for s in lines if s.id in change.removed_from)
+            named = "', '".join(change.removes)
+            lowered[change.change_key] = Lowered(
+                change.change_key, change.sku, held, change.below, removed=named
+            )
+            kept.append(change)
+            continue
         line = next((s for s in lines if s.id == change.line_item_id), None)
         target = change.shopify_quantity
         if target is not None and change.split_discount is not None:

@@ -65,9 +65,11 @@ served whole, 1 box, the meat weighed at the ordered weight or heavier), the ear
 "Atendido em parte" / "Ajuste de peso" discount is taken off its line and its split's unit line
 (orderEditRemoveDiscount), the units set as the picking says (the split's unit line emptied when
 fewer are served): kept, Shopify's total and the capture would stay below the NF-e. Only a
-discount the app's own ledger rows name for the order (`_stale_adjustments`, `_app_made`): a
-person's discount stays. Picked again to ANOTHER part or weight is still refused for a person
-(WEIGHT_ALREADY_ADJUSTED).
+discount the app's own ledger rows recorded putting on (`OrderLineChange.discounts`: description and
+amount per unit; `_stale_adjustments`, `_app_made`): a person's discount stays, even worded alike.
+A line a person lowered since is never raised back: it keeps its units and loses the discount
+alone, named for a person (jobs.order_edits.lowered). Picked again to ANOTHER part or weight is
+still refused for a person (WEIGHT_ALREADY_ADJUSTED).
 
 A substitute sold by the unit that the order lacks is added at the price Shopify gives it (the
 variant's price now, which may lag the ERP's) and, when that is above the ERP's charge, with a
@@ -89,8 +91,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
-from decimal import ROUND_CEILING, Decimal
+from dataclasses import asdict, dataclass, field, replace
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -155,6 +157,7 @@ class LineChange:
     emptied: tuple[
         str, ...
     ] = ()  # that adjustment's split unit lines, set to 0 with it (`_stale_adjustments`)
+    below: int | None = None  # the ERP's units, above what a person left the line: its discount alone off
     words: Said | None = None  # the reason in the merchant's words (ledger.words.said), while it says it
 
     @property
@@ -353,7 +356,15 @@ def _stale_adjustments(
     of the app's own (`APP_ADJUSTMENTS` its ledger wrote for the order: `ours`): a person's discount
     stays, whatever it says. A line whose picking plans ANOTHER adjustment is left to
     `_refuse_other_weighing` (a person adjusts it), one replaced by a substitute or cut to zero with its
-    weight split (`_with_split_units`) is set as planned."""
+    weight split (`_with_split_units`) is set as planned.
+
+    A picking never puts back units a person took off (jobs.order_edits.lowered): a line holding
+    fewer units than the ERP's now and than the earlier picking left it with (a person lowered it
+    since: 1,5 of 2 boxes, 2 in Shopify, the customer wants 1; the ERP picks 2 of 2 again) keeps its
+    units, only the discount goes (each unit it holds is served whole now: Shopify charges them in
+    full, what the ERP would invoice for them) and the line is named for a person (`below`: the ERP
+    serves and invoices more). Fewer than the ERP's now but as many as the earlier picking left
+    (0,5 of 2 boxes, 1 in Shopify, now 2 of 2) is the ERP's own picking raised again: set."""
     if not ours:
         return changes
     by_key = {change.change_key: change for change in changes}
@@ -381,32 +392,60 @@ def _stale_adjustments(
         units = shopify_line.current_quantity + sum(s.current_quantity for s in split)
         target = change.shopify_quantity if change is not None else None
         emptied: tuple[str, ...] = ()
-        if not line.weighed or target == 0:
+        below: int | None = None
+        if line.weighed and target != 0:  # its units kept: fewer than ordered, a person lowered it
+            ordered_units = _units(line.qty_ordered)
+            below = ordered_units if units < ordered_units else None
+        else:
             wanted = target if target is not None else _units(line.qty_served)
-            target = wanted - (units - shopify_line.current_quantity) if wanted >= units else wanted
-            emptied = () if wanted >= units else tuple(s.id for s in split)
+            earlier = _earlier_units(mine)
+            if units < wanted and (earlier is None or units < earlier):
+                below, target = wanted, None
+            else:
+                target = wanted - (units - shopify_line.current_quantity) if wanted >= units else wanted
+                emptied = () if wanted >= units else tuple(s.id for s in split)
+        raises = target is not None and target > shopify_line.current_quantity  # the ERP's own, picked again
         descriptions = tuple(dict.fromkeys(mine))
         if change is None:
             served, ordered = line.qty_served, line.qty_ordered
             kind = "weight" if line.weighed else "cut" if served < ordered else "qty"
             change = LineChange(
                 key, kind, sku=line.id_sku, qty_before=ordered, qty_after=served,
-                line_item_id=shopify_line.id, variant_id=shopify_line.variant_id, never_raises=kind == "cut",
+                line_item_id=shopify_line.id, variant_id=shopify_line.variant_id,
                 **said(f"Picked again: {served} of {ordered} served",
                        ("line_picked_again", {"served": quantity(served), "ordered": quantity(ordered)})),
             )  # fmt: skip
         named = "', '".join(descriptions)
-        off = (
-            f"the discount '{named}' of an earlier picking taken off: Shopify charges the line as picked now"
-        )
+        if below is None:
+            off = (f"the discount '{named}' of an earlier picking taken off: Shopify charges the line as "
+                   "picked now")  # fmt: skip
+            taken: Words = ("line_adjustment_removed", {"description": named})
+        else:
+            off = (f"the discount '{named}' of an earlier picking taken off: Shopify charges in full the "
+                   "units a person left on the line")  # fmt: skip
+            taken = ("line_adjustment_removed_kept", {"description": named})
         reason = f"{change.reason}; {off}"
         parts = change.words[1] if change.words is not None and change.words[0] == change.reason else None
-        words = (reason, (*parts, ("line_adjustment_removed", {"description": named}))) if parts else None
+        words = (reason, (*parts, taken)) if parts else None
         found[key] = replace(change, removes=descriptions, emptied=emptied, shopify_quantity=target,
                              removed_from=(shopify_line.id, *(s.id for s in split)), reason=reason,
-                             words=words)  # fmt: skip
+                             words=words, below=below, never_raises=not raises)  # fmt: skip
     kept = [found.pop(change.change_key, change) for change in changes]
     return kept + list(found.values())
+
+
+def _earlier_units(descriptions: Sequence[str]) -> int | None:
+    """The units an earlier picking left a line served in part with, as its adjustment says
+    ("Atendido em parte: 1,5 de 2": 2); None when none of them says (a weighing keeps its units)."""
+    found = []
+    for description in descriptions:
+        if description.startswith(f"{PART_SERVED}: "):
+            served = description[len(PART_SERVED) + 2 :].split(" de ")[0].replace(",", ".")
+            try:
+                found.append(_units(Decimal(served)))
+            except InvalidOperation:
+                continue
+    return max(found) if found else None
 
 
 def _weighed_adds_found(
@@ -791,7 +830,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         | repeats.tried_keys(event, seen, unit.generation)
     )
     recorded = {row.seq_item for row in others}
-    changes = plan_changes(event, order.lines, variant_of, carried, tried, unit.generation, recorded, ours)
+    changes = plan_changes(
+        event, order.lines, variant_of, carried, tried, unit.generation, recorded, ours.descriptions()
+    )
     # ...nor is any change the last event of its ERP line applied alike (the same picking under a
     # re-issued NF-e's key, an 'S' sent twice) and Shopify still shows: sent again, it would undo a
     # person's refund since; a line holding more units than the ERP served is set to its target.
@@ -830,6 +871,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     removals = [c for c in pending if c.removes]
     calculated, total = None, None
     done: dict[str, LineChange] = {}  # change key -> the change as staged (its measured discounts)
+    taken: dict[str, list[dict[str, Any]]] = {}  # change key -> the app's discounts it took off
     if edits or discounts or weighed_adds or removals:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
         on_lines = (
@@ -839,7 +881,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         )
         for change in removals:  # an earlier picking's adjustment off, before anything is measured
             with _naming(change):
-                subtotal = _remove_adjustments(client, edit, change, order.lines, subtotal, on_lines)
+                subtotal, taken[change.change_key] = _remove_adjustments(
+                    client, edit, change, order.lines, subtotal, on_lines, ours
+                )
         for change in splits:  # first: each is measured from the subtotal the one before left
             with _naming(change):
                 done[change.change_key], subtotal = _split(client, edit, change, order, location, subtotal)
@@ -870,9 +914,14 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         answer = client.order_edit_commit(edit.calculated_order_id, staff_note=note)
         calculated, total = edit.calculated_order_id, answer.current_total
         changes = [done.get(change.change_key, change) for change in changes]
-    elif any(change.adjusted for change in changes):  # committed before (its answer lost): Shopify's now
-        total = order.current_total
-    _record(unit.link_id, changes, applied=True, legacy=legacy)
+        staged = {c.change_key for c in discounts}  # its line's discount and its split unit's
+        discounted_by = {c.change_key: _staged(c) for c in changes if c.change_key in staged}
+        made = {key: discounted_by.get(key, []) + taken.get(key, []) for key in {*discounted_by, *taken}}
+    else:
+        made = {}
+        if any(change.adjusted for change in changes):  # committed before (its answer lost): Shopify's now
+            total = order.current_total
+    _record(unit.link_id, changes, applied=True, legacy=legacy, discounts=made)
     # Shopify restocked / committed their units (a weighed cut's split unit on a line of its own)
     set_lines = [replace(c, line_item_id=line, shopify_quantity=target, split_lines=(), emptied=())
                  for c in edits if c.line_item_id for line, target in _lines_set(c, order.lines)]  # fmt: skip
@@ -1123,22 +1172,76 @@ def _carried(client: Any, order_id: str, event: OrderEvent, again: bool = False)
     return {line_id: [d.description or "" for d in items] for line_id, items in found.items()}
 
 
-def _app_made(link_id: int, carried: Mapping[str, Sequence[str]]) -> set[str]:
-    """The carried descriptions of the app's adjustments (`APP_ADJUSTMENTS`) that the order's own
-    picking ledger rows name ("... '<description>'"): made by the app, so a later picking may take
-    them off. A person's discount worded alike is on no row of the app's, and stays."""
+@dataclass
+class AppDiscounts:
+    """The app's own adjustments (`APP_ADJUSTMENTS`) on the order, as its ledger rows recorded them
+    (`OrderLineChange.discounts`): each discount a picking edit put on and none since took off, by
+    description, with its amount per unit (None: one of any amount, a commit whose answer was lost).
+    `by_text`: descriptions only a row written before the rows kept their discounts names (in its
+    reason): matched by the description alone, as then."""
+
+    counted: dict[str, list[Decimal | None]] = field(default_factory=dict)
+    by_text: set[str] = field(default_factory=set)
+
+    def descriptions(self) -> set[str]:
+        return {d for d, left in self.counted.items() if left} | self.by_text
+
+    def take(self, description: str | None, per_unit: Decimal | None) -> bool:
+        """Whether a discount with this description and amount per unit is one of the app's (each
+        recorded discount answers once: a person's worded and priced alike stays)."""
+        if description is None:
+            return False
+        if description in self.by_text:
+            return True
+        left = self.counted.get(description, [])
+        for wanted in (per_unit, None):  # its own amount, else one of any amount
+            if wanted in left:
+                left.remove(wanted)
+                return True
+        return False
+
+
+def _app_made(link_id: int, carried: Mapping[str, Sequence[str]]) -> AppDiscounts:
+    """The app's own adjustments among the carried descriptions (`AppDiscounts`): what its picking
+    ledger rows for the order recorded putting on (`discounts`), less what they recorded taking
+    off, so a later picking takes off only those. A person's discount worded like the app's is on
+    no row of the app's and stays; worded and priced alike it is the same money either way, and only
+    as many as the app put on go. Rows written before the rows kept their discounts (`discounts`
+    NULL) are read by their reason: a description it names ("... '<description>'") is the app's."""
     wanted = {d for descriptions in carried.values() for d in descriptions if d.startswith(APP_ADJUSTMENTS)}
+    found = AppDiscounts()
     if not wanted:
-        return set()
+        return found
     with session_scope() as session:
-        reasons = session.scalars(
-            select(OrderLineChange.reason).where(
+        rows = session.execute(
+            select(OrderLineChange.reason, OrderLineChange.discounts).where(
                 OrderLineChange.order_link_id == link_id,
                 OrderLineChange.direction == ERP_TO_SHOPIFY,
-                OrderLineChange.reason.is_not(None),
             )
         ).all()
-    return {d for d in wanted if any(f"'{d}'" in (reason or "") for reason in reasons)}
+    taken: list[tuple[str, Decimal | None]] = []
+    for reason, discounts in rows:
+        if discounts is None:  # written before: its reason names its discount
+            found.by_text |= {d for d in wanted if f"'{d}'" in (reason or "")}
+            continue
+        for entry in discounts:
+            description = entry.get("description")
+            if description not in wanted:
+                continue
+            amount = None if entry.get("per_unit") is None else Decimal(str(entry["per_unit"]))
+            if entry.get("taken_off"):
+                taken.append((description, amount))
+            else:
+                found.counted.setdefault(description, []).append(amount)
+    for description, amount in taken:
+        left = found.counted.get(description, [])
+        if amount in left:
+            left.remove(amount)
+        found.by_text.discard(description)  # taken off once since: what is left of it is not the app's
+    for description, left in found.counted.items():  # a lost answer's, when its commit's is recorded too
+        if any(amount is not None for amount in left):
+            found.counted[description] = [amount for amount in left if amount is not None]
+    return found
 
 
 def _remove_adjustments(
@@ -1147,22 +1250,45 @@ def _remove_adjustments(
     change: LineChange,
     lines: Sequence[ShopifyLine],
     subtotal: Decimal,
-    on_lines: Mapping[str, Sequence[tuple[str, str | None]]],
-) -> Decimal:
-    """Stage the removal of an earlier picking's adjustment (`change.removes`, by description) from
-    the change's line and its split unit lines: each discount application of those lines' that
-    carries one of the descriptions, once (`on_lines`: the edit's discounts by calculated line,
-    order_edit_discounts.calculated_discounts); the calculated subtotal after."""
+    on_lines: Mapping[str, Sequence[order_edit_discounts.CalculatedDiscount]],
+    ours: AppDiscounts,
+) -> tuple[Decimal, list[dict[str, Any]]]:
+    """Stage the removal of an earlier picking's adjustment (`change.removes`) from the change's
+    line and its split unit lines: each discount application of those lines' that is one of the
+    app's own (`ours`: its description and amount per unit, each once), once (`on_lines`: the edit's
+    discounts by calculated line, order_edit_discounts.calculated_discounts); the calculated
+    subtotal after, and what was taken off as the ledger row records it (`_record`)."""
     removed: set[str] = set()
+    taken: list[dict[str, Any]] = []
     for line_id in change.removed_from:
         calc_id = _calculated_line(edit, replace(change, line_item_id=line_id), lines)
-        for application, description in on_lines.get(calc_id, ()):
-            if description in change.removes and application not in removed:
-                subtotal = order_edit_discounts.remove_discount(
-                    client.executor, edit.calculated_order_id, application
-                )
-                removed.add(application)
-    return subtotal
+        for found in on_lines.get(calc_id, ()):
+            if found.application_id in removed or found.description not in change.removes:
+                continue
+            if not ours.take(found.description, found.per_unit):
+                continue  # a person's, worded like the app's
+            subtotal = order_edit_discounts.remove_discount(
+                client.executor, edit.calculated_order_id, found.application_id
+            )
+            removed.add(found.application_id)
+            taken.append(_entry(found.description, found.per_unit, taken_off=True))
+    return subtotal, taken
+
+
+def _entry(description: str | None, per_unit: Decimal | None, *, taken_off: bool = False) -> dict[str, Any]:
+    """One of the app's discounts as a ledger row records it (`OrderLineChange.discounts`)."""
+    return {"description": description, "per_unit": None if per_unit is None else str(per_unit),
+            "taken_off": taken_off}  # fmt: skip
+
+
+def _staged(change: LineChange) -> list[dict[str, Any]]:
+    """The app's adjustments a change staged (its line's discount per unit, its split unit's), as
+    its ledger row records them once committed."""
+    description = change.discount_description
+    if description is None or not description.startswith(APP_ADJUSTMENTS):
+        return []
+    amounts = [change.discount_per_unit, change.split_discount]
+    return [_entry(description, amount) for amount in amounts if amount is not None and amount > 0]
 
 
 def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) -> list[LineChange]:
@@ -1316,12 +1442,20 @@ def _added_before(change: LineChange, seen: repeats.Seen, alike: Mapping[str, in
 
 
 def _record(
-    link_id: int, changes: Sequence[LineChange], *, applied: bool, legacy: Mapping[str, str] | None = None
+    link_id: int,
+    changes: Sequence[LineChange],
+    *,
+    applied: bool,
+    legacy: Mapping[str, str] | None = None,
+    discounts: Mapping[str, Sequence[dict[str, Any]]] | None = None,
 ) -> set[str]:
     """Upsert the per-line ledger rows (one per (event, ERP line)); the change keys that were
     applied already (a row once applied stays so: a replay's first pass does not undo it).
     `legacy`: this event's rows under the keys of before they named the ERP generation (change key
-    -> key held, `repeats.legacy`): each is this change's row, and takes its key now."""
+    -> key held, `repeats.legacy`): each is this change's row, and takes its key now. `discounts`:
+    the app's adjustments the committed edit put on or took off, by change key (`_staged`,
+    `_remove_adjustments`), kept on the row (`_app_made`); an adjustment found in Shopify already
+    (`adjusted`: a commit whose answer was lost) is kept as one of any amount."""
     legacy = legacy or {}
     with session_scope() as session:
         keys = [c.change_key for c in changes]
@@ -1353,6 +1487,18 @@ def _record(
             if not (change.adjusted and row.reason):  # a replay keeps what the applied edit recorded
                 row.reason, row.reason_words = change.reason, stored_for(change.reason, change.words)
             row.applied = bool(row.applied) or (applied and change.sends)
+            entries = list(row.discounts or []) + list((discounts or {}).get(change.change_key, ()))
+            said = change.discount_description
+            if (
+                applied
+                and change.adjusted
+                and said is not None
+                and said.startswith(APP_ADJUSTMENTS)
+                and not any(entry.get("description") == said for entry in entries)
+            ):
+                entries.append(_entry(said, None))
+            if row.discounts is None or entries != row.discounts:
+                row.discounts = entries
     return {key for key, row in existing.items() if row.applied}
 
 

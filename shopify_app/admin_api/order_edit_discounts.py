@@ -47,6 +47,15 @@ class LineDiscount:
 
 
 @dataclass(frozen=True)
+class CalculatedDiscount:
+    """One discount on a line of an open edit (staged in it, or committed by an earlier edit)."""
+
+    application_id: str  # the calculated discount application's id (what orderEditRemoveDiscount names)
+    description: str | None
+    per_unit: Decimal | None  # a fixed value's amount (per unit, as this app stages it); None: a percentage
+
+
+@dataclass(frozen=True)
 class Staged:
     """One staged change: the calculated line it touched and the calculated order's subtotal after."""
 
@@ -154,18 +163,23 @@ def remove_discount(executor: Executor, calculated_order_id: str, discount_appli
     return _subtotal(payload, "orderEditRemoveDiscount.calculatedOrder")
 
 
-def calculated_discounts(
-    executor: Executor, calculated_order_id: str
-) -> dict[str, list[tuple[str, str | None]]]:
-    """The discounts on each line of an open edit, committed ones too: {calculated line id:
-    [(calculated discount application id, description)]} (lines without: absent)."""
-    found: dict[str, list[tuple[str, str | None]]] = {}
+def calculated_discounts(executor: Executor, calculated_order_id: str) -> dict[str, list[CalculatedDiscount]]:
+    """The discounts on each line of an open edit, committed ones too, by calculated line id (lines
+    without: absent)."""
+    found: dict[str, list[CalculatedDiscount]] = {}
     for line in paginate(executor, "CalculatedOrderDiscounts", ("node", "lineItems"),
                          {"id": calculated_order_id}, first=LINES_PER_PAGE):  # fmt: skip
         for allocation in line.get("calculatedDiscountAllocations") or []:
             application = allocation.get("discountApplication") or {}
             if application.get("id"):
-                found.setdefault(line["id"], []).append((application["id"], application.get("description")))
+                amount = (application.get("value") or {}).get("amount")
+                found.setdefault(line["id"], []).append(
+                    CalculatedDiscount(
+                        application["id"],
+                        application.get("description"),
+                        Decimal(str(amount)) if amount is not None else None,
+                    )
+                )
     return found
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from ledger import order_notes
 from ledger.models import MessageStatus
 from shopify_app.admin_api import for_shop, order_edit_discounts
 from tests.orders_out.conftest import LinkedOrder, World
@@ -154,3 +157,163 @@ def test_the_echo_of_the_second_picking_is_the_erps_and_a_replay_sends_nothing(w
     [*_, change] = [c for c in world.line_changes(order.gid) if c.sku == box]
     assert change.applied and "of an earlier picking taken off" in change.reason, change.reason
     assert [part["key"] for part in change.reason_words] == ["line_picked_again", "line_adjustment_removed"]
+
+
+# --------------------------------------------------------------- a person lowered the line since
+
+
+def _person_sets(world: World, order: LinkedOrder, sku: str, quantity: int) -> None:
+    """A person sets the first of the SKU's lines holding units to `quantity` in Shopify."""
+    client = for_shop(world.domain)
+    edit, _ = order_edit_discounts.begin(client.executor, order.gid)
+    first = next(line for line in _lines_of(world, order, sku) if line["currentQuantity"] > 0)
+    line = edit.line_for_item(first["id"])
+    assert line is not None
+    client.order_edit_set_quantity(edit.calculated_order_id, line.id, quantity)
+    client.order_edit_commit(edit.calculated_order_id)
+
+
+def _rows(world: World, order: LinkedOrder, sku: str) -> list:
+    """The SKU's picking ledger rows, by event."""
+    rows = [c for c in world.line_changes(order.gid) if c.sku == sku and c.change_key.startswith("event:")]
+    return sorted(rows, key=lambda row: int(row.change_key.split(":")[1]))
+
+
+def _units(world: World, order: LinkedOrder, sku: str) -> int:
+    return sum(line["currentQuantity"] for line in _lines_of(world, order, sku))
+
+
+def _price(world: World, order: LinkedOrder, sku: str) -> Decimal:
+    [line, *_] = _lines_of(world, order, sku)
+    return Decimal(line["originalUnitPriceSet"]["shopMoney"]["amount"])
+
+
+def test_a_box_a_person_lowered_is_not_raised_back_when_picked_whole_again(world: World) -> None:
+    """1,5 of 2 boxes (2 in Shopify, half a box off), the customer wants 1 (a person sets 1 in
+    Shopify: flagged, the ERP is separating); the ERP picks 2 of 2 again: the line keeps 1 box, the
+    earlier picking's discount goes (that box is served whole: charged in full), named for a person;
+    the edit's echo is not the ERP's picking and leaves the person's flag."""
+    from sqlalchemy import select
+
+    from jobs.order_edits import lowered, to_erp
+    from ledger.db import session_scope
+    from ledger.models import Message
+
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    _person_sets(world, order, box, 1)
+    assert to_erp.apply_edit(world.shop_id, order.gid, "person-1") != "skipped"
+    flagged = order_notes.note_of(world.link(order.gid), "order_edits")
+    assert flagged and "NOT applied" in flagged, world.link(order.gid).needs_attention
+
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    assert _units(world, order, box) == 1  # the customer's change stands
+    said = _descriptions(_lines_of(world, order, box))
+    assert not any(d.startswith(APP_MADE) for d in said), said
+    assert _total(world, order) == _nfe(world, order) - _price(world, order, box)  # 1 box in full
+    link = world.link(order.gid)
+    named = order_notes.note_of(link, "order_edits", topic=lowered.NOTE_TOPIC) or ""
+    assert "1 in Shopify, below the 2 the ERP picked again" in named, link.needs_attention
+    assert "'Atendido em parte: 1,5 de 2' taken off" in named
+    [*_, change] = _rows(world, order, box)
+    assert change.applied and "NOT applied in full" in change.reason, change.reason
+    assert [part["key"] for part in change.reason_words] == [
+        "line_picked_again", "line_adjustment_removed_kept", "line_not_applied_in_full"
+    ]  # fmt: skip
+
+    to_erp.apply_edit(world.shop_id, order.gid, "echo-2")  # Shopify 1 box, the ERP 2: not its echo
+    with session_scope() as session:
+        echo = select(Message.error_text).where(Message.unit_key == to_erp.unit_key("echo-2"))
+        assert not any("as picked" in (text or "") for text in session.scalars(echo))  # not its echo
+    assert order_notes.note_of(world.link(order.gid), "order_edits") == flagged  # the person's flag stays
+
+
+def test_a_box_a_person_lowered_to_what_is_picked_again_loses_the_discount_only(world: World) -> None:
+    """1,5 of 2 boxes, a person sets 1; the ERP picks 1 of 2 again: Shopify and the ERP agree."""
+    from jobs.order_edits import lowered
+
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    _person_sets(world, order, box, 1)
+    _pick_again(world, order, cuts={str(order.lines[box]): 1}, weights={})
+    assert _units(world, order, box) == 1
+    assert _total(world, order) == _nfe(world, order)
+    assert order_notes.note_of(world.link(order.gid), "order_edits", topic=lowered.NOTE_TOPIC) is None
+
+
+def test_a_box_the_erp_served_less_of_is_raised_when_picked_whole_again(world: World) -> None:
+    """0,5 of 2 boxes (1 in Shopify, half off): the ERP's own picking left 1, no person; picked 2 of
+    2 again, the line holds the 2 boxes the ERP serves, charged in full."""
+    from jobs.order_edits import lowered
+
+    box, order = _served_in_part(world, 2, 0.5, gateway="pix")
+    assert _units(world, order, box) == 1
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    assert _units(world, order, box) == 2
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(_lines_of(world, order, box)))
+    assert _total(world, order) == _nfe(world, order)
+    assert order_notes.note_of(world.link(order.gid), "order_edits", topic=lowered.NOTE_TOPIC) is None
+
+
+def test_a_weighed_line_a_person_lowered_keeps_its_units_weighed_again(world: World) -> None:
+    """3 kg ordered, 2,7 kg weighed ('Ajuste de peso'), a person sets 2; weighed 3 kg again: the
+    line keeps 2, charged in full, and is named for a person (the ERP invoices 3 kg)."""
+    from jobs.order_edits import lowered
+
+    weighed, plain = world.weighed(), world.plain(0)
+    order = world.linked_order([(weighed, 3), (plain, 1)], gateway="pix")
+    world.erp.separate(order.nro, weights={str(order.lines[weighed]): 2.7})
+    world.poll()
+    assert any(d.startswith("Ajuste de peso") for d in _descriptions(_lines_of(world, order, weighed)))
+    units = _units(world, order, weighed)
+    _person_sets(world, order, weighed, _lines_of(world, order, weighed)[0]["currentQuantity"] - 1)
+    assert _units(world, order, weighed) == units - 1
+    _pick_again(world, order, weights={str(order.lines[weighed]): 3.0})
+    lines = _lines_of(world, order, weighed)
+    assert sum(line["currentQuantity"] for line in lines) == units - 1
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(lines)), _descriptions(lines)
+    assert _total(world, order) == _nfe(world, order) - _price(world, order, weighed)
+    named = order_notes.note_of(world.link(order.gid), "order_edits", topic=lowered.NOTE_TOPIC) or ""
+    assert f"{units - 1} in Shopify, below the 3 the ERP picked again" in named, named
+
+
+# --------------------------------------------------------------- only the app's own discounts
+
+
+@pytest.mark.parametrize("theirs", ["Atendido em parte: cortesia", "Atendido em parte: 1,5 de 2"])
+def test_a_persons_discount_worded_like_the_apps_stays(world: World, theirs: str) -> None:
+    """The app knows its own discounts by what its ledger rows recorded putting on (description and
+    amount per unit), not by their words: a person's worded exactly alike stays."""
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    client = for_shop(world.domain)
+    edit, _ = order_edit_discounts.begin(client.executor, order.gid)
+    line = edit.line_for_variant(world.variants[box])
+    assert line is not None
+    order_edit_discounts.add_line_item_discount(
+        client.executor, edit.calculated_order_id, line.id, Decimal("1.00"), "BRL", description=theirs
+    )
+    client.order_edit_commit(edit.calculated_order_id)
+    [first] = _rows(world, order, box)
+    [put] = first.discounts
+    assert put["description"] == "Atendido em parte: 1,5 de 2" and not put["taken_off"], first.discounts
+
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    said = _descriptions(_lines_of(world, order, box))
+    assert said == [theirs], said
+    assert _total(world, order) == _nfe(world, order) - Decimal("2.00")  # 1,00 off each of 2 boxes
+    [_, again] = _rows(world, order, box)
+    assert again.discounts == [{**put, "taken_off": True}], again.discounts
+
+
+def test_a_row_written_before_the_rows_kept_their_discounts_is_read_by_its_words(world: World) -> None:
+    """A picking recorded before the ledger rows kept the app's discounts (`discounts` NULL): its
+    reason's description still tells its discount, which a later picking takes off."""
+    from ledger.db import session_scope
+    from ledger.models import OrderLineChange
+
+    box, order = _served_in_part(world, 2, 1.5, gateway="pix")
+    with session_scope() as session:
+        link_id = world.link(order.gid).id
+        for row in session.query(OrderLineChange).where(OrderLineChange.order_link_id == link_id):
+            row.discounts = None
+    _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
+    assert not any(d.startswith(APP_MADE) for d in _descriptions(_lines_of(world, order, box)))
+    assert _total(world, order) == _nfe(world, order)
