@@ -167,12 +167,25 @@ def sqlite_database_url(tmp_path) -> str:
 
 
 def _truncate(url: str) -> None:
+    """Every ledger table emptied. A query a previous test left running (a browser test's server
+    thread answering a last poll) can take its table locks in another order than TRUNCATE's:
+    PostgreSQL then cancels one of the two as a deadlock; when it picks the TRUNCATE, it runs again."""
+    from psycopg.errors import DeadlockDetected
+    from sqlalchemy.exc import OperationalError
+
     from ledger.models import Base
 
     engine = ledger_db.get_engine(url)
-    with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.orig, DeadlockDetected) or attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
