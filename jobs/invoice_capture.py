@@ -48,6 +48,7 @@ order is not marked paid in Shopify (the store collects the money and marks it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -251,14 +252,21 @@ def capture(
     since: datetime | None = None,
     now: datetime | None = None,
     on_delivery: str | None = None,
+    at: datetime | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Capture:
     """Capture what the order's `count` valid NF-e (totalling `invoiced`) still ask for, never above
     what was authorised (see jobs.invoices). Not `final` (more NF-e expected: partial invoicing), an
     authorisation keeps what it still holds for the next NF-e, and money taken above the NF-e so far
     pays the ones to come rather than being a refund owed. Only a SUCCESS answer is money taken (see
     the module). `on_delivery`: the manual method the rest is collected by (`delivery_method`): what
-    the authorisations do not cover is left to it, not flagged."""
+    the authorisations do not cover is left to it, not flagged. `at`: when the NF-e's capture began
+    (an earlier run cut short while asking: jobs.invoice_record.CAPTURING_AT), the record's time
+    (default `now`). `progress`: given the record of the captures answered so far after each
+    orderCapture answer (jobs.invoice_record.ASKED_SO_FAR), so a run cut short before the next one
+    leaves on its message what it asked."""
     now = now or datetime.now(UTC)
+    at = at or now
     invoiced = cents(invoiced)  # what the NF-e ask for, as captured: no half cent named as a refund owed
     plan, uncovered = capture_plan(invoiced, state, since)
     plan, held_back = within_total(plan, state)
@@ -276,7 +284,9 @@ def capture(
                                   not authorization.multi_capturable, transaction.id))  # fmt: skip
         answers.append((transaction.status, transaction.error_code or transaction.status))
         answered = transaction.order_financial_status or answered
-    run = Asked(now, invoiced, count, final, state.kept, uncovered, tuple(asked), held_back)
+        if progress is not None:
+            progress(_asked(at, invoiced, count, final, state, uncovered, asked, held_back).record())
+    run = _asked(at, invoiced, count, final, state, uncovered, asked, held_back)
     outcome = _outcome(client, state, run, answers, history=_refusals(state), now=now,
                        on_delivery=on_delivery)  # fmt: skip
     if not plan:
@@ -294,6 +304,14 @@ def capture(
             notes.insert(0, f"nothing to capture (paid {state.kept}, financial status {status})")
         outcome = replace(outcome, note="; ".join(notes))
     return replace(outcome, financial_status=answered)
+
+
+def _asked(
+    at: datetime, invoiced: Decimal, count: int, final: bool, state: Settlement, uncovered: Decimal,
+    asked: list[AskedCapture], held_back: Decimal,
+) -> Asked:  # fmt: skip
+    """What a run asked for the NF-e's money: its captures so far (`asked`), the money kept before them."""
+    return Asked(at, invoiced, count, final, state.kept, uncovered, tuple(asked), held_back)
 
 
 def recheck(

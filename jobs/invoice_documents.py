@@ -12,8 +12,9 @@ An NF-e applied already (a done invoices message of its key, or this message's e
 replay) is charged nothing more (`applied_by`): its money was taken when it was applied, and a
 refund made since is the merchant's decision, not money still due. For the same reason the next
 NF-e does not take such a refund back: the money kept counts only the refunds made before the
-order's first NF-e was charged (`charged_since`, Settlement.kept_before: when its message asked
-for the money, else when it finished) — a cancelled one included: the money taken for it was
+order's first NF-e was charged (`charged_since`, Settlement.kept_before: the time its message
+keeps, jobs.invoice_record.CHARGED_AT — when its capture began, else when its run ran — which a
+Replay carries forward, never the Replay's finish) — a cancelled one included: the money taken for it was
 taken then, so an NF-e re-issued in its place after a refund does not capture the refund back
 either. (An NF-e
 counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
@@ -63,13 +64,13 @@ from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import old_orders, order_events
 from jobs.invoice_capture import ASKED, Asked, not_asked
 from jobs.invoice_lines import carries_all_served, issued_for_every_unit
-from jobs.invoice_record import CAPTURING, KEY, SETTLED, WRITTEN
+from jobs.invoice_record import CAPTURING, CHARGED_AT, KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger import handled
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.models import Message, MessageStatus
+from ledger.models import Message, MessageStatus, as_utc
 from shopify_app.admin_api.order_settlement import Settlement
 
 log = logging.getLogger(__name__)
@@ -398,14 +399,25 @@ def _lines(message: Message) -> tuple[OrderLine, ...]:
 
 
 def _charged_at(message: Message) -> datetime | None:
-    """When a done invoices message charged its NF-e: when it asked for the money (its capture record,
-    kept whatever the answer: a message finishes only when a re-check sees a pending capture's answer,
-    or after the rerun of a run that failed after its capture, and a refund made in between is the
-    merchant's, not money the next NF-e takes back), else (a message recorded before, or that asked
-    no capture) when it finished. None when the app asked nothing for it because a person settled it
-    outside the app (SETTLED): no charge of the app's to date refunds by."""
+    """When a done invoices message charged its NF-e: the time its response keeps (CHARGED_AT: when
+    its capture began, else when the run that applied it ran; a replay carries it forward), else, a
+    message recorded before that was kept, `charge_time`. Not when it finished: a message finishes
+    only when a re-check sees a pending capture's answer, or after the rerun of a run that failed
+    after its capture, and a Replay finishes it again; a refund made in between is the merchant's,
+    not money the next NF-e takes back. None when the app asked nothing for it because a person
+    settled it outside the app (SETTLED): no charge of the app's to date refunds by."""
     if _settled_amount(message) > ZERO:
         return None
+    kept = kept_time((message.response_payload or {}).get(CHARGED_AT))
+    if kept is not None:
+        return kept
+    return charge_time(message)
+
+
+def charge_time(message: Message) -> datetime | None:
+    """When an invoices message recorded before CHARGED_AT was kept charged its NF-e: when it asked
+    for the money (its capture record, kept whatever the answer), else (one recorded before that
+    record was kept, or that asked no capture: an order paid at checkout) when it finished."""
     asked = (message.response_payload or {}).get(ASKED)
     if isinstance(asked, dict) and asked.get("at"):
         try:
@@ -413,6 +425,31 @@ def _charged_at(message: Message) -> datetime | None:
         except (KeyError, ValueError, InvalidOperation):
             log.warning("invoices: message %s keeps an unreadable capture record", message.id)
     return message.finished_at
+
+
+def keep_charge_time(message: Message) -> None:
+    """Before a done invoices message is run again (a Replay, whose trace.begin clears `finished_at`):
+    a response stored before CHARGED_AT was kept gets it from `charge_time`, so the replay carries
+    the NF-e's charge forward rather than counting it from its own finish (the order's next NF-e
+    would then capture back a refund the merchant made in between, or name it as not charged)."""
+    response = message.response_payload or {}
+    if message.status != MessageStatus.DONE.value or not response.get(KEY) or response.get(CHARGED_AT):
+        return
+    charged = charge_time(message)
+    if charged is not None:
+        message.response_payload = {**response, CHARGED_AT: charged.isoformat()}
+
+
+def kept_time(value: object) -> datetime | None:
+    """A time kept on a message's response (ISO text; naive: UTC), None when none or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("invoices: unreadable time %r on a message's response", value)
+        return None
+    return as_utc(found)
 
 
 def _applied_document(message: Message) -> tuple[str, Decimal, Decimal] | None:

@@ -23,6 +23,19 @@ there. What each one means:
   at once before the orderCapture call: whatever the capture's failure looks like afterwards (a
   userError, an HTTP 4xx, a network error) the message was then about the NF-e's money
   (jobs.invoice_documents.about_money).
+- CAPTURING_AT: when CAPTURING was first written for that NF-e (kept by a rerun): when the NF-e's
+  charge began. A rerun that finds no full capture record (ASKED) — the run was cut short while
+  asking: a network error with the answer lost, a crash between two authorisations' captures —
+  counts no refund made after it as money owed (jobs.invoices: the captures that landed are read
+  from Shopify's transactions, never asked again).
+- ASKED_SO_FAR: the capture records (jobs.invoice_capture.Asked.record, partial) of runs cut short
+  while asking: what each had asked and had answered so far, written after each orderCapture
+  answer; a rerun keeps the earlier runs' in its response.
+- CHARGED_AT: when the NF-e was charged, in every done response: the time its capture began
+  (CAPTURING_AT; the capture record's time), else the run's time (nothing to capture: an order paid
+  at checkout). A replay carries it forward (jobs.invoice_documents.keep_charge_time writes it, for
+  a response stored before it was kept, from the row's finished_at before the replay resets that):
+  the refund rule of the order's next NF-e counts from it (jobs.invoice_documents).
 - SETTLED: a later event of an NF-e whose earlier event a person closed as handled (settled its
   money outside the app: ledger.handled): that event (seq, by, at, note) and the NF-e's money the
   app did not ask for because of it ("amount"). jobs.invoice_documents counts that amount as paid
@@ -38,4 +51,7 @@ FULFILLED_FOR = "fulfillments_for"
 ADOPTED = "fulfillments_adopted"
 SETTLED = "settled_outside"
 CAPTURING = "capture_begun"
+CAPTURING_AT = "capture_begun_at"
+ASKED_SO_FAR = "capture_asked_so_far"
+CHARGED_AT = "charged_at"
 ENDED = "run_ended"

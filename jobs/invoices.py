@@ -106,6 +106,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,7 +129,18 @@ from jobs import (
 )
 from jobs.carrier_names import shopify_carrier
 from jobs.invoice_capture import ASKED, Asked, Capture
-from jobs.invoice_record import ADOPTED, CAPTURING, ENDED, FULFILLMENTS, SETTLED, WRITTEN
+from jobs.invoice_record import (
+    ADOPTED,
+    ASKED_SO_FAR,
+    CAPTURING,
+    CAPTURING_AT,
+    CHARGED_AT,
+    ENDED,
+    FULFILLMENTS,
+    KEY,
+    SETTLED,
+    WRITTEN,
+)
 from jobs.nfe import normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings, order_notes, shop_settings
@@ -169,7 +181,7 @@ def apply_event(shop_id: int, seq_evento: int, generation: int = 0) -> str:
 @unless_handled
 def replay(message_id: int) -> str:
     """Redo one 'F' event, re-reading the Shopify order (retry, replay, resume)."""
-    return order_events.execute(message_id, _apply)
+    return order_events.execute(message_id, _apply, before_rerun=invoice_documents.keep_charge_time)
 
 
 FIELD_KEYS = ("chave", "numero", "serie", "modelo", "data_emissao", "danfe_url", "xml_url")  # one NF-e's
@@ -315,11 +327,20 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     recheck = asked is not None and not ended  # a run asked the capture and did not end: follow it
     if (outside := _settled_before(unit, key.key)) is not None:  # a replay keeps what its first run left
         done[SETTLED] = outside
+    # When an earlier run of this message charged the NF-e, or began to (CHARGED_AT, CAPTURING_AT),
+    # and the capture records of its runs cut short while asking (ASKED_SO_FAR), read before
+    # `_remember` below rewrites its response: a rerun and a replay keep them.
+    charged_before, so_far = _charge_before(unit, key.key)
+    if so_far:
+        done[ASKED_SO_FAR] = so_far
+    now = datetime.now(UTC)
     on_delivery = invoice_capture.delivery_method(state, _pay_on_delivery(unit.shop_id))
     if recheck and asked is not None:  # asked before (any answer): only what those captures became is read
         capture = invoice_capture.recheck(client, state, asked, on_delivery=on_delivery)
+        done[CHARGED_AT] = _earliest(charged_before, asked.at).isoformat()
     elif documents.applied_by is not None:  # the same invoice twice: its money was taken the first time
         capture = invoice_capture.applied_already(key.key, documents.applied_by, unit.message_id, state)
+        done[CHARGED_AT] = _earliest(charged_before, asked.at if asked else None, now).isoformat()
     elif settled is not None:  # a person settled it: written and fulfilled below, never captured
         capture = invoice_capture.settled_outside(key.key, settled.seq, settled.by, settled.note, state)
         amount = invoice_capture.not_asked(
@@ -327,11 +348,25 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         )
         done[SETTLED] = {"seq": settled.seq, "by": settled.by, "at": settled.at, "note": settled.note,
                          "amount": str(amount)}  # fmt: skip
+        done[CHARGED_AT] = _earliest(charged_before, now).isoformat()
     else:
-        _mark(unit.message_id, {CAPTURING: key.key})  # a failure from here on is about the money
+        # A failure from here on is about the money; when the charge began is kept from the first run.
+        begun = _earliest(charged_before, now)
+        _mark(unit.message_id, {CAPTURING: key.key, CAPTURING_AT: begun.isoformat()})
+        done[CHARGED_AT] = begun.isoformat()
+
+        def asked_so_far(record: dict[str, Any]) -> None:  # kept after each capture's answer
+            _mark(unit.message_id, {ASKED_SO_FAR: [*so_far, record]})
+
+        # A run before this one was cut short while asking (no full capture record): the captures
+        # that landed are in Shopify's transactions, which the plan counts (never asked again), and
+        # a refund the merchant made after the charge began is theirs, not money owed.
+        since = documents.charged_since
+        if charged_before is not None:
+            since = _earliest(since, charged_before)
         capture = invoice_capture.capture(
             client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
-            since=documents.charged_since, on_delivery=on_delivery,
+            since=since, on_delivery=on_delivery, now=now, at=begun, progress=asked_so_far,
         )  # fmt: skip
     done["final_capture"] = asked.final if asked is not None else None if settled else documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
@@ -417,6 +452,28 @@ def _asked_before(unit: order_events.EventUnit, key: str) -> tuple[Asked | None,
     if response.get("key") != key or not isinstance(response.get(ASKED), dict):
         return None, False
     return Asked.from_record(response[ASKED]), bool(response.get(ENDED))
+
+
+def _charge_before(unit: order_events.EventUnit, key: str) -> tuple[datetime | None, list[dict[str, Any]]]:
+    """When an earlier run of this message charged NF-e `key`, or began to (None: none did): the
+    time its response keeps (CHARGED_AT: a done run's, carried by every replay, or a run that kept
+    its capture record; CAPTURING_AT: the run that began asking), the earliest; and the capture
+    records of its runs cut short while asking (ASKED_SO_FAR)."""
+    with session_scope() as session:
+        message = session.get(Message, unit.message_id)
+        response = (message.response_payload or {}) if message is not None else {}
+    if response.get(KEY) != key and response.get(CAPTURING) != key:
+        return None, []
+    times = [invoice_documents.kept_time(response.get(name)) for name in (CHARGED_AT, CAPTURING_AT)]
+    found = [t for t in times if t is not None]
+    so_far = response.get(ASKED_SO_FAR)
+    records = [r for r in so_far if isinstance(r, dict)] if isinstance(so_far, list) else []
+    return (min(found) if found else None), records
+
+
+def _earliest(*times: datetime | None) -> datetime:
+    """The earliest of the times given (at least one is)."""
+    return min(t for t in times if t is not None)
 
 
 def _settled_before(unit: order_events.EventUnit, key: str) -> dict[str, Any] | None:

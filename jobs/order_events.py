@@ -460,8 +460,15 @@ class Skipped(Exception):
         self.words = words
 
 
-def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str:
+def execute(
+    message_id: int,
+    work: Callable[[EventUnit], dict[str, Any]],
+    before_rerun: Callable[[Message], None] | None = None,
+) -> str:
     """Run `work` for the event message under the order's lock; record the outcome; its status.
+    `before_rerun`: given the message as it stands before a retry or replay resets it (trace.begin
+    clears its finished_at), to keep on it what the flow reads from that (jobs.invoices: when its
+    NF-e was charged).
 
     Transient failures (Redis or the database failing under the work: ledger.errors.outage) are
     recorded as retrying and re-raise (RQ retries with backoff); rejected / mapping-missing ones are
@@ -475,6 +482,9 @@ def execute(message_id: int, work: Callable[[EventUnit], dict[str, Any]]) -> str
             log.info("order_events: message %s was closed as handled; not run", message_id)
             return MessageStatus.SKIPPED.value
         if message.status != MessageStatus.PENDING.value:  # a retry or replay counts an attempt
+            if before_rerun is not None:
+                before_rerun(message)
+                session.flush()
             trace.begin(session, message.shop_id, message.flow, message.unit_key, ERP_TO_SHOPIFY)
         event = event_from_payload(message.request_payload or {})
         generation = order_notes.generation_of(message.unit_key)

@@ -350,14 +350,17 @@ def set_quantity(world: World, gid: str, sku: str, qty: int) -> None:
 
 def refund(world: World, order: LinkedOrder, amount: Decimal, at: datetime | None = None) -> None:
     """The merchant refunds `amount` of the order's (first) capture in Shopify (a damaged item), `at`
-    (now)."""
+    (now); of its (first) successful sale when nothing was captured (paid at checkout: a Pix)."""
     from sandbox.shopify import order_store
     from sandbox.shopify.checkout import context
 
     ctx = context(world.shopify.sandbox, world.name)
     with ctx.store.transaction():
         doc = order_store.get(ctx, order.gid)
-        capture = next(x for x in doc["_transactions"] if x["kind"] == "CAPTURE")
+        paid = [x for x in doc["_transactions"] if x["kind"] == "CAPTURE"] or [
+            x for x in doc["_transactions"] if x["kind"] == "SALE" and x["status"] == "SUCCESS"
+        ]
+        capture = paid[0]
         made = order_store.new_transaction(ctx, "REFUND", "SUCCESS", capture["gateway"], amount,
                                            parent_id=capture["id"])  # fmt: skip
         if at is not None:

@@ -16,7 +16,7 @@ from ledger.models import Message, MessageStatus
 from sandbox.shopify.checkout import expire_authorizations
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
 from shopify_app.admin_api.client import AdminClient
-from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
 
 from .conftest import LinkedOrder, World, refund
 from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
@@ -266,3 +266,103 @@ def test_an_nfe_total_below_the_cent_is_captured_rounded_to_the_cent(
     link = world.link(order.gid)
     assert link.needs_attention is None, link.needs_attention
     assert world.settlement(order.gid).open_authorization() is None
+
+
+def _split_authorisation(world: World, gid: str, first: Decimal) -> None:
+    """The customer's card authorisation split in two (two cards at checkout): `first`, and the rest."""
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+    from sandbox.shopify.order_totals import bag
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        doc = order_store.get(ctx, gid)
+        auth = next(t for t in doc["_transactions"] if t["kind"] == "AUTHORIZATION")
+        total = Decimal(auth["amountSet"]["shopMoney"]["amount"])
+        second = dict(auth)
+        second["id"] = order_store.new_id(ctx, "OrderTransaction")
+        second["amountSet"] = bag(total - first)
+        auth["amountSet"] = bag(first)
+        doc["_transactions"].append(second)
+        order_store.save(ctx, doc, touch=True)
+
+
+def _then_nfe_b(world: World, order: LinkedOrder, items: dict, before: list[tuple[str, str]]) -> None:
+    """Item b's NF-e: it captures its own total only and names nothing to collect, as the refund was
+    made after NF-e A's charge began."""
+    b = world.plain(1)
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    second = world.messages("invoices", order)[-1]
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    assert _amounts(world, order) == [*before, ("SUCCESS", str(part_b))], second.response_payload["capture"]
+    assert world.link(order.gid).needs_attention is None, world.link(order.gid).needs_attention
+
+
+def test_a_rerun_after_a_capture_cut_short_between_two_authorisations_does_not_take_back_a_refund(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two authorisations (two cards): NF-e A's capture from the first is taken, the one from the
+    second raises a network error (never resent), before any full capture record is kept. The
+    merchant refunds R$5.00 of the capture taken. The rerun asks only the R$10.00 still owed from the
+    second authorisation, not R$15.00: it plans from the time the charge began (kept on the message
+    before the first orderCapture), reading the captures that landed from Shopify's transactions. The
+    first capture's record was kept on the message as it was answered; item b's NF-e later captures
+    its own total only."""
+    order, items, part_a = _first_part_in_the_erp(world)
+    _split_authorisation(world, order.gid, part_a - Decimal("10.00"))
+    real = AdminClient.order_capture
+    calls: list[object] = []
+
+    def second_lost(self: AdminClient, *args: object, **kwargs: object) -> object:
+        calls.append(args)
+        if len(calls) == 2:
+            raise ShopifyNetworkError("OrderCapture: connection reset")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AdminClient, "order_capture", second_lost)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.RETRYING.value, (first.status, first.error_text)
+    taken = ("SUCCESS", str(part_a - Decimal("10.00")))
+    assert _amounts(world, order) == [taken]
+    response = first.response_payload
+    assert "capture_asked" not in response and response["capture_begun_at"], response
+    [so_far] = response["capture_asked_so_far"]
+    assert [c["amount"] for c in so_far["captures"]] == [taken[1]], so_far
+
+    refund(world, order, Decimal("5.00"))  # the merchant's, after the capture
+    monkeypatch.setattr(AdminClient, "order_capture", real)
+    assert invoices.replay(first.id) == MessageStatus.DONE.value  # RQ's retry
+    [first] = world.messages("invoices", order)
+    assert _amounts(world, order) == [taken, ("SUCCESS", "10.00")], first.response_payload["capture"]
+    assert first.response_payload["charged_at"] == response["capture_begun_at"]
+    assert first.response_payload["capture_asked_so_far"] == [so_far]  # the run cut short, kept
+    _then_nfe_b(world, order, items, [taken, ("SUCCESS", "10.00")])
+
+
+def test_a_rerun_after_a_capture_whose_answer_was_lost_does_not_take_back_a_refund(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One authorisation: Shopify takes NF-e A's capture but its answer is lost (a network error,
+    never resent). The merchant refunds R$5.00; the rerun sees the capture among the order's
+    transactions and asks nothing more (it planned R$5.00 before: the refund, as money owed)."""
+    order, items, part_a = _first_part_in_the_erp(world)
+    real = AdminClient.order_capture
+
+    def lost(self: AdminClient, *args: object, **kwargs: object) -> object:
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+        raise ShopifyNetworkError("OrderCapture: read timed out")
+
+    monkeypatch.setattr(AdminClient, "order_capture", lost)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.RETRYING.value, (first.status, first.error_text)
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))]
+    refund(world, order, Decimal("5.00"))
+    monkeypatch.setattr(AdminClient, "order_capture", real)
+    assert invoices.replay(first.id) == MessageStatus.DONE.value  # RQ's retry
+    [first] = world.messages("invoices", order)
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))], first.response_payload["capture"]
+    _then_nfe_b(world, order, items, [("SUCCESS", str(part_a))])

@@ -5,7 +5,7 @@ invoiced in two NF-e (partial invoicing), an NF-e cancelled and re-issued."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -479,3 +479,62 @@ def test_a_first_nfe_whose_capture_is_pending_is_not_charged_again_by_the_next(w
     state = world.settlement(order.gid)
     assert state.paid == part_a + part_b and state.open_authorization() is None
     assert world.link(order.gid).needs_attention is None
+
+
+def _charged_a_minute_ago(message_id: int, *, recorded_before: bool) -> None:
+    """The done message of NF-e A finished (and charged it) a minute ago; `recorded_before`: its
+    response as kept before the charge's time was (a capture taken SUCCESS kept no capture record,
+    no run_ended, no charged_at)."""
+    from ledger.db import session_scope
+    from ledger.models import Message
+
+    minute_ago = datetime.now(UTC) - timedelta(seconds=60)
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        response = dict(message.response_payload)
+        if recorded_before:
+            for name in ("capture_asked", "run_ended", "charged_at", "capture_begun", "capture_begun_at"):
+                response.pop(name, None)
+        else:
+            assert response["charged_at"], response
+            response["charged_at"] = minute_ago.isoformat()
+            if isinstance(response.get("capture_asked"), dict):
+                response["capture_asked"] = {**response["capture_asked"], "at": minute_ago.isoformat()}
+        message.response_payload = response
+        message.finished_at = minute_ago
+
+
+@pytest.mark.parametrize("replayed", [False, True], ids=["", "replayed"])
+@pytest.mark.parametrize("case", ["card", "card_recorded_before", "card_recorded_before_lower_b", "pix"])
+def test_a_replay_of_the_first_nfe_keeps_when_it_was_charged(world: World, case: str, replayed: bool) -> None:
+    """NF-e A is charged (card: its capture; Pix: paid at checkout, no capture) a minute ago, the
+    merchant refunds R$5.00 half a minute ago, and (`replayed`) a person replays A's done message.
+    NF-e B then captures its own total only and names nothing to collect: the refund was made after
+    A was charged. The replay resets the row's finished_at; when A was charged is kept on its
+    response (charged_at), carried by the replay — for a message recorded before that was kept,
+    from its finished_at, written before the replay resets it."""
+    gateway = "pix" if case == "pix" else "cartao"
+    order, items, _part_a = _first_part_in_the_erp(world, gateway=gateway)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    _charged_a_minute_ago(first.id, recorded_before="recorded_before" in case)
+    refund(world, order, Decimal("5.00"), datetime.now(UTC) - timedelta(seconds=30))
+    if replayed:
+        assert invoices.replay(first.id) == MessageStatus.DONE.value
+        [first] = world.messages("invoices", order)
+        charged = datetime.fromisoformat(first.response_payload["charged_at"])
+        assert charged < datetime.now(UTC) - timedelta(seconds=45), first.response_payload
+    before = _captured(world, order.gid)
+    b = world.plain(1)
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    if case.endswith("lower_b"):  # NF-e B issued R$5.00 below item b's price (a discount at invoicing)
+        part_b -= Decimal("5.00")
+    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    second = world.messages("invoices", order)[-1]
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    taken = _captured(world, order.gid)[len(before) :]
+    assert taken == ([] if gateway == "pix" else [str(part_b)]), second.response_payload["capture"]
+    note = world.link(order.gid).needs_attention or ""  # B below item b's price leaves the rest authorised
+    assert "above what the customer paid" not in note and "not charged" not in note, note
