@@ -16,7 +16,8 @@ order's first NF-e was charged (`charged_since`, Settlement.kept_before: the tim
 keeps, jobs.invoice_record.CHARGED_AT — when its capture began, else when its run ran — which a
 Replay carries forward, never the Replay's finish) — a cancelled one included: the money taken for it was
 taken then, so an NF-e re-issued in its place after a refund does not capture the refund back
-either. (An NF-e
+either; and whatever its message's status now (`_charged_by_others`: a Replay of it skipped since
+the ERP cancelled it, a replay that failed, still keep that time on the response). (An NF-e
 counts as applied by its done message, not by the key's presence in `nfe.chaves`: the metafields
 are written before the capture, so a retry after a capture that failed finds the key there and
 must still capture.) An NF-e whose earlier event a person closed as handled (they settled its money
@@ -274,6 +275,8 @@ def known(
             finished[found.key] = found.finished
         if found.lines and found.key not in carried:
             carried[found.key] = found.lines
+    for key, at in _charged_by_others(unit):  # messages no longer done keep their charge: the earliest
+        finished[key] = min(finished.get(key, at), at)
     by_hand: set[str] = set()
     for found in _closed_as_handled(unit, documents):  # a done message of the key is its record
         if found.key == invoice.key or found.key in places:
@@ -354,6 +357,32 @@ def _applied(unit: order_events.EventUnit) -> list[Applied]:
         return found
 
 
+def _charged_by_others(unit: order_events.EventUnit) -> list[tuple[str, datetime]]:
+    """(key, when charged) of the NF-e this order's other invoices messages that are not done now
+    charged: a done message a later run of it left otherwise (a Replay skipped because the ERP
+    cancelled its NF-e since, a replay that failed) keeps on its response the key it applied and
+    when it charged it (CHARGED_AT), and a run that asked the capture keeps its record (ASKED,
+    whatever its status). Its money was taken then, whatever became of the message: a refund made
+    after it is the merchant's, which the order's next NF-e (a re-issue of it included) must not
+    capture back. Not the row's finished_at: the later run rewrote it. A message closed as handled
+    that never ran to the end is not counted (`_closed_as_handled`: its money is the person's), nor
+    the part of one left to a person (SETTLED)."""
+    with session_scope() as session:
+        rows = order_events.order_messages(
+            session, unit, Message.status != MessageStatus.DONE.value, Message.id != unit.message_id
+        )
+        found = []
+        for message in rows:
+            response = message.response_payload or {}
+            key = response.get(KEY) or (None if handled.info(message) else response.get(CAPTURING))
+            if not key or _settled_amount(message) > ZERO:
+                continue
+            at = kept_time(response.get(CHARGED_AT)) or _asked_at(message)
+            if at is not None:
+                found.append((key, at))
+        return found
+
+
 def _closed_as_handled(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> list[Applied]:
     """The NF-e of this order's other invoices messages a person closed as handled (ledger.handled)
     over the NF-e's money (`about_money`) after the run wrote its key on the order (WRITTEN, or
@@ -418,13 +447,18 @@ def charge_time(message: Message) -> datetime | None:
     """When an invoices message recorded before CHARGED_AT was kept charged its NF-e: when it asked
     for the money (its capture record, kept whatever the answer), else (one recorded before that
     record was kept, or that asked no capture: an order paid at checkout) when it finished."""
+    return _asked_at(message) or message.finished_at
+
+
+def _asked_at(message: Message) -> datetime | None:
+    """When an invoices message asked for its NF-e's money (its capture record), None: no record."""
     asked = (message.response_payload or {}).get(ASKED)
     if isinstance(asked, dict) and asked.get("at"):
         try:
             return Asked.from_record(asked).at
         except (KeyError, ValueError, InvalidOperation):
             log.warning("invoices: message %s keeps an unreadable capture record", message.id)
-    return message.finished_at
+    return None
 
 
 def keep_charge_time(message: Message) -> None:

@@ -38,10 +38,13 @@ def _another_nfe(
         f_events = select(events).where(events.c.nropedvenda == nro, events.c.tipoevento == "F")
         first_event = conn.execute(f_events.order_by(events.c.seqevento)).mappings().first()
         assert first_doc is not None and first_event is not None
-        number = first_doc["numerodf"] + 1000
+        number = first_doc["numerodf"]
         cnpj = company_cnpj(conn, first_doc["nroempresa"])
-        key = nfe_key(uf="SP", issued=now, cnpj_issuer=cnpj, model="55", series=first_doc["seriedf"],
-                      number=number, code=12345678)  # fmt: skip
+        key = None
+        while key is None or conn.execute(select(doc.c.seqnf).where(doc.c.nfechaveacesso == key)).first():
+            number += 1000  # the next NF-e issued after this helper's earlier one takes the number after it
+            key = nfe_key(uf="SP", issued=now, cnpj_issuer=cnpj, model="55", series=first_doc["seriedf"],
+                          number=number, code=12345678)  # fmt: skip
         seqnf = conn.execute(select(func.max(doc.c.seqnf))).scalar_one() + 1
         row = {**dict(first_doc), "seqnf": seqnf, "numerodf": number, "nfechaveacesso": key, "statusdf": "V",
                "vlrtotal": float(total), "dtahoremissao": now, "dtaalteracao": now}  # fmt: skip
@@ -537,4 +540,44 @@ def test_a_replay_of_the_first_nfe_keeps_when_it_was_charged(world: World, case:
     taken = _captured(world, order.gid)[len(before) :]
     assert taken == ([] if gateway == "pix" else [str(part_b)]), second.response_payload["capture"]
     note = world.link(order.gid).needs_attention or ""  # B below item b's price leaves the rest authorised
+    assert "above what the customer paid" not in note and "not charged" not in note, note
+
+
+@pytest.mark.parametrize("case", ["card", "card_recorded_before", "pix"])
+def test_a_replay_skipped_because_its_nfe_was_cancelled_keeps_when_it_was_charged(
+    world: World, case: str
+) -> None:
+    """NF-e A is charged (card: its capture; Pix: paid at checkout) a minute ago and the merchant
+    refunds R$5.00 half a minute ago; the ERP then cancels A and re-issues it as A' (same goods and
+    total), and a person replays A's done message, which is skipped (A is cancelled) and so is no
+    longer done. A' and then item b's NF-e B capture their own money only and name nothing to
+    collect: A's message still says when A was charged (charged_at; for a message recorded before
+    that was kept, written before the replay), whatever its status now, so the refund stays the
+    merchant's rather than being taken back once A's message is skipped."""
+    gateway = "pix" if case == "pix" else "cartao"
+    order, items, part_a = _first_part_in_the_erp(world, gateway=gateway)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    _charged_a_minute_ago(first.id, recorded_before=case == "card_recorded_before")
+    refund(world, order, Decimal("5.00"), datetime.now(UTC) - timedelta(seconds=30))
+    before = _captured(world, order.gid)
+    _another_nfe(world, order.nro, part_a, items=[items[world.plain(0)]["seqItem"]], cancel_first=True)
+    assert invoices.replay(first.id) == MessageStatus.SKIPPED.value  # a person's Replay of A, cancelled since
+    [first] = world.messages("invoices", order)
+    charged = datetime.fromisoformat(first.response_payload["charged_at"])
+    assert charged < datetime.now(UTC) - timedelta(seconds=45), first.response_payload
+    world.poll()
+    reissued = world.messages("invoices", order)[-1]
+    assert reissued.status == MessageStatus.DONE.value, reissued.error_text
+    assert _captured(world, order.gid) == before, reissued.response_payload["capture"]
+    b = world.plain(1)
+    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
+    world.poll()
+    second = world.messages("invoices", order)[-1]
+    assert second.status == MessageStatus.DONE.value, second.error_text
+    taken = _captured(world, order.gid)[len(before) :]
+    assert taken == ([] if gateway == "pix" else [str(part_b)]), second.response_payload["capture"]
+    note = world.link(order.gid).needs_attention or ""
     assert "above what the customer paid" not in note and "not charged" not in note, note
