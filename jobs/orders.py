@@ -53,7 +53,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
-from jobs import order_clients, order_generation, order_map, order_posted
+from jobs import old_orders, order_clients, order_generation, order_map, order_posted
 from jobs.inbox import Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
@@ -93,6 +93,9 @@ FLOW = "orders"
 EDIT_JOB = "jobs.order_edits.to_erp.apply_edit"
 EDIT_FLOW = "order_edits"
 TOPICS = ("orders/create", "orders/paid", "orders/updated")
+# A waiting order's error_detail key: when the app can no longer read it ("2026-03-01 12:00", UTC),
+# set from WARN_BEFORE ahead (jobs.old_orders); the pages say it (skip_words, api_explain).
+READABLE_UNTIL = "readable_until"
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
 
 
@@ -162,7 +165,8 @@ def on_webhook(event: Any) -> str | Ignored:
 
             return address.on_updated(shop_id, num, payload)
         return "already"
-    result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"))
+    result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"),
+                          created_at=payload.get("created_at"))  # fmt: skip
     if event.topic == "orders/updated" and result in ("already", "done"):
         # In the ERP now (both answers mean its link holds the number), but the import may have
         # posted the delivery of before: the change came while it ran (it waited on the lock), or
@@ -216,11 +220,18 @@ def run(shop_id: int, stale_after_seconds: float | None = None) -> dict[str, int
 
 
 def import_order(
-    shop_id: int, order_id: str | int, *, trigger: str = "replay", name: str | None = None
+    shop_id: int,
+    order_id: str | int,
+    *,
+    trigger: str = "replay",
+    name: str | None = None,
+    created_at: str | None = None,
 ) -> str:
     """Send one Shopify order to the ERP once; returns done | already | waiting | skipped | parked |
     failed | handled (closed by a person as handled outside the app: nothing sent). `name`: the
-    order's name (#1001) when the caller knows it (a webhook's payload), for a failure that names it.
+    order's name (#1001) when the caller knows it (a webhook's payload), for a failure that names it;
+    `created_at`: when Shopify created it (a webhook's payload), telling an order Shopify no longer
+    lets the app read (older than 60 days) from one deleted when it reads null.
 
     Raises:
         Transient: Shopify or the ERP unreachable / throttled, or the order locked (RQ retries).
@@ -228,7 +239,7 @@ def import_order(
     num = order_map.numeric_id(order_id)
     try:
         with order_lock(shop_id, num) as held:
-            return _import_locked(shop_id, num, trigger, held, name=name)
+            return _import_locked(shop_id, num, trigger, held, name=name, created_at=created_at)
     except RedisError as exc:  # the lock or the Admin client's pacer: Redis is restarting
         raise redis_down(exc) from exc
 
@@ -288,6 +299,7 @@ def _import_locked(
     *,
     follow_cancellation: bool = True,
     name: str | None = None,
+    created_at: str | None = None,
 ) -> str:
     gid = order_map.order_gid(num)
     extra = {"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": trigger}
@@ -323,12 +335,19 @@ def _import_locked(
             known.created_at,
         )
         generation = known.generation or 0  # the ERP the number will be of (order_generation.current)
-        named = name or known.shopify_order_name or num  # as the merchant knows it; never the gid
+        named = name or known.shopify_order_name or known.order_name or num  # as the merchant knows it
+        # When Shopify made the order (a webhook's payload) and when the app first saw it (its message,
+        # if it was there before this attempt): a null read of an order older than Shopify lets the app
+        # read is no order gone (jobs.old_orders).
+        seen = (known.message_created_at, created_at)
+        scopes = known.scopes
     earlier: bool | None = None  # once the POST is under way: whether an earlier one may be in the ERP
     try:
         client = order_clients.admin_client(domain)
         read = read_order_for_erp(client, gid, where_lines_ship=True)
         if read is None:
+            if old_orders.past_window(scopes, *seen):
+                raise old_orders.import_refusal(named)
             raise Rejected(f"Shopify has no order {named}", system="shopify", code="NOT_FOUND",
                            words=("shopify_order_not_found", {"order": named}))  # fmt: skip
         if _will_wait(read, settings):
@@ -336,7 +355,7 @@ def _import_locked(
         if read.order.bought_by_company:  # B2B: the ERP customer is the company (jobs.order_customer)
             company = read_order_company(client, gid)
             read = dataclasses.replace(read, order=dataclasses.replace(read.order, company=company))
-        prepared = _prepare(shop_id, message_id, read, settings, installed_first)
+        prepared = _prepare(shop_id, message_id, read, settings, installed_first, scopes)
         if isinstance(prepared, str):
             return prepared
         erp = order_clients.erp_client(shop_id)
@@ -496,19 +515,23 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
 
 
 def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
-    """What the import reads before it begins, in one SELECT: the shop (domain, settings, created_at),
-    the generation of its ERP connection (None without one), the order link's NROPEDVENDA and name
-    (#1001) and the order message's status and error_detail (None when there is no link / message yet)."""
+    """What the import reads before it begins, in one SELECT: the shop (domain, settings, created_at,
+    scopes), the generation of its ERP connection (None without one), the order link's NROPEDVENDA and
+    name (#1001) and the order message's status, error_detail, creation and the order's name it
+    recorded (None when there is no link / message yet)."""
     row = session.execute(
         select(
             Shop.domain,
             Shop.settings,
             Shop.created_at,
+            Shop.scopes,
             ErpConnection.generation,
             OrderLink.nro_pedvenda,
             OrderLink.shopify_order_name,
             Message.status,
             Message.error_detail,
+            Message.created_at.label("message_created_at"),
+            Message.request_payload["order_name"].as_string().label("order_name"),
         )
         .select_from(Shop)
         .outerjoin(ErpConnection, ErpConnection.shop_id == Shop.id)
@@ -542,9 +565,11 @@ def _prepare(
     read: ErpOrderRead,
     settings: dict[str, Any],
     installed_first: datetime | None = None,
+    scopes: str | None = None,
 ) -> order_map.MappedOrder | order_posted.Replayed | str:
     """Map the order and write its link, or record why it cannot go yet (returned as a status;
     one parked or refused here is linked too, one waiting for its payment or skipped is not).
+    `scopes`: the shop's grant (one waiting for its payment says when the app can no longer read it).
 
     No autoflush: the message's request is rewritten as the mapping learns more, and is written
     once, at the commit, instead of before each lookup."""
@@ -606,7 +631,7 @@ def _prepare(
                     trace.skip(session, message, why, words=words)
                     return MessageStatus.SKIPPED.value
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order, read,
-                              target.pay_on_delivery)  # fmt: skip
+                              target.pay_on_delivery, scopes=scopes)  # fmt: skip
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be
             # is posted again as it was, above), so the rule holds whether a link exists or not.
@@ -682,13 +707,17 @@ def _mark_waiting(
     order: Order | None = None,
     read: ErpOrderRead | None = None,
     on_delivery: frozenset[str] = frozenset(),
+    *,
+    scopes: str | None = None,
 ) -> None:
     """Waiting for payment, saying what Shopify says; when that status would do but the `order`'s
     payments do not cover it (a gift card took part, the Pix for the rest failed), how much is
     missing, as the status alone does not say so; when the order has payment terms (`read`), that
     no payment was taken at checkout and what to do (api_explain tells the merchant what to do); when
     its payment is a manual method, that the setting pay_on_delivery_gateways sends it if collected
-    at delivery (order_map.delivery_waiting)."""
+    at delivery (order_map.delivery_waiting). Given the shop's grant (`scopes`), an order nearing the
+    end of the 60 days Shopify lets the app read it (jobs.old_orders.ends_soon) says when they end:
+    unpaid by then, it cannot go to the ERP by itself (its read answers null)."""
     message.error_text = (
         f"Waiting for payment: Shopify says {financial_status or 'unknown'}; orders go to the ERP "
         f"once {'paid' if confirmation == 'paid' else 'authorized or paid'} (setting payment_confirmation)"
@@ -713,4 +742,15 @@ def _mark_waiting(
         terms = read.payment_terms
         message.error_text += terms_waiting(terms)
         message.error_detail.update(payment_terms=terms.type, due_in_days=terms.due_in_days)
+    until = None if order is None or scopes is None else old_orders.readable_until(scopes, order.created_at)
+    if old_orders.ends_soon(until):
+        assert until is not None
+        shown = f"{until:%Y-%m-%d %H:%M}"
+        message.error_text += (
+            f"; the app can no longer read this order after {shown} UTC (Shopify lets an app without "
+            "read_all_orders read the last 60 days of orders): unless it is paid by then it cannot go to "
+            "the ERP by itself; before then, mark it paid in Shopify or enter it in the ERP by hand, or "
+            "ask Shopify for read_all_orders"
+        )
+        message.error_detail[READABLE_UNTIL] = shown
     message.updated_at = utcnow()

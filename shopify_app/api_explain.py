@@ -1302,6 +1302,29 @@ FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
             "order in Shopify. Retry gets the same answer.",
         ),
     ),
+    # jobs.old_orders.import_refusal: an order that waited for its payment past the 60 days Shopify
+    # lets the app read (not deleted); linking it by hand reads it too, so it is closed as handled
+    ("orders", "ORDER_TOO_OLD_TO_READ"): (
+        (
+            "O pedido tem mais de 60 dias: a Shopify só deixa um app ler pedidos mais antigos com o acesso "
+            "read_all_orders, que o app não tem (a Shopify o concede a pedido). O pedido existe (o admin "
+            "da Shopify ainda o mostra), mas o app não pode lê-lo para enviá-lo ao ERP, pago ou não.",
+            "The order is older than 60 days: Shopify lets an app read older orders only with the "
+            "read_all_orders access, which the app lacks (Shopify grants it on request). The order "
+            "exists (the Shopify admin still shows it), but the app cannot read it to send it to the "
+            "ERP, paid or not.",
+        ),
+        (
+            "Lance o pedido no ERP à mão, a partir do admin da Shopify, e marque esta mensagem como "
+            "resolvida citando o número do pedido no ERP: o app nunca mais o envia. Ou peça à Shopify o "
+            "acesso read_all_orders e, concedido, clique em Tentar de novo: o pedido vai ao ERP como os "
+            "outros.",
+            "Enter the order in the ERP by hand, from the Shopify admin, and mark this message as "
+            "handled naming the ERP order's number: the app never sends it again. Or ask Shopify for the "
+            "read_all_orders access and, once it is granted, click Retry: the order goes to the ERP like "
+            "any other.",
+        ),
+    ),
 }
 # An order deleted in Shopify: Shopify does not restore it, so nothing more can be written on it.
 _ORDER_GONE: tuple[Text, Text] = (
@@ -1470,6 +1493,18 @@ REST_UNPAID: Text = (
     "order in Shopify.",
 )
 
+# Unpaid and nearing the end of the 60 days Shopify lets the app read it (jobs.orders: error_detail
+# "readable_until", UTC): said after what happened, whatever else the order waits for.
+READABLE_UNTIL: Text = (
+    " O app não poderá mais ler este pedido depois de {until} UTC: sem o acesso read_all_orders, a "
+    "Shopify só deixa um app ler os pedidos dos últimos 60 dias. Se não for pago até lá, ele não vai ao "
+    "ERP sozinho: antes disso, marque-o como pago na Shopify ou lance-o no ERP à mão; ou peça à Shopify "
+    "o acesso read_all_orders.",
+    " The app can no longer read this order after {until} UTC: without the read_all_orders access, "
+    "Shopify lets an app read the last 60 days of orders only. Unless it is paid by then, it cannot go "
+    "to the ERP by itself: before then, mark it paid in Shopify or enter it in the ERP by hand; or ask "
+    "Shopify for the read_all_orders access.",
+)
 # Unpaid with payment terms (jobs.orders: error_detail "payment_terms"): Shopify took no payment at
 # checkout and the buyer pays later, after fulfilment for FULFILLMENT terms, which needs the ERP first.
 TERMS_WHAT_TO_DO: Text = (
@@ -1650,6 +1685,8 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
             if terms == "FULFILLMENT":
                 happened += " Este não pode ser pago antes: o ERP só o atende depois de recebê-lo."
         todo = TERMS_WHAT_TO_DO
+    if detail.get("readable_until"):
+        happened += _pick(READABLE_UNTIL, english).format(until=detail["readable_until"])
     return {
         "title": _pick(title, english),
         "what_happened": happened,

@@ -202,6 +202,17 @@ WORDS: dict[str, Text] = {
     # a SKU a line is its data alone: "{sku} ({name}) x{quantity}"
     # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
     "shopify_order_not_found": ("A Shopify não tem o pedido {order}", "Shopify has no order {order}"),
+    # ...an order that waited for its payment past the 60 days Shopify lets the app read (jobs.old_orders)
+    "order_too_old_to_import": (
+        "A Shopify não deixa mais o app ler o pedido {order}: ele tem mais de 60 dias e o app não tem o "
+        "acesso read_all_orders (a Shopify o concede a pedido), então ele não vai ao ERP sozinho. Lance-o "
+        "no ERP à mão e marque esta mensagem como resolvida; ou peça à Shopify o acesso read_all_orders e "
+        "clique em Tentar de novo quando ele for concedido",
+        "Shopify no longer lets the app read order {order}: it is older than 60 days and the app lacks the "
+        "read_all_orders access (Shopify grants it on request), so it cannot go to the ERP by itself. Enter "
+        "it in the ERP by hand and mark this message as handled; or ask Shopify for read_all_orders and "
+        "click Retry once it is granted",
+    ),
     "setting_sales_channel_missing": (
         "configure o canal de venda (seqCanalVenda) em Configurações: os pedidos esperam por ele",
         "configure the sales channel (seqCanalVenda) under Settings: orders wait for it",

@@ -26,6 +26,13 @@ UNPAID: Text = (
     "; faltam {unpaid} do total {total}",
     "; {unpaid} of its total {total} not paid",
 )
+# ...nearing the end of the 60 days Shopify lets the app read it (error_detail "readable_until", UTC)
+READABLE_UNTIL: Text = (
+    "; o app não poderá mais ler este pedido depois de {until} UTC (60 dias, sem o acesso "
+    "read_all_orders): se não for pago até lá, lance-o no ERP à mão",
+    "; the app can no longer read this order after {until} UTC (60 days, no read_all_orders access): "
+    "unless it is paid by then, enter it in the ERP by hand",
+)
 
 # A message closed as handled (ledger.handled: its error_text "handled outside the app: <note>").
 HANDLED: Text = ("resolvida fora do app: {note}", "handled outside the app: {note}")
@@ -309,4 +316,6 @@ def _waiting(detail: dict[str, Any], locale: str) -> str:
     said = WAITING[at].format(status=fail_words.financial_status(detail.get("financial_status"), locale))
     if detail.get("unpaid") and detail.get("total"):
         said += UNPAID[at].format(unpaid=detail["unpaid"], total=detail["total"])
+    if detail.get("readable_until"):
+        said += READABLE_UNTIL[at].format(until=detail["readable_until"])
     return said
