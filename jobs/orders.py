@@ -568,7 +568,7 @@ def _prepare(
     scopes: str | None = None,
 ) -> order_map.MappedOrder | order_posted.Replayed | str:
     """Map the order and write its link, or record why it cannot go yet (returned as a status;
-    one parked or refused here is linked too, one waiting for its payment or skipped is not).
+    one waiting for its payment, parked or refused here is linked too, one skipped is not).
     `scopes`: the shop's grant (one waiting for its payment says when the app can no longer read it).
 
     No autoflush: the message's request is rewritten as the mapping learns more, and is written
@@ -632,6 +632,10 @@ def _prepare(
                     return MessageStatus.SKIPPED.value
                 _mark_waiting(message, order.financial_status, settings["payment_confirmation"], order, read,
                               target.pay_on_delivery, scopes=scopes)  # fmt: skip
+                # Linked too (no NROPEDVENDA): the Orders page lists it as not in the ERP, and a person
+                # who enters it in the ERP by hand (its words say so) links it there; then the import
+                # finds the number and never posts it (jobs.orders._import_locked: "already").
+                _link_unsent(session, shop_id, read, request["nro_empresa"])
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be
             # is posted again as it was, above), so the rule holds whether a link exists or not.
@@ -644,9 +648,7 @@ def _prepare(
             # Parked or refused before it could be mapped: linked all the same (no NROPEDVENDA), so
             # the Orders page finds it by name and lists it as not in the ERP and, from this
             # message, as needing attention (shopify_app.api_orders).
-            total = read.current_total.amount if read.current_total else None
-            ensure_link(session, shop_id, order.id, order.name, request["nro_empresa"], total,
-                        order.financial_status, order.currency)  # fmt: skip
+            _link_unsent(session, shop_id, read, request["nro_empresa"])
             return trace.fail(session, message, exc).value
         message.request_payload = {
             **request,
@@ -681,6 +683,15 @@ def _prepare(
             order.currency,
         )
     return mapped
+
+
+def _link_unsent(session: Session, shop_id: int, read: ErpOrderRead, nro_empresa: int | None) -> None:
+    """The link of an order not sent (waiting for its payment, parked or refused before it was
+    mapped): no NROPEDVENDA, its company, total, financial status and currency, for the Orders page."""
+    order = read.order
+    total = read.current_total.amount if read.current_total else None
+    ensure_link(session, shop_id, order.id, order.name, nro_empresa, total, order.financial_status,
+                order.currency)  # fmt: skip
 
 
 def delivery_record(order: Order) -> dict[str, str]:

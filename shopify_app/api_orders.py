@@ -28,7 +28,7 @@ from ledger import flows, handled, order_link_by_hand, order_notes, shop_setting
 from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
-from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop
+from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop, as_utc, utcnow
 from ledger.words import stored as stored_words
 from shopify_app import fail_words, note_words
 from shopify_app.admin_api.order_import_ops import read_order_company
@@ -58,6 +58,7 @@ from shopify_app.api_upstream import ERP, call, erp_client, shopify_read
 from shopify_app.enqueue import enqueue_address_check, enqueue_replay
 from shopify_app.line_words import reason as line_reason
 from shopify_app.roles import require_role
+from shopify_app.scopes import ORDERS_READABLE, reads_all_orders
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -416,6 +417,19 @@ def _read_shopify_order(gid: str) -> order_link_by_hand.ShopifyOrder | None:
     return shopify_read(g.shop.domain, app_settings(), read)
 
 
+def _past_read_window(session: Session, link: OrderLink) -> bool:
+    """Whether Shopify's null for the order says only that the app may not read it (as
+    jobs.old_orders.past_window tells it): the shop's grant lacks read_all_orders and the app first
+    saw the order (its link, or its orders message) longer ago than Shopify lets it read."""
+    shop = session.get(Shop, link.shop_id)
+    if shop is None or reads_all_orders(shop.scopes or ""):
+        return False
+    imported = order_link_by_hand.orders_message(session, link)
+    cutoff = utcnow() - ORDERS_READABLE
+    seen = (link.created_at, imported.created_at if imported is not None else None)
+    return any(at is not None and as_utc(at) < cutoff for at in seen)
+
+
 @contextmanager
 def _poller_held() -> Iterator[None]:
     """Hold the EventoPedido poller's flow lock of the shop (`ledger.order_link_by_hand`): a poll
@@ -437,9 +451,9 @@ def _poller_held() -> Iterator[None]:
 @bp.post("/<int:order_id>/erp-order")
 @require_role(Role.OPERATOR)
 def link_erp_order(order_id: int) -> ResponseReturnValue:
-    """Link an order whose import failed or was handled outside the app to the ERP order the
-    merchant entered by hand (`ledger.order_link_by_hand`), then replay the events of that ERP
-    order the poller skipped as not linked, oldest first. The ERP order must be this order's: not
+    """Link an order whose import failed, waits for its payment or was handled outside the app to
+    the ERP order the merchant entered by hand (`ledger.order_link_by_hand`), then replay the events
+    of that ERP order the poller skipped as not linked, oldest first. The ERP order must be this order's: not
     another Shopify order's (by the ledgers of every store on the ERP, or by its channel order id),
     the same buyer's CPF/CNPJ (else `confirm_buyer: true`), and about the same total (else
     `confirm_total: true`); a confirmation is audited."""
@@ -466,6 +480,16 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
         _refuse_taken(session, _own_link(session, order_id), nro, other_shops=True)
     shopify = _read_shopify_order(gid)
     if shopify is None:
+        with db() as session:
+            too_old = _past_read_window(session, _own_link(session, order_id))
+        if too_old:  # it exists: the app may not read it, so it cannot be linked (its message says so)
+            raise ApiError(
+                409,
+                "shopify_order_too_old",
+                "Shopify no longer lets the app read this order (older than 60 days, without the "
+                "read_all_orders access), so it cannot be linked: enter it in the ERP by hand and mark "
+                "its message on the Messages page as handled, naming the ERP order's number",
+            )
         raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
     differs = order_link_by_hand.mismatch(found, shopify)  # (audited in full: the audit masks per reader)
     if differs is not None and not confirm_buyer:
