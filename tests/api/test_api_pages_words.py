@@ -238,3 +238,27 @@ def test_every_kind_of_shopify_transient_failure_is_said_in_both_languages():
         "A Shopify não respondeu (ConnectTimeout), nem depois das novas tentativas: ela está fora do ar "
         "ou inacessível daqui; o app tenta de novo mais tarde"
     )
+
+
+# Shopify's financial statuses on the Orders page ---------------------------------------------------
+def test_every_shopify_financial_status_has_a_label_in_both_languages(client, settings, shops):
+    """The Orders page labels a link's shopify_status (Shopify's displayFinancialStatus, written by
+    jobs.order_lookup / jobs.invoices) with label("shopify_status.", ...): a value the catalogue
+    lacks shows as its raw code (EXPIRED: a card authorisation that lapsed before the capture)."""
+    import json
+
+    from shopify_app.admin_api.documents import admin_schema
+    from shopify_app.frontend import I18N_DIR
+
+    seed_order(settings, shops.a, "#2001", 77, shopify_status="EXPIRED")
+    answer = client.get("/api/orders", headers=headers(Role.VIEWER)).get_json()
+    assert answer["orders"][0]["shopify_status"] == "EXPIRED"  # what the page labels
+
+    statuses = list(admin_schema().get_type("OrderDisplayFinancialStatus").values)
+    assert "EXPIRED" in statuses and len(statuses) >= 8, statuses
+    for locale in ("pt-BR", "en"):
+        catalogue = json.loads((I18N_DIR / f"{locale}.json").read_text(encoding="utf-8"))
+        missing = [s for s in statuses if f"shopify_status.{s}" not in catalogue]
+        assert missing == [], f"the Orders page shows these raw in {locale}: {missing}"
+        said = [catalogue[f"shopify_status.{s}"] for s in statuses]
+        assert all(text and text != code for text, code in zip(said, statuses, strict=True)), said
