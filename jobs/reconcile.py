@@ -726,8 +726,11 @@ def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
         return ("recon_handled", {"note": closed.get("note") or ""})
     skipped = detail.get(trace.SKIP)
     if status == MessageStatus.SKIPPED.value and isinstance(skipped, dict) and skipped.get("key"):
-        params = skipped.get("params")
-        return str(skipped["key"]), params if isinstance(params, dict) else {}
+        params = dict(skipped["params"]) if isinstance(skipped.get("params"), dict) else {}
+        if skipped["key"] == "order_will_not_be_paid" and isinstance(params.get("status"), str):
+            status = params["status"]  # in words (order_map's), as the waiting row's: a new status as it came
+            params["status"] = FINANCIAL_STATUS_WORDS.get(status.upper(), status)
+        return str(skipped["key"]), params
     if status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
         status = detail.get("financial_status") or "?"  # in words (order_map's): a new status as it came
         return ("recon_waiting_payment", {"status": FINANCIAL_STATUS_WORDS.get(str(status).upper(), status)})

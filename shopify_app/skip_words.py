@@ -89,10 +89,12 @@ WORDS: dict[str, Text] = {
         "An order from before the app was installed on this store ({installed} UTC): the store handled it "
         "without the app, so it is not sent to the ERP; enter it there by hand if it still needs to be",
     ),
+    # {status}: Shopify's financial status, said in words (FINANCIAL_STATUS_PARAMS)
     "order_will_not_be_paid": (
-        "A Shopify informa {status}: este pedido não será pago como está; um pagamento depois o traz "
-        "de volta",
-        "Shopify says {status}: this order will not be paid as it stands; a payment later brings it back",
+        "A Shopify mostra o pagamento como {status}: este pedido não será pago como está; um pagamento "
+        "depois o traz de volta",
+        "Shopify shows the payment as {status}: this order will not be paid as it stands; a payment later "
+        "brings it back",
     ),
     "cancel_never_sent": (
         "Nunca enviado ao ERP: nada a cancelar lá",
@@ -289,6 +291,11 @@ WORDS: dict[str, Text] = {
 }
 
 
+# Skips whose param is Shopify's financial status as its code (jobs.orders stores the code, as it
+# came): said in words (fail_words.financial_status), as _waiting says a waiting order's.
+FINANCIAL_STATUS_PARAMS: dict[str, str] = {"order_will_not_be_paid": "status"}
+
+
 def say(key: str, params: dict[str, Any] | None, locale: str) -> str | None:
     """The words of `key` in `locale` with `params` in place (None: no such key)."""
     return rendering.say(WORDS, key, params, locale)
@@ -307,8 +314,17 @@ def reason(message: Message, locale: str) -> str | None:
     if closed is not None:  # closed as handled: the person's note, framed in the page's language
         return HANDLED[1 if locale == "en" else 0].format(note=closed.get("note") or "")
     if isinstance(words, dict):
-        return rendering.in_locale(WORDS, words, message.error_text, locale)
+        return rendering.in_locale(WORDS, _statuses_in_words(words, locale), message.error_text, locale)
     return message.error_text
+
+
+def _statuses_in_words(words: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The stored words with a financial status param (FINANCIAL_STATUS_PARAMS) said in `locale`."""
+    name = FINANCIAL_STATUS_PARAMS.get(str(words.get("key")))
+    params = words.get("params")
+    if name is None or not isinstance(params, dict) or not isinstance(params.get(name), str):
+        return words
+    return {**words, "params": {**params, name: fail_words.financial_status(params[name], locale)}}
 
 
 def _waiting(detail: dict[str, Any], locale: str) -> str:

@@ -267,3 +267,16 @@ def test_a_section_that_could_not_be_read_says_its_error_in_the_requests_languag
     en = _seen(client, message_id, "en")
     assert en["stock"]["error"] == "could not be read: Acesso negado ao estoque."
     assert "Transient" not in pt["orders"]["error"] and "unreachable" not in pt["orders"]["error"]
+
+
+def test_a_held_order_that_will_not_be_paid_says_its_status_in_words(client, settings, shops):
+    """An order skipped as unpaid (jobs.orders 'order_will_not_be_paid', its status as Shopify's
+    code) is held in the report: its row says the status in words, as the waiting row does."""
+    skipped = {trace.SKIP: {"key": "order_will_not_be_paid", "params": {"status": "EXPIRED"}}}
+    row = _held(skipped, MessageStatus.SKIPPED.value, "Shopify says EXPIRED: this order will not be paid")
+    message_id = _stored(settings, shops.a, "reconcile", "report:2026-11-29",
+                         {"summary": {"errors": []}, "orders": {"held_in_app": [row]}})  # fmt: skip
+    pt = _seen(client, message_id, "pt-BR")["orders"]["held_in_app"][0]["why"]
+    en = _seen(client, message_id, "en")["orders"]["held_in_app"][0]["why"]
+    assert "EXPIRED" not in pt and "expirado" in pt, pt
+    assert en.startswith("Shopify shows the payment as expired: "), en

@@ -219,3 +219,37 @@ def test_an_order_waiting_for_its_payment_says_so_in_the_requests_language(clien
     with session_scope(settings.database_url) as session:  # a status Shopify added since: its code
         session.get(Message, waiting).error_detail = {"waiting": "payment", "financial_status": "ON_HOLD_NEW"}
     assert reason("pt-BR") == "aguardando pagamento: a Shopify diz ON_HOLD_NEW"
+
+
+def test_an_order_that_will_not_be_paid_says_its_status_in_words(client, settings, shops):
+    """jobs.orders skips an order Shopify says EXPIRED/VOIDED/REFUNDED ('order_will_not_be_paid',
+    {'status': <code>}): the status is said in words (fail_words.financial_status), as the waiting
+    twin says it, not as Shopify's English code; a status Shopify added since stays its code."""
+    expired = _skipped(
+        settings,
+        shops.a,
+        "order:3001",
+        "Shopify says EXPIRED: this order will not be paid as it stands",
+        ("order_will_not_be_paid", {"status": "EXPIRED"}),
+    )
+    voided = _skipped(
+        settings,
+        shops.a,
+        "order:3002",
+        "Shopify says VOIDED: this order will not be paid as it stands",
+        ("order_will_not_be_paid", {"status": "VOIDED"}),
+    )
+    unknown = _skipped(
+        settings,
+        shops.a,
+        "order:3003",
+        "Shopify says LAPSED_NEW: this order will not be paid as it stands",
+        ("order_will_not_be_paid", {"status": "LAPSED_NEW"}),
+    )
+    pt, en = _reasons(client, "pt-BR"), _reasons(client, "en")
+    assert "EXPIRED" not in pt[expired] and "expirado" in pt[expired], pt[expired]
+    assert "VOIDED" not in pt[voided] and "anulado" in pt[voided], pt[voided]
+    assert "EXPIRED" not in en[expired] and "expired" in en[expired], en[expired]
+    assert "LAPSED_NEW" in pt[unknown], pt[unknown]
+    detail = client.get(f"/api/messages/{expired}?locale=pt-BR", headers=headers(Role.VIEWER)).get_json()
+    assert detail["reason"] == pt[expired]
