@@ -4,6 +4,8 @@ list and the detail's facts, and a message retrying by itself is not shown as cr
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -13,7 +15,7 @@ from ledger.errors import Rejected, Transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message
 
-from .conftest import SHOP_DOMAIN, screenshot
+from .conftest import SHOP_DOMAIN, WAIT_MS, screenshot
 from .ledger_rows import rejected_order, shop_id
 
 pytestmark = pytest.mark.browser
@@ -100,4 +102,36 @@ def test_a_message_retrying_by_itself_is_a_warning_not_critical(open_page, fresh
     expect(banner).to_have_attribute("heading", "Falha temporária")
     expect(banner).to_contain_text("Nada a fazer")
     expect(page.locator("s-banner[tone=critical]")).to_have_count(0)
+    assert page.errors == []
+
+
+def _polled(page, message_id: int):
+    """The next time the detail page re-reads its message (GET /api/messages/<id>)."""
+    path = f"/api/messages/{message_id}"
+    return page.expect_response(
+        lambda r: r.request.method == "GET" and urlsplit(r.url).path == path, timeout=WAIT_MS
+    )
+
+
+def test_a_retried_failure_is_followed_until_its_job_lands(open_page, fresh) -> None:
+    """Review (pages): after Retry the page re-read the message once, 3 s later, and stopped
+    unless it was pending/retrying/parked. A retry whose job had not started by then (a busy
+    orders queue) still read "Falhou", so the page kept "Falhou" and Retry for good, though the
+    order reached the ERP a moment later. It follows the message until it moves, then as before."""
+    open_page("/app/setup")
+    database = fresh.settings.database_url
+    shop = shop_id(database, SHOP_DOMAIN)
+    refused = Rejected("Forma de pagamento inativa", system="consinco")
+    message_id = _failed(database, shop, "order:#3001", refused)
+    page = open_page(f"/app/messages/{message_id}")
+    status = _fact(page, "Situação")
+    expect(status).to_have_text("Falhou")
+    with _polled(page, message_id):  # no worker here: the retry job is still queued at the first look
+        page.get_by_role("button", name="Tentar de novo").click()
+    expect(status).to_have_text("Falhou")
+    with session_scope(database) as db:  # the worker runs the retry now: the order lands in the ERP
+        message = trace.begin(db, shop, "orders", "order:#3001", SHOPIFY_TO_ERP)
+        trace.succeed(db, message, response={"nro_pedvenda": 880001})
+    expect(status).to_have_text("Concluída")
+    expect(page.get_by_role("button", name="Tentar de novo")).to_have_count(0)
     assert page.errors == []

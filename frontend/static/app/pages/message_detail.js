@@ -81,6 +81,9 @@ function handledForm(m, done) {
 // Until a message is final the page re-reads it, so a retried or resumed unit is seen landing.
 const UNSETTLED = ["pending", "retrying", "parked"];
 const POLL_MS = 3000;
+// After a Retry or Replay the message reads as before until its job starts (a busy queue): the
+// page keeps re-reading it until it moves (updated_at or attempts), for this long at most.
+const AWAIT_MOVE_MS = 120000;
 
 const load = (id) => api(`/api/messages/${encodeURIComponent(id)}`,
   { quiet: true, query: { locale: document.documentElement.lang } });
@@ -90,19 +93,27 @@ export async function renderDetail(ctx, id) {
   let timer = null;
   let stopped = false;
   let shown = null;
+  let awaited = null; // after a Retry/Replay: what the page showed at the click, and until when to wait
+  const moved = (m) => m.updated_at !== awaited.updated_at || m.attempts !== awaited.attempts;
   const tick = async () => {
     try {
       const m = await load(id);
       if (!shown || m.status !== shown.status || m.updated_at !== shown.updated_at) replace(root, view(ctx, m, watch));
       shown = m;
-      if (!stopped && UNSETTLED.includes(m.status)) timer = setTimeout(tick, POLL_MS);
+      if (awaited && (moved(m) || Date.now() > awaited.until)) awaited = null; // then: its status, as ever
+      if (!stopped && (awaited || UNSETTLED.includes(m.status))) timer = setTimeout(tick, POLL_MS);
     } catch (error) {
       if (!shown) replace(root, h("s-page", { heading: t("detail.heading", { id }) }, failureBanner(error)));
       else if (!stopped) timer = setTimeout(tick, POLL_MS);
     }
   };
-  // After a retry or replay the message moves again: follow it until it settles.
-  const watch = () => { clearTimeout(timer); if (!stopped) timer = setTimeout(tick, POLL_MS); };
+  // After a retry or replay the message moves again: follow it until it moves, then until it settles.
+  const watch = () => {
+    clearTimeout(timer);
+    if (stopped) return;
+    if (shown) awaited = { updated_at: shown.updated_at, attempts: shown.attempts, until: Date.now() + AWAIT_MOVE_MS };
+    timer = setTimeout(tick, POLL_MS);
+  };
   await tick();
   return { element: root, dispose: () => { stopped = true; clearTimeout(timer); } };
 }
