@@ -6,14 +6,16 @@ store's time zone (Shopify's shop.ianaTimezone, São Paulo in the sandbox), not 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
 from browser.conftest import SHOP_DOMAIN
 from browser.ledger_rows import shop_id
 from ledger import audit
 from ledger.db import session_scope
-from ledger.models import Shop
+from ledger.models import AuditEvent, Shop
 
 AT = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)  # 09:00 in São Paulo, 21:00 in Tokyo
 
@@ -140,3 +142,30 @@ def test_the_audit_in_english(open_page, fresh):
         assert words in text, (words, text)
     assert '{"' not in text and "system" not in text
     expect(page.get_by_test_id("roles")).to_contain_text("Name not known")
+
+
+def test_load_more_clicked_twice_lists_each_older_event_once(open_page, fresh):
+    """Review (pages): the audit's own Load more stayed on the page while its page loaded, so a
+    double click read the same older page twice and listed each of its events twice (74 rows for
+    62 events). It reads its list as the Orders and Messages pages do (widgets.pagedList)."""
+    open_page("/app/setup").context.close()
+    database = fresh.settings.database_url
+    shop = shop_id(database, SHOP_DOMAIN)
+    with session_scope(database) as db:
+        for n in range(60):
+            audit.record(db, shop, SHOP_DOMAIN, "1", "mapping.created", f"mapping:payment_method:pix{n}",
+                         None, {"erp_code": str(n)})  # fmt: skip
+    with session_scope(database) as db:
+        total = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.shop_id == shop))
+    assert 50 < total <= 100, total  # two pages
+    page = open_page("/app/audit")
+    rows = page.get_by_test_id("audit").locator("s-table-body s-table-row")
+    expect(rows).to_have_count(50)
+    older = "/api/audit"
+    with page.expect_response(lambda r: urlsplit(r.url).path == older and "before_id=" in r.url):
+        page.get_by_role("button", name="Carregar mais").dblclick()
+    expect(rows).to_have_count(total)
+    expect(page.get_by_role("button", name="Carregar mais")).to_have_count(0)  # nothing older
+    page.wait_for_load_state("networkidle")  # a second page read (the bug) has landed by now
+    expect(rows).to_have_count(total)
+    assert page.errors == []

@@ -6,9 +6,9 @@
  * Each event reads in words (pages/audit_words.js): who, which thing, and what changed.
  */
 import { api, download, toast } from "../api.js";
-import { growingTable, h, replace, select, table } from "../dom.js";
+import { h, replace, select, table } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
-import { failureBanner } from "../widgets.js";
+import { failureBanner, pagedList } from "../widgets.js";
 import { actorCell, changeLines, targetCell } from "./audit_words.js";
 
 const ROLES = ["owner", "admin", "operator", "viewer"];
@@ -90,17 +90,16 @@ function changesCell(ctx, e) {
 function auditSection(ctx) {
   const box = h("div", { "data-testid": "audit" });
   const more = h("div", {});
-  let grown = null;
-  const load = async (beforeId) => {
-    const page = await api("/api/audit", { query: { before_id: beforeId } });
-    if (!beforeId) {
-      grown = growingTable([t("audit.when"), t("audit.actor"), t("audit.action"), t("audit.target"), t("audit.changes")]);
-      replace(box, grown.element);
-    }
-    grown.add(page.events.map((e) => [fmtDate(e.created_at), actorCell(e), label("action.", e.action), targetCell(e),
-      changesCell(ctx, e)]));
-    replace(more, page.next_before_id ? h("s-button", { onclick: () => load(page.next_before_id) }, t("common.load_more")) : null);
-  };
+  // Read page by page as the other lists are (widgets.pagedList): one click on Load more, one page.
+  const load = pagedList({
+    results: box, more,
+    headers: [t("audit.when"), t("audit.actor"), t("audit.action"), t("audit.target"), t("audit.changes")],
+    fetchPage: (beforeId) => api("/api/audit", { query: { before_id: beforeId } }),
+    items: (page) => page.events,
+    rows: (events) => events.map((e) => [fmtDate(e.created_at), actorCell(e), label("action.", e.action), targetCell(e),
+      changesCell(ctx, e)]),
+    empty: () => h("s-text", { color: "subdued" }, t("audit.none")),
+  });
   load().catch((e) => replace(box, failureBanner(e)));
   return h("s-section", { heading: t("audit.heading") }, box, more);
 }
