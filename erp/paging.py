@@ -21,7 +21,9 @@ against DTAHOR date-times) stamps every later change of that day with the same v
 change times are all at midnight sharp has `snapshot` at the start of its day in the ERP's zone (not
 before the day before), so the next read sees the day again (the flows' digests make the re-read
 cost no Shopify call); rows at midnight stay out of `boundary`. A read that saw a time of day is of
-a date-time column: its rows at midnight sharp are times, and hold nothing back.
+a date-time column: its rows at midnight sharp are times, and hold nothing back. A read that came
+back empty cannot tell: its `snapshot` is the start of its day in the ERP's zone, never before the
+caller's watermark (None from no watermark: the next read is whole again, and costs as little).
 
 Within one read a page boundary served twice (an inclusive cursor, offset paging on an older server,
 a request restarted at the newest change time served, a page asked again) is dropped by remembering
@@ -148,6 +150,7 @@ class ChangeRead(Generic[T]):
         latest_seen: datetime | None = None
         newest_day_only: datetime | None = None  # the newest change time at midnight sharp
         timed = False  # a change time with a time of day: the column is a date-time (DTAHOR)
+        seen = False  # any record served (even one dropped or unreadable): the read was not empty
         zone = self._names.zone
         coverage = _Coverage(self.page_size, self._names, self.endpoint)
         previous: set[Key] = set()
@@ -192,6 +195,7 @@ class ChangeRead(Generic[T]):
                     current.add(k)
                     records.append(record)
                 body, items = page.body, page.items
+                seen = seen or bool(items)
                 coverage.note(body, items, repeated)
                 repeats = repeats + 1 if items and repeated == len(items) else 0
                 if repeats >= REPEATED_PAGES:
@@ -218,6 +222,14 @@ class ChangeRead(Generic[T]):
             # before (a stale date, the newest of a quiet read, cannot hold the watermark back).
             day = _day_start(self.snapshot, zone)
             self.snapshot = min(day, max(newest_day_only, day - timedelta(days=1)))
+        elif not seen and self._erp_snapshot and self.snapshot is not None:
+            # An empty read tells no date column from a date-time one: a change made later today
+            # may be stamped with today's date, before the snapshot's time of day. The next read
+            # starts at the day's start (in the ERP's zone), never before where this one started;
+            # a first read (from nothing) that found nothing leaves no watermark: the next one is
+            # whole again, as cheap while there is nothing, and misses no row however dated.
+            day = _day_start(self.snapshot, zone)
+            self.snapshot = max(self.since, day) if self.since is not None else None
         short = coverage.problem(self.total)
         if short is not None:
             raise ErpUnexpectedShape(self.endpoint, self._names.envelope["total"], short, self.total)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import delete, insert, select
+
 from jobs import prices, stock
 from jobs.price_map import erp_today
 from sandbox.consinco import tables as t
@@ -57,4 +59,34 @@ def test_stock_moved_later_the_same_day_reaches_shopify(chain):
 
     again = stock.run(shop.shop_id)
     assert chain.level(shop, data["inventory_item_id"], 1) == before + 25, sku
+    assert again.levels_sent >= 1
+
+
+def test_a_new_branchs_stock_loaded_later_the_day_it_was_linked_reaches_shopify(chain):
+    """Branch 2 is linked before its stock rows exist: its first pass reads nothing. Its rows are
+    loaded later that day and stamped with the date; the empty pass must not have left a watermark
+    at its time of day (every row, dated midnight, would be before it and never read)."""
+    _dates_only(chain)
+    shop = chain.install("filial-nova", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    pe, store = t.mrl_produtoempresa, chain.consinco.erp.store
+    with store.write() as (conn, _):
+        saved = [dict(r) for r in conn.execute(select(pe).where(pe.c.nroempresa == 2)).mappings()]
+        conn.execute(delete(pe).where(pe.c.nroempresa == 2))
+    stock.run(shop.shop_id)
+    with store.write() as (conn, now):  # later the same day: the branch's stock is loaded
+        conn.execute(insert(pe), [{**r, "dtaalteracao": now} for r in saved])
+    erp = chain.erp()
+    try:
+        rows = {s.id_sku: (row, s) for row in erp.stock(None, 2) for s in row.skus}
+    finally:
+        erp.close()
+    sku, data = next(
+        (k, d) for k, d in catalog.items()
+        if not d["weighed"] and rows[k][1].qtd_embalagem == 1 and rows[k][0].controlled
+        and rows[k][0].available >= rows[k][0].safety + 1
+    )  # fmt: skip
+
+    again = stock.run(shop.shop_id)
+    assert (chain.level(shop, data["inventory_item_id"], 2) or 0) > 0, sku
     assert again.levels_sent >= 1

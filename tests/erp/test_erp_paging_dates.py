@@ -155,3 +155,48 @@ def test_a_price_changed_mid_read_on_a_date_column_paged_by_offset_loses_no_othe
     got = [(p.seq_produto, float(p.normal)) for p in first]
     assert got == [(1, 11.0), (2, 12.0), (3, 13.0), (4, 14.0), (5, 15.0), (1, 9.99), (6, 16.0)]
     assert first.complete and first.snapshot == datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def test_a_price_dated_today_after_an_empty_read_is_read_by_the_next_read(requests_mock) -> None:
+    """A read that comes back empty sees no date, so nothing told it the column is a date: it kept
+    the ERP's snapshot (10:00) as the watermark, and a price changed at 14:00, stamped with today's
+    date (before 10:00), was never read. The watermark of an empty read is the start of the
+    snapshot's day in the ERP's zone, never before where the read started."""
+    fake, client = _erp(requests_mock)
+    empty, got = _read(client, datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert got == [] and empty.complete
+    assert empty.snapshot == datetime(2026, 11, 28, tzinfo=UTC)  # not 10:00
+
+    fake.put(_price(2, "2026-11-28", 7.5))
+    fake.now = datetime(2026, 11, 28, 14, 5)
+    _, got = _read(client, empty.snapshot)
+    assert got == [(2, 7.5)]
+
+
+def test_an_empty_read_never_moves_the_watermark_back(requests_mock) -> None:
+    """Already into the day (a date-time column read at 09:00, say): an empty read keeps where it
+    started from, not the day's start (every later read would re-read the morning)."""
+    _, client = _erp(requests_mock)
+    since = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    read, got = _read(client, since)
+    assert got == [] and read.snapshot == since
+
+
+def test_an_empty_first_read_leaves_no_watermark(requests_mock) -> None:
+    """A first read (from nothing: a branch linked before its rows exist) that finds nothing gives
+    no watermark: the next read is a whole read again, which costs nothing while there is nothing,
+    and misses no row however it is dated once there is."""
+    _, client = _erp(requests_mock)
+    read, got = _read(client)
+    assert got == [] and read.complete and read.snapshot is None
+
+
+def test_an_empty_reads_day_starts_in_the_erps_zone(tmp_path, requests_mock) -> None:
+    """An ERP writing Brasilia time: 22:30 on the 28th there is 01:30 UTC on the 29th; the day an
+    empty read keeps starts at 03:00 UTC on the 28th."""
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"formats": {"datetime_zone": "America/Sao_Paulo"}}))
+    fake, client = _erp(requests_mock, load_names(path))
+    fake.now = datetime(2026, 11, 28, 22, 30)
+    read, got = _read(client, datetime(2026, 11, 20, tzinfo=UTC))
+    assert got == [] and read.snapshot == datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
