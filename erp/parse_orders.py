@@ -123,6 +123,9 @@ def parse_order_event(raw: Any, names: Names = NAMES) -> OrderEvent:
     kind = f.str_(r, n["kind"], w)  # S, F, C; another kind is read and left to the poller to ignore
     invoice = r.get(n["invoice"])
     tracking = r.get(n["tracking"])
+    lines = tuple(parse_order_line(x, w, names) for x in f.seq(r, n["lines"], w))
+    # `alterado` sums up the lines (docs/consinco-api.md, EventoPedido): left out, the lines say it
+    altered = _altered(lines) if r.get(n["altered"]) is None else f.flag(r, n["altered"], w)
     return OrderEvent(
         seq_evento=f.int_(r, n["seq_evento"], w),
         kind=kind,
@@ -132,14 +135,22 @@ def parse_order_event(raw: Any, names: Names = NAMES) -> OrderEvent:
         nro_empresa=f.int_(r, n["nro_empresa"], w),
         situacao=f.opt_str(r, n["situacao"], w),
         occurred_at=f.when(r, n["occurred_at"], w, names.zone),
-        altered=f.flag(r, n["altered"], w, default=False),
+        altered=altered,
         total=f.opt_dec(r, n["total"], w),
         total_served=f.opt_dec(r, n["total_served"], w),
-        lines=tuple(parse_order_line(x, w, names) for x in f.seq(r, n["lines"], w)),
+        lines=lines,
         invoice=None if invoice is None else parse_invoice(invoice, w, names),
         tracking=None if tracking is None else parse_tracking(tracking, w, names),
         cancel_reason=f.opt_str(r, n["cancel_reason"], w),
         nfe_cancelled=f.flag(r, n["nfe_cancelled"], w, default=False),
+    )
+
+
+def _altered(lines: tuple[OrderLine, ...]) -> bool:
+    """What `alterado` says: a line served other than ordered (a cut, a weight), or a substitute."""
+    return any(
+        line.is_substitute or (line.qty_served is not None and line.qty_served != line.qty_ordered)
+        for line in lines
     )
 
 

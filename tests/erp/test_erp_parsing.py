@@ -149,6 +149,23 @@ def test_invoiced_event() -> None:
     assert e.lines[0].qty_served == Decimal(1)
 
 
+def test_an_event_without_alterado_is_altered_when_its_lines_say_so() -> None:
+    """`alterado` is the lines' own summary (docs/consinco-api.md: a line served other than
+    ordered, or a substitute): an ERP leaving it out must not make a cut, weighed or substituted
+    invoice look unaltered (jobs.invoices applies an altered 'F' event's picking)."""
+    cut = sample(EVENT, alterado=...)  # ITEM: 2 ordered, 1 served
+    assert parse_order_event(cut).altered
+    assert parse_order_event(sample(cut, alterado=None)).altered
+    whole = sample(cut, itens=[sample(ITEM, qtdAtendida=2.0)])
+    assert not parse_order_event(whole).altered
+    unserved = sample(cut, tipoEvento="C", itens=[sample(ITEM, qtdAtendida=None)])
+    assert not parse_order_event(unserved).altered
+    substitute = sample(ITEM, seqItem=2, qtdPedida=1, qtdAtendida=1, seqItemSubstituido=1)
+    swapped = sample(cut, itens=[sample(ITEM, qtdAtendida=2.0), substitute])
+    assert parse_order_event(swapped).altered
+    assert not parse_order_event(sample(swapped, alterado=False)).altered  # the ERP's word wins
+
+
 def test_separation_event_with_substitute_and_cancel_event() -> None:
     substitute = sample(ITEM, seqItem=2, qtdPedida=0, qtdAtendida=1, seqItemSubstituido=1)
     e = parse_order_event(

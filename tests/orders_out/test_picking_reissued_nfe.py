@@ -229,3 +229,20 @@ def test_a_new_separation_of_a_substitution_holds_what_the_erp_served_and_a_refu
     assert (_units(world, order, x), _units(world, order, s)) == (0, 1), last.response_payload
     lines = [li for li in world.order_doc(order.gid)["_lines"] if li["sku"] == s]
     assert len(lines) == 1, lines
+
+
+def test_an_invoice_event_without_alterado_still_applies_its_cut(world: World) -> None:
+    """An ERP that leaves `alterado` out of its events (the lines' own summary): the 'F' event,
+    the only report of the picking (no 'S' event), cuts a: 3 -> 2; its lines say so, and the cut
+    reaches Shopify (not read as an unaltered invoice: Shopify keeping 3 units, charging for 2)."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 1)], gateway="cartao", capture="manual", shipping="RETIRADA")
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 2}, weights={})
+    world.erp.invoice(order.nro, tracking=False)
+    _only_the_invoice(world, order)
+    world.rewrite_event(order.nro, "F", lambda data: data.pop("alterado"))
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.DONE.value, first.error_text
+    assert isinstance(first.response_payload.get("picking"), dict), first.response_payload.get("picking")
+    assert _units(world, order, a) == 2
