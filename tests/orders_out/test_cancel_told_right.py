@@ -138,13 +138,9 @@ def test_a_cancel_refused_because_a_fulfillment_service_holds_the_order_says_wha
     assert world.order_doc(order.gid)["cancelledAt"]
 
 
-def test_a_cancel_that_never_reached_shopify_then_made_by_a_person_reads_already_cancelled(
-    world: World, monkeypatch: Any
-) -> None:
-    """orderCancel was sent and cut off before Shopify got it (the app cannot tell: it is marked
-    sent); a person then cancels the order in the admin with their own staff note. The retry finds
-    a cancellation whose staff note is not the app's: someone else's, "already cancelled"."""
-    from shopify_app.admin_api import for_shop
+def _cancel_cut_off(world: World, monkeypatch: Any) -> tuple[Any, Any]:
+    """An ERP cancellation of a one-line Pix order whose orderCancel is cut off before Shopify got it
+    (the app cannot tell: it is marked sent, retrying): (the order, its cancellations message)."""
     from shopify_app.admin_api.errors import ShopifyNetworkError
     from shopify_app.admin_api.transport import AdminTransport
 
@@ -162,6 +158,18 @@ def test_a_cancel_that_never_reached_shopify_then_made_by_a_person_reads_already
         world.poll()
     [message] = world.messages("cancellations", order)
     assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_sent")
+    return order, message
+
+
+def test_a_cancel_that_never_reached_shopify_then_made_by_a_person_reads_already_cancelled(
+    world: World, monkeypatch: Any
+) -> None:
+    """orderCancel was sent and cut off before Shopify got it (the app cannot tell: it is marked
+    sent); a person then cancels the order in the admin with their own staff note. The retry finds
+    a cancellation whose staff note is not the app's: someone else's, "already cancelled"."""
+    from shopify_app.admin_api import for_shop
+
+    order, message = _cancel_cut_off(world, monkeypatch)
     for_shop(world.domain).order_cancel(
         order.gid, reason="CUSTOMER", restock=True, staff_note="Cliente ligou"
     )
@@ -181,15 +189,10 @@ def test_a_refusal_after_a_cut_call_drops_the_sent_mark(world: World, monkeypatc
     reads it as theirs ("already cancelled", skipped), never as the app's own cancellation "with its
     units restocked and the payment refunded"."""
     from shopify_app.admin_api import for_shop
-    from shopify_app.admin_api.errors import ShopifyGraphQLError, ShopifyNetworkError
+    from shopify_app.admin_api.errors import ShopifyGraphQLError
     from shopify_app.admin_api.transport import AdminTransport
 
     real_send = AdminTransport.send
-
-    def cut(self: Any, op: Any, variables: Any, token: Any) -> Any:
-        if op.name == "OrderCancel":
-            raise ShopifyNetworkError("connection reset")
-        return real_send(self, op, variables, token)
 
     def refused(self: Any, op: Any, variables: Any, token: Any) -> Any:
         if op.name == "OrderCancel":
@@ -198,13 +201,7 @@ def test_a_refusal_after_a_cut_call_drops_the_sent_mark(world: World, monkeypatc
             )
         return real_send(self, op, variables, token)
 
-    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
-    world.erp.cancel(order.nro, "Cliente desistiu da compra")
-    with monkeypatch.context() as patched:
-        patched.setattr(AdminTransport, "send", cut)
-        world.poll()
-    [message] = world.messages("cancellations", order)
-    assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_sent")
+    order, message = _cancel_cut_off(world, monkeypatch)
 
     with monkeypatch.context() as patched:
         if refusal == "refused as a whole":
@@ -383,29 +380,15 @@ def test_a_refusal_in_other_words_after_a_cut_call_waits_only_while_that_call_ma
 
     from ledger.db import session_scope
     from ledger.models import Message, utcnow
-    from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
     from shopify_app.admin_api.order_ops import OrderOperations
-    from shopify_app.admin_api.transport import AdminTransport
-
-    real_send = AdminTransport.send
-
-    def cut(self: Any, op: Any, variables: Any, token: Any) -> Any:
-        if op.name == "OrderCancel":
-            raise ShopifyNetworkError("connection reset")
-        return real_send(self, op, variables, token)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise ShopifyUserErrors(
             "OrderCancel", [UserError(("orderId",), "Order cannot be cancelled.", "INVALID")]
         )
 
-    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
-    world.erp.cancel(order.nro, "Cliente desistiu da compra")
-    with monkeypatch.context() as patched:
-        patched.setattr(AdminTransport, "send", cut)
-        world.poll()
-    [message] = world.messages("cancellations", order)
-    assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_sent")
+    order, message = _cancel_cut_off(world, monkeypatch)
     if sent == "long ago":
         with session_scope() as session:
             row = session.get(Message, message.id)

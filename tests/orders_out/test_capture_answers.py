@@ -19,7 +19,7 @@ from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
 
 from .conftest import LinkedOrder, World, refund
-from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
+from .test_invoice_documents import _first_part_in_the_erp, _nfe_of_item
 
 
 def _captures(world: World, order: LinkedOrder) -> list[dict]:
@@ -142,12 +142,7 @@ def test_the_recheck_of_a_pending_capture_does_not_take_back_a_refund_made_since
     assert first.response_payload["capture_asked"]["at"] == asked["at"]
     assert world.link(order.gid).captured_amount == part_a
 
-    b = world.plain(1)
-    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
-    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
-    world.poll()
-    second = world.messages("invoices", order)[-1]
-    assert second.status == MessageStatus.DONE.value, second.error_text
+    second, part_b = _nfe_of_item(world, order, items, world.plain(1))
     assert _amounts(world, order) == [("SUCCESS", str(part_a)), ("SUCCESS", str(part_b))], (
         second.response_payload["capture"]
     )
@@ -290,12 +285,7 @@ def _split_authorisation(world: World, gid: str, first: Decimal) -> None:
 def _then_nfe_b(world: World, order: LinkedOrder, items: dict, before: list[tuple[str, str]]) -> None:
     """Item b's NF-e: it captures its own total only and names nothing to collect, as the refund was
     made after NF-e A's charge began."""
-    b = world.plain(1)
-    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
-    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
-    world.poll()
-    second = world.messages("invoices", order)[-1]
-    assert second.status == MessageStatus.DONE.value, second.error_text
+    second, part_b = _nfe_of_item(world, order, items, world.plain(1))
     assert _amounts(world, order) == [*before, ("SUCCESS", str(part_b))], second.response_payload["capture"]
     assert world.link(order.gid).needs_attention is None, world.link(order.gid).needs_attention
 

@@ -79,6 +79,19 @@ def _first_part_invoiced(world: World) -> tuple[Any, dict[str, Any], Decimal, An
     return order, items, part_a, first
 
 
+def _nfe_of_item(
+    world: World, order: Any, items: dict, sku: str, less: Decimal = Decimal(0)
+) -> tuple[Any, Decimal]:
+    """The ERP issues another NF-e for item `sku` alone (`less` below its served total) and the
+    poll applies it: (its invoices message, done, and the NF-e's total)."""
+    part = Decimal(str(items[sku]["vlrTotalAtendido"])) - less
+    _another_nfe(world, order.nro, part, items=[items[sku]["seqItem"]])
+    world.poll()
+    message = world.messages("invoices", order)[-1]
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    return message, part
+
+
 def _first_part_in_the_erp(world: World, gateway: str = "cartao") -> tuple[Any, dict[str, Any], Decimal]:
     """An order of (a x2, b x1), manual capture (on the checkout's `gateway`), whose first NF-e (item
     a with the freight) the ERP issued, its F event not read yet: (order, ERP items by SKU, that
@@ -529,14 +542,9 @@ def test_a_replay_of_the_first_nfe_keeps_when_it_was_charged(world: World, case:
         charged = datetime.fromisoformat(first.response_payload["charged_at"])
         assert charged < datetime.now(UTC) - timedelta(seconds=45), first.response_payload
     before = _captured(world, order.gid)
-    b = world.plain(1)
-    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
-    if case.endswith("lower_b"):  # NF-e B issued R$5.00 below item b's price (a discount at invoicing)
-        part_b -= Decimal("5.00")
-    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
-    world.poll()
-    second = world.messages("invoices", order)[-1]
-    assert second.status == MessageStatus.DONE.value, second.error_text
+    # NF-e B issued R$5.00 below item b's price in the "lower_b" case (a discount at invoicing)
+    less = Decimal("5.00") if case.endswith("lower_b") else Decimal(0)
+    second, part_b = _nfe_of_item(world, order, items, world.plain(1), less)
     taken = _captured(world, order.gid)[len(before) :]
     assert taken == ([] if gateway == "pix" else [str(part_b)]), second.response_payload["capture"]
     note = world.link(order.gid).needs_attention or ""  # B below item b's price leaves the rest authorised
@@ -571,12 +579,7 @@ def test_a_replay_skipped_because_its_nfe_was_cancelled_keeps_when_it_was_charge
     reissued = world.messages("invoices", order)[-1]
     assert reissued.status == MessageStatus.DONE.value, reissued.error_text
     assert _captured(world, order.gid) == before, reissued.response_payload["capture"]
-    b = world.plain(1)
-    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
-    _another_nfe(world, order.nro, part_b, items=[items[b]["seqItem"]])
-    world.poll()
-    second = world.messages("invoices", order)[-1]
-    assert second.status == MessageStatus.DONE.value, second.error_text
+    second, part_b = _nfe_of_item(world, order, items, world.plain(1))
     taken = _captured(world, order.gid)[len(before) :]
     assert taken == ([] if gateway == "pix" else [str(part_b)]), second.response_payload["capture"]
     note = world.link(order.gid).needs_attention or ""
