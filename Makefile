@@ -2,6 +2,9 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# One pytest worker per core and one more: a worker waits on the sandboxes, PostgreSQL and Redis
+# much of its time (docs/benchmarks.md, "The test suite's time").
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 .PHONY: demo test lint install web worker cron sandbox bench clean
 
@@ -21,7 +24,7 @@ demo: install
 test: install
 	bash scripts/services.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
