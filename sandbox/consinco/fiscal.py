@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from stdnum import ean
 from stdnum.br import cnpj, cpf
@@ -69,11 +70,18 @@ def nfe_check_digit(first43: str) -> str:
     return "0" if rest < 2 else str(11 - rest)
 
 
+ISSUER_ZONE = ZoneInfo("America/Sao_Paulo")  # the issuing stores' own time (the sandbox's chain is in SP)
+
+
 def nfe_key(
     *, uf: str, issued: dt.datetime, cnpj_issuer: str, model: str, series: int, number: int, code: int
 ) -> str:
-    """The 44-character access key of an NF-e (55) or NFC-e (65), emission type 1 (normal)."""
-    first43 = f"{UF_IBGE[uf]}{issued:%y%m}{cnpj_issuer:0>14}{model}{series:03d}{number:09d}1{code:08d}"
+    """The 44-character access key of an NF-e (55) or NFC-e (65), emission type 1 (normal). Its
+    AAMM is the issue's year and month in the issuer's own time (dhEmi is local): issued at 22:00 in
+    São Paulo on the 30th, it is still that month, though UTC is already in the next one. A naive
+    `issued` is UTC, as the store keeps its date-times."""
+    local = (issued if issued.tzinfo is not None else issued.replace(tzinfo=dt.UTC)).astimezone(ISSUER_ZONE)
+    first43 = f"{UF_IBGE[uf]}{local:%y%m}{cnpj_issuer:0>14}{model}{series:03d}{number:09d}1{code:08d}"
     if len(first43) != 43:
         raise ValueError(f"NF-e key body must have 43 characters, got {len(first43)}")
     return first43 + nfe_check_digit(first43)

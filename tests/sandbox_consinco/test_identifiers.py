@@ -45,7 +45,7 @@ def test_built_keys_pass_an_independent_check_with_alphanumeric_issuer():
     for number in range(1, 60):
         key = nfe_key(
             uf="SP",
-            issued=dt.datetime(2026, 11, 1),
+            issued=dt.datetime(2026, 11, 15),
             cnpj_issuer=issuer,
             model="65",
             series=2,
@@ -53,6 +53,17 @@ def test_built_keys_pass_an_independent_check_with_alphanumeric_issuer():
             code=number * 7919,
         )
         assert len(key) == 44 and key_is_valid(key) and key[:6] == "352611"
+
+
+def test_a_keys_month_is_the_issuers_local_month_not_utcs():
+    """Issued at 22:00 in São Paulo on 30 November (01:00 UTC on 1 December): AAMM 2611, as SEFAZ
+    reads dhEmi. The UTC month made every key of those three hours a month ahead, and the app refused
+    them as later than the current month (the suite failed from 00:00 to 03:00 UTC on a month's 1st)."""
+    aware, naive = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 1, 0)  # naive: UTC
+    for issued in (aware, naive):
+        key = nfe_key(uf="SP", issued=issued, cnpj_issuer="53464097000150", model="55", series=1, number=1,
+                      code=1)  # fmt: skip
+        assert key[2:6] == "2611", key
 
 
 def test_generated_eans_are_valid(erp):
