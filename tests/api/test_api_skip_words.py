@@ -225,27 +225,13 @@ def test_an_order_that_will_not_be_paid_says_its_status_in_words(client, setting
     """jobs.orders skips an order Shopify says EXPIRED/VOIDED/REFUNDED ('order_will_not_be_paid',
     {'status': <code>}): the status is said in words (fail_words.financial_status), as the waiting
     twin says it, not as Shopify's English code; a status Shopify added since stays its code."""
-    expired = _skipped(
-        settings,
-        shops.a,
-        "order:3001",
-        "Shopify says EXPIRED: this order will not be paid as it stands",
-        ("order_will_not_be_paid", {"status": "EXPIRED"}),
-    )
-    voided = _skipped(
-        settings,
-        shops.a,
-        "order:3002",
-        "Shopify says VOIDED: this order will not be paid as it stands",
-        ("order_will_not_be_paid", {"status": "VOIDED"}),
-    )
-    unknown = _skipped(
-        settings,
-        shops.a,
-        "order:3003",
-        "Shopify says LAPSED_NEW: this order will not be paid as it stands",
-        ("order_will_not_be_paid", {"status": "LAPSED_NEW"}),
-    )
+
+    def skipped(unit: str, status: str) -> int:
+        text = f"Shopify says {status}: this order will not be paid as it stands"
+        return _skipped(settings, shops.a, unit, text, ("order_will_not_be_paid", {"status": status}))
+
+    expired, voided = skipped("order:3001", "EXPIRED"), skipped("order:3002", "VOIDED")
+    unknown = skipped("order:3003", "LAPSED_NEW")
     pt, en = _reasons(client, "pt-BR"), _reasons(client, "en")
     assert "EXPIRED" not in pt[expired] and "expirado" in pt[expired], pt[expired]
     assert "VOIDED" not in pt[voided] and "anulado" in pt[voided], pt[voided]
