@@ -122,6 +122,17 @@ class InstalledShop:
 
         return dump(self.shopify.sandbox, SHOP_NAME)
 
+    def duplicate_holding(self, client: AdminClient, seq: int | str) -> str:
+        """A product someone made by hand earlier holding `seq`'s custom id (the counter is told to
+        let a productSet without a custom id through); its gid."""
+        self.mutations.reject_seq = "-"
+        duplicate = client.product_set({"title": "Duplicate made earlier", "productOptions": [
+            {"name": "Title", "values": [{"name": "Default Title"}]}], "variants": [
+            {"optionValues": [{"optionName": "Title", "name": "Default Title"}]}]}).product  # fmt: skip
+        client.metafields_set([{"ownerId": duplicate.id, "namespace": "consinco", "key": "seq_produto",
+                                "type": "id", "value": str(seq)}])  # fmt: skip
+        return duplicate.id
+
     def set_setting(self, key: str, value: Any) -> None:
         with session_scope() as session:
             shop = session.get(Shop, self.shop_id)

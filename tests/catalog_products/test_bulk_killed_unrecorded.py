@@ -202,12 +202,7 @@ def test_a_leftover_product_whose_custom_id_a_duplicate_holds_is_held_with_words
     _killed_while_waiting(installed, monkeypatch)
     target = 5
     client = installed.client()
-    installed.mutations.reject_seq = "-"  # (the counter refuses a productSet with no custom id)
-    duplicate = client.product_set({"title": "Duplicate made earlier", "productOptions": [
-        {"name": "Title", "values": [{"name": "Default Title"}]}], "variants": [
-        {"optionValues": [{"optionName": "Title", "name": "Default Title"}]}]}).product  # fmt: skip
-    client.metafields_set([{"ownerId": duplicate.id, "namespace": "consinco", "key": "seq_produto",
-                            "type": "id", "value": str(target)}])  # fmt: skip
+    duplicate_id = installed.duplicate_holding(client, target)
     set_title(installed.erp, 1, "Novo titulo")
 
     catalog_flow.initial_load(installed.shop_id, client=client, bulk=True)
@@ -217,9 +212,9 @@ def test_a_leftover_product_whose_custom_id_a_duplicate_holds_is_held_with_words
     assert ids[None] == 1 and set(ids.values()) == {1}  # the leftover's product of `target` lacks it
     with session_scope() as session:
         bound = bindings.get_many(session, installed.shop_id, PRODUCT_KIND, [str(target)])[str(target)]
-        assert bound.shopify_id != duplicate.id and (bound.data or {}).get(catalog_custom_id.MISSING)
+        assert bound.shopify_id != duplicate_id and (bound.data or {}).get(catalog_custom_id.MISSING)
         message = session.scalars(
             select(Message).where(Message.flow == "products", Message.unit_key == f"product:{target}")
         ).one()
         assert message.status == MessageStatus.FAILED.value
-        assert message.error_detail["code"] == "CUSTOM_ID_TAKEN" and duplicate.id in message.error_text
+        assert message.error_detail["code"] == "CUSTOM_ID_TAKEN" and duplicate_id in message.error_text

@@ -203,25 +203,20 @@ def test_a_custom_id_taken_by_a_duplicate_fails_that_product_alone_naming_the_du
 ) -> None:
     _held_by_a_transient(installed)
     client = installed.client()
-    installed.mutations.reject_seq = "-"  # (the counter refuses a productSet with no custom id)
-    duplicate = client.product_set({"title": "Duplicate made earlier", "productOptions": [
-        {"name": "Title", "values": [{"name": "Default Title"}]}], "variants": [
-        {"optionValues": [{"optionName": "Title", "name": "Default Title"}]}]}).product  # fmt: skip
-    client.metafields_set([{"ownerId": duplicate.id, "namespace": "consinco", "key": "seq_produto",
-                            "type": "id", "value": str(BAD)}])  # fmt: skip
+    duplicate_id = installed.duplicate_holding(client, BAD)
 
     catalog_flow.run_flow(installed.shop_id, "products", client=client)  # the re-plan asked for
     failed = _failed(installed.shop_id)
     assert sorted(failed) == [BAD]
     message = failed[BAD]
     assert message.error_detail["code"] == "CUSTOM_ID_TAKEN"
-    assert duplicate.id in (message.error_text or "") and "delete" in (message.error_text or "")
+    assert duplicate_id in (message.error_text or "") and "delete" in (message.error_text or "")
     ids = [i for i in _ids(installed) if i is not None]
     assert len(ids) == PRODUCTS and len(set(ids)) == PRODUCTS  # 37 set, and the duplicate's
     assert MISSING in _bound(installed.shop_id, BAD).data
 
     # Retry, once the duplicate is deleted: the id goes on the bound product, which is then sent.
-    _delete_product(installed, duplicate.id)
+    _delete_product(installed, duplicate_id)
     catalog_flow.replay(message.id, client=client)
     assert _failed(installed.shop_id) == {}
     ids = _ids(installed)
