@@ -13,7 +13,8 @@ before its variant exists, or refused by Shopify for its variant alone (the othe
 are sent again without it), is remembered in its "list_price" binding as due on the next pass:
 the ERP row, behind the watermark, is not read again; once a person closed its SKU's message as
 handled (settled by hand in Shopify) it is sent no more until the ERP price changes. A normal
-price of 0 (Consinco's "no price") is not sent and fails a message of its own per SKU
+price of 0 (Consinco's "no price"; or one that is R$ 0.00 once rounded to the cent:
+jobs.price_map.is_price) is not sent and fails a message of its own per SKU
 (jobs.price_unpriced, LIST_NO_PRICE: the SKU is not off sale, its market shows the base price); a
 fixed price sent before for that SKU is removed from the list (unit_key "pricelist:<market>:remove:<batch
 key>", as jobs.price_list_retire), so the market falls back to the base price. A price record
@@ -28,6 +29,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -225,7 +227,7 @@ def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTa
             price = target_price(state, today, unit_factor(variant.data))
             data = {**state.to_data(), "recheck_on": _iso(recheck_on(state, today))}
             old = known.get(prefix + sku)
-            if price.price is None:  # the ERP has no price (0): none sent (never R$ 0.00), said per SKU
+            if price.price is None:  # the ERP has no price (0 once rounded): none sent, said per SKU
                 fixed = old.shopify_id if old else None
                 if old is not None and old.digest != NO_PRICE:  # a fixed price it may hold is removed
                     fixed = fixed or variant.shopify_id
@@ -437,7 +439,8 @@ def _explain_unpriced(
                 "shows the base price for it"
             )
             price_unpriced.explain(session, shop_id, f"pricelist:{market}:sku:{sku}", sku, target.company,
-                                   target.segment, where=where, market=target.market_id)  # fmt: skip
+                                   target.segment, where=where, market=target.market_id,
+                                   normal=Decimal(str(row.data["normal"])) if row.data else None)  # fmt: skip
 
 
 def _named(exc: Exception, count: int) -> dict[int, str]:

@@ -3,6 +3,12 @@
 Why pure: the promotion rules (dates decide, the ERP flag is a fallback), the "next date this
 price changes by itself" and the KG unit are the whole logic of the prices flow; they are tested
 here without any service. No I/O, no clock: `today` is always passed in.
+
+Consinco keeps prices with 4 decimals, Shopify takes cents: whether there is a price, and whether
+a promotion runs, is decided on the amounts Shopify gets (`cents`, after the KG unit factor), here
+alone, for the store's variants and the markets' price lists alike. Decided on the 4-decimal
+values, a price of 0.0040 was sold at R$ 0.00 and a promotion of 9.9960 on 10.0000 showed a
+compare-at equal to its price.
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ class PriceState:
             promo_start=item.promo_start,
             promo_end=item.promo_end,
             promotion_flag=item.promotion_running,
-            sale_active=item.sale_active and item.normal > 0,
+            sale_active=item.sale_active and is_price(item.normal),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -93,14 +99,15 @@ class PriceState:
             promo_end=day(data.get("promo_end")),
             promotion_flag=bool(data.get("promotion_flag")),
             sale_active=bool(data.get(WANTED_SALE_ACTIVE, data.get("sale_active", True)))
-            and Decimal(data["normal"]) > 0,
+            and is_price(Decimal(data["normal"])),
             unlisted=bool(data.get("unlisted")),
         )
 
     @property
     def priced(self) -> bool:
-        """Consinco stores "no price for this company and segment" as a normal price of 0."""
-        return self.normal > 0
+        """Consinco stores "no price for this company and segment" as a normal price of 0; one
+        under half a centavo is R$ 0.00 in Shopify, no price either (`is_price`)."""
+        return is_price(self.normal)
 
 
 @dataclass(frozen=True)
@@ -124,10 +131,22 @@ def money(value: Decimal | None) -> str | None:
     """Shopify's Money input: a decimal string with cents (None stays None: clears compareAtPrice)."""
     if value is None:
         return None
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    return str(cents(value))
 
 
-def promotion_running(state: PriceState, today: date) -> bool:
+def cents(value: Decimal) -> Decimal:
+    """An amount as Shopify gets it: rounded half up to the cent (the ERP keeps 4 decimals)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def is_price(normal: Decimal, unit_factor: Decimal = ONE) -> bool:
+    """A normal price there is something to sell at: at least R$ 0.01 once rounded, per unit sold
+    (`unit_factor`). A 0 is Consinco's "no price"; 0.0040 (a slip for 4.00, a token price) would be
+    sent as "0.00", for sale, so it is no price either, said and kept off sale the same way."""
+    return cents(normal * unit_factor) > 0
+
+
+def promotion_running(state: PriceState, today: date, unit_factor: Decimal = ONE) -> bool:
     """Running when there is a promotional price below the normal one and start <= today <= end
     (consinco-api.md).
 
@@ -137,8 +156,9 @@ def promotion_running(state: PriceState, today: date) -> bool:
     "promotional" price at or above the normal one (typed by mistake, a stale one kept) is no
     promotion: it would raise the shop's price, a market's list price with it. Nor is one at 0 or
     below (a typing error: Shopify refuses a negative price, NEGATIVE_PRICE_VALUE, on every pass).
+    Both compared as Shopify gets them (`_lowers`, per unit sold: `unit_factor`).
     """
-    if not _lowers(state):
+    if not _lowers(state, unit_factor):
         return False
     if state.promo_start is None and state.promo_end is None:
         return state.promotion_flag
@@ -147,9 +167,19 @@ def promotion_running(state: PriceState, today: date) -> bool:
     return state.promo_start <= today <= state.promo_end
 
 
-def _lowers(state: PriceState) -> bool:
-    """A promotional price above 0 and below the normal price (a normal price of 0 is none:
-    `PriceState.priced`; a promotional one of 0 or below is no price to sell at)."""
+def _lowers(state: PriceState, unit_factor: Decimal = ONE) -> bool:
+    """A promotional price above R$ 0.00 and below the normal price, both rounded to the cent per
+    unit sold (a normal price of 0 is none: `is_price`; a promotional one rounding to 0 or below is
+    no price to sell at, the normal price stands; one rounding to the normal price would show a
+    compare-at equal to the price)."""
+    if state.promotional is None:
+        return False
+    return 0 < cents(state.promotional * unit_factor) < cents(state.normal * unit_factor)
+
+
+def _may_lower(state: PriceState) -> bool:
+    """`_lowers` for some unit: a promotional price above 0 and below the normal one as the ERP
+    keeps them (whatever rounds away at one unit factor may not at another)."""
     return state.promotional is not None and 0 < state.promotional < state.normal
 
 
@@ -174,16 +204,18 @@ def target_price(state: PriceState, today: date, unit_factor: Decimal = ONE) -> 
     """Promotion: price = promotional, compareAtPrice = normal; otherwise the normal price alone.
 
     `unit_factor` converts the ERP's price unit to the variant's (a KG item priced per kg sold in
-    steps of `unit_kg`); 1 for everything else. A "promotion" not below the normal price is none
+    steps of `unit_kg`); 1 for everything else. The amounts are Shopify's, rounded to the cent,
+    and decide: a "promotion" not below the normal price once rounded is none
     (`promotion_running`): the normal price, no strike-through, never a higher price. No price in
-    the ERP (0): no price at all, not for sale, whatever the promotion.
+    the ERP (0, or R$ 0.00 per unit sold once rounded: `is_price`): no price at all, not for sale,
+    whatever the promotion.
     """
-    if not state.priced:
+    if not is_price(state.normal, unit_factor):
         return VariantPrice(None, None, False)
-    normal = state.normal * unit_factor
-    if promotion_running(state, today):
+    normal = cents(state.normal * unit_factor)
+    if promotion_running(state, today, unit_factor):
         assert state.promotional is not None
-        return VariantPrice(state.promotional * unit_factor, normal, state.sale_active)
+        return VariantPrice(cents(state.promotional * unit_factor), normal, state.sale_active)
     return VariantPrice(normal, None, state.sale_active)
 
 
@@ -194,12 +226,15 @@ def erp_today(timezone: str, now: datetime | None = None) -> date:
 
 
 def recheck_on(state: PriceState, today: date) -> date | None:
-    """The next date the price changes without any ERP row changing (a promotion starting/ending)."""
-    if not _lowers(state) or state.promo_start is None or state.promo_end is None:
+    """The next date the price changes without any ERP row changing (a promotion starting/ending).
+    Any promotion the ERP holds below its normal price counts, even one that rounds away at one
+    unit: the variant's unit factor is not known here, and a date looked at for nothing costs no
+    call (the digest is unchanged)."""
+    if not _may_lower(state) or state.promo_start is None or state.promo_end is None:
         return None  # no promotion, or no period: nothing starts or ends by date
     if today < state.promo_start:
         return state.promo_start
-    if promotion_running(state, today):
+    if today <= state.promo_end:  # running (its period decides: `promotion_running`)
         return state.promo_end + timedelta(days=1)
     return None
 

@@ -291,7 +291,8 @@ def _explain_unpriced(session: Any, shop_id: int, applied: list[Line]) -> None:
             unit = price_unpriced.store_unit(line.state.seq_produto, line.id_sku)
             where = "not sent to Shopify, not for sale until it has one"
             price_unpriced.explain(session, shop_id, unit, line.id_sku, link.nro_empresa, link.nro_segmento,
-                                   where=where, unlisted=line.state.unlisted)  # fmt: skip
+                                   where=where, unlisted=line.state.unlisted,
+                                   normal=line.state.normal)  # fmt: skip
     price_unpriced.resolve(
         session,
         shop_id,

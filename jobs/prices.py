@@ -19,7 +19,8 @@ changes or its promotion starts or ends (a read giving the same price again send
 does a change of another packaging of the product; kept on the SKU's binding). statusVenda 'I'
 (not for sale in this store): the variant gets inventoryPolicy DENY here, the "price" binding
 records `sale_active` false for the products flow to read, and a "stock_recheck" binding asks
-the stock flow to zero (or restore) its levels. A normal price of 0 is Consinco's "no price":
+the stock flow to zero (or restore) its levels. A normal price of 0 is Consinco's "no price"
+(as is one that is R$ 0.00 once rounded to the cent: jobs.price_map.is_price):
 none is sent (never R$ 0.00), the SKU is not for sale exactly as with statusVenda 'I', and a
 failed message of its own says so (jobs.price_unpriced).
 A read from the beginning (the first pass of a pair; the store link or the ERP connection moved
@@ -39,6 +40,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -240,14 +242,18 @@ def apply(
     for id_sku, state in states.items():
         variant_id, variant_data = variants.get(id_sku, (None, {}))
         old = known.get(id_sku)
-        data = {**state.to_data(), "recheck_on": iso(recheck_on(state, today))}
         if variant_id is None or not variant_data.get("product_id"):
             # Nothing sent: the variant the products flow creates holds no price (R$ 0.00), so the
             # stock flow must not sell it (stock_map.for_sale) until the first price lands.
+            data = {**state.to_data(), "recheck_on": iso(recheck_on(state, today))}
             waiting[state.seq_produto].append(id_sku)
             quiet.append(BindingRow(id_sku, None, None, {**data, "awaiting_price": True}))
             continue
         target = target_price(state, today, unit_factor(variant_data))
+        # A price per kg that is R$ 0.00 per unit sold once rounded is no price for this variant
+        # (price_map.is_price): off sale, as the binding tells the stock and products flows.
+        state = replace(state, sale_active=target.for_sale)
+        data = {**state.to_data(), "recheck_on": iso(recheck_on(state, today))}
         if not force and old is not None and old[0] == variant_id and old[1] == target.digest():
             result.unchanged += 1
             if old[2] != data:

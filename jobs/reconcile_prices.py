@@ -7,12 +7,13 @@ prices message whose Replay sends the ERP's again (jobs.prices.replay: whatever 
 Expected: the ERP's price item as the prices flow last read it (the SKU's "price" binding) made
 the variant's price by the flow's own rule (jobs.price_map.target_price: the promotion running
 today at the ERP shows price = promotional and compare-at = normal, no promotion no compare-at;
-a weighed variant's `unit_kg`), so an ERP change the flow has not read yet is not drift. Amounts
-are equal to the cent; a compare-at Shopify has and the ERP does not (or the other way) differs.
+a weighed variant's `unit_kg`; the amounts rounded to the cent decide, as they did for what was
+sent), so an ERP change the flow has not read yet is not drift. Amounts are equal to the cent; a
+compare-at Shopify has and the ERP does not (or the other way) differs.
 Not compared: a SKU with no price binding, one awaiting its first price or priced on another
 variant (replaced since), one a person settled by hand in Shopify (`settled_by_hand`), one with
-no price in the ERP (none is sent), and one whose promotion starts or ends today and the flow
-has not been past yet (`recheck_on` due).
+no price in the ERP (none is sent; R$ 0.00 once rounded is none), and one whose promotion starts
+or ends today and the flow has not been past yet (`recheck_on` due).
 """
 
 from __future__ import annotations

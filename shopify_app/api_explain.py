@@ -994,8 +994,10 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "NO_PRICE": (
         (
-            "O ERP não tem preço (0) para este SKU na empresa e segmento da loja; ele fica fora de venda.",
-            "The ERP has no price (0) for this SKU at the store's company and segment; it is off sale.",
+            "O ERP não tem preço (0, ou menos de meio centavo: R$ 0,00 arredondado) para este SKU na "
+            "empresa e segmento da loja; ele fica fora de venda.",
+            "The ERP has no price (0, or under half a centavo: R$ 0.00 once rounded) for this SKU at the "
+            "store's company and segment; it is off sale.",
         ),
         (
             "Cadastre o preço no ERP: o SKU volta à venda e esta mensagem se fecha na próxima sincronização.",
@@ -1004,10 +1006,12 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "LIST_NO_PRICE": (
         (
-            "O ERP não tem preço (0) para este SKU na empresa e segmento ligados a este mercado{pair}: "
+            "O ERP não tem preço (0, ou menos de meio centavo: R$ 0,00 arredondado) para este SKU na "
+            "empresa e segmento ligados a este mercado{pair}: "
             "nenhum preço fixo vai à lista de preços do mercado, que mostra o preço base do SKU. O SKU "
             "segue à venda.",
-            "The ERP has no price (0) for this SKU at the company and segment mapped to this "
+            "The ERP has no price (0, or under half a centavo: R$ 0.00 once rounded) for this SKU at the "
+            "company and segment mapped to this "
             "market{pair}: no fixed price goes to the market's price list, so the market shows the "
             "SKU's base price. The SKU stays on sale.",
         ),
