@@ -425,18 +425,24 @@ def stale_jobs(
     """(flow, job id) -> how many units were left pending past STALE_AFTER_SECONDS under that job
     (`is_stale`; those waiting on purpose excluded). A job RQ still holds is running (a catalog
     load's bulk operation takes hours): the caller asks RQ (ledger.queues.held_ids) which are lost."""
-    before = (now or utcnow()) - timedelta(seconds=STALE_AFTER_SECONDS)
     stmt = (
         select(Message.flow, Message.job_id, func.count())
-        .where(
-            Message.shop_id == shop_id,
-            Message.status == MessageStatus.PENDING.value,
-            Message.updated_at <= before,
-            Message.error_detail["waiting"].as_string().is_(None),
-        )
+        .where(*stale_where(shop_id, now))
         .group_by(Message.flow, Message.job_id)
     )
     return {(flow, job_id): n for flow, job_id, n in session.execute(stmt)}
+
+
+def stale_where(shop_id: int, now: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The shop's units left pending past STALE_AFTER_SECONDS, those waiting on purpose excluded
+    (`is_stale`, in SQL): what `stale_jobs` counts and ledger.stuck lists."""
+    before = (now or utcnow()) - timedelta(seconds=STALE_AFTER_SECONDS)
+    return [
+        Message.shop_id == shop_id,
+        Message.status == MessageStatus.PENDING.value,
+        Message.updated_at <= before,
+        Message.error_detail["waiting"].as_string().is_(None),
+    ]
 
 
 # Outstanding work, whatever its age: a unit failed, parked or retrying is still not in the
@@ -493,16 +499,22 @@ def search(
     text: str | None = None,
     limit: int = 50,
     before_id: int | None = None,
+    updated_since: datetime | None = None,
+    where: Iterable[ColumnElement[bool]] = (),
 ) -> list[Message]:
-    """Newest first; `text` matches any external id (substring, case-insensitive).
+    """Newest first; `text` matches any external id (substring, case-insensitive); `updated_since`:
+    changed then or later (the dashboard's done count: `dashboard_counts`); `where`: more clauses
+    (ledger.stuck's, the units whose job was lost).
 
     Page on with `before_id` = the id of the last row of the previous page.
     """
-    stmt = select(Message).where(Message.shop_id == shop_id)
+    stmt = select(Message).where(Message.shop_id == shop_id, *where)
     if flow:
         stmt = stmt.where(Message.flow == flow)
     if status:
         stmt = stmt.where(Message.status == status)
+    if updated_since is not None:
+        stmt = stmt.where(Message.updated_at >= updated_since)
     if before_id is not None:
         stmt = stmt.where(Message.id < before_id)
     if text and text.strip():

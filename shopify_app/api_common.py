@@ -199,6 +199,31 @@ def query_choice(name: str, choices: tuple[str, ...] | list[str], *, required: b
     return raw
 
 
+def query_flag(name: str) -> bool:
+    """A true/false query parameter (absent or empty: false); 400 naming it otherwise."""
+    raw = (request.args.get(name) or "").lower()
+    if raw not in ("", "true", "false"):
+        raise invalid({name: "must be true or false"})
+    return raw == "true"
+
+
+def query_time(name: str) -> datetime | None:
+    """An ISO 8601 time query parameter (e.g. 2026-11-27T13:05:00+00:00; no offset: UTC), or None;
+    400 naming it otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw) if len(raw) <= 40 else None
+        # in UTC, as the ledger keeps times (SQLite compares them as written, offset left out)
+        value = value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC) if value else None
+    except (ValueError, OverflowError):
+        value = None
+    if value is None:
+        raise invalid({name: "must be an ISO 8601 time, e.g. 2026-11-27T13:05:00+00:00"})
+    return value
+
+
 def query_text(name: str, max_length: int = 200) -> str | None:
     raw = request.args.get(name)
     if raw is None or not raw.strip():

@@ -10,7 +10,10 @@ skus) not running while the shop's catalog lock, which both share, is held (by t
 a replay): a pass of it, run now or due, waits for the catalog (jobs.catalog_flow retries it).
 
 A row's counts add `stuck` to the statuses': units left pending whose job was lost (a worker
-killed), which only a Retry redoes; the page counts them among the open failures.
+killed), which only a Retry redoes; the page counts them among the open failures. Each count links
+to the Messages list of exactly what it counts: `stuck` by ledger.stuck, the one test the list's
+`stuck` filter uses too; done over the last FINISHED_HOURS, from `finished_since`, which the link
+passes as the list's `updated_since`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import drift, queues, trace
+from ledger import drift, stuck, trace
 from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_text
@@ -57,6 +60,9 @@ STATUSES = tuple(s.value for s in MessageStatus)
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
 CATALOG_LOCK = "catalog"  # jobs.catalog_flow.CATALOG_LOCK: held by either catalog flow and by replays
 CATALOG_FLOWS = ("products", "skus")
+# Done and skipped are counted over these last hours (open work whatever its age): the done count's
+# link passes the list its start (`finished_since`), so the list holds what the count counts.
+FINISHED_HOURS = 24
 RECONCILE = "reconcile"  # its last report's drift is shown with its last run (ledger.drift)
 
 
@@ -177,18 +183,10 @@ def _micros(value: datetime | None) -> int:
 
 
 def stuck_counts(session: Session, shop_id: int, now: datetime) -> dict[str, int]:
-    """{flow: units left pending whose job was lost} (the Messages page's `stuck`): counted among
-    the open failures, as nothing redoes them but a Retry. A job RQ still holds is running, not
-    lost; Redis unreadable, none is held (as api_messages.is_stuck says then)."""
-    stale = trace.stale_jobs(session, shop_id, now)
-    if not stale:
-        return {}
-    held = queues.held_ids((job_id for _, job_id in stale), get_redis(app_settings().redis_url))
-    counts: dict[str, int] = {}
-    for (flow, job_id), n in stale.items():
-        if job_id not in held:
-            counts[flow] = counts.get(flow, 0) + n
-    return counts
+    """{flow: units left pending whose job was lost} (ledger.stuck: the Messages list's `stuck`
+    filter, which the count links to, reads them by the same test): counted among the open
+    failures, as nothing redoes them but a Retry."""
+    return stuck.read(session, shop_id, get_redis(app_settings().redis_url), now).counts()
 
 
 @bp.get("")
@@ -199,10 +197,11 @@ def list_flows() -> ResponseReturnValue:
     english = lang == "en"
     held, catalog_held = lock_state(shop_id)
     running = set(held)
+    finished_since = now - timedelta(hours=FINISHED_HOURS)
     with db() as session:
         schedules = _schedules(session, shop_id)
-        counts = trace.dashboard_counts(session, shop_id, now - timedelta(hours=24))
-        stuck = stuck_counts(session, shop_id, now)
+        counts = trace.dashboard_counts(session, shop_id, finished_since)
+        lost = stuck_counts(session, shop_id, now)
         found = {RECONCILE: _last_findings(session, shop_id)}
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
@@ -238,12 +237,14 @@ def list_flows() -> ResponseReturnValue:
                     ],
                     "counts_24h": {
                         **{status: int(flow_counts.get(status, 0)) for status in STATUSES},
-                        "stuck": stuck.get(flow.name, 0),
+                        "stuck": lost.get(flow.name, 0),
                     },
                 }
             )
         cursor = change_cursor(session, shop_id)
-    return jsonify({"flows": rows, "cursor": cursor, "generated_at": iso(now)})
+    return jsonify(
+        {"flows": rows, "cursor": cursor, "generated_at": iso(now), "finished_since": iso(finished_since)}
+    )
 
 
 @bp.get("/changes")

@@ -6,7 +6,8 @@ or owner. A retry (failed / parked / retrying, or pending and left so: `ledger.t
 a replay (done) both enqueue the flow's replay job with the message id (`ledger.flows`), and both
 are audited; a message closed as handled is refused either way, saying so (final). A unit left
 pending whose job RQ no longer holds is flagged `stuck` in every row and explained ("interrupted"):
-plain "pending" would read as work still under way. A failure a person settled outside the app
+plain "pending" would read as work still under way; `stuck=true` lists those alone, by the test the
+dashboard's count of them links here with (`ledger.stuck`). A failure a person settled outside the app
 (entered the order in the ERP by hand, fixed it in Shopify), which a Retry would only see refused
 again, is closed with "mark as handled" and a short note (`ledger.handled`:
 skipped, the original error kept, who / when / why), audited.
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from ledger import drift, handled, queues, trace
 from ledger import flows as catalog
+from ledger import stuck as stuck_units
 from ledger.kv import get_redis
 from ledger.masking import mask_detail, mask_text
 from ledger.models import Message, MessageStatus, Role
@@ -40,8 +42,10 @@ from shopify_app.api_common import (
     not_found,
     page_cursor,
     query_choice,
+    query_flag,
     query_int,
     query_text,
+    query_time,
     reject_unknown,
     write_audit,
 )
@@ -168,9 +172,25 @@ def list_messages() -> ResponseReturnValue:
     text = query_text("q")
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50
+    since = query_time("updated_since")
+    only_stuck = query_flag("stuck")
     with db() as session:
+        # stuck: by the test the dashboard's count of them is read by (ledger.stuck), which links here
+        lost = (
+            stuck_units.read(session, g.shop.id, get_redis(app_settings().redis_url)).where()
+            if only_stuck
+            else []
+        )
         rows = trace.search(
-            session, g.shop.id, flow=flow, status=status, text=text, limit=limit, before_id=before_id
+            session,
+            g.shop.id,
+            flow=flow,
+            status=status,
+            text=text,
+            limit=limit,
+            before_id=before_id,
+            updated_since=since,
+            where=lost,
         )
         names = subject_names(session, g.shop.id, rows)
         where = locale()

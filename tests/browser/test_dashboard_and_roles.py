@@ -3,6 +3,7 @@ and the role rules: a viewer sees no edit controls and the API refuses a forced 
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 
@@ -211,19 +212,62 @@ def test_an_order_parked_days_ago_still_counts_as_open_work(open_page, fresh) ->
     assert page.errors == []
 
 
-def test_a_unit_whose_worker_was_killed_counts_as_open_and_reads_interrupted(open_page, fresh) -> None:
+def test_a_unit_whose_worker_was_killed_counts_as_open_and_its_count_lists_it_alone(open_page, fresh) -> None:
     """Left pending, its job lost (trace.is_stale): nothing redoes it but a Retry, so the dashboard
-    counts it among the open failures and the Messages list says it was interrupted."""
+    counts it among the open failures. Its count opens the Messages list of the interrupted units
+    alone, not every pending one (orders waiting for their payment are pending on purpose), the
+    filter shown as active and cleared from there."""
+    from jobs.orders import _mark_waiting
+
     page = open_page("/app/flows", locale="en")
     shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
     with session_scope(fresh.settings.database_url) as db:
-        lost = trace.begin(db, shop, "stock", "stock:4:batch-1", "erp_to_shopify")
+        lost = trace.begin(db, shop, "orders", "order:#4001", "shopify_to_erp")
         lost.updated_at = utcnow() - timedelta(hours=2)
+        for n in range(3):  # unpaid boletos, as old
+            waiting = trace.begin(db, shop, "orders", f"order:#410{n}", "shopify_to_erp")
+            _mark_waiting(waiting, "PENDING", "paid")
+            waiting.updated_at = utcnow() - timedelta(hours=2)
+        db.flush()
+        lost_id = lost.id
     page.reload()
-    expect(page.get_by_test_id("counts-stock").locator("[data-count=stuck]")).to_have_text("1")
-    expect(page.get_by_test_id("open-failures")).to_contain_text("Stock")
-    page.goto(fresh.page_url("/app/messages", locale="en", flow="stock"))
-    expect(page.get_by_test_id("stuck")).to_contain_text("Interrupted")
+    count = page.get_by_test_id("counts-orders").locator("[data-count=stuck]")
+    expect(count).to_have_text("1")
+    expect(page.get_by_test_id("open-failures")).to_contain_text("Orders")
+    count.click()  # the count links to the messages it counts
+    rows = page.get_by_test_id("messages-results").locator("s-table-row[data-message-id]")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-message-id", str(lost_id))
+    expect(rows.get_by_test_id("stuck")).to_contain_text("Interrupted")
+    expect(page.get_by_test_id("filter-stuck")).to_contain_text("Interrupted")
+    screenshot(page, "messages-interrupted-en")
+    page.get_by_role("button", name="Clear the filter: Interrupted").click()
+    expect(rows).to_have_count(4)  # the flow's every message: its filter kept
+    expect(page.get_by_test_id("active-filters")).to_have_count(0)
+    pt = open_page("/app/messages", flow="orders", stuck="true")
+    expect(pt.get_by_test_id("filter-stuck")).to_contain_text("Interrompidas")
+    expect(pt.get_by_role("button", name="Limpar o filtro: Interrompidas")).to_be_visible()
+    assert page.errors == [] and pt.errors == []
+
+
+def test_the_done_count_lists_the_units_done_in_the_hours_it_counts(open_page, fresh) -> None:
+    """Done is counted over the last 24 hours: its link lists those, not every unit ever done."""
+    page = open_page("/app/flows", locale="en")
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    recent = done_message(fresh.settings.database_url, shop, "stock", "stock:1:recent")
+    old = [done_message(fresh.settings.database_url, shop, "stock", f"stock:1:old-{n}") for n in range(2)]
+    with session_scope(fresh.settings.database_url) as db:
+        db.execute(update(Message).where(Message.id.in_(old)).values(updated_at=utcnow() - timedelta(days=3)))
+    page.reload()
+    count = page.get_by_test_id("counts-stock").locator("[data-count=done]")
+    expect(count).to_have_text("1")
+    count.click()
+    rows = page.get_by_test_id("messages-results").locator("s-table-row[data-message-id]")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-message-id", str(recent))
+    expect(page.get_by_test_id("filter-updated_since")).to_contain_text("Changed since")
+    page.get_by_role("button", name=re.compile("^Clear the filter: Changed since")).click()
+    expect(rows).to_have_count(3)
     assert page.errors == []
 
 

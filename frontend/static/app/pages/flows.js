@@ -3,7 +3,7 @@
  * watermark, counts, progress, "run now"), what needs attention (open failures per flow, the
  * runs and jobs that failed for good, requeued from here) and the last 24 hours' chart. Counts
  * of open work (failed, parked, retrying, and interrupted: pending units whose job was lost) have
- * no time limit, as the Messages list they link to; done is the last 24 hours'. Live without reloading: every few seconds the page asks
+ * no time limit, as the Messages list they link to; done is the last 24 hours' (its link lists those). Live without reloading: every few seconds the page asks
  * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did.
  */
 import { api, failureParts, toast } from "../api.js";
@@ -68,7 +68,11 @@ function progress(ctx, flow) {
  * SKUs flows' initial load, so its row links to theirs instead of counting (always 0) its own. */
 const MESSAGES_UNDER = { catalog_full: ["products", "skus"] };
 
-function counts(flow) {
+/** A flow's counts, each linking to the Messages list of exactly the units it counts: open ones by
+ * their status, interrupted ones by the `stuck` filter (the API's test for them, not every pending
+ * unit: orders waiting for their payment are pending too), done ones changed since the time the
+ * done count counts from (`since`: the API's finished_since). */
+function counts(flow, since) {
   const under = MESSAGES_UNDER[flow.name];
   if (under) {
     const links = under.map((name) => h("s-link", { href: href("messages", { flow: name }) }, label("flow.", name)));
@@ -76,13 +80,12 @@ function counts(flow) {
       ...links.flatMap((link, i) => (i ? [" · ", link] : [link])));
   }
   const c = flow.counts_24h;
-  const link = (status, n, cls, count) => h("s-link", { href: href("messages", { flow: flow.name, status }), class: cls,
-    "data-count": count || status }, fmtNumber(n));
-  // Interrupted (pending, its job lost): listed among the pending ones, each marked so.
+  const link = (count, n, filters) => h("s-link", { href: href("messages", { flow: flow.name, ...filters }),
+    class: `count-${count}`, "data-count": count }, fmtNumber(n));
   return h("span", { "data-testid": `counts-${flow.name}` },
-    link("done", c.done, "count-done"), " / ", link("failed", c.failed, "count-failed"), " / ",
-    link("parked", c.parked, "count-parked"), " / ", link("retrying", c.retrying, "count-retrying"), " / ",
-    link("pending", c.stuck || 0, "count-stuck", "stuck"));
+    link("done", c.done, { status: "done", updated_since: since }), " / ",
+    link("failed", c.failed, { status: "failed" }), " / ", link("parked", c.parked, { status: "parked" }), " / ",
+    link("retrying", c.retrying, { status: "retrying" }), " / ", link("stuck", c.stuck || 0, { stuck: "true" }));
 }
 
 /** "off" when the schedule is switched off (nothing runs by it; "run now" still does). */
@@ -121,14 +124,14 @@ function flowName(flow) {
     has(help) ? h("div", { class: "muted flow-help", "data-testid": `flow-help-${flow.name}` }, t(help)) : null);
 }
 
-function rows(ctx, flows, reload) {
+function rows(ctx, flows, since, reload) {
   return table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
     t("flows.counts_open"), t("flows.status"), ""],
   flows.map((f) => [
     flowName(f),
     scheduleCell(ctx, f, reload),
     fmtDate(f.schedule && f.schedule.last_run_at), fmtDate(f.schedule && f.schedule.next_run_at),
-    watermark(f), counts(f), progress(ctx, f),
+    watermark(f), counts(f, since), progress(ctx, f),
     ctx.can("operate") && !f.webhook_only ? h("s-button", { accessibilityLabel: t("flows.run_now_of", { flow: f.label }),
       disabled: f.running, onclick: async () => {
         const job = await api(`/api/flows/${f.name}/run`, { method: "POST" });
@@ -217,7 +220,7 @@ export async function render(ctx) {
     const next = answer.cursor;
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
-    replace(tableBox, rows(ctx, flows, reload));
+    replace(tableBox, rows(ctx, flows, answer.finished_since, reload));
     replace(attentionBox, openFailures(flows),
       h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
     replace(chartBox, charts(metrics));

@@ -1,7 +1,10 @@
 /**
  * Messages: search the trace by flow, status and any external id (SKU, order name,
  * NROPEDVENDA, NF-e key); /app/messages/<id> shows one message in full (message_detail.js).
- * Filters live in the URL so a link from the dashboard opens the right list.
+ * Filters live in the URL so a link from the dashboard opens the right list. Two come only from the
+ * dashboard's counts and have no control of their own: `stuck` (interrupted units only) and
+ * `updated_since` (changed since then: the done count's last 24 hours); each shows as a chip that
+ * clears it.
  */
 import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
@@ -39,9 +42,26 @@ function resultRows(ctx, messages) {
     h("s-table-cell", {}, fmtDate(m.updated_at))));
 }
 
+/** The filters the dashboard's links set that the toolbar has no control for, each as a chip with a
+ * button clearing it (the other filters kept). */
+function linkFilters(q, keep) {
+  const active = [
+    q.get("stuck") === "true" ? ["stuck", t("messages.filter_stuck")] : null,
+    q.get("updated_since") ? ["updated_since", t("messages.filter_since", { when: fmtDate(q.get("updated_since")) })] : null,
+  ].filter(Boolean);
+  if (!active.length) return null;
+  return h("div", { class: "filter-chips", "data-testid": "active-filters" }, active.map(([key, text]) =>
+    h("span", { class: "filter-chip", "data-testid": `filter-${key}` }, h("s-badge", { tone: "info" }, text),
+      h("s-button", { variant: "tertiary", accessibilityLabel: t("messages.filter_clear_of", { filter: text }),
+        onclick: () => navigate(href("messages", { ...keep(), [key]: null })) }, t("messages.filter_clear")))));
+}
+
 export async function render(ctx) {
   if (ctx.sub) return renderDetail(ctx, ctx.sub);
   const q = ctx.query;
+  // what the URL filters by (the toolbar's own filters as they were applied: an unsaved edit is not taken)
+  const applied = () => ({ flow: q.get("flow"), status: q.get("status"), q: q.get("q"),
+    stuck: q.get("stuck"), updated_since: q.get("updated_since") });
   const flow = select({ label: t("messages.flow"), placeholder: t("common.all") },
     FLOWS.map((f) => ({ value: f, label: label("flow.", f) })), q.get("flow") || "");
   const status = select({ label: t("messages.status"), placeholder: t("common.all") },
@@ -57,12 +77,13 @@ export async function render(ctx) {
     headers: ["#", t("messages.flow"), t("messages.status"), t("messages.subject"), t("messages.error"),
       t("messages.attempts"), t("common.updated_at")],
     fetchPage: (beforeId) => api("/api/messages",
-      { query: { flow: q.get("flow"), status: q.get("status"), q: q.get("q"), before_id: beforeId } }),
+      { query: { ...applied(), before_id: beforeId } }),
     items: (page) => page.messages,
     rows: (list) => resultRows(ctx, list),
     empty: () => h("s-text", { color: "subdued" }, t("messages.none")),
   });
-  const search = () => navigate(href("messages", { flow: flow.value, status: status.value, q: text.value.trim() }));
+  const search = () => navigate(href("messages",
+    { ...applied(), flow: flow.value, status: status.value, q: text.value.trim() }));
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
 
   if (ctx.can("operate") && q.get("flow")) {
@@ -77,7 +98,8 @@ export async function render(ctx) {
   const element = h("s-page", { heading: t("messages.heading") },
     h("s-section", {},
       h("div", { class: "toolbar", role: "search" }, text, flow, status,
-        h("s-button", { variant: "primary", onclick: search }, t("messages.search_button"))), actions),
+        h("s-button", { variant: "primary", onclick: search }, t("messages.search_button"))),
+      linkFilters(q, applied), actions),
     h("s-section", {}, results, more));
   return { element };
 }

@@ -1,0 +1,57 @@
+"""Units left pending whose job was lost: `stuck` in the API, "interrupted" on the pages.
+
+One test, read once a request, both for the Flows dashboard's count of them (`counts_24h.stuck`)
+and for the Messages list its link opens (`/api/messages?stuck=true`): were the count and the list
+two tests, the count could say 1 while the list showed every pending message, the orders waiting
+for their payment among them (dozens: the one interrupted row not even on the first page).
+
+Stuck: left pending past trace.STALE_AFTER_SECONDS and not waiting on purpose (trace.stale_where),
+under a job RQ no longer holds (a worker killed, Redis restarted). A unit of a bulk operation still
+running for hours is pending, not lost. RQ is asked once for all the stale units' jobs
+(queues.held_ids); when Redis cannot say, none is held (as api_messages.is_stuck says then).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis import Redis
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.orm import Session
+
+from ledger import queues, trace
+from ledger.models import Message, utcnow
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """The shop's stale units per (flow, job id) at `now`, and which of those jobs RQ holds."""
+
+    shop_id: int
+    now: datetime
+    stale: dict[tuple[str, str | None], int]
+    held: frozenset[str]
+
+    def counts(self) -> dict[str, int]:
+        """{flow: stuck units}: the stale ones under a job RQ does not hold (or under none)."""
+        counts: dict[str, int] = {}
+        for (flow, job_id), n in self.stale.items():
+            if job_id not in self.held:
+                counts[flow] = counts.get(flow, 0) + n
+        return counts
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """The same units as SQL clauses on messages (trace.search's `where`)."""
+        clauses = trace.stale_where(self.shop_id, self.now)
+        if self.held:  # a unit that names no job has none RQ could hold: NOT IN would drop it (NULL)
+            clauses.append(or_(Message.job_id.is_(None), Message.job_id.not_in(sorted(self.held))))
+        return clauses
+
+
+def read(session: Session, shop_id: int, conn: Redis, now: datetime | None = None) -> Stuck:
+    """The shop's stuck units as of `now` (default: this moment)."""
+    now = now or utcnow()
+    stale = trace.stale_jobs(session, shop_id, now)
+    held = queues.held_ids((job_id for _, job_id in stale), conn) if stale else set()
+    return Stuck(shop_id, now, stale, frozenset(held))
