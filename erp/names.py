@@ -185,6 +185,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "channel_order_id": "idPedidoCanalVenda", "ordered_at": "dtaHorPedidoCanalVenda",
         "nro_empresa": "nroEmpresa", "nro_segmento": "nroSegmento", "situacao": "situacaoPed",
         "cod_geral_oper": "codGeralOper", "price_table": "nroTabVenda", "delivery_type": "tipoEntrega",
+        "representative": "nroRepresentante",
         "carrier": "seqTransportador", "intermediary": "indIntermediador", "seq_pessoa": "seqPessoa",
         "cpf_cnpj": "cpfCnpj", "freight": "vlrTotFrete",
         "total": "vlrTotalPedido", "total_served": "vlrTotalAtendido", "obs": "obsPedido",

@@ -124,7 +124,9 @@ def payment_payload(payment: PaymentInput, names: Names = NAMES) -> dict[str, An
 
 def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
     """The POST PedidoVenda body; (seqCanalVenda, idPedidoCanalVenda) makes a retry idempotent.
-    indIntermediador is always sent: the ERP issues the order's NF-e, which must say it."""
+    indIntermediador is always sent: the ERP issues the order's NF-e, which must say it.
+    nroTabVenda is always sent (null unless the shop sets a sale table); nroRepresentante only
+    when the shop sets one: an installation without representatives never sees the field."""
     n = names.fields["order"]
     return {
         n["seq_canal_venda"]: order.seq_canal_venda,
@@ -134,6 +136,7 @@ def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
         n["nro_segmento"]: order.nro_segmento,
         n["cod_geral_oper"]: order.cod_geral_oper,
         n["price_table"]: order.price_table,
+        **({n["representative"]: order.representative} if order.representative is not None else {}),
         n["delivery_type"]: order.delivery_type,
         **({n["carrier"]: order.carrier} if order.carrier is not None else {}),
         n["intermediary"]: order.intermediary,

@@ -393,7 +393,10 @@ class OrderInput:
     freight: Decimal = Decimal("0")
     obs: str | None = None
     invoice_obs: str | None = None
-    price_table: int | None = None
+    price_table: int | None = None  # nroTabVenda (setting nro_tab_venda); None: sent null
+    # nroRepresentante (setting nro_representante): the sales representative the ERP files the
+    # order under; None: left out of the body, so the ERP applies its own default
+    representative: int | None = None
     carrier: int | None = None  # seqTransportador (De:Para "carrier"); None: the ERP's default
     # indIntermediador, the NF-e's indIntermed (layout 4.00, NT 2020.006): 0 sold on the merchant's
     # own site or platform (the Shopify store), 1 on a third party's platform (a marketplace)

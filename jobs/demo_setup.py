@@ -22,6 +22,7 @@ ERP_USER = "ecommerce"
 ERP_PASSWORD = "consinco"  # noqa: S105 (the Consinco sandbox's documented default)
 SEQ_CANAL_VENDA = 7  # the chain's e-commerce sales channel
 COD_GERAL_OPER = 207  # the fiscal operation of an e-commerce sale
+NRO_REPRESENTANTE = 1  # the chain's representative registered for the e-commerce channel
 PREFERRED_SEGMENT = "ECOMMERCE"
 # Shopify payment gateway names (what orders carry) -> the ERP payment method they are.
 GATEWAY_TO_ERP = {"Pix": "PIX", "Cartão de crédito": "CARTAO DE CREDITO", "Boleto bancário": "BOLETO"}
@@ -139,11 +140,13 @@ def install_and_configure(page: EmbeddedPage, erp_url: str, echo: Any) -> SetupR
         {
             "seq_canal_venda": SEQ_CANAL_VENDA,
             "cod_geral_oper": COD_GERAL_OPER,
+            "nro_representante": NRO_REPRESENTANTE,
             "payment_confirmation": "authorized",
         },
     )
     echo(
-        f"  sales channel seqCanalVenda={SEQ_CANAL_VENDA}, codGeralOper={COD_GERAL_OPER}; "
+        f"  sales channel seqCanalVenda={SEQ_CANAL_VENDA}, codGeralOper={COD_GERAL_OPER}, "
+        f"representative nroRepresentante={NRO_REPRESENTANTE}; "
         "orders go to the ERP once paid or authorised"
     )
 

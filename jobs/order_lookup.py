@@ -99,6 +99,11 @@ def company_for(
     return store.nro_empresa if store is not None else None
 
 
+def _optional_int(value: Any) -> int | None:
+    """An optional integer setting (nro_representante, nro_tab_venda): None when unset."""
+    return None if value in (None, "") else int(value)
+
+
 def resolve_target(
     session: Session,
     shop_id: int,
@@ -140,6 +145,8 @@ def resolve_target(
     return order_map.OrderTarget(
         seq_canal_venda=int(settings["seq_canal_venda"]),
         cod_geral_oper=int(settings["cod_geral_oper"]),
+        representative=_optional_int(settings.get("nro_representante")),
+        price_table=_optional_int(settings.get("nro_tab_venda")),
         nro_empresa=nro_empresa,
         nro_segmento=link.nro_segmento if link is not None else None,
         marketplace_sources=order_map.marketplace_sources(settings.get("marketplace_sources")),

@@ -131,6 +131,9 @@ class OrderTarget:
     cod_geral_oper: int
     nro_empresa: int
     nro_segmento: int | None
+    # settings nro_representante / nro_tab_venda: the header's nroRepresentante / nroTabVenda (None: unset)
+    representative: int | None = None
+    price_table: int | None = None
     # setting marketplace_sources as source_key gives them: orders sold on a third party's platform
     marketplace_sources: frozenset[str] = frozenset()
     # setting pay_on_delivery_gateways as gateway_keys gives them: payment collected at delivery
@@ -934,6 +937,8 @@ def map_order(
         obs=observation(order),
         carrier=carrier,
         intermediary=intermediary(read, target.marketplace_sources),
+        representative=target.representative,
+        price_table=target.price_table,
     )
     shopify_total = read.current_total.amount if read.current_total else None
     mapped = MappedOrder(order_input, lines, goods, freight, shopify_total, payments)

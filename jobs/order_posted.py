@@ -53,8 +53,9 @@ from jobs.order_map import MappedOrder, observation
 KEY = "posted"
 TAKEN = "maybe_taken"  # whether a POST of the kept input may be in the ERP
 LINE_DECIMALS = frozenset({"qty", "qtd_embalagem", "unit_price", "table_price", "promo_price", "discount"})
+# An input kept before a key was (`representative`) is posted again without it, as it was posted.
 HEADER = ("seq_canal_venda", "channel_order_id", "nro_empresa", "cod_geral_oper", "nro_segmento",
-          "delivery_type", "price_table", "carrier", "intermediary")  # fmt: skip
+          "delivery_type", "price_table", "representative", "carrier", "intermediary")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,11 @@ from ledger.models import Shop
 DEFAULTS: dict[str, Any] = {
     "seq_canal_venda": None,  # sales channel registered in the ERP (required before orders flow)
     "cod_geral_oper": None,  # fiscal operation code (required before orders flow)
+    # The order header's sales representative (nroRepresentante: most installations want one on
+    # every MAD_PEDVENDA, the one registered for the e-commerce channel) and sale price table
+    # (nroTabVenda); None: left out / sent null, the ERP's own default (jobs/order_lookup.py)
+    "nro_representante": None,
+    "nro_tab_venda": None,
     "inactive_sku_status": "DRAFT",  # what an SKU inactive in the ERP becomes: DRAFT | ARCHIVED
     "payment_confirmation": "paid",  # send orders when paid | when authorized (manual capture)
     "bulk_threshold": 250,  # products changed in one run above which a bulk operation is used

@@ -166,6 +166,19 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Review the store's company and segment in Setup.",
         ),
     ),
+    # The representative of setting nro_representante (the order header's nroRepresentante)
+    "REPRESENTANTE_INVALIDO": (
+        (
+            "O ERP não aceita o representante configurado para os pedidos: não cadastrado ou inativo.",
+            "The ERP does not take the representative set for orders: not registered, or inactive.",
+        ),
+        (
+            "Corrija o representante (nroRepresentante) em Configuração > Canal de venda e regras, ou "
+            "deixe-o vazio se o ERP não pede um; depois, clique em Tentar de novo.",
+            "Fix the representative (nroRepresentante) under Setup > Sales channel and rules, or leave "
+            "it empty if the ERP asks for none; then click Retry.",
+        ),
+    ),
     "EMPRESA_INATIVA": (
         ("A empresa do ERP está inativa.", "The ERP company is inactive."),
         (

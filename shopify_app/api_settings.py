@@ -2,7 +2,10 @@
 
 The flows read these keys from `Shop.settings` directly (snake_case, documented in
 openapi.yaml `ShopSettings`): `seq_canal_venda` and `cod_geral_oper` (the ERP sales channel and
-fiscal operation of every order sent), `inactive_sku_status` (DRAFT | ARCHIVED: what a product
+fiscal operation of every order sent), `nro_representante` and `nro_tab_venda` (the sales
+representative and sale price table of every order sent, POST PedidoVenda's nroRepresentante and
+nroTabVenda; optional: null, the default, sends the order as before, without a representative and
+with nroTabVenda null, and saving null clears one), `inactive_sku_status` (DRAFT | ARCHIVED: what a product
 becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized: when an order
 goes to the ERP), `bulk_threshold` (changes per run above which catalog flows use a bulk
 operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
@@ -46,8 +49,11 @@ bp = Blueprint("settings", __name__, url_prefix="/setup")
 
 @dataclass(frozen=True)
 class IntSetting:
+    """An integer from `minimum` to `maximum`; `optional`: null too (unset, its default)."""
+
     minimum: int
     maximum: int
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | Companie
 SETTINGS: dict[str, Rule] = {
     "seq_canal_venda": IntSetting(1, 999_999),
     "cod_geral_oper": IntSetting(1, 999_999),
+    "nro_representante": IntSetting(1, 999_999, optional=True),
+    "nro_tab_venda": IntSetting(1, 999_999, optional=True),
     "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
     "payment_confirmation": ChoiceSetting(("paid", "authorized")),
     "bulk_threshold": IntSetting(1, 100_000),
@@ -149,6 +157,8 @@ def _problem(key: str, value: Any) -> str | None:
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
+        if value is None and rule.optional:
+            return None
         number = as_int(value)
         if number is None:
             return "must be an integer"
@@ -164,7 +174,7 @@ def _clean(rule: Rule, value: Any) -> Any:
     """A valid value as stored: integers as numbers, company lists sorted without repeats, source
     names trimmed without repeats (compared case-insensitively, as the import does)."""
     if isinstance(rule, IntSetting):
-        return as_int(value)
+        return None if value is None else as_int(value)
     if isinstance(rule, CompaniesSetting):
         return sorted({as_int(v) for v in value})
     if isinstance(rule, SourcesSetting):

@@ -28,6 +28,9 @@ STORES = [
     ("SP", "CAMPINAS"), ("RS", "PORTO ALEGRE"), ("RJ", "NITEROI"), ("MG", "UBERLANDIA"),
 ]  # fmt: skip
 SEGMENTS = [(1, "VAREJO LOJA"), (2, "ECOMMERCE"), (3, "ATACAREJO")]
+# The chain's sales representatives [assumed]: 1 is the one registered for the e-commerce channel
+# (the app's demo sets it); 3 has left (inactive), so an order filed under it is refused.
+REPRESENTATIVES = [(1, "ECOMMERCE", "A"), (2, "TELEVENDAS", "A"), (3, "VENDEDOR DESLIGADO", "I")]
 PAYMENT_METHODS = [
     (1, "DINHEIRO", "D"), (2, "PIX", "P"), (3, "CARTAO DE CREDITO", "C"),
     (4, "CARTAO DE DEBITO", "B"), (5, "BOLETO", "O"), (6, "VALE ALIMENTACAO", "V"),
@@ -155,6 +158,14 @@ def generate_chain(
                     "dtaalteracao": now,
                 }
                 for n, f, e in PAYMENT_METHODS
+            ),
+        )
+        _insert(
+            conn,
+            t.mad_representante,
+            (
+                {"nrorepresentante": n, "apelido": a, "status": s, "dtaalteracao": now}
+                for n, a, s in REPRESENTATIVES
             ),
         )
         families, products, packs = _catalogue(rng, skus, now)

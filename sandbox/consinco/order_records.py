@@ -169,6 +169,8 @@ def order_record(conn: Connection, nro: int, root: str, unit: str, per: str) -> 
         "nroSegmento": order["nrosegmento"],
         "situacaoPed": order["situacaoped"],
         "codGeralOper": order["codgeraloper"],
+        "nroRepresentante": order["nrorepresentante"],
+        "nroTabVenda": order["nrotabvenda"],
         "seqPessoa": order["seqpessoa"],
         "cpfCnpj": person["nrocgccpf"] + person["digcgccpf"],
         "tipoEntrega": order["indentregaretira"],

@@ -2,8 +2,8 @@
 
 Insert is idempotent on (seqCanalVenda, idPedidoCanalVenda): the ERP answers the first
 NROPEDVENDA again. Validation answers in the ERP's words (unknown product, invalid CPF/CNPJ
-via python-stdnum, inactive company). Edit and cancel are [assumed] designs: refused with 409
-once the order is being separated (edit) or invoiced (both).
+via python-stdnum, inactive company, unknown or inactive representative). Edit and cancel are
+[assumed] designs: refused with 409 once the order is being separated (edit) or invoiced (both).
 """
 
 from __future__ import annotations
@@ -227,6 +227,27 @@ def _company_segment(conn: Connection, body: dict) -> tuple[int, int]:
     return empresa, segmento
 
 
+def _representative(conn: Connection, body: dict) -> int | None:
+    """nroRepresentante: optional; when given, a representative registered and active in
+    MAD_REPRESENTANTE [assumed], else the order is refused as an inactive company is."""
+    number = _field(body, "nroRepresentante", int, required=False)
+    if number is None:
+        return None
+    rep = t.mad_representante
+    status = conn.execute(select(rep.c.status).where(rep.c.nrorepresentante == number)).scalar_one_or_none()
+    if status != "A":
+        raise rejected(
+            "REPRESENTANTE_INVALIDO", f"Representante {number} inativo ou não cadastrado.", "nroRepresentante"
+        )
+    return number
+
+
+def _price_table(body: dict) -> str | None:
+    """nroTabVenda: optional; MAD_PEDVENDA.NROTABVENDA holds the table's code as text."""
+    value = _field(body, "nroTabVenda", (int, str), required=False)
+    return None if value is None else str(value)
+
+
 def _payments(conn: Connection, nro: int, payments: Any) -> list[dict[str, Any]]:
     if payments is None:
         return []
@@ -299,6 +320,7 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
         if first is not None:
             return 200, _answer(conn, first, True)
         empresa, segmento = _company_segment(conn, body)
+        representante = _representative(conn, body)
         seqpessoa = _customer(conn, now, body.get("clienteDto"))
         today = store.clock.today()
         lines = _lines(
@@ -318,7 +340,8 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
                 situacaoped="L",
                 codgeraloper=body["codGeralOper"],
                 nroformapagto=payments[0]["nroformapagto"] if payments else None,
-                nrotabvenda=body.get("nroTabVenda"),
+                nrotabvenda=_price_table(body),
+                nrorepresentante=representante,
                 indentregaretira="R" if body.get("tipoEntrega") == "R" else "E",
                 seqtransportador=_field(body, "seqTransportador", int, required=False),
                 indintermediador=intermediador,

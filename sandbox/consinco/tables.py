@@ -125,6 +125,17 @@ mad_segmento = Table(
     Column("dtaalteracao", DateTime, nullable=False),  # [assumed]
 )
 
+# [assumed] the sales representatives an order may be filed under (MAD_PEDVENDA.NROREPRESENTANTE);
+# Consinco's own table is not in public material, so only what the order insert checks is modelled
+mad_representante = Table(
+    "mad_representante",
+    metadata,
+    Column("nrorepresentante", Integer, primary_key=True, autoincrement=False),
+    Column("apelido", String(40), nullable=False),
+    Column("status", String(1), nullable=False),  # 'A' active / 'I' inactive
+    Column("dtaalteracao", DateTime, nullable=False),
+)
+
 mrl_produtoempresa = Table(
     "mrl_produtoempresa",
     metadata,
@@ -190,6 +201,7 @@ mad_pedvenda = Table(
     Column("codgeraloper", Integer, nullable=False),
     Column("nroformapagto", Integer),
     Column("nrotabvenda", String(10)),
+    Column("nrorepresentante", Integer),  # the insert body's nroRepresentante; null when left out
     Column("indentregaretira", String(1), nullable=False),
     Column("seqtransportador", Integer),  # [assumed] the insert body's seqTransportador
     # the insert body's indIntermediador (NF-e indIntermed: 0 own platform, 1 a third party's);

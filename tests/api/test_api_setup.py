@@ -175,6 +175,8 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
     assert client.get("/api/setup/settings", headers=headers(Role.VIEWER)).get_json() == {
         "seq_canal_venda": None,
         "cod_geral_oper": None,
+        "nro_representante": None,
+        "nro_tab_venda": None,
         "inactive_sku_status": "DRAFT",
         "payment_confirmation": "paid",
         "bulk_threshold": 250,
@@ -283,6 +285,37 @@ def test_marketplace_sources_are_validated_and_saved_trimmed_without_repeats(cli
     assert got["marketplace_sources"] == kept
     cleared = client.put("/api/setup/settings", json={"marketplace_sources": []}, headers=headers())
     assert cleared.status_code == 200 and cleared.get_json()["marketplace_sources"] == []
+
+
+def test_the_representative_and_price_table_are_optional_integers_that_can_be_cleared(
+    client, settings, shops
+):
+    """nro_representante / nro_tab_venda (POST PedidoVenda's nroRepresentante / nroTabVenda):
+    integers from 1 to 999999 as the sales channel is, but optional: null (the default) sends the
+    order without them, and saving null clears one set before."""
+    for key in ("nro_representante", "nro_tab_venda"):
+        for wrong in (0, 1_000_000, "12", 1.5, True, [1]):
+            refused = client.put("/api/setup/settings", json={key: wrong}, headers=headers())
+            assert refused.status_code == 400, (key, wrong)
+            assert set(refused.get_json()["error"]["fields"]) == {key}, (key, wrong)
+    saved = client.put("/api/setup/settings", json={"nro_representante": 12, "nro_tab_venda": 3.0},
+                       headers=headers())  # fmt: skip
+    assert saved.status_code == 200, saved.get_json()
+    assert (saved.get_json()["nro_representante"], saved.get_json()["nro_tab_venda"]) == (12, 3)
+    with session_scope(settings.database_url) as session:
+        stored = session.get(Shop, shops.a).settings
+        assert (stored["nro_representante"], stored["nro_tab_venda"]) == (12, 3)
+        assert shop_settings.get(session.get(Shop, shops.b), "nro_representante") is None
+    (event,) = audit_rows(settings, shops.a, "settings.changed")
+    assert event.before == {"nro_representante": None, "nro_tab_venda": None}
+    assert event.after == {"nro_representante": 12, "nro_tab_venda": 3}
+    cleared = client.put("/api/setup/settings", json={"nro_representante": None}, headers=headers())
+    assert cleared.status_code == 200 and cleared.get_json()["nro_representante"] is None
+    assert cleared.get_json()["nro_tab_venda"] == 3
+    # The required two are not cleared so: an order cannot go without its channel or operation.
+    for key in ("seq_canal_venda", "cod_geral_oper"):
+        refused = client.put("/api/setup/settings", json={key: None}, headers=headers())
+        assert refused.status_code == 400 and set(refused.get_json()["error"]["fields"]) == {key}, key
 
 
 def test_pay_on_delivery_gateways_are_validated_saved_trimmed_and_resume_orders_waiting_for_payment(

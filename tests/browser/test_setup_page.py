@@ -64,6 +64,9 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     rules = page.locator("s-section").filter(has_text="Canal de venda e regras")
     rules.get_by_label("Canal de venda (seqCanalVenda)").fill("3")
     rules.get_by_label("Código geral de operação (codGeralOper)").fill("207")
+    representative = rules.get_by_label("Representante (nroRepresentante)")
+    expect(representative).to_have_value("")  # optional: unset, orders go without one
+    representative.fill("1")
     rules.get_by_label("Estornar o pagamento na Shopify").select_option("false")
     sources = rules.get_by_label("Origens de pedidos de marketplace (indIntermediador)")
     sources.fill(" Mercado Livre , amazon-channel, mercado livre ")
@@ -95,6 +98,7 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         assert stored["ignored_companies"] == [ticked]  # the rules' Save left it alone
         assert stored["marketplace_sources"] == ["Mercado Livre", "amazon-channel"]
         assert stored["pay_on_delivery_gateways"] == ["Pagamento na entrega", "cash on delivery (COD)"]
+        assert stored["nro_representante"] == 1 and "nro_tab_venda" not in stored  # left empty: not sent
     expect(sources).to_have_value("Mercado Livre, amazon-channel")  # as saved
     expect(on_delivery).to_have_value("Pagamento na entrega, cash on delivery (COD)")
     assert page.errors == []

@@ -43,6 +43,7 @@ def test_the_app_is_installed_by_token_exchange_and_set_up_through_its_api(demo)
         assert session.scalar(select(func.count()).select_from(LocationMapping)) == 3
         assert session.scalar(select(func.count()).where(Mapping.kind == "payment_method")) == 3
         assert (shop.settings["seq_canal_venda"], shop.settings["cod_geral_oper"]) == (7, 207)
+        assert shop.settings["nro_representante"] == 1  # the chain's e-commerce representative
 
 
 def test_the_catalog_in_shopify_matches_the_erp_after_a_burst_of_changes(demo):

@@ -328,3 +328,39 @@ def test_the_intermediary_indicator_is_stored_read_back_and_refused_outside_0_an
     assert api.get(f"{url}/{nro}").json()["indIntermediador"] == 1
     own = api.post(url, json=order_body(code, external="o", indIntermediador=0)).json()["nroPedVenda"]
     assert api.get(f"{url}/{own}").json()["indIntermediador"] == 0
+
+
+def test_the_representative_and_price_table_are_stored_read_back_and_an_unknown_representative_refused(
+    served, api
+):
+    """nroRepresentante goes into MAD_PEDVENDA.NROREPRESENTANTE when the ERP knows it active
+    (MAD_REPRESENTANTE: the generator registers 1 for the e-commerce channel); another is a 422 in
+    the ERP's words naming the field, as an inactive company is, and nothing is stored. Left out,
+    the order has none. nroTabVenda goes into NROTABVENDA (a code: kept as text)."""
+    erp = served.erp
+    code = _code(erp, _sellable_product(erp))
+    url = f"{served.url}/api/v1/PedidoVenda"
+    for external, unknown in (("r-1", 99), ("r-2", 3)):  # 3: registered, inactive
+        refused = api.post(url, json=order_body(code, external=external, nroRepresentante=unknown))
+        assert refused.status_code == 422 and refused.json() == {
+            "codigo": "REPRESENTANTE_INVALIDO",
+            "mensagem": f"Representante {unknown} inativo ou não cadastrado.",
+            "campo": "nroRepresentante",
+        }
+    wrong = api.post(url, json=order_body(code, external="r-3", nroRepresentante="1"))
+    assert wrong.status_code == 400 and wrong.json()["campo"] == "nroRepresentante"
+    assert _orders(erp) == 0
+    placed = api.post(url, json=order_body(code, external="r-4", nroRepresentante=1, nroTabVenda=3))
+    assert placed.status_code == 201, placed.text
+    nro = placed.json()["nroPedVenda"]
+    pv = t.mad_pedvenda
+    with erp.store.read() as conn:
+        stored = conn.execute(
+            select(pv.c.nrorepresentante, pv.c.nrotabvenda).where(pv.c.nropedvenda == nro)
+        ).one()
+    assert tuple(stored) == (1, "3")
+    read = api.get(f"{url}/{nro}").json()
+    assert (read["nroRepresentante"], read["nroTabVenda"]) == (1, "3")
+    left_out = api.post(url, json=order_body(code, external="r-5")).json()["nroPedVenda"]
+    bare = api.get(f"{url}/{left_out}").json()
+    assert (bare["nroRepresentante"], bare["nroTabVenda"]) == (None, None)

@@ -216,6 +216,15 @@ function settingsSection(ctx, onSaved) {
       details: t("setup.settings.seq_canal_venda_help"), ".value": s.seq_canal_venda ?? "" });
     const oper = h("s-number-field", { label: t("setup.settings.cod_geral_oper"), disabled: locked,
       details: t("setup.settings.cod_geral_oper_help"), ".value": s.cod_geral_oper ?? "" });
+    // The order header's representative and sale table: optional, so emptied means null (sent when
+    // changed); what is no number goes as typed, for the API to refuse on the field (not as null).
+    const optional = ["nro_representante", "nro_tab_venda"].map((key) => [key, h("s-number-field", {
+      label: t(`setup.settings.${key}`), disabled: locked, details: t(`setup.settings.${key}_help`),
+      ".value": s[key] ?? "" })]);
+    const optionalValue = (field) => {
+      const typed = String(field.value ?? "").trim();
+      return typed === "" ? null : Number.isFinite(Number(typed)) ? Number(typed) : typed;
+    };
     // marketplace_sources: typed separated by commas, sent only when changed (none saved: []).
     const sources = h("s-text-field", { label: t("setup.settings.marketplace_sources"), disabled: locked,
       details: t("setup.settings.marketplace_sources_help"), ".value": (s.marketplace_sources || []).join(", ") });
@@ -240,6 +249,7 @@ function settingsSection(ctx, onSaved) {
       for (const [key, field] of [...cancel, ...invoice]) body[key] = field.value === "true";
       if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
+      for (const [key, field] of optional) if (optionalValue(field) !== (s[key] ?? null)) body[key] = optionalValue(field);
       if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
       if (publishTo.value() !== undefined) body.publish_to = publishTo.value();
       const listed = sources.value.split(",").map((name) => name.trim()).filter(Boolean);
@@ -247,6 +257,7 @@ function settingsSection(ctx, onSaved) {
       const methods = onDelivery.value.split(",").map((name) => name.trim()).filter(Boolean);
       if (methods.join() !== (s.pay_on_delivery_gateways || []).join()) body.pay_on_delivery_gateways = methods;
       const saved = await api("/api/setup/settings", { method: "PUT", body });
+      for (const [key] of optional) s[key] = saved[key];
       s.marketplace_sources = saved.marketplace_sources;  // as stored: trimmed, without repeats
       sources.value = s.marketplace_sources.join(", ");
       s.pay_on_delivery_gateways = saved.pay_on_delivery_gateways;
@@ -254,7 +265,8 @@ function settingsSection(ctx, onSaved) {
       toast(t("common.saved"));
       onSaved();
     };
-    return h("div", {}, h("s-grid", {}, canal, oper), sources, inactive, payment, onDelivery, bulk, role, publishTo.element,
+    const header = h("s-grid", {}, canal, oper, ...optional.map(([, field]) => field));
+    return h("div", {}, header, sources, inactive, payment, onDelivery, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));
