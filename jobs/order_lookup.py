@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -359,7 +359,11 @@ def ensure_link(
     """The order's OrderLink (UNIQUE shop + order gid), created once whoever gets there first.
 
     One INSERT ... ON CONFLICT DO UPDATE ... RETURNING: a new link gets every value; an existing
-    one keeps its total, currency and NROPEDVENDA and takes the current name, company and status.
+    one keeps its currency and NROPEDVENDA and takes the current name, company and status. Its
+    total follows the order while it is not in the ERP (no NROPEDVENDA: waiting for its payment,
+    parked, refused): every re-read (orders/updated after an edit, a Retry, the catch-up) brings
+    Shopify's current total, so the Orders page does not show what the order charged when it began
+    to wait. Once in the ERP the link's total is the ERP order's (the import, the edit flows).
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
@@ -374,12 +378,17 @@ def ensure_link(
         created_at=now,
         updated_at=now,
     )
+    table = OrderLink.__table__
     stmt = stmt.on_conflict_do_update(
         index_elements=["shop_id", "shopify_order_id"],
         set_={
             "shopify_order_name": stmt.excluded.shopify_order_name,
             "nro_empresa": stmt.excluded.nro_empresa,
             "shopify_status": stmt.excluded.shopify_status,
+            "total": case(
+                (and_(table.c.nro_pedvenda.is_(None), stmt.excluded.total.is_not(None)), stmt.excluded.total),
+                else_=table.c.total,
+            ),
             "updated_at": now,
         },
     )

@@ -9,6 +9,7 @@ Shopify lets the app read it, the link cannot read it: refused saying to mark it
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from bench._order_stack import NRO_EMPRESA
 from jobs import orders, reconcile
@@ -20,6 +21,7 @@ from tests.orders_in.test_delivery_address_hand_linked import (  # noqa: F401 (f
     operator,
     typed_in_the_erp,
 )
+from tests.orders_in.test_edits_and_cancels import edit_in_shopify
 from tests.orders_in.test_orders_page import orders_page  # noqa: F401 (fixture)
 from tests.orders_in.test_orders_past_read_window import _waited, _waiting
 
@@ -86,3 +88,36 @@ def test_past_the_read_window_the_link_is_refused_saying_to_mark_it_handled(worl
     assert body["error"]["code"] == "shopify_order_too_old", body
     assert "mark" in body["error"]["message"] and "handled" in body["error"]["message"], body
     assert world.link(gid).nro_pedvenda is None
+
+
+def _shopify_total(world, gid: str) -> Decimal:
+    return Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+
+
+def test_a_waiting_orders_link_total_follows_an_edit_made_in_shopify_while_it_waits(
+    world,
+    orders_page,  # noqa: F811
+):
+    """The link is made with the order's total when it starts waiting; the merchant then edits the
+    order in Shopify (a line 2 -> 1) before it is paid. The edit's orders/updated reads the order
+    again, and the link's total follows: the Orders page shows what Shopify charges now, not what it
+    charged when the order began to wait (the link kept that one until this fix)."""
+    gid = _waiting(world)
+    first = _shopify_total(world, gid)
+    assert world.link(gid).total == first
+    edit_in_shopify(world, gid, world.sku(0), 1)
+    world.drain()
+    now = _shopify_total(world, gid)
+    assert now < first
+    message = world.message(gid)
+    assert message.status == MessageStatus.PENDING.value and "Waiting for payment" in message.error_text
+    assert world.link(gid).total == now
+    [found] = orders_page(q=world.order_doc(gid)["name"])
+    assert Decimal(found["total"]) == now, found
+    assert found["nro_pedvenda"] is None and found["needs_attention"] is None, found
+    # Still waiting, paid later: the order goes to the ERP at the edited total, and so does the link.
+    mark_paid(world.shopify.sandbox, world.name, gid)
+    world.drain()
+    [erp_order] = world.erp_orders_for(gid)
+    assert Decimal(str(world.chain.order(erp_order["nropedvenda"])["vlrTotalPedido"])) == now
+    assert world.link(gid).total == now
