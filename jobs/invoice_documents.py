@@ -4,10 +4,12 @@ The ERP may invoice one order in more than one NF-e (partial invoicing: what was
 then the rest), and may cancel an NF-e and issue another for the same goods (a re-issue). So
 what the customer owes is not the current NF-e's total but the sum of the order's valid NF-e:
 the ones the app applied (its own record: the `done` invoices messages of the ERP order, each
-holding its event and the key and total it applied) and the current one, less those the ERP now
-lists cancelled (the ERP order's documents, GET PedidoVenda, which jobs.invoices reads for every
-event: it skips an event whose own NF-e the ERP lists cancelled). An NF-e the app has
-not applied yet (its event still to come) is not counted: its money is taken with its goods.
+holding its event and the key and total it applied; and a message that asked its NF-e's capture
+and then failed, whose key its response keeps: `_charged_not_done`) and the current one, less
+those the ERP now lists cancelled (the ERP order's documents, GET PedidoVenda, which
+jobs.invoices reads for every event: it skips an event whose own NF-e the ERP lists cancelled).
+An NF-e the app has not applied yet (its event still to come) is not counted: its money is taken
+with its goods.
 An NF-e applied already (a done invoices message of its key, or this message's earlier run: a
 replay) is charged nothing more (`applied_by`): its money was taken when it was applied, and a
 refund made since is the merchant's decision, not money still due. For the same reason the next
@@ -59,7 +61,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import old_orders, order_events
@@ -275,6 +277,10 @@ def known(
             finished[found.key] = found.finished
         if found.lines and found.key not in carried:
             carried[found.key] = found.lines
+    for found in _charged_not_done(unit):  # its money asked for, its message then failed: counted
+        if found.key != invoice.key and found.key not in places:  # the NF-e's own later event is held
+            places[found.key], totals[found.key] = found.at, (found.total, found.face)
+            carried.setdefault(found.key, found.lines)
     for key, at in _charged_by_others(unit):  # messages no longer done keep their charge: the earliest
         finished[key] = min(finished.get(key, at), at)
     by_hand: set[str] = set()
@@ -344,10 +350,27 @@ def _applied(unit: order_events.EventUnit) -> list[Applied]:
     """The NF-e applied by this order's other done invoices messages — of the same ERP
     (`unit.generation`): after the ERP connection moved, the old ERP's order of the same number is
     another order, whose NF-e this one owes nothing of."""
+    return _applied_where(unit, Message.status == MessageStatus.DONE.value)
+
+
+def _charged_not_done(unit: order_events.EventUnit) -> list[Applied]:
+    """The NF-e this order's other invoices messages charged though they are not done now (failed,
+    parked; one pending or retrying made this event wait: jobs.order_events.wait_for_earlier): a run
+    that asked the capture keeps the key on its response at once (jobs.invoice_record.KEY, beside its
+    capture record) and then failed (a fulfillment Shopify refused, a crash), or a done message's
+    replay failed. Its money was asked for (taken, pending at the gateway or refused, as for a done
+    message), and its Retry only follows that capture (jobs.invoice_capture.recheck): left out, the
+    order's next NF-e would take that money as paid ahead for itself and charge nothing (nor close
+    the authorisation as the last). Not one closed as handled (skipped): `_closed_as_handled`."""
+    return _applied_where(
+        unit, Message.status.not_in((MessageStatus.DONE.value, MessageStatus.SKIPPED.value))
+    )
+
+
+def _applied_where(unit: order_events.EventUnit, status: Any) -> list[Applied]:
+    """The NF-e the order's other invoices messages in `status` (an SQL condition) keep as applied."""
     with session_scope() as session:
-        rows = order_events.order_messages(
-            session, unit, Message.status == MessageStatus.DONE.value, Message.id != unit.message_id
-        )
+        rows = order_events.order_messages(session, unit, status, Message.id != unit.message_id)
         found = []
         for message in rows:
             applied = _applied_document(message)

@@ -8,7 +8,9 @@ there. What each one means:
   asked (jobs.invoice_capture.ASKED beside it, whatever Shopify answered): a rerun that finds it
   takes the NF-e as applied by this message before (a replay captures nothing more; a rerun of a
   run that did not end follows the captures ASKED records: jobs.invoice_capture.recheck), so it
-  never names a run that stopped before its capture was asked.
+  never names a run that stopped before its capture was asked. The order's other NF-e count the
+  NF-e it names even while the message is left failed (jobs.invoice_documents._charged_not_done):
+  its money was asked for.
 - ENDED: the run that wrote the response ran to the end (the message done, every capture it asked
   answered): its ASKED record is then only when the NF-e was charged (jobs.invoice_documents), and a
   replay captures and rechecks nothing. Without it, ASKED beside KEY is a run that stopped after
