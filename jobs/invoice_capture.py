@@ -467,11 +467,16 @@ def _waiting(
 ) -> tuple[str, Words] | None:
     """For a person, when a capture is not final: what stays authorised on the customer's card for
     a further NF-e (what the captures asked left open, and the authorisations they drew nothing
-    from), so nobody lets it lapse unseen when no further NF-e comes (None: nothing stays)."""
+    from), so nobody lets it lapse unseen when no further NF-e comes (None: nothing stays). What a
+    capture left open is no more than its authorisation still gives now (`state`): read by a
+    re-check (`recheck`) after the order's next NF-e captured it, it is gone, not waiting."""
     left, drawn = ZERO, {c.authorization for c in asked.captures}
+    now = {a.id: a for a in state.authorizations}
     for asked_capture, (status, _why) in zip(asked.captures, answers, strict=True):
         if (status == "SUCCESS" or status in IN_FLIGHT) and not asked_capture.closes:
-            left += max(ZERO, asked_capture.unsettled - asked_capture.amount)
+            rest = max(ZERO, asked_capture.unsettled - asked_capture.amount)
+            authorization = now.get(asked_capture.authorization)
+            left += rest if authorization is None else min(rest, capturable(authorization))
     left += sum((capturable(a) for a in state.authorizations if a.id not in drawn), ZERO)
     if left <= ZERO:
         return None

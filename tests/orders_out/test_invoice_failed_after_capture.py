@@ -26,7 +26,7 @@ def test_the_next_nfe_counts_an_nfe_whose_message_failed_after_its_capture(
     then captures B's own total (not nothing: A's capture is not money taken ahead for B, it is A's)
     as the order's last NF-e, closing the authorisation; the Orders page shows the whole order paid
     and nothing waiting for a further NF-e. A's Retry then follows the capture it recorded asking and
-    asks nothing anew."""
+    asks nothing anew, nor says what B captured since is left authorised for a further NF-e."""
     order, items, part_a = _first_part_in_the_erp(world)
     real = AdminClient.fulfillment_create
 
@@ -59,3 +59,6 @@ def test_the_next_nfe_counts_an_nfe_whose_message_failed_after_its_capture(
     link = world.link(order.gid)
     assert link.captured_amount == part_a + part_b and link.nfe_key == second.response_payload["key"]
     assert world.settlement(order.gid).open_authorization() is None
+    # what A's capture left authorised then, B has captured since: nothing waits for a further NF-e
+    note = link.needs_attention or ""
+    assert "left authorised" not in note and "waiting for a further NF-e" not in note, note
