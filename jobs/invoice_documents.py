@@ -31,7 +31,11 @@ comes, the message closed as handled is the NF-e's only record: once its run wro
 order (WRITTEN, or CAPTURING) it counts among the order's NF-e (`_closed_as_handled`), and what of
 it was settled outside Shopify is taken out by the same rule once the order's Shopify money is
 read (`settle`): else the next NF-e would take a capture made by hand for it as money paid ahead
-(the customer under-charged), or, paid outside, charge it again.
+(the customer under-charged), or, paid outside, charge it again. Likewise an NF-e whose capture
+another message began and was cut short before keeping a capture record, that message left failed
+(`_begun_not_done`): it counts among the order's NF-e, for what of it Shopify's transactions show
+landed (`settle`; the order's first charge counts from when that capture began) — the rest is left
+authorised to that message's Retry, and the next NF-e's capture is not final meanwhile.
 
 Nothing more is expected — the capture is final, releasing what is left of the authorisation —
 once the NF-e carry every line the ERP order served (`covered`: GET PedidoVenda's lines, each to
@@ -67,7 +71,7 @@ from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import old_orders, order_events
 from jobs.invoice_capture import ASKED, Asked, not_asked
 from jobs.invoice_lines import carries_all_served, issued_for_every_unit
-from jobs.invoice_record import CAPTURING, CHARGED_AT, KEY, SETTLED, WRITTEN
+from jobs.invoice_record import CAPTURING, CAPTURING_AT, CHARGED_AT, KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger import handled
@@ -104,11 +108,20 @@ class Documents:
     # in `total` in full until `settle` takes out the part of them paid outside Shopify.
     by_hand: Decimal = ZERO
     outside: Decimal = ZERO  # what `settle` took out of `total`: settled outside Shopify
+    # The totals of the NF-e whose capture another message began and was cut short asking, its
+    # message then left failed (`_begun_not_done`), in `total` in full until `settle` takes out
+    # what of them Shopify does not hold (`unlanded`): left to that message's Retry.
+    begun: Decimal = ZERO
+    unlanded: Decimal = ZERO
 
     @property
     def final(self) -> bool:
         """Nothing more is expected: the NF-e carry every line the ERP served, or their totals (as
-        issued) cover all that was served, to a cent's rounding per NF-e (see the module)."""
+        issued) cover all that was served, to a cent's rounding per NF-e (see the module). Never
+        while an NF-e's capture cut short left part of its money untaken (`unlanded`): the
+        authorisation keeps it for that NF-e's Retry."""
+        if self.unlanded > ZERO:
+            return False
         face = self.total if self.face is None else self.face
         return self.served is None or self.covered or face + CENT * len(self.keys) >= self.served
 
@@ -281,6 +294,12 @@ def known(
         if found.key != invoice.key and found.key not in places:  # the NF-e's own later event is held
             places[found.key], totals[found.key] = found.at, (found.total, found.face)
             carried.setdefault(found.key, found.lines)
+    begun: set[str] = set()
+    for found in _begun_not_done(unit, documents):  # its capture cut short: in full until `settle`
+        if found.key != invoice.key and found.key not in places:
+            places[found.key], totals[found.key] = found.at, (found.total, found.face)
+            carried.setdefault(found.key, found.lines)
+            begun.add(found.key)
     for key, at in _charged_by_others(unit):  # messages no longer done keep their charge: the earliest
         finished[key] = min(finished.get(key, at), at)
     by_hand: set[str] = set()
@@ -320,18 +339,36 @@ def known(
         keys, sum((total for _, (_, total, _) in ordered), ZERO), event.total_served, applied_by,
         min(earlier) if earlier else None, face=issued, covered=covered, own=invoice.total,
         by_hand=sum((applied[key][1] for key in by_hand if key in applied), ZERO),
+        begun=sum((applied[key][1] for key in begun if key in applied), ZERO),
     )  # fmt: skip
 
 
-def settle(documents: Documents, state: Settlement) -> Documents:
-    """The order's NF-e with the money of those known only by a message closed as handled (`by_hand`)
-    that was settled outside Shopify taken out of `total`, by the rule of a later event of such an
-    NF-e (jobs.invoices, SETTLED: `not_asked`): what a capture of the other NF-e would ask now, up to
-    their totals — nothing when Shopify holds their money already (a person captured it by hand in
-    Shopify), all of it when the customer paid outside (a Pix at the counter). So the next NF-e is
-    charged its own money, neither theirs again nor less for money Shopify never held. Not on a
-    replay of an NF-e applied already (`applied_by`): it captures nothing, and Shopify's money then
-    includes its own capture."""
+def settle(documents: Documents, state: Settlement, *, own_charged: bool = False) -> Documents:
+    """The order's NF-e with what Shopify does not hold of some taken out of `total`.
+
+    First, of those whose capture another message began and was cut short (`begun`: the run crashed,
+    or lost orderCapture's answer, before keeping a capture record, and its message was left failed):
+    what landed is in Shopify's transactions, and what a capture of the other NF-e would ask now
+    (`not_asked`, up to their totals) did not land (`unlanded`) — the rule that message's own Retry
+    follows (jobs.invoices: the captures that landed are read from Shopify's transactions). So the
+    next NF-e captures its own money: not nothing, taking what landed for them as paid ahead; nor
+    theirs too, when it did not land (their Retry asks it, from the authorisation kept for it:
+    `final` is False meanwhile). When this message charged its own NF-e before, or began to
+    (`own_charged`: its own capture may have landed too), what Shopify holds counts as its own first:
+    what it captures never exceeds what its own NF-e still lacks.
+
+    Then, of those known only by a message closed as handled (`by_hand`), the money settled outside
+    Shopify, by the rule of a later event of such an NF-e (jobs.invoices, SETTLED: `not_asked`): what
+    a capture of the other NF-e would ask now, up to their totals — nothing when Shopify holds their
+    money already (a person captured it by hand in Shopify), all of it when the customer paid outside
+    (a Pix at the counter). So the next NF-e is charged its own money, neither theirs again nor less
+    for money Shopify never held. Not on a replay of an NF-e applied already (`applied_by`): it
+    captures nothing, and Shopify's money then includes its own capture."""
+    if documents.begun > ZERO:
+        own = own_charged or documents.applied_by is not None
+        owed = documents.total if own else documents.total - documents.own
+        unlanded = not_asked(owed, documents.begun, state, documents.charged_since)
+        documents = replace(documents, total=documents.total - unlanded, unlanded=unlanded)
     if documents.by_hand <= ZERO or documents.applied_by is not None:
         return documents
     others = documents.total - documents.own
@@ -365,6 +402,49 @@ def _charged_not_done(unit: order_events.EventUnit) -> list[Applied]:
     return _applied_where(
         unit, Message.status.not_in((MessageStatus.DONE.value, MessageStatus.SKIPPED.value))
     )
+
+
+def _begun_not_done(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> list[Applied]:
+    """The NF-e whose capture this order's other invoices messages began (CAPTURING) and were cut
+    short asking, before keeping a capture record (no KEY: a crash, orderCapture's answer lost or
+    refused), the message then left failed or parked: whether and how much of its money landed only
+    Shopify's transactions tell (`settle`). Its total is its event's document's, else the ERP order's
+    `documents` (`_document_of_message`). Not one closed as handled: `_closed_as_handled`."""
+    with session_scope() as session:
+        rows = order_events.order_messages(
+            session, unit,
+            Message.status.not_in((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+            Message.id != unit.message_id,
+        )  # fmt: skip
+        found = []
+        for message in rows:
+            response = message.response_payload or {}
+            key = response.get(CAPTURING)
+            if not key or response.get(KEY):
+                continue
+            document, lines = _document_of_message(message, key, documents)
+            if document is not None:
+                found.append(Applied(message.id, key, document.total, None, document.total, lines))
+        return found
+
+
+def _document_of_message(
+    message: Message, key: str, documents: Sequence[Invoice]
+) -> tuple[Invoice | None, tuple[OrderLine, ...]]:
+    """NF-e `key` of a message that recorded no total for it: its event's document when it names
+    that key, else the ERP order's valid one of that key (None: neither: logged), and the lines its
+    event lists."""
+    try:
+        event: OrderEvent | None = event_from_payload(message.request_payload or {})
+    except (KeyError, TypeError, ValueError):
+        event = None
+    named = event.invoice if event is not None else None
+    document = named if named is not None and normalise(named.key) == key else next(
+        (d for d in documents if normalise(d.key) == key and not d.cancelled), None
+    )  # fmt: skip
+    if document is None:
+        log.warning("invoices: message %s names NF-e %s with no total", message.id, key)
+    return document, (event.lines if event is not None else ())
 
 
 def _applied_where(unit: order_events.EventUnit, status: Any) -> list[Applied]:
@@ -401,6 +481,8 @@ def _charged_by_others(unit: order_events.EventUnit) -> list[tuple[str, datetime
             if not key or _settled_amount(message) > ZERO:
                 continue
             at = kept_time(response.get(CHARGED_AT)) or _asked_at(message)
+            if at is None and not response.get(KEY):  # its capture began, no record: when it began
+                at = kept_time(response.get(CAPTURING_AT))
             if at is not None:
                 found.append((key, at))
         return found
@@ -424,21 +506,9 @@ def _closed_as_handled(unit: order_events.EventUnit, documents: Sequence[Invoice
             key = response.get(CAPTURING) or response.get(WRITTEN)
             if not key or handled.info(message) is None or not about_money(message):
                 continue
-            try:
-                event: OrderEvent | None = event_from_payload(message.request_payload or {})
-            except (KeyError, TypeError, ValueError):
-                event = None
-            named = event.invoice if event is not None else None
-            document = named if named is not None and normalise(named.key) == key else next(
-                (d for d in documents if normalise(d.key) == key and not d.cancelled), None
-            )  # fmt: skip
-            if document is None:
-                log.warning(
-                    "invoices: message %s closed as handled names NF-e %s with no total", message.id, key
-                )
-                continue
-            lines = event.lines if event is not None else ()
-            found.append(Applied(message.id, key, document.total, None, document.total, lines))
+            document, lines = _document_of_message(message, key, documents)
+            if document is not None:
+                found.append(Applied(message.id, key, document.total, None, document.total, lines))
         return found
 
 

@@ -29,7 +29,9 @@ there. What each one means:
   charge began. A rerun that finds no full capture record (ASKED) — the run was cut short while
   asking: a network error with the answer lost, a crash between two authorisations' captures —
   counts no refund made after it as money owed (jobs.invoices: the captures that landed are read
-  from Shopify's transactions, never asked again).
+  from Shopify's transactions, never asked again). Left so on a message that failed, the order's
+  next NF-e counts the charge from it too, and that NF-e for what of it landed
+  (jobs.invoice_documents.settle).
 - ASKED_SO_FAR: the capture records (jobs.invoice_capture.Asked.record, partial) of runs cut short
   while asking: what each had asked and had answered so far, written after each orderCapture
   answer; a rerun keeps the earlier runs' in its response.

@@ -290,12 +290,19 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     state = _settlement(client, unit.order_id)
     if state is None:
         raise _unreadable(unit, key.key)
-    # An earlier NF-e a person closed as handled counts what Shopify never held as paid outside.
-    documents = invoice_documents.settle(documents, state)
+    # When an earlier run of this message charged the NF-e, or began to (CHARGED_AT, CAPTURING_AT),
+    # and the capture records of its runs cut short while asking (ASKED_SO_FAR), read before
+    # `_remember` below rewrites its response: a rerun and a replay keep them.
+    charged_before, so_far = _charge_before(unit, key.key)
+    # An earlier NF-e a person closed as handled counts what Shopify never held as paid outside; one
+    # whose capture was cut short (its message left failed), only what of it landed.
+    documents = invoice_documents.settle(documents, state, own_charged=charged_before is not None)
     if len(documents.keys) > 1:
         done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}
         if documents.outside > ZERO:
             done["invoiced"]["settled_outside"] = str(documents.outside)
+        if documents.unlanded > ZERO:  # left to the Retry of the NF-e's message cut short
+            done["invoiced"]["not_taken_cut_short"] = str(documents.unlanded)
     if state.cancelled_at:
         gone = _cancelled_after(unit, event)
         if gone:
@@ -327,10 +334,6 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     recheck = asked is not None and not ended  # a run asked the capture and did not end: follow it
     if (outside := _settled_before(unit, key.key)) is not None:  # a replay keeps what its first run left
         done[SETTLED] = outside
-    # When an earlier run of this message charged the NF-e, or began to (CHARGED_AT, CAPTURING_AT),
-    # and the capture records of its runs cut short while asking (ASKED_SO_FAR), read before
-    # `_remember` below rewrites its response: a rerun and a replay keep them.
-    charged_before, so_far = _charge_before(unit, key.key)
     if so_far:
         done[ASKED_SO_FAR] = so_far
     now = datetime.now(UTC)
