@@ -21,7 +21,10 @@ Compare-and-swap: changeFromQuantity is the level Shopify had when we last saw i
 accepted write, or a read of the batch's items when unknown). On CHANGE_FROM_QUANTITY_STALE the
 stale items are re-read and their target recomputed from the ERP figure minus the pending orders
 re-queried, less any drop Shopify shows that no order known since explains (a sale whose order
-we do not know yet: jobs.stock_writer), so a sale that raced us is never given back. A write
+we do not know yet: jobs.stock_writer), so a sale that raced us is never given back. A SKU answered
+stale three rounds in a row (a hot item sold before each write) is set aside, named on its batch's
+message and kept due for the next pass: the rest of its batch and the company's later batches are
+written (jobs.stock_writer.SET_ASIDE_AFTER). A write
 Shopify never answered (still in progress after the executor's waits, a timeout) is asked about
 under its own key, with its exact input, before the company's next pass sends anything for its
 SKUs (jobs.stock_in_flight), so a first request landing late never overwrites the retry's level.
@@ -165,6 +168,7 @@ class StockRun:
     policies_sent: int = 0
     vacated: int = 0  # levels a moved company left at its former location, set to 0
     failed: list[str] = field(default_factory=list)
+    moving: list[str] = field(default_factory=list)  # set aside, their level moving: the next pass sends them
     unfinished: list[int] = field(default_factory=list)  # companies whose pass failed: watermark kept
     transient: Transient | None = None
     bug: BaseException | None = None
@@ -449,6 +453,7 @@ def _sync_levels(
         result.batches += 1
         result.levels_sent += outcome.written
         result.failed.extend(outcome.failed)
+        result.moving.extend(outcome.moving)
         landed.update(dict.fromkeys(outcome.levels, outcome.message_id))
         written.add(outcome.message_id)
         if outcome.transient is not None:

@@ -11,10 +11,14 @@ that was no sale is not held for good), an entry whose total would pass Shopify'
 (INVALID_QUANTITY_TOO_HIGH: the units orders committed there count) is sent again at what the
 level holds (remembered as the level computed, the ceiling, beside that room: the next computation
 at the ceiling matches it and sends nothing), entries Shopify refuses for themselves are reported
-per SKU and dropped, and the rest is sent again. A drop ending exactly at a level an earlier pass
-sent without ever hearing back (its "stock" binding's "tried", noted before each call: Shopify
-applied it and the answer was lost) is that write, not a sale. Entries Shopify
-already shows at the target are not written at all. Each send carries an @idempotent key
+per SKU and dropped, and the rest is sent again. An entry answered stale SET_ASIDE_AFTER rounds in a
+row (its level sold before each write, or set by another app) is set aside, so that one moving
+level does not refuse every round of its batch and stop the company's later batches: left as
+Shopify shows it, named on the batch's message (`moving`, with its words) and kept due for the
+next pass as a level refused as a whole is; the rest of the batch is written. A drop ending
+exactly at a level an earlier pass sent without ever hearing back (its "stock" binding's "tried",
+noted before each call: Shopify applied it and the answer was lost) is that write, not a sale.
+Entries Shopify already shows at the target are not written at all. Each send carries an @idempotent key
 derived from its content and the batch message's attempt (the same levels sent again by a later
 pass are a new operation). Shopify's answers about the key itself (a request under it still in
 progress, one under it failed) never reach `_split` as refusals: the executor waits for the
@@ -66,6 +70,13 @@ from shopify_app.admin_api.stock_ops import STALE, item_levels_at, quantity_inde
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 5
+# A SKU answered CHANGE_FROM_QUANTITY_STALE this many rounds in a row (sold before each write: a
+# promotion item on a busy day, or another app writing its level) is set aside: left as Shopify
+# shows it, named on the batch's message and kept due for the next pass. inventorySetQuantities is
+# all or nothing, so without it one such SKU would refuse every round of its batch and, its batch
+# failing transient, stop the company's later batches. MAX_ROUNDS - SET_ASIDE_AFTER rounds are left
+# for the rest of the batch (another SKU racing once).
+SET_ASIDE_AFTER = 3
 # Shopify sells an untracked item without limit (DENY stops nothing) and refuses its level.
 UNTRACKED = (
     "inventory item is not tracked: Shopify sells it without limit and takes no level for it. Turn "
@@ -133,6 +144,25 @@ def above_ceiling_note(company: int, entries: list[LevelEntry], done: dict[str, 
     return {"above_ceiling": over, **beside("note", note, ("stock_above_ceiling", {"skus": skus}))}
 
 
+def moving_note(company: int, skus: list[str]) -> dict[str, Any]:
+    """The note a batch's message carries for the SKUs set aside because Shopify's level kept
+    moving (SET_ASIDE_AFTER stale answers in a row): the SKUs (`moving`), and the note in English
+    with its words beside it (`moving_note_words`: shopify_app.stock_words). Nothing when none was."""
+    if not skus:
+        return {}
+    named = ", ".join(skus)
+    log.warning(
+        "stock: company %s: levels kept changing in Shopify, set aside for the next pass: %s", company, named
+    )
+    note = (
+        f"Shopify's level kept changing between our read and our write (sold, or set by another app) "
+        f"in {SET_ASIDE_AFTER} compare-and-swap rounds in a row: left as Shopify shows it, and sent "
+        f"again by the next pass: {named}"
+    )
+    words = ("stock_level_moving", {"skus": skus, "rounds": SET_ASIDE_AFTER})
+    return {"moving": skus, **beside("moving_note", note, words)}
+
+
 @dataclass
 class BatchOutcome:
     written: int = 0
@@ -141,6 +171,7 @@ class BatchOutcome:
     bug: BaseException | None = None
     message_id: int = 0  # the batch's message
     levels: dict[str, int] = field(default_factory=dict)  # the levels Shopify shows now, by SKU
+    moving: list[str] = field(default_factory=list)  # set aside, their level moving: kept due
 
 
 class BatchWriter:
@@ -160,6 +191,7 @@ class BatchWriter:
         self._noted: str | None = None  # the key of the batch's last call, noted before it was sent
         self._answered = False  # ... and whether Shopify answered it
         self._computed: dict[str, int] = {}  # the levels computed of those capped at their ceiling
+        self._moving: dict[str, LevelEntry] = {}  # set aside: stale SET_ASIDE_AFTER rounds in a row
 
     def write(self, entries: list[LevelEntry]) -> BatchOutcome:
         skus = sorted(e.id_sku for e in entries)
@@ -192,7 +224,7 @@ class BatchWriter:
         errors: list[dict[str, Any]] = []
         outcome = BatchOutcome()
         due: set[str] = set()  # refused as a whole: sent again by the next pass
-        self._noted, self._answered, self._computed = None, False, {}
+        self._noted, self._answered, self._computed, self._moving = None, False, {}, {}
         try:
             self._send(live, done, errors, due, batch_key, attempt)
         except Transient as exc:
@@ -200,6 +232,8 @@ class BatchWriter:
         except Exception as exc:  # a bug: recorded with its traceback, raised by the flow at the end
             outcome.bug = exc
         by_sku = {e.id_sku: e for e in entries}
+        moving = sorted(set(self._moving) - set(done))
+        due.update(moving)  # sent again by the next pass, from the ERP figure read now
         shown_at = utcnow().isoformat()  # when Shopify showed these levels (what explains a drop)
         # A level capped at its ceiling is remembered as computed (the digest the next computation
         # is compared with) beside the level sent, which Shopify shows (its compare-and-swap).
@@ -232,7 +266,7 @@ class BatchWriter:
                     code=errors[0].get("code"),
                     detail={"user_errors": errors},
                 )
-            above = self._above_ceiling(entries, done)
+            above = {**self._above_ceiling(entries, done), **moving_note(self.company, moving)}
             if failure is None:
                 trace.succeed(session, message, response={"levels": done, **above})
             else:
@@ -242,6 +276,7 @@ class BatchWriter:
                 trace.fail(session, message, failure)
         outcome.written = len(done)
         outcome.failed = [e["sku"] for e in errors]
+        outcome.moving = moving
         outcome.message_id, outcome.levels = message_id, dict(done)
         return outcome
 
@@ -322,7 +357,15 @@ class BatchWriter:
         batch_key: str,
         attempt: str,
     ) -> None:
+        """Up to MAX_ROUNDS calls, each answered stale entry re-read and recomputed (`_split`); an
+        entry answered stale SET_ASIDE_AFTER rounds in a row is set aside (`_moving`) so the rest
+        is written without it."""
+        streak: dict[str, int] = {}  # stale answers in a row, by SKU
         for _ in range(MAX_ROUNDS):
+            for sku in [s for s in live if streak.get(s, 0) >= SET_ASIDE_AFTER]:
+                self._moving[sku] = live.pop(sku)
+            if not live:
+                return
             unknown = [e for e in live.values() if e.expected is None and not e.unstocked]
             if unknown:
                 self._read(unknown, live, done, errors)
@@ -348,7 +391,8 @@ class BatchWriter:
                 set_available(self.client, quantities, key=key, reference_document_uri=reference)
             except ShopifyUserErrors as exc:
                 self._answered = True
-                self._split(exc, order, live, errors)
+                stale = self._split(exc, order, live, errors)
+                streak = {e.id_sku: streak.get(e.id_sku, 0) + 1 for e in order if e.id_sku in stale}
                 continue
             except Rejected:  # answered, refused as a whole: nothing applied
                 self._answered = True
@@ -357,10 +401,12 @@ class BatchWriter:
             for e in order:
                 self._done(done, live.pop(e.id_sku))
             return
+        moved = sorted(live)
         raise Transient(
             f"stock batch {batch_key} of company {self.company}: levels kept changing during "
-            f"{MAX_ROUNDS} compare-and-swap rounds",
-            skus=sorted(live),
+            f"{MAX_ROUNDS} compare-and-swap rounds: {', '.join(moved[:10])}"
+            + (f" and {len(moved) - 10} more" if len(moved) > 10 else ""),
+            skus=moved,
         )
 
     def _done(self, done: dict[str, int], entry: LevelEntry) -> None:
@@ -422,9 +468,11 @@ class BatchWriter:
 
     def _split(
         self, exc: ShopifyUserErrors, order: list[LevelEntry], live: dict[str, LevelEntry], errors: list[dict]
-    ) -> None:
-        """Stale entries: re-read and recompute; entries refused for themselves: reported, dropped."""
+    ) -> set[str]:
+        """Stale entries: re-read and recompute; entries refused for themselves: reported, dropped.
+        Returns the SKUs answered CHANGE_FROM_QUANTITY_STALE (not those sent again at the ceiling)."""
         stale: list[LevelEntry] = []
+        moved: set[str] = set()
         for err in exc.errors:
             index = quantity_index(err, len(order))
             if index is None:
@@ -432,13 +480,14 @@ class BatchWriter:
             entry = order[index]
             if err.code == STALE:
                 stale.append(entry)
+                moved.add(entry.id_sku)
             elif err.code == TOO_HIGH and entry.id_sku in live and (room := self._room(entry)) is not None:
                 stale.append(replace(entry, ceiling=room))  # sent again at what the level holds
             elif entry.id_sku in live:
                 live.pop(entry.id_sku)
                 errors.append({"sku": entry.id_sku, "message": err.message, "code": err.code})
         if not stale:
-            return
+            return moved
         log.info("stock: %s stale level(s) at company %s; re-reading", len(stale), self.company)
         pending = pending_base_by_product(self.pending(), {e.id_sku: e.unit for e in stale})
         for e in stale:
@@ -456,6 +505,7 @@ class BatchWriter:
                 unsure=False,
                 stale_from=e.stale_from or known,
             )
+        return moved
 
     def _room(self, entry: LevelEntry) -> int | None:
         """The available level that keeps `entry`'s total at Shopify's ceiling, the units orders

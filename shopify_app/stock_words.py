@@ -2,7 +2,8 @@
 
 A stock batch message whose SKUs have ERP stock above what a Shopify level holds keeps its note in
 English in its response (`note`, jobs.stock_writer) and beside it its words (`note_words`:
-ledger.words.beside); the message's page says it in the request's locale (`in_locale`). A note
+ledger.words.beside); one whose SKUs were set aside because Shopify's level kept moving, likewise
+(`moving_note`, `moving_note_words`); the message's page says it in the request's locale (`in_locale`). A note
 with no words (a message stored before them) reads as it was written. Params: SKUs and the ERP's
 figures (NUMBER).
 """
@@ -25,6 +26,15 @@ WORDS: dict[str, Text] = {
         "the units orders committed there): {skus}",
     ),
     "stock_above_ceiling_sku": ("{sku} (no ERP {erp})", "{sku} (ERP {erp})"),
+    # jobs.stock_writer.moving_note: a SKU set aside after SET_ASIDE_AFTER stale answers in a row
+    "stock_level_moving": (
+        "O nível na Shopify mudou entre a nossa leitura e a nossa gravação (vendido, ou gravado por "
+        "outro app) em {rounds} tentativas seguidas de comparar e gravar: deixado como a Shopify "
+        "mostra, e enviado de novo pela próxima passagem: {skus}",
+        "Shopify's level kept changing between our read and our write (sold, or set by another app) "
+        "in {rounds} compare-and-swap rounds in a row: left as Shopify shows it, and sent again by the "
+        "next pass: {skus}",
+    ),
 }
 
 
