@@ -1,4 +1,4 @@
-"""Flows dashboard: rows for the ten flows, schedules, run now, metrics, and the change poll."""
+"""Flows dashboard: rows for the twelve flows, schedules, run now, metrics, and the change poll."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, set
         "skus",
         "catalog_full",
         "prices",
+        "prices_full",
         "stock",
+        "stock_full",
         "orders",
         "order_edits",
         "invoices",
@@ -57,6 +59,13 @@ def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, set
     # Orders come by webhook; their schedule is the catch-up pass.
     assert rows["orders"]["webhook_only"] is False and rows["orders"]["schedule"]["cron"] == "*/5 * * * *"
     assert rows["products"]["running"] is False and rows["products"]["schedule"]["cron"] == "*/15 * * * *"
+    # The daily whole reads of prices and stock, after the ERP's midnight (00:30, 00:45 in Brasília).
+    for name, label, cron in (("prices_full", "Full price sweep", "30 3 * * *"),
+                              ("stock_full", "Full stock sweep", "45 3 * * *")):  # fmt: skip
+        sweep = rows[name]
+        assert (sweep["label"], sweep["webhook_only"], sweep["queue"]) == (label, False, "catalog")
+        assert sweep["schedule"]["cron"] == cron and sweep["schedule"]["enabled"] is True
+        assert sweep["schedule"]["next_run_at"] is not None and sweep["running"] is False
 
 
 def test_a_catalog_flow_whose_shared_catalog_lock_the_other_holds_is_shown_waiting(client, shops, rq):

@@ -213,6 +213,8 @@ REPLAYED = {  # a unit of each flow whose replay would run it again (begin: its 
     "cancellations": "cancel:1001",
     "reconcile": f"report:{utcnow():%Y-%m-%d}",
     "catalog_full": "sweep",
+    "prices_full": "sweep",
+    "stock_full": "sweep",
 }
 
 

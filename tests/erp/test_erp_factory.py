@@ -3,6 +3,8 @@ environment fallback, and MappingMissing when neither exists."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from erp_samples import LOGIN, ORDER
 from erp_test_urls import API, BASE
@@ -69,3 +71,15 @@ def test_no_environment_fallback_in_production(env, database_url, monkeypatch) -
     with pytest.raises(MappingMissing) as caught:
         erp.for_shop(_shop(database_url, connection=False))
     assert caught.value.kind == "erp_connection"
+
+
+def test_the_read_overlap_is_the_settings(env, database_url, monkeypatch) -> None:
+    """Every flow's incremental read starts ERP_READ_OVERLAP before its watermark (120 s unless
+    set): an ERP whose batch jobs commit rows minutes after stamping them raises it. A caller's own
+    `overlap` (a test, a tool) still wins."""
+    monkeypatch.delenv("CONSINCO_USER", raising=False)
+    shop_id = _shop(database_url, connection=True)
+    assert erp.for_shop(shop_id).overlap == timedelta(seconds=120)
+    env.setenv("ERP_READ_OVERLAP", "900")
+    assert erp.for_shop(shop_id).overlap == timedelta(seconds=900)
+    assert erp.for_shop(shop_id, overlap=timedelta(0)).overlap == timedelta(0)

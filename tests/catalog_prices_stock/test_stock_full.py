@@ -1,0 +1,133 @@
+"""The daily stock sweep (schedule `stock_full`, jobs.stock_full) and the read overlap setting
+(ERP_READ_OVERLAP).
+
+An Oracle transaction stamps DTAALTERACAO (SYSDATE) at its UPDATE and readers see the row only at
+its COMMIT: a row of an ERP batch job committed minutes after its stamp is behind a watermark that
+moved past the stamp meanwhile, and an incremental read starting the overlap before the watermark
+(120 s by default) never sees it. The daily sweep reads every mapped company whole, so such a row
+lands within a day; an ERP whose batches commit later than the overlap raises it (the setting), so
+the next incremental pass reads it. An unchanged stock's sweep is ERP reads and comparisons with
+the levels last sent: no Shopify mutation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from erp.client import ErpClient
+from jobs import stock, stock_full
+from jobs.locks import flow_lock
+from ledger import flows, watermarks
+from ledger.db import session_scope
+from ledger.errors import Transient
+from ledger.schedules import DEFAULT_SCHEDULES
+from sandbox.consinco import tables as t
+from settings import ConfigurationError, get_settings
+
+from .test_stock_flow import erp_stock, expected, pick
+
+FULL = "stock_full"
+
+
+def _committed_late(chain, seq_produto: int, minutes: int) -> None:
+    """Company 1's stock of the product emptied by a transaction whose UPDATE ran `minutes` ago and
+    whose COMMIT is now (the row is visible from now on, stamped then)."""
+    store = chain.consinco.erp.store
+    table = t.mrl_produtoempresa
+    with store.write() as (conn, now):
+        stamped = now - dt.timedelta(minutes=minutes)
+        conn.execute(
+            table.update()
+            .where(table.c.nroempresa == 1, table.c.seqproduto == seq_produto)
+            .values(estqloja=0, estqdeposito=0, estqterceiro=0, dtaalteracao=stamped)
+        )
+
+
+def _erp_level(chain, sku: str) -> int | None:
+    row, s = erp_stock(chain, 1)[sku]
+    return expected(row, s)
+
+
+def _marks(shop_id: int, companies: tuple[int, ...]) -> dict[int, dt.datetime | None]:
+    with session_scope() as session:
+        return {c: watermarks.read(session, shop_id, "stock", str(c)).last_changed_at for c in companies}
+
+
+def test_the_stock_sweep_is_a_daily_schedule_after_the_erps_midnight_shown_with_the_flows() -> None:
+    minute, hour, *every_day = DEFAULT_SCHEDULES[FULL].split()
+    assert (minute, hour, every_day) == ("45", "3", ["*", "*", "*"])  # 00:45 in Brasília
+    flow = flows.get(FULL)
+    assert (flow.schedule, flow.queue, flow.run_job) == (FULL, "catalog", "jobs.stock_full.run")
+
+
+def test_a_row_committed_minutes_after_its_stamp_lands_with_the_daily_sweep(chain):
+    shop = chain.install("commit-tardio-varredura", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    _committed_late(chain, data["seq_produto"], minutes=5)
+    for _ in range(2):  # the incremental passes read from their watermark less 120 s: not it
+        stock.run(shop.shop_id)
+
+    stock_full.run(shop.shop_id)
+
+    want = _erp_level(chain, sku)
+    assert want == 0 and chain.level(shop, data["inventory_item_id"], 1) == want, (
+        f"{sku}: Shopify sells {chain.level(shop, data['inventory_item_id'], 1)}, the ERP has {want}"
+    )
+
+
+def test_an_overlap_raised_past_the_erps_batches_takes_a_late_commit_on_the_next_pass(chain, env):
+    env.setenv("ERP_READ_OVERLAP", "600")  # the ERP's batches commit up to 10 minutes after their stamp
+    shop = chain.install("commit-tardio-janela", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    _committed_late(chain, data["seq_produto"], minutes=5)
+
+    stock.run(shop.shop_id)
+
+    assert chain.level(shop, data["inventory_item_id"], 1) == _erp_level(chain, sku) == 0
+
+
+@pytest.mark.parametrize("raw", ["abc", "-5", "0", "inf"])
+def test_the_read_overlap_is_a_positive_number_of_seconds(env, raw):
+    assert get_settings().erp_read_overlap == 120.0  # the default
+    env.setenv("ERP_READ_OVERLAP", raw)
+    with pytest.raises(ConfigurationError, match="ERP_READ_OVERLAP"):
+        get_settings()
+
+
+def test_an_unchanged_stocks_daily_sweep_reads_every_company_whole_and_changes_nothing(
+    chain, calls, monkeypatch
+):
+    shop = chain.install("estoque-varredura", 1, 1, [1, 2, 3])
+    chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    before = _marks(shop.shop_id, (1, 2, 3))
+    assert all(before.values())
+    asked: list[tuple[int | None, object]] = []
+    real = ErpClient.stock
+
+    def read(self, since=None, nro_empresa=None, **kw):
+        asked.append((nro_empresa, since))
+        return real(self, since, nro_empresa, **kw)
+
+    monkeypatch.setattr(ErpClient, "stock", read)
+    mark = calls.mark()
+
+    result = stock_full.run(shop.shop_id)
+
+    assert sorted(c for c, since in asked if since is None) == [1, 2, 3]  # every mapped company, whole
+    assert calls.mutations(mark) == []  # nothing changed: not one Shopify mutation
+    assert result["levels_sent"] == 0 and result["companies"] == [1, 2, 3]
+    after = _marks(shop.shop_id, (1, 2, 3))
+    assert all(after[c] >= before[c] for c in (1, 2, 3))  # a whole read never moves a watermark back
+
+
+def test_the_sweep_finding_the_stock_flow_running_is_retried_not_skipped(chain):
+    shop = chain.install("estoque-ocupado", 1, 1, [1])
+    with flow_lock(shop.shop_id, stock.FLOW), pytest.raises(Transient) as busy:
+        stock_full.run(shop.shop_id)
+    assert busy.value.words == ("stock_busy_full_sweep", {})
