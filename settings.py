@@ -209,6 +209,15 @@ class Settings:
             "doc": "the ERP's time zone: its dates (promotion start and end) are days there",
         }
     )
+    erp_read_overlap: float = field(
+        metadata={
+            "env": "ERP_READ_OVERLAP",
+            "doc": "seconds each incremental ERP read starts before its watermark (erp/paging.py): a "
+            "row the ERP committed up to this long after its change time (DTAALTERACAO, stamped at "
+            "the UPDATE) is still read; raise it past the ERP's longest batch job (the daily full "
+            "price and stock sweeps catch what is later)",
+        }
+    )
     log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
     background_floor: float = field(
         metadata={
@@ -269,6 +278,7 @@ class Settings:
             secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
             erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
+            erp_read_overlap=_seconds("ERP_READ_OVERLAP", "120"),
             log_level=_log_level(_env("LOG_LEVEL", "INFO")),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),

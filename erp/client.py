@@ -47,6 +47,9 @@ from erp.transport import DEFAULT_TIMEOUT, Transport
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
+# A client built by hand reads this overlap; the flows' (erp.factory.for_shop) read the setting
+# ERP_READ_OVERLAP (settings.py, 120 s unless set): how long after its change time (stamped at the
+# UPDATE) the ERP may commit a row and an incremental read still see it.
 DEFAULT_OVERLAP = timedelta(seconds=120)
 
 

@@ -11,6 +11,7 @@ with MappingMissing("erp_connection") until the merchant fills in the connection
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,13 +30,16 @@ ENV_PASSWORD = "CONSINCO_PASSWORD"  # noqa: S105 (the variable's name, not a sec
 
 
 def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -> ErpClient:
-    """The shop's ErpClient. `options` go to ErpClient (page_size, overlap, retry, session...).
+    """The shop's ErpClient. `options` go to ErpClient (page_size, overlap, retry, session...); the
+    read overlap is ERP_READ_OVERLAP's unless `overlap` is given.
 
     Raises MappingMissing("erp_connection", str(shop_id)) when the shop has no ERP connection
     and no environment fallback is set; ledger.crypto.SecretUnreadable when ENCRYPTION_KEY
     cannot decrypt the stored password. In production every connection the client opens is
     checked against erp/address.py (a refused one raises ErpAddressRefused).
     """
+    settings = get_settings()
+    options.setdefault("overlap", timedelta(seconds=settings.erp_read_overlap))  # ERP_READ_OVERLAP
     with session_scope(database_url) as session:
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shop_id)).one_or_none()
         found = None if row is None else (row.base_url, row.username, bytes(row.password_enc))
@@ -43,7 +47,7 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
             fence.note_erp(shop_id, row.moves or 0)
     if found is not None:
         base_url, username, password_enc = found
-        policy = policy_for(get_settings())
+        policy = policy_for(settings)
         if policy is not None:
             options["session"] = policy.protect(options.get("session"))
         return ErpClient(base_url, username, decrypt(password_enc), **options)

@@ -9,8 +9,11 @@ so do servers ordering otherwise or comparing by `>`). Without `hasNext` (the en
 the read goes on while `total` says rows remain or pages come back full (see
 ChangeRead._more_without_flag), and a read that ends short of its `total` for no reason the contract
 gives is an error, not a complete read (_Coverage). Reads start `overlap` before the caller's
-watermark so a clock skew between the ERP's writers and its snapshot cannot hide a row: rows may
-come twice across runs, never be missed. `ChangeRead.snapshot` is the next watermark;
+watermark so a clock skew between the ERP's writers and its snapshot, or a transaction committed
+after its change time was stamped (Oracle's SYSDATE at the UPDATE; readers see the row at COMMIT),
+cannot hide a row: rows may come twice across runs, never be missed within the overlap (the flows'
+is the setting ERP_READ_OVERLAP; what commits later is read by the daily full price and stock
+sweeps, jobs.prices_full and jobs.stock_full). `ChangeRead.snapshot` is the next watermark;
 `ChangeRead.boundary` lists the (key, change time) pairs the next read will see again, and passing
 it back as `skip` drops them. `ChangeRead.unsure` says why a complete read may still have missed
 rows that did not change (pages asked by number unchecked, an end no envelope attested): such a

@@ -25,8 +25,13 @@ Absence from one read is no proof, and both apply the same rule before acting on
   cannot tell anything (an unreadable record whose item cannot be told: any of them may be it)
   says so on its message (`untold`), which keeps naming the same items for the next Retry, rather
   than keeping its old text as if the Retry had done nothing.
+- The daily whole reads (jobs.catalog_full, jobs.prices_full) find the same items missing every
+  day: a held message a person closed as handled (they checked, and keep those items as they are)
+  is not held again while it named every item missing now (`settled_hold`); one more missing holds
+  again, naming them all.
 Why not wait for a second whole read instead: one comes only when someone asks for it (a setup
-move, `catalog sync --full`), so what the ERP truly dropped would stay on sale indefinitely.
+move, `catalog sync --full`) or the next day's sweep, so what the ERP truly dropped would stay on
+sale meanwhile.
 """
 
 from __future__ import annotations
@@ -144,11 +149,26 @@ def hold(
     words: Words | None = None,
 ) -> None:
     """The one failed message of a pass whose missing `items` (its detail's "skus") were held;
-    `words`: `text` in the merchant's words (ledger.words)."""
+    `words`: `text` in the merchant's words (ledger.words). Not when a person closed it as handled
+    naming every one of them (`settled_hold`)."""
+    if settled_hold(session, shop_id, flow, unit, items):
+        return
     message = trace.begin(session, shop_id, flow, unit, ERP_TO_SHOPIFY, search=search, request=request)
     # RETRY_ALONE: its Retry is a person's confirmation, never part of a flow's "Retry failed"
     full = {"skus": list(items[:1000]), "count": len(items), **detail, trace.RETRY_ALONE: True}
     trace.fail(session, message, Rejected(text, system="consinco", code=code, detail=full, words=words))
+
+
+def settled_hold(session: Any, shop_id: int, flow: str, unit: str, items: Collection[str]) -> bool:
+    """Whether the held message `unit` was closed as handled by a person and named every one of
+    `items` (its detail's "skus"): they settled those, and a whole read finding them missing again
+    (every day's sweep) does not reopen it. An item it did not name (one more missing, or one past
+    the 1,000 a detail keeps) holds again."""
+    for message in trace.unit_messages(session, shop_id, flow, [unit], trace.closed_as_handled()):
+        detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+        named_then = {str(item) for item in detail.get("skus") or ()}
+        return bool(items) and set(items) <= named_then
+    return False
 
 
 def untold(

@@ -103,8 +103,11 @@ def targets(shop_id: int) -> list[ListTarget]:
     return found
 
 
-def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None = None) -> int:
-    """Every mapped price list brought up to date; the number of prices sent.
+def sync(
+    shop_id: int, erp: ErpClient, client: AdminClient, today: date | None = None, *, whole: bool = False
+) -> int:
+    """Every mapped price list brought up to date; the number of prices sent. `whole`: each pair read
+    from no watermark (the daily sweep, jobs.prices.sweep), its digests deciding what is sent.
 
     Raises Transient after the other lists were done when one of them hit a transient failure.
     """
@@ -118,7 +121,7 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
     failed: set[str] = set()
     for target in mapped:
         try:
-            sent += _sync_or_renew(shop_id, erp, client, target, today)
+            sent += _sync_or_renew(shop_id, erp, client, target, today, whole)
         except IntegrationError as exc:  # the list's setup failed: shown on its own message
             failed.add(target.market_id.rsplit("/", 1)[-1])
             with session_scope() as session:
@@ -141,11 +144,13 @@ def sync(shop_id: int, erp: ErpClient, client: AdminClient, today: date | None =
     return sent
 
 
-def _sync_or_renew(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date) -> int:
+def _sync_or_renew(
+    shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date, whole: bool = False
+) -> int:
     """The pair's list brought up to date; a list deleted in Shopify meanwhile (jobs.price_list_gone)
     forgotten, and the market set up again at once: a new list, every price of the pair sent."""
     try:
-        return _sync_list(shop_id, erp, client, target, today)
+        return _sync_list(shop_id, erp, client, target, today, whole)
     except price_list_gone.ListGone as gone:
         price_list_gone.forget(shop_id, client, target.key, target.scope, gone.list_id)
     try:
@@ -184,11 +189,13 @@ def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
                 )
 
 
-def _sync_list(shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date) -> int:
+def _sync_list(
+    shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date, whole: bool = False
+) -> int:
     started = utcnow()
     scope = target.scope
     with session_scope() as session:
-        since = watermarks.read(session, shop_id, FLOW, scope).last_changed_at
+        since = None if whole else watermarks.read(session, shop_id, FLOW, scope).last_changed_at
     list_id = price_list_setup.price_list(shop_id, client, target)
     read = erp.price_items(since, target.company, target.segment)
     read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)

@@ -43,7 +43,8 @@ class PriceState:
     """What the prices flow remembers of one SKU's price item (kept in the "price" binding's data).
 
     Remembering the promotion dates lets a run end (or start) a promotion on its date even when
-    no ERP row changed: Consinco does not touch DTAALTERACAO when a promotion simply expires.
+    no ERP row changed: Consinco does not touch DTAALTERACAO when a promotion simply expires. One
+    known by its running flag alone (no dates) is ended by the daily whole read (jobs.prices_full).
     `sale_active`: for sale in the store, statusVenda 'A' and a price (see `priced`). `unlisted`:
     no price because the store's company and segment have no price record for the SKU at all
     (jobs.price_unlisted), not a price of 0 in one.
@@ -151,7 +152,9 @@ def promotion_running(state: PriceState, today: date, unit_factor: Decimal = ONE
     (consinco-api.md).
 
     Dates decide when the ERP gives them (the server-side flag is a convenience of one read and
-    goes stale by the next day); without dates the ERP's flag is all there is. Only one of the two
+    goes stale by the next day); without dates the ERP's flag is all there is, and it turns off at
+    the ERP's midnight with no row changed: only a whole read sees that (the daily sweep,
+    jobs.prices_full; `recheck_on` has no date to go by). Only one of the two
     dates is no period at all: the ERP does not run such a promotion, and neither do we. A
     "promotional" price at or above the normal one (typed by mistake, a stale one kept) is no
     promotion: it would raise the shop's price, a market's list price with it. Nor is one at 0 or

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jobs import absence, price_unpriced
-from ledger import trace
+from ledger import handled, trace
 from ledger.bindings import PRICE_KIND, VARIANT_KIND
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
@@ -71,7 +71,14 @@ def say(
     doubt: str | None,
 ) -> None:
     """One message per SKU never priced (`never`: idSku -> seqProduto, those the read of the
-    changes made meanwhile did not list either), or one for them all when held_why says so."""
+    changes made meanwhile did not list either), or one for them all when held_why says so. A SKU
+    whose own message a person closed as handled (the store does not sell it) is not said again,
+    nor the one for them all while it named every SKU (absence.settled_hold): the daily whole read
+    (jobs.prices_full) would otherwise reopen them every day."""
+    closed = handled.closed_at(
+        session, shop_id, FLOW, [price_unpriced.store_unit(q, k) for k, q in never.items()]
+    )
+    never = {sku: seq for sku, seq in never.items() if price_unpriced.store_unit(seq, sku) not in closed}
     skus = sorted(never)
     why = absence.held_why(
         len(skus), known, doubt, known_as="SKUs in Shopify", rather="SKUs not sold in the store"
@@ -88,6 +95,8 @@ def say(
             )
             price_unpriced.explain(session, shop_id, price_unpriced.store_unit(never[sku], sku), sku, company,
                                    segment, where=where, unlisted=True)  # fmt: skip
+        return
+    if absence.settled_hold(session, shop_id, FLOW, UNIT, skus):
         return
     text = (f"The full read of company {company} segment {segment}'s prices does not list {len(skus)} SKU(s) "
             f"that have a variant in Shopify and were never priced ({absence.named(skus)}): they stay at R$ "

@@ -24,11 +24,16 @@ the stock flow to zero (or restore) its levels. A normal price of 0 is Consinco'
 none is sent (never R$ 0.00), the SKU is not for sale exactly as with statusVenda 'I', and a
 failed message of its own says so (jobs.price_unpriced).
 A read from the beginning (the first pass of a pair; the store link or the ERP connection moved
-forgets the pair's watermark: ledger.setup_moves) takes off sale the SKUs priced before that the
-pair does not list at all, once a read of the changes made meanwhile does not list them either,
-or holds them all for a person when the read cannot be proven whole or they are too many
-(jobs.price_unlisted: its message's Retry reads the pair whole again); the unreadable records of
-reads no longer made have their messages done (jobs.price_records.forget_unread).
+forgets the pair's watermark: ledger.setup_moves; the daily sweep, `sweep`) takes off sale the
+SKUs priced before that the pair does not list at all, once a read of the changes made meanwhile
+does not list them either, or holds them all for a person when the read cannot be proven whole or
+they are too many (jobs.price_unlisted: its message's Retry reads the pair whole again); the
+unreadable records of reads no longer made have their messages done
+(jobs.price_records.forget_unread).
+Once a day (schedule `prices_full`: jobs.prices_full) every pair is read whole (`sweep`): what
+no change time announces (a promotion known by its running flag alone, ended at the ERP's midnight
+with no row changed; a row committed later than the read overlap behind its stamp) reaches Shopify
+within a day, and an unchanged price costs no call (its digest).
 Further (company, segment) pairs mapped to markets (De:Para "segment_market") get price lists:
 jobs.price_lists, run at the end of the same pass. A price record the client cannot read fails
 a message of its own and holds the watermark below it, the rest of the read is sent
@@ -127,6 +132,22 @@ def replay(message_id: int, *, erp_price_back: bool = False) -> PriceRun:
         raise Transient(f"prices flow of shop {shop_id} is running; replay later") from exc
 
 
+def sweep(shop_id: int, *, today: date | None = None) -> PriceRun:
+    """The daily whole read (jobs.prices_full): the store's pair and every market's pair read from
+    no watermark, as a first pass reads them, decided against what was sent (the digests: an
+    unchanged price costs not one Shopify call). What no change time announces is seen here: a
+    promotion given by its running flag alone (no dates: price_map.promotion_running trusts the
+    flag) that ended at the ERP's midnight with no row changed, a row an ERP batch committed after
+    the overlap (ERP_READ_OVERLAP) behind its stamp. The watermarks only move forward
+    (ledger.watermarks.advance): the next incremental pass reads from where it stood or later.
+
+    Raises:
+        LockBusy: a prices pass (or replay) runs for the shop now; the caller retries.
+    """
+    with flow_lock(shop_id, FLOW):
+        return _run(shop_id, today or _today(), whole=True)
+
+
 def _today() -> date:
     return erp_today(get_settings().erp_timezone)
 
@@ -171,7 +192,7 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
         with session_scope() as session:  # SKUs said never priced that have a price now
             price_never_listed.settle(session, shop_id)
         try:
-            result.list_prices = price_lists.sync(shop_id, erp, client, today)
+            result.list_prices = price_lists.sync(shop_id, erp, client, today, whole=whole)
         except Transient as exc:
             result.transient = result.transient or exc
     finally:

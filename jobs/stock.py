@@ -5,6 +5,10 @@ Cursor: watermark flow "stock", scope "<nro_empresa>"; it advances only once Sho
 batch of that company. Unit of work: a batch of up to 250 levels of one company (unit_key
 "stock:<company>:<batch key>"), written with inventorySetQuantities ("available",
 compare-and-swap on changeFromQuantity, @idempotent key derived from the batch content).
+Once a day (schedule `stock_full`: jobs.stock_full) every mapped company is read whole (`sweep`):
+a row an ERP batch job committed later than the read overlap (ERP_READ_OVERLAP) behind its
+DTAALTERACAO is behind the watermark and no incremental read sees it; the sweep does, and an
+unchanged level costs it not one Shopify call (the "stock" binding's digest).
 
 Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
 yet (orders messages still open, whatever their age, of every installed shop on the same ERP:
@@ -203,6 +207,22 @@ def run(shop_id: int) -> StockRun:
         return StockRun()
 
 
+def sweep(shop_id: int) -> StockRun:
+    """The daily whole read (jobs.stock_full): every mapped company's ERP rows read from no
+    watermark, as a company's first pass reads them, each level compared with the one last sent
+    there (the "stock" binding's digest: an unchanged level costs not one Shopify call, a changed
+    one is written by compare-and-swap as any other). What no change time announces is seen here: a row an
+    ERP batch job stamped (SYSDATE at its UPDATE) more than the read overlap (ERP_READ_OVERLAP)
+    before it committed, behind a watermark that moved past the stamp meanwhile. The watermarks only
+    move forward (ledger.watermarks.advance).
+
+    Raises:
+        LockBusy: a stock pass (or replay) runs for the shop now; the caller retries.
+    """
+    with flow_lock(shop_id, FLOW):
+        return _run(shop_id, whole=True)
+
+
 @unless_handled
 def replay(message_id: int) -> StockRun:
     """Redo one unit, re-reading the ERP: a refused company's pass (once its location is mapped),
@@ -260,6 +280,7 @@ def _run(
     only: set[str] | None = None,
     retry_vacate: str | None = None,
     retry_stray: str | None = None,
+    whole: bool = False,
 ) -> StockRun:
     result = StockRun()
     with session_scope() as session:
@@ -308,7 +329,7 @@ def _run(
                 continue
             result.companies.append(company)
             waiting = strays.held.get(location, set())
-            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
+            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result, waiting, whole)
         if every_company and only is None:
             with session_scope() as session:  # companies not synced any more: their records unread
                 stock_records.forget_unread(session, shop_id, result.companies)
@@ -358,14 +379,18 @@ def _sync_company(
     only: set[str] | None,
     result: StockRun,
     waiting: set[str],
+    whole: bool = False,
 ) -> None:
-    """One company's pass. Its own failure alone (`failure`) keeps its watermark and markers: the
-    pass's combined transient is raised once every company had its turn (jobs.stock._run). One that
-    ends its pass otherwise (the ERP refused its read, or answered it unreadably) fails a message
-    naming the company (jobs.stock_records.stopped) and the other companies sync; a transient one
-    is raised at once, for RQ to retry the pass."""
+    """One company's pass (`whole`: its ERP rows read from no watermark, the daily sweep's). Its
+    own failure alone (`failure`) keeps its watermark and markers: the pass's combined transient is
+    raised once every company had its turn (jobs.stock._run). One that ends its pass otherwise (the
+    ERP refused its read, or answered it unreadably) fails a message naming the company
+    (jobs.stock_records.stopped) and the other companies sync; a transient one is raised at once,
+    for RQ to retry the pass."""
     try:
-        failure = _sync_levels(shop, erp, client, company, location, rechecks, moves, only, result, waiting)
+        failure = _sync_levels(
+            shop, erp, client, company, location, rechecks, moves, only, result, waiting, whole
+        )
     except Transient:
         raise
     except IntegrationError as exc:
@@ -395,6 +420,7 @@ def _sync_levels(
     only: set[str] | None,
     result: StockRun,
     waiting: set[str],
+    every_row: bool = False,
 ) -> BaseException | None:
     """`_sync_company`'s work: the failure that ends the company's pass unfinished, if any."""
     started = utcnow()
@@ -416,7 +442,7 @@ def _sync_levels(
         _forget_others_at(session, shop.shop_id, company, location)
         policy_moved = _policy_moved(session, shop, company)
         tracked_from = _tracked_since(session, shop.shop_id, company)
-        whole = only or moved or policy_moved or tracked_from is not None
+        whole = every_row or only or moved or policy_moved or tracked_from is not None
         since = None if whole else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     # Taken before the ERP rows: an order reaching the ERP while they are read is in one or the
     # other, never in neither (jobs.stock_pending.pending_since).

@@ -1,4 +1,5 @@
-"""The catalog of flows: the eight loads of the seed, the daily full catalog sweep, reconciliation.
+"""The catalog of flows: the eight loads of the seed, the daily full sweeps (catalog, prices, stock),
+reconciliation.
 
 One place names every flow, its direction, how it is driven and the jobs module that runs it,
 so the dashboard, the scheduler and the trace agree. Module contract (jobs/<module>.py):
@@ -53,7 +54,28 @@ FLOWS: tuple[Flow, ...] = (
         "Full catalog sweep",
     ),
     Flow("prices", "prices", ERP_TO_SHOPIFY, "prices", "catalog", "Preços", "Prices"),
+    # The daily whole reads of prices and stock: what no change time announces (a promotion known
+    # by its running flag alone, ended; a row committed later than the read overlap) reaches
+    # Shopify (jobs.prices_full, jobs.stock_full). Their messages are the prices and stock flows'.
+    Flow(
+        "prices_full",
+        "prices_full",
+        ERP_TO_SHOPIFY,
+        "prices_full",
+        "catalog",
+        "Preços completos",
+        "Full price sweep",
+    ),
     Flow("stock", "stock", ERP_TO_SHOPIFY, "stock", "catalog", "Estoque", "Stock"),
+    Flow(
+        "stock_full",
+        "stock_full",
+        ERP_TO_SHOPIFY,
+        "stock_full",
+        "catalog",
+        "Estoque completo",
+        "Full stock sweep",
+    ),
     Flow("orders", "orders", SHOPIFY_TO_ERP, "orders", "orders", "Pedidos", "Orders"),
     Flow("order_edits", "order_edits", BOTH, "order_events", "orders", "Alterações de pedido", "Order edits"),
     Flow("invoices", "invoices", ERP_TO_SHOPIFY, "order_events", "orders", "Faturamento (NF-e)", "Invoicing"),

@@ -2,7 +2,8 @@
 
 Schedules are per shop and editable from the dashboard; `jobs.scheduler.tick` reads them.
 Names are Schedule.flow values: the scheduled flows of ledger.flows plus the EventoPedido poller.
-A shop installed before a schedule was added gets it from a migration (0007: `catalog_full`).
+A shop installed before a schedule was added gets it from a migration (0007: `catalog_full`; 0015:
+`prices_full`, `stock_full`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     # The full catalog sweep (jobs.catalog_full): retires packagings deleted in the ERP, which the
     # incremental products / skus passes cannot see. 02:00 in Brasília, before the reconciliation.
     "catalog_full": "0 5 * * *",
+    # The daily whole reads of prices and stock (jobs.prices_full, jobs.stock_full): a promotion
+    # known by its running flag alone ends at the ERP's midnight with no row changed, and a row an
+    # ERP batch committed later than the read overlap is behind the watermark. Shortly after the
+    # ERP's midnight: 00:30 and 00:45 in Brasília, apart from each other and from the catalog's.
+    "prices_full": "30 3 * * *",
+    "stock_full": "45 3 * * *",
 }
 
 

@@ -64,6 +64,17 @@ WORDS: dict[str, Text] = {
         "tentada de novo mais tarde",
         "The catalog was busy (another pass or a replay running): the full sweep is tried again later",
     ),
+    # the prices or stock flow's lock (jobs.prices_full, jobs.stock_full): the daily whole read waits
+    "prices_busy_full_sweep": (
+        "O fluxo de preços estava rodando (uma passagem ou um reenvio): a varredura completa de preços é "
+        "tentada de novo mais tarde",
+        "The prices flow was running (a pass or a replay): the full price sweep is tried again later",
+    ),
+    "stock_busy_full_sweep": (
+        "O fluxo de estoque estava rodando (uma passagem ou um reenvio): a varredura completa de estoque "
+        "é tentada de novo mais tarde",
+        "The stock flow was running (a pass or a replay): the full stock sweep is tried again later",
+    ),
     # the flow lock (ledger.locks, ledger.fence)
     "flow_lock_dead_try": (
         "Aguardando: a tentativa anterior desta execução parou no meio (o processo do worker morreu) e a "

@@ -177,7 +177,8 @@ def test_a_stock_run_that_failed_for_good_shows_on_its_row_and_is_requeued_from_
     build_worker(["catalog"], simple=True, conn=conn).work(burst=True, with_scheduler=False)
     assert FailedJobRegistry(queue=catalog).get_job_ids() == ["flow-stock-due"]
 
-    stock = page.get_by_test_id("flows-table").locator("s-table-row").filter(has_text="Estoque")
+    rows = page.get_by_test_id("flows-table").locator("s-table-row")
+    stock = rows.filter(has=page.get_by_test_id("counts-stock"))  # not "Estoque completo"
     expect(stock.get_by_test_id("last-run")).to_have_attribute("data-status", "failed")
     expect(stock.get_by_test_id("last-run")).to_contain_text("Falhou")
     expect(stock.get_by_test_id("last-error")).to_contain_text("O ERP (Consinco) não respondeu")

@@ -14,23 +14,28 @@ from decimal import Decimal
 
 import pytest
 from rq import Queue
+from sqlalchemy import delete
 
 import erp.client as erp_client
 from erp.client import ErpClient
-from jobs import prices, prices_full, scheduler
+from jobs import absence, prices, prices_full, scheduler
 from jobs.locks import flow_lock
 from jobs.price_map import erp_today
-from ledger import flows, watermarks
+from jobs.price_never_listed import UNIT as NEVER_LISTED
+from jobs.price_unlisted import UNIT as UNLISTED
+from ledger import flows, handled, watermarks
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.mappings import upsert_mapping
+from ledger.models import Binding, Message, MessageStatus
 from ledger.schedules import DEFAULT_SCHEDULES, ensure_default_schedules
 from sandbox.consinco import tables as t
 from sandbox.shopify.state_dump import dump
 from settings import get_settings
 from shopify_app.admin_api import for_shop
 
-from .chain import erp_update
+from .chain import erp_update, messages
+from .test_never_priced import _drop_records
 
 FULL = "prices_full"
 
@@ -167,3 +172,80 @@ def test_the_sweep_finding_the_prices_flow_running_is_retried_not_skipped(chain)
     with flow_lock(shop.shop_id, prices.FLOW), pytest.raises(Transient) as busy:
         prices_full.run(shop.shop_id)
     assert busy.value.words == ("prices_busy_full_sweep", {})
+
+
+def _close_by_hand(shop_id: int, unit_key: str) -> int:
+    with session_scope() as session:
+        (message,) = [m for m in messages(shop_id, "prices") if m.unit_key == unit_key]
+        handled.mark(session, session.get(Message, message.id), by="3", note="not sold in this store")
+        return message.attempts
+
+
+def _status(shop_id: int, unit_key: str) -> tuple[str, int]:
+    (message,) = [m for m in messages(shop_id, "prices") if m.unit_key == unit_key]
+    return message.status, message.attempts
+
+
+def test_a_sku_never_priced_that_a_person_closed_as_handled_is_not_said_again_every_day(chain):
+    """A whole read says the SKUs in Shopify the pair has no price record for (jobs.price_never_listed).
+    Daily, it would reopen every morning the messages a person closed (this store does not sell
+    them): closed as handled, they stay closed."""
+    shop = chain.install("nunca-precificado-diario", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    _drop_records(chain, [data["seq_produto"]])
+    prices.run(shop.shop_id)  # the pair's first pass, a whole read: said
+    unit = f"price:{data['seq_produto']}:{sku}"
+    assert _status(shop.shop_id, unit)[0] == MessageStatus.FAILED.value
+    attempts = _close_by_hand(shop.shop_id, unit)
+
+    prices_full.run(shop.shop_id)
+
+    assert _status(shop.shop_id, unit) == (MessageStatus.SKIPPED.value, attempts)
+
+
+def test_a_hold_a_person_closed_as_handled_is_not_reopened_by_the_next_sweep_unless_it_grows(
+    chain, monkeypatch
+):
+    monkeypatch.setattr(absence, "HELD_MIN", 2)
+    shop = chain.install("nunca-precificados-diario", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    seqs = sorted({d["seq_produto"] for d in catalog.values()})
+    _drop_records(chain, seqs[:6])
+    prices.run(shop.shop_id)  # many at once: one held message (price:never-listed)
+    assert _status(shop.shop_id, NEVER_LISTED)[0] == MessageStatus.FAILED.value
+    attempts = _close_by_hand(shop.shop_id, NEVER_LISTED)
+
+    prices_full.run(shop.shop_id)
+    assert _status(shop.shop_id, NEVER_LISTED) == (MessageStatus.SKIPPED.value, attempts)
+
+    # One more SKU in Shopify never priced (its variant new, say) the pair has no record for: the
+    # hold is said again, naming it too.
+    _drop_records(chain, seqs[6:7])
+    more = sorted(s for s, d in catalog.items() if d["seq_produto"] == seqs[6] and d["qtd_embalagem"] == "1")
+    with session_scope() as session:
+        session.execute(delete(Binding).where(Binding.kind == "price", Binding.erp_id.in_(more)))
+    prices_full.run(shop.shop_id)
+    assert _status(shop.shop_id, NEVER_LISTED)[0] == MessageStatus.FAILED.value
+    (held,) = [m for m in messages(shop.shop_id, "prices") if m.unit_key == NEVER_LISTED]
+    assert more and set(more) <= set(held.error_detail["skus"])
+
+
+def test_priced_skus_held_on_sale_that_a_person_closed_as_handled_are_not_held_again_every_day(
+    chain, monkeypatch
+):
+    """Many SKUs priced before that a whole read does not list are held on sale for a person
+    (jobs.price_unlisted, "price:unlisted"). Closed as handled (kept at their last price on purpose),
+    the next day's sweep finding the same ones missing does not reopen it."""
+    monkeypatch.setattr(absence, "HELD_MIN", 2)
+    shop = chain.install("sem-registro-diario", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    prices.run(shop.shop_id)  # every SKU priced
+    _drop_records(chain, sorted({d["seq_produto"] for d in catalog.values()})[:6])
+    prices_full.run(shop.shop_id)  # many missing at once: held for a person
+    assert _status(shop.shop_id, UNLISTED)[0] == MessageStatus.FAILED.value
+    attempts = _close_by_hand(shop.shop_id, UNLISTED)
+
+    prices_full.run(shop.shop_id)
+
+    assert _status(shop.shop_id, UNLISTED) == (MessageStatus.SKIPPED.value, attempts)

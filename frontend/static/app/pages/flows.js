@@ -65,8 +65,9 @@ function progress(ctx, flow) {
 }
 
 /** Flows whose messages are filed under other flows: the full catalog sweep runs the products and
- * SKUs flows' initial load, so its row links to theirs instead of counting (always 0) its own. */
-const MESSAGES_UNDER = { catalog_full: ["products", "skus"] };
+ * SKUs flows' initial load, the full price and stock sweeps a whole pass of the prices and stock
+ * flows, so their rows link to those instead of counting (always 0) their own. */
+const MESSAGES_UNDER = { catalog_full: ["products", "skus"], prices_full: ["prices"], stock_full: ["stock"] };
 
 /** A flow's counts, each linking to the Messages list of exactly the units it counts: open ones by
  * their status, interrupted ones by the `stuck` filter (the API's test for them, not every pending
