@@ -23,6 +23,8 @@ FULFILLED = (
     "cut_applied_down_to",
     "lowered_cut",
     "lowered_picked_again",
+    "lowered_picked_again_kept",
+    "lowered_picked_again_emptied",
 )
 KINDS = {
     "served": NUMBER,

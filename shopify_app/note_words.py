@@ -412,6 +412,24 @@ WORDS: dict[str, Text] = {
         "taken off, so Shopify charges the {current} in full; the ERP serves and invoices {target}: change "
         "its picking to {current}, or set {target} in Shopify",
     ),
+    # a line the ERP picks again to more than the app's own cut left it with (jobs.order_edits.lowered):
+    # a person lowered it since, or that cut emptied it
+    "lowered_picked_again_kept": (
+        "SKU {sku} (linha {item} do ERP): {current} na Shopify, abaixo dos {target} que o ERP separou de "
+        "novo: mantido (uma separação nunca devolve unidades que uma pessoa tirou); o ERP separa e fatura "
+        "{target}: altere a separação no ERP para {current} ou ajuste para {target} na Shopify",
+        "SKU {sku} (ERP line {item}): {current} in Shopify, below the {target} the ERP picked again: kept (a "
+        "picking never puts back units a person took off); the ERP serves and invoices {target}: change its "
+        "picking to {current}, or set {target} in Shopify",
+    ),
+    "lowered_picked_again_emptied": (
+        "SKU {sku} (linha {item} do ERP): {current} na Shopify, abaixo dos {target} que o ERP separou de "
+        "novo: o item foi zerado pelo corte de uma separação anterior e não é ajustado de novo; o ERP separa "
+        "e fatura {target}: altere a separação no ERP para {current} ou adicione {target} na Shopify",
+        "SKU {sku} (ERP line {item}): {current} in Shopify, below the {target} the ERP picked again: its "
+        "line was emptied by an earlier picking's cut and is not set again; the ERP serves and invoices "
+        "{target}: change its picking to {current}, or add {target} in Shopify",
+    ),
     # delivery address (jobs.order_edits.address); {delivery} is the new delivery's own text
     "address_not_sent": (
         "O endereço de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do ERP {state}, "

@@ -23,6 +23,12 @@ its units stay, the earlier picking's discount alone is taken off (each unit hel
 Shopify charges them in full, what the ERP would invoice for them), and it is named alike
 (`Lowered.removed`: "... 1 in Shopify, below the 2 the ERP picked again: kept, the earlier
 picking's discount '...' taken off ...").
+
+And so is a line sold by the unit the ERP picks again to more than the app's own cut left it with
+(to_shopify `_picked_again`: 2 of 3, then 3 of 3): the units the app's cut took off are put back,
+but a line a person lowered since keeps its units ("... 1 in Shopify, below the 3 the ERP picked
+again: kept ..."), and one the app's cut emptied is not set again ("... 0 in Shopify, below the 3
+the ERP picked again: its line was emptied by an earlier picking's cut ...": `emptied`).
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ class Lowered:
     target: int  # what the ERP served (the cut's target)
     sent: None = None  # as jobs.order_edits.fulfilled.Unapplied: nothing set on the line
     removed: str | None = None  # picked again: the earlier picking's discount taken off (its description)
+    again: bool = False  # picked again to more than the app's own cut left (to_shopify `_picked_again`)
+    emptied: bool = False  # ... on a line that cut emptied: not set again
 
     @property
     def text(self) -> str:
@@ -58,6 +66,16 @@ class Lowered:
                     f"'{self.removed}' taken off, so Shopify charges the {self.current} in full; the ERP "
                     f"serves and invoices {self.target}: change its picking to {self.current}, or set "
                     f"{self.target} in Shopify")  # fmt: skip
+        if self.emptied:
+            return (f"{line}: {self.current} in Shopify, below the {self.target} the ERP picked again: its "
+                    f"line was emptied by an earlier picking's cut and is not set again; the ERP serves and "
+                    f"invoices {self.target}: change its picking to {self.current}, or add {self.target} in "
+                    "Shopify")  # fmt: skip
+        if self.again:
+            return (f"{line}: {self.current} in Shopify, below the {self.target} the ERP picked again: kept "
+                    f"(a picking never puts back units a person took off); the ERP serves and invoices "
+                    f"{self.target}: change its picking to {self.current}, or set {self.target} in "
+                    "Shopify")  # fmt: skip
         return (f"{line}: {self.current} in Shopify, below the ERP's cut to {self.target}: not applied (a "
                 f"cut never puts units back); the ERP serves and invoices {self.target}: change its picking "
                 f"to {self.current}, or set {self.target} in Shopify")  # fmt: skip
@@ -70,6 +88,10 @@ class Lowered:
         if self.removed is not None:
             return "lowered_picked_again", {"sku": self.sku or "?", "item": named, "current": self.current,
                                             "target": self.target, "description": self.removed}  # fmt: skip
+        if self.emptied or self.again:
+            key = "lowered_picked_again_emptied" if self.emptied else "lowered_picked_again_kept"
+            return key, {"sku": self.sku or "?", "item": named, "current": self.current,
+                         "target": self.target}  # fmt: skip
         return "lowered_cut", {"sku": self.sku or "?", "item": named, "current": self.current,
                                "target": self.target}  # fmt: skip
 
@@ -78,11 +100,16 @@ def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[
     """Pure: the picking's changes (`to_shopify.LineChange`s) but the cuts that would raise their
     line, and those, by change key. A split change (a part of a box served whose units do not divide
     its discount) targets its units on its line plus the one it puts on a line of its own. A line
-    picked again below what a person left it with (`below`) is kept, for its discount alone, and named."""
+    picked again below what a person left it with (`below`) is kept, for its discount alone, and named;
+    one with no discount to take off (to_shopify `_picked_again`) is named alone."""
     kept, lowered = [], {}
     for change in edits:
         if getattr(change, "below", None) is not None:
             held = sum(s.current_quantity for s in lines if s.id in change.removed_from)
+            if not change.removes:
+                lowered[change.change_key] = Lowered(change.change_key, change.sku, held, change.below,
+                                                     again=True, emptied=change.emptied_before)  # fmt: skip
+                continue
             named = "', '".join(change.removes)
             lowered[change.change_key] = Lowered(
                 change.change_key, change.sku, held, change.below, removed=named

@@ -222,6 +222,24 @@ def _undone(change: Any, lines: Sequence[Any]) -> bool:
     return line is not None and line.current_quantity > change.shopify_quantity
 
 
+def left_by_picking(others: Iterable[Recorded]) -> dict[int, Decimal | None]:
+    """Pure: per ERP line another event of the order picked as a cut or a quantity (a line sold by
+    the unit), the quantity served its LAST applied row (by seqEvento) set the Shopify line to, None
+    when none of them was applied (a cut held back: the line as placed). What the app's own picking
+    left the line with (`to_shopify._picked_again`: fewer units on it now are a person's). An ERP line
+    any event picked otherwise (a weighing, a substitution) is not here."""
+    rows: dict[int, list[Recorded]] = {}
+    for row in others:
+        rows.setdefault(row.seq_item, []).append(row)
+    found: dict[int, Decimal | None] = {}
+    for item, picked in rows.items():
+        if any(row.kind not in ("cut", "qty") for row in picked):
+            continue
+        applied = [row for row in picked if row.applied]
+        found[item] = max(applied, key=lambda row: row.seq_evento).qty_after if applied else None
+    return found
+
+
 def item_of(key: str) -> int | None:
     """The ERP line (seqItem) a change key names."""
     parts = _KEY.match(key)

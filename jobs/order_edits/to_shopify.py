@@ -69,7 +69,8 @@ discount the app's own ledger rows recorded putting on (`OrderLineChange.discoun
 amount per unit; `_stale_adjustments`, `_app_made`): a person's discount stays, even worded alike.
 A line a person lowered since is never raised back: it keeps its units and loses the discount
 alone, named for a person (jobs.order_edits.lowered). Picked again to ANOTHER part or weight is
-still refused for a person (WEIGHT_ALREADY_ADJUSTED).
+still refused for a person (WEIGHT_ALREADY_ADJUSTED). A plain cut picked again to more (2 of 3,
+then 3 of 3) gets back the units the app's own cut took off (`_picked_again`), never a person's.
 
 A substitute sold by the unit that the order lacks is added at the price Shopify gives it (the
 variant's price now, which may lag the ERP's) and, when that is above the ERP's charge, with a
@@ -158,6 +159,8 @@ class LineChange:
         str, ...
     ] = ()  # that adjustment's split unit lines, set to 0 with it (`_stale_adjustments`)
     below: int | None = None  # the ERP's units, above what a person left the line: its discount alone off
+    # picked again: the line emptied by the app's own earlier cut, left empty (`below`, `_picked_again`)
+    emptied_before: bool = False
     words: Said | None = None  # the reason in the merchant's words (ledger.words.said), while it says it
 
     @property
@@ -190,6 +193,7 @@ def plan_changes(
     generation: int = 0,
     recorded: Collection[int] = (),
     ours: Collection[str] = (),
+    left: Mapping[int, Decimal | None] | None = None,
 ) -> list[LineChange]:
     """Pure: the picking differences of an 'S' event against the Shopify order's lines.
 
@@ -201,7 +205,8 @@ def plan_changes(
     of the n-th ERP the connection moved to); `recorded` the ERP lines (seqItems) another event of
     the same picking recorded a change of (`own_lines`: their lines may show it already); `ours` the
     carried descriptions the app's own ledger says an earlier picking of the order put on
-    (`_stale_adjustments`: taken off when this picking plans none for the line).
+    (`_stale_adjustments`: taken off when this picking plans none for the line); `left` what the
+    app's own earlier picking left each ERP line it cut with (repeats.left_by_picking: `_picked_again`).
     Raises MappingMissing("variant", idSku) for a substitute whose SKU is not in Shopify.
     """
     substitutes = {line.replaces_seq_item: line for line in event.lines if line.is_substitute}
@@ -284,6 +289,8 @@ def plan_changes(
             changes.append(LineChange(key, "qty", shopify_quantity=target, **reason, **base))
     changes = _with_split_units(changes, event, lines, own_line, carried or {}, shared_skus)
     changes = _stale_adjustments(changes, event, lines, own_line, carried or {}, set(ours), generation)
+    others_lines = set(substitutes) | set(receiving.values())  # a substitute's lines are set as planned
+    changes = _picked_again(changes, event, own_line, left or {}, generation, others_lines)
     if not any(change.change_key in tried for change in changes):
         return changes  # a first attempt: units of the variant already there are not this event's
     matched = {s.id for s in own_line.values() if s is not None}
@@ -430,6 +437,79 @@ def _stale_adjustments(
         found[key] = replace(change, removes=descriptions, emptied=emptied, shopify_quantity=target,
                              removed_from=(shopify_line.id, *(s.id for s in split)), reason=reason,
                              words=words, below=below, never_raises=not raises)  # fmt: skip
+    kept = [found.pop(change.change_key, change) for change in changes]
+    return kept + list(found.values())
+
+
+def _picked_again(
+    changes: list[LineChange],
+    event: OrderEvent,
+    own_line: Mapping[int, ShopifyLine | None],
+    left: Mapping[int, Decimal | None],
+    generation: int,
+    skipped: Collection[int],
+) -> list[LineChange]:
+    """An ERP line sold by the unit picked again (a later 'S' event before the NF-e: the picker found
+    the item after all) to MORE than an earlier picking of the app's cut its Shopify line to: 2 of 3
+    served, the line set to 2; now 3 of 3 (a line served as ordered plans no change of its own), or
+    2 of 3 after a cut to 1 (a cut never raises its line). Left so, Shopify keeps fewer units than
+    the ERP serves and invoices: the NF-e above Shopify's total, goods given uncharged. So the line
+    is set to what the ERP serves now, the units the app's own cut took off put back ("Picked again:
+    3 of 3 served").
+
+    Never units a person took off (jobs.order_edits.lowered): `left` says what the app's own last
+    picking of the line left on it (repeats.left_by_picking; as placed when its cut was held back),
+    and a line holding fewer than that was lowered by a person since: it keeps its units, named for
+    a person (`below`), as `_stale_adjustments` keeps one (a person's edit sets the units the
+    customer wants, not units fewer). A line the app's cut emptied (0 units) is not set again
+    (`emptied_before`): Shopify keeps an emptied line, and no unit goes back on it (the sandbox refuses
+    it as an edit of a line with no editable units): named for a person too. A line the ERP picks
+    otherwise than as a cut now (a part of a box, a weighing, a substitute) is its own change's, and a
+    line holding as many units as the ERP serves, or more (a person's addition), is left as it is; at
+    the ERP's units already (a retry after the commit's answer was lost), it is recorded as set."""
+    if not left:
+        return changes
+    by_key = {change.change_key: change for change in changes}
+    found: dict[str, LineChange] = {}
+    for line in event.lines:
+        shopify_line = own_line.get(line.seq_item)
+        if (
+            line.seq_item not in left
+            or line.seq_item in skipped
+            or line.is_substitute
+            or line.weighed
+            or line.qty_served is None
+            or line.qty_served > line.qty_ordered
+            or _in_part(line)
+            or shopify_line is None
+        ):
+            continue  # fmt: skip
+        key = repeats.change_key(event.seq_evento, line.seq_item, generation)
+        change = by_key.get(key)
+        if change is not None and not (
+            change.kind == "cut" and change.never_raises and not change.removes and change.below is None
+        ):
+            continue
+        served, ordered = line.qty_served, line.qty_ordered
+        target, now = _units(served), shopify_line.current_quantity
+        earlier = left[line.seq_item]
+        before = _units(earlier if earlier is not None else ordered)  # what the app's picking left on it
+        if now > target or (change is not None and (now == target or now < before)):
+            continue  # a person's addition; a cut at its units already, or below them (`lowered`)
+        if change is None:
+            if now == target and before >= target:
+                continue  # nothing of the app's to put back
+            change = LineChange(
+                key, "qty", sku=line.id_sku, qty_before=ordered, qty_after=served,
+                line_item_id=shopify_line.id, variant_id=shopify_line.variant_id,
+                **said(f"Picked again: {served} of {ordered} served",
+                       ("line_picked_again", {"served": quantity(served), "ordered": quantity(ordered)})),
+            )  # fmt: skip
+        if now < target and (now < before or now == 0):  # a person lowered it since; the app emptied it
+            found[key] = replace(change, shopify_quantity=None, below=target, removed_from=(shopify_line.id,),
+                                 emptied_before=now >= before, never_raises=False)  # fmt: skip
+        else:  # the app's own cut put back (or in Shopify already: a retry after its answer was lost)
+            found[key] = replace(change, shopify_quantity=target, never_raises=False)
     kept = [found.pop(change.change_key, change) for change in changes]
     return kept + list(found.values())
 
@@ -830,8 +910,9 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         | repeats.tried_keys(event, seen, unit.generation)
     )
     recorded = {row.seq_item for row in others}
+    left = repeats.left_by_picking(others)  # what the app's own earlier cuts left (`_picked_again`)
     changes = plan_changes(
-        event, order.lines, variant_of, carried, tried, unit.generation, recorded, ours.descriptions()
+        event, order.lines, variant_of, carried, tried, unit.generation, recorded, ours.descriptions(), left
     )
     # ...nor is any change the last event of its ERP line applied alike (the same picking under a
     # re-issued NF-e's key, an 'S' sent twice) and Shopify still shows: sent again, it would undo a
