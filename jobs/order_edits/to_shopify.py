@@ -1000,7 +1000,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         made = {key: discounted_by.get(key, []) + taken.get(key, []) for key in {*discounted_by, *taken}}
     else:
         made = {}
-        if any(change.adjusted for change in changes):  # committed before (its answer lost): Shopify's now
+        # Nothing left to send, the picking in Shopify already: committed before, its answer lost (the
+        # row's target found there, an adjustment's description carried). Shopify's total now is the
+        # picking's, which that lost answer would have brought to the Orders page.
+        if any(change.sends for change in changes):
             total = order.current_total
     _record(unit.link_id, changes, applied=True, legacy=legacy, discounts=made)
     # Shopify restocked / committed their units (a weighed cut's split unit on a line of its own)
