@@ -10,7 +10,9 @@ failover, a deadlock; a blip, never a bug; the handler's transaction has rolled 
 retry starts whole) and RQ's job
 timeout (a handler hung on an outside call: ledger.queues.JOB_TIMEOUTS, its Retry runs it again);
 any other error marks the row failed with the reason and is re-raised with no retries left,
-so RQ's failed registry shows it. `sweep()` enqueues rows whose job RQ does not hold (Redis
+so RQ's failed registry shows it. A Transient past its last retry fails the row too, except an
+order delivery whose handler recorded nothing (KEEP_OPEN: the order busy with its other work),
+left open for the orders catch-up. `sweep()` enqueues rows whose job RQ does not hold (Redis
 was down, or the receiver died between its commit and its enqueue); the scheduler tick runs it
 every minute.
 """
@@ -57,6 +59,12 @@ TOPIC_HANDLERS: dict[str, str] = {
     "orders/edited": "jobs.order_edits.on_webhook",
     "refunds/create": "jobs.order_edits.on_refund",
 }
+
+# A Transient's detail key: its handler recorded nothing of the delivery (no message: the order's
+# lock was busy before it could tell whether there is work, jobs.order_waits.locked_or_kept). Its
+# retries spent, such an order delivery stays open for the orders catch-up, which runs it again,
+# instead of failed, which nothing runs again by itself.
+KEEP_OPEN = "keep_open"
 
 # Rows left `received` longer than this were not handed to RQ (Redis was down): sweep them.
 SWEEP_AFTER = timedelta(seconds=30)
@@ -128,6 +136,13 @@ def _finish(inbox_id: int, status: InboxStatus, reason: str | None, *, if_status
         )
 
 
+def _keep_open(inbox_id: int, reason: str) -> None:
+    """Say why the row is still open (`KEEP_OPEN`), leaving its status: the orders catch-up runs
+    order deliveries still `received` or `enqueued` again (jobs.order_catch_up)."""
+    with session_scope() as session:
+        session.execute(update(WebhookInbox).where(WebhookInbox.id == inbox_id).values(reason=reason))
+
+
 def _load_event(inbox_id: int) -> WebhookEvent | None:
     """The row as an event; None when there is nothing to do (gone, already done, rejected)."""
     with read_scope() as session:  # one SELECT, no transaction around it; a rejection is written apart
@@ -195,6 +210,9 @@ def process(inbox_id: int) -> str:
                 row = session.get(WebhookInbox, inbox_id)
                 if row is not None:
                     row.reason = f"transient (retrying): {exc.message}"
+        elif exc.detail.get(KEEP_OPEN) and event.topic in ORDER_TOPICS:
+            why = f"transient, retries exhausted: {exc.message}; the orders catch-up runs it again"
+            _keep_open(inbox_id, why)
         else:
             _finish(inbox_id, InboxStatus.FAILED, f"transient, retries exhausted: {exc.message}")
         raise

@@ -6,11 +6,14 @@ order must resume when its mapping appears even if whoever created it did not sa
 (the catalog sync binds SKUs without knowing which orders wait for them). Each pass enqueues:
 
 - order webhooks (orders/create, paid, updated, edited, cancelled) still `received`/`enqueued`
-  in the inbox after `stale_after` seconds: `jobs.inbox.process` again (handlers are idempotent);
+  in the inbox after `stale_after` seconds: `jobs.inbox.process` again (handlers are idempotent;
+  one whose import or delivery address change found the order busy with its other work through
+  every retry, having recorded nothing, is left so: jobs.order_waits);
 - order messages still `pending`/`retrying` after `stale_after` (a lost job): `jobs.orders.replay`,
-  which re-reads Shopify; and so ERP event messages (picking edits, invoices, cancellations) whose
-  job was lost or ran out of retries while held behind an earlier event or waiting for Shopify's
-  cancel job: their flow's replay;
+  which re-reads Shopify; and so Shopify edits, refunds and cancellations whose retries ran out
+  behind the order's lock (begun before they wait for it: jobs.order_waits), and ERP event
+  messages (picking edits, invoices, cancellations) whose job was lost or ran out of retries while
+  held behind an earlier event or waiting for Shopify's cancel job: their flow's replay;
 - orders waiting for their payment (an unpaid order whose orders/paid never came), read apart and
   after the lost ones, least recently re-read first: thousands of unpaid orders take their turns and
   never hide a lost one;

@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
 from jobs import old_orders, order_clients, order_generation, order_map, order_posted
-from jobs.inbox import Ignored, not_installed
+from jobs.inbox import KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_kinds import before_install, not_for_erp, not_for_erp_words, terms_waiting
@@ -104,8 +104,12 @@ def unit_key(order_id: str | int) -> str:
 
 
 @contextmanager
-def order_lock(shop_id: int, order_id: str | int) -> Iterator[Lock]:
+def order_lock(shop_id: int, order_id: str | int, *, kept: bool = False) -> Iterator[Lock]:
     """The per-order lock shared by import, edits and cancellations of one Shopify order.
+
+    `kept`: the caller has recorded nothing of its work yet (no message), so its webhook delivery,
+    the order busy through every retry, stays open for the orders catch-up (jobs.inbox.KEEP_OPEN;
+    jobs.order_waits says who waits how).
 
     Raises:
         Transient: another worker holds it past the wait (RQ tries again later).
@@ -115,9 +119,10 @@ def order_lock(shop_id: int, order_id: str | int) -> Iterator[Lock]:
         with record_lock(f"shop:{shop_id}:order:{num}", wait=ORDER_LOCK_WAIT) as held:
             yield held
     except LockBusy as exc:
-        raise Transient(f"order {num} is being handled by another worker").worded(
-            "order_busy", order=num
-        ) from exc
+        busy = Transient(
+            f"order {num} is being handled by another worker", **({KEEP_OPEN: True} if kept else {})
+        )
+        raise busy.worded("order_busy", order=num) from exc
 
 
 def still_held(lock: Lock | None) -> bool:
@@ -238,7 +243,7 @@ def import_order(
     """
     num = order_map.numeric_id(order_id)
     try:
-        with order_lock(shop_id, num) as held:
+        with order_lock(shop_id, num, kept=True) as held:  # no message yet: its delivery stays open
             return _import_locked(shop_id, num, trigger, held, name=name, created_at=created_at)
     except RedisError as exc:  # the lock or the Admin client's pacer: Redis is restarting
         raise redis_down(exc) from exc

@@ -47,7 +47,9 @@ unit_key "cancel:<numeric order id>".
   (CANCEL_HANDLED_BY_HAND, the link marked cancelled): cancel it in the ERP, then mark it handled.
 
 Runs under the same per-order lock as the import, so a cancellation and an import of the same
-order never interleave (the import re-reads the order and skips a cancelled one).
+order never interleave (the import re-reads the order and skips a cancelled one). Its message is
+begun before it waits for the lock (jobs.order_waits): held past every retry by the order's other
+work, the cancellation is replayed by the orders catch-up, not lost with its webhook delivery.
 """
 
 from __future__ import annotations
@@ -61,13 +63,13 @@ from sqlalchemy.orm import Session
 
 from erp.errors import AUTH, ErpAuthError, ErpRejected
 from erp.errors import SYSTEM as ERP
-from jobs import order_clients, order_generation, order_map, order_posted
+from jobs import order_clients, order_generation, order_map, order_posted, order_waits
 from jobs import orders as orders_flow
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
-from jobs.orders import current_job_id, order_lock, redis_down, run_classified
+from jobs.orders import current_job_id, redis_down, run_classified
 from ledger import handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -144,8 +146,9 @@ def cancel_in_erp(shop_id: int, order_id: str | int, reason: str | None, *, name
 def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: str | None) -> str:
     gid = order_map.order_gid(order_id)
     num = order_map.numeric_id(gid)
-    with order_lock(shop_id, gid), session_scope() as session:
-        message = trace.begin(
+
+    def begin(session: Session) -> Message:
+        return trace.begin(
             session,
             shop_id,
             FLOW,
@@ -156,6 +159,10 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             request={"reason": reason},
             job_id=current_job_id(),
         )
+
+    # begun before it waits for the order's other work: a cancellation its retries ran out on
+    # behind the lock is replayed by the orders catch-up (jobs.order_waits), never lost
+    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message):
         link = find_link(session, shop_id, gid)
         orders_message = _orders_message(session, shop_id, num)
         by_hand = handled.info(orders_message) if orders_message is not None else None

@@ -13,6 +13,8 @@ personal data; on the import's message, then on this unit's), and the webhook's 
 shipping_address is compared with it: the same address, nothing is done (no lock, no Shopify read,
 no ERP call). Another address re-reads the order through GraphQL under the order's lock, as every
 Shopify -> ERP change does (webhooks are not ordered: an older delivery's address is not taken).
+The order busy with its other work past every retry, the delivery stays open for the orders
+catch-up (jobs.order_waits: no message is begun before the change is found).
 An orders/updated that runs the import (the order was not in the ERP as far as its link knew: the
 change came while the import ran, or while the ERP's answer to it was lost) comes here after it
 (jobs.orders.on_webhook), as the import may have posted the delivery of before.
@@ -183,7 +185,9 @@ def check(shop_id: int, order_id: str | int, *, again: bool = False) -> str:
 
 def _check(shop_id: int, num: str, again: bool) -> str:
     gid = order_map.order_gid(num)
-    with order_lock(shop_id, gid), session_scope() as session:
+    # No message yet (one begins once a change is found, below): the order busy past every retry,
+    # the delivery stays open for the orders catch-up (jobs.order_waits), never lost
+    with order_lock(shop_id, gid, kept=True), session_scope() as session:
         link = find_link(session, shop_id, gid)
         if link is None or link.nro_pedvenda is None:
             return "skipped"  # its import, when it goes, writes the delivery as it is then

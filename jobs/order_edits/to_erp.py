@@ -78,13 +78,13 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpAuthError, ErpRejected
 from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
-from jobs import order_clients, order_generation, order_map
+from jobs import order_clients, order_generation, order_map, order_waits
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
-from jobs.orders import current_job_id, order_lock, redis_down, run_classified
+from jobs.orders import current_job_id, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
@@ -215,8 +215,9 @@ def apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
 
 def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
     gid = order_map.order_gid(order_id)
-    with order_lock(shop_id, gid), session_scope() as session:
-        message = trace.begin(
+
+    def begin(session: Session) -> Message:
+        return trace.begin(
             session,
             shop_id,
             FLOW,
@@ -226,6 +227,10 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
             search=[order_map.numeric_id(gid)],
             job_id=current_job_id(),
         )
+
+    # begun before it waits for the order's other work: an edit its retries ran out on behind the
+    # lock is replayed by the orders catch-up (jobs.order_waits), never lost
+    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message):
         link = find_link(session, shop_id, gid)
         if link is not None and link.shopify_order_name:
             message.search_text = trace.search_text(message.search_text.split(), [link.shopify_order_name])
