@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from jobs import reconcile
 from jobs.catalog_diff import result_key as catalog_diff_key
 from jobs.inbox import WebhookEvent
-from ledger import failed_job_shops, kv, privacy, queues, run_outcome
+from ledger import failed_job_shops, install_periods, kv, privacy, queues, run_outcome
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, WebhookInbox, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
@@ -94,6 +94,8 @@ def app_uninstalled(event: WebhookEvent) -> None:
         shop.status = ShopStatus.UNINSTALLED.value
         shop.status_reason = "app uninstalled"
         shop.uninstalled_at = event.triggered_at or utcnow()
+        # kept by shop/redact: an order placed before this is the app's, sent once paid after a reinstall
+        install_periods.uninstalled(session, shop.domain, shop.uninstalled_at, created_at=shop.created_at)
         _audit(
             session,
             shop,

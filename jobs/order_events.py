@@ -48,11 +48,22 @@ from jobs.order_edits import held as held_edits
 from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_generation import current as erp_generation
 from jobs.order_generation import ever_moved, of_link
-from ledger import fence, flows, handled, order_notes, queues, shop_settings, trace, watermarks
+from ledger import (
+    fence,
+    flows,
+    handled,
+    install_periods,
+    order_notes,
+    queues,
+    shop_settings,
+    trace,
+    watermarks,
+)
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient, as_transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
+from ledger.words import Words
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +90,18 @@ UNKNOWN_KIND = (
     "ERP event {seq} of ERP order {nro} is of a kind the app does not know ({kind}): nothing was applied "
     "in Shopify; check whether the order in Shopify needs a change"
 )
+SHOPIFY_ORDER = "gid://shopify/Order/"  # an order's channel id, as the app posts it (idPedidoCanalVenda)
 UNKNOWN_ORDER = (
     "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from "
     "another channel): nothing to change in Shopify"
+)
+# One the app sent from this store before the store's data was erased (shop/redact, which Shopify
+# sends 48 hours after an uninstall: the law has it go, the order links with it): `unknown_order`.
+UNKNOWN_ORDER_ERASED = (
+    "ERP order {nro} is not linked to any Shopify order of this shop: the app sent it from this store "
+    "(Shopify order {order}) before the app was uninstalled ({uninstalled} UTC), and the store's data, "
+    "its link to the order with it, was erased as Shopify asks after an uninstall; nothing was changed "
+    "in Shopify: make this change there by hand if the order still needs it"
 )
 
 # An event of the ERP the shop was connected to before its connection moved (a catch-up or a
@@ -216,12 +236,8 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                 return "ignored"
             # An ERP order linked by hand may have been typed under another sales channel.
             if link is None or (link.hand_linked_erp is None and not _same_channel(session, shop_id, event)):
-                trace.skip(
-                    session,
-                    message,
-                    UNKNOWN_ORDER.format(nro=event.nro_pedvenda),
-                    words=("event_unknown_order", {"nro": event.nro_pedvenda}),
-                )
+                why, words = unknown_order(session, shop_id, event, link)
+                trace.skip(session, message, why, words=words)
                 return "unknown"
         if known is None:
             return "ignored"  # never left pending: skipped as it was traced
@@ -257,6 +273,26 @@ def _replay_held_edits(shop_id: int, found: list[tuple[int, int]]) -> None:
             replace_ended=True,
             description=f"replay {flow.name} message {message_id}: the ERP is picking its order",
         )
+
+
+def unknown_order(
+    session: Session, shop_id: int, event: OrderEvent, link: OrderLink | None
+) -> tuple[str, Words]:
+    """Why an event of an ERP order no link of this shop names is skipped, with its words. An order
+    of this store's sales channel (its channel id a Shopify order's) whose store had its earlier data
+    erased (ledger.install_periods.erased_before: shop/redact after an uninstall, its order links with
+    it, as the law has it) is one the app sent before then, and said so: not "typed in the ERP, or
+    from another channel". The English keeps UNKNOWN_ORDER's start, which a hand link and the
+    reconciliation match (ledger.order_link_by_hand.UNKNOWN_ORDER_LIKE)."""
+    nro, channel, shop = event.nro_pedvenda, event.channel_order_id or "", session.get(Shop, shop_id)
+    if link is None and shop is not None and channel.startswith(SHOPIFY_ORDER):
+        ours = _same_channel(session, shop_id, event)
+        erased = install_periods.erased_before(session, shop) if ours else None
+        if erased is not None:
+            order, when = channel.removeprefix(SHOPIFY_ORDER), f"{erased:%Y-%m-%d %H:%M}"
+            text = UNKNOWN_ORDER_ERASED.format(nro=nro, order=order, uninstalled=when)
+            return text, ("event_order_erased", {"nro": nro, "order": order, "uninstalled": when})
+    return UNKNOWN_ORDER.format(nro=nro), ("event_unknown_order", {"nro": nro})
 
 
 def _same_channel(session: Session, shop_id: int, event: OrderEvent) -> bool:
@@ -503,12 +539,8 @@ def execute(
         link = find_link(session, message.shop_id, event)
         shop = session.get(Shop, message.shop_id)
         if link is None or shop is None:
-            trace.skip(
-                session,
-                message,
-                UNKNOWN_ORDER.format(nro=event.nro_pedvenda),
-                words=("event_unknown_order", {"nro": event.nro_pedvenda}),
-            )
+            why, words = unknown_order(session, message.shop_id, event, link)
+            trace.skip(session, message, why, words=words)
             return MessageStatus.SKIPPED.value
         unit = EventUnit(
             message.shop_id,

@@ -1,8 +1,9 @@
 """Kinds of orders that are not e-commerce sales for the ERP, or that cannot wait for payment as
-the others do. Pure: the order as read (OrderForErp) and the app's install time, no I/O.
+the others do. Pure: the order as read (OrderForErp) and the app's installations
+(ledger.install_periods), no I/O.
 
 - not_for_erp: why an order is never sent (a test order, a sale at a POS register, an order
-  selling no goods, an order of the store's time before the app), or None.
+  selling no goods, an order of the store's time without the app), or None.
 - terms_waiting: what an unpaid order with payment terms (B2B, a draft order's NET / FULFILLMENT
   terms) says while it waits: Shopify takes no payment at checkout, so "waiting for payment" alone
   would read as stuck for no reason.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.models import as_utc
+from ledger.install_periods import Gap, Installs
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, PaymentTerms
 from shopify_app.admin_api.order_results import Order
 
@@ -25,7 +26,7 @@ TERMS_DUE: dict[str, str] = {
 }
 
 
-def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | None:
+def not_for_erp(read: ErpOrderRead, installs: Installs | None) -> str | None:
     """Why an order is never sent to the ERP, or None.
 
     - A test order (a payment provider in test mode, the Bogus gateway): no money changed hands.
@@ -36,11 +37,15 @@ def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | N
     - An order that never had a goods line (it sells only gift cards, or only a tip): nothing to
       pick or invoice; the goods a gift card pays for are invoiced on the order that spends it.
       (One whose goods were all removed or refunded since is not this: it fails as NO_LINES.)
-    - An order of the store's time before the app was first installed, by the earlier of its
-      createdAt and processedAt (an order history imported through the API is created now but
-      processed on its own date): the store handled it without the app (picked, invoiced, maybe
-      fulfilled), so an orders/updated for it or the reconciliation finding it with no link must
-      not make it a new ERP sale. The merchant enters it in the ERP by hand if it still needs to be.
+    - An order of the store's time without the app, by the earlier of its createdAt and processedAt
+      (an order history imported through the API is created now but processed on its own date):
+      placed before the app was first installed, or between an uninstall and the install after it.
+      The store handled it without the app (picked, invoiced, maybe fulfilled), so an orders/updated
+      for it or the reconciliation finding it with no link must not make it a new ERP sale. The
+      merchant enters it in the ERP by hand if it still needs to be. An order of an earlier
+      installation is the app's, also after shop/redact erased its link and the store installed the
+      app again: one waiting for its payment then goes once paid (one sent then is posted again,
+      and the ERP, idempotent on the order's channel id, answers the order it holds).
     """
     order = read.order
     if read.test:
@@ -58,26 +63,34 @@ def not_for_erp(read: ErpOrderRead, installed_first: datetime | None) -> str | N
             "this order sells no goods (only gift cards or a tip): the ERP has nothing to pick or invoice, "
             "so it is not sent (the goods a gift card pays for are invoiced on the order that spends it)"
         )
-    return _before_install(read, installed_first)
+    return _without_app(read, installs)
 
 
-def not_for_erp_words(read: ErpOrderRead, installed_first: datetime | None) -> tuple[str, dict[str, Any]]:
+def not_for_erp_words(read: ErpOrderRead, installs: Installs | None) -> tuple[str, dict[str, Any]]:
     """`not_for_erp`'s reason as words for the pages (shopify_app.skip_words), for an order it
-    gave one: which rule, and its register or the install's time (UTC)."""
+    gave one: which rule, and its register or the install's (and uninstall's) time (UTC)."""
     if read.test:
         return "order_test", {}
     if read.at_register:
         return "order_at_register", {"location": read.retail_location or "POS"}
     if not ever_sold_goods(read.order):
         return "order_no_goods", {}
-    first = as_utc(installed_first) if installed_first else None
-    return "order_before_install", {"installed": f"{first:%Y-%m-%d %H:%M}" if first else ""}
+    gap = _gap(read, installs)
+    if gap is not None and gap.since is not None:
+        return "order_while_uninstalled", {"uninstalled": _minute(gap.since), "installed": _minute(gap.until)}
+    return "order_before_install", {"installed": _minute(gap.until if gap else None)}
 
 
-def before_install(read: ErpOrderRead, installed_first: datetime | None) -> bool:
-    """Whether the order is of the store's time before the app (`not_for_erp`'s last rule), whatever
-    else it is: its sale lowered Shopify's levels long before the app first saw it."""
-    return _before_install(read, installed_first) is not None
+def without_app(read: ErpOrderRead, installs: Installs | None) -> bool:
+    """Whether the order is of the store's time without the app (`not_for_erp`'s last rule),
+    whatever else it is: its sale lowered Shopify's levels long before the app first saw it."""
+    return _gap(read, installs) is not None
+
+
+def placed_at(read: ErpOrderRead) -> datetime | None:
+    """When the order was made, for the install rule: the earlier of its createdAt and processedAt."""
+    dates = [_utc(text) for text in (read.order.created_at, read.processed_at) if text]
+    return min(dates) if dates else None
 
 
 def ever_sold_goods(order: Order) -> bool:
@@ -91,23 +104,35 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _before_install(read: ErpOrderRead, installed_first: datetime | None) -> str | None:
-    created = read.order.created_at
-    if installed_first is None or not (created or read.processed_at):
+def _minute(when: datetime | None) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M}" if when else ""
+
+
+def _gap(read: ErpOrderRead, installs: Installs | None) -> Gap | None:
+    """The stretch without the app the order was made in, or None."""
+    when = placed_at(read)
+    return installs.gap_at(when) if installs is not None and when is not None else None
+
+
+def _without_app(read: ErpOrderRead, installs: Installs | None) -> str | None:
+    gap = _gap(read, installs)
+    if gap is None:
         return None
-    named = (("placed", created), ("processed", read.processed_at))
+    named = (("placed", read.order.created_at), ("processed", read.processed_at))
     dates = {name: _utc(text) for name, text in named if text}
     which, when = min(dates.items(), key=lambda item: item[1])
-    first = as_utc(installed_first).replace(microsecond=0)  # Shopify's times are whole seconds
-    if when >= first:
-        return None
     imported = ""
     if which == "processed" and "placed" in dates:
         imported = f" (created in Shopify {dates['placed']:%Y-%m-%d %H:%M} UTC: imported from elsewhere)"
+    if gap.since is None:
+        without = f"before the app was installed on this store ({_minute(gap.until)} UTC)"
+    else:
+        again = f", installed again {_minute(gap.until)} UTC" if gap.until else ""
+        since = _minute(gap.since)
+        without = f"while the app was not installed on this store (uninstalled {since} UTC{again})"
     return (
-        f"{which} {when:%Y-%m-%d %H:%M} UTC{imported}, before the app was installed on this store "
-        f"({first.astimezone(UTC):%Y-%m-%d %H:%M} UTC): the store handled it without the app, so it is "
-        "not sent to the ERP; enter it there by hand if it still needs to be"
+        f"{which} {when:%Y-%m-%d %H:%M} UTC{imported}, {without}: the store handled it without the app, so "
+        "it is not sent to the ERP; enter it there by hand if it still needs to be"
     )
 
 

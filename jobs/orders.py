@@ -49,7 +49,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from redis.lock import Lock
 from rq import get_current_job
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
@@ -57,7 +57,7 @@ from jobs import old_orders, order_clients, order_generation, order_map, order_p
 from jobs.inbox import KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
-from jobs.order_kinds import before_install, not_for_erp, not_for_erp_words, terms_waiting
+from jobs.order_kinds import not_for_erp, not_for_erp_words, placed_at, terms_waiting, without_app
 from jobs.order_lookup import (
     Places,
     companies_shipping,
@@ -72,12 +72,21 @@ from jobs.order_lookup import (
     resolve_target,
     variants_for,
 )
-from ledger import handled, queues, shop_settings, trace
+from ledger import handled, install_periods, queues, shop_settings, trace
 from ledger.db import read_scope, session_scope
 from ledger.errors import IntegrationError, Rejected, Transient, as_transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import unless_handled
-from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, Shop, utcnow
+from ledger.models import (
+    ErpConnection,
+    InstallPeriod,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Shop,
+    UTCDateTime,
+    utcnow,
+)
 from ledger.order_link_by_hand import DELIVERY
 from shopify_app.admin_api.order_import_ops import (
     ErpOrderRead,
@@ -334,10 +343,10 @@ def _import_locked(
             job_id=current_job_id(),
         )
         message_id = message.id
-        domain, settings, installed_first = (
+        domain, settings, installed_since = (
             known.domain,
             shop_settings.effective_of(known.settings),
-            known.created_at,
+            known.installed_since,
         )
         generation = known.generation or 0  # the ERP the number will be of (order_generation.current)
         named = name or known.shopify_order_name or known.order_name or num  # as the merchant knows it
@@ -360,7 +369,7 @@ def _import_locked(
         if read.order.bought_by_company:  # B2B: the ERP customer is the company (jobs.order_customer)
             company = read_order_company(client, gid)
             read = dataclasses.replace(read, order=dataclasses.replace(read.order, company=company))
-        prepared = _prepare(shop_id, message_id, read, settings, installed_first, scopes)
+        prepared = _prepare(shop_id, message_id, read, settings, (domain, installed_since), scopes)
         if isinstance(prepared, str):
             return prepared
         erp = order_clients.erp_client(shop_id)
@@ -520,15 +529,18 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
 
 
 def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
-    """What the import reads before it begins, in one SELECT: the shop (domain, settings, created_at,
-    scopes), the generation of its ERP connection (None without one), the order link's NROPEDVENDA and
-    name (#1001) and the order message's status, error_detail, creation and the order's name it
-    recorded (None when there is no link / message yet)."""
+    """What the import reads before it begins, in one SELECT: the shop (domain, settings, scopes, and
+    when its current installation began: ledger.install_periods, else its row's created_at), the
+    generation of its ERP connection (None without one), the order link's NROPEDVENDA and name (#1001)
+    and the order message's status, error_detail, creation and the order's name it recorded (None
+    when there is no link / message yet)."""
+    periods = select(func.max(InstallPeriod.installed_at)).where(InstallPeriod.domain == Shop.domain)
+    current = periods.scalar_subquery()
     row = session.execute(
         select(
             Shop.domain,
             Shop.settings,
-            Shop.created_at,
+            func.coalesce(current, Shop.created_at, type_=UTCDateTime()).label("installed_since"),
             Shop.scopes,
             ErpConnection.generation,
             OrderLink.nro_pedvenda,
@@ -569,11 +581,13 @@ def _prepare(
     message_id: int,
     read: ErpOrderRead,
     settings: dict[str, Any],
-    installed_first: datetime | None = None,
+    installed: tuple[str, datetime] | None = None,
     scopes: str | None = None,
 ) -> order_map.MappedOrder | order_posted.Replayed | str:
     """Map the order and write its link, or record why it cannot go yet (returned as a status;
     one waiting for its payment, parked or refused here is linked too, one skipped is not).
+    `installed`: the shop's domain and when its current installation began (an order older than
+    that reads the store's every installation: ledger.install_periods.for_time).
     `scopes`: the shop's grant (one waiting for its payment says when the app can no longer read it).
 
     No autoflush: the message's request is rewritten as the mapping learns more, and is written
@@ -615,12 +629,13 @@ def _prepare(
                        words=("cancelled_before_erp", {}))  # fmt: skip
             mark_unsent_cancelled(link, order.financial_status)
             return MessageStatus.SKIPPED.value
-        not_ours = not_for_erp(read, installed_first)
+        installs = install_periods.for_time(session, *installed, placed_at(read)) if installed else None
+        not_ours = not_for_erp(read, installs)
         if not_ours is not None:
             message.error_detail = {"not_for_erp": True}  # for good: reconciliation counts it held
-            if before_install(read, installed_first):  # its sale is older than its message: explains
+            if without_app(read, installs):  # its sale is older than its message: explains
                 message.error_detail.update(before_install=True)  # no drop now (jobs.stock_pending)
-            trace.skip(session, message, not_ours, words=not_for_erp_words(read, installed_first))
+            trace.skip(session, message, not_ours, words=not_for_erp_words(read, installs))
             return MessageStatus.SKIPPED.value
         try:
             target = resolve_target(session, shop_id, settings, read.location_ids, places)

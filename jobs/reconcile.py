@@ -92,7 +92,7 @@ from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
-from ledger import drift, handled, kv, queues, shop_settings, trace
+from ledger import drift, handled, install_periods, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
@@ -423,8 +423,9 @@ def _orders(
             listed[gid] = total
     with session_scope() as session:
         shop = session.get(Shop, shop_id)
-        # Shopify's times are whole seconds: an order of the install's own second is the app's.
-        installed_first = _utc(shop.created_at).replace(microsecond=0).isoformat() if shop is not None else ""
+        # when the app was installed on the store, kept by domain (an earlier installation's orders,
+        # whose links shop/redact erased, are the app's: imported as any missed order)
+        installs = None if shop is None else install_periods.of_store(session, shop.domain, shop.created_at)
         links, of_erp_before = _links(session, shop_id, list(dict.fromkeys([*listed, *(again or ())])), since)
         unknown = _unknown_erp_orders(session, shop_id, since)
         all_orders = shop is not None and reads_all_orders(shop.scopes or "")
@@ -437,9 +438,10 @@ def _orders(
     cancelling, cancels_enqueued, in_flight = _missed_cancels(shop_id, listed, links, cancel_reached,
                                                               working, recent)  # fmt: skip
     unlinked = [o for o in listed.values() if o.id not in linked and not o.cancelled_at]
-    # Placed before the app was installed: the store handled it without the app (jobs.orders
-    # never sends it to the ERP), so it is counted, not imported.
-    before_install = [o for o in unlinked if o.created_at and _iso_utc(o.created_at) < installed_first]
+    # Placed while the app was not installed (before its first install, or between an uninstall and
+    # the install after it): the store handled it without the app (jobs.orders never sends it to the
+    # ERP), so it is counted, not imported.
+    before_install = [o for o in unlinked if installs is not None and _without_app(installs, o.created_at)]
     counted = {o.id for o in before_install}
     unlinked = [o for o in unlinked if o.id not in counted]
     # Linked with no ERP number (jobs.orders links an order it parks or refuses): its message
@@ -735,6 +737,11 @@ def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
         status = detail.get("financial_status") or "?"  # in words (order_map's): a new status as it came
         return ("recon_waiting_payment", {"status": FINANCIAL_STATUS_WORDS.get(str(status).upper(), status)})
     return None
+
+
+def _without_app(installs: install_periods.Installs, created_at: str | None) -> bool:
+    """Whether an order Shopify made at `created_at` was placed while the app was not installed."""
+    return bool(created_at) and installs.gap_at(datetime.fromisoformat(_iso_utc(created_at))) is not None
 
 
 def _iso_utc(text: str | None) -> str:

@@ -73,7 +73,8 @@ def render(report: dict[str, Any]) -> str:
     for key, text, why in (  # counted, not drift: the orders section has them (an older report may not)
         ("in_flight_count", "orders in flight", "changed a moment ago or still being processed: the next "
                                                 "report judges them"),
-        ("placed_before_install_count", "orders placed before the install", "the store's own: not imported"),
+        ("placed_before_install_count", "orders placed while the app was not installed",
+         "the store's own: not imported"),
     ):  # fmt: skip
         if orders.get(key) is not None:
             lines.append(f"  {text}: {orders[key]} ({why})")

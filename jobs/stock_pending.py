@@ -21,12 +21,12 @@ from Shopify again (jobs.stock_reread), the recheck alone seeing a target equal 
 written. That movement is recorded once per skip, though the cursor's overlap reads the message
 again for minutes. Not every skip undoes a sale: an order closed as handled (entered in the ERP by
 hand: the ERP's own reservation takes its units) and an order not for the ERP (sold at a POS
-register, a test order, one of the store's time before the app: `jobs.order_kinds.not_for_erp`)
+register, a test order, one of the store's time without the app: `jobs.order_kinds.not_for_erp`)
 stand as sales in Shopify, and their drop is Shopify's level as it should be. Noted as a
 cancellation, its units would be given back (a register's sale offered again) or the drop it made
 taken as explained twice (a sale not known yet given back): they are no movement, and like any
 order not skipped they explain a drop of the level (`sold_since`), but for an order of the store's
-time before the app (error_detail "before_install": an orders/updated or the reconciliation made its
+time without the app (error_detail "before_install": an orders/updated or the reconciliation made its
 message now, its sale lowered the level long before): dated by its message, it would explain a drop
 it did not make, and a sale not known yet would be given back.
 """

@@ -153,6 +153,23 @@ class Shop(Base):
     token: Mapped[OfflineToken | None] = relationship(back_populates="shop", uselist=False)
 
 
+class InstallPeriod(Base):
+    """A stretch of time the app was installed on a store, by its domain (ledger.install_periods).
+
+    Kept by shop/redact (a domain and two times: no personal data, and the domain is in the audit
+    record the redact keeps anyway): the shop's row goes with its data, so after a new install its
+    created_at no longer tells an order of an earlier installation (the app's: sent once paid)
+    from one of the store's time without the app (never sent)."""
+
+    __tablename__ = "install_periods"
+    __table_args__ = (Index("ix_install_periods_domain", "domain", "installed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255))
+    installed_at: Mapped[datetime]
+    uninstalled_at: Mapped[datetime | None]  # None while installed
+
+
 class OfflineToken(Base):
     """The shop's expiring offline token; both tokens are ciphertext."""
 

@@ -28,6 +28,7 @@ from ledger.models import (
     AuditEvent,
     Base,
     Binding,
+    InstallPeriod,
     Message,
     OrderLineChange,
     OrderLink,
@@ -549,10 +550,13 @@ def redact_shop(session: Session, shop_domain: str) -> dict[str, int]:
 
     Walks every table (children first) so tables other modules add with a shop_id column
     are covered too. Audit events are deleted last; the caller writes the one that remains.
+    The store's install periods stay (a domain and two times, no personal data): after a new
+    install they tell an order of an earlier installation from one of the store's time without
+    the app (ledger.install_periods).
     """
     shop = session.scalar(select(Shop).where(Shop.domain == shop_domain))
     counts: dict[str, int] = {}
-    skip = {Shop.__tablename__, AuditEvent.__tablename__}
+    skip = {Shop.__tablename__, AuditEvent.__tablename__, InstallPeriod.__tablename__}
     for table in reversed(Base.metadata.sorted_tables):
         if table.name in skip:
             continue

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import audit, crypto
+from ledger import audit, crypto, install_periods
 from ledger.models import AuditEvent, Shop, ShopStatus, utcnow
 
 SYSTEM_ACTOR = "system"
@@ -82,8 +82,11 @@ def mark_installed(
     if shop is None:
         shop = Shop(domain=domain.lower(), scopes=scopes, settings={}, created_at=now)
         session.add(shop)
+        # after shop/redact, a new row: the store's earlier installations are kept by domain
+        install_periods.installed(session, shop.domain, now)
     else:
         before = {"status": shop.status, "scopes": shop.scopes}
+        install_periods.installed(session, shop.domain, now, created_at=shop.created_at)
     shop.status = ShopStatus.NEEDS_REAUTH.value if parked else ShopStatus.ACTIVE.value
     shop.status_reason = parked
     shop.scopes = scopes

@@ -45,6 +45,17 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from another "
         "channel): nothing to change in Shopify",
     ),
+    # its link erased with the store's data (shop/redact after an uninstall): jobs.order_events.unknown_order
+    "event_order_erased": (
+        "O pedido {nro} do ERP não está vinculado a nenhum pedido Shopify desta loja: o app o enviou desta "
+        "loja (pedido Shopify {order}) antes de ser desinstalado ({uninstalled} UTC), e os dados da loja, "
+        "com o vínculo ao pedido, foram apagados como a Shopify pede após uma desinstalação; nada foi "
+        "mudado na Shopify: faça essa mudança lá à mão se o pedido ainda precisar",
+        "ERP order {nro} is not linked to any Shopify order of this shop: the app sent it from this store "
+        "(Shopify order {order}) before the app was uninstalled ({uninstalled} UTC), and the store's data, "
+        "its link to the order with it, was erased as Shopify asks after an uninstall; nothing was changed "
+        "in Shopify: make this change there by hand if the order still needs it",
+    ),
     "event_unknown_kind": (
         "O evento {seq} do pedido {nro} do ERP é de um tipo que o app não conhece ({kind}): nada foi "
         "aplicado na Shopify; confira se o pedido na Shopify precisa de alguma mudança",
@@ -88,6 +99,15 @@ WORDS: dict[str, Text] = {
         "então não é enviado ao ERP; lance-o lá à mão se ainda precisar",
         "An order from before the app was installed on this store ({installed} UTC): the store handled it "
         "without the app, so it is not sent to the ERP; enter it there by hand if it still needs to be",
+    ),
+    # jobs.order_kinds: placed between an uninstall and the install after it (ledger.install_periods)
+    "order_while_uninstalled": (
+        "Pedido feito enquanto o app não estava instalado nesta loja (desinstalado em {uninstalled} UTC, "
+        "instalado de novo em {installed} UTC): a loja o tratou sem o app, então não é enviado ao ERP; "
+        "lance-o lá à mão se ainda precisar",
+        "An order placed while the app was not installed on this store (uninstalled {uninstalled} UTC, "
+        "installed again {installed} UTC): the store handled it without the app, so it is not sent to the "
+        "ERP; enter it there by hand if it still needs to be",
     ),
     # {status}: Shopify's financial status, said in words (FINANCIAL_STATUS_PARAMS)
     "order_will_not_be_paid": (

@@ -248,6 +248,6 @@ def test_the_cli_prints_the_orders_in_flight_and_placed_before_the_install() -> 
         "summary": {"errors": []},
     }  # fmt: skip
     printed = reconcile_cli.render(report)
-    assert "orders in flight: 2" in printed and "orders placed before the install: 3" in printed
+    assert "orders in flight: 2" in printed and "orders placed while the app was not installed: 3" in printed
     assert "gid://x/1" in printed and "gid://x/2" in printed
     assert "in flight" not in reconcile_cli.render({**report, "orders": {}})  # an older report: not printed
