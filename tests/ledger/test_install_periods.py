@@ -1,4 +1,4 @@
-"""ledger.install_periods: when the app was installed on a store, kept by domain; migration 0014
+"""ledger.install_periods: when the app was installed on a store, kept by domain; migration 0016
 gives every shop installed before one period from its row's created_at."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_a_shop_row_made_after_an_earlier_installation_ended_had_its_data_erased
     assert install_periods.erased_before(session, again) == OFF
 
 
-def test_migration_0014_gives_each_shop_one_period_from_its_row(tmp_path: Path) -> None:
+def test_migration_0016_gives_each_shop_one_period_from_its_row(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     command.upgrade(alembic_config(url), "0013")
     engine = db.get_engine(url)
