@@ -113,6 +113,9 @@ class Documents:
     # what of them Shopify does not hold (`unlanded`): left to that message's Retry.
     begun: Decimal = ZERO
     unlanded: Decimal = ZERO
+    # An NF-e counted from a message that is not done (`_charged_not_done`, `_begun_not_done`): its
+    # goods and its carrier's tracking are that message's Retry's to fulfil, not this NF-e's.
+    others_open: bool = False
 
     @property
     def final(self) -> bool:
@@ -290,16 +293,19 @@ def known(
             finished[found.key] = found.finished
         if found.lines and found.key not in carried:
             carried[found.key] = found.lines
+    not_done: set[str] = set()
     for found in _charged_not_done(unit):  # its money asked for, its message then failed: counted
         if found.key != invoice.key and found.key not in places:  # the NF-e's own later event is held
             places[found.key], totals[found.key] = found.at, (found.total, found.face)
             carried.setdefault(found.key, found.lines)
+            not_done.add(found.key)
     begun: set[str] = set()
     for found in _begun_not_done(unit, documents):  # its capture cut short: in full until `settle`
         if found.key != invoice.key and found.key not in places:
             places[found.key], totals[found.key] = found.at, (found.total, found.face)
             carried.setdefault(found.key, found.lines)
             begun.add(found.key)
+            not_done.add(found.key)
     for key, at in _charged_by_others(unit):  # messages no longer done keep their charge: the earliest
         finished[key] = min(finished.get(key, at), at)
     by_hand: set[str] = set()
@@ -340,6 +346,7 @@ def known(
         min(earlier) if earlier else None, face=issued, covered=covered, own=invoice.total,
         by_hand=sum((applied[key][1] for key in by_hand if key in applied), ZERO),
         begun=sum((applied[key][1] for key in begun if key in applied), ZERO),
+        others_open=any(key in applied for key in not_done),
     )  # fmt: skip
 
 

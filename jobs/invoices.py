@@ -380,7 +380,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     elif asked is not None:  # a replay of the done message keeps when the NF-e was charged
         done[ASKED] = asked.record()
     notify = _notify_customer(unit.shop_id)
-    fulfilled = _fulfil(client, unit, event, key.key, erp_order, made_before, final=documents.final,
+    # An earlier NF-e whose message is not done fulfils its own goods on its Retry, with its tracking:
+    # this one's capture may close the authorisation, its fulfilment takes its own lines only.
+    fulfilled = _fulfil(client, unit, event, key.key, erp_order, made_before,
+                        final=documents.final and not documents.others_open,
                         several=len(documents.keys) > 1, notify=notify)  # fmt: skip
     done[FULFILLMENTS], on_hold = fulfilled.created, fulfilled.attention
     if fulfilled.waiting:

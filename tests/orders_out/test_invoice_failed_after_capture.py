@@ -179,3 +179,37 @@ def test_the_rerun_of_the_next_nfe_cut_short_too_does_not_charge_it_twice(
     assert _amounts(world, order) == [("SUCCESS", str(part_b)), ("SUCCESS", str(part_a))]
     state = world.settlement(order.gid)
     assert state.paid == part_a + part_b and state.open_authorization() is None
+
+
+class _Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("how", ["fulfillment_refused", "capture_cut_short"])
+def test_the_next_nfe_leaves_the_earlier_nfes_goods_to_its_retry_which_fulfils_them_with_no_false_note(
+    world: World, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """B, counted final while A's message failed after its capture, fulfils its own lines only: A's
+    Retry fulfils A's goods (with A's tracking), and no note tells a person to fulfil goods that
+    are fulfilled."""
+    order, items, _ = _first_part_in_the_erp(world)
+    name = "fulfillment_create" if how == "fulfillment_refused" else "order_capture"
+    real = getattr(AdminClient, name)
+
+    def failing(self, *args, **kwargs):
+        if how == "fulfillment_refused":
+            raise _fulfillment_fails("refused")
+        real(self, *args, **kwargs)  # Shopify takes it; the run crashes before reading the answer
+        raise _Crash("crash")
+
+    monkeypatch.setattr(AdminClient, name, failing)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.FAILED.value
+    monkeypatch.setattr(AdminClient, name, real)
+    _nfe_of_item(world, order, items, world.plain(1))
+    assert world.order_doc(order.gid)["displayFulfillmentStatus"] != "FULFILLED"  # not A's goods by B
+    assert invoices.replay(first.id) == MessageStatus.DONE.value  # the person's Retry of A
+    assert world.order_doc(order.gid)["displayFulfillmentStatus"] == "FULFILLED"
+    note = world.link(order.gid).needs_attention or ""
+    assert "fulfil NF-e" not in note, note
