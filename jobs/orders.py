@@ -33,6 +33,11 @@ it: Shopify sends no orders/edited for that): jobs.order_edits.address sends it 
 obsPedido, or flags it once the order is separated; the import records what its obsPedido named
 (an orders/updated that runs the import is compared with that record after it).
 
+An orders/updated of an order already in the ERP may say it will not be paid (a card authorisation
+voided in Shopify admin, lapsed, all refunded): jobs.order_payment_lost notes the order link for a
+person while its ERP order is open (free for an ordinary update: the link's state comes with the one
+SELECT every delivery makes).
+
 The message's response records which ERP the number is of (jobs.order_generation.KEY: the ERP
 connection may move to another ERP later, whose same number is another order).
 """
@@ -106,6 +111,9 @@ TOPICS = ("orders/create", "orders/paid", "orders/updated")
 # set from WARN_BEFORE ahead (jobs.old_orders); the pages say it (skip_words, api_explain).
 READABLE_UNTIL = "readable_until"
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
+# The link's needs_attention, nfe_key, erp_status and cancelled_at, read with whether it is sent: all
+# jobs.order_payment_lost.PaymentState needs (whether a payment lost is noted, the ERP order done with).
+LinkState = tuple[str | None, str | None, str | None, datetime | None]
 
 
 def unit_key(order_id: str | int) -> str:
@@ -161,7 +169,7 @@ def on_webhook(event: Any) -> str | Ignored:
         raise ValueError(f"{event.topic} payload has no order id")
     num = order_map.numeric_id(str(order_id))
     with read_scope() as session:
-        shop_id, sent = _shop_and_sent(session, event.shop_domain, num)
+        shop_id, sent, link = _shop_and_sent(session, event.shop_domain, num)
     if shop_id is None:
         log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
         return not_installed(event.shop_domain)
@@ -177,6 +185,7 @@ def on_webhook(event: Any) -> str | Ignored:
         if event.topic == "orders/updated":  # its delivery address may have changed (a staff edit)
             from jobs.order_edits import address
 
+            _payment(shop_id, num, payload, link)
             return address.on_updated(shop_id, num, payload)
         return "already"
     result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"),
@@ -186,23 +195,50 @@ def on_webhook(event: Any) -> str | Ignored:
         # posted the delivery of before: the change came while it ran (it waited on the lock), or
         # the ERP's lost answer was learned by posting the kept input again (the ERP answers the
         # order it holds). Compared once the lock is let go; free when the import read this address.
+        # So may its payment have been voided meanwhile (a void right after the checkout).
+        from jobs import order_payment_lost
         from jobs.order_edits import address
 
+        if order_payment_lost.unpaid(payload):
+            with read_scope() as session:
+                _, _, link = _shop_and_sent(session, event.shop_domain, num)
+            _payment(shop_id, num, payload, link)
         sent = address.on_updated(shop_id, num, payload)
         return result if sent == "already" else sent
     return result
 
 
-def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None, bool]:
-    """The shop's id (None: not installed) and whether the order is sent: its link holds its
-    NROPEDVENDA and its message is closed. One SELECT.
+def _payment(shop_id: int, num: str, payload: dict[str, Any], link: LinkState | None) -> str:
+    """An orders/updated of an order in the ERP that may say it will not be paid (a card
+    authorisation voided in Shopify admin, lapsed, all refunded): noted for a person while the ERP
+    order is open (jobs.order_payment_lost; `link`: its state as `_shop_and_sent` read it). Free for
+    an ordinary update."""
+    from jobs import order_payment_lost
+
+    state = None if link is None else order_payment_lost.PaymentState.read(*link)
+    return order_payment_lost.on_updated(shop_id, num, payload, state)
+
+
+def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None, bool, LinkState | None]:
+    """The shop's id (None: not installed), whether the order is sent (its link holds its
+    NROPEDVENDA and its message is closed), and what its link says of a payment lost once in the
+    ERP (`LinkState`; None: no link). One SELECT.
 
     A NROPEDVENDA once stored is never taken back, so no lock is needed to trust it; a message
     left open by a crash after the ERP answered is closed by `_import_locked` under the lock.
     """
     closed = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
     row = session.execute(
-        select(Shop.id, OrderLink.nro_pedvenda, Message.status)
+        select(
+            Shop.id,
+            OrderLink.id.label("link_id"),
+            OrderLink.nro_pedvenda,
+            Message.status,
+            OrderLink.needs_attention,
+            OrderLink.nfe_key,
+            OrderLink.erp_status,
+            OrderLink.cancelled_at,
+        )
         .select_from(Shop)
         .outerjoin(
             OrderLink,
@@ -215,8 +251,9 @@ def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None,
         .where(Shop.domain == domain)
     ).first()
     if row is None:
-        return None, False
-    return row.id, row.nro_pedvenda is not None and row.status in (*closed, None)
+        return None, False, None
+    link = (row.needs_attention, row.nfe_key, row.erp_status, row.cancelled_at) if row.link_id else None
+    return row.id, row.nro_pedvenda is not None and row.status in (*closed, None), link
 
 
 @unless_handled

@@ -486,6 +486,30 @@ WORDS: dict[str, Text] = {
         "may have been told that other address. A person must tell them the order goes to the address the "
         "ERP order names, then Mark as handled. New delivery text: {delivery}",
     ),
+    # an order in the ERP that Shopify now says will not be paid (jobs.order_payment_lost); {why} one
+    # of the payment_lost_* fragments
+    "payment_lost_in_erp": (
+        "O pedido {name} não será pago como está: {why}. O pedido {nro} do ERP continua em aberto, então o "
+        "ERP o separaria, faturaria e entregaria sem pagamento: cancele-o no ERP (ou cancele o pedido na "
+        "Shopify), ou cobre o pagamento de outra forma; um novo pagamento ou autorização na Shopify limpa "
+        "este aviso.",
+        "Order {name} will not be paid as it stands: {why}. ERP order {nro} is still open, so the ERP would "
+        "separate, invoice and deliver it unpaid: cancel it in the ERP (or cancel the order in Shopify), or "
+        "collect the payment another way; a new payment or authorisation in Shopify clears this.",
+    ),
+    "payment_lost_voided": (
+        "a autorização do cartão foi anulada na Shopify",
+        "its card authorisation was voided in Shopify",
+    ),
+    "payment_lost_expired": (
+        "a autorização do cartão venceu sem ser capturada",
+        "its card authorisation expired uncaptured",
+    ),
+    "payment_lost_refunded": (
+        "tudo o que foi pago por ele foi reembolsado na Shopify",
+        "everything paid for it was refunded in Shopify",
+    ),
+    "payment_lost_status": ("a Shopify diz {status}", "Shopify says {status}"),
     # Shopify refused what a flow asked (a userError: shopify_app.admin_api.errors.ShopifyUserErrors);
     # {message} is Shopify's own words as they came, {what} the operation (its English: its name)
     "shopify_refused": ("A Shopify recusou {what}: {message}", "{what} rejected: {message}"),

@@ -5,7 +5,8 @@ line's allocated discount (`totalDiscountSet`) and current quantity, the current
 edits (the ERP total must equal Shopify's to the cent) and the location each fulfillment order
 ships from (the ERP company). The general `OrderFields` read stays as it is for the other flows.
 Read apart, only for the orders that need them: the payment terms of an order waiting for payment
-(OrderPaymentTerms) and the company of a B2B order (OrderCompany).
+(OrderPaymentTerms), the company of a B2B order (OrderCompany) and the payment status of an order in
+the ERP that an orders/updated says will not be paid (OrderPaymentStatus).
 
     from shopify_app.admin_api.order_import_ops import read_order_for_erp
     order = read_order_for_erp(client, "gid://shopify/Order/1")  # None when Shopify has no such order
@@ -201,6 +202,24 @@ def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
             return None
         raise
     return parse_payment_terms((raw or {}).get("paymentTerms"))
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """What Shopify says of an order's payment now (OrderPaymentStatus)."""
+
+    financial_status: str | None  # displayFinancialStatus
+    cancelled_at: str | None
+
+
+def read_payment_status(client: Any, order_id: str) -> PaymentStatus | None:
+    """The order's financial status and cancellation now (OrderPaymentStatus, one point); None when
+    Shopify has no such order. Read only for an order in the ERP an orders/updated says will not be
+    paid, or paid again (jobs.order_payment_lost)."""
+    raw = client.executor.query("OrderPaymentStatus", {"id": order_id}).get("order")
+    if not raw:
+        return None
+    return PaymentStatus(raw.get("displayFinancialStatus"), raw.get("cancelledAt"))
 
 
 def read_order_company(client: Any, order_id: str) -> CompanyBuyer | None:

@@ -1,0 +1,157 @@
+"""An order already in the ERP that Shopify now says will not be paid (flow `orders`; its note
+"orders (payment): ..." on the order link, a topic of the flow's own: ledger.order_notes).
+
+Why: with payment_confirmation "authorized" a card order goes to the ERP on its authorisation and is
+captured at invoicing (jobs.invoice_capture). A person may void that authorisation in Shopify admin
+afterwards (the customer gave up, a fraud review), it may lapse before the picking (an order
+scheduled for next week), or everything paid may be refunded: Shopify says VOIDED, EXPIRED or
+REFUNDED (order_map.WILL_NOT_BE_PAID) and sends orders/updated, but the ERP order stays open, and the
+ERP would separate, invoice and deliver goods nobody pays for. Nothing else tells the e-commerce
+team in time: the import settles every later delivery of a sent order as "already", and the
+invoice's capture finds nothing to take only once the goods are on their way. So the order link gets
+a note saying why it will not be paid and what to do (cancel it, in the ERP or in Shopify, or collect
+the payment another way), and its shopify_status says what Shopify says.
+
+Cheap: jobs.orders.on_webhook reads, in the one SELECT it makes for every delivery of a sent order,
+the link's state here (`PaymentState`: whether it holds this note, whether its ERP order is done
+with). `wanted` decides from that and the orders/updated's own financial_status and cancelled_at
+whether to look at all: an ordinary update (tags, a fulfillment, a capture) costs nothing more. A
+look takes the order's lock and, unless the ERP order is done with, reads the order's payment status
+from Shopify (OrderPaymentStatus, one point: webhooks are not ordered, so an older delivery's status
+is not taken):
+- will not be paid, not cancelled, its ERP order still open: the link's shopify_status is Shopify's
+  and the note is put (replacing this topic's earlier one);
+- paid again (a new authorisation, a payment: Shopify says so), or cancelled (the cancellation
+  flow cancels the ERP order and says what it could not): the status is refreshed and the note
+  cleared;
+- the ERP order done with (invoiced: the invoice's own note names what was not charged and why,
+  jobs.invoice_capture; cancelled in the ERP or in Shopify): the note is cleared, no Shopify read.
+No message: nothing is sent anywhere. The note goes by the order's own state: a later orders/updated
+(the invoice's fulfillment, the cancellation, a new payment) clears it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from jobs import order_clients, order_map
+from jobs.order_lookup import find_link
+from jobs.orders import FLOW, order_lock, redis_down
+from ledger import order_notes
+from ledger.db import session_scope
+from ledger.models import OrderLink, Shop
+from shopify_app.admin_api.order_import_ops import read_payment_status
+
+log = logging.getLogger(__name__)
+
+TOPIC = "payment"  # its note: "orders (payment): ..."
+DONE_WITH = ("F", "C")  # SITUACAOPED of an ERP order invoiced or cancelled: nothing left to stop
+REASONS = {
+    "VOIDED": ("its card authorisation was voided in Shopify", "payment_lost_voided"),
+    "EXPIRED": ("its card authorisation expired uncaptured", "payment_lost_expired"),
+    "REFUNDED": ("everything paid for it was refunded in Shopify", "payment_lost_refunded"),
+}
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """What the order link says here, read with the link (jobs.orders._shop_and_sent)."""
+
+    noted: bool  # it holds this topic's note
+    done_with: bool  # its ERP order is invoiced or cancelled, or the order is cancelled
+
+    @classmethod
+    def of(cls, link: OrderLink) -> PaymentState:
+        return cls.read(link.needs_attention, link.nfe_key, link.erp_status, link.cancelled_at)
+
+    @classmethod
+    def read(
+        cls, notes: str | None, nfe_key: str | None, erp_status: str | None, cancelled_at: Any
+    ) -> PaymentState:
+        """From the link's columns (needs_attention, nfe_key, erp_status, cancelled_at)."""
+        noted = any(n.slot == (FLOW, None, 0, TOPIC) for n in order_notes.parse(notes))
+        return cls(noted, done_with(nfe_key, erp_status, cancelled_at))
+
+
+def done_with(nfe_key: str | None, erp_status: str | None, cancelled_at: Any) -> bool:
+    """Whether the ERP order is past what this note can stop: invoiced (an NF-e) or cancelled."""
+    return nfe_key is not None or cancelled_at is not None or (erp_status or "") in DONE_WITH
+
+
+def will_not_be_paid(status: str | None, cancelled_at: Any) -> bool:
+    """Shopify's financial status is one nothing will pay as it stands, and the order is not cancelled
+    (a cancellation is told by the cancellations flow)."""
+    return (status or "").upper() in order_map.WILL_NOT_BE_PAID and not cancelled_at
+
+
+def unpaid(payload: dict[str, Any]) -> bool:
+    """The orders/updated's own body says the order will not be paid (not cancelled)."""
+    return will_not_be_paid(payload.get("financial_status"), payload.get("cancelled_at"))
+
+
+def wanted(payload: dict[str, Any], state: PaymentState | None) -> bool:
+    """Whether an orders/updated of an order in the ERP is worth a look: its payload says it will not
+    be paid and the link holds no note yet (its ERP order still open), or the link holds one and the
+    payload says otherwise, or its ERP order is done with. Anything else costs nothing."""
+    if state is None:
+        return False
+    if state.noted:
+        return state.done_with or not unpaid(payload)
+    return unpaid(payload) and not state.done_with
+
+
+def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any], state: PaymentState | None) -> str:
+    """An orders/updated of an order in the ERP (`state`: its link's, read with it): `look` when
+    `wanted`. Returns flagged | cleared | already | skipped."""
+    if not wanted(payload, state):
+        return "already"
+    return look(shop_id, order_id)
+
+
+def look(shop_id: int, order_id: str | int) -> str:
+    """Put, or clear, the note as the order stands now (module docstring).
+
+    Raises:
+        Transient: Shopify or Redis unreachable, or the order locked (RQ retries the delivery).
+    """
+    try:
+        return _look(shop_id, order_map.numeric_id(order_id))
+    except RedisError as exc:
+        raise redis_down(exc) from exc
+
+
+def _look(shop_id: int, num: str) -> str:
+    gid = order_map.order_gid(num)
+    with order_lock(shop_id, gid), session_scope() as session:
+        link = find_link(session, shop_id, gid)
+        if link is None or link.nro_pedvenda is None:
+            return "skipped"  # not in the ERP: the import decides (it skips an order that will not be paid)
+        if PaymentState.of(link).done_with:
+            return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        now = read_payment_status(order_clients.admin_client(shop.domain), gid)
+        if now is None:
+            return "skipped"  # deleted in Shopify: nothing to say of its payment
+        link.shopify_status = now.financial_status or link.shopify_status
+        if not will_not_be_paid(now.financial_status, now.cancelled_at):
+            return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
+        status = (now.financial_status or "").upper()
+        why, why_key = REASONS.get(status, (f"Shopify says {status}", "payment_lost_status"))
+        name, nro = link.shopify_order_name or gid, link.nro_pedvenda
+        text = (
+            f"Order {name} will not be paid as it stands: {why}. ERP order {nro} is still open, so the ERP "
+            "would separate, invoice and deliver it unpaid: cancel it in the ERP (or cancel the order in "
+            "Shopify), or collect the payment another way; a new payment or authorisation in Shopify "
+            "clears this."
+        )
+        reason = (why_key, {"status": status} if why_key == "payment_lost_status" else {})
+        words = ("payment_lost_in_erp", {"name": name, "nro": nro, "why": reason})
+        order_notes.put(link, FLOW, text, topic=TOPIC, words=words)
+        log.warning("orders: %s in ERP order %s will not be paid (Shopify says %s): noted for a person",
+                    name, nro, status, extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
+        return "flagged"
