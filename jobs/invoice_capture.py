@@ -567,10 +567,11 @@ def _not_charged(
     now: datetime,
 ) -> tuple[str, Words]:
     """For a person: why `due` of the NF-e was not charged — a capture the gateway refused, an
-    authorisation that expired uncaptured, an authorisation allowing one capture that an earlier
-    capture closed (an order invoiced in several NF-e on a payments app without partial captures:
-    the customer is charged the rest another way), or an NF-e above what the customer paid or
-    authorised — and its words (`nfes`: "the NF-e" and its words)."""
+    authorisation that expired uncaptured, every authorisation voided (by a person in Shopify admin,
+    say: jobs.order_payment_lost noted it while the ERP order was open), an authorisation allowing
+    one capture that an earlier capture closed (an order invoiced in several NF-e on a payments app
+    without partial captures: the customer is charged the rest another way), or an NF-e above what
+    the customer paid or authorised — and its words (`nfes`: "the NF-e" and its words)."""
     nfe, nfe_words = nfes
     said = {"nfe": nfe_words, "invoiced": money(invoiced), "due": money(due), "paid": money(paid)}
     if refused:
@@ -589,6 +590,12 @@ def _not_charged(
         return (f"{FLOW}: {nfe} total {invoiced}: the card authorisation of {amount} expired uncaptured "
                 f"({paid} taken): {due} was not charged; charge the customer again or absorb it"), (
             "capture_expired", {**said, "amount": money(amount)})  # fmt: skip
+    voided = [a for a in state.authorizations if a.voided]
+    if voided and len(voided) == len(state.authorizations) and not any(capturable(a) for a in voided):
+        amount = sum((max(ZERO, a.amount - a.captured - a.pending) for a in voided), ZERO)
+        return (f"{FLOW}: {nfe} total {invoiced}: the card authorisation of {amount} was voided in Shopify "
+                f"({paid} taken): {due} was not charged; charge the customer another way or absorb it"), (
+            "capture_voided", {**said, "amount": money(amount)})  # fmt: skip
     closed = closed_by_one_capture(state)
     if closed and sum((released for _, released in closed), ZERO) >= due:
         named = "; ".join(f"card authorisation {a.id} allowed one capture only, taken already "

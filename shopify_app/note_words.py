@@ -958,6 +958,12 @@ WORDS: dict[str, Text] = {
         "{nfe} total {invoiced}: the card authorisation of {amount} expired uncaptured ({paid} taken): "
         "{due} was not charged; charge the customer again or absorb it",
     ),
+    "capture_voided": (
+        "{nfe} (total {invoiced}): a autorização do cartão de {amount} foi anulada na Shopify ({paid} "
+        "recebido): {due} não foi cobrado; cobre o cliente de outra forma ou absorva a diferença",
+        "{nfe} total {invoiced}: the card authorisation of {amount} was voided in Shopify ({paid} taken): "
+        "{due} was not charged; charge the customer another way or absorb it",
+    ),
     "capture_above_authorised": (
         "{nfe} (total {invoiced}) passa {due} do que o cliente pagou ou autorizou ({paid} recebido): {due} "
         "não foi cobrado; cobre a diferença ou absorva-a",

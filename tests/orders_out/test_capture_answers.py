@@ -15,6 +15,7 @@ from ledger.errors import Transient
 from ledger.models import Message, MessageStatus
 from sandbox.shopify.checkout import expire_authorizations
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
+from shopify_app.admin_api import for_shop
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
 
@@ -103,6 +104,26 @@ def test_an_authorisation_that_expired_before_the_invoice_is_named_as_expired(wo
     assert note == (
         f"invoices: the NF-e total {nfe_total}: the card authorisation of {authorisation.amount} expired "
         f"uncaptured (0 taken): {nfe_total} was not charged; charge the customer again or absorb it"
+    ), note
+    assert "above what the customer" not in note and Decimal(nfe_total) > 0
+
+
+def test_an_authorisation_voided_before_the_invoice_is_named_as_voided(world: World) -> None:
+    """A person voided the card authorisation in Shopify admin after the order reached the ERP, and
+    the ERP invoiced it anyway. The note says the authorisation was voided — not that the NF-e is
+    above what the customer paid or authorised — and the message ends done, as for a lapsed one."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    authorisation = world.settlement(order.gid).open_authorization()
+    assert authorisation is not None
+    for_shop(world.domain).transaction_void(authorisation.id)  # a person, in Shopify admin
+    assert world.settlement(order.gid).financial_status == "VOIDED"
+    nfe_total, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.settlement(order.gid).paid == 0 and _captures(world, order) == []
+    note = world.link(order.gid).needs_attention or ""
+    assert note == (
+        f"invoices: the NF-e total {nfe_total}: the card authorisation of {authorisation.amount} was voided "
+        f"in Shopify (0 taken): {nfe_total} was not charged; charge the customer another way or absorb it"
     ), note
     assert "above what the customer" not in note and Decimal(nfe_total) > 0
 
