@@ -4,6 +4,8 @@ the others do. Pure: the order as read (OrderForErp) and the app's installations
 
 - not_for_erp: why an order is never sent (a test order, a sale at a POS register, an order
   selling no goods, an order of the store's time without the app), or None.
+- refuse_ship_and_carry: a POS sale that hands part over at the counter and ships the rest is
+  refused for a person (the app sends no part of an order).
 - terms_waiting: what an unpaid order with payment terms (B2B, a draft order's NET / FULFILLMENT
   terms) says while it waits: Shopify takes no payment at checkout, so "waiting for payment" alone
   would read as stuck for no reason.
@@ -14,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.errors import Rejected
 from ledger.install_periods import Gap, Installs
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, PaymentTerms
 from shopify_app.admin_api.order_results import Order
@@ -30,10 +33,12 @@ def not_for_erp(read: ErpOrderRead, installs: Installs | None) -> str | None:
     """Why an order is never sent to the ERP, or None.
 
     - A test order (a payment provider in test mode, the Bogus gateway): no money changed hands.
-    - A sale at a Shopify POS register (sourceName "pos", its retail location): paid and handed
-      over at the counter, its NFC-e issued by the register. Posted as an e-commerce PedidoVenda,
-      the ERP would reserve, pick and invoice it again (a second fiscal document, the stock taken
-      twice).
+    - A sale at a Shopify POS register (sourceName "pos", its retail location) with nothing left to
+      ship or deliver (ErpOrderRead.at_register): paid and handed over at the counter, its NFC-e
+      issued by the register. Posted as an e-commerce PedidoVenda, the ERP would reserve, pick and
+      invoice it again (a second fiscal document, the stock taken twice). A POS sale shipped to the
+      customer (POS "Ship to customer": a live fulfillment order to ship or deliver) is not one:
+      nobody handed it over, so the ERP picks, invoices (NF-e) and ships it as any e-commerce order.
     - An order that never had a goods line (it sells only gift cards, or only a tip): nothing to
       pick or invoice; the goods a gift card pays for are invoiced on the order that spends it.
       (One whose goods were all removed or refunded since is not this: it fails as NO_LINES.)
@@ -64,6 +69,40 @@ def not_for_erp(read: ErpOrderRead, installs: Installs | None) -> str | None:
             "so it is not sent (the goods a gift card pays for are invoiced on the order that spends it)"
         )
     return _without_app(read, installs)
+
+
+def refuse_ship_and_carry(read: ErpOrderRead) -> None:
+    """A POS sale that handed part of its goods over at the counter (a RETAIL fulfillment order: its
+    NFC-e issued there) and ships the rest to the customer (POS "ship and carry out" in one order).
+
+    Neither whole nor in part does it go to the ERP by itself. Whole, the ERP would pick, invoice and
+    ship again what the customer took (a second fiscal document, the stock taken twice), and the
+    picking's cut of those items would come back as an edit removing them from the Shopify order.
+    In part (the shipped lines only), the ERP order would not match the Shopify order's total and
+    payments, which the import, the invoice's capture, the edits and the reconciliation all
+    compare. So a person enters the items to ship in the ERP (the Shopify order lists them as
+    unfulfilled), then marks the message as handled.
+
+    Raises:
+        Rejected (POS_SHIP_AND_CARRY): naming the register.
+    """
+    if not (read.sold_at_pos and read.left_to_deliver and read.handed_over_at_register):
+        return
+    where = read.retail_location or "POS"
+    name = read.order.name
+    raise Rejected(
+        f"order {name} was sold at the register of {where} (Shopify POS): part of it was handed over at the "
+        "counter (its NFC-e issued there) and the rest is to be shipped to the customer; the app sends no "
+        "part of an order to the ERP, and the whole would invoice and take the stock of what was handed "
+        "over a second time",
+        system="app",
+        code="POS_SHIP_AND_CARRY",
+        detail={
+            "handed_over": [f.id for f in read.handed_over_at_register],
+            "to_deliver": [f.id for f in read.left_to_deliver],
+        },
+        words=("pos_ship_and_carry", {"order": name, "location": where}),
+    )
 
 
 def not_for_erp_words(read: ErpOrderRead, installs: Installs | None) -> tuple[str, dict[str, Any]]:

@@ -62,7 +62,14 @@ from jobs import old_orders, order_clients, order_generation, order_map, order_p
 from jobs.inbox import KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
-from jobs.order_kinds import not_for_erp, not_for_erp_words, placed_at, terms_waiting, without_app
+from jobs.order_kinds import (
+    not_for_erp,
+    not_for_erp_words,
+    placed_at,
+    refuse_ship_and_carry,
+    terms_waiting,
+    without_app,
+)
 from jobs.order_lookup import (
     Places,
     companies_shipping,
@@ -675,6 +682,7 @@ def _prepare(
             trace.skip(session, message, not_ours, words=not_for_erp_words(read, installs))
             return MessageStatus.SKIPPED.value
         try:
+            refuse_ship_and_carry(read)  # a POS sale handed over in part: a person sends the rest
             target = resolve_target(session, shop_id, settings, read.location_ids, places)
             park_unmapped(shipping)  # a line from a location no company is mapped to waits for it
             request = {**request, "nro_empresa": target.nro_empresa}

@@ -973,6 +973,26 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "another attempt gets the same answer.",
         ),
     ),
+    "POS_SHIP_AND_CARRY": (
+        (
+            "O pedido foi vendido num caixa do PDV da Shopify (Shopify POS): parte dos itens foi "
+            "entregue no balcão (a NFC-e deles foi emitida lá) e o resto será enviado ao cliente. O app "
+            "não envia parte de um pedido ao ERP, e enviá-lo inteiro faturaria e baixaria do estoque uma "
+            "segunda vez o que o cliente levou; nada foi enviado.",
+            "The order was sold at a Shopify POS register: part of its items was handed over at the "
+            "counter (their NFC-e issued there) and the rest is to be shipped to the customer. The app "
+            "sends no part of an order to the ERP, and sending it whole would invoice and take from "
+            "stock a second time what the customer took; nothing was sent.",
+        ),
+        (
+            "Lance à mão no ERP só os itens a enviar (o pedido na Shopify os lista como não "
+            "processados), envie-os de lá e marque-os como processados na Shopify; depois use “Marcar "
+            "como resolvida” com uma nota: Tentar de novo dará a mesma resposta.",
+            "Enter in the ERP by hand only the items to ship (the Shopify order lists them as "
+            "unfulfilled), ship them from there and mark them fulfilled in Shopify; then use “Mark as "
+            "handled” with a note: Retry gets the same answer.",
+        ),
+    ),
     "SECTIONS_FAILED": (
         (
             "A conciliação diária não conseguiu conferir uma ou mais partes (pedidos, estoque, "
@@ -1448,6 +1468,7 @@ APP_CHECKS = frozenset(
         "INVALID_TAX_ID",
         "MULTI_COMPANY",
         "NO_LINES",
+        "POS_SHIP_AND_CARRY",
         "TAXES_ADDED",
         "TOTALS_MISMATCH",
         "TRACKING_NFE_UNKNOWN",

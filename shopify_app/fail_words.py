@@ -200,6 +200,16 @@ WORDS: dict[str, Text] = {
     ),
     "multi_company_line_no_sku": ("(sem SKU) ({name}) x{quantity}", "(no SKU) ({name}) x{quantity}"),  # with
     # a SKU a line is its data alone: "{sku} ({name}) x{quantity}"
+    # a POS sale handing part over at the counter, shipping the rest (order_kinds.refuse_ship_and_carry)
+    "pos_ship_and_carry": (
+        "o pedido {order} foi vendido no caixa de {location} (Shopify POS): parte dele foi entregue no "
+        "balcão (a NFC-e emitida lá) e o resto será enviado ao cliente; o app não envia parte de um pedido "
+        "ao ERP, e o pedido inteiro faturaria e baixaria do estoque uma segunda vez o que foi entregue",
+        "order {order} was sold at the register of {location} (Shopify POS): part of it was handed over at "
+        "the counter (its NFC-e issued there) and the rest is to be shipped to the customer; the app sends "
+        "no part of an order to the ERP, and the whole would invoice and take the stock of what was handed "
+        "over a second time",
+    ),
     # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
     "shopify_order_not_found": ("A Shopify não tem o pedido {order}", "Shopify has no order {order}"),
     # ...an order that waited for its payment past the 60 days Shopify lets the app read (jobs.old_orders)

@@ -10,6 +10,15 @@ payment by Pix (paid), card (sold, or only authorised with manual capture), bole
 manualPaymentGateway, nothing taken online, the order PENDING until the merchant marks it paid:
 `mark_paid`). Then it sends orders/create (and orders/paid when paid).
 
+A sale at a Shopify POS register (`pos`): sourceName "pos", the retailLocation it was rung up at
+(the first line's location). "register": every item handed over at the counter, as POS does with
+"Mark as fulfilled" on: no shipping line nor shipping address, one fulfillment order of delivery
+method RETAIL, fulfilled at once (its units leave: committed and on hand down). "ship": POS "Ship to
+customer", the items shipped from the location (a shipping line and address, a fulfillment order of
+SHIPPING or LOCAL left OPEN); a line asked with "carried_out" true is handed over at the counter all
+the same (POS "ship and carry out" in one order: a RETAIL fulfillment order, fulfilled, beside the
+shipped one).
+
 Python API for the demo and tests: `place_order`, `place_orders`, `mark_paid`;
 `start_simulator` / `stop_simulator` for a background rate.
 """
@@ -39,6 +48,7 @@ from sandbox.shopify.order_documents import (
 )
 from sandbox.shopify.order_payloads import emit_order
 from sandbox.shopify.registry import Ctx
+from sandbox.shopify.resolvers.fulfillments import fulfil
 
 if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
@@ -51,6 +61,8 @@ CARDS = ("cartao", *CARD_APPS)
 # Manual payment methods (never picked at random): Shopify's own COD; `gateway_name` names a custom one.
 MANUAL_GATEWAYS = {"cod": "Cash on Delivery (COD)"}
 CAPTURES = ("automatic", "manual")
+POS_SALES = ("register", "ship")  # place_order(pos=...): carried out at the counter, shipped to the customer
+RETAIL = "RETAIL"  # deliveryMethod.methodType of what a POS register handed over at the counter
 # (title, code, carrier, price, deliveryMethod.methodType). RETIRADA is Shopify's local pickup:
 # its shipping line is titled (and coded) after the pickup location, as Shopify does, so only the
 # fulfillment orders' methodType (PICK_UP) says it is a pickup; the order has no shipping address.
@@ -62,6 +74,7 @@ SHIPPING_RATES = (
     ("Retirada na loja", "RETIRADA", None, "0.00", "PICK_UP"),
 )
 PICK_UP = "PICK_UP"
+_SHIPPED = tuple(r[1] for r in SHIPPING_RATES if r[4] != PICK_UP)  # what a POS "ship" sale may use
 DISCOUNT_CODES = (("BEMVINDO10", 10.0), ("VOLTEI5", 5.0), ("SUPER15", 15.0))
 MAX_RANDOM_LINES = 4
 SAMPLE_SIZE = 64
@@ -84,6 +97,8 @@ class OrderRequest:
     company_rate: float = 0.15
     company_location: str | None = None  # a B2B order: placed for this CompanyLocation
     tax_rate: str | None = None  # the store charges this tax (inside the prices) on taxable lines
+    pos: str | None = None  # a POS sale (POS_SALES): "register" handed over, "ship" to the customer
+    carried_out: tuple[bool, ...] = ()  # per line, a POS "ship" sale's: handed over at the counter
 
 
 class CheckoutError(ValueError):
@@ -198,10 +213,12 @@ def place_order(
     company_location: str | None = None,
     tax_rate: str | None = None,
     gateway_name: str | None = None,
+    pos: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
-    `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None);
+    `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None; with `pos`
+    "ship", a line's "carried_out": true is handed over at the counter);
     `gateway`: pix | cartao | mercadopago (a card payments app allowing one capture) | boleto | cod
     (a manual method collected at delivery, named `gateway_name`, else "Cash on Delivery (COD)");
     `capture`: automatic | manual (card only);
@@ -211,8 +228,9 @@ def place_order(
     (sandbox.shopify.companies): its addresses are the location's and it carries a CPF/CNPJ in
     `localizedFields` only when `tax_id` is given (the contact typed one; a B2B checkout does not
     ask for it); `tax_rate` ("0.1"): the store charges a tax on taxable lines, inside the prices
-    (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it). Raises CheckoutError
-    when the lines cannot be bought or the location does not exist.
+    (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it); `pos`: a sale at a
+    POS register (POS_SALES, module docstring). Raises CheckoutError when the lines cannot be bought
+    or the location does not exist.
     """
     if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
@@ -220,6 +238,7 @@ def place_order(
         raise CheckoutError("gateway_name names a manual payment method (gateway cod): non-empty text")
     if capture not in CAPTURES:
         raise CheckoutError(f"capture must be one of {CAPTURES}")
+    carried_out = _carried_out(lines, pos, shipping)
     rng = rng or random.Random(seed)
     ctx = context(sandbox, shop)
     with ctx.store.transaction():
@@ -238,11 +257,27 @@ def place_order(
             company_rate,
             company_location,
             tax_rate,
+            pos,
+            carried_out,
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
         emit_order(ctx, order, *topics)
     return order["id"]
+
+
+def _carried_out(
+    lines: list[dict[str, Any]] | None, pos: str | None, shipping: str | None
+) -> tuple[bool, ...]:
+    """Per line asked, whether a POS "ship" sale hands it over at the counter all the same."""
+    if pos is not None and pos not in POS_SALES:
+        raise CheckoutError(f"pos must be one of {POS_SALES}")
+    asked = [bool(line.get("carried_out")) for line in lines or []]
+    if any(asked) and pos != "ship":
+        raise CheckoutError('"carried_out" is a line of a POS sale shipped to the customer (pos "ship")')
+    if pos == "ship" and shipping is not None and shipping not in _SHIPPED:
+        raise CheckoutError(f"a POS sale ships to the customer by one of {_SHIPPED}")
+    return tuple(asked)
 
 
 def _build(
@@ -265,13 +300,18 @@ def _build(
         discount_code, discount_percent = rng.choice(DISCOUNT_CODES)
     if discount_code:
         applications = apply_code_discount(line_docs, discount_code, discount_percent or 10.0)
-    rate = next((r for r in SHIPPING_RATES if r[1] == request.shipping), None) or rng.choice(SHIPPING_RATES)
+    rates = [r for r in SHIPPING_RATES if request.pos != "ship" or r[1] in _SHIPPED]
+    rate = next((r for r in rates if r[1] == request.shipping), None) or rng.choice(rates)
     method = rate[4]
     if method == PICK_UP:  # Shopify titles a local pickup after its location, and asks no address
         where = (ctx.store.get(ctx.shop, chosen[0][2]) or {}).get("name") or "Loja"
         rate, address_shipped = (where, where, None, rate[3], method), None
     else:
         address_shipped = bought.shipping
+    if request.pos == "register":  # handed over at the counter: nothing to ship, no shipping line
+        rate, method, address_shipped = ("Retail", None, None, "0.00", RETAIL), RETAIL, None
+    shipping_lines = [] if method == RETAIL else [shipping_line_doc(ctx, rate[:4])]
+    register = _register(chosen, request, number)
     token = f"{rng.getrandbits(128):032x}"  # seeded: the same seed places the same orders
     order: dict[str, Any] = {
         "__typename": "Order",
@@ -305,12 +345,12 @@ def _build(
         and _same_place(address, address_shipped),
         "note": request.note,
         "tags": list(request.tags),
-        "customAttributes": [{"key": "origem", "value": "loja online"}],
+        "customAttributes": [] if request.pos else [{"key": "origem", "value": "loja online"}],
         "discountCode": discount_code or None,
         "discountCodes": [discount_code] if discount_code else [],
         "paymentGatewayNames": [gateway_name(request.gateway, request.gateway_name)],
-        "sourceName": "web",
-        "sourceIdentifier": None,
+        "sourceName": "pos" if request.pos else "web",
+        "sourceIdentifier": register.get("sourceIdentifier"),
         "taxesIncluded": True,
         "taxExempt": False,
         "estimatedTaxes": False,
@@ -334,7 +374,7 @@ def _build(
         "app": None,
         "_checkoutId": ctx.store.next_num(),
         "_lines": line_docs,
-        "_shippingLines": [shipping_line_doc(ctx, rate[:4])],
+        "_shippingLines": shipping_lines,
         "_deliveryMethod": {"methodType": method, "presentedName": rate[0], "serviceCode": rate[1]},
         "_discountApplications": applications,
         "_transactions": [],
@@ -346,13 +386,37 @@ def _build(
         else [],
         "_purchasingCompany": bought.purchasing_company,
         "_taxRate": request.tax_rate,
+        "_retailLocationId": register.get("_retailLocationId"),
     }
-    for line_doc, (variant, quantity, location) in zip(line_docs, chosen, strict=True):
-        order_store.add_to_fulfillment_order(ctx, order, line_doc, location)
+    carried = [
+        request.pos == "register" or counter for counter in request.carried_out or [False] * len(chosen)
+    ]
+    handed: dict[str, dict[str, Any]] = {}  # the RETAIL fulfillment orders, by id
+    for line_doc, (variant, quantity, location), counter in zip(line_docs, chosen, carried, strict=True):
+        kind = RETAIL if counter else method  # a POS sale's items handed over and shipped: two groups
+        fo = order_store.add_to_fulfillment_order(ctx, order, line_doc, location, kind)
         order_store.commit_stock(ctx, variant["id"], location, quantity)
+        if counter:
+            handed[fo["id"]] = fo
     order_store.save(ctx, order)
+    if handed:  # POS "Mark as fulfilled": what the customer took leaves at once
+        fulfil(
+            ctx,
+            order,
+            [(fo, [(i, i["remainingQuantity"]) for i in fo["_lineItems"]]) for fo in handed.values()],
+        )
+        order_store.save(ctx, order)
     _pay(ctx, order, request.gateway, request.capture, request.gateway_name)
     return order_store.save(ctx, order)
+
+
+def _register(chosen: list[tuple[dict, int, str]], request: OrderRequest, number: int) -> dict[str, Any]:
+    """A POS sale's register: the location it was rung up at (the first line's) and its
+    sourceIdentifier ("<location>-<register>-<sale>"); nothing for an online order."""
+    if not request.pos:
+        return {}
+    location = chosen[0][2]
+    return {"_retailLocationId": location, "sourceIdentifier": f"{num_of(location)}-1-{number}"}
 
 
 @dataclass(frozen=True)

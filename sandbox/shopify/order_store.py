@@ -199,10 +199,15 @@ def choose_location(ctx: Ctx, variant: dict[str, Any], quantity: int) -> str | N
 
 
 # -- fulfillment orders --------------------------------------------------------------------
-def fulfillment_order_at(ctx: Ctx, order: dict[str, Any], location_id: str) -> dict[str, Any]:
-    """The open fulfillment order of `location_id`, created when there is none."""
+def fulfillment_order_at(
+    ctx: Ctx, order: dict[str, Any], location_id: str, method: str | None = None
+) -> dict[str, Any]:
+    """The open fulfillment order of `location_id` (`method`: of that delivery method type, as a
+    POS sale's items taken at the counter, RETAIL, and those shipped to the customer, SHIPPING, are
+    two fulfillment orders of one location), created when there is none."""
     for existing in order["_fulfillmentOrders"]:
-        if existing["_locationId"] == location_id and existing["status"] in ("OPEN", "IN_PROGRESS"):
+        same = method is None or (existing.get("deliveryMethod") or {}).get("methodType") == method
+        if existing["_locationId"] == location_id and existing["status"] in ("OPEN", "IN_PROGRESS") and same:
             return existing
     location = ctx.store.get(ctx.shop, location_id) or {"name": "", "address": {}}
     address = location.get("address") or {}
@@ -223,7 +228,7 @@ def fulfillment_order_at(ctx: Ctx, order: dict[str, Any], location_id: str) -> d
         "supportedActions": [{"action": "CREATE_FULFILLMENT", "externalUrl": None}],
         "_locationId": location_id,
         "_lineItems": [],
-        "deliveryMethod": delivery_method(ctx, order),
+        "deliveryMethod": delivery_method(ctx, order, method),
         "assignedLocation": {
             "name": location.get("name", ""),
             "address1": address.get("address1"),
@@ -240,10 +245,13 @@ def fulfillment_order_at(ctx: Ctx, order: dict[str, Any], location_id: str) -> d
     return created
 
 
-def delivery_method(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
-    """The DeliveryMethod a new fulfillment order of `order` carries: what the buyer chose at
-    checkout (PICK_UP, LOCAL, SHIPPING), SHIPPING for an order that says nothing."""
+def delivery_method(ctx: Ctx, order: dict[str, Any], method: str | None = None) -> dict[str, Any]:
+    """The DeliveryMethod a new fulfillment order of `order` carries: `method` when given (RETAIL:
+    a POS sale's items handed over at the counter), else what the buyer chose at checkout (PICK_UP,
+    LOCAL, SHIPPING), SHIPPING for an order that says nothing."""
     chosen = order.get("_deliveryMethod") or {}
+    if method is not None and method != chosen.get("methodType"):
+        chosen = {"methodType": method, "presentedName": "Retail" if method == "RETAIL" else None}
     return {
         "__typename": "DeliveryMethod",
         "id": new_id(ctx, "DeliveryMethod"),
@@ -259,10 +267,11 @@ def delivery_method(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_to_fulfillment_order(
-    ctx: Ctx, order: dict[str, Any], line_item: dict[str, Any], location_id: str
-) -> None:
-    """Put a new order line on the fulfillment order of its location."""
-    fulfillment = fulfillment_order_at(ctx, order, location_id)
+    ctx: Ctx, order: dict[str, Any], line_item: dict[str, Any], location_id: str, method: str | None = None
+) -> dict[str, Any]:
+    """Put a new order line on the fulfillment order of its location (`method`: of that delivery
+    method type); returns that fulfillment order."""
+    fulfillment = fulfillment_order_at(ctx, order, location_id, method)
     fulfillment["_lineItems"].append(
         {
             "__typename": "FulfillmentOrderLineItem",
@@ -284,6 +293,7 @@ def add_to_fulfillment_order(
         }
     )
     line_item["_locationId"] = location_id
+    return fulfillment
 
 
 def fulfillment_order_lines_for(order: dict[str, Any], line_id: str) -> list[tuple[dict, dict]]:

@@ -3,8 +3,10 @@
 - `POST /_sandbox/shops/<shop>/checkout` `{"count", "seed", "lines": [{"variantId"|"sku", "quantity"}],
   "gateway": "pix|cartao|mercadopago|boleto|cod", "gateway_name" (cod: a manual method's name, e.g. "Pagamento
   na entrega"), "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
-  "discount_code", "discount_percent", "shipping", "note", "tags", "company_location"}` places orders
-  now (`company_location`: a B2B order for that CompanyLocation, by the company's main contact);
+  "discount_code", "discount_percent", "shipping", "note", "tags", "company_location", "pos"}` places
+  orders now (`company_location`: a B2B order for that CompanyLocation, by the company's main contact;
+  `pos`: "register" | "ship", a sale at a POS register, a line's "carried_out" handed over at the
+  counter: sandbox.shopify.checkout);
 - `POST /_sandbox/shops/<shop>/companies` `{"name", "location_name", "tax_registration_id", "seed"}`
   creates a B2B company with one location and its main contact (ids in the answer);
 - `POST /_sandbox/shops/<shop>/company_locations` `{"companyId", "name", "tax_registration_id", "seed"}`
@@ -42,6 +44,7 @@ _OPTIONS = (
     "company_rate",
     "discount_rate",
     "company_location",
+    "pos",
 )
 
 

@@ -38,6 +38,10 @@ FULFILLMENT_ORDERS_PER_PAGE = 50  # past OrderForErp's first 5 (an order moved a
 TRANSACTIONS_FIRST = 20  # what OrderForErp reads (its cost); an order with as many is read whole
 TRANSACTIONS_ALL = 250
 ENDED = ("CLOSED", "CANCELLED")  # fulfillment orders moved away, merged, removed (or done)
+# deliveryMethod.methodType of goods the customer does not take at a POS register's counter: shipped,
+# the store's own delivery, a carrier's pickup point, collected later at a location.
+DELIVERED = frozenset({"SHIPPING", "LOCAL", "PICKUP_POINT", "PICK_UP"})
+RETAIL = "RETAIL"  # deliveryMethod.methodType of goods handed over at a POS register's counter
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,46 @@ class ErpOrderRead:
     payment_terms: PaymentTerms | None = None  # read apart, for an order waiting for payment only
 
     @property
-    def at_register(self) -> bool:
-        """Sold at a Shopify POS register: "pos" is a source name only Shopify's POS can set (other
-        API clients cannot assign it). A retail location alone does not tell it: Shopify names the
-        location where a retail order is created OR completed, so a web order collected and
+    def sold_at_pos(self) -> bool:
+        """Rung up at a Shopify POS register: "pos" is a source name only Shopify's POS can set
+        (other API clients cannot assign it). A retail location alone does not tell it: Shopify names
+        the location where a retail order is created OR completed, so a web order collected and
         completed at the counter carries one too, and it is an e-commerce sale."""
         return (self.source_name or "").strip().lower() == "pos"
+
+    @property
+    def left_to_deliver(self) -> list[FulfillmentOrder]:
+        """The live fulfillment orders (not CLOSED or CANCELLED) of goods the customer did not take
+        at a counter: delivery method SHIPPING, LOCAL, PICKUP_POINT or PICK_UP (POS "Ship to
+        customer": the store picks and ships them), or none given while the order has a shipping
+        line. What a POS register handed over is RETAIL, fulfilled at once (or left open when the
+        register does not mark its sales fulfilled: still handed over)."""
+        shipped = any(not line.removed for line in self.order.shipping_lines)
+        return [
+            f
+            for f in self.order.fulfillment_orders
+            if (f.status or "").upper() not in ENDED
+            and (f.method_type in DELIVERED or (f.method_type is None and shipped))
+        ]
+
+    @property
+    def at_register(self) -> bool:
+        """A register sale: sold at a Shopify POS register (`sold_at_pos`) with nothing left to ship
+        or deliver (`left_to_deliver`): paid and handed over at the counter, its NFC-e issued there.
+        A POS sale shipped to the customer is not: nobody picked it at the counter."""
+        return self.sold_at_pos and not self.left_to_deliver
+
+    @property
+    def handed_over_at_register(self) -> list[FulfillmentOrder]:
+        """The fulfillment orders of goods a POS register handed over at the counter (RETAIL, not
+        cancelled): beside `left_to_deliver`, a POS sale that ships part and hands over the rest."""
+        if not self.sold_at_pos:
+            return []
+        return [
+            f
+            for f in self.order.fulfillment_orders
+            if f.method_type == RETAIL and (f.status or "").upper() != "CANCELLED"
+        ]
 
     @property
     def location_ids(self) -> list[str]:

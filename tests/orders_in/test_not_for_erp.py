@@ -163,6 +163,11 @@ def test_the_pos_source_alone_tells_a_register_sale_and_the_web_does_not():
 
     raw = raw_order([(Decimal("50.00"), 1, 1, Decimal(0))])
     assert not_for_erp(parse_erp_order({**raw, "sourceName": "web"}), None) is None
+    # handed over at the counter: a RETAIL fulfillment order, fulfilled, nothing to ship
+    # (one shipped to the customer is no register sale: tests/orders_in/test_pos_sales.py)
+    handed = {"status": "CLOSED", "deliveryMethod": {"methodType": "RETAIL"}}
+    raw["fulfillmentOrders"]["nodes"] = [{**fo, **handed} for fo in raw["fulfillmentOrders"]["nodes"]]
+    raw.update(shippingLines={"nodes": []}, shippingAddress=None)
     pos = not_for_erp(parse_erp_order({**raw, "sourceName": "pos"}), None)
     assert "sold at the register (Shopify POS" in pos
 

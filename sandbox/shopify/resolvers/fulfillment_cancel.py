@@ -52,15 +52,17 @@ def _give_back(ctx: Ctx, order: dict[str, Any], fulfillment: dict[str, Any], now
             if fo["status"] in ACTIVE_FULFILLMENT_ORDER:
                 item["remainingQuantity"] += back
             else:
-                _reopen(ctx, order, fo["_locationId"], item, back)
+                _reopen(ctx, order, fo, item, back)
         fo["updatedAt"] = now
 
 
 def _reopen(
-    ctx: Ctx, order: dict[str, Any], location_id: str, closed_item: dict[str, Any], quantity: int
+    ctx: Ctx, order: dict[str, Any], closed: dict[str, Any], closed_item: dict[str, Any], quantity: int
 ) -> None:
-    """Put `quantity` units of a closed fulfillment order's line on an open one at the location."""
-    target = order_store.fulfillment_order_at(ctx, order, location_id)
+    """Put `quantity` units of a closed fulfillment order's line on an open one at its location, of
+    its delivery method (a POS sale's items handed over and those shipped are two groups)."""
+    method = (closed.get("deliveryMethod") or {}).get("methodType")
+    target = order_store.fulfillment_order_at(ctx, order, closed["_locationId"], method)
     existing = next((i for i in target["_lineItems"] if i["_lineItemId"] == closed_item["_lineItemId"]), None)
     if existing is not None:
         existing["totalQuantity"] += quantity

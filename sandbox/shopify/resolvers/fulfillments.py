@@ -110,6 +110,28 @@ def fulfillment_create(
     order, plan, errors = _plan(ctx, fulfillment["lineItemsByFulfillmentOrder"])
     if errors or order is None:
         return {"fulfillment": None, "userErrors": errors}
+    doc = fulfil(ctx, order, plan, fulfillment.get("trackingInfo"), bool(fulfillment.get("notifyCustomer")))
+    order_store.save(ctx, order)
+    topic = (
+        "orders/fulfilled"
+        if order["displayFulfillmentStatus"] == "FULFILLED"
+        else "orders/partially_fulfilled"
+    )
+    emit_order(ctx, order, topic, "orders/updated")
+    return {"fulfillment": doc, "userErrors": []}
+
+
+def fulfil(
+    ctx: Ctx,
+    order: dict[str, Any],
+    plan: list[tuple[dict[str, Any], list[tuple[dict[str, Any], int]]]],
+    tracking: dict[str, Any] | None = None,
+    notify: bool = False,
+) -> dict[str, Any]:
+    """A fulfillment of `plan` ([(fulfillment order, [(its line item, quantity)])], checked): the
+    units leave (committed and on hand down), the fulfillment orders' remaining quantities and
+    statuses follow. Also what a POS register does for the items handed over at the counter
+    (sandbox.shopify.checkout). Returns the Fulfillment; the caller saves the order."""
     now = iso(ctx.now())
     created_lines = []
     for fo, wanted in plan:
@@ -150,26 +172,19 @@ def fulfillment_create(
         "originAddress": None,
         "service": None,
         "totalQuantity": sum(item["quantity"] for item in created_lines),
-        "_trackingInfo": tracking_entries(fulfillment.get("trackingInfo")),
+        "_trackingInfo": tracking_entries(tracking),
         "_lineItems": created_lines,
         "_fulfillmentOrderIds": [fo["id"] for fo, _ in plan],
         "_locationId": plan[0][0]["_locationId"],
-        "_notifyCustomer": bool(fulfillment.get("notifyCustomer")),
+        "_notifyCustomer": notify,
         "_orderId": order["id"],
     }
     order["_fulfillments"].append(doc)
-    if doc["_notifyCustomer"]:  # Shopify's shipping confirmation e-mail
+    if notify:  # Shopify's shipping confirmation e-mail
         order.setdefault("_notifications", []).append(
             {"kind": "SHIPPING_CONFIRMATION", "fulfillmentId": fulfillment_id, "at": now}
         )
-    order_store.save(ctx, order)
-    topic = (
-        "orders/fulfilled"
-        if order["displayFulfillmentStatus"] == "FULFILLED"
-        else "orders/partially_fulfilled"
-    )
-    emit_order(ctx, order, topic, "orders/updated")
-    return {"fulfillment": doc, "userErrors": []}
+    return doc
 
 
 @mutation("fulfillmentOrderOpen")

@@ -133,6 +133,15 @@ def order_customer(order: dict, info: GraphQLResolveInfo) -> dict | None:
     return info.context.store.get(info.context.shop, order.get("customerId"))
 
 
+@field("Order", "retailLocation")
+def order_retail_location(order: dict, info: GraphQLResolveInfo) -> dict | None:
+    """The location a POS sale was rung up at (sandbox.shopify.checkout: `_retailLocationId`), else
+    what the document holds (null for an online order)."""
+    if order.get("_retailLocationId"):
+        return info.context.store.get(info.context.shop, order["_retailLocationId"])
+    return order.get("retailLocation")
+
+
 @field("Order", "lineItems")
 def order_line_items(order: dict, _info: GraphQLResolveInfo, **args: Any) -> dict:
     return connection(order["_lines"], args)
