@@ -54,6 +54,12 @@ def register(app: Flask) -> None:
     )
     @click.option("--seed", default=7, show_default=True, help="seed of the generated chain")
     @click.option("--port", default=8000, show_default=True, help="the app's port (a free one if busy)")
+    @click.option(
+        "--shopify-port", default=8701, show_default=True, help="the Shopify sandbox's port (0: a free one)"
+    )
+    @click.option(
+        "--erp-port", default=8702, show_default=True, help="the Consinco sandbox's port (0: a free one)"
+    )
     @click.option("--no-orders", is_flag=True, help="stop after the catalog")
     @click.option(
         "--no-wait", is_flag=True, help="exit after printing the URLs instead of serving until Ctrl-C"
@@ -79,6 +85,8 @@ def register(app: Flask) -> None:
         burst: int,
         seed: int,
         port: int,
+        shopify_port: int,
+        erp_port: int,
         no_orders: bool,
         no_wait: bool,
         log_path: Path,
@@ -100,6 +108,8 @@ def register(app: Flask) -> None:
             burst=burst,
             seed=seed,
             app_port=port,
+            shopify_port=shopify_port,
+            erp_port=erp_port,
             database_path=database.resolve(),
             orders=not no_orders,
             wait=not no_wait,

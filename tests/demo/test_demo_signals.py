@@ -66,7 +66,9 @@ class Demo:
             env.pop(name, None)
         env.update(APP_ENV="development", PYTHONUNBUFFERED="1")
         command = [sys.executable, "-m", "flask", "--app", "app", "demo", "--skus", "20", "--burst", "0"]
-        command += ["--no-orders", "--port", "0", "--database", str(folder / "demo.db")]
+        # every port a free one: a fixed port freed by this demo may be taken at once by another run's
+        command += ["--no-orders", "--port", "0", "--shopify-port", "0", "--erp-port", "0"]
+        command += ["--database", str(folder / "demo.db")]
         command += ["--log", str(folder / "demo.log")]
         if not wait:
             command.append("--no-wait")
