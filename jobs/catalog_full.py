@@ -17,19 +17,12 @@ it failed, and the next day's sweep tries again).
 
 from __future__ import annotations
 
-import logging
-from contextlib import ExitStack
 from typing import Any
 
-from jobs import catalog_flow
+from jobs import catalog_flow, sweeps
 from jobs.catalog_load import SyncResult, reset_progress, schedule_progress
-from jobs.locks import LockBusy, flow_lock
-from ledger import trace
-from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.handled import unless_handled
-
-log = logging.getLogger(__name__)
 
 FLOW = "catalog_full"
 
@@ -40,30 +33,24 @@ def run(shop_id: int) -> dict[str, Any]:
     from rq import get_current_job
 
     job = get_current_job()
-    with ExitStack() as held:
-        try:
-            held.enter_context(flow_lock(shop_id, FLOW))  # the Flows page shows it running by this lock
-        except LockBusy:
-            log.info("catalog: full sweep for shop %s skipped, it is already running", shop_id)
-            return SyncResult(busy=True).as_dict()
+
+    def sweep() -> SyncResult:
         # Its bar is on its own Schedule row, which initial_load does not clear (products, skus):
         # shown running from here, not with the last sweep's count.
         reset_progress(shop_id, [FLOW])
-        try:
-            result = catalog_flow.initial_load(
-                shop_id, progress=schedule_progress(shop_id, FLOW), bulk=None, job_id=job.id if job else None
-            )
-        except LockBusy as exc:
-            raise Transient(f"catalog of shop {shop_id} is busy; the full sweep is retried later").worded(
-                "catalog_busy_full_sweep"
-            ) from exc
-    return result.as_dict()
+        return catalog_flow.initial_load(
+            shop_id, progress=schedule_progress(shop_id, FLOW), bulk=None, job_id=job.id if job else None
+        )
+
+    busy = Transient(f"catalog of shop {shop_id} is busy; the full sweep is retried later").worded(
+        "catalog_busy_full_sweep"
+    )
+    result = sweeps.run_alone(shop_id, FLOW, sweep, busy)
+    return (result or SyncResult(busy=True)).as_dict()
 
 
 @unless_handled
 def replay(message_id: int) -> dict[str, Any]:
     """The flows' contract (ledger.flows): the sweep writes no message of its own (its products'
     are the products flow's), so a replay of one is the shop's sweep run again."""
-    with session_scope() as session:
-        shop_id = trace.get_message(session, message_id).shop_id
-    return run(shop_id)
+    return run(sweeps.shop_of(message_id))

@@ -23,34 +23,23 @@ shows it failed, and the next day's sweep tries again), never a silent skip.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
-from jobs import prices
-from jobs.locks import LockBusy, flow_lock
-from ledger import trace
-from ledger.db import session_scope
+from jobs import prices, sweeps
 from ledger.errors import Transient
 from ledger.handled import unless_handled
-
-log = logging.getLogger(__name__)
 
 FLOW = "prices_full"
 
 
 def run(shop_id: int, *, today: date | None = None) -> dict[str, Any]:
     """One scheduled sweep (jobs.scheduler). Skipped when a sweep of the shop already runs."""
-    try:
-        with flow_lock(shop_id, FLOW):  # the Flows page shows it running by this lock
-            try:
-                result = prices.sweep(shop_id, today=today)
-            except LockBusy as exc:
-                raise Transient(
-                    f"the prices flow of shop {shop_id} is running; the full price sweep is retried later"
-                ).worded("prices_busy_full_sweep") from exc
-    except LockBusy:
-        log.info("prices: full sweep for shop %s skipped, it is already running", shop_id)
+    busy = Transient(
+        f"the prices flow of shop {shop_id} is running; the full price sweep is retried later"
+    ).worded("prices_busy_full_sweep")
+    result = sweeps.run_alone(shop_id, FLOW, lambda: prices.sweep(shop_id, today=today), busy)
+    if result is None:
         return {"busy": True}
     return {
         "read": result.read,
@@ -67,6 +56,4 @@ def run(shop_id: int, *, today: date | None = None) -> dict[str, Any]:
 def replay(message_id: int) -> dict[str, Any]:
     """The flows' contract (ledger.flows): the sweep writes no message of its own (its prices' are
     the prices flow's), so a replay of one is the shop's sweep run again."""
-    with session_scope() as session:
-        shop_id = trace.get_message(session, message_id).shop_id
-    return run(shop_id)
+    return run(sweeps.shop_of(message_id))

@@ -24,33 +24,22 @@ it failed, and the next day's sweep tries again), never a silent skip.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from jobs import stock
-from jobs.locks import LockBusy, flow_lock
-from ledger import trace
-from ledger.db import session_scope
+from jobs import stock, sweeps
 from ledger.errors import Transient
 from ledger.handled import unless_handled
-
-log = logging.getLogger(__name__)
 
 FLOW = "stock_full"
 
 
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled sweep (jobs.scheduler). Skipped when a sweep of the shop already runs."""
-    try:
-        with flow_lock(shop_id, FLOW):  # the Flows page shows it running by this lock
-            try:
-                result = stock.sweep(shop_id)
-            except LockBusy as exc:
-                raise Transient(
-                    f"the stock flow of shop {shop_id} is running; the full stock sweep is retried later"
-                ).worded("stock_busy_full_sweep") from exc
-    except LockBusy:
-        log.info("stock: full sweep for shop %s skipped, it is already running", shop_id)
+    busy = Transient(
+        f"the stock flow of shop {shop_id} is running; the full stock sweep is retried later"
+    ).worded("stock_busy_full_sweep")
+    result = sweeps.run_alone(shop_id, FLOW, lambda: stock.sweep(shop_id), busy)
+    if result is None:
         return {"busy": True}
     return {
         "companies": list(result.companies),
@@ -67,6 +56,4 @@ def run(shop_id: int) -> dict[str, Any]:
 def replay(message_id: int) -> dict[str, Any]:
     """The flows' contract (ledger.flows): the sweep writes no message of its own (its levels' are
     the stock flow's), so a replay of one is the shop's sweep run again."""
-    with session_scope() as session:
-        shop_id = trace.get_message(session, message_id).shop_id
-    return run(shop_id)
+    return run(sweeps.shop_of(message_id))
