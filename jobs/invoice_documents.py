@@ -61,7 +61,7 @@ taken as the whole order (one NF-e), as before partial invoicing was known.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -78,7 +78,7 @@ from ledger import handled
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus, as_utc
-from shopify_app.admin_api.order_settlement import Settlement
+from shopify_app.admin_api.order_settlement import IN_FLIGHT, Settlement
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +350,13 @@ def known(
     )  # fmt: skip
 
 
-def settle(documents: Documents, state: Settlement, *, own_charged: bool = False) -> Documents:
+def settle(
+    documents: Documents,
+    state: Settlement,
+    *,
+    own_charged: bool = False,
+    held_before: Collection[str] | None = None,
+) -> Documents:
     """The order's NF-e with what Shopify does not hold of some taken out of `total`.
 
     First, of those whose capture another message began and was cut short (`begun`: the run crashed,
@@ -361,8 +367,11 @@ def settle(documents: Documents, state: Settlement, *, own_charged: bool = False
     next NF-e captures its own money: not nothing, taking what landed for them as paid ahead; nor
     theirs too, when it did not land (their Retry asks it, from the authorisation kept for it:
     `final` is False meanwhile). When this message charged its own NF-e before, or began to
-    (`own_charged`: its own capture may have landed too), what Shopify holds counts as its own first:
-    what it captures never exceeds what its own NF-e still lacks.
+    (`own_charged`: its own capture may have landed too), what of Shopify's money its own runs'
+    captures hold (`own_landed`) is its own, not theirs: what it captures never exceeds what its own
+    NF-e still lacks, nor does a rerun whose first run took nothing take their capture for its own
+    and charge nothing. `held_before`: the capture transactions Shopify held when this message's
+    charge began (jobs.invoice_record.CAPTURES_BEFORE; None: not kept).
 
     Then, of those known only by a message closed as handled (`by_hand`), the money settled outside
     Shopify, by the rule of a later event of such an NF-e (jobs.invoices, SETTLED: `not_asked`): what
@@ -372,8 +381,7 @@ def settle(documents: Documents, state: Settlement, *, own_charged: bool = False
     for money Shopify never held. Not on a replay of an NF-e applied already (`applied_by`): it
     captures nothing, and Shopify's money then includes its own capture."""
     if documents.begun > ZERO:
-        own = own_charged or documents.applied_by is not None
-        owed = documents.total if own else documents.total - documents.own
+        owed = documents.total - documents.own + own_landed(documents, state, own_charged, held_before)
         unlanded = not_asked(owed, documents.begun, state, documents.charged_since)
         documents = replace(documents, total=documents.total - unlanded, unlanded=unlanded)
     if documents.by_hand <= ZERO or documents.applied_by is not None:
@@ -381,6 +389,30 @@ def settle(documents: Documents, state: Settlement, *, own_charged: bool = False
     others = documents.total - documents.own
     outside = not_asked(others, documents.by_hand, state, documents.charged_since)
     return replace(documents, total=documents.total - outside, outside=outside)
+
+
+def own_landed(
+    documents: Documents, state: Settlement, own_charged: bool, held_before: Collection[str] | None
+) -> Decimal:
+    """Pure: what of Shopify's money (captures taken, or pending at the gateway: asked) is the
+    current NF-e's own, up to its total. Nothing when this message never began charging it; all of it
+    when it applied the NF-e already (`applied_by`: its capture was taken then). When an earlier run
+    began the charge (`own_charged`), the captures Shopify holds beyond those it held then
+    (`held_before`, kept by that run before its first orderCapture): that run's and its reruns', one
+    whose answer was lost included (no record of ours names it) — never another NF-e's capture taken
+    before (else a rerun whose first run took nothing, refused or never sent, would count that
+    capture as its own and charge nothing). Not by times: a capture pending at the gateway is given
+    its processedAt when the gateway answers, and Shopify's whole seconds cannot order two messages
+    run within one. A charge begun before `held_before` was kept (None): all of it, as before — what
+    Shopify holds counts as its own first."""
+    if documents.applied_by is not None or (own_charged and held_before is None):
+        return documents.own
+    if not own_charged:
+        return ZERO
+    held = set(held_before or ())
+    asked = ("SUCCESS", *IN_FLIGHT)
+    since = sum((c.amount for c in state.captures if c.id not in held and c.status in asked), ZERO)
+    return min(documents.own, since)
 
 
 def _applied_before(unit: order_events.EventUnit) -> str | None:

@@ -32,6 +32,15 @@ there. What each one means:
   from Shopify's transactions, never asked again). Left so on a message that failed, the order's
   next NF-e counts the charge from it too, and that NF-e for what of it landed
   (jobs.invoice_documents.settle).
+- CAPTURES_BEFORE: the ids of the order's capture transactions (any status) Shopify held when that
+  charge began, read before the first orderCapture call and written with CAPTURING_AT (kept by a
+  rerun, and on the response it ends with): the captures a rerun finds beyond them are its own runs'
+  (jobs.invoice_documents.own_landed: one whose answer was lost has no id on any record of ours),
+  the ones among them another NF-e's — taken for its own, a rerun whose first run took nothing would
+  charge nothing. Ids, not times: a capture pending at the gateway gets its processedAt when the
+  gateway answers, and Shopify's times are whole seconds while two messages of an order run within
+  one. A charge begun before it was kept has none (every capture Shopify holds counts as its own
+  first, as before).
 - ASKED_SO_FAR: the capture records (jobs.invoice_capture.Asked.record, partial) of runs cut short
   while asking: what each had asked and had answered so far, written after each orderCapture
   answer; a rerun keeps the earlier runs' in its response.
@@ -56,6 +65,7 @@ ADOPTED = "fulfillments_adopted"
 SETTLED = "settled_outside"
 CAPTURING = "capture_begun"
 CAPTURING_AT = "capture_begun_at"
+CAPTURES_BEFORE = "captures_before_begun"
 ASKED_SO_FAR = "capture_asked_so_far"
 CHARGED_AT = "charged_at"
 ENDED = "run_ended"

@@ -132,6 +132,7 @@ from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.invoice_record import (
     ADOPTED,
     ASKED_SO_FAR,
+    CAPTURES_BEFORE,
     CAPTURING,
     CAPTURING_AT,
     CHARGED_AT,
@@ -291,12 +292,16 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if state is None:
         raise _unreadable(unit, key.key)
     # When an earlier run of this message charged the NF-e, or began to (CHARGED_AT, CAPTURING_AT),
-    # and the capture records of its runs cut short while asking (ASKED_SO_FAR), read before
-    # `_remember` below rewrites its response: a rerun and a replay keep them.
-    charged_before, so_far = _charge_before(unit, key.key)
+    # the capture records of its runs cut short while asking (ASKED_SO_FAR) and the captures Shopify
+    # held when its charge began (CAPTURES_BEFORE), read before `_remember` below rewrites its
+    # response: a rerun and a replay keep them.
+    charged_before, so_far, held_before = _charge_before(unit, key.key)
     # An earlier NF-e a person closed as handled counts what Shopify never held as paid outside; one
-    # whose capture was cut short (its message left failed), only what of it landed.
-    documents = invoice_documents.settle(documents, state, own_charged=charged_before is not None)
+    # whose capture was cut short (its message left failed), only what of it landed — beside what
+    # this message's own earlier runs captured, told apart by `held_before`.
+    documents = invoice_documents.settle(
+        documents, state, own_charged=charged_before is not None, held_before=held_before
+    )
     if len(documents.keys) > 1:
         done["invoiced"] = {"keys": documents.keys, "total": str(documents.total)}
         if documents.outside > ZERO:
@@ -336,6 +341,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done[SETTLED] = outside
     if so_far:
         done[ASKED_SO_FAR] = so_far
+    if held_before is not None:
+        done[CAPTURES_BEFORE] = held_before
     now = datetime.now(UTC)
     on_delivery = invoice_capture.delivery_method(state, _pay_on_delivery(unit.shop_id))
     if recheck and asked is not None:  # asked before (any answer): only what those captures became is read
@@ -355,7 +362,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     else:
         # A failure from here on is about the money; when the charge began is kept from the first run.
         begun = _earliest(charged_before, now)
-        _mark(unit.message_id, {CAPTURING: key.key, CAPTURING_AT: begun.isoformat()})
+        marks = {CAPTURING: key.key, CAPTURING_AT: begun.isoformat()}
+        if charged_before is None:  # the charge begins now: the captures Shopify holds are not its own
+            done[CAPTURES_BEFORE] = marks[CAPTURES_BEFORE] = [c.id for c in state.captures]
+        _mark(unit.message_id, marks)
         done[CHARGED_AT] = begun.isoformat()
 
         def asked_so_far(record: dict[str, Any]) -> None:  # kept after each capture's answer
@@ -460,21 +470,26 @@ def _asked_before(unit: order_events.EventUnit, key: str) -> tuple[Asked | None,
     return Asked.from_record(response[ASKED]), bool(response.get(ENDED))
 
 
-def _charge_before(unit: order_events.EventUnit, key: str) -> tuple[datetime | None, list[dict[str, Any]]]:
+def _charge_before(
+    unit: order_events.EventUnit, key: str
+) -> tuple[datetime | None, list[dict[str, Any]], list[str] | None]:
     """When an earlier run of this message charged NF-e `key`, or began to (None: none did): the
     time its response keeps (CHARGED_AT: a done run's, carried by every replay, or a run that kept
-    its capture record; CAPTURING_AT: the run that began asking), the earliest; and the capture
-    records of its runs cut short while asking (ASKED_SO_FAR)."""
+    its capture record; CAPTURING_AT: the run that began asking), the earliest; the capture
+    records of its runs cut short while asking (ASKED_SO_FAR); and the ids of the captures Shopify
+    held when that charge began (CAPTURES_BEFORE; None: not kept, a charge begun before it was)."""
     with session_scope() as session:
         message = session.get(Message, unit.message_id)
         response = (message.response_payload or {}) if message is not None else {}
     if response.get(KEY) != key and response.get(CAPTURING) != key:
-        return None, []
+        return None, [], None
     times = [invoice_documents.kept_time(response.get(name)) for name in (CHARGED_AT, CAPTURING_AT)]
     found = [t for t in times if t is not None]
     so_far = response.get(ASKED_SO_FAR)
     records = [r for r in so_far if isinstance(r, dict)] if isinstance(so_far, list) else []
-    return (min(found) if found else None), records
+    held = response.get(CAPTURES_BEFORE)
+    before = [str(c) for c in held] if isinstance(held, list) else None
+    return (min(found) if found else None), records, before
 
 
 def _earliest(*times: datetime | None) -> datetime:

@@ -1,0 +1,92 @@
+"""ERP -> Shopify: which of the order's captures are the current NF-e's own when it is run again.
+An order of (a x2, b x1) is invoiced in two NF-e: A (item a with the freight), then B (item b). B's
+first run begins its capture and fails; its rerun must tell the captures its own runs made (which
+it never asks again) from the ones Shopify held before B's charge began (A's): else B would take A's
+capture as its own and charge nothing. And a capture of A still pending at the gateway when A's run
+crashed is money asked (B never asks it again), never money reported as taken."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jobs import invoices
+from ledger.models import MessageStatus
+from shopify_app.admin_api.client import AdminClient
+from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
+
+from .conftest import World
+from .test_capture_answers import _amounts
+from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
+
+
+class _Crash(Exception):
+    """A failure no class names (a bug): the message fails, a person retries."""
+
+
+def _cut_short(real: object) -> object:
+    """orderCapture reaches Shopify, and the run crashes before reading its answer."""
+
+    def cut_short(self: AdminClient, *args: object, **kwargs: object) -> object:
+        real(self, *args, **kwargs)  # type: ignore[operator]
+        raise _Crash("the run crashed before reading orderCapture's answer")
+
+    return cut_short
+
+
+@pytest.mark.parametrize("b_fails", ["refused", "unreached"])
+@pytest.mark.parametrize("a_was", ["done", "cut_short"])
+def test_the_rerun_of_the_next_nfe_whose_capture_took_nothing_charges_its_own_total(
+    world: World, monkeypatch: pytest.MonkeyPatch, a_was: str, b_fails: str
+) -> None:
+    """NF-e A's capture is taken: its message done, or its run cut short after the capture landed
+    (capture_begun, no capture record: its message left failed). NF-e B's first run writes that its
+    capture began and then takes nothing: Shopify refuses it with a userError (`refused`: B failed
+    for a person), or the request never reaches Shopify (`unreached`: a network error, B retrying).
+    B's rerun must capture B's total: what Shopify holds is A's capture, which was there before B's
+    charge began, not B's own — counted as B's (the rule for a rerun whose own capture may have
+    landed), B would charge nothing and the supermarket lose item b's money. A's Retry then asks
+    nothing more."""
+    order, items, part_a = _first_part_in_the_erp(world)
+    real = AdminClient.order_capture
+    if a_was == "cut_short":
+        monkeypatch.setattr(AdminClient, "order_capture", _cut_short(real))
+    world.poll()
+    [first] = world.messages("invoices", order)
+    status = MessageStatus.DONE if a_was == "done" else MessageStatus.FAILED
+    assert first.status == status.value, (first.status, first.error_text)
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))]
+
+    def took_nothing(self: AdminClient, *args: object, **kwargs: object) -> object:
+        if b_fails == "refused":
+            raise ShopifyUserErrors("OrderCapture", [UserError(("id",), "Capture could not be made", None)])
+        raise ShopifyNetworkError("OrderCapture: connection refused")  # never sent
+
+    monkeypatch.setattr(AdminClient, "order_capture", took_nothing)
+    part_b = Decimal(str(items[world.plain(1)]["vlrTotalAtendido"]))
+    _another_nfe(world, order.nro, part_b, items=[items[world.plain(1)]["seqItem"]])
+    world.poll()
+    second = world.messages("invoices", order)[-1]
+    status = MessageStatus.FAILED if b_fails == "refused" else MessageStatus.RETRYING
+    assert second.status == status.value, (second.status, second.error_text)
+    assert second.response_payload["capture_begun_at"], second.response_payload
+    assert _amounts(world, order) == [("SUCCESS", str(part_a))]
+
+    monkeypatch.setattr(AdminClient, "order_capture", real)
+    assert invoices.replay(second.id) == MessageStatus.DONE.value  # the Retry of B (a person's, or RQ's)
+    second = world.messages("invoices", order)[-1]
+    captured = [("SUCCESS", str(part_a)), ("SUCCESS", str(part_b))]
+    assert _amounts(world, order) == captured, second.response_payload["capture"]
+    assert second.response_payload["final_capture"] is True, second.response_payload
+    state = world.settlement(order.gid)
+    assert state.paid == part_a + part_b and state.open_authorization() is None
+    link = world.link(order.gid)
+    assert link.captured_amount == part_a + part_b
+    note = link.needs_attention or ""
+    assert "not charged" not in note and "waiting for a further NF-e" not in note, note
+
+    if a_was == "cut_short":
+        assert invoices.replay(first.id) == MessageStatus.DONE.value  # a person's Retry of A
+        assert _amounts(world, order) == captured
+        assert world.link(order.gid).captured_amount == part_a + part_b
