@@ -13,11 +13,12 @@ import pytest
 
 from jobs import invoices
 from ledger.models import MessageStatus
+from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
 
 from .conftest import World
-from .test_capture_answers import _amounts
+from .test_capture_answers import _amounts, _fulfillment_fails
 from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
 
 
@@ -90,3 +91,52 @@ def test_the_rerun_of_the_next_nfe_whose_capture_took_nothing_charges_its_own_to
         assert invoices.replay(first.id) == MessageStatus.DONE.value  # a person's Retry of A
         assert _amounts(world, order) == captured
         assert world.link(order.gid).captured_amount == part_a + part_b
+
+
+@pytest.mark.parametrize("how", ["cut_short", "failed_after_record"])
+def test_a_capture_of_the_first_nfe_pending_when_its_run_crashed_is_asked_not_taken(
+    world: World, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """NF-e A's capture is answered PENDING by the gateway (a payments app resolves it later), and
+    A's run crashes: before reading the answer (`cut_short`: capture_begun, no capture record), or
+    after keeping the capture record (`failed_after_record`: its fulfillment crashed). NF-e B then
+    captures its own total only — A's pending capture is money asked, never asked again — and
+    nothing reports A's money as taken while it is pending (the order link's captured amount, B's
+    "captured"). Once the gateway takes A's capture, A's Retry asks nothing anew and the order is
+    paid in full."""
+    order, items, part_a = _first_part_in_the_erp(world)
+    answer_next_capture(world.shopify.sandbox, world.name, order.gid, "PENDING")
+    name = "order_capture" if how == "cut_short" else "fulfillment_create"
+    real = getattr(AdminClient, name)
+
+    def failing(self: AdminClient, *args: object, **kwargs: object) -> str:
+        raise _fulfillment_fails("crash")
+
+    monkeypatch.setattr(AdminClient, name, _cut_short(real) if how == "cut_short" else failing)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.FAILED.value, (first.status, first.error_text)
+    assert ("key" in first.response_payload) is (how == "failed_after_record"), first.response_payload
+    assert _amounts(world, order) == [("PENDING", str(part_a))]
+    monkeypatch.setattr(AdminClient, name, real)
+
+    part_b = Decimal(str(items[world.plain(1)]["vlrTotalAtendido"]))
+    _another_nfe(world, order.nro, part_b, items=[items[world.plain(1)]["seqItem"]])
+    world.poll()
+    second = world.messages("invoices", order)[-1]
+    assert _amounts(world, order) == [("PENDING", str(part_a)), ("SUCCESS", str(part_b))], (
+        second.status, second.error_text, second.response_payload,
+    )  # fmt: skip
+    assert second.response_payload["captured"] == str(part_b), second.response_payload
+    state = world.settlement(order.gid)
+    assert state.paid == part_b and state.pending_captures == part_a
+    assert world.link(order.gid).captured_amount == part_b
+
+    settle_captures(world.shopify.sandbox, world.name, order.gid, "SUCCESS")
+    assert invoices.replay(first.id) == MessageStatus.DONE.value  # a person's Retry of A
+    if second.status != MessageStatus.DONE.value:
+        assert invoices.replay(second.id) == MessageStatus.DONE.value
+    assert _amounts(world, order) == [("SUCCESS", str(part_a)), ("SUCCESS", str(part_b))]
+    state = world.settlement(order.gid)
+    assert state.paid == part_a + part_b and state.open_authorization() is None
+    assert world.link(order.gid).captured_amount == part_a + part_b
