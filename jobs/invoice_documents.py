@@ -65,7 +65,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import old_orders, order_events
@@ -75,7 +75,7 @@ from jobs.invoice_record import CAPTURING, CAPTURING_AT, CHARGED_AT, KEY, SETTLE
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger import handled
-from ledger.db import session_scope
+from ledger.db import read_scope, session_scope
 from ledger.errors import Rejected
 from ledger.models import Message, MessageStatus, as_utc
 from shopify_app.admin_api.order_settlement import IN_FLIGHT, Settlement
@@ -293,23 +293,24 @@ def known(
             finished[found.key] = found.finished
         if found.lines and found.key not in carried:
             carried[found.key] = found.lines
+    others = _not_done(unit)  # one read for the four below
     not_done: set[str] = set()
-    for found in _charged_not_done(unit):  # its money asked for, its message then failed: counted
+    for found in _charged_not_done(others):  # its money asked for, its message then failed: counted
         if found.key != invoice.key and found.key not in places:  # the NF-e's own later event is held
             places[found.key], totals[found.key] = found.at, (found.total, found.face)
             carried.setdefault(found.key, found.lines)
             not_done.add(found.key)
     begun: set[str] = set()
-    for found in _begun_not_done(unit, documents):  # its capture cut short: in full until `settle`
+    for found in _begun_not_done(others, documents):  # its capture cut short: in full until `settle`
         if found.key != invoice.key and found.key not in places:
             places[found.key], totals[found.key] = found.at, (found.total, found.face)
             carried.setdefault(found.key, found.lines)
             begun.add(found.key)
             not_done.add(found.key)
-    for key, at in _charged_by_others(unit):  # messages no longer done keep their charge: the earliest
+    for key, at in _charged_by_others(others):  # messages no longer done keep their charge: the earliest
         finished[key] = min(finished.get(key, at), at)
     by_hand: set[str] = set()
-    for found in _closed_as_handled(unit, documents):  # a done message of the key is its record
+    for found in _closed_as_handled(others, documents):  # a done message of the key is its record
         if found.key == invoice.key or found.key in places:
             continue
         places[found.key], totals[found.key] = found.at, (found.total, found.face)
@@ -426,10 +427,26 @@ def _applied(unit: order_events.EventUnit) -> list[Applied]:
     """The NF-e applied by this order's other done invoices messages — of the same ERP
     (`unit.generation`): after the ERP connection moved, the old ERP's order of the same number is
     another order, whose NF-e this one owes nothing of."""
-    return _applied_where(unit, Message.status == MessageStatus.DONE.value)
+    with session_scope() as session:
+        rows = order_events.order_messages(
+            session, unit, Message.status == MessageStatus.DONE.value, Message.id != unit.message_id
+        )
+        return _applied_of(rows)
 
 
-def _charged_not_done(unit: order_events.EventUnit) -> list[Applied]:
+def _not_done(unit: order_events.EventUnit) -> list[Message]:
+    """This order's other invoices messages that are not done (of the same ERP, in id order), read
+    once for `_charged_not_done`, `_begun_not_done`, `_charged_by_others` and `_closed_as_handled`,
+    each of which takes its own of them: one SELECT, outside a transaction (ledger.db.read_scope),
+    rather than a session and a SELECT each on every invoice event. Detached, their columns loaded:
+    only read."""
+    with read_scope() as session:
+        return order_events.order_messages(
+            session, unit, Message.status != MessageStatus.DONE.value, Message.id != unit.message_id
+        )
+
+
+def _charged_not_done(others: Sequence[Message]) -> list[Applied]:
     """The NF-e this order's other invoices messages charged though they are not done now (failed,
     parked; one pending or retrying made this event wait: jobs.order_events.wait_for_earlier): a run
     that asked the capture keeps the key on its response at once (jobs.invoice_record.KEY, beside its
@@ -437,34 +454,30 @@ def _charged_not_done(unit: order_events.EventUnit) -> list[Applied]:
     replay failed. Its money was asked for (taken, pending at the gateway or refused, as for a done
     message), and its Retry only follows that capture (jobs.invoice_capture.recheck): left out, the
     order's next NF-e would take that money as paid ahead for itself and charge nothing (nor close
-    the authorisation as the last). Not one closed as handled (skipped): `_closed_as_handled`."""
-    return _applied_where(
-        unit, Message.status.not_in((MessageStatus.DONE.value, MessageStatus.SKIPPED.value))
-    )
+    the authorisation as the last). Not one closed as handled (skipped): `_closed_as_handled`.
+    `others`: the order's other messages not done (`_not_done`)."""
+    return _applied_of([m for m in others if m.status != MessageStatus.SKIPPED.value])
 
 
-def _begun_not_done(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> list[Applied]:
+def _begun_not_done(others: Sequence[Message], documents: Sequence[Invoice]) -> list[Applied]:
     """The NF-e whose capture this order's other invoices messages began (CAPTURING) and were cut
     short asking, before keeping a capture record (no KEY: a crash, orderCapture's answer lost or
     refused), the message then left failed or parked: whether and how much of its money landed only
     Shopify's transactions tell (`settle`). Its total is its event's document's, else the ERP order's
-    `documents` (`_document_of_message`). Not one closed as handled: `_closed_as_handled`."""
-    with session_scope() as session:
-        rows = order_events.order_messages(
-            session, unit,
-            Message.status.not_in((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
-            Message.id != unit.message_id,
-        )  # fmt: skip
-        found = []
-        for message in rows:
-            response = message.response_payload or {}
-            key = response.get(CAPTURING)
-            if not key or response.get(KEY):
-                continue
-            document, lines = _document_of_message(message, key, documents)
-            if document is not None:
-                found.append(Applied(message.id, key, document.total, None, document.total, lines))
-        return found
+    `documents` (`_document_of_message`). Not one closed as handled: `_closed_as_handled`.
+    `others`: the order's other messages not done (`_not_done`)."""
+    found = []
+    for message in others:
+        if message.status == MessageStatus.SKIPPED.value:
+            continue
+        response = message.response_payload or {}
+        key = response.get(CAPTURING)
+        if not key or response.get(KEY):
+            continue
+        document, lines = _document_of_message(message, key, documents)
+        if document is not None:
+            found.append(Applied(message.id, key, document.total, None, document.total, lines))
+    return found
 
 
 def _document_of_message(
@@ -486,20 +499,18 @@ def _document_of_message(
     return document, (event.lines if event is not None else ())
 
 
-def _applied_where(unit: order_events.EventUnit, status: Any) -> list[Applied]:
-    """The NF-e the order's other invoices messages in `status` (an SQL condition) keep as applied."""
-    with session_scope() as session:
-        rows = order_events.order_messages(session, unit, status, Message.id != unit.message_id)
-        found = []
-        for message in rows:
-            applied = _applied_document(message)
-            if applied is not None:
-                key, total, face = applied
-                found.append(Applied(message.id, key, total, _charged_at(message), face, _lines(message)))
-        return found
+def _applied_of(rows: Sequence[Message]) -> list[Applied]:
+    """The NF-e invoices messages `rows` keep as applied (`_applied_document`), in their order."""
+    found = []
+    for message in rows:
+        applied = _applied_document(message)
+        if applied is not None:
+            key, total, face = applied
+            found.append(Applied(message.id, key, total, _charged_at(message), face, _lines(message)))
+    return found
 
 
-def _charged_by_others(unit: order_events.EventUnit) -> list[tuple[str, datetime]]:
+def _charged_by_others(others: Sequence[Message]) -> list[tuple[str, datetime]]:
     """(key, when charged) of the NF-e this order's other invoices messages that are not done now
     charged: a done message a later run of it left otherwise (a Replay skipped because the ERP
     cancelled its NF-e since, a replay that failed) keeps on its response the key it applied and
@@ -508,47 +519,43 @@ def _charged_by_others(unit: order_events.EventUnit) -> list[tuple[str, datetime
     after it is the merchant's, which the order's next NF-e (a re-issue of it included) must not
     capture back. Not the row's finished_at: the later run rewrote it. A message closed as handled
     that never ran to the end is not counted (`_closed_as_handled`: its money is the person's), nor
-    the part of one left to a person (SETTLED)."""
-    with session_scope() as session:
-        rows = order_events.order_messages(
-            session, unit, Message.status != MessageStatus.DONE.value, Message.id != unit.message_id
-        )
-        found = []
-        for message in rows:
-            response = message.response_payload or {}
-            key = response.get(KEY) or (None if handled.info(message) else response.get(CAPTURING))
-            if not key or _settled_amount(message) > ZERO:
-                continue
-            at = kept_time(response.get(CHARGED_AT)) or _asked_at(message)
-            if at is None and not response.get(KEY):  # its capture began, no record: when it began
-                at = kept_time(response.get(CAPTURING_AT))
-            if at is not None:
-                found.append((key, at))
-        return found
+    the part of one left to a person (SETTLED). `others`: the order's other messages not done
+    (`_not_done`)."""
+    found = []
+    for message in others:
+        response = message.response_payload or {}
+        key = response.get(KEY) or (None if handled.info(message) else response.get(CAPTURING))
+        if not key or _settled_amount(message) > ZERO:
+            continue
+        at = kept_time(response.get(CHARGED_AT)) or _asked_at(message)
+        if at is None and not response.get(KEY):  # its capture began, no record: when it began
+            at = kept_time(response.get(CAPTURING_AT))
+        if at is not None:
+            found.append((key, at))
+    return found
 
 
-def _closed_as_handled(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> list[Applied]:
+def _closed_as_handled(others: Sequence[Message], documents: Sequence[Invoice]) -> list[Applied]:
     """The NF-e of this order's other invoices messages a person closed as handled (ledger.handled)
     over the NF-e's money (`about_money`) after the run wrote its key on the order (WRITTEN, or
     CAPTURING: the capture was being asked): the NF-e is on the order and its money the person's (a
     capture made by hand in Shopify, a Pix at the counter), though no done message applied it when
     no later event of it came. Its total is its event's document's, else the ERP order's `documents`
     (an event that named none); one neither gives is not counted. Never charged by the app (no
-    `finished`); `settle` counts its money the way a later event of it would (SETTLED)."""
-    with session_scope() as session:
-        rows = order_events.order_messages(
-            session, unit, Message.status == MessageStatus.SKIPPED.value, Message.id != unit.message_id
-        )
-        found = []
-        for message in rows:
-            response = message.response_payload or {}
-            key = response.get(CAPTURING) or response.get(WRITTEN)
-            if not key or handled.info(message) is None or not about_money(message):
-                continue
-            document, lines = _document_of_message(message, key, documents)
-            if document is not None:
-                found.append(Applied(message.id, key, document.total, None, document.total, lines))
-        return found
+    `finished`); `settle` counts its money the way a later event of it would (SETTLED). `others`:
+    the order's other messages not done (`_not_done`)."""
+    found = []
+    for message in others:
+        if message.status != MessageStatus.SKIPPED.value:
+            continue
+        response = message.response_payload or {}
+        key = response.get(CAPTURING) or response.get(WRITTEN)
+        if not key or handled.info(message) is None or not about_money(message):
+            continue
+        document, lines = _document_of_message(message, key, documents)
+        if document is not None:
+            found.append(Applied(message.id, key, document.total, None, document.total, lines))
+    return found
 
 
 def _lines(message: Message) -> tuple[OrderLine, ...]:
