@@ -7,15 +7,18 @@ crashed is money asked (B never asks it again), never money reported as taken.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from jobs import invoices
+from jobs.invoice_documents import Documents, own_landed
 from ledger.models import MessageStatus
 from sandbox.shopify.resolvers.order_capture import answer_next_capture, settle_captures
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyNetworkError, ShopifyUserErrors, UserError
+from shopify_app.admin_api.order_settlement import CaptureInfo, Settlement
 
 from .conftest import World
 from .test_capture_answers import _amounts, _fulfillment_fails
@@ -140,3 +143,29 @@ def test_a_capture_of_the_first_nfe_pending_when_its_run_crashed_is_asked_not_ta
     state = world.settlement(order.gid)
     assert state.paid == part_a + part_b and state.open_authorization() is None
     assert world.link(order.gid).captured_amount == part_a + part_b
+
+
+def test_the_nfe_own_captures_are_those_beyond_what_shopify_held_when_its_charge_began() -> None:
+    """The rule (jobs.invoice_documents.own_landed), pure: A's capture c1 (R$ 100, taken before B's
+    charge began), B's c2 (R$ 30 taken) and c3 (R$ 10, pending at the gateway: asked), a refused c4.
+    B (R$ 50) owns c2 and c3 once its charge began with c1 held; nothing before it began; all of its
+    total once applied (a replay), or when its charge began before that record was kept (the rule
+    before: what Shopify holds counts as its own first); never above its total."""
+    captures = (
+        CaptureInfo("c1", "a1", "SUCCESS", Decimal("100.00")),
+        CaptureInfo("c2", "a1", "SUCCESS", Decimal("30.00")),
+        CaptureInfo("c3", "a1", "PENDING", Decimal("10.00")),
+        CaptureInfo("c4", "a1", "FAILURE", Decimal("20.00")),
+    )
+    state = Settlement(
+        id="gid://shopify/Order/1", name="#1", cancelled_at=None, financial_status=None,
+        fulfillment_status=None, tags=[], current_total=None, currency="BRL", total_capturable=Decimal(0),
+        authorizations=[], paid=Decimal("130.00"), nfe={}, captures=captures,
+    )  # fmt: skip
+    b = Documents(["A", "B"], Decimal("150.00"), None, own=Decimal("50.00"), begun=Decimal("100.00"))
+    assert own_landed(b, state, False, None) == 0
+    assert own_landed(b, state, True, ["c1"]) == Decimal("40.00")
+    assert own_landed(b, state, True, ["c1", "c2", "c3", "c4"]) == 0  # its first run took nothing
+    assert own_landed(b, state, True, []) == Decimal("50.00")  # never above its own total
+    assert own_landed(b, state, True, None) == Decimal("50.00")
+    assert own_landed(replace(b, applied_by=7), state, False, None) == Decimal("50.00")
