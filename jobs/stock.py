@@ -76,6 +76,10 @@ it carried, its error kept (jobs.stock_superseded): the later pass seldom sends 
 A product's policy message left open is closed likewise once the deciding company's pass (or its
 Retry) finds its variants at the policy their stock control asks, or once its company no longer
 decides the policy (jobs.stock_policy_settled): nothing is sent under its unit any more.
+A SKU whose stock control at another mapped company differs from the deciding company's sells at
+that company's location under the deciding company's rule: it is named once for a person (a skipped
+message per SKU and company, done when the difference ends), checked only for the SKUs whose
+control a pass reads turned, and for every SKU once by the deciding company (jobs.stock_control).
 A ProdutoEstoque record the client cannot read fails a message of its own, the company's watermark
 held below it, while every other level is written; a company whose read the ERP refuses (not a
 transient failure: RQ retries those) fails a message naming it while the other companies sync
@@ -99,6 +103,7 @@ from erp.records import Stock
 from jobs import (
     catalog_tracking,
     stock_closed,
+    stock_control,
     stock_in_flight,
     stock_policy_settled,
     stock_records,
@@ -153,6 +158,9 @@ LOCATION_KIND = "stock_location"  # erp_id = company, shopify_id = the location 
 # erp_id POLICY_FROM, digest = the company whose stock control the inventoryPolicies were last read from
 POLICY_FROM_KIND = "stock_policy_from"
 POLICY_FROM = "store"
+# ... its data: the deciding company's pass compared every SKU's stock control with the other companies'
+# (jobs.stock_control) since it decides: a marker written before that check existed reads its rows once
+CONTROL_READ = "stock_control"
 # erp_id = company, digest = the catalog's items_tracked mark its ERP rows were last read whole after
 TRACKED_FROM_KIND = "stock_tracked_from"
 IGNORED = "not sold in this store (setting ignored_companies)"  # why an ignored company's refusal ended
@@ -440,9 +448,9 @@ def _sync_levels(
         moved = _location_moved(session, shop.shop_id, company, location)
         stock_vacate.note(session, shop.shop_id, company, location, others=moved)
         _forget_others_at(session, shop.shop_id, company, location)
-        policy_moved = _policy_moved(session, shop, company)
+        policy_moved, control_unread = _policy_moved(session, shop, company)
         tracked_from = _tracked_since(session, shop.shop_id, company)
-        whole = every_row or only or moved or policy_moved or tracked_from is not None
+        whole = every_row or only or moved or policy_moved or control_unread or tracked_from is not None
         since = None if whole else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     # Taken before the ERP rows: an order reaching the ERP while they are read is in one or the
     # other, never in neither (jobs.stock_pending.pending_since).
@@ -462,10 +470,18 @@ def _sync_levels(
         targets = _targets(
             session, shop, company, bases, list(dict.fromkeys([*rechecks, *reread])), only is None, before
         )
-        entries, policies, quiet = _changes(
+        entries, policies, quiet, turned = _changes(
             session, shop, company, location, targets, force=only is not None, moved=moved, reread=reread
         )
         bindings.upsert_many(session, shop.shop_id, STOCK_KIND, quiet)
+        # A SKU whose stock control differs from the deciding company's, named once (jobs.stock_control):
+        # those whose control turned, or every one read when who is compared may have changed.
+        if control_unread:
+            stock_control.settle_undecided(session, shop.shop_id, company)
+        every = moved or control_unread or only is not None
+        checked = {t.id_sku: t.base is not None for t in targets if every or t.id_sku in turned}
+        mapped = [c for c in shop.locations if c not in result.closed]
+        stock_control.note(session, shop.shop_id, shop.policy_company, company, mapped, checked)
     result.unchanged += len(targets) - len(entries) - len(quiet)
     entries = [e for e in entries if e.id_sku not in held]
     writer = BatchWriter(
@@ -514,10 +530,9 @@ def _sync_levels(
                 watermarks.advance(session, shop.shop_id, FLOW, scope, at, 0, started)
             if moved:
                 bindings.upsert_many(session, shop.shop_id, LOCATION_KIND, [BindingRow(scope, location)])
-            if policy_moved:
-                bindings.upsert_many(
-                    session, shop.shop_id, POLICY_FROM_KIND, [BindingRow(POLICY_FROM, None, scope)]
-                )
+            if policy_moved or control_unread:
+                marker = BindingRow(POLICY_FROM, None, scope, {CONTROL_READ: True})
+                bindings.upsert_many(session, shop.shop_id, POLICY_FROM_KIND, [marker])
             if tracked_from is not None:
                 bindings.upsert_many(
                     session, shop.shop_id, TRACKED_FROM_KIND, [BindingRow(scope, None, tracked_from)]
@@ -651,15 +666,19 @@ def _location_moved(session: Any, shop_id: int, company: int, location: str) -> 
     return marker is None or marker.shopify_id != location
 
 
-def _policy_moved(session: Any, shop: _Shop, company: int) -> bool:
-    """True when `company` decides the inventoryPolicy now (jobs.stock._Shop.policy_company) and the
-    policies were last read from another company's stock control (the store link moved to another
-    company, or its company lost or got a location): the pass reads every ERP row of the company,
-    so each SKU's policy follows it, not only those whose stock row changed since the watermark."""
+def _policy_moved(session: Any, shop: _Shop, company: int) -> tuple[bool, bool]:
+    """(moved, control unread). Moved: `company` decides the inventoryPolicy now
+    (jobs.stock._Shop.policy_company) and the policies were last read from another company's stock
+    control (the store link moved to another company, or its company lost or got a location): the
+    pass reads every ERP row of the company, so each SKU's policy follows it, not only those whose
+    stock row changed since the watermark. Control unread: moved, or `company` decides and its pass
+    has not compared every SKU's stock control with the other companies' yet (jobs.stock_control:
+    the marker says so, read in the same statement); the pass reads every row for that once."""
     if shop.policy_company != company:
-        return False
+        return False, False
     marker = bindings.get_many(session, shop.shop_id, POLICY_FROM_KIND, [POLICY_FROM]).get(POLICY_FROM)
-    return marker is None or marker.digest != str(company)
+    moved = marker is None or marker.digest != str(company)
+    return moved, moved or marker is None or not (marker.data or {}).get(CONTROL_READ)
 
 
 def _tracked_since(session: Any, shop_id: int, company: int) -> str | None:
@@ -698,18 +717,22 @@ def _changes(
     force: bool,
     moved: bool = False,
     reread: dict[str, list[stock_reread.Move]] | None = None,
-) -> tuple[list[LevelEntry], dict[str, list[tuple[str, str, str]]], list[BindingRow]]:
-    """Levels to write, policies to change (per product) and unchanged bindings to refresh. A SKU
-    in `reread` (Shopify moved its level itself, jobs.stock_reread) is read before it is written,
-    whatever its binding says, its drops checked against what Shopify should show by now."""
+) -> tuple[list[LevelEntry], dict[str, list[tuple[str, str, str]]], list[BindingRow], set[str]]:
+    """Levels to write, policies to change (per product), unchanged bindings to refresh, and the
+    SKUs whose stock control turned (jobs.stock_control.turned: read from the bindings read here
+    anyway). A SKU in `reread` (Shopify moved its level itself, jobs.stock_reread) is read before it
+    is written, whatever its binding says, its drops checked against what Shopify should show by now."""
     known = bindings.get_many(session, shop.shop_id, STOCK_KIND, [f"{company}:{t.id_sku}" for t in targets])
     policy_known = bindings.get_many(session, shop.shop_id, POLICY_KIND, [t.id_sku for t in targets])
     entries: list[LevelEntry] = []
     quiet: list[BindingRow] = []
     policies: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    turned: set[str] = set()
     for t in targets:
         key = f"{company}:{t.id_sku}"
         old = known.get(key)
+        if stock_control.turned(old, t.base):
+            turned.add(t.id_sku)
         sent = (old.data or {}).get("sent") if old is not None else None
         # What was sent holds for this item at this location only, and only while the location is
         # known to hold the company's levels (a moved company, or one whose marker was forgotten
@@ -758,7 +781,7 @@ def _changes(
                 unsure=bool(tried),
             )
         )
-    return entries, policies, quiet
+    return entries, policies, quiet, turned
 
 
 def _should_show(
@@ -858,11 +881,16 @@ def _ignore(shop_id: int, company: int) -> None:
 
 
 def _forget_location(session: Any, shop_id: int, company: int) -> None:
-    session.execute(
+    """Where the company's levels were written is forgotten. When it was known (the company was
+    mapped until now), the stock-control differences named for it are done (jobs.stock_control):
+    it sells nothing here any more. Its refusal each pass finds nothing to forget and reads no more."""
+    forgotten = session.execute(
         delete(Binding).where(
             Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
         )
     )
+    if forgotten.rowcount:
+        stock_control.settle_unmapped(session, shop_id, company)
 
 
 def _resume_refused(session: Any, shop_id: int, company: int, why: str | bool = True) -> None:

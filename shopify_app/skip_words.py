@@ -288,6 +288,36 @@ WORDS: dict[str, Text] = {
         "stock; company {now} does, and its pass sends what differs; the original error is kept in the "
         "detail",
     ),
+    # stock (jobs.stock_control: a SKU's stock control differs between the company deciding its
+    # inventoryPolicy and another mapped company; named once, done when the difference ends)
+    "stock_control_differs_deny": (
+        "O controle de estoque difere: a empresa {deciding} controla o estoque do SKU {sku} no ERP e a "
+        "empresa {company} não; a Shopify guarda uma só política de estoque (inventoryPolicy) por variante, "
+        "e quem a decide é o controle de estoque da empresa {deciding}, então também no local da empresa "
+        "{company} o item para de vender em 0, e o nível lá fica como o app o gravou por último (o app não "
+        "grava nenhum enquanto a empresa {company} não controla o estoque); dê o mesmo controle de estoque "
+        "às duas empresas no ERP se a loja da empresa {company} deve vendê-lo sem limite",
+        "Stock control differs: company {deciding} controls the stock of SKU {sku} in the ERP and company "
+        "{company} does not; Shopify keeps one inventoryPolicy per variant, and company {deciding}'s stock "
+        "control decides it, so at company {company}'s location too the item stops selling at 0, its level "
+        "there left as the app last wrote it (it writes none while company {company} does not control the "
+        "stock); set the same stock control for both companies in the ERP if company {company}'s store "
+        "should sell it without limit",
+    ),
+    "stock_control_differs_continue": (
+        "O controle de estoque difere: a empresa {deciding} não controla o estoque do SKU {sku} no ERP e a "
+        "empresa {company} controla; a Shopify guarda uma só política de estoque (inventoryPolicy) por "
+        "variante, e quem a decide é o controle de estoque da empresa {deciding}, então o item continua "
+        "vendendo sem estoque em todos os locais, inclusive no da empresa {company}: o nível lá segue o "
+        "estoque da empresa {company} no ERP, mas a Shopify vende além do 0; dê o mesmo controle de estoque "
+        "às duas empresas no ERP se a loja da empresa {company} deve parar no seu estoque",
+        "Stock control differs: company {deciding} does not control the stock of SKU {sku} in the ERP and "
+        "company {company} does; Shopify keeps one inventoryPolicy per variant, and company {deciding}'s "
+        "stock control decides it, so the item keeps selling when out of stock at every location, company "
+        "{company}'s too: its level there follows company {company}'s ERP stock, but Shopify sells past 0; "
+        "set the same stock control for both companies in the ERP if company {company}'s store should stop "
+        "at its stock",
+    ),
     # price lists
     "price_list_market_unmapped": (
         "O mercado não está mais mapeado a um par do ERP: nada a configurar",

@@ -3,9 +3,10 @@
 A stock batch message whose SKUs have ERP stock above what a Shopify level holds keeps its note in
 English in its response (`note`, jobs.stock_writer) and beside it its words (`note_words`:
 ledger.words.beside); one whose SKUs were set aside because Shopify's level kept moving, likewise
-(`moving_note`, `moving_note_words`); the message's page says it in the request's locale (`in_locale`). A note
-with no words (a message stored before them) reads as it was written. Params: SKUs and the ERP's
-figures (NUMBER).
+(`moving_note`, `moving_note_words`); a stock-control difference's message once done, why
+(`settled`, `settled_words`: jobs.stock_control); the message's page says it in the request's locale
+(`in_locale`). A note with no words (a message stored before them) reads as it was written. Params:
+SKUs, companies and the ERP's figures (NUMBER).
 """
 
 from __future__ import annotations
@@ -34,6 +35,25 @@ WORDS: dict[str, Text] = {
         "Shopify's level kept changing between our read and our write (sold, or set by another app) "
         "in {rounds} compare-and-swap rounds in a row: left as Shopify shows it, and sent again by the "
         "next pass: {skus}",
+    ),
+    # jobs.stock_control: why a stock-control difference's message is done (its response's `settled`)
+    "stock_control_same": (
+        "O controle de estoque do SKU {sku} na empresa {company} voltou a ser igual ao da empresa "
+        "{deciding}: nada mais a dizer",
+        "Company {company}'s stock control of SKU {sku} is the same as company {deciding}'s again: nothing "
+        "left to say",
+    ),
+    "stock_control_unmapped": (
+        "A empresa {company} não está mais mapeada a um local desta loja (ou está fechada no ERP): o "
+        "controle de estoque dela para o SKU {sku} não importa mais aqui",
+        "Company {company} is no longer mapped to a location of this store (or is closed in the ERP): its "
+        "stock control of SKU {sku} no longer matters here",
+    ),
+    "stock_control_not_decided": (
+        "A empresa {was} não decide mais se o SKU {sku} vende quando sem estoque; quem decide é a empresa "
+        "{now}, e a passagem dela aponta de novo o que for diferente",
+        "Company {was} no longer decides whether SKU {sku} sells when out of stock; company {now} does, and "
+        "its pass names any difference anew",
     ),
 }
 

@@ -182,7 +182,7 @@ def generate_chain(
             t.mrl_prodempseg,
             _prices(rng, products, pack_by_family, weighed, company_ids, segment_ids, now, today),
         )
-        _insert(conn, t.mrl_produtoempresa, _stock(rng, products, weighed, company_ids, now))
+        _insert(conn, t.mrl_produtoempresa, _stock(rng, seed, products, weighed, company_ids, now))
     summary = ChainSummary(companies, segments, len(families), len(products), skus, price_rows, now)
     logger.info("consinco sandbox: generated %s", summary)
     return summary
@@ -355,11 +355,46 @@ def _prices(
                     yield row
 
 
+# Stock control (INDCONTROLAESTOQUEECOMM) is mostly a product's, set alike in every store: about
+# this share of products has none anywhere, and a product's control differs at one company only
+# this rarely (a store that took it up, or dropped it, alone). Drawn independently per company, nearly
+# every product without control somewhere would differ between companies: Shopify keeps one
+# inventoryPolicy per variant, so each such SKU is named to the merchant (jobs.stock_control).
+NO_STOCK_CONTROL = 0.05
+STOCK_CONTROL_DIFFERS = 0.002
+
+
+def _stock_control(seed: int, seqproduto: int, companies: list[int]) -> dict[int, str]:
+    """Each company's INDCONTROLAESTOQUEECOMM for the product: the product's own, then each company
+    that differs from it. Drawn from a generator of its own (seed and product), so the chain's
+    stream (`rng`) stays as it was and every other row with it."""
+    own = random.Random(f"stock-control:{seed}:{seqproduto}")
+    controlled = own.random() >= NO_STOCK_CONTROL
+    flags = {}
+    for company in companies:
+        here = controlled != (own.random() < STOCK_CONTROL_DIFFERS)
+        flags[company] = "S" if here else "N"
+    return flags
+
+
+def _spent(rng: random.Random, value: str) -> str:
+    """`value`, after the draw the company's stock control once took from `rng` (kept: the rows
+    drawn after it are the seeded data tests and benchmarks know)."""
+    rng.random()
+    return value
+
+
 def _stock(
-    rng: random.Random, products: list[dict], weighed: set[int], companies: list[int], now: dt.datetime
+    rng: random.Random,
+    seed: int,
+    products: list[dict],
+    weighed: set[int],
+    companies: list[int],
+    now: dt.datetime,
 ) -> Iterable[dict]:
     for product in products:
         is_weighed = product["seqfamilia"] in weighed
+        control = _stock_control(seed, product["seqproduto"], companies)
         for company in companies:
             scale = 60.0 if is_weighed else 200
             loja = round(rng.uniform(0, scale), 3) if is_weighed else float(rng.randint(0, int(scale)))
@@ -375,7 +410,7 @@ def _stock(
                 "qtdreservadavda": float(rng.randint(0, 4)),
                 "qtdreservadareceb": float(rng.choice([0, 0, 1])),
                 "qtdreservadafixa": float(rng.choice([0, 0, 2])),
-                "indcontrolaestoqueecomm": "N" if rng.random() < 0.05 else "S",
+                "indcontrolaestoqueecomm": _spent(rng, control[company]),
                 "estqsegurancaecommerce": float(rng.choice([0, 0, 2, 5, 10])),
                 "dtaalteracao": now,
                 "dtahorultmovtoestq": now,

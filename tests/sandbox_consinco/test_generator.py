@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 
 from sqlalchemy import func, select
@@ -30,6 +31,43 @@ def test_same_seed_gives_the_same_chain(tmp_path):
     generate_chain(other, skus=400, companies=3, seed=43, now=NOW)
     assert _dump(first) == _dump(second)
     assert _dump(first)["map_produto"] != _dump(other)["map_produto"]
+
+
+# The chain generate_chain(skus=300, companies=3, seed=7, now=NOW) drew before stock control was
+# drawn per product, every column but INDCONTROLAESTOQUEECOMM: tests and benchmarks know this data.
+STREAM_BEFORE_CONTROL = "272e23062b78e3cdfcdb6c7d74cbcd2bb3451e4e5827ae82f8fcd4fb11ef70ae"
+
+
+def test_stock_control_is_drawn_aside_and_leaves_every_other_draw_as_it_was(tmp_path):
+    """Stock control is drawn from a generator of its own (seed, product): the chain's stream, and
+    with it every other row the seeded tests rely on, is the one drawn before."""
+    store = Store(str(tmp_path / "stream.db"))
+    generate_chain(store, skus=300, companies=3, seed=7, now=NOW)
+    digest = hashlib.sha256()
+    with store.read() as conn:
+        for table in t.metadata.sorted_tables:
+            columns = [c for c in table.c if c.name != "indcontrolaestoqueecomm"]
+            rows = sorted(tuple(row) for row in conn.execute(select(*columns)))
+            digest.update(repr((table.name, rows)).encode())
+    assert digest.hexdigest() == STREAM_BEFORE_CONTROL
+
+
+def test_stock_control_is_a_products_and_differs_between_companies_rarely(tmp_path):
+    """About 5% of products have no stock control in any company; a company differing from the
+    product's own is rare (0.2% of product x company), so a demo store names a few dozen SKUs whose
+    control differs between companies (jobs.stock_control), not hundreds."""
+    store = Store(str(tmp_path / "control.db"))
+    generate_chain(store, skus=5000, companies=3, seed=7, now=NOW)
+    m = t.mrl_produtoempresa
+    flags: dict[int, set[str]] = {}
+    with store.read() as conn:
+        for seq, flag in conn.execute(select(m.c.seqproduto, m.c.indcontrolaestoqueecomm)):
+            flags.setdefault(seq, set()).add(flag)
+    products = len(flags)
+    none = sum(1 for f in flags.values() if f == {"N"})
+    differing = sum(1 for f in flags.values() if len(f) > 1)
+    assert 0.03 < none / products < 0.07, none
+    assert 0 < differing < 0.015 * products, differing
 
 
 def test_exact_sku_count_and_supermarket_shapes(tmp_path):
