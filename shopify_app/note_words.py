@@ -128,6 +128,14 @@ WORDS: dict[str, Text] = {
         "NF-e {key} was cancelled in the ERP after invoicing (event #{seq}); the Shopify order {name} is "
         "cancelled. {money}",
     ),
+    # the ERP cancelled the order before invoicing and the payment was kept (cancel_refund off);
+    # {money}: the check_kept words
+    "cancel_before_invoicing_money_kept": (
+        "o ERP cancelou o pedido {name} antes de faturá-lo (evento nº {seq}); o pedido está cancelado na "
+        "Shopify. {money}",
+        "the ERP cancelled order {name} before invoicing it (event #{seq}); the Shopify order is "
+        "cancelled. {money}",
+    ),
     "check_refunded": (
         "Confira se saíram mercadorias da loja e se o reembolso chegou ao cliente.",
         "Check whether goods left the store and that the refund reached the customer.",

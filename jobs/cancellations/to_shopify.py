@@ -37,7 +37,9 @@ the ERP invoiced it") has nothing left to do either: it ends skipped and its not
 Shopify's cancellation failing (or refused) after the app cancelled fulfillments leaves the order
 live without them: the failure names them with their tracking (`_fulfillments_undone`), as the
 event's note on the link does. The invoiced order's note says what to check of the money by what
-the cancellation did with it (cancel_refund).
+the cancellation did with it (cancel_refund); so does the note of an order cancelled before
+invoicing whose payment was kept (cancel_refund off, paid at checkout: `_money_kept`): both sides
+are cancelled, so nothing else would tell a person the customer's money is still held.
 """
 
 from __future__ import annotations
@@ -505,6 +507,9 @@ def _update_link(
         elif outcome.get("fulfillments_cancelled"):
             text, words = _fulfilled_before_invoicing_note(unit, state, outcome)
             order_notes.put(link, FLOW, text, words=words)
+        elif _money_kept(state, outcome):
+            text, words = _money_kept_note(unit, state, outcome)
+            order_notes.put(link, FLOW, text, words=words)
 
 
 def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: OrderLink) -> None:
@@ -590,6 +595,30 @@ def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> tuple[str, tr
         ), ("check_kept", status)
     said = f"Check whether goods left the store and how the payment was settled (Shopify shows {shown})."
     return said, ("check_settled", status)
+
+
+def _money_kept(state: Settlement, outcome: dict[str, Any]) -> bool:
+    """Pure: the app's cancellation kept money the customer paid: asked with cancel_refund off
+    (`"refund" in outcome`: an attempt of this message asked; else the order was cancelled by
+    someone else, who settled the money), not voided (nothing was charged) and something paid
+    and not refunded. Before invoicing no NF-e note says so, and the reconciliation sees both sides
+    cancelled: without a note nobody is told to give it back."""
+    return "refund" in outcome and not outcome["refund"] and not _voided(state) and state.kept > 0
+
+
+def _money_kept_note(
+    unit: order_events.EventUnit, state: Settlement, outcome: dict[str, Any]
+) -> tuple[str, trace.Words]:
+    """The note of an order the ERP cancelled before invoicing whose payment was kept (`_money_kept`),
+    and its words: what the invoiced path's note says of the money (`_money_to_check`)."""
+    check, check_words = _money_to_check(state, outcome)
+    seq = unit.event.seq_evento
+    text = (
+        f"{FLOW}: the ERP cancelled order {state.name} before invoicing it (event #{seq}); the Shopify "
+        f"order is cancelled. {check}"
+    )
+    said = {"name": state.name, "seq": seq, "money": check_words}
+    return text, ("cancel_before_invoicing_money_kept", said)
 
 
 def _fulfilled_before_invoicing_note(

@@ -3,7 +3,9 @@
 - fulfillments the app cancelled before Shopify's cancellation failed are named (the order is live
   without them, and may be shipped again);
 - a fulfillment refused before invoicing is the store's, not "fulfilled at invoicing";
-- an invoiced order cancelled with cancel_refund off does not say a refund was sent.
+- an invoiced order cancelled with cancel_refund off does not say a refund was sent;
+- an order paid at checkout that the ERP cancels before invoicing with cancel_refund off keeps the
+  customer's money: the link says so (refund what they paid), not a silent "done".
 """
 
 from __future__ import annotations
@@ -85,6 +87,44 @@ def test_nfe_cancelled_with_refund_off_does_not_say_a_refund_reached_the_custome
 
     [said] = [say_note(p, "pt-BR") for p in order_notes.words_of(world.link(order.gid)).values()]
     assert said and "a Shopify mostra pago" in said and "PAID" not in said, said  # no raw status code
+
+
+def test_money_kept_on_an_erp_cancel_before_invoicing_is_flagged_for_a_person(world) -> None:
+    """The review's case: paid at checkout (Pix), cancelled in the ERP before invoicing, cancel_refund
+    off. Shopify cancels the order still PAID; the message ended done, the link had no note and the
+    reconciliation saw nothing (both sides cancelled): the money was kept and nobody was told."""
+    from ledger import order_notes
+    from shopify_app.note_words import say_note
+
+    _settings(world, cancel_refund=False)
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")  # paid at checkout
+    world.erp.cancel(order.nro, "Ruptura de estoque")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    doc = world.order_doc(order.gid)
+    assert doc["cancelledAt"] and doc["displayFinancialStatus"] == "PAID"  # the money was kept
+    link = world.link(order.gid)
+    note = order_notes.note_of(link, "cancellations") or ""
+    assert "before invoicing" in note and f"event #{message.unit_key.split(':')[1]}" in note, note
+    assert "payment was kept" in note and "refund the customer what they paid" in note, note
+    assert "Shopify shows paid" in note, note
+    [said] = [say_note(p, "pt-BR") for p in order_notes.words_of(link).values()]
+    assert said and "reembolse ao cliente" in said and "antes de faturá-lo" in said, said
+
+
+def test_refund_off_before_invoicing_with_nothing_taken_flags_nothing(world) -> None:
+    """cancel_refund off, a card only authorised (the app captures at invoicing): orderCancel voids
+    it, nothing was kept, so there is nothing to tell a person."""
+    _settings(world, cancel_refund=False)
+    order = world.linked_order([(world.plain(1), 2)], gateway="cartao", capture="manual")
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert world.order_doc(order.gid)["displayFinancialStatus"] == "VOIDED"
+    assert world.link(order.gid).needs_attention is None
 
 
 def test_nfe_cancelled_with_refund_on_says_to_check_the_refund(world) -> None:
