@@ -5,11 +5,12 @@ unit_key "cancel:<numeric order id>".
 
 - Sent to the ERP and not invoiced: cancel the ERP order (POST .../Cancelamento; cancelling
   twice is fine, so an echo of a cancellation that started in the ERP changes nothing).
-- Invoiced (409 PEDIDO_FATURADO, or a 409 on an order whose status, read again, is F): an NF-e
-  cannot be silently undone. The OrderLink gets this flow's note (`ledger.order_notes`: an
-  invoice's or edit's note of the order is kept beside it, never over it, and it is read first)
-  and the message fails (rejected, code PEDIDO_FATURADO whatever the ERP's codigo, kept as
-  `erp_code`) telling a person what to do.
+- Invoiced (the link shows its NF-e applied, nfe_key or status F: the ERP is not asked, its
+  refusal is not counted on; or 409 PEDIDO_FATURADO, or a 409 on an order whose status, read
+  again, is F): an NF-e cannot be silently undone. The OrderLink gets this flow's note
+  (`ledger.order_notes`: an invoice's or edit's note of the order is kept beside it, never over
+  it, and it is read first) and the message fails (rejected, code PEDIDO_FATURADO whatever the
+  ERP's codigo, kept as `erp_code`) telling a person what to do.
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
@@ -228,6 +229,12 @@ def _learn_erp_number(
 def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, reason: str | None) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
+    if link.nfe_key or link.erp_status == "F":
+        # Invoiced as the link shows it (its NF-e applied): the ERP is not asked to cancel it. Its
+        # cancel endpoint is not public (docs: the sandbox's is assumed), so its refusal of an
+        # invoiced order (409 PEDIDO_FATURADO) is not counted on: an ERP that took it would cancel
+        # an order whose NF-e is valid, and the app would call it done.
+        return _invoiced(session, link, message, nro, erp_code=None)
     motive = f"Cancelado na Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
     erp = order_clients.erp_client(shop_id)
     try:
@@ -256,29 +263,36 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
             if refusal is exc:
                 raise
             raise refusal from exc
-        nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
-        name = link.shopify_order_name or link.shopify_order_id
-        explanation = (
-            f"Order {name} was cancelled in Shopify, but ERP "
-            f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
-            "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
-            "refund with the customer."
-        )
-        nfe_words = ("nfe_key", {"key": link.nfe_key}) if link.nfe_key else ""
-        # This flow's note (ledger.order_notes): an invoice or edit that comes after notes beside it.
-        words = ("cancel_after_invoicing", {"name": name, "nro": nro, "nfe": nfe_words})
-        order_notes.put(link, FLOW, explanation, words=words)
-        log.warning(
-            "cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
-            link.shopify_order_id,
-            nro,
-        )
-        # PEDIDO_FATURADO whatever the ERP's codigo (its wording of a conflict on an invoiced order
-        # may be its own): the Messages page explains a cancellation's by it (api_explain FLOW_CODES).
-        rejected = Rejected(explanation, system="consinco", code=INVOICED,
-                            detail={"nro_pedvenda": nro, "erp_code": exc.codigo}, words=words)  # fmt: skip
-        return trace.fail(session, message, rejected).value
+        return _invoiced(session, link, message, nro, erp_code=exc.codigo)
     return _cancelled(session, shop_id, link, message, cancelled.situacao)
+
+
+def _invoiced(session: Session, link: OrderLink, message: Message, nro: int, *, erp_code: str | None) -> str:
+    """The ERP order is invoiced (the ERP refused the cancel so, or the link shows its NF-e and the
+    ERP was not asked: `erp_code` None): an NF-e cannot be silently undone, so the link gets this
+    flow's note and the message fails for a person."""
+    nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
+    name = link.shopify_order_name or link.shopify_order_id
+    explanation = (
+        f"Order {name} was cancelled in Shopify, but ERP "
+        f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
+        "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
+        "refund with the customer."
+    )
+    nfe_words = ("nfe_key", {"key": link.nfe_key}) if link.nfe_key else ""
+    # This flow's note (ledger.order_notes): an invoice or edit that comes after notes beside it.
+    words = ("cancel_after_invoicing", {"name": name, "nro": nro, "nfe": nfe_words})
+    order_notes.put(link, FLOW, explanation, words=words)
+    log.warning("cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
+                link.shopify_order_id, nro)  # fmt: skip
+    # PEDIDO_FATURADO whatever the ERP's codigo (its wording of a conflict on an invoiced order may be
+    # its own): the Messages page explains a cancellation's by it (api_explain FLOW_CODES).
+    # the ERP's code of its refusal; none when the link showed it invoiced and the ERP was not asked
+    detail: dict[str, Any] = {"nro_pedvenda": nro, "erp_code": erp_code}
+    if erp_code is None:
+        detail = {"nro_pedvenda": nro, "erp_asked": False}
+    rejected = Rejected(explanation, system="consinco", code=INVOICED, detail=detail, words=words)
+    return trace.fail(session, message, rejected).value
 
 
 def _cancelled(
