@@ -6,6 +6,9 @@ the others do. Pure: the order as read (OrderForErp) and the app's installations
   selling no goods, an order of the store's time without the app), or None.
 - refuse_ship_and_carry: a POS sale that hands part over at the counter and ships the rest is
   refused for a person (the app sends no part of an order).
+- refuse_handled_in_shopify: an order whose goods Shopify shows fulfilled, or that is closed, before
+  it reached the ERP (the store handled it in Shopify) is refused for a person: posted, it would be a
+  second ERP sale.
 - terms_waiting: what an unpaid order with payment terms (B2B, a draft order's NET / FULFILLMENT
   terms) says while it waits: Shopify takes no payment at checkout, so "waiting for payment" alone
   would read as stuck for no reason.
@@ -19,7 +22,7 @@ from typing import Any
 from ledger.errors import Rejected
 from ledger.install_periods import Gap, Installs
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, PaymentTerms
-from shopify_app.admin_api.order_results import Order
+from shopify_app.admin_api.order_results import Order, OrderLine
 
 # Why the order is not sent, in the words the message shows (trace.skip).
 TERMS_DUE: dict[str, str] = {
@@ -103,6 +106,55 @@ def refuse_ship_and_carry(read: ErpOrderRead) -> None:
         },
         words=("pos_ship_and_carry", {"order": name, "location": where}),
     )
+
+
+def refuse_handled_in_shopify(read: ErpOrderRead) -> None:
+    """An order never sent to the ERP that the store handled in Shopify: some of its goods fulfilled
+    there, or the order closed (archived). Its webhooks were missed, or it waited (for its payment, a
+    mapping) while the store fulfilled it by hand, maybe typing it into the ERP too. Posted now, the
+    ERP would pick and invoice goods that already left (a second sale, a second NF-e).
+
+    Not a silent skip: refused for a person, who checks the ERP has the sale (typed by hand: link it
+    on the Orders page, or mark the message handled); or, fulfilled or closed by mistake, cancels its
+    fulfillments (reopens it) in Shopify and clicks Retry. Goods are the lines `ever_sold_goods`
+    counts: a gift card Shopify fulfils at checkout (the order then shows PARTIALLY_FULFILLED) and the
+    tip are not, so such an order still goes. Comes after the replay of a POST that may be in the ERP
+    (jobs.orders._prepare), which this does not stop.
+
+    Raises:
+        Rejected (HANDLED_IN_SHOPIFY): naming the order.
+    """
+    fulfilled = fulfilled_goods(read.order)
+    if not fulfilled and not read.closed_at:
+        return
+    name = read.order.name
+    if fulfilled:
+        said, words = "fulfilled in Shopify", ("order_fulfilled_in_shopify", {"order": name})
+    else:
+        said, words = "closed in Shopify", ("order_closed_in_shopify", {"order": name})
+    raise Rejected(
+        f"order {name} was {said} before it reached the ERP (the store handled it there): it is not sent, "
+        "as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter it there by "
+        "hand",
+        system="app",
+        code="HANDLED_IN_SHOPIFY",
+        detail={"fulfilled_lines": [line.id for line in fulfilled], "closed_at": read.closed_at},
+        words=words,
+    )
+
+
+def fulfilled_goods(order: Order) -> list[OrderLine]:
+    """The goods lines (not a gift card, not the tip) with units Shopify shows fulfilled: current
+    quantity less unfulfilled quantity (a line whose unfulfilled quantity was not read: none)."""
+    tips = {line.id for line in order.tip_lines()}
+    return [
+        line
+        for line in order.lines
+        if not line.gift_card
+        and line.id not in tips
+        and line.unfulfilled_quantity is not None
+        and line.current_quantity > line.unfulfilled_quantity
+    ]
 
 
 def not_for_erp_words(read: ErpOrderRead, installs: Installs | None) -> tuple[str, dict[str, Any]]:

@@ -993,6 +993,28 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "handled” with a note: Retry gets the same answer.",
         ),
     ),
+    "HANDLED_IN_SHOPIFY": (
+        (
+            "O pedido nunca foi enviado ao ERP (os avisos da Shopify se perderam, ou ele esperava o "
+            "pagamento ou um De:Para) e a loja já o atendeu na Shopify: processou seus itens ou fechou "
+            "(arquivou) o pedido. Enviá-lo agora faria o ERP separar e faturar uma segunda vez mercadorias "
+            "que já saíram; nada foi enviado.",
+            "The order was never sent to the ERP (Shopify's notices were lost, or it waited for its payment "
+            "or a mapping) and the store already handled it in Shopify: it fulfilled its items or closed "
+            "(archived) the order. Sending it now would make the ERP pick and invoice a second time goods "
+            "that already left; nothing was sent.",
+        ),
+        (
+            "Confira se o ERP tem essa venda: lançada à mão, vincule-a na página Pedidos (“Vincular ao "
+            "pedido do ERP”) ou use “Marcar como resolvida” com uma nota; se falta, lance-a à mão no ERP. "
+            "Se o pedido foi processado ou fechado por engano, cancele o processamento (ou reabra o pedido) "
+            "na Shopify e clique em Tentar de novo: ele é enviado.",
+            "Check the ERP has this sale: typed in by hand, link it on the Orders page (“Link to ERP "
+            "order”) or use “Mark as handled” with a note; if it lacks it, enter it in the ERP by hand. If "
+            "the order was fulfilled or closed by mistake, cancel its fulfillment (or reopen the order) in "
+            "Shopify and click Retry: it is sent.",
+        ),
+    ),
     "SECTIONS_FAILED": (
         (
             "A conciliação diária não conseguiu conferir uma ou mais partes (pedidos, estoque, "
@@ -1467,6 +1489,7 @@ APP_CHECKS = frozenset(
         "COMPANY_TAX_ID_MISSING",
         "INVALID_TAX_ID",
         "MULTI_COMPANY",
+        "HANDLED_IN_SHOPIFY",
         "NO_LINES",
         "POS_SHIP_AND_CARRY",
         "TAXES_ADDED",

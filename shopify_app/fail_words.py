@@ -210,6 +210,23 @@ WORDS: dict[str, Text] = {
         "no part of an order to the ERP, and the whole would invoice and take the stock of what was handed "
         "over a second time",
     ),
+    # an order the store handled in Shopify before it reached the ERP (order_kinds.refuse_handled_in_shopify)
+    "order_fulfilled_in_shopify": (
+        "o pedido {order} foi processado na Shopify antes de chegar ao ERP (a loja o atendeu por lá): ele "
+        "não é enviado, pois o ERP o separaria e faturaria uma segunda vez; se o ERP não tem essa venda, "
+        "lance-a lá à mão",
+        "order {order} was fulfilled in Shopify before it reached the ERP (the store handled it there): it "
+        "is not sent, as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter "
+        "it there by hand",
+    ),
+    "order_closed_in_shopify": (
+        "o pedido {order} foi fechado (arquivado) na Shopify antes de chegar ao ERP (a loja o atendeu por "
+        "lá): ele não é enviado, pois o ERP o separaria e faturaria uma segunda vez; se o ERP não tem essa "
+        "venda, lance-a lá à mão",
+        "order {order} was closed in Shopify before it reached the ERP (the store handled it there): it is "
+        "not sent, as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter it "
+        "there by hand",
+    ),
     # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
     "shopify_order_not_found": ("A Shopify não tem o pedido {order}", "Shopify has no order {order}"),
     # ...an order that waited for its payment past the 60 days Shopify lets the app read (jobs.old_orders)
