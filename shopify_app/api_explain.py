@@ -1008,11 +1008,16 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Confira se o ERP tem essa venda: lançada à mão, vincule-a na página Pedidos (“Vincular ao "
             "pedido do ERP”) ou use “Marcar como resolvida” com uma nota; se falta, lance-a à mão no ERP. "
             "Se o pedido foi processado ou fechado por engano, cancele o processamento (ou reabra o pedido) "
-            "na Shopify e clique em Tentar de novo: ele é enviado.",
+            "na Shopify e clique em Tentar de novo: ele é enviado. Se todo pedido chega já processado, a "
+            "loja processa pedidos sozinha (Configurações > Checkout > Processamento de pedidos: "
+            "“Processar automaticamente os itens do pedido”): desligue-a, pois o app processa cada pedido "
+            "quando o ERP o fatura.",
             "Check the ERP has this sale: typed in by hand, link it on the Orders page (“Link to ERP "
             "order”) or use “Mark as handled” with a note; if it lacks it, enter it in the ERP by hand. If "
             "the order was fulfilled or closed by mistake, cancel its fulfillment (or reopen the order) in "
-            "Shopify and click Retry: it is sent.",
+            "Shopify and click Retry: it is sent. If every order arrives fulfilled, the store fulfils "
+            "orders by itself (Settings > Checkout > Order processing: “Automatically fulfill the order's "
+            "line items”): turn that off, as the app fulfils each order when the ERP invoices it.",
         ),
     ),
     "SECTIONS_FAILED": (
