@@ -26,7 +26,9 @@ orders/paid. An order whose orders message a person closed as handled outside th
 (`ledger.handled`: entered in the ERP by hand, say) is never imported again, whatever comes
 (an orders/updated after the cause was fixed in Shopify, the reconciliation, a cancellation
 learning its number): the ERP may hold it by hand, and a second ERP order would be picked and
-invoiced twice. Linked to that ERP order (the Orders page), it is "already" in the ERP.
+invoiced twice. Linked to that ERP order (the Orders page), it is "already" in the ERP. Both facts
+outlive shop/redact (`ledger.handled_before`: a domain, the order's id, when): after the store
+installs the app again, the order's new message is closed as handled in the same way.
 
 An orders/updated of an order already in the ERP may carry a new delivery address (staff changed
 it: Shopify sends no orders/edited for that): jobs.order_edits.address sends it to the ERP order's
@@ -85,13 +87,14 @@ from jobs.order_lookup import (
     resolve_target,
     variants_for,
 )
-from ledger import handled, install_periods, queues, shop_settings, trace
+from ledger import handled, handled_before, install_periods, queues, shop_settings, trace
 from ledger.db import read_scope, session_scope
 from ledger.errors import IntegrationError, Rejected, Transient, as_transient
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import unless_handled
 from ledger.models import (
     ErpConnection,
+    HandledOrder,
     InstallPeriod,
     Message,
     MessageStatus,
@@ -387,6 +390,12 @@ def _import_locked(
             search=[num],
             job_id=current_job_id(),
         )
+        if known.handled_before is not None:  # closed by hand in an installation whose data was erased
+            message.search_text = trace.search_text(message.search_text.split(), [name])
+            handled_before.close(session, message, known.handled_before)
+            log.info("orders: order %s was handled outside the app in an earlier installation; not imported "
+                     "(%s)", num, trigger, extra=extra)  # fmt: skip
+            return "handled"
         message_id = message.id
         domain, settings, installed_since = (
             known.domain,
@@ -576,9 +585,10 @@ def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = 
 def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
     """What the import reads before it begins, in one SELECT: the shop (domain, settings, scopes, and
     when its current installation began: ledger.install_periods, else its row's created_at), the
-    generation of its ERP connection (None without one), the order link's NROPEDVENDA and name (#1001)
-    and the order message's status, error_detail, creation and the order's name it recorded (None
-    when there is no link / message yet)."""
+    generation of its ERP connection (None without one), the order link's NROPEDVENDA and name (#1001),
+    the order message's status, error_detail, creation and the order's name it recorded (None
+    when there is no link / message yet), and when a person closed the order by hand in an earlier
+    installation whose data shop/redact erased (ledger.handled_before; None: never so)."""
     periods = select(func.max(InstallPeriod.installed_at)).where(InstallPeriod.domain == Shop.domain)
     current = periods.scalar_subquery()
     row = session.execute(
@@ -594,10 +604,12 @@ def _known(session: Session, shop_id: int, gid: str, num: str) -> Any:
             Message.error_detail,
             Message.created_at.label("message_created_at"),
             Message.request_payload["order_name"].as_string().label("order_name"),
+            HandledOrder.handled_at.label("handled_before"),
         )
         .select_from(Shop)
         .outerjoin(ErpConnection, ErpConnection.shop_id == Shop.id)
         .outerjoin(OrderLink, (OrderLink.shop_id == Shop.id) & (OrderLink.shopify_order_id == gid))
+        .outerjoin(HandledOrder, (HandledOrder.domain == Shop.domain) & (HandledOrder.order_id == num))
         .outerjoin(
             Message,
             (Message.shop_id == Shop.id) & (Message.flow == FLOW) & (Message.unit_key == unit_key(num)),

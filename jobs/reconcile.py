@@ -94,7 +94,7 @@ from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
-from ledger import drift, handled, install_periods, kv, queues, shop_settings, trace
+from ledger import drift, handled, handled_before, install_periods, kv, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
@@ -760,7 +760,7 @@ def _message_why(status: str, why: str | None, detail: Any) -> dict[str, Any]:
 
 def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
     closed = handled.info_of(status, detail)
-    if closed is not None:
+    if closed is not None and not handled_before.by_app(closed):  # else its skip's words, below
         return ("recon_handled", {"note": closed.get("note") or ""})
     skipped = detail.get(trace.SKIP)
     if status == MessageStatus.SKIPPED.value and isinstance(skipped, dict) and skipped.get("key"):

@@ -170,6 +170,23 @@ class InstallPeriod(Base):
     uninstalled_at: Mapped[datetime | None]  # None while installed
 
 
+class HandledOrder(Base):
+    """A Shopify order a person settled outside the app, by the store's domain (ledger.handled_before).
+
+    Kept by shop/redact (a domain, an order id and a time: no personal data; the person, their note
+    and the order's contents go with the rest): the order's message closed as handled, or its link to
+    an ERP order typed by hand, goes with the store's data, so after a new install the order reaching
+    the app again would be posted to the ERP a second time."""
+
+    __tablename__ = "handled_orders"
+    __table_args__ = (UniqueConstraint("domain", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255))
+    order_id: Mapped[str] = mapped_column(String(32))  # the Shopify order's numeric id
+    handled_at: Mapped[datetime]  # when the person closed it (linked it to the ERP order typed by hand)
+
+
 class OfflineToken(Base):
     """The shop's expiring offline token; both tokens are ciphertext."""
 

@@ -23,11 +23,13 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
+from ledger import handled_before
 from ledger.masking import NEW_DELIVERY, replace_documents
 from ledger.models import (
     AuditEvent,
     Base,
     Binding,
+    HandledOrder,
     InstallPeriod,
     Message,
     OrderLineChange,
@@ -552,11 +554,16 @@ def redact_shop(session: Session, shop_domain: str) -> dict[str, int]:
     are covered too. Audit events are deleted last; the caller writes the one that remains.
     The store's install periods stay (a domain and two times, no personal data): after a new
     install they tell an order of an earlier installation from one of the store's time without
-    the app (ledger.install_periods).
+    the app (ledger.install_periods). So do the orders a person settled outside the app (a domain,
+    an order id and a time), kept here from the rows deleted below: after a new install the order is
+    not posted to the ERP again (ledger.handled_before).
     """
     shop = session.scalar(select(Shop).where(Shop.domain == shop_domain))
     counts: dict[str, int] = {}
-    skip = {Shop.__tablename__, AuditEvent.__tablename__, InstallPeriod.__tablename__}
+    if shop is not None and (kept := handled_before.keep(session, shop)):
+        counts["handled_orders_kept"] = kept
+    kept_tables = (Shop, AuditEvent, InstallPeriod, HandledOrder)
+    skip = {model.__tablename__ for model in kept_tables}
     for table in reversed(Base.metadata.sorted_tables):
         if table.name in skip:
             continue

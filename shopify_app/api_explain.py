@@ -464,6 +464,27 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "cancels it).",
         ),
     ),
+    # jobs.cancellations.erased: an order of an installation whose data shop/redact erased, cancelled
+    "CANCEL_ORDER_ERASED": (
+        (
+            "O pedido foi cancelado na Shopify. Ele é de uma instalação anterior do app nesta loja, cujos "
+            "dados foram apagados após a desinstalação (como a Shopify pede), com o vínculo ao pedido do "
+            "ERP: o ERP pode ter o pedido ativo, que seria separado e faturado, e o app não sabe o número.",
+            "The order was cancelled in Shopify. It is of an earlier installation of the app on this "
+            "store, whose data was erased after the uninstall (as Shopify asks), its link to the ERP order "
+            "with it: the ERP may hold it as a live order, which would be picked and invoiced, and the app "
+            "does not know its number.",
+        ),
+        _by_hand(
+            (
+                "Procure no ERP o pedido pelo id do canal citado na mensagem (ou como foi lançado à mão) e "
+                "cancele-o lá.",
+                "Look the order up in the ERP by the channel order id the message gives (or as it was "
+                "entered by hand) and cancel it there.",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "INVALID_TAX_ID": (
         (
             "O CPF/CNPJ que o cliente informou no checkout é inválido ou está vazio (o valor e a regra "

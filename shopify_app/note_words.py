@@ -68,6 +68,25 @@ WORDS: dict[str, Text] = {
         "ERP order is linked to it, so the app cannot cancel one: if it was entered in the ERP by hand, "
         "cancel it there, then mark this message handled.",
     ),
+    # its {note}: the import closed on what an earlier installation kept (ledger.handled_before)
+    "handled_in_earlier_installation": (
+        "resolvida fora do app numa instalação anterior do app ({at} UTC)",
+        "closed as handled outside the app in an earlier installation of the app ({at} UTC)",
+    ),
+    # a cancellation's failure (not a note): an order of an installation whose data shop/redact erased
+    # (jobs.cancellations.erased)
+    "cancel_order_erased": (
+        "O pedido {name} foi cancelado na Shopify. Ele foi feito antes de o app ser desinstalado desta loja "
+        "({uninstalled} UTC), e os dados da loja, com o vínculo a algum pedido do ERP, foram apagados como "
+        "a Shopify pede após uma desinstalação: o app pode tê-lo enviado ao ERP então (ou ele foi lançado "
+        "lá à mão) e não sabe mais qual é o pedido no ERP. Procure-o no ERP pelo código do pedido no canal "
+        "{order} (ou como foi lançado à mão) e cancele-o lá; depois marque esta mensagem como resolvida.",
+        "Order {name} was cancelled in Shopify. It was placed before the app was uninstalled from this "
+        "store ({uninstalled} UTC), and the store's data, its link to any ERP order with it, was erased as "
+        "Shopify asks after an uninstall: the app may have sent it to the ERP then (or it was entered there "
+        "by hand), and no longer knows its ERP order. Look it up in the ERP by its channel order id {order} "
+        "(or as entered by hand) and cancel it there, then mark this message handled.",
+    ),
     "no_reason_recorded": ("nenhum motivo registrado", "no reason recorded"),
     "reason_on_orders_message": (
         "o motivo está na mensagem do pedido, na página Mensagens",

@@ -2,7 +2,8 @@
 
 A job that skips a unit stores its reason's words beside the English reason (ledger.trace.skip:
 error_detail {"skip": {"key": ..., "params": {...}}}); the pages say them in the request's locale.
-A message closed as handled reads as the person's note, framed in the page's language (HANDLED);
+A message closed as handled reads as the person's note, framed in the page's language (HANDLED), one
+the app closed on what an earlier installation kept (ledger.handled_before) as its words;
 one with no words (a row older than them, a skip not given any) or a key this catalogue lacks
 reads as its error_text. Params are ids,
 numbers and order names, never English text.
@@ -14,6 +15,7 @@ from typing import Any
 
 from ledger import trace
 from ledger.handled import info_of
+from ledger.handled_before import by_app
 from ledger.models import Message, MessageStatus
 from shopify_app import fail_words
 from shopify_app import words as rendering
@@ -108,6 +110,15 @@ WORDS: dict[str, Text] = {
         "An order placed while the app was not installed on this store (uninstalled {uninstalled} UTC, "
         "installed again {installed} UTC): the store handled it without the app, so it is not sent to the "
         "ERP; enter it there by hand if it still needs to be",
+    ),
+    # ledger.handled_before: closed as handled by a person of an installation whose data shop/redact erased
+    "order_handled_before": (
+        "Resolvido fora do app por uma pessoa numa instalação anterior do app ({at} UTC), antes de os "
+        "dados da loja serem apagados após a desinstalação: não é enviado ao ERP, que pode tê-lo lançado "
+        "à mão",
+        "Closed as handled outside the app by a person in an earlier installation of the app ({at} UTC), "
+        "before the store's data was erased after its uninstall: not sent to the ERP, which may hold it "
+        "entered by hand",
     ),
     # {status}: Shopify's financial status, said in words (FINANCIAL_STATUS_PARAMS)
     "order_will_not_be_paid": (
@@ -361,7 +372,7 @@ def reason(message: Message, locale: str) -> str | None:
         return None
     words = detail.get(trace.SKIP)
     closed = info_of(message.status, detail)
-    if closed is not None:  # closed as handled: the person's note, framed in the page's language
+    if closed is not None and not by_app(closed):  # the person's note, framed in the page's language
         return HANDLED[1 if locale == "en" else 0].format(note=closed.get("note") or "")
     if isinstance(words, dict):
         return rendering.in_locale(WORDS, _statuses_in_words(words, locale), message.error_text, locale)

@@ -46,6 +46,9 @@ unit_key "cancel:<numeric order id>".
   (`ledger.handled`: entered in the ERP by hand, say): the app knows no ERP order to cancel, and
   one typed by hand would be picked and invoiced; the message fails for a person
   (CANCEL_HANDLED_BY_HAND, the link marked cancelled): cancel it in the ERP, then mark it handled.
+- Not known to be in the ERP, but placed in an installation whose data shop/redact erased (its link
+  with it): the ERP may hold it under a number the app lost; the message fails for a person
+  (CANCEL_ORDER_ERASED, jobs.cancellations.erased) naming its channel order id.
 
 Runs under the same per-order lock as the import, so a cancellation and an import of the same
 order never interleave (the import re-reads the order and skips a cancelled one). Its message is
@@ -56,6 +59,7 @@ work, the cancellation is replayed by the orders catch-up, not lost with its web
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -66,12 +70,13 @@ from erp.errors import AUTH, ErpAuthError, ErpRejected
 from erp.errors import SYSTEM as ERP
 from jobs import order_clients, order_generation, order_map, order_posted, order_waits
 from jobs import orders as orders_flow
+from jobs.cancellations import erased
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
 from jobs.orders import current_job_id, redis_down, run_classified
-from ledger import handled, order_notes, trace
+from ledger import handled, handled_before, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY, SHOPIFY_TO_ERP
@@ -103,6 +108,8 @@ OPEN = (
     MessageStatus.PARKED.value,
     MessageStatus.FAILED.value,
 )
+# The message's request keeps when Shopify made the order (orders/cancelled's), for its Retry.
+CREATED = "created_at"
 # An ERP -> Shopify cancellation waiting for a person (`settle_erp_side`), not for its own job.
 STUCK = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 
@@ -121,32 +128,46 @@ def on_webhook(event: Any) -> str | Ignored:
     if shop_id is None:
         log.warning("cancellations: order %s of unknown shop %s ignored", order_id, event.shop_domain)
         return not_installed(event.shop_domain)
-    return cancel_in_erp(shop_id, str(order_id), payload.get("cancel_reason"), name=payload.get("name"))
+    return cancel_in_erp(shop_id, str(order_id), payload.get("cancel_reason"), name=payload.get("name"),
+                         created_at=payload.get("created_at"))  # fmt: skip
 
 
 def replay(message_id: int) -> str:
     with session_scope() as session:
         message = trace.get_message(session, message_id)
         shop_id, key = message.shop_id, message.unit_key
-        reason = (message.request_payload or {}).get("reason")
-    return cancel_in_erp(shop_id, key.split(":", 1)[1], reason)
+        request = message.request_payload or {}
+    num = key.split(":", 1)[1]
+    return cancel_in_erp(shop_id, num, request.get("reason"), created_at=request.get(CREATED))
 
 
-def cancel_in_erp(shop_id: int, order_id: str | int, reason: str | None, *, name: str | None = None) -> str:
+def cancel_in_erp(
+    shop_id: int,
+    order_id: str | int,
+    reason: str | None,
+    *,
+    name: str | None = None,
+    created_at: str | None = None,
+) -> str:
     """Cancel the order's ERP order (or close its never-sent message); returns the outcome.
+    `created_at`: when Shopify made the order (orders/cancelled's payload), which tells an order of an
+    installation whose data shop/redact erased (jobs.cancellations.erased).
 
     Raises:
         Transient: the ERP or Redis unreachable, or the order locked (RQ retries).
     """
     try:
-        return _cancel_locked(shop_id, order_id, reason, name)
+        return _cancel_locked(shop_id, order_id, reason, name, created_at)
     except RedisError as exc:
         raise redis_down(exc) from exc
 
 
-def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: str | None) -> str:
+def _cancel_locked(
+    shop_id: int, order_id: str | int, reason: str | None, name: str | None, created_at: str | None
+) -> str:
     gid = order_map.order_gid(order_id)
     num = order_map.numeric_id(gid)
+    request = {"reason": reason, **({CREATED: created_at} if created_at else {})}
 
     def begin(session: Session) -> Message:
         return trace.begin(
@@ -157,7 +178,7 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
             SHOPIFY_TO_ERP,
             shopify_id=gid,
             search=[num, name],
-            request={"reason": reason},
+            request=request,
             job_id=current_job_id(),
         )
 
@@ -177,6 +198,9 @@ def _cancel_locked(shop_id: int, order_id: str | int, reason: str | None, name: 
         if link is None or link.nro_pedvenda is None:
             closed = close_never_sent(session, shop_id, num)
             mark_unsent_cancelled(link)
+            if (when := erased.erased_when(session, shop_id, created_at)) is not None:  # the ERP may hold it
+                named = (link.shopify_order_name if link else None) or name or gid
+                return trace.fail(session, message, erased.refusal(named, gid, when)).value
             trace.skip(
                 session,
                 message,
@@ -450,7 +474,11 @@ def _handled_by_hand(
         "if it was entered in the ERP by hand, cancel it there, then mark this message handled."
     )
     log.warning("cancellations: order %s cancelled in Shopify; its import was handled by hand", gid)
-    words = ("cancel_handled_by_hand", {"name": name, "note": by_hand.get("note")})
+    note: Any = by_hand.get("note")
+    if handled_before.by_app(by_hand):  # closed on what an earlier installation kept: said in words
+        at = f"{datetime.fromisoformat(by_hand['at']):%Y-%m-%d %H:%M}"
+        note = ("handled_in_earlier_installation", {"at": at})
+    words = ("cancel_handled_by_hand", {"name": name, "note": note})
     refused = Rejected(explanation, system="app", code="CANCEL_HANDLED_BY_HAND", words=words)
     return trace.fail(session, message, refused).value
 
