@@ -26,8 +26,19 @@ is not taken):
   cleared;
 - the ERP order done with (invoiced: the invoice's own note names what was not charged and why,
   jobs.invoice_capture; cancelled in the ERP or in Shopify): the note is cleared, no Shopify read.
-No message: nothing is sent anywhere. The note goes by the order's own state: a later orders/updated
-(the invoice's fulfillment, the cancellation, a new payment) clears it.
+The note goes by the order's own state: a later orders/updated (the invoice's fulfillment, the
+cancellation, a new payment) clears it.
+
+Its message (flow `orders`, unit "payment:<order's numeric id>", beside the import's "order:<id>"):
+nothing is sent anywhere, but a person who dealt with the loss outside the app (cancelled the ERP
+order, asked the customer to pay again) closes the note as every other order note is closed: from
+its message, with Mark as handled (`ledger.handled`: operators and above, a note, audited; the
+note's slot is the message's topic, ledger.order_notes.TOPICS). So the note comes with the message
+failed (PAYMENT_LOST, in the note's words), which a Retry looks at again (`replay`), and the message
+is closed (skipped, saying why) when the note goes by the order's state. Closed as handled, it holds
+while the payment stays lost: no note again, no Shopify read (`PaymentState.handled`, read with the
+link). A payment found again ends it (the message begun again and closed as settled: the person's
+closing is in its audit record), so a later loss is told again.
 """
 
 from __future__ import annotations
@@ -37,18 +48,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jobs import order_clients, order_map
 from jobs.order_lookup import find_link
-from jobs.orders import FLOW, order_lock, redis_down
-from ledger import order_notes
+from jobs.orders import FLOW, current_job_id, order_lock, redis_down
+from ledger import handled, order_notes, trace
 from ledger.db import session_scope
-from ledger.models import OrderLink, Shop
+from ledger.errors import Rejected
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, MessageStatus, OrderLink, Shop
 from shopify_app.admin_api.order_import_ops import read_payment_status
 
 log = logging.getLogger(__name__)
 
 TOPIC = "payment"  # its note: "orders (payment): ..."
+PREFIX = "payment"  # its message's unit key: "payment:<order's numeric id>" (order_notes.TOPICS)
 DONE_WITH = ("F", "C")  # SITUACAOPED of an ERP order invoiced or cancelled: nothing left to stop
 REASONS = {
     "VOIDED": ("its card authorisation was voided in Shopify", "payment_lost_voided"),
@@ -63,6 +79,7 @@ class PaymentState:
 
     noted: bool  # it holds this topic's note
     done_with: bool  # its ERP order is invoiced or cancelled, or the order is cancelled
+    handled: bool = False  # its message was closed as handled by a person (the loss dealt with)
 
     @classmethod
     def of(cls, link: OrderLink) -> PaymentState:
@@ -70,11 +87,17 @@ class PaymentState:
 
     @classmethod
     def read(
-        cls, notes: str | None, nfe_key: str | None, erp_status: str | None, cancelled_at: Any
+        cls,
+        notes: str | None,
+        nfe_key: str | None,
+        erp_status: str | None,
+        cancelled_at: Any,
+        handled: bool | None = False,
     ) -> PaymentState:
-        """From the link's columns (needs_attention, nfe_key, erp_status, cancelled_at)."""
+        """From the link's columns (needs_attention, nfe_key, erp_status, cancelled_at) and whether its
+        message is closed as handled."""
         noted = any(n.slot == (FLOW, None, 0, TOPIC) for n in order_notes.parse(notes))
-        return cls(noted, done_with(nfe_key, erp_status, cancelled_at))
+        return cls(noted, done_with(nfe_key, erp_status, cancelled_at), bool(handled))
 
 
 def done_with(nfe_key: str | None, erp_status: str | None, cancelled_at: Any) -> bool:
@@ -93,14 +116,22 @@ def unpaid(payload: dict[str, Any]) -> bool:
     return will_not_be_paid(payload.get("financial_status"), payload.get("cancelled_at"))
 
 
+def unit_key(order_id: str | int) -> str:
+    return f"{PREFIX}:{order_map.numeric_id(order_id)}"
+
+
 def wanted(payload: dict[str, Any], state: PaymentState | None) -> bool:
     """Whether an orders/updated of an order in the ERP is worth a look: its payload says it will not
     be paid and the link holds no note yet (its ERP order still open), or the link holds one and the
-    payload says otherwise, or its ERP order is done with. Anything else costs nothing."""
+    payload says otherwise, or its ERP order is done with. A loss a person closed as handled is
+    looked at once the payload says it is paid again (its ERP order still open). Anything else costs
+    nothing."""
     if state is None:
         return False
     if state.noted:
         return state.done_with or not unpaid(payload)
+    if state.handled:
+        return not state.done_with and not unpaid(payload)
     return unpaid(payload) and not state.done_with
 
 
@@ -124,13 +155,25 @@ def look(shop_id: int, order_id: str | int) -> str:
         raise redis_down(exc) from exc
 
 
+def replay(message_id: int) -> str:
+    """Retry of the payment's message (jobs.orders.replay hands it here): look again."""
+    with session_scope() as session:
+        message = trace.get_message(session, message_id)
+        shop_id, key = message.shop_id, message.unit_key
+    return look(shop_id, key.split(":", 1)[1])
+
+
 def _look(shop_id: int, num: str) -> str:
     gid = order_map.order_gid(num)
     with order_lock(shop_id, gid), session_scope() as session:
         link = find_link(session, shop_id, gid)
         if link is None or link.nro_pedvenda is None:
             return "skipped"  # not in the ERP: the import decides (it skips an order that will not be paid)
+        message = _message(session, shop_id, num)
         if PaymentState.of(link).done_with:
+            nro = link.nro_pedvenda
+            done = f"ERP order {nro} is invoiced or cancelled: nothing left to stop"
+            _settle(session, message, ("payment_lost_done_with", {"nro": nro}), done)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
         shop = session.get(Shop, shop_id)
         assert shop is not None
@@ -139,7 +182,12 @@ def _look(shop_id: int, num: str) -> str:
             return "skipped"  # deleted in Shopify: nothing to say of its payment
         link.shopify_status = now.financial_status or link.shopify_status
         if not will_not_be_paid(now.financial_status, now.cancelled_at):
+            paid = (now.financial_status or "").upper()
+            back = f"Shopify shows the payment as {paid} now: the payment is no longer lost"
+            _settle(session, message, ("payment_back", {"status": paid}), back, closed_too=True)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
+        if message is not None and handled.info(message) is not None:
+            return "handled"  # a person dealt with this loss outside the app: not told again
         status = (now.financial_status or "").upper()
         why, why_key = REASONS.get(status, (f"Shopify says {status}", "payment_lost_status"))
         name, nro = link.shopify_order_name or gid, link.nro_pedvenda
@@ -152,6 +200,38 @@ def _look(shop_id: int, num: str) -> str:
         reason = (why_key, {"status": status} if why_key == "payment_lost_status" else {})
         words = ("payment_lost_in_erp", {"name": name, "nro": nro, "why": reason})
         order_notes.put(link, FLOW, text, topic=TOPIC, words=words)
+        # its message, failed with the note's words: what Mark as handled closes (ledger.handled)
+        message = _begin(session, shop_id, gid, num, name, nro)
+        trace.fail(session, message, Rejected(text, system="app", code="PAYMENT_LOST",
+                                              detail={"financial_status": status}, words=words))  # fmt: skip
         log.warning("orders: %s in ERP order %s will not be paid (Shopify says %s): noted for a person",
                     name, nro, status, extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
         return "flagged"
+
+
+def _message(session: Session, shop_id: int, num: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
+        )
+    ).one_or_none()
+
+
+def _begin(session: Session, shop_id: int, gid: str, num: str, name: str, nro: int | None) -> Message:
+    return trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid, erp_id=str(nro),
+                       search=[num, name, nro], job_id=current_job_id())  # fmt: skip
+
+
+def _settle(
+    session: Session, message: Message | None, words: trace.Words, reason: str, *, closed_too: bool = False
+) -> None:
+    """The note's message closed as its note goes by the order's state: an open one (failed, or
+    parked or pending by some crossing) skipped saying why; `closed_too`: one a person closed as
+    handled too (the payment found again: a later loss is told again)."""
+    if message is None:
+        return
+    closed = message.status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+    if closed and not (closed_too and handled.info(message) is not None):
+        return
+    begun = trace.begin(session, message.shop_id, FLOW, message.unit_key, SHOPIFY_TO_ERP)
+    trace.skip(session, begun, reason, words=words)

@@ -57,7 +57,7 @@ from redis.exceptions import RedisError
 from redis.lock import Lock
 from rq import get_current_job
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from erp.errors import ErpRejected
 from jobs import old_orders, order_clients, order_generation, order_map, order_posted
@@ -122,9 +122,11 @@ TOPICS = ("orders/create", "orders/paid", "orders/updated")
 # set from WARN_BEFORE ahead (jobs.old_orders); the pages say it (skip_words, api_explain).
 READABLE_UNTIL = "readable_until"
 ORDER_LOCK_WAIT = 20.0  # a concurrent delivery of the same order waits this long, then retries
-# The link's needs_attention, nfe_key, erp_status and cancelled_at, read with whether it is sent: all
-# jobs.order_payment_lost.PaymentState needs (whether a payment lost is noted, the ERP order done with).
-LinkState = tuple[str | None, str | None, str | None, datetime | None]
+# The link's needs_attention, nfe_key, erp_status and cancelled_at, and whether the message of its
+# payment lost is closed as handled, read with whether it is sent: all
+# jobs.order_payment_lost.PaymentState needs (whether a payment lost is noted or was dealt with by a
+# person, the ERP order done with).
+LinkState = tuple[str | None, str | None, str | None, datetime | None, bool | None]
 
 
 def unit_key(order_id: str | int) -> str:
@@ -239,6 +241,10 @@ def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None,
     left open by a crash after the ERP answered is closed by `_import_locked` under the lock.
     """
     closed = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
+    payment = aliased(Message)  # the message of a payment lost (jobs.order_payment_lost), closed by a person?
+    payment_handled = (payment.status == MessageStatus.SKIPPED.value) & payment.error_detail[
+        trace.HANDLED
+    ].as_string().is_not(None)
     row = session.execute(
         select(
             Shop.id,
@@ -249,6 +255,7 @@ def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None,
             OrderLink.nfe_key,
             OrderLink.erp_status,
             OrderLink.cancelled_at,
+            payment_handled.label("payment_handled"),
         )
         .select_from(Shop)
         .outerjoin(
@@ -259,20 +266,33 @@ def _shop_and_sent(session: Session, domain: str, num: str) -> tuple[int | None,
             Message,
             (Message.shop_id == Shop.id) & (Message.flow == FLOW) & (Message.unit_key == unit_key(num)),
         )
+        .outerjoin(
+            payment,
+            (payment.shop_id == Shop.id) & (payment.flow == FLOW) & (payment.unit_key == f"payment:{num}"),
+        )
         .where(Shop.domain == domain)
     ).first()
     if row is None:
         return None, False, None
-    link = (row.needs_attention, row.nfe_key, row.erp_status, row.cancelled_at) if row.link_id else None
+    link = (
+        (row.needs_attention, row.nfe_key, row.erp_status, row.cancelled_at, row.payment_handled)
+        if row.link_id
+        else None
+    )
     return row.id, row.nro_pedvenda is not None and row.status in (*closed, None), link
 
 
 @unless_handled
 def replay(message_id: int) -> str:
-    """Redo one order from the trace (retry, replay, resume after a mapping), re-reading Shopify."""
+    """Redo one order from the trace (retry, replay, resume after a mapping), re-reading Shopify; the
+    message of a payment lost once in the ERP ("payment:<id>") looks at its payment again."""
     with session_scope() as session:
         message = trace.get_message(session, message_id)
         shop_id, key = message.shop_id, message.unit_key
+    if not key.startswith("order:"):
+        from jobs import order_payment_lost
+
+        return order_payment_lost.replay(message_id)
     return import_order(shop_id, key.split(":", 1)[1], trigger="replay")
 
 

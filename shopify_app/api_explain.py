@@ -464,6 +464,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "cancels it).",
         ),
     ),
+    # jobs.order_payment_lost: an order in the ERP Shopify then says will not be paid (its note's message)
+    "PAYMENT_LOST": (
+        (
+            "O pedido já está no ERP, mas a Shopify diz agora que ele não será pago como está (a "
+            "autorização do cartão foi anulada ou expirou, ou tudo foi reembolsado): o pedido do ERP "
+            "continua em aberto, e o ERP o separaria, faturaria e entregaria sem pagamento.",
+            "The order is in the ERP, but Shopify now says it will not be paid as it stands (its card "
+            "authorisation was voided or expired, or everything was refunded): the ERP order is still "
+            "open, and the ERP would separate, invoice and deliver it unpaid.",
+        ),
+        (
+            "Cancele o pedido no ERP (ou cancele o pedido na Shopify), ou cobre o pagamento de outra "
+            "forma; feito isso, use “Marcar como resolvida” com uma nota. Um novo pagamento ou "
+            "autorização na Shopify fecha esta mensagem sozinho; Tentar de novo lê o pagamento outra vez.",
+            "Cancel the order in the ERP (or cancel the order in Shopify), or collect the payment another "
+            "way; once done, use “Mark as handled” with a note. A new payment or authorisation in Shopify "
+            "closes this message by itself; Retry reads the payment again.",
+        ),
+    ),
     # jobs.cancellations.erased: an order of an installation whose data shop/redact erased, cancelled
     "CANCEL_ORDER_ERASED": (
         (

@@ -77,6 +77,7 @@ class Held:
     generation: int = 0
     topic: str = ""  # the note it leaves is on a topic of its flow's (ledger.order_notes.topic_of)
     words: Any = None  # its failure's words (ledger.trace.FAIL), said in the page's language
+    message_id: int | None = None  # the message: Mark as handled there closes it and its note
 
     @property
     def slot(self) -> tuple[str, int | None, int, str]:
@@ -116,6 +117,7 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
             Message.unit_key,
             Message.error_text,
             Message.error_detail[trace.FAIL],
+            Message.id,
         )
         .where(
             Message.shop_id == shop_id,
@@ -125,10 +127,10 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
         )
         .order_by(Message.id)
     )
-    for gid, flow, key, text, words in rows:
+    for gid, flow, key, text, words, message_id in rows:
         event = order_notes.event_of(key)
         held = Held(flow, event[0] if event else None, text or "no reason recorded", event[1] if event else 0,
-                    order_notes.topic_of(key), words)  # fmt: skip
+                    order_notes.topic_of(key), words, message_id)  # fmt: skip
         found.setdefault(gid, []).append(held)
     return found
 
@@ -174,14 +176,20 @@ def attention_notes(link: OrderLink, held: list[Held] | tuple[Held, ...] = ()) -
 
 
 def _note_json(
-    note: order_notes.Note, reveal: bool, said: dict[str, list[Any]], where: str, failed: dict[str, Any]
+    note: order_notes.Note,
+    reveal: bool,
+    said: dict[str, list[Any]],
+    where: str,
+    failed: dict[str, Any],
+    closes: dict[tuple[str, int | None, int, str], int] | None = None,
 ) -> dict[str, Any]:
     """One note: `note` as written ("invoices (ERP event #12): ..."); its slot apart (`flow`,
     `event`, `generation`, `topic`) and `text` its words without that prefix, for the page to name
     the flow in its own language: said in `where` (the request's locale) from the words the flow
     kept (`said`, ledger.order_notes.words_of), or for a held message's note the words its failure
     kept (`failed`, by label: shopify_app.fail_words), else, a row written before them or a key
-    unknown, as written."""
+    unknown, as written. `message_id`: the held message of its slot (`closes`), whose Mark as handled
+    closes the note too (ledger.handled); None when none does."""
     words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
     if note.label and where != "en":
         words = note_words.say_note(said.get(note.label), where) or words
@@ -194,6 +202,7 @@ def _note_json(
         "topic": note.topic or None,
         "text": mask_text(words, reveal),
         "note": mask_text(note.text, reveal),
+        "message_id": (closes or {}).get(note.slot),
     }
 
 
@@ -214,7 +223,11 @@ def order_json(
             own.add(message.slot)
             if message.words:
                 failed[message.label] = message.words
-    notes = [_note_json(n, reveal, said, where, failed) for n in shown]
+    closes: dict[tuple[str, int | None, int, str], int] = {}
+    for message in held:  # the first held message of a slot is the one shown closing its note
+        if message.message_id is not None:
+            closes.setdefault(message.slot, message.message_id)
+    notes = [_note_json(n, reveal, said, where, failed, closes) for n in shown]
     return {
         "id": link.id,
         "shopify_order_id": link.shopify_order_id,

@@ -120,6 +120,16 @@ WORDS: dict[str, Text] = {
         "before the store's data was erased after its uninstall: not sent to the ERP, which may hold it "
         "entered by hand",
     ),
+    # jobs.order_payment_lost: the message of a payment lost once in the ERP, closed as its note goes
+    # ({status}: Shopify's financial status, said in words: FINANCIAL_STATUS_PARAMS)
+    "payment_back": (
+        "A Shopify mostra o pagamento como {status} agora: o pagamento não está mais perdido",
+        "Shopify shows the payment as {status} now: the payment is no longer lost",
+    ),
+    "payment_lost_done_with": (
+        "O pedido {nro} do ERP está faturado ou cancelado: não há mais o que impedir",
+        "ERP order {nro} is invoiced or cancelled: nothing left to stop",
+    ),
     # {status}: Shopify's financial status, said in words (FINANCIAL_STATUS_PARAMS)
     "order_will_not_be_paid": (
         "A Shopify mostra o pagamento como {status}: este pedido não será pago como está; um pagamento "
@@ -354,7 +364,7 @@ WORDS: dict[str, Text] = {
 
 # Skips whose param is Shopify's financial status as its code (jobs.orders stores the code, as it
 # came): said in words (fail_words.financial_status), as _waiting says a waiting order's.
-FINANCIAL_STATUS_PARAMS: dict[str, str] = {"order_will_not_be_paid": "status"}
+FINANCIAL_STATUS_PARAMS: dict[str, str] = {"order_will_not_be_paid": "status", "payment_back": "status"}
 
 
 def say(key: str, params: dict[str, Any] | None, locale: str) -> str | None:

@@ -9,7 +9,9 @@
  * that ERP order from its detail ("Link to ERP order"), so the ERP's NF-e, capture and fulfilment
  * reach it. The API may ask to confirm a total far from the Shopify order's ("Link anyway"), or
  * refuse the number (another customer's or store's order, a poll running now) in its own words; a
- * hand link is undone with "Unlink" while none of its ERP events changed the order.
+ * hand link is undone with "Unlink" while none of its ERP events changed the order. A note whose
+ * message is parked or failed (an import refused, a payment lost once in the ERP) links to that
+ * message for an operator: its “Mark as handled” closes the note too.
  */
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
@@ -34,10 +36,15 @@ function noteSlot(n) {
   return flow;
 }
 
-/** One note: its flow named, then its words, in text that wraps (a badge never does). */
-function noteLine(n, tag = "div") {
+/** One note: its flow named, then its words, in text that wraps (a badge never does). `closing`:
+ * the note's message (`message_id`: parked or failed in its slot), whose “Mark as handled” closes
+ * the note too, linked for someone who may close it. */
+function noteLine(n, tag = "div", closing = false) {
   const words = n.text !== undefined ? n.text : n.note;
-  return h(tag, { class: "order-note" }, n.flow ? h("s-text", { type: "strong" }, `${noteSlot(n)}: `) : null, words);
+  const close = closing && n.message_id
+    ? [" ", h("s-link", { href: href(`messages/${n.message_id}`), "data-testid": "note-mark-handled" }, t("orders.note_mark_handled"))]
+    : [];
+  return h(tag, { class: "order-note" }, n.flow ? h("s-text", { type: "strong" }, `${noteSlot(n)}: `) : null, words, ...close);
 }
 
 function attention(o) {
@@ -173,7 +180,7 @@ async function detail(ctx, id, reload) {
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
     h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
     notes(o).length ? banner("warning", t("orders.needs_attention"),
-      notes(o).map((n) => noteLine(n, "s-paragraph"))) : null,
+      notes(o).map((n) => noteLine(n, "s-paragraph", ctx.can("operate")))) : null,
     linkable ? linkForm(o, reload) : null,
     unlinkable ? unlinkForm(o, reload) : null,
     h("s-section", { heading: t("orders.summary") }, table(HEADERS(o), [row(o)]),
