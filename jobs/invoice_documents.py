@@ -416,6 +416,32 @@ def own_landed(
     return min(documents.own, since)
 
 
+def held_by_others(
+    held_before: Collection[str] | None, run: object, held_now: Collection[str], named: Collection[str]
+) -> list[str] | None:
+    """Pure: the captures a rerun of a message takes as not its NF-e's own (`held_before`, what it
+    passes to `own_landed`; jobs.invoice_record.CAPTURES_BEFORE), from those its charge's first run
+    found (`held_before`), the message's last run that began asking (`run`: CAPTURE_RUN, the ids
+    Shopify held when it began and whether every orderCapture it sent was answered), the ids Shopify
+    holds now (`held_now`) and those the message's capture records name (`named`). Runs of an
+    order's messages are serialised, so a capture is the run's that began just before it landed.
+    That run answered (a transaction, or a userError: nothing created), its own captures are the
+    ones its records name: every other capture that landed since it began is another NF-e's — the
+    other's Retry, a person capturing by hand in Shopify — and is added (else taken for its own, the
+    rerun charges nothing for its NF-e, or the other's Retry nothing for its). That run cut short
+    without an answer (or none kept: a run begun before CAPTURE_RUN was), what landed since may be
+    its capture, whose id no record names: counted its own, `held_before` is kept (else captured
+    twice); a capture of another NF-e landing in that window is then taken for its own."""
+    if held_before is None:
+        return None
+    before = [str(c) for c in held_before]
+    seen = run.get("held") if isinstance(run, dict) and run.get("answered") is True else None
+    if not isinstance(seen, list):
+        return before
+    known = {*before, *(str(c) for c in seen), *named}
+    return [*before, *(c for c in held_now if c not in known)]
+
+
 def _applied_before(unit: order_events.EventUnit) -> str | None:
     """The key this message applied when it last ran to the end (its response stays through a replay)."""
     with session_scope() as session:

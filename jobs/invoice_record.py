@@ -40,7 +40,16 @@ there. What each one means:
   charge nothing. Ids, not times: a capture pending at the gateway gets its processedAt when the
   gateway answers, and Shopify's times are whole seconds while two messages of an order run within
   one. A charge begun before it was kept has none (every capture Shopify holds counts as its own
-  first, as before).
+  first, as before). Grown by a rerun whose previous run had every capture it asked answered
+  (CAPTURE_RUN): the captures that landed since that run began and no record of ours names are
+  another NF-e's (its Retry's, a person's by hand) — runs of an order's messages are serialised, so
+  a capture is the run's that began just before it landed, and a run that knows every answer names
+  its own (jobs.invoice_documents.held_by_others). Else kept: a run cut short without an answer may
+  have landed a capture no record names, which must count as its own (else it is captured twice).
+- CAPTURE_RUN: the last run that began asking the NF-e's money: the ids of the order's captures
+  Shopify held when it began ("held"), and whether every orderCapture it sent was answered
+  ("answered": a transaction, or a userError — nothing created; False until then, so a run cut short
+  while asking leaves it False). Read by the next run for CAPTURES_BEFORE.
 - ASKED_SO_FAR: the capture records (jobs.invoice_capture.Asked.record, partial) of runs cut short
   while asking: what each had asked and had answered so far, written after each orderCapture
   answer; a rerun keeps the earlier runs' in its response.
@@ -66,6 +75,7 @@ SETTLED = "settled_outside"
 CAPTURING = "capture_begun"
 CAPTURING_AT = "capture_begun_at"
 CAPTURES_BEFORE = "captures_before_begun"
+CAPTURE_RUN = "capture_run"
 ASKED_SO_FAR = "capture_asked_so_far"
 CHARGED_AT = "charged_at"
 ENDED = "run_ended"

@@ -132,6 +132,7 @@ from jobs.invoice_capture import ASKED, Asked, Capture
 from jobs.invoice_record import (
     ADOPTED,
     ASKED_SO_FAR,
+    CAPTURE_RUN,
     CAPTURES_BEFORE,
     CAPTURING,
     CAPTURING_AT,
@@ -152,6 +153,7 @@ from ledger.handled import unless_handled
 from ledger.models import Message, MessageStatus, OrderLink, Shop
 from ledger.words import Words
 from shopify_app.admin_api import AdminClient, for_shop
+from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_results import FulfillmentOrder
 from shopify_app.admin_api.order_settlement import Settlement, settlement
 
@@ -293,9 +295,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         raise _unreadable(unit, key.key)
     # When an earlier run of this message charged the NF-e, or began to (CHARGED_AT, CAPTURING_AT),
     # the capture records of its runs cut short while asking (ASKED_SO_FAR) and the captures Shopify
-    # held when its charge began (CAPTURES_BEFORE), read before `_remember` below rewrites its
+    # held when its charge began (CAPTURES_BEFORE, with another NF-e's captures landed since an
+    # earlier run that had every answer: CAPTURE_RUN), read before `_remember` below rewrites its
     # response: a rerun and a replay keep them.
-    charged_before, so_far, held_before = _charge_before(unit, key.key)
+    charged_before, so_far, held_before = _charge_before(unit, key.key, state)
     # An earlier NF-e a person closed as handled counts what Shopify never held as paid outside; one
     # whose capture was cut short (its message left failed), only what of it landed — beside what
     # this message's own earlier runs captured, told apart by `held_before`.
@@ -363,8 +366,13 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         # A failure from here on is about the money; when the charge began is kept from the first run.
         begun = _earliest(charged_before, now)
         marks = {CAPTURING: key.key, CAPTURING_AT: begun.isoformat()}
+        held_now = [c.id for c in state.captures]
         if charged_before is None:  # the charge begins now: the captures Shopify holds are not its own
-            done[CAPTURES_BEFORE] = marks[CAPTURES_BEFORE] = [c.id for c in state.captures]
+            held_before = held_now
+        if held_before is not None:
+            done[CAPTURES_BEFORE] = marks[CAPTURES_BEFORE] = held_before
+        # Not answered until every orderCapture sent is: a rerun after a cut short counts what landed since.
+        marks[CAPTURE_RUN] = {"held": held_now, "answered": False}
         _mark(unit.message_id, marks)
         done[CHARGED_AT] = begun.isoformat()
 
@@ -377,10 +385,19 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         since = documents.charged_since
         if charged_before is not None:
             since = _earliest(since, charged_before)
-        capture = invoice_capture.capture(
-            client, unit.order_id, documents.total, state, final=documents.final, count=len(documents.keys),
-            since=since, on_delivery=on_delivery, now=now, at=begun, progress=asked_so_far,
-        )  # fmt: skip
+        answered = {CAPTURE_RUN: {"held": held_now, "answered": True}}
+        try:
+            capture = invoice_capture.capture(
+                client, unit.order_id, documents.total, state, final=documents.final,
+                count=len(documents.keys), since=since, on_delivery=on_delivery, now=now, at=begun,
+                progress=asked_so_far,
+            )  # fmt: skip
+        except ShopifyUserErrors:  # refused: no transaction made, every capture sent answered
+            _mark(unit.message_id, answered)
+            raise
+        done.update(answered)
+        if not capture.asked:  # nothing sent; a capture record (below) leaves the rerun to recheck
+            _mark(unit.message_id, answered)
     done["final_capture"] = asked.final if asked is not None else None if settled else documents.final
     done.update({"captured": str(capture.captured) if capture.captured is not None else None,
                  "capture": capture.note})  # fmt: skip
@@ -471,13 +488,15 @@ def _asked_before(unit: order_events.EventUnit, key: str) -> tuple[Asked | None,
 
 
 def _charge_before(
-    unit: order_events.EventUnit, key: str
+    unit: order_events.EventUnit, key: str, state: Settlement
 ) -> tuple[datetime | None, list[dict[str, Any]], list[str] | None]:
     """When an earlier run of this message charged NF-e `key`, or began to (None: none did): the
     time its response keeps (CHARGED_AT: a done run's, carried by every replay, or a run that kept
     its capture record; CAPTURING_AT: the run that began asking), the earliest; the capture
-    records of its runs cut short while asking (ASKED_SO_FAR); and the ids of the captures Shopify
-    held when that charge began (CAPTURES_BEFORE; None: not kept, a charge begun before it was)."""
+    records of its runs cut short while asking (ASKED_SO_FAR); and the ids of the captures that are
+    not its own (CAPTURES_BEFORE, Shopify's when that charge began; None: not kept, a charge begun
+    before it was), with those another NF-e's since the last run that began asking, when that run
+    had every answer (CAPTURE_RUN: invoice_documents.held_by_others, `state` Shopify's now)."""
     with session_scope() as session:
         message = session.get(Message, unit.message_id)
         response = (message.response_payload or {}) if message is not None else {}
@@ -489,6 +508,12 @@ def _charge_before(
     records = [r for r in so_far if isinstance(r, dict)] if isinstance(so_far, list) else []
     held = response.get(CAPTURES_BEFORE)
     before = [str(c) for c in held] if isinstance(held, list) else None
+    asked = response.get(ASKED) if response.get(KEY) == key else None
+    named = {str(c.get("transaction")) for r in [*records, asked] if isinstance(r, dict)
+             for c in r.get("captures") or [] if isinstance(c, dict) and c.get("transaction")}  # fmt: skip
+    before = invoice_documents.held_by_others(
+        before, response.get(CAPTURE_RUN), [c.id for c in state.captures], named
+    )
     return (min(found) if found else None), records, before
 
 
