@@ -3,7 +3,9 @@
 Several flows flag the same order for a person: an invoice's capture warning (part of the NF-e not
 charged, a refund owed), a Shopify edit NOT applied in the ERP, a cancellation after invoicing (an
 NF-e to cancel, goods that may have left), an ERP event that failed. Each needs its person, so none
-may hide another: a flow writes and clears only its own note, and the person sees them all.
+may hide another: a flow writes and clears only its own note, and the person sees them all. A
+person closes one too: with its failed message's Mark as handled (ledger.handled), or, for a note no
+message stands behind, on the note itself (shopify_app.api_order_notes): that slot only, by `clear`.
 
 They live in `OrderLink.needs_attention`, one line per note, each line starting with its flow's
 name as every note always has ("invoices: ...", "order_edits: ..."). That keeps the column a

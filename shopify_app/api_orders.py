@@ -189,7 +189,8 @@ def _note_json(
     kept (`said`, ledger.order_notes.words_of), or for a held message's note the words its failure
     kept (`failed`, by label: shopify_app.fail_words), else, a row written before them or a key
     unknown, as written. `message_id`: the held message of its slot (`closes`), whose Mark as handled
-    closes the note too (ledger.handled); None when none does."""
+    closes the note too (ledger.handled); None when none does, and a person closes the note itself
+    by its `label` (POST .../notes/handled)."""
     words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
     if note.label and where != "en":
         words = note_words.say_note(said.get(note.label), where) or words
@@ -202,6 +203,7 @@ def _note_json(
         "topic": note.topic or None,
         "text": mask_text(words, reveal),
         "note": mask_text(note.text, reveal),
+        "label": note.label or None,
         "message_id": (closes or {}).get(note.slot),
     }
 

@@ -11,7 +11,9 @@
  * refuse the number (another customer's or store's order, a poll running now) in its own words; a
  * hand link is undone with "Unlink" while none of its ERP events changed the order. A note whose
  * message is parked or failed (an import refused, a payment lost once in the ERP) links to that
- * message for an operator: its “Mark as handled” closes the note too.
+ * message for an operator: its “Mark as handled” closes the note too. A note no message stands
+ * behind (an invoice's capture warning, lines Shopify could not take) is closed by an operator on
+ * the note itself: “Mark as handled” there asks how, and clears that note only.
  */
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
@@ -36,15 +38,49 @@ function noteSlot(n) {
   return flow;
 }
 
-/** One note: its flow named, then its words, in text that wraps (a badge never does). `closing`:
- * the note's message (`message_id`: parked or failed in its slot), whose “Mark as handled” closes
- * the note too, linked for someone who may close it. */
-function noteLine(n, tag = "div", closing = false) {
+/** One note: its flow named, then its words, in text that wraps (a badge never does). `closing`
+ * (`{ order, done }`, for someone who may close it): the note's message (`message_id`: parked or
+ * failed in its slot), whose “Mark as handled” closes the note too, linked; else, a note of a flow
+ * (`label`), its own “Mark as handled” (`noteHandled`). */
+function noteLine(n, tag = "div", closing = null) {
   const words = n.text !== undefined ? n.text : n.note;
-  const close = closing && n.message_id
-    ? [" ", h("s-link", { href: href(`messages/${n.message_id}`), "data-testid": "note-mark-handled" }, t("orders.note_mark_handled"))]
-    : [];
+  let close = [];
+  if (closing && n.message_id) {
+    close = [" ", h("s-link", { href: href(`messages/${n.message_id}`), "data-testid": "note-mark-handled" }, t("orders.note_mark_handled"))];
+  } else if (closing && n.label) {
+    close = [" ", noteHandled(closing.order, n, closing.done)];
+  }
   return h(tag, { class: "order-note" }, n.flow ? h("s-text", { type: "strong" }, `${noteSlot(n)}: `) : null, words, ...close);
+}
+
+/** “Mark as handled…” on a note no message stands behind: opens a required note field; POST
+ * .../notes/handled clears that note only (audited), then the order is read again. A refusal (the
+ * note gone meanwhile, a message behind it now) is toasted in the page's words. */
+function noteHandled(o, n, done) {
+  const box = h("span", { "data-testid": "note-handled" });
+  const open = () => {
+    const note = h("s-text-field", { label: t("detail.handled.note"), details: t("orders.note_handled.help"),
+      maxLength: "500", "data-testid": "note-handled-field" });
+    const submit = async () => {
+      const text = (note.value || "").trim();
+      if (!text) {
+        note.setAttribute("error", t("detail.handled.note_required"));
+        return;
+      }
+      note.removeAttribute("error");
+      try {
+        await api(`/api/orders/${o.id}/notes/handled`, { method: "POST", body: { label: n.label, note: text } });
+      } catch (error) {
+        return; // toasted by api()
+      }
+      toast(t("orders.note_handled.done"));
+      done();
+    };
+    replace(box, h("s-stack", { gap: "small", "data-testid": "note-handled-form" }, note,
+      h("s-button", { tone: "critical", onclick: submit }, t("detail.handled.mark"))));
+  };
+  return replace(box, h("s-button", { variant: "tertiary", onclick: open, "data-testid": "note-mark-handled" },
+    t("orders.note_mark_handled")));
 }
 
 function attention(o) {
@@ -180,7 +216,7 @@ async function detail(ctx, id, reload) {
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
     h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
     notes(o).length ? banner("warning", t("orders.needs_attention"),
-      notes(o).map((n) => noteLine(n, "s-paragraph", ctx.can("operate")))) : null,
+      notes(o).map((n) => noteLine(n, "s-paragraph", ctx.can("operate") ? { order: o, done: reload } : null))) : null,
     linkable ? linkForm(o, reload) : null,
     unlinkable ? unlinkForm(o, reload) : null,
     h("s-section", { heading: t("orders.summary") }, table(HEADERS(o), [row(o)]),
