@@ -143,7 +143,7 @@ from jobs.invoice_record import (
     SETTLED,
     WRITTEN,
 )
-from jobs.nfe import normalise
+from jobs.nfe import INVOICE_TAG, normalise
 from jobs.order_edits import to_shopify as picking
 from ledger import bindings, order_notes, shop_settings
 from ledger.db import session_scope
@@ -161,7 +161,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "invoices"
 NAMESPACE = "nfe"
-TAG = "{kind} emitida"  # "NF-e emitida", "NFC-e emitida" (model 65)
+TAG = INVOICE_TAG  # "NF-e emitida", "NFC-e emitida" (model 65)
 ZERO = Decimal("0")
 # What the merchant does next with a local pickup marked ready (recorded on the message).
 PICKED_UP_BY_MERCHANT = "the customer collects it at the store; the merchant marks it picked up in Shopify"

@@ -24,6 +24,11 @@ from typing import Any
 
 KEY_LENGTH = 44
 MODELS = {"55": "NF-e", "65": "NFC-e"}
+# The tag the app adds to a Shopify order when it applies the ERP's invoice of it (jobs.invoices):
+# "NF-e emitida", "NFC-e emitida" (model 65). Here, pure, so the import reads it too
+# (jobs.order_kinds: an order so tagged was sent to and invoiced by the ERP).
+INVOICE_TAG = "{kind} emitida"
+INVOICE_TAGS = frozenset(INVOICE_TAG.format(kind=kind) for kind in MODELS.values())
 # IBGE state code (cUF) of each of the 27 federative units, by its abbreviation (the ERP's UF).
 UF_CODE = {
     "RO": 11, "AC": 12, "AM": 13, "RR": 14, "PA": 15, "AP": 16, "TO": 17,

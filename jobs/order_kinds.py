@@ -6,9 +6,8 @@ the others do. Pure: the order as read (OrderForErp) and the app's installations
   selling no goods, an order of the store's time without the app), or None.
 - refuse_ship_and_carry: a POS sale that hands part over at the counter and ships the rest is
   refused for a person (the app sends no part of an order).
-- refuse_handled_in_shopify: an order whose goods Shopify shows fulfilled, or that is closed, before
-  it reached the ERP (the store handled it in Shopify) is refused for a person: posted, it would be a
-  second ERP sale.
+- refuse_handled_in_shopify: an order whose goods Shopify shows fulfilled before it reached the ERP
+  (the store handled it in Shopify) is refused for a person: posted, it would be a second ERP sale.
 - terms_waiting: what an unpaid order with payment terms (B2B, a draft order's NET / FULFILLMENT
   terms) says while it waits: Shopify takes no payment at checkout, so "waiting for payment" alone
   would read as stuck for no reason.
@@ -19,6 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from jobs.nfe import INVOICE_TAGS
 from ledger.errors import Rejected
 from ledger.install_periods import Gap, Installs
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, PaymentTerms
@@ -110,37 +110,49 @@ def refuse_ship_and_carry(read: ErpOrderRead) -> None:
 
 def refuse_handled_in_shopify(read: ErpOrderRead) -> None:
     """An order never sent to the ERP that the store handled in Shopify: some of its goods fulfilled
-    there, or the order closed (archived). Its webhooks were missed, or it waited (for its payment, a
-    mapping) while the store fulfilled it by hand, maybe typing it into the ERP too. Posted now, the
-    ERP would pick and invoice goods that already left (a second sale, a second NF-e).
+    there. Its webhooks were missed, or it waited (for its payment, a mapping) while the store
+    fulfilled it by hand, maybe typing it into the ERP too. Posted now, the ERP would pick and invoice
+    goods that already left (a second sale, a second NF-e).
 
     Not a silent skip: refused for a person, who checks the ERP has the sale (typed by hand: link it
-    on the Orders page, or mark the message handled); or, fulfilled or closed by mistake, cancels its
-    fulfillments (reopens it) in Shopify and clicks Retry. Goods are the lines `ever_sold_goods`
-    counts: a gift card Shopify fulfils at checkout (the order then shows PARTIALLY_FULFILLED) and the
-    tip are not, so such an order still goes. Comes after the replay of a POST that may be in the ERP
-    (jobs.orders._prepare), which this does not stop.
+    on the Orders page, or mark the message handled); or, fulfilled by mistake, cancels its
+    fulfillments in Shopify and clicks Retry. Goods are the lines `ever_sold_goods` counts: a gift
+    card Shopify fulfils at checkout (the order then shows PARTIALLY_FULFILLED) and the tip are not,
+    so such an order still goes. Comes after the replay of a POST that may be in the ERP and after
+    `not_for_erp` (jobs.orders._prepare): a register sale or a gift-card-only order, fulfilled by
+    nature, is skipped for good with its own reason, not refused.
+
+    Not refused, though fulfilled:
+    - an order closed (archived) with nothing fulfilled: Shopify lets staff archive any order (an
+      unpaid boleto one, say), and the customer who pays it later still waits for the goods;
+    - an order bearing the app's invoice tag (jobs.nfe.INVOICE_TAGS: "NF-e emitida"): the app sent it
+      and fulfilled it at the ERP's invoice, in an installation whose links shop/redact erased since.
+      Posted again, the ERP, idempotent on the order's channel id, answers the order it holds and the
+      link learns its number again (`not_for_erp`'s docstring).
 
     Raises:
         Rejected (HANDLED_IN_SHOPIFY): naming the order.
     """
     fulfilled = fulfilled_goods(read.order)
-    if not fulfilled and not read.closed_at:
+    if not fulfilled or invoiced_by_erp(read.order):
         return
     name = read.order.name
-    if fulfilled:
-        said, words = "fulfilled in Shopify", ("order_fulfilled_in_shopify", {"order": name})
-    else:
-        said, words = "closed in Shopify", ("order_closed_in_shopify", {"order": name})
     raise Rejected(
-        f"order {name} was {said} before it reached the ERP (the store handled it there): it is not sent, "
-        "as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter it there by "
-        "hand",
+        f"order {name} was fulfilled in Shopify before it reached the ERP (the store handled it there): it "
+        "is not sent, as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter "
+        "it there by hand",
         system="app",
         code="HANDLED_IN_SHOPIFY",
-        detail={"fulfilled_lines": [line.id for line in fulfilled], "closed_at": read.closed_at},
-        words=words,
+        detail={"fulfilled_lines": [line.id for line in fulfilled]},
+        words=("order_fulfilled_in_shopify", {"order": name}),
     )
+
+
+def invoiced_by_erp(order: Order) -> bool:
+    """The order bears the tag the app adds when it applies the ERP's NF-e / NFC-e of it (Shopify
+    compares tags without case)."""
+    tags = {tag.strip().casefold() for tag in order.tags}
+    return any(tag.casefold() in tags for tag in INVOICE_TAGS)
 
 
 def fulfilled_goods(order: Order) -> list[OrderLine]:

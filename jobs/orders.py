@@ -716,7 +716,7 @@ def _prepare(
             return MessageStatus.SKIPPED.value
         try:
             refuse_ship_and_carry(read)  # a POS sale handed over in part: a person sends the rest
-            refuse_handled_in_shopify(read)  # fulfilled or closed in Shopify first: a second sale
+            refuse_handled_in_shopify(read)  # goods fulfilled in Shopify first: a second sale
             target = resolve_target(session, shop_id, settings, read.location_ids, places)
             park_unmapped(shipping)  # a line from a location no company is mapped to waits for it
             request = {**request, "nro_empresa": target.nro_empresa}

@@ -9,9 +9,7 @@ same day replaces it), also kept in Redis (`reconcile:<shop_id>:latest`) for the
 Sections:
 - orders: Shopify orders without an OrderLink (webhook missed), or linked with no ERP number
   whose orders message closed holding nothing (skipped as unpaid, paid since: orders/paid
-  missed) -> `jobs.orders.import_order` enqueued by dotted name; one without an OrderLink that
-  Shopify shows FULFILLED or closed is not (the store handled it in Shopify: imported, it would be
-  a second ERP sale): listed apart for a person (`handled_in_shopify`, drift); linked orders never sent to
+  missed) -> `jobs.orders.import_order` enqueued by dotted name; linked orders never sent to
   the ERP; ERP orders that do not exist; totals that differ (Shopify current total less tips
   and gift cards sold vs the ERP's vlrTotalAtendido, else vlrTotalPedido);
   cancelled on one side only; ERP events about orders the app does not know; cancelled in Shopify
@@ -143,18 +141,6 @@ OF_ERP_BEFORE = (
     ("recon_of_erp_before", {}),
 )
 NEVER_SENT = ("never sent to the ERP (see the orders flow)", ("recon_never_sent", {}))
-# An order with no trace in the app (its webhooks missed) that the store handled in Shopify: not
-# imported (`_handled_in_shopify`).
-FULFILLED_IN_SHOPIFY = (
-    "fulfilled in Shopify with no trace of it in the app (its webhooks were missed): not sent to the ERP, "
-    "which would pick and invoice it a second time; enter it in the ERP by hand if it still needs to be",
-    ("recon_fulfilled_in_shopify", {}),
-)
-CLOSED_IN_SHOPIFY = (
-    "closed in Shopify with no trace of it in the app (its webhooks were missed): not sent to the ERP, "
-    "which would pick and invoice it a second time; enter it in the ERP by hand if it still needs to be",
-    ("recon_closed_in_shopify", {}),
-)
 NOT_IN_ERP = ("not in the ERP", ("recon_not_in_erp", {}))
 STILL_FOR_SALE = (
     "inactive in the ERP (or not for sale at the store), still for sale in Shopify",
@@ -465,15 +451,12 @@ def _orders(
     unsent = [listed.get(link.shopify_order_id) or _stand_in(link) for link in links
               if link.nro_pedvenda is None and link.cancelled_at is None]  # fmt: skip
     held, closed = _held_in_app(shop_id, unlinked + [o for o in unsent if not o.cancelled_at])
-    missing_in_ledger, enqueued, in_shopify = [], [], []
+    missing_in_ledger, enqueued = [], []
     for order in unlinked:
         if order.id in held:
             continue  # the app has it: waiting for payment, parked on a mapping, refused (its message says)
         if _iso_utc(order.updated_at) >= recent:
             in_flight.append(order.id)  # its webhook may still be in the inbox: the next report sees it
-            continue
-        if (handled_there := _handled_in_shopify(order)) is not None:
-            in_shopify.append(handled_there)  # imported, it would be a second ERP sale
             continue
         missing_in_ledger.append({"order": order.id, "name": order.name, "total": _text(order.current_total)})
         if _enqueue_import(shop_id, order.id):
@@ -520,8 +503,6 @@ def _orders(
         "missing_in_ledger": missing_in_ledger[:LISTED],
         "missing_in_ledger_count": len(missing_in_ledger),
         "imports_enqueued": enqueued,
-        "handled_in_shopify": in_shopify[:LISTED],
-        "handled_in_shopify_count": len(in_shopify),
         "held_in_app": list(held.values())[:LISTED],
         "held_in_app_count": len(held),
         "placed_before_install_count": len(before_install),
@@ -572,23 +553,6 @@ def _order_total(client: AdminClient, gid: str) -> OrderTotal | None:
     return OrderTotal(id=found.id, name=found.name, created_at=None, updated_at="",
                       cancelled_at=found.cancelled_at, financial_status=found.financial_status,
                       current_total=found.current_total, tips=found.tips)  # fmt: skip
-
-
-def _handled_in_shopify(order: OrderTotal) -> dict[str, Any] | None:
-    """The row of an order with no trace in the app that the store handled in Shopify (None: not so
-    handled, imported as any missed order). Shopify shows it FULFILLED, or closed (archived): its
-    webhooks were missed and the store fulfilled it there, maybe typing it into the ERP by hand;
-    imported, the ERP would pick and invoice it a second time (a second NF-e). Listed for a person,
-    not imported. One PARTIALLY_FULFILLED is imported: Shopify shows an order so whose gift card it
-    fulfilled at checkout, and the import reads its lines (jobs.order_kinds.refuse_handled_in_shopify
-    refuses it, for a person, when goods were fulfilled)."""
-    if (order.fulfillment_status or "").upper() == "FULFILLED":
-        why = FULFILLED_IN_SHOPIFY
-    elif order.closed_at:
-        why = CLOSED_IN_SHOPIFY
-    else:
-        return None
-    return {"order": order.id, "name": order.name, "total": _text(order.current_total), **beside("why", *why)}
 
 
 def _enqueue_import(shop_id: int, order_id: str) -> bool:
@@ -1364,7 +1328,6 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     orders, stock, catalog = report.get("orders", {}), report.get("stock", {}), report.get("catalog", {})
     return {
         "orders_missing_in_ledger": orders.get("missing_in_ledger_count"),
-        "orders_handled_in_shopify": orders.get("handled_in_shopify_count"),
         "orders_held_in_app": orders.get("held_in_app_count"),
         "order_cancellations_enqueued": orders.get("cancellations_enqueued_count"),
         "orders_of_erp_before": orders.get("of_erp_before_count"),

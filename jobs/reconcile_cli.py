@@ -87,11 +87,6 @@ def render(report: dict[str, Any]) -> str:
     lines += _rows("Orders cancelled in Shopify, their cancellation never received (enqueued now)", cancels)
     for title, key in (
         ("Orders in Shopify with no ledger link (import enqueued)", "missing_in_ledger"),
-        (
-            "Orders handled in Shopify with no trace in the app (fulfilled or closed there: not imported; "
-            "check the ERP has them)",
-            "handled_in_shopify",
-        ),
         ("Orders the app holds, not sent to the ERP yet (see their messages)", "held_in_app"),
         ("Orders of the ERP connected before (the connection moved since: not compared)", "of_erp_before"),
         ("Orders missing in the ERP", "missing_in_erp"),

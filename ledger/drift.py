@@ -4,8 +4,7 @@ without importing jobs).
 
 A report's `summary` holds its counts (jobs.reconcile.summary); the drift among them is
 `FINDINGS` (orders held in the app, waiting for payment or a mapping, are no drift: their own
-messages say so; an order with no trace in the app that the store handled in Shopify is: a person
-checks the ERP has the sale; an order the ERP would not show is, as `orders_not_checked`: not compared,
+messages say so; an order the ERP would not show is, as `orders_not_checked`: not compared,
 so no page may say "nothing out of place" beside it). The findings are the non-zero ones, in
 that order; the pages name them in the merchant's language (frontend catalogues "drift.<key>"),
 the message's text in English as every other message's (searchable, what the CLI and logs read).
@@ -17,7 +16,6 @@ from typing import Any
 
 FINDINGS = (
     "orders_missing_in_ledger",
-    "orders_handled_in_shopify",
     "order_cancellations_enqueued",
     "orders_missing_in_erp",
     "orders_missing_in_shopify",

@@ -1036,26 +1036,26 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     "HANDLED_IN_SHOPIFY": (
         (
             "O pedido nunca foi enviado ao ERP (os avisos da Shopify se perderam, ou ele esperava o "
-            "pagamento ou um De:Para) e a loja já o atendeu na Shopify: processou seus itens ou fechou "
-            "(arquivou) o pedido. Enviá-lo agora faria o ERP separar e faturar uma segunda vez mercadorias "
-            "que já saíram; nada foi enviado.",
+            "pagamento ou um De:Para) e a loja já o atendeu na Shopify: processou seus itens. Enviá-lo "
+            "agora faria o ERP separar e faturar uma segunda vez mercadorias que já saíram; nada foi "
+            "enviado.",
             "The order was never sent to the ERP (Shopify's notices were lost, or it waited for its payment "
-            "or a mapping) and the store already handled it in Shopify: it fulfilled its items or closed "
-            "(archived) the order. Sending it now would make the ERP pick and invoice a second time goods "
-            "that already left; nothing was sent.",
+            "or a mapping) and the store already handled it in Shopify: it fulfilled its items. Sending it "
+            "now would make the ERP pick and invoice a second time goods that already left; nothing was "
+            "sent.",
         ),
         (
             "Confira se o ERP tem essa venda: lançada à mão, vincule-a na página Pedidos (“Vincular ao "
             "pedido do ERP”) ou use “Marcar como resolvida” com uma nota; se falta, lance-a à mão no ERP. "
-            "Se o pedido foi processado ou fechado por engano, cancele o processamento (ou reabra o pedido) "
-            "na Shopify e clique em Tentar de novo: ele é enviado. Se todo pedido chega já processado, a "
+            "Se o pedido foi processado por engano, cancele o processamento na Shopify e clique em Tentar "
+            "de novo: ele é enviado. Se todo pedido chega já processado, a "
             "loja processa pedidos sozinha (Configurações > Checkout > Processamento de pedidos: "
             "“Processar automaticamente os itens do pedido”): desligue-a, pois o app processa cada pedido "
             "quando o ERP o fatura.",
             "Check the ERP has this sale: typed in by hand, link it on the Orders page (“Link to ERP "
             "order”) or use “Mark as handled” with a note; if it lacks it, enter it in the ERP by hand. If "
-            "the order was fulfilled or closed by mistake, cancel its fulfillment (or reopen the order) in "
-            "Shopify and click Retry: it is sent. If every order arrives fulfilled, the store fulfils "
+            "the order was fulfilled by mistake, cancel its fulfillment in Shopify and click Retry: it is "
+            "sent. If every order arrives fulfilled, the store fulfils "
             "orders by itself (Settings > Checkout > Order processing: “Automatically fulfill the order's "
             "line items”): turn that off, as the app fulfils each order when the ERP invoices it.",
         ),

@@ -219,14 +219,6 @@ WORDS: dict[str, Text] = {
         "is not sent, as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter "
         "it there by hand",
     ),
-    "order_closed_in_shopify": (
-        "o pedido {order} foi fechado (arquivado) na Shopify antes de chegar ao ERP (a loja o atendeu por "
-        "lá): ele não é enviado, pois o ERP o separaria e faturaria uma segunda vez; se o ERP não tem essa "
-        "venda, lance-a lá à mão",
-        "order {order} was closed in Shopify before it reached the ERP (the store handled it there): it is "
-        "not sent, as the ERP would pick and invoice it a second time; if the ERP lacks this sale, enter it "
-        "there by hand",
-    ),
     # the order as Shopify and the settings give it (jobs.orders, jobs.order_lookup)
     "shopify_order_not_found": ("A Shopify não tem o pedido {order}", "Shopify has no order {order}"),
     # ...an order that waited for its payment past the 60 days Shopify lets the app read (jobs.old_orders)

@@ -40,20 +40,6 @@ WORDS: dict[str, Text] = {
         "do ERP conectado antes (a conexão com o ERP mudou desde então): não comparado",
         "of the ERP connected before (the ERP connection moved since): not compared",
     ),
-    # an order with no trace in the app that the store handled in Shopify (jobs.reconcile._handled_in_shopify)
-    "recon_fulfilled_in_shopify": (
-        "processado na Shopify sem nenhum registro dele no app (os avisos se perderam): não é enviado ao "
-        "ERP, que o separaria e faturaria uma segunda vez; lance-o à mão no ERP se ainda precisar",
-        "fulfilled in Shopify with no trace of it in the app (its webhooks were missed): not sent to the "
-        "ERP, which would pick and invoice it a second time; enter it in the ERP by hand if it still needs "
-        "to be",
-    ),
-    "recon_closed_in_shopify": (
-        "fechado (arquivado) na Shopify sem nenhum registro dele no app (os avisos se perderam): não é "
-        "enviado ao ERP, que o separaria e faturaria uma segunda vez; lance-o à mão no ERP se ainda precisar",
-        "closed in Shopify with no trace of it in the app (its webhooks were missed): not sent to the ERP, "
-        "which would pick and invoice it a second time; enter it in the ERP by hand if it still needs to be",
-    ),
     "recon_not_readable": (
         "não legível: com mais de 60 dias, e o app não tem a permissão read_all_orders",
         "not readable: older than 60 days without read_all_orders",

@@ -67,7 +67,6 @@ class ErpOrderRead:
     source_name: str | None = None  # "pos": sold at a register (Shopify POS); "web", an app's id...
     retail_location: str | None = None  # the register's location name (a POS order)
     payment_terms: PaymentTerms | None = None  # read apart, for an order waiting for payment only
-    closed_at: str | None = None  # closedAt: closed (archived) in Shopify
 
     @property
     def sold_at_pos(self) -> bool:
@@ -146,7 +145,6 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         processed_at=raw.get("processedAt"),
         source_name=raw.get("sourceName"),
         retail_location=_retail_location(raw.get("retailLocation")),
-        closed_at=raw.get("closedAt"),
     )
 
 

@@ -15,9 +15,8 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
 - `fulfillment_tracking_update(client, fulfillment_id, tracking, notify_customer=)`: tracking the
   ERP gives after the NF-e was applied (a carrier's code comes after invoicing) onto the
   fulfillment made at it; the fulfillment as Shopify answers.
-- `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals,
-  tips, and whether the order is fulfilled or closed in Shopify; `gift_cards_sold(client,
-  order_id)`: the gift cards sold on an order's lines.
+- `orders_with_totals_since(client, since_iso)`: reconciliation's listing with current totals
+  and tips; `gift_cards_sold(client, order_id)`: the gift cards sold on an order's lines.
 """
 
 from __future__ import annotations
@@ -337,8 +336,6 @@ class OrderTotal:
     financial_status: str | None
     current_total: Decimal | None
     tips: Decimal = ZERO  # totalTipReceivedSet
-    fulfillment_status: str | None = None  # displayFulfillmentStatus (None: not read)
-    closed_at: str | None = None  # closedAt: closed (archived) in Shopify
 
 
 def orders_with_totals_since(
@@ -357,8 +354,6 @@ def orders_with_totals_since(
             financial_status=raw.get("displayFinancialStatus"),
             current_total=total.amount if total else None,
             tips=_amount(raw.get("totalTipReceivedSet")),
-            fulfillment_status=raw.get("displayFulfillmentStatus"),
-            closed_at=raw.get("closedAt"),
         )
 
 

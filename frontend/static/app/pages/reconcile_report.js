@@ -16,7 +16,7 @@ import { h, table } from "../dom.js";
 import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
 import { payload } from "../widgets.js";
 
-const ORDER_LISTS = ["missing_in_ledger", "handled_in_shopify", "missing_in_erp", "missing_in_shopify", "totals_differ",
+const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ",
   "totals_differ_by_design", "status_differs", "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before",
   "not_readable_in_shopify", "not_checked"];
 const CATALOG_LISTS = ["missing_in_shopify", "orphan_bindings", "shopify_differs", "prices_differ", "never_priced"];
@@ -29,7 +29,6 @@ const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "total", 
 const TOTALS = { shopify: "money", tips: "money", gift_cards: "money", erp: "money", erp_basis: "erp_basis" };
 const KINDS = {
   "orders.missing_in_ledger": { total: "money" },
-  "orders.handled_in_shopify": { total: "money" },
   "orders.totals_differ": TOTALS,
   "orders.totals_differ_by_design": TOTALS,
   "orders.held_in_app": { status: "message_status" },
