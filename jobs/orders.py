@@ -57,6 +57,7 @@ from redis.exceptions import RedisError
 from redis.lock import Lock
 from rq import get_current_job
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from erp.errors import ErpRejected
@@ -344,7 +345,8 @@ def run_classified(session: Session, message: Message, work: Callable[[], str]) 
 
     Transient failures (Redis or the database down included: `outage_of`) are recorded and
     re-raised for RQ's Retry; a rejection or a missing mapping ends the unit with its status; a
-    bug is recorded and re-raised loudly. The message row must already be committed.
+    bug is recorded and re-raised loudly (`record_bug`: always, even when the database refused one
+    of the work's statements). The message row must already be committed.
     """
     try:
         return work()
@@ -357,14 +359,33 @@ def run_classified(session: Session, message: Message, work: Callable[[], str]) 
     except Exception as exc:
         transient = outage_of(exc)
         if transient is None:
-            trace.fail(session, message, exc)
-            session.commit()
+            record_bug(session, message, exc)
             raise
         if not isinstance(exc, RedisError):  # the database's: its transaction is broken, undone
             session.rollback()
         trace.fail(session, message, transient)
         session.commit()
         raise transient from exc
+
+
+def record_bug(session: Session, message: Message, exc: Exception) -> None:
+    """Record a bug on the message (failed, its traceback kept) and commit it, whatever state the
+    work left the transaction in. A statement the database refused (an IntegrityError, a
+    CardinalityViolation: not an outage) breaks the transaction: PostgreSQL takes nothing more
+    until it is rolled back (InFailedSqlTransaction), so recording on it would fail too and leave
+    the unit pending, its failure told to nobody: it is rolled back first (the work's writes go
+    with it; the message row was committed before the work ran). Any other bug whose recording the
+    database refuses (the work caught such a refusal and raised another error, or left a row that
+    cannot be flushed) is recorded again the same way, on a clean transaction."""
+    if isinstance(exc, SQLAlchemyError):
+        session.rollback()
+    try:
+        trace.fail(session, message, exc)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        trace.fail(session, message, exc)
+        session.commit()
 
 
 def import_locked(shop_id: int, num: str, trigger: str) -> str:

@@ -234,6 +234,26 @@ WORDS: dict[str, Text] = {
         "e-commerce, replace or remove the line by another order edit in Shopify: that edit carries this "
         "change to the ERP.",
     ),
+    "edit_held_payment": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas a sua forma de pagamento {methods} não "
+        "tem forma de pagamento do ERP (De:Para), então a mudança ainda NÃO foi aplicada: o pedido {nro} do "
+        "ERP segue com os itens anteriores, e seria separado e faturado assim. Mapeie-a em De:Para > formas "
+        "de pagamento e esta mudança vai então.",
+        "Order {name} was {changed} in Shopify ({summary}), but its payment method {methods} has no ERP "
+        "payment form (De:Para), so the change was NOT applied yet: ERP order {nro} keeps its earlier lines, "
+        "and would be picked and invoiced so. Map it under De:Para > payment methods and this change goes "
+        "then.",
+    ),
+    "edit_held_payments": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas as suas formas de pagamento {methods} "
+        "não têm forma de pagamento do ERP (De:Para), então a mudança ainda NÃO foi aplicada: o pedido {nro} "
+        "do ERP segue com os itens anteriores, e seria separado e faturado assim. Mapeie cada uma em De:Para "
+        "> formas de pagamento e esta mudança vai quando todas estiverem.",
+        "Order {name} was {changed} in Shopify ({summary}), but its payment methods {methods} have no ERP "
+        "payment form (De:Para), so the change was NOT applied yet: ERP order {nro} keeps its earlier lines, "
+        "and would be picked and invoiced so. Map each under De:Para > payment methods and this change goes "
+        "once they all are.",
+    ),
     "changed_edited": ("editado", "edited"),
     "changed_refunded_items": ("reembolsado (itens devolvidos)", "refunded (items taken back)"),
     "changed_refunded": ("reembolsado", "refunded"),

@@ -122,3 +122,37 @@ def note(
         f"sell it, so the change was NOT applied: ERP order {nro} keeps its earlier lines, and would be "
         f"picked and invoiced so. Replace or remove that line {another}"
     ), ("edit_held_not_erp", params)
+
+
+def payment_note(
+    name: str,
+    nro: int,
+    changed: tuple[str, str],
+    summary: tuple[str, trace.Words | dict[str, object]],
+    gateways: list[str],
+) -> tuple[str, trace.Words]:
+    """The note of an edit held back because a payment method of the order (`gateways`, as Shopify
+    names them) has no ERP payment form to send with the new total, and its words: the edit parks on
+    that De:Para line and goes once it is saved."""
+    methods = ", ".join(repr(g) for g in gateways)
+    params = {
+        "name": name,
+        "changed": (changed[1], {}),
+        "summary": summary[1],
+        "nro": nro,
+        "methods": methods,
+    }
+    head = f"Order {name} was {changed[0]} in Shopify ({summary[0]}), but "
+    held_back = (
+        f"so the change was NOT applied yet: ERP order {nro} keeps its earlier lines, and would be picked "
+        "and invoiced so."
+    )
+    if len(gateways) == 1:
+        return (
+            f"{head}its payment method {methods} has no ERP payment form (De:Para), {held_back} Map it under "
+            "De:Para > payment methods and this change goes then."
+        ), ("edit_held_payment", params)
+    return (
+        f"{head}its payment methods {methods} have no ERP payment form (De:Para), {held_back} Map each under "
+        "De:Para > payment methods and this change goes once they all are."
+    ), ("edit_held_payments", params)

@@ -344,7 +344,11 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
     codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
     total = sum((m.net for m in mapped), ZERO) + freight
-    payments = order_map.map_payments(read.order, total, codes, on_delivery)
+    try:
+        payments = order_map.map_payments(read.order, total, codes, on_delivery)
+    except MappingMissing as unmapped:  # parks on its De:Para line, the order flagged meanwhile
+        _held_on_payment(session, link, message, edit_id, read, changes, current.freight, freight, unmapped)
+        raise
     message.request_payload = {
         **message.request_payload,
         "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in payments],
@@ -452,7 +456,7 @@ def _changes_beside_unsold(
     except Rejected:  # no line the ERP sells is left
         mapped = []
     changes = [c for c in diff(current, mapped, served=served) if c.kind != "price"]
-    changes += [not_erp_product(line) for line in missing]
+    changes += merged([not_erp_product(line) for line in missing])
     freight = order_map.freight_of(read.order)
     message.request_payload = {
         "nro_pedvenda": link.nro_pedvenda,
@@ -495,6 +499,36 @@ def _held(
     return trace.fail(session, message, refusal).value
 
 
+def _held_on_payment(
+    session: Session,
+    link: OrderLink,
+    message: Message,
+    edit_id: str,
+    read: ErpOrderRead,
+    changes: list[LineChange],
+    erp_freight: Decimal,
+    freight: Decimal,
+    unmapped: MappingMissing,
+) -> None:
+    """The ERP order still takes the edit, but a payment method of the order has no ERP payment form
+    (De:Para) to send with its new total (an order a person linked by hand: its import never mapped
+    them): nothing is applied, the edit parks on that mapping (the caller) and resumes once it is
+    saved. Meanwhile the ERP order keeps its earlier lines and would pick and invoice them, so the
+    link is flagged naming the changes held back and the payment methods, as `_held` does for a SKU
+    not bound; the changes are recorded not applied (an edit applied later records them applied and
+    clears the note). The order's earlier held edits are superseded by this one, read later."""
+    nro = link.nro_pedvenda
+    assert nro is not None
+    moved = None if freight == erp_freight else (erp_freight, freight)
+    gateways = [str(g) for g in (unmapped.detail or {}).get("gateways") or [unmapped.code]]
+    explanation, words = held.payment_note(read.order.name, nro, _changed(is_refund(edit_id), bool(changes)),
+                                           summarise(changes, moved), gateways)  # fmt: skip
+    held.supersede(session, link, message, sent=False)
+    _note(link, explanation, words)
+    record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
+    log.warning("order_edits: edit %s of %s held: %s", edit_id, read.order.name, explanation)
+
+
 def _mapping_detail(missing: MappingMissing) -> dict[str, Any]:
     """What the import's MappingMissing keeps beside its mapping (the lines it names)."""
     return {k: v for k, v in (missing.detail or {}).items() if k != "mapping"}
@@ -507,6 +541,30 @@ def not_erp_product(line: ShopifyLine) -> LineChange:
     note = NOT_BOUND if line.sku and order_map.parse_sku(line.sku) else NOT_ERP
     sku = (line.sku or line.name)[:60]
     return LineChange("added", sku, Decimal(0), Decimal(line.current_quantity), note=note)
+
+
+def merged(changes: list[LineChange]) -> list[LineChange]:
+    """The changes with one per SKU (as recorded: `change_key`), in order, those naming the same one
+    summed. An edit can put a product the ERP cannot sell on two lines (the same variant added twice,
+    orderEditAddVariant's allowDuplicates; two variants sharing a SKU): one change of their total,
+    as the ERP's lines are counted per product (`diff`), never two rows with one key."""
+    by_sku: dict[str, LineChange] = {}
+    for change in changes:
+        was = by_sku.get(change.sku)
+        by_sku[change.sku] = change if was is None else _summed(was, change)
+    return list(by_sku.values())
+
+
+def _summed(one: LineChange, other: LineChange) -> LineChange:
+    """Two changes of one SKU as one: quantities summed, and line values when both have them."""
+    before, after = one.before + other.before, one.after + other.after
+    kind = "added" if before == 0 else "removed" if after == 0 else "qty" if before != after else one.kind
+    was, now = _plus(one.value_before, other.value_before), _plus(one.value_after, other.value_after)
+    return LineChange(kind, one.sku, before, after, was, now, one.note or other.note)
+
+
+def _plus(one: Decimal | None, other: Decimal | None) -> Decimal | None:
+    return None if one is None or other is None else one + other
 
 
 def link_shop_domain(session: Session, shop_id: int) -> str:
@@ -1026,7 +1084,9 @@ def record_changes(
     words: Said | None = None,
 ) -> None:
     """One OrderLineChange per changed line; a replay of the same edit changes nothing (UNIQUE key).
-    `words`: the reason in the merchant's words (ledger.words.said)."""
+    Changes naming one SKU are one row (`merged`): PostgreSQL refuses an INSERT ... ON CONFLICT DO
+    UPDATE that touches a key twice. `words`: the reason in the merchant's words (ledger.words.said)."""
+    changes = merged(changes)
     if not changes:
         return
     reason_words = stored_for(reason, words)
