@@ -196,6 +196,7 @@ def on_webhook(event: Any) -> str | Ignored:
             event.topic,
             extra={"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": event.topic},
         )
+        _edits_paid(shop_id, num, payload)
         if event.topic == "orders/updated":  # its delivery address may have changed (a staff edit)
             from jobs.order_edits import address
 
@@ -204,6 +205,8 @@ def on_webhook(event: Any) -> str | Ignored:
         return "already"
     result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"),
                           created_at=payload.get("created_at"))  # fmt: skip
+    if result == "already":  # in the ERP (its message left open, closed now): see `sent` above
+        _edits_paid(shop_id, num, payload)
     if event.topic == "orders/updated" and result in ("already", "done"):
         # In the ERP now (both answers mean its link holds the number), but the import may have
         # posted the delivery of before: the change came while it ran (it waited on the lock), or
@@ -220,6 +223,14 @@ def on_webhook(event: Any) -> str | Ignored:
         sent = address.on_updated(shop_id, num, payload)
         return result if sent == "already" else sent
     return result
+
+
+def _edits_paid(shop_id: int, num: str, payload: dict[str, Any]) -> None:
+    """orders/paid | orders/updated of an order in the ERP: an edit held while the total it raised
+    was unpaid (jobs.order_edits.held) is replayed once the body says the order may be paid."""
+    from jobs.order_edits import held
+
+    held.on_paid(shop_id, order_map.order_gid(num), payload)
 
 
 def _payment(shop_id: int, num: str, payload: dict[str, Any], link: LinkState | None) -> str:

@@ -254,6 +254,14 @@ WORDS: dict[str, Text] = {
         "and would be picked and invoiced so. Map each under De:Para > payment methods and this change goes "
         "once they all are.",
     ),
+    "edit_held_unpaid": (
+        "O pedido {name} foi editado na Shopify: a edição aumenta o total em {unpaid} (para {total}), ainda "
+        "não pago na Shopify, então a mudança ainda NÃO foi aplicada: o pedido {nro} do ERP segue com os "
+        "itens anteriores até o pagamento, e a mudança vai então.",
+        "Order {name} was edited in Shopify: the edit raises the total by {unpaid} (to {total}), not yet "
+        "paid in Shopify, so the change was NOT applied yet: ERP order {nro} keeps its earlier lines until "
+        "it is paid, and the change goes then.",
+    ),
     "changed_edited": ("editado", "edited"),
     "changed_refunded_items": ("reembolsado (itens devolvidos)", "refunded (items taken back)"),
     "changed_refunded": ("reembolsado", "refunded"),

@@ -20,23 +20,43 @@ so the Orders page shows the order needs attention. A held edit never stays open
 - the order cancelled, in Shopify or in the ERP: nothing of it goes to the ERP (`settle_cancelled`);
 - the ERP starts picking (its S or F event read by jobs.order_events): the held edit is replayed
   (`to_replay`) and ends flagged as too late like any change made after picking.
+
+An edit that raises the total of an order not paid for it (a Pix order of R$ 97,16 edited to
+R$ 213,05: Shopify shows the rest owed) is held too, as the import holds an unpaid order
+(jobs.order_map.is_ready): sent, the ERP would book the whole new total as paid by the forms that
+took part of it, and pick and invoice goods no money is behind. Its message waits for the payment
+(pending, error_detail {"waiting": "payment", ...}, as the import's) and the link is noted
+(`unpaid_note`); the order's payment (orders/paid, orders/updated: `waiting_payment`) or the orders
+catch-up, which re-reads what waits for its payment, replays it.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import trace
+from ledger import flows, queues, trace
+from ledger.db import read_scope
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLink
 
+log = logging.getLogger(__name__)
+
 FLOW = "order_edits"
+# Shopify's financial_status (a webhook's REST body) once an order may be paid enough to send
+PAID = frozenset({"paid", "authorized", "partially_refunded"})
 NOT_ERP_PRODUCT = "EDIT_NOT_ERP_PRODUCT"  # the failure's code: a line the ERP can never sell
+PAYMENT = "payment"  # error_detail "waiting" of an edit held for its payment (as an order waiting for it)
+WAITING = Message.error_detail["waiting"].as_string()
 
 
 def held(session: Session, link: OrderLink, *, but: int | None = None) -> list[Message]:
-    """The order's edits held back (parked, or failed as NOT_ERP_PRODUCT), oldest first; `but`:
+    """The order's edits held back (parked, failed as NOT_ERP_PRODUCT, or waiting for the payment of
+    the total they raise), oldest first; `but`:
     leave out that message (the one running). An edit of an order is unit "edit:<id>" (a refund's
     "edit:refund-<id>"), never a delivery address's."""
     code = Message.error_detail["code"].as_string()
@@ -49,6 +69,7 @@ def held(session: Session, link: OrderLink, *, but: int | None = None) -> list[M
         or_(
             Message.status == MessageStatus.PARKED.value,
             and_(Message.status == MessageStatus.FAILED.value, code == NOT_ERP_PRODUCT),
+            and_(Message.status == MessageStatus.PENDING.value, WAITING == PAYMENT),
         ),
     )
     if but is not None:
@@ -93,6 +114,56 @@ def to_replay(session: Session, link: OrderLink) -> list[tuple[int, int]]:
     read), so each is replayed and ends flagged as too late instead of waiting for an edit the ERP
     no longer takes."""
     return [(message.id, message.attempts) for message in held(session, link)]
+
+
+def waiting_payment(session: Session, shop_id: int, gid: str) -> list[tuple[int, int]]:
+    """(message id, attempts) of the order's edits waiting for its payment: the order may be paid now
+    (orders/paid, orders/updated), so each is replayed and goes if it is (it waits again if not)."""
+    stmt = select(Message.id, Message.attempts).where(
+        Message.shop_id == shop_id,
+        Message.flow == FLOW,
+        Message.direction == SHOPIFY_TO_ERP,
+        Message.shopify_id == gid,
+        Message.unit_key.like("edit:%"),
+        Message.status == MessageStatus.PENDING.value,
+        WAITING == PAYMENT,
+    )
+    return [(row.id, row.attempts) for row in session.execute(stmt.order_by(Message.id))]
+
+
+def on_paid(shop_id: int, gid: str, payload: dict[str, Any]) -> int:
+    """An orders/paid or orders/updated of an order in the ERP whose body says it may be paid now:
+    the replay of each of its edits waiting for the payment is enqueued (`waiting_payment`); how
+    many. Free for an order not paid (one look at its body). Redis down: left to the orders
+    catch-up, which re-reads what waits for its payment."""
+    if str(payload.get("financial_status") or "").lower() not in PAID:
+        return 0
+    with read_scope() as session:
+        found = waiting_payment(session, shop_id, gid)
+    flow = flows.get(FLOW)
+    try:
+        for message_id, attempts in found:
+            queues.enqueue(
+                flow.replay_job,
+                message_id,
+                queue=flow.queue,
+                job_id=queues.job_key("replay", shop_id, message_id, attempts),
+                replace_ended=True,
+                description=f"replay {FLOW} message {message_id}: its order may be paid now",
+            )
+    except RedisError as exc:
+        log.warning("order_edits: held edits of %s left to the catch-up, Redis unreachable (%s)", gid,
+                    type(exc).__name__)  # fmt: skip
+    return len(found)
+
+
+def unpaid_note(name: str, nro: int, unpaid: str, total: str) -> tuple[str, trace.Words]:
+    """The note of an edit held for its payment (`unpaid`, `total`: R$ as written) and its words."""
+    return (
+        f"Order {name} was edited in Shopify: the edit raises the total by {unpaid} (to {total}), not yet "
+        f"paid in Shopify, so the change was NOT applied yet: ERP order {nro} keeps its earlier lines until "
+        "it is paid, and the change goes then."
+    ), ("edit_held_unpaid", {"name": name, "nro": nro, "unpaid": unpaid, "total": total})
 
 
 def note(

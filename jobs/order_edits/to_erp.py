@@ -344,6 +344,9 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
     codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
     total = sum((m.net for m in mapped), ZERO) + freight
+    confirmation = shop_settings.get(shop, "payment_confirmation") if shop else "paid"
+    if total > current.total and not order_map.is_ready(read.order, confirmation, on_delivery):
+        return _wait_for_payment(session, link, message, read, total, current.total)
     try:
         payments = order_map.map_payments(read.order, total, codes, on_delivery)
     except MappingMissing as unmapped:  # parks on its De:Para line, the order flagged meanwhile
@@ -527,6 +530,33 @@ def _held_on_payment(
     _note(link, explanation, words)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning("order_edits: edit %s of %s held: %s", edit_id, read.order.name, explanation)
+
+
+def _wait_for_payment(
+    session: Session, link: OrderLink, message: Message, read: ErpOrderRead, total: Decimal, was: Decimal
+) -> str:
+    """The edit raises the ERP order's total (`was` -> `total`) and Shopify has not been paid for it
+    (order_map.is_ready, the import's own check): sent, the ERP would book the new total as paid by
+    the forms that took the earlier one, and pick and invoice what no money is behind. Held
+    (jobs.order_edits.held): the message waits for the payment as an unpaid order's does (pending,
+    error_detail "waiting"), the link is noted naming what is unpaid, and the order's payment or the
+    orders catch-up replays it."""
+    nro = link.nro_pedvenda
+    assert nro is not None
+    unpaid = order_map.unpaid_balance(read.order) or total - was
+    explanation, words = held.unpaid_note(read.order.name, nro, brl(unpaid), brl(total))
+    held.supersede(session, link, message, sent=False)
+    _note(link, explanation, words)
+    message.error_text = f"Waiting for payment: {explanation}"
+    message.error_detail = {
+        "waiting": held.PAYMENT,
+        "financial_status": read.order.financial_status,
+        "unpaid": str(unpaid),
+        "total": str(total),
+    }
+    message.updated_at = utcnow()
+    log.info("order_edits: edit of %s waits for its payment: %s", read.order.name, explanation)
+    return "waiting"
 
 
 def _mapping_detail(missing: MappingMissing) -> dict[str, Any]:

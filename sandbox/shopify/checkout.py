@@ -508,6 +508,18 @@ def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
     return order
 
 
+def pay_balance(sandbox: Sandbox, shop: str, order_id: str, gateway: str = "pix") -> dict[str, Any]:
+    """The buyer paid what the order still owes (totalOutstandingSet: an edit raised its total) by a
+    sale of `gateway`. Sends orders/paid and orders/updated. Returns the order document."""
+    with _order_change(sandbox, shop, order_id, "orders/paid", "orders/updated") as (ctx, order):
+        owed = Decimal(order["totalOutstandingSet"]["shopMoney"]["amount"])
+        if owed > 0:
+            txn = order_store.new_transaction(ctx, "SALE", "SUCCESS", gateway_name(gateway), owed)
+            txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
+            order["_transactions"].append(txn)
+    return order
+
+
 def expire_authorizations(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
     """The manual-capture authorisations of an order lapsed uncaptured (card networks hold them
     about 7 days): nothing is capturable any more, their authorizationExpiresAt has passed, and
