@@ -19,6 +19,7 @@ from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import MessageStatus
 from ledger.trace import failed_flagged
+from sandbox.shopify.checkout import pay_balance
 from tests.orders_in.test_delivery_address import NEW, address_message, order_update
 from tests.orders_in.test_edits_and_cancels import edit_in_shopify, edit_message, imported
 
@@ -37,6 +38,7 @@ def test_an_edit_whose_erp_login_is_refused_says_so_and_waits_for_the_credential
     monkeypatch.setattr(ErpClient, "edit_order", login_refused)
     gid, nro = imported(world)
     edit_in_shopify(world, gid, world.sku(0), 3)  # 2 -> 3
+    pay_balance(world.shopify.sandbox, world.name, gid)  # the rest paid: the raised total may go to the ERP
     world.drain()
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value
@@ -60,6 +62,7 @@ def test_an_edit_of_an_erp_order_the_erp_does_not_have_says_so(world, monkeypatc
     monkeypatch.setattr(ErpClient, "edit_order", not_found)
     gid, nro = imported(world)
     edit_in_shopify(world, gid, world.sku(0), 3)
+    pay_balance(world.shopify.sandbox, world.name, gid)  # the rest paid: the raised total may go to the ERP
     world.drain()
     assert edit_message(world, gid).status == MessageStatus.FAILED.value
     note = world.link(gid).needs_attention
@@ -92,6 +95,7 @@ def test_a_conflict_whose_order_the_erp_no_longer_has_is_noted_as_not_found(worl
     gone = ErpRejected(f"Pedido {nro} não encontrado.", codigo="PEDIDO_NAO_ENCONTRADO", status=404)
     _conflict_then(monkeypatch, gone)
     edit_in_shopify(world, gid, world.sku(0), 3)
+    pay_balance(world.shopify.sandbox, world.name, gid)  # the rest paid: the raised total may go to the ERP
     world.drain()
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value
@@ -103,6 +107,7 @@ def test_a_conflict_whose_reread_login_is_refused_waits_for_the_credentials(worl
     gid, _ = imported(world)
     _conflict_then(monkeypatch, ErpAuthError("Usuário ou senha inválidos.", codigo="LOGIN", status=401))
     edit_in_shopify(world, gid, world.sku(0), 3)
+    pay_balance(world.shopify.sandbox, world.name, gid)  # the rest paid: the raised total may go to the ERP
     world.drain()
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value
@@ -115,6 +120,7 @@ def test_a_conflict_whose_order_cannot_be_read_again_is_retried(world, monkeypat
     """The ERP down for the status read again is transient (RQ retries), not a refusal noted."""
     gid, _ = imported(world)
     edit_in_shopify(world, gid, world.sku(0), 3)
+    pay_balance(world.shopify.sandbox, world.name, gid)  # the rest paid: the raised total may go to the ERP
     _conflict_then(monkeypatch, ErpTransient("ERP timed out", status=503))
     with pytest.raises(Transient):
         edits_to_erp.apply_edit(world.shop_id, gid, "reread-down")
