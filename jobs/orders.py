@@ -196,7 +196,7 @@ def on_webhook(event: Any) -> str | Ignored:
             event.topic,
             extra={"shop_id": shop_id, "flow": FLOW, "order": num, "trigger": event.topic},
         )
-        _edits_paid(shop_id, num, payload)
+        _edits_paid(shop_id, num, payload, link)
         if event.topic == "orders/updated":  # its delivery address may have changed (a staff edit)
             from jobs.order_edits import address
 
@@ -206,7 +206,7 @@ def on_webhook(event: Any) -> str | Ignored:
     result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"),
                           created_at=payload.get("created_at"))  # fmt: skip
     if result == "already":  # in the ERP (its message left open, closed now): see `sent` above
-        _edits_paid(shop_id, num, payload)
+        _edits_paid(shop_id, num, payload, None)
     if event.topic == "orders/updated" and result in ("already", "done"):
         # In the ERP now (both answers mean its link holds the number), but the import may have
         # posted the delivery of before: the change came while it ran (it waited on the lock), or
@@ -225,11 +225,15 @@ def on_webhook(event: Any) -> str | Ignored:
     return result
 
 
-def _edits_paid(shop_id: int, num: str, payload: dict[str, Any]) -> None:
+def _edits_paid(shop_id: int, num: str, payload: dict[str, Any], link: LinkState | None) -> None:
     """orders/paid | orders/updated of an order in the ERP: an edit held while the total it raised
-    was unpaid (jobs.order_edits.held) is replayed once the body says the order may be paid."""
+    was unpaid (jobs.order_edits.held) is replayed once the body says the order may be paid. Such an
+    edit always notes the link ("order_edits: ..."): with the link read (`link`, `_shop_and_sent`) and
+    no such note, nothing waits and nothing more is read (the usual paid delivery costs no statement)."""
     from jobs.order_edits import held
 
+    if link is not None and "order_edits" not in (link[0] or ""):
+        return
     held.on_paid(shop_id, order_map.order_gid(num), payload)
 
 
