@@ -50,7 +50,6 @@ from jobs.order_generation import current as erp_generation
 from jobs.order_generation import ever_moved, of_link
 from ledger import (
     fence,
-    flows,
     handled,
     install_periods,
     order_notes,
@@ -263,16 +262,7 @@ def _held_edits(session: Session, shop_id: int, event: OrderEvent) -> list[tuple
 def _replay_held_edits(shop_id: int, found: list[tuple[int, int]]) -> None:
     """Enqueue the replay of each held edit (the order's lock puts it after the event's job; its
     picking not in Shopify yet, it waits for it: jobs.order_edits.picking_state)."""
-    flow = flows.get(held_edits.FLOW)
-    for message_id, attempts in found:
-        queues.enqueue(
-            flow.replay_job,
-            message_id,
-            queue=flow.queue,
-            job_id=queues.job_key("replay", shop_id, message_id, attempts),
-            replace_ended=True,
-            description=f"replay {flow.name} message {message_id}: the ERP is picking its order",
-        )
+    held_edits.enqueue_replays(shop_id, found, "the ERP is picking its order")
 
 
 def unknown_order(

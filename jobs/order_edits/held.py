@@ -140,21 +140,27 @@ def on_paid(shop_id: int, gid: str, payload: dict[str, Any]) -> int:
         return 0
     with read_scope() as session:
         found = waiting_payment(session, shop_id, gid)
-    flow = flows.get(FLOW)
     try:
-        for message_id, attempts in found:
-            queues.enqueue(
-                flow.replay_job,
-                message_id,
-                queue=flow.queue,
-                job_id=queues.job_key("replay", shop_id, message_id, attempts),
-                replace_ended=True,
-                description=f"replay {FLOW} message {message_id}: its order may be paid now",
-            )
+        enqueue_replays(shop_id, found, "its order may be paid now")
     except RedisError as exc:
         log.warning("order_edits: held edits of %s left to the catch-up, Redis unreachable (%s)", gid,
                     type(exc).__name__)  # fmt: skip
     return len(found)
+
+
+def enqueue_replays(shop_id: int, found: list[tuple[int, int]], why: str) -> None:
+    """Enqueue the replay of each held edit in `found` ((message id, attempts): `to_replay`,
+    `waiting_payment`), one job per message and attempt; `why` ends its description."""
+    flow = flows.get(FLOW)
+    for message_id, attempts in found:
+        queues.enqueue(
+            flow.replay_job,
+            message_id,
+            queue=flow.queue,
+            job_id=queues.job_key("replay", shop_id, message_id, attempts),
+            replace_ended=True,
+            description=f"replay {FLOW} message {message_id}: {why}",
+        )
 
 
 def unpaid_note(name: str, nro: int, unpaid: str, total: str) -> tuple[str, trace.Words]:
