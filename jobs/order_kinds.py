@@ -157,16 +157,32 @@ def invoiced_by_erp(order: Order) -> bool:
 
 def fulfilled_goods(order: Order) -> list[OrderLine]:
     """The goods lines (not a gift card, not the tip) with units Shopify shows fulfilled: current
-    quantity less unfulfilled quantity (a line whose unfulfilled quantity was not read: none)."""
+    quantity less unfulfilled quantity (a line whose unfulfilled quantity was not read: none), when
+    they show the store handled the order: a line that ships fulfilled, or every goods line
+    fulfilled in full. A line that needs no shipping (a bag fee, a service) fulfilled alone proves
+    nothing: Shopify apps and Flow fulfil such lines at checkout while the groceries still wait for
+    the ERP's picking; that order goes. (A tip line needs no shipping either: one not recognised as
+    the tip is ruled out so too.)"""
     tips = {line.id for line in order.tip_lines()}
-    return [
+    goods = [
         line
         for line in order.lines
-        if not line.gift_card
-        and line.id not in tips
-        and line.unfulfilled_quantity is not None
-        and line.current_quantity > line.unfulfilled_quantity
+        if not line.gift_card and line.id not in tips and line.current_quantity > 0
     ]
+    fulfilled = [
+        line
+        for line in goods
+        if line.unfulfilled_quantity is not None and line.current_quantity > line.unfulfilled_quantity
+    ]
+    if any(line.requires_shipping for line in fulfilled):
+        return fulfilled
+    if (
+        fulfilled
+        and len(fulfilled) == len(goods)
+        and all(line.unfulfilled_quantity == 0 for line in fulfilled)
+    ):
+        return fulfilled  # nothing ships, and all of it was handed over: handled as a whole
+    return []
 
 
 def not_for_erp_words(read: ErpOrderRead, installs: Installs | None) -> tuple[str, dict[str, Any]]:

@@ -226,10 +226,18 @@ def test_an_order_sent_and_fulfilled_by_the_app_before_the_redact_is_linked_agai
 # -- the rule, pure -----------------------------------------------------------------------------
 
 
-def _read(unfulfilled: list[int], *, gift_card: int | None = None, tags: list[str] | None = None):
+def _read(
+    unfulfilled: list[int],
+    *,
+    gift_card: int | None = None,
+    tags: list[str] | None = None,
+    ships: list[bool] | None = None,
+):
     raw = raw_order([(Decimal("10.00"), 2, 2, Decimal(0)) for _ in unfulfilled])
-    for node, left in zip(raw["lineItems"]["nodes"], unfulfilled, strict=True):
+    for node, left, shipped in zip(raw["lineItems"]["nodes"], unfulfilled, ships or [True] * len(unfulfilled),
+                                   strict=True):  # fmt: skip
         node["unfulfilledQuantity"] = left
+        node["requiresShipping"] = shipped
     if gift_card is not None:
         raw["lineItems"]["nodes"][gift_card]["isGiftCard"] = True
     raw["closedAt"] = "2026-11-28T16:00:00Z"  # archived: no reason by itself (not read)
@@ -260,3 +268,26 @@ def test_goods_fulfilled_in_shopify_are_refused(unfulfilled, tags):
         refuse_handled_in_shopify(_read(unfulfilled, tags=tags))
     assert refused.value.code == "HANDLED_IN_SHOPIFY"
     assert refused.value.words == ("order_fulfilled_in_shopify", {"order": "#1001"})
+
+
+def test_a_line_needing_no_shipping_fulfilled_at_checkout_refuses_nothing():
+    """Review case: a bag fee or a service (requiresShipping false) that an app or Flow fulfils at
+    checkout, beside groceries still to pick, does not show the store handled the order: it goes to
+    the ERP (before, HANDLED_IN_SHOPIFY refused every such order). Fulfilled in part, too."""
+    refuse_handled_in_shopify(_read([2, 0], ships=[True, False]))
+    refuse_handled_in_shopify(_read([2, 1], ships=[True, False]))
+    refuse_handled_in_shopify(_read([1, 2], ships=[False, False]))
+
+
+@pytest.mark.parametrize(
+    ("unfulfilled", "ships"),
+    [
+        ([1, 0], [True, False]),  # a shipping line fulfilled in part beside the fee
+        ([2, 0], [False, True]),  # the groceries fulfilled, the fee not
+        ([0, 0], [False, False]),  # nothing ships and all of it was handed over: handled as a whole
+    ],
+)
+def test_goods_that_ship_fulfilled_or_everything_fulfilled_are_refused(unfulfilled, ships):
+    with pytest.raises(Rejected) as refused:
+        refuse_handled_in_shopify(_read(unfulfilled, ships=ships))
+    assert refused.value.code == "HANDLED_IN_SHOPIFY"
