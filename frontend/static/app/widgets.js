@@ -147,6 +147,24 @@ export function pagedList({ results, more, headers, fetchPage, items, rows, empt
   return load;
 }
 
+/** “Mark as handled”'s form, on a message and on an order's note no message stands behind: a
+ * required note field (`details`: what closing does) and its button; `save(text)` runs with the
+ * note trimmed, an empty one stopped on the field. `fieldId`, `formId`: the test ids of each page. */
+export function handledNoteForm({ details, fieldId, formId, save }) {
+  const note = h("s-text-field", { label: t("detail.handled.note"), details, maxLength: "500", "data-testid": fieldId });
+  const submit = async () => {
+    const text = (note.value || "").trim();
+    if (!text) {
+      note.setAttribute("error", t("detail.handled.note_required"));
+      return;
+    }
+    note.removeAttribute("error");
+    await save(text);
+  };
+  return h("s-stack", { gap: "small", "data-testid": formId }, note,
+    h("s-button", { tone: "critical", onclick: submit }, t("detail.handled.mark")));
+}
+
 /** Read a field's value as an integer, or null when empty. */
 export function intValue(field) {
   const text = String(field.value || "").trim();

@@ -9,7 +9,7 @@ import { api, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
-import { banner, errorKind, failureBanner, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
+import { banner, errorKind, failureBanner, handledNoteForm, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
 import { isReport, reconcileReport } from "./reconcile_report.js";
 
 /** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify");
@@ -61,21 +61,12 @@ function handledBanner(m) {
 function handledForm(m, done) {
   // A price closed so stays as set in Shopify for as long as the ERP means the same (jobs.prices).
   const help = m.flow === "prices" ? "detail.handled.note_help_prices" : "detail.handled.note_help";
-  const note = h("s-text-field", { label: t("detail.handled.note"), details: t(help),
-    maxLength: "500", "data-testid": "handled-note-field" });
-  const submit = async () => {
-    const text = (note.value || "").trim();
-    if (!text) {
-      note.setAttribute("error", t("detail.handled.note_required"));
-      return;
-    }
-    note.removeAttribute("error");
+  const save = async (text) => {
     await api(`/api/messages/${m.id}/handled`, { method: "POST", body: { note: text } });
     toast(t("detail.handled.done"));
     done();
   };
-  return h("s-stack", { gap: "small", "data-testid": "mark-handled" }, note,
-    h("s-button", { tone: "critical", onclick: submit }, t("detail.handled.mark")));
+  return handledNoteForm({ details: t(help), fieldId: "handled-note-field", formId: "mark-handled", save });
 }
 
 // Until a message is final the page re-reads it, so a retried or resumed unit is seen landing.

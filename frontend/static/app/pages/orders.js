@@ -19,7 +19,7 @@ import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, fmtMoney, fmtNumber, has, label, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { banner, failureBanner, failureBody, pagedList, statusBadge } from "../widgets.js";
+import { banner, failureBanner, failureBody, handledNoteForm, pagedList, statusBadge } from "../widgets.js";
 
 const FILTERS = ["needs_attention", "not_in_erp", "in_erp", "invoiced", "cancelled"];
 
@@ -58,27 +58,17 @@ function noteLine(n, tag = "div", closing = null) {
  * note gone meanwhile, a message behind it now) is toasted in the page's words. */
 function noteHandled(o, n, done) {
   const box = h("span", { "data-testid": "note-handled" });
-  const open = () => {
-    const note = h("s-text-field", { label: t("detail.handled.note"), details: t("orders.note_handled.help"),
-      maxLength: "500", "data-testid": "note-handled-field" });
-    const submit = async () => {
-      const text = (note.value || "").trim();
-      if (!text) {
-        note.setAttribute("error", t("detail.handled.note_required"));
-        return;
-      }
-      note.removeAttribute("error");
-      try {
-        await api(`/api/orders/${o.id}/notes/handled`, { method: "POST", body: { label: n.label, note: text } });
-      } catch (error) {
-        return; // toasted by api()
-      }
-      toast(t("orders.note_handled.done"));
-      done();
-    };
-    replace(box, h("s-stack", { gap: "small", "data-testid": "note-handled-form" }, note,
-      h("s-button", { tone: "critical", onclick: submit }, t("detail.handled.mark"))));
+  const save = async (text) => {
+    try {
+      await api(`/api/orders/${o.id}/notes/handled`, { method: "POST", body: { label: n.label, note: text } });
+    } catch (error) {
+      return; // toasted by api()
+    }
+    toast(t("orders.note_handled.done"));
+    done();
   };
+  const open = () => replace(box, handledNoteForm({ details: t("orders.note_handled.help"),
+    fieldId: "note-handled-field", formId: "note-handled-form", save }));
   return replace(box, h("s-button", { variant: "tertiary", onclick: open, "data-testid": "note-mark-handled" },
     t("orders.note_mark_handled")));
 }
