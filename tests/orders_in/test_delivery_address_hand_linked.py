@@ -6,21 +6,13 @@ orders/updated still costs no GraphQL read."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
-
+import by_hand
 import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
 
-from app import create_app
 from bench._order_stack import NRO_EMPRESA
-from erp.client import ErpClient
-from erp.records import CustomerInput, OrderInput, OrderLineInput
 from ledger import order_notes
 from ledger.db import session_scope
-from ledger.models import Message, MessageStatus, Role, StaffRole
-from settings import Settings
+from ledger.models import Message, MessageStatus, Role
 from shopify_app.admin_api import for_shop
 from shopify_app.admin_api.executor import Executor
 from tests.orders_in.conftest import create_variant
@@ -31,13 +23,7 @@ from tests.orders_in.test_delivery_address_edges import updated
 @pytest.fixture
 def operator(env, world):
     """The JSON API's test client and an operator's bearer header."""
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.OPERATOR.value))
-    return app.test_client(), bearer(make_id_token(world.domain, "31"))
+    return by_hand.staff_api(env, world, Role.OPERATOR)
 
 
 @pytest.fixture
@@ -77,30 +63,10 @@ def parked(world) -> str:
 
 def typed_in_the_erp(world) -> int:
     """The order entered in the ERP by hand (another channel, no channel id of the Shopify order)."""
-    sku = world.chain.skus[0]
-    body = OrderInput(
-        seq_canal_venda=1,
-        channel_order_id=f"balcao-{uuid.uuid4().hex[:8]}",
-        ordered_at=datetime.now(UTC),
-        nro_empresa=NRO_EMPRESA,
-        nro_segmento=world.chain.segment,
-        cod_geral_oper=207,
-        customer=CustomerInput(cpf_cnpj="52998224725", name="MARIA SILVA"),
-        lines=(
-            OrderLineInput(
-                qty=Decimal(1),
-                seq_produto=sku.seq_produto,
-                qtd_embalagem=sku.qtd_embalagem,
-                unit_price=world.chain.prices[sku.id_sku],
-            ),
-        ),
-        obs="Entrega: typed by hand",
+    lines, obs = [(world.chain.skus[0].id_sku, 1)], "Entrega: typed by hand"
+    return by_hand.typed_in_the_erp(
+        world.chain, lines, nro_empresa=NRO_EMPRESA, channel=1, cpf_cnpj="52998224725", obs=obs
     )
-    client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
-    try:
-        return client.insert_order(body).nro_pedvenda
-    finally:
-        client.close()
 
 
 def hand_linked(world, link_by_hand) -> tuple[str, int]:

@@ -7,14 +7,11 @@ the app cannot pass on (it knows no ERP order of it), fails for a person instead
 from __future__ import annotations
 
 import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+from by_hand import staff_api
 
-from app import create_app
 from jobs import orders
-from ledger.db import session_scope
-from ledger.models import MessageStatus, Role, StaffRole
+from ledger.models import MessageStatus, Role
 from sandbox.shopify.order_documents import localized_fields
-from settings import Settings
 
 from .test_edits_and_cancels import cancel_in_shopify
 from .test_not_for_erp import change_order
@@ -25,13 +22,7 @@ BAD_CPF = "529.982.247-24"
 @pytest.fixture
 def mark_handled(env, world):
     """POST /api/messages/<id>/handled as an operator of the shop."""
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.OPERATOR.value))
-    client, auth = app.test_client(), bearer(make_id_token(world.domain, "31"))
+    client, auth = staff_api(env, world, Role.OPERATOR)
 
     def post(message_id: int, note: str) -> dict:
         answer = client.post(f"/api/messages/{message_id}/handled", json={"note": note}, headers=auth)

@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+from by_hand import api_client
+from spine_auth.factories import bearer, make_id_token
 
-from app import create_app
 from bench._order_stack import SETTINGS
 from ledger import mappings
 from ledger.db import session_scope
 from ledger.models import MessageStatus, Shop
-from settings import Settings
 from shopify_app.enqueue import resume_parked
 
 from .test_edits_and_cancels import cancel_in_shopify
@@ -27,11 +26,7 @@ Orders = Callable[..., list[dict]]
 @pytest.fixture
 def orders_page(env, world) -> Orders:
     """GET /api/orders as the shop's staff (an admin: flags unmasked); query -> the rows."""
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    client, auth = app.test_client(), bearer(make_id_token(world.domain, "77"))
+    client, auth = api_client(env), bearer(make_id_token(world.domain, "77"))
 
     def get(path: str = "/api/orders", **query: str) -> list[dict]:
         response = client.get(path, query_string=query, headers=auth)

@@ -9,14 +9,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+from by_hand import api_client, staff
 
-from app import create_app
 from jobs import order_payment_lost, orders
 from ledger import handled, trace
 from ledger.db import session_scope
-from ledger.models import AuditEvent, MessageStatus, Role, StaffRole
-from settings import Settings
+from ledger.models import AuditEvent, MessageStatus, Role
 from shopify_app import fail_words, skip_words
 
 from .test_delivery_address import order_update
@@ -26,17 +24,10 @@ from .test_payment_lost import LABEL, authorised_import, paid_again, payment_not
 @pytest.fixture
 def api(env, world):
     """The JSON API as an operator ("31") and a viewer ("32") of the shop."""
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.OPERATOR.value))
-        session.add(StaffRole(shop_id=world.shop_id, user_id="32", role=Role.VIEWER.value))
     return SimpleNamespace(
-        client=app.test_client(),
-        operator=bearer(make_id_token(world.domain, "31")),
-        viewer=bearer(make_id_token(world.domain, "32")),
+        client=api_client(env),
+        operator=staff(world, "31", Role.OPERATOR),
+        viewer=staff(world, "32", Role.VIEWER),
     )
 
 

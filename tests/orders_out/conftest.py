@@ -324,19 +324,11 @@ def _note_words_say_the_note(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def orders_api(env, world):
     """The API's test client and a viewer's bearer header for the world's shop."""
-    from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
+    from by_hand import staff_api
 
-    from app import create_app
-    from ledger.models import Role, StaffRole
-    from settings import Settings
+    from ledger.models import Role
 
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.VIEWER.value))
-    return app.test_client(), bearer(make_id_token(world.domain, "31"))
+    return staff_api(env, world, Role.VIEWER)
 
 
 def set_quantity(world: World, gid: str, sku: str, qty: int) -> None:

@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import by_hand
 import pytest
-from spine_auth.factories import API_KEY, API_SECRET, bearer, make_id_token
 from sqlalchemy import select
 
-from app import create_app
-from erp.client import ErpClient
-from erp.records import CustomerInput, OrderInput, OrderLineInput
 from jobs.worker import run_worker
 from ledger import handled, trace
 from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus, OrderLink, Role, Shop, StaffRole
+from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus, OrderLink, Role, Shop
 from ledger.order_link_by_hand import ErpOrder, ShopifyOrder, compact_document, mismatch
-from settings import Settings
 from shopify_app.admin_api import for_shop
 
 from .conftest import NRO_EMPRESA, World
@@ -38,13 +33,7 @@ COUNTER_CHANNEL = 1  # the store's own sales channel in the ERP: what a person t
 @pytest.fixture
 def orders_api(env, world):
     """The API's test client and an operator's bearer header for the shop."""
-    env.setenv("SHOPIFY_API_KEY", API_KEY)
-    env.setenv("SHOPIFY_API_SECRET", API_SECRET)
-    app = create_app(Settings.from_env(), blueprints=("shopify_app.api",), cli_modules=())
-    app.testing = True
-    with session_scope() as session:
-        session.add(StaffRole(shop_id=world.shop_id, user_id="31", role=Role.OPERATOR.value))
-    return app.test_client(), bearer(make_id_token(world.domain, "31"))
+    return by_hand.staff_api(env, world, Role.OPERATOR)
 
 
 @pytest.fixture
@@ -106,31 +95,15 @@ def refused_order(world: World, lines: list[tuple[str, int]], **checkout: Any) -
 def typed_in_the_erp(world: World, lines: list[tuple[str, int]], channel_order_id: str | None = None,
                      channel: int = COUNTER_CHANNEL, cpf_cnpj: str = BUYER_CPF) -> int:  # fmt: skip
     """The same goods entered in the ERP by hand, under the store's counter channel."""
-    skus = {s.id_sku: s for s in world.chain.skus}
-    body = OrderInput(
-        seq_canal_venda=channel,
-        channel_order_id=channel_order_id or f"balcao-{uuid.uuid4().hex[:8]}",
-        ordered_at=datetime.now(UTC),
+    return by_hand.typed_in_the_erp(
+        world.chain,
+        lines,
         nro_empresa=NRO_EMPRESA,
-        nro_segmento=world.chain.segment,
-        cod_geral_oper=207,
-        customer=CustomerInput(cpf_cnpj=cpf_cnpj, name="MARIA SILVA"),
-        lines=tuple(
-            OrderLineInput(
-                qty=Decimal(q),
-                seq_produto=skus[s].seq_produto,
-                qtd_embalagem=skus[s].qtd_embalagem,
-                unit_price=world.chain.prices[s],
-            )
-            for s, q in lines
-        ),
+        channel=channel,
+        cpf_cnpj=cpf_cnpj,
+        channel_order_id=channel_order_id,
         freight=FREIGHT,
     )
-    client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
-    try:
-        return client.insert_order(body).nro_pedvenda
-    finally:
-        client.close()
 
 
 def event_messages(nro: int) -> list[Message]:
