@@ -69,7 +69,8 @@ level computed while the ERP already reserved the order and it still counted as 
 again. A level Shopify moved itself (the app's restocking cancel or picking edit, an order
 cancelled in Shopify before the ERP had it: jobs.stock_reread) is read before it is written,
 whatever the ledger says. A company mapped to a location but inactive in the ERP (a store closed)
-is not skipped silently: its levels are set to 0 and a failed message names it (jobs.stock_closed);
+is not skipped silently: its levels are set to 0 (an item without stock control's too, the level
+written while it had control) and a failed message names it (jobs.stock_closed);
 units the app's own restocking cancel or picking edit puts back there later are set to 0 again.
 A batch's message left failed or retrying is closed as superseded once later passes set every level
 it carried, its error kept (jobs.stock_superseded): the later pass seldom sends the same SKUs.
@@ -737,20 +738,26 @@ def _changes(
         # What was sent holds for this item at this location only, and only while the location is
         # known to hold the company's levels (a moved company, or one whose marker was forgotten
         # when another company wrote there, starts anew).
-        here = (
-            not moved
-            and old is not None
-            and old.shopify_id == t.item_id
-            and (old.data or {}).get("location") == location
+        sent_here = (
+            old is not None and old.shopify_id == t.item_id and (old.data or {}).get("location") == location
         )
+        here = not moved and sent_here
         # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.
         tried = tuple((old.data or {}).get("tried") or ()) if here and old is not None else ()
         unchanged = here and old is not None and old.digest == t.target.digest() and not tried
-        data = {
-            "base": _text(t.base),
+        if t.target.quantity is None:
+            # No stock control: no level written. The one written while it had control stays the
+            # app's where it was written (a closed store sets it to 0: jobs.stock_vacate), never
+            # anywhere else: a level at a location the binding did not name (a move; a store
+            # reopened, whose levels were set to 0) is not one the app wrote.
+            kept = sent if sent_here else None
+        else:
             # unchanged: what was sent stays what Shopify shows (below the level computed when
             # Shopify's ceiling capped it: jobs.stock_writer remembers that level as the digest)
-            "sent": sent if t.target.quantity is None or unchanged else t.target.quantity,
+            kept = sent if unchanged else t.target.quantity
+        data = {
+            "base": _text(t.base),
+            "sent": kept,
             "location": location,
         }
         if here and old is not None and "at" in (old.data or {}):

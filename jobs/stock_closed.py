@@ -12,6 +12,9 @@ no message says why. A supermarket expects a closed store not to sell, so each p
   has none), a level those movements explain being the app's to clear, not a person's;
 - forgets where its levels were written (its "stock_location" marker), so a company reactivated
   gets a full pass writing every level at its location again, compared with what Shopify shows;
+  its stock-control differences named (jobs.stock_control) are done then, as an unmapped
+  company's are, not left until the deciding company's pass checks those SKUs again (its
+  reactivated pass names anew what differs);
 - fails one message per company (unit "stock:<company>:inactive", code COMPANY_INACTIVE) naming
   the company and its location, and what to do: reactivate it in the ERP, or unmap it.
 The message ends done by itself once the company is active again or no longer mapped.
@@ -24,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from jobs import stock_reread, stock_vacate
+from jobs import stock_control, stock_reread, stock_vacate
 from ledger import bindings, trace
 from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
@@ -54,11 +57,13 @@ def close(
         for company, location in sorted(closed.items()):
             stock_vacate.note_closed(session, shop_id, company)
             _note_put_back(session, shop_id, company, location, moves or stock_reread.Moves())
-            session.execute(
+            forgotten = session.execute(
                 delete(Binding).where(
                     Binding.shop_id == shop_id, Binding.kind == LOCATION_KIND, Binding.erp_id == str(company)
                 )
             )
+            if forgotten.rowcount:  # it sells nothing here now: its stock-control differences are done
+                stock_control.settle_unmapped(session, shop_id, company)
             state = "inactive in" if company in listed else "not listed by"
             message = trace.begin(
                 session,

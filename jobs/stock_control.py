@@ -32,9 +32,9 @@ How, cheaply (a pass touches few SKUs; the catalogue may hold 50,000 SKUs x 10 c
 - What was named is kept per SKU (binding "stock_control": digest = the deciding company, data
   {"differs": {"<company>": "S" | "N"}}, that company's control), read only for the checked SKUs,
   so a message is opened or closed only when that changes.
-- A company that loses its mapping has its messages closed at once (jobs.stock._forget_location,
-  when a location was known for it); that whole pass of the deciding company closes those naming
-  another company as the one deciding.
+- A company that loses its mapping, or closes in the ERP (jobs.stock_closed), has its messages
+  closed at once (jobs.stock._forget_location, when a location was known for it); that whole pass
+  of the deciding company closes those naming another company as the one deciding.
 """
 
 from __future__ import annotations

@@ -24,8 +24,10 @@ Each pass then settles the records whose turn came:
 - the location is mapped to the record's company again: its own pass writes its levels there,
   and the record is dropped;
 - the record's company is inactive in the ERP while still mapped (jobs.stock_closed: a store
-  closed, `note_closed` recorded every level it sent, and `note_put_back` the levels the app's
-  own restocking cancel or picking edit raised there since): they are set to 0 at once.
+  closed, `note_closed` recorded every level it sent, an item without stock control included
+  (the level it wrote while the item had control; none written, 0: a level there is a person's),
+  and `note_put_back` the levels the app's own restocking cancel or picking edit raised there
+  since): they are set to 0 at once.
 
 Compare-and-swap as in every stock write: changeFromQuantity is the level Shopify shows, read
 first. A level above the one we sent (raised by a person since) is left as it is and named; one
@@ -87,11 +89,15 @@ def note(session: Any, shop_id: int, company: int, location: str, *, others: boo
 
 def note_closed(session: Any, shop_id: int, company: int) -> None:
     """`company` writes nowhere any more (inactive in the ERP, jobs.stock_closed): record every
-    level its "stock" bindings say it sent, wherever, to be set to 0 (`run` with it `closed`)."""
+    level its "stock" bindings say it sent, wherever, to be set to 0 (`run` with it `closed`). An
+    item of its whose level the app did not write there (no stock control since the app knew it,
+    or its last level sent 0) is recorded at 0: none of its level is the app's, so one a person
+    put there is named, as a person's raise is, not left unsaid at a store that sells nothing."""
     _record(
         session,
         shop_id,
         Binding.erp_id.like(f"{company}:%") & Binding.data["location"].as_string().is_not(None),
+        unsent=True,
     )
 
 
@@ -124,8 +130,9 @@ def note_left(session: Any, shop_id: int, company: int, location: str, items: Ma
         _merge(session, shop_id, {(company, location): dict(items)})
 
 
-def _record(session: Any, shop_id: int, where: Any) -> None:
-    """Record the levels of the "stock" bindings matching `where` by (company, location sent at)."""
+def _record(session: Any, shop_id: int, where: Any, *, unsent: bool = False) -> None:
+    """Record the levels of the "stock" bindings matching `where` by (company, location sent at).
+    `unsent`: an item with no level sent (or 0) is recorded too, at 0 (any level above is a person's)."""
     found = list(
         session.scalars(select(Binding).where(Binding.shop_id == shop_id, Binding.kind == STOCK_KIND, where))
     )
@@ -135,9 +142,9 @@ def _record(session: Any, shop_id: int, where: Any) -> None:
         data = dict(b.data or {})
         where_sent = data.pop("location")
         unbound.append(BindingRow(b.erp_id, b.shopify_id, b.digest, data))
-        if b.shopify_id and data.get("sent"):
+        if b.shopify_id and (data.get("sent") or unsent):
             sender = int(b.erp_id.split(":", 1)[0])
-            left.setdefault((sender, where_sent), {})[b.shopify_id] = int(data["sent"])
+            left.setdefault((sender, where_sent), {})[b.shopify_id] = int(data.get("sent") or 0)
     bindings.upsert_many(session, shop_id, STOCK_KIND, unbound)
     _merge(session, shop_id, left)
 
