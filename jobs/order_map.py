@@ -941,9 +941,8 @@ def map_order(
         price_table=target.price_table,
     )
     shopify_total = read.current_total.amount if read.current_total else None
-    mapped = MappedOrder(order_input, lines, goods, freight, shopify_total, payments)
-    _check_total(read, mapped)
-    return mapped
+    check_total(read, goods, freight)
+    return MappedOrder(order_input, lines, goods, freight, shopify_total, payments)
 
 
 def erp_total_expected(current_total: Decimal, tips: Decimal, gift_cards: Decimal) -> Decimal:
@@ -958,28 +957,30 @@ def gift_cards_sold(order: Order) -> Decimal:
     return sum((_sold_value(line) for line in cards), ZERO)
 
 
-def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
-    """The ERP order must total what Shopify charges for goods and freight: never sent short.
+def check_total(read: ErpOrderRead, goods_total: Decimal, freight: Decimal) -> None:
+    """The ERP order must total what Shopify charges for goods and freight: never sent short. The
+    import checks the order it posts, an edit (jobs.order_edits.to_erp) the lines it would send.
 
     Raises:
         Rejected (TAXES_ADDED): the store adds tax on top of the prices (taxesIncluded false);
             Brazilian prices include their taxes, so no ERP line carries it.
         Rejected (TOTALS_MISMATCH): any other difference (duties, fees...): named, not sent.
     """
-    if mapped.shopify_total is None:
+    if read.current_total is None:
         return
+    shopify_total, erp_total = read.current_total.amount, goods_total + freight
     order = read.order
     tips = order.tips.amount if order.tips else ZERO
     cards = gift_cards_sold(order)
-    expected = erp_total_expected(mapped.shopify_total, tips, cards)
-    if mapped.erp_total == expected:
+    expected = erp_total_expected(shopify_total, tips, cards)
+    if erp_total == expected:
         return
     beside = "".join(
         f" less {label} {value}" for label, value in (("tips", tips), ("gift cards sold", cards)) if value
     )
     figures = (
-        f"the ERP order would total {mapped.erp_total} (goods {mapped.goods_total} + freight "
-        f"{mapped.freight}) but Shopify charges {expected} (current total {mapped.shopify_total}{beside})"
+        f"the ERP order would total {erp_total} (goods {goods_total} + freight "
+        f"{freight}) but Shopify charges {expected} (current total {shopify_total}{beside})"
     )
     less = [
         part
@@ -990,11 +991,11 @@ def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
         if value
     ]
     said: Words = ("totals_figures", {
-        "erp_total": {"money": str(mapped.erp_total)},
-        "goods": {"money": str(mapped.goods_total)},
-        "freight": {"money": str(mapped.freight)},
+        "erp_total": {"money": str(erp_total)},
+        "goods": {"money": str(goods_total)},
+        "freight": {"money": str(freight)},
         "expected": {"money": str(expected)},
-        "shopify_total": {"money": str(mapped.shopify_total)},
+        "shopify_total": {"money": str(shopify_total)},
         "less": {"join": "none", "parts": less},
     })  # fmt: skip
     tax = read.current_tax.amount if read.current_tax else ZERO
@@ -1006,13 +1007,13 @@ def _check_total(read: ErpOrderRead, mapped: MappedOrder) -> None:
             "by hand, or cancel it; and set the store's prices to include tax so later orders come in",
             system="app",
             code="TAXES_ADDED",
-            detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
+            detail={"erp_total": str(erp_total), "shopify_total": str(expected), "tax": str(tax)},
             words=("taxes_added", {"order": order.name, "figures": said, "tax": {"money": str(tax)}}),
         )
     raise Rejected(
         f"order {order.name}: {figures}; it is not sent short",
         system="app",
         code="TOTALS_MISMATCH",
-        detail={"erp_total": str(mapped.erp_total), "shopify_total": str(expected), "tax": str(tax)},
+        detail={"erp_total": str(erp_total), "shopify_total": str(expected), "tax": str(tax)},
         words=("totals_mismatch", {"order": order.name, "figures": said}),
     )

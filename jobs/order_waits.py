@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from redis.lock import Lock
 from sqlalchemy.orm import Session
 
 from jobs.orders import order_lock
@@ -43,9 +44,10 @@ OPEN = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 @contextmanager
 def begun_then_locked(
     shop_id: int, order_id: str | int, begin: Callable[[Session], Message]
-) -> Iterator[tuple[Session, Message]]:
+) -> Iterator[tuple[Session, Message, Lock]]:
     """`begin` the unit's message and commit it, then wait for the order's lock; under it, the
-    session and the message, as `begin` left it. Another job of the same unit that ran meanwhile (a
+    session, the message, as `begin` left it, and the lock (asked again before an ERP write:
+    jobs.orders.still_held). Another job of the same unit that ran meanwhile (a
     second delivery, a person's Retry) closed or changed it: it is begun again, this run an attempt
     of its own. The session commits when the block ends, as `session_scope`.
 
@@ -56,13 +58,13 @@ def begun_then_locked(
         message_id = begin(session).id
     locked = False
     try:
-        with order_lock(shop_id, order_id):
+        with order_lock(shop_id, order_id) as lock:
             locked = True
             with session_scope() as session:
                 message = session.get(Message, message_id)
                 if message is None or message.status != MessageStatus.PENDING.value:
                     message = begin(session)
-                yield session, message
+                yield session, message, lock
     except Transient as busy:
         if not locked:
             _record_busy(message_id, busy)

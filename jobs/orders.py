@@ -167,6 +167,16 @@ def still_held(lock: Lock | None) -> bool:
         return False
 
 
+def lock_lost(num: str) -> Transient:
+    """The failure of a job of the order whose lock (`still_held`) was lost before its ERP call:
+    another job of the order may be writing it now, so this one sends nothing and is retried,
+    reading the order again (the import; an edit, jobs.order_edits.to_erp)."""
+    lost = Transient(f"order {num}: the order's lock was lost (Redis restarted?) before the ERP call; "
+                     "retried, reading the order again")  # fmt: skip
+    lost.worded("order_lock_lost", order=num)
+    return lost
+
+
 def current_job_id() -> str | None:
     job = get_current_job()
     return job.id if job is not None else None
@@ -484,8 +494,7 @@ def _import_locked(
             return prepared
         erp = order_clients.erp_client(shop_id)
         if not still_held(held):  # a cancellation or an edit may have run meanwhile: read it all again
-            raise Transient(f"order {num}: the order's lock was lost (Redis restarted?) before the ERP "
-                            "call; retried, reading the order again")  # fmt: skip
+            raise lock_lost(num)
         earlier = _mark_posting(message_id)
         result = erp.insert_order(prepared.order_input)
     except IntegrationError as exc:

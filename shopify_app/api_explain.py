@@ -1406,6 +1406,41 @@ FLOW_CODES: dict[tuple[str, str], tuple[Text, Text]] = {
             "order in Shopify. Retry gets the same answer.",
         ),
     ),
+    # jobs.order_edits.to_erp._total_differs: the import's total check (order_map.check_total) on an edit
+    ("order_edits", "TAXES_ADDED"): (
+        (
+            "A loja soma imposto aos preços: com os itens da edição, o total do pedido no ERP ficaria abaixo "
+            "do que a Shopify cobra, então a mudança não foi aplicada.",
+            "The store adds tax on top of its prices: with the edit's lines the ERP order would total less "
+            "than Shopify charges, so the change was not applied.",
+        ),
+        (
+            "O pedido do ERP segue com os itens anteriores. Acerte a diferença à mão no pedido do ERP e "
+            "marque esta mensagem como resolvida, ou desfaça a mudança na Shopify (um reembolso não se "
+            "desfaz). Tentar de novo dará a mesma resposta enquanto os totais não baterem.",
+            "The ERP order keeps its earlier lines. Settle the difference by hand in the ERP order and mark "
+            "this message handled, or undo the change in Shopify (a refund cannot be undone). Retry gets "
+            "the same answer while the totals differ.",
+        ),
+    ),
+    ("order_edits", "TOTALS_MISMATCH"): (
+        (
+            "Com os itens da edição, o total do pedido no ERP não bateria com o que a Shopify cobra, então "
+            "a mudança não foi aplicada.",
+            "With the edit's lines the ERP order's total would not match what Shopify charges, so the "
+            "change was not applied.",
+        ),
+        (
+            "Compare os dois totais na mensagem do sistema; o pedido do ERP segue com os itens anteriores. "
+            "Acerte a diferença à mão no pedido do ERP e marque esta mensagem como resolvida, ou corrija o "
+            "pedido na Shopify por outra edição, que vai no lugar desta. Tentar de novo dará a mesma "
+            "resposta enquanto os totais não baterem.",
+            "Compare the two totals in the system's message; the ERP order keeps its earlier lines. Settle "
+            "the difference by hand in the ERP order and mark this message handled, or fix the order in "
+            "Shopify with another edit, which goes instead of this one. Retry gets the same answer while "
+            "the totals differ.",
+        ),
+    ),
     # jobs.old_orders.import_refusal: an order that waited for its payment past the 60 days Shopify
     # lets the app read (not deleted); linking it by hand reads it too, so it is closed as handled
     ("orders", "ORDER_TOO_OLD_TO_READ"): (

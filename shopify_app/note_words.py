@@ -262,6 +262,34 @@ WORDS: dict[str, Text] = {
         "paid in Shopify, so the change was NOT applied yet: ERP order {nro} keeps its earlier lines until "
         "it is paid, and the change goes then.",
     ),
+    # an edit not sent: the ERP order would total other than Shopify charges (jobs.order_edits.to_erp)
+    "edit_total_taxes_added": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas com os itens da Shopify o pedido {nro} do "
+        "ERP totalizaria {erp_total} enquanto a Shopify cobra {charged}: a loja soma {tax} de imposto por "
+        "cima dos preços (impostos incluídos: não), que nenhum item do ERP leva (o ERP calcula os impostos "
+        "na NF-e), então a mudança NÃO foi aplicada: o pedido {nro} do ERP segue com os itens anteriores, e "
+        "seria separado e faturado assim. Acerte a diferença à mão no pedido do ERP (e depois marque esta "
+        "mudança como resolvida), ou desfaça a mudança na Shopify, se possível (um reembolso não se desfaz).",
+        "Order {name} was {changed} in Shopify ({summary}), but with Shopify's lines ERP order {nro} would "
+        "total {erp_total} while Shopify charges {charged}: the store adds {tax} of tax on top of the prices "
+        "(taxes included: no), which no ERP line carries (the ERP computes the taxes on the NF-e), so the "
+        "change was NOT applied: ERP order {nro} keeps its earlier lines, and would be picked and invoiced "
+        "so. Settle the difference by hand in the ERP order (then mark this change handled), or undo the "
+        "change in Shopify if it can be (a refund cannot).",
+    ),
+    "edit_total_differs": (
+        "O pedido {name} foi {changed} na Shopify ({summary}), mas com os itens da Shopify o pedido {nro} do "
+        "ERP totalizaria {erp_total} enquanto a Shopify cobra {charged} (uma taxa, um imposto de importação "
+        "ou um desconto que os itens do ERP não comportam), então a mudança NÃO foi aplicada: o pedido "
+        "{nro} do ERP segue com os itens anteriores, e seria separado e faturado assim. Acerte a diferença "
+        "à mão no pedido do ERP (e depois marque esta mudança como resolvida), ou desfaça a mudança na "
+        "Shopify, se possível (um reembolso não se desfaz).",
+        "Order {name} was {changed} in Shopify ({summary}), but with Shopify's lines ERP order {nro} would "
+        "total {erp_total} while Shopify charges {charged} (a fee, a duty or a discount the ERP lines cannot "
+        "carry), so the change was NOT applied: ERP order {nro} keeps its earlier lines, and would be picked "
+        "and invoiced so. Settle the difference by hand in the ERP order (then mark this change handled), or "
+        "undo the change in Shopify if it can be (a refund cannot).",
+    ),
     "changed_edited": ("editado", "edited"),
     "changed_refunded_items": ("reembolsado (itens devolvidos)", "refunded (items taken back)"),
     "changed_refunded": ("reembolsado", "refunded"),

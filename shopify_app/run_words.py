@@ -93,6 +93,13 @@ WORDS: dict[str, Text] = {
         "O pedido {order} está sendo tratado por outro worker: esta mensagem é tentada de novo mais tarde",
         "Order {order} is being handled by another worker: this message is tried again later",
     ),
+    # the order's lock lost before the ERP call (jobs.orders.lock_lost): the import's, an edit's
+    "order_lock_lost": (
+        "Pedido {order}: a trava do pedido se perdeu (o Redis reiniciou?) antes da chamada ao ERP; nada "
+        "foi enviado e a mensagem é tentada de novo, lendo o pedido outra vez",
+        "Order {order}: the order's lock was lost (Redis restarted?) before the ERP call; retried, reading "
+        "the order again",
+    ),
     # the ERP connection moved under the run (ledger.fence.check_erp)
     "erp_moved_during_run": (
         "A conexão com o ERP mudou durante a execução: nada do que ela leu do ERP anterior foi guardado "

@@ -184,7 +184,7 @@ def _cancel_locked(
 
     # begun before it waits for the order's other work: a cancellation its retries ran out on
     # behind the lock is replayed by the orders catch-up (jobs.order_waits), never lost
-    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message):
+    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message, _lock):
         link = find_link(session, shop_id, gid)
         orders_message = _orders_message(session, shop_id, num)
         by_hand = handled.info(orders_message) if orders_message is not None else None

@@ -71,6 +71,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from redis.exceptions import RedisError
+from redis.lock import Lock
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -84,7 +85,7 @@ from jobs.order_edits import held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
-from jobs.orders import current_job_id, redis_down, run_classified
+from jobs.orders import current_job_id, lock_lost, redis_down, run_classified, still_held
 from jobs.orders import unit_key as order_unit_key
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
@@ -230,7 +231,7 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
 
     # begun before it waits for the order's other work: an edit its retries ran out on behind the
     # lock is replayed by the orders catch-up (jobs.order_waits), never lost
-    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message):
+    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message, lock):
         link = find_link(session, shop_id, gid)
         if link is not None and link.shopify_order_name:
             message.search_text = trace.search_text(message.search_text.split(), [link.shopify_order_name])
@@ -254,10 +255,14 @@ def _apply_edit(shop_id: int, order_id: str | int, edit_id: str) -> str:
         if other_erp is not None:  # its number is another order in the ERP used now
             return trace.fail(session, message, other_erp).value
         session.commit()  # the message row exists before any outside call
-        return run_classified(session, message, lambda: _apply(session, shop_id, link, message, edit_id))
+        return run_classified(
+            session, message, lambda: _apply(session, shop_id, link, message, edit_id, lock)
+        )
 
 
-def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, edit_id: str) -> str:
+def _apply(
+    session: Session, shop_id: int, link: OrderLink, message: Message, edit_id: str, lock: Lock
+) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
     shop_domain = link_shop_domain(session, shop_id)
@@ -339,11 +344,18 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
         )
         trace.skip(session, message, f"ERP order {nro} already has these lines{found}", words=words)
         return "skipped"
+    goods = sum((m.net for m in mapped), ZERO)
+    try:  # the import's own check: the ERP order never totals other than what Shopify charges
+        order_map.check_total(read, goods, freight)
+    except Rejected as differs:
+        return _total_differs(
+            session, link, message, edit_id, read, changes, current.freight, freight, differs
+        )
     # The ERP order's payments follow its new total, as the import makes them (its own rule).
     shop = session.get(Shop, shop_id)
     on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
     codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
-    total = sum((m.net for m in mapped), ZERO) + freight
+    total = goods + freight
     confirmation = shop_settings.get(shop, "payment_confirmation") if shop else "paid"
     if total > current.total and not order_map.is_ready(read.order, confirmation, on_delivery):
         return _wait_for_payment(session, link, message, read, total, current.total)
@@ -358,6 +370,8 @@ def _apply(session: Session, shop_id: int, link: OrderLink, message: Message, ed
     }
     sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
     response: dict[str, Any] = {"nro_pedvenda": nro}
+    if not still_held(lock):  # another job of the order may be writing it: sent nothing, read it all again
+        raise lock_lost(order_map.numeric_id(link.shopify_order_id))
     try:
         updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight, payments=payments or None)
     except ErpRejected as exc:
@@ -530,6 +544,73 @@ def _held_on_payment(
     _note(link, explanation, words)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning("order_edits: edit %s of %s held: %s", edit_id, read.order.name, explanation)
+
+
+def _total_differs(
+    session: Session,
+    link: OrderLink,
+    message: Message,
+    edit_id: str,
+    read: ErpOrderRead,
+    changes: list[LineChange],
+    erp_freight: Decimal,
+    freight: Decimal,
+    differs: Rejected,
+) -> str:
+    """The ERP order would total other than what Shopify charges once it has Shopify's lines (the
+    import's check, order_map.check_total: a tax added on top of the prices, a fee or duty, a
+    discount no line carries): sent, the ERP would invoice and charge another amount than the
+    customer's. Nothing is applied: the link is flagged naming the changes and both totals, the
+    changes recorded not applied, and the message fails (rejected, with the import's code) for a
+    person."""
+    nro = link.nro_pedvenda
+    assert nro is not None
+    detail = differs.detail or {}
+    moved = None if freight == erp_freight else (erp_freight, freight)
+    tax = Decimal(detail["tax"]) if differs.code == "TAXES_ADDED" else None
+    explanation, words = total_differs(
+        read.order.name, nro, _changed(is_refund(edit_id), bool(changes)), summarise(changes, moved),
+        (Decimal(detail["erp_total"]), Decimal(detail["shopify_total"])), tax,
+    )  # fmt: skip
+    _note(link, explanation, words)
+    record_changes(session, link, edit_id, changes, applied=False, **said(explanation, words))
+    log.warning("order_edits: edit %s of %s not sent: %s", edit_id, read.order.name, explanation)
+    refusal = Rejected(explanation, system="app", code=differs.code, detail={**detail, "nro_pedvenda": nro},
+                       words=words)  # fmt: skip
+    return trace.fail(session, message, refusal).value
+
+
+def total_differs(
+    name: str,
+    nro: int,
+    changed: tuple[str, str],
+    summary: tuple[str, trace.Words | dict[str, object]],
+    totals: tuple[Decimal, Decimal],
+    tax: Decimal | None,
+) -> tuple[str, trace.Words]:
+    """The note of a change not sent because the ERP order would then total `totals[0]` while
+    Shopify charges `totals[1]` (`tax`: the tax the store adds on top of the prices, else another
+    difference), and its words."""
+    erp_total, charged = brl(totals[0]), brl(totals[1])
+    params: dict[str, Any] = {"name": name, "changed": (changed[1], {}), "summary": summary[1], "nro": nro,
+                              "erp_total": erp_total, "charged": charged}  # fmt: skip
+    head = (
+        f"Order {name} was {changed[0]} in Shopify ({summary[0]}), but with Shopify's lines ERP order {nro} "
+        f"would total {erp_total} while Shopify charges {charged}"
+    )
+    tail = (
+        f"so the change was NOT applied: ERP order {nro} keeps its earlier lines, and would be picked and "
+        "invoiced so. Settle the difference by hand in the ERP order (then mark this change handled), or "
+        "undo the change in Shopify if it can be (a refund cannot)."
+    )
+    if tax is not None:
+        params["tax"] = brl(tax)
+        return (
+            f"{head}: the store adds {brl(tax)} of tax on top of the prices (taxes included: no), which no "
+            f"ERP line carries (the ERP computes the taxes on the NF-e), {tail}"
+        ), ("edit_total_taxes_added", params)
+    differs = f"{head} (a fee, a duty or a discount the ERP lines cannot carry), {tail}"
+    return differs, ("edit_total_differs", params)
 
 
 def _wait_for_payment(
