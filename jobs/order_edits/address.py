@@ -74,6 +74,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from redis.exceptions import RedisError
+from redis.lock import Lock
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -84,7 +85,7 @@ from jobs.order_customer import delivery_obs
 from jobs.order_edits.to_erp import NOT_EDITABLE
 from jobs.order_lookup import find_link
 from jobs.orders import FLOW as ORDERS_FLOW
-from jobs.orders import current_job_id, order_lock, redis_down, run_classified
+from jobs.orders import current_job_id, lock_lost, order_lock, redis_down, run_classified, still_held
 from jobs.orders import unit_key as order_unit_key
 from ledger import handled, order_notes, trace
 from ledger.db import session_scope
@@ -187,7 +188,7 @@ def _check(shop_id: int, num: str, again: bool) -> str:
     gid = order_map.order_gid(num)
     # No message yet (one begins once a change is found, below): the order busy past every retry,
     # the delivery stays open for the orders catch-up (jobs.order_waits), never lost
-    with order_lock(shop_id, gid, kept=True), session_scope() as session:
+    with order_lock(shop_id, gid, kept=True) as lock, session_scope() as session:
         link = find_link(session, shop_id, gid)
         if link is None or link.nro_pedvenda is None:
             return "skipped"  # its import, when it goes, writes the delivery as it is then
@@ -221,7 +222,7 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         # A change back keeps beside it the delivery the ERP holds: refused, its Retry is a change back still.
         told = _told(recorded, now) if back is None else {**now, IN_ERP: _in_erp(recorded)}
         return run_classified(
-            session, message, lambda: _send(session, shop_id, link, message, order, told, back)
+            session, message, lambda: _send(session, shop_id, link, message, order, told, back, lock)
         )
 
 
@@ -318,9 +319,10 @@ def _send(
     order: Order,
     told: dict[str, Any],
     back: Back | None = None,
+    lock: Lock | None = None,
 ) -> str:
     try:
-        return _put(session, shop_id, link, message, order, told, back)
+        return _put(session, shop_id, link, message, order, told, back, lock)
     except Rejected as exc:  # refused for good (the ERP, another ERP's order): tried once, quiet until Retry
         _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
         if isinstance(exc, ErpRejected):
@@ -365,6 +367,7 @@ def _put(
     order: Order,
     told: dict[str, Any],
     back: Back | None = None,
+    lock: Lock | None = None,
 ) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
@@ -385,6 +388,10 @@ def _put(
         return "skipped"
     if current.situacao in NOT_EDITABLE:  # known to take no change; any other: the ERP's answer decides
         return _flag(session, shop_id, link, message, order, part, current, told)
+    if lock is not None and not still_held(
+        lock
+    ):  # another job of the order may be writing it: read all again
+        raise lock_lost(order_map.numeric_id(order.id))
     try:
         updated = erp.edit_order(nro, obs=obs)
     except ErpRejected as exc:
