@@ -49,6 +49,15 @@ WORDS: dict[str, Text] = {
         "be undone silently: a person must cancel the NF-e in the ERP (within the legal deadline) or issue a "
         "return invoice, and settle the refund with the customer.",
     ),
+    # the same, of an order invoiced in several NF-e: {keys}, every key (a list, said with commas)
+    "cancel_after_invoicing_nfes": (
+        "O pedido {name} foi cancelado na Shopify, mas o pedido {nro} do ERP já está faturado (NF-e {keys}). "
+        "Uma NF-e não se desfaz sozinha: alguém precisa cancelar cada NF-e no ERP (dentro do prazo legal) ou "
+        "emitir uma nota de devolução, e acertar o reembolso com o cliente.",
+        "Order {name} was cancelled in Shopify, but ERP order {nro} is already invoiced (NF-e {keys}). An "
+        "NF-e cannot be undone silently: a person must cancel each NF-e in the ERP (within the legal "
+        "deadline) or issue a return invoice, and settle the refund with the customer.",
+    ),
     "cancel_erp_number_unknown": (
         "número do ERP desconhecido. O pedido {name} foi cancelado na Shopify. Ele foi enviado ao ERP uma "
         "vez e a resposta do ERP se perdeu, e o reenvio para descobrir o número falhou ({why}). O ERP pode "
@@ -145,6 +154,13 @@ WORDS: dict[str, Text] = {
         "a NF-e {key} foi cancelada no ERP depois do faturamento (evento nº {seq}); o pedido {name} está "
         "cancelado na Shopify. {money}",
         "NF-e {key} was cancelled in the ERP after invoicing (event #{seq}); the Shopify order {name} is "
+        "cancelled. {money}",
+    ),
+    # the same, of an order invoiced in several NF-e: {keys}, every key (a list, said with commas)
+    "cancel_nfes_cancelled_in_erp": (
+        "as NF-e {keys} foram canceladas no ERP depois do faturamento (evento nº {seq}); o pedido {name} "
+        "está cancelado na Shopify. {money}",
+        "NF-e {keys} were cancelled in the ERP after invoicing (event #{seq}); the Shopify order {name} is "
         "cancelled. {money}",
     ),
     # the ERP cancelled the order before invoicing and the payment was kept (cancel_refund off);

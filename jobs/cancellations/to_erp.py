@@ -10,7 +10,8 @@ unit_key "cancel:<numeric order id>".
   again, is F): an NF-e cannot be silently undone. The OrderLink gets this flow's note
   (`ledger.order_notes`: an invoice's or edit's note of the order is kept beside it, never over
   it, and it is read first) and the message fails (rejected, code PEDIDO_FATURADO whatever the
-  ERP's codigo, kept as `erp_code`) telling a person what to do.
+  ERP's codigo, kept as `erp_code`) telling a person what to do, naming every NF-e of the order
+  (one invoiced in several: each is cancelled on its own, `invoiced_keys`).
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
@@ -110,6 +111,7 @@ OPEN = (
 )
 # The message's request keeps when Shopify made the order (orders/cancelled's), for its Retry.
 CREATED = "created_at"
+INVOICES = "invoices"  # jobs.invoices.FLOW: the NF-e an invoiced order's note names (`invoiced_keys`)
 # An ERP -> Shopify cancellation waiting for a person (`settle_erp_side`), not for its own job.
 STUCK = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 
@@ -295,17 +297,28 @@ def _invoiced(session: Session, link: OrderLink, message: Message, nro: int, *, 
     """The ERP order is invoiced (the ERP refused the cancel so, or the link shows its NF-e and the
     ERP was not asked: `erp_code` None): an NF-e cannot be silently undone, so the link gets this
     flow's note and the message fails for a person."""
-    nfe = f" (NF-e {link.nfe_key})" if link.nfe_key else ""
+    keys = invoiced_keys(session, link)
     name = link.shopify_order_name or link.shopify_order_id
-    explanation = (
-        f"Order {name} was cancelled in Shopify, but ERP "
-        f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
-        "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
-        "refund with the customer."
-    )
-    nfe_words = ("nfe_key", {"key": link.nfe_key}) if link.nfe_key else ""
     # This flow's note (ledger.order_notes): an invoice or edit that comes after notes beside it.
-    words = ("cancel_after_invoicing", {"name": name, "nro": nro, "nfe": nfe_words})
+    words: trace.Words
+    if len(keys) > 1:  # each NF-e is its own document to cancel: every key named
+        explanation = (
+            f"Order {name} was cancelled in Shopify, but ERP order {nro} is already invoiced (NF-e "
+            f"{', '.join(keys)}). An NF-e cannot be undone silently: a person must cancel each NF-e in the "
+            "ERP (within the legal deadline) or issue a return invoice, and settle the refund with the "
+            "customer."
+        )
+        words = ("cancel_after_invoicing_nfes", {"name": name, "nro": nro, "keys": keys})
+    else:
+        nfe = f" (NF-e {keys[0]})" if keys else ""
+        explanation = (
+            f"Order {name} was cancelled in Shopify, but ERP "
+            f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
+            "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
+            "refund with the customer."
+        )
+        nfe_words = ("nfe_key", {"key": keys[0]}) if keys else ""
+        words = ("cancel_after_invoicing", {"name": name, "nro": nro, "nfe": nfe_words})
     order_notes.put(link, FLOW, explanation, words=words)
     log.warning("cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
                 link.shopify_order_id, nro)  # fmt: skip
@@ -317,6 +330,38 @@ def _invoiced(session: Session, link: OrderLink, message: Message, nro: int, *, 
         detail = {"nro_pedvenda": nro, "erp_asked": False}
     rejected = Rejected(explanation, system="consinco", code=INVOICED, detail=detail, words=words)
     return trace.fail(session, message, rejected).value
+
+
+def invoiced_keys(session: Session, link: OrderLink) -> list[str]:
+    """Every valid NF-e of the linked ERP order the app applied (an order may be invoiced in several,
+    or an NF-e cancelled and re-issued: jobs.invoice_documents), in the order applied: those its
+    invoices message done last counted ("invoiced" keys, written when there were several: the order's
+    valid NF-e as it ran; else its own key), and the link's (the latest applied) when not among them.
+    Only messages of the ERP the link's number is of (jobs.order_generation)."""
+    erp = order_generation.of_link(session, link)
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.shop_id == link.shop_id,
+            Message.flow == INVOICES,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.erp_id == str(link.nro_pedvenda),
+            Message.unit_key.like("event:%"),
+            Message.status == MessageStatus.DONE.value,
+        )
+        .order_by(Message.finished_at.desc().nulls_last(), Message.id.desc())
+    )
+    keys: list[str] = []
+    for row in rows:
+        response = row.response_payload or {}
+        if order_notes.generation_of(row.unit_key) != erp or not response.get("key"):
+            continue
+        counted = (response.get("invoiced") or {}).get("keys") or [response["key"]]
+        keys = [str(key) for key in counted]
+        break
+    if link.nfe_key and link.nfe_key not in keys:
+        keys.append(link.nfe_key)
+    return keys
 
 
 def _cancelled(

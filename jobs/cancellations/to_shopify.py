@@ -26,7 +26,7 @@ cancelled. The motive stays whole on the message (`erp_reason`).
 After invoicing, Shopify refuses to cancel a fulfilled order: the fulfillment made at invoicing
 is cancelled first. The order is also marked (metafield nfe.status = "cancelada", tag "NF-e
 cancelada") and flagged for a person (this flow's note on the order link, `ledger.order_notes`,
-beside any other flow's): goods may have left the store.
+beside any other flow's, naming every NF-e of the order: `nfe_keys`): goods may have left the store.
 Before invoicing, a fulfillment is the store's or a delivery app's (the app fulfils at invoicing):
 it is cancelled too, as the ERP called the sale off, and the link is flagged naming it and its
 tracking number, since those goods may have left as well.
@@ -56,6 +56,8 @@ from sqlalchemy.orm import Session
 from erp.records import OrderEvent
 from jobs import old_orders, order_events, stock_reread
 from jobs.cancellations import service_hold, to_erp
+from jobs.invoices import kept_keys
+from jobs.nfe import normalise
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_map import FINANCIAL_STATUS_WORDS
@@ -154,10 +156,11 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
             ("too_old_todo_cancel", {"reason": reason}) if reason else ("too_old_todo_cancel_plain", {}),
         )  # fmt: skip
     invoiced = event.nfe_cancelled or bool(nfe_key)
+    keys = nfe_keys(state, nfe_key)
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
     if state.cancelled_at and not previous.get("cancel_job") and not _asked_before(previous, state, event):
-        _update_link(unit, state, invoiced, nfe_key, _as_found(previous))
+        _update_link(unit, state, invoiced, keys, _as_found(previous))
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled",
             {"cancelled_at": state.cancelled_at},
@@ -182,7 +185,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     outcome.update(
         {"done": True, "cancelled_at": after.cancelled_at, "financial_status": after.financial_status}
     )
-    _update_link(unit, after, invoiced, nfe_key, outcome)
+    _update_link(unit, after, invoiced, keys, outcome)
     if outcome["restock"]:  # units back to "available" the ERP may have released already: read again
         stock_reread.cancelled(unit.shop_id, unit.link_id, unit.order_id, event.nro_empresa,
                               [line.id_sku for line in event.lines])  # fmt: skip
@@ -480,7 +483,7 @@ def _update_link(
     unit: order_events.EventUnit,
     state: Settlement,
     invoiced: bool,
-    nfe_key: str | None,
+    keys: list[str],
     outcome: dict[str, Any],
 ) -> None:
     with session_scope() as session:
@@ -495,21 +498,45 @@ def _update_link(
         edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
         address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
-            check, check_words = _money_to_check(state, outcome)
-            note = (
-                f"{FLOW}: NF-e {nfe_key or '(key unknown)'} was cancelled in the ERP after invoicing "
-                f"(event #{unit.event.seq_evento}); the Shopify order {state.name} is cancelled. "
-                f"{check}"
-            )
-            key = nfe_key or ("key_unknown", {})
-            said = {"key": key, "seq": unit.event.seq_evento, "name": state.name, "money": check_words}
-            order_notes.put(link, FLOW, note, words=("cancel_nfe_cancelled_in_erp", said))
+            text, words = _nfe_cancelled_note(unit, state, keys, outcome)
+            order_notes.put(link, FLOW, text, words=words)
         elif outcome.get("fulfillments_cancelled"):
             text, words = _fulfilled_before_invoicing_note(unit, state, outcome)
             order_notes.put(link, FLOW, text, words=words)
         elif _money_kept(state, outcome):
             text, words = _money_kept_note(unit, state, outcome)
             order_notes.put(link, FLOW, text, words=words)
+
+
+def nfe_keys(state: Settlement, nfe_key: str | None) -> list[str]:
+    """Pure: every NF-e of the order (an order may be invoiced in several: jobs.invoice_documents),
+    the keys it keeps (`nfe.chaves`, in the order applied: jobs.invoices.kept_keys), and `nfe_key`
+    (the C event's document, else the link's) when not among them. A person checks each at SEFAZ."""
+    keys = kept_keys(state)
+    if nfe_key and normalise(nfe_key) not in {normalise(key) for key in keys}:
+        keys.append(nfe_key)
+    return keys
+
+
+def _nfe_cancelled_note(
+    unit: order_events.EventUnit, state: Settlement, keys: list[str], outcome: dict[str, Any]
+) -> tuple[str, trace.Words]:
+    """The note of an invoiced order the ERP cancelled, naming every NF-e of the order, and its
+    words (one NF-e: cancel_nfe_cancelled_in_erp, as before; several: cancel_nfes_cancelled_in_erp)."""
+    check, check_words = _money_to_check(state, outcome)
+    seq = unit.event.seq_evento
+    said: dict[str, Any] = {"seq": seq, "name": state.name, "money": check_words}
+    if len(keys) > 1:
+        text = (
+            f"{FLOW}: NF-e {', '.join(keys)} were cancelled in the ERP after invoicing (event #{seq}); the "
+            f"Shopify order {state.name} is cancelled. {check}"
+        )
+        return text, ("cancel_nfes_cancelled_in_erp", {"keys": keys, **said})
+    text = (
+        f"{FLOW}: NF-e {keys[0] if keys else '(key unknown)'} was cancelled in the ERP after invoicing "
+        f"(event #{seq}); the Shopify order {state.name} is cancelled. {check}"
+    )
+    return text, ("cancel_nfe_cancelled_in_erp", {"key": keys[0] if keys else ("key_unknown", {}), **said})
 
 
 def _cancelled_as_asked(session: Session, unit: order_events.EventUnit, link: OrderLink) -> None:
