@@ -64,6 +64,7 @@ from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
+from redis.lock import Lock
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,7 @@ from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
-from jobs.orders import current_job_id, redis_down, run_classified
+from jobs.orders import current_job_id, lock_lost, redis_down, run_classified, still_held
 from ledger import handled, handled_before, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -186,7 +187,7 @@ def _cancel_locked(
 
     # begun before it waits for the order's other work: a cancellation its retries ran out on
     # behind the lock is replayed by the orders catch-up (jobs.order_waits), never lost
-    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message, _lock):
+    with order_waits.begun_then_locked(shop_id, gid, begin) as (session, message, lock):
         link = find_link(session, shop_id, gid)
         orders_message = _orders_message(session, shop_id, num)
         by_hand = handled.info(orders_message) if orders_message is not None else None
@@ -225,7 +226,9 @@ def _cancel_locked(
         if other_erp is not None:
             return _of_other_erp(session, link, message, other_erp)
         session.commit()  # the message row exists before the outside call
-        return run_classified(session, message, lambda: _cancel(session, shop_id, link, message, reason))
+        return run_classified(
+            session, message, lambda: _cancel(session, shop_id, link, message, reason, lock)
+        )
 
 
 def _learn_erp_number(
@@ -252,7 +255,14 @@ def _learn_erp_number(
     return find_link(session, shop_id, gid)
 
 
-def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, reason: str | None) -> str:
+def _cancel(
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    reason: str | None,
+    lock: Lock | None = None,
+) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
     if link.nfe_key or link.erp_status == "F":
@@ -263,6 +273,10 @@ def _cancel(session: Session, shop_id: int, link: OrderLink, message: Message, r
         return _invoiced(session, link, message, nro, erp_code=None)
     motive = f"Cancelado na Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
     erp = order_clients.erp_client(shop_id)
+    if lock is not None and not still_held(
+        lock
+    ):  # another job of the order may be writing it: read all again
+        raise lock_lost(order_map.numeric_id(link.shopify_order_id))
     try:
         cancelled = erp.cancel_order(nro, reason=motive[:200])
     except ErpRejected as exc:

@@ -91,3 +91,29 @@ def test_an_edit_that_lost_the_orders_lock_while_reading_shopify_sends_nothing(w
     kv.get_redis().delete(key)  # the other job done
     assert to_erp.apply_edit(world.shop_id, gid, "lost-lock") == "done"
     assert erp_quantities(world, nro)[world.sku(0)] == 1
+
+
+def test_a_cancellation_that_lost_the_orders_lock_cancels_nothing_until_its_retry(world, monkeypatch):
+    """As an edit: the cancellation's lock lapsed and another job of the order took it before the
+    ERP call. Nothing is cancelled beside that job; the message is retrying, and the retry cancels."""
+    from jobs import order_generation
+    from jobs.cancellations import to_erp as cancels_to_erp
+
+    gid, nro = imported(world)
+    key = record_key(f"shop:{world.shop_id}:order:{gid.rsplit('/', 1)[-1]}")
+    real_refusal = order_generation.refusal
+
+    def refusal_while_another_job_takes_the_lock(*args, **kwargs):
+        kv.get_redis().set(key, "another-job/token", px=30_000)
+        return real_refusal(*args, **kwargs)
+
+    monkeypatch.setattr(order_generation, "refusal", refusal_while_another_job_takes_the_lock)
+    with pytest.raises(Transient, match="lock was lost"):
+        cancels_to_erp.cancel_in_erp(world.shop_id, gid, "customer")
+    assert world.chain.order(nro)["situacaoPed"] != "C"  # nothing cancelled
+    cancel = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
+    assert cancel.status == MessageStatus.RETRYING.value
+    monkeypatch.setattr(order_generation, "refusal", real_refusal)
+    kv.get_redis().delete(key)  # the other job done
+    assert cancels_to_erp.cancel_in_erp(world.shop_id, gid, "customer") == "done"
+    assert world.chain.order(nro)["situacaoPed"] == "C"
