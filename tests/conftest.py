@@ -166,48 +166,26 @@ def sqlite_database_url(tmp_path) -> str:
     return url
 
 
-_EMPTYING: dict[str, str] = {}  # per database: the statements that empty it (built once)
-
-
 def _truncate(url: str) -> None:
-    """Every ledger table emptied and its ids restarted, as TRUNCATE ... RESTART IDENTITY would,
-    but by DELETE: on tables holding a test's few rows it is ~8x cheaper than TRUNCATE (which
-    makes new files for every table and index and flushes them), and it runs before each of the
-    suite's ~3,000 tests. Children first (Base.metadata's order reversed). A query a previous test
-    left running (a browser test's server thread answering a last poll) may hold a row lock the
-    DELETE waits for; a deadlock with it is tried again."""
+    """Every ledger table emptied. A query a previous test left running (a browser test's server
+    thread answering a last poll) can take its table locks in another order than TRUNCATE's:
+    PostgreSQL then cancels one of the two as a deadlock; when it picks the TRUNCATE, it runs again."""
     from psycopg.errors import DeadlockDetected
     from sqlalchemy.exc import OperationalError
 
+    from ledger.models import Base
+
     engine = ledger_db.get_engine(url)
-    if url not in _EMPTYING:
-        _EMPTYING[url] = _emptying(engine)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     for attempt in range(5):
         try:
             with engine.begin() as conn:
-                conn.exec_driver_sql(_EMPTYING[url])
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             return
         except OperationalError as exc:
             if not isinstance(exc.orig, DeadlockDetected) or attempt == 4:
                 raise
             time.sleep(0.1 * (attempt + 1))
-
-
-def _emptying(engine) -> str:
-    from ledger.models import Base
-
-    with engine.connect() as conn:
-        sequences = conn.execute(
-            text(
-                "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
-                "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') "
-                "AND t.relname = ANY(:tables)"
-            ),
-            {"tables": [t.name for t in Base.metadata.sorted_tables]},
-        ).scalars()
-        restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in sorted(set(sequences))]
-    deletes = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
-    return "; ".join(deletes + restarts)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

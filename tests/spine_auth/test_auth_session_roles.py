@@ -190,7 +190,9 @@ def test_role_grants_and_revokes_are_audited(settings, client, install_shop):
             set_role(session, shop_id, "1", Role.VIEWER, actor="1")
     assert client.post("/probe/settings", headers=bearer(make_id_token(SHOP_A, "2"))).status_code == 403
     with session_scope(settings.database_url) as session:
-        rows = session.scalars(select(AuditEvent).where(AuditEvent.action.like("role.%"))).all()
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("role.%")).order_by(AuditEvent.id)
+        ).all()
         staff = session.scalars(select(StaffRole.user_id)).all()
     assert [(r.action, r.target, r.actor) for r in rows] == [
         ("role.granted", "user:1", "system"),
