@@ -47,7 +47,7 @@ def begun_then_locked(
 ) -> Iterator[tuple[Session, Message, Lock]]:
     """`begin` the unit's message and commit it, then wait for the order's lock; under it, the
     session, the message, as `begin` left it, and the lock (asked again before an ERP write:
-    jobs.orders.still_held). Another job of the same unit that ran meanwhile (a
+    jobs.orders.ensure_held). Another job of the same unit that ran meanwhile (a
     second delivery, a person's Retry) closed or changed it: it is begun again, this run an attempt
     of its own. The session commits when the block ends, as `session_scope`.
 

@@ -167,10 +167,21 @@ def still_held(lock: Lock | None) -> bool:
         return False
 
 
+def ensure_held(lock: Lock | None, num: str) -> None:
+    """Asked right before a job of the order writes to the ERP (the import, a line edit, a delivery
+    address, a cancellation): its lock still its own (`still_held`), else `lock_lost`.
+
+    Raises:
+        Transient: the lock was lost (another job of the order may be writing it now).
+    """
+    if not still_held(lock):
+        raise lock_lost(num)
+
+
 def lock_lost(num: str) -> Transient:
     """The failure of a job of the order whose lock (`still_held`) was lost before its ERP call:
     another job of the order may be writing it now, so this one sends nothing and is retried,
-    reading the order again (the import; an edit, jobs.order_edits.to_erp)."""
+    reading the order again."""
     lost = Transient(f"order {num}: the order's lock was lost (Redis restarted?) before the ERP call; "
                      "retried, reading the order again")  # fmt: skip
     lost.worded("order_lock_lost", order=num)
@@ -493,8 +504,7 @@ def _import_locked(
         if isinstance(prepared, str):
             return prepared
         erp = order_clients.erp_client(shop_id)
-        if not still_held(held):  # a cancellation or an edit may have run meanwhile: read it all again
-            raise lock_lost(num)
+        ensure_held(held, num)  # a cancellation or an edit may have run meanwhile: read it all again
         earlier = _mark_posting(message_id)
         result = erp.insert_order(prepared.order_input)
     except IntegrationError as exc:

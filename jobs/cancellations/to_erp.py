@@ -77,7 +77,7 @@ from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import address as address_change
 from jobs.order_edits import to_erp as edits_to_erp
 from jobs.order_lookup import find_link, mark_unsent_cancelled, shop_id_for
-from jobs.orders import current_job_id, lock_lost, redis_down, run_classified, still_held
+from jobs.orders import current_job_id, ensure_held, redis_down, run_classified
 from ledger import handled, handled_before, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -273,10 +273,7 @@ def _cancel(
         return _invoiced(session, link, message, nro, erp_code=None)
     motive = f"Cancelado na Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
     erp = order_clients.erp_client(shop_id)
-    if lock is not None and not still_held(
-        lock
-    ):  # another job of the order may be writing it: read all again
-        raise lock_lost(order_map.numeric_id(link.shopify_order_id))
+    ensure_held(lock, order_map.numeric_id(link.shopify_order_id))  # or another job may be writing it
     try:
         cancelled = erp.cancel_order(nro, reason=motive[:200])
     except ErpRejected as exc:

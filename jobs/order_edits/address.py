@@ -85,7 +85,7 @@ from jobs.order_customer import delivery_obs
 from jobs.order_edits.to_erp import NOT_EDITABLE
 from jobs.order_lookup import find_link
 from jobs.orders import FLOW as ORDERS_FLOW
-from jobs.orders import current_job_id, lock_lost, order_lock, redis_down, run_classified, still_held
+from jobs.orders import current_job_id, ensure_held, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
 from ledger import handled, order_notes, trace
 from ledger.db import session_scope
@@ -388,10 +388,7 @@ def _put(
         return "skipped"
     if current.situacao in NOT_EDITABLE:  # known to take no change; any other: the ERP's answer decides
         return _flag(session, shop_id, link, message, order, part, current, told)
-    if lock is not None and not still_held(
-        lock
-    ):  # another job of the order may be writing it: read all again
-        raise lock_lost(order_map.numeric_id(order.id))
+    ensure_held(lock, order_map.numeric_id(order.id))  # or another job of the order may be writing it
     try:
         updated = erp.edit_order(nro, obs=obs)
     except ErpRejected as exc:

@@ -85,7 +85,7 @@ from jobs.order_edits import held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
-from jobs.orders import current_job_id, lock_lost, redis_down, run_classified, still_held
+from jobs.orders import current_job_id, ensure_held, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
@@ -370,8 +370,7 @@ def _apply(
     }
     sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
     response: dict[str, Any] = {"nro_pedvenda": nro}
-    if not still_held(lock):  # another job of the order may be writing it: sent nothing, read it all again
-        raise lock_lost(order_map.numeric_id(link.shopify_order_id))
+    ensure_held(lock, order_map.numeric_id(link.shopify_order_id))  # or another job may be writing it
     try:
         updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight, payments=payments or None)
     except ErpRejected as exc:

@@ -257,9 +257,9 @@ def test_an_address_change_that_lost_the_orders_lock_while_reading_sends_nothing
     """Review case (as an edit's, tests/orders_in/test_edit_guards.py): the job's lock lapsed while it
     read the order and another job of the order took it. The address is not PUT beside that job: the
     message is retrying, the ERP untouched, and the retry (holding the lock) sends it."""
-    from jobs.locks import record_key
-    from ledger import kv
     from ledger.errors import Transient
+
+    from .test_edit_guards import another_job_takes_the_lock
 
     gid, nro = imported(world)
     order_update(world, gid, tags=["baseline"])  # the first orders/updated records the address as is
@@ -267,21 +267,12 @@ def test_an_address_change_that_lost_the_orders_lock_while_reading_sends_nothing
     order_update(world, gid, shippingAddress=NEW)
     world.delivered()
     erp_calls.clear()
-    key = record_key(f"shop:{world.shop_id}:order:{gid.rsplit('/', 1)[-1]}")
-    real_read = address.read_order_for_erp
-
-    def read_while_another_job_takes_the_lock(*args, **kwargs):
-        read = real_read(*args, **kwargs)
-        kv.get_redis().set(key, "another-job/token", px=30_000)
-        return read
-
-    monkeypatch.setattr(address, "read_order_for_erp", read_while_another_job_takes_the_lock)
+    give_back = another_job_takes_the_lock(world, gid, monkeypatch, address, "read_order_for_erp")
     with pytest.raises(Transient, match="lock was lost"):
         address.check(world.shop_id, gid, again=True)
     assert not [c for c in erp_calls if c[0] == "put"]
     assert "Rua das Palmeiras" not in world.chain.order(nro)["obsPedido"]
     assert address_message(world, gid).status == MessageStatus.RETRYING.value
-    monkeypatch.setattr(address, "read_order_for_erp", real_read)
-    kv.get_redis().delete(key)  # the other job done
+    give_back()  # the other job done
     assert address.check(world.shop_id, gid, again=True) == "done"
     assert "Rua das Palmeiras, 742" in world.chain.order(nro)["obsPedido"]

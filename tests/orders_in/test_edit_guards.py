@@ -65,6 +65,27 @@ def test_an_edit_whose_erp_total_would_differ_from_shopifys_is_held_for_a_person
     assert told is not None and "the edit's lines" in told["what_happened"], told
 
 
+def another_job_takes_the_lock(world, gid: str, monkeypatch, owner, name: str):
+    """Once `owner.name` (a step of the job before its ERP call) returns, the job's lock has lapsed
+    and another job of the order holds it. Returns `give_back`: that other job done, the step as it
+    was."""
+    key = record_key(f"shop:{world.shop_id}:order:{gid.rsplit('/', 1)[-1]}")
+    real = getattr(owner, name)
+
+    def step_then_the_lock_taken(*args, **kwargs):
+        result = real(*args, **kwargs)
+        kv.get_redis().set(key, "another-job/token", px=30_000)
+        return result
+
+    monkeypatch.setattr(owner, name, step_then_the_lock_taken)
+
+    def give_back() -> None:
+        monkeypatch.setattr(owner, name, real)
+        kv.get_redis().delete(key)
+
+    return give_back
+
+
 def test_an_edit_that_lost_the_orders_lock_while_reading_shopify_sends_nothing(world, monkeypatch):
     """The edit job's lock lapsed (Redis restarted, the job stalled) while it read the order, and
     another job of the order took it: the edit must not PUT what it read beside that job. It stops
@@ -72,23 +93,14 @@ def test_an_edit_that_lost_the_orders_lock_while_reading_shopify_sends_nothing(w
     gid, nro = imported(world)
     edit_in_shopify(world, gid, world.sku(0), 1)
     world.delivered()
-    key = record_key(f"shop:{world.shop_id}:order:{gid.rsplit('/', 1)[-1]}")
-    real_read = to_erp.read_order_for_erp
-
-    def read_while_another_job_takes_the_lock(*args, **kwargs):
-        read = real_read(*args, **kwargs)
-        kv.get_redis().set(key, "another-job/token", px=30_000)
-        return read
-
-    monkeypatch.setattr(to_erp, "read_order_for_erp", read_while_another_job_takes_the_lock)
+    give_back = another_job_takes_the_lock(world, gid, monkeypatch, to_erp, "read_order_for_erp")
     with pytest.raises(Transient, match="lock was lost"):
         to_erp.apply_edit(world.shop_id, gid, "lost-lock")
     assert erp_quantities(world, nro)[world.sku(0)] == 2  # nothing sent
     message = edit_message(world, gid)
     assert message.status == MessageStatus.RETRYING.value
     assert fail_words.reason(message, "pt-BR") != message.error_text  # said in the merchant's words
-    monkeypatch.setattr(to_erp, "read_order_for_erp", real_read)
-    kv.get_redis().delete(key)  # the other job done
+    give_back()  # the other job done
     assert to_erp.apply_edit(world.shop_id, gid, "lost-lock") == "done"
     assert erp_quantities(world, nro)[world.sku(0)] == 1
 
@@ -100,20 +112,12 @@ def test_a_cancellation_that_lost_the_orders_lock_cancels_nothing_until_its_retr
     from jobs.cancellations import to_erp as cancels_to_erp
 
     gid, nro = imported(world)
-    key = record_key(f"shop:{world.shop_id}:order:{gid.rsplit('/', 1)[-1]}")
-    real_refusal = order_generation.refusal
-
-    def refusal_while_another_job_takes_the_lock(*args, **kwargs):
-        kv.get_redis().set(key, "another-job/token", px=30_000)
-        return real_refusal(*args, **kwargs)
-
-    monkeypatch.setattr(order_generation, "refusal", refusal_while_another_job_takes_the_lock)
+    give_back = another_job_takes_the_lock(world, gid, monkeypatch, order_generation, "refusal")
     with pytest.raises(Transient, match="lock was lost"):
         cancels_to_erp.cancel_in_erp(world.shop_id, gid, "customer")
     assert world.chain.order(nro)["situacaoPed"] != "C"  # nothing cancelled
     cancel = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
     assert cancel.status == MessageStatus.RETRYING.value
-    monkeypatch.setattr(order_generation, "refusal", real_refusal)
-    kv.get_redis().delete(key)  # the other job done
+    give_back()  # the other job done
     assert cancels_to_erp.cancel_in_erp(world.shop_id, gid, "customer") == "done"
     assert world.chain.order(nro)["situacaoPed"] == "C"
