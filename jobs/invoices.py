@@ -742,6 +742,15 @@ def _unreadable(unit: order_events.EventUnit, key: str) -> Rejected:
     )  # fmt: skip
 
 
+def counted_keys(response: dict[str, Any]) -> list[str]:
+    """The NF-e keys a done message of this flow counted as the order's valid ones when it ran (its
+    response's "invoiced" keys, written when there were several; else its own key); none when it
+    names no key."""
+    if not response.get("key"):
+        return []
+    return [str(key) for key in (response.get("invoiced") or {}).get("keys") or [response["key"]]]
+
+
 def kept_keys(state: Settlement) -> list[str]:
     """The valid NF-e keys the order holds (`nfe.chaves`, a JSON list; an order invoiced before the
     list was kept holds its one key in `nfe.chave`)."""

@@ -70,7 +70,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import AUTH, ErpAuthError, ErpRejected
 from erp.errors import SYSTEM as ERP
-from jobs import order_clients, order_generation, order_map, order_posted, order_waits
+from jobs import invoices, order_clients, order_generation, order_map, order_posted, order_waits
 from jobs import orders as orders_flow
 from jobs.cancellations import erased
 from jobs.inbox import Ignored, not_installed
@@ -112,7 +112,6 @@ OPEN = (
 )
 # The message's request keeps when Shopify made the order (orders/cancelled's), for its Retry.
 CREATED = "created_at"
-INVOICES = "invoices"  # jobs.invoices.FLOW: the NF-e an invoiced order's note names (`invoiced_keys`)
 # An ERP -> Shopify cancellation waiting for a person (`settle_erp_side`), not for its own job.
 STUCK = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 
@@ -354,7 +353,7 @@ def invoiced_keys(session: Session, link: OrderLink) -> list[str]:
         select(Message)
         .where(
             Message.shop_id == link.shop_id,
-            Message.flow == INVOICES,
+            Message.flow == invoices.FLOW,
             Message.direction == ERP_TO_SHOPIFY,
             Message.erp_id == str(link.nro_pedvenda),
             Message.unit_key.like("event:%"),
@@ -362,14 +361,9 @@ def invoiced_keys(session: Session, link: OrderLink) -> list[str]:
         )
         .order_by(Message.finished_at.desc().nulls_last(), Message.id.desc())
     )
-    keys: list[str] = []
-    for row in rows:
-        response = row.response_payload or {}
-        if order_notes.generation_of(row.unit_key) != erp or not response.get("key"):
-            continue
-        counted = (response.get("invoiced") or {}).get("keys") or [response["key"]]
-        keys = [str(key) for key in counted]
-        break
+    counted = (invoices.counted_keys(row.response_payload or {}) for row in rows
+               if order_notes.generation_of(row.unit_key) == erp)  # fmt: skip
+    keys = next((found for found in counted if found), [])
     if link.nfe_key and link.nfe_key not in keys:
         keys.append(link.nfe_key)
     return keys
