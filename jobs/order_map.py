@@ -94,6 +94,9 @@ WILL_NOT_BE_PAID = frozenset({"EXPIRED", "VOIDED", "REFUNDED"})
 # when part of that was given back), a card authorised part (AUTHORIZED).
 ON_DELIVERY_STATUSES = frozenset({"PENDING", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "AUTHORIZED"})
 PICKUP_WORDS = ("retirada", "retirar", "pickup", "pick up", "pick-up")
+# The refusal codes of an order (or an edit: jobs.order_edits.held) that would leave the ERP order
+# totalling other than what Shopify charges (check_total; map_lines' goods subtotal too)
+TAXES_ADDED, TOTALS_MISMATCH = "TAXES_ADDED", "TOTALS_MISMATCH"
 
 
 # ---------------------------------------------------------------- inputs
@@ -419,7 +422,7 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             f"order {order.name}: the goods subtotal {goods} is not between 0 and the lines' gross "
             f"{gross_total}",
             system="app",
-            code="TOTALS_MISMATCH",
+            code=TOTALS_MISMATCH,
         )
     figures = taxes_set_aside(figures, discount_total, _taxes_in_prices(read))
     shares = discount_shares(discount_total, figures)
@@ -1006,14 +1009,14 @@ def check_total(read: ErpOrderRead, goods_total: Decimal, freight: Decimal) -> N
             "so the order is not sent short. This order keeps the tax it was charged: enter it in the ERP "
             "by hand, or cancel it; and set the store's prices to include tax so later orders come in",
             system="app",
-            code="TAXES_ADDED",
+            code=TAXES_ADDED,
             detail={"erp_total": str(erp_total), "shopify_total": str(expected), "tax": str(tax)},
             words=("taxes_added", {"order": order.name, "figures": said, "tax": {"money": str(tax)}}),
         )
     raise Rejected(
         f"order {order.name}: {figures}; it is not sent short",
         system="app",
-        code="TOTALS_MISMATCH",
+        code=TOTALS_MISMATCH,
         detail={"erp_total": str(erp_total), "shopify_total": str(expected), "tax": str(tax)},
         words=("totals_mismatch", {"order": order.name, "figures": said}),
     )

@@ -10,8 +10,14 @@ pick and invoice the old quantities. Two cases, by whether a binding can still c
   will ever come, so nothing would resume a park. The edit fails (NOT_ERP_PRODUCT) for a person,
   who replaces or removes the line by another order edit, which carries the change to the ERP.
 
-Either way the order link is flagged (the edit flow's note, `to_erp.NOTE`) while the edit is held,
-so the Orders page shows the order needs attention. A held edit never stays open for ever:
+An edit whose lines would leave the ERP order totalling other than what Shopify charges (the
+import's check, jobs.order_map.check_total: a tax added on top of the prices, a fee, a duty) is not
+applied either: sent, the ERP would invoice and charge another amount than the customer's. It fails
+for a person (TAXES_ADDED / TOTALS_MISMATCH, the import's codes: `TOTAL_DIFFERS`), who settles the
+difference by hand in the ERP order and marks it handled, or undoes the change in Shopify.
+
+Held any of these ways, the order link is flagged (the edit flow's note, `to_erp.NOTE`) while the
+edit is held, so the Orders page shows the order needs attention. A held edit never stays open for ever:
 
 - a later change of the order supersedes it (each reads the order's current lines, so the later
   one carries this one's changes): applied, or skipped as the ERP already has them, it closes the
@@ -39,6 +45,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from jobs.order_map import TAXES_ADDED, TOTALS_MISMATCH
 from ledger import flows, queues, trace
 from ledger.db import read_scope
 from ledger.flows import SHOPIFY_TO_ERP
@@ -50,15 +57,17 @@ FLOW = "order_edits"
 # Shopify's financial_status (a webhook's REST body) once an order may be paid enough to send
 PAID = frozenset({"paid", "authorized", "partially_refunded"})
 NOT_ERP_PRODUCT = "EDIT_NOT_ERP_PRODUCT"  # the failure's code: a line the ERP can never sell
+# the failures' codes of an edit the ERP order would total other than Shopify's charge (the import's)
+TOTAL_DIFFERS = (TAXES_ADDED, TOTALS_MISMATCH)
 PAYMENT = "payment"  # error_detail "waiting" of an edit held for its payment (as an order waiting for it)
 WAITING = Message.error_detail["waiting"].as_string()
 
 
 def held(session: Session, link: OrderLink, *, but: int | None = None) -> list[Message]:
-    """The order's edits held back (parked, failed as NOT_ERP_PRODUCT, or waiting for the payment of
-    the total they raise), oldest first; `but`:
-    leave out that message (the one running). An edit of an order is unit "edit:<id>" (a refund's
-    "edit:refund-<id>"), never a delivery address's."""
+    """The order's edits held back (parked, failed as NOT_ERP_PRODUCT or for a total the ERP order
+    would not match, TOTAL_DIFFERS, or waiting for the payment of the total they raise), oldest
+    first; `but`: leave out that message (the one running). An edit of an order is unit "edit:<id>"
+    (a refund's "edit:refund-<id>"), never a delivery address's."""
     code = Message.error_detail["code"].as_string()
     stmt = select(Message).where(
         Message.shop_id == link.shop_id,
@@ -68,7 +77,7 @@ def held(session: Session, link: OrderLink, *, but: int | None = None) -> list[M
         Message.unit_key.like("edit:%"),
         or_(
             Message.status == MessageStatus.PARKED.value,
-            and_(Message.status == MessageStatus.FAILED.value, code == NOT_ERP_PRODUCT),
+            and_(Message.status == MessageStatus.FAILED.value, code.in_((NOT_ERP_PRODUCT, *TOTAL_DIFFERS))),
             and_(Message.status == MessageStatus.PENDING.value, WAITING == PAYMENT),
         ),
     )

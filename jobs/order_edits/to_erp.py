@@ -59,8 +59,10 @@ An edit the ERP no longer takes that added a line it cannot sell (a product made
 custom item) is flagged as too late, the line named "not an ERP product": not parked waiting for a
 binding, which would resume nothing. One the ERP would still take is held back whole and the order
 flagged (jobs.order_edits.held): parked only on an ERP SKU not bound yet, else failed for a person
-(EDIT_NOT_ERP_PRODUCT: another edit replacing or removing the line carries the change); a later
-change of the order, its cancellation or the ERP's picking closes it.
+(EDIT_NOT_ERP_PRODUCT: another edit replacing or removing the line carries the change); so is one
+the ERP order would total other than what Shopify charges (the import's TAXES_ADDED /
+TOTALS_MISMATCH: `_total_differs`). A later change of the order, its cancellation or the ERP's
+picking closes a held edit.
 """
 
 from __future__ import annotations
@@ -561,16 +563,18 @@ def _total_differs(
     discount no line carries): sent, the ERP would invoice and charge another amount than the
     customer's. Nothing is applied: the link is flagged naming the changes and both totals, the
     changes recorded not applied, and the message fails (rejected, with the import's code) for a
-    person."""
+    person: held (jobs.order_edits.held) until a later change of the order, its cancellation or the
+    ERP's picking closes it. The order's earlier held edits are superseded by this one, read later."""
     nro = link.nro_pedvenda
     assert nro is not None
     detail = differs.detail or {}
     moved = None if freight == erp_freight else (erp_freight, freight)
-    tax = Decimal(detail["tax"]) if differs.code == "TAXES_ADDED" else None
+    tax = Decimal(detail["tax"]) if differs.code == order_map.TAXES_ADDED else None
     explanation, words = total_differs(
         read.order.name, nro, _changed(is_refund(edit_id), bool(changes)), summarise(changes, moved),
         (Decimal(detail["erp_total"]), Decimal(detail["shopify_total"])), tax,
     )  # fmt: skip
+    held.supersede(session, link, message, sent=False)
     _note(link, explanation, words)
     record_changes(session, link, edit_id, changes, applied=False, **said(explanation, words))
     log.warning("order_edits: edit %s of %s not sent: %s", edit_id, read.order.name, explanation)
