@@ -1,0 +1,29 @@
+"""jobs.worker.PromptUnsubscribe: a worker's exit stops its pubsub thread before unsubscribing, so
+the UNSUBSCRIBE's answer ends the thread instead of leaving RQ's join to time out."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.worker import LedgerSimpleWorker, LedgerWorker, build_worker
+
+
+@pytest.mark.parametrize("simple", [True, False])
+def test_the_pubsub_thread_is_stopped_before_its_channel_is_unsubscribed(rconn, simple):
+    worker = build_worker(["webhooks"], simple=simple, conn=rconn)
+    assert isinstance(worker, LedgerSimpleWorker if simple else LedgerWorker)
+    worker.subscribe()
+    thread, pubsub = worker.pubsub_thread, worker.pubsub
+    assert thread.is_alive()
+    running_when_unsubscribed: list[bool] = []
+    unsubscribe = pubsub.unsubscribe
+
+    def watched(*args, **kwargs):
+        running_when_unsubscribed.append(thread._running.is_set())
+        return unsubscribe(*args, **kwargs)
+
+    pubsub.unsubscribe = watched
+    worker.unsubscribe()
+    assert running_when_unsubscribed == [False]  # told to stop first: the answer ends it
+    thread.join(timeout=5)
+    assert not thread.is_alive()
