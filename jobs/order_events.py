@@ -190,7 +190,7 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
     if read.complete and read.snapshot is not None:
         with session_scope() as session:
             watermarks.advance(session, shop_id, FLOW, "", read.snapshot, 0, started)
-            _store_boundary(session, shop_id, read.boundary)
+            store_boundary(session, shop_id, read.boundary)
     log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
     return counts
 
@@ -307,9 +307,7 @@ def _boundary(session: Session, shop_id: int) -> set[tuple[Any, datetime | None]
     return {(seq, datetime.fromisoformat(when) if when else None) for seq, when in row.boundary or []}
 
 
-def _store_boundary(
-    session: Session, shop_id: int, boundary: Collection[tuple[Any, datetime | None]]
-) -> None:
+def store_boundary(session: Session, shop_id: int, boundary: Collection[tuple[Any, datetime | None]]) -> None:
     row = _watermark_row(session, shop_id)
     assert row is not None  # advance() created it
     row.boundary = sorted([seq, when.isoformat() if when else None] for seq, when in boundary)

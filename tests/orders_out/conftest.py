@@ -23,6 +23,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from bench._order_stack import order_events_from_now
 from erp.client import ErpClient
 from erp.records import CustomerInput, OrderInput, OrderLineInput
 from jobs.catalog_map import cache_sku, variant_input
@@ -303,6 +304,7 @@ def install_world(shopify: Any, chain: Chain) -> World:
     chosen = [s for s in chain.skus if not s.weighed][:3] + [s for s in chain.skus if s.weighed][:1]
     for sku in chosen:
         world.publish(sku)
+    order_events_from_now(shop_id)
     return world
 
 
