@@ -86,6 +86,14 @@ def uses_local_scripts(settings: Settings) -> bool:
     return bool(settings.shopify_base_url) and not settings.is_production
 
 
+def _poll_ms() -> int | None:
+    """FRONTEND_POLL_MS (app config only): how often the live pages re-read, for every page alike;
+    unset, each page keeps its own (2-3 s). The browser tests shorten it, so what they wait to see
+    arrives in a second, not three."""
+    value = current_app.config.get("FRONTEND_POLL_MS")
+    return int(value) if value else None
+
+
 def pick_locale(value: str | None) -> str:
     """The catalogue for Shopify's `locale` parameter: `en`, `en-US` -> en; anything else pt-BR."""
     tag = (value or "").strip().replace("_", "-").lower()
@@ -129,6 +137,7 @@ def page(subpath: str = "") -> ResponseReturnValue:
         locale=locale,
         title=load_catalogue(locale).get("app.title", "Consinco"),
         local_scripts=local,
+        poll_ms=_poll_ms(),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = frame_ancestors(request.args.get("shop", ""))

@@ -105,6 +105,8 @@ def stack(pg_database_url: str, redis_server: Any) -> Iterator[Stack]:
     app = create_app(settings)
     # The page references Shopify's real CDN scripts, as in production; _route_cdn answers them.
     app.config["FRONTEND_LOCAL_SCRIPTS"] = "0"
+    # The live pages re-read every second instead of every 2-3 s: what a test waits for shows sooner.
+    app.config["FRONTEND_POLL_MS"] = 1000
     server.app = app
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

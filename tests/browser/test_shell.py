@@ -40,6 +40,18 @@ def test_production_page_loads_shopify_scripts_with_the_api_key() -> None:
     assert '<html lang="en">' in html
 
 
+def test_the_live_pages_poll_interval_is_theirs_unless_the_app_sets_one() -> None:
+    app = _app()
+    html = app.test_client().get("/app/flows").get_data(as_text=True)
+    assert "app-poll-ms" not in html  # each page keeps its own (flows 3 s, the catalog diff 2 s)
+    app.config["FRONTEND_POLL_MS"] = 1000
+    html = app.test_client().get("/app/flows").get_data(as_text=True)
+    assert '<meta name="app-poll-ms" content="1000">' in html
+    for page in ("flows", "message_detail", "setup_diff"):
+        source = (STATIC_DIR / "app" / "pages" / f"{page}.js").read_text(encoding="utf-8")
+        assert re.search(r"const POLL_MS = pollEvery\(\d+\);", source), page
+
+
 def test_sandbox_mode_and_the_flag_choose_the_stand_ins(monkeypatch) -> None:
     html = _app(shopify_base_url="http://127.0.0.1:9").test_client().get("/app/flows").get_data(as_text=True)
     assert 'src="/static/stand-ins/app-bridge.js"' in html and 'src="/static/stand-ins/polaris.js"' in html

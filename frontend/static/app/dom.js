@@ -16,6 +16,14 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+/** How often a live page re-reads: `ms`, unless the page's shell says otherwise (its app-poll-ms,
+ * the app's FRONTEND_POLL_MS: the browser tests' shorter wait). */
+export function pollEvery(ms) {
+  const meta = document.querySelector('meta[name="app-poll-ms"]');
+  const set = meta ? Number(meta.getAttribute("content")) : NaN;
+  return set > 0 ? set : ms;
+}
+
 /** Append children (strings, numbers, nodes, nested arrays; null/false skipped). */
 export function append(el, children) {
   for (const child of children.flat(Infinity)) {

@@ -7,13 +7,13 @@
  * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did.
  */
 import { api, failureParts, toast } from "../api.js";
-import { h, replace, table } from "../dom.js";
+import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, has, label, t, timeZone } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
 import { driftLine, failureBanner, roleText } from "../widgets.js";
 
-export const POLL_MS = 3000;
+export const POLL_MS = pollEvery(3000);
 
 /** A watermark's scope in words: "1:2" (prices: company 1, segment 2), "list:1:2:<market>" (a
  * market's price list), "1" (stock: company 1), "orders_closed" (stock: the closed orders read). */

@@ -6,7 +6,7 @@
  * and a required note; a message closed so shows who closed it, when, why and what it was.
  */
 import { api, toast } from "../api.js";
-import { h, replace, table } from "../dom.js";
+import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
 import { href } from "../router.js";
 import { banner, errorKind, failureBanner, handledNoteForm, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
@@ -71,7 +71,7 @@ function handledForm(m, done) {
 
 // Until a message is final the page re-reads it, so a retried or resumed unit is seen landing.
 const UNSETTLED = ["pending", "retrying", "parked"];
-const POLL_MS = 3000;
+const POLL_MS = pollEvery(3000);
 // After a Retry or Replay the message reads as before until its job starts (a busy queue): the
 // page keeps re-reading it until it moves (updated_at or attempts), for this long at most.
 const AWAIT_MOVE_MS = 120000;

@@ -9,11 +9,11 @@
  * who asked, and says it may be out of date.
  */
 import { api } from "../api.js";
-import { h, replace, table } from "../dom.js";
+import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, label, t } from "../i18n.js";
 import { banner, failureBanner, payload, technicalDetail } from "../widgets.js";
 
-const POLL_MS = 2000;
+const POLL_MS = pollEvery(2000);
 const SHOWN_ITEMS = 20;
 
 const VERDICTS = ["create", "change", "archive", "waiting", "unchanged"];
