@@ -308,6 +308,8 @@ def _boundary(session: Session, shop_id: int) -> set[tuple[Any, datetime | None]
 
 
 def store_boundary(session: Session, shop_id: int, boundary: Collection[tuple[Any, datetime | None]]) -> None:
+    """Keep the read's boundary beside the cursor `watermarks.advance` just moved (the next read skips
+    it): the poll's, and the test shops' cursor set at the ERP's present (bench._order_stack)."""
     row = _watermark_row(session, shop_id)
     assert row is not None  # advance() created it
     row.boundary = sorted([seq, when.isoformat() if when else None] for seq, when in boundary)

@@ -100,9 +100,10 @@ class PromptUnsubscribe:
     its channel is unsubscribed, not after.
 
     RQ's teardown unsubscribes, then stops the thread and joins it for up to a second. The answer
-    to the UNSUBSCRIBE wakes the thread; stopped only afterwards, it mostly goes back to waiting
-    (60 s, no channel left) and the join gives up after its full second: every worker's exit, a
-    burst worker's included, paid up to 1 s. Stopped first, it ends on that answer.
+    to the UNSUBSCRIBE wakes the thread; when it wakes before it is stopped (a race a loaded
+    machine loses often) it goes back to waiting (60 s, no channel left) and the join gives up
+    after its full second: a worker's exit, a burst worker's included, paid up to 1 s. Stopped
+    first, it ends on that answer.
     """
 
     pubsub_thread: Any
