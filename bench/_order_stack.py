@@ -307,18 +307,13 @@ def order_events_from_now(shop_id: int) -> None:
     """
     from erp import for_shop
     from jobs import order_events
-    from ledger import watermarks
-    from ledger.db import session_scope
     from ledger.models import utcnow
 
     started = utcnow()
     read = for_shop(shop_id).order_events(started)
     for _ in read:
         pass
-    assert read.complete and read.snapshot is not None
-    with session_scope() as session:
-        watermarks.advance(session, shop_id, order_events.FLOW, "", read.snapshot, 0, started)
-        order_events.store_boundary(session, shop_id, read.boundary)
+    order_events.advance(shop_id, read, started)
 
 
 def create_variant(client: Any, sku: Any, price: Decimal) -> str:

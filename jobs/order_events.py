@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import erp
+from erp import ChangeRead
 from erp.records import OrderEvent
 from jobs import old_orders
 from jobs.invoice_capture import ASKED
@@ -188,9 +189,7 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
         counts["read"] += 1
         counts[_take(shop_id, event)] += 1
     if read.complete and read.snapshot is not None:
-        with session_scope() as session:
-            watermarks.advance(session, shop_id, FLOW, "", read.snapshot, 0, started)
-            store_boundary(session, shop_id, read.boundary)
+        advance(shop_id, read, started)
     log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
     return counts
 
@@ -307,9 +306,18 @@ def _boundary(session: Session, shop_id: int) -> set[tuple[Any, datetime | None]
     return {(seq, datetime.fromisoformat(when) if when else None) for seq, when in row.boundary or []}
 
 
-def store_boundary(session: Session, shop_id: int, boundary: Collection[tuple[Any, datetime | None]]) -> None:
-    """Keep the read's boundary beside the cursor `watermarks.advance` just moved (the next read skips
-    it): the poll's, and the test shops' cursor set at the ERP's present (bench._order_stack)."""
+def advance(shop_id: int, read: ChangeRead[OrderEvent], started: datetime) -> None:
+    """The cursor to a whole read's snapshot, its boundary kept beside it (the next read skips those
+    events): the poll's, and the test shops' cursor set at the ERP's present (bench._order_stack)."""
+    assert read.complete and read.snapshot is not None
+    with session_scope() as session:
+        watermarks.advance(session, shop_id, FLOW, "", read.snapshot, 0, started)
+        _store_boundary(session, shop_id, read.boundary)
+
+
+def _store_boundary(
+    session: Session, shop_id: int, boundary: Collection[tuple[Any, datetime | None]]
+) -> None:
     row = _watermark_row(session, shop_id)
     assert row is not None  # advance() created it
     row.boundary = sorted([seq, when.isoformat() if when else None] for seq, when in boundary)
