@@ -13,7 +13,9 @@ events, and its orders, on its own, so another ERP's event 7 is not the one alre
 The poller writes the message (with the event as request_payload: events are immutable, so a
 replay re-reads Shopify's state but never needs the ERP's history) and enqueues the job by
 dotted name with the deterministic id `order-event-<shop>-<seq>`. An event seen again (the
-read overlaps its boundary) finds its message and is not enqueued twice.
+read overlaps its boundary) finds its message and is not enqueued twice. A read with no cursor (the
+shop's first, or the first after an ERP move) starts a day before the first order the shop linked
+(`first_read_since`), not at the ERP's first event: what came before is no order of the app's.
 
 Order of one order's events (S before F before C) is kept by the appliers, not by the queue:
 each holds the order's record lock and first asks `wait_for_earlier`: an earlier event still
@@ -31,11 +33,11 @@ import logging
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import erp
@@ -68,6 +70,7 @@ from ledger.words import Words
 log = logging.getLogger(__name__)
 
 FLOW = "order_events"  # the watermark's name and the schedule's
+FIRST_READ_MARGIN = timedelta(days=1)  # a read with no cursor starts this far before it may matter
 CANCELLATIONS = "cancellations"
 FLOW_BY_KIND = {"S": "order_edits", "F": "invoices", "C": CANCELLATIONS}
 PICKED = frozenset({"S", "F"})  # the ERP order no longer takes an edit (jobs.order_edits.to_erp.NOT_EDITABLE)
@@ -182,6 +185,8 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
     client = erp.for_shop(shop_id)
     with session_scope() as session:
         since = watermarks.read(session, shop_id, FLOW).last_changed_at
+        if since is None:
+            since = first_read_since(session, shop_id, started)
         skip = _boundary(session, shop_id)
     counts = {"read": 0, "enqueued": 0, "seen": 0, "unknown": 0, "ignored": 0}
     read = client.order_events(since, skip=skip)
@@ -192,6 +197,21 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
         advance(shop_id, read, started)
     log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
     return counts
+
+
+def first_read_since(session: Session, shop_id: int, now: datetime) -> datetime:
+    """Where a read with no cursor starts (a shop's first poll; after an ERP move, which forgets the
+    cursor): FIRST_READ_MARGIN before the first order the shop ever linked, or before `now` when it
+    linked none yet.
+
+    Nothing the app applies is older: an event is applied only to an order linked to a Shopify order,
+    and a link is written when the order comes in, before its ERP order exists (posted by the app, or
+    typed by hand after the import refused it and linked to it later). An ERP with years of
+    EventoPedido history, all of it about orders the app never saw (other channels, orders from
+    before the install), is then not read whole at the first poll, each event traced as an unknown
+    order. The margin covers the ERP's clock and zone against this one's."""
+    first_link = session.scalar(select(func.min(OrderLink.created_at)).where(OrderLink.shop_id == shop_id))
+    return min(now, first_link or now) - FIRST_READ_MARGIN
 
 
 def _take(shop_id: int, event: OrderEvent) -> str:

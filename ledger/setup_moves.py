@@ -44,7 +44,8 @@ def erp_moved(session: Session, connection: ErpConnection, before_url: str | Non
     the ERP left moves no cursor: ledger.fence.check_erp), every ERP cursor of the shop is
     forgotten (catalog, prices and price lists, stock per company, order events and their
     boundary; back on an ERP seen before too: what it changed meanwhile, while another ERP wrote
-    to Shopify, is read whole again) and so are the stock flow's location markers. What the
+    to Shopify, is read whole again; the order events from a day before the shop's first order
+    link, jobs.order_events.first_read_since) and so are the stock flow's location markers. What the
     audit row keeps."""
     shop_id = connection.shop_id
     connection.generation = _generation_of_place(connection, before_url)
