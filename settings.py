@@ -151,6 +151,19 @@ def _seconds(name: str, default: str) -> float:
     return value
 
 
+def _days(name: str, default: str) -> float:
+    """A number of days, 0 (for ever) or at least 1: a typo must not silently become "delete now",
+    and Shopify redelivers a webhook for up to 4 hours (its row must still be there to find)."""
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value == 0.0 or 1.0 <= value < float("inf")):
+        raise ConfigurationError(f"{name} must be a number of days, 1 or more (0 keeps all), not {raw!r}")
+    return value
+
+
 def _fraction(name: str, default: str) -> float:
     """A share in [0, 1): a typo must not silently become "no floor" or "never send"."""
     raw = _env(name, default)
@@ -218,6 +231,13 @@ class Settings:
             "price and stock sweeps catch what is later)",
         }
     )
+    inbox_retention_days: float = field(
+        metadata={
+            "env": "INBOX_RETENTION_DAYS",
+            "doc": "days a processed webhook delivery is kept in the inbox (jobs/inbox_retention.py: its "
+            "raw body holds the customer's data); failed, rejected and unfinished ones stay; 0 keeps all",
+        }
+    )
     log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
     background_floor: float = field(
         metadata={
@@ -279,6 +299,7 @@ class Settings:
             erp_base_url=_env("CONSINCO_BASE_URL", "http://127.0.0.1:8702/smpedidovenda/smpedidovendaapi"),
             erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
             erp_read_overlap=_seconds("ERP_READ_OVERLAP", "120"),
+            inbox_retention_days=_days("INBOX_RETENTION_DAYS", "30"),
             log_level=_log_level(_env("LOG_LEVEL", "INFO")),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),
