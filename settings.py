@@ -234,8 +234,15 @@ class Settings:
     inbox_retention_days: float = field(
         metadata={
             "env": "INBOX_RETENTION_DAYS",
-            "doc": "days a processed webhook delivery is kept in the inbox (jobs/inbox_retention.py: its "
+            "doc": "days a processed webhook delivery is kept in the inbox (jobs/retention.py: its "
             "raw body holds the customer's data); failed, rejected and unfinished ones stay; 0 keeps all",
+        }
+    )
+    stock_batch_retention_days: float = field(
+        metadata={
+            "env": "STOCK_BATCH_RETENTION_DAYS",
+            "doc": "days a finished stock batch message (its levels) is kept in the trace "
+            "(jobs/retention.py); failed, open and handled ones stay; 0 keeps all",
         }
     )
     log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
@@ -300,6 +307,7 @@ class Settings:
             erp_timezone=_timezone("ERP_TIMEZONE", "America/Sao_Paulo"),
             erp_read_overlap=_seconds("ERP_READ_OVERLAP", "120"),
             inbox_retention_days=_days("INBOX_RETENTION_DAYS", "30"),
+            stock_batch_retention_days=_days("STOCK_BATCH_RETENTION_DAYS", "30"),
             log_level=_log_level(_env("LOG_LEVEL", "INFO")),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),

@@ -5,8 +5,8 @@ The tick finds every enabled schedule of an active shop whose latest cron time h
 run yet and enqueues `jobs.<flow>.run(shop_id)` with a job id per (shop, flow, due minute):
 two schedulers ticking the same minute, or a tick run twice, enqueue each run once. It also
 sweeps webhook inbox rows the receiver could not hand to Redis, and once an hour deletes the
-processed ones past their retention (jobs.inbox_retention). Cron expressions are read in
-UTC with croniter (the library RQ's own cron scheduler uses).
+processed ones and the finished stock batch messages past their retention (jobs.retention).
+Cron expressions are read in UTC with croniter (the library RQ's own cron scheduler uses).
 
 The row remembers the id of the run it enqueued (`last_job_id`): the tick asks RQ about that
 run, never one the current cron names (an edited cron names runs that were never enqueued). A
@@ -35,7 +35,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs import inbox, inbox_retention
+from jobs import inbox, retention
 from ledger import queues, run_outcome
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
@@ -76,7 +76,7 @@ class TickFailed(Exception):
 def tick(now: datetime | None = None) -> list[str]:
     """Enqueue every due flow once; returns the job ids enqueued by this tick.
 
-    Each part runs on its own: the inbox sweep, the inbox retention (once an hour), then each
+    Each part runs on its own: the inbox sweep, the retention (once an hour), then each
     schedule in its own transaction. A part failing (a bug, rq refusing a job record it cannot
     read, the database) is logged with its traceback and stops only itself; a schedule that could
     not be started says so on its row (retrying, its error line and words: the next tick tries
@@ -98,12 +98,12 @@ def tick(now: datetime | None = None) -> list[str]:
         log.exception("scheduler: inbox sweep failed; the schedules run all the same")
         failures.append(f"inbox sweep: {run_outcome.error_line(type(exc), exc)}")
     try:
-        inbox_retention.run_if_due()
+        retention.run_if_due()
     except RedisError as exc:
-        log.warning("scheduler: inbox retention skipped, Redis unreachable (%s)", type(exc).__name__)
+        log.warning("scheduler: retention skipped, Redis unreachable (%s)", type(exc).__name__)
     except Exception as exc:
-        log.exception("scheduler: inbox retention failed; the schedules run all the same")
-        failures.append(f"inbox retention: {run_outcome.error_line(type(exc), exc)}")
+        log.exception("scheduler: retention failed; the schedules run all the same")
+        failures.append(f"retention: {run_outcome.error_line(type(exc), exc)}")
     with session_scope() as session:
         rows = session.execute(
             select(Schedule.id, Schedule.shop_id, Schedule.flow, Shop.domain)

@@ -1,0 +1,168 @@
+"""jobs.retention: processed webhook deliveries (their raw bodies carry the customer's data) and
+finished stock batch messages are deleted once old (INBOX_RETENTION_DAYS, STOCK_BATCH_RETENTION_DAYS),
+from the scheduler's tick at most once an hour; failed, rejected, open and handled ones stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from jobs import retention, scheduler
+from ledger.db import session_scope
+from ledger.models import InboxStatus, Message, MessageStatus, Shop, WebhookInbox, utcnow
+from settings import ConfigurationError, Settings
+
+DAY = timedelta(days=1)
+
+
+def _row(status: InboxStatus, received_days_ago: float, processed_days_ago: float | None = None) -> int:
+    now = utcnow()
+    processed = processed_days_ago if processed_days_ago is not None else received_days_ago
+    with session_scope() as session:
+        row = WebhookInbox(
+            topic="orders/create",
+            shop_domain="loja-teste.myshopify.com",
+            raw_body=b'{"customer": {"email": "ana@example.com"}}',
+            status=status.value,
+            received_at=now - received_days_ago * DAY,
+            processed_at=None
+            if status in (InboxStatus.RECEIVED, InboxStatus.ENQUEUED)
+            else now - processed * DAY,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _left() -> set[int]:
+    with session_scope() as session:
+        return set(session.scalars(select(WebhookInbox.id)))
+
+
+def test_only_processed_deliveries_past_the_retention_are_deleted(jobs_env) -> None:
+    old = _row(InboxStatus.PROCESSED, 31)
+    kept = {
+        _row(InboxStatus.PROCESSED, 29),  # within the retention
+        _row(InboxStatus.PROCESSED, 40, processed_days_ago=10),  # waited long, done lately
+        _row(InboxStatus.FAILED, 90),  # a person's: the Failed jobs page
+        _row(InboxStatus.REJECTED, 90),  # malformed, kept with its reason
+        _row(InboxStatus.RECEIVED, 90),  # the sweeper's
+        _row(InboxStatus.ENQUEUED, 90),
+    }
+    assert retention.forget_processed_deliveries(30) == 1
+    assert _left() == kept and old not in _left()
+    assert retention.forget_processed_deliveries(30) == 0
+    assert retention.forget_processed_deliveries(0) == 0  # 0 keeps all
+    assert retention.forget_processed_deliveries(28) == 1  # the 29-day one
+    assert len(_left()) == len(kept) - 1
+
+
+def test_a_long_backlog_goes_in_chunks_and_continues_in_the_next_run(jobs_env) -> None:
+    rows = [_row(InboxStatus.PROCESSED, 60) for _ in range(7)]
+    assert retention.forget_processed_deliveries(30, chunk=3, max_chunks=2) == 6
+    assert _left() == {rows[-1]}  # oldest first
+    assert retention.forget_processed_deliveries(30, chunk=3, max_chunks=2) == 1
+    assert _left() == set()
+
+
+def test_the_tick_runs_it_once_an_hour_with_the_configured_days(jobs_env, rconn) -> None:
+    jobs_env.setenv("INBOX_RETENTION_DAYS", "10")
+    jobs_env.setenv("STOCK_BATCH_RETENTION_DAYS", "5")
+    first = _row(InboxStatus.PROCESSED, 11)
+    young = _row(InboxStatus.PROCESSED, 9)
+    batch, recent = (
+        _message("stock:1:0123456789abcdef", MessageStatus.DONE, 6),
+        _message("stock:1:1111111111111111", MessageStatus.DONE, 4),
+    )
+    scheduler.tick()
+    assert _left() == {young} and _messages() == {recent} and batch not in _messages()
+    assert 0 < rconn.ttl(retention.RAN_KEY) <= retention.RUN_EVERY
+
+    second = _row(InboxStatus.PROCESSED, 11)
+    scheduler.tick()  # within the hour: not this tick's turn
+    assert _left() == {young, second}
+    rconn.delete(retention.RAN_KEY)  # the hour has passed
+    scheduler.tick()
+    assert _left() == {young} and first not in _left()
+
+
+def test_keep_all_with_zero(jobs_env) -> None:
+    jobs_env.setenv("INBOX_RETENTION_DAYS", "0")
+    jobs_env.setenv("STOCK_BATCH_RETENTION_DAYS", "0")
+    row = _row(InboxStatus.PROCESSED, 400)
+    batch = _message("stock:1:0123456789abcdef", MessageStatus.DONE, 400)
+    assert retention.run_if_due() == {"webhook_deliveries": 0, "stock_batches": 0}
+    assert _left() == {row} and _messages() == {batch}
+
+
+@pytest.mark.parametrize("name", ["INBOX_RETENTION_DAYS", "STOCK_BATCH_RETENTION_DAYS"])
+@pytest.mark.parametrize("value", ["-1", "0.5", "thirty", "inf"])
+def test_a_retention_shorter_than_shopifys_redeliveries_or_a_typo_is_refused(
+    jobs_env, name: str, value: str
+) -> None:
+    jobs_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"{name} must be a number of days, 1 or more"):
+        Settings.from_env()
+
+
+# ---------------------------------------------------------------- stock batch messages
+
+
+def _message(unit_key: str, status: MessageStatus, days_ago: float, flow: str = "stock", **more) -> int:
+    with session_scope() as session:
+        shop_id = session.scalar(select(Shop.id).where(Shop.domain == "loja-teste.myshopify.com"))
+        if shop_id is None:
+            shop = Shop(domain="loja-teste.myshopify.com", settings={})
+            session.add(shop)
+            session.flush()
+            shop_id = shop.id
+        when = utcnow() - days_ago * DAY
+        row = Message(shop_id=shop_id, flow=flow, direction="erp_to_shopify", unit_key=unit_key,
+                      status=status.value, updated_at=when, created_at=when,
+                      request_payload={"levels": [{"sku": "P1E1", "quantity": 3}]}, **more)  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _messages() -> set[int]:
+    with session_scope() as session:
+        return set(session.scalars(select(Message.id)))
+
+
+def test_only_finished_stock_batches_past_the_retention_are_deleted(jobs_env) -> None:
+    old = {
+        _message("stock:1:0123456789abcdef", MessageStatus.DONE, 31),
+        _message("stock:12:fedcba9876543210", MessageStatus.SKIPPED, 45),  # superseded by later passes
+    }
+    handled = {"handled": {"by": "1", "at": "2026-10-01T00:00:00+00:00", "note": "set by hand"}}
+    kept = {
+        _message("stock:1:1111111111111111", MessageStatus.DONE, 29),  # within the retention
+        _message("stock:1:2222222222222222", MessageStatus.FAILED, 90),  # a person's
+        _message("stock:1:3333333333333333", MessageStatus.RETRYING, 90),
+        _message("stock:1:4444444444444444", MessageStatus.PARKED, 90),
+        _message("stock:1:5555555555555555", MessageStatus.PENDING, 90),
+        _message("stock:1:6666666666666666", MessageStatus.SKIPPED, 90, error_detail=handled),
+        _message("stock:1:location", MessageStatus.DONE, 90),  # a company's refusal, resolved
+        _message("stock:control:1:P1E1", MessageStatus.SKIPPED, 90),
+        _message("stock:policy:123", MessageStatus.DONE, 90),
+        _message("stock:stray:1:0123456789abcdef", MessageStatus.DONE, 90),
+        _message("stock:1:inactive", MessageStatus.DONE, 90),
+        _message("product:1", MessageStatus.DONE, 90, flow="products"),
+        _message("order:1", MessageStatus.DONE, 90, flow="orders"),
+    }
+    assert retention.forget_stock_batches(30) == 2
+    assert _messages() == kept and not old & _messages()
+    assert retention.forget_stock_batches(30) == 0
+    assert retention.forget_stock_batches(0) == 0
+
+
+def test_stock_batches_go_in_chunks_past_rows_that_stay(jobs_env) -> None:
+    """A chunk of rows that all stay (other stock units) does not stop the walk."""
+    stays = [_message(f"stock:control:1:P{n}E1", MessageStatus.SKIPPED, 90) for n in range(4)]
+    goes = [_message(f"stock:2:{n:016x}", MessageStatus.DONE, 90) for n in range(5)]
+    assert retention.forget_stock_batches(30, chunk=2, max_chunks=3) == 2  # 6 rows read, 2 of them batches
+    assert retention.forget_stock_batches(30, chunk=2, max_chunks=10) == 3
+    assert _messages() == set(stays) and not set(goes) & _messages()
