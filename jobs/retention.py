@@ -23,15 +23,18 @@ failed, retrying, parked and pending ones (a person's or the flow's still), one 
 (a person's record), and every other stock unit (a company's refusal, stock control, policies,
 unanswered writes: their keys are not a batch's).
 
-When: from the scheduler's tick (jobs.scheduler), at most once an hour (RAN_KEY in Redis), a chunk
-of CHUNK rows per transaction so no delete holds a table long, at most MAX_CHUNKS per part and run
-(a first run on a years-old ledger continues in the next hours).
+When: from the scheduler's tick (jobs.scheduler), once an hour (RAN_KEY in Redis), a chunk of CHUNK
+rows per transaction so no delete holds a table long, for at most BUDGET seconds a tick (the tick has
+50 s and the schedules to start after it): a backlog (a first run on a years-old ledger) is worked
+through in the next minutes' ticks, the hour counted from when it is done.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis import Redis
@@ -45,23 +48,34 @@ from settings import get_settings
 
 log = logging.getLogger(__name__)
 
-RAN_KEY = "retention:ran"  # set for RUN_EVERY seconds by the run that took its turn
+RAN_KEY = "retention:ran"  # set for RUN_EVERY seconds once a run found nothing more to delete
 RUN_EVERY = 3600
+BUDGET = 10.0  # seconds of deleting a tick gives it at most
+LEFT_FOR_NEXT_TICK = 30  # seconds RAN_KEY is kept when rows are left: gone before the next tick
 CHUNK = 2000
-MAX_CHUNKS = 50  # 100,000 rows of each part an hour at most
 STOCK_FLOW = "stock"  # jobs.stock.FLOW
 STOCK_BATCH = re.compile(r"stock:\d+:[0-9a-f]{16}")  # jobs.stock_writer: company + digest(skus)[:16]
 FINISHED = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
 
 
+@dataclass
+class Outcome:
+    gone: int = 0  # rows deleted
+    done: bool = True  # False: stopped at the deadline with rows left
+
+
 def forget_processed_deliveries(days: float, now: datetime | None = None, *, chunk: int = CHUNK,
-                                max_chunks: int = MAX_CHUNKS) -> int:  # fmt: skip
-    """Delete the processed deliveries older than `days` (0: none); how many went."""
+                                until: float | None = None) -> Outcome:  # fmt: skip
+    """Delete the processed deliveries older than `days` (0: none), until the monotonic deadline
+    `until` (None: all)."""
+    outcome = Outcome()
     if days <= 0:
-        return 0
+        return outcome
     cutoff = (now or utcnow()) - timedelta(days=days)
-    gone = 0
-    for _ in range(max_chunks):
+    while True:
+        if until is not None and time.monotonic() >= until:
+            outcome.done = False
+            break
         with session_scope() as session:
             ids = session.scalars(
                 select(WebhookInbox.id)
@@ -75,27 +89,30 @@ def forget_processed_deliveries(days: float, now: datetime | None = None, *, chu
             ).all()
             if ids:
                 session.execute(delete(WebhookInbox).where(WebhookInbox.id.in_(ids)))
-        gone += len(ids)
+        outcome.gone += len(ids)
         if len(ids) < chunk:
             break
-    if gone:
-        log.info("retention: %s processed webhook deliveries older than %s days deleted", gone, days)
-    return gone
+    if outcome.gone:
+        log.info("retention: %s processed webhook deliveries older than %s days deleted", outcome.gone, days)
+    return outcome
 
 
 def forget_stock_batches(days: float, now: datetime | None = None, *, chunk: int = CHUNK,
-                         max_chunks: int = MAX_CHUNKS) -> int:  # fmt: skip
+                         until: float | None = None) -> Outcome:  # fmt: skip
     """Delete the finished stock batch messages older than `days` (0: none), shop by shop (the
-    messages' (shop, flow, status) index); how many went."""
+    messages' (shop, flow, status) index), until the monotonic deadline `until` (None: all)."""
+    outcome = Outcome()
     if days <= 0:
-        return 0
+        return outcome
     cutoff = (now or utcnow()) - timedelta(days=days)
     with session_scope() as session:
         shops = list(session.scalars(select(Shop.id).order_by(Shop.id)))
-    gone = 0
     for shop_id in shops:
         after = 0
-        for _ in range(max_chunks):
+        while outcome.done:
+            if until is not None and time.monotonic() >= until:
+                outcome.done = False
+                break
             with session_scope() as session:
                 rows = session.execute(
                     select(Message.id, Message.unit_key)
@@ -114,24 +131,28 @@ def forget_stock_batches(days: float, now: datetime | None = None, *, chunk: int
                 ids = [row.id for row in rows if STOCK_BATCH.fullmatch(row.unit_key)]
                 if ids:
                     session.execute(delete(Message).where(Message.id.in_(ids)))
-            gone += len(ids)
+            outcome.gone += len(ids)
             if len(rows) < chunk:
                 break
             after = rows[-1].id
-    if gone:
-        log.info("retention: %s finished stock batch messages older than %s days deleted", gone, days)
-    return gone
+    if outcome.gone:
+        log.info("retention: %s finished stock batch messages older than %s days deleted", outcome.gone, days)
+    return outcome
 
 
-def run_if_due(conn: Redis | None = None, now: datetime | None = None) -> dict[str, int] | None:
-    """Both parts with the configured retentions, when no run took its turn in the last hour (None
-    when it was not this tick's turn); how many rows each deleted. Redis errors propagate (the tick
+def run_if_due(
+    conn: Redis | None = None, now: datetime | None = None, budget: float = BUDGET
+) -> dict[str, int] | None:
+    """Both parts with the configured retentions for at most `budget` seconds, unless a run found
+    nothing more to delete in the last hour (None then); how many rows each deleted. Stopped at the
+    budget with rows left, the next tick (a minute later) goes on. Redis errors propagate (the tick
     logs them)."""
     conn = conn or queues.connection()
-    if not conn.set(RAN_KEY, 1, nx=True, ex=RUN_EVERY):
+    if not conn.set(RAN_KEY, 1, nx=True, ex=RUN_EVERY):  # also keeps two ticks from running it at once
         return None
-    settings = get_settings()
-    return {
-        "webhook_deliveries": forget_processed_deliveries(settings.inbox_retention_days, now),
-        "stock_batches": forget_stock_batches(settings.stock_batch_retention_days, now),
-    }
+    settings, until = get_settings(), time.monotonic() + budget
+    deliveries = forget_processed_deliveries(settings.inbox_retention_days, now, until=until)
+    batches = forget_stock_batches(settings.stock_batch_retention_days, now, until=until)
+    if not (deliveries.done and batches.done):
+        conn.expire(RAN_KEY, LEFT_FOR_NEXT_TICK)  # rows left: the next minute's tick goes on
+    return {"webhook_deliveries": deliveries.gone, "stock_batches": batches.gone}

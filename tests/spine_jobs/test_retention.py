@@ -4,6 +4,7 @@ from the scheduler's tick at most once an hour; failed, rejected, open and handl
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -51,19 +52,20 @@ def test_only_processed_deliveries_past_the_retention_are_deleted(jobs_env) -> N
         _row(InboxStatus.RECEIVED, 90),  # the sweeper's
         _row(InboxStatus.ENQUEUED, 90),
     }
-    assert retention.forget_processed_deliveries(30) == 1
+    assert retention.forget_processed_deliveries(30).gone == 1
     assert _left() == kept and old not in _left()
-    assert retention.forget_processed_deliveries(30) == 0
-    assert retention.forget_processed_deliveries(0) == 0  # 0 keeps all
-    assert retention.forget_processed_deliveries(28) == 1  # the 29-day one
+    assert retention.forget_processed_deliveries(30).gone == 0
+    assert retention.forget_processed_deliveries(0).gone == 0  # 0 keeps all
+    assert retention.forget_processed_deliveries(28).gone == 1  # the 29-day one
     assert len(_left()) == len(kept) - 1
 
 
-def test_a_long_backlog_goes_in_chunks_and_continues_in_the_next_run(jobs_env) -> None:
+def test_a_backlog_goes_in_chunks_and_stops_at_the_deadline(jobs_env) -> None:
     rows = [_row(InboxStatus.PROCESSED, 60) for _ in range(7)]
-    assert retention.forget_processed_deliveries(30, chunk=3, max_chunks=2) == 6
-    assert _left() == {rows[-1]}  # oldest first
-    assert retention.forget_processed_deliveries(30, chunk=3, max_chunks=2) == 1
+    past = time.monotonic() - 1
+    assert retention.forget_processed_deliveries(30, chunk=3, until=past) == retention.Outcome(0, done=False)
+    assert _left() == set(rows)
+    assert retention.forget_processed_deliveries(30, chunk=3) == retention.Outcome(7, done=True)
     assert _left() == set()
 
 
@@ -153,16 +155,27 @@ def test_only_finished_stock_batches_past_the_retention_are_deleted(jobs_env) ->
         _message("product:1", MessageStatus.DONE, 90, flow="products"),
         _message("order:1", MessageStatus.DONE, 90, flow="orders"),
     }
-    assert retention.forget_stock_batches(30) == 2
+    assert retention.forget_stock_batches(30).gone == 2
     assert _messages() == kept and not old & _messages()
-    assert retention.forget_stock_batches(30) == 0
-    assert retention.forget_stock_batches(0) == 0
+    assert retention.forget_stock_batches(30).gone == 0
+    assert retention.forget_stock_batches(0).gone == 0
 
 
 def test_stock_batches_go_in_chunks_past_rows_that_stay(jobs_env) -> None:
     """A chunk of rows that all stay (other stock units) does not stop the walk."""
     stays = [_message(f"stock:control:1:P{n}E1", MessageStatus.SKIPPED, 90) for n in range(4)]
     goes = [_message(f"stock:2:{n:016x}", MessageStatus.DONE, 90) for n in range(5)]
-    assert retention.forget_stock_batches(30, chunk=2, max_chunks=3) == 2  # 6 rows read, 2 of them batches
-    assert retention.forget_stock_batches(30, chunk=2, max_chunks=10) == 3
+    past = time.monotonic() - 1
+    assert retention.forget_stock_batches(30, chunk=2, until=past) == retention.Outcome(0, done=False)
+    assert retention.forget_stock_batches(30, chunk=2) == retention.Outcome(5, done=True)
     assert _messages() == set(stays) and not set(goes) & _messages()
+
+
+def test_a_tick_out_of_budget_leaves_the_rest_to_the_next_minutes_tick(jobs_env, rconn) -> None:
+    row = _row(InboxStatus.PROCESSED, 60)
+    assert retention.run_if_due(budget=0) == {"webhook_deliveries": 0, "stock_batches": 0}
+    assert _left() == {row}
+    assert 0 < rconn.ttl(retention.RAN_KEY) <= retention.LEFT_FOR_NEXT_TICK  # gone before the next tick
+    rconn.delete(retention.RAN_KEY)  # the next minute
+    assert retention.run_if_due() == {"webhook_deliveries": 1, "stock_batches": 0}
+    assert rconn.ttl(retention.RAN_KEY) > retention.RUN_EVERY - 60  # done: the next run in an hour
