@@ -301,8 +301,9 @@ def order_events_from_now(shop_id: int) -> None:
     """The shop's EventoPedido cursor at the ERP's present, as a shop that has been polling it has.
 
     The tests and benches put many shops on one ERP sandbox: a new shop's first poll (no cursor:
-    jobs.order_events reads the ERP whole) would read every earlier shop's events and trace each
-    skipped as an unknown order, most of a test file's time. One read from now (its overlap and
+    jobs.order_events reads from a day before its first order link, `first_read_since`) would read
+    every earlier shop's events of the last day and trace each skipped as an unknown order, most of
+    a test file's time. One read from now (its overlap and
     boundary as the poller keeps them), nothing traced, then the cursor where the poll leaves it.
     """
     from erp import for_shop
