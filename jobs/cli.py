@@ -71,3 +71,29 @@ def register(app: Flask) -> None:
         except SweepStopped as exc:  # rows still wait: not "enqueued 0", exit 0
             raise click.ClickException(str(exc)) from exc
         click.echo(f"enqueued {len(enqueued)} inbox rows")
+
+    @app.cli.command("retention")
+    def retention_command() -> None:
+        """Delete now, whole, what is past its retention (INBOX_RETENTION_DAYS: processed webhook
+        deliveries; STOCK_BATCH_RETENTION_DAYS: finished stock batch messages); the tick does it
+        once an hour, at most 10 s at a time."""
+        from jobs import retention
+        from settings import get_settings
+
+        settings = get_settings()
+        for what, days, forget in (
+            (
+                "processed webhook deliveries",
+                settings.inbox_retention_days,
+                retention.forget_processed_deliveries,
+            ),
+            (
+                "finished stock batch messages",
+                settings.stock_batch_retention_days,
+                retention.forget_stock_batches,
+            ),
+        ):
+            if days <= 0:
+                click.echo(f"{what}: kept (retention 0)")
+            else:
+                click.echo(f"{what} older than {days:g} days: {forget(days).gone} deleted")

@@ -179,3 +179,16 @@ def test_a_tick_out_of_budget_leaves_the_rest_to_the_next_minutes_tick(jobs_env,
     rconn.delete(retention.RAN_KEY)  # the next minute
     assert retention.run_if_due() == {"webhook_deliveries": 1, "stock_batches": 0}
     assert rconn.ttl(retention.RAN_KEY) > retention.RUN_EVERY - 60  # done: the next run in an hour
+
+
+def test_the_cli_deletes_everything_past_the_retention_now_and_says_how_much(jobs_env) -> None:
+    import app as app_module
+
+    jobs_env.setenv("STOCK_BATCH_RETENTION_DAYS", "0")
+    rows = {_row(InboxStatus.PROCESSED, 40) for _ in range(3)}
+    batch = _message("stock:1:0123456789abcdef", MessageStatus.DONE, 400)
+    result = app_module.create_app().test_cli_runner().invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    assert "processed webhook deliveries older than 30 days: 3 deleted" in result.output
+    assert "finished stock batch messages: kept (retention 0)" in result.output
+    assert not rows & _left() and _messages() == {batch}
