@@ -245,6 +245,14 @@ class Settings:
             "(jobs/retention.py); failed, open and handled ones stay; 0 keeps all",
         }
     )
+    unlinked_event_retention_days: float = field(
+        metadata={
+            "env": "UNLINKED_EVENT_RETENTION_DAYS",
+            "doc": "days an ERP event of an order linked to no Shopify order of the shop (skipped: another "
+            "channel's, or typed by hand and not linked yet) is kept in the trace (jobs/retention.py); "
+            "a hand link later than that finds none of its older events; 0 keeps all",
+        }
+    )
     log_level: str = field(metadata={"env": "LOG_LEVEL", "doc": "logging level"})
     background_floor: float = field(
         metadata={
@@ -308,6 +316,7 @@ class Settings:
             erp_read_overlap=_seconds("ERP_READ_OVERLAP", "120"),
             inbox_retention_days=_days("INBOX_RETENTION_DAYS", "30"),
             stock_batch_retention_days=_days("STOCK_BATCH_RETENTION_DAYS", "30"),
+            unlinked_event_retention_days=_days("UNLINKED_EVENT_RETENTION_DAYS", "90"),
             log_level=_log_level(_env("LOG_LEVEL", "INFO")),
             background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),

@@ -75,8 +75,9 @@ def register(app: Flask) -> None:
     @app.cli.command("retention")
     def retention_command() -> None:
         """Delete now, whole, what is past its retention (INBOX_RETENTION_DAYS: processed webhook
-        deliveries; STOCK_BATCH_RETENTION_DAYS: finished stock batch messages); the tick does it
-        once an hour, at most 10 s at a time."""
+        deliveries; STOCK_BATCH_RETENTION_DAYS: finished stock batch messages;
+        UNLINKED_EVENT_RETENTION_DAYS: ERP events of orders linked to none of the shop's); the tick
+        does it once an hour, at most 10 s at a time."""
         from jobs import retention
         from settings import get_settings
 
@@ -91,6 +92,11 @@ def register(app: Flask) -> None:
                 "finished stock batch messages",
                 settings.stock_batch_retention_days,
                 retention.forget_stock_batches,
+            ),
+            (
+                "ERP events of unlinked orders",
+                settings.unlinked_event_retention_days,
+                retention.forget_unlinked_events,
             ),
         ):
             if days <= 0:

@@ -1,5 +1,6 @@
-"""What the app keeps only for a while: processed webhook deliveries, and the stock flow's batch
-messages, deleted once old (INBOX_RETENTION_DAYS, STOCK_BATCH_RETENTION_DAYS; 30 by default).
+"""What the app keeps only for a while: processed webhook deliveries, the stock flow's batch messages
+and the ERP events of orders linked to none of the shop's, deleted once old (INBOX_RETENTION_DAYS and
+STOCK_BATCH_RETENTION_DAYS, 30 days by default; UNLINKED_EVENT_RETENTION_DAYS, 90).
 
 Webhook deliveries (`forget_processed_deliveries`). The inbox keeps every delivery whole, its raw
 body too, and an order's body carries its customer (name, e-mail, phone, addresses, CPF/CNPJ).
@@ -23,6 +24,15 @@ failed, retrying, parked and pending ones (a person's or the flow's still), one 
 (a person's record), and every other stock unit (a company's refusal, stock control, policies,
 unanswered writes: their keys are not a batch's).
 
+ERP events of orders linked to no Shopify order of the shop (`forget_unlinked_events`). The poller
+traces every EventoPedido it reads, and one of an ERP order no link of the shop names is skipped
+"not linked" (jobs.order_events.UNKNOWN_ORDER): another sales channel's order (televendas, B2B, a
+representative's), read by every store on that ERP, each pass. Kept so that a person who links an
+order typed by hand in the ERP (ledger.order_link_by_hand) gets its earlier events applied: a link
+made within days, as its card authorisation lapses in about 7. What goes: such skipped events older
+than UNLINKED_EVENT_RETENTION_DAYS (90 by default); a link made later than that finds none of them
+and its NF-e is written by hand. Events of a kind the app does not know, and every other event, stay.
+
 When: from the scheduler's tick (jobs.scheduler), once an hour (RAN_KEY in Redis), a chunk of CHUNK
 rows per transaction so no delete holds a table long, for at most BUDGET seconds a tick (the tick has
 50 s and the schedules to start after it): a backlog (a first run on a years-old ledger) is worked
@@ -34,8 +44,10 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from redis import Redis
 from sqlalchemy import delete, select
@@ -43,6 +55,7 @@ from sqlalchemy import delete, select
 from ledger import queues
 from ledger.db import session_scope
 from ledger.models import InboxStatus, Message, MessageStatus, Shop, WebhookInbox, utcnow
+from ledger.order_link_by_hand import EVENT_FLOWS, UNKNOWN_ORDER_LIKE
 from ledger.trace import closed_as_handled
 from settings import get_settings
 
@@ -99,8 +112,40 @@ def forget_processed_deliveries(days: float, now: datetime | None = None, *, chu
 
 def forget_stock_batches(days: float, now: datetime | None = None, *, chunk: int = CHUNK,
                          until: float | None = None) -> Outcome:  # fmt: skip
-    """Delete the finished stock batch messages older than `days` (0: none), shop by shop (the
-    messages' (shop, flow, status) index), until the monotonic deadline `until` (None: all)."""
+    """Delete the finished stock batch messages older than `days` (0: none), until the monotonic
+    deadline `until` (None: all)."""
+    where = (Message.flow == STOCK_FLOW, Message.status.in_(FINISHED), Message.unit_key.like("stock:%"))
+    return _forget_messages("finished stock batch messages", days, now, where, STOCK_BATCH.fullmatch,
+                            chunk=chunk, until=until)  # fmt: skip
+
+
+def forget_unlinked_events(days: float, now: datetime | None = None, *, chunk: int = CHUNK,
+                           until: float | None = None) -> Outcome:  # fmt: skip
+    """Delete the ERP events skipped as of an order linked to no Shopify order of the shop, older
+    than `days` (0: none), until the monotonic deadline `until` (None: all)."""
+    where = (
+        Message.flow.in_(EVENT_FLOWS),
+        Message.status == MessageStatus.SKIPPED.value,
+        Message.unit_key.like("event:%"),
+        Message.error_text.like(UNKNOWN_ORDER_LIKE),
+    )
+    return _forget_messages("ERP events of orders linked to none of the shop's", days, now, where,
+                            lambda key: True, chunk=chunk, until=until)  # fmt: skip
+
+
+def _forget_messages(
+    what: str,
+    days: float,
+    now: datetime | None,
+    where: tuple[Any, ...],
+    keep_key: Callable[[str], Any],
+    *,
+    chunk: int,
+    until: float | None,
+) -> Outcome:
+    """Delete the messages matching `where` whose unit key `keep_key` takes, not closed as handled and
+    last changed more than `days` ago, shop by shop (the messages' (shop, flow, status) index), in
+    chunks, until the monotonic deadline `until`."""
     outcome = Outcome()
     if days <= 0:
         return outcome
@@ -118,17 +163,15 @@ def forget_stock_batches(days: float, now: datetime | None = None, *, chunk: int
                     select(Message.id, Message.unit_key)
                     .where(
                         Message.shop_id == shop_id,
-                        Message.flow == STOCK_FLOW,
-                        Message.status.in_(FINISHED),
+                        *where,
                         Message.updated_at < cutoff,
-                        Message.unit_key.like("stock:%"),
                         Message.id > after,
                         ~closed_as_handled(),
                     )
                     .order_by(Message.id)
                     .limit(chunk)
                 ).all()
-                ids = [row.id for row in rows if STOCK_BATCH.fullmatch(row.unit_key)]
+                ids = [row.id for row in rows if keep_key(row.unit_key)]
                 if ids:
                     session.execute(delete(Message).where(Message.id.in_(ids)))
             outcome.gone += len(ids)
@@ -136,14 +179,14 @@ def forget_stock_batches(days: float, now: datetime | None = None, *, chunk: int
                 break
             after = rows[-1].id
     if outcome.gone:
-        log.info("retention: %s finished stock batch messages older than %s days deleted", outcome.gone, days)
+        log.info("retention: %s %s older than %s days deleted", outcome.gone, what, days)
     return outcome
 
 
 def run_if_due(
     conn: Redis | None = None, now: datetime | None = None, budget: float = BUDGET
 ) -> dict[str, int] | None:
-    """Both parts with the configured retentions for at most `budget` seconds, unless a run found
+    """Every part with its configured retention for at most `budget` seconds, unless a run found
     nothing more to delete in the last hour (None then); how many rows each deleted. Stopped at the
     budget with rows left, the next tick (a minute later) goes on. Redis errors propagate (the tick
     logs them)."""
@@ -151,8 +194,11 @@ def run_if_due(
     if not conn.set(RAN_KEY, 1, nx=True, ex=RUN_EVERY):  # also keeps two ticks from running it at once
         return None
     settings, until = get_settings(), time.monotonic() + budget
-    deliveries = forget_processed_deliveries(settings.inbox_retention_days, now, until=until)
-    batches = forget_stock_batches(settings.stock_batch_retention_days, now, until=until)
-    if not (deliveries.done and batches.done):
+    outcomes = {
+        "webhook_deliveries": forget_processed_deliveries(settings.inbox_retention_days, now, until=until),
+        "stock_batches": forget_stock_batches(settings.stock_batch_retention_days, now, until=until),
+        "unlinked_events": forget_unlinked_events(settings.unlinked_event_retention_days, now, until=until),
+    }
+    if not all(outcome.done for outcome in outcomes.values()):
         conn.expire(RAN_KEY, LEFT_FOR_NEXT_TICK)  # rows left: the next minute's tick goes on
-    return {"webhook_deliveries": deliveries.gone, "stock_batches": batches.gone}
+    return {part: outcome.gone for part, outcome in outcomes.items()}

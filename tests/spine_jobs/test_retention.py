@@ -93,13 +93,16 @@ def test_the_tick_runs_it_once_an_hour_with_the_configured_days(jobs_env, rconn)
 def test_keep_all_with_zero(jobs_env) -> None:
     jobs_env.setenv("INBOX_RETENTION_DAYS", "0")
     jobs_env.setenv("STOCK_BATCH_RETENTION_DAYS", "0")
+    jobs_env.setenv("UNLINKED_EVENT_RETENTION_DAYS", "0")
     row = _row(InboxStatus.PROCESSED, 400)
     batch = _message("stock:1:0123456789abcdef", MessageStatus.DONE, 400)
-    assert retention.run_if_due() == {"webhook_deliveries": 0, "stock_batches": 0}
+    assert retention.run_if_due() == {"webhook_deliveries": 0, "stock_batches": 0, "unlinked_events": 0}
     assert _left() == {row} and _messages() == {batch}
 
 
-@pytest.mark.parametrize("name", ["INBOX_RETENTION_DAYS", "STOCK_BATCH_RETENTION_DAYS"])
+@pytest.mark.parametrize(
+    "name", ["INBOX_RETENTION_DAYS", "STOCK_BATCH_RETENTION_DAYS", "UNLINKED_EVENT_RETENTION_DAYS"]
+)
 @pytest.mark.parametrize("value", ["-1", "0.5", "thirty", "inf"])
 def test_a_retention_shorter_than_shopifys_redeliveries_or_a_typo_is_refused(
     jobs_env, name: str, value: str
@@ -173,11 +176,15 @@ def test_stock_batches_go_in_chunks_past_rows_that_stay(jobs_env) -> None:
 
 def test_a_tick_out_of_budget_leaves_the_rest_to_the_next_minutes_tick(jobs_env, rconn) -> None:
     row = _row(InboxStatus.PROCESSED, 60)
-    assert retention.run_if_due(budget=0) == {"webhook_deliveries": 0, "stock_batches": 0}
+    assert retention.run_if_due(budget=0) == {
+        "webhook_deliveries": 0,
+        "stock_batches": 0,
+        "unlinked_events": 0,
+    }
     assert _left() == {row}
     assert 0 < rconn.ttl(retention.RAN_KEY) <= retention.LEFT_FOR_NEXT_TICK  # gone before the next tick
     rconn.delete(retention.RAN_KEY)  # the next minute
-    assert retention.run_if_due() == {"webhook_deliveries": 1, "stock_batches": 0}
+    assert retention.run_if_due() == {"webhook_deliveries": 1, "stock_batches": 0, "unlinked_events": 0}
     assert rconn.ttl(retention.RAN_KEY) > retention.RUN_EVERY - 60  # done: the next run in an hour
 
 
@@ -187,8 +194,44 @@ def test_the_cli_deletes_everything_past_the_retention_now_and_says_how_much(job
     jobs_env.setenv("STOCK_BATCH_RETENTION_DAYS", "0")
     rows = {_row(InboxStatus.PROCESSED, 40) for _ in range(3)}
     batch = _message("stock:1:0123456789abcdef", MessageStatus.DONE, 400)
+    text = "ERP order 7 is not linked to any Shopify order of this shop (typed in the ERP, or from another)"
+    event = _message("event:1", MessageStatus.SKIPPED, 100, flow="invoices", error_text=text)
     result = app_module.create_app().test_cli_runner().invoke(args=["retention"])
     assert result.exit_code == 0, result.output
     assert "processed webhook deliveries older than 30 days: 3 deleted" in result.output
     assert "finished stock batch messages: kept (retention 0)" in result.output
-    assert not rows & _left() and _messages() == {batch}
+    assert "ERP events of unlinked orders older than 90 days: 1 deleted" in result.output
+    assert not rows & _left() and _messages() == {batch} and event not in _messages()
+
+
+# ---------------------------------------------------------------- ERP events of unlinked orders
+
+
+def test_only_skipped_events_of_unlinked_orders_past_the_retention_are_deleted(jobs_env) -> None:
+    from jobs import order_events
+
+    def event(seq: int, flow: str, status: MessageStatus, days_ago: float, text: str, **more) -> int:
+        return _message(f"event:{seq}", status, days_ago, flow=flow, error_text=text, erp_id="123", **more)
+
+    unlinked = order_events.UNKNOWN_ORDER.format(nro=123)
+    erased = order_events.UNKNOWN_ORDER_ERASED.format(nro=123, order="1", uninstalled="2026-01-01 00:00")
+    other_erp = order_events.unit_key(9, 2)  # "event:9:erp2", of the ERP the shop was on before
+    old = {
+        event(1, "order_edits", MessageStatus.SKIPPED, 91, unlinked),
+        event(2, "invoices", MessageStatus.SKIPPED, 120, unlinked),
+        event(3, "cancellations", MessageStatus.SKIPPED, 100, erased),
+        _message(other_erp, MessageStatus.SKIPPED, 95, flow="invoices", error_text=unlinked),
+    }
+    handled = {"handled": {"by": "1", "at": "2026-08-01T00:00:00+00:00", "note": "written by hand"}}
+    unknown_kind = order_events.UNKNOWN_KIND.format(seq=5, nro=123, kind="X")
+    kept = {
+        event(4, "invoices", MessageStatus.SKIPPED, 89, unlinked),  # within the retention
+        event(5, "order_edits", MessageStatus.SKIPPED, 200, unknown_kind),  # a kind the app does not know
+        event(6, "invoices", MessageStatus.DONE, 200, None),  # applied to a linked order
+        event(7, "invoices", MessageStatus.FAILED, 200, "the NF-e key is not valid"),
+        event(8, "invoices", MessageStatus.SKIPPED, 200, unlinked, error_detail=handled),
+        _message("order:123", MessageStatus.SKIPPED, 200, flow="orders", error_text=unlinked),
+    }
+    assert retention.forget_unlinked_events(90).gone == len(old)
+    assert _messages() == kept
+    assert retention.forget_unlinked_events(90).gone == 0 and retention.forget_unlinked_events(0).gone == 0
