@@ -16,8 +16,8 @@ the import would have left, and more:
   channel, while the shop stays on that ERP (another ERP's same number is another order);
 - its orders message closed as handled (`ledger.handled`, naming the ERP order), so the import
   never posts it again and "Needs attention" lets it go;
-- the events of that number the poller already skipped as not linked (of the ERP used now) made
-  pending again, all in this transaction before any is enqueued, so `wait_for_earlier` keeps their
+- the events of that number the poller already skipped as not linked (of the ERP used now; kept
+  UNLINKED_EVENT_RETENTION_DAYS, jobs.retention) made pending again, all in this transaction before any is enqueued, so `wait_for_earlier` keeps their
   order (S before F before C) when their replays run; a replay lost to Redis is a pending event
   message the orders catch-up replays.
 
