@@ -17,9 +17,9 @@ the import would have left, and more:
 - its orders message closed as handled (`ledger.handled`, naming the ERP order), so the import
   never posts it again and "Needs attention" lets it go;
 - the events of that number the poller already skipped as not linked (of the ERP used now; kept
-  UNLINKED_EVENT_RETENTION_DAYS, jobs.retention) made pending again, all in this transaction before any is enqueued, so `wait_for_earlier` keeps their
-  order (S before F before C) when their replays run; a replay lost to Redis is a pending event
-  message the orders catch-up replays.
+  UNLINKED_EVENT_RETENTION_DAYS, jobs.retention) made pending again, all in this transaction
+  before any is enqueued, so `wait_for_earlier` keeps their order (S before F before C) when their
+  replays run; a replay lost to Redis is a pending event message the orders catch-up replays.
 
 `refusal` says why a number cannot be linked: one linked to another Shopify order of the shop or
 of any shop on the same ERP (same address: several stores of one chain share one Consinco, and
