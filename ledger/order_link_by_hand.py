@@ -62,6 +62,14 @@ from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcn
 from ledger.words import Words
 
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # jobs.order_events.FLOW_BY_KIND
+INVOICES_FLOW = "invoices"  # jobs.invoices.FLOW: its note slot, which it clears once an NF-e is settled
+INVOICED = "F"  # SITUACAOPED of an invoiced ERP order
+INVOICE_NOT_HELD = (
+    "ERP order {nro} is invoiced, but the app holds no invoice event of it: if the ERP invoiced it in "
+    "the last minutes, the next poll applies it and this note goes; if the invoice is older than the "
+    "{days} days the app keeps the events of orders not linked yet (UNLINKED_EVENT_RETENTION_DAYS), "
+    "write its NF-e on the Shopify order and capture and fulfil it by hand, then mark this note handled"
+)
 # jobs.order_events.UNKNOWN_ORDER, as the reconciliation matches it too.
 UNKNOWN_ORDER_LIKE = "ERP order % is not linked%"
 RUNNING = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
@@ -306,7 +314,26 @@ def link(
                      ("address_relinked", {"nro": order.nro_pedvenda}))  # fmt: skip
     if shopify is not None and shopify.delivery is not None:
         _record_delivery(session, link, imported, shopify.delivery)
-    return Linked(closed, _pick_up_skipped(session, link, order.nro_pedvenda, current, now))
+    picked = _pick_up_skipped(session, link, order.nro_pedvenda, current, now)
+    _note_invoice_not_held(session, link, order, current)
+    return Linked(closed, picked)
+
+
+def _note_invoice_not_held(session: Session, link: OrderLink, order: ErpOrder, current: int) -> None:
+    """The ERP order is invoiced but the app holds no invoice event of it: the poller has not read
+    it yet (it then applies it, and the invoices flow clears this note), or it was read before the
+    link and aged out (jobs.retention: UNLINKED_EVENT_RETENTION_DAYS). A note on the order says so,
+    so its NF-e, capture and fulfilment are not silently left undone."""
+    if order.situacao != INVOICED:
+        return
+    if any(m.flow == INVOICES_FLOW for m in _event_messages(session, link, order.nro_pedvenda, current)):
+        return
+    from settings import get_settings  # ledger.kv, ledger.crypto read the settings so too
+
+    params = {"nro": order.nro_pedvenda, "days": f"{get_settings().unlinked_event_retention_days:g}"}
+    order_notes.put(
+        link, INVOICES_FLOW, INVOICE_NOT_HELD.format(**params), words=("hand_link_invoice_not_held", params)
+    )
 
 
 def _record_delivery(

@@ -40,6 +40,19 @@ WORDS: dict[str, Text] = {
     "the_nfes": ("as {count} NF-e", "the {count} NF-e"),
     "an_nfe": ("uma NF-e", "an NF-e"),
     "nfes": ("{count} NF-e", "{count} NF-e"),
+    # an ERP order linked by hand, invoiced, whose invoice event the app does not hold
+    # (ledger.order_link_by_hand.INVOICE_NOT_HELD)
+    "hand_link_invoice_not_held": (
+        "O pedido {nro} do ERP está faturado, mas o app não tem o evento da sua nota: se o ERP o faturou "
+        "nos últimos minutos, a próxima leitura o aplica e esta nota sai; se a nota é mais antiga que os "
+        "{days} dias em que o app guarda os eventos de pedidos ainda não vinculados "
+        "(UNLINKED_EVENT_RETENTION_DAYS), registre a NF-e no pedido da Shopify e faça a captura e o "
+        "atendimento à mão, depois marque esta nota como tratada",
+        "ERP order {nro} is invoiced, but the app holds no invoice event of it: if the ERP invoiced it in "
+        "the last minutes, the next poll applies it and this note goes; if the invoice is older than the "
+        "{days} days the app keeps the events of orders not linked yet (UNLINKED_EVENT_RETENTION_DAYS), "
+        "write its NF-e on the Shopify order and capture and fulfil it by hand, then mark this note handled",
+    ),
     # cancellations (Shopify -> ERP: jobs.cancellations.to_erp)
     "cancel_after_invoicing": (
         "O pedido {name} foi cancelado na Shopify, mas o pedido {nro} do ERP já está faturado{nfe}. Uma NF-e "

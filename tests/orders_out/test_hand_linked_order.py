@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus, OrderLink, Role, Shop
+from ledger.models import AuditEvent, ErpConnection, Message, MessageStatus, OrderLink, Role, Shop, utcnow
 from ledger.order_link_by_hand import ErpOrder, ShopifyOrder, compact_document, mismatch
 from shopify_app.admin_api import for_shop
 
@@ -459,3 +460,55 @@ def test_another_buyers_document_is_linked_once_a_person_confirms_it_audited(
     with session_scope() as session:
         [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action == "order.erp_linked")).all()
         assert audit.after["buyer_confirmed"] is True and "11144477735" in audit.after["buyer_differs"]
+
+
+def _age(nro: int, days: int) -> None:
+    """The order's event messages last changed `days` ago (what the retention compares)."""
+    with session_scope() as session:
+        for message in session.scalars(select(Message).where(Message.erp_id == str(nro))):
+            message.updated_at = utcnow() - timedelta(days=days)
+
+
+def test_an_invoiced_order_whose_events_aged_out_is_linked_with_a_note_saying_what_to_do(
+    world: World, link_erp_order
+) -> None:
+    """The ERP invoiced the order typed by hand; its events were skipped (not linked) and, linked
+    only months later, deleted by the retention (UNLINKED_EVENT_RETENTION_DAYS): the link replays
+    nothing, and a note on the order says the NF-e, capture and fulfilment are left to a person."""
+    from jobs import retention
+
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    world.erp.invoice(nro)
+    world.poll()
+    _age(nro, 100)
+    assert retention.forget_unlinked_events(90).gone == 2 and event_messages(nro) == []
+
+    status, body = link_erp_order(order_id, nro)
+    assert status == 200, body
+    assert body["events_replayed"] == []
+    [note] = body["attention_notes"]
+    assert note["flow"] == "invoices" and f"O pedido {nro} do ERP está faturado" in note["text"]  # pt-BR
+    assert "90 dias" in note["text"] and "registre a NF-e no pedido da Shopify" in note["text"]
+    link = world.link(gid)
+    assert (
+        f"invoices: ERP order {nro} is invoiced, but the app holds no invoice event" in link.needs_attention
+    )
+    assert "older than the 90 days" in link.needs_attention and link.nfe_key is None
+
+
+def test_an_order_linked_before_its_invoice_event_is_read_gets_the_note_until_the_poll_applies_it(
+    world: World, link_erp_order
+) -> None:
+    lines = [(world.plain(0), 1)]
+    gid, order_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    world.erp.invoice(nro)  # not polled yet
+
+    status, body = link_erp_order(order_id, nro)
+    assert status == 200 and body["events_replayed"] == []
+    assert [n["flow"] for n in body["attention_notes"]] == ["invoices"]
+    world.poll()  # the events, of a linked order now: applied, the invoices flow clears its note
+    link = world.link(gid)
+    assert link.nfe_key and not link.needs_attention
