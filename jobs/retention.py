@@ -61,7 +61,7 @@ from settings import get_settings
 
 log = logging.getLogger(__name__)
 
-RAN_KEY = "retention:ran"  # set for RUN_EVERY seconds once a run found nothing more to delete
+RAN_KEY = "retention:ran"  # held RUN_EVERY seconds from a run's start (LEFT_FOR_NEXT_TICK if it left rows)
 RUN_EVERY = 3600
 BUDGET = 10.0  # seconds of deleting a tick gives it at most
 LEFT_FOR_NEXT_TICK = 30  # seconds RAN_KEY is kept when rows are left: gone before the next tick
