@@ -235,3 +235,21 @@ def test_only_skipped_events_of_unlinked_orders_past_the_retention_are_deleted(j
     assert retention.forget_unlinked_events(90).gone == len(old)
     assert _messages() == kept
     assert retention.forget_unlinked_events(90).gone == 0 and retention.forget_unlinked_events(0).gone == 0
+
+
+def test_every_part_runs_on_the_embedded_sqlite_ledger_too(jobs_env, sqlite_database_url) -> None:
+    """The embedded default (the demo, a small store) keeps its ledger in SQLite: the handled
+    check (a JSON path), the LIKEs and the chunked deletes work there as on PostgreSQL."""
+    jobs_env.setenv("DATABASE_URL", sqlite_database_url)
+    with session_scope() as session:
+        assert session.get_bind().dialect.name == "sqlite"
+    delivery = _row(InboxStatus.PROCESSED, 40)
+    failed = _row(InboxStatus.FAILED, 40)
+    handled = {"handled": {"by": "1", "at": "2026-10-01T00:00:00+00:00", "note": "set by hand"}}
+    batch = _message("stock:1:0123456789abcdef", MessageStatus.DONE, 40)
+    kept_batch = _message("stock:1:1111111111111111", MessageStatus.SKIPPED, 40, error_detail=handled)
+    text = "ERP order 7 is not linked to any Shopify order of this shop (typed in the ERP, or from another)"
+    event = _message("event:1", MessageStatus.SKIPPED, 100, flow="invoices", error_text=text)
+    assert retention.run_if_due() == {"webhook_deliveries": 1, "stock_batches": 1, "unlinked_events": 1}
+    assert _left() == {failed} and delivery not in _left()
+    assert _messages() == {kept_batch} and not {batch, event} & _messages()
