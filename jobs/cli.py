@@ -82,24 +82,9 @@ def register(app: Flask) -> None:
         from settings import get_settings
 
         settings = get_settings()
-        for what, days, forget in (
-            (
-                "processed webhook deliveries",
-                settings.inbox_retention_days,
-                retention.forget_processed_deliveries,
-            ),
-            (
-                "finished stock batch messages",
-                settings.stock_batch_retention_days,
-                retention.forget_stock_batches,
-            ),
-            (
-                "ERP events of unlinked orders",
-                settings.unlinked_event_retention_days,
-                retention.forget_unlinked_events,
-            ),
-        ):
+        for part in retention.PARTS:
+            days = part.days(settings)
             if days <= 0:
-                click.echo(f"{what}: kept (retention 0)")
+                click.echo(f"{part.what}: kept (retention 0)")
             else:
-                click.echo(f"{what} older than {days:g} days: {forget(days).gone} deleted")
+                click.echo(f"{part.what} older than {days:g} days: {part.forget(days).gone} deleted")

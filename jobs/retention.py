@@ -57,7 +57,7 @@ from ledger.db import session_scope
 from ledger.models import InboxStatus, Message, MessageStatus, Shop, WebhookInbox, utcnow
 from ledger.order_link_by_hand import EVENT_FLOWS, UNKNOWN_ORDER_LIKE
 from ledger.trace import closed_as_handled
-from settings import get_settings
+from settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,27 @@ def _forget_messages(
     return outcome
 
 
+@dataclass(frozen=True)
+class Part:
+    """One kind of row the retention deletes: its count's name, what the CLI calls it, its
+    retention in days from the settings, and the function that deletes it."""
+
+    name: str
+    what: str
+    days: Callable[[Settings], float]
+    forget: Callable[..., Outcome]
+
+
+PARTS = (
+    Part("webhook_deliveries", "processed webhook deliveries", lambda s: s.inbox_retention_days,
+         forget_processed_deliveries),
+    Part("stock_batches", "finished stock batch messages", lambda s: s.stock_batch_retention_days,
+         forget_stock_batches),
+    Part("unlinked_events", "ERP events of unlinked orders", lambda s: s.unlinked_event_retention_days,
+         forget_unlinked_events),
+)  # fmt: skip
+
+
 def run_if_due(
     conn: Redis | None = None, now: datetime | None = None, budget: float = BUDGET
 ) -> dict[str, int] | None:
@@ -194,11 +215,7 @@ def run_if_due(
     if not conn.set(RAN_KEY, 1, nx=True, ex=RUN_EVERY):  # also keeps two ticks from running it at once
         return None
     settings, until = get_settings(), time.monotonic() + budget
-    outcomes = {
-        "webhook_deliveries": forget_processed_deliveries(settings.inbox_retention_days, now, until=until),
-        "stock_batches": forget_stock_batches(settings.stock_batch_retention_days, now, until=until),
-        "unlinked_events": forget_unlinked_events(settings.unlinked_event_retention_days, now, until=until),
-    }
+    outcomes = {part.name: part.forget(part.days(settings), now, until=until) for part in PARTS}
     if not all(outcome.done for outcome in outcomes.values()):
         conn.expire(RAN_KEY, LEFT_FOR_NEXT_TICK)  # rows left: the next minute's tick goes on
-    return {part: outcome.gone for part, outcome in outcomes.items()}
+    return {name: outcome.gone for name, outcome in outcomes.items()}

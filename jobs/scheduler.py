@@ -4,8 +4,9 @@ Each Schedule row (shop, flow, cron expression, enabled) says when a flow runs f
 The tick finds every enabled schedule of an active shop whose latest cron time has not been
 run yet and enqueues `jobs.<flow>.run(shop_id)` with a job id per (shop, flow, due minute):
 two schedulers ticking the same minute, or a tick run twice, enqueue each run once. It also
-sweeps webhook inbox rows the receiver could not hand to Redis, and once an hour deletes the
-processed ones and the finished stock batch messages past their retention (jobs.retention).
+sweeps webhook inbox rows the receiver could not hand to Redis, and once an hour deletes what is
+past its retention (jobs.retention: processed deliveries, finished stock batch messages, ERP
+events of unlinked orders).
 Cron expressions are read in UTC with croniter (the library RQ's own cron scheduler uses).
 
 The row remembers the id of the run it enqueued (`last_job_id`): the tick asks RQ about that
