@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -139,41 +140,34 @@ def _networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
     return tuple(networks)
 
 
-def _seconds(name: str, default: str) -> float:
-    """A positive number of seconds: a typo must not silently become "wait for ever"."""
+def _number(name: str, default: str, accepted: Callable[[float], bool], wanted: str) -> float:
+    """The variable read as a number `accepted` takes (an unreadable one never is), else a
+    ConfigurationError saying what was `wanted`: a typo must not silently become another setting."""
     raw = _env(name, default)
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not 0.0 < value < float("inf"):
-        raise ConfigurationError(f"{name} must be a positive number of seconds, not {raw!r}")
+    if not accepted(value):
+        raise ConfigurationError(f"{name} must be {wanted}, not {raw!r}")
     return value
+
+
+def _seconds(name: str, default: str) -> float:
+    """A positive number of seconds: a typo must not silently become "wait for ever"."""
+    return _number(name, default, lambda v: 0.0 < v < float("inf"), "a positive number of seconds")
 
 
 def _days(name: str, default: str) -> float:
     """A number of days, 0 (for ever) or at least 1: a typo must not silently become "delete now",
     and Shopify redelivers a webhook for up to 4 hours (its row must still be there to find)."""
-    raw = _env(name, default)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not (value == 0.0 or 1.0 <= value < float("inf")):
-        raise ConfigurationError(f"{name} must be a number of days, 1 or more (0 keeps all), not {raw!r}")
-    return value
+    return _number(name, default, lambda v: v == 0.0 or 1.0 <= v < float("inf"),
+                   "a number of days, 1 or more (0 keeps all)")  # fmt: skip
 
 
 def _fraction(name: str, default: str) -> float:
     """A share in [0, 1): a typo must not silently become "no floor" or "never send"."""
-    raw = _env(name, default)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise ConfigurationError(f"{name} must be a fraction in [0, 1), not {raw!r}")
-    return value
+    return _number(name, default, lambda v: 0.0 <= v < 1.0, "a fraction in [0, 1)")
 
 
 @dataclass(frozen=True)
