@@ -109,6 +109,10 @@ def create_app(erp: ConsincoErp) -> Flask:
         status, answer = erp.insert_order(_json_body())
         return jsonify(answer), status
 
+    @app.post(f"{API}/PedidoVenda/PagamentoCartao")
+    def record_card_payment() -> Response:
+        return jsonify(erp.record_card_payment(_json_body()))
+
     @app.get(f"{API}/PedidoVenda/<int:nro>")
     def read_order(nro: int) -> Response:
         return jsonify(erp.order(nro, root()))

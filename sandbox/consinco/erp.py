@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sandbox.consinco import lifecycle, orders
+from sandbox.consinco import card_payments, lifecycle, orders
 from sandbox.consinco import tables as t
 from sandbox.consinco.auth import TokenIssuer
 from sandbox.consinco.faults import Faults
@@ -79,6 +79,10 @@ class ConsincoErp:
     def cancel_from_channel(self, nro: int, reason: str | None = None) -> dict[str, Any]:
         orders.cancel_from_channel(self.store, nro, reason, lifecycle.record_event)
         return self.order(nro)
+
+    def record_card_payment(self, body: Any) -> dict[str, Any]:
+        """POST PedidoVenda/PagamentoCartao [assumed path]: the card data of an order's payment form."""
+        return card_payments.record_card_payment(self.store, body)
 
     def order(self, nro: int, root: str | None = None) -> dict[str, Any]:
         with self.store.read() as conn:

@@ -133,6 +133,25 @@ def document_record(row: RowMapping | dict, cnpj: str, root: str) -> dict[str, A
     }
 
 
+def card_record(row: RowMapping | dict) -> dict[str, Any]:
+    """A payment form's "cartao" [assumed]: what POST PedidoVenda/PagamentoCartao recorded."""
+    return {
+        "nsu": row["nsu"],
+        "nroCartao": row["nrocartao"],
+        "codRede": row["codrede"],
+        "codBandeira": row["codbandeira"],
+        "codBin": row["codbin"],
+        "nroAutorizacao": row["nroautorizacao"],
+    }
+
+
+def order_cards(conn: Connection, nro: int) -> dict[str, dict[str, Any]]:
+    """The order's card records by idPagtoCanalVenda (MAD_PEDVENDACARTAO [assumed])."""
+    cards = t.mad_pedvendacartao
+    rows = conn.execute(select(cards).where(cards.c.nropedvenda == nro)).mappings()
+    return {row["idpagtocanalvenda"]: card_record(row) for row in rows}
+
+
 def company_cnpj(conn: Connection, nroempresa: int) -> str:
     query = (
         select(t.ge_pessoa.c.nrocgccpf, t.ge_pessoa.c.digcgccpf)
@@ -159,6 +178,7 @@ def order_record(conn: Connection, nro: int, root: str, unit: str, per: str) -> 
         .where(t.mad_pedvendaformapagto.c.nropedvenda == nro)
         .order_by("seqpagto")
     ).mappings()
+    cards = order_cards(conn, nro)
     cnpj = company_cnpj(conn, order["nroempresa"])
     docs = conn.execute(select(doc).where(doc.c.nropedidovenda == nro).order_by(doc.c.seqnf)).mappings()
     return {
@@ -192,6 +212,7 @@ def order_record(conn: Connection, nro: int, root: str, unit: str, per: str) -> 
                 "vlrPagto": p["vlrpagto"],
                 "qtdParcelas": p["qtdparcela"],
                 "idPagtoCanalVenda": p["idpagtocanalvenda"],
+                "cartao": cards.get(p["idpagtocanalvenda"]),
             }
             for p in payments
         ],

@@ -249,6 +249,24 @@ mad_pedvendaformapagto = Table(  # [assumed]
     Column("idpagtocanalvenda", String(100)),
 )
 
+# [assumed] the card data of an order's payment form (POST PedidoVenda/PagamentoCartao, whose
+# fields TDN names but not its path nor its table): one row per order x idPagtoCanalVenda, which
+# a repeat of the call replaces; the card number only masked
+mad_pedvendacartao = Table(
+    "mad_pedvendacartao",
+    metadata,
+    Column("nropedvenda", Integer, primary_key=True, autoincrement=False),
+    Column("idpagtocanalvenda", String(100), primary_key=True),
+    Column("nsu", String(20)),
+    Column("nrocartao", String(19)),
+    Column("codrede", Integer),
+    Column("codbandeira", Integer),
+    Column("codbin", String(8)),
+    Column("nroautorizacao", String(20)),
+    Column("dtainclusao", DateTime, nullable=False),
+    Column("dtaalteracao", DateTime, nullable=False),
+)
+
 mad_pedvendaevento = Table(  # [assumed]: the rows behind GET PedidoVenda/EventoPedido
     "mad_pedvendaevento",
     metadata,

@@ -36,6 +36,8 @@ def test_same_seed_gives_the_same_chain(tmp_path):
 # The chain generate_chain(skus=300, companies=3, seed=7, now=NOW) drew before stock control was
 # drawn per product, every column but INDCONTROLAESTOQUEECOMM: tests and benchmarks know this data.
 STREAM_BEFORE_CONTROL = "272e23062b78e3cdfcdb6c7d74cbcd2bb3451e4e5827ae82f8fcd4fb11ef70ae"
+# Tables added since, which the generator leaves empty (checked): not part of that stream.
+ADDED_SINCE = {"mad_pedvendacartao"}
 
 
 def test_stock_control_is_drawn_aside_and_leaves_every_other_draw_as_it_was(tmp_path):
@@ -46,6 +48,9 @@ def test_stock_control_is_drawn_aside_and_leaves_every_other_draw_as_it_was(tmp_
     digest = hashlib.sha256()
     with store.read() as conn:
         for table in t.metadata.sorted_tables:
+            if table.name in ADDED_SINCE:
+                assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+                continue
             columns = [c for c in table.c if c.name != "indcontrolaestoqueecomm"]
             rows = sorted(tuple(row) for row in conn.execute(select(*columns)))
             digest.update(repr((table.name, rows)).encode())
