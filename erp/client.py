@@ -22,8 +22,9 @@ from erp import parse_orders as po
 from erp.errors import ErpAddressRefused, ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.names import NAMES, Names
 from erp.paging import ChangeRead, Key
-from erp.payloads import cancel_payload, edit_payload, order_payload
+from erp.payloads import cancel_payload, card_payment_payload, edit_payload, order_payload
 from erp.records import (
+    CardPaymentInput,
     Company,
     ConnectionCheck,
     InsertResult,
@@ -256,6 +257,19 @@ class ErpClient:
         _, answer = self.transport.call("POST", "order_cancel", path_args={"nro": nro_pedvenda},
                                         body=cancel_payload(reason, self.names))  # fmt: skip
         return po.parse_order(answer, self.names)
+
+    def record_card_payment(self, card: CardPaymentInput) -> None:
+        """POST the card data of one payment form of an order the ERP holds (paths.card_payment,
+        [assumed]). Safe to repeat: the ERP keeps one record per (order, idPagtoCanalVenda), a
+        repeat replacing the fields it sends. Raises as the other writes do: ErpRejected with the
+        ERP's codigo / mensagem / campo for a refusal (unknown order or payment form, a cancelled
+        order, a malformed codBin; `maybe_taken` when an earlier attempt may have been recorded),
+        ErpAuthError for a refused login, ErpTransient for 5xx / timeouts / the ERP unreachable
+        (after the transport's retries), ErpUnexpectedShape for a 2xx body that is not JSON. The
+        answer's body is not read: it is not public, and nothing the app does depends on it."""
+        self.transport.call("POST", "card_payment", body=card_payment_payload(card, self.names))
+        logger.info("consinco: card payment %s of order %s recorded", card.channel_payment_id,
+                    card.channel_order_id)  # fmt: skip
 
     # ------------------------------------------------------------------ setup page
 

@@ -2,9 +2,9 @@
 record field names. Nothing outside erp/ spells a Consinco name.
 
 Why configurable: TOTVS publishes the paths, query parameters and order-insert body (TDN), but
-not the response bodies, auth, paging envelope, edit/cancel endpoints nor the EventoPedido
-layout (docs/consinco-api.md marks those [assumed]). A real installation may differ, so an
-integrator can rename any of them without touching code:
+not the response bodies, auth, paging envelope, edit/cancel endpoints, the card payment call's
+path nor the EventoPedido layout (docs/consinco-api.md marks those [assumed]). A real
+installation may differ, so an integrator can rename any of them without touching code:
 
     CONSINCO_FIELD_MAP=/etc/app/consinco-names.json
 
@@ -55,6 +55,8 @@ PATHS: dict[str, str] = {
     "order": "api/v1/PedidoVenda/{nro}",
     "order_cancel": "api/v1/PedidoVenda/{nro}/Cancelamento",
     "order_events": "api/v1/PedidoVenda/EventoPedido",
+    # [assumed] TDN names the call that records an order's card payment and its fields, not its path
+    "card_payment": "api/v1/PedidoVenda/PagamentoCartao",
 }
 
 PARAMS: dict[str, str] = {
@@ -178,7 +180,14 @@ FIELDS: dict[str, dict[str, str]] = {
     "tracking": {"carrier": "transportadora", "code": "codigoRastreio", "url": "url"},
     "payment": {
         "nro_forma_pagto": "nroFormaPagto", "amount": "vlrPagto", "installments": "qtdParcelas",
-        "channel_payment_id": "idPagtoCanalVenda",
+        "channel_payment_id": "idPagtoCanalVenda", "card": "cartao",
+    },
+    # The card payment call's body (TDN fields; its path is paths.card_payment) and, under a payment
+    # form's payment.card [assumed] on GET PedidoVenda/{nro}, what it left there.
+    "card_payment": {
+        "seq_canal_venda": "seqCanalVenda", "channel_order_id": "idPedidoCanalVenda",
+        "channel_payment_id": "idPagtoCanalVenda", "nsu": "nsu", "card_number": "nroCartao",
+        "network": "codRede", "brand": "codBandeira", "bin": "codBin", "authorization": "nroAutorizacao",
     },
     "order": {
         "nro_pedvenda": "nroPedVenda", "seq_canal_venda": "seqCanalVenda",

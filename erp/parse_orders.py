@@ -12,7 +12,16 @@ from typing import Any
 from erp import fields as f
 from erp.errors import ErpUnexpectedShape
 from erp.names import NAMES, Names
-from erp.records import InsertResult, Invoice, Order, OrderEvent, OrderLine, OrderPayment, Tracking
+from erp.records import (
+    InsertResult,
+    Invoice,
+    Order,
+    OrderCard,
+    OrderEvent,
+    OrderLine,
+    OrderPayment,
+    Tracking,
+)
 
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
@@ -80,18 +89,37 @@ def parse_tracking(raw: Any, where: str, names: Names = NAMES) -> Tracking:
     )
 
 
+def parse_card(raw: Any, where: str, names: Names = NAMES) -> OrderCard:
+    """A payment form's card data (payment.card, [assumed]), as the card payment call left it."""
+    n = names.fields["card_payment"]
+    r = f.obj(raw, where, names.fields["payment"]["card"])
+    return OrderCard(
+        nsu=f.opt_str(r, n["nsu"], where),
+        card_number=f.opt_str(r, n["card_number"], where),
+        network=f.opt_int(r, n["network"], where),
+        brand=f.opt_int(r, n["brand"], where),
+        bin=f.opt_str(r, n["bin"], where),
+        authorization=f.opt_str(r, n["authorization"], where),
+    )
+
+
+def parse_payment(raw: Any, where: str, names: Names = NAMES) -> OrderPayment:
+    p = names.fields["payment"]
+    x = f.obj(raw, where, names.fields["order"]["payments"])
+    card = x.get(p["card"])
+    return OrderPayment(
+        nro_forma_pagto=f.int_(x, p["nro_forma_pagto"], where),
+        amount=f.dec(x, p["amount"], where),
+        installments=f.opt_int(x, p["installments"], where),
+        channel_payment_id=f.opt_str(x, p["channel_payment_id"], where),
+        card=None if card is None else parse_card(card, where, names),
+    )
+
+
 def parse_order(raw: Any, names: Names = NAMES) -> Order:
     n, w = names.fields["order"], names.paths["order"]
-    p = names.fields["payment"]
     r = f.obj(raw, w)
-    payments = tuple(
-        OrderPayment(
-            nro_forma_pagto=f.int_(x, p["nro_forma_pagto"], w),
-            amount=f.dec(x, p["amount"], w),
-            installments=f.opt_int(x, p["installments"], w),
-        )
-        for x in (f.obj(y, w, n["payments"]) for y in f.seq(r, n["payments"], w))
-    )
+    payments = tuple(parse_payment(x, w, names) for x in f.seq(r, n["payments"], w))
     return Order(
         nro_pedvenda=f.int_(r, n["nro_pedvenda"], w),
         seq_canal_venda=f.opt_int(r, n["seq_canal_venda"], w),

@@ -1,4 +1,5 @@
-"""Pure functions: typed order inputs -> the JSON bodies of POST/PUT PedidoVenda and cancel.
+"""Pure functions: typed order inputs -> the JSON bodies of POST/PUT PedidoVenda, cancel and the
+card payment call.
 
 Decimals leave as JSON numbers (shortest float text, which round-trips the 2-3 decimals the API
 uses, and the six of a discount per packaging); date-times as UTC without offset (the API's format).
@@ -13,7 +14,7 @@ from typing import Any
 from erp.fields import iso
 from erp.names import NAMES, Names
 from erp.nfe_text import nfe_text
-from erp.records import CustomerInput, OrderInput, OrderLineInput, PaymentInput
+from erp.records import CardPaymentInput, CustomerInput, OrderInput, OrderLineInput, PaymentInput
 from erp.text_width import within
 
 PER_PACKAGING = Decimal("0.000001")  # VLREMBDESCONTO NUMERIC(17,6)
@@ -175,3 +176,23 @@ def edit_payload(
 
 def cancel_payload(reason: str | None, names: Names = NAMES) -> dict[str, Any]:
     return {} if reason is None else {names.fields["order"]["cancel_motive"]: reason}
+
+
+def card_payment_payload(card: CardPaymentInput, names: Names = NAMES) -> dict[str, Any]:
+    """The card payment call's body: the order (seqCanalVenda + idPedidoCanalVenda) and its payment
+    form (idPagtoCanalVenda), always; the card's fields only when known. A None is left out, not
+    sent as null, so a repeat that knows less (the authorisation code Shopify did not give this
+    time) keeps what the ERP holds instead of blanking it, as `customer_payload` keeps GE_PESSOA's:
+    the NSU and the authorisation are what the acquirer's statement is reconciled by, and a .NET
+    DTO whose codRede / codBandeira is not nullable would refuse a null but take it left out."""
+    n = names.fields["card_payment"]
+    fields = {
+        "nsu": card.nsu, "card_number": card.card_number, "network": card.network, "brand": card.brand,
+        "bin": card.bin, "authorization": card.authorization,
+    }  # fmt: skip
+    return {
+        n["seq_canal_venda"]: card.seq_canal_venda,
+        n["channel_order_id"]: card.channel_order_id,
+        n["channel_payment_id"]: card.channel_payment_id,
+        **{n[key]: value for key, value in fields.items() if value is not None},
+    }

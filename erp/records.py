@@ -255,10 +255,28 @@ class Tracking:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderCard:
+    """The card data recorded on a payment form (POST PedidoVenda/PagamentoCartao [assumed path]),
+    as read back under the order's payment forms; each field None when the ERP holds none."""
+
+    nsu: str | None
+    card_number: str | None  # masked
+    network: int | None  # codRede
+    brand: int | None  # codBandeira
+    bin: str | None  # codBin
+    authorization: str | None  # nroAutorizacao
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPayment:
+    """MAD_PEDVENDAFORMAPAGTO as read back; `card` is what record_card_payment left on it (None
+    until then, or when the ERP's order record does not carry it)."""
+
     nro_forma_pagto: int
     amount: Decimal
     installments: int | None
+    channel_payment_id: str | None = None  # idPagtoCanalVenda
+    card: OrderCard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +392,37 @@ class PaymentInput:
     amount: Decimal
     installments: int = 1
     channel_payment_id: str | None = None
+
+
+# A card number showing more than this many digits is no masked number: PCI DSS lets a merchant
+# show at most the first six to eight (the BIN) and the last four.
+MASKED_DIGITS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class CardPaymentInput:
+    """One card payment of an order the ERP holds (found by seqCanalVenda + idPedidoCanalVenda), for the
+    ERP's card receivables (the acquirer's statement is reconciled by NSU and authorisation)."""
+
+    seq_canal_venda: int
+    channel_order_id: str
+    channel_payment_id: str  # the order's payment form's idPagtoCanalVenda
+    nsu: str | None = None
+    card_number: str | None = None  # masked, e.g. "411111******1111" or "************1111"
+    network: int | None = None  # codRede (the acquirer network)
+    brand: int | None = None  # codBandeira
+    bin: str | None = None  # codBin, 6-8 digits
+    authorization: str | None = None  # nroAutorizacao
+
+    def __post_init__(self) -> None:
+        # A whole card number must never leave the app (nor be stored by the ERP): refused here,
+        # before any request, whatever the ERP would do with it.
+        number = self.card_number
+        if number is not None:
+            digits = sum(c.isdigit() for c in number)
+            unmasked = number.replace(" ", "").replace("-", "").isdigit()
+            if digits > MASKED_DIGITS or (digits > 4 and unmasked):
+                raise ValueError("card_number must be masked (at most the BIN and the last four digits)")
 
 
 @dataclass(frozen=True, slots=True)
