@@ -32,7 +32,14 @@ from bench._redis import RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 GATEWAYS = {"Pix": "2", "Cartão de crédito": "3", "Boleto bancário": "5"}
-SETTINGS = {"seq_canal_venda": 7, "cod_geral_oper": 207, "payment_confirmation": "paid"}
+# Card payment data (jobs.card_payments) off: its own tests turn it on with their De:Para lines; the
+# other order tests and the benchmarks measure the order without its follow-up card call.
+SETTINGS = {
+    "seq_canal_venda": 7,
+    "cod_geral_oper": 207,
+    "payment_confirmation": "paid",
+    "card_payment_data": False,
+}
 NRO_EMPRESA = 1
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -255,6 +255,8 @@ def read_both_sides(stack: Any, placed: list[PlacedOrder]) -> None:
             "invoiced": _money(Decimal(str(docs[-1]["vlrTotal"]))) if docs else None,
             "nfe_cancelled": bool(docs) and docs[-1].get("statusDf") == "C",
             "attention": link.needs_attention if link is not None else None,
+            # the card data the ERP holds for its card receivables (jobs.card_payments)
+            "cards": [form["cartao"] for form in erp.get("formasPagto") or [] if form.get("cartao")],
             **_pickup(doc),
         }
 
@@ -297,6 +299,10 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
                  "merchant marks it picked up in Shopify when it is collected")  # fmt: skip
         elif r.get("pickup_at") and not cancelled:
             echo(f"  {'':<7}store pickup at {r['pickup_at']}: not ready for pickup yet")
+        for card in r.get("cards") or []:
+            echo(f"  {'':<7}card {card.get('nroCartao')} (codBandeira {card.get('codBandeira')}, codRede "
+                 f"{card.get('codRede')}), NSU {card.get('nsu')}, authorisation "
+                 f"{card.get('nroAutorizacao')}: in the ERP's card receivables")  # fmt: skip
         if r["refunded"]:
             echo(f"  {'':<7}refunded {_money(r['refunded'])}")
         for note in (r["attention"] or "").splitlines():  # one note a flow (ledger.order_notes)

@@ -26,6 +26,10 @@ NRO_REPRESENTANTE = 1  # the chain's representative registered for the e-commerc
 PREFERRED_SEGMENT = "ECOMMERCE"
 # Shopify payment gateway names (what orders carry) -> the ERP payment method they are.
 GATEWAY_TO_ERP = {"Pix": "PIX", "Cartão de crédito": "CARTAO DE CREDITO", "Boleto bancário": "BOLETO"}
+# The chain's own codes for card brands (codBandeira) and its card gateway's acquirer network
+# (codRede): what the ERP's card receivables are reconciled by (jobs.card_payments).
+CARD_BRANDS = {"Visa": "1", "Mastercard": "2", "Elo": "3", "Hipercard": "4", "American Express": "5"}
+CARD_NETWORKS = {"Cartão de crédito": "1", "Mercado Pago": "2"}
 TIMEOUT = 60
 
 
@@ -164,6 +168,15 @@ def install_and_configure(page: EmbeddedPage, erp_url: str, echo: Any) -> SetupR
         )
         payments[gateway] = code
     echo("  De:Para payment: " + ", ".join(f"{g} -> {c} ({GATEWAY_TO_ERP[g]})" for g, c in payments.items()))
+    for kind, lines in (("card_brand", CARD_BRANDS), ("card_network", CARD_NETWORKS)):
+        for shopify_code, erp_code in lines.items():
+            page.call(
+                "PUT", "/api/mappings", {"kind": kind, "shopify_code": shopify_code, "erp_code": erp_code}
+            )
+    echo(
+        "  De:Para card brands (codBandeira): " + ", ".join(f"{b} -> {c}" for b, c in CARD_BRANDS.items())
+        + "; card networks (codRede): " + ", ".join(f"{g} -> {c}" for g, c in CARD_NETWORKS.items())
+    )  # fmt: skip
 
     status = page.call("GET", "/api/setup/status?locale=en")["steps"]
     return SetupResult(

@@ -61,7 +61,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from erp.errors import ErpRejected
-from jobs import old_orders, order_clients, order_generation, order_map, order_posted
+from jobs import card_payments, old_orders, order_clients, order_generation, order_map, order_posted
 from jobs.inbox import KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
@@ -326,6 +326,8 @@ def replay(message_id: int) -> str:
     with session_scope() as session:
         message = trace.get_message(session, message_id)
         shop_id, key = message.shop_id, message.unit_key
+    if key.startswith(card_payments.PREFIX):
+        return card_payments.replay(message_id)
     if not key.startswith("order:"):
         from jobs import order_payment_lost
 
@@ -541,6 +543,10 @@ def _import_locked(
         if recheck:
             _leave_recheck(session, shop_id, gid, num)
         cancellation = _open_cancellation(session, shop_id, num) if follow_cancellation else None
+        # each card payment's data, for the ERP's card receivables: its own message, sent after
+        cards = card_payments.leave(
+            session, shop_id, read.order, result.nro_pedvenda, prepared.order_input, settings
+        )
         message = session.get(Message, message_id)
         assert message is not None
         response = {
@@ -562,6 +568,8 @@ def _import_locked(
     )
     if recheck:
         _recheck_lines(shop_id, gid, num)
+    if cards:
+        card_payments.enqueue(shop_id, num)
     if cancellation is not None:
         _follow_cancellation(shop_id, num, cancellation)
     return "done"

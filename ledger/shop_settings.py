@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     # the rest under its ERP payment form, and invoicing captures nothing for it (jobs/order_map.py
     # pays_on_delivery); compared trimmed, case-insensitively, as the payment De:Para compares them
     "pay_on_delivery_gateways": [],
+    # Each card payment of an order in the ERP is recorded through the ERP's card call (NSU,
+    # authorisation, brand, BIN: jobs/card_payments.py); off for an ERP without that call
+    "card_payment_data": True,
 }
 
 

@@ -11,7 +11,9 @@ goes to the ERP), `bulk_threshold` (changes per run above which catalog flows us
 operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
 `cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
 the Shopify order), `fulfillment_notify_customer` (Shopify e-mails the customer the fulfillment
-made at the NF-e and the tracking the ERP gives after it) and `publish_to` (the publication ids
+made at the NF-e and the tracking the ERP gives after it), `card_payment_data` (each card payment of
+an order in the ERP is recorded through the ERP's card call: NSU, authorisation, brand, BIN;
+jobs/card_payments.py; off for an ERP without that call) and `publish_to` (the publication ids
 of the sales channels a product the app creates is published to; null: the Online Store's,
 jobs/catalog_publish.py) and `ignored_companies` (ERP company numbers not sold in this store:
 unmapped, the stock flow leaves them out instead of parking a refusal for each; saved sorted,
@@ -106,6 +108,7 @@ SETTINGS: dict[str, Rule] = {
     "cancel_refund": BoolSetting(),
     "cancel_notify_customer": BoolSetting(),
     "fulfillment_notify_customer": BoolSetting(),
+    "card_payment_data": BoolSetting(),
     "publish_to": PublicationsSetting(),
     "ignored_companies": CompaniesSetting(),
     "marketplace_sources": SourcesSetting(),

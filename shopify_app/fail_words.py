@@ -112,6 +112,19 @@ WORDS: dict[str, Text] = {
         "order {order}: payment gateway '{gateway}' has no ERP payment form; map it under De:Para > payment "
         "methods and the order resumes by itself",
     ),
+    # an order's card data (jobs.card_payments) parked on a card brand / a gateway with no De:Para line
+    "card_brand_unmapped": (
+        "pedido {nro} do ERP: as bandeiras de cartão {brands} não têm código do ERP (codBandeira); mapeie-as "
+        "em De:Para > bandeiras de cartão e os dados do cartão seguem sozinhos",
+        "ERP order {nro}: card brands {brands} have no ERP code (codBandeira); map them under De:Para > card "
+        "brands and the card data goes on by itself",
+    ),
+    "card_network_unmapped": (
+        "pedido {nro} do ERP: os gateways {gateways} não têm rede adquirente do ERP (codRede); mapeie-os em "
+        "De:Para > redes adquirentes e os dados do cartão seguem sozinhos",
+        "ERP order {nro}: gateways {gateways} have no ERP card network (codRede); map them under De:Para > "
+        "card networks and the card data goes on by itself",
+    ),
     "payment_unmapped_many": (
         "pedido {order}: os gateways de pagamento {gateways} não têm forma de pagamento do ERP; mapeie cada "
         "um em De:Para > formas de pagamento e o pedido segue sozinho quando todos estiverem",

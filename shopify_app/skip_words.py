@@ -126,6 +126,19 @@ WORDS: dict[str, Text] = {
         "A Shopify mostra o pagamento como {status} agora: o pagamento não está mais perdido",
         "Shopify shows the payment as {status} now: the payment is no longer lost",
     ),
+    # an order's card data (jobs.card_payments) with nothing to record
+    "card_not_in_erp": (
+        "o pedido não está no ERP: não há pagamento com cartão a registrar lá",
+        "the order is not in the ERP: no card payment to record there",
+    ),
+    "card_erp_cancelled": (
+        "o pedido {nro} do ERP está cancelado: não há recebível de cartão a conciliar",
+        "ERP order {nro} is cancelled: no card receivable to reconcile",
+    ),
+    "card_none": (
+        "pedido {nro} do ERP: nenhum dos seus pagamentos foi feito com cartão",
+        "ERP order {nro}: none of its payments was made by card",
+    ),
     "payment_lost_done_with": (
         "O pedido {nro} do ERP está faturado ou cancelado: não há mais o que impedir",
         "ERP order {nro} is invoiced or cancelled: nothing left to stop",

@@ -25,6 +25,7 @@ Python API for the demo and tests: `place_order`, `place_orders`, `mark_paid`;
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,15 @@ GATEWAYS = {"pix": "Pix", "cartao": "Cartão de crédito", "boleto": "Boleto ban
 # gateway: SandboxOptions.gateway_multi_capture), never picked at random: a test or a person asks.
 CARD_APPS = {"mercadopago": "Mercado Pago"}
 CARDS = ("cartao", *CARD_APPS)
+# A card payment's brand (CardPaymentDetails.company) -> its BIN and the digits of its number; the
+# checkout pays by Visa unless asked (`card_brand`): never picked at random, so seeded runs stay put.
+CARD_BRANDS = {
+    "Visa": ("411111", 16),
+    "Mastercard": ("555555", 16),
+    "Elo": ("636368", 16),
+    "Hipercard": ("606282", 16),
+    "American Express": ("378282", 15),
+}
 # Manual payment methods (never picked at random): Shopify's own COD; `gateway_name` names a custom one.
 MANUAL_GATEWAYS = {"cod": "Cash on Delivery (COD)"}
 CAPTURES = ("automatic", "manual")
@@ -99,6 +109,7 @@ class OrderRequest:
     tax_rate: str | None = None  # the store charges this tax (inside the prices) on taxable lines
     pos: str | None = None  # a POS sale (POS_SALES): "register" handed over, "ship" to the customer
     carried_out: tuple[bool, ...] = ()  # per line, a POS "ship" sale's: handed over at the counter
+    card_brand: str = "Visa"  # a card payment's brand (CARD_BRANDS)
 
 
 class CheckoutError(ValueError):
@@ -177,9 +188,13 @@ def gateway_name(gateway: str, name: str | None = None) -> str:
     return CARD_APPS[gateway] if gateway in CARD_APPS else GATEWAYS[gateway]
 
 
-def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str | None = None) -> None:
+def _pay(
+    ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str | None = None, brand: str = "Visa"
+) -> None:
     """The first transaction: Pix and automatic card are sales, manual card an authorisation,
-    boleto a pending sale, a manual method (cash on delivery) a pending sale of a manual gateway."""
+    boleto a pending sale, a manual method (cash on delivery) a pending sale of a manual gateway.
+    A card's carries its details (CardPaymentDetails of `brand`), its authorisation code and a
+    receipt with the acquirer's NSU, as Brazilian card gateways attach it."""
     name = gateway_name(gateway, name)
     total = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
     card = "•••• •••• •••• 4242" if gateway in CARDS else None
@@ -191,7 +206,33 @@ def _pay(ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str 
         kind, status = "SALE", "SUCCESS"
     txn = order_store.new_transaction(ctx, kind, status, name, total, account=card)
     txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
+    if card is not None:
+        _card_details(ctx, txn, brand)
     order["_transactions"].append(txn)
+
+
+def _card_details(ctx: Ctx, txn: dict[str, Any], brand: str) -> None:
+    bin_, digits = CARD_BRANDS[brand]
+    last4 = "0005" if digits == 15 else "4242"
+    txn["accountNumber"] = f"•••• {last4}" if digits == 15 else f"•••• •••• •••• {last4}"
+    txn["authorizationCode"] = txn["authorizationCode"] or f"{ctx.store.next_num('authorization_code'):06d}"
+    nsu = f"{ctx.store.next_num('card_nsu'):09d}"
+    txn["receiptJson"] = json.dumps(
+        {"nsu": nsu, "authorization_code": txn["authorizationCode"], "tid": f"T{nsu}"}
+    )
+    txn["paymentDetails"] = {
+        "__typename": "CardPaymentDetails",
+        "bin": bin_,
+        "company": brand,
+        "number": txn["accountNumber"],
+        "name": None,
+        "expirationMonth": 12,
+        "expirationYear": 2030,
+        "avsResultCode": None,
+        "cvvResultCode": "M",
+        "wallet": None,
+        "paymentMethodName": "credit_card",
+    }
 
 
 def place_order(
@@ -214,6 +255,7 @@ def place_order(
     tax_rate: str | None = None,
     gateway_name: str | None = None,
     pos: str | None = None,
+    card_brand: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
@@ -229,8 +271,9 @@ def place_order(
     `localizedFields` only when `tax_id` is given (the contact typed one; a B2B checkout does not
     ask for it); `tax_rate` ("0.1"): the store charges a tax on taxable lines, inside the prices
     (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it); `pos`: a sale at a
-    POS register (POS_SALES, module docstring). Raises CheckoutError when the lines cannot be bought
-    or the location does not exist.
+    POS register (POS_SALES, module docstring); `card_brand`: a card payment's brand (CARD_BRANDS,
+    Visa unless given). Raises CheckoutError when the lines cannot be bought or the location does
+    not exist.
     """
     if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
@@ -238,6 +281,8 @@ def place_order(
         raise CheckoutError("gateway_name names a manual payment method (gateway cod): non-empty text")
     if capture not in CAPTURES:
         raise CheckoutError(f"capture must be one of {CAPTURES}")
+    if card_brand is not None and (gateway not in CARDS or card_brand not in CARD_BRANDS):
+        raise CheckoutError(f"card_brand is a card payment's brand, one of {sorted(CARD_BRANDS)}")
     carried_out = _carried_out(lines, pos, shipping)
     rng = rng or random.Random(seed)
     ctx = context(sandbox, shop)
@@ -259,6 +304,7 @@ def place_order(
             tax_rate,
             pos,
             carried_out,
+            card_brand or "Visa",
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -406,7 +452,7 @@ def _build(
             [(fo, [(i, i["remainingQuantity"]) for i in fo["_lineItems"]]) for fo in handed.values()],
         )
         order_store.save(ctx, order)
-    _pay(ctx, order, request.gateway, request.capture, request.gateway_name)
+    _pay(ctx, order, request.gateway, request.capture, request.gateway_name, request.card_brand)
     return order_store.save(ctx, order)
 
 

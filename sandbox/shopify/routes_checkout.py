@@ -34,6 +34,7 @@ blueprint = Blueprint("sandbox_checkout", __name__, url_prefix="/_sandbox")
 MAX_ORDERS_PER_CALL = 500
 _OPTIONS = (
     "gateway",
+    "card_brand",
     "gateway_name",
     "capture",
     "discount_code",

@@ -67,6 +67,9 @@ class Transaction:
     manual: bool | None = None  # manualPaymentGateway: a manual payment method's (None: not read)
     # The order's displayFinancialStatus read with it (orderCapture's answer; None: not read).
     order_financial_status: str | None = None
+    # accountNumber: the masked account (a card's number) the payment was made with; None: none or
+    # not read. A paying transaction with one is a card payment (jobs.card_payments).
+    account_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,7 @@ def parse_transaction(raw: dict[str, Any]) -> Transaction:
         error_code=raw.get("errorCode"),
         manual=raw.get("manualPaymentGateway"),
         order_financial_status=(raw.get("order") or {}).get("displayFinancialStatus"),
+        account_number=raw.get("accountNumber") or None,
     )
 
 

@@ -243,7 +243,8 @@ function settingsSection(ctx, onSaved) {
     const yesNo = (key) => select({ label: t(`setup.settings.${key}`), disabled: locked },
       ["true", "false"].map((v) => ({ value: v, label: t(`common.${v === "true" ? "yes" : "no"}`) })), String(s[key]));
     const cancel = ["cancel_refund", "cancel_restock", "cancel_notify_customer"].map((key) => [key, yesNo(key)]);
-    const invoice = [["fulfillment_notify_customer", yesNo("fulfillment_notify_customer")]];
+    const invoice = [["fulfillment_notify_customer", yesNo("fulfillment_notify_customer")],
+      ["card_payment_data", yesNo("card_payment_data")]];
     const save = async () => {
       const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, default_role: role.value };
       for (const [key, field] of [...cancel, ...invoice]) body[key] = field.value === "true";

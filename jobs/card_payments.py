@@ -1,0 +1,321 @@
+"""Card payment data (Shopify -> ERP): each card payment of an order the ERP holds, recorded through
+the ERP's card call (erp.client.ErpClient.record_card_payment), so the supermarket's finance team
+reconciles its card receivables with the acquirer's statement (by NSU, authorisation code, brand,
+BIN and the card's last digits) instead of typing them from the gateway's panel.
+
+Unit of work: one order, its message in the orders flow under unit_key "card:<numeric id>" (beside
+the import's "order:<id>", as a lost payment's "payment:<id>": jobs.orders.replay hands it here), its
+erp_id the order's NROPEDVENDA. The import leaves it pending in the transaction that records the ERP
+number, naming the ERP payment forms (idPagtoCanalVenda: the numeric id of the Shopify transaction
+that brought the money in) whose transaction has a masked account number (`card_payment_ids`), then
+enqueues it; a lost enqueue is replayed by the orders catch-up (a pending message with no job). Only
+when the shop's setting `card_payment_data` is on (the default; off for an ERP without the call).
+
+What it sends, per form: the ERP's codBandeira for the card's brand (De:Para `card_brand`, by the
+brand's name as Shopify's CardPaymentDetails.company gives it) and codRede for the gateway (De:Para
+`card_network`, by the gateway's name); codBin (the BIN); nroCartao masked (the BIN, asterisks,
+the last four: never more than Shopify shows); nroAutorizacao (the transaction's authorizationCode)
+and the NSU from the gateway's receipt (receiptJson, which Shopify calls gateway-specific and not a
+stable contract: the keys in NSU_KEYS are looked for at its top level and one level down; without
+one the payment is recorded without its NSU and the message says so).
+
+Failures: a brand or gateway with no De:Para line parks the message (every one missing named; the
+line resumes it by itself); the ERP refusing the call fails it with the ERP's words (Retry sends it
+again); the ERP or Shopify down is Transient (RQ retries, then the catch-up). An order cancelled in
+the ERP, or no longer in it, is skipped: there is no receivable left to reconcile. The ERP keeps one
+record per (order, idPagtoCanalVenda), so a repeat changes nothing.
+
+Not covered: a card payment added by a later Shopify edit (its payment form reaches the ERP with the
+edit's PUT, its card data does not); a card payment of an order linked to an ERP order by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from erp.errors import ErpRejected
+from erp.records import CardPaymentInput, OrderInput, PaymentInput
+from jobs import order_clients, order_map
+from jobs.order_lookup import find_link
+from ledger import mappings, queues, shop_settings, trace
+from ledger.db import session_scope
+from ledger.errors import MappingMissing
+from ledger.flows import SHOPIFY_TO_ERP
+from ledger.models import Message, Shop
+from shopify_app.admin_api.order_results import Order, Transaction, parse_transaction
+
+log = logging.getLogger(__name__)
+
+FLOW = "orders"
+PREFIX = "card:"
+JOB = "jobs.card_payments.replay"
+SETTING = "card_payment_data"
+CARD_BRAND, CARD_NETWORK = "card_brand", "card_network"  # ledger.mappings.MappingKind
+# Where Brazilian gateways put the acquirer's NSU in their receipt (compared case-insensitively):
+# "nsu" (Cielo's, Rede's, Getnet's, Mercado Pago's), "proof_of_sale" (Cielo's ProofOfSale), ...
+NSU_KEYS = ("nsu", "nsu_host", "acquirer_nsu", "proof_of_sale", "proofofsale", "nsu_sitef")
+CANCELLED = "C"  # SITUACAOPED
+ERP_CANCELLED = "PEDIDO_CANCELADO"  # the card call's refusal of a cancelled order
+
+
+def unit_key(order_id: str | int) -> str:
+    return f"{PREFIX}{order_map.numeric_id(order_id)}"
+
+
+def job_id(shop_id: int, num: str) -> str:
+    return queues.job_key("card-payments", shop_id, num)
+
+
+def card_payment_ids(order: Order, payments: Iterable[PaymentInput]) -> list[str]:
+    """The ERP payment forms (idPagtoCanalVenda) of `payments` whose Shopify transaction was made with a
+    masked account number, a card's: what the card call records. A form with no id is none of them."""
+    carded = {
+        order_map.numeric_id(txn.id) for txn in order.transactions if txn.account_number and not txn.manual
+    }
+    return [p.channel_payment_id for p in payments if p.channel_payment_id in carded]
+
+
+def leave(
+    session: Session, shop_id: int, order: Order, nro: int, posted: OrderInput, settings: Mapping[str, Any]
+) -> bool:
+    """The card message left pending in the caller's transaction (the one recording the ERP number),
+    when the shop sends card data and some form posted was paid by card; returns whether it was.
+    Its request keeps the forms and the sales channel they were posted under (the ERP finds the
+    order by seqCanalVenda + idPedidoCanalVenda: a setting changed since must not lose it)."""
+    ids = card_payment_ids(order, posted.payments)
+    if not ids or not settings.get(SETTING, True):
+        return False
+    num = order_map.numeric_id(order.id)
+    request = {
+        "payments": ids,
+        "seq_canal_venda": posted.seq_canal_venda,
+        "channel_order_id": posted.channel_order_id,
+    }
+    trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=order.id, erp_id=str(nro),
+                search=[num, order.name, nro], request=request, job_id=job_id(shop_id, num))  # fmt: skip
+    return True
+
+
+def enqueue(shop_id: int, num: str) -> None:
+    """Enqueue the card message `leave` left; Redis failing only delays it (the catch-up replays it)."""
+    try:
+        with session_scope() as session:
+            message = _message(session, shop_id, num)
+            message_id = message.id if message is not None else None
+        if message_id is not None:
+            queues.enqueue(
+                JOB, message_id, queue=queues.ORDERS, job_id=job_id(shop_id, num), replace_ended=True
+            )
+    except RedisError as exc:
+        log.warning("orders: order %s: its card data was not enqueued (%s); the catch-up sends it",
+                    num, type(exc).__name__)  # fmt: skip
+
+
+def _message(session: Session, shop_id: int, num: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
+        )
+    ).one_or_none()
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """One transaction of OrderCardPayments: the import's fields plus the card's."""
+
+    txn: Transaction
+    authorization: str | None
+    receipt: str | None
+    brand: str | None  # CardPaymentDetails.company; None: not a card payment
+    bin: str | None
+    number: str | None
+
+
+def read_cards(client: Any, gid: str) -> dict[str, CardRead] | None:
+    """The order's transactions by numeric id (OrderCardPayments); None when Shopify has no such order."""
+    raw = client.executor.query("OrderCardPayments", {"id": gid}).get("order")
+    if not raw:
+        return None
+    found: dict[str, CardRead] = {}
+    for item in raw.get("transactions") or []:
+        details = item.get("paymentDetails") or {}
+        card = details.get("__typename") == "CardPaymentDetails"
+        found[order_map.numeric_id(item["id"])] = CardRead(
+            txn=parse_transaction(item),
+            authorization=item.get("authorizationCode") or None,
+            receipt=item.get("receiptJson") or None,
+            brand=(details.get("company") or None) if card else None,
+            bin=(details.get("bin") or None) if card else None,
+            number=(details.get("number") or None) if card else None,
+        )
+    return found
+
+
+def nsu_of(receipt: str | None) -> str | None:
+    """The acquirer's NSU in a gateway's receipt (NSU_KEYS, at its top level, then one level down)."""
+    try:
+        data = json.loads(receipt) if receipt else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    levels = [data, *(value for value in data.values() if isinstance(value, dict))]
+    for level in levels:
+        keyed = {str(key).casefold(): value for key, value in level.items()}
+        for key in NSU_KEYS:
+            value = keyed.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                return str(value).strip()
+    return None
+
+
+def masked(bin_: str | None, number: str | None) -> str | None:
+    """The card's number as the ERP stores it: the BIN, asterisks, the last four (an American Express
+    has 15 digits, every other brand here 16); None without the last four."""
+    digits = "".join(ch for ch in number or "" if ch.isdigit())
+    if len(digits) < 4:
+        return None
+    head = "".join(ch for ch in bin_ or "" if ch.isdigit())
+    size = 15 if head[:2] in ("34", "37") else 16
+    return f"{head}{'*' * max(size - len(head) - 4, 0)}{digits[-4:]}"
+
+
+def replay(message_id: int) -> str:
+    """Send (again) the card data of the message's order, re-reading Shopify (jobs.orders.replay hands
+    "card:" messages here); returns done | skipped | parked | failed.
+
+    Raises:
+        Transient: Shopify or the ERP unreachable (RQ retries; the catch-up after).
+    """
+    from jobs.orders import run_classified
+
+    with session_scope() as session:
+        message = trace.get_message(session, message_id)
+        shop_id, num = message.shop_id, message.unit_key.removeprefix(PREFIX)
+        request = dict(message.request_payload or {})
+        message = trace.begin(session, shop_id, FLOW, message.unit_key, SHOPIFY_TO_ERP)
+        session.commit()
+        return run_classified(session, message, lambda: _send(session, message, shop_id, num, request))
+
+
+def _send(session: Session, message: Message, shop_id: int, num: str, request: dict[str, Any]) -> str:
+    ids = [str(i) for i in request.get("payments") or []]
+    gid = order_map.order_gid(num)
+    link = find_link(session, shop_id, gid)
+    if link is None or link.nro_pedvenda is None:
+        trace.skip(session, message, "the order is not in the ERP: no card payment to record there",
+                   words=("card_not_in_erp", {}))  # fmt: skip
+        return "skipped"
+    nro = link.nro_pedvenda
+    if (link.erp_status or "") == CANCELLED:
+        trace.skip(session, message, f"ERP order {nro} is cancelled: no card receivable to reconcile",
+                   words=("card_erp_cancelled", {"nro": nro}))  # fmt: skip
+        return "skipped"
+    shop = session.get(Shop, shop_id)
+    assert shop is not None
+    settings = shop_settings.effective(shop)
+    read = read_cards(order_clients.admin_client(shop.domain), gid)
+    cards = [read[i] for i in ids if read and i in read and read[i].brand is not None]
+    if not cards:
+        trace.skip(session, message, f"ERP order {nro}: none of its payments was made by card",
+                   words=("card_none", {"nro": nro}))  # fmt: skip
+        return "skipped"
+    inputs = _inputs(session, shop_id, request, settings, link, cards)
+    erp = order_clients.erp_client(shop_id)
+    try:
+        for card in inputs:
+            erp.record_card_payment(card)
+    except ErpRejected as exc:
+        if exc.codigo != ERP_CANCELLED:
+            raise
+        trace.skip(session, message, f"ERP order {nro} is cancelled: no card receivable to reconcile",
+                   words=("card_erp_cancelled", {"nro": nro}))  # fmt: skip
+        return "skipped"  # cancelled in the ERP after the link last heard of it
+    sent = [_recorded(card, read_card) for card, read_card in zip(inputs, cards, strict=True)]
+    trace.succeed(session, message, response={"nro_pedvenda": nro, "cards": sent}, erp_id=str(nro))
+    log.info("orders: ERP order %s: %d card payment(s) recorded", nro, len(sent),
+             extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
+    return "done"
+
+
+def _inputs(
+    session: Session,
+    shop_id: int,
+    request: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    link: Any,
+    cards: list[CardRead],
+) -> list[CardPaymentInput]:
+    """One input per card payment; every brand and gateway with no De:Para line named at once.
+
+    Raises:
+        MappingMissing: a card brand (card_brand) or a gateway (card_network) is not mapped.
+    """
+    brands: dict[str, None] = {}  # missing, in order (a dict: each named once)
+    networks: dict[str, None] = {}
+    inputs = []
+    for card in cards:
+        brand = mappings.find_mapping(session, shop_id, CARD_BRAND, card.brand or "")
+        network = mappings.find_mapping(session, shop_id, CARD_NETWORK, card.txn.gateway or "")
+        if brand is None:
+            brands[card.brand or ""] = None
+        if network is None:
+            networks[card.txn.gateway or ""] = None
+        if brand is None or network is None:
+            continue
+        inputs.append(
+            CardPaymentInput(
+                seq_canal_venda=int(request.get("seq_canal_venda") or settings["seq_canal_venda"]),
+                channel_order_id=request.get("channel_order_id")
+                or order_map.channel_order_id(link.shopify_order_id),
+                channel_payment_id=order_map.numeric_id(card.txn.id),
+                nsu=nsu_of(card.receipt),
+                card_number=masked(card.bin, card.number),
+                network=int(network.erp_code),
+                brand=int(brand.erp_code),
+                bin=card.bin,
+                authorization=card.authorization,
+            )
+        )
+    if brands or networks:
+        nro = link.nro_pedvenda
+        named = [f"card brand {b!r}" for b in brands] + [f"card network of gateway {g!r}" for g in networks]
+        kind, code = (CARD_BRAND, next(iter(brands))) if brands else (CARD_NETWORK, next(iter(networks)))
+        words = (
+            ("card_brand_unmapped", {"nro": nro, "brands": ", ".join(brands)})
+            if brands
+            else ("card_network_unmapped", {"nro": nro, "gateways": ", ".join(networks)})
+        )
+        raise MappingMissing(
+            kind,
+            code,
+            f"ERP order {nro}: no De:Para line for the {', '.join(named)}: its card data waits for it",
+            words=words,
+            brands=list(brands),
+            gateways=list(networks),
+        )
+    return inputs
+
+
+def _recorded(card: CardPaymentInput, read: CardRead) -> dict[str, Any]:
+    """What the message keeps of a card payment sent: never more of the card than Shopify shows."""
+    return {
+        "id_pagto": card.channel_payment_id,
+        "gateway": read.txn.gateway,
+        "brand": read.brand,
+        "cod_bandeira": card.brand,
+        "cod_rede": card.network,
+        "bin": card.bin,
+        "card": card.card_number,
+        "authorization": card.authorization,
+        "nsu": card.nsu,
+        **({} if card.nsu else {"nsu_missing": "the gateway's receipt names no NSU"}),
+    }
