@@ -16,6 +16,8 @@ resuming parked orders, the page's "seen, not mapped", saving a line) goes throu
 case-folded, whitespace collapsed, Unicode-normalised (NFC: a name written decomposed by a Mac's
 CSV is the one Shopify writes composed). Saving a line that differs from an existing one only so
 changes that line instead of adding a second one; a name is stored composed (`stored_name`).
+Shipping methods (carrier), card brands (card_brand: "VISA" is Shopify's "Visa") and the gateways
+a card network is mapped from (card_network) are names too and compare the same way (`BY_NAME`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class MappingKind(enum.StrEnum):
     CARRIER = "carrier"
     SEGMENT_MARKET = "segment_market"
     LOCATION = "location"
+    # A card payment's data for the ERP (its card payment call, codBandeira and codRede): the card
+    # brand as Shopify's CardPaymentDetails.company names it ("Visa", "Mastercard", "Elo") and the
+    # gateway's name (as payment_method's Shopify code) -> the acquirer network (Cielo, Rede...).
+    CARD_BRAND = "card_brand"
+    CARD_NETWORK = "card_network"
 
 
 class MappingConflict(ValueError):
@@ -81,6 +88,8 @@ ERP_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
     MappingKind.PAYMENT_METHOD: (r"[0-9]{1,9}", "the ERP payment method (NROFORMAPAGTO) must be a number"),
     MappingKind.CARRIER: (r"[0-9]{1,9}", "the ERP carrier (SEQTRANSPORTADOR) must be a number"),
     MappingKind.SEGMENT_MARKET: (r"[0-9]{1,9}:[0-9]{1,9}", "the ERP code must be '<empresa>:<segmento>'"),
+    MappingKind.CARD_BRAND: (r"[0-9]{1,9}", "the ERP card brand (codBandeira) must be a number"),
+    MappingKind.CARD_NETWORK: (r"[0-9]{1,9}", "the ERP card network (codRede) must be a number"),
 }
 
 
@@ -97,12 +106,13 @@ def gateway_key(name: str) -> str:
 # such orders are booked under. No Shopify gateway is named so (parentheses).
 NO_PAYMENT = "(no payment)"
 
-BY_NAME = frozenset({"payment_method", "carrier"})  # kinds whose Shopify code is a name a person types
+# kinds whose Shopify code is a name a person types (a gateway, a shipping method, a card brand)
+BY_NAME = frozenset({"payment_method", "carrier", "card_brand", "card_network"})
 
 
 def code_key(kind: str, code: str) -> str:
-    """A Shopify code as the kind compares it: gateway and shipping method names by `gateway_key`
-    (case-folded, whitespace collapsed, NFC), others exactly."""
+    """A Shopify code as the kind compares it: gateway, shipping method and card brand names by
+    `gateway_key` (case-folded, whitespace collapsed, NFC), others exactly."""
     return gateway_key(code) if kind in BY_NAME else code
 
 

@@ -37,6 +37,8 @@ MAPPING_KINDS: dict[str, Text] = {
     "carrier": ("transportadora", "carrier"),
     "segment_market": ("segmento / mercado", "segment / market"),
     "location": ("empresa / local", "company / location"),
+    "card_brand": ("bandeira do cartão", "card brand"),
+    "card_network": ("rede adquirente", "card network (acquirer)"),
     "store_link": ("empresa e segmento da loja", "store company and segment"),
     "erp_connection": ("conexão com o ERP", "ERP connection"),
 }

@@ -116,6 +116,21 @@ def test_a_stock_company_waiting_for_its_location_names_the_not_sold_box() -> No
     assert "Not sold" not in explain(order, "en")["what_to_do"]  # an order must ship from somewhere
 
 
+def test_a_card_brand_or_network_waited_for_is_named_in_the_merchants_words() -> None:
+    """The card kinds are named as the finance team says them, and link to their De:Para table."""
+    said = {("card_brand", "pt-BR"): "Não há De:Para de bandeira do cartão para “Elo”.",
+            ("card_brand", "en"): "There is no card brand mapping for “Elo”.",
+            ("card_network", "pt-BR"): "Não há De:Para de rede adquirente para “Elo”.",
+            ("card_network", "en"): "There is no card network (acquirer) mapping for “Elo”."}  # fmt: skip
+    for (kind, locale), words in said.items():
+        detail = {"mapping": {"kind": kind, "code": "Elo"}}
+        parked = Message(flow="orders", status="parked", error_class=ErrorClass.MAPPING_MISSING.value,
+                         error_detail=detail, error_text=f"no {kind} mapping")  # fmt: skip
+        shown = explain(parked, locale)
+        assert shown["what_happened"] == words
+        assert shown["mapping"] == {"kind": kind, "code": "Elo", "side": "shopify"}
+
+
 def test_codes_the_jobs_name_by_constant_and_flow_codes_are_explained_in_both_languages() -> None:
     """Codes a job sets through a constant (the scan above reads only literals), and the words a
     code has in one flow (FLOW_CODES), are as complete as the rest."""

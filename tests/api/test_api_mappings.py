@@ -433,3 +433,52 @@ def test_the_export_starts_with_a_bom_so_excel_reads_it_as_utf_8(client, setting
         headers=headers(),
     ).get_json()
     assert (again["updated"], again["errors"]) == (1, [])
+
+
+@pytest.mark.parametrize(
+    ("kind", "shopify_name", "typed", "words"),
+    [
+        ("card_brand", "Visa", "VISA", "the ERP card brand (codBandeira) must be a number"),
+        (
+            "card_network",
+            "Cartão de crédito",
+            " CARTÃO  DE CRÉDITO",
+            "the ERP card network (codRede) must be a number",
+        ),
+    ],
+)
+def test_card_brands_and_networks_save_list_and_round_trip_as_numbers(
+    client, settings, shops, message, rq, kind, shopify_name, typed, words
+):
+    """The card payment call's codBandeira (from Shopify's card brand) and codRede (from the
+    gateway): a line typed "VISA" is Shopify's "Visa" and resumes what waits for it, a code that is
+    no number is refused in words naming the ERP field, and the CSV exports and imports them."""
+    parked = message(shops.a, "orders", "order-1", error=MappingMissing(kind, shopify_name))
+    unmapped = client.get(f"/api/mappings/unmapped?kind={kind}", headers=headers(Role.VIEWER)).get_json()
+    assert unmapped["codes"] == [{"code": shopify_name, "waiting": 1, "side": "shopify"}]
+
+    line = {"kind": kind, "shopify_code": typed, "erp_code": "Cielo"}
+    refused = client.put("/api/mappings", json=line, headers=headers())
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["fields"] == {"erp_code": f"{words}, got 'Cielo'"}
+
+    saved = client.put("/api/mappings", json={**line, "erp_code": "12"}, headers=headers()).get_json()
+    assert (saved["created"], saved["resumed"]) == (True, 1)
+    assert ("jobs.orders.replay", (parked,)) in queued(rq, "orders")
+    again = client.put("/api/mappings", json={**line, "shopify_code": shopify_name, "erp_code": "13"},
+                       headers=headers()).get_json()  # fmt: skip
+    assert again["created"] is False
+    listed = client.get(f"/api/mappings?kind={kind}", headers=headers(Role.VIEWER)).get_json()["mappings"]
+    assert [(m["kind"], m["shopify_code"], m["erp_code"]) for m in listed] == [(kind, shopify_name, "13")]
+    assert client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"] == []
+
+    exported = client.get(f"/api/mappings/export.csv?kind={kind}", headers=headers(Role.VIEWER))
+    assert exported.get_data(as_text=True) == f"\ufeffshopify_code,erp_code,label\n{shopify_name},13,\n"
+    assert exported.headers["Content-Disposition"] == f'attachment; filename="de-para-{kind}.csv"'
+    csv_text = f"shopify_code,erp_code,label\n{typed},14,\nElo,x,\nOutra,2,\n"
+    imported = client.post("/api/mappings/import", json={"kind": kind, "csv": csv_text},
+                           headers=headers()).get_json()  # fmt: skip
+    assert (imported["created"], imported["updated"]) == (1, 1)
+    assert imported["errors"] == [{"line": 3, "message": f"{words}, got 'x'"}]
+    listed = client.get(f"/api/mappings?kind={kind}", headers=headers()).get_json()["mappings"]
+    assert sorted(m["erp_code"] for m in listed) == ["14", "2"]  # "VISA" changed Visa's line

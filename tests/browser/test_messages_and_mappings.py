@@ -107,6 +107,38 @@ def test_mappings_page_creates_a_line(open_page, fresh) -> None:
     assert page.errors == []
 
 
+def test_card_brand_and_network_lines_are_typed_numbers(open_page, fresh) -> None:
+    """The card kinds have their own tables: both codes typed (no list to pick from), a codBandeira
+    that is no number refused in Portuguese on its field, a number saved under the card brand."""
+    page = open_page("/app/mappings", kind="card_brand")
+    expect(page.get_by_role("button", name="Bandeiras de cartão", pressed=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Redes adquirentes", pressed=False)).to_be_visible()
+    page.get_by_label("Bandeira do cartão (Shopify)").fill("Visa")
+    erp = page.get_by_label("Bandeira (ERP, codBandeira)")
+    erp.fill("Cielo")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.locator("[name=erp_code]")).to_have_attribute(
+        "error", "a bandeira do cartão no ERP (codBandeira) deve ser um número"
+    )
+    erp.fill("1")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("Visa")
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop_id(fresh.settings.database_url, SHOP_DOMAIN), "card_brand")
+        assert [(r.shopify_code, r.erp_code) for r in rows] == [("Visa", "1")]
+
+    page.get_by_role("button", name="Redes adquirentes").click()
+    expect(page.get_by_role("button", name="Redes adquirentes", pressed=True)).to_be_visible()
+    page.get_by_label("Gateway de pagamento (Shopify)").fill("Cielo Checkout")
+    page.get_by_label("Rede adquirente (ERP, codRede)").fill("3")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text("Cielo Checkout")
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop_id(fresh.settings.database_url, SHOP_DOMAIN), "card_network")
+        assert [(r.shopify_code, r.erp_code) for r in rows] == [("Cielo Checkout", "3")]
+    assert page.errors == []
+
+
 def test_csv_import_then_export(open_page, fresh, tmp_path) -> None:
     page = open_page("/app/mappings", kind="carrier")
     sheet = tmp_path / "transportadoras.csv"

@@ -250,3 +250,47 @@ def test_a_company_moved_to_another_location_is_named_as_given_or_not_at_all(ses
     assert row.location_name == "CD"
     row, _ = mappings.set_location_mapping(session, shop.id, 2, LOC_B)  # the location changes company
     assert (row.nro_empresa, row.location_name) == (2, "CD")
+
+
+@pytest.mark.parametrize(
+    ("kind", "shopify_name", "typed", "words"),
+    [
+        ("card_brand", "Visa", "  VISA ", "the ERP card brand (codBandeira) must be a number"),
+        (
+            "card_network",
+            "Cartão de crédito",
+            NFD_CARD.upper(),
+            "the ERP card network (codRede) must be a number",
+        ),
+    ],
+)
+def test_card_brands_and_networks_are_numbers_mapped_from_names(session, shop, other_shop, kind, shopify_name,
+                                                                typed, words):  # fmt: skip
+    """A card payment's brand (Shopify's CardPaymentDetails.company) and its gateway (the acquirer
+    network) map to the ERP's codBandeira and codRede: numbers, or the card payment call fails on
+    every order; and names as a person types them, found as Shopify names them."""
+    missing = MappingMissing(kind, shopify_name)
+    trace.fail(session, trace.begin(session, shop.id, "orders", "o1", "shopify_to_erp"), missing)
+    with pytest.raises(ValueError) as refused:
+        mappings.upsert_mapping(session, shop.id, kind, shopify_name, "Cielo")
+    assert str(refused.value) == f"{words}, got 'Cielo'"
+    with pytest.raises(ValueError):
+        mappings.upsert_mapping(session, shop.id, kind, shopify_name, "²")  # a digit no int4 column takes
+    assert mappings.unmapped_codes_seen(session, shop.id, kind) == [(shopify_name, 1)]
+
+    _, created = mappings.upsert_mapping(session, shop.id, kind, typed, "3", "the line")
+    assert created
+    _, created = mappings.upsert_mapping(session, shop.id, kind, shopify_name, "4")  # that line, changed
+    assert not created
+    session.commit()
+    assert mappings.erp_code(session, shop.id, kind, shopify_name) == "4"
+    assert [(r.kind, r.erp_code) for r in mappings.list_mappings(session, shop.id, kind)] == [(kind, "4")]
+    assert mappings.unmapped_codes_seen(session, shop.id, kind) == []
+    assert len(trace.parked_waiting_for(session, shop.id, kind, typed)) == 1
+
+    exported = mappings.export_csv(session, shop.id, kind)
+    text = exported + "Elo,x,\n"
+    result = mappings.import_csv(session, other_shop.id, kind, text)
+    assert (result.created, result.errors) == (1, [(3, f"{words}, got 'x'")])
+    session.commit()
+    assert mappings.export_csv(session, other_shop.id, kind) == exported

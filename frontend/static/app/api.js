@@ -187,6 +187,8 @@ const FIELD_WORDS = [
   [/^nested more than (?<max>\d+) levels deep$/, "nesting"],
   [/^the ERP address (?<host>\S+) points to (?<ip>\S+), an internal address/, "address_internal"],
   [/^the ERP address must start with https:\/\/ \(not (?<scheme>[^:]*):\/\/\)/, "address_https"],
+  [/^the ERP card brand \(codBandeira\) must be a number/, "card_brand_number"],
+  [/^the ERP card network \(codRede\) must be a number/, "card_network_number"],
   [/^the ERP carrier \(SEQTRANSPORTADOR\) must be a number/, "carrier_number"],
   [/^the ERP code must be '<empresa>:<segmento>'/, "segment_market_code"],
   [/^the ERP host '(?<host>.*)' was not found/, "address_unknown_host"],

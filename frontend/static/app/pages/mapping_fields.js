@@ -1,10 +1,11 @@
 /**
  * The two code fields of a De:Para line, as pickers where the choices can be read: ERP
  * payment methods, segments and companies from the ERP, locations from Shopify. Where they
- * cannot (ERP not set up yet, carriers), plain text fields. Both kinds expose `.value`; the names
- * read for the Shopify side name its codes in the tables (a location by its name, not its gid). A code
- * given to fill in goes on the side the API says it is (`side`): a location line waits on the
- * company (stock) or on the location (orders).
+ * cannot (ERP not set up yet, carriers, card brands and networks: the app reads no list of the
+ * ERP's codBandeira or codRede, nor of the shop's gateways or card brands), plain text fields.
+ * Both kinds expose `.value`; the names read for the Shopify side name its codes in the tables (a
+ * location by its name, not its gid). A code given to fill in goes on the side the API says it is
+ * (`side`): a location line waits on the company (stock) or on the location (orders).
  */
 import { api } from "../api.js";
 import { h, select } from "../dom.js";
@@ -18,9 +19,12 @@ async function quietly(path) {
   }
 }
 
+// The kinds whose ERP side is a pick among what /api/setup/erp-choices reads (the others are typed).
+const ERP_PICKED = new Set(["payment_method", "segment_market", "location"]);
+
 /** [{value, label}] per side for `kind`; null where free text is the right input. */
 async function choicesFor(kind) {
-  const erp = kind === "carrier" ? null : await quietly("/api/setup/erp-choices");
+  const erp = ERP_PICKED.has(kind) ? await quietly("/api/setup/erp-choices") : null;
   const side = { shopify: null, erp: null };
   if (kind === "location") {
     const found = await quietly("/api/setup/locations");

@@ -1,8 +1,8 @@
 /**
  * De:Para: one table per kind (payment method, carrier, segment <-> market, company <->
- * location). The codes parked units are waiting for come first, each one click from a
- * prefilled form (the code on its own side: a company waiting for its location in the company
- * field); saving a line resumes the units waiting for it. CSV export and import.
+ * location, card brand, card network). The codes parked units are waiting for come first, each
+ * one click from a prefilled form (the code on its own side: a company waiting for its location in
+ * the company field); saving a line resumes the units waiting for it. CSV export and import.
  */
 import { api, download, fieldText, toast } from "../api.js";
 import { h, replace, table } from "../dom.js";
@@ -11,7 +11,7 @@ import { navigate, href } from "../router.js";
 import { banner, busyButton, failureBanner, savedToast, uncheckedWarning } from "../widgets.js";
 import { codeFields, fillSide } from "./mapping_fields.js";
 
-export const KINDS = ["payment_method", "carrier", "segment_market", "location"];
+export const KINDS = ["payment_method", "carrier", "segment_market", "location", "card_brand", "card_network"];
 
 /** A CSV file's text: UTF-8 when it is (its BOM dropped), else Windows-1252, what Excel in
  * Portuguese saves as "CSV". Read as UTF-8, such a file's "Cartão" became "Cart\uFFFDo", a name no
