@@ -14,10 +14,12 @@ when the shop's setting `card_payment_data` is on (the default; off for an ERP w
 What it sends, per form: the ERP's codBandeira for the card's brand (De:Para `card_brand`, by the
 brand's name as Shopify's CardPaymentDetails.company gives it) and codRede for the gateway (De:Para
 `card_network`, by the gateway's name); codBin (the BIN); nroCartao masked (the BIN, asterisks,
-the last four: never more than Shopify shows); nroAutorizacao (the transaction's authorizationCode)
-and the NSU from the gateway's receipt (receiptJson, which Shopify calls gateway-specific and not a
-stable contract: the keys in NSU_KEYS are looked for at its top level and one level down; without
-one the payment is recorded without its NSU and the message says so).
+the last four: never more than Shopify shows); the acquirer's NSU and authorisation code
+(nroAutorizacao) from the gateway's receipt (receiptJson, which Shopify calls gateway-specific and
+not a stable contract; no current typed field carries either: OrderTransaction.authorizationCode is
+deprecated in 2026-10): the keys in NSU_KEYS and AUTHORIZATION_KEYS are looked for at its top level
+and one level down; a payment whose receipt names neither is recorded without it, and its message
+says so.
 
 Failures: a brand or gateway with no De:Para line parks the message (every one missing named; the
 line resumes it by itself); the ERP refusing the call fails it with the ERP's words (Retry sends it
@@ -62,6 +64,8 @@ CARD_BRAND, CARD_NETWORK = "card_brand", "card_network"  # ledger.mappings.Mappi
 # Where Brazilian gateways put the acquirer's NSU in their receipt (compared case-insensitively):
 # "nsu" (Cielo's, Rede's, Getnet's, Mercado Pago's), "proof_of_sale" (Cielo's ProofOfSale), ...
 NSU_KEYS = ("nsu", "nsu_host", "acquirer_nsu", "proof_of_sale", "proofofsale", "nsu_sitef")
+AUTHORIZATION_KEYS = ("authorization_code", "authorizationcode", "auth_code", "codigo_autorizacao",
+                      "nro_autorizacao", "authcode")  # fmt: skip
 CANCELLED = "C"  # SITUACAOPED
 ERP_CANCELLED = "PEDIDO_CANCELADO"  # the card call's refusal of a cancelled order
 
@@ -132,7 +136,6 @@ class CardRead:
     """One transaction of OrderCardPayments: the import's fields plus the card's."""
 
     txn: Transaction
-    authorization: str | None
     receipt: str | None
     brand: str | None  # CardPaymentDetails.company; None: not a card payment
     bin: str | None
@@ -150,7 +153,6 @@ def read_cards(client: Any, gid: str) -> dict[str, CardRead] | None:
         card = details.get("__typename") == "CardPaymentDetails"
         found[order_map.numeric_id(item["id"])] = CardRead(
             txn=parse_transaction(item),
-            authorization=item.get("authorizationCode") or None,
             receipt=item.get("receiptJson") or None,
             brand=(details.get("company") or None) if card else None,
             bin=(details.get("bin") or None) if card else None,
@@ -160,7 +162,18 @@ def read_cards(client: Any, gid: str) -> dict[str, CardRead] | None:
 
 
 def nsu_of(receipt: str | None) -> str | None:
-    """The acquirer's NSU in a gateway's receipt (NSU_KEYS, at its top level, then one level down)."""
+    """The acquirer's NSU in a gateway's receipt (NSU_KEYS)."""
+    return receipt_value(receipt, NSU_KEYS)
+
+
+def authorization_of(receipt: str | None) -> str | None:
+    """The acquirer's authorisation code in a gateway's receipt (AUTHORIZATION_KEYS)."""
+    return receipt_value(receipt, AUTHORIZATION_KEYS)
+
+
+def receipt_value(receipt: str | None, keys: tuple[str, ...]) -> str | None:
+    """The first of `keys` (compared case-insensitively) a gateway's receipt gives a text or a number,
+    at its top level, then one level down; None when none does, or the receipt is no JSON object."""
     try:
         data = json.loads(receipt) if receipt else None
     except ValueError:
@@ -170,7 +183,7 @@ def nsu_of(receipt: str | None) -> str | None:
     levels = [data, *(value for value in data.values() if isinstance(value, dict))]
     for level in levels:
         keyed = {str(key).casefold(): value for key, value in level.items()}
-        for key in NSU_KEYS:
+        for key in keys:
             value = keyed.get(key)
             if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
                 return str(value).strip()
@@ -282,26 +295,19 @@ def _inputs(
                 network=int(network.erp_code),
                 brand=int(brand.erp_code),
                 bin=card.bin,
-                authorization=card.authorization,
+                authorization=authorization_of(card.receipt),
             )
         )
     if brands or networks:
         nro = link.nro_pedvenda
         named = [f"card brand {b!r}" for b in brands] + [f"card network of gateway {g!r}" for g in networks]
-        kind, code = (CARD_BRAND, next(iter(brands))) if brands else (CARD_NETWORK, next(iter(networks)))
-        words = (
-            ("card_brand_unmapped", {"nro": nro, "brands": ", ".join(brands)})
-            if brands
-            else ("card_network_unmapped", {"nro": nro, "gateways": ", ".join(networks)})
-        )
-        raise MappingMissing(
-            kind,
-            code,
-            f"ERP order {nro}: no De:Para line for the {', '.join(named)}: its card data waits for it",
-            words=words,
-            brands=list(brands),
-            gateways=list(networks),
-        )
+        text = f"ERP order {nro}: no De:Para line for the {', '.join(named)}: its card data waits for it"
+        detail = {"brands": list(brands), "gateways": list(networks)}
+        if brands:  # parked on the first missing line; its line resumes it, which parks on the next
+            words = ("card_brand_unmapped", {"nro": nro, "brands": ", ".join(brands)})
+            raise MappingMissing(CARD_BRAND, next(iter(brands)), text, words=words, **detail)
+        words = ("card_network_unmapped", {"nro": nro, "gateways": ", ".join(networks)})
+        raise MappingMissing(CARD_NETWORK, next(iter(networks)), text, words=words, **detail)
     return inputs
 
 
@@ -318,4 +324,9 @@ def _recorded(card: CardPaymentInput, read: CardRead) -> dict[str, Any]:
         "authorization": card.authorization,
         "nsu": card.nsu,
         **({} if card.nsu else {"nsu_missing": "the gateway's receipt names no NSU"}),
+        **(
+            {}
+            if card.authorization
+            else {"authorization_missing": "the gateway's receipt names no authorisation code"}
+        ),
     }

@@ -229,6 +229,20 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Check the order in Shopify; nothing to send.",
         ),
     ),
+    # the card call (jobs.card_payments): the ERP order has no form of that idPagtoCanalVenda
+    "PAGAMENTO_NAO_ENCONTRADO": (
+        (
+            "O pedido do ERP não tem a forma de pagamento a que estes dados de cartão se referem.",
+            "The ERP order has no payment form these card data belong to.",
+        ),
+        (
+            "As formas de pagamento do pedido mudaram no ERP (trocadas à mão?): registre os dados do "
+            "cartão no ERP à mão e marque esta mensagem como resolvida. Tentar de novo dará a mesma "
+            "resposta.",
+            "The order's payment forms changed in the ERP (replaced by hand?): record the card data in "
+            "the ERP by hand and mark this message as handled. Retry gets the same answer.",
+        ),
+    ),
     "PEDIDO_NAO_ENCONTRADO": (
         ("O ERP não encontrou o pedido.", "The ERP could not find the order."),
         (

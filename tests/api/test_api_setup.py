@@ -185,6 +185,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "cancel_refund": True,
         "cancel_notify_customer": False,
         "fulfillment_notify_customer": False,
+        "card_payment_data": True,
         "publish_to": None,
         "ignored_companies": [],
         "marketplace_sources": [],

@@ -110,6 +110,18 @@ def test_an_unmapped_brand_parks_the_card_data_not_the_order_and_its_line_resume
     assert (card["codBandeira"], card["codRede"]) == (4, 9)
 
 
+def test_a_lost_card_job_is_sent_by_the_orders_catch_up(world, monkeypatch):
+    map_cards(world)
+    monkeypatch.setattr(card_payments, "enqueue", lambda shop_id, num: None)  # Redis lost it
+    gid = world.place(gateway="cartao", capture="automatic")
+    world.drain()
+    assert card_message(world, gid).status == MessageStatus.PENDING.value
+    assert orders.run(world.shop_id, stale_after_seconds=0)["stale"] == 1
+    world.drain()
+    assert card_message(world, gid).status == MessageStatus.DONE.value
+    assert len(recorded(world, gid)) == 1
+
+
 def test_the_setting_off_sends_no_card_data(world):
     map_cards(world)
     with session_scope() as session:
