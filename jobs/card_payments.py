@@ -238,8 +238,10 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
     read = read_cards(order_clients.admin_client(shop.domain), gid)
     cards = [read[i] for i in ids if read and i in read and read[i].brand is not None]
     if not cards:
-        trace.skip(session, message, f"ERP order {nro}: none of its payments was made by card",
-                   words=("card_none", {"nro": nro}))  # fmt: skip
+        text = (
+            f"ERP order {nro}: Shopify shows no card details (brand, BIN) for its payments: nothing to record"
+        )
+        trace.skip(session, message, text, words=("card_none", {"nro": nro}))
         return "skipped"
     inputs = _inputs(session, shop_id, request, settings, link, cards)
     erp = order_clients.erp_client(shop_id)
@@ -320,7 +322,7 @@ def _recorded(card: CardPaymentInput, read: CardRead) -> dict[str, Any]:
         "cod_bandeira": card.brand,
         "cod_rede": card.network,
         "bin": card.bin,
-        "card": card.card_number,
+        "card_number": card.card_number,  # both erased by a customer's redaction (ledger.privacy)
         "authorization": card.authorization,
         "nsu": card.nsu,
         **({} if card.nsu else {"nsu_missing": "the gateway's receipt names no NSU"}),

@@ -54,6 +54,8 @@ PII_KEYS = frozenset({
     "documento", "taxid", "taxnumber", "inscestadualrg", "rg", "nomerazao", "nomerazaosocial",
     "nomefantasia", "fantasia", "birthday", "birthdate", "dateofbirth", "dtanascfund", "latitude",
     "longitude", "browserip", "clientip", "ip", "note", "sexo", "estadocivil",
+    # a card's masked number and BIN (jobs.card_payments keeps them on the message it sent them with)
+    "cardnumber", "nrocartao", "accountnumber", "bin", "codbin",
 })
 # Objects that describe a person or an address: inside them `name`, `city`... are personal too
 # (a product's or a line item's `name` is not).

@@ -136,8 +136,9 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} is cancelled: no card receivable to reconcile",
     ),
     "card_none": (
-        "pedido {nro} do ERP: nenhum dos seus pagamentos foi feito com cartão",
-        "ERP order {nro}: none of its payments was made by card",
+        "pedido {nro} do ERP: a Shopify não mostra dados de cartão (bandeira, BIN) dos seus pagamentos: "
+        "nada a registrar",
+        "ERP order {nro}: Shopify shows no card details (brand, BIN) for its payments: nothing to record",
     ),
     "payment_lost_done_with": (
         "O pedido {nro} do ERP está faturado ou cancelado: não há mais o que impedir",

@@ -15,6 +15,8 @@ from ledger.errors import Transient
 from ledger.models import Message, MessageStatus, Shop
 from shopify_app.enqueue import resume_parked
 
+from .test_edits_and_cancels import change_order
+
 CARD_GATEWAY = "Cartão de crédito"  # the sandbox checkout's "cartao"
 
 
@@ -71,7 +73,8 @@ def test_a_card_order_records_its_card_payment_in_the_erp_once(world, capture, c
     assert card["codBin"] == "411111" and card["nroCartao"] == "411111******4242"
     assert card["nroAutorizacao"] == txn["authorizationCode"] and card["nsu"] == receipt["nsu"]
     [sent] = message.response_payload["cards"]
-    assert sent["nsu"] == receipt["nsu"] and sent["card"] == "411111******4242"  # never the whole number
+    assert sent["nsu"] == receipt["nsu"] and sent["card_number"] == "411111******4242"  # never the whole one
+    assert "authorization_missing" not in sent and "nsu_missing" not in sent
     assert orders.replay(message.id) == "done"  # a repeat: the ERP keeps one record
     assert len(recorded(world, gid)) == 1
 
@@ -120,6 +123,34 @@ def test_a_lost_card_job_is_sent_by_the_orders_catch_up(world, monkeypatch):
     world.drain()
     assert card_message(world, gid).status == MessageStatus.DONE.value
     assert len(recorded(world, gid)) == 1
+
+
+def test_a_receipt_without_nsu_sends_the_rest_and_a_payment_without_card_details_is_skipped(
+    world, monkeypatch
+):
+    """Gateways differ: one's receipt names no NSU nor authorisation (sent without them, said on the
+    message); a payments app whose payment Shopify gives no card details for has nothing to record."""
+    map_cards(world)
+    monkeypatch.setattr(card_payments, "enqueue", lambda shop_id, num: None)
+    first, second = world.place(gateway="cartao"), world.place(gateway="cartao")
+    world.drain()
+
+    def bare_receipt(ctx, order):
+        order["_transactions"][0]["receiptJson"] = '{"tid": "T1"}'
+
+    def no_details(ctx, order):
+        order["_transactions"][0]["paymentDetails"] = None
+
+    change_order(world, first, bare_receipt)
+    change_order(world, second, no_details)
+    assert orders.replay(card_message(world, first).id) == "done"
+    [card] = recorded(world, first)
+    assert card["nsu"] is None and card["nroAutorizacao"] is None and card["codBin"] == "411111"
+    [sent] = card_message(world, first).response_payload["cards"]
+    assert sent["nsu_missing"] and sent["authorization_missing"]
+    assert orders.replay(card_message(world, second).id) == "skipped"
+    assert card_message(world, second).error_detail["skip"]["key"] == "card_none"
+    assert recorded(world, second) == []
 
 
 def test_the_setting_off_sends_no_card_data(world):

@@ -140,3 +140,14 @@ def test_scrub_text_redacts_a_delivery_address_named_in_a_note():
     assert "Rua" not in clean and "Ana" not in clean and "campainha" not in clean, clean
     assert 'changed in Shopify to "[redacted]", but ERP order 7' in clean  # each quote whole
     assert 'still says "[redacted]" and the order' in clean
+
+
+def test_scrub_erases_a_card_payments_masked_number_and_bin_and_keeps_its_receivable_ids():
+    """jobs.card_payments keeps what it sent the ERP on its message: a customer's redaction takes the
+    card's masked number and BIN (with the order they point at the person), not the NSU or codes."""
+    sent = {"nro_pedvenda": 5, "cards": [{"id_pagto": "9", "brand": "Visa", "bin": "411111",
+            "card_number": "411111******4242", "nsu": "000000001", "cod_bandeira": 1}]}  # fmt: skip
+    [card] = scrub(sent)["cards"]
+    assert card["card_number"] == card["bin"] == REDACTED
+    kept = (card["id_pagto"], card["nsu"], card["cod_bandeira"], card["brand"])
+    assert kept == ("9", "000000001", 1, "Visa")
