@@ -40,14 +40,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
 from erp.records import CardPaymentInput, OrderInput, PaymentInput
 from jobs import order_clients, order_map
 from jobs.order_lookup import find_link
-from ledger import mappings, queues, shop_settings, trace
+from ledger import mappings, queues, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
 from ledger.flows import SHOPIFY_TO_ERP
@@ -89,46 +88,34 @@ def card_payment_ids(order: Order, payments: Iterable[PaymentInput]) -> list[str
 
 def leave(
     session: Session, shop_id: int, order: Order, nro: int, posted: OrderInput, settings: Mapping[str, Any]
-) -> bool:
+) -> int | None:
     """The card message left pending in the caller's transaction (the one recording the ERP number),
-    when the shop sends card data and some form posted was paid by card; returns whether it was.
+    when the shop sends card data and some form posted was paid by card: its id (for `enqueue` after
+    the commit), else None.
     Its request keeps the forms and the sales channel they were posted under (the ERP finds the
     order by seqCanalVenda + idPedidoCanalVenda: a setting changed since must not lose it)."""
     ids = card_payment_ids(order, posted.payments)
     if not ids or not settings.get(SETTING, True):
-        return False
+        return None
     num = order_map.numeric_id(order.id)
     request = {
         "payments": ids,
         "seq_canal_venda": posted.seq_canal_venda,
         "channel_order_id": posted.channel_order_id,
     }
-    trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=order.id, erp_id=str(nro),
-                search=[num, order.name, nro], request=request, job_id=job_id(shop_id, num))  # fmt: skip
-    return True
+    message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=order.id,
+                          erp_id=str(nro), search=[num, order.name, nro], request=request,
+                          job_id=job_id(shop_id, num))  # fmt: skip
+    return message.id
 
 
-def enqueue(shop_id: int, num: str) -> None:
+def enqueue(shop_id: int, num: str, message_id: int) -> None:
     """Enqueue the card message `leave` left; Redis failing only delays it (the catch-up replays it)."""
     try:
-        with session_scope() as session:
-            message = _message(session, shop_id, num)
-            message_id = message.id if message is not None else None
-        if message_id is not None:
-            queues.enqueue(
-                JOB, message_id, queue=queues.ORDERS, job_id=job_id(shop_id, num), replace_ended=True
-            )
+        queues.enqueue(JOB, message_id, queue=queues.ORDERS, job_id=job_id(shop_id, num), replace_ended=True)
     except RedisError as exc:
         log.warning("orders: order %s: its card data was not enqueued (%s); the catch-up sends it",
                     num, type(exc).__name__)  # fmt: skip
-
-
-def _message(session: Session, shop_id: int, num: str) -> Message | None:
-    return session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
-        )
-    ).one_or_none()
 
 
 @dataclass(frozen=True)
@@ -229,12 +216,9 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
         return "skipped"
     nro = link.nro_pedvenda
     if (link.erp_status or "") == CANCELLED:
-        trace.skip(session, message, f"ERP order {nro} is cancelled: no card receivable to reconcile",
-                   words=("card_erp_cancelled", {"nro": nro}))  # fmt: skip
-        return "skipped"
+        return _cancelled(session, message, nro)
     shop = session.get(Shop, shop_id)
     assert shop is not None
-    settings = shop_settings.effective(shop)
     read = read_cards(order_clients.admin_client(shop.domain), gid)
     cards = [read[i] for i in ids if read and i in read and read[i].brand is not None]
     if not cards:
@@ -243,7 +227,7 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
         )
         trace.skip(session, message, text, words=("card_none", {"nro": nro}))
         return "skipped"
-    inputs = _inputs(session, shop_id, request, settings, link, cards)
+    inputs = _inputs(session, shop_id, request, nro, cards)
     erp = order_clients.erp_client(shop_id)
     try:
         for card in inputs:
@@ -251,9 +235,7 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
     except ErpRejected as exc:
         if exc.codigo != ERP_CANCELLED:
             raise
-        trace.skip(session, message, f"ERP order {nro} is cancelled: no card receivable to reconcile",
-                   words=("card_erp_cancelled", {"nro": nro}))  # fmt: skip
-        return "skipped"  # cancelled in the ERP after the link last heard of it
+        return _cancelled(session, message, nro)  # cancelled in the ERP after the link last heard of it
     sent = [_recorded(card, read_card) for card, read_card in zip(inputs, cards, strict=True)]
     trace.succeed(session, message, response={"nro_pedvenda": nro, "cards": sent}, erp_id=str(nro))
     log.info("orders: ERP order %s: %d card payment(s) recorded", nro, len(sent),
@@ -261,13 +243,14 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
     return "done"
 
 
+def _cancelled(session: Session, message: Message, nro: int) -> str:
+    trace.skip(session, message, f"ERP order {nro} is cancelled: no card receivable to reconcile",
+               words=("card_erp_cancelled", {"nro": nro}))  # fmt: skip
+    return "skipped"
+
+
 def _inputs(
-    session: Session,
-    shop_id: int,
-    request: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    link: Any,
-    cards: list[CardRead],
+    session: Session, shop_id: int, request: Mapping[str, Any], nro: int, cards: list[CardRead]
 ) -> list[CardPaymentInput]:
     """One input per card payment; every brand and gateway with no De:Para line named at once.
 
@@ -288,9 +271,8 @@ def _inputs(
             continue
         inputs.append(
             CardPaymentInput(
-                seq_canal_venda=int(request.get("seq_canal_venda") or settings["seq_canal_venda"]),
-                channel_order_id=request.get("channel_order_id")
-                or order_map.channel_order_id(link.shopify_order_id),
+                seq_canal_venda=int(request["seq_canal_venda"]),  # as the order was posted (`leave`)
+                channel_order_id=request["channel_order_id"],
                 channel_payment_id=order_map.numeric_id(card.txn.id),
                 nsu=nsu_of(card.receipt),
                 card_number=masked(card.bin, card.number),
@@ -301,7 +283,6 @@ def _inputs(
             )
         )
     if brands or networks:
-        nro = link.nro_pedvenda
         named = [f"card brand {b!r}" for b in brands] + [f"card network of gateway {g!r}" for g in networks]
         text = f"ERP order {nro}: no De:Para line for the {', '.join(named)}: its card data waits for it"
         detail = {"brands": list(brands), "gateways": list(networks)}

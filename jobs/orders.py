@@ -544,7 +544,7 @@ def _import_locked(
             _leave_recheck(session, shop_id, gid, num)
         cancellation = _open_cancellation(session, shop_id, num) if follow_cancellation else None
         # each card payment's data, for the ERP's card receivables: its own message, sent after
-        cards = card_payments.leave(
+        card_message = card_payments.leave(
             session, shop_id, read.order, result.nro_pedvenda, prepared.order_input, settings
         )
         message = session.get(Message, message_id)
@@ -568,8 +568,8 @@ def _import_locked(
     )
     if recheck:
         _recheck_lines(shop_id, gid, num)
-    if cards:
-        card_payments.enqueue(shop_id, num)
+    if card_message is not None:
+        card_payments.enqueue(shop_id, num, card_message)
     if cancellation is not None:
         _follow_cancellation(shop_id, num, cancellation)
     return "done"

@@ -115,7 +115,7 @@ def test_an_unmapped_brand_parks_the_card_data_not_the_order_and_its_line_resume
 
 def test_a_lost_card_job_is_sent_by_the_orders_catch_up(world, monkeypatch):
     map_cards(world)
-    monkeypatch.setattr(card_payments, "enqueue", lambda shop_id, num: None)  # Redis lost it
+    monkeypatch.setattr(card_payments, "enqueue", lambda shop_id, num, message_id: None)  # Redis lost it
     gid = world.place(gateway="cartao", capture="automatic")
     world.drain()
     assert card_message(world, gid).status == MessageStatus.PENDING.value
@@ -131,7 +131,7 @@ def test_a_receipt_without_nsu_sends_the_rest_and_a_payment_without_card_details
     """Gateways differ: one's receipt names no NSU nor authorisation (sent without them, said on the
     message); a payments app whose payment Shopify gives no card details for has nothing to record."""
     map_cards(world)
-    monkeypatch.setattr(card_payments, "enqueue", lambda shop_id, num: None)
+    monkeypatch.setattr(card_payments, "enqueue", lambda shop_id, num, message_id: None)
     first, second = world.place(gateway="cartao"), world.place(gateway="cartao")
     world.drain()
 
