@@ -27,8 +27,14 @@ again); the ERP or Shopify down is Transient (RQ retries, then the catch-up). An
 the ERP, or no longer in it, is skipped: there is no receivable left to reconcile. The ERP keeps one
 record per (order, idPagtoCanalVenda), so a repeat changes nothing.
 
-Not covered: a card payment added by a later Shopify edit (its payment form reaches the ERP with the
-edit's PUT, its card data does not); a card payment of an order linked to an ERP order by hand.
+A card payment added later (an edit raised the total and the buyer paid the rest by card): its form
+reaches the ERP with the edit's PUT (jobs.order_edits.to_erp), which then hands the forms it sent to
+`follow`: the card forms the message does not name yet are added to it and it runs again (the ERP's
+repeat of the forms already recorded changes nothing); an order whose import had no card payment gets
+its card message then, under the sales channel and order id its import posted (one linked by hand,
+which the ERP knows under no channel order id, none).
+
+Not covered: a card payment of an order linked to an ERP order by hand.
 """
 
 from __future__ import annotations
@@ -73,8 +79,9 @@ def unit_key(order_id: str | int) -> str:
     return f"{PREFIX}{order_map.numeric_id(order_id)}"
 
 
-def job_id(shop_id: int, num: str) -> str:
-    return queues.job_key("card-payments", shop_id, num)
+def job_id(shop_id: int, num: str, attempt: int | None = None) -> str:
+    """The card message's job id; `follow`'s jobs carry the attempt they were begun for."""
+    return queues.job_key("card-payments", shop_id, num, *([] if attempt is None else [attempt]))
 
 
 def card_payment_ids(order: Order, payments: Iterable[PaymentInput]) -> list[str]:
@@ -109,10 +116,66 @@ def leave(
     return message.id
 
 
-def enqueue(shop_id: int, num: str, message_id: int) -> None:
-    """Enqueue the card message `leave` left; Redis failing only delays it (the catch-up replays it)."""
+def follow(
+    session: Session,
+    shop_id: int,
+    order: Order,
+    nro: int,
+    payments: Iterable[PaymentInput],
+    settings: Mapping[str, Any],
+) -> tuple[int, str] | None:
+    """After an edit's PUT sent `payments` to ERP order `nro`: the card message (re)opened in the
+    caller's transaction when some card form among them is not named by it yet, naming those it
+    named and the new ones: its id and its job's (for `enqueue` after the commit), else None.
+
+    The sales channel and order id are those the card message was left with, else those the order's
+    import posted (its kept input: jobs.order_posted); an order the import did not post (linked by
+    hand) gets none."""
+    ids = card_payment_ids(order, payments)
+    if not ids or not settings.get(SETTING, True):
+        return None
+    num = order_map.numeric_id(order.id)
+    key = unit_key(num)
+    found = next(trace.unit_messages(session, shop_id, FLOW, [key]), None)
+    before = dict(found.request_payload or {}) if found is not None else {}
+    named = [str(i) for i in before.get("payments") or []]
+    added = [i for i in ids if i not in named]
+    if not added:
+        return None
+    header = before or _posted_header(session, shop_id, num)
+    if header is None:  # not posted by the import (linked by hand): the ERP finds no such channel order
+        return None
+    request = {
+        "payments": named + added,
+        "seq_canal_venda": header["seq_canal_venda"],
+        "channel_order_id": header["channel_order_id"],
+    }
+    message = trace.begin(session, shop_id, FLOW, key, SHOPIFY_TO_ERP, shopify_id=order.id, erp_id=str(nro),
+                          search=[num, order.name, nro], request=request)  # fmt: skip
+    # A job of its own: the message's earlier job may still be running on the forms it read before
+    # (it may then close the message done), so this one must run after it whatever it does.
+    message.job_id = job_id(shop_id, num, message.attempts)
+    return message.id, message.job_id
+
+
+def _posted_header(session: Session, shop_id: int, num: str) -> dict[str, Any] | None:
+    """The sales channel and channel order id the order's import posted it under (its kept input:
+    jobs.order_posted); None when the import kept none."""
+    from jobs import order_posted, orders
+
+    imported = next(trace.unit_messages(session, shop_id, orders.FLOW, [orders.unit_key(num)]), None)
+    posted = order_posted.stored(imported.request_payload if imported is not None else None) or {}
+    if posted.get("seq_canal_venda") is None or not posted.get("channel_order_id"):
+        return None
+    return {"seq_canal_venda": posted["seq_canal_venda"], "channel_order_id": posted["channel_order_id"]}
+
+
+def enqueue(shop_id: int, num: str, message_id: int, job: str | None = None) -> None:
+    """Enqueue the card message `leave` (or `follow`: `job`, its job id) left; Redis failing only
+    delays it (the catch-up replays it)."""
     try:
-        queues.enqueue(JOB, message_id, queue=queues.ORDERS, job_id=job_id(shop_id, num), replace_ended=True)
+        job = job or job_id(shop_id, num)
+        queues.enqueue(JOB, message_id, queue=queues.ORDERS, job_id=job, replace_ended=True)
     except RedisError as exc:
         log.warning("orders: order %s: its card data was not enqueued (%s); the catch-up sends it",
                     num, type(exc).__name__)  # fmt: skip

@@ -81,7 +81,7 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpAuthError, ErpRejected
 from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
-from jobs import order_clients, order_generation, order_map, order_waits
+from jobs import card_payments, order_clients, order_generation, order_map, order_waits
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
@@ -412,6 +412,12 @@ def _apply(
         search=[nro],
     )
     log.info("order_edits: edit %s applied to ERP order %s (%s changes)", edit_id, nro, len(changes))
+    # a card payment the edit's forms brought (the rest paid by card): its data, as the import's
+    settings = (shop.settings or {}) if shop else {}
+    card = card_payments.follow(session, shop_id, read.order, nro, payments, settings)
+    if card is not None:
+        session.commit()  # its message is in the ledger before its job is enqueued
+        card_payments.enqueue(shop_id, order_map.numeric_id(link.shopify_order_id), *card)
     return "done"
 
 

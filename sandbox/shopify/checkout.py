@@ -554,14 +554,23 @@ def mark_paid(sandbox: Sandbox, shop: str, order_id: str) -> dict[str, Any]:
     return order
 
 
-def pay_balance(sandbox: Sandbox, shop: str, order_id: str, gateway: str = "pix") -> dict[str, Any]:
+def pay_balance(
+    sandbox: Sandbox, shop: str, order_id: str, gateway: str = "pix", card_brand: str = "Visa"
+) -> dict[str, Any]:
     """The buyer paid what the order still owes (totalOutstandingSet: an edit raised its total) by a
-    sale of `gateway`. Sends orders/paid and orders/updated. Returns the order document."""
+    sale of `gateway`; a card's carries its details (`card_brand`, CARD_BRANDS), authorisation code and
+    receipt, as the checkout's. Sends orders/paid and orders/updated. Returns the order document."""
+    if gateway in CARDS and card_brand not in CARD_BRANDS:
+        raise CheckoutError(f"card_brand is a card payment's brand, one of {sorted(CARD_BRANDS)}")
     with _order_change(sandbox, shop, order_id, "orders/paid", "orders/updated") as (ctx, order):
         owed = Decimal(order["totalOutstandingSet"]["shopMoney"]["amount"])
         if owed > 0:
-            txn = order_store.new_transaction(ctx, "SALE", "SUCCESS", gateway_name(gateway), owed)
+            card = "•••• •••• •••• 4242" if gateway in CARDS else None
+            name = gateway_name(gateway)
+            txn = order_store.new_transaction(ctx, "SALE", "SUCCESS", name, owed, account=card)
             txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
+            if card is not None:
+                _card_details(ctx, txn, card_brand)
             order["_transactions"].append(txn)
     return order
 
