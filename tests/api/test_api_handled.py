@@ -105,6 +105,32 @@ def test_closing_an_erp_event_clears_its_own_note_only(client, settings, shops, 
     assert event.after["notes_cleared"] == ["order_edits (ERP event #12)"]  # its slot, never its words
 
 
+def test_closing_a_card_payment_message_leaves_the_orders_flows_own_note(client, settings, shops, message):
+    """The card data's message is in the orders flow beside the import's, but about the card only:
+    closing it leaves the note the import left on the order (it has its own topic, "card payment")."""
+    order = seed_order(settings, shops.a, "#1001", 555)
+    own = "orders: ERP order 555 was posted, but its customer's phone could not be sent"
+    with session_scope(settings.database_url) as session:
+        order_notes.put(session.get(OrderLink, order), "orders", own)
+    refused = Rejected("the ERP refused the card data", system="consinco", code="REQUISICAO_INVALIDA")
+    mid = message(shops.a, "orders", "card:1001", shopify_id=GID, erp_id="555", error=refused)
+    page = client.get("/api/orders?status=needs_attention", headers=headers()).get_json()
+    [shown] = [o["attention_notes"] for o in page["orders"] if o["shopify_order_id"] == GID]
+    # two notes: the import's own (no message closes it) and the card message's, on its own topic
+    labels = [(n["label"], n["message_id"]) for n in shown]
+    assert labels == [("orders", None), ("orders (card payment)", mid)]
+    answer = client.post(
+        f"/api/messages/{mid}/handled", json={"note": "typed in the ERP's card screen"}, headers=headers()
+    )
+    assert answer.status_code == 200, answer.get_json()
+    with session_scope(settings.database_url) as session:
+        left = [n.text for n in order_notes.notes(session.get(OrderLink, order))]
+        [event] = session.query(AuditEvent).filter(AuditEvent.action == "message.handled").all()
+    assert left == [own]
+    assert event.after["notes_cleared"] == []
+    assert order_notes.topic_of("card:1001") == "card payment"
+
+
 def test_closing_an_event_of_the_erp_the_shop_moved_to_clears_that_erps_note(
     client, settings, shops, message
 ):
