@@ -52,9 +52,11 @@ the ERP's cut. The echo of a picking that cut every item
 order; not an edit to undo.
 
 An edit applied sends the ERP order's payment forms again (formaPagtoDto: jobs.order_map
-.map_payments for the new total, as the import maps them), so they keep summing to its total. An
-edit the ERP refuses for a reason of its own (not "too late") fails with the ERP's words and
-flags the link (`refused`): the edit was NOT applied; the note is cleared when an edit applies.
+.map_payments for the new total, as the import maps them), so they keep summing to its total; a
+card payment among them the card data was not sent for (the rest paid by card) gets it then
+(jobs.card_payments.follow). An edit the ERP refuses for a reason of its own (not "too late")
+fails with the ERP's words and flags the link (`refused`): the edit was NOT applied; the note is
+cleared when an edit applies.
 An edit the ERP no longer takes that added a line it cannot sell (a product made in Shopify, a
 custom item) is flagged as too late, the line named "not an ERP product": not parked waiting for a
 binding, which would resume nothing. One the ERP would still take is held back whole and the order
