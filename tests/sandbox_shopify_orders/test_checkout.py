@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+import pytest
 from stdnum.br import cnpj, cpf
 
 from sandbox.shopify import checkout
@@ -110,3 +111,14 @@ def test_orders_create_webhook_is_signed_and_has_no_tax_id(
     digits = "".join(c for c in tax_id if c.isalnum())
     assert tax_id not in creates[0].body.decode() and digits not in creates[0].body.decode()
     assert len(receiver.topics("orders/paid")) == 1
+
+
+def test_the_rest_paid_by_card_needs_a_known_brand(shop: ShopClient, catalogue: Catalogue) -> None:
+    """pay_balance by card carries CardPaymentDetails of a brand the sandbox knows (CARD_BRANDS), as
+    the checkout's first payment: any other is refused before the order changes."""
+    order_id = checkout.place_order(shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-1", "quantity": 1}],
+                                    gateway="pix", shipping=None, seed=1)  # fmt: skip
+    before = order(shop, order_id)
+    with pytest.raises(checkout.CheckoutError, match="card_brand"):
+        checkout.pay_balance(shop.handle.sandbox, "acme", order_id, gateway="cartao", card_brand="Diners")
+    assert order(shop, order_id) == before
