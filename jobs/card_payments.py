@@ -104,16 +104,9 @@ def leave(
     ids = card_payment_ids(order, posted.payments)
     if not ids or not settings.get(SETTING, True):
         return None
-    num = order_map.numeric_id(order.id)
-    request = {
-        "payments": ids,
-        "seq_canal_venda": posted.seq_canal_venda,
-        "channel_order_id": posted.channel_order_id,
-    }
-    message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=order.id,
-                          erp_id=str(nro), search=[num, order.name, nro], request=request,
-                          job_id=job_id(shop_id, num))  # fmt: skip
-    return message.id
+    header = {"seq_canal_venda": posted.seq_canal_venda, "channel_order_id": posted.channel_order_id}
+    job = job_id(shop_id, order_map.numeric_id(order.id))
+    return _begin(session, shop_id, order, nro, ids, header, job).id
 
 
 def follow(
@@ -145,17 +138,33 @@ def follow(
     header = before or _posted_header(session, shop_id, num)
     if header is None:  # not posted by the import (linked by hand): the ERP finds no such channel order
         return None
-    request = {
-        "payments": named + added,
-        "seq_canal_venda": header["seq_canal_venda"],
-        "channel_order_id": header["channel_order_id"],
-    }
-    message = trace.begin(session, shop_id, FLOW, key, SHOPIFY_TO_ERP, shopify_id=order.id, erp_id=str(nro),
-                          search=[num, order.name, nro], request=request)  # fmt: skip
+    message = _begin(session, shop_id, order, nro, named + added, header)
     # A job of its own: the message's earlier job may still be running on the forms it read before
     # (it may then close the message done), so this one must run after it whatever it does.
     message.job_id = job_id(shop_id, num, message.attempts)
     return message.id, message.job_id
+
+
+def _begin(
+    session: Session,
+    shop_id: int,
+    order: Order,
+    nro: int,
+    ids: list[str],
+    header: Mapping[str, Any],
+    job: str | None = None,
+) -> Message:
+    """The card message of `order` begun (pending) naming the forms `ids` and the sales channel and
+    channel order id (`header`) the ERP knows the order by; `job`: its job's id (None: this job's)."""
+    num = order_map.numeric_id(order.id)
+    request = {
+        "payments": ids,
+        "seq_canal_venda": header["seq_canal_venda"],
+        "channel_order_id": header["channel_order_id"],
+    }
+    return trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=order.id,
+                       erp_id=str(nro), search=[num, order.name, nro], request=request,
+                       job_id=job)  # fmt: skip
 
 
 def _posted_header(session: Session, shop_id: int, num: str) -> dict[str, Any] | None:
