@@ -195,20 +195,27 @@ def _pay(
     boleto a pending sale, a manual method (cash on delivery) a pending sale of a manual gateway.
     A card's carries its details (CardPaymentDetails of `brand`), its authorisation code and a
     receipt with the acquirer's NSU, as Brazilian card gateways attach it."""
-    name = gateway_name(gateway, name)
     total = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
-    card = "•••• •••• •••• 4242" if gateway in CARDS else None
     if gateway in ("boleto", *MANUAL_GATEWAYS):
         kind, status = "SALE", "PENDING"
     elif gateway in CARDS and capture == "manual":
         kind, status = "AUTHORIZATION", "SUCCESS"
     else:
         kind, status = "SALE", "SUCCESS"
-    txn = order_store.new_transaction(ctx, kind, status, name, total, account=card)
+    order["_transactions"].append(_payment(ctx, kind, status, gateway, total, brand, name))
+
+
+def _payment(
+    ctx: Ctx, kind: str, status: str, gateway: str, amount: Decimal, brand: str, name: str | None = None
+) -> dict[str, Any]:
+    """A new transaction of `gateway` (a manual method's own `name` when given); a card's carries its
+    details (CardPaymentDetails of `brand`), authorisation code and receipt (`_card_details`)."""
+    card = "•••• •••• •••• 4242" if gateway in CARDS else None
+    txn = order_store.new_transaction(ctx, kind, status, gateway_name(gateway, name), amount, account=card)
     txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
     if card is not None:
         _card_details(ctx, txn, brand)
-    order["_transactions"].append(txn)
+    return txn
 
 
 def _card_details(ctx: Ctx, txn: dict[str, Any], brand: str) -> None:
@@ -565,13 +572,7 @@ def pay_balance(
     with _order_change(sandbox, shop, order_id, "orders/paid", "orders/updated") as (ctx, order):
         owed = Decimal(order["totalOutstandingSet"]["shopMoney"]["amount"])
         if owed > 0:
-            card = "•••• •••• •••• 4242" if gateway in CARDS else None
-            name = gateway_name(gateway)
-            txn = order_store.new_transaction(ctx, "SALE", "SUCCESS", name, owed, account=card)
-            txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
-            if card is not None:
-                _card_details(ctx, txn, card_brand)
-            order["_transactions"].append(txn)
+            order["_transactions"].append(_payment(ctx, "SALE", "SUCCESS", gateway, owed, card_brand))
     return order
 
 
