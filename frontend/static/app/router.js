@@ -22,6 +22,9 @@ const loaders = {
 
 let current = null;
 let context = null;
+// Bumped by every go() and stop(): a render that finishes after a later navigation (a slow
+// page's data still loading when the user clicked elsewhere) is dropped, not shown over it.
+let generation = 0;
 
 /** The page name and its sub-path for a pathname: /app/messages/42 -> ["messages", "42"]. */
 export function parse(pathname) {
@@ -50,6 +53,7 @@ export function navigate(url, { replaceState = false } = {}) {
 }
 
 async function go() {
+  const mine = ++generation;
   const [parsed, sub] = parse(window.location.pathname);
   const name = parsed || context.home;
   if (!parsed) window.history.replaceState({}, "", href(name));
@@ -61,13 +65,19 @@ async function go() {
   }
   const root = document.getElementById("app");
   const module = await loaders[name]();
+  if (mine !== generation) return;
   const view = await module.render({ ...context, sub, query: new URLSearchParams(window.location.search) });
+  if (mine !== generation) {
+    if (view.dispose) view.dispose();
+    return;
+  }
   current = view;
   replace(root, view.element);
 }
 
 /** Stop the page shown (its polling): the page is being replaced by something else. */
 export function stop() {
+  generation += 1;
   if (current && current.dispose) current.dispose();
   current = null;
 }

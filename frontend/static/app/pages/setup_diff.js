@@ -103,6 +103,7 @@ export function catalogDiffSection(ctx, onDone) {
   const body = h("div", { "aria-live": "polite" });
   let timer = null;
   let disposed = false;
+  let started = false; // a run asked for here: the last run's answer, if later, does not replace it
   const poll = async (jobId) => {
     if (disposed) return;
     const state = await api(`/api/setup/catalog-diff/${encodeURIComponent(jobId)}`, { quiet: true })
@@ -122,6 +123,7 @@ export function catalogDiffSection(ctx, onDone) {
     }
   };
   const start = async () => {
+    started = true;
     clearTimeout(timer);
     const job = await api("/api/setup/catalog-diff", { method: "POST" });
     poll(job.job_id);
@@ -130,7 +132,7 @@ export function catalogDiffSection(ctx, onDone) {
   // picks up a run still going rather than asking for another.
   const showLast = async () => {
     const { last, running } = await api("/api/setup/catalog-diff/last", { quiet: true });
-    if (disposed) return;
+    if (disposed || started) return;
     if (running) poll(running);
     else if (last) replace(body, lastRun(ctx, last));
   };
