@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import SHOP_DOMAIN
+from .ledger_rows import done_message, shop_id
+
 pytestmark = pytest.mark.browser
 
 # One more turn of the page's event loop after an answer arrived: its callbacks have run.
@@ -28,9 +31,11 @@ def _hold(page: Any, pattern: str) -> list[Any]:
 
 
 def _answer_late(page: Any, held: list[Any], path: str, **answer: Any) -> None:
-    """Answer the held request now; return once the page has the answer and has acted on it."""
+    """Answer the held request now (`answer`: Route.fulfill's, none: the server's own); return once
+    the page has the answer and has acted on it."""
+    route = held.pop()
     with page.expect_request_finished(lambda request: request.url.split("?")[0].endswith(path)):
-        held.pop().fulfill(**answer)
+        route.fulfill(**answer) if answer else route.continue_()
     page.evaluate(SETTLE)
 
 
@@ -81,4 +86,26 @@ def test_the_last_dry_runs_late_answer_does_not_replace_the_run_just_asked_for(o
     _answer_late(page, held, "/api/setup/catalog-diff/last", json=late)
     expect(shown).to_contain_text("42")
     expect(page.get_by_test_id("catalog-diff-last")).to_have_count(0)
+    assert page.errors == []
+
+
+def test_an_older_page_of_a_list_is_not_appended_to_the_list_drawn_again(open_page, fresh) -> None:
+    """ "Load more" still loading when the list is drawn again from its first page (the bulk retry
+    redraws it): the older page's rows belonged to the list before, not to this one."""
+    page = open_page("/app/messages", locale="en", flow="products")  # installs the shop
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    for n in range(51):
+        done_message(fresh.settings.database_url, shop, "products", f"product:{n}")
+    page.reload()
+    rows = page.get_by_test_id("messages-results").locator("s-table-row[data-message-id]")
+    expect(rows).to_have_count(50)
+    held = _hold(page, lambda url: "/api/messages?" in url and "before_id=" in url)
+    with page.expect_request(lambda request: "before_id=" in request.url):
+        page.get_by_role("button", name="Load more").click()
+    with page.expect_response("**/api/messages?flow=products"):  # the list drawn again
+        page.get_by_role("button", name="Retry the failed messages of Products").click()
+
+    _answer_late(page, held, "/api/messages")
+    expect(rows).to_have_count(50)
+    expect(page.get_by_role("button", name="Load more")).to_have_count(1)
     assert page.errors == []

@@ -122,7 +122,8 @@ export function loadingSection(heading, load, attrs) {
  * `empty()` when there is nothing) and, while there are older rows, a "Load more" button in
  * `more` that appends the next page. `fetchPage(beforeId)` reads a page, `items(page)` is its
  * list, `rows(list)` its table rows (cell lists or s-table-row nodes). A page showing only the
- * first answer hid every row past it (order 51 and older were out of reach).
+ * first answer hid every row past it (order 51 and older were out of reach). A first page asked for
+ * again (after a bulk retry) drops the answers of pages asked for before it.
  */
 export function pagedList({ results, more, headers, fetchPage, items, rows, empty }) {
   let grown = null;
@@ -134,8 +135,11 @@ export function pagedList({ results, more, headers, fetchPage, items, rows, empt
       replace(more, next(cursor));  // the API's toast said why; the button stays to try again
     }
   } }, t("common.load_more"));
+  let drawn = 0;  // bumped by each first page: an older page still loading is not appended to it
   const load = async (beforeId) => {
+    const mine = beforeId ? drawn : ++drawn;
     const page = await fetchPage(beforeId);
+    if (mine !== drawn) return;
     const found = items(page);
     if (!beforeId) {
       grown = found.length ? growingTable(headers) : null;
