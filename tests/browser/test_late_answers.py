@@ -1,9 +1,10 @@
 """An answer that arrives after the user moved on does not replace what they moved to: a page whose
-data was still loading when another page was clicked, and the last dry run's answer arriving after
-a new dry run was asked for."""
+data was still loading when another page was clicked, the last dry run's answer arriving after a
+new dry run was asked for, and an older "Load more" page arriving after its list was drawn again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ OPEN_ORDER = """(id) => {
 }"""
 
 
-def _hold(page: Any, pattern: str) -> list[Any]:
+def _hold(page: Any, pattern: str | Callable[[str], bool]) -> list[Any]:
     """Requests matching `pattern` wait, unanswered, until the test answers them."""
     held: list[Any] = []
     page.route(pattern, lambda route: held.append(route))

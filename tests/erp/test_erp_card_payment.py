@@ -115,12 +115,15 @@ def sandbox(tmp_path_factory) -> Iterator[SandboxHandle]:
     handle.stop()
 
 
+# A read timeout a loaded machine's sandbox never reaches (0.5 s once failed a login under the
+# suite's load); the timeout test shortens it for its one call.
+TIMEOUT = (2.0, 10.0)
+
+
 @pytest.fixture
 def sandbox_client(sandbox) -> Iterator[ErpClient]:
     sandbox.erp.faults.clear()
-    # A read timeout a loaded machine's sandbox never reaches (0.5 s once failed a login under the
-    # suite's load); the timeout test shortens it for its one call.
-    c = ErpClient(sandbox.url, "ecommerce", "consinco", retry=RetryPolicy(attempts=1), timeout=(2.0, 10.0))
+    c = ErpClient(sandbox.url, "ecommerce", "consinco", retry=RetryPolicy(attempts=1), timeout=TIMEOUT)
     yield c
     c.close()
     sandbox.erp.faults.clear()
@@ -204,6 +207,6 @@ def test_server_failures_and_timeouts_are_transient(sandbox, sandbox_client) -> 
     with pytest.raises(ErpTransient) as caught:
         sandbox_client.record_card_payment(card)
     assert caught.value.status is None
-    sandbox_client.transport.timeout = (2.0, 10.0)
+    sandbox_client.transport.timeout = TIMEOUT
     sandbox.erp.faults.clear()
     sandbox_client.record_card_payment(card)  # the same call, once the ERP answers
