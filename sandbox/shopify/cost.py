@@ -43,6 +43,7 @@ class _Walk:
         self.fragments = fragments
         self.variables = variables
         self._caps: dict[int, Any] = {}  # per list field node: its requested shape's cost
+        self._nested: dict[int, bool] = {}  # per connection field node: a connection under its items
 
     def selection(self, selection_set: SelectionSetNode | None, parent: Any, data: Any = _MISSING) -> int:
         if selection_set is None:
@@ -145,6 +146,8 @@ class _Walk:
         return False
 
     def _connection(self, node: FieldNode, conn: GraphQLObjectType, args: dict, value: Any) -> int:
+        if value is not _MISSING and self._nested_connection(node, conn):
+            return CONNECTION_COST + self._returned_items(node, conn, value)
         per_item = 0
         for sub in _fields_of(node.selection_set, self.fragments):
             sub_name = sub.name.value
@@ -160,6 +163,35 @@ class _Walk:
             lists = [v for v in value.values() if isinstance(v, list)] if isinstance(value, dict) else []
             count = max((len(v) for v in lists), default=0)
         return CONNECTION_COST + count * per_item
+
+    def _nested_connection(self, node: FieldNode, conn: GraphQLObjectType) -> bool:
+        """True when another connection sits under this one's items (cached per field node)."""
+        nested = self._nested.get(id(node))
+        if nested is None:
+            nested = self._nested[id(node)] = any(
+                self._holds_connection(sub.selection_set, get_named_type(conn.fields[sub.name.value].type))
+                for sub in _fields_of(node.selection_set, self.fragments)
+                if sub.name.value in ("edges", "nodes")
+            )
+        return nested
+
+    def _returned_items(self, node: FieldNode, conn: GraphQLObjectType, value: Any) -> int:
+        """Each returned item costed by what came back under it: a nested connection counts the
+        items it returned, not its `first` (Shopify's actual cost)."""
+        if not isinstance(value, dict):
+            return 0
+        total = 0
+        for sub in _fields_of(node.selection_set, self.fragments):
+            name = sub.name.value
+            if name not in ("edges", "nodes"):
+                continue
+            item_type = get_named_type(conn.fields[name].type)
+            for item in value.get((sub.alias or sub.name).value) or ():
+                if item is not None:
+                    total += (1 if name == "nodes" else 0) + self.selection(
+                        sub.selection_set, item_type, item
+                    )
+        return total
 
 
 def _fields_of(selection_set: SelectionSetNode | None, fragments: dict) -> list[FieldNode]:

@@ -16,6 +16,7 @@ from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import Binding
 from sandbox.consinco import tables as t
+from shopify_app.admin_api.executor import RetryPolicy
 
 from .conftest import SHOP_NAME, InstalledShop
 
@@ -95,8 +96,10 @@ def test_a_heal_pass_shopify_failed_is_planned_again_by_the_next(installed):
     passes(installed)
     items = as_an_earlier_version_left_it(installed)
     installed.mutations.fail_after = installed.mutations.count()  # Shopify down for mutations
+    down = installed.client()
+    down.executor.retry = RetryPolicy(max_attempts=1)  # the run fails at once (no backoff slept out)
     with pytest.raises(Transient):
-        catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+        catalog_flow.run_flow(installed.shop_id, "products", client=down)
     assert len(untracked(installed, items)) == len(items)
     installed.mutations.fail_after = None
     catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())

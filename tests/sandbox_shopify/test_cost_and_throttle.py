@@ -45,6 +45,25 @@ def test_actual_cost_counts_returned_items() -> None:
     assert actual_cost(schema, operation, {}, coerced, data) == 2 + 3
 
 
+def test_actual_cost_of_a_nested_connection_counts_the_items_it_returned() -> None:
+    """Shopify's actual cost counts what came back at every level: a product with 3 variants and one
+    with none cost 1 + (2 + 3) and 1 + (2 + 0), not 2 x the requested 1 + (2 + 5 x 1) each."""
+    schema = admin_schema()
+    document = parse("{ products(first: 10) { nodes { id variants(first: 5) { nodes { sku } } } } }")
+    operation = get_operation_ast(document)
+    coerced = get_variable_values(schema, [], {})
+    variants = {"nodes": [{"sku": "A"}, {"sku": "B"}, {"sku": "C"}]}
+    data = {
+        "products": {"nodes": [{"id": "1", "variants": variants}, {"id": "2", "variants": {"nodes": []}}]}
+    }
+    assert actual_cost(schema, operation, {}, coerced, data) == 2 + (1 + 2 + 3) + (1 + 2 + 0)
+    edges = parse(
+        "{ products(first: 10) { edges { node { variants(first: 5) { edges { node { sku } } } } } } }"
+    )
+    data = {"products": {"edges": [{"node": {"variants": {"edges": [{"node": {"sku": "A"}}]}}}]}}
+    assert actual_cost(schema, get_operation_ast(edges), {}, coerced, data) == 2 + (1 + 2 + 1)
+
+
 def test_response_carries_cost_and_refund(shop: ShopClient, product: dict) -> None:
     body = shop.gql("{ products(first: 100) { nodes { id } } }")
     cost = body["extensions"]["cost"]

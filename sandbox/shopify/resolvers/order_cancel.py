@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CANCEL_DELAY_SECONDS = 0.3
+CANCEL_DELAY_SECONDS = 0.15  # not done when first answered; done by the next read of a poller waiting 0.2 s
 STAFF_NOTE_MAX = 255  # orderCancel(staffNote:) "Maximum length of 255 characters."
 REFUND_DECLINED = "The refund to the original payment method was declined."
 
