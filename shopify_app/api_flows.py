@@ -199,6 +199,10 @@ def list_flows() -> ResponseReturnValue:
     running = set(held)
     finished_since = now - timedelta(hours=FINISHED_HOURS)
     with db() as session:
+        # The cursor first: under READ COMMITTED each statement sees what committed before it, so
+        # a cursor read after the rows could already hold a change the rows missed (a run's outcome
+        # written meanwhile), and the page's poll would never see that change again.
+        cursor = change_cursor(session, shop_id)
         schedules = _schedules(session, shop_id)
         counts = trace.dashboard_counts(session, shop_id, finished_since)
         lost = stuck_counts(session, shop_id, now)
@@ -241,7 +245,6 @@ def list_flows() -> ResponseReturnValue:
                     },
                 }
             )
-        cursor = change_cursor(session, shop_id)
     return jsonify(
         {"flows": rows, "cursor": cursor, "generated_at": iso(now), "finished_since": iso(finished_since)}
     )

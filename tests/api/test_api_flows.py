@@ -161,6 +161,32 @@ def test_changes_poll_reports_new_messages_and_lock_changes(client, shops, messa
     assert quiet.get_json()["changed"] is False
 
 
+def test_a_run_ending_while_the_dashboard_is_read_is_a_change_for_the_next_poll(
+    client, settings, shops, monkeypatch
+):
+    """A stock run's outcome committed after the rows were read but before the read ended: the
+    cursor the page keeps must not already hold it, or no poll would ever show the failed run."""
+    from ledger import run_outcome
+    from shopify_app import api_flows
+
+    real = api_flows.stuck_counts  # read after the schedules
+
+    def outcome_meanwhile(session, shop_id, now):
+        assert run_outcome.record(shop_id, "stock", "failed", "Consinco unreachable")
+        return real(session, shop_id, now)
+
+    monkeypatch.setattr(api_flows, "stuck_counts", outcome_meanwhile)
+    body = client.get("/api/flows", headers=headers()).get_json()
+    monkeypatch.setattr(api_flows, "stuck_counts", real)
+    [stock] = [row for row in body["flows"] if row["name"] == "stock"]
+    assert stock["schedule"].get("last_status") != "failed"  # the rows were read before it
+    poll = client.get(f"/api/flows/changes?since={body['cursor']}", headers=headers()).get_json()
+    assert poll["changed"] is True
+    again = client.get("/api/flows", headers=headers()).get_json()
+    [stock] = [row for row in again["flows"] if row["name"] == "stock"]
+    assert stock["schedule"]["last_status"] == "failed"
+
+
 def test_changing_only_the_cron_keeps_a_schedule_the_merchant_stopped_stopped(client, settings, shops):
     """The dashboard's cron editor sends only {"cron": ...}: a stopped schedule stays stopped."""
     from ledger.models import Schedule
