@@ -176,9 +176,11 @@ def open_page(browser: Any, fresh: Stack) -> Iterator[Callable[..., Any]]:
         user: str = "owner",
         locale: str = "pt-BR",
         timezone_id: str | None = None,
+        clock: bool = False,
         **extra: str,
     ) -> Any:
-        """`timezone_id`: the browser's own zone (the machine's when None)."""
+        """`timezone_id`: the browser's own zone (the machine's when None); `clock`: Playwright's
+        fake clock installed before the page loads (time flows, and `page.clock` can jump it)."""
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}, locale=locale, timezone_id=timezone_id
         )
@@ -188,6 +190,8 @@ def open_page(browser: Any, fresh: Stack) -> Iterator[Callable[..., Any]]:
         page.errors = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         _route_cdn(page)
+        if clock:
+            page.clock.install()
         page.goto(fresh.page_url(path, user=user, locale=locale, **extra))
         page.wait_for_selector("body[data-role]", state="attached")  # the session is open
         return page

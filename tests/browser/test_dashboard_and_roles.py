@@ -3,6 +3,7 @@ and the role rules: a viewer sees no edit controls and the API refuses a forced 
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from datetime import timedelta
@@ -50,6 +51,28 @@ def test_dashboard_counts_change_without_reload(open_page, fresh) -> None:
 
     parked.click()  # the count links to the messages it counts
     expect(page.get_by_test_id("messages-results").locator("s-table-row[data-message-id]")).to_have_count(1)
+    assert page.errors == []
+
+
+def test_a_change_the_cursor_cannot_see_is_shown_by_the_next_full_read(open_page, fresh) -> None:
+    """A write stamped before the latest change but committed after it (its transaction's time is
+    taken before its commit) leaves the change cursor as it was: the page still shows it, at its
+    next full re-read (every 30 s whatever the cursor says), without a reload."""
+    page = open_page("/app/flows", clock=True)
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    parked_id = parked_order(fresh.settings.database_url, shop, "#3004", "carrier", "retira-loja")
+    counts = page.get_by_test_id("counts-orders")
+    expect(counts.locator("[data-count=parked]")).to_have_text("1")
+    page.evaluate("window.__sameDocument = true")
+    cursor = json.loads(api_call(page, "GET", "/api/flows")["body"])["cursor"]
+    with session_scope(fresh.settings.database_url) as db:
+        stamped = db.get(Message, parked_id).updated_at
+        db.execute(update(Message).where(Message.id == parked_id).values(status="done", updated_at=stamped))
+    assert json.loads(api_call(page, "GET", f"/api/flows/changes?since={cursor}")["body"])["changed"] is False
+    page.clock.fast_forward(31_000)  # past FULL_MS: the next poll reads the rows again
+    expect(counts.locator("[data-count=done]")).to_have_text("1")
+    expect(counts.locator("[data-count=parked]")).to_have_text("0")
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert page.errors == []
 
 

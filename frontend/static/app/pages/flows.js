@@ -4,7 +4,9 @@
  * runs and jobs that failed for good, requeued from here) and the last 24 hours' chart. Counts
  * of open work (failed, parked, retrying, and interrupted: pending units whose job was lost) have
  * no time limit, as the Messages list they link to; done is the last 24 hours' (its link lists those). Live without reloading: every few seconds the page asks
- * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did.
+ * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did,
+ * and at least every FULL_MS whatever it says (the cursor is the latest change's time: a write
+ * whose transaction commits after one stamped later is not newer than what the page has seen).
  */
 import { api, failureParts, toast } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
@@ -14,6 +16,7 @@ import { href } from "../router.js";
 import { driftLine, failureBanner, roleText } from "../widgets.js";
 
 export const POLL_MS = pollEvery(3000);
+export const FULL_MS = 30000;
 
 /** A watermark's scope in words: "1:2" (prices: company 1, segment 2), "list:1:2:<market>" (a
  * market's price list), "1" (stock: company 1), "orders_closed" (stock: the closed orders read). */
@@ -212,11 +215,14 @@ export async function render(ctx) {
   let running = [];
   let timer = null;
   let stopped = false;
+  let readAt = 0;
 
   const reload = async () => {
+    const started = Date.now();
     const [answer, metrics, failed] = await Promise.all([api("/api/flows", { quiet: true }),
       api("/api/flows/metrics", { quiet: true, query: { hours: 24 } }),
       api("/api/jobs/failed", { quiet: true }).catch((error) => error)]);
+    readAt = started;
     const flows = named(answer.flows);
     const next = answer.cursor;
     cursor = next;
@@ -231,7 +237,7 @@ export async function render(ctx) {
     if (stopped) return;
     try {
       const change = await api("/api/flows/changes", { quiet: true, query: { since: cursor, running: running.join(",") } });
-      if (change.changed) await reload();
+      if (change.changed || Date.now() - readAt >= FULL_MS) await reload();
     } catch (error) {
       replace(updated, t("flows.poll_failed", { message: failureParts(error).text }));
     }
