@@ -420,10 +420,11 @@ def _read_cell(value: str | None) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
-def export_csv(session: Session, shop_id: int, kind: str) -> str:
-    """The kind's mappings as CSV (shopify_code, erp_code, label), ready for `import_csv`."""
+def export_csv(session: Session, shop_id: int, kind: str, separator: str = ",") -> str:
+    """The kind's mappings as CSV (shopify_code, erp_code, label), ready for `import_csv`, which reads
+    either separator (";" is what Excel in Portuguese splits into columns; `_separator`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, delimiter=separator, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in list_mappings(session, shop_id, kind):
         writer.writerow([_safe_cell(row.shopify_code), _safe_cell(row.erp_code), _safe_cell(row.label or "")])

@@ -35,6 +35,7 @@ from shopify_app.api_common import (
     invalid,
     iso,
     json_body,
+    locale,
     not_found,
     query_choice,
     reject_unknown,
@@ -228,8 +229,11 @@ def unmapped() -> ResponseReturnValue:
 @require_role(Role.VIEWER)
 def export_csv() -> ResponseReturnValue:
     kind = _kind_arg()
+    # In the page's language's separator: Excel in Portuguese (whose decimal mark is the comma)
+    # splits a CSV's lines into columns at ";" and leaves a comma-separated line whole in column A.
+    separator = ";" if locale() == "pt-BR" else ","
     with db() as session:
-        text = mappings.export_csv(session, g.shop.id, kind)
+        text = mappings.export_csv(session, g.shop.id, kind, separator)
     # With the UTF-8 byte order mark: Excel opens a CSV without one in the machine's code page
     # ("Cartão" shown "CartÃ£o"); the import takes it off again.
     return Response(

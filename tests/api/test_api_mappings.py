@@ -91,7 +91,7 @@ def test_csv_round_trip_with_line_numbered_errors(client, shops, message, rq):
     assert exported.mimetype == "text/csv"
     assert (
         exported.get_data(as_text=True)
-        == "\ufeffshopify_code,erp_code,label\nCorreios,8,\nLoggi,7,Loggi Express\n"
+        == "\ufeffshopify_code;erp_code;label\nCorreios;8;\nLoggi;7;Loggi Express\n"
     )
     again = client.post(
         "/api/mappings/import",
@@ -107,7 +107,7 @@ def test_csv_round_trip_with_line_numbered_errors(client, shops, message, rq):
         client.get("/api/mappings/export.csv?kind=carrier", headers=headers(shop=SHOP_B)).get_data(
             as_text=True
         )
-        == "\ufeffshopify_code,erp_code,label\n"
+        == "\ufeffshopify_code;erp_code;label\n"
     )
 
 
@@ -242,7 +242,7 @@ def test_an_edited_location_csv_reimports_without_errors(client, settings, shops
     line = {"kind": "location", "shopify_code": "gid://shopify/Location/1", "erp_code": "5"}
     client.put("/api/mappings", json=line, headers=headers())
     exported = client.get("/api/mappings/export.csv?kind=location", headers=headers()).get_data(as_text=True)
-    edited = exported.replace("gid://shopify/Location/1,5,", "gid://shopify/Location/1,6,")
+    edited = exported.replace("gid://shopify/Location/1;5;", "gid://shopify/Location/1;6;")
     assert edited != exported
     reply = client.post("/api/mappings/import", json={"kind": "location", "csv": edited}, headers=headers())
     assert reply.get_json()["errors"] == [] and reply.get_json()["updated"] == 1, reply.get_json()
@@ -418,14 +418,46 @@ def test_a_csv_saved_by_excel_pt_br_with_semicolons_is_read(client, settings, sh
     ]
 
 
+def test_the_export_is_separated_as_the_pages_language_splits_it_into_columns(client, settings, shops):
+    """Excel in Portuguese (the comma is its decimal mark) splits a CSV's lines at ";" and leaves a
+    comma-separated line whole in column A: a pt-BR page exports with ";", an English one with ",".
+    Both files import back unchanged (the import reads the separator off the header)."""
+    for line in (
+        {"kind": "carrier", "shopify_code": "Sedex 10, expresso", "erp_code": "21", "label": "Correios; 10h"},
+        {"kind": "carrier", "shopify_code": "Retira na loja", "erp_code": "30"},
+    ):
+        assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+    english = client.get(
+        "/api/mappings/export.csv?kind=carrier", headers=headers(**{"Accept-Language": "en"})
+    )
+    portuguese = client.get(
+        "/api/mappings/export.csv?kind=carrier", headers=headers(**{"Accept-Language": "pt-BR"})
+    )
+    assert english.get_data(as_text=True) == (
+        '\ufeffshopify_code,erp_code,label\nRetira na loja,30,\n"Sedex 10, expresso",21,Correios; 10h\n'
+    )
+    assert portuguese.get_data(as_text=True) == (
+        '\ufeffshopify_code;erp_code;label\nRetira na loja;30;\nSedex 10, expresso;21;"Correios; 10h"\n'
+    )
+    for exported in (english, portuguese):
+        body = {"kind": "carrier", "csv": exported.get_data(as_text=True)}
+        again = client.post("/api/mappings/import", json=body, headers=headers()).get_json()
+        assert (again["created"], again["updated"], again["errors"]) == (0, 2, [])
+    listed = client.get("/api/mappings?kind=carrier", headers=headers()).get_json()["mappings"]
+    assert sorted((m["shopify_code"], m["erp_code"], m["label"]) for m in listed) == [
+        ("Retira na loja", "30", None),
+        ("Sedex 10, expresso", "21", "Correios; 10h"),
+    ]
+
+
 def test_the_export_starts_with_a_bom_so_excel_reads_it_as_utf_8(client, settings, shops):
     """Excel opens a CSV without a byte order mark in the machine's code page: "Cartão" showed as
     "CartÃ£o". The export starts with the UTF-8 BOM, which the import takes off again."""
     line = {"kind": "payment_method", "shopify_code": "Cartão de crédito", "erp_code": "3"}
     assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
     exported = client.get("/api/mappings/export.csv?kind=payment_method", headers=headers())
-    assert exported.get_data().startswith(b"\xef\xbb\xbfshopify_code,erp_code,label\n")
-    assert exported.get_data().decode("utf-8-sig") == "shopify_code,erp_code,label\nCartão de crédito,3,\n"
+    assert exported.get_data().startswith(b"\xef\xbb\xbfshopify_code;erp_code;label\n")
+    assert exported.get_data().decode("utf-8-sig") == "shopify_code;erp_code;label\nCartão de crédito;3;\n"
     assert "charset=utf-8" in exported.headers["Content-Type"]
     again = client.post(
         "/api/mappings/import",
@@ -473,7 +505,7 @@ def test_card_brands_and_networks_save_list_and_round_trip_as_numbers(
     assert client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"] == []
 
     exported = client.get(f"/api/mappings/export.csv?kind={kind}", headers=headers(Role.VIEWER))
-    assert exported.get_data(as_text=True) == f"\ufeffshopify_code,erp_code,label\n{shopify_name},13,\n"
+    assert exported.get_data(as_text=True) == f"\ufeffshopify_code;erp_code;label\n{shopify_name};13;\n"
     assert exported.headers["Content-Disposition"] == f'attachment; filename="de-para-{kind}.csv"'
     csv_text = f"shopify_code,erp_code,label\n{typed},14,\nElo,x,\nOutra,2,\n"
     imported = client.post("/api/mappings/import", json={"kind": kind, "csv": csv_text},

@@ -152,7 +152,8 @@ def test_csv_import_then_export(open_page, fresh, tmp_path) -> None:
     with page.expect_download() as download:
         page.get_by_role("button", name="Exportar CSV").click()
     exported = download.value.path().read_text(encoding="utf-8")
-    assert "Sedex,21,Correios" in exported and "Retira na loja,30" in exported
+    # a pt-BR page's file is split at ";", as Excel in Portuguese splits it into columns
+    assert "Sedex;21;Correios" in exported and "Retira na loja;30" in exported
     assert download.value.suggested_filename == "depara-carrier.csv"
 
 
