@@ -143,7 +143,7 @@ def test_csv_import_then_export(open_page, fresh, tmp_path) -> None:
     page = open_page("/app/mappings", kind="carrier")
     sheet = tmp_path / "transportadoras.csv"
     sheet.write_text("shopify_code,erp_code,label\nSedex,21,Correios\nRetira na loja,30,\n,9,sem código\n")
-    page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)").set_input_files(str(sheet))
+    page.get_by_label("Arquivo CSV (shopify_code;erp_code;label)").set_input_files(str(sheet))
     page.get_by_role("button", name="Importar").click()
     expect(page.get_by_text("Importado: 2 criada(s)")).to_be_visible()
     expect(page.get_by_text("Linha 4:")).to_be_visible()  # the bad line, by its number
@@ -167,7 +167,7 @@ def test_a_location_csv_naming_a_location_twice_says_so_in_the_pages_language(
     page = open_page("/app/mappings", kind="location")
     sheet = tmp_path / "locais.csv"
     sheet.write_text(f"shopify_code,erp_code,label\n{location},5,\n{location},6,\n")
-    page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)").set_input_files(str(sheet))
+    page.get_by_label("Arquivo CSV (shopify_code;erp_code;label)").set_input_files(str(sheet))
     page.get_by_role("button", name="Importar").click()
     expect(page.get_by_text("Importado: 1 criada(s)")).to_be_visible()
     expect(page.get_by_text(f"Linha 3: o local {location} aparece duas vezes")).to_be_visible()
@@ -183,7 +183,7 @@ def test_a_location_csv_whose_lines_conflict_or_run_long_says_so_in_the_pages_la
     found = json.loads(api_call(page, "GET", "/api/setup/locations")["body"])["locations"]
     first, second = found[0]["id"], found[1]["id"]
     page = open_page("/app/mappings", kind="location")
-    upload = page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)")
+    upload = page.get_by_label("Arquivo CSV (shopify_code;erp_code;label)")
     sheet = tmp_path / "locais.csv"
     sheet.write_text(f"shopify_code,erp_code,label\n{first},5,\n{second},6,\n")
     upload.set_input_files(str(sheet))
@@ -270,7 +270,7 @@ def test_a_csv_saved_by_excel_in_portuguese_keeps_its_accents(open_page, fresh, 
     sheet.write_bytes(
         "shopify_code;erp_code;label\r\nCartão de crédito;3;Crédito, à vista\r\n".encode("cp1252")
     )
-    page.get_by_label("Arquivo CSV (shopify_code,erp_code,label)").set_input_files(str(sheet))
+    page.get_by_label("Arquivo CSV (shopify_code;erp_code;label)").set_input_files(str(sheet))
     page.get_by_role("button", name="Importar").click()
     expect(page.get_by_text("Importado: 1 criada(s)")).to_be_visible()
     expect(page.get_by_test_id("mappings-table")).to_contain_text("Cartão de crédito")
