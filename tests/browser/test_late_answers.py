@@ -67,6 +67,10 @@ NEW = {"counts": {"create": 0, "change": 0, "archive": 0, "unchanged": 42, "wait
        "create": [], "change": [], "archive": [], "waiting": []}  # fmt: skip
 
 
+def _new_run_asked(response: Any) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/api/setup/catalog-diff")
+
+
 @pytest.mark.parametrize("late", [{"last": LAST, "running": None}, {"last": None, "running": "old"}])
 def test_the_last_dry_runs_late_answer_does_not_replace_the_run_just_asked_for(open_page, late) -> None:
     """The section asks for the last run (or one still going, to poll) as it opens; a click on the
@@ -80,7 +84,11 @@ def test_the_last_dry_runs_late_answer_does_not_replace_the_run_just_asked_for(o
     page.route("**/api/setup/catalog-diff/old", lambda route: route.fulfill(json=going))
     with page.expect_request("**/api/setup/catalog-diff/last"):
         page.locator('#app-nav s-link[data-page="setup"]').click()
-    page.get_by_role("button", name="Run the dry run").click()
+    # the new run's POST answered before anything else is asked of the page (CI once saw no result
+    # at all: this says whether the click sent it, and what it was answered)
+    with page.expect_response(_new_run_asked) as posted:
+        page.get_by_role("button", name="Run the dry run").click()
+    assert posted.value.status == 202, posted.value.status
     shown = page.get_by_test_id("catalog-diff-result")
     expect(shown).to_contain_text("42")
 
