@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from erp.client import ErpClient
 from jobs import invoices
 from ledger import watermarks
 from ledger.db import session_scope
-from ledger.models import MessageStatus
+from ledger.models import Message, MessageStatus
 
 from .conftest import World
 from .test_picking_reported_twice import _emit_again
@@ -73,8 +75,18 @@ def test_cut_and_weighed_item_edit_the_order_then_the_invoice_captures_what_was_
     with session_scope() as session:
         watermarks.reset(session, world.shop_id, "order_events")  # re-read every event from the start
     again = world.poll()
-    # the order's two events (picking, invoice) found traced; the rest are other tests' shops' orders
-    assert again["seen"] == 2 and again["enqueued"] == 0
+    with session_scope() as session:
+        foreign = session.scalars(
+            select(Message.unit_key).where(
+                Message.shop_id == world.shop_id,
+                Message.unit_key.like("event:%"),
+                Message.erp_id != str(order.nro),
+            )
+        ).all()
+    # the order's two events (picking, invoice) found traced, and any event an earlier poll of this
+    # test traced as another ERP order's (one of an earlier test, landing after this shop's cursor was
+    # set: seen once in a loaded CI run); the rest are other tests' shops' orders
+    assert again["seen"] == 2 + len(foreign) and again["enqueued"] == 0, (again, foreign)
     assert again["seen"] + again["ignored"] + again["unknown"] == again["read"]
     assert invoices.replay(invoice.id) == MessageStatus.DONE.value
     assert world.order_doc(order.gid) == snapshot
