@@ -92,7 +92,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -105,6 +105,7 @@ from jobs import (
     catalog_tracking,
     stock_closed,
     stock_control,
+    stock_fix,
     stock_in_flight,
     stock_policy_settled,
     stock_records,
@@ -133,7 +134,7 @@ from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, 
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
 from ledger.bindings import STOCK_RECHECK_KIND as RECHECK_KIND
 from ledger.db import session_scope
-from ledger.errors import IntegrationError, MappingMissing, Transient
+from ledger.errors import IntegrationError, MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
 from ledger.mappings import MappingKind
@@ -238,9 +239,10 @@ def replay(message_id: int) -> StockRun:
     a batch's SKUs (re-read from the ERP, sent whatever their digest; done saying why when the
     company writes no level now), the levels Shopify refused to set to 0 at a location a company
     left (jobs.stock_vacate), or a stray write never answered that could not be asked about
-    (jobs.stock_in_flight: asked again in a whole pass, which puts right what it applied). A
-    product's policy message is closed when its variants have the policy the ERP asks now, or its
-    company no longer decides it (jobs.stock_policy_settled)."""
+    (jobs.stock_in_flight: asked again in a whole pass, which puts right what it applied), or a
+    person's fix of levels a reconciliation report found differing (jobs.stock_fix: each read again
+    first, then set to the ERP's figure). A product's policy message is closed when its variants
+    have the policy the ERP asks now, or its company no longer decides it (jobs.stock_policy_settled)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.flow != FLOW:
@@ -250,18 +252,61 @@ def replay(message_id: int) -> StockRun:
     only = set(payload.get("skus") or []) or None
     vacate = unit_key.removeprefix("stock:vacate:") if unit_key.startswith("stock:vacate:") else None
     stray = unit_key.removeprefix(stock_in_flight.STRAY_UNIT)
+    fix = stock_fix.is_fix(unit_key) and company is not None and only is not None
+    left_out: dict[str, str] = {}
     try:
         with flow_lock(shop_id, FLOW):
             if vacate is not None:  # the levels Shopify refused to set to 0, tried again
                 return _run(shop_id, companies=[], retry_vacate=vacate)
             if stray != unit_key:  # a write never answered, asked about again: a whole pass puts it right
                 return _run(shop_id, retry_stray=stray)
-            result = _run(shop_id, companies=None if company is None else [int(company)], only=only)
+            if fix:  # a person's fix of levels a report found differing (jobs.stock_fix)
+                report_id = int(payload.get("report_message_id") or 0)
+                left_out = stock_fix.note_moves(shop_id, message_id, int(company), report_id, sorted(only))
+                only = only - set(left_out)
+            if fix and not only:  # every SKU left out: nothing to write
+                result = StockRun(companies=[int(company)])
+            else:
+                result = _run(shop_id, companies=None if company is None else [int(company)], only=only)
     except LockBusy as exc:
         raise Transient(f"stock flow of shop {shop_id} is running; replay later") from exc
     if only is not None and company is not None:
         _settle_written_nowhere(shop_id, unit_key, int(company), result)
+    if fix:
+        _settle_fix(shop_id, message_id, unit_key, int(company), result, len(only or ()), left_out)
     return result
+
+
+def _settle_fix(
+    shop_id: int,
+    message_id: int,
+    unit_key: str,
+    company: int,
+    result: StockRun,
+    asked: int,
+    left_out: dict[str, str],
+) -> None:
+    """A fix's outcome on its own message (jobs.stock_fix): what was written, and what was left out
+    and why; its movements forgotten once the company's pass ended clean. A batch Shopify refused
+    fails its own message (Retry there). The company's pass ending on a failure of its own (the ERP
+    refused its read) fails the fix too, naming it, for a Retry once that is put right; a transient
+    failure was raised before this, and RQ runs the fix again."""
+    if company in result.unfinished:  # its pass ended on a failure of its own, which its message says
+        failure = Rejected(
+            f"company {company}'s stock pass did not finish (its own stock message says why): Retry this "
+            "fix once that is put right",
+            system="app",
+            code="STOCK_FIX_UNFINISHED",
+        ).worded("stock_fix_unfinished", company=company)
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if message is not None and message.status != MessageStatus.DONE.value:
+                trace.fail(session, message, failure)
+        return
+    stock_fix.forget_moves(shop_id, message_id)
+    response = stock_fix.outcome(asked, result.levels_sent, result.failed, result.moving, left_out)
+    with session_scope() as session:
+        trace.succeed_open(session, shop_id, FLOW, [unit_key], response)
 
 
 def _settle_written_nowhere(shop_id: int, unit_key: str, company: int, result: StockRun) -> None:
@@ -782,7 +827,7 @@ def _changes(
                 t.for_sale,
                 t.target.quantity,
                 sent if here and moves is None else None,
-                expected_at=_shown_at(old) if here and moves is None else None,
+                expected_at=stock_reread.shown_at(old) if here and moves is None else None,
                 stale_from=_should_show(moves, sent, old) if here else None,
                 tried=tried,
                 unsure=bool(tried),
@@ -796,20 +841,10 @@ def _should_show(
 ) -> tuple[int, datetime] | None:
     """For a level Shopify moved itself: what it should show now and since when (the writer keeps
     out of the target a lower figure no order known since explains: a sale not known yet)."""
-    at = _shown_at(old)
+    at = stock_reread.shown_at(old)
     if not moves or sent is None or at is None:
         return None
     return stock_reread.shown(moves, int(sent), at), at
-
-
-def _shown_at(binding: Binding | None) -> datetime | None:
-    """When Shopify showed the binding's "sent" level: its "at", else (written before "at" was
-    kept) the binding's last update, later or equal, so fewer orders explain a drop since then."""
-    if binding is None:
-        return None
-    at = (binding.data or {}).get("at")
-    found = datetime.fromisoformat(at) if at else binding.updated_at
-    return found.replace(tzinfo=UTC) if found.tzinfo is None else found
 
 
 class _SkusByProduct:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -204,6 +204,16 @@ def read(session: Any, shop_id: int) -> Moves:
             )
         )
     return Moves(tuple(found), asked)
+
+
+def shown_at(binding: Binding | None) -> datetime | None:
+    """When Shopify showed a "stock" binding's "sent" level: its "at", else (written before "at" was
+    kept) the binding's last update, later or equal, so fewer orders explain a drop since then."""
+    if binding is None:
+        return None
+    at = (binding.data or {}).get("at")
+    found = datetime.fromisoformat(at) if at else binding.updated_at
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found
 
 
 def forget(session: Any, shop_id: int, moves: Moves) -> None:

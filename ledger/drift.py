@@ -45,3 +45,19 @@ def line(found: dict[str, int]) -> str | None:
     if not found:
         return None
     return "drift found: " + ", ".join(f"{key.replace('_', ' ')} {n}" for key, n in found.items())
+
+
+def stock_differ(report: Any, nro_empresa: int) -> tuple[str, list[dict[str, Any]]] | None:
+    """The location and the differing rows a stored report lists for a company's stock
+    (jobs.reconcile._stock: {"sku", "erp", "shopify"}, the first LISTED of them); None when it
+    lists none there (no such company, a closed store, a section not checked, none differing)."""
+    stock = report.get("stock") if isinstance(report, dict) else None
+    places = stock.get("locations") if isinstance(stock, dict) else None
+    for place in places if isinstance(places, list) else []:
+        if not isinstance(place, dict) or place.get("nro_empresa") != nro_empresa:
+            continue
+        rows = place.get("differ")
+        found = [r for r in rows if isinstance(r, dict) and r.get("sku")] if isinstance(rows, list) else []
+        location = place.get("location_id")
+        return (location, found) if found and isinstance(location, str) and location else None
+    return None

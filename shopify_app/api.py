@@ -2,13 +2,14 @@
 
 One blueprint `bp` (mounted by app.py) holding one child blueprint per page module:
 api_setup / api_settings / api_catalog_diff (Setup), api_mappings (De:Para), api_flows
-(dashboard), api_messages (trace), api_orders and api_order_notes (Orders), api_admin (me, audit,
-roles). Every view is wrapped in `require_role` and reads its body through `api_common.json_body`
-after it, so an anonymous request is refused before its body is parsed; only the body's size is
-checked before, here (413 above `api_common.MAX_BODY_BYTES` or the endpoint's `body_limit`). Every
-failure leaves as `roles.json_error`'s body, so the page handles one error shape. The OpenAPI
-document is the contract the page is built against: tests/api checks that every route here
-appears in it and runs schemathesis against it.
+(dashboard), api_messages (trace) and api_stock_fix (a report's stock fix), api_orders and
+api_order_notes (Orders), api_admin (me, audit, roles). Every view is wrapped in `require_role`
+and reads its body through `api_common.json_body` after it, so an anonymous request is refused
+before its body is parsed; only the body's size is checked before, here (413 above
+`api_common.MAX_BODY_BYTES` or the endpoint's `body_limit`). Every failure leaves as
+`roles.json_error`'s body, so the page handles one error shape. The OpenAPI document is the
+contract the page is built against: tests/api checks that every route here appears in it and runs
+schemathesis against it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shopify_app import (
     api_orders,
     api_settings,
     api_setup,
+    api_stock_fix,
 )
 from shopify_app.api_common import MAX_BODY_BYTES, ApiError
 from shopify_app.roles import database_down, json_error
@@ -54,6 +56,7 @@ PAGES = (
     api_mappings,
     api_flows,
     api_messages,
+    api_stock_fix,
     api_jobs,
     api_orders,
     api_order_notes,

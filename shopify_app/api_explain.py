@@ -400,6 +400,20 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "tracking; or add it to the fulfillment yourself.",
         ),
     ),
+    "STOCK_FIX_UNFINISHED": (
+        (
+            "Você pediu o estoque do ERP para os níveis que a conciliação achou diferentes, mas a "
+            "passagem de estoque dessa empresa não terminou: nenhum nível foi ajustado.",
+            "You asked the ERP's figure for the levels the reconciliation found differing, but that "
+            "company's stock pass did not finish: no level was set.",
+        ),
+        (
+            "A mensagem de estoque da empresa diz o que a parou (por exemplo, o ERP recusou a leitura): "
+            "resolva isso e clique em Tentar de novo aqui.",
+            "The company's own stock message says what stopped it (the ERP refused the read, say): put "
+            "that right, then click Retry here.",
+        ),
+    ),
     "TRACKING_NFE_UNKNOWN": (
         (
             "Um evento de faturamento do ERP trouxe um código de rastreio sem dizer de qual nota fiscal, "
@@ -1588,6 +1602,7 @@ APP_CHECKS = frozenset(
         "HANDLED_IN_SHOPIFY",
         "NO_LINES",
         "POS_SHIP_AND_CARRY",
+        "STOCK_FIX_UNFINISHED",
         "TAXES_ADDED",
         "TOTALS_MISMATCH",
         "TRACKING_NFE_UNKNOWN",

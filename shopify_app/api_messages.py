@@ -156,7 +156,7 @@ def _dict_or_none(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def _own_message(session: Any, message_id: int) -> Message:
+def own_message(session: Any, message_id: int) -> Message:
     """The message if it belongs to the caller's shop; 404 otherwise (another shop's included)."""
     message = session.get(Message, message_id) if message_id <= MAX_ID else None
     if message is None or message.shop_id != g.shop.id:
@@ -208,7 +208,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
     reveal = g.role.at_least(Role.ADMIN)
     where = locale()
     with db() as session:
-        message = _own_message(session, message_id)
+        message = own_message(session, message_id)
         stuck = is_stuck(message)
         detail = {
             **summary(message, reveal, stuck, subject_names(session, g.shop.id, [message]), where),
@@ -231,7 +231,7 @@ def get_message(message_id: int) -> ResponseReturnValue:
     return jsonify(detail)
 
 
-def _job_holding(message: Message) -> str | None:
+def job_holding(message: Message) -> str | None:
     """The job RQ still holds (queued, running, scheduled) that would run this message: its own
     (`job_id`, the flow's) or its Retry/Replay's (`enqueue.replay_job_id`); None when none.
 
@@ -293,7 +293,7 @@ def _redo(message_id: int, action: str) -> ResponseReturnValue:
         else (can_replay, can_retry, "retry", "done messages", "replayed")
     )  # fmt: skip
     with db() as session:
-        message = _own_message(session, message_id)
+        message = own_message(session, message_id)
         if handled.info(message) is not None:  # final (`ledger.handled`): running it would undo that
             raise ApiError(
                 409,
@@ -378,7 +378,7 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
     if errors:
         raise invalid(errors)
     with db() as session:
-        message = _own_message(session, message_id)
+        message = own_message(session, message_id)
         if not handled.can_mark(message):
             raise ApiError(
                 409,
@@ -387,7 +387,7 @@ def mark_handled(message_id: int) -> ResponseReturnValue:
                 f"handled; this one is {message.status}",
                 message_status=message.status,
             )
-        queued = _job_holding(message)
+        queued = job_holding(message)
         if queued is not None:  # it would run the message anyway, reopening it (the record wiped)
             raise ApiError(
                 409,

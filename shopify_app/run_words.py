@@ -70,6 +70,13 @@ WORDS: dict[str, Text] = {
         "tentada de novo mais tarde",
         "The prices flow was running (a pass or a replay): the full price sweep is tried again later",
     ),
+    # a person's stock fix whose company's pass ended on a failure of its own (jobs.stock._settle_fix)
+    "stock_fix_unfinished": (
+        "A passagem de estoque da empresa {company} não terminou (a mensagem de estoque dela diz por "
+        "quê): use Tentar de novo nesta correção depois de resolver isso",
+        "Company {company}'s stock pass did not finish (its own stock message says why): Retry this fix "
+        "once that is put right",
+    ),
     "stock_busy_full_sweep": (
         "O fluxo de estoque estava rodando (uma passagem ou um reenvio): a varredura completa de estoque "
         "é tentada de novo mais tarde",

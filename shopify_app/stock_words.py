@@ -4,9 +4,10 @@ A stock batch message whose SKUs have ERP stock above what a Shopify level holds
 English in its response (`note`, jobs.stock_writer) and beside it its words (`note_words`:
 ledger.words.beside); one whose SKUs were set aside because Shopify's level kept moving, likewise
 (`moving_note`, `moving_note_words`); a stock-control difference's message once done, why
-(`settled`, `settled_words`: jobs.stock_control); the message's page says it in the request's locale
-(`in_locale`). A note with no words (a message stored before them) reads as it was written. Params:
-SKUs, companies and the ERP's figures (NUMBER).
+(`settled`, `settled_words`: jobs.stock_control); a person's fix of levels a reconciliation report
+found differing, what it did (`note`, `note_words`: jobs.stock_fix). The message's page says them in
+the request's locale (`in_locale`). A note with no words (a message stored before them) reads as it
+was written. Params: SKUs, companies and the ERP's figures (NUMBER).
 """
 
 from __future__ import annotations
@@ -54,6 +55,28 @@ WORDS: dict[str, Text] = {
         "{now}, e a passagem dela aponta de novo o que for diferente",
         "Company {was} no longer decides whether SKU {sku} sells when out of stock; company {now} does, and "
         "its pass names any difference anew",
+    ),
+    # jobs.stock_fix.outcome: a person's fix of levels a reconciliation report found differing
+    "stock_fix_done": (
+        "{sent} nível(is) ajustado(s) ao estoque do ERP, {already} já estava(m) nele",
+        "{sent} level(s) set to the ERP's figure, {already} already at it",
+    ),
+    "stock_fix_refused": (
+        "não ajustados, recusados pela Shopify (veja a mensagem do lote de estoque): {skus}",
+        "not set, refused by Shopify (see the stock batch's message): {skus}",
+    ),
+    "stock_fix_moving": (
+        "não ajustados, o nível na Shopify não parou de mudar (a próxima passagem os envia): {skus}",
+        "not set, Shopify's level kept changing (the next pass sends them): {skus}",
+    ),
+    "stock_fix_written_since": (
+        "deixados de fora, gravados pelo fluxo de estoque depois que o relatório começou (rode a "
+        "conciliação de novo): {skus}",
+        "left out, written by the stock flow after the report began (run the reconciliation again): {skus}",
+    ),
+    "stock_fix_not_listed": (
+        "deixados de fora, o relatório não os lista mais como diferentes: {skus}",
+        "left out, the report no longer lists them as differing: {skus}",
     ),
 }
 

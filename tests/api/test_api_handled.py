@@ -277,7 +277,7 @@ def test_a_mark_crossing_a_job_that_began_the_message_meanwhile_is_refused(
             trace.begin(session, shops.a, "prices", "price:7", flows.ERP_TO_SHOPIFY)
         return None
 
-    monkeypatch.setattr(api_messages, "_job_holding", began_meanwhile)
+    monkeypatch.setattr(api_messages, "job_holding", began_meanwhile)
     answer = client.post(
         f"/api/messages/{mid}/handled", json={"note": "by hand"}, headers=headers(Role.OPERATOR)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from ledger import drift, trace
 from ledger.db import session_scope
@@ -417,4 +418,39 @@ def test_what_the_report_left_out_is_said_in_the_page_language(open_page, fresh,
     shown.get_by_test_id("recon-orders-not_checked").locator("summary").click()
     for text in LEFT_OUT[locale]:
         expect(shown).to_contain_text(text)
+    assert page.errors == []
+
+
+def test_an_operator_sets_the_listed_stock_to_the_erps_figure_from_the_report(open_page, fresh) -> None:
+    """Under a company's differing levels an operator (not a viewer) finds the fix, says when to use
+    it, and clicking it opens the fix's own stock message, carrying the SKUs the report listed."""
+    from ledger import mappings
+    from ledger.models import Message
+
+    page = open_page("/app/messages", locale="en")  # the shop installed, its first staff member the owner
+    viewer = open_page("/app/messages", user="estoquista", locale="en")  # nobody gave Ana a role: viewer
+    database_url = fresh.settings.database_url
+    shop = shop_id(database_url, SHOP_DOMAIN)
+    with session_scope(database_url) as db:
+        mappings.set_location_mapping(db, shop, 3, "gid://shopify/Location/1")  # the one the report read
+    message_id = _report(database_url, shop)
+    viewer.goto(fresh.page_url(f"/app/messages/{message_id}", user="estoquista", locale="en"))
+    stock = viewer.get_by_test_id("recon-stock-3")
+    stock.locator("summary").click()
+    expect(stock).to_contain_text("ARZ-5")
+    expect(viewer.get_by_test_id("recon-stock-fix-3")).to_have_count(0)
+
+    page.goto(fresh.page_url(f"/app/messages/{message_id}", locale="en"))
+    stock = page.get_by_test_id("recon-stock-3")
+    stock.locator("summary").click()
+    fix = page.get_by_test_id("recon-stock-fix-3")
+    expect(fix).to_contain_text("a sale made since this report is never given back")
+    fix.locator("s-button", has_text="Set these 1 level(s) to the ERP's figure").click()
+    expect(page.locator("#stand-in-toasts")).to_contain_text("Asked: 1 level(s) to the ERP's figure")
+    with session_scope(database_url) as db:
+        [asked] = db.scalars(select(Message).where(Message.unit_key == f"stock:3:fix:{message_id}")).all()
+        assert asked.flow == "stock" and asked.request_payload["skus"] == ["ARZ-5"]
+        asked_id = asked.id
+    page.wait_for_url(f"**/app/messages/{asked_id}*")
+    expect(page.get_by_test_id("detail-subject")).to_be_visible()
     assert page.errors == []

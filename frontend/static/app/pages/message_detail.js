@@ -8,7 +8,7 @@
 import { api, toast } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
-import { href } from "../router.js";
+import { href, navigate } from "../router.js";
 import { banner, errorKind, failureBanner, handledNoteForm, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
 import { isReport, reconcileReport } from "./reconcile_report.js";
 
@@ -139,14 +139,21 @@ function view(ctx, m, watch) {
       [t("detail.erp_id"), h("span", { class: "mono" }, m.erp_id || "—")],
       [t("detail.job"), h("span", { class: "mono" }, m.job_id || "—")],
     ]));
-  // A reconciliation report reads in sections (pages/reconcile_report.js), not as its JSON.
+  // A reconciliation report reads in sections (pages/reconcile_report.js), not as its JSON. An
+  // operator may ask the ERP's figure for the levels it lists differing at a company: the fix is a
+  // stock message of its own (jobs.stock_fix), opened here to watch it settle.
   const report = m.flow === "reconcile" && isReport(m.response_payload);
+  const fixStock = report && ctx.can("operate") ? async (company) => {
+    const asked = await api(`/api/messages/${m.id}/stock-fix`, { method: "POST", body: { nro_empresa: company } });
+    toast(asked.enqueued ? t("recon.stock.fix_asked", { count: asked.skus.length }) : t("flows.already_waiting"));
+    navigate(href(`messages/${asked.message_id}`));
+  } : null;
   return h("s-page", { heading: t("detail.heading", { id: m.id }) },
     h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
     handledBanner(m), skippedBanner(m), explanation(m),
     h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing,
       technical),
-    report ? reconcileReport(m.response_payload, m.findings) : null,
+    report ? reconcileReport(m.response_payload, m.findings, { fixStock }) : null,
     h("s-section", { heading: t("detail.payloads") },
       m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,
       h("s-heading", {}, t("detail.request")), payload(m.request_payload),

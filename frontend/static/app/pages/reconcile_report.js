@@ -14,7 +14,7 @@
  */
 import { h, table } from "../dom.js";
 import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
-import { payload } from "../widgets.js";
+import { busyButton, payload } from "../widgets.js";
 
 const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ",
   "totals_differ_by_design", "status_differs", "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before",
@@ -159,17 +159,18 @@ function ordersSection(orders) {
     notes.map((n) => h("s-paragraph", {}, h("s-text", { color: "subdued" }, n))));
 }
 
-function stockSection(stock) {
+function stockSection(stock, fixStock) {
   if (!stock || stock.error) return notChecked(stock, "stock");
   const locations = Array.isArray(stock.locations) ? stock.locations : [];
   return h("div", { "data-testid": "recon-stock" }, h("s-heading", {}, t("recon.section.stock")),
-    locations.length ? locations.map((l) => [location(l), l.unreadable_note  // records set aside (said by the API)
+    locations.length ? locations.map((l) => [location(l, fixStock), l.unreadable_note  // records set aside (said by the API)
       ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, String(l.unreadable_note))) : null])
       : h("s-paragraph", {}, t("recon.stock.none")));
 }
 
-/** One location's stock: closed, in step, or the SKUs that differ. */
-function location(l) {
+/** One location's stock: closed, in step, or the SKUs that differ, with the button asking the
+ * ERP's figure for those listed (`fixStock(company)`, for operators; null otherwise). */
+function location(l, fixStock) {
   const company = l.nro_empresa;
   if (l.closed || l.note) return h("s-paragraph", {}, t("recon.stock.closed", { company }));
   const counted = { company, checked: fmtNumber(l.checked || 0), bound: fmtNumber(l.bound_with_stock || 0) };
@@ -180,7 +181,10 @@ function location(l) {
     h("summary", {}, t("recon.stock.differ", { ...counted, count: fmtNumber(count) })),
     rows.length < count ? h("s-paragraph", {}, h("s-text", { color: "subdued" },
       t("recon.showing", { shown: fmtNumber(rows.length), count: fmtNumber(count) }))) : null,
-    rows.length ? rowsTable(rows, "sku") : null);
+    rows.length ? rowsTable(rows, "sku") : null,
+    fixStock && rows.length ? h("div", { "data-testid": `recon-stock-fix-${company}` },
+      h("s-paragraph", {}, h("s-text", { color: "subdued" }, t("recon.stock.fix_help"))),
+      busyButton({}, t("recon.stock.fix", { count: fmtNumber(rows.length) }), () => fixStock(company))) : null);
 }
 
 function catalogSection(catalog) {
@@ -199,8 +203,9 @@ function catalogSection(catalog) {
 }
 
 /** The report in sections, its JSON closed below. `findings`: the drift the API counted in it
- * (ledger.drift, the message's `findings`), empty when it found none. */
-export function reconcileReport(report, findings) {
+ * (ledger.drift, the message's `findings`), empty when it found none; `fixStock(company)`: asks the
+ * ERP's figure for the levels listed differing at a company (operators; absent otherwise). */
+export function reconcileReport(report, findings, { fixStock = null } = {}) {
   const errors = Array.isArray(report.summary.errors) ? report.summary.errors : [];
   const drift = Object.keys(findings || {}).length > 0;
   return h("s-section", { heading: t("recon.heading"), "data-testid": "reconcile-report" },
@@ -208,6 +213,6 @@ export function reconcileReport(report, findings) {
       since: report.since ? fmtDate(report.since) : "—" })) : null,
     errors.length ? h("s-paragraph", {}, t("recon.incomplete")) : null,
     !drift && !errors.length ? h("s-paragraph", { "data-testid": "recon-nothing" }, t("recon.nothing")) : null,
-    ordersSection(report.orders), stockSection(report.stock), catalogSection(report.catalog),
+    ordersSection(report.orders), stockSection(report.stock, fixStock), catalogSection(report.catalog),
     h("details", { "data-testid": "recon-json" }, h("summary", {}, t("recon.json")), payload(report)));
 }
