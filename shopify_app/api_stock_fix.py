@@ -10,8 +10,10 @@ out and why) is on that message, whose id the answer carries. Operators and up; 
 
 Refused (409): the message is no reconciliation report (`not_a_report`), it lists no differing stock
 at that company (`no_stock_drift`), or the company's location is not the one the report read
-(`location_changed`: the report no longer says what Shopify shows there). A fix of the same report
-and company already waiting or running is not asked twice (`enqueued` false, its message's id).
+(`location_changed`: the report no longer says what Shopify shows there), or its levels there were
+fixed already (`already_fixed`: the fix's message keeps its outcome; a later report lists what still
+differs). A fix of the same report and company already waiting or running is not asked twice
+(`enqueued` false, its message's id); a failed one is asked again (as its Retry would).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ bp = Blueprint("stock_fix", __name__, url_prefix="/messages")
 REPORT_FLOW = "reconcile"
 STOCK_FLOW = "stock"
 OPEN = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
+DONE = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)  # skipped: closed as handled
 
 
 def fix_unit(company: int, report_id: int) -> str:
@@ -90,6 +93,14 @@ def stock_fix(message_id: int) -> ResponseReturnValue:
         skus = sorted({str(row["sku"]) for row in rows})
         if fix is not None and fix.status in OPEN and (held := job_holding(fix)) is not None:
             return jsonify(_answer(fix, held, False, skus)), 202  # asked already: under way
+        if fix is not None and fix.status in DONE:  # its outcome stays as it was
+            raise ApiError(
+                409,
+                "already_fixed",
+                f"this report's levels at company {company} were fixed already (message {fix.id}): run "
+                "the reconciliation again to see what still differs",
+                message_id=fix.id,
+            )
         fix = trace.begin(
             session,
             g.shop.id,

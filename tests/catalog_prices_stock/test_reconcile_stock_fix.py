@@ -92,6 +92,8 @@ def test_the_fix_brings_levels_changed_by_hand_back_and_keeps_a_sale_made_since(
             select(Binding.erp_id).where(Binding.shop_id == shop.shop_id, Binding.kind == REREAD_KIND)
         ).all()
         assert not [key for key in left if key.endswith(f"|fix:{fix.id}")]  # done with: forgotten
+    late = client.post(f"/api/messages/{report.id}/stock-fix", json={"nro_empresa": 1}, headers=auth)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "already_fixed"  # kept as it was
     said = client.get(f"/api/messages/{body['message_id']}?locale=pt-BR", headers=auth).get_json()
     note = said["response_payload"]["note"]
     assert note == "3 nível(is) ajustado(s) ao estoque do ERP, 0 já estava(m) nele"
