@@ -59,6 +59,14 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"could not reconcile {', '.join(failed)}")
 
 
+# Under a company's differing levels: what puts them right (jobs.stock_fix).
+STOCK_FIX = (
+    "(a level set by hand in Shopify, a count or another app: an operator sets the listed ones to the "
+    "ERP's figure from this report's page in the app, each read again first, a sale made since never "
+    "given back)"
+)
+
+
 def render(report: dict[str, Any]) -> str:
     """Pure: the report as text (summary first, then each finding)."""
     if report.get("busy"):
@@ -111,6 +119,8 @@ def render(report: dict[str, Any]) -> str:
         title = (f"Stock differs at company {location['nro_empresa']} ({location['checked']} of "
                  f"{location['bound_with_stock']} SKUs checked today)")  # fmt: skip
         lines += _rows(title, location["differ"])
+        if location["differ"]:
+            lines.append(f"  {STOCK_FIX}")
         if location.get("unreadable_note"):  # records set aside: their SKUs not compared
             lines.append(f"Stock at company {location['nro_empresa']}: {location['unreadable_note']}")
     catalog = report.get("catalog", {})

@@ -465,3 +465,8 @@ def test_the_cli_prints_a_reports_english_not_the_words_beside_it() -> None:
     assert "why=never sent to the ERP (see the orders flow)" in printed
     assert "handled outside the app: ok" in printed and closed["note"] in printed
     assert "_words" not in printed and "recon_" not in printed, printed
+    assert reconcile_cli.STOCK_FIX not in printed  # no level differs: nothing to fix
+    differing = {"nro_empresa": 1, "checked": 3, "bound_with_stock": 3,
+                 "differ": [{"sku": "P1E1", "erp": "10", "shopify": 7}]}  # fmt: skip
+    printed = reconcile_cli.render({**report, "stock": {"locations": [differing]}})
+    assert f"  - sku=P1E1, erp=10, shopify=7\n  {reconcile_cli.STOCK_FIX}" in printed, printed
