@@ -77,6 +77,41 @@ def _print_full_sweep(sweep: dict[str, Any]) -> None:
         click.echo(f"{'retire':8} {item['seq_produto']:>8} {item['title']}{status} {retired}")
 
 
+FIRST_PRICES_SHOWN = 20  # a first publish prices the whole catalog: a sample of it, --json for more
+
+
+def _shown_price(price: str | None, compare_at: str | None, none: str = "-") -> str:
+    """A price as a person reads it: "7.99 (from 9.49)" with its strike-through."""
+    return f"{price or none}" + (f" (from {compare_at})" if compare_at else "")
+
+
+def _print_prices(part: dict[str, Any]) -> None:
+    """The store's prices a sync would send (jobs.price_preview): counts, then each row listed."""
+    if "error" in part:
+        click.echo(f"prices: not previewed: {part['error']}")
+        return
+    if not part:
+        return
+    counts = part["counts"]
+    pair = f"company {part['nro_empresa']}, segment {part['nro_segmento']}"
+    click.echo(f"prices ({pair}): " + ", ".join(f"{counts[k]} {k}" for k in counts))
+    for verdict in ("first", "change", "kept_by_hand"):
+        rows = part[verdict][:FIRST_PRICES_SHOWN] if verdict == "first" else part[verdict]
+        if len(rows) < counts[verdict]:
+            click.echo(f"prices {verdict}: {len(rows)} of {counts[verdict]} shown (--json lists more)")
+        for row in rows:
+            was = _shown_price(
+                (row.get("before") or {}).get("price"), (row.get("before") or {}).get("compare_at")
+            )
+            now = _shown_price(row["price"], row["compare_at"], none="no price")
+            until = f" until {row['promotion_until']}" if row.get("promotion_until") else ""
+            sale = "" if row["for_sale"] else " [not for sale]"
+            shift = f"{was} -> {now}" if verdict == "change" and "before" in row else now
+            click.echo(f"{'price':8} {row['sku']:>10} {verdict}: {shift}{until}{sale}")
+    if part.get("before_unread"):
+        click.echo(f"prices: Shopify's prices now not read: {part['before_unread']}")
+
+
 def register(app: Flask) -> None:
     @app.cli.group("catalog")
     def catalog() -> None:
@@ -88,7 +123,8 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True, help="print the whole result as JSON")
     def diff_command(domain: str | None, drift: bool, as_json: bool) -> None:
         """Print what a sync would create, change and archive, without writing; then the packagings
-        only the daily full sweep (or `sync --full`) retires, and when it runs next."""
+        only the daily full sweep (or `sync --full`) retires, and when it runs next; then the
+        store's prices the prices flow would send (first ones, changes from what Shopify shows)."""
         from jobs.catalog_diff import compute
 
         try:
@@ -117,6 +153,7 @@ def register(app: Flask) -> None:
         if "held" in result:
             held = result["held"]
             click.echo(f"{'held':8} {held['count']} packaging(s) missing, not retired: {held['why']}")
+        _print_prices(result.get("prices") or {})
 
     @catalog.command("sync")
     @click.option("--shop", "domain", help="shop domain (default: the only active shop)")

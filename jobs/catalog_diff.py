@@ -45,16 +45,19 @@ from croniter import croniter
 from sqlalchemy import select
 
 import erp
-from jobs import catalog_cache, catalog_drift, catalog_malformed, catalog_unlisted
+from jobs import catalog_cache, catalog_drift, catalog_malformed, catalog_unlisted, price_preview
 from jobs import catalog_ledger as cl
 from jobs.catalog_cache import CachedProduct
 from jobs.catalog_full import FLOW as FULL_SWEEP
 from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
+from jobs.price_map import erp_today
 from ledger import bindings, watermarks
 from ledger.db import session_scope
+from ledger.errors import IntegrationError
 from ledger.kv import get_redis
 from ledger.models import Schedule, utcnow
 from ledger.words import stored
+from settings import get_settings
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.results import ProductRef
 
@@ -161,15 +164,27 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         result["held"] = {"count": len(held.held), "why": held.why, "skus": held.held[:LIST_LIMIT]}
         if held.words is not None:
             result["held"]["words"] = stored(held.words)
-    if drift:
-        owned = client is None
-        client = client or for_shop(ctx.shop_domain, lane="background")
-        try:
+    owned = client is None
+    client = client or for_shop(ctx.shop_domain, lane="background")
+    try:
+        if drift:
             result["drift"] = _drift(ctx, sent, client, unchanged, skus_by_variant)
-        finally:
-            if owned:
-                client.close()  # its HTTP connections, not left to the garbage collector
+        result["prices"] = _prices(shop_id, erp_client, client)
+    finally:
+        erp_client.close()
+        if owned:
+            client.close()  # its HTTP connections, not left to the garbage collector
     return result
+
+
+def _prices(shop_id: int, erp_client: Any, client: AdminClient) -> dict[str, Any]:
+    """The store's prices previewed (jobs.price_preview); the ERP or Shopify failing it is said in
+    it, the rest of the dry run standing."""
+    try:
+        return price_preview.preview(shop_id, erp_client, client, erp_today(get_settings().erp_timezone),
+                                     LIST_LIMIT)  # fmt: skip
+    except IntegrationError as exc:
+        return {"error": str(exc)}
 
 
 def _unreadable(m: catalog_malformed.Malformed) -> dict[str, Any]:

@@ -165,6 +165,11 @@ SAID = {
         "archived": "Arquivado",
         "held": "2 embalagem(ns) que o ERP não lista mais ficariam à espera de uma pessoa, não retiradas",
         "off_sale": "Destes, 1 produto(s) sairiam de venda",
+        "prices": "Preços que a loja mostraria (empresa 1, segmento 2)",
+        "promo": "R$\xa07,99 (de R$\xa09,49)",
+        "until": "05/12/2026",
+        "was": "R$\xa019,90",
+        "now": "R$\xa021,90",
     },
     "en": {
         "button": "Run the dry run",
@@ -175,6 +180,11 @@ SAID = {
         "archived": "Archived",
         "held": "2 packaging(s) the ERP no longer lists would be held for a person, not retired",
         "off_sale": "Of these, 1 product(s) would go off sale",
+        "prices": "Prices the store would show (company 1, segment 2)",
+        "promo": "R$7.99 (from R$9.49)",
+        "until": "12/5/2026",
+        "was": "R$19.90",
+        "now": "R$21.90",
     },
 }
 
@@ -206,6 +216,16 @@ def test_the_dry_run_shows_every_part_of_its_result_in_words(open_page, locale: 
         "unreadable": [{"record": "P30E1", "problem": "The ERP SKU P30E1 (product 30) could not be read"}],
         "full_sweep": sweep,
         "held": {"count": 2, "why": WHY, "skus": ["P40E1", "P41E1"]},
+        "prices": {
+            "nro_empresa": 1, "nro_segmento": 2,
+            "counts": {"first": 1, "change": 1, "kept_by_hand": 0, "unchanged": 4, "unreadable": 0},
+            "first": [{"sku": "P50E1", "seq_produto": 50, "price": "7.99", "compare_at": "9.49",
+                       "for_sale": True, "promotion_until": "2026-12-05"}],
+            "change": [{"sku": "P12E1", "seq_produto": 12, "price": "21.90", "compare_at": None,
+                        "for_sale": True, "promotion_until": None, "variant_id": "gid://shopify/ProductVariant/5",
+                        "before": {"price": "19.90", "compare_at": None}}],
+            "kept_by_hand": [],
+        },
     }  # fmt: skip
     page = open_page("/app/setup", locale=locale)
     _dry_run(page, result)
@@ -236,6 +256,14 @@ def test_the_dry_run_shows_every_part_of_its_result_in_words(open_page, locale: 
     expect(held).to_contain_text("P40E1, P41E1")
 
     expect(page.get_by_test_id("catalog-diff-full-sweep")).to_contain_text(said["off_sale"])
+    prices = page.get_by_test_id("catalog-diff-prices")  # the store's prices, a promotion struck through
+    expect(prices).to_contain_text(said["prices"])
+    first = prices.get_by_test_id("catalog-diff-prices-first").get_by_role("row").filter(has_text="P50E1")
+    expect(first).to_contain_text(said["promo"])
+    expect(first).to_contain_text(said["until"])  # the ERP's day, not shifted by a time zone
+    changed = prices.get_by_test_id("catalog-diff-prices-change").get_by_role("row").filter(has_text="P12E1")
+    expect(changed).to_contain_text(said["was"])  # what Shopify shows now, beside the price after
+    expect(changed).to_contain_text(said["now"])
     screenshot(page, f"setup-dry-run-{locale}")
     assert page.errors == []
 

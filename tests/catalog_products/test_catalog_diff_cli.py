@@ -107,7 +107,11 @@ def test_cli_diff_then_sync_with_progress_then_nothing_left(installed: Installed
 
     last = runner.invoke(args=["catalog", "diff", "--drift"])
     assert last.exit_code == 0, last.output
-    assert last.output.strip() == "0 create, 0 change, 0 archive, 38 unchanged, 0 waiting"
+    catalog_line, prices_line, *rest = last.output.strip().splitlines()
+    assert catalog_line == "0 create, 0 change, 0 archive, 38 unchanged, 0 waiting"
+    # the sync sent products and SKUs, not prices (the prices flow's): every price still a first one
+    assert prices_line.startswith("prices (company 1, segment 1): ") and " 0 change, " in prices_line
+    assert rest[0].startswith("prices first: 20 of ") and all(r.startswith("price ") for r in rest[1:])
 
 
 def test_replay_resends_one_product_from_the_cache(installed: InstalledShop) -> None:

@@ -4,13 +4,14 @@
  * result's shape belongs to the job, so counts and lists are shown generically. Apart: the ERP
  * records it could not read, the packagings missing it would hold for a person rather than
  * retire (`held`), and those deleted in the ERP that only the daily full sweep retires, when it
- * runs and how many products that takes off sale. Store statuses in words, not Shopify's codes.
+ * runs and how many products that takes off sale. Store statuses in words, not Shopify's codes. Then
+ * the store's prices a sync would send, a change beside what Shopify shows now (jobs.price_preview).
  * The last result stays on the server until the next run: the section opens with it, its time and
  * who asked, and says it may be out of date.
  */
 import { api } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
-import { fmtDate, fmtNumber, label, t } from "../i18n.js";
+import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
 import { banner, failureBanner, payload, technicalDetail } from "../widgets.js";
 
 const POLL_MS = pollEvery(2000);
@@ -47,7 +48,48 @@ function describe(result) {
           statusChange(item), item.reason || (item.skus || []).join(", ") || "—"])))),
     unreadable(result.unreadable),
     held(result.held),
-    fullSweep(result.full_sweep));
+    fullSweep(result.full_sweep),
+    pricesPart(result.prices));
+}
+
+const PRICE_COUNTS = ["first", "change", "kept_by_hand", "unchanged", "unreadable"];
+const PRICE_LISTS = ["change", "kept_by_hand", "first"];
+
+/** A price as the store would show it: the promotional price with the normal one struck through,
+ * no price, or not for sale. `p`: {price, compare_at, for_sale} as decimal strings. */
+function priceText(p) {
+  if (!p) return "—";
+  const text = !p.price ? t("diff.price.none")
+    : p.compare_at ? t("diff.price.promo", { price: fmtMoney(p.price), normal: fmtMoney(p.compare_at) })
+      : fmtMoney(p.price);
+  return p.for_sale === false ? `${text} · ${t("diff.price.not_for_sale")}` : text;
+}
+
+/** A day the ERP gives ("2026-12-05") as the page's language writes it, with no time zone shift. */
+function dayText(day) {
+  const [y, m, d] = String(day).split("-").map(Number);
+  return y && m && d ? new Intl.DateTimeFormat(document.documentElement.lang || undefined, { timeZone: "UTC" })
+    .format(new Date(Date.UTC(y, m - 1, d))) : String(day);
+}
+
+/** The store's prices a sync would send (jobs.price_preview): how many are first ones, change, stay
+ * as set by hand; then the rows, a change beside what Shopify shows now. Not previewed: why. */
+function pricesPart(part) {
+  if (!part || typeof part !== "object") return null;
+  if (part.error) return banner("warning", t("diff.price.not_previewed"), technicalDetail(part.error));
+  const counts = part.counts || {};
+  return h("div", { "data-testid": "catalog-diff-prices" },
+    h("s-heading", {}, t("diff.price.heading", { company: part.nro_empresa, segment: part.nro_segmento })),
+    table([t("diff.what"), { label: t("diff.count"), format: "numeric" }],
+      PRICE_COUNTS.filter((v) => counts[v]).map((v) => [label("diff.price.", v), fmtNumber(counts[v])])),
+    PRICE_LISTS.filter((v) => Array.isArray(part[v]) && part[v].length).map((v) => h("details",
+      { "data-testid": `catalog-diff-prices-${v}` },
+      h("summary", {}, `${label("diff.price.", v)} (${fmtNumber(counts[v] ?? part[v].length)})`),
+      table([t("diff.price.sku"), t("diff.product"), ...(v === "change" ? [t("diff.price.now")] : []),
+        t("diff.price.price"), t("diff.price.until")],
+      part[v].slice(0, SHOWN_ITEMS).map((r) => [r.sku, String(r.seq_produto), ...(v === "change" ? [priceText(r.before)] : []),
+        priceText(r), r.promotion_until ? dayText(r.promotion_until) : "—"])))),
+    part.before_unread ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, t("diff.price.before_unread"))) : null);
 }
 
 /** The ERP records the run could not read (a sync sets them aside the same way, each named). */
