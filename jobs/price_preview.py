@@ -24,7 +24,14 @@ from datetime import date
 from typing import Any
 
 from erp.client import ErpClient
-from jobs.price_map import SETTLED_BY_HAND, PriceState, money, promotion_running, still_settled, target_price
+from jobs.price_map import (
+    WANTED_SALE_ACTIVE,
+    PriceState,
+    money,
+    promotion_running,
+    still_settled,
+    target_price,
+)
 from jobs.price_map import unit_factor as variant_unit_factor
 from ledger import bindings
 from ledger.bindings import PRICE_KIND, VARIANT_KIND
@@ -89,13 +96,18 @@ def preview(
 
 
 def _verdict(sent: Any, variant_id: str | None, state: PriceState, digest: str, today: date) -> str:
-    """What the prices flow would do with the SKU's price (module docstring)."""
+    """What the prices flow would do with the SKU's price (module docstring; jobs.prices: a price
+    Shopify refused is kept due with no digest, and one a person then settled by hand stays while
+    the ERP means the same, `_settled_by_hand`)."""
+    if sent is not None and sent[0] is not None and sent[1] is None and _settled(sent[2], state, today):
+        return "kept_by_hand"
     if variant_id is None or sent is None or sent[0] != variant_id or sent[2].get("awaiting_price"):
         return "first"
-    data = sent[2]
-    if SETTLED_BY_HAND in data and still_settled(data, state, today):
-        return "kept_by_hand"
     return "unchanged" if sent[1] == digest else "change"
+
+
+def _settled(data: dict[str, Any], state: PriceState, today: date) -> bool:
+    return WANTED_SALE_ACTIVE in data and still_settled(data, state, today)
 
 
 def _before(client: AdminClient, rows: list[dict[str, Any]]) -> dict[str, Any]:

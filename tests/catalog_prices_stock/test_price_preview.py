@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from jobs import price_preview, prices
-from jobs.price_map import SETTLED_BY_HAND, erp_today
+from jobs.price_map import SETTLED_BY_HAND, WANTED_SALE_ACTIVE, erp_today
 from ledger import bindings
 from ledger.db import session_scope
 from ledger.mappings import set_store_link
@@ -91,9 +91,10 @@ def test_a_changed_erp_price_is_previewed_beside_what_shopify_shows_and_a_price_
     was = shown(chain, shop, data["variant_id"])
     erp_update(chain, t.mrl_prodempseg, {"nroempresa": 1, "nrosegmento": 1, "seqproduto": item.seq_produto},
                precovalidnormal=item.normal + Decimal("1.50"))  # fmt: skip
-    with session_scope() as session:  # a person settled `hand`'s price in Shopify (jobs.prices keeps it)
+    with session_scope() as session:  # Shopify refused `hand`'s price, a person settled it by hand
         [kept] = bindings.get_many(session, shop.shop_id, "price", [hand]).values()
-        kept.data = {**kept.data, SETTLED_BY_HAND: False}
+        kept.digest = None  # kept due, as jobs.price_send.record_refused leaves it
+        kept.data = {**kept.data, WANTED_SALE_ACTIVE: True, SETTLED_BY_HAND: False}  # no promotion ran
 
     preview = _preview(chain, shop, today)
     changed = {row["sku"]: row for row in preview["change"]}
@@ -103,6 +104,10 @@ def test_a_changed_erp_price_is_previewed_beside_what_shopify_shows_and_a_price_
     )
     assert Decimal(changed[sku]["before"]["price"]) == was[0]  # what Shopify shows now
     assert [row["sku"] for row in preview["kept_by_hand"]] == [hand]
+    prices.run(shop.shop_id, today=today)  # the flow does what the preview said: and then nothing more
+    assert shown(chain, shop, data["variant_id"])[0] == item.normal + Decimal("1.50")
+    again = _preview(chain, shop, today)
+    assert again["change"] == [] and [row["sku"] for row in again["kept_by_hand"]] == [hand]
 
 
 def test_a_store_link_moved_to_another_segment_previews_the_prices_that_change(chain):
