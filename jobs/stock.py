@@ -248,6 +248,7 @@ def replay(message_id: int) -> StockRun:
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a stock message")
         shop_id, payload, unit_key = message.shop_id, dict(message.request_payload or {}), message.unit_key
+        attempt = message.attempts
     company = payload.get("nro_empresa")
     only = set(payload.get("skus") or []) or None
     vacate = unit_key.removeprefix("stock:vacate:") if unit_key.startswith("stock:vacate:") else None
@@ -262,7 +263,8 @@ def replay(message_id: int) -> StockRun:
                 return _run(shop_id, retry_stray=stray)
             if fix:  # a person's fix of levels a report found differing (jobs.stock_fix)
                 report_id = int(payload.get("report_message_id") or 0)
-                left_out = stock_fix.note_moves(shop_id, message_id, int(company), report_id, sorted(only))
+                asked = sorted(only)
+                left_out = stock_fix.note_moves(shop_id, message_id, attempt, int(company), report_id, asked)
                 only = only - set(left_out)
             if fix and not only:  # every SKU left out: nothing to write
                 result = StockRun(companies=[int(company)])
@@ -513,9 +515,10 @@ def _sync_levels(
     unread = stock_records.set_aside(shop.shop_id, read, erp.names, since, company)
     reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
-        targets = _targets(
-            session, shop, company, bases, list(dict.fromkeys([*rechecks, *reread])), only is None, before
-        )
+        # A pass of some SKUs alone (a batch's replay, a person's fix) leaves the other SKUs' rechecks
+        # and movements to the next whole pass, which forgets them once acted on.
+        extra = [s for s in dict.fromkeys([*rechecks, *reread]) if only is None or s in only]
+        targets = _targets(session, shop, company, bases, extra, only is None, before)
         entries, policies, quiet, turned = _changes(
             session, shop, company, location, targets, force=only is not None, moved=moved, reread=reread
         )

@@ -11,7 +11,7 @@ fix per company; the API (shopify_app.api_stock_fix) begins this unit as a stock
 its replay (jobs.stock.replay).
 
 How (`note_moves`, then the pass for those SKUs alone): each SKU becomes a level Shopify moved by
-itself (jobs.stock_reread, source "fix:<message id>") by the units between what the stock flow
+itself (jobs.stock_reread, source "fix:<message id>:<attempt>") by the units between what the stock flow
 last knew Shopify showed (its "stock" binding's "sent") and what the report saw. The pass reads each
 level first, keeps out a drop since then that no order known explains (a sale while the person
 read the report), and writes the ERP's figure by compare-and-swap from what it read. The moves are
@@ -19,7 +19,9 @@ forgotten once the company's pass ends clean (`forget_moves`), so a later pass c
 
 Left out (named in the message's response, `left_out`): a SKU the stock flow wrote after the report
 began (the report's figure is older than Shopify's), and one the report no longer lists (it was run
-again and found the level in step).
+again and found the level in step). A report holds at most its first 50 differing rows a company
+(jobs.reconcile.LISTED): the day's report run again (its Replay) lists the next ones, and the fix
+asked again for it is the same message's next attempt (the API compares the report's time).
 """
 
 from __future__ import annotations
@@ -56,13 +58,15 @@ def is_fix(unit: str) -> bool:
     return UNIT.match(unit) is not None
 
 
-def source(message_id: int) -> str:
-    """The movements' source (jobs.stock_reread: erp_id "<idSku>|<source>")."""
-    return f"fix:{message_id}"
+def source(message_id: int, attempt: int | None = None) -> str:
+    """The movements' source (jobs.stock_reread: erp_id "<idSku>|<source>"), one per attempt: a
+    fix asked again for the day's report run again is the message's next attempt, with its own
+    movements. Without `attempt`: the prefix of every attempt's."""
+    return f"fix:{message_id}:" + ("" if attempt is None else str(attempt))
 
 
 def note_moves(
-    shop_id: int, message_id: int, company: int, report_id: int, skus: list[str]
+    shop_id: int, message_id: int, attempt: int, company: int, report_id: int, skus: list[str]
 ) -> dict[str, str]:
     """Record the fix's movements (module docstring); the SKUs left out, with why. A SKU an earlier
     attempt of the fix noted keeps its movement (the attempt's batches may have written its level)."""
@@ -75,7 +79,7 @@ def note_moves(
         began = _began(payload)
         known = bindings.get_many(session, shop_id, STOCK_KIND, [f"{company}:{sku}" for sku in skus])
         # An earlier attempt's movements stand (its batches may have written some levels since).
-        mine = "|" + source(message_id)
+        mine = "|" + source(message_id, attempt)
         noted = {m.sku for m in stock_reread.read(session, shop_id).found if m.key.endswith(mine)}
         deltas: dict[str, int] = {}
         left_out: dict[str, str] = {}
@@ -91,16 +95,17 @@ def note_moves(
                 left_out[sku] = WRITTEN_SINCE
                 continue
             deltas[sku] = _delta(old, seen[sku], location)
-        stock_reread.note(session, shop_id, company, source(message_id), deltas, utcnow())
+        stock_reread.note(session, shop_id, company, source(message_id, attempt), deltas, utcnow())
     return left_out
 
 
 def forget_moves(shop_id: int, message_id: int) -> None:
-    """The fix's movements, done with once its company's pass ended clean."""
-    suffix = "|" + source(message_id)
+    """The fix's movements (an earlier attempt's left by a failure too), done with once its
+    company's pass ended clean."""
+    prefix = "|" + source(message_id)
     with session_scope() as session:
         moves = stock_reread.read(session, shop_id)
-        mine = tuple(m for m in moves.found if m.key.endswith(suffix))
+        mine = tuple(m for m in moves.found if prefix in m.key)
         asked = {m.key: (moves.read or {})[m.key] for m in mine}
         stock_reread.forget(session, shop_id, stock_reread.Moves(mine, asked))
 

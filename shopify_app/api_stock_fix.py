@@ -9,11 +9,12 @@ compare-and-swap, never giving back a sale made since. Its outcome (levels writt
 out and why) is on that message, whose id the answer carries. Operators and up; audited.
 
 Refused (409): the message is no reconciliation report (`not_a_report`), it lists no differing stock
-at that company (`no_stock_drift`), or the company's location is not the one the report read
+at that company (`no_stock_drift`), the company's location is not the one the report read
 (`location_changed`: the report no longer says what Shopify shows there), or its levels there were
-fixed already (`already_fixed`: the fix's message keeps its outcome; a later report lists what still
-differs). A fix of the same report and company already waiting or running is not asked twice
-(`enqueued` false, its message's id); a failed one is asked again (as its Retry would).
+fixed already (`already_fixed`: the fix's message keeps its outcome; the day's report run again
+lists what still differs, and its fix is that message's next attempt). A fix of the same report and
+company already waiting or running is not asked twice (`enqueued` false, its message's id); a
+failed one is asked again (as its Retry would).
 """
 
 from __future__ import annotations
@@ -93,7 +94,12 @@ def stock_fix(message_id: int) -> ResponseReturnValue:
         skus = sorted({str(row["sku"]) for row in rows})
         if fix is not None and fix.status in OPEN and (held := job_holding(fix)) is not None:
             return jsonify(_answer(fix, held, False, skus)), 202  # asked already: under way
-        if fix is not None and fix.status in DONE:  # its outcome stays as it was
+        generated = report.response_payload.get("generated_at")
+        if (
+            fix is not None
+            and fix.status in DONE
+            and (fix.request_payload or {}).get("report_at") == generated
+        ):
             raise ApiError(
                 409,
                 "already_fixed",
@@ -114,6 +120,7 @@ def stock_fix(message_id: int) -> ResponseReturnValue:
                 "skus": skus,
                 "location_id": location,
                 "report_message_id": report.id,
+                "report_at": generated,  # the day's report run again is another to fix
             },
             job_id=None,
         )
