@@ -68,7 +68,8 @@ def preview(
     for id_sku in sorted(states):
         state = states[id_sku]
         variant_id, variant_data = variants.get(id_sku, (None, {}))
-        target = target_price(state, today, variant_unit_factor(variant_data))
+        factor = variant_unit_factor(variant_data)
+        target = target_price(state, today, factor)
         verdict = _verdict(sent.get(id_sku), variant_id, state, target.digest(), today)
         counts[verdict] += 1
         if verdict == "unchanged" or len(lists[verdict]) >= limit:
@@ -82,7 +83,7 @@ def preview(
             "promotion_until": (
                 state.promo_end.isoformat()
                 if target.compare_at is not None and state.promo_end is not None
-                and promotion_running(state, today, variant_unit_factor(variant_data))
+                and promotion_running(state, today, factor)
                 else None
             ),
         }  # fmt: skip

@@ -11,7 +11,7 @@
  */
 import { api } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
-import { fmtDate, fmtMoney, fmtNumber, label, t } from "../i18n.js";
+import { fmtDate, fmtMoney, fmtNumber, label, locale, t } from "../i18n.js";
 import { banner, failureBanner, payload, technicalDetail } from "../widgets.js";
 
 const POLL_MS = pollEvery(2000);
@@ -68,8 +68,8 @@ function priceText(p) {
 /** A day the ERP gives ("2026-12-05") as the page's language writes it, with no time zone shift. */
 function dayText(day) {
   const [y, m, d] = String(day).split("-").map(Number);
-  return y && m && d ? new Intl.DateTimeFormat(document.documentElement.lang || undefined, { timeZone: "UTC" })
-    .format(new Date(Date.UTC(y, m - 1, d))) : String(day);
+  return y && m && d ? new Intl.DateTimeFormat(locale(), { timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)))
+    : String(day);
 }
 
 /** The store's prices a sync would send (jobs.price_preview): how many are first ones, change, stay
