@@ -25,6 +25,7 @@ from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from sqlalchemy import text
@@ -104,14 +105,27 @@ class PromptUnsubscribe:
     machine loses often) it goes back to waiting (60 s, no channel left) and the join gives up
     after its full second: a worker's exit, a burst worker's included, paid up to 1 s. Stopped
     first, it ends on that answer.
+
+    Stopped first, it may also wake before the UNSUBSCRIBE is sent (a message, the end of its wait)
+    and close the pubsub's connection on its way out, under the UNSUBSCRIBE being written (CI saw
+    "Bad file descriptor" once): the channel went with the connection, so what RQ's unsubscribe had
+    left to do (join the thread, close the pubsub) is done and the exit goes on (register_death).
     """
 
     pubsub_thread: Any
+    pubsub: Any
 
     def unsubscribe(self) -> None:
-        if self.pubsub_thread:
-            self.pubsub_thread.stop()
-        super().unsubscribe()  # type: ignore[misc]
+        if not self.pubsub_thread:
+            super().unsubscribe()  # type: ignore[misc]
+            return
+        self.pubsub_thread.stop()
+        try:
+            super().unsubscribe()  # type: ignore[misc]
+        except RedisConnectionError as exc:
+            log.info("worker: the pubsub thread closed its connection before the unsubscribe (%s)", exc)
+            self.pubsub_thread.join(timeout=1)
+            self.pubsub.close()
 
 
 class LedgerWorker(PromptUnsubscribe, QuietHeartbeat, Worker):

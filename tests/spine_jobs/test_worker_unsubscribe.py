@@ -4,6 +4,7 @@ the UNSUBSCRIBE's answer ends the thread instead of leaving RQ's join to time ou
 from __future__ import annotations
 
 import pytest
+import redis
 
 from jobs.worker import LedgerSimpleWorker, LedgerWorker, build_worker
 
@@ -27,3 +28,22 @@ def test_the_pubsub_thread_is_stopped_before_its_channel_is_unsubscribed(rconn, 
     assert running_when_unsubscribed == [False]  # told to stop first: the answer ends it
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("simple", [True, False])
+def test_a_connection_the_stopped_thread_closed_under_the_unsubscribe_ends_the_exit_cleanly(rconn, simple):
+    """The thread, stopped first, woke and closed the pubsub's connection while the UNSUBSCRIBE was
+    being written (CI once: "Error 9 while writing to socket. Bad file descriptor"): the exit goes on,
+    the thread joined and the pubsub closed, instead of the error ending the worker's teardown."""
+    worker = build_worker(["webhooks"], simple=simple, conn=rconn)
+    worker.subscribe()
+    thread, pubsub = worker.pubsub_thread, worker.pubsub
+
+    def closed_under_it(*args, **kwargs):
+        thread.join(timeout=5)  # it was told to stop: it ends, closing the connection
+        raise redis.exceptions.ConnectionError("Error 9 while writing to socket. Bad file descriptor.")
+
+    pubsub.unsubscribe = closed_under_it
+    worker.unsubscribe()  # not raised
+    assert not thread.is_alive()
+    assert pubsub.connection is None  # closed
