@@ -40,7 +40,11 @@ def test_a_connection_the_stopped_thread_closed_under_the_unsubscribe_ends_the_e
     thread, pubsub = worker.pubsub_thread, worker.pubsub
 
     def closed_under_it(*args, **kwargs):
-        thread.join(timeout=5)  # it was told to stop: it ends, closing the connection
+        # told to stop, it wakes on a message (a command RQ does not know: nothing done) and ends,
+        # closing the connection; then the UNSUBSCRIBE's write fails
+        rconn.publish(worker.pubsub_channel_name, '{"command": "none"}')
+        thread.join(timeout=5)
+        assert not thread.is_alive()
         raise redis.exceptions.ConnectionError("Error 9 while writing to socket. Bad file descriptor.")
 
     pubsub.unsubscribe = closed_under_it
