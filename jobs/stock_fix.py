@@ -7,8 +7,8 @@ at a level set by hand in Shopify, by a count or by another app. And a level bel
 be a sale whose order the app does not know yet: the flow never gives such a drop back
 (jobs.stock_writer). Only a person knows that no sale stands behind it. The report's page offers the
 fix per company; the API (shopify_app.api_stock_fix) begins this unit as a stock message,
-`stock:<company>:fix:<report message id>`, carrying the SKUs the report listed there, and enqueues
-its replay (jobs.stock.replay).
+`stock:<company>:fix:<report message id>` (ledger.drift.stock_fix_unit), carrying the SKUs the report
+listed there, and enqueues its replay (jobs.stock.replay).
 
 How (`note_moves`, then the pass for those SKUs alone): each SKU becomes a level Shopify moved by
 itself (jobs.stock_reread, source "fix:<message id>:<attempt>") by the units between what the stock flow
@@ -48,10 +48,6 @@ LEFT_OUT = {
     ),
     NOT_LISTED: ("left out, the report no longer lists them as differing", "stock_fix_not_listed"),
 }
-
-
-def unit_key(company: int, report_id: int) -> str:
-    return f"stock:{company}:fix:{report_id}"
 
 
 def is_fix(unit: str) -> bool:

@@ -47,6 +47,12 @@ def line(found: dict[str, int]) -> str | None:
     return "drift found: " + ", ".join(f"{key.replace('_', ' ')} {n}" for key, n in found.items())
 
 
+def stock_fix_unit(company: int, report_id: int) -> str:
+    """The stock message's unit of a person's fix of a report's differing levels at a company
+    (jobs.stock_fix does it; shopify_app.api_stock_fix begins it)."""
+    return f"stock:{company}:fix:{report_id}"
+
+
 def stock_differ(report: Any, nro_empresa: int) -> tuple[str, list[dict[str, Any]]] | None:
     """The location and the differing rows a stored report lists for a company's stock
     (jobs.reconcile._stock: {"sku", "erp", "shopify"}, the first LISTED of them); None when it

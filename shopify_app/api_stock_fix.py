@@ -49,11 +49,6 @@ OPEN = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 DONE = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)  # skipped: closed as handled
 
 
-def fix_unit(company: int, report_id: int) -> str:
-    """jobs.stock_fix.unit_key (shopify_app does not import jobs)."""
-    return f"stock:{company}:fix:{report_id}"
-
-
 @bp.post("/<int:message_id>/stock-fix")
 @require_role(Role.OPERATOR)
 def stock_fix(message_id: int) -> ResponseReturnValue:
@@ -85,12 +80,8 @@ def stock_fix(message_id: int) -> ResponseReturnValue:
                 f"company {company}'s location is not the one this report read: run the reconciliation "
                 "again, then fix what it lists",
             )
-        unit = fix_unit(company, report.id)
-        fix = session.scalars(
-            select(Message).where(
-                Message.shop_id == g.shop.id, Message.flow == STOCK_FLOW, Message.unit_key == unit
-            )
-        ).first()
+        unit = drift.stock_fix_unit(company, report.id)
+        fix = next(trace.unit_messages(session, g.shop.id, STOCK_FLOW, [unit]), None)
         skus = sorted({str(row["sku"]) for row in rows})
         if fix is not None and fix.status in OPEN and (held := job_holding(fix)) is not None:
             return jsonify(_answer(fix, held, False, skus)), 202  # asked already: under way

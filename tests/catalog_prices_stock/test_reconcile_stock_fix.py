@@ -13,6 +13,7 @@ from sqlalchemy import select
 from jobs import reconcile, stock, stock_fix
 from jobs.stock_reread import REREAD_KIND
 from jobs.worker import run_worker
+from ledger import drift
 from ledger.db import session_scope
 from ledger.models import AuditEvent, Binding, Message, MessageStatus, Role
 from sandbox.consinco import tables as t
@@ -84,8 +85,8 @@ def test_the_fix_brings_levels_changed_by_hand_back_and_keeps_a_sale_made_since(
     assert chain.level(shop, s["inventory_item_id"], 1) == targets[sold] - 1
     with session_scope() as session:
         fix = session.get(Message, body["message_id"])
-        # the API's unit (shopify_app.api_stock_fix.fix_unit) is the one the stock flow knows as a fix
-        assert fix.flow == "stock" and fix.unit_key == stock_fix.unit_key(1, report.id)
+        # the API's unit (ledger.drift.stock_fix_unit) is the one the stock flow knows as a fix
+        assert fix.flow == "stock" and fix.unit_key == drift.stock_fix_unit(1, report.id)
         assert stock_fix.is_fix(fix.unit_key)
         assert fix.status == MessageStatus.DONE.value, fix.error_text
         assert fix.response_payload["levels_sent"] == 3 and fix.response_payload["left_out"] == {}
