@@ -8,7 +8,10 @@ payment by Pix (paid), card (sold, or only authorised with manual capture), bole
 (pending until `mark_paid`) or a manual payment method collected at delivery (`cod`: Shopify's
 "Cash on Delivery (COD)" or a custom manual method's name; a PENDING sale marked
 manualPaymentGateway, nothing taken online, the order PENDING until the merchant marks it paid:
-`mark_paid`). Then it sends orders/create (and orders/paid when paid).
+`mark_paid`). Shopify's fraud analysis assesses it (`Order.risk`: LOW and ACCEPT unless `risk`
+asks "medium", "high" or "pending": sandbox.shopify.order_risk). Then it sends orders/create (and
+orders/paid when paid), and orders/risk_assessment_changed once Shopify's assessment is in (not
+while it is pending) to the apps subscribed to it.
 
 A sale at a Shopify POS register (`pos`): sourceName "pos", the retailLocation it was rung up at
 (the first line's location). "register": every item handed over at the counter, as POS does with
@@ -35,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from stdnum.br import cnpj
 
-from sandbox.shopify import companies, order_store
+from sandbox.shopify import companies, order_risk, order_store
 from sandbox.shopify.checkout_people import make_buyer
 from sandbox.shopify.clock import iso
 from sandbox.shopify.gids import num_of
@@ -110,6 +113,7 @@ class OrderRequest:
     pos: str | None = None  # a POS sale (POS_SALES): "register" handed over, "ship" to the customer
     carried_out: tuple[bool, ...] = ()  # per line, a POS "ship" sale's: handed over at the counter
     card_brand: str = "Visa"  # a card payment's brand (CARD_BRANDS)
+    risk: str = "low"  # the level of Shopify's own risk assessment (order_risk.CHECKOUT_RISKS)
 
 
 class CheckoutError(ValueError):
@@ -263,6 +267,7 @@ def place_order(
     gateway_name: str | None = None,
     pos: str | None = None,
     card_brand: str | None = None,
+    risk: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
@@ -279,8 +284,9 @@ def place_order(
     ask for it); `tax_rate` ("0.1"): the store charges a tax on taxable lines, inside the prices
     (taxesIncluded: the totals stay, currentTotalTaxSet and taxLines carry it); `pos`: a sale at a
     POS register (POS_SALES, module docstring); `card_brand`: a card payment's brand (CARD_BRANDS,
-    Visa unless given). Raises CheckoutError when the lines cannot be bought or the location does
-    not exist.
+    Visa unless given); `risk`: Shopify's own fraud assessment of the order, "low" (the default:
+    recommendation ACCEPT), "medium" (INVESTIGATE), "high" (CANCEL) or "pending" (no recommendation
+    yet). Raises CheckoutError when the lines cannot be bought or the location does not exist.
     """
     if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
@@ -290,6 +296,8 @@ def place_order(
         raise CheckoutError(f"capture must be one of {CAPTURES}")
     if card_brand is not None and (gateway not in CARDS or card_brand not in CARD_BRANDS):
         raise CheckoutError(f"card_brand is a card payment's brand, one of {sorted(CARD_BRANDS)}")
+    if risk is not None and (not isinstance(risk, str) or risk not in order_risk.CHECKOUT_RISKS):
+        raise CheckoutError(f"risk must be one of {', '.join(order_risk.CHECKOUT_RISKS)}")
     carried_out = _carried_out(lines, pos, shipping)
     rng = rng or random.Random(seed)
     ctx = context(sandbox, shop)
@@ -312,10 +320,14 @@ def place_order(
             pos,
             carried_out,
             card_brand or "Visa",
+            risk or "low",
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
         emit_order(ctx, order, *topics)
+        shopify_assessment = order["risk"]["assessments"][0]
+        if shopify_assessment["riskLevel"] != "PENDING":  # Shopify's analysis is in: a new assessment
+            order_risk.announce(ctx, order, shopify_assessment)
     return order["id"]
 
 
@@ -425,6 +437,7 @@ def _build(
         "retailLocation": None,
         "staffMember": None,
         "app": None,
+        "risk": order_risk.at_checkout(order_risk.CHECKOUT_RISKS[request.risk], now),
         "_checkoutId": ctx.store.next_num(),
         "_lines": line_docs,
         "_shippingLines": shipping_lines,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DEV_API_KEY = "sandbox-api-key"
 DEV_API_SECRET = "sandbox-api-secret-not-for-production"
@@ -15,20 +17,22 @@ TIERS: dict[str, tuple[int, int]] = {
     "enterprise": (40000, 2000),
 }
 
-APP_WEBHOOK_TOPICS = (
-    "orders/create",
-    "orders/updated",
-    "orders/edited",
-    "orders/cancelled",
-    "orders/paid",
-    "refunds/create",
-    "app/uninstalled",
-    "app/scopes_update",
-    "bulk_operations/finish",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-)
+# The app's configuration, as `shopify app deploy` hands it to Shopify: the scopes a managed install
+# grants (tokens.py) and the topics every shop is subscribed to (the app URL + `/webhooks`).
+APP_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
+
+
+def app_webhook_topics(path: Path = APP_TOML) -> tuple[str, ...]:
+    """The topics and compliance topics of the app's `[[webhooks.subscriptions]]`, in their order.
+    Read, not copied: a topic the app adds to its configuration (orders/risk_assessment_changed...)
+    is subscribed on the shops the sandbox creates from then on, as a deploy subscribes Shopify's."""
+    with path.open("rb") as handle:
+        subscriptions = tomllib.load(handle).get("webhooks", {}).get("subscriptions", [])
+    topics = [t for s in subscriptions for t in (*s.get("topics", ()), *s.get("compliance_topics", ()))]
+    return tuple(dict.fromkeys(topics))
+
+
+APP_WEBHOOK_TOPICS = app_webhook_topics()
 
 # Whether a gateway's card authorisations allow several captures (OrderTransaction.multiCapturable).
 # Shopify: multi-capture is Shopify Payments' on a Plus store only; finalCapture "has no effect on

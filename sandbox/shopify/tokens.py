@@ -10,12 +10,12 @@ from __future__ import annotations
 import secrets
 import tomllib
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from sandbox.shopify.gids import num_of
+from sandbox.shopify.options import APP_TOML
 
 if TYPE_CHECKING:
     from sandbox.shopify.sandbox import Sandbox
@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 # What Shopify grants on a managed install: the scopes the app's configuration declares
 # (shopify.app.toml, as `shopify app deploy` hands it to Shopify), so a shop installed here holds
 # every scope the app asks for.
-APP_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
 with APP_TOML.open("rb") as _toml:
-    DEFAULT_SCOPES: str = tomllib.load(_toml)["access_scopes"]["scopes"]
+    _APP_CONFIG = tomllib.load(_toml)
+DEFAULT_SCOPES: str = _APP_CONFIG["access_scopes"]["scopes"]
+# The app's name there (its App.title: e.g. the provider of the risk assessments it makes).
+APP_TITLE: str = _APP_CONFIG["name"]
 
 
 def granted_scopes(shop_record: dict[str, Any]) -> list[str]:
