@@ -43,6 +43,7 @@ class Scenario:
     model: str | None = "55"  # invoice model; None = never invoiced
     cancel: str | None = None  # "before" / "after" invoicing
     shipping: str = "SEDEX"  # the checkout's rate (sandbox SHIPPING_RATES); RETIRADA: a local pickup
+    risk: str = "low"  # Shopify's fraud analysis at checkout; "high": held for a person's review
 
 
 SCENARIOS = (
@@ -53,6 +54,7 @@ SCENARIOS = (
     Scenario("Pix, cancelled by the store before invoicing", "pix", model=None, cancel="before"),
     Scenario("card, invoiced then cancelled (NF-e cancelled)", "cartao", cancel="after"),
     Scenario("Pix, store pickup: ready for pickup at the NF-e", "pix", shipping="RETIRADA"),
+    Scenario("card, fraud risk high: held, sent after a person's review", "cartao", "manual", risk="high"),
 )
 
 
@@ -138,6 +140,7 @@ def place_all(
         gid = place_order(
             stack.shopify.sandbox, stack.options.shop, lines=lines, gateway=scenario.gateway,
             capture=scenario.capture, seed=100 + index, discount_rate=0.3, shipping=scenario.shipping,
+            risk=scenario.risk,
         )  # fmt: skip
         order = stack.shopify.sandbox.store.get(stack.options.shop, gid)
         placed.append(PlacedOrder(scenario, gid, order.get("name", "")))
@@ -146,6 +149,49 @@ def place_all(
             mark_paid(stack.shopify.sandbox, stack.options.shop, gid)
             echo(f"    {order.get('name', gid)}: the boleto was paid (orders/paid)")
     return placed
+
+
+def review_held(stack: Any, shop_id: int, placed: list[PlacedOrder], echo: Callable[[str], None]) -> None:
+    """An order Shopify recommends cancelling waits for a person (jobs.order_risk): the demo shows why,
+    then plays the operator who reviewed it and sends it with "Send to the ERP anyway" (the decision
+    kept and audited as the page's button does: shopify_app.api_risk_accept)."""
+    from ledger import audit, order_risk
+    from shopify_app.enqueue import enqueue_replay
+
+    for order in placed:
+        if order.scenario.risk != "high":
+            continue
+        if not wait_until(lambda o=order: _held(shop_id, o.gid)):
+            message = order_message(shop_id, order.gid)
+            echo(f"    {order.name}: not held ({message.status if message else 'no message yet'})")
+            continue
+        with session_scope() as session:
+            message = session.scalars(
+                select(Message).where(Message.shop_id == shop_id, Message.unit_key == _unit(order.gid))
+            ).one()
+            echo(f"    {order.name}: {message.error_text}")
+            before = {"recommendation": (message.error_detail or {}).get("recommendation")}
+            order_risk.accept(message, "merchant")
+            audit.record(session, shop_id, stack.shop_domain, "merchant",
+                         "order.risk_accepted", f"message:{message.id}", before,
+                         {"message_id": message.id, "shopify_id": message.shopify_id})  # fmt: skip
+            message_id = message.id
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            enqueue_replay(message)
+        echo(f"    {order.name}: an operator reviewed it and sent it (Send to the ERP anyway, audited)")
+
+
+def _unit(gid: str) -> str:
+    return f"order:{gid.rsplit('/', 1)[-1]}"
+
+
+def _held(shop_id: int, gid: str) -> bool:
+    from ledger import order_risk
+
+    message = order_message(shop_id, gid)
+    return message is not None and order_risk.held_for_risk(message)
 
 
 def wait_in_erp(shop_id: int, placed: list[PlacedOrder], echo: Callable[[str], None]) -> None:
@@ -333,6 +379,7 @@ def run_orders(stack: Any, shop_id: int, setup: Any, echo: Callable[[str], None]
         echo(f"  (no SKUs in stock at {location}: no orders to place)")
         return outcome
     outcome.placed = place_all(stack, plain, weighed, echo)
+    review_held(stack, shop_id, outcome.placed, echo)
     wait_in_erp(shop_id, outcome.placed, echo)
     echo(
         f"  {sum(o.nro is not None for o in outcome.placed)} of {len(outcome.placed)} orders reached the ERP"

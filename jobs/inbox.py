@@ -55,6 +55,7 @@ TOPIC_HANDLERS: dict[str, str] = {
     "orders/create": "jobs.orders.on_webhook",
     "orders/updated": "jobs.orders.on_webhook",
     "orders/paid": "jobs.orders.on_webhook",
+    "orders/risk_assessment_changed": "jobs.orders.on_risk_changed",
     "orders/cancelled": "jobs.cancellations.on_webhook",
     "orders/edited": "jobs.order_edits.on_webhook",
     "refunds/create": "jobs.order_edits.on_refund",

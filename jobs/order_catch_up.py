@@ -66,7 +66,7 @@ PARKING_FLOWS = (FLOW, "order_edits", "invoices")  # units that park on a missin
 # (an invoice "faturado com alteração" edits the order itself and parks on an unbound substitute)
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")  # ERP events, applied in their order
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/edited", "orders/cancelled",
-                "refunds/create")  # fmt: skip
+                "refunds/create", "orders/risk_assessment_changed")  # fmt: skip
 LIMIT = 500
 # the kinds whose De:Para lines live in the mappings table (a location's in its own, below)
 DE_PARA_KINDS = frozenset(mappings.MappingKind) - {mappings.MappingKind.LOCATION}

@@ -61,7 +61,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from erp.errors import ErpRejected
-from jobs import card_payments, old_orders, order_clients, order_generation, order_map, order_posted
+from jobs import (
+    card_payments,
+    old_orders,
+    order_clients,
+    order_generation,
+    order_map,
+    order_posted,
+    order_risk,
+)
 from jobs.inbox import KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
@@ -105,10 +113,12 @@ from ledger.models import (
     utcnow,
 )
 from ledger.order_link_by_hand import DELIVERY
+from ledger.words import stored
 from shopify_app.admin_api.order_import_ops import (
     ErpOrderRead,
     read_order_company,
     read_order_for_erp,
+    read_order_risk,
     read_payment_terms,
 )
 from shopify_app.admin_api.order_results import Order
@@ -244,6 +254,47 @@ def on_webhook(event: Any) -> str | Ignored:
         sent = address.on_updated(shop_id, num, payload)
         return result if sent == "already" else sent
     return result
+
+
+def on_risk_changed(event: Any) -> str | Ignored:
+    """orders/risk_assessment_changed: Shopify's or a fraud app's new assessment of an order (its
+    body carries the level, not the order's recommendation). An order held for its risk is imported
+    again, and the import decides on the recommendation it reads (jobs.order_risk); so is one not
+    seen yet (this delivery came first) or being imported (the import's lock makes this one wait
+    for it, then read the order afresh). Shopify sends one for every order as its own analysis ends,
+    so any other order is left to what it waits for: one in the ERP, one waiting for its payment,
+    parked, failed or retrying (its own trigger reads the risk when it runs)."""
+    payload = event.payload
+    order_id = payload.get("admin_graphql_api_order_id") or payload.get("order_id")
+    if not order_id:
+        raise ValueError(f"{event.topic} payload has no order id")
+    num = order_map.numeric_id(str(order_id))
+    with read_scope() as session:
+        shop_id, sent, _link = _shop_and_sent(session, event.shop_domain, num)
+    if shop_id is None:
+        log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
+        return not_installed(event.shop_domain)
+    if sent:
+        log.info("orders: order %s already in the ERP, its new risk assessment (%s) left alone", num,
+                 payload.get("risk_level"), extra={"shop_id": shop_id, "flow": FLOW, "order": num,
+                                                   "trigger": event.topic})  # fmt: skip
+        return "already"
+    with read_scope() as session:
+        row = session.execute(
+            select(Message.status, Message.error_detail).where(
+                Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
+            )
+        ).first()
+    waits_for = (row.error_detail or {}).get("waiting") if row is not None else None
+    risk_may_hold = row is None or (
+        row.status == MessageStatus.PENDING.value and waits_for in (None, order_risk.WAITING)
+    )
+    if not risk_may_hold:
+        log.info("orders: order %s %s, its new risk assessment (%s) left to it", num, waits_for or row.status,
+                 payload.get("risk_level"), extra={"shop_id": shop_id, "flow": FLOW, "order": num,
+                                                   "trigger": event.topic})  # fmt: skip
+        return "left"
+    return import_order(shop_id, num, trigger=event.topic)
 
 
 def _edits_paid(shop_id: int, num: str, payload: dict[str, Any], link: LinkState | None) -> None:
@@ -499,6 +550,8 @@ def _import_locked(
                            words=("shopify_order_not_found", {"order": named}))  # fmt: skip
         if _will_wait(read, settings):
             read = dataclasses.replace(read, payment_terms=read_payment_terms(client, gid))
+        elif not read.order.cancelled_at and order_risk.needs_detail(read, settings[order_risk.SETTING]):
+            read = dataclasses.replace(read, risk=read_order_risk(client, gid))
         if read.order.bought_by_company:  # B2B: the ERP customer is the company (jobs.order_customer)
             company = read_order_company(client, gid)
             read = dataclasses.replace(read, order=dataclasses.replace(read.order, company=company))
@@ -737,6 +790,7 @@ def _prepare(
         message = session.get(Message, message_id)
         assert message is not None
         message.search_text = trace.search_text(message.search_text.split(), [order.name])
+        accepted = order_risk.accepted_of(message.request_payload)  # a person's, kept across reads
         link = find_link(session, shop_id, order.id)
         linked = link is not None
         maybe_in_erp = linked and order_posted.maybe_taken(message.request_payload)
@@ -760,6 +814,7 @@ def _prepare(
             # each line at its own company when the order ships from several (refused below).
             "nro_empresa": company_for(session, shop_id, read.location_ids, places),
             "lines": order_map.stock_lines(order, line_companies(shipping) if len(shipping) > 1 else None),
+            **({order_risk.ACCEPTED: accepted} if accepted else {}),
         }
         message.request_payload = request
         # Cancelled in Shopify: skipped. Mapped here, no earlier POST may be in the ERP (the one
@@ -797,6 +852,14 @@ def _prepare(
                 # Linked too (no NROPEDVENDA): the Orders page lists it as not in the ERP, and a person
                 # who enters it in the ERP by hand (its words say so) links it there; then the import
                 # finds the number and never posts it (jobs.orders._import_locked: "already").
+                _link_unsent(session, shop_id, read, request["nro_empresa"])
+                return "waiting"
+            held = order_risk.hold(read, settings[order_risk.SETTING], accepted)
+            if held is not None:  # a fraud review first (jobs.order_risk): waits as one unpaid does
+                # its words: the Orders page's note (shopify_app.api_orders lists it as needing a person)
+                message.error_text = order_risk.why(held)
+                message.error_detail = {**held, trace.FAIL: stored(order_risk.words(held))}
+                message.updated_at = utcnow()
                 _link_unsent(session, shop_id, read, request["nro_empresa"])
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be

@@ -82,6 +82,7 @@ from jobs import (
     catalog_malformed,
     old_orders,
     order_generation,
+    order_risk,
     price_never_listed,
     price_records,
     price_unpriced,
@@ -733,6 +734,15 @@ def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
             status = params["status"]  # in words (order_map's), as the waiting row's: a new status as it came
             params["status"] = FINANCIAL_STATUS_WORDS.get(status.upper(), status)
         return str(skipped["key"]), params
+    if status == MessageStatus.PENDING.value and detail.get("waiting") == order_risk.WAITING:
+        if detail.get("pending"):
+            return ("recon_risk_pending", {})
+        return (
+            "recon_risk_investigate"
+            if detail.get("recommendation") == "INVESTIGATE"
+            else "recon_risk_cancel",
+            {},
+        )
     if status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
         status = detail.get("financial_status") or "?"  # in words (order_map's): a new status as it came
         return ("recon_waiting_payment", {"status": FINANCIAL_STATUS_WORDS.get(str(status).upper(), status)})

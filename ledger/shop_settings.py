@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "nro_tab_venda": None,
     "inactive_sku_status": "DRAFT",  # what an SKU inactive in the ERP becomes: DRAFT | ARCHIVED
     "payment_confirmation": "paid",  # send orders when paid | when authorized (manual capture)
+    # hold an order for a person when Shopify recommends cancelling it | cancelling or investigating
+    # it | never (off); an analysis under way holds it too unless off (jobs/order_risk.py)
+    "risk_hold": "cancel",
     "bulk_threshold": 250,  # products changed in one run above which a bulk operation is used
     "default_role": "viewer",  # role of a staff member nobody granted one
     "cancel_restock": True,  # ERP cancellation restocks the Shopify order

@@ -26,9 +26,11 @@ from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
+from ledger.order_risk import WAITING as WAITING_RISK
 from shopify_app.fail_words import financial_status
 from shopify_app.fail_words import reason as fail_reason
 from shopify_app.role_words import for_viewer
+from shopify_app.skip_words import risk_assessment
 
 Text = tuple[str, str]  # (pt-BR, en)
 
@@ -1870,6 +1872,83 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
     }
 
 
+# An order held for its fraud risk (jobs.order_risk: error_detail {"waiting": "risk", ...}).
+RISK_HELD_TEXT: tuple[Text, Text] = (
+    ("Retido para análise de fraude", "Held for a fraud review"),
+    (
+        "Revise o pedido na Shopify (a análise de fraude e seus fatos ficam no pedido). Se for fraude, "
+        'cancele-o na Shopify: ele nunca vai ao ERP. Se a venda for legítima, use "Enviar ao ERP mesmo '
+        'assim" nesta página (operador): o envio fica registrado no histórico com seu nome.',
+        "Review the order in Shopify (its fraud analysis and facts are on the order). If it is fraud, "
+        'cancel it in Shopify: it never goes to the ERP. If the sale is genuine, use "Send to the ERP '
+        'anyway" on this page (operator): the decision is recorded in the history under your name.',
+    ),
+)
+RISK_PENDING_TEXT: tuple[Text, Text] = (
+    ("Aguardando a análise de fraude", "Waiting for the fraud analysis"),
+    (
+        "Nada a fazer: o pedido vai ao ERP sozinho quando a análise terminar sem recomendar retê-lo. Se "
+        'ela não terminar (um app de análise parado), revise o pedido e use "Enviar ao ERP mesmo '
+        'assim" nesta página (operador).',
+        "Nothing to do: the order goes to the ERP by itself once the analysis ends without recommending "
+        'to hold it. If it never ends (a fraud app stalled), review the order and use "Send to the ERP '
+        'anyway" on this page (operator).',
+    ),
+)
+
+
+def _risk_held(detail: dict[str, Any], english: bool) -> dict[str, Any]:
+    """An order held for its fraud risk: pending on purpose until its recommendation clears or a
+    person sends it (shopify_app.api_risk_accept)."""
+    locale = "en" if english else "pt-BR"
+    found = [risk_assessment(a, locale) for a in detail.get("assessments") or [] if isinstance(a, dict)]
+    setting = str(detail.get("setting") or "cancel")
+    if detail.get("pending"):
+        title, todo = RISK_PENDING_TEXT
+        happened = _pick(
+            (
+                "A análise de fraude deste pedido ainda não terminou ({found}). Um pedido no ERP é separado "
+                "e entregue, e não volta atrás: com a configuração de retenção por risco ligada, ele espera "
+                "o resultado.",
+                "This order's fraud analysis has not finished ({found}). An order in the ERP is picked and "
+                "delivered, and cannot be taken back: with the risk hold setting on, it waits for the "
+                "verdict.",
+            ),
+            english,
+        ).format(found="; ".join(found) or "Shopify")
+    else:
+        title, todo = RISK_HELD_TEXT
+        verb = {
+            "CANCEL": ("cancelar", "cancelling"),
+            "INVESTIGATE": ("investigar", "investigating"),
+        }.get(str(detail.get("recommendation")), ("cancelar", "cancelling"))
+        rule = {
+            "cancel": ("os pedidos que ela recomenda cancelar", "orders it recommends cancelling"),
+            "investigate": (
+                "os pedidos que ela recomenda cancelar ou investigar",
+                "orders it recommends cancelling or investigating",
+            ),
+        }.get(setting, ("os pedidos que ela recomenda cancelar", "orders it recommends cancelling"))
+        happened = _pick(
+            (
+                "A Shopify recomenda {verb} este pedido ({found}). A configuração de retenção por risco "
+                "segura {rule} antes do ERP, onde ele seria separado e entregue.",
+                "Shopify recommends {verb} this order ({found}). The risk hold setting keeps {rule} from "
+                "the ERP, where it would be picked and delivered.",
+            ),
+            english,
+        ).format(verb=_pick(verb, english), found="; ".join(found) or "Shopify", rule=_pick(rule, english))
+    return {
+        "title": _pick(title, english),
+        "what_happened": happened,
+        "what_to_do": _pick(todo, english),
+        "system": None,
+        "system_message": None,
+        "code": None,
+        "mapping": None,
+    }
+
+
 def _terms_due(terms: str, days: Any, english: bool) -> str:
     """When payment terms fall due, in words (PaymentTermsType)."""
     if terms == "NET" and days is not None:
@@ -1995,6 +2074,8 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     if trace.is_waiting(message) and detail.get("waiting") == "payment":
         return _waiting(detail, english)
+    if trace.is_waiting(message) and detail.get("waiting") == WAITING_RISK:
+        return _risk_held(detail, english)
     if stuck and message.status == MessageStatus.PENDING.value:
         return _stuck(english)
     if not message.error_class:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 import erp
 from erp.errors import ErpRejected
-from ledger import flows, handled, order_link_by_hand, order_notes, shop_settings, trace
+from ledger import flows, handled, order_link_by_hand, order_notes, order_risk, shop_settings, trace
 from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
 from ledger.masking import mask_text
@@ -66,6 +66,15 @@ ORDER_FLOWS = flows.ORDER_FLOWS  # every flow whose messages are about one order
 HELD = (MessageStatus.PARKED.value, MessageStatus.FAILED.value)
 
 
+def _held() -> ColumnElement[bool]:
+    """A message that needs a person: parked or failed, or an order held for its fraud risk (pending
+    on purpose until a person reviews it or its verdict clears: ledger.order_risk)."""
+    risk = (Message.status == MessageStatus.PENDING.value) & (
+        Message.error_detail["waiting"].as_string() == order_risk.WAITING
+    )
+    return Message.status.in_(HELD) | risk
+
+
 @dataclass(frozen=True)
 class Held:
     """A message of the order parked or failed: its flow, its ERP event (an event's unit) and that
@@ -101,7 +110,7 @@ def _held_orders(shop_id: int) -> Select[tuple[str | None]]:
     return select(Message.shopify_id).where(
         Message.shop_id == shop_id,
         Message.flow.in_(ORDER_FLOWS),
-        Message.status.in_(HELD),
+        _held(),
     )
 
 
@@ -122,7 +131,7 @@ def held_messages(session: Session, shop_id: int, order_ids: list[str]) -> dict[
         .where(
             Message.shop_id == shop_id,
             Message.flow.in_(ORDER_FLOWS),
-            Message.status.in_(HELD),
+            _held(),
             Message.shopify_id.in_(order_ids),
         )
         .order_by(Message.id)

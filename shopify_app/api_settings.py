@@ -7,7 +7,9 @@ representative and sale price table of every order sent, POST PedidoVenda's nroR
 nroTabVenda; optional: null, the default, sends the order as before, without a representative and
 with nroTabVenda null, and saving null clears one), `inactive_sku_status` (DRAFT | ARCHIVED: what a product
 becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized: when an order
-goes to the ERP), `bulk_threshold` (changes per run above which catalog flows use a bulk
+goes to the ERP), `risk_hold` (cancel | investigate | off: an order Shopify recommends cancelling,
+or also investigating, or one whose fraud analysis is under way, waits for a person instead of going
+to the ERP; jobs/order_risk.py), `bulk_threshold` (changes per run above which catalog flows use a bulk
 operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
 `cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
 the Shopify order), `fulfillment_notify_customer` (Shopify e-mails the customer the fulfillment
@@ -102,6 +104,7 @@ SETTINGS: dict[str, Rule] = {
     "nro_tab_venda": IntSetting(1, 999_999, optional=True),
     "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
     "payment_confirmation": ChoiceSetting(("paid", "authorized")),
+    "risk_hold": ChoiceSetting(("cancel", "investigate", "off")),
     "bulk_threshold": IntSetting(1, 100_000),
     "default_role": ChoiceSetting((Role.OPERATOR.value, Role.VIEWER.value)),
     "cancel_restock": BoolSetting(),
@@ -233,6 +236,8 @@ def put_settings() -> ResponseReturnValue:
         # Orders waiting for their payment: ready now? (paid at delivery: a manual method just listed)
         if "payment_confirmation" in changed_before or "pay_on_delivery_gateways" in changed_before:
             resumed += resume_waiting(session, g.shop.id, "orders", "payment")
+        if "risk_hold" in changed_before:  # orders held for their fraud risk: held still?
+            resumed += resume_waiting(session, g.shop.id, "orders", "risk")
         if "ignored_companies" in changed_before:  # their stock refusals: the replay closes them
             codes = [str(company) for company in changes["ignored_companies"]]
             resumed += resume_parked(session, g.shop.id, "location", codes, flow="stock")

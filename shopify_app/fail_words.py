@@ -30,6 +30,23 @@ WORDS: dict[str, Text] = {
         "The automatic retries ran out: every retry failed and nothing runs this again by itself. The "
         "last error: {last}",
     ),
+    # an order held for its fraud risk (jobs.order_risk.words): its note on the Orders page
+    "order_risk_cancel": (
+        "retido para análise de fraude: a Shopify recomenda cancelar o pedido (avaliado por {providers}); "
+        'revise-o e cancele-o na Shopify ou use "Enviar ao ERP mesmo assim" na mensagem',
+        "held for a fraud review: Shopify recommends cancelling the order (assessed by {providers}); review "
+        'it, then cancel it in Shopify or use "Send to the ERP anyway" on its message',
+    ),
+    "order_risk_investigate": (
+        "retido para análise de fraude: a Shopify recomenda investigar o pedido (avaliado por {providers}); "
+        'revise-o e cancele-o na Shopify ou use "Enviar ao ERP mesmo assim" na mensagem',
+        "held for a fraud review: Shopify recommends investigating the order (assessed by {providers}); "
+        'review it, then cancel it in Shopify or use "Send to the ERP anyway" on its message',
+    ),
+    "order_risk_pending": (
+        "retido enquanto a análise de fraude não termina ({providers}); vai ao ERP sozinho depois dela",
+        "held while its fraud analysis runs ({providers}); it goes to the ERP by itself after it",
+    ),
     # an order's lines the ERP cannot sell (jobs.order_map.map_lines): parked on the first
     "order_lines_held": ("pedido {order}: {why}", "order {order}: {why}"),
     "lines_unbound": (

@@ -111,6 +111,19 @@ WORDS: dict[str, Text] = {
         "aguardando pagamento: a Shopify diz {status}",
         "waiting for payment: Shopify says {status}",
     ),
+    # an order held for its fraud risk (jobs.order_risk)
+    "recon_risk_cancel": (
+        "retido para análise de fraude: a Shopify recomenda cancelar o pedido",
+        "held for a fraud review: Shopify recommends cancelling the order",
+    ),
+    "recon_risk_investigate": (
+        "retido para análise de fraude: a Shopify recomenda investigar o pedido",
+        "held for a fraud review: Shopify recommends investigating the order",
+    ),
+    "recon_risk_pending": (
+        "retido enquanto a análise de fraude não termina",
+        "held while its fraud analysis runs",
+    ),
     # stock
     "recon_store_closed": (
         "a empresa {company} está inativa no ERP: o fluxo de estoque zera de propósito os níveis neste "

@@ -17,6 +17,7 @@ from ledger import trace
 from ledger.handled import info_of
 from ledger.handled_before import by_app
 from ledger.models import Message, MessageStatus
+from ledger.order_risk import WAITING as WAITING_RISK
 from shopify_app import fail_words
 from shopify_app import words as rendering
 from shopify_app.words import Text
@@ -35,6 +36,30 @@ READABLE_UNTIL: Text = (
     "; the app can no longer read this order after {until} UTC (60 days, no read_all_orders access): "
     "unless it is paid by then, enter it in the ERP by hand",
 )
+
+# An order held for its fraud risk (jobs.order_risk: error_detail {"waiting": "risk", ...}).
+RISK_HELD: dict[str, Text] = {
+    "CANCEL": (
+        "retido para análise de fraude: a Shopify recomenda cancelar o pedido",
+        "held for a fraud review: Shopify recommends cancelling the order",
+    ),
+    "INVESTIGATE": (
+        "retido para análise de fraude: a Shopify recomenda investigar o pedido",
+        "held for a fraud review: Shopify recommends investigating the order",
+    ),
+}
+RISK_PENDING: Text = (
+    "retido enquanto a análise de fraude não termina ({providers})",
+    "held while its fraud analysis runs ({providers})",
+)
+RISK_FOUND: Text = ("; {found}", "; {found}")
+RISK_LEVELS: dict[str, Text] = {
+    "HIGH": ("risco alto", "high risk"),
+    "MEDIUM": ("risco médio", "medium risk"),
+    "LOW": ("risco baixo", "low risk"),
+    "NONE": ("sem risco apontado", "no risk found"),
+    "PENDING": ("em análise", "analysis under way"),
+}
 
 # A message closed as handled (ledger.handled: its error_text "handled outside the app: <note>").
 HANDLED: Text = ("resolvida fora do app: {note}", "handled outside the app: {note}")
@@ -392,6 +417,8 @@ def reason(message: Message, locale: str) -> str | None:
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     if message.status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
         return _waiting(detail, locale)
+    if message.status == MessageStatus.PENDING.value and detail.get("waiting") == WAITING_RISK:
+        return risk_held(detail, locale)
     if message.status != MessageStatus.SKIPPED.value:
         return None
     words = detail.get(trace.SKIP)
@@ -410,6 +437,28 @@ def _statuses_in_words(words: dict[str, Any], locale: str) -> dict[str, Any]:
     if name is None or not isinstance(params, dict) or not isinstance(params.get(name), str):
         return words
     return {**words, "params": {**params, name: fail_words.financial_status(params[name], locale)}}
+
+
+def risk_held(detail: dict[str, Any], locale: str) -> str:
+    """Why an order waits for its fraud risk (jobs.order_risk), with each assessment's verdict."""
+    at = 1 if locale == "en" else 0
+    assessments = [a for a in detail.get("assessments") or [] if isinstance(a, dict)]
+    if detail.get("pending"):
+        pending = [a for a in assessments if a.get("level") == "PENDING"]
+        providers = ", ".join(str(a.get("provider") or "Shopify") for a in pending)
+        return RISK_PENDING[at].format(providers=providers or "Shopify")
+    said = RISK_HELD.get(str(detail.get("recommendation")), RISK_HELD["CANCEL"])[at]
+    found = "; ".join(risk_assessment(a, locale) for a in assessments)
+    return said + (RISK_FOUND[at].format(found=found) if found else "")
+
+
+def risk_assessment(assessment: dict[str, Any], locale: str) -> str:
+    """One assessment in words: "Shopify: high risk (facts...)", the facts as the provider wrote them."""
+    at = 1 if locale == "en" else 0
+    level = str(assessment.get("level") or "NONE")
+    facts = ", ".join(str(f) for f in assessment.get("facts") or [])
+    said = f"{assessment.get('provider') or 'Shopify'}: {RISK_LEVELS.get(level, (level, level))[at]}"
+    return said + (f" ({facts})" if facts else "")
 
 
 def _waiting(detail: dict[str, Any], locale: str) -> str:

@@ -67,6 +67,9 @@ class ErpOrderRead:
     source_name: str | None = None  # "pos": sold at a register (Shopify POS); "web", an app's id...
     retail_location: str | None = None  # the register's location name (a POS order)
     payment_terms: PaymentTerms | None = None  # read apart, for an order waiting for payment only
+    # risk.recommendation: ACCEPT | INVESTIGATE | CANCEL | NONE (none yet, or an analysis under way)
+    risk_recommendation: str | None = None
+    risk: OrderRisk | None = None  # the assessments, read apart for an order its risk may hold only
 
     @property
     def sold_at_pos(self) -> bool:
@@ -145,6 +148,7 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         processed_at=raw.get("processedAt"),
         source_name=raw.get("sourceName"),
         retail_location=_retail_location(raw.get("retailLocation")),
+        risk_recommendation=(raw.get("risk") or {}).get("recommendation"),
     )
 
 
@@ -240,6 +244,47 @@ def read_payment_terms(client: Any, order_id: str) -> PaymentTerms | None:
             return None
         raise
     return parse_payment_terms((raw or {}).get("paymentTerms"))
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """One fraud analysis of an order: Shopify's own (`provider` None) or a fraud app's."""
+
+    level: str  # HIGH | MEDIUM | LOW | NONE | PENDING (the analysis not finished)
+    provider: str | None  # the app's title; None: Shopify
+    facts: tuple[str, ...]  # what it found, as the provider words it
+
+
+@dataclass(frozen=True)
+class OrderRisk:
+    """The order's risk summary (OrderRisk): the recommendation, the worst of its assessments."""
+
+    recommendation: str | None
+    assessments: tuple[RiskAssessment, ...]
+
+    @property
+    def pending(self) -> list[RiskAssessment]:
+        return [a for a in self.assessments if a.level.upper() == "PENDING"]
+
+
+def parse_order_risk(raw: dict[str, Any] | None) -> OrderRisk:
+    raw = raw or {}
+    assessments = tuple(
+        RiskAssessment(
+            level=str(a.get("riskLevel") or "NONE"),
+            provider=(a.get("provider") or {}).get("title") or None,
+            facts=tuple(str(f.get("description")) for f in a.get("facts") or [] if f.get("description")),
+        )
+        for a in raw.get("assessments") or []
+    )
+    return OrderRisk(raw.get("recommendation"), assessments)
+
+
+def read_order_risk(client: Any, order_id: str) -> OrderRisk:
+    """The order's risk assessments (OrderRisk): read only for an order its recommendation holds,
+    so that its message says who found what."""
+    raw = client.executor.query("OrderRisk", {"id": order_id}).get("order")
+    return parse_order_risk((raw or {}).get("risk"))
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "nro_tab_venda": None,
         "inactive_sku_status": "DRAFT",
         "payment_confirmation": "paid",
+        "risk_hold": "cancel",
         "bulk_threshold": 250,
         "default_role": "viewer",
         "cancel_restock": True,
@@ -354,6 +355,28 @@ def test_pay_on_delivery_gateways_are_validated_saved_trimmed_and_resume_orders_
     assert got["pay_on_delivery_gateways"] == kept
     cleared = client.put("/api/setup/settings", json={"pay_on_delivery_gateways": []}, headers=headers())
     assert cleared.status_code == 200 and cleared.get_json()["pay_on_delivery_gateways"] == []
+
+
+def test_the_risk_hold_is_a_choice_and_a_change_resumes_the_orders_held_for_their_risk(
+    client, settings, shops, message, rq
+):
+    """risk_hold: cancel | investigate | off (jobs.order_risk). A change reads the orders held for
+    their fraud risk again (the import decides on the new setting); one waiting for its payment is
+    left alone."""
+    for wrong in ("never", "", None, True, ["off"]):
+        refused = client.put("/api/setup/settings", json={"risk_hold": wrong}, headers=headers())
+        assert refused.status_code == 400, wrong
+        assert set(refused.get_json()["error"]["fields"]) == {"risk_hold"}, wrong
+    held = message(shops.a, "orders", "order-41")
+    unpaid = message(shops.a, "orders", "order-42")
+    with session_scope(settings.database_url) as session:
+        session.get(Message, held).error_detail = {"waiting": "risk", "recommendation": "INVESTIGATE"}
+        session.get(Message, unpaid).error_detail = {"waiting": "payment", "financial_status": "PENDING"}
+    saved = client.put("/api/setup/settings", json={"risk_hold": "off"}, headers=headers())
+    assert saved.status_code == 200 and saved.get_json()["risk_hold"] == "off"
+    assert saved.get_json()["resumed"] == 1 and queued(rq, "orders") == [("jobs.orders.replay", (held,))]
+    (event,) = audit_rows(settings, shops.a, "settings.changed")
+    assert (event.before, event.after) == ({"risk_hold": "cancel"}, {"risk_hold": "off"})
 
 
 def test_setting_the_sales_channel_resumes_the_orders_waiting_for_it(client, shops, message, rq):

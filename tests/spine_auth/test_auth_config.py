@@ -260,6 +260,7 @@ def test_app_toml_subscribes_to_every_topic_at_the_one_receiver(app_toml):
             "orders/updated",
             "orders/edited",
             "orders/cancelled",
+            "orders/risk_assessment_changed",
             "orders/paid",
             "refunds/create",
             "app/uninstalled",

@@ -16,6 +16,7 @@ const VALUE_LABELS = {
   role: "role.",
   default_role: "role.",
   payment_confirmation: "setup.settings.payment.",
+  risk_hold: "setup.settings.risk.",
   inactive_sku_status: "setup.settings.inactive.",
   status: "audit.status.",
   flow: "flow.",

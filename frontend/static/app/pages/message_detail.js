@@ -109,6 +109,11 @@ export async function renderDetail(ctx, id) {
   return { element: root, dispose: () => { stopped = true; clearTimeout(timer); } };
 }
 
+/** An order's message pending on purpose for its fraud risk (error_detail {"waiting": "risk"}). */
+function heldForRisk(m) {
+  return m.flow === "orders" && m.status === "pending" && m.error_detail && m.error_detail.waiting === "risk";
+}
+
 function view(ctx, m, watch) {
   const act = (path, done) => async () => {
     const job = await api(`/api/messages/${m.id}/${path}`, { method: "POST" });
@@ -117,7 +122,10 @@ function view(ctx, m, watch) {
   };
   const buttons = ctx.can("operate") ? h("s-stack", { direction: "inline", gap: "small" },
     m.can_retry ? h("s-button", { variant: "primary", onclick: act("retry", t("detail.retried")) }, t("detail.retry")) : null,
-    m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null) : null;
+    m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null,
+    // an order held for its fraud risk (jobs.order_risk): sent after a person's review, audited
+    heldForRisk(m) ? h("s-button", { "data-testid": "risk-accept", onclick: act("risk-accept", t("detail.risk_accepted")) },
+      t("detail.risk_accept")) : null) : null;
   const closing = ctx.can("operate") && m.can_mark_handled ? handledForm(m, watch) : null;
   // What the merchant reads: the thing by its name (order #1002, the product's title), its place
   // in Shopify as a link; the app's own ids (unit of work, job, the raw gid) are for support, apart.

@@ -236,6 +236,8 @@ function settingsSection(ctx, onSaved) {
       ["DRAFT", "ARCHIVED"].map((v) => ({ value: v, label: t(`setup.settings.inactive.${v}`) })), s.inactive_sku_status);
     const payment = select({ label: t("setup.settings.payment_confirmation"), disabled: locked },
       ["paid", "authorized"].map((v) => ({ value: v, label: t(`setup.settings.payment.${v}`) })), s.payment_confirmation);
+    const risk = select({ label: t("setup.settings.risk_hold"), disabled: locked, details: t("setup.settings.risk_hold_help") },
+      ["cancel", "investigate", "off"].map((v) => ({ value: v, label: t(`setup.settings.risk.${v}`) })), s.risk_hold);
     const bulk = h("s-number-field", { label: t("setup.settings.bulk_threshold"), disabled: locked,
       details: t("setup.settings.bulk_threshold_help"), ".value": s.bulk_threshold ?? "" });
     const role = select({ label: t("setup.settings.default_role"), disabled: locked },
@@ -246,7 +248,8 @@ function settingsSection(ctx, onSaved) {
     const invoice = [["fulfillment_notify_customer", yesNo("fulfillment_notify_customer")],
       ["card_payment_data", yesNo("card_payment_data")]];
     const save = async () => {
-      const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, default_role: role.value };
+      const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, risk_hold: risk.value,
+        default_role: role.value };
       for (const [key, field] of [...cancel, ...invoice]) body[key] = field.value === "true";
       if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
@@ -267,7 +270,7 @@ function settingsSection(ctx, onSaved) {
       onSaved();
     };
     const header = h("s-grid", {}, canal, oper, ...optional.map(([, field]) => field));
-    return h("div", {}, header, sources, inactive, payment, onDelivery, bulk, role, publishTo.element,
+    return h("div", {}, header, sources, inactive, payment, risk, onDelivery, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));

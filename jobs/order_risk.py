@@ -1,0 +1,127 @@
+"""Orders held for their fraud risk before they reach the ERP (setting `risk_hold`).
+
+Why: an order in the ERP is picked, weighed and loaded on a van; a fraudulent one costs the goods
+(perishables do not go back on the shelf) and the work. Shopify analyses every order, and fraud
+apps (ClearSale, Konduto...) add their own assessments; the order's recommendation is the worst of
+them (`Order.risk.recommendation`: CANCEL, INVESTIGATE, ACCEPT, or NONE while none has a verdict).
+With `risk_hold` "cancel" (the default) an order Shopify recommends cancelling waits; with
+"investigate" one it recommends investigating waits too; "off" sends every paid order as before.
+An analysis still under way (an assessment PENDING, the recommendation NONE) holds the order too
+while the setting is on: Shopify's analysis ends seconds after the checkout, a fraud app's may take
+minutes, and an order sent meanwhile cannot be taken back.
+
+How it waits: like an order waiting for its payment (jobs.orders), its message pending on purpose
+(error_detail {"waiting": "risk", ...}), its link written without an ERP number, its stock held
+(jobs.stock_pending). A new assessment (orders/risk_assessment_changed) reads it again, and so does
+the orders catch-up: a verdict of ACCEPT sends it. A person who reviewed it either cancels it in
+Shopify (orders/cancelled: never sent) or sends it anyway from its message
+(shopify_app.api_risk_accept): the decision is kept in the message's request (ACCEPTED), covers the
+recommendation it was taken on and any milder one, and is audited. A worse verdict later (accepted
+at INVESTIGATE, then a fraud app says CANCEL) holds it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.order_risk import ACCEPTED, WAITING
+from ledger.words import Words
+from shopify_app.admin_api.order_import_ops import ErpOrderRead, OrderRisk
+
+SETTING = "risk_hold"
+# The recommendations each setting holds an order for.
+HOLDS: dict[str, tuple[str, ...]] = {
+    "off": (),
+    "cancel": ("CANCEL",),
+    "investigate": ("CANCEL", "INVESTIGATE"),
+}
+SEVERITY = {"NONE": 0, "ACCEPT": 0, "INVESTIGATE": 1, "CANCEL": 2}
+__all__ = ["ACCEPTED", "WAITING"]  # ledger.order_risk's names, used by jobs.orders through this module
+FACTS_KEPT = 3  # facts per assessment kept in the message (what a person reads first)
+
+
+def needs_detail(read: ErpOrderRead, setting: str) -> bool:
+    """Whether the import reads the order's assessments (OrderRisk) before deciding: a
+    recommendation the setting holds (its message names who found what), or none yet (an analysis
+    may be under way). An order Shopify accepts costs no read."""
+    if not HOLDS.get(setting):
+        return False
+    recommendation = (read.risk_recommendation or "NONE").upper()
+    return recommendation in HOLDS[setting] or recommendation == "NONE"
+
+
+def accepted_of(request: Any) -> dict[str, Any] | None:
+    """A person's decision kept in a message's request payload (None: none taken)."""
+    found = request.get(ACCEPTED) if isinstance(request, dict) else None
+    return found if isinstance(found, dict) else None
+
+
+def hold(read: ErpOrderRead, setting: str, accepted: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The waiting detail of an order its risk holds, None when it may go. `accepted`: a person's
+    decision (it covers the recommendation it was taken on and any milder one, and any analysis
+    still under way)."""
+    held_for = HOLDS.get(setting) or ()
+    if not held_for:
+        return None
+    recommendation = (read.risk_recommendation or "NONE").upper()
+    risk = read.risk or OrderRisk(recommendation, ())
+    if accepted is not None:
+        taken_on = str(accepted.get("recommendation") or "NONE").upper()
+        if SEVERITY.get(recommendation, 0) <= SEVERITY.get(taken_on, 0) or recommendation == "NONE":
+            return None
+    pending = recommendation == "NONE" and bool(risk.pending)
+    if recommendation not in held_for and not pending:
+        return None
+    return {
+        "waiting": WAITING,
+        "recommendation": recommendation,
+        "pending": pending,
+        "assessments": [
+            {"level": a.level.upper(), "provider": a.provider, "facts": list(a.facts[:FACTS_KEPT])}
+            for a in risk.assessments
+        ],
+        "setting": setting,
+    }
+
+
+def why(detail: dict[str, Any]) -> str:
+    """The held order's message text, in English (the pages say it in the merchant's language:
+    shopify_app.skip_words, api_explain)."""
+    found = "; ".join(_assessment(a) for a in detail.get("assessments") or [])
+    if detail.get("pending"):
+        assessments = detail.get("assessments") or []
+        pending = [a for a in assessments if a["level"] == "PENDING"]
+        waiting = ", ".join(str(a.get("provider") or "Shopify") for a in pending)
+        return (
+            f"Held while its fraud analysis runs ({waiting or 'Shopify'} has not given a verdict yet): it "
+            "goes to the ERP by itself once the analysis ends without a recommendation to hold it; after a "
+            "review, an operator can send it now from this message (setting risk_hold)"
+        )
+    verb = "cancelling" if detail.get("recommendation") == "CANCEL" else "investigating"
+    return (
+        f"Held for a fraud review: Shopify recommends {verb} this order"
+        + (f" ({found})" if found else "")
+        + "; cancel it in Shopify, or, once reviewed, an operator sends it to the ERP from this message "
+        "(setting risk_hold)"
+    )
+
+
+def _assessment(a: dict[str, Any]) -> str:
+    facts = ", ".join(str(f) for f in a.get("facts") or [])
+    return f"{a.get('level')} by {a.get('provider') or 'Shopify'}" + (f": {facts}" if facts else "")
+
+
+def words(detail: dict[str, Any]) -> Words:
+    """The held order's note on the Orders page, in shopify_app.fail_words' catalogue (who assessed
+    it: names said alike in both languages)."""
+    assessments = detail.get("assessments") or []
+    if detail.get("pending"):
+        running = [a for a in assessments if a.get("level") == "PENDING"]
+        return ("order_risk_pending", {"providers": _providers(running) or "Shopify"})
+    if detail.get("recommendation") == "INVESTIGATE":
+        return ("order_risk_investigate", {"providers": _providers(assessments) or "Shopify"})
+    return ("order_risk_cancel", {"providers": _providers(assessments) or "Shopify"})
+
+
+def _providers(assessments: list[dict[str, Any]]) -> str:
+    return ", ".join(dict.fromkeys(str(a.get("provider") or "Shopify") for a in assessments))

@@ -1,0 +1,199 @@
+"""Orders held for their fraud risk (jobs.order_risk, setting risk_hold): an order Shopify recommends
+cancelling (or investigating, as the setting says), or whose analysis is under way, waits instead of
+going to the ERP; a verdict that clears it (orders/risk_assessment_changed) sends it, and so does a
+person's review (POST /api/messages/<id>/risk-accept), audited. A worse verdict after a person's
+decision holds it again; an order in the ERP already is left as it is."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import requests
+from by_hand import staff_api
+
+from jobs import order_risk, reconcile
+from ledger.db import session_scope
+from ledger.models import MessageStatus, Role, Shop
+from shopify_app.admin_api.order_import_ops import OrderRisk, RiskAssessment
+
+
+def assess(world, gid: str, level: str, provider: str | None = None, facts: list | None = None) -> None:
+    """A new assessment of the order in the Shopify sandbox (Shopify's own, or a fraud app's),
+    announced by orders/risk_assessment_changed."""
+    body = {"orderId": gid, "riskLevel": level, "provider": provider, **({"facts": facts} if facts else {})}
+    url = f"{world.shopify.url}/_sandbox/shops/{world.name}/orders/risk"
+    requests.post(url, json=body, timeout=10).raise_for_status()
+
+
+def set_risk_hold(world, value: str) -> None:
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**(shop.settings or {}), "risk_hold": value}
+
+
+def held(world, gid: str) -> dict:
+    message = world.message(gid)
+    assert message is not None
+    assert message.status == MessageStatus.PENDING.value, message.error_text
+    assert message.error_detail["waiting"] == "risk", message.error_detail
+    assert world.erp_orders_for(gid) == []
+    link = world.link(gid)
+    assert link is not None and link.nro_pedvenda is None  # listed on the Orders page as not in the ERP
+    return {"text": message.error_text, **message.error_detail}
+
+
+def sent(world, gid: str) -> int:
+    message = world.message(gid)
+    assert message is not None and message.status == MessageStatus.DONE.value, message.error_text
+    [erp_order] = world.erp_orders_for(gid)
+    return int(erp_order["nropedvenda"])
+
+
+# ---------------------------------------------------------------- the rule (pure)
+
+
+def read(recommendation: str | None, *assessments: tuple[str, str | None]) -> SimpleNamespace:
+    risk = OrderRisk(recommendation, tuple(RiskAssessment(level, who, ()) for level, who in assessments))
+    return SimpleNamespace(risk_recommendation=recommendation, risk=risk)
+
+
+def test_which_recommendations_each_setting_holds():
+    cancel, investigate = read("CANCEL", ("HIGH", None)), read("INVESTIGATE", ("MEDIUM", None))
+    accept, running = read("ACCEPT", ("LOW", None)), read("NONE", ("LOW", None), ("PENDING", "ClearSale"))
+    nothing = read("NONE")  # no analysis at all (a draft order, an app's import)
+    for setting, holds in (
+        ("cancel", {"cancel", "running"}),
+        ("investigate", {"cancel", "investigate", "running"}),
+        ("off", set()),
+    ):
+        got = {
+            name
+            for name, r in (
+                ("cancel", cancel),
+                ("investigate", investigate),
+                ("accept", accept),
+                ("running", running),
+                ("nothing", nothing),
+            )
+            if order_risk.hold(r, setting, None) is not None
+        }
+        assert got == holds, setting
+    assert order_risk.hold(running, "cancel", None)["pending"] is True
+    assert order_risk.needs_detail(read("ACCEPT"), "cancel") is False  # the usual order: no extra read
+    assert order_risk.needs_detail(read("NONE"), "cancel") and not order_risk.needs_detail(
+        read("NONE"), "off"
+    )
+
+
+def test_a_persons_decision_covers_its_recommendation_and_milder_ones_not_a_worse_one():
+    at_investigate = {"recommendation": "INVESTIGATE", "user_id": "3", "at": "2026-12-03T20:00:00+00:00"}
+    assert order_risk.hold(read("INVESTIGATE", ("MEDIUM", None)), "investigate", at_investigate) is None
+    assert order_risk.hold(read("NONE", ("PENDING", "ClearSale")), "investigate", at_investigate) is None
+    worse = order_risk.hold(read("CANCEL", ("HIGH", "ClearSale")), "investigate", at_investigate)
+    assert worse is not None and worse["recommendation"] == "CANCEL"
+    assert order_risk.accepted_of({order_risk.ACCEPTED: at_investigate, "lines": []}) == at_investigate
+    assert order_risk.accepted_of({"lines": []}) is None and order_risk.accepted_of(None) is None
+
+
+# ---------------------------------------------------------------- through the sandboxes
+
+
+def test_an_order_shopify_recommends_cancelling_waits_and_goes_once_the_verdict_clears(world):
+    gid = world.place(risk="high")
+    world.drain()
+    found = held(world, gid)
+    assert found["recommendation"] == "CANCEL" and found["pending"] is False
+    [shopify] = found["assessments"]
+    assert shopify["level"] == "HIGH" and shopify["provider"] is None and shopify["facts"]
+    assert found["text"].startswith(
+        "Held for a fraud review: Shopify recommends cancelling this order (HIGH by"
+    )
+    # Shopify's review (its own analysis again) clears it: orders/risk_assessment_changed sends it
+    assess(world, gid, "LOW")
+    world.drain()
+    assert sent(world, gid)
+    assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_an_analysis_under_way_holds_the_order_and_a_fraud_apps_verdict_holds_it_until_it_clears(world):
+    set_risk_hold(world, "investigate")
+    gid = world.place(risk="pending")  # Shopify's analysis under way at checkout
+    world.drain()
+    found = held(world, gid)
+    assert found["pending"] is True and "fraud analysis runs (Shopify has not given" in found["text"]
+    assess(world, gid, "LOW")  # Shopify's verdict, and a fraud app's asking a look
+    assess(world, gid, "MEDIUM", "ClearSale", [{"description": "Endereço novo", "sentiment": "NEGATIVE"}])
+    world.drain()
+    found = held(world, gid)
+    assert found["recommendation"] == "INVESTIGATE" and found["pending"] is False
+    assert {"level": "MEDIUM", "provider": "ClearSale", "facts": ["Endereço novo"]} in found["assessments"]
+    assess(world, gid, "LOW", "ClearSale")
+    world.drain()
+    assert sent(world, gid)
+
+
+def test_a_person_sends_a_held_order_after_a_review_and_the_page_says_why_it_waited(world, env):
+    gid = world.place(risk="high")
+    world.drain()
+    message_id = world.message(gid).id
+    client, viewer = staff_api(env, world, Role.VIEWER, user_id="41")
+    for locale, title, said in (
+        (
+            "pt-BR",
+            "Retido para análise de fraude",
+            "A Shopify recomenda cancelar este pedido (Shopify: risco alto",
+        ),
+        ("en", "Held for a fraud review", "Shopify recommends cancelling this order (Shopify: high risk"),
+    ):
+        page = client.get(f"/api/messages/{message_id}?locale={locale}", headers=viewer).get_json()
+        assert page["explanation"]["title"] == title, locale
+        assert page["explanation"]["what_happened"].startswith(said), page["explanation"]
+    # the Orders page lists it as needing a person, its note in the page's language
+    listed = client.get("/api/orders?status=needs_attention", headers=viewer).get_json()["orders"]
+    [row] = [o for o in listed if o["shopify_order_id"] == gid]
+    page = client.get(f"/api/orders/{row['id']}?locale=pt-BR", headers=viewer).get_json()
+    [note] = page["attention_notes"]
+    assert note["text"].startswith("retido para análise de fraude: a Shopify recomenda cancelar o pedido")
+    refused = client.post(f"/api/messages/{message_id}/risk-accept", headers=viewer)
+    assert refused.status_code == 403
+    _, operator = staff_api(env, world, Role.OPERATOR, user_id="42")
+    asked = client.post(f"/api/messages/{message_id}/risk-accept", headers=operator)
+    assert asked.status_code == 202, asked.get_json()
+    world.drain()
+    nro = sent(world, gid)
+    # the decision stays with the message; a fraud app's verdict after the order is in the ERP
+    # changes nothing there (no second order, no hold)
+    assert world.message(gid).request_payload[order_risk.ACCEPTED]["user_id"] == "42"
+    listed = client.get("/api/orders?status=needs_attention", headers=viewer).get_json()["orders"]
+    assert gid not in {o["shopify_order_id"] for o in listed}
+    assess(world, gid, "HIGH", "ClearSale")
+    world.drain()
+    assert sent(world, gid) == nro
+
+
+def test_with_the_hold_off_a_risky_order_goes_at_once(world):
+    set_risk_hold(world, "off")
+    gid = world.place(risk="high")
+    world.drain()
+    assert sent(world, gid)
+
+
+def test_the_reconciliation_lists_a_held_order_as_held_with_its_reason(world):
+    gid = world.place(risk="high")
+    world.drain()
+    held(world, gid)
+    report = reconcile.run(world.shop_id)
+    rows = [r for r in report["orders"]["held_in_app"] if r["order"] == gid]
+    assert rows and [w["key"] for w in rows[0]["why_words"]] == ["recon_risk_cancel"], rows
+
+
+def test_a_held_order_the_merchant_cancels_in_shopify_never_reaches_the_erp(world):
+    from .test_edits_and_cancels import cancel_in_shopify
+
+    gid = world.place(risk="high")
+    world.drain()
+    held(world, gid)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    assert world.message(gid).status == MessageStatus.SKIPPED.value
+    assert world.erp_orders_for(gid) == []
