@@ -258,26 +258,29 @@ def on_webhook(event: Any) -> str | Ignored:
 
 def on_risk_changed(event: Any) -> str | Ignored:
     """orders/risk_assessment_changed: Shopify's or a fraud app's new assessment of an order (its
-    body carries the level, not the order's recommendation). An order held for its risk is imported
+    body carries the level, not the order's recommendation). One in the ERP already is noted for a
+    person when the verdict now holds it (jobs.order_risk_late). An order held for its risk is imported
     again, and the import decides on the recommendation it reads (jobs.order_risk); so is one not
     seen yet (this delivery came first) or being imported (the import's lock makes this one wait
     for it, then read the order afresh). Shopify sends one for every order as its own analysis ends,
-    so any other order is left to what it waits for: one in the ERP, one waiting for its payment,
-    parked, failed or retrying (its own trigger reads the risk when it runs)."""
+    so any other order is left to what it waits for: one waiting for its payment, parked, failed or
+    retrying (its own trigger reads the risk when it runs)."""
     payload = event.payload
     order_id = payload.get("admin_graphql_api_order_id") or payload.get("order_id")
     if not order_id:
         raise ValueError(f"{event.topic} payload has no order id")
     num = order_map.numeric_id(str(order_id))
     with read_scope() as session:
-        shop_id, sent, _link = _shop_and_sent(session, event.shop_domain, num)
+        shop_id, sent, link = _shop_and_sent(session, event.shop_domain, num)
     if shop_id is None:
         log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
         return not_installed(event.shop_domain)
     if sent:
-        log.info("orders: order %s already in the ERP, its new risk assessment (%s) left alone", num,
-                 payload.get("risk_level"), extra={"shop_id": shop_id, "flow": FLOW, "order": num,
-                                                   "trigger": event.topic})  # fmt: skip
+        from jobs import order_risk_late
+
+        # a verdict after the order went: noted for a person while its ERP order is open
+        if order_risk_late.wanted(payload.get("risk_level"), link[0] if link else None):
+            return order_risk_late.look(shop_id, num)
         return "already"
     with read_scope() as session:
         row = session.execute(
@@ -379,6 +382,10 @@ def replay(message_id: int) -> str:
         shop_id, key = message.shop_id, message.unit_key
     if key.startswith(card_payments.PREFIX):
         return card_payments.replay(message_id)
+    if key.startswith("risk:"):
+        from jobs import order_risk_late
+
+        return order_risk_late.replay(message_id)
     if not key.startswith("order:"):
         from jobs import order_payment_lost
 

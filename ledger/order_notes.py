@@ -68,10 +68,11 @@ _LINE = re.compile(
 _BREAK = re.compile(r"\s*[\r\n]+\s*")
 _EVENT_UNIT = re.compile(r"^event:(\d+)(?::erp(\d+))?$")  # jobs.order_events.unit_key
 # A unit key's prefix -> the topic of the note it leaves: a delivery address not taken
-# (jobs.order_edits.address), a payment lost once in the ERP (jobs.order_payment_lost); a card
+# (jobs.order_edits.address), a payment lost once in the ERP (jobs.order_payment_lost), a fraud
+# verdict once in the ERP (jobs.order_risk_late); a card
 # payment's data (jobs.card_payments) leaves none, but its message, held, is shown and closed on its
 # own topic, never as the orders flow's own note (which Mark as handled on it would clear).
-TOPICS = {"address": "delivery address", "payment": "payment", "card": "card payment"}
+TOPICS = {"address": "delivery address", "payment": "payment", "card": "card payment", "risk": "fraud risk"}
 Words = tuple[str, dict[str, Any]]  # (key, params), as ledger.trace.Words
 MONEY = "money"  # a param {"money": "12.50"}: an amount, said as the page's language writes money
 DELIVERY = "delivery"  # a param holding a delivery address as written: ledger.privacy scrubs it whole

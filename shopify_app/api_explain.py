@@ -515,6 +515,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "closes this message by itself; Retry reads the payment again.",
         ),
     ),
+    # jobs.order_risk_late: an order in the ERP Shopify (or a fraud app) then recommends holding
+    "RISK_AFTER_ERP": (
+        (
+            "O pedido já está no ERP, mas a Shopify (ou um app antifraude) agora recomenda cancelá-lo ou "
+            "investigá-lo: o pedido do ERP continua em aberto, e o ERP o separaria e entregaria.",
+            "The order is in the ERP, but Shopify (or a fraud app) now recommends cancelling or "
+            "investigating it: the ERP order is still open, and the ERP would pick and deliver it.",
+        ),
+        (
+            "Confira o pedido antes da separação (a análise de fraude está no pedido da Shopify). Se for "
+            "fraude, cancele-o na Shopify (o pedido do ERP é cancelado junto) ou no ERP; se for legítimo, "
+            "use “Marcar como resolvida” com uma nota. Se a recomendação mudar, esta mensagem fecha "
+            "sozinha; Tentar de novo lê o risco outra vez.",
+            "Check the order before it is picked (its fraud analysis is on the Shopify order). If it is "
+            "fraud, cancel it in Shopify (the ERP order is cancelled with it) or in the ERP; if it is "
+            "genuine, use “Mark as handled” with a note. If the recommendation changes, this message "
+            "closes by itself; Retry reads the risk again.",
+        ),
+    ),
     # jobs.cancellations.erased: an order of an installation whose data shop/redact erased, cancelled
     "CANCEL_ORDER_ERASED": (
         (

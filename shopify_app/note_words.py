@@ -622,6 +622,27 @@ WORDS: dict[str, Text] = {
         "everything paid for it was refunded in Shopify",
     ),
     "payment_lost_status": ("a Shopify diz {status}", "Shopify says {status}"),
+    # an order in the ERP that Shopify (or a fraud app) now recommends holding (jobs.order_risk_late)
+    "risk_cancel_after_erp": (
+        "A Shopify agora recomenda cancelar o pedido {name} (avaliado por {providers}), depois que ele foi "
+        "ao ERP: o pedido {nro} do ERP continua em aberto, então o ERP o separaria e entregaria. Confira-o "
+        "antes da separação: se for fraude, cancele-o na Shopify (o pedido do ERP é cancelado junto) ou no "
+        "ERP; se for legítimo, marque como resolvida.",
+        "Shopify now recommends cancelling order {name} (assessed by {providers}), after it went to the "
+        "ERP: ERP order {nro} is still open, so the ERP would pick and deliver it. Check it before it is "
+        "picked: if it is fraud, cancel it in Shopify (the ERP order is cancelled with it) or in the ERP; "
+        "if it is genuine, mark this handled.",
+    ),
+    "risk_investigate_after_erp": (
+        "A Shopify agora recomenda investigar o pedido {name} (avaliado por {providers}), depois que ele "
+        "foi ao ERP: o pedido {nro} do ERP continua em aberto, então o ERP o separaria e entregaria. "
+        "Confira-o antes da separação: se for fraude, cancele-o na Shopify (o pedido do ERP é cancelado "
+        "junto) ou no ERP; se for legítimo, marque como resolvida.",
+        "Shopify now recommends investigating order {name} (assessed by {providers}), after it went to "
+        "the ERP: ERP order {nro} is still open, so the ERP would pick and deliver it. Check it before it "
+        "is picked: if it is fraud, cancel it in Shopify (the ERP order is cancelled with it) or in the "
+        "ERP; if it is genuine, mark this handled.",
+    ),
     # Shopify refused what a flow asked (a userError: shopify_app.admin_api.errors.ShopifyUserErrors);
     # {message} is Shopify's own words as they came, {what} the operation (its English: its name)
     "shopify_refused": ("A Shopify recusou {what}: {message}", "{what} rejected: {message}"),

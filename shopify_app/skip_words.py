@@ -165,6 +165,16 @@ WORDS: dict[str, Text] = {
         "nada a registrar",
         "ERP order {nro}: Shopify shows no card details (brand, BIN) for its payments: nothing to record",
     ),
+    # jobs.order_risk_late: the message of a fraud verdict once in the ERP, closed as its note goes
+    "risk_after_erp_nothing_to_stop": (
+        "O pedido {nro} do ERP está faturado ou cancelado, ou a retenção por risco está desligada: não há "
+        "o que impedir",
+        "ERP order {nro} is invoiced or cancelled, or the risk hold is off: nothing to stop",
+    ),
+    "risk_after_erp_cleared": (
+        "A Shopify não recomenda mais reter o pedido ({recommendation}): nada a reter",
+        "Shopify no longer recommends holding the order ({recommendation}): nothing to hold",
+    ),
     "payment_lost_done_with": (
         "O pedido {nro} do ERP está faturado ou cancelado: não há mais o que impedir",
         "ERP order {nro} is invoiced or cancelled: nothing left to stop",

@@ -197,3 +197,66 @@ def test_a_held_order_the_merchant_cancels_in_shopify_never_reaches_the_erp(worl
     world.drain()
     assert world.message(gid).status == MessageStatus.SKIPPED.value
     assert world.erp_orders_for(gid) == []
+
+
+# ---------------------------------------------------------------- a verdict after the order went
+
+
+def risk_note(world, gid: str):
+    from ledger import order_notes
+
+    link = world.link(gid)
+    return next((n for n in order_notes.notes(link) if n.topic == "fraud risk"), None)
+
+
+def test_a_verdict_after_the_order_went_to_the_erp_is_noted_for_a_person_and_clears_with_it(world, env):
+    from ledger import handled, trace
+    from shopify_app import fail_words
+
+    gid = world.place()  # Shopify accepts it: it goes
+    world.drain()
+    nro = sent(world, gid)
+    assert risk_note(world, gid) is None
+    assess(world, gid, "HIGH", "ClearSale")  # the fraud app's review ends after
+    world.drain()
+    assert sent(world, gid) == nro  # nothing taken back from the ERP, no second order
+    note = risk_note(world, gid)
+    assert note is not None and "Shopify now recommends cancelling order" in note.text
+    assert f"ERP order {nro} is still open" in note.text and "ClearSale" in note.text
+    failed = world.message(gid, unit=f"risk:{gid.rsplit('/', 1)[-1]}")
+    assert failed.status == MessageStatus.FAILED.value and failed.error_detail["code"] == "RISK_AFTER_ERP"
+    said = fail_words.said(failed.error_detail[trace.FAIL], "pt-BR")
+    assert said and said.startswith("A Shopify agora recomenda cancelar o pedido"), said
+    client, viewer = staff_api(env, world, Role.VIEWER, user_id="43")
+    listed = client.get("/api/orders?status=needs_attention", headers=viewer).get_json()["orders"]
+    assert gid in {o["shopify_order_id"] for o in listed}
+    # the fraud app clears it: the note goes, its message closed saying so
+    assess(world, gid, "LOW", "ClearSale")
+    world.drain()
+    assert risk_note(world, gid) is None and world.link(gid).needs_attention is None
+    closed = world.message(gid, unit=f"risk:{gid.rsplit('/', 1)[-1]}")
+    assert closed.status == MessageStatus.SKIPPED.value and handled.info(closed) is None
+
+
+def test_a_verdict_after_the_order_was_cancelled_or_with_the_hold_off_flags_nothing(world):
+    """Its ERP order cancelled (the merchant cancelled it in Shopify), nothing is left to stop; with
+    the hold off, the merchant asked for no fraud holds. (An invoiced order is fulfilled in Shopify,
+    which takes no assessment after that.)"""
+    from .test_edits_and_cancels import cancel_in_shopify
+
+    gid = world.place()
+    world.drain()
+    sent(world, gid)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    assert world.link(gid).cancelled_at is not None
+    assess(world, gid, "HIGH", "ClearSale")
+    world.drain()
+    assert risk_note(world, gid) is None
+    set_risk_hold(world, "off")
+    other = world.place()
+    world.drain()
+    sent(world, other)
+    assess(world, other, "HIGH", "ClearSale")
+    world.drain()
+    assert risk_note(world, other) is None
