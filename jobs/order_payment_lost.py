@@ -47,18 +47,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from jobs import order_clients, order_map
+from jobs import order_note_messages as note_messages
 from jobs.order_lookup import find_link
-from jobs.orders import FLOW, current_job_id, order_lock, redis_down
+from jobs.orders import FLOW, order_lock
 from ledger import handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Message, MessageStatus, OrderLink, Shop
+from ledger.models import OrderLink, Shop
 from shopify_app.admin_api.order_import_ops import read_payment_status
 
 log = logging.getLogger(__name__)
@@ -149,18 +145,12 @@ def look(shop_id: int, order_id: str | int) -> str:
     Raises:
         Transient: Shopify or Redis unreachable, or the order locked (RQ retries the delivery).
     """
-    try:
-        return _look(shop_id, order_map.numeric_id(order_id))
-    except RedisError as exc:
-        raise redis_down(exc) from exc
+    return note_messages.looked(_look, shop_id, order_id)
 
 
 def replay(message_id: int) -> str:
     """Retry of the payment's message (jobs.orders.replay hands it here): look again."""
-    with session_scope() as session:
-        message = trace.get_message(session, message_id)
-        shop_id, key = message.shop_id, message.unit_key
-    return look(shop_id, key.split(":", 1)[1])
+    return note_messages.replayed(_look, message_id)
 
 
 def _look(shop_id: int, num: str) -> str:
@@ -169,11 +159,11 @@ def _look(shop_id: int, num: str) -> str:
         link = find_link(session, shop_id, gid)
         if link is None or link.nro_pedvenda is None:
             return "skipped"  # not in the ERP: the import decides (it skips an order that will not be paid)
-        message = _message(session, shop_id, num)
+        message = note_messages.find(session, shop_id, unit_key(num))
         if PaymentState.of(link).done_with:
             nro = link.nro_pedvenda
             done = f"ERP order {nro} is invoiced or cancelled: nothing left to stop"
-            _settle(session, message, ("payment_lost_done_with", {"nro": nro}), done)
+            note_messages.settle(session, message, ("payment_lost_done_with", {"nro": nro}), done)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
         shop = session.get(Shop, shop_id)
         assert shop is not None
@@ -184,7 +174,7 @@ def _look(shop_id: int, num: str) -> str:
         if not will_not_be_paid(now.financial_status, now.cancelled_at):
             paid = (now.financial_status or "").upper()
             back = f"Shopify shows the payment as {paid} now: the payment is no longer lost"
-            _settle(session, message, ("payment_back", {"status": paid}), back, closed_too=True)
+            note_messages.settle(session, message, ("payment_back", {"status": paid}), back, closed_too=True)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
         if message is not None and handled.info(message) is not None:
             return "handled"  # a person dealt with this loss outside the app: not told again
@@ -201,37 +191,9 @@ def _look(shop_id: int, num: str) -> str:
         words = ("payment_lost_in_erp", {"name": name, "nro": nro, "why": reason})
         order_notes.put(link, FLOW, text, topic=TOPIC, words=words)
         # its message, failed with the note's words: what Mark as handled closes (ledger.handled)
-        message = _begin(session, shop_id, gid, num, name, nro)
+        message = note_messages.begin(session, shop_id, unit_key(num), gid, num, name, nro)
         trace.fail(session, message, Rejected(text, system="app", code="PAYMENT_LOST",
                                               detail={"financial_status": status}, words=words))  # fmt: skip
         log.warning("orders: %s in ERP order %s will not be paid (Shopify says %s): noted for a person",
                     name, nro, status, extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
         return "flagged"
-
-
-def _message(session: Session, shop_id: int, num: str) -> Message | None:
-    return session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
-        )
-    ).one_or_none()
-
-
-def _begin(session: Session, shop_id: int, gid: str, num: str, name: str, nro: int | None) -> Message:
-    return trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid, erp_id=str(nro),
-                       search=[num, name, nro], job_id=current_job_id())  # fmt: skip
-
-
-def _settle(
-    session: Session, message: Message | None, words: trace.Words, reason: str, *, closed_too: bool = False
-) -> None:
-    """The note's message closed as its note goes by the order's state: an open one (failed, or
-    parked or pending by some crossing) skipped saying why; `closed_too`: one a person closed as
-    handled too (the payment found again: a later loss is told again)."""
-    if message is None:
-        return
-    closed = message.status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
-    if closed and not (closed_too and handled.info(message) is not None):
-        return
-    begun = trace.begin(session, message.shop_id, FLOW, message.unit_key, SHOPIFY_TO_ERP)
-    trace.skip(session, begun, reason, words=words)

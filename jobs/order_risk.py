@@ -16,8 +16,9 @@ How it waits: like an order waiting for its payment (jobs.orders), its message p
 the orders catch-up: a verdict of ACCEPT sends it. A person who reviewed it either cancels it in
 Shopify (orders/cancelled: never sent) or sends it anyway from its message
 (shopify_app.api_risk_accept): the decision is kept in the message's request (ACCEPTED), covers the
-recommendation it was taken on and any milder one, and is audited. A worse verdict later (accepted
-at INVESTIGATE, then a fraud app says CANCEL) holds it again.
+recommendation it was taken on and any milder one, and is audited. A worse verdict before the order
+is sent (accepted at INVESTIGATE, then a fraud app says CANCEL) holds it again; one after it went
+is noted on the order for a person while its ERP order is open (jobs.order_risk_late).
 """
 
 from __future__ import annotations

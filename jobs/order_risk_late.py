@@ -26,18 +26,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.exceptions import RedisError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from jobs import order_clients, order_map, order_risk
+from jobs import order_note_messages as note_messages
 from jobs.order_lookup import find_link
-from jobs.orders import FLOW, current_job_id, order_lock, redis_down
+from jobs.orders import FLOW, order_lock
 from ledger import handled, order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.flows import SHOPIFY_TO_ERP
-from ledger.models import Message, MessageStatus, OrderLink, Shop
+from ledger.models import Message, OrderLink, Shop
 from shopify_app.admin_api.order_import_ops import read_order_risk
 
 log = logging.getLogger(__name__)
@@ -70,18 +66,12 @@ def look(shop_id: int, order_id: str | int) -> str:
     Raises:
         Transient: Shopify or Redis unreachable, or the order locked (RQ retries the delivery).
     """
-    try:
-        return _look(shop_id, order_map.numeric_id(order_id))
-    except RedisError as exc:
-        raise redis_down(exc) from exc
+    return note_messages.looked(_look, shop_id, order_id)
 
 
 def replay(message_id: int) -> str:
     """Retry of the note's message (jobs.orders.replay hands it here): look again."""
-    with session_scope() as session:
-        message = trace.get_message(session, message_id)
-        shop_id, key = message.shop_id, message.unit_key
-    return look(shop_id, key.split(":", 1)[1])
+    return note_messages.replayed(_look, message_id)
 
 
 def _look(shop_id: int, num: str) -> str:
@@ -90,21 +80,21 @@ def _look(shop_id: int, num: str) -> str:
         link = find_link(session, shop_id, gid)
         if link is None or link.nro_pedvenda is None:
             return "skipped"  # not in the ERP: the import decides (jobs.order_risk)
-        message = _message(session, shop_id, num)
+        message = note_messages.find(session, shop_id, unit_key(num))
         shop = session.get(Shop, shop_id)
         assert shop is not None
         setting = shop_settings.effective(shop)[order_risk.SETTING]
         nro = link.nro_pedvenda
         if _done_with(link) or not order_risk.HOLDS.get(setting):
             done = f"ERP order {nro} is invoiced or cancelled, or the risk hold is off: nothing to stop"
-            _settle(session, message, ("risk_after_erp_nothing_to_stop", {"nro": nro}), done)
+            note_messages.settle(session, message, ("risk_after_erp_nothing_to_stop", {"nro": nro}), done)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
         risk = read_order_risk(order_clients.admin_client(shop.domain), gid)
         recommendation = (risk.recommendation or "NONE").upper()
         if recommendation not in order_risk.HOLDS[setting]:
             cleared = f"Shopify no longer recommends holding the order ({recommendation}): nothing to hold"
-            _settle(session, message, ("risk_after_erp_cleared", {"recommendation": recommendation}), cleared,
-                    closed_too=True)  # fmt: skip
+            words = ("risk_after_erp_cleared", {"recommendation": recommendation})
+            note_messages.settle(session, message, words, cleared, closed_too=True)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
         if message is not None and handled.info(message) is not None and _same(message, recommendation):
             return "handled"  # a person checked the order at this recommendation: not told again
@@ -121,8 +111,7 @@ def _look(shop_id: int, num: str) -> str:
         words = (key, {"name": name, "nro": nro, "providers": providers})
         order_notes.put(link, FLOW, text, topic=TOPIC, words=words)
         # its message, failed with the note's words: what Mark as handled closes (ledger.handled)
-        message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
-                              erp_id=str(nro), search=[num, name, nro], job_id=current_job_id())  # fmt: skip
+        message = note_messages.begin(session, shop_id, unit_key(num), gid, num, name, nro)
         detail = {"recommendation": recommendation}
         trace.fail(session, message, Rejected(text, system="app", code="RISK_AFTER_ERP", detail=detail,
                                               words=words))  # fmt: skip
@@ -140,25 +129,3 @@ def _same(message: Message, recommendation: str) -> bool:
     """Whether the message a person closed as handled was about this recommendation."""
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     return detail.get("recommendation") in (None, recommendation)
-
-
-def _message(session: Session, shop_id: int, num: str) -> Message | None:
-    return session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key(num)
-        )
-    ).one_or_none()
-
-
-def _settle(
-    session: Session, message: Message | None, words: trace.Words, reason: str, *, closed_too: bool = False
-) -> None:
-    """The note's message closed as its note goes: an open one skipped saying why; `closed_too`: one
-    a person closed as handled too (the recommendation cleared: a later one is told again)."""
-    if message is None:
-        return
-    closed = message.status in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
-    if closed and not (closed_too and handled.info(message) is not None):
-        return
-    begun = trace.begin(session, message.shop_id, FLOW, message.unit_key, SHOPIFY_TO_ERP)
-    trace.skip(session, begun, reason, words=words)

@@ -209,14 +209,8 @@ def current_job_id() -> str | None:
 def on_webhook(event: Any) -> str | Ignored:
     """orders/create | orders/paid | orders/updated: import the order (idempotent)."""
     payload = event.payload
-    order_id = payload.get("admin_graphql_api_id") or payload.get("id")
-    if not order_id:
-        raise ValueError(f"{event.topic} payload has no order id")
-    num = order_map.numeric_id(str(order_id))
-    with read_scope() as session:
-        shop_id, sent, link = _shop_and_sent(session, event.shop_domain, num)
+    num, shop_id, sent, link = _delivery(event, "admin_graphql_api_id", "id")
     if shop_id is None:
-        log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
         return not_installed(event.shop_domain)
     if sent:
         # The usual second delivery (orders/paid after orders/create sent it): settled without the
@@ -266,14 +260,8 @@ def on_risk_changed(event: Any) -> str | Ignored:
     so any other order is left to what it waits for: one waiting for its payment, parked, failed or
     retrying (its own trigger reads the risk when it runs)."""
     payload = event.payload
-    order_id = payload.get("admin_graphql_api_order_id") or payload.get("order_id")
-    if not order_id:
-        raise ValueError(f"{event.topic} payload has no order id")
-    num = order_map.numeric_id(str(order_id))
-    with read_scope() as session:
-        shop_id, sent, link = _shop_and_sent(session, event.shop_domain, num)
+    num, shop_id, sent, link = _delivery(event, "admin_graphql_api_order_id", "order_id")
     if shop_id is None:
-        log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
         return not_installed(event.shop_domain)
     if sent:
         from jobs import order_risk_late
@@ -298,6 +286,20 @@ def on_risk_changed(event: Any) -> str | Ignored:
                                                    "trigger": event.topic})  # fmt: skip
         return "left"
     return import_order(shop_id, num, trigger=event.topic)
+
+
+def _delivery(event: Any, *keys: str) -> tuple[str, int | None, bool, LinkState | None]:
+    """An order delivery's order number (the first of `keys` its body holds), the shop's id (None:
+    not installed, logged), whether the order is sent and its link's state (`_shop_and_sent`)."""
+    order_id = next((event.payload[key] for key in keys if event.payload.get(key)), None)
+    if not order_id:
+        raise ValueError(f"{event.topic} payload has no order id")
+    num = order_map.numeric_id(str(order_id))
+    with read_scope() as session:
+        shop_id, sent, link = _shop_and_sent(session, event.shop_domain, num)
+    if shop_id is None:
+        log.warning("orders: %s for unknown shop %s ignored", event.topic, event.shop_domain)
+    return num, shop_id, sent, link
 
 
 def _edits_paid(shop_id: int, num: str, payload: dict[str, Any], link: LinkState | None) -> None:

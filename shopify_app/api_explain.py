@@ -1880,6 +1880,11 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
         todo = TERMS_WHAT_TO_DO
     if detail.get("readable_until"):
         happened += _pick(READABLE_UNTIL, english).format(until=detail["readable_until"])
+    return _waits(title, happened, todo, english)
+
+
+def _waits(title: Text, happened: str, todo: Text, english: bool) -> dict[str, Any]:
+    """The explanation of a message pending on purpose (nothing failed: no system, code or mapping)."""
     return {
         "title": _pick(title, english),
         "what_happened": happened,
@@ -1957,15 +1962,7 @@ def _risk_held(detail: dict[str, Any], english: bool) -> dict[str, Any]:
             ),
             english,
         ).format(verb=_pick(verb, english), found="; ".join(found) or "Shopify", rule=_pick(rule, english))
-    return {
-        "title": _pick(title, english),
-        "what_happened": happened,
-        "what_to_do": _pick(todo, english),
-        "system": None,
-        "system_message": None,
-        "code": None,
-        "mapping": None,
-    }
+    return _waits(title, happened, todo, english)
 
 
 def _terms_due(terms: str, days: Any, english: bool) -> str:
