@@ -8,6 +8,7 @@ handled closes, and is closed (skipped, saying why) as its note goes by the orde
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -21,6 +22,12 @@ from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus
 
 Look = Callable[[int, str], str]  # (shop id, order's numeric id) -> its outcome
+DONE_WITH = ("F", "C")  # SITUACAOPED of an ERP order invoiced or cancelled: nothing left to stop
+
+
+def done_with(nfe_key: str | None, erp_status: str | None, cancelled_at: Any) -> bool:
+    """Whether the ERP order is past what a note can stop: invoiced (an NF-e) or cancelled."""
+    return nfe_key is not None or cancelled_at is not None or (erp_status or "") in DONE_WITH
 
 
 def looked(look: Look, shop_id: int, order_id: str | int) -> str:

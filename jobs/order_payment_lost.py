@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 
 TOPIC = "payment"  # its note: "orders (payment): ..."
 PREFIX = "payment"  # its message's unit key: "payment:<order's numeric id>" (order_notes.TOPICS)
-DONE_WITH = ("F", "C")  # SITUACAOPED of an ERP order invoiced or cancelled: nothing left to stop
 REASONS = {
     "VOIDED": ("its card authorisation was voided in Shopify", "payment_lost_voided"),
     "EXPIRED": ("its card authorisation expired uncaptured", "payment_lost_expired"),
@@ -93,12 +92,7 @@ class PaymentState:
         """From the link's columns (needs_attention, nfe_key, erp_status, cancelled_at) and whether its
         message is closed as handled."""
         noted = any(n.slot == (FLOW, None, 0, TOPIC) for n in order_notes.parse(notes))
-        return cls(noted, done_with(nfe_key, erp_status, cancelled_at), bool(handled))
-
-
-def done_with(nfe_key: str | None, erp_status: str | None, cancelled_at: Any) -> bool:
-    """Whether the ERP order is past what this note can stop: invoiced (an NF-e) or cancelled."""
-    return nfe_key is not None or cancelled_at is not None or (erp_status or "") in DONE_WITH
+        return cls(noted, note_messages.done_with(nfe_key, erp_status, cancelled_at), bool(handled))
 
 
 def will_not_be_paid(status: str | None, cancelled_at: Any) -> bool:

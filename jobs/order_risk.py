@@ -23,6 +23,7 @@ is noted on the order for a person while its ERP order is open (jobs.order_risk_
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ledger.order_risk import ACCEPTED, WAITING
@@ -88,16 +89,15 @@ def hold(read: ErpOrderRead, setting: str, accepted: dict[str, Any] | None) -> d
 def why(detail: dict[str, Any]) -> str:
     """The held order's message text, in English (the pages say it in the merchant's language:
     shopify_app.skip_words, api_explain)."""
-    found = "; ".join(_assessment(a) for a in detail.get("assessments") or [])
+    assessments = detail.get("assessments") or []
     if detail.get("pending"):
-        assessments = detail.get("assessments") or []
-        pending = [a for a in assessments if a["level"] == "PENDING"]
-        waiting = ", ".join(str(a.get("provider") or "Shopify") for a in pending)
+        waiting = providers(a.get("provider") for a in assessments if a.get("level") == "PENDING")
         return (
-            f"Held while its fraud analysis runs ({waiting or 'Shopify'} has not given a verdict yet): it "
-            "goes to the ERP by itself once the analysis ends without a recommendation to hold it; after a "
-            "review, an operator can send it now from this message (setting risk_hold)"
+            f"Held while its fraud analysis runs ({waiting} has not given a verdict yet): it goes to the ERP "
+            "by itself once the analysis ends without a recommendation to hold it; after a review, an "
+            "operator can send it now from this message (setting risk_hold)"
         )
+    found = "; ".join(_assessment(a) for a in assessments)
     verb = "cancelling" if detail.get("recommendation") == "CANCEL" else "investigating"
     return (
         f"Held for a fraud review: Shopify recommends {verb} this order"
@@ -117,12 +117,15 @@ def words(detail: dict[str, Any]) -> Words:
     it: names said alike in both languages)."""
     assessments = detail.get("assessments") or []
     if detail.get("pending"):
-        running = [a for a in assessments if a.get("level") == "PENDING"]
-        return ("order_risk_pending", {"providers": _providers(running) or "Shopify"})
+        running = providers(a.get("provider") for a in assessments if a.get("level") == "PENDING")
+        return ("order_risk_pending", {"providers": running})
+    named = providers(a.get("provider") for a in assessments)
     if detail.get("recommendation") == "INVESTIGATE":
-        return ("order_risk_investigate", {"providers": _providers(assessments) or "Shopify"})
-    return ("order_risk_cancel", {"providers": _providers(assessments) or "Shopify"})
+        return ("order_risk_investigate", {"providers": named})
+    return ("order_risk_cancel", {"providers": named})
 
 
-def _providers(assessments: list[dict[str, Any]]) -> str:
-    return ", ".join(dict.fromkeys(str(a.get("provider") or "Shopify") for a in assessments))
+def providers(names: Iterable[str | None]) -> str:
+    """Who assessed an order, each once in order ("Shopify" for Shopify's own: provider None);
+    "Shopify" when none is named."""
+    return ", ".join(dict.fromkeys(str(name or "Shopify") for name in names)) or "Shopify"

@@ -33,14 +33,13 @@ from jobs.orders import FLOW, order_lock
 from ledger import handled, order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.models import Message, OrderLink, Shop
+from ledger.models import Message, Shop
 from shopify_app.admin_api.order_import_ops import read_order_risk
 
 log = logging.getLogger(__name__)
 
 PREFIX = "risk"  # its message's unit key: "risk:<order's numeric id>" (order_notes.TOPICS)
 TOPIC = order_notes.TOPICS[PREFIX]  # its note: "orders (fraud risk): ..."
-DONE_WITH = ("F", "C")  # SITUACAOPED of an ERP order invoiced or cancelled: nothing left to stop
 WORSE = ("high", "medium")  # the webhook's risk_level that may make the recommendation one to hold
 
 
@@ -85,7 +84,8 @@ def _look(shop_id: int, num: str) -> str:
         assert shop is not None
         setting = shop_settings.effective(shop)[order_risk.SETTING]
         nro = link.nro_pedvenda
-        if _done_with(link) or not order_risk.HOLDS.get(setting):
+        done_with = note_messages.done_with(link.nfe_key, link.erp_status, link.cancelled_at)
+        if done_with or not order_risk.HOLDS.get(setting):
             done = f"ERP order {nro} is invoiced or cancelled, or the risk hold is off: nothing to stop"
             note_messages.settle(session, message, ("risk_after_erp_nothing_to_stop", {"nro": nro}), done)
             return "cleared" if order_notes.clear(link, FLOW, topic=TOPIC) else "already"
@@ -99,7 +99,7 @@ def _look(shop_id: int, num: str) -> str:
         if message is not None and handled.info(message) is not None and _same(message, recommendation):
             return "handled"  # a person checked the order at this recommendation: not told again
         name = link.shopify_order_name or gid
-        providers = ", ".join(dict.fromkeys(a.provider or "Shopify" for a in risk.assessments)) or "Shopify"
+        providers = order_risk.providers(a.provider for a in risk.assessments)
         verb = "cancelling" if recommendation == "CANCEL" else "investigating"
         text = (
             f"Shopify now recommends {verb} order {name} (assessed by {providers}), after it went to the "
@@ -118,11 +118,6 @@ def _look(shop_id: int, num: str) -> str:
         log.warning("orders: %s in ERP order %s: Shopify now recommends %s: noted for a person", name, nro,
                     recommendation, extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
         return "flagged"
-
-
-def _done_with(link: OrderLink) -> bool:
-    """The ERP order is past what this note can stop: invoiced (an NF-e) or cancelled."""
-    return link.nfe_key is not None or link.cancelled_at is not None or (link.erp_status or "") in DONE_WITH
 
 
 def _same(message: Message, recommendation: str) -> bool:

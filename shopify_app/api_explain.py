@@ -26,7 +26,7 @@ from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
-from ledger.order_risk import WAITING as WAITING_RISK
+from ledger.order_risk import held_for_risk
 from shopify_app.fail_words import financial_status
 from shopify_app.fail_words import reason as fail_reason
 from shopify_app.role_words import for_viewer
@@ -2090,7 +2090,7 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     if trace.is_waiting(message) and detail.get("waiting") == "payment":
         return _waiting(detail, english)
-    if trace.is_waiting(message) and detail.get("waiting") == WAITING_RISK:
+    if held_for_risk(message):
         return _risk_held(detail, english)
     if stuck and message.status == MessageStatus.PENDING.value:
         return _stuck(english)

@@ -17,7 +17,7 @@ from ledger import trace
 from ledger.handled import info_of
 from ledger.handled_before import by_app
 from ledger.models import Message, MessageStatus
-from ledger.order_risk import WAITING as WAITING_RISK
+from ledger.order_risk import held_for_risk
 from shopify_app import fail_words
 from shopify_app import words as rendering
 from shopify_app.words import Text
@@ -427,7 +427,7 @@ def reason(message: Message, locale: str) -> str | None:
     detail = message.error_detail if isinstance(message.error_detail, dict) else {}
     if message.status == MessageStatus.PENDING.value and detail.get("waiting") == "payment":
         return _waiting(detail, locale)
-    if message.status == MessageStatus.PENDING.value and detail.get("waiting") == WAITING_RISK:
+    if held_for_risk(message):
         return risk_held(detail, locale)
     if message.status != MessageStatus.SKIPPED.value:
         return None
