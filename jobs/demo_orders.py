@@ -165,10 +165,11 @@ def review_held(stack: Any, shop_id: int, placed: list[PlacedOrder], echo: Calla
             message = order_message(shop_id, order.gid)
             echo(f"    {order.name}: not held ({message.status if message else 'no message yet'})")
             continue
+        held = order_message(shop_id, order.gid)
+        assert held is not None
         with session_scope() as session:
-            message = session.scalars(
-                select(Message).where(Message.shop_id == shop_id, Message.unit_key == _unit(order.gid))
-            ).one()
+            message = session.get(Message, held.id)
+            assert message is not None
             echo(f"    {order.name}: {message.error_text}")
             before = {"recommendation": (message.error_detail or {}).get("recommendation")}
             order_risk.accept(message, "merchant")
@@ -181,10 +182,6 @@ def review_held(stack: Any, shop_id: int, placed: list[PlacedOrder], echo: Calla
             assert message is not None
             enqueue_replay(message)
         echo(f"    {order.name}: an operator reviewed it and sent it (Send to the ERP anyway, audited)")
-
-
-def _unit(gid: str) -> str:
-    return f"order:{gid.rsplit('/', 1)[-1]}"
 
 
 def _held(shop_id: int, gid: str) -> bool:

@@ -281,8 +281,9 @@ def parse_order_risk(raw: dict[str, Any] | None) -> OrderRisk:
 
 
 def read_order_risk(client: Any, order_id: str) -> OrderRisk:
-    """The order's risk assessments (OrderRisk): read only for an order its recommendation holds,
-    so that its message says who found what."""
+    """The order's risk assessments (OrderRisk): read only for an order its recommendation may hold
+    (one the setting holds, so that its message says who found what, or NONE: an analysis may be
+    under way) and for a verdict after the import (jobs.order_risk_late)."""
     raw = client.executor.query("OrderRisk", {"id": order_id}).get("order")
     return parse_order_risk((raw or {}).get("risk"))
 
