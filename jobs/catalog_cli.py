@@ -1,7 +1,8 @@
 """`flask --app app catalog diff|sync`: the catalog dry run and a sync with a progress bar.
 
 `catalog diff` prints what a sync would create, change and archive (jobs.catalog_diff, nothing
-written), then apart what only the full sweep retires and when it runs next; `catalog sync` runs
+written), then apart what only the full sweep retires and when it runs next, then the store's
+prices and each market's price list a sync would send; `catalog sync` runs
 the products then the skus flow (`--full`: the initial load, both ERP streams whole through one
 bulk operation). `--shop` names the shop; without it the only
 active shop is used.
@@ -112,6 +113,57 @@ def _print_prices(part: dict[str, Any]) -> None:
         click.echo(f"prices: Shopify's prices now not read: {part['before_unread']}")
 
 
+LIST_HOW = {
+    "bound": "",
+    "adopted": ", the market's own list taken",
+    "created": ", a list made by the first sync",
+}
+
+
+def _print_price_lists(part: dict[str, Any]) -> None:
+    """Each market's price list a sync would fill (jobs.price_list_preview), then the lists a sync
+    empties (their pair no longer mapped)."""
+    if "error" in part:
+        click.echo(f"price lists: not previewed: {part['error']}")
+        return
+    for one in part.get("lists", []):
+        pair = f"market {one['market_id']}, company {one['nro_empresa']}, segment {one['nro_segmento']}"
+        if "error" in one:
+            click.echo(f"price list ({pair}): not previewed: {one['error']}")
+            continue
+        counts = one["counts"]
+        made = LIST_HOW.get(one["list"], "")
+        click.echo(f"price list ({pair}{made}): " + ", ".join(f"{counts[k]} {k}" for k in counts))
+        for verdict in ("first", "change", "kept_by_hand", "no_price"):
+            rows = one[verdict][:FIRST_PRICES_SHOWN] if verdict == "first" else one[verdict]
+            if len(rows) < counts[verdict]:
+                shown = f"{len(rows)} of {counts[verdict]} shown"
+                click.echo(f"price list {verdict}: {shown} (--json lists more)")
+            for row in rows:
+                click.echo(f"{'list':8} {row['sku']:>10} {verdict}: {_list_row(row)}")
+        if one.get("before_unread"):
+            click.echo(f"price list: the market's prices now not read: {one['before_unread']}")
+    for gone in part.get("retiring", []):
+        click.echo(
+            f"price list {gone['price_list_id']} (market {gone['market_id']}, company {gone['nro_empresa']}, "
+            f"segment {gone['nro_segmento']}): no longer mapped, its {gone['fixed_prices']} fixed price(s) "
+            "removed by the next sync (the market shows the base prices)"
+        )
+
+
+def _list_row(row: dict[str, Any]) -> str:
+    """A list row as a person reads it: the market's fixed price now (when read) -> the ERP's."""
+    if row["price"] is None:
+        return "no price in the ERP" + (", its fixed price removed" if row.get("removes_fixed") else "")
+    now = _shown_price(row["price"], row["compare_at"])
+    until = f" until {row['promotion_until']}" if row.get("promotion_until") else ""
+    if "before" not in row:
+        return now + until
+    before = row["before"]
+    was = "base price" if before is None else _shown_price(before["price"], before["compare_at"])
+    return f"{was} -> {now}{until}"
+
+
 def register(app: Flask) -> None:
     @app.cli.group("catalog")
     def catalog() -> None:
@@ -124,7 +176,8 @@ def register(app: Flask) -> None:
     def diff_command(domain: str | None, drift: bool, as_json: bool) -> None:
         """Print what a sync would create, change and archive, without writing; then the packagings
         only the daily full sweep (or `sync --full`) retires, and when it runs next; then the
-        store's prices the prices flow would send (first ones, changes from what Shopify shows)."""
+        store's prices the prices flow would send (first ones, changes from what Shopify shows), and
+        each market's price list (its further company and segment)."""
         from jobs.catalog_diff import compute
 
         try:
@@ -154,6 +207,7 @@ def register(app: Flask) -> None:
             held = result["held"]
             click.echo(f"{'held':8} {held['count']} packaging(s) missing, not retired: {held['why']}")
         _print_prices(result.get("prices") or {})
+        _print_price_lists(result.get("price_lists") or {})
 
     @catalog.command("sync")
     @click.option("--shop", "domain", help="shop domain (default: the only active shop)")

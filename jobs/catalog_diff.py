@@ -29,7 +29,9 @@ as `requested_by`, or None from the CLI), "result"}. The result: {"counts": {cre
 archive, unchanged, waiting}, "create": [...], "change": [...], "archive": [...], "waiting":
 [...], "drift": [{seq_produto, problem, fields?}], "full_sweep": {...}} (lists cut to LIST_LIMIT
 items; counts are complete), plus "held": {count, why, skus} when the packagings missing would be
-held for a person rather than retired.
+held for a person rather than retired; "prices": the store's prices a sync would send
+(jobs.price_preview); "price_lists", when the shop maps a market to a further (company, segment)
+pair or fills a list: each pair's list (jobs.price_list_preview).
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ from croniter import croniter
 from sqlalchemy import select
 
 import erp
-from jobs import catalog_cache, catalog_drift, catalog_malformed, catalog_unlisted, price_preview
+from jobs import (
+    catalog_cache,
+    catalog_drift,
+    catalog_malformed,
+    catalog_unlisted,
+    price_list_preview,
+    price_preview,
+)
 from jobs import catalog_ledger as cl
 from jobs.catalog_cache import CachedProduct
 from jobs.catalog_full import FLOW as FULL_SWEEP
@@ -170,6 +179,9 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         if drift:
             result["drift"] = _drift(ctx, sent, client, unchanged, skus_by_variant)
         result["prices"] = _prices(shop_id, erp_client, client)
+        lists = _price_lists(shop_id, erp_client, client)
+        if lists:
+            result["price_lists"] = lists
     finally:
         erp_client.close()
         if owned:
@@ -183,6 +195,16 @@ def _prices(shop_id: int, erp_client: Any, client: AdminClient) -> dict[str, Any
     try:
         return price_preview.preview(shop_id, erp_client, client, erp_today(get_settings().erp_timezone),
                                      LIST_LIMIT)  # fmt: skip
+    except IntegrationError as exc:
+        return {"error": str(exc)}
+
+
+def _price_lists(shop_id: int, erp_client: Any, client: AdminClient) -> dict[str, Any]:
+    """The markets' price lists previewed (jobs.price_list_preview; {}: no market mapped, no list
+    filled); a pair failing is said on it, the ledger failing said in the part."""
+    try:
+        return price_list_preview.preview(shop_id, erp_client, client, erp_today(get_settings().erp_timezone),
+                                          LIST_LIMIT)  # fmt: skip
     except IntegrationError as exc:
         return {"error": str(exc)}
 

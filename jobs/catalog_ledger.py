@@ -471,7 +471,7 @@ def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
         row.data = {**kept, "recheck_on": today, **waiting, VARIANT_REPLACED: True}
         # Written now even if it was due already, its settlement dropped and marked replaced: a
         # price closed as handled before or after the variant was replaced is sent to the new one
-        # (jobs.prices / jobs.price_lists `_settled_by_hand`).
+        # (jobs.prices `_settled_by_hand`, jobs.price_lists `settled_by_hand`).
         row.updated_at = now
 
 

@@ -27,7 +27,8 @@ in its binding's data) is checked once on the next pass, then stamped.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ledger import bindings
 from ledger.bindings import BindingRow
@@ -49,37 +50,75 @@ CATALOG = "catalog_id"  # the pair's catalog, in its binding's data until its li
 CHECKED = "currency"  # the market's currency, checked once its list is bound (binding data)
 
 
+BOUND = "bound"  # the pair's list, remembered
+ADOPTED = "adopted"  # the market's own list, which the pair's first sync takes
+CREATED = "created"  # none yet: the first sync makes a catalog and its list
+
+
+@dataclass
+class _Look:
+    """What the pair's setup found: its binding, and (unless remembered and checked) the market,
+    its catalogs and the catalog whose list the pair takes."""
+
+    bound: str | None
+    data: dict[str, Any]
+    market: Market | None = None
+    catalogs: list[Catalog] = field(default_factory=list)
+    listed: Catalog | None = None
+    title: str = ""
+
+
 def price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
     """The pair's price list id: remembered, or the market's own, or made (catalog, then list).
 
     Raises MappingMissing for a market Shopify does not have, Rejected (MARKET_CURRENCY) for one
     not selling in BRL."""
+    look = _look(shop_id, client, target)
+    if look.market is None:  # remembered (checked; or bound before the check, its market gone)
+        return str(look.bound)
+    listed = look.listed
+    list_id = look.bound or (listed.price_list_id if listed is not None else None)
+    own = listed.id if listed is not None and listed.title == look.title else None
+    catalog_id = look.data.get(CATALOG) or own
+    if list_id is None:
+        market, catalogs, title = look.market, look.catalogs, look.title
+        list_id, catalog_id = _create(shop_id, client, target, market, catalog_id, catalogs, title)
+    # the catalog the app made stays named: a list deleted in Shopify is made again in it
+    _remember(shop_id, target, list_id, {CHECKED: CURRENCY, **({CATALOG: catalog_id} if catalog_id else {})})
+    return list_id
+
+
+def planned(shop_id: int, client: AdminClient, target: ListTarget) -> tuple[str | None, str]:
+    """What `price_list` would give the pair, nothing written (the catalog dry run's price lists,
+    jobs.price_list_preview): (its list, BOUND), (the market's own list, ADOPTED) or (None, CREATED).
+    Raises as `price_list` does."""
+    look = _look(shop_id, client, target)
+    if look.bound:
+        return look.bound, BOUND
+    if look.listed is not None and look.listed.price_list_id:
+        return look.listed.price_list_id, ADOPTED
+    return None, CREATED
+
+
+def _look(shop_id: int, client: AdminClient, target: ListTarget) -> _Look:
     with session_scope() as session:
         found = bindings.get_many(session, shop_id, LIST_KIND, [target.key]).get(target.key)
-    bound = found.shopify_id if found is not None else None
-    data = (found.data or {}) if found is not None else {}
-    if bound and data.get(CHECKED) == CURRENCY:
-        return bound
+    look = _Look(found.shopify_id if found is not None else None, dict((found.data or {}) if found else {}))
+    if look.bound and look.data.get(CHECKED) == CURRENCY:
+        return look
     market = next((m for m in client.markets() if m.id == target.market_id), None)
-    if market is None and bound:  # bound before its currency was checked: kept as it was
-        return bound
+    if market is None and look.bound:  # bound before its currency was checked: kept as it was
+        return look
     if market is None:
         raise MappingMissing(
             MappingKind.SEGMENT_MARKET.value,
             target.market_id,
             f"market {target.market_id} does not exist in Shopify",
         )
-    catalogs = client.market_catalogs(market.id)
-    title = _title(target, market)
-    listed = _market_list(catalogs, title)
-    _check_currency(target, market, listed)
-    list_id = bound or (listed.price_list_id if listed is not None else None)
-    catalog_id = data.get(CATALOG) or (listed.id if listed is not None and listed.title == title else None)
-    if list_id is None:
-        list_id, catalog_id = _create(shop_id, client, target, market, catalog_id, catalogs, title)
-    # the catalog the app made stays named: a list deleted in Shopify is made again in it
-    _remember(shop_id, target, list_id, {CHECKED: CURRENCY, **({CATALOG: catalog_id} if catalog_id else {})})
-    return list_id
+    look.market, look.catalogs, look.title = market, client.market_catalogs(market.id), _title(target, market)
+    look.listed = _market_list(look.catalogs, look.title)
+    _check_currency(target, market, look.listed)
+    return look
 
 
 def _title(target: ListTarget, market: Market) -> str:

@@ -217,7 +217,7 @@ def _sync_list(
             states.setdefault(b.erp_id.removeprefix(prefix), PriceState.from_data(b.data))
         variants = bindings.get_many(session, shop_id, VARIANT_KIND, states)
         known = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + s for s in states])
-        settled = _settled_by_hand(session, shop_id, market, prefix, states, known, today)
+        settled = settled_by_hand(session, shop_id, market, prefix, states, known, today)
         changes: list[tuple[BindingRow, dict]] = []
         waiting: list[BindingRow] = []
         unpriced: list[BindingRow] = []
@@ -339,7 +339,7 @@ def _send(
     return len(taken)
 
 
-def _settled_by_hand(
+def settled_by_hand(
     session: Any,
     shop_id: int,
     market: str,
@@ -347,6 +347,8 @@ def _settled_by_hand(
     states: dict[str, PriceState],
     known: dict[str, Binding],
     today: date,
+    *,
+    record: bool = True,
 ) -> set[str]:
     """SKUs due until Shopify takes their price (no digest: refused, or a fixed price to remove) a
     person settled by hand in Shopify while the ERP still means the same: the same record, its
@@ -354,7 +356,8 @@ def _settled_by_hand(
 
     The settlement is kept on the binding (price_map.settled_on) the first pass after its message
     ("pricelist:<market>:sku:<sku>") was closed as handled, unless the binding was written since
-    the mark (its variant replaced: catalog_ledger). A new ERP price rewrites the binding."""
+    the mark (its variant replaced: catalog_ledger). A new ERP price rewrites the binding.
+    `record=False` (the dry run, jobs.price_list_preview): the same answer, nothing kept."""
     same = {
         sku: old
         for sku, state in states.items()
@@ -369,12 +372,15 @@ def _settled_by_hand(
         if SETTLED_BY_HAND not in old.data and VARIANT_REPLACED not in old.data
     }
     closed = handled.closed_at(session, shop_id, FLOW, fresh)
+    marked: dict[str, dict[str, Any]] = {}
     for unit, sku in fresh.items():
         old = same[sku]
         if unit in closed and handled.utc(old.updated_at) <= closed[unit]:  # the refusal's ERP day
             day = erp_today(get_settings().erp_timezone, handled.utc(old.updated_at))
-            old.data = settled_on(old.data, states[sku], day)
-    return {sku for sku, old in same.items() if still_settled(old.data, states[sku], today)}
+            marked[sku] = settled_on(old.data, states[sku], day)
+            if record:
+                old.data = marked[sku]
+    return {sku for sku, old in same.items() if still_settled(marked.get(sku, old.data), states[sku], today)}
 
 
 def _per_sku(

@@ -15,7 +15,7 @@ was replaced), `change`, `kept_by_hand` (a price a person settled in Shopify aft
 the ERP's, which the flow leaves while the ERP means the same: jobs.price_map.still_settled) and
 `unchanged` (counted only). A changed row carries Shopify's price and compare-at now (`before`, one
 read of up to 250 variants a call); Shopify unreachable, the rows stand without it and `before_unread`
-says why. Not previewed: the further (company, segment) pairs' price lists (jobs.price_lists).
+says why. The further (company, segment) pairs' price lists: jobs.price_list_preview.
 """
 
 from __future__ import annotations

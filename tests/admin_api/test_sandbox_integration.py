@@ -348,6 +348,14 @@ def test_a_lost_bulk_start_never_adopts_another_callers_operation_of_the_same_mu
         ("MarketCatalogs", {"id": "gid://shopify/Market/1", "first": 100}),
         ("VariantProducts", {"ids": [f"gid://shopify/ProductVariant/{n}" for n in range(1, 251)]}),
         (
+            "PriceListPrices",  # price_list_prices.VARIANTS_PER_CALL
+            {
+                "id": "gid://shopify/PriceList/1",
+                "query": " OR ".join(f"variant_id:{n}" for n in range(1, 51)),
+                "first": 50,
+            },
+        ),
+        (
             "ProductsPublished",
             {
                 "ids": [f"gid://shopify/Product/{n}" for n in range(1, 251)],

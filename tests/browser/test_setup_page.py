@@ -170,6 +170,14 @@ SAID = {
         "until": "05/12/2026",
         "was": "R$\xa019,90",
         "now": "R$\xa021,90",
+        "list": "Lista de preços do mercado Sul (empresa 2, segmento 2)",
+        "list_made": "O mercado ainda não tem lista de preços",
+        "list_was": "R$\xa05,00",
+        "list_now": "R$\xa05,50",
+        "list_gone": "Sem preço no ERP: o preço fixo é removido, preço base",
+        "list_error": "Os preços deste mercado não têm prévia",
+        "retiring": "O mercado Norte (empresa 3, segmento 1) não está mais mapeado: a próxima sincronização "
+        "remove seus 12 preços fixos",
     },
     "en": {
         "button": "Run the dry run",
@@ -185,6 +193,14 @@ SAID = {
         "until": "12/5/2026",
         "was": "R$19.90",
         "now": "R$21.90",
+        "list": "Price list of market Sul (company 2, segment 2)",
+        "list_made": "The market has no price list yet",
+        "list_was": "R$5.00",
+        "list_now": "R$5.50",
+        "list_gone": "No price in the ERP: its fixed price is removed, base price",
+        "list_error": "This market's prices are not previewed",
+        "retiring": "Market Norte (company 3, segment 1) is no longer mapped: the next sync removes its 12 "
+        "fixed prices",
     },
 }
 
@@ -226,6 +242,26 @@ def test_the_dry_run_shows_every_part_of_its_result_in_words(open_page, locale: 
                         "before": {"price": "19.90", "compare_at": None}}],
             "kept_by_hand": [],
         },
+        "price_lists": {
+            "lists": [
+                {"market_id": "gid://shopify/Market/7", "market_name": "Sul", "nro_empresa": 2,
+                 "nro_segmento": 2, "price_list_id": None, "list": "created",
+                 "counts": {"first": 0, "change": 1, "kept_by_hand": 0, "no_price": 1, "unchanged": 9,
+                            "unreadable": 0},
+                 "first": [], "kept_by_hand": [],
+                 "change": [{"sku": "P60E1", "seq_produto": 60, "price": "5.50", "compare_at": None,
+                             "promotion_until": None, "variant_id": "gid://shopify/ProductVariant/9",
+                             "before": {"price": "5.00", "compare_at": None}}],
+                 "no_price": [{"sku": "P61E1", "seq_produto": 61, "price": None, "compare_at": None,
+                               "promotion_until": None, "variant_id": "gid://shopify/ProductVariant/8",
+                               "removes_fixed": True}]},
+                {"market_id": "gid://shopify/Market/99", "market_name": "Oeste", "nro_empresa": 4,
+                 "nro_segmento": 1, "error": "market gid://shopify/Market/99 does not exist in Shopify"},
+            ],
+            "retiring": [{"market_id": "gid://shopify/Market/5", "market_name": "Norte", "nro_empresa": 3,
+                          "nro_segmento": 1, "price_list_id": "gid://shopify/PriceList/3",
+                          "fixed_prices": 12}],
+        },
     }  # fmt: skip
     page = open_page("/app/setup", locale=locale)
     _dry_run(page, result)
@@ -264,6 +300,19 @@ def test_the_dry_run_shows_every_part_of_its_result_in_words(open_page, locale: 
     changed = prices.get_by_test_id("catalog-diff-prices-change").get_by_role("row").filter(has_text="P12E1")
     expect(changed).to_contain_text(said["was"])  # what Shopify shows now, beside the price after
     expect(changed).to_contain_text(said["now"])
+    lists = page.get_by_test_id("catalog-diff-list")  # the markets' price lists
+    expect(lists.first).to_contain_text(said["list"])
+    expect(lists.first).to_contain_text(said["list_made"])
+    moved = lists.first.get_by_test_id("catalog-diff-list-change").get_by_role("row").filter(has_text="P60E1")
+    expect(moved).to_contain_text(said["list_was"])  # the list's fixed price now, beside the price after
+    expect(moved).to_contain_text(said["list_now"])
+    gone = (
+        lists.first.get_by_test_id("catalog-diff-list-no_price").get_by_role("row").filter(has_text="P61E1")
+    )
+    expect(gone).to_contain_text(said["list_gone"])
+    expect(lists.nth(1)).to_contain_text(said["list_error"])
+    expect(lists.nth(1)).to_contain_text("does not exist in Shopify")
+    expect(page.get_by_test_id("catalog-diff-list-retiring")).to_contain_text(said["retiring"])
     screenshot(page, f"setup-dry-run-{locale}")
     assert page.errors == []
 

@@ -340,6 +340,41 @@ def test_price_list_fixed_prices_delete_is_all_or_nothing_and_names_what_it_lack
     assert too_many["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
 
 
+LIST_PRICES = """query($pl: ID!, $q: String, $origin: PriceListPriceOriginType) { priceList(id: $pl) {
+  prices(first: 10, query: $q, originType: $origin) { nodes { price { amount } variant { id } } } } }"""
+
+
+def test_price_list_prices_filter_by_variant_and_product_ids_and_origin(
+    shop: ShopClient, product: dict
+) -> None:
+    """PriceList.prices takes `query` with variant_id and product_id (Admin API 2024-01 on), and
+    `originType`: the sandbox holds fixed prices only, so RELATIVE finds none."""
+    price_list = shop.data("""mutation { priceListCreate(input: {name: "Loja Filtro", currency: BRL,
+        parent: {adjustment: {type: PERCENTAGE_DECREASE, value: 0}}}) {
+        priceList { id } userErrors { field code } } }""")["priceListCreate"]["priceList"]
+    first, second = (v["id"] for v in product["variants"]["nodes"][:2])
+    both = [
+        {"variantId": v, "price": {"amount": a, "currencyCode": "BRL"}}
+        for v, a in ((first, "1.50"), (second, "2.50"))
+    ]
+    added = shop.data(PRICES_ADD, {"pl": price_list["id"], "prices": both})
+    assert added["priceListFixedPricesAdd"]["userErrors"] == []
+
+    def found(query: str | None, origin: str | None = None) -> list[tuple[str, str]]:
+        data = shop.data(LIST_PRICES, {"pl": price_list["id"], "q": query, "origin": origin})
+        return [(n["variant"]["id"], n["price"]["amount"]) for n in data["priceList"]["prices"]["nodes"]]
+
+    num = lambda gid: gid.rsplit("/", 1)[-1]  # noqa: E731
+    assert found(f"variant_id:{num(second)}") == [(second, "2.50")]
+    assert sorted(found(f"variant_id:{num(first)} OR variant_id:{num(second)}")) == sorted(
+        [(first, "1.50"), (second, "2.50")]
+    )
+    assert len(found(f"product_id:{num(product['id'])}", "FIXED")) == 2
+    assert found("variant_id:1") == [] and found(None, "RELATIVE") == []
+    missing = shop.data(LIST_PRICES, {"pl": "gid://shopify/PriceList/999999", "q": None, "origin": None})
+    assert missing == {"priceList": None}
+
+
 def test_price_list_delete_takes_its_prices_and_leaves_its_catalog_without_one(
     shop: ShopClient, product: dict
 ) -> None:

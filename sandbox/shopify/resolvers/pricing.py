@@ -11,7 +11,9 @@ from graphql import GraphQLResolveInfo
 
 from sandbox.shopify import catalog
 from sandbox.shopify.connections import connection
+from sandbox.shopify.gids import num_of
 from sandbox.shopify.registry import Ctx, field, mutation, query, user_error
+from sandbox.shopify.search_query import Term, compare, matches
 
 SHOP_CURRENCY = "BRL"
 CURRENCY_NAMES = {"BRL": "Brazilian Real", "USD": "US Dollar", "EUR": "Euro"}
@@ -78,7 +80,25 @@ def resolve_catalog(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None
 
 @field("PriceList", "prices")
 def price_list_prices(price_list: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
-    return connection(_prices(info.context, price_list["id"]), args)
+    """The list's prices: fixed ones only (the sandbox computes no relative price: `originType:
+    RELATIVE` finds none), filtered by `query` on variant_id and product_id as Shopify's is (other
+    fields are not filtered on)."""
+    ctx: Ctx = info.context
+    found = [] if args.get("originType") == "RELATIVE" else _prices(ctx, price_list["id"])
+    if args.get("query"):
+        found = [p for p in found if matches(args["query"], lambda terms, p=p: _price_matches(ctx, p, terms))]
+    return connection(found, args)
+
+
+def _price_matches(ctx: Ctx, price: dict, terms: list[Term]) -> bool:
+    for term in terms:
+        if term.field == "variant_id" and not compare(num_of(price["variantId"]), term.op, term.value):
+            return False
+        if term.field == "product_id":
+            variant = ctx.store.get(ctx.shop, price["variantId"]) or {}
+            if not compare(num_of(variant.get("productId")), term.op, term.value):
+                return False
+    return True
 
 
 @field("PriceList", "fixedPricesCount")

@@ -5,7 +5,8 @@
  * records it could not read, the packagings missing it would hold for a person rather than
  * retire (`held`), and those deleted in the ERP that only the daily full sweep retires, when it
  * runs and how many products that takes off sale. Store statuses in words, not Shopify's codes. Then
- * the store's prices a sync would send, a change beside what Shopify shows now (jobs.price_preview).
+ * the store's prices a sync would send, a change beside what Shopify shows now (jobs.price_preview),
+ * and each market's price list (jobs.price_list_preview), a change beside the list's price now.
  * The last result stays on the server until the next run: the section opens with it, its time and
  * who asked, and says it may be out of date.
  */
@@ -49,7 +50,8 @@ function describe(result) {
     unreadable(result.unreadable),
     held(result.held),
     fullSweep(result.full_sweep),
-    pricesPart(result.prices));
+    pricesPart(result.prices),
+    priceListsPart(result.price_lists));
 }
 
 const PRICE_COUNTS = ["first", "change", "kept_by_hand", "unchanged", "unreadable"];
@@ -90,6 +92,60 @@ function pricesPart(part) {
       part[v].slice(0, SHOWN_ITEMS).map((r) => [r.sku, String(r.seq_produto), ...(v === "change" ? [priceText(r.before)] : []),
         priceText(r), r.promotion_until ? dayText(r.promotion_until) : "—"])))),
     part.before_unread ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, t("diff.price.before_unread"))) : null);
+}
+
+const LIST_COUNTS = ["first", "change", "kept_by_hand", "no_price", "unchanged", "unreadable"];
+const LIST_ROWS = ["change", "no_price", "kept_by_hand", "first"];
+
+/** A market's price as its list would hold it: the promotional price with the normal one struck
+ * through; no price in the ERP (the market shows the base price, a fixed one removed); `null`
+ * before: no fixed price, the market at the base price. */
+function listPriceText(p) {
+  if (p === null) return t("diff.list.base_price");
+  if (!p) return "—";
+  if (!p.price) return p.removes_fixed ? t("diff.list.no_price_removed") : t("diff.list.no_price_base");
+  return p.compare_at ? t("diff.price.promo", { price: fmtMoney(p.price), normal: fmtMoney(p.compare_at) })
+    : fmtMoney(p.price);
+}
+
+/** One market's list: which list takes the prices, how many are first ones, change, stay as set by
+ * hand or have no price in the ERP; then the rows, beside the list's price now where it was read. */
+function priceListPart(one) {
+  const market = one.market_name || one.market_id;
+  const heading = h("s-heading", {}, t("diff.list.heading",
+    { market, company: one.nro_empresa, segment: one.nro_segmento }));
+  if (one.error) {
+    return h("div", { "data-testid": "catalog-diff-list" }, heading,
+      banner("warning", t("diff.list.pair_not_previewed"), technicalDetail(one.error)));
+  }
+  const counts = one.counts || {};
+  return h("div", { "data-testid": "catalog-diff-list" }, heading,
+    one.list === "bound" ? null : h("s-paragraph", {}, label("diff.list.how.", one.list)),
+    table([t("diff.what"), { label: t("diff.count"), format: "numeric" }],
+      LIST_COUNTS.filter((v) => counts[v]).map((v) => [label("diff.list.", v), fmtNumber(counts[v])])),
+    LIST_ROWS.filter((v) => Array.isArray(one[v]) && one[v].length).map((v) => {
+      const now = one[v].some((r) => "before" in r);
+      return h("details", { "data-testid": `catalog-diff-list-${v}` },
+        h("summary", {}, `${label("diff.list.", v)} (${fmtNumber(counts[v] ?? one[v].length)})`),
+        table([t("diff.price.sku"), t("diff.product"), ...(now ? [t("diff.list.now")] : []),
+          t("diff.price.price"), t("diff.price.until")],
+        one[v].slice(0, SHOWN_ITEMS).map((r) => [r.sku, String(r.seq_produto),
+          ...(now ? ["before" in r ? listPriceText(r.before) : "—"] : []),
+          listPriceText(r), r.promotion_until ? dayText(r.promotion_until) : "—"])));
+    }),
+    one.before_unread ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, t("diff.list.before_unread"))) : null);
+}
+
+/** The markets' price lists (their further company and segment), then the lists a sync empties,
+ * their pair no longer mapped (the market falls back to the base prices). */
+function priceListsPart(part) {
+  if (!part || typeof part !== "object") return null;
+  if (part.error) return banner("warning", t("diff.list.not_previewed"), technicalDetail(part.error));
+  return h("div", { "data-testid": "catalog-diff-price-lists" },
+    (part.lists || []).map(priceListPart),
+    (part.retiring || []).map((gone) => h("s-paragraph", { "data-testid": "catalog-diff-list-retiring" },
+      t("diff.list.retiring", { market: gone.market_name || gone.market_id, company: gone.nro_empresa,
+        segment: gone.nro_segmento, count: fmtNumber(gone.fixed_prices) }))));
 }
 
 /** The ERP records the run could not read (a sync sets them aside the same way, each named). */
