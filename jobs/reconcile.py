@@ -47,7 +47,10 @@ Sections:
   them sent again by the next products pass (jobs.catalog_ledger.forget_sent; the row says so,
   `sent_again` lists the products); or a variant's price or compare-at price not the one the
   prices flow set from the ERP (edited by hand, a write lost: jobs.reconcile_prices; the row
-  names the prices message whose Replay sends them again); and bound SKUs the ERP sells that the
+  names the prices message whose Replay sends them again); or a market's price list holding for a
+  bound variant another fixed price than the prices flow set there, or none, or the list deleted
+  in Shopify (jobs.reconcile_price_lists, the same sample's turn: the price is sent again by the
+  next prices pass, the list made again); and bound SKUs the ERP sells that the
   store's (company, segment) has no price record for (never priced: held at 0, not for sale; the
   prices flow says so only after a whole read of the pair, jobs.price_never_listed): when one has
   no price binding, the pair's prices are read whole (`never_priced`, `_never_priced`).
@@ -87,11 +90,13 @@ from jobs import (
     price_records,
     price_unpriced,
     reconcile_cancels,
+    reconcile_price_lists,
     stock_closed,
 )
 from jobs.catalog_map import ACTIVE, product_status
 from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
+from jobs.price_map import erp_today
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
 from ledger import drift, handled, handled_before, install_periods, kv, queues, shop_settings, trace
 from ledger.db import session_scope
@@ -109,6 +114,7 @@ from ledger.models import (
     utcnow,
 )
 from ledger.words import SUFFIX, Words, beside, stored
+from settings import get_settings
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.order_settlement import (
     OrderTotal,
@@ -1119,6 +1125,9 @@ def _catalog(
         with session_scope() as session:
             catalog_ledger.forget_sent(session, shop_id, [str(seq) for seq in again])
     never = _never_priced(shop_id, erp_client, active, variants)
+    on_day = day or utcnow().date()
+    lists = reconcile_price_lists.check(shop_id, client, variants, lambda s: _window(s, sample, on_day)[0],
+                                        erp_today(get_settings().erp_timezone), LISTED)  # fmt: skip
     return {
         "erp_active": len(active),
         "bound": len(variants),
@@ -1132,6 +1141,7 @@ def _catalog(
         "sent_again": again[:LISTED],
         "sent_again_count": len(again),
         **never,
+        **lists,
     }
 
 
@@ -1355,6 +1365,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "orphan_bindings": catalog.get("orphan_bindings_count"),
         "catalog_differs_in_shopify": catalog.get("shopify_differs_count"),
         "prices_differ_in_shopify": catalog.get("prices_differ_count"),
+        "list_prices_differ_in_shopify": catalog.get("list_prices_differ_count"),
         "skus_never_priced": catalog.get("never_priced_count"),
         "errors": [name for name in SECTIONS if "error" in report.get(name, {})],
     }

@@ -135,6 +135,9 @@ def render(report: dict[str, Any]) -> str:
     lines += _rows(title, catalog.get("shopify_differs") or [])
     lines += _rows("Prices that differ (Shopify vs the ERP's, as the prices flow set them)",
                    catalog.get("prices_differ") or [])  # fmt: skip
+    title = (f"Market price list prices that differ ({catalog.get('list_prices_checked', 0)} checked today; "
+             "sent again by the next prices pass)")  # fmt: skip
+    lines += _rows(title, catalog.get("list_prices_differ") or [])
     lines += _rows("SKUs with no price record in the ERP for the store (never priced, held at 0)",
                    catalog.get("never_priced") or [])  # fmt: skip
     if catalog.get("never_priced_note"):

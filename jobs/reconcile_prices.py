@@ -74,9 +74,12 @@ def price_differs(
     expected: Expected | None,
     shopify: str,
     shopify_compare_at: str | None = None,
+    *,
+    fix: tuple[str, Words] | None = None,
 ) -> dict[str, Any] | None:
     """The report's row when Shopify's price or compare-at is not the expected one (None: in step,
-    or not compared). `shopify_compare_at` None or "": Shopify shows no compare-at."""
+    or not compared). `shopify_compare_at` None or "": Shopify shows no compare-at. `fix`: what
+    sets it right (English, words); by default the Replay of the expected's prices message."""
     if expected is None:
         return None
     seen, seen_compare = _amount(shopify), _amount(shopify_compare_at)
@@ -96,12 +99,13 @@ def price_differs(
         words.append(("recon_compare_at_differs", {"shopify": _said(shopify_compare_at),
                                                     "erp": _said(expected.compare_at),
                                                     "meaning": meaning_words}))  # fmt: skip
-    fix = (f"Replay the prices message {expected.unit_key} to send the ERP's price and compare-at "
-           "price again")  # fmt: skip
+    message = {} if fix is not None else {"message": expected.unit_key}
+    if fix is None:
+        fix = (f"Replay the prices message {expected.unit_key} to send the ERP's price and compare-at "
+               "price again", ("recon_price_fix", {"message": expected.unit_key}))  # fmt: skip
     return {"sku": id_sku, "variant": variant_id, "shopify": shown, "erp": str(expected.price),
             "shopify_compare_at": shown_compare, "erp_compare_at": erp_compare,
-            **beside("why", "; ".join(why), *words), "message": expected.unit_key,
-            **beside("fix", fix, ("recon_price_fix", {"message": expected.unit_key}))}  # fmt: skip
+            **beside("why", "; ".join(why), *words), **message, **beside("fix", *fix)}  # fmt: skip
 
 
 def _said(amount: Decimal | str | None) -> Any:

@@ -27,6 +27,7 @@ FINDINGS = (
     "orphan_bindings",
     "catalog_differs_in_shopify",
     "prices_differ_in_shopify",
+    "list_prices_differ_in_shopify",
     "skus_never_priced",
 )
 

@@ -202,6 +202,23 @@ WORDS: dict[str, Text] = {
         "do ERP",
         "Replay the prices message {message} to send the ERP's price and compare-at price again",
     ),
+    # catalog: the markets' price lists (jobs.reconcile_price_lists)
+    "recon_list_price_sent_again": (
+        "o preço do ERP é enviado de novo à lista pela próxima passagem de preços",
+        "the ERP's price is sent again to the list by the next prices pass",
+    ),
+    "recon_list_price_missing": (
+        "nenhum preço fixo na lista do mercado: o mercado mostra o preço base",
+        "no fixed price on the market's list: the market shows the base price",
+    ),
+    "recon_price_list_deleted": (
+        "lista de preços apagada na Shopify: o mercado mostra os preços base",
+        "price list deleted in Shopify: the market shows the base prices",
+    ),
+    "recon_price_list_made_again": (
+        "criada de novo pela próxima passagem de preços, com todos os preços do seu par",
+        "made again by the next prices pass, with every price of its pair",
+    ),
 }
 
 # A held order's reason may be its orders message's skip words (shopify_app.skip_words); a section's

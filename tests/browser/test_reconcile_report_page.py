@@ -136,6 +136,7 @@ def test_the_report_reads_in_sections(open_page, fresh, locale: str) -> None:
 def _cells_report() -> dict:
     from decimal import Decimal
 
+    from jobs import reconcile_price_lists
     from jobs.reconcile import summary
     from jobs.reconcile_prices import Expected, price_differs
     from ledger.words import beside, stored
@@ -235,6 +236,21 @@ def _cells_report() -> dict:
             "shopify_differs_count": 1,
             "prices_differ": [price],
             "prices_differ_count": 1,
+            "list_prices_differ": [
+                {
+                    "sku": "ARZ-5",
+                    "variant": "gid://shopify/ProductVariant/7",
+                    "market": "Sul",
+                    "price_list": "gid://shopify/PriceList/3",
+                    "shopify": "none",
+                    "erp": "5.50",
+                    "shopify_compare_at": "none",
+                    "erp_compare_at": "none",
+                    **beside("why", *reconcile_price_lists.MISSING),
+                    **beside("fix", *reconcile_price_lists.SENT_AGAIN),
+                },
+            ],
+            "list_prices_differ_count": 1,
         },
     }
     report["summary"] = summary(report)
@@ -258,6 +274,12 @@ CELLS = {
         "stock": ["12,5", "1.200"],
         "shopify_differs": ["Rascunho", "Ativo"],
         "prices_differ": ["R$ 1.234,50", "R$ 9,49", "R$ 12,00", "nenhum"],
+        "list_prices_differ": [
+            "Sul",
+            "R$ 5,50",
+            "nenhum preço fixo na lista do mercado",
+            "enviado de novo à lista",
+        ],
     },
     "en": {
         "totals_differ": ["R$89.90", "R$79.90", "R$5.00", "R$10.00", "Order total"],
@@ -269,6 +291,12 @@ CELLS = {
         "stock": ["12.5", "1,200"],
         "shopify_differs": ["Draft", "Active"],
         "prices_differ": ["R$1,234.50", "R$9.49", "R$12.00", "none"],
+        "list_prices_differ": [
+            "Sul",
+            "R$5.50",
+            "no fixed price on the market's list",
+            "sent again to the list",
+        ],
     },
 }
 # Codes and raw amounts a merchant must not read in a cell (pt-BR: a dot is no decimal separator).
@@ -346,7 +374,7 @@ def test_the_report_cells_read_in_the_page_language(open_page, fresh, locale: st
                     "unknown_in_erp",
                 ),
             ),
-            ("catalog", ("shopify_differs", "prices_differ")),
+            ("catalog", ("shopify_differs", "prices_differ", "list_prices_differ")),
         )
         for name in names
     } | {"stock": shown.get_by_test_id("recon-stock-1")}

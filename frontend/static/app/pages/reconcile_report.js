@@ -19,9 +19,11 @@ import { busyButton, payload } from "../widgets.js";
 const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ",
   "totals_differ_by_design", "status_differs", "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before",
   "not_readable_in_shopify", "not_checked"];
-const CATALOG_LISTS = ["missing_in_shopify", "orphan_bindings", "shopify_differs", "prices_differ", "never_priced"];
+const CATALOG_LISTS = ["missing_in_shopify", "orphan_bindings", "shopify_differs", "prices_differ", "list_prices_differ",
+  "never_priced"];
 // The columns a row may have, in the order they read; any other key follows under its own name.
-const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "total", "shopify", "tips", "gift_cards", "erp",
+const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "market", "pair", "price_list", "total", "shopify",
+  "tips", "gift_cards", "erp",
   "erp_basis", "shopify_compare_at", "erp_compare_at", "status", "shopify_cancelled", "invoices_message", "events",
   "fields", "why", "attention", "message", "fix"];
 // What a list's columns hold (jobs.reconcile, jobs.reconcile_prices write them): the same key is an
@@ -37,6 +39,7 @@ const KINDS = {
   "stock.differ": { erp: "number", shopify: "number" },
   "catalog.shopify_differs": { shopify: "product_status", erp: "product_status" },
   "catalog.prices_differ": { shopify: "money", erp: "money", shopify_compare_at: "money", erp_compare_at: "money" },
+  "catalog.list_prices_differ": { shopify: "money", erp: "money", shopify_compare_at: "money", erp_compare_at: "money" },
 };
 const SAY = {
   money: (v) => (v === "none" ? t("recon.none") : amount(v, fmtMoney)),  // "none": that side shows no price
