@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -34,7 +33,7 @@ from sqlalchemy import select
 from jobs import price_list_gone
 from jobs.price_list_setup import LIST_KIND
 from jobs.price_lists import NO_PRICE, ListTarget, targets
-from jobs.price_map import SETTLED_BY_HAND, PriceState, money, target_price, unit_factor
+from jobs.price_map import SETTLED_BY_HAND, PriceState, cents, target_price, unit_factor
 from jobs.reconcile_prices import Expected, price_differs
 from ledger import bindings
 from ledger.bindings import LIST_PRICE_KIND, BindingRow
@@ -148,8 +147,8 @@ def _sent(
             target = target_price(state, today, unit_factor(variant_data))
             if target.price is None:
                 continue
-            compare_at = None if target.compare_at is None else _cents(target.compare_at)
-            expected = Expected(_cents(target.price), compare_at, "")
+            compare_at = None if target.compare_at is None else cents(target.compare_at)
+            expected = Expected(cents(target.price), compare_at, "")
             found[sku] = _Sent(b.erp_id, variant_id, expected, data)
     return found
 
@@ -196,7 +195,3 @@ def _names(client: AdminClient) -> dict[str, str]:
         return {m.id: m.name or m.handle for m in client.markets()}
     except IntegrationError:
         return {}
-
-
-def _cents(value: Decimal) -> Decimal:
-    return Decimal(money(value) or "0")
