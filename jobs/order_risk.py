@@ -6,9 +6,11 @@ apps (ClearSale, Konduto...) add their own assessments; the order's recommendati
 them (`Order.risk.recommendation`: CANCEL, INVESTIGATE, ACCEPT, or NONE while none has a verdict).
 With `risk_hold` "cancel" (the default) an order Shopify recommends cancelling waits; with
 "investigate" one it recommends investigating waits too; "off" sends every paid order as before.
-An analysis still under way (an assessment PENDING, the recommendation NONE) holds the order too
-while the setting is on: Shopify's analysis ends seconds after the checkout, a fraud app's may take
-minutes, and an order sent meanwhile cannot be taken back.
+An analysis still under way (an assessment PENDING) holds the order too while the setting is on,
+whatever the recommendation says: Shopify's analysis ends seconds after the checkout, a fraud app's
+may take minutes, and an order sent meanwhile cannot be taken back. The recommendation alone does
+not show it: Shopify's own LOW gives ACCEPT while a fraud app (ClearSale, Konduto) still analyses,
+so the import's read (OrderForErp) takes each assessment's level beside it (a point more).
 
 How it waits: like an order waiting for its payment (jobs.orders), its message pending on purpose
 (error_detail {"waiting": "risk", ...}), its link written without an ERP number, its stock held
@@ -28,7 +30,7 @@ from typing import Any
 
 from ledger.order_risk import ACCEPTED, WAITING
 from ledger.words import Words
-from shopify_app.admin_api.order_import_ops import ErpOrderRead, OrderRisk
+from shopify_app.admin_api.order_import_ops import ErpOrderRead, OrderRisk, RiskAssessment
 
 SETTING = "risk_hold"
 # The recommendations each setting holds an order for.
@@ -43,13 +45,13 @@ FACTS_KEPT = 3  # facts per assessment kept in the message (what a person reads 
 
 
 def needs_detail(read: ErpOrderRead, setting: str) -> bool:
-    """Whether the import reads the order's assessments (OrderRisk) before deciding: a
-    recommendation the setting holds (its message names who found what), or none yet (an analysis
-    may be under way). An order Shopify accepts costs no read."""
+    """Whether the import reads the order's assessments in full (OrderRisk) before deciding: its risk
+    holds it (a recommendation the setting holds, or an analysis under way: its message names who
+    found what, or whose analysis runs). An order it sends costs no read."""
     if not HOLDS.get(setting):
         return False
     recommendation = (read.risk_recommendation or "NONE").upper()
-    return recommendation in HOLDS[setting] or recommendation == "NONE"
+    return recommendation in HOLDS[setting] or "PENDING" in read.risk_levels
 
 
 def accepted_of(request: Any) -> dict[str, Any] | None:
@@ -66,12 +68,15 @@ def hold(read: ErpOrderRead, setting: str, accepted: dict[str, Any] | None) -> d
     if not held_for:
         return None
     recommendation = (read.risk_recommendation or "NONE").upper()
-    risk = read.risk or OrderRisk(recommendation, ())
+    # Not read in full (the import guessed the order would wait for its payment): the levels alone
+    levels_only = tuple(RiskAssessment(level, None, ()) for level in read.risk_levels)
+    risk = read.risk or OrderRisk(recommendation, levels_only)
     if accepted is not None:
         taken_on = str(accepted.get("recommendation") or "NONE").upper()
         if SEVERITY.get(recommendation, 0) <= SEVERITY.get(taken_on, 0) or recommendation == "NONE":
             return None
-    pending = recommendation == "NONE" and bool(risk.pending)
+    # an analysis under way beside a verdict the setting lets through (Shopify's ACCEPT, or NONE)
+    pending = recommendation not in held_for and bool(risk.pending)
     if recommendation not in held_for and not pending:
         return None
     return {

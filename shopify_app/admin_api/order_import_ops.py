@@ -69,7 +69,10 @@ class ErpOrderRead:
     payment_terms: PaymentTerms | None = None  # read apart, for an order waiting for payment only
     # risk.recommendation: ACCEPT | INVESTIGATE | CANCEL | NONE (none yet, or an analysis under way)
     risk_recommendation: str | None = None
-    risk: OrderRisk | None = None  # the assessments, read apart for an order its risk may hold only
+    # each assessment's level (HIGH | MEDIUM | LOW | NONE | PENDING): a fraud app's analysis still
+    # PENDING beside Shopify's verdict, which the recommendation does not show
+    risk_levels: tuple[str, ...] = ()
+    risk: OrderRisk | None = None  # the assessments in full, read apart for an order its risk may hold only
 
     @property
     def sold_at_pos(self) -> bool:
@@ -149,7 +152,12 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         source_name=raw.get("sourceName"),
         retail_location=_retail_location(raw.get("retailLocation")),
         risk_recommendation=(raw.get("risk") or {}).get("recommendation"),
+        risk_levels=tuple(str(a.get("riskLevel") or "NONE").upper() for a in _assessments(raw)),
     )
+
+
+def _assessments(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    return (raw.get("risk") or {}).get("assessments") or []
 
 
 def _retail_location(raw: dict[str, Any] | None) -> str | None:
@@ -281,9 +289,9 @@ def parse_order_risk(raw: dict[str, Any] | None) -> OrderRisk:
 
 
 def read_order_risk(client: Any, order_id: str) -> OrderRisk:
-    """The order's risk assessments (OrderRisk): read only for an order its recommendation may hold
-    (one the setting holds, so that its message says who found what, or NONE: an analysis may be
-    under way) and for a verdict after the import (jobs.order_risk_late)."""
+    """The order's risk assessments in full (OrderRisk): read only for an order its risk holds (a
+    recommendation the setting holds, or an assessment still PENDING: its message says who found
+    what, or whose analysis runs) and for a verdict after the import (jobs.order_risk_late)."""
     raw = client.executor.query("OrderRisk", {"id": order_id}).get("order")
     return parse_order_risk((raw or {}).get("risk"))
 

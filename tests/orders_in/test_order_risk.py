@@ -54,35 +54,43 @@ def sent(world, gid: str) -> int:
 
 def read(recommendation: str | None, *assessments: tuple[str, str | None]) -> SimpleNamespace:
     risk = OrderRisk(recommendation, tuple(RiskAssessment(level, who, ()) for level, who in assessments))
-    return SimpleNamespace(risk_recommendation=recommendation, risk=risk)
+    levels = tuple(level for level, _ in assessments)
+    return SimpleNamespace(risk_recommendation=recommendation, risk=risk, risk_levels=levels)
 
 
 def test_which_recommendations_each_setting_holds():
     cancel, investigate = read("CANCEL", ("HIGH", None)), read("INVESTIGATE", ("MEDIUM", None))
-    accept, running = read("ACCEPT", ("LOW", None)), read("NONE", ("LOW", None), ("PENDING", "ClearSale"))
+    accept, running = read("ACCEPT", ("LOW", None)), read("NONE", ("PENDING", None))
+    # Shopify's own LOW gives ACCEPT while a fraud app still analyses: the recommendation hides it
+    app_running = read("ACCEPT", ("LOW", None), ("PENDING", "ClearSale"))
     nothing = read("NONE")  # no analysis at all (a draft order, an app's import)
+    readings = {
+        "cancel": cancel,
+        "investigate": investigate,
+        "accept": accept,
+        "running": running,
+        "app_running": app_running,
+        "nothing": nothing,
+    }
     for setting, holds in (
-        ("cancel", {"cancel", "running"}),
-        ("investigate", {"cancel", "investigate", "running"}),
+        ("cancel", {"cancel", "running", "app_running"}),
+        ("investigate", {"cancel", "investigate", "running", "app_running"}),
         ("off", set()),
     ):
-        got = {
-            name
-            for name, r in (
-                ("cancel", cancel),
-                ("investigate", investigate),
-                ("accept", accept),
-                ("running", running),
-                ("nothing", nothing),
-            )
-            if order_risk.hold(r, setting, None) is not None
-        }
+        got = {name for name, r in readings.items() if order_risk.hold(r, setting, None) is not None}
         assert got == holds, setting
+        # the assessments are read in full for exactly the orders held (their message names who)
+        assert {name for name, r in readings.items() if order_risk.needs_detail(r, setting)} == holds
     assert order_risk.hold(running, "cancel", None)["pending"] is True
-    assert order_risk.needs_detail(read("ACCEPT"), "cancel") is False  # the usual order: no extra read
-    assert order_risk.needs_detail(read("NONE"), "cancel") and not order_risk.needs_detail(
-        read("NONE"), "off"
-    )
+    by_app = order_risk.hold(app_running, "cancel", None)
+    assert by_app["pending"] is True and by_app["recommendation"] == "ACCEPT"
+    assert "ClearSale has not given a verdict yet" in order_risk.why(by_app)
+    # an analysis under way beside a verdict the setting holds: held for that verdict
+    both = order_risk.hold(read("CANCEL", ("HIGH", None), ("PENDING", "ClearSale")), "cancel", None)
+    assert both["pending"] is False and both["recommendation"] == "CANCEL"
+    # not read in full (the import guessed a wait for payment): the levels alone still hold it
+    guessed = SimpleNamespace(risk_recommendation="ACCEPT", risk=None, risk_levels=("LOW", "PENDING"))
+    assert order_risk.hold(guessed, "cancel", None)["pending"] is True
 
 
 def test_a_persons_decision_covers_its_recommendation_and_milder_ones_not_a_worse_one():
@@ -130,6 +138,22 @@ def test_an_analysis_under_way_holds_the_order_and_a_fraud_apps_verdict_holds_it
     assess(world, gid, "LOW", "ClearSale")
     world.drain()
     assert sent(world, gid)
+
+
+def test_a_fraud_apps_analysis_under_way_holds_an_order_shopify_accepts_until_its_verdict(world):
+    """Shopify's own LOW gives ACCEPT while ClearSale still analyses (its assessment PENDING): the
+    recommendation alone would send the order before the fraud app's verdict."""
+    gid = world.place(risk="low")
+    assess(world, gid, "PENDING", "ClearSale")  # the app takes the order for analysis
+    world.drain()
+    found = held(world, gid)
+    assert found["recommendation"] == "ACCEPT" and found["pending"] is True
+    assert {"level": "PENDING", "provider": "ClearSale", "facts": []} in found["assessments"]
+    assert "fraud analysis runs (ClearSale has not given a verdict yet)" in found["text"]
+    assess(world, gid, "LOW", "ClearSale")  # its verdict: the order goes, once
+    world.drain()
+    assert sent(world, gid)
+    assert len(world.erp_orders_for(gid)) == 1
 
 
 def test_a_person_sends_a_held_order_after_a_review_and_the_page_says_why_it_waited(world, env):
