@@ -44,16 +44,26 @@ class Scenario:
     cancel: str | None = None  # "before" / "after" invoicing
     shipping: str = "SEDEX"  # the checkout's rate (sandbox SHIPPING_RATES); RETIRADA: a local pickup
     risk: str = "low"  # Shopify's fraud analysis at checkout; "high": held for a person's review
+    slot: dict[str, str] | None = None  # a delivery-date app's cart attributes: the slot obsPedido names
 
 
 SCENARIOS = (
-    Scenario("Pix, invoiced (NF-e)", "pix"),
+    Scenario(
+        "Pix, delivery slot chosen, invoiced (NF-e)",
+        "pix",
+        slot={"Data de entrega": "2026-12-05", "Horário de entrega": "08h às 12h"},
+    ),
     Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
     Scenario("card, manual capture, weighed item (NFC-e)", "cartao", "manual", weighed=True, model="65"),
     Scenario("boleto, paid later, invoiced", "boleto", shipping="EXPRESSA"),
     Scenario("Pix, cancelled by the store before invoicing", "pix", model=None, cancel="before"),
     Scenario("card, invoiced then cancelled (NF-e cancelled)", "cartao", cancel="after"),
-    Scenario("Pix, store pickup: ready for pickup at the NF-e", "pix", shipping="RETIRADA"),
+    Scenario(
+        "Pix, store pickup: ready for pickup at the NF-e",
+        "pix",
+        shipping="RETIRADA",
+        slot={"Pickup-Date": "2026-12-05", "Pickup-Time": "17:00 - 18:00"},
+    ),
     Scenario("card, fraud risk high: held, sent after a person's review", "cartao", "manual", risk="high"),
 )
 
@@ -140,7 +150,7 @@ def place_all(
         gid = place_order(
             stack.shopify.sandbox, stack.options.shop, lines=lines, gateway=scenario.gateway,
             capture=scenario.capture, seed=100 + index, discount_rate=0.3, shipping=scenario.shipping,
-            risk=scenario.risk,
+            risk=scenario.risk, attributes=scenario.slot,
         )  # fmt: skip
         order = stack.shopify.sandbox.store.get(stack.options.shop, gid)
         placed.append(PlacedOrder(scenario, gid, order.get("name", "")))
@@ -300,6 +310,7 @@ def read_both_sides(stack: Any, placed: list[PlacedOrder]) -> None:
             "attention": link.needs_attention if link is not None else None,
             # the card data the ERP holds for its card receivables (jobs.card_payments)
             "cards": [form["cartao"] for form in erp.get("formasPagto") or [] if form.get("cartao")],
+            "obs": erp.get("obsPedido") or "",  # the slot the customer chose, where it goes, the note
             **_pickup(doc),
         }
 
@@ -336,6 +347,9 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
             echo(f"  {'':<7}{model} {r['nfe_erp']} ({where}{state})")
             if r["invoiced"] != r["total"] and not cancelled:
                 echo(f"  {'':<7}NF-e total {r['invoiced']}: the capture follows the NF-e, not Shopify")
+        if order.scenario.slot and r["obs"]:
+            named = all(f"{key}: " in r["obs"] for key in order.scenario.slot)
+            echo(f"  {'':<7}ERP observation{' names the slot' if named else ''}: {r['obs'][:110]}")
         if r.get("ready_for_pickup"):
             where = f"store pickup at {r['pickup_at']}"
             echo(f"  {'':<7}{where}: marked ready for pickup at the NF-e (Shopify told the customer); the "

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jobs import order_map
+from jobs.order_slot import slot_keys
 from ledger import mappings, order_notes
 from ledger.errors import MappingMissing, Rejected
 from ledger.models import Binding, LocationMapping, Mapping, OrderLink, Shop, StoreLink, utcnow
@@ -151,6 +152,7 @@ def resolve_target(
         nro_segmento=link.nro_segmento if link is not None else None,
         marketplace_sources=order_map.marketplace_sources(settings.get("marketplace_sources")),
         pay_on_delivery=order_map.gateway_keys(settings.get("pay_on_delivery_gateways")),
+        slot_keys=slot_keys(settings.get("delivery_slot_attributes")),
     )
 
 

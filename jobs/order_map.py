@@ -30,7 +30,7 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -57,6 +57,7 @@ from jobs.order_discounts import (
     line_money,
     taxes_set_aside,
 )
+from jobs.order_slot import delivery_slot
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
 from ledger.mappings import NO_PAYMENT, gateway_key
@@ -141,6 +142,8 @@ class OrderTarget:
     marketplace_sources: frozenset[str] = frozenset()
     # setting pay_on_delivery_gateways as gateway_keys gives them: payment collected at delivery
     pay_on_delivery: frozenset[str] = frozenset()
+    # setting delivery_slot_attributes as jobs.order_slot.slot_keys gives them: the slot in obsPedido
+    slot_keys: tuple[str, ...] = ()
 
 
 def source_key(name: str) -> str:
@@ -856,22 +859,36 @@ OBS_NOTE_KEPT = 40  # the note's start a delivery's kept parts never push out
 OBS_WHERE_KEPT = 100  # a delivery's parts that begin within these are kept: who, street, number
 
 
-def observation(order: Order) -> str:
-    """obsPedido: the order's name, where it goes (every delivery; never a pickup, which goes
-    nowhere whatever address it carries) and the buyer's note, within the ERP's 200 characters.
-    When they do not fit, the delivery gives way first (`_squeezed`: whole parts from its end,
-    down to those that begin within its first 100 characters while they leave the note its first
-    40), then the note is cut at its end. Each part within the NF-e's characters (erp.nfe_text: the
-    ERP may print the observation on the invoice), measured after."""
-    parts = (nfe_text(_head(order)), observation_where(order), _note(order))
+def observation(order: Order, slot_keys: Sequence[str] = ()) -> str:
+    """obsPedido: the order's name, the delivery or pickup slot the customer chose (the order
+    attributes `slot_keys` names: jobs.order_slot, at most 64 characters, kept whole), where it
+    goes (every delivery; never a pickup, which goes nowhere whatever address it carries) and the
+    buyer's note, within the ERP's 200 characters. When they do not fit, the delivery gives way
+    first (`_squeezed`: whole parts from its end, down to those that begin within its first 100
+    characters while they leave the note its first 40), then the note is cut at its end. Each part
+    within the NF-e's characters (erp.nfe_text: the ERP may print the observation on the invoice),
+    measured after."""
+    slot = delivery_slot(order.custom_attributes, slot_keys)
+    parts = (nfe_text(_head(order)), slot, observation_where(order, slot_keys), _note(order))
     return " - ".join(p for p in parts if p)[:OBS_WIDTH]
+
+
+def observation_delivery(order: Order, slot_keys: Sequence[str] = ()) -> str | None:
+    """When and where the order is delivered as its obsPedido names them: the slot, then the
+    delivery ("Entrega: ..."), as `observation` writes them; None for a pickup or nothing to ship
+    (a delivery address change: jobs.order_edits.address)."""
+    where = observation_where(order, slot_keys)
+    if where is None:
+        return None
+    slot = delivery_slot(order.custom_attributes, slot_keys)
+    return f"{slot} - {where}" if slot else where
 
 
 def _note(order: Order) -> str | None:
     return nfe_text(order.note) if order.note else None
 
 
-def observation_where(order: Order) -> str | None:
+def observation_where(order: Order, slot_keys: Sequence[str] = ()) -> str | None:
     """The delivery part of the order's obsPedido ("Entrega: ...", `_squeezed` to leave the buyer's
     note its room), as `observation` writes it, on one line (an address typed with a line break or
     runs of spaces has them as one space: a flag's note ends with this part, which ledger.privacy
@@ -882,6 +899,9 @@ def observation_where(order: Order) -> str | None:
         return None
     where = nfe_text(where)
     most = OBS_WIDTH - len(nfe_text(_head(order))) - len(" - ")
+    slot = delivery_slot(order.custom_attributes, slot_keys)
+    if slot:  # kept whole before it
+        most -= len(slot) + len(" - ")
     typed = _note(order)
     note = len(typed) + len(" - ") if typed else 0
     return _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))
@@ -937,7 +957,7 @@ def map_order(
         nro_segmento=target.nro_segmento,
         delivery_type=delivery_type(order),
         freight=freight,
-        obs=observation(order),
+        obs=observation(order, target.slot_keys),
         carrier=carrier,
         intermediary=intermediary(read, target.marketplace_sources),
         representative=target.representative,

@@ -41,6 +41,7 @@ An order whose kept input is not maybe taken is not in the ERP: the import maps 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -118,8 +119,9 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def replayed(posted: dict[str, Any], order: Any) -> Replayed:
-    """The kept input with the customer and the observation mapped again from `order`.
+def replayed(posted: dict[str, Any], order: Any, slot_keys: Sequence[str] = ()) -> Replayed:
+    """The kept input with the customer and the observation mapped again from `order` (`slot_keys`:
+    the attributes its delivery slot is in, jobs.order_slot).
 
     Raises:
         InvalidTaxId (Rejected): the order's CPF/CNPJ is missing or invalid now.
@@ -136,6 +138,6 @@ def replayed(posted: dict[str, Any], order: Any) -> Replayed:
         lines=lines,
         payments=payments,
         freight=Decimal(posted["freight"]),
-        obs=observation(order),
+        obs=observation(order, slot_keys),
     )
     return Replayed(order_input, Decimal(posted["erp_total"]))

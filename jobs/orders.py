@@ -96,6 +96,7 @@ from jobs.order_lookup import (
     resolve_target,
     variants_for,
 )
+from jobs.order_slot import slot_keys
 from ledger import handled, handled_before, install_periods, queues, shop_settings, trace
 from ledger.db import read_scope, session_scope
 from ledger.errors import IntegrationError, Rejected, Transient, as_transient
@@ -811,7 +812,8 @@ def _prepare(
             # idPedidoCanalVenda: the ERP answers the order it holds) so its number is learned
             # (jobs.order_posted says why the kept input and not a new mapping).
             try:
-                return order_posted.replayed(posted, order)
+                keys = slot_keys(settings.get("delivery_slot_attributes"))
+                return order_posted.replayed(posted, order, keys)
             except IntegrationError as exc:
                 return trace.fail(session, message, exc).value
         places = Places(session, shop_id)  # location mappings and store link, read once
@@ -903,7 +905,7 @@ def _prepare(
                 {"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in mapped.payments
             ],
             order_posted.KEY: order_posted.kept(mapped),  # posted again if the ERP's answer is lost
-            DELIVERY: delivery_record(order),  # what obsPedido names (jobs.order_edits.address)
+            DELIVERY: delivery_record(order, target.slot_keys),  # what obsPedido names (order_edits.address)
             order_posted.TAKEN: False,  # not posted yet
         }
         ensure_link(
@@ -928,10 +930,10 @@ def _link_unsent(session: Session, shop_id: int, read: ErpOrderRead, nro_empresa
                 order.currency)  # fmt: skip
 
 
-def delivery_record(order: Order) -> dict[str, str]:
+def delivery_record(order: Order, keys: tuple[str, ...] = ()) -> dict[str, str]:
     from jobs.order_edits import address
 
-    return address.record_of(order)
+    return address.record_of(order, keys)
 
 
 def _will_wait(read: ErpOrderRead, settings: dict[str, Any]) -> bool:

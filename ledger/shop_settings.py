@@ -6,6 +6,8 @@ effective value here so a key never saved still has its documented default.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from ledger.models import Shop
@@ -46,6 +48,19 @@ DEFAULTS: dict[str, Any] = {
     # the rest under its ERP payment form, and invoicing captures nothing for it (jobs/order_map.py
     # pays_on_delivery); compared trimmed, case-insensitively, as the payment De:Para compares them
     "pay_on_delivery_gateways": [],
+    # Order attributes a delivery-date app writes the customer's delivery or pickup slot in (Zapiet's,
+    # a theme's calendar, a Brazilian scheduling app's): named right after the order's name in
+    # obsPedido (jobs/order_slot.py); compared case- and accent-insensitively, "-", "_" and spaces alike
+    "delivery_slot_attributes": [
+        "Delivery-Date",
+        "Delivery-Time",
+        "Pickup-Date",
+        "Pickup-Time",
+        "Data de entrega",
+        "Horário de entrega",
+        "Data de retirada",
+        "Horário de retirada",
+    ],
     # Each card payment of an order in the ERP is recorded through the ERP's card call (NSU,
     # authorisation, brand, BIN: jobs/card_payments.py); off for an ERP without that call
     "card_payment_data": True,
@@ -66,3 +81,14 @@ def get(shop: Shop, key: str) -> Any:
     if key not in DEFAULTS:
         raise KeyError(f"unknown shop setting {key!r}")
     return (shop.settings or {}).get(key, DEFAULTS[key])
+
+
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def slot_key(name: str) -> str:
+    """An order attribute's name as the setting delivery_slot_attributes compares it (jobs/order_slot.py):
+    case-folded, without accents, any run of what is neither a letter nor a digit as one space, trimmed."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", bare).strip()

@@ -28,7 +28,11 @@ methods collected at delivery, "pagamento na entrega": cash or the driver's card
 "Cash on Delivery (COD)": an order left PENDING by one goes to the ERP with the rest under that
 method's ERP payment form (De:Para payment methods), and invoicing captures nothing for it;
 compared as the payment De:Para compares gateways, trimmed and case-insensitively; at most 20 of
-100 characters, saved trimmed, without repeats, in the order given). Their defaults are
+100 characters, saved trimmed, without repeats, in the order given) and `delivery_slot_attributes`
+(the order attributes a delivery-date app writes the customer's delivery or pickup slot in, e.g.
+"Delivery-Date", "Horário de entrega": obsPedido names them after the order's name, in this order;
+jobs/order_slot.py; compared case- and accent-insensitively, "-", "_" and spaces alike; at most 20
+of 100 characters; [] writes no slot). Their defaults are
 ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
@@ -44,6 +48,7 @@ from ledger import shop_settings
 from ledger.mappings import gateway_key
 from ledger.models import Role, Shop
 from ledger.shop_row_lock import lock_shop_row
+from ledger.shop_settings import slot_key
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
 from shopify_app.enqueue import resume_parked, resume_waiting
 from shopify_app.roles import require_role
@@ -94,6 +99,7 @@ class SourcesSetting:
     length: int = 100
     noun: str = "order source names"
     gateways: bool = False
+    slots: bool = False  # order attribute names: repeats told as ledger.shop_settings.slot_key tells them
 
 
 Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | CompaniesSetting | SourcesSetting
@@ -116,6 +122,7 @@ SETTINGS: dict[str, Rule] = {
     "ignored_companies": CompaniesSetting(),
     "marketplace_sources": SourcesSetting(),
     "pay_on_delivery_gateways": SourcesSetting(20, noun="payment method names", gateways=True),
+    "delivery_slot_attributes": SourcesSetting(20, noun="order attribute names", slots=True),
 }
 DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
@@ -186,9 +193,15 @@ def _clean(rule: Rule, value: Any) -> Any:
     if isinstance(rule, SourcesSetting):
         kept: dict[str, str] = {}
         for name in value:
-            kept.setdefault(gateway_key(name) if rule.gateways else name.strip().casefold(), name.strip())
+            kept.setdefault(_source_key(rule, name), name.strip())
         return list(kept.values())
     return value
+
+
+def _source_key(rule: SourcesSetting, name: str) -> str:
+    if rule.gateways:
+        return gateway_key(name)
+    return slot_key(name) if rule.slots else name.strip().casefold()
 
 
 @bp.get("/settings")

@@ -544,59 +544,61 @@ WORDS: dict[str, Text] = {
     ),
     # delivery address (jobs.order_edits.address); {delivery} is the new delivery's own text
     "address_not_sent": (
-        "O endereço de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do ERP {state}, "
-        "então ele NÃO foi alterado no ERP: a observação ainda traz o endereço antigo, e o pedido iria para "
-        "lá. {advice} Novo texto de entrega: {delivery}",
-        "The delivery address of order {name} was changed in Shopify, but ERP order {nro} {state}, so it "
-        "was NOT changed in the ERP: its observation still names the old delivery address, and the order "
-        "would go there. {advice} New delivery text: {delivery}",
+        "O endereço ou horário de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do "
+        "ERP {state}, então ele NÃO foi alterado no ERP: a observação ainda traz o endereço ou horário "
+        "antigo, e o pedido seria entregue como ela diz. {advice} Novo texto de entrega: {delivery}",
+        "The delivery address or time of order {name} was changed in Shopify, but ERP order {nro} {state}, "
+        "so it was NOT changed in the ERP: its observation still names the old delivery address or time, "
+        "and the order would be delivered as it says. {advice} New delivery text: {delivery}",
     ),
     "address_state_separating": ("já está em separação", "is already being separated (em separação)"),
     "address_state_invoiced": ("já está faturado", "is already invoiced (faturado)"),
     "address_todo_invoiced": (
-        "A NF-e fica como está: alguém precisa garantir que as mercadorias vão para o novo endereço (avise "
-        "a transportadora ou o entregador) e depois marcar como resolvida; ou volte o endereço na Shopify "
-        "(isso limpa o aviso).",
-        "Its NF-e stands: a person must make sure the goods go to the new address (tell the carrier or "
-        "driver), then Mark as handled; or change the address back in Shopify (this clears).",
+        "A NF-e fica como está: alguém precisa garantir que as mercadorias sejam entregues como diz o novo "
+        "texto de entrega (avise a transportadora ou o entregador) e depois marcar como resolvida; ou volte "
+        "o endereço ou horário na Shopify (isso limpa o aviso).",
+        "Its NF-e stands: a person must make sure the goods are delivered as the new delivery text says "
+        "(tell the carrier or driver), then Mark as handled; or change the address or time back in Shopify "
+        "(this clears).",
     ),
     "address_todo_picking": (
-        "Alguém precisa avisar a equipe de separação e entrega do novo endereço e depois marcar como "
-        "resolvida; ou copiar o novo texto de entrega abaixo, exatamente como está, na observação do pedido "
-        "no ERP e usar Tentar de novo (o aviso some quando a observação trouxer esse texto); ou voltar o "
-        "endereço na Shopify (isso limpa o aviso).",
-        "A person must tell the picking and delivery team the new address, then Mark as handled; or copy "
-        "the new delivery text below, as it is, into the ERP order's observation, then Retry (it clears "
-        "once the observation carries that text); or change the address back in Shopify (this clears).",
+        "Alguém precisa avisar a equipe de separação e entrega do novo endereço ou horário e depois marcar "
+        "como resolvida; ou copiar o novo texto de entrega abaixo, exatamente como está, na observação do "
+        "pedido no ERP e usar Tentar de novo (o aviso some quando a observação trouxer esse texto); ou "
+        "voltar o endereço ou horário na Shopify (isso limpa o aviso).",
+        "A person must tell the picking and delivery team the new address or time, then Mark as handled; or "
+        "copy the new delivery text below, as it is, into the ERP order's observation, then Retry (it clears "
+        "once the observation carries that text); or change the address or time back in Shopify (this "
+        "clears).",
     ),
     "address_login_refused": (
-        "O ERP recusou o login do app, então o endereço de entrega do pedido {name} NÃO foi alterado no "
-        "pedido {nro} do ERP: {why} Corrija o usuário e a senha do ERP em Configuração (ao salvar, esta "
-        "mudança é tentada de novo), ou avise a equipe de separação e entrega do novo endereço e depois "
-        "marque como resolvida.",
-        "The ERP refused the app's login, so the delivery address of order {name} was NOT changed in ERP "
-        "order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this change), or "
-        "tell the picking and delivery team the new address, then Mark as handled.",
+        "O ERP recusou o login do app, então o endereço ou horário de entrega do pedido {name} NÃO foi "
+        "alterado no pedido {nro} do ERP: {why} Corrija o usuário e a senha do ERP em Configuração (ao "
+        "salvar, esta mudança é tentada de novo), ou avise a equipe de separação e entrega do novo endereço "
+        "ou horário e depois marque como resolvida.",
+        "The ERP refused the app's login, so the delivery address or time of order {name} was NOT changed in "
+        "ERP order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this change), "
+        "or tell the picking and delivery team the new address or time, then Mark as handled.",
     ),
     "address_erp_order_not_found": (
-        "O ERP respondeu que não tem o pedido {nro}, então o endereço de entrega do pedido {name} NÃO foi "
-        "alterado no ERP: {why} Se ele foi excluído no ERP, não há nada a alterar: marque esta mudança como "
-        "resolvida. Se o ERP deveria tê-lo, confira o endereço da conexão com o ERP em Configuração e depois "
-        "use Tentar de novo nesta mudança.",
-        "The ERP answered it has no order {nro}, so the delivery address of order {name} was NOT changed in "
-        "the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark this change "
-        "handled. If the ERP should have it, check the ERP connection's address under Setup, then Retry this "
-        "change.",
+        "O ERP respondeu que não tem o pedido {nro}, então o endereço ou horário de entrega do pedido {name} "
+        "NÃO foi alterado no ERP: {why} Se ele foi excluído no ERP, não há nada a alterar: marque esta "
+        "mudança como resolvida. Se o ERP deveria tê-lo, confira o endereço da conexão com o ERP em "
+        "Configuração e depois use Tentar de novo nesta mudança.",
+        "The ERP answered it has no order {nro}, so the delivery address or time of order {name} was NOT "
+        "changed in the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark this "
+        "change handled. If the ERP should have it, check the ERP connection's address under Setup, then "
+        "Retry this change.",
     ),
     "address_back_after_handled": (
-        "O endereço de entrega do pedido {name} voltou na Shopify para o que o pedido {nro} do ERP tem, "
-        "depois que a mudança para outro endereço foi marcada como resolvida: a equipe de separação e "
-        "entrega pode ter sido avisada daquele outro endereço. Alguém precisa avisá-la de que o pedido vai "
-        "para o endereço do pedido no ERP e depois marcar como resolvida. Novo texto de entrega: {delivery}",
-        "The delivery address of order {name} was changed back in Shopify to the one ERP order {nro} "
-        "holds, after the change to another address was marked as handled: the picking and delivery team "
-        "may have been told that other address. A person must tell them the order goes to the address the "
-        "ERP order names, then Mark as handled. New delivery text: {delivery}",
+        "O endereço ou horário de entrega do pedido {name} voltou na Shopify para o que o pedido {nro} do "
+        "ERP tem, depois que a mudança para outro foi marcada como resolvida: a equipe de separação e "
+        "entrega pode ter sido avisada daquele outro. Alguém precisa avisá-la de que o pedido é entregue "
+        "como o pedido no ERP diz e depois marcar como resolvida. Novo texto de entrega: {delivery}",
+        "The delivery address or time of order {name} was changed back in Shopify to the one ERP order "
+        "{nro} holds, after the change to another was marked as handled: the picking and delivery team may "
+        "have been told that other one. A person must tell them the order is delivered as the ERP order "
+        "names, then Mark as handled. New delivery text: {delivery}",
     ),
     # an order in the ERP that Shopify now says will not be paid (jobs.order_payment_lost); {why} one
     # of the payment_lost_* fragments

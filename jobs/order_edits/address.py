@@ -7,11 +7,20 @@ Staff change an order's shipping address in Shopify (the customer phoned): Shopi
 orders/updated, not orders/edited. jobs.orders.on_webhook hands each orders/updated of an order
 already in the ERP to `on_updated`.
 
+The delivery slot the customer chose (a delivery-date app's order attributes, which obsPedido names
+before the address: jobs.order_slot) is part of the delivery: a slot changed (staff, the app
+rescheduling) is sent, or flagged, as an address change is, the flag's words saying "address or
+time" and its new delivery text naming both ("Delivery-Date: 06/12/2026; ... - Entrega: ...").
+
 Cheap: most orders/updated change tags, notes, fulfillments, payments. What the ERP's obsPedido was
-built from is recorded (RECORD: digests of the shipping address and of its delivery text, no
-personal data; on the import's message, then on this unit's), and the webhook's own
-shipping_address is compared with it: the same address, nothing is done (no lock, no Shopify read,
-no ERP call). Another address re-reads the order through GraphQL under the order's lock, as every
+built from is recorded (RECORD: digests of the shipping address, of its delivery text and of its
+slot, with which attributes the slot was read from; no personal data; on the import's message,
+then on this unit's), and the webhook's own shipping_address and note_attributes are compared with
+it: the same address and slot, nothing is done (no lock, no Shopify read, no ERP call). A record
+with no slot (an order imported before it was recorded, or linked by hand) or one read from other
+attributes (the shop changed its setting delivery_slot_attributes since) is no record of a change:
+the next orders/updated records the slot as it is then, sending nothing (one Shopify read, once).
+Another address or slot re-reads the order through GraphQL under the order's lock, as every
 Shopify -> ERP change does (webhooks are not ordered: an older delivery's address is not taken).
 The order busy with its other work past every retry, the delivery stays open for the orders
 catch-up (jobs.order_waits: no message is begun before the change is found).
@@ -70,6 +79,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -84,10 +94,11 @@ from jobs import order_clients, order_generation, order_map
 from jobs.order_customer import delivery_obs
 from jobs.order_edits.to_erp import NOT_EDITABLE
 from jobs.order_lookup import find_link
+from jobs.order_slot import SLOT_PARTS, delivery_slot, slot_keys, webhook_attributes
 from jobs.orders import FLOW as ORDERS_FLOW
 from jobs.orders import current_job_id, ensure_held, order_lock, redis_down, run_classified
 from jobs.orders import unit_key as order_unit_key
-from ledger import handled, order_notes, trace
+from ledger import handled, order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import Rejected
@@ -104,6 +115,8 @@ FLOW = "order_edits"
 PREFIX = "address"
 TOPIC = order_notes.TOPICS[PREFIX]  # its note: "order_edits (delivery address): ..."
 RECORD = DELIVERY  # request payload key: what the ERP's obsPedido was built from (digests)
+WHEN = "when"  # in RECORD: the delivery slot's digest (jobs.order_slot)
+SLOT_BY = "slot_by"  # in RECORD: which attributes the slot was read from (the setting, as keys)
 IN_ERP = "in_erp"  # in a record of a change flagged or refused: the delivery the ERP order still holds
 # On the message's request: this attempt is a change back after a person closed the flag as handled
 # (`_back`). Kept there because beginning the message again clears how it was closed: a retry after
@@ -129,9 +142,22 @@ def delivery_text(order: Order) -> str | None:
 address_key = address_digest  # shopify_app.admin_api.order_results: the hand link records it too
 
 
-def record_of(order: Order) -> dict[str, str]:
-    """What an obsPedido written for the order now is built from, as digests (no personal data)."""
-    return {"address": address_key(order.shipping_address), "where": digest(delivery_text(order))}
+def record_of(order: Order, keys: Sequence[str] = ()) -> dict[str, str]:
+    """What an obsPedido written for the order now is built from, as digests (no personal data):
+    the shipping address, its delivery text, the delivery slot (`keys`: the attributes the shop's
+    setting delivery_slot_attributes names, jobs.order_slot) and which attributes those were."""
+    return {
+        "address": address_key(order.shipping_address),
+        "where": digest(delivery_text(order)),
+        WHEN: digest(delivery_slot(order.custom_attributes, keys)),
+        SLOT_BY: digest(SLOT_PARTS.join(keys)),
+    }
+
+
+def shop_slot_keys(session: Session, shop_id: int) -> tuple[str, ...]:
+    """The shop's setting delivery_slot_attributes as keys (jobs.order_slot.slot_keys)."""
+    saved = session.scalar(select(Shop.settings).where(Shop.id == shop_id))
+    return slot_keys(shop_settings.effective_of(saved)["delivery_slot_attributes"])
 
 
 def webhook_address(payload: dict[str, Any]) -> Address | None:
@@ -143,13 +169,20 @@ def webhook_address(payload: dict[str, Any]) -> Address | None:
 
 
 def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> str:
-    """orders/updated of an order in the ERP: nothing when its shipping address is the one
-    recorded, else `check`. Returns already | done | skipped | failed."""
+    """orders/updated of an order in the ERP: nothing when its shipping address and delivery slot
+    are the ones recorded, else `check`. Returns already | done | skipped | failed."""
     num = order_map.numeric_id(order_id)
     with session_scope() as session:
         recorded = _recorded(session, shop_id, num)
+        keys = shop_slot_keys(session, shop_id) if recorded is not None else ()
     if recorded is not None and recorded.get("address") == address_key(webhook_address(payload)):
-        return "already"
+        by = digest(SLOT_PARTS.join(keys))
+        # A slot recorded from these attributes and the same: nothing. None recorded (an order imported
+        # or linked before it was), or read from other attributes (the setting changed): `check`
+        # records it as it is now, once (its baseline: nothing sent).
+        slot = digest(delivery_slot(webhook_attributes(payload), keys))
+        if recorded.get(SLOT_BY) == by and recorded.get(WHEN) == slot:
+            return "already"
     return check(shop_id, num)
 
 
@@ -198,7 +231,8 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         if read is None:
             return "skipped"
         order, recorded = read.order, _recorded(session, shop_id, num)
-        now = record_of(order)
+        keys = slot_keys(shop_settings.effective(shop)["delivery_slot_attributes"])
+        now = record_of(order, keys)
         where = delivery_text(order)
         cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"
         same = recorded is not None and _same(recorded, now)
@@ -222,15 +256,25 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         # A change back keeps beside it the delivery the ERP holds: refused, its Retry is a change back still.
         told = _told(recorded, now) if back is None else {**now, IN_ERP: _in_erp(recorded)}
         return run_classified(
-            session, message, lambda: _send(session, shop_id, link, message, order, told, back, lock)
+            session, message, lambda: _send(session, shop_id, link, message, order, told, back, lock, keys)
         )
 
 
 def _same(recorded: dict[str, Any], now: dict[str, str]) -> bool:
     """The delivery is the one recorded: its delivery text, else (a hand link records the shipping
-    address alone: ledger.order_link_by_hand) its address."""
+    address alone: ledger.order_link_by_hand) its address; and its slot (`_same_slot`)."""
     key = "where" if "where" in recorded else "address"
-    return recorded.get(key) == now[key]
+    return recorded.get(key) == now[key] and _same_slot(recorded, now)
+
+
+def _same_slot(recorded: dict[str, Any], now: dict[str, str]) -> bool:
+    """The delivery slot is the one recorded, or not comparable: none recorded (an order imported
+    before the slot was, or linked by hand), or recorded from other attributes (the setting
+    delivery_slot_attributes changed since: the slot the ERP order names is no record of a change,
+    and the current one becomes the record, as a first record does)."""
+    if WHEN not in recorded or recorded.get(SLOT_BY) != now[SLOT_BY]:
+        return True
+    return recorded[WHEN] == now[WHEN]
 
 
 def _told(recorded: dict[str, Any] | None, now: dict[str, str]) -> dict[str, Any]:
@@ -288,23 +332,31 @@ def _holds(current: ErpOrder, obs: str, part: str, back: Back) -> bool:
 
 
 def _back_to_erp(
-    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, part: str, back: Back
+    session: Session,
+    shop_id: int,
+    link: OrderLink,
+    message: Message,
+    order: Order,
+    part: str,
+    back: Back,
+    keys: Sequence[str] = (),
 ) -> str:
     """Back to the delivery the ERP order holds: nothing to send. The note goes and the message
     ends skipped saying so; not once a person closed the flag as handled: the team may have been
     told the other address, so they are told again (flagged)."""
     if back.handled:
         explanation = (
-            f"The delivery address of order {order.name} was changed back in Shopify to the one ERP order "
-            f"{link.nro_pedvenda} holds, after the change to another address was marked as handled: the "
-            "picking and delivery team may have been told that other address. A person must tell them the "
-            f"order goes to the address the ERP order names, then Mark as handled. {NEW_DELIVERY} {part}"
+            f"The delivery address or time of order {order.name} was changed back in Shopify to the one ERP "
+            f"order {link.nro_pedvenda} holds, after the change to another was marked as handled: the "
+            "picking and delivery team may have been told that other one. A person must tell them the "
+            f"order is delivered as the ERP order names, then Mark as handled. {NEW_DELIVERY} {part}"
         )
         detail = {"nro_pedvenda": link.nro_pedvenda, "changed_back": True}
         back_words = {"name": order.name, "nro": link.nro_pedvenda, order_notes.DELIVERY: part}
         words = ("address_back_after_handled", back_words)
-        return _tell(session, shop_id, link, message, order, (explanation, words), detail, record_of(order))
-    _done(session, shop_id, link, message, order)
+        now = record_of(order, keys)
+        return _tell(session, shop_id, link, message, order, (explanation, words), detail, now)
+    _done(session, shop_id, link, message, order, keys)
     trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
                                  "holds: nothing to send to the ERP",
                words=("address_back_to_erp", {"nro": link.nro_pedvenda}))  # fmt: skip
@@ -320,9 +372,10 @@ def _send(
     told: dict[str, Any],
     back: Back | None = None,
     lock: Lock | None = None,
+    keys: Sequence[str] = (),
 ) -> str:
     try:
-        return _put(session, shop_id, link, message, order, told, back, lock)
+        return _put(session, shop_id, link, message, order, told, back, lock, keys)
     except Rejected as exc:  # refused for good (the ERP, another ERP's order): tried once, quiet until Retry
         _remember(session, shop_id, order_map.numeric_id(order.id), told, message)
         if isinstance(exc, ErpRejected):
@@ -342,17 +395,18 @@ def _not_reached(link: OrderLink, order: Order, refusal: ErpRejected) -> None:
     why = refusal.mensagem.strip().rstrip(".") + "."
     if isinstance(refusal, ErpAuthError):
         explanation = (
-            f"The ERP refused the app's login, so the delivery address of order {name} was NOT changed in "
-            f"ERP order {nro}: {why} Fix the ERP user and password under Setup (saving them retries this "
-            "change), or tell the picking and delivery team the new address, then Mark as handled."
+            f"The ERP refused the app's login, so the delivery address or time of order {name} was NOT "
+            f"changed in ERP order {nro}: {why} Fix the ERP user and password under Setup (saving them "
+            "retries this change), or tell the picking and delivery team the new address or time, then "
+            "Mark as handled."
         )
         words = ("address_login_refused", {"name": name, "nro": nro, "why": why})
     else:
         explanation = (
-            f"The ERP answered it has no order {nro}, so the delivery address of order {name} was NOT "
-            f"changed in the ERP: {why} If it was deleted in the ERP, there is nothing left to change: mark "
-            "this change handled. If the ERP should have it, check the ERP connection's address under Setup, "
-            "then Retry this change."
+            f"The ERP answered it has no order {nro}, so the delivery address or time of order {name} was "
+            f"NOT changed in the ERP: {why} If it was deleted in the ERP, there is nothing left to change: "
+            "mark this change handled. If the ERP should have it, check the ERP connection's address under "
+            "Setup, then Retry this change."
         )
         words = ("address_erp_order_not_found", {"name": name, "nro": nro, "why": why})
     order_notes.put(link, FLOW, explanation, topic=TOPIC, words=words)
@@ -368,6 +422,7 @@ def _put(
     told: dict[str, Any],
     back: Back | None = None,
     lock: Lock | None = None,
+    keys: Sequence[str] = (),
 ) -> str:
     nro = link.nro_pedvenda
     assert nro is not None
@@ -375,14 +430,14 @@ def _put(
         raise other_erp  # its number is another order in the ERP used now
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
-    obs, part = order_map.observation(order), order_map.observation_where(order)
+    obs, part = order_map.observation(order, keys), order_map.observation_delivery(order, keys)
     assert part is not None  # a delivery (`_check`: a pickup sends nothing)
     if current.situacao == "C":
         return _cancelled_in_erp(session, link, message)
     if back is not None and _holds(current, obs, part, back):  # else the ERP holds another: sent or flagged
-        return _back_to_erp(session, shop_id, link, message, order, part, back)
+        return _back_to_erp(session, shop_id, link, message, order, part, back, keys)
     if same_text(current.obs, obs) or (current.situacao in NOT_EDITABLE and names(current.obs, part)):
-        _done(session, shop_id, link, message, order)  # an earlier answer lost, or changed by hand
+        _done(session, shop_id, link, message, order, keys)  # an earlier answer lost, or changed by hand
         trace.skip(session, message, f"ERP order {nro} already names this delivery: nothing to send",
                    words=("address_already_in_erp", {"nro": nro}))  # fmt: skip
         return "skipped"
@@ -408,7 +463,7 @@ def _put(
         log.warning("order_edits: ERP order %s refused the resend of a delivery address (%s) but holds "
                     "it: an earlier attempt's answer was lost", nro, exc.mensagem)  # fmt: skip
     link.erp_status = updated.situacao
-    _done(session, shop_id, link, message, order)
+    _done(session, shop_id, link, message, order, keys)
     trace.succeed(session, message, response={"nro_pedvenda": nro, "situacao": updated.situacao},
                   erp_id=str(nro), search=[nro])  # fmt: skip
     log.info("order_edits: delivery address of %s sent to ERP order %s", order.name, nro)
@@ -490,9 +545,11 @@ def _settle(session: Session, shop_id: int, num: str, link: OrderLink, now: str)
         )
 
 
-def _done(session: Session, shop_id: int, link: OrderLink, message: Message, order: Order) -> None:
+def _done(
+    session: Session, shop_id: int, link: OrderLink, message: Message, order: Order, keys: Sequence[str] = ()
+) -> None:
     clear_note(link)
-    _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order), message)
+    _remember(session, shop_id, order_map.numeric_id(order.id), record_of(order, keys), message)
 
 
 def _flag(
@@ -513,20 +570,22 @@ def _flag(
     words = ("address_not_sent", {**said, order_notes.DELIVERY: part})
     if current.situacao == "F":
         advice = (
-            "Its NF-e stands: a person must make sure the goods go to the new address (tell the carrier "
-            "or driver), then Mark as handled; or change the address back in Shopify (this clears)."
+            "Its NF-e stands: a person must make sure the goods are delivered as the new delivery text says "
+            "(tell the carrier or driver), then Mark as handled; or change the address or time back in "
+            "Shopify (this clears)."
         )
     else:
         advice = (
-            "A person must tell the picking and delivery team the new address, then Mark as handled; or "
-            "copy the new delivery text below, as it is, into the ERP order's observation, then Retry "
-            "(it clears once the observation carries that text); or change the address back in Shopify "
-            "(this clears)."
+            "A person must tell the picking and delivery team the new address or time, then Mark as handled; "
+            "or copy the new delivery text below, as it is, into the ERP order's observation, then Retry "
+            "(it clears once the observation carries that text); or change the address or time back in "
+            "Shopify (this clears)."
         )
     explanation = (  # the new delivery ends it, behind NEW_DELIVERY (ledger.privacy scrubs it to the end)
-        f"The delivery address of order {order.name} was changed in Shopify, but ERP order "
+        f"The delivery address or time of order {order.name} was changed in Shopify, but ERP order "
         f"{link.nro_pedvenda} {state}, so it was NOT changed in the ERP: its observation still names the "
-        f"old delivery address, and the order would go there. {advice} {NEW_DELIVERY} {part}"
+        f"old delivery address or time, and the order would be delivered as it says. {advice} "
+        f"{NEW_DELIVERY} {part}"
     )
     kept = told.get(IN_ERP)
     if isinstance(kept, dict) and "obs" not in kept:  # what the ERP order holds now, as a digest (`_holds`)

@@ -114,6 +114,8 @@ class OrderRequest:
     carried_out: tuple[bool, ...] = ()  # per line, a POS "ship" sale's: handed over at the counter
     card_brand: str = "Visa"  # a card payment's brand (CARD_BRANDS)
     risk: str = "low"  # the level of Shopify's own risk assessment (order_risk.CHECKOUT_RISKS)
+    # cart attributes a storefront app set (a delivery-date app's "Delivery-Date"...): customAttributes
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 class CheckoutError(ValueError):
@@ -268,6 +270,7 @@ def place_order(
     pos: str | None = None,
     card_brand: str | None = None,
     risk: str | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
@@ -286,8 +289,15 @@ def place_order(
     POS register (POS_SALES, module docstring); `card_brand`: a card payment's brand (CARD_BRANDS,
     Visa unless given); `risk`: Shopify's own fraud assessment of the order, "low" (the default:
     recommendation ACCEPT), "medium" (INVESTIGATE), "high" (CANCEL) or "pending" (no recommendation
-    yet). Raises CheckoutError when the lines cannot be bought or the location does not exist.
+    yet); `attributes`: cart attributes a storefront app set (a delivery-date app's
+    {"Delivery-Date": "2026-12-05", "Delivery-Time": "13:00 - 14:00"}), the order's customAttributes
+    after the checkout's own. Raises CheckoutError when the lines cannot be bought or the location
+    does not exist.
     """
+    if attributes is not None and not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in attributes.items()
+    ):
+        raise CheckoutError("attributes are cart attributes: names (non-empty text) to text values")
     if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
     if gateway_name is not None and (gateway not in MANUAL_GATEWAYS or not str(gateway_name).strip()):
@@ -321,6 +331,7 @@ def place_order(
             carried_out,
             card_brand or "Visa",
             risk or "low",
+            tuple((attributes or {}).items()),
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -410,7 +421,8 @@ def _build(
         and _same_place(address, address_shipped),
         "note": request.note,
         "tags": list(request.tags),
-        "customAttributes": [] if request.pos else [{"key": "origem", "value": "loja online"}],
+        "customAttributes": ([] if request.pos else [{"key": "origem", "value": "loja online"}])
+        + [{"key": key, "value": value} for key, value in request.attributes],
         "discountCode": discount_code or None,
         "discountCodes": [discount_code] if discount_code else [],
         "paymentGatewayNames": [gateway_name(request.gateway, request.gateway_name)],

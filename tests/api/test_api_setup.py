@@ -191,6 +191,16 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "ignored_companies": [],
         "marketplace_sources": [],
         "pay_on_delivery_gateways": [],
+        "delivery_slot_attributes": [
+            "Delivery-Date",
+            "Delivery-Time",
+            "Pickup-Date",
+            "Pickup-Time",
+            "Data de entrega",
+            "Horário de entrega",
+            "Data de retirada",
+            "Horário de retirada",
+        ],
     }
     bad = client.put(
         "/api/setup/settings",

@@ -88,6 +88,9 @@ def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
             assert row["shopify"].startswith("CANCELLED") or row["attention"], row
         if scenario.cut:
             assert float(row["received"]) == float(row["total"]) < float(row["ordered"]), row
+        if scenario.slot:  # the slot the customer chose, named in the ERP order's observation
+            assert all(f"{key}: " in row["obs"] for key in scenario.slot), row["obs"]
+            assert "05/12/2026" in row["obs"] and any("names the slot" in line for line in demo.lines)
 
 
 def test_the_demo_prints_the_embedded_page_and_gives_the_environment_back(demo):

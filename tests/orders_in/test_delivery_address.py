@@ -132,7 +132,7 @@ def test_an_address_changed_after_separation_is_flagged_naming_both_and_nothing_
     assert message.error_detail["erp_code"] == "PEDIDO_EM_SEPARACAO"
     link = world.link(gid)
     note = order_notes.note_of(link, "order_edits", topic="delivery address")
-    assert note.startswith("order_edits (delivery address): The delivery address of order "), note
+    assert note.startswith("order_edits (delivery address): The delivery address or time of order "), note
     assert "Rua das Palmeiras, 742" in note and "still names the old delivery address" in note, note
     assert old.split(" - ")[1] not in note  # the ERP order's observation is the ERP's: not quoted
     assert "NOT changed in the ERP" in note and "picking and delivery team" in note

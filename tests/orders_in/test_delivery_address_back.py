@@ -60,7 +60,7 @@ def test_back_after_mark_as_handled_is_told_again(world, mark_handled):  # noqa:
     message = address_message(world, gid)
     assert message.status == MessageStatus.FAILED.value, (message.status, message.error_text)
     note = note_of(world, gid)
-    assert "changed back" in note and "may have been told that other address" in note
+    assert "changed back" in note and "may have been told that other one" in note
     order_update(world, gid, shippingAddress=before)  # the same address again: told once
     world.drain()
     assert address_message(world, gid).status == MessageStatus.FAILED.value

@@ -203,7 +203,7 @@ def test_an_address_whose_erp_login_is_refused_is_noted_and_waits_for_the_creden
     assert note is not None and "refused the app's login" in note and f"ERP order {nro}" in note, note
     assert "Usuário ou senha inválidos." in note and "Setup" in note, note
     pt = _address_note_in(world, gid, "pt-BR")
-    assert pt is not None and pt.startswith("O ERP recusou o login do app, então o endereço de entrega"), pt
+    assert pt is not None and pt.startswith("O ERP recusou o login do app, então o endereço ou horário"), pt
     monkeypatch.setattr(ErpClient, "get_order", real)  # the credentials fixed
     assert address.replay(message.id) == "done"
     assert order_notes.note_of(world.link(gid), "order_edits", topic="delivery address") is None

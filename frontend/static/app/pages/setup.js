@@ -232,6 +232,10 @@ function settingsSection(ctx, onSaved) {
     const onDelivery = h("s-text-field", { label: t("setup.settings.pay_on_delivery_gateways"), disabled: locked,
       details: t("setup.settings.pay_on_delivery_gateways_help"),
       ".value": (s.pay_on_delivery_gateways || []).join(", ") });
+    // delivery_slot_attributes: the order attributes a delivery-date app writes the slot in, typed as sources are.
+    const slots = h("s-text-field", { label: t("setup.settings.delivery_slot_attributes"), disabled: locked,
+      details: t("setup.settings.delivery_slot_attributes_help"),
+      ".value": (s.delivery_slot_attributes || []).join(", ") });
     const inactive = select({ label: t("setup.settings.inactive_sku_status"), disabled: locked },
       ["DRAFT", "ARCHIVED"].map((v) => ({ value: v, label: t(`setup.settings.inactive.${v}`) })), s.inactive_sku_status);
     const payment = select({ label: t("setup.settings.payment_confirmation"), disabled: locked },
@@ -260,17 +264,21 @@ function settingsSection(ctx, onSaved) {
       if (listed.join() !== (s.marketplace_sources || []).join()) body.marketplace_sources = listed;
       const methods = onDelivery.value.split(",").map((name) => name.trim()).filter(Boolean);
       if (methods.join() !== (s.pay_on_delivery_gateways || []).join()) body.pay_on_delivery_gateways = methods;
+      const attributes = slots.value.split(",").map((name) => name.trim()).filter(Boolean);
+      if (attributes.join() !== (s.delivery_slot_attributes || []).join()) body.delivery_slot_attributes = attributes;
       const saved = await api("/api/setup/settings", { method: "PUT", body });
       for (const [key] of optional) s[key] = saved[key];
       s.marketplace_sources = saved.marketplace_sources;  // as stored: trimmed, without repeats
       sources.value = s.marketplace_sources.join(", ");
       s.pay_on_delivery_gateways = saved.pay_on_delivery_gateways;
       onDelivery.value = s.pay_on_delivery_gateways.join(", ");
+      s.delivery_slot_attributes = saved.delivery_slot_attributes;
+      slots.value = s.delivery_slot_attributes.join(", ");
       toast(t("common.saved"));
       onSaved();
     };
     const header = h("s-grid", {}, canal, oper, ...optional.map(([, field]) => field));
-    return h("div", {}, header, sources, inactive, payment, risk, onDelivery, bulk, role, publishTo.element,
+    return h("div", {}, header, sources, inactive, payment, risk, onDelivery, slots, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));
