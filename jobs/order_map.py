@@ -875,13 +875,10 @@ def observation(order: Order, slot_keys: Sequence[str] = ()) -> str:
 
 def observation_delivery(order: Order, slot_keys: Sequence[str] = ()) -> str | None:
     """When and where the order is delivered as its obsPedido names them: the slot, then the
-    delivery ("Entrega: ..."), as `observation` writes them; None for a pickup or nothing to ship
-    (a delivery address change: jobs.order_edits.address)."""
-    where = observation_where(order, slot_keys)
-    if where is None:
-        return None
-    slot = delivery_slot(order.custom_attributes, slot_keys)
-    return f"{slot} - {where}" if slot else where
+    delivery ("Entrega: ..."; a pickup's slot alone), as `observation` writes them; None when
+    neither (a delivery address or slot change: jobs.order_edits.address)."""
+    parts = (delivery_slot(order.custom_attributes, slot_keys), observation_where(order, slot_keys))
+    return " - ".join(p for p in parts if p) or None
 
 
 def _note(order: Order) -> str | None:

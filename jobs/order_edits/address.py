@@ -9,8 +9,10 @@ already in the ERP to `on_updated`.
 
 The delivery slot the customer chose (a delivery-date app's order attributes, which obsPedido names
 before the address: jobs.order_slot) is part of the delivery: a slot changed (staff, the app
-rescheduling) is sent, or flagged, as an address change is, the flag's words saying "address or
-time" and its new delivery text naming both ("Delivery-Date: 06/12/2026; ... - Entrega: ...").
+rescheduling) is sent, or flagged, as an address change is (a pickup's too, when its ERP order
+was sent as a pickup with a slot: `_pickup_slot`; a pickup's address never), the flag's words
+saying "address or time" and its new delivery text naming both ("Delivery-Date: 06/12/2026; ... -
+Entrega: ...").
 
 Cheap: most orders/updated change tags, notes, fulfillments, payments. What the ERP's obsPedido was
 built from is recorded (RECORD: digests of the shipping address, of its delivery text and of its
@@ -39,9 +41,9 @@ named a delivery only for a gift (comparing today's "Entrega: ..." with it would
 overwrite every old order on its first tag or fulfilment). The accepted cost: an address changed
 between the import and the first orders/updated after this was deployed is not sent. Only a Retry
 compares it with the ERP order's obsPedido. Then:
-- its delivery text (what `order_map.observation` writes: "Entrega: ...") as recorded, a pickup
-  (nothing to deliver, whatever address it carries), an order cancelled in Shopify or in the ERP:
-  nothing is sent;
+- its delivery text (what `order_map.observation` writes: "Entrega: ...") and slot as recorded, a
+  pickup (nothing to deliver, whatever address it carries; but for its slot, above), an order
+  cancelled in Shopify or in the ERP: nothing is sent;
 - else the ERP order is read: already holding this obsPedido (an earlier answer lost; as `names`
   compares text): recorded;
   in any status but those known to take no change (S/F/C: jobs.order_edits.to_erp.NOT_EDITABLE,
@@ -233,13 +235,14 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         order, recorded = read.order, _recorded(session, shop_id, num)
         keys = slot_keys(shop_settings.effective(shop)["delivery_slot_attributes"])
         now = record_of(order, keys)
-        where = delivery_text(order)
+        # Nothing delivered: nothing to send, unless a pickup (imported as one) has a slot to send
+        nothing = delivery_text(order) is None and not _pickup_slot(recorded, order, keys)
         cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"
         same = recorded is not None and _same(recorded, now)
-        if (same and not again) or where is None or cancelled:
+        if (same and not again) or nothing or cancelled:
             _remember(session, shop_id, num, now)
-            if where is None or cancelled:  # a pickup, or nothing to deliver: nothing to send
-                _settle(session, shop_id, num, link, PICKUP if where is None else "cancelled")
+            if nothing or cancelled:  # a pickup (its address), or nothing to deliver: nothing to send
+                _settle(session, shop_id, num, link, PICKUP if nothing else "cancelled")
             return "already"
         if recorded is None and not again:  # the baseline (module docstring): no ERP call
             _remember(session, shop_id, num, now)
@@ -258,6 +261,18 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         return run_classified(
             session, message, lambda: _send(session, shop_id, link, message, order, told, back, lock, keys)
         )
+
+
+def _pickup_slot(recorded: dict[str, Any] | None, order: Order, keys: Sequence[str]) -> bool:
+    """A pickup with a slot, recorded as a pickup with a slot (its ERP order delivers nothing and
+    names when it is collected): a slot changed is sent as a delivery's. A delivery that became a
+    pickup in Shopify is not (its ERP order still delivers: tipoEntrega 'E'), nor a slot removed."""
+    return (
+        recorded is not None
+        and WHEN in recorded
+        and recorded.get("where") == digest(None)
+        and delivery_slot(order.custom_attributes, keys) is not None
+    )
 
 
 def _same(recorded: dict[str, Any], now: dict[str, str]) -> bool:
@@ -431,7 +446,7 @@ def _put(
     erp = order_clients.erp_client(shop_id)
     current = erp.get_order(nro)
     obs, part = order_map.observation(order, keys), order_map.observation_delivery(order, keys)
-    assert part is not None  # a delivery (`_check`: a pickup sends nothing)
+    assert part is not None  # a delivery, or a pickup's slot (`_check`: else nothing is sent)
     if current.situacao == "C":
         return _cancelled_in_erp(session, link, message)
     if back is not None and _holds(current, obs, part, back):  # else the ERP holds another: sent or flagged

@@ -84,7 +84,8 @@ def test_obs_pedido_keeps_the_slot_whole_before_the_address_and_the_note():
     assert (
         order_map.observation(pickup, KEYS) == "Shopify #1001 - Pickup-Date: 05/12/2026; Pickup-Time: 10:00"
     )
-    assert order_map.observation_delivery(pickup, KEYS) is None  # nothing delivered
+    assert order_map.observation_delivery(pickup, KEYS) == "Pickup-Date: 05/12/2026; Pickup-Time: 10:00"
+    assert order_map.observation_delivery(_order({}, pickup=True), KEYS) is None  # nothing to name
     assert order_map.observation(_order(ZAPIET), ()) == order_map.observation(_order({}), KEYS)
 
 
@@ -214,3 +215,41 @@ def test_the_settings_page_saves_the_names_once_each():
         "at most 20"
         in validate_settings({"delivery_slot_attributes": ["a"] * 21})["delivery_slot_attributes"]
     )
+
+
+def test_a_pickups_slot_changed_is_sent_and_its_address_never(world, monkeypatch):
+    chosen = {"Pickup-Date": "2026-12-06", "Pickup-Time": "10h"}
+    gid, nro = imported(world, shipping="RETIRADA", attributes=chosen)
+    name = world.link(gid).shopify_order_name
+    calls = record_erp_calls(monkeypatch)
+    order_update(world, gid, shippingAddress=NEW)  # a pickup's address: nothing to send
+    world.drain()
+    assert calls == [] and address_message(world, gid) is None
+    _slot(world, gid, {**chosen, "Pickup-Time": "16h"})
+    world.drain()
+    assert (
+        world.chain.order(nro)["obsPedido"] == f"Shopify {name} - Pickup-Date: 06/12/2026; Pickup-Time: 16h"
+    )
+    assert address_message(world, gid).status == MessageStatus.DONE.value
+    world.chain.handle.erp.separate(nro, weights={})
+    _slot(world, gid, {**chosen, "Pickup-Date": "2026-12-07"})
+    world.drain()
+    note = order_notes.note_of(world.link(gid), "order_edits", topic="delivery address")
+    assert "New delivery text: Pickup-Date: 07/12/2026; Pickup-Time: 10h" in note, note
+    _slot(world, gid, {})  # the slot removed: nothing to name, nothing sent; the flag no longer matters
+    world.drain()
+    assert order_notes.note_of(world.link(gid), "order_edits", topic="delivery address") is None
+    assert world.chain.order(nro)["obsPedido"].endswith("Pickup-Time: 16h")
+
+
+def test_only_a_pickup_recorded_as_one_with_a_slot_sends_its_slot():
+    """Imported as a delivery (tipoEntrega 'E'), an order Shopify now shows as a pickup still
+    delivers in the ERP: its observation is left as it is, a new slot included; so is one recorded
+    before slots were, and a slot removed."""
+    pickup = _order({"Pickup-Date": "2026-12-06"}, pickup=True)
+    as_pickup = address.record_of(pickup, KEYS)
+    assert address._pickup_slot(as_pickup, pickup, KEYS)
+    assert not address._pickup_slot(address.record_of(_order(ZAPIET), KEYS), pickup, KEYS)  # was a delivery
+    assert not address._pickup_slot({k: as_pickup[k] for k in ("address", "where")}, pickup, KEYS)
+    assert not address._pickup_slot(None, pickup, KEYS)
+    assert not address._pickup_slot(as_pickup, _order({}, pickup=True), KEYS)  # no slot left to name
