@@ -349,7 +349,7 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
                 echo(f"  {'':<7}NF-e total {r['invoiced']}: the capture follows the NF-e, not Shopify")
         if order.scenario.slot and r["obs"]:
             named = all(f"{key}: " in r["obs"] for key in order.scenario.slot)
-            echo(f"  {'':<7}ERP observation{' names the slot' if named else ''}: {r['obs'][:110]}")
+            echo(f"  {'':<7}ERP observation{' names the slot' if named else ''}: {r['obs']}")
         if r.get("ready_for_pickup"):
             where = f"store pickup at {r['pickup_at']}"
             echo(f"  {'':<7}{where}: marked ready for pickup at the NF-e (Shopify told the customer); the "
