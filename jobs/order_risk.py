@@ -26,9 +26,10 @@ is noted on the order for a person while its ERP order is open (jobs.order_risk_
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ledger.order_risk import ACCEPTED, WAITING
+from ledger.order_risk import ACCEPTED, AWAITING_APP, WAITING, awaiting_app
 from ledger.words import Words
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, OrderRisk, RiskAssessment
 
@@ -40,7 +41,7 @@ HOLDS: dict[str, tuple[str, ...]] = {
     "investigate": ("CANCEL", "INVESTIGATE"),
 }
 SEVERITY = {"NONE": 0, "ACCEPT": 0, "INVESTIGATE": 1, "CANCEL": 2}
-__all__ = ["ACCEPTED", "WAITING"]  # ledger.order_risk's names, used by jobs.orders through this module
+__all__ = ["ACCEPTED", "AWAITING_APP", "WAITING", "awaiting_app"]  # ledger.order_risk's, for jobs.orders
 FACTS_KEPT = 3  # facts per assessment kept in the message (what a person reads first)
 
 
@@ -60,10 +61,28 @@ def accepted_of(request: Any) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def hold(read: ErpOrderRead, setting: str, accepted: dict[str, Any] | None) -> dict[str, Any] | None:
+def app_wait_until(read: ErpOrderRead, setting: str, minutes: int, now: datetime) -> datetime | None:
+    """Until when an order no fraud app has assessed yet waits for one (setting
+    risk_app_wait_minutes, counted from its checkout: ClearSale or Konduto take an order for
+    analysis seconds after it, and a fast import would send it first); None: it does not wait (the
+    setting 0, the hold off, an app's assessment there, or the wait over)."""
+    if minutes <= 0 or not HOLDS.get(setting) or read.risk_apps or not read.order.created_at:
+        return None
+    created = datetime.fromisoformat(read.order.created_at.replace("Z", "+00:00"))
+    until = created.astimezone(UTC) + timedelta(minutes=minutes)
+    return until if now < until else None
+
+
+def hold(
+    read: ErpOrderRead,
+    setting: str,
+    accepted: dict[str, Any] | None,
+    app_wait: int = 0,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
     """The waiting detail of an order its risk holds, None when it may go. `accepted`: a person's
     decision (it covers the recommendation it was taken on and any milder one, and any analysis
-    still under way)."""
+    still under way or awaited). `app_wait`: the setting risk_app_wait_minutes (`app_wait_until`)."""
     held_for = HOLDS.get(setting) or ()
     if not held_for:
         return None
@@ -77,17 +96,22 @@ def hold(read: ErpOrderRead, setting: str, accepted: dict[str, Any] | None) -> d
             return None
     # an analysis under way beside a verdict the setting lets through (Shopify's ACCEPT, or NONE)
     pending = recommendation not in held_for and bool(risk.pending)
-    if recommendation not in held_for and not pending:
+    # none of that, and no fraud app has assessed it yet: the shop may wait a while for one
+    let_through = recommendation not in held_for and not pending
+    until = app_wait_until(read, setting, app_wait, now or datetime.now(UTC)) if let_through else None
+    if let_through and until is None:
         return None
+    awaited = {AWAITING_APP: {"minutes": app_wait, "until": until.isoformat()}} if until else {}
     return {
         "waiting": WAITING,
         "recommendation": recommendation,
-        "pending": pending,
+        "pending": pending or until is not None,  # an analysis under way, or awaited
         "assessments": [
             {"level": a.level.upper(), "provider": a.provider, "facts": list(a.facts[:FACTS_KEPT])}
             for a in risk.assessments
         ],
         "setting": setting,
+        **awaited,
     }
 
 
@@ -95,6 +119,13 @@ def why(detail: dict[str, Any]) -> str:
     """The held order's message text, in English (the pages say it in the merchant's language:
     shopify_app.skip_words, api_explain)."""
     assessments = detail.get("assessments") or []
+    if awaited := awaiting_app(detail):
+        return (
+            f"Held up to {awaited['minutes']} minutes after its checkout (until {awaited['until']}) for "
+            "a fraud app's analysis: no fraud app has assessed it yet (setting risk_app_wait_minutes). It "
+            "goes to the ERP by itself once the wait ends, or an app's verdict lets it; after a review, an "
+            "operator can send it now from this message"
+        )
     if detail.get("pending"):
         waiting = providers(a.get("provider") for a in assessments if a.get("level") == "PENDING")
         return (
@@ -121,6 +152,8 @@ def words(detail: dict[str, Any]) -> Words:
     """The held order's note on the Orders page, in shopify_app.fail_words' catalogue (who assessed
     it: names said alike in both languages)."""
     assessments = detail.get("assessments") or []
+    if awaited := awaiting_app(detail):
+        return ("order_risk_awaiting_app", {"minutes": awaited["minutes"]})
     if detail.get("pending"):
         running = providers(a.get("provider") for a in assessments if a.get("level") == "PENDING")
         return ("order_risk_pending", {"providers": running})

@@ -50,7 +50,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -865,13 +865,16 @@ def _prepare(
                 # finds the number and never posts it (jobs.orders._import_locked: "already").
                 _link_unsent(session, shop_id, read, request["nro_empresa"])
                 return "waiting"
-            held = order_risk.hold(read, settings[order_risk.SETTING], accepted)
+            app_wait = int(settings.get("risk_app_wait_minutes") or 0)
+            held = order_risk.hold(read, settings[order_risk.SETTING], accepted, app_wait)
             if held is not None:  # a fraud review first (jobs.order_risk): waits as one unpaid does
                 # its words: the Orders page's note (shopify_app.api_orders lists it as needing a person)
                 message.error_text = order_risk.why(held)
                 message.error_detail = {**held, trace.FAIL: stored(order_risk.words(held))}
                 message.updated_at = utcnow()
                 _link_unsent(session, shop_id, read, request["nro_empresa"])
+                if awaited := order_risk.awaiting_app(held):
+                    _read_again_at(message, datetime.fromisoformat(awaited["until"]))
                 return "waiting"
             # One ERP order, one company. An order mapped here is not in the ERP (one that may be
             # is posted again as it was, above), so the rule holds whether a link exists or not.
@@ -919,6 +922,20 @@ def _prepare(
             order.currency,
         )
     return mapped
+
+
+def _read_again_at(message: Message, when: datetime) -> None:
+    """The order read again once its wait for a fraud app ends (setting risk_app_wait_minutes): its
+    replay scheduled then (RQ's scheduler, one job id per message and time: scheduled again, it is
+    the same job). Not scheduled (Redis down), the orders catch-up reads it again later."""
+    key = queues.job_key("risk-wait", message.shop_id, message.id, int(when.timestamp()))
+    try:
+        queues.enqueue_at(when + timedelta(seconds=1), "jobs.orders.replay", message.id, queue=queues.ORDERS,
+                          job_id=key, description=f"orders: message {message.id} read again after its "
+                          "fraud app wait")  # fmt: skip
+    except RedisError as exc:
+        log.warning("orders: could not schedule message %s after its fraud app wait (%s): the catch-up reads "
+                    "it again", message.id, type(exc).__name__)  # fmt: skip
 
 
 def _link_unsent(session: Session, shop_id: int, read: ErpOrderRead, nro_empresa: int | None) -> None:

@@ -741,6 +741,8 @@ def _message_words(status: str, detail: dict[str, Any]) -> Words | None:
             params["status"] = FINANCIAL_STATUS_WORDS.get(status.upper(), status)
         return str(skipped["key"]), params
     if status == MessageStatus.PENDING.value and detail.get("waiting") == order_risk.WAITING:
+        if order_risk.awaiting_app(detail):
+            return ("recon_risk_awaiting_app", {})
         if detail.get("pending"):
             return ("recon_risk_pending", {})
         return (

@@ -13,6 +13,15 @@ WAITING = "risk"  # the message's error_detail "waiting" (pending on purpose, as
 # The message's request payload key of a person's decision to send it all the same:
 # {"recommendation": the one it was taken on, "user_id", "at"}.
 ACCEPTED = "risk_accepted"
+# In a held order's detail: it waits for a fraud app's analysis (setting risk_app_wait_minutes):
+# {"minutes": the setting, "until": when the wait ends, ISO in UTC}.
+AWAITING_APP = "awaiting_app"
+
+
+def awaiting_app(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The wait for a fraud app's analysis a held order's detail records, or None."""
+    found = detail.get(AWAITING_APP)
+    return found if isinstance(found, dict) and found.get("until") else None
 
 
 def held_for_risk(message: Message) -> bool:

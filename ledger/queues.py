@@ -155,6 +155,33 @@ def enqueue(
         return None
 
 
+def enqueue_at(
+    when: datetime,
+    func_path: str,
+    *args: Any,
+    queue: str = DEFAULT,
+    job_id: str,
+    description: str | None = None,
+    conn: Redis | None = None,
+) -> Job:
+    """Schedule `func_path(*args)` to be enqueued at `when` (RQ's scheduler, which the workers run:
+    jobs.worker). One job per id: scheduling it again moves the same job to the new time.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    return get_queue(queue, conn).enqueue_at(
+        when,
+        func_path,
+        *args,
+        job_id=job_key(job_id),
+        retry=retry_policy(),
+        job_timeout=JOB_TIMEOUTS[queue],
+        description=description,
+        failure_ttl=FAILURE_TTL,
+    )
+
+
 def _outcome_callbacks(schedule: str) -> dict[str, Any]:
     return {
         "on_success": Callback(run_outcome.ON_SUCCESS),

@@ -25,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     # hold an order for a person when Shopify recommends cancelling it | cancelling or investigating
     # it | never (off); an analysis under way holds it too unless off (jobs/order_risk.py)
     "risk_hold": "cancel",
+    # minutes after its checkout an order no fraud app has assessed yet waits for one (ClearSale,
+    # Konduto take an order for analysis seconds after its checkout; a fast import sends it first);
+    # 0: it does not wait (jobs/order_risk.py app_wait_until)
+    "risk_app_wait_minutes": 0,
     "bulk_threshold": 250,  # products changed in one run above which a bulk operation is used
     "default_role": "viewer",  # role of a staff member nobody granted one
     "cancel_restock": True,  # ERP cancellation restocks the Shopify order

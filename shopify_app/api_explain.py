@@ -26,7 +26,7 @@ from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text
 from ledger.models import ErrorClass, Message, MessageStatus
-from ledger.order_risk import held_for_risk
+from ledger.order_risk import awaiting_app, held_for_risk
 from shopify_app.fail_words import financial_status
 from shopify_app.fail_words import reason as fail_reason
 from shopify_app.role_words import for_viewer
@@ -1921,13 +1921,38 @@ RISK_PENDING_TEXT: tuple[Text, Text] = (
 )
 
 
+RISK_AWAITING_APP_TEXT: tuple[Text, Text, Text] = (
+    ("Aguardando o app de fraude", "Waiting for the fraud app"),
+    (
+        "Nenhum app de fraude avaliou este pedido ainda. A configuração de espera pelo app de fraude segura "
+        "um pedido por até {minutes} minutos depois do checkout (até {until}), para que um app como "
+        "ClearSale ou Konduto o analise antes do ERP, onde ele seria separado e entregue.",
+        "No fraud app has assessed this order yet. The fraud app wait setting holds an order up to "
+        "{minutes} minutes after its checkout (until {until}), so that an app such as ClearSale or Konduto "
+        "analyses it before the ERP, where it would be picked and delivered.",
+    ),
+    (
+        "Nada a fazer: o pedido vai ao ERP sozinho quando a espera acabar, ou antes, quando o app de fraude "
+        'der um resultado que não recomende retê-lo. Para enviá-lo já, revise o pedido e use "Enviar ao ERP '
+        'mesmo assim" nesta página (operador).',
+        "Nothing to do: the order goes to the ERP by itself once the wait ends, or sooner, once the fraud "
+        "app's verdict does not recommend holding it. To send it now, review the order and use \"Send to the "
+        'ERP anyway" on this page (operator).',
+    ),
+)
+
+
 def _risk_held(detail: dict[str, Any], english: bool) -> dict[str, Any]:
     """An order held for its fraud risk: pending on purpose until its recommendation clears or a
     person sends it (shopify_app.api_risk_accept)."""
     locale = "en" if english else "pt-BR"
     found = [risk_assessment(a, locale) for a in detail.get("assessments") or [] if isinstance(a, dict)]
     setting = str(detail.get("setting") or "cancel")
-    if detail.get("pending"):
+    if awaited := awaiting_app(detail):
+        title, happened_text, todo = RISK_AWAITING_APP_TEXT
+        said = {"minutes": awaited.get("minutes"), "until": awaited["until"]}
+        happened = _pick(happened_text, english).format(**said)
+    elif detail.get("pending"):
         title, todo = RISK_PENDING_TEXT
         happened = _pick(
             (

@@ -9,8 +9,10 @@ with nroTabVenda null, and saving null clears one), `inactive_sku_status` (DRAFT
 becomes when its ERP SKU is inactive), `payment_confirmation` (paid | authorized: when an order
 goes to the ERP), `risk_hold` (cancel | investigate | off: an order Shopify recommends cancelling,
 or also investigating, or one whose fraud analysis is under way, waits for a person instead of going
-to the ERP; jobs/order_risk.py), `bulk_threshold` (changes per run above which catalog flows use a bulk
-operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
+to the ERP; jobs/order_risk.py), `risk_app_wait_minutes` (0..60, default 0: the minutes after its
+checkout an order no fraud app has assessed yet waits for one while `risk_hold` is on; an app's
+assessment, the wait's end or a person sends it), `bulk_threshold` (changes per run above which
+catalog flows use a bulk operation), `default_role` (read by shopify_app.roles for staff nobody assigned),
 `cancel_restock` / `cancel_refund` / `cancel_notify_customer` (what an ERP cancellation does to
 the Shopify order), `fulfillment_notify_customer` (Shopify e-mails the customer the fulfillment
 made at the NF-e and the tracking the ERP gives after it), `card_payment_data` (each card payment of
@@ -111,6 +113,7 @@ SETTINGS: dict[str, Rule] = {
     "inactive_sku_status": ChoiceSetting(("DRAFT", "ARCHIVED")),
     "payment_confirmation": ChoiceSetting(("paid", "authorized")),
     "risk_hold": ChoiceSetting(("cancel", "investigate", "off")),
+    "risk_app_wait_minutes": IntSetting(0, 60),
     "bulk_threshold": IntSetting(1, 100_000),
     "default_role": ChoiceSetting((Role.OPERATOR.value, Role.VIEWER.value)),
     "cancel_restock": BoolSetting(),
@@ -249,7 +252,7 @@ def put_settings() -> ResponseReturnValue:
         # Orders waiting for their payment: ready now? (paid at delivery: a manual method just listed)
         if "payment_confirmation" in changed_before or "pay_on_delivery_gateways" in changed_before:
             resumed += resume_waiting(session, g.shop.id, "orders", "payment")
-        if "risk_hold" in changed_before:  # orders held for their fraud risk: held still?
+        if "risk_hold" in changed_before or "risk_app_wait_minutes" in changed_before:  # held still?
             resumed += resume_waiting(session, g.shop.id, "orders", "risk")
         if "ignored_companies" in changed_before:  # their stock refusals: the replay closes them
             codes = [str(company) for company in changes["ignored_companies"]]

@@ -43,6 +43,12 @@ WORDS: dict[str, Text] = {
         "held for a fraud review: Shopify recommends investigating the order (assessed by {providers}); "
         'review it, then cancel it in Shopify or use "Send to the ERP anyway" on its message',
     ),
+    "order_risk_awaiting_app": (
+        "retido por até {minutes} minutos depois do checkout esperando a análise do app de fraude; vai ao "
+        "ERP sozinho quando a espera acabar ou o app liberar",
+        "held up to {minutes} minutes after its checkout for the fraud app's analysis; it goes to the ERP "
+        "by itself once the wait ends or the app clears it",
+    ),
     "order_risk_pending": (
         "retido enquanto a análise de fraude não termina ({providers}); vai ao ERP sozinho depois dela",
         "held while its fraud analysis runs ({providers}); it goes to the ERP by itself after it",

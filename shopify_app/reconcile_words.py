@@ -120,6 +120,10 @@ WORDS: dict[str, Text] = {
         "retido para análise de fraude: a Shopify recomenda investigar o pedido",
         "held for a fraud review: Shopify recommends investigating the order",
     ),
+    "recon_risk_awaiting_app": (
+        "retido esperando a análise do app de fraude",
+        "held for the fraud app's analysis",
+    ),
     "recon_risk_pending": (
         "retido enquanto a análise de fraude não termina",
         "held while its fraud analysis runs",

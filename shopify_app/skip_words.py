@@ -17,7 +17,7 @@ from ledger import trace
 from ledger.handled import info_of
 from ledger.handled_before import by_app
 from ledger.models import Message, MessageStatus
-from ledger.order_risk import held_for_risk
+from ledger.order_risk import awaiting_app, held_for_risk
 from shopify_app import fail_words
 from shopify_app import words as rendering
 from shopify_app.words import Text
@@ -51,6 +51,10 @@ RISK_HELD: dict[str, Text] = {
 RISK_PENDING: Text = (
     "retido enquanto a análise de fraude não termina ({providers})",
     "held while its fraud analysis runs ({providers})",
+)
+RISK_AWAITING_APP: Text = (
+    "retido por até {minutes} minutos depois do checkout (até {until}) esperando a análise do app de fraude",
+    "held up to {minutes} minutes after its checkout (until {until}) for the fraud app's analysis",
 )
 RISK_FOUND: Text = ("; {found}", "; {found}")
 RISK_LEVELS: dict[str, Text] = {
@@ -453,6 +457,8 @@ def risk_held(detail: dict[str, Any], locale: str) -> str:
     """Why an order waits for its fraud risk (jobs.order_risk), with each assessment's verdict."""
     at = 1 if locale == "en" else 0
     assessments = [a for a in detail.get("assessments") or [] if isinstance(a, dict)]
+    if awaited := awaiting_app(detail):
+        return RISK_AWAITING_APP[at].format(minutes=awaited.get("minutes"), until=awaited["until"])
     if detail.get("pending"):
         pending = [a for a in assessments if a.get("level") == "PENDING"]
         providers = ", ".join(str(a.get("provider") or "Shopify") for a in pending)

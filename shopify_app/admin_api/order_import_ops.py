@@ -72,6 +72,7 @@ class ErpOrderRead:
     # each assessment's level (HIGH | MEDIUM | LOW | NONE | PENDING): a fraud app's analysis still
     # PENDING beside Shopify's verdict, which the recommendation does not show
     risk_levels: tuple[str, ...] = ()
+    risk_apps: tuple[str, ...] = ()  # the fraud apps that assessed it (their titles; Shopify's is none)
     risk: OrderRisk | None = None  # the assessments in full, read apart for an order its risk may hold only
 
     @property
@@ -153,7 +154,13 @@ def parse_erp_order(raw: dict[str, Any]) -> ErpOrderRead:
         retail_location=_retail_location(raw.get("retailLocation")),
         risk_recommendation=(raw.get("risk") or {}).get("recommendation"),
         risk_levels=tuple(str(a.get("riskLevel") or "NONE").upper() for a in _assessments(raw)),
+        risk_apps=_apps(raw),
     )
+
+
+def _apps(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The titles of the fraud apps that assessed the order (an assessment with a provider)."""
+    return tuple(str(a["provider"].get("title") or "?") for a in _assessments(raw) if a.get("provider"))
 
 
 def _assessments(raw: dict[str, Any]) -> list[dict[str, Any]]:

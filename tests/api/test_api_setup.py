@@ -180,6 +180,7 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "inactive_sku_status": "DRAFT",
         "payment_confirmation": "paid",
         "risk_hold": "cancel",
+        "risk_app_wait_minutes": 0,
         "bulk_threshold": 250,
         "default_role": "viewer",
         "cancel_restock": True,

@@ -242,6 +242,8 @@ function settingsSection(ctx, onSaved) {
       ["paid", "authorized"].map((v) => ({ value: v, label: t(`setup.settings.payment.${v}`) })), s.payment_confirmation);
     const risk = select({ label: t("setup.settings.risk_hold"), disabled: locked, details: t("setup.settings.risk_hold_help") },
       ["cancel", "investigate", "off"].map((v) => ({ value: v, label: t(`setup.settings.risk.${v}`) })), s.risk_hold);
+    const appWait = h("s-number-field", { label: t("setup.settings.risk_app_wait_minutes"), disabled: locked,
+      details: t("setup.settings.risk_app_wait_minutes_help"), ".value": s.risk_app_wait_minutes ?? 0 });
     const bulk = h("s-number-field", { label: t("setup.settings.bulk_threshold"), disabled: locked,
       details: t("setup.settings.bulk_threshold_help"), ".value": s.bulk_threshold ?? "" });
     const role = select({ label: t("setup.settings.default_role"), disabled: locked },
@@ -259,6 +261,8 @@ function settingsSection(ctx, onSaved) {
       if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
       for (const [key, field] of optional) if (optionalValue(field) !== (s[key] ?? null)) body[key] = optionalValue(field);
       if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
+      const wait = String(appWait.value ?? "").trim();  // 0 is a value here (intValue reads it as empty)
+      if (wait !== "") body.risk_app_wait_minutes = Number.isFinite(Number(wait)) ? Number(wait) : wait;
       if (publishTo.value() !== undefined) body.publish_to = publishTo.value();
       const listed = sources.value.split(",").map((name) => name.trim()).filter(Boolean);
       if (listed.join() !== (s.marketplace_sources || []).join()) body.marketplace_sources = listed;
@@ -278,7 +282,7 @@ function settingsSection(ctx, onSaved) {
       onSaved();
     };
     const header = h("s-grid", {}, canal, oper, ...optional.map(([, field]) => field));
-    return h("div", {}, header, sources, inactive, payment, risk, onDelivery, slots, bulk, role, publishTo.element,
+    return h("div", {}, header, sources, inactive, payment, risk, appWait, onDelivery, slots, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));
