@@ -329,6 +329,20 @@ FailedFilter = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 FAILED_CHUNK = 200  # registry entries read (one pipelined fetch) per step of a scan
 
 
+def failed_total(conn: Redis | None = None) -> int:
+    """How many jobs RQ's failed registries hold, all queues and shops together (one round trip:
+    each registry's size): what the Flows page compares to know its list of failed jobs is stale.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    conn = conn or connection()
+    pipe = conn.pipeline(transaction=False)
+    for name in QUEUE_NAMES:
+        pipe.zcard(FailedJobRegistry(name, connection=conn).key)
+    return sum(int(n) for n in pipe.execute())
+
+
 def failed_jobs_where(
     queue_name: str,
     keep: FailedFilter,

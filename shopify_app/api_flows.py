@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import drift, stuck, trace
+from ledger import drift, queues, stuck, trace
 from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_text
@@ -255,12 +255,26 @@ def list_flows() -> ResponseReturnValue:
 def changes() -> ResponseReturnValue:
     since = request.args.get("since") or ""
     seen = {name for name in (request.args.get("running") or "").split(",") if name}
-    if len(since) > 100 or len(request.args.get("running") or "") > 500:
+    failed_seen = request.args.get("failed") or ""  # GET /api/jobs/failed's registry_total, as shown
+    if len(since) > 100 or len(request.args.get("running") or "") > 500 or len(failed_seen) > 20:
         raise invalid({"since": "too long"})
     running = running_flows(g.shop.id)
+    failed = _failed_total()
     with db() as session:
         cursor = change_cursor(session, g.shop.id)
-    return jsonify({"changed": cursor != since or set(running) != seen, "cursor": cursor, "running": running})
+    # A run's failure is written on its row (the cursor) before RQ moves its job to the failed
+    # registry: the page's list of failed jobs is stale while the registries' size differs.
+    failed_moved = bool(failed_seen) and failed is not None and failed_seen != str(failed)
+    changed = cursor != since or set(running) != seen or failed_moved
+    return jsonify({"changed": changed, "cursor": cursor, "running": running, "failed": failed})
+
+
+def _failed_total() -> int | None:
+    """RQ's failed registries' size (queues.failed_total); None when Redis cannot say."""
+    try:
+        return queues.failed_total(get_redis(app_settings().redis_url))
+    except RedisError:
+        return None
 
 
 @bp.get("/metrics")

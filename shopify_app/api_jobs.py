@@ -144,10 +144,14 @@ def _shop_failed_job(session: Session, job_id: str) -> dict[str, Any] | None:
 @require_role(Role.VIEWER)
 def list_failed() -> ResponseReturnValue:
     reveal, where = g.role.at_least(Role.ADMIN), locale()
+    # read first: a job failing while the registries are read makes the next count differ
+    total = queues.failed_total(get_redis(app_settings().redis_url))
     with db() as session:
         jobs, more = _shop_failed_jobs(session)
     return jsonify(
         {
+            # every shop's failed jobs in RQ when this was read: GET /api/flows/changes?failed= compares it
+            "registry_total": total,
             "more": more,  # more of the shop's failed jobs may exist than were read (SCAN, LIMIT)
             "jobs": [
                 {

@@ -161,6 +161,28 @@ def test_changes_poll_reports_new_messages_and_lock_changes(client, shops, messa
     assert quiet.get_json()["changed"] is False
 
 
+def test_a_job_reaching_rqs_failed_registry_is_a_change_for_the_failed_jobs_list(client, shops, rq):
+    """A run's failure is written on its row before RQ moves its job to the failed registry: a poll
+    between the two re-read the dashboard without the job, so the registries' size is compared too."""
+    from rq.registry import FailedJobRegistry
+
+    from ledger import queues
+
+    listed = client.get("/api/jobs/failed", headers=headers()).get_json()
+    first = client.get("/api/flows/changes", headers=headers()).get_json()
+    assert first["failed"] == listed["registry_total"] == 0
+    seen = f"since={first['cursor']}&failed={listed['registry_total']}"
+    assert client.get(f"/api/flows/changes?{seen}", headers=headers()).get_json()["changed"] is False
+    job = queues.enqueue("jobs.stock.run", shops.b, queue="catalog", job_id="flow-stock-x", conn=rq)
+    FailedJobRegistry(queue=queues.get_queue("catalog", rq)).add(job, exc_string="boom")  # another shop's too
+    moved = client.get(f"/api/flows/changes?{seen}", headers=headers()).get_json()
+    assert moved["changed"] is True and moved["failed"] == 1
+    assert (
+        client.get(f"/api/flows/changes?since={first['cursor']}", headers=headers()).get_json()["changed"]
+        is False
+    )
+
+
 def test_a_run_ending_while_the_dashboard_is_read_is_a_change_for_the_next_poll(
     client, settings, shops, monkeypatch
 ):

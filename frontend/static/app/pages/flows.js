@@ -6,7 +6,8 @@
  * no time limit, as the Messages list they link to; done is the last 24 hours' (its link lists those). Live without reloading: every few seconds the page asks
  * /api/flows/changes whether anything moved and re-reads the rows and charts only when it did,
  * and at least every FULL_MS whatever it says (the cursor is the latest change's time: a write
- * whose transaction commits after one stamped later is not newer than what the page has seen).
+ * whose transaction commits after one stamped later is not newer than what the page has seen),
+ * and when RQ's failed registries hold another number of jobs than when its failed list was read.
  */
 import { api, failureParts, toast } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
@@ -216,6 +217,7 @@ export async function render(ctx) {
   let timer = null;
   let stopped = false;
   let readAt = 0;
+  let failedTotal = null;  // RQ's failed registries' size when the failed jobs were last read
 
   const reload = async () => {
     const started = Date.now();
@@ -223,6 +225,7 @@ export async function render(ctx) {
       api("/api/flows/metrics", { quiet: true, query: { hours: 24 } }),
       api("/api/jobs/failed", { quiet: true }).catch((error) => error)]);
     readAt = started;
+    failedTotal = failed instanceof Error ? null : failed.registry_total ?? null;
     const flows = named(answer.flows);
     const next = answer.cursor;
     cursor = next;
@@ -236,7 +239,9 @@ export async function render(ctx) {
   const tick = async () => {
     if (stopped) return;
     try {
-      const change = await api("/api/flows/changes", { quiet: true, query: { since: cursor, running: running.join(",") } });
+      // failed: a run's failure reaches its row before RQ's failed registry; the list follows that
+      const query = { since: cursor, running: running.join(","), failed: failedTotal ?? "" };
+      const change = await api("/api/flows/changes", { quiet: true, query });
       if (change.changed || Date.now() - readAt >= FULL_MS) await reload();
     } catch (error) {
       replace(updated, t("flows.poll_failed", { message: failureParts(error).text }));
