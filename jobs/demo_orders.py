@@ -45,13 +45,15 @@ class Scenario:
     shipping: str = "SEDEX"  # the checkout's rate (sandbox SHIPPING_RATES); RETIRADA: a local pickup
     risk: str = "low"  # Shopify's fraud analysis at checkout; "high": held for a person's review
     slot: dict[str, str] | None = None  # a delivery-date app's cart attributes: the slot obsPedido names
+    reschedule: dict[str, str] | None = None  # the slot changed in Shopify once the order is in the ERP
 
 
 SCENARIOS = (
     Scenario(
-        "Pix, delivery slot chosen, invoiced (NF-e)",
+        "Pix, delivery slot chosen then rescheduled, invoiced (NF-e)",
         "pix",
         slot={"Data de entrega": "2026-12-05", "Horário de entrega": "08h às 12h"},
+        reschedule={"Data de entrega": "2026-12-05", "Horário de entrega": "14h às 18h"},
     ),
     Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
     Scenario("card, manual capture, weighed item (NFC-e)", "cartao", "manual", weighed=True, model="65"),
@@ -214,6 +216,49 @@ def wait_in_erp(shop_id: int, placed: list[PlacedOrder], echo: Callable[[str], N
         message = order_message(shop_id, order.gid)
         why = f"{message.status}: {message.error_text}" if message is not None else "no message yet"
         echo(f"    {order.name}: not in the ERP ({why})")
+
+
+UPDATE_ORDER = """mutation Update($input: OrderInput!) {
+  orderUpdate(input: $input) { userErrors { field message } }
+}"""
+
+
+def reschedule(stack: Any, placed: list[PlacedOrder], echo: Callable[[str], None]) -> None:
+    """The customer calls to move the delivery: staff change the order's slot attributes in the
+    Shopify admin (orderUpdate: orders/updated), and the app rewrites the ERP order's observation
+    before it is picked (jobs.order_edits.address)."""
+    import requests
+
+    shop, url = stack.options.shop, stack.shopify.url
+    for order in placed:
+        new = order.scenario.reschedule
+        if not new or order.nro is None:
+            continue
+        doc = stack.shopify.sandbox.store.get(shop, order.gid) or {}
+        kept = [a for a in doc.get("customAttributes") or [] if a["key"] not in new]
+        attributes = kept + [{"key": k, "value": v} for k, v in new.items()]
+        changes = {"id": order.gid, "customAttributes": attributes}
+        token = requests.post(f"{url}/_sandbox/shops/{shop}/access_token", json={}, timeout=10).json()
+        answer = requests.post(f"{url}/admin/api/2026-10/graphql.json", timeout=30,
+                               json={"query": UPDATE_ORDER, "variables": {"input": changes}},
+                               headers={"Host": stack.shop_domain,
+                                        "X-Shopify-Access-Token": token["access_token"]}).json()  # fmt: skip
+        if "errors" in answer or answer["data"]["orderUpdate"]["userErrors"]:
+            echo(f"    {order.name}: the slot could not be changed in Shopify: {answer}")
+            continue
+        said = slot_text(new)
+        moved = wait_until(lambda o=order, s=said: s in (stack.erp.erp.order(o.nro).get("obsPedido") or ""))
+        where = "rewritten in" if moved else "NOT yet rewritten in"
+        echo(f"    {order.name}: rescheduled in Shopify ({said}); the observation {where} ERP order "
+             f"{order.nro}")  # fmt: skip
+
+
+def slot_text(attributes: dict[str, str]) -> str:
+    """The slot as obsPedido names it with the default setting (jobs.order_slot)."""
+    from jobs.order_slot import delivery_slot, slot_keys
+    from ledger.shop_settings import DEFAULTS
+
+    return delivery_slot(attributes, slot_keys(DEFAULTS["delivery_slot_attributes"])) or ""
 
 
 def store_work(erp_handle: Any, placed: list[PlacedOrder], when: str) -> int:
@@ -395,6 +440,7 @@ def run_orders(stack: Any, shop_id: int, setup: Any, echo: Callable[[str], None]
     echo(
         f"  {sum(o.nro is not None for o in outcome.placed)} of {len(outcome.placed)} orders reached the ERP"
     )
+    reschedule(stack, outcome.placed, echo)
     events = flow_module("order_events")
     if events is None:
         echo("  (flow not available yet: order events, invoices, cancellations back to Shopify)")

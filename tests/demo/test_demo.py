@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import func, select
 
 from jobs.demo import page_url
+from jobs.demo_orders import slot_text
 from jobs.demo_stack import is_free, seed_locations, with_fallback
 from ledger import kv
 from ledger.db import session_scope
@@ -90,6 +91,9 @@ def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
             assert float(row["received"]) == float(row["total"]) < float(row["ordered"]), row
         if scenario.slot:  # the slot the customer chose, named in the ERP order's observation
             assert all(f"{key}: " in row["obs"] for key in scenario.slot), row["obs"]
+            assert slot_text(scenario.reschedule or scenario.slot) in row["obs"], row["obs"]
+            if scenario.reschedule:
+                assert any("observation rewritten in ERP order" in line for line in demo.lines)
             assert "05/12/2026" in row["obs"] and any("names the slot" in line for line in demo.lines)
 
 
