@@ -72,6 +72,15 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
     sources.fill(" Mercado Livre , amazon-channel, mercado livre ")
     on_delivery = rules.get_by_label("Formas de pagamento na entrega")
     on_delivery.fill(" Pagamento na entrega , cash on delivery (COD), PAGAMENTO NA ENTREGA")
+    slots = rules.get_by_label("Atributos do horário de entrega")
+    expect(slots).to_have_value(
+        "Delivery-Date, Delivery-Time, Pickup-Date, Pickup-Time, Data de entrega, Horário de entrega, "
+        "Data de retirada, Horário de retirada"
+    )  # the default: Zapiet's and the Portuguese names
+    slots.fill("Janela de entrega, janela_de_entrega , Dia")
+    app_wait = rules.get_by_label("Espera pelo app de fraude (minutos)")
+    expect(app_wait).to_have_value("0")
+    app_wait.fill("3")
     channels = rules.get_by_test_id("sales-channels")
     expect(channels.get_by_label("Online Store (padrão)")).to_be_checked()  # publish_to unset
     expect(channels.get_by_label("Point of Sale")).not_to_be_checked()
@@ -98,9 +107,17 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         assert stored["ignored_companies"] == [ticked]  # the rules' Save left it alone
         assert stored["marketplace_sources"] == ["Mercado Livre", "amazon-channel"]
         assert stored["pay_on_delivery_gateways"] == ["Pagamento na entrega", "cash on delivery (COD)"]
+        assert stored["delivery_slot_attributes"] == ["Janela de entrega", "Dia"]  # one per name
+        assert stored["risk_app_wait_minutes"] == 3
         assert stored["nro_representante"] == 1 and "nro_tab_venda" not in stored  # left empty: not sent
     expect(sources).to_have_value("Mercado Livre, amazon-channel")  # as saved
     expect(on_delivery).to_have_value("Pagamento na entrega, cash on delivery (COD)")
+    expect(slots).to_have_value("Janela de entrega, Dia")
+    app_wait.fill("0")  # back to no wait: 0 is a value, sent
+    with page.expect_response(lambda r: r.url.endswith("/api/setup/settings") and r.request.method == "PUT"):
+        rules.get_by_role("button", name="Salvar").click()
+    with session_scope(fresh.settings.database_url) as db:
+        assert db.scalars(select(Shop)).one().settings["risk_app_wait_minutes"] == 0
     assert page.errors == []
 
     viewer = open_page("/app/setup", user="estoquista")  # nobody gave Ana a role: viewer
