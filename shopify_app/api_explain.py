@@ -828,20 +828,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
     ),
     "DELIVERY_ADDRESS_NOT_SENT": (
         (
-            "O endereço de entrega mudou na Shopify, mas o pedido no ERP já está em separação ou faturado: "
-            "a observação do pedido no ERP (o único registro de para onde ele vai) segue com o endereço "
-            "antigo.",
-            "The delivery address changed in Shopify, but the ERP order is already being picked or "
-            "invoiced: its observation (the only record of where it goes) still has the old address.",
+            "O endereço ou o horário de entrega mudou na Shopify, mas o pedido no ERP já está em separação "
+            "ou faturado: a observação do pedido no ERP (o único registro de para onde e quando ele vai) "
+            "segue com a entrega antiga.",
+            "The delivery address or time changed in Shopify, but the ERP order is already being picked "
+            "or invoiced: its observation (the only record of where and when it goes) still has the old "
+            "delivery.",
         ),
         (
-            "Avise a separação e a entrega do novo endereço (já faturado: a transportadora ou o "
-            "motorista) e use “Marcar como resolvida”; ou volte o endereço na Shopify (a mensagem se "
-            "encerra). Tentar de novo só encerra a mensagem quando a observação do pedido no ERP traz o "
-            "texto da nova entrega exatamente como a nota o mostra (“Entrega: …”, copie-o da nota); "
-            "escrito de outro jeito, use “Marcar como resolvida”.",
-            "Tell the picking and delivery team the new address (once invoiced: the carrier or driver) "
-            "and use “Mark as handled”; or change the address back in Shopify (the message closes). "
+            "Avise a separação e a entrega do novo endereço ou horário (já faturado: a transportadora ou o "
+            "motorista) e use “Marcar como resolvida”; ou volte o endereço ou horário na Shopify (a "
+            "mensagem se encerra). Tentar de novo só encerra a mensagem quando a observação do pedido no "
+            "ERP traz o texto da nova entrega exatamente como a nota o mostra (“Entrega: …”, copie-o da "
+            "nota); escrito de outro jeito, use “Marcar como resolvida”.",
+            "Tell the picking and delivery team the new address or time (once invoiced: the carrier or "
+            "driver) and use “Mark as handled”; or change the address or time back in Shopify (the message "
+            "closes). "
             "Retry closes the message only once the ERP order's observation carries the new delivery "
             "text exactly as the note shows it (“Entrega: …”, copy it from the note); written any other "
             "way, use “Mark as handled”.",

@@ -299,8 +299,9 @@ WORDS: dict[str, Text] = {
     ),
     # delivery address (jobs.order_edits.address, ledger.order_link_by_hand)
     "address_back_to_erp": (
-        "O endereço de entrega voltou ao que o pedido {nro} do ERP tem: nada a enviar ao ERP",
-        "The delivery address is back to the one ERP order {nro} holds: nothing to send to the ERP",
+        "A entrega (endereço e horário) voltou à que o pedido {nro} do ERP tem: nada a enviar ao ERP",
+        "The delivery (address and time) is back to the one ERP order {nro} holds: nothing to send to "
+        "the ERP",
     ),
     "address_already_in_erp": (
         "O pedido {nro} do ERP já indica esta entrega: nada a enviar",

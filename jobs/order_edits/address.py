@@ -372,8 +372,8 @@ def _back_to_erp(
         now = record_of(order, keys)
         return _tell(session, shop_id, link, message, order, (explanation, words), detail, now)
     _done(session, shop_id, link, message, order, keys)
-    trace.skip(session, message, f"the delivery address is back to the one ERP order {link.nro_pedvenda} "
-                                 "holds: nothing to send to the ERP",
+    trace.skip(session, message, f"the delivery (address and time) is back to the one ERP order "
+                                 f"{link.nro_pedvenda} holds: nothing to send to the ERP",
                words=("address_back_to_erp", {"nro": link.nro_pedvenda}))  # fmt: skip
     return "skipped"
 
