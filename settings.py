@@ -312,7 +312,7 @@ class Settings:
             stock_batch_retention_days=_days("STOCK_BATCH_RETENTION_DAYS", "30"),
             unlinked_event_retention_days=_days("UNLINKED_EVENT_RETENTION_DAYS", "90"),
             log_level=_log_level(_env("LOG_LEVEL", "INFO")),
-            background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.25"),
+            background_floor=_fraction("SHOPIFY_BACKGROUND_FLOOR", "0.3"),
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),
             erp_allow_http=_flag("ERP_ALLOW_HTTP"),
             api_secret_previous=_env("SHOPIFY_API_SECRET_PREVIOUS", ""),

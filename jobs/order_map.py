@@ -57,6 +57,7 @@ from jobs.order_discounts import (
     line_money,
     taxes_set_aside,
 )
+from jobs.order_line_note import line_note
 from jobs.order_slot import delivery_slot
 from ledger.bindings import VARIANT_KIND
 from ledger.errors import MappingMissing, Rejected
@@ -534,7 +535,7 @@ def _erp_line(line: OrderLine, info: VariantInfo, gross: Decimal, net: Decimal) 
             qtd_embalagem=info.qtd_embalagem,
             unit_price=unit,
             discount=discount,
-            note=None,
+            note=line_note(line.properties),  # what the customer asked of the line (jobs.order_line_note)
         ),
         id_sku=info.id_sku,
         shopify_quantity=line.current_quantity,

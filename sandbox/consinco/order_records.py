@@ -103,6 +103,7 @@ def item_record(line: RowMapping, unit: str, per: str) -> dict[str, Any]:
         "vlrTotalAtendido": line_total(line["qtdatendida"], line),
         "pesavel": line["pesavel"] == "S",
         "seqItemSubstituido": line["seqitemsubst"],
+        "observacaoItem": line["observacaoitem"],
     }
 
 

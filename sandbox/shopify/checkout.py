@@ -116,6 +116,8 @@ class OrderRequest:
     risk: str = "low"  # the level of Shopify's own risk assessment (order_risk.CHECKOUT_RISKS)
     # cart attributes a storefront app set (a delivery-date app's "Delivery-Date"...): customAttributes
     attributes: tuple[tuple[str, str], ...] = ()
+    # per line asked, its line item properties (a product page's "Corte": "fatiado fino")
+    line_properties: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 class CheckoutError(ValueError):
@@ -274,7 +276,9 @@ def place_order(
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
-    `lines`: `[{"variantId"|"sku", "quantity"}]` (random in-stock variants when None; with `pos`
+    `lines`: `[{"variantId"|"sku", "quantity"}]`, each with optional "properties" ({name: value}:
+    the line item properties a product page asked, the line's customAttributes) (random in-stock
+    variants when None; with `pos`
     "ship", a line's "carried_out": true is handed over at the counter);
     `gateway`: pix | cartao | mercadopago (a card payments app allowing one capture) | boleto | cod
     (a manual method collected at delivery, named `gateway_name`, else "Cash on Delivery (COD)");
@@ -332,6 +336,7 @@ def place_order(
             card_brand or "Visa",
             risk or "low",
             tuple((attributes or {}).items()),
+            _line_properties(lines),
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -340,6 +345,18 @@ def place_order(
         if shopify_assessment["riskLevel"] != "PENDING":  # Shopify's analysis is in: a new assessment
             order_risk.announce(ctx, order, shopify_assessment)
     return order["id"]
+
+
+def _line_properties(lines: list[dict[str, Any]] | None) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Per line asked, its "properties" ({name: value}: line item properties, customAttributes)."""
+    found = []
+    for index, line in enumerate(lines or []):
+        given = line.get("properties") or {}
+        if not isinstance(given, dict) or not all(isinstance(k, str) and k and isinstance(v, str)
+                                                  for k, v in given.items()):  # fmt: skip
+            raise CheckoutError(f"lines[{index}].properties: names (non-empty text) to text values")
+        found.append(tuple(given.items()))
+    return tuple(found)
 
 
 def _carried_out(
@@ -370,6 +387,8 @@ def _build(
     number = order_store.next_order_number(ctx)
     order_id = order_store.new_id(ctx, "Order")
     line_docs = [line_item_doc(ctx, variant, quantity) for variant, quantity, _ in chosen]
+    for line_doc, asked in zip(line_docs, request.line_properties, strict=False):
+        line_doc["customAttributes"] = [{"key": key, "value": value} for key, value in asked]
     applications: list[dict[str, Any]] = []
     discount_code, discount_percent = request.discount_code, request.discount_percent
     if discount_code is None and rng.random() < request.discount_rate:

@@ -43,6 +43,8 @@ class OrderLine:
     # left out (Shopify's own current figure, exact cents). None: not read.
     current_total: Money | None = None
     unfulfilled_quantity: int | None = None  # units not yet fulfilled (None: not read)
+    # line item properties (customAttributes), in the order given; {} when none or not read
+    properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def tip_shaped(self) -> bool:
@@ -288,6 +290,7 @@ def parse_order_line(raw: dict[str, Any]) -> OrderLine:
         allocated_discount=_allocated(raw.get("discountAllocations")),
         current_total=parse_money_bag(raw.get("priceAfterAllDiscountsBeforeTaxesSet")),
         unfulfilled_quantity=_int_or_none(raw.get("unfulfilledQuantity")),
+        properties={a["key"]: a.get("value") or "" for a in raw.get("customAttributes") or []},
     )
 
 

@@ -8,11 +8,11 @@ import redis
 
 from settings import ConfigurationError, Settings
 from shopify_app.admin_api import build_client, for_shop
-from shopify_app.admin_api.pacing import BucketPacer, QueryCost, new_lease
+from shopify_app.admin_api.pacing import DEFAULT_BACKGROUND_FLOOR, BucketPacer, QueryCost, new_lease
 from tests.admin_api.conftest import BASE, SHOP, URL, FakeClock, gql_body
 
 FLOOR = 0.25  # 500 of Standard's 2000 points
-ORDER_READ = 474.0  # OrderForErp's requested cost: what a foreground order read reserves
+ORDER_READ = 526.0  # OrderForErp's requested cost: what a foreground order read reserves
 
 
 def status(available: float) -> QueryCost:
@@ -21,9 +21,9 @@ def status(available: float) -> QueryCost:
     )
 
 
-def pacers(conn: redis.Redis, clock: FakeClock) -> tuple[BucketPacer, BucketPacer]:
+def pacers(conn: redis.Redis, clock: FakeClock, floor: float = FLOOR) -> tuple[BucketPacer, BucketPacer]:
     """(background, foreground) views of one shop's bucket."""
-    background = BucketPacer(conn, SHOP, clock=clock, sleep=clock.sleep, floor=FLOOR)
+    background = BucketPacer(conn, SHOP, clock=clock, sleep=clock.sleep, floor=floor)
     foreground = BucketPacer(conn, SHOP, clock=clock, sleep=clock.sleep)
     return background, foreground
 
@@ -44,14 +44,15 @@ def test_background_waits_to_keep_the_floor_while_foreground_does_not(redis_conn
 
 def test_a_drained_bucket_makes_an_order_wait_only_without_the_floor(redis_conn, clock):
     """The same catalog drain (2000 calls of 15 points, 30,000 points: ~5 minutes at 100/s) with
-    and without lanes; then the order read arrives while one catalog call is still waiting."""
-    background, foreground = pacers(redis_conn, clock)
+    and without lanes (the default floor: 600 points); then the order read arrives while one
+    catalog call is still waiting."""
+    background, foreground = pacers(redis_conn, clock, DEFAULT_BACKGROUND_FLOOR)
     drain(background, 2000)
     assert sum(clock.sleeps) > 250  # the drain ran at the restore rate, so the bucket is at its floor
     background.reserve(15)  # a second catalog worker has reserved and is waiting to send
     assert foreground.reserve(ORDER_READ) == 0  # the order goes at once
-    # ...and the catalog steps back until the floor is back: 485 - 474 = 11 left, 11 - 15 = -4.
-    assert background.reserve(15) == pytest.approx((500 - (11 - 15)) / 100)
+    # ...and the catalog steps back until the floor is back: 585 - 526 = 59 left, 59 - 15 = 44.
+    assert background.reserve(15) == pytest.approx((600 - (59 - 15)) / 100)
 
     redis_conn.flushall()
     today = FakeClock()
@@ -106,7 +107,7 @@ def test_for_shop_puts_a_client_in_its_lane_with_the_configured_floor(env, redis
     env.setenv("SHOPIFY_BASE_URL", "http://sandbox.example:8701")
     assert for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t").executor.pacer.floor == 0
     catalog = for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t", lane="background")
-    assert catalog.executor.pacer.floor == 0.25
+    assert catalog.executor.pacer.floor == 0.3
     env.setenv("SHOPIFY_BACKGROUND_FLOOR", "0.4")
     catalog = for_shop(SHOP, redis=redis_conn, token_provider=lambda _refused: "t", lane="background")
     assert catalog.executor.pacer.floor == 0.4
@@ -135,4 +136,4 @@ def test_a_background_client_sends_once_its_floor_is_kept(redis_conn, http, cloc
     )
     catalog.job("j")  # learns the cost (50) and the bucket (520 left)
     catalog.job("j")
-    assert clock.sleeps == [pytest.approx(0.3)]  # 520 - 50 = 470: 30 short of the 500 floor
+    assert clock.sleeps == [pytest.approx(1.3)]  # 520 - 50 = 470: 130 short of the default 600 floor
