@@ -46,6 +46,7 @@ class Scenario:
     risk: str = "low"  # Shopify's fraud analysis at checkout; "high": held for a person's review
     slot: dict[str, str] | None = None  # a delivery-date app's cart attributes: the slot obsPedido names
     reschedule: dict[str, str] | None = None  # the slot changed in Shopify once the order is in the ERP
+    asked: dict[str, str] | None = None  # the first line's properties (its ERP item's observacaoItem)
 
 
 SCENARIOS = (
@@ -54,6 +55,7 @@ SCENARIOS = (
         "pix",
         slot={"Data de entrega": "2026-12-05", "Horário de entrega": "08h às 12h"},
         reschedule={"Data de entrega": "2026-12-05", "Horário de entrega": "14h às 18h"},
+        asked={"Aceita substituto": "Não", "_option_set": "3"},
     ),
     Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
     Scenario("card, manual capture, weighed item (NFC-e)", "cartao", "manual", weighed=True, model="65"),
@@ -146,6 +148,8 @@ def place_all(
             echo(f"  ({scenario.label}: no weighed item in stock, skipped)")
             continue
         lines = [{"sku": plain[(cursor + i) % len(plain)], "quantity": 3 if i == 0 else 1} for i in range(2)]
+        if scenario.asked:
+            lines[0]["properties"] = scenario.asked
         cursor += 2
         if scenario.weighed:
             lines.append({"sku": weighed[index % len(weighed)], "quantity": 2})
@@ -356,6 +360,10 @@ def read_both_sides(stack: Any, placed: list[PlacedOrder]) -> None:
             # the card data the ERP holds for its card receivables (jobs.card_payments)
             "cards": [form["cartao"] for form in erp.get("formasPagto") or [] if form.get("cartao")],
             "obs": erp.get("obsPedido") or "",  # the slot the customer chose, where it goes, the note
+            # what the customer asked of a line (its properties), by the ERP item's SKU
+            "item_notes": {
+                i["idSku"]: i["observacaoItem"] for i in erp.get("itens") or [] if i.get("observacaoItem")
+            },
             **_pickup(doc),
         }
 
@@ -392,6 +400,8 @@ def print_orders(placed: list[PlacedOrder], echo: Callable[[str], None]) -> None
             echo(f"  {'':<7}{model} {r['nfe_erp']} ({where}{state})")
             if r["invoiced"] != r["total"] and not cancelled:
                 echo(f"  {'':<7}NF-e total {r['invoiced']}: the capture follows the NF-e, not Shopify")
+        for sku, note in (r.get("item_notes") or {}).items():
+            echo(f"  {'':<7}ERP item {sku}, its note (observacaoItem): {note}")
         if order.scenario.slot and r["obs"]:
             named = all(f"{key}: " in r["obs"] for key in order.scenario.slot)
             echo(f"  {'':<7}ERP observation{' names the slot' if named else ''}: {r['obs']}")

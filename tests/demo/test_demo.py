@@ -89,6 +89,8 @@ def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
             assert row["shopify"].startswith("CANCELLED") or row["attention"], row
         if scenario.cut:
             assert float(row["received"]) == float(row["total"]) < float(row["ordered"]), row
+        if scenario.asked:  # the first line's visible properties, as its ERP item's note
+            assert list(row["item_notes"].values()) == ["Aceita substituto: Não"], row["item_notes"]
         if scenario.slot:  # the slot the customer chose, named in the ERP order's observation
             assert all(f"{key}: " in row["obs"] for key in scenario.slot), row["obs"]
             assert slot_text(scenario.reschedule or scenario.slot) in row["obs"], row["obs"]
