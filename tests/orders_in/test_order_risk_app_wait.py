@@ -119,3 +119,33 @@ def test_with_no_fraud_app_by_the_end_of_the_wait_the_order_goes(world, monkeypa
     monkeypatch.setattr(order_risk, "datetime", _SixMinutesLater)  # the wait is over
     orders.replay(message_id)  # what the job scheduled for the wait's end runs
     assert sent(world, gid)
+
+
+def test_the_wait_shortened_in_setup_sends_the_orders_that_waited_for_an_app(world, env):
+    from by_hand import staff_api
+
+    from ledger.models import Role
+
+    _set_wait(world, 5)
+    gid = world.place(risk="low")
+    world.drain()
+    assert order_risk.awaiting_app(held(world, gid))
+    client, admin = staff_api(env, world, Role.ADMIN, user_id="43")
+    saved = client.put("/api/setup/settings", json={"risk_app_wait_minutes": 0}, headers=admin)
+    assert saved.status_code == 200 and saved.get_json()["resumed"] == 1, saved.get_json()
+    world.drain()
+    assert sent(world, gid)
+
+
+def test_redis_refusing_the_wait_ends_job_leaves_the_order_waiting_for_the_catch_up(world, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    def down(*_args, **_kwargs):
+        raise RedisDown("redis unreachable")
+
+    _set_wait(world, 5)
+    monkeypatch.setattr(queues, "enqueue_at", down)
+    gid = world.place(risk="low")
+    world.drain()
+    assert order_risk.awaiting_app(held(world, gid))  # waiting, its message pending: never lost
+    assert _scheduled(world, world.message(gid).id) == []
