@@ -357,8 +357,10 @@ def ensure_link(
     total: Any,
     financial_status: str | None,
     currency: str | None,
+    slot: str | None = None,
 ) -> OrderLink:
     """The order's OrderLink (UNIQUE shop + order gid), created once whoever gets there first.
+    `slot`: the delivery or pickup slot the order carries now (jobs.order_slot), kept as read.
 
     One INSERT ... ON CONFLICT DO UPDATE ... RETURNING: a new link gets every value; an existing
     one keeps its currency and NROPEDVENDA and takes the current name, company and status. Its
@@ -377,6 +379,7 @@ def ensure_link(
         total=total,
         shopify_status=financial_status,
         currency=currency,
+        delivery_slot=slot,
         created_at=now,
         updated_at=now,
     )
@@ -387,6 +390,7 @@ def ensure_link(
             "shopify_order_name": stmt.excluded.shopify_order_name,
             "nro_empresa": stmt.excluded.nro_empresa,
             "shopify_status": stmt.excluded.shopify_status,
+            "delivery_slot": stmt.excluded.delivery_slot,
             "total": case(
                 (and_(table.c.nro_pedvenda.is_(None), stmt.excluded.total.is_not(None)), stmt.excluded.total),
                 else_=table.c.total,

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,7 +96,7 @@ from jobs.order_lookup import (
     resolve_target,
     variants_for,
 )
-from jobs.order_slot import slot_keys
+from jobs.order_slot import delivery_slot, slot_keys
 from ledger import handled, handled_before, install_periods, queues, shop_settings, trace
 from ledger.db import read_scope, session_scope
 from ledger.errors import IntegrationError, Rejected, Transient, as_transient
@@ -801,6 +801,7 @@ def _prepare(
         assert message is not None
         message.search_text = trace.search_text(message.search_text.split(), [order.name])
         accepted = order_risk.accepted_of(message.request_payload)  # a person's, kept across reads
+        slots = slot_keys(settings.get("delivery_slot_attributes"))  # the slot the link shows
         link = find_link(session, shop_id, order.id)
         linked = link is not None
         maybe_in_erp = linked and order_posted.maybe_taken(message.request_payload)
@@ -812,8 +813,7 @@ def _prepare(
             # idPedidoCanalVenda: the ERP answers the order it holds) so its number is learned
             # (jobs.order_posted says why the kept input and not a new mapping).
             try:
-                keys = slot_keys(settings.get("delivery_slot_attributes"))
-                return order_posted.replayed(posted, order, keys)
+                return order_posted.replayed(posted, order, slots)
             except IntegrationError as exc:
                 return trace.fail(session, message, exc).value
         places = Places(session, shop_id)  # location mappings and store link, read once
@@ -863,7 +863,7 @@ def _prepare(
                 # Linked too (no NROPEDVENDA): the Orders page lists it as not in the ERP, and a person
                 # who enters it in the ERP by hand (its words say so) links it there; then the import
                 # finds the number and never posts it (jobs.orders._import_locked: "already").
-                _link_unsent(session, shop_id, read, request["nro_empresa"])
+                _link_unsent(session, shop_id, read, request["nro_empresa"], slots)
                 return "waiting"
             app_wait = int(settings.get("risk_app_wait_minutes") or 0)
             held = order_risk.hold(read, settings[order_risk.SETTING], accepted, app_wait)
@@ -872,7 +872,7 @@ def _prepare(
                 message.error_text = order_risk.why(held)
                 message.error_detail = {**held, trace.FAIL: stored(order_risk.words(held))}
                 message.updated_at = utcnow()
-                _link_unsent(session, shop_id, read, request["nro_empresa"])
+                _link_unsent(session, shop_id, read, request["nro_empresa"], slots)
                 if awaited := order_risk.awaiting_app(held):
                     _read_again_at(message, datetime.fromisoformat(awaited["until"]))
                 return "waiting"
@@ -887,7 +887,7 @@ def _prepare(
             # Parked or refused before it could be mapped: linked all the same (no NROPEDVENDA), so
             # the Orders page finds it by name and lists it as not in the ERP and, from this
             # message, as needing attention (shopify_app.api_orders).
-            _link_unsent(session, shop_id, read, request["nro_empresa"])
+            _link_unsent(session, shop_id, read, request["nro_empresa"], slots)
             return trace.fail(session, message, exc).value
         message.request_payload = {
             **request,
@@ -920,6 +920,7 @@ def _prepare(
             mapped.shopify_total,
             order.financial_status,
             order.currency,
+            delivery_slot(order.custom_attributes, target.slot_keys),
         )
     return mapped
 
@@ -938,13 +939,16 @@ def _read_again_at(message: Message, when: datetime) -> None:
                     "it again", message.id, type(exc).__name__)  # fmt: skip
 
 
-def _link_unsent(session: Session, shop_id: int, read: ErpOrderRead, nro_empresa: int | None) -> None:
+def _link_unsent(
+    session: Session, shop_id: int, read: ErpOrderRead, nro_empresa: int | None, keys: Sequence[str] = ()
+) -> None:
     """The link of an order not sent (waiting for its payment, parked or refused before it was
-    mapped): no NROPEDVENDA, its company, total, financial status and currency, for the Orders page."""
+    mapped): no NROPEDVENDA, its company, total, financial status, currency and delivery slot (`keys`:
+    the setting delivery_slot_attributes, jobs.order_slot), for the Orders page."""
     order = read.order
     total = read.current_total.amount if read.current_total else None
     ensure_link(session, shop_id, order.id, order.name, nro_empresa, total, order.financial_status,
-                order.currency)  # fmt: skip
+                order.currency, delivery_slot(order.custom_attributes, keys))  # fmt: skip
 
 
 def delivery_record(order: Order, keys: tuple[str, ...] = ()) -> dict[str, str]:

@@ -506,6 +506,9 @@ class OrderLink(Base):
     nfe_number: Mapped[str | None] = mapped_column(String(20))
     nfe_series: Mapped[str | None] = mapped_column(String(5))
     nfe_model: Mapped[str | None] = mapped_column(String(2))
+    # The delivery or pickup slot the customer chose, as obsPedido names it (jobs.order_slot), as
+    # Shopify shows it when last read; None: none chosen (or not read since it was kept)
+    delivery_slot: Mapped[str | None] = mapped_column(String(64))
     cancelled_at: Mapped[datetime | None]
     needs_attention: Mapped[str | None] = mapped_column(Text)  # why a person must look
     # Each note's words (ledger.order_notes): its key and params by the note's slot, for the pages

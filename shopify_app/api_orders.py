@@ -256,6 +256,7 @@ def order_json(
         "nfe_series": link.nfe_series,
         "nfe_model": nfe_model(link),
         "nfe_cancelled": nfe_cancelled(link),
+        "delivery_slot": link.delivery_slot,
         "cancelled_at": iso(link.cancelled_at),
         "needs_attention": "\n".join(n["note"] for n in notes) or None,
         "attention_notes": notes,

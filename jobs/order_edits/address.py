@@ -235,6 +235,7 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         order, recorded = read.order, _recorded(session, shop_id, num)
         keys = slot_keys(shop_settings.effective(shop)["delivery_slot_attributes"])
         now = record_of(order, keys)
+        link.delivery_slot = delivery_slot(order.custom_attributes, keys)  # the Orders page shows Shopify's
         # Nothing delivered: nothing to send, unless a pickup (imported as one) has a slot to send
         nothing = delivery_text(order) is None and not _pickup_slot(recorded, order, keys)
         cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"

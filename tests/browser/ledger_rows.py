@@ -100,6 +100,7 @@ def invoiced_order(database_url: str, shop: int, name: str, nro_pedvenda: int) -
             nfe_number="1234",
             nfe_series="1",
             nfe_model="55",
+            delivery_slot="Data de entrega: 05/12/2026; Horário de entrega: 08h às 12h",
         )
         db.add(link)
         db.flush()

@@ -101,6 +101,7 @@ def test_an_order_and_a_pickup_reach_the_erp_naming_their_slot(world):
     obs = world.chain.order(nro)["obsPedido"]
     assert obs.startswith(f"Shopify {name} - {SLOT} - Entrega: "), obs
     assert obs.endswith(" - sem cebola")
+    assert world.link(gid).delivery_slot == SLOT  # the Orders page shows it
     pickup, number = imported(
         world, shipping="RETIRADA", attributes={"Pickup-Date": "2026-12-06", "Pickup-Time": "10h"}
     )
@@ -118,6 +119,7 @@ def test_a_slot_changed_before_separation_is_the_erp_orders_new_observation(worl
     assert "Delivery-Date: 05/12/2026; Delivery-Time: 18:00 - 19:00 - Entrega: " in obs, obs
     assert [c[1] for c in calls if c[0] == "put"] == [{"obs": obs}]
     assert address_message(world, gid).status == MessageStatus.DONE.value
+    assert world.link(gid).delivery_slot == "Delivery-Date: 05/12/2026; Delivery-Time: 18:00 - 19:00"
 
     calls.clear()  # another attribute, a tag: neither address nor slot changed, no ERP call
     _slot(world, gid, {**ZAPIET, "Delivery-Time": "18:00 - 19:00", "Embalagem": "presente"})

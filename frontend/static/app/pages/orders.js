@@ -98,8 +98,16 @@ function keyCell(o) {
     o.nfe_cancelled ? h("div", {}, h("s-badge", { tone: "critical" }, t("orders.nfe_cancelled", { model: docName(o) }))) : null);
 }
 
+/** The order's name, and under it the delivery or pickup slot the customer chose, when one. */
+function nameCell(o) {
+  const name = h("s-link", { href: href(`orders/${o.id}`) }, o.shopify_order_name || o.shopify_order_id);
+  if (!o.delivery_slot) return name;
+  return h("div", {}, name, h("div", { "data-testid": "delivery-slot" },
+    h("s-text", { color: "subdued" }, t("orders.delivery_slot", { slot: o.delivery_slot }))));
+}
+
 function row(o) {
-  return [h("s-link", { href: href(`orders/${o.id}`) }, o.shopify_order_name || o.shopify_order_id),
+  return [nameCell(o),
     o.nro_pedvenda ? String(o.nro_pedvenda) : "—", o.nro_empresa ? String(o.nro_empresa) : "—",
     label("shopify_status.", o.shopify_status), label("erp_status.", o.erp_status),
     fmtMoney(o.total, o.currency), fmtMoney(o.captured_amount, o.currency),
