@@ -2,11 +2,13 @@
 wordy ones first, then from the end; `whole_parts`: from the end), and a part
 alone too long cut between words, so a number is never cut in two ("Apto 1203" never reads "Apto 1",
 "..., 1234" never "..., 12"). Used for the customer's address within GE_PESSOA's columns
-(erp.payloads) and for the delivery within obsPedido (jobs.order_map.observation_where)."""
+(erp.payloads) and for the delivery within obsPedido (jobs.order_map.observation_where);
+`first_parts` for the parts of a list said one after another (an order's delivery slot, a line's
+properties: jobs.order_slot, jobs.order_line_note)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 PARTS = ", "
 
@@ -18,6 +20,15 @@ def whole_parts(text: str, fits: Callable[[str, str], bool]) -> str:
     while len(parts) > 1 and not fits(PARTS.join(parts), parts[-1]):
         parts.pop()
     return PARTS.join(parts)
+
+
+def first_parts(parts: Sequence[str], separator: str, width: int) -> str | None:
+    """`parts` joined by `separator` within `width`: whole parts dropped from the end while longer
+    (one kept at least), then cut at `width`; None when nothing is left."""
+    kept = list(parts)
+    while len(kept) > 1 and len(separator.join(kept)) > width:
+        kept.pop()
+    return separator.join(kept)[:width].rstrip() or None
 
 
 def within(text: str, width: int) -> str:

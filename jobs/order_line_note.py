@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from erp.nfe_text import nfe_text
+from erp.text_width import first_parts
 
 ITEM_NOTE_WIDTH = 200  # observacaoItem's characters (assumed as obsPedido's: the width is not public)
 PARTS = "; "
@@ -28,6 +29,4 @@ def line_note(properties: Mapping[str, str]) -> str | None:
         said = nfe_text(value or "")
         if not name.startswith("_") and said and (named := nfe_text(name)):
             parts.append(f"{named}: {said}")
-    while len(parts) > 1 and len(PARTS.join(parts)) > ITEM_NOTE_WIDTH:
-        parts.pop()
-    return PARTS.join(parts)[:ITEM_NOTE_WIDTH].rstrip() or None
+    return first_parts(parts, PARTS, ITEM_NOTE_WIDTH)

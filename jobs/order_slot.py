@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from erp.nfe_text import nfe_text
+from erp.text_width import first_parts
 from ledger.shop_settings import slot_key
 
 SLOT_WIDTH = 64  # the slot's characters in obsPedido at most: a long value never pushes out the address
@@ -50,9 +51,7 @@ def delivery_slot(attributes: Mapping[str, str], keys: Sequence[str]) -> str | N
         if not name.startswith("_") and text:
             by_key.setdefault(slot_key(name), []).append((nfe_text(name), _date(text)))
     parts = [f"{name}: {value}" for key in keys for name, value in by_key.get(key, [])]
-    while len(parts) > 1 and len(SLOT_PARTS.join(parts)) > SLOT_WIDTH:
-        parts.pop()
-    return SLOT_PARTS.join(parts)[:SLOT_WIDTH].rstrip() or None
+    return first_parts(parts, SLOT_PARTS, SLOT_WIDTH)
 
 
 def _date(value: str) -> str:
