@@ -870,7 +870,7 @@ def observation(order: Order, slot_keys: Sequence[str] = ()) -> str:
     within the NF-e's characters (erp.nfe_text: the ERP may print the observation on the invoice),
     measured after."""
     slot = delivery_slot(order.custom_attributes, slot_keys)
-    parts = (nfe_text(_head(order)), slot, observation_where(order, slot_keys), _note(order))
+    parts = (nfe_text(_head(order)), slot, _where(order, slot), _note(order))
     return " - ".join(p for p in parts if p)[:OBS_WIDTH]
 
 
@@ -878,8 +878,8 @@ def observation_delivery(order: Order, slot_keys: Sequence[str] = ()) -> str | N
     """When and where the order is delivered as its obsPedido names them: the slot, then the
     delivery ("Entrega: ..."; a pickup's slot alone), as `observation` writes them; None when
     neither (a delivery address or slot change: jobs.order_edits.address)."""
-    parts = (delivery_slot(order.custom_attributes, slot_keys), observation_where(order, slot_keys))
-    return " - ".join(p for p in parts if p) or None
+    slot = delivery_slot(order.custom_attributes, slot_keys)
+    return " - ".join(p for p in (slot, _where(order, slot)) if p) or None
 
 
 def _note(order: Order) -> str | None:
@@ -892,12 +892,16 @@ def observation_where(order: Order, slot_keys: Sequence[str] = ()) -> str | None
     runs of spaces has them as one space: a flag's note ends with this part, which ledger.privacy
     scrubs to the end of its line) and within the NF-e's characters (erp.nfe_text); None when
     nothing is delivered."""
+    return _where(order, delivery_slot(order.custom_attributes, slot_keys))
+
+
+def _where(order: Order, slot: str | None) -> str | None:
+    """`observation_where` after the slot obsPedido names (kept whole before it)."""
     where = delivery_obs(order) if delivery_type(order) == "E" else None
     if not where:
         return None
     where = nfe_text(where)
     most = OBS_WIDTH - len(nfe_text(_head(order))) - len(" - ")
-    slot = delivery_slot(order.custom_attributes, slot_keys)
     if slot:  # kept whole before it
         most -= len(slot) + len(" - ")
     typed = _note(order)
