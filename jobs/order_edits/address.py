@@ -81,7 +81,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -151,9 +151,13 @@ def record_of(order: Order, keys: Sequence[str] = ()) -> dict[str, str]:
     return {
         "address": address_key(order.shipping_address),
         "where": digest(delivery_text(order)),
-        WHEN: digest(delivery_slot(order.custom_attributes, keys)),
-        SLOT_BY: digest(SLOT_PARTS.join(keys)),
+        **_slot_record(order.custom_attributes, keys),
     }
+
+
+def _slot_record(attributes: Mapping[str, str], keys: Sequence[str]) -> dict[str, str]:
+    """The slot's part of the record: its digest, and which attributes it was read from."""
+    return {WHEN: digest(delivery_slot(attributes, keys)), SLOT_BY: digest(SLOT_PARTS.join(keys))}
 
 
 def shop_slot_keys(session: Session, shop_id: int) -> tuple[str, ...]:
@@ -178,12 +182,11 @@ def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> st
         recorded = _recorded(session, shop_id, num)
         keys = shop_slot_keys(session, shop_id) if recorded is not None else ()
     if recorded is not None and recorded.get("address") == address_key(webhook_address(payload)):
-        by = digest(SLOT_PARTS.join(keys))
         # A slot recorded from these attributes and the same: nothing. None recorded (an order imported
         # or linked before it was), or read from other attributes (the setting changed): `check`
         # records it as it is now, once (its baseline: nothing sent).
-        slot = digest(delivery_slot(webhook_attributes(payload), keys))
-        if recorded.get(SLOT_BY) == by and recorded.get(WHEN) == slot:
+        slot = _slot_record(webhook_attributes(payload), keys)
+        if all(recorded.get(key) == value for key, value in slot.items()):
             return "already"
     return check(shop_id, num)
 
