@@ -298,9 +298,7 @@ def place_order(
     after the checkout's own. Raises CheckoutError when the lines cannot be bought or the location
     does not exist.
     """
-    if attributes is not None and not all(
-        isinstance(k, str) and k and isinstance(v, str) for k, v in attributes.items()
-    ):
+    if attributes is not None and not _names_to_texts(attributes):
         raise CheckoutError("attributes are cart attributes: names (non-empty text) to text values")
     if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
         raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
@@ -352,11 +350,16 @@ def _line_properties(lines: list[dict[str, Any]] | None) -> tuple[tuple[tuple[st
     found = []
     for index, line in enumerate(lines or []):
         given = line.get("properties") or {}
-        if not isinstance(given, dict) or not all(isinstance(k, str) and k and isinstance(v, str)
-                                                  for k, v in given.items()):  # fmt: skip
+        if not _names_to_texts(given):
             raise CheckoutError(f"lines[{index}].properties: names (non-empty text) to text values")
         found.append(tuple(given.items()))
     return tuple(found)
+
+
+def _names_to_texts(given: Any) -> bool:
+    """Whether `given` is attributes as Shopify takes them: a dict of names (non-empty text) to text."""
+    pairs = given.items() if isinstance(given, dict) else None
+    return pairs is not None and all(isinstance(k, str) and k and isinstance(v, str) for k, v in pairs)
 
 
 def _carried_out(
