@@ -58,6 +58,10 @@ def _summary(name: str, result: dict[str, Any]) -> str:
     if result.get("busy"):
         return f"{name}: skipped, another catalog run holds the shop's catalog"
     parts = [f"{result[k]} {k}" for k in ("created", "changed", "unchanged", "waiting", "failed")]
+    if result.get("quota_held"):  # Shopify's daily limit on new variants (jobs.variant_quota)
+        parts.append(
+            f"{result['quota_held']} held by Shopify's daily limit on new variants (sent again by itself)"
+        )
     return f"{name}: " + ", ".join(parts) + (" (bulk operation)" if result.get("bulk") else "")
 
 

@@ -50,7 +50,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from ledger.trace_bulk import UnitStart
 from ledger.trace_bulk import begin_many as begin_many_units
-from ledger.words import Words
+from ledger.words import Words, stored
 from settings import get_settings
 from shopify_app.admin_api.results import ProductRef
 
@@ -508,6 +508,9 @@ def fail_many(session: Session, message_ids: Sequence[int], exc: BaseException) 
     status = trace.STATUS_FOR_CLASS[error_class]
     text = exc.message if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
     detail = trace.error_detail(exc)
+    words = exc.words if isinstance(exc, IntegrationError) else None
+    if words is not None:  # as trace.fail keeps them, for the pages to say it in the merchant's language
+        detail = {**detail, trace.FAIL: stored(words)}
     now = utcnow()
     rows = [
         {

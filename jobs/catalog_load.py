@@ -54,7 +54,7 @@ from typing import Any
 from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
-from jobs import catalog_custom_id, catalog_messages, catalog_publish
+from jobs import catalog_custom_id, catalog_messages, catalog_publish, variant_quota
 from jobs import catalog_ledger as cl
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
 from ledger.db import session_scope
@@ -66,6 +66,7 @@ from shopify_app.admin_api.errors import (
     ShopifyGraphQLError,
     ShopifyServerError,
     ShopifyUserErrors,
+    VariantThrottled,
     refused_words,
 )
 from shopify_app.admin_api.results import ProductRef, parse_product_set
@@ -82,13 +83,15 @@ Accepted = Callable[[Session, Sequence[int]], None]
 @dataclass
 class SyncResult:
     """What one pass did, by product: created / changed count what was sent (by verdict),
-    `failed` those Shopify refused among them (see their messages)."""
+    `failed` those Shopify refused among them (see their messages), `quota_held` those of them
+    that wait for Shopify's daily limit on new variants (jobs.variant_quota)."""
 
     created: int = 0
     changed: int = 0
     unchanged: int = 0
     waiting: int = 0
     failed: int = 0
+    quota_held: int = 0
     bulk: bool = False
     busy: bool = False
     failures: list[dict] = field(default_factory=list)
@@ -267,17 +270,24 @@ def sync(
         if held:  # not sent: productSet would create a second product
             planned = [p for p in planned if p.seq_produto not in held]
             to_send = [m for m in to_send if m.seq_produto not in held]
+        quota = variant_quota.Quota.read(ctx.shop_id, ignore=force)  # a person's Retry sends anyway
+        waiting = [m for m in to_send if quota.holds(m)]
+        if waiting:  # Shopify's daily limit on new variants: they wait for the hold's end
+            _wait_for_quota(ctx, flow, result, quota, waiting, message_ids, job_id)
+            planned = [p for p in planned if p.mapped is None or not quota.holds(p.mapped)]
+            to_send = [m for m in to_send if not quota.holds(m)]
         result.bulk = len(to_send) > ctx.bulk_threshold if bulk is None else bulk
         if message_ids is not None:
             result.bulk = True  # begun for a bulk operation (catalog_initial decided it)
         if result.bulk:
             if to_send:
-                _push_bulk(ctx, flow, to_send, client, result, progress, job_id, message_ids)
+                _push_bulk(ctx, flow, to_send, client, result, quota, progress, job_id, message_ids)
             if accepted is not None:
                 with session_scope() as session:
                     accepted(session, seqs)
         else:
-            _push_direct(ctx, flow, planned, client, result, accepted, progress, job_id)
+            _push_direct(ctx, flow, planned, client, result, quota, accepted, progress, job_id)
+        quota.settle()
         retry = next((e for e in held.values() if isinstance(e, Transient)), None)
         if retry is not None:
             raise retry
@@ -285,9 +295,10 @@ def sync(
         if owned:
             client.close()
     log.info(
-        "catalog: %s for %s: %s created, %s changed, %s unchanged, %s waiting, %s failed%s",
+        "catalog: %s for %s: %s created, %s changed, %s unchanged, %s waiting, %s failed, %s held for the "
+        "daily variant limit%s",
         flow, ctx.shop_domain, result.created, result.changed, result.unchanged, result.waiting,
-        result.failed, " (bulk)" if result.bulk else "",
+        result.failed, result.quota_held, " (bulk)" if result.bulk else "",
         extra={"shop": ctx.shop_domain, "flow": flow},
     )  # fmt: skip
     return result
@@ -299,6 +310,7 @@ def _push_direct(
     planned: Sequence[cl.Planned],
     client: AdminClient,
     result: SyncResult,
+    quota: variant_quota.Quota,
     accepted: Accepted | None,
     progress: Progress | None,
     job_id: str | None,
@@ -308,14 +320,24 @@ def _push_direct(
     for start in range(0, len(planned), BATCH_SIZE):
         batch = planned[start : start + BATCH_SIZE]
         sending = [p.mapped for p in batch if p.mapped is not None and p.verdict in ("create", "change")]
+        # Shopify's daily limit on new variants, reached earlier in this pass: these wait, unsent
+        waiting = [m for m in sending if quota.holds(m)]
+        sending = [m for m in sending if not quota.holds(m)] if waiting else sending
         with session_scope() as session:
             ids = cl.begin_many(session, ctx, flow, sending, job_id)
         outcomes = []
         failures: list[tuple[MappedProduct, BaseException]] = []
         transient: Transient | None = None
         for mapped in sending:
+            if quota.holds(mapped):
+                waiting.append(mapped)
+                continue
             try:
                 sent, product = _send(client, mapped)
+            except VariantThrottled:
+                quota.refuse()
+                waiting.append(mapped)
+                continue
             except Transient as exc:
                 failures.append((mapped, exc))
                 transient = exc
@@ -326,10 +348,12 @@ def _push_direct(
             outcomes.append((sent, product, ids.get(mapped.seq_produto)))
         marks = _set_custom_ids(client, outcomes)
         kept = catalog_custom_id.still_there(outcomes, marks)
+        quota.sent([m for m, _, _ in outcomes])
         with session_scope() as session:
             new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
             for mapped, exc in failures:
                 _fail(session, result, mapped, ids[mapped.seq_produto], exc)
+            _wait_for_quota(ctx, flow, result, quota, waiting, ids, job_id, session=session)
             transient = _hold_unmarked(session, ctx, result, outcomes, marks, ids) or transient
             if transient is None and accepted is not None:
                 accepted(session, [p.seq_produto for p in batch])
@@ -430,6 +454,7 @@ def _push_bulk(
     to_send: list[MappedProduct],
     client: AdminClient,
     result: SyncResult,
+    quota: variant_quota.Quota,
     progress: Progress | None,
     job_id: str | None,
     message_ids: Mapping[int, int] | None = None,
@@ -475,7 +500,9 @@ def _push_bulk(
             with session_scope() as session:
                 cl.fail_many(session, [ids[m.seq_produto] for m in to_send[part.start :]], exc)
             raise
-        unanswered = _record_part(ctx, flow, client, result, sending, answer.lines, ids, answer.operation.id)
+        unanswered = _record_part(
+            ctx, flow, client, result, quota, sending, answer.lines, ids, answer.operation.id
+        )
         unknown = unknown or unanswered
         if progress is not None:
             progress(part.stop, total)
@@ -500,6 +527,7 @@ def _record_part(
     flow: str,
     client: AdminClient,
     result: SyncResult,
+    quota: variant_quota.Quota,
     sending: Sequence[MappedProduct],
     lines: Sequence[BulkLineResult],
     ids: Mapping[int, int],
@@ -516,6 +544,7 @@ def _record_part(
     outcomes = []
     failures: list[tuple[MappedProduct, Exception]] = []
     stale: list[MappedProduct] = []  # refused for a variant id Shopify no longer has (see _send)
+    waiting: list[MappedProduct] = []  # refused for Shopify's daily limit on new variants
     unknown: Transient | None = None
     for number, mapped in enumerate(sending):
         line = by_line.get(number)
@@ -533,6 +562,9 @@ def _record_part(
             if _stale_ids(mapped, exc):
                 stale.append(mapped)
                 continue
+        elif line.variant_throttled:  # the day's new variants spent: waits for the hold's end
+            waiting.append(mapped)
+            continue
         elif line.shopify_side:  # what the direct call would have raised: sent again, not refused
             exc = ShopifyServerError(f"productSet failed on Shopify's side: {_texts(line.errors)}")
             unknown = unknown or exc
@@ -548,6 +580,8 @@ def _record_part(
             continue
         try:
             sent, product = _send(client, mapped.without_variant_ids())
+        except VariantThrottled:
+            waiting.append(mapped)
         except Transient as exc:
             failures.append((mapped, exc))
             down = exc
@@ -558,15 +592,43 @@ def _record_part(
             outcomes.append((sent, product, ids[mapped.seq_produto]))
     marks = _set_custom_ids(client, outcomes)
     kept = catalog_custom_id.still_there(outcomes, marks)
+    quota.sent([m for m, _, _ in outcomes])
+    if waiting:
+        quota.refuse()
     with session_scope() as session:
         for mapped, exc in failures:
             _fail(session, result, mapped, ids[mapped.seq_produto], exc)
+        _wait_for_quota(ctx, flow, result, quota, waiting, ids, None, session=session)
         new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
         unknown = unknown or _hold_unmarked(session, ctx, result, outcomes, marks, ids)
     # Recorded: the operation is forgotten. The publish after it owes itself (publish_pending).
     client.bulk.forget(bulk_identifier(ctx.shop_id), operation_id)
     _publish(ctx, client, result, kept, new, ids, bulk=True)
     return unknown
+
+
+def _wait_for_quota(
+    ctx: cl.CatalogContext,
+    flow: str,
+    result: SyncResult,
+    quota: variant_quota.Quota,
+    waiting: Sequence[MappedProduct],
+    ids: Mapping[int, int] | None,
+    job_id: str | None,
+    *,
+    session: Session | None = None,
+) -> None:
+    """These products wait for the end of the shop's hold on new variants (jobs.variant_quota):
+    their messages say so, retrying, and the next products pass after it sends them again."""
+    if not waiting:
+        return
+    assert quota.until is not None
+    result.quota_held += len(waiting)
+    if session is not None:
+        variant_quota.defer(session, ctx, flow, waiting, quota.until, ids, job_id)
+        return
+    with session_scope() as own:
+        variant_quota.defer(own, ctx, flow, waiting, quota.until, ids, job_id)
 
 
 def _set_custom_ids(

@@ -662,6 +662,24 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Nothing to do: the next products pass sets the id and sends the product.",
         ),
     ),
+    "VARIANT_QUOTA": (
+        (
+            "A loja tem 50.000 variantes ou mais e não está no plano Shopify Plus: a Shopify deixa criar no "
+            "máximo 1.000 variantes novas por dia, e o limite de hoje acabou. Este produto (novo, ou com "
+            "uma embalagem nova) espera; as mudanças nos produtos que a Shopify já tem seguem normalmente.",
+            "The store holds 50,000 variants or more and is not on Shopify Plus: Shopify lets it create at "
+            "most 1,000 new variants a day, and today's are spent. This product (new, or with a new "
+            "packaging) waits; changes to the products Shopify already has go on as usual.",
+        ),
+        (
+            "Nada a fazer: o app tenta de novo sozinho a cada hora, e a Shopify aceita o que o dia dela "
+            "permitir. Para ir mais rápido: arquive ou apague na Shopify variantes que não se vendem mais, "
+            "ou passe a loja para o plano Shopify Plus; Tentar de novo envia este produto na hora.",
+            "Nothing to do: the app tries again by itself every hour, and Shopify takes what its day "
+            "allows. To go faster: archive or delete in Shopify the variants no longer sold, or move the "
+            "store to Shopify Plus; Retry sends this product at once.",
+        ),
+    ),
     "CUSTOM_ID_FAILED": (
         (
             "O produto está na Shopify, mas sem o código do ERP (metafield consinco.seq_produto): a "

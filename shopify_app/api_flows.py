@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import drift, queues, stuck, trace
+from ledger import drift, queues, stuck, trace, variant_quota
 from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_text
@@ -207,6 +207,7 @@ def list_flows() -> ResponseReturnValue:
         counts = trace.dashboard_counts(session, shop_id, finished_since)
         lost = stuck_counts(session, shop_id, now)
         found = {RECONCILE: _last_findings(session, shop_id)}
+        quota = _variant_quota(session, shop_id, now)
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
@@ -246,8 +247,31 @@ def list_flows() -> ResponseReturnValue:
                 }
             )
     return jsonify(
-        {"flows": rows, "cursor": cursor, "generated_at": iso(now), "finished_since": iso(finished_since)}
+        {
+            "flows": rows,
+            "cursor": cursor,
+            "generated_at": iso(now),
+            "finished_since": iso(finished_since),
+            "variant_quota": quota,
+        }
     )
+
+
+def _variant_quota(session: Session, shop_id: int, now: datetime) -> dict[str, Any] | None:
+    """Shopify's daily limit on new variants holding the shop's new products (ledger.variant_quota):
+    when it was first and last met, when new variants are tried again (`held`: still in force), and
+    how many products wait; None when nothing is held."""
+    data = variant_quota.record(session, shop_id)
+    if data is None:
+        return None
+    until = datetime.fromisoformat(data["until"])
+    return {
+        "since": iso(datetime.fromisoformat(data["since"])),
+        "at": iso(datetime.fromisoformat(data["at"])),
+        "until": iso(until),
+        "held": until > now,
+        "waiting": variant_quota.waiting_count(session, shop_id),
+    }
 
 
 @bp.get("/changes")

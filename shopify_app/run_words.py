@@ -134,6 +134,17 @@ WORDS: dict[str, Text] = {
         "de memória?)",
         "The worker process running it stopped midway (killed or restarted; out of memory?)",
     ),
+    # a product held by Shopify's daily limit on new variants (jobs.variant_quota); {until}: a UTC time
+    "shopify_variant_quota": (
+        "A Shopify recusou criar hoje as novas variantes deste produto: a loja tem 50.000 variantes ou "
+        "mais e, fora do plano Shopify Plus, pode criar no máximo 1.000 novas por dia "
+        "(VARIANT_THROTTLE_EXCEEDED). Nada se perde: o app o envia de novo sozinho depois de {until}, e a "
+        "cada hora depois disso até a Shopify aceitá-lo",
+        "Shopify refused to create this product's new variants today: the store holds 50,000 variants or "
+        "more and, not on Shopify Plus, may create at most 1,000 new ones a day (VARIANT_THROTTLE_EXCEEDED). "
+        "Nothing is lost: the app sends it again by itself after {until}, and every hour after that until "
+        "Shopify takes it",
+    ),
 }
 
 

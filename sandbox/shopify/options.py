@@ -83,6 +83,10 @@ class SandboxOptions:
     product_set_sets_custom_id: bool = field(
         default_factory=lambda: os.environ.get("SANDBOX_PRODUCT_SET_SETS_CUSTOM_ID", "1") != "0"
     )
+    # Shopify's daily limit on new variants (sandbox/shopify/variant_throttle.py): once a store not
+    # on Plus holds this many variants, at most `variant_throttle_per_day` new ones a day.
+    variant_throttle_threshold: int = 50_000
+    variant_throttle_per_day: int = 1_000
     seed_locations: tuple[tuple[str, str, str, str], ...] = (
         ("Loja Centro - São Paulo", "Rua Direita, 100", "São Paulo", "SP"),
         ("Loja Moema - São Paulo", "Av. Ibirapuera, 2000", "São Paulo", "SP"),

@@ -83,6 +83,23 @@ def set_tier(shop: str) -> Response:
     return jsonify({"shop": shop, "tier": tier})
 
 
+@blueprint.post("/shops/<shop>/variant_throttle")
+def variant_throttle(shop: str) -> Response:
+    """Shopify's daily limit on new variants for this shop (sandbox/shopify/variant_throttle.py):
+    {"threshold": variants held before it applies, "per_day": new ones a day, "new_day": true to
+    forget the creations counted so far}."""
+    body = _body()
+    try:
+        threshold = None if body.get("threshold") is None else int(body["threshold"])
+        per_day = None if body.get("per_day") is None else int(body["per_day"])
+    except (TypeError, ValueError):
+        return Response("threshold and per_day must be whole numbers", status=400)
+    current = _sandbox().variant_throttle.configure(
+        shop, threshold=threshold, per_day=per_day, new_day=bool(body.get("new_day"))
+    )
+    return jsonify({"shop": shop, **current})
+
+
 @blueprint.post("/shops/<shop>/id_token")
 def id_token(shop: str) -> Response:
     body = _body()

@@ -12,6 +12,7 @@ from sandbox.shopify.shops import Shops
 from sandbox.shopify.store import Store
 from sandbox.shopify.throttle import Throttle
 from sandbox.shopify.tokens import Tokens
+from sandbox.shopify.variant_throttle import VariantThrottle
 from sandbox.shopify.webhooks import Webhooks
 
 
@@ -24,6 +25,7 @@ class Sandbox:
         self.store = Store(self.options.db_path)
         self.throttle = Throttle(self.clock)
         self.shops = Shops(self)
+        self.variant_throttle = VariantThrottle(self)
         self.tokens = Tokens(self)
         self.webhooks = Webhooks(self)
         self.idempotency = Flights()  # idempotency keys of the requests running now, test controls

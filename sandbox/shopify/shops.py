@@ -72,6 +72,7 @@ class Shops:
         with store.transaction():
             store.drop_shop(shop)
             self.sandbox.throttle.reset(shop)
+            self.sandbox.variant_throttle.forget(shop)
             return self._create(shop)
 
     def staff_member(self, shop: str, user: str) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ import requests
 from ledger.errors import Rejected
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
+    VARIANT_THROTTLE,
     BulkOperationFailed,
     BulkStillRunning,
     ShopifyHTTPError,
@@ -185,8 +186,17 @@ class BulkLineResult:
         """Its mutation failed on Shopify's side (top-level errors INTERNAL_SERVER_ERROR,
         SERVICE_UNAVAILABLE, THROTTLED): what a direct call would have raised as transient
         (executor.classify), so the same line is worth sending again."""
-        codes = {(e.get("extensions") or {}).get("code") for e in self.errors if isinstance(e, dict)}
-        return bool(codes & TRANSIENT_GRAPHQL_CODES)
+        return bool(self._codes & TRANSIENT_GRAPHQL_CODES)
+
+    @property
+    def variant_throttled(self) -> bool:
+        """Its mutation was refused for the store's daily limit on new variants (VARIANT_THROTTLE_EXCEEDED:
+        what a direct call raises as VariantThrottled)."""
+        return VARIANT_THROTTLE in self._codes
+
+    @property
+    def _codes(self) -> set[Any]:
+        return {(e.get("extensions") or {}).get("code") for e in self.errors if isinstance(e, dict)}
 
 
 @dataclass(frozen=True)

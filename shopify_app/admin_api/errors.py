@@ -207,6 +207,26 @@ class ShopifyNetworkError(ShopifyTransient):
         self.words = ("shopify_unreachable", {"error": error}) if error else ("shopify_answer_lost", {})
 
 
+VARIANT_THROTTLE = "VARIANT_THROTTLE_EXCEEDED"  # Shopify's top-level error code of the daily variant limit
+
+
+class VariantThrottled(Transient):
+    """VARIANT_THROTTLE_EXCEEDED: the store holds 50,000 variants or more and, not on Shopify Plus,
+    has created its 1,000 new variants of the day ("Daily variant creation limit reached"). Not a
+    refusal of the product, and not a passing failure either: the client does not retry it (it is
+    no ShopifyTransient) and the catalog holds new variants for a while (jobs.variant_quota)."""
+
+    def __init__(
+        self, operation: str, errors: list[dict[str, Any]], *, request_id: str | None = None
+    ) -> None:
+        message = "; ".join(str(e.get("message", e)) for e in errors)
+        super().__init__(
+            f"{operation}: {message}", system=SYSTEM, code=VARIANT_THROTTLE, request_id=request_id
+        )
+        self.operation = operation
+        self.request_id = request_id
+
+
 class BulkOperationFailed(Rejected):
     """A bulk operation ended FAILED / CANCELED / EXPIRED, or Shopify refused to start it."""
 

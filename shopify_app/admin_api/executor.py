@@ -43,6 +43,7 @@ from typing import Any
 
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
+    VARIANT_THROTTLE,
     IdempotencyInProgress,
     IdempotencyKeyFailed,
     MaxCostExceeded,
@@ -56,6 +57,7 @@ from shopify_app.admin_api.errors import (
     Throttled,
     UnexpectedResponse,
     UserError,
+    VariantThrottled,
 )
 from shopify_app.admin_api.idempotency import renewed_key
 from shopify_app.admin_api.pacing import BucketPacer, QueryCost, new_lease, parse_cost
@@ -117,6 +119,8 @@ def classify(operation: str, raw: RawResponse) -> GraphQLResult:
             raise Throttled(f"{operation} throttled", status=raw.status, request_id=rid)
         if codes & TRANSIENT_GRAPHQL_CODES:
             raise ShopifyServerError(f"{operation}: {sorted(c for c in codes if c)}", request_id=rid)
+        if VARIANT_THROTTLE in codes:
+            raise VariantThrottled(operation, errors, request_id=rid)
         if "MAX_COST_EXCEEDED" in codes:
             raise MaxCostExceeded(operation, errors, request_id=rid)
         raise ShopifyGraphQLError(operation, errors, request_id=rid)

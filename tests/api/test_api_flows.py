@@ -9,16 +9,17 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import update
 
-from jobs import scheduler
+from jobs import scheduler, variant_quota
 from jobs.worker import run_worker
 from ledger import mappings, queues
+from ledger import variant_quota as ledger_quota
 from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.kv import reset_clients
 from ledger.models import ErpConnection, Message, Role, Schedule, Watermark, utcnow
 
-from .conftest import headers, queued
+from .conftest import SHOP_B, headers, queued
 
 
 def test_one_row_per_flow_with_counts_schedule_watermark_and_running(client, settings, shops, message, rq):
@@ -358,3 +359,25 @@ def test_a_reconciliation_that_found_drift_says_so_on_its_row_and_in_the_message
         {"order_totals_differ": 2, "prices_differ_in_shopify": 1},
         None,
     ]
+
+
+def test_shopifys_daily_limit_on_new_variants_is_said_above_the_flows(client, settings, shops, message):
+    """While Shopify's daily limit on new variants holds new products (jobs.variant_quota), the page
+    says how many wait and when the app tries again; a shop without a hold reads null."""
+    assert client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["variant_quota"] is None
+    refused = utcnow() - timedelta(minutes=10)
+    with session_scope(settings.database_url) as session:
+        until = ledger_quota.hold(session, shops.a, refused)
+    for seq in (5, 7):
+        message(shops.a, "products", f"product:{seq}", error=variant_quota.waiting_error(until))
+    message(shops.a, "products", "product:9", error=Transient("Shopify down"))  # retrying, not for the limit
+    quota = client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["variant_quota"]
+    assert quota["waiting"] == 2 and quota["held"] is True
+    assert quota["since"] == quota["at"] and quota["until"] > quota["at"]
+    assert (
+        client.get("/api/flows", headers=headers(Role.VIEWER, shop=SHOP_B)).get_json()["variant_quota"]
+        is None
+    )
+    with session_scope(settings.database_url) as session:  # the hour over: the next products run tries
+        ledger_quota.hold(session, shops.a, refused - ledger_quota.HOLD)
+    assert client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["variant_quota"]["held"] is False

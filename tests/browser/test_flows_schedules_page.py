@@ -12,7 +12,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from jobs import variant_quota
+from ledger import trace
+from ledger import variant_quota as ledger_quota
 from ledger.db import session_scope
+from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Schedule, utcnow
 
 from .conftest import SHOP_DOMAIN, api_call, screenshot
@@ -137,3 +141,34 @@ def test_a_cron_expression_fits_its_field(open_page, fresh, width: int) -> None:
         expect(field).to_have_value(cron)
         widths = field.evaluate(TEXT_AND_ROOM)
         assert widths[0] <= widths[1], (flow, widths)  # the whole expression shows, none scrolled away
+
+
+def test_shopifys_daily_limit_on_new_variants_is_said_above_the_flows(open_page, fresh) -> None:
+    """New products held by Shopify's daily limit on new variants (jobs.variant_quota): a banner
+    above the flows says how many wait and when the app tries again, in the page's language, and
+    links to their messages."""
+    page = open_page("/app/flows")
+    expect(page.get_by_test_id("flows-table")).to_be_visible()
+    expect(page.get_by_test_id("variant-quota")).to_have_count(0)
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        until = ledger_quota.hold(db, shop)
+        for seq in (5, 7, 9):
+            message = trace.begin(db, shop, "products", f"product:{seq}", ERP_TO_SHOPIFY)
+            trace.fail(db, message, variant_quota.waiting_error(until))
+
+    page = open_page("/app/flows")
+    banner = page.get_by_test_id("variant-quota")
+    expect(banner).to_contain_text("3 produto(s) esperam para ser criados na Shopify")
+    expect(banner).to_contain_text("O app tenta de novo sozinho depois de")
+    screenshot(page, "flows-variant-quota-pt-BR")
+    banner.locator("s-link").click()
+    page.wait_for_url("**flow=products**")
+    assert "status=retrying" in page.url
+    expect(page.locator("body")).to_contain_text("1.000 novas por dia")  # each message says why
+
+    english = open_page("/app/flows", locale="en")
+    expect(english.get_by_test_id("variant-quota")).to_contain_text(
+        "3 product(s) wait to be created in Shopify"
+    )
+    assert page.errors == [] and english.errors == []

@@ -173,6 +173,10 @@ def product_set(
     if unknown:
         return unknown
     creating = product is None
+    if creating or input.get("variants") is not None:  # Shopify's daily limit, before anything is written
+        inputs = input.get("variants")
+        at_most = max(1, len(inputs or [])) if creating else sum(1 for v in inputs or [] if not v.get("id"))
+        ctx.sandbox.variant_throttle.admit(ctx, at_most, lambda: _new_variants(ctx, product, inputs))
     product = product or catalog.new_product(ctx)
     wanted_handle = input.get("handle") or (identifier or {}).get("handle")
     if wanted_handle:
@@ -229,6 +233,20 @@ def product_set(
         ctx.store.put(ctx.shop, operation)
         return {"product": None, "productSetOperation": operation, "userErrors": []}
     return {"product": saved, "productSetOperation": None, "userErrors": []}
+
+
+def _new_variants(ctx: Ctx, product: dict | None, inputs: list[dict[str, Any]] | None) -> int:
+    """How many variants this productSet creates (`_set_variants` matches an input without id to a
+    variant by its option values): a new product's all (at least its default one)."""
+    if product is None:
+        return max(1, len(inputs or []))
+    existing = {_selected_key(v) for v in catalog.variants_of(ctx, product["id"])}
+    created = 0
+    for data in inputs or []:
+        key = _option_key(data.get("optionValues") or []) or (("title", "default title"),)
+        if not data.get("id") and key not in existing:
+            created += 1
+    return created
 
 
 def _unknown_variant(ctx: Ctx, product: dict | None, variants: list[dict[str, Any]]) -> dict | None:

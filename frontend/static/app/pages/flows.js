@@ -202,6 +202,16 @@ function failedJobs(ctx, answer, reload) {
       ]), { "data-testid": "failed-jobs" }));
 }
 
+/** Shopify's daily limit on new variants holding new products (the API's variant_quota): how many
+ * wait, since when, and when the app tries again; nothing when none is held. */
+export function quotaBanner(quota) {
+  if (!quota) return null;
+  const next = quota.held ? t("flows.variant_quota_next", { until: fmtDate(quota.until) }) : t("flows.variant_quota_next_run");
+  return h("s-banner", { tone: "warning", heading: t("flows.variant_quota_heading"), "data-testid": "variant-quota" },
+    h("s-paragraph", {}, t("flows.variant_quota_body", { waiting: fmtNumber(quota.waiting), at: fmtDate(quota.at) }), " ", next),
+    h("s-link", { href: href("messages", { flow: "products", status: "retrying" }) }, t("flows.variant_quota_link")));
+}
+
 /** The flow's name from the page's catalogue (the API's label is a fallback). */
 function named(flows) {
   return flows.map((f) => ({ ...f, label: label("flow.", f.name) || f.label }));
@@ -209,6 +219,7 @@ function named(flows) {
 
 export async function render(ctx) {
   const tableBox = h("div", {});
+  const quotaBox = h("div", {});
   const attentionBox = h("div", {});
   const chartBox = h("div", {});
   const updated = h("s-text", { color: "subdued", "data-testid": "updated-at" });
@@ -230,6 +241,7 @@ export async function render(ctx) {
     const next = answer.cursor;
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
+    replace(quotaBox, quotaBanner(answer.variant_quota));
     replace(tableBox, rows(ctx, flows, answer.finished_since, reload));
     replace(attentionBox, openFailures(flows),
       h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
@@ -255,7 +267,7 @@ export async function render(ctx) {
   }
   timer = setTimeout(tick, POLL_MS);
   const element = h("s-page", { heading: t("flows.heading") },
-    h("s-paragraph", {}, t("flows.intro"), " ", updated),
+    h("s-paragraph", {}, t("flows.intro"), " ", updated), quotaBox,
     h("s-section", { heading: t("flows.table_heading") }, tableBox),
     h("s-section", { heading: t("flows.attention_heading") }, attentionBox),
     h("s-section", { heading: t("flows.charts_heading") }, chartBox));
