@@ -47,8 +47,10 @@ class VariantThrottle:
         self.sandbox = sandbox
         self._bound: dict[str, int] = {}
 
-    def settings(self, shop: str) -> dict[str, Any]:
-        record = self.sandbox.shops.ensure(shop)
+    def settings(self, shop: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The shop's threshold, daily allowance and creations counted (`record`: its shop record,
+        when the caller has it)."""
+        record = record if record is not None else self.sandbox.shops.ensure(shop)
         options = self.sandbox.options
         saved = record.get("variantThrottle") or {}
         return {
@@ -81,11 +83,14 @@ class VariantThrottle:
         """Before a mutation creates variants (`at_most` of them, `exactly()` of them counted only
         where it matters: a store at the threshold): raise Shopify's error when the day's allowance
         does not hold them; otherwise count them (the caller then writes them)."""
-        if at_most <= 0 or ctx.sandbox.shops.tier(ctx.shop) in EXEMPT_TIERS:
+        if at_most <= 0:
             return
         store = ctx.sandbox.store
         with store.lock:
-            current = self.settings(ctx.shop)
+            record = ctx.sandbox.shops.ensure(ctx.shop)
+            if record["tier"] in EXEMPT_TIERS:
+                return
+            current = self.settings(ctx.shop, record)
             bound = self._bound.get(ctx.shop)
             if bound is None or bound >= current["threshold"]:
                 bound = store.count(ctx.shop, "ProductVariant")
@@ -101,10 +106,10 @@ class VariantThrottle:
                 self._bound[ctx.shop] = bound
                 raise GraphQLError(MESSAGE, extensions={"code": CODE})
             current["created"] = [*created, [now, new_variants]]
-            self._save(ctx.shop, current)
+            self._save(ctx.shop, current, record)
             self._bound[ctx.shop] = bound + new_variants
 
-    def _save(self, shop: str, current: dict[str, Any]) -> None:
-        record = self.sandbox.shops.ensure(shop)
+    def _save(self, shop: str, current: dict[str, Any], record: dict[str, Any] | None = None) -> None:
+        record = record if record is not None else self.sandbox.shops.ensure(shop)
         record["variantThrottle"] = current
         self.sandbox.store.put_row("shops", shop, record)
