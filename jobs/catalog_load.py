@@ -39,6 +39,10 @@ final, and one bound so is given it before it is sent again (jobs/catalog_custom
 product sent closes its open message of the other catalog flow, and one planned unchanged its
 open messages of either flow (jobs/catalog_messages.py), so no message says "retrying" for a
 product Shopify has.
+Shopify's daily limit on new variants (a store of 50,000 variants or more not on Plus): a product
+whose creation Shopify refuses for it, and every product creating a variant while the shop's hold
+lasts, waits with its message retrying and is re-planned by a later products pass; changes to
+products Shopify has go on (jobs/variant_quota.py).
 Progress ({"done", "total"}) goes to the callback given (Schedule.progress for the dashboard,
 a click progress bar in the CLI); a pass starting clears its flows' bar (`reset_progress`).
 """
@@ -274,8 +278,9 @@ def sync(
         waiting = [m for m in to_send if quota.holds(m)]
         if waiting:  # Shopify's daily limit on new variants: they wait for the hold's end
             _wait_for_quota(ctx, flow, result, quota, waiting, message_ids, job_id)
-            planned = [p for p in planned if p.mapped is None or not quota.holds(p.mapped)]
-            to_send = [m for m in to_send if not quota.holds(m)]
+            later = {m.seq_produto for m in waiting}
+            planned = [p for p in planned if p.seq_produto not in later]
+            to_send = [m for m in to_send if m.seq_produto not in later]
         result.bulk = len(to_send) > ctx.bulk_threshold if bulk is None else bulk
         if message_ids is not None:
             result.bulk = True  # begun for a bulk operation (catalog_initial decided it)

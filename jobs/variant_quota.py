@@ -115,29 +115,35 @@ def defer(
     """These products wait for the hold's end: their messages retrying with the reason, a re-plan
     asked for each. `ids`: their messages already begun (a message per product sent); else the
     ones already waiting so are found (not begun again: no attempt is counted for a product not
-    sent) and the others begun."""
+    sent; written again only when the hold's end moved) and the others begun."""
     if not products:
         return
     known = {seq: ids[seq] for seq in (m.seq_produto for m in products) if ids and seq in ids}
     rest = [m for m in products if m.seq_produto not in known]
     if rest:
         waiting = _waiting_messages(session, ctx.shop_id, flow, [m.seq_produto for m in rest])
-        known.update(waiting)
+        known.update(
+            {seq: message_id for seq, (message_id, said) in waiting.items() if said != until.isoformat()}
+        )
         begun = cl.begin_many(session, ctx, flow, [m for m in rest if m.seq_produto not in waiting], job_id)
         known.update(begun)
-    cl.fail_many(session, list(known.values()), waiting_error(until))
+    if known:
+        cl.fail_many(session, list(known.values()), waiting_error(until))
     rows = [BindingRow(str(m.seq_produto), None, None, {}) for m in products]
     bindings.upsert_many(session, ctx.shop_id, CATALOG_RECHECK_KIND, rows)
 
 
-def _waiting_messages(session: Session, shop_id: int, flow: str, seqs: Sequence[int]) -> dict[int, int]:
-    """{seqProduto: message id} of these products' messages already waiting for the hold."""
+def _waiting_messages(
+    session: Session, shop_id: int, flow: str, seqs: Sequence[int]
+) -> dict[int, tuple[int, str | None]]:
+    """{seqProduto: (message id, the hold's end it says)} of these products' messages already
+    waiting for the hold."""
     keys = {cl.unit_key(seq): seq for seq in seqs}
-    found: dict[int, int] = {}
+    found: dict[int, tuple[int, str | None]] = {}
     listed = list(keys)
     for start in range(0, len(listed), bindings.READ_CHUNK):
         rows = session.execute(
-            select(Message.unit_key, Message.id).where(
+            select(Message.unit_key, Message.id, Message.error_detail["until"].as_string()).where(
                 Message.shop_id == shop_id,
                 Message.flow == flow,
                 Message.unit_key.in_(listed[start : start + bindings.READ_CHUNK]),
@@ -145,5 +151,5 @@ def _waiting_messages(session: Session, shop_id: int, flow: str, seqs: Sequence[
                 Message.error_detail["code"].as_string() == CODE,
             )
         )
-        found.update({keys[key]: message_id for key, message_id in rows})
+        found.update({keys[key]: (message_id, said) for key, message_id, said in rows})
     return found
