@@ -26,7 +26,7 @@ hold lasts; a product bound before the app kept variant ids (none in its input) 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -38,10 +38,8 @@ from ledger import bindings
 from ledger.bindings import CATALOG_RECHECK_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.errors import Transient
-from ledger.models import Message, MessageStatus
-from ledger.variant_quota import CODE, HOLD, held_until, hold, record, release
-
-__all__ = ["CODE", "HOLD", "Quota", "creates_variants", "defer", "held_until", "hold", "record", "release"]
+from ledger.models import Message
+from ledger.variant_quota import CODE, held_until, hold, release, waiting_clauses
 
 
 def creates_variants(mapped: MappedProduct) -> bool:
@@ -73,7 +71,6 @@ class Quota:
     until: datetime | None = None
     refused: bool = False
     created: int = 0
-    waiting: list[MappedProduct] = field(default_factory=list)
 
     @classmethod
     def read(cls, shop_id: int, *, ignore: bool = False) -> Quota:
@@ -147,8 +144,7 @@ def _waiting_messages(
                 Message.shop_id == shop_id,
                 Message.flow == flow,
                 Message.unit_key.in_(listed[start : start + bindings.READ_CHUNK]),
-                Message.status == MessageStatus.RETRYING.value,
-                Message.error_detail["code"].as_string() == CODE,
+                *waiting_clauses(),
             )
         )
         found.update({keys[key]: (message_id, said) for key, message_id, said in rows})

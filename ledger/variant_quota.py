@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ledger import bindings
@@ -52,15 +52,12 @@ def release(session: Session, shop_id: int) -> None:
     )
 
 
+def waiting_clauses() -> tuple[ColumnElement[bool], ...]:
+    """What makes a message one of a product waiting for the hold: retrying with VARIANT_QUOTA."""
+    return (Message.status == MessageStatus.RETRYING.value, Message.error_detail["code"].as_string() == CODE)
+
+
 def waiting_count(session: Session, shop_id: int) -> int:
-    """How many products wait for the hold (their messages retrying with VARIANT_QUOTA)."""
-    return int(
-        session.scalar(
-            select(func.count(Message.id)).where(
-                Message.shop_id == shop_id,
-                Message.status == MessageStatus.RETRYING.value,
-                Message.error_detail["code"].as_string() == CODE,
-            )
-        )
-        or 0
-    )
+    """How many products wait for the hold."""
+    count = select(func.count(Message.id)).where(Message.shop_id == shop_id, *waiting_clauses())
+    return int(session.scalar(count) or 0)

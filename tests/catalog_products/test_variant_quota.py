@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jobs import catalog_cli, catalog_flow, variant_quota
+from jobs import catalog_cli, catalog_flow
 from ledger import bindings
+from ledger import variant_quota as ledger_quota
 from ledger.bindings import CATALOG_RECHECK_KIND
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, utcnow
@@ -48,15 +49,15 @@ def waiting(shop: InstalledShop) -> dict[str, Message]:
         key: m
         for key, m in messages(shop).items()
         if m.status == MessageStatus.RETRYING.value
-        and (m.error_detail or {}).get("code") == variant_quota.CODE
+        and (m.error_detail or {}).get("code") == ledger_quota.CODE
     }
 
 
 def age_hold(shop: InstalledShop) -> None:
     """The app's hold as if refused two hours ago (over), and a new day at Shopify."""
     with session_scope() as session:
-        variant_quota.hold(session, shop.shop_id, utcnow() - timedelta(hours=2))
-        assert variant_quota.held_until(session, shop.shop_id) is None
+        ledger_quota.hold(session, shop.shop_id, utcnow() - timedelta(hours=2))
+        assert ledger_quota.held_until(session, shop.shop_id) is None
 
 
 def test_refused_creations_wait_and_are_sent_again_after_the_hold(installed: InstalledShop) -> None:
@@ -75,8 +76,8 @@ def test_refused_creations_wait_and_are_sent_again_after_the_hold(installed: Ins
     assert fail_words.said(message.error_detail["fail"], "en") == message.error_text  # the same story
     assert "1.000 novas por dia" in fail_words.said(message.error_detail["fail"], "pt-BR")
     with session_scope() as session:
-        until = variant_quota.held_until(session, installed.shop_id)
-        assert until is not None and timedelta(minutes=55) < until - utcnow() <= variant_quota.HOLD
+        until = ledger_quota.held_until(session, installed.shop_id)
+        assert until is not None and timedelta(minutes=55) < until - utcnow() <= ledger_quota.HOLD
         rechecks = bindings.read_requests(session, installed.shop_id, CATALOG_RECHECK_KIND)
         assert {f"product:{seq}" for seq in rechecks} == set(held)
     # Only the first refusal reached Shopify: the creations after it in the pass were held unsent.
@@ -104,7 +105,7 @@ def test_refused_creations_wait_and_are_sent_again_after_the_hold(installed: Ins
     assert waiting(installed) == {}
     assert all(m.status == MessageStatus.DONE.value for m in messages(installed).values())
     with session_scope() as session:
-        assert variant_quota.record(session, installed.shop_id) is None  # created with none refused: over
+        assert ledger_quota.record(session, installed.shop_id) is None  # created with none refused: over
         assert bindings.read_requests(session, installed.shop_id, CATALOG_RECHECK_KIND) == {}
     assert catalog_flow.run_flow(installed.shop_id, "products", client=installed.client()).created == 0
 
@@ -117,7 +118,7 @@ def test_a_bulk_load_refused_line_by_line_waits_and_resumes(installed: Installed
     assert first.bulk is True and first.failed == 0
     assert first.quota_held == len(held) == PRODUCTS - len(created) > 0
     with session_scope() as session:
-        assert variant_quota.held_until(session, installed.shop_id) is not None
+        assert ledger_quota.held_until(session, installed.shop_id) is not None
 
     limit(installed, per_day=1000, new_day=True)
     age_hold(installed)
@@ -142,7 +143,7 @@ def test_a_persons_retry_sends_at_once_whatever_the_hold(installed: InstalledSho
     assert in_shopify(installed) == ["5"]
     assert messages(installed)["product:5"].status == MessageStatus.DONE.value
     with session_scope() as session:  # Shopify created one again with none refused: the hold is over
-        assert variant_quota.record(session, installed.shop_id) is None
+        assert ledger_quota.record(session, installed.shop_id) is None
     rest = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
     assert (rest.created, rest.quota_held) == (PRODUCTS - 1, 0) and len(in_shopify(installed)) == PRODUCTS
 
