@@ -467,7 +467,9 @@ def _push_bulk(
     """The bulk operations of these products: one per part of the JSONL under Shopify's upload
     limit (client.bulk.parts), one after the other, each recorded (bindings, messages, publish)
     before the next starts; a line Shopify did not answer for ends the pass transient once
-    every part went. A product whose line alone is over the limit is refused, the others go."""
+    every part went. A product whose line alone is over the limit is refused, the others go.
+    Once a part met Shopify's daily limit on new variants, the later parts leave out the products
+    that would create one: they wait for the hold's end (jobs.variant_quota), unsent."""
     if message_ids is not None:
         ids = {m.seq_produto: message_ids[m.seq_produto] for m in to_send}
     else:
@@ -484,6 +486,16 @@ def _push_bulk(
     unknown: Transient | None = None
     for part in client.bulk.parts(encoded):
         sending = to_send[part.start : part.stop]
+        lines = encoded[part.start : part.stop]
+        if any(quota.holds(m) for m in sending):  # an earlier part met the daily variant limit
+            held = [m for m in sending if quota.holds(m)]
+            lines = [line for m, line in zip(sending, lines, strict=True) if not quota.holds(m)]
+            sending = [m for m in sending if not quota.holds(m)]
+            _wait_for_quota(ctx, flow, result, quota, held, ids, job_id)
+            if not sending:
+                if progress is not None:
+                    progress(part.stop, total)
+                continue
 
         def on_progress(operation: object, before: int = part.start, size: int = len(sending)) -> None:
             if progress is not None:
@@ -497,7 +509,7 @@ def _push_bulk(
                 [m.variables for m in sending],
                 client_identifier=bulk_identifier(ctx.shop_id),
                 progress=on_progress,
-                encoded=encoded[part.start : part.stop],
+                encoded=lines,
                 units=[str(m.seq_produto) for m in sending],  # what settle_leftover marks and sends again
                 keep_record=True,  # until the part is recorded (_record_part forgets it)
             )

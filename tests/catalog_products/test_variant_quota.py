@@ -21,6 +21,7 @@ from shopify_app import fail_words
 
 from .conftest import SHOP_NAME, InstalledShop
 from .erp_writes import set_title
+from .test_bulk_parts import product_set_lines, seq_of, small_limit
 
 PRODUCTS = 38  # the fixture's 60 SKUs
 
@@ -124,6 +125,32 @@ def test_a_bulk_load_refused_line_by_line_waits_and_resumes(installed: Installed
     age_hold(installed)
     again = catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
     assert (again.created, again.quota_held) == (len(held), 0)
+    assert len(set(in_shopify(installed))) == len(in_shopify(installed)) == PRODUCTS
+    assert waiting(installed) == {}
+
+
+def test_a_bulk_load_in_parts_sends_no_creation_after_the_part_refused(installed: InstalledShop) -> None:
+    """A load over the upload limit goes in parts (test_bulk_parts): once a part's lines meet the
+    daily limit, the later parts leave out every product that would create a variant (here all:
+    a first load), which wait unsent with the others; Shopify ran no operation after that part."""
+    limit(installed, threshold=5, per_day=2)
+    client = small_limit(installed)
+    first = catalog_flow.initial_load(installed.shop_id, client=client, bulk=True)
+    created = in_shopify(installed)
+    held = waiting(installed)
+    assert first.bulk is True and first.failed == 0
+    assert first.quota_held == len(held) == PRODUCTS - len(created) > 0
+    sent = product_set_lines(installed)
+    operations = list(dict.fromkeys(op for op, _, _ in sent))
+    refused = [(op, seq_of(v)) for op, _, v in sent if str(seq_of(v)) not in created]
+    assert refused and {op for op, _ in refused} == {operations[-1]}  # all in the last one run
+    assert operations == [operations[0]]  # the first part met it: the later ones never went
+    assert len(sent) == len(created) + len(refused) < PRODUCTS  # the rest waits unsent
+
+    limit(installed, per_day=1000, new_day=True)
+    age_hold(installed)
+    again = catalog_flow.initial_load(installed.shop_id, client=small_limit(installed), bulk=True)
+    assert (again.created, again.quota_held, again.failed) == (len(held), 0, 0)
     assert len(set(in_shopify(installed))) == len(in_shopify(installed)) == PRODUCTS
     assert waiting(installed) == {}
 
