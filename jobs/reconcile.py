@@ -35,7 +35,9 @@ Sections:
   whole every ceil(SKUs / sample) days;
   A mapped company the ERP lists inactive (a store closed) is not compared: the stock flow sets
   its levels to 0 on purpose (jobs.stock_closed); its row says so and points to that message;
-- catalog: active ERP SKUs without a variant binding; bindings out of step with the ERP (the SKU
+- catalog: active ERP SKUs without a variant binding (those whose product waits for Shopify's daily
+  limit on new variants, jobs.variant_quota, listed apart as `waiting_variant_quota`: their
+  messages say so and send them again by themselves; no drift); bindings out of step with the ERP (the SKU
   gone, or the binding's `active` not what the catalog rule makes of the ERP's SKU: a SKU taken
   off the e-commerce keeps its variant with `active: false` by design, which is in step); and for
   the day's sample of bindings (the stock sample's size and turn), Shopify's own state: a variant
@@ -98,7 +100,17 @@ from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
 from jobs.price_map import erp_today
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
-from ledger import drift, handled, handled_before, install_periods, kv, queues, shop_settings, trace
+from ledger import (
+    drift,
+    handled,
+    handled_before,
+    install_periods,
+    kv,
+    queues,
+    shop_settings,
+    trace,
+    variant_quota,
+)
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import BOTH
@@ -1104,9 +1116,13 @@ def _catalog(
         prices = expected_prices(session, shop_id, variants)
         shop = session.get(Shop, shop_id)
         inactive_status = str(shop_settings.get(shop, "inactive_sku_status")).upper() if shop else "DRAFT"
+        quota = variant_quota.waiting_products(session, shop_id)
     active = {id_sku for id_sku, sku in skus.items() if sku.active}
     sold = {id_sku for id_sku in active if id_sku not in off}
-    missing = sorted(active - set(variants))
+    unbound = sorted(active - set(variants))
+    missing = [id_sku for id_sku in unbound if skus[id_sku].seq_produto not in quota]
+    waiting = [_quota_row(id_sku, *quota[skus[id_sku].seq_produto]) for id_sku in unbound
+               if skus[id_sku].seq_produto in quota]  # fmt: skip
     out_of_step, unproven = [], 0
     for id_sku in sorted(variants):
         binding_active = bool(variants[id_sku][1].get("active", True))
@@ -1135,6 +1151,8 @@ def _catalog(
         "bound": len(variants),
         "missing_in_shopify": missing[:LISTED],
         "missing_in_shopify_count": len(missing),
+        "waiting_variant_quota": waiting[:LISTED],
+        "waiting_variant_quota_count": len(waiting),
         "orphan_bindings": out_of_step[:LISTED],
         "orphan_bindings_count": len(out_of_step),
         **_unproven_note(unproven, doubt),
@@ -1145,6 +1163,23 @@ def _catalog(
         **never,
         **lists,
     }
+
+
+def _quota_row(id_sku: str, unit: str, until: str | None) -> dict[str, Any]:
+    """An active ERP SKU not in Shopify because its product waits for Shopify's daily limit on new
+    variants (jobs.variant_quota): its products message says so and sends it again by itself;
+    not drift (the count is apart from `missing_in_shopify`, as the orders the app holds)."""
+    try:
+        at = datetime.fromisoformat(until).strftime("%Y-%m-%d %H:%M UTC") if until else None
+    except ValueError:
+        at = None
+    if at is None:
+        why = ("waiting for Shopify's daily limit on new variants: the products flow sends it again by "
+               "itself once the hold is over")  # fmt: skip
+        return {"sku": id_sku, "message": unit, **beside("why", why, ("recon_variant_quota_soon", {}))}
+    why = (f"waiting for Shopify's daily limit on new variants: the products flow sends it again by itself "
+           f"after {at}")  # fmt: skip
+    return {"sku": id_sku, "message": unit, **beside("why", why, ("recon_variant_quota", {"until": at}))}
 
 
 def _unproven_note(count: int, doubt: str | None) -> dict[str, Any]:
@@ -1364,6 +1399,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         if "error" in stock
         else sum(loc["differ_count"] for loc in stock.get("locations", [])),
         "skus_missing_in_shopify": catalog.get("missing_in_shopify_count"),
+        "skus_waiting_variant_quota": catalog.get("waiting_variant_quota_count"),
         "orphan_bindings": catalog.get("orphan_bindings_count"),
         "catalog_differs_in_shopify": catalog.get("shopify_differs_count"),
         "prices_differ_in_shopify": catalog.get("prices_differ_count"),

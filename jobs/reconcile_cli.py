@@ -127,6 +127,10 @@ def render(report: dict[str, Any]) -> str:
     lines += _rows(
         "Active ERP SKUs not in Shopify", [{"sku": s} for s in catalog.get("missing_in_shopify", [])]
     )
+    lines += _rows(
+        "Active ERP SKUs waiting for Shopify's daily limit on new variants (sent again by themselves)",
+        catalog.get("waiting_variant_quota") or [],
+    )
     lines += _rows("Bindings out of step with the ERP", catalog.get("orphan_bindings") or [])
     for key in ("orphan_bindings_note", "skus_unread_note"):  # left out, and why
         if catalog.get(key):

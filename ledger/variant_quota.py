@@ -61,3 +61,19 @@ def waiting_count(session: Session, shop_id: int) -> int:
     """How many products wait for the hold."""
     count = select(func.count(Message.id)).where(Message.shop_id == shop_id, *waiting_clauses())
     return int(session.scalar(count) or 0)
+
+
+def waiting_products(session: Session, shop_id: int) -> dict[int, tuple[str, str | None]]:
+    """{seqProduto: (its message's unit, the hold's end it says)} of the products waiting for the
+    hold (the reconciliation names their SKUs apart from those missing unexplained)."""
+    rows = session.execute(
+        select(Message.unit_key, Message.error_detail["until"].as_string()).where(
+            Message.shop_id == shop_id, *waiting_clauses()
+        )
+    )
+    found: dict[int, tuple[str, str | None]] = {}
+    for unit, until in rows:
+        kind, _, seq = unit.partition(":")
+        if kind == "product" and seq.isdigit():
+            found[int(seq)] = (unit, until)
+    return found

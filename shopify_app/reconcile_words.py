@@ -55,6 +55,19 @@ WORDS: dict[str, Text] = {
         "the ERP's answer for order {nro} could not be read (field {field} at {endpoint}): not compared "
         "today, the next report looks it up again",
     ),
+    # a SKU whose product waits for Shopify's daily limit on new variants (jobs.variant_quota)
+    "recon_variant_quota": (
+        "aguardando o limite diário de novas variantes da Shopify: o fluxo de produtos a envia de novo "
+        "sozinho depois de {until}",
+        "waiting for Shopify's daily limit on new variants: the products flow sends it again by itself "
+        "after {until}",
+    ),
+    "recon_variant_quota_soon": (
+        "aguardando o limite diário de novas variantes da Shopify: o fluxo de produtos a envia de novo "
+        "sozinho quando a espera terminar",
+        "waiting for Shopify's daily limit on new variants: the products flow sends it again by itself "
+        "once the hold is over",
+    ),
     "recon_never_priced": (
         "sem registro de preço (TabelaPrecoItem) no ERP para a empresa {company} segmento {segment}: a "
         "variante nunca teve preço (R$ 0,00) e fica com estoque 0, fora de venda, até o ERP ter um",

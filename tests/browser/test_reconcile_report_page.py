@@ -57,6 +57,16 @@ STOCK = {
 CATALOG = {
     "missing_in_shopify": ["FEIJ-1"],
     "missing_in_shopify_count": 1,
+    "waiting_variant_quota": [  # jobs.reconcile._quota_row: its product waits for Shopify's daily limit
+        {
+            "sku": "P9E1",
+            "message": "product:9",
+            "why": "waiting for Shopify's daily limit on new variants: the products flow sends it again by "
+            "itself after 2026-11-28 10:31 UTC",
+            "why_words": [{"key": "recon_variant_quota", "params": {"until": "2026-11-28 10:31 UTC"}}],
+        }
+    ],
+    "waiting_variant_quota_count": 1,
     # a row's explanation with its words beside it (shopify_app.reconcile_words): said by the API
     "orphan_bindings": [
         {"sku": "P6E1", "why": "not in the ERP", "why_words": [{"key": "recon_not_in_erp", "params": {}}]}
@@ -75,6 +85,8 @@ SAID = {
         "Totais de pedido diferentes (Shopify × ERP): 1",
         "Empresa 3: 1 SKU(s) com estoque diferente (40 de 120 SKUs conferidos hoje)",
         "SKUs ativos no ERP que não estão na Shopify: 1",
+        "SKUs ativos no ERP aguardando o limite diário de novas variantes da Shopify (enviados de novo "
+        "sozinhos; veja as mensagens): 1",
         "Relatório em JSON (técnico)",
     ],
     "en": [
@@ -83,6 +95,8 @@ SAID = {
         "Order totals that differ (Shopify vs ERP): 1",
         "Company 3: 1 SKU(s) with different stock (40 of 120 SKUs checked today)",
         "Active ERP SKUs not in Shopify: 1",
+        "Active ERP SKUs waiting for Shopify's daily limit on new variants (sent again by themselves; see "
+        "their messages): 1",
         "Report as JSON (technical)",
     ],
 }
@@ -125,6 +139,14 @@ def test_the_report_reads_in_sections(open_page, fresh, locale: str) -> None:
     expect(orphans).to_contain_text("não está no ERP" if locale == "pt-BR" else "not in the ERP")
     for words in ("why_words", "object Object", "recon_not_in_erp"):  # the words are no column of their own
         expect(orphans).not_to_contain_text(words)
+    quota = report.get_by_test_id("recon-catalog-waiting_variant_quota")
+    quota.locator("summary").click()
+    expect(quota).to_contain_text("P9E1")
+    expect(quota).to_contain_text(
+        "o fluxo de produtos a envia de novo sozinho depois de 2026-11-28 10:31 UTC"
+        if locale == "pt-BR"
+        else "the products flow sends it again by itself after 2026-11-28 10:31 UTC"
+    )
     expect(page.get_by_text('"missing_in_erp_count"')).to_be_hidden()  # the JSON: closed
     assert "{" not in page.locator("s-page").inner_text().split(SAID[locale][-1])[0]
     assert page.errors == []

@@ -8,16 +8,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from jobs import catalog_cli, catalog_flow
-from ledger import bindings
+import erp
+from jobs import catalog_cli, catalog_flow, reconcile, reconcile_cli
+from ledger import bindings, drift
 from ledger import variant_quota as ledger_quota
 from ledger.bindings import CATALOG_RECHECK_KIND
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus, utcnow
 from sandbox.shopify.variant_throttle import CODE as SHOPIFY_CODE
-from shopify_app import fail_words
+from shopify_app import fail_words, reconcile_words
+from shopify_app.words import texts_in_locale
 
 from .conftest import SHOP_NAME, InstalledShop
 from .erp_writes import set_title
@@ -153,6 +155,49 @@ def test_a_bulk_load_in_parts_sends_no_creation_after_the_part_refused(installed
     assert (again.created, again.quota_held, again.failed) == (len(held), 0, 0)
     assert len(set(in_shopify(installed))) == len(in_shopify(installed)) == PRODUCTS
     assert waiting(installed) == {}
+
+
+def test_the_reconciliation_names_the_skus_waiting_for_the_limit_apart(installed: InstalledShop) -> None:
+    """The daily report lists the active ERP SKUs whose product waits for the limit apart from the
+    SKUs missing in Shopify unexplained: their messages say why and send them again; no drift."""
+    limit(installed, threshold=20, per_day=10)
+    catalog_flow.run_flow(installed.shop_id, "products", client=installed.client())
+    held = waiting(installed)
+    other = sorted(held, key=lambda k: int(k.split(":")[1]))[0]
+    with session_scope() as session:  # one of them refused for another reason: missing, unexplained
+        session.execute(
+            update(Message)
+            .where(Message.shop_id == installed.shop_id, Message.unit_key == other)
+            .values(status=MessageStatus.FAILED.value, error_detail={"code": "INVALID"})
+        )
+    skus = [s for s in erp.for_shop(installed.shop_id).skus() if s.active]
+    apart = sorted(s.id_sku for s in skus if f"product:{s.seq_produto}" in set(held) - {other})
+    missing = sorted(s.id_sku for s in skus if f"product:{s.seq_produto}" == other)
+    with session_scope() as session:
+        until = ledger_quota.held_until(session, installed.shop_id)
+    assert until is not None and apart and missing
+
+    client = installed.client()
+    found = reconcile._catalog(installed.shop_id, client, erp.for_shop(installed.shop_id), 1000)
+    assert (found["missing_in_shopify"], found["missing_in_shopify_count"]) == (missing, len(missing))
+    assert found["waiting_variant_quota_count"] == len(apart)
+    rows = found["waiting_variant_quota"]
+    assert sorted(r["sku"] for r in rows) == apart[: reconcile.LISTED]
+    row = rows[0]
+    at = until.strftime("%Y-%m-%d %H:%M UTC")
+    sku = next(s for s in skus if s.id_sku == row["sku"])
+    assert row["message"] == f"product:{sku.seq_produto}" and at in row["why"], row
+    said = texts_in_locale(row, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["why"]
+    assert said == (
+        "aguardando o limite diário de novas variantes da Shopify: o fluxo de produtos a envia de novo "
+        f"sozinho depois de {at}"
+    ), said
+    report = {"shop": "s", "generated_at": "t", "since": "y", "catalog": found}
+    report["summary"] = reconcile.summary(report)
+    assert report["summary"]["skus_waiting_variant_quota"] == len(apart)
+    assert drift.findings(report) == {"skus_missing_in_shopify": len(missing)}  # waiting is no drift
+    printed = reconcile_cli.render(report)
+    assert "waiting for Shopify's daily limit on new variants" in printed and row["sku"] in printed
 
 
 def test_a_persons_retry_sends_at_once_whatever_the_hold(installed: InstalledShop) -> None:
