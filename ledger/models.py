@@ -475,7 +475,7 @@ class OrderLink(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "shopify_order_id"),
         Index("ix_order_links_erp", "shop_id", "nro_pedvenda"),
-        # The Orders page's search: a substring of the name, the Shopify id or the NF-e key.
+        # The Orders page's search: a substring of the name, the Shopify id or the NF-e key ...
         Index(
             "ix_order_links_search_trgm",
             "shopify_order_name",
@@ -487,6 +487,13 @@ class OrderLink(Base):
                 "shopify_order_id": "gin_trgm_ops",
                 "nfe_key": "gin_trgm_ops",
             },
+        ),
+        # ... and by the delivery slot the customer chose (a day's orders: "05/12/2026")
+        Index(
+            "ix_order_links_slot_trgm",
+            "delivery_slot",
+            postgresql_using="gin",
+            postgresql_ops={"delivery_slot": "gin_trgm_ops"},
         ),
     )
 

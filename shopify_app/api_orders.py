@@ -11,6 +11,7 @@ said in the request's locale from the words its flow kept (shopify_app.note_word
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -284,18 +285,27 @@ def nfe_cancelled(link: OrderLink) -> bool:
     return bool(link.nfe_key) and link.erp_status == ERP_CANCELLED
 
 
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _matches(text: str) -> ColumnElement[bool]:
-    """The order name, Shopify id or NF-e key contain `text`; or the NROPEDVENDA equals it."""
+    """The order name, Shopify id, NF-e key or delivery slot contain `text`; or the NROPEDVENDA
+    equals it. The slot keeps a date as the team reads it (jobs.order_slot: "05/12/2026"), so an
+    ISO date searched ("2026-12-05") is looked for that way too: a day's orders by their slot."""
     needle = f"%{_escape(text.lower())}%"
     clauses: list[ColumnElement[bool]] = [
         OrderLink.shopify_order_name.ilike(needle, escape="\\"),
         OrderLink.shopify_order_id.ilike(needle, escape="\\"),
         OrderLink.nfe_key.ilike(needle, escape="\\"),
+        OrderLink.delivery_slot.ilike(needle, escape="\\"),
     ]
+    day = _ISO_DAY.fullmatch(text.strip())
+    if day:
+        clauses.append(OrderLink.delivery_slot.ilike(f"%{day[3]}/{day[2]}/{day[1]}%"))
     digits = text.lstrip("#")
     if digits.isascii() and digits.isdigit() and int(digits) <= MAX_BIGINT:
         clauses.append(OrderLink.nro_pedvenda == int(digits))

@@ -74,6 +74,27 @@ def test_orders_search_filters_and_detail(client, settings, shops, message):
     assert found("q=%C2%B2") == []  # a Unicode digit is text, not a NROPEDVENDA (was a 500)
 
 
+def test_orders_are_found_by_their_delivery_slot_day(client, settings, shops) -> None:
+    """The picking team looks for a day's orders: the slot's text, or the day as an ISO date
+    (the slot writes it 05/12/2026); another shop's order of that day is not listed."""
+    slot = "Data de entrega: 05/12/2026; Horário de entrega: 08h às 12h"
+    friday = seed_order(settings, shops.a, "#2001", 880201, delivery_slot=slot)
+    seed_order(settings, shops.a, "#2002", 880202, delivery_slot="Data de entrega: 06/12/2026")
+    seed_order(settings, shops.a, "#2003", 880203)
+    seed_order(settings, shops.b, "#2001", 2, delivery_slot=slot)
+
+    def found(query: str) -> list[int]:
+        return [
+            o["id"]
+            for o in client.get(f"/api/orders?{query}", headers=headers(Role.VIEWER)).get_json()["orders"]
+        ]
+
+    assert found("q=05/12/2026") == [friday]
+    assert found("q=2026-12-05") == [friday]
+    assert found("q=08h%20%C3%A0s%2012h") == [friday]  # the window, as the customer chose it
+    assert found("q=2026-12-07") == []
+
+
 def test_an_order_shows_every_flows_note_one_per_flow(client, settings, shops, message):
     """An edit NOT applied in the ERP and an invoice's capture warning are both on the order, one
     note per flow, in the list and the detail, and the needs_attention filter finds it; a row

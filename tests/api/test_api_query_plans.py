@@ -197,6 +197,7 @@ def _get(client, path: str) -> list[tuple[str, Any]]:
         "/api/messages?q=%231102",  # an old order's name
         "/api/messages?q=7891234567890",  # a GTIN no message has
         "/api/orders?q=3526000001234",  # part of an NF-e key
+        "/api/orders?q=2026-12-05",  # a delivery day (the slot's text, and as the slot writes it)
         "/api/orders?status=needs_attention",
         "/api/messages",
         # the dashboard's count links: its interrupted units, its done ones of the last 24 hours (a
