@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
@@ -290,6 +291,24 @@ class Settings:
         },
     )
 
+    smtp_url: str = field(
+        default="",
+        metadata={
+            "env": "SMTP_URL",
+            "doc": "the mail server the alert e-mails go through (mail/client.py): "
+            "smtp://user:password@host:587 (STARTTLS, required in production) or smtps://...:465 (TLS); "
+            "empty sends no alert e-mail (the Setup page says so)",
+        },
+    )
+    alert_mail_from: str = field(
+        default="",
+        metadata={
+            "env": "ALERT_MAIL_FROM",
+            "doc": "the alert e-mails' sender address (one the mail server may send as); "
+            "empty: alertas@ the app's host",
+        },
+    )
+
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
@@ -316,6 +335,8 @@ class Settings:
             erp_allowed_networks=_networks("ERP_ALLOWED_NETWORKS"),
             erp_allow_http=_flag("ERP_ALLOW_HTTP"),
             api_secret_previous=_env("SHOPIFY_API_SECRET_PREVIOUS", ""),
+            smtp_url=_env("SMTP_URL", "").strip(),
+            alert_mail_from=_env("ALERT_MAIL_FROM", "").strip(),
         )
 
     @property
@@ -359,6 +380,10 @@ class Settings:
         if self.app_env not in APP_ENVS:
             raise ConfigurationError(
                 f"APP_ENV must be one of {', '.join(APP_ENVS)} (exactly, in lower case), not {self.app_env!r}"
+            )
+        if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
+            raise ConfigurationError(
+                "SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS), as smtp://user:password@host:587"
             )
         if not self.is_production:
             return

@@ -4,9 +4,9 @@ Each Schedule row (shop, flow, cron expression, enabled) says when a flow runs f
 The tick finds every enabled schedule of an active shop whose latest cron time has not been
 run yet and enqueues `jobs.<flow>.run(shop_id)` with a job id per (shop, flow, due minute):
 two schedulers ticking the same minute, or a tick run twice, enqueue each run once. It also
-sweeps webhook inbox rows the receiver could not hand to Redis, and once an hour deletes what is
+sweeps webhook inbox rows the receiver could not hand to Redis, once an hour deletes what is
 past its retention (jobs.retention: processed deliveries, finished stock batch messages, ERP
-events of unlinked orders).
+events of unlinked orders), and every ten minutes starts each shop's alert e-mail (jobs.alerts).
 Cron expressions are read in UTC with croniter (the library RQ's own cron scheduler uses).
 
 The row remembers the id of the run it enqueued (`last_job_id`): the tick asks RQ about that
@@ -36,7 +36,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs import inbox, retention
+from jobs import alerts, inbox, retention
 from ledger import queues, run_outcome
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
@@ -77,7 +77,8 @@ class TickFailed(Exception):
 def tick(now: datetime | None = None) -> list[str]:
     """Enqueue every due flow once; returns the job ids enqueued by this tick.
 
-    Each part runs on its own: the inbox sweep, the retention (once an hour), then each
+    Each part runs on its own: the inbox sweep, the retention (once an hour), the alert e-mails
+    (every ten minutes), then each
     schedule in its own transaction. A part failing (a bug, rq refusing a job record it cannot
     read, the database) is logged with its traceback and stops only itself; a schedule that could
     not be started says so on its row (retrying, its error line and words: the next tick tries
@@ -105,6 +106,13 @@ def tick(now: datetime | None = None) -> list[str]:
     except Exception as exc:
         log.exception("scheduler: retention failed; the schedules run all the same")
         failures.append(f"retention: {run_outcome.error_line(type(exc), exc)}")
+    try:
+        alerts.enqueue_due(now)
+    except RedisError as exc:
+        log.warning("scheduler: alert e-mails skipped, Redis unreachable (%s)", type(exc).__name__)
+    except Exception as exc:
+        log.exception("scheduler: alert e-mails failed; the schedules run all the same")
+        failures.append(f"alerts: {run_outcome.error_line(type(exc), exc)}")
     with session_scope() as session:
         rows = session.execute(
             select(Schedule.id, Schedule.shop_id, Schedule.flow, Shop.domain)

@@ -468,6 +468,28 @@ class Schedule(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class AlertState(Base):
+    """What the shop's alert e-mails told (jobs.alerts): one row a shop.
+
+    `read_until`: the change time the last alert read up to (the next one reads from a little
+    before it); `told`: {item key: fingerprint} of the open items told (a failed message, an
+    order's note), so one is told again only when it changes; written only once the mail server
+    took the e-mail. `last_*`: the last attempt as the Setup page shows it: when, whether the server
+    took it (`last_error` None) or why not, how many items, to whom.
+    """
+
+    __tablename__ = "alert_states"
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    read_until: Mapped[datetime | None]
+    told: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_items: Mapped[int] = mapped_column(Integer, default=0)
+    last_to: Mapped[list[Any]] = mapped_column(default=list)
+    sent_at: Mapped[datetime | None]  # the last e-mail the server took
+
+
 class OrderLink(Base):
     """A Shopify order <-> its ERP order (NROPEDVENDA), and where each side stands."""
 

@@ -65,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
         "Data de retirada",
         "Horário de retirada",
     ],
+    # The team's e-mail addresses told when something needs a person (jobs/alerts.py: a digest every
+    # few minutes of what failed, waits for a mapping or was flagged on an order); []: no e-mail
+    "alert_emails": [],
+    "alert_locale": "pt-BR",  # the language the alert e-mails are written in: pt-BR | en
     # Each card payment of an order in the ERP is recorded through the ERP's card call (NSU,
     # authorisation, brand, BIN: jobs/card_payments.py); off for an ERP without that call
     "card_payment_data": True,

@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shopify_app import (
     api_admin,
+    api_alerts,
     api_catalog_diff,
     api_flows,
     api_jobs,
@@ -53,6 +54,7 @@ PAGES = (
     api_setup,
     api_location_mappings,
     api_settings,
+    api_alerts,
     api_catalog_diff,
     api_mappings,
     api_flows,

@@ -34,12 +34,16 @@ compared as the payment De:Para compares gateways, trimmed and case-insensitivel
 (the order attributes a delivery-date app writes the customer's delivery or pickup slot in, e.g.
 "Delivery-Date", "Horário de entrega": obsPedido names them after the order's name, in this order;
 jobs/order_slot.py; compared case- and accent-insensitively, "-", "_" and spaces alike; at most 20
-of 100 characters; [] writes no slot). Their defaults are
+of 100 characters; [] writes no slot) and `alert_emails` (the team's addresses the alert e-mails
+go to, jobs/alerts.py: what failed, waits for a mapping or was flagged on an order since the last
+one; at most 10, saved trimmed, without repeats; [] sends none) and `alert_locale` (pt-BR | en:
+the alerts' language). Their defaults are
 ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +60,10 @@ from shopify_app.enqueue import resume_parked, resume_waiting
 from shopify_app.roles import require_role
 
 bp = Blueprint("settings", __name__, url_prefix="/setup")
+
+# An address the mail server can be handed as is: local@domain.tld, no spaces, no display name, no
+# comma or angle brackets (a header's separators), one @.
+_EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+")
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,23 @@ class SourcesSetting:
     slots: bool = False  # order attribute names: repeats told as ledger.shop_settings.slot_key tells them
 
 
-Rule = IntSetting | ChoiceSetting | BoolSetting | PublicationsSetting | CompaniesSetting | SourcesSetting
+@dataclass(frozen=True)
+class EmailsSetting:
+    """A list of e-mail addresses (user@domain, no display name), compared case-insensitively."""
+
+    maximum: int = 10
+    length: int = 254  # RFC 5321's limit on a path
+
+
+Rule = (
+    IntSetting
+    | ChoiceSetting
+    | BoolSetting
+    | PublicationsSetting
+    | CompaniesSetting
+    | SourcesSetting
+    | EmailsSetting
+)
 SETTINGS: dict[str, Rule] = {
     "seq_canal_venda": IntSetting(1, 999_999),
     "cod_geral_oper": IntSetting(1, 999_999),
@@ -126,6 +150,8 @@ SETTINGS: dict[str, Rule] = {
     "marketplace_sources": SourcesSetting(),
     "pay_on_delivery_gateways": SourcesSetting(20, noun="payment method names", gateways=True),
     "delivery_slot_attributes": SourcesSetting(20, noun="order attribute names", slots=True),
+    "alert_emails": EmailsSetting(),
+    "alert_locale": ChoiceSetting(("pt-BR", "en")),
 }
 DEFAULTS: dict[str, Any] = {key: shop_settings.DEFAULTS[key] for key in SETTINGS}  # one table of defaults
 
@@ -170,6 +196,15 @@ def _problem(key: str, value: Any) -> str | None:
             return f"must be a list of at most {rule.maximum} {rule.noun}"
         bad = [v for v in value if not isinstance(v, str) or not v.strip() or len(v.strip()) > rule.length]
         return f"must be {rule.noun} (text of 1 to {rule.length} characters)" if bad else None
+    if isinstance(rule, EmailsSetting):
+        if not isinstance(value, list) or len(value) > rule.maximum:
+            return f"must be a list of at most {rule.maximum} e-mail addresses"
+        bad = [
+            v
+            for v in value
+            if not isinstance(v, str) or not _EMAIL.fullmatch(v.strip()) or len(v.strip()) > rule.length
+        ]
+        return f"must be e-mail addresses (name@domain.com): {', '.join(map(str, bad[:3]))}" if bad else None
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
@@ -193,6 +228,11 @@ def _clean(rule: Rule, value: Any) -> Any:
         return None if value is None else as_int(value)
     if isinstance(rule, CompaniesSetting):
         return sorted({as_int(v) for v in value})
+    if isinstance(rule, EmailsSetting):
+        emails: dict[str, str] = {}
+        for address in value:
+            emails.setdefault(address.strip().casefold(), address.strip())
+        return list(emails.values())
     if isinstance(rule, SourcesSetting):
         kept: dict[str, str] = {}
         for name in value:

@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "ledger": {"jobs", "shopify_app", "erp", "sandbox", "app"},
     "erp": {"jobs", "shopify_app", "sandbox", "app"},
+    "mail": {"jobs", "shopify_app", "erp", "sandbox", "app"},  # the mail server's client, beside erp/
     "shopify_app": {"jobs", "sandbox", "app"},
     "jobs": {"app", "sandbox"},
     "app.py": {"sandbox"},
-    "sandbox": {"jobs", "shopify_app", "erp", "ledger", "app"},
+    "sandbox": {"jobs", "shopify_app", "erp", "ledger", "mail", "app"},
 }
 # the demo (README's demo command) starts both sandboxes and the app in-process and drives them:
 # its modules may reach across to the sandbox, and its stack up to app.py

@@ -61,6 +61,8 @@ def _branches(expr: ast.expr) -> list[ast.expr]:
 RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
     # api_settings: errors[key] = problem, from _problem(key, value)
     "problem": lambda: _returns("shopify_app/api_settings.py", "_problem"),
+    # api_alerts: invalid({"emails": problems["alert_emails"]}), the setting's own check
+    "problems['alert_emails']": lambda: _returns("shopify_app/api_settings.py", "_problem"),
     # api_setup: an ERP address production does not call (erp/address.py)
     "exc.mensagem": lambda: _sources("erp/address.py", _raised("ErpAddressRefused")),
     # api_mappings: invalid({"erp_code": str(exc)}) for ledger.mappings' ValueError
@@ -210,6 +212,7 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "row.location_id": ["gid://shopify/Location/4"],
         "repeated": ["PIX"],  # ledger.mappings._twice: a name a line before it mapped
         "first_line": [2],
+        "', '.join(map(str, bad[:3]))": ["gerente@loja", "gerente@loja, x y@loja.com.br"],  # alert_emails
     }
     if source in samples:
         return samples[source]

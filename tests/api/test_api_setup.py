@@ -202,6 +202,8 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
             "Data de retirada",
             "Horário de retirada",
         ],
+        "alert_emails": [],
+        "alert_locale": "pt-BR",
     }
     bad = client.put(
         "/api/setup/settings",

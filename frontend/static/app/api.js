@@ -175,6 +175,8 @@ const FIELD_WORDS = [
   [/^must be a list of at most (?<max>\d+) order source names$/, "sources_max"],
   [/^must be a list of at most (?<max>\d+) payment method names$/, "gateways_max"],
   [/^must be a list of at most (?<max>\d+) order attribute names$/, "attributes_max"],
+  [/^must be a list of at most (?<max>\d+) e-mail addresses$/, "emails_max"],
+  [/^must be e-mail addresses \(name@domain\.com\): (?<bad>.*)$/, "emails"],
   [/^must be a list of at most (?<max>\d+) items$/, "list_max"],
   [/^must be an http\(s\) URL/, "url"],
   [/^must be an object$/, "object"],

@@ -1,0 +1,454 @@
+"""Alert e-mails: the shop's team hears of what needs a person without watching the app (setting
+`alert_emails`, in the language of `alert_locale`).
+
+Why: the dashboard tells whoever looks, and at six in the morning, when the first orders are
+picked, nobody looks. An order parked for a payment method nobody mapped, an NF-e cancelled after
+the goods left, a product Shopify refused: each waits for a person, and the person should not have
+to find it.
+
+What an alert names: each message that failed (refused by Shopify or the ERP, its retries run out,
+a bug) or parked (a De:Para, a location or a setting missing: it resumes by itself once a person
+adds it), and each note a flow left on an order for a person, that is new since the last alert:
+its subject (the order's name, the product), why, in the team's language, and a link to it in the
+app; then how many are open in all. An item stays told while it stays open: failing again after a
+retry with the same words is not news; failing anew after it was done, or for another reason, is.
+Nothing new, no e-mail: a digest every EVERY_MINUTES at most, never an e-mail per failure.
+
+When: the scheduler's tick (jobs.scheduler) enqueues `run(shop_id)` for each active shop with
+recipients, one job per shop and EVERY_MINUTES slot (two ticks of a slot enqueue it once). No
+SMTP_URL configured: nothing is enqueued, and the Setup page says why.
+
+Nothing lost, nothing repeated: what was told (ledger AlertState: the change time read up to and a
+fingerprint per open item) is written only after the mail server took the e-mail. The server down or
+refusing leaves it as it was, the outcome kept for the Setup page (its words, when), and the next
+run tells the same and what came since. A run cut between the server's yes and the commit tells it
+again (at least once). Each read starts OVERLAP before the last one's end: a change committed late
+is still seen, and the fingerprints keep the overlap from telling anything twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import flows, order_notes, queues, shop_settings
+from ledger.alert_state import EVERY_MINUTES
+from ledger.db import session_scope
+from ledger.errors import Rejected, Transient
+from ledger.masking import mask_text
+from ledger.models import AlertState, Message, MessageStatus, OrderLink, Shop, ShopStatus, utcnow
+from mail import client as mail
+from settings import Settings, get_settings
+from shopify_app import fail_words, note_words
+from shopify_app.message_subject import subject, subject_names
+
+log = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=5)  # each read starts this much before the last one ended
+FIRST_LOOK = timedelta(hours=24)  # the first alert of a shop looks this far back
+READ_AT_MOST = 1000  # items read a run: a flood is told over the next runs, oldest first
+LISTED = 20  # items written out in one e-mail; the rest are counted
+REASON_LENGTH = 400
+TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
+JOB = "jobs.alerts.run"
+
+WORDS: dict[str, dict[str, str]] = {
+    "subject_one": {
+        "pt-BR": "[Consinco-Shopify] {shop}: 1 item novo precisa de uma pessoa",
+        "en": "[Consinco-Shopify] {shop}: 1 new item needs a person",
+    },
+    "subject_many": {
+        "pt-BR": "[Consinco-Shopify] {shop}: {count} itens novos precisam de uma pessoa",
+        "en": "[Consinco-Shopify] {shop}: {count} new items need a person",
+    },
+    "intro": {
+        "pt-BR": "A integração Consinco ↔ Shopify da loja {shop} encontrou, desde {since}, o que precisa "
+        "de uma pessoa:",
+        "en": "The Consinco ↔ Shopify integration of {shop} found, since {since}, what needs a person:",
+    },
+    "failed": {"pt-BR": "falhou", "en": "failed"},
+    "parked": {
+        "pt-BR": "aguardando um De:Para ou uma configuração",
+        "en": "waiting for a mapping or a setting",
+    },
+    "order_notes": {"pt-BR": "Pedidos com aviso para uma pessoa", "en": "Orders flagged for a person"},
+    "more": {
+        "pt-BR": "... e mais {count} (todos nas páginas Mensagens e Pedidos do app).",
+        "en": "... and {count} more (all of them on the app's Messages and Orders pages).",
+    },
+    "open": {
+        "pt-BR": "Em aberto agora: com falha {failed}; aguardando um De:Para ou uma configuração {parked}; "
+        "pedidos com aviso {orders}.",
+        "en": "Open now: failed {failed}; waiting for a mapping or a setting {parked}; "
+        "orders flagged {orders}.",
+    },
+    "home": {"pt-BR": "Abrir o app: {url}", "en": "Open the app: {url}"},
+    "why": {
+        "pt-BR": "Você recebe este e-mail porque seu endereço está em Configuração > Alertas por e-mail "
+        "do app. Um item é avisado uma vez; volta a ser avisado se falhar de novo por outro motivo.",
+        "en": "You get this e-mail because your address is in the app's Setup > Alert e-mails. "
+        "An item is told once; it is told again if it fails anew for another reason.",
+    },
+    "order": {"pt-BR": "Pedido {name}", "en": "Order {name}"},
+    "erp_order": {"pt-BR": "Pedido ERP {erp}", "en": "ERP order {erp}"},
+    "product": {"pt-BR": "Produto {erp}", "en": "Product {erp}"},
+    "company": {"pt-BR": "Empresa {erp}", "en": "Company {erp}"},
+    "report": {"pt-BR": "Relatório de {name}", "en": "Report of {name}"},
+}
+
+
+def say(key: str, locale: str, **params: Any) -> str:
+    return WORDS[key]["en" if locale == "en" else "pt-BR"].format(**params)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to tell: a message in trouble, or one note on an order."""
+
+    key: str  # "m<message id>" | "o<order link id>:<note label>"
+    fingerprint: str
+    group: str  # what it is listed under: "<flow>:failed" | "<flow>:parked" | "orders"
+    title: str
+    reason: str
+    path: str  # in the app: /app/messages/<id> | /app/orders/<id>
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Collected:
+    items: list[Item]
+    read_until: datetime
+    told: dict[str, str]  # what stays told: the open items told before, and those of this run
+
+
+def enqueue_due(now: datetime | None = None, settings: Settings | None = None) -> list[str]:
+    """One run per active shop with recipients for this EVERY_MINUTES slot (the tick's part); the
+    job ids enqueued. None without SMTP_URL. Redis errors propagate (the tick logs them)."""
+    settings = settings or get_settings()
+    if not mail.configured(settings):
+        return []
+    now = now or utcnow()
+    now = now.astimezone(UTC)
+    slot = now.replace(minute=now.minute - now.minute % EVERY_MINUTES, second=0, microsecond=0)
+    with session_scope() as session:
+        shops = session.execute(
+            select(Shop.id, Shop.settings).where(Shop.status == ShopStatus.ACTIVE.value)
+        ).all()
+    enqueued = []
+    for shop_id, saved in shops:
+        if not shop_settings.effective_of(saved)["alert_emails"]:
+            continue
+        job = queues.enqueue(
+            JOB,
+            shop_id,
+            queue=queues.ORDERS,  # the low-latency worker's: an alert must not wait behind a catalog load
+            job_id=queues.job_key("alerts", shop_id, slot.strftime("%Y%m%d%H%M")),
+            retry=False,  # the next slot's run is the retry
+            result_ttl=2 * EVERY_MINUTES * 60,  # the slot's id refuses a second run while it lasts
+            description=f"alert e-mail of shop {shop_id}",
+        )
+        if job is not None:
+            enqueued.append(job.id)
+    return enqueued
+
+
+def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Tell the shop's team what needs a person since the last alert; what it did (for RQ's record)."""
+    settings = get_settings()
+    now = now or utcnow()
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.status != ShopStatus.ACTIVE.value:
+            return {"skipped": "shop not active"}
+        config = shop_settings.effective(shop)
+        recipients, locale = list(config["alert_emails"]), str(config["alert_locale"])
+        if not recipients or not mail.configured(settings):
+            return {"skipped": "no recipients" if recipients else "SMTP_URL not configured"}
+        state = session.get(AlertState, shop_id) or AlertState(shop_id=shop_id, told={}, last_to=[])
+        since = state.read_until - OVERLAP if state.read_until else now - FIRST_LOOK
+        collected = collect(session, shop_id, since, now, dict(state.told or {}), locale)
+        counts = open_counts(session, shop_id)
+        domain, zone = shop.domain, shop.iana_timezone
+    if not collected.items:
+        _record(shop_id, collected, now, sent=None)
+        return {"items": 0}
+    email = compose(settings, domain, zone, recipients, locale, collected.items, counts, since)
+    try:
+        took = mail.send(settings, email)
+    except (Transient, Rejected) as exc:
+        log.warning("alerts: the e-mail of %s was not sent: %s", domain, exc.message, extra={"shop": domain})
+        _record(shop_id, None, now, sent=None, error=exc.message, items=len(collected.items), to=recipients)
+        return {"items": len(collected.items), "error": exc.message}
+    _record(shop_id, collected, now, sent=now, items=len(collected.items), to=took)
+    log.info("alerts: %s items told to %s for %s", len(collected.items), len(took), domain,
+             extra={"shop": domain})  # fmt: skip
+    return {"items": len(collected.items), "to": took}
+
+
+def collect(
+    session: Session, shop_id: int, since: datetime, now: datetime, told: dict[str, str], locale: str
+) -> Collected:
+    """The items changed in (since, now] not told as they are (oldest first, READ_AT_MOST), and what
+    stays told: the earlier told items still open, plus these."""
+    messages = list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.shop_id == shop_id,
+                Message.status.in_(TROUBLE),
+                Message.updated_at > since,
+                Message.updated_at <= now,
+            )
+            .order_by(Message.updated_at, Message.id)
+            .limit(READ_AT_MOST)
+        )
+    )
+    links = list(
+        session.scalars(
+            select(OrderLink)
+            .where(
+                OrderLink.shop_id == shop_id,
+                OrderLink.needs_attention.is_not(None),
+                OrderLink.updated_at > since,
+                OrderLink.updated_at <= now,
+            )
+            .order_by(OrderLink.updated_at, OrderLink.id)
+            .limit(READ_AT_MOST)
+        )
+    )
+    read_until = now
+    for rows in (messages, links):  # a flood: the next run goes on from the last row read
+        if len(rows) == READ_AT_MOST:
+            read_until = min(read_until, rows[-1].updated_at)
+    found = _message_items(session, shop_id, messages, locale) + _note_items(links, locale)
+    kept = still_open(session, shop_id, told)
+    new = [item for item in found if kept.get(item.key) != item.fingerprint and item.at <= read_until]
+    kept.update({item.key: item.fingerprint for item in new})
+    new.sort(key=lambda item: item.at)
+    return Collected(new, read_until, kept)
+
+
+def _message_items(session: Session, shop_id: int, messages: list[Message], locale: str) -> list[Item]:
+    names = subject_names(session, shop_id, messages) if messages else {}
+    items = []
+    for message in messages:
+        reason = fail_words.reason(message, locale) or message.error_text or message.error_class or ""
+        items.append(
+            Item(
+                key=f"m{message.id}",
+                fingerprint=_digest(message.status, message.error_class, message.error_text),
+                group=f"{message.flow}:{message.status}",
+                title=_title(subject(message, names), locale),
+                reason=_short(mask_text(reason, False) or ""),
+                path=f"/app/messages/{message.id}",
+                at=message.updated_at,
+            )
+        )
+    return items
+
+
+def _note_items(links: Iterable[OrderLink], locale: str) -> list[Item]:
+    items = []
+    for link in links:
+        said = order_notes.words_of(link)
+        for note in order_notes.notes(link):
+            words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
+            if note.label:
+                words = note_words.say_note(said.get(note.label), locale) or words
+            name = link.shopify_order_name or f"ERP {link.nro_pedvenda or '?'}"
+            flow = note.flow and flows.BY_NAME.get(note.flow)
+            label = (flow.label_en if locale == "en" else flow.label_pt) if flow else ""
+            items.append(
+                Item(
+                    key=f"o{link.id}:{note.label}",
+                    fingerprint=_digest(note.text),
+                    group="orders",
+                    title=say("order", locale, name=name) + (f" ({label})" if label else ""),
+                    reason=_short(mask_text(words, False) or ""),
+                    path=f"/app/orders/{link.id}",
+                    at=link.updated_at,
+                )
+            )
+    return items
+
+
+def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str, str]:
+    """The told items still open (a message still failed or parked, a note its order still holds):
+    one that closed is forgotten, so failing again later is told again."""
+    message_ids = [int(key[1:]) for key in told if key.startswith("m") and key[1:].isdigit()]
+    link_ids = {int(key[1:].split(":", 1)[0]) for key in told if key.startswith("o") and key[1:2].isdigit()}
+    open_messages: set[int] = set()
+    for chunk in _chunks(message_ids):
+        open_messages |= set(
+            session.scalars(
+                select(Message.id).where(
+                    Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TROUBLE)
+                )
+            )
+        )
+    open_notes: set[str] = set()
+    for chunk in _chunks(sorted(link_ids)):
+        for link in session.scalars(
+            select(OrderLink).where(
+                OrderLink.shop_id == shop_id, OrderLink.id.in_(chunk), OrderLink.needs_attention.is_not(None)
+            )
+        ):
+            open_notes |= {f"o{link.id}:{note.label}" for note in order_notes.notes(link)}
+    return {
+        key: value
+        for key, value in told.items()
+        if (key.startswith("m") and key[1:].isdigit() and int(key[1:]) in open_messages) or key in open_notes
+    }
+
+
+def open_counts(session: Session, shop_id: int) -> dict[str, int]:
+    """The shop's open items in all: failed and parked messages, orders flagged for a person."""
+    by_status = dict(
+        session.execute(
+            select(Message.status, func.count())
+            .where(Message.shop_id == shop_id, Message.status.in_(TROUBLE))
+            .group_by(Message.status)
+        ).all()
+    )
+    orders = session.scalar(
+        select(func.count()).where(OrderLink.shop_id == shop_id, OrderLink.needs_attention.is_not(None))
+    )
+    return {
+        "failed": int(by_status.get(MessageStatus.FAILED.value, 0)),
+        "parked": int(by_status.get(MessageStatus.PARKED.value, 0)),
+        "orders": int(orders or 0),
+    }
+
+
+def compose(
+    settings: Settings,
+    domain: str,
+    zone: str | None,
+    recipients: list[str],
+    locale: str,
+    items: list[Item],
+    counts: dict[str, int],
+    since: datetime,
+) -> EmailMessage:
+    """The digest: the new items by flow and kind (LISTED at most, each with its link), the open counts."""
+    key = "subject_one" if len(items) == 1 else "subject_many"
+    email = EmailMessage()
+    email["Subject"] = say(key, locale, shop=domain, count=len(items))
+    email["From"] = formataddr(("Consinco ↔ Shopify", mail.sender(settings)))
+    email["To"] = ", ".join(recipients)
+    email["Message-ID"] = make_msgid(domain="consinco-shopify")
+    lines = [say("intro", locale, shop=domain, since=_when(since, zone)), ""]
+    groups: dict[str, list[Item]] = defaultdict(list)
+    for item in items[:LISTED]:
+        groups[item.group].append(item)
+    for group, listed in groups.items():
+        lines.append(_heading(group, locale))
+        for item in listed:
+            lines += [f"  - {item.title}: {item.reason}", f"    {app_link(settings, domain, item.path)}"]
+        lines.append("")
+    if len(items) > LISTED:
+        lines += [say("more", locale, count=len(items) - LISTED), ""]
+    lines += [
+        say("open", locale, **counts),
+        say("home", locale, url=app_link(settings, domain, "/app")),
+        "",
+        "-- ",
+        say("why", locale),
+    ]
+    email.set_content("\n".join(lines))
+    return email
+
+
+def app_link(settings: Settings, domain: str, path: str) -> str:
+    """`path` of the app as the team opens it: inside the shop's admin (Shopify loads the app's page
+    at that path); on the sandbox, which has no admin to frame it, the app's own address."""
+    if settings.shopify_base_url:
+        return f"{settings.app_url}{path}?{urlencode({'shop': domain})}"
+    return f"https://{domain}/admin/apps/{settings.api_key}{path}"
+
+
+def _heading(group: str, locale: str) -> str:
+    if group == "orders":
+        return say("order_notes", locale)
+    name, _, status = group.partition(":")
+    flow = flows.BY_NAME.get(name)
+    label = (flow.label_en if locale == "en" else flow.label_pt) if flow else name
+    return f"{label} — {say(status, locale)}"
+
+
+def _title(about: dict[str, Any], locale: str) -> str:
+    kind = about.get("kind")
+    if kind == "order":
+        if about.get("name"):
+            return say("order", locale, name=about["name"])
+        if about.get("erp"):
+            return say("erp_order", locale, erp=about["erp"])
+        return say("order", locale, name=f"#{about.get('shopify_number') or '?'}")
+    if kind == "product":
+        title = f" {about['title']}" if about.get("title") else ""
+        return say("product", locale, erp=about.get("erp") or about.get("sku") or "?") + title
+    if kind == "company":
+        return say("company", locale, erp=about["erp"])
+    if kind == "report":
+        return say("report", locale, name=about["name"])
+    return str(about.get("name") or "")
+
+
+def _record(
+    shop_id: int,
+    collected: Collected | None,
+    now: datetime,
+    *,
+    sent: datetime | None,
+    error: str | None = None,
+    items: int | None = None,
+    to: list[str] | None = None,
+) -> None:
+    """Keep what was told (`collected`: None leaves it as it was) and, for an attempt, its outcome."""
+    with session_scope() as session:
+        state = session.get(AlertState, shop_id, with_for_update=True)
+        if state is None:
+            state = AlertState(shop_id=shop_id, told={}, last_to=[], last_items=0)
+            session.add(state)
+        if collected is not None:
+            state.read_until = collected.read_until
+            state.told = collected.told
+        if items is not None:
+            state.last_at, state.last_error = now, error
+            state.last_items, state.last_to = items, list(to or [])
+        if sent is not None:
+            state.sent_at = sent
+
+
+def _when(moment: datetime, zone: str | None) -> str:
+    try:
+        local = moment.astimezone(ZoneInfo(zone)) if zone else moment.astimezone(UTC)
+    except (KeyError, ValueError):
+        local = moment.astimezone(UTC)
+    return local.strftime("%d/%m/%Y %H:%M") + ("" if zone else " UTC")
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1] + "…"
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

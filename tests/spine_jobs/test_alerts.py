@@ -1,0 +1,167 @@
+"""jobs.alerts: the team's alert e-mail tells what needs a person, each item once, over real SMTP to
+the sandbox's mail server, and loses nothing when that server is down or refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from jobs import alerts
+from ledger import order_notes, queues, trace
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Rejected
+from ledger.models import AlertState, Message, OrderLink, Shop, utcnow
+from sandbox.mail import MailServer
+
+SHOP = "loja-alertas.myshopify.com"
+ORDER = "gid://shopify/Order/"
+TEAM = ["ecommerce@loja.com.br", "gerente@loja.com.br"]
+
+
+@pytest.fixture
+def mail(jobs_env) -> Iterator[MailServer]:
+    with MailServer() as server:
+        jobs_env.setenv("SMTP_URL", server.url)
+        jobs_env.setenv("ALERT_MAIL_FROM", "alertas@integracao.com.br")
+        yield server
+
+
+def _shop(domain: str = SHOP, **settings) -> int:
+    with session_scope() as session:
+        saved = {"alert_emails": TEAM, **settings}
+        shop = Shop(domain=domain, settings=saved, iana_timezone="America/Sao_Paulo")
+        session.add(shop)
+        session.flush()
+        return shop.id
+
+
+def _fail(shop_id: int, flow: str, unit: str, exc: Exception, **ids) -> int:
+    with session_scope() as session:
+        message = trace.begin(session, shop_id, flow, unit, "shopify_to_erp", **ids)
+        trace.fail(session, message, exc)
+        return message.id
+
+
+def _done(shop_id: int, message_id: int) -> None:
+    with session_scope() as session:
+        trace.succeed(session, session.get(Message, message_id))
+
+
+def _order(shop_id: int, name: str, note: str | None = None) -> int:
+    with session_scope() as session:
+        link = OrderLink(shop_id=shop_id, shopify_order_id=f"{ORDER}{name[1:]}", shopify_order_name=name)
+        if note:
+            order_notes.put(link, "cancellations", note)
+        session.add(link)
+        session.flush()
+        return link.id
+
+
+def _no_lines(order: str) -> Rejected:
+    return Rejected(
+        f"order {order} has no line left to send", system="app", words=("order_no_lines", {"order": order})
+    )
+
+
+def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when_it_changes(mail) -> None:
+    shop_id = _shop()
+    failed = _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"), shopify_id=f"{ORDER}1001")
+    pix = MappingMissing("payment_method", "pix")
+    parked = _fail(shop_id, "orders", f"order:{ORDER}1002", pix, shopify_id=f"{ORDER}1002")
+    flagged = _order(shop_id, "#1003", "NF-e 3526... was cancelled in the ERP after invoicing")
+    _done(shop_id, _fail(shop_id, "orders", f"order:{ORDER}1004", _no_lines("#1004")))  # closed
+    old = _fail(shop_id, "orders", f"order:{ORDER}1005", _no_lines("#1005"))
+    with session_scope() as session:  # before the first alert's look back
+        before = utcnow() - timedelta(days=2)
+        session.execute(update(Message).where(Message.id == old).values(updated_at=before))
+    other = _shop("outra-loja.myshopify.com")
+    _fail(other, "orders", f"order:{ORDER}9", _no_lines("#9"))
+
+    assert alerts.run(shop_id)["items"] == 3
+    [sent] = mail.received
+    assert sent.rcpt_to == tuple(TEAM) and sent.mail_from == "alertas@integracao.com.br"
+    assert sent.subject == f"[Consinco-Shopify] {SHOP}: 3 itens novos precisam de uma pessoa"
+    text = sent.text
+    assert "Pedidos — falhou" in text and "o pedido #1001 não tem mais nenhum item a enviar" in text
+    assert "Pedidos — aguardando um De:Para ou uma configuração" in text and "pix" in text
+    assert "Pedidos com aviso para uma pessoa" in text and "Pedido #1003 (Cancelamentos)" in text
+    assert f"    https://{SHOP}/admin/apps/sandbox-api-key/app/messages/{failed}" in text.splitlines()
+    assert f"/app/messages/{parked}" in text
+    assert f"/app/orders/{flagged}" in text
+    assert "#1004" not in text and "#1005" not in text and "#9" not in text
+    counts = "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; pedidos com aviso 1."
+    assert counts in text
+
+    assert alerts.run(shop_id) == {"items": 0}  # told: nothing new, no e-mail
+    _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"))  # a retry failing alike
+    assert alerts.run(shop_id) == {"items": 0} and len(mail.received) == 1
+
+    _fail(shop_id, "orders", f"order:{ORDER}1001", Rejected("the ERP refused it", system="erp"))
+    _done(shop_id, parked)  # the mapping came: the next time it parks is news
+    assert alerts.run(shop_id)["items"] == 1
+    assert "the ERP refused it" in mail.received[-1].text and "pix" not in mail.received[-1].text
+    _fail(shop_id, "orders", f"order:{ORDER}1002", MappingMissing("payment_method", "pix"))
+    with session_scope() as session:
+        link = session.get(OrderLink, flagged)
+        order_notes.put(link, "cancellations", "goods may have left: check the van")  # the note changed
+    assert alerts.run(shop_id)["items"] == 2
+    assert mail.received[-1].subject == f"[Consinco-Shopify] {SHOP}: 2 itens novos precisam de uma pessoa"
+    assert "check the van" in mail.received[-1].text
+    with session_scope() as session:
+        state = session.get(AlertState, shop_id)
+        assert state.last_error is None and state.last_items == 2 and state.last_to == TEAM
+
+
+def test_in_english_and_a_flood_is_listed_in_part_and_counted(mail) -> None:
+    shop_id = _shop(alert_locale="en")
+    for number in range(alerts.LISTED + 5):
+        _fail(shop_id, "orders", f"order:{ORDER}{number}", _no_lines(f"#{number}"))
+    assert alerts.run(shop_id)["items"] == alerts.LISTED + 5
+    [sent] = mail.received
+    assert sent.subject == f"[Consinco-Shopify] {SHOP}: {alerts.LISTED + 5} new items need a person"
+    assert "Orders — failed" in sent.text and "order #0 has no line left to send" in sent.text
+    assert "... and 5 more" in sent.text and sent.text.count("/app/messages/") == alerts.LISTED
+
+
+def test_the_mail_server_down_busy_or_refusing_loses_nothing(mail, jobs_env) -> None:
+    shop_id = _shop()
+    _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"))
+    mail.busy()
+    outcome = alerts.run(shop_id)
+    assert outcome["items"] == 1 and "421" in outcome["error"]
+    mail.busy(False)
+    mail.refuse(*TEAM)
+    assert "refused every recipient" in alerts.run(shop_id)["error"]
+    with session_scope() as session:
+        state = session.get(AlertState, shop_id)
+        assert "550" in state.last_error and state.told == {} and state.sent_at is None  # shown, not told
+    mail.stop()
+    assert "could not be reached" in alerts.run(shop_id)["error"]
+
+    with MailServer() as back:
+        jobs_env.setenv("SMTP_URL", back.url)
+        _fail(shop_id, "orders", f"order:{ORDER}1002", _no_lines("#1002"))  # one more meanwhile
+        assert alerts.run(shop_id)["items"] == 2
+        assert "#1001" in back.received[0].text and "#1002" in back.received[0].text
+    with session_scope() as session:
+        state = session.get(AlertState, shop_id)
+        assert state.last_error is None and state.sent_at is not None
+
+
+def test_the_tick_starts_one_run_a_slot_for_each_shop_with_recipients(mail, redis_server) -> None:
+    with_team, without = _shop(), _shop("sem-equipe.myshopify.com", alert_emails=[])
+    at = utcnow().replace(minute=3, second=0, microsecond=0)
+    assert alerts.enqueue_due(at) == [f"alerts-{with_team}-{at:%Y%m%d%H}00"]
+    assert alerts.enqueue_due(at + timedelta(minutes=6)) == []  # the same slot: started once
+    assert len(alerts.enqueue_due(at + timedelta(minutes=7))) == 1  # the next slot
+    assert queues.get_queue(queues.ORDERS).count == 2
+    assert without not in {int(j.args[0]) for j in queues.get_queue(queues.ORDERS).jobs}
+
+
+def test_without_a_mail_server_nothing_starts(jobs_env) -> None:
+    _shop()
+    jobs_env.delenv("SMTP_URL", raising=False)
+    assert alerts.enqueue_due(utcnow()) == []
