@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from ledger import db as ledger_db
 from ledger import kv
+from sandbox.mail import MailServer
 from settings import ROOT, Settings
 from shopify_app.frontend import APP_BRIDGE_CDN, POLARIS_CDN, STATIC_DIR
 
@@ -59,6 +60,7 @@ class Stack:
     settings: Settings
     shopify: Any  # sandbox.shopify.runner.SandboxHandle
     consinco: Any  # sandbox.consinco.runner.SandboxHandle
+    mail: Any  # sandbox.mail.MailServer: the alert e-mails' server (SMTP_URL)
 
     def page_url(self, path: str = "/", user: str = "owner", locale: str = "pt-BR", **extra: str) -> str:
         """The URL Shopify's admin would frame, plus the sandbox staff member's handle."""
@@ -92,6 +94,7 @@ def stack(pg_database_url: str, redis_server: Any) -> Iterator[Stack]:
     app_url = f"http://127.0.0.1:{server.server_port}"
     shopify = serve_shopify(api_key=API_KEY, api_secret=API_SECRET, app_url=app_url)
     consinco = serve_consinco(skus=60, companies=3, segments=2, seed=7)
+    mail = MailServer().start()
     # The worker-side clients (admin API client, ERP factory) read the environment: point it at
     # the same services as the app's settings, and put it back afterwards.
     environment = {
@@ -103,6 +106,7 @@ def stack(pg_database_url: str, redis_server: Any) -> Iterator[Stack]:
         "DATABASE_URL": pg_database_url,
         "REDIS_URL": redis_server.url,
         "CONSINCO_BASE_URL": consinco.url,
+        "SMTP_URL": mail.url,
     }
     previous = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
@@ -117,13 +121,14 @@ def stack(pg_database_url: str, redis_server: Any) -> Iterator[Stack]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield Stack(app_url, settings, shopify, consinco)
+        yield Stack(app_url, settings, shopify, consinco, mail)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         shopify.stop()
         consinco.stop()
+        mail.stop()
         for name, value in previous.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -1,13 +1,14 @@
 /**
  * Setup: the guided first run. Steps in order: ERP connection (test before saving), the store's
  * ERP company + segment, ERP companies <-> Shopify locations (and the companies without one that
- * this store does not sell), sales channel and rules, and the catalog dry run before the first
- * publish. Viewers see the values with every control disabled.
+ * this store does not sell), sales channel and rules, the catalog dry run before the first
+ * publish, and (optional) the team's alert e-mails. Viewers see the values with every control disabled.
  */
 import { api, refusalText, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { label, t } from "../i18n.js";
 import { banner, busyButton, failureBanner, intValue, loadingSection, savedToast, uncheckedWarning } from "../widgets.js";
+import { alertsSection } from "./setup_alerts.js";
 import { catalogDiffSection } from "./setup_diff.js";
 
 const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "catalog_diff"];
@@ -297,9 +298,10 @@ export async function render(ctx) {
   const erp = erpSection(ctx, () => { steps.refresh(); link.refresh(); locations.refresh(); });
   const settings = settingsSection(ctx, steps.refresh);
   const diff = catalogDiffSection(ctx, steps.refresh);
+  const alerts = alertsSection(ctx);
   const element = h("s-page", { heading: t("setup.heading") },
     h("s-paragraph", {}, t("setup.intro")), steps.bar,
     ctx.can("configure") ? null : banner("info", t("setup.read_only", { role: label("role.", ctx.role) })),
-    erp.section, link.section, locations.section, settings.section, diff.section);
+    erp.section, link.section, locations.section, settings.section, diff.section, alerts.section);
   return { element, dispose: diff.dispose };
 }
