@@ -4,7 +4,8 @@
 2. install the app in the sandbox shop and set it up through the embedded page's API;
 3. the catalog: initial load, a burst of ERP changes, the sync, Shopify vs ERP compared;
 4. orders: checkout in Shopify, into the ERP, separated (a cut, a weighed item), invoiced or
-   cancelled in the ERP, and back on the Shopify order;
+   cancelled in the ERP, and back on the Shopify order; the team's alert e-mail of what needs a
+   person (the sandbox's mail server keeps it);
 5. leave the app running (the embedded page's URL with a sandbox staff login) until Ctrl-C
    or SIGTERM (jobs.demo_signals), then stop every part it started.
 
@@ -49,6 +50,7 @@ class DemoResult:
     setup: SetupResult | None = None
     catalog: CatalogOutcome | None = None
     orders: Any = None  # jobs.demo_orders.OrdersOutcome
+    alert: Any = None  # sandbox.mail.Received: the team's alert e-mail after the orders
     page_url: str = ""
     state_url: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -150,9 +152,28 @@ def _steps(stack: Stack, options: DemoOptions, echo: Echo, result: DemoResult) -
         from jobs.demo_orders import run_orders
 
         result.orders = run_orders(stack, result.shop_id, result.setup, echo)
+        result.alert = _alert(stack, result.shop_id, echo)
     else:
         echo("  (skipped: --no-orders)")
     result.timings["orders"] = time.monotonic() - started
+
+
+def _alert(stack: Stack, shop_id: int, echo: Echo) -> Any:
+    """The team's alert e-mail after the orders (jobs.alerts, as the scheduler's tick starts it every
+    ten minutes): what needs a person, as the sandbox's mail server received it; None: nothing."""
+    from jobs import alerts
+
+    if not alerts.run(shop_id).get("items") or not stack.mail.received:
+        echo("  alert e-mail: nothing needs a person, none sent")
+        return None
+    email = stack.mail.received[-1]
+    echo(f"  alert e-mail to {', '.join(email.rcpt_to)} (the sandbox's mail server): {email.subject}")
+    for line in email.text.splitlines()[2:]:
+        if line.startswith("-- "):
+            break
+        if line.strip():
+            echo(f"    {line}")
+    return email
 
 
 def _wait(stop_event: threading.Event | None, echo: Echo) -> None:

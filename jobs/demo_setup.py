@@ -31,6 +31,7 @@ GATEWAY_TO_ERP = {"Pix": "PIX", "Cartão de crédito": "CARTAO DE CREDITO", "Bol
 CARD_BRANDS = {"Visa": "1", "Mastercard": "2", "Elo": "3", "Hipercard": "4", "American Express": "5"}
 CARD_NETWORKS = {"Cartão de crédito": "1", "Mercado Pago": "2"}
 TIMEOUT = 60
+ALERT_EMAIL = "ecommerce@supermercado-demo.com.br"  # the team told what needs a person (jobs.alerts)
 
 
 class DemoApiError(RuntimeError):
@@ -86,6 +87,7 @@ class SetupResult:
     locations: dict[int, tuple[str, str]] = field(default_factory=dict)  # nro_empresa -> (gid, name)
     payments: dict[str, str] = field(default_factory=dict)  # gateway -> NROFORMAPAGTO
     status: list[dict[str, Any]] = field(default_factory=list)
+    alert_test: dict[str, Any] = field(default_factory=dict)  # the Setup page's test e-mail's answer
 
 
 def install_and_configure(page: EmbeddedPage, erp_url: str, echo: Any) -> SetupResult:
@@ -178,6 +180,11 @@ def install_and_configure(page: EmbeddedPage, erp_url: str, echo: Any) -> SetupR
         + "; card networks (codRede): " + ", ".join(f"{g} -> {c}" for g, c in CARD_NETWORKS.items())
     )  # fmt: skip
 
+    page.call("PUT", "/api/setup/settings", {"alert_emails": [ALERT_EMAIL]})
+    alert_test = page.call("POST", "/api/setup/alerts/test")
+    sent = "test e-mail sent" if alert_test["ok"] else f"test e-mail NOT sent: {alert_test['message']}"
+    echo(f"  alert e-mails go to {ALERT_EMAIL} (the sandbox's mail server): {sent}")
+
     status = page.call("GET", "/api/setup/status?locale=en")["steps"]
     return SetupResult(
         shop_domain=session["shop"],
@@ -190,6 +197,7 @@ def install_and_configure(page: EmbeddedPage, erp_url: str, echo: Any) -> SetupR
         locations={nro: (loc["id"], loc["name"]) for nro, loc in pairs.items()},
         payments=payments,
         status=status,
+        alert_test=alert_test,
     )
 
 

@@ -1,4 +1,4 @@
-"""The demo's running pieces: both sandboxes, the app on werkzeug, an RQ worker, one process.
+"""The demo's running pieces: both sandboxes, a mail server, the app on werkzeug, an RQ worker.
 
 Why one module: `flask --app app demo` must run the whole integration on a fresh machine with
 no service installed, and a second run must work as well as the first. So this module owns the
@@ -87,6 +87,7 @@ class Stack:
     saved_env: dict[str, str | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the console should know (busy ports)
     embedded: str | None = None  # the embedded Redis' URL when this process started it, else None
+    mail: Any = None  # sandbox.mail.MailServer: the alert e-mails' server (SMTP_URL)
 
     @property
     def shop_domain(self) -> str:
@@ -104,6 +105,7 @@ class Stack:
             ("the app", self._stop_app),
             ("the Shopify sandbox", self.shopify.stop),
             ("the Consinco sandbox", self.erp.stop),
+            ("the mail server", self._stop_mail),
             ("the environment", self._restore_environment),
             ("the embedded Redis", self._stop_embedded),
         ]
@@ -127,6 +129,10 @@ class Stack:
             else:
                 os.environ[name] = value
         db.dispose_all()
+
+    def _stop_mail(self) -> None:
+        if self.mail is not None:
+            self.mail.stop()
 
     def _stop_embedded(self) -> None:
         if self.embedded is not None:  # the demo started the embedded Redis: stop it
@@ -250,6 +256,11 @@ def start(options: DemoOptions, settings_factory: Callable[[], Settings]) -> Sta
     # From here `stop()` ends whatever started, also when a Ctrl-C or SIGTERM lands midway.
     stack = Stack(options, shopify, erp, app_url, server, thread, saved_env=set_environment({}), notes=notes)
     try:
+        from sandbox.mail import MailServer
+
+        stack.mail = MailServer().start()  # the team's alert e-mails land here (jobs.alerts)
+        values["SMTP_URL"] = stack.mail.url
+        values["ALERT_MAIL_FROM"] = "alertas@integracao-demo.com.br"
         if not base.redis_url:
             stack.embedded = kv.embedded_url()
             values["REDIS_URL"] = stack.embedded

@@ -99,6 +99,22 @@ def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
             assert "05/12/2026" in row["obs"] and any("names the slot" in line for line in demo.lines)
 
 
+def test_the_team_gets_a_test_email_at_setup_and_an_alert_of_what_needs_a_person(demo):
+    """The Setup page's test e-mail reached the sandbox's mail server; after the orders, the alert
+    names the order flagged for a person (its NF-e cancelled after invoicing) with a link to it."""
+    result = demo.result
+    assert result.setup is not None and result.setup.alert_test["ok"], result.setup.alert_test
+    assert result.setup.alert_test["to"] == ["ecommerce@supermercado-demo.com.br"]
+    flagged = [o for o in result.orders.placed if o.row["attention"]]
+    assert flagged and result.alert is not None
+    assert result.alert.rcpt_to == ("ecommerce@supermercado-demo.com.br",)
+    assert "precisa" in result.alert.subject and "Pedidos com aviso para uma pessoa" in result.alert.text
+    assert all(f"Pedido {o.name} " in result.alert.text for o in flagged)
+    assert "/app/orders/" in result.alert.text
+    assert any(line.startswith("  alert e-mail to ecommerce@") for line in demo.lines)
+    assert os.environ.get("SMTP_URL") is None  # given back with the rest
+
+
 def test_the_demo_prints_the_embedded_page_and_gives_the_environment_back(demo):
     result = demo.result
     assert result.setup is not None
